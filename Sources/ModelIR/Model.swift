@@ -1,0 +1,88 @@
+// The model as rtlgen understands it: a sequence of layers with exact, already-quantized
+// parameters (integer codes of their declared fixed-point types).
+import FixedPoint
+
+public struct Model: Sendable {
+    public var name: String
+    public var description: String?
+    public var input: InputSpec
+    public var layers: [Layer]
+
+    public init(name: String, description: String? = nil, input: InputSpec, layers: [Layer]) {
+        self.name = name
+        self.description = description
+        self.input = input
+        self.layers = layers
+    }
+
+    /// Output size and type of the whole model.
+    public var outputSize: Int { layers.last.map { $0.outputSize } ?? input.size }
+    public var outputType: FixedType { layers.last?.outputType ?? input.type }
+
+    /// Size and type flowing into layer `i`.
+    public func inputOf(layer i: Int) -> (size: Int, type: FixedType) {
+        i == 0 ? (input.size, input.type) : (layers[i - 1].outputSize, layers[i - 1].outputType)
+    }
+}
+
+public struct InputSpec: Sendable {
+    public var name: String
+    public var size: Int
+    public var type: FixedType
+    public init(name: String, size: Int, type: FixedType) {
+        self.name = name
+        self.size = size
+        self.type = type
+    }
+}
+
+public struct Layer: Sendable {
+    public var name: String
+    public var op: LayerOp
+    public var outputType: FixedType
+    /// Number of values this layer produces.
+    public var outputSize: Int
+
+    public init(name: String, op: LayerOp, outputType: FixedType, outputSize: Int) {
+        self.name = name
+        self.op = op
+        self.outputType = outputType
+        self.outputSize = outputSize
+    }
+
+    public var opName: String {
+        switch op {
+        case .dense: return "dense"
+        case .relu: return "relu"
+        }
+    }
+}
+
+public enum LayerOp: Sendable {
+    case dense(Dense)
+    case relu
+}
+
+/// A fully-connected layer. `kernel[i][j]` is the code (of `kernelType`) of the weight from
+/// input i to output j; `bias[j]` the code of `biasType`. `accumType == nil` means "auto":
+/// exact accumulation, the only quantization is the final cast.
+public struct Dense: Sendable {
+    public var units: Int
+    public var kernelType: FixedType
+    public var biasType: FixedType
+    public var accumType: FixedType?
+    public var kernel: [[Int128]]
+    public var bias: [Int128]
+
+    public init(units: Int, kernelType: FixedType, biasType: FixedType, accumType: FixedType?,
+                kernel: [[Int128]], bias: [Int128]) {
+        self.units = units
+        self.kernelType = kernelType
+        self.biasType = biasType
+        self.accumType = accumType
+        self.kernel = kernel
+        self.bias = bias
+    }
+
+    public var inputs: Int { kernel.count }
+}

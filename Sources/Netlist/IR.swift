@@ -1,0 +1,259 @@
+// The hardware netlist IR. Every value has an explicit width and representation; every operator
+// states its operand types and the builder checks them, so a width mismatch is a generator bug
+// caught here, never an implicit HDL width rule. Verilog and VHDL are both printed from this IR.
+import BigInt
+
+/// How a value is represented. `signed`/`unsigned` carry arithmetic (VHDL numeric_std types);
+/// `bit` is a 1-bit control or boolean (std_logic); `bus` is raw bits (std_logic_vector), used
+/// for ports and connections between modules.
+public enum Repr: Sendable, Equatable {
+    case signed, unsigned, bit, bus
+}
+
+public struct SignalID: Hashable, Comparable, Sendable {
+    public let index: Int
+    public static func < (a: SignalID, b: SignalID) -> Bool { a.index < b.index }
+}
+
+public enum SignalRole: Sendable, Equatable {
+    case input, output, wire, register
+}
+
+public struct Signal: Sendable {
+    public let name: String
+    public let width: Int
+    public let repr: Repr
+    public var role: SignalRole
+    public var comment: String?
+}
+
+public enum CompareOp: String, Sendable {
+    case lt = "<", le = "<=", gt = ">", ge = ">=", eq = "=", ne = "/="
+}
+
+public enum BitwiseOp: String, Sendable {
+    case and, or, xor
+}
+
+/// Operations. Operand typing rules (checked by `Module.define`):
+/// - `const`: the value fits the result width and representation.
+/// - `extend`: result wider or equal, sign-extends a signed source, zero-extends otherwise;
+///   source and result are arithmetic (signed/unsigned) or a bit being zero-extended.
+/// - `slice(a, lo)`: result-width bits of `a` from `lo`; any representations.
+/// - `shiftLeft(a, n)`: appends n zeros; result width = width(a) + n, same representation.
+/// - `add`, `sub`: operands and result share width and representation (modular).
+/// - `neg`: likewise.
+/// - `mul`: operands share the result's representation; result width = sum of operand widths.
+/// - `mux(sel, t, f)`: sel is a bit; t, f share the result's width and representation.
+/// - `compare`: operands share width and arithmetic representation; result is a bit.
+/// - `bitwise`, `not`: operands share the result's width and representation.
+/// - `reduceOr`: result is a bit.
+/// - `concat`: most significant first; result is a bus or unsigned of the summed width.
+/// - `copy`: same width, any representations (a reinterpretation of the bits).
+/// - `register(d, reset)`: same width and representation; clocked, enabled by `ce`; when
+///   `reset` is given, synchronously reset by `rst`.
+/// - `input`: a module input port. `instanceOutput`: driven by an instance's output port.
+public enum Op: Sendable {
+    case input
+    case const(BigInt)
+    case extend(SignalID)
+    case slice(SignalID, lo: Int)
+    case shiftLeft(SignalID, Int)
+    case add(SignalID, SignalID)
+    case sub(SignalID, SignalID)
+    case neg(SignalID)
+    case mul(SignalID, SignalID)
+    case mux(SignalID, SignalID, SignalID)
+    case compare(CompareOp, SignalID, SignalID)
+    case bitwise(BitwiseOp, SignalID, SignalID)
+    case not(SignalID)
+    case reduceOr(SignalID)
+    case concat([SignalID])
+    case copy(SignalID)
+    case register(SignalID, reset: BigInt?)
+    case instanceOutput(instance: Int, port: String)
+
+    public var operands: [SignalID] {
+        switch self {
+        case .input, .const, .instanceOutput: return []
+        case let .extend(a), let .slice(a, _), let .shiftLeft(a, _), let .neg(a), let .not(a),
+             let .reduceOr(a), let .copy(a), let .register(a, _): return [a]
+        case let .add(a, b), let .sub(a, b), let .mul(a, b), let .compare(_, a, b), let .bitwise(_, a, b):
+            return [a, b]
+        case let .mux(s, a, b): return [s, a, b]
+        case let .concat(xs): return xs
+        }
+    }
+
+    public var isRegister: Bool { if case .register = self { return true }; return false }
+}
+
+public struct Instance: Sendable {
+    public let name: String
+    public let module: String
+    /// Port name to signal, in the instantiated module's port order.
+    public var connections: [(port: String, signal: SignalID)]
+}
+
+public struct NetlistError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// One hardware module: ports, signals with their defining operations, and instances.
+public final class Module: @unchecked Sendable {
+    public let name: String
+    public var header: [String] = []
+    public private(set) var signals: [Signal] = []
+    public private(set) var defs: [Op] = []
+    public private(set) var ports: [SignalID] = []
+    public private(set) var instances: [Instance] = []
+    /// Clock edges from input ports to output ports.
+    public var latency: Int = 0
+    private var names: [String: Int] = [:]
+    private var lowerNames: Set<String> = []
+
+    public init(name: String) { self.name = name }
+
+    public subscript(_ id: SignalID) -> Signal { signals[id.index] }
+    public func op(_ id: SignalID) -> Op { defs[id.index] }
+
+    public var hasRegisters: Bool { defs.contains { $0.isRegister } || !instances.isEmpty }
+    public var hasReset: Bool {
+        defs.contains { if case .register(_, let r) = $0 { return r != nil }; return false }
+    }
+
+    /// A unique, HDL-safe name derived from `base` (VHDL is case-insensitive: compare lowered).
+    public func uniqueName(_ base: String) -> String {
+        var n = base
+        var k = 2
+        while lowerNames.contains(n.lowercased()) || HDLNames.reserved.contains(n.lowercased()) {
+            n = "\(base)_\(k)"
+            k += 1
+        }
+        return n
+    }
+
+    /// Defines a signal by an operation, checking every width and representation rule.
+    @discardableResult
+    public func define(_ name: String, width: Int, repr: Repr, _ op: Op, role: SignalRole? = nil,
+                       comment: String? = nil) -> SignalID {
+        let n = uniqueName(name)
+        precondition(width >= 1, "netlist: \(n) has width \(width)")
+        precondition(repr != .bit || width == 1, "netlist: bit \(n) must have width 1")
+        check(op, width: width, repr: repr, name: n)
+        let r: SignalRole = role ?? {
+            switch op {
+            case .input: return .input
+            case .register: return .register
+            default: return .wire
+            }
+        }()
+        signals.append(Signal(name: n, width: width, repr: repr, role: r, comment: comment))
+        defs.append(op)
+        names[n] = signals.count - 1
+        lowerNames.insert(n.lowercased())
+        let id = SignalID(index: signals.count - 1)
+        if r == .input || r == .output { ports.append(id) }
+        return id
+    }
+
+    /// Adds an instance of another module; its outputs are then defined with `.instanceOutput`.
+    public func addInstance(_ inst: Instance) -> Int {
+        instances.append(inst)
+        return instances.count - 1
+    }
+
+    public func signal(named n: String) -> SignalID? { names[n].map { SignalID(index: $0) } }
+
+    private func check(_ op: Op, width w: Int, repr: Repr, name: String) {
+        func fail(_ msg: String) -> Never { preconditionFailure("netlist width error at \(name): \(msg)") }
+        func isArith(_ r: Repr) -> Bool { r == .signed || r == .unsigned }
+        func same(_ a: SignalID) {
+            let s = self[a]
+            if s.width != w || s.repr != repr { fail("operand \(s.name) is \(s.repr) \(s.width), result is \(repr) \(w)") }
+        }
+        for a in op.operands where a.index >= signals.count { fail("operand defined later") }
+        switch op {
+        case .input, .instanceOutput:
+            break
+        case let .const(v):
+            switch repr {
+            case .signed: if v < -(BigInt(1) << (w - 1)) || v >= BigInt(1) << (w - 1) { fail("constant \(v) does not fit") }
+            default: if v < 0 || v >= BigInt(1) << w { fail("constant \(v) does not fit") }
+            }
+        case let .extend(a):
+            let s = self[a]
+            if s.width > w { fail("extend narrows \(s.width) to \(w)") }
+            if !(isArith(s.repr) || s.repr == .bit) || !isArith(repr) { fail("extend needs arithmetic values") }
+            if s.repr == .signed && repr == .unsigned && s.width != w { fail("sign-extension into unsigned") }
+        case let .slice(a, lo):
+            let s = self[a]
+            if lo < 0 || lo + w > s.width { fail("slice [\(lo + w - 1):\(lo)] out of \(s.name)[\(s.width - 1):0]") }
+        case let .shiftLeft(a, n):
+            let s = self[a]
+            if n < 1 || s.width + n != w || s.repr != repr || !isArith(repr) { fail("shiftLeft widths") }
+        case let .add(a, b), let .sub(a, b):
+            if !isArith(repr) { fail("arithmetic on \(repr)") }
+            same(a); same(b)
+        case let .neg(a):
+            if repr != .signed { fail("neg needs signed") }
+            same(a)
+        case let .mul(a, b):
+            if !isArith(repr) { fail("mul on \(repr)") }
+            let sa = self[a], sb = self[b]
+            if sa.repr != repr || sb.repr != repr || sa.width + sb.width != w { fail("mul widths \(sa.width)+\(sb.width) != \(w)") }
+        case let .mux(s, a, b):
+            if self[s].repr != .bit { fail("mux select is not a bit") }
+            same(a); same(b)
+        case let .compare(_, a, b):
+            if repr != .bit { fail("compare result must be a bit") }
+            let sa = self[a], sb = self[b]
+            if sa.width != sb.width || sa.repr != sb.repr || !isArith(sa.repr) { fail("compare operands differ") }
+        case let .bitwise(_, a, b):
+            same(a); same(b)
+        case let .not(a):
+            same(a)
+        case .reduceOr:
+            if repr != .bit { fail("reduceOr result must be a bit") }
+        case let .concat(xs):
+            if repr != .bus && repr != .unsigned { fail("concat result must be bus or unsigned") }
+            if xs.map({ self[$0].width }).reduce(0, +) != w { fail("concat width") }
+        case let .copy(a):
+            if self[a].width != w { fail("copy width") }
+            if (self[a].repr == .bit) != (repr == .bit) { fail("copy between bit and vector") }
+        case let .register(a, reset):
+            same(a)
+            if let r = reset, r < 0 || r >= BigInt(1) << w { fail("reset value") }
+        }
+    }
+}
+
+public enum HDLNames {
+    /// Verilog and VHDL reserved words (lower case); generated names avoid them.
+    public static let reserved: Set<String> = [
+        // VHDL-2008
+        "abs", "access", "after", "alias", "all", "and", "architecture", "array", "assert", "assume", "attribute",
+        "begin", "block", "body", "buffer", "bus", "case", "component", "configuration", "constant", "context",
+        "cover", "default", "disconnect", "downto", "else", "elsif", "end", "entity", "exit", "fairness", "file",
+        "for", "force", "function", "generate", "generic", "group", "guarded", "if", "impure", "in", "inertial",
+        "inout", "is", "label", "library", "linkage", "literal", "loop", "map", "mod", "nand", "new", "next",
+        "nor", "not", "null", "of", "on", "open", "or", "others", "out", "package", "parameter", "port",
+        "postponed", "procedure", "process", "property", "protected", "pure", "range", "record", "register",
+        "reject", "release", "rem", "report", "restrict", "return", "rol", "ror", "select", "sequence",
+        "severity", "shared", "signal", "sla", "sll", "sra", "srl", "strong", "subtype", "then", "to",
+        "transport", "type", "unaffected", "units", "until", "use", "variable", "vmode", "vprop", "vunit",
+        "wait", "when", "while", "with", "xnor", "xor",
+        // Verilog / SystemVerilog
+        "always", "assign", "automatic", "bit", "byte", "casex", "casez", "cell", "cmos", "config", "deassign",
+        "defparam", "design", "disable", "edge", "endcase", "endconfig", "endfunction", "endgenerate",
+        "endmodule", "endprimitive", "endspecify", "endtable", "endtask", "event", "forever", "fork", "genvar",
+        "highz0", "highz1", "ifnone", "incdir", "include", "initial", "input", "instance", "int", "integer",
+        "join", "large", "liblist", "localparam", "logic", "longint", "macromodule", "medium", "module",
+        "negedge", "nmos", "noshowcancelled", "notif0", "notif1", "output", "pmos", "posedge", "primitive",
+        "pull0", "pull1", "pulldown", "pullup", "rcmos", "real", "realtime", "reg", "repeat", "rnmos", "rpmos",
+        "rtran", "rtranif0", "rtranif1", "scalared", "shortint", "showcancelled", "small", "specify",
+        "specparam", "strong0", "strong1", "supply0", "supply1", "table", "task", "time", "tran", "tranif0",
+        "tranif1", "tri", "tri0", "tri1", "triand", "trior", "trireg", "unsigned", "signed", "vectored", "wand",
+        "weak0", "weak1", "wire", "wor", "std_logic", "std_logic_vector", "ieee", "numeric_std", "work", "std",
+    ]
+}

@@ -1,0 +1,213 @@
+// Lowering of model layers to one module each: inputs sliced from the `in_data` bus, the
+// layer's arithmetic, outputs registered and packed into `out_data` (element 0 in the LSBs).
+import BigInt
+import FixedPoint
+import ModelIR
+
+public struct LoweringOptions: Sendable {
+    public var delays: DelayModel
+    public init(clockPeriodNs: Double = 4.0) { delays = DelayModel(clockPeriodNs: clockPeriodNs) }
+}
+
+/// What a layer module looks like from outside.
+public struct LayerHardware {
+    public let module: Module
+    public let latency: Int
+    public let inputSize: Int
+    public let inputType: FixedType
+    public let outputSize: Int
+    public let outputType: FixedType
+    /// Multipliers instantiated (constant multiplications that are not a power of two).
+    public let multipliers: Int
+    public let adders: Int
+}
+
+/// Shared frame of every layer module: ports, input slicing, output registering and packing.
+final class LayerFrame {
+    let b: DatapathBuilder
+    let m: Module
+    let inputs: [Val]
+    let prefix: String
+    var multipliers = 0
+    var adders = 0
+
+    init(moduleName: String, prefix: String, header: [String], inputSize: Int, inputType: FixedType, options: LoweringOptions) {
+        let m = Module(name: moduleName)
+        m.header = header
+        let b = DatapathBuilder(module: m, delays: options.delays)
+        self.m = m
+        self.b = b
+        self.prefix = prefix
+        _ = b.input("clk", width: 1, repr: .bit)
+        _ = b.input("ce", width: 1, repr: .bit)
+        let w = inputType.width
+        let bus = b.input("in_data", width: inputSize * w, repr: .bus)
+        let repr: Repr = inputType.signed ? .signed : .unsigned
+        inputs = (0..<inputSize).map { i in
+            let s = b.emit("\(prefix)_in_\(i)", width: w, repr: repr, .slice(bus, lo: i * w))
+            return Val(sig: s, frac: inputType.fracBits, range: CodeRange(of: inputType))
+        }
+    }
+
+    /// Registers the outputs (each a signal of `t`), packs them, returns the hardware summary.
+    func finish(_ ys: [SignalID], outputType t: FixedType, inputType: FixedType) -> LayerHardware {
+        let (regs, stage) = b.registerAll(ys, names: ys.indices.map { "\(prefix)_out_\($0)" })
+        m.define("out_data", width: regs.count * t.width, repr: .bus, .concat(regs.reversed()), role: .output)
+        m.latency = stage
+        return LayerHardware(module: m, latency: stage, inputSize: inputs.count, inputType: inputType,
+                             outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
+    }
+}
+
+public enum LayerLowering {
+    public static func lower(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions) -> LayerHardware {
+        let (n, inType) = model.inputOf(layer: index)
+        let header = [
+            "Layer \(index): \(layer.name) (\(layer.opName)), \(n) -> \(layer.outputSize)",
+            "input  type: \(inType)",
+            "output type: \(layer.outputType)",
+        ]
+        let f = LayerFrame(moduleName: "\(top)_\(layer.name)", prefix: layer.name, header: header,
+                           inputSize: n, inputType: inType, options: options)
+        let ys: [SignalID]
+        switch layer.op {
+        case let .dense(d):
+            f.m.header.append("kernel type: \(d.kernelType), bias type: \(d.biasType), accumulator: \(d.accumType?.description ?? "auto (exact)")")
+            ys = lowerDense(d, f: f, inputType: inType, outputType: layer.outputType)
+        case .relu:
+            ys = f.inputs.enumerated().map { i, x in lowerRelu(x, f: f, name: "\(layer.name)_n\(i)", to: layer.outputType) }
+        }
+        let hw = f.finish(ys, outputType: layer.outputType, inputType: inType)
+        f.m.header.append("latency: \(hw.latency) clock cycle(s), II = 1; \(hw.multipliers) multiplier(s), \(hw.adders) adder(s)")
+        return hw
+    }
+
+    static func lowerRelu(_ x: Val, f: LayerFrame, name: String, to t: FixedType) -> SignalID {
+        let b = f.b
+        if x.range.lo >= 0 { return b.cast(x, to: t, name: name).sig }
+        let xs = b.signedVal(x, name: "\(name)_x")
+        let w = b.module[xs.sig].width
+        let neg = b.emit("\(name)_isneg", width: 1, repr: .bit, .slice(xs.sig, lo: w - 1))
+        let zero = b.const("\(name)_zero", 0, width: w, repr: .signed)
+        let m = b.emit("\(name)_max0", width: w, repr: .signed, .mux(neg, zero, xs.sig))
+        let r = CodeRange(max(x.range.lo, 0), max(x.range.hi, 0))
+        return b.cast(Val(sig: m, frac: x.frac, range: r), to: t, name: name).sig
+    }
+
+    /// A balanced adder tree over signed terms; each adder as wide as its exact range.
+    static func adderTree(_ terms: [Val], f: LayerFrame, name: String, modularWidth: Int?) -> Val {
+        let b = f.b
+        var level = terms
+        var depth = 0
+        while level.count > 1 {
+            var next: [Val] = []
+            var k = 0
+            while k < level.count {
+                if k + 1 == level.count { next.append(level[k]); k += 1; continue }
+                let x = level[k], y = level[k + 1]
+                let nm = "\(name)_t\(depth)_\(next.count)"
+                if let mw = modularWidth {
+                    let s = b.emit(nm, width: mw, repr: b.module[x.sig].repr, .add(x.sig, y.sig))
+                    next.append(Val(sig: s, frac: x.frac, range: x.range))
+                } else {
+                    let r = CodeRange(x.range.lo + y.range.lo, x.range.hi + y.range.hi)
+                    let w = r.signedWidth
+                    let xe = b.resize(x.sig, to: w, name: "\(nm)_a")
+                    let ye = b.resize(y.sig, to: w, name: "\(nm)_b")
+                    let s = b.emit(nm, width: w, repr: .signed, .add(xe, ye))
+                    next.append(Val(sig: s, frac: x.frac, range: r))
+                }
+                f.adders += 1
+                k += 2
+            }
+            level = next
+            depth += 1
+        }
+        return level[0]
+    }
+
+    static func lowerDense(_ d: Dense, f: LayerFrame, inputType: FixedType, outputType: FixedType) -> [SignalID] {
+        let b = f.b
+        // DensePlan was validated when the model was loaded.
+        let plan = try! DensePlan(dense: d, inputType: inputType)
+        let p = f.prefix
+        var signedInputs: [Val?] = Array(repeating: nil, count: d.inputs)
+        func xs(_ i: Int) -> Val {
+            if let v = signedInputs[i] { return v }
+            let v = b.signedVal(f.inputs[i], name: "\(p)_in_\(i)_s")
+            signedInputs[i] = v
+            return v
+        }
+        var ys: [SignalID] = []
+        for j in 0..<d.units {
+            let nn = "\(p)_n\(j)"
+            var terms: [Val] = []
+            for i in 0..<d.inputs {
+                let w = d.kernel[i][j]
+                if w == 0 { continue }
+                let x = xs(i)
+                let a = x.range.lo * w, c = x.range.hi * w
+                let pr = CodeRange(min(a, c), max(a, c))
+                let prod = product(x, weight: w, range: pr, f: f, name: "\(nn)_p\(i)", wname: "\(p)_w\(i)_\(j)", kernelType: d.kernelType)
+                if let acc = plan.accumType {
+                    let t = b.cast(Val(sig: prod, frac: plan.productFrac, range: pr), to: acc, name: "\(nn)_p\(i)_c")
+                    terms.append(t)
+                } else if plan.productShift > 0 {
+                    let sh = b.emit("\(nn)_p\(i)_al", width: b.module[prod].width + plan.productShift, repr: .signed,
+                                    .shiftLeft(prod, plan.productShift))
+                    terms.append(Val(sig: sh, frac: plan.accFrac, range: CodeRange(pr.lo << plan.productShift, pr.hi << plan.productShift)))
+                } else {
+                    terms.append(Val(sig: prod, frac: plan.accFrac, range: pr))
+                }
+            }
+            // The bias, as a constant term on the accumulator grid.
+            let bias: Int128
+            let accRepr: Repr
+            var modularWidth: Int? = nil
+            if let acc = plan.accumType {
+                bias = acc.cast(code: d.bias[j], frac: d.biasType.fracBits)
+                accRepr = acc.signed ? .signed : .unsigned
+                modularWidth = acc.width
+            } else {
+                bias = d.bias[j] << plan.biasShift
+                accRepr = .signed
+            }
+            if bias != 0 || terms.isEmpty {
+                let w = modularWidth ?? CodeRange(bias, bias).signedWidth
+                let c = b.const("\(nn)_bias", BigInt(bias), width: w, repr: accRepr,
+                                comment: "bias \(d.biasType.decimalString(d.bias[j]))")
+                terms.append(Val(sig: c, frac: plan.accFrac, range: CodeRange(bias, bias)))
+            }
+            var acc = adderTree(terms, f: f, name: nn, modularWidth: modularWidth)
+            if let a = plan.accumType { acc.range = CodeRange(of: a) }
+            let accSig = b.emit("\(nn)_acc", width: b.module[acc.sig].width, repr: b.module[acc.sig].repr, .copy(acc.sig))
+            acc.sig = accSig
+            ys.append(b.cast(acc, to: outputType, name: "\(nn)_y").sig)
+        }
+        return ys
+    }
+
+    /// x * w for a constant weight code: a shift for +-2^k, otherwise one multiplier.
+    /// Returns a signed signal of the product's exact width.
+    static func product(_ x: Val, weight w: Int128, range pr: CodeRange, f: LayerFrame, name: String,
+                        wname: String, kernelType: FixedType) -> SignalID {
+        let b = f.b
+        let pw = pr.signedWidth
+        let mag = w.magnitude
+        if mag & (mag - 1) == 0 {
+            let k = mag.trailingZeroBitCount
+            var s = x.sig
+            if k > 0 { s = b.emit("\(name)_sh", width: b.module[s].width + k, repr: .signed, .shiftLeft(s, k)) }
+            if w < 0 {
+                let e = b.resize(s, to: b.module[s].width + 1, name: "\(name)_e")
+                s = b.emit("\(name)_neg", width: b.module[e].width, repr: .signed, .neg(e))
+            }
+            return b.resize(s, to: pw, name: name)
+        }
+        let cw = CodeRange(w, w).signedWidth
+        let c = b.const(wname, BigInt(w), width: cw, repr: .signed, comment: "weight \(kernelType.decimalString(w))")
+        let full = b.emit("\(name)_m", width: b.module[x.sig].width + cw, repr: .signed, .mul(x.sig, c))
+        f.multipliers += 1
+        return b.resize(full, to: pw, name: name)
+    }
+}

@@ -1,0 +1,57 @@
+// The top-level core: one instance per layer, chained through buses, and a valid pipeline.
+//
+// Ports: clk, rst (synchronous, active high; clears only the valid pipeline), ce (clock enable:
+// when low every register holds, so a wrapper can stall the core), in_valid, in_data (input
+// element i in bits [(i+1)*W-1 : i*W]), out_valid, out_data (likewise). Latency: out_valid rises
+// `latency` enabled clock edges after in_valid.
+import BigInt
+import FixedPoint
+import ModelIR
+
+public struct Design {
+    public let top: Module
+    public let layers: [LayerHardware]
+    /// Every module, children first (the order of a file list).
+    public var modules: [Module] { layers.map { $0.module } + [top] }
+    public var latency: Int { top.latency }
+    public let model: Model
+}
+
+public enum DesignLowering {
+    public static func lower(_ model: Model, topName: String? = nil, options: LoweringOptions = LoweringOptions()) -> Design {
+        let name = topName ?? model.name
+        let layers = model.layers.indices.map {
+            LayerLowering.lower(layer: model.layers[$0], index: $0, model: model, top: name, options: options)
+        }
+        let m = Module(name: name)
+        let latency = layers.map { $0.latency }.reduce(0, +)
+        m.header = [
+            "Model \(model.name): \(model.input.size) x \(model.input.type) -> \(model.outputSize) x \(model.outputType)",
+            "latency: \(latency) clock cycle(s) from in_valid to out_valid, II = 1",
+            "clk: rising edge; ce: clock enable for every register (low = hold, for back-pressure)",
+            "rst: synchronous, active high, clears the valid pipeline only (the datapath has no reset)",
+            "in_data/out_data: element i in bits [(i+1)*W-1 : i*W]",
+        ]
+        let clk = m.define("clk", width: 1, repr: .bit, .input)
+        let rst = m.define("rst", width: 1, repr: .bit, .input)
+        _ = rst
+        let ce = m.define("ce", width: 1, repr: .bit, .input)
+        let inValid = m.define("in_valid", width: 1, repr: .bit, .input)
+        var bus = m.define("in_data", width: model.input.size * model.input.type.width, repr: .bus, .input)
+        for (i, hw) in layers.enumerated() {
+            let instName = "u_\(model.layers[i].name)"
+            let outBus = hw.outputSize * hw.outputType.width
+            let k = m.addInstance(Instance(name: instName, module: hw.module.name,
+                                           connections: [("clk", clk), ("ce", ce), ("in_data", bus)]))
+            bus = m.define("\(model.layers[i].name)_out", width: outBus, repr: .bus, .instanceOutput(instance: k, port: "out_data"))
+        }
+        var v = inValid
+        for s in 0..<latency {
+            v = m.define("valid_s\(s + 1)", width: 1, repr: .bit, .register(v, reset: 0))
+        }
+        m.define("out_valid", width: 1, repr: .bit, .copy(v), role: .output)
+        m.define("out_data", width: m[bus].width, repr: .bus, .copy(bus), role: .output)
+        m.latency = latency
+        return Design(top: m, layers: layers, model: model)
+    }
+}

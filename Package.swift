@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // Exact fixed-point arithmetic: types, rounding, overflow, decimal I/O.
@@ -26,7 +27,7 @@ let package = Package(
         // Verilog-2001 and VHDL-93 emitters and generated testbenches, from the same netlist.
         .target(name: "HDL", dependencies: ["Netlist", "FixedPoint", .product(name: "BigInt", package: "BigInt")]),
         // build / predict / sim orchestration: output folders, reports, simulator drivers.
-        .target(name: "Driver", dependencies: ["ModelIR", "Golden", "Netlist", "HDL", "FixedPoint"]),
+        .target(name: "Driver", dependencies: ["ModelIR", "Golden", "Netlist", "HDL", "FixedPoint", "Yams"]),
         .executableTarget(name: "rtlgen", dependencies: [
             "Driver", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -185,3 +185,22 @@ public struct ExactDecimal: Sendable {
         }
     }
 }
+
+/// `base + step * 0.<fraction>` for exact decimal texts, printed exactly (test-vector helper).
+public func decimalAddScaled(_ base: String, step: String, fraction: String) -> String {
+    let b = try! ExactDecimal(parsing: base)
+    let s = try! ExactDecimal(parsing: step)
+    let f = try! ExactDecimal(parsing: "0." + fraction)
+    let num = b.numerator * s.denominator * f.denominator + s.numerator * f.numerator * b.denominator
+    let den = b.denominator * s.denominator * f.denominator  // a power of ten
+    let negative = num < 0
+    var digits = num.magnitude.description
+    let scale = den.description.count - 1
+    if digits.count <= scale { digits = String(repeating: "0", count: scale - digits.count + 1) + digits }
+    var intPart = String(digits.dropLast(scale))
+    var fracPart = String(digits.suffix(scale))
+    while fracPart.hasSuffix("0") { fracPart.removeLast() }
+    if intPart.isEmpty { intPart = "0" }
+    let body = fracPart.isEmpty ? intPart : intPart + "." + fracPart
+    return (negative && body != "0" ? "-" : "") + body
+}

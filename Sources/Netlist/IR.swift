@@ -12,6 +12,7 @@ public enum Repr: Sendable, Equatable {
 
 public struct SignalID: Hashable, Comparable, Sendable {
     public let index: Int
+    public init(index: Int) { self.index = index }
     public static func < (a: SignalID, b: SignalID) -> Bool { a.index < b.index }
 }
 
@@ -164,6 +165,17 @@ public final class Module: @unchecked Sendable {
     }
 
     public func signal(named n: String) -> SignalID? { names[n].map { SignalID(index: $0) } }
+
+    /// Replaces the whole contents (used by passes that rebuild the signal list).
+    func replaceContents(signals: [Signal], defs: [Op], ports: [SignalID], instances: [Instance]) {
+        self.signals = signals
+        self.defs = defs
+        self.ports = ports
+        self.instances = instances
+        names = [:]
+        for (i, s) in signals.enumerated() { names[s.name] = i }
+        lowerNames = Set(signals.map { $0.name.lowercased() })
+    }
 
     private func check(_ op: Op, width w: Int, repr: Repr, name: String) {
         func fail(_ msg: String) -> Never { preconditionFailure("netlist width error at \(name): \(msg)") }

@@ -1,0 +1,135 @@
+// `rtlgen build`: model -> netlist -> Verilog + VHDL + testbenches + report, written to a
+// temporary folder and moved into place only when complete (never half-written).
+import Foundation
+import FixedPoint
+import HDL
+import ModelIR
+import Netlist
+
+public enum Language: String, CaseIterable, Sendable {
+    case verilog, vhdl, both
+    var verilog: Bool { self != .vhdl }
+    var vhdl: Bool { self != .verilog }
+}
+
+public struct BuildOptions: Sendable {
+    public var outDir: String?
+    public var language: Language = .both
+    public var top: String?
+    public var config: Config = Config()
+    public init() {}
+}
+
+public struct BuildResult {
+    public let outDir: String
+    public let design: Design
+    public let report: String
+}
+
+public enum Builder {
+    /// Generates every file of the output folder in memory: relative path -> contents.
+    public static func generate(model: Model, options: BuildOptions) throws -> (files: [(String, String)], design: Design) {
+        let top = options.top ?? model.name
+        let design = DesignLowering.lower(model, topName: top, options: LoweringOptions(clockPeriodNs: options.config.clockPeriodNs))
+        for m in design.modules { m.eliminateDeadSignals() }
+        var files: [(String, String)] = []
+        var vfiles: [String] = []
+        var hfiles: [String] = []
+        for m in design.modules {
+            if options.language.verilog {
+                let p = "rtl/verilog/\(m.name).v"
+                files.append((p, VerilogEmitter.emit(m)))
+                vfiles.append(p)
+            }
+            if options.language.vhdl {
+                let p = "rtl/vhdl/\(m.name).vhd"
+                files.append((p, VHDLEmitter.emit(m)))
+                hfiles.append(p)
+            }
+        }
+        let ports = TestbenchPorts(top: top, inWidth: model.input.size * model.input.type.width,
+                                   outWidth: model.outputSize * model.outputType.width, latency: design.latency)
+        if options.language.verilog {
+            files.append(("testbench/verilator/tb_\(top).cpp", TestbenchEmitter.verilator(ports)))
+        }
+        if options.language.vhdl {
+            files.append(("testbench/vhdl/tb_\(top).vhd", TestbenchEmitter.vhdl(ports)))
+        }
+        if !vfiles.isEmpty { files.append(("files_verilog.f", vfiles.joined(separator: "\n") + "\n")) }
+        if !hfiles.isEmpty { files.append(("files_vhdl.f", hfiles.joined(separator: "\n") + "\n")) }
+        files.append(("vivado.tcl", vendorTcl(top: top, verilog: vfiles, vhdl: hfiles, vivado: true)))
+        files.append(("quartus.tcl", vendorTcl(top: top, verilog: vfiles, vhdl: hfiles, vivado: false)))
+        files.append(("model.json", ModelWriter.json(model)))
+        files.append(("report.json", Report.json(model: model, design: design, top: top, config: options.config, language: options.language)))
+        return (files, design)
+    }
+
+    static func vendorTcl(top: String, verilog: [String], vhdl: [String], vivado: Bool) -> String {
+        var s = "# \(VerilogEmitter.generatedBy)\n"
+        s += "# Adds the \(top) core to a \(vivado ? "Vivado" : "Quartus") project. Source it from any directory.\n"
+        s += "set rtlgen_dir [file dirname [file normalize [info script]]]\n"
+        // A project uses one language for the core: VHDL when generated, else Verilog.
+        if vivado {
+            if !vhdl.isEmpty {
+                s += "# VHDL sources (VHDL-93, numeric_std). Use the Verilog list instead if preferred.\n"
+                for f in vhdl { s += "read_vhdl [file join $rtlgen_dir \(f)]\n" }
+            } else {
+                for f in verilog { s += "read_verilog [file join $rtlgen_dir \(f)]\n" }
+            }
+        } else {
+            if !vhdl.isEmpty {
+                for f in vhdl { s += "set_global_assignment -name VHDL_FILE [file join $rtlgen_dir \(f)]\n" }
+            } else {
+                for f in verilog { s += "set_global_assignment -name VERILOG_FILE [file join $rtlgen_dir \(f)]\n" }
+            }
+        }
+        return s
+    }
+
+    /// Builds and writes the output folder atomically.
+    public static func build(modelPath: String, options: BuildOptions) throws -> BuildResult {
+        let model = try ModelLoader.load(path: modelPath)
+        if let t = options.top, !ModelLoader.isIdentifier(t) || HDLNames.reserved.contains(t.lowercased()) {
+            throw InputError(file: "--top", field: "", message: "'\(t)' is not a usable HDL module name")
+        }
+        if options.top == nil && HDLNames.reserved.contains(model.name.lowercased()) {
+            throw InputError(file: modelPath, field: "name", message: "'\(model.name)' is a Verilog/VHDL reserved word; rename the model or pass --top")
+        }
+        let (files, design) = try generate(model: model, options: options)
+        let out = options.outDir ?? "rtlgen-out/\(options.top ?? model.name)"
+        try FileWriter.writeFolderAtomically(out, files: files)
+        let report = files.first { $0.0 == "report.json" }!.1
+        return BuildResult(outDir: out, design: design, report: report)
+    }
+}
+
+public enum FileWriter {
+    /// Writes all files into a sibling temporary folder, then swaps it into place.
+    public static func writeFolderAtomically(_ dir: String, files: [(String, String)]) throws {
+        let fm = FileManager.default
+        let url = URL(fileURLWithPath: dir).standardizedFileURL
+        let parent = url.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let tmp = parent.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        try? fm.removeItem(at: tmp)
+        do {
+            for (rel, text) in files {
+                let f = tmp.appendingPathComponent(rel)
+                try fm.createDirectory(at: f.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(text.utf8).write(to: f)
+            }
+            if fm.fileExists(atPath: url.path) {
+                let old = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(ProcessInfo.processInfo.processIdentifier)")
+                try? fm.removeItem(at: old)
+                try fm.moveItem(at: url, to: old)
+                try fm.moveItem(at: tmp, to: url)
+                try? fm.removeItem(at: old)
+            } else {
+                try fm.moveItem(at: tmp, to: url)
+            }
+        } catch {
+            try? fm.removeItem(at: tmp)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,39 @@
+// The optional --config file (YAML): implementation settings that are not part of the model.
+//
+//   clock_period_ns: 4.0     # target clock for register placement (default 4.0 = 250 MHz)
+import Foundation
+import ModelIR
+import Yams
+
+public struct Config: Sendable {
+    public var clockPeriodNs: Double = 4.0
+    public init() {}
+
+    public static let keys = ["clock_period_ns"]
+
+    public static func load(path: String) throws -> Config {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw InputError(file: path, field: "", message: "cannot read the config file")
+        }
+        let node: Any?
+        do { node = try Yams.load(yaml: text) } catch {
+            throw InputError(file: path, field: "", message: "malformed YAML: \(error)")
+        }
+        var c = Config()
+        guard let node else { return c }
+        guard let map = node as? [String: Any] else {
+            throw InputError(file: path, field: "", message: "expected a mapping of settings (\(keys.joined(separator: ", ")))")
+        }
+        for key in map.keys.sorted() where !keys.contains(key) {
+            throw InputError(file: path, field: key, message: "unknown setting (expected one of: \(keys.joined(separator: ", ")))")
+        }
+        if let v = map["clock_period_ns"] {
+            let d: Double? = (v as? Double) ?? (v as? Int).map(Double.init)
+            guard let d, d >= 0.5, d <= 1000 else {
+                throw InputError(file: path, field: "clock_period_ns", message: "expected a number of nanoseconds in [0.5, 1000]")
+            }
+            c.clockPeriodNs = d
+        }
+        return c
+    }
+}

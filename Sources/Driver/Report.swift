@@ -1,0 +1,57 @@
+// report.json: latency, initiation interval, per-layer figures and resource estimates.
+import FixedPoint
+import ModelIR
+import Netlist
+
+public enum Report {
+    static func num(_ x: Int) -> JSONValue { .number(String(x)) }
+
+    static func registerBits(_ m: Module) -> Int {
+        m.signals.enumerated().filter { m.defs[$0.offset].isRegister }.map { $0.element.width }.reduce(0, +)
+    }
+
+    public static func json(model: Model, design: Design, top: String, config: Config, language: Language) -> String {
+        var layers: [JSONValue] = []
+        for (i, hw) in design.layers.enumerated() {
+            let l = model.layers[i]
+            layers.append(.object([
+                ("name", .string(l.name)),
+                ("op", .string(l.opName)),
+                ("module", .string(hw.module.name)),
+                ("inputs", num(hw.inputSize)),
+                ("outputs", num(hw.outputSize)),
+                ("input_type", .string(hw.inputType.description)),
+                ("output_type", .string(hw.outputType.description)),
+                ("latency_cycles", num(hw.latency)),
+                ("multipliers", num(hw.multipliers)),
+                ("adders", num(hw.adders)),
+                ("register_bits", num(registerBits(hw.module))),
+            ]))
+        }
+        let totalMul = design.layers.map { $0.multipliers }.reduce(0, +)
+        let totalAdd = design.layers.map { $0.adders }.reduce(0, +)
+        let totalReg = design.modules.map(registerBits).reduce(0, +)
+        let period = config.clockPeriodNs
+        let obj: JSONValue = .object([
+            ("model", .string(model.name)),
+            ("top", .string(top)),
+            ("latency_cycles", num(design.latency)),
+            ("initiation_interval", num(1)),
+            ("clock_period_ns", .number(String(period))),
+            ("latency_ns", .number(String(Double(design.latency) * period))),
+            ("input", .object([("size", num(model.input.size)), ("type", .string(model.input.type.description)),
+                               ("bus_bits", num(model.input.size * model.input.type.width))])),
+            ("output", .object([("size", num(model.outputSize)), ("type", .string(model.outputType.description)),
+                                ("bus_bits", num(model.outputSize * model.outputType.width))])),
+            ("languages", .array(language == .both ? [.string("verilog"), .string("vhdl")] : [.string(language.rawValue)])),
+            ("layers", .array(layers)),
+            ("resources", .object([
+                ("multipliers", num(totalMul)),
+                ("adders", num(totalAdd)),
+                ("register_bits", num(totalReg)),
+                ("note", .string("estimates from the netlist; run yosys or the vendor tool for real figures")),
+            ])),
+        ])
+        return JSONWriter.pretty(obj) + "\n"
+    }
+}

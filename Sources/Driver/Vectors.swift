@@ -1,0 +1,64 @@
+// Test-vector generation for `rtlgen vectors` and the `make sim` regression: random codes,
+// edge values, off-grid values and out-of-range values of the model's input type.
+import FixedPoint
+import ModelIR
+
+public struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+public enum Vectors {
+    /// `count` CSV lines for the model's input: 1/8 edge values, 1/8 off-grid, 1/8 out of
+    /// range, the rest uniformly random codes.
+    public static func generate(model: Model, count: Int, seed: UInt64) -> String {
+        var rng = SplitMix64(seed: seed)
+        let t = model.input.type
+        let lo = t.minCode, hi = t.maxCode
+        func randomCode() -> Int128 {
+            let span = UInt128(truncatingIfNeeded: hi &- lo)
+            if span == UInt128.max { return Int128(truncatingIfNeeded: UInt128(rng.next()) << 64 | UInt128(rng.next())) }
+            let r = (UInt128(rng.next()) << 64 | UInt128(rng.next())) % (span + 1)
+            return lo + Int128(r)
+        }
+        let edges: [Int128] = [lo, hi, 0, 1, -1, lo + 1, hi - 1].filter { $0 >= lo && $0 <= hi }
+        var out = ""
+        for n in 0..<count {
+            let kind = n % 8
+            var cells: [String] = []
+            for _ in 0..<model.input.size {
+                switch kind {
+                case 0:
+                    cells.append(t.decimalString(edges[Int(rng.next() % UInt64(edges.count))]))
+                case 1:
+                    // Off grid: a code plus a fraction of an LSB (including exact halves).
+                    let c = randomCode()
+                    let halves = ["5", "25", "75", "5000001", "4999999", "1", "9"]
+                    let frac = rng.next() % 3 == 0 ? "5" : halves[Int(rng.next() % UInt64(halves.count))]
+                    cells.append(offGrid(code: c, frac: t.fracBits, digits: frac))
+                case 2:
+                    // Out of range: up to 4x beyond the type's range either side.
+                    let c = randomCode()
+                    let scaled = c * Int128(2 + Int(rng.next() % 3)) + (c >= 0 ? hi : lo)
+                    cells.append(decimalString(code: scaled, frac: t.fracBits))
+                default:
+                    cells.append(t.decimalString(randomCode()))
+                }
+            }
+            out += cells.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// The value (code + 0.<digits>) * 2^-frac as exact decimal text.
+    static func offGrid(code: Int128, frac: Int, digits: String) -> String {
+        decimalAddScaled(decimalString(code: code, frac: frac), step: decimalString(code: 1, frac: frac), fraction: digits)
+    }
+}

@@ -1,0 +1,149 @@
+// VHDL-93 (numeric_std) emitter, from the same netlist as the Verilog emitter. Ports are
+// std_logic / std_logic_vector; arithmetic signals are signed / unsigned; every conversion is
+// written out. Valid VHDL-93 and VHDL-2008.
+import BigInt
+import Netlist
+
+public enum VHDLEmitter {
+    public static func emit(_ m: Module) -> String {
+        var o = ""
+        o += "-- \(VerilogEmitter.generatedBy)\n"
+        for h in m.header { o += "-- \(h)\n" }
+        o += "\nlibrary ieee;\nuse ieee.std_logic_1164.all;\nuse ieee.numeric_std.all;\n\n"
+        o += "entity \(m.name) is\n  port (\n"
+        let ports = m.ports.map { id -> String in
+            let s = m[id]
+            return "    \(s.name) : \(s.role == .input ? "in " : "out") \(portType(s))"
+        }
+        o += ports.joined(separator: ";\n") + "\n  );\nend entity \(m.name);\n\n"
+        o += "architecture rtl of \(m.name) is\n"
+        for (i, s) in m.signals.enumerated() where s.role != .input && s.role != .output {
+            if case let .const(v) = m.defs[i] {
+                var line = "  constant \(s.name) : \(type(s)) := \(literal(v, s));"
+                if let c = s.comment { line += " -- \(c)" }
+                o += line + "\n"
+            } else {
+                var line = "  signal \(s.name) : \(type(s));"
+                if let c = s.comment { line += " -- \(c)" }
+                o += line + "\n"
+            }
+        }
+        o += "begin\n"
+        for (i, op) in m.defs.enumerated() {
+            let id = SignalID(index: i)
+            if case .const = op { continue }
+            guard let e = expr(op, id, m) else { continue }
+            o += "  \(m[id].name) <= \(e);\n"
+        }
+        for (k, inst) in m.instances.enumerated() {
+            var conns = inst.connections.map { "\($0.port) => \(m[$0.signal].name)" }
+            for (i, op) in m.defs.enumerated() {
+                if case let .instanceOutput(ik, port) = op, ik == k { conns.append("\(port) => \(m.signals[i].name)") }
+            }
+            o += "\n  \(inst.name) : entity work.\(inst.module)\n    port map (\n      " + conns.joined(separator: ",\n      ") + "\n    );\n"
+        }
+        let regs = m.defs.enumerated().compactMap { i, op -> (SignalID, SignalID, BigInt?)? in
+            if case let .register(d, r) = op { return (SignalID(index: i), d, r) }
+            return nil
+        }
+        let withReset = regs.filter { $0.2 != nil }
+        let plain = regs.filter { $0.2 == nil }
+        if !withReset.isEmpty {
+            o += "\n  process (clk)\n  begin\n    if rising_edge(clk) then\n      if rst = '1' then\n"
+            for (q, _, r) in withReset { o += "        \(m[q].name) <= \(literal(r!, m[q]));\n" }
+            o += "      elsif ce = '1' then\n"
+            for (q, d, _) in withReset { o += "        \(m[q].name) <= \(m[d].name);\n" }
+            o += "      end if;\n    end if;\n  end process;\n"
+        }
+        if !plain.isEmpty {
+            o += "\n  process (clk)\n  begin\n    if rising_edge(clk) then\n      if ce = '1' then\n"
+            for (q, d, _) in plain { o += "        \(m[q].name) <= \(m[d].name);\n" }
+            o += "      end if;\n    end if;\n  end process;\n"
+        }
+        o += "end architecture rtl;\n"
+        return o
+    }
+
+    static func portType(_ s: Signal) -> String {
+        s.repr == .bit ? "std_logic" : "std_logic_vector(\(s.width - 1) downto 0)"
+    }
+
+    static func type(_ s: Signal) -> String {
+        switch s.repr {
+        case .bit: return "std_logic"
+        case .bus: return "std_logic_vector(\(s.width - 1) downto 0)"
+        case .signed: return "signed(\(s.width - 1) downto 0)"
+        case .unsigned: return "unsigned(\(s.width - 1) downto 0)"
+        }
+    }
+
+    static func literal(_ v: BigInt, _ s: Signal) -> String {
+        let m = BigInt(1) << s.width
+        var bits = v % m
+        if bits < 0 { bits += m }
+        let b = String(bits, radix: 2)
+        let padded = String(repeating: "0", count: s.width - b.count) + b
+        return s.repr == .bit ? "'\(padded)'" : "\"\(padded)\""
+    }
+
+    /// `name` (of representation `from`) converted to representation `to` (same width).
+    static func conv(_ name: String, from: Repr, to: Repr) -> String {
+        if from == to { return name }
+        switch to {
+        case .signed: return "signed(\(name))"
+        case .unsigned: return "unsigned(\(name))"
+        case .bus: return "std_logic_vector(\(name))"
+        case .bit: preconditionFailure("conversion of a vector to a bit")
+        }
+    }
+
+    static func expr(_ op: Op, _ id: SignalID, _ m: Module) -> String? {
+        let s = m[id]
+        func n(_ x: SignalID) -> String { m[x].name }
+        switch op {
+        case .input, .register, .instanceOutput, .const:
+            return nil
+        case let .extend(a):
+            let src = m[a]
+            if src.repr == .bit {
+                return s.width == 1 ? "(0 => \(src.name))" : "(0 => \(src.name), others => '0')"
+            }
+            if src.width == s.width { return conv(src.name, from: src.repr, to: s.repr) }
+            return conv("resize(\(src.name), \(s.width))", from: src.repr, to: s.repr)
+        case let .slice(a, lo):
+            let src = m[a]
+            if s.repr == .bit { return src.repr == .bit ? src.name : "\(src.name)(\(lo))" }
+            precondition(src.repr != .bit, "vector slice of a bit")
+            return conv("\(src.name)(\(lo + s.width - 1) downto \(lo))", from: src.repr, to: s.repr)
+        case let .shiftLeft(a, k):
+            return "shift_left(resize(\(n(a)), \(s.width)), \(k))"
+        case let .add(a, b): return "\(n(a)) + \(n(b))"
+        case let .sub(a, b): return "\(n(a)) - \(n(b))"
+        case let .neg(a): return "-\(n(a))"
+        case let .mul(a, b): return "\(n(a)) * \(n(b))"
+        case let .mux(sel, a, b): return "\(n(a)) when \(n(sel)) = '1' else \(n(b))"
+        case let .compare(c, a, b): return "'1' when \(n(a)) \(c.rawValue) \(n(b)) else '0'"
+        case let .bitwise(o, a, b): return "\(n(a)) \(o.rawValue) \(n(b))"
+        case let .not(a): return "not \(n(a))"
+        case let .reduceOr(a):
+            let src = m[a]
+            switch src.repr {
+            case .bit: return src.name
+            case .bus: return "'1' when unsigned(\(src.name)) /= 0 else '0'"
+            default: return "'1' when \(src.name) /= 0 else '0'"
+            }
+        case let .concat(xs):
+            if xs.count == 1 && m[xs[0]].repr == .bit { return "(0 => \(n(xs[0])))" }
+            let parts = xs.map { x -> String in
+                let sx = m[x]
+                return sx.repr == .bit ? sx.name : conv(sx.name, from: sx.repr, to: .bus)
+            }
+            let cat = parts.joined(separator: " & ")
+            if s.repr == .bus { return cat }
+            return xs.count == 1 ? conv(parts[0], from: .bus, to: s.repr) : "\(s.repr == .signed ? "signed" : "unsigned")(std_logic_vector'(\(cat)))"
+        case let .copy(a):
+            let src = m[a]
+            return conv(src.name, from: src.repr, to: s.repr)
+        }
+    }
+}

@@ -1,0 +1,167 @@
+// The rtlgen command line: build, predict, sim (the contract), and vectors (test inputs).
+import ArgumentParser
+import Driver
+import Foundation
+import Golden
+import ModelIR
+
+/// Exit statuses of the contract: 0 success, 1 simulation mismatch or failed tool, 2 bad usage or input.
+enum Exit {
+    static func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data(("rtlgen: error: " + message + "\n").utf8))
+        Foundation.exit(code)
+    }
+}
+
+@main
+struct RTLGen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rtlgen",
+        abstract: "Quantized neural networks to bit-exact Verilog and VHDL, verified in Verilator and GHDL.",
+        discussion: """
+        Typical use:
+          rtlgen build examples/jet_tagger/model.json --out build/jet_tagger
+          rtlgen vectors examples/jet_tagger/model.json --count 1000 > x.csv
+          rtlgen predict examples/jet_tagger/model.json --input x.csv --output y.csv
+          rtlgen sim build/jet_tagger --input x.csv --simulator both
+
+        Exit status: 0 success, 1 simulation mismatch or failed tool run, 2 bad usage or bad input.
+        """,
+        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let e as InputError {
+            Exit.fail(e.description, code: 2)
+        } catch let e as SimulationFailure {
+            Exit.fail(e.description, code: 1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if let e = error as? CocoaError {
+                Exit.fail(e.localizedDescription, code: 2)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate Verilog and VHDL, testbenches and a report for a model.",
+        discussion: """
+        Writes DIR/rtl/verilog/*.v, DIR/rtl/vhdl/*.vhd, DIR/testbench/, DIR/report.json,
+        DIR/model.json (the model as understood: canonical types, exact quantized weights),
+        file lists (files_verilog.f, files_vhdl.f) and vivado.tcl / quartus.tcl.
+        The folder is written completely or not at all.
+        """)
+
+    @Argument(help: "The model file (native JSON, format rtlgen-model version 1).")
+    var model: String
+    @Option(help: "YAML settings file (clock_period_ns).")
+    var config: String?
+    @Option(help: "Output folder (default ./rtlgen-out/NAME).")
+    var out: String?
+    @Option(help: "verilog, vhdl or both.")
+    var lang: String = "both"
+    @Option(help: "Name of the top-level module (default: the model's name).")
+    var top: String?
+
+    func run() throws {
+        guard let l = Language(rawValue: lang) else {
+            throw InputError(file: "--lang", field: "", message: "'\(lang)' is not one of verilog, vhdl, both")
+        }
+        var o = BuildOptions()
+        o.outDir = out
+        o.language = l
+        o.top = top
+        if let c = config { o.config = try Config.load(path: c) }
+        let r = try Driver.Builder.build(modelPath: model, options: o)
+        print("rtlgen: wrote \(r.outDir): \(r.design.modules.count) modules, latency \(r.design.latency) cycles, II 1")
+    }
+}
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the bit-exact golden model on CSV inputs.",
+        discussion: "Inputs are quantized to the model's input type; outputs are exact decimals, one sample per line.")
+
+    @Argument(help: "The model file.")
+    var model: String
+    @Option(help: "YAML settings file (accepted for symmetry with build; it does not change results).")
+    var config: String?
+    @Option(help: "Input CSV: one sample per line, no header; blank and # lines skipped.")
+    var input: String
+    @Option(help: "Output CSV (default: standard output).")
+    var output: String?
+
+    func run() throws {
+        if let c = config { _ = try Config.load(path: c) }
+        let m = try ModelLoader.load(path: model)
+        let g = try GoldenModel(m)
+        let xs = try CSV.readSamples(path: input, size: m.input.size, type: m.input.type)
+        let text = CSV.format(xs.map { g.evaluate(codes: $0) }, type: m.outputType)
+        if let o = output {
+            try text.write(toFile: o, atomically: true, encoding: .utf8)
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+struct Sim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Simulate a build folder's RTL and compare every output bit with the golden model.",
+        discussion: "Exits 1 on any mismatch, printing the first mismatching sample, output and both values.")
+
+    @Argument(help: "A folder written by `rtlgen build`.")
+    var dir: String
+    @Option(help: "Input CSV.")
+    var input: String
+    @Option(help: "Write the RTL's outputs here as CSV.")
+    var output: String?
+    @Option(help: "verilator, ghdl or both.")
+    var simulator: String = "both"
+    @Option(help: "Keep simulator build files in this folder (default: a temporary folder, removed).")
+    var workDir: String?
+
+    func run() throws {
+        let sims: [Simulator]
+        switch simulator {
+        case "both": sims = [.verilator, .ghdl]
+        case "verilator": sims = [.verilator]
+        case "ghdl": sims = [.ghdl]
+        default: throw InputError(file: "--simulator", field: "", message: "'\(simulator)' is not one of verilator, ghdl, both")
+        }
+        let results = try Simulation.simulate(dir: dir, inputPath: input, simulators: sims, workDir: workDir) { print($0) }
+        if let o = output, let r = results.first {
+            let m = try ModelLoader.load(path: (dir as NSString).appendingPathComponent("model.json"))
+            try CSV.format(r.outputs, type: m.outputType).write(toFile: o, atomically: true, encoding: .utf8)
+        }
+    }
+}
+
+struct VectorsCmd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vectors",
+        abstract: "Print test inputs for a model as CSV: random, edge, off-grid and out-of-range values.")
+
+    @Argument(help: "The model file.")
+    var model: String
+    @Option(help: "Number of samples.")
+    var count: Int = 10_000
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        let m = try ModelLoader.load(path: model)
+        FileHandle.standardOutput.write(Data(Vectors.generate(model: m, count: count, seed: seed).utf8))
+    }
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Writes Tests/apfixed/types.inc: the fixed set of ap_fixed types the oracle instantiates.
+
+ap_fixed types are template parameters, so the oracle (oracle.cpp) can only exercise a set of
+types fixed at compile time. This script chooses that set deterministically (no randomness) and
+writes it as C++ typedefs plus tables:
+
+  T<i>   target types (every rounding x overflow mode, signed and unsigned, W = 1..64 swept,
+         wide W = 65..128, I < 0, I = 0, I = W, I > W, W = 1);
+  S<j>   source types for casts (default AP_TRN / AP_WRAP, W up to 128);
+  pairs  (source, target) couples the oracle casts between (each target gets three sources,
+         at least one of them finer than the target so that bits are dropped and ties occur).
+
+Run it again after changing it: `python3 Tests/apfixed/gen_types.py` (the output is committed).
+Keep the number of instantiations modest: each one costs ~60 ms of g++ -O1 time.
+"""
+import os
+
+QS = ["TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV"]
+OS = ["WRAP", "SAT", "SAT_ZERO", "SAT_SYM"]
+COMBOS = [(q, o) for q in QS for o in OS]  # 28
+MAX_UNSIGNED = 127  # rtlgen codes are Int128: unsigned types stop at 127 bits
+
+
+def targets():
+    out = []
+    # A. every mode pair on one ordinary shape, signed and unsigned.
+    for s in (True, False):
+        for q, o in COMBOS:
+            out.append((s, 8, 3, q, o))
+    # B. width sweep 1..64; I and the mode pair cycle so that every mode pair occurs for
+    #    signed and for unsigned (gcd(5, 28) = 1) and I takes every kind of value.
+    ioff = [lambda w: w // 2, lambda w: 0, lambda w: w, lambda w: -4, lambda w: w + 4,
+            lambda w: 1, lambda w: w - 1, lambda w: -1, lambda w: 2, lambda w: w + 1]
+    for w in range(1, 65):
+        for s in (True, False):
+            i = ioff[(w + 3 * s) % len(ioff)](w)
+            q, o = COMBOS[(5 * w + 13 * s) % len(COMBOS)]
+            out.append((s, w, i, q, o))
+    # C. wide types (ap_private with several 64-bit words).
+    wides = [65, 66, 72, 80, 96, 100, 112, 120, 126, 127, 128]
+    wioff = [lambda w: w // 2, lambda w: 0, lambda w: w, lambda w: -4, lambda w: w + 3,
+             lambda w: 10, lambda w: 64, lambda w: 1]
+    for n, w in enumerate(wides):
+        for s in (True, False):
+            ww = w if s else min(w, MAX_UNSIGNED)
+            i = wioff[(n + 5 * s) % len(wioff)](ww)
+            q, o = COMBOS[(11 * n + 3 + 17 * s) % len(COMBOS)]
+            out.append((s, ww, i, q, o))
+    # D. specials: I > W, I < 0, one-bit types, SAT_SYM on two bits.
+    four = [("RND", "SAT"), ("RND_CONV", "SAT_SYM"), ("TRN_ZERO", "SAT_ZERO"), ("RND_INF", "WRAP")]
+    for (w, i) in [(8, 12), (6, -4), (3, 9), (10, -1)]:
+        for s in (True, False):
+            for q, o in four:
+                out.append((s, w, i, q, o))
+    one = [("RND", "SAT_SYM"), ("RND_CONV", "SAT"), ("TRN_ZERO", "WRAP"), ("RND_MIN_INF", "SAT_ZERO"),
+           ("RND_ZERO", "SAT_SYM"), ("RND_INF", "SAT"), ("TRN", "SAT_SYM")]
+    for s in (True, False):
+        for n, i in enumerate([1, 0, -3, 4, 2, -1, 1]):
+            q, o = one[n]
+            out.append((s, 1, i, q, o))
+    for q in QS:
+        out.append((True, 2, 1, q, "SAT_SYM"))
+        out.append((True, 3, 0, q, "SAT_SYM"))
+    # dedupe, keep order
+    seen, res = set(), []
+    for t in out:
+        if t not in seen:
+            seen.add(t)
+            res.append(t)
+    return res
+
+
+SOURCES = [(True, 8, 4), (False, 8, 4), (True, 16, 6), (False, 16, 16), (True, 1, 1), (False, 1, 0),
+           (True, 32, -3), (True, 24, 30), (True, 64, 20), (False, 64, 32), (True, 65, 10),
+           (True, 96, 48), (True, 128, 64), (False, 127, 60), (True, 128, 0), (True, 128, 130),
+           (True, 40, -8), (False, 48, 50), (True, 12, 12), (True, 100, -5), (False, 20, 3),
+           (True, 53, 2)]
+
+
+def pairs(tgts):
+    res = []
+    n = len(SOURCES)
+    for ti, (s, w, i, q, o) in enumerate(tgts):
+        f = w - i
+        chosen = []
+        # finer sources whose dropped bits fit in the source (so exact ties exist)
+        finer = [j for j, (s2, w2, i2) in enumerate(SOURCES) if 1 <= (w2 - i2) - f <= w2]
+        if finer:
+            chosen.append(finer[(ti * 3) % len(finer)])
+            chosen.append(finer[(ti * 7 + 1) % len(finer)])
+        chosen.append((ti * 5 + 2) % n)
+        for j in chosen:
+            if (j, ti) not in res:
+                res.append((j, ti))
+    return res
+
+
+def cname(s, w, i, q="TRN", o="WRAP"):
+    return f"ap_{'' if s else 'u'}fixed<{w},{i},AP_{q},AP_{o}>"
+
+
+def rname(s, w, i, q="TRN", o="WRAP"):
+    return f"{'' if s else 'u'}fixed<{w},{i},{q},{o}>"
+
+
+def wrap_macro(name, items, per_line=12):
+    lines = [f"#define {name}(X) \\"]
+    for k in range(0, len(items), per_line):
+        lines.append("  " + " ".join(items[k:k + per_line]) + " \\")
+    lines.append("  /* end */")
+    return "\n".join(lines)
+
+
+def main():
+    tg = targets()
+    pr = pairs(tg)
+    out = ["// Generated by Tests/apfixed/gen_types.py -- do not edit; rerun the script instead.",
+           f"// {len(tg)} target types, {len(SOURCES)} source types, {len(pr)} cast pairs.", ""]
+    for k, t in enumerate(tg):
+        out.append(f"typedef {cname(*t)} T{k};")
+    out.append("")
+    for k, t in enumerate(SOURCES):
+        out.append(f"typedef {cname(*t)} S{k};")
+    out.append("")
+    out.append(wrap_macro("RTL_TARGETS", [f"X({k})" for k in range(len(tg))]))
+    out.append("")
+    out.append(wrap_macro("RTL_SOURCES", [f"X({k})" for k in range(len(SOURCES))]))
+    out.append("")
+    out.append(wrap_macro("RTL_PAIRS", [f"X({j},{t})" for j, t in pr], per_line=10))
+    out.append("")
+    out.append("static const TypeInfo kTargetInfo[] = {")
+    for (s, w, i, q, o) in tg:
+        out.append(f'  {{{str(s).lower()}, {w}, {i}, "{rname(s, w, i, q, o)}"}},')
+    out.append("};")
+    out.append("static const TypeInfo kSourceInfo[] = {")
+    for (s, w, i) in SOURCES:
+        out.append(f'  {{{str(s).lower()}, {w}, {i}, "{rname(s, w, i)}"}},')
+    out.append("};")
+    out.append("static const PairInfo kPairInfo[] = {")
+    for k in range(0, len(pr), 10):
+        out.append("  " + " ".join(f"{{{j}, {t}}}," for j, t in pr[k:k + 10]))
+    out.append("};")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "types.inc")
+    with open(path, "w") as fh:
+        fh.write("\n".join(out) + "\n")
+    print(f"wrote {path}: {len(tg)} targets, {len(SOURCES)} sources, {len(pr)} pairs")
+
+
+if __name__ == "__main__":
+    main()

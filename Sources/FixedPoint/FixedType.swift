@@ -61,11 +61,9 @@ public struct FixedType: Hashable, Sendable, CustomStringConvertible {
     public var fracBits: Int { width - intBits }
 
     /// Smallest code.
-    public var minCode: Int128 { signed ? -(Int128(1) << (width - 1)) : 0 }
+    public var minCode: Int128 { signed ? Int128.min >> (128 - width) : 0 }
     /// Largest code.
-    public var maxCode: Int128 {
-        signed ? (Int128(1) << (width - 1)) - 1 : (width == 127 ? Int128.max : (Int128(1) << width) - 1)
-    }
+    public var maxCode: Int128 { signed ? Int128.max >> (128 - width) : Int128.max >> (127 - width) }
 
     /// The same type with other modes.
     public func with(rounding: RoundingMode? = nil, overflow: OverflowMode? = nil) -> FixedType {

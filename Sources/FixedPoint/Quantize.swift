@@ -5,21 +5,33 @@ import BigInt
 extension FixedType {
     /// Applies the overflow mode to an already-rounded integer `q` (in units of 2^-fracBits).
     /// The one definition of overflow; the fast and the exact paths both end here.
-    public func overflowCode<T: BinaryInteger>(_ q: T) -> Int128 {
+    public func overflowCode(_ q: Int128) -> Int128 {
         if q >= minCode && q <= maxCode {
             if signed && overflow == .SAT_SYM && q == minCode { return symmetricMinCode }
-            return Int128(q)
+            return q
         }
+        return saturateOrWrap(above: q > maxCode) { wrapCode(q) }
+    }
+
+    /// The same for an arbitrarily large q.
+    public func overflowCode(_ q: BigInt) -> Int128 {
+        if let v = int128(exactly: q) { return overflowCode(v) }
+        return saturateOrWrap(above: q.sign == .plus) {
+            let m = BigInt(1) << width
+            var r = q % m
+            if r.sign == .minus && !r.isZero { r += m }
+            let v = int128(exactly: r)!  // 0 <= r < 2^128... width <= 128 and r < 2^width
+            return wrapCode(v)
+        }
+    }
+
+    /// Out of range: the value of each overflow mode (`wrapped` computes the WRAP result).
+    private func saturateOrWrap(above: Bool, wrapped: () -> Int128) -> Int128 {
         switch overflow {
-        case .WRAP:
-            return wrapCode(q)
-        case .SAT:
-            return q > maxCode ? maxCode : minCode
-        case .SAT_ZERO:
-            return 0
-        case .SAT_SYM:
-            if q > maxCode { return maxCode }
-            return signed ? symmetricMinCode : 0
+        case .WRAP: return wrapped()
+        case .SAT: return above ? maxCode : minCode
+        case .SAT_ZERO: return 0
+        case .SAT_SYM: return above ? maxCode : (signed ? symmetricMinCode : 0)
         }
     }
 
@@ -27,18 +39,12 @@ extension FixedType {
     /// sets the lowest bit of the minimum code, which for W = 1 is the minimum itself).
     public var symmetricMinCode: Int128 { width > 1 ? -maxCode : minCode }
 
-    /// Two's-complement wrap of `q` into `width` bits, read with this type's signedness.
-    public func wrapCode<T: BinaryInteger>(_ q: T) -> Int128 {
-        if let v = Int128(exactly: q) {
-            let s = 128 - width
-            if signed { return (v << s) >> s }
-            return Int128(truncatingIfNeeded: (UInt128(truncatingIfNeeded: v) << s) >> s)
-        }
-        let m = BigInt(1) << width
-        var r = BigInt(q) % m
-        if r < 0 { r += m }
-        if signed && r >= (m >> 1) { r -= m }
-        return Int128(r)
+    /// Two's-complement wrap of `v` (any Int128 bit pattern) into `width` bits, read with this
+    /// type's signedness.
+    public func wrapCode(_ v: Int128) -> Int128 {
+        let s = 128 - width
+        if signed { return (v << s) >> s }
+        return Int128(truncatingIfNeeded: (UInt128(truncatingIfNeeded: v) << s) >> s)
     }
 
     /// Rounds the exact rational `n / d` (d > 0) to this type's grid with its rounding mode,
@@ -49,11 +55,11 @@ extension FixedType {
         var den = d
         if fracBits >= 0 { num <<= fracBits } else { den <<= -fracBits }
         var (q, r) = num.quotientAndRemainder(dividingBy: den)
-        if r < 0 { q -= 1; r += den }
+        if r.sign == .minus && !r.isZero { q -= 1; r += den }
         let twice = r << 1
         let half = twice >= den
         let sticky = half ? twice > den : r > 0
-        let up = rounding.roundsUp(negative: num < 0, lsbOdd: q & 1 != 0, half: half, sticky: sticky)
+        let up = rounding.roundsUp(negative: num.sign == .minus && !num.isZero, lsbOdd: q.magnitude & 1 != 0, half: half, sticky: sticky)
         if up { q += 1 }
         return overflowCode(q)
     }
@@ -79,8 +85,8 @@ extension FixedType {
 
     @usableFromInline
     func castExact(code v: Int128, frac: Int) -> Int128 {
-        if frac >= 0 { return quantize(numerator: BigInt(v), denominator: BigInt(1) << frac) }
-        return quantize(numerator: BigInt(v) << (-frac), denominator: 1)
+        if frac >= 0 { return quantize(numerator: bigInt(v), denominator: BigInt(1) << frac) }
+        return quantize(numerator: bigInt(v) << (-frac), denominator: 1)
     }
 
     /// Casts a code of another fixed-point type to this type.
@@ -111,11 +117,33 @@ func pow2(_ e: Int) -> Double {
     return r
 }
 
+/// Int128 of a BigInt, through the magnitude (BigInt 6's own conversions of negative values
+/// above 64 bits are not exact).
+public func int128(exactly b: BigInt) -> Int128? {
+    let mag = b.magnitude
+    guard mag.bitWidth <= 128 else { return nil }
+    var u: UInt128 = 0
+    for (i, w) in mag.words.enumerated() where i < 2 { u |= UInt128(w) << (64 * i) }
+    if b.sign == .minus && !b.isZero {
+        guard u <= UInt128(1) << 127 else { return nil }
+        return Int128(truncatingIfNeeded: 0 &- u)
+    }
+    guard u <= UInt128(Int128.max) else { return nil }
+    return Int128(u)
+}
+
+/// BigInt of an Int128, through the magnitude.
+public func bigInt(_ v: Int128) -> BigInt {
+    let m = v.magnitude
+    let b = BigInt(BigUInt(words: [UInt(truncatingIfNeeded: m), UInt(truncatingIfNeeded: m >> 64)]))
+    return v < 0 ? -b : b
+}
+
 /// Exact decimal text of `code * 2^-frac`: finite, no exponent, integers without a point.
 public func decimalString(code: Int128, frac: Int) -> String {
-    if frac <= 0 { return (BigInt(code) << (-frac)).description }
+    if frac <= 0 { return (bigInt(code) << (-frac)).description }
     let negative = code < 0
-    let a = BigInt(code).magnitude
+    let a = bigInt(code).magnitude
     let intPart = a >> frac
     let fracPart = a & ((BigUInt(1) << frac) - 1)
     var s = (negative ? "-" : "") + intPart.description

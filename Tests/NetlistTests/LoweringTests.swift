@@ -50,7 +50,7 @@ final class CastLoweringTests: XCTestCase {
                         let sim = NetlistInterpreter(m, library: [])
                         var c = src.minCode
                         while c <= src.maxCode {
-                            sim.evaluate(inputs: ["x": BigInt(c)])
+                            sim.evaluate(inputs: ["x": bigInt(c)])
                             let got = code(sim.output("y"), dst)
                             let want = dst.cast(code: c, frac: src.fracBits)
                             XCTAssertEqual(got, want, "\(src) code \(c) -> \(dst)")

@@ -117,10 +117,10 @@ extension DatapathBuilder {
             return Val(sig: wrapped, frac: t.fracBits, range: fits ? qr : tr)
         }
         let hiOvf: SignalID? = needHigh
-            ? emit("\(name)_ovf_hi", width: 1, repr: .bit, .compare(.gt, q, const("\(name)_max", BigInt(t.maxCode), width: wq, repr: .signed)))
+            ? emit("\(name)_ovf_hi", width: 1, repr: .bit, .compare(.gt, q, const("\(name)_max", bigInt(t.maxCode), width: wq, repr: .signed)))
             : nil
         let loOvf: SignalID? = needLow
-            ? emit("\(name)_ovf_lo", width: 1, repr: .bit, .compare(.lt, q, const("\(name)_min", BigInt(lowBound), width: wq, repr: .signed)))
+            ? emit("\(name)_ovf_lo", width: 1, repr: .bit, .compare(.lt, q, const("\(name)_min", bigInt(lowBound), width: wq, repr: .signed)))
             : nil
         var r = wrapped
         switch t.overflow {
@@ -128,10 +128,10 @@ extension DatapathBuilder {
             break
         case .SAT, .SAT_SYM:
             if let lo = loOvf {
-                r = emit("\(name)_satlo", width: w, repr: repr, .mux(lo, const("\(name)_minv", BigInt(lowBound), width: w, repr: repr), r))
+                r = emit("\(name)_satlo", width: w, repr: repr, .mux(lo, const("\(name)_minv", bigInt(lowBound), width: w, repr: repr), r))
             }
             if let hi = hiOvf {
-                r = emit("\(name)_sat", width: w, repr: repr, .mux(hi, const("\(name)_maxv", BigInt(t.maxCode), width: w, repr: repr), r))
+                r = emit("\(name)_sat", width: w, repr: repr, .mux(hi, const("\(name)_maxv", bigInt(t.maxCode), width: w, repr: repr), r))
             }
         case .SAT_ZERO:
             let ovf: SignalID

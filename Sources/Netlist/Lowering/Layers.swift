@@ -174,7 +174,7 @@ public enum LayerLowering {
             }
             if bias != 0 || terms.isEmpty {
                 let w = modularWidth ?? CodeRange(bias, bias).signedWidth
-                let c = b.const("\(nn)_bias", BigInt(bias), width: w, repr: accRepr,
+                let c = b.const("\(nn)_bias", bigInt(bias), width: w, repr: accRepr,
                                 comment: "bias \(d.biasType.decimalString(d.bias[j]))")
                 terms.append(Val(sig: c, frac: plan.accFrac, range: CodeRange(bias, bias)))
             }
@@ -205,7 +205,7 @@ public enum LayerLowering {
             return b.resize(s, to: pw, name: name)
         }
         let cw = CodeRange(w, w).signedWidth
-        let c = b.const(wname, BigInt(w), width: cw, repr: .signed, comment: "weight \(kernelType.decimalString(w))")
+        let c = b.const(wname, bigInt(w), width: cw, repr: .signed, comment: "weight \(kernelType.decimalString(w))")
         let full = b.emit("\(name)_m", width: b.module[x.sig].width + cw, repr: .signed, .mul(x.sig, c))
         f.multipliers += 1
         return b.resize(full, to: pw, name: name)

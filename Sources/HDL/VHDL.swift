@@ -5,6 +5,29 @@ import BigInt
 import Netlist
 
 public enum VHDLEmitter {
+    /// Combinational nodes whose every reader is a (non-reset) register or another such node
+    /// become variables of the clocked process: the same logic, far fewer simulator events.
+    static func localNodes(_ m: Module) -> [Bool] {
+        var users = Array(repeating: [Int](), count: m.signals.count)
+        for (i, op) in m.defs.enumerated() { for o in op.operands { users[o.index].append(i) } }
+        var external = Array(repeating: false, count: m.signals.count)
+        for inst in m.instances { for c in inst.connections { external[c.signal.index] = true } }
+        var local = Array(repeating: false, count: m.signals.count)
+        for i in m.signals.indices.reversed() {
+            let s = m.signals[i]
+            switch m.defs[i] {
+            case .input, .const, .register, .instanceOutput: continue
+            default: break
+            }
+            if s.role == .output || external[i] || users[i].isEmpty { continue }
+            local[i] = users[i].allSatisfy { u in
+                if case let .register(_, r) = m.defs[u] { return r == nil }
+                return local[u]
+            }
+        }
+        return local
+    }
+
     public static func emit(_ m: Module) -> String {
         var o = ""
         o += "-- \(VerilogEmitter.generatedBy)\n"
@@ -17,23 +40,23 @@ public enum VHDLEmitter {
         }
         o += ports.joined(separator: ";\n") + "\n  );\nend entity \(m.name);\n\n"
         o += "architecture rtl of \(m.name) is\n"
-        for (i, s) in m.signals.enumerated() where s.role != .input && s.role != .output {
+        let local = localNodes(m)
+        func decl(_ s: Signal, _ kw: String, _ initial: String = "") -> String {
+            var line = "\(kw) \(s.name) : \(type(s))\(initial);"
+            if let c = s.comment { line += " -- \(c)" }
+            return line + "\n"
+        }
+        for (i, s) in m.signals.enumerated() where s.role != .input && s.role != .output && !local[i] {
             if case let .const(v) = m.defs[i] {
-                var line = "  constant \(s.name) : \(type(s)) := \(literal(v, s));"
-                if let c = s.comment { line += " -- \(c)" }
-                o += line + "\n"
+                o += "  " + decl(s, "constant", " := \(literal(v, s))")
             } else {
-                var line = "  signal \(s.name) : \(type(s));"
-                if let c = s.comment { line += " -- \(c)" }
-                o += line + "\n"
+                o += "  " + decl(s, "signal")
             }
         }
         o += "begin\n"
-        for (i, op) in m.defs.enumerated() {
-            let id = SignalID(index: i)
+        for (i, op) in m.defs.enumerated() where !local[i] {
             if case .const = op { continue }
-            guard let e = expr(op, id, m) else { continue }
-            o += "  \(m[id].name) <= \(e);\n"
+            o += statement(op, SignalID(index: i), m, variable: false, indent: "  ")
         }
         for (k, inst) in m.instances.enumerated() {
             var conns = inst.connections.map { "\($0.port) => \(m[$0.signal].name)" }
@@ -56,12 +79,40 @@ public enum VHDLEmitter {
             o += "      end if;\n    end if;\n  end process;\n"
         }
         if !plain.isEmpty {
-            o += "\n  process (clk)\n  begin\n    if rising_edge(clk) then\n      if ce = '1' then\n"
+            o += "\n  -- Pipeline registers; the logic between them is computed in variables.\n"
+            o += "  process (clk)\n"
+            for (i, s) in m.signals.enumerated() where local[i] { o += "    " + decl(s, "variable") }
+            o += "  begin\n    if rising_edge(clk) then\n      if ce = '1' then\n"
+            for (i, op) in m.defs.enumerated() where local[i] {
+                o += statement(op, SignalID(index: i), m, variable: true, indent: "        ")
+            }
             for (q, d, _) in plain { o += "        \(m[q].name) <= \(m[d].name);\n" }
             o += "      end if;\n    end if;\n  end process;\n"
         }
         o += "end architecture rtl;\n"
         return o
+    }
+
+    /// One assignment: a concurrent signal assignment, or a sequential variable assignment
+    /// (VHDL-93 has no conditional variable assignment, so those become if statements).
+    static func statement(_ op: Op, _ id: SignalID, _ m: Module, variable: Bool, indent: String) -> String {
+        let target = m[id].name
+        let asg = variable ? ":=" : "<="
+        func n(_ x: SignalID) -> String { m[x].name }
+        if variable {
+            func choose(_ cond: String, _ a: String, _ b: String) -> String {
+                "\(indent)if \(cond) then \(target) := \(a); else \(target) := \(b); end if;\n"
+            }
+            switch op {
+            case let .mux(sel, a, b): return choose("\(n(sel)) = '1'", n(a), n(b))
+            case let .compare(c, a, b): return choose("\(n(a)) \(c.rawValue) \(n(b))", "'1'", "'0'")
+            case let .reduceOr(a) where m[a].repr != .bit:
+                return choose(m[a].repr == .bus ? "unsigned(\(n(a))) /= 0" : "\(n(a)) /= 0", "'1'", "'0'")
+            default: break
+            }
+        }
+        guard let e = expr(op, id, m) else { return "" }
+        return "\(indent)\(target) \(asg) \(e);\n"
     }
 
     static func portType(_ s: Signal) -> String {

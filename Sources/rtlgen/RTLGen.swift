@@ -27,7 +27,7 @@ struct RTLGen: ParsableCommand {
 
         Exit status: 0 success, 1 simulation mismatch or failed tool run, 2 bad usage or bad input.
         """,
-        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self]
+        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, RandomModelCmd.self]
     )
 
     static func main() {
@@ -163,5 +163,18 @@ struct VectorsCmd: ParsableCommand {
     func run() throws {
         let m = try ModelLoader.load(path: model)
         FileHandle.standardOutput.write(Data(Vectors.generate(model: m, count: count, seed: seed).utf8))
+    }
+}
+
+struct RandomModelCmd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "random-model",
+        abstract: "Print a random dense/ReLU model (native JSON) for regression testing.")
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        print(RandomModel.generate(seed: seed), terminator: "")
     }
 }

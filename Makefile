@@ -1,0 +1,112 @@
+# rtlgen: the README's two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+EXAMPLES   := muon_recal jet_tagger
+VECTORS    ?= 10000
+SEEDS      ?= 1 2 3 4 5 6 7 8
+SIMDIR     := .sim
+RTLGEN     := .build/release/rtlgen
+SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
+
+.PHONY: help deps build demo test unit sim sim-examples sim-random rtl rtl-check lint apfixed bench sim-long clean
+
+help:
+	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
+	@echo "make test       swift test (with the ap_fixed oracle) + make sim (what CI runs)"
+	@echo "make sim        every example and random models, Verilator and GHDL, bit-exact vs golden"
+	@echo "make rtl        regenerate rtl/ (the committed RTL of the examples); rtl-check: fail if stale"
+	@echo "make lint       verilator --lint-only -Wall and ghdl -a --std=93c/--std=08 on rtl/"
+	@echo "make bench      timing and memory figures (long)"
+
+# --- tools -----------------------------------------------------------------------------
+deps:
+	@missing=""; \
+	for t in verilator ghdl yosys g++; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq verilator ghdl yosys g++ >/dev/null; \
+	  else \
+	    echo "missing tools:$$missing. Run as root or: sudo apt-get install -y verilator ghdl yosys g++" >&2; exit 1; \
+	  fi; \
+	fi
+	@verilator --version | head -1; ghdl --version | head -1
+
+build: $(RTLGEN)
+$(RTLGEN): $(SWIFT_SRC)
+	swift build -c release --product rtlgen
+
+# --- the examples ----------------------------------------------------------------------
+rtl: $(RTLGEN)
+	@for e in $(EXAMPLES); do $(RTLGEN) build examples/$$e/model.json --out rtl/$$e; done
+
+rtl-check: $(RTLGEN)
+	@rm -rf $(SIMDIR)/rtl-check && mkdir -p $(SIMDIR)/rtl-check
+	@for e in $(EXAMPLES); do $(RTLGEN) build examples/$$e/model.json --out $(SIMDIR)/rtl-check/$$e >/dev/null; done
+	@if ! diff -r rtl $(SIMDIR)/rtl-check >/dev/null; then \
+	  echo "rtl/ is stale: run 'make rtl' and commit it" >&2; diff -r rtl $(SIMDIR)/rtl-check | head -20 >&2; exit 1; \
+	fi
+	@echo "rtl/ is up to date"
+
+lint:
+	@for e in $(EXAMPLES); do \
+	  (cd rtl/$$e && verilator --lint-only -Wall --top-module $$e $$(cat files_verilog.f)); \
+	  for std in 93c 08; do d=$(SIMDIR)/lint/$$e-$$std; rm -rf $$d; mkdir -p $$d; \
+	    (cd rtl/$$e && ghdl -a --std=$$std --workdir=$(CURDIR)/$$d $$(cat files_vhdl.f) testbench/vhdl/tb_$$e.vhd); done; \
+	  echo "$$e: verilator -Wall clean, ghdl 93c and 08 clean"; \
+	done
+
+# One target per (example, simulator) so `make -j2` runs them side by side.
+SIM_TARGETS := $(foreach e,$(EXAMPLES),$(foreach s,verilator ghdl,sim-$(e)-$(s)))
+sim-examples: $(SIM_TARGETS)
+sim-%-verilator sim-%-ghdl: $(RTLGEN)
+	@mkdir -p $(SIMDIR)
+	@e=$$(echo $@ | sed -E 's/^sim-(.*)-(verilator|ghdl)$$/\1/'); s=$$(echo $@ | sed -E 's/.*-//'); \
+	$(RTLGEN) vectors examples/$$e/model.json --count $(VECTORS) --seed 1 > $(SIMDIR)/$$e-$$s.csv; \
+	$(RTLGEN) sim rtl/$$e --input $(SIMDIR)/$$e-$$s.csv --simulator $$s
+
+# Random dense/ReLU models across types, rounding and overflow modes and shapes.
+sim-random: $(RTLGEN)
+	@mkdir -p $(SIMDIR)/random
+	@for s in $(SEEDS); do d=$(SIMDIR)/random/m$$s; \
+	  $(RTLGEN) random-model --seed $$s > $$d.json; \
+	  $(RTLGEN) build $$d.json --out $$d >/dev/null; \
+	  $(RTLGEN) vectors $$d.json --count 2000 --seed $$s > $$d.csv; \
+	  $(RTLGEN) sim $$d --input $$d.csv --simulator both; \
+	done
+
+sim:
+	@$(MAKE) --no-print-directory -j2 sim-examples
+	@$(MAKE) --no-print-directory sim-random
+
+# --- the ap_fixed oracle ---------------------------------------------------------------
+apfixed: .cache/apfixed/cases.txt
+.cache/apfixed/cases.txt: Tests/apfixed/oracle.cpp Tests/apfixed/types.inc
+	scripts/fetch-apfixed.sh
+	g++ -O1 -std=c++14 -I .cache/apfixed/ap_types -o .cache/apfixed/oracle Tests/apfixed/oracle.cpp
+	.cache/apfixed/oracle 12345 12000 > .cache/apfixed/cases.txt 2>/dev/null
+
+# --- the two commands ------------------------------------------------------------------
+unit: apfixed
+	RTLGEN_REQUIRE_APFIXED=1 swift test
+
+test: deps build rtl-check lint unit sim
+	@echo "make test: all passed"
+
+demo: deps build
+	@$(MAKE) --no-print-directory rtl
+	@$(MAKE) --no-print-directory -j2 sim-examples VECTORS=$${VECTORS:-2000}
+	@echo; echo "model         latency  report"; \
+	for e in $(EXAMPLES); do printf "%-13s %3s cyc  rtl/%s/report.json\n" $$e \
+	  "$$(grep -m1 latency_cycles rtl/$$e/report.json | tr -dc 0-9)" $$e; done
+
+bench: build
+	scripts/bench.sh
+
+sim-long:
+	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40)"
+
+clean:
+	rm -rf .build $(SIMDIR) rtlgen-out

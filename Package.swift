@@ -33,7 +33,7 @@ let package = Package(
         ]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", .product(name: "BigInt", package: "BigInt")]),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "Golden"]),
-        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Golden", "ModelIR", "FixedPoint", .product(name: "BigInt", package: "BigInt")]),
+        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Golden", "ModelIR", "FixedPoint", "Driver", .product(name: "BigInt", package: "BigInt")]),
         .testTarget(name: "DriverTests", dependencies: ["Driver", "ModelIR", "Golden", "FixedPoint"]),
     ]
 )

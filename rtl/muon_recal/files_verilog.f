@@ -1,0 +1,10 @@
+rtl/verilog/muon_recal_fc1.v
+rtl/verilog/muon_recal_relu1.v
+rtl/verilog/muon_recal_fc2.v
+rtl/verilog/muon_recal_relu2.v
+rtl/verilog/muon_recal_fc3.v
+rtl/verilog/muon_recal_relu3.v
+rtl/verilog/muon_recal_fc4.v
+rtl/verilog/muon_recal_relu4.v
+rtl/verilog/muon_recal_fc5.v
+rtl/verilog/muon_recal.v

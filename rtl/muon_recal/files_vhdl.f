@@ -1,0 +1,10 @@
+rtl/vhdl/muon_recal_fc1.vhd
+rtl/vhdl/muon_recal_relu1.vhd
+rtl/vhdl/muon_recal_fc2.vhd
+rtl/vhdl/muon_recal_relu2.vhd
+rtl/vhdl/muon_recal_fc3.vhd
+rtl/vhdl/muon_recal_relu3.vhd
+rtl/vhdl/muon_recal_fc4.vhd
+rtl/vhdl/muon_recal_relu4.vhd
+rtl/vhdl/muon_recal_fc5.vhd
+rtl/vhdl/muon_recal.vhd

@@ -3,14 +3,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-EXAMPLES   := muon_recal jet_tagger
+EXAMPLES   := jet_tagger muon_recal
 VECTORS    ?= 10000
 SEEDS      ?= 1 2 3 4 5 6 7 8
 SIMDIR     := .sim
 RTLGEN     := .build/release/rtlgen
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim sim-examples sim-random rtl rtl-check lint apfixed bench sim-long clean
+.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -58,28 +58,28 @@ lint:
 	  echo "$$e: verilator -Wall clean, ghdl 93c and 08 clean"; \
 	done
 
-# One target per (example, simulator) so `make -j2` runs them side by side.
-SIM_TARGETS := $(foreach e,$(EXAMPLES),$(foreach s,verilator ghdl,sim-$(e)-$(s)))
-sim-examples: $(SIM_TARGETS)
-sim-%-verilator sim-%-ghdl: $(RTLGEN)
-	@mkdir -p $(SIMDIR)
-	@e=$$(echo $@ | sed -E 's/^sim-(.*)-(verilator|ghdl)$$/\1/'); s=$$(echo $@ | sed -E 's/.*-//'); \
-	$(RTLGEN) vectors examples/$$e/model.json --count $(VECTORS) --seed 1 > $(SIMDIR)/$$e-$$s.csv; \
-	$(RTLGEN) sim rtl/$$e --input $(SIMDIR)/$$e-$$s.csv --simulator $$s
-
-# Random dense/ReLU models across types, rounding and overflow modes and shapes.
-sim-random: $(RTLGEN)
+# One target per job so `make -j2` keeps both cores busy; each example gets VECTORS vectors per
+# simulator (GHDL's share split in two halves with different seeds, run side by side).
+HALF := $(shell echo $$(( $(VECTORS) / 2 )))
+SIM_TARGETS := $(foreach e,$(EXAMPLES),sim-$(e)-ghdl-1 sim-$(e)-ghdl-2) \
+               $(foreach e,$(EXAMPLES),sim-$(e)-verilator-0) $(foreach s,$(SEEDS),sim-random-$(s))
+sim-examples: $(filter-out sim-random-%,$(SIM_TARGETS))
+sim-%: $(RTLGEN)
 	@mkdir -p $(SIMDIR)/random
-	@for s in $(SEEDS); do d=$(SIMDIR)/random/m$$s; \
-	  $(RTLGEN) random-model --seed $$s > $$d.json; \
-	  $(RTLGEN) build $$d.json --out $$d >/dev/null; \
-	  $(RTLGEN) vectors $$d.json --count 2000 --seed $$s > $$d.csv; \
-	  $(RTLGEN) sim $$d --input $$d.csv --simulator both; \
-	done
+	@t=$*; case $$t in \
+	  random-*) s=$${t#random-}; d=$(SIMDIR)/random/m$$s; \
+	    $(RTLGEN) random-model --seed $$s > $$d.json; \
+	    $(RTLGEN) build $$d.json --out $$d >/dev/null; \
+	    $(RTLGEN) vectors $$d.json --count 2000 --seed $$s > $$d.csv; \
+	    $(RTLGEN) sim $$d --input $$d.csv --simulator both ;; \
+	  *) part=$${t##*-}; rest=$${t%-*}; sim=$${rest##*-}; e=$${rest%-*}; \
+	    n=$(VECTORS); [ "$$part" = 0 ] || n=$(HALF); seed=$$(( part + 1 )); \
+	    $(RTLGEN) vectors examples/$$e/model.json --count $$n --seed $$seed > $(SIMDIR)/$$t.csv; \
+	    $(RTLGEN) sim rtl/$$e --input $(SIMDIR)/$$t.csv --simulator $$sim ;; \
+	esac
 
-sim:
-	@$(MAKE) --no-print-directory -j2 sim-examples
-	@$(MAKE) --no-print-directory sim-random
+sim: $(RTLGEN)
+	@$(MAKE) --no-print-directory -j2 $(SIM_TARGETS)
 
 # --- the ap_fixed oracle ---------------------------------------------------------------
 apfixed: .cache/apfixed/cases.txt
@@ -97,7 +97,7 @@ test: deps build rtl-check lint unit sim
 
 demo: deps build
 	@$(MAKE) --no-print-directory rtl
-	@$(MAKE) --no-print-directory -j2 sim-examples VECTORS=$${VECTORS:-2000}
+	@$(MAKE) --no-print-directory -j2 sim-examples VECTORS=2000
 	@echo; echo "model         latency  report"; \
 	for e in $(EXAMPLES); do printf "%-13s %3s cyc  rtl/%s/report.json\n" $$e \
 	  "$$(grep -m1 latency_cycles rtl/$$e/report.json | tr -dc 0-9)" $$e; done
@@ -106,7 +106,7 @@ bench: build
 	scripts/bench.sh
 
 sim-long:
-	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40)"
+	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"
 
 clean:
 	rm -rf .build $(SIMDIR) rtlgen-out

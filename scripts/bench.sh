@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make bench: speed and memory figures of rtlgen itself and of the simulations. Prints a table;
+# fails if a target is missed (targets are generous ceilings for a 2-core machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+R=.build/release/rtlgen
+B=.sim/bench
+rm -rf "$B" && mkdir -p "$B"
+fail=0
+measure() { # name ceiling_seconds ceiling_MB command...
+  local name=$1 tmax=$2 mmax=$3; shift 3
+  /usr/bin/time -f "%e %M" -o "$B/time" "$@" > "$B/out" 2> "$B/err" || { echo "$name: command failed"; cat "$B/err"; exit 1; }
+  read -r t m < "$B/time"
+  local mb=$((m / 1024))
+  local verdict=ok
+  if awk "BEGIN{exit !($t > $tmax)}" || [ "$mb" -gt "$mmax" ]; then verdict="OVER (limit ${tmax}s, ${mmax}MB)"; fail=1; fi
+  printf "%-44s %8.2fs %7d MB  %s\n" "$name" "$t" "$mb" "$verdict"
+}
+$R vectors examples/jet_tagger/model.json --count 100000 --seed 9 > "$B/jet100k.csv"
+measure "build jet_tagger (4389 params)"            5  500 $R build examples/jet_tagger/model.json --out "$B/jet"
+measure "predict jet_tagger, 100k vectors"          30 500 $R predict examples/jet_tagger/model.json --input "$B/jet100k.csv" --output "$B/y.csv"
+# A wide layer: 64 -> 256 (16k multipliers) to watch generator scaling.
+python3 - "$B/wide.json" <<'PY'
+import json, random, sys
+r = random.Random(5)
+m = {"format": "rtlgen-model", "version": 1, "name": "wide", "input": {"size": 64, "type": "fixed<16,6>"},
+     "layers": [{"name": "fc1", "op": "dense", "units": 256,
+                 "kernel": [[round(r.uniform(-1, 1), 4) for _ in range(256)] for _ in range(64)],
+                 "bias": [0.0] * 256, "kernel_type": "fixed<8,1>", "bias_type": "fixed<8,1>",
+                 "output_type": "fixed<16,6>"}]}
+json.dump(m, open(sys.argv[1], "w"))
+PY
+measure "build wide 64x256 (16k multipliers)"       20 2000 $R build "$B/wide.json" --out "$B/wide"
+head -2000 "$B/jet100k.csv" > "$B/jet2k.csv"
+measure "sim jet_tagger verilator, 2k vectors"      120 2000 $R sim "$B/jet" --input "$B/jet2k.csv" --simulator verilator
+measure "sim jet_tagger ghdl, 2k vectors"           240 2000 $R sim "$B/jet" --input "$B/jet2k.csv" --simulator ghdl
+exit $fail

@@ -86,17 +86,26 @@ public enum Builder {
         return s
     }
 
+    /// Port names of the top level; a top module may not share them.
+    static let portNames: Set<String> = ["clk", "rst", "ce", "in_valid", "in_data", "out_valid", "out_data"]
+
+    static func usableTop(_ t: String) -> Bool {
+        ModelLoader.isIdentifier(t) && !HDLNames.reserved.contains(t.lowercased()) && !portNames.contains(t.lowercased())
+            && !t.lowercased().hasPrefix("tb_")
+    }
+
     /// Builds and writes the output folder atomically.
     public static func build(modelPath: String, options: BuildOptions) throws -> BuildResult {
         let model = try ModelLoader.load(path: modelPath)
-        if let t = options.top, !ModelLoader.isIdentifier(t) || HDLNames.reserved.contains(t.lowercased()) {
-            throw InputError(file: "--top", field: "", message: "'\(t)' is not a usable HDL module name")
+        if let t = options.top, !usableTop(t) {
+            throw InputError(file: "--top", field: "", message: "'\(t)' is not a usable HDL module name (an identifier that is not a Verilog/VHDL keyword, a port name or tb_*)")
         }
-        if options.top == nil && HDLNames.reserved.contains(model.name.lowercased()) {
-            throw InputError(file: modelPath, field: "name", message: "'\(model.name)' is a Verilog/VHDL reserved word; rename the model or pass --top")
+        if options.top == nil && !usableTop(model.name) {
+            throw InputError(file: modelPath, field: "name", message: "'\(model.name)' cannot name the HDL top (a Verilog/VHDL keyword, a port name or tb_*); rename the model or pass --top")
         }
         let (files, design) = try generate(model: model, options: options)
         let out = options.outDir ?? "rtlgen-out/\(options.top ?? model.name)"
+        try FileWriter.checkReplaceable(out)
         try FileWriter.writeFolderAtomically(out, files: files)
         let report = files.first { $0.0 == "report.json" }!.1
         return BuildResult(outDir: out, design: design, report: report)
@@ -104,6 +113,20 @@ public enum Builder {
 }
 
 public enum FileWriter {
+    /// An output folder may be created, or replaced when it is empty or an earlier rtlgen
+    /// output (it has report.json and model.json); anything else is left alone (exit 2).
+    public static func checkReplaceable(_ dir: String) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: dir, isDirectory: &isDir) else { return }
+        guard isDir.boolValue else {
+            throw InputError(file: "--out", field: "", message: "'\(dir)' exists and is not a folder")
+        }
+        let items = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
+        if items.isEmpty || (items.contains("report.json") && items.contains("model.json") && items.contains("rtl")) { return }
+        throw InputError(file: "--out", field: "", message: "'\(dir)' exists and is not an rtlgen output folder; refusing to replace it (choose another --out)")
+    }
+
     /// Writes all files into a sibling temporary folder, then swaps it into place.
     public static func writeFolderAtomically(_ dir: String, files: [(String, String)]) throws {
         let fm = FileManager.default

@@ -17,7 +17,8 @@ public struct Config: Sendable {
         }
         let node: Any?
         do { node = try Yams.load(yaml: text) } catch {
-            throw InputError(file: path, field: "", message: "malformed YAML: \(error)")
+            let oneLine = "\(error)".split(whereSeparator: { $0.isNewline }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
+            throw InputError(file: path, field: "", message: "malformed YAML: \(oneLine)")
         }
         var c = Config()
         guard let node else { return c }

@@ -46,8 +46,13 @@ public enum Vectors {
                 case 2:
                     // Out of range: up to 4x beyond the type's range either side.
                     let c = randomCode()
-                    let scaled = c * Int128(2 + Int(rng.next() % 3)) + (c >= 0 ? hi : lo)
-                    cells.append(decimalString(code: scaled, frac: t.fracBits))
+                    let (m, o1) = c.multipliedReportingOverflow(by: Int128(2 + Int(rng.next() % 3)))
+                    let (scaled, o2) = m.addingReportingOverflow(c >= 0 ? hi : lo)
+                    if o1 || o2 {
+                        cells.append(t.decimalString(c >= 0 ? hi : lo) + "e1")  // ten times the limit
+                    } else {
+                        cells.append(decimalString(code: scaled, frac: t.fracBits))
+                    }
                 default:
                     cells.append(t.decimalString(randomCode()))
                 }

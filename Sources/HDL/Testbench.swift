@@ -71,7 +71,9 @@ public enum TestbenchEmitter {
             top->clk = 0; top->rst = 1; top->ce = 1; top->in_valid = 0;
             for (int i = 0; i < 2; ++i) { top->clk = 0; top->eval(); top->clk = 1; top->eval(); }
             top->rst = 0;
-            long next = 0, received = 0, cycle = 0;
+            // Inputs are presented on every enabled cycle, so output k must appear right before
+            // enabled edge k + LATENCY + 1: this checks the reported latency too.
+            long next = 0, received = 0, cycle = 0, edges = 0;
             const long limit = 2 * n + \(p.latency) + 100;
             while (received < n && cycle < limit) {
                 const bool ce = (cycle % 7) != 3;
@@ -79,8 +81,15 @@ public enum TestbenchEmitter {
                 top->in_valid = next < n ? 1 : 0;
                 if (next < n) setBits(top->in_data, inputs[next]);
                 top->clk = 0; top->eval();
-                if (ce && top->out_valid) { fout << getBits(top->out_data, \(p.outWidth)) << "\\n"; ++received; }
+                if (ce && top->out_valid) {
+                    if (edges != received + \(p.latency)) {
+                        std::fprintf(stderr, "LATENCY: output %ld after %ld enabled edges, expected %ld\\n", received, edges - received, (long)\(p.latency));
+                        return 1;
+                    }
+                    fout << getBits(top->out_data, \(p.outWidth)) << "\\n"; ++received;
+                }
                 top->clk = 1; top->eval();
+                if (ce) ++edges;
                 if (ce && next < n) ++next;
                 ++cycle;
             }
@@ -136,7 +145,7 @@ public enum TestbenchEmitter {
             variable s_out : string(1 to OUT_W);
             variable pending : boolean := false;
             variable ce_v : std_logic;
-            variable cycle, received : natural := 0;
+            variable cycle, received, edges : natural := 0;
           begin
             rst <= '1';
             wait until rising_edge(clk);
@@ -156,6 +165,10 @@ public enum TestbenchEmitter {
               if pending then in_valid <= '1'; else in_valid <= '0'; end if;
               wait for 1 ns;
               if ce_v = '1' and out_valid = '1' then
+                -- Inputs are presented every enabled cycle: output k must come after exactly
+                -- k + LATENCY enabled edges (checks the reported latency).
+                assert edges = received + \(p.latency)
+                  report "LATENCY: an output arrived after the wrong number of enabled edges" severity failure;
                 for k in 1 to OUT_W loop
                   if out_data(OUT_W - k) = '1' then s_out(k) := '1'; else s_out(k) := '0'; end if;
                 end loop;
@@ -164,6 +177,7 @@ public enum TestbenchEmitter {
                 received := received + 1;
               end if;
               wait until rising_edge(clk);
+              if ce_v = '1' then edges := edges + 1; end if;
               if ce_v = '1' and pending then pending := false; end if;
               cycle := cycle + 1;
             end loop;

@@ -16,9 +16,8 @@ public struct CodeRange: Sendable, Equatable {
 
     /// Minimal two's-complement width holding every value (at least 1).
     public var signedWidth: Int {
-        var w = 1
-        while !(lo >= -(Int128(1) << (w - 1)) && hi <= (Int128(1) << (w - 1)) - 1) { w += 1 }
-        return w
+        for w in 1...127 where lo >= -(Int128(1) << (w - 1)) && hi <= (Int128(1) << (w - 1)) - 1 { return w }
+        return 128
     }
 
     /// Minimal unsigned width (requires lo >= 0).

@@ -89,8 +89,12 @@ extension DatapathBuilder {
                 q = resize(floor, to: fr.signedWidth, name: "\(name)_flr")
             }
         } else if k < 0 {
-            q = emit("\(name)_shl", width: module[x.sig].width - k, repr: .signed, .shiftLeft(x.sig, -k))
-            qr = CodeRange(x.range.lo << -k, x.range.hi << -k)
+            // Shifting by more than W+1 changes nothing observable: the low W bits are zero
+            // either way and any nonzero value overflows with the same sign. Capping the shift
+            // keeps every range inside Int128.
+            let s = min(-k, t.width + 1)
+            q = emit("\(name)_shl", width: module[x.sig].width + s, repr: .signed, .shiftLeft(x.sig, s))
+            qr = CodeRange(x.range.lo << s, x.range.hi << s)
         }
         return overflow(q, range: qr, to: t, name: name)
     }

@@ -46,7 +46,9 @@ int main(int argc, char** argv) {
     top->clk = 0; top->rst = 1; top->ce = 1; top->in_valid = 0;
     for (int i = 0; i < 2; ++i) { top->clk = 0; top->eval(); top->clk = 1; top->eval(); }
     top->rst = 0;
-    long next = 0, received = 0, cycle = 0;
+    // Inputs are presented on every enabled cycle, so output k must appear right before
+    // enabled edge k + LATENCY + 1: this checks the reported latency too.
+    long next = 0, received = 0, cycle = 0, edges = 0;
     const long limit = 2 * n + 15 + 100;
     while (received < n && cycle < limit) {
         const bool ce = (cycle % 7) != 3;
@@ -54,8 +56,15 @@ int main(int argc, char** argv) {
         top->in_valid = next < n ? 1 : 0;
         if (next < n) setBits(top->in_data, inputs[next]);
         top->clk = 0; top->eval();
-        if (ce && top->out_valid) { fout << getBits(top->out_data, 80) << "\n"; ++received; }
+        if (ce && top->out_valid) {
+            if (edges != received + 15) {
+                std::fprintf(stderr, "LATENCY: output %ld after %ld enabled edges, expected %ld\n", received, edges - received, (long)15);
+                return 1;
+            }
+            fout << getBits(top->out_data, 80) << "\n"; ++received;
+        }
         top->clk = 1; top->eval();
+        if (ce) ++edges;
         if (ce && next < n) ++next;
         ++cycle;
     }

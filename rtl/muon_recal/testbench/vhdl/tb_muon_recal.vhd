@@ -39,7 +39,7 @@ begin
     variable s_out : string(1 to OUT_W);
     variable pending : boolean := false;
     variable ce_v : std_logic;
-    variable cycle, received : natural := 0;
+    variable cycle, received, edges : natural := 0;
   begin
     rst <= '1';
     wait until rising_edge(clk);
@@ -59,6 +59,10 @@ begin
       if pending then in_valid <= '1'; else in_valid <= '0'; end if;
       wait for 1 ns;
       if ce_v = '1' and out_valid = '1' then
+        -- Inputs are presented every enabled cycle: output k must come after exactly
+        -- k + LATENCY enabled edges (checks the reported latency).
+        assert edges = received + 18
+          report "LATENCY: an output arrived after the wrong number of enabled edges" severity failure;
         for k in 1 to OUT_W loop
           if out_data(OUT_W - k) = '1' then s_out(k) := '1'; else s_out(k) := '0'; end if;
         end loop;
@@ -67,6 +71,7 @@ begin
         received := received + 1;
       end if;
       wait until rising_edge(clk);
+      if ce_v = '1' then edges := edges + 1; end if;
       if ce_v = '1' and pending then pending := false; end if;
       cycle := cycle + 1;
     end loop;

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""An independent exact reference for rtlgen's golden model.
+
+Written from docs/contract (the user-facing contract), not from the Swift sources. Uses only
+the standard library: every value is a fractions.Fraction, numbers are read from their decimal
+text (never through a binary float), and nothing is ever rounded except where the contract says.
+
+    exact_reference.py MODEL.json INPUT.csv      # prints outputs as CSV, like `rtlgen predict`
+
+Exit status: 0 success, 2 bad input (one message on stderr).
+"""
+import json
+import re
+import sys
+from fractions import Fraction
+
+ROUNDING = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV")
+OVERFLOW = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
+
+
+class BadInput(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- exact decimals -------------
+
+_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_decimal(text):
+    """A decimal number as an exact Fraction ('1e-3', '-.5', '2.' accepted; '1/2', 'nan' not)."""
+    t = text.strip()
+    if not _DECIMAL.match(t):
+        raise BadInput("'%s' is not a decimal number" % text)
+    return Fraction(t)
+
+
+def format_decimal(v):
+    """The exact decimal text of a dyadic rational: no exponent, no trailing zeros,
+    integers without a point."""
+    assert isinstance(v, Fraction)
+    den = v.denominator
+    k = 0
+    while den % 2 == 0:
+        den //= 2
+        k += 1
+    assert den == 1, "not a dyadic rational: %s" % v
+    if k == 0:
+        return str(v.numerator)
+    neg = v < 0
+    scaled = abs(v.numerator) * 5 ** k  # = |v| * 10^k, an integer
+    digits = str(scaled).rjust(k + 1, "0")
+    int_part, frac_part = digits[:-k], digits[-k:].rstrip("0")
+    s = int_part + ("." + frac_part if frac_part else "")
+    return ("-" if neg else "") + s
+
+
+# ---------------------------------------------------------------- types ----------------------
+
+class FixedType:
+    def __init__(self, signed, width, int_bits, rounding="TRN", overflow="WRAP"):
+        self.signed, self.width, self.int_bits = signed, width, int_bits
+        self.rounding, self.overflow = rounding, overflow
+        self.frac = width - int_bits  # value = code * 2^-frac
+
+    @property
+    def lsb(self):
+        return Fraction(1) / Fraction(2) ** self.frac if self.frac >= 0 else Fraction(2 ** -self.frac)
+
+    @property
+    def min_code(self):
+        return -(1 << (self.width - 1)) if self.signed else 0
+
+    @property
+    def max_code(self):
+        return (1 << (self.width - 1)) - 1 if self.signed else (1 << self.width) - 1
+
+    def key(self):
+        return (self.signed, self.width, self.int_bits, self.rounding, self.overflow)
+
+    def __repr__(self):
+        return "%s<%d,%d,%s,%s>" % ("fixed" if self.signed else "ufixed", self.width, self.int_bits,
+                                     self.rounding, self.overflow)
+
+    # The cast: an exact rational -> a code of this type. Rounding first, then overflow.
+    def quantize(self, v):
+        x = v / self.lsb  # exact, in units of the LSB
+        fl = x.numerator // x.denominator  # floor
+        rem = x - fl  # in [0, 1)
+        half = Fraction(1, 2)
+        q = self.rounding
+        if rem == 0:
+            n = fl
+        elif q == "TRN":  # toward minus infinity
+            n = fl
+        elif q == "TRN_ZERO":  # toward zero
+            n = fl if x > 0 else fl + 1
+        elif rem != half:  # round to nearest; the modes only differ on exact ties
+            n = fl if rem < half else fl + 1
+        elif q == "RND":  # tie: toward plus infinity
+            n = fl + 1
+        elif q == "RND_ZERO":  # tie: toward zero
+            n = fl if x > 0 else fl + 1
+        elif q == "RND_MIN_INF":  # tie: toward minus infinity
+            n = fl
+        elif q == "RND_INF":  # tie: away from zero
+            n = fl + 1 if x > 0 else fl
+        elif q == "RND_CONV":  # tie: to even
+            n = fl if fl % 2 == 0 else fl + 1
+        else:
+            raise AssertionError(q)
+        return self.overflow_code(n)
+
+    def overflow_code(self, n):
+        lo, hi = self.min_code, self.max_code
+        o = self.overflow
+        if o == "SAT_SYM" and self.signed and self.width > 1:
+            # clamp to +-max: the most negative code is never produced. A 1-bit signed type
+            # (codes -1, 0) keeps -1 as ap_fixed does: the documented deviation of
+            # docs/arithmetic.md (the contract's "+-max" would leave only 0); it falls to SAT below.
+            return max(-hi, min(hi, n))
+        if lo <= n <= hi:
+            return n
+        if o == "WRAP":
+            m = n % (1 << self.width)
+            if self.signed and m >= (1 << (self.width - 1)):
+                m -= 1 << self.width
+            return m
+        if o in ("SAT", "SAT_SYM"):  # unsigned SAT_SYM = SAT
+            return hi if n > hi else lo
+        if o == "SAT_ZERO":
+            return 0
+        raise AssertionError(o)
+
+    def value(self, code):
+        return code * self.lsb
+
+    def cast(self, v):
+        """Rational -> rational on this type's grid."""
+        return self.value(self.quantize(v))
+
+
+_TYPE = re.compile(r"^(ap_)?(fixed|ufixed|int|uint)<([^<>]*)>$")
+
+
+def parse_type(text):
+    s = "".join(text.split())  # spaces allowed anywhere: ap_fixed<16, 6, AP_TRN, AP_WRAP>
+    m = _TYPE.match(s)
+    if not m:
+        raise BadInput("unknown type '%s'" % text)
+    base, args = m.group(2), m.group(3).split(",")
+    signed = base in ("fixed", "int")
+
+    def integer(a):
+        if not re.match(r"^[+-]?\d+$", a):
+            raise BadInput("unknown type '%s'" % text)
+        return int(a)
+
+    def mode(a, allowed):
+        u = a.upper()
+        if u.startswith("AP_"):
+            u = u[3:]
+        if u not in allowed:
+            raise BadInput("unknown mode '%s' in '%s'" % (a, text))
+        return u
+
+    if base in ("int", "uint"):
+        if len(args) != 1:
+            raise BadInput("'%s': int<W>/uint<W> take one argument" % text)
+        w = integer(args[0])
+        i, q, o = w, "TRN", "WRAP"
+    else:
+        if not 2 <= len(args) <= 5:
+            raise BadInput("'%s': expected 2 to 4 arguments" % text)
+        w, i = integer(args[0]), integer(args[1])
+        q = mode(args[2], ROUNDING) if len(args) >= 3 else "TRN"
+        o = mode(args[3], OVERFLOW) if len(args) >= 4 else "WRAP"
+        if len(args) == 5 and integer(args[4]) != 0:  # ap_fixed's saturation bits N
+            raise BadInput("'%s': saturation bits other than 0" % text)
+    if w < 1:
+        raise BadInput("'%s': width must be at least 1" % text)
+    return FixedType(signed, w, i, q, o)
+
+
+# ---------------------------------------------------------------- model ----------------------
+
+class Dense:
+    def __init__(self, spec, n_in, in_type):
+        self.units = spec["units"]
+        self.ktype = parse_type(spec["kernel_type"])
+        self.btype = parse_type(spec["bias_type"])
+        acc = spec.get("accum_type", "auto")
+        self.atype = None if acc == "auto" else parse_type(acc)
+        if self.atype is not None and self.atype.overflow != "WRAP":
+            raise BadInput("saturating explicit accum_type is not supported")
+        self.out_type = parse_type(spec["output_type"])
+        kernel = spec["kernel"]
+        if len(kernel) != n_in or any(len(r) != self.units for r in kernel):
+            raise BadInput("kernel shape is not [%d][%d]" % (n_in, self.units))
+        # weights quantized with their types' own rounding and overflow modes
+        self.w = [[self.ktype.cast(num(v)) for v in row] for row in kernel]
+        bias = spec.get("bias", [Number("0")] * self.units)
+        if len(bias) != self.units:
+            raise BadInput("bias length")
+        self.b = [self.btype.cast(num(v)) for v in bias]
+        self.size = self.units
+
+    def __call__(self, x):
+        y = []
+        for j in range(self.units):
+            if self.atype is None:
+                # auto: exact sum, the only quantization is the final cast
+                acc = self.b[j] + sum((x[i] * self.w[i][j] for i in range(len(x))), Fraction(0))
+            else:
+                # hls4ml: each full-precision product cast to accum_type, bias cast to accum_type,
+                # the sum wraps in accum_type
+                a = self.atype
+                codes = a.quantize(self.b[j])
+                for i in range(len(x)):
+                    codes += a.quantize(x[i] * self.w[i][j])
+                acc = a.value(FixedType(a.signed, a.width, a.int_bits).overflow_code(codes))
+            y.append(self.out_type.cast(acc))
+        return y
+
+
+class Relu:
+    def __init__(self, spec, n_in):
+        self.out_type = parse_type(spec["output_type"])
+        self.size = n_in
+
+    def __call__(self, x):
+        return [self.out_type.cast(max(v, Fraction(0))) for v in x]
+
+
+class Number(str):
+    """A JSON number kept as its text."""
+
+
+def num(v):
+    if isinstance(v, bool) or not isinstance(v, Number):
+        raise BadInput("expected a number, found %r" % (v,))
+    return parse_decimal(v)
+
+
+def load_model(path):
+    with open(path, encoding="utf-8") as f:
+        spec = json.load(f, parse_float=Number, parse_int=Number)
+    if spec.get("format") != "rtlgen-model" or spec.get("version") != "1":
+        raise BadInput("%s: not an rtlgen-model version 1 file" % path)
+    inp = spec["input"]
+    in_type = parse_type(inp["type"])
+    size = int(inp["size"])
+    layers = []
+    t = in_type
+    for ls in spec["layers"]:
+        if ls["op"] == "dense":
+            ls = dict(ls, units=int(ls["units"]))
+            layer = Dense(ls, size, t)
+        elif ls["op"] == "relu":
+            layer = Relu(ls, size)
+        else:
+            raise BadInput("unknown op %r" % ls["op"])
+        layers.append(layer)
+        size, t = layer.size, layer.out_type
+    return in_type, int(inp["size"]), layers
+
+
+def read_csv(path, size, in_type):
+    samples = []
+    with open(path, encoding="utf-8") as f:
+        for n, raw in enumerate(f.read().split("\n"), 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            cells = line.split(",")
+            if len(cells) != size:
+                raise BadInput("%s: line %d: expected %d values, found %d" % (path, n, size, len(cells)))
+            samples.append([in_type.cast(parse_decimal(c)) for c in cells])
+    return samples
+
+
+def main(argv):
+    if len(argv) != 3:
+        print("usage: exact_reference.py MODEL.json INPUT.csv", file=sys.stderr)
+        return 2
+    try:
+        in_type, size, layers = load_model(argv[1])
+        out = []
+        for x in read_csv(argv[2], size, in_type):
+            for layer in layers:
+                x = layer(x)
+            out.append(",".join(format_decimal(v) for v in x))
+    except (BadInput, KeyError, ValueError) as e:
+        print("exact_reference: error: %s" % e, file=sys.stderr)
+        return 2
+    sys.stdout.write("".join(line + "\n" for line in out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

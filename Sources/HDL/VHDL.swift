@@ -59,18 +59,11 @@ public enum VHDLEmitter {
             o += statement(op, SignalID(index: i), m, variable: false, indent: "  ")
         }
         for (k, inst) in m.instances.enumerated() {
-            var conns = inst.connections.map { "\($0.port) => \(m[$0.signal].name)" }
-            for (i, op) in m.defs.enumerated() {
-                if case let .instanceOutput(ik, port) = op, ik == k { conns.append("\(port) => \(m.signals[i].name)") }
-            }
+            let conns = m.connections(ofInstance: k).map { "\($0.port) => \(m[$0.signal].name)" }
             o += "\n  \(inst.name) : entity work.\(inst.module)\n    port map (\n      " + conns.joined(separator: ",\n      ") + "\n    );\n"
         }
-        let regs = m.defs.enumerated().compactMap { i, op -> (SignalID, SignalID, BigInt?)? in
-            if case let .register(d, r) = op { return (SignalID(index: i), d, r) }
-            return nil
-        }
-        let withReset = regs.filter { $0.2 != nil }
-        let plain = regs.filter { $0.2 == nil }
+        let withReset = m.registers.filter { $0.reset != nil }
+        let plain = m.registers.filter { $0.reset == nil }
         if !withReset.isEmpty {
             o += "\n  process (clk)\n  begin\n    if rising_edge(clk) then\n      if rst = '1' then\n"
             for (q, _, r) in withReset { o += "        \(m[q].name) <= \(literal(r!, m[q]));\n" }

@@ -39,19 +39,12 @@ public enum VerilogEmitter {
         }
         // Instances.
         for (k, inst) in m.instances.enumerated() {
-            var conns = inst.connections.map { ".\($0.port)(\(m[$0.signal].name))" }
-            for (i, op) in m.defs.enumerated() {
-                if case let .instanceOutput(ik, port) = op, ik == k { conns.append(".\(port)(\(m.signals[i].name))") }
-            }
+            let conns = m.connections(ofInstance: k).map { ".\($0.port)(\(m[$0.signal].name))" }
             o += "\n    \(inst.module) \(inst.name) (\n        " + conns.joined(separator: ",\n        ") + "\n    );\n"
         }
         // Registers: those with a reset, then the datapath (no reset), each enabled by ce.
-        let regs = m.defs.enumerated().compactMap { i, op -> (SignalID, SignalID, BigInt?)? in
-            if case let .register(d, r) = op { return (SignalID(index: i), d, r) }
-            return nil
-        }
-        let withReset = regs.filter { $0.2 != nil }
-        let plain = regs.filter { $0.2 == nil }
+        let withReset = m.registers.filter { $0.reset != nil }
+        let plain = m.registers.filter { $0.reset == nil }
         if !withReset.isEmpty {
             o += "\n    always @(posedge clk) begin\n        if (rst) begin\n"
             for (q, _, r) in withReset { o += "            \(m[q].name) <= \(literal(r!, m[q]));\n" }

@@ -166,6 +166,23 @@ public final class Module: @unchecked Sendable {
 
     public func signal(named n: String) -> SignalID? { names[n].map { SignalID(index: $0) } }
 
+    /// Registers as (q, d, reset value), in definition order.
+    public var registers: [(q: SignalID, d: SignalID, reset: BigInt?)] {
+        defs.enumerated().compactMap { i, op in
+            if case let .register(d, r) = op { return (SignalID(index: i), d, r) }
+            return nil
+        }
+    }
+
+    /// Port connections of instance k: its inputs, then the signals its outputs drive.
+    public func connections(ofInstance k: Int) -> [(port: String, signal: SignalID)] {
+        var conns = instances[k].connections
+        for (i, op) in defs.enumerated() {
+            if case let .instanceOutput(ik, port) = op, ik == k { conns.append((port, SignalID(index: i))) }
+        }
+        return conns
+    }
+
     /// Replaces the whole contents (used by passes that rebuild the signal list).
     func replaceContents(signals: [Signal], defs: [Op], ports: [SignalID], instances: [Instance]) {
         self.signals = signals

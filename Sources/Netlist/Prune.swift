@@ -37,10 +37,7 @@ extension Module {
         for p in ports where self[p].role == .output { all[p.index] = true }
         for inst in instances { for c in inst.connections { all[c.signal.index] = true } }
         for op in defs {
-            if case let .slice(a, lo) = op {
-                _ = lo
-                continue
-            }
+            if case .slice = op { continue }  // a slice reads only its bits (below)
             for o in op.operands { all[o.index] = true }
         }
         for (i, op) in defs.enumerated() {

@@ -50,10 +50,12 @@ public struct DensePlan: Sendable {
         productFrac = x.fracBits + d.kernelType.fracBits
         accumType = d.accumType
         let xr = CodeRange(of: x)
-        // Every full product must fit in Int128 comfortably.
-        let prodBits = x.width + d.kernelType.width
-        if prodBits > 126 {
-            throw PlanError.tooWide("a product of a \(x.width)-bit input and a \(d.kernelType.width)-bit weight has \(prodBits) bits; at most 126 are supported")
+        // Every full product must fit in a signed 128-bit value (64 x 64-bit signed does).
+        let xMag = max(x.minCode.magnitude, x.maxCode.magnitude)
+        let wMag = max(d.kernelType.minCode.magnitude, d.kernelType.maxCode.magnitude)
+        let (pMag, over) = xMag.multipliedReportingOverflow(by: wMag)
+        if over || pMag > UInt128(Int128.max) {
+            throw PlanError.tooWide("a product of a \(x)-typed input and a \(d.kernelType) weight needs more than 128 bits")
         }
         if let a = d.accumType {
             accFrac = a.fracBits

@@ -66,10 +66,4 @@ public enum RandomModel {
 
         """
     }
-
-    static func pow2(_ e: Int) -> Double {
-        var x = 1.0
-        if e >= 0 { for _ in 0..<e { x *= 2 } } else { for _ in 0..<(-e) { x /= 2 } }
-        return x
-    }
 }

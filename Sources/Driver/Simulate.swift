@@ -84,7 +84,11 @@ public enum Simulation {
             throw InputError(file: dir, field: "", message: "not an rtlgen build folder (no model.json); run `rtlgen build` first")
         }
         let model = try ModelLoader.load(path: modelPath)
-        let top = try topName(dir: dir, model: model)
+        let report = try readReport(dir: dir)
+        var top = model.name
+        if case let .string(t)? = report?["top"] { top = t }
+        var latency = "?"
+        if case let .number(n)? = report?["latency_cycles"] { latency = n }
         let golden = try GoldenModel(model)
         let samples = try CSV.readSamples(path: inputPath, size: model.input.size, type: model.input.type)
         guard !samples.isEmpty else { throw InputError(file: inputPath, field: "", message: "no samples") }
@@ -148,7 +152,7 @@ public enum Simulation {
             }
             let dt = Date().timeIntervalSince(t0)
             results.append(SimulatorResult(simulator: sim, samples: samples.count, outputs: outputs, seconds: dt))
-            log("\(model.name): \(sim.rawValue): \(samples.count) vectors bit-exact (latency \(try latency(dir: dir)) cycles, \(String(format: "%.1f", dt)) s)")
+            log("\(model.name): \(sim.rawValue): \(samples.count) vectors bit-exact (latency \(latency) cycles, \(String(format: "%.1f", dt)) s)")
         }
         return results
     }
@@ -161,19 +165,9 @@ public enum Simulation {
         return text.split(separator: "\n").map { "\(dir)/\($0)" }
     }
 
-    static func reportValue(dir: String, key: String) throws -> JSONValue? {
+    static func readReport(dir: String) throws -> JSONValue? {
         let path = (dir as NSString).appendingPathComponent("report.json")
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return try JSONParser.parse(text)[key]
-    }
-
-    static func topName(dir: String, model: Model) throws -> String {
-        if case let .string(t)? = try reportValue(dir: dir, key: "top") { return t }
-        return model.name
-    }
-
-    static func latency(dir: String) throws -> String {
-        if case let .number(n)? = try reportValue(dir: dir, key: "latency_cycles") { return n }
-        return "?"
+        return try JSONParser.parse(text)
     }
 }

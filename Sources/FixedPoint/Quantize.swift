@@ -111,7 +111,8 @@ extension FixedType {
     }
 }
 
-func pow2(_ e: Int) -> Double {
+/// 2^e as a Double (exact for the exponents Double can hold).
+public func pow2(_ e: Int) -> Double {
     var r = 1.0
     if e >= 0 { for _ in 0..<e { r *= 2 } } else { for _ in 0..<(-e) { r /= 2 } }
     return r

@@ -40,7 +40,6 @@ public final class NetlistInterpreter {
         evaluatedChildren = []
         for (i, op) in module.defs.enumerated() {
             let s = module.signals[i]
-            let id = SignalID(index: i)
             var v: BigInt
             switch op {
             case .input:
@@ -91,7 +90,6 @@ public final class NetlistInterpreter {
                 v = child.output(port)
             }
             values[i] = Self.normalize(v, width: s.width, repr: s.repr)
-            _ = id
         }
     }
 

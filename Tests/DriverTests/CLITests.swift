@@ -84,21 +84,8 @@ func folderContents(_ dir: URL) throws -> [String: Data] {
 
 let muonModel = packageRoot.appendingPathComponent("examples/muon_recal/model.json").path
 
-/// The same small model as Tests/ModelIRTests/LoaderTests.swift (hand-computed results there).
-let cliBaseModel = """
-{
-  "format": "rtlgen-model", "version": 1, "name": "tiny",
-  "input": {"name": "x", "size": 2, "type": "fixed<8,4>"},
-  "layers": [
-    {"name": "fc1", "op": "dense", "units": 3,
-     "kernel": [[0.5, -0.25, 1], [0.125, 0.75, -1]],
-     "bias": [0.0625, 0, -0.5],
-     "kernel_type": "fixed<6,3>", "bias_type": "fixed<8,4>",
-     "accum_type": "auto", "output_type": "fixed<12,6,RND_CONV,SAT>"},
-    {"name": "relu1", "op": "relu", "output_type": "ufixed<8,3,RND_CONV,SAT>"}
-  ]
-}
-"""
+/// The small model of Tests/models/tiny.json (hand-computed results in LoaderTests.swift).
+let cliBaseModel = try! String(contentsOf: packageRoot.appendingPathComponent("Tests/models/tiny.json"), encoding: .utf8)
 
 /// The bad-input cases of LoaderTests, as (name, edit of cliBaseModel or whole text, field).
 let cliBadCases: [(name: String, text: String, field: String)] = {

@@ -7,21 +7,10 @@ import Golden
 @testable import ModelIR
 import XCTest
 
-/// A small valid model; the bad-input cases are textual edits of it.
-let baseModel = """
-{
-  "format": "rtlgen-model", "version": 1, "name": "tiny",
-  "input": {"name": "x", "size": 2, "type": "fixed<8,4>"},
-  "layers": [
-    {"name": "fc1", "op": "dense", "units": 3,
-     "kernel": [[0.5, -0.25, 1], [0.125, 0.75, -1]],
-     "bias": [0.0625, 0, -0.5],
-     "kernel_type": "fixed<6,3>", "bias_type": "fixed<8,4>",
-     "accum_type": "auto", "output_type": "fixed<12,6,RND_CONV,SAT>"},
-    {"name": "relu1", "op": "relu", "output_type": "ufixed<8,3,RND_CONV,SAT>"}
-  ]
-}
-"""
+/// A small valid model (Tests/models/tiny.json, shared with the CLI tests); the bad-input
+/// cases are textual edits of it.
+let baseModel = try! String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("models/tiny.json"), encoding: .utf8)
 
 /// (case name, the edit of `baseModel`, expected `field`, words the message must contain).
 let badModelCases: [(name: String, from: String, to: String, field: String, words: [String])] = [

@@ -6,12 +6,7 @@ import ModelIR
 public enum CSV {
     /// Reads samples and quantizes them to `type`. Throws InputError naming the line and column.
     public static func readSamples(path: String, size: Int, type: FixedType) throws -> [[Int128]] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(file: path, field: "", message: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw InputError(file: path, field: "", message: "not UTF-8 text")
-        }
+        let text = try readInputText(path: path)
         var out: [[Int128]] = []
         var lineNo = 0
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {

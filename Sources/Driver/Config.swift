@@ -12,9 +12,7 @@ public struct Config: Sendable {
     public static let keys = ["clock_period_ns"]
 
     public static func load(path: String) throws -> Config {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw InputError(file: path, field: "", message: "cannot read the config file")
-        }
+        let text = try readInputText(path: path)
         let node: Any?
         do { node = try Yams.load(yaml: text) } catch {
             let oneLine = "\(error)".split(whereSeparator: { $0.isNewline }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")

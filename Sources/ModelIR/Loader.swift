@@ -18,6 +18,21 @@ public struct InputError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// Reads a user's text file (a regular file or a pipe such as /dev/stdin) as UTF-8.
+public func readInputText(path: String) throws -> String {
+    guard let h = FileHandle(forReadingAtPath: path) else {
+        throw InputError(file: path, field: "", message: "cannot read the file")
+    }
+    defer { try? h.close() }
+    guard let data = try? h.readToEnd() ?? Data() else {
+        throw InputError(file: path, field: "", message: "cannot read the file")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw InputError(file: path, field: "", message: "not UTF-8 text")
+    }
+    return text
+}
+
 /// Typed access to a JSON object with error paths.
 public struct JSONObjectReader {
     public let file: String
@@ -105,13 +120,7 @@ public struct JSONObjectReader {
 public enum ModelLoader {
     /// Reads a native model file. Throws InputError.
     public static func load(path: String) throws -> Model {
-        let name = (path as NSString).lastPathComponent
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(file: path, field: "", message: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw InputError(file: name, field: "", message: "not UTF-8 text")
-        }
+        let text = try readInputText(path: path)
         return try parse(text: text, file: path)
     }
 

@@ -34,7 +34,7 @@ struct RunResult {
 }
 
 /// Runs rtlgen with `args` (stdout and stderr go through files, so large outputs cannot block).
-func rtlgen(_ args: [String], cwd: URL? = nil) throws -> RunResult {
+func rtlgen(_ args: [String], cwd: URL? = nil, stdin: String? = nil) throws -> RunResult {
     guard let bin = locateRTLGen() else {
         throw CLITestError(message: "rtlgen executable not found next to the test bundle (\(CommandLine.arguments[0])); run `swift build` or set RTLGEN_BIN")
     }
@@ -49,10 +49,17 @@ func rtlgen(_ args: [String], cwd: URL? = nil) throws -> RunResult {
     p.executableURL = URL(fileURLWithPath: bin)
     p.arguments = args
     if let cwd { p.currentDirectoryURL = cwd }
+    let pipe = Pipe()
+    if stdin != nil { p.standardInput = pipe }
     let oh = try FileHandle(forWritingTo: o), eh = try FileHandle(forWritingTo: e)
     p.standardOutput = oh
     p.standardError = eh
     try p.run()
+    if let stdin {
+        // A real pipe (not a file), as a shell pipeline gives.
+        pipe.fileHandleForWriting.write(Data(stdin.utf8))
+        try pipe.fileHandleForWriting.close()
+    }
     p.waitUntilExit()
     try oh.close()
     try eh.close()
@@ -484,6 +491,25 @@ final class CLISimMismatchTests: XCTestCase {
 /// Regression tests for bugs found while writing these tests (see docs/testing.md): each
 /// failed before its fix.
 final class CLIRegressionTests: XCTestCase {
+    /// `--input /dev/stdin` fed by a pipe is read like a file.
+    func testPredictReadsStdin() throws {
+        let csv = "1,2\n# comment\n-0.5,0.25\n"
+        let fromFile = try withTempFile(csv) { try rtlgen(["predict", tinyModelPath(), "--input", $0]) }
+        let fromPipe = try rtlgen(["predict", tinyModelPath(), "--input", "/dev/stdin"], stdin: csv)
+        XCTAssertEqual(fromPipe.status, 0, fromPipe.stderr)
+        XCTAssertEqual(fromPipe.stdout, fromFile.stdout)
+        XCTAssertEqual(fromPipe.stdout.split(separator: "\n").count, 2)
+    }
+
+    func tinyModelPath() -> String { packageRoot.appendingPathComponent("Tests/models/tiny.json").path }
+
+    func withTempFile<T>(_ text: String, _ body: (String) throws -> T) throws -> T {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("rtlgen-\(UUID().uuidString).csv")
+        try Data(text.utf8).write(to: u)
+        defer { try? FileManager.default.removeItem(at: u) }
+        return try body(u.path)
+    }
+
 
     /// Exit 0 or 2 from a normal exit, never a crash (a trap ends the process with a signal).
     func assertNoCrash(_ r: RunResult, _ what: String, file: StaticString = #filePath, line: UInt = #line) {

@@ -46,6 +46,14 @@ public enum VHDLEmitter {
             if let c = s.comment { line += " -- \(c)" }
             return line + "\n"
         }
+        for t in m.tables {
+            let elem = Signal(name: t.name, width: t.width, repr: t.repr, role: .wire, comment: nil)
+            if let c = t.comment { o += "  -- \(c)\n" }
+            o += "  type \(t.name)_t is array (0 to \(t.values.count - 1)) of \(type(elem));\n"
+            o += "  constant \(t.name) : \(t.name)_t := (\n"
+            o += t.values.enumerated().map { k, v in "    \(k) => \(literal(v, elem))" }.joined(separator: ",\n")
+            o += "\n  );\n"
+        }
         for (i, s) in m.signals.enumerated() where s.role != .input && s.role != .output && !local[i] {
             if case let .const(v) = m.defs[i] {
                 o += "  " + decl(s, "constant", " := \(literal(v, s))")
@@ -188,6 +196,9 @@ public enum VHDLEmitter {
         case let .copy(a):
             let src = m[a]
             return conv(src.name, from: src.repr, to: s.repr)
+        case let .rom(a, t):
+            let src = m[a]
+            return "\(m.tables[t].name)(to_integer(\(conv(src.name, from: src.repr, to: .unsigned))))"
         }
     }
 }

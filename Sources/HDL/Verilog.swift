@@ -30,6 +30,16 @@ public enum VerilogEmitter {
             if !full[i] { line = "    /* verilator lint_off UNUSEDSIGNAL */\n\(line)\n    /* verilator lint_on UNUSEDSIGNAL */" }
             o += line + "\n"
         }
+        // Constant tables (ROMs): a constant array each, filled by an initial block (vendor tools
+        // infer a ROM from it), read by combinational assignments below.
+        for t in m.tables {
+            if let c = t.comment { o += "\n    // \(c)\n" } else { o += "\n" }
+            o += "    reg [\(t.width - 1):0] \(t.name) [0:\(t.values.count - 1)];\n"
+            o += "    initial begin\n"
+            let sig = Signal(name: t.name, width: t.width, repr: .unsigned, role: .wire, comment: nil)
+            for (k, v) in t.values.enumerated() { o += "        \(t.name)[\(k)] = \(literal(v, sig));\n" }
+            o += "    end\n"
+        }
         o += "\n"
         // Combinational assignments, in definition (topological) order.
         for (i, op) in m.defs.enumerated() {
@@ -128,6 +138,7 @@ public enum VerilogEmitter {
         case let .reduceOr(a): return m[a].width == 1 ? n(a) : "|\(n(a))"
         case let .concat(xs): return xs.count == 1 ? n(xs[0]) : "{" + xs.map(n).joined(separator: ", ") + "}"
         case let .copy(a): return n(a)
+        case let .rom(a, t): return "\(m.tables[t].name)[\(n(a))]"
         }
     }
 }

@@ -27,6 +27,9 @@ public struct DelayModel: Sendable {
             return 0.4 + 0.01 * Double(operandWidths[0])
         case .mux, .bitwise, .not:
             return 0.3
+        case .rom:
+            // LUT ROM: one 6-input LUT level, then a 2:1 mux level (F7/F8 and beyond) per extra bit.
+            return 0.4 + 0.12 * Double(max(0, operandWidths[0] - 6))
         case .reduceOr:
             var levels = 1, n = operandWidths[0]
             while n > 6 { n = (n + 5) / 6; levels += 1 }
@@ -55,6 +58,7 @@ extension Op {
         case let .concat(xs): return .concat(xs.map(f))
         case let .copy(a): return .copy(f(a))
         case let .register(a, r): return .register(f(a), reset: r)
+        case let .rom(a, t): return .rom(f(a), table: t)
         }
     }
 }

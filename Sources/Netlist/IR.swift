@@ -26,6 +26,13 @@ public struct Signal: Sendable {
     public let repr: Repr
     public var role: SignalRole
     public var comment: String?
+    public init(name: String, width: Int, repr: Repr, role: SignalRole, comment: String? = nil) {
+        self.name = name
+        self.width = width
+        self.repr = repr
+        self.role = role
+        self.comment = comment
+    }
 }
 
 public enum CompareOp: String, Sendable {
@@ -53,6 +60,9 @@ public enum BitwiseOp: String, Sendable {
 /// - `copy`: same width, any representations (a reinterpretation of the bits).
 /// - `register(d, reset)`: same width and representation; clocked, enabled by `ce`; when
 ///   `reset` is given, synchronously reset by `rst`.
+/// - `rom(addr, table)`: reads entry `addr` of the module's constant table (see `RomTable`);
+///   `addr` is unsigned or a bus of k bits, the table has exactly 2^k entries, and the result
+///   has the table's width and representation.
 /// - `input`: a module input port. `instanceOutput`: driven by an instance's output port.
 public enum Op: Sendable {
     case input
@@ -72,13 +82,14 @@ public enum Op: Sendable {
     case concat([SignalID])
     case copy(SignalID)
     case register(SignalID, reset: BigInt?)
+    case rom(SignalID, table: Int)
     case instanceOutput(instance: Int, port: String)
 
     public var operands: [SignalID] {
         switch self {
         case .input, .const, .instanceOutput: return []
         case let .extend(a), let .slice(a, _), let .shiftLeft(a, _), let .neg(a), let .not(a),
-             let .reduceOr(a), let .copy(a), let .register(a, _): return [a]
+             let .reduceOr(a), let .copy(a), let .register(a, _), let .rom(a, _): return [a]
         case let .add(a, b), let .sub(a, b), let .mul(a, b), let .compare(_, a, b), let .bitwise(_, a, b):
             return [a, b]
         case let .mux(s, a, b): return [s, a, b]
@@ -87,6 +98,26 @@ public enum Op: Sendable {
     }
 
     public var isRegister: Bool { if case .register = self { return true }; return false }
+}
+
+/// A constant table (a ROM) of a module: emitted once as a constant array, read by `.rom` ops.
+public struct RomTable: Sendable {
+    public let name: String
+    public let width: Int
+    public let repr: Repr
+    public let values: [BigInt]
+    public let comment: String?
+    public init(name: String, width: Int, repr: Repr, values: [BigInt], comment: String? = nil) {
+        self.name = name
+        self.width = width
+        self.repr = repr
+        self.values = values
+        self.comment = comment
+    }
+    /// Address bits (the table has 2^addressBits entries).
+    public var addressBits: Int { values.count.trailingZeroBitCount }
+    /// Size in bits.
+    public var bits: Int { values.count * width }
 }
 
 public struct Instance: Sendable {
@@ -108,6 +139,7 @@ public final class Module: @unchecked Sendable {
     public private(set) var defs: [Op] = []
     public private(set) var ports: [SignalID] = []
     public private(set) var instances: [Instance] = []
+    public private(set) var tables: [RomTable] = []
     /// Clock edges from input ports to output ports.
     public var latency: Int = 0
     private var names: [String: Int] = [:]
@@ -158,6 +190,22 @@ public final class Module: @unchecked Sendable {
         return id
     }
 
+    /// Adds a constant table (checked: 2^k entries, each fitting its width and representation).
+    public func addTable(_ t: RomTable) -> Int {
+        let n = uniqueName(t.name)
+        precondition(t.values.count >= 1 && t.values.count & (t.values.count - 1) == 0,
+                     "netlist: table \(n) has \(t.values.count) entries, not a power of two")
+        for v in t.values {
+            switch t.repr {
+            case .signed: precondition(v >= -(BigInt(1) << (t.width - 1)) && v < BigInt(1) << (t.width - 1), "netlist: table \(n) entry \(v) does not fit")
+            default: precondition(v >= 0 && v < BigInt(1) << t.width, "netlist: table \(n) entry \(v) does not fit")
+            }
+        }
+        lowerNames.insert(n.lowercased())
+        tables.append(RomTable(name: n, width: t.width, repr: t.repr, values: t.values, comment: t.comment))
+        return tables.count - 1
+    }
+
     /// Adds an instance of another module; its outputs are then defined with `.instanceOutput`.
     public func addInstance(_ inst: Instance) -> Int {
         instances.append(inst)
@@ -184,14 +232,15 @@ public final class Module: @unchecked Sendable {
     }
 
     /// Replaces the whole contents (used by passes that rebuild the signal list).
-    func replaceContents(signals: [Signal], defs: [Op], ports: [SignalID], instances: [Instance]) {
+    func replaceContents(signals: [Signal], defs: [Op], ports: [SignalID], instances: [Instance], tables: [RomTable]) {
+        self.tables = tables
         self.signals = signals
         self.defs = defs
         self.ports = ports
         self.instances = instances
         names = [:]
         for (i, s) in signals.enumerated() { names[s.name] = i }
-        lowerNames = Set(signals.map { $0.name.lowercased() })
+        lowerNames = Set(signals.map { $0.name.lowercased() } + tables.map { $0.name.lowercased() })
     }
 
     private func check(_ op: Op, width w: Int, repr: Repr, name: String) {
@@ -250,6 +299,12 @@ public final class Module: @unchecked Sendable {
         case let .copy(a):
             if self[a].width != w { fail("copy width") }
             if (self[a].repr == .bit) != (repr == .bit) { fail("copy between bit and vector") }
+        case let .rom(a, k):
+            guard k >= 0 && k < tables.count else { fail("unknown table \(k)") }
+            let t = tables[k], s = self[a]
+            if s.repr != .unsigned && s.repr != .bus { fail("rom address must be unsigned or a bus") }
+            if 1 << s.width != t.values.count { fail("rom address of \(s.width) bits for \(t.values.count) entries") }
+            if t.width != w || t.repr != repr { fail("rom result is \(repr) \(w), table is \(t.repr) \(t.width)") }
         case let .register(a, reset):
             same(a)
             if let r = reset, r < 0 || r >= BigInt(1) << w { fail("reset value") }

@@ -78,6 +78,7 @@ public final class NetlistInterpreter {
                 v = 0
                 for x in xs { v = (v << module[x].width) | bits(x) }
             case let .copy(a): v = bits(a)
+            case let .rom(a, t): v = module.tables[t].values[Int(bits(a))]
             case .register: v = regState[i]!
             case let .instanceOutput(k, port):
                 let child = children[k]

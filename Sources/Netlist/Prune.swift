@@ -25,9 +25,22 @@ extension Module {
             newDefs.append(defs[i])
         }
         let f: (SignalID) -> SignalID = { SignalID(index: remap[$0.index]) }
+        // Tables still read, renumbered in their original order.
+        var tableMap: [Int: Int] = [:]
+        var newTables: [RomTable] = []
+        for op in newDefs { if case let .rom(_, t) = op, tableMap[t] == nil { tableMap[t] = -1 } }
+        for (k, t) in tables.enumerated() where tableMap[k] != nil {
+            tableMap[k] = newTables.count
+            newTables.append(t)
+        }
+        newDefs = newDefs.map { op in
+            if case let .rom(a, t) = op { return .rom(a, table: tableMap[t]!) }
+            return op
+        }
         replaceContents(signals: newSignals, defs: newDefs.map { $0.replacingOperands(f) },
                         ports: ports.map(f),
-                        instances: instances.map { Instance(name: $0.name, module: $0.module, connections: $0.connections.map { ($0.port, f($0.signal)) }) })
+                        instances: instances.map { Instance(name: $0.name, module: $0.module, connections: $0.connections.map { ($0.port, f($0.signal)) }) },
+                        tables: newTables)
     }
 
     /// For each signal, whether every bit is read somewhere (ports and instance inputs count).

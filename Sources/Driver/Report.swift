@@ -26,6 +26,11 @@ public enum Report {
                 ("multipliers", num(hw.multipliers)),
                 ("adders", num(hw.adders)),
                 ("register_bits", num(registerBits(hw.module))),
+                ("tables", .array(hw.module.tables.map { t in
+                    .object([("name", .string(t.name)), ("entries", num(t.values.count)),
+                             ("width", num(t.width)), ("bits", num(t.bits))])
+                })),
+                ("table_bits", num(hw.module.tables.map { $0.bits }.reduce(0, +))),
             ]))
         }
         let totalMul = design.layers.map { $0.multipliers }.reduce(0, +)
@@ -49,6 +54,7 @@ public enum Report {
                 ("multipliers", num(totalMul)),
                 ("adders", num(totalAdd)),
                 ("register_bits", num(totalReg)),
+                ("table_bits", num(design.modules.flatMap { $0.tables }.map { $0.bits }.reduce(0, +))),
                 ("note", .string("estimates from the netlist; run yosys or the vendor tool for real figures")),
             ])),
         ])

@@ -5,6 +5,7 @@ import ModelIR
 public struct GoldenModel: Sendable {
     public let model: Model
     let plans: [DensePlan?]
+    let softmaxPlans: [SoftmaxPlan?]
 
     public init(_ model: Model) throws {
         self.model = model
@@ -17,6 +18,7 @@ public struct GoldenModel: Sendable {
             }
         }
         self.plans = plans
+        softmaxPlans = try Self.softmaxPlans(model)
     }
 
     /// Evaluates one sample given as input codes; returns output codes of `model.outputType`.
@@ -25,7 +27,7 @@ public struct GoldenModel: Sendable {
         var x = input
         var xType = model.input.type
         for (i, layer) in model.layers.enumerated() {
-            x = Self.evaluate(layer: layer, plan: plans[i], input: x, inputType: xType)
+            x = Self.evaluate(layer: layer, plan: plans[i], softmax: softmaxPlans[i], input: x, inputType: xType)
             xType = layer.outputType
         }
         return x
@@ -37,19 +39,21 @@ public struct GoldenModel: Sendable {
         var xType = model.input.type
         var out: [[Int128]] = []
         for (i, layer) in model.layers.enumerated() {
-            x = Self.evaluate(layer: layer, plan: plans[i], input: x, inputType: xType)
+            x = Self.evaluate(layer: layer, plan: plans[i], softmax: softmaxPlans[i], input: x, inputType: xType)
             xType = layer.outputType
             out.append(x)
         }
         return out
     }
 
-    static func evaluate(layer: Layer, plan: DensePlan?, input x: [Int128], inputType: FixedType) -> [Int128] {
+    static func evaluate(layer: Layer, plan: DensePlan?, softmax: SoftmaxPlan?, input x: [Int128], inputType: FixedType) -> [Int128] {
         switch layer.op {
         case let .dense(d):
             return dense(d, plan: plan!, x: x, inputType: inputType, outputType: layer.outputType)
         case .relu:
             return x.map { layer.outputType.cast(code: max($0, 0), frac: inputType.fracBits) }
+        case let .softmax(s):
+            return Self.softmax(s, plan: softmax, x: x, outputType: layer.outputType)
         }
     }
 

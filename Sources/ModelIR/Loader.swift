@@ -177,6 +177,7 @@ public enum ModelLoader {
     nonisolated(unsafe) static var layerParsers: [String: (JSONObjectReader, String, Int, FixedType) throws -> Layer] = [
         "dense": parseDense,
         "relu": parseRelu,
+        "softmax": parseSoftmax,
     ]
 
     static func parseDense(_ r: JSONObjectReader, name: String, nIn: Int, inType: FixedType) throws -> Layer {

@@ -54,6 +54,7 @@ public struct Layer: Sendable {
         switch op {
         case .dense: return "dense"
         case .relu: return "relu"
+        case .softmax: return "softmax"
         }
     }
 }
@@ -61,6 +62,7 @@ public struct Layer: Sendable {
 public enum LayerOp: Sendable {
     case dense(Dense)
     case relu
+    case softmax(Softmax)
 }
 
 /// A fully-connected layer. `kernel[i][j]` is the code (of `kernelType`) of the weight from

@@ -208,9 +208,15 @@ extension ModelLoader {
         case .stable:
             try r.checkKeys(["name", "op", "implementation", "table_size", "exp_table_type", "inv_table_type",
                              "inv_inp_type", "accum_type", "output_type"])
-            let size = r.has("table_size") ? try r.int("table_size", min: 1, max: Softmax.maxTableSize) : Softmax.defaultTableSize
+            let size = r.has("table_size") ? try r.int("table_size") : Softmax.defaultTableSize
+            guard size >= 1 else {
+                throw r.fail("table_size", "\(size) entries: a table needs at least 2 entries (an empty table has nothing to read)")
+            }
             guard size >= 2 && size & (size - 1) == 0 else {
-                throw r.fail("table_size", "\(size) is not a power of two of at least 2 (the table is addressed by the top bits of a value)")
+                throw r.fail("table_size", "\(size) is not a power of two of at least 2 (a table is addressed by the top log2(table_size) bits of a value)")
+            }
+            guard size <= Softmax.maxTableSize else {
+                throw r.fail("table_size", "\(size) entries is more than the supported \(Softmax.maxTableSize)")
             }
             func tableType(_ key: String) throws -> FixedType {
                 guard r.has(key) else { return Softmax.defaultTableType }

@@ -4,12 +4,18 @@
 Development tooling only: rtlgen itself never needs Python. Supported Keras layers: InputLayer,
 Dense (activation relu, linear, or softmax on the last layer), Activation (relu, linear, final
 softmax) and Dropout (an identity at inference). Anything else is rejected with a clear message.
+A final softmax becomes an rtlgen softmax layer: `--softmax stable` (default; hls4ml's default
+implementation and types), `--softmax argmax` (the index of the predicted class), or
+`--softmax drop` (left out; `--drop-final-softmax` is the old spelling).
 
-Example (regenerates examples/jet_tagger/model.json):
+Examples (regenerate examples/jet_tagger/model.json and examples/jet_tagger_argmax/model.json):
 
     python3 scripts/keras_to_rtlgen.py \
         --json KERAS_3layer.json --h5 KERAS_3layer_weights.h5 \
-        --name jet_tagger --drop-final-softmax --out examples/jet_tagger/model.json
+        --name jet_tagger --out examples/jet_tagger/model.json
+    python3 scripts/keras_to_rtlgen.py \
+        --json KERAS_3layer.json --h5 KERAS_3layer_weights.h5 \
+        --name jet_tagger_argmax --softmax argmax --out examples/jet_tagger_argmax/model.json
 
 The output is deterministic: fixed key order, weights written as repr(float(w)) (the shortest
 decimal that round-trips the float32 value promoted to float64), one kernel row per line.
@@ -47,8 +53,8 @@ def _s(value):
     return json.dumps(value)
 
 
-LAYER_KEYS = ("name", "op", "units", "kernel", "bias",
-              "kernel_type", "bias_type", "accum_type", "output_type")
+LAYER_KEYS = ("name", "op", "units", "kernel", "bias", "kernel_type", "bias_type", "implementation",
+              "table_size", "exp_table_type", "inv_table_type", "accum_type", "output_type")
 
 
 def emit_model(model):
@@ -254,9 +260,6 @@ def convert(args):
         if i != len(steps) - 1:
             raise ConversionError("%s: layer %r: softmax is only handled as the final activation"
                                   % (args.json, kname))
-        if not args.drop_final_softmax:
-            raise ConversionError("%s: layer %r: softmax is not supported yet "
-                                  "(pass --drop-final-softmax to leave it out)" % (args.json, kname))
         dropped.append(kname)
     steps = [s for s in steps if s[0] != "softmax"]
 
@@ -303,8 +306,21 @@ def convert(args):
     desc = ("Converted by %s from %s and %s (Keras %s)."
             % (TOOL, os.path.basename(args.json), os.path.basename(args.h5),
                arch.get("keras_version", "unknown version")))
-    if dropped:
+    if dropped and args.softmax == "drop":
         desc += " Final softmax (of Keras layer %s) left out." % ", ".join(dropped)
+    elif dropped and args.softmax == "stable":
+        desc += (" Final softmax (of Keras layer %s) as hls4ml's default: stable, 1024-entry tables"
+                 " of fixed<18,8,RND,SAT>, the sum in the model precision." % ", ".join(dropped))
+        layers.append({"name": "softmax", "op": "softmax", "implementation": "stable",
+                       "table_size": 1024, "exp_table_type": "fixed<18,8,RND,SAT>",
+                       "inv_table_type": "fixed<18,8,RND,SAT>", "accum_type": args.softmax_accum_type,
+                       "output_type": args.softmax_type})
+    elif dropped:
+        bits = max(1, (n_in - 1).bit_length())
+        desc += (" Final softmax (of Keras layer %s) replaced by argmax: the index of the largest"
+                 " score (lowest on ties)." % ", ".join(dropped))
+        layers.append({"name": "argmax", "op": "softmax", "implementation": "argmax",
+                       "output_type": "uint<%d>" % bits})
     model = {"name": args.name, "description": desc,
              "input": {"name": args.input_name or input_name, "size": input_size,
                        "type": args.input_type},
@@ -326,9 +342,15 @@ def main(argv=None):
     p.add_argument("--accum-type", default="auto")
     p.add_argument("--output-type", default="fixed<16,6>", help="output_type of every dense layer")
     p.add_argument("--relu-type", default="fixed<16,6>", help="output_type of every relu layer")
-    p.add_argument("--drop-final-softmax", action="store_true",
-                   help="leave out a softmax on the last layer (softmax is not supported yet)")
+    p.add_argument("--softmax", choices=["stable", "argmax", "drop"], default="stable",
+                   help="a final softmax: hls4ml's stable softmax (default), argmax, or left out")
+    p.add_argument("--softmax-type", default="fixed<16,6>", help="output_type of a stable softmax")
+    p.add_argument("--softmax-accum-type", default="fixed<16,6>",
+                   help="accum_type of a stable softmax (hls4ml sums in the model's default precision)")
+    p.add_argument("--drop-final-softmax", action="store_true", help="old spelling of --softmax drop")
     args = p.parse_args(argv)
+    if args.drop_final_softmax:
+        args.softmax = "drop"
     try:
         model = convert(args)
     except (ConversionError, OSError) as e:

@@ -56,6 +56,9 @@ public enum RandomModel {
             """)
             size = units
         }
+        if let sm = RandomModel.softmaxLayer(seed: seed, size: size, layers: layers, inputJSON: "{\"name\": \"x\", \"size\": \(nIn), \"type\": \"\(inType)\"}") {
+            layers.append(sm)
+        }
         return """
         {"format": "rtlgen-model", "version": 1, "name": "random_\(seed)",
          "description": "random regression model, seed \(seed)",

@@ -6,9 +6,10 @@ io_parallel) with `ModelGraph.from_layer_list`, compiles its C++ with g++ (no Vi
 TensorFlow), predicts on N inputs, runs `rtlgen predict` on the equivalent rtlgen model with the
 same inputs (as exact decimals), and compares every output exactly. Exit 1 on any difference.
 
-Run through `make hls4ml-softmax` (which sets up the venv with scripts/hls4ml-venv.sh):
+Run with any python3 (it re-runs itself in the venv that scripts/hls4ml-venv.sh sets up; the
+only skip, printed as "SKIP: ...", is when PyPI cannot be reached); `make hls4ml-softmax` does:
 
-    python Tests/hls4ml/softmax.py --rtlgen .build/release/rtlgen [--count 10000]
+    python3 Tests/hls4ml/softmax.py --rtlgen .build/release/rtlgen [--count 10000]
 
 Inputs are codes of the input type (on its grid, so no input rounding is involved): uniformly
 random over the whole range (the spread often exceeds 2^(I-1), so max - x wraps in hls4ml's
@@ -25,9 +26,28 @@ import sys
 import time
 from fractions import Fraction
 
-import numpy as np
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def enter_venv():
+    """Re-run this script with the hls4ml venv's python (scripts/hls4ml-venv.sh creates it).
+    The only allowed skip: PyPI cannot be reached (the venv script exits 3)."""
+    if os.environ.get("RTLGEN_IN_HLS4ML_VENV") == "1":
+        return
+    r = subprocess.run([os.path.join(ROOT, "scripts", "hls4ml-venv.sh")], stdout=subprocess.PIPE, text=True)
+    if r.returncode == 3:
+        print("SKIP: hls4ml softmax comparison: PyPI cannot be reached to install hls4ml")
+        sys.exit(0)
+    if r.returncode != 0:
+        print("hls4ml softmax: scripts/hls4ml-venv.sh failed (exit %d)" % r.returncode)
+        sys.exit(1)
+    py = r.stdout.strip().splitlines()[-1]
+    env = dict(os.environ, RTLGEN_IN_HLS4ML_VENV="1")
+    os.execve(py, [py, os.path.abspath(__file__)] + sys.argv[1:], env)
+
+
+enter_venv()
+import numpy as np  # noqa: E402  (from the venv)
 CACHE = os.path.join(ROOT, ".cache", "hls4ml-softmax")
 
 # hls4ml's model-wide default precision; the softmax sum uses it (model_default_t) unless the

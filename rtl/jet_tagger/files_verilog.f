@@ -5,4 +5,5 @@ rtl/verilog/jet_tagger_relu2.v
 rtl/verilog/jet_tagger_fc3.v
 rtl/verilog/jet_tagger_relu3.v
 rtl/verilog/jet_tagger_output.v
+rtl/verilog/jet_tagger_softmax.v
 rtl/verilog/jet_tagger.v

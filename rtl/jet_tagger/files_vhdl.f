@@ -5,4 +5,5 @@ rtl/vhdl/jet_tagger_relu2.vhd
 rtl/vhdl/jet_tagger_fc3.vhd
 rtl/vhdl/jet_tagger_relu3.vhd
 rtl/vhdl/jet_tagger_output.vhd
+rtl/vhdl/jet_tagger_softmax.vhd
 rtl/vhdl/jet_tagger.vhd

@@ -8,4 +8,5 @@ set_global_assignment -name VHDL_FILE [file join $rtlgen_dir rtl/vhdl/jet_tagger
 set_global_assignment -name VHDL_FILE [file join $rtlgen_dir rtl/vhdl/jet_tagger_fc3.vhd]
 set_global_assignment -name VHDL_FILE [file join $rtlgen_dir rtl/vhdl/jet_tagger_relu3.vhd]
 set_global_assignment -name VHDL_FILE [file join $rtlgen_dir rtl/vhdl/jet_tagger_output.vhd]
+set_global_assignment -name VHDL_FILE [file join $rtlgen_dir rtl/vhdl/jet_tagger_softmax.vhd]
 set_global_assignment -name VHDL_FILE [file join $rtlgen_dir rtl/vhdl/jet_tagger.vhd]

@@ -1,0 +1,9 @@
+rtl/verilog/jet_tagger_argmax_fc1.v
+rtl/verilog/jet_tagger_argmax_relu1.v
+rtl/verilog/jet_tagger_argmax_fc2.v
+rtl/verilog/jet_tagger_argmax_relu2.v
+rtl/verilog/jet_tagger_argmax_fc3.v
+rtl/verilog/jet_tagger_argmax_relu3.v
+rtl/verilog/jet_tagger_argmax_output.v
+rtl/verilog/jet_tagger_argmax_argmax.v
+rtl/verilog/jet_tagger_argmax.v

@@ -1,0 +1,9 @@
+rtl/vhdl/jet_tagger_argmax_fc1.vhd
+rtl/vhdl/jet_tagger_argmax_relu1.vhd
+rtl/vhdl/jet_tagger_argmax_fc2.vhd
+rtl/vhdl/jet_tagger_argmax_relu2.vhd
+rtl/vhdl/jet_tagger_argmax_fc3.vhd
+rtl/vhdl/jet_tagger_argmax_relu3.vhd
+rtl/vhdl/jet_tagger_argmax_output.vhd
+rtl/vhdl/jet_tagger_argmax_argmax.vhd
+rtl/vhdl/jet_tagger_argmax.vhd

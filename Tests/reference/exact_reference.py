@@ -232,6 +232,92 @@ class Relu:
         return [self.out_type.cast(max(v, Fraction(0))) for v in x]
 
 
+def f32(x):
+    """The float32 nearest to the double x (round to nearest even), as a Fraction; +-inf beyond."""
+    import math
+    import struct
+    if math.isinf(x):
+        return x
+    try:
+        return Fraction(struct.unpack("<f", struct.pack("<f", x))[0])
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def from_float(t, v):
+    """ap_fixed's conversion of a float value (a Fraction or +-inf) to type t: a rational."""
+    if v in (float("inf"), float("-inf")):
+        v = Fraction(2) ** 1024 * (1 if v > 0 else -1)
+    return t.cast(v)
+
+
+class Softmax:
+    """docs/arithmetic.md, "Softmax": hls4ml 1.3's stable softmax, and argmax."""
+
+    DEFAULT = "fixed<18,8,RND,SAT>"
+
+    def __init__(self, spec, n_in, in_type):
+        import math
+        self.impl = spec.get("implementation", "stable")
+        self.out_type = parse_type(spec["output_type"])
+        self.n = n_in
+        if self.impl == "argmax":
+            self.size = 1
+            return
+        if self.impl != "stable":
+            raise BadInput("unknown softmax implementation %r" % self.impl)
+        self.size = n_in
+        size = int(spec.get("table_size", "1024"))
+        exp_t = parse_type(spec.get("exp_table_type", self.DEFAULT))
+        self.inv_t = parse_type(spec.get("inv_table_type", self.DEFAULT))
+        self.inv_in = parse_type(spec.get("inv_inp_type", self.DEFAULT))
+        acc = spec.get("accum_type", "auto")
+        if acc == "auto":
+            g = max(0, (n_in - 1).bit_length())
+            self.acc = FixedType(exp_t.signed, exp_t.width + g, exp_t.int_bits + g)
+        else:
+            self.acc = parse_type(acc)
+        w, i = in_type.width, in_type.int_bits
+        self.norm = FixedType(False, w - 1, i - 1) if in_type.signed else FixedType(False, w, i)
+        inv_size = min(size, 2 ** min(w, self.inv_t.width))
+        exp_size = min(inv_size, 2 ** (w - 1)) if in_type.signed else inv_size
+        self.ne, self.ni = exp_size.bit_length() - 1, inv_size.bit_length() - 1
+
+        def index_value(k, t, bits):  # a value of t whose top `bits` bits are k
+            if t.signed and k >= 2 ** (bits - 1):
+                k -= 2 ** bits
+            return f32(float(Fraction(k) * Fraction(2) ** (t.int_bits - bits)))
+
+        self.exp = [from_float(exp_t, f32(math.exp(-index_value(k, self.norm, self.ne))))
+                    for k in range(exp_size)]
+        self.inv = []
+        for k in range(inv_size):
+            v = index_value(k, self.inv_in, self.ni)
+            self.inv.append(from_float(self.inv_t, math.inf if v == 0 else f32(float(1 / v))))
+
+    def __call__(self, x):
+        if self.impl == "argmax":
+            return [Fraction(x.index(max(x)))]
+        m = max(x)
+        norm = self.norm
+        a = []
+        for v in x:
+            d = norm.value(norm.overflow_code((m - v) / norm.lsb))  # wraps, same grid
+            a.append(self.acc.cast(self.exp[int(d / norm.lsb) >> (norm.width - self.ne)]))
+
+        def reduce(xs):  # hls4ml's tree: the left part is the largest power of two below n
+            if len(xs) == 1:
+                return xs[0]
+            left = 1
+            while left * 2 <= len(xs) - 1:
+                left *= 2
+            return self.acc.cast(reduce(xs[:left]) + reduce(xs[left:]))
+
+        s = self.inv_in.quantize(reduce(a)) % (2 ** self.inv_in.width)  # the bit pattern
+        r = self.inv[s >> (self.inv_in.width - self.ni)]
+        return [self.out_type.cast(ai * r) for ai in a]
+
+
 class Number(str):
     """A JSON number kept as its text."""
 
@@ -258,6 +344,8 @@ def load_model(path):
             layer = Dense(ls, size, t)
         elif ls["op"] == "relu":
             layer = Relu(ls, size)
+        elif ls["op"] == "softmax":
+            layer = Softmax(ls, size, t)
         else:
             raise BadInput("unknown op %r" % ls["op"])
         layers.append(layer)

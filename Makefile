@@ -3,11 +3,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-EXAMPLES   := jet_tagger muon_recal
+EXAMPLES   := jet_tagger muon_recal keras_bnn
 VECTORS    ?= 10000
 SEEDS      ?= 1 2 3 4 5 6 7 8
+BSEEDS     ?= 1 2 3 4 5 6
+BVECTORS   ?= 1500
 SIMDIR     := .sim
 RTLGEN     := .build/release/rtlgen
+SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
 .PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed bench sim-long clean
@@ -36,7 +39,7 @@ deps:
 
 build: $(RTLGEN)
 $(RTLGEN): $(SWIFT_SRC)
-	swift build -c release --product rtlgen
+	swift build -c release --product rtlgen $(SWIFT_BUILD_FLAGS)
 
 # --- the examples ----------------------------------------------------------------------
 rtl: $(RTLGEN)
@@ -62,11 +65,17 @@ lint:
 # simulator (GHDL's share split in two halves with different seeds, run side by side).
 HALF := $(shell echo $$(( $(VECTORS) / 2 )))
 SIM_TARGETS := $(foreach e,$(EXAMPLES),sim-$(e)-ghdl-1 sim-$(e)-ghdl-2) \
-               $(foreach e,$(EXAMPLES),sim-$(e)-verilator-0) $(foreach s,$(SEEDS),sim-random-$(s))
-sim-examples: $(filter-out sim-random-%,$(SIM_TARGETS))
+               $(foreach e,$(EXAMPLES),sim-$(e)-verilator-0) $(foreach s,$(SEEDS),sim-random-$(s)) \
+               $(foreach s,$(BSEEDS),sim-binary-$(s))
+sim-examples: $(filter-out sim-random-% sim-binary-%,$(SIM_TARGETS))
 sim-%: $(RTLGEN)
-	@mkdir -p $(SIMDIR)/random
+	@mkdir -p $(SIMDIR)/random $(SIMDIR)/binary
 	@t=$*; case $$t in \
+	  binary-*) s=$${t#binary-}; d=$(SIMDIR)/binary/b$$s; \
+	    $(RTLGEN) random-model --family binary --seed $$s > $$d.json; \
+	    $(RTLGEN) build $$d.json --out $$d >/dev/null; \
+	    $(RTLGEN) vectors $$d.json --count $(BVECTORS) --seed $$s > $$d.csv; \
+	    $(RTLGEN) sim $$d --input $$d.csv --simulator both ;; \
 	  random-*) s=$${t#random-}; d=$(SIMDIR)/random/m$$s; \
 	    $(RTLGEN) random-model --seed $$s > $$d.json; \
 	    $(RTLGEN) build $$d.json --out $$d >/dev/null; \

@@ -54,6 +54,7 @@ public struct Layer: Sendable {
         switch op {
         case .dense: return "dense"
         case .relu: return "relu"
+        case let .binary(b): return b.opName
         }
     }
 }
@@ -61,6 +62,8 @@ public struct Layer: Sendable {
 public enum LayerOp: Sendable {
     case dense(Dense)
     case relu
+    /// Binary/ternary-network ops (BinaryOps.swift).
+    case binary(BinaryLayerOp)
 }
 
 /// A fully-connected layer. `kernel[i][j]` is the code (of `kernelType`) of the weight from

@@ -50,6 +50,8 @@ public struct GoldenModel: Sendable {
             return dense(d, plan: plan!, x: x, inputType: inputType, outputType: layer.outputType)
         case .relu:
             return x.map { layer.outputType.cast(code: max($0, 0), frac: inputType.fracBits) }
+        case let .activation(a):
+            return x.map { a.evaluate($0, input: inputType, output: layer.outputType) }
         }
     }
 

@@ -177,7 +177,7 @@ public enum ModelLoader {
     nonisolated(unsafe) static var layerParsers: [String: (JSONObjectReader, String, Int, FixedType) throws -> Layer] = [
         "dense": parseDense,
         "relu": parseRelu,
-    ]
+    ].merging(activationParsers) { a, _ in a }
 
     static func parseDense(_ r: JSONObjectReader, name: String, nIn: Int, inType: FixedType) throws -> Layer {
         try r.checkKeys(["name", "op", "units", "kernel", "bias", "kernel_type", "bias_type", "accum_type", "output_type"])

@@ -54,6 +54,7 @@ public struct Layer: Sendable {
         switch op {
         case .dense: return "dense"
         case .relu: return "relu"
+        case let .activation(a): return a.opName
         }
     }
 }
@@ -61,6 +62,8 @@ public struct Layer: Sendable {
 public enum LayerOp: Sendable {
     case dense(Dense)
     case relu
+    /// Element-wise activations (sigmoid, tanh, lut, leaky_relu, ...): see Activations.swift.
+    case activation(Activation)
 }
 
 /// A fully-connected layer. `kernel[i][j]` is the code (of `kernelType`) of the weight from

@@ -31,6 +31,8 @@ public enum ModelWriter {
             f.append(("accum_type", .string(d.accumType?.description ?? "auto")))
         case .relu:
             break
+        case let .activation(a):
+            f.append(contentsOf: a.jsonFields)
         }
         f.append(("output_type", .string(l.outputType.description)))
         return .object(f)

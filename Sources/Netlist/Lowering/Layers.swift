@@ -76,6 +76,8 @@ public enum LayerLowering {
             ys = lowerDense(d, f: f, inputType: inType, outputType: layer.outputType)
         case .relu:
             ys = f.inputs.enumerated().map { i, x in lowerRelu(x, f: f, name: "\(layer.name)_n\(i)", to: layer.outputType) }
+        case let .activation(a):
+            ys = lowerActivation(a, f: f, inputType: inType, outputType: layer.outputType, name: layer.name)
         }
         let hw = f.finish(ys, outputType: layer.outputType, inputType: inType)
         f.m.header.append("latency: \(hw.latency) clock cycle(s), II = 1; \(hw.multipliers) multiplier(s), \(hw.adders) adder(s)")

@@ -3,14 +3,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-EXAMPLES   := jet_tagger muon_recal
+EXAMPLES   := jet_tagger muon_recal activations
 VECTORS    ?= 10000
 SEEDS      ?= 1 2 3 4 5 6 7 8
 SIMDIR     := .sim
 RTLGEN     := .build/release/rtlgen
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed bench sim-long clean
+.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -18,6 +18,7 @@ help:
 	@echo "make sim        every example and random models, Verilator and GHDL, bit-exact vs golden"
 	@echo "make rtl        regenerate rtl/ (the committed RTL of the examples); rtl-check: fail if stale"
 	@echo "make lint       verilator --lint-only -Wall and ghdl -a --std=93c/--std=08 on rtl/"
+	@echo "make hls4ml-activations  sigmoid/tanh/elu/selu/... vs hls4ml's own C++ (part of make test)"
 	@echo "make bench      timing and memory figures (long)"
 
 # --- tools -----------------------------------------------------------------------------
@@ -88,11 +89,15 @@ apfixed: .cache/apfixed/cases.txt
 	g++ -O1 -std=c++14 -I .cache/apfixed/ap_types -o .cache/apfixed/oracle Tests/apfixed/oracle.cpp
 	.cache/apfixed/oracle 12345 12000 > .cache/apfixed/cases.txt 2>/dev/null
 
+# --- hls4ml itself as the oracle of the activation layers (skips only when PyPI is unreachable) ---
+hls4ml-activations: $(RTLGEN)
+	python3 Tests/hls4ml/activations.py --rtlgen $(RTLGEN)
+
 # --- the two commands ------------------------------------------------------------------
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint unit sim
+test: deps build rtl-check lint unit sim hls4ml-activations
 	@echo "make test: all passed"
 
 demo: deps build

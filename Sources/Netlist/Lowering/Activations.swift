@@ -61,23 +61,32 @@ struct TablePlan {
             while UInt128(truncatingIfNeeded: b &- a) > 1 { let m = mid(a, b); if index(m) == index(hi) { b = m } else { a = m } }
             lastChange = a
         }
+        // Address bits for u in [ua, ub]: the low m bits of any 2^m consecutive integers differ.
         func bits(_ ua: Int128, _ ub: Int128) -> Int {
-            ua == ub ? 0 : (ua < 0 ? CodeRange(ua, ub).signedWidth : CodeRange(ua, ub).unsignedWidth)
+            let span = UInt128(truncatingIfNeeded: ub &- ua)
+            return span == 0 ? 0 : 128 - span.leadingZeroBitCount
         }
-        // The cheapest of: no cut, cut below, cut above, cut both (fewest address bits, then fewest comparators).
-        var best: (m: Int, cuts: Int, a: Int128, b: Int128, cutLo: Bool, cutHi: Bool)? = nil
+        // A rough cost in LUTs: a ROM of 2^m entries is one LUT6 per output bit up to 6 address
+        // bits and doubles per further bit; a cut is a comparator on the input and an output mux.
+        let ow = ot.width, w = it.width
+        func romCost(_ m: Int) -> Int { m == 0 ? 0 : (m <= 6 ? 1 : 1 << min(m - 6, 40)) * ow }
+        let cutCost = (w + 1) / 2 + ow
+        // The cheapest of: no cut, cut below, cut above, cut both.
+        var best: (cost: Int, m: Int, a: Int128, b: Int128, cutLo: Bool, cutHi: Bool)? = nil
         for (cutLo, cutHi) in [(false, false), (true, false), (false, true), (true, true)] {
             if (cutLo && firstChange == nil) || (cutHi && lastChange == nil) { continue }
             let ca = cutLo ? firstChange! : lo
             let cb = cutHi ? lastChange! : hi
             if ca > cb { continue }
             let m = bits(u(ca), u(cb))
-            let cuts = (cutLo ? 1 : 0) + (cutHi ? 1 : 0)
-            if best == nil || m < best!.m || (m == best!.m && cuts < best!.cuts) { best = (m, cuts, ca, cb, cutLo, cutHi) }
+            let cost = romCost(m) + ((cutLo ? 1 : 0) + (cutHi ? 1 : 0)) * cutCost
+            if best == nil || cost < best!.cost { best = (cost, m, ca, cb, cutLo, cutHi) }
         }
         let p = best!
-        let w = it.width
-        if w <= max(p.m, 6) {
+        // A ROM addressed by the input code itself needs no address logic, and covers elu/selu's
+        // positive branch too: take it when it is no more expensive.
+        let logic = (tz && it.signed && k > 0 ? (k + p.m) / 2 : 0) + (negOnly ? 2 * ow : 0)
+        if w <= 20 && romCost(w) <= p.cost + logic {
             kind = .direct
             entries = (0..<(1 << w)).map { (a: Int) -> BigInt in
                 var c = Int128(a)
@@ -96,14 +105,19 @@ struct TablePlan {
             entries = []
             return
         }
-        entries = (0..<(1 << p.m)).map { (addr: Int) -> BigInt in
-            var uv = Int128(addr)
-            if ua < 0 && uv >= Int128(1) << (p.m - 1) { uv -= Int128(1) << p.m }
-            guard uv >= ua && uv <= ub else { return 0 }  // an address no input reaches
+        precondition(p.m <= 20, "table plan: \(p.m) address bits")
+        // Entry (u mod 2^m) for every u in [ua, ub], from a representative input code; addresses
+        // no input reaches hold 0.
+        var e = [BigInt](repeating: 0, count: 1 << p.m)
+        var uv = ua
+        while true {
             let rep = min(max(scaled(uv, exponent: k, towardZero: true), p.a), p.b)
             precondition(u(rep) == uv, "table plan: no representative code for u = \(uv)")
-            return bigInt(golden(rep))
+            e[Int(truncatingIfNeeded: uv) & ((1 << p.m) - 1)] = bigInt(golden(rep))
+            if uv == ub { break }
+            uv += 1
         }
+        entries = e
     }
 
     var description: String {
@@ -112,9 +126,11 @@ struct TablePlan {
         case .direct: return "ROM: \(entries.count) entries addressed directly by the input code (output cast folded in)"
         case let .computed(k, tz, m):
             if m == 0 { return "the table output is one constant over the input range" }
-            var s = "ROM: \(entries.count) entries addressed by u = x / 2^\(k)"
-            s += tz ? " (toward zero)" : (k > 0 ? " (floor, a bit slice)" : "")
-            s += ", low \(m) bits (output cast folded in)"
+            var s = "ROM: \(entries.count) entries addressed by "
+            if k == 0 { s += "the low \(m) bits of the input code" } else {
+                s += "the low \(m) bits of u = x / 2^\(k)" + (tz ? " rounded toward zero" : " (floor: a bit slice)")
+            }
+            s += " (output cast folded in)"
             if low != nil || high != nil { s += "; inputs beyond the table's range select constants" }
             return s
         }

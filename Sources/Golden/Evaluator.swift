@@ -52,6 +52,8 @@ public struct GoldenModel: Sendable {
             return x.map { layer.outputType.cast(code: max($0, 0), frac: inputType.fracBits) }
         case let .binary(b):
             return binary(b, x: x, inputType: inputType, outputType: layer.outputType)
+        case let .activation(a):
+            return x.map { a.evaluate($0, input: inputType, output: layer.outputType) }
         }
     }
 

@@ -55,6 +55,7 @@ public struct Layer: Sendable {
         case .dense: return "dense"
         case .relu: return "relu"
         case let .binary(b): return b.opName
+        case let .activation(a): return a.opName
         }
     }
 }
@@ -64,6 +65,8 @@ public enum LayerOp: Sendable {
     case relu
     /// Binary/ternary-network ops (BinaryOps.swift).
     case binary(BinaryLayerOp)
+    /// Element-wise activations (sigmoid, tanh, lut, leaky_relu, ...): see Activations.swift.
+    case activation(Activation)
 }
 
 /// A fully-connected layer. `kernel[i][j]` is the code (of `kernelType`) of the weight from

@@ -33,6 +33,8 @@ public enum ModelWriter {
             break
         case let .binary(b):
             f.append(contentsOf: b.jsonFields())
+        case let .activation(a):
+            f.append(contentsOf: a.jsonFields)
         }
         f.append(("output_type", .string(l.outputType.description)))
         return .object(f)

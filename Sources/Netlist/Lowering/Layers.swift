@@ -93,6 +93,8 @@ public enum LayerLowering {
             ys = f.inputs.enumerated().map { i, x in lowerRelu(x, f: f, name: "\(layer.name)_n\(i)", to: layer.outputType) }
         case let .binary(op):
             ys = lowerBinary(op, f: f, inputType: inType, outputType: layer.outputType)
+        case let .activation(a):
+            ys = lowerActivation(a, f: f, inputType: inType, outputType: layer.outputType, name: layer.name)
         }
         let hw = f.finish(ys, outputType: layer.outputType, inputType: inType)
         f.m.header.append("latency: \(hw.latency) clock cycle(s), II = 1; \(hw.multipliers) multiplier(s), \(hw.adders) adder(s)")

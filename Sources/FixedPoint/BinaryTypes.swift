@@ -28,6 +28,12 @@ extension FixedType {
 
     public var isBipolar: Bool { encoding == .bipolar }
 
+    /// The type an arithmetic layer (dense, relu, activations, softmax) sees its input as: a
+    /// bipolar input is read as its value, `int<2>` (-1 or +1); every other type is itself.
+    public var arithmeticView: FixedType {
+        encoding == .bipolar ? FixedType.integer(signed: true, width: 2) : self
+    }
+
     /// The stored bits of a value code (the low `width` bits; bipolar: 1 for +1, 0 for -1).
     public func encode(_ code: Int128) -> UInt128 {
         if encoding == .bipolar { return code >= 0 ? 1 : 0 }

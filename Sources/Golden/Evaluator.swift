@@ -53,7 +53,7 @@ public struct GoldenModel: Sendable {
         case let .binary(b):
             return binary(b, x: x, inputType: inputType, outputType: layer.outputType)
         case let .activation(a):
-            return x.map { a.evaluate($0, input: inputType, output: layer.outputType) }
+            return x.map { a.evaluate($0, input: inputType.arithmeticView, output: layer.outputType) }
         }
     }
 

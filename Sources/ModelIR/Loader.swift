@@ -179,7 +179,7 @@ public enum ModelLoader {
         "dense": parseDense,
         "relu": parseRelu,
     ].merging(binaryLayerParsers) { a, _ in a }
-     .merging(activationParsers) { a, _ in a }
+     .merging(activationParsers.mapValues { p in { r, name, n, t in try p(r, name, n, t.arithmeticView) } }) { a, _ in a }
 
     static func parseDense(_ r: JSONObjectReader, name: String, nIn: Int, inType: FixedType) throws -> Layer {
         try r.checkKeys(["name", "op", "units", "kernel", "bias", "kernel_type", "bias_type", "accum_type", "output_type"])

@@ -138,9 +138,11 @@ struct TablePlan {
 }
 
 extension LayerLowering {
-    static func lowerActivation(_ a: Activation, f: LayerFrame, inputType it: FixedType, outputType ot: FixedType,
+    static func lowerActivation(_ a: Activation, f: LayerFrame, inputType storedType: FixedType, outputType ot: FixedType,
                                 name p: String) -> [SignalID] {
         let b = f.b
+        // A bipolar input arrives decoded (f.inputs are 2-bit signed values -1/+1).
+        let it = storedType.arithmeticView
         f.m.header.append(a.summary)
         let outRepr: Repr = ot.signed ? .signed : .unsigned
         func const(_ name: String, _ code: Int128) -> SignalID {

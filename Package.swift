@@ -19,7 +19,7 @@ let package = Package(
         // Exact fixed-point arithmetic: types, rounding, overflow, decimal I/O.
         .target(name: "FixedPoint", dependencies: [.product(name: "BigInt", package: "BigInt")]),
         // Model IR, the native JSON format (parser keeps number text exact) and validation.
-        .target(name: "ModelIR", dependencies: ["FixedPoint"]),
+        .target(name: "ModelIR", dependencies: ["FixedPoint", .product(name: "BigInt", package: "BigInt")]),
         // Bit-exact golden evaluator (`rtlgen predict`).
         .target(name: "Golden", dependencies: ["ModelIR", "FixedPoint"]),
         // Hardware netlist IR (explicit widths/signedness), lowering passes, pipelining, interpreter.

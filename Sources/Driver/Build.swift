@@ -17,6 +17,8 @@ public struct BuildOptions: Sendable {
     public var language: Language = .both
     public var top: String?
     public var config: Config = Config()
+    /// Run yosys on every layer module and record its cell counts in report.json.
+    public var yosysStats = false
     public init() {}
 }
 
@@ -60,7 +62,8 @@ public enum Builder {
         files.append(("vivado.tcl", vendorTcl(top: top, verilog: vfiles, vhdl: hfiles, vivado: true)))
         files.append(("quartus.tcl", vendorTcl(top: top, verilog: vfiles, vhdl: hfiles, vivado: false)))
         files.append(("model.json", ModelWriter.json(model)))
-        files.append(("report.json", Report.json(model: model, design: design, top: top, config: options.config, language: options.language)))
+        let yosys = options.yosysStats ? try YosysStats.collect(design: design) : [:]
+        files.append(("report.json", Report.json(model: model, design: design, top: top, config: options.config, language: options.language, yosys: yosys)))
         return (files, design)
     }
 

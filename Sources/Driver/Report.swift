@@ -10,11 +10,12 @@ public enum Report {
         m.signals.enumerated().filter { m.defs[$0.offset].isRegister }.map { $0.element.width }.reduce(0, +)
     }
 
-    public static func json(model: Model, design: Design, top: String, config: Config, language: Language) -> String {
+    public static func json(model: Model, design: Design, top: String, config: Config, language: Language,
+                            yosys: [String: JSONValue] = [:]) -> String {
         var layers: [JSONValue] = []
         for (i, hw) in design.layers.enumerated() {
             let l = model.layers[i]
-            layers.append(.object([
+            var fields: [(String, JSONValue)] = [
                 ("name", .string(l.name)),
                 ("op", .string(l.opName)),
                 ("module", .string(hw.module.name)),
@@ -31,7 +32,10 @@ public enum Report {
                              ("width", num(t.width)), ("bits", num(t.bits))])
                 })),
                 ("table_bits", num(hw.module.tables.map { $0.bits }.reduce(0, +))),
-            ]))
+            ]
+            fields += hw.details.map { ($0.0, num($0.1)) }
+            if let y = yosys[hw.module.name] { fields.append(("yosys", y)) }
+            layers.append(.object(fields))
         }
         let totalMul = design.layers.map { $0.multipliers }.reduce(0, +)
         let totalAdd = design.layers.map { $0.adders }.reduce(0, +)

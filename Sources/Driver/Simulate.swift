@@ -23,11 +23,12 @@ public struct SimulatorResult {
 
 public enum Simulation {
     /// Input codes of a sample as the in_data bus, binary MSB first (element 0 in the LSBs).
-    static func busString(_ codes: [Int128], width: Int) -> String {
+    static func busString(_ codes: [Int128], type t: FixedType) -> String {
+        let width = t.width
         var s = ""
         s.reserveCapacity(codes.count * width)
         for c in codes.reversed() {
-            let u = UInt128(truncatingIfNeeded: c)
+            let u = t.encode(c)
             for k in stride(from: width - 1, through: 0, by: -1) { s.append((u >> k) & 1 == 1 ? "1" : "0") }
         }
         return s
@@ -42,9 +43,7 @@ public enum Simulation {
             var u: UInt128 = 0
             let start = bytes.count - (i + 1) * w
             for k in 0..<w { u = (u << 1) | (bytes[start + k] == UInt8(ascii: "1") ? 1 : 0) }
-            var v = Int128(truncatingIfNeeded: u)
-            if t.signed && w < 128 && (u >> (w - 1)) & 1 == 1 { v -= Int128(1) << w }
-            out.append(v)
+            out.append(t.decode(u))
         }
         return out
     }
@@ -106,8 +105,8 @@ public enum Simulation {
         defer { if removeWork { try? fm.removeItem(atPath: work) } }
         let absDir = URL(fileURLWithPath: dir).standardizedFileURL.path
         let stim = (work as NSString).appendingPathComponent("inputs.txt")
-        let inW = model.input.type.width
-        try samples.map { busString($0, width: inW) }.joined(separator: "\n").appending("\n")
+        let inT = model.input.type
+        try samples.map { busString($0, type: inT) }.joined(separator: "\n").appending("\n")
             .write(toFile: stim, atomically: true, encoding: .utf8)
         var results: [SimulatorResult] = []
         for sim in simulators {

@@ -40,9 +40,12 @@ public struct FixedType: Hashable, Sendable, CustomStringConvertible {
     public let intBits: Int
     public let rounding: RoundingMode
     public let overflow: OverflowMode
+    /// How codes are stored in hardware: plain two's complement / unsigned, or one of the
+    /// binary-network encodings (see `TypeEncoding`).
+    public let encoding: TypeEncoding
 
     public init(signed: Bool, width: Int, intBits: Int,
-                rounding: RoundingMode = .TRN, overflow: OverflowMode = .WRAP) {
+                rounding: RoundingMode = .TRN, overflow: OverflowMode = .WRAP, encoding: TypeEncoding = .plain) {
         precondition(width >= 1 && width <= (signed ? maxSignedWidth : maxUnsignedWidth),
                      "FixedType width \(width) out of range")
         self.signed = signed
@@ -50,6 +53,7 @@ public struct FixedType: Hashable, Sendable, CustomStringConvertible {
         self.intBits = intBits
         self.rounding = rounding
         self.overflow = overflow
+        self.encoding = encoding
     }
 
     /// Integer type `int<W>` / `uint<W>`.
@@ -60,20 +64,32 @@ public struct FixedType: Hashable, Sendable, CustomStringConvertible {
     /// Number of fractional bits F = W - I (may be negative or exceed W).
     public var fracBits: Int { width - intBits }
 
-    /// Smallest code.
-    public var minCode: Int128 { signed ? Int128.min >> (128 - width) : 0 }
-    /// Largest code.
-    public var maxCode: Int128 { signed ? Int128.max >> (128 - width) : Int128.max >> (127 - width) }
+    /// Smallest code (-1 for `bipolar` and `ternary`).
+    public var minCode: Int128 {
+        if encoding != .plain { return -1 }
+        return signed ? Int128.min >> (128 - width) : 0
+    }
+    /// Largest code (+1 for `bipolar` and `ternary`).
+    public var maxCode: Int128 {
+        if encoding != .plain { return 1 }
+        return signed ? Int128.max >> (128 - width) : Int128.max >> (127 - width)
+    }
 
-    /// The same type with other modes.
+    /// The same type with other modes (binary-network types have fixed modes: unchanged).
     public func with(rounding: RoundingMode? = nil, overflow: OverflowMode? = nil) -> FixedType {
-        FixedType(signed: signed, width: width, intBits: intBits,
+        if encoding != .plain { return self }
+        return FixedType(signed: signed, width: width, intBits: intBits,
                   rounding: rounding ?? self.rounding, overflow: overflow ?? self.overflow)
     }
 
     /// Canonical spelling: `fixed<W,I>` (modes shown only when not TRN/WRAP), `int<W>` for
     /// integer types with default modes.
     public var description: String {
+        switch encoding {
+        case .bipolar: return "bipolar"
+        case .ternary: return "ternary"
+        case .plain: break
+        }
         let base = signed ? "fixed" : "ufixed"
         if intBits == width && rounding == .TRN && overflow == .WRAP {
             return "\(signed ? "int" : "uint")<\(width)>"
@@ -95,11 +111,16 @@ extension FixedType {
     /// argument (saturation bits) is accepted only as 0.
     public static func parse(_ text: String) throws -> FixedType {
         let s = text.filter { !$0.isWhitespace }
+        switch s.lowercased() {
+        case "bipolar": return .bipolar
+        case "ternary": return .ternary
+        default: break
+        }
         func fail(_ why: String) -> TypeParseError {
             TypeParseError(description: "unknown or unsupported type '\(text)': \(why)")
         }
         guard let lt = s.firstIndex(of: "<"), s.hasSuffix(">") else {
-            throw fail("expected e.g. fixed<16,6>, ufixed<8,3,RND_CONV,SAT>, int<8>")
+            throw fail("expected e.g. fixed<16,6>, ufixed<8,3,RND_CONV,SAT>, int<8>, bipolar, ternary")
         }
         var base = s[s.startIndex..<lt].lowercased()
         if base.hasPrefix("ap_") { base.removeFirst(3) }

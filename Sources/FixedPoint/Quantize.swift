@@ -51,6 +51,7 @@ extension FixedType {
     /// then applies its overflow mode. Returns the code.
     public func quantize(numerator n: BigInt, denominator d: BigInt) -> Int128 {
         precondition(d > 0)
+        if encoding == .bipolar { return n.sign == .minus && !n.isZero ? -1 : 1 }
         var num = n
         var den = d
         if fracBits >= 0 { num <<= fracBits } else { den <<= -fracBits }
@@ -67,6 +68,7 @@ extension FixedType {
     /// Casts the value `code * 2^-frac` to this type. Fast path in Int128; exact fallback.
     @inlinable
     public func cast(code v: Int128, frac: Int) -> Int128 {
+        if encoding == .bipolar { return v >= 0 ? 1 : -1 }
         let k = frac - fracBits
         if k > 0 && k <= 126 {
             let fl = v >> k

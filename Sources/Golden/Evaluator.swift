@@ -52,6 +52,10 @@ public struct GoldenModel: Sendable {
             return dense(d, plan: plan!, x: x, inputType: inputType, outputType: layer.outputType)
         case .relu:
             return x.map { layer.outputType.cast(code: max($0, 0), frac: inputType.fracBits) }
+        case let .binary(b):
+            return binary(b, x: x, inputType: inputType, outputType: layer.outputType)
+        case let .activation(a):
+            return x.map { a.evaluate($0, input: inputType.arithmeticView, output: layer.outputType) }
         case let .softmax(s):
             return Self.softmax(s, plan: softmax, x: x, outputType: layer.outputType)
         }

@@ -9,7 +9,7 @@ extension GoldenModel {
         try model.layers.enumerated().map { i, l in
             guard case let .softmax(s) = l.op, s.implementation == .stable else { return nil }
             let (n, t) = model.inputOf(layer: i)
-            return try SoftmaxPlan(s, inputType: t, n: n)
+            return try SoftmaxPlan(s, inputType: t.arithmeticView, n: n)
         }
     }
 

@@ -172,7 +172,13 @@ public enum VHDLEmitter {
         case let .add(a, b): return "\(n(a)) + \(n(b))"
         case let .sub(a, b): return "\(n(a)) - \(n(b))"
         case let .neg(a): return "-\(n(a))"
-        case let .mul(a, b): return "\(n(a)) * \(n(b))"
+        case let .mul(a, b):
+            // Products that fit a VHDL integer are computed as integers: the same value (the
+            // netlist's product width is the exact sum of operand widths), far cheaper to simulate.
+            if s.width <= 31 {
+                return "to_\(s.repr == .signed ? "signed" : "unsigned")(to_integer(\(n(a))) * to_integer(\(n(b))), \(s.width))"
+            }
+            return "\(n(a)) * \(n(b))"
         case let .mux(sel, a, b): return "\(n(a)) when \(n(sel)) = '1' else \(n(b))"
         case let .compare(c, a, b): return "'1' when \(n(a)) \(c.rawValue) \(n(b)) else '0'"
         case let .bitwise(o, a, b): return "\(n(a)) \(o.rawValue) \(n(b))"

@@ -13,14 +13,21 @@ public enum VerilogEmitter {
         for h in m.header { o += "// \(h)\n" }
         o += "`default_nettype none\n\n"
         o += "module \(m.name) (\n"
-        let ports = m.ports.map { id -> String in
+        let full = m.fullyUsed()
+        for (k, id) in m.ports.enumerated() {
             let s = m[id]
             let dir = s.role == .input ? "input " : "output"
-            return "    \(dir) wire \(range(s))\(s.name)"
+            let decl = "    \(dir) wire \(range(s))\(s.name)\(k + 1 < m.ports.count ? "," : "")"
+            // An input bus of which a layer reads only some bits (e.g. a constant threshold);
+            // clk and ce are read by the registers.
+            if s.role == .input && !full[id.index] && s.name != "clk" && s.name != "ce" && s.name != "rst" {
+                o += "    /* verilator lint_off UNUSEDSIGNAL */\n\(decl)\n    /* verilator lint_on UNUSEDSIGNAL */\n"
+            } else {
+                o += decl + "\n"
+            }
         }
-        o += ports.joined(separator: ",\n") + "\n);\n\n"
+        o += ");\n\n"
 
-        let full = m.fullyUsed()
         // Declarations.
         for (i, s) in m.signals.enumerated() where s.role != .input && s.role != .output {
             let kind = s.role == .register ? "reg " : "wire"

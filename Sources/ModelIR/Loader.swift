@@ -168,6 +168,7 @@ public enum ModelLoader {
             layers.append(layer)
             size = layer.outputSize
         }
+        layers = try foldBatchNormSign(layers, input: input, file: file)
         let model = Model(name: name, description: description, input: input, layers: layers)
         try checkSupported(model, file: file)
         return model
@@ -178,7 +179,8 @@ public enum ModelLoader {
         "dense": parseDense,
         "relu": parseRelu,
         "softmax": parseSoftmax,
-    ]
+    ].merging(binaryLayerParsers) { a, _ in a }
+     .merging(activationParsers.mapValues { p in { r, name, n, t in try p(r, name, n, t.arithmeticView) } }) { a, _ in a }
 
     static func parseDense(_ r: JSONObjectReader, name: String, nIn: Int, inType: FixedType) throws -> Layer {
         try r.checkKeys(["name", "op", "units", "kernel", "bias", "kernel_type", "bias_type", "accum_type", "output_type"])
@@ -191,6 +193,9 @@ public enum ModelLoader {
             let s = try r.string("accum_type")
             if s != "auto" {
                 let a = try r.type("accum_type")
+                if a.encoding != .plain {
+                    throw r.fail("accum_type", "\(a) cannot be an accumulator type; use a fixed-point type or \"auto\"")
+                }
                 if a.overflow != .WRAP {
                     throw r.fail("accum_type", "an explicit accumulator with overflow mode \(a.overflow.rawValue) is not supported: a saturating sum depends on the order of additions, which an adder tree does not have; use WRAP or \"auto\"")
                 }

@@ -54,6 +54,8 @@ public struct Layer: Sendable {
         switch op {
         case .dense: return "dense"
         case .relu: return "relu"
+        case let .binary(b): return b.opName
+        case let .activation(a): return a.opName
         case .softmax: return "softmax"
         }
     }
@@ -62,6 +64,10 @@ public struct Layer: Sendable {
 public enum LayerOp: Sendable {
     case dense(Dense)
     case relu
+    /// Binary/ternary-network ops (BinaryOps.swift).
+    case binary(BinaryLayerOp)
+    /// Element-wise activations (sigmoid, tanh, lut, leaky_relu, ...): see Activations.swift.
+    case activation(Activation)
     case softmax(Softmax)
 }
 

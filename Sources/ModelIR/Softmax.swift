@@ -189,7 +189,9 @@ public func argmaxIndex(_ x: [Int128]) -> Int {
 }
 
 extension ModelLoader {
-    static func parseSoftmax(_ r: JSONObjectReader, name: String, nIn: Int, inType: FixedType) throws -> Layer {
+    static func parseSoftmax(_ r: JSONObjectReader, name: String, nIn: Int, inType stored: FixedType) throws -> Layer {
+        // A bipolar input is read as its value (int<2>), as every arithmetic layer does.
+        let inType = stored.arithmeticView
         let implText = r.has("implementation") ? try r.string("implementation") : SoftmaxImplementation.stable.rawValue
         guard let impl = SoftmaxImplementation(rawValue: implText) else {
             throw r.fail("implementation", "unknown softmax implementation '\(implText)' (supported: stable, argmax; hls4ml's latency and legacy are not supported)")

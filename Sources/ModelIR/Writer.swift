@@ -31,6 +31,10 @@ public enum ModelWriter {
             f.append(("accum_type", .string(d.accumType?.description ?? "auto")))
         case .relu:
             break
+        case let .binary(b):
+            f.append(contentsOf: b.jsonFields())
+        case let .activation(a):
+            f.append(contentsOf: a.jsonFields)
         case let .softmax(s):
             f.append(contentsOf: softmaxFields(s))
         }

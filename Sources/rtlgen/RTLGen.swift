@@ -73,6 +73,8 @@ struct Build: ParsableCommand {
     var lang: String = "both"
     @Option(help: "Name of the top-level module (default: the model's name).")
     var top: String?
+    @Flag(name: .customLong("yosys-stats"), help: "Run yosys on every layer module and add its cell counts (e.g. $mul) to report.json.")
+    var yosysStats = false
 
     func run() throws {
         guard let l = Language(rawValue: lang) else {
@@ -82,6 +84,7 @@ struct Build: ParsableCommand {
         o.outDir = out
         o.language = l
         o.top = top
+        o.yosysStats = yosysStats
         if let c = config { o.config = try Config.load(path: c) }
         let r = try Driver.Builder.build(modelPath: model, options: o)
         print("rtlgen: wrote \(r.outDir): \(r.design.modules.count) modules, latency \(r.design.latency) cycles, II 1")
@@ -173,8 +176,14 @@ struct RandomModelCmd: ParsableCommand {
 
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
+    @Option(help: "dense (dense/ReLU models) or binary (binary/ternary networks).")
+    var family: String = "dense"
 
     func run() throws {
-        print(RandomModel.generate(seed: seed), terminator: "")
+        switch family {
+        case "dense": print(RandomModel.generate(seed: seed), terminator: "")
+        case "binary": print(RandomBinaryModel.generate(seed: seed), terminator: "")
+        default: throw InputError(file: "--family", field: "", message: "'\(family)' is not one of dense, binary")
+        }
     }
 }

@@ -131,6 +131,25 @@ final class SoftmaxLoweringTests: XCTestCase {
         try check(text)
     }
 
+    /// After a bipolar layer (one stored bit per value) softmax reads the values -1/+1 (int<2>),
+    /// as every arithmetic layer does: a 2-bit difference type, a 2-entry exp table.
+    func testAfterABipolarLayer() throws {
+        for fields in [#""output_type": "ufixed<10,1,RND,SAT>""#, #""implementation": "argmax", "output_type": "uint<3>""#] {
+            let text = """
+            {"format": "rtlgen-model", "version": 1, "name": "bp",
+             "input": {"name": "x", "size": 6, "type": "fixed<6,3>"},
+             "layers": [{"name": "s", "op": "sign"}, {"name": "sm", "op": "softmax", \(fields)}]}
+            """
+            let m = try ModelLoader.parse(text: text, file: "t")
+            let g = try GoldenModel(m)
+            // +1 at index 2 only: argmax 2. Stable: max - x = 2 wraps to 0 in the 1-bit
+            // difference type ufixed<1,1> (hls4ml's quirk), so every element gets the same value.
+            let y = g.evaluate(codes: [-8, -1, 5, -3, -2, -32])
+            if m.outputSize == 1 { XCTAssertEqual(y, [2]) } else { XCTAssertEqual(Set(y).count, 1); XCTAssertNotEqual(y[0], 0) }
+            try check(text)
+        }
+    }
+
     func testArgmax() throws {
         for (n, inType, out) in [(7, "fixed<6,2>", "uint<3>"), (1, "fixed<8,3>", "uint<1>"), (16, "ufixed<3,3>", "uint<8>"),
                                  (5, "fixed<16,6>", "ap_uint<3>"), (2, "int<40>", "uint<1>")] {

@@ -232,6 +232,158 @@ class Relu:
         return [self.out_type.cast(max(v, Fraction(0))) for v in x]
 
 
+# ---------------------------------------------------------------- activations ----------------
+# Written from docs/usage.md and docs/arithmetic.md ("Activation layers"). The hls4ml tables need
+# float32 arithmetic and the C library's expf/tanhf (what hls4ml's C++ calls): float32 rounding
+# is struct.pack('f'), the C functions come through ctypes. Centred tables use `decimal` at 80
+# digits (the rounding to the table grid is decided far from any tie).
+
+def _f32(x):
+    import struct
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+_LIBM = None
+
+
+def _libm():
+    global _LIBM
+    if _LIBM is None:
+        import ctypes
+        import ctypes.util
+        lib = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        for f in ("expf", "tanhf"):
+            getattr(lib, f).restype = ctypes.c_float
+            getattr(lib, f).argtypes = [ctypes.c_float]
+        _LIBM = lib
+    return _LIBM
+
+
+def _trunc0(v):
+    return -((-v.numerator) // v.denominator) if v < 0 else v.numerator // v.denominator
+
+
+def _floor(v):
+    return v.numerator // v.denominator
+
+
+def _hls_quotient(x, n_table, divisor, in_type):
+    """hls4ml's int(x * N / D): the ap_fixed quotient keeps the input's F fractional bits (toward
+    zero), then the conversion to int truncates toward zero."""
+    v = x * n_table / divisor
+    if in_type.frac >= 0:
+        return _trunc0(v)
+    g = 2 ** -in_type.frac
+    return _trunc0(v / g) * g
+
+
+def _exact_function(name, x, ttype):
+    """f(x) rounded to nearest on ttype's grid, then ttype's overflow (centred tables)."""
+    import decimal
+    ctx = decimal.Context(prec=80)
+    dx = ctx.divide(decimal.Decimal(x.numerator), decimal.Decimal(x.denominator))
+    if name == "sigmoid":
+        v = ctx.divide(1, ctx.add(1, ctx.exp(-dx)))
+    else:
+        e = ctx.exp(ctx.multiply(2, dx))
+        v = ctx.divide(ctx.subtract(e, 1), ctx.add(e, 1))
+    scaled = ctx.multiply(v, decimal.Decimal(2) ** ttype.frac)
+    n = int(scaled.to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
+    return ttype.value(ttype.overflow_code(n))
+
+
+class Activation:
+    def __init__(self, spec, n_in, in_type):
+        self.op = spec["op"]
+        self.in_type = in_type
+        self.out_type = parse_type(spec["output_type"])
+        self.size = n_in
+        op = self.op
+        ftype = lambda k, d: parse_type(spec.get(k, d))  # noqa: E731
+        if op in ("sigmoid", "tanh", "elu", "selu"):
+            self.n = int(spec.get("table_size", Number("1024")))
+            if self.n < 2 or self.n & (self.n - 1):
+                raise BadInput("table_size must be a power of two")
+            self.ttype = ftype("table_type", "fixed<18,8>")
+        if op in ("sigmoid", "tanh"):
+            self.span = 16 if op == "sigmoid" else 8
+            self.mode = spec.get("table", "hls4ml")
+            if self.mode == "hls4ml":
+                lib = _libm()
+                table = []
+                for i in range(self.n):
+                    xf = _f32(self.span * (i - self.n / 2) / self.n)
+                    if op == "sigmoid":
+                        y = _f32(1.0 / _f32(1.0 + lib.expf(-xf)))
+                    else:
+                        y = lib.tanhf(xf)
+                    table.append(self.ttype.cast(Fraction(y)))
+            elif self.mode == "centered":
+                table = [_exact_function(op, Fraction(self.span * (2 * i + 1 - self.n), 2 * self.n), self.ttype)
+                         for i in range(self.n)]
+            else:
+                raise BadInput("unknown table implementation %r" % self.mode)
+            self.table = table
+        elif op in ("elu", "selu"):
+            lib = _libm()
+            self.table = []
+            for i in range(self.n):
+                xf = _f32(-8.0 * i / self.n)
+                em1 = float(lib.expf(xf)) - 1.0
+                y = _f32(1.0507009873554804934193349852946 * (1.6732632423543772848170429916717 * em1)) if op == "selu" else _f32(em1)
+                self.table.append(self.ttype.cast(Fraction(y)))
+            if op == "elu":
+                self.alpha = ftype("alpha_type", "fixed<16,6>").cast(num(spec.get("alpha", Number("1.0"))))
+            self.lam = parse_type("ufixed<16,1>").cast(Fraction("1.0507009873554805"))
+        elif op == "lut":
+            self.ttype = parse_type(spec["table_type"])
+            vals = [self.ttype.cast(num(v)) for v in spec["table"]]
+            self.k = int(spec.get("index_bits", Number(str(len(vals).bit_length() - 1))))
+            if len(vals) != 1 << self.k or self.k > in_type.width:
+                raise BadInput("lut: table length / index_bits")
+            self.table = vals
+        elif op == "leaky_relu":
+            self.alpha = ftype("alpha_type", "fixed<16,6>").cast(num(spec["alpha"]))
+        elif op in ("relu_max", "relu6"):
+            self.max = Fraction(6) if op == "relu6" else num(spec["max"])
+        elif op in ("hard_sigmoid", "hard_tanh"):
+            self.slope = ftype("slope_type", "ufixed<16,0>").cast(num(spec.get("slope", Number("0.2"))))
+            self.shift = ftype("shift_type", "ufixed<2,0>").cast(num(spec.get("shift", Number("0.5"))))
+        elif op != "linear":
+            raise BadInput("unknown op %r" % op)
+
+    def one(self, x):
+        op, o = self.op, self.out_type
+        if op == "linear":
+            return o.cast(x)
+        if op in ("sigmoid", "tanh"):
+            if self.mode == "hls4ml":
+                t = _hls_quotient(x, self.n, self.span, self.in_type)
+            else:
+                t = _floor(x * self.n / self.span)
+            return o.cast(self.table[min(max(t + self.n // 2, 0), self.n - 1)])
+        if op in ("elu", "selu"):
+            if x >= 0:
+                return o.cast(x if op == "elu" else self.lam * x)
+            i = min(max(-_hls_quotient(x, self.n, 8, self.in_type), 0), self.n - 1)
+            return o.cast(self.alpha * self.table[i] if op == "elu" else self.table[i])
+        if op == "lut":
+            t = self.in_type
+            code = t.quantize(x) - t.min_code  # x is on the input grid
+            return o.cast(self.table[code >> (t.width - self.k)])
+        if op == "leaky_relu":
+            return o.cast(x if x > 0 else self.alpha * x)
+        if op in ("relu_max", "relu6"):
+            return o.cast(min(max(x, Fraction(0)), self.max))
+        if op in ("hard_sigmoid", "hard_tanh"):
+            v = min(max(self.slope * x + self.shift, Fraction(0)), Fraction(1))
+            return o.cast(2 * v - 1 if op == "hard_tanh" else v)
+        raise AssertionError(op)
+
+    def __call__(self, x):
+        return [self.one(v) for v in x]
+
+
 def f32(x):
     """The float32 nearest to the double x (round to nearest even), as a Fraction; +-inf beyond."""
     import math
@@ -347,7 +499,7 @@ def load_model(path):
         elif ls["op"] == "softmax":
             layer = Softmax(ls, size, t)
         else:
-            raise BadInput("unknown op %r" % ls["op"])
+            layer = Activation(ls, size, t)
         layers.append(layer)
         size, t = layer.size, layer.out_type
     return in_type, int(inp["size"]), layers

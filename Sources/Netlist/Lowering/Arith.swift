@@ -62,6 +62,7 @@ extension DatapathBuilder {
     /// apply `t.overflow`. Returns a signal of t's width (signed for signed types, unsigned
     /// otherwise) and its code range.
     public func cast(_ v: Val, to t: FixedType, name: String) -> Val {
+        if t.isBipolar { return castToBipolar(v, name: name) }
         let x = signedVal(v, name: "\(name)_sx")
         var q = x.sig
         var qr = x.range

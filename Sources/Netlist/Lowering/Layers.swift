@@ -20,6 +20,8 @@ public struct LayerHardware {
     /// Multipliers instantiated (constant multiplications that are not a power of two).
     public let multipliers: Int
     public let adders: Int
+    /// Op-specific figures for the report (e.g. popcount tree depth).
+    public var details: [(String, Int)] = []
 }
 
 /// Shared frame of every layer module: ports, input slicing, output registering and packing.
@@ -27,9 +29,12 @@ final class LayerFrame {
     let b: DatapathBuilder
     let m: Module
     let inputs: [Val]
+    /// For a bipolar input, the stored bits (1 = +1); `inputs` then holds the decoded values.
+    let inputBits: [SignalID]?
     let prefix: String
     var multipliers = 0
     var adders = 0
+    var details: [(String, Int)] = []
 
     init(moduleName: String, prefix: String, header: [String], inputSize: Int, inputType: FixedType, options: LoweringOptions) {
         let m = Module(name: moduleName)
@@ -43,6 +48,14 @@ final class LayerFrame {
         let w = inputType.width
         let bus = b.input("in_data", width: inputSize * w, repr: .bus)
         let repr: Repr = inputType.signed ? .signed : .unsigned
+        if inputType.isBipolar {
+            let bits = (0..<inputSize).map { i in b.emit("\(prefix)_in_\(i)", width: 1, repr: .bit, .slice(bus, lo: i)) }
+            inputBits = bits
+            let one = b.bitConst(true, name: "\(prefix)_one")
+            inputs = bits.enumerated().map { i, c in b.decodeBipolar(c, one: one, name: "\(prefix)_in_\(i)_v") }
+            return
+        }
+        inputBits = nil
         inputs = (0..<inputSize).map { i in
             let s = b.emit("\(prefix)_in_\(i)", width: w, repr: repr, .slice(bus, lo: i * w))
             return Val(sig: s, frac: inputType.fracBits, range: CodeRange(of: inputType))
@@ -54,8 +67,10 @@ final class LayerFrame {
         let (regs, stage) = b.registerAll(ys, names: ys.indices.map { "\(prefix)_out_\($0)" })
         m.define("out_data", width: regs.count * t.width, repr: .bus, .concat(regs.reversed()), role: .output)
         m.latency = stage
-        return LayerHardware(module: m, latency: stage, inputSize: inputs.count, inputType: inputType,
-                             outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
+        var hw = LayerHardware(module: m, latency: stage, inputSize: inputs.count, inputType: inputType,
+                               outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
+        hw.details = details
+        return hw
     }
 }
 
@@ -76,6 +91,10 @@ public enum LayerLowering {
             ys = lowerDense(d, f: f, inputType: inType, outputType: layer.outputType)
         case .relu:
             ys = f.inputs.enumerated().map { i, x in lowerRelu(x, f: f, name: "\(layer.name)_n\(i)", to: layer.outputType) }
+        case let .binary(op):
+            ys = lowerBinary(op, f: f, inputType: inType, outputType: layer.outputType)
+        case let .activation(a):
+            ys = lowerActivation(a, f: f, inputType: inType, outputType: layer.outputType, name: layer.name)
         case let .softmax(s):
             ys = lowerSoftmax(s, f: f, inputType: inType, outputType: layer.outputType)
         }

@@ -16,7 +16,8 @@ extension LayerLowering {
             return [lowerArgmax(f: f, outputType: out)]
         case .stable:
             // The plan was validated when the model was loaded.
-            let plan = try! SoftmaxPlan(s, inputType: x, n: f.inputs.count)
+            // A bipolar input arrives decoded (f.inputs are int<2> values -1/+1).
+            let plan = try! SoftmaxPlan(s, inputType: x.arithmeticView, n: f.inputs.count)
             return lowerStableSoftmax(plan, f: f, outputType: out)
         }
     }

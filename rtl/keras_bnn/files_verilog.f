@@ -1,0 +1,9 @@
+rtl/verilog/keras_bnn_fc1.v
+rtl/verilog/keras_bnn_bn1.v
+rtl/verilog/keras_bnn_fc2.v
+rtl/verilog/keras_bnn_bn2.v
+rtl/verilog/keras_bnn_fc3.v
+rtl/verilog/keras_bnn_bn3.v
+rtl/verilog/keras_bnn_fc4.v
+rtl/verilog/keras_bnn_bn4.v
+rtl/verilog/keras_bnn.v

@@ -1,0 +1,9 @@
+rtl/vhdl/keras_bnn_fc1.vhd
+rtl/vhdl/keras_bnn_bn1.vhd
+rtl/vhdl/keras_bnn_fc2.vhd
+rtl/vhdl/keras_bnn_bn2.vhd
+rtl/vhdl/keras_bnn_fc3.vhd
+rtl/vhdl/keras_bnn_bn3.vhd
+rtl/vhdl/keras_bnn_fc4.vhd
+rtl/vhdl/keras_bnn_bn4.vhd
+rtl/vhdl/keras_bnn.vhd

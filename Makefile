@@ -122,8 +122,8 @@ test: deps build rtl-check lint unit sim hls4ml-activations hls4ml-softmax
 demo: deps build
 	@$(MAKE) --no-print-directory rtl
 	@$(MAKE) --no-print-directory -j2 sim-examples VECTORS=2000
-	@echo; echo "model         latency  report"; \
-	for e in $(EXAMPLES); do printf "%-13s %3s cyc  rtl/%s/report.json\n" $$e \
+	@echo; echo "model              latency  report"; \
+	for e in $(EXAMPLES); do printf "%-18s %3s cyc  rtl/%s/report.json\n" $$e \
 	  "$$(grep -m1 latency_cycles rtl/$$e/report.json | tr -dc 0-9)" $$e; done
 
 bench: build

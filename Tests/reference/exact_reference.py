@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """An independent exact reference for rtlgen's golden model.
 
-Written from docs/contract (the user-facing contract), not from the Swift sources. Uses only
-the standard library: every value is a fractions.Fraction, numbers are read from their decimal
-text (never through a binary float), and nothing is ever rounded except where the contract says.
+Written from the user-facing contract and docs (docs/usage.md, docs/arithmetic.md), not from the
+Swift sources. Uses only the standard library: every value is a fractions.Fraction (or, for
+batchnorm's gamma / sqrt(variance + epsilon), an exact Surd a + b * sqrt(d)), numbers are read from
+their decimal text (never through a binary float), and nothing is ever rounded except where the
+docs say.
 
     exact_reference.py MODEL.json INPUT.csv      # prints outputs as CSV, like `rtlgen predict`
 

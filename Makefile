@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations hls4ml-softmax bench sim-long clean
+.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations hls4ml-softmax reference bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -112,11 +112,15 @@ hls4ml-activations: $(RTLGEN)
 hls4ml-softmax: $(RTLGEN)
 	python3 Tests/hls4ml/softmax.py --rtlgen $(RTLGEN)
 
+# --- the independent exact reference (Python fractions, written from the docs) ---------------
+reference: $(RTLGEN)
+	RTLGEN=$(CURDIR)/$(RTLGEN) Tests/reference/run_all.sh 10 500 10 500
+
 # --- the two commands ------------------------------------------------------------------
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint unit sim hls4ml-activations hls4ml-softmax
+test: deps build rtl-check lint unit reference sim hls4ml-activations hls4ml-softmax
 	@echo "make test: all passed"
 
 demo: deps build

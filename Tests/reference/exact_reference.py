@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """An independent exact reference for rtlgen's golden model.
 
-Written from docs/contract (the user-facing contract), not from the Swift sources. Uses only
-the standard library: every value is a fractions.Fraction, numbers are read from their decimal
-text (never through a binary float), and nothing is ever rounded except where the contract says.
+Written from the user-facing contract and docs (docs/usage.md, docs/arithmetic.md), not from the
+Swift sources. Uses only the standard library: every value is a fractions.Fraction (or, for
+batchnorm's gamma / sqrt(variance + epsilon), an exact Surd a + b * sqrt(d)), numbers are read from
+their decimal text (never through a binary float), and nothing is ever rounded except where the
+docs say.
 
     exact_reference.py MODEL.json INPUT.csv      # prints outputs as CSV, like `rtlgen predict`
 
@@ -55,9 +57,61 @@ def format_decimal(v):
     return ("-" if neg else "") + s
 
 
+# ---------------------------------------------------------------- exact surds ----------------
+
+class Surd:
+    """The exact real a + b * sqrt(d) (a, b, d rationals, d > 0). Every decision about it (sign,
+    comparison with a rational, floor) is made exactly, by signs and by comparing a^2 with b^2 d;
+    the square root is never approximated."""
+
+    def __init__(self, a, b, d):
+        assert d > 0
+        self.a, self.b, self.d = Fraction(a), Fraction(b), Fraction(d)
+
+    def sign(self):
+        a, b = self.a, self.b
+        sa, sb = (a > 0) - (a < 0), (b > 0) - (b < 0)
+        if sb == 0:
+            return sa
+        if sa == 0 or sa == sb:
+            return sb
+        # opposite signs: |a| vs |b| sqrt(d), i.e. a^2 vs b^2 d
+        lhs, rhs = a * a, b * b * self.d
+        if lhs == rhs:
+            return 0
+        return sa if lhs > rhs else sb
+
+    def compare(self, c):
+        """The sign of self - c for a rational c."""
+        return Surd(self.a - c, self.b, self.d).sign()
+
+    def scaled(self, k):
+        return Surd(self.a * k, self.b * k, self.d)
+
+    def floor(self):
+        """The integer n with n <= self < n + 1 (galloping, then bisection, all exact)."""
+        if self.compare(0) >= 0:
+            lo, hi = 0, 1
+            while self.compare(hi) >= 0:
+                lo, hi = hi, hi * 2
+        else:
+            lo, hi = -1, 0
+            while self.compare(lo) < 0:
+                lo, hi = lo * 2, lo
+        while hi - lo > 1:  # self >= lo, self < hi
+            mid = (lo + hi) // 2
+            if self.compare(mid) >= 0:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+
 # ---------------------------------------------------------------- types ----------------------
 
 class FixedType:
+    kind = "fixed"
+
     def __init__(self, signed, width, int_bits, rounding="TRN", overflow="WRAP"):
         self.signed, self.width, self.int_bits = signed, width, int_bits
         self.rounding, self.overflow = rounding, overflow
@@ -82,34 +136,47 @@ class FixedType:
         return "%s<%d,%d,%s,%s>" % ("fixed" if self.signed else "ufixed", self.width, self.int_bits,
                                      self.rounding, self.overflow)
 
-    # The cast: an exact rational -> a code of this type. Rounding first, then overflow.
+    # The cast: an exact rational (or an exact quadratic surd, see Surd) -> a code of this type.
+    # Rounding first, then overflow.
     def quantize(self, v):
-        x = v / self.lsb  # exact, in units of the LSB
-        fl = x.numerator // x.denominator  # floor
-        rem = x - fl  # in [0, 1)
-        half = Fraction(1, 2)
-        q = self.rounding
-        if rem == 0:
-            n = fl
-        elif q == "TRN":  # toward minus infinity
-            n = fl
-        elif q == "TRN_ZERO":  # toward zero
-            n = fl if x > 0 else fl + 1
-        elif rem != half:  # round to nearest; the modes only differ on exact ties
-            n = fl if rem < half else fl + 1
-        elif q == "RND":  # tie: toward plus infinity
-            n = fl + 1
-        elif q == "RND_ZERO":  # tie: toward zero
-            n = fl if x > 0 else fl + 1
-        elif q == "RND_MIN_INF":  # tie: toward minus infinity
-            n = fl
-        elif q == "RND_INF":  # tie: away from zero
-            n = fl + 1 if x > 0 else fl
-        elif q == "RND_CONV":  # tie: to even
-            n = fl if fl % 2 == 0 else fl + 1
+        if isinstance(v, Surd):
+            x = v.scaled(1 / self.lsb)  # exact, in units of the LSB
+            fl = x.floor()
+            rem_sign = x.compare(fl)  # 0 or 1
+            half_cmp = x.compare(fl + Fraction(1, 2))  # sign of rem - 1/2
         else:
-            raise AssertionError(q)
-        return self.overflow_code(n)
+            x = v / self.lsb  # exact, in units of the LSB
+            fl = x.numerator // x.denominator  # floor
+            rem = x - fl  # in [0, 1)
+            rem_sign = 0 if rem == 0 else 1
+            half = Fraction(1, 2)
+            half_cmp = (rem > half) - (rem < half)
+        return self.overflow_code(self.round_code(fl, rem_sign, half_cmp))
+
+    def round_code(self, fl, rem_sign, half_cmp):
+        """fl = floor(x), x in LSB units; rem_sign: 0 iff x is an integer; half_cmp: sign of
+        (x - fl - 1/2). When x is not an integer, x > 0 iff fl >= 0."""
+        q = self.rounding
+        positive = fl >= 0
+        if rem_sign == 0:
+            return fl
+        if q == "TRN":  # toward minus infinity
+            return fl
+        if q == "TRN_ZERO":  # toward zero
+            return fl if positive else fl + 1
+        if half_cmp != 0:  # round to nearest; the modes only differ on exact ties
+            return fl if half_cmp < 0 else fl + 1
+        if q == "RND":  # tie: toward plus infinity
+            return fl + 1
+        if q == "RND_ZERO":  # tie: toward zero
+            return fl if positive else fl + 1
+        if q == "RND_MIN_INF":  # tie: toward minus infinity
+            return fl
+        if q == "RND_INF":  # tie: away from zero
+            return fl + 1 if positive else fl
+        if q == "RND_CONV":  # tie: to even
+            return fl if fl % 2 == 0 else fl + 1
+        raise AssertionError(q)
 
     def overflow_code(self, n):
         lo, hi = self.min_code, self.max_code
@@ -140,11 +207,43 @@ class FixedType:
         return self.value(self.quantize(v))
 
 
+class BipolarType:
+    """bipolar: the values -1 and +1. A cast into it is the sign: +1 when the value is >= 0, else
+    -1 (docs/arithmetic.md). Codes are the values."""
+    kind = "bipolar"
+
+    def quantize(self, v):
+        s = v.sign() if isinstance(v, Surd) else (v > 0) - (v < 0)
+        return 1 if s >= 0 else -1
+
+    def value(self, code):
+        return Fraction(code)
+
+    def cast(self, v):
+        return self.value(self.quantize(v))
+
+    def __repr__(self):
+        return "bipolar"
+
+
+def ternary_type():
+    """ternary: -1, 0, +1; arithmetically exactly int<2> with TRN rounding and SAT_SYM overflow."""
+    t = FixedType(True, 2, 2, "TRN", "SAT_SYM")
+    t.kind = "ternary"
+    return t
+
+
 _TYPE = re.compile(r"^(ap_)?(fixed|ufixed|int|uint)<([^<>]*)>$")
 
 
 def parse_type(text):
+    if not isinstance(text, str):
+        raise BadInput("expected a type, found %r" % (text,))
     s = "".join(text.split())  # spaces allowed anywhere: ap_fixed<16, 6, AP_TRN, AP_WRAP>
+    if s == "bipolar":
+        return BipolarType()
+    if s == "ternary":
+        return ternary_type()
     m = _TYPE.match(s)
     if not m:
         raise BadInput("unknown type '%s'" % text)
@@ -190,7 +289,7 @@ class Dense:
         self.ktype = parse_type(spec["kernel_type"])
         self.btype = parse_type(spec["bias_type"])
         acc = spec.get("accum_type", "auto")
-        self.atype = None if acc == "auto" else parse_type(acc)
+        self.atype = None if acc == "auto" else fixed_only(acc, "accum_type")
         if self.atype is not None and self.atype.overflow != "WRAP":
             raise BadInput("saturating explicit accum_type is not supported")
         self.out_type = parse_type(spec["output_type"])
@@ -384,6 +483,178 @@ class Activation:
         return [self.one(v) for v in x]
 
 
+def fixed_only(text, what):
+    t = parse_type(text)
+    if t.kind != "fixed":
+        raise BadInput("%s cannot be %s" % (what, t.kind))
+    return t
+
+
+def numbers(spec, field, n=None):
+    v = spec[field]
+    if not isinstance(v, list) or (n is not None and len(v) != n):
+        raise BadInput("%s: expected %s values" % (field, n if n is not None else "a list of"))
+    return [num(e) for e in v]
+
+
+def fixed_output(spec, kind):
+    """sign/threshold/ternary_tanh: the output type is fixed; output_type may be omitted."""
+    if "output_type" in spec and parse_type(spec["output_type"]).kind != kind:
+        raise BadInput("output_type must be %s" % kind)
+    return BipolarType() if kind == "bipolar" else ternary_type()
+
+
+class BinaryDense:
+    """binary_dense / ternary_dense: y_j = cast(sum_i w_ij x_i, output_type), exact sum, no bias."""
+
+    def __init__(self, spec, n_in, ternary):
+        self.units = int(spec["units"])
+        self.out_type = parse_type(spec["output_type"])
+        allowed = (-1, 0, 1) if ternary else (-1, 1)
+        kernel = spec["kernel"]
+        if len(kernel) != n_in or any(len(r) != self.units for r in kernel):
+            raise BadInput("kernel shape is not [%d][%d]" % (n_in, self.units))
+        self.w = [[num(v) for v in row] for row in kernel]
+        if any(v not in allowed for row in self.w for v in row):
+            raise BadInput("weights must be in %s" % (allowed,))
+        # each term is +x or -x (zero weights drop out): the inputs added and subtracted
+        self.plus = [[i for i in range(n_in) if self.w[i][j] == 1] for j in range(self.units)]
+        self.minus = [[i for i in range(n_in) if self.w[i][j] == -1] for j in range(self.units)]
+        self.size = self.units
+
+    def __call__(self, x):
+        return [self.out_type.cast(sum((x[i] for i in p), Fraction(0)) - sum((x[i] for i in m), Fraction(0)))
+                for p, m in zip(self.plus, self.minus)]
+
+
+class Sign:
+    """sign / binary_tanh: the cast into bipolar (+1 iff x >= 0)."""
+
+    def __init__(self, spec, n_in):
+        self.out_type = fixed_output(spec, "bipolar")
+        self.size = n_in
+
+    def __call__(self, x):
+        return [Fraction(1) if v >= 0 else Fraction(-1) for v in x]
+
+
+class TernaryTanh:
+    """hls4ml: d = cast(2x, input type); +1 if d > 1, -1 if d <= -1, else 0."""
+
+    def __init__(self, spec, n_in, in_type):
+        self.out_type = fixed_output(spec, "ternary")
+        self.in_type = in_type
+        self.size = n_in
+
+    def __call__(self, x):
+        y = []
+        for v in x:
+            d = self.in_type.cast(2 * v)
+            y.append(Fraction(1) if d > 1 else Fraction(-1) if d <= -1 else Fraction(0))
+        return y
+
+
+class Threshold:
+    """+1 if x_j >= t_j (ge, default) or x_j <= t_j (le), else -1; compared exactly."""
+
+    def __init__(self, spec, n_in):
+        self.out_type = fixed_output(spec, "bipolar")
+        self.t = numbers(spec, "thresholds", n_in)
+        self.dirs = spec.get("directions", ["ge"] * n_in)
+        if len(self.dirs) != n_in or any(d not in ("ge", "le") for d in self.dirs):
+            raise BadInput("directions: expected %d of 'ge'/'le'" % n_in)
+        self.size = n_in
+
+    def __call__(self, x):
+        return [Fraction(1) if (v >= t if d == "ge" else v <= t) else Fraction(-1)
+                for v, t, d in zip(x, self.t, self.dirs)]
+
+
+class MultiThreshold:
+    """QONNX MultiThreshold: y_j = cast(out_scale * #{i : x_j >= T_ji} + out_bias, output_type)."""
+
+    def __init__(self, spec, n_in):
+        self.out_type = parse_type(spec["output_type"])
+        rows = spec["thresholds"]
+        if not isinstance(rows, list) or len(rows) not in (1, n_in):
+            raise BadInput("thresholds: expected 1 or %d rows" % n_in)
+        rows = [[num(v) for v in r] for r in rows]
+        if len(rows[0]) < 1 or any(len(r) != len(rows[0]) for r in rows):
+            raise BadInput("thresholds: rows of N >= 1 thresholds, the same N in every row")
+        self.rows = rows * n_in if len(rows) == 1 else rows
+        self.scale = num(spec.get("out_scale", Number("1")))
+        self.bias = num(spec.get("out_bias", Number("0")))
+        self.size = n_in
+
+    def __call__(self, x):
+        return [self.out_type.cast(self.scale * sum(1 for t in row if v >= t) + self.bias)
+                for v, row in zip(x, self.rows)]
+
+
+class BatchNormParams:
+    """The exact parameters: y = x * scale + bias with scale = g * sqrt(r), bias = beta - mean * scale,
+    where (gamma form) g = gamma, r = 1 / (variance + epsilon), or (scale form) the given scale and
+    bias with r = 1. Returned per channel as (beta, mean, g, r): y = beta + (x - mean) * g * sqrt(r)."""
+
+    def __init__(self, spec, n_in):
+        if "scale" in spec or "bias" in spec:
+            if any(k in spec for k in ("gamma", "beta", "mean", "variance", "epsilon")):
+                raise BadInput("batchnorm: either scale/bias or gamma/beta/mean/variance/epsilon")
+            sc, bi = numbers(spec, "scale", n_in), numbers(spec, "bias", n_in)
+            self.ch = [(b, Fraction(0), s, Fraction(1)) for s, b in zip(sc, bi)]
+        else:
+            g, be = numbers(spec, "gamma", n_in), numbers(spec, "beta", n_in)
+            mu, var = numbers(spec, "mean", n_in), numbers(spec, "variance", n_in)
+            eps = num(spec["epsilon"])
+            if any(v + eps <= 0 for v in var):
+                raise BadInput("variance + epsilon must be positive")
+            self.ch = [(b, m, gg, 1 / (v + eps)) for gg, b, m, v in zip(g, be, mu, var)]
+
+    def value(self, j, x):
+        """The exact batchnorm of x in channel j, as a Surd."""
+        beta, mean, g, r = self.ch[j]
+        return Surd(beta, (x - mean) * g, r)
+
+    def scale(self, j):
+        beta, mean, g, r = self.ch[j]
+        return Surd(0, g, r)
+
+    def bias(self, j):
+        beta, mean, g, r = self.ch[j]
+        return Surd(beta, -mean * g, r)
+
+
+class BatchNorm:
+    """batchnorm alone: y = cast(x * scale_q + bias_q, output_type), scale_q and bias_q the exact
+    real scale and bias quantized to scale_type and bias_type."""
+
+    def __init__(self, spec, n_in):
+        p = BatchNormParams(spec, n_in)
+        self.stype = fixed_only(spec["scale_type"], "scale_type")
+        self.btype = fixed_only(spec["bias_type"], "bias_type")
+        self.out_type = parse_type(spec["output_type"])
+        self.s = [self.stype.cast(p.scale(j)) for j in range(n_in)]
+        self.b = [self.btype.cast(p.bias(j)) for j in range(n_in)]
+        self.size = n_in
+
+    def __call__(self, x):
+        return [self.out_type.cast(v * s + b) for v, s, b in zip(x, self.s, self.b)]
+
+
+class BatchNormSign:
+    """batchnorm directly followed by sign/binary_tanh: the sign of the exact batchnorm
+    (+1 iff beta + (x - mean) * gamma / sqrt(variance + epsilon) >= 0); its types are not used."""
+
+    def __init__(self, spec, sign_spec, n_in):
+        self.p = BatchNormParams(spec, n_in)
+        self.out_type = fixed_output(sign_spec, "bipolar")
+        self.size = n_in
+
+    def __call__(self, x):
+        return [Fraction(1) if self.p.value(j, v).sign() >= 0 else Fraction(-1)
+                for j, v in enumerate(x)]
+
+
 def f32(x):
     """The float32 nearest to the double x (round to nearest even), as a Fraction; +-inf beyond."""
     import math
@@ -490,18 +761,41 @@ def load_model(path):
     size = int(inp["size"])
     layers = []
     t = in_type
-    for ls in spec["layers"]:
-        if ls["op"] == "dense":
+    specs = spec["layers"]
+    k = 0
+    while k < len(specs):
+        ls = specs[k]
+        op = ls["op"]
+        if op == "dense":
             ls = dict(ls, units=int(ls["units"]))
             layer = Dense(ls, size, t)
-        elif ls["op"] == "relu":
+        elif op == "relu":
             layer = Relu(ls, size)
-        elif ls["op"] == "softmax":
-            layer = Softmax(ls, size, t)
+        elif op == "softmax":
+            # An arithmetic layer reads a bipolar input as int<2> (docs/arithmetic.md).
+            layer = Softmax(ls, size, parse_type("int<2>") if isinstance(t, BipolarType) else t)
+        elif op in ("binary_dense", "ternary_dense"):
+            layer = BinaryDense(ls, size, op == "ternary_dense")
+        elif op in ("sign", "binary_tanh"):
+            layer = Sign(ls, size)
+        elif op == "ternary_tanh":
+            layer = TernaryTanh(ls, size, t)
+        elif op == "threshold":
+            layer = Threshold(ls, size)
+        elif op == "multi_threshold":
+            layer = MultiThreshold(ls, size)
+        elif op == "batchnorm":
+            if k + 1 < len(specs) and specs[k + 1]["op"] in ("sign", "binary_tanh"):
+                layer = BatchNormSign(ls, specs[k + 1], size)
+                k += 1
+            else:
+                layer = BatchNorm(ls, size)
         else:
-            layer = Activation(ls, size, t)
+            # An arithmetic layer reads a bipolar input as int<2> (docs/arithmetic.md).
+            layer = Activation(ls, size, parse_type("int<2>") if isinstance(t, BipolarType) else t)
         layers.append(layer)
         size, t = layer.size, layer.out_type
+        k += 1
     return in_type, int(inp["size"]), layers
 
 

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Tests/reference/run_all.sh [N_RANDOM] [COUNT]
-# check.sh on every examples/*/model.json with `rtlgen vectors --count COUNT` (default 2000)
-# and on random models `rtlgen random-model --seed 1..N_RANDOM` (default 30) with
-# `rtlgen vectors --seed N --count COUNT`. Prints one line per model and a total; exit 1 if any
-# model disagrees.
+# Tests/reference/run_all.sh [N_RANDOM] [COUNT] [N_BINARY] [COUNT_BINARY]
+# check.sh on:
+#   - every examples/*/model.json with `rtlgen vectors --count COUNT` (default 2000);
+#   - the hand-written edge-case models Tests/reference/models/*.json with
+#     `rtlgen vectors --count COUNT --seed 1` followed by models/NAME.csv when it exists;
+#   - random models `rtlgen random-model --seed 1..N_RANDOM` (default 30) with
+#     `rtlgen vectors --seed N --count COUNT`;
+#   - random binary/ternary models `rtlgen random-model --family binary --seed 1..N_BINARY`
+#     (default 30) with `rtlgen vectors --seed N --count COUNT_BINARY` (default 2000).
+# Prints one line per model and a total; exit 1 if any model disagrees.
 set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-nrand=${1:-30} count=${2:-2000}
+nrand=${1:-30} count=${2:-2000} nbin=${3:-30} countbin=${4:-2000}
 if [ -z "${RTLGEN:-}" ]; then
   for c in .build-tests/debug .build/debug .build/release; do
     if [ -x "$root/$c/rtlgen" ]; then RTLGEN=$root/$c/rtlgen; break; fi
@@ -16,24 +21,25 @@ fi
 export RTLGEN
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0 models=0 total=0
+fail=0 models=0 total=0 samples=0
 run() {  # model csv
   local out
   if out=$("$here/check.sh" "$1" "$2"); then
     echo "$out"
     total=$((total + $(echo "$out" | sed -E 's/.*= ([0-9]+) values/\1/')))
+    samples=$((samples + $(echo "$out" | sed -E 's/.*: ([0-9]+) samples x.*/\1/')))
   else
     fail=$((fail + 1))
   fi
   models=$((models + 1))
 }
 for m in "$root"/examples/*/model.json; do
-  # The reference implements dense and relu only (binary/ternary ops are checked by the Swift
-  # tests and the simulations).
-  if grep -qE '"op": *"(binary_dense|ternary_dense|sign|binary_tanh|ternary_tanh|threshold|multi_threshold|batchnorm)"' "$m"; then
-    echo "$(basename "$(dirname "$m")"): skipped (ops the reference does not implement)"; continue
-  fi
   "$RTLGEN" vectors "$m" --count "$count" > "$tmp/x.csv" || exit 2
+  run "$m" "$tmp/x.csv"
+done
+for m in "$here"/models/*.json; do
+  "$RTLGEN" vectors "$m" --count "$count" --seed 1 > "$tmp/x.csv" || exit 2
+  if [ -f "${m%.json}.csv" ]; then cat "${m%.json}.csv" >> "$tmp/x.csv"; fi
   run "$m" "$tmp/x.csv"
 done
 for s in $(seq 1 "$nrand"); do
@@ -41,5 +47,10 @@ for s in $(seq 1 "$nrand"); do
   "$RTLGEN" vectors "$tmp/random_$s.json" --count "$count" --seed "$s" > "$tmp/x.csv" || exit 2
   run "$tmp/random_$s.json" "$tmp/x.csv"
 done
-echo "reference vs rtlgen predict: $((models - fail))/$models models agree, $total values compared"
+for s in $(seq 1 "$nbin"); do
+  "$RTLGEN" random-model --family binary --seed "$s" > "$tmp/binary_$s.json" || exit 2
+  "$RTLGEN" vectors "$tmp/binary_$s.json" --count "$countbin" --seed "$s" > "$tmp/x.csv" || exit 2
+  run "$tmp/binary_$s.json" "$tmp/x.csv"
+done
+echo "reference vs rtlgen predict: $((models - fail))/$models models agree, $samples samples, $total values compared"
 [ "$fail" -eq 0 ]

@@ -165,6 +165,14 @@ public enum ModelLoader {
             }
             let inType = layers.last?.outputType ?? input.type
             let layer = try parser(r, lname, size, inType)
+            var tableOp = false
+            switch layer.op {
+            case .activation, .softmax: tableOp = true
+            default: break
+            }
+            if tableOp && layer.outputType.isBipolar {
+                throw r.fail("output_type", "a \(layer.opName) layer cannot output bipolar; give it an arithmetic output type and add a `sign` layer after it")
+            }
             layers.append(layer)
             size = layer.outputSize
         }

@@ -242,6 +242,19 @@ final class ActivationGoldenTests: XCTestCase {
         }
     }
 
+    /// Table-based layers cannot output `bipolar` (exit 2 naming output_type); `sign` after them can.
+    func testBipolarOutputOfATableLayerIsRejected() throws {
+        for fields in ["\"op\": \"sigmoid\"", "\"op\": \"relu6\"", "\"op\": \"softmax\""] {
+            let text = activationModel(fields, inType: "fixed<8,2>", outType: "bipolar", size: 2)
+            XCTAssertThrowsError(try ModelLoader.parse(text: text, file: "bad.json")) { e in
+                XCTAssertEqual((e as? InputError)?.field, "layers[0].output_type", "\(fields): \(e)")
+                XCTAssertTrue("\(e)".contains("add a `sign` layer"), "\(e)")
+            }
+        }
+        let ok = activationModel("\"op\": \"tanh\"", inType: "fixed<8,2>", outType: "ternary", size: 2)
+        XCTAssertNoThrow(try ModelLoader.parse(text: ok, file: "ok.json"))
+    }
+
     /// The example model round-trips through the writer: same outputs, and writing is a fixed point.
     func testWriterRoundTrip() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

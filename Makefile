@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations hls4ml-softmax reference bench sim-long clean
+.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations hls4ml-softmax reference fuzz bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -116,11 +116,15 @@ hls4ml-softmax: $(RTLGEN)
 reference: $(RTLGEN)
 	RTLGEN=$(CURDIR)/$(RTLGEN) Tests/reference/run_all.sh 10 500 10 500
 
+# --- model-file fuzzing: every mutated model builds or exits 2, never crashes (not in make test) ---
+fuzz: $(RTLGEN)
+	@for s in 1 2 3 4; do python3 scripts/fuzz-models.py $(RTLGEN) 250 $$s $(SIMDIR)/fuzz; done
+
 # --- the two commands ------------------------------------------------------------------
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint unit reference sim hls4ml-activations hls4ml-softmax
+test: deps build rtl-check lint unit reference fuzz sim hls4ml-activations hls4ml-softmax
 	@echo "make test: all passed"
 
 demo: deps build

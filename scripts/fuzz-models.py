@@ -58,8 +58,9 @@ for i in range(n):
         crashes += 1
         print("CRASH", r.returncode, p, r.stderr.strip().splitlines()[0][:200] if r.stderr.strip() else "")
     elif r.returncode == 2 and len(r.stderr.strip().splitlines()) != 1:
+        crashes += 1
         print("MULTILINE", p, r.stderr[:200])
     subprocess.run(["rm", "-rf", os.path.join(W, "out%d" % seed)])
     if r.returncode in (0, 2): os.remove(p)
-print("fuzz: %d mutated models, %d crashes" % (n, crashes))
+print("fuzz: %d mutated models, %d crashes or multi-line errors" % (n, crashes))
 sys.exit(1 if crashes else 0)

@@ -133,13 +133,7 @@ extension LayerLowering {
         let b = f.b
         let p = f.prefix
         var maxDepth = 0
-        var signedInputs: [Val?] = Array(repeating: nil, count: d.inputs)
-        func xs(_ i: Int) -> Val {
-            if let v = signedInputs[i] { return v }
-            let v = b.signedVal(f.inputs[i], name: "\(p)_in_\(i)_s")
-            signedInputs[i] = v
-            return v
-        }
+        func xs(_ i: Int) -> Val { f.signedInput(i) }
         let frac = f.inputs.first?.frac ?? 0
         var ys: [SignalID] = []
         for j in 0..<d.units {

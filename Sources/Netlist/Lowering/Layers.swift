@@ -62,6 +62,15 @@ final class LayerFrame {
         }
     }
 
+    private var signedInputs: [Int: Val] = [:]
+    /// Input i as a signed value (memoized: every neuron of a layer shares it).
+    func signedInput(_ i: Int) -> Val {
+        if let v = signedInputs[i] { return v }
+        let v = b.signedVal(inputs[i], name: "\(prefix)_in_\(i)_s")
+        signedInputs[i] = v
+        return v
+    }
+
     /// Registers the outputs (each a signal of `t`), packs them, returns the hardware summary.
     func finish(_ ys: [SignalID], outputType t: FixedType, inputType: FixedType) -> LayerHardware {
         let (regs, stage) = b.registerAll(ys, names: ys.indices.map { "\(prefix)_out_\($0)" })
@@ -152,13 +161,7 @@ public enum LayerLowering {
         // DensePlan was validated when the model was loaded.
         let plan = try! DensePlan(dense: d, inputType: inputType)
         let p = f.prefix
-        var signedInputs: [Val?] = Array(repeating: nil, count: d.inputs)
-        func xs(_ i: Int) -> Val {
-            if let v = signedInputs[i] { return v }
-            let v = b.signedVal(f.inputs[i], name: "\(p)_in_\(i)_s")
-            signedInputs[i] = v
-            return v
-        }
+        func xs(_ i: Int) -> Val { f.signedInput(i) }
         var ys: [SignalID] = []
         for j in 0..<d.units {
             let nn = "\(p)_n\(j)"

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations hls4ml-softmax reference fuzz bench sim-long clean
+.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations hls4ml-softmax reference fuzz sim-fuzz bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -119,6 +119,9 @@ reference: $(RTLGEN)
 # --- model-file fuzzing: every mutated model builds or exits 2, never crashes (not in make test) ---
 fuzz: $(RTLGEN)
 	@for s in 1 2 3 4; do python3 scripts/fuzz-models.py $(RTLGEN) 250 $$s $(SIMDIR)/fuzz; done
+# The mutated models that build, simulated in Verilator and GHDL (long: part of sim-long).
+sim-fuzz: $(RTLGEN)
+	@for s in 21 22 23 24; do python3 scripts/fuzz-models.py $(RTLGEN) 50 $$s $(SIMDIR)/sim-fuzz 200; done
 
 # --- the two commands ------------------------------------------------------------------
 unit: apfixed
@@ -139,6 +142,7 @@ bench: build
 
 sim-long:
 	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"
+	@$(MAKE) --no-print-directory sim-fuzz
 
 clean:
 	rm -rf .build $(SIMDIR) rtlgen-out

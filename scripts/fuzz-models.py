@@ -2,12 +2,15 @@
 """Mutates the example and edge-case model files at random (types, numbers, table sizes, inserted
 and deleted layers) and runs `rtlgen build` on each: every run must exit 0 or 2 (one message line),
 never crash. `make fuzz` runs it; a crash prints CRASH with the model file kept for replay.
+With SIM_VECTORS > 0, every mutated model that builds is also simulated in Verilator and GHDL
+on that many `rtlgen vectors` and must be bit-exact (`make sim-fuzz`, part of `make sim-long`).
 
-    scripts/fuzz-models.py RTLGEN COUNT SEED [WORKDIR]
+    scripts/fuzz-models.py RTLGEN COUNT SEED [WORKDIR [SIM_VECTORS]]
 """
 import json, random, subprocess, sys, os, glob
 R = sys.argv[1]; n = int(sys.argv[2]); seed = int(sys.argv[3])
 W = sys.argv[4] if len(sys.argv) > 4 else "/tmp/rtlgen-fuzz"
+SIM = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.makedirs(W, exist_ok=True)
 rng = random.Random(seed)
@@ -46,6 +49,7 @@ def mutate(m):
             if len(L) > 1: del L[k]
     return m
 crashes = 0
+simulated = 0
 for i in range(n):
     m = mutate(rng.choice(bases))
     p = os.path.join(W, "m%d_%d.json" % (seed, i))
@@ -60,7 +64,18 @@ for i in range(n):
     elif r.returncode == 2 and len(r.stderr.strip().splitlines()) != 1:
         crashes += 1
         print("MULTILINE", p, r.stderr[:200])
+    elif r.returncode == 0 and SIM > 0:
+        d = os.path.join(W, "out%d" % seed)
+        v = subprocess.run([R, "vectors", p, "--count", str(SIM), "--seed", str(i)], capture_output=True, text=True)
+        open(d + ".csv", "w").write(v.stdout)
+        sr = subprocess.run([R, "sim", d, "--input", d + ".csv"], capture_output=True, text=True)
+        simulated += 1
+        if sr.returncode != 0:
+            crashes += 1
+            print("SIM FAILED", p, (sr.stdout + sr.stderr).strip()[-300:])
+            continue
     subprocess.run(["rm", "-rf", os.path.join(W, "out%d" % seed)])
     if r.returncode in (0, 2): os.remove(p)
-print("fuzz: %d mutated models, %d crashes or multi-line errors" % (n, crashes))
+print("fuzz: %d mutated models, %d crashes, multi-line errors or simulation failures%s"
+      % (n, crashes, (", %d simulated bit-exact" % (simulated - crashes)) if SIM else ""))
 sys.exit(1 if crashes else 0)

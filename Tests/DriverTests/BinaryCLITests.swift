@@ -66,12 +66,9 @@ final class BinaryCLITests: XCTestCase {
         try "0,-0.01,3\n-8,0.0625,-0\n".write(to: csv, atomically: true, encoding: .utf8)
         let r = try rtlgen(["predict", model.path, "--input", csv.path])
         XCTAssertEqual(r.stdout, "1,-1,1\n-1,1,1\n")   // -0.01 truncates to -0.0625 (TRN): -1
-        let bad = try cliBaseModelText(kernelEntry: "0.5")
-        try bad.write(to: model, atomically: true, encoding: .utf8)
-        let e = try rtlgen(["build", model.path, "--out", dir.appendingPathComponent("o").path])
-        XCTAssertEqual(e.status, 2)
-        XCTAssertTrue(e.stderr.contains("layers[0].kernel[0][1]") && e.stderr.contains("+1 or -1"), e.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("o").path))
+        let e = try assertBuildRefused(try cliBaseModelText(kernelEntry: "0.5"), name: "kernel",
+                                       field: "layers[0].kernel[0][1]", in: dir)
+        XCTAssertTrue(e.contains("+1 or -1"), e)
     }
 
     func cliBaseModelText(kernelEntry: String) throws -> String {

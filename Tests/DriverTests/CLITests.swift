@@ -76,6 +76,22 @@ func tempDir(_ test: XCTestCase) throws -> URL {
     return d
 }
 
+/// Writes `text` as `dir/bad_<name>.json`, runs `rtlgen build` on it and asserts the contract for
+/// bad input: exit 2, one message naming the file and `field`, no output folder. Returns the message.
+@discardableResult
+func assertBuildRefused(_ text: String, name: String, field: String, in dir: URL,
+                        file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let model = dir.appendingPathComponent("bad_\(name).json")
+    try text.write(to: model, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("out_\(name)")
+    let r = try rtlgen(["build", model.path, "--out", out.path])
+    XCTAssertEqual(r.status, 2, "\(name): \(r.stderr)", file: file, line: line)
+    XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(name): \(r.stderr)", file: file, line: line)
+    XCTAssertTrue(r.stderr.contains("bad_\(name).json: \(field): "), "\(name): \(r.stderr)", file: file, line: line)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), name, file: file, line: line)
+    return r.stderr
+}
+
 /// Every regular file under `dir`, relative path -> contents.
 func folderContents(_ dir: URL) throws -> [String: Data] {
     var out: [String: Data] = [:]

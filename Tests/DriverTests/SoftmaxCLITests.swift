@@ -21,14 +21,7 @@ final class SoftmaxCLITests: XCTestCase {
             ("argmax_type", #""implementation": "argmax", "output_type": "uint<2>""#, "layers[0].output_type"),
         ]
         for (name, fields, field) in cases {
-            let path = t.appendingPathComponent("bad_\(name).json")
-            try model(fields).write(to: path, atomically: true, encoding: .utf8)
-            let out = t.appendingPathComponent("out_\(name)")
-            let r = try rtlgen(["build", path.path, "--out", out.path])
-            XCTAssertEqual(r.status, 2, "\(name): \(r.stderr)")
-            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(name): \(r.stderr)")
-            XCTAssertTrue(r.stderr.contains("bad_\(name).json: \(field): "), "\(name): \(r.stderr)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), name)
+            try assertBuildRefused(model(fields), name: name, field: field, in: t)
         }
     }
 

@@ -22,6 +22,9 @@ import time
 from decimal import Decimal
 from fractions import Fraction
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hls4ml_venv  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 CACHE = os.path.join(ROOT, '.cache', 'hls4ml-activations')
 N_IN = 16          # elements per sample
@@ -59,16 +62,6 @@ CASES = [
     ('hard_tanh', {'class_name': 'HardActivation', 'activation': 'hard_tanh'}, {},
      {'op': 'hard_tanh'}, 'fixed<12,4>', 'fixed<16,2>'),
 ]
-
-
-def venv_python():
-    """The hls4ml venv's python, or None when PyPI is unreachable."""
-    r = subprocess.run([os.path.join(ROOT, 'scripts', 'hls4ml-venv.sh')], stdout=subprocess.PIPE)
-    if r.returncode == 3:
-        return None
-    if r.returncode != 0:
-        sys.exit(f'hls4ml-activations: scripts/hls4ml-venv.sh failed (exit {r.returncode})')
-    return r.stdout.decode().strip()
 
 
 def parse_type(t):
@@ -160,13 +153,7 @@ def main():
     rtlgen = os.path.join(ROOT, '.build', 'release', 'rtlgen')
     if '--rtlgen' in args:
         rtlgen = os.path.abspath(args[args.index('--rtlgen') + 1])
-    if not os.environ.get('RTLGEN_IN_HLS4ML_VENV'):
-        py = venv_python()
-        if py is None:
-            print('SKIP: hls4ml-activations: PyPI cannot be reached, so hls4ml cannot be installed')
-            return 0
-        env = dict(os.environ, RTLGEN_IN_HLS4ML_VENV='1')
-        return subprocess.run([py, os.path.abspath(__file__), '--rtlgen', rtlgen], env=env).returncode
+    hls4ml_venv.enter('hls4ml-activations')
     import numpy as np
     os.makedirs(CACHE, exist_ok=True)
     work = os.path.join(CACHE, 'rtlgen')

@@ -29,24 +29,10 @@ from fractions import Fraction
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def enter_venv():
-    """Re-run this script with the hls4ml venv's python (scripts/hls4ml-venv.sh creates it).
-    The only allowed skip: PyPI cannot be reached (the venv script exits 3)."""
-    if os.environ.get("RTLGEN_IN_HLS4ML_VENV") == "1":
-        return
-    r = subprocess.run([os.path.join(ROOT, "scripts", "hls4ml-venv.sh")], stdout=subprocess.PIPE, text=True)
-    if r.returncode == 3:
-        print("SKIP: hls4ml softmax comparison: PyPI cannot be reached to install hls4ml")
-        sys.exit(0)
-    if r.returncode != 0:
-        print("hls4ml softmax: scripts/hls4ml-venv.sh failed (exit %d)" % r.returncode)
-        sys.exit(1)
-    py = r.stdout.strip().splitlines()[-1]
-    env = dict(os.environ, RTLGEN_IN_HLS4ML_VENV="1")
-    os.execve(py, [py, os.path.abspath(__file__)] + sys.argv[1:], env)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hls4ml_venv  # noqa: E402
 
-
-enter_venv()
+hls4ml_venv.enter("hls4ml softmax comparison")
 import numpy as np  # noqa: E402  (from the venv)
 CACHE = os.path.join(ROOT, ".cache", "hls4ml-softmax")
 

@@ -59,8 +59,9 @@ public enum RandomBinaryModel {
             let units = 1 + r(9)
             let kernel = (0..<size).map { _ in "[" + (0..<units).map { _ in ternary && r(3) == 0 ? "0" : (r(2) == 0 ? "1" : "-1") }.joined(separator: ", ") + "]" }
             let g = log2ceil(size + 1) + 1
-            let f = t.isBipolar || t.encoding == .ternary ? 0 : t.fracBits
-            let ib = (t.isBipolar || t.encoding == .ternary ? 2 : t.intBits) + g
+            // Bipolar and ternary values are int<2> arithmetically (F = 0, I = 2).
+            let f = t.arithmeticView.fracBits
+            let ib = t.arithmeticView.intBits + g
             let out: String
             if r(3) == 0 {
                 let w = max(2, f + ib - 1 - r(3))

@@ -41,7 +41,7 @@ deps:
 	    echo "missing tools:$$missing. Run as root or: sudo apt-get install -y verilator ghdl yosys g++" >&2; exit 1; \
 	  fi; \
 	fi
-	@verilator --version | head -1; ghdl --version | head -1
+	@verilator --version | sed -n 1p; ghdl --version | sed -n 1p
 
 build: $(RTLGEN)
 $(RTLGEN): $(SWIFT_SRC)
@@ -55,7 +55,7 @@ rtl-check: $(RTLGEN)
 	@rm -rf $(SIMDIR)/rtl-check && mkdir -p $(SIMDIR)/rtl-check
 	@for e in $(EXAMPLES); do $(RTLGEN) build examples/$$e/model.json --out $(SIMDIR)/rtl-check/$$e >/dev/null; done
 	@if ! diff -r rtl $(SIMDIR)/rtl-check >/dev/null; then \
-	  echo "rtl/ is stale: run 'make rtl' and commit it" >&2; diff -r rtl $(SIMDIR)/rtl-check | head -20 >&2; exit 1; \
+	  echo "rtl/ is stale: run 'make rtl' and commit it" >&2; diff -r rtl $(SIMDIR)/rtl-check | sed -n 1,20p >&2; exit 1; \
 	fi
 	@echo "rtl/ is up to date"
 

@@ -29,13 +29,13 @@ if ! cmp -s "$tmp/ref.csv" "$tmp/rtlgen.csv"; then
   echo "DIFFERENT: $model on $csv (reference vs rtlgen predict):" >&2
   # first differing sample, with its input line (blank and # lines skipped as in the CSV rules)
   n=$(awk 'NR==FNR { a[NR] = $0; len = NR; next } a[FNR] != $0 { print FNR; exit } END { if (FNR != len) print (FNR < len ? FNR + 1 : len + 1) }' \
-        "$tmp/ref.csv" "$tmp/rtlgen.csv" | head -1)
+        "$tmp/ref.csv" "$tmp/rtlgen.csv" | sed -n 1p)
   if [ -n "$n" ]; then
     echo "  sample $n input: $(grep -vE '^[[:space:]]*(#|$)' "$csv" | sed -n "${n}p")" >&2
     echo "  reference: $(sed -n "${n}p" "$tmp/ref.csv")" >&2
     echo "  rtlgen:    $(sed -n "${n}p" "$tmp/rtlgen.csv")" >&2
   fi
-  diff "$tmp/ref.csv" "$tmp/rtlgen.csv" | head -10 >&2
+  diff "$tmp/ref.csv" "$tmp/rtlgen.csv" | sed -n 1,10p >&2
   exit 1
 fi
 echo "agree: $model: $samples samples x $outputs outputs = $((samples * outputs)) values"

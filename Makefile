@@ -9,7 +9,7 @@ VECTORS    ?= 10000
 # jet_tagger_argmax repeats the jet tagger's dense layers (the slowest GHDL simulation), its own
 # logic is a small compare tree.
 SHORT_SIM  := activations jet_tagger_argmax
-SEEDS      ?= 1 2 3 4 5 6 7 8
+SEEDS      ?= 1 2 3 4 5 6 7 8 9 10 11 12
 BSEEDS     ?= 1 2 3 4 5 6
 BVECTORS   ?= 1500
 SIMDIR     := .sim

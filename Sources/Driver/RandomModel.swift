@@ -1,5 +1,7 @@
 // Random dense/ReLU models for the regression (`rtlgen random-model`): every type spelling,
-// rounding and overflow mode, odd shapes, off-grid weights, explicit and auto accumulators.
+// rounding and overflow mode, odd shapes, off-grid weights, explicit and auto accumulators; now and
+// then an element-wise activation after a dense layer (RandomActivation.swift) and on even seeds a
+// final softmax or argmax (RandomSoftmax.swift).
 import FixedPoint
 import ModelIR
 
@@ -36,6 +38,8 @@ public enum RandomModel {
         var layers: [String] = []
         var size = nIn
         let nLayers = 1 + r(4)
+        var arng = RandomModel.activationRNG(seed: seed)
+        let inputJSON = "{\"name\": \"x\", \"size\": \(nIn), \"type\": \"\(inType)\"}"
         for k in 0..<nLayers {
             if k > 0 && r(2) == 0 {
                 layers.append("{\"name\": \"relu\(k)\", \"op\": \"relu\", \"output_type\": \"\(typeText(signed: r(3) != 0))\"}")
@@ -55,8 +59,11 @@ public enum RandomModel {
              "output_type": "\(typeText())"}
             """)
             size = units
+            if let act = RandomModel.activationLayer(rng: &arng, name: "act\(k)", layers: layers, inputJSON: inputJSON) {
+                layers.append(act)
+            }
         }
-        if let sm = RandomModel.softmaxLayer(seed: seed, size: size, layers: layers, inputJSON: "{\"name\": \"x\", \"size\": \(nIn), \"type\": \"\(inType)\"}") {
+        if let sm = RandomModel.softmaxLayer(seed: seed, size: size, layers: layers, inputJSON: inputJSON) {
             layers.append(sm)
         }
         return """

@@ -170,6 +170,25 @@ final class DesignInterpreterTests: XCTestCase {
         }
     }
 
+    /// The random regression models load, and across the first 40 seeds they use every
+    /// element-wise activation op, the stable softmax and argmax (so `make sim`, the interpreter
+    /// and the reference keep exercising them after the generator changes).
+    func testRandomModelsCoverEveryActivationOp() throws {
+        var ops: Set<String> = []
+        for seed in UInt64(1)...40 {
+            let text = RandomModel.generate(seed: seed)
+            XCTAssertNoThrow(try ModelLoader.parse(text: text, file: "random_\(seed)"), "seed \(seed)")
+            let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            for layer in json?["layers"] as? [[String: Any]] ?? [] {
+                let op = layer["op"] as? String ?? "?"
+                ops.insert(op == "softmax" ? "softmax:\(layer["implementation"] as? String ?? "?")" : op)
+            }
+        }
+        let expected: Set<String> = ["dense", "relu", "sigmoid", "tanh", "lut", "leaky_relu", "relu_max", "relu6",
+                                     "hard_sigmoid", "hard_tanh", "linear", "elu", "selu", "softmax:stable", "softmax:argmax"]
+        XCTAssertEqual(ops, expected)
+    }
+
     /// The same model gives byte-identical HDL.
     func testEmissionIsDeterministic() throws {
         let text = RandomModel.generate(seed: 3)

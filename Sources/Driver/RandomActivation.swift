@@ -8,22 +8,16 @@ import ModelIR
 
 extension RandomModel {
     /// The generator for the activation layers of one seed.
-    static func activationRNG(seed: UInt64) -> SplitMix64 {
-        SplitMix64(seed: seed &* 0xAC71_0A7E &+ 11)
+    static func activationDraw(seed: UInt64) -> RandomDraw {
+        RandomDraw(seed: seed &* 0xAC71_0A7E &+ 11)
     }
 
     /// An activation layer named `name` to append after `layers`, or nil (about two times in
     /// three, or when no drawn layer loads). Every candidate is checked by the model loader.
-    static func activationLayer(rng: inout SplitMix64, name: String, layers: [String], inputJSON: String) -> String? {
-        func r(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+    static func activationLayer(draw d: inout RandomDraw, name: String, layers: [String], inputJSON: String) -> String? {
+        func r(_ n: Int) -> Int { d.int(n) }
         guard r(3) == 0 else { return nil }
-        let qs = RoundingMode.allCases.map { $0.rawValue }
-        let os = OverflowMode.allCases.map { $0.rawValue }
-        func type(w: ClosedRange<Int>, i: ClosedRange<Int>, signed: Bool? = nil) -> String {
-            let s = signed ?? (r(3) != 0)
-            let width = w.lowerBound + r(w.count)
-            return "\(s ? "fixed" : "ufixed")<\(width),\(i.lowerBound + r(i.count)),\(qs[r(qs.count)]),\(os[r(os.count)])>"
-        }
+        func type(w: ClosedRange<Int>, i: ClosedRange<Int>) -> String { d.fixedType(w: w, i: i) }
         func decimal(_ lo: Int, _ hi: Int, digits: Int = 3) -> String {
             // lo + a random fraction of (hi - lo), written with `digits` decimals
             var scale = 1

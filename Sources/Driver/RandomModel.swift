@@ -38,7 +38,7 @@ public enum RandomModel {
         var layers: [String] = []
         var size = nIn
         let nLayers = 1 + r(4)
-        var arng = RandomModel.activationRNG(seed: seed)
+        var adraw = RandomModel.activationDraw(seed: seed)
         let inputJSON = "{\"name\": \"x\", \"size\": \(nIn), \"type\": \"\(inType)\"}"
         for k in 0..<nLayers {
             if k > 0 && r(2) == 0 {
@@ -59,7 +59,7 @@ public enum RandomModel {
              "output_type": "\(typeText())"}
             """)
             size = units
-            if let act = RandomModel.activationLayer(rng: &arng, name: "act\(k)", layers: layers, inputJSON: inputJSON) {
+            if let act = RandomModel.activationLayer(draw: &adraw, name: "act\(k)", layers: layers, inputJSON: inputJSON) {
                 layers.append(act)
             }
         }

@@ -8,15 +8,9 @@ import ModelIR
 extension RandomModel {
     static func softmaxLayer(seed: UInt64, size: Int, layers: [String], inputJSON: String) -> String? {
         guard seed % 2 == 0 else { return nil }
-        var rng = SplitMix64(seed: seed &* 0x50F7_3A4B &+ 3)
-        func r(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
-        let qs = RoundingMode.allCases.map { $0.rawValue }
-        let os = OverflowMode.allCases.map { $0.rawValue }
-        func type(w: ClosedRange<Int>, i: ClosedRange<Int>, signed: Bool? = nil) -> String {
-            let s = signed ?? (r(3) != 0)
-            let width = w.lowerBound + r(w.count)
-            return "\(s ? "fixed" : "ufixed")<\(width),\(i.lowerBound + r(i.count)),\(qs[r(qs.count)]),\(os[r(os.count)])>"
-        }
+        var d = RandomDraw(seed: seed &* 0x50F7_3A4B &+ 3)
+        func r(_ n: Int) -> Int { d.int(n) }
+        func type(w: ClosedRange<Int>, i: ClosedRange<Int>) -> String { d.fixedType(w: w, i: i) }
         for _ in 0..<20 {
             let layer: String
             if r(4) == 0 {

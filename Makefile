@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations hls4ml-softmax reference fuzz sim-fuzz bench sim-long clean
+.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations hls4ml-softmax hls4ml-binary reference fuzz sim-fuzz bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint       verilator --lint-only -Wall and ghdl -a --std=93c/--std=08 on rtl/"
 	@echo "make hls4ml-activations  sigmoid/tanh/elu/selu/... vs hls4ml's own C++ (part of make test)"
 	@echo "make hls4ml-softmax  rtlgen's stable softmax vs hls4ml's own (pip, g++), 4 x 10,000 inputs"
+	@echo "make hls4ml-binary   batchnorm+binary_tanh folding and binary dense layers vs hls4ml's own C++"
 	@echo "make bench      timing and memory figures (long)"
 
 # --- tools -----------------------------------------------------------------------------
@@ -112,6 +113,11 @@ hls4ml-activations: $(RTLGEN)
 hls4ml-softmax: $(RTLGEN)
 	python3 Tests/hls4ml/softmax.py --rtlgen $(RTLGEN)
 
+# --- hls4ml itself as the oracle of the binary layers: its batchnorm + binary_tanh folding (measured
+# against the exact sign) and its binary dense products (xnor, binary weights) ---
+hls4ml-binary: $(RTLGEN)
+	python3 Tests/hls4ml/binary.py --rtlgen $(RTLGEN)
+
 # --- the independent exact reference (Python fractions, written from the docs) ---------------
 reference: $(RTLGEN)
 	RTLGEN=$(CURDIR)/$(RTLGEN) Tests/reference/run_all.sh 10 500 10 500
@@ -127,7 +133,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint unit reference fuzz sim hls4ml-activations hls4ml-softmax
+test: deps build rtl-check lint unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary
 	@echo "make test: all passed"
 
 demo: deps build

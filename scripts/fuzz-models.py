@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Mutates the example and edge-case model files at random (types, numbers, table sizes, inserted
 and deleted layers) and runs `rtlgen build` on each: every run must exit 0 or 2 (one message line),
-never crash. `make fuzz` runs it; a crash prints CRASH with the model file kept for replay.
+never crash; a model that builds must also `rtlgen predict` 32 of its `rtlgen vectors` (edge,
+off-grid, out-of-range) with exit 0. `make fuzz` runs it; a crash prints CRASH with the model file kept for replay.
 With SIM_VECTORS > 0, every mutated model that builds is also simulated in Verilator and GHDL
 on that many `rtlgen vectors` and must be bit-exact (`make sim-fuzz`, part of `make sim-long`).
 
@@ -64,6 +65,14 @@ for i in range(n):
     elif r.returncode == 2 and len(r.stderr.strip().splitlines()) != 1:
         crashes += 1
         print("MULTILINE", p, r.stderr[:200])
+    elif r.returncode == 0 and SIM == 0:
+        # The golden model on the same file: edge, off-grid and out-of-range inputs must predict.
+        v = subprocess.run([R, "vectors", p, "--count", "32", "--seed", str(i)], capture_output=True, text=True)
+        pr = subprocess.run([R, "predict", p, "--input", "/dev/stdin"], input=v.stdout, capture_output=True, text=True)
+        if v.returncode != 0 or pr.returncode != 0 or len(pr.stdout.splitlines()) != 32:
+            crashes += 1
+            print("PREDICT FAILED", v.returncode, pr.returncode, p, (v.stderr + pr.stderr).strip()[:200])
+            continue
     elif r.returncode == 0 and SIM > 0:
         d = os.path.join(W, "out%d" % seed)
         v = subprocess.run([R, "vectors", p, "--count", str(SIM), "--seed", str(i)], capture_output=True, text=True)

@@ -31,6 +31,23 @@ m = {"format": "rtlgen-model", "version": 1, "name": "wide", "input": {"size": 6
 json.dump(m, open(sys.argv[1], "w"))
 PY
 measure "build wide 64x256 (16k multipliers)"       20 2000 $R build "$B/wide.json" --out "$B/wide"
+# A large binary layer: 512 bipolar inputs -> 512 XNOR-popcount neurons (262k weights) + sign.
+python3 - "$B/bnn.json" <<'PY'
+import json, random, sys
+r = random.Random(5)
+n = 512
+m = {"format": "rtlgen-model", "version": 1, "name": "bnn", "input": {"size": n, "type": "bipolar"},
+     "layers": [{"name": "fc1", "op": "binary_dense", "units": n,
+                 "kernel": [[r.choice((1, -1)) for _ in range(n)] for _ in range(n)],
+                 "output_type": "int<12>"},
+                {"name": "act1", "op": "sign"}]}
+json.dump(m, open(sys.argv[1], "w"))
+PY
+measure "build binary 512x512 (262k XNOR weights)"  60 4000 $R build "$B/bnn.json" --out "$B/bnn"
+rm -rf "$B/bnn"
+$R vectors examples/keras_bnn/model.json --count 100000 --seed 9 > "$B/bnn100k.csv"
+measure "predict keras_bnn, 100k vectors"           30 500 $R predict examples/keras_bnn/model.json --input "$B/bnn100k.csv" --output "$B/y.csv"
+measure "build activations (23 layers, 47k ROM bits)" 5 500 $R build examples/activations/model.json --out "$B/act"
 head -2000 "$B/jet100k.csv" > "$B/jet2k.csv"
 measure "sim jet_tagger verilator, 2k vectors"      120 2000 $R sim "$B/jet" --input "$B/jet2k.csv" --simulator verilator
 measure "sim jet_tagger ghdl, 2k vectors"           240 2000 $R sim "$B/jet" --input "$B/jet2k.csv" --simulator ghdl

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint apfixed hls4ml-activations hls4ml-softmax hls4ml-binary reference fuzz sim-fuzz bench sim-long clean
+.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary reference fuzz sim-fuzz bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -67,6 +67,20 @@ lint:
 	    (cd rtl/$$e && ghdl -a --std=$$std --workdir=$(CURDIR)/$$d $$(cat files_vhdl.f) testbench/vhdl/tb_$$e.vhd); done; \
 	  echo "$$e: verilator -Wall clean, ghdl 93c and 08 clean"; \
 	done
+
+# The same lint on the random regression models of make sim (odd widths, every activation op,
+# binary/ternary layers), generated afresh.
+lint-random: $(RTLGEN)
+	@d=$(SIMDIR)/lint-random; rm -rf $$d; mkdir -p $$d; \
+	for m in $(foreach s,$(SEEDS),dense:$(s)) $(foreach s,$(BSEEDS),binary:$(s)); do \
+	  f=$${m%%:*}; s=$${m#*:}; o=$$d/$$f$$s; \
+	  $(RTLGEN) random-model --family $$f --seed $$s > $$o.json; \
+	  $(RTLGEN) build $$o.json --out $$o >/dev/null; \
+	  top=$$(sed -n 's/^ *"name": "\([a-z0-9_]*\)",.*/\1/p' $$o/model.json | sed -n 1p); \
+	  (cd $$o && verilator --lint-only -Wall --top-module $$top $$(cat files_verilog.f)); \
+	  for std in 93c 08; do mkdir -p $$o-$$std; (cd $$o && ghdl -a --std=$$std --workdir=$(CURDIR)/$$o-$$std $$(cat files_vhdl.f)); done; \
+	done; \
+	echo "lint-random: $(words $(SEEDS)) random and $(words $(BSEEDS)) binary models: verilator -Wall clean, ghdl 93c and 08 clean"
 
 # One target per job so `make -j2` keeps both cores busy; each example gets VECTORS vectors per
 # simulator (GHDL's share split in two halves with different seeds, run side by side).
@@ -133,7 +147,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary
+test: deps build rtl-check lint lint-random unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary
 	@echo "make test: all passed"
 
 demo: deps build

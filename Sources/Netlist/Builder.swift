@@ -80,11 +80,12 @@ public final class DatapathBuilder {
     public func arrival(of s: SignalID) -> Double { arrival[s.index] ?? 0 }
     func isConst(_ s: SignalID) -> Bool { if case .const = module.op(s) { return true }; return false }
 
-    /// A module input port (stage 0, arriving at time 0: the core expects registered sources).
-    public func input(_ name: String, width: Int, repr: Repr) -> SignalID {
+    /// A module input port (stage 0). It arrives at `arrival` ns into the stage: 0 for a
+    /// registered source, the logic delay of a combinational layer in front otherwise.
+    public func input(_ name: String, width: Int, repr: Repr, arrival a: Double = 0) -> SignalID {
         let id = module.define(name, width: width, repr: repr, .input)
         stage[id.index] = 0
-        arrival[id.index] = 0
+        arrival[id.index] = a
         return id
     }
 

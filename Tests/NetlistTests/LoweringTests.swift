@@ -170,6 +170,66 @@ final class DesignInterpreterTests: XCTestCase {
         }
     }
 
+    /// A ReLU between layers is combinational (no register, no clk/ce ports, latency 0) only when
+    /// that makes it and the next layer strictly shorter than with its own register; a last-layer
+    /// ReLU keeps its register. Checked on the muon example at three clock periods.
+    func testCombinationalReluOnlyWhereItShortensThePipeline() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/muon_recal/model.json")
+        let base = try ModelLoader.load(path: url.path)
+        // The same network with a ReLU as its last layer too.
+        var layers = base.layers
+        layers.append(Layer(name: "relu_last", op: .relu, outputType: try FixedType.parse("ufixed<12,4,RND,SAT>"), outputSize: base.outputSize))
+        let withLastRelu = Model(name: "m", description: nil, input: base.input, layers: layers)
+        var combinational = 0
+        for model in [base, withLastRelu] {
+            for period in [2.0, 4.0, 5.0] {
+                let options = LoweringOptions(clockPeriodNs: period)
+                let design = DesignLowering.lower(model, options: options)
+                var registeredTotal = 0
+                for (i, hw) in design.layers.enumerated() {
+                    let registered = LayerLowering.lower(layer: model.layers[i], index: i, model: model, top: "r", options: options)
+                    registeredTotal += registered.latency
+                    let hasClock = hw.module.ports.contains { hw.module[$0].name == "clk" }
+                    if hw.isCombinational {
+                        combinational += 1
+                        guard case .relu = model.layers[i].op else { XCTFail("\(model.layers[i].name) combinational"); continue }
+                        XCTAssertLessThan(i + 1, model.layers.count, "the last layer must end in a register")
+                        XCTAssertEqual(hw.latency, 0)
+                        XCTAssertFalse(hasClock)
+                        XCTAssertGreaterThan(hw.outputArrivalNs, 0)
+                        XCTAssertLessThanOrEqual(hw.outputArrivalNs, options.delays.budget / 2)
+                        let next = LayerLowering.lower(layer: model.layers[i + 1], index: i + 1, model: model, top: "r", options: options)
+                        XCTAssertLessThan(design.layers[i + 1].latency, registered.latency + next.latency,
+                                          "\(model.layers[i].name) at \(period) ns")
+                    } else {
+                        XCTAssertTrue(hasClock)
+                        XCTAssertGreaterThanOrEqual(hw.latency, 1)
+                    }
+                }
+                XCTAssertLessThanOrEqual(design.latency, registeredTotal)
+                // The core still equals the golden model, cycle by cycle.
+                for m in design.modules { m.eliminateDeadSignals() }
+                let golden = try GoldenModel(model)
+                let sim = NetlistInterpreter(design.top, library: design.modules)
+                var rng = TestRNG(seed: UInt64(period * 10))
+                let t = model.input.type
+                for _ in 0..<6 {
+                    let x: [Int128] = (0..<model.input.size).map { _ in t.minCode + Int128(rng.int(0...Int(t.maxCode - t.minCode))) }
+                    var bus = BigInt(0)
+                    for c in x.reversed() { bus = (bus << t.width) | (bigInt(c) & ((BigInt(1) << t.width) - 1)) }
+                    sim.evaluate(inputs: ["rst": 0, "ce": 1, "in_valid": 1, "in_data": bus])
+                    for _ in 0..<design.latency { sim.clock(); sim.evaluate(inputs: ["rst": 0, "ce": 1, "in_valid": 0, "in_data": bus]) }
+                    let out = sim.output("out_data")
+                    let ot = model.outputType
+                    let got = (0..<model.outputSize).map { code((out >> ($0 * ot.width)) & ((BigInt(1) << ot.width) - 1), ot) }
+                    XCTAssertEqual(got, golden.evaluate(codes: x))
+                }
+            }
+        }
+        XCTAssertGreaterThan(combinational, 0)
+    }
+
     /// The random regression models load, and across the first 40 seeds they use every
     /// element-wise activation op, the stable softmax and argmax (so `make sim`, the interpreter
     /// and the reference keep exercising them after the generator changes).

@@ -22,6 +22,10 @@ public struct LayerHardware {
     public let adders: Int
     /// Op-specific figures for the report (e.g. popcount tree depth).
     public var details: [(String, Int)] = []
+    /// A combinational layer (no register, no clk/ce ports): its outputs arrive this many ns
+    /// after the previous layer's registers; 0 for a layer that ends in a register.
+    public var outputArrivalNs: Double = 0
+    public var isCombinational = false
 }
 
 /// Shared frame of every layer module: ports, input slicing, output registering and packing.
@@ -36,17 +40,20 @@ final class LayerFrame {
     var adders = 0
     var details: [(String, Int)] = []
 
-    init(moduleName: String, prefix: String, header: [String], inputSize: Int, inputType: FixedType, options: LoweringOptions) {
+    init(moduleName: String, prefix: String, header: [String], inputSize: Int, inputType: FixedType, options: LoweringOptions,
+         inputArrival: Double = 0, clocked: Bool = true) {
         let m = Module(name: moduleName)
         m.header = header
         let b = DatapathBuilder(module: m, delays: options.delays)
         self.m = m
         self.b = b
         self.prefix = prefix
-        _ = b.input("clk", width: 1, repr: .bit)
-        _ = b.input("ce", width: 1, repr: .bit)
+        if clocked {
+            _ = b.input("clk", width: 1, repr: .bit)
+            _ = b.input("ce", width: 1, repr: .bit)
+        }
         let w = inputType.width
-        let bus = b.input("in_data", width: inputSize * w, repr: .bus)
+        let bus = b.input("in_data", width: inputSize * w, repr: .bus, arrival: inputArrival)
         let repr: Repr = inputType.signed ? .signed : .unsigned
         if inputType.isBipolar {
             let bits = (0..<inputSize).map { i in b.emit("\(prefix)_in_\(i)", width: 1, repr: .bit, .slice(bus, lo: i)) }
@@ -81,10 +88,45 @@ final class LayerFrame {
         hw.details = details
         return hw
     }
+
+    /// Packs the outputs without registers (a combinational layer): nil when the logic needed
+    /// a register of its own or takes more than `maxArrival` ns.
+    func finishCombinational(_ ys: [SignalID], outputType t: FixedType, inputType: FixedType, maxArrival: Double) -> LayerHardware? {
+        let live = ys.filter { if case .const = m.op($0) { return false }; return true }
+        guard live.allSatisfy({ b.stage(of: $0) == 0 }) else { return nil }
+        let arrival = live.map { b.arrival(of: $0) }.max() ?? 0
+        guard arrival <= maxArrival else { return nil }
+        m.define("out_data", width: ys.count * t.width, repr: .bus, .concat(ys.reversed()), role: .output)
+        m.latency = 0
+        var hw = LayerHardware(module: m, latency: 0, inputSize: inputs.count, inputType: inputType,
+                               outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
+        hw.details = details
+        hw.outputArrivalNs = arrival
+        hw.isCombinational = true
+        return hw
+    }
 }
 
 public enum LayerLowering {
-    public static func lower(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions) -> LayerHardware {
+    /// Lowers one layer, ending in a register. `inputArrival`: when the previous layer is
+    /// combinational, the delay of its logic (the inputs arrive that late in the first stage).
+    public static func lower(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions,
+                             inputArrival: Double = 0) -> LayerHardware {
+        lowerOnce(layer: layer, index: index, model: model, top: top, options: options,
+                  inputArrival: inputArrival, combinational: false)!
+    }
+
+    /// The layer as combinational logic (no register, no clk/ce ports, latency 0), for a ReLU
+    /// that is not the last layer and reads registered inputs; nil for any other layer, or when
+    /// its logic needs more than half the clock budget. `DesignLowering` decides whether to use it.
+    public static func lowerCombinational(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions) -> LayerHardware? {
+        guard case .relu = layer.op, index + 1 < model.layers.count else { return nil }
+        return lowerOnce(layer: layer, index: index, model: model, top: top, options: options,
+                         inputArrival: 0, combinational: true)
+    }
+
+    static func lowerOnce(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions,
+                          inputArrival: Double, combinational: Bool) -> LayerHardware? {
         let (n, inType) = model.inputOf(layer: index)
         let header = [
             "Layer \(index): \(layer.name) (\(layer.opName)), \(n) -> \(layer.outputSize)",
@@ -92,7 +134,8 @@ public enum LayerLowering {
             "output type: \(layer.outputType)",
         ]
         let f = LayerFrame(moduleName: "\(top)_\(layer.name)", prefix: layer.name, header: header,
-                           inputSize: n, inputType: inType, options: options)
+                           inputSize: n, inputType: inType, options: options,
+                           inputArrival: inputArrival, clocked: !combinational)
         let ys: [SignalID]
         switch layer.op {
         case let .dense(d):
@@ -107,8 +150,16 @@ public enum LayerLowering {
         case let .softmax(s):
             ys = lowerSoftmax(s, f: f, inputType: inType, outputType: layer.outputType)
         }
+        if combinational {
+            guard let hw = f.finishCombinational(ys, outputType: layer.outputType, inputType: inType,
+                                                 maxArrival: options.delays.budget / 2) else { return nil }
+            f.m.header.append(String(format: "latency: 0 (combinational, %.2f ns of logic: it shares the next layer's first stage), II = 1", hw.outputArrivalNs))
+            return hw
+        }
         let hw = f.finish(ys, outputType: layer.outputType, inputType: inType)
-        f.m.header.append("latency: \(hw.latency) clock cycle(s), II = 1; \(hw.multipliers) multiplier(s), \(hw.adders) adder(s)")
+        var line = "latency: \(hw.latency) clock cycle(s), II = 1; \(hw.multipliers) multiplier(s), \(hw.adders) adder(s)"
+        if inputArrival > 0 { line += String(format: "; inputs arrive %.2f ns into the first stage (combinational layer in front)", inputArrival) }
+        f.m.header.append(line)
         return hw
     }
 

@@ -20,8 +20,28 @@ public struct Design {
 public enum DesignLowering {
     public static func lower(_ model: Model, topName: String? = nil, options: LoweringOptions = LoweringOptions()) -> Design {
         let name = topName ?? model.name
-        let layers = model.layers.indices.map {
-            LayerLowering.lower(layer: model.layers[$0], index: $0, model: model, top: name, options: options)
+        var layers: [LayerHardware] = []
+        func lower(_ i: Int, arrival: Double = 0) -> LayerHardware {
+            LayerLowering.lower(layer: model.layers[i], index: i, model: model, top: name, options: options, inputArrival: arrival)
+        }
+        var i = 0
+        while i < model.layers.count {
+            // A ReLU between two layers becomes combinational (it shares the next layer's first
+            // stage) only when that makes the pair strictly shorter: never a longer pipeline.
+            if let comb = LayerLowering.lowerCombinational(layer: model.layers[i], index: i, model: model, top: name, options: options) {
+                let nextAfterComb = lower(i + 1, arrival: comb.outputArrivalNs)
+                let registered = lower(i)
+                let nextAfterReg = lower(i + 1)
+                if nextAfterComb.latency < registered.latency + nextAfterReg.latency {
+                    layers += [comb, nextAfterComb]
+                } else {
+                    layers += [registered, nextAfterReg]
+                }
+                i += 2
+                continue
+            }
+            layers.append(lower(i))
+            i += 1
         }
         let m = Module(name: name)
         let latency = layers.map { $0.latency }.reduce(0, +)
@@ -41,8 +61,8 @@ public enum DesignLowering {
         for (i, hw) in layers.enumerated() {
             let instName = "u_\(model.layers[i].name)"
             let outBus = hw.outputSize * hw.outputType.width
-            let k = m.addInstance(Instance(name: instName, module: hw.module.name,
-                                           connections: [("clk", clk), ("ce", ce), ("in_data", bus)]))
+            let conns: [(String, SignalID)] = hw.isCombinational ? [("in_data", bus)] : [("clk", clk), ("ce", ce), ("in_data", bus)]
+            let k = m.addInstance(Instance(name: instName, module: hw.module.name, connections: conns))
             bus = m.define("\(model.layers[i].name)_out", width: outBus, repr: .bus, .instanceOutput(instance: k, port: "out_data"))
         }
         var v = inValid

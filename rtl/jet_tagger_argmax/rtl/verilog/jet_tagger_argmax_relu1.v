@@ -2,12 +2,10 @@
 // Layer 1: relu1 (relu), 64 -> 64
 // input  type: fixed<16,6>
 // output type: fixed<16,6>
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+// latency: 0 (combinational, 0.30 ns of logic: it shares the next layer's first stage), II = 1
 `default_nettype none
 
 module jet_tagger_argmax_relu1 (
-    input  wire clk,
-    input  wire ce,
     input  wire [1023:0] in_data,
     output wire [1023:0] out_data
 );
@@ -332,70 +330,6 @@ module jet_tagger_argmax_relu1 (
     wire signed [15:0] relu1_n63_zero;
     wire signed [15:0] relu1_n63_max0;
     wire signed [15:0] relu1_n63_wrap;
-    reg  signed [15:0] relu1_out_0;
-    reg  signed [15:0] relu1_out_1;
-    reg  signed [15:0] relu1_out_2;
-    reg  signed [15:0] relu1_out_3;
-    reg  signed [15:0] relu1_out_4;
-    reg  signed [15:0] relu1_out_5;
-    reg  signed [15:0] relu1_out_6;
-    reg  signed [15:0] relu1_out_7;
-    reg  signed [15:0] relu1_out_8;
-    reg  signed [15:0] relu1_out_9;
-    reg  signed [15:0] relu1_out_10;
-    reg  signed [15:0] relu1_out_11;
-    reg  signed [15:0] relu1_out_12;
-    reg  signed [15:0] relu1_out_13;
-    reg  signed [15:0] relu1_out_14;
-    reg  signed [15:0] relu1_out_15;
-    reg  signed [15:0] relu1_out_16;
-    reg  signed [15:0] relu1_out_17;
-    reg  signed [15:0] relu1_out_18;
-    reg  signed [15:0] relu1_out_19;
-    reg  signed [15:0] relu1_out_20;
-    reg  signed [15:0] relu1_out_21;
-    reg  signed [15:0] relu1_out_22;
-    reg  signed [15:0] relu1_out_23;
-    reg  signed [15:0] relu1_out_24;
-    reg  signed [15:0] relu1_out_25;
-    reg  signed [15:0] relu1_out_26;
-    reg  signed [15:0] relu1_out_27;
-    reg  signed [15:0] relu1_out_28;
-    reg  signed [15:0] relu1_out_29;
-    reg  signed [15:0] relu1_out_30;
-    reg  signed [15:0] relu1_out_31;
-    reg  signed [15:0] relu1_out_32;
-    reg  signed [15:0] relu1_out_33;
-    reg  signed [15:0] relu1_out_34;
-    reg  signed [15:0] relu1_out_35;
-    reg  signed [15:0] relu1_out_36;
-    reg  signed [15:0] relu1_out_37;
-    reg  signed [15:0] relu1_out_38;
-    reg  signed [15:0] relu1_out_39;
-    reg  signed [15:0] relu1_out_40;
-    reg  signed [15:0] relu1_out_41;
-    reg  signed [15:0] relu1_out_42;
-    reg  signed [15:0] relu1_out_43;
-    reg  signed [15:0] relu1_out_44;
-    reg  signed [15:0] relu1_out_45;
-    reg  signed [15:0] relu1_out_46;
-    reg  signed [15:0] relu1_out_47;
-    reg  signed [15:0] relu1_out_48;
-    reg  signed [15:0] relu1_out_49;
-    reg  signed [15:0] relu1_out_50;
-    reg  signed [15:0] relu1_out_51;
-    reg  signed [15:0] relu1_out_52;
-    reg  signed [15:0] relu1_out_53;
-    reg  signed [15:0] relu1_out_54;
-    reg  signed [15:0] relu1_out_55;
-    reg  signed [15:0] relu1_out_56;
-    reg  signed [15:0] relu1_out_57;
-    reg  signed [15:0] relu1_out_58;
-    reg  signed [15:0] relu1_out_59;
-    reg  signed [15:0] relu1_out_60;
-    reg  signed [15:0] relu1_out_61;
-    reg  signed [15:0] relu1_out_62;
-    reg  signed [15:0] relu1_out_63;
 
     assign relu1_in_0 = in_data[15:0];
     assign relu1_in_1 = in_data[31:16];
@@ -717,76 +651,7 @@ module jet_tagger_argmax_relu1 (
     assign relu1_n63_zero = 16'h0000;
     assign relu1_n63_max0 = relu1_n63_isneg ? relu1_n63_zero : relu1_in_63;
     assign relu1_n63_wrap = relu1_n63_max0[15:0];
-    assign out_data = {relu1_out_63, relu1_out_62, relu1_out_61, relu1_out_60, relu1_out_59, relu1_out_58, relu1_out_57, relu1_out_56, relu1_out_55, relu1_out_54, relu1_out_53, relu1_out_52, relu1_out_51, relu1_out_50, relu1_out_49, relu1_out_48, relu1_out_47, relu1_out_46, relu1_out_45, relu1_out_44, relu1_out_43, relu1_out_42, relu1_out_41, relu1_out_40, relu1_out_39, relu1_out_38, relu1_out_37, relu1_out_36, relu1_out_35, relu1_out_34, relu1_out_33, relu1_out_32, relu1_out_31, relu1_out_30, relu1_out_29, relu1_out_28, relu1_out_27, relu1_out_26, relu1_out_25, relu1_out_24, relu1_out_23, relu1_out_22, relu1_out_21, relu1_out_20, relu1_out_19, relu1_out_18, relu1_out_17, relu1_out_16, relu1_out_15, relu1_out_14, relu1_out_13, relu1_out_12, relu1_out_11, relu1_out_10, relu1_out_9, relu1_out_8, relu1_out_7, relu1_out_6, relu1_out_5, relu1_out_4, relu1_out_3, relu1_out_2, relu1_out_1, relu1_out_0};
-
-    always @(posedge clk) begin
-        if (ce) begin
-            relu1_out_0 <= relu1_n0_wrap;
-            relu1_out_1 <= relu1_n1_wrap;
-            relu1_out_2 <= relu1_n2_wrap;
-            relu1_out_3 <= relu1_n3_wrap;
-            relu1_out_4 <= relu1_n4_wrap;
-            relu1_out_5 <= relu1_n5_wrap;
-            relu1_out_6 <= relu1_n6_wrap;
-            relu1_out_7 <= relu1_n7_wrap;
-            relu1_out_8 <= relu1_n8_wrap;
-            relu1_out_9 <= relu1_n9_wrap;
-            relu1_out_10 <= relu1_n10_wrap;
-            relu1_out_11 <= relu1_n11_wrap;
-            relu1_out_12 <= relu1_n12_wrap;
-            relu1_out_13 <= relu1_n13_wrap;
-            relu1_out_14 <= relu1_n14_wrap;
-            relu1_out_15 <= relu1_n15_wrap;
-            relu1_out_16 <= relu1_n16_wrap;
-            relu1_out_17 <= relu1_n17_wrap;
-            relu1_out_18 <= relu1_n18_wrap;
-            relu1_out_19 <= relu1_n19_wrap;
-            relu1_out_20 <= relu1_n20_wrap;
-            relu1_out_21 <= relu1_n21_wrap;
-            relu1_out_22 <= relu1_n22_wrap;
-            relu1_out_23 <= relu1_n23_wrap;
-            relu1_out_24 <= relu1_n24_wrap;
-            relu1_out_25 <= relu1_n25_wrap;
-            relu1_out_26 <= relu1_n26_wrap;
-            relu1_out_27 <= relu1_n27_wrap;
-            relu1_out_28 <= relu1_n28_wrap;
-            relu1_out_29 <= relu1_n29_wrap;
-            relu1_out_30 <= relu1_n30_wrap;
-            relu1_out_31 <= relu1_n31_wrap;
-            relu1_out_32 <= relu1_n32_wrap;
-            relu1_out_33 <= relu1_n33_wrap;
-            relu1_out_34 <= relu1_n34_wrap;
-            relu1_out_35 <= relu1_n35_wrap;
-            relu1_out_36 <= relu1_n36_wrap;
-            relu1_out_37 <= relu1_n37_wrap;
-            relu1_out_38 <= relu1_n38_wrap;
-            relu1_out_39 <= relu1_n39_wrap;
-            relu1_out_40 <= relu1_n40_wrap;
-            relu1_out_41 <= relu1_n41_wrap;
-            relu1_out_42 <= relu1_n42_wrap;
-            relu1_out_43 <= relu1_n43_wrap;
-            relu1_out_44 <= relu1_n44_wrap;
-            relu1_out_45 <= relu1_n45_wrap;
-            relu1_out_46 <= relu1_n46_wrap;
-            relu1_out_47 <= relu1_n47_wrap;
-            relu1_out_48 <= relu1_n48_wrap;
-            relu1_out_49 <= relu1_n49_wrap;
-            relu1_out_50 <= relu1_n50_wrap;
-            relu1_out_51 <= relu1_n51_wrap;
-            relu1_out_52 <= relu1_n52_wrap;
-            relu1_out_53 <= relu1_n53_wrap;
-            relu1_out_54 <= relu1_n54_wrap;
-            relu1_out_55 <= relu1_n55_wrap;
-            relu1_out_56 <= relu1_n56_wrap;
-            relu1_out_57 <= relu1_n57_wrap;
-            relu1_out_58 <= relu1_n58_wrap;
-            relu1_out_59 <= relu1_n59_wrap;
-            relu1_out_60 <= relu1_n60_wrap;
-            relu1_out_61 <= relu1_n61_wrap;
-            relu1_out_62 <= relu1_n62_wrap;
-            relu1_out_63 <= relu1_n63_wrap;
-        end
-    end
+    assign out_data = {relu1_n63_wrap, relu1_n62_wrap, relu1_n61_wrap, relu1_n60_wrap, relu1_n59_wrap, relu1_n58_wrap, relu1_n57_wrap, relu1_n56_wrap, relu1_n55_wrap, relu1_n54_wrap, relu1_n53_wrap, relu1_n52_wrap, relu1_n51_wrap, relu1_n50_wrap, relu1_n49_wrap, relu1_n48_wrap, relu1_n47_wrap, relu1_n46_wrap, relu1_n45_wrap, relu1_n44_wrap, relu1_n43_wrap, relu1_n42_wrap, relu1_n41_wrap, relu1_n40_wrap, relu1_n39_wrap, relu1_n38_wrap, relu1_n37_wrap, relu1_n36_wrap, relu1_n35_wrap, relu1_n34_wrap, relu1_n33_wrap, relu1_n32_wrap, relu1_n31_wrap, relu1_n30_wrap, relu1_n29_wrap, relu1_n28_wrap, relu1_n27_wrap, relu1_n26_wrap, relu1_n25_wrap, relu1_n24_wrap, relu1_n23_wrap, relu1_n22_wrap, relu1_n21_wrap, relu1_n20_wrap, relu1_n19_wrap, relu1_n18_wrap, relu1_n17_wrap, relu1_n16_wrap, relu1_n15_wrap, relu1_n14_wrap, relu1_n13_wrap, relu1_n12_wrap, relu1_n11_wrap, relu1_n10_wrap, relu1_n9_wrap, relu1_n8_wrap, relu1_n7_wrap, relu1_n6_wrap, relu1_n5_wrap, relu1_n4_wrap, relu1_n3_wrap, relu1_n2_wrap, relu1_n1_wrap, relu1_n0_wrap};
 
 endmodule
 

@@ -2,12 +2,10 @@
 // Layer 3: relu2 (relu), 32 -> 32
 // input  type: fixed<16,6>
 // output type: fixed<16,6>
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+// latency: 0 (combinational, 0.30 ns of logic: it shares the next layer's first stage), II = 1
 `default_nettype none
 
 module jet_tagger_argmax_relu2 (
-    input  wire clk,
-    input  wire ce,
     input  wire [511:0] in_data,
     output wire [511:0] out_data
 );
@@ -172,38 +170,6 @@ module jet_tagger_argmax_relu2 (
     wire signed [15:0] relu2_n31_zero;
     wire signed [15:0] relu2_n31_max0;
     wire signed [15:0] relu2_n31_wrap;
-    reg  signed [15:0] relu2_out_0;
-    reg  signed [15:0] relu2_out_1;
-    reg  signed [15:0] relu2_out_2;
-    reg  signed [15:0] relu2_out_3;
-    reg  signed [15:0] relu2_out_4;
-    reg  signed [15:0] relu2_out_5;
-    reg  signed [15:0] relu2_out_6;
-    reg  signed [15:0] relu2_out_7;
-    reg  signed [15:0] relu2_out_8;
-    reg  signed [15:0] relu2_out_9;
-    reg  signed [15:0] relu2_out_10;
-    reg  signed [15:0] relu2_out_11;
-    reg  signed [15:0] relu2_out_12;
-    reg  signed [15:0] relu2_out_13;
-    reg  signed [15:0] relu2_out_14;
-    reg  signed [15:0] relu2_out_15;
-    reg  signed [15:0] relu2_out_16;
-    reg  signed [15:0] relu2_out_17;
-    reg  signed [15:0] relu2_out_18;
-    reg  signed [15:0] relu2_out_19;
-    reg  signed [15:0] relu2_out_20;
-    reg  signed [15:0] relu2_out_21;
-    reg  signed [15:0] relu2_out_22;
-    reg  signed [15:0] relu2_out_23;
-    reg  signed [15:0] relu2_out_24;
-    reg  signed [15:0] relu2_out_25;
-    reg  signed [15:0] relu2_out_26;
-    reg  signed [15:0] relu2_out_27;
-    reg  signed [15:0] relu2_out_28;
-    reg  signed [15:0] relu2_out_29;
-    reg  signed [15:0] relu2_out_30;
-    reg  signed [15:0] relu2_out_31;
 
     assign relu2_in_0 = in_data[15:0];
     assign relu2_in_1 = in_data[31:16];
@@ -365,44 +331,7 @@ module jet_tagger_argmax_relu2 (
     assign relu2_n31_zero = 16'h0000;
     assign relu2_n31_max0 = relu2_n31_isneg ? relu2_n31_zero : relu2_in_31;
     assign relu2_n31_wrap = relu2_n31_max0[15:0];
-    assign out_data = {relu2_out_31, relu2_out_30, relu2_out_29, relu2_out_28, relu2_out_27, relu2_out_26, relu2_out_25, relu2_out_24, relu2_out_23, relu2_out_22, relu2_out_21, relu2_out_20, relu2_out_19, relu2_out_18, relu2_out_17, relu2_out_16, relu2_out_15, relu2_out_14, relu2_out_13, relu2_out_12, relu2_out_11, relu2_out_10, relu2_out_9, relu2_out_8, relu2_out_7, relu2_out_6, relu2_out_5, relu2_out_4, relu2_out_3, relu2_out_2, relu2_out_1, relu2_out_0};
-
-    always @(posedge clk) begin
-        if (ce) begin
-            relu2_out_0 <= relu2_n0_wrap;
-            relu2_out_1 <= relu2_n1_wrap;
-            relu2_out_2 <= relu2_n2_wrap;
-            relu2_out_3 <= relu2_n3_wrap;
-            relu2_out_4 <= relu2_n4_wrap;
-            relu2_out_5 <= relu2_n5_wrap;
-            relu2_out_6 <= relu2_n6_wrap;
-            relu2_out_7 <= relu2_n7_wrap;
-            relu2_out_8 <= relu2_n8_wrap;
-            relu2_out_9 <= relu2_n9_wrap;
-            relu2_out_10 <= relu2_n10_wrap;
-            relu2_out_11 <= relu2_n11_wrap;
-            relu2_out_12 <= relu2_n12_wrap;
-            relu2_out_13 <= relu2_n13_wrap;
-            relu2_out_14 <= relu2_n14_wrap;
-            relu2_out_15 <= relu2_n15_wrap;
-            relu2_out_16 <= relu2_n16_wrap;
-            relu2_out_17 <= relu2_n17_wrap;
-            relu2_out_18 <= relu2_n18_wrap;
-            relu2_out_19 <= relu2_n19_wrap;
-            relu2_out_20 <= relu2_n20_wrap;
-            relu2_out_21 <= relu2_n21_wrap;
-            relu2_out_22 <= relu2_n22_wrap;
-            relu2_out_23 <= relu2_n23_wrap;
-            relu2_out_24 <= relu2_n24_wrap;
-            relu2_out_25 <= relu2_n25_wrap;
-            relu2_out_26 <= relu2_n26_wrap;
-            relu2_out_27 <= relu2_n27_wrap;
-            relu2_out_28 <= relu2_n28_wrap;
-            relu2_out_29 <= relu2_n29_wrap;
-            relu2_out_30 <= relu2_n30_wrap;
-            relu2_out_31 <= relu2_n31_wrap;
-        end
-    end
+    assign out_data = {relu2_n31_wrap, relu2_n30_wrap, relu2_n29_wrap, relu2_n28_wrap, relu2_n27_wrap, relu2_n26_wrap, relu2_n25_wrap, relu2_n24_wrap, relu2_n23_wrap, relu2_n22_wrap, relu2_n21_wrap, relu2_n20_wrap, relu2_n19_wrap, relu2_n18_wrap, relu2_n17_wrap, relu2_n16_wrap, relu2_n15_wrap, relu2_n14_wrap, relu2_n13_wrap, relu2_n12_wrap, relu2_n11_wrap, relu2_n10_wrap, relu2_n9_wrap, relu2_n8_wrap, relu2_n7_wrap, relu2_n6_wrap, relu2_n5_wrap, relu2_n4_wrap, relu2_n3_wrap, relu2_n2_wrap, relu2_n1_wrap, relu2_n0_wrap};
 
 endmodule
 

@@ -2,12 +2,10 @@
 // Layer 5: relu3 (relu), 32 -> 32
 // input  type: fixed<16,6>
 // output type: fixed<16,6>
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+// latency: 0 (combinational, 0.30 ns of logic: it shares the next layer's first stage), II = 1
 `default_nettype none
 
 module jet_tagger_argmax_relu3 (
-    input  wire clk,
-    input  wire ce,
     input  wire [511:0] in_data,
     output wire [511:0] out_data
 );
@@ -172,38 +170,6 @@ module jet_tagger_argmax_relu3 (
     wire signed [15:0] relu3_n31_zero;
     wire signed [15:0] relu3_n31_max0;
     wire signed [15:0] relu3_n31_wrap;
-    reg  signed [15:0] relu3_out_0;
-    reg  signed [15:0] relu3_out_1;
-    reg  signed [15:0] relu3_out_2;
-    reg  signed [15:0] relu3_out_3;
-    reg  signed [15:0] relu3_out_4;
-    reg  signed [15:0] relu3_out_5;
-    reg  signed [15:0] relu3_out_6;
-    reg  signed [15:0] relu3_out_7;
-    reg  signed [15:0] relu3_out_8;
-    reg  signed [15:0] relu3_out_9;
-    reg  signed [15:0] relu3_out_10;
-    reg  signed [15:0] relu3_out_11;
-    reg  signed [15:0] relu3_out_12;
-    reg  signed [15:0] relu3_out_13;
-    reg  signed [15:0] relu3_out_14;
-    reg  signed [15:0] relu3_out_15;
-    reg  signed [15:0] relu3_out_16;
-    reg  signed [15:0] relu3_out_17;
-    reg  signed [15:0] relu3_out_18;
-    reg  signed [15:0] relu3_out_19;
-    reg  signed [15:0] relu3_out_20;
-    reg  signed [15:0] relu3_out_21;
-    reg  signed [15:0] relu3_out_22;
-    reg  signed [15:0] relu3_out_23;
-    reg  signed [15:0] relu3_out_24;
-    reg  signed [15:0] relu3_out_25;
-    reg  signed [15:0] relu3_out_26;
-    reg  signed [15:0] relu3_out_27;
-    reg  signed [15:0] relu3_out_28;
-    reg  signed [15:0] relu3_out_29;
-    reg  signed [15:0] relu3_out_30;
-    reg  signed [15:0] relu3_out_31;
 
     assign relu3_in_0 = in_data[15:0];
     assign relu3_in_1 = in_data[31:16];
@@ -365,44 +331,7 @@ module jet_tagger_argmax_relu3 (
     assign relu3_n31_zero = 16'h0000;
     assign relu3_n31_max0 = relu3_n31_isneg ? relu3_n31_zero : relu3_in_31;
     assign relu3_n31_wrap = relu3_n31_max0[15:0];
-    assign out_data = {relu3_out_31, relu3_out_30, relu3_out_29, relu3_out_28, relu3_out_27, relu3_out_26, relu3_out_25, relu3_out_24, relu3_out_23, relu3_out_22, relu3_out_21, relu3_out_20, relu3_out_19, relu3_out_18, relu3_out_17, relu3_out_16, relu3_out_15, relu3_out_14, relu3_out_13, relu3_out_12, relu3_out_11, relu3_out_10, relu3_out_9, relu3_out_8, relu3_out_7, relu3_out_6, relu3_out_5, relu3_out_4, relu3_out_3, relu3_out_2, relu3_out_1, relu3_out_0};
-
-    always @(posedge clk) begin
-        if (ce) begin
-            relu3_out_0 <= relu3_n0_wrap;
-            relu3_out_1 <= relu3_n1_wrap;
-            relu3_out_2 <= relu3_n2_wrap;
-            relu3_out_3 <= relu3_n3_wrap;
-            relu3_out_4 <= relu3_n4_wrap;
-            relu3_out_5 <= relu3_n5_wrap;
-            relu3_out_6 <= relu3_n6_wrap;
-            relu3_out_7 <= relu3_n7_wrap;
-            relu3_out_8 <= relu3_n8_wrap;
-            relu3_out_9 <= relu3_n9_wrap;
-            relu3_out_10 <= relu3_n10_wrap;
-            relu3_out_11 <= relu3_n11_wrap;
-            relu3_out_12 <= relu3_n12_wrap;
-            relu3_out_13 <= relu3_n13_wrap;
-            relu3_out_14 <= relu3_n14_wrap;
-            relu3_out_15 <= relu3_n15_wrap;
-            relu3_out_16 <= relu3_n16_wrap;
-            relu3_out_17 <= relu3_n17_wrap;
-            relu3_out_18 <= relu3_n18_wrap;
-            relu3_out_19 <= relu3_n19_wrap;
-            relu3_out_20 <= relu3_n20_wrap;
-            relu3_out_21 <= relu3_n21_wrap;
-            relu3_out_22 <= relu3_n22_wrap;
-            relu3_out_23 <= relu3_n23_wrap;
-            relu3_out_24 <= relu3_n24_wrap;
-            relu3_out_25 <= relu3_n25_wrap;
-            relu3_out_26 <= relu3_n26_wrap;
-            relu3_out_27 <= relu3_n27_wrap;
-            relu3_out_28 <= relu3_n28_wrap;
-            relu3_out_29 <= relu3_n29_wrap;
-            relu3_out_30 <= relu3_n30_wrap;
-            relu3_out_31 <= relu3_n31_wrap;
-        end
-    end
+    assign out_data = {relu3_n31_wrap, relu3_n30_wrap, relu3_n29_wrap, relu3_n28_wrap, relu3_n27_wrap, relu3_n26_wrap, relu3_n25_wrap, relu3_n24_wrap, relu3_n23_wrap, relu3_n22_wrap, relu3_n21_wrap, relu3_n20_wrap, relu3_n19_wrap, relu3_n18_wrap, relu3_n17_wrap, relu3_n16_wrap, relu3_n15_wrap, relu3_n14_wrap, relu3_n13_wrap, relu3_n12_wrap, relu3_n11_wrap, relu3_n10_wrap, relu3_n9_wrap, relu3_n8_wrap, relu3_n7_wrap, relu3_n6_wrap, relu3_n5_wrap, relu3_n4_wrap, relu3_n3_wrap, relu3_n2_wrap, relu3_n1_wrap, relu3_n0_wrap};
 
 endmodule
 

@@ -2,7 +2,7 @@
 -- Layer 1: relu1 (relu), 8 -> 8
 -- input  type: fixed<18,6,RND_CONV,SAT>
 -- output type: ufixed<17,5,RND_CONV,SAT>
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+-- latency: 0 (combinational, 0.30 ns of logic: it shares the next layer's first stage), II = 1
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -10,111 +10,84 @@ use ieee.numeric_std.all;
 
 entity muon_recal_relu1 is
   port (
-    clk : in  std_logic;
-    ce : in  std_logic;
     in_data : in  std_logic_vector(143 downto 0);
     out_data : out std_logic_vector(135 downto 0)
   );
 end entity muon_recal_relu1;
 
 architecture rtl of muon_recal_relu1 is
+  signal relu1_in_0 : signed(17 downto 0);
+  signal relu1_in_1 : signed(17 downto 0);
+  signal relu1_in_2 : signed(17 downto 0);
+  signal relu1_in_3 : signed(17 downto 0);
+  signal relu1_in_4 : signed(17 downto 0);
+  signal relu1_in_5 : signed(17 downto 0);
+  signal relu1_in_6 : signed(17 downto 0);
+  signal relu1_in_7 : signed(17 downto 0);
+  signal relu1_n0_isneg : std_logic;
   constant relu1_n0_zero : signed(17 downto 0) := "000000000000000000";
+  signal relu1_n0_max0 : signed(17 downto 0);
+  signal relu1_n0_wrap : unsigned(16 downto 0);
+  signal relu1_n1_isneg : std_logic;
   constant relu1_n1_zero : signed(17 downto 0) := "000000000000000000";
+  signal relu1_n1_max0 : signed(17 downto 0);
+  signal relu1_n1_wrap : unsigned(16 downto 0);
+  signal relu1_n2_isneg : std_logic;
   constant relu1_n2_zero : signed(17 downto 0) := "000000000000000000";
+  signal relu1_n2_max0 : signed(17 downto 0);
+  signal relu1_n2_wrap : unsigned(16 downto 0);
+  signal relu1_n3_isneg : std_logic;
   constant relu1_n3_zero : signed(17 downto 0) := "000000000000000000";
+  signal relu1_n3_max0 : signed(17 downto 0);
+  signal relu1_n3_wrap : unsigned(16 downto 0);
+  signal relu1_n4_isneg : std_logic;
   constant relu1_n4_zero : signed(17 downto 0) := "000000000000000000";
+  signal relu1_n4_max0 : signed(17 downto 0);
+  signal relu1_n4_wrap : unsigned(16 downto 0);
+  signal relu1_n5_isneg : std_logic;
   constant relu1_n5_zero : signed(17 downto 0) := "000000000000000000";
+  signal relu1_n5_max0 : signed(17 downto 0);
+  signal relu1_n5_wrap : unsigned(16 downto 0);
+  signal relu1_n6_isneg : std_logic;
   constant relu1_n6_zero : signed(17 downto 0) := "000000000000000000";
+  signal relu1_n6_max0 : signed(17 downto 0);
+  signal relu1_n6_wrap : unsigned(16 downto 0);
+  signal relu1_n7_isneg : std_logic;
   constant relu1_n7_zero : signed(17 downto 0) := "000000000000000000";
-  signal relu1_out_0 : unsigned(16 downto 0);
-  signal relu1_out_1 : unsigned(16 downto 0);
-  signal relu1_out_2 : unsigned(16 downto 0);
-  signal relu1_out_3 : unsigned(16 downto 0);
-  signal relu1_out_4 : unsigned(16 downto 0);
-  signal relu1_out_5 : unsigned(16 downto 0);
-  signal relu1_out_6 : unsigned(16 downto 0);
-  signal relu1_out_7 : unsigned(16 downto 0);
+  signal relu1_n7_max0 : signed(17 downto 0);
+  signal relu1_n7_wrap : unsigned(16 downto 0);
 begin
-  out_data <= std_logic_vector(relu1_out_7) & std_logic_vector(relu1_out_6) & std_logic_vector(relu1_out_5) & std_logic_vector(relu1_out_4) & std_logic_vector(relu1_out_3) & std_logic_vector(relu1_out_2) & std_logic_vector(relu1_out_1) & std_logic_vector(relu1_out_0);
-
-  -- Pipeline registers; the logic between them is computed in variables.
-  process (clk)
-    variable relu1_in_0 : signed(17 downto 0);
-    variable relu1_in_1 : signed(17 downto 0);
-    variable relu1_in_2 : signed(17 downto 0);
-    variable relu1_in_3 : signed(17 downto 0);
-    variable relu1_in_4 : signed(17 downto 0);
-    variable relu1_in_5 : signed(17 downto 0);
-    variable relu1_in_6 : signed(17 downto 0);
-    variable relu1_in_7 : signed(17 downto 0);
-    variable relu1_n0_isneg : std_logic;
-    variable relu1_n0_max0 : signed(17 downto 0);
-    variable relu1_n0_wrap : unsigned(16 downto 0);
-    variable relu1_n1_isneg : std_logic;
-    variable relu1_n1_max0 : signed(17 downto 0);
-    variable relu1_n1_wrap : unsigned(16 downto 0);
-    variable relu1_n2_isneg : std_logic;
-    variable relu1_n2_max0 : signed(17 downto 0);
-    variable relu1_n2_wrap : unsigned(16 downto 0);
-    variable relu1_n3_isneg : std_logic;
-    variable relu1_n3_max0 : signed(17 downto 0);
-    variable relu1_n3_wrap : unsigned(16 downto 0);
-    variable relu1_n4_isneg : std_logic;
-    variable relu1_n4_max0 : signed(17 downto 0);
-    variable relu1_n4_wrap : unsigned(16 downto 0);
-    variable relu1_n5_isneg : std_logic;
-    variable relu1_n5_max0 : signed(17 downto 0);
-    variable relu1_n5_wrap : unsigned(16 downto 0);
-    variable relu1_n6_isneg : std_logic;
-    variable relu1_n6_max0 : signed(17 downto 0);
-    variable relu1_n6_wrap : unsigned(16 downto 0);
-    variable relu1_n7_isneg : std_logic;
-    variable relu1_n7_max0 : signed(17 downto 0);
-    variable relu1_n7_wrap : unsigned(16 downto 0);
-  begin
-    if rising_edge(clk) then
-      if ce = '1' then
-        relu1_in_0 := signed(in_data(17 downto 0));
-        relu1_in_1 := signed(in_data(35 downto 18));
-        relu1_in_2 := signed(in_data(53 downto 36));
-        relu1_in_3 := signed(in_data(71 downto 54));
-        relu1_in_4 := signed(in_data(89 downto 72));
-        relu1_in_5 := signed(in_data(107 downto 90));
-        relu1_in_6 := signed(in_data(125 downto 108));
-        relu1_in_7 := signed(in_data(143 downto 126));
-        relu1_n0_isneg := relu1_in_0(17);
-        if relu1_n0_isneg = '1' then relu1_n0_max0 := relu1_n0_zero; else relu1_n0_max0 := relu1_in_0; end if;
-        relu1_n0_wrap := unsigned(relu1_n0_max0(16 downto 0));
-        relu1_n1_isneg := relu1_in_1(17);
-        if relu1_n1_isneg = '1' then relu1_n1_max0 := relu1_n1_zero; else relu1_n1_max0 := relu1_in_1; end if;
-        relu1_n1_wrap := unsigned(relu1_n1_max0(16 downto 0));
-        relu1_n2_isneg := relu1_in_2(17);
-        if relu1_n2_isneg = '1' then relu1_n2_max0 := relu1_n2_zero; else relu1_n2_max0 := relu1_in_2; end if;
-        relu1_n2_wrap := unsigned(relu1_n2_max0(16 downto 0));
-        relu1_n3_isneg := relu1_in_3(17);
-        if relu1_n3_isneg = '1' then relu1_n3_max0 := relu1_n3_zero; else relu1_n3_max0 := relu1_in_3; end if;
-        relu1_n3_wrap := unsigned(relu1_n3_max0(16 downto 0));
-        relu1_n4_isneg := relu1_in_4(17);
-        if relu1_n4_isneg = '1' then relu1_n4_max0 := relu1_n4_zero; else relu1_n4_max0 := relu1_in_4; end if;
-        relu1_n4_wrap := unsigned(relu1_n4_max0(16 downto 0));
-        relu1_n5_isneg := relu1_in_5(17);
-        if relu1_n5_isneg = '1' then relu1_n5_max0 := relu1_n5_zero; else relu1_n5_max0 := relu1_in_5; end if;
-        relu1_n5_wrap := unsigned(relu1_n5_max0(16 downto 0));
-        relu1_n6_isneg := relu1_in_6(17);
-        if relu1_n6_isneg = '1' then relu1_n6_max0 := relu1_n6_zero; else relu1_n6_max0 := relu1_in_6; end if;
-        relu1_n6_wrap := unsigned(relu1_n6_max0(16 downto 0));
-        relu1_n7_isneg := relu1_in_7(17);
-        if relu1_n7_isneg = '1' then relu1_n7_max0 := relu1_n7_zero; else relu1_n7_max0 := relu1_in_7; end if;
-        relu1_n7_wrap := unsigned(relu1_n7_max0(16 downto 0));
-        relu1_out_0 <= relu1_n0_wrap;
-        relu1_out_1 <= relu1_n1_wrap;
-        relu1_out_2 <= relu1_n2_wrap;
-        relu1_out_3 <= relu1_n3_wrap;
-        relu1_out_4 <= relu1_n4_wrap;
-        relu1_out_5 <= relu1_n5_wrap;
-        relu1_out_6 <= relu1_n6_wrap;
-        relu1_out_7 <= relu1_n7_wrap;
-      end if;
-    end if;
-  end process;
+  relu1_in_0 <= signed(in_data(17 downto 0));
+  relu1_in_1 <= signed(in_data(35 downto 18));
+  relu1_in_2 <= signed(in_data(53 downto 36));
+  relu1_in_3 <= signed(in_data(71 downto 54));
+  relu1_in_4 <= signed(in_data(89 downto 72));
+  relu1_in_5 <= signed(in_data(107 downto 90));
+  relu1_in_6 <= signed(in_data(125 downto 108));
+  relu1_in_7 <= signed(in_data(143 downto 126));
+  relu1_n0_isneg <= relu1_in_0(17);
+  relu1_n0_max0 <= relu1_n0_zero when relu1_n0_isneg = '1' else relu1_in_0;
+  relu1_n0_wrap <= unsigned(relu1_n0_max0(16 downto 0));
+  relu1_n1_isneg <= relu1_in_1(17);
+  relu1_n1_max0 <= relu1_n1_zero when relu1_n1_isneg = '1' else relu1_in_1;
+  relu1_n1_wrap <= unsigned(relu1_n1_max0(16 downto 0));
+  relu1_n2_isneg <= relu1_in_2(17);
+  relu1_n2_max0 <= relu1_n2_zero when relu1_n2_isneg = '1' else relu1_in_2;
+  relu1_n2_wrap <= unsigned(relu1_n2_max0(16 downto 0));
+  relu1_n3_isneg <= relu1_in_3(17);
+  relu1_n3_max0 <= relu1_n3_zero when relu1_n3_isneg = '1' else relu1_in_3;
+  relu1_n3_wrap <= unsigned(relu1_n3_max0(16 downto 0));
+  relu1_n4_isneg <= relu1_in_4(17);
+  relu1_n4_max0 <= relu1_n4_zero when relu1_n4_isneg = '1' else relu1_in_4;
+  relu1_n4_wrap <= unsigned(relu1_n4_max0(16 downto 0));
+  relu1_n5_isneg <= relu1_in_5(17);
+  relu1_n5_max0 <= relu1_n5_zero when relu1_n5_isneg = '1' else relu1_in_5;
+  relu1_n5_wrap <= unsigned(relu1_n5_max0(16 downto 0));
+  relu1_n6_isneg <= relu1_in_6(17);
+  relu1_n6_max0 <= relu1_n6_zero when relu1_n6_isneg = '1' else relu1_in_6;
+  relu1_n6_wrap <= unsigned(relu1_n6_max0(16 downto 0));
+  relu1_n7_isneg <= relu1_in_7(17);
+  relu1_n7_max0 <= relu1_n7_zero when relu1_n7_isneg = '1' else relu1_in_7;
+  relu1_n7_wrap <= unsigned(relu1_n7_max0(16 downto 0));
+  out_data <= std_logic_vector(relu1_n7_wrap) & std_logic_vector(relu1_n6_wrap) & std_logic_vector(relu1_n5_wrap) & std_logic_vector(relu1_n4_wrap) & std_logic_vector(relu1_n3_wrap) & std_logic_vector(relu1_n2_wrap) & std_logic_vector(relu1_n1_wrap) & std_logic_vector(relu1_n0_wrap);
 end architecture rtl;

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary reference fuzz sim-fuzz bench sim-long clean
+.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -28,6 +28,7 @@ help:
 	@echo "make hls4ml-activations  sigmoid/tanh/elu/selu/... vs hls4ml's own C++ (part of make test)"
 	@echo "make hls4ml-softmax  rtlgen's stable softmax vs hls4ml's own (pip, g++), 4 x 10,000 inputs"
 	@echo "make hls4ml-binary   batchnorm+binary_tanh folding and binary dense layers vs hls4ml's own C++"
+	@echo "make hls4ml-models   the real jet tagger through hls4ml's Keras converter vs rtlgen predict"
 	@echo "make bench      timing and memory figures (long)"
 
 # --- tools -----------------------------------------------------------------------------
@@ -131,6 +132,12 @@ hls4ml-softmax: $(RTLGEN)
 # against the exact sign) and its binary dense products (xnor, binary weights) ---
 hls4ml-binary: $(RTLGEN)
 	python3 Tests/hls4ml/binary.py --rtlgen $(RTLGEN)
+
+# --- a whole real model (KERAS_3layer) through hls4ml's own Keras converter (h5py, no TensorFlow):
+# the committed jet tagger's agreement is a printed figure, the same model with hls4ml's dense
+# accumulator type must be bit-exact at every layer. Needs $$EXAMPLE_MODELS (not in make test). ---
+hls4ml-models: $(RTLGEN)
+	python3 Tests/hls4ml/models.py --rtlgen $(RTLGEN)
 
 # --- the independent exact reference (Python fractions, written from the docs) ---------------
 reference: $(RTLGEN)

@@ -45,7 +45,8 @@ import hls4ml_venv  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 CACHE = os.path.join(ROOT, '.cache', 'hls4ml-models')
 EXAMPLE = os.path.join(ROOT, 'examples', 'jet_tagger', 'model.json')
-KERAS_DIR_DEFAULT = '/work/shared/models/hls4ml-example-models/keras'
+# The team's copy of the example models sits beside the repository (../shared).
+KERAS_DIR_DEFAULT = os.path.join(ROOT, '..', 'shared', 'models', 'hls4ml-example-models', 'keras')
 MODEL_PRECISION = 'fixed<16,6>'
 SOURCE_MD5 = {'KERAS_3layer.json': 'd5f49034a74d4761b6f5b996f5924586',
               'KERAS_3layer_weights.h5': 'db78a95480f72e42b1ef29f9c222e1d7'}

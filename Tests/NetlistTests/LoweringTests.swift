@@ -170,19 +170,22 @@ final class DesignInterpreterTests: XCTestCase {
         }
     }
 
-    /// A ReLU between layers is combinational (no register, no clk/ce ports, latency 0) only when
-    /// that makes it and the next layer strictly shorter than with its own register; a last-layer
-    /// ReLU keeps its register. Checked on the muon example at three clock periods.
+    /// A ReLU (or threshold, sign, linear, relu_max) between layers is combinational (no
+    /// register, no clk/ce ports, latency 0) only when that makes it and the next layer strictly
+    /// shorter than with its own register; a last layer keeps its register. Checked on the muon
+    /// example (ReLU) and keras_bnn (thresholds) at three clock periods.
     func testCombinationalReluOnlyWhereItShortensThePipeline() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("examples/muon_recal/model.json")
-        let base = try ModelLoader.load(path: url.path)
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+        let base = try ModelLoader.load(path: examples.appendingPathComponent("muon_recal/model.json").path)
+        let bnn = try ModelLoader.load(path: examples.appendingPathComponent("keras_bnn/model.json").path)
         // The same network with a ReLU as its last layer too.
         var layers = base.layers
         layers.append(Layer(name: "relu_last", op: .relu, outputType: try FixedType.parse("ufixed<12,4,RND,SAT>"), outputSize: base.outputSize))
         let withLastRelu = Model(name: "m", description: nil, input: base.input, layers: layers)
         var combinational = 0
-        for model in [base, withLastRelu] {
+        var kinds: Set<String> = []
+        for model in [base, withLastRelu, bnn] {
             for period in [2.0, 4.0, 5.0] {
                 let options = LoweringOptions(clockPeriodNs: period)
                 let design = DesignLowering.lower(model, options: options)
@@ -193,7 +196,8 @@ final class DesignInterpreterTests: XCTestCase {
                     let hasClock = hw.module.ports.contains { hw.module[$0].name == "clk" }
                     if hw.isCombinational {
                         combinational += 1
-                        guard case .relu = model.layers[i].op else { XCTFail("\(model.layers[i].name) combinational"); continue }
+                        XCTAssertTrue(model.layers[i].op.mayBeCombinational, model.layers[i].name)
+                        kinds.insert(model.layers[i].opName)
                         XCTAssertLessThan(i + 1, model.layers.count, "the last layer must end in a register")
                         XCTAssertEqual(hw.latency, 0)
                         XCTAssertFalse(hasClock)
@@ -228,6 +232,7 @@ final class DesignInterpreterTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(combinational, 0)
+        XCTAssertEqual(kinds, ["relu", "threshold"])
     }
 
     /// The random regression models load, and across the first 40 seeds they use every

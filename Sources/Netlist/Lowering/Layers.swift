@@ -120,7 +120,7 @@ public enum LayerLowering {
     /// that is not the last layer and reads registered inputs; nil for any other layer, or when
     /// its logic needs more than half the clock budget. `DesignLowering` decides whether to use it.
     public static func lowerCombinational(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions) -> LayerHardware? {
-        guard case .relu = layer.op, index + 1 < model.layers.count else { return nil }
+        guard layer.op.mayBeCombinational, index + 1 < model.layers.count else { return nil }
         return lowerOnce(layer: layer, index: index, model: model, top: top, options: options,
                          inputArrival: 0, combinational: true)
     }
@@ -284,5 +284,26 @@ public enum LayerLowering {
         let full = b.emit("\(name)_m", width: b.module[x.sig].width + cw, repr: .signed, .mul(x.sig, c))
         f.multipliers += 1
         return b.resize(full, to: pw, name: name)
+    }
+}
+
+extension LayerOp {
+    /// Element-wise layers of a comparator or a mux and a cast at most (no table, no multiplier),
+    /// which `DesignLowering` may emit without a register of their own.
+    var mayBeCombinational: Bool {
+        switch self {
+        case .relu: return true
+        case let .activation(a):
+            switch a {
+            case .linear, .reluMax: return true
+            default: return false
+            }
+        case let .binary(b):
+            switch b {
+            case .sign, .threshold: return true
+            default: return false
+            }
+        default: return false
+        }
     }
 }

@@ -3,7 +3,7 @@
 -- input  type: fixed<8,1>
 -- output type: ufixed<8,1,RND_CONV,SAT>
 -- max = 0.75
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+-- latency: 0 (combinational, 0.78 ns of logic: it shares the next layer's first stage), II = 1
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -11,159 +11,132 @@ use ieee.numeric_std.all;
 
 entity activations_clip is
   port (
-    clk : in  std_logic;
-    ce : in  std_logic;
     in_data : in  std_logic_vector(63 downto 0);
     out_data : out std_logic_vector(63 downto 0)
   );
 end entity activations_clip;
 
 architecture rtl of activations_clip is
+  signal clip_in_0 : signed(7 downto 0);
+  signal clip_in_1 : signed(7 downto 0);
+  signal clip_in_2 : signed(7 downto 0);
+  signal clip_in_3 : signed(7 downto 0);
+  signal clip_in_4 : signed(7 downto 0);
+  signal clip_in_5 : signed(7 downto 0);
+  signal clip_in_6 : signed(7 downto 0);
+  signal clip_in_7 : signed(7 downto 0);
+  signal clip_n0_isneg : std_logic;
   constant clip_n0_zero : signed(7 downto 0) := "00000000";
+  signal clip_n0_max0 : signed(7 downto 0);
+  signal clip_n0_wrap : unsigned(7 downto 0);
   constant clip_n0_limit : signed(7 downto 0) := "01100000";
+  signal clip_n0_above : std_logic;
   constant clip_n0_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
+  signal clip_n0_clip : unsigned(7 downto 0);
+  signal clip_n1_isneg : std_logic;
   constant clip_n1_zero : signed(7 downto 0) := "00000000";
+  signal clip_n1_max0 : signed(7 downto 0);
+  signal clip_n1_wrap : unsigned(7 downto 0);
   constant clip_n1_limit : signed(7 downto 0) := "01100000";
+  signal clip_n1_above : std_logic;
   constant clip_n1_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
+  signal clip_n1_clip : unsigned(7 downto 0);
+  signal clip_n2_isneg : std_logic;
   constant clip_n2_zero : signed(7 downto 0) := "00000000";
+  signal clip_n2_max0 : signed(7 downto 0);
+  signal clip_n2_wrap : unsigned(7 downto 0);
   constant clip_n2_limit : signed(7 downto 0) := "01100000";
+  signal clip_n2_above : std_logic;
   constant clip_n2_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
+  signal clip_n2_clip : unsigned(7 downto 0);
+  signal clip_n3_isneg : std_logic;
   constant clip_n3_zero : signed(7 downto 0) := "00000000";
+  signal clip_n3_max0 : signed(7 downto 0);
+  signal clip_n3_wrap : unsigned(7 downto 0);
   constant clip_n3_limit : signed(7 downto 0) := "01100000";
+  signal clip_n3_above : std_logic;
   constant clip_n3_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
+  signal clip_n3_clip : unsigned(7 downto 0);
+  signal clip_n4_isneg : std_logic;
   constant clip_n4_zero : signed(7 downto 0) := "00000000";
+  signal clip_n4_max0 : signed(7 downto 0);
+  signal clip_n4_wrap : unsigned(7 downto 0);
   constant clip_n4_limit : signed(7 downto 0) := "01100000";
+  signal clip_n4_above : std_logic;
   constant clip_n4_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
+  signal clip_n4_clip : unsigned(7 downto 0);
+  signal clip_n5_isneg : std_logic;
   constant clip_n5_zero : signed(7 downto 0) := "00000000";
+  signal clip_n5_max0 : signed(7 downto 0);
+  signal clip_n5_wrap : unsigned(7 downto 0);
   constant clip_n5_limit : signed(7 downto 0) := "01100000";
+  signal clip_n5_above : std_logic;
   constant clip_n5_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
+  signal clip_n5_clip : unsigned(7 downto 0);
+  signal clip_n6_isneg : std_logic;
   constant clip_n6_zero : signed(7 downto 0) := "00000000";
+  signal clip_n6_max0 : signed(7 downto 0);
+  signal clip_n6_wrap : unsigned(7 downto 0);
   constant clip_n6_limit : signed(7 downto 0) := "01100000";
+  signal clip_n6_above : std_logic;
   constant clip_n6_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
+  signal clip_n6_clip : unsigned(7 downto 0);
+  signal clip_n7_isneg : std_logic;
   constant clip_n7_zero : signed(7 downto 0) := "00000000";
+  signal clip_n7_max0 : signed(7 downto 0);
+  signal clip_n7_wrap : unsigned(7 downto 0);
   constant clip_n7_limit : signed(7 downto 0) := "01100000";
+  signal clip_n7_above : std_logic;
   constant clip_n7_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
-  signal clip_out_0 : unsigned(7 downto 0);
-  signal clip_out_1 : unsigned(7 downto 0);
-  signal clip_out_2 : unsigned(7 downto 0);
-  signal clip_out_3 : unsigned(7 downto 0);
-  signal clip_out_4 : unsigned(7 downto 0);
-  signal clip_out_5 : unsigned(7 downto 0);
-  signal clip_out_6 : unsigned(7 downto 0);
-  signal clip_out_7 : unsigned(7 downto 0);
+  signal clip_n7_clip : unsigned(7 downto 0);
 begin
-  out_data <= std_logic_vector(clip_out_7) & std_logic_vector(clip_out_6) & std_logic_vector(clip_out_5) & std_logic_vector(clip_out_4) & std_logic_vector(clip_out_3) & std_logic_vector(clip_out_2) & std_logic_vector(clip_out_1) & std_logic_vector(clip_out_0);
-
-  -- Pipeline registers; the logic between them is computed in variables.
-  process (clk)
-    variable clip_in_0 : signed(7 downto 0);
-    variable clip_in_1 : signed(7 downto 0);
-    variable clip_in_2 : signed(7 downto 0);
-    variable clip_in_3 : signed(7 downto 0);
-    variable clip_in_4 : signed(7 downto 0);
-    variable clip_in_5 : signed(7 downto 0);
-    variable clip_in_6 : signed(7 downto 0);
-    variable clip_in_7 : signed(7 downto 0);
-    variable clip_n0_isneg : std_logic;
-    variable clip_n0_max0 : signed(7 downto 0);
-    variable clip_n0_wrap : unsigned(7 downto 0);
-    variable clip_n0_above : std_logic;
-    variable clip_n0_clip : unsigned(7 downto 0);
-    variable clip_n1_isneg : std_logic;
-    variable clip_n1_max0 : signed(7 downto 0);
-    variable clip_n1_wrap : unsigned(7 downto 0);
-    variable clip_n1_above : std_logic;
-    variable clip_n1_clip : unsigned(7 downto 0);
-    variable clip_n2_isneg : std_logic;
-    variable clip_n2_max0 : signed(7 downto 0);
-    variable clip_n2_wrap : unsigned(7 downto 0);
-    variable clip_n2_above : std_logic;
-    variable clip_n2_clip : unsigned(7 downto 0);
-    variable clip_n3_isneg : std_logic;
-    variable clip_n3_max0 : signed(7 downto 0);
-    variable clip_n3_wrap : unsigned(7 downto 0);
-    variable clip_n3_above : std_logic;
-    variable clip_n3_clip : unsigned(7 downto 0);
-    variable clip_n4_isneg : std_logic;
-    variable clip_n4_max0 : signed(7 downto 0);
-    variable clip_n4_wrap : unsigned(7 downto 0);
-    variable clip_n4_above : std_logic;
-    variable clip_n4_clip : unsigned(7 downto 0);
-    variable clip_n5_isneg : std_logic;
-    variable clip_n5_max0 : signed(7 downto 0);
-    variable clip_n5_wrap : unsigned(7 downto 0);
-    variable clip_n5_above : std_logic;
-    variable clip_n5_clip : unsigned(7 downto 0);
-    variable clip_n6_isneg : std_logic;
-    variable clip_n6_max0 : signed(7 downto 0);
-    variable clip_n6_wrap : unsigned(7 downto 0);
-    variable clip_n6_above : std_logic;
-    variable clip_n6_clip : unsigned(7 downto 0);
-    variable clip_n7_isneg : std_logic;
-    variable clip_n7_max0 : signed(7 downto 0);
-    variable clip_n7_wrap : unsigned(7 downto 0);
-    variable clip_n7_above : std_logic;
-    variable clip_n7_clip : unsigned(7 downto 0);
-  begin
-    if rising_edge(clk) then
-      if ce = '1' then
-        clip_in_0 := signed(in_data(7 downto 0));
-        clip_in_1 := signed(in_data(15 downto 8));
-        clip_in_2 := signed(in_data(23 downto 16));
-        clip_in_3 := signed(in_data(31 downto 24));
-        clip_in_4 := signed(in_data(39 downto 32));
-        clip_in_5 := signed(in_data(47 downto 40));
-        clip_in_6 := signed(in_data(55 downto 48));
-        clip_in_7 := signed(in_data(63 downto 56));
-        clip_n0_isneg := clip_in_0(7);
-        if clip_n0_isneg = '1' then clip_n0_max0 := clip_n0_zero; else clip_n0_max0 := clip_in_0; end if;
-        clip_n0_wrap := unsigned(clip_n0_max0(7 downto 0));
-        if clip_in_0 > clip_n0_limit then clip_n0_above := '1'; else clip_n0_above := '0'; end if;
-        if clip_n0_above = '1' then clip_n0_clip := clip_n0_maxv; else clip_n0_clip := clip_n0_wrap; end if;
-        clip_n1_isneg := clip_in_1(7);
-        if clip_n1_isneg = '1' then clip_n1_max0 := clip_n1_zero; else clip_n1_max0 := clip_in_1; end if;
-        clip_n1_wrap := unsigned(clip_n1_max0(7 downto 0));
-        if clip_in_1 > clip_n1_limit then clip_n1_above := '1'; else clip_n1_above := '0'; end if;
-        if clip_n1_above = '1' then clip_n1_clip := clip_n1_maxv; else clip_n1_clip := clip_n1_wrap; end if;
-        clip_n2_isneg := clip_in_2(7);
-        if clip_n2_isneg = '1' then clip_n2_max0 := clip_n2_zero; else clip_n2_max0 := clip_in_2; end if;
-        clip_n2_wrap := unsigned(clip_n2_max0(7 downto 0));
-        if clip_in_2 > clip_n2_limit then clip_n2_above := '1'; else clip_n2_above := '0'; end if;
-        if clip_n2_above = '1' then clip_n2_clip := clip_n2_maxv; else clip_n2_clip := clip_n2_wrap; end if;
-        clip_n3_isneg := clip_in_3(7);
-        if clip_n3_isneg = '1' then clip_n3_max0 := clip_n3_zero; else clip_n3_max0 := clip_in_3; end if;
-        clip_n3_wrap := unsigned(clip_n3_max0(7 downto 0));
-        if clip_in_3 > clip_n3_limit then clip_n3_above := '1'; else clip_n3_above := '0'; end if;
-        if clip_n3_above = '1' then clip_n3_clip := clip_n3_maxv; else clip_n3_clip := clip_n3_wrap; end if;
-        clip_n4_isneg := clip_in_4(7);
-        if clip_n4_isneg = '1' then clip_n4_max0 := clip_n4_zero; else clip_n4_max0 := clip_in_4; end if;
-        clip_n4_wrap := unsigned(clip_n4_max0(7 downto 0));
-        if clip_in_4 > clip_n4_limit then clip_n4_above := '1'; else clip_n4_above := '0'; end if;
-        if clip_n4_above = '1' then clip_n4_clip := clip_n4_maxv; else clip_n4_clip := clip_n4_wrap; end if;
-        clip_n5_isneg := clip_in_5(7);
-        if clip_n5_isneg = '1' then clip_n5_max0 := clip_n5_zero; else clip_n5_max0 := clip_in_5; end if;
-        clip_n5_wrap := unsigned(clip_n5_max0(7 downto 0));
-        if clip_in_5 > clip_n5_limit then clip_n5_above := '1'; else clip_n5_above := '0'; end if;
-        if clip_n5_above = '1' then clip_n5_clip := clip_n5_maxv; else clip_n5_clip := clip_n5_wrap; end if;
-        clip_n6_isneg := clip_in_6(7);
-        if clip_n6_isneg = '1' then clip_n6_max0 := clip_n6_zero; else clip_n6_max0 := clip_in_6; end if;
-        clip_n6_wrap := unsigned(clip_n6_max0(7 downto 0));
-        if clip_in_6 > clip_n6_limit then clip_n6_above := '1'; else clip_n6_above := '0'; end if;
-        if clip_n6_above = '1' then clip_n6_clip := clip_n6_maxv; else clip_n6_clip := clip_n6_wrap; end if;
-        clip_n7_isneg := clip_in_7(7);
-        if clip_n7_isneg = '1' then clip_n7_max0 := clip_n7_zero; else clip_n7_max0 := clip_in_7; end if;
-        clip_n7_wrap := unsigned(clip_n7_max0(7 downto 0));
-        if clip_in_7 > clip_n7_limit then clip_n7_above := '1'; else clip_n7_above := '0'; end if;
-        if clip_n7_above = '1' then clip_n7_clip := clip_n7_maxv; else clip_n7_clip := clip_n7_wrap; end if;
-        clip_out_0 <= clip_n0_clip;
-        clip_out_1 <= clip_n1_clip;
-        clip_out_2 <= clip_n2_clip;
-        clip_out_3 <= clip_n3_clip;
-        clip_out_4 <= clip_n4_clip;
-        clip_out_5 <= clip_n5_clip;
-        clip_out_6 <= clip_n6_clip;
-        clip_out_7 <= clip_n7_clip;
-      end if;
-    end if;
-  end process;
+  clip_in_0 <= signed(in_data(7 downto 0));
+  clip_in_1 <= signed(in_data(15 downto 8));
+  clip_in_2 <= signed(in_data(23 downto 16));
+  clip_in_3 <= signed(in_data(31 downto 24));
+  clip_in_4 <= signed(in_data(39 downto 32));
+  clip_in_5 <= signed(in_data(47 downto 40));
+  clip_in_6 <= signed(in_data(55 downto 48));
+  clip_in_7 <= signed(in_data(63 downto 56));
+  clip_n0_isneg <= clip_in_0(7);
+  clip_n0_max0 <= clip_n0_zero when clip_n0_isneg = '1' else clip_in_0;
+  clip_n0_wrap <= unsigned(clip_n0_max0(7 downto 0));
+  clip_n0_above <= '1' when clip_in_0 > clip_n0_limit else '0';
+  clip_n0_clip <= clip_n0_maxv when clip_n0_above = '1' else clip_n0_wrap;
+  clip_n1_isneg <= clip_in_1(7);
+  clip_n1_max0 <= clip_n1_zero when clip_n1_isneg = '1' else clip_in_1;
+  clip_n1_wrap <= unsigned(clip_n1_max0(7 downto 0));
+  clip_n1_above <= '1' when clip_in_1 > clip_n1_limit else '0';
+  clip_n1_clip <= clip_n1_maxv when clip_n1_above = '1' else clip_n1_wrap;
+  clip_n2_isneg <= clip_in_2(7);
+  clip_n2_max0 <= clip_n2_zero when clip_n2_isneg = '1' else clip_in_2;
+  clip_n2_wrap <= unsigned(clip_n2_max0(7 downto 0));
+  clip_n2_above <= '1' when clip_in_2 > clip_n2_limit else '0';
+  clip_n2_clip <= clip_n2_maxv when clip_n2_above = '1' else clip_n2_wrap;
+  clip_n3_isneg <= clip_in_3(7);
+  clip_n3_max0 <= clip_n3_zero when clip_n3_isneg = '1' else clip_in_3;
+  clip_n3_wrap <= unsigned(clip_n3_max0(7 downto 0));
+  clip_n3_above <= '1' when clip_in_3 > clip_n3_limit else '0';
+  clip_n3_clip <= clip_n3_maxv when clip_n3_above = '1' else clip_n3_wrap;
+  clip_n4_isneg <= clip_in_4(7);
+  clip_n4_max0 <= clip_n4_zero when clip_n4_isneg = '1' else clip_in_4;
+  clip_n4_wrap <= unsigned(clip_n4_max0(7 downto 0));
+  clip_n4_above <= '1' when clip_in_4 > clip_n4_limit else '0';
+  clip_n4_clip <= clip_n4_maxv when clip_n4_above = '1' else clip_n4_wrap;
+  clip_n5_isneg <= clip_in_5(7);
+  clip_n5_max0 <= clip_n5_zero when clip_n5_isneg = '1' else clip_in_5;
+  clip_n5_wrap <= unsigned(clip_n5_max0(7 downto 0));
+  clip_n5_above <= '1' when clip_in_5 > clip_n5_limit else '0';
+  clip_n5_clip <= clip_n5_maxv when clip_n5_above = '1' else clip_n5_wrap;
+  clip_n6_isneg <= clip_in_6(7);
+  clip_n6_max0 <= clip_n6_zero when clip_n6_isneg = '1' else clip_in_6;
+  clip_n6_wrap <= unsigned(clip_n6_max0(7 downto 0));
+  clip_n6_above <= '1' when clip_in_6 > clip_n6_limit else '0';
+  clip_n6_clip <= clip_n6_maxv when clip_n6_above = '1' else clip_n6_wrap;
+  clip_n7_isneg <= clip_in_7(7);
+  clip_n7_max0 <= clip_n7_zero when clip_n7_isneg = '1' else clip_in_7;
+  clip_n7_wrap <= unsigned(clip_n7_max0(7 downto 0));
+  clip_n7_above <= '1' when clip_in_7 > clip_n7_limit else '0';
+  clip_n7_clip <= clip_n7_maxv when clip_n7_above = '1' else clip_n7_wrap;
+  out_data <= std_logic_vector(clip_n7_clip) & std_logic_vector(clip_n6_clip) & std_logic_vector(clip_n5_clip) & std_logic_vector(clip_n4_clip) & std_logic_vector(clip_n3_clip) & std_logic_vector(clip_n2_clip) & std_logic_vector(clip_n1_clip) & std_logic_vector(clip_n0_clip);
 end architecture rtl;

@@ -2,12 +2,10 @@
 // Layer 1: bn1 (threshold), 64 -> 64
 // input  type: fixed<21,11>
 // output type: bipolar
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+// latency: 0 (combinational, 0.61 ns of logic: it shares the next layer's first stage), II = 1
 `default_nettype none
 
 module keras_bnn_bn1 (
-    input  wire clk,
-    input  wire ce,
     input  wire [1343:0] in_data,
     output wire [63:0] out_data
 );
@@ -204,70 +202,6 @@ module keras_bnn_bn1 (
     wire bn1_n62_cmp;
     wire signed [20:0] bn1_n63_cmp_t; // threshold code 257
     wire bn1_n63_cmp;
-    reg  bn1_out_0;
-    reg  bn1_out_1;
-    reg  bn1_out_2;
-    reg  bn1_out_3;
-    reg  bn1_out_4;
-    reg  bn1_out_5;
-    reg  bn1_out_6;
-    reg  bn1_out_7;
-    reg  bn1_out_8;
-    reg  bn1_out_9;
-    reg  bn1_out_10;
-    reg  bn1_out_11;
-    reg  bn1_out_12;
-    reg  bn1_out_13;
-    reg  bn1_out_14;
-    reg  bn1_out_15;
-    reg  bn1_out_16;
-    reg  bn1_out_17;
-    reg  bn1_out_18;
-    reg  bn1_out_19;
-    reg  bn1_out_20;
-    reg  bn1_out_21;
-    reg  bn1_out_22;
-    reg  bn1_out_23;
-    reg  bn1_out_24;
-    reg  bn1_out_25;
-    reg  bn1_out_26;
-    reg  bn1_out_27;
-    reg  bn1_out_28;
-    reg  bn1_out_29;
-    reg  bn1_out_30;
-    reg  bn1_out_31;
-    reg  bn1_out_32;
-    reg  bn1_out_33;
-    reg  bn1_out_34;
-    reg  bn1_out_35;
-    reg  bn1_out_36;
-    reg  bn1_out_37;
-    reg  bn1_out_38;
-    reg  bn1_out_39;
-    reg  bn1_out_40;
-    reg  bn1_out_41;
-    reg  bn1_out_42;
-    reg  bn1_out_43;
-    reg  bn1_out_44;
-    reg  bn1_out_45;
-    reg  bn1_out_46;
-    reg  bn1_out_47;
-    reg  bn1_out_48;
-    reg  bn1_out_49;
-    reg  bn1_out_50;
-    reg  bn1_out_51;
-    reg  bn1_out_52;
-    reg  bn1_out_53;
-    reg  bn1_out_54;
-    reg  bn1_out_55;
-    reg  bn1_out_56;
-    reg  bn1_out_57;
-    reg  bn1_out_58;
-    reg  bn1_out_59;
-    reg  bn1_out_60;
-    reg  bn1_out_61;
-    reg  bn1_out_62;
-    reg  bn1_out_63;
 
     assign bn1_in_0 = in_data[20:0];
     assign bn1_in_1 = in_data[41:21];
@@ -461,76 +395,7 @@ module keras_bnn_bn1 (
     assign bn1_n62_cmp = (bn1_in_62 >= bn1_n62_cmp_t);
     assign bn1_n63_cmp_t = 21'h000101;
     assign bn1_n63_cmp = (bn1_in_63 >= bn1_n63_cmp_t);
-    assign out_data = {bn1_out_63, bn1_out_62, bn1_out_61, bn1_out_60, bn1_out_59, bn1_out_58, bn1_out_57, bn1_out_56, bn1_out_55, bn1_out_54, bn1_out_53, bn1_out_52, bn1_out_51, bn1_out_50, bn1_out_49, bn1_out_48, bn1_out_47, bn1_out_46, bn1_out_45, bn1_out_44, bn1_out_43, bn1_out_42, bn1_out_41, bn1_out_40, bn1_out_39, bn1_out_38, bn1_out_37, bn1_out_36, bn1_out_35, bn1_out_34, bn1_out_33, bn1_out_32, bn1_out_31, bn1_out_30, bn1_out_29, bn1_out_28, bn1_out_27, bn1_out_26, bn1_out_25, bn1_out_24, bn1_out_23, bn1_out_22, bn1_out_21, bn1_out_20, bn1_out_19, bn1_out_18, bn1_out_17, bn1_out_16, bn1_out_15, bn1_out_14, bn1_out_13, bn1_out_12, bn1_out_11, bn1_out_10, bn1_out_9, bn1_out_8, bn1_out_7, bn1_out_6, bn1_out_5, bn1_out_4, bn1_out_3, bn1_out_2, bn1_out_1, bn1_out_0};
-
-    always @(posedge clk) begin
-        if (ce) begin
-            bn1_out_0 <= bn1_n0_cmp;
-            bn1_out_1 <= bn1_n1_cmp;
-            bn1_out_2 <= bn1_n2_cmp;
-            bn1_out_3 <= bn1_n3_cmp;
-            bn1_out_4 <= bn1_n4_cmp;
-            bn1_out_5 <= bn1_n5_cmp;
-            bn1_out_6 <= bn1_n6_cmp;
-            bn1_out_7 <= bn1_n7_cmp;
-            bn1_out_8 <= bn1_n8_cmp;
-            bn1_out_9 <= bn1_n9_cmp;
-            bn1_out_10 <= bn1_n10_cmp;
-            bn1_out_11 <= bn1_n11_cmp;
-            bn1_out_12 <= bn1_n12_cmp;
-            bn1_out_13 <= bn1_n13_cmp;
-            bn1_out_14 <= bn1_n14_cmp;
-            bn1_out_15 <= bn1_n15_cmp;
-            bn1_out_16 <= bn1_n16_cmp;
-            bn1_out_17 <= bn1_n17_cmp;
-            bn1_out_18 <= bn1_n18_cmp;
-            bn1_out_19 <= bn1_n19_cmp;
-            bn1_out_20 <= bn1_n20_cmp;
-            bn1_out_21 <= bn1_n21_cmp;
-            bn1_out_22 <= bn1_n22_cmp;
-            bn1_out_23 <= bn1_n23_cmp;
-            bn1_out_24 <= bn1_n24_cmp;
-            bn1_out_25 <= bn1_n25_cmp;
-            bn1_out_26 <= bn1_n26_cmp;
-            bn1_out_27 <= bn1_n27_cmp;
-            bn1_out_28 <= bn1_n28_cmp;
-            bn1_out_29 <= bn1_n29_cmp;
-            bn1_out_30 <= bn1_n30_cmp;
-            bn1_out_31 <= bn1_n31_cmp;
-            bn1_out_32 <= bn1_n32_cmp;
-            bn1_out_33 <= bn1_n33_cmp;
-            bn1_out_34 <= bn1_n34_cmp;
-            bn1_out_35 <= bn1_n35_cmp;
-            bn1_out_36 <= bn1_n36_cmp;
-            bn1_out_37 <= bn1_n37_cmp;
-            bn1_out_38 <= bn1_n38_cmp;
-            bn1_out_39 <= bn1_n39_cmp;
-            bn1_out_40 <= bn1_n40_cmp;
-            bn1_out_41 <= bn1_n41_cmp;
-            bn1_out_42 <= bn1_n42_cmp;
-            bn1_out_43 <= bn1_n43_cmp;
-            bn1_out_44 <= bn1_n44_cmp;
-            bn1_out_45 <= bn1_n45_cmp;
-            bn1_out_46 <= bn1_n46_cmp;
-            bn1_out_47 <= bn1_n47_cmp;
-            bn1_out_48 <= bn1_n48_cmp;
-            bn1_out_49 <= bn1_n49_cmp;
-            bn1_out_50 <= bn1_n50_cmp;
-            bn1_out_51 <= bn1_n51_cmp;
-            bn1_out_52 <= bn1_n52_cmp;
-            bn1_out_53 <= bn1_n53_cmp;
-            bn1_out_54 <= bn1_n54_cmp;
-            bn1_out_55 <= bn1_n55_cmp;
-            bn1_out_56 <= bn1_n56_cmp;
-            bn1_out_57 <= bn1_n57_cmp;
-            bn1_out_58 <= bn1_n58_cmp;
-            bn1_out_59 <= bn1_n59_cmp;
-            bn1_out_60 <= bn1_n60_cmp;
-            bn1_out_61 <= bn1_n61_cmp;
-            bn1_out_62 <= bn1_n62_cmp;
-            bn1_out_63 <= bn1_n63_cmp;
-        end
-    end
+    assign out_data = {bn1_n63_cmp, bn1_n62_cmp, bn1_n61_cmp, bn1_n60_cmp, bn1_n59_cmp, bn1_n58_cmp, bn1_n57_cmp, bn1_n56_cmp, bn1_n55_cmp, bn1_n54_cmp, bn1_n53_cmp, bn1_n52_cmp, bn1_n51_cmp, bn1_n50_cmp, bn1_n49_cmp, bn1_n48_cmp, bn1_n47_cmp, bn1_n46_cmp, bn1_n45_cmp, bn1_n44_cmp, bn1_n43_cmp, bn1_n42_cmp, bn1_n41_cmp, bn1_n40_cmp, bn1_n39_cmp, bn1_n38_cmp, bn1_n37_cmp, bn1_n36_cmp, bn1_n35_cmp, bn1_n34_cmp, bn1_n33_cmp, bn1_n32_cmp, bn1_n31_cmp, bn1_n30_cmp, bn1_n29_cmp, bn1_n28_cmp, bn1_n27_cmp, bn1_n26_cmp, bn1_n25_cmp, bn1_n24_cmp, bn1_n23_cmp, bn1_n22_cmp, bn1_n21_cmp, bn1_n20_cmp, bn1_n19_cmp, bn1_n18_cmp, bn1_n17_cmp, bn1_n16_cmp, bn1_n15_cmp, bn1_n14_cmp, bn1_n13_cmp, bn1_n12_cmp, bn1_n11_cmp, bn1_n10_cmp, bn1_n9_cmp, bn1_n8_cmp, bn1_n7_cmp, bn1_n6_cmp, bn1_n5_cmp, bn1_n4_cmp, bn1_n3_cmp, bn1_n2_cmp, bn1_n1_cmp, bn1_n0_cmp};
 
 endmodule
 

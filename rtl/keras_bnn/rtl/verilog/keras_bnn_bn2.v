@@ -2,12 +2,10 @@
 // Layer 3: bn2 (threshold), 32 -> 32
 // input  type: int<8>
 // output type: bipolar
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+// latency: 0 (combinational, 0.48 ns of logic: it shares the next layer's first stage), II = 1
 `default_nettype none
 
 module keras_bnn_bn2 (
-    input  wire clk,
-    input  wire ce,
     input  wire [255:0] in_data,
     output wire [31:0] out_data
 );
@@ -108,38 +106,6 @@ module keras_bnn_bn2 (
     wire bn2_n30_cmp;
     wire signed [7:0] bn2_n31_cmp_t; // threshold code 21
     wire bn2_n31_cmp;
-    reg  bn2_out_0;
-    reg  bn2_out_1;
-    reg  bn2_out_2;
-    reg  bn2_out_3;
-    reg  bn2_out_4;
-    reg  bn2_out_5;
-    reg  bn2_out_6;
-    reg  bn2_out_7;
-    reg  bn2_out_8;
-    reg  bn2_out_9;
-    reg  bn2_out_10;
-    reg  bn2_out_11;
-    reg  bn2_out_12;
-    reg  bn2_out_13;
-    reg  bn2_out_14;
-    reg  bn2_out_15;
-    reg  bn2_out_16;
-    reg  bn2_out_17;
-    reg  bn2_out_18;
-    reg  bn2_out_19;
-    reg  bn2_out_20;
-    reg  bn2_out_21;
-    reg  bn2_out_22;
-    reg  bn2_out_23;
-    reg  bn2_out_24;
-    reg  bn2_out_25;
-    reg  bn2_out_26;
-    reg  bn2_out_27;
-    reg  bn2_out_28;
-    reg  bn2_out_29;
-    reg  bn2_out_30;
-    reg  bn2_out_31;
 
     assign bn2_in_0 = in_data[7:0];
     assign bn2_in_1 = in_data[15:8];
@@ -237,44 +203,7 @@ module keras_bnn_bn2 (
     assign bn2_n30_cmp = (bn2_in_30 >= bn2_n30_cmp_t);
     assign bn2_n31_cmp_t = 8'h15;
     assign bn2_n31_cmp = (bn2_in_31 >= bn2_n31_cmp_t);
-    assign out_data = {bn2_out_31, bn2_out_30, bn2_out_29, bn2_out_28, bn2_out_27, bn2_out_26, bn2_out_25, bn2_out_24, bn2_out_23, bn2_out_22, bn2_out_21, bn2_out_20, bn2_out_19, bn2_out_18, bn2_out_17, bn2_out_16, bn2_out_15, bn2_out_14, bn2_out_13, bn2_out_12, bn2_out_11, bn2_out_10, bn2_out_9, bn2_out_8, bn2_out_7, bn2_out_6, bn2_out_5, bn2_out_4, bn2_out_3, bn2_out_2, bn2_out_1, bn2_out_0};
-
-    always @(posedge clk) begin
-        if (ce) begin
-            bn2_out_0 <= bn2_n0_cmp;
-            bn2_out_1 <= bn2_n1_cmp;
-            bn2_out_2 <= bn2_n2_cmp;
-            bn2_out_3 <= bn2_n3_cmp;
-            bn2_out_4 <= bn2_n4_cmp;
-            bn2_out_5 <= bn2_n5_cmp;
-            bn2_out_6 <= bn2_n6_cmp;
-            bn2_out_7 <= bn2_n7_cmp;
-            bn2_out_8 <= bn2_n8_cmp;
-            bn2_out_9 <= bn2_n9_cmp;
-            bn2_out_10 <= bn2_n10_cmp;
-            bn2_out_11 <= bn2_n11_cmp;
-            bn2_out_12 <= bn2_n12_cmp;
-            bn2_out_13 <= bn2_n13_cmp;
-            bn2_out_14 <= bn2_n14_cmp;
-            bn2_out_15 <= bn2_n15_cmp;
-            bn2_out_16 <= bn2_n16_cmp;
-            bn2_out_17 <= bn2_n17_cmp;
-            bn2_out_18 <= bn2_n18_cmp;
-            bn2_out_19 <= bn2_n19_cmp;
-            bn2_out_20 <= bn2_n20_cmp;
-            bn2_out_21 <= bn2_n21_cmp;
-            bn2_out_22 <= bn2_n22_cmp;
-            bn2_out_23 <= bn2_n23_cmp;
-            bn2_out_24 <= bn2_n24_cmp;
-            bn2_out_25 <= bn2_n25_cmp;
-            bn2_out_26 <= bn2_n26_cmp;
-            bn2_out_27 <= bn2_n27_cmp;
-            bn2_out_28 <= bn2_n28_cmp;
-            bn2_out_29 <= bn2_n29_cmp;
-            bn2_out_30 <= bn2_n30_cmp;
-            bn2_out_31 <= bn2_n31_cmp;
-        end
-    end
+    assign out_data = {bn2_n31_cmp, bn2_n30_cmp, bn2_n29_cmp, bn2_n28_cmp, bn2_n27_cmp, bn2_n26_cmp, bn2_n25_cmp, bn2_n24_cmp, bn2_n23_cmp, bn2_n22_cmp, bn2_n21_cmp, bn2_n20_cmp, bn2_n19_cmp, bn2_n18_cmp, bn2_n17_cmp, bn2_n16_cmp, bn2_n15_cmp, bn2_n14_cmp, bn2_n13_cmp, bn2_n12_cmp, bn2_n11_cmp, bn2_n10_cmp, bn2_n9_cmp, bn2_n8_cmp, bn2_n7_cmp, bn2_n6_cmp, bn2_n5_cmp, bn2_n4_cmp, bn2_n3_cmp, bn2_n2_cmp, bn2_n1_cmp, bn2_n0_cmp};
 
 endmodule
 

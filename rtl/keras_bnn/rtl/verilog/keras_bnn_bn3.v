@@ -2,12 +2,10 @@
 // Layer 5: bn3 (threshold), 32 -> 32
 // input  type: int<7>
 // output type: bipolar
-// latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+// latency: 0 (combinational, 0.47 ns of logic: it shares the next layer's first stage), II = 1
 `default_nettype none
 
 module keras_bnn_bn3 (
-    input  wire clk,
-    input  wire ce,
     input  wire [223:0] in_data,
     output wire [31:0] out_data
 );
@@ -108,38 +106,6 @@ module keras_bnn_bn3 (
     wire bn3_n30_cmp;
     wire signed [6:0] bn3_n31_cmp_t; // threshold code -12
     wire bn3_n31_cmp;
-    reg  bn3_out_0;
-    reg  bn3_out_1;
-    reg  bn3_out_2;
-    reg  bn3_out_3;
-    reg  bn3_out_4;
-    reg  bn3_out_5;
-    reg  bn3_out_6;
-    reg  bn3_out_7;
-    reg  bn3_out_8;
-    reg  bn3_out_9;
-    reg  bn3_out_10;
-    reg  bn3_out_11;
-    reg  bn3_out_12;
-    reg  bn3_out_13;
-    reg  bn3_out_14;
-    reg  bn3_out_15;
-    reg  bn3_out_16;
-    reg  bn3_out_17;
-    reg  bn3_out_18;
-    reg  bn3_out_19;
-    reg  bn3_out_20;
-    reg  bn3_out_21;
-    reg  bn3_out_22;
-    reg  bn3_out_23;
-    reg  bn3_out_24;
-    reg  bn3_out_25;
-    reg  bn3_out_26;
-    reg  bn3_out_27;
-    reg  bn3_out_28;
-    reg  bn3_out_29;
-    reg  bn3_out_30;
-    reg  bn3_out_31;
 
     assign bn3_in_0 = in_data[6:0];
     assign bn3_in_1 = in_data[13:7];
@@ -237,44 +203,7 @@ module keras_bnn_bn3 (
     assign bn3_n30_cmp = (bn3_in_30 >= bn3_n30_cmp_t);
     assign bn3_n31_cmp_t = 7'h74;
     assign bn3_n31_cmp = (bn3_in_31 >= bn3_n31_cmp_t);
-    assign out_data = {bn3_out_31, bn3_out_30, bn3_out_29, bn3_out_28, bn3_out_27, bn3_out_26, bn3_out_25, bn3_out_24, bn3_out_23, bn3_out_22, bn3_out_21, bn3_out_20, bn3_out_19, bn3_out_18, bn3_out_17, bn3_out_16, bn3_out_15, bn3_out_14, bn3_out_13, bn3_out_12, bn3_out_11, bn3_out_10, bn3_out_9, bn3_out_8, bn3_out_7, bn3_out_6, bn3_out_5, bn3_out_4, bn3_out_3, bn3_out_2, bn3_out_1, bn3_out_0};
-
-    always @(posedge clk) begin
-        if (ce) begin
-            bn3_out_0 <= bn3_n0_cmp;
-            bn3_out_1 <= bn3_n1_cmp;
-            bn3_out_2 <= bn3_n2_cmp;
-            bn3_out_3 <= bn3_n3_cmp;
-            bn3_out_4 <= bn3_n4_cmp;
-            bn3_out_5 <= bn3_n5_cmp;
-            bn3_out_6 <= bn3_n6_cmp;
-            bn3_out_7 <= bn3_n7_cmp;
-            bn3_out_8 <= bn3_n8_cmp;
-            bn3_out_9 <= bn3_n9_cmp;
-            bn3_out_10 <= bn3_n10_cmp;
-            bn3_out_11 <= bn3_n11_cmp;
-            bn3_out_12 <= bn3_n12_cmp;
-            bn3_out_13 <= bn3_n13_cmp;
-            bn3_out_14 <= bn3_n14_cmp;
-            bn3_out_15 <= bn3_n15_cmp;
-            bn3_out_16 <= bn3_n16_cmp;
-            bn3_out_17 <= bn3_n17_cmp;
-            bn3_out_18 <= bn3_n18_cmp;
-            bn3_out_19 <= bn3_n19_cmp;
-            bn3_out_20 <= bn3_n20_cmp;
-            bn3_out_21 <= bn3_n21_cmp;
-            bn3_out_22 <= bn3_n22_cmp;
-            bn3_out_23 <= bn3_n23_cmp;
-            bn3_out_24 <= bn3_n24_cmp;
-            bn3_out_25 <= bn3_n25_cmp;
-            bn3_out_26 <= bn3_n26_cmp;
-            bn3_out_27 <= bn3_n27_cmp;
-            bn3_out_28 <= bn3_n28_cmp;
-            bn3_out_29 <= bn3_n29_cmp;
-            bn3_out_30 <= bn3_n30_cmp;
-            bn3_out_31 <= bn3_n31_cmp;
-        end
-    end
+    assign out_data = {bn3_n31_cmp, bn3_n30_cmp, bn3_n29_cmp, bn3_n28_cmp, bn3_n27_cmp, bn3_n26_cmp, bn3_n25_cmp, bn3_n24_cmp, bn3_n23_cmp, bn3_n22_cmp, bn3_n21_cmp, bn3_n20_cmp, bn3_n19_cmp, bn3_n18_cmp, bn3_n17_cmp, bn3_n16_cmp, bn3_n15_cmp, bn3_n14_cmp, bn3_n13_cmp, bn3_n12_cmp, bn3_n11_cmp, bn3_n10_cmp, bn3_n9_cmp, bn3_n8_cmp, bn3_n7_cmp, bn3_n6_cmp, bn3_n5_cmp, bn3_n4_cmp, bn3_n3_cmp, bn3_n2_cmp, bn3_n1_cmp, bn3_n0_cmp};
 
 endmodule
 

@@ -2,7 +2,7 @@
 // Layer 4: fc3 (binary_dense), 32 -> 32
 // input  type: bipolar
 // output type: int<7>
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 704 adder(s)
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 704 adder(s); inputs arrive 0.48 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module keras_bnn_fc3 (
@@ -151,13 +151,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n0_pop_t3_0;
     wire [5:0] fc3_n0_pop_t4_0_a;
     wire [5:0] fc3_n0_pop_t4_0_b;
+    reg  [5:0] fc3_n0_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n0_pop_t4_0_b_d1;
     wire [5:0] fc3_n0_pop_t4_0;
     wire [5:0] fc3_n0_pop;
     wire [6:0] fc3_n0_pop_s;
     wire signed [6:0] fc3_n0_pop_s_2;
     wire signed [7:0] fc3_n0_pop2;
     wire signed [7:0] fc3_n0_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n0_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n0_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -268,13 +269,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n1_pop_t3_0;
     wire [5:0] fc3_n1_pop_t4_0_a;
     wire [5:0] fc3_n1_pop_t4_0_b;
+    reg  [5:0] fc3_n1_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n1_pop_t4_0_b_d1;
     wire [5:0] fc3_n1_pop_t4_0;
     wire [5:0] fc3_n1_pop;
     wire [6:0] fc3_n1_pop_s;
     wire signed [6:0] fc3_n1_pop_s_2;
     wire signed [7:0] fc3_n1_pop2;
     wire signed [7:0] fc3_n1_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n1_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n1_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -385,13 +387,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n2_pop_t3_0;
     wire [5:0] fc3_n2_pop_t4_0_a;
     wire [5:0] fc3_n2_pop_t4_0_b;
+    reg  [5:0] fc3_n2_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n2_pop_t4_0_b_d1;
     wire [5:0] fc3_n2_pop_t4_0;
     wire [5:0] fc3_n2_pop;
     wire [6:0] fc3_n2_pop_s;
     wire signed [6:0] fc3_n2_pop_s_2;
     wire signed [7:0] fc3_n2_pop2;
     wire signed [7:0] fc3_n2_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n2_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n2_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -503,13 +506,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n3_pop_t3_0;
     wire [5:0] fc3_n3_pop_t4_0_a;
     wire [5:0] fc3_n3_pop_t4_0_b;
+    reg  [5:0] fc3_n3_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n3_pop_t4_0_b_d1;
     wire [5:0] fc3_n3_pop_t4_0;
     wire [5:0] fc3_n3_pop;
     wire [6:0] fc3_n3_pop_s;
     wire signed [6:0] fc3_n3_pop_s_2;
     wire signed [7:0] fc3_n3_pop2;
     wire signed [7:0] fc3_n3_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n3_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n3_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -619,13 +623,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n4_pop_t3_0;
     wire [5:0] fc3_n4_pop_t4_0_a;
     wire [5:0] fc3_n4_pop_t4_0_b;
+    reg  [5:0] fc3_n4_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n4_pop_t4_0_b_d1;
     wire [5:0] fc3_n4_pop_t4_0;
     wire [5:0] fc3_n4_pop;
     wire [6:0] fc3_n4_pop_s;
     wire signed [6:0] fc3_n4_pop_s_2;
     wire signed [7:0] fc3_n4_pop2;
     wire signed [7:0] fc3_n4_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n4_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n4_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -742,13 +747,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n5_pop_t3_0;
     wire [5:0] fc3_n5_pop_t4_0_a;
     wire [5:0] fc3_n5_pop_t4_0_b;
+    reg  [5:0] fc3_n5_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n5_pop_t4_0_b_d1;
     wire [5:0] fc3_n5_pop_t4_0;
     wire [5:0] fc3_n5_pop;
     wire [6:0] fc3_n5_pop_s;
     wire signed [6:0] fc3_n5_pop_s_2;
     wire signed [7:0] fc3_n5_pop2;
     wire signed [7:0] fc3_n5_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n5_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n5_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -860,13 +866,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n6_pop_t3_0;
     wire [5:0] fc3_n6_pop_t4_0_a;
     wire [5:0] fc3_n6_pop_t4_0_b;
+    reg  [5:0] fc3_n6_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n6_pop_t4_0_b_d1;
     wire [5:0] fc3_n6_pop_t4_0;
     wire [5:0] fc3_n6_pop;
     wire [6:0] fc3_n6_pop_s;
     wire signed [6:0] fc3_n6_pop_s_2;
     wire signed [7:0] fc3_n6_pop2;
     wire signed [7:0] fc3_n6_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n6_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n6_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -982,13 +989,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n7_pop_t3_0;
     wire [5:0] fc3_n7_pop_t4_0_a;
     wire [5:0] fc3_n7_pop_t4_0_b;
+    reg  [5:0] fc3_n7_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n7_pop_t4_0_b_d1;
     wire [5:0] fc3_n7_pop_t4_0;
     wire [5:0] fc3_n7_pop;
     wire [6:0] fc3_n7_pop_s;
     wire signed [6:0] fc3_n7_pop_s_2;
     wire signed [7:0] fc3_n7_pop2;
     wire signed [7:0] fc3_n7_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n7_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n7_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1101,13 +1109,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n8_pop_t3_0;
     wire [5:0] fc3_n8_pop_t4_0_a;
     wire [5:0] fc3_n8_pop_t4_0_b;
+    reg  [5:0] fc3_n8_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n8_pop_t4_0_b_d1;
     wire [5:0] fc3_n8_pop_t4_0;
     wire [5:0] fc3_n8_pop;
     wire [6:0] fc3_n8_pop_s;
     wire signed [6:0] fc3_n8_pop_s_2;
     wire signed [7:0] fc3_n8_pop2;
     wire signed [7:0] fc3_n8_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n8_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n8_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1225,13 +1234,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n9_pop_t3_0;
     wire [5:0] fc3_n9_pop_t4_0_a;
     wire [5:0] fc3_n9_pop_t4_0_b;
+    reg  [5:0] fc3_n9_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n9_pop_t4_0_b_d1;
     wire [5:0] fc3_n9_pop_t4_0;
     wire [5:0] fc3_n9_pop;
     wire [6:0] fc3_n9_pop_s;
     wire signed [6:0] fc3_n9_pop_s_2;
     wire signed [7:0] fc3_n9_pop2;
     wire signed [7:0] fc3_n9_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n9_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n9_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1346,13 +1356,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n10_pop_t3_0;
     wire [5:0] fc3_n10_pop_t4_0_a;
     wire [5:0] fc3_n10_pop_t4_0_b;
+    reg  [5:0] fc3_n10_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n10_pop_t4_0_b_d1;
     wire [5:0] fc3_n10_pop_t4_0;
     wire [5:0] fc3_n10_pop;
     wire [6:0] fc3_n10_pop_s;
     wire signed [6:0] fc3_n10_pop_s_2;
     wire signed [7:0] fc3_n10_pop2;
     wire signed [7:0] fc3_n10_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n10_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n10_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1465,13 +1476,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n11_pop_t3_0;
     wire [5:0] fc3_n11_pop_t4_0_a;
     wire [5:0] fc3_n11_pop_t4_0_b;
+    reg  [5:0] fc3_n11_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n11_pop_t4_0_b_d1;
     wire [5:0] fc3_n11_pop_t4_0;
     wire [5:0] fc3_n11_pop;
     wire [6:0] fc3_n11_pop_s;
     wire signed [6:0] fc3_n11_pop_s_2;
     wire signed [7:0] fc3_n11_pop2;
     wire signed [7:0] fc3_n11_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n11_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n11_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1589,13 +1601,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n12_pop_t3_0;
     wire [5:0] fc3_n12_pop_t4_0_a;
     wire [5:0] fc3_n12_pop_t4_0_b;
+    reg  [5:0] fc3_n12_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n12_pop_t4_0_b_d1;
     wire [5:0] fc3_n12_pop_t4_0;
     wire [5:0] fc3_n12_pop;
     wire [6:0] fc3_n12_pop_s;
     wire signed [6:0] fc3_n12_pop_s_2;
     wire signed [7:0] fc3_n12_pop2;
     wire signed [7:0] fc3_n12_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n12_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n12_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1710,13 +1723,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n13_pop_t3_0;
     wire [5:0] fc3_n13_pop_t4_0_a;
     wire [5:0] fc3_n13_pop_t4_0_b;
+    reg  [5:0] fc3_n13_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n13_pop_t4_0_b_d1;
     wire [5:0] fc3_n13_pop_t4_0;
     wire [5:0] fc3_n13_pop;
     wire [6:0] fc3_n13_pop_s;
     wire signed [6:0] fc3_n13_pop_s_2;
     wire signed [7:0] fc3_n13_pop2;
     wire signed [7:0] fc3_n13_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n13_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n13_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1831,13 +1845,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n14_pop_t3_0;
     wire [5:0] fc3_n14_pop_t4_0_a;
     wire [5:0] fc3_n14_pop_t4_0_b;
+    reg  [5:0] fc3_n14_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n14_pop_t4_0_b_d1;
     wire [5:0] fc3_n14_pop_t4_0;
     wire [5:0] fc3_n14_pop;
     wire [6:0] fc3_n14_pop_s;
     wire signed [6:0] fc3_n14_pop_s_2;
     wire signed [7:0] fc3_n14_pop2;
     wire signed [7:0] fc3_n14_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n14_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n14_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -1950,13 +1965,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n15_pop_t3_0;
     wire [5:0] fc3_n15_pop_t4_0_a;
     wire [5:0] fc3_n15_pop_t4_0_b;
+    reg  [5:0] fc3_n15_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n15_pop_t4_0_b_d1;
     wire [5:0] fc3_n15_pop_t4_0;
     wire [5:0] fc3_n15_pop;
     wire [6:0] fc3_n15_pop_s;
     wire signed [6:0] fc3_n15_pop_s_2;
     wire signed [7:0] fc3_n15_pop2;
     wire signed [7:0] fc3_n15_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n15_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n15_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -2077,13 +2093,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n16_pop_t3_0;
     wire [5:0] fc3_n16_pop_t4_0_a;
     wire [5:0] fc3_n16_pop_t4_0_b;
+    reg  [5:0] fc3_n16_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n16_pop_t4_0_b_d1;
     wire [5:0] fc3_n16_pop_t4_0;
     wire [5:0] fc3_n16_pop;
     wire [6:0] fc3_n16_pop_s;
     wire signed [6:0] fc3_n16_pop_s_2;
     wire signed [7:0] fc3_n16_pop2;
     wire signed [7:0] fc3_n16_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n16_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n16_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -2196,13 +2213,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n17_pop_t3_0;
     wire [5:0] fc3_n17_pop_t4_0_a;
     wire [5:0] fc3_n17_pop_t4_0_b;
+    reg  [5:0] fc3_n17_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n17_pop_t4_0_b_d1;
     wire [5:0] fc3_n17_pop_t4_0;
     wire [5:0] fc3_n17_pop;
     wire [6:0] fc3_n17_pop_s;
     wire signed [6:0] fc3_n17_pop_s_2;
     wire signed [7:0] fc3_n17_pop2;
     wire signed [7:0] fc3_n17_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n17_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n17_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -2312,13 +2330,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n18_pop_t3_0;
     wire [5:0] fc3_n18_pop_t4_0_a;
     wire [5:0] fc3_n18_pop_t4_0_b;
+    reg  [5:0] fc3_n18_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n18_pop_t4_0_b_d1;
     wire [5:0] fc3_n18_pop_t4_0;
     wire [5:0] fc3_n18_pop;
     wire [6:0] fc3_n18_pop_s;
     wire signed [6:0] fc3_n18_pop_s_2;
     wire signed [7:0] fc3_n18_pop2;
     wire signed [7:0] fc3_n18_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n18_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n18_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -2430,13 +2449,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n19_pop_t3_0;
     wire [5:0] fc3_n19_pop_t4_0_a;
     wire [5:0] fc3_n19_pop_t4_0_b;
+    reg  [5:0] fc3_n19_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n19_pop_t4_0_b_d1;
     wire [5:0] fc3_n19_pop_t4_0;
     wire [5:0] fc3_n19_pop;
     wire [6:0] fc3_n19_pop_s;
     wire signed [6:0] fc3_n19_pop_s_2;
     wire signed [7:0] fc3_n19_pop2;
     wire signed [7:0] fc3_n19_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n19_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n19_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -2551,13 +2571,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n20_pop_t3_0;
     wire [5:0] fc3_n20_pop_t4_0_a;
     wire [5:0] fc3_n20_pop_t4_0_b;
+    reg  [5:0] fc3_n20_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n20_pop_t4_0_b_d1;
     wire [5:0] fc3_n20_pop_t4_0;
     wire [5:0] fc3_n20_pop;
     wire [6:0] fc3_n20_pop_s;
     wire signed [6:0] fc3_n20_pop_s_2;
     wire signed [7:0] fc3_n20_pop2;
     wire signed [7:0] fc3_n20_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n20_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n20_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -2672,13 +2693,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n21_pop_t3_0;
     wire [5:0] fc3_n21_pop_t4_0_a;
     wire [5:0] fc3_n21_pop_t4_0_b;
+    reg  [5:0] fc3_n21_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n21_pop_t4_0_b_d1;
     wire [5:0] fc3_n21_pop_t4_0;
     wire [5:0] fc3_n21_pop;
     wire [6:0] fc3_n21_pop_s;
     wire signed [6:0] fc3_n21_pop_s_2;
     wire signed [7:0] fc3_n21_pop2;
     wire signed [7:0] fc3_n21_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n21_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n21_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -2795,13 +2817,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n22_pop_t3_0;
     wire [5:0] fc3_n22_pop_t4_0_a;
     wire [5:0] fc3_n22_pop_t4_0_b;
+    reg  [5:0] fc3_n22_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n22_pop_t4_0_b_d1;
     wire [5:0] fc3_n22_pop_t4_0;
     wire [5:0] fc3_n22_pop;
     wire [6:0] fc3_n22_pop_s;
     wire signed [6:0] fc3_n22_pop_s_2;
     wire signed [7:0] fc3_n22_pop2;
     wire signed [7:0] fc3_n22_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n22_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n22_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -2912,13 +2935,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n23_pop_t3_0;
     wire [5:0] fc3_n23_pop_t4_0_a;
     wire [5:0] fc3_n23_pop_t4_0_b;
+    reg  [5:0] fc3_n23_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n23_pop_t4_0_b_d1;
     wire [5:0] fc3_n23_pop_t4_0;
     wire [5:0] fc3_n23_pop;
     wire [6:0] fc3_n23_pop_s;
     wire signed [6:0] fc3_n23_pop_s_2;
     wire signed [7:0] fc3_n23_pop2;
     wire signed [7:0] fc3_n23_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n23_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n23_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -3029,13 +3053,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n24_pop_t3_0;
     wire [5:0] fc3_n24_pop_t4_0_a;
     wire [5:0] fc3_n24_pop_t4_0_b;
+    reg  [5:0] fc3_n24_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n24_pop_t4_0_b_d1;
     wire [5:0] fc3_n24_pop_t4_0;
     wire [5:0] fc3_n24_pop;
     wire [6:0] fc3_n24_pop_s;
     wire signed [6:0] fc3_n24_pop_s_2;
     wire signed [7:0] fc3_n24_pop2;
     wire signed [7:0] fc3_n24_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n24_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n24_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -3153,13 +3178,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n25_pop_t3_0;
     wire [5:0] fc3_n25_pop_t4_0_a;
     wire [5:0] fc3_n25_pop_t4_0_b;
+    reg  [5:0] fc3_n25_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n25_pop_t4_0_b_d1;
     wire [5:0] fc3_n25_pop_t4_0;
     wire [5:0] fc3_n25_pop;
     wire [6:0] fc3_n25_pop_s;
     wire signed [6:0] fc3_n25_pop_s_2;
     wire signed [7:0] fc3_n25_pop2;
     wire signed [7:0] fc3_n25_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n25_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n25_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -3274,13 +3300,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n26_pop_t3_0;
     wire [5:0] fc3_n26_pop_t4_0_a;
     wire [5:0] fc3_n26_pop_t4_0_b;
+    reg  [5:0] fc3_n26_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n26_pop_t4_0_b_d1;
     wire [5:0] fc3_n26_pop_t4_0;
     wire [5:0] fc3_n26_pop;
     wire [6:0] fc3_n26_pop_s;
     wire signed [6:0] fc3_n26_pop_s_2;
     wire signed [7:0] fc3_n26_pop2;
     wire signed [7:0] fc3_n26_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n26_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n26_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -3398,13 +3425,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n27_pop_t3_0;
     wire [5:0] fc3_n27_pop_t4_0_a;
     wire [5:0] fc3_n27_pop_t4_0_b;
+    reg  [5:0] fc3_n27_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n27_pop_t4_0_b_d1;
     wire [5:0] fc3_n27_pop_t4_0;
     wire [5:0] fc3_n27_pop;
     wire [6:0] fc3_n27_pop_s;
     wire signed [6:0] fc3_n27_pop_s_2;
     wire signed [7:0] fc3_n27_pop2;
     wire signed [7:0] fc3_n27_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n27_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n27_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -3518,13 +3546,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n28_pop_t3_0;
     wire [5:0] fc3_n28_pop_t4_0_a;
     wire [5:0] fc3_n28_pop_t4_0_b;
+    reg  [5:0] fc3_n28_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n28_pop_t4_0_b_d1;
     wire [5:0] fc3_n28_pop_t4_0;
     wire [5:0] fc3_n28_pop;
     wire [6:0] fc3_n28_pop_s;
     wire signed [6:0] fc3_n28_pop_s_2;
     wire signed [7:0] fc3_n28_pop2;
     wire signed [7:0] fc3_n28_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n28_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n28_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -3640,13 +3669,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n29_pop_t3_0;
     wire [5:0] fc3_n29_pop_t4_0_a;
     wire [5:0] fc3_n29_pop_t4_0_b;
+    reg  [5:0] fc3_n29_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n29_pop_t4_0_b_d1;
     wire [5:0] fc3_n29_pop_t4_0;
     wire [5:0] fc3_n29_pop;
     wire [6:0] fc3_n29_pop_s;
     wire signed [6:0] fc3_n29_pop_s_2;
     wire signed [7:0] fc3_n29_pop2;
     wire signed [7:0] fc3_n29_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n29_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n29_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -3760,13 +3790,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n30_pop_t3_0;
     wire [5:0] fc3_n30_pop_t4_0_a;
     wire [5:0] fc3_n30_pop_t4_0_b;
+    reg  [5:0] fc3_n30_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n30_pop_t4_0_b_d1;
     wire [5:0] fc3_n30_pop_t4_0;
     wire [5:0] fc3_n30_pop;
     wire [6:0] fc3_n30_pop_s;
     wire signed [6:0] fc3_n30_pop_s_2;
     wire signed [7:0] fc3_n30_pop2;
     wire signed [7:0] fc3_n30_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n30_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n30_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -3882,13 +3913,14 @@ module keras_bnn_fc3 (
     wire [4:0] fc3_n31_pop_t3_0;
     wire [5:0] fc3_n31_pop_t4_0_a;
     wire [5:0] fc3_n31_pop_t4_0_b;
+    reg  [5:0] fc3_n31_pop_t4_0_a_d1;
+    reg  [5:0] fc3_n31_pop_t4_0_b_d1;
     wire [5:0] fc3_n31_pop_t4_0;
     wire [5:0] fc3_n31_pop;
     wire [6:0] fc3_n31_pop_s;
     wire signed [6:0] fc3_n31_pop_s_2;
     wire signed [7:0] fc3_n31_pop2;
     wire signed [7:0] fc3_n31_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc3_n31_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc3_n31_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -4066,13 +4098,13 @@ module keras_bnn_fc3 (
     assign fc3_n0_pop_t3_0 = fc3_n0_pop_t3_0_a + fc3_n0_pop_t3_0_b;
     assign fc3_n0_pop_t4_0_a = {{1{1'b0}}, fc3_n0_pop_t3_0};
     assign fc3_n0_pop_t4_0_b = {{2{1'b0}}, fc3_n0_pop_t2_2};
-    assign fc3_n0_pop_t4_0 = fc3_n0_pop_t4_0_a + fc3_n0_pop_t4_0_b;
+    assign fc3_n0_pop_t4_0 = fc3_n0_pop_t4_0_a_d1 + fc3_n0_pop_t4_0_b_d1;
     assign fc3_n0_pop = fc3_n0_pop_t4_0;
     assign fc3_n0_pop_s = {{1{1'b0}}, fc3_n0_pop};
     assign fc3_n0_pop_s_2 = fc3_n0_pop_s;
     assign fc3_n0_pop2 = {fc3_n0_pop_s_2, 1'b0};
     assign fc3_n0_n = 8'h20;
-    assign fc3_n0_acc = fc3_n0_pop2_d1 - fc3_n0_n;
+    assign fc3_n0_acc = fc3_n0_pop2 - fc3_n0_n;
     assign fc3_n0_y_sx = fc3_n0_acc[6:0];
     assign fc3_n0_y_wrap = fc3_n0_y_sx[6:0];
     assign fc3_n1_xnor_1 = ~fc3_in_1;
@@ -4180,13 +4212,13 @@ module keras_bnn_fc3 (
     assign fc3_n1_pop_t3_0 = fc3_n1_pop_t3_0_a + fc3_n1_pop_t3_0_b;
     assign fc3_n1_pop_t4_0_a = {{1{1'b0}}, fc3_n1_pop_t3_0};
     assign fc3_n1_pop_t4_0_b = {{2{1'b0}}, fc3_n1_pop_t2_2};
-    assign fc3_n1_pop_t4_0 = fc3_n1_pop_t4_0_a + fc3_n1_pop_t4_0_b;
+    assign fc3_n1_pop_t4_0 = fc3_n1_pop_t4_0_a_d1 + fc3_n1_pop_t4_0_b_d1;
     assign fc3_n1_pop = fc3_n1_pop_t4_0;
     assign fc3_n1_pop_s = {{1{1'b0}}, fc3_n1_pop};
     assign fc3_n1_pop_s_2 = fc3_n1_pop_s;
     assign fc3_n1_pop2 = {fc3_n1_pop_s_2, 1'b0};
     assign fc3_n1_n = 8'h20;
-    assign fc3_n1_acc = fc3_n1_pop2_d1 - fc3_n1_n;
+    assign fc3_n1_acc = fc3_n1_pop2 - fc3_n1_n;
     assign fc3_n1_y_sx = fc3_n1_acc[6:0];
     assign fc3_n1_y_wrap = fc3_n1_y_sx[6:0];
     assign fc3_n2_xnor_1 = ~fc3_in_1;
@@ -4294,13 +4326,13 @@ module keras_bnn_fc3 (
     assign fc3_n2_pop_t3_0 = fc3_n2_pop_t3_0_a + fc3_n2_pop_t3_0_b;
     assign fc3_n2_pop_t4_0_a = {{1{1'b0}}, fc3_n2_pop_t3_0};
     assign fc3_n2_pop_t4_0_b = {{2{1'b0}}, fc3_n2_pop_t2_2};
-    assign fc3_n2_pop_t4_0 = fc3_n2_pop_t4_0_a + fc3_n2_pop_t4_0_b;
+    assign fc3_n2_pop_t4_0 = fc3_n2_pop_t4_0_a_d1 + fc3_n2_pop_t4_0_b_d1;
     assign fc3_n2_pop = fc3_n2_pop_t4_0;
     assign fc3_n2_pop_s = {{1{1'b0}}, fc3_n2_pop};
     assign fc3_n2_pop_s_2 = fc3_n2_pop_s;
     assign fc3_n2_pop2 = {fc3_n2_pop_s_2, 1'b0};
     assign fc3_n2_n = 8'h20;
-    assign fc3_n2_acc = fc3_n2_pop2_d1 - fc3_n2_n;
+    assign fc3_n2_acc = fc3_n2_pop2 - fc3_n2_n;
     assign fc3_n2_y_sx = fc3_n2_acc[6:0];
     assign fc3_n2_y_wrap = fc3_n2_y_sx[6:0];
     assign fc3_n3_xnor_1 = ~fc3_in_1;
@@ -4409,13 +4441,13 @@ module keras_bnn_fc3 (
     assign fc3_n3_pop_t3_0 = fc3_n3_pop_t3_0_a + fc3_n3_pop_t3_0_b;
     assign fc3_n3_pop_t4_0_a = {{1{1'b0}}, fc3_n3_pop_t3_0};
     assign fc3_n3_pop_t4_0_b = {{2{1'b0}}, fc3_n3_pop_t2_2};
-    assign fc3_n3_pop_t4_0 = fc3_n3_pop_t4_0_a + fc3_n3_pop_t4_0_b;
+    assign fc3_n3_pop_t4_0 = fc3_n3_pop_t4_0_a_d1 + fc3_n3_pop_t4_0_b_d1;
     assign fc3_n3_pop = fc3_n3_pop_t4_0;
     assign fc3_n3_pop_s = {{1{1'b0}}, fc3_n3_pop};
     assign fc3_n3_pop_s_2 = fc3_n3_pop_s;
     assign fc3_n3_pop2 = {fc3_n3_pop_s_2, 1'b0};
     assign fc3_n3_n = 8'h20;
-    assign fc3_n3_acc = fc3_n3_pop2_d1 - fc3_n3_n;
+    assign fc3_n3_acc = fc3_n3_pop2 - fc3_n3_n;
     assign fc3_n3_y_sx = fc3_n3_acc[6:0];
     assign fc3_n3_y_wrap = fc3_n3_y_sx[6:0];
     assign fc3_n4_xnor_2 = ~fc3_in_2;
@@ -4522,13 +4554,13 @@ module keras_bnn_fc3 (
     assign fc3_n4_pop_t3_0 = fc3_n4_pop_t3_0_a + fc3_n4_pop_t3_0_b;
     assign fc3_n4_pop_t4_0_a = {{1{1'b0}}, fc3_n4_pop_t3_0};
     assign fc3_n4_pop_t4_0_b = {{2{1'b0}}, fc3_n4_pop_t2_2};
-    assign fc3_n4_pop_t4_0 = fc3_n4_pop_t4_0_a + fc3_n4_pop_t4_0_b;
+    assign fc3_n4_pop_t4_0 = fc3_n4_pop_t4_0_a_d1 + fc3_n4_pop_t4_0_b_d1;
     assign fc3_n4_pop = fc3_n4_pop_t4_0;
     assign fc3_n4_pop_s = {{1{1'b0}}, fc3_n4_pop};
     assign fc3_n4_pop_s_2 = fc3_n4_pop_s;
     assign fc3_n4_pop2 = {fc3_n4_pop_s_2, 1'b0};
     assign fc3_n4_n = 8'h20;
-    assign fc3_n4_acc = fc3_n4_pop2_d1 - fc3_n4_n;
+    assign fc3_n4_acc = fc3_n4_pop2 - fc3_n4_n;
     assign fc3_n4_y_sx = fc3_n4_acc[6:0];
     assign fc3_n4_y_wrap = fc3_n4_y_sx[6:0];
     assign fc3_n5_xnor_1 = ~fc3_in_1;
@@ -4642,13 +4674,13 @@ module keras_bnn_fc3 (
     assign fc3_n5_pop_t3_0 = fc3_n5_pop_t3_0_a + fc3_n5_pop_t3_0_b;
     assign fc3_n5_pop_t4_0_a = {{1{1'b0}}, fc3_n5_pop_t3_0};
     assign fc3_n5_pop_t4_0_b = {{2{1'b0}}, fc3_n5_pop_t2_2};
-    assign fc3_n5_pop_t4_0 = fc3_n5_pop_t4_0_a + fc3_n5_pop_t4_0_b;
+    assign fc3_n5_pop_t4_0 = fc3_n5_pop_t4_0_a_d1 + fc3_n5_pop_t4_0_b_d1;
     assign fc3_n5_pop = fc3_n5_pop_t4_0;
     assign fc3_n5_pop_s = {{1{1'b0}}, fc3_n5_pop};
     assign fc3_n5_pop_s_2 = fc3_n5_pop_s;
     assign fc3_n5_pop2 = {fc3_n5_pop_s_2, 1'b0};
     assign fc3_n5_n = 8'h20;
-    assign fc3_n5_acc = fc3_n5_pop2_d1 - fc3_n5_n;
+    assign fc3_n5_acc = fc3_n5_pop2 - fc3_n5_n;
     assign fc3_n5_y_sx = fc3_n5_acc[6:0];
     assign fc3_n5_y_wrap = fc3_n5_y_sx[6:0];
     assign fc3_n6_xnor_0 = ~fc3_in_0;
@@ -4757,13 +4789,13 @@ module keras_bnn_fc3 (
     assign fc3_n6_pop_t3_0 = fc3_n6_pop_t3_0_a + fc3_n6_pop_t3_0_b;
     assign fc3_n6_pop_t4_0_a = {{1{1'b0}}, fc3_n6_pop_t3_0};
     assign fc3_n6_pop_t4_0_b = {{2{1'b0}}, fc3_n6_pop_t2_2};
-    assign fc3_n6_pop_t4_0 = fc3_n6_pop_t4_0_a + fc3_n6_pop_t4_0_b;
+    assign fc3_n6_pop_t4_0 = fc3_n6_pop_t4_0_a_d1 + fc3_n6_pop_t4_0_b_d1;
     assign fc3_n6_pop = fc3_n6_pop_t4_0;
     assign fc3_n6_pop_s = {{1{1'b0}}, fc3_n6_pop};
     assign fc3_n6_pop_s_2 = fc3_n6_pop_s;
     assign fc3_n6_pop2 = {fc3_n6_pop_s_2, 1'b0};
     assign fc3_n6_n = 8'h20;
-    assign fc3_n6_acc = fc3_n6_pop2_d1 - fc3_n6_n;
+    assign fc3_n6_acc = fc3_n6_pop2 - fc3_n6_n;
     assign fc3_n6_y_sx = fc3_n6_acc[6:0];
     assign fc3_n6_y_wrap = fc3_n6_y_sx[6:0];
     assign fc3_n7_xnor_1 = ~fc3_in_1;
@@ -4876,13 +4908,13 @@ module keras_bnn_fc3 (
     assign fc3_n7_pop_t3_0 = fc3_n7_pop_t3_0_a + fc3_n7_pop_t3_0_b;
     assign fc3_n7_pop_t4_0_a = {{1{1'b0}}, fc3_n7_pop_t3_0};
     assign fc3_n7_pop_t4_0_b = {{2{1'b0}}, fc3_n7_pop_t2_2};
-    assign fc3_n7_pop_t4_0 = fc3_n7_pop_t4_0_a + fc3_n7_pop_t4_0_b;
+    assign fc3_n7_pop_t4_0 = fc3_n7_pop_t4_0_a_d1 + fc3_n7_pop_t4_0_b_d1;
     assign fc3_n7_pop = fc3_n7_pop_t4_0;
     assign fc3_n7_pop_s = {{1{1'b0}}, fc3_n7_pop};
     assign fc3_n7_pop_s_2 = fc3_n7_pop_s;
     assign fc3_n7_pop2 = {fc3_n7_pop_s_2, 1'b0};
     assign fc3_n7_n = 8'h20;
-    assign fc3_n7_acc = fc3_n7_pop2_d1 - fc3_n7_n;
+    assign fc3_n7_acc = fc3_n7_pop2 - fc3_n7_n;
     assign fc3_n7_y_sx = fc3_n7_acc[6:0];
     assign fc3_n7_y_wrap = fc3_n7_y_sx[6:0];
     assign fc3_n8_xnor_0 = ~fc3_in_0;
@@ -4992,13 +5024,13 @@ module keras_bnn_fc3 (
     assign fc3_n8_pop_t3_0 = fc3_n8_pop_t3_0_a + fc3_n8_pop_t3_0_b;
     assign fc3_n8_pop_t4_0_a = {{1{1'b0}}, fc3_n8_pop_t3_0};
     assign fc3_n8_pop_t4_0_b = {{2{1'b0}}, fc3_n8_pop_t2_2};
-    assign fc3_n8_pop_t4_0 = fc3_n8_pop_t4_0_a + fc3_n8_pop_t4_0_b;
+    assign fc3_n8_pop_t4_0 = fc3_n8_pop_t4_0_a_d1 + fc3_n8_pop_t4_0_b_d1;
     assign fc3_n8_pop = fc3_n8_pop_t4_0;
     assign fc3_n8_pop_s = {{1{1'b0}}, fc3_n8_pop};
     assign fc3_n8_pop_s_2 = fc3_n8_pop_s;
     assign fc3_n8_pop2 = {fc3_n8_pop_s_2, 1'b0};
     assign fc3_n8_n = 8'h20;
-    assign fc3_n8_acc = fc3_n8_pop2_d1 - fc3_n8_n;
+    assign fc3_n8_acc = fc3_n8_pop2 - fc3_n8_n;
     assign fc3_n8_y_sx = fc3_n8_acc[6:0];
     assign fc3_n8_y_wrap = fc3_n8_y_sx[6:0];
     assign fc3_n9_xnor_1 = ~fc3_in_1;
@@ -5113,13 +5145,13 @@ module keras_bnn_fc3 (
     assign fc3_n9_pop_t3_0 = fc3_n9_pop_t3_0_a + fc3_n9_pop_t3_0_b;
     assign fc3_n9_pop_t4_0_a = {{1{1'b0}}, fc3_n9_pop_t3_0};
     assign fc3_n9_pop_t4_0_b = {{2{1'b0}}, fc3_n9_pop_t2_2};
-    assign fc3_n9_pop_t4_0 = fc3_n9_pop_t4_0_a + fc3_n9_pop_t4_0_b;
+    assign fc3_n9_pop_t4_0 = fc3_n9_pop_t4_0_a_d1 + fc3_n9_pop_t4_0_b_d1;
     assign fc3_n9_pop = fc3_n9_pop_t4_0;
     assign fc3_n9_pop_s = {{1{1'b0}}, fc3_n9_pop};
     assign fc3_n9_pop_s_2 = fc3_n9_pop_s;
     assign fc3_n9_pop2 = {fc3_n9_pop_s_2, 1'b0};
     assign fc3_n9_n = 8'h20;
-    assign fc3_n9_acc = fc3_n9_pop2_d1 - fc3_n9_n;
+    assign fc3_n9_acc = fc3_n9_pop2 - fc3_n9_n;
     assign fc3_n9_y_sx = fc3_n9_acc[6:0];
     assign fc3_n9_y_wrap = fc3_n9_y_sx[6:0];
     assign fc3_n10_xnor_0 = ~fc3_in_0;
@@ -5231,13 +5263,13 @@ module keras_bnn_fc3 (
     assign fc3_n10_pop_t3_0 = fc3_n10_pop_t3_0_a + fc3_n10_pop_t3_0_b;
     assign fc3_n10_pop_t4_0_a = {{1{1'b0}}, fc3_n10_pop_t3_0};
     assign fc3_n10_pop_t4_0_b = {{2{1'b0}}, fc3_n10_pop_t2_2};
-    assign fc3_n10_pop_t4_0 = fc3_n10_pop_t4_0_a + fc3_n10_pop_t4_0_b;
+    assign fc3_n10_pop_t4_0 = fc3_n10_pop_t4_0_a_d1 + fc3_n10_pop_t4_0_b_d1;
     assign fc3_n10_pop = fc3_n10_pop_t4_0;
     assign fc3_n10_pop_s = {{1{1'b0}}, fc3_n10_pop};
     assign fc3_n10_pop_s_2 = fc3_n10_pop_s;
     assign fc3_n10_pop2 = {fc3_n10_pop_s_2, 1'b0};
     assign fc3_n10_n = 8'h20;
-    assign fc3_n10_acc = fc3_n10_pop2_d1 - fc3_n10_n;
+    assign fc3_n10_acc = fc3_n10_pop2 - fc3_n10_n;
     assign fc3_n10_y_sx = fc3_n10_acc[6:0];
     assign fc3_n10_y_wrap = fc3_n10_y_sx[6:0];
     assign fc3_n11_xnor_0 = ~fc3_in_0;
@@ -5347,13 +5379,13 @@ module keras_bnn_fc3 (
     assign fc3_n11_pop_t3_0 = fc3_n11_pop_t3_0_a + fc3_n11_pop_t3_0_b;
     assign fc3_n11_pop_t4_0_a = {{1{1'b0}}, fc3_n11_pop_t3_0};
     assign fc3_n11_pop_t4_0_b = {{2{1'b0}}, fc3_n11_pop_t2_2};
-    assign fc3_n11_pop_t4_0 = fc3_n11_pop_t4_0_a + fc3_n11_pop_t4_0_b;
+    assign fc3_n11_pop_t4_0 = fc3_n11_pop_t4_0_a_d1 + fc3_n11_pop_t4_0_b_d1;
     assign fc3_n11_pop = fc3_n11_pop_t4_0;
     assign fc3_n11_pop_s = {{1{1'b0}}, fc3_n11_pop};
     assign fc3_n11_pop_s_2 = fc3_n11_pop_s;
     assign fc3_n11_pop2 = {fc3_n11_pop_s_2, 1'b0};
     assign fc3_n11_n = 8'h20;
-    assign fc3_n11_acc = fc3_n11_pop2_d1 - fc3_n11_n;
+    assign fc3_n11_acc = fc3_n11_pop2 - fc3_n11_n;
     assign fc3_n11_y_sx = fc3_n11_acc[6:0];
     assign fc3_n11_y_wrap = fc3_n11_y_sx[6:0];
     assign fc3_n12_xnor_0 = ~fc3_in_0;
@@ -5468,13 +5500,13 @@ module keras_bnn_fc3 (
     assign fc3_n12_pop_t3_0 = fc3_n12_pop_t3_0_a + fc3_n12_pop_t3_0_b;
     assign fc3_n12_pop_t4_0_a = {{1{1'b0}}, fc3_n12_pop_t3_0};
     assign fc3_n12_pop_t4_0_b = {{2{1'b0}}, fc3_n12_pop_t2_2};
-    assign fc3_n12_pop_t4_0 = fc3_n12_pop_t4_0_a + fc3_n12_pop_t4_0_b;
+    assign fc3_n12_pop_t4_0 = fc3_n12_pop_t4_0_a_d1 + fc3_n12_pop_t4_0_b_d1;
     assign fc3_n12_pop = fc3_n12_pop_t4_0;
     assign fc3_n12_pop_s = {{1{1'b0}}, fc3_n12_pop};
     assign fc3_n12_pop_s_2 = fc3_n12_pop_s;
     assign fc3_n12_pop2 = {fc3_n12_pop_s_2, 1'b0};
     assign fc3_n12_n = 8'h20;
-    assign fc3_n12_acc = fc3_n12_pop2_d1 - fc3_n12_n;
+    assign fc3_n12_acc = fc3_n12_pop2 - fc3_n12_n;
     assign fc3_n12_y_sx = fc3_n12_acc[6:0];
     assign fc3_n12_y_wrap = fc3_n12_y_sx[6:0];
     assign fc3_n13_xnor_0 = ~fc3_in_0;
@@ -5586,13 +5618,13 @@ module keras_bnn_fc3 (
     assign fc3_n13_pop_t3_0 = fc3_n13_pop_t3_0_a + fc3_n13_pop_t3_0_b;
     assign fc3_n13_pop_t4_0_a = {{1{1'b0}}, fc3_n13_pop_t3_0};
     assign fc3_n13_pop_t4_0_b = {{2{1'b0}}, fc3_n13_pop_t2_2};
-    assign fc3_n13_pop_t4_0 = fc3_n13_pop_t4_0_a + fc3_n13_pop_t4_0_b;
+    assign fc3_n13_pop_t4_0 = fc3_n13_pop_t4_0_a_d1 + fc3_n13_pop_t4_0_b_d1;
     assign fc3_n13_pop = fc3_n13_pop_t4_0;
     assign fc3_n13_pop_s = {{1{1'b0}}, fc3_n13_pop};
     assign fc3_n13_pop_s_2 = fc3_n13_pop_s;
     assign fc3_n13_pop2 = {fc3_n13_pop_s_2, 1'b0};
     assign fc3_n13_n = 8'h20;
-    assign fc3_n13_acc = fc3_n13_pop2_d1 - fc3_n13_n;
+    assign fc3_n13_acc = fc3_n13_pop2 - fc3_n13_n;
     assign fc3_n13_y_sx = fc3_n13_acc[6:0];
     assign fc3_n13_y_wrap = fc3_n13_y_sx[6:0];
     assign fc3_n14_xnor_1 = ~fc3_in_1;
@@ -5704,13 +5736,13 @@ module keras_bnn_fc3 (
     assign fc3_n14_pop_t3_0 = fc3_n14_pop_t3_0_a + fc3_n14_pop_t3_0_b;
     assign fc3_n14_pop_t4_0_a = {{1{1'b0}}, fc3_n14_pop_t3_0};
     assign fc3_n14_pop_t4_0_b = {{2{1'b0}}, fc3_n14_pop_t2_2};
-    assign fc3_n14_pop_t4_0 = fc3_n14_pop_t4_0_a + fc3_n14_pop_t4_0_b;
+    assign fc3_n14_pop_t4_0 = fc3_n14_pop_t4_0_a_d1 + fc3_n14_pop_t4_0_b_d1;
     assign fc3_n14_pop = fc3_n14_pop_t4_0;
     assign fc3_n14_pop_s = {{1{1'b0}}, fc3_n14_pop};
     assign fc3_n14_pop_s_2 = fc3_n14_pop_s;
     assign fc3_n14_pop2 = {fc3_n14_pop_s_2, 1'b0};
     assign fc3_n14_n = 8'h20;
-    assign fc3_n14_acc = fc3_n14_pop2_d1 - fc3_n14_n;
+    assign fc3_n14_acc = fc3_n14_pop2 - fc3_n14_n;
     assign fc3_n14_y_sx = fc3_n14_acc[6:0];
     assign fc3_n14_y_wrap = fc3_n14_y_sx[6:0];
     assign fc3_n15_xnor_1 = ~fc3_in_1;
@@ -5820,13 +5852,13 @@ module keras_bnn_fc3 (
     assign fc3_n15_pop_t3_0 = fc3_n15_pop_t3_0_a + fc3_n15_pop_t3_0_b;
     assign fc3_n15_pop_t4_0_a = {{1{1'b0}}, fc3_n15_pop_t3_0};
     assign fc3_n15_pop_t4_0_b = {{2{1'b0}}, fc3_n15_pop_t2_2};
-    assign fc3_n15_pop_t4_0 = fc3_n15_pop_t4_0_a + fc3_n15_pop_t4_0_b;
+    assign fc3_n15_pop_t4_0 = fc3_n15_pop_t4_0_a_d1 + fc3_n15_pop_t4_0_b_d1;
     assign fc3_n15_pop = fc3_n15_pop_t4_0;
     assign fc3_n15_pop_s = {{1{1'b0}}, fc3_n15_pop};
     assign fc3_n15_pop_s_2 = fc3_n15_pop_s;
     assign fc3_n15_pop2 = {fc3_n15_pop_s_2, 1'b0};
     assign fc3_n15_n = 8'h20;
-    assign fc3_n15_acc = fc3_n15_pop2_d1 - fc3_n15_n;
+    assign fc3_n15_acc = fc3_n15_pop2 - fc3_n15_n;
     assign fc3_n15_y_sx = fc3_n15_acc[6:0];
     assign fc3_n15_y_wrap = fc3_n15_y_sx[6:0];
     assign fc3_n16_xnor_0 = ~fc3_in_0;
@@ -5944,13 +5976,13 @@ module keras_bnn_fc3 (
     assign fc3_n16_pop_t3_0 = fc3_n16_pop_t3_0_a + fc3_n16_pop_t3_0_b;
     assign fc3_n16_pop_t4_0_a = {{1{1'b0}}, fc3_n16_pop_t3_0};
     assign fc3_n16_pop_t4_0_b = {{2{1'b0}}, fc3_n16_pop_t2_2};
-    assign fc3_n16_pop_t4_0 = fc3_n16_pop_t4_0_a + fc3_n16_pop_t4_0_b;
+    assign fc3_n16_pop_t4_0 = fc3_n16_pop_t4_0_a_d1 + fc3_n16_pop_t4_0_b_d1;
     assign fc3_n16_pop = fc3_n16_pop_t4_0;
     assign fc3_n16_pop_s = {{1{1'b0}}, fc3_n16_pop};
     assign fc3_n16_pop_s_2 = fc3_n16_pop_s;
     assign fc3_n16_pop2 = {fc3_n16_pop_s_2, 1'b0};
     assign fc3_n16_n = 8'h20;
-    assign fc3_n16_acc = fc3_n16_pop2_d1 - fc3_n16_n;
+    assign fc3_n16_acc = fc3_n16_pop2 - fc3_n16_n;
     assign fc3_n16_y_sx = fc3_n16_acc[6:0];
     assign fc3_n16_y_wrap = fc3_n16_y_sx[6:0];
     assign fc3_n17_xnor_1 = ~fc3_in_1;
@@ -6060,13 +6092,13 @@ module keras_bnn_fc3 (
     assign fc3_n17_pop_t3_0 = fc3_n17_pop_t3_0_a + fc3_n17_pop_t3_0_b;
     assign fc3_n17_pop_t4_0_a = {{1{1'b0}}, fc3_n17_pop_t3_0};
     assign fc3_n17_pop_t4_0_b = {{2{1'b0}}, fc3_n17_pop_t2_2};
-    assign fc3_n17_pop_t4_0 = fc3_n17_pop_t4_0_a + fc3_n17_pop_t4_0_b;
+    assign fc3_n17_pop_t4_0 = fc3_n17_pop_t4_0_a_d1 + fc3_n17_pop_t4_0_b_d1;
     assign fc3_n17_pop = fc3_n17_pop_t4_0;
     assign fc3_n17_pop_s = {{1{1'b0}}, fc3_n17_pop};
     assign fc3_n17_pop_s_2 = fc3_n17_pop_s;
     assign fc3_n17_pop2 = {fc3_n17_pop_s_2, 1'b0};
     assign fc3_n17_n = 8'h20;
-    assign fc3_n17_acc = fc3_n17_pop2_d1 - fc3_n17_n;
+    assign fc3_n17_acc = fc3_n17_pop2 - fc3_n17_n;
     assign fc3_n17_y_sx = fc3_n17_acc[6:0];
     assign fc3_n17_y_wrap = fc3_n17_y_sx[6:0];
     assign fc3_n18_xnor_6 = ~fc3_in_6;
@@ -6173,13 +6205,13 @@ module keras_bnn_fc3 (
     assign fc3_n18_pop_t3_0 = fc3_n18_pop_t3_0_a + fc3_n18_pop_t3_0_b;
     assign fc3_n18_pop_t4_0_a = {{1{1'b0}}, fc3_n18_pop_t3_0};
     assign fc3_n18_pop_t4_0_b = {{2{1'b0}}, fc3_n18_pop_t2_2};
-    assign fc3_n18_pop_t4_0 = fc3_n18_pop_t4_0_a + fc3_n18_pop_t4_0_b;
+    assign fc3_n18_pop_t4_0 = fc3_n18_pop_t4_0_a_d1 + fc3_n18_pop_t4_0_b_d1;
     assign fc3_n18_pop = fc3_n18_pop_t4_0;
     assign fc3_n18_pop_s = {{1{1'b0}}, fc3_n18_pop};
     assign fc3_n18_pop_s_2 = fc3_n18_pop_s;
     assign fc3_n18_pop2 = {fc3_n18_pop_s_2, 1'b0};
     assign fc3_n18_n = 8'h20;
-    assign fc3_n18_acc = fc3_n18_pop2_d1 - fc3_n18_n;
+    assign fc3_n18_acc = fc3_n18_pop2 - fc3_n18_n;
     assign fc3_n18_y_sx = fc3_n18_acc[6:0];
     assign fc3_n18_y_wrap = fc3_n18_y_sx[6:0];
     assign fc3_n19_xnor_0 = ~fc3_in_0;
@@ -6288,13 +6320,13 @@ module keras_bnn_fc3 (
     assign fc3_n19_pop_t3_0 = fc3_n19_pop_t3_0_a + fc3_n19_pop_t3_0_b;
     assign fc3_n19_pop_t4_0_a = {{1{1'b0}}, fc3_n19_pop_t3_0};
     assign fc3_n19_pop_t4_0_b = {{2{1'b0}}, fc3_n19_pop_t2_2};
-    assign fc3_n19_pop_t4_0 = fc3_n19_pop_t4_0_a + fc3_n19_pop_t4_0_b;
+    assign fc3_n19_pop_t4_0 = fc3_n19_pop_t4_0_a_d1 + fc3_n19_pop_t4_0_b_d1;
     assign fc3_n19_pop = fc3_n19_pop_t4_0;
     assign fc3_n19_pop_s = {{1{1'b0}}, fc3_n19_pop};
     assign fc3_n19_pop_s_2 = fc3_n19_pop_s;
     assign fc3_n19_pop2 = {fc3_n19_pop_s_2, 1'b0};
     assign fc3_n19_n = 8'h20;
-    assign fc3_n19_acc = fc3_n19_pop2_d1 - fc3_n19_n;
+    assign fc3_n19_acc = fc3_n19_pop2 - fc3_n19_n;
     assign fc3_n19_y_sx = fc3_n19_acc[6:0];
     assign fc3_n19_y_wrap = fc3_n19_y_sx[6:0];
     assign fc3_n20_xnor_1 = ~fc3_in_1;
@@ -6406,13 +6438,13 @@ module keras_bnn_fc3 (
     assign fc3_n20_pop_t3_0 = fc3_n20_pop_t3_0_a + fc3_n20_pop_t3_0_b;
     assign fc3_n20_pop_t4_0_a = {{1{1'b0}}, fc3_n20_pop_t3_0};
     assign fc3_n20_pop_t4_0_b = {{2{1'b0}}, fc3_n20_pop_t2_2};
-    assign fc3_n20_pop_t4_0 = fc3_n20_pop_t4_0_a + fc3_n20_pop_t4_0_b;
+    assign fc3_n20_pop_t4_0 = fc3_n20_pop_t4_0_a_d1 + fc3_n20_pop_t4_0_b_d1;
     assign fc3_n20_pop = fc3_n20_pop_t4_0;
     assign fc3_n20_pop_s = {{1{1'b0}}, fc3_n20_pop};
     assign fc3_n20_pop_s_2 = fc3_n20_pop_s;
     assign fc3_n20_pop2 = {fc3_n20_pop_s_2, 1'b0};
     assign fc3_n20_n = 8'h20;
-    assign fc3_n20_acc = fc3_n20_pop2_d1 - fc3_n20_n;
+    assign fc3_n20_acc = fc3_n20_pop2 - fc3_n20_n;
     assign fc3_n20_y_sx = fc3_n20_acc[6:0];
     assign fc3_n20_y_wrap = fc3_n20_y_sx[6:0];
     assign fc3_n21_xnor_0 = ~fc3_in_0;
@@ -6524,13 +6556,13 @@ module keras_bnn_fc3 (
     assign fc3_n21_pop_t3_0 = fc3_n21_pop_t3_0_a + fc3_n21_pop_t3_0_b;
     assign fc3_n21_pop_t4_0_a = {{1{1'b0}}, fc3_n21_pop_t3_0};
     assign fc3_n21_pop_t4_0_b = {{2{1'b0}}, fc3_n21_pop_t2_2};
-    assign fc3_n21_pop_t4_0 = fc3_n21_pop_t4_0_a + fc3_n21_pop_t4_0_b;
+    assign fc3_n21_pop_t4_0 = fc3_n21_pop_t4_0_a_d1 + fc3_n21_pop_t4_0_b_d1;
     assign fc3_n21_pop = fc3_n21_pop_t4_0;
     assign fc3_n21_pop_s = {{1{1'b0}}, fc3_n21_pop};
     assign fc3_n21_pop_s_2 = fc3_n21_pop_s;
     assign fc3_n21_pop2 = {fc3_n21_pop_s_2, 1'b0};
     assign fc3_n21_n = 8'h20;
-    assign fc3_n21_acc = fc3_n21_pop2_d1 - fc3_n21_n;
+    assign fc3_n21_acc = fc3_n21_pop2 - fc3_n21_n;
     assign fc3_n21_y_sx = fc3_n21_acc[6:0];
     assign fc3_n21_y_wrap = fc3_n21_y_sx[6:0];
     assign fc3_n22_xnor_1 = ~fc3_in_1;
@@ -6644,13 +6676,13 @@ module keras_bnn_fc3 (
     assign fc3_n22_pop_t3_0 = fc3_n22_pop_t3_0_a + fc3_n22_pop_t3_0_b;
     assign fc3_n22_pop_t4_0_a = {{1{1'b0}}, fc3_n22_pop_t3_0};
     assign fc3_n22_pop_t4_0_b = {{2{1'b0}}, fc3_n22_pop_t2_2};
-    assign fc3_n22_pop_t4_0 = fc3_n22_pop_t4_0_a + fc3_n22_pop_t4_0_b;
+    assign fc3_n22_pop_t4_0 = fc3_n22_pop_t4_0_a_d1 + fc3_n22_pop_t4_0_b_d1;
     assign fc3_n22_pop = fc3_n22_pop_t4_0;
     assign fc3_n22_pop_s = {{1{1'b0}}, fc3_n22_pop};
     assign fc3_n22_pop_s_2 = fc3_n22_pop_s;
     assign fc3_n22_pop2 = {fc3_n22_pop_s_2, 1'b0};
     assign fc3_n22_n = 8'h20;
-    assign fc3_n22_acc = fc3_n22_pop2_d1 - fc3_n22_n;
+    assign fc3_n22_acc = fc3_n22_pop2 - fc3_n22_n;
     assign fc3_n22_y_sx = fc3_n22_acc[6:0];
     assign fc3_n22_y_wrap = fc3_n22_y_sx[6:0];
     assign fc3_n23_xnor_1 = ~fc3_in_1;
@@ -6758,13 +6790,13 @@ module keras_bnn_fc3 (
     assign fc3_n23_pop_t3_0 = fc3_n23_pop_t3_0_a + fc3_n23_pop_t3_0_b;
     assign fc3_n23_pop_t4_0_a = {{1{1'b0}}, fc3_n23_pop_t3_0};
     assign fc3_n23_pop_t4_0_b = {{2{1'b0}}, fc3_n23_pop_t2_2};
-    assign fc3_n23_pop_t4_0 = fc3_n23_pop_t4_0_a + fc3_n23_pop_t4_0_b;
+    assign fc3_n23_pop_t4_0 = fc3_n23_pop_t4_0_a_d1 + fc3_n23_pop_t4_0_b_d1;
     assign fc3_n23_pop = fc3_n23_pop_t4_0;
     assign fc3_n23_pop_s = {{1{1'b0}}, fc3_n23_pop};
     assign fc3_n23_pop_s_2 = fc3_n23_pop_s;
     assign fc3_n23_pop2 = {fc3_n23_pop_s_2, 1'b0};
     assign fc3_n23_n = 8'h20;
-    assign fc3_n23_acc = fc3_n23_pop2_d1 - fc3_n23_n;
+    assign fc3_n23_acc = fc3_n23_pop2 - fc3_n23_n;
     assign fc3_n23_y_sx = fc3_n23_acc[6:0];
     assign fc3_n23_y_wrap = fc3_n23_y_sx[6:0];
     assign fc3_n24_xnor_2 = ~fc3_in_2;
@@ -6872,13 +6904,13 @@ module keras_bnn_fc3 (
     assign fc3_n24_pop_t3_0 = fc3_n24_pop_t3_0_a + fc3_n24_pop_t3_0_b;
     assign fc3_n24_pop_t4_0_a = {{1{1'b0}}, fc3_n24_pop_t3_0};
     assign fc3_n24_pop_t4_0_b = {{2{1'b0}}, fc3_n24_pop_t2_2};
-    assign fc3_n24_pop_t4_0 = fc3_n24_pop_t4_0_a + fc3_n24_pop_t4_0_b;
+    assign fc3_n24_pop_t4_0 = fc3_n24_pop_t4_0_a_d1 + fc3_n24_pop_t4_0_b_d1;
     assign fc3_n24_pop = fc3_n24_pop_t4_0;
     assign fc3_n24_pop_s = {{1{1'b0}}, fc3_n24_pop};
     assign fc3_n24_pop_s_2 = fc3_n24_pop_s;
     assign fc3_n24_pop2 = {fc3_n24_pop_s_2, 1'b0};
     assign fc3_n24_n = 8'h20;
-    assign fc3_n24_acc = fc3_n24_pop2_d1 - fc3_n24_n;
+    assign fc3_n24_acc = fc3_n24_pop2 - fc3_n24_n;
     assign fc3_n24_y_sx = fc3_n24_acc[6:0];
     assign fc3_n24_y_wrap = fc3_n24_y_sx[6:0];
     assign fc3_n25_xnor_0 = ~fc3_in_0;
@@ -6993,13 +7025,13 @@ module keras_bnn_fc3 (
     assign fc3_n25_pop_t3_0 = fc3_n25_pop_t3_0_a + fc3_n25_pop_t3_0_b;
     assign fc3_n25_pop_t4_0_a = {{1{1'b0}}, fc3_n25_pop_t3_0};
     assign fc3_n25_pop_t4_0_b = {{2{1'b0}}, fc3_n25_pop_t2_2};
-    assign fc3_n25_pop_t4_0 = fc3_n25_pop_t4_0_a + fc3_n25_pop_t4_0_b;
+    assign fc3_n25_pop_t4_0 = fc3_n25_pop_t4_0_a_d1 + fc3_n25_pop_t4_0_b_d1;
     assign fc3_n25_pop = fc3_n25_pop_t4_0;
     assign fc3_n25_pop_s = {{1{1'b0}}, fc3_n25_pop};
     assign fc3_n25_pop_s_2 = fc3_n25_pop_s;
     assign fc3_n25_pop2 = {fc3_n25_pop_s_2, 1'b0};
     assign fc3_n25_n = 8'h20;
-    assign fc3_n25_acc = fc3_n25_pop2_d1 - fc3_n25_n;
+    assign fc3_n25_acc = fc3_n25_pop2 - fc3_n25_n;
     assign fc3_n25_y_sx = fc3_n25_acc[6:0];
     assign fc3_n25_y_wrap = fc3_n25_y_sx[6:0];
     assign fc3_n26_xnor_1 = ~fc3_in_1;
@@ -7111,13 +7143,13 @@ module keras_bnn_fc3 (
     assign fc3_n26_pop_t3_0 = fc3_n26_pop_t3_0_a + fc3_n26_pop_t3_0_b;
     assign fc3_n26_pop_t4_0_a = {{1{1'b0}}, fc3_n26_pop_t3_0};
     assign fc3_n26_pop_t4_0_b = {{2{1'b0}}, fc3_n26_pop_t2_2};
-    assign fc3_n26_pop_t4_0 = fc3_n26_pop_t4_0_a + fc3_n26_pop_t4_0_b;
+    assign fc3_n26_pop_t4_0 = fc3_n26_pop_t4_0_a_d1 + fc3_n26_pop_t4_0_b_d1;
     assign fc3_n26_pop = fc3_n26_pop_t4_0;
     assign fc3_n26_pop_s = {{1{1'b0}}, fc3_n26_pop};
     assign fc3_n26_pop_s_2 = fc3_n26_pop_s;
     assign fc3_n26_pop2 = {fc3_n26_pop_s_2, 1'b0};
     assign fc3_n26_n = 8'h20;
-    assign fc3_n26_acc = fc3_n26_pop2_d1 - fc3_n26_n;
+    assign fc3_n26_acc = fc3_n26_pop2 - fc3_n26_n;
     assign fc3_n26_y_sx = fc3_n26_acc[6:0];
     assign fc3_n26_y_wrap = fc3_n26_y_sx[6:0];
     assign fc3_n27_xnor_0 = ~fc3_in_0;
@@ -7232,13 +7264,13 @@ module keras_bnn_fc3 (
     assign fc3_n27_pop_t3_0 = fc3_n27_pop_t3_0_a + fc3_n27_pop_t3_0_b;
     assign fc3_n27_pop_t4_0_a = {{1{1'b0}}, fc3_n27_pop_t3_0};
     assign fc3_n27_pop_t4_0_b = {{2{1'b0}}, fc3_n27_pop_t2_2};
-    assign fc3_n27_pop_t4_0 = fc3_n27_pop_t4_0_a + fc3_n27_pop_t4_0_b;
+    assign fc3_n27_pop_t4_0 = fc3_n27_pop_t4_0_a_d1 + fc3_n27_pop_t4_0_b_d1;
     assign fc3_n27_pop = fc3_n27_pop_t4_0;
     assign fc3_n27_pop_s = {{1{1'b0}}, fc3_n27_pop};
     assign fc3_n27_pop_s_2 = fc3_n27_pop_s;
     assign fc3_n27_pop2 = {fc3_n27_pop_s_2, 1'b0};
     assign fc3_n27_n = 8'h20;
-    assign fc3_n27_acc = fc3_n27_pop2_d1 - fc3_n27_n;
+    assign fc3_n27_acc = fc3_n27_pop2 - fc3_n27_n;
     assign fc3_n27_y_sx = fc3_n27_acc[6:0];
     assign fc3_n27_y_wrap = fc3_n27_y_sx[6:0];
     assign fc3_n28_xnor_1 = ~fc3_in_1;
@@ -7349,13 +7381,13 @@ module keras_bnn_fc3 (
     assign fc3_n28_pop_t3_0 = fc3_n28_pop_t3_0_a + fc3_n28_pop_t3_0_b;
     assign fc3_n28_pop_t4_0_a = {{1{1'b0}}, fc3_n28_pop_t3_0};
     assign fc3_n28_pop_t4_0_b = {{2{1'b0}}, fc3_n28_pop_t2_2};
-    assign fc3_n28_pop_t4_0 = fc3_n28_pop_t4_0_a + fc3_n28_pop_t4_0_b;
+    assign fc3_n28_pop_t4_0 = fc3_n28_pop_t4_0_a_d1 + fc3_n28_pop_t4_0_b_d1;
     assign fc3_n28_pop = fc3_n28_pop_t4_0;
     assign fc3_n28_pop_s = {{1{1'b0}}, fc3_n28_pop};
     assign fc3_n28_pop_s_2 = fc3_n28_pop_s;
     assign fc3_n28_pop2 = {fc3_n28_pop_s_2, 1'b0};
     assign fc3_n28_n = 8'h20;
-    assign fc3_n28_acc = fc3_n28_pop2_d1 - fc3_n28_n;
+    assign fc3_n28_acc = fc3_n28_pop2 - fc3_n28_n;
     assign fc3_n28_y_sx = fc3_n28_acc[6:0];
     assign fc3_n28_y_wrap = fc3_n28_y_sx[6:0];
     assign fc3_n29_xnor_0 = ~fc3_in_0;
@@ -7468,13 +7500,13 @@ module keras_bnn_fc3 (
     assign fc3_n29_pop_t3_0 = fc3_n29_pop_t3_0_a + fc3_n29_pop_t3_0_b;
     assign fc3_n29_pop_t4_0_a = {{1{1'b0}}, fc3_n29_pop_t3_0};
     assign fc3_n29_pop_t4_0_b = {{2{1'b0}}, fc3_n29_pop_t2_2};
-    assign fc3_n29_pop_t4_0 = fc3_n29_pop_t4_0_a + fc3_n29_pop_t4_0_b;
+    assign fc3_n29_pop_t4_0 = fc3_n29_pop_t4_0_a_d1 + fc3_n29_pop_t4_0_b_d1;
     assign fc3_n29_pop = fc3_n29_pop_t4_0;
     assign fc3_n29_pop_s = {{1{1'b0}}, fc3_n29_pop};
     assign fc3_n29_pop_s_2 = fc3_n29_pop_s;
     assign fc3_n29_pop2 = {fc3_n29_pop_s_2, 1'b0};
     assign fc3_n29_n = 8'h20;
-    assign fc3_n29_acc = fc3_n29_pop2_d1 - fc3_n29_n;
+    assign fc3_n29_acc = fc3_n29_pop2 - fc3_n29_n;
     assign fc3_n29_y_sx = fc3_n29_acc[6:0];
     assign fc3_n29_y_wrap = fc3_n29_y_sx[6:0];
     assign fc3_n30_xnor_0 = ~fc3_in_0;
@@ -7585,13 +7617,13 @@ module keras_bnn_fc3 (
     assign fc3_n30_pop_t3_0 = fc3_n30_pop_t3_0_a + fc3_n30_pop_t3_0_b;
     assign fc3_n30_pop_t4_0_a = {{1{1'b0}}, fc3_n30_pop_t3_0};
     assign fc3_n30_pop_t4_0_b = {{2{1'b0}}, fc3_n30_pop_t2_2};
-    assign fc3_n30_pop_t4_0 = fc3_n30_pop_t4_0_a + fc3_n30_pop_t4_0_b;
+    assign fc3_n30_pop_t4_0 = fc3_n30_pop_t4_0_a_d1 + fc3_n30_pop_t4_0_b_d1;
     assign fc3_n30_pop = fc3_n30_pop_t4_0;
     assign fc3_n30_pop_s = {{1{1'b0}}, fc3_n30_pop};
     assign fc3_n30_pop_s_2 = fc3_n30_pop_s;
     assign fc3_n30_pop2 = {fc3_n30_pop_s_2, 1'b0};
     assign fc3_n30_n = 8'h20;
-    assign fc3_n30_acc = fc3_n30_pop2_d1 - fc3_n30_n;
+    assign fc3_n30_acc = fc3_n30_pop2 - fc3_n30_n;
     assign fc3_n30_y_sx = fc3_n30_acc[6:0];
     assign fc3_n30_y_wrap = fc3_n30_y_sx[6:0];
     assign fc3_n31_xnor_1 = ~fc3_in_1;
@@ -7704,51 +7736,83 @@ module keras_bnn_fc3 (
     assign fc3_n31_pop_t3_0 = fc3_n31_pop_t3_0_a + fc3_n31_pop_t3_0_b;
     assign fc3_n31_pop_t4_0_a = {{1{1'b0}}, fc3_n31_pop_t3_0};
     assign fc3_n31_pop_t4_0_b = {{2{1'b0}}, fc3_n31_pop_t2_2};
-    assign fc3_n31_pop_t4_0 = fc3_n31_pop_t4_0_a + fc3_n31_pop_t4_0_b;
+    assign fc3_n31_pop_t4_0 = fc3_n31_pop_t4_0_a_d1 + fc3_n31_pop_t4_0_b_d1;
     assign fc3_n31_pop = fc3_n31_pop_t4_0;
     assign fc3_n31_pop_s = {{1{1'b0}}, fc3_n31_pop};
     assign fc3_n31_pop_s_2 = fc3_n31_pop_s;
     assign fc3_n31_pop2 = {fc3_n31_pop_s_2, 1'b0};
     assign fc3_n31_n = 8'h20;
-    assign fc3_n31_acc = fc3_n31_pop2_d1 - fc3_n31_n;
+    assign fc3_n31_acc = fc3_n31_pop2 - fc3_n31_n;
     assign fc3_n31_y_sx = fc3_n31_acc[6:0];
     assign fc3_n31_y_wrap = fc3_n31_y_sx[6:0];
     assign out_data = {fc3_out_31, fc3_out_30, fc3_out_29, fc3_out_28, fc3_out_27, fc3_out_26, fc3_out_25, fc3_out_24, fc3_out_23, fc3_out_22, fc3_out_21, fc3_out_20, fc3_out_19, fc3_out_18, fc3_out_17, fc3_out_16, fc3_out_15, fc3_out_14, fc3_out_13, fc3_out_12, fc3_out_11, fc3_out_10, fc3_out_9, fc3_out_8, fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
 
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_pop2_d1 <= fc3_n0_pop2;
-            fc3_n1_pop2_d1 <= fc3_n1_pop2;
-            fc3_n2_pop2_d1 <= fc3_n2_pop2;
-            fc3_n3_pop2_d1 <= fc3_n3_pop2;
-            fc3_n4_pop2_d1 <= fc3_n4_pop2;
-            fc3_n5_pop2_d1 <= fc3_n5_pop2;
-            fc3_n6_pop2_d1 <= fc3_n6_pop2;
-            fc3_n7_pop2_d1 <= fc3_n7_pop2;
-            fc3_n8_pop2_d1 <= fc3_n8_pop2;
-            fc3_n9_pop2_d1 <= fc3_n9_pop2;
-            fc3_n10_pop2_d1 <= fc3_n10_pop2;
-            fc3_n11_pop2_d1 <= fc3_n11_pop2;
-            fc3_n12_pop2_d1 <= fc3_n12_pop2;
-            fc3_n13_pop2_d1 <= fc3_n13_pop2;
-            fc3_n14_pop2_d1 <= fc3_n14_pop2;
-            fc3_n15_pop2_d1 <= fc3_n15_pop2;
-            fc3_n16_pop2_d1 <= fc3_n16_pop2;
-            fc3_n17_pop2_d1 <= fc3_n17_pop2;
-            fc3_n18_pop2_d1 <= fc3_n18_pop2;
-            fc3_n19_pop2_d1 <= fc3_n19_pop2;
-            fc3_n20_pop2_d1 <= fc3_n20_pop2;
-            fc3_n21_pop2_d1 <= fc3_n21_pop2;
-            fc3_n22_pop2_d1 <= fc3_n22_pop2;
-            fc3_n23_pop2_d1 <= fc3_n23_pop2;
-            fc3_n24_pop2_d1 <= fc3_n24_pop2;
-            fc3_n25_pop2_d1 <= fc3_n25_pop2;
-            fc3_n26_pop2_d1 <= fc3_n26_pop2;
-            fc3_n27_pop2_d1 <= fc3_n27_pop2;
-            fc3_n28_pop2_d1 <= fc3_n28_pop2;
-            fc3_n29_pop2_d1 <= fc3_n29_pop2;
-            fc3_n30_pop2_d1 <= fc3_n30_pop2;
-            fc3_n31_pop2_d1 <= fc3_n31_pop2;
+            fc3_n0_pop_t4_0_a_d1 <= fc3_n0_pop_t4_0_a;
+            fc3_n0_pop_t4_0_b_d1 <= fc3_n0_pop_t4_0_b;
+            fc3_n1_pop_t4_0_a_d1 <= fc3_n1_pop_t4_0_a;
+            fc3_n1_pop_t4_0_b_d1 <= fc3_n1_pop_t4_0_b;
+            fc3_n2_pop_t4_0_a_d1 <= fc3_n2_pop_t4_0_a;
+            fc3_n2_pop_t4_0_b_d1 <= fc3_n2_pop_t4_0_b;
+            fc3_n3_pop_t4_0_a_d1 <= fc3_n3_pop_t4_0_a;
+            fc3_n3_pop_t4_0_b_d1 <= fc3_n3_pop_t4_0_b;
+            fc3_n4_pop_t4_0_a_d1 <= fc3_n4_pop_t4_0_a;
+            fc3_n4_pop_t4_0_b_d1 <= fc3_n4_pop_t4_0_b;
+            fc3_n5_pop_t4_0_a_d1 <= fc3_n5_pop_t4_0_a;
+            fc3_n5_pop_t4_0_b_d1 <= fc3_n5_pop_t4_0_b;
+            fc3_n6_pop_t4_0_a_d1 <= fc3_n6_pop_t4_0_a;
+            fc3_n6_pop_t4_0_b_d1 <= fc3_n6_pop_t4_0_b;
+            fc3_n7_pop_t4_0_a_d1 <= fc3_n7_pop_t4_0_a;
+            fc3_n7_pop_t4_0_b_d1 <= fc3_n7_pop_t4_0_b;
+            fc3_n8_pop_t4_0_a_d1 <= fc3_n8_pop_t4_0_a;
+            fc3_n8_pop_t4_0_b_d1 <= fc3_n8_pop_t4_0_b;
+            fc3_n9_pop_t4_0_a_d1 <= fc3_n9_pop_t4_0_a;
+            fc3_n9_pop_t4_0_b_d1 <= fc3_n9_pop_t4_0_b;
+            fc3_n10_pop_t4_0_a_d1 <= fc3_n10_pop_t4_0_a;
+            fc3_n10_pop_t4_0_b_d1 <= fc3_n10_pop_t4_0_b;
+            fc3_n11_pop_t4_0_a_d1 <= fc3_n11_pop_t4_0_a;
+            fc3_n11_pop_t4_0_b_d1 <= fc3_n11_pop_t4_0_b;
+            fc3_n12_pop_t4_0_a_d1 <= fc3_n12_pop_t4_0_a;
+            fc3_n12_pop_t4_0_b_d1 <= fc3_n12_pop_t4_0_b;
+            fc3_n13_pop_t4_0_a_d1 <= fc3_n13_pop_t4_0_a;
+            fc3_n13_pop_t4_0_b_d1 <= fc3_n13_pop_t4_0_b;
+            fc3_n14_pop_t4_0_a_d1 <= fc3_n14_pop_t4_0_a;
+            fc3_n14_pop_t4_0_b_d1 <= fc3_n14_pop_t4_0_b;
+            fc3_n15_pop_t4_0_a_d1 <= fc3_n15_pop_t4_0_a;
+            fc3_n15_pop_t4_0_b_d1 <= fc3_n15_pop_t4_0_b;
+            fc3_n16_pop_t4_0_a_d1 <= fc3_n16_pop_t4_0_a;
+            fc3_n16_pop_t4_0_b_d1 <= fc3_n16_pop_t4_0_b;
+            fc3_n17_pop_t4_0_a_d1 <= fc3_n17_pop_t4_0_a;
+            fc3_n17_pop_t4_0_b_d1 <= fc3_n17_pop_t4_0_b;
+            fc3_n18_pop_t4_0_a_d1 <= fc3_n18_pop_t4_0_a;
+            fc3_n18_pop_t4_0_b_d1 <= fc3_n18_pop_t4_0_b;
+            fc3_n19_pop_t4_0_a_d1 <= fc3_n19_pop_t4_0_a;
+            fc3_n19_pop_t4_0_b_d1 <= fc3_n19_pop_t4_0_b;
+            fc3_n20_pop_t4_0_a_d1 <= fc3_n20_pop_t4_0_a;
+            fc3_n20_pop_t4_0_b_d1 <= fc3_n20_pop_t4_0_b;
+            fc3_n21_pop_t4_0_a_d1 <= fc3_n21_pop_t4_0_a;
+            fc3_n21_pop_t4_0_b_d1 <= fc3_n21_pop_t4_0_b;
+            fc3_n22_pop_t4_0_a_d1 <= fc3_n22_pop_t4_0_a;
+            fc3_n22_pop_t4_0_b_d1 <= fc3_n22_pop_t4_0_b;
+            fc3_n23_pop_t4_0_a_d1 <= fc3_n23_pop_t4_0_a;
+            fc3_n23_pop_t4_0_b_d1 <= fc3_n23_pop_t4_0_b;
+            fc3_n24_pop_t4_0_a_d1 <= fc3_n24_pop_t4_0_a;
+            fc3_n24_pop_t4_0_b_d1 <= fc3_n24_pop_t4_0_b;
+            fc3_n25_pop_t4_0_a_d1 <= fc3_n25_pop_t4_0_a;
+            fc3_n25_pop_t4_0_b_d1 <= fc3_n25_pop_t4_0_b;
+            fc3_n26_pop_t4_0_a_d1 <= fc3_n26_pop_t4_0_a;
+            fc3_n26_pop_t4_0_b_d1 <= fc3_n26_pop_t4_0_b;
+            fc3_n27_pop_t4_0_a_d1 <= fc3_n27_pop_t4_0_a;
+            fc3_n27_pop_t4_0_b_d1 <= fc3_n27_pop_t4_0_b;
+            fc3_n28_pop_t4_0_a_d1 <= fc3_n28_pop_t4_0_a;
+            fc3_n28_pop_t4_0_b_d1 <= fc3_n28_pop_t4_0_b;
+            fc3_n29_pop_t4_0_a_d1 <= fc3_n29_pop_t4_0_a;
+            fc3_n29_pop_t4_0_b_d1 <= fc3_n29_pop_t4_0_b;
+            fc3_n30_pop_t4_0_a_d1 <= fc3_n30_pop_t4_0_a;
+            fc3_n30_pop_t4_0_b_d1 <= fc3_n30_pop_t4_0_b;
+            fc3_n31_pop_t4_0_a_d1 <= fc3_n31_pop_t4_0_a;
+            fc3_n31_pop_t4_0_b_d1 <= fc3_n31_pop_t4_0_b;
             fc3_out_0 <= fc3_n0_y_wrap;
             fc3_out_1 <= fc3_n1_y_wrap;
             fc3_out_2 <= fc3_n2_y_wrap;

@@ -2,7 +2,7 @@
 // Layer 6: fc4 (binary_dense), 32 -> 5
 // input  type: bipolar
 // output type: int<7>
-// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 110 adder(s)
+// latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 110 adder(s); inputs arrive 0.47 ns into the first stage (combinational layer in front)
 `default_nettype none
 
 module keras_bnn_fc4 (
@@ -153,13 +153,14 @@ module keras_bnn_fc4 (
     wire [4:0] fc4_n0_pop_t3_0;
     wire [5:0] fc4_n0_pop_t4_0_a;
     wire [5:0] fc4_n0_pop_t4_0_b;
+    reg  [5:0] fc4_n0_pop_t4_0_a_d1;
+    reg  [5:0] fc4_n0_pop_t4_0_b_d1;
     wire [5:0] fc4_n0_pop_t4_0;
     wire [5:0] fc4_n0_pop;
     wire [6:0] fc4_n0_pop_s;
     wire signed [6:0] fc4_n0_pop_s_2;
     wire signed [7:0] fc4_n0_pop2;
     wire signed [7:0] fc4_n0_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc4_n0_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc4_n0_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -271,13 +272,14 @@ module keras_bnn_fc4 (
     wire [4:0] fc4_n1_pop_t3_0;
     wire [5:0] fc4_n1_pop_t4_0_a;
     wire [5:0] fc4_n1_pop_t4_0_b;
+    reg  [5:0] fc4_n1_pop_t4_0_a_d1;
+    reg  [5:0] fc4_n1_pop_t4_0_b_d1;
     wire [5:0] fc4_n1_pop_t4_0;
     wire [5:0] fc4_n1_pop;
     wire [6:0] fc4_n1_pop_s;
     wire signed [6:0] fc4_n1_pop_s_2;
     wire signed [7:0] fc4_n1_pop2;
     wire signed [7:0] fc4_n1_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc4_n1_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc4_n1_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -389,13 +391,14 @@ module keras_bnn_fc4 (
     wire [4:0] fc4_n2_pop_t3_0;
     wire [5:0] fc4_n2_pop_t4_0_a;
     wire [5:0] fc4_n2_pop_t4_0_b;
+    reg  [5:0] fc4_n2_pop_t4_0_a_d1;
+    reg  [5:0] fc4_n2_pop_t4_0_b_d1;
     wire [5:0] fc4_n2_pop_t4_0;
     wire [5:0] fc4_n2_pop;
     wire [6:0] fc4_n2_pop_s;
     wire signed [6:0] fc4_n2_pop_s_2;
     wire signed [7:0] fc4_n2_pop2;
     wire signed [7:0] fc4_n2_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc4_n2_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc4_n2_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -513,13 +516,14 @@ module keras_bnn_fc4 (
     wire [4:0] fc4_n3_pop_t3_0;
     wire [5:0] fc4_n3_pop_t4_0_a;
     wire [5:0] fc4_n3_pop_t4_0_b;
+    reg  [5:0] fc4_n3_pop_t4_0_a_d1;
+    reg  [5:0] fc4_n3_pop_t4_0_b_d1;
     wire [5:0] fc4_n3_pop_t4_0;
     wire [5:0] fc4_n3_pop;
     wire [6:0] fc4_n3_pop_s;
     wire signed [6:0] fc4_n3_pop_s_2;
     wire signed [7:0] fc4_n3_pop2;
     wire signed [7:0] fc4_n3_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc4_n3_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc4_n3_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -633,13 +637,14 @@ module keras_bnn_fc4 (
     wire [4:0] fc4_n4_pop_t3_0;
     wire [5:0] fc4_n4_pop_t4_0_a;
     wire [5:0] fc4_n4_pop_t4_0_b;
+    reg  [5:0] fc4_n4_pop_t4_0_a_d1;
+    reg  [5:0] fc4_n4_pop_t4_0_b_d1;
     wire [5:0] fc4_n4_pop_t4_0;
     wire [5:0] fc4_n4_pop;
     wire [6:0] fc4_n4_pop_s;
     wire signed [6:0] fc4_n4_pop_s_2;
     wire signed [7:0] fc4_n4_pop2;
     wire signed [7:0] fc4_n4_n; // inputs with a nonzero weight
-    reg  signed [7:0] fc4_n4_pop2_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [7:0] fc4_n4_acc;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -792,13 +797,13 @@ module keras_bnn_fc4 (
     assign fc4_n0_pop_t3_0 = fc4_n0_pop_t3_0_a + fc4_n0_pop_t3_0_b;
     assign fc4_n0_pop_t4_0_a = {{1{1'b0}}, fc4_n0_pop_t3_0};
     assign fc4_n0_pop_t4_0_b = {{2{1'b0}}, fc4_n0_pop_t2_2};
-    assign fc4_n0_pop_t4_0 = fc4_n0_pop_t4_0_a + fc4_n0_pop_t4_0_b;
+    assign fc4_n0_pop_t4_0 = fc4_n0_pop_t4_0_a_d1 + fc4_n0_pop_t4_0_b_d1;
     assign fc4_n0_pop = fc4_n0_pop_t4_0;
     assign fc4_n0_pop_s = {{1{1'b0}}, fc4_n0_pop};
     assign fc4_n0_pop_s_2 = fc4_n0_pop_s;
     assign fc4_n0_pop2 = {fc4_n0_pop_s_2, 1'b0};
     assign fc4_n0_n = 8'h20;
-    assign fc4_n0_acc = fc4_n0_pop2_d1 - fc4_n0_n;
+    assign fc4_n0_acc = fc4_n0_pop2 - fc4_n0_n;
     assign fc4_n0_y_sx = fc4_n0_acc[6:0];
     assign fc4_n0_y_wrap = fc4_n0_y_sx[6:0];
     assign fc4_n1_xnor_3 = ~fc4_in_3;
@@ -907,13 +912,13 @@ module keras_bnn_fc4 (
     assign fc4_n1_pop_t3_0 = fc4_n1_pop_t3_0_a + fc4_n1_pop_t3_0_b;
     assign fc4_n1_pop_t4_0_a = {{1{1'b0}}, fc4_n1_pop_t3_0};
     assign fc4_n1_pop_t4_0_b = {{2{1'b0}}, fc4_n1_pop_t2_2};
-    assign fc4_n1_pop_t4_0 = fc4_n1_pop_t4_0_a + fc4_n1_pop_t4_0_b;
+    assign fc4_n1_pop_t4_0 = fc4_n1_pop_t4_0_a_d1 + fc4_n1_pop_t4_0_b_d1;
     assign fc4_n1_pop = fc4_n1_pop_t4_0;
     assign fc4_n1_pop_s = {{1{1'b0}}, fc4_n1_pop};
     assign fc4_n1_pop_s_2 = fc4_n1_pop_s;
     assign fc4_n1_pop2 = {fc4_n1_pop_s_2, 1'b0};
     assign fc4_n1_n = 8'h20;
-    assign fc4_n1_acc = fc4_n1_pop2_d1 - fc4_n1_n;
+    assign fc4_n1_acc = fc4_n1_pop2 - fc4_n1_n;
     assign fc4_n1_y_sx = fc4_n1_acc[6:0];
     assign fc4_n1_y_wrap = fc4_n1_y_sx[6:0];
     assign fc4_n2_xnor_1 = ~fc4_in_1;
@@ -1022,13 +1027,13 @@ module keras_bnn_fc4 (
     assign fc4_n2_pop_t3_0 = fc4_n2_pop_t3_0_a + fc4_n2_pop_t3_0_b;
     assign fc4_n2_pop_t4_0_a = {{1{1'b0}}, fc4_n2_pop_t3_0};
     assign fc4_n2_pop_t4_0_b = {{2{1'b0}}, fc4_n2_pop_t2_2};
-    assign fc4_n2_pop_t4_0 = fc4_n2_pop_t4_0_a + fc4_n2_pop_t4_0_b;
+    assign fc4_n2_pop_t4_0 = fc4_n2_pop_t4_0_a_d1 + fc4_n2_pop_t4_0_b_d1;
     assign fc4_n2_pop = fc4_n2_pop_t4_0;
     assign fc4_n2_pop_s = {{1{1'b0}}, fc4_n2_pop};
     assign fc4_n2_pop_s_2 = fc4_n2_pop_s;
     assign fc4_n2_pop2 = {fc4_n2_pop_s_2, 1'b0};
     assign fc4_n2_n = 8'h20;
-    assign fc4_n2_acc = fc4_n2_pop2_d1 - fc4_n2_n;
+    assign fc4_n2_acc = fc4_n2_pop2 - fc4_n2_n;
     assign fc4_n2_y_sx = fc4_n2_acc[6:0];
     assign fc4_n2_y_wrap = fc4_n2_y_sx[6:0];
     assign fc4_n3_xnor_0 = ~fc4_in_0;
@@ -1143,13 +1148,13 @@ module keras_bnn_fc4 (
     assign fc4_n3_pop_t3_0 = fc4_n3_pop_t3_0_a + fc4_n3_pop_t3_0_b;
     assign fc4_n3_pop_t4_0_a = {{1{1'b0}}, fc4_n3_pop_t3_0};
     assign fc4_n3_pop_t4_0_b = {{2{1'b0}}, fc4_n3_pop_t2_2};
-    assign fc4_n3_pop_t4_0 = fc4_n3_pop_t4_0_a + fc4_n3_pop_t4_0_b;
+    assign fc4_n3_pop_t4_0 = fc4_n3_pop_t4_0_a_d1 + fc4_n3_pop_t4_0_b_d1;
     assign fc4_n3_pop = fc4_n3_pop_t4_0;
     assign fc4_n3_pop_s = {{1{1'b0}}, fc4_n3_pop};
     assign fc4_n3_pop_s_2 = fc4_n3_pop_s;
     assign fc4_n3_pop2 = {fc4_n3_pop_s_2, 1'b0};
     assign fc4_n3_n = 8'h20;
-    assign fc4_n3_acc = fc4_n3_pop2_d1 - fc4_n3_n;
+    assign fc4_n3_acc = fc4_n3_pop2 - fc4_n3_n;
     assign fc4_n3_y_sx = fc4_n3_acc[6:0];
     assign fc4_n3_y_wrap = fc4_n3_y_sx[6:0];
     assign fc4_n4_xnor_5 = ~fc4_in_5;
@@ -1260,24 +1265,29 @@ module keras_bnn_fc4 (
     assign fc4_n4_pop_t3_0 = fc4_n4_pop_t3_0_a + fc4_n4_pop_t3_0_b;
     assign fc4_n4_pop_t4_0_a = {{1{1'b0}}, fc4_n4_pop_t3_0};
     assign fc4_n4_pop_t4_0_b = {{2{1'b0}}, fc4_n4_pop_t2_2};
-    assign fc4_n4_pop_t4_0 = fc4_n4_pop_t4_0_a + fc4_n4_pop_t4_0_b;
+    assign fc4_n4_pop_t4_0 = fc4_n4_pop_t4_0_a_d1 + fc4_n4_pop_t4_0_b_d1;
     assign fc4_n4_pop = fc4_n4_pop_t4_0;
     assign fc4_n4_pop_s = {{1{1'b0}}, fc4_n4_pop};
     assign fc4_n4_pop_s_2 = fc4_n4_pop_s;
     assign fc4_n4_pop2 = {fc4_n4_pop_s_2, 1'b0};
     assign fc4_n4_n = 8'h20;
-    assign fc4_n4_acc = fc4_n4_pop2_d1 - fc4_n4_n;
+    assign fc4_n4_acc = fc4_n4_pop2 - fc4_n4_n;
     assign fc4_n4_y_sx = fc4_n4_acc[6:0];
     assign fc4_n4_y_wrap = fc4_n4_y_sx[6:0];
     assign out_data = {fc4_out_4, fc4_out_3, fc4_out_2, fc4_out_1, fc4_out_0};
 
     always @(posedge clk) begin
         if (ce) begin
-            fc4_n0_pop2_d1 <= fc4_n0_pop2;
-            fc4_n1_pop2_d1 <= fc4_n1_pop2;
-            fc4_n2_pop2_d1 <= fc4_n2_pop2;
-            fc4_n3_pop2_d1 <= fc4_n3_pop2;
-            fc4_n4_pop2_d1 <= fc4_n4_pop2;
+            fc4_n0_pop_t4_0_a_d1 <= fc4_n0_pop_t4_0_a;
+            fc4_n0_pop_t4_0_b_d1 <= fc4_n0_pop_t4_0_b;
+            fc4_n1_pop_t4_0_a_d1 <= fc4_n1_pop_t4_0_a;
+            fc4_n1_pop_t4_0_b_d1 <= fc4_n1_pop_t4_0_b;
+            fc4_n2_pop_t4_0_a_d1 <= fc4_n2_pop_t4_0_a;
+            fc4_n2_pop_t4_0_b_d1 <= fc4_n2_pop_t4_0_b;
+            fc4_n3_pop_t4_0_a_d1 <= fc4_n3_pop_t4_0_a;
+            fc4_n3_pop_t4_0_b_d1 <= fc4_n3_pop_t4_0_b;
+            fc4_n4_pop_t4_0_a_d1 <= fc4_n4_pop_t4_0_a;
+            fc4_n4_pop_t4_0_b_d1 <= fc4_n4_pop_t4_0_b;
             fc4_out_0 <= fc4_n0_y_wrap;
             fc4_out_1 <= fc4_n1_y_wrap;
             fc4_out_2 <= fc4_n2_y_wrap;

@@ -2,7 +2,7 @@
 -- Layer 5: bn3 (threshold), 32 -> 32
 -- input  type: int<7>
 -- output type: bipolar
--- latency: 1 clock cycle(s), II = 1; 0 multiplier(s), 0 adder(s)
+-- latency: 0 (combinational, 0.47 ns of logic: it shares the next layer's first stage), II = 1
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -10,247 +10,172 @@ use ieee.numeric_std.all;
 
 entity keras_bnn_bn3 is
   port (
-    clk : in  std_logic;
-    ce : in  std_logic;
     in_data : in  std_logic_vector(223 downto 0);
     out_data : out std_logic_vector(31 downto 0)
   );
 end entity keras_bnn_bn3;
 
 architecture rtl of keras_bnn_bn3 is
+  signal bn3_in_0 : signed(6 downto 0);
+  signal bn3_in_1 : signed(6 downto 0);
+  signal bn3_in_2 : signed(6 downto 0);
+  signal bn3_in_3 : signed(6 downto 0);
+  signal bn3_in_4 : signed(6 downto 0);
+  signal bn3_in_5 : signed(6 downto 0);
+  signal bn3_in_6 : signed(6 downto 0);
+  signal bn3_in_7 : signed(6 downto 0);
+  signal bn3_in_8 : signed(6 downto 0);
+  signal bn3_in_9 : signed(6 downto 0);
+  signal bn3_in_10 : signed(6 downto 0);
+  signal bn3_in_11 : signed(6 downto 0);
+  signal bn3_in_12 : signed(6 downto 0);
+  signal bn3_in_13 : signed(6 downto 0);
+  signal bn3_in_14 : signed(6 downto 0);
+  signal bn3_in_15 : signed(6 downto 0);
+  signal bn3_in_16 : signed(6 downto 0);
+  signal bn3_in_17 : signed(6 downto 0);
+  signal bn3_in_18 : signed(6 downto 0);
+  signal bn3_in_19 : signed(6 downto 0);
+  signal bn3_in_20 : signed(6 downto 0);
+  signal bn3_in_21 : signed(6 downto 0);
+  signal bn3_in_22 : signed(6 downto 0);
+  signal bn3_in_23 : signed(6 downto 0);
+  signal bn3_in_24 : signed(6 downto 0);
+  signal bn3_in_25 : signed(6 downto 0);
+  signal bn3_in_26 : signed(6 downto 0);
+  signal bn3_in_27 : signed(6 downto 0);
+  signal bn3_in_28 : signed(6 downto 0);
+  signal bn3_in_29 : signed(6 downto 0);
+  signal bn3_in_30 : signed(6 downto 0);
+  signal bn3_in_31 : signed(6 downto 0);
   constant bn3_n0_cmp_t : signed(6 downto 0) := "0000000"; -- threshold code 0
+  signal bn3_n0_cmp : std_logic;
   constant bn3_n1_cmp_t : signed(6 downto 0) := "1110110"; -- threshold code -10
+  signal bn3_n1_cmp : std_logic;
   constant bn3_n2_cmp_t : signed(6 downto 0) := "1111011"; -- threshold code -5
+  signal bn3_n2_cmp : std_logic;
   constant bn3_n3_cmp_t : signed(6 downto 0) := "0000110"; -- threshold code 6
+  signal bn3_n3_cmp : std_logic;
   constant bn3_n4_cmp_t : signed(6 downto 0) := "1111011"; -- threshold code -5
+  signal bn3_n4_cmp : std_logic;
   constant bn3_n5_cmp_t : signed(6 downto 0) := "1110101"; -- threshold code -11
+  signal bn3_n5_cmp : std_logic;
   constant bn3_n6_cmp_t : signed(6 downto 0) := "0000110"; -- threshold code 6
+  signal bn3_n6_cmp : std_logic;
   constant bn3_n7_cmp_t : signed(6 downto 0) := "0000100"; -- threshold code 4
+  signal bn3_n7_cmp : std_logic;
   constant bn3_n8_cmp_t : signed(6 downto 0) := "0000111"; -- threshold code 7
+  signal bn3_n8_cmp : std_logic;
   constant bn3_n9_cmp_t : signed(6 downto 0) := "0000110"; -- threshold code 6
+  signal bn3_n9_cmp : std_logic;
   constant bn3_n10_cmp_t : signed(6 downto 0) := "0000100"; -- threshold code 4
+  signal bn3_n10_cmp : std_logic;
   constant bn3_n11_cmp_t : signed(6 downto 0) := "0000111"; -- threshold code 7
+  signal bn3_n11_cmp : std_logic;
   constant bn3_n12_cmp_t : signed(6 downto 0) := "0010101"; -- threshold code 21
+  signal bn3_n12_cmp : std_logic;
   constant bn3_n13_cmp_t : signed(6 downto 0) := "0000011"; -- threshold code 3
+  signal bn3_n13_cmp : std_logic;
   constant bn3_n14_cmp_t : signed(6 downto 0) := "0001000"; -- threshold code 8
+  signal bn3_n14_cmp : std_logic;
   constant bn3_n15_cmp_t : signed(6 downto 0) := "1111110"; -- threshold code -2
+  signal bn3_n15_cmp : std_logic;
   constant bn3_n16_cmp_t : signed(6 downto 0) := "1110111"; -- threshold code -9
+  signal bn3_n16_cmp : std_logic;
   constant bn3_n17_cmp_t : signed(6 downto 0) := "0000001"; -- threshold code 1
+  signal bn3_n17_cmp : std_logic;
   constant bn3_n18_cmp_t : signed(6 downto 0) := "1111101"; -- threshold code -3
+  signal bn3_n18_cmp : std_logic;
   constant bn3_n19_cmp_t : signed(6 downto 0) := "1111110"; -- threshold code -2
+  signal bn3_n19_cmp : std_logic;
   constant bn3_n20_cmp_t : signed(6 downto 0) := "1111001"; -- threshold code -7
+  signal bn3_n20_cmp : std_logic;
   constant bn3_n21_cmp_t : signed(6 downto 0) := "0001011"; -- threshold code 11
+  signal bn3_n21_cmp : std_logic;
   constant bn3_n22_cmp_t : signed(6 downto 0) := "0000010"; -- threshold code 2
+  signal bn3_n22_cmp : std_logic;
   constant bn3_n23_cmp_t : signed(6 downto 0) := "0000111"; -- threshold code 7
+  signal bn3_n23_cmp : std_logic;
   constant bn3_n24_cmp_t : signed(6 downto 0) := "1111111"; -- threshold code -1
+  signal bn3_n24_cmp : std_logic;
   constant bn3_n25_cmp_t : signed(6 downto 0) := "0001100"; -- threshold code 12
+  signal bn3_n25_cmp : std_logic;
   constant bn3_n26_cmp_t : signed(6 downto 0) := "1111001"; -- threshold code -7
+  signal bn3_n26_cmp : std_logic;
   constant bn3_n27_cmp_t : signed(6 downto 0) := "1111011"; -- threshold code -5
+  signal bn3_n27_cmp : std_logic;
   constant bn3_n28_cmp_t : signed(6 downto 0) := "0000100"; -- threshold code 4
+  signal bn3_n28_cmp : std_logic;
   constant bn3_n29_cmp_t : signed(6 downto 0) := "0000001"; -- threshold code 1
+  signal bn3_n29_cmp : std_logic;
   constant bn3_n30_cmp_t : signed(6 downto 0) := "1111011"; -- threshold code -5
+  signal bn3_n30_cmp : std_logic;
   constant bn3_n31_cmp_t : signed(6 downto 0) := "1110100"; -- threshold code -12
-  signal bn3_out_0 : std_logic;
-  signal bn3_out_1 : std_logic;
-  signal bn3_out_2 : std_logic;
-  signal bn3_out_3 : std_logic;
-  signal bn3_out_4 : std_logic;
-  signal bn3_out_5 : std_logic;
-  signal bn3_out_6 : std_logic;
-  signal bn3_out_7 : std_logic;
-  signal bn3_out_8 : std_logic;
-  signal bn3_out_9 : std_logic;
-  signal bn3_out_10 : std_logic;
-  signal bn3_out_11 : std_logic;
-  signal bn3_out_12 : std_logic;
-  signal bn3_out_13 : std_logic;
-  signal bn3_out_14 : std_logic;
-  signal bn3_out_15 : std_logic;
-  signal bn3_out_16 : std_logic;
-  signal bn3_out_17 : std_logic;
-  signal bn3_out_18 : std_logic;
-  signal bn3_out_19 : std_logic;
-  signal bn3_out_20 : std_logic;
-  signal bn3_out_21 : std_logic;
-  signal bn3_out_22 : std_logic;
-  signal bn3_out_23 : std_logic;
-  signal bn3_out_24 : std_logic;
-  signal bn3_out_25 : std_logic;
-  signal bn3_out_26 : std_logic;
-  signal bn3_out_27 : std_logic;
-  signal bn3_out_28 : std_logic;
-  signal bn3_out_29 : std_logic;
-  signal bn3_out_30 : std_logic;
-  signal bn3_out_31 : std_logic;
+  signal bn3_n31_cmp : std_logic;
 begin
-  out_data <= bn3_out_31 & bn3_out_30 & bn3_out_29 & bn3_out_28 & bn3_out_27 & bn3_out_26 & bn3_out_25 & bn3_out_24 & bn3_out_23 & bn3_out_22 & bn3_out_21 & bn3_out_20 & bn3_out_19 & bn3_out_18 & bn3_out_17 & bn3_out_16 & bn3_out_15 & bn3_out_14 & bn3_out_13 & bn3_out_12 & bn3_out_11 & bn3_out_10 & bn3_out_9 & bn3_out_8 & bn3_out_7 & bn3_out_6 & bn3_out_5 & bn3_out_4 & bn3_out_3 & bn3_out_2 & bn3_out_1 & bn3_out_0;
-
-  -- Pipeline registers; the logic between them is computed in variables.
-  process (clk)
-    variable bn3_in_0 : signed(6 downto 0);
-    variable bn3_in_1 : signed(6 downto 0);
-    variable bn3_in_2 : signed(6 downto 0);
-    variable bn3_in_3 : signed(6 downto 0);
-    variable bn3_in_4 : signed(6 downto 0);
-    variable bn3_in_5 : signed(6 downto 0);
-    variable bn3_in_6 : signed(6 downto 0);
-    variable bn3_in_7 : signed(6 downto 0);
-    variable bn3_in_8 : signed(6 downto 0);
-    variable bn3_in_9 : signed(6 downto 0);
-    variable bn3_in_10 : signed(6 downto 0);
-    variable bn3_in_11 : signed(6 downto 0);
-    variable bn3_in_12 : signed(6 downto 0);
-    variable bn3_in_13 : signed(6 downto 0);
-    variable bn3_in_14 : signed(6 downto 0);
-    variable bn3_in_15 : signed(6 downto 0);
-    variable bn3_in_16 : signed(6 downto 0);
-    variable bn3_in_17 : signed(6 downto 0);
-    variable bn3_in_18 : signed(6 downto 0);
-    variable bn3_in_19 : signed(6 downto 0);
-    variable bn3_in_20 : signed(6 downto 0);
-    variable bn3_in_21 : signed(6 downto 0);
-    variable bn3_in_22 : signed(6 downto 0);
-    variable bn3_in_23 : signed(6 downto 0);
-    variable bn3_in_24 : signed(6 downto 0);
-    variable bn3_in_25 : signed(6 downto 0);
-    variable bn3_in_26 : signed(6 downto 0);
-    variable bn3_in_27 : signed(6 downto 0);
-    variable bn3_in_28 : signed(6 downto 0);
-    variable bn3_in_29 : signed(6 downto 0);
-    variable bn3_in_30 : signed(6 downto 0);
-    variable bn3_in_31 : signed(6 downto 0);
-    variable bn3_n0_cmp : std_logic;
-    variable bn3_n1_cmp : std_logic;
-    variable bn3_n2_cmp : std_logic;
-    variable bn3_n3_cmp : std_logic;
-    variable bn3_n4_cmp : std_logic;
-    variable bn3_n5_cmp : std_logic;
-    variable bn3_n6_cmp : std_logic;
-    variable bn3_n7_cmp : std_logic;
-    variable bn3_n8_cmp : std_logic;
-    variable bn3_n9_cmp : std_logic;
-    variable bn3_n10_cmp : std_logic;
-    variable bn3_n11_cmp : std_logic;
-    variable bn3_n12_cmp : std_logic;
-    variable bn3_n13_cmp : std_logic;
-    variable bn3_n14_cmp : std_logic;
-    variable bn3_n15_cmp : std_logic;
-    variable bn3_n16_cmp : std_logic;
-    variable bn3_n17_cmp : std_logic;
-    variable bn3_n18_cmp : std_logic;
-    variable bn3_n19_cmp : std_logic;
-    variable bn3_n20_cmp : std_logic;
-    variable bn3_n21_cmp : std_logic;
-    variable bn3_n22_cmp : std_logic;
-    variable bn3_n23_cmp : std_logic;
-    variable bn3_n24_cmp : std_logic;
-    variable bn3_n25_cmp : std_logic;
-    variable bn3_n26_cmp : std_logic;
-    variable bn3_n27_cmp : std_logic;
-    variable bn3_n28_cmp : std_logic;
-    variable bn3_n29_cmp : std_logic;
-    variable bn3_n30_cmp : std_logic;
-    variable bn3_n31_cmp : std_logic;
-  begin
-    if rising_edge(clk) then
-      if ce = '1' then
-        bn3_in_0 := signed(in_data(6 downto 0));
-        bn3_in_1 := signed(in_data(13 downto 7));
-        bn3_in_2 := signed(in_data(20 downto 14));
-        bn3_in_3 := signed(in_data(27 downto 21));
-        bn3_in_4 := signed(in_data(34 downto 28));
-        bn3_in_5 := signed(in_data(41 downto 35));
-        bn3_in_6 := signed(in_data(48 downto 42));
-        bn3_in_7 := signed(in_data(55 downto 49));
-        bn3_in_8 := signed(in_data(62 downto 56));
-        bn3_in_9 := signed(in_data(69 downto 63));
-        bn3_in_10 := signed(in_data(76 downto 70));
-        bn3_in_11 := signed(in_data(83 downto 77));
-        bn3_in_12 := signed(in_data(90 downto 84));
-        bn3_in_13 := signed(in_data(97 downto 91));
-        bn3_in_14 := signed(in_data(104 downto 98));
-        bn3_in_15 := signed(in_data(111 downto 105));
-        bn3_in_16 := signed(in_data(118 downto 112));
-        bn3_in_17 := signed(in_data(125 downto 119));
-        bn3_in_18 := signed(in_data(132 downto 126));
-        bn3_in_19 := signed(in_data(139 downto 133));
-        bn3_in_20 := signed(in_data(146 downto 140));
-        bn3_in_21 := signed(in_data(153 downto 147));
-        bn3_in_22 := signed(in_data(160 downto 154));
-        bn3_in_23 := signed(in_data(167 downto 161));
-        bn3_in_24 := signed(in_data(174 downto 168));
-        bn3_in_25 := signed(in_data(181 downto 175));
-        bn3_in_26 := signed(in_data(188 downto 182));
-        bn3_in_27 := signed(in_data(195 downto 189));
-        bn3_in_28 := signed(in_data(202 downto 196));
-        bn3_in_29 := signed(in_data(209 downto 203));
-        bn3_in_30 := signed(in_data(216 downto 210));
-        bn3_in_31 := signed(in_data(223 downto 217));
-        if bn3_in_0 >= bn3_n0_cmp_t then bn3_n0_cmp := '1'; else bn3_n0_cmp := '0'; end if;
-        if bn3_in_1 >= bn3_n1_cmp_t then bn3_n1_cmp := '1'; else bn3_n1_cmp := '0'; end if;
-        if bn3_in_2 >= bn3_n2_cmp_t then bn3_n2_cmp := '1'; else bn3_n2_cmp := '0'; end if;
-        if bn3_in_3 >= bn3_n3_cmp_t then bn3_n3_cmp := '1'; else bn3_n3_cmp := '0'; end if;
-        if bn3_in_4 >= bn3_n4_cmp_t then bn3_n4_cmp := '1'; else bn3_n4_cmp := '0'; end if;
-        if bn3_in_5 >= bn3_n5_cmp_t then bn3_n5_cmp := '1'; else bn3_n5_cmp := '0'; end if;
-        if bn3_in_6 >= bn3_n6_cmp_t then bn3_n6_cmp := '1'; else bn3_n6_cmp := '0'; end if;
-        if bn3_in_7 >= bn3_n7_cmp_t then bn3_n7_cmp := '1'; else bn3_n7_cmp := '0'; end if;
-        if bn3_in_8 >= bn3_n8_cmp_t then bn3_n8_cmp := '1'; else bn3_n8_cmp := '0'; end if;
-        if bn3_in_9 >= bn3_n9_cmp_t then bn3_n9_cmp := '1'; else bn3_n9_cmp := '0'; end if;
-        if bn3_in_10 >= bn3_n10_cmp_t then bn3_n10_cmp := '1'; else bn3_n10_cmp := '0'; end if;
-        if bn3_in_11 >= bn3_n11_cmp_t then bn3_n11_cmp := '1'; else bn3_n11_cmp := '0'; end if;
-        if bn3_in_12 >= bn3_n12_cmp_t then bn3_n12_cmp := '1'; else bn3_n12_cmp := '0'; end if;
-        if bn3_in_13 >= bn3_n13_cmp_t then bn3_n13_cmp := '1'; else bn3_n13_cmp := '0'; end if;
-        if bn3_in_14 >= bn3_n14_cmp_t then bn3_n14_cmp := '1'; else bn3_n14_cmp := '0'; end if;
-        if bn3_in_15 >= bn3_n15_cmp_t then bn3_n15_cmp := '1'; else bn3_n15_cmp := '0'; end if;
-        if bn3_in_16 >= bn3_n16_cmp_t then bn3_n16_cmp := '1'; else bn3_n16_cmp := '0'; end if;
-        if bn3_in_17 >= bn3_n17_cmp_t then bn3_n17_cmp := '1'; else bn3_n17_cmp := '0'; end if;
-        if bn3_in_18 >= bn3_n18_cmp_t then bn3_n18_cmp := '1'; else bn3_n18_cmp := '0'; end if;
-        if bn3_in_19 >= bn3_n19_cmp_t then bn3_n19_cmp := '1'; else bn3_n19_cmp := '0'; end if;
-        if bn3_in_20 >= bn3_n20_cmp_t then bn3_n20_cmp := '1'; else bn3_n20_cmp := '0'; end if;
-        if bn3_in_21 >= bn3_n21_cmp_t then bn3_n21_cmp := '1'; else bn3_n21_cmp := '0'; end if;
-        if bn3_in_22 >= bn3_n22_cmp_t then bn3_n22_cmp := '1'; else bn3_n22_cmp := '0'; end if;
-        if bn3_in_23 >= bn3_n23_cmp_t then bn3_n23_cmp := '1'; else bn3_n23_cmp := '0'; end if;
-        if bn3_in_24 >= bn3_n24_cmp_t then bn3_n24_cmp := '1'; else bn3_n24_cmp := '0'; end if;
-        if bn3_in_25 >= bn3_n25_cmp_t then bn3_n25_cmp := '1'; else bn3_n25_cmp := '0'; end if;
-        if bn3_in_26 >= bn3_n26_cmp_t then bn3_n26_cmp := '1'; else bn3_n26_cmp := '0'; end if;
-        if bn3_in_27 >= bn3_n27_cmp_t then bn3_n27_cmp := '1'; else bn3_n27_cmp := '0'; end if;
-        if bn3_in_28 >= bn3_n28_cmp_t then bn3_n28_cmp := '1'; else bn3_n28_cmp := '0'; end if;
-        if bn3_in_29 >= bn3_n29_cmp_t then bn3_n29_cmp := '1'; else bn3_n29_cmp := '0'; end if;
-        if bn3_in_30 >= bn3_n30_cmp_t then bn3_n30_cmp := '1'; else bn3_n30_cmp := '0'; end if;
-        if bn3_in_31 >= bn3_n31_cmp_t then bn3_n31_cmp := '1'; else bn3_n31_cmp := '0'; end if;
-        bn3_out_0 <= bn3_n0_cmp;
-        bn3_out_1 <= bn3_n1_cmp;
-        bn3_out_2 <= bn3_n2_cmp;
-        bn3_out_3 <= bn3_n3_cmp;
-        bn3_out_4 <= bn3_n4_cmp;
-        bn3_out_5 <= bn3_n5_cmp;
-        bn3_out_6 <= bn3_n6_cmp;
-        bn3_out_7 <= bn3_n7_cmp;
-        bn3_out_8 <= bn3_n8_cmp;
-        bn3_out_9 <= bn3_n9_cmp;
-        bn3_out_10 <= bn3_n10_cmp;
-        bn3_out_11 <= bn3_n11_cmp;
-        bn3_out_12 <= bn3_n12_cmp;
-        bn3_out_13 <= bn3_n13_cmp;
-        bn3_out_14 <= bn3_n14_cmp;
-        bn3_out_15 <= bn3_n15_cmp;
-        bn3_out_16 <= bn3_n16_cmp;
-        bn3_out_17 <= bn3_n17_cmp;
-        bn3_out_18 <= bn3_n18_cmp;
-        bn3_out_19 <= bn3_n19_cmp;
-        bn3_out_20 <= bn3_n20_cmp;
-        bn3_out_21 <= bn3_n21_cmp;
-        bn3_out_22 <= bn3_n22_cmp;
-        bn3_out_23 <= bn3_n23_cmp;
-        bn3_out_24 <= bn3_n24_cmp;
-        bn3_out_25 <= bn3_n25_cmp;
-        bn3_out_26 <= bn3_n26_cmp;
-        bn3_out_27 <= bn3_n27_cmp;
-        bn3_out_28 <= bn3_n28_cmp;
-        bn3_out_29 <= bn3_n29_cmp;
-        bn3_out_30 <= bn3_n30_cmp;
-        bn3_out_31 <= bn3_n31_cmp;
-      end if;
-    end if;
-  end process;
+  bn3_in_0 <= signed(in_data(6 downto 0));
+  bn3_in_1 <= signed(in_data(13 downto 7));
+  bn3_in_2 <= signed(in_data(20 downto 14));
+  bn3_in_3 <= signed(in_data(27 downto 21));
+  bn3_in_4 <= signed(in_data(34 downto 28));
+  bn3_in_5 <= signed(in_data(41 downto 35));
+  bn3_in_6 <= signed(in_data(48 downto 42));
+  bn3_in_7 <= signed(in_data(55 downto 49));
+  bn3_in_8 <= signed(in_data(62 downto 56));
+  bn3_in_9 <= signed(in_data(69 downto 63));
+  bn3_in_10 <= signed(in_data(76 downto 70));
+  bn3_in_11 <= signed(in_data(83 downto 77));
+  bn3_in_12 <= signed(in_data(90 downto 84));
+  bn3_in_13 <= signed(in_data(97 downto 91));
+  bn3_in_14 <= signed(in_data(104 downto 98));
+  bn3_in_15 <= signed(in_data(111 downto 105));
+  bn3_in_16 <= signed(in_data(118 downto 112));
+  bn3_in_17 <= signed(in_data(125 downto 119));
+  bn3_in_18 <= signed(in_data(132 downto 126));
+  bn3_in_19 <= signed(in_data(139 downto 133));
+  bn3_in_20 <= signed(in_data(146 downto 140));
+  bn3_in_21 <= signed(in_data(153 downto 147));
+  bn3_in_22 <= signed(in_data(160 downto 154));
+  bn3_in_23 <= signed(in_data(167 downto 161));
+  bn3_in_24 <= signed(in_data(174 downto 168));
+  bn3_in_25 <= signed(in_data(181 downto 175));
+  bn3_in_26 <= signed(in_data(188 downto 182));
+  bn3_in_27 <= signed(in_data(195 downto 189));
+  bn3_in_28 <= signed(in_data(202 downto 196));
+  bn3_in_29 <= signed(in_data(209 downto 203));
+  bn3_in_30 <= signed(in_data(216 downto 210));
+  bn3_in_31 <= signed(in_data(223 downto 217));
+  bn3_n0_cmp <= '1' when bn3_in_0 >= bn3_n0_cmp_t else '0';
+  bn3_n1_cmp <= '1' when bn3_in_1 >= bn3_n1_cmp_t else '0';
+  bn3_n2_cmp <= '1' when bn3_in_2 >= bn3_n2_cmp_t else '0';
+  bn3_n3_cmp <= '1' when bn3_in_3 >= bn3_n3_cmp_t else '0';
+  bn3_n4_cmp <= '1' when bn3_in_4 >= bn3_n4_cmp_t else '0';
+  bn3_n5_cmp <= '1' when bn3_in_5 >= bn3_n5_cmp_t else '0';
+  bn3_n6_cmp <= '1' when bn3_in_6 >= bn3_n6_cmp_t else '0';
+  bn3_n7_cmp <= '1' when bn3_in_7 >= bn3_n7_cmp_t else '0';
+  bn3_n8_cmp <= '1' when bn3_in_8 >= bn3_n8_cmp_t else '0';
+  bn3_n9_cmp <= '1' when bn3_in_9 >= bn3_n9_cmp_t else '0';
+  bn3_n10_cmp <= '1' when bn3_in_10 >= bn3_n10_cmp_t else '0';
+  bn3_n11_cmp <= '1' when bn3_in_11 >= bn3_n11_cmp_t else '0';
+  bn3_n12_cmp <= '1' when bn3_in_12 >= bn3_n12_cmp_t else '0';
+  bn3_n13_cmp <= '1' when bn3_in_13 >= bn3_n13_cmp_t else '0';
+  bn3_n14_cmp <= '1' when bn3_in_14 >= bn3_n14_cmp_t else '0';
+  bn3_n15_cmp <= '1' when bn3_in_15 >= bn3_n15_cmp_t else '0';
+  bn3_n16_cmp <= '1' when bn3_in_16 >= bn3_n16_cmp_t else '0';
+  bn3_n17_cmp <= '1' when bn3_in_17 >= bn3_n17_cmp_t else '0';
+  bn3_n18_cmp <= '1' when bn3_in_18 >= bn3_n18_cmp_t else '0';
+  bn3_n19_cmp <= '1' when bn3_in_19 >= bn3_n19_cmp_t else '0';
+  bn3_n20_cmp <= '1' when bn3_in_20 >= bn3_n20_cmp_t else '0';
+  bn3_n21_cmp <= '1' when bn3_in_21 >= bn3_n21_cmp_t else '0';
+  bn3_n22_cmp <= '1' when bn3_in_22 >= bn3_n22_cmp_t else '0';
+  bn3_n23_cmp <= '1' when bn3_in_23 >= bn3_n23_cmp_t else '0';
+  bn3_n24_cmp <= '1' when bn3_in_24 >= bn3_n24_cmp_t else '0';
+  bn3_n25_cmp <= '1' when bn3_in_25 >= bn3_n25_cmp_t else '0';
+  bn3_n26_cmp <= '1' when bn3_in_26 >= bn3_n26_cmp_t else '0';
+  bn3_n27_cmp <= '1' when bn3_in_27 >= bn3_n27_cmp_t else '0';
+  bn3_n28_cmp <= '1' when bn3_in_28 >= bn3_n28_cmp_t else '0';
+  bn3_n29_cmp <= '1' when bn3_in_29 >= bn3_n29_cmp_t else '0';
+  bn3_n30_cmp <= '1' when bn3_in_30 >= bn3_n30_cmp_t else '0';
+  bn3_n31_cmp <= '1' when bn3_in_31 >= bn3_n31_cmp_t else '0';
+  out_data <= bn3_n31_cmp & bn3_n30_cmp & bn3_n29_cmp & bn3_n28_cmp & bn3_n27_cmp & bn3_n26_cmp & bn3_n25_cmp & bn3_n24_cmp & bn3_n23_cmp & bn3_n22_cmp & bn3_n21_cmp & bn3_n20_cmp & bn3_n19_cmp & bn3_n18_cmp & bn3_n17_cmp & bn3_n16_cmp & bn3_n15_cmp & bn3_n14_cmp & bn3_n13_cmp & bn3_n12_cmp & bn3_n11_cmp & bn3_n10_cmp & bn3_n9_cmp & bn3_n8_cmp & bn3_n7_cmp & bn3_n6_cmp & bn3_n5_cmp & bn3_n4_cmp & bn3_n3_cmp & bn3_n2_cmp & bn3_n1_cmp & bn3_n0_cmp;
 end architecture rtl;

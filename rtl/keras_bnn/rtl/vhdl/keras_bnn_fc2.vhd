@@ -2,7 +2,7 @@
 -- Layer 2: fc2 (binary_dense), 64 -> 32
 -- input  type: bipolar
 -- output type: int<8>
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 1376 adder(s)
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 1376 adder(s); inputs arrive 0.61 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -18,100 +18,132 @@ entity keras_bnn_fc2 is
 end entity keras_bnn_fc2;
 
 architecture rtl of keras_bnn_fc2 is
-  signal fc2_n0_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n0_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n0_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n0_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n0_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n1_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n1_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n1_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n1_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n1_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n2_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n2_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n2_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n2_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n2_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n3_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n3_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n3_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n3_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n3_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n4_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n4_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n4_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n4_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n4_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n5_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n5_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n5_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n5_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n5_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n6_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n6_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n6_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n6_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n6_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n7_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n7_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n7_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n7_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n7_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n8_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n8_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n8_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n8_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n8_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n9_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n9_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n9_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n9_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n9_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n10_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n10_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n10_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n10_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n10_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n11_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n11_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n11_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n11_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n11_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n12_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n12_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n12_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n12_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n12_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n13_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n13_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n13_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n13_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n13_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n14_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n14_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n14_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n14_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n14_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n15_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n15_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n15_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n15_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n15_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n16_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n16_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n16_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n16_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n16_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n17_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n17_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n17_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n17_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n17_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n18_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n18_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n18_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n18_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n18_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n19_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n19_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n19_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n19_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n19_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n20_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n20_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n20_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n20_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n20_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n21_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n21_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n21_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n21_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n21_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n22_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n22_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n22_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n22_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n22_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n23_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n23_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n23_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n23_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n23_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n24_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n24_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n24_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n24_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n24_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n25_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n25_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n25_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n25_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n25_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n26_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n26_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n26_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n26_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n26_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n27_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n27_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n27_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n27_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n27_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n28_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n28_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n28_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n28_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n28_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n29_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n29_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n29_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n29_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n29_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n30_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n30_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n30_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n30_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n30_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
-  signal fc2_n31_pop_t5_0_a_d1 : unsigned(6 downto 0);
+  signal fc2_n31_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc2_n31_pop_t4_0_b_d1 : unsigned(5 downto 0);
   signal fc2_n31_pop_t5_0_b_d1 : unsigned(6 downto 0);
   constant fc2_n31_n : signed(8 downto 0) := "001000000"; -- inputs with a nonzero weight
   signal fc2_out_0 : signed(7 downto 0);
@@ -7841,10 +7873,10 @@ begin
         fc2_n0_pop_t3_2 := fc2_n0_pop_t3_2_a + fc2_n0_pop_t3_2_b;
         fc2_n0_pop_t4_0_a := resize(fc2_n0_pop_t3_0, 6);
         fc2_n0_pop_t4_0_b := resize(fc2_n0_pop_t3_1, 6);
-        fc2_n0_pop_t4_0 := fc2_n0_pop_t4_0_a + fc2_n0_pop_t4_0_b;
+        fc2_n0_pop_t4_0 := fc2_n0_pop_t4_0_a_d1 + fc2_n0_pop_t4_0_b_d1;
         fc2_n0_pop_t5_0_a := resize(fc2_n0_pop_t4_0, 7);
         fc2_n0_pop_t5_0_b := resize(fc2_n0_pop_t3_2, 7);
-        fc2_n0_pop_t5_0 := fc2_n0_pop_t5_0_a_d1 + fc2_n0_pop_t5_0_b_d1;
+        fc2_n0_pop_t5_0 := fc2_n0_pop_t5_0_a + fc2_n0_pop_t5_0_b_d1;
         fc2_n0_pop := fc2_n0_pop_t5_0;
         fc2_n0_pop_s := resize(fc2_n0_pop, 8);
         fc2_n0_pop_s_2 := signed(fc2_n0_pop_s);
@@ -8066,10 +8098,10 @@ begin
         fc2_n1_pop_t3_2 := fc2_n1_pop_t3_2_a + fc2_n1_pop_t3_2_b;
         fc2_n1_pop_t4_0_a := resize(fc2_n1_pop_t3_0, 6);
         fc2_n1_pop_t4_0_b := resize(fc2_n1_pop_t3_1, 6);
-        fc2_n1_pop_t4_0 := fc2_n1_pop_t4_0_a + fc2_n1_pop_t4_0_b;
+        fc2_n1_pop_t4_0 := fc2_n1_pop_t4_0_a_d1 + fc2_n1_pop_t4_0_b_d1;
         fc2_n1_pop_t5_0_a := resize(fc2_n1_pop_t4_0, 7);
         fc2_n1_pop_t5_0_b := resize(fc2_n1_pop_t3_2, 7);
-        fc2_n1_pop_t5_0 := fc2_n1_pop_t5_0_a_d1 + fc2_n1_pop_t5_0_b_d1;
+        fc2_n1_pop_t5_0 := fc2_n1_pop_t5_0_a + fc2_n1_pop_t5_0_b_d1;
         fc2_n1_pop := fc2_n1_pop_t5_0;
         fc2_n1_pop_s := resize(fc2_n1_pop, 8);
         fc2_n1_pop_s_2 := signed(fc2_n1_pop_s);
@@ -8297,10 +8329,10 @@ begin
         fc2_n2_pop_t3_2 := fc2_n2_pop_t3_2_a + fc2_n2_pop_t3_2_b;
         fc2_n2_pop_t4_0_a := resize(fc2_n2_pop_t3_0, 6);
         fc2_n2_pop_t4_0_b := resize(fc2_n2_pop_t3_1, 6);
-        fc2_n2_pop_t4_0 := fc2_n2_pop_t4_0_a + fc2_n2_pop_t4_0_b;
+        fc2_n2_pop_t4_0 := fc2_n2_pop_t4_0_a_d1 + fc2_n2_pop_t4_0_b_d1;
         fc2_n2_pop_t5_0_a := resize(fc2_n2_pop_t4_0, 7);
         fc2_n2_pop_t5_0_b := resize(fc2_n2_pop_t3_2, 7);
-        fc2_n2_pop_t5_0 := fc2_n2_pop_t5_0_a_d1 + fc2_n2_pop_t5_0_b_d1;
+        fc2_n2_pop_t5_0 := fc2_n2_pop_t5_0_a + fc2_n2_pop_t5_0_b_d1;
         fc2_n2_pop := fc2_n2_pop_t5_0;
         fc2_n2_pop_s := resize(fc2_n2_pop, 8);
         fc2_n2_pop_s_2 := signed(fc2_n2_pop_s);
@@ -8531,10 +8563,10 @@ begin
         fc2_n3_pop_t3_2 := fc2_n3_pop_t3_2_a + fc2_n3_pop_t3_2_b;
         fc2_n3_pop_t4_0_a := resize(fc2_n3_pop_t3_0, 6);
         fc2_n3_pop_t4_0_b := resize(fc2_n3_pop_t3_1, 6);
-        fc2_n3_pop_t4_0 := fc2_n3_pop_t4_0_a + fc2_n3_pop_t4_0_b;
+        fc2_n3_pop_t4_0 := fc2_n3_pop_t4_0_a_d1 + fc2_n3_pop_t4_0_b_d1;
         fc2_n3_pop_t5_0_a := resize(fc2_n3_pop_t4_0, 7);
         fc2_n3_pop_t5_0_b := resize(fc2_n3_pop_t3_2, 7);
-        fc2_n3_pop_t5_0 := fc2_n3_pop_t5_0_a_d1 + fc2_n3_pop_t5_0_b_d1;
+        fc2_n3_pop_t5_0 := fc2_n3_pop_t5_0_a + fc2_n3_pop_t5_0_b_d1;
         fc2_n3_pop := fc2_n3_pop_t5_0;
         fc2_n3_pop_s := resize(fc2_n3_pop, 8);
         fc2_n3_pop_s_2 := signed(fc2_n3_pop_s);
@@ -8765,10 +8797,10 @@ begin
         fc2_n4_pop_t3_2 := fc2_n4_pop_t3_2_a + fc2_n4_pop_t3_2_b;
         fc2_n4_pop_t4_0_a := resize(fc2_n4_pop_t3_0, 6);
         fc2_n4_pop_t4_0_b := resize(fc2_n4_pop_t3_1, 6);
-        fc2_n4_pop_t4_0 := fc2_n4_pop_t4_0_a + fc2_n4_pop_t4_0_b;
+        fc2_n4_pop_t4_0 := fc2_n4_pop_t4_0_a_d1 + fc2_n4_pop_t4_0_b_d1;
         fc2_n4_pop_t5_0_a := resize(fc2_n4_pop_t4_0, 7);
         fc2_n4_pop_t5_0_b := resize(fc2_n4_pop_t3_2, 7);
-        fc2_n4_pop_t5_0 := fc2_n4_pop_t5_0_a_d1 + fc2_n4_pop_t5_0_b_d1;
+        fc2_n4_pop_t5_0 := fc2_n4_pop_t5_0_a + fc2_n4_pop_t5_0_b_d1;
         fc2_n4_pop := fc2_n4_pop_t5_0;
         fc2_n4_pop_s := resize(fc2_n4_pop, 8);
         fc2_n4_pop_s_2 := signed(fc2_n4_pop_s);
@@ -8993,10 +9025,10 @@ begin
         fc2_n5_pop_t3_2 := fc2_n5_pop_t3_2_a + fc2_n5_pop_t3_2_b;
         fc2_n5_pop_t4_0_a := resize(fc2_n5_pop_t3_0, 6);
         fc2_n5_pop_t4_0_b := resize(fc2_n5_pop_t3_1, 6);
-        fc2_n5_pop_t4_0 := fc2_n5_pop_t4_0_a + fc2_n5_pop_t4_0_b;
+        fc2_n5_pop_t4_0 := fc2_n5_pop_t4_0_a_d1 + fc2_n5_pop_t4_0_b_d1;
         fc2_n5_pop_t5_0_a := resize(fc2_n5_pop_t4_0, 7);
         fc2_n5_pop_t5_0_b := resize(fc2_n5_pop_t3_2, 7);
-        fc2_n5_pop_t5_0 := fc2_n5_pop_t5_0_a_d1 + fc2_n5_pop_t5_0_b_d1;
+        fc2_n5_pop_t5_0 := fc2_n5_pop_t5_0_a + fc2_n5_pop_t5_0_b_d1;
         fc2_n5_pop := fc2_n5_pop_t5_0;
         fc2_n5_pop_s := resize(fc2_n5_pop, 8);
         fc2_n5_pop_s_2 := signed(fc2_n5_pop_s);
@@ -9221,10 +9253,10 @@ begin
         fc2_n6_pop_t3_2 := fc2_n6_pop_t3_2_a + fc2_n6_pop_t3_2_b;
         fc2_n6_pop_t4_0_a := resize(fc2_n6_pop_t3_0, 6);
         fc2_n6_pop_t4_0_b := resize(fc2_n6_pop_t3_1, 6);
-        fc2_n6_pop_t4_0 := fc2_n6_pop_t4_0_a + fc2_n6_pop_t4_0_b;
+        fc2_n6_pop_t4_0 := fc2_n6_pop_t4_0_a_d1 + fc2_n6_pop_t4_0_b_d1;
         fc2_n6_pop_t5_0_a := resize(fc2_n6_pop_t4_0, 7);
         fc2_n6_pop_t5_0_b := resize(fc2_n6_pop_t3_2, 7);
-        fc2_n6_pop_t5_0 := fc2_n6_pop_t5_0_a_d1 + fc2_n6_pop_t5_0_b_d1;
+        fc2_n6_pop_t5_0 := fc2_n6_pop_t5_0_a + fc2_n6_pop_t5_0_b_d1;
         fc2_n6_pop := fc2_n6_pop_t5_0;
         fc2_n6_pop_s := resize(fc2_n6_pop, 8);
         fc2_n6_pop_s_2 := signed(fc2_n6_pop_s);
@@ -9454,10 +9486,10 @@ begin
         fc2_n7_pop_t3_2 := fc2_n7_pop_t3_2_a + fc2_n7_pop_t3_2_b;
         fc2_n7_pop_t4_0_a := resize(fc2_n7_pop_t3_0, 6);
         fc2_n7_pop_t4_0_b := resize(fc2_n7_pop_t3_1, 6);
-        fc2_n7_pop_t4_0 := fc2_n7_pop_t4_0_a + fc2_n7_pop_t4_0_b;
+        fc2_n7_pop_t4_0 := fc2_n7_pop_t4_0_a_d1 + fc2_n7_pop_t4_0_b_d1;
         fc2_n7_pop_t5_0_a := resize(fc2_n7_pop_t4_0, 7);
         fc2_n7_pop_t5_0_b := resize(fc2_n7_pop_t3_2, 7);
-        fc2_n7_pop_t5_0 := fc2_n7_pop_t5_0_a_d1 + fc2_n7_pop_t5_0_b_d1;
+        fc2_n7_pop_t5_0 := fc2_n7_pop_t5_0_a + fc2_n7_pop_t5_0_b_d1;
         fc2_n7_pop := fc2_n7_pop_t5_0;
         fc2_n7_pop_s := resize(fc2_n7_pop, 8);
         fc2_n7_pop_s_2 := signed(fc2_n7_pop_s);
@@ -9683,10 +9715,10 @@ begin
         fc2_n8_pop_t3_2 := fc2_n8_pop_t3_2_a + fc2_n8_pop_t3_2_b;
         fc2_n8_pop_t4_0_a := resize(fc2_n8_pop_t3_0, 6);
         fc2_n8_pop_t4_0_b := resize(fc2_n8_pop_t3_1, 6);
-        fc2_n8_pop_t4_0 := fc2_n8_pop_t4_0_a + fc2_n8_pop_t4_0_b;
+        fc2_n8_pop_t4_0 := fc2_n8_pop_t4_0_a_d1 + fc2_n8_pop_t4_0_b_d1;
         fc2_n8_pop_t5_0_a := resize(fc2_n8_pop_t4_0, 7);
         fc2_n8_pop_t5_0_b := resize(fc2_n8_pop_t3_2, 7);
-        fc2_n8_pop_t5_0 := fc2_n8_pop_t5_0_a_d1 + fc2_n8_pop_t5_0_b_d1;
+        fc2_n8_pop_t5_0 := fc2_n8_pop_t5_0_a + fc2_n8_pop_t5_0_b_d1;
         fc2_n8_pop := fc2_n8_pop_t5_0;
         fc2_n8_pop_s := resize(fc2_n8_pop, 8);
         fc2_n8_pop_s_2 := signed(fc2_n8_pop_s);
@@ -9915,10 +9947,10 @@ begin
         fc2_n9_pop_t3_2 := fc2_n9_pop_t3_2_a + fc2_n9_pop_t3_2_b;
         fc2_n9_pop_t4_0_a := resize(fc2_n9_pop_t3_0, 6);
         fc2_n9_pop_t4_0_b := resize(fc2_n9_pop_t3_1, 6);
-        fc2_n9_pop_t4_0 := fc2_n9_pop_t4_0_a + fc2_n9_pop_t4_0_b;
+        fc2_n9_pop_t4_0 := fc2_n9_pop_t4_0_a_d1 + fc2_n9_pop_t4_0_b_d1;
         fc2_n9_pop_t5_0_a := resize(fc2_n9_pop_t4_0, 7);
         fc2_n9_pop_t5_0_b := resize(fc2_n9_pop_t3_2, 7);
-        fc2_n9_pop_t5_0 := fc2_n9_pop_t5_0_a_d1 + fc2_n9_pop_t5_0_b_d1;
+        fc2_n9_pop_t5_0 := fc2_n9_pop_t5_0_a + fc2_n9_pop_t5_0_b_d1;
         fc2_n9_pop := fc2_n9_pop_t5_0;
         fc2_n9_pop_s := resize(fc2_n9_pop, 8);
         fc2_n9_pop_s_2 := signed(fc2_n9_pop_s);
@@ -10141,10 +10173,10 @@ begin
         fc2_n10_pop_t3_2 := fc2_n10_pop_t3_2_a + fc2_n10_pop_t3_2_b;
         fc2_n10_pop_t4_0_a := resize(fc2_n10_pop_t3_0, 6);
         fc2_n10_pop_t4_0_b := resize(fc2_n10_pop_t3_1, 6);
-        fc2_n10_pop_t4_0 := fc2_n10_pop_t4_0_a + fc2_n10_pop_t4_0_b;
+        fc2_n10_pop_t4_0 := fc2_n10_pop_t4_0_a_d1 + fc2_n10_pop_t4_0_b_d1;
         fc2_n10_pop_t5_0_a := resize(fc2_n10_pop_t4_0, 7);
         fc2_n10_pop_t5_0_b := resize(fc2_n10_pop_t3_2, 7);
-        fc2_n10_pop_t5_0 := fc2_n10_pop_t5_0_a_d1 + fc2_n10_pop_t5_0_b_d1;
+        fc2_n10_pop_t5_0 := fc2_n10_pop_t5_0_a + fc2_n10_pop_t5_0_b_d1;
         fc2_n10_pop := fc2_n10_pop_t5_0;
         fc2_n10_pop_s := resize(fc2_n10_pop, 8);
         fc2_n10_pop_s_2 := signed(fc2_n10_pop_s);
@@ -10365,10 +10397,10 @@ begin
         fc2_n11_pop_t3_2 := fc2_n11_pop_t3_2_a + fc2_n11_pop_t3_2_b;
         fc2_n11_pop_t4_0_a := resize(fc2_n11_pop_t3_0, 6);
         fc2_n11_pop_t4_0_b := resize(fc2_n11_pop_t3_1, 6);
-        fc2_n11_pop_t4_0 := fc2_n11_pop_t4_0_a + fc2_n11_pop_t4_0_b;
+        fc2_n11_pop_t4_0 := fc2_n11_pop_t4_0_a_d1 + fc2_n11_pop_t4_0_b_d1;
         fc2_n11_pop_t5_0_a := resize(fc2_n11_pop_t4_0, 7);
         fc2_n11_pop_t5_0_b := resize(fc2_n11_pop_t3_2, 7);
-        fc2_n11_pop_t5_0 := fc2_n11_pop_t5_0_a_d1 + fc2_n11_pop_t5_0_b_d1;
+        fc2_n11_pop_t5_0 := fc2_n11_pop_t5_0_a + fc2_n11_pop_t5_0_b_d1;
         fc2_n11_pop := fc2_n11_pop_t5_0;
         fc2_n11_pop_s := resize(fc2_n11_pop, 8);
         fc2_n11_pop_s_2 := signed(fc2_n11_pop_s);
@@ -10595,10 +10627,10 @@ begin
         fc2_n12_pop_t3_2 := fc2_n12_pop_t3_2_a + fc2_n12_pop_t3_2_b;
         fc2_n12_pop_t4_0_a := resize(fc2_n12_pop_t3_0, 6);
         fc2_n12_pop_t4_0_b := resize(fc2_n12_pop_t3_1, 6);
-        fc2_n12_pop_t4_0 := fc2_n12_pop_t4_0_a + fc2_n12_pop_t4_0_b;
+        fc2_n12_pop_t4_0 := fc2_n12_pop_t4_0_a_d1 + fc2_n12_pop_t4_0_b_d1;
         fc2_n12_pop_t5_0_a := resize(fc2_n12_pop_t4_0, 7);
         fc2_n12_pop_t5_0_b := resize(fc2_n12_pop_t3_2, 7);
-        fc2_n12_pop_t5_0 := fc2_n12_pop_t5_0_a_d1 + fc2_n12_pop_t5_0_b_d1;
+        fc2_n12_pop_t5_0 := fc2_n12_pop_t5_0_a + fc2_n12_pop_t5_0_b_d1;
         fc2_n12_pop := fc2_n12_pop_t5_0;
         fc2_n12_pop_s := resize(fc2_n12_pop, 8);
         fc2_n12_pop_s_2 := signed(fc2_n12_pop_s);
@@ -10819,10 +10851,10 @@ begin
         fc2_n13_pop_t3_2 := fc2_n13_pop_t3_2_a + fc2_n13_pop_t3_2_b;
         fc2_n13_pop_t4_0_a := resize(fc2_n13_pop_t3_0, 6);
         fc2_n13_pop_t4_0_b := resize(fc2_n13_pop_t3_1, 6);
-        fc2_n13_pop_t4_0 := fc2_n13_pop_t4_0_a + fc2_n13_pop_t4_0_b;
+        fc2_n13_pop_t4_0 := fc2_n13_pop_t4_0_a_d1 + fc2_n13_pop_t4_0_b_d1;
         fc2_n13_pop_t5_0_a := resize(fc2_n13_pop_t4_0, 7);
         fc2_n13_pop_t5_0_b := resize(fc2_n13_pop_t3_2, 7);
-        fc2_n13_pop_t5_0 := fc2_n13_pop_t5_0_a_d1 + fc2_n13_pop_t5_0_b_d1;
+        fc2_n13_pop_t5_0 := fc2_n13_pop_t5_0_a + fc2_n13_pop_t5_0_b_d1;
         fc2_n13_pop := fc2_n13_pop_t5_0;
         fc2_n13_pop_s := resize(fc2_n13_pop, 8);
         fc2_n13_pop_s_2 := signed(fc2_n13_pop_s);
@@ -11045,10 +11077,10 @@ begin
         fc2_n14_pop_t3_2 := fc2_n14_pop_t3_2_a + fc2_n14_pop_t3_2_b;
         fc2_n14_pop_t4_0_a := resize(fc2_n14_pop_t3_0, 6);
         fc2_n14_pop_t4_0_b := resize(fc2_n14_pop_t3_1, 6);
-        fc2_n14_pop_t4_0 := fc2_n14_pop_t4_0_a + fc2_n14_pop_t4_0_b;
+        fc2_n14_pop_t4_0 := fc2_n14_pop_t4_0_a_d1 + fc2_n14_pop_t4_0_b_d1;
         fc2_n14_pop_t5_0_a := resize(fc2_n14_pop_t4_0, 7);
         fc2_n14_pop_t5_0_b := resize(fc2_n14_pop_t3_2, 7);
-        fc2_n14_pop_t5_0 := fc2_n14_pop_t5_0_a_d1 + fc2_n14_pop_t5_0_b_d1;
+        fc2_n14_pop_t5_0 := fc2_n14_pop_t5_0_a + fc2_n14_pop_t5_0_b_d1;
         fc2_n14_pop := fc2_n14_pop_t5_0;
         fc2_n14_pop_s := resize(fc2_n14_pop, 8);
         fc2_n14_pop_s_2 := signed(fc2_n14_pop_s);
@@ -11276,10 +11308,10 @@ begin
         fc2_n15_pop_t3_2 := fc2_n15_pop_t3_2_a + fc2_n15_pop_t3_2_b;
         fc2_n15_pop_t4_0_a := resize(fc2_n15_pop_t3_0, 6);
         fc2_n15_pop_t4_0_b := resize(fc2_n15_pop_t3_1, 6);
-        fc2_n15_pop_t4_0 := fc2_n15_pop_t4_0_a + fc2_n15_pop_t4_0_b;
+        fc2_n15_pop_t4_0 := fc2_n15_pop_t4_0_a_d1 + fc2_n15_pop_t4_0_b_d1;
         fc2_n15_pop_t5_0_a := resize(fc2_n15_pop_t4_0, 7);
         fc2_n15_pop_t5_0_b := resize(fc2_n15_pop_t3_2, 7);
-        fc2_n15_pop_t5_0 := fc2_n15_pop_t5_0_a_d1 + fc2_n15_pop_t5_0_b_d1;
+        fc2_n15_pop_t5_0 := fc2_n15_pop_t5_0_a + fc2_n15_pop_t5_0_b_d1;
         fc2_n15_pop := fc2_n15_pop_t5_0;
         fc2_n15_pop_s := resize(fc2_n15_pop, 8);
         fc2_n15_pop_s_2 := signed(fc2_n15_pop_s);
@@ -11509,10 +11541,10 @@ begin
         fc2_n16_pop_t3_2 := fc2_n16_pop_t3_2_a + fc2_n16_pop_t3_2_b;
         fc2_n16_pop_t4_0_a := resize(fc2_n16_pop_t3_0, 6);
         fc2_n16_pop_t4_0_b := resize(fc2_n16_pop_t3_1, 6);
-        fc2_n16_pop_t4_0 := fc2_n16_pop_t4_0_a + fc2_n16_pop_t4_0_b;
+        fc2_n16_pop_t4_0 := fc2_n16_pop_t4_0_a_d1 + fc2_n16_pop_t4_0_b_d1;
         fc2_n16_pop_t5_0_a := resize(fc2_n16_pop_t4_0, 7);
         fc2_n16_pop_t5_0_b := resize(fc2_n16_pop_t3_2, 7);
-        fc2_n16_pop_t5_0 := fc2_n16_pop_t5_0_a_d1 + fc2_n16_pop_t5_0_b_d1;
+        fc2_n16_pop_t5_0 := fc2_n16_pop_t5_0_a + fc2_n16_pop_t5_0_b_d1;
         fc2_n16_pop := fc2_n16_pop_t5_0;
         fc2_n16_pop_s := resize(fc2_n16_pop, 8);
         fc2_n16_pop_s_2 := signed(fc2_n16_pop_s);
@@ -11742,10 +11774,10 @@ begin
         fc2_n17_pop_t3_2 := fc2_n17_pop_t3_2_a + fc2_n17_pop_t3_2_b;
         fc2_n17_pop_t4_0_a := resize(fc2_n17_pop_t3_0, 6);
         fc2_n17_pop_t4_0_b := resize(fc2_n17_pop_t3_1, 6);
-        fc2_n17_pop_t4_0 := fc2_n17_pop_t4_0_a + fc2_n17_pop_t4_0_b;
+        fc2_n17_pop_t4_0 := fc2_n17_pop_t4_0_a_d1 + fc2_n17_pop_t4_0_b_d1;
         fc2_n17_pop_t5_0_a := resize(fc2_n17_pop_t4_0, 7);
         fc2_n17_pop_t5_0_b := resize(fc2_n17_pop_t3_2, 7);
-        fc2_n17_pop_t5_0 := fc2_n17_pop_t5_0_a_d1 + fc2_n17_pop_t5_0_b_d1;
+        fc2_n17_pop_t5_0 := fc2_n17_pop_t5_0_a + fc2_n17_pop_t5_0_b_d1;
         fc2_n17_pop := fc2_n17_pop_t5_0;
         fc2_n17_pop_s := resize(fc2_n17_pop, 8);
         fc2_n17_pop_s_2 := signed(fc2_n17_pop_s);
@@ -11974,10 +12006,10 @@ begin
         fc2_n18_pop_t3_2 := fc2_n18_pop_t3_2_a + fc2_n18_pop_t3_2_b;
         fc2_n18_pop_t4_0_a := resize(fc2_n18_pop_t3_0, 6);
         fc2_n18_pop_t4_0_b := resize(fc2_n18_pop_t3_1, 6);
-        fc2_n18_pop_t4_0 := fc2_n18_pop_t4_0_a + fc2_n18_pop_t4_0_b;
+        fc2_n18_pop_t4_0 := fc2_n18_pop_t4_0_a_d1 + fc2_n18_pop_t4_0_b_d1;
         fc2_n18_pop_t5_0_a := resize(fc2_n18_pop_t4_0, 7);
         fc2_n18_pop_t5_0_b := resize(fc2_n18_pop_t3_2, 7);
-        fc2_n18_pop_t5_0 := fc2_n18_pop_t5_0_a_d1 + fc2_n18_pop_t5_0_b_d1;
+        fc2_n18_pop_t5_0 := fc2_n18_pop_t5_0_a + fc2_n18_pop_t5_0_b_d1;
         fc2_n18_pop := fc2_n18_pop_t5_0;
         fc2_n18_pop_s := resize(fc2_n18_pop, 8);
         fc2_n18_pop_s_2 := signed(fc2_n18_pop_s);
@@ -12207,10 +12239,10 @@ begin
         fc2_n19_pop_t3_2 := fc2_n19_pop_t3_2_a + fc2_n19_pop_t3_2_b;
         fc2_n19_pop_t4_0_a := resize(fc2_n19_pop_t3_0, 6);
         fc2_n19_pop_t4_0_b := resize(fc2_n19_pop_t3_1, 6);
-        fc2_n19_pop_t4_0 := fc2_n19_pop_t4_0_a + fc2_n19_pop_t4_0_b;
+        fc2_n19_pop_t4_0 := fc2_n19_pop_t4_0_a_d1 + fc2_n19_pop_t4_0_b_d1;
         fc2_n19_pop_t5_0_a := resize(fc2_n19_pop_t4_0, 7);
         fc2_n19_pop_t5_0_b := resize(fc2_n19_pop_t3_2, 7);
-        fc2_n19_pop_t5_0 := fc2_n19_pop_t5_0_a_d1 + fc2_n19_pop_t5_0_b_d1;
+        fc2_n19_pop_t5_0 := fc2_n19_pop_t5_0_a + fc2_n19_pop_t5_0_b_d1;
         fc2_n19_pop := fc2_n19_pop_t5_0;
         fc2_n19_pop_s := resize(fc2_n19_pop, 8);
         fc2_n19_pop_s_2 := signed(fc2_n19_pop_s);
@@ -12442,10 +12474,10 @@ begin
         fc2_n20_pop_t3_2 := fc2_n20_pop_t3_2_a + fc2_n20_pop_t3_2_b;
         fc2_n20_pop_t4_0_a := resize(fc2_n20_pop_t3_0, 6);
         fc2_n20_pop_t4_0_b := resize(fc2_n20_pop_t3_1, 6);
-        fc2_n20_pop_t4_0 := fc2_n20_pop_t4_0_a + fc2_n20_pop_t4_0_b;
+        fc2_n20_pop_t4_0 := fc2_n20_pop_t4_0_a_d1 + fc2_n20_pop_t4_0_b_d1;
         fc2_n20_pop_t5_0_a := resize(fc2_n20_pop_t4_0, 7);
         fc2_n20_pop_t5_0_b := resize(fc2_n20_pop_t3_2, 7);
-        fc2_n20_pop_t5_0 := fc2_n20_pop_t5_0_a_d1 + fc2_n20_pop_t5_0_b_d1;
+        fc2_n20_pop_t5_0 := fc2_n20_pop_t5_0_a + fc2_n20_pop_t5_0_b_d1;
         fc2_n20_pop := fc2_n20_pop_t5_0;
         fc2_n20_pop_s := resize(fc2_n20_pop, 8);
         fc2_n20_pop_s_2 := signed(fc2_n20_pop_s);
@@ -12673,10 +12705,10 @@ begin
         fc2_n21_pop_t3_2 := fc2_n21_pop_t3_2_a + fc2_n21_pop_t3_2_b;
         fc2_n21_pop_t4_0_a := resize(fc2_n21_pop_t3_0, 6);
         fc2_n21_pop_t4_0_b := resize(fc2_n21_pop_t3_1, 6);
-        fc2_n21_pop_t4_0 := fc2_n21_pop_t4_0_a + fc2_n21_pop_t4_0_b;
+        fc2_n21_pop_t4_0 := fc2_n21_pop_t4_0_a_d1 + fc2_n21_pop_t4_0_b_d1;
         fc2_n21_pop_t5_0_a := resize(fc2_n21_pop_t4_0, 7);
         fc2_n21_pop_t5_0_b := resize(fc2_n21_pop_t3_2, 7);
-        fc2_n21_pop_t5_0 := fc2_n21_pop_t5_0_a_d1 + fc2_n21_pop_t5_0_b_d1;
+        fc2_n21_pop_t5_0 := fc2_n21_pop_t5_0_a + fc2_n21_pop_t5_0_b_d1;
         fc2_n21_pop := fc2_n21_pop_t5_0;
         fc2_n21_pop_s := resize(fc2_n21_pop, 8);
         fc2_n21_pop_s_2 := signed(fc2_n21_pop_s);
@@ -12902,10 +12934,10 @@ begin
         fc2_n22_pop_t3_2 := fc2_n22_pop_t3_2_a + fc2_n22_pop_t3_2_b;
         fc2_n22_pop_t4_0_a := resize(fc2_n22_pop_t3_0, 6);
         fc2_n22_pop_t4_0_b := resize(fc2_n22_pop_t3_1, 6);
-        fc2_n22_pop_t4_0 := fc2_n22_pop_t4_0_a + fc2_n22_pop_t4_0_b;
+        fc2_n22_pop_t4_0 := fc2_n22_pop_t4_0_a_d1 + fc2_n22_pop_t4_0_b_d1;
         fc2_n22_pop_t5_0_a := resize(fc2_n22_pop_t4_0, 7);
         fc2_n22_pop_t5_0_b := resize(fc2_n22_pop_t3_2, 7);
-        fc2_n22_pop_t5_0 := fc2_n22_pop_t5_0_a_d1 + fc2_n22_pop_t5_0_b_d1;
+        fc2_n22_pop_t5_0 := fc2_n22_pop_t5_0_a + fc2_n22_pop_t5_0_b_d1;
         fc2_n22_pop := fc2_n22_pop_t5_0;
         fc2_n22_pop_s := resize(fc2_n22_pop, 8);
         fc2_n22_pop_s_2 := signed(fc2_n22_pop_s);
@@ -13131,10 +13163,10 @@ begin
         fc2_n23_pop_t3_2 := fc2_n23_pop_t3_2_a + fc2_n23_pop_t3_2_b;
         fc2_n23_pop_t4_0_a := resize(fc2_n23_pop_t3_0, 6);
         fc2_n23_pop_t4_0_b := resize(fc2_n23_pop_t3_1, 6);
-        fc2_n23_pop_t4_0 := fc2_n23_pop_t4_0_a + fc2_n23_pop_t4_0_b;
+        fc2_n23_pop_t4_0 := fc2_n23_pop_t4_0_a_d1 + fc2_n23_pop_t4_0_b_d1;
         fc2_n23_pop_t5_0_a := resize(fc2_n23_pop_t4_0, 7);
         fc2_n23_pop_t5_0_b := resize(fc2_n23_pop_t3_2, 7);
-        fc2_n23_pop_t5_0 := fc2_n23_pop_t5_0_a_d1 + fc2_n23_pop_t5_0_b_d1;
+        fc2_n23_pop_t5_0 := fc2_n23_pop_t5_0_a + fc2_n23_pop_t5_0_b_d1;
         fc2_n23_pop := fc2_n23_pop_t5_0;
         fc2_n23_pop_s := resize(fc2_n23_pop, 8);
         fc2_n23_pop_s_2 := signed(fc2_n23_pop_s);
@@ -13359,10 +13391,10 @@ begin
         fc2_n24_pop_t3_2 := fc2_n24_pop_t3_2_a + fc2_n24_pop_t3_2_b;
         fc2_n24_pop_t4_0_a := resize(fc2_n24_pop_t3_0, 6);
         fc2_n24_pop_t4_0_b := resize(fc2_n24_pop_t3_1, 6);
-        fc2_n24_pop_t4_0 := fc2_n24_pop_t4_0_a + fc2_n24_pop_t4_0_b;
+        fc2_n24_pop_t4_0 := fc2_n24_pop_t4_0_a_d1 + fc2_n24_pop_t4_0_b_d1;
         fc2_n24_pop_t5_0_a := resize(fc2_n24_pop_t4_0, 7);
         fc2_n24_pop_t5_0_b := resize(fc2_n24_pop_t3_2, 7);
-        fc2_n24_pop_t5_0 := fc2_n24_pop_t5_0_a_d1 + fc2_n24_pop_t5_0_b_d1;
+        fc2_n24_pop_t5_0 := fc2_n24_pop_t5_0_a + fc2_n24_pop_t5_0_b_d1;
         fc2_n24_pop := fc2_n24_pop_t5_0;
         fc2_n24_pop_s := resize(fc2_n24_pop, 8);
         fc2_n24_pop_s_2 := signed(fc2_n24_pop_s);
@@ -13582,10 +13614,10 @@ begin
         fc2_n25_pop_t3_2 := fc2_n25_pop_t3_2_a + fc2_n25_pop_t3_2_b;
         fc2_n25_pop_t4_0_a := resize(fc2_n25_pop_t3_0, 6);
         fc2_n25_pop_t4_0_b := resize(fc2_n25_pop_t3_1, 6);
-        fc2_n25_pop_t4_0 := fc2_n25_pop_t4_0_a + fc2_n25_pop_t4_0_b;
+        fc2_n25_pop_t4_0 := fc2_n25_pop_t4_0_a_d1 + fc2_n25_pop_t4_0_b_d1;
         fc2_n25_pop_t5_0_a := resize(fc2_n25_pop_t4_0, 7);
         fc2_n25_pop_t5_0_b := resize(fc2_n25_pop_t3_2, 7);
-        fc2_n25_pop_t5_0 := fc2_n25_pop_t5_0_a_d1 + fc2_n25_pop_t5_0_b_d1;
+        fc2_n25_pop_t5_0 := fc2_n25_pop_t5_0_a + fc2_n25_pop_t5_0_b_d1;
         fc2_n25_pop := fc2_n25_pop_t5_0;
         fc2_n25_pop_s := resize(fc2_n25_pop, 8);
         fc2_n25_pop_s_2 := signed(fc2_n25_pop_s);
@@ -13807,10 +13839,10 @@ begin
         fc2_n26_pop_t3_2 := fc2_n26_pop_t3_2_a + fc2_n26_pop_t3_2_b;
         fc2_n26_pop_t4_0_a := resize(fc2_n26_pop_t3_0, 6);
         fc2_n26_pop_t4_0_b := resize(fc2_n26_pop_t3_1, 6);
-        fc2_n26_pop_t4_0 := fc2_n26_pop_t4_0_a + fc2_n26_pop_t4_0_b;
+        fc2_n26_pop_t4_0 := fc2_n26_pop_t4_0_a_d1 + fc2_n26_pop_t4_0_b_d1;
         fc2_n26_pop_t5_0_a := resize(fc2_n26_pop_t4_0, 7);
         fc2_n26_pop_t5_0_b := resize(fc2_n26_pop_t3_2, 7);
-        fc2_n26_pop_t5_0 := fc2_n26_pop_t5_0_a_d1 + fc2_n26_pop_t5_0_b_d1;
+        fc2_n26_pop_t5_0 := fc2_n26_pop_t5_0_a + fc2_n26_pop_t5_0_b_d1;
         fc2_n26_pop := fc2_n26_pop_t5_0;
         fc2_n26_pop_s := resize(fc2_n26_pop, 8);
         fc2_n26_pop_s_2 := signed(fc2_n26_pop_s);
@@ -14036,10 +14068,10 @@ begin
         fc2_n27_pop_t3_2 := fc2_n27_pop_t3_2_a + fc2_n27_pop_t3_2_b;
         fc2_n27_pop_t4_0_a := resize(fc2_n27_pop_t3_0, 6);
         fc2_n27_pop_t4_0_b := resize(fc2_n27_pop_t3_1, 6);
-        fc2_n27_pop_t4_0 := fc2_n27_pop_t4_0_a + fc2_n27_pop_t4_0_b;
+        fc2_n27_pop_t4_0 := fc2_n27_pop_t4_0_a_d1 + fc2_n27_pop_t4_0_b_d1;
         fc2_n27_pop_t5_0_a := resize(fc2_n27_pop_t4_0, 7);
         fc2_n27_pop_t5_0_b := resize(fc2_n27_pop_t3_2, 7);
-        fc2_n27_pop_t5_0 := fc2_n27_pop_t5_0_a_d1 + fc2_n27_pop_t5_0_b_d1;
+        fc2_n27_pop_t5_0 := fc2_n27_pop_t5_0_a + fc2_n27_pop_t5_0_b_d1;
         fc2_n27_pop := fc2_n27_pop_t5_0;
         fc2_n27_pop_s := resize(fc2_n27_pop, 8);
         fc2_n27_pop_s_2 := signed(fc2_n27_pop_s);
@@ -14268,10 +14300,10 @@ begin
         fc2_n28_pop_t3_2 := fc2_n28_pop_t3_2_a + fc2_n28_pop_t3_2_b;
         fc2_n28_pop_t4_0_a := resize(fc2_n28_pop_t3_0, 6);
         fc2_n28_pop_t4_0_b := resize(fc2_n28_pop_t3_1, 6);
-        fc2_n28_pop_t4_0 := fc2_n28_pop_t4_0_a + fc2_n28_pop_t4_0_b;
+        fc2_n28_pop_t4_0 := fc2_n28_pop_t4_0_a_d1 + fc2_n28_pop_t4_0_b_d1;
         fc2_n28_pop_t5_0_a := resize(fc2_n28_pop_t4_0, 7);
         fc2_n28_pop_t5_0_b := resize(fc2_n28_pop_t3_2, 7);
-        fc2_n28_pop_t5_0 := fc2_n28_pop_t5_0_a_d1 + fc2_n28_pop_t5_0_b_d1;
+        fc2_n28_pop_t5_0 := fc2_n28_pop_t5_0_a + fc2_n28_pop_t5_0_b_d1;
         fc2_n28_pop := fc2_n28_pop_t5_0;
         fc2_n28_pop_s := resize(fc2_n28_pop, 8);
         fc2_n28_pop_s_2 := signed(fc2_n28_pop_s);
@@ -14496,10 +14528,10 @@ begin
         fc2_n29_pop_t3_2 := fc2_n29_pop_t3_2_a + fc2_n29_pop_t3_2_b;
         fc2_n29_pop_t4_0_a := resize(fc2_n29_pop_t3_0, 6);
         fc2_n29_pop_t4_0_b := resize(fc2_n29_pop_t3_1, 6);
-        fc2_n29_pop_t4_0 := fc2_n29_pop_t4_0_a + fc2_n29_pop_t4_0_b;
+        fc2_n29_pop_t4_0 := fc2_n29_pop_t4_0_a_d1 + fc2_n29_pop_t4_0_b_d1;
         fc2_n29_pop_t5_0_a := resize(fc2_n29_pop_t4_0, 7);
         fc2_n29_pop_t5_0_b := resize(fc2_n29_pop_t3_2, 7);
-        fc2_n29_pop_t5_0 := fc2_n29_pop_t5_0_a_d1 + fc2_n29_pop_t5_0_b_d1;
+        fc2_n29_pop_t5_0 := fc2_n29_pop_t5_0_a + fc2_n29_pop_t5_0_b_d1;
         fc2_n29_pop := fc2_n29_pop_t5_0;
         fc2_n29_pop_s := resize(fc2_n29_pop, 8);
         fc2_n29_pop_s_2 := signed(fc2_n29_pop_s);
@@ -14725,10 +14757,10 @@ begin
         fc2_n30_pop_t3_2 := fc2_n30_pop_t3_2_a + fc2_n30_pop_t3_2_b;
         fc2_n30_pop_t4_0_a := resize(fc2_n30_pop_t3_0, 6);
         fc2_n30_pop_t4_0_b := resize(fc2_n30_pop_t3_1, 6);
-        fc2_n30_pop_t4_0 := fc2_n30_pop_t4_0_a + fc2_n30_pop_t4_0_b;
+        fc2_n30_pop_t4_0 := fc2_n30_pop_t4_0_a_d1 + fc2_n30_pop_t4_0_b_d1;
         fc2_n30_pop_t5_0_a := resize(fc2_n30_pop_t4_0, 7);
         fc2_n30_pop_t5_0_b := resize(fc2_n30_pop_t3_2, 7);
-        fc2_n30_pop_t5_0 := fc2_n30_pop_t5_0_a_d1 + fc2_n30_pop_t5_0_b_d1;
+        fc2_n30_pop_t5_0 := fc2_n30_pop_t5_0_a + fc2_n30_pop_t5_0_b_d1;
         fc2_n30_pop := fc2_n30_pop_t5_0;
         fc2_n30_pop_s := resize(fc2_n30_pop, 8);
         fc2_n30_pop_s_2 := signed(fc2_n30_pop_s);
@@ -14953,10 +14985,10 @@ begin
         fc2_n31_pop_t3_2 := fc2_n31_pop_t3_2_a + fc2_n31_pop_t3_2_b;
         fc2_n31_pop_t4_0_a := resize(fc2_n31_pop_t3_0, 6);
         fc2_n31_pop_t4_0_b := resize(fc2_n31_pop_t3_1, 6);
-        fc2_n31_pop_t4_0 := fc2_n31_pop_t4_0_a + fc2_n31_pop_t4_0_b;
+        fc2_n31_pop_t4_0 := fc2_n31_pop_t4_0_a_d1 + fc2_n31_pop_t4_0_b_d1;
         fc2_n31_pop_t5_0_a := resize(fc2_n31_pop_t4_0, 7);
         fc2_n31_pop_t5_0_b := resize(fc2_n31_pop_t3_2, 7);
-        fc2_n31_pop_t5_0 := fc2_n31_pop_t5_0_a_d1 + fc2_n31_pop_t5_0_b_d1;
+        fc2_n31_pop_t5_0 := fc2_n31_pop_t5_0_a + fc2_n31_pop_t5_0_b_d1;
         fc2_n31_pop := fc2_n31_pop_t5_0;
         fc2_n31_pop_s := resize(fc2_n31_pop, 8);
         fc2_n31_pop_s_2 := signed(fc2_n31_pop_s);
@@ -14964,69 +14996,101 @@ begin
         fc2_n31_acc := fc2_n31_pop2 - fc2_n31_n;
         fc2_n31_y_sx := fc2_n31_acc(7 downto 0);
         fc2_n31_y_wrap := fc2_n31_y_sx(7 downto 0);
-        fc2_n0_pop_t5_0_a_d1 <= fc2_n0_pop_t5_0_a;
+        fc2_n0_pop_t4_0_a_d1 <= fc2_n0_pop_t4_0_a;
+        fc2_n0_pop_t4_0_b_d1 <= fc2_n0_pop_t4_0_b;
         fc2_n0_pop_t5_0_b_d1 <= fc2_n0_pop_t5_0_b;
-        fc2_n1_pop_t5_0_a_d1 <= fc2_n1_pop_t5_0_a;
+        fc2_n1_pop_t4_0_a_d1 <= fc2_n1_pop_t4_0_a;
+        fc2_n1_pop_t4_0_b_d1 <= fc2_n1_pop_t4_0_b;
         fc2_n1_pop_t5_0_b_d1 <= fc2_n1_pop_t5_0_b;
-        fc2_n2_pop_t5_0_a_d1 <= fc2_n2_pop_t5_0_a;
+        fc2_n2_pop_t4_0_a_d1 <= fc2_n2_pop_t4_0_a;
+        fc2_n2_pop_t4_0_b_d1 <= fc2_n2_pop_t4_0_b;
         fc2_n2_pop_t5_0_b_d1 <= fc2_n2_pop_t5_0_b;
-        fc2_n3_pop_t5_0_a_d1 <= fc2_n3_pop_t5_0_a;
+        fc2_n3_pop_t4_0_a_d1 <= fc2_n3_pop_t4_0_a;
+        fc2_n3_pop_t4_0_b_d1 <= fc2_n3_pop_t4_0_b;
         fc2_n3_pop_t5_0_b_d1 <= fc2_n3_pop_t5_0_b;
-        fc2_n4_pop_t5_0_a_d1 <= fc2_n4_pop_t5_0_a;
+        fc2_n4_pop_t4_0_a_d1 <= fc2_n4_pop_t4_0_a;
+        fc2_n4_pop_t4_0_b_d1 <= fc2_n4_pop_t4_0_b;
         fc2_n4_pop_t5_0_b_d1 <= fc2_n4_pop_t5_0_b;
-        fc2_n5_pop_t5_0_a_d1 <= fc2_n5_pop_t5_0_a;
+        fc2_n5_pop_t4_0_a_d1 <= fc2_n5_pop_t4_0_a;
+        fc2_n5_pop_t4_0_b_d1 <= fc2_n5_pop_t4_0_b;
         fc2_n5_pop_t5_0_b_d1 <= fc2_n5_pop_t5_0_b;
-        fc2_n6_pop_t5_0_a_d1 <= fc2_n6_pop_t5_0_a;
+        fc2_n6_pop_t4_0_a_d1 <= fc2_n6_pop_t4_0_a;
+        fc2_n6_pop_t4_0_b_d1 <= fc2_n6_pop_t4_0_b;
         fc2_n6_pop_t5_0_b_d1 <= fc2_n6_pop_t5_0_b;
-        fc2_n7_pop_t5_0_a_d1 <= fc2_n7_pop_t5_0_a;
+        fc2_n7_pop_t4_0_a_d1 <= fc2_n7_pop_t4_0_a;
+        fc2_n7_pop_t4_0_b_d1 <= fc2_n7_pop_t4_0_b;
         fc2_n7_pop_t5_0_b_d1 <= fc2_n7_pop_t5_0_b;
-        fc2_n8_pop_t5_0_a_d1 <= fc2_n8_pop_t5_0_a;
+        fc2_n8_pop_t4_0_a_d1 <= fc2_n8_pop_t4_0_a;
+        fc2_n8_pop_t4_0_b_d1 <= fc2_n8_pop_t4_0_b;
         fc2_n8_pop_t5_0_b_d1 <= fc2_n8_pop_t5_0_b;
-        fc2_n9_pop_t5_0_a_d1 <= fc2_n9_pop_t5_0_a;
+        fc2_n9_pop_t4_0_a_d1 <= fc2_n9_pop_t4_0_a;
+        fc2_n9_pop_t4_0_b_d1 <= fc2_n9_pop_t4_0_b;
         fc2_n9_pop_t5_0_b_d1 <= fc2_n9_pop_t5_0_b;
-        fc2_n10_pop_t5_0_a_d1 <= fc2_n10_pop_t5_0_a;
+        fc2_n10_pop_t4_0_a_d1 <= fc2_n10_pop_t4_0_a;
+        fc2_n10_pop_t4_0_b_d1 <= fc2_n10_pop_t4_0_b;
         fc2_n10_pop_t5_0_b_d1 <= fc2_n10_pop_t5_0_b;
-        fc2_n11_pop_t5_0_a_d1 <= fc2_n11_pop_t5_0_a;
+        fc2_n11_pop_t4_0_a_d1 <= fc2_n11_pop_t4_0_a;
+        fc2_n11_pop_t4_0_b_d1 <= fc2_n11_pop_t4_0_b;
         fc2_n11_pop_t5_0_b_d1 <= fc2_n11_pop_t5_0_b;
-        fc2_n12_pop_t5_0_a_d1 <= fc2_n12_pop_t5_0_a;
+        fc2_n12_pop_t4_0_a_d1 <= fc2_n12_pop_t4_0_a;
+        fc2_n12_pop_t4_0_b_d1 <= fc2_n12_pop_t4_0_b;
         fc2_n12_pop_t5_0_b_d1 <= fc2_n12_pop_t5_0_b;
-        fc2_n13_pop_t5_0_a_d1 <= fc2_n13_pop_t5_0_a;
+        fc2_n13_pop_t4_0_a_d1 <= fc2_n13_pop_t4_0_a;
+        fc2_n13_pop_t4_0_b_d1 <= fc2_n13_pop_t4_0_b;
         fc2_n13_pop_t5_0_b_d1 <= fc2_n13_pop_t5_0_b;
-        fc2_n14_pop_t5_0_a_d1 <= fc2_n14_pop_t5_0_a;
+        fc2_n14_pop_t4_0_a_d1 <= fc2_n14_pop_t4_0_a;
+        fc2_n14_pop_t4_0_b_d1 <= fc2_n14_pop_t4_0_b;
         fc2_n14_pop_t5_0_b_d1 <= fc2_n14_pop_t5_0_b;
-        fc2_n15_pop_t5_0_a_d1 <= fc2_n15_pop_t5_0_a;
+        fc2_n15_pop_t4_0_a_d1 <= fc2_n15_pop_t4_0_a;
+        fc2_n15_pop_t4_0_b_d1 <= fc2_n15_pop_t4_0_b;
         fc2_n15_pop_t5_0_b_d1 <= fc2_n15_pop_t5_0_b;
-        fc2_n16_pop_t5_0_a_d1 <= fc2_n16_pop_t5_0_a;
+        fc2_n16_pop_t4_0_a_d1 <= fc2_n16_pop_t4_0_a;
+        fc2_n16_pop_t4_0_b_d1 <= fc2_n16_pop_t4_0_b;
         fc2_n16_pop_t5_0_b_d1 <= fc2_n16_pop_t5_0_b;
-        fc2_n17_pop_t5_0_a_d1 <= fc2_n17_pop_t5_0_a;
+        fc2_n17_pop_t4_0_a_d1 <= fc2_n17_pop_t4_0_a;
+        fc2_n17_pop_t4_0_b_d1 <= fc2_n17_pop_t4_0_b;
         fc2_n17_pop_t5_0_b_d1 <= fc2_n17_pop_t5_0_b;
-        fc2_n18_pop_t5_0_a_d1 <= fc2_n18_pop_t5_0_a;
+        fc2_n18_pop_t4_0_a_d1 <= fc2_n18_pop_t4_0_a;
+        fc2_n18_pop_t4_0_b_d1 <= fc2_n18_pop_t4_0_b;
         fc2_n18_pop_t5_0_b_d1 <= fc2_n18_pop_t5_0_b;
-        fc2_n19_pop_t5_0_a_d1 <= fc2_n19_pop_t5_0_a;
+        fc2_n19_pop_t4_0_a_d1 <= fc2_n19_pop_t4_0_a;
+        fc2_n19_pop_t4_0_b_d1 <= fc2_n19_pop_t4_0_b;
         fc2_n19_pop_t5_0_b_d1 <= fc2_n19_pop_t5_0_b;
-        fc2_n20_pop_t5_0_a_d1 <= fc2_n20_pop_t5_0_a;
+        fc2_n20_pop_t4_0_a_d1 <= fc2_n20_pop_t4_0_a;
+        fc2_n20_pop_t4_0_b_d1 <= fc2_n20_pop_t4_0_b;
         fc2_n20_pop_t5_0_b_d1 <= fc2_n20_pop_t5_0_b;
-        fc2_n21_pop_t5_0_a_d1 <= fc2_n21_pop_t5_0_a;
+        fc2_n21_pop_t4_0_a_d1 <= fc2_n21_pop_t4_0_a;
+        fc2_n21_pop_t4_0_b_d1 <= fc2_n21_pop_t4_0_b;
         fc2_n21_pop_t5_0_b_d1 <= fc2_n21_pop_t5_0_b;
-        fc2_n22_pop_t5_0_a_d1 <= fc2_n22_pop_t5_0_a;
+        fc2_n22_pop_t4_0_a_d1 <= fc2_n22_pop_t4_0_a;
+        fc2_n22_pop_t4_0_b_d1 <= fc2_n22_pop_t4_0_b;
         fc2_n22_pop_t5_0_b_d1 <= fc2_n22_pop_t5_0_b;
-        fc2_n23_pop_t5_0_a_d1 <= fc2_n23_pop_t5_0_a;
+        fc2_n23_pop_t4_0_a_d1 <= fc2_n23_pop_t4_0_a;
+        fc2_n23_pop_t4_0_b_d1 <= fc2_n23_pop_t4_0_b;
         fc2_n23_pop_t5_0_b_d1 <= fc2_n23_pop_t5_0_b;
-        fc2_n24_pop_t5_0_a_d1 <= fc2_n24_pop_t5_0_a;
+        fc2_n24_pop_t4_0_a_d1 <= fc2_n24_pop_t4_0_a;
+        fc2_n24_pop_t4_0_b_d1 <= fc2_n24_pop_t4_0_b;
         fc2_n24_pop_t5_0_b_d1 <= fc2_n24_pop_t5_0_b;
-        fc2_n25_pop_t5_0_a_d1 <= fc2_n25_pop_t5_0_a;
+        fc2_n25_pop_t4_0_a_d1 <= fc2_n25_pop_t4_0_a;
+        fc2_n25_pop_t4_0_b_d1 <= fc2_n25_pop_t4_0_b;
         fc2_n25_pop_t5_0_b_d1 <= fc2_n25_pop_t5_0_b;
-        fc2_n26_pop_t5_0_a_d1 <= fc2_n26_pop_t5_0_a;
+        fc2_n26_pop_t4_0_a_d1 <= fc2_n26_pop_t4_0_a;
+        fc2_n26_pop_t4_0_b_d1 <= fc2_n26_pop_t4_0_b;
         fc2_n26_pop_t5_0_b_d1 <= fc2_n26_pop_t5_0_b;
-        fc2_n27_pop_t5_0_a_d1 <= fc2_n27_pop_t5_0_a;
+        fc2_n27_pop_t4_0_a_d1 <= fc2_n27_pop_t4_0_a;
+        fc2_n27_pop_t4_0_b_d1 <= fc2_n27_pop_t4_0_b;
         fc2_n27_pop_t5_0_b_d1 <= fc2_n27_pop_t5_0_b;
-        fc2_n28_pop_t5_0_a_d1 <= fc2_n28_pop_t5_0_a;
+        fc2_n28_pop_t4_0_a_d1 <= fc2_n28_pop_t4_0_a;
+        fc2_n28_pop_t4_0_b_d1 <= fc2_n28_pop_t4_0_b;
         fc2_n28_pop_t5_0_b_d1 <= fc2_n28_pop_t5_0_b;
-        fc2_n29_pop_t5_0_a_d1 <= fc2_n29_pop_t5_0_a;
+        fc2_n29_pop_t4_0_a_d1 <= fc2_n29_pop_t4_0_a;
+        fc2_n29_pop_t4_0_b_d1 <= fc2_n29_pop_t4_0_b;
         fc2_n29_pop_t5_0_b_d1 <= fc2_n29_pop_t5_0_b;
-        fc2_n30_pop_t5_0_a_d1 <= fc2_n30_pop_t5_0_a;
+        fc2_n30_pop_t4_0_a_d1 <= fc2_n30_pop_t4_0_a;
+        fc2_n30_pop_t4_0_b_d1 <= fc2_n30_pop_t4_0_b;
         fc2_n30_pop_t5_0_b_d1 <= fc2_n30_pop_t5_0_b;
-        fc2_n31_pop_t5_0_a_d1 <= fc2_n31_pop_t5_0_a;
+        fc2_n31_pop_t4_0_a_d1 <= fc2_n31_pop_t4_0_a;
+        fc2_n31_pop_t4_0_b_d1 <= fc2_n31_pop_t4_0_b;
         fc2_n31_pop_t5_0_b_d1 <= fc2_n31_pop_t5_0_b;
         fc2_out_0 <= fc2_n0_y_wrap;
         fc2_out_1 <= fc2_n1_y_wrap;

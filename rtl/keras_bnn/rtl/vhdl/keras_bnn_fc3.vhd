@@ -2,7 +2,7 @@
 -- Layer 4: fc3 (binary_dense), 32 -> 32
 -- input  type: bipolar
 -- output type: int<7>
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 704 adder(s)
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 704 adder(s); inputs arrive 0.48 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -18,70 +18,102 @@ entity keras_bnn_fc3 is
 end entity keras_bnn_fc3;
 
 architecture rtl of keras_bnn_fc3 is
+  signal fc3_n0_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n0_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n0_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n0_pop2_d1 : signed(7 downto 0);
+  signal fc3_n1_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n1_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n1_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n1_pop2_d1 : signed(7 downto 0);
+  signal fc3_n2_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n2_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n2_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n2_pop2_d1 : signed(7 downto 0);
+  signal fc3_n3_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n3_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n3_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n3_pop2_d1 : signed(7 downto 0);
+  signal fc3_n4_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n4_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n4_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n4_pop2_d1 : signed(7 downto 0);
+  signal fc3_n5_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n5_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n5_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n5_pop2_d1 : signed(7 downto 0);
+  signal fc3_n6_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n6_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n6_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n6_pop2_d1 : signed(7 downto 0);
+  signal fc3_n7_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n7_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n7_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n7_pop2_d1 : signed(7 downto 0);
+  signal fc3_n8_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n8_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n8_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n8_pop2_d1 : signed(7 downto 0);
+  signal fc3_n9_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n9_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n9_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n9_pop2_d1 : signed(7 downto 0);
+  signal fc3_n10_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n10_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n10_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n10_pop2_d1 : signed(7 downto 0);
+  signal fc3_n11_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n11_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n11_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n11_pop2_d1 : signed(7 downto 0);
+  signal fc3_n12_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n12_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n12_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n12_pop2_d1 : signed(7 downto 0);
+  signal fc3_n13_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n13_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n13_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n13_pop2_d1 : signed(7 downto 0);
+  signal fc3_n14_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n14_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n14_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n14_pop2_d1 : signed(7 downto 0);
+  signal fc3_n15_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n15_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n15_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n15_pop2_d1 : signed(7 downto 0);
+  signal fc3_n16_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n16_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n16_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n16_pop2_d1 : signed(7 downto 0);
+  signal fc3_n17_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n17_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n17_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n17_pop2_d1 : signed(7 downto 0);
+  signal fc3_n18_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n18_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n18_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n18_pop2_d1 : signed(7 downto 0);
+  signal fc3_n19_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n19_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n19_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n19_pop2_d1 : signed(7 downto 0);
+  signal fc3_n20_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n20_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n20_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n20_pop2_d1 : signed(7 downto 0);
+  signal fc3_n21_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n21_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n21_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n21_pop2_d1 : signed(7 downto 0);
+  signal fc3_n22_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n22_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n22_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n22_pop2_d1 : signed(7 downto 0);
+  signal fc3_n23_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n23_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n23_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n23_pop2_d1 : signed(7 downto 0);
+  signal fc3_n24_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n24_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n24_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n24_pop2_d1 : signed(7 downto 0);
+  signal fc3_n25_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n25_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n25_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n25_pop2_d1 : signed(7 downto 0);
+  signal fc3_n26_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n26_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n26_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n26_pop2_d1 : signed(7 downto 0);
+  signal fc3_n27_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n27_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n27_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n27_pop2_d1 : signed(7 downto 0);
+  signal fc3_n28_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n28_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n28_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n28_pop2_d1 : signed(7 downto 0);
+  signal fc3_n29_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n29_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n29_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n29_pop2_d1 : signed(7 downto 0);
+  signal fc3_n30_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n30_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n30_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n30_pop2_d1 : signed(7 downto 0);
+  signal fc3_n31_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc3_n31_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc3_n31_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc3_n31_pop2_d1 : signed(7 downto 0);
   signal fc3_out_0 : signed(6 downto 0);
   signal fc3_out_1 : signed(6 downto 0);
   signal fc3_out_2 : signed(6 downto 0);
@@ -4015,12 +4047,12 @@ begin
         fc3_n0_pop_t3_0 := fc3_n0_pop_t3_0_a + fc3_n0_pop_t3_0_b;
         fc3_n0_pop_t4_0_a := resize(fc3_n0_pop_t3_0, 6);
         fc3_n0_pop_t4_0_b := resize(fc3_n0_pop_t2_2, 6);
-        fc3_n0_pop_t4_0 := fc3_n0_pop_t4_0_a + fc3_n0_pop_t4_0_b;
+        fc3_n0_pop_t4_0 := fc3_n0_pop_t4_0_a_d1 + fc3_n0_pop_t4_0_b_d1;
         fc3_n0_pop := fc3_n0_pop_t4_0;
         fc3_n0_pop_s := resize(fc3_n0_pop, 7);
         fc3_n0_pop_s_2 := signed(fc3_n0_pop_s);
         fc3_n0_pop2 := shift_left(resize(fc3_n0_pop_s_2, 8), 1);
-        fc3_n0_acc := fc3_n0_pop2_d1 - fc3_n0_n;
+        fc3_n0_acc := fc3_n0_pop2 - fc3_n0_n;
         fc3_n0_y_sx := fc3_n0_acc(6 downto 0);
         fc3_n0_y_wrap := fc3_n0_y_sx(6 downto 0);
         fc3_n1_xnor_1 := not fc3_in_1;
@@ -4128,12 +4160,12 @@ begin
         fc3_n1_pop_t3_0 := fc3_n1_pop_t3_0_a + fc3_n1_pop_t3_0_b;
         fc3_n1_pop_t4_0_a := resize(fc3_n1_pop_t3_0, 6);
         fc3_n1_pop_t4_0_b := resize(fc3_n1_pop_t2_2, 6);
-        fc3_n1_pop_t4_0 := fc3_n1_pop_t4_0_a + fc3_n1_pop_t4_0_b;
+        fc3_n1_pop_t4_0 := fc3_n1_pop_t4_0_a_d1 + fc3_n1_pop_t4_0_b_d1;
         fc3_n1_pop := fc3_n1_pop_t4_0;
         fc3_n1_pop_s := resize(fc3_n1_pop, 7);
         fc3_n1_pop_s_2 := signed(fc3_n1_pop_s);
         fc3_n1_pop2 := shift_left(resize(fc3_n1_pop_s_2, 8), 1);
-        fc3_n1_acc := fc3_n1_pop2_d1 - fc3_n1_n;
+        fc3_n1_acc := fc3_n1_pop2 - fc3_n1_n;
         fc3_n1_y_sx := fc3_n1_acc(6 downto 0);
         fc3_n1_y_wrap := fc3_n1_y_sx(6 downto 0);
         fc3_n2_xnor_1 := not fc3_in_1;
@@ -4241,12 +4273,12 @@ begin
         fc3_n2_pop_t3_0 := fc3_n2_pop_t3_0_a + fc3_n2_pop_t3_0_b;
         fc3_n2_pop_t4_0_a := resize(fc3_n2_pop_t3_0, 6);
         fc3_n2_pop_t4_0_b := resize(fc3_n2_pop_t2_2, 6);
-        fc3_n2_pop_t4_0 := fc3_n2_pop_t4_0_a + fc3_n2_pop_t4_0_b;
+        fc3_n2_pop_t4_0 := fc3_n2_pop_t4_0_a_d1 + fc3_n2_pop_t4_0_b_d1;
         fc3_n2_pop := fc3_n2_pop_t4_0;
         fc3_n2_pop_s := resize(fc3_n2_pop, 7);
         fc3_n2_pop_s_2 := signed(fc3_n2_pop_s);
         fc3_n2_pop2 := shift_left(resize(fc3_n2_pop_s_2, 8), 1);
-        fc3_n2_acc := fc3_n2_pop2_d1 - fc3_n2_n;
+        fc3_n2_acc := fc3_n2_pop2 - fc3_n2_n;
         fc3_n2_y_sx := fc3_n2_acc(6 downto 0);
         fc3_n2_y_wrap := fc3_n2_y_sx(6 downto 0);
         fc3_n3_xnor_1 := not fc3_in_1;
@@ -4355,12 +4387,12 @@ begin
         fc3_n3_pop_t3_0 := fc3_n3_pop_t3_0_a + fc3_n3_pop_t3_0_b;
         fc3_n3_pop_t4_0_a := resize(fc3_n3_pop_t3_0, 6);
         fc3_n3_pop_t4_0_b := resize(fc3_n3_pop_t2_2, 6);
-        fc3_n3_pop_t4_0 := fc3_n3_pop_t4_0_a + fc3_n3_pop_t4_0_b;
+        fc3_n3_pop_t4_0 := fc3_n3_pop_t4_0_a_d1 + fc3_n3_pop_t4_0_b_d1;
         fc3_n3_pop := fc3_n3_pop_t4_0;
         fc3_n3_pop_s := resize(fc3_n3_pop, 7);
         fc3_n3_pop_s_2 := signed(fc3_n3_pop_s);
         fc3_n3_pop2 := shift_left(resize(fc3_n3_pop_s_2, 8), 1);
-        fc3_n3_acc := fc3_n3_pop2_d1 - fc3_n3_n;
+        fc3_n3_acc := fc3_n3_pop2 - fc3_n3_n;
         fc3_n3_y_sx := fc3_n3_acc(6 downto 0);
         fc3_n3_y_wrap := fc3_n3_y_sx(6 downto 0);
         fc3_n4_xnor_2 := not fc3_in_2;
@@ -4467,12 +4499,12 @@ begin
         fc3_n4_pop_t3_0 := fc3_n4_pop_t3_0_a + fc3_n4_pop_t3_0_b;
         fc3_n4_pop_t4_0_a := resize(fc3_n4_pop_t3_0, 6);
         fc3_n4_pop_t4_0_b := resize(fc3_n4_pop_t2_2, 6);
-        fc3_n4_pop_t4_0 := fc3_n4_pop_t4_0_a + fc3_n4_pop_t4_0_b;
+        fc3_n4_pop_t4_0 := fc3_n4_pop_t4_0_a_d1 + fc3_n4_pop_t4_0_b_d1;
         fc3_n4_pop := fc3_n4_pop_t4_0;
         fc3_n4_pop_s := resize(fc3_n4_pop, 7);
         fc3_n4_pop_s_2 := signed(fc3_n4_pop_s);
         fc3_n4_pop2 := shift_left(resize(fc3_n4_pop_s_2, 8), 1);
-        fc3_n4_acc := fc3_n4_pop2_d1 - fc3_n4_n;
+        fc3_n4_acc := fc3_n4_pop2 - fc3_n4_n;
         fc3_n4_y_sx := fc3_n4_acc(6 downto 0);
         fc3_n4_y_wrap := fc3_n4_y_sx(6 downto 0);
         fc3_n5_xnor_1 := not fc3_in_1;
@@ -4586,12 +4618,12 @@ begin
         fc3_n5_pop_t3_0 := fc3_n5_pop_t3_0_a + fc3_n5_pop_t3_0_b;
         fc3_n5_pop_t4_0_a := resize(fc3_n5_pop_t3_0, 6);
         fc3_n5_pop_t4_0_b := resize(fc3_n5_pop_t2_2, 6);
-        fc3_n5_pop_t4_0 := fc3_n5_pop_t4_0_a + fc3_n5_pop_t4_0_b;
+        fc3_n5_pop_t4_0 := fc3_n5_pop_t4_0_a_d1 + fc3_n5_pop_t4_0_b_d1;
         fc3_n5_pop := fc3_n5_pop_t4_0;
         fc3_n5_pop_s := resize(fc3_n5_pop, 7);
         fc3_n5_pop_s_2 := signed(fc3_n5_pop_s);
         fc3_n5_pop2 := shift_left(resize(fc3_n5_pop_s_2, 8), 1);
-        fc3_n5_acc := fc3_n5_pop2_d1 - fc3_n5_n;
+        fc3_n5_acc := fc3_n5_pop2 - fc3_n5_n;
         fc3_n5_y_sx := fc3_n5_acc(6 downto 0);
         fc3_n5_y_wrap := fc3_n5_y_sx(6 downto 0);
         fc3_n6_xnor_0 := not fc3_in_0;
@@ -4700,12 +4732,12 @@ begin
         fc3_n6_pop_t3_0 := fc3_n6_pop_t3_0_a + fc3_n6_pop_t3_0_b;
         fc3_n6_pop_t4_0_a := resize(fc3_n6_pop_t3_0, 6);
         fc3_n6_pop_t4_0_b := resize(fc3_n6_pop_t2_2, 6);
-        fc3_n6_pop_t4_0 := fc3_n6_pop_t4_0_a + fc3_n6_pop_t4_0_b;
+        fc3_n6_pop_t4_0 := fc3_n6_pop_t4_0_a_d1 + fc3_n6_pop_t4_0_b_d1;
         fc3_n6_pop := fc3_n6_pop_t4_0;
         fc3_n6_pop_s := resize(fc3_n6_pop, 7);
         fc3_n6_pop_s_2 := signed(fc3_n6_pop_s);
         fc3_n6_pop2 := shift_left(resize(fc3_n6_pop_s_2, 8), 1);
-        fc3_n6_acc := fc3_n6_pop2_d1 - fc3_n6_n;
+        fc3_n6_acc := fc3_n6_pop2 - fc3_n6_n;
         fc3_n6_y_sx := fc3_n6_acc(6 downto 0);
         fc3_n6_y_wrap := fc3_n6_y_sx(6 downto 0);
         fc3_n7_xnor_1 := not fc3_in_1;
@@ -4818,12 +4850,12 @@ begin
         fc3_n7_pop_t3_0 := fc3_n7_pop_t3_0_a + fc3_n7_pop_t3_0_b;
         fc3_n7_pop_t4_0_a := resize(fc3_n7_pop_t3_0, 6);
         fc3_n7_pop_t4_0_b := resize(fc3_n7_pop_t2_2, 6);
-        fc3_n7_pop_t4_0 := fc3_n7_pop_t4_0_a + fc3_n7_pop_t4_0_b;
+        fc3_n7_pop_t4_0 := fc3_n7_pop_t4_0_a_d1 + fc3_n7_pop_t4_0_b_d1;
         fc3_n7_pop := fc3_n7_pop_t4_0;
         fc3_n7_pop_s := resize(fc3_n7_pop, 7);
         fc3_n7_pop_s_2 := signed(fc3_n7_pop_s);
         fc3_n7_pop2 := shift_left(resize(fc3_n7_pop_s_2, 8), 1);
-        fc3_n7_acc := fc3_n7_pop2_d1 - fc3_n7_n;
+        fc3_n7_acc := fc3_n7_pop2 - fc3_n7_n;
         fc3_n7_y_sx := fc3_n7_acc(6 downto 0);
         fc3_n7_y_wrap := fc3_n7_y_sx(6 downto 0);
         fc3_n8_xnor_0 := not fc3_in_0;
@@ -4933,12 +4965,12 @@ begin
         fc3_n8_pop_t3_0 := fc3_n8_pop_t3_0_a + fc3_n8_pop_t3_0_b;
         fc3_n8_pop_t4_0_a := resize(fc3_n8_pop_t3_0, 6);
         fc3_n8_pop_t4_0_b := resize(fc3_n8_pop_t2_2, 6);
-        fc3_n8_pop_t4_0 := fc3_n8_pop_t4_0_a + fc3_n8_pop_t4_0_b;
+        fc3_n8_pop_t4_0 := fc3_n8_pop_t4_0_a_d1 + fc3_n8_pop_t4_0_b_d1;
         fc3_n8_pop := fc3_n8_pop_t4_0;
         fc3_n8_pop_s := resize(fc3_n8_pop, 7);
         fc3_n8_pop_s_2 := signed(fc3_n8_pop_s);
         fc3_n8_pop2 := shift_left(resize(fc3_n8_pop_s_2, 8), 1);
-        fc3_n8_acc := fc3_n8_pop2_d1 - fc3_n8_n;
+        fc3_n8_acc := fc3_n8_pop2 - fc3_n8_n;
         fc3_n8_y_sx := fc3_n8_acc(6 downto 0);
         fc3_n8_y_wrap := fc3_n8_y_sx(6 downto 0);
         fc3_n9_xnor_1 := not fc3_in_1;
@@ -5053,12 +5085,12 @@ begin
         fc3_n9_pop_t3_0 := fc3_n9_pop_t3_0_a + fc3_n9_pop_t3_0_b;
         fc3_n9_pop_t4_0_a := resize(fc3_n9_pop_t3_0, 6);
         fc3_n9_pop_t4_0_b := resize(fc3_n9_pop_t2_2, 6);
-        fc3_n9_pop_t4_0 := fc3_n9_pop_t4_0_a + fc3_n9_pop_t4_0_b;
+        fc3_n9_pop_t4_0 := fc3_n9_pop_t4_0_a_d1 + fc3_n9_pop_t4_0_b_d1;
         fc3_n9_pop := fc3_n9_pop_t4_0;
         fc3_n9_pop_s := resize(fc3_n9_pop, 7);
         fc3_n9_pop_s_2 := signed(fc3_n9_pop_s);
         fc3_n9_pop2 := shift_left(resize(fc3_n9_pop_s_2, 8), 1);
-        fc3_n9_acc := fc3_n9_pop2_d1 - fc3_n9_n;
+        fc3_n9_acc := fc3_n9_pop2 - fc3_n9_n;
         fc3_n9_y_sx := fc3_n9_acc(6 downto 0);
         fc3_n9_y_wrap := fc3_n9_y_sx(6 downto 0);
         fc3_n10_xnor_0 := not fc3_in_0;
@@ -5170,12 +5202,12 @@ begin
         fc3_n10_pop_t3_0 := fc3_n10_pop_t3_0_a + fc3_n10_pop_t3_0_b;
         fc3_n10_pop_t4_0_a := resize(fc3_n10_pop_t3_0, 6);
         fc3_n10_pop_t4_0_b := resize(fc3_n10_pop_t2_2, 6);
-        fc3_n10_pop_t4_0 := fc3_n10_pop_t4_0_a + fc3_n10_pop_t4_0_b;
+        fc3_n10_pop_t4_0 := fc3_n10_pop_t4_0_a_d1 + fc3_n10_pop_t4_0_b_d1;
         fc3_n10_pop := fc3_n10_pop_t4_0;
         fc3_n10_pop_s := resize(fc3_n10_pop, 7);
         fc3_n10_pop_s_2 := signed(fc3_n10_pop_s);
         fc3_n10_pop2 := shift_left(resize(fc3_n10_pop_s_2, 8), 1);
-        fc3_n10_acc := fc3_n10_pop2_d1 - fc3_n10_n;
+        fc3_n10_acc := fc3_n10_pop2 - fc3_n10_n;
         fc3_n10_y_sx := fc3_n10_acc(6 downto 0);
         fc3_n10_y_wrap := fc3_n10_y_sx(6 downto 0);
         fc3_n11_xnor_0 := not fc3_in_0;
@@ -5285,12 +5317,12 @@ begin
         fc3_n11_pop_t3_0 := fc3_n11_pop_t3_0_a + fc3_n11_pop_t3_0_b;
         fc3_n11_pop_t4_0_a := resize(fc3_n11_pop_t3_0, 6);
         fc3_n11_pop_t4_0_b := resize(fc3_n11_pop_t2_2, 6);
-        fc3_n11_pop_t4_0 := fc3_n11_pop_t4_0_a + fc3_n11_pop_t4_0_b;
+        fc3_n11_pop_t4_0 := fc3_n11_pop_t4_0_a_d1 + fc3_n11_pop_t4_0_b_d1;
         fc3_n11_pop := fc3_n11_pop_t4_0;
         fc3_n11_pop_s := resize(fc3_n11_pop, 7);
         fc3_n11_pop_s_2 := signed(fc3_n11_pop_s);
         fc3_n11_pop2 := shift_left(resize(fc3_n11_pop_s_2, 8), 1);
-        fc3_n11_acc := fc3_n11_pop2_d1 - fc3_n11_n;
+        fc3_n11_acc := fc3_n11_pop2 - fc3_n11_n;
         fc3_n11_y_sx := fc3_n11_acc(6 downto 0);
         fc3_n11_y_wrap := fc3_n11_y_sx(6 downto 0);
         fc3_n12_xnor_0 := not fc3_in_0;
@@ -5405,12 +5437,12 @@ begin
         fc3_n12_pop_t3_0 := fc3_n12_pop_t3_0_a + fc3_n12_pop_t3_0_b;
         fc3_n12_pop_t4_0_a := resize(fc3_n12_pop_t3_0, 6);
         fc3_n12_pop_t4_0_b := resize(fc3_n12_pop_t2_2, 6);
-        fc3_n12_pop_t4_0 := fc3_n12_pop_t4_0_a + fc3_n12_pop_t4_0_b;
+        fc3_n12_pop_t4_0 := fc3_n12_pop_t4_0_a_d1 + fc3_n12_pop_t4_0_b_d1;
         fc3_n12_pop := fc3_n12_pop_t4_0;
         fc3_n12_pop_s := resize(fc3_n12_pop, 7);
         fc3_n12_pop_s_2 := signed(fc3_n12_pop_s);
         fc3_n12_pop2 := shift_left(resize(fc3_n12_pop_s_2, 8), 1);
-        fc3_n12_acc := fc3_n12_pop2_d1 - fc3_n12_n;
+        fc3_n12_acc := fc3_n12_pop2 - fc3_n12_n;
         fc3_n12_y_sx := fc3_n12_acc(6 downto 0);
         fc3_n12_y_wrap := fc3_n12_y_sx(6 downto 0);
         fc3_n13_xnor_0 := not fc3_in_0;
@@ -5522,12 +5554,12 @@ begin
         fc3_n13_pop_t3_0 := fc3_n13_pop_t3_0_a + fc3_n13_pop_t3_0_b;
         fc3_n13_pop_t4_0_a := resize(fc3_n13_pop_t3_0, 6);
         fc3_n13_pop_t4_0_b := resize(fc3_n13_pop_t2_2, 6);
-        fc3_n13_pop_t4_0 := fc3_n13_pop_t4_0_a + fc3_n13_pop_t4_0_b;
+        fc3_n13_pop_t4_0 := fc3_n13_pop_t4_0_a_d1 + fc3_n13_pop_t4_0_b_d1;
         fc3_n13_pop := fc3_n13_pop_t4_0;
         fc3_n13_pop_s := resize(fc3_n13_pop, 7);
         fc3_n13_pop_s_2 := signed(fc3_n13_pop_s);
         fc3_n13_pop2 := shift_left(resize(fc3_n13_pop_s_2, 8), 1);
-        fc3_n13_acc := fc3_n13_pop2_d1 - fc3_n13_n;
+        fc3_n13_acc := fc3_n13_pop2 - fc3_n13_n;
         fc3_n13_y_sx := fc3_n13_acc(6 downto 0);
         fc3_n13_y_wrap := fc3_n13_y_sx(6 downto 0);
         fc3_n14_xnor_1 := not fc3_in_1;
@@ -5639,12 +5671,12 @@ begin
         fc3_n14_pop_t3_0 := fc3_n14_pop_t3_0_a + fc3_n14_pop_t3_0_b;
         fc3_n14_pop_t4_0_a := resize(fc3_n14_pop_t3_0, 6);
         fc3_n14_pop_t4_0_b := resize(fc3_n14_pop_t2_2, 6);
-        fc3_n14_pop_t4_0 := fc3_n14_pop_t4_0_a + fc3_n14_pop_t4_0_b;
+        fc3_n14_pop_t4_0 := fc3_n14_pop_t4_0_a_d1 + fc3_n14_pop_t4_0_b_d1;
         fc3_n14_pop := fc3_n14_pop_t4_0;
         fc3_n14_pop_s := resize(fc3_n14_pop, 7);
         fc3_n14_pop_s_2 := signed(fc3_n14_pop_s);
         fc3_n14_pop2 := shift_left(resize(fc3_n14_pop_s_2, 8), 1);
-        fc3_n14_acc := fc3_n14_pop2_d1 - fc3_n14_n;
+        fc3_n14_acc := fc3_n14_pop2 - fc3_n14_n;
         fc3_n14_y_sx := fc3_n14_acc(6 downto 0);
         fc3_n14_y_wrap := fc3_n14_y_sx(6 downto 0);
         fc3_n15_xnor_1 := not fc3_in_1;
@@ -5754,12 +5786,12 @@ begin
         fc3_n15_pop_t3_0 := fc3_n15_pop_t3_0_a + fc3_n15_pop_t3_0_b;
         fc3_n15_pop_t4_0_a := resize(fc3_n15_pop_t3_0, 6);
         fc3_n15_pop_t4_0_b := resize(fc3_n15_pop_t2_2, 6);
-        fc3_n15_pop_t4_0 := fc3_n15_pop_t4_0_a + fc3_n15_pop_t4_0_b;
+        fc3_n15_pop_t4_0 := fc3_n15_pop_t4_0_a_d1 + fc3_n15_pop_t4_0_b_d1;
         fc3_n15_pop := fc3_n15_pop_t4_0;
         fc3_n15_pop_s := resize(fc3_n15_pop, 7);
         fc3_n15_pop_s_2 := signed(fc3_n15_pop_s);
         fc3_n15_pop2 := shift_left(resize(fc3_n15_pop_s_2, 8), 1);
-        fc3_n15_acc := fc3_n15_pop2_d1 - fc3_n15_n;
+        fc3_n15_acc := fc3_n15_pop2 - fc3_n15_n;
         fc3_n15_y_sx := fc3_n15_acc(6 downto 0);
         fc3_n15_y_wrap := fc3_n15_y_sx(6 downto 0);
         fc3_n16_xnor_0 := not fc3_in_0;
@@ -5877,12 +5909,12 @@ begin
         fc3_n16_pop_t3_0 := fc3_n16_pop_t3_0_a + fc3_n16_pop_t3_0_b;
         fc3_n16_pop_t4_0_a := resize(fc3_n16_pop_t3_0, 6);
         fc3_n16_pop_t4_0_b := resize(fc3_n16_pop_t2_2, 6);
-        fc3_n16_pop_t4_0 := fc3_n16_pop_t4_0_a + fc3_n16_pop_t4_0_b;
+        fc3_n16_pop_t4_0 := fc3_n16_pop_t4_0_a_d1 + fc3_n16_pop_t4_0_b_d1;
         fc3_n16_pop := fc3_n16_pop_t4_0;
         fc3_n16_pop_s := resize(fc3_n16_pop, 7);
         fc3_n16_pop_s_2 := signed(fc3_n16_pop_s);
         fc3_n16_pop2 := shift_left(resize(fc3_n16_pop_s_2, 8), 1);
-        fc3_n16_acc := fc3_n16_pop2_d1 - fc3_n16_n;
+        fc3_n16_acc := fc3_n16_pop2 - fc3_n16_n;
         fc3_n16_y_sx := fc3_n16_acc(6 downto 0);
         fc3_n16_y_wrap := fc3_n16_y_sx(6 downto 0);
         fc3_n17_xnor_1 := not fc3_in_1;
@@ -5992,12 +6024,12 @@ begin
         fc3_n17_pop_t3_0 := fc3_n17_pop_t3_0_a + fc3_n17_pop_t3_0_b;
         fc3_n17_pop_t4_0_a := resize(fc3_n17_pop_t3_0, 6);
         fc3_n17_pop_t4_0_b := resize(fc3_n17_pop_t2_2, 6);
-        fc3_n17_pop_t4_0 := fc3_n17_pop_t4_0_a + fc3_n17_pop_t4_0_b;
+        fc3_n17_pop_t4_0 := fc3_n17_pop_t4_0_a_d1 + fc3_n17_pop_t4_0_b_d1;
         fc3_n17_pop := fc3_n17_pop_t4_0;
         fc3_n17_pop_s := resize(fc3_n17_pop, 7);
         fc3_n17_pop_s_2 := signed(fc3_n17_pop_s);
         fc3_n17_pop2 := shift_left(resize(fc3_n17_pop_s_2, 8), 1);
-        fc3_n17_acc := fc3_n17_pop2_d1 - fc3_n17_n;
+        fc3_n17_acc := fc3_n17_pop2 - fc3_n17_n;
         fc3_n17_y_sx := fc3_n17_acc(6 downto 0);
         fc3_n17_y_wrap := fc3_n17_y_sx(6 downto 0);
         fc3_n18_xnor_6 := not fc3_in_6;
@@ -6104,12 +6136,12 @@ begin
         fc3_n18_pop_t3_0 := fc3_n18_pop_t3_0_a + fc3_n18_pop_t3_0_b;
         fc3_n18_pop_t4_0_a := resize(fc3_n18_pop_t3_0, 6);
         fc3_n18_pop_t4_0_b := resize(fc3_n18_pop_t2_2, 6);
-        fc3_n18_pop_t4_0 := fc3_n18_pop_t4_0_a + fc3_n18_pop_t4_0_b;
+        fc3_n18_pop_t4_0 := fc3_n18_pop_t4_0_a_d1 + fc3_n18_pop_t4_0_b_d1;
         fc3_n18_pop := fc3_n18_pop_t4_0;
         fc3_n18_pop_s := resize(fc3_n18_pop, 7);
         fc3_n18_pop_s_2 := signed(fc3_n18_pop_s);
         fc3_n18_pop2 := shift_left(resize(fc3_n18_pop_s_2, 8), 1);
-        fc3_n18_acc := fc3_n18_pop2_d1 - fc3_n18_n;
+        fc3_n18_acc := fc3_n18_pop2 - fc3_n18_n;
         fc3_n18_y_sx := fc3_n18_acc(6 downto 0);
         fc3_n18_y_wrap := fc3_n18_y_sx(6 downto 0);
         fc3_n19_xnor_0 := not fc3_in_0;
@@ -6218,12 +6250,12 @@ begin
         fc3_n19_pop_t3_0 := fc3_n19_pop_t3_0_a + fc3_n19_pop_t3_0_b;
         fc3_n19_pop_t4_0_a := resize(fc3_n19_pop_t3_0, 6);
         fc3_n19_pop_t4_0_b := resize(fc3_n19_pop_t2_2, 6);
-        fc3_n19_pop_t4_0 := fc3_n19_pop_t4_0_a + fc3_n19_pop_t4_0_b;
+        fc3_n19_pop_t4_0 := fc3_n19_pop_t4_0_a_d1 + fc3_n19_pop_t4_0_b_d1;
         fc3_n19_pop := fc3_n19_pop_t4_0;
         fc3_n19_pop_s := resize(fc3_n19_pop, 7);
         fc3_n19_pop_s_2 := signed(fc3_n19_pop_s);
         fc3_n19_pop2 := shift_left(resize(fc3_n19_pop_s_2, 8), 1);
-        fc3_n19_acc := fc3_n19_pop2_d1 - fc3_n19_n;
+        fc3_n19_acc := fc3_n19_pop2 - fc3_n19_n;
         fc3_n19_y_sx := fc3_n19_acc(6 downto 0);
         fc3_n19_y_wrap := fc3_n19_y_sx(6 downto 0);
         fc3_n20_xnor_1 := not fc3_in_1;
@@ -6335,12 +6367,12 @@ begin
         fc3_n20_pop_t3_0 := fc3_n20_pop_t3_0_a + fc3_n20_pop_t3_0_b;
         fc3_n20_pop_t4_0_a := resize(fc3_n20_pop_t3_0, 6);
         fc3_n20_pop_t4_0_b := resize(fc3_n20_pop_t2_2, 6);
-        fc3_n20_pop_t4_0 := fc3_n20_pop_t4_0_a + fc3_n20_pop_t4_0_b;
+        fc3_n20_pop_t4_0 := fc3_n20_pop_t4_0_a_d1 + fc3_n20_pop_t4_0_b_d1;
         fc3_n20_pop := fc3_n20_pop_t4_0;
         fc3_n20_pop_s := resize(fc3_n20_pop, 7);
         fc3_n20_pop_s_2 := signed(fc3_n20_pop_s);
         fc3_n20_pop2 := shift_left(resize(fc3_n20_pop_s_2, 8), 1);
-        fc3_n20_acc := fc3_n20_pop2_d1 - fc3_n20_n;
+        fc3_n20_acc := fc3_n20_pop2 - fc3_n20_n;
         fc3_n20_y_sx := fc3_n20_acc(6 downto 0);
         fc3_n20_y_wrap := fc3_n20_y_sx(6 downto 0);
         fc3_n21_xnor_0 := not fc3_in_0;
@@ -6452,12 +6484,12 @@ begin
         fc3_n21_pop_t3_0 := fc3_n21_pop_t3_0_a + fc3_n21_pop_t3_0_b;
         fc3_n21_pop_t4_0_a := resize(fc3_n21_pop_t3_0, 6);
         fc3_n21_pop_t4_0_b := resize(fc3_n21_pop_t2_2, 6);
-        fc3_n21_pop_t4_0 := fc3_n21_pop_t4_0_a + fc3_n21_pop_t4_0_b;
+        fc3_n21_pop_t4_0 := fc3_n21_pop_t4_0_a_d1 + fc3_n21_pop_t4_0_b_d1;
         fc3_n21_pop := fc3_n21_pop_t4_0;
         fc3_n21_pop_s := resize(fc3_n21_pop, 7);
         fc3_n21_pop_s_2 := signed(fc3_n21_pop_s);
         fc3_n21_pop2 := shift_left(resize(fc3_n21_pop_s_2, 8), 1);
-        fc3_n21_acc := fc3_n21_pop2_d1 - fc3_n21_n;
+        fc3_n21_acc := fc3_n21_pop2 - fc3_n21_n;
         fc3_n21_y_sx := fc3_n21_acc(6 downto 0);
         fc3_n21_y_wrap := fc3_n21_y_sx(6 downto 0);
         fc3_n22_xnor_1 := not fc3_in_1;
@@ -6571,12 +6603,12 @@ begin
         fc3_n22_pop_t3_0 := fc3_n22_pop_t3_0_a + fc3_n22_pop_t3_0_b;
         fc3_n22_pop_t4_0_a := resize(fc3_n22_pop_t3_0, 6);
         fc3_n22_pop_t4_0_b := resize(fc3_n22_pop_t2_2, 6);
-        fc3_n22_pop_t4_0 := fc3_n22_pop_t4_0_a + fc3_n22_pop_t4_0_b;
+        fc3_n22_pop_t4_0 := fc3_n22_pop_t4_0_a_d1 + fc3_n22_pop_t4_0_b_d1;
         fc3_n22_pop := fc3_n22_pop_t4_0;
         fc3_n22_pop_s := resize(fc3_n22_pop, 7);
         fc3_n22_pop_s_2 := signed(fc3_n22_pop_s);
         fc3_n22_pop2 := shift_left(resize(fc3_n22_pop_s_2, 8), 1);
-        fc3_n22_acc := fc3_n22_pop2_d1 - fc3_n22_n;
+        fc3_n22_acc := fc3_n22_pop2 - fc3_n22_n;
         fc3_n22_y_sx := fc3_n22_acc(6 downto 0);
         fc3_n22_y_wrap := fc3_n22_y_sx(6 downto 0);
         fc3_n23_xnor_1 := not fc3_in_1;
@@ -6684,12 +6716,12 @@ begin
         fc3_n23_pop_t3_0 := fc3_n23_pop_t3_0_a + fc3_n23_pop_t3_0_b;
         fc3_n23_pop_t4_0_a := resize(fc3_n23_pop_t3_0, 6);
         fc3_n23_pop_t4_0_b := resize(fc3_n23_pop_t2_2, 6);
-        fc3_n23_pop_t4_0 := fc3_n23_pop_t4_0_a + fc3_n23_pop_t4_0_b;
+        fc3_n23_pop_t4_0 := fc3_n23_pop_t4_0_a_d1 + fc3_n23_pop_t4_0_b_d1;
         fc3_n23_pop := fc3_n23_pop_t4_0;
         fc3_n23_pop_s := resize(fc3_n23_pop, 7);
         fc3_n23_pop_s_2 := signed(fc3_n23_pop_s);
         fc3_n23_pop2 := shift_left(resize(fc3_n23_pop_s_2, 8), 1);
-        fc3_n23_acc := fc3_n23_pop2_d1 - fc3_n23_n;
+        fc3_n23_acc := fc3_n23_pop2 - fc3_n23_n;
         fc3_n23_y_sx := fc3_n23_acc(6 downto 0);
         fc3_n23_y_wrap := fc3_n23_y_sx(6 downto 0);
         fc3_n24_xnor_2 := not fc3_in_2;
@@ -6797,12 +6829,12 @@ begin
         fc3_n24_pop_t3_0 := fc3_n24_pop_t3_0_a + fc3_n24_pop_t3_0_b;
         fc3_n24_pop_t4_0_a := resize(fc3_n24_pop_t3_0, 6);
         fc3_n24_pop_t4_0_b := resize(fc3_n24_pop_t2_2, 6);
-        fc3_n24_pop_t4_0 := fc3_n24_pop_t4_0_a + fc3_n24_pop_t4_0_b;
+        fc3_n24_pop_t4_0 := fc3_n24_pop_t4_0_a_d1 + fc3_n24_pop_t4_0_b_d1;
         fc3_n24_pop := fc3_n24_pop_t4_0;
         fc3_n24_pop_s := resize(fc3_n24_pop, 7);
         fc3_n24_pop_s_2 := signed(fc3_n24_pop_s);
         fc3_n24_pop2 := shift_left(resize(fc3_n24_pop_s_2, 8), 1);
-        fc3_n24_acc := fc3_n24_pop2_d1 - fc3_n24_n;
+        fc3_n24_acc := fc3_n24_pop2 - fc3_n24_n;
         fc3_n24_y_sx := fc3_n24_acc(6 downto 0);
         fc3_n24_y_wrap := fc3_n24_y_sx(6 downto 0);
         fc3_n25_xnor_0 := not fc3_in_0;
@@ -6917,12 +6949,12 @@ begin
         fc3_n25_pop_t3_0 := fc3_n25_pop_t3_0_a + fc3_n25_pop_t3_0_b;
         fc3_n25_pop_t4_0_a := resize(fc3_n25_pop_t3_0, 6);
         fc3_n25_pop_t4_0_b := resize(fc3_n25_pop_t2_2, 6);
-        fc3_n25_pop_t4_0 := fc3_n25_pop_t4_0_a + fc3_n25_pop_t4_0_b;
+        fc3_n25_pop_t4_0 := fc3_n25_pop_t4_0_a_d1 + fc3_n25_pop_t4_0_b_d1;
         fc3_n25_pop := fc3_n25_pop_t4_0;
         fc3_n25_pop_s := resize(fc3_n25_pop, 7);
         fc3_n25_pop_s_2 := signed(fc3_n25_pop_s);
         fc3_n25_pop2 := shift_left(resize(fc3_n25_pop_s_2, 8), 1);
-        fc3_n25_acc := fc3_n25_pop2_d1 - fc3_n25_n;
+        fc3_n25_acc := fc3_n25_pop2 - fc3_n25_n;
         fc3_n25_y_sx := fc3_n25_acc(6 downto 0);
         fc3_n25_y_wrap := fc3_n25_y_sx(6 downto 0);
         fc3_n26_xnor_1 := not fc3_in_1;
@@ -7034,12 +7066,12 @@ begin
         fc3_n26_pop_t3_0 := fc3_n26_pop_t3_0_a + fc3_n26_pop_t3_0_b;
         fc3_n26_pop_t4_0_a := resize(fc3_n26_pop_t3_0, 6);
         fc3_n26_pop_t4_0_b := resize(fc3_n26_pop_t2_2, 6);
-        fc3_n26_pop_t4_0 := fc3_n26_pop_t4_0_a + fc3_n26_pop_t4_0_b;
+        fc3_n26_pop_t4_0 := fc3_n26_pop_t4_0_a_d1 + fc3_n26_pop_t4_0_b_d1;
         fc3_n26_pop := fc3_n26_pop_t4_0;
         fc3_n26_pop_s := resize(fc3_n26_pop, 7);
         fc3_n26_pop_s_2 := signed(fc3_n26_pop_s);
         fc3_n26_pop2 := shift_left(resize(fc3_n26_pop_s_2, 8), 1);
-        fc3_n26_acc := fc3_n26_pop2_d1 - fc3_n26_n;
+        fc3_n26_acc := fc3_n26_pop2 - fc3_n26_n;
         fc3_n26_y_sx := fc3_n26_acc(6 downto 0);
         fc3_n26_y_wrap := fc3_n26_y_sx(6 downto 0);
         fc3_n27_xnor_0 := not fc3_in_0;
@@ -7154,12 +7186,12 @@ begin
         fc3_n27_pop_t3_0 := fc3_n27_pop_t3_0_a + fc3_n27_pop_t3_0_b;
         fc3_n27_pop_t4_0_a := resize(fc3_n27_pop_t3_0, 6);
         fc3_n27_pop_t4_0_b := resize(fc3_n27_pop_t2_2, 6);
-        fc3_n27_pop_t4_0 := fc3_n27_pop_t4_0_a + fc3_n27_pop_t4_0_b;
+        fc3_n27_pop_t4_0 := fc3_n27_pop_t4_0_a_d1 + fc3_n27_pop_t4_0_b_d1;
         fc3_n27_pop := fc3_n27_pop_t4_0;
         fc3_n27_pop_s := resize(fc3_n27_pop, 7);
         fc3_n27_pop_s_2 := signed(fc3_n27_pop_s);
         fc3_n27_pop2 := shift_left(resize(fc3_n27_pop_s_2, 8), 1);
-        fc3_n27_acc := fc3_n27_pop2_d1 - fc3_n27_n;
+        fc3_n27_acc := fc3_n27_pop2 - fc3_n27_n;
         fc3_n27_y_sx := fc3_n27_acc(6 downto 0);
         fc3_n27_y_wrap := fc3_n27_y_sx(6 downto 0);
         fc3_n28_xnor_1 := not fc3_in_1;
@@ -7270,12 +7302,12 @@ begin
         fc3_n28_pop_t3_0 := fc3_n28_pop_t3_0_a + fc3_n28_pop_t3_0_b;
         fc3_n28_pop_t4_0_a := resize(fc3_n28_pop_t3_0, 6);
         fc3_n28_pop_t4_0_b := resize(fc3_n28_pop_t2_2, 6);
-        fc3_n28_pop_t4_0 := fc3_n28_pop_t4_0_a + fc3_n28_pop_t4_0_b;
+        fc3_n28_pop_t4_0 := fc3_n28_pop_t4_0_a_d1 + fc3_n28_pop_t4_0_b_d1;
         fc3_n28_pop := fc3_n28_pop_t4_0;
         fc3_n28_pop_s := resize(fc3_n28_pop, 7);
         fc3_n28_pop_s_2 := signed(fc3_n28_pop_s);
         fc3_n28_pop2 := shift_left(resize(fc3_n28_pop_s_2, 8), 1);
-        fc3_n28_acc := fc3_n28_pop2_d1 - fc3_n28_n;
+        fc3_n28_acc := fc3_n28_pop2 - fc3_n28_n;
         fc3_n28_y_sx := fc3_n28_acc(6 downto 0);
         fc3_n28_y_wrap := fc3_n28_y_sx(6 downto 0);
         fc3_n29_xnor_0 := not fc3_in_0;
@@ -7388,12 +7420,12 @@ begin
         fc3_n29_pop_t3_0 := fc3_n29_pop_t3_0_a + fc3_n29_pop_t3_0_b;
         fc3_n29_pop_t4_0_a := resize(fc3_n29_pop_t3_0, 6);
         fc3_n29_pop_t4_0_b := resize(fc3_n29_pop_t2_2, 6);
-        fc3_n29_pop_t4_0 := fc3_n29_pop_t4_0_a + fc3_n29_pop_t4_0_b;
+        fc3_n29_pop_t4_0 := fc3_n29_pop_t4_0_a_d1 + fc3_n29_pop_t4_0_b_d1;
         fc3_n29_pop := fc3_n29_pop_t4_0;
         fc3_n29_pop_s := resize(fc3_n29_pop, 7);
         fc3_n29_pop_s_2 := signed(fc3_n29_pop_s);
         fc3_n29_pop2 := shift_left(resize(fc3_n29_pop_s_2, 8), 1);
-        fc3_n29_acc := fc3_n29_pop2_d1 - fc3_n29_n;
+        fc3_n29_acc := fc3_n29_pop2 - fc3_n29_n;
         fc3_n29_y_sx := fc3_n29_acc(6 downto 0);
         fc3_n29_y_wrap := fc3_n29_y_sx(6 downto 0);
         fc3_n30_xnor_0 := not fc3_in_0;
@@ -7504,12 +7536,12 @@ begin
         fc3_n30_pop_t3_0 := fc3_n30_pop_t3_0_a + fc3_n30_pop_t3_0_b;
         fc3_n30_pop_t4_0_a := resize(fc3_n30_pop_t3_0, 6);
         fc3_n30_pop_t4_0_b := resize(fc3_n30_pop_t2_2, 6);
-        fc3_n30_pop_t4_0 := fc3_n30_pop_t4_0_a + fc3_n30_pop_t4_0_b;
+        fc3_n30_pop_t4_0 := fc3_n30_pop_t4_0_a_d1 + fc3_n30_pop_t4_0_b_d1;
         fc3_n30_pop := fc3_n30_pop_t4_0;
         fc3_n30_pop_s := resize(fc3_n30_pop, 7);
         fc3_n30_pop_s_2 := signed(fc3_n30_pop_s);
         fc3_n30_pop2 := shift_left(resize(fc3_n30_pop_s_2, 8), 1);
-        fc3_n30_acc := fc3_n30_pop2_d1 - fc3_n30_n;
+        fc3_n30_acc := fc3_n30_pop2 - fc3_n30_n;
         fc3_n30_y_sx := fc3_n30_acc(6 downto 0);
         fc3_n30_y_wrap := fc3_n30_y_sx(6 downto 0);
         fc3_n31_xnor_1 := not fc3_in_1;
@@ -7622,46 +7654,78 @@ begin
         fc3_n31_pop_t3_0 := fc3_n31_pop_t3_0_a + fc3_n31_pop_t3_0_b;
         fc3_n31_pop_t4_0_a := resize(fc3_n31_pop_t3_0, 6);
         fc3_n31_pop_t4_0_b := resize(fc3_n31_pop_t2_2, 6);
-        fc3_n31_pop_t4_0 := fc3_n31_pop_t4_0_a + fc3_n31_pop_t4_0_b;
+        fc3_n31_pop_t4_0 := fc3_n31_pop_t4_0_a_d1 + fc3_n31_pop_t4_0_b_d1;
         fc3_n31_pop := fc3_n31_pop_t4_0;
         fc3_n31_pop_s := resize(fc3_n31_pop, 7);
         fc3_n31_pop_s_2 := signed(fc3_n31_pop_s);
         fc3_n31_pop2 := shift_left(resize(fc3_n31_pop_s_2, 8), 1);
-        fc3_n31_acc := fc3_n31_pop2_d1 - fc3_n31_n;
+        fc3_n31_acc := fc3_n31_pop2 - fc3_n31_n;
         fc3_n31_y_sx := fc3_n31_acc(6 downto 0);
         fc3_n31_y_wrap := fc3_n31_y_sx(6 downto 0);
-        fc3_n0_pop2_d1 <= fc3_n0_pop2;
-        fc3_n1_pop2_d1 <= fc3_n1_pop2;
-        fc3_n2_pop2_d1 <= fc3_n2_pop2;
-        fc3_n3_pop2_d1 <= fc3_n3_pop2;
-        fc3_n4_pop2_d1 <= fc3_n4_pop2;
-        fc3_n5_pop2_d1 <= fc3_n5_pop2;
-        fc3_n6_pop2_d1 <= fc3_n6_pop2;
-        fc3_n7_pop2_d1 <= fc3_n7_pop2;
-        fc3_n8_pop2_d1 <= fc3_n8_pop2;
-        fc3_n9_pop2_d1 <= fc3_n9_pop2;
-        fc3_n10_pop2_d1 <= fc3_n10_pop2;
-        fc3_n11_pop2_d1 <= fc3_n11_pop2;
-        fc3_n12_pop2_d1 <= fc3_n12_pop2;
-        fc3_n13_pop2_d1 <= fc3_n13_pop2;
-        fc3_n14_pop2_d1 <= fc3_n14_pop2;
-        fc3_n15_pop2_d1 <= fc3_n15_pop2;
-        fc3_n16_pop2_d1 <= fc3_n16_pop2;
-        fc3_n17_pop2_d1 <= fc3_n17_pop2;
-        fc3_n18_pop2_d1 <= fc3_n18_pop2;
-        fc3_n19_pop2_d1 <= fc3_n19_pop2;
-        fc3_n20_pop2_d1 <= fc3_n20_pop2;
-        fc3_n21_pop2_d1 <= fc3_n21_pop2;
-        fc3_n22_pop2_d1 <= fc3_n22_pop2;
-        fc3_n23_pop2_d1 <= fc3_n23_pop2;
-        fc3_n24_pop2_d1 <= fc3_n24_pop2;
-        fc3_n25_pop2_d1 <= fc3_n25_pop2;
-        fc3_n26_pop2_d1 <= fc3_n26_pop2;
-        fc3_n27_pop2_d1 <= fc3_n27_pop2;
-        fc3_n28_pop2_d1 <= fc3_n28_pop2;
-        fc3_n29_pop2_d1 <= fc3_n29_pop2;
-        fc3_n30_pop2_d1 <= fc3_n30_pop2;
-        fc3_n31_pop2_d1 <= fc3_n31_pop2;
+        fc3_n0_pop_t4_0_a_d1 <= fc3_n0_pop_t4_0_a;
+        fc3_n0_pop_t4_0_b_d1 <= fc3_n0_pop_t4_0_b;
+        fc3_n1_pop_t4_0_a_d1 <= fc3_n1_pop_t4_0_a;
+        fc3_n1_pop_t4_0_b_d1 <= fc3_n1_pop_t4_0_b;
+        fc3_n2_pop_t4_0_a_d1 <= fc3_n2_pop_t4_0_a;
+        fc3_n2_pop_t4_0_b_d1 <= fc3_n2_pop_t4_0_b;
+        fc3_n3_pop_t4_0_a_d1 <= fc3_n3_pop_t4_0_a;
+        fc3_n3_pop_t4_0_b_d1 <= fc3_n3_pop_t4_0_b;
+        fc3_n4_pop_t4_0_a_d1 <= fc3_n4_pop_t4_0_a;
+        fc3_n4_pop_t4_0_b_d1 <= fc3_n4_pop_t4_0_b;
+        fc3_n5_pop_t4_0_a_d1 <= fc3_n5_pop_t4_0_a;
+        fc3_n5_pop_t4_0_b_d1 <= fc3_n5_pop_t4_0_b;
+        fc3_n6_pop_t4_0_a_d1 <= fc3_n6_pop_t4_0_a;
+        fc3_n6_pop_t4_0_b_d1 <= fc3_n6_pop_t4_0_b;
+        fc3_n7_pop_t4_0_a_d1 <= fc3_n7_pop_t4_0_a;
+        fc3_n7_pop_t4_0_b_d1 <= fc3_n7_pop_t4_0_b;
+        fc3_n8_pop_t4_0_a_d1 <= fc3_n8_pop_t4_0_a;
+        fc3_n8_pop_t4_0_b_d1 <= fc3_n8_pop_t4_0_b;
+        fc3_n9_pop_t4_0_a_d1 <= fc3_n9_pop_t4_0_a;
+        fc3_n9_pop_t4_0_b_d1 <= fc3_n9_pop_t4_0_b;
+        fc3_n10_pop_t4_0_a_d1 <= fc3_n10_pop_t4_0_a;
+        fc3_n10_pop_t4_0_b_d1 <= fc3_n10_pop_t4_0_b;
+        fc3_n11_pop_t4_0_a_d1 <= fc3_n11_pop_t4_0_a;
+        fc3_n11_pop_t4_0_b_d1 <= fc3_n11_pop_t4_0_b;
+        fc3_n12_pop_t4_0_a_d1 <= fc3_n12_pop_t4_0_a;
+        fc3_n12_pop_t4_0_b_d1 <= fc3_n12_pop_t4_0_b;
+        fc3_n13_pop_t4_0_a_d1 <= fc3_n13_pop_t4_0_a;
+        fc3_n13_pop_t4_0_b_d1 <= fc3_n13_pop_t4_0_b;
+        fc3_n14_pop_t4_0_a_d1 <= fc3_n14_pop_t4_0_a;
+        fc3_n14_pop_t4_0_b_d1 <= fc3_n14_pop_t4_0_b;
+        fc3_n15_pop_t4_0_a_d1 <= fc3_n15_pop_t4_0_a;
+        fc3_n15_pop_t4_0_b_d1 <= fc3_n15_pop_t4_0_b;
+        fc3_n16_pop_t4_0_a_d1 <= fc3_n16_pop_t4_0_a;
+        fc3_n16_pop_t4_0_b_d1 <= fc3_n16_pop_t4_0_b;
+        fc3_n17_pop_t4_0_a_d1 <= fc3_n17_pop_t4_0_a;
+        fc3_n17_pop_t4_0_b_d1 <= fc3_n17_pop_t4_0_b;
+        fc3_n18_pop_t4_0_a_d1 <= fc3_n18_pop_t4_0_a;
+        fc3_n18_pop_t4_0_b_d1 <= fc3_n18_pop_t4_0_b;
+        fc3_n19_pop_t4_0_a_d1 <= fc3_n19_pop_t4_0_a;
+        fc3_n19_pop_t4_0_b_d1 <= fc3_n19_pop_t4_0_b;
+        fc3_n20_pop_t4_0_a_d1 <= fc3_n20_pop_t4_0_a;
+        fc3_n20_pop_t4_0_b_d1 <= fc3_n20_pop_t4_0_b;
+        fc3_n21_pop_t4_0_a_d1 <= fc3_n21_pop_t4_0_a;
+        fc3_n21_pop_t4_0_b_d1 <= fc3_n21_pop_t4_0_b;
+        fc3_n22_pop_t4_0_a_d1 <= fc3_n22_pop_t4_0_a;
+        fc3_n22_pop_t4_0_b_d1 <= fc3_n22_pop_t4_0_b;
+        fc3_n23_pop_t4_0_a_d1 <= fc3_n23_pop_t4_0_a;
+        fc3_n23_pop_t4_0_b_d1 <= fc3_n23_pop_t4_0_b;
+        fc3_n24_pop_t4_0_a_d1 <= fc3_n24_pop_t4_0_a;
+        fc3_n24_pop_t4_0_b_d1 <= fc3_n24_pop_t4_0_b;
+        fc3_n25_pop_t4_0_a_d1 <= fc3_n25_pop_t4_0_a;
+        fc3_n25_pop_t4_0_b_d1 <= fc3_n25_pop_t4_0_b;
+        fc3_n26_pop_t4_0_a_d1 <= fc3_n26_pop_t4_0_a;
+        fc3_n26_pop_t4_0_b_d1 <= fc3_n26_pop_t4_0_b;
+        fc3_n27_pop_t4_0_a_d1 <= fc3_n27_pop_t4_0_a;
+        fc3_n27_pop_t4_0_b_d1 <= fc3_n27_pop_t4_0_b;
+        fc3_n28_pop_t4_0_a_d1 <= fc3_n28_pop_t4_0_a;
+        fc3_n28_pop_t4_0_b_d1 <= fc3_n28_pop_t4_0_b;
+        fc3_n29_pop_t4_0_a_d1 <= fc3_n29_pop_t4_0_a;
+        fc3_n29_pop_t4_0_b_d1 <= fc3_n29_pop_t4_0_b;
+        fc3_n30_pop_t4_0_a_d1 <= fc3_n30_pop_t4_0_a;
+        fc3_n30_pop_t4_0_b_d1 <= fc3_n30_pop_t4_0_b;
+        fc3_n31_pop_t4_0_a_d1 <= fc3_n31_pop_t4_0_a;
+        fc3_n31_pop_t4_0_b_d1 <= fc3_n31_pop_t4_0_b;
         fc3_out_0 <= fc3_n0_y_wrap;
         fc3_out_1 <= fc3_n1_y_wrap;
         fc3_out_2 <= fc3_n2_y_wrap;

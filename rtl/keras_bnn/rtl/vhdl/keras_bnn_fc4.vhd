@@ -2,7 +2,7 @@
 -- Layer 6: fc4 (binary_dense), 32 -> 5
 -- input  type: bipolar
 -- output type: int<7>
--- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 110 adder(s)
+-- latency: 2 clock cycle(s), II = 1; 0 multiplier(s), 110 adder(s); inputs arrive 0.47 ns into the first stage (combinational layer in front)
 
 library ieee;
 use ieee.std_logic_1164.all;
@@ -18,16 +18,21 @@ entity keras_bnn_fc4 is
 end entity keras_bnn_fc4;
 
 architecture rtl of keras_bnn_fc4 is
+  signal fc4_n0_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc4_n0_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc4_n0_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc4_n0_pop2_d1 : signed(7 downto 0);
+  signal fc4_n1_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc4_n1_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc4_n1_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc4_n1_pop2_d1 : signed(7 downto 0);
+  signal fc4_n2_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc4_n2_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc4_n2_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc4_n2_pop2_d1 : signed(7 downto 0);
+  signal fc4_n3_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc4_n3_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc4_n3_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc4_n3_pop2_d1 : signed(7 downto 0);
+  signal fc4_n4_pop_t4_0_a_d1 : unsigned(5 downto 0);
+  signal fc4_n4_pop_t4_0_b_d1 : unsigned(5 downto 0);
   constant fc4_n4_n : signed(7 downto 0) := "00100000"; -- inputs with a nonzero weight
-  signal fc4_n4_pop2_d1 : signed(7 downto 0);
   signal fc4_out_0 : signed(6 downto 0);
   signal fc4_out_1 : signed(6 downto 0);
   signal fc4_out_2 : signed(6 downto 0);
@@ -795,12 +800,12 @@ begin
         fc4_n0_pop_t3_0 := fc4_n0_pop_t3_0_a + fc4_n0_pop_t3_0_b;
         fc4_n0_pop_t4_0_a := resize(fc4_n0_pop_t3_0, 6);
         fc4_n0_pop_t4_0_b := resize(fc4_n0_pop_t2_2, 6);
-        fc4_n0_pop_t4_0 := fc4_n0_pop_t4_0_a + fc4_n0_pop_t4_0_b;
+        fc4_n0_pop_t4_0 := fc4_n0_pop_t4_0_a_d1 + fc4_n0_pop_t4_0_b_d1;
         fc4_n0_pop := fc4_n0_pop_t4_0;
         fc4_n0_pop_s := resize(fc4_n0_pop, 7);
         fc4_n0_pop_s_2 := signed(fc4_n0_pop_s);
         fc4_n0_pop2 := shift_left(resize(fc4_n0_pop_s_2, 8), 1);
-        fc4_n0_acc := fc4_n0_pop2_d1 - fc4_n0_n;
+        fc4_n0_acc := fc4_n0_pop2 - fc4_n0_n;
         fc4_n0_y_sx := fc4_n0_acc(6 downto 0);
         fc4_n0_y_wrap := fc4_n0_y_sx(6 downto 0);
         fc4_n1_xnor_3 := not fc4_in_3;
@@ -909,12 +914,12 @@ begin
         fc4_n1_pop_t3_0 := fc4_n1_pop_t3_0_a + fc4_n1_pop_t3_0_b;
         fc4_n1_pop_t4_0_a := resize(fc4_n1_pop_t3_0, 6);
         fc4_n1_pop_t4_0_b := resize(fc4_n1_pop_t2_2, 6);
-        fc4_n1_pop_t4_0 := fc4_n1_pop_t4_0_a + fc4_n1_pop_t4_0_b;
+        fc4_n1_pop_t4_0 := fc4_n1_pop_t4_0_a_d1 + fc4_n1_pop_t4_0_b_d1;
         fc4_n1_pop := fc4_n1_pop_t4_0;
         fc4_n1_pop_s := resize(fc4_n1_pop, 7);
         fc4_n1_pop_s_2 := signed(fc4_n1_pop_s);
         fc4_n1_pop2 := shift_left(resize(fc4_n1_pop_s_2, 8), 1);
-        fc4_n1_acc := fc4_n1_pop2_d1 - fc4_n1_n;
+        fc4_n1_acc := fc4_n1_pop2 - fc4_n1_n;
         fc4_n1_y_sx := fc4_n1_acc(6 downto 0);
         fc4_n1_y_wrap := fc4_n1_y_sx(6 downto 0);
         fc4_n2_xnor_1 := not fc4_in_1;
@@ -1023,12 +1028,12 @@ begin
         fc4_n2_pop_t3_0 := fc4_n2_pop_t3_0_a + fc4_n2_pop_t3_0_b;
         fc4_n2_pop_t4_0_a := resize(fc4_n2_pop_t3_0, 6);
         fc4_n2_pop_t4_0_b := resize(fc4_n2_pop_t2_2, 6);
-        fc4_n2_pop_t4_0 := fc4_n2_pop_t4_0_a + fc4_n2_pop_t4_0_b;
+        fc4_n2_pop_t4_0 := fc4_n2_pop_t4_0_a_d1 + fc4_n2_pop_t4_0_b_d1;
         fc4_n2_pop := fc4_n2_pop_t4_0;
         fc4_n2_pop_s := resize(fc4_n2_pop, 7);
         fc4_n2_pop_s_2 := signed(fc4_n2_pop_s);
         fc4_n2_pop2 := shift_left(resize(fc4_n2_pop_s_2, 8), 1);
-        fc4_n2_acc := fc4_n2_pop2_d1 - fc4_n2_n;
+        fc4_n2_acc := fc4_n2_pop2 - fc4_n2_n;
         fc4_n2_y_sx := fc4_n2_acc(6 downto 0);
         fc4_n2_y_wrap := fc4_n2_y_sx(6 downto 0);
         fc4_n3_xnor_0 := not fc4_in_0;
@@ -1143,12 +1148,12 @@ begin
         fc4_n3_pop_t3_0 := fc4_n3_pop_t3_0_a + fc4_n3_pop_t3_0_b;
         fc4_n3_pop_t4_0_a := resize(fc4_n3_pop_t3_0, 6);
         fc4_n3_pop_t4_0_b := resize(fc4_n3_pop_t2_2, 6);
-        fc4_n3_pop_t4_0 := fc4_n3_pop_t4_0_a + fc4_n3_pop_t4_0_b;
+        fc4_n3_pop_t4_0 := fc4_n3_pop_t4_0_a_d1 + fc4_n3_pop_t4_0_b_d1;
         fc4_n3_pop := fc4_n3_pop_t4_0;
         fc4_n3_pop_s := resize(fc4_n3_pop, 7);
         fc4_n3_pop_s_2 := signed(fc4_n3_pop_s);
         fc4_n3_pop2 := shift_left(resize(fc4_n3_pop_s_2, 8), 1);
-        fc4_n3_acc := fc4_n3_pop2_d1 - fc4_n3_n;
+        fc4_n3_acc := fc4_n3_pop2 - fc4_n3_n;
         fc4_n3_y_sx := fc4_n3_acc(6 downto 0);
         fc4_n3_y_wrap := fc4_n3_y_sx(6 downto 0);
         fc4_n4_xnor_5 := not fc4_in_5;
@@ -1259,19 +1264,24 @@ begin
         fc4_n4_pop_t3_0 := fc4_n4_pop_t3_0_a + fc4_n4_pop_t3_0_b;
         fc4_n4_pop_t4_0_a := resize(fc4_n4_pop_t3_0, 6);
         fc4_n4_pop_t4_0_b := resize(fc4_n4_pop_t2_2, 6);
-        fc4_n4_pop_t4_0 := fc4_n4_pop_t4_0_a + fc4_n4_pop_t4_0_b;
+        fc4_n4_pop_t4_0 := fc4_n4_pop_t4_0_a_d1 + fc4_n4_pop_t4_0_b_d1;
         fc4_n4_pop := fc4_n4_pop_t4_0;
         fc4_n4_pop_s := resize(fc4_n4_pop, 7);
         fc4_n4_pop_s_2 := signed(fc4_n4_pop_s);
         fc4_n4_pop2 := shift_left(resize(fc4_n4_pop_s_2, 8), 1);
-        fc4_n4_acc := fc4_n4_pop2_d1 - fc4_n4_n;
+        fc4_n4_acc := fc4_n4_pop2 - fc4_n4_n;
         fc4_n4_y_sx := fc4_n4_acc(6 downto 0);
         fc4_n4_y_wrap := fc4_n4_y_sx(6 downto 0);
-        fc4_n0_pop2_d1 <= fc4_n0_pop2;
-        fc4_n1_pop2_d1 <= fc4_n1_pop2;
-        fc4_n2_pop2_d1 <= fc4_n2_pop2;
-        fc4_n3_pop2_d1 <= fc4_n3_pop2;
-        fc4_n4_pop2_d1 <= fc4_n4_pop2;
+        fc4_n0_pop_t4_0_a_d1 <= fc4_n0_pop_t4_0_a;
+        fc4_n0_pop_t4_0_b_d1 <= fc4_n0_pop_t4_0_b;
+        fc4_n1_pop_t4_0_a_d1 <= fc4_n1_pop_t4_0_a;
+        fc4_n1_pop_t4_0_b_d1 <= fc4_n1_pop_t4_0_b;
+        fc4_n2_pop_t4_0_a_d1 <= fc4_n2_pop_t4_0_a;
+        fc4_n2_pop_t4_0_b_d1 <= fc4_n2_pop_t4_0_b;
+        fc4_n3_pop_t4_0_a_d1 <= fc4_n3_pop_t4_0_a;
+        fc4_n3_pop_t4_0_b_d1 <= fc4_n3_pop_t4_0_b;
+        fc4_n4_pop_t4_0_a_d1 <= fc4_n4_pop_t4_0_a;
+        fc4_n4_pop_t4_0_b_d1 <= fc4_n4_pop_t4_0_b;
         fc4_out_0 <= fc4_n0_y_wrap;
         fc4_out_1 <= fc4_n1_y_wrap;
         fc4_out_2 <= fc4_n2_y_wrap;

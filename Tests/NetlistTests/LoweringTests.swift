@@ -92,6 +92,19 @@ final class CastLoweringTests: XCTestCase {
 
 import Driver
 
+/// One sample through an interpreted core: presented with in_valid, then `latency` clock edges
+/// with ce high; returns the output codes.
+func runOneSample(_ sim: NetlistInterpreter, design: Design, model: Model, codes x: [Int128]) -> [Int128] {
+    let t = model.input.type
+    var bus = BigInt(0)
+    for c in x.reversed() { bus = (bus << t.width) | (bigInt(c) & ((BigInt(1) << t.width) - 1)) }
+    sim.evaluate(inputs: ["rst": 0, "ce": 1, "in_valid": 1, "in_data": bus])
+    for _ in 0..<design.latency { sim.clock(); sim.evaluate(inputs: ["rst": 0, "ce": 1, "in_valid": 0, "in_data": bus]) }
+    let out = sim.output("out_data")
+    let ot = model.outputType
+    return (0..<model.outputSize).map { code((out >> ($0 * ot.width)) & ((BigInt(1) << ot.width) - 1), ot) }
+}
+
 final class DesignInterpreterTests: XCTestCase {
     /// Random models, lowered and interpreted cycle by cycle (with clock-enable stalls), give the
     /// golden outputs after exactly `latency` enabled edges.
@@ -149,17 +162,9 @@ final class DesignInterpreterTests: XCTestCase {
         for m in design.modules { m.eliminateDeadSignals() }
         let sim = NetlistInterpreter(design.top, library: design.modules)
         var rng = TestRNG(seed: 64)
-        let t = model.input.type
         for _ in 0..<50 {
             let x: [Int128] = (0..<3).map { _ in Int128(Int64(bitPattern: rng.next())) }
-            var bus = BigInt(0)
-            for c in x.reversed() { bus = (bus << t.width) | (bigInt(c) & ((BigInt(1) << t.width) - 1)) }
-            sim.evaluate(inputs: ["rst": 0, "ce": 1, "in_valid": 1, "in_data": bus])
-            for _ in 0..<design.latency { sim.clock(); sim.evaluate(inputs: ["rst": 0, "ce": 1, "in_valid": 0, "in_data": bus]) }
-            let out = sim.output("out_data")
-            let ot = model.outputType
-            let got = (0..<2).map { code((out >> ($0 * ot.width)) & ((BigInt(1) << ot.width) - 1), ot) }
-            XCTAssertEqual(got, golden.evaluate(codes: x))
+            XCTAssertEqual(runOneSample(sim, design: design, model: model, codes: x), golden.evaluate(codes: x))
         }
         // Two unsigned 64-bit factors need 128 unsigned bits: rejected as unsupported.
         let text = try String(contentsOf: url, encoding: .utf8)
@@ -220,14 +225,7 @@ final class DesignInterpreterTests: XCTestCase {
                 let t = model.input.type
                 for _ in 0..<6 {
                     let x: [Int128] = (0..<model.input.size).map { _ in t.minCode + Int128(rng.int(0...Int(t.maxCode - t.minCode))) }
-                    var bus = BigInt(0)
-                    for c in x.reversed() { bus = (bus << t.width) | (bigInt(c) & ((BigInt(1) << t.width) - 1)) }
-                    sim.evaluate(inputs: ["rst": 0, "ce": 1, "in_valid": 1, "in_data": bus])
-                    for _ in 0..<design.latency { sim.clock(); sim.evaluate(inputs: ["rst": 0, "ce": 1, "in_valid": 0, "in_data": bus]) }
-                    let out = sim.output("out_data")
-                    let ot = model.outputType
-                    let got = (0..<model.outputSize).map { code((out >> ($0 * ot.width)) & ((BigInt(1) << ot.width) - 1), ot) }
-                    XCTAssertEqual(got, golden.evaluate(codes: x))
+                    XCTAssertEqual(runOneSample(sim, design: design, model: model, codes: x), golden.evaluate(codes: x))
                 }
             }
         }

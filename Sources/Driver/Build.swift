@@ -117,7 +117,7 @@ public enum Builder {
 
 public enum FileWriter {
     /// An output folder may be created, or replaced when it is empty or an earlier rtlgen
-    /// output (it has report.json and model.json); anything else is left alone (exit 2).
+    /// output (it has report.json, model.json and rtl/); anything else is left alone (exit 2).
     public static func checkReplaceable(_ dir: String) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false

@@ -25,7 +25,8 @@ public struct LayerHardware {
     /// A combinational layer (no register, no clk/ce ports): its outputs arrive this many ns
     /// after the previous layer's registers; 0 for a layer that ends in a register.
     public var outputArrivalNs: Double = 0
-    public var isCombinational = false
+    /// Every other layer ends in a register, so its latency is at least 1.
+    public var isCombinational: Bool { latency == 0 }
 }
 
 /// Shared frame of every layer module: ports, input slicing, output registering and packing.
@@ -102,7 +103,6 @@ final class LayerFrame {
                                outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
         hw.details = details
         hw.outputArrivalNs = arrival
-        hw.isCombinational = true
         return hw
     }
 }
@@ -116,9 +116,10 @@ public enum LayerLowering {
                   inputArrival: inputArrival, combinational: false)!
     }
 
-    /// The layer as combinational logic (no register, no clk/ce ports, latency 0), for a ReLU
-    /// that is not the last layer and reads registered inputs; nil for any other layer, or when
-    /// its logic needs more than half the clock budget. `DesignLowering` decides whether to use it.
+    /// The layer as combinational logic (no register, no clk/ce ports, latency 0), for an
+    /// element-wise layer that `mayBeCombinational`, is not the last layer and reads registered
+    /// inputs; nil for any other layer, or when its logic needs a register or more than half the
+    /// clock budget. `DesignLowering` decides whether to use it.
     public static func lowerCombinational(layer: Layer, index: Int, model: Model, top: String, options: LoweringOptions) -> LayerHardware? {
         guard layer.op.mayBeCombinational, index + 1 < model.layers.count else { return nil }
         return lowerOnce(layer: layer, index: index, model: model, top: top, options: options,

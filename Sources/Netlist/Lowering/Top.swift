@@ -26,8 +26,9 @@ public enum DesignLowering {
         }
         var i = 0
         while i < model.layers.count {
-            // A ReLU between two layers becomes combinational (it shares the next layer's first
-            // stage) only when that makes the pair strictly shorter: never a longer pipeline.
+            // An element-wise layer (ReLU, threshold, ...) between two layers becomes
+            // combinational (it shares the next layer's first stage) only when that makes the
+            // pair strictly shorter: never a longer pipeline.
             if let comb = LayerLowering.lowerCombinational(layer: model.layers[i], index: i, model: model, top: name, options: options) {
                 let nextAfterComb = lower(i + 1, arrival: comb.outputArrivalNs)
                 let registered = lower(i)

@@ -24,6 +24,7 @@ from fractions import Fraction
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hls4ml_venv  # noqa: E402
+from fixed_text import hls_type  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 CACHE = os.path.join(ROOT, '.cache', 'hls4ml-activations')
@@ -69,14 +70,6 @@ def parse_type(t):
     base, args = t.split('<', 1)
     a = args.rstrip('>').split(',')
     return (base.strip() == 'fixed', int(a[0]), int(a[1]))
-
-
-def hls_type(t):
-    """fixed<W,I[,Q[,O]]> -> ap_fixed<W,I[,AP_Q[,AP_O]]>."""
-    base, args = t.split('<', 1)
-    a = [s.strip() for s in args.rstrip('>').split(',')]
-    a = a[:2] + ['AP_' + m for m in a[2:]]
-    return ('ap_fixed' if base.strip() == 'fixed' else 'ap_ufixed') + '<' + ','.join(a) + '>'
 
 
 def input_codes(t, seed):

@@ -45,6 +45,7 @@ from fractions import Fraction
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hls4ml_venv  # noqa: E402
+from fixed_text import exact_decimal, hls_type  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 CACHE = os.path.join(ROOT, '.cache', 'hls4ml-binary')
@@ -108,28 +109,9 @@ def parse_type(t):
     return base.strip() == 'fixed', int(a[0]), int(a[1]), (a[3] if len(a) > 3 else 'WRAP')
 
 
-def hls_type(t):
-    """fixed<W,I[,Q[,O]]> -> ap_fixed<W,I[,AP_Q[,AP_O]]>."""
-    base, args = t.split('<', 1)
-    a = [s.strip() for s in args.rstrip('>').split(',')]
-    a = a[:2] + ['AP_' + m for m in a[2:]]
-    return ('ap_fixed' if base.strip() == 'fixed' else 'ap_ufixed') + '<' + ','.join(a) + '>'
-
-
 def code_range(t):
     signed, w, _, _ = parse_type(t)
     return (-(1 << (w - 1)), (1 << (w - 1)) - 1) if signed else (0, (1 << w) - 1)
-
-
-def exact_decimal(v):
-    """The exact decimal text of a dyadic rational (a float, or a Fraction with a power-of-2 denominator)."""
-    v = Fraction(v)
-    if v.denominator == 1:
-        return str(v.numerator)
-    d = v.denominator.bit_length() - 1
-    assert v.denominator == 1 << d, v
-    s = str(abs(v.numerator) * 5 ** d).rjust(d + 1, '0')
-    return ('-' if v < 0 else '') + s[:-d] + '.' + s[-d:].rstrip('0')
 
 
 def model_json(model):

@@ -41,6 +41,7 @@ from fractions import Fraction
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hls4ml_venv  # noqa: E402
+from fixed_text import exact_decimal  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 CACHE = os.path.join(ROOT, '.cache', 'hls4ml-models')
@@ -51,16 +52,6 @@ MODEL_PRECISION = 'fixed<16,6>'
 SOURCE_MD5 = {'KERAS_3layer.json': 'd5f49034a74d4761b6f5b996f5924586',
               'KERAS_3layer_weights.h5': 'db78a95480f72e42b1ef29f9c222e1d7'}
 SEED = 5
-
-
-def decimal(v):
-    """Exact decimal of a dyadic rational (a float or a Fraction), in rtlgen's CSV spelling."""
-    v = Fraction(v)
-    if v.denominator == 1:
-        return str(v.numerator)
-    d = v.denominator.bit_length() - 1
-    s = str(abs(v.numerator) * 5 ** d).rjust(d + 1, '0')
-    return ('-' if v < 0 else '') + s[:-d] + '.' + s[-d:].rstrip('0')
 
 
 def code_trn_wrap(v, w=16, i=6):
@@ -192,7 +183,7 @@ def main():
         how = 'compiled with g++'
     print('hls4ml %s: KERAS_3layer converted by keras_v2_to_hls (%s), layers: %s'
           % (hls4ml.__version__, how, ', '.join('%s %s' % (l.name, l.class_name) for l in layers)))
-    hls_text = {name: [[decimal(v) for v in r] for r in arr] for name, arr in trace.items()}
+    hls_text = {name: [[exact_decimal(v) for v in r] for r in arr] for name, arr in trace.items()}
 
     # rtlgen's layers in order next to hls4ml's (hls4ml splits Dense+activation in two layers too).
     example = json.load(open(EXAMPLE))

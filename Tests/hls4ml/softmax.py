@@ -31,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hls4ml_venv  # noqa: E402
+from fixed_text import exact_decimal  # noqa: E402
 
 hls4ml_venv.enter("hls4ml softmax comparison")
 import numpy as np  # noqa: E402  (from the venv)
@@ -105,14 +106,7 @@ def make_inputs(case, count, seed):
 
 
 def decimal(code, frac):
-    v = Fraction(int(code), 1 << frac) if frac >= 0 else Fraction(int(code) << -frac)
-    if v.denominator == 1:
-        return str(v.numerator)
-    # A dyadic rational: exact decimal.
-    d = v.denominator.bit_length() - 1
-    s = str(abs(v.numerator) * 5 ** d)
-    s = s.rjust(d + 1, "0")
-    return ("-" if v < 0 else "") + s[:-d] + "." + s[-d:].rstrip("0")
+    return exact_decimal(Fraction(int(code), 1 << frac) if frac >= 0 else Fraction(int(code) << -frac))
 
 
 def hls4ml_predict(case, x):

@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // Exact fixed-point arithmetic: types, rounding, overflow, decimal I/O.
@@ -26,14 +27,23 @@ let package = Package(
         .target(name: "Netlist", dependencies: ["ModelIR", "FixedPoint", .product(name: "BigInt", package: "BigInt")]),
         // Verilog-2001 and VHDL-93 emitters and generated testbenches, from the same netlist.
         .target(name: "HDL", dependencies: ["Netlist", "FixedPoint", .product(name: "BigInt", package: "BigInt")]),
+        // The HDF5 C library (Debian libhdf5-dev, found with pkg-config), for Keras weight files.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // Importers: Keras / QKeras (JSON + HDF5, full-model .h5, .keras) and hls4ml configs -> ModelIR.
+        .target(name: "FrontEnds", dependencies: [
+            "ModelIR", "FixedPoint", "CHDF5", "Yams",
+            .product(name: "BigInt", package: "BigInt"), .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         // build / predict / sim orchestration: output folders, reports, simulator drivers.
-        .target(name: "Driver", dependencies: ["ModelIR", "Golden", "Netlist", "HDL", "FixedPoint", "Yams"]),
+        .target(name: "Driver", dependencies: ["ModelIR", "Golden", "Netlist", "HDL", "FixedPoint", "FrontEnds", "Yams",
+                                               .product(name: "BigInt", package: "BigInt")]),
         .executableTarget(name: "rtlgen", dependencies: [
-            "Driver", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Driver", "FrontEnds", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", .product(name: "BigInt", package: "BigInt")]),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "Golden"]),
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Golden", "ModelIR", "FixedPoint", "Driver", .product(name: "BigInt", package: "BigInt")]),
         .testTarget(name: "DriverTests", dependencies: ["Driver", "ModelIR", "Golden", "FixedPoint"]),
+        .testTarget(name: "FrontEndsTests", dependencies: ["FrontEnds", "Driver", "ModelIR", "Golden", "FixedPoint"]),
     ]
 )

@@ -2,6 +2,7 @@
 // temporary folder and moved into place only when complete (never half-written).
 import Foundation
 import FixedPoint
+import FrontEnds
 import HDL
 import ModelIR
 import Netlist
@@ -19,6 +20,13 @@ public struct BuildOptions: Sendable {
     public var config: Config = Config()
     /// Run yosys on every layer module and record its cell counts in report.json.
     public var yosysStats = false
+    /// How MODEL is read when it is not a native model (an hls4ml configuration, Keras weights,
+    /// import options): see FrontEnds/ModelSource.swift.
+    public var hlsConfig: HLSConfig?
+    public var weights: String?
+    public var importOptions = ImportOptions()
+    /// Set when the user gave --config with rtlgen's own settings (then an hls4ml ClockPeriod yields).
+    public var explicitSettings = false
     public init() {}
 }
 
@@ -98,8 +106,18 @@ public enum Builder {
     }
 
     /// Builds and writes the output folder atomically.
-    public static func build(modelPath: String, options: BuildOptions) throws -> BuildResult {
-        let model = try ModelLoader.load(path: modelPath)
+    public static func build(modelPath: String, options given: BuildOptions) throws -> BuildResult {
+        var req = ModelRequest(path: modelPath, hlsConfig: given.hlsConfig, weights: given.weights)
+        req.options = given.importOptions
+        let loaded = try ModelSource.load(req)
+        let model = loaded.model
+        // An hls4ml configuration's ProjectName, OutputDir and ClockPeriod, unless given on the command line.
+        var options = given
+        if let c = loaded.hlsConfig {
+            if options.top == nil, let p = c.projectName { options.top = p }
+            if options.outDir == nil, let o = c.outputDir { options.outDir = o }
+            if !options.explicitSettings, let t = c.clockPeriodNs { options.config.clockPeriodNs = t }
+        }
         if let t = options.top, !usableTop(t) {
             throw InputError(file: "--top", field: "", message: "'\(t)' is not a usable HDL module name (an identifier that is not a Verilog/VHDL keyword, a port name or tb_*)")
         }

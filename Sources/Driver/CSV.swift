@@ -1,33 +1,17 @@
-// CSV input and output: one sample per line, decimals, no header; blank and '#' lines skipped.
+// CSV input and output: one sample per line, decimals; the input reader (Inputs/) also takes
+// \r\n line ends, a byte-order mark, a header row, and NumPy .npy arrays.
 import Foundation
 import FixedPoint
 import ModelIR
 
 public enum CSV {
-    /// Reads samples and quantizes them to `type`. Throws InputError naming the line and column.
+    /// Reads samples (CSV text or a NumPy .npy array, told apart by the .npy magic bytes) and
+    /// quantizes them to `type`. Throws InputError naming the line and column (CSV) or the
+    /// sample and column (.npy). A skipped CSV header is said once on stderr.
     public static func readSamples(path: String, size: Int, type: FixedType) throws -> [[Int128]] {
-        let text = try readInputText(path: path)
-        var out: [[Int128]] = []
-        var lineNo = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNo += 1
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard cells.count == size else {
-                throw InputError(file: path, field: "line \(lineNo)", message: "expected \(size) values, found \(cells.count)")
-            }
-            var row: [Int128] = []
-            row.reserveCapacity(size)
-            for (c, cell) in cells.enumerated() {
-                let t = cell.trimmingCharacters(in: .whitespaces)
-                do { row.append(try type.quantize(decimal: t)) } catch let e as DecimalParseError {
-                    throw InputError(file: path, field: "line \(lineNo), column \(c + 1)", message: e.description)
-                }
-            }
-            out.append(row)
+        try InputData.read(path: path, size: size, type: type) { note in
+            FileHandle.standardError.write(Data(("rtlgen: " + note + "\n").utf8))
         }
-        return out
     }
 
     /// Exact decimals of output codes, one sample per line.

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Driver
 import Foundation
+import FrontEnds
 import Golden
 import ModelIR
 
@@ -27,7 +28,7 @@ struct RTLGen: ParsableCommand {
 
         Exit status: 0 success, 1 simulation mismatch or failed tool run, 2 bad usage or bad input.
         """,
-        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, RandomModelCmd.self]
+        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, ImportCmd.self, RandomModelCmd.self]
     )
 
     static func main() {
@@ -63,10 +64,11 @@ struct Build: ParsableCommand {
         The folder is written completely or not at all.
         """)
 
-    @Argument(help: "The model file (native JSON, format rtlgen-model version 1).")
+    @Argument(help: "The model file: native JSON, a Keras / QKeras model (.json + .h5, .h5, .keras) or an hls4ml configuration (.yml).")
     var model: String
-    @Option(help: "YAML settings file (clock_period_ns).")
+    @Option(help: "YAML settings file (clock_period_ns), or an hls4ml configuration for a Keras MODEL.")
     var config: String?
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Output folder (default ./rtlgen-out/NAME).")
     var out: String?
     @Option(help: "verilog, vhdl or both.")
@@ -85,7 +87,13 @@ struct Build: ParsableCommand {
         o.language = l
         o.top = top
         o.yosysStats = yosysStats
-        if let c = config { o.config = try Config.load(path: c) }
+        let (settings, hls) = try ModelOptions.splitConfig(config)
+        if let c = settings { o.config = c; o.explicitSettings = true }
+        o.hlsConfig = hls
+        o.weights = modelOptions.weights
+        o.importOptions = try modelOptions.importOptions()
+        if (try? FrontEnds.ModelSource.kind(path: model)) == .hlsConfig { ModelOptions.warnIgnored(try? HLSConfig.load(path: model)) }
+        ModelOptions.warnIgnored(hls)
         let r = try Driver.Builder.build(modelPath: model, options: o)
         print("rtlgen: wrote \(r.outDir): \(r.design.modules.count) modules, latency \(r.design.latency) cycles, II 1")
     }
@@ -96,18 +104,18 @@ struct Predict: ParsableCommand {
         abstract: "Run the bit-exact golden model on CSV inputs.",
         discussion: "Inputs are quantized to the model's input type; outputs are exact decimals, one sample per line.")
 
-    @Argument(help: "The model file.")
+    @Argument(help: "The model file (any kind build takes).")
     var model: String
-    @Option(help: "YAML settings file (accepted for symmetry with build; it does not change results).")
+    @Option(help: "YAML settings file (does not change results), or an hls4ml configuration for a Keras MODEL (sets its types).")
     var config: String?
-    @Option(help: "Input CSV: one sample per line, no header; blank and # lines skipped.")
+    @Option(help: "Input: CSV (one sample per line; \\n or \\r\\n, optional header row and byte-order mark; blank and # lines skipped) or a NumPy .npy array (2-D).")
     var input: String
     @Option(help: "Output CSV (default: standard output).")
     var output: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
-        if let c = config { _ = try Config.load(path: c) }
-        let m = try ModelLoader.load(path: model)
+        let m = try modelOptions.load(model: model, config: config)
         let g = try GoldenModel(m)
         let xs = try CSV.readSamples(path: input, size: m.input.size, type: m.input.type)
         let text = CSV.format(xs.map { g.evaluate(codes: $0) }, type: m.outputType)
@@ -156,15 +164,18 @@ struct VectorsCmd: ParsableCommand {
         commandName: "vectors",
         abstract: "Print test inputs for a model as CSV: random, edge, off-grid and out-of-range values.")
 
-    @Argument(help: "The model file.")
+    @Argument(help: "The model file (any kind build takes).")
     var model: String
+    @Option(help: "An hls4ml configuration for a Keras MODEL.")
+    var config: String?
     @Option(help: "Number of samples.")
     var count: Int = 10_000
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
+    @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
-        let m = try ModelLoader.load(path: model)
+        let m = try modelOptions.load(model: model, config: config)
         FileHandle.standardOutput.write(Data(Vectors.generate(model: m, count: count, seed: seed).utf8))
     }
 }

@@ -1,0 +1,86 @@
+// Reading CSV input text as common tools write it: `\n` or `\r\n` line ends, an optional UTF-8
+// byte-order mark, blank and `#` lines skipped, and an optional first line of column names (a
+// header, as pandas' `to_csv` writes it), detected because one of its cells is not a number.
+// Cells may be wrapped in double quotes. Each number is read exactly as decimal text.
+import Foundation
+import FixedPoint
+import ModelIR
+
+enum CSVText {
+    /// One non-skipped line: its 1-based line number and its cells (trimmed, quotes removed).
+    struct Line {
+        let number: Int
+        let cells: [String]
+    }
+
+    /// Splits UTF-8 bytes into lines (on `\n`, dropping a trailing `\r`), skipping blank and
+    /// `#` lines. A byte-order mark at the very start is ignored.
+    static func lines(_ data: Data, file: String) throws -> [Line] {
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw InputError(file: file, field: "", message: "not UTF-8 text (a NumPy array must be a .npy file written by numpy.save)")
+        }
+        var out: [Line] = []
+        var lineNo = 0
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            lineNo += 1
+            var stop = end
+            if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
+            let text = String(decoding: bytes[start..<stop], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            if !text.isEmpty && !text.hasPrefix("#") {
+                let cells = text.split(separator: ",", omittingEmptySubsequences: false).map { unquote($0) }
+                out.append(Line(number: lineNo, cells: cells))
+            }
+            if end == bytes.count { break }
+            start = end + 1
+        }
+        return out
+    }
+
+    static func unquote(_ cell: Substring) -> String {
+        let t = cell.trimmingCharacters(in: .whitespaces)
+        if t.count >= 2 && t.hasPrefix("\"") && t.hasSuffix("\"") {
+            return String(t.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+        }
+        return t
+    }
+
+    /// A first line is a header when one of its cells is not a decimal number.
+    static func isHeader(_ line: Line) -> Bool {
+        line.cells.contains { (try? ExactDecimal(parsing: $0)) == nil }
+    }
+
+    /// Samples quantized to `type`; `notice` hears about a skipped header (once).
+    static func samples(_ data: Data, file: String, size: Int, type: FixedType,
+                        notice: (String) -> Void) throws -> [[Int128]] {
+        var ls = try lines(data, file: file)
+        if let first = ls.first, isHeader(first) {
+            guard first.cells.count == size else {
+                throw InputError(file: file, field: "line \(first.number)", message: "a header of \(first.cells.count) names, but the model takes \(size) inputs per sample")
+            }
+            let shown = first.cells.prefix(4).joined(separator: ",") + (first.cells.count > 4 ? ",..." : "")
+            notice("\(file): line \(first.number) is a header of column names (\(shown)); skipped")
+            ls.removeFirst()
+        }
+        var out: [[Int128]] = []
+        out.reserveCapacity(ls.count)
+        for l in ls {
+            guard l.cells.count == size else {
+                throw InputError(file: file, field: "line \(l.number)", message: "expected \(size) values, found \(l.cells.count)")
+            }
+            var row: [Int128] = []
+            row.reserveCapacity(size)
+            for (c, cell) in l.cells.enumerated() {
+                do { row.append(try type.quantize(decimal: cell)) } catch let e as DecimalParseError {
+                    throw InputError(file: file, field: "line \(l.number), column \(c + 1)", message: e.description)
+                }
+            }
+            out.append(row)
+        }
+        return out
+    }
+}

@@ -1,0 +1,159 @@
+// hls4ml's layer list -> native model JSON layers, with hls4ml's types and weight quantization.
+import BigInt
+import FixedPoint
+import Foundation
+import ModelIR
+
+/// Layer names as identifiers (letters, digits, single '_'), unique ignoring case.
+struct NameTable {
+    var used = Set<String>()
+
+    static func identifier(_ s: String, fallback: String) -> String {
+        var r = String(s.unicodeScalars.map { ($0.isASCII && (CharacterSet.alphanumerics.contains($0))) ? Character($0) : "_" })
+        while r.contains("__") { r = r.replacingOccurrences(of: "__", with: "_") }
+        while r.hasPrefix("_") { r.removeFirst() }
+        while r.hasSuffix("_") { r.removeLast() }
+        if r.isEmpty { r = fallback }
+        if let f = r.unicodeScalars.first, !(f.properties.isAlphabetic) { r = "l_" + r }
+        if r.count > 60 { r = String(r.prefix(60)); while r.hasSuffix("_") { r.removeLast() } }
+        return r
+    }
+
+    mutating func unique(_ s: String) -> String {
+        let base = Self.identifier(s, fallback: "layer")
+        var r = base
+        var k = 2
+        while used.contains(r.lowercased()) { r = "\(base)_\(k)"; k += 1 }
+        used.insert(r.lowercased())
+        return r
+    }
+}
+
+/// The exact decimal text of a double (finite).
+func exactDecimal(_ d: Double) -> String {
+    let (num, den) = WeightText.exactRatio(d)
+    let k = den.trailingZeroBitCount
+    if k == 0 { return num.description }
+    let digits = (num.magnitude * BigUInt(5).power(k)).description
+    let padded = digits.count <= k ? String(repeating: "0", count: k - digits.count + 1) + digits : digits
+    var intPart = String(padded.dropLast(k)), frac = String(padded.suffix(k))
+    while frac.hasSuffix("0") { frac.removeLast() }
+    if intPart.isEmpty { intPart = "0" }
+    return (num.sign == .minus ? "-" : "") + intPart + (frac.isEmpty ? "" : "." + frac)
+}
+
+extension KerasImporter {
+    static let defaultTableType = FixedType(signed: true, width: 18, intBits: 8)
+    static let softmaxTableType = FixedType(signed: true, width: 18, intBits: 8, rounding: .RND, overflow: .SAT)
+
+    static func emit(_ l: HLSLayer, next: HLSLayer?, nIn: Int, config: HLSConfig, options: ImportOptions,
+                     names: inout NameTable, file: String) throws -> (JSONValue, Int) {
+        let name = names.unique(l.name)
+        func prec(_ v: String) throws -> FixedType { try config.precision(layer: l.name, className: l.className, variable: v) }
+        func typeText(_ t: FixedType) -> JSONValue { .string(t.description) }
+        func codeText(_ d: Double, _ t: FixedType) -> JSONValue { .number(t.decimalString(WeightText.code(d, type: t, rounding: options.weightRounding))) }
+        var f: [(String, JSONValue)] = [("name", .string(name))]
+        var units = nIn
+        func tableSize(_ d: Int) throws -> Int {
+            guard let s = config.setting(layer: l.name, className: l.className, key: "table_size") else { return d }
+            guard let n = Int(s) else { throw InputError(file: config.file, field: "\(l.name).table_size", message: "expected an integer") }
+            return n
+        }
+        switch l.kind {
+        case let .dense(kernel, bias, kq, bq):
+            units = kernel.shape[1]
+            let kt = try kq?.hlsType ?? prec("weight")
+            let bt = try bq?.hlsType ?? prec("bias")
+            var rows: [JSONValue] = []
+            rows.reserveCapacity(nIn)
+            for i in 0..<nIn {
+                rows.append(.array((0..<units).map { j in
+                    var v = kernel.values[i * units + j]
+                    if let kq { v = kq.apply(v) }
+                    return codeText(v, kt)
+                }))
+            }
+            let b: [JSONValue] = (0..<units).map { j in
+                var v = bias?.values[j] ?? 0
+                if let bq { v = bq.apply(v) }
+                return codeText(v, bt)
+            }
+            f += [("op", .string("dense")), ("units", .number(String(units))), ("kernel", .array(rows)), ("bias", .array(b)),
+                  ("kernel_type", typeText(kt)), ("bias_type", typeText(bt)),
+                  ("accum_type", options.exactAccumulators ? .string("auto") : typeText(try prec("accum")))]
+        case let .activation(act):
+            switch act {
+            case "relu", "linear", "hard_sigmoid":
+                f.append(("op", .string(act)))
+            case "sigmoid", "tanh":
+                let tt = try config.settingType(layer: l.name, className: l.className, key: "table_t") ?? defaultTableType
+                f += [("op", .string(act)), ("table_size", .number(String(try tableSize(1024)))), ("table_type", typeText(tt)), ("table", .string("hls4ml"))]
+            case "binary_tanh":
+                return (.object(f + [("op", .string("sign"))]), units)
+            case "ternary_tanh":
+                return (.object(f + [("op", .string("ternary_tanh"))]), units)
+            default:
+                throw InputError(file: file, field: l.source, message: "unsupported activation '\(act)'")
+            }
+        case .softmax:
+            let impl = config.setting(layer: l.name, className: l.className, key: "implementation") ?? "stable"
+            f += [("op", .string("softmax")), ("implementation", .string(impl))]
+            if impl == "stable" {
+                func t(_ k: String) throws -> JSONValue { typeText(try config.settingType(layer: l.name, className: l.className, key: k) ?? softmaxTableType) }
+                f += [("table_size", .number(String(try tableSize(1024)))), ("exp_table_type", try t("exp_table_t")),
+                      ("inv_table_type", try t("inv_table_t")), ("inv_inp_type", try t("inv_inp_t")),
+                      ("accum_type", typeText(try config.settingType(layer: l.name, className: l.className, key: "accum_t") ?? prec("accum")))]
+            } else {
+                // argmax outputs an index.
+                var w = 1
+                while (1 << w) < nIn { w += 1 }
+                return (.object(f + [("output_type", .string("uint<\(w)>"))]), 1)
+            }
+        case let .leakyRelu(alpha), let .elu(alpha):
+            let pt = try prec("param")
+            guard let a = Double(alpha), a.isFinite else { throw InputError(file: file, field: "\(l.source).alpha", message: "expected a number") }
+            f += [("op", .string(l.className == "ELU" ? "elu" : "leaky_relu")), ("alpha", .number(pt.decimalString(pt.quantize(double: a)))), ("alpha_type", typeText(pt))]
+            if l.className == "ELU" {
+                let tt = try config.settingType(layer: l.name, className: l.className, key: "table_t") ?? defaultTableType
+                f += [("table_size", .number(String(try tableSize(1024)))), ("table_type", typeText(tt))]
+            }
+        case let .batchnorm(gamma, beta, mean, variance, eps):
+            f.append(("op", .string("batchnorm")))
+            if case .activation("binary_tanh")? = next?.kind {
+                // rtlgen's exact threshold folding (hls4ml floors the threshold; see docs/importers.md).
+                func exact(_ v: [Double]) -> JSONValue { .array(v.map { .number(exactDecimal($0)) }) }
+                f += [("gamma", exact(gamma ?? Array(repeating: 1, count: nIn))), ("beta", exact(beta ?? Array(repeating: 0, count: nIn))),
+                      ("mean", exact(mean)), ("variance", exact(variance)), ("epsilon", .number(eps))]
+                return (.object(f), units)
+            }
+            guard let e = Double(eps), e.isFinite else { throw InputError(file: file, field: "\(l.source).epsilon", message: "expected a number") }
+            let (scale, bias) = batchnormScaleBias(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: e,
+                                                   float64: l.float64)
+            let st = try prec("scale"), bt = try prec("bias")
+            f += [("scale", .array(scale.map { codeText($0, st) })), ("bias", .array(bias.map { codeText($0, bt) })),
+                  ("scale_type", typeText(st)), ("bias_type", typeText(bt))]
+        }
+        f.append(("output_type", typeText(try prec("result"))))
+        return (.object(f), units)
+    }
+
+    /// hls4ml's scale = gamma / sqrt(variance + epsilon), bias = beta - scale * mean, in numpy's
+    /// arithmetic: float32 when the weights are float32 (epsilon, a Python float, is converted
+    /// to float32 first, as numpy 2 does), float64 otherwise. IEEE operations, correctly rounded.
+    static func batchnormScaleBias(gamma: [Double]?, beta: [Double]?, mean: [Double], variance: [Double], epsilon: Double,
+                                   float64: Bool) -> ([Double], [Double]) {
+        var s: [Double] = [], b: [Double] = []
+        for j in 0..<mean.count {
+            if float64 {
+                let sc = (gamma?[j] ?? 1) / (variance[j] + epsilon).squareRoot()
+                s.append(sc)
+                b.append((beta?[j] ?? 0) - sc * mean[j])
+            } else {
+                let sc = Float(gamma?[j] ?? 1) / (Float(variance[j]) + Float(epsilon)).squareRoot()
+                s.append(Double(sc))
+                b.append(Double(Float(beta?[j] ?? 0) - sc * Float(mean[j])))
+            }
+        }
+        return (s, b)
+    }
+}

@@ -1,0 +1,216 @@
+// Keras / QKeras -> rtlgen's native model, as hls4ml 1.3 converts it (Vivado backend,
+// io_parallel, Latency strategy). The Keras layers become hls4ml's layer list (a Dense with an
+// activation becomes a Dense and an Activation named "<dense>_<activation>", as in hls4ml; a
+// Sequential model without an InputLayer gets an input named "<first layer>_input"), each
+// layer's types come from the hls4ml configuration with hls4ml's precedence (HLSConfig.swift),
+// and the result is written as native model JSON and read by the ordinary model loader (so an
+// imported model is validated exactly like a hand-written one).
+import BigInt
+import FixedPoint
+import Foundation
+import ModelIR
+
+public struct ImportOptions: Sendable {
+    /// How float weights become codes (default: as hls4ml does).
+    public var weightRounding: WeightRounding = .hls4ml
+    /// Dense accumulators: hls4ml's accum precision (default) or rtlgen's exact `auto`.
+    public var exactAccumulators = false
+    public init() {}
+}
+
+/// One layer of hls4ml's layer list, before types are assigned.
+struct HLSLayer {
+    enum Kind {
+        case dense(kernel: HDF5Array, bias: HDF5Array?, kernelQuantizer: QKerasQuantizer?, biasQuantizer: QKerasQuantizer?)
+        case activation(String)          // relu, linear, sigmoid, tanh, binary_tanh, ternary_tanh, hard_sigmoid
+        case softmax
+        case leakyRelu(alpha: String)
+        case elu(alpha: String)
+        case batchnorm(gamma: [Double]?, beta: [Double]?, mean: [Double], variance: [Double], epsilon: String)
+    }
+    let name: String
+    /// hls4ml's class name (the LayerType key).
+    let className: String
+    let kind: Kind
+    /// Where it came from in the architecture (for messages).
+    let source: String
+    /// The layer's weights are float64 (numpy computes batchnorm scales in float64 then).
+    var float64 = false
+}
+
+public enum KerasImporter {
+    /// Converts a Keras source with an hls4ml configuration to the native model JSON text.
+    public static func nativeJSON(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> String {
+        let file = src.architectureFile
+        let graph = try KerasGraph.parse(src.architecture, file: file)
+        let (inputName, layers, size) = try hlsLayers(graph, src: src)
+        // A LayerName entry must name a layer of the model (hls4ml's names).
+        let known = Set([inputName.lowercased()] + layers.map { $0.name.lowercased() })
+        for n in config.layerNames where !known.contains(n.lowercased()) {
+            throw InputError(file: config.file, field: "HLSConfig.LayerName.\(n)",
+                             message: "names no layer of the model (its layers, as hls4ml names them: \(([inputName] + layers.map { $0.name }).joined(separator: ", ")))")
+        }
+        var names = NameTable()
+        let inType = try config.precision(layer: inputName, className: "InputLayer", variable: "result")
+        var out: [JSONValue] = []
+        var n = size
+        for (i, l) in layers.enumerated() {
+            let next = i + 1 < layers.count ? layers[i + 1] : nil
+            let (obj, units) = try emit(l, next: next, nIn: n, config: config, options: options, names: &names, file: file)
+            out.append(obj)
+            n = units
+        }
+        guard !out.isEmpty else {
+            throw InputError(file: file, field: "config.layers", message: "the model computes nothing (only input, dropout or flatten layers)")
+        }
+        let name = NameTable.identifier(config.projectName ?? graph.modelName, fallback: "keras_model")
+        let doc: JSONValue = .object([
+            ("format", .string("rtlgen-model")), ("version", .number("1")), ("name", .string(name)),
+            ("description", .string("imported from \((file as NSString).lastPathComponent) as hls4ml 1.3 converts it (weights: \(options.weightRounding.rawValue), accumulators: \(options.exactAccumulators ? "auto" : "hls4ml"))")),
+            ("input", .object([("name", .string(NameTable.identifier(inputName, fallback: "x"))), ("size", .number(String(size))), ("type", .string(inType.description))])),
+            ("layers", .array(out)),
+        ])
+        return JSONWriter.pretty(doc) + "\n"
+    }
+
+    /// The model itself (the native JSON read back by the loader, which validates it).
+    public static func model(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> Model {
+        let text = try nativeJSON(src, config: config, options: options)
+        return try ModelLoader.parse(text: text, file: "\(src.architectureFile) (as imported)")
+    }
+
+    // MARK: Keras layers -> hls4ml's layer list
+
+    static func hlsLayers(_ g: KerasGraph, src: KerasSource) throws -> (String, [HLSLayer], Int) {
+        let file = src.architectureFile
+        var inputName = g.inputName ?? (g.layers[0].name + "_input")
+        var out: [HLSLayer] = []
+        var size = g.inputSize
+        func fail(_ l: KerasLayer, _ field: String, _ m: String) -> InputError {
+            InputError(file: file, field: field.isEmpty ? l.path : "\(l.path).\(field)", message: m)
+        }
+        for (i, l) in g.layers.enumerated() {
+            switch l.className {
+            case "InputLayer", "Input":
+                if i == 0 { inputName = l.name } else { throw fail(l, "", "a second InputLayer: only single-input chains are supported") }
+            case "Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization":
+                continue
+            case "Flatten":
+                continue
+            case "Dense", "QDense":
+                guard let units = l.int("units"), units >= 1, units <= 1_000_000 else { throw fail(l, "units", "expected a positive integer") }
+                let useBias = l.bool("use_bias") ?? true
+                let w = try src.weights.arrays(layer: l.name, names: useBias ? ["kernel", "bias"] : ["kernel"])
+                guard let k = w["kernel"] else { throw InputError(file: src.weights.file.path, field: l.name, message: "missing weight 'kernel' of layer '\(l.name)'") }
+                guard k.shape == [size, units] else {
+                    throw InputError(file: src.weights.file.path, field: "\(l.name)/kernel", message: "has shape (\(k.shape.map(String.init).joined(separator: ", "))), expected (\(size), \(units)) for \(size) inputs and \(units) units")
+                }
+                var b: HDF5Array? = nil
+                if useBias {
+                    guard let bb = w["bias"] else { throw InputError(file: src.weights.file.path, field: l.name, message: "missing weight 'bias' of layer '\(l.name)' (use_bias is true)") }
+                    guard bb.shape == [units] else {
+                        throw InputError(file: src.weights.file.path, field: "\(l.name)/bias", message: "has shape (\(bb.shape.map(String.init).joined(separator: ", "))), expected (\(units))")
+                    }
+                    b = bb
+                }
+                var kq: QKerasQuantizer? = nil, bq: QKerasQuantizer? = nil
+                if l.className == "QDense" {
+                    kq = try QKerasQuantizer.parse(l.config["kernel_quantizer"], file: file, field: "\(l.path).kernel_quantizer")
+                    bq = try QKerasQuantizer.parse(l.config["bias_quantizer"], file: file, field: "\(l.path).bias_quantizer")
+                }
+                out.append(HLSLayer(name: l.name, className: "Dense", kind: .dense(kernel: k, bias: b, kernelQuantizer: kq, biasQuantizer: bq), source: l.path))
+                size = units
+                if let act = try denseActivation(l, file: file), act != "linear" {
+                    out.append(try activationLayer(name: "\(l.name)_\(act)", act: act, source: "\(l.path).activation", file: file))
+                }
+            case "Activation":
+                guard let act = l.string("activation") else { throw fail(l, "activation", "expected an activation name") }
+                out.append(try activationLayer(name: l.name, act: act, source: l.path, file: file))
+            case "ReLU":
+                let maxV = l.config["max_value"] ?? .null
+                let slope = l.number("negative_slope") ?? "0"
+                let th = l.number("threshold") ?? "0"
+                guard maxV == .null, (try? ExactDecimal(parsing: slope))?.numerator == 0, (try? ExactDecimal(parsing: th))?.numerator == 0 else {
+                    throw fail(l, "", "ReLU with max_value, negative_slope or threshold is not supported (hls4ml ignores them; rtlgen will not silently)")
+                }
+                out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("relu"), source: l.path))
+            case "LeakyReLU":
+                let a = l.number("negative_slope") ?? l.number("alpha") ?? "0.3"
+                out.append(HLSLayer(name: l.name, className: "LeakyReLU", kind: .leakyRelu(alpha: a), source: l.path))
+            case "ELU":
+                out.append(HLSLayer(name: l.name, className: "ELU", kind: .elu(alpha: l.number("alpha") ?? "1.0"), source: l.path))
+            case "Softmax":
+                out.append(HLSLayer(name: l.name, className: "Softmax", kind: .softmax, source: l.path))
+            case "BatchNormalization", "QBatchNormalization":
+                if l.className == "QBatchNormalization" {
+                    for q in ["gamma_quantizer", "beta_quantizer", "mean_quantizer", "variance_quantizer"] where (l.config[q] ?? .null) != .null {
+                        throw fail(l, q, "QBatchNormalization quantizers are not supported (hls4ml 1.3 ignores them too); remove the quantizer or use BatchNormalization")
+                    }
+                }
+                if case let .array(ax)? = l.config["axis"] {
+                    guard ax.count == 1, ax[0] == .number("-1") || ax[0] == .number("1") else { throw fail(l, "axis", "only the last axis is supported") }
+                } else if let ax = l.int("axis"), ax != -1 && ax != 1 {
+                    throw fail(l, "axis", "only the last axis is supported")
+                }
+                let scale = l.bool("scale") ?? true, center = l.bool("center") ?? true
+                let names = (scale ? ["gamma"] : []) + (center ? ["beta"] : []) + ["moving_mean", "moving_variance"]
+                let w = try src.weights.arrays(layer: l.name, names: names)
+                func vec(_ k: String) throws -> [Double] {
+                    guard let a = w[k] else { throw InputError(file: src.weights.file.path, field: l.name, message: "missing weight '\(k)' of layer '\(l.name)'") }
+                    guard a.shape == [size] else {
+                        throw InputError(file: src.weights.file.path, field: "\(l.name)/\(k)", message: "has shape (\(a.shape.map(String.init).joined(separator: ", "))), expected (\(size))")
+                    }
+                    return a.values
+                }
+                let eps = l.number("epsilon") ?? "0.001"
+                var bn = HLSLayer(name: l.name, className: "BatchNormalization",
+                                  kind: .batchnorm(gamma: scale ? try vec("gamma") : nil, beta: center ? try vec("beta") : nil,
+                                                   mean: try vec("moving_mean"), variance: try vec("moving_variance"), epsilon: eps),
+                                  source: l.path)
+                bn.float64 = w["moving_variance"]?.isFloat64 ?? false
+                out.append(bn)
+            case "QActivation":
+                let q = try QKerasQuantizer.parseActivation(l.config["activation"], file: file, field: "\(l.path).activation")
+                switch q.kind {
+                case .quantizedRelu:
+                    if q.negativeSlope != 0 { throw fail(l, "activation", "quantized_relu with negative_slope is not supported") }
+                    out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("relu"), source: l.path))
+                case .quantizedBits:
+                    out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("linear"), source: l.path))
+                case .binary:
+                    out.append(HLSLayer(name: l.name, className: "Activation", kind: .activation("binary_tanh"), source: l.path))
+                case .ternary:
+                    out.append(HLSLayer(name: l.name, className: "TernaryTanh", kind: .activation("ternary_tanh"), source: l.path))
+                }
+            default:
+                throw fail(l, "class_name", "unsupported layer \(l.className) (supported: InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, BatchNormalization, Dropout, Flatten, QDense, QActivation)")
+            }
+        }
+        return (inputName, out, g.inputSize)
+    }
+
+    static func denseActivation(_ l: KerasLayer, file: String) throws -> String? {
+        switch l.config["activation"] {
+        case nil, .null?: return nil
+        case let .string(s)?: return s
+        default: throw InputError(file: file, field: "\(l.path).activation", message: "expected an activation name (a QKeras quantizer here is not supported: use a QActivation layer)")
+        }
+    }
+
+    static func activationLayer(name: String, act: String, source: String, file: String) throws -> HLSLayer {
+        switch act {
+        case "relu", "linear", "sigmoid", "tanh", "binary_tanh":
+            return HLSLayer(name: name, className: "Activation", kind: .activation(act), source: source)
+        case "softmax":
+            return HLSLayer(name: name, className: "Softmax", kind: .softmax, source: source)
+        case "elu":
+            return HLSLayer(name: name, className: "ELU", kind: .elu(alpha: "1.0"), source: source)
+        case "hard_sigmoid":
+            return HLSLayer(name: name, className: "HardActivation", kind: .activation(act), source: source)
+        case "leaky_relu":
+            return HLSLayer(name: name, className: "LeakyReLU", kind: .leakyRelu(alpha: "0.2"), source: source)
+        default:
+            throw InputError(file: file, field: source, message: "unsupported activation '\(act)' (supported: relu, linear, sigmoid, tanh, softmax, elu, leaky_relu, hard_sigmoid, binary_tanh)")
+        }
+    }
+}

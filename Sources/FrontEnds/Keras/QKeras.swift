@@ -1,0 +1,125 @@
+// QKeras quantizers as hls4ml 1.3 maps them.
+//   quantized_bits(bits, integer, symmetric, keep_negative, alpha=1): weights are quantized as
+//     QKeras does (x * 2^(bits-keep_negative-integer), rounded half to even, clipped to
+//     [-(2^(bits-keep_negative)) + symmetric, 2^(bits-keep_negative) - 1], scaled back), and the
+//     type is hls4ml's: fixed<bits, integer+1> (int<bits> when bits == integer; always signed, as
+//     hls4ml writes it).
+//   quantized_relu / quantized_bits / binary / ternary as QActivation: relu / linear /
+//     binary_tanh / ternary_tanh layers whose result type comes from the hls4ml configuration
+//     (hls4ml 1.3 with a configuration file takes QActivation result types from it).
+// alpha other than 1 (or "auto" scales), stochastic rounding and po2 quantizers are rejected.
+import Foundation
+import FixedPoint
+import ModelIR
+
+struct QKerasQuantizer {
+    enum Kind { case quantizedBits, quantizedRelu, binary, ternary }
+    let kind: Kind
+    let bits: Int
+    let integer: Int
+    let keepNegative: Bool
+    let symmetric: Bool
+    let negativeSlope: Double
+
+    /// A weight quantizer (nil when absent).
+    static func parse(_ v: JSONValue?, file: String, field: String) throws -> QKerasQuantizer? {
+        guard let v, v != .null else { return nil }
+        let q = try parseAny(v, file: file, field: field)
+        guard q.kind == .quantizedBits else {
+            throw InputError(file: file, field: field, message: "only quantized_bits weight quantizers are supported (binary/ternary kernels: not yet)")
+        }
+        return q
+    }
+
+    static func parseActivation(_ v: JSONValue?, file: String, field: String) throws -> QKerasQuantizer {
+        guard let v, v != .null else { throw InputError(file: file, field: field, message: "missing activation quantizer") }
+        return try parseAny(v, file: file, field: field)
+    }
+
+    static func parseAny(_ v: JSONValue, file: String, field: String) throws -> QKerasQuantizer {
+        func fail(_ m: String) -> InputError { InputError(file: file, field: field, message: m) }
+        var cls: String
+        var cfg: JSONValue = .object([])
+        switch v {
+        case let .string(s):
+            // "quantized_relu(6,0)" / "binary" / "ternary()" spelled as a string.
+            let open = s.firstIndex(of: "(")
+            cls = String(open.map { s[..<$0] } ?? Substring(s)).trimmingCharacters(in: .whitespaces)
+            if let open, s.hasSuffix(")") {
+                let args = s[s.index(after: open)..<s.index(before: s.endIndex)].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                var m: [(String, JSONValue)] = []
+                for (i, a) in args.enumerated() where !a.isEmpty {
+                    if let eq = a.firstIndex(of: "=") {
+                        m.append((String(a[..<eq]).trimmingCharacters(in: .whitespaces), .number(String(a[a.index(after: eq)...]).trimmingCharacters(in: .whitespaces))))
+                    } else if i < 2 {
+                        m.append((i == 0 ? "bits" : "integer", .number(a)))
+                    } else {
+                        throw fail("'\(s)': only bits and integer may be given without a name")
+                    }
+                }
+                cfg = .object(m)
+            }
+        case .object:
+            guard case let .string(c)? = v["class_name"] else { throw fail("expected a quantizer with class_name") }
+            cls = c
+            cfg = v["config"] ?? .object([])
+        default:
+            throw fail("expected a QKeras quantizer")
+        }
+        func num(_ k: String) -> String? {
+            switch cfg[k] {
+            case let .number(n)?: return n
+            case let .bool(b)?: return b ? "1" : "0"
+            default: return nil
+            }
+        }
+        func int(_ k: String, _ d: Int) throws -> Int {
+            guard let t = num(k) else { return d }
+            if let i = Int(t) { return i }
+            if let x = Double(t), x == x.rounded() { return Int(x) }
+            throw fail("\(k) must be an integer, found \(t)")
+        }
+        if let a = cfg["alpha"], a != .null, a != .number("1"), a != .number("1.0") {
+            throw fail("alpha \(JSONWriter.compact(a)) is not supported (hls4ml adds a scaling layer; use alpha=1)")
+        }
+        if num("use_stochastic_rounding") == "1" { throw fail("stochastic rounding is not supported") }
+        switch cls {
+        case "quantized_bits":
+            let bits = try int("bits", 8), integer = try int("integer", 0)
+            guard bits >= 1, bits <= 64, integer >= 0, integer <= bits else { throw fail("unsupported quantized_bits(\(bits), \(integer))") }
+            return QKerasQuantizer(kind: .quantizedBits, bits: bits, integer: integer, keepNegative: try int("keep_negative", 1) != 0,
+                                   symmetric: try int("symmetric", 0) != 0, negativeSlope: 0)
+        case "quantized_relu":
+            let bits = try int("bits", 8), integer = try int("integer", 0)
+            guard bits >= 1, bits <= 64, integer >= 0, integer <= bits else { throw fail("unsupported quantized_relu(\(bits), \(integer))") }
+            let ns = num("negative_slope").flatMap(Double.init) ?? 0
+            if let u = cfg["relu_upper_bound"], u != .null { throw fail("relu_upper_bound is not supported") }
+            if num("use_sigmoid") == "1" { throw fail("use_sigmoid is not supported") }
+            return QKerasQuantizer(kind: .quantizedRelu, bits: bits, integer: integer, keepNegative: false, symmetric: false, negativeSlope: ns)
+        case "binary", "binary_tanh", "stochastic_binary":
+            if cls == "stochastic_binary" { throw fail("stochastic_binary is not supported") }
+            return QKerasQuantizer(kind: .binary, bits: 1, integer: 1, keepNegative: true, symmetric: false, negativeSlope: 0)
+        case "ternary", "ternary_tanh":
+            return QKerasQuantizer(kind: .ternary, bits: 2, integer: 2, keepNegative: true, symmetric: false, negativeSlope: 0)
+        default:
+            throw fail("unsupported QKeras quantizer \(cls) (supported: quantized_bits, quantized_relu, binary, ternary)")
+        }
+    }
+
+    /// hls4ml's type for weights quantized by this quantizer.
+    var hlsType: FixedType {
+        bits == integer ? FixedType.integer(signed: true, width: bits) : FixedType(signed: true, width: bits, intBits: integer + 1)
+    }
+
+    /// QKeras' quantized_bits on one weight (float32 in, exact: every step is a power-of-two scaling).
+    func apply(_ x: Double) -> Double {
+        let x32 = Double(Float(x))
+        let nonSign = bits - (keepNegative ? 1 : 0)
+        let m = pow2(nonSign), mi = pow2(integer)
+        let p = x32 * m / mi
+        var r = p.rounded(.toNearestOrEven)
+        let lo = keepNegative ? -m + (symmetric ? 1 : 0) : 0
+        r = Swift.min(Swift.max(r, lo), m - 1)
+        return Double(Float(mi * r / m))
+    }
+}

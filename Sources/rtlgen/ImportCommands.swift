@@ -1,0 +1,96 @@
+// The command-line side of the importers: options shared by every command that takes a MODEL
+// (build, predict, vectors, import), and `rtlgen import`.
+import ArgumentParser
+import Driver
+import Foundation
+import FrontEnds
+import ModelIR
+
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Keras weights (HDF5) for a Keras architecture JSON given as MODEL (default: <stem>_weights.h5 beside it).")
+    var weights: String?
+    @Option(name: .customLong("weight-rounding"), help: "How float weights become fixed point: hls4ml (decimal text, then the type's rounding: truncation by default) or exact (nearest, ties to even).")
+    var weightRounding: String = "hls4ml"
+    @Option(help: "Dense accumulators of imported models: hls4ml (its accum precision: each product cast to it) or auto (rtlgen's exact sums).")
+    var accum: String = "hls4ml"
+
+    func importOptions() throws -> ImportOptions {
+        var o = ImportOptions()
+        guard let r = WeightRounding(rawValue: weightRounding) else {
+            throw InputError(file: "--weight-rounding", field: "", message: "'\(weightRounding)' is not one of hls4ml, exact")
+        }
+        o.weightRounding = r
+        switch accum {
+        case "hls4ml": o.exactAccumulators = false
+        case "auto": o.exactAccumulators = true
+        default: throw InputError(file: "--accum", field: "", message: "'\(accum)' is not one of hls4ml, auto")
+        }
+        return o
+    }
+
+    /// --config is either rtlgen's own settings file or an hls4ml configuration (told apart by its keys).
+    static func splitConfig(_ path: String?) throws -> (settings: Config?, hls: HLSConfig?) {
+        guard let path else { return (nil, nil) }
+        let text = try readInputText(path: path)
+        if HLSConfig.looks(like: text) { return (nil, try HLSConfig.load(path: path)) }
+        return (try Config.load(path: path), nil)
+    }
+
+    func request(model: String, hlsConfig: HLSConfig?) throws -> ModelRequest {
+        var r = ModelRequest(path: model, hlsConfig: hlsConfig, weights: weights)
+        r.options = try importOptions()
+        return r
+    }
+
+    /// Loads MODEL and says once which configuration keys were ignored.
+    func load(model: String, config: String?) throws -> Model {
+        let (_, hls) = try Self.splitConfig(config)
+        let loaded = try ModelSource.load(try request(model: model, hlsConfig: hls))
+        Self.warnIgnored(loaded.hlsConfig)
+        return loaded.model
+    }
+
+    static func warnIgnored(_ c: HLSConfig?) {
+        guard let c, !c.ignored.isEmpty else { return }
+        FileHandle.standardError.write(Data("rtlgen: warning: \(c.file): ignored (no effect on what rtlgen computes): \(c.ignored.joined(separator: ", "))\n".utf8))
+    }
+}
+
+struct ImportCmd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Convert a Keras / QKeras model (or an hls4ml configuration naming one) to rtlgen's native model JSON.",
+        discussion: """
+        MODEL: a Keras architecture JSON (weights from --weights or <stem>_weights.h5), a full-model
+        .h5, a Keras 3 .keras archive, or an hls4ml configuration (.yml) naming one. Types follow
+        hls4ml 1.3: the configuration given with --config (or hls4ml's default, fixed<16,6>
+        everywhere). The written model shows every quantized weight exactly; it reads back as the
+        same model.
+        """)
+
+    @Argument(help: "The model file.")
+    var model: String
+    @Option(help: "An hls4ml configuration file (YAML) for a Keras MODEL.")
+    var config: String?
+    @Option(name: [.short, .customLong("output")], help: "Write the native model here (default: standard output).")
+    var output: String?
+    @OptionGroup var modelOptions: ModelOptions
+
+    func run() throws {
+        let hls = try config.map { try HLSConfig.load(path: $0) }
+        let req = try modelOptions.request(model: model, hlsConfig: hls)
+        let text = try ModelSource.nativeJSON(req)
+        // Validate before writing: what is written must read back.
+        let m = try ModelLoader.parse(text: text, file: "\(model) (as imported)")
+        if let hls { ModelOptions.warnIgnored(hls) } else if (try? ModelSource.kind(path: model)) == .hlsConfig {
+            ModelOptions.warnIgnored(try? HLSConfig.load(path: model))
+        }
+        let out = ModelWriter.json(m)
+        if let o = output {
+            try out.write(toFile: o, atomically: true, encoding: .utf8)
+            FileHandle.standardError.write(Data("rtlgen: wrote \(o): \(m.layers.count) layers, \(m.input.size) inputs -> \(m.outputSize) outputs\n".utf8))
+        } else {
+            FileHandle.standardOutput.write(Data(out.utf8))
+        }
+    }
+}

@@ -52,7 +52,16 @@ struct ModelOptions: ParsableArguments {
 
     static func warnIgnored(_ c: HLSConfig?) {
         guard let c, !c.ignored.isEmpty else { return }
-        FileHandle.standardError.write(Data("rtlgen: warning: \(c.file): ignored (no effect on what rtlgen computes): \(c.ignored.joined(separator: ", "))\n".utf8))
+        // One line: per-layer keys are grouped ("Trace (9 layers)").
+        var order: [String] = []
+        var count: [String: Int] = [:]
+        for k in c.ignored {
+            let short = k.hasPrefix("HLSConfig.LayerName.") || k.hasPrefix("HLSConfig.LayerType.") ? String(k.split(separator: ".").last!) : k
+            if count[short] == nil { order.append(short) }
+            count[short, default: 0] += 1
+        }
+        let list = order.map { count[$0]! > 1 ? "\($0) (\(count[$0]!) layers)" : $0 }.joined(separator: ", ")
+        FileHandle.standardError.write(Data("rtlgen: warning: \(c.file): ignored (no effect on what rtlgen computes): \(list)\n".utf8))
     }
 }
 

@@ -12,15 +12,17 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def enter(label):
+def enter(label, venv_script="hls4ml-venv.sh"):
+    """venv_script: scripts/hls4ml-venv.sh (hls4ml, numpy, h5py) or scripts/hls4ml-tf-venv.sh
+    (also TensorFlow 2.15, QKeras and pandas, for the importer tests)."""
     if os.environ.get("RTLGEN_IN_HLS4ML_VENV") == "1":
         return
-    r = subprocess.run([os.path.join(ROOT, "scripts", "hls4ml-venv.sh")], stdout=subprocess.PIPE, text=True)
+    r = subprocess.run([os.path.join(ROOT, "scripts", venv_script)], stdout=subprocess.PIPE, text=True)
     if r.returncode == 3:
         print("SKIP: %s: PyPI cannot be reached, so hls4ml cannot be installed" % label)
         sys.exit(0)
     if r.returncode != 0:
-        print("%s: scripts/hls4ml-venv.sh failed (exit %d)" % (label, r.returncode))
+        print("%s: scripts/%s failed (exit %d)" % (label, venv_script, r.returncode))
         sys.exit(1)
     py = r.stdout.strip().splitlines()[-1]
     script = os.path.abspath(sys.argv[0])

@@ -54,11 +54,17 @@ public enum KerasImporter {
         let inType = try config.precision(layer: inputName, className: "InputLayer", variable: "result")
         var out: [JSONValue] = []
         var n = size
+        var prevType = inType
         for (i, l) in layers.enumerated() {
             let next = i + 1 < layers.count ? layers[i + 1] : nil
+            if case .activation("linear") = l.kind,
+               try config.precision(layer: l.name, className: l.className, variable: "result") == prevType {
+                continue  // hls4ml's EliminateLinearActivation: no cast, no layer
+            }
             let (obj, units) = try emit(l, next: next, nIn: n, config: config, options: options, names: &names, file: file)
             out.append(obj)
             n = units
+            if case let .string(t)? = obj["output_type"], let ft = try? FixedType.parse(t) { prevType = ft } else { prevType = .bipolar }
         }
         guard !out.isEmpty else {
             throw InputError(file: file, field: "config.layers", message: "the model computes nothing (only input, dropout or flatten layers)")
@@ -120,7 +126,9 @@ public enum KerasImporter {
                 }
                 out.append(HLSLayer(name: l.name, className: "Dense", kind: .dense(kernel: k, bias: b, kernelQuantizer: kq, biasQuantizer: bq), source: l.path))
                 size = units
-                if let act = try denseActivation(l, file: file), act != "linear" {
+                // hls4ml adds "<dense>_<activation>" for every activation, "linear" too; a linear one
+                // whose result type equals the dense's is removed again (emitted below only as a cast).
+                if let act = try denseActivation(l, file: file) {
                     out.append(try activationLayer(name: "\(l.name)_\(act)", act: act, source: "\(l.path).activation", file: file))
                 }
             case "Activation":

@@ -23,6 +23,26 @@ public final class KerasWeights {
     let file: HDF5File
     let layout: Layout
 
+    /// Keras 3 names each layer's group after its Python object path ("dense", "dense_1", ...)
+    /// and records the layer's name in the `name` attribute of its `vars` group.
+    private var keras3Names: [String: String]? = nil
+
+    func keras3Group(_ layer: String) throws -> String? {
+        if keras3Names == nil {
+            var m: [String: String] = [:]
+            for root in ["layers", "_layer_checkpoint_dependencies"] where file.kind(root) == .group {
+                for member in try file.members(root) {
+                    let v = "\(root)/\(member)/vars"
+                    guard file.kind(v) == .group else { continue }
+                    let n = (try file.stringAttribute(v, "name"))?.first ?? member
+                    if m[n] == nil { m[n] = v }
+                }
+            }
+            keras3Names = m
+        }
+        return keras3Names![layer]
+    }
+
     init(file: HDF5File, layout: Layout) {
         self.file = file
         self.layout = layout
@@ -48,11 +68,7 @@ public final class KerasWeights {
             }
             return out
         case .keras3:
-            var g: String? = nil
-            for c in ["layers/\(layer)/vars", "_layer_checkpoint_dependencies/\(layer)/vars"] where file.kind(c) == .group {
-                g = c
-                break
-            }
+            let g = try keras3Group(layer)
             guard let g else {
                 if names.isEmpty { return [:] }
                 throw InputError(file: file.path, field: "layers/\(layer)/vars", message: "no weights for layer '\(layer)' (missing group)")

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean
+.PHONY: hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -29,6 +29,8 @@ help:
 	@echo "make hls4ml-softmax  rtlgen's stable softmax vs hls4ml's own (pip, g++), 4 x 10,000 inputs"
 	@echo "make hls4ml-binary   batchnorm+binary_tanh folding and binary dense layers vs hls4ml's own C++"
 	@echo "make hls4ml-models   the real jet tagger through hls4ml's Keras converter vs rtlgen predict"
+	@echo "make hls4ml-importers  Keras/QKeras models + hls4ml configs: rtlgen predict vs hls4ml's emulation (part of make test)"
+	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
 	@echo "make bench      timing and memory figures (long)"
 
 # --- tools -----------------------------------------------------------------------------
@@ -43,7 +45,16 @@ deps:
 	    echo "missing tools:$$missing. Run as root or: sudo apt-get install -y verilator ghdl yosys g++" >&2; exit 1; \
 	  fi; \
 	fi
-	@verilator --version | sed -n 1p; ghdl --version | sed -n 1p
+	@# The Keras importer reads HDF5 through the HDF5 C library (Debian libhdf5-dev, found with pkg-config).
+	@if ! pkg-config --exists hdf5 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: libhdf5-dev pkg-config"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhdf5-dev pkg-config >/dev/null; \
+	  else \
+	    echo "missing: libhdf5-dev. Run as root or: sudo apt-get install -y libhdf5-dev pkg-config" >&2; exit 1; \
+	  fi; \
+	fi
+	@verilator --version | sed -n 1p; ghdl --version | sed -n 1p; echo "hdf5 $$(pkg-config --modversion hdf5)"
 
 build: $(RTLGEN)
 $(RTLGEN): $(SWIFT_SRC)
@@ -139,6 +150,16 @@ hls4ml-binary: $(RTLGEN)
 hls4ml-models: $(RTLGEN)
 	python3 Tests/hls4ml/models.py --rtlgen $(RTLGEN)
 
+# --- the importers against hls4ml itself: Keras / QKeras files and hls4ml configs, 10,000 inputs
+# per model, rtlgen predict vs hls4ml's C++ emulation (a TensorFlow 2.15 + QKeras venv) ---
+hls4ml-importers: $(RTLGEN)
+	python3 Tests/hls4ml/importers.py --rtlgen $(RTLGEN)
+
+# --- input files as Python writes them (csv module, pandas, numpy.save) in predict and sim, and
+# imported models built and simulated in both simulators ---
+importers-data: $(RTLGEN)
+	python3 Tests/importers/data_files.py --rtlgen $(RTLGEN)
+
 # --- the independent exact reference (Python fractions, written from the docs) ---------------
 reference: $(RTLGEN)
 	RTLGEN=$(CURDIR)/$(RTLGEN) Tests/reference/run_all.sh 10 500 10 500
@@ -154,7 +175,7 @@ sim-fuzz: $(RTLGEN)
 unit: apfixed
 	RTLGEN_REQUIRE_APFIXED=1 swift test
 
-test: deps build rtl-check lint lint-random unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary
+test: deps build rtl-check lint lint-random unit reference fuzz sim hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-importers importers-data
 	@echo "make test: all passed"
 
 demo: deps build
@@ -170,6 +191,7 @@ bench: build
 sim-long:
 	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"
 	@$(MAKE) --no-print-directory sim-fuzz
+	python3 Tests/importers/data_files.py --rtlgen $(RTLGEN) --all-models --sim-count 2000
 
 clean:
 	rm -rf .build $(SIMDIR) rtlgen-out

@@ -75,10 +75,18 @@ public struct HLSConfig: Sendable {
         func path(_ k: String) throws -> String? {
             guard let v = map[k] else { return nil }
             guard let s = v as? String, !s.isEmpty else { throw fail(file, k, "expected a file name") }
-            // hls4ml opens it relative to the working directory; rtlgen also looks beside the config.
+            // hls4ml opens it relative to the working directory; rtlgen also looks beside the
+            // config and in the folders above it (hls4ml's example configs sit one level down).
             if s.hasPrefix("/") || dir.isEmpty || FileManager.default.fileExists(atPath: s) { return s }
-            let beside = (dir as NSString).appendingPathComponent(s)
-            return FileManager.default.fileExists(atPath: beside) ? beside : s
+            var d = dir
+            for _ in 0..<4 {
+                let cand = (d as NSString).appendingPathComponent(s)
+                if FileManager.default.fileExists(atPath: cand) { return cand }
+                let up = (d as NSString).deletingLastPathComponent
+                if up == d || up.isEmpty { break }
+                d = up
+            }
+            return s
         }
         c.kerasJSON = try path("KerasJson")
         c.kerasH5 = try path("KerasH5")

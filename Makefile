@@ -31,6 +31,8 @@ help:
 	@echo "make hls4ml-models   the real jet tagger through hls4ml's Keras converter vs rtlgen predict"
 	@echo "make hls4ml-importers  Keras/QKeras models + hls4ml configs: rtlgen predict vs hls4ml's emulation (part of make test)"
 	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
+	@echo "make fuzz       mutated model files, Keras/HDF5/.keras/hls4ml configs/CSV/.npy (part of make test)"
+	@echo "make fuzz-long  the importers' fuzz with 100,000 mutated files per format (long)"
 	@echo "make bench      timing and memory figures (long)"
 
 # --- tools -----------------------------------------------------------------------------
@@ -167,6 +169,10 @@ reference: $(RTLGEN)
 # --- model-file fuzzing: every mutated model builds or exits 2, never crashes (not in make test) ---
 fuzz: $(RTLGEN)
 	@for s in 1 2 3 4; do python3 scripts/fuzz-models.py $(RTLGEN) 250 $$s $(SIMDIR)/fuzz; done
+	@scripts/fuzz-importers.sh $(RTLGEN) 300 1
+# The importers with >= 100,000 mutated files per format (h5, keras, json, yaml, csv, npy): long.
+fuzz-long: $(RTLGEN)
+	@scripts/fuzz-importers.sh $(RTLGEN) 100000 7
 # The mutated models that build, simulated in Verilator and GHDL (long: part of sim-long).
 sim-fuzz: $(RTLGEN)
 	@for s in 21 22 23 24; do python3 scripts/fuzz-models.py $(RTLGEN) 50 $$s $(SIMDIR)/sim-fuzz 200; done

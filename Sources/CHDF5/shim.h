@@ -4,8 +4,67 @@
 #ifndef RTLGEN_CHDF5_SHIM_H
 #define RTLGEN_CHDF5_SHIM_H
 #include <hdf5.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/// A guard around the HDF5 library's reading of a user's file. libhdf5 is not hardened against
+/// damaged files: some make it fault or loop. While a guard is active, a fault (SIGSEGV, SIGBUS,
+/// SIGFPE, SIGILL) or the alarm (`seconds`) prints one message naming the file and ends the
+/// process with exit status 2 (nothing has been written yet: files are read before any output).
+// State lives in function-local statics (Swift imports functions from this header, not globals).
+static inline char *rtlgen_h5_guard_message(void) { static char m[1024]; return m; }
+static inline size_t *rtlgen_h5_guard_length(void) { static size_t n = 0; return &n; }
+static inline char *rtlgen_h5_guard_stack(void) { static char st[1 << 16]; return st; }
+
+static inline void rtlgen_h5_guard_handler(int sig) {
+    (void)sig;
+    ssize_t w = write(2, rtlgen_h5_guard_message(), *rtlgen_h5_guard_length());
+    (void)w;
+    _exit(2);
+}
+
+static inline void rtlgen_h5_guard_begin(const char *file, unsigned seconds) {
+    const char *a = "rtlgen: error: ";
+    const char *b = ": damaged HDF5 file (the HDF5 library failed or did not finish reading it)\n";
+    size_t la = strlen(a), lf = strlen(file), lb = strlen(b);
+    char *m = rtlgen_h5_guard_message();
+    if (lf > 1024 - la - lb - 1) lf = 1024 - la - lb - 1;
+    memcpy(m, a, la);
+    memcpy(m + la, file, lf);
+    memcpy(m + la + lf, b, lb);
+    *rtlgen_h5_guard_length() = la + lf + lb;
+    stack_t ss;
+    ss.ss_sp = rtlgen_h5_guard_stack();
+    ss.ss_size = 1 << 16;
+    ss.ss_flags = 0;
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = rtlgen_h5_guard_handler;
+    sa.sa_flags = SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGILL, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(seconds);
+}
+
+static inline void rtlgen_h5_guard_end(void) {
+    alarm(0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGILL, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
+}
 
 /// Silences HDF5's error stack printing (every failure is reported by the caller instead).
 static inline void rtlgen_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

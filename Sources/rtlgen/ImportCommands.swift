@@ -103,3 +103,66 @@ struct ImportCmd: ParsableCommand {
         }
     }
 }
+
+struct FuzzImportersCmd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fuzz-importers",
+        abstract: "Seeded mutation fuzzing of the importers and input readers (development; make fuzz / fuzz-long).",
+        discussion: "Each mutated file must import or fail with one message (exit status 2 in real use); anything else is reported and exits 1.")
+
+    @Option(help: "h5, keras, json, yaml, csv, npy or all.")
+    var format: String = "all"
+    @Option(help: "Mutations per format.")
+    var count: Int = 1000
+    @Option(help: "Index of the first mutation (a run resumes after a damaged-HDF5 exit).")
+    var start: Int = 0
+    @Option(help: "Write the index of the mutation being tried to this file (scripts/fuzz-importers.sh reads it).")
+    var progressFile: String?
+    @Option(help: "Seconds an HDF5 library call may take before the file counts as damaged (exit 2).")
+    var hdf5Timeout: UInt32 = 30
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+    @Option(help: "Folder of the Keras corpus (muon_student.json, muon_student_weights.h5, muon_student_config.yml).")
+    var corpus: String = "examples/muon_student_keras"
+    @Flag(help: "Print each mutation's number before running it (to find the one that crashes).")
+    var verbose = false
+    @Option(help: "A Keras 3 .keras archive for the keras format.")
+    var keras: String = "Tests/FrontEndsTests/Fixtures/small_keras3.keras"
+
+    func run() throws {
+        func data(_ p: String) throws -> Data {
+            guard let d = FileManager.default.contents(atPath: p) else { throw InputError(file: p, field: "", message: "cannot read the file") }
+            return d
+        }
+        let dir = corpus as NSString
+        let c = FuzzCorpus(kerasJSON: try readInputText(path: dir.appendingPathComponent("muon_student.json")),
+                           weightsH5: try data(dir.appendingPathComponent("muon_student_weights.h5")),
+                           kerasArchive: try data(keras),
+                           hlsConfig: try readInputText(path: dir.appendingPathComponent("muon_student_config.yml")))
+        let formats = format == "all" ? ImporterFuzz.formats : [format]
+        HDF5File.guardSeconds = hdf5Timeout
+        let pf: FileHandle? = progressFile.flatMap { p in
+            FileManager.default.createFile(atPath: p, contents: nil)
+            return FileHandle(forWritingAtPath: p)
+        }
+        var bad = 0
+        for f in formats {
+            guard ImporterFuzz.formats.contains(f) else {
+                throw InputError(file: "--format", field: "", message: "'\(f)' is not one of \(ImporterFuzz.formats.joined(separator: ", ")), all")
+            }
+            let t0 = Date()
+            let o = ImporterFuzz.run(format: f, start: start, count: count, seed: seed, corpus: c) { i, sofar in
+                if verbose { FileHandle.standardError.write(Data("\(f) #\(i)\n".utf8)) }
+                if let pf {
+                    try? pf.seek(toOffset: 0)
+                    pf.write(Data(String(format: "%@ %12d %12d %12d\n", f as NSString, i, sofar.imported, sofar.rejected).utf8))
+                }
+            }
+            print(String(format: "fuzz-importers %-5@ seed %llu from %d: %d mutated files, %d imported, %d rejected with one message, %d unexpected (%.0f s)",
+                         f as NSString, seed, start, count, o.imported, o.rejected, o.unexpected.count, Date().timeIntervalSince(t0)))
+            for u in o.unexpected.prefix(5) { print("  " + u) }
+            bad += o.unexpected.count
+        }
+        if bad > 0 { Exit.fail("fuzz-importers: \(bad) unexpected outcomes", code: 1) }
+    }
+}

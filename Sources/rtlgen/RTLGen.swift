@@ -28,7 +28,7 @@ struct RTLGen: ParsableCommand {
 
         Exit status: 0 success, 1 simulation mismatch or failed tool run, 2 bad usage or bad input.
         """,
-        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, ImportCmd.self, RandomModelCmd.self]
+        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, ImportCmd.self, RandomModelCmd.self, FuzzImportersCmd.self]
     )
 
     static func main() {

@@ -13,6 +13,11 @@ public enum InputData {
         guard let data = try? h.readToEnd() ?? Data() else {
             throw InputError(file: path, field: "", message: "cannot read the file")
         }
+        return try read(data: data, path: path, size: size, type: type, notice: notice)
+    }
+
+    /// The same for bytes in memory (named `path` in messages).
+    public static func read(data: Data, path: String, size: Int, type: FixedType, notice: (String) -> Void) throws -> [[Int128]] {
         if NPY.isNPY(data) { return try NPY.samples(data, file: path, size: size, type: type) }
         return try CSVText.samples(data, file: path, size: size, type: type, notice: notice)
     }

@@ -40,12 +40,15 @@ enum NPY {
         let start = 8 + lenBytes
         guard hlen <= b.count - start else { throw fail("header", "truncated .npy file (header of \(hlen) bytes)") }
         let text = String(decoding: b[start..<(start + hlen)], as: UTF8.self)
+        // For messages: printable ASCII only, at most 100 characters.
+        let shown = String(String(text.unicodeScalars.map { $0.isASCII && $0.value >= 32 && $0.value < 127 ? Character($0) : "?" })
+            .trimmingCharacters(in: .whitespaces).prefix(100))
         guard let descr = dictValue(text, key: "descr"), let fortranText = dictValue(text, key: "fortran_order"),
               let shapeText = dictValue(text, key: "shape") else {
-            throw fail("header", "malformed .npy header (expected 'descr', 'fortran_order' and 'shape'): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw fail("header", "malformed .npy header (expected 'descr', 'fortran_order' and 'shape'): \(shown)")
         }
         let d = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-        guard d.count >= 3, let size = Int(d.dropFirst(2)) else { throw fail("descr", "unsupported dtype '\(d)'") }
+        guard d.count >= 3, d.count < 16, let size = Int(d.dropFirst(2)) else { throw fail("descr", "unsupported dtype in \(shown)") }
         let order = d.first!
         let code = d[d.index(after: d.startIndex)]
         let kind: Kind
@@ -54,9 +57,9 @@ enum NPY {
         case ("i", 1), ("i", 2), ("i", 4), ("i", 8): kind = .signed
         case ("u", 1), ("u", 2), ("u", 4), ("u", 8): kind = .unsigned
         default:
-            throw fail("descr", "unsupported dtype '\(d)' (supported: float32, float64, int8..int64, uint8..uint64)")
+            throw fail("descr", "unsupported dtype in \(shown) (supported: float32, float64, int8..int64, uint8..uint64)")
         }
-        guard order == "<" || order == ">" || order == "|" || order == "=" else { throw fail("descr", "unsupported dtype '\(d)'") }
+        guard order == "<" || order == ">" || order == "|" || order == "=" else { throw fail("descr", "unsupported dtype in \(shown)") }
         let fortran = fortranText == "True"
         guard fortranText == "True" || fortranText == "False" else { throw fail("fortran_order", "expected True or False") }
         let inner = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
@@ -64,7 +67,7 @@ enum NPY {
         for part in inner.split(separator: ",") {
             let t = part.trimmingCharacters(in: .whitespaces)
             if t.isEmpty { continue }
-            guard let v = Int(t), v >= 0 else { throw fail("shape", "malformed shape \(shapeText)") }
+            guard let v = Int(t), v >= 0 else { throw fail("shape", "malformed shape in \(shown)") }
             shape.append(v)
         }
         return Header(kind: kind, itemSize: size, bigEndian: order == ">", fortran: fortran, shape: shape, dataOffset: start + hlen)

@@ -14,6 +14,16 @@ public struct HDF5Array: Sendable {
 }
 
 public final class HDF5File {
+    /// Seconds one HDF5 library call may take before the file is declared damaged (exit 2).
+    nonisolated(unsafe) public static var guardSeconds: UInt32 = 30
+
+    /// Runs `body` (HDF5 library calls on this file) under the fault/timeout guard (CHDF5 shim.h).
+    func guarded<T>(_ body: () -> T) -> T {
+        rtlgen_h5_guard_begin(path, Self.guardSeconds)
+        defer { rtlgen_h5_guard_end() }
+        return body()
+    }
+
     public let path: String
     let id: hid_t
     /// Keeps an in-memory image alive while the file is open.
@@ -26,7 +36,9 @@ public final class HDF5File {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw InputError(file: path, field: "", message: "cannot read the file")
         }
+        rtlgen_h5_guard_begin(path, Self.guardSeconds)
         let f = rtlgen_h5_open(path)
+        rtlgen_h5_guard_end()
         guard f >= 0 else { throw InputError(file: path, field: "", message: "not a readable HDF5 file (truncated or damaged?)") }
         id = f
     }
@@ -37,7 +49,9 @@ public final class HDF5File {
         path = name
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
         data.copyBytes(to: buf)
+        rtlgen_h5_guard_begin(name, Self.guardSeconds)
         let f = rtlgen_h5_open_image(buf.baseAddress, data.count)
+        rtlgen_h5_guard_end()
         guard f >= 0 else {
             buf.deallocate()
             throw InputError(file: name, field: "", message: "not a readable HDF5 file (truncated or damaged?)")
@@ -47,14 +61,14 @@ public final class HDF5File {
     }
 
     deinit {
-        rtlgen_h5_close_file(id)
+        guarded { rtlgen_h5_close_file(id) }
         image?.deallocate()
     }
 
     public enum Kind { case group, dataset, other, missing }
 
     public func kind(_ p: String) -> Kind {
-        switch rtlgen_h5_kind(id, p) {
+        switch guarded({ rtlgen_h5_kind(id, p) }) {
         case 2: return .group
         case 1: return .dataset
         case 0: return .other
@@ -72,7 +86,7 @@ public final class HDF5File {
     public func members(_ p: String) throws -> [String] {
         var buf: UnsafeMutablePointer<CChar>?
         var len = 0
-        let n = rtlgen_h5_members(id, p, &buf, &len)
+        let n = guarded { rtlgen_h5_members(id, p, &buf, &len) }
         defer { free(buf) }
         guard n >= 0 else { throw InputError(file: path, field: p, message: "missing group") }
         return Self.strings(buf, len, n)
@@ -82,7 +96,7 @@ public final class HDF5File {
     public func stringAttribute(_ p: String, _ name: String) throws -> [String]? {
         var buf: UnsafeMutablePointer<CChar>?
         var len = 0
-        let n = rtlgen_h5_string_attr(id, p, name, &buf, &len)
+        let n = guarded { rtlgen_h5_string_attr(id, p, name, &buf, &len) }
         defer { free(buf) }
         if n == -1 { return nil }
         guard n >= 0 else {
@@ -94,18 +108,18 @@ public final class HDF5File {
     /// The numeric dataset at `p`.
     public func array(_ p: String) throws -> HDF5Array {
         var dims = [UInt64](repeating: 0, count: 8)
-        let rank = dims.withUnsafeMutableBufferPointer { rtlgen_h5_shape(id, p, $0.baseAddress) }
+        let rank = guarded { dims.withUnsafeMutableBufferPointer { rtlgen_h5_shape(id, p, $0.baseAddress) } }
         if rank == -1 { throw InputError(file: path, field: p, message: "missing dataset") }
         guard rank >= 0 else { throw InputError(file: path, field: p, message: "not a numeric dataset") }
         let shape = dims.prefix(Int(rank)).map { Int(clamping: $0) }
         var count = 1
         for d in shape {
             let (c, o) = count.multipliedReportingOverflow(by: d)
-            guard !o, c <= 1 << 28 else { throw InputError(file: path, field: p, message: "dataset too large (shape \(shape))") }
+            guard !o, c <= 1 << 24 else { throw InputError(file: path, field: p, message: "dataset too large (shape \(shape))") }
             count = c
         }
         var values = [Double](repeating: 0, count: count)
-        let r = values.withUnsafeMutableBufferPointer { rtlgen_h5_read_doubles(id, p, $0.baseAddress, count) }
+        let r = guarded { values.withUnsafeMutableBufferPointer { rtlgen_h5_read_doubles(id, p, $0.baseAddress, count) } }
         guard r == 0 else { throw InputError(file: path, field: p, message: "cannot read the dataset (truncated or damaged file?)") }
         guard values.allSatisfy({ $0.isFinite }) else {
             throw InputError(file: path, field: p, message: "holds a value that is not a finite number")
@@ -114,5 +128,5 @@ public final class HDF5File {
     }
 
     /// 4: float32, 8: float64, -N: an N-byte integer, 0: other.
-    public func elementKind(_ p: String) -> Int { Int(rtlgen_h5_element_kind(id, p)) }
+    public func elementKind(_ p: String) -> Int { Int(guarded { rtlgen_h5_element_kind(id, p) }) }
 }

@@ -55,7 +55,10 @@ public struct HLSConfig: Sendable {
     }
 
     public static func load(path: String) throws -> HLSConfig {
-        let text = try readInputText(path: path)
+        try load(text: try readInputText(path: path), path: path)
+    }
+
+    public static func load(text: String, path: String) throws -> HLSConfig {
         let node: Any?
         do { node = try Yams.load(yaml: text) } catch {
             let oneLine = "\(error)".split(whereSeparator: { $0.isNewline }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")

@@ -51,7 +51,10 @@ extension KerasImporter {
         let name = names.unique(l.name)
         func prec(_ v: String) throws -> FixedType { try config.precision(layer: l.name, className: l.className, variable: v) }
         func typeText(_ t: FixedType) -> JSONValue { .string(t.description) }
-        func codeText(_ d: Double, _ t: FixedType) -> JSONValue { .number(t.decimalString(WeightText.code(d, type: t, rounding: options.weightRounding))) }
+        func codeText(_ d: Double, _ t: FixedType) throws -> JSONValue {
+            guard d.isFinite else { throw InputError(file: file, field: l.source, message: "a parameter is not a finite number (\(d))") }
+            return .number(t.decimalString(WeightText.code(d, type: t, rounding: options.weightRounding)))
+        }
         var f: [(String, JSONValue)] = [("name", .string(name))]
         var units = nIn
         func tableSize(_ d: Int) throws -> Int {
@@ -67,16 +70,16 @@ extension KerasImporter {
             var rows: [JSONValue] = []
             rows.reserveCapacity(nIn)
             for i in 0..<nIn {
-                rows.append(.array((0..<units).map { j in
+                rows.append(.array(try (0..<units).map { j in
                     var v = kernel.values[i * units + j]
                     if let kq { v = kq.apply(v) }
-                    return codeText(v, kt)
+                    return try codeText(v, kt)
                 }))
             }
-            let b: [JSONValue] = (0..<units).map { j in
+            let b: [JSONValue] = try (0..<units).map { j in
                 var v = bias?.values[j] ?? 0
                 if let bq { v = bq.apply(v) }
-                return codeText(v, bt)
+                return try codeText(v, bt)
             }
             f += [("op", .string("dense")), ("units", .number(String(units))), ("kernel", .array(rows)), ("bias", .array(b)),
                   ("kernel_type", typeText(kt)), ("bias_type", typeText(bt)),
@@ -130,7 +133,10 @@ extension KerasImporter {
             let (scale, bias) = batchnormScaleBias(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: e,
                                                    float64: l.float64)
             let st = try prec("scale"), bt = try prec("bias")
-            f += [("scale", .array(scale.map { codeText($0, st) })), ("bias", .array(bias.map { codeText($0, bt) })),
+            for (k, v) in zip(["variance + epsilon", "the scale"], [variance.map { $0 + e }.min() ?? 1, scale.map(abs).max() ?? 0]) where !(v > 0 || (k == "the scale" && v == 0)) || !v.isFinite {
+                throw InputError(file: file, field: l.source, message: "\(k) is not a positive finite number (\(v)): the batch normalization cannot be computed")
+            }
+            f += [("scale", .array(try scale.map { try codeText($0, st) })), ("bias", .array(try bias.map { try codeText($0, bt) })),
                   ("scale_type", typeText(st)), ("bias_type", typeText(bt))]
         }
         f.append(("output_type", typeText(try prec("result"))))

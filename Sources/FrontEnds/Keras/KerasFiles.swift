@@ -109,12 +109,32 @@ public enum KerasFiles {
         return KerasSource(architecture: arch, architectureFile: path, weights: KerasWeights(file: f, layout: .keras2(root: "model_weights")))
     }
 
+    /// JSON architecture text + an in-memory HDF5 weights image (the fuzzer's entry point).
+    public static func load(jsonText: String, jsonName: String, weightsImage: Data, weightsName: String) throws -> KerasSource {
+        let arch = try parseJSON(jsonText, file: jsonName)
+        let f = try HDF5File(image: weightsImage, name: weightsName)
+        return KerasSource(architecture: arch, architectureFile: jsonName, weights: try store(f))
+    }
+
     /// A Keras 3 .keras archive (zip: config.json + model.weights.h5).
     public static func load(keras path: String) throws -> KerasSource {
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw InputError(file: path, field: "", message: "not a readable .keras archive (a zip file)")
         }
+        return try load(archive: archive, path: path)
+    }
+
+    /// A .keras archive held in memory (named `path` in messages).
+    public static func load(kerasData data: Data, path: String) throws -> KerasSource {
+        let archive: Archive
+        do { archive = try Archive(data: data, accessMode: .read) } catch {
+            throw InputError(file: path, field: "", message: "not a readable .keras archive (a zip file)")
+        }
+        return try load(archive: archive, path: path)
+    }
+
+    static func load(archive: Archive, path: String) throws -> KerasSource {
         func entry(_ name: String) throws -> Data {
             guard let e = archive[name] else {
                 throw InputError(file: path, field: name, message: "missing from the .keras archive")

@@ -49,6 +49,7 @@ public enum WeightText {
 
     /// The code of `d` in `type` by the chosen rule.
     public static func code(_ d: Double, type: FixedType, rounding: WeightRounding) -> Int128 {
+        guard d.isFinite else { return type.quantize(double: d.isNaN ? 0 : d) }  // callers reject non-finite values first
         switch rounding {
         case .hls4ml:
             let text = pythonFixed(d, decimals: max(0, type.fracBits))

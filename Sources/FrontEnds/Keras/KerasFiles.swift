@@ -14,6 +14,9 @@ public struct KerasSource {
     /// The file the architecture was read from (for messages).
     public let architectureFile: String
     public let weights: KerasWeights
+    /// Keras 3 (a .keras archive, or an architecture with a top-level "module" key): hls4ml's
+    /// Keras 3 converter adds no "<dense>_linear" layers.
+    public var keras3: Bool { architecture["module"] != nil }
 }
 
 /// Weight arrays by layer, in either layout: Keras 2 (`<root>/<layer>` with a `weight_names`

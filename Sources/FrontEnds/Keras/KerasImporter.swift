@@ -126,9 +126,10 @@ public enum KerasImporter {
                 }
                 out.append(HLSLayer(name: l.name, className: "Dense", kind: .dense(kernel: k, bias: b, kernelQuantizer: kq, biasQuantizer: bq), source: l.path))
                 size = units
-                // hls4ml adds "<dense>_<activation>" for every activation, "linear" too; a linear one
-                // whose result type equals the dense's is removed again (emitted below only as a cast).
-                if let act = try denseActivation(l, file: file) {
+                // hls4ml adds "<dense>_<activation>" for every activation, "linear" too (its Keras 3
+                // converter skips linear); a linear one whose result type equals the dense's is
+                // removed again (emitted below only as a cast).
+                if let act = try denseActivation(l, file: file), act != "linear" || !src.keras3 {
                     out.append(try activationLayer(name: "\(l.name)_\(act)", act: act, source: "\(l.path).activation", file: file))
                 }
             case "Activation":

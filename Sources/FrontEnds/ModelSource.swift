@@ -49,9 +49,11 @@ public enum ModelSource {
             throw InputError(file: path, field: "", message: "not an HDF5 file or .keras archive (damaged or truncated?)")
         }
         let text = String(decoding: head, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        // JSON: native or a Keras architecture, decided on the whole document by load().
-        if text.hasPrefix("{") || text.isEmpty { return .native }
-        return .hlsConfig
+        // JSON: native or a Keras architecture, decided on the whole document by load(); any
+        // other text is an hls4ml configuration only when it has hls4ml's keys.
+        if ext == "json" || text.hasPrefix("{") || text.hasPrefix("[") || text.isEmpty { return .native }
+        let full = (try? readInputText(path: path)) ?? ""
+        return HLSConfig.looks(like: full) ? .hlsConfig : .native
     }
 
     /// Reads any MODEL file.

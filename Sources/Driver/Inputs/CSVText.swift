@@ -1,6 +1,6 @@
 // Reading CSV input text as common tools write it: `\n` or `\r\n` line ends, an optional UTF-8
 // byte-order mark, blank and `#` lines skipped, and an optional first line of column names (a
-// header, as pandas' `to_csv` writes it), detected because one of its cells is not a number.
+// header, as pandas' `to_csv` writes it), detected because every cell is a name, not a number.
 // Cells may be wrapped in double quotes. Each number is read exactly as decimal text.
 import Foundation
 import FixedPoint
@@ -49,9 +49,11 @@ enum CSVText {
         return t
     }
 
-    /// A first line is a header when one of its cells is not a decimal number.
+    /// A first line is a header when none of its cells is a number and none is empty (names
+    /// only: pandas writes its column names so); a line mixing numbers and other text is data,
+    /// and its bad cell is reported.
     static func isHeader(_ line: Line) -> Bool {
-        line.cells.contains { (try? ExactDecimal(parsing: $0)) == nil }
+        line.cells.allSatisfy { !$0.isEmpty && (try? ExactDecimal(parsing: $0)) == nil }
     }
 
     /// Samples quantized to `type`; `notice` hears about a skipped header (once).

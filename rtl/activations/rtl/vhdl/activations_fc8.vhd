@@ -19,213 +19,102 @@ entity activations_fc8 is
 end entity activations_fc8;
 
 architecture rtl of activations_fc8 is
-  constant fc8_w0_0 : signed(11 downto 0) := "011111111111"; -- weight 15.9921875
-  constant fc8_w1_0 : signed(7 downto 0) := "10101110"; -- weight -0.640625
-  constant fc8_w2_0 : signed(6 downto 0) := "0111100"; -- weight 0.46875
-  constant fc8_w3_0 : signed(7 downto 0) := "10000010"; -- weight -0.984375
-  constant fc8_w4_0 : signed(7 downto 0) := "01100110"; -- weight 0.796875
-  constant fc8_w5_0 : signed(6 downto 0) := "0110000"; -- weight 0.375
-  constant fc8_w6_0 : signed(9 downto 0) := "1011101010"; -- weight -2.171875
-  constant fc8_w7_0 : signed(7 downto 0) := "10111111"; -- weight -0.5078125
-  constant fc8_n0_bias : signed(18 downto 0) := "1000111001100000000"; -- bias -14.203125
   signal fc8_n0_p0_d1 : signed(19 downto 0);
-  signal fc8_n0_t0_0_b_d1 : signed(19 downto 0);
-  signal fc8_n0_t0_1_a_d1 : signed(15 downto 0);
+  signal fc8_n0_t0_0_b_d1 : signed(15 downto 0);
+  signal fc8_n0_t0_1_a_d1 : signed(14 downto 0);
   signal fc8_n0_p3_d1 : signed(15 downto 0);
-  signal fc8_n0_t0_2_a_d1 : signed(16 downto 0);
-  signal fc8_n0_t0_2_b_d1 : signed(16 downto 0);
+  signal fc8_n0_t0_2_a_d1 : signed(15 downto 0);
+  signal fc8_n0_t0_2_b_d1 : signed(14 downto 0);
   signal fc8_n0_p6_d1 : signed(17 downto 0);
-  signal fc8_n0_t0_3_b_d1 : signed(17 downto 0);
-  signal fc8_n0_t3_0_b_d1 : signed(19 downto 0);
+  signal fc8_n0_t0_3_b_d1 : signed(15 downto 0);
   signal fc8_n0_y_sticky_d1 : std_logic;
   signal fc8_n0_y_lsb_d1 : std_logic;
   signal fc8_n0_y_half_d1 : std_logic;
   signal fc8_n0_y_fl_d1 : signed(15 downto 0);
-  constant fc8_n0_y_max : signed(15 downto 0) := "0001111111111111";
-  constant fc8_n0_y_min : signed(15 downto 0) := "1110000000000000";
-  constant fc8_n0_y_minv : signed(13 downto 0) := "10000000000000";
-  constant fc8_n0_y_maxv : signed(13 downto 0) := "01111111111111";
-  constant fc8_w0_1 : signed(8 downto 0) := "100001100"; -- weight -1.90625
-  constant fc8_w1_1 : signed(11 downto 0) := "011111111111"; -- weight 15.9921875
-  constant fc8_w2_1 : signed(9 downto 0) := "1010110001"; -- weight -2.6171875
-  constant fc8_w3_1 : signed(9 downto 0) := "0101000010"; -- weight 2.515625
-  constant fc8_w4_1 : signed(7 downto 0) := "01000111"; -- weight 0.5546875
-  constant fc8_w5_1 : signed(6 downto 0) := "1010011"; -- weight -0.3515625
-  constant fc8_w6_1 : signed(9 downto 0) := "1010011010"; -- weight -2.796875
-  constant fc8_w7_1 : signed(8 downto 0) := "010101001"; -- weight 1.3203125
-  constant fc8_n1_bias : signed(18 downto 0) := "1001100000000000000"; -- bias -13
-  signal fc8_n1_t0_0_a_d1 : signed(19 downto 0);
+  signal fc8_n1_t0_0_a_d1 : signed(16 downto 0);
   signal fc8_n1_p1_d1 : signed(19 downto 0);
   signal fc8_n1_p2_d1 : signed(17 downto 0);
   signal fc8_n1_p3_d1 : signed(17 downto 0);
   signal fc8_n1_p4_d1 : signed(15 downto 0);
-  signal fc8_n1_t0_2_b_d1 : signed(15 downto 0);
+  signal fc8_n1_t0_2_b_d1 : signed(14 downto 0);
   signal fc8_n1_p6_d1 : signed(17 downto 0);
-  signal fc8_n1_t0_3_b_d1 : signed(17 downto 0);
-  signal fc8_n1_t3_0_b_d1 : signed(19 downto 0);
+  signal fc8_n1_t0_3_b_d1 : signed(16 downto 0);
   signal fc8_n1_y_sticky_d1 : std_logic;
   signal fc8_n1_y_lsb_d1 : std_logic;
   signal fc8_n1_y_half_d1 : std_logic;
   signal fc8_n1_y_fl_d1 : signed(15 downto 0);
-  constant fc8_n1_y_max : signed(15 downto 0) := "0001111111111111";
-  constant fc8_n1_y_min : signed(15 downto 0) := "1110000000000000";
-  constant fc8_n1_y_minv : signed(13 downto 0) := "10000000000000";
-  constant fc8_n1_y_maxv : signed(13 downto 0) := "01111111111111";
-  constant fc8_w0_2 : signed(9 downto 0) := "0101100010"; -- weight 2.765625
-  constant fc8_w1_2 : signed(8 downto 0) := "100111100"; -- weight -1.53125
-  constant fc8_w2_2 : signed(11 downto 0) := "011111111111"; -- weight 15.9921875
-  constant fc8_w4_2 : signed(8 downto 0) := "101000001"; -- weight -1.4921875
-  constant fc8_w5_2 : signed(8 downto 0) := "101001110"; -- weight -1.390625
-  constant fc8_w6_2 : signed(8 downto 0) := "100001110"; -- weight -1.890625
-  constant fc8_w7_2 : signed(6 downto 0) := "1011010"; -- weight -0.296875
-  constant fc8_n2_bias : signed(18 downto 0) := "1010000110100000000"; -- bias -11.796875
   signal fc8_n2_p0_d1 : signed(17 downto 0);
-  signal fc8_n2_t0_0_b_d1 : signed(17 downto 0);
-  signal fc8_n2_t0_1_a_d1 : signed(20 downto 0);
-  signal fc8_n2_t0_1_b_d1 : signed(20 downto 0);
-  signal fc8_n2_t0_2_a_d1 : signed(17 downto 0);
-  signal fc8_n2_t0_2_b_d1 : signed(17 downto 0);
-  signal fc8_n2_t0_3_a_d1 : signed(17 downto 0);
-  signal fc8_n2_t0_3_b_d1 : signed(17 downto 0);
-  signal fc8_n2_t3_0_b_d1 : signed(19 downto 0);
+  signal fc8_n2_t0_0_b_d1 : signed(16 downto 0);
+  signal fc8_n2_t0_1_a_d1 : signed(19 downto 0);
+  signal fc8_n2_t0_1_b_d1 : unsigned(7 downto 0);
+  signal fc8_n2_t0_2_a_d1 : signed(16 downto 0);
+  signal fc8_n2_t0_2_b_d1 : signed(16 downto 0);
+  signal fc8_n2_t0_3_a_d1 : signed(16 downto 0);
+  signal fc8_n2_t0_3_b_d1 : signed(14 downto 0);
   signal fc8_n2_y_sticky_d1 : std_logic;
   signal fc8_n2_y_lsb_d1 : std_logic;
   signal fc8_n2_y_half_d1 : std_logic;
   signal fc8_n2_y_fl_d1 : signed(15 downto 0);
-  constant fc8_n2_y_max : signed(15 downto 0) := "0001111111111111";
-  constant fc8_n2_y_min : signed(15 downto 0) := "1110000000000000";
-  constant fc8_n2_y_minv : signed(13 downto 0) := "10000000000000";
-  constant fc8_n2_y_maxv : signed(13 downto 0) := "01111111111111";
-  constant fc8_w0_3 : signed(7 downto 0) := "10101111"; -- weight -0.6328125
-  constant fc8_w1_3 : signed(6 downto 0) := "1010110"; -- weight -0.328125
-  constant fc8_w2_3 : signed(8 downto 0) := "010000110"; -- weight 1.046875
-  constant fc8_w3_3 : signed(11 downto 0) := "011111111111"; -- weight 15.9921875
-  constant fc8_w4_3 : signed(9 downto 0) := "0100101101"; -- weight 2.3515625
-  constant fc8_w5_3 : signed(4 downto 0) := "01011"; -- weight 0.0859375
-  constant fc8_w6_3 : signed(9 downto 0) := "0100001001"; -- weight 2.0703125
-  constant fc8_w7_3 : signed(9 downto 0) := "0100001100"; -- weight 2.09375
-  constant fc8_n3_bias : signed(18 downto 0) := "1010101101000000000"; -- bias -10.59375
   signal fc8_n3_p0_d1 : signed(15 downto 0);
-  signal fc8_n3_t0_0_b_d1 : signed(15 downto 0);
-  signal fc8_n3_t0_1_a_d1 : signed(20 downto 0);
-  signal fc8_n3_t0_1_b_d1 : signed(20 downto 0);
+  signal fc8_n3_t0_0_b_d1 : signed(14 downto 0);
+  signal fc8_n3_t0_1_a_d1 : signed(16 downto 0);
+  signal fc8_n3_t0_1_b_d1 : signed(19 downto 0);
   signal fc8_n3_p4_d1 : signed(17 downto 0);
-  signal fc8_n3_t0_2_b_d1 : signed(17 downto 0);
-  signal fc8_n3_t0_3_a_d1 : signed(18 downto 0);
-  signal fc8_n3_t0_3_b_d1 : signed(18 downto 0);
-  signal fc8_n3_t3_0_b_d1 : signed(20 downto 0);
+  signal fc8_n3_t0_2_b_d1 : signed(12 downto 0);
+  signal fc8_n3_t0_3_a_d1 : signed(17 downto 0);
+  signal fc8_n3_t0_3_b_d1 : signed(17 downto 0);
   signal fc8_n3_y_sticky_d1 : std_logic;
   signal fc8_n3_y_lsb_d1 : std_logic;
   signal fc8_n3_y_half_d1 : std_logic;
   signal fc8_n3_y_fl_d1 : signed(16 downto 0);
-  constant fc8_n3_y_max : signed(16 downto 0) := "00001111111111111";
-  constant fc8_n3_y_min : signed(16 downto 0) := "11110000000000000";
-  constant fc8_n3_y_minv : signed(13 downto 0) := "10000000000000";
-  constant fc8_n3_y_maxv : signed(13 downto 0) := "01111111111111";
-  constant fc8_w0_4 : signed(8 downto 0) := "011001100"; -- weight 1.59375
-  constant fc8_w1_4 : signed(8 downto 0) := "101100100"; -- weight -1.21875
-  constant fc8_w2_4 : signed(9 downto 0) := "0101011001"; -- weight 2.6953125
-  constant fc8_w3_4 : signed(9 downto 0) := "0100110100"; -- weight 2.40625
-  constant fc8_w4_4 : signed(11 downto 0) := "011111111111"; -- weight 15.9921875
-  constant fc8_w5_4 : signed(9 downto 0) := "1010101110"; -- weight -2.640625
-  constant fc8_w6_4 : signed(6 downto 0) := "0110000"; -- weight 0.375
-  constant fc8_w7_4 : signed(7 downto 0) := "01110100"; -- weight 0.90625
-  constant fc8_n4_bias : signed(18 downto 0) := "1011010011000000000"; -- bias -9.40625
   signal fc8_n4_p0_d1 : signed(16 downto 0);
   signal fc8_n4_p1_d1 : signed(16 downto 0);
-  signal fc8_n4_t0_1_a_d1 : signed(18 downto 0);
-  signal fc8_n4_t0_1_b_d1 : signed(18 downto 0);
+  signal fc8_n4_t0_1_a_d1 : signed(17 downto 0);
+  signal fc8_n4_t0_1_b_d1 : signed(17 downto 0);
   signal fc8_n4_p4_d1 : signed(19 downto 0);
-  signal fc8_n4_t0_2_b_d1 : signed(19 downto 0);
-  signal fc8_n4_t0_3_a_d1 : signed(16 downto 0);
-  signal fc8_n4_t0_3_b_d1 : signed(16 downto 0);
-  signal fc8_n4_t3_0_b_d1 : signed(20 downto 0);
+  signal fc8_n4_t0_2_b_d1 : signed(17 downto 0);
+  signal fc8_n4_t0_3_a_d1 : signed(14 downto 0);
+  signal fc8_n4_t0_3_b_d1 : signed(15 downto 0);
   signal fc8_n4_y_sticky_d1 : std_logic;
   signal fc8_n4_y_lsb_d1 : std_logic;
   signal fc8_n4_y_half_d1 : std_logic;
   signal fc8_n4_y_fl_d1 : signed(16 downto 0);
-  constant fc8_n4_y_max : signed(16 downto 0) := "00001111111111111";
-  constant fc8_n4_y_min : signed(16 downto 0) := "11110000000000000";
-  constant fc8_n4_y_minv : signed(13 downto 0) := "10000000000000";
-  constant fc8_n4_y_maxv : signed(13 downto 0) := "01111111111111";
-  constant fc8_w0_5 : signed(8 downto 0) := "101100011"; -- weight -1.2265625
-  constant fc8_w1_5 : signed(7 downto 0) := "10000011"; -- weight -0.9765625
-  constant fc8_w2_5 : signed(6 downto 0) := "0110110"; -- weight 0.421875
-  constant fc8_w3_5 : signed(9 downto 0) := "0101100011"; -- weight 2.7734375
-  constant fc8_w4_5 : signed(8 downto 0) := "011011100"; -- weight 1.71875
-  constant fc8_w5_5 : signed(11 downto 0) := "011111111111"; -- weight 15.9921875
-  constant fc8_w6_5 : signed(9 downto 0) := "1011011101"; -- weight -2.2734375
-  constant fc8_w7_5 : signed(9 downto 0) := "1011101100"; -- weight -2.15625
-  constant fc8_n5_bias : signed(18 downto 0) := "1011111001100000000"; -- bias -8.203125
-  signal fc8_n5_t0_0_a_d1 : signed(17 downto 0);
-  signal fc8_n5_t0_0_b_d1 : signed(17 downto 0);
-  signal fc8_n5_t0_1_a_d1 : signed(17 downto 0);
+  signal fc8_n5_t0_0_a_d1 : signed(16 downto 0);
+  signal fc8_n5_t0_0_b_d1 : signed(15 downto 0);
+  signal fc8_n5_t0_1_a_d1 : signed(14 downto 0);
   signal fc8_n5_p3_d1 : signed(17 downto 0);
-  signal fc8_n5_t0_2_a_d1 : signed(20 downto 0);
-  signal fc8_n5_t0_2_b_d1 : signed(20 downto 0);
-  signal fc8_n5_t0_3_a_d1 : signed(18 downto 0);
-  signal fc8_n5_t0_3_b_d1 : signed(18 downto 0);
-  signal fc8_n5_t3_0_b_d1 : signed(20 downto 0);
+  signal fc8_n5_t0_2_a_d1 : signed(16 downto 0);
+  signal fc8_n5_t0_2_b_d1 : signed(19 downto 0);
+  signal fc8_n5_t0_3_a_d1 : signed(17 downto 0);
+  signal fc8_n5_t0_3_b_d1 : signed(17 downto 0);
   signal fc8_n5_y_sticky_d1 : std_logic;
   signal fc8_n5_y_lsb_d1 : std_logic;
   signal fc8_n5_y_half_d1 : std_logic;
   signal fc8_n5_y_fl_d1 : signed(16 downto 0);
-  constant fc8_n5_y_max : signed(16 downto 0) := "00001111111111111";
-  constant fc8_n5_y_min : signed(16 downto 0) := "11110000000000000";
-  constant fc8_n5_y_minv : signed(13 downto 0) := "10000000000000";
-  constant fc8_n5_y_maxv : signed(13 downto 0) := "01111111111111";
-  constant fc8_w0_6 : signed(8 downto 0) := "101000100"; -- weight -1.46875
-  constant fc8_w1_6 : signed(6 downto 0) := "0111111"; -- weight 0.4921875
-  constant fc8_w2_6 : signed(8 downto 0) := "011000010"; -- weight 1.515625
-  constant fc8_w3_6 : signed(9 downto 0) := "1010110011"; -- weight -2.6015625
-  constant fc8_w4_6 : signed(9 downto 0) := "0100001101"; -- weight 2.1015625
-  constant fc8_w5_6 : signed(9 downto 0) := "0101000010"; -- weight 2.515625
-  constant fc8_w6_6 : signed(11 downto 0) := "011111111111"; -- weight 15.9921875
-  constant fc8_w7_6 : signed(9 downto 0) := "1011101010"; -- weight -2.171875
-  constant fc8_n6_bias : signed(17 downto 0) := "100100000000000000"; -- bias -7
   signal fc8_n6_p0_d1 : signed(16 downto 0);
-  signal fc8_n6_t0_0_b_d1 : signed(16 downto 0);
-  signal fc8_n6_t0_1_a_d1 : signed(17 downto 0);
+  signal fc8_n6_t0_0_b_d1 : signed(14 downto 0);
+  signal fc8_n6_t0_1_a_d1 : signed(16 downto 0);
   signal fc8_n6_p3_d1 : signed(17 downto 0);
-  signal fc8_n6_t0_2_a_d1 : signed(18 downto 0);
-  signal fc8_n6_t0_2_b_d1 : signed(18 downto 0);
+  signal fc8_n6_t0_2_a_d1 : signed(17 downto 0);
+  signal fc8_n6_t0_2_b_d1 : signed(17 downto 0);
   signal fc8_n6_p6_d1 : signed(19 downto 0);
-  signal fc8_n6_t0_3_b_d1 : signed(19 downto 0);
-  signal fc8_n6_t3_0_b_d1 : signed(20 downto 0);
+  signal fc8_n6_t0_3_b_d1 : signed(17 downto 0);
   signal fc8_n6_y_sticky_d1 : std_logic;
   signal fc8_n6_y_lsb_d1 : std_logic;
   signal fc8_n6_y_half_d1 : std_logic;
   signal fc8_n6_y_fl_d1 : signed(16 downto 0);
-  constant fc8_n6_y_max : signed(16 downto 0) := "00001111111111111";
-  constant fc8_n6_y_min : signed(16 downto 0) := "11110000000000000";
-  constant fc8_n6_y_minv : signed(13 downto 0) := "10000000000000";
-  constant fc8_n6_y_maxv : signed(13 downto 0) := "01111111111111";
-  constant fc8_w0_7 : signed(9 downto 0) := "1011111001"; -- weight -2.0546875
-  constant fc8_w1_7 : signed(9 downto 0) := "1011110101"; -- weight -2.0859375
-  constant fc8_w2_7 : signed(9 downto 0) := "1011010010"; -- weight -2.359375
-  constant fc8_w3_7 : signed(8 downto 0) := "010111011"; -- weight 1.4609375
-  constant fc8_w4_7 : signed(9 downto 0) := "0101001001"; -- weight 2.5703125
-  constant fc8_w5_7 : signed(8 downto 0) := "101011110"; -- weight -1.265625
-  constant fc8_w6_7 : signed(8 downto 0) := "101001100"; -- weight -1.40625
-  constant fc8_w7_7 : signed(11 downto 0) := "011111111111"; -- weight 15.9921875
-  constant fc8_n7_bias : signed(17 downto 0) := "101000110100000000"; -- bias -5.796875
-  signal fc8_n7_t0_0_a_d1 : signed(18 downto 0);
-  signal fc8_n7_t0_0_b_d1 : signed(18 downto 0);
+  signal fc8_n7_t0_0_a_d1 : signed(17 downto 0);
+  signal fc8_n7_t0_0_b_d1 : signed(17 downto 0);
   signal fc8_n7_p2_d1 : signed(17 downto 0);
-  signal fc8_n7_t0_1_b_d1 : signed(17 downto 0);
+  signal fc8_n7_t0_1_b_d1 : signed(16 downto 0);
   signal fc8_n7_p4_d1 : signed(17 downto 0);
-  signal fc8_n7_t0_2_b_d1 : signed(17 downto 0);
-  signal fc8_n7_t0_3_a_d1 : signed(19 downto 0);
+  signal fc8_n7_t0_2_b_d1 : signed(16 downto 0);
+  signal fc8_n7_t0_3_a_d1 : signed(16 downto 0);
   signal fc8_n7_p7_d1 : signed(19 downto 0);
-  signal fc8_n7_t3_0_b_d1 : signed(20 downto 0);
   signal fc8_n7_y_sticky_d1 : std_logic;
   signal fc8_n7_y_lsb_d1 : std_logic;
   signal fc8_n7_y_half_d1 : std_logic;
   signal fc8_n7_y_fl_d1 : signed(16 downto 0);
-  constant fc8_n7_y_max : signed(16 downto 0) := "00001111111111111";
-  constant fc8_n7_y_min : signed(16 downto 0) := "11110000000000000";
-  constant fc8_n7_y_minv : signed(13 downto 0) := "10000000000000";
-  constant fc8_n7_y_maxv : signed(13 downto 0) := "01111111111111";
   signal fc8_out_0 : signed(13 downto 0);
   signal fc8_out_1 : signed(13 downto 0);
   signal fc8_out_2 : signed(13 downto 0);
@@ -237,953 +126,272 @@ architecture rtl of activations_fc8 is
 begin
   out_data <= std_logic_vector(fc8_out_7) & std_logic_vector(fc8_out_6) & std_logic_vector(fc8_out_5) & std_logic_vector(fc8_out_4) & std_logic_vector(fc8_out_3) & std_logic_vector(fc8_out_2) & std_logic_vector(fc8_out_1) & std_logic_vector(fc8_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable fc8_in_0 : unsigned(7 downto 0);
-    variable fc8_in_1 : unsigned(7 downto 0);
-    variable fc8_in_2 : unsigned(7 downto 0);
     variable fc8_in_3 : unsigned(7 downto 0);
-    variable fc8_in_4 : unsigned(7 downto 0);
-    variable fc8_in_5 : unsigned(7 downto 0);
-    variable fc8_in_6 : unsigned(7 downto 0);
-    variable fc8_in_7 : unsigned(7 downto 0);
-    variable fc8_in_0_s : unsigned(8 downto 0);
     variable fc8_in_0_s_2 : signed(8 downto 0);
-    variable fc8_n0_p0_m : signed(20 downto 0);
-    variable fc8_n0_p0 : signed(19 downto 0);
-    variable fc8_in_1_s : unsigned(8 downto 0);
     variable fc8_in_1_s_2 : signed(8 downto 0);
-    variable fc8_n0_p1_m : signed(16 downto 0);
-    variable fc8_n0_p1 : signed(15 downto 0);
-    variable fc8_in_2_s : unsigned(8 downto 0);
     variable fc8_in_2_s_2 : signed(8 downto 0);
-    variable fc8_n0_p2_m : signed(15 downto 0);
-    variable fc8_n0_p2 : signed(14 downto 0);
-    variable fc8_in_3_s : unsigned(8 downto 0);
     variable fc8_in_3_s_2 : signed(8 downto 0);
-    variable fc8_n0_p3_m : signed(16 downto 0);
-    variable fc8_n0_p3 : signed(15 downto 0);
-    variable fc8_in_4_s : unsigned(8 downto 0);
     variable fc8_in_4_s_2 : signed(8 downto 0);
-    variable fc8_n0_p4_m : signed(16 downto 0);
-    variable fc8_n0_p4 : signed(15 downto 0);
-    variable fc8_in_5_s : unsigned(8 downto 0);
     variable fc8_in_5_s_2 : signed(8 downto 0);
-    variable fc8_n0_p5_m : signed(15 downto 0);
-    variable fc8_n0_p5 : signed(14 downto 0);
-    variable fc8_in_6_s : unsigned(8 downto 0);
     variable fc8_in_6_s_2 : signed(8 downto 0);
-    variable fc8_n0_p6_m : signed(18 downto 0);
-    variable fc8_n0_p6 : signed(17 downto 0);
-    variable fc8_in_7_s : unsigned(8 downto 0);
     variable fc8_in_7_s_2 : signed(8 downto 0);
-    variable fc8_n0_p7_m : signed(16 downto 0);
-    variable fc8_n0_p7 : signed(15 downto 0);
-    variable fc8_n0_t0_0_b : signed(19 downto 0);
     variable fc8_n0_t0_0 : signed(19 downto 0);
-    variable fc8_n0_t0_1_a : signed(15 downto 0);
     variable fc8_n0_t0_1 : signed(15 downto 0);
-    variable fc8_n0_t0_2_a : signed(16 downto 0);
-    variable fc8_n0_t0_2_b : signed(16 downto 0);
     variable fc8_n0_t0_2 : signed(16 downto 0);
-    variable fc8_n0_t0_3_b : signed(17 downto 0);
-    variable fc8_n0_t0_3 : signed(17 downto 0);
-    variable fc8_n0_t1_0_a : signed(20 downto 0);
-    variable fc8_n0_t1_0_b : signed(20 downto 0);
-    variable fc8_n0_t1_0 : signed(20 downto 0);
-    variable fc8_n0_t1_1_a : signed(17 downto 0);
     variable fc8_n0_t1_1 : signed(17 downto 0);
-    variable fc8_n0_t2_0_b : signed(20 downto 0);
     variable fc8_n0_t2_0 : signed(20 downto 0);
-    variable fc8_n0_t3_0_a : signed(19 downto 0);
-    variable fc8_n0_t3_0_b : signed(19 downto 0);
-    variable fc8_n0_t3_0 : signed(19 downto 0);
     variable fc8_n0_acc : signed(19 downto 0);
-    variable fc8_n0_y_fl : signed(15 downto 0);
-    variable fc8_n0_y_half : std_logic;
-    variable fc8_n0_y_low : unsigned(2 downto 0);
     variable fc8_n0_y_sticky : std_logic;
-    variable fc8_n0_y_lsb : std_logic;
-    variable fc8_n0_y_inc_any : std_logic;
     variable fc8_n0_y_inc : std_logic;
-    variable fc8_n0_y_incx : signed(15 downto 0);
     variable fc8_n0_y_rnd : signed(15 downto 0);
-    variable fc8_n0_y_wrap : signed(13 downto 0);
-    variable fc8_n0_y_ovf_hi : std_logic;
-    variable fc8_n0_y_ovf_lo : std_logic;
-    variable fc8_n0_y_satlo : signed(13 downto 0);
     variable fc8_n0_y_sat : signed(13 downto 0);
-    variable fc8_n1_p0_m : signed(17 downto 0);
-    variable fc8_n1_p0 : signed(16 downto 0);
-    variable fc8_n1_p1_m : signed(20 downto 0);
-    variable fc8_n1_p1 : signed(19 downto 0);
-    variable fc8_n1_p2_m : signed(18 downto 0);
-    variable fc8_n1_p2 : signed(17 downto 0);
-    variable fc8_n1_p3_m : signed(18 downto 0);
-    variable fc8_n1_p3 : signed(17 downto 0);
-    variable fc8_n1_p4_m : signed(16 downto 0);
-    variable fc8_n1_p4 : signed(15 downto 0);
-    variable fc8_n1_p5_m : signed(15 downto 0);
-    variable fc8_n1_p5 : signed(14 downto 0);
-    variable fc8_n1_p6_m : signed(18 downto 0);
-    variable fc8_n1_p6 : signed(17 downto 0);
-    variable fc8_n1_p7_m : signed(17 downto 0);
-    variable fc8_n1_p7 : signed(16 downto 0);
-    variable fc8_n1_t0_0_a : signed(19 downto 0);
     variable fc8_n1_t0_0 : signed(19 downto 0);
     variable fc8_n1_t0_1 : signed(17 downto 0);
-    variable fc8_n1_t0_2_b : signed(15 downto 0);
     variable fc8_n1_t0_2 : signed(15 downto 0);
-    variable fc8_n1_t0_3_b : signed(17 downto 0);
-    variable fc8_n1_t0_3 : signed(17 downto 0);
-    variable fc8_n1_t1_0_a : signed(20 downto 0);
-    variable fc8_n1_t1_0_b : signed(20 downto 0);
-    variable fc8_n1_t1_0 : signed(20 downto 0);
-    variable fc8_n1_t1_1_a : signed(17 downto 0);
     variable fc8_n1_t1_1 : signed(17 downto 0);
-    variable fc8_n1_t2_0_b : signed(20 downto 0);
     variable fc8_n1_t2_0 : signed(20 downto 0);
-    variable fc8_n1_t3_0_a : signed(19 downto 0);
-    variable fc8_n1_t3_0_b : signed(19 downto 0);
-    variable fc8_n1_t3_0 : signed(19 downto 0);
     variable fc8_n1_acc : signed(19 downto 0);
-    variable fc8_n1_y_fl : signed(15 downto 0);
-    variable fc8_n1_y_half : std_logic;
-    variable fc8_n1_y_low : unsigned(2 downto 0);
     variable fc8_n1_y_sticky : std_logic;
-    variable fc8_n1_y_lsb : std_logic;
-    variable fc8_n1_y_inc_any : std_logic;
     variable fc8_n1_y_inc : std_logic;
-    variable fc8_n1_y_incx : signed(15 downto 0);
     variable fc8_n1_y_rnd : signed(15 downto 0);
-    variable fc8_n1_y_wrap : signed(13 downto 0);
-    variable fc8_n1_y_ovf_hi : std_logic;
-    variable fc8_n1_y_ovf_lo : std_logic;
-    variable fc8_n1_y_satlo : signed(13 downto 0);
     variable fc8_n1_y_sat : signed(13 downto 0);
-    variable fc8_n2_p0_m : signed(18 downto 0);
-    variable fc8_n2_p0 : signed(17 downto 0);
-    variable fc8_n2_p1_m : signed(17 downto 0);
-    variable fc8_n2_p1 : signed(16 downto 0);
-    variable fc8_n2_p2_m : signed(20 downto 0);
-    variable fc8_n2_p2 : signed(19 downto 0);
-    variable fc8_n2_p3_sh : signed(16 downto 0);
-    variable fc8_n2_p4_m : signed(17 downto 0);
-    variable fc8_n2_p4 : signed(16 downto 0);
-    variable fc8_n2_p5_m : signed(17 downto 0);
-    variable fc8_n2_p5 : signed(16 downto 0);
-    variable fc8_n2_p6_m : signed(17 downto 0);
-    variable fc8_n2_p6 : signed(16 downto 0);
-    variable fc8_n2_p7_m : signed(15 downto 0);
-    variable fc8_n2_p7 : signed(14 downto 0);
-    variable fc8_n2_t0_0_b : signed(17 downto 0);
     variable fc8_n2_t0_0 : signed(17 downto 0);
-    variable fc8_n2_t0_1_a : signed(20 downto 0);
-    variable fc8_n2_t0_1_b : signed(20 downto 0);
-    variable fc8_n2_t0_1 : signed(20 downto 0);
-    variable fc8_n2_t0_2_a : signed(17 downto 0);
-    variable fc8_n2_t0_2_b : signed(17 downto 0);
+    variable fc8_n2_t0_1_b_d1_sh : signed(16 downto 0);
     variable fc8_n2_t0_2 : signed(17 downto 0);
-    variable fc8_n2_t0_3_a : signed(17 downto 0);
-    variable fc8_n2_t0_3_b : signed(17 downto 0);
     variable fc8_n2_t0_3 : signed(17 downto 0);
-    variable fc8_n2_t1_0_a : signed(20 downto 0);
-    variable fc8_n2_t1_0 : signed(20 downto 0);
-    variable fc8_n2_t1_1_a : signed(18 downto 0);
-    variable fc8_n2_t1_1_b : signed(18 downto 0);
     variable fc8_n2_t1_1 : signed(18 downto 0);
-    variable fc8_n2_t2_0_b : signed(20 downto 0);
     variable fc8_n2_t2_0 : signed(20 downto 0);
-    variable fc8_n2_t3_0_a : signed(19 downto 0);
-    variable fc8_n2_t3_0_b : signed(19 downto 0);
-    variable fc8_n2_t3_0 : signed(19 downto 0);
     variable fc8_n2_acc : signed(19 downto 0);
-    variable fc8_n2_y_fl : signed(15 downto 0);
-    variable fc8_n2_y_half : std_logic;
-    variable fc8_n2_y_low : unsigned(2 downto 0);
     variable fc8_n2_y_sticky : std_logic;
-    variable fc8_n2_y_lsb : std_logic;
-    variable fc8_n2_y_inc_any : std_logic;
     variable fc8_n2_y_inc : std_logic;
-    variable fc8_n2_y_incx : signed(15 downto 0);
     variable fc8_n2_y_rnd : signed(15 downto 0);
-    variable fc8_n2_y_wrap : signed(13 downto 0);
-    variable fc8_n2_y_ovf_hi : std_logic;
-    variable fc8_n2_y_ovf_lo : std_logic;
-    variable fc8_n2_y_satlo : signed(13 downto 0);
     variable fc8_n2_y_sat : signed(13 downto 0);
-    variable fc8_n3_p0_m : signed(16 downto 0);
-    variable fc8_n3_p0 : signed(15 downto 0);
-    variable fc8_n3_p1_m : signed(15 downto 0);
-    variable fc8_n3_p1 : signed(14 downto 0);
-    variable fc8_n3_p2_m : signed(17 downto 0);
-    variable fc8_n3_p2 : signed(16 downto 0);
-    variable fc8_n3_p3_m : signed(20 downto 0);
-    variable fc8_n3_p3 : signed(19 downto 0);
-    variable fc8_n3_p4_m : signed(18 downto 0);
-    variable fc8_n3_p4 : signed(17 downto 0);
-    variable fc8_n3_p5_m : signed(13 downto 0);
-    variable fc8_n3_p5 : signed(12 downto 0);
-    variable fc8_n3_p6_m : signed(18 downto 0);
-    variable fc8_n3_p6 : signed(17 downto 0);
-    variable fc8_n3_p7_m : signed(18 downto 0);
-    variable fc8_n3_p7 : signed(17 downto 0);
-    variable fc8_n3_t0_0_b : signed(15 downto 0);
     variable fc8_n3_t0_0 : signed(15 downto 0);
-    variable fc8_n3_t0_1_a : signed(20 downto 0);
-    variable fc8_n3_t0_1_b : signed(20 downto 0);
-    variable fc8_n3_t0_1 : signed(20 downto 0);
-    variable fc8_n3_t0_2_b : signed(17 downto 0);
     variable fc8_n3_t0_2 : signed(17 downto 0);
-    variable fc8_n3_t0_3_a : signed(18 downto 0);
-    variable fc8_n3_t0_3_b : signed(18 downto 0);
-    variable fc8_n3_t0_3 : signed(18 downto 0);
-    variable fc8_n3_t1_0_a : signed(20 downto 0);
-    variable fc8_n3_t1_0 : signed(20 downto 0);
-    variable fc8_n3_t1_1_a : signed(18 downto 0);
     variable fc8_n3_t1_1 : signed(18 downto 0);
-    variable fc8_n3_t2_0_b : signed(20 downto 0);
-    variable fc8_n3_t2_0 : signed(20 downto 0);
-    variable fc8_n3_t3_0_b : signed(20 downto 0);
-    variable fc8_n3_t3_0 : signed(20 downto 0);
     variable fc8_n3_acc : signed(20 downto 0);
-    variable fc8_n3_y_fl : signed(16 downto 0);
-    variable fc8_n3_y_half : std_logic;
-    variable fc8_n3_y_low : unsigned(2 downto 0);
     variable fc8_n3_y_sticky : std_logic;
-    variable fc8_n3_y_lsb : std_logic;
-    variable fc8_n3_y_inc_any : std_logic;
     variable fc8_n3_y_inc : std_logic;
-    variable fc8_n3_y_incx : signed(16 downto 0);
     variable fc8_n3_y_rnd : signed(16 downto 0);
-    variable fc8_n3_y_wrap : signed(13 downto 0);
-    variable fc8_n3_y_ovf_hi : std_logic;
-    variable fc8_n3_y_ovf_lo : std_logic;
-    variable fc8_n3_y_satlo : signed(13 downto 0);
     variable fc8_n3_y_sat : signed(13 downto 0);
-    variable fc8_n4_p0_m : signed(17 downto 0);
-    variable fc8_n4_p0 : signed(16 downto 0);
-    variable fc8_n4_p1_m : signed(17 downto 0);
-    variable fc8_n4_p1 : signed(16 downto 0);
-    variable fc8_n4_p2_m : signed(18 downto 0);
-    variable fc8_n4_p2 : signed(17 downto 0);
-    variable fc8_n4_p3_m : signed(18 downto 0);
-    variable fc8_n4_p3 : signed(17 downto 0);
-    variable fc8_n4_p4_m : signed(20 downto 0);
-    variable fc8_n4_p4 : signed(19 downto 0);
-    variable fc8_n4_p5_m : signed(18 downto 0);
-    variable fc8_n4_p5 : signed(17 downto 0);
-    variable fc8_n4_p6_m : signed(15 downto 0);
-    variable fc8_n4_p6 : signed(14 downto 0);
-    variable fc8_n4_p7_m : signed(16 downto 0);
-    variable fc8_n4_p7 : signed(15 downto 0);
     variable fc8_n4_t0_0 : signed(16 downto 0);
-    variable fc8_n4_t0_1_a : signed(18 downto 0);
-    variable fc8_n4_t0_1_b : signed(18 downto 0);
-    variable fc8_n4_t0_1 : signed(18 downto 0);
-    variable fc8_n4_t0_2_b : signed(19 downto 0);
     variable fc8_n4_t0_2 : signed(19 downto 0);
-    variable fc8_n4_t0_3_a : signed(16 downto 0);
-    variable fc8_n4_t0_3_b : signed(16 downto 0);
     variable fc8_n4_t0_3 : signed(16 downto 0);
-    variable fc8_n4_t1_0_a : signed(18 downto 0);
     variable fc8_n4_t1_0 : signed(18 downto 0);
-    variable fc8_n4_t1_1_a : signed(20 downto 0);
-    variable fc8_n4_t1_1_b : signed(20 downto 0);
-    variable fc8_n4_t1_1 : signed(20 downto 0);
-    variable fc8_n4_t2_0_a : signed(20 downto 0);
-    variable fc8_n4_t2_0 : signed(20 downto 0);
-    variable fc8_n4_t3_0_b : signed(20 downto 0);
-    variable fc8_n4_t3_0 : signed(20 downto 0);
     variable fc8_n4_acc : signed(20 downto 0);
-    variable fc8_n4_y_fl : signed(16 downto 0);
-    variable fc8_n4_y_half : std_logic;
-    variable fc8_n4_y_low : unsigned(2 downto 0);
     variable fc8_n4_y_sticky : std_logic;
-    variable fc8_n4_y_lsb : std_logic;
-    variable fc8_n4_y_inc_any : std_logic;
     variable fc8_n4_y_inc : std_logic;
-    variable fc8_n4_y_incx : signed(16 downto 0);
     variable fc8_n4_y_rnd : signed(16 downto 0);
-    variable fc8_n4_y_wrap : signed(13 downto 0);
-    variable fc8_n4_y_ovf_hi : std_logic;
-    variable fc8_n4_y_ovf_lo : std_logic;
-    variable fc8_n4_y_satlo : signed(13 downto 0);
     variable fc8_n4_y_sat : signed(13 downto 0);
-    variable fc8_n5_p0_m : signed(17 downto 0);
-    variable fc8_n5_p0 : signed(16 downto 0);
-    variable fc8_n5_p1_m : signed(16 downto 0);
-    variable fc8_n5_p1 : signed(15 downto 0);
-    variable fc8_n5_p2_m : signed(15 downto 0);
-    variable fc8_n5_p2 : signed(14 downto 0);
-    variable fc8_n5_p3_m : signed(18 downto 0);
-    variable fc8_n5_p3 : signed(17 downto 0);
-    variable fc8_n5_p4_m : signed(17 downto 0);
-    variable fc8_n5_p4 : signed(16 downto 0);
-    variable fc8_n5_p5_m : signed(20 downto 0);
-    variable fc8_n5_p5 : signed(19 downto 0);
-    variable fc8_n5_p6_m : signed(18 downto 0);
-    variable fc8_n5_p6 : signed(17 downto 0);
-    variable fc8_n5_p7_m : signed(18 downto 0);
-    variable fc8_n5_p7 : signed(17 downto 0);
-    variable fc8_n5_t0_0_a : signed(17 downto 0);
-    variable fc8_n5_t0_0_b : signed(17 downto 0);
-    variable fc8_n5_t0_0 : signed(17 downto 0);
-    variable fc8_n5_t0_1_a : signed(17 downto 0);
-    variable fc8_n5_t0_1 : signed(17 downto 0);
-    variable fc8_n5_t0_2_a : signed(20 downto 0);
-    variable fc8_n5_t0_2_b : signed(20 downto 0);
-    variable fc8_n5_t0_2 : signed(20 downto 0);
-    variable fc8_n5_t0_3_a : signed(18 downto 0);
-    variable fc8_n5_t0_3_b : signed(18 downto 0);
     variable fc8_n5_t0_3 : signed(18 downto 0);
     variable fc8_n5_t1_0 : signed(17 downto 0);
-    variable fc8_n5_t1_1_b : signed(20 downto 0);
-    variable fc8_n5_t1_1 : signed(20 downto 0);
-    variable fc8_n5_t2_0_a : signed(20 downto 0);
-    variable fc8_n5_t2_0 : signed(20 downto 0);
-    variable fc8_n5_t3_0_b : signed(20 downto 0);
-    variable fc8_n5_t3_0 : signed(20 downto 0);
     variable fc8_n5_acc : signed(20 downto 0);
-    variable fc8_n5_y_fl : signed(16 downto 0);
-    variable fc8_n5_y_half : std_logic;
-    variable fc8_n5_y_low : unsigned(2 downto 0);
     variable fc8_n5_y_sticky : std_logic;
-    variable fc8_n5_y_lsb : std_logic;
-    variable fc8_n5_y_inc_any : std_logic;
     variable fc8_n5_y_inc : std_logic;
-    variable fc8_n5_y_incx : signed(16 downto 0);
     variable fc8_n5_y_rnd : signed(16 downto 0);
-    variable fc8_n5_y_wrap : signed(13 downto 0);
-    variable fc8_n5_y_ovf_hi : std_logic;
-    variable fc8_n5_y_ovf_lo : std_logic;
-    variable fc8_n5_y_satlo : signed(13 downto 0);
     variable fc8_n5_y_sat : signed(13 downto 0);
-    variable fc8_n6_p0_m : signed(17 downto 0);
-    variable fc8_n6_p0 : signed(16 downto 0);
-    variable fc8_n6_p1_m : signed(15 downto 0);
-    variable fc8_n6_p1 : signed(14 downto 0);
-    variable fc8_n6_p2_m : signed(17 downto 0);
-    variable fc8_n6_p2 : signed(16 downto 0);
-    variable fc8_n6_p3_m : signed(18 downto 0);
-    variable fc8_n6_p3 : signed(17 downto 0);
-    variable fc8_n6_p4_m : signed(18 downto 0);
-    variable fc8_n6_p4 : signed(17 downto 0);
-    variable fc8_n6_p5_m : signed(18 downto 0);
-    variable fc8_n6_p5 : signed(17 downto 0);
-    variable fc8_n6_p6_m : signed(20 downto 0);
-    variable fc8_n6_p6 : signed(19 downto 0);
-    variable fc8_n6_p7_m : signed(18 downto 0);
-    variable fc8_n6_p7 : signed(17 downto 0);
-    variable fc8_n6_t0_0_b : signed(16 downto 0);
     variable fc8_n6_t0_0 : signed(16 downto 0);
-    variable fc8_n6_t0_1_a : signed(17 downto 0);
     variable fc8_n6_t0_1 : signed(17 downto 0);
-    variable fc8_n6_t0_2_a : signed(18 downto 0);
-    variable fc8_n6_t0_2_b : signed(18 downto 0);
     variable fc8_n6_t0_2 : signed(18 downto 0);
-    variable fc8_n6_t0_3_b : signed(19 downto 0);
     variable fc8_n6_t0_3 : signed(19 downto 0);
-    variable fc8_n6_t1_0_a : signed(18 downto 0);
-    variable fc8_n6_t1_0_b : signed(18 downto 0);
     variable fc8_n6_t1_0 : signed(18 downto 0);
-    variable fc8_n6_t1_1_a : signed(20 downto 0);
-    variable fc8_n6_t1_1_b : signed(20 downto 0);
-    variable fc8_n6_t1_1 : signed(20 downto 0);
-    variable fc8_n6_t2_0_a : signed(20 downto 0);
-    variable fc8_n6_t2_0 : signed(20 downto 0);
-    variable fc8_n6_t3_0_b : signed(20 downto 0);
-    variable fc8_n6_t3_0 : signed(20 downto 0);
     variable fc8_n6_acc : signed(20 downto 0);
-    variable fc8_n6_y_fl : signed(16 downto 0);
-    variable fc8_n6_y_half : std_logic;
-    variable fc8_n6_y_low : unsigned(2 downto 0);
     variable fc8_n6_y_sticky : std_logic;
-    variable fc8_n6_y_lsb : std_logic;
-    variable fc8_n6_y_inc_any : std_logic;
     variable fc8_n6_y_inc : std_logic;
-    variable fc8_n6_y_incx : signed(16 downto 0);
     variable fc8_n6_y_rnd : signed(16 downto 0);
-    variable fc8_n6_y_wrap : signed(13 downto 0);
-    variable fc8_n6_y_ovf_hi : std_logic;
-    variable fc8_n6_y_ovf_lo : std_logic;
-    variable fc8_n6_y_satlo : signed(13 downto 0);
     variable fc8_n6_y_sat : signed(13 downto 0);
-    variable fc8_n7_p0_m : signed(18 downto 0);
-    variable fc8_n7_p0 : signed(17 downto 0);
-    variable fc8_n7_p1_m : signed(18 downto 0);
-    variable fc8_n7_p1 : signed(17 downto 0);
-    variable fc8_n7_p2_m : signed(18 downto 0);
-    variable fc8_n7_p2 : signed(17 downto 0);
-    variable fc8_n7_p3_m : signed(17 downto 0);
-    variable fc8_n7_p3 : signed(16 downto 0);
-    variable fc8_n7_p4_m : signed(18 downto 0);
-    variable fc8_n7_p4 : signed(17 downto 0);
-    variable fc8_n7_p5_m : signed(17 downto 0);
-    variable fc8_n7_p5 : signed(16 downto 0);
-    variable fc8_n7_p6_m : signed(17 downto 0);
-    variable fc8_n7_p6 : signed(16 downto 0);
-    variable fc8_n7_p7_m : signed(20 downto 0);
-    variable fc8_n7_p7 : signed(19 downto 0);
-    variable fc8_n7_t0_0_a : signed(18 downto 0);
-    variable fc8_n7_t0_0_b : signed(18 downto 0);
-    variable fc8_n7_t0_0 : signed(18 downto 0);
-    variable fc8_n7_t0_1_b : signed(17 downto 0);
     variable fc8_n7_t0_1 : signed(17 downto 0);
-    variable fc8_n7_t0_2_b : signed(17 downto 0);
     variable fc8_n7_t0_2 : signed(17 downto 0);
-    variable fc8_n7_t0_3_a : signed(19 downto 0);
     variable fc8_n7_t0_3 : signed(19 downto 0);
-    variable fc8_n7_t1_0_b : signed(18 downto 0);
     variable fc8_n7_t1_0 : signed(18 downto 0);
-    variable fc8_n7_t1_1_a : signed(20 downto 0);
-    variable fc8_n7_t1_1_b : signed(20 downto 0);
-    variable fc8_n7_t1_1 : signed(20 downto 0);
-    variable fc8_n7_t2_0_a : signed(20 downto 0);
-    variable fc8_n7_t2_0 : signed(20 downto 0);
-    variable fc8_n7_t3_0_b : signed(20 downto 0);
-    variable fc8_n7_t3_0 : signed(20 downto 0);
     variable fc8_n7_acc : signed(20 downto 0);
-    variable fc8_n7_y_fl : signed(16 downto 0);
-    variable fc8_n7_y_half : std_logic;
-    variable fc8_n7_y_low : unsigned(2 downto 0);
     variable fc8_n7_y_sticky : std_logic;
-    variable fc8_n7_y_lsb : std_logic;
-    variable fc8_n7_y_inc_any : std_logic;
     variable fc8_n7_y_inc : std_logic;
-    variable fc8_n7_y_incx : signed(16 downto 0);
     variable fc8_n7_y_rnd : signed(16 downto 0);
-    variable fc8_n7_y_wrap : signed(13 downto 0);
-    variable fc8_n7_y_ovf_hi : std_logic;
-    variable fc8_n7_y_ovf_lo : std_logic;
-    variable fc8_n7_y_satlo : signed(13 downto 0);
     variable fc8_n7_y_sat : signed(13 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        fc8_in_0 := unsigned(in_data(7 downto 0));
-        fc8_in_1 := unsigned(in_data(15 downto 8));
-        fc8_in_2 := unsigned(in_data(23 downto 16));
         fc8_in_3 := unsigned(in_data(31 downto 24));
-        fc8_in_4 := unsigned(in_data(39 downto 32));
-        fc8_in_5 := unsigned(in_data(47 downto 40));
-        fc8_in_6 := unsigned(in_data(55 downto 48));
-        fc8_in_7 := unsigned(in_data(63 downto 56));
-        fc8_in_0_s := resize(fc8_in_0, 9);
-        fc8_in_0_s_2 := signed(fc8_in_0_s);
-        fc8_n0_p0_m := to_signed(to_integer(fc8_in_0_s_2) * to_integer(fc8_w0_0), 21);
-        fc8_n0_p0 := fc8_n0_p0_m(19 downto 0);
-        fc8_in_1_s := resize(fc8_in_1, 9);
-        fc8_in_1_s_2 := signed(fc8_in_1_s);
-        fc8_n0_p1_m := to_signed(to_integer(fc8_in_1_s_2) * to_integer(fc8_w1_0), 17);
-        fc8_n0_p1 := fc8_n0_p1_m(15 downto 0);
-        fc8_in_2_s := resize(fc8_in_2, 9);
-        fc8_in_2_s_2 := signed(fc8_in_2_s);
-        fc8_n0_p2_m := to_signed(to_integer(fc8_in_2_s_2) * to_integer(fc8_w2_0), 16);
-        fc8_n0_p2 := fc8_n0_p2_m(14 downto 0);
-        fc8_in_3_s := resize(fc8_in_3, 9);
-        fc8_in_3_s_2 := signed(fc8_in_3_s);
-        fc8_n0_p3_m := to_signed(to_integer(fc8_in_3_s_2) * to_integer(fc8_w3_0), 17);
-        fc8_n0_p3 := fc8_n0_p3_m(15 downto 0);
-        fc8_in_4_s := resize(fc8_in_4, 9);
-        fc8_in_4_s_2 := signed(fc8_in_4_s);
-        fc8_n0_p4_m := to_signed(to_integer(fc8_in_4_s_2) * to_integer(fc8_w4_0), 17);
-        fc8_n0_p4 := fc8_n0_p4_m(15 downto 0);
-        fc8_in_5_s := resize(fc8_in_5, 9);
-        fc8_in_5_s_2 := signed(fc8_in_5_s);
-        fc8_n0_p5_m := to_signed(to_integer(fc8_in_5_s_2) * to_integer(fc8_w5_0), 16);
-        fc8_n0_p5 := fc8_n0_p5_m(14 downto 0);
-        fc8_in_6_s := resize(fc8_in_6, 9);
-        fc8_in_6_s_2 := signed(fc8_in_6_s);
-        fc8_n0_p6_m := to_signed(to_integer(fc8_in_6_s_2) * to_integer(fc8_w6_0), 19);
-        fc8_n0_p6 := fc8_n0_p6_m(17 downto 0);
-        fc8_in_7_s := resize(fc8_in_7, 9);
-        fc8_in_7_s_2 := signed(fc8_in_7_s);
-        fc8_n0_p7_m := to_signed(to_integer(fc8_in_7_s_2) * to_integer(fc8_w7_0), 17);
-        fc8_n0_p7 := fc8_n0_p7_m(15 downto 0);
-        fc8_n0_t0_0_b := resize(fc8_n0_p1, 20);
-        fc8_n0_t0_0 := fc8_n0_p0_d1 + fc8_n0_t0_0_b_d1;
-        fc8_n0_t0_1_a := resize(fc8_n0_p2, 16);
-        fc8_n0_t0_1 := fc8_n0_t0_1_a_d1 + fc8_n0_p3_d1;
-        fc8_n0_t0_2_a := resize(fc8_n0_p4, 17);
-        fc8_n0_t0_2_b := resize(fc8_n0_p5, 17);
-        fc8_n0_t0_2 := fc8_n0_t0_2_a_d1 + fc8_n0_t0_2_b_d1;
-        fc8_n0_t0_3_b := resize(fc8_n0_p7, 18);
-        fc8_n0_t0_3 := fc8_n0_p6_d1 + fc8_n0_t0_3_b_d1;
-        fc8_n0_t1_0_a := resize(fc8_n0_t0_0, 21);
-        fc8_n0_t1_0_b := resize(fc8_n0_t0_1, 21);
-        fc8_n0_t1_0 := fc8_n0_t1_0_a + fc8_n0_t1_0_b;
-        fc8_n0_t1_1_a := resize(fc8_n0_t0_2, 18);
-        fc8_n0_t1_1 := fc8_n0_t1_1_a + fc8_n0_t0_3;
-        fc8_n0_t2_0_b := resize(fc8_n0_t1_1, 21);
-        fc8_n0_t2_0 := fc8_n0_t1_0 + fc8_n0_t2_0_b;
-        fc8_n0_t3_0_a := fc8_n0_t2_0(19 downto 0);
-        fc8_n0_t3_0_b := resize(fc8_n0_bias, 20);
-        fc8_n0_t3_0 := fc8_n0_t3_0_a + fc8_n0_t3_0_b_d1;
-        fc8_n0_acc := fc8_n0_t3_0;
-        fc8_n0_y_fl := fc8_n0_acc(19 downto 4);
-        fc8_n0_y_half := fc8_n0_acc(3);
-        fc8_n0_y_low := unsigned(fc8_n0_acc(2 downto 0));
-        if fc8_n0_y_low /= 0 then fc8_n0_y_sticky := '1'; else fc8_n0_y_sticky := '0'; end if;
-        fc8_n0_y_lsb := fc8_n0_acc(4);
-        fc8_n0_y_inc_any := fc8_n0_y_sticky_d1 or fc8_n0_y_lsb_d1;
-        fc8_n0_y_inc := fc8_n0_y_half_d1 and fc8_n0_y_inc_any;
-        fc8_n0_y_incx := (0 => fc8_n0_y_inc, others => '0');
-        fc8_n0_y_rnd := fc8_n0_y_fl_d1 + fc8_n0_y_incx;
-        fc8_n0_y_wrap := fc8_n0_y_rnd(13 downto 0);
-        if fc8_n0_y_rnd > fc8_n0_y_max then fc8_n0_y_ovf_hi := '1'; else fc8_n0_y_ovf_hi := '0'; end if;
-        if fc8_n0_y_rnd < fc8_n0_y_min then fc8_n0_y_ovf_lo := '1'; else fc8_n0_y_ovf_lo := '0'; end if;
-        if fc8_n0_y_ovf_lo = '1' then fc8_n0_y_satlo := fc8_n0_y_minv; else fc8_n0_y_satlo := fc8_n0_y_wrap; end if;
-        if fc8_n0_y_ovf_hi = '1' then fc8_n0_y_sat := fc8_n0_y_maxv; else fc8_n0_y_sat := fc8_n0_y_satlo; end if;
-        fc8_n1_p0_m := to_signed(to_integer(fc8_in_0_s_2) * to_integer(fc8_w0_1), 18);
-        fc8_n1_p0 := fc8_n1_p0_m(16 downto 0);
-        fc8_n1_p1_m := to_signed(to_integer(fc8_in_1_s_2) * to_integer(fc8_w1_1), 21);
-        fc8_n1_p1 := fc8_n1_p1_m(19 downto 0);
-        fc8_n1_p2_m := to_signed(to_integer(fc8_in_2_s_2) * to_integer(fc8_w2_1), 19);
-        fc8_n1_p2 := fc8_n1_p2_m(17 downto 0);
-        fc8_n1_p3_m := to_signed(to_integer(fc8_in_3_s_2) * to_integer(fc8_w3_1), 19);
-        fc8_n1_p3 := fc8_n1_p3_m(17 downto 0);
-        fc8_n1_p4_m := to_signed(to_integer(fc8_in_4_s_2) * to_integer(fc8_w4_1), 17);
-        fc8_n1_p4 := fc8_n1_p4_m(15 downto 0);
-        fc8_n1_p5_m := to_signed(to_integer(fc8_in_5_s_2) * to_integer(fc8_w5_1), 16);
-        fc8_n1_p5 := fc8_n1_p5_m(14 downto 0);
-        fc8_n1_p6_m := to_signed(to_integer(fc8_in_6_s_2) * to_integer(fc8_w6_1), 19);
-        fc8_n1_p6 := fc8_n1_p6_m(17 downto 0);
-        fc8_n1_p7_m := to_signed(to_integer(fc8_in_7_s_2) * to_integer(fc8_w7_1), 18);
-        fc8_n1_p7 := fc8_n1_p7_m(16 downto 0);
-        fc8_n1_t0_0_a := resize(fc8_n1_p0, 20);
-        fc8_n1_t0_0 := fc8_n1_t0_0_a_d1 + fc8_n1_p1_d1;
+        fc8_in_0_s_2 := signed(resize(unsigned(in_data(7 downto 0)), 9));
+        fc8_in_1_s_2 := signed(resize(unsigned(in_data(15 downto 8)), 9));
+        fc8_in_2_s_2 := signed(resize(unsigned(in_data(23 downto 16)), 9));
+        fc8_in_3_s_2 := signed(resize(fc8_in_3, 9));
+        fc8_in_4_s_2 := signed(resize(unsigned(in_data(39 downto 32)), 9));
+        fc8_in_5_s_2 := signed(resize(unsigned(in_data(47 downto 40)), 9));
+        fc8_in_6_s_2 := signed(resize(unsigned(in_data(55 downto 48)), 9));
+        fc8_in_7_s_2 := signed(resize(unsigned(in_data(63 downto 56)), 9));
+        fc8_n0_t0_0 := fc8_n0_p0_d1 + resize(fc8_n0_t0_0_b_d1, 20);
+        fc8_n0_t0_1 := resize(fc8_n0_t0_1_a_d1, 16) + fc8_n0_p3_d1;
+        fc8_n0_t0_2 := resize(fc8_n0_t0_2_a_d1, 17) + resize(fc8_n0_t0_2_b_d1, 17);
+        fc8_n0_t1_1 := resize(fc8_n0_t0_2, 18) + (fc8_n0_p6_d1 + resize(fc8_n0_t0_3_b_d1, 18));
+        fc8_n0_t2_0 := (resize(fc8_n0_t0_0, 21) + resize(fc8_n0_t0_1, 21)) + resize(fc8_n0_t1_1, 21);
+        fc8_n0_acc := (fc8_n0_t2_0(19 downto 0) + to_signed(-232704, 20));
+        if unsigned(fc8_n0_acc(2 downto 0)) /= 0 then fc8_n0_y_sticky := '1'; else fc8_n0_y_sticky := '0'; end if;
+        fc8_n0_y_inc := fc8_n0_y_half_d1 and (fc8_n0_y_sticky_d1 or fc8_n0_y_lsb_d1);
+        fc8_n0_y_rnd := fc8_n0_y_fl_d1 + (to_signed(0, 15) & fc8_n0_y_inc);
+        if fc8_n0_y_rnd > to_signed(8191, 16) then fc8_n0_y_sat := to_signed(8191, 14); elsif fc8_n0_y_rnd < to_signed(-8192, 16) then fc8_n0_y_sat := to_signed(-8192, 14); else fc8_n0_y_sat := fc8_n0_y_rnd(13 downto 0); end if;
+        fc8_n1_t0_0 := resize(fc8_n1_t0_0_a_d1, 20) + fc8_n1_p1_d1;
         fc8_n1_t0_1 := fc8_n1_p2_d1 + fc8_n1_p3_d1;
-        fc8_n1_t0_2_b := resize(fc8_n1_p5, 16);
-        fc8_n1_t0_2 := fc8_n1_p4_d1 + fc8_n1_t0_2_b_d1;
-        fc8_n1_t0_3_b := resize(fc8_n1_p7, 18);
-        fc8_n1_t0_3 := fc8_n1_p6_d1 + fc8_n1_t0_3_b_d1;
-        fc8_n1_t1_0_a := resize(fc8_n1_t0_0, 21);
-        fc8_n1_t1_0_b := resize(fc8_n1_t0_1, 21);
-        fc8_n1_t1_0 := fc8_n1_t1_0_a + fc8_n1_t1_0_b;
-        fc8_n1_t1_1_a := resize(fc8_n1_t0_2, 18);
-        fc8_n1_t1_1 := fc8_n1_t1_1_a + fc8_n1_t0_3;
-        fc8_n1_t2_0_b := resize(fc8_n1_t1_1, 21);
-        fc8_n1_t2_0 := fc8_n1_t1_0 + fc8_n1_t2_0_b;
-        fc8_n1_t3_0_a := fc8_n1_t2_0(19 downto 0);
-        fc8_n1_t3_0_b := resize(fc8_n1_bias, 20);
-        fc8_n1_t3_0 := fc8_n1_t3_0_a + fc8_n1_t3_0_b_d1;
-        fc8_n1_acc := fc8_n1_t3_0;
-        fc8_n1_y_fl := fc8_n1_acc(19 downto 4);
-        fc8_n1_y_half := fc8_n1_acc(3);
-        fc8_n1_y_low := unsigned(fc8_n1_acc(2 downto 0));
-        if fc8_n1_y_low /= 0 then fc8_n1_y_sticky := '1'; else fc8_n1_y_sticky := '0'; end if;
-        fc8_n1_y_lsb := fc8_n1_acc(4);
-        fc8_n1_y_inc_any := fc8_n1_y_sticky_d1 or fc8_n1_y_lsb_d1;
-        fc8_n1_y_inc := fc8_n1_y_half_d1 and fc8_n1_y_inc_any;
-        fc8_n1_y_incx := (0 => fc8_n1_y_inc, others => '0');
-        fc8_n1_y_rnd := fc8_n1_y_fl_d1 + fc8_n1_y_incx;
-        fc8_n1_y_wrap := fc8_n1_y_rnd(13 downto 0);
-        if fc8_n1_y_rnd > fc8_n1_y_max then fc8_n1_y_ovf_hi := '1'; else fc8_n1_y_ovf_hi := '0'; end if;
-        if fc8_n1_y_rnd < fc8_n1_y_min then fc8_n1_y_ovf_lo := '1'; else fc8_n1_y_ovf_lo := '0'; end if;
-        if fc8_n1_y_ovf_lo = '1' then fc8_n1_y_satlo := fc8_n1_y_minv; else fc8_n1_y_satlo := fc8_n1_y_wrap; end if;
-        if fc8_n1_y_ovf_hi = '1' then fc8_n1_y_sat := fc8_n1_y_maxv; else fc8_n1_y_sat := fc8_n1_y_satlo; end if;
-        fc8_n2_p0_m := to_signed(to_integer(fc8_in_0_s_2) * to_integer(fc8_w0_2), 19);
-        fc8_n2_p0 := fc8_n2_p0_m(17 downto 0);
-        fc8_n2_p1_m := to_signed(to_integer(fc8_in_1_s_2) * to_integer(fc8_w1_2), 18);
-        fc8_n2_p1 := fc8_n2_p1_m(16 downto 0);
-        fc8_n2_p2_m := to_signed(to_integer(fc8_in_2_s_2) * to_integer(fc8_w2_2), 21);
-        fc8_n2_p2 := fc8_n2_p2_m(19 downto 0);
-        fc8_n2_p3_sh := shift_left(resize(fc8_in_3_s_2, 17), 8);
-        fc8_n2_p4_m := to_signed(to_integer(fc8_in_4_s_2) * to_integer(fc8_w4_2), 18);
-        fc8_n2_p4 := fc8_n2_p4_m(16 downto 0);
-        fc8_n2_p5_m := to_signed(to_integer(fc8_in_5_s_2) * to_integer(fc8_w5_2), 18);
-        fc8_n2_p5 := fc8_n2_p5_m(16 downto 0);
-        fc8_n2_p6_m := to_signed(to_integer(fc8_in_6_s_2) * to_integer(fc8_w6_2), 18);
-        fc8_n2_p6 := fc8_n2_p6_m(16 downto 0);
-        fc8_n2_p7_m := to_signed(to_integer(fc8_in_7_s_2) * to_integer(fc8_w7_2), 16);
-        fc8_n2_p7 := fc8_n2_p7_m(14 downto 0);
-        fc8_n2_t0_0_b := resize(fc8_n2_p1, 18);
-        fc8_n2_t0_0 := fc8_n2_p0_d1 + fc8_n2_t0_0_b_d1;
-        fc8_n2_t0_1_a := resize(fc8_n2_p2, 21);
-        fc8_n2_t0_1_b := resize(fc8_n2_p3_sh, 21);
-        fc8_n2_t0_1 := fc8_n2_t0_1_a_d1 + fc8_n2_t0_1_b_d1;
-        fc8_n2_t0_2_a := resize(fc8_n2_p4, 18);
-        fc8_n2_t0_2_b := resize(fc8_n2_p5, 18);
-        fc8_n2_t0_2 := fc8_n2_t0_2_a_d1 + fc8_n2_t0_2_b_d1;
-        fc8_n2_t0_3_a := resize(fc8_n2_p6, 18);
-        fc8_n2_t0_3_b := resize(fc8_n2_p7, 18);
-        fc8_n2_t0_3 := fc8_n2_t0_3_a_d1 + fc8_n2_t0_3_b_d1;
-        fc8_n2_t1_0_a := resize(fc8_n2_t0_0, 21);
-        fc8_n2_t1_0 := fc8_n2_t1_0_a + fc8_n2_t0_1;
-        fc8_n2_t1_1_a := resize(fc8_n2_t0_2, 19);
-        fc8_n2_t1_1_b := resize(fc8_n2_t0_3, 19);
-        fc8_n2_t1_1 := fc8_n2_t1_1_a + fc8_n2_t1_1_b;
-        fc8_n2_t2_0_b := resize(fc8_n2_t1_1, 21);
-        fc8_n2_t2_0 := fc8_n2_t1_0 + fc8_n2_t2_0_b;
-        fc8_n2_t3_0_a := fc8_n2_t2_0(19 downto 0);
-        fc8_n2_t3_0_b := resize(fc8_n2_bias, 20);
-        fc8_n2_t3_0 := fc8_n2_t3_0_a + fc8_n2_t3_0_b_d1;
-        fc8_n2_acc := fc8_n2_t3_0;
-        fc8_n2_y_fl := fc8_n2_acc(19 downto 4);
-        fc8_n2_y_half := fc8_n2_acc(3);
-        fc8_n2_y_low := unsigned(fc8_n2_acc(2 downto 0));
-        if fc8_n2_y_low /= 0 then fc8_n2_y_sticky := '1'; else fc8_n2_y_sticky := '0'; end if;
-        fc8_n2_y_lsb := fc8_n2_acc(4);
-        fc8_n2_y_inc_any := fc8_n2_y_sticky_d1 or fc8_n2_y_lsb_d1;
-        fc8_n2_y_inc := fc8_n2_y_half_d1 and fc8_n2_y_inc_any;
-        fc8_n2_y_incx := (0 => fc8_n2_y_inc, others => '0');
-        fc8_n2_y_rnd := fc8_n2_y_fl_d1 + fc8_n2_y_incx;
-        fc8_n2_y_wrap := fc8_n2_y_rnd(13 downto 0);
-        if fc8_n2_y_rnd > fc8_n2_y_max then fc8_n2_y_ovf_hi := '1'; else fc8_n2_y_ovf_hi := '0'; end if;
-        if fc8_n2_y_rnd < fc8_n2_y_min then fc8_n2_y_ovf_lo := '1'; else fc8_n2_y_ovf_lo := '0'; end if;
-        if fc8_n2_y_ovf_lo = '1' then fc8_n2_y_satlo := fc8_n2_y_minv; else fc8_n2_y_satlo := fc8_n2_y_wrap; end if;
-        if fc8_n2_y_ovf_hi = '1' then fc8_n2_y_sat := fc8_n2_y_maxv; else fc8_n2_y_sat := fc8_n2_y_satlo; end if;
-        fc8_n3_p0_m := to_signed(to_integer(fc8_in_0_s_2) * to_integer(fc8_w0_3), 17);
-        fc8_n3_p0 := fc8_n3_p0_m(15 downto 0);
-        fc8_n3_p1_m := to_signed(to_integer(fc8_in_1_s_2) * to_integer(fc8_w1_3), 16);
-        fc8_n3_p1 := fc8_n3_p1_m(14 downto 0);
-        fc8_n3_p2_m := to_signed(to_integer(fc8_in_2_s_2) * to_integer(fc8_w2_3), 18);
-        fc8_n3_p2 := fc8_n3_p2_m(16 downto 0);
-        fc8_n3_p3_m := to_signed(to_integer(fc8_in_3_s_2) * to_integer(fc8_w3_3), 21);
-        fc8_n3_p3 := fc8_n3_p3_m(19 downto 0);
-        fc8_n3_p4_m := to_signed(to_integer(fc8_in_4_s_2) * to_integer(fc8_w4_3), 19);
-        fc8_n3_p4 := fc8_n3_p4_m(17 downto 0);
-        fc8_n3_p5_m := to_signed(to_integer(fc8_in_5_s_2) * to_integer(fc8_w5_3), 14);
-        fc8_n3_p5 := fc8_n3_p5_m(12 downto 0);
-        fc8_n3_p6_m := to_signed(to_integer(fc8_in_6_s_2) * to_integer(fc8_w6_3), 19);
-        fc8_n3_p6 := fc8_n3_p6_m(17 downto 0);
-        fc8_n3_p7_m := to_signed(to_integer(fc8_in_7_s_2) * to_integer(fc8_w7_3), 19);
-        fc8_n3_p7 := fc8_n3_p7_m(17 downto 0);
-        fc8_n3_t0_0_b := resize(fc8_n3_p1, 16);
-        fc8_n3_t0_0 := fc8_n3_p0_d1 + fc8_n3_t0_0_b_d1;
-        fc8_n3_t0_1_a := resize(fc8_n3_p2, 21);
-        fc8_n3_t0_1_b := resize(fc8_n3_p3, 21);
-        fc8_n3_t0_1 := fc8_n3_t0_1_a_d1 + fc8_n3_t0_1_b_d1;
-        fc8_n3_t0_2_b := resize(fc8_n3_p5, 18);
-        fc8_n3_t0_2 := fc8_n3_p4_d1 + fc8_n3_t0_2_b_d1;
-        fc8_n3_t0_3_a := resize(fc8_n3_p6, 19);
-        fc8_n3_t0_3_b := resize(fc8_n3_p7, 19);
-        fc8_n3_t0_3 := fc8_n3_t0_3_a_d1 + fc8_n3_t0_3_b_d1;
-        fc8_n3_t1_0_a := resize(fc8_n3_t0_0, 21);
-        fc8_n3_t1_0 := fc8_n3_t1_0_a + fc8_n3_t0_1;
-        fc8_n3_t1_1_a := resize(fc8_n3_t0_2, 19);
-        fc8_n3_t1_1 := fc8_n3_t1_1_a + fc8_n3_t0_3;
-        fc8_n3_t2_0_b := resize(fc8_n3_t1_1, 21);
-        fc8_n3_t2_0 := fc8_n3_t1_0 + fc8_n3_t2_0_b;
-        fc8_n3_t3_0_b := resize(fc8_n3_bias, 21);
-        fc8_n3_t3_0 := fc8_n3_t2_0 + fc8_n3_t3_0_b_d1;
-        fc8_n3_acc := fc8_n3_t3_0;
-        fc8_n3_y_fl := fc8_n3_acc(20 downto 4);
-        fc8_n3_y_half := fc8_n3_acc(3);
-        fc8_n3_y_low := unsigned(fc8_n3_acc(2 downto 0));
-        if fc8_n3_y_low /= 0 then fc8_n3_y_sticky := '1'; else fc8_n3_y_sticky := '0'; end if;
-        fc8_n3_y_lsb := fc8_n3_acc(4);
-        fc8_n3_y_inc_any := fc8_n3_y_sticky_d1 or fc8_n3_y_lsb_d1;
-        fc8_n3_y_inc := fc8_n3_y_half_d1 and fc8_n3_y_inc_any;
-        fc8_n3_y_incx := (0 => fc8_n3_y_inc, others => '0');
-        fc8_n3_y_rnd := fc8_n3_y_fl_d1 + fc8_n3_y_incx;
-        fc8_n3_y_wrap := fc8_n3_y_rnd(13 downto 0);
-        if fc8_n3_y_rnd > fc8_n3_y_max then fc8_n3_y_ovf_hi := '1'; else fc8_n3_y_ovf_hi := '0'; end if;
-        if fc8_n3_y_rnd < fc8_n3_y_min then fc8_n3_y_ovf_lo := '1'; else fc8_n3_y_ovf_lo := '0'; end if;
-        if fc8_n3_y_ovf_lo = '1' then fc8_n3_y_satlo := fc8_n3_y_minv; else fc8_n3_y_satlo := fc8_n3_y_wrap; end if;
-        if fc8_n3_y_ovf_hi = '1' then fc8_n3_y_sat := fc8_n3_y_maxv; else fc8_n3_y_sat := fc8_n3_y_satlo; end if;
-        fc8_n4_p0_m := to_signed(to_integer(fc8_in_0_s_2) * to_integer(fc8_w0_4), 18);
-        fc8_n4_p0 := fc8_n4_p0_m(16 downto 0);
-        fc8_n4_p1_m := to_signed(to_integer(fc8_in_1_s_2) * to_integer(fc8_w1_4), 18);
-        fc8_n4_p1 := fc8_n4_p1_m(16 downto 0);
-        fc8_n4_p2_m := to_signed(to_integer(fc8_in_2_s_2) * to_integer(fc8_w2_4), 19);
-        fc8_n4_p2 := fc8_n4_p2_m(17 downto 0);
-        fc8_n4_p3_m := to_signed(to_integer(fc8_in_3_s_2) * to_integer(fc8_w3_4), 19);
-        fc8_n4_p3 := fc8_n4_p3_m(17 downto 0);
-        fc8_n4_p4_m := to_signed(to_integer(fc8_in_4_s_2) * to_integer(fc8_w4_4), 21);
-        fc8_n4_p4 := fc8_n4_p4_m(19 downto 0);
-        fc8_n4_p5_m := to_signed(to_integer(fc8_in_5_s_2) * to_integer(fc8_w5_4), 19);
-        fc8_n4_p5 := fc8_n4_p5_m(17 downto 0);
-        fc8_n4_p6_m := to_signed(to_integer(fc8_in_6_s_2) * to_integer(fc8_w6_4), 16);
-        fc8_n4_p6 := fc8_n4_p6_m(14 downto 0);
-        fc8_n4_p7_m := to_signed(to_integer(fc8_in_7_s_2) * to_integer(fc8_w7_4), 17);
-        fc8_n4_p7 := fc8_n4_p7_m(15 downto 0);
+        fc8_n1_t0_2 := fc8_n1_p4_d1 + resize(fc8_n1_t0_2_b_d1, 16);
+        fc8_n1_t1_1 := resize(fc8_n1_t0_2, 18) + (fc8_n1_p6_d1 + resize(fc8_n1_t0_3_b_d1, 18));
+        fc8_n1_t2_0 := (resize(fc8_n1_t0_0, 21) + resize(fc8_n1_t0_1, 21)) + resize(fc8_n1_t1_1, 21);
+        fc8_n1_acc := (fc8_n1_t2_0(19 downto 0) + to_signed(-212992, 20));
+        if unsigned(fc8_n1_acc(2 downto 0)) /= 0 then fc8_n1_y_sticky := '1'; else fc8_n1_y_sticky := '0'; end if;
+        fc8_n1_y_inc := fc8_n1_y_half_d1 and (fc8_n1_y_sticky_d1 or fc8_n1_y_lsb_d1);
+        fc8_n1_y_rnd := fc8_n1_y_fl_d1 + (to_signed(0, 15) & fc8_n1_y_inc);
+        if fc8_n1_y_rnd > to_signed(8191, 16) then fc8_n1_y_sat := to_signed(8191, 14); elsif fc8_n1_y_rnd < to_signed(-8192, 16) then fc8_n1_y_sat := to_signed(-8192, 14); else fc8_n1_y_sat := fc8_n1_y_rnd(13 downto 0); end if;
+        fc8_n2_t0_0 := fc8_n2_p0_d1 + resize(fc8_n2_t0_0_b_d1, 18);
+        fc8_n2_t0_1_b_d1_sh := shift_left(resize(signed(resize(fc8_n2_t0_1_b_d1, 9)), 17), 8);
+        fc8_n2_t0_2 := resize(fc8_n2_t0_2_a_d1, 18) + resize(fc8_n2_t0_2_b_d1, 18);
+        fc8_n2_t0_3 := resize(fc8_n2_t0_3_a_d1, 18) + resize(fc8_n2_t0_3_b_d1, 18);
+        fc8_n2_t1_1 := resize(fc8_n2_t0_2, 19) + resize(fc8_n2_t0_3, 19);
+        fc8_n2_t2_0 := (resize(fc8_n2_t0_0, 21) + (resize(fc8_n2_t0_1_a_d1, 21) + resize(fc8_n2_t0_1_b_d1_sh, 21))) + resize(fc8_n2_t1_1, 21);
+        fc8_n2_acc := (fc8_n2_t2_0(19 downto 0) + to_signed(-193280, 20));
+        if unsigned(fc8_n2_acc(2 downto 0)) /= 0 then fc8_n2_y_sticky := '1'; else fc8_n2_y_sticky := '0'; end if;
+        fc8_n2_y_inc := fc8_n2_y_half_d1 and (fc8_n2_y_sticky_d1 or fc8_n2_y_lsb_d1);
+        fc8_n2_y_rnd := fc8_n2_y_fl_d1 + (to_signed(0, 15) & fc8_n2_y_inc);
+        if fc8_n2_y_rnd > to_signed(8191, 16) then fc8_n2_y_sat := to_signed(8191, 14); elsif fc8_n2_y_rnd < to_signed(-8192, 16) then fc8_n2_y_sat := to_signed(-8192, 14); else fc8_n2_y_sat := fc8_n2_y_rnd(13 downto 0); end if;
+        fc8_n3_t0_0 := fc8_n3_p0_d1 + resize(fc8_n3_t0_0_b_d1, 16);
+        fc8_n3_t0_2 := fc8_n3_p4_d1 + resize(fc8_n3_t0_2_b_d1, 18);
+        fc8_n3_t1_1 := resize(fc8_n3_t0_2, 19) + (resize(fc8_n3_t0_3_a_d1, 19) + resize(fc8_n3_t0_3_b_d1, 19));
+        fc8_n3_acc := (((resize(fc8_n3_t0_0, 21) + (resize(fc8_n3_t0_1_a_d1, 21) + resize(fc8_n3_t0_1_b_d1, 21))) + resize(fc8_n3_t1_1, 21)) + to_signed(-173568, 21));
+        if unsigned(fc8_n3_acc(2 downto 0)) /= 0 then fc8_n3_y_sticky := '1'; else fc8_n3_y_sticky := '0'; end if;
+        fc8_n3_y_inc := fc8_n3_y_half_d1 and (fc8_n3_y_sticky_d1 or fc8_n3_y_lsb_d1);
+        fc8_n3_y_rnd := fc8_n3_y_fl_d1 + (to_signed(0, 16) & fc8_n3_y_inc);
+        if fc8_n3_y_rnd > to_signed(8191, 17) then fc8_n3_y_sat := to_signed(8191, 14); elsif fc8_n3_y_rnd < to_signed(-8192, 17) then fc8_n3_y_sat := to_signed(-8192, 14); else fc8_n3_y_sat := fc8_n3_y_rnd(13 downto 0); end if;
         fc8_n4_t0_0 := fc8_n4_p0_d1 + fc8_n4_p1_d1;
-        fc8_n4_t0_1_a := resize(fc8_n4_p2, 19);
-        fc8_n4_t0_1_b := resize(fc8_n4_p3, 19);
-        fc8_n4_t0_1 := fc8_n4_t0_1_a_d1 + fc8_n4_t0_1_b_d1;
-        fc8_n4_t0_2_b := resize(fc8_n4_p5, 20);
-        fc8_n4_t0_2 := fc8_n4_p4_d1 + fc8_n4_t0_2_b_d1;
-        fc8_n4_t0_3_a := resize(fc8_n4_p6, 17);
-        fc8_n4_t0_3_b := resize(fc8_n4_p7, 17);
-        fc8_n4_t0_3 := fc8_n4_t0_3_a_d1 + fc8_n4_t0_3_b_d1;
-        fc8_n4_t1_0_a := resize(fc8_n4_t0_0, 19);
-        fc8_n4_t1_0 := fc8_n4_t1_0_a + fc8_n4_t0_1;
-        fc8_n4_t1_1_a := resize(fc8_n4_t0_2, 21);
-        fc8_n4_t1_1_b := resize(fc8_n4_t0_3, 21);
-        fc8_n4_t1_1 := fc8_n4_t1_1_a + fc8_n4_t1_1_b;
-        fc8_n4_t2_0_a := resize(fc8_n4_t1_0, 21);
-        fc8_n4_t2_0 := fc8_n4_t2_0_a + fc8_n4_t1_1;
-        fc8_n4_t3_0_b := resize(fc8_n4_bias, 21);
-        fc8_n4_t3_0 := fc8_n4_t2_0 + fc8_n4_t3_0_b_d1;
-        fc8_n4_acc := fc8_n4_t3_0;
-        fc8_n4_y_fl := fc8_n4_acc(20 downto 4);
-        fc8_n4_y_half := fc8_n4_acc(3);
-        fc8_n4_y_low := unsigned(fc8_n4_acc(2 downto 0));
-        if fc8_n4_y_low /= 0 then fc8_n4_y_sticky := '1'; else fc8_n4_y_sticky := '0'; end if;
-        fc8_n4_y_lsb := fc8_n4_acc(4);
-        fc8_n4_y_inc_any := fc8_n4_y_sticky_d1 or fc8_n4_y_lsb_d1;
-        fc8_n4_y_inc := fc8_n4_y_half_d1 and fc8_n4_y_inc_any;
-        fc8_n4_y_incx := (0 => fc8_n4_y_inc, others => '0');
-        fc8_n4_y_rnd := fc8_n4_y_fl_d1 + fc8_n4_y_incx;
-        fc8_n4_y_wrap := fc8_n4_y_rnd(13 downto 0);
-        if fc8_n4_y_rnd > fc8_n4_y_max then fc8_n4_y_ovf_hi := '1'; else fc8_n4_y_ovf_hi := '0'; end if;
-        if fc8_n4_y_rnd < fc8_n4_y_min then fc8_n4_y_ovf_lo := '1'; else fc8_n4_y_ovf_lo := '0'; end if;
-        if fc8_n4_y_ovf_lo = '1' then fc8_n4_y_satlo := fc8_n4_y_minv; else fc8_n4_y_satlo := fc8_n4_y_wrap; end if;
-        if fc8_n4_y_ovf_hi = '1' then fc8_n4_y_sat := fc8_n4_y_maxv; else fc8_n4_y_sat := fc8_n4_y_satlo; end if;
-        fc8_n5_p0_m := to_signed(to_integer(fc8_in_0_s_2) * to_integer(fc8_w0_5), 18);
-        fc8_n5_p0 := fc8_n5_p0_m(16 downto 0);
-        fc8_n5_p1_m := to_signed(to_integer(fc8_in_1_s_2) * to_integer(fc8_w1_5), 17);
-        fc8_n5_p1 := fc8_n5_p1_m(15 downto 0);
-        fc8_n5_p2_m := to_signed(to_integer(fc8_in_2_s_2) * to_integer(fc8_w2_5), 16);
-        fc8_n5_p2 := fc8_n5_p2_m(14 downto 0);
-        fc8_n5_p3_m := to_signed(to_integer(fc8_in_3_s_2) * to_integer(fc8_w3_5), 19);
-        fc8_n5_p3 := fc8_n5_p3_m(17 downto 0);
-        fc8_n5_p4_m := to_signed(to_integer(fc8_in_4_s_2) * to_integer(fc8_w4_5), 18);
-        fc8_n5_p4 := fc8_n5_p4_m(16 downto 0);
-        fc8_n5_p5_m := to_signed(to_integer(fc8_in_5_s_2) * to_integer(fc8_w5_5), 21);
-        fc8_n5_p5 := fc8_n5_p5_m(19 downto 0);
-        fc8_n5_p6_m := to_signed(to_integer(fc8_in_6_s_2) * to_integer(fc8_w6_5), 19);
-        fc8_n5_p6 := fc8_n5_p6_m(17 downto 0);
-        fc8_n5_p7_m := to_signed(to_integer(fc8_in_7_s_2) * to_integer(fc8_w7_5), 19);
-        fc8_n5_p7 := fc8_n5_p7_m(17 downto 0);
-        fc8_n5_t0_0_a := resize(fc8_n5_p0, 18);
-        fc8_n5_t0_0_b := resize(fc8_n5_p1, 18);
-        fc8_n5_t0_0 := fc8_n5_t0_0_a_d1 + fc8_n5_t0_0_b_d1;
-        fc8_n5_t0_1_a := resize(fc8_n5_p2, 18);
-        fc8_n5_t0_1 := fc8_n5_t0_1_a_d1 + fc8_n5_p3_d1;
-        fc8_n5_t0_2_a := resize(fc8_n5_p4, 21);
-        fc8_n5_t0_2_b := resize(fc8_n5_p5, 21);
-        fc8_n5_t0_2 := fc8_n5_t0_2_a_d1 + fc8_n5_t0_2_b_d1;
-        fc8_n5_t0_3_a := resize(fc8_n5_p6, 19);
-        fc8_n5_t0_3_b := resize(fc8_n5_p7, 19);
-        fc8_n5_t0_3 := fc8_n5_t0_3_a_d1 + fc8_n5_t0_3_b_d1;
-        fc8_n5_t1_0 := fc8_n5_t0_0 + fc8_n5_t0_1;
-        fc8_n5_t1_1_b := resize(fc8_n5_t0_3, 21);
-        fc8_n5_t1_1 := fc8_n5_t0_2 + fc8_n5_t1_1_b;
-        fc8_n5_t2_0_a := resize(fc8_n5_t1_0, 21);
-        fc8_n5_t2_0 := fc8_n5_t2_0_a + fc8_n5_t1_1;
-        fc8_n5_t3_0_b := resize(fc8_n5_bias, 21);
-        fc8_n5_t3_0 := fc8_n5_t2_0 + fc8_n5_t3_0_b_d1;
-        fc8_n5_acc := fc8_n5_t3_0;
-        fc8_n5_y_fl := fc8_n5_acc(20 downto 4);
-        fc8_n5_y_half := fc8_n5_acc(3);
-        fc8_n5_y_low := unsigned(fc8_n5_acc(2 downto 0));
-        if fc8_n5_y_low /= 0 then fc8_n5_y_sticky := '1'; else fc8_n5_y_sticky := '0'; end if;
-        fc8_n5_y_lsb := fc8_n5_acc(4);
-        fc8_n5_y_inc_any := fc8_n5_y_sticky_d1 or fc8_n5_y_lsb_d1;
-        fc8_n5_y_inc := fc8_n5_y_half_d1 and fc8_n5_y_inc_any;
-        fc8_n5_y_incx := (0 => fc8_n5_y_inc, others => '0');
-        fc8_n5_y_rnd := fc8_n5_y_fl_d1 + fc8_n5_y_incx;
-        fc8_n5_y_wrap := fc8_n5_y_rnd(13 downto 0);
-        if fc8_n5_y_rnd > fc8_n5_y_max then fc8_n5_y_ovf_hi := '1'; else fc8_n5_y_ovf_hi := '0'; end if;
-        if fc8_n5_y_rnd < fc8_n5_y_min then fc8_n5_y_ovf_lo := '1'; else fc8_n5_y_ovf_lo := '0'; end if;
-        if fc8_n5_y_ovf_lo = '1' then fc8_n5_y_satlo := fc8_n5_y_minv; else fc8_n5_y_satlo := fc8_n5_y_wrap; end if;
-        if fc8_n5_y_ovf_hi = '1' then fc8_n5_y_sat := fc8_n5_y_maxv; else fc8_n5_y_sat := fc8_n5_y_satlo; end if;
-        fc8_n6_p0_m := to_signed(to_integer(fc8_in_0_s_2) * to_integer(fc8_w0_6), 18);
-        fc8_n6_p0 := fc8_n6_p0_m(16 downto 0);
-        fc8_n6_p1_m := to_signed(to_integer(fc8_in_1_s_2) * to_integer(fc8_w1_6), 16);
-        fc8_n6_p1 := fc8_n6_p1_m(14 downto 0);
-        fc8_n6_p2_m := to_signed(to_integer(fc8_in_2_s_2) * to_integer(fc8_w2_6), 18);
-        fc8_n6_p2 := fc8_n6_p2_m(16 downto 0);
-        fc8_n6_p3_m := to_signed(to_integer(fc8_in_3_s_2) * to_integer(fc8_w3_6), 19);
-        fc8_n6_p3 := fc8_n6_p3_m(17 downto 0);
-        fc8_n6_p4_m := to_signed(to_integer(fc8_in_4_s_2) * to_integer(fc8_w4_6), 19);
-        fc8_n6_p4 := fc8_n6_p4_m(17 downto 0);
-        fc8_n6_p5_m := to_signed(to_integer(fc8_in_5_s_2) * to_integer(fc8_w5_6), 19);
-        fc8_n6_p5 := fc8_n6_p5_m(17 downto 0);
-        fc8_n6_p6_m := to_signed(to_integer(fc8_in_6_s_2) * to_integer(fc8_w6_6), 21);
-        fc8_n6_p6 := fc8_n6_p6_m(19 downto 0);
-        fc8_n6_p7_m := to_signed(to_integer(fc8_in_7_s_2) * to_integer(fc8_w7_6), 19);
-        fc8_n6_p7 := fc8_n6_p7_m(17 downto 0);
-        fc8_n6_t0_0_b := resize(fc8_n6_p1, 17);
-        fc8_n6_t0_0 := fc8_n6_p0_d1 + fc8_n6_t0_0_b_d1;
-        fc8_n6_t0_1_a := resize(fc8_n6_p2, 18);
-        fc8_n6_t0_1 := fc8_n6_t0_1_a_d1 + fc8_n6_p3_d1;
-        fc8_n6_t0_2_a := resize(fc8_n6_p4, 19);
-        fc8_n6_t0_2_b := resize(fc8_n6_p5, 19);
-        fc8_n6_t0_2 := fc8_n6_t0_2_a_d1 + fc8_n6_t0_2_b_d1;
-        fc8_n6_t0_3_b := resize(fc8_n6_p7, 20);
-        fc8_n6_t0_3 := fc8_n6_p6_d1 + fc8_n6_t0_3_b_d1;
-        fc8_n6_t1_0_a := resize(fc8_n6_t0_0, 19);
-        fc8_n6_t1_0_b := resize(fc8_n6_t0_1, 19);
-        fc8_n6_t1_0 := fc8_n6_t1_0_a + fc8_n6_t1_0_b;
-        fc8_n6_t1_1_a := resize(fc8_n6_t0_2, 21);
-        fc8_n6_t1_1_b := resize(fc8_n6_t0_3, 21);
-        fc8_n6_t1_1 := fc8_n6_t1_1_a + fc8_n6_t1_1_b;
-        fc8_n6_t2_0_a := resize(fc8_n6_t1_0, 21);
-        fc8_n6_t2_0 := fc8_n6_t2_0_a + fc8_n6_t1_1;
-        fc8_n6_t3_0_b := resize(fc8_n6_bias, 21);
-        fc8_n6_t3_0 := fc8_n6_t2_0 + fc8_n6_t3_0_b_d1;
-        fc8_n6_acc := fc8_n6_t3_0;
-        fc8_n6_y_fl := fc8_n6_acc(20 downto 4);
-        fc8_n6_y_half := fc8_n6_acc(3);
-        fc8_n6_y_low := unsigned(fc8_n6_acc(2 downto 0));
-        if fc8_n6_y_low /= 0 then fc8_n6_y_sticky := '1'; else fc8_n6_y_sticky := '0'; end if;
-        fc8_n6_y_lsb := fc8_n6_acc(4);
-        fc8_n6_y_inc_any := fc8_n6_y_sticky_d1 or fc8_n6_y_lsb_d1;
-        fc8_n6_y_inc := fc8_n6_y_half_d1 and fc8_n6_y_inc_any;
-        fc8_n6_y_incx := (0 => fc8_n6_y_inc, others => '0');
-        fc8_n6_y_rnd := fc8_n6_y_fl_d1 + fc8_n6_y_incx;
-        fc8_n6_y_wrap := fc8_n6_y_rnd(13 downto 0);
-        if fc8_n6_y_rnd > fc8_n6_y_max then fc8_n6_y_ovf_hi := '1'; else fc8_n6_y_ovf_hi := '0'; end if;
-        if fc8_n6_y_rnd < fc8_n6_y_min then fc8_n6_y_ovf_lo := '1'; else fc8_n6_y_ovf_lo := '0'; end if;
-        if fc8_n6_y_ovf_lo = '1' then fc8_n6_y_satlo := fc8_n6_y_minv; else fc8_n6_y_satlo := fc8_n6_y_wrap; end if;
-        if fc8_n6_y_ovf_hi = '1' then fc8_n6_y_sat := fc8_n6_y_maxv; else fc8_n6_y_sat := fc8_n6_y_satlo; end if;
-        fc8_n7_p0_m := to_signed(to_integer(fc8_in_0_s_2) * to_integer(fc8_w0_7), 19);
-        fc8_n7_p0 := fc8_n7_p0_m(17 downto 0);
-        fc8_n7_p1_m := to_signed(to_integer(fc8_in_1_s_2) * to_integer(fc8_w1_7), 19);
-        fc8_n7_p1 := fc8_n7_p1_m(17 downto 0);
-        fc8_n7_p2_m := to_signed(to_integer(fc8_in_2_s_2) * to_integer(fc8_w2_7), 19);
-        fc8_n7_p2 := fc8_n7_p2_m(17 downto 0);
-        fc8_n7_p3_m := to_signed(to_integer(fc8_in_3_s_2) * to_integer(fc8_w3_7), 18);
-        fc8_n7_p3 := fc8_n7_p3_m(16 downto 0);
-        fc8_n7_p4_m := to_signed(to_integer(fc8_in_4_s_2) * to_integer(fc8_w4_7), 19);
-        fc8_n7_p4 := fc8_n7_p4_m(17 downto 0);
-        fc8_n7_p5_m := to_signed(to_integer(fc8_in_5_s_2) * to_integer(fc8_w5_7), 18);
-        fc8_n7_p5 := fc8_n7_p5_m(16 downto 0);
-        fc8_n7_p6_m := to_signed(to_integer(fc8_in_6_s_2) * to_integer(fc8_w6_7), 18);
-        fc8_n7_p6 := fc8_n7_p6_m(16 downto 0);
-        fc8_n7_p7_m := to_signed(to_integer(fc8_in_7_s_2) * to_integer(fc8_w7_7), 21);
-        fc8_n7_p7 := fc8_n7_p7_m(19 downto 0);
-        fc8_n7_t0_0_a := resize(fc8_n7_p0, 19);
-        fc8_n7_t0_0_b := resize(fc8_n7_p1, 19);
-        fc8_n7_t0_0 := fc8_n7_t0_0_a_d1 + fc8_n7_t0_0_b_d1;
-        fc8_n7_t0_1_b := resize(fc8_n7_p3, 18);
-        fc8_n7_t0_1 := fc8_n7_p2_d1 + fc8_n7_t0_1_b_d1;
-        fc8_n7_t0_2_b := resize(fc8_n7_p5, 18);
-        fc8_n7_t0_2 := fc8_n7_p4_d1 + fc8_n7_t0_2_b_d1;
-        fc8_n7_t0_3_a := resize(fc8_n7_p6, 20);
-        fc8_n7_t0_3 := fc8_n7_t0_3_a_d1 + fc8_n7_p7_d1;
-        fc8_n7_t1_0_b := resize(fc8_n7_t0_1, 19);
-        fc8_n7_t1_0 := fc8_n7_t0_0 + fc8_n7_t1_0_b;
-        fc8_n7_t1_1_a := resize(fc8_n7_t0_2, 21);
-        fc8_n7_t1_1_b := resize(fc8_n7_t0_3, 21);
-        fc8_n7_t1_1 := fc8_n7_t1_1_a + fc8_n7_t1_1_b;
-        fc8_n7_t2_0_a := resize(fc8_n7_t1_0, 21);
-        fc8_n7_t2_0 := fc8_n7_t2_0_a + fc8_n7_t1_1;
-        fc8_n7_t3_0_b := resize(fc8_n7_bias, 21);
-        fc8_n7_t3_0 := fc8_n7_t2_0 + fc8_n7_t3_0_b_d1;
-        fc8_n7_acc := fc8_n7_t3_0;
-        fc8_n7_y_fl := fc8_n7_acc(20 downto 4);
-        fc8_n7_y_half := fc8_n7_acc(3);
-        fc8_n7_y_low := unsigned(fc8_n7_acc(2 downto 0));
-        if fc8_n7_y_low /= 0 then fc8_n7_y_sticky := '1'; else fc8_n7_y_sticky := '0'; end if;
-        fc8_n7_y_lsb := fc8_n7_acc(4);
-        fc8_n7_y_inc_any := fc8_n7_y_sticky_d1 or fc8_n7_y_lsb_d1;
-        fc8_n7_y_inc := fc8_n7_y_half_d1 and fc8_n7_y_inc_any;
-        fc8_n7_y_incx := (0 => fc8_n7_y_inc, others => '0');
-        fc8_n7_y_rnd := fc8_n7_y_fl_d1 + fc8_n7_y_incx;
-        fc8_n7_y_wrap := fc8_n7_y_rnd(13 downto 0);
-        if fc8_n7_y_rnd > fc8_n7_y_max then fc8_n7_y_ovf_hi := '1'; else fc8_n7_y_ovf_hi := '0'; end if;
-        if fc8_n7_y_rnd < fc8_n7_y_min then fc8_n7_y_ovf_lo := '1'; else fc8_n7_y_ovf_lo := '0'; end if;
-        if fc8_n7_y_ovf_lo = '1' then fc8_n7_y_satlo := fc8_n7_y_minv; else fc8_n7_y_satlo := fc8_n7_y_wrap; end if;
-        if fc8_n7_y_ovf_hi = '1' then fc8_n7_y_sat := fc8_n7_y_maxv; else fc8_n7_y_sat := fc8_n7_y_satlo; end if;
-        fc8_n0_p0_d1 <= fc8_n0_p0;
-        fc8_n0_t0_0_b_d1 <= fc8_n0_t0_0_b;
-        fc8_n0_t0_1_a_d1 <= fc8_n0_t0_1_a;
-        fc8_n0_p3_d1 <= fc8_n0_p3;
-        fc8_n0_t0_2_a_d1 <= fc8_n0_t0_2_a;
-        fc8_n0_t0_2_b_d1 <= fc8_n0_t0_2_b;
-        fc8_n0_p6_d1 <= fc8_n0_p6;
-        fc8_n0_t0_3_b_d1 <= fc8_n0_t0_3_b;
-        fc8_n0_t3_0_b_d1 <= fc8_n0_t3_0_b;
+        fc8_n4_t0_2 := fc8_n4_p4_d1 + resize(fc8_n4_t0_2_b_d1, 20);
+        fc8_n4_t0_3 := resize(fc8_n4_t0_3_a_d1, 17) + resize(fc8_n4_t0_3_b_d1, 17);
+        fc8_n4_t1_0 := resize(fc8_n4_t0_0, 19) + (resize(fc8_n4_t0_1_a_d1, 19) + resize(fc8_n4_t0_1_b_d1, 19));
+        fc8_n4_acc := ((resize(fc8_n4_t1_0, 21) + (resize(fc8_n4_t0_2, 21) + resize(fc8_n4_t0_3, 21))) + to_signed(-154112, 21));
+        if unsigned(fc8_n4_acc(2 downto 0)) /= 0 then fc8_n4_y_sticky := '1'; else fc8_n4_y_sticky := '0'; end if;
+        fc8_n4_y_inc := fc8_n4_y_half_d1 and (fc8_n4_y_sticky_d1 or fc8_n4_y_lsb_d1);
+        fc8_n4_y_rnd := fc8_n4_y_fl_d1 + (to_signed(0, 16) & fc8_n4_y_inc);
+        if fc8_n4_y_rnd > to_signed(8191, 17) then fc8_n4_y_sat := to_signed(8191, 14); elsif fc8_n4_y_rnd < to_signed(-8192, 17) then fc8_n4_y_sat := to_signed(-8192, 14); else fc8_n4_y_sat := fc8_n4_y_rnd(13 downto 0); end if;
+        fc8_n5_t0_3 := resize(fc8_n5_t0_3_a_d1, 19) + resize(fc8_n5_t0_3_b_d1, 19);
+        fc8_n5_t1_0 := (resize(fc8_n5_t0_0_a_d1, 18) + resize(fc8_n5_t0_0_b_d1, 18)) + (resize(fc8_n5_t0_1_a_d1, 18) + fc8_n5_p3_d1);
+        fc8_n5_acc := ((resize(fc8_n5_t1_0, 21) + ((resize(fc8_n5_t0_2_a_d1, 21) + resize(fc8_n5_t0_2_b_d1, 21)) + resize(fc8_n5_t0_3, 21))) + to_signed(-134400, 21));
+        if unsigned(fc8_n5_acc(2 downto 0)) /= 0 then fc8_n5_y_sticky := '1'; else fc8_n5_y_sticky := '0'; end if;
+        fc8_n5_y_inc := fc8_n5_y_half_d1 and (fc8_n5_y_sticky_d1 or fc8_n5_y_lsb_d1);
+        fc8_n5_y_rnd := fc8_n5_y_fl_d1 + (to_signed(0, 16) & fc8_n5_y_inc);
+        if fc8_n5_y_rnd > to_signed(8191, 17) then fc8_n5_y_sat := to_signed(8191, 14); elsif fc8_n5_y_rnd < to_signed(-8192, 17) then fc8_n5_y_sat := to_signed(-8192, 14); else fc8_n5_y_sat := fc8_n5_y_rnd(13 downto 0); end if;
+        fc8_n6_t0_0 := fc8_n6_p0_d1 + resize(fc8_n6_t0_0_b_d1, 17);
+        fc8_n6_t0_1 := resize(fc8_n6_t0_1_a_d1, 18) + fc8_n6_p3_d1;
+        fc8_n6_t0_2 := resize(fc8_n6_t0_2_a_d1, 19) + resize(fc8_n6_t0_2_b_d1, 19);
+        fc8_n6_t0_3 := fc8_n6_p6_d1 + resize(fc8_n6_t0_3_b_d1, 20);
+        fc8_n6_t1_0 := resize(fc8_n6_t0_0, 19) + resize(fc8_n6_t0_1, 19);
+        fc8_n6_acc := ((resize(fc8_n6_t1_0, 21) + (resize(fc8_n6_t0_2, 21) + resize(fc8_n6_t0_3, 21))) + to_signed(-114688, 21));
+        if unsigned(fc8_n6_acc(2 downto 0)) /= 0 then fc8_n6_y_sticky := '1'; else fc8_n6_y_sticky := '0'; end if;
+        fc8_n6_y_inc := fc8_n6_y_half_d1 and (fc8_n6_y_sticky_d1 or fc8_n6_y_lsb_d1);
+        fc8_n6_y_rnd := fc8_n6_y_fl_d1 + (to_signed(0, 16) & fc8_n6_y_inc);
+        if fc8_n6_y_rnd > to_signed(8191, 17) then fc8_n6_y_sat := to_signed(8191, 14); elsif fc8_n6_y_rnd < to_signed(-8192, 17) then fc8_n6_y_sat := to_signed(-8192, 14); else fc8_n6_y_sat := fc8_n6_y_rnd(13 downto 0); end if;
+        fc8_n7_t0_1 := fc8_n7_p2_d1 + resize(fc8_n7_t0_1_b_d1, 18);
+        fc8_n7_t0_2 := fc8_n7_p4_d1 + resize(fc8_n7_t0_2_b_d1, 18);
+        fc8_n7_t0_3 := resize(fc8_n7_t0_3_a_d1, 20) + fc8_n7_p7_d1;
+        fc8_n7_t1_0 := (resize(fc8_n7_t0_0_a_d1, 19) + resize(fc8_n7_t0_0_b_d1, 19)) + resize(fc8_n7_t0_1, 19);
+        fc8_n7_acc := ((resize(fc8_n7_t1_0, 21) + (resize(fc8_n7_t0_2, 21) + resize(fc8_n7_t0_3, 21))) + to_signed(-94976, 21));
+        if unsigned(fc8_n7_acc(2 downto 0)) /= 0 then fc8_n7_y_sticky := '1'; else fc8_n7_y_sticky := '0'; end if;
+        fc8_n7_y_inc := fc8_n7_y_half_d1 and (fc8_n7_y_sticky_d1 or fc8_n7_y_lsb_d1);
+        fc8_n7_y_rnd := fc8_n7_y_fl_d1 + (to_signed(0, 16) & fc8_n7_y_inc);
+        if fc8_n7_y_rnd > to_signed(8191, 17) then fc8_n7_y_sat := to_signed(8191, 14); elsif fc8_n7_y_rnd < to_signed(-8192, 17) then fc8_n7_y_sat := to_signed(-8192, 14); else fc8_n7_y_sat := fc8_n7_y_rnd(13 downto 0); end if;
+        fc8_n0_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
+        fc8_n0_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-82)) mod 2**16, 16)); -- weight -0.640625
+        fc8_n0_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 60) mod 2**15, 15)); -- weight 0.46875
+        fc8_n0_p3_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * (-126)) mod 2**16, 16)); -- weight -0.984375
+        fc8_n0_t0_2_a_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 102) mod 2**16, 16)); -- weight 0.796875
+        fc8_n0_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * 48) mod 2**15, 15)); -- weight 0.375
+        fc8_n0_p6_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-278)) mod 2**18, 18)); -- weight -2.171875
+        fc8_n0_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-65)) mod 2**16, 16)); -- weight -0.5078125
         fc8_n0_y_sticky_d1 <= fc8_n0_y_sticky;
-        fc8_n0_y_lsb_d1 <= fc8_n0_y_lsb;
-        fc8_n0_y_half_d1 <= fc8_n0_y_half;
-        fc8_n0_y_fl_d1 <= fc8_n0_y_fl;
-        fc8_n1_t0_0_a_d1 <= fc8_n1_t0_0_a;
-        fc8_n1_p1_d1 <= fc8_n1_p1;
-        fc8_n1_p2_d1 <= fc8_n1_p2;
-        fc8_n1_p3_d1 <= fc8_n1_p3;
-        fc8_n1_p4_d1 <= fc8_n1_p4;
-        fc8_n1_t0_2_b_d1 <= fc8_n1_t0_2_b;
-        fc8_n1_p6_d1 <= fc8_n1_p6;
-        fc8_n1_t0_3_b_d1 <= fc8_n1_t0_3_b;
-        fc8_n1_t3_0_b_d1 <= fc8_n1_t3_0_b;
+        fc8_n0_y_lsb_d1 <= fc8_n0_acc(4);
+        fc8_n0_y_half_d1 <= fc8_n0_acc(3);
+        fc8_n0_y_fl_d1 <= fc8_n0_acc(19 downto 4);
+        fc8_n1_t0_0_a_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-244)) mod 2**17, 17)); -- weight -1.90625
+        fc8_n1_p1_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
+        fc8_n1_p2_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * (-335)) mod 2**18, 18)); -- weight -2.6171875
+        fc8_n1_p3_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 322) mod 2**18, 18)); -- weight 2.515625
+        fc8_n1_p4_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 71) mod 2**16, 16)); -- weight 0.5546875
+        fc8_n1_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-45)) mod 2**15, 15)); -- weight -0.3515625
+        fc8_n1_p6_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-358)) mod 2**18, 18)); -- weight -2.796875
+        fc8_n1_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * 169) mod 2**17, 17)); -- weight 1.3203125
         fc8_n1_y_sticky_d1 <= fc8_n1_y_sticky;
-        fc8_n1_y_lsb_d1 <= fc8_n1_y_lsb;
-        fc8_n1_y_half_d1 <= fc8_n1_y_half;
-        fc8_n1_y_fl_d1 <= fc8_n1_y_fl;
-        fc8_n2_p0_d1 <= fc8_n2_p0;
-        fc8_n2_t0_0_b_d1 <= fc8_n2_t0_0_b;
-        fc8_n2_t0_1_a_d1 <= fc8_n2_t0_1_a;
-        fc8_n2_t0_1_b_d1 <= fc8_n2_t0_1_b;
-        fc8_n2_t0_2_a_d1 <= fc8_n2_t0_2_a;
-        fc8_n2_t0_2_b_d1 <= fc8_n2_t0_2_b;
-        fc8_n2_t0_3_a_d1 <= fc8_n2_t0_3_a;
-        fc8_n2_t0_3_b_d1 <= fc8_n2_t0_3_b;
-        fc8_n2_t3_0_b_d1 <= fc8_n2_t3_0_b;
+        fc8_n1_y_lsb_d1 <= fc8_n1_acc(4);
+        fc8_n1_y_half_d1 <= fc8_n1_acc(3);
+        fc8_n1_y_fl_d1 <= fc8_n1_acc(19 downto 4);
+        fc8_n2_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * 354) mod 2**18, 18)); -- weight 2.765625
+        fc8_n2_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-196)) mod 2**17, 17)); -- weight -1.53125
+        fc8_n2_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
+        fc8_n2_t0_1_b_d1 <= fc8_in_3;
+        fc8_n2_t0_2_a_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * (-191)) mod 2**17, 17)); -- weight -1.4921875
+        fc8_n2_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-178)) mod 2**17, 17)); -- weight -1.390625
+        fc8_n2_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-242)) mod 2**17, 17)); -- weight -1.890625
+        fc8_n2_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-38)) mod 2**15, 15)); -- weight -0.296875
         fc8_n2_y_sticky_d1 <= fc8_n2_y_sticky;
-        fc8_n2_y_lsb_d1 <= fc8_n2_y_lsb;
-        fc8_n2_y_half_d1 <= fc8_n2_y_half;
-        fc8_n2_y_fl_d1 <= fc8_n2_y_fl;
-        fc8_n3_p0_d1 <= fc8_n3_p0;
-        fc8_n3_t0_0_b_d1 <= fc8_n3_t0_0_b;
-        fc8_n3_t0_1_a_d1 <= fc8_n3_t0_1_a;
-        fc8_n3_t0_1_b_d1 <= fc8_n3_t0_1_b;
-        fc8_n3_p4_d1 <= fc8_n3_p4;
-        fc8_n3_t0_2_b_d1 <= fc8_n3_t0_2_b;
-        fc8_n3_t0_3_a_d1 <= fc8_n3_t0_3_a;
-        fc8_n3_t0_3_b_d1 <= fc8_n3_t0_3_b;
-        fc8_n3_t3_0_b_d1 <= fc8_n3_t3_0_b;
+        fc8_n2_y_lsb_d1 <= fc8_n2_acc(4);
+        fc8_n2_y_half_d1 <= fc8_n2_acc(3);
+        fc8_n2_y_fl_d1 <= fc8_n2_acc(19 downto 4);
+        fc8_n3_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-81)) mod 2**16, 16)); -- weight -0.6328125
+        fc8_n3_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-42)) mod 2**15, 15)); -- weight -0.328125
+        fc8_n3_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 134) mod 2**17, 17)); -- weight 1.046875
+        fc8_n3_t0_1_b_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
+        fc8_n3_p4_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 301) mod 2**18, 18)); -- weight 2.3515625
+        fc8_n3_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * 11) mod 2**13, 13)); -- weight 0.0859375
+        fc8_n3_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * 265) mod 2**18, 18)); -- weight 2.0703125
+        fc8_n3_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * 268) mod 2**18, 18)); -- weight 2.09375
         fc8_n3_y_sticky_d1 <= fc8_n3_y_sticky;
-        fc8_n3_y_lsb_d1 <= fc8_n3_y_lsb;
-        fc8_n3_y_half_d1 <= fc8_n3_y_half;
-        fc8_n3_y_fl_d1 <= fc8_n3_y_fl;
-        fc8_n4_p0_d1 <= fc8_n4_p0;
-        fc8_n4_p1_d1 <= fc8_n4_p1;
-        fc8_n4_t0_1_a_d1 <= fc8_n4_t0_1_a;
-        fc8_n4_t0_1_b_d1 <= fc8_n4_t0_1_b;
-        fc8_n4_p4_d1 <= fc8_n4_p4;
-        fc8_n4_t0_2_b_d1 <= fc8_n4_t0_2_b;
-        fc8_n4_t0_3_a_d1 <= fc8_n4_t0_3_a;
-        fc8_n4_t0_3_b_d1 <= fc8_n4_t0_3_b;
-        fc8_n4_t3_0_b_d1 <= fc8_n4_t3_0_b;
+        fc8_n3_y_lsb_d1 <= fc8_n3_acc(4);
+        fc8_n3_y_half_d1 <= fc8_n3_acc(3);
+        fc8_n3_y_fl_d1 <= fc8_n3_acc(20 downto 4);
+        fc8_n4_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * 204) mod 2**17, 17)); -- weight 1.59375
+        fc8_n4_p1_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-156)) mod 2**17, 17)); -- weight -1.21875
+        fc8_n4_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 345) mod 2**18, 18)); -- weight 2.6953125
+        fc8_n4_t0_1_b_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 308) mod 2**18, 18)); -- weight 2.40625
+        fc8_n4_p4_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
+        fc8_n4_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-338)) mod 2**18, 18)); -- weight -2.640625
+        fc8_n4_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * 48) mod 2**15, 15)); -- weight 0.375
+        fc8_n4_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * 116) mod 2**16, 16)); -- weight 0.90625
         fc8_n4_y_sticky_d1 <= fc8_n4_y_sticky;
-        fc8_n4_y_lsb_d1 <= fc8_n4_y_lsb;
-        fc8_n4_y_half_d1 <= fc8_n4_y_half;
-        fc8_n4_y_fl_d1 <= fc8_n4_y_fl;
-        fc8_n5_t0_0_a_d1 <= fc8_n5_t0_0_a;
-        fc8_n5_t0_0_b_d1 <= fc8_n5_t0_0_b;
-        fc8_n5_t0_1_a_d1 <= fc8_n5_t0_1_a;
-        fc8_n5_p3_d1 <= fc8_n5_p3;
-        fc8_n5_t0_2_a_d1 <= fc8_n5_t0_2_a;
-        fc8_n5_t0_2_b_d1 <= fc8_n5_t0_2_b;
-        fc8_n5_t0_3_a_d1 <= fc8_n5_t0_3_a;
-        fc8_n5_t0_3_b_d1 <= fc8_n5_t0_3_b;
-        fc8_n5_t3_0_b_d1 <= fc8_n5_t3_0_b;
+        fc8_n4_y_lsb_d1 <= fc8_n4_acc(4);
+        fc8_n4_y_half_d1 <= fc8_n4_acc(3);
+        fc8_n4_y_fl_d1 <= fc8_n4_acc(20 downto 4);
+        fc8_n5_t0_0_a_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-157)) mod 2**17, 17)); -- weight -1.2265625
+        fc8_n5_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-125)) mod 2**16, 16)); -- weight -0.9765625
+        fc8_n5_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 54) mod 2**15, 15)); -- weight 0.421875
+        fc8_n5_p3_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 355) mod 2**18, 18)); -- weight 2.7734375
+        fc8_n5_t0_2_a_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 220) mod 2**17, 17)); -- weight 1.71875
+        fc8_n5_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
+        fc8_n5_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-291)) mod 2**18, 18)); -- weight -2.2734375
+        fc8_n5_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-276)) mod 2**18, 18)); -- weight -2.15625
         fc8_n5_y_sticky_d1 <= fc8_n5_y_sticky;
-        fc8_n5_y_lsb_d1 <= fc8_n5_y_lsb;
-        fc8_n5_y_half_d1 <= fc8_n5_y_half;
-        fc8_n5_y_fl_d1 <= fc8_n5_y_fl;
-        fc8_n6_p0_d1 <= fc8_n6_p0;
-        fc8_n6_t0_0_b_d1 <= fc8_n6_t0_0_b;
-        fc8_n6_t0_1_a_d1 <= fc8_n6_t0_1_a;
-        fc8_n6_p3_d1 <= fc8_n6_p3;
-        fc8_n6_t0_2_a_d1 <= fc8_n6_t0_2_a;
-        fc8_n6_t0_2_b_d1 <= fc8_n6_t0_2_b;
-        fc8_n6_p6_d1 <= fc8_n6_p6;
-        fc8_n6_t0_3_b_d1 <= fc8_n6_t0_3_b;
-        fc8_n6_t3_0_b_d1 <= fc8_n6_t3_0_b;
+        fc8_n5_y_lsb_d1 <= fc8_n5_acc(4);
+        fc8_n5_y_half_d1 <= fc8_n5_acc(3);
+        fc8_n5_y_fl_d1 <= fc8_n5_acc(20 downto 4);
+        fc8_n6_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-188)) mod 2**17, 17)); -- weight -1.46875
+        fc8_n6_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * 63) mod 2**15, 15)); -- weight 0.4921875
+        fc8_n6_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 194) mod 2**17, 17)); -- weight 1.515625
+        fc8_n6_p3_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * (-333)) mod 2**18, 18)); -- weight -2.6015625
+        fc8_n6_t0_2_a_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 269) mod 2**18, 18)); -- weight 2.1015625
+        fc8_n6_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * 322) mod 2**18, 18)); -- weight 2.515625
+        fc8_n6_p6_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
+        fc8_n6_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-278)) mod 2**18, 18)); -- weight -2.171875
         fc8_n6_y_sticky_d1 <= fc8_n6_y_sticky;
-        fc8_n6_y_lsb_d1 <= fc8_n6_y_lsb;
-        fc8_n6_y_half_d1 <= fc8_n6_y_half;
-        fc8_n6_y_fl_d1 <= fc8_n6_y_fl;
-        fc8_n7_t0_0_a_d1 <= fc8_n7_t0_0_a;
-        fc8_n7_t0_0_b_d1 <= fc8_n7_t0_0_b;
-        fc8_n7_p2_d1 <= fc8_n7_p2;
-        fc8_n7_t0_1_b_d1 <= fc8_n7_t0_1_b;
-        fc8_n7_p4_d1 <= fc8_n7_p4;
-        fc8_n7_t0_2_b_d1 <= fc8_n7_t0_2_b;
-        fc8_n7_t0_3_a_d1 <= fc8_n7_t0_3_a;
-        fc8_n7_p7_d1 <= fc8_n7_p7;
-        fc8_n7_t3_0_b_d1 <= fc8_n7_t3_0_b;
+        fc8_n6_y_lsb_d1 <= fc8_n6_acc(4);
+        fc8_n6_y_half_d1 <= fc8_n6_acc(3);
+        fc8_n6_y_fl_d1 <= fc8_n6_acc(20 downto 4);
+        fc8_n7_t0_0_a_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-263)) mod 2**18, 18)); -- weight -2.0546875
+        fc8_n7_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-267)) mod 2**18, 18)); -- weight -2.0859375
+        fc8_n7_p2_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * (-302)) mod 2**18, 18)); -- weight -2.359375
+        fc8_n7_t0_1_b_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 187) mod 2**17, 17)); -- weight 1.4609375
+        fc8_n7_p4_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 329) mod 2**18, 18)); -- weight 2.5703125
+        fc8_n7_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-162)) mod 2**17, 17)); -- weight -1.265625
+        fc8_n7_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-180)) mod 2**17, 17)); -- weight -1.40625
+        fc8_n7_p7_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
         fc8_n7_y_sticky_d1 <= fc8_n7_y_sticky;
-        fc8_n7_y_lsb_d1 <= fc8_n7_y_lsb;
-        fc8_n7_y_half_d1 <= fc8_n7_y_half;
-        fc8_n7_y_fl_d1 <= fc8_n7_y_fl;
+        fc8_n7_y_lsb_d1 <= fc8_n7_acc(4);
+        fc8_n7_y_half_d1 <= fc8_n7_acc(3);
+        fc8_n7_y_fl_d1 <= fc8_n7_acc(20 downto 4);
         fc8_out_0 <= fc8_n0_y_sat;
         fc8_out_1 <= fc8_n1_y_sat;
         fc8_out_2 <= fc8_n2_y_sat;

@@ -40,34 +40,41 @@ public enum ModelCore {
             }
             names.insert(name.lowercased())
         }
-        var layers: [Layer] = []
+        // Pass 1, layer by layer: names, and every check of a layer against its input (a batchnorm:
+        // its parameters; it passes its input type on when it declares no output type).
+        var checked: [(layer: Layer, check: LayerCheck, channels: [BNChannel]?)] = []
         var size = input.size
         var inType = input.type
-        var i = 0
-        while i < model.layers.count {
+        for (i, l) in model.layers.enumerated() {
             try checkName(i)
             let check = LayerCheck(file: file, path: "layers[\(i)]", nIn: size, inType: inType)
-            var layer: Layer
-            if case let .binary(.batchnorm(bn)) = model.layers[i].op {
-                let channels = try check.batchNormChannels(bn)
-                if i + 1 < model.layers.count, case .binary(.sign) = model.layers[i + 1].op {
-                    // The normalizer: batchnorm directly followed by sign/binary_tanh becomes one
-                    // exact `threshold` layer named after the batchnorm.
-                    try checkName(i + 1)
-                    let sign = LayerCheck(file: file, path: "layers[\(i + 1)]", nIn: size, inType: inType)
-                    _ = try sign.layer(model.layers[i + 1])
-                    let th = BatchNormFold.threshold(channels, inputType: inType)
-                    layer = Layer(name: model.layers[i].name, op: .binary(.threshold(th)), outputType: .bipolar, outputSize: size)
-                    i += 1
-                } else {
-                    layer = try check.standaloneBatchNorm(model.layers[i], bn, channels: channels)
-                }
+            if case let .binary(.batchnorm(bn)) = l.op {
+                checked.append((l, check, try check.batchNormChannels(bn)))
+                inType = bn.hasOutputType ? l.outputType : inType
             } else {
-                layer = try check.layer(model.layers[i])
+                let v = try check.layer(l)
+                checked.append((v, check, nil))
+                size = v.outputSize
+                inType = v.outputType
             }
-            layers.append(layer)
-            size = layer.outputSize
-            inType = layer.outputType
+        }
+        // Pass 2, the normalizer: a batchnorm directly followed by sign/binary_tanh becomes one
+        // exact `threshold` layer named after the batchnorm; any other is quantized.
+        var layers: [Layer] = []
+        var i = 0
+        while i < checked.count {
+            let (l, check, channels) = checked[i]
+            if let channels, case let .binary(.batchnorm(bn)) = l.op {
+                if i + 1 < checked.count, case .binary(.sign) = checked[i + 1].layer.op {
+                    let th = BatchNormFold.threshold(channels, inputType: check.inType)
+                    layers.append(Layer(name: l.name, op: .binary(.threshold(th)), outputType: .bipolar, outputSize: check.nIn))
+                    i += 2
+                    continue
+                }
+                layers.append(try check.standaloneBatchNorm(l, bn, channels: channels))
+            } else {
+                layers.append(l)
+            }
             i += 1
         }
         let result = Model(name: model.name, description: model.description, input: input, layers: layers)

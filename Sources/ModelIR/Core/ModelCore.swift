@@ -66,6 +66,7 @@ public enum ModelCore {
             let (l, check, channels) = checked[i]
             if let channels, case let .binary(.batchnorm(bn)) = l.op {
                 if i + 1 < checked.count, case .binary(.sign) = checked[i + 1].layer.op {
+                    try check.checkSize(l, check.nIn)
                     let th = BatchNormFold.threshold(channels, inputType: check.inType)
                     layers.append(Layer(name: l.name, op: .binary(.threshold(th)), outputType: .bipolar, outputSize: check.nIn))
                     i += 2

@@ -204,7 +204,4 @@ public enum ModelLoader {
         try r.checkKeys(["name", "op", "output_type"])
         return Layer(name: name, op: .relu, outputType: try r.type("output_type"))
     }
-
-    /// The model core's name rule (kept here for callers of the reader).
-    public static func isIdentifier(_ s: String) -> Bool { ModelCore.isIdentifier(s) }
 }

@@ -118,4 +118,29 @@ final class ModelCoreTests: XCTestCase {
             XCTAssertEqual(try ModelLoader.parse(text: text, file: what), m, what)
         }
     }
+
+    /// The front-end example of docs/architecture.md, as written there: it validates, folds the
+    /// batchnorm and writes a model file that reads back to the same model.
+    func testArchitectureDocExample() throws {
+        func q(_ s: String) -> Rational { try! Rational(decimal: s) }
+        let (gammas, betas, means, variances, eps) = ([q("1"), q("-2")], [q("0.5"), q("0")], [q("0"), q("1")], [q("1"), q("4")], q("0.001"))
+        let t = try FixedType.parse("fixed<16,6>")
+        let w = try FixedType.parse("fixed<8,3>")
+        let fc1 = Dense(units: 2, kernelType: w, biasType: w, accumType: nil,
+                        kernel: [[try w.quantize(decimal: "0.5"), try w.quantize(decimal: "-0.25")],
+                                 [try w.quantize(decimal: "1"), 0]],
+                        bias: [0, try w.quantize(decimal: "0.125")])
+        let bn = BatchNorm(.moments(gamma: gammas, beta: betas, mean: means, variance: variances, epsilon: eps),
+                           hasOutputType: false)
+        let model = Model(name: "my_net", input: InputSpec(name: "x", size: 2, type: t), layers: [
+            Layer(name: "fc1", op: .dense(fc1), outputType: t),
+            Layer(name: "bn1", op: .binary(.batchnorm(bn)), outputType: .bipolar),
+            Layer(name: "act1", op: .binary(.sign), outputType: .bipolar),
+        ])
+        let valid = try ModelCore.validate(model, file: "my_net.h5")
+        XCTAssertEqual(valid.layers.map { $0.opName }, ["dense", "threshold"])
+        XCTAssertEqual(valid.outputType, .bipolar)
+        let text = ModelWriter.json(valid)
+        XCTAssertEqual(try ModelLoader.parse(text: text, file: "written"), valid)
+    }
 }

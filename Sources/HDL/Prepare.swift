@@ -14,7 +14,7 @@
 //     at the product's width);
 //   - a comparison only as the condition of a selection, and a selection only as the else
 //     branch of another (a chain: `c1 ? a : c2 ? b : c`, `a when c1 else b when c2 else c`);
-//   - at most `maxOperators` operators per line.
+//   - at most `maxOperators` operators and `maxDepth` nested expressions per line.
 //   - instance connections, output ports and register controls (clock, enable, reset) read names.
 // - Everything else (ports, registers, instance outputs, nodes read more than once) has a name.
 import BigInt
@@ -78,19 +78,41 @@ public struct EmissionPlan {
                 inline[i] = single
             }
         }
-        // At most `maxOperators` operators on one line: past that, the heaviest inlined
-        // operands get names of their own.
+        // Verilog evaluates an operand of a concatenation, a comparison, a reduction or a
+        // system function at its own (self-determined) width: an inlined expression there must
+        // have the width of its node (a product's own width is its widest operand's, not its
+        // result's). Elsewhere (operands of +, -, ?:, &, ~ and assignments) the surrounding
+        // width is the node's. And at most `maxOperators` operators on one line: past that, the
+        // heaviest inlined operands get names of their own.
+        var selfWidth = m.signals.map { $0.width }
         var cost = Array(repeating: 0, count: n)
+        var depth = Array(repeating: 0, count: n)
         for i in 0..<n {
-            var own = Self.operatorCount(m.defs[i])
-            var parts = m.defs[i].operands.map { $0.index }.filter { inline[$0] }
+            let op = m.defs[i]
+            for (k, o) in op.operands.enumerated() where inline[o.index] && Self.isSelfDetermined(op, operand: k)
+                && selfWidth[o.index] != m.signals[o.index].width {
+                inline[o.index] = false
+                selfWidth[o.index] = m.signals[o.index].width
+            }
+            var own = Self.operatorCount(op)
+            var parts = op.operands.map { $0.index }.filter { inline[$0] }
             own += parts.map { cost[$0] }.reduce(0, +)
             while own > Self.maxOperators, let k = parts.max(by: { cost[$0] < cost[$1] }), cost[k] > 0 {
                 inline[k] = false
+                selfWidth[k] = m.signals[k].width
                 own -= cost[k]
                 parts.removeAll { $0 == k }
             }
             cost[i] = own
+            // At most `maxDepth` nested expressions on one line.
+            while let k = op.operands.map({ $0.index }).filter({ inline[$0] }).max(by: { depth[$0] < depth[$1] }),
+                  depth[k] + Self.nesting(op) > Self.maxDepth {
+                inline[k] = false
+                selfWidth[k] = m.signals[k].width
+                cost[i] -= cost[k]
+            }
+            depth[i] = Self.nesting(op) + (op.operands.map { $0.index }.filter { inline[$0] }.map { depth[$0] }.max() ?? 0)
+            if inline[i] { selfWidth[i] = Self.verilogSelfWidth(op, width: m.signals[i].width, operand: { selfWidth[$0.index] }) }
         }
         self.inline = inline
         var comments = Array(repeating: [String](), count: n)
@@ -110,6 +132,39 @@ public struct EmissionPlan {
 
     /// The most operators one line holds (extensions, slices and literals are notation).
     public static let maxOperators = 4
+    /// The deepest nesting of inlined expressions on one line.
+    public static let maxDepth = 3
+
+    /// Whether operand k of `op` is written where Verilog sizes it by itself.
+    static func isSelfDetermined(_ op: Op, operand k: Int) -> Bool {
+        switch op {
+        case .add, .sub, .neg, .bitwise, .not: return false
+        case .mux: return k == 0
+        default: return true
+        }
+    }
+
+    /// The width Verilog gives the expression of `op` on its own, as the emitter writes it.
+    static func verilogSelfWidth(_ op: Op, width: Int, operand w: (SignalID) -> Int) -> Int {
+        switch op {
+        case let .mul(a, b), let .add(a, b), let .sub(a, b), let .bitwise(_, a, b), let .mux(_, a, b):
+            return max(w(a), w(b))
+        case let .neg(a), let .not(a), let .copy(a): return w(a)
+        case .compare, .reduceOr: return 1
+        case let .extend(a): return w(a) == width ? w(a) : width
+        case let .concat(xs) where xs.count == 1: return w(xs[0])
+        default: return width
+        }
+    }
+
+    /// How much an expression adds to the nesting of a line: literals, bit selections and
+    /// reinterpretations are notation (0), everything else a level (1).
+    static func nesting(_ op: Op) -> Int {
+        switch op {
+        case .const, .slice, .copy: return 0
+        default: return 1
+        }
+    }
 
     static func operatorCount(_ op: Op) -> Int {
         switch op {

@@ -29,6 +29,8 @@ module activations_fc1 (
     wire signed [15:0] fc1_n0_p7 = fc1_in_7 * 5'sd12; // weight 0.09375
     wire signed [15:0] fc1_n0_t0_1 = $signed({fc1_n0_p2[14], fc1_n0_p2}) + $signed({fc1_n0_p3[14], fc1_n0_p3});
     wire signed [13:0] fc1_n0_t0_2 = (-$signed({fc1_n0_p4_sh[12], fc1_n0_p4_sh})) + $signed({{2{fc1_in_5[11]}}, fc1_in_5});
+    wire signed [18:0] fc1_n0_t1_0 = ((fc1_in_0 * 8'sd85) + $signed({{4{fc1_n0_p1[14]}}, fc1_n0_p1})) + $signed({{3{fc1_n0_t0_1[15]}}, fc1_n0_t0_1}); // weight 0.6640625
+    wire signed [16:0] fc1_n0_t1_1 = $signed({{3{fc1_n0_t0_2[13]}}, fc1_n0_t0_2}) + ($signed({fc1_n0_p6[15], fc1_n0_p6}) + $signed({fc1_n0_p7[15], fc1_n0_p7}));
     reg  signed [18:0] fc1_n0_t2_0_a_d1;
     reg  signed [16:0] fc1_n0_t2_0_b_d1;
     wire signed [19:0] fc1_n0_acc = (($signed({fc1_n0_t2_0_a_d1[18], fc1_n0_t2_0_a_d1}) + $signed({{3{fc1_n0_t2_0_b_d1[16]}}, fc1_n0_t2_0_b_d1})) + 20'she3400);
@@ -44,6 +46,7 @@ module activations_fc1 (
     wire signed [16:0] fc1_n1_t0_1 = $signed({{2{fc1_n1_p2_sh[14]}}, fc1_n1_p2_sh}) + $signed({fc1_n1_p4[15], fc1_n1_p4});
     wire signed [16:0] fc1_n1_t0_2 = $signed({{2{fc1_n1_p5_sh[14]}}, fc1_n1_p5_sh}) + $signed({fc1_n1_p6[15], fc1_n1_p6});
     wire signed [17:0] fc1_n1_t0_3 = $signed({{3{fc1_n1_p7[14]}}, fc1_n1_p7}) + 18'sh2b600; // bias -2.578125
+    wire signed [18:0] fc1_n1_t1_0 = ($signed({{4{fc1_n1_p0_neg[14]}}, fc1_n1_p0_neg}) + (fc1_in_1 * 8'sd104)) + $signed({{2{fc1_n1_t0_1[16]}}, fc1_n1_t0_1}); // weight 0.8125
     reg  signed [18:0] fc1_n1_t2_0_a_d1;
     reg  signed [18:0] fc1_n1_t2_0_b_d1;
     wire signed [19:0] fc1_n1_acc = ($signed({fc1_n1_t2_0_a_d1[18], fc1_n1_t2_0_a_d1}) + $signed({fc1_n1_t2_0_b_d1[18], fc1_n1_t2_0_b_d1}));
@@ -58,6 +61,7 @@ module activations_fc1 (
     wire signed [16:0] fc1_n2_t0_0 = $signed({fc1_n2_p0[15], fc1_n2_p0}) + $signed({{2{fc1_n2_p1_sh[14]}}, fc1_n2_p1_sh});
     wire signed [14:0] fc1_n2_t0_2 = $signed({fc1_n2_p5[13], fc1_n2_p5}) + $signed({fc1_n2_p6_sh[13], fc1_n2_p6_sh});
     wire signed [16:0] fc1_n2_t0_3 = $signed({{3{fc1_n2_p7[13]}}, fc1_n2_p7}) + 17'sh13a00; // bias -1.546875
+    wire signed [18:0] fc1_n2_t1_0 = $signed({{2{fc1_n2_t0_0[16]}}, fc1_n2_t0_0}) + ((fc1_in_2 * 8'sd95) + $signed({{3{fc1_n2_p4[15]}}, fc1_n2_p4})); // weight 0.7421875
     reg  signed [18:0] fc1_n2_t2_0_a_d1;
     reg  signed [17:0] fc1_n2_t2_0_b_d1;
     wire signed [19:0] fc1_n2_acc = ($signed({fc1_n2_t2_0_a_d1[18], fc1_n2_t2_0_a_d1}) + $signed({{2{fc1_n2_t2_0_b_d1[17]}}, fc1_n2_t2_0_b_d1}));
@@ -89,6 +93,8 @@ module activations_fc1 (
     wire signed [13:0] fc1_n4_p7_sh = $signed({fc1_in_7, 2'd0});
     wire signed [15:0] fc1_n4_t0_0 = (-$signed({fc1_n4_p0_sh[14], fc1_n4_p0_sh})) + $signed({fc1_n4_p1_neg[14], fc1_n4_p1_neg});
     wire signed [15:0] fc1_n4_t0_3 = (fc1_in_6 * 5'sh15) + $signed({{2{fc1_n4_p7_sh[13]}}, fc1_n4_p7_sh}); // weight -0.0859375
+    wire signed [16:0] fc1_n4_t1_0 = $signed({fc1_n4_t0_0[15], fc1_n4_t0_0}) + ($signed({fc1_n4_p2[15], fc1_n4_p2}) + $signed({{2{fc1_n4_p3_sh[14]}}, fc1_n4_p3_sh}));
+    wire signed [18:0] fc1_n4_t1_1 = ((fc1_in_4 * 8'sd101) + $signed({{3{fc1_n4_p5[15]}}, fc1_n4_p5})) + $signed({{3{fc1_n4_t0_3[15]}}, fc1_n4_t0_3}); // weight 0.7890625
     reg  signed [16:0] fc1_n4_t2_0_a_d1;
     reg  signed [18:0] fc1_n4_t2_0_b_d1;
     wire signed [19:0] fc1_n4_acc = (($signed({{3{fc1_n4_t2_0_a_d1[16]}}, fc1_n4_t2_0_a_d1}) + $signed({fc1_n4_t2_0_b_d1[18], fc1_n4_t2_0_b_d1})) + 20'sd16896);
@@ -103,6 +109,7 @@ module activations_fc1 (
     wire signed [15:0] fc1_n5_t0_0 = $signed({{2{fc1_n5_p0_neg[13]}}, fc1_n5_p0_neg}) + $signed({fc1_n2_p1_sh[14], fc1_n2_p1_sh});
     wire signed [15:0] fc1_n5_t0_1 = (fc1_in_2 * 5'sd11) + $signed({fc1_n5_p3[14], fc1_n5_p3}); // weight 0.0859375
     wire signed [16:0] fc1_n5_t0_3 = $signed({{2{fc1_n5_p6[14]}}, fc1_n5_p6}) + $signed({fc1_n5_p7[15], fc1_n5_p7});
+    wire signed [18:0] fc1_n5_t1_1 = ($signed({{3{fc1_n5_p4[15]}}, fc1_n5_p4}) + (fc1_in_5 * 8'sd92)) + $signed({{2{fc1_n5_t0_3[16]}}, fc1_n5_t0_3}); // weight 0.71875
     reg  signed [16:0] fc1_n5_t2_0_a_d1;
     reg  signed [18:0] fc1_n5_t2_0_b_d1;
     wire signed [19:0] fc1_n5_acc = (($signed({{3{fc1_n5_t2_0_a_d1[16]}}, fc1_n5_t2_0_a_d1}) + $signed({fc1_n5_t2_0_b_d1[18], fc1_n5_t2_0_b_d1})) + 20'sd50688);
@@ -115,6 +122,7 @@ module activations_fc1 (
     wire signed [15:0] fc1_n6_t0_0 = (fc1_in_0 * 5'sd12) + $signed({{3{fc1_n6_p1_neg[12]}}, fc1_n6_p1_neg}); // weight 0.09375
     wire signed [15:0] fc1_n6_t0_1 = $signed({fc1_n6_p2[14], fc1_n6_p2}) + $signed({{2{fc1_n6_p3_sh[13]}}, fc1_n6_p3_sh});
     wire signed [15:0] fc1_n6_t0_2 = fc1_n3_t0_2_a + (fc1_in_5 * 5'sd9); // weight 0.0703125
+    wire signed [18:0] fc1_n6_t1_1 = $signed({{3{fc1_n6_t0_2[15]}}, fc1_n6_t0_2}) + ((fc1_in_6 * 8'sd98) + $signed({{4{fc1_n6_p7_neg[14]}}, fc1_n6_p7_neg})); // weight 0.765625
     reg  signed [16:0] fc1_n6_t2_0_a_d1;
     reg  signed [18:0] fc1_n6_t2_0_b_d1;
     wire signed [19:0] fc1_n6_acc = (($signed({{3{fc1_n6_t2_0_a_d1[16]}}, fc1_n6_t2_0_a_d1}) + $signed({fc1_n6_t2_0_b_d1[18], fc1_n6_t2_0_b_d1})) + 20'sd84480);
@@ -128,6 +136,8 @@ module activations_fc1 (
     wire signed [15:0] fc1_n7_p5 = fc1_in_5 * 5'sd11; // weight 0.0859375
     wire signed [15:0] fc1_n7_t0_1 = $signed({fc1_n7_p2[14], fc1_n7_p2}) + $signed({fc1_n7_p3_neg[14], fc1_n7_p3_neg});
     wire signed [16:0] fc1_n7_t0_2 = $signed({fc1_n7_p4_neg[15], fc1_n7_p4_neg}) + $signed({fc1_n7_p5[15], fc1_n7_p5});
+    wire signed [16:0] fc1_n7_t1_0 = ($signed({fc1_n7_p0[15], fc1_n7_p0}) + $signed({{2{fc1_n0_p1[14]}}, fc1_n0_p1})) + $signed({fc1_n7_t0_1[15], fc1_n7_t0_1});
+    wire signed [18:0] fc1_n7_t1_1 = $signed({{2{fc1_n7_t0_2[16]}}, fc1_n7_t0_2}) + ($signed({{3{fc1_n0_p6[15]}}, fc1_n0_p6}) + (fc1_in_7 * 8'sd94)); // weight 0.734375
     reg  signed [16:0] fc1_n7_t2_0_a_d1;
     reg  signed [18:0] fc1_n7_t2_0_b_d1;
     wire signed [19:0] fc1_n7_acc = (($signed({{3{fc1_n7_t2_0_a_d1[16]}}, fc1_n7_t2_0_a_d1}) + $signed({fc1_n7_t2_0_b_d1[18], fc1_n7_t2_0_b_d1})) + 20'sd117760);
@@ -144,22 +154,22 @@ module activations_fc1 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_t2_0_a_d1 <= ((fc1_in_0 * 8'sd85) + $signed({{4{fc1_n0_p1[14]}}, fc1_n0_p1})) + $signed({{3{fc1_n0_t0_1[15]}}, fc1_n0_t0_1}); // weight 0.6640625
-            fc1_n0_t2_0_b_d1 <= $signed({{3{fc1_n0_t0_2[13]}}, fc1_n0_t0_2}) + ($signed({fc1_n0_p6[15], fc1_n0_p6}) + $signed({fc1_n0_p7[15], fc1_n0_p7}));
-            fc1_n1_t2_0_a_d1 <= ($signed({{4{fc1_n1_p0_neg[14]}}, fc1_n1_p0_neg}) + (fc1_in_1 * 8'sd104)) + $signed({{2{fc1_n1_t0_1[16]}}, fc1_n1_t0_1}); // weight 0.8125
+            fc1_n0_t2_0_a_d1 <= fc1_n0_t1_0;
+            fc1_n0_t2_0_b_d1 <= fc1_n0_t1_1;
+            fc1_n1_t2_0_a_d1 <= fc1_n1_t1_0;
             fc1_n1_t2_0_b_d1 <= $signed({{2{fc1_n1_t0_2[16]}}, fc1_n1_t0_2}) + $signed({fc1_n1_t0_3[17], fc1_n1_t0_3});
-            fc1_n2_t2_0_a_d1 <= $signed({{2{fc1_n2_t0_0[16]}}, fc1_n2_t0_0}) + ((fc1_in_2 * 8'sd95) + $signed({{3{fc1_n2_p4[15]}}, fc1_n2_p4})); // weight 0.7421875
+            fc1_n2_t2_0_a_d1 <= fc1_n2_t1_0;
             fc1_n2_t2_0_b_d1 <= $signed({{3{fc1_n2_t0_2[14]}}, fc1_n2_t0_2}) + $signed({fc1_n2_t0_3[16], fc1_n2_t0_3});
             fc1_n3_t1_0_d1 <= $signed({{3{fc1_n3_t0_0[16]}}, fc1_n3_t0_0}) + $signed({fc1_n3_t0_1[18], fc1_n3_t0_1});
             fc1_n3_t2_0_b_d1 <= $signed({fc1_n3_t0_2[15], fc1_n3_t0_2}) + $signed({fc1_n3_t0_3[15], fc1_n3_t0_3});
-            fc1_n4_t2_0_a_d1 <= $signed({fc1_n4_t0_0[15], fc1_n4_t0_0}) + ($signed({fc1_n4_p2[15], fc1_n4_p2}) + $signed({{2{fc1_n4_p3_sh[14]}}, fc1_n4_p3_sh}));
-            fc1_n4_t2_0_b_d1 <= ((fc1_in_4 * 8'sd101) + $signed({{3{fc1_n4_p5[15]}}, fc1_n4_p5})) + $signed({{3{fc1_n4_t0_3[15]}}, fc1_n4_t0_3}); // weight 0.7890625
+            fc1_n4_t2_0_a_d1 <= fc1_n4_t1_0;
+            fc1_n4_t2_0_b_d1 <= fc1_n4_t1_1;
             fc1_n5_t2_0_a_d1 <= $signed({fc1_n5_t0_0[15], fc1_n5_t0_0}) + $signed({fc1_n5_t0_1[15], fc1_n5_t0_1});
-            fc1_n5_t2_0_b_d1 <= ($signed({{3{fc1_n5_p4[15]}}, fc1_n5_p4}) + (fc1_in_5 * 8'sd92)) + $signed({{2{fc1_n5_t0_3[16]}}, fc1_n5_t0_3}); // weight 0.71875
+            fc1_n5_t2_0_b_d1 <= fc1_n5_t1_1;
             fc1_n6_t2_0_a_d1 <= $signed({fc1_n6_t0_0[15], fc1_n6_t0_0}) + $signed({fc1_n6_t0_1[15], fc1_n6_t0_1});
-            fc1_n6_t2_0_b_d1 <= $signed({{3{fc1_n6_t0_2[15]}}, fc1_n6_t0_2}) + ((fc1_in_6 * 8'sd98) + $signed({{4{fc1_n6_p7_neg[14]}}, fc1_n6_p7_neg})); // weight 0.765625
-            fc1_n7_t2_0_a_d1 <= ($signed({fc1_n7_p0[15], fc1_n7_p0}) + $signed({{2{fc1_n0_p1[14]}}, fc1_n0_p1})) + $signed({fc1_n7_t0_1[15], fc1_n7_t0_1});
-            fc1_n7_t2_0_b_d1 <= $signed({{2{fc1_n7_t0_2[16]}}, fc1_n7_t0_2}) + ($signed({{3{fc1_n0_p6[15]}}, fc1_n0_p6}) + (fc1_in_7 * 8'sd94)); // weight 0.734375
+            fc1_n6_t2_0_b_d1 <= fc1_n6_t1_1;
+            fc1_n7_t2_0_a_d1 <= fc1_n7_t1_0;
+            fc1_n7_t2_0_b_d1 <= fc1_n7_t1_1;
             fc1_out_0 <= $signed(fc1_n0_acc[19:5]) + $signed({14'd0, fc1_n0_y_inc});
             fc1_out_1 <= $signed(fc1_n1_acc[19:5]) + $signed({14'd0, fc1_n1_y_inc});
             fc1_out_2 <= $signed(fc1_n2_acc[19:5]) + $signed({14'd0, fc1_n2_y_inc});

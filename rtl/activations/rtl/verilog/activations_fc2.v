@@ -32,6 +32,7 @@ module activations_fc2 (
     wire signed [17:0] fc2_n0_t0_3 = $signed({{3{fc2_n0_p6_neg[14]}}, fc2_n0_p6_neg}) + (-$signed({fc2_n0_p7_sh[16], fc2_n0_p7_sh}));
     reg  signed [20:0] fc2_n0_t0_0_d1;
     reg  signed [18:0] fc2_n0_t1_0_b_d1;
+    wire signed [18:0] fc2_n0_t1_1 = ($signed({fc2_n0_p4[17], fc2_n0_p4}) + $signed({{2{fc2_n0_p5[16]}}, fc2_n0_p5})) + $signed({fc2_n0_t0_3[17], fc2_n0_t0_3});
     reg  signed [18:0] fc2_n0_t2_0_b_d1;
     wire signed [20:0] fc2_n0_t2_0 = (fc2_n0_t0_0_d1 + $signed({{2{fc2_n0_t1_0_b_d1[18]}}, fc2_n0_t1_0_b_d1})) + $signed({{2{fc2_n0_t2_0_b_d1[18]}}, fc2_n0_t2_0_b_d1});
     wire signed [21:0] fc2_n0_acc = ($signed({fc2_n0_t2_0[20], fc2_n0_t2_0}) + 22'sh3d4c00);
@@ -50,8 +51,10 @@ module activations_fc2 (
     wire signed [17:0] fc2_n1_t0_2 = $signed({fc2_n1_p4[16], fc2_n1_p4}) + $signed({fc2_n1_p5[16], fc2_n1_p5});
     reg  signed [20:0] fc2_n1_t0_0_d1;
     reg  signed [17:0] fc2_n1_t1_0_b_d1;
+    wire signed [18:0] fc2_n1_t1_1 = $signed({fc2_n1_t0_2[17], fc2_n1_t0_2}) + ($signed({{2{fc2_n1_p6[16]}}, fc2_n1_p6}) + $signed({fc2_n1_p7[17], fc2_n1_p7}));
     reg  signed [18:0] fc2_n1_t2_0_b_d1;
-    wire signed [20:0] fc2_n1_acc = (((fc2_n1_t0_0_d1 + $signed({{3{fc2_n1_t1_0_b_d1[17]}}, fc2_n1_t1_0_b_d1})) + $signed({{2{fc2_n1_t2_0_b_d1[18]}}, fc2_n1_t2_0_b_d1})) + 21'sh1e1200);
+    wire signed [20:0] fc2_n1_t2_0 = (fc2_n1_t0_0_d1 + $signed({{3{fc2_n1_t1_0_b_d1[17]}}, fc2_n1_t1_0_b_d1})) + $signed({{2{fc2_n1_t2_0_b_d1[18]}}, fc2_n1_t2_0_b_d1});
+    wire signed [20:0] fc2_n1_acc = (fc2_n1_t2_0 + 21'sh1e1200);
     wire fc2_n1_y_sticky = |fc2_n1_acc[7:0];
     reg  signed [11:0] fc2_n1_y_fl_d1;
     reg  fc2_n1_y_incx_d1;
@@ -68,7 +71,8 @@ module activations_fc2 (
     reg  signed [16:0] fc2_n2_t1_0_a_d1;
     reg  signed [20:0] fc2_n2_t0_1_d1;
     reg  signed [18:0] fc2_n2_t2_0_b_d1;
-    wire signed [20:0] fc2_n2_acc = ((($signed({{4{fc2_n2_t1_0_a_d1[16]}}, fc2_n2_t1_0_a_d1}) + fc2_n2_t0_1_d1) + $signed({{2{fc2_n2_t2_0_b_d1[18]}}, fc2_n2_t2_0_b_d1})) + 21'sh1ed800);
+    wire signed [20:0] fc2_n2_t2_0 = ($signed({{4{fc2_n2_t1_0_a_d1[16]}}, fc2_n2_t1_0_a_d1}) + fc2_n2_t0_1_d1) + $signed({{2{fc2_n2_t2_0_b_d1[18]}}, fc2_n2_t2_0_b_d1});
+    wire signed [20:0] fc2_n2_acc = (fc2_n2_t2_0 + 21'sh1ed800);
     wire fc2_n2_y_sticky = |fc2_n2_acc[7:0];
     reg  signed [11:0] fc2_n2_y_fl_d1;
     reg  fc2_n2_y_incx_d1;
@@ -82,8 +86,10 @@ module activations_fc2 (
     wire signed [14:0] fc2_n3_t0_3 = (fc2_in_6 * 6'sd17) + $signed({fc2_n3_p7[13], fc2_n3_p7}); // weight 0.1328125
     reg  signed [16:0] fc2_n3_t1_0_a_d1;
     reg  signed [20:0] fc2_n3_t0_1_d1;
+    wire signed [17:0] fc2_n3_t1_1 = ($signed({fc2_n3_p4[16], fc2_n3_p4}) + $signed({fc2_n3_p5[16], fc2_n3_p5})) + $signed({{3{fc2_n3_t0_3[14]}}, fc2_n3_t0_3});
     reg  signed [17:0] fc2_n3_t2_0_b_d1;
-    wire signed [20:0] fc2_n3_acc = ((($signed({{4{fc2_n3_t1_0_a_d1[16]}}, fc2_n3_t1_0_a_d1}) + fc2_n3_t0_1_d1) + $signed({{3{fc2_n3_t2_0_b_d1[17]}}, fc2_n3_t2_0_b_d1})) + 21'sh1f9e00);
+    wire signed [20:0] fc2_n3_t2_0 = ($signed({{4{fc2_n3_t1_0_a_d1[16]}}, fc2_n3_t1_0_a_d1}) + fc2_n3_t0_1_d1) + $signed({{3{fc2_n3_t2_0_b_d1[17]}}, fc2_n3_t2_0_b_d1});
+    wire signed [20:0] fc2_n3_acc = (fc2_n3_t2_0 + 21'sh1f9e00);
     wire fc2_n3_y_sticky = |fc2_n3_acc[7:0];
     reg  signed [11:0] fc2_n3_y_fl_d1;
     reg  fc2_n3_y_incx_d1;
@@ -115,6 +121,7 @@ module activations_fc2 (
     wire signed [16:0] fc2_n5_p6 = fc2_in_6 * 8'sd91; // weight 0.7109375
     wire signed [16:0] fc2_n5_p7 = fc2_in_7 * 8'sd67; // weight 0.5234375
     wire signed [16:0] fc2_n5_t0_1 = $signed({fc2_n5_p2[15], fc2_n5_p2}) + $signed({fc2_n5_p3[15], fc2_n5_p3});
+    wire signed [18:0] fc2_n5_t1_0 = ($signed({{2{fc2_n5_p0[16]}}, fc2_n5_p0}) + $signed({fc2_n5_p1[17], fc2_n5_p1})) + $signed({{2{fc2_n5_t0_1[16]}}, fc2_n5_t0_1});
     reg  signed [20:0] fc2_n5_t0_2_d1;
     reg  signed [17:0] fc2_n5_t1_1_b_d1;
     reg  signed [18:0] fc2_n5_t2_0_a_d1;
@@ -147,6 +154,7 @@ module activations_fc2 (
     wire signed [15:0] fc2_n7_p2 = fc2_in_2 * 7'sd56; // weight 0.4375
     wire signed [16:0] fc2_n7_p3 = fc2_in_3 * 8'sh91; // weight -0.8671875
     wire signed [15:0] fc2_n7_t0_0 = $signed({fc2_n7_p0[14], fc2_n7_p0}) + (fc2_in_1 * 7'sd39); // weight 0.3046875
+    wire signed [17:0] fc2_n7_t1_0 = $signed({{2{fc2_n7_t0_0[15]}}, fc2_n7_t0_0}) + ($signed({{2{fc2_n7_p2[15]}}, fc2_n7_p2}) + $signed({fc2_n7_p3[16], fc2_n7_p3}));
     reg  signed [16:0] fc2_n7_t1_1_a_d1;
     reg  signed [20:0] fc2_n7_t0_3_d1;
     reg  signed [17:0] fc2_n7_t2_0_a_d1;
@@ -170,12 +178,12 @@ module activations_fc2 (
         if (ce) begin
             fc2_n0_t0_0_d1 <= (fc2_in_0 * 12'sd1053) + $signed({{3{fc2_n0_p1[17]}}, fc2_n0_p1}); // weight 8.2265625
             fc2_n0_t1_0_b_d1 <= $signed({{2{fc2_n0_p2[16]}}, fc2_n0_p2}) + $signed({fc2_n0_p3[17], fc2_n0_p3});
-            fc2_n0_t2_0_b_d1 <= ($signed({fc2_n0_p4[17], fc2_n0_p4}) + $signed({{2{fc2_n0_p5[16]}}, fc2_n0_p5})) + $signed({fc2_n0_t0_3[17], fc2_n0_t0_3});
+            fc2_n0_t2_0_b_d1 <= fc2_n0_t1_1;
             fc2_n0_y_fl_d1 <= $signed(fc2_n0_acc[21:9]);
             fc2_n0_y_incx_d1 <= fc2_n0_acc[8] & (fc2_n0_y_sticky | fc2_n0_acc[9]);
             fc2_n1_t0_0_d1 <= $signed({{6{fc2_n1_p0[14]}}, fc2_n1_p0}) + (fc2_in_1 * 12'sd1081); // weight 8.4453125
             fc2_n1_t1_0_b_d1 <= $signed({fc2_n1_p2[16], fc2_n1_p2}) + $signed({fc2_n1_p3[16], fc2_n1_p3});
-            fc2_n1_t2_0_b_d1 <= $signed({fc2_n1_t0_2[17], fc2_n1_t0_2}) + ($signed({{2{fc2_n1_p6[16]}}, fc2_n1_p6}) + $signed({fc2_n1_p7[17], fc2_n1_p7}));
+            fc2_n1_t2_0_b_d1 <= fc2_n1_t1_1;
             fc2_n1_y_fl_d1 <= $signed(fc2_n1_acc[20:9]);
             fc2_n1_y_incx_d1 <= fc2_n1_acc[8] & (fc2_n1_y_sticky | fc2_n1_acc[9]);
             fc2_n2_t1_0_a_d1 <= (fc2_in_0 * 8'sd71) + $signed({{2{fc2_n2_p1[14]}}, fc2_n2_p1}); // weight 0.5546875
@@ -185,7 +193,7 @@ module activations_fc2 (
             fc2_n2_y_incx_d1 <= fc2_n2_acc[8] & (fc2_n2_y_sticky | fc2_n2_acc[9]);
             fc2_n3_t1_0_a_d1 <= $signed({{2{fc2_n3_p0[14]}}, fc2_n3_p0}) + (fc2_in_1 * 8'shb1); // weight -0.6171875
             fc2_n3_t0_1_d1 <= $signed({{4{fc2_n3_p2[16]}}, fc2_n3_p2}) + (fc2_in_3 * 12'sd1224); // weight 9.5625
-            fc2_n3_t2_0_b_d1 <= ($signed({fc2_n3_p4[16], fc2_n3_p4}) + $signed({fc2_n3_p5[16], fc2_n3_p5})) + $signed({{3{fc2_n3_t0_3[14]}}, fc2_n3_t0_3});
+            fc2_n3_t2_0_b_d1 <= fc2_n3_t1_1;
             fc2_n3_y_fl_d1 <= $signed(fc2_n3_acc[20:9]);
             fc2_n3_y_incx_d1 <= fc2_n3_acc[8] & (fc2_n3_y_sticky | fc2_n3_acc[9]);
             fc2_n4_t1_0_a_d1 <= $signed({fc2_n4_p0[16], fc2_n4_p0}) + $signed({{2{fc2_n4_p1[15]}}, fc2_n4_p1});
@@ -195,7 +203,7 @@ module activations_fc2 (
             fc2_n4_y_wrap_d1 <= $signed(fc2_n4_y_rnd[9:0]);
             fc2_n5_t0_2_d1 <= $signed({{3{fc2_n5_p4[17]}}, fc2_n5_p4}) + (fc2_in_5 * 12'sd1285); // weight 10.0390625
             fc2_n5_t1_1_b_d1 <= $signed({fc2_n5_p6[16], fc2_n5_p6}) + $signed({fc2_n5_p7[16], fc2_n5_p7});
-            fc2_n5_t2_0_a_d1 <= ($signed({{2{fc2_n5_p0[16]}}, fc2_n5_p0}) + $signed({fc2_n5_p1[17], fc2_n5_p1})) + $signed({{2{fc2_n5_t0_1[16]}}, fc2_n5_t0_1});
+            fc2_n5_t2_0_a_d1 <= fc2_n5_t1_0;
             fc2_n5_y_fl_d1 <= $signed(fc2_n5_acc[21:9]);
             fc2_n5_y_incx_d1 <= fc2_n5_acc[8] & (fc2_n5_y_sticky | fc2_n5_acc[9]);
             fc2_n6_t1_1_a_d1 <= $signed({fc2_n6_p4[16], fc2_n6_p4}) + (fc2_in_5 * 9'sd161); // weight 1.2578125
@@ -205,7 +213,7 @@ module activations_fc2 (
             fc2_n6_y_incx_d1 <= fc2_n6_acc[8] & (fc2_n6_y_sticky | fc2_n6_acc[9]);
             fc2_n7_t1_1_a_d1 <= (fc2_in_4 * 8'sh93) + $signed({{7{fc2_in_5[9]}}, fc2_in_5}); // weight -0.8515625
             fc2_n7_t0_3_d1 <= (fc2_in_7 * 12'sd1223) + 21'sd177152; // weight 9.5546875
-            fc2_n7_t2_0_a_d1 <= $signed({{2{fc2_n7_t0_0[15]}}, fc2_n7_t0_0}) + ($signed({{2{fc2_n7_p2[15]}}, fc2_n7_p2}) + $signed({fc2_n7_p3[16], fc2_n7_p3}));
+            fc2_n7_t2_0_a_d1 <= fc2_n7_t1_0;
             fc2_n7_y_rnd_d1 <= fc2_n7_y_rnd;
             fc2_n7_y_wrap_d1 <= $signed(fc2_n7_y_rnd[9:0]);
             fc2_out_0 <= fc2_n0_y_sat;

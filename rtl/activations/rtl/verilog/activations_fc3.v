@@ -30,8 +30,10 @@ module activations_fc3 (
     wire signed [15:0] fc3_n0_t0_2 = (fc3_in_4_s_2 * 8'sd107) + $signed({{4{fc3_n0_p5[11]}}, fc3_n0_p5}); // weight 0.8359375
     reg  signed [19:0] fc3_n0_t0_0_d1;
     reg  signed [16:0] fc3_n0_t1_0_b_d1;
+    wire signed [15:0] fc3_n0_t1_1 = fc3_n0_t0_2 + ((fc3_in_6_s_2 * 8'sh9b) + $signed({{4{fc3_n0_p7_sh[11]}}, fc3_n0_p7_sh})); // weight -0.7890625
     reg  signed [15:0] fc3_n0_t2_0_b_d1;
-    wire signed [19:0] fc3_n0_acc = (((fc3_n0_t0_0_d1 + $signed({{3{fc3_n0_t1_0_b_d1[16]}}, fc3_n0_t1_0_b_d1})) + $signed({{4{fc3_n0_t2_0_b_d1[15]}}, fc3_n0_t2_0_b_d1})) + 20'shccc00);
+    wire signed [19:0] fc3_n0_t2_0 = (fc3_n0_t0_0_d1 + $signed({{3{fc3_n0_t1_0_b_d1[16]}}, fc3_n0_t1_0_b_d1})) + $signed({{4{fc3_n0_t2_0_b_d1[15]}}, fc3_n0_t2_0_b_d1});
+    wire signed [19:0] fc3_n0_acc = (fc3_n0_t2_0 + 20'shccc00);
     wire fc3_n0_y_sticky = |fc3_n0_acc[8:0];
     reg  signed [9:0] fc3_n0_y_fl_d1;
     reg  fc3_n0_y_incx_d1;
@@ -45,6 +47,7 @@ module activations_fc3 (
     wire signed [15:0] fc3_n1_t0_1 = (fc3_in_2_s_2 * 8'shbf) + $signed({fc3_n1_p3[14], fc3_n1_p3}); // weight -0.5078125
     wire signed [16:0] fc3_n1_t0_2 = $signed({fc3_n1_p4[15], fc3_n1_p4}) + $signed({fc3_n1_p5[15], fc3_n1_p5});
     wire signed [16:0] fc3_n1_t0_3 = (fc3_in_6_s_2 * 9'sd131) + $signed({fc3_n1_p7[15], fc3_n1_p7}); // weight 1.0234375
+    wire signed [18:0] fc3_n1_t1_0 = ($signed({{8{fc3_n1_p0[10]}}, fc3_n1_p0}) + (fc3_in_1_s_2 * 11'sd877)) + $signed({{3{fc3_n1_t0_1[15]}}, fc3_n1_t0_1}); // weight 6.8515625
     reg  signed [18:0] fc3_n1_t2_0_a_d1;
     reg  signed [17:0] fc3_n1_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -61,9 +64,11 @@ module activations_fc3 (
     wire signed [14:0] fc3_n2_p5 = fc3_in_5_s_2 * 7'sd49; // weight 0.3828125
     wire signed [13:0] fc3_n2_p6 = fc3_in_6_s_2 * 6'sd31; // weight 0.2421875
     wire signed [11:0] fc3_n2_p7 = fc3_in_7_s_2 * 4'sd6; // weight 0.046875
+    wire signed [15:0] fc3_n2_t0_0 = (fc3_in_0_s_2 * 8'sd106) + (fc3_in_1_s_2 * 8'sh97); // weight 0.828125; weight -0.8203125
     wire signed [14:0] fc3_n2_t0_3 = $signed({fc3_n2_p6[13], fc3_n2_p6}) + $signed({{3{fc3_n2_p7[11]}}, fc3_n2_p7});
     reg  signed [15:0] fc3_n2_t1_0_a_d1;
     reg  signed [19:0] fc3_n2_t0_1_d1;
+    wire signed [15:0] fc3_n2_t1_1 = ((fc3_in_4_s_2 * 8'shbe) + $signed({fc3_n2_p5[14], fc3_n2_p5})) + $signed({fc3_n2_t0_3[14], fc3_n2_t0_3}); // weight -0.515625
     reg  signed [15:0] fc3_n2_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc3_n2_t2_0 = ($signed({{4{fc3_n2_t1_0_a_d1[15]}}, fc3_n2_t1_0_a_d1}) + fc3_n2_t0_1_d1) + $signed({{4{fc3_n2_t2_0_b_d1[15]}}, fc3_n2_t2_0_b_d1});
@@ -85,6 +90,7 @@ module activations_fc3 (
     wire signed [16:0] fc3_n3_t0_0 = (fc3_in_0_s_2 * 9'sh17f) + $signed({{2{fc3_n3_p1[14]}}, fc3_n3_p1}); // weight -1.0078125
     wire signed [14:0] fc3_n3_t0_2 = (fc3_in_4_s_2 * 7'sd40) + $signed({{6{fc3_n3_p5[8]}}, fc3_n3_p5}); // weight 0.3125
     wire signed [15:0] fc3_n3_t0_3 = $signed({fc3_n3_p6[14], fc3_n3_p6}) + $signed({fc3_n3_p7[14], fc3_n3_p7});
+    wire signed [18:0] fc3_n3_t1_0 = $signed({{2{fc3_n3_t0_0[16]}}, fc3_n3_t0_0}) + ($signed({{7{fc3_n3_p2[11]}}, fc3_n3_p2}) + (fc3_in_3_s_2 * 11'sd1011)); // weight 7.8984375
     reg  signed [18:0] fc3_n3_t2_0_a_d1;
     reg  signed [16:0] fc3_n3_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -103,6 +109,7 @@ module activations_fc3 (
     wire signed [15:0] fc3_n4_p6 = fc3_in_6_s_2 * 8'sd114; // weight 0.890625
     wire signed [14:0] fc3_n4_p7 = fc3_in_7_s_2 * 7'sd42; // weight 0.328125
     wire signed [15:0] fc3_n4_t0_0 = (fc3_in_0_s_2 * 8'sd72) + (fc3_in_1_s_2 * 8'sh9d); // weight 0.5625; weight -0.7734375
+    wire signed [16:0] fc3_n4_t1_0 = $signed({fc3_n4_t0_0[15], fc3_n4_t0_0}) + ($signed({{2{fc3_n4_p2[14]}}, fc3_n4_p2}) + $signed({fc3_n4_p3[15], fc3_n4_p3}));
     reg  signed [19:0] fc3_n4_t0_2_d1;
     reg  signed [16:0] fc3_n4_t1_1_b_d1;
     reg  signed [16:0] fc3_n4_t2_0_a_d1;
@@ -121,6 +128,7 @@ module activations_fc3 (
     wire signed [15:0] fc3_n5_p4 = fc3_in_4_s_2 * 8'sd82; // weight 0.640625
     wire signed [14:0] fc3_n5_p6 = fc3_in_6_s_2 * 7'sd45; // weight 0.3515625
     wire signed [15:0] fc3_n5_t0_0 = $signed({{2{fc3_n5_p0[13]}}, fc3_n5_p0}) + (fc3_in_1_s_2 * 8'shaa); // weight -0.671875
+    wire signed [17:0] fc3_n5_t1_0 = $signed({{2{fc3_n5_t0_0[15]}}, fc3_n5_t0_0}) + ($signed({{2{fc3_n5_p2[15]}}, fc3_n5_p2}) + $signed({fc3_n5_p3[16], fc3_n5_p3}));
     reg  signed [19:0] fc3_n5_t0_2_d1;
     reg  signed [15:0] fc3_n5_t1_1_b_d1;
     reg  signed [17:0] fc3_n5_t2_0_a_d1;
@@ -140,6 +148,7 @@ module activations_fc3 (
     wire signed [15:0] fc3_n6_t0_0 = $signed({fc3_n6_p0[14], fc3_n6_p0}) + (fc3_in_1_s_2 * 8'sd118); // weight 0.921875
     wire signed [15:0] fc3_n6_t0_1 = $signed({{2{fc3_n6_p2[13]}}, fc3_n6_p2}) + (fc3_in_3_s_2 * 8'sd93); // weight 0.7265625
     wire signed [15:0] fc3_n6_t0_2 = (fc3_in_4_s_2 * 8'sh92) + $signed({{3{fc3_n6_p5[12]}}, fc3_n6_p5}); // weight -0.859375
+    wire signed [18:0] fc3_n6_t1_1 = $signed({{3{fc3_n6_t0_2[15]}}, fc3_n6_t0_2}) + ((fc3_in_6_s_2 * 11'sd874) + $signed({{3{fc3_n6_p7[15]}}, fc3_n6_p7})); // weight 6.828125
     reg  signed [16:0] fc3_n6_t2_0_a_d1;
     reg  signed [18:0] fc3_n6_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -157,6 +166,7 @@ module activations_fc3 (
     wire signed [14:0] fc3_n7_t0_1 = (fc3_in_2_s_2 * 7'sd42) + (fc3_in_3_s_2 * 7'sh5c); // weight 0.328125; weight -0.28125
     wire signed [15:0] fc3_n7_t0_2 = (fc3_in_4_s_2 * 8'sd126) + (fc3_in_5_s_2 * 8'shbe); // weight 0.984375; weight -0.515625
     wire signed [18:0] fc3_n7_t0_3 = $signed({{4{fc3_n7_p6[14]}}, fc3_n7_p6}) + (fc3_in_7_s_2 * 11'sd955); // weight 7.4609375
+    wire signed [16:0] fc3_n7_t1_0 = ($signed({{2{fc3_n7_p0[14]}}, fc3_n7_p0}) + (fc3_in_1_s_2 * 9'sh178)) + $signed({{2{fc3_n7_t0_1[14]}}, fc3_n7_t0_1}); // weight -1.0625
     reg  signed [16:0] fc3_n7_t2_0_a_d1;
     reg  signed [19:0] fc3_n7_t1_1_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -182,37 +192,37 @@ module activations_fc3 (
         if (ce) begin
             fc3_n0_t0_0_d1 <= $signed({fc3_n0_p0[18], fc3_n0_p0}) + $signed({{4{fc3_n0_p1[15]}}, fc3_n0_p1});
             fc3_n0_t1_0_b_d1 <= $signed({{2{fc3_n0_p2[14]}}, fc3_n0_p2}) + $signed({fc3_n0_p3[15], fc3_n0_p3});
-            fc3_n0_t2_0_b_d1 <= fc3_n0_t0_2 + ((fc3_in_6_s_2 * 8'sh9b) + $signed({{4{fc3_n0_p7_sh[11]}}, fc3_n0_p7_sh})); // weight -0.7890625
+            fc3_n0_t2_0_b_d1 <= fc3_n0_t1_1;
             fc3_n0_y_fl_d1 <= $signed(fc3_n0_acc[19:10]);
             fc3_n0_y_incx_d1 <= fc3_n0_acc[9] & (fc3_n0_y_sticky | fc3_n0_acc[10]);
-            fc3_n1_t2_0_a_d1 <= ($signed({{8{fc3_n1_p0[10]}}, fc3_n1_p0}) + (fc3_in_1_s_2 * 11'sd877)) + $signed({{3{fc3_n1_t0_1[15]}}, fc3_n1_t0_1}); // weight 6.8515625
+            fc3_n1_t2_0_a_d1 <= fc3_n1_t1_0;
             fc3_n1_t2_0_b_d1 <= $signed({fc3_n1_t0_2[16], fc3_n1_t0_2}) + $signed({fc3_n1_t0_3[16], fc3_n1_t0_3});
             fc3_n1_y_rnd_d1 <= fc3_n1_y_rnd;
             fc3_n1_y_wrap_d1 <= $signed(fc3_n1_y_rnd[7:0]);
-            fc3_n2_t1_0_a_d1 <= (fc3_in_0_s_2 * 8'sd106) + (fc3_in_1_s_2 * 8'sh97); // weight 0.828125; weight -0.8203125
+            fc3_n2_t1_0_a_d1 <= fc3_n2_t0_0;
             fc3_n2_t0_1_d1 <= (fc3_in_2_s_2 * 12'sd1046) + $signed({{3{fc3_n2_p3[16]}}, fc3_n2_p3}); // weight 8.171875
-            fc3_n2_t2_0_b_d1 <= ((fc3_in_4_s_2 * 8'shbe) + $signed({fc3_n2_p5[14], fc3_n2_p5})) + $signed({fc3_n2_t0_3[14], fc3_n2_t0_3}); // weight -0.515625
+            fc3_n2_t2_0_b_d1 <= fc3_n2_t1_1;
             fc3_n2_y_fl_d1 <= $signed(fc3_n2_acc[18:10]);
             fc3_n2_y_incx_d1 <= fc3_n2_acc[9] & (fc3_n2_y_sticky | fc3_n2_acc[10]);
-            fc3_n3_t2_0_a_d1 <= $signed({{2{fc3_n3_t0_0[16]}}, fc3_n3_t0_0}) + ($signed({{7{fc3_n3_p2[11]}}, fc3_n3_p2}) + (fc3_in_3_s_2 * 11'sd1011)); // weight 7.8984375
+            fc3_n3_t2_0_a_d1 <= fc3_n3_t1_0;
             fc3_n3_t2_0_b_d1 <= $signed({{2{fc3_n3_t0_2[14]}}, fc3_n3_t0_2}) + $signed({fc3_n3_t0_3[15], fc3_n3_t0_3});
             fc3_n3_y_rnd_d1 <= fc3_n3_y_rnd;
             fc3_n3_y_wrap_d1 <= $signed(fc3_n3_y_rnd[7:0]);
             fc3_n4_t0_2_d1 <= (fc3_in_4_s_2 * 12'sd1152) + $signed({{3{fc3_n4_p5[16]}}, fc3_n4_p5}); // weight 9
             fc3_n4_t1_1_b_d1 <= $signed({fc3_n4_p6[15], fc3_n4_p6}) + $signed({{2{fc3_n4_p7[14]}}, fc3_n4_p7});
-            fc3_n4_t2_0_a_d1 <= $signed({fc3_n4_t0_0[15], fc3_n4_t0_0}) + ($signed({{2{fc3_n4_p2[14]}}, fc3_n4_p2}) + $signed({fc3_n4_p3[15], fc3_n4_p3}));
+            fc3_n4_t2_0_a_d1 <= fc3_n4_t1_0;
             fc3_n4_y_fl_d1 <= $signed(fc3_n4_acc[18:10]);
             fc3_n4_y_incx_d1 <= fc3_n4_acc[9] & (fc3_n4_y_sticky | fc3_n4_acc[10]);
             fc3_n5_t0_2_d1 <= $signed({{4{fc3_n5_p4[15]}}, fc3_n5_p4}) + (fc3_in_5_s_2 * 12'sd1147); // weight 8.9609375
             fc3_n5_t1_1_b_d1 <= $signed({fc3_n5_p6[14], fc3_n5_p6}) + (fc3_in_7_s_2 * 8'sha4); // weight -0.71875
-            fc3_n5_t2_0_a_d1 <= $signed({{2{fc3_n5_t0_0[15]}}, fc3_n5_t0_0}) + ($signed({{2{fc3_n5_p2[15]}}, fc3_n5_p2}) + $signed({fc3_n5_p3[16], fc3_n5_p3}));
+            fc3_n5_t2_0_a_d1 <= fc3_n5_t1_0;
             fc3_n5_y_fl_d1 <= $signed(fc3_n5_acc[18:10]);
             fc3_n5_y_incx_d1 <= fc3_n5_acc[9] & (fc3_n5_y_sticky | fc3_n5_acc[10]);
             fc3_n6_t2_0_a_d1 <= $signed({fc3_n6_t0_0[15], fc3_n6_t0_0}) + $signed({fc3_n6_t0_1[15], fc3_n6_t0_1});
-            fc3_n6_t2_0_b_d1 <= $signed({{3{fc3_n6_t0_2[15]}}, fc3_n6_t0_2}) + ((fc3_in_6_s_2 * 11'sd874) + $signed({{3{fc3_n6_p7[15]}}, fc3_n6_p7})); // weight 6.828125
+            fc3_n6_t2_0_b_d1 <= fc3_n6_t1_1;
             fc3_n6_y_rnd_d1 <= fc3_n6_y_rnd;
             fc3_n6_y_wrap_d1 <= $signed(fc3_n6_y_rnd[7:0]);
-            fc3_n7_t2_0_a_d1 <= ($signed({{2{fc3_n7_p0[14]}}, fc3_n7_p0}) + (fc3_in_1_s_2 * 9'sh178)) + $signed({{2{fc3_n7_t0_1[14]}}, fc3_n7_t0_1}); // weight -1.0625
+            fc3_n7_t2_0_a_d1 <= fc3_n7_t1_0;
             fc3_n7_t1_1_d1 <= $signed({{4{fc3_n7_t0_2[15]}}, fc3_n7_t0_2}) + $signed({fc3_n7_t0_3[18], fc3_n7_t0_3});
             fc3_n7_y_rnd_d1 <= fc3_n7_y_rnd;
             fc3_n7_y_wrap_d1 <= $signed(fc3_n7_y_rnd[7:0]);

@@ -29,6 +29,7 @@ module activations_fc4 (
     wire signed [15:0] fc4_n0_t0_2 = $signed({{3{fc4_n0_p4_sh[12]}}, fc4_n0_p4_sh}) + $signed({fc4_n0_p5[14], fc4_n0_p5});
     reg  signed [19:0] fc4_n0_t0_0_d1;
     reg  signed [16:0] fc4_n0_t1_0_b_d1;
+    wire signed [16:0] fc4_n0_t1_1 = $signed({fc4_n0_t0_2[15], fc4_n0_t0_2}) + ($signed({{3{fc4_n0_p6[13]}}, fc4_n0_p6}) + (fc4_in_7 * 8'sd83)); // weight 0.6484375
     reg  signed [16:0] fc4_n0_t2_0_b_d1;
     wire signed [19:0] fc4_n0_t2_0 = (fc4_n0_t0_0_d1 + $signed({{3{fc4_n0_t1_0_b_d1[16]}}, fc4_n0_t1_0_b_d1})) + $signed({{3{fc4_n0_t2_0_b_d1[16]}}, fc4_n0_t2_0_b_d1});
     wire signed [20:0] fc4_n0_acc = ($signed({fc4_n0_t2_0[19], fc4_n0_t2_0}) + 21'sh1ccc00);
@@ -81,8 +82,10 @@ module activations_fc4 (
     wire signed [16:0] fc4_n3_t0_2 = (fc4_in_4 * 8'sd81) + $signed({{2{fc4_n3_p5[14]}}, fc4_n3_p5}); // weight 0.6328125
     reg  signed [16:0] fc4_n3_t1_0_a_d1;
     reg  signed [19:0] fc4_n3_t0_1_d1;
+    wire signed [17:0] fc4_n3_t1_1 = $signed({fc4_n3_t0_2[16], fc4_n3_t0_2}) + ($signed({fc4_n3_p6[16], fc4_n3_p6}) + $signed({fc4_n3_p7_neg[16], fc4_n3_p7_neg}));
     reg  signed [17:0] fc4_n3_t2_0_b_d1;
-    wire signed [19:0] fc4_n3_acc = ((($signed({{3{fc4_n3_t1_0_a_d1[16]}}, fc4_n3_t1_0_a_d1}) + fc4_n3_t0_1_d1) + $signed({{2{fc4_n3_t2_0_b_d1[17]}}, fc4_n3_t2_0_b_d1})) + 20'shf1c00);
+    wire signed [19:0] fc4_n3_t2_0 = ($signed({{3{fc4_n3_t1_0_a_d1[16]}}, fc4_n3_t1_0_a_d1}) + fc4_n3_t0_1_d1) + $signed({{2{fc4_n3_t2_0_b_d1[17]}}, fc4_n3_t2_0_b_d1});
+    wire signed [19:0] fc4_n3_acc = (fc4_n3_t2_0 + 20'shf1c00);
     wire fc4_n3_y_sticky = |fc4_n3_acc[5:0];
     reg  signed [12:0] fc4_n3_y_fl_d1;
     reg  fc4_n3_y_incx_d1;
@@ -99,7 +102,8 @@ module activations_fc4 (
     reg  signed [19:0] fc4_n4_t0_2_d1;
     reg  signed [15:0] fc4_n4_t1_1_b_d1;
     reg  signed [17:0] fc4_n4_t2_0_a_d1;
-    wire signed [19:0] fc4_n4_acc = (($signed({{2{fc4_n4_t2_0_a_d1[17]}}, fc4_n4_t2_0_a_d1}) + (fc4_n4_t0_2_d1 + $signed({{4{fc4_n4_t1_1_b_d1[15]}}, fc4_n4_t1_1_b_d1}))) + 20'shfe400);
+    wire signed [19:0] fc4_n4_t2_0 = $signed({{2{fc4_n4_t2_0_a_d1[17]}}, fc4_n4_t2_0_a_d1}) + (fc4_n4_t0_2_d1 + $signed({{4{fc4_n4_t1_1_b_d1[15]}}, fc4_n4_t1_1_b_d1}));
+    wire signed [19:0] fc4_n4_acc = (fc4_n4_t2_0 + 20'shfe400);
     wire fc4_n4_y_sticky = |fc4_n4_acc[5:0];
     reg  signed [12:0] fc4_n4_y_fl_d1;
     reg  fc4_n4_y_incx_d1;
@@ -114,7 +118,8 @@ module activations_fc4 (
     reg  signed [19:0] fc4_n5_t0_2_d1;
     reg  signed [15:0] fc4_n5_t1_1_b_d1;
     reg  signed [17:0] fc4_n5_t2_0_a_d1;
-    wire signed [19:0] fc4_n5_acc = (($signed({{2{fc4_n5_t2_0_a_d1[17]}}, fc4_n5_t2_0_a_d1}) + (fc4_n5_t0_2_d1 + $signed({{4{fc4_n5_t1_1_b_d1[15]}}, fc4_n5_t1_1_b_d1}))) + 20'sd43008);
+    wire signed [19:0] fc4_n5_t2_0 = $signed({{2{fc4_n5_t2_0_a_d1[17]}}, fc4_n5_t2_0_a_d1}) + (fc4_n5_t0_2_d1 + $signed({{4{fc4_n5_t1_1_b_d1[15]}}, fc4_n5_t1_1_b_d1}));
+    wire signed [19:0] fc4_n5_acc = (fc4_n5_t2_0 + 20'sd43008);
     wire fc4_n5_y_sticky = |fc4_n5_acc[5:0];
     reg  signed [12:0] fc4_n5_y_fl_d1;
     reg  fc4_n5_y_incx_d1;
@@ -125,6 +130,7 @@ module activations_fc4 (
     wire signed [11:0] fc4_n6_p2_sh = $signed({fc4_in_2, 2'd0});
     wire signed [16:0] fc4_n6_p7 = fc4_in_7 * 8'shb3; // weight -0.6015625
     wire signed [13:0] fc4_n6_t0_1 = $signed({{2{fc4_n6_p2_sh[11]}}, fc4_n6_p2_sh}) + (fc4_in_3 * 5'sd11); // weight 0.0859375
+    wire signed [16:0] fc4_n6_t1_0 = ($signed({fc4_n6_p0[15], fc4_n6_p0}) + $signed({fc4_n6_p1[15], fc4_n6_p1})) + $signed({{3{fc4_n6_t0_1[13]}}, fc4_n6_t0_1});
     reg  signed [16:0] fc4_n6_t1_1_a_d1;
     reg  signed [19:0] fc4_n6_t0_3_d1;
     reg  signed [16:0] fc4_n6_t2_0_a_d1;
@@ -164,7 +170,7 @@ module activations_fc4 (
         if (ce) begin
             fc4_n0_t0_0_d1 <= (fc4_in_0 * 11'sd544) + $signed({{4{fc4_n0_p1[15]}}, fc4_n0_p1}); // weight 4.25
             fc4_n0_t1_0_b_d1 <= $signed({fc4_n0_p2[15], fc4_n0_p2}) + (fc4_in_3 * 8'shbc); // weight -0.53125
-            fc4_n0_t2_0_b_d1 <= $signed({fc4_n0_t0_2[15], fc4_n0_t0_2}) + ($signed({{3{fc4_n0_p6[13]}}, fc4_n0_p6}) + (fc4_in_7 * 8'sd83)); // weight 0.6484375
+            fc4_n0_t2_0_b_d1 <= fc4_n0_t1_1;
             fc4_n0_y_fl_d1 <= $signed(fc4_n0_acc[20:7]);
             fc4_n0_y_incx_d1 <= fc4_n0_acc[6] & (fc4_n0_y_sticky | fc4_n0_acc[7]);
             fc4_n1_t0_0_d1 <= $signed({{3{fc4_n1_p0[16]}}, fc4_n1_p0}) + (fc4_in_1 * 11'sd591); // weight 4.6171875
@@ -179,7 +185,7 @@ module activations_fc4 (
             fc4_n2_y_incx_d1 <= fc4_n2_acc[6] & (fc4_n2_y_sticky | fc4_n2_acc[7]);
             fc4_n3_t1_0_a_d1 <= $signed({{3{fc4_n3_p0[13]}}, fc4_n3_p0}) + (fc4_in_1 * 8'shb0); // weight -0.625
             fc4_n3_t0_1_d1 <= $signed({{5{fc4_n3_p2[14]}}, fc4_n3_p2}) + (fc4_in_3 * 11'sd535); // weight 4.1796875
-            fc4_n3_t2_0_b_d1 <= $signed({fc4_n3_t0_2[16], fc4_n3_t0_2}) + ($signed({fc4_n3_p6[16], fc4_n3_p6}) + $signed({fc4_n3_p7_neg[16], fc4_n3_p7_neg}));
+            fc4_n3_t2_0_b_d1 <= fc4_n3_t1_1;
             fc4_n3_y_fl_d1 <= $signed(fc4_n3_acc[19:7]);
             fc4_n3_y_incx_d1 <= fc4_n3_acc[6] & (fc4_n3_y_sticky | fc4_n3_acc[7]);
             fc4_n4_t0_2_d1 <= (fc4_in_4 * 11'sd588) + $signed({{6{fc4_n4_p5[13]}}, fc4_n4_p5}); // weight 4.59375
@@ -194,7 +200,7 @@ module activations_fc4 (
             fc4_n5_y_incx_d1 <= fc4_n5_acc[6] & (fc4_n5_y_sticky | fc4_n5_acc[7]);
             fc4_n6_t1_1_a_d1 <= fc4_n2_t0_2_a + (fc4_in_5 * 8'shb3); // weight -0.6015625
             fc4_n6_t0_3_d1 <= (fc4_in_6 * 11'sd602) + $signed({{3{fc4_n6_p7[16]}}, fc4_n6_p7}); // weight 4.703125
-            fc4_n6_t2_0_a_d1 <= ($signed({fc4_n6_p0[15], fc4_n6_p0}) + $signed({fc4_n6_p1[15], fc4_n6_p1})) + $signed({{3{fc4_n6_t0_1[13]}}, fc4_n6_t0_1});
+            fc4_n6_t2_0_a_d1 <= fc4_n6_t1_0;
             fc4_n6_y_fl_d1 <= $signed(fc4_n6_acc[20:7]);
             fc4_n6_y_incx_d1 <= fc4_n6_acc[6] & (fc4_n6_y_sticky | fc4_n6_acc[7]);
             fc4_n7_t1_1_a_d1 <= (fc4_in_4 * 8'shaa) + $signed({{4{fc4_n7_p5[12]}}, fc4_n7_p5}); // weight -0.671875

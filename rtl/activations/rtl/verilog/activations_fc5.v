@@ -88,6 +88,7 @@ module activations_fc5 (
     reg  signed [17:0] fc5_n3_t1_0_a_d1;
     reg  signed [20:0] fc5_n3_t0_1_d1;
     wire signed [20:0] fc5_n3_t1_0 = $signed({{3{fc5_n3_t1_0_a_d1[17]}}, fc5_n3_t1_0_a_d1}) + fc5_n3_t0_1_d1;
+    wire signed [18:0] fc5_n3_t1_1 = ($signed({fc5_n3_p4[17], fc5_n3_p4}) + $signed({fc5_n3_p5[17], fc5_n3_p5})) + $signed({fc5_n3_t0_3[17], fc5_n3_t0_3});
     reg  signed [18:0] fc5_n3_t2_0_b_d1;
     wire signed [21:0] fc5_n3_acc = (($signed({fc5_n3_t1_0[20], fc5_n3_t1_0}) + $signed({{3{fc5_n3_t2_0_b_d1[18]}}, fc5_n3_t2_0_b_d1})) + 22'sh3f1a00);
     wire fc5_n3_y_sticky = |fc5_n3_acc[6:0];
@@ -103,6 +104,7 @@ module activations_fc5 (
     wire signed [17:0] fc5_n4_p6 = fc5_in_6 * 7'sd39; // weight 0.3046875
     wire signed [17:0] fc5_n4_p7 = fc5_in_7 * 7'sh5e; // weight -0.265625
     wire signed [17:0] fc5_n4_t0_1 = $signed({fc5_n4_p2[16], fc5_n4_p2}) + $signed({fc5_n4_p3[16], fc5_n4_p3});
+    wire signed [18:0] fc5_n4_t1_0 = ($signed({{2{fc5_n4_p0[16]}}, fc5_n4_p0}) + $signed({fc5_n4_p1[17], fc5_n4_p1})) + $signed({fc5_n4_t0_1[17], fc5_n4_t0_1});
     reg  signed [20:0] fc5_n4_t0_2_d1;
     reg  signed [18:0] fc5_n4_t1_1_b_d1;
     wire signed [20:0] fc5_n4_t1_1 = fc5_n4_t0_2_d1 + $signed({{2{fc5_n4_t1_1_b_d1[18]}}, fc5_n4_t1_1_b_d1});
@@ -140,7 +142,8 @@ module activations_fc5 (
     reg  signed [18:0] fc5_n6_t1_1_a_d1;
     reg  signed [20:0] fc5_n6_t1_1_b_d1;
     reg  signed [18:0] fc5_n6_t2_0_a_d1;
-    wire signed [21:0] fc5_n6_acc = (($signed({{3{fc5_n6_t2_0_a_d1[18]}}, fc5_n6_t2_0_a_d1}) + ($signed({{3{fc5_n6_t1_1_a_d1[18]}}, fc5_n6_t1_1_a_d1}) + $signed({fc5_n6_t1_1_b_d1[20], fc5_n6_t1_1_b_d1}))) + 22'sd58880);
+    wire signed [21:0] fc5_n6_t2_0 = $signed({{3{fc5_n6_t2_0_a_d1[18]}}, fc5_n6_t2_0_a_d1}) + ($signed({{3{fc5_n6_t1_1_a_d1[18]}}, fc5_n6_t1_1_a_d1}) + $signed({fc5_n6_t1_1_b_d1[20], fc5_n6_t1_1_b_d1}));
+    wire signed [21:0] fc5_n6_acc = (fc5_n6_t2_0 + 22'sd58880);
     wire fc5_n6_y_sticky = |fc5_n6_acc[6:0];
     reg  signed [13:0] fc5_n6_y_fl_d1;
     reg  fc5_n6_y_incx_d1;
@@ -191,12 +194,12 @@ module activations_fc5 (
             fc5_n2_y_incx_d1 <= fc5_n2_acc[7] & (fc5_n2_y_sticky | fc5_n2_acc[8]);
             fc5_n3_t1_0_a_d1 <= $signed({fc5_n3_p0[16], fc5_n3_p0}) + fc5_n3_p1;
             fc5_n3_t0_1_d1 <= $signed({{4{fc5_n3_p2[16]}}, fc5_n3_p2}) + (fc5_in_3 * 10'sd381); // weight 2.9765625
-            fc5_n3_t2_0_b_d1 <= ($signed({fc5_n3_p4[17], fc5_n3_p4}) + $signed({fc5_n3_p5[17], fc5_n3_p5})) + $signed({fc5_n3_t0_3[17], fc5_n3_t0_3});
+            fc5_n3_t2_0_b_d1 <= fc5_n3_t1_1;
             fc5_n3_y_fl_d1 <= $signed(fc5_n3_acc[21:8]);
             fc5_n3_y_incx_d1 <= fc5_n3_acc[7] & (fc5_n3_y_sticky | fc5_n3_acc[8]);
             fc5_n4_t0_2_d1 <= (fc5_in_4 * 10'sd379) + $signed({{4{fc5_n4_p5[16]}}, fc5_n4_p5}); // weight 2.9609375
             fc5_n4_t1_1_b_d1 <= $signed({fc5_n4_p6[17], fc5_n4_p6}) + $signed({fc5_n4_p7[17], fc5_n4_p7});
-            fc5_n4_t2_0_a_d1 <= ($signed({{2{fc5_n4_p0[16]}}, fc5_n4_p0}) + $signed({fc5_n4_p1[17], fc5_n4_p1})) + $signed({fc5_n4_t0_1[17], fc5_n4_t0_1});
+            fc5_n4_t2_0_a_d1 <= fc5_n4_t1_0;
             fc5_n4_y_fl_d1 <= $signed(fc5_n4_acc[21:8]);
             fc5_n4_y_incx_d1 <= fc5_n4_acc[7] & (fc5_n4_y_sticky | fc5_n4_acc[8]);
             fc5_n5_t0_2_d1 <= $signed({{3{fc5_n5_p4[17]}}, fc5_n5_p4}) + (fc5_in_5 * 10'sd343); // weight 2.6796875

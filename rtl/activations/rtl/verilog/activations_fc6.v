@@ -29,6 +29,7 @@ module activations_fc6 (
     wire signed [16:0] fc6_n0_t0_1 = $signed({fc6_n0_p2[15], fc6_n0_p2}) + $signed({fc6_n0_p3[15], fc6_n0_p3});
     wire signed [14:0] fc6_n0_t0_2 = $signed({fc6_n0_p4[13], fc6_n0_p4}) + (fc6_in_5_s_2 * 5'sd10); // weight 0.078125
     wire signed [15:0] fc6_n0_t0_3 = $signed({fc6_n0_p6[14], fc6_n0_p6}) + (fc6_in_7_s_2 * 6'sd31); // weight 0.2421875
+    wire signed [18:0] fc6_n0_t1_0 = ((fc6_in_0_s_2 * 9'sd188) + $signed({{3{fc6_n0_p1[15]}}, fc6_n0_p1})) + $signed({{2{fc6_n0_t0_1[16]}}, fc6_n0_t0_1}); // weight 1.46875
     reg  signed [18:0] fc6_n0_t2_0_a_d1;
     reg  signed [16:0] fc6_n0_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -47,6 +48,8 @@ module activations_fc6 (
     wire signed [11:0] fc6_n1_p7_sh = $signed({fc6_in_7_s_2, 1'd0});
     wire signed [15:0] fc6_n1_t0_1 = $signed({{4{fc6_n1_p2_sh[11]}}, fc6_n1_p2_sh}) + (fc6_in_3_s_2 * 6'sh26); // weight -0.203125
     wire signed [12:0] fc6_n1_t0_3 = $signed(fc6_n1_p6_neg[12:0]) + $signed({fc6_n1_p7_sh[11], fc6_n1_p7_sh});
+    wire signed [18:0] fc6_n1_t1_0 = ($signed({{8{fc6_in_0_s_2[10]}}, fc6_in_0_s_2}) + (fc6_in_1_s_2 * 9'sd215)) + $signed({{3{fc6_n1_t0_1[15]}}, fc6_n1_t0_1}); // weight 1.6796875
+    wire signed [15:0] fc6_n1_t1_1 = ($signed({fc6_n1_p4[14], fc6_n1_p4}) + (fc6_in_5_s_2 * 6'sd19)) + $signed({{3{fc6_n1_t0_3[12]}}, fc6_n1_t0_3}); // weight 0.1484375
     reg  signed [18:0] fc6_n1_t1_0_d1;
     reg  signed [15:0] fc6_n1_t2_0_b_d1;
     wire signed [18:0] fc6_n1_acc = ((fc6_n1_t1_0_d1 + $signed({{3{fc6_n1_t2_0_b_d1[15]}}, fc6_n1_t2_0_b_d1})) + 19'sh63700);
@@ -63,6 +66,8 @@ module activations_fc6 (
     wire signed [11:0] fc6_n2_p6_sh = $signed({fc6_in_6_s_2, 1'd0});
     wire signed [15:0] fc6_n2_t0_0 = (fc6_in_0_s_2 * 6'sh22) + $signed({fc6_in_1_s_2, 5'd0}); // weight -0.234375
     wire signed [14:0] fc6_n2_t0_3 = $signed({{3{fc6_n2_p6_sh[11]}}, fc6_n2_p6_sh}) + (fc6_in_7_s_2 * 5'sh11); // weight -0.1171875
+    wire signed [18:0] fc6_n2_t1_0 = $signed({{3{fc6_n2_t0_0[15]}}, fc6_n2_t0_0}) + ((fc6_in_2_s_2 * 9'sd206) + $signed({{7{fc6_n2_p3[11]}}, fc6_n2_p3})); // weight 1.609375
+    wire signed [16:0] fc6_n2_t1_1 = ($signed({{3{fc6_n2_p4[13]}}, fc6_n2_p4}) + $signed({fc6_n2_p5[15], fc6_n2_p5})) + $signed({{2{fc6_n2_t0_3[14]}}, fc6_n2_t0_3});
     reg  signed [18:0] fc6_n2_t2_0_a_d1;
     reg  signed [16:0] fc6_n2_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -80,6 +85,7 @@ module activations_fc6 (
     wire signed [14:0] fc6_n3_t0_0 = $signed({fc6_n3_p0_sh[13], fc6_n3_p0_sh}) + fc6_n3_p1;
     wire signed [18:0] fc6_n3_t0_1 = $signed({{3{fc6_n3_p2[15]}}, fc6_n3_p2}) + (fc6_in_3_s_2 * 9'sd223); // weight 1.7421875
     wire signed [15:0] fc6_n3_t0_3 = (fc6_in_6_s_2 * 6'sd20) + (fc6_in_7_s_2 * 6'sh22); // weight 0.15625; weight -0.234375
+    wire signed [16:0] fc6_n3_t1_1 = ($signed({fc6_n3_p4[15], fc6_n3_p4}) + $signed({{2{fc6_n3_p5[14]}}, fc6_n3_p5})) + $signed({fc6_n3_t0_3[15], fc6_n3_t0_3});
     reg  signed [19:0] fc6_n3_t1_0_d1;
     reg  signed [16:0] fc6_n3_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -94,6 +100,8 @@ module activations_fc6 (
     wire signed [15:0] fc6_n4_p7 = fc6_in_7_s_2 * 6'sd27; // weight 0.2109375
     wire signed [15:0] fc6_n4_t0_0 = $signed({{2{fc6_n4_p1[13]}}, fc6_n4_p1}) + (fc6_in_2_s_2 * 6'sd18); // weight 0.140625
     wire signed [15:0] fc6_n4_t0_2 = (fc6_in_5_s_2 * 6'sd18) + (fc6_in_6_s_2 * 6'sh2b); // weight 0.140625; weight -0.1640625
+    wire signed [18:0] fc6_n4_t1_0 = $signed({{3{fc6_n4_t0_0[15]}}, fc6_n4_t0_0}) + ($signed({{4{fc6_n4_p3_sh[14]}}, fc6_n4_p3_sh}) + (fc6_in_4_s_2 * 9'sd194)); // weight 1.515625
+    wire signed [17:0] fc6_n4_t1_1 = $signed({{2{fc6_n4_t0_2[15]}}, fc6_n4_t0_2}) + ($signed({{2{fc6_n4_p7[15]}}, fc6_n4_p7}) + 18'sh2db00); // bias -4.578125
     reg  signed [18:0] fc6_n4_t1_0_d1;
     reg  signed [17:0] fc6_n4_t2_0_b_d1;
     wire signed [18:0] fc6_n4_acc = (fc6_n4_t1_0_d1 + $signed({fc6_n4_t2_0_b_d1[17], fc6_n4_t2_0_b_d1}));
@@ -111,6 +119,8 @@ module activations_fc6 (
     wire signed [15:0] fc6_n5_p7 = fc6_in_7_s_2 * 6'sh2d; // weight -0.1484375
     wire signed [14:0] fc6_n5_t0_1 = (fc6_in_2_s_2 * 5'sh17) + fc6_n4_p3_sh; // weight -0.0703125
     wire signed [16:0] fc6_n5_t0_3 = $signed({{2{fc6_n5_p6[14]}}, fc6_n5_p6}) + $signed({fc6_n5_p7[15], fc6_n5_p7});
+    wire signed [16:0] fc6_n5_t1_0 = ($signed({{2{fc6_n5_p0[14]}}, fc6_n5_p0}) + $signed({fc6_n5_p1[15], fc6_n5_p1})) + $signed({{2{fc6_n5_t0_1[14]}}, fc6_n5_t0_1});
+    wire signed [18:0] fc6_n5_t1_1 = ($signed({{3{fc6_n5_p4[15]}}, fc6_n5_p4}) + (fc6_in_5_s_2 * 9'sd200)) + $signed({{2{fc6_n5_t0_3[16]}}, fc6_n5_t0_3}); // weight 1.5625
     reg  signed [16:0] fc6_n5_t2_0_a_d1;
     reg  signed [18:0] fc6_n5_t1_1_d1;
     wire signed [18:0] fc6_n5_acc = (($signed({{2{fc6_n5_t2_0_a_d1[16]}}, fc6_n5_t2_0_a_d1}) + fc6_n5_t1_1_d1) + 19'sh71200);
@@ -131,6 +141,8 @@ module activations_fc6 (
     wire signed [15:0] fc6_n6_p7 = fc6_in_7_s_2 * 6'sd23; // weight 0.1796875
     wire signed [13:0] fc6_n6_t0_1 = $signed({{2{fc6_n6_p2[11]}}, fc6_n6_p2}) + $signed({fc6_n6_p3[12], fc6_n6_p3});
     wire signed [15:0] fc6_n6_t0_2 = $signed({fc6_n6_p4[14], fc6_n6_p4}) + (fc6_in_5_s_2 * 6'sd17); // weight 0.1328125
+    wire signed [15:0] fc6_n6_t1_0 = ($signed({fc6_n6_p0[14], fc6_n6_p0}) + $signed({fc6_n3_p1[14], fc6_n3_p1})) + $signed({{2{fc6_n6_t0_1[13]}}, fc6_n6_t0_1});
+    wire signed [18:0] fc6_n6_t1_1 = $signed({{3{fc6_n6_t0_2[15]}}, fc6_n6_t0_2}) + ((fc6_in_6_s_2 * 9'sd208) + $signed({{3{fc6_n6_p7[15]}}, fc6_n6_p7})); // weight 1.625
     reg  signed [15:0] fc6_n6_t2_0_a_d1;
     reg  signed [18:0] fc6_n6_t1_1_d1;
     wire signed [18:0] fc6_n6_acc = (($signed({{3{fc6_n6_t2_0_a_d1[15]}}, fc6_n6_t2_0_a_d1}) + fc6_n6_t1_1_d1) + 19'sh74900);
@@ -175,20 +187,20 @@ module activations_fc6 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc6_n0_t2_0_a_d1 <= ((fc6_in_0_s_2 * 9'sd188) + $signed({{3{fc6_n0_p1[15]}}, fc6_n0_p1})) + $signed({{2{fc6_n0_t0_1[16]}}, fc6_n0_t0_1}); // weight 1.46875
+            fc6_n0_t2_0_a_d1 <= fc6_n0_t1_0;
             fc6_n0_t2_0_b_d1 <= $signed({{2{fc6_n0_t0_2[14]}}, fc6_n0_t0_2}) + $signed({fc6_n0_t0_3[15], fc6_n0_t0_3});
-            fc6_n1_t1_0_d1 <= ($signed({{8{fc6_in_0_s_2[10]}}, fc6_in_0_s_2}) + (fc6_in_1_s_2 * 9'sd215)) + $signed({{3{fc6_n1_t0_1[15]}}, fc6_n1_t0_1}); // weight 1.6796875
-            fc6_n1_t2_0_b_d1 <= ($signed({fc6_n1_p4[14], fc6_n1_p4}) + (fc6_in_5_s_2 * 6'sd19)) + $signed({{3{fc6_n1_t0_3[12]}}, fc6_n1_t0_3}); // weight 0.1484375
-            fc6_n2_t2_0_a_d1 <= $signed({{3{fc6_n2_t0_0[15]}}, fc6_n2_t0_0}) + ((fc6_in_2_s_2 * 9'sd206) + $signed({{7{fc6_n2_p3[11]}}, fc6_n2_p3})); // weight 1.609375
-            fc6_n2_t2_0_b_d1 <= ($signed({{3{fc6_n2_p4[13]}}, fc6_n2_p4}) + $signed({fc6_n2_p5[15], fc6_n2_p5})) + $signed({{2{fc6_n2_t0_3[14]}}, fc6_n2_t0_3});
+            fc6_n1_t1_0_d1 <= fc6_n1_t1_0;
+            fc6_n1_t2_0_b_d1 <= fc6_n1_t1_1;
+            fc6_n2_t2_0_a_d1 <= fc6_n2_t1_0;
+            fc6_n2_t2_0_b_d1 <= fc6_n2_t1_1;
             fc6_n3_t1_0_d1 <= $signed({{5{fc6_n3_t0_0[14]}}, fc6_n3_t0_0}) + $signed({fc6_n3_t0_1[18], fc6_n3_t0_1});
-            fc6_n3_t2_0_b_d1 <= ($signed({fc6_n3_p4[15], fc6_n3_p4}) + $signed({{2{fc6_n3_p5[14]}}, fc6_n3_p5})) + $signed({fc6_n3_t0_3[15], fc6_n3_t0_3});
-            fc6_n4_t1_0_d1 <= $signed({{3{fc6_n4_t0_0[15]}}, fc6_n4_t0_0}) + ($signed({{4{fc6_n4_p3_sh[14]}}, fc6_n4_p3_sh}) + (fc6_in_4_s_2 * 9'sd194)); // weight 1.515625
-            fc6_n4_t2_0_b_d1 <= $signed({{2{fc6_n4_t0_2[15]}}, fc6_n4_t0_2}) + ($signed({{2{fc6_n4_p7[15]}}, fc6_n4_p7}) + 18'sh2db00); // bias -4.578125
-            fc6_n5_t2_0_a_d1 <= ($signed({{2{fc6_n5_p0[14]}}, fc6_n5_p0}) + $signed({fc6_n5_p1[15], fc6_n5_p1})) + $signed({{2{fc6_n5_t0_1[14]}}, fc6_n5_t0_1});
-            fc6_n5_t1_1_d1 <= ($signed({{3{fc6_n5_p4[15]}}, fc6_n5_p4}) + (fc6_in_5_s_2 * 9'sd200)) + $signed({{2{fc6_n5_t0_3[16]}}, fc6_n5_t0_3}); // weight 1.5625
-            fc6_n6_t2_0_a_d1 <= ($signed({fc6_n6_p0[14], fc6_n6_p0}) + $signed({fc6_n3_p1[14], fc6_n3_p1})) + $signed({{2{fc6_n6_t0_1[13]}}, fc6_n6_t0_1});
-            fc6_n6_t1_1_d1 <= $signed({{3{fc6_n6_t0_2[15]}}, fc6_n6_t0_2}) + ((fc6_in_6_s_2 * 9'sd208) + $signed({{3{fc6_n6_p7[15]}}, fc6_n6_p7})); // weight 1.625
+            fc6_n3_t2_0_b_d1 <= fc6_n3_t1_1;
+            fc6_n4_t1_0_d1 <= fc6_n4_t1_0;
+            fc6_n4_t2_0_b_d1 <= fc6_n4_t1_1;
+            fc6_n5_t2_0_a_d1 <= fc6_n5_t1_0;
+            fc6_n5_t1_1_d1 <= fc6_n5_t1_1;
+            fc6_n6_t2_0_a_d1 <= fc6_n6_t1_0;
+            fc6_n6_t1_1_d1 <= fc6_n6_t1_1;
             fc6_n7_t2_0_a_d1 <= $signed({fc6_n7_t0_0[15], fc6_n7_t0_0}) + $signed({fc6_n7_t0_1[15], fc6_n7_t0_1});
             fc6_n7_t1_1_d1 <= $signed({{3{fc6_n7_t0_2[16]}}, fc6_n7_t0_2}) + $signed({fc6_n7_t0_3[18], fc6_n7_t0_3});
             fc6_n7_y_rnd_d1 <= fc6_n7_y_rnd;

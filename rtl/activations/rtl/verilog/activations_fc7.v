@@ -30,6 +30,7 @@ module activations_fc7 (
     wire signed [18:0] fc7_n0_t0_0 = (fc7_in_0_s_2 * 11'sd941) + $signed({{3{fc7_n0_p1[15]}}, fc7_n0_p1}); // weight 7.3515625
     wire signed [16:0] fc7_n0_t0_1 = (fc7_in_2_s_2 * 9'sd129) + $signed({fc7_n0_p3[15], fc7_n0_p3}); // weight 1.0078125
     wire signed [15:0] fc7_n0_t0_3 = (fc7_in_6_s_2 * 8'sha1) + (fc7_in_7_s_2 * 8'sd119); // weight -0.7421875; weight 0.9296875
+    wire signed [16:0] fc7_n0_t1_1 = ($signed({{8{fc7_n0_p4[8]}}, fc7_n0_p4}) + (fc7_in_5_s_2 * 9'sh17a)) + $signed({fc7_n0_t0_3[15], fc7_n0_t0_3}); // weight -1.046875
     reg  signed [19:0] fc7_n0_t1_0_d1;
     reg  signed [16:0] fc7_n0_t2_0_b_d1;
     wire signed [19:0] fc7_n0_acc = ((fc7_n0_t1_0_d1 + $signed({{3{fc7_n0_t2_0_b_d1[16]}}, fc7_n0_t2_0_b_d1})) + 20'shccc00);
@@ -48,6 +49,7 @@ module activations_fc7 (
     wire signed [15:0] fc7_n1_t0_3 = $signed({{4{fc7_n1_p6[11]}}, fc7_n1_p6}) + (fc7_in_7_s_2 * 8'sd75); // weight 0.5859375
     reg  signed [19:0] fc7_n1_t0_0_d1;
     reg  signed [17:0] fc7_n1_t1_0_b_d1;
+    wire signed [16:0] fc7_n1_t1_1 = ($signed({{3{fc7_n1_p4[13]}}, fc7_n1_p4}) + (fc7_in_5_s_2 * 9'sh17f)) + $signed({fc7_n1_t0_3[15], fc7_n1_t0_3}); // weight -1.0078125
     reg  signed [16:0] fc7_n1_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc7_n1_t2_0 = (fc7_n1_t0_0_d1 + $signed({{2{fc7_n1_t1_0_b_d1[17]}}, fc7_n1_t1_0_b_d1})) + $signed({{3{fc7_n1_t2_0_b_d1[16]}}, fc7_n1_t2_0_b_d1});
@@ -66,6 +68,7 @@ module activations_fc7 (
     wire signed [15:0] fc7_n2_t0_3 = $signed({fc7_n2_p6[14], fc7_n2_p6}) + fc7_n2_p7;
     reg  signed [15:0] fc7_n2_t1_0_a_d1;
     reg  signed [19:0] fc7_n2_t0_1_d1;
+    wire signed [16:0] fc7_n2_t1_1 = ($signed({fc7_n2_p4[15], fc7_n2_p4}) + (fc7_in_5_s_2 * 9'sh16d)) + $signed({fc7_n2_t0_3[15], fc7_n2_t0_3}); // weight -1.1484375
     reg  signed [16:0] fc7_n2_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc7_n2_t2_0 = ($signed({{4{fc7_n2_t1_0_a_d1[15]}}, fc7_n2_t1_0_a_d1}) + fc7_n2_t0_1_d1) + $signed({{3{fc7_n2_t2_0_b_d1[16]}}, fc7_n2_t2_0_b_d1});
@@ -85,7 +88,8 @@ module activations_fc7 (
     reg  signed [15:0] fc7_n3_t1_0_a_d1;
     reg  signed [19:0] fc7_n3_t0_1_d1;
     reg  signed [17:0] fc7_n3_t2_0_b_d1;
-    wire signed [19:0] fc7_n3_acc = ((($signed({{4{fc7_n3_t1_0_a_d1[15]}}, fc7_n3_t1_0_a_d1}) + fc7_n3_t0_1_d1) + $signed({{2{fc7_n3_t2_0_b_d1[17]}}, fc7_n3_t2_0_b_d1})) + 20'shdd400);
+    wire signed [19:0] fc7_n3_t2_0 = ($signed({{4{fc7_n3_t1_0_a_d1[15]}}, fc7_n3_t1_0_a_d1}) + fc7_n3_t0_1_d1) + $signed({{2{fc7_n3_t2_0_b_d1[17]}}, fc7_n3_t2_0_b_d1});
+    wire signed [19:0] fc7_n3_acc = (fc7_n3_t2_0 + 20'shdd400);
     wire fc7_n3_y_sticky = |fc7_n3_acc[9:0];
     reg  signed [8:0] fc7_n3_y_fl_d1;
     reg  fc7_n3_y_incx_d1;
@@ -113,10 +117,12 @@ module activations_fc7 (
     wire signed [14:0] fc7_n5_p4 = fc7_in_4_s_2 * 7'sd59; // weight 0.4609375
     wire signed [14:0] fc7_n5_p6 = fc7_in_6_s_2 * 7'sd60; // weight 0.46875
     wire signed [15:0] fc7_n5_t0_0 = (fc7_in_0_s_2 * 8'sha0) + (fc7_in_1_s_2 * 8'sd67); // weight -0.75; weight 0.5234375
+    wire signed [16:0] fc7_n5_t1_0 = $signed({fc7_n5_t0_0[15], fc7_n5_t0_0}) + ((fc7_in_2_s_2 * 9'sd139) + $signed({{3{fc7_n5_p3[13]}}, fc7_n5_p3})); // weight 1.0859375
     reg  signed [19:0] fc7_n5_t0_2_d1;
     reg  signed [16:0] fc7_n5_t1_1_b_d1;
     reg  signed [16:0] fc7_n5_t2_0_a_d1;
-    wire signed [19:0] fc7_n5_acc = (($signed({{3{fc7_n5_t2_0_a_d1[16]}}, fc7_n5_t2_0_a_d1}) + (fc7_n5_t0_2_d1 + $signed({{3{fc7_n5_t1_1_b_d1[16]}}, fc7_n5_t1_1_b_d1}))) + 20'she8400);
+    wire signed [19:0] fc7_n5_t2_0 = $signed({{3{fc7_n5_t2_0_a_d1[16]}}, fc7_n5_t2_0_a_d1}) + (fc7_n5_t0_2_d1 + $signed({{3{fc7_n5_t1_1_b_d1[16]}}, fc7_n5_t1_1_b_d1}));
+    wire signed [19:0] fc7_n5_acc = (fc7_n5_t2_0 + 20'she8400);
     wire fc7_n5_y_sticky = |fc7_n5_acc[9:0];
     reg  signed [8:0] fc7_n5_y_fl_d1;
     reg  fc7_n5_y_incx_d1;
@@ -130,6 +136,8 @@ module activations_fc7 (
     wire signed [14:0] fc7_n6_p7 = fc7_in_7_s_2 * 7'sh52; // weight -0.359375
     wire signed [15:0] fc7_n6_t0_1 = $signed({fc7_n6_p2[14], fc7_n6_p2}) + $signed({{2{fc7_n6_p3[13]}}, fc7_n6_p3});
     wire signed [15:0] fc7_n6_t0_2 = (fc7_in_4_s_2 * 8'sha3) + $signed({{3{fc7_n6_p5[12]}}, fc7_n6_p5}); // weight -0.7265625
+    wire signed [16:0] fc7_n6_t1_0 = ($signed({fc7_n6_p0[15], fc7_n6_p0}) + $signed({fc7_n6_p1[15], fc7_n6_p1})) + $signed({fc7_n6_t0_1[15], fc7_n6_t0_1});
+    wire signed [18:0] fc7_n6_t1_1 = $signed({{3{fc7_n6_t0_2[15]}}, fc7_n6_t0_2}) + ((fc7_in_6_s_2 * 11'sd940) + $signed({{4{fc7_n6_p7[14]}}, fc7_n6_p7})); // weight 7.34375
     reg  signed [16:0] fc7_n6_t2_0_a_d1;
     reg  signed [18:0] fc7_n6_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -151,7 +159,8 @@ module activations_fc7 (
     reg  signed [15:0] fc7_n7_t1_1_a_d1;
     reg  signed [19:0] fc7_n7_t0_3_d1;
     reg  signed [17:0] fc7_n7_t2_0_a_d1;
-    wire signed [19:0] fc7_n7_acc = (($signed({{2{fc7_n7_t2_0_a_d1[17]}}, fc7_n7_t2_0_a_d1}) + ($signed({{4{fc7_n7_t1_1_a_d1[15]}}, fc7_n7_t1_1_a_d1}) + fc7_n7_t0_3_d1)) + 20'shf3400);
+    wire signed [19:0] fc7_n7_t2_0 = $signed({{2{fc7_n7_t2_0_a_d1[17]}}, fc7_n7_t2_0_a_d1}) + ($signed({{4{fc7_n7_t1_1_a_d1[15]}}, fc7_n7_t1_1_a_d1}) + fc7_n7_t0_3_d1);
+    wire signed [19:0] fc7_n7_acc = (fc7_n7_t2_0 + 20'shf3400);
     wire fc7_n7_y_sticky = |fc7_n7_acc[9:0];
     reg  signed [8:0] fc7_n7_y_fl_d1;
     reg  fc7_n7_y_incx_d1;
@@ -169,17 +178,17 @@ module activations_fc7 (
     always @(posedge clk) begin
         if (ce) begin
             fc7_n0_t1_0_d1 <= $signed({fc7_n0_t0_0[18], fc7_n0_t0_0}) + $signed({{3{fc7_n0_t0_1[16]}}, fc7_n0_t0_1});
-            fc7_n0_t2_0_b_d1 <= ($signed({{8{fc7_n0_p4[8]}}, fc7_n0_p4}) + (fc7_in_5_s_2 * 9'sh17a)) + $signed({fc7_n0_t0_3[15], fc7_n0_t0_3}); // weight -1.046875
+            fc7_n0_t2_0_b_d1 <= fc7_n0_t1_1;
             fc7_n0_y_rnd_d1 <= fc7_n0_y_rnd;
             fc7_n0_y_wrap_d1 <= $signed(fc7_n0_y_rnd[6:0]);
             fc7_n1_t0_0_d1 <= $signed({{4{fc7_n1_p0[15]}}, fc7_n1_p0}) + $signed({fc7_n1_p1[18], fc7_n1_p1});
             fc7_n1_t1_0_b_d1 <= $signed({fc7_n1_p2[16], fc7_n1_p2}) + $signed({fc7_n1_p3[16], fc7_n1_p3});
-            fc7_n1_t2_0_b_d1 <= ($signed({{3{fc7_n1_p4[13]}}, fc7_n1_p4}) + (fc7_in_5_s_2 * 9'sh17f)) + $signed({fc7_n1_t0_3[15], fc7_n1_t0_3}); // weight -1.0078125
+            fc7_n1_t2_0_b_d1 <= fc7_n1_t1_1;
             fc7_n1_y_fl_d1 <= $signed(fc7_n1_acc[18:11]);
             fc7_n1_y_incx_d1 <= fc7_n1_acc[10] & (fc7_n1_y_sticky | fc7_n1_acc[11]);
             fc7_n2_t1_0_a_d1 <= $signed({{2{fc7_n2_p0[13]}}, fc7_n2_p0}) + (fc7_in_1_s_2 * 8'sd120); // weight 0.9375
             fc7_n2_t0_1_d1 <= (fc7_in_2_s_2 * 12'sd1125) + $signed({{4{fc7_n2_p3[15]}}, fc7_n2_p3}); // weight 8.7890625
-            fc7_n2_t2_0_b_d1 <= ($signed({fc7_n2_p4[15], fc7_n2_p4}) + (fc7_in_5_s_2 * 9'sh16d)) + $signed({fc7_n2_t0_3[15], fc7_n2_t0_3}); // weight -1.1484375
+            fc7_n2_t2_0_b_d1 <= fc7_n2_t1_1;
             fc7_n2_y_fl_d1 <= $signed(fc7_n2_acc[18:11]);
             fc7_n2_y_incx_d1 <= fc7_n2_acc[10] & (fc7_n2_y_sticky | fc7_n2_acc[11]);
             fc7_n3_t1_0_a_d1 <= (fc7_in_0_s_2 * 8'sh83) + $signed({{2{fc7_n3_p1[13]}}, fc7_n3_p1}); // weight -0.9765625
@@ -194,11 +203,11 @@ module activations_fc7 (
             fc7_n4_y_incx_d1 <= fc7_n4_acc[10] & (fc7_n4_y_sticky | fc7_n4_acc[11]);
             fc7_n5_t0_2_d1 <= $signed({{5{fc7_n5_p4[14]}}, fc7_n5_p4}) + (fc7_in_5_s_2 * 12'sd1108); // weight 8.65625
             fc7_n5_t1_1_b_d1 <= $signed({{2{fc7_n5_p6[14]}}, fc7_n5_p6}) + (fc7_in_7_s_2 * 9'sd136); // weight 1.0625
-            fc7_n5_t2_0_a_d1 <= $signed({fc7_n5_t0_0[15], fc7_n5_t0_0}) + ((fc7_in_2_s_2 * 9'sd139) + $signed({{3{fc7_n5_p3[13]}}, fc7_n5_p3})); // weight 1.0859375
+            fc7_n5_t2_0_a_d1 <= fc7_n5_t1_0;
             fc7_n5_y_fl_d1 <= $signed(fc7_n5_acc[19:11]);
             fc7_n5_y_incx_d1 <= fc7_n5_acc[10] & (fc7_n5_y_sticky | fc7_n5_acc[11]);
-            fc7_n6_t2_0_a_d1 <= ($signed({fc7_n6_p0[15], fc7_n6_p0}) + $signed({fc7_n6_p1[15], fc7_n6_p1})) + $signed({fc7_n6_t0_1[15], fc7_n6_t0_1});
-            fc7_n6_t2_0_b_d1 <= $signed({{3{fc7_n6_t0_2[15]}}, fc7_n6_t0_2}) + ((fc7_in_6_s_2 * 11'sd940) + $signed({{4{fc7_n6_p7[14]}}, fc7_n6_p7})); // weight 7.34375
+            fc7_n6_t2_0_a_d1 <= fc7_n6_t1_0;
+            fc7_n6_t2_0_b_d1 <= fc7_n6_t1_1;
             fc7_n6_y_rnd_d1 <= fc7_n6_y_rnd;
             fc7_n6_y_wrap_d1 <= $signed(fc7_n6_y_rnd[6:0]);
             fc7_n7_t1_1_a_d1 <= (fc7_in_4_s_2 * 8'sh94) + $signed({{3{fc7_n7_p5[12]}}, fc7_n7_p5}); // weight -0.84375

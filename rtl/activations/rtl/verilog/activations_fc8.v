@@ -15,13 +15,21 @@ module activations_fc8 (
 
     wire [7:0] fc8_in_3 = in_data[31:24];
     wire signed [8:0] fc8_in_0_s_2 = $signed({1'd0, in_data[7:0]});
+    wire signed [19:0] fc8_n0_p0 = fc8_in_0_s_2 * 12'sd2047; // weight 15.9921875
     wire signed [8:0] fc8_in_1_s_2 = $signed({1'd0, in_data[15:8]});
+    wire signed [15:0] fc8_n0_p1 = fc8_in_1_s_2 * 8'shae; // weight -0.640625
     wire signed [8:0] fc8_in_2_s_2 = $signed({1'd0, in_data[23:16]});
+    wire signed [14:0] fc8_n0_p2 = fc8_in_2_s_2 * 7'sd60; // weight 0.46875
     wire signed [8:0] fc8_in_3_s_2 = $signed({1'd0, fc8_in_3});
+    wire signed [15:0] fc8_n0_p3 = fc8_in_3_s_2 * 8'sh82; // weight -0.984375
     wire signed [8:0] fc8_in_4_s_2 = $signed({1'd0, in_data[39:32]});
+    wire signed [15:0] fc8_n0_p4 = fc8_in_4_s_2 * 8'sd102; // weight 0.796875
     wire signed [8:0] fc8_in_5_s_2 = $signed({1'd0, in_data[47:40]});
+    wire signed [14:0] fc8_n0_p5 = fc8_in_5_s_2 * 7'sd48; // weight 0.375
     wire signed [8:0] fc8_in_6_s_2 = $signed({1'd0, in_data[55:48]});
+    wire signed [17:0] fc8_n0_p6 = fc8_in_6_s_2 * 10'sh2ea; // weight -2.171875
     wire signed [8:0] fc8_in_7_s_2 = $signed({1'd0, in_data[63:56]});
+    wire signed [15:0] fc8_n0_p7 = fc8_in_7_s_2 * 8'shbf; // weight -0.5078125
     reg  signed [19:0] fc8_n0_p0_d1;
     reg  signed [15:0] fc8_n0_t0_0_b_d1;
     wire signed [19:0] fc8_n0_t0_0 = fc8_n0_p0_d1 + $signed({{4{fc8_n0_t0_0_b_d1[15]}}, fc8_n0_t0_0_b_d1});
@@ -46,6 +54,14 @@ module activations_fc8 (
     reg  signed [15:0] fc8_n0_y_fl_d1;
     wire signed [15:0] fc8_n0_y_rnd = fc8_n0_y_fl_d1 + $signed({15'd0, fc8_n0_y_inc});
     wire signed [13:0] fc8_n0_y_sat = (fc8_n0_y_rnd > 16'sd8191) ? 14'sd8191 : ((fc8_n0_y_rnd < 16'she000) ? 14'sh2000 : $signed(fc8_n0_y_rnd[13:0]));
+    wire signed [16:0] fc8_n1_p0 = fc8_in_0_s_2 * 9'sh10c; // weight -1.90625
+    wire signed [19:0] fc8_n1_p1 = fc8_in_1_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n1_p2 = fc8_in_2_s_2 * 10'sh2b1; // weight -2.6171875
+    wire signed [17:0] fc8_n1_p3 = fc8_in_3_s_2 * 10'sd322; // weight 2.515625
+    wire signed [15:0] fc8_n1_p4 = fc8_in_4_s_2 * 8'sd71; // weight 0.5546875
+    wire signed [14:0] fc8_n1_p5 = fc8_in_5_s_2 * 7'sh53; // weight -0.3515625
+    wire signed [17:0] fc8_n1_p6 = fc8_in_6_s_2 * 10'sh29a; // weight -2.796875
+    wire signed [16:0] fc8_n1_p7 = fc8_in_7_s_2 * 9'sd169; // weight 1.3203125
     reg  signed [16:0] fc8_n1_t0_0_a_d1;
     reg  signed [19:0] fc8_n1_p1_d1;
     wire signed [19:0] fc8_n1_t0_0 = $signed({{3{fc8_n1_t0_0_a_d1[16]}}, fc8_n1_t0_0_a_d1}) + fc8_n1_p1_d1;
@@ -70,6 +86,13 @@ module activations_fc8 (
     reg  signed [15:0] fc8_n1_y_fl_d1;
     wire signed [15:0] fc8_n1_y_rnd = fc8_n1_y_fl_d1 + $signed({15'd0, fc8_n1_y_inc});
     wire signed [13:0] fc8_n1_y_sat = (fc8_n1_y_rnd > 16'sd8191) ? 14'sd8191 : ((fc8_n1_y_rnd < 16'she000) ? 14'sh2000 : $signed(fc8_n1_y_rnd[13:0]));
+    wire signed [17:0] fc8_n2_p0 = fc8_in_0_s_2 * 10'sd354; // weight 2.765625
+    wire signed [16:0] fc8_n2_p1 = fc8_in_1_s_2 * 9'sh13c; // weight -1.53125
+    wire signed [19:0] fc8_n2_p2 = fc8_in_2_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [16:0] fc8_n2_p4 = fc8_in_4_s_2 * 9'sh141; // weight -1.4921875
+    wire signed [16:0] fc8_n2_p5 = fc8_in_5_s_2 * 9'sh14e; // weight -1.390625
+    wire signed [16:0] fc8_n2_p6 = fc8_in_6_s_2 * 9'sh10e; // weight -1.890625
+    wire signed [14:0] fc8_n2_p7 = fc8_in_7_s_2 * 7'sh5a; // weight -0.296875
     reg  signed [17:0] fc8_n2_p0_d1;
     reg  signed [16:0] fc8_n2_t0_0_b_d1;
     wire signed [17:0] fc8_n2_t0_0 = fc8_n2_p0_d1 + $signed({fc8_n2_t0_0_b_d1[16], fc8_n2_t0_0_b_d1});
@@ -82,9 +105,10 @@ module activations_fc8 (
     reg  signed [16:0] fc8_n2_t0_3_a_d1;
     reg  signed [14:0] fc8_n2_t0_3_b_d1;
     wire signed [17:0] fc8_n2_t0_3 = $signed({fc8_n2_t0_3_a_d1[16], fc8_n2_t0_3_a_d1}) + $signed({{3{fc8_n2_t0_3_b_d1[14]}}, fc8_n2_t0_3_b_d1});
+    wire signed [20:0] fc8_n2_t1_0 = $signed({{3{fc8_n2_t0_0[17]}}, fc8_n2_t0_0}) + ($signed({fc8_n2_t0_1_a_d1[19], fc8_n2_t0_1_a_d1}) + $signed({{4{fc8_n2_t0_1_b_d1_sh[16]}}, fc8_n2_t0_1_b_d1_sh}));
     wire signed [18:0] fc8_n2_t1_1 = $signed({fc8_n2_t0_2[17], fc8_n2_t0_2}) + $signed({fc8_n2_t0_3[17], fc8_n2_t0_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n2_t2_0 = ($signed({{3{fc8_n2_t0_0[17]}}, fc8_n2_t0_0}) + ($signed({fc8_n2_t0_1_a_d1[19], fc8_n2_t0_1_a_d1}) + $signed({{4{fc8_n2_t0_1_b_d1_sh[16]}}, fc8_n2_t0_1_b_d1_sh}))) + $signed({{2{fc8_n2_t1_1[18]}}, fc8_n2_t1_1});
+    wire signed [20:0] fc8_n2_t2_0 = fc8_n2_t1_0 + $signed({{2{fc8_n2_t1_1[18]}}, fc8_n2_t1_1});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [19:0] fc8_n2_acc = ($signed(fc8_n2_t2_0[19:0]) + 20'shd0d00);
     wire fc8_n2_y_sticky = |fc8_n2_acc[2:0];
@@ -95,6 +119,14 @@ module activations_fc8 (
     reg  signed [15:0] fc8_n2_y_fl_d1;
     wire signed [15:0] fc8_n2_y_rnd = fc8_n2_y_fl_d1 + $signed({15'd0, fc8_n2_y_inc});
     wire signed [13:0] fc8_n2_y_sat = (fc8_n2_y_rnd > 16'sd8191) ? 14'sd8191 : ((fc8_n2_y_rnd < 16'she000) ? 14'sh2000 : $signed(fc8_n2_y_rnd[13:0]));
+    wire signed [15:0] fc8_n3_p0 = fc8_in_0_s_2 * 8'shaf; // weight -0.6328125
+    wire signed [14:0] fc8_n3_p1 = fc8_in_1_s_2 * 7'sh56; // weight -0.328125
+    wire signed [16:0] fc8_n3_p2 = fc8_in_2_s_2 * 9'sd134; // weight 1.046875
+    wire signed [19:0] fc8_n3_p3 = fc8_in_3_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n3_p4 = fc8_in_4_s_2 * 10'sd301; // weight 2.3515625
+    wire signed [12:0] fc8_n3_p5 = fc8_in_5_s_2 * 5'sd11; // weight 0.0859375
+    wire signed [17:0] fc8_n3_p6 = fc8_in_6_s_2 * 10'sd265; // weight 2.0703125
+    wire signed [17:0] fc8_n3_p7 = fc8_in_7_s_2 * 10'sd268; // weight 2.09375
     reg  signed [15:0] fc8_n3_p0_d1;
     reg  signed [14:0] fc8_n3_t0_0_b_d1;
     wire signed [15:0] fc8_n3_t0_0 = fc8_n3_p0_d1 + $signed({fc8_n3_t0_0_b_d1[14], fc8_n3_t0_0_b_d1});
@@ -105,8 +137,9 @@ module activations_fc8 (
     wire signed [17:0] fc8_n3_t0_2 = fc8_n3_p4_d1 + $signed({{5{fc8_n3_t0_2_b_d1[12]}}, fc8_n3_t0_2_b_d1});
     reg  signed [17:0] fc8_n3_t0_3_a_d1;
     reg  signed [17:0] fc8_n3_t0_3_b_d1;
+    wire signed [20:0] fc8_n3_t1_0 = $signed({{5{fc8_n3_t0_0[15]}}, fc8_n3_t0_0}) + ($signed({{4{fc8_n3_t0_1_a_d1[16]}}, fc8_n3_t0_1_a_d1}) + $signed({fc8_n3_t0_1_b_d1[19], fc8_n3_t0_1_b_d1}));
     wire signed [18:0] fc8_n3_t1_1 = $signed({fc8_n3_t0_2[17], fc8_n3_t0_2}) + ($signed({fc8_n3_t0_3_a_d1[17], fc8_n3_t0_3_a_d1}) + $signed({fc8_n3_t0_3_b_d1[17], fc8_n3_t0_3_b_d1}));
-    wire signed [20:0] fc8_n3_acc = ((($signed({{5{fc8_n3_t0_0[15]}}, fc8_n3_t0_0}) + ($signed({{4{fc8_n3_t0_1_a_d1[16]}}, fc8_n3_t0_1_a_d1}) + $signed({fc8_n3_t0_1_b_d1[19], fc8_n3_t0_1_b_d1}))) + $signed({{2{fc8_n3_t1_1[18]}}, fc8_n3_t1_1})) + 21'sh1d5a00);
+    wire signed [20:0] fc8_n3_acc = ((fc8_n3_t1_0 + $signed({{2{fc8_n3_t1_1[18]}}, fc8_n3_t1_1})) + 21'sh1d5a00);
     wire fc8_n3_y_sticky = |fc8_n3_acc[2:0];
     reg  fc8_n3_y_sticky_d1;
     reg  fc8_n3_y_lsb_d1;
@@ -115,6 +148,14 @@ module activations_fc8 (
     reg  signed [16:0] fc8_n3_y_fl_d1;
     wire signed [16:0] fc8_n3_y_rnd = fc8_n3_y_fl_d1 + $signed({16'd0, fc8_n3_y_inc});
     wire signed [13:0] fc8_n3_y_sat = (fc8_n3_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n3_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n3_y_rnd[13:0]));
+    wire signed [16:0] fc8_n4_p0 = fc8_in_0_s_2 * 9'sd204; // weight 1.59375
+    wire signed [16:0] fc8_n4_p1 = fc8_in_1_s_2 * 9'sh164; // weight -1.21875
+    wire signed [17:0] fc8_n4_p2 = fc8_in_2_s_2 * 10'sd345; // weight 2.6953125
+    wire signed [17:0] fc8_n4_p3 = fc8_in_3_s_2 * 10'sd308; // weight 2.40625
+    wire signed [19:0] fc8_n4_p4 = fc8_in_4_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n4_p5 = fc8_in_5_s_2 * 10'sh2ae; // weight -2.640625
+    wire signed [14:0] fc8_n4_p6 = fc8_in_6_s_2 * 7'sd48; // weight 0.375
+    wire signed [15:0] fc8_n4_p7 = fc8_in_7_s_2 * 8'sd116; // weight 0.90625
     reg  signed [16:0] fc8_n4_p0_d1;
     reg  signed [16:0] fc8_n4_p1_d1;
     wire signed [16:0] fc8_n4_t0_0 = fc8_n4_p0_d1 + fc8_n4_p1_d1;
@@ -127,7 +168,8 @@ module activations_fc8 (
     reg  signed [15:0] fc8_n4_t0_3_b_d1;
     wire signed [16:0] fc8_n4_t0_3 = $signed({{2{fc8_n4_t0_3_a_d1[14]}}, fc8_n4_t0_3_a_d1}) + $signed({fc8_n4_t0_3_b_d1[15], fc8_n4_t0_3_b_d1});
     wire signed [18:0] fc8_n4_t1_0 = $signed({{2{fc8_n4_t0_0[16]}}, fc8_n4_t0_0}) + ($signed({fc8_n4_t0_1_a_d1[17], fc8_n4_t0_1_a_d1}) + $signed({fc8_n4_t0_1_b_d1[17], fc8_n4_t0_1_b_d1}));
-    wire signed [20:0] fc8_n4_acc = (($signed({{2{fc8_n4_t1_0[18]}}, fc8_n4_t1_0}) + ($signed({fc8_n4_t0_2[19], fc8_n4_t0_2}) + $signed({{4{fc8_n4_t0_3[16]}}, fc8_n4_t0_3}))) + 21'sh1da600);
+    wire signed [20:0] fc8_n4_t2_0 = $signed({{2{fc8_n4_t1_0[18]}}, fc8_n4_t1_0}) + ($signed({fc8_n4_t0_2[19], fc8_n4_t0_2}) + $signed({{4{fc8_n4_t0_3[16]}}, fc8_n4_t0_3}));
+    wire signed [20:0] fc8_n4_acc = (fc8_n4_t2_0 + 21'sh1da600);
     wire fc8_n4_y_sticky = |fc8_n4_acc[2:0];
     reg  fc8_n4_y_sticky_d1;
     reg  fc8_n4_y_lsb_d1;
@@ -136,6 +178,14 @@ module activations_fc8 (
     reg  signed [16:0] fc8_n4_y_fl_d1;
     wire signed [16:0] fc8_n4_y_rnd = fc8_n4_y_fl_d1 + $signed({16'd0, fc8_n4_y_inc});
     wire signed [13:0] fc8_n4_y_sat = (fc8_n4_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n4_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n4_y_rnd[13:0]));
+    wire signed [16:0] fc8_n5_p0 = fc8_in_0_s_2 * 9'sh163; // weight -1.2265625
+    wire signed [15:0] fc8_n5_p1 = fc8_in_1_s_2 * 8'sh83; // weight -0.9765625
+    wire signed [14:0] fc8_n5_p2 = fc8_in_2_s_2 * 7'sd54; // weight 0.421875
+    wire signed [17:0] fc8_n5_p3 = fc8_in_3_s_2 * 10'sd355; // weight 2.7734375
+    wire signed [16:0] fc8_n5_p4 = fc8_in_4_s_2 * 9'sd220; // weight 1.71875
+    wire signed [19:0] fc8_n5_p5 = fc8_in_5_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n5_p6 = fc8_in_6_s_2 * 10'sh2dd; // weight -2.2734375
+    wire signed [17:0] fc8_n5_p7 = fc8_in_7_s_2 * 10'sh2ec; // weight -2.15625
     reg  signed [16:0] fc8_n5_t0_0_a_d1;
     reg  signed [15:0] fc8_n5_t0_0_b_d1;
     reg  signed [14:0] fc8_n5_t0_1_a_d1;
@@ -146,7 +196,8 @@ module activations_fc8 (
     reg  signed [17:0] fc8_n5_t0_3_b_d1;
     wire signed [18:0] fc8_n5_t0_3 = $signed({fc8_n5_t0_3_a_d1[17], fc8_n5_t0_3_a_d1}) + $signed({fc8_n5_t0_3_b_d1[17], fc8_n5_t0_3_b_d1});
     wire signed [17:0] fc8_n5_t1_0 = ($signed({fc8_n5_t0_0_a_d1[16], fc8_n5_t0_0_a_d1}) + $signed({{2{fc8_n5_t0_0_b_d1[15]}}, fc8_n5_t0_0_b_d1})) + ($signed({{3{fc8_n5_t0_1_a_d1[14]}}, fc8_n5_t0_1_a_d1}) + fc8_n5_p3_d1);
-    wire signed [20:0] fc8_n5_acc = (($signed({{3{fc8_n5_t1_0[17]}}, fc8_n5_t1_0}) + (($signed({{4{fc8_n5_t0_2_a_d1[16]}}, fc8_n5_t0_2_a_d1}) + $signed({fc8_n5_t0_2_b_d1[19], fc8_n5_t0_2_b_d1})) + $signed({{2{fc8_n5_t0_3[18]}}, fc8_n5_t0_3}))) + 21'sh1df300);
+    wire signed [20:0] fc8_n5_t1_1 = ($signed({{4{fc8_n5_t0_2_a_d1[16]}}, fc8_n5_t0_2_a_d1}) + $signed({fc8_n5_t0_2_b_d1[19], fc8_n5_t0_2_b_d1})) + $signed({{2{fc8_n5_t0_3[18]}}, fc8_n5_t0_3});
+    wire signed [20:0] fc8_n5_acc = (($signed({{3{fc8_n5_t1_0[17]}}, fc8_n5_t1_0}) + fc8_n5_t1_1) + 21'sh1df300);
     wire fc8_n5_y_sticky = |fc8_n5_acc[2:0];
     reg  fc8_n5_y_sticky_d1;
     reg  fc8_n5_y_lsb_d1;
@@ -155,6 +206,14 @@ module activations_fc8 (
     reg  signed [16:0] fc8_n5_y_fl_d1;
     wire signed [16:0] fc8_n5_y_rnd = fc8_n5_y_fl_d1 + $signed({16'd0, fc8_n5_y_inc});
     wire signed [13:0] fc8_n5_y_sat = (fc8_n5_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n5_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n5_y_rnd[13:0]));
+    wire signed [16:0] fc8_n6_p0 = fc8_in_0_s_2 * 9'sh144; // weight -1.46875
+    wire signed [14:0] fc8_n6_p1 = fc8_in_1_s_2 * 7'sd63; // weight 0.4921875
+    wire signed [16:0] fc8_n6_p2 = fc8_in_2_s_2 * 9'sd194; // weight 1.515625
+    wire signed [17:0] fc8_n6_p3 = fc8_in_3_s_2 * 10'sh2b3; // weight -2.6015625
+    wire signed [17:0] fc8_n6_p4 = fc8_in_4_s_2 * 10'sd269; // weight 2.1015625
+    wire signed [17:0] fc8_n6_p5 = fc8_in_5_s_2 * 10'sd322; // weight 2.515625
+    wire signed [19:0] fc8_n6_p6 = fc8_in_6_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n6_p7 = fc8_in_7_s_2 * 10'sh2ea; // weight -2.171875
     reg  signed [16:0] fc8_n6_p0_d1;
     reg  signed [14:0] fc8_n6_t0_0_b_d1;
     wire signed [16:0] fc8_n6_t0_0 = fc8_n6_p0_d1 + $signed({{2{fc8_n6_t0_0_b_d1[14]}}, fc8_n6_t0_0_b_d1});
@@ -168,7 +227,8 @@ module activations_fc8 (
     reg  signed [17:0] fc8_n6_t0_3_b_d1;
     wire signed [19:0] fc8_n6_t0_3 = fc8_n6_p6_d1 + $signed({{2{fc8_n6_t0_3_b_d1[17]}}, fc8_n6_t0_3_b_d1});
     wire signed [18:0] fc8_n6_t1_0 = $signed({{2{fc8_n6_t0_0[16]}}, fc8_n6_t0_0}) + $signed({fc8_n6_t0_1[17], fc8_n6_t0_1});
-    wire signed [20:0] fc8_n6_acc = (($signed({{2{fc8_n6_t1_0[18]}}, fc8_n6_t1_0}) + ($signed({{2{fc8_n6_t0_2[18]}}, fc8_n6_t0_2}) + $signed({fc8_n6_t0_3[19], fc8_n6_t0_3}))) + 21'sh1e4000);
+    wire signed [20:0] fc8_n6_t2_0 = $signed({{2{fc8_n6_t1_0[18]}}, fc8_n6_t1_0}) + ($signed({{2{fc8_n6_t0_2[18]}}, fc8_n6_t0_2}) + $signed({fc8_n6_t0_3[19], fc8_n6_t0_3}));
+    wire signed [20:0] fc8_n6_acc = (fc8_n6_t2_0 + 21'sh1e4000);
     wire fc8_n6_y_sticky = |fc8_n6_acc[2:0];
     reg  fc8_n6_y_sticky_d1;
     reg  fc8_n6_y_lsb_d1;
@@ -177,6 +237,14 @@ module activations_fc8 (
     reg  signed [16:0] fc8_n6_y_fl_d1;
     wire signed [16:0] fc8_n6_y_rnd = fc8_n6_y_fl_d1 + $signed({16'd0, fc8_n6_y_inc});
     wire signed [13:0] fc8_n6_y_sat = (fc8_n6_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n6_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n6_y_rnd[13:0]));
+    wire signed [17:0] fc8_n7_p0 = fc8_in_0_s_2 * 10'sh2f9; // weight -2.0546875
+    wire signed [17:0] fc8_n7_p1 = fc8_in_1_s_2 * 10'sh2f5; // weight -2.0859375
+    wire signed [17:0] fc8_n7_p2 = fc8_in_2_s_2 * 10'sh2d2; // weight -2.359375
+    wire signed [16:0] fc8_n7_p3 = fc8_in_3_s_2 * 9'sd187; // weight 1.4609375
+    wire signed [17:0] fc8_n7_p4 = fc8_in_4_s_2 * 10'sd329; // weight 2.5703125
+    wire signed [16:0] fc8_n7_p5 = fc8_in_5_s_2 * 9'sh15e; // weight -1.265625
+    wire signed [16:0] fc8_n7_p6 = fc8_in_6_s_2 * 9'sh14c; // weight -1.40625
+    wire signed [19:0] fc8_n7_p7 = fc8_in_7_s_2 * 12'sd2047; // weight 15.9921875
     reg  signed [17:0] fc8_n7_t0_0_a_d1;
     reg  signed [17:0] fc8_n7_t0_0_b_d1;
     reg  signed [17:0] fc8_n7_p2_d1;
@@ -189,7 +257,8 @@ module activations_fc8 (
     reg  signed [19:0] fc8_n7_p7_d1;
     wire signed [19:0] fc8_n7_t0_3 = $signed({{3{fc8_n7_t0_3_a_d1[16]}}, fc8_n7_t0_3_a_d1}) + fc8_n7_p7_d1;
     wire signed [18:0] fc8_n7_t1_0 = ($signed({fc8_n7_t0_0_a_d1[17], fc8_n7_t0_0_a_d1}) + $signed({fc8_n7_t0_0_b_d1[17], fc8_n7_t0_0_b_d1})) + $signed({fc8_n7_t0_1[17], fc8_n7_t0_1});
-    wire signed [20:0] fc8_n7_acc = (($signed({{2{fc8_n7_t1_0[18]}}, fc8_n7_t1_0}) + ($signed({{3{fc8_n7_t0_2[17]}}, fc8_n7_t0_2}) + $signed({fc8_n7_t0_3[19], fc8_n7_t0_3}))) + 21'sh1e8d00);
+    wire signed [20:0] fc8_n7_t2_0 = $signed({{2{fc8_n7_t1_0[18]}}, fc8_n7_t1_0}) + ($signed({{3{fc8_n7_t0_2[17]}}, fc8_n7_t0_2}) + $signed({fc8_n7_t0_3[19], fc8_n7_t0_3}));
+    wire signed [20:0] fc8_n7_acc = (fc8_n7_t2_0 + 21'sh1e8d00);
     wire fc8_n7_y_sticky = |fc8_n7_acc[2:0];
     reg  fc8_n7_y_sticky_d1;
     reg  fc8_n7_y_lsb_d1;
@@ -209,98 +278,98 @@ module activations_fc8 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc8_n0_p0_d1 <= fc8_in_0_s_2 * 12'sd2047; // weight 15.9921875
-            fc8_n0_t0_0_b_d1 <= fc8_in_1_s_2 * 8'shae; // weight -0.640625
-            fc8_n0_t0_1_a_d1 <= fc8_in_2_s_2 * 7'sd60; // weight 0.46875
-            fc8_n0_p3_d1 <= fc8_in_3_s_2 * 8'sh82; // weight -0.984375
-            fc8_n0_t0_2_a_d1 <= fc8_in_4_s_2 * 8'sd102; // weight 0.796875
-            fc8_n0_t0_2_b_d1 <= fc8_in_5_s_2 * 7'sd48; // weight 0.375
-            fc8_n0_p6_d1 <= fc8_in_6_s_2 * 10'sh2ea; // weight -2.171875
-            fc8_n0_t0_3_b_d1 <= fc8_in_7_s_2 * 8'shbf; // weight -0.5078125
+            fc8_n0_p0_d1 <= fc8_n0_p0;
+            fc8_n0_t0_0_b_d1 <= fc8_n0_p1;
+            fc8_n0_t0_1_a_d1 <= fc8_n0_p2;
+            fc8_n0_p3_d1 <= fc8_n0_p3;
+            fc8_n0_t0_2_a_d1 <= fc8_n0_p4;
+            fc8_n0_t0_2_b_d1 <= fc8_n0_p5;
+            fc8_n0_p6_d1 <= fc8_n0_p6;
+            fc8_n0_t0_3_b_d1 <= fc8_n0_p7;
             fc8_n0_y_sticky_d1 <= fc8_n0_y_sticky;
             fc8_n0_y_lsb_d1 <= fc8_n0_acc[4];
             fc8_n0_y_half_d1 <= fc8_n0_acc[3];
             fc8_n0_y_fl_d1 <= $signed(fc8_n0_acc[19:4]);
-            fc8_n1_t0_0_a_d1 <= fc8_in_0_s_2 * 9'sh10c; // weight -1.90625
-            fc8_n1_p1_d1 <= fc8_in_1_s_2 * 12'sd2047; // weight 15.9921875
-            fc8_n1_p2_d1 <= fc8_in_2_s_2 * 10'sh2b1; // weight -2.6171875
-            fc8_n1_p3_d1 <= fc8_in_3_s_2 * 10'sd322; // weight 2.515625
-            fc8_n1_p4_d1 <= fc8_in_4_s_2 * 8'sd71; // weight 0.5546875
-            fc8_n1_t0_2_b_d1 <= fc8_in_5_s_2 * 7'sh53; // weight -0.3515625
-            fc8_n1_p6_d1 <= fc8_in_6_s_2 * 10'sh29a; // weight -2.796875
-            fc8_n1_t0_3_b_d1 <= fc8_in_7_s_2 * 9'sd169; // weight 1.3203125
+            fc8_n1_t0_0_a_d1 <= fc8_n1_p0;
+            fc8_n1_p1_d1 <= fc8_n1_p1;
+            fc8_n1_p2_d1 <= fc8_n1_p2;
+            fc8_n1_p3_d1 <= fc8_n1_p3;
+            fc8_n1_p4_d1 <= fc8_n1_p4;
+            fc8_n1_t0_2_b_d1 <= fc8_n1_p5;
+            fc8_n1_p6_d1 <= fc8_n1_p6;
+            fc8_n1_t0_3_b_d1 <= fc8_n1_p7;
             fc8_n1_y_sticky_d1 <= fc8_n1_y_sticky;
             fc8_n1_y_lsb_d1 <= fc8_n1_acc[4];
             fc8_n1_y_half_d1 <= fc8_n1_acc[3];
             fc8_n1_y_fl_d1 <= $signed(fc8_n1_acc[19:4]);
-            fc8_n2_p0_d1 <= fc8_in_0_s_2 * 10'sd354; // weight 2.765625
-            fc8_n2_t0_0_b_d1 <= fc8_in_1_s_2 * 9'sh13c; // weight -1.53125
-            fc8_n2_t0_1_a_d1 <= fc8_in_2_s_2 * 12'sd2047; // weight 15.9921875
+            fc8_n2_p0_d1 <= fc8_n2_p0;
+            fc8_n2_t0_0_b_d1 <= fc8_n2_p1;
+            fc8_n2_t0_1_a_d1 <= fc8_n2_p2;
             fc8_n2_t0_1_b_d1 <= fc8_in_3;
-            fc8_n2_t0_2_a_d1 <= fc8_in_4_s_2 * 9'sh141; // weight -1.4921875
-            fc8_n2_t0_2_b_d1 <= fc8_in_5_s_2 * 9'sh14e; // weight -1.390625
-            fc8_n2_t0_3_a_d1 <= fc8_in_6_s_2 * 9'sh10e; // weight -1.890625
-            fc8_n2_t0_3_b_d1 <= fc8_in_7_s_2 * 7'sh5a; // weight -0.296875
+            fc8_n2_t0_2_a_d1 <= fc8_n2_p4;
+            fc8_n2_t0_2_b_d1 <= fc8_n2_p5;
+            fc8_n2_t0_3_a_d1 <= fc8_n2_p6;
+            fc8_n2_t0_3_b_d1 <= fc8_n2_p7;
             fc8_n2_y_sticky_d1 <= fc8_n2_y_sticky;
             fc8_n2_y_lsb_d1 <= fc8_n2_acc[4];
             fc8_n2_y_half_d1 <= fc8_n2_acc[3];
             fc8_n2_y_fl_d1 <= $signed(fc8_n2_acc[19:4]);
-            fc8_n3_p0_d1 <= fc8_in_0_s_2 * 8'shaf; // weight -0.6328125
-            fc8_n3_t0_0_b_d1 <= fc8_in_1_s_2 * 7'sh56; // weight -0.328125
-            fc8_n3_t0_1_a_d1 <= fc8_in_2_s_2 * 9'sd134; // weight 1.046875
-            fc8_n3_t0_1_b_d1 <= fc8_in_3_s_2 * 12'sd2047; // weight 15.9921875
-            fc8_n3_p4_d1 <= fc8_in_4_s_2 * 10'sd301; // weight 2.3515625
-            fc8_n3_t0_2_b_d1 <= fc8_in_5_s_2 * 5'sd11; // weight 0.0859375
-            fc8_n3_t0_3_a_d1 <= fc8_in_6_s_2 * 10'sd265; // weight 2.0703125
-            fc8_n3_t0_3_b_d1 <= fc8_in_7_s_2 * 10'sd268; // weight 2.09375
+            fc8_n3_p0_d1 <= fc8_n3_p0;
+            fc8_n3_t0_0_b_d1 <= fc8_n3_p1;
+            fc8_n3_t0_1_a_d1 <= fc8_n3_p2;
+            fc8_n3_t0_1_b_d1 <= fc8_n3_p3;
+            fc8_n3_p4_d1 <= fc8_n3_p4;
+            fc8_n3_t0_2_b_d1 <= fc8_n3_p5;
+            fc8_n3_t0_3_a_d1 <= fc8_n3_p6;
+            fc8_n3_t0_3_b_d1 <= fc8_n3_p7;
             fc8_n3_y_sticky_d1 <= fc8_n3_y_sticky;
             fc8_n3_y_lsb_d1 <= fc8_n3_acc[4];
             fc8_n3_y_half_d1 <= fc8_n3_acc[3];
             fc8_n3_y_fl_d1 <= $signed(fc8_n3_acc[20:4]);
-            fc8_n4_p0_d1 <= fc8_in_0_s_2 * 9'sd204; // weight 1.59375
-            fc8_n4_p1_d1 <= fc8_in_1_s_2 * 9'sh164; // weight -1.21875
-            fc8_n4_t0_1_a_d1 <= fc8_in_2_s_2 * 10'sd345; // weight 2.6953125
-            fc8_n4_t0_1_b_d1 <= fc8_in_3_s_2 * 10'sd308; // weight 2.40625
-            fc8_n4_p4_d1 <= fc8_in_4_s_2 * 12'sd2047; // weight 15.9921875
-            fc8_n4_t0_2_b_d1 <= fc8_in_5_s_2 * 10'sh2ae; // weight -2.640625
-            fc8_n4_t0_3_a_d1 <= fc8_in_6_s_2 * 7'sd48; // weight 0.375
-            fc8_n4_t0_3_b_d1 <= fc8_in_7_s_2 * 8'sd116; // weight 0.90625
+            fc8_n4_p0_d1 <= fc8_n4_p0;
+            fc8_n4_p1_d1 <= fc8_n4_p1;
+            fc8_n4_t0_1_a_d1 <= fc8_n4_p2;
+            fc8_n4_t0_1_b_d1 <= fc8_n4_p3;
+            fc8_n4_p4_d1 <= fc8_n4_p4;
+            fc8_n4_t0_2_b_d1 <= fc8_n4_p5;
+            fc8_n4_t0_3_a_d1 <= fc8_n4_p6;
+            fc8_n4_t0_3_b_d1 <= fc8_n4_p7;
             fc8_n4_y_sticky_d1 <= fc8_n4_y_sticky;
             fc8_n4_y_lsb_d1 <= fc8_n4_acc[4];
             fc8_n4_y_half_d1 <= fc8_n4_acc[3];
             fc8_n4_y_fl_d1 <= $signed(fc8_n4_acc[20:4]);
-            fc8_n5_t0_0_a_d1 <= fc8_in_0_s_2 * 9'sh163; // weight -1.2265625
-            fc8_n5_t0_0_b_d1 <= fc8_in_1_s_2 * 8'sh83; // weight -0.9765625
-            fc8_n5_t0_1_a_d1 <= fc8_in_2_s_2 * 7'sd54; // weight 0.421875
-            fc8_n5_p3_d1 <= fc8_in_3_s_2 * 10'sd355; // weight 2.7734375
-            fc8_n5_t0_2_a_d1 <= fc8_in_4_s_2 * 9'sd220; // weight 1.71875
-            fc8_n5_t0_2_b_d1 <= fc8_in_5_s_2 * 12'sd2047; // weight 15.9921875
-            fc8_n5_t0_3_a_d1 <= fc8_in_6_s_2 * 10'sh2dd; // weight -2.2734375
-            fc8_n5_t0_3_b_d1 <= fc8_in_7_s_2 * 10'sh2ec; // weight -2.15625
+            fc8_n5_t0_0_a_d1 <= fc8_n5_p0;
+            fc8_n5_t0_0_b_d1 <= fc8_n5_p1;
+            fc8_n5_t0_1_a_d1 <= fc8_n5_p2;
+            fc8_n5_p3_d1 <= fc8_n5_p3;
+            fc8_n5_t0_2_a_d1 <= fc8_n5_p4;
+            fc8_n5_t0_2_b_d1 <= fc8_n5_p5;
+            fc8_n5_t0_3_a_d1 <= fc8_n5_p6;
+            fc8_n5_t0_3_b_d1 <= fc8_n5_p7;
             fc8_n5_y_sticky_d1 <= fc8_n5_y_sticky;
             fc8_n5_y_lsb_d1 <= fc8_n5_acc[4];
             fc8_n5_y_half_d1 <= fc8_n5_acc[3];
             fc8_n5_y_fl_d1 <= $signed(fc8_n5_acc[20:4]);
-            fc8_n6_p0_d1 <= fc8_in_0_s_2 * 9'sh144; // weight -1.46875
-            fc8_n6_t0_0_b_d1 <= fc8_in_1_s_2 * 7'sd63; // weight 0.4921875
-            fc8_n6_t0_1_a_d1 <= fc8_in_2_s_2 * 9'sd194; // weight 1.515625
-            fc8_n6_p3_d1 <= fc8_in_3_s_2 * 10'sh2b3; // weight -2.6015625
-            fc8_n6_t0_2_a_d1 <= fc8_in_4_s_2 * 10'sd269; // weight 2.1015625
-            fc8_n6_t0_2_b_d1 <= fc8_in_5_s_2 * 10'sd322; // weight 2.515625
-            fc8_n6_p6_d1 <= fc8_in_6_s_2 * 12'sd2047; // weight 15.9921875
-            fc8_n6_t0_3_b_d1 <= fc8_in_7_s_2 * 10'sh2ea; // weight -2.171875
+            fc8_n6_p0_d1 <= fc8_n6_p0;
+            fc8_n6_t0_0_b_d1 <= fc8_n6_p1;
+            fc8_n6_t0_1_a_d1 <= fc8_n6_p2;
+            fc8_n6_p3_d1 <= fc8_n6_p3;
+            fc8_n6_t0_2_a_d1 <= fc8_n6_p4;
+            fc8_n6_t0_2_b_d1 <= fc8_n6_p5;
+            fc8_n6_p6_d1 <= fc8_n6_p6;
+            fc8_n6_t0_3_b_d1 <= fc8_n6_p7;
             fc8_n6_y_sticky_d1 <= fc8_n6_y_sticky;
             fc8_n6_y_lsb_d1 <= fc8_n6_acc[4];
             fc8_n6_y_half_d1 <= fc8_n6_acc[3];
             fc8_n6_y_fl_d1 <= $signed(fc8_n6_acc[20:4]);
-            fc8_n7_t0_0_a_d1 <= fc8_in_0_s_2 * 10'sh2f9; // weight -2.0546875
-            fc8_n7_t0_0_b_d1 <= fc8_in_1_s_2 * 10'sh2f5; // weight -2.0859375
-            fc8_n7_p2_d1 <= fc8_in_2_s_2 * 10'sh2d2; // weight -2.359375
-            fc8_n7_t0_1_b_d1 <= fc8_in_3_s_2 * 9'sd187; // weight 1.4609375
-            fc8_n7_p4_d1 <= fc8_in_4_s_2 * 10'sd329; // weight 2.5703125
-            fc8_n7_t0_2_b_d1 <= fc8_in_5_s_2 * 9'sh15e; // weight -1.265625
-            fc8_n7_t0_3_a_d1 <= fc8_in_6_s_2 * 9'sh14c; // weight -1.40625
-            fc8_n7_p7_d1 <= fc8_in_7_s_2 * 12'sd2047; // weight 15.9921875
+            fc8_n7_t0_0_a_d1 <= fc8_n7_p0;
+            fc8_n7_t0_0_b_d1 <= fc8_n7_p1;
+            fc8_n7_p2_d1 <= fc8_n7_p2;
+            fc8_n7_t0_1_b_d1 <= fc8_n7_p3;
+            fc8_n7_p4_d1 <= fc8_n7_p4;
+            fc8_n7_t0_2_b_d1 <= fc8_n7_p5;
+            fc8_n7_t0_3_a_d1 <= fc8_n7_p6;
+            fc8_n7_p7_d1 <= fc8_n7_p7;
             fc8_n7_y_sticky_d1 <= fc8_n7_y_sticky;
             fc8_n7_y_lsb_d1 <= fc8_n7_acc[4];
             fc8_n7_y_half_d1 <= fc8_n7_acc[3];

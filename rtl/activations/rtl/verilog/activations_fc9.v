@@ -71,7 +71,8 @@ module activations_fc9 (
     reg  signed [15:0] fc9_n2_t1_0_a_d1;
     reg  signed [21:0] fc9_n2_t0_1_d1;
     reg  signed [19:0] fc9_n2_t2_0_b_d1;
-    wire signed [21:0] fc9_n2_acc = ((($signed({{6{fc9_n2_t1_0_a_d1[15]}}, fc9_n2_t1_0_a_d1}) + fc9_n2_t0_1_d1) + $signed({{2{fc9_n2_t2_0_b_d1[19]}}, fc9_n2_t2_0_b_d1})) + 22'sh39ca00);
+    wire signed [21:0] fc9_n2_t2_0 = ($signed({{6{fc9_n2_t1_0_a_d1[15]}}, fc9_n2_t1_0_a_d1}) + fc9_n2_t0_1_d1) + $signed({{2{fc9_n2_t2_0_b_d1[19]}}, fc9_n2_t2_0_b_d1});
+    wire signed [21:0] fc9_n2_acc = (fc9_n2_t2_0 + 22'sh39ca00);
     wire fc9_n2_y_sticky = |fc9_n2_acc[3:0];
     reg  signed [16:0] fc9_n2_y_fl_d1;
     reg  fc9_n2_y_incx_d1;
@@ -136,10 +137,12 @@ module activations_fc9 (
     wire signed [17:0] fc9_n6_p5 = fc9_in_5 * 7'sd37; // weight 0.2890625
     wire signed [16:0] fc9_n6_p7 = fc9_in_7 * 6'sh26; // weight -0.203125
     wire signed [17:0] fc9_n6_t0_1 = (fc9_in_2 * 7'sd37) + $signed({{2{fc9_n6_p3_sh[15]}}, fc9_n6_p3_sh}); // weight 0.2890625
+    wire signed [18:0] fc9_n6_t1_0 = ($signed({fc9_n6_p0[17], fc9_n6_p0}) + $signed({{2{fc9_n6_p1[16]}}, fc9_n6_p1})) + $signed({fc9_n6_t0_1[17], fc9_n6_t0_1});
     reg  signed [18:0] fc9_n6_t1_1_a_d1;
     reg  signed [21:0] fc9_n6_t0_3_d1;
     reg  signed [18:0] fc9_n6_t2_0_a_d1;
-    wire signed [21:0] fc9_n6_acc = (($signed({{3{fc9_n6_t2_0_a_d1[18]}}, fc9_n6_t2_0_a_d1}) + ($signed({{3{fc9_n6_t1_1_a_d1[18]}}, fc9_n6_t1_1_a_d1}) + fc9_n6_t0_3_d1)) + 22'sh3de800);
+    wire signed [21:0] fc9_n6_t2_0 = $signed({{3{fc9_n6_t2_0_a_d1[18]}}, fc9_n6_t2_0_a_d1}) + ($signed({{3{fc9_n6_t1_1_a_d1[18]}}, fc9_n6_t1_1_a_d1}) + fc9_n6_t0_3_d1);
+    wire signed [21:0] fc9_n6_acc = (fc9_n6_t2_0 + 22'sh3de800);
     wire fc9_n6_y_sticky = |fc9_n6_acc[3:0];
     reg  signed [16:0] fc9_n6_y_fl_d1;
     reg  fc9_n6_y_incx_d1;
@@ -211,7 +214,7 @@ module activations_fc9 (
             fc9_n5_y_incx_d1 <= fc9_n5_acc[4] & (fc9_n5_y_sticky | fc9_n5_acc[5]);
             fc9_n6_t1_1_a_d1 <= $signed({fc9_n6_p4[17], fc9_n6_p4}) + $signed({fc9_n6_p5[17], fc9_n6_p5});
             fc9_n6_t0_3_d1 <= (fc9_in_6 * 11'sd591) + $signed({{5{fc9_n6_p7[16]}}, fc9_n6_p7}); // weight 4.6171875
-            fc9_n6_t2_0_a_d1 <= ($signed({fc9_n6_p0[17], fc9_n6_p0}) + $signed({{2{fc9_n6_p1[16]}}, fc9_n6_p1})) + $signed({fc9_n6_t0_1[17], fc9_n6_t0_1});
+            fc9_n6_t2_0_a_d1 <= fc9_n6_t1_0;
             fc9_n6_y_fl_d1 <= $signed(fc9_n6_acc[21:5]);
             fc9_n6_y_incx_d1 <= fc9_n6_acc[4] & (fc9_n6_y_sticky | fc9_n6_acc[5]);
             fc9_n7_t1_0_a_d1 <= $signed({fc9_n7_p0[16], fc9_n7_p0}) + $signed({{4{fc9_n7_p1_sh[13]}}, fc9_n7_p1_sh});

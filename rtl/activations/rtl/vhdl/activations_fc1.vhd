@@ -63,6 +63,8 @@ begin
     variable fc1_n0_p7 : signed(15 downto 0); -- weight 0.09375
     variable fc1_n0_t0_1 : signed(15 downto 0);
     variable fc1_n0_t0_2 : signed(13 downto 0);
+    variable fc1_n0_t1_0 : signed(18 downto 0); -- weight 0.6640625
+    variable fc1_n0_t1_1 : signed(16 downto 0);
     variable fc1_n0_acc : signed(19 downto 0);
     variable fc1_n0_y_sticky : std_logic;
     variable fc1_n0_y_inc : std_logic;
@@ -76,6 +78,7 @@ begin
     variable fc1_n1_t0_1 : signed(16 downto 0);
     variable fc1_n1_t0_2 : signed(16 downto 0);
     variable fc1_n1_t0_3 : signed(17 downto 0); -- bias -2.578125
+    variable fc1_n1_t1_0 : signed(18 downto 0); -- weight 0.8125
     variable fc1_n1_acc : signed(19 downto 0);
     variable fc1_n1_y_sticky : std_logic;
     variable fc1_n1_y_inc : std_logic;
@@ -88,6 +91,7 @@ begin
     variable fc1_n2_t0_0 : signed(16 downto 0);
     variable fc1_n2_t0_2 : signed(14 downto 0);
     variable fc1_n2_t0_3 : signed(16 downto 0); -- bias -1.546875
+    variable fc1_n2_t1_0 : signed(18 downto 0); -- weight 0.7421875
     variable fc1_n2_acc : signed(19 downto 0);
     variable fc1_n2_y_sticky : std_logic;
     variable fc1_n2_y_inc : std_logic;
@@ -115,6 +119,8 @@ begin
     variable fc1_n4_p7_sh : signed(13 downto 0);
     variable fc1_n4_t0_0 : signed(15 downto 0);
     variable fc1_n4_t0_3 : signed(15 downto 0); -- weight -0.0859375
+    variable fc1_n4_t1_0 : signed(16 downto 0);
+    variable fc1_n4_t1_1 : signed(18 downto 0); -- weight 0.7890625
     variable fc1_n4_acc : signed(19 downto 0);
     variable fc1_n4_y_sticky : std_logic;
     variable fc1_n4_y_inc : std_logic;
@@ -127,6 +133,7 @@ begin
     variable fc1_n5_t0_0 : signed(15 downto 0);
     variable fc1_n5_t0_1 : signed(15 downto 0); -- weight 0.0859375
     variable fc1_n5_t0_3 : signed(16 downto 0);
+    variable fc1_n5_t1_1 : signed(18 downto 0); -- weight 0.71875
     variable fc1_n5_acc : signed(19 downto 0);
     variable fc1_n5_y_sticky : std_logic;
     variable fc1_n5_y_inc : std_logic;
@@ -137,6 +144,7 @@ begin
     variable fc1_n6_t0_0 : signed(15 downto 0); -- weight 0.09375
     variable fc1_n6_t0_1 : signed(15 downto 0);
     variable fc1_n6_t0_2 : signed(15 downto 0); -- weight 0.0703125
+    variable fc1_n6_t1_1 : signed(18 downto 0); -- weight 0.765625
     variable fc1_n6_acc : signed(19 downto 0);
     variable fc1_n6_y_sticky : std_logic;
     variable fc1_n6_y_inc : std_logic;
@@ -148,6 +156,8 @@ begin
     variable fc1_n7_p5 : signed(15 downto 0); -- weight 0.0859375
     variable fc1_n7_t0_1 : signed(15 downto 0);
     variable fc1_n7_t0_2 : signed(16 downto 0);
+    variable fc1_n7_t1_0 : signed(16 downto 0);
+    variable fc1_n7_t1_1 : signed(18 downto 0); -- weight 0.734375
     variable fc1_n7_acc : signed(19 downto 0);
     variable fc1_n7_y_sticky : std_logic;
     variable fc1_n7_y_inc : std_logic;
@@ -170,6 +180,8 @@ begin
         fc1_n0_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 12) mod 2**16, 16));
         fc1_n0_t0_1 := resize(fc1_n0_p2, 16) + resize(fc1_n0_p3, 16);
         fc1_n0_t0_2 := (-resize(fc1_n0_p4_sh, 14)) + resize(fc1_in_5, 14);
+        fc1_n0_t1_0 := (signed(to_unsigned((to_integer(fc1_in_0) * 85) mod 2**19, 19)) + resize(fc1_n0_p1, 19)) + resize(fc1_n0_t0_1, 19);
+        fc1_n0_t1_1 := resize(fc1_n0_t0_2, 17) + (resize(fc1_n0_p6, 17) + resize(fc1_n0_p7, 17));
         fc1_n0_acc := ((resize(fc1_n0_t2_0_a_d1, 20) + resize(fc1_n0_t2_0_b_d1, 20)) + to_signed(-117760, 20));
         if unsigned(fc1_n0_acc(3 downto 0)) /= 0 then fc1_n0_y_sticky := '1'; else fc1_n0_y_sticky := '0'; end if;
         fc1_n0_y_inc := fc1_n0_acc(4) and (fc1_n0_y_sticky or fc1_n0_acc(5));
@@ -183,6 +195,7 @@ begin
         fc1_n1_t0_1 := resize(fc1_n1_p2_sh, 17) + resize(fc1_n1_p4, 17);
         fc1_n1_t0_2 := resize(fc1_n1_p5_sh, 17) + resize(fc1_n1_p6, 17);
         fc1_n1_t0_3 := resize(fc1_n1_p7, 18) + to_signed(-84480, 18);
+        fc1_n1_t1_0 := (resize(fc1_n1_p0_neg, 19) + signed(to_unsigned((to_integer(fc1_in_1) * 104) mod 2**19, 19))) + resize(fc1_n1_t0_1, 19);
         fc1_n1_acc := (resize(fc1_n1_t2_0_a_d1, 20) + resize(fc1_n1_t2_0_b_d1, 20));
         if unsigned(fc1_n1_acc(3 downto 0)) /= 0 then fc1_n1_y_sticky := '1'; else fc1_n1_y_sticky := '0'; end if;
         fc1_n1_y_inc := fc1_n1_acc(4) and (fc1_n1_y_sticky or fc1_n1_acc(5));
@@ -195,6 +208,7 @@ begin
         fc1_n2_t0_0 := resize(fc1_n2_p0, 17) + resize(fc1_n2_p1_sh, 17);
         fc1_n2_t0_2 := resize(fc1_n2_p5, 15) + resize(fc1_n2_p6_sh, 15);
         fc1_n2_t0_3 := resize(fc1_n2_p7, 17) + to_signed(-50688, 17);
+        fc1_n2_t1_0 := resize(fc1_n2_t0_0, 19) + (signed(to_unsigned((to_integer(fc1_in_2) * 95) mod 2**19, 19)) + resize(fc1_n2_p4, 19));
         fc1_n2_acc := (resize(fc1_n2_t2_0_a_d1, 20) + resize(fc1_n2_t2_0_b_d1, 20));
         if unsigned(fc1_n2_acc(3 downto 0)) /= 0 then fc1_n2_y_sticky := '1'; else fc1_n2_y_sticky := '0'; end if;
         fc1_n2_y_inc := fc1_n2_acc(4) and (fc1_n2_y_sticky or fc1_n2_acc(5));
@@ -222,6 +236,8 @@ begin
         fc1_n4_p7_sh := shift_left(resize(fc1_in_7, 14), 2);
         fc1_n4_t0_0 := (-resize(fc1_n4_p0_sh, 16)) + resize(fc1_n4_p1_neg, 16);
         fc1_n4_t0_3 := signed(to_unsigned((to_integer(fc1_in_6) * (-11)) mod 2**16, 16)) + resize(fc1_n4_p7_sh, 16);
+        fc1_n4_t1_0 := resize(fc1_n4_t0_0, 17) + (resize(fc1_n4_p2, 17) + resize(fc1_n4_p3_sh, 17));
+        fc1_n4_t1_1 := (signed(to_unsigned((to_integer(fc1_in_4) * 101) mod 2**19, 19)) + resize(fc1_n4_p5, 19)) + resize(fc1_n4_t0_3, 19);
         fc1_n4_acc := ((resize(fc1_n4_t2_0_a_d1, 20) + resize(fc1_n4_t2_0_b_d1, 20)) + to_signed(16896, 20));
         if unsigned(fc1_n4_acc(3 downto 0)) /= 0 then fc1_n4_y_sticky := '1'; else fc1_n4_y_sticky := '0'; end if;
         fc1_n4_y_inc := fc1_n4_acc(4) and (fc1_n4_y_sticky or fc1_n4_acc(5));
@@ -234,6 +250,7 @@ begin
         fc1_n5_t0_0 := resize(fc1_n5_p0_neg, 16) + resize(fc1_n2_p1_sh, 16);
         fc1_n5_t0_1 := signed(to_unsigned((to_integer(fc1_in_2) * 11) mod 2**16, 16)) + resize(fc1_n5_p3, 16);
         fc1_n5_t0_3 := resize(fc1_n5_p6, 17) + resize(fc1_n5_p7, 17);
+        fc1_n5_t1_1 := (resize(fc1_n5_p4, 19) + signed(to_unsigned((to_integer(fc1_in_5) * 92) mod 2**19, 19))) + resize(fc1_n5_t0_3, 19);
         fc1_n5_acc := ((resize(fc1_n5_t2_0_a_d1, 20) + resize(fc1_n5_t2_0_b_d1, 20)) + to_signed(50688, 20));
         if unsigned(fc1_n5_acc(3 downto 0)) /= 0 then fc1_n5_y_sticky := '1'; else fc1_n5_y_sticky := '0'; end if;
         fc1_n5_y_inc := fc1_n5_acc(4) and (fc1_n5_y_sticky or fc1_n5_acc(5));
@@ -244,6 +261,7 @@ begin
         fc1_n6_t0_0 := signed(to_unsigned((to_integer(fc1_in_0) * 12) mod 2**16, 16)) + resize(fc1_n6_p1_neg, 16);
         fc1_n6_t0_1 := resize(fc1_n6_p2, 16) + resize(fc1_n6_p3_sh, 16);
         fc1_n6_t0_2 := fc1_n3_t0_2_a + signed(to_unsigned((to_integer(fc1_in_5) * 9) mod 2**16, 16));
+        fc1_n6_t1_1 := resize(fc1_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc1_in_6) * 98) mod 2**19, 19)) + resize(fc1_n6_p7_neg, 19));
         fc1_n6_acc := ((resize(fc1_n6_t2_0_a_d1, 20) + resize(fc1_n6_t2_0_b_d1, 20)) + to_signed(84480, 20));
         if unsigned(fc1_n6_acc(3 downto 0)) /= 0 then fc1_n6_y_sticky := '1'; else fc1_n6_y_sticky := '0'; end if;
         fc1_n6_y_inc := fc1_n6_acc(4) and (fc1_n6_y_sticky or fc1_n6_acc(5));
@@ -255,25 +273,27 @@ begin
         fc1_n7_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 11) mod 2**16, 16));
         fc1_n7_t0_1 := resize(fc1_n7_p2, 16) + resize(fc1_n7_p3_neg, 16);
         fc1_n7_t0_2 := resize(fc1_n7_p4_neg, 17) + resize(fc1_n7_p5, 17);
+        fc1_n7_t1_0 := (resize(fc1_n7_p0, 17) + resize(fc1_n0_p1, 17)) + resize(fc1_n7_t0_1, 17);
+        fc1_n7_t1_1 := resize(fc1_n7_t0_2, 19) + (resize(fc1_n0_p6, 19) + signed(to_unsigned((to_integer(fc1_in_7) * 94) mod 2**19, 19)));
         fc1_n7_acc := ((resize(fc1_n7_t2_0_a_d1, 20) + resize(fc1_n7_t2_0_b_d1, 20)) + to_signed(117760, 20));
         if unsigned(fc1_n7_acc(3 downto 0)) /= 0 then fc1_n7_y_sticky := '1'; else fc1_n7_y_sticky := '0'; end if;
         fc1_n7_y_inc := fc1_n7_acc(4) and (fc1_n7_y_sticky or fc1_n7_acc(5));
-        fc1_n0_t2_0_a_d1 <= (signed(to_unsigned((to_integer(fc1_in_0) * 85) mod 2**19, 19)) + resize(fc1_n0_p1, 19)) + resize(fc1_n0_t0_1, 19); -- weight 0.6640625
-        fc1_n0_t2_0_b_d1 <= resize(fc1_n0_t0_2, 17) + (resize(fc1_n0_p6, 17) + resize(fc1_n0_p7, 17));
-        fc1_n1_t2_0_a_d1 <= (resize(fc1_n1_p0_neg, 19) + signed(to_unsigned((to_integer(fc1_in_1) * 104) mod 2**19, 19))) + resize(fc1_n1_t0_1, 19); -- weight 0.8125
+        fc1_n0_t2_0_a_d1 <= fc1_n0_t1_0;
+        fc1_n0_t2_0_b_d1 <= fc1_n0_t1_1;
+        fc1_n1_t2_0_a_d1 <= fc1_n1_t1_0;
         fc1_n1_t2_0_b_d1 <= resize(fc1_n1_t0_2, 19) + resize(fc1_n1_t0_3, 19);
-        fc1_n2_t2_0_a_d1 <= resize(fc1_n2_t0_0, 19) + (signed(to_unsigned((to_integer(fc1_in_2) * 95) mod 2**19, 19)) + resize(fc1_n2_p4, 19)); -- weight 0.7421875
+        fc1_n2_t2_0_a_d1 <= fc1_n2_t1_0;
         fc1_n2_t2_0_b_d1 <= resize(fc1_n2_t0_2, 18) + resize(fc1_n2_t0_3, 18);
         fc1_n3_t1_0_d1 <= resize(fc1_n3_t0_0, 20) + resize(fc1_n3_t0_1, 20);
         fc1_n3_t2_0_b_d1 <= resize(fc1_n3_t0_2, 17) + resize(fc1_n3_t0_3, 17);
-        fc1_n4_t2_0_a_d1 <= resize(fc1_n4_t0_0, 17) + (resize(fc1_n4_p2, 17) + resize(fc1_n4_p3_sh, 17));
-        fc1_n4_t2_0_b_d1 <= (signed(to_unsigned((to_integer(fc1_in_4) * 101) mod 2**19, 19)) + resize(fc1_n4_p5, 19)) + resize(fc1_n4_t0_3, 19); -- weight 0.7890625
+        fc1_n4_t2_0_a_d1 <= fc1_n4_t1_0;
+        fc1_n4_t2_0_b_d1 <= fc1_n4_t1_1;
         fc1_n5_t2_0_a_d1 <= resize(fc1_n5_t0_0, 17) + resize(fc1_n5_t0_1, 17);
-        fc1_n5_t2_0_b_d1 <= (resize(fc1_n5_p4, 19) + signed(to_unsigned((to_integer(fc1_in_5) * 92) mod 2**19, 19))) + resize(fc1_n5_t0_3, 19); -- weight 0.71875
+        fc1_n5_t2_0_b_d1 <= fc1_n5_t1_1;
         fc1_n6_t2_0_a_d1 <= resize(fc1_n6_t0_0, 17) + resize(fc1_n6_t0_1, 17);
-        fc1_n6_t2_0_b_d1 <= resize(fc1_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc1_in_6) * 98) mod 2**19, 19)) + resize(fc1_n6_p7_neg, 19)); -- weight 0.765625
-        fc1_n7_t2_0_a_d1 <= (resize(fc1_n7_p0, 17) + resize(fc1_n0_p1, 17)) + resize(fc1_n7_t0_1, 17);
-        fc1_n7_t2_0_b_d1 <= resize(fc1_n7_t0_2, 19) + (resize(fc1_n0_p6, 19) + signed(to_unsigned((to_integer(fc1_in_7) * 94) mod 2**19, 19))); -- weight 0.734375
+        fc1_n6_t2_0_b_d1 <= fc1_n6_t1_1;
+        fc1_n7_t2_0_a_d1 <= fc1_n7_t1_0;
+        fc1_n7_t2_0_b_d1 <= fc1_n7_t1_1;
         fc1_out_0 <= fc1_n0_acc(19 downto 5) + (to_signed(0, 14) & fc1_n0_y_inc);
         fc1_out_1 <= fc1_n1_acc(19 downto 5) + (to_signed(0, 14) & fc1_n1_y_inc);
         fc1_out_2 <= fc1_n2_acc(19 downto 5) + (to_signed(0, 14) & fc1_n2_y_inc);

@@ -88,6 +88,7 @@ begin
     variable fc2_n0_p6_neg : signed(14 downto 0);
     variable fc2_n0_p7_sh : signed(16 downto 0);
     variable fc2_n0_t0_3 : signed(17 downto 0);
+    variable fc2_n0_t1_1 : signed(18 downto 0);
     variable fc2_n0_t2_0 : signed(20 downto 0);
     variable fc2_n0_acc : signed(21 downto 0);
     variable fc2_n0_y_sticky : std_logic;
@@ -101,6 +102,8 @@ begin
     variable fc2_n1_p6 : signed(16 downto 0); -- weight 0.828125
     variable fc2_n1_p7 : signed(17 downto 0); -- weight 1.234375
     variable fc2_n1_t0_2 : signed(17 downto 0);
+    variable fc2_n1_t1_1 : signed(18 downto 0);
+    variable fc2_n1_t2_0 : signed(20 downto 0);
     variable fc2_n1_acc : signed(20 downto 0);
     variable fc2_n1_y_sticky : std_logic;
     variable fc2_n1_y_rnd : signed(11 downto 0);
@@ -113,6 +116,7 @@ begin
     variable fc2_n2_p7 : signed(16 downto 0); -- weight -0.8515625
     variable fc2_n2_t0_2 : signed(17 downto 0); -- weight -1.0546875
     variable fc2_n2_t0_3 : signed(17 downto 0);
+    variable fc2_n2_t2_0 : signed(20 downto 0);
     variable fc2_n2_acc : signed(20 downto 0);
     variable fc2_n2_y_sticky : std_logic;
     variable fc2_n2_y_rnd : signed(11 downto 0);
@@ -123,6 +127,8 @@ begin
     variable fc2_n3_p5 : signed(16 downto 0); -- weight -0.8671875
     variable fc2_n3_p7 : signed(13 downto 0); -- weight 0.0859375
     variable fc2_n3_t0_3 : signed(14 downto 0); -- weight 0.1328125
+    variable fc2_n3_t1_1 : signed(17 downto 0);
+    variable fc2_n3_t2_0 : signed(20 downto 0);
     variable fc2_n3_acc : signed(20 downto 0);
     variable fc2_n3_y_sticky : std_logic;
     variable fc2_n3_y_rnd : signed(11 downto 0);
@@ -148,6 +154,7 @@ begin
     variable fc2_n5_p6 : signed(16 downto 0); -- weight 0.7109375
     variable fc2_n5_p7 : signed(16 downto 0); -- weight 0.5234375
     variable fc2_n5_t0_1 : signed(16 downto 0);
+    variable fc2_n5_t1_0 : signed(18 downto 0);
     variable fc2_n5_t2_0 : signed(20 downto 0);
     variable fc2_n5_acc : signed(21 downto 0);
     variable fc2_n5_y_sticky : std_logic;
@@ -170,6 +177,7 @@ begin
     variable fc2_n7_p2 : signed(15 downto 0); -- weight 0.4375
     variable fc2_n7_p3 : signed(16 downto 0); -- weight -0.8671875
     variable fc2_n7_t0_0 : signed(15 downto 0); -- weight 0.3046875
+    variable fc2_n7_t1_0 : signed(17 downto 0);
     variable fc2_n7_acc : signed(20 downto 0);
     variable fc2_n7_y_sticky : std_logic;
     variable fc2_n7_y_inc : std_logic;
@@ -195,6 +203,7 @@ begin
         fc2_n0_p6_neg := -resize(fc2_n0_p6_sh, 15);
         fc2_n0_p7_sh := shift_left(resize(fc2_in_7, 17), 7);
         fc2_n0_t0_3 := resize(fc2_n0_p6_neg, 18) + (-resize(fc2_n0_p7_sh, 18));
+        fc2_n0_t1_1 := (resize(fc2_n0_p4, 19) + resize(fc2_n0_p5, 19)) + resize(fc2_n0_t0_3, 19);
         fc2_n0_t2_0 := (fc2_n0_t0_0_d1 + resize(fc2_n0_t1_0_b_d1, 21)) + resize(fc2_n0_t2_0_b_d1, 21);
         fc2_n0_acc := (resize(fc2_n0_t2_0, 22) + to_signed(-177152, 22));
         if unsigned(fc2_n0_acc(7 downto 0)) /= 0 then fc2_n0_y_sticky := '1'; else fc2_n0_y_sticky := '0'; end if;
@@ -208,7 +217,9 @@ begin
         fc2_n1_p6 := signed(to_unsigned((to_integer(fc2_in_6) * 106) mod 2**17, 17));
         fc2_n1_p7 := signed(to_unsigned((to_integer(fc2_in_7) * 158) mod 2**18, 18));
         fc2_n1_t0_2 := resize(fc2_n1_p4, 18) + resize(fc2_n1_p5, 18);
-        fc2_n1_acc := (((fc2_n1_t0_0_d1 + resize(fc2_n1_t1_0_b_d1, 21)) + resize(fc2_n1_t2_0_b_d1, 21)) + to_signed(-126464, 21));
+        fc2_n1_t1_1 := resize(fc2_n1_t0_2, 19) + (resize(fc2_n1_p6, 19) + resize(fc2_n1_p7, 19));
+        fc2_n1_t2_0 := (fc2_n1_t0_0_d1 + resize(fc2_n1_t1_0_b_d1, 21)) + resize(fc2_n1_t2_0_b_d1, 21);
+        fc2_n1_acc := (fc2_n1_t2_0 + to_signed(-126464, 21));
         if unsigned(fc2_n1_acc(7 downto 0)) /= 0 then fc2_n1_y_sticky := '1'; else fc2_n1_y_sticky := '0'; end if;
         fc2_n1_y_rnd := fc2_n1_y_fl_d1 + (to_signed(0, 11) & fc2_n1_y_incx_d1);
         if fc2_n1_y_rnd > to_signed(511, 12) then fc2_n1_y_sat := to_signed(511, 10); elsif fc2_n1_y_rnd < to_signed(-512, 12) then fc2_n1_y_sat := to_signed(-512, 10); else fc2_n1_y_sat := fc2_n1_y_rnd(9 downto 0); end if;
@@ -220,7 +231,8 @@ begin
         fc2_n2_p7 := signed(to_unsigned((to_integer(fc2_in_7) * (-109)) mod 2**17, 17));
         fc2_n2_t0_2 := signed(to_unsigned((to_integer(fc2_in_4) * (-135)) mod 2**18, 18)) + resize(fc2_n2_p5, 18);
         fc2_n2_t0_3 := resize(fc2_n2_p6, 18) + resize(fc2_n2_p7, 18);
-        fc2_n2_acc := (((resize(fc2_n2_t1_0_a_d1, 21) + fc2_n2_t0_1_d1) + resize(fc2_n2_t2_0_b_d1, 21)) + to_signed(-75776, 21));
+        fc2_n2_t2_0 := (resize(fc2_n2_t1_0_a_d1, 21) + fc2_n2_t0_1_d1) + resize(fc2_n2_t2_0_b_d1, 21);
+        fc2_n2_acc := (fc2_n2_t2_0 + to_signed(-75776, 21));
         if unsigned(fc2_n2_acc(7 downto 0)) /= 0 then fc2_n2_y_sticky := '1'; else fc2_n2_y_sticky := '0'; end if;
         fc2_n2_y_rnd := fc2_n2_y_fl_d1 + (to_signed(0, 11) & fc2_n2_y_incx_d1);
         if fc2_n2_y_rnd > to_signed(511, 12) then fc2_n2_y_sat := to_signed(511, 10); elsif fc2_n2_y_rnd < to_signed(-512, 12) then fc2_n2_y_sat := to_signed(-512, 10); else fc2_n2_y_sat := fc2_n2_y_rnd(9 downto 0); end if;
@@ -230,7 +242,9 @@ begin
         fc2_n3_p5 := signed(to_unsigned((to_integer(fc2_in_5) * (-111)) mod 2**17, 17));
         fc2_n3_p7 := signed(to_unsigned((to_integer(fc2_in_7) * 11) mod 2**14, 14));
         fc2_n3_t0_3 := signed(to_unsigned((to_integer(fc2_in_6) * 17) mod 2**15, 15)) + resize(fc2_n3_p7, 15);
-        fc2_n3_acc := (((resize(fc2_n3_t1_0_a_d1, 21) + fc2_n3_t0_1_d1) + resize(fc2_n3_t2_0_b_d1, 21)) + to_signed(-25088, 21));
+        fc2_n3_t1_1 := (resize(fc2_n3_p4, 18) + resize(fc2_n3_p5, 18)) + resize(fc2_n3_t0_3, 18);
+        fc2_n3_t2_0 := (resize(fc2_n3_t1_0_a_d1, 21) + fc2_n3_t0_1_d1) + resize(fc2_n3_t2_0_b_d1, 21);
+        fc2_n3_acc := (fc2_n3_t2_0 + to_signed(-25088, 21));
         if unsigned(fc2_n3_acc(7 downto 0)) /= 0 then fc2_n3_y_sticky := '1'; else fc2_n3_y_sticky := '0'; end if;
         fc2_n3_y_rnd := fc2_n3_y_fl_d1 + (to_signed(0, 11) & fc2_n3_y_incx_d1);
         if fc2_n3_y_rnd > to_signed(511, 12) then fc2_n3_y_sat := to_signed(511, 10); elsif fc2_n3_y_rnd < to_signed(-512, 12) then fc2_n3_y_sat := to_signed(-512, 10); else fc2_n3_y_sat := fc2_n3_y_rnd(9 downto 0); end if;
@@ -255,6 +269,7 @@ begin
         fc2_n5_p6 := signed(to_unsigned((to_integer(fc2_in_6) * 91) mod 2**17, 17));
         fc2_n5_p7 := signed(to_unsigned((to_integer(fc2_in_7) * 67) mod 2**17, 17));
         fc2_n5_t0_1 := resize(fc2_n5_p2, 17) + resize(fc2_n5_p3, 17);
+        fc2_n5_t1_0 := (resize(fc2_n5_p0, 19) + resize(fc2_n5_p1, 19)) + resize(fc2_n5_t0_1, 19);
         fc2_n5_t2_0 := resize(fc2_n5_t2_0_a_d1, 21) + (fc2_n5_t0_2_d1 + resize(fc2_n5_t1_1_b_d1, 21));
         fc2_n5_acc := (resize(fc2_n5_t2_0, 22) + to_signed(75776, 22));
         if unsigned(fc2_n5_acc(7 downto 0)) /= 0 then fc2_n5_y_sticky := '1'; else fc2_n5_y_sticky := '0'; end if;
@@ -277,6 +292,7 @@ begin
         fc2_n7_p2 := signed(to_unsigned((to_integer(fc2_in_2) * 56) mod 2**16, 16));
         fc2_n7_p3 := signed(to_unsigned((to_integer(fc2_in_3) * (-111)) mod 2**17, 17));
         fc2_n7_t0_0 := resize(fc2_n7_p0, 16) + signed(to_unsigned((to_integer(fc2_in_1) * 39) mod 2**16, 16));
+        fc2_n7_t1_0 := resize(fc2_n7_t0_0, 18) + (resize(fc2_n7_p2, 18) + resize(fc2_n7_p3, 18));
         fc2_n7_acc := (resize(fc2_n7_t2_0_a_d1, 21) + (resize(fc2_n7_t1_1_a_d1, 21) + fc2_n7_t0_3_d1));
         if unsigned(fc2_n7_acc(7 downto 0)) /= 0 then fc2_n7_y_sticky := '1'; else fc2_n7_y_sticky := '0'; end if;
         fc2_n7_y_inc := fc2_n7_acc(8) and (fc2_n7_y_sticky or fc2_n7_acc(9));
@@ -284,12 +300,12 @@ begin
         if fc2_n7_y_rnd_d1 > to_signed(511, 12) then fc2_n7_y_sat := to_signed(511, 10); elsif fc2_n7_y_rnd_d1 < to_signed(-512, 12) then fc2_n7_y_sat := to_signed(-512, 10); else fc2_n7_y_sat := fc2_n7_y_wrap_d1; end if;
         fc2_n0_t0_0_d1 <= signed(to_unsigned((to_integer(fc2_in_0) * 1053) mod 2**21, 21)) + resize(fc2_n0_p1, 21); -- weight 8.2265625
         fc2_n0_t1_0_b_d1 <= resize(fc2_n0_p2, 19) + resize(fc2_n0_p3, 19);
-        fc2_n0_t2_0_b_d1 <= (resize(fc2_n0_p4, 19) + resize(fc2_n0_p5, 19)) + resize(fc2_n0_t0_3, 19);
+        fc2_n0_t2_0_b_d1 <= fc2_n0_t1_1;
         fc2_n0_y_fl_d1 <= fc2_n0_acc(21 downto 9);
         fc2_n0_y_incx_d1 <= fc2_n0_acc(8) and (fc2_n0_y_sticky or fc2_n0_acc(9));
         fc2_n1_t0_0_d1 <= resize(fc2_n1_p0, 21) + signed(to_unsigned((to_integer(fc2_in_1) * 1081) mod 2**21, 21)); -- weight 8.4453125
         fc2_n1_t1_0_b_d1 <= resize(fc2_n1_p2, 18) + resize(fc2_n1_p3, 18);
-        fc2_n1_t2_0_b_d1 <= resize(fc2_n1_t0_2, 19) + (resize(fc2_n1_p6, 19) + resize(fc2_n1_p7, 19));
+        fc2_n1_t2_0_b_d1 <= fc2_n1_t1_1;
         fc2_n1_y_fl_d1 <= fc2_n1_acc(20 downto 9);
         fc2_n1_y_incx_d1 <= fc2_n1_acc(8) and (fc2_n1_y_sticky or fc2_n1_acc(9));
         fc2_n2_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0) * 71) mod 2**17, 17)) + resize(fc2_n2_p1, 17); -- weight 0.5546875
@@ -299,7 +315,7 @@ begin
         fc2_n2_y_incx_d1 <= fc2_n2_acc(8) and (fc2_n2_y_sticky or fc2_n2_acc(9));
         fc2_n3_t1_0_a_d1 <= resize(fc2_n3_p0, 17) + signed(to_unsigned((to_integer(fc2_in_1) * (-79)) mod 2**17, 17)); -- weight -0.6171875
         fc2_n3_t0_1_d1 <= resize(fc2_n3_p2, 21) + signed(to_unsigned((to_integer(fc2_in_3) * 1224) mod 2**21, 21)); -- weight 9.5625
-        fc2_n3_t2_0_b_d1 <= (resize(fc2_n3_p4, 18) + resize(fc2_n3_p5, 18)) + resize(fc2_n3_t0_3, 18);
+        fc2_n3_t2_0_b_d1 <= fc2_n3_t1_1;
         fc2_n3_y_fl_d1 <= fc2_n3_acc(20 downto 9);
         fc2_n3_y_incx_d1 <= fc2_n3_acc(8) and (fc2_n3_y_sticky or fc2_n3_acc(9));
         fc2_n4_t1_0_a_d1 <= resize(fc2_n4_p0, 18) + resize(fc2_n4_p1, 18);
@@ -309,7 +325,7 @@ begin
         fc2_n4_y_wrap_d1 <= fc2_n4_y_rnd(9 downto 0);
         fc2_n5_t0_2_d1 <= resize(fc2_n5_p4, 21) + signed(to_unsigned((to_integer(fc2_in_5) * 1285) mod 2**21, 21)); -- weight 10.0390625
         fc2_n5_t1_1_b_d1 <= resize(fc2_n5_p6, 18) + resize(fc2_n5_p7, 18);
-        fc2_n5_t2_0_a_d1 <= (resize(fc2_n5_p0, 19) + resize(fc2_n5_p1, 19)) + resize(fc2_n5_t0_1, 19);
+        fc2_n5_t2_0_a_d1 <= fc2_n5_t1_0;
         fc2_n5_y_fl_d1 <= fc2_n5_acc(21 downto 9);
         fc2_n5_y_incx_d1 <= fc2_n5_acc(8) and (fc2_n5_y_sticky or fc2_n5_acc(9));
         fc2_n6_t1_1_a_d1 <= resize(fc2_n6_p4, 18) + signed(to_unsigned((to_integer(fc2_in_5) * 161) mod 2**18, 18)); -- weight 1.2578125
@@ -319,7 +335,7 @@ begin
         fc2_n6_y_incx_d1 <= fc2_n6_acc(8) and (fc2_n6_y_sticky or fc2_n6_acc(9));
         fc2_n7_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc2_in_4) * (-109)) mod 2**17, 17)) + resize(fc2_in_5, 17); -- weight -0.8515625
         fc2_n7_t0_3_d1 <= signed(to_unsigned((to_integer(fc2_in_7) * 1223) mod 2**21, 21)) + to_signed(177152, 21); -- weight 9.5546875
-        fc2_n7_t2_0_a_d1 <= resize(fc2_n7_t0_0, 18) + (resize(fc2_n7_p2, 18) + resize(fc2_n7_p3, 18));
+        fc2_n7_t2_0_a_d1 <= fc2_n7_t1_0;
         fc2_n7_y_rnd_d1 <= fc2_n7_y_rnd;
         fc2_n7_y_wrap_d1 <= fc2_n7_y_rnd(9 downto 0);
         fc2_out_0 <= fc2_n0_y_sat;

@@ -82,6 +82,8 @@ begin
     variable fc3_in_7_s_2 : signed(8 downto 0);
     variable fc3_n0_p7_sh : signed(11 downto 0);
     variable fc3_n0_t0_2 : signed(15 downto 0); -- weight 0.8359375
+    variable fc3_n0_t1_1 : signed(15 downto 0); -- weight -0.7890625
+    variable fc3_n0_t2_0 : signed(19 downto 0);
     variable fc3_n0_acc : signed(19 downto 0);
     variable fc3_n0_y_sticky : std_logic;
     variable fc3_n0_y_rnd : signed(9 downto 0);
@@ -94,6 +96,7 @@ begin
     variable fc3_n1_t0_1 : signed(15 downto 0); -- weight -0.5078125
     variable fc3_n1_t0_2 : signed(16 downto 0);
     variable fc3_n1_t0_3 : signed(16 downto 0); -- weight 1.0234375
+    variable fc3_n1_t1_0 : signed(18 downto 0); -- weight 6.8515625
     variable fc3_n1_t2_0 : signed(19 downto 0);
     variable fc3_n1_acc : signed(18 downto 0); -- bias -5.71875
     variable fc3_n1_y_sticky : std_logic;
@@ -104,7 +107,9 @@ begin
     variable fc3_n2_p5 : signed(14 downto 0); -- weight 0.3828125
     variable fc3_n2_p6 : signed(13 downto 0); -- weight 0.2421875
     variable fc3_n2_p7 : signed(11 downto 0); -- weight 0.046875
+    variable fc3_n2_t0_0 : signed(15 downto 0); -- weight 0.828125; weight -0.8203125
     variable fc3_n2_t0_3 : signed(14 downto 0);
+    variable fc3_n2_t1_1 : signed(15 downto 0); -- weight -0.515625
     variable fc3_n2_t2_0 : signed(19 downto 0);
     variable fc3_n2_acc : signed(18 downto 0); -- bias -5.03125
     variable fc3_n2_y_sticky : std_logic;
@@ -119,6 +124,7 @@ begin
     variable fc3_n3_t0_0 : signed(16 downto 0); -- weight -1.0078125
     variable fc3_n3_t0_2 : signed(14 downto 0); -- weight 0.3125
     variable fc3_n3_t0_3 : signed(15 downto 0);
+    variable fc3_n3_t1_0 : signed(18 downto 0); -- weight 7.8984375
     variable fc3_n3_t2_0 : signed(19 downto 0);
     variable fc3_n3_acc : signed(18 downto 0); -- bias -4.34375
     variable fc3_n3_y_sticky : std_logic;
@@ -131,6 +137,7 @@ begin
     variable fc3_n4_p6 : signed(15 downto 0); -- weight 0.890625
     variable fc3_n4_p7 : signed(14 downto 0); -- weight 0.328125
     variable fc3_n4_t0_0 : signed(15 downto 0); -- weight 0.5625; weight -0.7734375
+    variable fc3_n4_t1_0 : signed(16 downto 0);
     variable fc3_n4_t2_0 : signed(19 downto 0);
     variable fc3_n4_acc : signed(18 downto 0);
     variable fc3_n4_y_sticky : std_logic;
@@ -142,6 +149,7 @@ begin
     variable fc3_n5_p4 : signed(15 downto 0); -- weight 0.640625
     variable fc3_n5_p6 : signed(14 downto 0); -- weight 0.3515625
     variable fc3_n5_t0_0 : signed(15 downto 0); -- weight -0.671875
+    variable fc3_n5_t1_0 : signed(17 downto 0);
     variable fc3_n5_t2_0 : signed(19 downto 0);
     variable fc3_n5_acc : signed(18 downto 0);
     variable fc3_n5_y_sticky : std_logic;
@@ -154,6 +162,7 @@ begin
     variable fc3_n6_t0_0 : signed(15 downto 0); -- weight 0.921875
     variable fc3_n6_t0_1 : signed(15 downto 0); -- weight 0.7265625
     variable fc3_n6_t0_2 : signed(15 downto 0); -- weight -0.859375
+    variable fc3_n6_t1_1 : signed(18 downto 0); -- weight 6.828125
     variable fc3_n6_t2_0 : signed(19 downto 0);
     variable fc3_n6_acc : signed(18 downto 0);
     variable fc3_n6_y_sticky : std_logic;
@@ -165,6 +174,7 @@ begin
     variable fc3_n7_t0_1 : signed(14 downto 0); -- weight 0.328125; weight -0.28125
     variable fc3_n7_t0_2 : signed(15 downto 0); -- weight 0.984375; weight -0.515625
     variable fc3_n7_t0_3 : signed(18 downto 0); -- weight 7.4609375
+    variable fc3_n7_t1_0 : signed(16 downto 0); -- weight -1.0625
     variable fc3_n7_t2_0 : signed(19 downto 0);
     variable fc3_n7_acc : signed(18 downto 0);
     variable fc3_n7_y_sticky : std_logic;
@@ -189,7 +199,9 @@ begin
         fc3_in_7_s_2 := signed(resize(unsigned(in_data(63 downto 56)), 9));
         fc3_n0_p7_sh := shift_left(resize(fc3_in_7_s_2, 12), 3);
         fc3_n0_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 107) mod 2**16, 16)) + resize(fc3_n0_p5, 16);
-        fc3_n0_acc := (((fc3_n0_t0_0_d1 + resize(fc3_n0_t1_0_b_d1, 20)) + resize(fc3_n0_t2_0_b_d1, 20)) + to_signed(-209920, 20));
+        fc3_n0_t1_1 := fc3_n0_t0_2 + (signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-101)) mod 2**16, 16)) + resize(fc3_n0_p7_sh, 16));
+        fc3_n0_t2_0 := (fc3_n0_t0_0_d1 + resize(fc3_n0_t1_0_b_d1, 20)) + resize(fc3_n0_t2_0_b_d1, 20);
+        fc3_n0_acc := (fc3_n0_t2_0 + to_signed(-209920, 20));
         if unsigned(fc3_n0_acc(8 downto 0)) /= 0 then fc3_n0_y_sticky := '1'; else fc3_n0_y_sticky := '0'; end if;
         fc3_n0_y_rnd := fc3_n0_y_fl_d1 + (to_signed(0, 9) & fc3_n0_y_incx_d1);
         if fc3_n0_y_rnd < to_signed(-128, 10) then fc3_n0_y_satlo := to_signed(-128, 8); else fc3_n0_y_satlo := fc3_n0_y_rnd(7 downto 0); end if;
@@ -201,6 +213,7 @@ begin
         fc3_n1_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-65)) mod 2**16, 16)) + resize(fc3_n1_p3, 16);
         fc3_n1_t0_2 := resize(fc3_n1_p4, 17) + resize(fc3_n1_p5, 17);
         fc3_n1_t0_3 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 131) mod 2**17, 17)) + resize(fc3_n1_p7, 17);
+        fc3_n1_t1_0 := (resize(fc3_n1_p0, 19) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 877) mod 2**19, 19))) + resize(fc3_n1_t0_1, 19);
         fc3_n1_t2_0 := resize(fc3_n1_t2_0_a_d1, 20) + resize(fc3_n1_t2_0_b_d1, 20);
         fc3_n1_acc := (fc3_n1_t2_0(18 downto 0) + to_signed(-187392, 19));
         if unsigned(fc3_n1_acc(8 downto 0)) /= 0 then fc3_n1_y_sticky := '1'; else fc3_n1_y_sticky := '0'; end if;
@@ -211,7 +224,9 @@ begin
         fc3_n2_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 49) mod 2**15, 15));
         fc3_n2_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 31) mod 2**14, 14));
         fc3_n2_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 6) mod 2**12, 12));
+        fc3_n2_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 106) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-105)) mod 2**16, 16));
         fc3_n2_t0_3 := resize(fc3_n2_p6, 15) + resize(fc3_n2_p7, 15);
+        fc3_n2_t1_1 := (signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-66)) mod 2**16, 16)) + resize(fc3_n2_p5, 16)) + resize(fc3_n2_t0_3, 16);
         fc3_n2_t2_0 := (resize(fc3_n2_t1_0_a_d1, 20) + fc3_n2_t0_1_d1) + resize(fc3_n2_t2_0_b_d1, 20);
         fc3_n2_acc := (fc3_n2_t2_0(18 downto 0) + to_signed(-164864, 19));
         if unsigned(fc3_n2_acc(8 downto 0)) /= 0 then fc3_n2_y_sticky := '1'; else fc3_n2_y_sticky := '0'; end if;
@@ -226,6 +241,7 @@ begin
         fc3_n3_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-129)) mod 2**17, 17)) + resize(fc3_n3_p1, 17);
         fc3_n3_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 40) mod 2**15, 15)) + resize(fc3_n3_p5, 15);
         fc3_n3_t0_3 := resize(fc3_n3_p6, 16) + resize(fc3_n3_p7, 16);
+        fc3_n3_t1_0 := resize(fc3_n3_t0_0, 19) + (resize(fc3_n3_p2, 19) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 1011) mod 2**19, 19)));
         fc3_n3_t2_0 := resize(fc3_n3_t2_0_a_d1, 20) + resize(fc3_n3_t2_0_b_d1, 20);
         fc3_n3_acc := (fc3_n3_t2_0(18 downto 0) + to_signed(-142336, 19));
         if unsigned(fc3_n3_acc(8 downto 0)) /= 0 then fc3_n3_y_sticky := '1'; else fc3_n3_y_sticky := '0'; end if;
@@ -238,6 +254,7 @@ begin
         fc3_n4_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 114) mod 2**16, 16));
         fc3_n4_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 42) mod 2**15, 15));
         fc3_n4_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 72) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-99)) mod 2**16, 16));
+        fc3_n4_t1_0 := resize(fc3_n4_t0_0, 17) + (resize(fc3_n4_p2, 17) + resize(fc3_n4_p3, 17));
         fc3_n4_t2_0 := resize(fc3_n4_t2_0_a_d1, 20) + (fc3_n4_t0_2_d1 + resize(fc3_n4_t1_1_b_d1, 20));
         fc3_n4_acc := (fc3_n4_t2_0(18 downto 0) + to_signed(-119808, 19));
         if unsigned(fc3_n4_acc(8 downto 0)) /= 0 then fc3_n4_y_sticky := '1'; else fc3_n4_y_sticky := '0'; end if;
@@ -249,6 +266,7 @@ begin
         fc3_n5_p4 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 82) mod 2**16, 16));
         fc3_n5_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 45) mod 2**15, 15));
         fc3_n5_t0_0 := resize(fc3_n5_p0, 16) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-86)) mod 2**16, 16));
+        fc3_n5_t1_0 := resize(fc3_n5_t0_0, 18) + (resize(fc3_n5_p2, 18) + resize(fc3_n5_p3, 18));
         fc3_n5_t2_0 := resize(fc3_n5_t2_0_a_d1, 20) + (fc3_n5_t0_2_d1 + resize(fc3_n5_t1_1_b_d1, 20));
         fc3_n5_acc := (fc3_n5_t2_0(18 downto 0) + to_signed(-97280, 19));
         if unsigned(fc3_n5_acc(8 downto 0)) /= 0 then fc3_n5_y_sticky := '1'; else fc3_n5_y_sticky := '0'; end if;
@@ -261,6 +279,7 @@ begin
         fc3_n6_t0_0 := resize(fc3_n6_p0, 16) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 118) mod 2**16, 16));
         fc3_n6_t0_1 := resize(fc3_n6_p2, 16) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 93) mod 2**16, 16));
         fc3_n6_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-110)) mod 2**16, 16)) + resize(fc3_n6_p5, 16);
+        fc3_n6_t1_1 := resize(fc3_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc3_in_6_s_2) * 874) mod 2**19, 19)) + resize(fc3_n6_p7, 19));
         fc3_n6_t2_0 := resize(fc3_n6_t2_0_a_d1, 20) + resize(fc3_n6_t2_0_b_d1, 20);
         fc3_n6_acc := (fc3_n6_t2_0(18 downto 0) + to_signed(-74752, 19));
         if unsigned(fc3_n6_acc(8 downto 0)) /= 0 then fc3_n6_y_sticky := '1'; else fc3_n6_y_sticky := '0'; end if;
@@ -272,6 +291,7 @@ begin
         fc3_n7_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 42) mod 2**15, 15)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-36)) mod 2**15, 15));
         fc3_n7_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 126) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-66)) mod 2**16, 16));
         fc3_n7_t0_3 := resize(fc3_n7_p6, 19) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * 955) mod 2**19, 19));
+        fc3_n7_t1_0 := (resize(fc3_n7_p0, 17) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-136)) mod 2**17, 17))) + resize(fc3_n7_t0_1, 17);
         fc3_n7_t2_0 := resize(fc3_n7_t2_0_a_d1, 20) + fc3_n7_t1_1_d1;
         fc3_n7_acc := (fc3_n7_t2_0(18 downto 0) + to_signed(-52224, 19));
         if unsigned(fc3_n7_acc(8 downto 0)) /= 0 then fc3_n7_y_sticky := '1'; else fc3_n7_y_sticky := '0'; end if;
@@ -280,37 +300,37 @@ begin
         if fc3_n7_y_rnd_d1 > to_signed(127, 9) then fc3_n7_y_sat := to_signed(127, 8); else fc3_n7_y_sat := fc3_n7_y_wrap_d1; end if;
         fc3_n0_t0_0_d1 <= resize(fc3_n0_p0, 20) + resize(fc3_n0_p1, 20);
         fc3_n0_t1_0_b_d1 <= resize(fc3_n0_p2, 17) + resize(fc3_n0_p3, 17);
-        fc3_n0_t2_0_b_d1 <= fc3_n0_t0_2 + (signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-101)) mod 2**16, 16)) + resize(fc3_n0_p7_sh, 16)); -- weight -0.7890625
+        fc3_n0_t2_0_b_d1 <= fc3_n0_t1_1;
         fc3_n0_y_fl_d1 <= fc3_n0_acc(19 downto 10);
         fc3_n0_y_incx_d1 <= fc3_n0_acc(9) and (fc3_n0_y_sticky or fc3_n0_acc(10));
-        fc3_n1_t2_0_a_d1 <= (resize(fc3_n1_p0, 19) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 877) mod 2**19, 19))) + resize(fc3_n1_t0_1, 19); -- weight 6.8515625
+        fc3_n1_t2_0_a_d1 <= fc3_n1_t1_0;
         fc3_n1_t2_0_b_d1 <= resize(fc3_n1_t0_2, 18) + resize(fc3_n1_t0_3, 18);
         fc3_n1_y_rnd_d1 <= fc3_n1_y_rnd;
         fc3_n1_y_wrap_d1 <= fc3_n1_y_rnd(7 downto 0);
-        fc3_n2_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0_s_2) * 106) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-105)) mod 2**16, 16)); -- weight 0.828125; weight -0.8203125
+        fc3_n2_t1_0_a_d1 <= fc3_n2_t0_0;
         fc3_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc3_in_2_s_2) * 1046) mod 2**20, 20)) + resize(fc3_n2_p3, 20); -- weight 8.171875
-        fc3_n2_t2_0_b_d1 <= (signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-66)) mod 2**16, 16)) + resize(fc3_n2_p5, 16)) + resize(fc3_n2_t0_3, 16); -- weight -0.515625
+        fc3_n2_t2_0_b_d1 <= fc3_n2_t1_1;
         fc3_n2_y_fl_d1 <= fc3_n2_acc(18 downto 10);
         fc3_n2_y_incx_d1 <= fc3_n2_acc(9) and (fc3_n2_y_sticky or fc3_n2_acc(10));
-        fc3_n3_t2_0_a_d1 <= resize(fc3_n3_t0_0, 19) + (resize(fc3_n3_p2, 19) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 1011) mod 2**19, 19))); -- weight 7.8984375
+        fc3_n3_t2_0_a_d1 <= fc3_n3_t1_0;
         fc3_n3_t2_0_b_d1 <= resize(fc3_n3_t0_2, 17) + resize(fc3_n3_t0_3, 17);
         fc3_n3_y_rnd_d1 <= fc3_n3_y_rnd;
         fc3_n3_y_wrap_d1 <= fc3_n3_y_rnd(7 downto 0);
         fc3_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc3_in_4_s_2) * 1152) mod 2**20, 20)) + resize(fc3_n4_p5, 20); -- weight 9
         fc3_n4_t1_1_b_d1 <= resize(fc3_n4_p6, 17) + resize(fc3_n4_p7, 17);
-        fc3_n4_t2_0_a_d1 <= resize(fc3_n4_t0_0, 17) + (resize(fc3_n4_p2, 17) + resize(fc3_n4_p3, 17));
+        fc3_n4_t2_0_a_d1 <= fc3_n4_t1_0;
         fc3_n4_y_fl_d1 <= fc3_n4_acc(18 downto 10);
         fc3_n4_y_incx_d1 <= fc3_n4_acc(9) and (fc3_n4_y_sticky or fc3_n4_acc(10));
         fc3_n5_t0_2_d1 <= resize(fc3_n5_p4, 20) + signed(to_unsigned((to_integer(fc3_in_5_s_2) * 1147) mod 2**20, 20)); -- weight 8.9609375
         fc3_n5_t1_1_b_d1 <= resize(fc3_n5_p6, 16) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-92)) mod 2**16, 16)); -- weight -0.71875
-        fc3_n5_t2_0_a_d1 <= resize(fc3_n5_t0_0, 18) + (resize(fc3_n5_p2, 18) + resize(fc3_n5_p3, 18));
+        fc3_n5_t2_0_a_d1 <= fc3_n5_t1_0;
         fc3_n5_y_fl_d1 <= fc3_n5_acc(18 downto 10);
         fc3_n5_y_incx_d1 <= fc3_n5_acc(9) and (fc3_n5_y_sticky or fc3_n5_acc(10));
         fc3_n6_t2_0_a_d1 <= resize(fc3_n6_t0_0, 17) + resize(fc3_n6_t0_1, 17);
-        fc3_n6_t2_0_b_d1 <= resize(fc3_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc3_in_6_s_2) * 874) mod 2**19, 19)) + resize(fc3_n6_p7, 19)); -- weight 6.828125
+        fc3_n6_t2_0_b_d1 <= fc3_n6_t1_1;
         fc3_n6_y_rnd_d1 <= fc3_n6_y_rnd;
         fc3_n6_y_wrap_d1 <= fc3_n6_y_rnd(7 downto 0);
-        fc3_n7_t2_0_a_d1 <= (resize(fc3_n7_p0, 17) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-136)) mod 2**17, 17))) + resize(fc3_n7_t0_1, 17); -- weight -1.0625
+        fc3_n7_t2_0_a_d1 <= fc3_n7_t1_0;
         fc3_n7_t1_1_d1 <= resize(fc3_n7_t0_2, 20) + resize(fc3_n7_t0_3, 20);
         fc3_n7_y_rnd_d1 <= fc3_n7_y_rnd;
         fc3_n7_y_wrap_d1 <= fc3_n7_y_rnd(7 downto 0);

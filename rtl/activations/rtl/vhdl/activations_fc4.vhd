@@ -85,6 +85,7 @@ begin
     variable fc4_n0_p5 : signed(14 downto 0); -- weight 0.203125
     variable fc4_n0_p6 : signed(13 downto 0); -- weight 0.0703125
     variable fc4_n0_t0_2 : signed(15 downto 0);
+    variable fc4_n0_t1_1 : signed(16 downto 0); -- weight 0.6484375
     variable fc4_n0_t2_0 : signed(19 downto 0);
     variable fc4_n0_acc : signed(20 downto 0);
     variable fc4_n0_y_sticky : std_logic;
@@ -122,6 +123,8 @@ begin
     variable fc4_n3_p7_sh : signed(15 downto 0);
     variable fc4_n3_p7_neg : signed(16 downto 0);
     variable fc4_n3_t0_2 : signed(16 downto 0); -- weight 0.6328125
+    variable fc4_n3_t1_1 : signed(17 downto 0);
+    variable fc4_n3_t2_0 : signed(19 downto 0);
     variable fc4_n3_acc : signed(19 downto 0);
     variable fc4_n3_y_sticky : std_logic;
     variable fc4_n3_y_rnd : signed(12 downto 0);
@@ -134,6 +137,7 @@ begin
     variable fc4_n4_p7 : signed(13 downto 0); -- weight -0.109375
     variable fc4_n4_t0_0 : signed(16 downto 0);
     variable fc4_n4_t0_1 : signed(16 downto 0); -- weight -0.5625
+    variable fc4_n4_t2_0 : signed(19 downto 0);
     variable fc4_n4_acc : signed(19 downto 0);
     variable fc4_n4_y_sticky : std_logic;
     variable fc4_n4_y_rnd : signed(12 downto 0);
@@ -144,6 +148,7 @@ begin
     variable fc4_n5_p7 : signed(14 downto 0); -- weight 0.21875
     variable fc4_n5_t0_0 : signed(16 downto 0); -- weight 0.609375
     variable fc4_n5_t0_1 : signed(16 downto 0); -- weight 0.5859375
+    variable fc4_n5_t2_0 : signed(19 downto 0);
     variable fc4_n5_acc : signed(19 downto 0);
     variable fc4_n5_y_sticky : std_logic;
     variable fc4_n5_y_rnd : signed(12 downto 0);
@@ -153,6 +158,7 @@ begin
     variable fc4_n6_p2_sh : signed(11 downto 0);
     variable fc4_n6_p7 : signed(16 downto 0); -- weight -0.6015625
     variable fc4_n6_t0_1 : signed(13 downto 0); -- weight 0.0859375
+    variable fc4_n6_t1_0 : signed(16 downto 0);
     variable fc4_n6_t2_0 : signed(19 downto 0);
     variable fc4_n6_acc : signed(20 downto 0);
     variable fc4_n6_y_sticky : std_logic;
@@ -186,6 +192,7 @@ begin
         fc4_n0_p5 := signed(to_unsigned((to_integer(fc4_in_5) * 26) mod 2**15, 15));
         fc4_n0_p6 := signed(to_unsigned((to_integer(fc4_in_6) * 9) mod 2**14, 14));
         fc4_n0_t0_2 := resize(fc4_n0_p4_sh, 16) + resize(fc4_n0_p5, 16);
+        fc4_n0_t1_1 := resize(fc4_n0_t0_2, 17) + (resize(fc4_n0_p6, 17) + signed(to_unsigned((to_integer(fc4_in_7) * 83) mod 2**17, 17)));
         fc4_n0_t2_0 := (fc4_n0_t0_0_d1 + resize(fc4_n0_t1_0_b_d1, 20)) + resize(fc4_n0_t2_0_b_d1, 20);
         fc4_n0_acc := (resize(fc4_n0_t2_0, 21) + to_signed(-209920, 21));
         if unsigned(fc4_n0_acc(5 downto 0)) /= 0 then fc4_n0_y_sticky := '1'; else fc4_n0_y_sticky := '0'; end if;
@@ -223,7 +230,9 @@ begin
         fc4_n3_p7_sh := shift_left(resize(fc4_in_7, 16), 6);
         fc4_n3_p7_neg := -resize(fc4_n3_p7_sh, 17);
         fc4_n3_t0_2 := signed(to_unsigned((to_integer(fc4_in_4) * 81) mod 2**17, 17)) + resize(fc4_n3_p5, 17);
-        fc4_n3_acc := (((resize(fc4_n3_t1_0_a_d1, 20) + fc4_n3_t0_1_d1) + resize(fc4_n3_t2_0_b_d1, 20)) + to_signed(-58368, 20));
+        fc4_n3_t1_1 := resize(fc4_n3_t0_2, 18) + (resize(fc4_n3_p6, 18) + resize(fc4_n3_p7_neg, 18));
+        fc4_n3_t2_0 := (resize(fc4_n3_t1_0_a_d1, 20) + fc4_n3_t0_1_d1) + resize(fc4_n3_t2_0_b_d1, 20);
+        fc4_n3_acc := (fc4_n3_t2_0 + to_signed(-58368, 20));
         if unsigned(fc4_n3_acc(5 downto 0)) /= 0 then fc4_n3_y_sticky := '1'; else fc4_n3_y_sticky := '0'; end if;
         fc4_n3_y_rnd := fc4_n3_y_fl_d1 + (to_signed(0, 12) & fc4_n3_y_incx_d1);
         if fc4_n3_y_rnd > to_signed(2047, 13) then fc4_n3_y_sat := to_signed(2047, 12); elsif fc4_n3_y_rnd < to_signed(-2048, 13) then fc4_n3_y_sat := to_signed(-2048, 12); else fc4_n3_y_sat := fc4_n3_y_rnd(11 downto 0); end if;
@@ -235,7 +244,8 @@ begin
         fc4_n4_p7 := signed(to_unsigned((to_integer(fc4_in_7) * (-14)) mod 2**14, 14));
         fc4_n4_t0_0 := resize(fc4_n4_p0, 17) + resize(fc4_n4_p1, 17);
         fc4_n4_t0_1 := resize(fc4_n4_p2, 17) + signed(to_unsigned((to_integer(fc4_in_3) * (-72)) mod 2**17, 17));
-        fc4_n4_acc := ((resize(fc4_n4_t2_0_a_d1, 20) + (fc4_n4_t0_2_d1 + resize(fc4_n4_t1_1_b_d1, 20))) + to_signed(-7168, 20));
+        fc4_n4_t2_0 := resize(fc4_n4_t2_0_a_d1, 20) + (fc4_n4_t0_2_d1 + resize(fc4_n4_t1_1_b_d1, 20));
+        fc4_n4_acc := (fc4_n4_t2_0 + to_signed(-7168, 20));
         if unsigned(fc4_n4_acc(5 downto 0)) /= 0 then fc4_n4_y_sticky := '1'; else fc4_n4_y_sticky := '0'; end if;
         fc4_n4_y_rnd := fc4_n4_y_fl_d1 + (to_signed(0, 12) & fc4_n4_y_incx_d1);
         if fc4_n4_y_rnd > to_signed(2047, 13) then fc4_n4_y_sat := to_signed(2047, 12); elsif fc4_n4_y_rnd < to_signed(-2048, 13) then fc4_n4_y_sat := to_signed(-2048, 12); else fc4_n4_y_sat := fc4_n4_y_rnd(11 downto 0); end if;
@@ -245,7 +255,8 @@ begin
         fc4_n5_p7 := signed(to_unsigned((to_integer(fc4_in_7) * 28) mod 2**15, 15));
         fc4_n5_t0_0 := signed(to_unsigned((to_integer(fc4_in_0) * 78) mod 2**17, 17)) + resize(fc4_n5_p1, 17);
         fc4_n5_t0_1 := resize(fc4_n5_p2, 17) + signed(to_unsigned((to_integer(fc4_in_3) * 75) mod 2**17, 17));
-        fc4_n5_acc := ((resize(fc4_n5_t2_0_a_d1, 20) + (fc4_n5_t0_2_d1 + resize(fc4_n5_t1_1_b_d1, 20))) + to_signed(43008, 20));
+        fc4_n5_t2_0 := resize(fc4_n5_t2_0_a_d1, 20) + (fc4_n5_t0_2_d1 + resize(fc4_n5_t1_1_b_d1, 20));
+        fc4_n5_acc := (fc4_n5_t2_0 + to_signed(43008, 20));
         if unsigned(fc4_n5_acc(5 downto 0)) /= 0 then fc4_n5_y_sticky := '1'; else fc4_n5_y_sticky := '0'; end if;
         fc4_n5_y_rnd := fc4_n5_y_fl_d1 + (to_signed(0, 12) & fc4_n5_y_incx_d1);
         if fc4_n5_y_rnd > to_signed(2047, 13) then fc4_n5_y_sat := to_signed(2047, 12); elsif fc4_n5_y_rnd < to_signed(-2048, 13) then fc4_n5_y_sat := to_signed(-2048, 12); else fc4_n5_y_sat := fc4_n5_y_rnd(11 downto 0); end if;
@@ -254,6 +265,7 @@ begin
         fc4_n6_p2_sh := shift_left(resize(fc4_in_2, 12), 2);
         fc4_n6_p7 := signed(to_unsigned((to_integer(fc4_in_7) * (-77)) mod 2**17, 17));
         fc4_n6_t0_1 := resize(fc4_n6_p2_sh, 14) + signed(to_unsigned((to_integer(fc4_in_3) * 11) mod 2**14, 14));
+        fc4_n6_t1_0 := (resize(fc4_n6_p0, 17) + resize(fc4_n6_p1, 17)) + resize(fc4_n6_t0_1, 17);
         fc4_n6_t2_0 := resize(fc4_n6_t2_0_a_d1, 20) + (resize(fc4_n6_t1_1_a_d1, 20) + fc4_n6_t0_3_d1);
         fc4_n6_acc := (resize(fc4_n6_t2_0, 21) + to_signed(93184, 21));
         if unsigned(fc4_n6_acc(5 downto 0)) /= 0 then fc4_n6_y_sticky := '1'; else fc4_n6_y_sticky := '0'; end if;
@@ -272,7 +284,7 @@ begin
         if fc4_n7_y_rnd > to_signed(2047, 14) then fc4_n7_y_sat := to_signed(2047, 12); elsif fc4_n7_y_rnd < to_signed(-2048, 14) then fc4_n7_y_sat := to_signed(-2048, 12); else fc4_n7_y_sat := fc4_n7_y_rnd(11 downto 0); end if;
         fc4_n0_t0_0_d1 <= signed(to_unsigned((to_integer(fc4_in_0) * 544) mod 2**20, 20)) + resize(fc4_n0_p1, 20); -- weight 4.25
         fc4_n0_t1_0_b_d1 <= resize(fc4_n0_p2, 17) + signed(to_unsigned((to_integer(fc4_in_3) * (-68)) mod 2**17, 17)); -- weight -0.53125
-        fc4_n0_t2_0_b_d1 <= resize(fc4_n0_t0_2, 17) + (resize(fc4_n0_p6, 17) + signed(to_unsigned((to_integer(fc4_in_7) * 83) mod 2**17, 17))); -- weight 0.6484375
+        fc4_n0_t2_0_b_d1 <= fc4_n0_t1_1;
         fc4_n0_y_fl_d1 <= fc4_n0_acc(20 downto 7);
         fc4_n0_y_incx_d1 <= fc4_n0_acc(6) and (fc4_n0_y_sticky or fc4_n0_acc(7));
         fc4_n1_t0_0_d1 <= resize(fc4_n1_p0, 20) + signed(to_unsigned((to_integer(fc4_in_1) * 591) mod 2**20, 20)); -- weight 4.6171875
@@ -287,7 +299,7 @@ begin
         fc4_n2_y_incx_d1 <= fc4_n2_acc(6) and (fc4_n2_y_sticky or fc4_n2_acc(7));
         fc4_n3_t1_0_a_d1 <= resize(fc4_n3_p0, 17) + signed(to_unsigned((to_integer(fc4_in_1) * (-80)) mod 2**17, 17)); -- weight -0.625
         fc4_n3_t0_1_d1 <= resize(fc4_n3_p2, 20) + signed(to_unsigned((to_integer(fc4_in_3) * 535) mod 2**20, 20)); -- weight 4.1796875
-        fc4_n3_t2_0_b_d1 <= resize(fc4_n3_t0_2, 18) + (resize(fc4_n3_p6, 18) + resize(fc4_n3_p7_neg, 18));
+        fc4_n3_t2_0_b_d1 <= fc4_n3_t1_1;
         fc4_n3_y_fl_d1 <= fc4_n3_acc(19 downto 7);
         fc4_n3_y_incx_d1 <= fc4_n3_acc(6) and (fc4_n3_y_sticky or fc4_n3_acc(7));
         fc4_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc4_in_4) * 588) mod 2**20, 20)) + resize(fc4_n4_p5, 20); -- weight 4.59375
@@ -302,7 +314,7 @@ begin
         fc4_n5_y_incx_d1 <= fc4_n5_acc(6) and (fc4_n5_y_sticky or fc4_n5_acc(7));
         fc4_n6_t1_1_a_d1 <= fc4_n2_t0_2_a + signed(to_unsigned((to_integer(fc4_in_5) * (-77)) mod 2**17, 17)); -- weight -0.6015625
         fc4_n6_t0_3_d1 <= signed(to_unsigned((to_integer(fc4_in_6) * 602) mod 2**20, 20)) + resize(fc4_n6_p7, 20); -- weight 4.703125
-        fc4_n6_t2_0_a_d1 <= (resize(fc4_n6_p0, 17) + resize(fc4_n6_p1, 17)) + resize(fc4_n6_t0_1, 17);
+        fc4_n6_t2_0_a_d1 <= fc4_n6_t1_0;
         fc4_n6_y_fl_d1 <= fc4_n6_acc(20 downto 7);
         fc4_n6_y_incx_d1 <= fc4_n6_acc(6) and (fc4_n6_y_sticky or fc4_n6_acc(7));
         fc4_n7_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc4_in_4) * (-86)) mod 2**17, 17)) + resize(fc4_n7_p5, 17); -- weight -0.671875

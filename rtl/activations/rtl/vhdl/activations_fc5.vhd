@@ -129,6 +129,7 @@ begin
     variable fc5_n3_p7_neg : signed(16 downto 0);
     variable fc5_n3_t0_3 : signed(17 downto 0);
     variable fc5_n3_t1_0 : signed(20 downto 0);
+    variable fc5_n3_t1_1 : signed(18 downto 0);
     variable fc5_n3_acc : signed(21 downto 0);
     variable fc5_n3_y_sticky : std_logic;
     variable fc5_n3_y_rnd : signed(13 downto 0);
@@ -141,6 +142,7 @@ begin
     variable fc5_n4_p6 : signed(17 downto 0); -- weight 0.3046875
     variable fc5_n4_p7 : signed(17 downto 0); -- weight -0.265625
     variable fc5_n4_t0_1 : signed(17 downto 0);
+    variable fc5_n4_t1_0 : signed(18 downto 0);
     variable fc5_n4_t1_1 : signed(20 downto 0);
     variable fc5_n4_acc : signed(21 downto 0);
     variable fc5_n4_y_sticky : std_logic;
@@ -165,6 +167,7 @@ begin
     variable fc5_n6_p7 : signed(17 downto 0); -- weight -0.375
     variable fc5_n6_t0_0 : signed(17 downto 0); -- weight -0.34375
     variable fc5_n6_t0_1 : signed(16 downto 0); -- weight 0.1796875
+    variable fc5_n6_t2_0 : signed(21 downto 0);
     variable fc5_n6_acc : signed(21 downto 0);
     variable fc5_n6_y_sticky : std_logic;
     variable fc5_n6_y_rnd : signed(13 downto 0);
@@ -242,6 +245,7 @@ begin
         fc5_n3_p7_neg := -resize(fc5_n3_p7_sh, 17);
         fc5_n3_t0_3 := resize(fc5_n3_p6, 18) + resize(fc5_n3_p7_neg, 18);
         fc5_n3_t1_0 := resize(fc5_n3_t1_0_a_d1, 21) + fc5_n3_t0_1_d1;
+        fc5_n3_t1_1 := (resize(fc5_n3_p4, 19) + resize(fc5_n3_p5, 19)) + resize(fc5_n3_t0_3, 19);
         fc5_n3_acc := ((resize(fc5_n3_t1_0, 22) + resize(fc5_n3_t2_0_b_d1, 22)) + to_signed(-58880, 22));
         if unsigned(fc5_n3_acc(6 downto 0)) /= 0 then fc5_n3_y_sticky := '1'; else fc5_n3_y_sticky := '0'; end if;
         fc5_n3_y_rnd := fc5_n3_y_fl_d1 + (to_signed(0, 13) & fc5_n3_y_incx_d1);
@@ -254,6 +258,7 @@ begin
         fc5_n4_p6 := signed(to_unsigned((to_integer(fc5_in_6) * 39) mod 2**18, 18));
         fc5_n4_p7 := signed(to_unsigned((to_integer(fc5_in_7) * (-34)) mod 2**18, 18));
         fc5_n4_t0_1 := resize(fc5_n4_p2, 18) + resize(fc5_n4_p3, 18);
+        fc5_n4_t1_0 := (resize(fc5_n4_p0, 19) + resize(fc5_n4_p1, 19)) + resize(fc5_n4_t0_1, 19);
         fc5_n4_t1_1 := fc5_n4_t0_2_d1 + resize(fc5_n4_t1_1_b_d1, 21);
         fc5_n4_acc := ((resize(fc5_n4_t2_0_a_d1, 22) + resize(fc5_n4_t1_1, 22)) + to_signed(-19456, 22));
         if unsigned(fc5_n4_acc(6 downto 0)) /= 0 then fc5_n4_y_sticky := '1'; else fc5_n4_y_sticky := '0'; end if;
@@ -278,7 +283,8 @@ begin
         fc5_n6_p7 := signed(to_unsigned((to_integer(fc5_in_7) * (-48)) mod 2**18, 18));
         fc5_n6_t0_0 := signed(to_unsigned((to_integer(fc5_in_0) * (-44)) mod 2**18, 18)) + resize(fc5_n6_p1, 18);
         fc5_n6_t0_1 := signed(to_unsigned((to_integer(fc5_in_2) * 23) mod 2**17, 17)) + resize(fc5_n6_p3_sh, 17);
-        fc5_n6_acc := ((resize(fc5_n6_t2_0_a_d1, 22) + (resize(fc5_n6_t1_1_a_d1, 22) + resize(fc5_n6_t1_1_b_d1, 22))) + to_signed(58880, 22));
+        fc5_n6_t2_0 := resize(fc5_n6_t2_0_a_d1, 22) + (resize(fc5_n6_t1_1_a_d1, 22) + resize(fc5_n6_t1_1_b_d1, 22));
+        fc5_n6_acc := (fc5_n6_t2_0 + to_signed(58880, 22));
         if unsigned(fc5_n6_acc(6 downto 0)) /= 0 then fc5_n6_y_sticky := '1'; else fc5_n6_y_sticky := '0'; end if;
         fc5_n6_y_rnd := fc5_n6_y_fl_d1 + (to_signed(0, 13) & fc5_n6_y_incx_d1);
         if fc5_n6_y_rnd > to_signed(2047, 14) then fc5_n6_y_sat := to_signed(2047, 12); elsif fc5_n6_y_rnd < to_signed(-2048, 14) then fc5_n6_y_sat := to_signed(-2048, 12); else fc5_n6_y_sat := fc5_n6_y_rnd(11 downto 0); end if;
@@ -311,12 +317,12 @@ begin
         fc5_n2_y_incx_d1 <= fc5_n2_acc(7) and (fc5_n2_y_sticky or fc5_n2_acc(8));
         fc5_n3_t1_0_a_d1 <= resize(fc5_n3_p0, 18) + fc5_n3_p1;
         fc5_n3_t0_1_d1 <= resize(fc5_n3_p2, 21) + signed(to_unsigned((to_integer(fc5_in_3) * 381) mod 2**21, 21)); -- weight 2.9765625
-        fc5_n3_t2_0_b_d1 <= (resize(fc5_n3_p4, 19) + resize(fc5_n3_p5, 19)) + resize(fc5_n3_t0_3, 19);
+        fc5_n3_t2_0_b_d1 <= fc5_n3_t1_1;
         fc5_n3_y_fl_d1 <= fc5_n3_acc(21 downto 8);
         fc5_n3_y_incx_d1 <= fc5_n3_acc(7) and (fc5_n3_y_sticky or fc5_n3_acc(8));
         fc5_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc5_in_4) * 379) mod 2**21, 21)) + resize(fc5_n4_p5, 21); -- weight 2.9609375
         fc5_n4_t1_1_b_d1 <= resize(fc5_n4_p6, 19) + resize(fc5_n4_p7, 19);
-        fc5_n4_t2_0_a_d1 <= (resize(fc5_n4_p0, 19) + resize(fc5_n4_p1, 19)) + resize(fc5_n4_t0_1, 19);
+        fc5_n4_t2_0_a_d1 <= fc5_n4_t1_0;
         fc5_n4_y_fl_d1 <= fc5_n4_acc(21 downto 8);
         fc5_n4_y_incx_d1 <= fc5_n4_acc(7) and (fc5_n4_y_sticky or fc5_n4_acc(8));
         fc5_n5_t0_2_d1 <= resize(fc5_n5_p4, 21) + signed(to_unsigned((to_integer(fc5_in_5) * 343) mod 2**21, 21)); -- weight 2.6796875

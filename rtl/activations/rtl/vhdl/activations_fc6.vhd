@@ -72,6 +72,7 @@ begin
     variable fc6_n0_t0_1 : signed(16 downto 0);
     variable fc6_n0_t0_2 : signed(14 downto 0); -- weight 0.078125
     variable fc6_n0_t0_3 : signed(15 downto 0); -- weight 0.2421875
+    variable fc6_n0_t1_0 : signed(18 downto 0); -- weight 1.46875
     variable fc6_n0_t2_0 : signed(19 downto 0);
     variable fc6_n0_acc : signed(18 downto 0);
     variable fc6_n0_y_sticky : std_logic;
@@ -84,6 +85,8 @@ begin
     variable fc6_n1_p7_sh : signed(11 downto 0);
     variable fc6_n1_t0_1 : signed(15 downto 0); -- weight -0.203125
     variable fc6_n1_t0_3 : signed(12 downto 0);
+    variable fc6_n1_t1_0 : signed(18 downto 0); -- weight 1.6796875
+    variable fc6_n1_t1_1 : signed(15 downto 0); -- weight 0.1484375
     variable fc6_n1_acc : signed(18 downto 0);
     variable fc6_n1_y_sticky : std_logic;
     variable fc6_n1_y_inc : std_logic;
@@ -96,6 +99,8 @@ begin
     variable fc6_n2_p6_sh : signed(11 downto 0);
     variable fc6_n2_t0_0 : signed(15 downto 0); -- weight -0.234375
     variable fc6_n2_t0_3 : signed(14 downto 0); -- weight -0.1171875
+    variable fc6_n2_t1_0 : signed(18 downto 0); -- weight 1.609375
+    variable fc6_n2_t1_1 : signed(16 downto 0);
     variable fc6_n2_t2_0 : signed(19 downto 0);
     variable fc6_n2_acc : signed(18 downto 0);
     variable fc6_n2_y_sticky : std_logic;
@@ -109,6 +114,7 @@ begin
     variable fc6_n3_t0_0 : signed(14 downto 0);
     variable fc6_n3_t0_1 : signed(18 downto 0); -- weight 1.7421875
     variable fc6_n3_t0_3 : signed(15 downto 0); -- weight 0.15625; weight -0.234375
+    variable fc6_n3_t1_1 : signed(16 downto 0);
     variable fc6_n3_t2_0 : signed(19 downto 0);
     variable fc6_n3_acc : signed(18 downto 0);
     variable fc6_n3_y_sticky : std_logic;
@@ -119,6 +125,8 @@ begin
     variable fc6_n4_p7 : signed(15 downto 0); -- weight 0.2109375
     variable fc6_n4_t0_0 : signed(15 downto 0); -- weight 0.140625
     variable fc6_n4_t0_2 : signed(15 downto 0); -- weight 0.140625; weight -0.1640625
+    variable fc6_n4_t1_0 : signed(18 downto 0); -- weight 1.515625
+    variable fc6_n4_t1_1 : signed(17 downto 0); -- bias -4.578125
     variable fc6_n4_acc : signed(18 downto 0);
     variable fc6_n4_y_sticky : std_logic;
     variable fc6_n4_y_inc : std_logic;
@@ -132,6 +140,8 @@ begin
     variable fc6_n5_p7 : signed(15 downto 0); -- weight -0.1484375
     variable fc6_n5_t0_1 : signed(14 downto 0); -- weight -0.0703125
     variable fc6_n5_t0_3 : signed(16 downto 0);
+    variable fc6_n5_t1_0 : signed(16 downto 0);
+    variable fc6_n5_t1_1 : signed(18 downto 0); -- weight 1.5625
     variable fc6_n5_acc : signed(18 downto 0);
     variable fc6_n5_y_sticky : std_logic;
     variable fc6_n5_y_inc : std_logic;
@@ -146,6 +156,8 @@ begin
     variable fc6_n6_p7 : signed(15 downto 0); -- weight 0.1796875
     variable fc6_n6_t0_1 : signed(13 downto 0);
     variable fc6_n6_t0_2 : signed(15 downto 0); -- weight 0.1328125
+    variable fc6_n6_t1_0 : signed(15 downto 0);
+    variable fc6_n6_t1_1 : signed(18 downto 0); -- weight 1.625
     variable fc6_n6_acc : signed(18 downto 0);
     variable fc6_n6_y_sticky : std_logic;
     variable fc6_n6_y_inc : std_logic;
@@ -183,6 +195,7 @@ begin
         fc6_n0_t0_1 := resize(fc6_n0_p2, 17) + resize(fc6_n0_p3, 17);
         fc6_n0_t0_2 := resize(fc6_n0_p4, 15) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 10) mod 2**15, 15));
         fc6_n0_t0_3 := resize(fc6_n0_p6, 16) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * 31) mod 2**16, 16));
+        fc6_n0_t1_0 := (signed(to_unsigned((to_integer(fc6_in_0_s_2) * 188) mod 2**19, 19)) + resize(fc6_n0_p1, 19)) + resize(fc6_n0_t0_1, 19);
         fc6_n0_t2_0 := resize(fc6_n0_t2_0_a_d1, 20) + resize(fc6_n0_t2_0_b_d1, 20);
         fc6_n0_acc := (fc6_n0_t2_0(18 downto 0) + to_signed(-131072, 19));
         if unsigned(fc6_n0_acc(1 downto 0)) /= 0 then fc6_n0_y_sticky := '1'; else fc6_n0_y_sticky := '0'; end if;
@@ -195,6 +208,8 @@ begin
         fc6_n1_p7_sh := shift_left(resize(fc6_in_7_s_2, 12), 1);
         fc6_n1_t0_1 := resize(fc6_n1_p2_sh, 16) + signed(to_unsigned((to_integer(fc6_in_3_s_2) * (-26)) mod 2**16, 16));
         fc6_n1_t0_3 := fc6_n1_p6_neg(12 downto 0) + resize(fc6_n1_p7_sh, 13);
+        fc6_n1_t1_0 := (resize(fc6_in_0_s_2, 19) + signed(to_unsigned((to_integer(fc6_in_1_s_2) * 215) mod 2**19, 19))) + resize(fc6_n1_t0_1, 19);
+        fc6_n1_t1_1 := (resize(fc6_n1_p4, 16) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 19) mod 2**16, 16))) + resize(fc6_n1_t0_3, 16);
         fc6_n1_acc := ((fc6_n1_t1_0_d1 + resize(fc6_n1_t2_0_b_d1, 19)) + to_signed(-116992, 19));
         if unsigned(fc6_n1_acc(1 downto 0)) /= 0 then fc6_n1_y_sticky := '1'; else fc6_n1_y_sticky := '0'; end if;
         fc6_n1_y_inc := fc6_n1_acc(2) and (fc6_n1_y_sticky or fc6_n1_acc(3));
@@ -207,6 +222,8 @@ begin
         fc6_n2_p6_sh := shift_left(resize(fc6_in_6_s_2, 12), 1);
         fc6_n2_t0_0 := signed(to_unsigned((to_integer(fc6_in_0_s_2) * (-30)) mod 2**16, 16)) + shift_left(resize(fc6_in_1_s_2, 16), 5);
         fc6_n2_t0_3 := resize(fc6_n2_p6_sh, 15) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * (-15)) mod 2**15, 15));
+        fc6_n2_t1_0 := resize(fc6_n2_t0_0, 19) + (signed(to_unsigned((to_integer(fc6_in_2_s_2) * 206) mod 2**19, 19)) + resize(fc6_n2_p3, 19));
+        fc6_n2_t1_1 := (resize(fc6_n2_p4, 17) + resize(fc6_n2_p5, 17)) + resize(fc6_n2_t0_3, 17);
         fc6_n2_t2_0 := resize(fc6_n2_t2_0_a_d1, 20) + resize(fc6_n2_t2_0_b_d1, 20);
         fc6_n2_acc := (fc6_n2_t2_0(18 downto 0) + to_signed(-102912, 19));
         if unsigned(fc6_n2_acc(1 downto 0)) /= 0 then fc6_n2_y_sticky := '1'; else fc6_n2_y_sticky := '0'; end if;
@@ -220,6 +237,7 @@ begin
         fc6_n3_t0_0 := resize(fc6_n3_p0_sh, 15) + fc6_n3_p1;
         fc6_n3_t0_1 := resize(fc6_n3_p2, 19) + signed(to_unsigned((to_integer(fc6_in_3_s_2) * 223) mod 2**19, 19));
         fc6_n3_t0_3 := signed(to_unsigned((to_integer(fc6_in_6_s_2) * 20) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * (-30)) mod 2**16, 16));
+        fc6_n3_t1_1 := (resize(fc6_n3_p4, 17) + resize(fc6_n3_p5, 17)) + resize(fc6_n3_t0_3, 17);
         fc6_n3_t2_0 := fc6_n3_t1_0_d1 + resize(fc6_n3_t2_0_b_d1, 20);
         fc6_n3_acc := (fc6_n3_t2_0(18 downto 0) + to_signed(-88832, 19));
         if unsigned(fc6_n3_acc(1 downto 0)) /= 0 then fc6_n3_y_sticky := '1'; else fc6_n3_y_sticky := '0'; end if;
@@ -230,6 +248,8 @@ begin
         fc6_n4_p7 := signed(to_unsigned((to_integer(fc6_in_7_s_2) * 27) mod 2**16, 16));
         fc6_n4_t0_0 := resize(fc6_n4_p1, 16) + signed(to_unsigned((to_integer(fc6_in_2_s_2) * 18) mod 2**16, 16));
         fc6_n4_t0_2 := signed(to_unsigned((to_integer(fc6_in_5_s_2) * 18) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc6_in_6_s_2) * (-21)) mod 2**16, 16));
+        fc6_n4_t1_0 := resize(fc6_n4_t0_0, 19) + (resize(fc6_n4_p3_sh, 19) + signed(to_unsigned((to_integer(fc6_in_4_s_2) * 194) mod 2**19, 19)));
+        fc6_n4_t1_1 := resize(fc6_n4_t0_2, 18) + (resize(fc6_n4_p7, 18) + to_signed(-75008, 18));
         fc6_n4_acc := (fc6_n4_t1_0_d1 + resize(fc6_n4_t2_0_b_d1, 19));
         if unsigned(fc6_n4_acc(1 downto 0)) /= 0 then fc6_n4_y_sticky := '1'; else fc6_n4_y_sticky := '0'; end if;
         fc6_n4_y_inc := fc6_n4_acc(2) and (fc6_n4_y_sticky or fc6_n4_acc(3));
@@ -243,6 +263,8 @@ begin
         fc6_n5_p7 := signed(to_unsigned((to_integer(fc6_in_7_s_2) * (-19)) mod 2**16, 16));
         fc6_n5_t0_1 := signed(to_unsigned((to_integer(fc6_in_2_s_2) * (-9)) mod 2**15, 15)) + fc6_n4_p3_sh;
         fc6_n5_t0_3 := resize(fc6_n5_p6, 17) + resize(fc6_n5_p7, 17);
+        fc6_n5_t1_0 := (resize(fc6_n5_p0, 17) + resize(fc6_n5_p1, 17)) + resize(fc6_n5_t0_1, 17);
+        fc6_n5_t1_1 := (resize(fc6_n5_p4, 19) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 200) mod 2**19, 19))) + resize(fc6_n5_t0_3, 19);
         fc6_n5_acc := ((resize(fc6_n5_t2_0_a_d1, 19) + fc6_n5_t1_1_d1) + to_signed(-60928, 19));
         if unsigned(fc6_n5_acc(1 downto 0)) /= 0 then fc6_n5_y_sticky := '1'; else fc6_n5_y_sticky := '0'; end if;
         fc6_n5_y_inc := fc6_n5_acc(2) and (fc6_n5_y_sticky or fc6_n5_acc(3));
@@ -257,6 +279,8 @@ begin
         fc6_n6_p7 := signed(to_unsigned((to_integer(fc6_in_7_s_2) * 23) mod 2**16, 16));
         fc6_n6_t0_1 := resize(fc6_n6_p2, 14) + resize(fc6_n6_p3, 14);
         fc6_n6_t0_2 := resize(fc6_n6_p4, 16) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 17) mod 2**16, 16));
+        fc6_n6_t1_0 := (resize(fc6_n6_p0, 16) + resize(fc6_n3_p1, 16)) + resize(fc6_n6_t0_1, 16);
+        fc6_n6_t1_1 := resize(fc6_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc6_in_6_s_2) * 208) mod 2**19, 19)) + resize(fc6_n6_p7, 19));
         fc6_n6_acc := ((resize(fc6_n6_t2_0_a_d1, 19) + fc6_n6_t1_1_d1) + to_signed(-46848, 19));
         if unsigned(fc6_n6_acc(1 downto 0)) /= 0 then fc6_n6_y_sticky := '1'; else fc6_n6_y_sticky := '0'; end if;
         fc6_n6_y_inc := fc6_n6_acc(2) and (fc6_n6_y_sticky or fc6_n6_acc(3));
@@ -275,20 +299,20 @@ begin
         fc6_n7_y_inc := fc6_n7_acc(2) and (fc6_n7_y_sticky or fc6_n7_acc(3));
         fc6_n7_y_rnd := fc6_n7_acc(19 downto 3) + (to_signed(0, 16) & fc6_n7_y_inc);
         if fc6_n7_y_rnd_d1 > to_signed(32767, 17) then fc6_n7_y_sat := to_signed(32767, 16); else fc6_n7_y_sat := fc6_n7_y_wrap_d1; end if;
-        fc6_n0_t2_0_a_d1 <= (signed(to_unsigned((to_integer(fc6_in_0_s_2) * 188) mod 2**19, 19)) + resize(fc6_n0_p1, 19)) + resize(fc6_n0_t0_1, 19); -- weight 1.46875
+        fc6_n0_t2_0_a_d1 <= fc6_n0_t1_0;
         fc6_n0_t2_0_b_d1 <= resize(fc6_n0_t0_2, 17) + resize(fc6_n0_t0_3, 17);
-        fc6_n1_t1_0_d1 <= (resize(fc6_in_0_s_2, 19) + signed(to_unsigned((to_integer(fc6_in_1_s_2) * 215) mod 2**19, 19))) + resize(fc6_n1_t0_1, 19); -- weight 1.6796875
-        fc6_n1_t2_0_b_d1 <= (resize(fc6_n1_p4, 16) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 19) mod 2**16, 16))) + resize(fc6_n1_t0_3, 16); -- weight 0.1484375
-        fc6_n2_t2_0_a_d1 <= resize(fc6_n2_t0_0, 19) + (signed(to_unsigned((to_integer(fc6_in_2_s_2) * 206) mod 2**19, 19)) + resize(fc6_n2_p3, 19)); -- weight 1.609375
-        fc6_n2_t2_0_b_d1 <= (resize(fc6_n2_p4, 17) + resize(fc6_n2_p5, 17)) + resize(fc6_n2_t0_3, 17);
+        fc6_n1_t1_0_d1 <= fc6_n1_t1_0;
+        fc6_n1_t2_0_b_d1 <= fc6_n1_t1_1;
+        fc6_n2_t2_0_a_d1 <= fc6_n2_t1_0;
+        fc6_n2_t2_0_b_d1 <= fc6_n2_t1_1;
         fc6_n3_t1_0_d1 <= resize(fc6_n3_t0_0, 20) + resize(fc6_n3_t0_1, 20);
-        fc6_n3_t2_0_b_d1 <= (resize(fc6_n3_p4, 17) + resize(fc6_n3_p5, 17)) + resize(fc6_n3_t0_3, 17);
-        fc6_n4_t1_0_d1 <= resize(fc6_n4_t0_0, 19) + (resize(fc6_n4_p3_sh, 19) + signed(to_unsigned((to_integer(fc6_in_4_s_2) * 194) mod 2**19, 19))); -- weight 1.515625
-        fc6_n4_t2_0_b_d1 <= resize(fc6_n4_t0_2, 18) + (resize(fc6_n4_p7, 18) + to_signed(-75008, 18)); -- bias -4.578125
-        fc6_n5_t2_0_a_d1 <= (resize(fc6_n5_p0, 17) + resize(fc6_n5_p1, 17)) + resize(fc6_n5_t0_1, 17);
-        fc6_n5_t1_1_d1 <= (resize(fc6_n5_p4, 19) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 200) mod 2**19, 19))) + resize(fc6_n5_t0_3, 19); -- weight 1.5625
-        fc6_n6_t2_0_a_d1 <= (resize(fc6_n6_p0, 16) + resize(fc6_n3_p1, 16)) + resize(fc6_n6_t0_1, 16);
-        fc6_n6_t1_1_d1 <= resize(fc6_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc6_in_6_s_2) * 208) mod 2**19, 19)) + resize(fc6_n6_p7, 19)); -- weight 1.625
+        fc6_n3_t2_0_b_d1 <= fc6_n3_t1_1;
+        fc6_n4_t1_0_d1 <= fc6_n4_t1_0;
+        fc6_n4_t2_0_b_d1 <= fc6_n4_t1_1;
+        fc6_n5_t2_0_a_d1 <= fc6_n5_t1_0;
+        fc6_n5_t1_1_d1 <= fc6_n5_t1_1;
+        fc6_n6_t2_0_a_d1 <= fc6_n6_t1_0;
+        fc6_n6_t1_1_d1 <= fc6_n6_t1_1;
         fc6_n7_t2_0_a_d1 <= resize(fc6_n7_t0_0, 17) + resize(fc6_n7_t0_1, 17);
         fc6_n7_t1_1_d1 <= resize(fc6_n7_t0_2, 20) + resize(fc6_n7_t0_3, 20);
         fc6_n7_y_rnd_d1 <= fc6_n7_y_rnd;

@@ -84,6 +84,7 @@ begin
     variable fc7_n0_t0_0 : signed(18 downto 0); -- weight 7.3515625
     variable fc7_n0_t0_1 : signed(16 downto 0); -- weight 1.0078125
     variable fc7_n0_t0_3 : signed(15 downto 0); -- weight -0.7421875; weight 0.9296875
+    variable fc7_n0_t1_1 : signed(16 downto 0); -- weight -1.046875
     variable fc7_n0_acc : signed(19 downto 0);
     variable fc7_n0_y_sticky : std_logic;
     variable fc7_n0_y_inc : std_logic;
@@ -96,6 +97,7 @@ begin
     variable fc7_n1_p4 : signed(13 downto 0); -- weight 0.15625
     variable fc7_n1_p6 : signed(11 downto 0); -- weight 0.046875
     variable fc7_n1_t0_3 : signed(15 downto 0); -- weight 0.5859375
+    variable fc7_n1_t1_1 : signed(16 downto 0); -- weight -1.0078125
     variable fc7_n1_t2_0 : signed(19 downto 0);
     variable fc7_n1_acc : signed(18 downto 0); -- bias -5.71875
     variable fc7_n1_y_sticky : std_logic;
@@ -107,6 +109,7 @@ begin
     variable fc7_n2_p6 : signed(14 downto 0); -- weight -0.453125
     variable fc7_n2_p7 : signed(15 downto 0); -- weight 0.984375
     variable fc7_n2_t0_3 : signed(15 downto 0);
+    variable fc7_n2_t1_1 : signed(16 downto 0); -- weight -1.1484375
     variable fc7_n2_t2_0 : signed(19 downto 0);
     variable fc7_n2_acc : signed(18 downto 0); -- bias -5.03125
     variable fc7_n2_y_sticky : std_logic;
@@ -118,6 +121,7 @@ begin
     variable fc7_n3_p7 : signed(14 downto 0); -- weight -0.4453125
     variable fc7_n3_t0_2 : signed(16 downto 0); -- weight -1.1953125
     variable fc7_n3_t0_3 : signed(16 downto 0); -- weight -1.0234375
+    variable fc7_n3_t2_0 : signed(19 downto 0);
     variable fc7_n3_acc : signed(19 downto 0);
     variable fc7_n3_y_sticky : std_logic;
     variable fc7_n3_y_rnd : signed(8 downto 0);
@@ -137,6 +141,8 @@ begin
     variable fc7_n5_p4 : signed(14 downto 0); -- weight 0.4609375
     variable fc7_n5_p6 : signed(14 downto 0); -- weight 0.46875
     variable fc7_n5_t0_0 : signed(15 downto 0); -- weight -0.75; weight 0.5234375
+    variable fc7_n5_t1_0 : signed(16 downto 0); -- weight 1.0859375
+    variable fc7_n5_t2_0 : signed(19 downto 0);
     variable fc7_n5_acc : signed(19 downto 0);
     variable fc7_n5_y_sticky : std_logic;
     variable fc7_n5_y_rnd : signed(8 downto 0);
@@ -149,6 +155,8 @@ begin
     variable fc7_n6_p7 : signed(14 downto 0); -- weight -0.359375
     variable fc7_n6_t0_1 : signed(15 downto 0);
     variable fc7_n6_t0_2 : signed(15 downto 0); -- weight -0.7265625
+    variable fc7_n6_t1_0 : signed(16 downto 0);
+    variable fc7_n6_t1_1 : signed(18 downto 0); -- weight 7.34375
     variable fc7_n6_t2_0 : signed(19 downto 0);
     variable fc7_n6_acc : signed(18 downto 0);
     variable fc7_n6_y_sticky : std_logic;
@@ -161,6 +169,7 @@ begin
     variable fc7_n7_p6 : signed(12 downto 0); -- weight -0.1171875
     variable fc7_n7_t0_0 : signed(16 downto 0); -- weight 1.1796875
     variable fc7_n7_t0_1 : signed(16 downto 0); -- weight -1.1171875
+    variable fc7_n7_t2_0 : signed(19 downto 0);
     variable fc7_n7_acc : signed(19 downto 0);
     variable fc7_n7_y_sticky : std_logic;
     variable fc7_n7_y_rnd : signed(8 downto 0);
@@ -183,6 +192,7 @@ begin
         fc7_n0_t0_0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * 941) mod 2**19, 19)) + resize(fc7_n0_p1, 19);
         fc7_n0_t0_1 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 129) mod 2**17, 17)) + resize(fc7_n0_p3, 17);
         fc7_n0_t0_3 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-95)) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 119) mod 2**16, 16));
+        fc7_n0_t1_1 := (resize(fc7_n0_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-134)) mod 2**17, 17))) + resize(fc7_n0_t0_3, 17);
         fc7_n0_acc := ((fc7_n0_t1_0_d1 + resize(fc7_n0_t2_0_b_d1, 20)) + to_signed(-209920, 20));
         if unsigned(fc7_n0_acc(9 downto 0)) /= 0 then fc7_n0_y_sticky := '1'; else fc7_n0_y_sticky := '0'; end if;
         fc7_n0_y_inc := fc7_n0_acc(10) and (fc7_n0_y_sticky or fc7_n0_acc(11));
@@ -195,6 +205,7 @@ begin
         fc7_n1_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * 20) mod 2**14, 14));
         fc7_n1_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * 6) mod 2**12, 12));
         fc7_n1_t0_3 := resize(fc7_n1_p6, 16) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 75) mod 2**16, 16));
+        fc7_n1_t1_1 := (resize(fc7_n1_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-129)) mod 2**17, 17))) + resize(fc7_n1_t0_3, 17);
         fc7_n1_t2_0 := (fc7_n1_t0_0_d1 + resize(fc7_n1_t1_0_b_d1, 20)) + resize(fc7_n1_t2_0_b_d1, 20);
         fc7_n1_acc := (fc7_n1_t2_0(18 downto 0) + to_signed(-187392, 19));
         if unsigned(fc7_n1_acc(9 downto 0)) /= 0 then fc7_n1_y_sticky := '1'; else fc7_n1_y_sticky := '0'; end if;
@@ -206,6 +217,7 @@ begin
         fc7_n2_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-58)) mod 2**15, 15));
         fc7_n2_p7 := signed(to_unsigned((to_integer(fc7_in_7_s_2) * 126) mod 2**16, 16));
         fc7_n2_t0_3 := resize(fc7_n2_p6, 16) + fc7_n2_p7;
+        fc7_n2_t1_1 := (resize(fc7_n2_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-147)) mod 2**17, 17))) + resize(fc7_n2_t0_3, 17);
         fc7_n2_t2_0 := (resize(fc7_n2_t1_0_a_d1, 20) + fc7_n2_t0_1_d1) + resize(fc7_n2_t2_0_b_d1, 20);
         fc7_n2_acc := (fc7_n2_t2_0(18 downto 0) + to_signed(-164864, 19));
         if unsigned(fc7_n2_acc(9 downto 0)) /= 0 then fc7_n2_y_sticky := '1'; else fc7_n2_y_sticky := '0'; end if;
@@ -217,7 +229,8 @@ begin
         fc7_n3_p7 := signed(to_unsigned((to_integer(fc7_in_7_s_2) * (-57)) mod 2**15, 15));
         fc7_n3_t0_2 := resize(fc7_n3_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-153)) mod 2**17, 17));
         fc7_n3_t0_3 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-131)) mod 2**17, 17)) + resize(fc7_n3_p7, 17);
-        fc7_n3_acc := (((resize(fc7_n3_t1_0_a_d1, 20) + fc7_n3_t0_1_d1) + resize(fc7_n3_t2_0_b_d1, 20)) + to_signed(-142336, 20));
+        fc7_n3_t2_0 := (resize(fc7_n3_t1_0_a_d1, 20) + fc7_n3_t0_1_d1) + resize(fc7_n3_t2_0_b_d1, 20);
+        fc7_n3_acc := (fc7_n3_t2_0 + to_signed(-142336, 20));
         if unsigned(fc7_n3_acc(9 downto 0)) /= 0 then fc7_n3_y_sticky := '1'; else fc7_n3_y_sticky := '0'; end if;
         fc7_n3_y_rnd := fc7_n3_y_fl_d1 + (to_signed(0, 8) & fc7_n3_y_incx_d1);
         if fc7_n3_y_rnd < to_signed(-64, 9) then fc7_n3_y_satlo := to_signed(-64, 7); else fc7_n3_y_satlo := fc7_n3_y_rnd(6 downto 0); end if;
@@ -236,7 +249,9 @@ begin
         fc7_n5_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * 59) mod 2**15, 15));
         fc7_n5_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * 60) mod 2**15, 15));
         fc7_n5_t0_0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * (-96)) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * 67) mod 2**16, 16));
-        fc7_n5_acc := ((resize(fc7_n5_t2_0_a_d1, 20) + (fc7_n5_t0_2_d1 + resize(fc7_n5_t1_1_b_d1, 20))) + to_signed(-97280, 20));
+        fc7_n5_t1_0 := resize(fc7_n5_t0_0, 17) + (signed(to_unsigned((to_integer(fc7_in_2_s_2) * 139) mod 2**17, 17)) + resize(fc7_n5_p3, 17));
+        fc7_n5_t2_0 := resize(fc7_n5_t2_0_a_d1, 20) + (fc7_n5_t0_2_d1 + resize(fc7_n5_t1_1_b_d1, 20));
+        fc7_n5_acc := (fc7_n5_t2_0 + to_signed(-97280, 20));
         if unsigned(fc7_n5_acc(9 downto 0)) /= 0 then fc7_n5_y_sticky := '1'; else fc7_n5_y_sticky := '0'; end if;
         fc7_n5_y_rnd := fc7_n5_y_fl_d1 + (to_signed(0, 8) & fc7_n5_y_incx_d1);
         if fc7_n5_y_rnd > to_signed(63, 9) then fc7_n5_y_sat := to_signed(63, 7); else fc7_n5_y_sat := fc7_n5_y_rnd(6 downto 0); end if;
@@ -248,6 +263,8 @@ begin
         fc7_n6_p7 := signed(to_unsigned((to_integer(fc7_in_7_s_2) * (-46)) mod 2**15, 15));
         fc7_n6_t0_1 := resize(fc7_n6_p2, 16) + resize(fc7_n6_p3, 16);
         fc7_n6_t0_2 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * (-93)) mod 2**16, 16)) + resize(fc7_n6_p5, 16);
+        fc7_n6_t1_0 := (resize(fc7_n6_p0, 17) + resize(fc7_n6_p1, 17)) + resize(fc7_n6_t0_1, 17);
+        fc7_n6_t1_1 := resize(fc7_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc7_in_6_s_2) * 940) mod 2**19, 19)) + resize(fc7_n6_p7, 19));
         fc7_n6_t2_0 := resize(fc7_n6_t2_0_a_d1, 20) + resize(fc7_n6_t2_0_b_d1, 20);
         fc7_n6_acc := (fc7_n6_t2_0(18 downto 0) + to_signed(-74752, 19));
         if unsigned(fc7_n6_acc(9 downto 0)) /= 0 then fc7_n6_y_sticky := '1'; else fc7_n6_y_sticky := '0'; end if;
@@ -260,22 +277,23 @@ begin
         fc7_n7_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-15)) mod 2**13, 13));
         fc7_n7_t0_0 := resize(fc7_n7_p0_sh, 17) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * 151) mod 2**17, 17));
         fc7_n7_t0_1 := resize(fc7_n7_p2, 17) + signed(to_unsigned((to_integer(fc7_in_3_s_2) * (-143)) mod 2**17, 17));
-        fc7_n7_acc := ((resize(fc7_n7_t2_0_a_d1, 20) + (resize(fc7_n7_t1_1_a_d1, 20) + fc7_n7_t0_3_d1)) + to_signed(-52224, 20));
+        fc7_n7_t2_0 := resize(fc7_n7_t2_0_a_d1, 20) + (resize(fc7_n7_t1_1_a_d1, 20) + fc7_n7_t0_3_d1);
+        fc7_n7_acc := (fc7_n7_t2_0 + to_signed(-52224, 20));
         if unsigned(fc7_n7_acc(9 downto 0)) /= 0 then fc7_n7_y_sticky := '1'; else fc7_n7_y_sticky := '0'; end if;
         fc7_n7_y_rnd := fc7_n7_y_fl_d1 + (to_signed(0, 8) & fc7_n7_y_incx_d1);
         if fc7_n7_y_rnd > to_signed(63, 9) then fc7_n7_y_sat := to_signed(63, 7); else fc7_n7_y_sat := fc7_n7_y_rnd(6 downto 0); end if;
         fc7_n0_t1_0_d1 <= resize(fc7_n0_t0_0, 20) + resize(fc7_n0_t0_1, 20);
-        fc7_n0_t2_0_b_d1 <= (resize(fc7_n0_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-134)) mod 2**17, 17))) + resize(fc7_n0_t0_3, 17); -- weight -1.046875
+        fc7_n0_t2_0_b_d1 <= fc7_n0_t1_1;
         fc7_n0_y_rnd_d1 <= fc7_n0_y_rnd;
         fc7_n0_y_wrap_d1 <= fc7_n0_y_rnd(6 downto 0);
         fc7_n1_t0_0_d1 <= resize(fc7_n1_p0, 20) + resize(fc7_n1_p1, 20);
         fc7_n1_t1_0_b_d1 <= resize(fc7_n1_p2, 18) + resize(fc7_n1_p3, 18);
-        fc7_n1_t2_0_b_d1 <= (resize(fc7_n1_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-129)) mod 2**17, 17))) + resize(fc7_n1_t0_3, 17); -- weight -1.0078125
+        fc7_n1_t2_0_b_d1 <= fc7_n1_t1_1;
         fc7_n1_y_fl_d1 <= fc7_n1_acc(18 downto 11);
         fc7_n1_y_incx_d1 <= fc7_n1_acc(10) and (fc7_n1_y_sticky or fc7_n1_acc(11));
         fc7_n2_t1_0_a_d1 <= resize(fc7_n2_p0, 16) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * 120) mod 2**16, 16)); -- weight 0.9375
         fc7_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc7_in_2_s_2) * 1125) mod 2**20, 20)) + resize(fc7_n2_p3, 20); -- weight 8.7890625
-        fc7_n2_t2_0_b_d1 <= (resize(fc7_n2_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-147)) mod 2**17, 17))) + resize(fc7_n2_t0_3, 17); -- weight -1.1484375
+        fc7_n2_t2_0_b_d1 <= fc7_n2_t1_1;
         fc7_n2_y_fl_d1 <= fc7_n2_acc(18 downto 11);
         fc7_n2_y_incx_d1 <= fc7_n2_acc(10) and (fc7_n2_y_sticky or fc7_n2_acc(11));
         fc7_n3_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc7_in_0_s_2) * (-125)) mod 2**16, 16)) + resize(fc7_n3_p1, 16); -- weight -0.9765625
@@ -290,11 +308,11 @@ begin
         fc7_n4_y_incx_d1 <= fc7_n4_acc(10) and (fc7_n4_y_sticky or fc7_n4_acc(11));
         fc7_n5_t0_2_d1 <= resize(fc7_n5_p4, 20) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * 1108) mod 2**20, 20)); -- weight 8.65625
         fc7_n5_t1_1_b_d1 <= resize(fc7_n5_p6, 17) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 136) mod 2**17, 17)); -- weight 1.0625
-        fc7_n5_t2_0_a_d1 <= resize(fc7_n5_t0_0, 17) + (signed(to_unsigned((to_integer(fc7_in_2_s_2) * 139) mod 2**17, 17)) + resize(fc7_n5_p3, 17)); -- weight 1.0859375
+        fc7_n5_t2_0_a_d1 <= fc7_n5_t1_0;
         fc7_n5_y_fl_d1 <= fc7_n5_acc(19 downto 11);
         fc7_n5_y_incx_d1 <= fc7_n5_acc(10) and (fc7_n5_y_sticky or fc7_n5_acc(11));
-        fc7_n6_t2_0_a_d1 <= (resize(fc7_n6_p0, 17) + resize(fc7_n6_p1, 17)) + resize(fc7_n6_t0_1, 17);
-        fc7_n6_t2_0_b_d1 <= resize(fc7_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc7_in_6_s_2) * 940) mod 2**19, 19)) + resize(fc7_n6_p7, 19)); -- weight 7.34375
+        fc7_n6_t2_0_a_d1 <= fc7_n6_t1_0;
+        fc7_n6_t2_0_b_d1 <= fc7_n6_t1_1;
         fc7_n6_y_rnd_d1 <= fc7_n6_y_rnd;
         fc7_n6_y_wrap_d1 <= fc7_n6_y_rnd(6 downto 0);
         fc7_n7_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc7_in_4_s_2) * (-108)) mod 2**16, 16)) + resize(fc7_n7_p5, 16); -- weight -0.84375

@@ -129,13 +129,21 @@ begin
   process (clk)
     variable fc8_in_3 : unsigned(7 downto 0);
     variable fc8_in_0_s_2 : signed(8 downto 0);
+    variable fc8_n0_p0 : signed(19 downto 0); -- weight 15.9921875
     variable fc8_in_1_s_2 : signed(8 downto 0);
+    variable fc8_n0_p1 : signed(15 downto 0); -- weight -0.640625
     variable fc8_in_2_s_2 : signed(8 downto 0);
+    variable fc8_n0_p2 : signed(14 downto 0); -- weight 0.46875
     variable fc8_in_3_s_2 : signed(8 downto 0);
+    variable fc8_n0_p3 : signed(15 downto 0); -- weight -0.984375
     variable fc8_in_4_s_2 : signed(8 downto 0);
+    variable fc8_n0_p4 : signed(15 downto 0); -- weight 0.796875
     variable fc8_in_5_s_2 : signed(8 downto 0);
+    variable fc8_n0_p5 : signed(14 downto 0); -- weight 0.375
     variable fc8_in_6_s_2 : signed(8 downto 0);
+    variable fc8_n0_p6 : signed(17 downto 0); -- weight -2.171875
     variable fc8_in_7_s_2 : signed(8 downto 0);
+    variable fc8_n0_p7 : signed(15 downto 0); -- weight -0.5078125
     variable fc8_n0_t0_0 : signed(19 downto 0);
     variable fc8_n0_t0_1 : signed(15 downto 0);
     variable fc8_n0_t0_2 : signed(16 downto 0);
@@ -146,6 +154,14 @@ begin
     variable fc8_n0_y_inc : std_logic;
     variable fc8_n0_y_rnd : signed(15 downto 0);
     variable fc8_n0_y_sat : signed(13 downto 0);
+    variable fc8_n1_p0 : signed(16 downto 0); -- weight -1.90625
+    variable fc8_n1_p1 : signed(19 downto 0); -- weight 15.9921875
+    variable fc8_n1_p2 : signed(17 downto 0); -- weight -2.6171875
+    variable fc8_n1_p3 : signed(17 downto 0); -- weight 2.515625
+    variable fc8_n1_p4 : signed(15 downto 0); -- weight 0.5546875
+    variable fc8_n1_p5 : signed(14 downto 0); -- weight -0.3515625
+    variable fc8_n1_p6 : signed(17 downto 0); -- weight -2.796875
+    variable fc8_n1_p7 : signed(16 downto 0); -- weight 1.3203125
     variable fc8_n1_t0_0 : signed(19 downto 0);
     variable fc8_n1_t0_1 : signed(17 downto 0);
     variable fc8_n1_t0_2 : signed(15 downto 0);
@@ -156,10 +172,18 @@ begin
     variable fc8_n1_y_inc : std_logic;
     variable fc8_n1_y_rnd : signed(15 downto 0);
     variable fc8_n1_y_sat : signed(13 downto 0);
+    variable fc8_n2_p0 : signed(17 downto 0); -- weight 2.765625
+    variable fc8_n2_p1 : signed(16 downto 0); -- weight -1.53125
+    variable fc8_n2_p2 : signed(19 downto 0); -- weight 15.9921875
+    variable fc8_n2_p4 : signed(16 downto 0); -- weight -1.4921875
+    variable fc8_n2_p5 : signed(16 downto 0); -- weight -1.390625
+    variable fc8_n2_p6 : signed(16 downto 0); -- weight -1.890625
+    variable fc8_n2_p7 : signed(14 downto 0); -- weight -0.296875
     variable fc8_n2_t0_0 : signed(17 downto 0);
     variable fc8_n2_t0_1_b_d1_sh : signed(16 downto 0);
     variable fc8_n2_t0_2 : signed(17 downto 0);
     variable fc8_n2_t0_3 : signed(17 downto 0);
+    variable fc8_n2_t1_0 : signed(20 downto 0);
     variable fc8_n2_t1_1 : signed(18 downto 0);
     variable fc8_n2_t2_0 : signed(20 downto 0);
     variable fc8_n2_acc : signed(19 downto 0);
@@ -167,44 +191,89 @@ begin
     variable fc8_n2_y_inc : std_logic;
     variable fc8_n2_y_rnd : signed(15 downto 0);
     variable fc8_n2_y_sat : signed(13 downto 0);
+    variable fc8_n3_p0 : signed(15 downto 0); -- weight -0.6328125
+    variable fc8_n3_p1 : signed(14 downto 0); -- weight -0.328125
+    variable fc8_n3_p2 : signed(16 downto 0); -- weight 1.046875
+    variable fc8_n3_p3 : signed(19 downto 0); -- weight 15.9921875
+    variable fc8_n3_p4 : signed(17 downto 0); -- weight 2.3515625
+    variable fc8_n3_p5 : signed(12 downto 0); -- weight 0.0859375
+    variable fc8_n3_p6 : signed(17 downto 0); -- weight 2.0703125
+    variable fc8_n3_p7 : signed(17 downto 0); -- weight 2.09375
     variable fc8_n3_t0_0 : signed(15 downto 0);
     variable fc8_n3_t0_2 : signed(17 downto 0);
+    variable fc8_n3_t1_0 : signed(20 downto 0);
     variable fc8_n3_t1_1 : signed(18 downto 0);
     variable fc8_n3_acc : signed(20 downto 0);
     variable fc8_n3_y_sticky : std_logic;
     variable fc8_n3_y_inc : std_logic;
     variable fc8_n3_y_rnd : signed(16 downto 0);
     variable fc8_n3_y_sat : signed(13 downto 0);
+    variable fc8_n4_p0 : signed(16 downto 0); -- weight 1.59375
+    variable fc8_n4_p1 : signed(16 downto 0); -- weight -1.21875
+    variable fc8_n4_p2 : signed(17 downto 0); -- weight 2.6953125
+    variable fc8_n4_p3 : signed(17 downto 0); -- weight 2.40625
+    variable fc8_n4_p4 : signed(19 downto 0); -- weight 15.9921875
+    variable fc8_n4_p5 : signed(17 downto 0); -- weight -2.640625
+    variable fc8_n4_p6 : signed(14 downto 0); -- weight 0.375
+    variable fc8_n4_p7 : signed(15 downto 0); -- weight 0.90625
     variable fc8_n4_t0_0 : signed(16 downto 0);
     variable fc8_n4_t0_2 : signed(19 downto 0);
     variable fc8_n4_t0_3 : signed(16 downto 0);
     variable fc8_n4_t1_0 : signed(18 downto 0);
+    variable fc8_n4_t2_0 : signed(20 downto 0);
     variable fc8_n4_acc : signed(20 downto 0);
     variable fc8_n4_y_sticky : std_logic;
     variable fc8_n4_y_inc : std_logic;
     variable fc8_n4_y_rnd : signed(16 downto 0);
     variable fc8_n4_y_sat : signed(13 downto 0);
+    variable fc8_n5_p0 : signed(16 downto 0); -- weight -1.2265625
+    variable fc8_n5_p1 : signed(15 downto 0); -- weight -0.9765625
+    variable fc8_n5_p2 : signed(14 downto 0); -- weight 0.421875
+    variable fc8_n5_p3 : signed(17 downto 0); -- weight 2.7734375
+    variable fc8_n5_p4 : signed(16 downto 0); -- weight 1.71875
+    variable fc8_n5_p5 : signed(19 downto 0); -- weight 15.9921875
+    variable fc8_n5_p6 : signed(17 downto 0); -- weight -2.2734375
+    variable fc8_n5_p7 : signed(17 downto 0); -- weight -2.15625
     variable fc8_n5_t0_3 : signed(18 downto 0);
     variable fc8_n5_t1_0 : signed(17 downto 0);
+    variable fc8_n5_t1_1 : signed(20 downto 0);
     variable fc8_n5_acc : signed(20 downto 0);
     variable fc8_n5_y_sticky : std_logic;
     variable fc8_n5_y_inc : std_logic;
     variable fc8_n5_y_rnd : signed(16 downto 0);
     variable fc8_n5_y_sat : signed(13 downto 0);
+    variable fc8_n6_p0 : signed(16 downto 0); -- weight -1.46875
+    variable fc8_n6_p1 : signed(14 downto 0); -- weight 0.4921875
+    variable fc8_n6_p2 : signed(16 downto 0); -- weight 1.515625
+    variable fc8_n6_p3 : signed(17 downto 0); -- weight -2.6015625
+    variable fc8_n6_p4 : signed(17 downto 0); -- weight 2.1015625
+    variable fc8_n6_p5 : signed(17 downto 0); -- weight 2.515625
+    variable fc8_n6_p6 : signed(19 downto 0); -- weight 15.9921875
+    variable fc8_n6_p7 : signed(17 downto 0); -- weight -2.171875
     variable fc8_n6_t0_0 : signed(16 downto 0);
     variable fc8_n6_t0_1 : signed(17 downto 0);
     variable fc8_n6_t0_2 : signed(18 downto 0);
     variable fc8_n6_t0_3 : signed(19 downto 0);
     variable fc8_n6_t1_0 : signed(18 downto 0);
+    variable fc8_n6_t2_0 : signed(20 downto 0);
     variable fc8_n6_acc : signed(20 downto 0);
     variable fc8_n6_y_sticky : std_logic;
     variable fc8_n6_y_inc : std_logic;
     variable fc8_n6_y_rnd : signed(16 downto 0);
     variable fc8_n6_y_sat : signed(13 downto 0);
+    variable fc8_n7_p0 : signed(17 downto 0); -- weight -2.0546875
+    variable fc8_n7_p1 : signed(17 downto 0); -- weight -2.0859375
+    variable fc8_n7_p2 : signed(17 downto 0); -- weight -2.359375
+    variable fc8_n7_p3 : signed(16 downto 0); -- weight 1.4609375
+    variable fc8_n7_p4 : signed(17 downto 0); -- weight 2.5703125
+    variable fc8_n7_p5 : signed(16 downto 0); -- weight -1.265625
+    variable fc8_n7_p6 : signed(16 downto 0); -- weight -1.40625
+    variable fc8_n7_p7 : signed(19 downto 0); -- weight 15.9921875
     variable fc8_n7_t0_1 : signed(17 downto 0);
     variable fc8_n7_t0_2 : signed(17 downto 0);
     variable fc8_n7_t0_3 : signed(19 downto 0);
     variable fc8_n7_t1_0 : signed(18 downto 0);
+    variable fc8_n7_t2_0 : signed(20 downto 0);
     variable fc8_n7_acc : signed(20 downto 0);
     variable fc8_n7_y_sticky : std_logic;
     variable fc8_n7_y_inc : std_logic;
@@ -215,13 +284,21 @@ begin
       if ce = '1' then
         fc8_in_3 := unsigned(in_data(31 downto 24));
         fc8_in_0_s_2 := signed(resize(unsigned(in_data(7 downto 0)), 9));
+        fc8_n0_p0 := signed(to_unsigned((to_integer(fc8_in_0_s_2) * 2047) mod 2**20, 20));
         fc8_in_1_s_2 := signed(resize(unsigned(in_data(15 downto 8)), 9));
+        fc8_n0_p1 := signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-82)) mod 2**16, 16));
         fc8_in_2_s_2 := signed(resize(unsigned(in_data(23 downto 16)), 9));
+        fc8_n0_p2 := signed(to_unsigned((to_integer(fc8_in_2_s_2) * 60) mod 2**15, 15));
         fc8_in_3_s_2 := signed(resize(fc8_in_3, 9));
+        fc8_n0_p3 := signed(to_unsigned((to_integer(fc8_in_3_s_2) * (-126)) mod 2**16, 16));
         fc8_in_4_s_2 := signed(resize(unsigned(in_data(39 downto 32)), 9));
+        fc8_n0_p4 := signed(to_unsigned((to_integer(fc8_in_4_s_2) * 102) mod 2**16, 16));
         fc8_in_5_s_2 := signed(resize(unsigned(in_data(47 downto 40)), 9));
+        fc8_n0_p5 := signed(to_unsigned((to_integer(fc8_in_5_s_2) * 48) mod 2**15, 15));
         fc8_in_6_s_2 := signed(resize(unsigned(in_data(55 downto 48)), 9));
+        fc8_n0_p6 := signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-278)) mod 2**18, 18));
         fc8_in_7_s_2 := signed(resize(unsigned(in_data(63 downto 56)), 9));
+        fc8_n0_p7 := signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-65)) mod 2**16, 16));
         fc8_n0_t0_0 := fc8_n0_p0_d1 + resize(fc8_n0_t0_0_b_d1, 20);
         fc8_n0_t0_1 := resize(fc8_n0_t0_1_a_d1, 16) + fc8_n0_p3_d1;
         fc8_n0_t0_2 := resize(fc8_n0_t0_2_a_d1, 17) + resize(fc8_n0_t0_2_b_d1, 17);
@@ -232,6 +309,14 @@ begin
         fc8_n0_y_inc := fc8_n0_y_half_d1 and (fc8_n0_y_sticky_d1 or fc8_n0_y_lsb_d1);
         fc8_n0_y_rnd := fc8_n0_y_fl_d1 + (to_signed(0, 15) & fc8_n0_y_inc);
         if fc8_n0_y_rnd > to_signed(8191, 16) then fc8_n0_y_sat := to_signed(8191, 14); elsif fc8_n0_y_rnd < to_signed(-8192, 16) then fc8_n0_y_sat := to_signed(-8192, 14); else fc8_n0_y_sat := fc8_n0_y_rnd(13 downto 0); end if;
+        fc8_n1_p0 := signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-244)) mod 2**17, 17));
+        fc8_n1_p1 := signed(to_unsigned((to_integer(fc8_in_1_s_2) * 2047) mod 2**20, 20));
+        fc8_n1_p2 := signed(to_unsigned((to_integer(fc8_in_2_s_2) * (-335)) mod 2**18, 18));
+        fc8_n1_p3 := signed(to_unsigned((to_integer(fc8_in_3_s_2) * 322) mod 2**18, 18));
+        fc8_n1_p4 := signed(to_unsigned((to_integer(fc8_in_4_s_2) * 71) mod 2**16, 16));
+        fc8_n1_p5 := signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-45)) mod 2**15, 15));
+        fc8_n1_p6 := signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-358)) mod 2**18, 18));
+        fc8_n1_p7 := signed(to_unsigned((to_integer(fc8_in_7_s_2) * 169) mod 2**17, 17));
         fc8_n1_t0_0 := resize(fc8_n1_t0_0_a_d1, 20) + fc8_n1_p1_d1;
         fc8_n1_t0_1 := fc8_n1_p2_d1 + fc8_n1_p3_d1;
         fc8_n1_t0_2 := fc8_n1_p4_d1 + resize(fc8_n1_t0_2_b_d1, 16);
@@ -242,152 +327,205 @@ begin
         fc8_n1_y_inc := fc8_n1_y_half_d1 and (fc8_n1_y_sticky_d1 or fc8_n1_y_lsb_d1);
         fc8_n1_y_rnd := fc8_n1_y_fl_d1 + (to_signed(0, 15) & fc8_n1_y_inc);
         if fc8_n1_y_rnd > to_signed(8191, 16) then fc8_n1_y_sat := to_signed(8191, 14); elsif fc8_n1_y_rnd < to_signed(-8192, 16) then fc8_n1_y_sat := to_signed(-8192, 14); else fc8_n1_y_sat := fc8_n1_y_rnd(13 downto 0); end if;
+        fc8_n2_p0 := signed(to_unsigned((to_integer(fc8_in_0_s_2) * 354) mod 2**18, 18));
+        fc8_n2_p1 := signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-196)) mod 2**17, 17));
+        fc8_n2_p2 := signed(to_unsigned((to_integer(fc8_in_2_s_2) * 2047) mod 2**20, 20));
+        fc8_n2_p4 := signed(to_unsigned((to_integer(fc8_in_4_s_2) * (-191)) mod 2**17, 17));
+        fc8_n2_p5 := signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-178)) mod 2**17, 17));
+        fc8_n2_p6 := signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-242)) mod 2**17, 17));
+        fc8_n2_p7 := signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-38)) mod 2**15, 15));
         fc8_n2_t0_0 := fc8_n2_p0_d1 + resize(fc8_n2_t0_0_b_d1, 18);
         fc8_n2_t0_1_b_d1_sh := shift_left(resize(signed(resize(fc8_n2_t0_1_b_d1, 9)), 17), 8);
         fc8_n2_t0_2 := resize(fc8_n2_t0_2_a_d1, 18) + resize(fc8_n2_t0_2_b_d1, 18);
         fc8_n2_t0_3 := resize(fc8_n2_t0_3_a_d1, 18) + resize(fc8_n2_t0_3_b_d1, 18);
+        fc8_n2_t1_0 := resize(fc8_n2_t0_0, 21) + (resize(fc8_n2_t0_1_a_d1, 21) + resize(fc8_n2_t0_1_b_d1_sh, 21));
         fc8_n2_t1_1 := resize(fc8_n2_t0_2, 19) + resize(fc8_n2_t0_3, 19);
-        fc8_n2_t2_0 := (resize(fc8_n2_t0_0, 21) + (resize(fc8_n2_t0_1_a_d1, 21) + resize(fc8_n2_t0_1_b_d1_sh, 21))) + resize(fc8_n2_t1_1, 21);
+        fc8_n2_t2_0 := fc8_n2_t1_0 + resize(fc8_n2_t1_1, 21);
         fc8_n2_acc := (fc8_n2_t2_0(19 downto 0) + to_signed(-193280, 20));
         if unsigned(fc8_n2_acc(2 downto 0)) /= 0 then fc8_n2_y_sticky := '1'; else fc8_n2_y_sticky := '0'; end if;
         fc8_n2_y_inc := fc8_n2_y_half_d1 and (fc8_n2_y_sticky_d1 or fc8_n2_y_lsb_d1);
         fc8_n2_y_rnd := fc8_n2_y_fl_d1 + (to_signed(0, 15) & fc8_n2_y_inc);
         if fc8_n2_y_rnd > to_signed(8191, 16) then fc8_n2_y_sat := to_signed(8191, 14); elsif fc8_n2_y_rnd < to_signed(-8192, 16) then fc8_n2_y_sat := to_signed(-8192, 14); else fc8_n2_y_sat := fc8_n2_y_rnd(13 downto 0); end if;
+        fc8_n3_p0 := signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-81)) mod 2**16, 16));
+        fc8_n3_p1 := signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-42)) mod 2**15, 15));
+        fc8_n3_p2 := signed(to_unsigned((to_integer(fc8_in_2_s_2) * 134) mod 2**17, 17));
+        fc8_n3_p3 := signed(to_unsigned((to_integer(fc8_in_3_s_2) * 2047) mod 2**20, 20));
+        fc8_n3_p4 := signed(to_unsigned((to_integer(fc8_in_4_s_2) * 301) mod 2**18, 18));
+        fc8_n3_p5 := signed(to_unsigned((to_integer(fc8_in_5_s_2) * 11) mod 2**13, 13));
+        fc8_n3_p6 := signed(to_unsigned((to_integer(fc8_in_6_s_2) * 265) mod 2**18, 18));
+        fc8_n3_p7 := signed(to_unsigned((to_integer(fc8_in_7_s_2) * 268) mod 2**18, 18));
         fc8_n3_t0_0 := fc8_n3_p0_d1 + resize(fc8_n3_t0_0_b_d1, 16);
         fc8_n3_t0_2 := fc8_n3_p4_d1 + resize(fc8_n3_t0_2_b_d1, 18);
+        fc8_n3_t1_0 := resize(fc8_n3_t0_0, 21) + (resize(fc8_n3_t0_1_a_d1, 21) + resize(fc8_n3_t0_1_b_d1, 21));
         fc8_n3_t1_1 := resize(fc8_n3_t0_2, 19) + (resize(fc8_n3_t0_3_a_d1, 19) + resize(fc8_n3_t0_3_b_d1, 19));
-        fc8_n3_acc := (((resize(fc8_n3_t0_0, 21) + (resize(fc8_n3_t0_1_a_d1, 21) + resize(fc8_n3_t0_1_b_d1, 21))) + resize(fc8_n3_t1_1, 21)) + to_signed(-173568, 21));
+        fc8_n3_acc := ((fc8_n3_t1_0 + resize(fc8_n3_t1_1, 21)) + to_signed(-173568, 21));
         if unsigned(fc8_n3_acc(2 downto 0)) /= 0 then fc8_n3_y_sticky := '1'; else fc8_n3_y_sticky := '0'; end if;
         fc8_n3_y_inc := fc8_n3_y_half_d1 and (fc8_n3_y_sticky_d1 or fc8_n3_y_lsb_d1);
         fc8_n3_y_rnd := fc8_n3_y_fl_d1 + (to_signed(0, 16) & fc8_n3_y_inc);
         if fc8_n3_y_rnd > to_signed(8191, 17) then fc8_n3_y_sat := to_signed(8191, 14); elsif fc8_n3_y_rnd < to_signed(-8192, 17) then fc8_n3_y_sat := to_signed(-8192, 14); else fc8_n3_y_sat := fc8_n3_y_rnd(13 downto 0); end if;
+        fc8_n4_p0 := signed(to_unsigned((to_integer(fc8_in_0_s_2) * 204) mod 2**17, 17));
+        fc8_n4_p1 := signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-156)) mod 2**17, 17));
+        fc8_n4_p2 := signed(to_unsigned((to_integer(fc8_in_2_s_2) * 345) mod 2**18, 18));
+        fc8_n4_p3 := signed(to_unsigned((to_integer(fc8_in_3_s_2) * 308) mod 2**18, 18));
+        fc8_n4_p4 := signed(to_unsigned((to_integer(fc8_in_4_s_2) * 2047) mod 2**20, 20));
+        fc8_n4_p5 := signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-338)) mod 2**18, 18));
+        fc8_n4_p6 := signed(to_unsigned((to_integer(fc8_in_6_s_2) * 48) mod 2**15, 15));
+        fc8_n4_p7 := signed(to_unsigned((to_integer(fc8_in_7_s_2) * 116) mod 2**16, 16));
         fc8_n4_t0_0 := fc8_n4_p0_d1 + fc8_n4_p1_d1;
         fc8_n4_t0_2 := fc8_n4_p4_d1 + resize(fc8_n4_t0_2_b_d1, 20);
         fc8_n4_t0_3 := resize(fc8_n4_t0_3_a_d1, 17) + resize(fc8_n4_t0_3_b_d1, 17);
         fc8_n4_t1_0 := resize(fc8_n4_t0_0, 19) + (resize(fc8_n4_t0_1_a_d1, 19) + resize(fc8_n4_t0_1_b_d1, 19));
-        fc8_n4_acc := ((resize(fc8_n4_t1_0, 21) + (resize(fc8_n4_t0_2, 21) + resize(fc8_n4_t0_3, 21))) + to_signed(-154112, 21));
+        fc8_n4_t2_0 := resize(fc8_n4_t1_0, 21) + (resize(fc8_n4_t0_2, 21) + resize(fc8_n4_t0_3, 21));
+        fc8_n4_acc := (fc8_n4_t2_0 + to_signed(-154112, 21));
         if unsigned(fc8_n4_acc(2 downto 0)) /= 0 then fc8_n4_y_sticky := '1'; else fc8_n4_y_sticky := '0'; end if;
         fc8_n4_y_inc := fc8_n4_y_half_d1 and (fc8_n4_y_sticky_d1 or fc8_n4_y_lsb_d1);
         fc8_n4_y_rnd := fc8_n4_y_fl_d1 + (to_signed(0, 16) & fc8_n4_y_inc);
         if fc8_n4_y_rnd > to_signed(8191, 17) then fc8_n4_y_sat := to_signed(8191, 14); elsif fc8_n4_y_rnd < to_signed(-8192, 17) then fc8_n4_y_sat := to_signed(-8192, 14); else fc8_n4_y_sat := fc8_n4_y_rnd(13 downto 0); end if;
+        fc8_n5_p0 := signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-157)) mod 2**17, 17));
+        fc8_n5_p1 := signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-125)) mod 2**16, 16));
+        fc8_n5_p2 := signed(to_unsigned((to_integer(fc8_in_2_s_2) * 54) mod 2**15, 15));
+        fc8_n5_p3 := signed(to_unsigned((to_integer(fc8_in_3_s_2) * 355) mod 2**18, 18));
+        fc8_n5_p4 := signed(to_unsigned((to_integer(fc8_in_4_s_2) * 220) mod 2**17, 17));
+        fc8_n5_p5 := signed(to_unsigned((to_integer(fc8_in_5_s_2) * 2047) mod 2**20, 20));
+        fc8_n5_p6 := signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-291)) mod 2**18, 18));
+        fc8_n5_p7 := signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-276)) mod 2**18, 18));
         fc8_n5_t0_3 := resize(fc8_n5_t0_3_a_d1, 19) + resize(fc8_n5_t0_3_b_d1, 19);
         fc8_n5_t1_0 := (resize(fc8_n5_t0_0_a_d1, 18) + resize(fc8_n5_t0_0_b_d1, 18)) + (resize(fc8_n5_t0_1_a_d1, 18) + fc8_n5_p3_d1);
-        fc8_n5_acc := ((resize(fc8_n5_t1_0, 21) + ((resize(fc8_n5_t0_2_a_d1, 21) + resize(fc8_n5_t0_2_b_d1, 21)) + resize(fc8_n5_t0_3, 21))) + to_signed(-134400, 21));
+        fc8_n5_t1_1 := (resize(fc8_n5_t0_2_a_d1, 21) + resize(fc8_n5_t0_2_b_d1, 21)) + resize(fc8_n5_t0_3, 21);
+        fc8_n5_acc := ((resize(fc8_n5_t1_0, 21) + fc8_n5_t1_1) + to_signed(-134400, 21));
         if unsigned(fc8_n5_acc(2 downto 0)) /= 0 then fc8_n5_y_sticky := '1'; else fc8_n5_y_sticky := '0'; end if;
         fc8_n5_y_inc := fc8_n5_y_half_d1 and (fc8_n5_y_sticky_d1 or fc8_n5_y_lsb_d1);
         fc8_n5_y_rnd := fc8_n5_y_fl_d1 + (to_signed(0, 16) & fc8_n5_y_inc);
         if fc8_n5_y_rnd > to_signed(8191, 17) then fc8_n5_y_sat := to_signed(8191, 14); elsif fc8_n5_y_rnd < to_signed(-8192, 17) then fc8_n5_y_sat := to_signed(-8192, 14); else fc8_n5_y_sat := fc8_n5_y_rnd(13 downto 0); end if;
+        fc8_n6_p0 := signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-188)) mod 2**17, 17));
+        fc8_n6_p1 := signed(to_unsigned((to_integer(fc8_in_1_s_2) * 63) mod 2**15, 15));
+        fc8_n6_p2 := signed(to_unsigned((to_integer(fc8_in_2_s_2) * 194) mod 2**17, 17));
+        fc8_n6_p3 := signed(to_unsigned((to_integer(fc8_in_3_s_2) * (-333)) mod 2**18, 18));
+        fc8_n6_p4 := signed(to_unsigned((to_integer(fc8_in_4_s_2) * 269) mod 2**18, 18));
+        fc8_n6_p5 := signed(to_unsigned((to_integer(fc8_in_5_s_2) * 322) mod 2**18, 18));
+        fc8_n6_p6 := signed(to_unsigned((to_integer(fc8_in_6_s_2) * 2047) mod 2**20, 20));
+        fc8_n6_p7 := signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-278)) mod 2**18, 18));
         fc8_n6_t0_0 := fc8_n6_p0_d1 + resize(fc8_n6_t0_0_b_d1, 17);
         fc8_n6_t0_1 := resize(fc8_n6_t0_1_a_d1, 18) + fc8_n6_p3_d1;
         fc8_n6_t0_2 := resize(fc8_n6_t0_2_a_d1, 19) + resize(fc8_n6_t0_2_b_d1, 19);
         fc8_n6_t0_3 := fc8_n6_p6_d1 + resize(fc8_n6_t0_3_b_d1, 20);
         fc8_n6_t1_0 := resize(fc8_n6_t0_0, 19) + resize(fc8_n6_t0_1, 19);
-        fc8_n6_acc := ((resize(fc8_n6_t1_0, 21) + (resize(fc8_n6_t0_2, 21) + resize(fc8_n6_t0_3, 21))) + to_signed(-114688, 21));
+        fc8_n6_t2_0 := resize(fc8_n6_t1_0, 21) + (resize(fc8_n6_t0_2, 21) + resize(fc8_n6_t0_3, 21));
+        fc8_n6_acc := (fc8_n6_t2_0 + to_signed(-114688, 21));
         if unsigned(fc8_n6_acc(2 downto 0)) /= 0 then fc8_n6_y_sticky := '1'; else fc8_n6_y_sticky := '0'; end if;
         fc8_n6_y_inc := fc8_n6_y_half_d1 and (fc8_n6_y_sticky_d1 or fc8_n6_y_lsb_d1);
         fc8_n6_y_rnd := fc8_n6_y_fl_d1 + (to_signed(0, 16) & fc8_n6_y_inc);
         if fc8_n6_y_rnd > to_signed(8191, 17) then fc8_n6_y_sat := to_signed(8191, 14); elsif fc8_n6_y_rnd < to_signed(-8192, 17) then fc8_n6_y_sat := to_signed(-8192, 14); else fc8_n6_y_sat := fc8_n6_y_rnd(13 downto 0); end if;
+        fc8_n7_p0 := signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-263)) mod 2**18, 18));
+        fc8_n7_p1 := signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-267)) mod 2**18, 18));
+        fc8_n7_p2 := signed(to_unsigned((to_integer(fc8_in_2_s_2) * (-302)) mod 2**18, 18));
+        fc8_n7_p3 := signed(to_unsigned((to_integer(fc8_in_3_s_2) * 187) mod 2**17, 17));
+        fc8_n7_p4 := signed(to_unsigned((to_integer(fc8_in_4_s_2) * 329) mod 2**18, 18));
+        fc8_n7_p5 := signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-162)) mod 2**17, 17));
+        fc8_n7_p6 := signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-180)) mod 2**17, 17));
+        fc8_n7_p7 := signed(to_unsigned((to_integer(fc8_in_7_s_2) * 2047) mod 2**20, 20));
         fc8_n7_t0_1 := fc8_n7_p2_d1 + resize(fc8_n7_t0_1_b_d1, 18);
         fc8_n7_t0_2 := fc8_n7_p4_d1 + resize(fc8_n7_t0_2_b_d1, 18);
         fc8_n7_t0_3 := resize(fc8_n7_t0_3_a_d1, 20) + fc8_n7_p7_d1;
         fc8_n7_t1_0 := (resize(fc8_n7_t0_0_a_d1, 19) + resize(fc8_n7_t0_0_b_d1, 19)) + resize(fc8_n7_t0_1, 19);
-        fc8_n7_acc := ((resize(fc8_n7_t1_0, 21) + (resize(fc8_n7_t0_2, 21) + resize(fc8_n7_t0_3, 21))) + to_signed(-94976, 21));
+        fc8_n7_t2_0 := resize(fc8_n7_t1_0, 21) + (resize(fc8_n7_t0_2, 21) + resize(fc8_n7_t0_3, 21));
+        fc8_n7_acc := (fc8_n7_t2_0 + to_signed(-94976, 21));
         if unsigned(fc8_n7_acc(2 downto 0)) /= 0 then fc8_n7_y_sticky := '1'; else fc8_n7_y_sticky := '0'; end if;
         fc8_n7_y_inc := fc8_n7_y_half_d1 and (fc8_n7_y_sticky_d1 or fc8_n7_y_lsb_d1);
         fc8_n7_y_rnd := fc8_n7_y_fl_d1 + (to_signed(0, 16) & fc8_n7_y_inc);
         if fc8_n7_y_rnd > to_signed(8191, 17) then fc8_n7_y_sat := to_signed(8191, 14); elsif fc8_n7_y_rnd < to_signed(-8192, 17) then fc8_n7_y_sat := to_signed(-8192, 14); else fc8_n7_y_sat := fc8_n7_y_rnd(13 downto 0); end if;
-        fc8_n0_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
-        fc8_n0_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-82)) mod 2**16, 16)); -- weight -0.640625
-        fc8_n0_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 60) mod 2**15, 15)); -- weight 0.46875
-        fc8_n0_p3_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * (-126)) mod 2**16, 16)); -- weight -0.984375
-        fc8_n0_t0_2_a_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 102) mod 2**16, 16)); -- weight 0.796875
-        fc8_n0_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * 48) mod 2**15, 15)); -- weight 0.375
-        fc8_n0_p6_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-278)) mod 2**18, 18)); -- weight -2.171875
-        fc8_n0_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-65)) mod 2**16, 16)); -- weight -0.5078125
+        fc8_n0_p0_d1 <= fc8_n0_p0;
+        fc8_n0_t0_0_b_d1 <= fc8_n0_p1;
+        fc8_n0_t0_1_a_d1 <= fc8_n0_p2;
+        fc8_n0_p3_d1 <= fc8_n0_p3;
+        fc8_n0_t0_2_a_d1 <= fc8_n0_p4;
+        fc8_n0_t0_2_b_d1 <= fc8_n0_p5;
+        fc8_n0_p6_d1 <= fc8_n0_p6;
+        fc8_n0_t0_3_b_d1 <= fc8_n0_p7;
         fc8_n0_y_sticky_d1 <= fc8_n0_y_sticky;
         fc8_n0_y_lsb_d1 <= fc8_n0_acc(4);
         fc8_n0_y_half_d1 <= fc8_n0_acc(3);
         fc8_n0_y_fl_d1 <= fc8_n0_acc(19 downto 4);
-        fc8_n1_t0_0_a_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-244)) mod 2**17, 17)); -- weight -1.90625
-        fc8_n1_p1_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
-        fc8_n1_p2_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * (-335)) mod 2**18, 18)); -- weight -2.6171875
-        fc8_n1_p3_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 322) mod 2**18, 18)); -- weight 2.515625
-        fc8_n1_p4_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 71) mod 2**16, 16)); -- weight 0.5546875
-        fc8_n1_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-45)) mod 2**15, 15)); -- weight -0.3515625
-        fc8_n1_p6_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-358)) mod 2**18, 18)); -- weight -2.796875
-        fc8_n1_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * 169) mod 2**17, 17)); -- weight 1.3203125
+        fc8_n1_t0_0_a_d1 <= fc8_n1_p0;
+        fc8_n1_p1_d1 <= fc8_n1_p1;
+        fc8_n1_p2_d1 <= fc8_n1_p2;
+        fc8_n1_p3_d1 <= fc8_n1_p3;
+        fc8_n1_p4_d1 <= fc8_n1_p4;
+        fc8_n1_t0_2_b_d1 <= fc8_n1_p5;
+        fc8_n1_p6_d1 <= fc8_n1_p6;
+        fc8_n1_t0_3_b_d1 <= fc8_n1_p7;
         fc8_n1_y_sticky_d1 <= fc8_n1_y_sticky;
         fc8_n1_y_lsb_d1 <= fc8_n1_acc(4);
         fc8_n1_y_half_d1 <= fc8_n1_acc(3);
         fc8_n1_y_fl_d1 <= fc8_n1_acc(19 downto 4);
-        fc8_n2_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * 354) mod 2**18, 18)); -- weight 2.765625
-        fc8_n2_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-196)) mod 2**17, 17)); -- weight -1.53125
-        fc8_n2_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
+        fc8_n2_p0_d1 <= fc8_n2_p0;
+        fc8_n2_t0_0_b_d1 <= fc8_n2_p1;
+        fc8_n2_t0_1_a_d1 <= fc8_n2_p2;
         fc8_n2_t0_1_b_d1 <= fc8_in_3;
-        fc8_n2_t0_2_a_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * (-191)) mod 2**17, 17)); -- weight -1.4921875
-        fc8_n2_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-178)) mod 2**17, 17)); -- weight -1.390625
-        fc8_n2_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-242)) mod 2**17, 17)); -- weight -1.890625
-        fc8_n2_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-38)) mod 2**15, 15)); -- weight -0.296875
+        fc8_n2_t0_2_a_d1 <= fc8_n2_p4;
+        fc8_n2_t0_2_b_d1 <= fc8_n2_p5;
+        fc8_n2_t0_3_a_d1 <= fc8_n2_p6;
+        fc8_n2_t0_3_b_d1 <= fc8_n2_p7;
         fc8_n2_y_sticky_d1 <= fc8_n2_y_sticky;
         fc8_n2_y_lsb_d1 <= fc8_n2_acc(4);
         fc8_n2_y_half_d1 <= fc8_n2_acc(3);
         fc8_n2_y_fl_d1 <= fc8_n2_acc(19 downto 4);
-        fc8_n3_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-81)) mod 2**16, 16)); -- weight -0.6328125
-        fc8_n3_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-42)) mod 2**15, 15)); -- weight -0.328125
-        fc8_n3_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 134) mod 2**17, 17)); -- weight 1.046875
-        fc8_n3_t0_1_b_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
-        fc8_n3_p4_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 301) mod 2**18, 18)); -- weight 2.3515625
-        fc8_n3_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * 11) mod 2**13, 13)); -- weight 0.0859375
-        fc8_n3_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * 265) mod 2**18, 18)); -- weight 2.0703125
-        fc8_n3_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * 268) mod 2**18, 18)); -- weight 2.09375
+        fc8_n3_p0_d1 <= fc8_n3_p0;
+        fc8_n3_t0_0_b_d1 <= fc8_n3_p1;
+        fc8_n3_t0_1_a_d1 <= fc8_n3_p2;
+        fc8_n3_t0_1_b_d1 <= fc8_n3_p3;
+        fc8_n3_p4_d1 <= fc8_n3_p4;
+        fc8_n3_t0_2_b_d1 <= fc8_n3_p5;
+        fc8_n3_t0_3_a_d1 <= fc8_n3_p6;
+        fc8_n3_t0_3_b_d1 <= fc8_n3_p7;
         fc8_n3_y_sticky_d1 <= fc8_n3_y_sticky;
         fc8_n3_y_lsb_d1 <= fc8_n3_acc(4);
         fc8_n3_y_half_d1 <= fc8_n3_acc(3);
         fc8_n3_y_fl_d1 <= fc8_n3_acc(20 downto 4);
-        fc8_n4_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * 204) mod 2**17, 17)); -- weight 1.59375
-        fc8_n4_p1_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-156)) mod 2**17, 17)); -- weight -1.21875
-        fc8_n4_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 345) mod 2**18, 18)); -- weight 2.6953125
-        fc8_n4_t0_1_b_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 308) mod 2**18, 18)); -- weight 2.40625
-        fc8_n4_p4_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
-        fc8_n4_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-338)) mod 2**18, 18)); -- weight -2.640625
-        fc8_n4_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * 48) mod 2**15, 15)); -- weight 0.375
-        fc8_n4_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * 116) mod 2**16, 16)); -- weight 0.90625
+        fc8_n4_p0_d1 <= fc8_n4_p0;
+        fc8_n4_p1_d1 <= fc8_n4_p1;
+        fc8_n4_t0_1_a_d1 <= fc8_n4_p2;
+        fc8_n4_t0_1_b_d1 <= fc8_n4_p3;
+        fc8_n4_p4_d1 <= fc8_n4_p4;
+        fc8_n4_t0_2_b_d1 <= fc8_n4_p5;
+        fc8_n4_t0_3_a_d1 <= fc8_n4_p6;
+        fc8_n4_t0_3_b_d1 <= fc8_n4_p7;
         fc8_n4_y_sticky_d1 <= fc8_n4_y_sticky;
         fc8_n4_y_lsb_d1 <= fc8_n4_acc(4);
         fc8_n4_y_half_d1 <= fc8_n4_acc(3);
         fc8_n4_y_fl_d1 <= fc8_n4_acc(20 downto 4);
-        fc8_n5_t0_0_a_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-157)) mod 2**17, 17)); -- weight -1.2265625
-        fc8_n5_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-125)) mod 2**16, 16)); -- weight -0.9765625
-        fc8_n5_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 54) mod 2**15, 15)); -- weight 0.421875
-        fc8_n5_p3_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 355) mod 2**18, 18)); -- weight 2.7734375
-        fc8_n5_t0_2_a_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 220) mod 2**17, 17)); -- weight 1.71875
-        fc8_n5_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
-        fc8_n5_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-291)) mod 2**18, 18)); -- weight -2.2734375
-        fc8_n5_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-276)) mod 2**18, 18)); -- weight -2.15625
+        fc8_n5_t0_0_a_d1 <= fc8_n5_p0;
+        fc8_n5_t0_0_b_d1 <= fc8_n5_p1;
+        fc8_n5_t0_1_a_d1 <= fc8_n5_p2;
+        fc8_n5_p3_d1 <= fc8_n5_p3;
+        fc8_n5_t0_2_a_d1 <= fc8_n5_p4;
+        fc8_n5_t0_2_b_d1 <= fc8_n5_p5;
+        fc8_n5_t0_3_a_d1 <= fc8_n5_p6;
+        fc8_n5_t0_3_b_d1 <= fc8_n5_p7;
         fc8_n5_y_sticky_d1 <= fc8_n5_y_sticky;
         fc8_n5_y_lsb_d1 <= fc8_n5_acc(4);
         fc8_n5_y_half_d1 <= fc8_n5_acc(3);
         fc8_n5_y_fl_d1 <= fc8_n5_acc(20 downto 4);
-        fc8_n6_p0_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-188)) mod 2**17, 17)); -- weight -1.46875
-        fc8_n6_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * 63) mod 2**15, 15)); -- weight 0.4921875
-        fc8_n6_t0_1_a_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * 194) mod 2**17, 17)); -- weight 1.515625
-        fc8_n6_p3_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * (-333)) mod 2**18, 18)); -- weight -2.6015625
-        fc8_n6_t0_2_a_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 269) mod 2**18, 18)); -- weight 2.1015625
-        fc8_n6_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * 322) mod 2**18, 18)); -- weight 2.515625
-        fc8_n6_p6_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
-        fc8_n6_t0_3_b_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * (-278)) mod 2**18, 18)); -- weight -2.171875
+        fc8_n6_p0_d1 <= fc8_n6_p0;
+        fc8_n6_t0_0_b_d1 <= fc8_n6_p1;
+        fc8_n6_t0_1_a_d1 <= fc8_n6_p2;
+        fc8_n6_p3_d1 <= fc8_n6_p3;
+        fc8_n6_t0_2_a_d1 <= fc8_n6_p4;
+        fc8_n6_t0_2_b_d1 <= fc8_n6_p5;
+        fc8_n6_p6_d1 <= fc8_n6_p6;
+        fc8_n6_t0_3_b_d1 <= fc8_n6_p7;
         fc8_n6_y_sticky_d1 <= fc8_n6_y_sticky;
         fc8_n6_y_lsb_d1 <= fc8_n6_acc(4);
         fc8_n6_y_half_d1 <= fc8_n6_acc(3);
         fc8_n6_y_fl_d1 <= fc8_n6_acc(20 downto 4);
-        fc8_n7_t0_0_a_d1 <= signed(to_unsigned((to_integer(fc8_in_0_s_2) * (-263)) mod 2**18, 18)); -- weight -2.0546875
-        fc8_n7_t0_0_b_d1 <= signed(to_unsigned((to_integer(fc8_in_1_s_2) * (-267)) mod 2**18, 18)); -- weight -2.0859375
-        fc8_n7_p2_d1 <= signed(to_unsigned((to_integer(fc8_in_2_s_2) * (-302)) mod 2**18, 18)); -- weight -2.359375
-        fc8_n7_t0_1_b_d1 <= signed(to_unsigned((to_integer(fc8_in_3_s_2) * 187) mod 2**17, 17)); -- weight 1.4609375
-        fc8_n7_p4_d1 <= signed(to_unsigned((to_integer(fc8_in_4_s_2) * 329) mod 2**18, 18)); -- weight 2.5703125
-        fc8_n7_t0_2_b_d1 <= signed(to_unsigned((to_integer(fc8_in_5_s_2) * (-162)) mod 2**17, 17)); -- weight -1.265625
-        fc8_n7_t0_3_a_d1 <= signed(to_unsigned((to_integer(fc8_in_6_s_2) * (-180)) mod 2**17, 17)); -- weight -1.40625
-        fc8_n7_p7_d1 <= signed(to_unsigned((to_integer(fc8_in_7_s_2) * 2047) mod 2**20, 20)); -- weight 15.9921875
+        fc8_n7_t0_0_a_d1 <= fc8_n7_p0;
+        fc8_n7_t0_0_b_d1 <= fc8_n7_p1;
+        fc8_n7_p2_d1 <= fc8_n7_p2;
+        fc8_n7_t0_1_b_d1 <= fc8_n7_p3;
+        fc8_n7_p4_d1 <= fc8_n7_p4;
+        fc8_n7_t0_2_b_d1 <= fc8_n7_p5;
+        fc8_n7_t0_3_a_d1 <= fc8_n7_p6;
+        fc8_n7_p7_d1 <= fc8_n7_p7;
         fc8_n7_y_sticky_d1 <= fc8_n7_y_sticky;
         fc8_n7_y_lsb_d1 <= fc8_n7_acc(4);
         fc8_n7_y_half_d1 <= fc8_n7_acc(3);

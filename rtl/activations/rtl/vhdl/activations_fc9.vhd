@@ -119,6 +119,7 @@ begin
     variable fc9_n2_p7 : signed(17 downto 0); -- weight -0.40625
     variable fc9_n2_t0_2 : signed(17 downto 0);
     variable fc9_n2_t0_3 : signed(18 downto 0);
+    variable fc9_n2_t2_0 : signed(21 downto 0);
     variable fc9_n2_acc : signed(21 downto 0);
     variable fc9_n2_y_sticky : std_logic;
     variable fc9_n2_y_rnd : signed(16 downto 0);
@@ -165,6 +166,8 @@ begin
     variable fc9_n6_p5 : signed(17 downto 0); -- weight 0.2890625
     variable fc9_n6_p7 : signed(16 downto 0); -- weight -0.203125
     variable fc9_n6_t0_1 : signed(17 downto 0); -- weight 0.2890625
+    variable fc9_n6_t1_0 : signed(18 downto 0);
+    variable fc9_n6_t2_0 : signed(21 downto 0);
     variable fc9_n6_acc : signed(21 downto 0);
     variable fc9_n6_y_sticky : std_logic;
     variable fc9_n6_y_rnd : signed(16 downto 0);
@@ -228,7 +231,8 @@ begin
         fc9_n2_p7 := signed(to_unsigned((to_integer(fc9_in_7) * (-52)) mod 2**18, 18));
         fc9_n2_t0_2 := resize(fc9_n2_p4, 18) + resize(fc9_n2_p5, 18);
         fc9_n2_t0_3 := resize(fc9_n2_p6, 19) + resize(fc9_n2_p7, 19);
-        fc9_n2_acc := (((resize(fc9_n2_t1_0_a_d1, 22) + fc9_n2_t0_1_d1) + resize(fc9_n2_t2_0_b_d1, 22)) + to_signed(-407040, 22));
+        fc9_n2_t2_0 := (resize(fc9_n2_t1_0_a_d1, 22) + fc9_n2_t0_1_d1) + resize(fc9_n2_t2_0_b_d1, 22);
+        fc9_n2_acc := (fc9_n2_t2_0 + to_signed(-407040, 22));
         if unsigned(fc9_n2_acc(3 downto 0)) /= 0 then fc9_n2_y_sticky := '1'; else fc9_n2_y_sticky := '0'; end if;
         fc9_n2_y_rnd := fc9_n2_y_fl_d1 + (to_signed(0, 16) & fc9_n2_y_incx_d1);
         if fc9_n2_y_rnd > to_signed(32767, 17) then fc9_n2_y_sat := to_signed(32767, 16); elsif fc9_n2_y_rnd < to_signed(-32768, 17) then fc9_n2_y_sat := to_signed(-32768, 16); else fc9_n2_y_sat := fc9_n2_y_rnd(15 downto 0); end if;
@@ -274,7 +278,9 @@ begin
         fc9_n6_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 37) mod 2**18, 18));
         fc9_n6_p7 := signed(to_unsigned((to_integer(fc9_in_7) * (-26)) mod 2**17, 17));
         fc9_n6_t0_1 := signed(to_unsigned((to_integer(fc9_in_2) * 37) mod 2**18, 18)) + resize(fc9_n6_p3_sh, 18);
-        fc9_n6_acc := ((resize(fc9_n6_t2_0_a_d1, 22) + (resize(fc9_n6_t1_1_a_d1, 22) + fc9_n6_t0_3_d1)) + to_signed(-137216, 22));
+        fc9_n6_t1_0 := (resize(fc9_n6_p0, 19) + resize(fc9_n6_p1, 19)) + resize(fc9_n6_t0_1, 19);
+        fc9_n6_t2_0 := resize(fc9_n6_t2_0_a_d1, 22) + (resize(fc9_n6_t1_1_a_d1, 22) + fc9_n6_t0_3_d1);
+        fc9_n6_acc := (fc9_n6_t2_0 + to_signed(-137216, 22));
         if unsigned(fc9_n6_acc(3 downto 0)) /= 0 then fc9_n6_y_sticky := '1'; else fc9_n6_y_sticky := '0'; end if;
         fc9_n6_y_rnd := fc9_n6_y_fl_d1 + (to_signed(0, 16) & fc9_n6_y_incx_d1);
         if fc9_n6_y_rnd > to_signed(32767, 17) then fc9_n6_y_sat := to_signed(32767, 16); elsif fc9_n6_y_rnd < to_signed(-32768, 17) then fc9_n6_y_sat := to_signed(-32768, 16); else fc9_n6_y_sat := fc9_n6_y_rnd(15 downto 0); end if;
@@ -327,7 +333,7 @@ begin
         fc9_n5_y_incx_d1 <= fc9_n5_acc(4) and (fc9_n5_y_sticky or fc9_n5_acc(5));
         fc9_n6_t1_1_a_d1 <= resize(fc9_n6_p4, 19) + resize(fc9_n6_p5, 19);
         fc9_n6_t0_3_d1 <= signed(to_unsigned((to_integer(fc9_in_6) * 591) mod 2**22, 22)) + resize(fc9_n6_p7, 22); -- weight 4.6171875
-        fc9_n6_t2_0_a_d1 <= (resize(fc9_n6_p0, 19) + resize(fc9_n6_p1, 19)) + resize(fc9_n6_t0_1, 19);
+        fc9_n6_t2_0_a_d1 <= fc9_n6_t1_0;
         fc9_n6_y_fl_d1 <= fc9_n6_acc(21 downto 5);
         fc9_n6_y_incx_d1 <= fc9_n6_acc(4) and (fc9_n6_y_sticky or fc9_n6_acc(5));
         fc9_n7_t1_0_a_d1 <= resize(fc9_n7_p0, 18) + resize(fc9_n7_p1_sh, 18);

@@ -187,6 +187,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n0_t3_0 = $signed({{2{fc2_n0_t2_0[24]}}, fc2_n0_t2_0}) + $signed({fc2_n0_t2_1[25], fc2_n0_t2_1});
     wire signed [27:0] fc2_n0_t3_2 = $signed({fc2_n0_t2_4[26], fc2_n0_t2_4}) + $signed({fc2_n0_t2_5[26], fc2_n0_t2_5});
     wire signed [26:0] fc2_n0_t3_3 = $signed({fc2_n0_t2_6[25], fc2_n0_t2_6}) + $signed({fc2_n0_t2_7[25], fc2_n0_t2_7});
+    wire signed [27:0] fc2_n0_t4_0 = $signed({fc2_n0_t3_0[26], fc2_n0_t3_0}) + ($signed({fc2_n0_t2_2[26], fc2_n0_t2_2}) + $signed({fc2_n0_t2_3[26], fc2_n0_t2_3}));
     reg  signed [27:0] fc2_n0_t5_0_a_d1;
     reg  signed [28:0] fc2_n0_t4_1_d1;
     wire signed [28:0] fc2_n0_t5_0 = $signed({fc2_n0_t5_0_a_d1[27], fc2_n0_t5_0_a_d1}) + fc2_n0_t4_1_d1;
@@ -306,6 +307,7 @@ module jet_tagger_fc2 (
     wire signed [27:0] fc2_n1_t3_0 = $signed({fc2_n1_t2_0[26], fc2_n1_t2_0}) + $signed({{2{fc2_n1_t2_1[25]}}, fc2_n1_t2_1});
     wire signed [27:0] fc2_n1_t3_1 = $signed({fc2_n1_t2_2[26], fc2_n1_t2_2}) + $signed({fc2_n1_t2_3[26], fc2_n1_t2_3});
     wire signed [26:0] fc2_n1_t3_2 = $signed({fc2_n1_t2_4[25], fc2_n1_t2_4}) + ($signed({{2{fc2_n1_t1_10[24]}}, fc2_n1_t1_10}) + $signed({fc2_n1_t1_11[25], fc2_n1_t1_11}));
+    wire signed [27:0] fc2_n1_t4_1 = $signed({fc2_n1_t3_2[26], fc2_n1_t3_2}) + ($signed({{2{fc2_n1_t2_6[25]}}, fc2_n1_t2_6}) + $signed({fc2_n1_t2_7[26], fc2_n1_t2_7}));
     reg  signed [28:0] fc2_n1_t5_0_a_d1;
     reg  signed [27:0] fc2_n1_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -542,6 +544,8 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n3_t2_7 = $signed({fc2_n3_t1_14[25], fc2_n3_t1_14}) + $signed({fc2_n3_t1_15[25], fc2_n3_t1_15});
     wire signed [26:0] fc2_n3_t3_1 = $signed({fc2_n3_t2_2[25], fc2_n3_t2_2}) + $signed({fc2_n3_t2_3[25], fc2_n3_t2_3});
     wire signed [26:0] fc2_n3_t3_2 = $signed({fc2_n3_t2_4[25], fc2_n3_t2_4}) + $signed({fc2_n3_t2_5[25], fc2_n3_t2_5});
+    wire signed [27:0] fc2_n3_t4_0 = ($signed({fc2_n3_t2_0[26], fc2_n3_t2_0}) + $signed({fc2_n3_t2_1[26], fc2_n3_t2_1})) + $signed({fc2_n3_t3_1[26], fc2_n3_t3_1});
+    wire signed [27:0] fc2_n3_t4_1 = $signed({fc2_n3_t3_2[26], fc2_n3_t3_2}) + ($signed({fc2_n3_t2_6[26], fc2_n3_t2_6}) + $signed({fc2_n3_t2_7[26], fc2_n3_t2_7}));
     reg  signed [27:0] fc2_n3_t5_0_a_d1;
     reg  signed [27:0] fc2_n3_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -655,6 +659,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n4_t3_1 = $signed({fc2_n4_t2_2[25], fc2_n4_t2_2}) + $signed({fc2_n4_t2_3[25], fc2_n4_t2_3});
     wire signed [27:0] fc2_n4_t3_2 = $signed({fc2_n4_t2_4[26], fc2_n4_t2_4}) + $signed({fc2_n4_t2_5[26], fc2_n4_t2_5});
     wire signed [26:0] fc2_n4_t3_3 = $signed({fc2_n4_t2_6[25], fc2_n4_t2_6}) + ($signed({fc2_n4_t1_14[25], fc2_n4_t1_14}) + $signed({fc2_n4_t1_15[25], fc2_n4_t1_15}));
+    wire signed [27:0] fc2_n4_t4_0 = ($signed({fc2_n4_t2_0[26], fc2_n4_t2_0}) + $signed({{2{fc2_n4_t2_1[25]}}, fc2_n4_t2_1})) + $signed({fc2_n4_t3_1[26], fc2_n4_t3_1});
     reg  signed [27:0] fc2_n4_t5_0_a_d1;
     reg  signed [28:0] fc2_n4_t4_1_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -769,6 +774,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n5_t3_0 = ($signed({fc2_n5_t1_0[25], fc2_n5_t1_0}) + $signed({{2{fc2_n5_t1_1[24]}}, fc2_n5_t1_1})) + $signed({fc2_n5_t2_1[25], fc2_n5_t2_1});
     wire signed [26:0] fc2_n5_t3_1 = ($signed({fc2_n5_t1_4[25], fc2_n5_t1_4}) + $signed({fc2_n5_t1_5[25], fc2_n5_t1_5})) + $signed({fc2_n5_t2_3[25], fc2_n5_t2_3});
     wire signed [26:0] fc2_n5_t3_2 = $signed({fc2_n5_t2_4[25], fc2_n5_t2_4}) + $signed({fc2_n5_t2_5[25], fc2_n5_t2_5});
+    wire signed [27:0] fc2_n5_t4_1 = $signed({fc2_n5_t3_2[26], fc2_n5_t3_2}) + ($signed({fc2_n5_t2_6[26], fc2_n5_t2_6}) + $signed({fc2_n5_t2_7[26], fc2_n5_t2_7}));
     reg  signed [27:0] fc2_n5_t5_0_a_d1;
     reg  signed [27:0] fc2_n5_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -881,6 +887,7 @@ module jet_tagger_fc2 (
     wire signed [27:0] fc2_n6_t3_0 = $signed({fc2_n6_t2_0[26], fc2_n6_t2_0}) + $signed({{2{fc2_n6_t2_1[25]}}, fc2_n6_t2_1});
     wire signed [26:0] fc2_n6_t3_1 = $signed({fc2_n6_t2_2[25], fc2_n6_t2_2}) + $signed({fc2_n6_t2_3[25], fc2_n6_t2_3});
     wire signed [26:0] fc2_n6_t3_2 = ($signed({fc2_n6_t1_8[25], fc2_n6_t1_8}) + $signed({fc2_n6_t1_9[25], fc2_n6_t1_9})) + $signed({fc2_n6_t2_5[25], fc2_n6_t2_5});
+    wire signed [27:0] fc2_n6_t4_1 = $signed({fc2_n6_t3_2[26], fc2_n6_t3_2}) + ($signed({fc2_n6_t2_6[26], fc2_n6_t2_6}) + $signed({{2{fc2_n6_t2_7[25]}}, fc2_n6_t2_7}));
     reg  signed [28:0] fc2_n6_t5_0_a_d1;
     reg  signed [27:0] fc2_n6_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -945,6 +952,7 @@ module jet_tagger_fc2 (
     wire signed [23:0] fc2_n7_p61 = fc2_in_61 * 9'sh15d; // weight -0.1591796875
     wire signed [21:0] fc2_n7_p62 = fc2_in_62 * 7'sh57; // weight -0.0400390625
     wire signed [22:0] fc2_n7_p63 = fc2_in_63 * 8'sd122; // weight 0.119140625
+    wire signed [22:0] fc2_n7_t0_3 = (-$signed({fc2_n7_p6_sh[21], fc2_n7_p6_sh})) + $signed({fc2_n7_p7[21], fc2_n7_p7});
     wire signed [24:0] fc2_n7_t0_14_b = $signed({fc2_n7_p29[23], fc2_n7_p29});
     reg  signed [24:0] fc2_n7_t1_0_a_d1;
     reg  signed [23:0] fc2_n7_t1_0_b_d1;
@@ -1054,6 +1062,7 @@ module jet_tagger_fc2 (
     wire signed [21:0] fc2_n8_p59 = fc2_in_59 * 7'sh4c; // weight -0.05078125
     wire signed [20:0] fc2_n8_p60 = fc2_in_60 * 6'sh2e; // weight -0.017578125
     wire signed [21:0] fc2_n8_p62 = fc2_in_62 * 7'sd34; // weight 0.033203125
+    wire signed [23:0] fc2_n8_t0_23 = (-$signed({fc2_n8_p46_sh[22], fc2_n8_p46_sh})) + $signed({{3{fc2_n8_p47[20]}}, fc2_n8_p47});
     reg  signed [21:0] fc2_n8_t1_0_a_d1;
     reg  signed [25:0] fc2_n8_t0_1_d1;
     reg  signed [23:0] fc2_n8_t1_1_a_d1;
@@ -1899,6 +1908,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n15_t3_1 = $signed({fc2_n15_t2_2[25], fc2_n15_t2_2}) + $signed({fc2_n15_t2_3[25], fc2_n15_t2_3});
     wire signed [26:0] fc2_n15_t3_2 = ($signed({fc2_n15_t1_8[25], fc2_n15_t1_8}) + $signed({fc2_n15_t1_9[25], fc2_n15_t1_9})) + $signed({fc2_n15_t2_5[25], fc2_n15_t2_5});
     wire signed [26:0] fc2_n15_t3_3 = $signed({fc2_n15_t2_6[25], fc2_n15_t2_6}) + $signed({fc2_n15_t2_7[25], fc2_n15_t2_7});
+    wire signed [27:0] fc2_n15_t4_0 = ($signed({fc2_n15_t2_0[26], fc2_n15_t2_0}) + $signed({{2{fc2_n15_t2_1[25]}}, fc2_n15_t2_1})) + $signed({fc2_n15_t3_1[26], fc2_n15_t3_1});
     reg  signed [27:0] fc2_n15_t5_0_a_d1;
     reg  signed [27:0] fc2_n15_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -2008,6 +2018,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n16_t3_0 = $signed({fc2_n16_t2_0[25], fc2_n16_t2_0}) + $signed({fc2_n16_t2_1[25], fc2_n16_t2_1});
     wire signed [26:0] fc2_n16_t3_1 = $signed({fc2_n16_t2_2[25], fc2_n16_t2_2}) + $signed({fc2_n16_t2_3[25], fc2_n16_t2_3});
     wire signed [26:0] fc2_n16_t3_3 = $signed({fc2_n16_t2_6[25], fc2_n16_t2_6}) + $signed({fc2_n16_t2_7[25], fc2_n16_t2_7});
+    wire signed [27:0] fc2_n16_t4_1 = ($signed({fc2_n16_t2_4[26], fc2_n16_t2_4}) + $signed({{2{fc2_n16_t2_5[25]}}, fc2_n16_t2_5})) + $signed({fc2_n16_t3_3[26], fc2_n16_t3_3});
     reg  signed [27:0] fc2_n16_t5_0_a_d1;
     reg  signed [27:0] fc2_n16_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -2130,6 +2141,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n17_t3_0 = $signed({fc2_n17_t2_0[25], fc2_n17_t2_0}) + $signed({fc2_n17_t2_1[25], fc2_n17_t2_1});
     wire signed [26:0] fc2_n17_t3_1 = ($signed({fc2_n17_t1_4[25], fc2_n17_t1_4}) + $signed({fc2_n17_t1_5[25], fc2_n17_t1_5})) + $signed({fc2_n17_t2_3[25], fc2_n17_t2_3});
     wire signed [26:0] fc2_n17_t3_2 = ($signed({fc2_n17_t1_8[25], fc2_n17_t1_8}) + $signed({{2{fc2_n17_t1_9[24]}}, fc2_n17_t1_9})) + $signed({fc2_n17_t2_5[25], fc2_n17_t2_5});
+    wire signed [27:0] fc2_n17_t4_1 = $signed({fc2_n17_t3_2[26], fc2_n17_t3_2}) + ($signed({fc2_n17_t2_6[26], fc2_n17_t2_6}) + $signed({{2{fc2_n17_t2_7[25]}}, fc2_n17_t2_7}));
     reg  signed [27:0] fc2_n17_t5_0_a_d1;
     reg  signed [27:0] fc2_n17_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -2234,6 +2246,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n18_t3_0 = $signed({fc2_n18_t2_0[25], fc2_n18_t2_0}) + $signed({fc2_n18_t2_1[25], fc2_n18_t2_1});
     wire signed [26:0] fc2_n18_t3_1 = $signed({fc2_n18_t2_2[25], fc2_n18_t2_2}) + $signed({fc2_n18_t2_3[25], fc2_n18_t2_3});
     wire signed [26:0] fc2_n18_t3_2 = $signed({fc2_n18_t2_4[25], fc2_n18_t2_4}) + $signed({fc2_n18_t2_5[25], fc2_n18_t2_5});
+    wire signed [27:0] fc2_n18_t4_1 = $signed({fc2_n18_t3_2[26], fc2_n18_t3_2}) + ($signed({fc2_n18_t2_6[26], fc2_n18_t2_6}) + $signed({{2{fc2_n18_t2_7[25]}}, fc2_n18_t2_7}));
     reg  signed [27:0] fc2_n18_t5_0_a_d1;
     reg  signed [27:0] fc2_n18_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -2515,6 +2528,7 @@ module jet_tagger_fc2 (
     wire signed [18:0] fc2_n21_p58 = fc2_in_58 * 4'sd7; // weight 0.0068359375
     wire signed [21:0] fc2_n21_p60 = fc2_in_60 * 7'sd53; // weight 0.0517578125
     wire signed [20:0] fc2_n21_p63 = fc2_in_63 * 6'sd17; // weight 0.0166015625
+    wire signed [22:0] fc2_n21_t0_4 = (-$signed({fc2_n21_p8_sh[21], fc2_n21_p8_sh})) + $signed({{2{fc2_n21_p9_neg[20]}}, fc2_n21_p9_neg});
     reg  signed [23:0] fc2_n21_t1_0_a_d1;
     reg  signed [24:0] fc2_n21_t1_0_b_d1;
     wire signed [25:0] fc2_n21_t1_0 = $signed({{2{fc2_n21_t1_0_a_d1[23]}}, fc2_n21_t1_0_a_d1}) + $signed({fc2_n21_t1_0_b_d1[24], fc2_n21_t1_0_b_d1});
@@ -2626,6 +2640,7 @@ module jet_tagger_fc2 (
     wire signed [19:0] fc2_n22_p60 = fc2_in_60 * 5'sh11; // weight -0.0146484375
     wire signed [20:0] fc2_n22_p61_sh = $signed({fc2_in_61, 5'd0});
     wire signed [18:0] fc2_n22_p62 = fc2_in_62 * 4'sd5; // weight 0.0048828125
+    wire signed [21:0] fc2_n22_t0_30 = $signed({{2{fc2_n22_p60[19]}}, fc2_n22_p60}) + (-$signed({fc2_n22_p61_sh[20], fc2_n22_p61_sh}));
     reg  signed [23:0] fc2_n22_t1_0_a_d1;
     reg  signed [24:0] fc2_n22_t1_0_b_d1;
     wire signed [25:0] fc2_n22_t1_0 = $signed({{2{fc2_n22_t1_0_a_d1[23]}}, fc2_n22_t1_0_a_d1}) + $signed({fc2_n22_t1_0_b_d1[24], fc2_n22_t1_0_b_d1});
@@ -2683,6 +2698,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n22_t3_1 = $signed({fc2_n22_t2_2[25], fc2_n22_t2_2}) + $signed({fc2_n22_t2_3[25], fc2_n22_t2_3});
     wire signed [26:0] fc2_n22_t3_2 = $signed({fc2_n22_t2_4[25], fc2_n22_t2_4}) + $signed({fc2_n22_t2_5[25], fc2_n22_t2_5});
     wire signed [26:0] fc2_n22_t3_3 = $signed({fc2_n22_t2_6[25], fc2_n22_t2_6}) + $signed({fc2_n22_t2_7[25], fc2_n22_t2_7});
+    wire signed [27:0] fc2_n22_t4_0 = ($signed({fc2_n22_t2_0[26], fc2_n22_t2_0}) + $signed({fc2_n22_t2_1[26], fc2_n22_t2_1})) + $signed({fc2_n22_t3_1[26], fc2_n22_t3_1});
     reg  signed [27:0] fc2_n22_t5_0_a_d1;
     reg  signed [27:0] fc2_n22_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -2913,6 +2929,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n24_t3_1 = $signed({fc2_n24_t2_2[25], fc2_n24_t2_2}) + ($signed({fc2_n24_t1_6[25], fc2_n24_t1_6}) + $signed({{2{fc2_n24_t1_7[24]}}, fc2_n24_t1_7}));
     wire signed [27:0] fc2_n24_t3_2 = $signed({fc2_n24_t2_4[26], fc2_n24_t2_4}) + $signed({fc2_n24_t2_5[26], fc2_n24_t2_5});
     wire signed [27:0] fc2_n24_t3_3 = $signed({fc2_n24_t2_6[26], fc2_n24_t2_6}) + $signed({fc2_n24_t2_7[26], fc2_n24_t2_7});
+    wire signed [27:0] fc2_n24_t4_0 = ($signed({fc2_n24_t2_0[26], fc2_n24_t2_0}) + $signed({{2{fc2_n24_t2_1[25]}}, fc2_n24_t2_1})) + $signed({fc2_n24_t3_1[26], fc2_n24_t3_1});
     reg  signed [27:0] fc2_n24_t5_0_a_d1;
     reg  signed [28:0] fc2_n24_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -3077,6 +3094,7 @@ module jet_tagger_fc2 (
     wire signed [22:0] fc2_n26_p60 = fc2_in_60 * 8'shb2; // weight -0.076171875
     wire signed [23:0] fc2_n26_p61 = fc2_in_61 * 9'sd191; // weight 0.1865234375
     wire signed [21:0] fc2_n26_p62 = fc2_in_62 * 7'sh42; // weight -0.060546875
+    wire signed [21:0] fc2_n26_t0_7 = (-$signed({fc2_n26_p14_sh[20], fc2_n26_p14_sh})) + $signed({fc2_n26_p15[20], fc2_n26_p15});
     reg  signed [24:0] fc2_n26_t1_0_a_d1;
     reg  signed [24:0] fc2_n26_t1_0_b_d1;
     reg  signed [22:0] fc2_n26_t1_1_a_d1;
@@ -3133,6 +3151,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n26_t3_0 = $signed({fc2_n26_t2_0[25], fc2_n26_t2_0}) + $signed({fc2_n26_t2_1[25], fc2_n26_t2_1});
     wire signed [26:0] fc2_n26_t3_2 = $signed({fc2_n26_t2_4[25], fc2_n26_t2_4}) + $signed({fc2_n26_t2_5[25], fc2_n26_t2_5});
     wire signed [26:0] fc2_n26_t3_3 = ($signed({fc2_n26_t1_12[25], fc2_n26_t1_12}) + $signed({{2{fc2_n26_t1_13[24]}}, fc2_n26_t1_13})) + $signed({fc2_n26_t2_7[25], fc2_n26_t2_7});
+    wire signed [27:0] fc2_n26_t4_0 = $signed({fc2_n26_t3_0[26], fc2_n26_t3_0}) + ($signed({fc2_n26_t2_2[26], fc2_n26_t2_2}) + $signed({fc2_n26_t2_3[26], fc2_n26_t2_3}));
     reg  signed [27:0] fc2_n26_t5_0_a_d1;
     reg  signed [27:0] fc2_n26_t5_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -3414,6 +3433,8 @@ module jet_tagger_fc2 (
     wire signed [20:0] fc2_n29_p59 = fc2_in_59 * 6'sh25; // weight -0.0263671875
     wire signed [22:0] fc2_n29_p60 = fc2_in_60 * 8'sh9b; // weight -0.0986328125
     wire signed [21:0] fc2_n29_p62 = fc2_in_62 * 7'sd36; // weight 0.03515625
+    wire signed [22:0] fc2_n29_p63 = fc2_in_63 * 8'sd101; // weight 0.0986328125
+    wire signed [22:0] fc2_n29_t0_9 = (-$signed({fc2_n29_p19_sh[21], fc2_n29_p19_sh})) + $signed({fc2_n29_p20[21], fc2_n29_p20});
     reg  signed [23:0] fc2_n29_t1_0_a_d1;
     reg  signed [23:0] fc2_n29_t1_0_b_d1;
     wire signed [24:0] fc2_n29_t1_0 = $signed({fc2_n29_t1_0_a_d1[23], fc2_n29_t1_0_a_d1}) + $signed({fc2_n29_t1_0_b_d1[23], fc2_n29_t1_0_b_d1});
@@ -3530,6 +3551,7 @@ module jet_tagger_fc2 (
     wire signed [23:0] fc2_n30_p60 = fc2_in_60 * 9'sh10d; // weight -0.2373046875
     wire signed [22:0] fc2_n30_p61 = fc2_in_61 * 8'sd82; // weight 0.080078125
     wire signed [21:0] fc2_n30_p63 = fc2_in_63 * 7'sh59; // weight -0.0380859375
+    wire signed [21:0] fc2_n30_t0_8 = $signed({fc2_n30_p16[20], fc2_n30_p16}) + (-$signed({fc2_n30_p17_sh[20], fc2_n30_p17_sh}));
     reg  signed [23:0] fc2_n30_t1_0_a_d1;
     reg  signed [24:0] fc2_n30_t1_0_b_d1;
     wire signed [25:0] fc2_n30_t1_0 = $signed({{2{fc2_n30_t1_0_a_d1[23]}}, fc2_n30_t1_0_a_d1}) + $signed({fc2_n30_t1_0_b_d1[24], fc2_n30_t1_0_b_d1});
@@ -3584,6 +3606,7 @@ module jet_tagger_fc2 (
     wire signed [26:0] fc2_n30_t3_0 = ($signed({fc2_n30_t1_0[25], fc2_n30_t1_0}) + $signed({{2{fc2_n30_t1_1[24]}}, fc2_n30_t1_1})) + $signed({fc2_n30_t2_1[25], fc2_n30_t2_1});
     wire signed [26:0] fc2_n30_t3_2 = ($signed({fc2_n30_t1_8[25], fc2_n30_t1_8}) + $signed({fc2_n30_t1_9[25], fc2_n30_t1_9})) + $signed({fc2_n30_t2_5[25], fc2_n30_t2_5});
     wire signed [27:0] fc2_n30_t3_3 = $signed({fc2_n30_t2_6[26], fc2_n30_t2_6}) + $signed({{2{fc2_n30_t2_7[25]}}, fc2_n30_t2_7});
+    wire signed [27:0] fc2_n30_t4_0 = $signed({fc2_n30_t3_0[26], fc2_n30_t3_0}) + ($signed({{2{fc2_n30_t2_2[25]}}, fc2_n30_t2_2}) + $signed({fc2_n30_t2_3[26], fc2_n30_t2_3}));
     reg  signed [27:0] fc2_n30_t5_0_a_d1;
     reg  signed [28:0] fc2_n30_t4_1_d1;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -3766,7 +3789,7 @@ module jet_tagger_fc2 (
             fc2_n0_t1_14_b_d1 <= fc2_n0_p58 + $signed({{3{fc2_n0_p59_sh[20]}}, fc2_n0_p59_sh});
             fc2_n0_t1_15_a_d1 <= $signed({{5{fc2_n0_p60[18]}}, fc2_n0_p60}) + (fc2_in_61 * 9'sd203); // weight 0.1982421875
             fc2_n0_t1_15_b_d1 <= $signed({{2{fc2_n0_p62[21]}}, fc2_n0_p62}) + (fc2_in_63 * 9'sd137); // weight 0.1337890625
-            fc2_n0_t5_0_a_d1 <= $signed({fc2_n0_t3_0[26], fc2_n0_t3_0}) + ($signed({fc2_n0_t2_2[26], fc2_n0_t2_2}) + $signed({fc2_n0_t2_3[26], fc2_n0_t2_3}));
+            fc2_n0_t5_0_a_d1 <= fc2_n0_t4_0;
             fc2_n0_t4_1_d1 <= $signed({fc2_n0_t3_2[27], fc2_n0_t3_2}) + $signed({{2{fc2_n0_t3_3[26]}}, fc2_n0_t3_3});
             fc2_n1_t1_0_a_d1 <= $signed({{4{fc2_n1_p0[19]}}, fc2_n1_p0}) + (fc2_in_1 * 9'sh13d); // weight -0.1904296875
             fc2_n1_t0_1_d1 <= $signed({{2{fc2_n1_p2[22]}}, fc2_n1_p2}) + fc2_n1_t0_1_b;
@@ -3801,7 +3824,7 @@ module jet_tagger_fc2 (
             fc2_n1_t0_30_d1 <= fc2_n1_t0_30_a + $signed({{2{fc2_n1_p61[22]}}, fc2_n1_p61});
             fc2_n1_t1_15_b_d1 <= $signed({{3{fc2_n1_p62[20]}}, fc2_n1_p62}) + (fc2_in_63 * 9'sd220); // weight 0.21484375
             fc2_n1_t5_0_a_d1 <= $signed({fc2_n1_t3_0[27], fc2_n1_t3_0}) + $signed({fc2_n1_t3_1[27], fc2_n1_t3_1});
-            fc2_n1_t5_0_b_d1 <= $signed({fc2_n1_t3_2[26], fc2_n1_t3_2}) + ($signed({{2{fc2_n1_t2_6[25]}}, fc2_n1_t2_6}) + $signed({fc2_n1_t2_7[26], fc2_n1_t2_7}));
+            fc2_n1_t5_0_b_d1 <= fc2_n1_t4_1;
             fc2_n2_t1_0_a_d1 <= $signed({fc2_n2_p0[23], fc2_n2_p0}) + $signed({{2{fc2_n2_p1[22]}}, fc2_n2_p1});
             fc2_n2_t1_0_b_d1 <= $signed({{3{fc2_n2_p2[21]}}, fc2_n2_p2}) + $signed({fc2_n2_p3[23], fc2_n2_p3});
             fc2_n2_t1_1_a_d1 <= $signed({fc2_n2_p4[22], fc2_n2_p4}) + $signed({{2{fc2_n2_p5[21]}}, fc2_n2_p5});
@@ -3868,8 +3891,8 @@ module jet_tagger_fc2 (
             fc2_n3_t1_14_b_d1 <= $signed({fc2_n3_p58[23], fc2_n3_p58}) + $signed({fc2_n3_p59[23], fc2_n3_p59});
             fc2_n3_t1_15_a_d1 <= $signed({{2{fc2_n3_p60[22]}}, fc2_n3_p60}) + $signed({fc2_n3_p61[23], fc2_n3_p61});
             fc2_n3_t1_15_b_d1 <= $signed({fc2_n3_p62[22], fc2_n3_p62}) + $signed({fc2_n3_p63[22], fc2_n3_p63});
-            fc2_n3_t5_0_a_d1 <= ($signed({fc2_n3_t2_0[26], fc2_n3_t2_0}) + $signed({fc2_n3_t2_1[26], fc2_n3_t2_1})) + $signed({fc2_n3_t3_1[26], fc2_n3_t3_1});
-            fc2_n3_t5_0_b_d1 <= $signed({fc2_n3_t3_2[26], fc2_n3_t3_2}) + ($signed({fc2_n3_t2_6[26], fc2_n3_t2_6}) + $signed({fc2_n3_t2_7[26], fc2_n3_t2_7}));
+            fc2_n3_t5_0_a_d1 <= fc2_n3_t4_0;
+            fc2_n3_t5_0_b_d1 <= fc2_n3_t4_1;
             fc2_n4_t1_0_a_d1 <= $signed({fc2_n4_p0[22], fc2_n4_p0}) + (fc2_in_1 * 9'sh14c); // weight -0.17578125
             fc2_n4_t0_1_d1 <= $signed({fc2_n4_p2[24], fc2_n4_p2}) + $signed({{2{fc2_n4_p3[23]}}, fc2_n4_p3});
             fc2_n4_t1_1_a_d1 <= $signed({fc2_n4_p4_sh[22], fc2_n4_p4_sh}) + $signed({fc2_n4_p5[22], fc2_n4_p5});
@@ -3902,7 +3925,7 @@ module jet_tagger_fc2 (
             fc2_n4_t1_14_b_d1 <= $signed({fc2_n4_p58[23], fc2_n4_p58}) + $signed({fc2_n4_p59[23], fc2_n4_p59});
             fc2_n4_t1_15_a_d1 <= $signed({fc2_n4_p60[23], fc2_n4_p60}) + $signed({fc2_n4_p61[23], fc2_n4_p61});
             fc2_n4_t1_15_b_d1 <= (fc2_in_62 * 10'sh2f7) + $signed({{2{fc2_n4_p63[22]}}, fc2_n4_p63}); // weight -0.2587890625
-            fc2_n4_t5_0_a_d1 <= ($signed({fc2_n4_t2_0[26], fc2_n4_t2_0}) + $signed({{2{fc2_n4_t2_1[25]}}, fc2_n4_t2_1})) + $signed({fc2_n4_t3_1[26], fc2_n4_t3_1});
+            fc2_n4_t5_0_a_d1 <= fc2_n4_t4_0;
             fc2_n4_t4_1_d1 <= $signed({fc2_n4_t3_2[27], fc2_n4_t3_2}) + $signed({{2{fc2_n4_t3_3[26]}}, fc2_n4_t3_3});
             fc2_n5_t1_0_a_d1 <= (fc2_in_0 * 9'sd182) + $signed({{3{fc2_n5_p1[20]}}, fc2_n5_p1}); // weight 0.177734375
             fc2_n5_t1_0_b_d1 <= (fc2_in_2 * 10'sd385) + $signed({{6{fc2_n5_p3[18]}}, fc2_n5_p3}); // weight 0.3759765625
@@ -3937,7 +3960,7 @@ module jet_tagger_fc2 (
             fc2_n5_t1_15_a_d1 <= $signed({{3{fc2_n5_p60_sh[20]}}, fc2_n5_p60_sh}) + (fc2_in_61 * 9'sd186); // weight 0.181640625
             fc2_n5_t1_15_b_d1 <= $signed({{2{fc2_n5_p62_sh[21]}}, fc2_n5_p62_sh}) + (fc2_in_63 * 9'sh173); // weight -0.1376953125
             fc2_n5_t5_0_a_d1 <= $signed({fc2_n5_t3_0[26], fc2_n5_t3_0}) + $signed({fc2_n5_t3_1[26], fc2_n5_t3_1});
-            fc2_n5_t5_0_b_d1 <= $signed({fc2_n5_t3_2[26], fc2_n5_t3_2}) + ($signed({fc2_n5_t2_6[26], fc2_n5_t2_6}) + $signed({fc2_n5_t2_7[26], fc2_n5_t2_7}));
+            fc2_n5_t5_0_b_d1 <= fc2_n5_t4_1;
             fc2_n6_t1_0_a_d1 <= $signed({fc2_n6_p0[23], fc2_n6_p0}) + $signed({fc2_n6_p1[23], fc2_n6_p1});
             fc2_n6_t1_0_b_d1 <= (fc2_in_2 * 11'sh57d) + $signed({{2{fc2_n6_p3[23]}}, fc2_n6_p3}); // weight -0.6279296875
             fc2_n6_t1_1_a_d1 <= fc2_n3_t0_2_a + $signed({fc2_n6_p5[23], fc2_n6_p5});
@@ -3971,11 +3994,11 @@ module jet_tagger_fc2 (
             fc2_n6_t1_15_a_d1 <= $signed({{4{fc2_n6_p60[19]}}, fc2_n6_p60}) + (fc2_in_61 * 9'sd132); // weight 0.12890625
             fc2_n6_t1_15_b_d1 <= $signed({{2{fc2_n6_p62[21]}}, fc2_n6_p62}) + (fc2_in_63 * 9'sh175); // weight -0.1357421875
             fc2_n6_t5_0_a_d1 <= $signed({fc2_n6_t3_0[27], fc2_n6_t3_0}) + $signed({{2{fc2_n6_t3_1[26]}}, fc2_n6_t3_1});
-            fc2_n6_t5_0_b_d1 <= $signed({fc2_n6_t3_2[26], fc2_n6_t3_2}) + ($signed({fc2_n6_t2_6[26], fc2_n6_t2_6}) + $signed({{2{fc2_n6_t2_7[25]}}, fc2_n6_t2_7}));
+            fc2_n6_t5_0_b_d1 <= fc2_n6_t4_1;
             fc2_n7_t1_0_a_d1 <= $signed({fc2_n7_p0[23], fc2_n7_p0}) + $signed({fc2_n7_p1[23], fc2_n7_p1});
             fc2_n7_t1_0_b_d1 <= $signed({fc2_n7_p2[22], fc2_n7_p2}) + (fc2_in_3 * 9'sh16d); // weight -0.1435546875
             fc2_n7_t0_2_d1 <= $signed({fc2_n7_p4[22], fc2_n7_p4}) + $signed({fc2_n7_p5[22], fc2_n7_p5});
-            fc2_n7_t1_1_b_d1 <= (-$signed({fc2_n7_p6_sh[21], fc2_n7_p6_sh})) + $signed({fc2_n7_p7[21], fc2_n7_p7});
+            fc2_n7_t1_1_b_d1 <= fc2_n7_t0_3;
             fc2_n7_t1_2_a_d1 <= $signed({{3{fc2_n7_p8[20]}}, fc2_n7_p8}) + (fc2_in_9 * 9'sd194); // weight 0.189453125
             fc2_n7_t1_2_b_d1 <= $signed({{3{fc2_n7_p10[20]}}, fc2_n7_p10}) + $signed({fc2_n7_p11[22], fc2_n7_p11});
             fc2_n7_t1_3_a_d1 <= $signed({fc2_n7_p12[23], fc2_n7_p12}) + $signed({fc2_n7_p13[23], fc2_n7_p13});
@@ -4029,7 +4052,7 @@ module jet_tagger_fc2 (
             fc2_n8_t1_10_a_d1 <= (fc2_in_40 * 9'sd172) + $signed({{5{fc2_n8_p41_sh[18]}}, fc2_n8_p41_sh}); // weight 0.16796875
             fc2_n8_t1_10_b_d1 <= $signed({fc2_n8_p42[23], fc2_n8_p42}) + $signed({fc2_n8_p43[23], fc2_n8_p43});
             fc2_n8_t1_11_a_d1 <= $signed({{2{fc2_n8_p44[23]}}, fc2_n8_p44}) + (fc2_in_45 * 11'sh539); // weight -0.6943359375
-            fc2_n8_t1_11_b_d1 <= (-$signed({fc2_n8_p46_sh[22], fc2_n8_p46_sh})) + $signed({{3{fc2_n8_p47[20]}}, fc2_n8_p47});
+            fc2_n8_t1_11_b_d1 <= fc2_n8_t0_23;
             fc2_n8_t1_12_a_d1 <= $signed({fc2_n8_p48[23], fc2_n8_p48}) + $signed({fc2_n8_p49[23], fc2_n8_p49});
             fc2_n8_t1_12_b_d1 <= (fc2_in_50 * 9'sd152) + $signed({fc2_n8_p51[22], fc2_n8_p51}); // weight 0.1484375
             fc2_n8_t1_13_a_d1 <= $signed({fc2_n8_p52[22], fc2_n8_p52}) + (fc2_in_53 * 9'sh153); // weight -0.1689453125
@@ -4276,7 +4299,7 @@ module jet_tagger_fc2 (
             fc2_n15_t1_14_b_d1 <= (fc2_in_58 * 9'sh141) + $signed({{2{fc2_n15_p59[21]}}, fc2_n15_p59}); // weight -0.1865234375
             fc2_n15_t1_15_a_d1 <= $signed({{2{fc2_n15_p60[21]}}, fc2_n15_p60}) + fc2_n15_t0_30_b;
             fc2_n15_t1_15_b_d1 <= $signed({fc2_n15_p62[23], fc2_n15_p62}) + $signed({fc2_n11_p63[23], fc2_n11_p63});
-            fc2_n15_t5_0_a_d1 <= ($signed({fc2_n15_t2_0[26], fc2_n15_t2_0}) + $signed({{2{fc2_n15_t2_1[25]}}, fc2_n15_t2_1})) + $signed({fc2_n15_t3_1[26], fc2_n15_t3_1});
+            fc2_n15_t5_0_a_d1 <= fc2_n15_t4_0;
             fc2_n15_t5_0_b_d1 <= $signed({fc2_n15_t3_2[26], fc2_n15_t3_2}) + $signed({fc2_n15_t3_3[26], fc2_n15_t3_3});
             fc2_n16_t1_0_a_d1 <= (fc2_in_0 * 8'sd104) + $signed({{3{fc2_n16_p1[19]}}, fc2_n16_p1}); // weight 0.1015625
             fc2_n16_t1_0_b_d1 <= (fc2_in_2 * 10'sd396) + $signed({{4{fc2_n16_p3[20]}}, fc2_n16_p3}); // weight 0.38671875
@@ -4311,7 +4334,7 @@ module jet_tagger_fc2 (
             fc2_n16_t1_15_a_d1 <= (fc2_in_60 * 9'sh160) + fc2_n15_t0_30_b; // weight -0.15625
             fc2_n16_t1_15_b_d1 <= (fc2_in_62 * 9'sd136) + $signed({{3{fc2_n16_p63[20]}}, fc2_n16_p63}); // weight 0.1328125
             fc2_n16_t5_0_a_d1 <= $signed({fc2_n16_t3_0[26], fc2_n16_t3_0}) + $signed({fc2_n16_t3_1[26], fc2_n16_t3_1});
-            fc2_n16_t5_0_b_d1 <= ($signed({fc2_n16_t2_4[26], fc2_n16_t2_4}) + $signed({{2{fc2_n16_t2_5[25]}}, fc2_n16_t2_5})) + $signed({fc2_n16_t3_3[26], fc2_n16_t3_3});
+            fc2_n16_t5_0_b_d1 <= fc2_n16_t4_1;
             fc2_n17_t1_0_a_d1 <= $signed({{2{fc2_n17_p0[21]}}, fc2_n17_p0}) + $signed({fc2_n17_p1[22], fc2_n17_p1});
             fc2_n17_t1_0_b_d1 <= $signed({fc2_n17_p2[22], fc2_n17_p2}) + $signed({fc2_n17_p3[22], fc2_n17_p3});
             fc2_n17_t1_1_a_d1 <= $signed({fc2_n17_p4[23], fc2_n17_p4}) + $signed({fc2_n17_p5[23], fc2_n17_p5});
@@ -4345,7 +4368,7 @@ module jet_tagger_fc2 (
             fc2_n17_t1_15_a_d1 <= $signed({{4{fc2_n17_p60[19]}}, fc2_n17_p60}) + (fc2_in_61 * 9'sh15f); // weight -0.1572265625
             fc2_n17_t1_15_b_d1 <= (fc2_in_62 * 9'sd177) + $signed({{5{fc2_n17_p63[18]}}, fc2_n17_p63}); // weight 0.1728515625
             fc2_n17_t5_0_a_d1 <= $signed({fc2_n17_t3_0[26], fc2_n17_t3_0}) + $signed({fc2_n17_t3_1[26], fc2_n17_t3_1});
-            fc2_n17_t5_0_b_d1 <= $signed({fc2_n17_t3_2[26], fc2_n17_t3_2}) + ($signed({fc2_n17_t2_6[26], fc2_n17_t2_6}) + $signed({{2{fc2_n17_t2_7[25]}}, fc2_n17_t2_7}));
+            fc2_n17_t5_0_b_d1 <= fc2_n17_t4_1;
             fc2_n18_t1_0_a_d1 <= (fc2_in_0 * 9'sh136) + $signed({{3{fc2_n18_p1[20]}}, fc2_n18_p1}); // weight -0.197265625
             fc2_n18_t1_0_b_d1 <= $signed({fc2_n18_p2[23], fc2_n18_p2}) + fc2_n1_t0_1_b;
             fc2_n18_t1_1_a_d1 <= $signed({fc2_n18_p4[21], fc2_n18_p4}) + (fc2_in_5 * 8'sd74); // weight 0.072265625
@@ -4379,7 +4402,7 @@ module jet_tagger_fc2 (
             fc2_n18_t0_30_d1 <= $signed({{3{fc2_n18_p61[20]}}, fc2_n18_p61}) + (fc2_in_62 * 9'sd174); // weight 0.169921875
             fc2_n18_t1_15_b_d1 <= (fc2_in_63 * 7'sh5d) + 22'sd340992; // weight -0.0341796875
             fc2_n18_t5_0_a_d1 <= $signed({fc2_n18_t3_0[26], fc2_n18_t3_0}) + $signed({fc2_n18_t3_1[26], fc2_n18_t3_1});
-            fc2_n18_t5_0_b_d1 <= $signed({fc2_n18_t3_2[26], fc2_n18_t3_2}) + ($signed({fc2_n18_t2_6[26], fc2_n18_t2_6}) + $signed({{2{fc2_n18_t2_7[25]}}, fc2_n18_t2_7}));
+            fc2_n18_t5_0_b_d1 <= fc2_n18_t4_1;
             fc2_n19_t1_0_a_d1 <= (fc2_in_0 * 7'sd61) + $signed({{4{fc2_n19_p1_neg[17]}}, fc2_n19_p1_neg}); // weight 0.0595703125
             fc2_n19_t0_1_d1 <= $signed({fc2_n19_p2[22], fc2_n19_p2}) + $signed({fc2_n19_p3[22], fc2_n19_p3});
             fc2_n19_t1_1_a_d1 <= $signed({{3{fc2_n19_p4[19]}}, fc2_n19_p4}) + (fc2_in_5 * 8'shaf); // weight -0.0791015625
@@ -4452,7 +4475,7 @@ module jet_tagger_fc2 (
             fc2_n21_t1_0_b_d1 <= $signed({fc2_n21_p2[23], fc2_n21_p2}) + $signed({fc2_n21_p3[23], fc2_n21_p3});
             fc2_n21_t1_1_a_d1 <= $signed({fc2_n21_p4[22], fc2_n21_p4}) + $signed({fc2_n21_p5[22], fc2_n21_p5});
             fc2_n21_t0_3_d1 <= $signed({fc2_n21_p6[23], fc2_n21_p6}) + $signed({{2{fc2_n21_p7[22]}}, fc2_n21_p7});
-            fc2_n21_t1_2_a_d1 <= (-$signed({fc2_n21_p8_sh[21], fc2_n21_p8_sh})) + $signed({{2{fc2_n21_p9_neg[20]}}, fc2_n21_p9_neg});
+            fc2_n21_t1_2_a_d1 <= fc2_n21_t0_4;
             fc2_n21_t1_2_b_d1 <= $signed({{4{fc2_n21_p10[19]}}, fc2_n21_p10}) + (fc2_in_11 * 9'sd193); // weight 0.1884765625
             fc2_n21_t1_3_a_d1 <= $signed({fc2_n21_p12[22], fc2_n21_p12}) + $signed({fc2_n21_p13[22], fc2_n21_p13});
             fc2_n21_t1_3_b_d1 <= fc2_n9_p14_e + $signed({fc2_n21_p15[22], fc2_n21_p15});
@@ -4512,9 +4535,9 @@ module jet_tagger_fc2 (
             fc2_n22_t1_13_b_d1 <= $signed({fc2_n22_p54[23], fc2_n22_p54}) + $signed({fc2_n22_p55[23], fc2_n22_p55});
             fc2_n22_t1_14_a_d1 <= fc2_n13_p56 + $signed({{2{fc2_n22_p57[21]}}, fc2_n22_p57});
             fc2_n22_t1_14_b_d1 <= $signed({{2{fc2_n22_p58[21]}}, fc2_n22_p58}) + (fc2_in_59 * 9'sh148); // weight -0.1796875
-            fc2_n22_t1_15_a_d1 <= $signed({{2{fc2_n22_p60[19]}}, fc2_n22_p60}) + (-$signed({fc2_n22_p61_sh[20], fc2_n22_p61_sh}));
+            fc2_n22_t1_15_a_d1 <= fc2_n22_t0_30;
             fc2_n22_t0_31_d1 <= $signed({{5{fc2_n22_p62[18]}}, fc2_n22_p62}) + (fc2_in_63 * 9'sd177); // weight 0.1728515625
-            fc2_n22_t5_0_a_d1 <= ($signed({fc2_n22_t2_0[26], fc2_n22_t2_0}) + $signed({fc2_n22_t2_1[26], fc2_n22_t2_1})) + $signed({fc2_n22_t3_1[26], fc2_n22_t3_1});
+            fc2_n22_t5_0_a_d1 <= fc2_n22_t4_0;
             fc2_n22_t5_0_b_d1 <= $signed({fc2_n22_t3_2[26], fc2_n22_t3_2}) + $signed({fc2_n22_t3_3[26], fc2_n22_t3_3});
             fc2_n23_t1_0_a_d1 <= $signed({fc2_n23_p0[22], fc2_n23_p0}) + $signed({fc2_n23_p1[22], fc2_n23_p1});
             fc2_n23_t1_0_b_d1 <= (fc2_in_2 * 9'sh151) + $signed({{2{fc2_n15_p3[21]}}, fc2_n15_p3}); // weight -0.1708984375
@@ -4581,7 +4604,7 @@ module jet_tagger_fc2 (
             fc2_n24_t1_14_b_d1 <= $signed({fc2_n24_p58[23], fc2_n24_p58}) + $signed({fc2_n24_p59[23], fc2_n24_p59});
             fc2_n24_t1_15_a_d1 <= (fc2_in_60 * 9'sd188) + $signed({{2{fc2_n24_p61[21]}}, fc2_n24_p61}); // weight 0.18359375
             fc2_n24_t0_31_d1 <= $signed({fc2_n24_p62[23], fc2_n24_p62}) + $signed({fc2_n24_p63[23], fc2_n24_p63});
-            fc2_n24_t5_0_a_d1 <= ($signed({fc2_n24_t2_0[26], fc2_n24_t2_0}) + $signed({{2{fc2_n24_t2_1[25]}}, fc2_n24_t2_1})) + $signed({fc2_n24_t3_1[26], fc2_n24_t3_1});
+            fc2_n24_t5_0_a_d1 <= fc2_n24_t4_0;
             fc2_n24_t5_0_b_d1 <= $signed({fc2_n24_t3_2[27], fc2_n24_t3_2}) + $signed({fc2_n24_t3_3[27], fc2_n24_t3_3});
             fc2_n25_t1_0_a_d1 <= (fc2_in_0 * 9'sh150) + $signed({fc2_n25_p1[22], fc2_n25_p1}); // weight -0.171875
             fc2_n25_t1_0_b_d1 <= $signed({fc2_n25_p2[22], fc2_n25_p2}) + $signed({fc2_n25_p3[22], fc2_n25_p3});
@@ -4624,7 +4647,7 @@ module jet_tagger_fc2 (
             fc2_n26_t1_2_a_d1 <= $signed({{3{fc2_n26_p8[20]}}, fc2_n26_p8}) + (fc2_in_9 * 9'sd166); // weight 0.162109375
             fc2_n26_t1_2_b_d1 <= $signed({fc2_n26_p10[22], fc2_n26_p10}) + $signed({fc2_n26_p11[22], fc2_n26_p11});
             fc2_n26_t1_3_a_d1 <= (fc2_in_12 * 9'sh16c) + $signed({{2{fc2_n6_p13[21]}}, fc2_n6_p13}); // weight -0.14453125
-            fc2_n26_t1_3_b_d1 <= (-$signed({fc2_n26_p14_sh[20], fc2_n26_p14_sh})) + $signed({fc2_n26_p15[20], fc2_n26_p15});
+            fc2_n26_t1_3_b_d1 <= fc2_n26_t0_7;
             fc2_n26_t0_8_d1 <= $signed({fc2_n26_p16[23], fc2_n26_p16}) + $signed({fc2_n26_p17[23], fc2_n26_p17});
             fc2_n26_t1_4_b_d1 <= $signed({{5{fc2_n26_p18[18]}}, fc2_n26_p18}) + (fc2_in_19 * 9'sd130); // weight 0.126953125
             fc2_n26_t1_5_a_d1 <= $signed({fc2_n26_p20[23], fc2_n26_p20}) + $signed({fc2_n26_p21[23], fc2_n26_p21});
@@ -4649,7 +4672,7 @@ module jet_tagger_fc2 (
             fc2_n26_t1_14_b_d1 <= (fc2_in_58 * 9'sh14d) + $signed({fc2_n26_p59[22], fc2_n26_p59}); // weight -0.1748046875
             fc2_n26_t0_30_d1 <= $signed({{2{fc2_n26_p60[22]}}, fc2_n26_p60}) + $signed({fc2_n26_p61[23], fc2_n26_p61});
             fc2_n26_t1_15_b_d1 <= $signed({{2{fc2_n26_p62[21]}}, fc2_n26_p62}) + (fc2_in_63 * 9'sh15a); // weight -0.162109375
-            fc2_n26_t5_0_a_d1 <= $signed({fc2_n26_t3_0[26], fc2_n26_t3_0}) + ($signed({fc2_n26_t2_2[26], fc2_n26_t2_2}) + $signed({fc2_n26_t2_3[26], fc2_n26_t2_3}));
+            fc2_n26_t5_0_a_d1 <= fc2_n26_t4_0;
             fc2_n26_t5_0_b_d1 <= $signed({fc2_n26_t3_2[26], fc2_n26_t3_2}) + $signed({fc2_n26_t3_3[26], fc2_n26_t3_3});
             fc2_n27_t1_0_a_d1 <= $signed({fc2_n27_p0[23], fc2_n27_p0}) + $signed({{2{fc2_n27_p1[22]}}, fc2_n27_p1});
             fc2_n27_t1_0_b_d1 <= (fc2_in_2 * 10'sh29b) + $signed({fc2_n27_p3[23], fc2_n27_p3}); // weight -0.3486328125
@@ -4728,7 +4751,7 @@ module jet_tagger_fc2 (
             fc2_n29_t1_3_a_d1 <= (fc2_in_12 * 9'sh159) + $signed({{2{fc2_n29_p13[21]}}, fc2_n29_p13}); // weight -0.1630859375
             fc2_n29_t1_3_b_d1 <= $signed({{2{fc2_n29_p14[21]}}, fc2_n29_p14}) + (fc2_in_15 * 9'sh15d); // weight -0.1591796875
             fc2_n29_t0_8_d1 <= $signed({fc2_n29_p17[23], fc2_n29_p17}) + $signed({fc2_n29_p18[23], fc2_n29_p18});
-            fc2_n29_t1_4_b_d1 <= (-$signed({fc2_n29_p19_sh[21], fc2_n29_p19_sh})) + $signed({fc2_n29_p20[21], fc2_n29_p20});
+            fc2_n29_t1_4_b_d1 <= fc2_n29_t0_9;
             fc2_n29_t1_5_a_d1 <= $signed({fc2_n29_p21[21], fc2_n29_p21}) + $signed({fc2_n29_p22[21], fc2_n29_p22});
             fc2_n29_t1_5_b_d1 <= $signed({fc2_n29_p23[22], fc2_n29_p23}) + $signed({{2{fc2_n29_p24[21]}}, fc2_n29_p24});
             fc2_n29_t1_6_a_d1 <= $signed({fc2_n29_p25[20], fc2_n29_p25}) + (fc2_in_26 * 7'sd41); // weight 0.0400390625
@@ -4750,7 +4773,7 @@ module jet_tagger_fc2 (
             fc2_n29_t1_14_a_d1 <= $signed({fc2_n29_p57[21], fc2_n29_p57}) + (fc2_in_58 * 8'sd78); // weight 0.076171875
             fc2_n29_t0_29_d1 <= $signed({{3{fc2_n29_p59[20]}}, fc2_n29_p59}) + $signed({fc2_n29_p60[22], fc2_n29_p60});
             fc2_n29_t1_15_a_d1 <= (fc2_in_61 * 9'sd189) + $signed({{2{fc2_n29_p62[21]}}, fc2_n29_p62}); // weight 0.1845703125
-            fc2_n29_t1_15_b_d1 <= fc2_in_63 * 8'sd101; // weight 0.0986328125
+            fc2_n29_t1_15_b_d1 <= fc2_n29_p63;
             fc2_n29_t5_0_a_d1 <= $signed({fc2_n29_t3_0[26], fc2_n29_t3_0}) + $signed({fc2_n29_t3_1[26], fc2_n29_t3_1});
             fc2_n29_t5_0_b_d1 <= $signed({fc2_n29_t3_2[26], fc2_n29_t3_2}) + $signed({fc2_n29_t3_3[26], fc2_n29_t3_3});
             fc2_n30_t1_0_a_d1 <= $signed({{2{fc2_n30_p0[21]}}, fc2_n30_p0}) + (fc2_in_1 * 9'sd130); // weight 0.126953125
@@ -4761,7 +4784,7 @@ module jet_tagger_fc2 (
             fc2_n30_t1_2_b_d1 <= (fc2_in_10 * 9'sd205) + $signed({{3{fc2_n30_p11[20]}}, fc2_n30_p11}); // weight 0.2001953125
             fc2_n30_t1_3_a_d1 <= (fc2_in_12 * 9'sd150) + $signed({{5{fc2_n30_p13_neg[18]}}, fc2_n30_p13_neg}); // weight 0.146484375
             fc2_n30_t1_3_b_d1 <= (fc2_in_14 * 9'sh13f) + $signed({{2{fc2_n30_p15[21]}}, fc2_n30_p15}); // weight -0.1884765625
-            fc2_n30_t1_4_a_d1 <= $signed({fc2_n30_p16[20], fc2_n30_p16}) + (-$signed({fc2_n30_p17_sh[20], fc2_n30_p17_sh}));
+            fc2_n30_t1_4_a_d1 <= fc2_n30_t0_8;
             fc2_n30_t0_9_d1 <= $signed({{2{fc2_n30_p18[21]}}, fc2_n30_p18}) + (fc2_in_19 * 9'sh171); // weight -0.1396484375
             fc2_n30_t1_5_a_d1 <= $signed({fc2_n30_p20[23], fc2_n30_p20}) + $signed({fc2_n30_p21[23], fc2_n30_p21});
             fc2_n30_t1_5_b_d1 <= (fc2_in_22 * 9'sd151) + $signed({{2{fc2_n30_p23[21]}}, fc2_n30_p23}); // weight 0.1474609375
@@ -4785,7 +4808,7 @@ module jet_tagger_fc2 (
             fc2_n30_t1_14_b_d1 <= $signed({fc2_n30_p58[23], fc2_n30_p58}) + fc2_n16_t0_29_b;
             fc2_n30_t0_30_d1 <= $signed({fc2_n30_p60[23], fc2_n30_p60}) + $signed({{2{fc2_n30_p61[22]}}, fc2_n30_p61});
             fc2_n30_t1_15_b_d1 <= (fc2_in_62 * 8'sha9) + $signed({fc2_n30_p63[21], fc2_n30_p63}); // weight -0.0849609375
-            fc2_n30_t5_0_a_d1 <= $signed({fc2_n30_t3_0[26], fc2_n30_t3_0}) + ($signed({{2{fc2_n30_t2_2[25]}}, fc2_n30_t2_2}) + $signed({fc2_n30_t2_3[26], fc2_n30_t2_3}));
+            fc2_n30_t5_0_a_d1 <= fc2_n30_t4_0;
             fc2_n30_t4_1_d1 <= $signed({{2{fc2_n30_t3_2[26]}}, fc2_n30_t3_2}) + $signed({fc2_n30_t3_3[27], fc2_n30_t3_3});
             fc2_n31_t1_0_a_d1 <= $signed({fc2_n31_p0[22], fc2_n31_p0}) + fc2_n9_t0_0_b;
             fc2_n31_t0_1_d1 <= (fc2_in_2 * 12'sha3f) + $signed({{6{fc2_n31_p3[20]}}, fc2_n31_p3}); // weight -1.4384765625

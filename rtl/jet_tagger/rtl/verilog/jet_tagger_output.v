@@ -99,6 +99,7 @@ module jet_tagger_output (
     wire signed [26:0] output_n0_t2_2 = $signed({output_n0_t1_4[25], output_n0_t1_4}) + $signed({output_n0_t1_5[25], output_n0_t1_5});
     wire signed [26:0] output_n0_t2_3 = $signed({{2{output_n0_t1_6[24]}}, output_n0_t1_6}) + $signed({output_n0_t1_7[25], output_n0_t1_7});
     wire signed [27:0] output_n0_t3_1 = $signed({output_n0_t2_2[26], output_n0_t2_2}) + $signed({output_n0_t2_3[26], output_n0_t2_3});
+    wire signed [28:0] output_n0_t4_0 = ($signed({{2{output_n0_t2_0[26]}}, output_n0_t2_0}) + $signed({output_n0_t2_1[27], output_n0_t2_1})) + $signed({output_n0_t3_1[27], output_n0_t3_1});
     reg  signed [28:0] output_n0_t4_0_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [28:0] output_n0_acc = (output_n0_t4_0_d1 + 29'sh1ffadc00);
@@ -130,6 +131,7 @@ module jet_tagger_output (
     wire signed [23:0] output_n1_p28 = output_in_28 * 9'sh163; // weight -0.1533203125
     wire signed [22:0] output_n1_p30_sh = $signed({output_in_30, 7'd0});
     wire signed [22:0] output_n1_p31 = output_in_31 * 8'shb3; // weight -0.0751953125
+    wire signed [22:0] output_n1_t0_8 = $signed({{4{output_n1_p16[18]}}, output_n1_p16}) + (-$signed({output_n1_p17_sh[21], output_n1_p17_sh}));
     reg  signed [25:0] output_n1_t1_0_a_d1;
     reg  signed [24:0] output_n1_t1_0_b_d1;
     reg  signed [21:0] output_n1_t1_1_a_d1;
@@ -248,6 +250,7 @@ module jet_tagger_output (
     wire signed [22:0] output_n3_p29 = output_in_29 * 8'sd118; // weight 0.115234375
     wire signed [23:0] output_n3_p30_sh = $signed({output_in_30, 8'd0});
     wire signed [23:0] output_n3_p31 = output_in_31 * 9'sh169; // weight -0.1474609375
+    wire signed [24:0] output_n3_t0_15 = (-$signed({output_n3_p30_sh[23], output_n3_p30_sh})) + $signed({output_n3_p31[23], output_n3_p31});
     reg  signed [27:0] output_n3_t0_0_d1;
     reg  signed [24:0] output_n3_t1_0_b_d1;
     reg  signed [24:0] output_n3_t0_2_d1;
@@ -364,7 +367,7 @@ module jet_tagger_output (
             output_n0_t1_6_b_d1 <= (output_in_26 * 9'sh138) + $signed({{4{output_n0_p27[19]}}, output_n0_p27}); // weight -0.1953125
             output_n0_t0_14_d1 <= $signed({output_n0_p28[24], output_n0_p28}) + $signed({{2{output_n0_p29[23]}}, output_n0_p29});
             output_n0_t1_7_b_d1 <= $signed({{3{output_n0_p30[21]}}, output_n0_p30}) + (output_in_31 * 10'sh2cd); // weight -0.2998046875
-            output_n0_t4_0_d1 <= ($signed({{2{output_n0_t2_0[26]}}, output_n0_t2_0}) + $signed({output_n0_t2_1[27], output_n0_t2_1})) + $signed({output_n0_t3_1[27], output_n0_t3_1});
+            output_n0_t4_0_d1 <= output_n0_t4_0;
             output_n1_t1_0_a_d1 <= $signed({output_n1_p0[24], output_n1_p0}) + $signed({output_n1_p1[24], output_n1_p1});
             output_n1_t1_0_b_d1 <= (output_in_2 * 10'sh2f2) + $signed({{2{output_n1_p3[22]}}, output_n1_p3}); // weight -0.263671875
             output_n1_t1_1_a_d1 <= (output_in_4 * 7'sh56) + $signed({{2{output_n1_p5_sh[19]}}, output_n1_p5_sh}); // weight -0.041015625
@@ -373,7 +376,7 @@ module jet_tagger_output (
             output_n1_t1_2_b_d1 <= $signed({output_n1_p10[20], output_n1_p10}) + $signed({{2{output_n1_p11[19]}}, output_n1_p11});
             output_n1_t1_3_a_d1 <= $signed({{4{output_n1_p12[20]}}, output_n1_p12}) + (output_in_13 * 10'sd355); // weight 0.3466796875
             output_n1_t1_3_b_d1 <= $signed({{2{output_n1_p14[21]}}, output_n1_p14}) + (output_in_15 * 9'sd197); // weight 0.1923828125
-            output_n1_t1_4_a_d1 <= $signed({{4{output_n1_p16[18]}}, output_n1_p16}) + (-$signed({output_n1_p17_sh[21], output_n1_p17_sh}));
+            output_n1_t1_4_a_d1 <= output_n1_t0_8;
             output_n1_t1_4_b_d1 <= (output_in_18 * 10'sd321) + $signed({output_n1_p19[23], output_n1_p19}); // weight 0.3134765625
             output_n1_t1_5_a_d1 <= $signed({output_n1_p20[23], output_n1_p20}) + $signed({output_n1_p21[23], output_n1_p21});
             output_n1_t0_11_d1 <= $signed({{3{output_n1_p22[22]}}, output_n1_p22}) + $signed({output_n1_p23[24], output_n1_p23});
@@ -414,7 +417,7 @@ module jet_tagger_output (
             output_n3_t0_12_d1 <= (output_in_24 * 11'sd701) + $signed({{4{output_n3_p25[21]}}, output_n3_p25}); // weight 0.6845703125
             output_n3_t1_6_b_d1 <= $signed({{2{output_n3_p26[21]}}, output_n3_p26}) + $signed({output_n3_p27[22], output_n3_p27});
             output_n3_t1_7_a_d1 <= (output_in_28 * 10'sh2eb) + $signed({{2{output_n3_p29[22]}}, output_n3_p29}); // weight -0.2705078125
-            output_n3_t1_7_b_d1 <= (-$signed({output_n3_p30_sh[23], output_n3_p30_sh})) + $signed({output_n3_p31[23], output_n3_p31});
+            output_n3_t1_7_b_d1 <= output_n3_t0_15;
             output_n3_t4_0_d1 <= $signed({output_n3_t3_0[28], output_n3_t3_0}) + $signed({{2{output_n3_t3_1[27]}}, output_n3_t3_1});
             output_n4_t1_0_a_d1 <= (output_in_0 * 10'sd470) + $signed({{4{output_n4_p1[20]}}, output_n4_p1}); // weight 0.458984375
             output_n4_t1_0_b_d1 <= $signed({{5{output_n4_p2[20]}}, output_n4_p2}) + (output_in_3 * 11'sh57b); // weight -0.6298828125

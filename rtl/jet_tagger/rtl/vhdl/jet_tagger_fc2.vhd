@@ -1284,6 +1284,7 @@ begin
     variable fc2_n0_t3_0 : signed(26 downto 0);
     variable fc2_n0_t3_2 : signed(27 downto 0);
     variable fc2_n0_t3_3 : signed(26 downto 0);
+    variable fc2_n0_t4_0 : signed(27 downto 0);
     variable fc2_n0_t5_0 : signed(28 downto 0);
     variable fc2_n0_acc : signed(29 downto 0);
     variable fc2_n0_y_fl : signed(19 downto 0);
@@ -1365,6 +1366,7 @@ begin
     variable fc2_n1_t3_0 : signed(27 downto 0);
     variable fc2_n1_t3_1 : signed(27 downto 0);
     variable fc2_n1_t3_2 : signed(26 downto 0);
+    variable fc2_n1_t4_1 : signed(27 downto 0);
     variable fc2_n1_acc : signed(29 downto 0);
     variable fc2_n1_y_fl : signed(19 downto 0);
     variable fc2_n2_p0 : signed(23 downto 0); -- weight -0.18359375
@@ -1525,6 +1527,8 @@ begin
     variable fc2_n3_t2_7 : signed(26 downto 0);
     variable fc2_n3_t3_1 : signed(26 downto 0);
     variable fc2_n3_t3_2 : signed(26 downto 0);
+    variable fc2_n3_t4_0 : signed(27 downto 0);
+    variable fc2_n3_t4_1 : signed(27 downto 0);
     variable fc2_n3_acc : signed(28 downto 0);
     variable fc2_n3_y_fl : signed(18 downto 0);
     variable fc2_n4_p0 : signed(22 downto 0); -- weight 0.072265625
@@ -1600,6 +1604,7 @@ begin
     variable fc2_n4_t3_1 : signed(26 downto 0);
     variable fc2_n4_t3_2 : signed(27 downto 0);
     variable fc2_n4_t3_3 : signed(26 downto 0);
+    variable fc2_n4_t4_0 : signed(27 downto 0);
     variable fc2_n4_acc : signed(28 downto 0);
     variable fc2_n4_y_fl : signed(18 downto 0);
     variable fc2_n5_p1 : signed(20 downto 0); -- weight 0.0263671875
@@ -1676,6 +1681,7 @@ begin
     variable fc2_n5_t3_0 : signed(26 downto 0);
     variable fc2_n5_t3_1 : signed(26 downto 0);
     variable fc2_n5_t3_2 : signed(26 downto 0);
+    variable fc2_n5_t4_1 : signed(27 downto 0);
     variable fc2_n5_acc : signed(28 downto 0);
     variable fc2_n5_y_fl : signed(18 downto 0);
     variable fc2_n6_p0 : signed(23 downto 0); -- weight 0.1748046875
@@ -1750,6 +1756,7 @@ begin
     variable fc2_n6_t3_0 : signed(27 downto 0);
     variable fc2_n6_t3_1 : signed(26 downto 0);
     variable fc2_n6_t3_2 : signed(26 downto 0);
+    variable fc2_n6_t4_1 : signed(27 downto 0);
     variable fc2_n6_acc : signed(29 downto 0);
     variable fc2_n6_y_fl : signed(19 downto 0);
     variable fc2_n7_p0 : signed(23 downto 0); -- weight -0.15234375
@@ -1808,6 +1815,7 @@ begin
     variable fc2_n7_p61 : signed(23 downto 0); -- weight -0.1591796875
     variable fc2_n7_p62 : signed(21 downto 0); -- weight -0.0400390625
     variable fc2_n7_p63 : signed(22 downto 0); -- weight 0.119140625
+    variable fc2_n7_t0_3 : signed(22 downto 0);
     variable fc2_n7_t0_14_b : signed(24 downto 0);
     variable fc2_n7_t1_1 : signed(23 downto 0);
     variable fc2_n7_t1_2 : signed(24 downto 0);
@@ -1879,6 +1887,7 @@ begin
     variable fc2_n8_p59 : signed(21 downto 0); -- weight -0.05078125
     variable fc2_n8_p60 : signed(20 downto 0); -- weight -0.017578125
     variable fc2_n8_p62 : signed(21 downto 0); -- weight 0.033203125
+    variable fc2_n8_t0_23 : signed(23 downto 0);
     variable fc2_n8_t1_1 : signed(24 downto 0);
     variable fc2_n8_t1_2 : signed(24 downto 0);
     variable fc2_n8_t1_3 : signed(24 downto 0);
@@ -2426,6 +2435,7 @@ begin
     variable fc2_n15_t3_1 : signed(26 downto 0);
     variable fc2_n15_t3_2 : signed(26 downto 0);
     variable fc2_n15_t3_3 : signed(26 downto 0);
+    variable fc2_n15_t4_0 : signed(27 downto 0);
     variable fc2_n15_acc : signed(28 downto 0);
     variable fc2_n15_y_fl : signed(18 downto 0);
     variable fc2_n16_p1 : signed(19 downto 0); -- weight 0.01171875
@@ -2497,6 +2507,7 @@ begin
     variable fc2_n16_t3_0 : signed(26 downto 0);
     variable fc2_n16_t3_1 : signed(26 downto 0);
     variable fc2_n16_t3_3 : signed(26 downto 0);
+    variable fc2_n16_t4_1 : signed(27 downto 0);
     variable fc2_n16_acc : signed(28 downto 0);
     variable fc2_n16_y_fl : signed(18 downto 0);
     variable fc2_n17_p0 : signed(21 downto 0); -- weight 0.0400390625
@@ -2581,6 +2592,7 @@ begin
     variable fc2_n17_t3_0 : signed(26 downto 0);
     variable fc2_n17_t3_1 : signed(26 downto 0);
     variable fc2_n17_t3_2 : signed(26 downto 0);
+    variable fc2_n17_t4_1 : signed(27 downto 0);
     variable fc2_n17_acc : signed(28 downto 0);
     variable fc2_n17_y_fl : signed(18 downto 0);
     variable fc2_n18_p1 : signed(20 downto 0); -- weight -0.0263671875
@@ -2647,6 +2659,7 @@ begin
     variable fc2_n18_t3_0 : signed(26 downto 0);
     variable fc2_n18_t3_1 : signed(26 downto 0);
     variable fc2_n18_t3_2 : signed(26 downto 0);
+    variable fc2_n18_t4_1 : signed(27 downto 0);
     variable fc2_n18_acc : signed(28 downto 0);
     variable fc2_n18_y_fl : signed(18 downto 0);
     variable fc2_n19_p1_sh : signed(16 downto 0);
@@ -2846,6 +2859,7 @@ begin
     variable fc2_n21_p58 : signed(18 downto 0); -- weight 0.0068359375
     variable fc2_n21_p60 : signed(21 downto 0); -- weight 0.0517578125
     variable fc2_n21_p63 : signed(20 downto 0); -- weight 0.0166015625
+    variable fc2_n21_t0_4 : signed(22 downto 0);
     variable fc2_n21_t1_0 : signed(25 downto 0);
     variable fc2_n21_t1_1 : signed(24 downto 0);
     variable fc2_n21_t1_2 : signed(24 downto 0);
@@ -2919,6 +2933,7 @@ begin
     variable fc2_n22_p60 : signed(19 downto 0); -- weight -0.0146484375
     variable fc2_n22_p61_sh : signed(20 downto 0);
     variable fc2_n22_p62 : signed(18 downto 0); -- weight 0.0048828125
+    variable fc2_n22_t0_30 : signed(21 downto 0);
     variable fc2_n22_t1_0 : signed(25 downto 0);
     variable fc2_n22_t1_1 : signed(24 downto 0);
     variable fc2_n22_t1_2 : signed(25 downto 0);
@@ -2944,6 +2959,7 @@ begin
     variable fc2_n22_t3_1 : signed(26 downto 0);
     variable fc2_n22_t3_2 : signed(26 downto 0);
     variable fc2_n22_t3_3 : signed(26 downto 0);
+    variable fc2_n22_t4_0 : signed(27 downto 0);
     variable fc2_n22_acc : signed(28 downto 0);
     variable fc2_n22_y_fl : signed(18 downto 0);
     variable fc2_n23_p0 : signed(22 downto 0); -- weight -0.1162109375
@@ -3099,6 +3115,7 @@ begin
     variable fc2_n24_t3_1 : signed(26 downto 0);
     variable fc2_n24_t3_2 : signed(27 downto 0);
     variable fc2_n24_t3_3 : signed(27 downto 0);
+    variable fc2_n24_t4_0 : signed(27 downto 0);
     variable fc2_n24_acc : signed(29 downto 0);
     variable fc2_n24_y_fl : signed(19 downto 0);
     variable fc2_n25_p1 : signed(22 downto 0); -- weight -0.0693359375
@@ -3219,6 +3236,7 @@ begin
     variable fc2_n26_p60 : signed(22 downto 0); -- weight -0.076171875
     variable fc2_n26_p61 : signed(23 downto 0); -- weight 0.1865234375
     variable fc2_n26_p62 : signed(21 downto 0); -- weight -0.060546875
+    variable fc2_n26_t0_7 : signed(21 downto 0);
     variable fc2_n26_t1_1 : signed(23 downto 0);
     variable fc2_n26_t1_2 : signed(24 downto 0);
     variable fc2_n26_t1_3 : signed(24 downto 0);
@@ -3243,6 +3261,7 @@ begin
     variable fc2_n26_t3_0 : signed(26 downto 0);
     variable fc2_n26_t3_2 : signed(26 downto 0);
     variable fc2_n26_t3_3 : signed(26 downto 0);
+    variable fc2_n26_t4_0 : signed(27 downto 0);
     variable fc2_n26_acc : signed(28 downto 0);
     variable fc2_n26_y_fl : signed(18 downto 0);
     variable fc2_n27_p0 : signed(23 downto 0); -- weight 0.2119140625
@@ -3442,6 +3461,8 @@ begin
     variable fc2_n29_p59 : signed(20 downto 0); -- weight -0.0263671875
     variable fc2_n29_p60 : signed(22 downto 0); -- weight -0.0986328125
     variable fc2_n29_p62 : signed(21 downto 0); -- weight 0.03515625
+    variable fc2_n29_p63 : signed(22 downto 0); -- weight 0.0986328125
+    variable fc2_n29_t0_9 : signed(22 downto 0);
     variable fc2_n29_t1_0 : signed(24 downto 0);
     variable fc2_n29_t1_1 : signed(24 downto 0);
     variable fc2_n29_t1_2 : signed(24 downto 0);
@@ -3520,6 +3541,7 @@ begin
     variable fc2_n30_p60 : signed(23 downto 0); -- weight -0.2373046875
     variable fc2_n30_p61 : signed(22 downto 0); -- weight 0.080078125
     variable fc2_n30_p63 : signed(21 downto 0); -- weight -0.0380859375
+    variable fc2_n30_t0_8 : signed(21 downto 0);
     variable fc2_n30_t1_0 : signed(25 downto 0);
     variable fc2_n30_t1_1 : signed(24 downto 0);
     variable fc2_n30_t1_2 : signed(24 downto 0);
@@ -3542,6 +3564,7 @@ begin
     variable fc2_n30_t3_0 : signed(26 downto 0);
     variable fc2_n30_t3_2 : signed(26 downto 0);
     variable fc2_n30_t3_3 : signed(27 downto 0);
+    variable fc2_n30_t4_0 : signed(27 downto 0);
     variable fc2_n30_acc : signed(28 downto 0);
     variable fc2_n30_y_fl : signed(18 downto 0);
     variable fc2_n31_p0 : signed(22 downto 0); -- weight 0.0947265625
@@ -3758,6 +3781,7 @@ begin
         fc2_n0_t3_0 := resize(fc2_n0_t2_0, 27) + resize(fc2_n0_t2_1, 27);
         fc2_n0_t3_2 := resize(fc2_n0_t2_4, 28) + resize(fc2_n0_t2_5, 28);
         fc2_n0_t3_3 := resize(fc2_n0_t2_6, 27) + resize(fc2_n0_t2_7, 27);
+        fc2_n0_t4_0 := resize(fc2_n0_t3_0, 28) + (resize(fc2_n0_t2_2, 28) + resize(fc2_n0_t2_3, 28));
         fc2_n0_t5_0 := resize(fc2_n0_t5_0_a_d1, 29) + fc2_n0_t4_1_d1;
         fc2_n0_acc := (resize(fc2_n0_t5_0, 30) + to_signed(862208, 30));
         fc2_n0_y_fl := fc2_n0_acc(29 downto 10);
@@ -3839,6 +3863,7 @@ begin
         fc2_n1_t3_0 := resize(fc2_n1_t2_0, 28) + resize(fc2_n1_t2_1, 28);
         fc2_n1_t3_1 := resize(fc2_n1_t2_2, 28) + resize(fc2_n1_t2_3, 28);
         fc2_n1_t3_2 := resize(fc2_n1_t2_4, 27) + (resize(fc2_n1_t1_10, 27) + resize(fc2_n1_t1_11, 27));
+        fc2_n1_t4_1 := resize(fc2_n1_t3_2, 28) + (resize(fc2_n1_t2_6, 28) + resize(fc2_n1_t2_7, 28));
         fc2_n1_acc := ((resize(fc2_n1_t5_0_a_d1, 30) + resize(fc2_n1_t5_0_b_d1, 30)) + to_signed(-74752, 30));
         fc2_n1_y_fl := fc2_n1_acc(29 downto 10);
         fc2_n2_p0 := signed(to_unsigned((to_integer(fc2_in_0) * (-188)) mod 2**24, 24));
@@ -3999,6 +4024,8 @@ begin
         fc2_n3_t2_7 := resize(fc2_n3_t1_14, 27) + resize(fc2_n3_t1_15, 27);
         fc2_n3_t3_1 := resize(fc2_n3_t2_2, 27) + resize(fc2_n3_t2_3, 27);
         fc2_n3_t3_2 := resize(fc2_n3_t2_4, 27) + resize(fc2_n3_t2_5, 27);
+        fc2_n3_t4_0 := (resize(fc2_n3_t2_0, 28) + resize(fc2_n3_t2_1, 28)) + resize(fc2_n3_t3_1, 28);
+        fc2_n3_t4_1 := resize(fc2_n3_t3_2, 28) + (resize(fc2_n3_t2_6, 28) + resize(fc2_n3_t2_7, 28));
         fc2_n3_acc := ((resize(fc2_n3_t5_0_a_d1, 29) + resize(fc2_n3_t5_0_b_d1, 29)) + to_signed(-659456, 29));
         fc2_n3_y_fl := fc2_n3_acc(28 downto 10);
         fc2_n4_p0 := signed(to_unsigned((to_integer(fc2_in_0) * 74) mod 2**23, 23));
@@ -4074,6 +4101,7 @@ begin
         fc2_n4_t3_1 := resize(fc2_n4_t2_2, 27) + resize(fc2_n4_t2_3, 27);
         fc2_n4_t3_2 := resize(fc2_n4_t2_4, 28) + resize(fc2_n4_t2_5, 28);
         fc2_n4_t3_3 := resize(fc2_n4_t2_6, 27) + (resize(fc2_n4_t1_14, 27) + resize(fc2_n4_t1_15, 27));
+        fc2_n4_t4_0 := (resize(fc2_n4_t2_0, 28) + resize(fc2_n4_t2_1, 28)) + resize(fc2_n4_t3_1, 28);
         fc2_n4_acc := ((resize(fc2_n4_t5_0_a_d1, 29) + fc2_n4_t4_1_d1) + to_signed(-347136, 29));
         fc2_n4_y_fl := fc2_n4_acc(28 downto 10);
         fc2_n5_p1 := signed(to_unsigned((to_integer(fc2_in_1) * 27) mod 2**21, 21));
@@ -4150,6 +4178,7 @@ begin
         fc2_n5_t3_0 := (resize(fc2_n5_t1_0, 27) + resize(fc2_n5_t1_1, 27)) + resize(fc2_n5_t2_1, 27);
         fc2_n5_t3_1 := (resize(fc2_n5_t1_4, 27) + resize(fc2_n5_t1_5, 27)) + resize(fc2_n5_t2_3, 27);
         fc2_n5_t3_2 := resize(fc2_n5_t2_4, 27) + resize(fc2_n5_t2_5, 27);
+        fc2_n5_t4_1 := resize(fc2_n5_t3_2, 28) + (resize(fc2_n5_t2_6, 28) + resize(fc2_n5_t2_7, 28));
         fc2_n5_acc := ((resize(fc2_n5_t5_0_a_d1, 29) + resize(fc2_n5_t5_0_b_d1, 29)) + to_signed(-491520, 29));
         fc2_n5_y_fl := fc2_n5_acc(28 downto 10);
         fc2_n6_p0 := signed(to_unsigned((to_integer(fc2_in_0) * 179) mod 2**24, 24));
@@ -4224,6 +4253,7 @@ begin
         fc2_n6_t3_0 := resize(fc2_n6_t2_0, 28) + resize(fc2_n6_t2_1, 28);
         fc2_n6_t3_1 := resize(fc2_n6_t2_2, 27) + resize(fc2_n6_t2_3, 27);
         fc2_n6_t3_2 := (resize(fc2_n6_t1_8, 27) + resize(fc2_n6_t1_9, 27)) + resize(fc2_n6_t2_5, 27);
+        fc2_n6_t4_1 := resize(fc2_n6_t3_2, 28) + (resize(fc2_n6_t2_6, 28) + resize(fc2_n6_t2_7, 28));
         fc2_n6_acc := ((resize(fc2_n6_t5_0_a_d1, 30) + resize(fc2_n6_t5_0_b_d1, 30)) + to_signed(-1007616, 30));
         fc2_n6_y_fl := fc2_n6_acc(29 downto 10);
         fc2_n7_p0 := signed(to_unsigned((to_integer(fc2_in_0) * (-156)) mod 2**24, 24));
@@ -4282,6 +4312,7 @@ begin
         fc2_n7_p61 := signed(to_unsigned((to_integer(fc2_in_61) * (-163)) mod 2**24, 24));
         fc2_n7_p62 := signed(to_unsigned((to_integer(fc2_in_62) * (-41)) mod 2**22, 22));
         fc2_n7_p63 := signed(to_unsigned((to_integer(fc2_in_63) * 122) mod 2**23, 23));
+        fc2_n7_t0_3 := (-resize(fc2_n7_p6_sh, 23)) + resize(fc2_n7_p7, 23);
         fc2_n7_t0_14_b := resize(fc2_n7_p29, 25);
         fc2_n7_t1_1 := fc2_n7_t0_2_d1 + resize(fc2_n7_t1_1_b_d1, 24);
         fc2_n7_t1_2 := resize(fc2_n7_t1_2_a_d1, 25) + resize(fc2_n7_t1_2_b_d1, 25);
@@ -4353,6 +4384,7 @@ begin
         fc2_n8_p59 := signed(to_unsigned((to_integer(fc2_in_59) * (-52)) mod 2**22, 22));
         fc2_n8_p60 := signed(to_unsigned((to_integer(fc2_in_60) * (-18)) mod 2**21, 21));
         fc2_n8_p62 := signed(to_unsigned((to_integer(fc2_in_62) * 34) mod 2**22, 22));
+        fc2_n8_t0_23 := (-resize(fc2_n8_p46_sh, 24)) + resize(fc2_n8_p47, 24);
         fc2_n8_t1_1 := resize(fc2_n8_t1_1_a_d1, 25) + resize(fc2_n8_t1_1_b_d1, 25);
         fc2_n8_t1_2 := fc2_n8_t0_4_d1 + resize(fc2_n8_t1_2_b_d1, 25);
         fc2_n8_t1_3 := resize(fc2_n8_t1_3_a_d1, 25) + resize(fc2_n8_t1_3_b_d1, 25);
@@ -4900,6 +4932,7 @@ begin
         fc2_n15_t3_1 := resize(fc2_n15_t2_2, 27) + resize(fc2_n15_t2_3, 27);
         fc2_n15_t3_2 := (resize(fc2_n15_t1_8, 27) + resize(fc2_n15_t1_9, 27)) + resize(fc2_n15_t2_5, 27);
         fc2_n15_t3_3 := resize(fc2_n15_t2_6, 27) + resize(fc2_n15_t2_7, 27);
+        fc2_n15_t4_0 := (resize(fc2_n15_t2_0, 28) + resize(fc2_n15_t2_1, 28)) + resize(fc2_n15_t3_1, 28);
         fc2_n15_acc := ((resize(fc2_n15_t5_0_a_d1, 29) + resize(fc2_n15_t5_0_b_d1, 29)) + to_signed(-209920, 29));
         fc2_n15_y_fl := fc2_n15_acc(28 downto 10);
         fc2_n16_p1 := signed(to_unsigned((to_integer(fc2_in_1) * 12) mod 2**20, 20));
@@ -4971,6 +5004,7 @@ begin
         fc2_n16_t3_0 := resize(fc2_n16_t2_0, 27) + resize(fc2_n16_t2_1, 27);
         fc2_n16_t3_1 := resize(fc2_n16_t2_2, 27) + resize(fc2_n16_t2_3, 27);
         fc2_n16_t3_3 := resize(fc2_n16_t2_6, 27) + resize(fc2_n16_t2_7, 27);
+        fc2_n16_t4_1 := (resize(fc2_n16_t2_4, 28) + resize(fc2_n16_t2_5, 28)) + resize(fc2_n16_t3_3, 28);
         fc2_n16_acc := ((resize(fc2_n16_t5_0_a_d1, 29) + resize(fc2_n16_t5_0_b_d1, 29)) + to_signed(622592, 29));
         fc2_n16_y_fl := fc2_n16_acc(28 downto 10);
         fc2_n17_p0 := signed(to_unsigned((to_integer(fc2_in_0) * 41) mod 2**22, 22));
@@ -5055,6 +5089,7 @@ begin
         fc2_n17_t3_0 := resize(fc2_n17_t2_0, 27) + resize(fc2_n17_t2_1, 27);
         fc2_n17_t3_1 := (resize(fc2_n17_t1_4, 27) + resize(fc2_n17_t1_5, 27)) + resize(fc2_n17_t2_3, 27);
         fc2_n17_t3_2 := (resize(fc2_n17_t1_8, 27) + resize(fc2_n17_t1_9, 27)) + resize(fc2_n17_t2_5, 27);
+        fc2_n17_t4_1 := resize(fc2_n17_t3_2, 28) + (resize(fc2_n17_t2_6, 28) + resize(fc2_n17_t2_7, 28));
         fc2_n17_acc := (resize(fc2_n17_t5_0_a_d1, 29) + resize(fc2_n17_t5_0_b_d1, 29));
         fc2_n17_y_fl := fc2_n17_acc(28 downto 10);
         fc2_n18_p1 := signed(to_unsigned((to_integer(fc2_in_1) * (-27)) mod 2**21, 21));
@@ -5121,6 +5156,7 @@ begin
         fc2_n18_t3_0 := resize(fc2_n18_t2_0, 27) + resize(fc2_n18_t2_1, 27);
         fc2_n18_t3_1 := resize(fc2_n18_t2_2, 27) + resize(fc2_n18_t2_3, 27);
         fc2_n18_t3_2 := resize(fc2_n18_t2_4, 27) + resize(fc2_n18_t2_5, 27);
+        fc2_n18_t4_1 := resize(fc2_n18_t3_2, 28) + (resize(fc2_n18_t2_6, 28) + resize(fc2_n18_t2_7, 28));
         fc2_n18_acc := (resize(fc2_n18_t5_0_a_d1, 29) + resize(fc2_n18_t5_0_b_d1, 29));
         fc2_n18_y_fl := fc2_n18_acc(28 downto 10);
         fc2_n19_p1_sh := shift_left(resize(fc2_in_1, 17), 1);
@@ -5320,6 +5356,7 @@ begin
         fc2_n21_p58 := signed(to_unsigned((to_integer(fc2_in_58) * 7) mod 2**19, 19));
         fc2_n21_p60 := signed(to_unsigned((to_integer(fc2_in_60) * 53) mod 2**22, 22));
         fc2_n21_p63 := signed(to_unsigned((to_integer(fc2_in_63) * 17) mod 2**21, 21));
+        fc2_n21_t0_4 := (-resize(fc2_n21_p8_sh, 23)) + resize(fc2_n21_p9_neg, 23);
         fc2_n21_t1_0 := resize(fc2_n21_t1_0_a_d1, 26) + resize(fc2_n21_t1_0_b_d1, 26);
         fc2_n21_t1_1 := resize(fc2_n21_t1_1_a_d1, 25) + fc2_n21_t0_3_d1;
         fc2_n21_t1_2 := resize(fc2_n21_t1_2_a_d1, 25) + resize(fc2_n21_t1_2_b_d1, 25);
@@ -5393,6 +5430,7 @@ begin
         fc2_n22_p60 := signed(to_unsigned((to_integer(fc2_in_60) * (-15)) mod 2**20, 20));
         fc2_n22_p61_sh := shift_left(resize(fc2_in_61, 21), 5);
         fc2_n22_p62 := signed(to_unsigned((to_integer(fc2_in_62) * 5) mod 2**19, 19));
+        fc2_n22_t0_30 := resize(fc2_n22_p60, 22) + (-resize(fc2_n22_p61_sh, 22));
         fc2_n22_t1_0 := resize(fc2_n22_t1_0_a_d1, 26) + resize(fc2_n22_t1_0_b_d1, 26);
         fc2_n22_t1_1 := fc2_n22_t0_2_d1 + resize(fc2_n22_t1_1_b_d1, 25);
         fc2_n22_t1_2 := resize(fc2_n22_t1_2_a_d1, 26) + resize(fc2_n22_t1_2_b_d1, 26);
@@ -5418,6 +5456,7 @@ begin
         fc2_n22_t3_1 := resize(fc2_n22_t2_2, 27) + resize(fc2_n22_t2_3, 27);
         fc2_n22_t3_2 := resize(fc2_n22_t2_4, 27) + resize(fc2_n22_t2_5, 27);
         fc2_n22_t3_3 := resize(fc2_n22_t2_6, 27) + resize(fc2_n22_t2_7, 27);
+        fc2_n22_t4_0 := (resize(fc2_n22_t2_0, 28) + resize(fc2_n22_t2_1, 28)) + resize(fc2_n22_t3_1, 28);
         fc2_n22_acc := (resize(fc2_n22_t5_0_a_d1, 29) + resize(fc2_n22_t5_0_b_d1, 29));
         fc2_n22_y_fl := fc2_n22_acc(28 downto 10);
         fc2_n23_p0 := signed(to_unsigned((to_integer(fc2_in_0) * (-119)) mod 2**23, 23));
@@ -5573,6 +5612,7 @@ begin
         fc2_n24_t3_1 := resize(fc2_n24_t2_2, 27) + (resize(fc2_n24_t1_6, 27) + resize(fc2_n24_t1_7, 27));
         fc2_n24_t3_2 := resize(fc2_n24_t2_4, 28) + resize(fc2_n24_t2_5, 28);
         fc2_n24_t3_3 := resize(fc2_n24_t2_6, 28) + resize(fc2_n24_t2_7, 28);
+        fc2_n24_t4_0 := (resize(fc2_n24_t2_0, 28) + resize(fc2_n24_t2_1, 28)) + resize(fc2_n24_t3_1, 28);
         fc2_n24_acc := ((resize(fc2_n24_t5_0_a_d1, 30) + resize(fc2_n24_t5_0_b_d1, 30)) + to_signed(-885760, 30));
         fc2_n24_y_fl := fc2_n24_acc(29 downto 10);
         fc2_n25_p1 := signed(to_unsigned((to_integer(fc2_in_1) * (-71)) mod 2**23, 23));
@@ -5693,6 +5733,7 @@ begin
         fc2_n26_p60 := signed(to_unsigned((to_integer(fc2_in_60) * (-78)) mod 2**23, 23));
         fc2_n26_p61 := signed(to_unsigned((to_integer(fc2_in_61) * 191) mod 2**24, 24));
         fc2_n26_p62 := signed(to_unsigned((to_integer(fc2_in_62) * (-62)) mod 2**22, 22));
+        fc2_n26_t0_7 := (-resize(fc2_n26_p14_sh, 22)) + resize(fc2_n26_p15, 22);
         fc2_n26_t1_1 := resize(fc2_n26_t1_1_a_d1, 24) + resize(fc2_n26_t1_1_b_d1, 24);
         fc2_n26_t1_2 := resize(fc2_n26_t1_2_a_d1, 25) + resize(fc2_n26_t1_2_b_d1, 25);
         fc2_n26_t1_3 := resize(fc2_n26_t1_3_a_d1, 25) + resize(fc2_n26_t1_3_b_d1, 25);
@@ -5717,6 +5758,7 @@ begin
         fc2_n26_t3_0 := resize(fc2_n26_t2_0, 27) + resize(fc2_n26_t2_1, 27);
         fc2_n26_t3_2 := resize(fc2_n26_t2_4, 27) + resize(fc2_n26_t2_5, 27);
         fc2_n26_t3_3 := (resize(fc2_n26_t1_12, 27) + resize(fc2_n26_t1_13, 27)) + resize(fc2_n26_t2_7, 27);
+        fc2_n26_t4_0 := resize(fc2_n26_t3_0, 28) + (resize(fc2_n26_t2_2, 28) + resize(fc2_n26_t2_3, 28));
         fc2_n26_acc := ((resize(fc2_n26_t5_0_a_d1, 29) + resize(fc2_n26_t5_0_b_d1, 29)) + to_signed(206848, 29));
         fc2_n26_y_fl := fc2_n26_acc(28 downto 10);
         fc2_n27_p0 := signed(to_unsigned((to_integer(fc2_in_0) * 217) mod 2**24, 24));
@@ -5916,6 +5958,8 @@ begin
         fc2_n29_p59 := signed(to_unsigned((to_integer(fc2_in_59) * (-27)) mod 2**21, 21));
         fc2_n29_p60 := signed(to_unsigned((to_integer(fc2_in_60) * (-101)) mod 2**23, 23));
         fc2_n29_p62 := signed(to_unsigned((to_integer(fc2_in_62) * 36) mod 2**22, 22));
+        fc2_n29_p63 := signed(to_unsigned((to_integer(fc2_in_63) * 101) mod 2**23, 23));
+        fc2_n29_t0_9 := (-resize(fc2_n29_p19_sh, 23)) + resize(fc2_n29_p20, 23);
         fc2_n29_t1_0 := resize(fc2_n29_t1_0_a_d1, 25) + resize(fc2_n29_t1_0_b_d1, 25);
         fc2_n29_t1_1 := resize(fc2_n29_t1_1_a_d1, 25) + fc2_n29_t0_3_d1;
         fc2_n29_t1_2 := resize(fc2_n29_t1_2_a_d1, 25) + resize(fc2_n29_t1_2_b_d1, 25);
@@ -5994,6 +6038,7 @@ begin
         fc2_n30_p60 := signed(to_unsigned((to_integer(fc2_in_60) * (-243)) mod 2**24, 24));
         fc2_n30_p61 := signed(to_unsigned((to_integer(fc2_in_61) * 82) mod 2**23, 23));
         fc2_n30_p63 := signed(to_unsigned((to_integer(fc2_in_63) * (-39)) mod 2**22, 22));
+        fc2_n30_t0_8 := resize(fc2_n30_p16, 22) + (-resize(fc2_n30_p17_sh, 22));
         fc2_n30_t1_0 := resize(fc2_n30_t1_0_a_d1, 26) + resize(fc2_n30_t1_0_b_d1, 26);
         fc2_n30_t1_1 := resize(fc2_n30_t1_1_a_d1, 25) + fc2_n30_t0_3_d1;
         fc2_n30_t1_2 := resize(fc2_n30_t1_2_a_d1, 25) + resize(fc2_n30_t1_2_b_d1, 25);
@@ -6016,6 +6061,7 @@ begin
         fc2_n30_t3_0 := (resize(fc2_n30_t1_0, 27) + resize(fc2_n30_t1_1, 27)) + resize(fc2_n30_t2_1, 27);
         fc2_n30_t3_2 := (resize(fc2_n30_t1_8, 27) + resize(fc2_n30_t1_9, 27)) + resize(fc2_n30_t2_5, 27);
         fc2_n30_t3_3 := resize(fc2_n30_t2_6, 28) + resize(fc2_n30_t2_7, 28);
+        fc2_n30_t4_0 := resize(fc2_n30_t3_0, 28) + (resize(fc2_n30_t2_2, 28) + resize(fc2_n30_t2_3, 28));
         fc2_n30_acc := ((resize(fc2_n30_t5_0_a_d1, 29) + fc2_n30_t4_1_d1) + to_signed(608256, 29));
         fc2_n30_y_fl := fc2_n30_acc(28 downto 10);
         fc2_n31_p0 := signed(to_unsigned((to_integer(fc2_in_0) * 97) mod 2**23, 23));
@@ -6119,7 +6165,7 @@ begin
         fc2_n0_t1_14_b_d1 <= fc2_n0_p58 + resize(fc2_n0_p59_sh, 24);
         fc2_n0_t1_15_a_d1 <= resize(fc2_n0_p60, 24) + signed(to_unsigned((to_integer(fc2_in_61) * 203) mod 2**24, 24)); -- weight 0.1982421875
         fc2_n0_t1_15_b_d1 <= resize(fc2_n0_p62, 24) + signed(to_unsigned((to_integer(fc2_in_63) * 137) mod 2**24, 24)); -- weight 0.1337890625
-        fc2_n0_t5_0_a_d1 <= resize(fc2_n0_t3_0, 28) + (resize(fc2_n0_t2_2, 28) + resize(fc2_n0_t2_3, 28));
+        fc2_n0_t5_0_a_d1 <= fc2_n0_t4_0;
         fc2_n0_t4_1_d1 <= resize(fc2_n0_t3_2, 29) + resize(fc2_n0_t3_3, 29);
         fc2_n1_t1_0_a_d1 <= resize(fc2_n1_p0, 24) + signed(to_unsigned((to_integer(fc2_in_1) * (-195)) mod 2**24, 24)); -- weight -0.1904296875
         fc2_n1_t0_1_d1 <= resize(fc2_n1_p2, 25) + fc2_n1_t0_1_b;
@@ -6154,7 +6200,7 @@ begin
         fc2_n1_t0_30_d1 <= fc2_n1_t0_30_a + resize(fc2_n1_p61, 25);
         fc2_n1_t1_15_b_d1 <= resize(fc2_n1_p62, 24) + signed(to_unsigned((to_integer(fc2_in_63) * 220) mod 2**24, 24)); -- weight 0.21484375
         fc2_n1_t5_0_a_d1 <= resize(fc2_n1_t3_0, 29) + resize(fc2_n1_t3_1, 29);
-        fc2_n1_t5_0_b_d1 <= resize(fc2_n1_t3_2, 28) + (resize(fc2_n1_t2_6, 28) + resize(fc2_n1_t2_7, 28));
+        fc2_n1_t5_0_b_d1 <= fc2_n1_t4_1;
         fc2_n2_t1_0_a_d1 <= resize(fc2_n2_p0, 25) + resize(fc2_n2_p1, 25);
         fc2_n2_t1_0_b_d1 <= resize(fc2_n2_p2, 25) + resize(fc2_n2_p3, 25);
         fc2_n2_t1_1_a_d1 <= resize(fc2_n2_p4, 24) + resize(fc2_n2_p5, 24);
@@ -6221,8 +6267,8 @@ begin
         fc2_n3_t1_14_b_d1 <= resize(fc2_n3_p58, 25) + resize(fc2_n3_p59, 25);
         fc2_n3_t1_15_a_d1 <= resize(fc2_n3_p60, 25) + resize(fc2_n3_p61, 25);
         fc2_n3_t1_15_b_d1 <= resize(fc2_n3_p62, 24) + resize(fc2_n3_p63, 24);
-        fc2_n3_t5_0_a_d1 <= (resize(fc2_n3_t2_0, 28) + resize(fc2_n3_t2_1, 28)) + resize(fc2_n3_t3_1, 28);
-        fc2_n3_t5_0_b_d1 <= resize(fc2_n3_t3_2, 28) + (resize(fc2_n3_t2_6, 28) + resize(fc2_n3_t2_7, 28));
+        fc2_n3_t5_0_a_d1 <= fc2_n3_t4_0;
+        fc2_n3_t5_0_b_d1 <= fc2_n3_t4_1;
         fc2_n4_t1_0_a_d1 <= resize(fc2_n4_p0, 24) + signed(to_unsigned((to_integer(fc2_in_1) * (-180)) mod 2**24, 24)); -- weight -0.17578125
         fc2_n4_t0_1_d1 <= resize(fc2_n4_p2, 26) + resize(fc2_n4_p3, 26);
         fc2_n4_t1_1_a_d1 <= resize(fc2_n4_p4_sh, 24) + resize(fc2_n4_p5, 24);
@@ -6255,7 +6301,7 @@ begin
         fc2_n4_t1_14_b_d1 <= resize(fc2_n4_p58, 25) + resize(fc2_n4_p59, 25);
         fc2_n4_t1_15_a_d1 <= resize(fc2_n4_p60, 25) + resize(fc2_n4_p61, 25);
         fc2_n4_t1_15_b_d1 <= signed(to_unsigned((to_integer(fc2_in_62) * (-265)) mod 2**25, 25)) + resize(fc2_n4_p63, 25); -- weight -0.2587890625
-        fc2_n4_t5_0_a_d1 <= (resize(fc2_n4_t2_0, 28) + resize(fc2_n4_t2_1, 28)) + resize(fc2_n4_t3_1, 28);
+        fc2_n4_t5_0_a_d1 <= fc2_n4_t4_0;
         fc2_n4_t4_1_d1 <= resize(fc2_n4_t3_2, 29) + resize(fc2_n4_t3_3, 29);
         fc2_n5_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0) * 182) mod 2**24, 24)) + resize(fc2_n5_p1, 24); -- weight 0.177734375
         fc2_n5_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc2_in_2) * 385) mod 2**25, 25)) + resize(fc2_n5_p3, 25); -- weight 0.3759765625
@@ -6290,7 +6336,7 @@ begin
         fc2_n5_t1_15_a_d1 <= resize(fc2_n5_p60_sh, 24) + signed(to_unsigned((to_integer(fc2_in_61) * 186) mod 2**24, 24)); -- weight 0.181640625
         fc2_n5_t1_15_b_d1 <= resize(fc2_n5_p62_sh, 24) + signed(to_unsigned((to_integer(fc2_in_63) * (-141)) mod 2**24, 24)); -- weight -0.1376953125
         fc2_n5_t5_0_a_d1 <= resize(fc2_n5_t3_0, 28) + resize(fc2_n5_t3_1, 28);
-        fc2_n5_t5_0_b_d1 <= resize(fc2_n5_t3_2, 28) + (resize(fc2_n5_t2_6, 28) + resize(fc2_n5_t2_7, 28));
+        fc2_n5_t5_0_b_d1 <= fc2_n5_t4_1;
         fc2_n6_t1_0_a_d1 <= resize(fc2_n6_p0, 25) + resize(fc2_n6_p1, 25);
         fc2_n6_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc2_in_2) * (-643)) mod 2**26, 26)) + resize(fc2_n6_p3, 26); -- weight -0.6279296875
         fc2_n6_t1_1_a_d1 <= fc2_n3_t0_2_a + resize(fc2_n6_p5, 25);
@@ -6324,11 +6370,11 @@ begin
         fc2_n6_t1_15_a_d1 <= resize(fc2_n6_p60, 24) + signed(to_unsigned((to_integer(fc2_in_61) * 132) mod 2**24, 24)); -- weight 0.12890625
         fc2_n6_t1_15_b_d1 <= resize(fc2_n6_p62, 24) + signed(to_unsigned((to_integer(fc2_in_63) * (-139)) mod 2**24, 24)); -- weight -0.1357421875
         fc2_n6_t5_0_a_d1 <= resize(fc2_n6_t3_0, 29) + resize(fc2_n6_t3_1, 29);
-        fc2_n6_t5_0_b_d1 <= resize(fc2_n6_t3_2, 28) + (resize(fc2_n6_t2_6, 28) + resize(fc2_n6_t2_7, 28));
+        fc2_n6_t5_0_b_d1 <= fc2_n6_t4_1;
         fc2_n7_t1_0_a_d1 <= resize(fc2_n7_p0, 25) + resize(fc2_n7_p1, 25);
         fc2_n7_t1_0_b_d1 <= resize(fc2_n7_p2, 24) + signed(to_unsigned((to_integer(fc2_in_3) * (-147)) mod 2**24, 24)); -- weight -0.1435546875
         fc2_n7_t0_2_d1 <= resize(fc2_n7_p4, 24) + resize(fc2_n7_p5, 24);
-        fc2_n7_t1_1_b_d1 <= (-resize(fc2_n7_p6_sh, 23)) + resize(fc2_n7_p7, 23);
+        fc2_n7_t1_1_b_d1 <= fc2_n7_t0_3;
         fc2_n7_t1_2_a_d1 <= resize(fc2_n7_p8, 24) + signed(to_unsigned((to_integer(fc2_in_9) * 194) mod 2**24, 24)); -- weight 0.189453125
         fc2_n7_t1_2_b_d1 <= resize(fc2_n7_p10, 24) + resize(fc2_n7_p11, 24);
         fc2_n7_t1_3_a_d1 <= resize(fc2_n7_p12, 25) + resize(fc2_n7_p13, 25);
@@ -6382,7 +6428,7 @@ begin
         fc2_n8_t1_10_a_d1 <= signed(to_unsigned((to_integer(fc2_in_40) * 172) mod 2**24, 24)) + resize(fc2_n8_p41_sh, 24); -- weight 0.16796875
         fc2_n8_t1_10_b_d1 <= resize(fc2_n8_p42, 25) + resize(fc2_n8_p43, 25);
         fc2_n8_t1_11_a_d1 <= resize(fc2_n8_p44, 26) + signed(to_unsigned((to_integer(fc2_in_45) * (-711)) mod 2**26, 26)); -- weight -0.6943359375
-        fc2_n8_t1_11_b_d1 <= (-resize(fc2_n8_p46_sh, 24)) + resize(fc2_n8_p47, 24);
+        fc2_n8_t1_11_b_d1 <= fc2_n8_t0_23;
         fc2_n8_t1_12_a_d1 <= resize(fc2_n8_p48, 25) + resize(fc2_n8_p49, 25);
         fc2_n8_t1_12_b_d1 <= signed(to_unsigned((to_integer(fc2_in_50) * 152) mod 2**24, 24)) + resize(fc2_n8_p51, 24); -- weight 0.1484375
         fc2_n8_t1_13_a_d1 <= resize(fc2_n8_p52, 24) + signed(to_unsigned((to_integer(fc2_in_53) * (-173)) mod 2**24, 24)); -- weight -0.1689453125
@@ -6629,7 +6675,7 @@ begin
         fc2_n15_t1_14_b_d1 <= signed(to_unsigned((to_integer(fc2_in_58) * (-191)) mod 2**24, 24)) + resize(fc2_n15_p59, 24); -- weight -0.1865234375
         fc2_n15_t1_15_a_d1 <= resize(fc2_n15_p60, 24) + fc2_n15_t0_30_b;
         fc2_n15_t1_15_b_d1 <= resize(fc2_n15_p62, 25) + resize(fc2_n11_p63, 25);
-        fc2_n15_t5_0_a_d1 <= (resize(fc2_n15_t2_0, 28) + resize(fc2_n15_t2_1, 28)) + resize(fc2_n15_t3_1, 28);
+        fc2_n15_t5_0_a_d1 <= fc2_n15_t4_0;
         fc2_n15_t5_0_b_d1 <= resize(fc2_n15_t3_2, 28) + resize(fc2_n15_t3_3, 28);
         fc2_n16_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0) * 104) mod 2**23, 23)) + resize(fc2_n16_p1, 23); -- weight 0.1015625
         fc2_n16_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc2_in_2) * 396) mod 2**25, 25)) + resize(fc2_n16_p3, 25); -- weight 0.38671875
@@ -6664,7 +6710,7 @@ begin
         fc2_n16_t1_15_a_d1 <= signed(to_unsigned((to_integer(fc2_in_60) * (-160)) mod 2**24, 24)) + fc2_n15_t0_30_b; -- weight -0.15625
         fc2_n16_t1_15_b_d1 <= signed(to_unsigned((to_integer(fc2_in_62) * 136) mod 2**24, 24)) + resize(fc2_n16_p63, 24); -- weight 0.1328125
         fc2_n16_t5_0_a_d1 <= resize(fc2_n16_t3_0, 28) + resize(fc2_n16_t3_1, 28);
-        fc2_n16_t5_0_b_d1 <= (resize(fc2_n16_t2_4, 28) + resize(fc2_n16_t2_5, 28)) + resize(fc2_n16_t3_3, 28);
+        fc2_n16_t5_0_b_d1 <= fc2_n16_t4_1;
         fc2_n17_t1_0_a_d1 <= resize(fc2_n17_p0, 24) + resize(fc2_n17_p1, 24);
         fc2_n17_t1_0_b_d1 <= resize(fc2_n17_p2, 24) + resize(fc2_n17_p3, 24);
         fc2_n17_t1_1_a_d1 <= resize(fc2_n17_p4, 25) + resize(fc2_n17_p5, 25);
@@ -6698,7 +6744,7 @@ begin
         fc2_n17_t1_15_a_d1 <= resize(fc2_n17_p60, 24) + signed(to_unsigned((to_integer(fc2_in_61) * (-161)) mod 2**24, 24)); -- weight -0.1572265625
         fc2_n17_t1_15_b_d1 <= signed(to_unsigned((to_integer(fc2_in_62) * 177) mod 2**24, 24)) + resize(fc2_n17_p63, 24); -- weight 0.1728515625
         fc2_n17_t5_0_a_d1 <= resize(fc2_n17_t3_0, 28) + resize(fc2_n17_t3_1, 28);
-        fc2_n17_t5_0_b_d1 <= resize(fc2_n17_t3_2, 28) + (resize(fc2_n17_t2_6, 28) + resize(fc2_n17_t2_7, 28));
+        fc2_n17_t5_0_b_d1 <= fc2_n17_t4_1;
         fc2_n18_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0) * (-202)) mod 2**24, 24)) + resize(fc2_n18_p1, 24); -- weight -0.197265625
         fc2_n18_t1_0_b_d1 <= resize(fc2_n18_p2, 25) + fc2_n1_t0_1_b;
         fc2_n18_t1_1_a_d1 <= resize(fc2_n18_p4, 23) + signed(to_unsigned((to_integer(fc2_in_5) * 74) mod 2**23, 23)); -- weight 0.072265625
@@ -6732,7 +6778,7 @@ begin
         fc2_n18_t0_30_d1 <= resize(fc2_n18_p61, 24) + signed(to_unsigned((to_integer(fc2_in_62) * 174) mod 2**24, 24)); -- weight 0.169921875
         fc2_n18_t1_15_b_d1 <= signed(to_unsigned((to_integer(fc2_in_63) * (-35)) mod 2**22, 22)) + to_signed(340992, 22); -- weight -0.0341796875
         fc2_n18_t5_0_a_d1 <= resize(fc2_n18_t3_0, 28) + resize(fc2_n18_t3_1, 28);
-        fc2_n18_t5_0_b_d1 <= resize(fc2_n18_t3_2, 28) + (resize(fc2_n18_t2_6, 28) + resize(fc2_n18_t2_7, 28));
+        fc2_n18_t5_0_b_d1 <= fc2_n18_t4_1;
         fc2_n19_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0) * 61) mod 2**22, 22)) + resize(fc2_n19_p1_neg, 22); -- weight 0.0595703125
         fc2_n19_t0_1_d1 <= resize(fc2_n19_p2, 24) + resize(fc2_n19_p3, 24);
         fc2_n19_t1_1_a_d1 <= resize(fc2_n19_p4, 23) + signed(to_unsigned((to_integer(fc2_in_5) * (-81)) mod 2**23, 23)); -- weight -0.0791015625
@@ -6805,7 +6851,7 @@ begin
         fc2_n21_t1_0_b_d1 <= resize(fc2_n21_p2, 25) + resize(fc2_n21_p3, 25);
         fc2_n21_t1_1_a_d1 <= resize(fc2_n21_p4, 24) + resize(fc2_n21_p5, 24);
         fc2_n21_t0_3_d1 <= resize(fc2_n21_p6, 25) + resize(fc2_n21_p7, 25);
-        fc2_n21_t1_2_a_d1 <= (-resize(fc2_n21_p8_sh, 23)) + resize(fc2_n21_p9_neg, 23);
+        fc2_n21_t1_2_a_d1 <= fc2_n21_t0_4;
         fc2_n21_t1_2_b_d1 <= resize(fc2_n21_p10, 24) + signed(to_unsigned((to_integer(fc2_in_11) * 193) mod 2**24, 24)); -- weight 0.1884765625
         fc2_n21_t1_3_a_d1 <= resize(fc2_n21_p12, 24) + resize(fc2_n21_p13, 24);
         fc2_n21_t1_3_b_d1 <= fc2_n9_p14_e + resize(fc2_n21_p15, 24);
@@ -6865,9 +6911,9 @@ begin
         fc2_n22_t1_13_b_d1 <= resize(fc2_n22_p54, 25) + resize(fc2_n22_p55, 25);
         fc2_n22_t1_14_a_d1 <= fc2_n13_p56 + resize(fc2_n22_p57, 24);
         fc2_n22_t1_14_b_d1 <= resize(fc2_n22_p58, 24) + signed(to_unsigned((to_integer(fc2_in_59) * (-184)) mod 2**24, 24)); -- weight -0.1796875
-        fc2_n22_t1_15_a_d1 <= resize(fc2_n22_p60, 22) + (-resize(fc2_n22_p61_sh, 22));
+        fc2_n22_t1_15_a_d1 <= fc2_n22_t0_30;
         fc2_n22_t0_31_d1 <= resize(fc2_n22_p62, 24) + signed(to_unsigned((to_integer(fc2_in_63) * 177) mod 2**24, 24)); -- weight 0.1728515625
-        fc2_n22_t5_0_a_d1 <= (resize(fc2_n22_t2_0, 28) + resize(fc2_n22_t2_1, 28)) + resize(fc2_n22_t3_1, 28);
+        fc2_n22_t5_0_a_d1 <= fc2_n22_t4_0;
         fc2_n22_t5_0_b_d1 <= resize(fc2_n22_t3_2, 28) + resize(fc2_n22_t3_3, 28);
         fc2_n23_t1_0_a_d1 <= resize(fc2_n23_p0, 24) + resize(fc2_n23_p1, 24);
         fc2_n23_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc2_in_2) * (-175)) mod 2**24, 24)) + resize(fc2_n15_p3, 24); -- weight -0.1708984375
@@ -6934,7 +6980,7 @@ begin
         fc2_n24_t1_14_b_d1 <= resize(fc2_n24_p58, 25) + resize(fc2_n24_p59, 25);
         fc2_n24_t1_15_a_d1 <= signed(to_unsigned((to_integer(fc2_in_60) * 188) mod 2**24, 24)) + resize(fc2_n24_p61, 24); -- weight 0.18359375
         fc2_n24_t0_31_d1 <= resize(fc2_n24_p62, 25) + resize(fc2_n24_p63, 25);
-        fc2_n24_t5_0_a_d1 <= (resize(fc2_n24_t2_0, 28) + resize(fc2_n24_t2_1, 28)) + resize(fc2_n24_t3_1, 28);
+        fc2_n24_t5_0_a_d1 <= fc2_n24_t4_0;
         fc2_n24_t5_0_b_d1 <= resize(fc2_n24_t3_2, 29) + resize(fc2_n24_t3_3, 29);
         fc2_n25_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0) * (-176)) mod 2**24, 24)) + resize(fc2_n25_p1, 24); -- weight -0.171875
         fc2_n25_t1_0_b_d1 <= resize(fc2_n25_p2, 24) + resize(fc2_n25_p3, 24);
@@ -6977,7 +7023,7 @@ begin
         fc2_n26_t1_2_a_d1 <= resize(fc2_n26_p8, 24) + signed(to_unsigned((to_integer(fc2_in_9) * 166) mod 2**24, 24)); -- weight 0.162109375
         fc2_n26_t1_2_b_d1 <= resize(fc2_n26_p10, 24) + resize(fc2_n26_p11, 24);
         fc2_n26_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc2_in_12) * (-148)) mod 2**24, 24)) + resize(fc2_n6_p13, 24); -- weight -0.14453125
-        fc2_n26_t1_3_b_d1 <= (-resize(fc2_n26_p14_sh, 22)) + resize(fc2_n26_p15, 22);
+        fc2_n26_t1_3_b_d1 <= fc2_n26_t0_7;
         fc2_n26_t0_8_d1 <= resize(fc2_n26_p16, 25) + resize(fc2_n26_p17, 25);
         fc2_n26_t1_4_b_d1 <= resize(fc2_n26_p18, 24) + signed(to_unsigned((to_integer(fc2_in_19) * 130) mod 2**24, 24)); -- weight 0.126953125
         fc2_n26_t1_5_a_d1 <= resize(fc2_n26_p20, 25) + resize(fc2_n26_p21, 25);
@@ -7002,7 +7048,7 @@ begin
         fc2_n26_t1_14_b_d1 <= signed(to_unsigned((to_integer(fc2_in_58) * (-179)) mod 2**24, 24)) + resize(fc2_n26_p59, 24); -- weight -0.1748046875
         fc2_n26_t0_30_d1 <= resize(fc2_n26_p60, 25) + resize(fc2_n26_p61, 25);
         fc2_n26_t1_15_b_d1 <= resize(fc2_n26_p62, 24) + signed(to_unsigned((to_integer(fc2_in_63) * (-166)) mod 2**24, 24)); -- weight -0.162109375
-        fc2_n26_t5_0_a_d1 <= resize(fc2_n26_t3_0, 28) + (resize(fc2_n26_t2_2, 28) + resize(fc2_n26_t2_3, 28));
+        fc2_n26_t5_0_a_d1 <= fc2_n26_t4_0;
         fc2_n26_t5_0_b_d1 <= resize(fc2_n26_t3_2, 28) + resize(fc2_n26_t3_3, 28);
         fc2_n27_t1_0_a_d1 <= resize(fc2_n27_p0, 25) + resize(fc2_n27_p1, 25);
         fc2_n27_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc2_in_2) * (-357)) mod 2**25, 25)) + resize(fc2_n27_p3, 25); -- weight -0.3486328125
@@ -7081,7 +7127,7 @@ begin
         fc2_n29_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc2_in_12) * (-167)) mod 2**24, 24)) + resize(fc2_n29_p13, 24); -- weight -0.1630859375
         fc2_n29_t1_3_b_d1 <= resize(fc2_n29_p14, 24) + signed(to_unsigned((to_integer(fc2_in_15) * (-163)) mod 2**24, 24)); -- weight -0.1591796875
         fc2_n29_t0_8_d1 <= resize(fc2_n29_p17, 25) + resize(fc2_n29_p18, 25);
-        fc2_n29_t1_4_b_d1 <= (-resize(fc2_n29_p19_sh, 23)) + resize(fc2_n29_p20, 23);
+        fc2_n29_t1_4_b_d1 <= fc2_n29_t0_9;
         fc2_n29_t1_5_a_d1 <= resize(fc2_n29_p21, 23) + resize(fc2_n29_p22, 23);
         fc2_n29_t1_5_b_d1 <= resize(fc2_n29_p23, 24) + resize(fc2_n29_p24, 24);
         fc2_n29_t1_6_a_d1 <= resize(fc2_n29_p25, 22) + signed(to_unsigned((to_integer(fc2_in_26) * 41) mod 2**22, 22)); -- weight 0.0400390625
@@ -7103,7 +7149,7 @@ begin
         fc2_n29_t1_14_a_d1 <= resize(fc2_n29_p57, 23) + signed(to_unsigned((to_integer(fc2_in_58) * 78) mod 2**23, 23)); -- weight 0.076171875
         fc2_n29_t0_29_d1 <= resize(fc2_n29_p59, 24) + resize(fc2_n29_p60, 24);
         fc2_n29_t1_15_a_d1 <= signed(to_unsigned((to_integer(fc2_in_61) * 189) mod 2**24, 24)) + resize(fc2_n29_p62, 24); -- weight 0.1845703125
-        fc2_n29_t1_15_b_d1 <= signed(to_unsigned((to_integer(fc2_in_63) * 101) mod 2**23, 23)); -- weight 0.0986328125
+        fc2_n29_t1_15_b_d1 <= fc2_n29_p63;
         fc2_n29_t5_0_a_d1 <= resize(fc2_n29_t3_0, 28) + resize(fc2_n29_t3_1, 28);
         fc2_n29_t5_0_b_d1 <= resize(fc2_n29_t3_2, 28) + resize(fc2_n29_t3_3, 28);
         fc2_n30_t1_0_a_d1 <= resize(fc2_n30_p0, 24) + signed(to_unsigned((to_integer(fc2_in_1) * 130) mod 2**24, 24)); -- weight 0.126953125
@@ -7114,7 +7160,7 @@ begin
         fc2_n30_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc2_in_10) * 205) mod 2**24, 24)) + resize(fc2_n30_p11, 24); -- weight 0.2001953125
         fc2_n30_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc2_in_12) * 150) mod 2**24, 24)) + resize(fc2_n30_p13_neg, 24); -- weight 0.146484375
         fc2_n30_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc2_in_14) * (-193)) mod 2**24, 24)) + resize(fc2_n30_p15, 24); -- weight -0.1884765625
-        fc2_n30_t1_4_a_d1 <= resize(fc2_n30_p16, 22) + (-resize(fc2_n30_p17_sh, 22));
+        fc2_n30_t1_4_a_d1 <= fc2_n30_t0_8;
         fc2_n30_t0_9_d1 <= resize(fc2_n30_p18, 24) + signed(to_unsigned((to_integer(fc2_in_19) * (-143)) mod 2**24, 24)); -- weight -0.1396484375
         fc2_n30_t1_5_a_d1 <= resize(fc2_n30_p20, 25) + resize(fc2_n30_p21, 25);
         fc2_n30_t1_5_b_d1 <= signed(to_unsigned((to_integer(fc2_in_22) * 151) mod 2**24, 24)) + resize(fc2_n30_p23, 24); -- weight 0.1474609375
@@ -7138,7 +7184,7 @@ begin
         fc2_n30_t1_14_b_d1 <= resize(fc2_n30_p58, 25) + fc2_n16_t0_29_b;
         fc2_n30_t0_30_d1 <= resize(fc2_n30_p60, 25) + resize(fc2_n30_p61, 25);
         fc2_n30_t1_15_b_d1 <= signed(to_unsigned((to_integer(fc2_in_62) * (-87)) mod 2**23, 23)) + resize(fc2_n30_p63, 23); -- weight -0.0849609375
-        fc2_n30_t5_0_a_d1 <= resize(fc2_n30_t3_0, 28) + (resize(fc2_n30_t2_2, 28) + resize(fc2_n30_t2_3, 28));
+        fc2_n30_t5_0_a_d1 <= fc2_n30_t4_0;
         fc2_n30_t4_1_d1 <= resize(fc2_n30_t3_2, 29) + resize(fc2_n30_t3_3, 29);
         fc2_n31_t1_0_a_d1 <= resize(fc2_n31_p0, 24) + fc2_n9_t0_0_b;
         fc2_n31_t0_1_d1 <= signed(to_unsigned((to_integer(fc2_in_2) * (-1473)) mod 2**27, 27)) + resize(fc2_n31_p3, 27); -- weight -1.4384765625

@@ -183,6 +183,7 @@ begin
     variable output_n0_t2_2 : signed(26 downto 0);
     variable output_n0_t2_3 : signed(26 downto 0);
     variable output_n0_t3_1 : signed(27 downto 0);
+    variable output_n0_t4_0 : signed(28 downto 0);
     variable output_n0_acc : signed(28 downto 0);
     variable output_n0_y_fl : signed(18 downto 0);
     variable output_n1_p0 : signed(24 downto 0); -- weight 0.396484375
@@ -209,6 +210,7 @@ begin
     variable output_n1_p28 : signed(23 downto 0); -- weight -0.1533203125
     variable output_n1_p30_sh : signed(22 downto 0);
     variable output_n1_p31 : signed(22 downto 0); -- weight -0.0751953125
+    variable output_n1_t0_8 : signed(22 downto 0);
     variable output_n1_t1_1 : signed(24 downto 0);
     variable output_n1_t1_2 : signed(25 downto 0);
     variable output_n1_t1_3 : signed(25 downto 0);
@@ -285,6 +287,7 @@ begin
     variable output_n3_p29 : signed(22 downto 0); -- weight 0.115234375
     variable output_n3_p30_sh : signed(23 downto 0);
     variable output_n3_p31 : signed(23 downto 0); -- weight -0.1474609375
+    variable output_n3_t0_15 : signed(24 downto 0);
     variable output_n3_t1_1 : signed(24 downto 0);
     variable output_n3_t1_2 : signed(26 downto 0);
     variable output_n3_t1_3 : signed(26 downto 0);
@@ -408,6 +411,7 @@ begin
         output_n0_t2_2 := resize(output_n0_t1_4, 27) + resize(output_n0_t1_5, 27);
         output_n0_t2_3 := resize(output_n0_t1_6, 27) + resize(output_n0_t1_7, 27);
         output_n0_t3_1 := resize(output_n0_t2_2, 28) + resize(output_n0_t2_3, 28);
+        output_n0_t4_0 := (resize(output_n0_t2_0, 29) + resize(output_n0_t2_1, 29)) + resize(output_n0_t3_1, 29);
         output_n0_acc := (output_n0_t4_0_d1 + to_signed(-336896, 29));
         output_n0_y_fl := output_n0_acc(28 downto 10);
         output_n1_p0 := signed(to_unsigned((to_integer(output_in_0) * 406) mod 2**25, 25));
@@ -434,6 +438,7 @@ begin
         output_n1_p28 := signed(to_unsigned((to_integer(output_in_28) * (-157)) mod 2**24, 24));
         output_n1_p30_sh := shift_left(resize(output_in_30, 23), 7);
         output_n1_p31 := signed(to_unsigned((to_integer(output_in_31) * (-77)) mod 2**23, 23));
+        output_n1_t0_8 := resize(output_n1_p16, 23) + (-resize(output_n1_p17_sh, 23));
         output_n1_t1_1 := resize(output_n1_t1_1_a_d1, 25) + output_n1_t0_3_d1;
         output_n1_t1_2 := output_n1_t0_4_d1 + resize(output_n1_t1_2_b_d1, 26);
         output_n1_t1_3 := resize(output_n1_t1_3_a_d1, 26) + resize(output_n1_t1_3_b_d1, 26);
@@ -510,6 +515,7 @@ begin
         output_n3_p29 := signed(to_unsigned((to_integer(output_in_29) * 118) mod 2**23, 23));
         output_n3_p30_sh := shift_left(resize(output_in_30, 24), 8);
         output_n3_p31 := signed(to_unsigned((to_integer(output_in_31) * (-151)) mod 2**24, 24));
+        output_n3_t0_15 := (-resize(output_n3_p30_sh, 25)) + resize(output_n3_p31, 25);
         output_n3_t1_1 := output_n3_t0_2_d1 + resize(output_n3_t1_1_b_d1, 25);
         output_n3_t1_2 := output_n3_t0_4_d1 + resize(output_n3_t1_2_b_d1, 27);
         output_n3_t1_3 := output_n3_t0_6_d1 + resize(output_n3_t1_3_b_d1, 27);
@@ -576,7 +582,7 @@ begin
         output_n0_t1_6_b_d1 <= signed(to_unsigned((to_integer(output_in_26) * (-200)) mod 2**24, 24)) + resize(output_n0_p27, 24); -- weight -0.1953125
         output_n0_t0_14_d1 <= resize(output_n0_p28, 26) + resize(output_n0_p29, 26);
         output_n0_t1_7_b_d1 <= resize(output_n0_p30, 25) + signed(to_unsigned((to_integer(output_in_31) * (-307)) mod 2**25, 25)); -- weight -0.2998046875
-        output_n0_t4_0_d1 <= (resize(output_n0_t2_0, 29) + resize(output_n0_t2_1, 29)) + resize(output_n0_t3_1, 29);
+        output_n0_t4_0_d1 <= output_n0_t4_0;
         output_n1_t1_0_a_d1 <= resize(output_n1_p0, 26) + resize(output_n1_p1, 26);
         output_n1_t1_0_b_d1 <= signed(to_unsigned((to_integer(output_in_2) * (-270)) mod 2**25, 25)) + resize(output_n1_p3, 25); -- weight -0.263671875
         output_n1_t1_1_a_d1 <= signed(to_unsigned((to_integer(output_in_4) * (-42)) mod 2**22, 22)) + resize(output_n1_p5_sh, 22); -- weight -0.041015625
@@ -585,7 +591,7 @@ begin
         output_n1_t1_2_b_d1 <= resize(output_n1_p10, 22) + resize(output_n1_p11, 22);
         output_n1_t1_3_a_d1 <= resize(output_n1_p12, 25) + signed(to_unsigned((to_integer(output_in_13) * 355) mod 2**25, 25)); -- weight 0.3466796875
         output_n1_t1_3_b_d1 <= resize(output_n1_p14, 24) + signed(to_unsigned((to_integer(output_in_15) * 197) mod 2**24, 24)); -- weight 0.1923828125
-        output_n1_t1_4_a_d1 <= resize(output_n1_p16, 23) + (-resize(output_n1_p17_sh, 23));
+        output_n1_t1_4_a_d1 <= output_n1_t0_8;
         output_n1_t1_4_b_d1 <= signed(to_unsigned((to_integer(output_in_18) * 321) mod 2**25, 25)) + resize(output_n1_p19, 25); -- weight 0.3134765625
         output_n1_t1_5_a_d1 <= resize(output_n1_p20, 25) + resize(output_n1_p21, 25);
         output_n1_t0_11_d1 <= resize(output_n1_p22, 26) + resize(output_n1_p23, 26);
@@ -626,7 +632,7 @@ begin
         output_n3_t0_12_d1 <= signed(to_unsigned((to_integer(output_in_24) * 701) mod 2**26, 26)) + resize(output_n3_p25, 26); -- weight 0.6845703125
         output_n3_t1_6_b_d1 <= resize(output_n3_p26, 24) + resize(output_n3_p27, 24);
         output_n3_t1_7_a_d1 <= signed(to_unsigned((to_integer(output_in_28) * (-277)) mod 2**25, 25)) + resize(output_n3_p29, 25); -- weight -0.2705078125
-        output_n3_t1_7_b_d1 <= (-resize(output_n3_p30_sh, 25)) + resize(output_n3_p31, 25);
+        output_n3_t1_7_b_d1 <= output_n3_t0_15;
         output_n3_t4_0_d1 <= resize(output_n3_t3_0, 30) + resize(output_n3_t3_1, 30);
         output_n4_t1_0_a_d1 <= signed(to_unsigned((to_integer(output_in_0) * 470) mod 2**25, 25)) + resize(output_n4_p1, 25); -- weight 0.458984375
         output_n4_t1_0_b_d1 <= resize(output_n4_p2, 26) + signed(to_unsigned((to_integer(output_in_3) * (-645)) mod 2**26, 26)); -- weight -0.6298828125

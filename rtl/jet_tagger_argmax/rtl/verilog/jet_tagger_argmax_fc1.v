@@ -56,8 +56,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n0_t1_3_b_d1;
     wire signed [26:0] fc1_n0_t1_3 = fc1_n0_t0_6_d1 + $signed({fc1_n0_t1_3_b_d1[25], fc1_n0_t1_3_b_d1});
     wire signed [27:0] fc1_n0_t2_1 = ($signed({{2{fc1_n0_t1_2_a_d1[25]}}, fc1_n0_t1_2_a_d1}) + $signed({fc1_n0_t1_2_b_d1[26], fc1_n0_t1_2_b_d1})) + $signed({fc1_n0_t1_3[26], fc1_n0_t1_3});
+    wire signed [29:0] fc1_n0_t3_0 = ($signed({fc1_n0_t1_0[28], fc1_n0_t1_0}) + $signed({fc1_n0_t1_1[28], fc1_n0_t1_1})) + $signed({{2{fc1_n0_t2_1[27]}}, fc1_n0_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n0_acc = ((($signed({fc1_n0_t1_0[28], fc1_n0_t1_0}) + $signed({fc1_n0_t1_1[28], fc1_n0_t1_1})) + $signed({{2{fc1_n0_t2_1[27]}}, fc1_n0_t2_1})) + 30'sh3ff59800);
+    wire signed [29:0] fc1_n0_acc = (fc1_n0_t3_0 + 30'sh3ff59800);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n0_y_fl = $signed(fc1_n0_acc[29:10]);
@@ -120,8 +121,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [20:0] fc1_n2_t1_3_b_d1;
     wire signed [24:0] fc1_n2_t1_3 = fc1_n2_t0_6_d1 + $signed({{4{fc1_n2_t1_3_b_d1[20]}}, fc1_n2_t1_3_b_d1});
     wire signed [26:0] fc1_n2_t2_1 = ($signed({fc1_n2_t1_2_a_d1[25], fc1_n2_t1_2_a_d1}) + $signed({fc1_n2_t1_2_b_d1[25], fc1_n2_t1_2_b_d1})) + $signed({{2{fc1_n2_t1_3[24]}}, fc1_n2_t1_3});
+    wire signed [29:0] fc1_n2_t3_0 = ($signed({fc1_n2_t1_0[28], fc1_n2_t1_0}) + $signed({fc1_n2_t1_1[28], fc1_n2_t1_1})) + $signed({{3{fc1_n2_t2_1[26]}}, fc1_n2_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n2_acc = ((($signed({fc1_n2_t1_0[28], fc1_n2_t1_0}) + $signed({fc1_n2_t1_1[28], fc1_n2_t1_1})) + $signed({{3{fc1_n2_t2_1[26]}}, fc1_n2_t2_1})) + 30'sd896000);
+    wire signed [29:0] fc1_n2_acc = (fc1_n2_t3_0 + 30'sd896000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n2_y_fl = $signed(fc1_n2_acc[29:10]);
@@ -183,8 +185,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [24:0] fc1_n4_t1_3_b_d1;
     wire signed [25:0] fc1_n4_t1_3 = fc1_n4_t0_6_d1 + $signed({fc1_n4_t1_3_b_d1[24], fc1_n4_t1_3_b_d1});
     wire signed [27:0] fc1_n4_t2_1 = $signed({fc1_n4_t1_2[26], fc1_n4_t1_2}) + $signed({{2{fc1_n4_t1_3[25]}}, fc1_n4_t1_3});
+    wire signed [29:0] fc1_n4_t3_0 = ($signed({fc1_n4_t1_0[28], fc1_n4_t1_0}) + $signed({fc1_n4_t1_1[28], fc1_n4_t1_1})) + $signed({{2{fc1_n4_t2_1[27]}}, fc1_n4_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n4_acc = ((($signed({fc1_n4_t1_0[28], fc1_n4_t1_0}) + $signed({fc1_n4_t1_1[28], fc1_n4_t1_1})) + $signed({{2{fc1_n4_t2_1[27]}}, fc1_n4_t2_1})) + 30'sd619520);
+    wire signed [29:0] fc1_n4_acc = (fc1_n4_t3_0 + 30'sd619520);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n4_y_fl = $signed(fc1_n4_acc[29:10]);
@@ -277,8 +280,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n7_t0_7_d1;
     wire signed [25:0] fc1_n7_t1_3 = $signed({fc1_n7_t1_3_a_d1[24], fc1_n7_t1_3_a_d1}) + fc1_n7_t0_7_d1;
     wire signed [27:0] fc1_n7_t2_1 = $signed({fc1_n7_t1_2[26], fc1_n7_t1_2}) + $signed({{2{fc1_n7_t1_3[25]}}, fc1_n7_t1_3});
+    wire signed [29:0] fc1_n7_t3_0 = ($signed({fc1_n7_t1_0[28], fc1_n7_t1_0}) + $signed({fc1_n7_t1_1[28], fc1_n7_t1_1})) + $signed({{2{fc1_n7_t2_1[27]}}, fc1_n7_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n7_acc = ((($signed({fc1_n7_t1_0[28], fc1_n7_t1_0}) + $signed({fc1_n7_t1_1[28], fc1_n7_t1_1})) + $signed({{2{fc1_n7_t2_1[27]}}, fc1_n7_t2_1})) + 30'sh3ffb0800);
+    wire signed [29:0] fc1_n7_acc = (fc1_n7_t3_0 + 30'sh3ffb0800);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n7_y_fl = $signed(fc1_n7_acc[29:10]);
@@ -341,8 +345,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n9_t0_7_d1;
     wire signed [25:0] fc1_n9_t1_3 = $signed({{2{fc1_n9_t1_3_a_d1[23]}}, fc1_n9_t1_3_a_d1}) + fc1_n9_t0_7_d1;
     wire signed [27:0] fc1_n9_t2_1 = ($signed({fc1_n9_t1_2_a_d1[26], fc1_n9_t1_2_a_d1}) + $signed({fc1_n9_t1_2_b_d1[26], fc1_n9_t1_2_b_d1})) + $signed({{2{fc1_n9_t1_3[25]}}, fc1_n9_t1_3});
+    wire signed [29:0] fc1_n9_t3_0 = ($signed({fc1_n9_t1_0[28], fc1_n9_t1_0}) + $signed({{2{fc1_n9_t1_1[27]}}, fc1_n9_t1_1})) + $signed({{2{fc1_n9_t2_1[27]}}, fc1_n9_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n9_acc = ((($signed({fc1_n9_t1_0[28], fc1_n9_t1_0}) + $signed({{2{fc1_n9_t1_1[27]}}, fc1_n9_t1_1})) + $signed({{2{fc1_n9_t2_1[27]}}, fc1_n9_t2_1})) + 30'sd666624);
+    wire signed [29:0] fc1_n9_acc = (fc1_n9_t3_0 + 30'sd666624);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n9_y_fl = $signed(fc1_n9_acc[29:10]);
@@ -371,8 +376,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n10_t1_3_b_d1;
     wire signed [26:0] fc1_n10_t1_3 = $signed({fc1_n10_t1_3_a_d1[25], fc1_n10_t1_3_a_d1}) + $signed({fc1_n10_t1_3_b_d1[25], fc1_n10_t1_3_b_d1});
     wire signed [26:0] fc1_n10_t2_0 = ($signed({{3{fc1_n10_t1_0_a_d1[23]}}, fc1_n10_t1_0_a_d1}) + $signed({fc1_n10_t1_0_b_d1[25], fc1_n10_t1_0_b_d1})) + $signed({fc1_n10_t1_1[25], fc1_n10_t1_1});
+    wire signed [28:0] fc1_n10_t3_0 = $signed({{2{fc1_n10_t2_0[26]}}, fc1_n10_t2_0}) + ($signed({fc1_n10_t1_2[27], fc1_n10_t1_2}) + $signed({{2{fc1_n10_t1_3[26]}}, fc1_n10_t1_3}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n10_acc = (($signed({{2{fc1_n10_t2_0[26]}}, fc1_n10_t2_0}) + ($signed({fc1_n10_t1_2[27], fc1_n10_t1_2}) + $signed({{2{fc1_n10_t1_3[26]}}, fc1_n10_t1_3}))) + 29'sd846848);
+    wire signed [28:0] fc1_n10_acc = (fc1_n10_t3_0 + 29'sd846848);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n10_y_fl = $signed(fc1_n10_acc[28:10]);
@@ -583,6 +589,7 @@ module jet_tagger_argmax_fc1 (
     wire signed [22:0] fc1_n17_p10 = fc1_in_10 * 8'sd74; // weight 0.072265625
     wire signed [24:0] fc1_n17_p11 = fc1_in_11 * 10'sd339; // weight 0.3310546875
     wire signed [23:0] fc1_n17_p12 = fc1_in_12 * 9'sh113; // weight -0.2314453125
+    wire signed [24:0] fc1_n17_p15 = fc1_in_15 * 10'sh294; // weight -0.35546875
     reg  signed [24:0] fc1_n17_t1_0_a_d1;
     reg  signed [23:0] fc1_n17_t1_0_b_d1;
     wire signed [25:0] fc1_n17_t1_0 = $signed({fc1_n17_t1_0_a_d1[24], fc1_n17_t1_0_a_d1}) + $signed({{2{fc1_n17_t1_0_b_d1[23]}}, fc1_n17_t1_0_b_d1});
@@ -629,8 +636,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [24:0] fc1_n18_t1_3_b_d1;
     wire signed [27:0] fc1_n18_t1_3 = $signed({fc1_n18_t1_3_a_d1[26], fc1_n18_t1_3_a_d1}) + $signed({{3{fc1_n18_t1_3_b_d1[24]}}, fc1_n18_t1_3_b_d1});
     wire signed [28:0] fc1_n18_t2_1 = $signed({fc1_n18_t1_2[27], fc1_n18_t1_2}) + $signed({fc1_n18_t1_3[27], fc1_n18_t1_3});
+    wire signed [29:0] fc1_n18_t3_0 = ($signed({fc1_n18_t1_0[28], fc1_n18_t1_0}) + $signed({fc1_n18_t1_1[28], fc1_n18_t1_1})) + $signed({fc1_n18_t2_1[28], fc1_n18_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n18_acc = ((($signed({fc1_n18_t1_0[28], fc1_n18_t1_0}) + $signed({fc1_n18_t1_1[28], fc1_n18_t1_1})) + $signed({fc1_n18_t2_1[28], fc1_n18_t2_1})) + 30'sd362496);
+    wire signed [29:0] fc1_n18_acc = (fc1_n18_t3_0 + 30'sd362496);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n18_y_fl = $signed(fc1_n18_acc[29:10]);
@@ -851,8 +859,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [24:0] fc1_n25_t1_3_b_d1;
     wire signed [25:0] fc1_n25_t1_3 = fc1_n25_t0_6_d1 + $signed({fc1_n25_t1_3_b_d1[24], fc1_n25_t1_3_b_d1});
     wire signed [26:0] fc1_n25_t2_1 = $signed({fc1_n25_t1_2[25], fc1_n25_t1_2}) + $signed({fc1_n25_t1_3[25], fc1_n25_t1_3});
+    wire signed [29:0] fc1_n25_t3_0 = ($signed({fc1_n25_t1_0[28], fc1_n25_t1_0}) + $signed({fc1_n25_t1_1[28], fc1_n25_t1_1})) + $signed({{3{fc1_n25_t2_1[26]}}, fc1_n25_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n25_acc = ((($signed({fc1_n25_t1_0[28], fc1_n25_t1_0}) + $signed({fc1_n25_t1_1[28], fc1_n25_t1_1})) + $signed({{3{fc1_n25_t2_1[26]}}, fc1_n25_t2_1})) + 30'sh3ffcdc00);
+    wire signed [29:0] fc1_n25_acc = (fc1_n25_t3_0 + 30'sh3ffcdc00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n25_y_fl = $signed(fc1_n25_acc[29:10]);
@@ -915,8 +924,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n27_t1_3_b_d1;
     wire signed [26:0] fc1_n27_t1_3 = $signed({fc1_n27_t1_3_a_d1[25], fc1_n27_t1_3_a_d1}) + $signed({fc1_n27_t1_3_b_d1[25], fc1_n27_t1_3_b_d1});
     wire signed [27:0] fc1_n27_t2_0 = $signed({{2{fc1_n27_t1_0[25]}}, fc1_n27_t1_0}) + ($signed({fc1_n27_t1_1_a_d1[26], fc1_n27_t1_1_a_d1}) + $signed({fc1_n27_t1_1_b_d1[26], fc1_n27_t1_1_b_d1}));
+    wire signed [28:0] fc1_n27_t3_0 = $signed({fc1_n27_t2_0[27], fc1_n27_t2_0}) + ($signed({fc1_n27_t1_2[27], fc1_n27_t1_2}) + $signed({{2{fc1_n27_t1_3[26]}}, fc1_n27_t1_3}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n27_acc = (($signed({fc1_n27_t2_0[27], fc1_n27_t2_0}) + ($signed({fc1_n27_t1_2[27], fc1_n27_t1_2}) + $signed({{2{fc1_n27_t1_3[26]}}, fc1_n27_t1_3}))) + 29'sd797696);
+    wire signed [28:0] fc1_n27_acc = (fc1_n27_t3_0 + 29'sd797696);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n27_y_fl = $signed(fc1_n27_acc[28:10]);
@@ -1107,8 +1117,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n33_t1_3_b_d1;
     wire signed [26:0] fc1_n33_t1_3 = $signed({fc1_n33_t1_3_a_d1[25], fc1_n33_t1_3_a_d1}) + $signed({fc1_n33_t1_3_b_d1[25], fc1_n33_t1_3_b_d1});
     wire signed [27:0] fc1_n33_t2_1 = $signed({fc1_n33_t1_2[26], fc1_n33_t1_2}) + $signed({fc1_n33_t1_3[26], fc1_n33_t1_3});
+    wire signed [29:0] fc1_n33_t3_0 = ($signed({fc1_n33_t1_0[28], fc1_n33_t1_0}) + $signed({fc1_n33_t1_1[28], fc1_n33_t1_1})) + $signed({{2{fc1_n33_t2_1[27]}}, fc1_n33_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n33_acc = ((($signed({fc1_n33_t1_0[28], fc1_n33_t1_0}) + $signed({fc1_n33_t1_1[28], fc1_n33_t1_1})) + $signed({{2{fc1_n33_t2_1[27]}}, fc1_n33_t2_1})) + 30'sd237568);
+    wire signed [29:0] fc1_n33_acc = (fc1_n33_t3_0 + 30'sd237568);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n33_y_fl = $signed(fc1_n33_acc[29:10]);
@@ -1138,8 +1149,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n34_t1_3_b_d1;
     wire signed [27:0] fc1_n34_t1_3 = $signed({fc1_n34_t1_3_a_d1[26], fc1_n34_t1_3_a_d1}) + $signed({{2{fc1_n34_t1_3_b_d1[25]}}, fc1_n34_t1_3_b_d1});
     wire signed [27:0] fc1_n34_t2_0 = $signed({{2{fc1_n34_t1_0[25]}}, fc1_n34_t1_0}) + $signed({fc1_n34_t1_1[26], fc1_n34_t1_1});
+    wire signed [28:0] fc1_n34_t3_0 = $signed({fc1_n34_t2_0[27], fc1_n34_t2_0}) + ($signed({fc1_n34_t1_2[27], fc1_n34_t1_2}) + $signed({fc1_n34_t1_3[27], fc1_n34_t1_3}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n34_acc = (($signed({fc1_n34_t2_0[27], fc1_n34_t2_0}) + ($signed({fc1_n34_t1_2[27], fc1_n34_t1_2}) + $signed({fc1_n34_t1_3[27], fc1_n34_t1_3}))) + 29'sd941056);
+    wire signed [28:0] fc1_n34_acc = (fc1_n34_t3_0 + 29'sd941056);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n34_y_fl = $signed(fc1_n34_acc[28:10]);
@@ -1170,8 +1182,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [24:0] fc1_n35_t1_3_b_d1;
     wire signed [26:0] fc1_n35_t1_3 = fc1_n35_t0_6_d1 + $signed({{2{fc1_n35_t1_3_b_d1[24]}}, fc1_n35_t1_3_b_d1});
     wire signed [27:0] fc1_n35_t2_1 = ($signed({fc1_n35_t1_2_a_d1[26], fc1_n35_t1_2_a_d1}) + $signed({fc1_n35_t1_2_b_d1[26], fc1_n35_t1_2_b_d1})) + $signed({fc1_n35_t1_3[26], fc1_n35_t1_3});
+    wire signed [29:0] fc1_n35_t3_0 = ($signed({fc1_n35_t1_0[28], fc1_n35_t1_0}) + $signed({fc1_n35_t1_1[28], fc1_n35_t1_1})) + $signed({{2{fc1_n35_t2_1[27]}}, fc1_n35_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n35_acc = ((($signed({fc1_n35_t1_0[28], fc1_n35_t1_0}) + $signed({fc1_n35_t1_1[28], fc1_n35_t1_1})) + $signed({{2{fc1_n35_t2_1[27]}}, fc1_n35_t2_1})) + 30'sh3ff6bc00);
+    wire signed [29:0] fc1_n35_acc = (fc1_n35_t3_0 + 30'sh3ff6bc00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n35_y_fl = $signed(fc1_n35_acc[29:10]);
@@ -1299,8 +1312,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [24:0] fc1_n39_t1_3_b_d1;
     wire signed [25:0] fc1_n39_t1_3 = $signed({fc1_n39_t1_3_a_d1[24], fc1_n39_t1_3_a_d1}) + $signed({fc1_n39_t1_3_b_d1[24], fc1_n39_t1_3_b_d1});
     wire signed [27:0] fc1_n39_t2_1 = $signed({fc1_n39_t1_2[26], fc1_n39_t1_2}) + $signed({{2{fc1_n39_t1_3[25]}}, fc1_n39_t1_3});
+    wire signed [29:0] fc1_n39_t3_0 = ($signed({fc1_n39_t1_0[28], fc1_n39_t1_0}) + $signed({fc1_n39_t1_1[28], fc1_n39_t1_1})) + $signed({{2{fc1_n39_t2_1[27]}}, fc1_n39_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n39_acc = ((($signed({fc1_n39_t1_0[28], fc1_n39_t1_0}) + $signed({fc1_n39_t1_1[28], fc1_n39_t1_1})) + $signed({{2{fc1_n39_t2_1[27]}}, fc1_n39_t2_1})) + 30'sd948224);
+    wire signed [29:0] fc1_n39_acc = (fc1_n39_t3_0 + 30'sd948224);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n39_y_fl = $signed(fc1_n39_acc[29:10]);
@@ -1547,8 +1561,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n47_t1_3_b_d1;
     wire signed [26:0] fc1_n47_t1_3 = $signed({fc1_n47_t1_3_a_d1[25], fc1_n47_t1_3_a_d1}) + $signed({fc1_n47_t1_3_b_d1[25], fc1_n47_t1_3_b_d1});
     wire signed [27:0] fc1_n47_t2_1 = $signed({fc1_n47_t1_2[26], fc1_n47_t1_2}) + $signed({fc1_n47_t1_3[26], fc1_n47_t1_3});
+    wire signed [29:0] fc1_n47_t3_0 = ($signed({fc1_n47_t1_0[28], fc1_n47_t1_0}) + $signed({fc1_n47_t1_1[28], fc1_n47_t1_1})) + $signed({{2{fc1_n47_t2_1[27]}}, fc1_n47_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n47_acc = ((($signed({fc1_n47_t1_0[28], fc1_n47_t1_0}) + $signed({fc1_n47_t1_1[28], fc1_n47_t1_1})) + $signed({{2{fc1_n47_t2_1[27]}}, fc1_n47_t2_1})) + 30'sd288768);
+    wire signed [29:0] fc1_n47_acc = (fc1_n47_t3_0 + 30'sd288768);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n47_y_fl = $signed(fc1_n47_acc[29:10]);
@@ -1611,8 +1626,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [24:0] fc1_n49_t1_3_b_d1;
     wire signed [25:0] fc1_n49_t1_3 = $signed({fc1_n49_t1_3_a_d1[24], fc1_n49_t1_3_a_d1}) + $signed({fc1_n49_t1_3_b_d1[24], fc1_n49_t1_3_b_d1});
     wire signed [26:0] fc1_n49_t2_1 = ($signed({fc1_n49_t1_2_a_d1[25], fc1_n49_t1_2_a_d1}) + $signed({fc1_n49_t1_2_b_d1[25], fc1_n49_t1_2_b_d1})) + $signed({fc1_n49_t1_3[25], fc1_n49_t1_3});
+    wire signed [29:0] fc1_n49_t3_0 = ($signed({fc1_n49_t1_0[28], fc1_n49_t1_0}) + $signed({fc1_n49_t1_1[28], fc1_n49_t1_1})) + $signed({{3{fc1_n49_t2_1[26]}}, fc1_n49_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n49_acc = ((($signed({fc1_n49_t1_0[28], fc1_n49_t1_0}) + $signed({fc1_n49_t1_1[28], fc1_n49_t1_1})) + $signed({{3{fc1_n49_t2_1[26]}}, fc1_n49_t2_1})) + 30'sd670720);
+    wire signed [29:0] fc1_n49_acc = (fc1_n49_t3_0 + 30'sd670720);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n49_y_fl = $signed(fc1_n49_acc[29:10]);
@@ -1642,8 +1658,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n50_t1_3_a_d1;
     reg  signed [25:0] fc1_n50_t1_3_b_d1;
     wire signed [26:0] fc1_n50_t2_1 = $signed({fc1_n50_t1_2[25], fc1_n50_t1_2}) + ($signed({fc1_n50_t1_3_a_d1[25], fc1_n50_t1_3_a_d1}) + $signed({fc1_n50_t1_3_b_d1[25], fc1_n50_t1_3_b_d1}));
+    wire signed [28:0] fc1_n50_t3_0 = ($signed({fc1_n50_t1_0[27], fc1_n50_t1_0}) + $signed({{2{fc1_n50_t1_1[26]}}, fc1_n50_t1_1})) + $signed({{2{fc1_n50_t2_1[26]}}, fc1_n50_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n50_acc = ((($signed({fc1_n50_t1_0[27], fc1_n50_t1_0}) + $signed({{2{fc1_n50_t1_1[26]}}, fc1_n50_t1_1})) + $signed({{2{fc1_n50_t2_1[26]}}, fc1_n50_t2_1})) + 29'sh1ff18c00);
+    wire signed [28:0] fc1_n50_acc = (fc1_n50_t3_0 + 29'sh1ff18c00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n50_y_fl = $signed(fc1_n50_acc[28:10]);
@@ -1672,8 +1689,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [23:0] fc1_n51_t1_3_b_d1;
     wire signed [25:0] fc1_n51_t1_3 = $signed({fc1_n51_t1_3_a_d1[24], fc1_n51_t1_3_a_d1}) + $signed({{2{fc1_n51_t1_3_b_d1[23]}}, fc1_n51_t1_3_b_d1});
     wire signed [27:0] fc1_n51_t2_1 = ($signed({{2{fc1_n51_t1_2_a_d1[25]}}, fc1_n51_t1_2_a_d1}) + fc1_n51_t0_5_d1) + $signed({{2{fc1_n51_t1_3[25]}}, fc1_n51_t1_3});
+    wire signed [29:0] fc1_n51_t3_0 = ($signed({fc1_n51_t1_0[28], fc1_n51_t1_0}) + $signed({fc1_n51_t1_1[28], fc1_n51_t1_1})) + $signed({{2{fc1_n51_t2_1[27]}}, fc1_n51_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n51_acc = ((($signed({fc1_n51_t1_0[28], fc1_n51_t1_0}) + $signed({fc1_n51_t1_1[28], fc1_n51_t1_1})) + $signed({{2{fc1_n51_t2_1[27]}}, fc1_n51_t2_1})) + 30'sd677888);
+    wire signed [29:0] fc1_n51_acc = (fc1_n51_t3_0 + 30'sd677888);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n51_y_fl = $signed(fc1_n51_acc[29:10]);
@@ -1703,8 +1721,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n52_t0_7_d1;
     wire signed [25:0] fc1_n52_t1_3 = $signed({{2{fc1_n52_t1_3_a_d1[23]}}, fc1_n52_t1_3_a_d1}) + fc1_n52_t0_7_d1;
     wire signed [27:0] fc1_n52_t2_1 = $signed({fc1_n52_t1_2[26], fc1_n52_t1_2}) + $signed({{2{fc1_n52_t1_3[25]}}, fc1_n52_t1_3});
+    wire signed [29:0] fc1_n52_t3_0 = ($signed({fc1_n52_t1_0[28], fc1_n52_t1_0}) + $signed({fc1_n52_t1_1[28], fc1_n52_t1_1})) + $signed({{2{fc1_n52_t2_1[27]}}, fc1_n52_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n52_acc = ((($signed({fc1_n52_t1_0[28], fc1_n52_t1_0}) + $signed({fc1_n52_t1_1[28], fc1_n52_t1_1})) + $signed({{2{fc1_n52_t2_1[27]}}, fc1_n52_t2_1})) + 30'sh3ff0b800);
+    wire signed [29:0] fc1_n52_acc = (fc1_n52_t3_0 + 30'sh3ff0b800);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n52_y_fl = $signed(fc1_n52_acc[29:10]);
@@ -1720,6 +1739,7 @@ module jet_tagger_argmax_fc1 (
     wire signed [24:0] fc1_n53_p11 = fc1_in_11 * 10'sd330; // weight 0.322265625
     wire signed [24:0] fc1_n53_p12 = fc1_in_12 * 10'sd371; // weight 0.3623046875
     wire signed [21:0] fc1_n53_p14 = fc1_in_14 * 7'sh45; // weight -0.0576171875
+    wire signed [24:0] fc1_n53_p15 = fc1_in_15 * 10'sh261; // weight -0.4052734375
     reg  signed [25:0] fc1_n53_t0_0_d1;
     reg  signed [24:0] fc1_n53_t1_0_b_d1;
     wire signed [25:0] fc1_n53_t1_0 = fc1_n53_t0_0_d1 + $signed({fc1_n53_t1_0_b_d1[24], fc1_n53_t1_0_b_d1});
@@ -1794,8 +1814,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [23:0] fc1_n55_t1_3_b_d1;
     wire signed [25:0] fc1_n55_t1_3 = fc1_n55_t0_6_d1 + $signed({{2{fc1_n55_t1_3_b_d1[23]}}, fc1_n55_t1_3_b_d1});
     wire signed [27:0] fc1_n55_t2_1 = $signed({fc1_n55_t1_2[26], fc1_n55_t1_2}) + $signed({{2{fc1_n55_t1_3[25]}}, fc1_n55_t1_3});
+    wire signed [28:0] fc1_n55_t3_0 = ($signed({fc1_n55_t1_0[27], fc1_n55_t1_0}) + $signed({fc1_n55_t1_1[27], fc1_n55_t1_1})) + $signed({fc1_n55_t2_1[27], fc1_n55_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n55_acc = ((($signed({fc1_n55_t1_0[27], fc1_n55_t1_0}) + $signed({fc1_n55_t1_1[27], fc1_n55_t1_1})) + $signed({fc1_n55_t2_1[27], fc1_n55_t2_1})) + 29'sh1ff36000);
+    wire signed [28:0] fc1_n55_acc = (fc1_n55_t3_0 + 29'sh1ff36000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n55_y_fl = $signed(fc1_n55_acc[28:10]);
@@ -1954,8 +1975,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [24:0] fc1_n60_t1_3_b_d1;
     wire signed [26:0] fc1_n60_t1_3 = $signed({fc1_n60_t1_3_a_d1[25], fc1_n60_t1_3_a_d1}) + $signed({{2{fc1_n60_t1_3_b_d1[24]}}, fc1_n60_t1_3_b_d1});
     wire signed [27:0] fc1_n60_t2_1 = $signed({fc1_n60_t1_2[26], fc1_n60_t1_2}) + $signed({fc1_n60_t1_3[26], fc1_n60_t1_3});
+    wire signed [29:0] fc1_n60_t3_0 = ($signed({fc1_n60_t1_0[28], fc1_n60_t1_0}) + $signed({fc1_n60_t1_1[28], fc1_n60_t1_1})) + $signed({{2{fc1_n60_t2_1[27]}}, fc1_n60_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n60_acc = ((($signed({fc1_n60_t1_0[28], fc1_n60_t1_0}) + $signed({fc1_n60_t1_1[28], fc1_n60_t1_1})) + $signed({{2{fc1_n60_t2_1[27]}}, fc1_n60_t2_1})) + 30'sh3ffc1000);
+    wire signed [29:0] fc1_n60_acc = (fc1_n60_t3_0 + 30'sh3ffc1000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [19:0] fc1_n60_y_fl = $signed(fc1_n60_acc[29:10]);
@@ -1985,8 +2007,9 @@ module jet_tagger_argmax_fc1 (
     reg  signed [25:0] fc1_n61_t1_3_b_d1;
     wire signed [26:0] fc1_n61_t1_3 = $signed({fc1_n61_t1_3_a_d1[25], fc1_n61_t1_3_a_d1}) + $signed({fc1_n61_t1_3_b_d1[25], fc1_n61_t1_3_b_d1});
     wire signed [27:0] fc1_n61_t2_0 = $signed({fc1_n61_t1_0[26], fc1_n61_t1_0}) + (fc1_n61_t0_2_d1 + $signed({{3{fc1_n61_t1_1_b_d1[24]}}, fc1_n61_t1_1_b_d1}));
+    wire signed [28:0] fc1_n61_t3_0 = $signed({fc1_n61_t2_0[27], fc1_n61_t2_0}) + ($signed({fc1_n61_t1_2[27], fc1_n61_t1_2}) + $signed({{2{fc1_n61_t1_3[26]}}, fc1_n61_t1_3}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n61_acc = (($signed({fc1_n61_t2_0[27], fc1_n61_t2_0}) + ($signed({fc1_n61_t1_2[27], fc1_n61_t1_2}) + $signed({{2{fc1_n61_t1_3[26]}}, fc1_n61_t1_3}))) + 29'sd703488);
+    wire signed [28:0] fc1_n61_acc = (fc1_n61_t3_0 + 29'sd703488);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc1_n61_y_fl = $signed(fc1_n61_acc[28:10]);
@@ -2331,7 +2354,7 @@ module jet_tagger_argmax_fc1 (
             fc1_n17_t1_2_a_d1 <= (fc1_in_9 * 10'sd286) + $signed({{2{fc1_n17_p10[22]}}, fc1_n17_p10}); // weight 0.279296875
             fc1_n17_t0_5_d1 <= $signed({fc1_n17_p11[24], fc1_n17_p11}) + $signed({{2{fc1_n17_p12[23]}}, fc1_n17_p12});
             fc1_n17_t1_3_a_d1 <= (fc1_in_13 * 9'sh170) + $signed({{6{fc1_n2_p14_sh[17]}}, fc1_n2_p14_sh}); // weight -0.140625
-            fc1_n17_p15_d1 <= fc1_in_15 * 10'sh294; // weight -0.35546875
+            fc1_n17_p15_d1 <= fc1_n17_p15;
             fc1_n18_t1_0_a_d1 <= $signed({fc1_n18_p0[23], fc1_n18_p0}) + $signed({fc1_n18_p1[23], fc1_n18_p1});
             fc1_n18_t0_1_d1 <= $signed({fc1_n18_p2[27], fc1_n18_p2}) + $signed({fc1_n18_p3[27], fc1_n18_p3});
             fc1_n18_t0_2_d1 <= $signed({fc1_n18_p4[27], fc1_n18_p4}) + $signed({fc1_n18_p5[27], fc1_n18_p5});
@@ -2620,7 +2643,7 @@ module jet_tagger_argmax_fc1 (
             fc1_n53_t1_2_a_d1 <= $signed({fc1_n33_p9[24], fc1_n33_p9}) + $signed({fc1_n53_p10[24], fc1_n53_p10});
             fc1_n53_t1_2_b_d1 <= $signed({fc1_n53_p11[24], fc1_n53_p11}) + $signed({fc1_n53_p12[24], fc1_n53_p12});
             fc1_n53_t1_3_a_d1 <= (fc1_in_13 * 9'sh151) + $signed({{2{fc1_n53_p14[21]}}, fc1_n53_p14}); // weight -0.1708984375
-            fc1_n53_t1_3_b_d1 <= fc1_in_15 * 10'sh261; // weight -0.4052734375
+            fc1_n53_t1_3_b_d1 <= fc1_n53_p15;
             fc1_n54_t1_0_a_d1 <= (fc1_in_0 * 9'sd200) + $signed({{2{fc1_n54_p1[21]}}, fc1_n54_p1}); // weight 0.1953125
             fc1_n54_t0_1_d1 <= $signed({fc1_n54_p2[26], fc1_n54_p2}) + (fc1_in_3 * 13'sd2070); // weight 2.021484375
             fc1_n54_t0_2_d1 <= $signed({fc1_n54_p4[26], fc1_n54_p4}) + $signed({fc1_n54_p5[26], fc1_n54_p5});

@@ -313,6 +313,7 @@ module jet_tagger_argmax_fc3 (
     wire signed [22:0] fc3_n4_p29 = fc3_in_29 * 8'sd89; // weight 0.0869140625
     wire signed [22:0] fc3_n4_p30 = fc3_in_30 * 8'sd122; // weight 0.119140625
     wire signed [23:0] fc3_n4_p31 = fc3_in_31 * 9'sd181; // weight 0.1767578125
+    wire signed [20:0] fc3_n4_t0_8 = (-$signed({fc3_n4_p16_sh[19], fc3_n4_p16_sh})) + $signed({fc3_n4_p17[19], fc3_n4_p17});
     reg  signed [24:0] fc3_n4_t1_0_a_d1;
     reg  signed [24:0] fc3_n4_t1_0_b_d1;
     wire signed [25:0] fc3_n4_t1_0 = $signed({fc3_n4_t1_0_a_d1[24], fc3_n4_t1_0_a_d1}) + $signed({fc3_n4_t1_0_b_d1[24], fc3_n4_t1_0_b_d1});
@@ -802,6 +803,7 @@ module jet_tagger_argmax_fc3 (
     wire signed [23:0] fc3_n12_p29 = fc3_in_29 * 9'sd250; // weight 0.244140625
     wire signed [24:0] fc3_n12_p30 = fc3_in_30 * 10'sd414; // weight 0.404296875
     wire signed [24:0] fc3_n12_p31 = fc3_in_31 * 10'sh2f2; // weight -0.263671875
+    wire signed [25:0] fc3_n12_t0_4 = (-$signed({fc3_n12_p8_sh[24], fc3_n12_p8_sh})) + $signed({{2{fc3_n12_p9[23]}}, fc3_n12_p9});
     reg  signed [22:0] fc3_n12_t1_0_a_d1;
     reg  signed [25:0] fc3_n12_t0_1_d1;
     wire signed [25:0] fc3_n12_t1_0 = $signed({{3{fc3_n12_t1_0_a_d1[22]}}, fc3_n12_t1_0_a_d1}) + fc3_n12_t0_1_d1;
@@ -1186,6 +1188,7 @@ module jet_tagger_argmax_fc3 (
     wire signed [26:0] fc3_n18_t2_2 = $signed({fc3_n18_t1_4[25], fc3_n18_t1_4}) + ($signed({fc3_n18_t1_5_a_d1[25], fc3_n18_t1_5_a_d1}) + $signed({{2{fc3_n18_t1_5_b_d1[24]}}, fc3_n18_t1_5_b_d1}));
     wire signed [27:0] fc3_n18_t2_3 = $signed({fc3_n18_t1_6[26], fc3_n18_t1_6}) + $signed({fc3_n18_t1_7[26], fc3_n18_t1_7});
     wire signed [26:0] fc3_n18_t3_0 = ($signed({{2{fc3_n18_t1_0[24]}}, fc3_n18_t1_0}) + $signed({fc3_n18_t1_1[25], fc3_n18_t1_1})) + $signed({fc3_n18_t2_1[25], fc3_n18_t2_1});
+    wire signed [28:0] fc3_n18_t4_0 = $signed({{2{fc3_n18_t3_0[26]}}, fc3_n18_t3_0}) + ($signed({{2{fc3_n18_t2_2[26]}}, fc3_n18_t2_2}) + $signed({fc3_n18_t2_3[27], fc3_n18_t2_3}));
     reg  signed [28:0] fc3_n18_t4_0_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [28:0] fc3_n18_acc = (fc3_n18_t4_0_d1 + 29'sh1ff4d800);
@@ -1476,8 +1479,9 @@ module jet_tagger_argmax_fc3 (
     wire signed [26:0] fc3_n23_t2_0 = ($signed({fc3_n23_t1_0_a_d1[25], fc3_n23_t1_0_a_d1}) + $signed({fc3_n23_t1_0_b_d1[25], fc3_n23_t1_0_b_d1})) + $signed({fc3_n23_t1_1[25], fc3_n23_t1_1});
     wire signed [26:0] fc3_n23_t2_1 = $signed({fc3_n23_t1_2[25], fc3_n23_t1_2}) + $signed({fc3_n23_t1_3[25], fc3_n23_t1_3});
     wire signed [25:0] fc3_n23_t2_2 = $signed({fc3_n23_t1_4[24], fc3_n23_t1_4}) + $signed({fc3_n23_t1_5[24], fc3_n23_t1_5});
+    wire signed [27:0] fc3_n23_t2_3 = $signed({{3{fc3_n23_t1_6[24]}}, fc3_n23_t1_6}) + ($signed({{3{fc3_n23_t1_7_a_d1[24]}}, fc3_n23_t1_7_a_d1}) + $signed({fc3_n23_t1_7_b_d1[26], fc3_n23_t1_7_b_d1}));
     wire signed [27:0] fc3_n23_t3_0 = $signed({fc3_n23_t2_0[26], fc3_n23_t2_0}) + $signed({fc3_n23_t2_1[26], fc3_n23_t2_1});
-    wire signed [27:0] fc3_n23_t3_1 = $signed({{2{fc3_n23_t2_2[25]}}, fc3_n23_t2_2}) + ($signed({{3{fc3_n23_t1_6[24]}}, fc3_n23_t1_6}) + ($signed({{3{fc3_n23_t1_7_a_d1[24]}}, fc3_n23_t1_7_a_d1}) + $signed({fc3_n23_t1_7_b_d1[26], fc3_n23_t1_7_b_d1})));
+    wire signed [27:0] fc3_n23_t3_1 = $signed({{2{fc3_n23_t2_2[25]}}, fc3_n23_t2_2}) + fc3_n23_t2_3;
     reg  signed [28:0] fc3_n23_t4_0_d1;
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [28:0] fc3_n23_acc = (fc3_n23_t4_0_d1 + 29'sh1ff68400);
@@ -2073,7 +2077,7 @@ module jet_tagger_argmax_fc3 (
             fc3_n4_t0_5_d1 <= $signed({fc3_n4_p10[24], fc3_n4_p10}) + $signed({fc3_n4_p11[24], fc3_n4_p11});
             fc3_n4_t1_3_a_d1 <= $signed({{2{fc3_n4_p12[22]}}, fc3_n4_p12}) + (fc3_in_13 * 10'sh2ee); // weight -0.267578125
             fc3_n4_t1_3_b_d1 <= $signed({fc3_n4_p14[23], fc3_n4_p14}) + (fc3_in_15 * 10'sd289); // weight 0.2822265625
-            fc3_n4_t1_4_a_d1 <= (-$signed({fc3_n4_p16_sh[19], fc3_n4_p16_sh})) + $signed({fc3_n4_p17[19], fc3_n4_p17});
+            fc3_n4_t1_4_a_d1 <= fc3_n4_t0_8;
             fc3_n4_t0_9_d1 <= $signed({{2{fc3_n4_p18[23]}}, fc3_n4_p18}) + $signed({fc3_n4_p19[24], fc3_n4_p19});
             fc3_n4_t1_5_a_d1 <= $signed({fc3_n4_p20[23], fc3_n4_p20}) + $signed({{2{fc3_n4_p21[22]}}, fc3_n4_p21});
             fc3_n4_t0_11_d1 <= $signed({fc3_n4_p22[24], fc3_n4_p22}) + $signed({{2{fc3_n4_p23[23]}}, fc3_n4_p23});
@@ -2202,7 +2206,7 @@ module jet_tagger_argmax_fc3 (
             fc3_n12_t0_1_d1 <= $signed({fc3_n12_p2[24], fc3_n12_p2}) + $signed({{3{fc3_n12_p3[22]}}, fc3_n12_p3});
             fc3_n12_t0_2_d1 <= $signed({fc3_n12_p4[23], fc3_n12_p4}) + $signed({{2{fc3_n12_p5[22]}}, fc3_n12_p5});
             fc3_n12_t1_1_b_d1 <= (fc3_in_6 * 9'sh163) + $signed({{2{fc3_n12_p7[21]}}, fc3_n12_p7}); // weight -0.1533203125
-            fc3_n12_t0_4_d1 <= (-$signed({fc3_n12_p8_sh[24], fc3_n12_p8_sh})) + $signed({{2{fc3_n12_p9[23]}}, fc3_n12_p9});
+            fc3_n12_t0_4_d1 <= fc3_n12_t0_4;
             fc3_n12_t1_2_b_d1 <= $signed({fc3_n12_p10[23], fc3_n12_p10}) + $signed({{2{fc3_n12_p11[22]}}, fc3_n12_p11});
             fc3_n12_t1_3_a_d1 <= $signed({fc3_n12_p12[23], fc3_n12_p12}) + $signed({fc3_n12_p13[23], fc3_n12_p13});
             fc3_n12_t1_3_b_d1 <= (fc3_in_14 * 10'sd320) + $signed({fc3_n12_p15[23], fc3_n12_p15}); // weight 0.3125
@@ -2315,7 +2319,7 @@ module jet_tagger_argmax_fc3 (
             fc3_n18_t1_6_b_d1 <= $signed({{2{fc3_n18_p26[22]}}, fc3_n18_p26}) + (fc3_in_27 * 10'sd261); // weight 0.2548828125
             fc3_n18_t1_7_a_d1 <= $signed({{7{fc3_n18_p28_sh[17]}}, fc3_n18_p28_sh}) + (fc3_in_29 * 10'sh2e7); // weight -0.2744140625
             fc3_n18_t0_15_d1 <= (fc3_in_30 * 12'sha88) + $signed({{4{fc3_n18_p31[22]}}, fc3_n18_p31}); // weight -1.3671875
-            fc3_n18_t4_0_d1 <= $signed({{2{fc3_n18_t3_0[26]}}, fc3_n18_t3_0}) + ($signed({{2{fc3_n18_t2_2[26]}}, fc3_n18_t2_2}) + $signed({fc3_n18_t2_3[27], fc3_n18_t2_3}));
+            fc3_n18_t4_0_d1 <= fc3_n18_t4_0;
             fc3_n19_t1_0_a_d1 <= $signed({fc3_n19_p0[24], fc3_n19_p0}) + $signed({fc3_n19_p1[24], fc3_n19_p1});
             fc3_n19_t1_0_b_d1 <= $signed({fc3_n19_p2[23], fc3_n19_p2}) + $signed({fc3_n19_p3[23], fc3_n19_p3});
             fc3_n19_t1_1_a_d1 <= (fc3_in_4 * 9'sd241) + $signed({{6{fc3_n19_p5[17]}}, fc3_n19_p5}); // weight 0.2353515625

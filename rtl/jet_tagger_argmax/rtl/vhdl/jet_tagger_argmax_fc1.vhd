@@ -698,6 +698,7 @@ begin
     variable fc1_n0_t1_1 : signed(28 downto 0);
     variable fc1_n0_t1_3 : signed(26 downto 0);
     variable fc1_n0_t2_1 : signed(27 downto 0);
+    variable fc1_n0_t3_0 : signed(29 downto 0);
     variable fc1_n0_acc : signed(29 downto 0);
     variable fc1_n0_y_fl : signed(19 downto 0);
     variable fc1_n1_p0 : signed(22 downto 0); -- weight -0.1220703125
@@ -738,6 +739,7 @@ begin
     variable fc1_n2_t1_1 : signed(28 downto 0);
     variable fc1_n2_t1_3 : signed(24 downto 0);
     variable fc1_n2_t2_1 : signed(26 downto 0);
+    variable fc1_n2_t3_0 : signed(29 downto 0);
     variable fc1_n2_acc : signed(29 downto 0);
     variable fc1_n2_y_fl : signed(19 downto 0);
     variable fc1_n3_p0 : signed(21 downto 0); -- weight 0.037109375
@@ -777,6 +779,7 @@ begin
     variable fc1_n4_t1_2 : signed(26 downto 0);
     variable fc1_n4_t1_3 : signed(25 downto 0);
     variable fc1_n4_t2_1 : signed(27 downto 0);
+    variable fc1_n4_t3_0 : signed(29 downto 0);
     variable fc1_n4_acc : signed(29 downto 0);
     variable fc1_n4_y_fl : signed(19 downto 0);
     variable fc1_n5_p0 : signed(24 downto 0); -- weight 0.3603515625
@@ -835,6 +838,7 @@ begin
     variable fc1_n7_t1_2 : signed(26 downto 0);
     variable fc1_n7_t1_3 : signed(25 downto 0);
     variable fc1_n7_t2_1 : signed(27 downto 0);
+    variable fc1_n7_t3_0 : signed(29 downto 0);
     variable fc1_n7_acc : signed(29 downto 0);
     variable fc1_n7_y_fl : signed(19 downto 0);
     variable fc1_n8_p1 : signed(23 downto 0); -- weight 0.1337890625
@@ -875,6 +879,7 @@ begin
     variable fc1_n9_t1_1 : signed(27 downto 0);
     variable fc1_n9_t1_3 : signed(25 downto 0);
     variable fc1_n9_t2_1 : signed(27 downto 0);
+    variable fc1_n9_t3_0 : signed(29 downto 0);
     variable fc1_n9_acc : signed(29 downto 0);
     variable fc1_n9_y_fl : signed(19 downto 0);
     variable fc1_n10_p1 : signed(21 downto 0); -- weight -0.0400390625
@@ -893,6 +898,7 @@ begin
     variable fc1_n10_t1_2 : signed(27 downto 0);
     variable fc1_n10_t1_3 : signed(26 downto 0);
     variable fc1_n10_t2_0 : signed(26 downto 0);
+    variable fc1_n10_t3_0 : signed(28 downto 0);
     variable fc1_n10_acc : signed(28 downto 0);
     variable fc1_n10_y_fl : signed(18 downto 0);
     variable fc1_n11_p0 : signed(24 downto 0); -- weight -0.4248046875
@@ -1029,6 +1035,7 @@ begin
     variable fc1_n17_p10 : signed(22 downto 0); -- weight 0.072265625
     variable fc1_n17_p11 : signed(24 downto 0); -- weight 0.3310546875
     variable fc1_n17_p12 : signed(23 downto 0); -- weight -0.2314453125
+    variable fc1_n17_p15 : signed(24 downto 0); -- weight -0.35546875
     variable fc1_n17_t1_0 : signed(25 downto 0);
     variable fc1_n17_t1_2 : signed(25 downto 0);
     variable fc1_n17_t1_3 : signed(24 downto 0);
@@ -1055,6 +1062,7 @@ begin
     variable fc1_n18_t1_2 : signed(27 downto 0);
     variable fc1_n18_t1_3 : signed(27 downto 0);
     variable fc1_n18_t2_1 : signed(28 downto 0);
+    variable fc1_n18_t3_0 : signed(29 downto 0);
     variable fc1_n18_acc : signed(29 downto 0);
     variable fc1_n18_y_fl : signed(19 downto 0);
     variable fc1_n19_p0 : signed(21 downto 0); -- weight 0.05078125
@@ -1193,6 +1201,7 @@ begin
     variable fc1_n25_t1_2 : signed(25 downto 0);
     variable fc1_n25_t1_3 : signed(25 downto 0);
     variable fc1_n25_t2_1 : signed(26 downto 0);
+    variable fc1_n25_t3_0 : signed(29 downto 0);
     variable fc1_n25_acc : signed(29 downto 0);
     variable fc1_n25_y_fl : signed(19 downto 0);
     variable fc1_n26_p1 : signed(21 downto 0); -- weight -0.0439453125
@@ -1233,6 +1242,7 @@ begin
     variable fc1_n27_t1_2 : signed(27 downto 0);
     variable fc1_n27_t1_3 : signed(26 downto 0);
     variable fc1_n27_t2_0 : signed(27 downto 0);
+    variable fc1_n27_t3_0 : signed(28 downto 0);
     variable fc1_n27_acc : signed(28 downto 0);
     variable fc1_n27_y_fl : signed(18 downto 0);
     variable fc1_n28_p0 : signed(23 downto 0); -- weight 0.2119140625
@@ -1353,6 +1363,7 @@ begin
     variable fc1_n33_t1_2 : signed(26 downto 0);
     variable fc1_n33_t1_3 : signed(26 downto 0);
     variable fc1_n33_t2_1 : signed(27 downto 0);
+    variable fc1_n33_t3_0 : signed(29 downto 0);
     variable fc1_n33_acc : signed(29 downto 0);
     variable fc1_n33_y_fl : signed(19 downto 0);
     variable fc1_n34_p0 : signed(24 downto 0); -- weight -0.2861328125
@@ -1372,6 +1383,7 @@ begin
     variable fc1_n34_t1_2 : signed(27 downto 0);
     variable fc1_n34_t1_3 : signed(27 downto 0);
     variable fc1_n34_t2_0 : signed(27 downto 0);
+    variable fc1_n34_t3_0 : signed(28 downto 0);
     variable fc1_n34_acc : signed(28 downto 0);
     variable fc1_n34_y_fl : signed(18 downto 0);
     variable fc1_n35_p0 : signed(24 downto 0); -- weight -0.255859375
@@ -1392,6 +1404,7 @@ begin
     variable fc1_n35_t1_1 : signed(28 downto 0);
     variable fc1_n35_t1_3 : signed(26 downto 0);
     variable fc1_n35_t2_1 : signed(27 downto 0);
+    variable fc1_n35_t3_0 : signed(29 downto 0);
     variable fc1_n35_acc : signed(29 downto 0);
     variable fc1_n35_y_fl : signed(19 downto 0);
     variable fc1_n36_p1 : signed(23 downto 0); -- weight -0.2119140625
@@ -1473,6 +1486,7 @@ begin
     variable fc1_n39_t1_2 : signed(26 downto 0);
     variable fc1_n39_t1_3 : signed(25 downto 0);
     variable fc1_n39_t2_1 : signed(27 downto 0);
+    variable fc1_n39_t3_0 : signed(29 downto 0);
     variable fc1_n39_acc : signed(29 downto 0);
     variable fc1_n39_y_fl : signed(19 downto 0);
     variable fc1_n40_p0 : signed(23 downto 0); -- weight 0.1884765625
@@ -1625,6 +1639,7 @@ begin
     variable fc1_n47_t1_2 : signed(26 downto 0);
     variable fc1_n47_t1_3 : signed(26 downto 0);
     variable fc1_n47_t2_1 : signed(27 downto 0);
+    variable fc1_n47_t3_0 : signed(29 downto 0);
     variable fc1_n47_acc : signed(29 downto 0);
     variable fc1_n47_y_fl : signed(19 downto 0);
     variable fc1_n48_p1_sh : signed(18 downto 0);
@@ -1664,6 +1679,7 @@ begin
     variable fc1_n49_t1_1 : signed(28 downto 0);
     variable fc1_n49_t1_3 : signed(25 downto 0);
     variable fc1_n49_t2_1 : signed(26 downto 0);
+    variable fc1_n49_t3_0 : signed(29 downto 0);
     variable fc1_n49_acc : signed(29 downto 0);
     variable fc1_n49_y_fl : signed(19 downto 0);
     variable fc1_n50_p0 : signed(23 downto 0); -- weight -0.18359375
@@ -1683,6 +1699,7 @@ begin
     variable fc1_n50_t1_1 : signed(26 downto 0);
     variable fc1_n50_t1_2 : signed(25 downto 0);
     variable fc1_n50_t2_1 : signed(26 downto 0);
+    variable fc1_n50_t3_0 : signed(28 downto 0);
     variable fc1_n50_acc : signed(28 downto 0);
     variable fc1_n50_y_fl : signed(18 downto 0);
     variable fc1_n51_p0 : signed(21 downto 0); -- weight -0.0439453125
@@ -1701,6 +1718,7 @@ begin
     variable fc1_n51_t1_1 : signed(28 downto 0);
     variable fc1_n51_t1_3 : signed(25 downto 0);
     variable fc1_n51_t2_1 : signed(27 downto 0);
+    variable fc1_n51_t3_0 : signed(29 downto 0);
     variable fc1_n51_acc : signed(29 downto 0);
     variable fc1_n51_y_fl : signed(19 downto 0);
     variable fc1_n52_p0 : signed(17 downto 0); -- weight 0.0029296875
@@ -1720,6 +1738,7 @@ begin
     variable fc1_n52_t1_2 : signed(26 downto 0);
     variable fc1_n52_t1_3 : signed(25 downto 0);
     variable fc1_n52_t2_1 : signed(27 downto 0);
+    variable fc1_n52_t3_0 : signed(29 downto 0);
     variable fc1_n52_acc : signed(29 downto 0);
     variable fc1_n52_y_fl : signed(19 downto 0);
     variable fc1_n53_p0 : signed(22 downto 0); -- weight 0.1025390625
@@ -1733,6 +1752,7 @@ begin
     variable fc1_n53_p11 : signed(24 downto 0); -- weight 0.322265625
     variable fc1_n53_p12 : signed(24 downto 0); -- weight 0.3623046875
     variable fc1_n53_p14 : signed(21 downto 0); -- weight -0.0576171875
+    variable fc1_n53_p15 : signed(24 downto 0); -- weight -0.4052734375
     variable fc1_n53_t1_0 : signed(25 downto 0);
     variable fc1_n53_t1_3 : signed(25 downto 0);
     variable fc1_n53_t2_0 : signed(26 downto 0);
@@ -1775,6 +1795,7 @@ begin
     variable fc1_n55_t1_2 : signed(26 downto 0);
     variable fc1_n55_t1_3 : signed(25 downto 0);
     variable fc1_n55_t2_1 : signed(27 downto 0);
+    variable fc1_n55_t3_0 : signed(28 downto 0);
     variable fc1_n55_acc : signed(28 downto 0);
     variable fc1_n55_y_fl : signed(18 downto 0);
     variable fc1_n56_p0 : signed(24 downto 0); -- weight -0.447265625
@@ -1875,6 +1896,7 @@ begin
     variable fc1_n60_t1_2 : signed(26 downto 0);
     variable fc1_n60_t1_3 : signed(26 downto 0);
     variable fc1_n60_t2_1 : signed(27 downto 0);
+    variable fc1_n60_t3_0 : signed(29 downto 0);
     variable fc1_n60_acc : signed(29 downto 0);
     variable fc1_n60_y_fl : signed(19 downto 0);
     variable fc1_n61_p1 : signed(22 downto 0); -- weight 0.1005859375
@@ -1894,6 +1916,7 @@ begin
     variable fc1_n61_t1_2 : signed(27 downto 0);
     variable fc1_n61_t1_3 : signed(26 downto 0);
     variable fc1_n61_t2_0 : signed(27 downto 0);
+    variable fc1_n61_t3_0 : signed(28 downto 0);
     variable fc1_n61_acc : signed(28 downto 0);
     variable fc1_n61_y_fl : signed(18 downto 0);
     variable fc1_n62_p0 : signed(24 downto 0); -- weight -0.345703125
@@ -1977,7 +2000,8 @@ begin
         fc1_n0_t1_1 := fc1_n0_t0_2_d1 + resize(fc1_n0_t1_1_b_d1, 29);
         fc1_n0_t1_3 := fc1_n0_t0_6_d1 + resize(fc1_n0_t1_3_b_d1, 27);
         fc1_n0_t2_1 := (resize(fc1_n0_t1_2_a_d1, 28) + resize(fc1_n0_t1_2_b_d1, 28)) + resize(fc1_n0_t1_3, 28);
-        fc1_n0_acc := (((resize(fc1_n0_t1_0, 30) + resize(fc1_n0_t1_1, 30)) + resize(fc1_n0_t2_1, 30)) + to_signed(-681984, 30));
+        fc1_n0_t3_0 := (resize(fc1_n0_t1_0, 30) + resize(fc1_n0_t1_1, 30)) + resize(fc1_n0_t2_1, 30);
+        fc1_n0_acc := (fc1_n0_t3_0 + to_signed(-681984, 30));
         fc1_n0_y_fl := fc1_n0_acc(29 downto 10);
         fc1_n1_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-125)) mod 2**23, 23));
         fc1_n1_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-195)) mod 2**24, 24));
@@ -2017,7 +2041,8 @@ begin
         fc1_n2_t1_1 := fc1_n2_t0_2_d1 + resize(fc1_n2_t1_1_b_d1, 29);
         fc1_n2_t1_3 := fc1_n2_t0_6_d1 + resize(fc1_n2_t1_3_b_d1, 25);
         fc1_n2_t2_1 := (resize(fc1_n2_t1_2_a_d1, 27) + resize(fc1_n2_t1_2_b_d1, 27)) + resize(fc1_n2_t1_3, 27);
-        fc1_n2_acc := (((resize(fc1_n2_t1_0, 30) + resize(fc1_n2_t1_1, 30)) + resize(fc1_n2_t2_1, 30)) + to_signed(896000, 30));
+        fc1_n2_t3_0 := (resize(fc1_n2_t1_0, 30) + resize(fc1_n2_t1_1, 30)) + resize(fc1_n2_t2_1, 30);
+        fc1_n2_acc := (fc1_n2_t3_0 + to_signed(896000, 30));
         fc1_n2_y_fl := fc1_n2_acc(29 downto 10);
         fc1_n3_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 38) mod 2**22, 22));
         fc1_n3_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-92)) mod 2**23, 23));
@@ -2056,7 +2081,8 @@ begin
         fc1_n4_t1_2 := resize(fc1_n4_t1_2_a_d1, 27) + resize(fc1_n4_t1_2_b_d1, 27);
         fc1_n4_t1_3 := fc1_n4_t0_6_d1 + resize(fc1_n4_t1_3_b_d1, 26);
         fc1_n4_t2_1 := resize(fc1_n4_t1_2, 28) + resize(fc1_n4_t1_3, 28);
-        fc1_n4_acc := (((resize(fc1_n4_t1_0, 30) + resize(fc1_n4_t1_1, 30)) + resize(fc1_n4_t2_1, 30)) + to_signed(619520, 30));
+        fc1_n4_t3_0 := (resize(fc1_n4_t1_0, 30) + resize(fc1_n4_t1_1, 30)) + resize(fc1_n4_t2_1, 30);
+        fc1_n4_acc := (fc1_n4_t3_0 + to_signed(619520, 30));
         fc1_n4_y_fl := fc1_n4_acc(29 downto 10);
         fc1_n5_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 369) mod 2**25, 25));
         fc1_n5_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 357) mod 2**25, 25));
@@ -2114,7 +2140,8 @@ begin
         fc1_n7_t1_2 := resize(fc1_n7_t1_2_a_d1, 27) + resize(fc1_n7_t1_2_b_d1, 27);
         fc1_n7_t1_3 := resize(fc1_n7_t1_3_a_d1, 26) + fc1_n7_t0_7_d1;
         fc1_n7_t2_1 := resize(fc1_n7_t1_2, 28) + resize(fc1_n7_t1_3, 28);
-        fc1_n7_acc := (((resize(fc1_n7_t1_0, 30) + resize(fc1_n7_t1_1, 30)) + resize(fc1_n7_t2_1, 30)) + to_signed(-325632, 30));
+        fc1_n7_t3_0 := (resize(fc1_n7_t1_0, 30) + resize(fc1_n7_t1_1, 30)) + resize(fc1_n7_t2_1, 30);
+        fc1_n7_acc := (fc1_n7_t3_0 + to_signed(-325632, 30));
         fc1_n7_y_fl := fc1_n7_acc(29 downto 10);
         fc1_n8_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 137) mod 2**24, 24));
         fc1_n8_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1489) mod 2**27, 27));
@@ -2154,7 +2181,8 @@ begin
         fc1_n9_t1_1 := fc1_n9_t0_2_d1 + resize(fc1_n9_t1_1_b_d1, 28);
         fc1_n9_t1_3 := resize(fc1_n9_t1_3_a_d1, 26) + fc1_n9_t0_7_d1;
         fc1_n9_t2_1 := (resize(fc1_n9_t1_2_a_d1, 28) + resize(fc1_n9_t1_2_b_d1, 28)) + resize(fc1_n9_t1_3, 28);
-        fc1_n9_acc := (((resize(fc1_n9_t1_0, 30) + resize(fc1_n9_t1_1, 30)) + resize(fc1_n9_t2_1, 30)) + to_signed(666624, 30));
+        fc1_n9_t3_0 := (resize(fc1_n9_t1_0, 30) + resize(fc1_n9_t1_1, 30)) + resize(fc1_n9_t2_1, 30);
+        fc1_n9_acc := (fc1_n9_t3_0 + to_signed(666624, 30));
         fc1_n9_y_fl := fc1_n9_acc(29 downto 10);
         fc1_n10_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-41)) mod 2**22, 22));
         fc1_n10_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 155) mod 2**24, 24));
@@ -2172,7 +2200,8 @@ begin
         fc1_n10_t1_2 := resize(fc1_n10_t1_2_a_d1, 28) + fc1_n10_t0_5_d1;
         fc1_n10_t1_3 := resize(fc1_n10_t1_3_a_d1, 27) + resize(fc1_n10_t1_3_b_d1, 27);
         fc1_n10_t2_0 := (resize(fc1_n10_t1_0_a_d1, 27) + resize(fc1_n10_t1_0_b_d1, 27)) + resize(fc1_n10_t1_1, 27);
-        fc1_n10_acc := ((resize(fc1_n10_t2_0, 29) + (resize(fc1_n10_t1_2, 29) + resize(fc1_n10_t1_3, 29))) + to_signed(846848, 29));
+        fc1_n10_t3_0 := resize(fc1_n10_t2_0, 29) + (resize(fc1_n10_t1_2, 29) + resize(fc1_n10_t1_3, 29));
+        fc1_n10_acc := (fc1_n10_t3_0 + to_signed(846848, 29));
         fc1_n10_y_fl := fc1_n10_acc(28 downto 10);
         fc1_n11_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-435)) mod 2**25, 25));
         fc1_n11_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-334)) mod 2**25, 25));
@@ -2308,6 +2337,7 @@ begin
         fc1_n17_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 74) mod 2**23, 23));
         fc1_n17_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 339) mod 2**25, 25));
         fc1_n17_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-237)) mod 2**24, 24));
+        fc1_n17_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-364)) mod 2**25, 25));
         fc1_n17_t1_0 := resize(fc1_n17_t1_0_a_d1, 26) + resize(fc1_n17_t1_0_b_d1, 26);
         fc1_n17_t1_2 := resize(fc1_n17_t1_2_a_d1, 26) + fc1_n17_t0_5_d1;
         fc1_n17_t1_3 := resize(fc1_n17_t1_3_a_d1, 25) + fc1_n17_p15_d1;
@@ -2334,7 +2364,8 @@ begin
         fc1_n18_t1_2 := resize(fc1_n18_t1_2_a_d1, 28) + fc1_n18_t0_5_d1;
         fc1_n18_t1_3 := resize(fc1_n18_t1_3_a_d1, 28) + resize(fc1_n18_t1_3_b_d1, 28);
         fc1_n18_t2_1 := resize(fc1_n18_t1_2, 29) + resize(fc1_n18_t1_3, 29);
-        fc1_n18_acc := (((resize(fc1_n18_t1_0, 30) + resize(fc1_n18_t1_1, 30)) + resize(fc1_n18_t2_1, 30)) + to_signed(362496, 30));
+        fc1_n18_t3_0 := (resize(fc1_n18_t1_0, 30) + resize(fc1_n18_t1_1, 30)) + resize(fc1_n18_t2_1, 30);
+        fc1_n18_acc := (fc1_n18_t3_0 + to_signed(362496, 30));
         fc1_n18_y_fl := fc1_n18_acc(29 downto 10);
         fc1_n19_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 52) mod 2**22, 22));
         fc1_n19_p1_sh := shift_left(resize(fc1_in_1, 20), 4);
@@ -2472,7 +2503,8 @@ begin
         fc1_n25_t1_2 := resize(fc1_n25_t1_2_a_d1, 26) + resize(fc1_n25_t1_2_b_d1, 26);
         fc1_n25_t1_3 := fc1_n25_t0_6_d1 + resize(fc1_n25_t1_3_b_d1, 26);
         fc1_n25_t2_1 := resize(fc1_n25_t1_2, 27) + resize(fc1_n25_t1_3, 27);
-        fc1_n25_acc := (((resize(fc1_n25_t1_0, 30) + resize(fc1_n25_t1_1, 30)) + resize(fc1_n25_t2_1, 30)) + to_signed(-205824, 30));
+        fc1_n25_t3_0 := (resize(fc1_n25_t1_0, 30) + resize(fc1_n25_t1_1, 30)) + resize(fc1_n25_t2_1, 30);
+        fc1_n25_acc := (fc1_n25_t3_0 + to_signed(-205824, 30));
         fc1_n25_y_fl := fc1_n25_acc(29 downto 10);
         fc1_n26_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-45)) mod 2**22, 22));
         fc1_n26_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 948) mod 2**26, 26));
@@ -2512,7 +2544,8 @@ begin
         fc1_n27_t1_2 := resize(fc1_n27_t1_2_a_d1, 28) + resize(fc1_n27_t1_2_b_d1, 28);
         fc1_n27_t1_3 := resize(fc1_n27_t1_3_a_d1, 27) + resize(fc1_n27_t1_3_b_d1, 27);
         fc1_n27_t2_0 := resize(fc1_n27_t1_0, 28) + (resize(fc1_n27_t1_1_a_d1, 28) + resize(fc1_n27_t1_1_b_d1, 28));
-        fc1_n27_acc := ((resize(fc1_n27_t2_0, 29) + (resize(fc1_n27_t1_2, 29) + resize(fc1_n27_t1_3, 29))) + to_signed(797696, 29));
+        fc1_n27_t3_0 := resize(fc1_n27_t2_0, 29) + (resize(fc1_n27_t1_2, 29) + resize(fc1_n27_t1_3, 29));
+        fc1_n27_acc := (fc1_n27_t3_0 + to_signed(797696, 29));
         fc1_n27_y_fl := fc1_n27_acc(28 downto 10);
         fc1_n28_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 217) mod 2**24, 24));
         fc1_n28_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-93)) mod 2**23, 23));
@@ -2632,7 +2665,8 @@ begin
         fc1_n33_t1_2 := resize(fc1_n33_t1_2_a_d1, 27) + fc1_n33_t0_5_d1;
         fc1_n33_t1_3 := resize(fc1_n33_t1_3_a_d1, 27) + resize(fc1_n33_t1_3_b_d1, 27);
         fc1_n33_t2_1 := resize(fc1_n33_t1_2, 28) + resize(fc1_n33_t1_3, 28);
-        fc1_n33_acc := (((resize(fc1_n33_t1_0, 30) + resize(fc1_n33_t1_1, 30)) + resize(fc1_n33_t2_1, 30)) + to_signed(237568, 30));
+        fc1_n33_t3_0 := (resize(fc1_n33_t1_0, 30) + resize(fc1_n33_t1_1, 30)) + resize(fc1_n33_t2_1, 30);
+        fc1_n33_acc := (fc1_n33_t3_0 + to_signed(237568, 30));
         fc1_n33_y_fl := fc1_n33_acc(29 downto 10);
         fc1_n34_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-293)) mod 2**25, 25));
         fc1_n34_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 380) mod 2**25, 25));
@@ -2651,7 +2685,8 @@ begin
         fc1_n34_t1_2 := resize(fc1_n34_t1_2_a_d1, 28) + resize(fc1_n34_t1_2_b_d1, 28);
         fc1_n34_t1_3 := resize(fc1_n34_t1_3_a_d1, 28) + resize(fc1_n34_t1_3_b_d1, 28);
         fc1_n34_t2_0 := resize(fc1_n34_t1_0, 28) + resize(fc1_n34_t1_1, 28);
-        fc1_n34_acc := ((resize(fc1_n34_t2_0, 29) + (resize(fc1_n34_t1_2, 29) + resize(fc1_n34_t1_3, 29))) + to_signed(941056, 29));
+        fc1_n34_t3_0 := resize(fc1_n34_t2_0, 29) + (resize(fc1_n34_t1_2, 29) + resize(fc1_n34_t1_3, 29));
+        fc1_n34_acc := (fc1_n34_t3_0 + to_signed(941056, 29));
         fc1_n34_y_fl := fc1_n34_acc(28 downto 10);
         fc1_n35_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-262)) mod 2**25, 25));
         fc1_n35_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-336)) mod 2**25, 25));
@@ -2671,7 +2706,8 @@ begin
         fc1_n35_t1_1 := fc1_n35_t0_2_d1 + resize(fc1_n35_t1_1_b_d1, 29);
         fc1_n35_t1_3 := fc1_n35_t0_6_d1 + resize(fc1_n35_t1_3_b_d1, 27);
         fc1_n35_t2_1 := (resize(fc1_n35_t1_2_a_d1, 28) + resize(fc1_n35_t1_2_b_d1, 28)) + resize(fc1_n35_t1_3, 28);
-        fc1_n35_acc := (((resize(fc1_n35_t1_0, 30) + resize(fc1_n35_t1_1, 30)) + resize(fc1_n35_t2_1, 30)) + to_signed(-607232, 30));
+        fc1_n35_t3_0 := (resize(fc1_n35_t1_0, 30) + resize(fc1_n35_t1_1, 30)) + resize(fc1_n35_t2_1, 30);
+        fc1_n35_acc := (fc1_n35_t3_0 + to_signed(-607232, 30));
         fc1_n35_y_fl := fc1_n35_acc(29 downto 10);
         fc1_n36_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-217)) mod 2**24, 24));
         fc1_n36_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 428) mod 2**25, 25));
@@ -2752,7 +2788,8 @@ begin
         fc1_n39_t1_2 := resize(fc1_n39_t1_2_a_d1, 27) + resize(fc1_n39_t1_2_b_d1, 27);
         fc1_n39_t1_3 := resize(fc1_n39_t1_3_a_d1, 26) + resize(fc1_n39_t1_3_b_d1, 26);
         fc1_n39_t2_1 := resize(fc1_n39_t1_2, 28) + resize(fc1_n39_t1_3, 28);
-        fc1_n39_acc := (((resize(fc1_n39_t1_0, 30) + resize(fc1_n39_t1_1, 30)) + resize(fc1_n39_t2_1, 30)) + to_signed(948224, 30));
+        fc1_n39_t3_0 := (resize(fc1_n39_t1_0, 30) + resize(fc1_n39_t1_1, 30)) + resize(fc1_n39_t2_1, 30);
+        fc1_n39_acc := (fc1_n39_t3_0 + to_signed(948224, 30));
         fc1_n39_y_fl := fc1_n39_acc(29 downto 10);
         fc1_n40_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 193) mod 2**24, 24));
         fc1_n40_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 230) mod 2**24, 24));
@@ -2904,7 +2941,8 @@ begin
         fc1_n47_t1_2 := resize(fc1_n47_t1_2_a_d1, 27) + fc1_n47_t0_5_d1;
         fc1_n47_t1_3 := resize(fc1_n47_t1_3_a_d1, 27) + resize(fc1_n47_t1_3_b_d1, 27);
         fc1_n47_t2_1 := resize(fc1_n47_t1_2, 28) + resize(fc1_n47_t1_3, 28);
-        fc1_n47_acc := (((resize(fc1_n47_t1_0, 30) + resize(fc1_n47_t1_1, 30)) + resize(fc1_n47_t2_1, 30)) + to_signed(288768, 30));
+        fc1_n47_t3_0 := (resize(fc1_n47_t1_0, 30) + resize(fc1_n47_t1_1, 30)) + resize(fc1_n47_t2_1, 30);
+        fc1_n47_acc := (fc1_n47_t3_0 + to_signed(288768, 30));
         fc1_n47_y_fl := fc1_n47_acc(29 downto 10);
         fc1_n48_p1_sh := shift_left(resize(fc1_in_1, 19), 3);
         fc1_n48_p1_neg := -resize(fc1_n48_p1_sh, 20);
@@ -2943,7 +2981,8 @@ begin
         fc1_n49_t1_1 := fc1_n49_t0_2_d1 + resize(fc1_n49_t1_1_b_d1, 29);
         fc1_n49_t1_3 := resize(fc1_n49_t1_3_a_d1, 26) + resize(fc1_n49_t1_3_b_d1, 26);
         fc1_n49_t2_1 := (resize(fc1_n49_t1_2_a_d1, 27) + resize(fc1_n49_t1_2_b_d1, 27)) + resize(fc1_n49_t1_3, 27);
-        fc1_n49_acc := (((resize(fc1_n49_t1_0, 30) + resize(fc1_n49_t1_1, 30)) + resize(fc1_n49_t2_1, 30)) + to_signed(670720, 30));
+        fc1_n49_t3_0 := (resize(fc1_n49_t1_0, 30) + resize(fc1_n49_t1_1, 30)) + resize(fc1_n49_t2_1, 30);
+        fc1_n49_acc := (fc1_n49_t3_0 + to_signed(670720, 30));
         fc1_n49_y_fl := fc1_n49_acc(29 downto 10);
         fc1_n50_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-188)) mod 2**24, 24));
         fc1_n50_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-837)) mod 2**26, 26));
@@ -2962,7 +3001,8 @@ begin
         fc1_n50_t1_1 := fc1_n50_t0_2_d1 + resize(fc1_n50_t1_1_b_d1, 27);
         fc1_n50_t1_2 := resize(fc1_n50_t1_2_a_d1, 26) + resize(fc1_n50_t1_2_b_d1, 26);
         fc1_n50_t2_1 := resize(fc1_n50_t1_2, 27) + (resize(fc1_n50_t1_3_a_d1, 27) + resize(fc1_n50_t1_3_b_d1, 27));
-        fc1_n50_acc := (((resize(fc1_n50_t1_0, 29) + resize(fc1_n50_t1_1, 29)) + resize(fc1_n50_t2_1, 29)) + to_signed(-947200, 29));
+        fc1_n50_t3_0 := (resize(fc1_n50_t1_0, 29) + resize(fc1_n50_t1_1, 29)) + resize(fc1_n50_t2_1, 29);
+        fc1_n50_acc := (fc1_n50_t3_0 + to_signed(-947200, 29));
         fc1_n50_y_fl := fc1_n50_acc(28 downto 10);
         fc1_n51_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-45)) mod 2**22, 22));
         fc1_n51_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1736)) mod 2**27, 27));
@@ -2980,7 +3020,8 @@ begin
         fc1_n51_t1_1 := fc1_n51_t0_2_d1 + resize(fc1_n51_t1_1_b_d1, 29);
         fc1_n51_t1_3 := resize(fc1_n51_t1_3_a_d1, 26) + resize(fc1_n51_t1_3_b_d1, 26);
         fc1_n51_t2_1 := (resize(fc1_n51_t1_2_a_d1, 28) + fc1_n51_t0_5_d1) + resize(fc1_n51_t1_3, 28);
-        fc1_n51_acc := (((resize(fc1_n51_t1_0, 30) + resize(fc1_n51_t1_1, 30)) + resize(fc1_n51_t2_1, 30)) + to_signed(677888, 30));
+        fc1_n51_t3_0 := (resize(fc1_n51_t1_0, 30) + resize(fc1_n51_t1_1, 30)) + resize(fc1_n51_t2_1, 30);
+        fc1_n51_acc := (fc1_n51_t3_0 + to_signed(677888, 30));
         fc1_n51_y_fl := fc1_n51_acc(29 downto 10);
         fc1_n52_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 3) mod 2**18, 18));
         fc1_n52_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1586) mod 2**27, 27));
@@ -2999,7 +3040,8 @@ begin
         fc1_n52_t1_2 := resize(fc1_n52_t1_2_a_d1, 27) + resize(fc1_n52_t1_2_b_d1, 27);
         fc1_n52_t1_3 := resize(fc1_n52_t1_3_a_d1, 26) + fc1_n52_t0_7_d1;
         fc1_n52_t2_1 := resize(fc1_n52_t1_2, 28) + resize(fc1_n52_t1_3, 28);
-        fc1_n52_acc := (((resize(fc1_n52_t1_0, 30) + resize(fc1_n52_t1_1, 30)) + resize(fc1_n52_t2_1, 30)) + to_signed(-1001472, 30));
+        fc1_n52_t3_0 := (resize(fc1_n52_t1_0, 30) + resize(fc1_n52_t1_1, 30)) + resize(fc1_n52_t2_1, 30);
+        fc1_n52_acc := (fc1_n52_t3_0 + to_signed(-1001472, 30));
         fc1_n52_y_fl := fc1_n52_acc(29 downto 10);
         fc1_n53_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 105) mod 2**23, 23));
         fc1_n53_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-431)) mod 2**25, 25));
@@ -3012,6 +3054,7 @@ begin
         fc1_n53_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 330) mod 2**25, 25));
         fc1_n53_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 371) mod 2**25, 25));
         fc1_n53_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-59)) mod 2**22, 22));
+        fc1_n53_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-415)) mod 2**25, 25));
         fc1_n53_t1_0 := fc1_n53_t0_0_d1 + resize(fc1_n53_t1_0_b_d1, 26);
         fc1_n53_t1_3 := resize(fc1_n53_t1_3_a_d1, 26) + resize(fc1_n53_t1_3_b_d1, 26);
         fc1_n53_t2_0 := resize(fc1_n53_t1_0, 27) + (resize(fc1_n53_t1_1_a_d1, 27) + resize(fc1_n53_t1_1_b_d1, 27));
@@ -3054,7 +3097,8 @@ begin
         fc1_n55_t1_2 := resize(fc1_n55_t1_2_a_d1, 27) + resize(fc1_n55_t1_2_b_d1, 27);
         fc1_n55_t1_3 := fc1_n55_t0_6_d1 + resize(fc1_n55_t1_3_b_d1, 26);
         fc1_n55_t2_1 := resize(fc1_n55_t1_2, 28) + resize(fc1_n55_t1_3, 28);
-        fc1_n55_acc := (((resize(fc1_n55_t1_0, 29) + resize(fc1_n55_t1_1, 29)) + resize(fc1_n55_t2_1, 29)) + to_signed(-827392, 29));
+        fc1_n55_t3_0 := (resize(fc1_n55_t1_0, 29) + resize(fc1_n55_t1_1, 29)) + resize(fc1_n55_t2_1, 29);
+        fc1_n55_acc := (fc1_n55_t3_0 + to_signed(-827392, 29));
         fc1_n55_y_fl := fc1_n55_acc(28 downto 10);
         fc1_n56_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-458)) mod 2**25, 25));
         fc1_n56_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-456)) mod 2**25, 25));
@@ -3154,7 +3198,8 @@ begin
         fc1_n60_t1_2 := resize(fc1_n60_t1_2_a_d1, 27) + fc1_n60_t0_5_d1;
         fc1_n60_t1_3 := resize(fc1_n60_t1_3_a_d1, 27) + resize(fc1_n60_t1_3_b_d1, 27);
         fc1_n60_t2_1 := resize(fc1_n60_t1_2, 28) + resize(fc1_n60_t1_3, 28);
-        fc1_n60_acc := (((resize(fc1_n60_t1_0, 30) + resize(fc1_n60_t1_1, 30)) + resize(fc1_n60_t2_1, 30)) + to_signed(-258048, 30));
+        fc1_n60_t3_0 := (resize(fc1_n60_t1_0, 30) + resize(fc1_n60_t1_1, 30)) + resize(fc1_n60_t2_1, 30);
+        fc1_n60_acc := (fc1_n60_t3_0 + to_signed(-258048, 30));
         fc1_n60_y_fl := fc1_n60_acc(29 downto 10);
         fc1_n61_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 103) mod 2**23, 23));
         fc1_n61_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 340) mod 2**25, 25));
@@ -3173,7 +3218,8 @@ begin
         fc1_n61_t1_2 := resize(fc1_n61_t1_2_a_d1, 28) + resize(fc1_n61_t1_2_b_d1, 28);
         fc1_n61_t1_3 := resize(fc1_n61_t1_3_a_d1, 27) + resize(fc1_n61_t1_3_b_d1, 27);
         fc1_n61_t2_0 := resize(fc1_n61_t1_0, 28) + (fc1_n61_t0_2_d1 + resize(fc1_n61_t1_1_b_d1, 28));
-        fc1_n61_acc := ((resize(fc1_n61_t2_0, 29) + (resize(fc1_n61_t1_2, 29) + resize(fc1_n61_t1_3, 29))) + to_signed(703488, 29));
+        fc1_n61_t3_0 := resize(fc1_n61_t2_0, 29) + (resize(fc1_n61_t1_2, 29) + resize(fc1_n61_t1_3, 29));
+        fc1_n61_acc := (fc1_n61_t3_0 + to_signed(703488, 29));
         fc1_n61_y_fl := fc1_n61_acc(28 downto 10);
         fc1_n62_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-354)) mod 2**25, 25));
         fc1_n62_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 463) mod 2**25, 25));
@@ -3361,7 +3407,7 @@ begin
         fc1_n17_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_9) * 286) mod 2**25, 25)) + resize(fc1_n17_p10, 25); -- weight 0.279296875
         fc1_n17_t0_5_d1 <= resize(fc1_n17_p11, 26) + resize(fc1_n17_p12, 26);
         fc1_n17_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_13) * (-144)) mod 2**24, 24)) + resize(fc1_n2_p14_sh, 24); -- weight -0.140625
-        fc1_n17_p15_d1 <= signed(to_unsigned((to_integer(fc1_in_15) * (-364)) mod 2**25, 25)); -- weight -0.35546875
+        fc1_n17_p15_d1 <= fc1_n17_p15;
         fc1_n18_t1_0_a_d1 <= resize(fc1_n18_p0, 25) + resize(fc1_n18_p1, 25);
         fc1_n18_t0_1_d1 <= resize(fc1_n18_p2, 29) + resize(fc1_n18_p3, 29);
         fc1_n18_t0_2_d1 <= resize(fc1_n18_p4, 29) + resize(fc1_n18_p5, 29);
@@ -3650,7 +3696,7 @@ begin
         fc1_n53_t1_2_a_d1 <= resize(fc1_n33_p9, 26) + resize(fc1_n53_p10, 26);
         fc1_n53_t1_2_b_d1 <= resize(fc1_n53_p11, 26) + resize(fc1_n53_p12, 26);
         fc1_n53_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_13) * (-175)) mod 2**24, 24)) + resize(fc1_n53_p14, 24); -- weight -0.1708984375
-        fc1_n53_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_15) * (-415)) mod 2**25, 25)); -- weight -0.4052734375
+        fc1_n53_t1_3_b_d1 <= fc1_n53_p15;
         fc1_n54_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 200) mod 2**24, 24)) + resize(fc1_n54_p1, 24); -- weight 0.1953125
         fc1_n54_t0_1_d1 <= resize(fc1_n54_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2070) mod 2**28, 28)); -- weight 2.021484375
         fc1_n54_t0_2_d1 <= resize(fc1_n54_p4, 28) + resize(fc1_n54_p5, 28);

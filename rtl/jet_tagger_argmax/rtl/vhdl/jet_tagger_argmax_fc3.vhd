@@ -815,6 +815,7 @@ begin
     variable fc3_n4_p29 : signed(22 downto 0); -- weight 0.0869140625
     variable fc3_n4_p30 : signed(22 downto 0); -- weight 0.119140625
     variable fc3_n4_p31 : signed(23 downto 0); -- weight 0.1767578125
+    variable fc3_n4_t0_8 : signed(20 downto 0);
     variable fc3_n4_t1_0 : signed(25 downto 0);
     variable fc3_n4_t1_1 : signed(25 downto 0);
     variable fc3_n4_t1_2 : signed(25 downto 0);
@@ -1139,6 +1140,7 @@ begin
     variable fc3_n12_p29 : signed(23 downto 0); -- weight 0.244140625
     variable fc3_n12_p30 : signed(24 downto 0); -- weight 0.404296875
     variable fc3_n12_p31 : signed(24 downto 0); -- weight -0.263671875
+    variable fc3_n12_t0_4 : signed(25 downto 0);
     variable fc3_n12_t1_0 : signed(25 downto 0);
     variable fc3_n12_t1_1 : signed(24 downto 0);
     variable fc3_n12_t1_2 : signed(25 downto 0);
@@ -1382,6 +1384,7 @@ begin
     variable fc3_n18_t2_2 : signed(26 downto 0);
     variable fc3_n18_t2_3 : signed(27 downto 0);
     variable fc3_n18_t3_0 : signed(26 downto 0);
+    variable fc3_n18_t4_0 : signed(28 downto 0);
     variable fc3_n18_acc : signed(28 downto 0);
     variable fc3_n18_y_fl : signed(18 downto 0);
     variable fc3_n19_p0 : signed(24 downto 0); -- weight -0.41015625
@@ -1568,6 +1571,7 @@ begin
     variable fc3_n23_t2_0 : signed(26 downto 0);
     variable fc3_n23_t2_1 : signed(26 downto 0);
     variable fc3_n23_t2_2 : signed(25 downto 0);
+    variable fc3_n23_t2_3 : signed(27 downto 0);
     variable fc3_n23_t3_0 : signed(27 downto 0);
     variable fc3_n23_t3_1 : signed(27 downto 0);
     variable fc3_n23_acc : signed(28 downto 0);
@@ -2095,6 +2099,7 @@ begin
         fc3_n4_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 89) mod 2**23, 23));
         fc3_n4_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 122) mod 2**23, 23));
         fc3_n4_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 181) mod 2**24, 24));
+        fc3_n4_t0_8 := (-resize(fc3_n4_p16_sh, 21)) + resize(fc3_n4_p17, 21);
         fc3_n4_t1_0 := resize(fc3_n4_t1_0_a_d1, 26) + resize(fc3_n4_t1_0_b_d1, 26);
         fc3_n4_t1_1 := fc3_n4_t0_2_d1 + resize(fc3_n4_t1_1_b_d1, 26);
         fc3_n4_t1_2 := resize(fc3_n4_t1_2_a_d1, 26) + fc3_n4_t0_5_d1;
@@ -2419,6 +2424,7 @@ begin
         fc3_n12_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 250) mod 2**24, 24));
         fc3_n12_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 414) mod 2**25, 25));
         fc3_n12_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-270)) mod 2**25, 25));
+        fc3_n12_t0_4 := (-resize(fc3_n12_p8_sh, 26)) + resize(fc3_n12_p9, 26);
         fc3_n12_t1_0 := resize(fc3_n12_t1_0_a_d1, 26) + fc3_n12_t0_1_d1;
         fc3_n12_t1_1 := fc3_n12_t0_2_d1 + resize(fc3_n12_t1_1_b_d1, 25);
         fc3_n12_t1_2 := fc3_n12_t0_4_d1 + resize(fc3_n12_t1_2_b_d1, 26);
@@ -2662,6 +2668,7 @@ begin
         fc3_n18_t2_2 := resize(fc3_n18_t1_4, 27) + (resize(fc3_n18_t1_5_a_d1, 27) + resize(fc3_n18_t1_5_b_d1, 27));
         fc3_n18_t2_3 := resize(fc3_n18_t1_6, 28) + resize(fc3_n18_t1_7, 28);
         fc3_n18_t3_0 := (resize(fc3_n18_t1_0, 27) + resize(fc3_n18_t1_1, 27)) + resize(fc3_n18_t2_1, 27);
+        fc3_n18_t4_0 := resize(fc3_n18_t3_0, 29) + (resize(fc3_n18_t2_2, 29) + resize(fc3_n18_t2_3, 29));
         fc3_n18_acc := (fc3_n18_t4_0_d1 + to_signed(-731136, 29));
         fc3_n18_y_fl := fc3_n18_acc(28 downto 10);
         fc3_n19_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-420)) mod 2**25, 25));
@@ -2848,8 +2855,9 @@ begin
         fc3_n23_t2_0 := (resize(fc3_n23_t1_0_a_d1, 27) + resize(fc3_n23_t1_0_b_d1, 27)) + resize(fc3_n23_t1_1, 27);
         fc3_n23_t2_1 := resize(fc3_n23_t1_2, 27) + resize(fc3_n23_t1_3, 27);
         fc3_n23_t2_2 := resize(fc3_n23_t1_4, 26) + resize(fc3_n23_t1_5, 26);
+        fc3_n23_t2_3 := resize(fc3_n23_t1_6, 28) + (resize(fc3_n23_t1_7_a_d1, 28) + resize(fc3_n23_t1_7_b_d1, 28));
         fc3_n23_t3_0 := resize(fc3_n23_t2_0, 28) + resize(fc3_n23_t2_1, 28);
-        fc3_n23_t3_1 := resize(fc3_n23_t2_2, 28) + (resize(fc3_n23_t1_6, 28) + (resize(fc3_n23_t1_7_a_d1, 28) + resize(fc3_n23_t1_7_b_d1, 28)));
+        fc3_n23_t3_1 := resize(fc3_n23_t2_2, 28) + fc3_n23_t2_3;
         fc3_n23_acc := (fc3_n23_t4_0_d1 + to_signed(-621568, 29));
         fc3_n23_y_fl := fc3_n23_acc(28 downto 10);
         fc3_n24_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 742) mod 2**26, 26));
@@ -3232,7 +3240,7 @@ begin
         fc3_n4_t0_5_d1 <= resize(fc3_n4_p10, 26) + resize(fc3_n4_p11, 26);
         fc3_n4_t1_3_a_d1 <= resize(fc3_n4_p12, 25) + signed(to_unsigned((to_integer(fc3_in_13) * (-274)) mod 2**25, 25)); -- weight -0.267578125
         fc3_n4_t1_3_b_d1 <= resize(fc3_n4_p14, 25) + signed(to_unsigned((to_integer(fc3_in_15) * 289) mod 2**25, 25)); -- weight 0.2822265625
-        fc3_n4_t1_4_a_d1 <= (-resize(fc3_n4_p16_sh, 21)) + resize(fc3_n4_p17, 21);
+        fc3_n4_t1_4_a_d1 <= fc3_n4_t0_8;
         fc3_n4_t0_9_d1 <= resize(fc3_n4_p18, 26) + resize(fc3_n4_p19, 26);
         fc3_n4_t1_5_a_d1 <= resize(fc3_n4_p20, 25) + resize(fc3_n4_p21, 25);
         fc3_n4_t0_11_d1 <= resize(fc3_n4_p22, 26) + resize(fc3_n4_p23, 26);
@@ -3361,7 +3369,7 @@ begin
         fc3_n12_t0_1_d1 <= resize(fc3_n12_p2, 26) + resize(fc3_n12_p3, 26);
         fc3_n12_t0_2_d1 <= resize(fc3_n12_p4, 25) + resize(fc3_n12_p5, 25);
         fc3_n12_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * (-157)) mod 2**24, 24)) + resize(fc3_n12_p7, 24); -- weight -0.1533203125
-        fc3_n12_t0_4_d1 <= (-resize(fc3_n12_p8_sh, 26)) + resize(fc3_n12_p9, 26);
+        fc3_n12_t0_4_d1 <= fc3_n12_t0_4;
         fc3_n12_t1_2_b_d1 <= resize(fc3_n12_p10, 25) + resize(fc3_n12_p11, 25);
         fc3_n12_t1_3_a_d1 <= resize(fc3_n12_p12, 25) + resize(fc3_n12_p13, 25);
         fc3_n12_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc3_in_14) * 320) mod 2**25, 25)) + resize(fc3_n12_p15, 25); -- weight 0.3125
@@ -3474,7 +3482,7 @@ begin
         fc3_n18_t1_6_b_d1 <= resize(fc3_n18_p26, 25) + signed(to_unsigned((to_integer(fc3_in_27) * 261) mod 2**25, 25)); -- weight 0.2548828125
         fc3_n18_t1_7_a_d1 <= resize(fc3_n18_p28_sh, 25) + signed(to_unsigned((to_integer(fc3_in_29) * (-281)) mod 2**25, 25)); -- weight -0.2744140625
         fc3_n18_t0_15_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * (-1400)) mod 2**27, 27)) + resize(fc3_n18_p31, 27); -- weight -1.3671875
-        fc3_n18_t4_0_d1 <= resize(fc3_n18_t3_0, 29) + (resize(fc3_n18_t2_2, 29) + resize(fc3_n18_t2_3, 29));
+        fc3_n18_t4_0_d1 <= fc3_n18_t4_0;
         fc3_n19_t1_0_a_d1 <= resize(fc3_n19_p0, 26) + resize(fc3_n19_p1, 26);
         fc3_n19_t1_0_b_d1 <= resize(fc3_n19_p2, 25) + resize(fc3_n19_p3, 25);
         fc3_n19_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4) * 241) mod 2**24, 24)) + resize(fc3_n19_p5, 24); -- weight 0.2353515625

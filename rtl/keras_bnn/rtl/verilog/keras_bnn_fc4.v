@@ -77,117 +77,159 @@ module keras_bnn_fc4 (
     wire fc4_in_30_v_n = ~fc4_in_30;
     wire fc4_in_31_v_n = ~fc4_in_31;
     wire fc4_n0_pop_c0_x = fc4_in_0_v_n ^ fc4_in_1;
+    wire [1:0] fc4_n0_pop_c0 = {((fc4_in_0_v_n & fc4_in_1) | (fc4_n0_pop_c0_x & fc4_in_2)), (fc4_n0_pop_c0_x ^ fc4_in_2)};
     wire fc4_n0_pop_c1_x = fc4_in_3_v_n ^ fc4_in_4;
+    wire [1:0] fc4_n0_pop_c1 = {((fc4_in_3_v_n & fc4_in_4) | (fc4_n0_pop_c1_x & fc4_in_5)), (fc4_n0_pop_c1_x ^ fc4_in_5)};
     wire fc4_n0_pop_c2_x = fc4_in_6_v_n ^ fc4_in_7_v_n;
     wire fc4_n0_pop_c2_g = fc4_in_6_v_n & fc4_in_7_v_n;
+    wire [1:0] fc4_n0_pop_c2 = {(fc4_n0_pop_c2_g | (fc4_n0_pop_c2_x & fc4_in_8_v_n)), (fc4_n0_pop_c2_x ^ fc4_in_8_v_n)};
     wire fc4_n0_pop_c3_x = fc4_in_9 ^ fc4_in_10_v_n;
+    wire [1:0] fc4_n0_pop_c3 = {((fc4_in_9 & fc4_in_10_v_n) | (fc4_n0_pop_c3_x & fc4_in_11_v_n)), (fc4_n0_pop_c3_x ^ fc4_in_11_v_n)};
     wire fc4_n0_pop_c4_x = fc4_in_12_v_n ^ fc4_in_13_v_n;
     wire fc4_n0_pop_c4_g = fc4_in_12_v_n & fc4_in_13_v_n;
+    wire [1:0] fc4_n0_pop_c4 = {(fc4_n0_pop_c4_g | (fc4_n0_pop_c4_x & fc4_in_14_v_n)), (fc4_n0_pop_c4_x ^ fc4_in_14_v_n)};
     wire fc4_n0_pop_c5_x = fc4_in_15_v_n ^ fc4_in_16;
+    wire [1:0] fc4_n0_pop_c5 = {((fc4_in_15_v_n & fc4_in_16) | (fc4_n0_pop_c5_x & fc4_in_17_v_n)), (fc4_n0_pop_c5_x ^ fc4_in_17_v_n)};
     wire fc4_n0_pop_c6_x = fc4_in_18 ^ fc4_in_19_v_n;
+    wire [1:0] fc4_n0_pop_c6 = {((fc4_in_18 & fc4_in_19_v_n) | (fc4_n0_pop_c6_x & fc4_in_20)), (fc4_n0_pop_c6_x ^ fc4_in_20)};
     wire fc4_n0_pop_c7_x = fc4_in_21_v_n ^ fc4_in_22;
+    wire [1:0] fc4_n0_pop_c7 = {((fc4_in_21_v_n & fc4_in_22) | (fc4_n0_pop_c7_x & fc4_in_23)), (fc4_n0_pop_c7_x ^ fc4_in_23)};
     wire fc4_n0_pop_c8_x = fc4_in_24 ^ fc4_in_25_v_n;
     wire fc4_n0_pop_c8_g = fc4_in_24 & fc4_in_25_v_n;
+    wire [1:0] fc4_n0_pop_c8 = {(fc4_n0_pop_c8_g | (fc4_n0_pop_c8_x & fc4_in_26)), (fc4_n0_pop_c8_x ^ fc4_in_26)};
     wire fc4_n0_pop_c9_x = fc4_in_27_v_n ^ fc4_in_28_v_n;
-    wire [2:0] fc4_n0_pop_t1_0_a = {1'd0, {((fc4_in_0_v_n & fc4_in_1) | (fc4_n0_pop_c0_x & fc4_in_2)), (fc4_n0_pop_c0_x ^ fc4_in_2)}};
-    wire [2:0] fc4_n0_pop_t1_0_b = {1'd0, {((fc4_in_3_v_n & fc4_in_4) | (fc4_n0_pop_c1_x & fc4_in_5)), (fc4_n0_pop_c1_x ^ fc4_in_5)}};
-    wire [2:0] fc4_n0_pop_t1_1_b = {1'd0, {((fc4_in_9 & fc4_in_10_v_n) | (fc4_n0_pop_c3_x & fc4_in_11_v_n)), (fc4_n0_pop_c3_x ^ fc4_in_11_v_n)}};
-    wire [2:0] fc4_n0_pop_t1_2_b = {1'd0, {((fc4_in_15_v_n & fc4_in_16) | (fc4_n0_pop_c5_x & fc4_in_17_v_n)), (fc4_n0_pop_c5_x ^ fc4_in_17_v_n)}};
-    wire [2:0] fc4_n0_pop_t1_3_a = {1'd0, {((fc4_in_18 & fc4_in_19_v_n) | (fc4_n0_pop_c6_x & fc4_in_20)), (fc4_n0_pop_c6_x ^ fc4_in_20)}};
-    wire [2:0] fc4_n0_pop_t1_3_b = {1'd0, {((fc4_in_21_v_n & fc4_in_22) | (fc4_n0_pop_c7_x & fc4_in_23)), (fc4_n0_pop_c7_x ^ fc4_in_23)}};
-    wire [2:0] fc4_n0_pop_t1_4_b = {1'd0, {((fc4_in_27_v_n & fc4_in_28_v_n) | (fc4_n0_pop_c9_x & fc4_in_29)), (fc4_n0_pop_c9_x ^ fc4_in_29)}};
-    wire [3:0] fc4_n0_pop_t2_0_b = {1'd0, ({1'd0, {(fc4_n0_pop_c2_g | (fc4_n0_pop_c2_x & fc4_in_8_v_n)), (fc4_n0_pop_c2_x ^ fc4_in_8_v_n)}} + fc4_n0_pop_t1_1_b)};
-    wire [3:0] fc4_n0_pop_t2_1_a = {1'd0, ({1'd0, {(fc4_n0_pop_c4_g | (fc4_n0_pop_c4_x & fc4_in_14_v_n)), (fc4_n0_pop_c4_x ^ fc4_in_14_v_n)}} + fc4_n0_pop_t1_2_b)};
-    wire [3:0] fc4_n0_pop_t2_2_a = {1'd0, ({1'd0, {(fc4_n0_pop_c8_g | (fc4_n0_pop_c8_x & fc4_in_26)), (fc4_n0_pop_c8_x ^ fc4_in_26)}} + fc4_n0_pop_t1_4_b)};
+    wire [1:0] fc4_n0_pop_c9 = {((fc4_in_27_v_n & fc4_in_28_v_n) | (fc4_n0_pop_c9_x & fc4_in_29)), (fc4_n0_pop_c9_x ^ fc4_in_29)};
+    wire [2:0] fc4_n0_pop_t1_2_b = {1'd0, fc4_n0_pop_c5};
+    wire [3:0] fc4_n0_pop_t2_0_a = {1'd0, ({1'd0, fc4_n0_pop_c0} + {1'd0, fc4_n0_pop_c1})};
+    wire [3:0] fc4_n0_pop_t2_0_b = {1'd0, ({1'd0, fc4_n0_pop_c2} + {1'd0, fc4_n0_pop_c3})};
+    wire [3:0] fc4_n0_pop_t2_1_a = {1'd0, ({1'd0, fc4_n0_pop_c4} + fc4_n0_pop_t1_2_b)};
+    wire [3:0] fc4_n0_pop_t2_1_b = {1'd0, ({1'd0, fc4_n0_pop_c6} + {1'd0, fc4_n0_pop_c7})};
+    wire [3:0] fc4_n0_pop_t2_2_a = {1'd0, ({1'd0, fc4_n0_pop_c8} + {1'd0, fc4_n0_pop_c9})};
     wire [3:0] fc4_n0_pop_t2_2_b = {2'd0, {(fc4_in_30 & fc4_in_31), (fc4_in_30 ^ fc4_in_31)}};
-    wire [4:0] fc4_n0_pop_t3_0_a = {1'd0, ({1'd0, (fc4_n0_pop_t1_0_a + fc4_n0_pop_t1_0_b)} + fc4_n0_pop_t2_0_b)};
+    wire [4:0] fc4_n0_pop_t3_0 = {1'd0, (fc4_n0_pop_t2_0_a + fc4_n0_pop_t2_0_b)} + {1'd0, (fc4_n0_pop_t2_1_a + fc4_n0_pop_t2_1_b)};
     reg  [4:0] fc4_n0_pop_t4_0_a_d1;
     reg  [3:0] fc4_n0_pop_t4_0_b_d1;
+    wire signed [6:0] fc4_n0_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n0_pop_t4_0_a_d1} + {2'd0, fc4_n0_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n0_acc = $signed({$signed({1'd0, ({1'd0, fc4_n0_pop_t4_0_a_d1} + {2'd0, fc4_n0_pop_t4_0_b_d1})}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n0_acc = $signed({fc4_n0_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc4_n1_pop_c0_x = fc4_in_0 ^ fc4_in_1;
+    wire [1:0] fc4_n1_pop_c0 = {((fc4_in_0 & fc4_in_1) | (fc4_n1_pop_c0_x & fc4_in_2)), (fc4_n1_pop_c0_x ^ fc4_in_2)};
     wire fc4_n1_pop_c1_x = fc4_in_3_v_n ^ fc4_in_4_v_n;
     wire fc4_n1_pop_c1_g = fc4_in_3_v_n & fc4_in_4_v_n;
+    wire [1:0] fc4_n1_pop_c1 = {(fc4_n1_pop_c1_g | (fc4_n1_pop_c1_x & fc4_in_5)), (fc4_n1_pop_c1_x ^ fc4_in_5)};
+    wire [1:0] fc4_n1_pop_c2 = {(fc4_n0_pop_c2_g | (fc4_n0_pop_c2_x & fc4_in_8)), (fc4_n0_pop_c2_x ^ fc4_in_8)};
     wire fc4_n1_pop_c3_x = fc4_in_9 ^ fc4_in_10;
+    wire [1:0] fc4_n1_pop_c3 = {((fc4_in_9 & fc4_in_10) | (fc4_n1_pop_c3_x & fc4_in_11_v_n)), (fc4_n1_pop_c3_x ^ fc4_in_11_v_n)};
     wire fc4_n1_pop_c4_x = fc4_in_12 ^ fc4_in_13;
     wire fc4_n1_pop_c4_g = fc4_in_12 & fc4_in_13;
+    wire [1:0] fc4_n1_pop_c4 = {(fc4_n1_pop_c4_g | (fc4_n1_pop_c4_x & fc4_in_14)), (fc4_n1_pop_c4_x ^ fc4_in_14)};
     wire fc4_n1_pop_c5_x = fc4_in_15 ^ fc4_in_16_v_n;
+    wire [1:0] fc4_n1_pop_c5 = {((fc4_in_15 & fc4_in_16_v_n) | (fc4_n1_pop_c5_x & fc4_in_17)), (fc4_n1_pop_c5_x ^ fc4_in_17)};
     wire fc4_n1_pop_c6_x = fc4_in_18_v_n ^ fc4_in_19;
     wire fc4_n1_pop_c6_g = fc4_in_18_v_n & fc4_in_19;
+    wire [1:0] fc4_n1_pop_c6 = {(fc4_n1_pop_c6_g | (fc4_n1_pop_c6_x & fc4_in_20)), (fc4_n1_pop_c6_x ^ fc4_in_20)};
     wire fc4_n1_pop_c7_x = fc4_in_21_v_n ^ fc4_in_22_v_n;
+    wire [1:0] fc4_n1_pop_c7 = {((fc4_in_21_v_n & fc4_in_22_v_n) | (fc4_n1_pop_c7_x & fc4_in_23_v_n)), (fc4_n1_pop_c7_x ^ fc4_in_23_v_n)};
     wire fc4_n1_pop_c8_x = fc4_in_24_v_n ^ fc4_in_25_v_n;
+    wire [1:0] fc4_n1_pop_c8 = {((fc4_in_24_v_n & fc4_in_25_v_n) | (fc4_n1_pop_c8_x & fc4_in_26)), (fc4_n1_pop_c8_x ^ fc4_in_26)};
     wire fc4_n1_pop_c9_x = fc4_in_27 ^ fc4_in_28_v_n;
     wire fc4_n1_pop_c9_g = fc4_in_27 & fc4_in_28_v_n;
-    wire [2:0] fc4_n1_pop_t1_0_a = {1'd0, {((fc4_in_0 & fc4_in_1) | (fc4_n1_pop_c0_x & fc4_in_2)), (fc4_n1_pop_c0_x ^ fc4_in_2)}};
-    wire [2:0] fc4_n1_pop_t1_1_b = {1'd0, {((fc4_in_9 & fc4_in_10) | (fc4_n1_pop_c3_x & fc4_in_11_v_n)), (fc4_n1_pop_c3_x ^ fc4_in_11_v_n)}};
-    wire [2:0] fc4_n1_pop_t1_2_b = {1'd0, {((fc4_in_15 & fc4_in_16_v_n) | (fc4_n1_pop_c5_x & fc4_in_17)), (fc4_n1_pop_c5_x ^ fc4_in_17)}};
-    wire [2:0] fc4_n1_pop_t1_3_b = {1'd0, {((fc4_in_21_v_n & fc4_in_22_v_n) | (fc4_n1_pop_c7_x & fc4_in_23_v_n)), (fc4_n1_pop_c7_x ^ fc4_in_23_v_n)}};
-    wire [2:0] fc4_n1_pop_t1_4_a = {1'd0, {((fc4_in_24_v_n & fc4_in_25_v_n) | (fc4_n1_pop_c8_x & fc4_in_26)), (fc4_n1_pop_c8_x ^ fc4_in_26)}};
-    wire [3:0] fc4_n1_pop_t2_0_a = {1'd0, (fc4_n1_pop_t1_0_a + {1'd0, {(fc4_n1_pop_c1_g | (fc4_n1_pop_c1_x & fc4_in_5)), (fc4_n1_pop_c1_x ^ fc4_in_5)}})};
-    wire [3:0] fc4_n1_pop_t2_0_b = {1'd0, ({1'd0, {(fc4_n0_pop_c2_g | (fc4_n0_pop_c2_x & fc4_in_8)), (fc4_n0_pop_c2_x ^ fc4_in_8)}} + fc4_n1_pop_t1_1_b)};
-    wire [3:0] fc4_n1_pop_t2_1_a = {1'd0, ({1'd0, {(fc4_n1_pop_c4_g | (fc4_n1_pop_c4_x & fc4_in_14)), (fc4_n1_pop_c4_x ^ fc4_in_14)}} + fc4_n1_pop_t1_2_b)};
-    wire [3:0] fc4_n1_pop_t2_1_b = {1'd0, ({1'd0, {(fc4_n1_pop_c6_g | (fc4_n1_pop_c6_x & fc4_in_20)), (fc4_n1_pop_c6_x ^ fc4_in_20)}} + fc4_n1_pop_t1_3_b)};
-    wire [3:0] fc4_n1_pop_t2_2_a = {1'd0, (fc4_n1_pop_t1_4_a + {1'd0, {(fc4_n1_pop_c9_g | (fc4_n1_pop_c9_x & fc4_in_29_v_n)), (fc4_n1_pop_c9_x ^ fc4_in_29_v_n)}})};
+    wire [1:0] fc4_n1_pop_c9 = {(fc4_n1_pop_c9_g | (fc4_n1_pop_c9_x & fc4_in_29_v_n)), (fc4_n1_pop_c9_x ^ fc4_in_29_v_n)};
+    wire [2:0] fc4_n1_pop_t1_0_a = {1'd0, fc4_n1_pop_c0};
+    wire [2:0] fc4_n1_pop_t1_1_b = {1'd0, fc4_n1_pop_c3};
+    wire [2:0] fc4_n1_pop_t1_2_b = {1'd0, fc4_n1_pop_c5};
+    wire [2:0] fc4_n1_pop_t1_3_b = {1'd0, fc4_n1_pop_c7};
+    wire [3:0] fc4_n1_pop_t2_0_a = {1'd0, (fc4_n1_pop_t1_0_a + {1'd0, fc4_n1_pop_c1})};
+    wire [3:0] fc4_n1_pop_t2_0_b = {1'd0, ({1'd0, fc4_n1_pop_c2} + fc4_n1_pop_t1_1_b)};
+    wire [3:0] fc4_n1_pop_t2_1_a = {1'd0, ({1'd0, fc4_n1_pop_c4} + fc4_n1_pop_t1_2_b)};
+    wire [3:0] fc4_n1_pop_t2_1_b = {1'd0, ({1'd0, fc4_n1_pop_c6} + fc4_n1_pop_t1_3_b)};
+    wire [3:0] fc4_n1_pop_t2_2_a = {1'd0, ({1'd0, fc4_n1_pop_c8} + {1'd0, fc4_n1_pop_c9})};
+    wire [4:0] fc4_n1_pop_t3_0 = {1'd0, (fc4_n1_pop_t2_0_a + fc4_n1_pop_t2_0_b)} + {1'd0, (fc4_n1_pop_t2_1_a + fc4_n1_pop_t2_1_b)};
     reg  [4:0] fc4_n1_pop_t4_0_a_d1;
     reg  [3:0] fc4_n1_pop_t4_0_b_d1;
+    wire signed [6:0] fc4_n1_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n1_pop_t4_0_a_d1} + {2'd0, fc4_n1_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n1_acc = $signed({$signed({1'd0, ({1'd0, fc4_n1_pop_t4_0_a_d1} + {2'd0, fc4_n1_pop_t4_0_b_d1})}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n1_acc = $signed({fc4_n1_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc4_n2_pop_c0_x = fc4_in_0 ^ fc4_in_1_v_n;
+    wire [1:0] fc4_n2_pop_c0 = {((fc4_in_0 & fc4_in_1_v_n) | (fc4_n2_pop_c0_x & fc4_in_2_v_n)), (fc4_n2_pop_c0_x ^ fc4_in_2_v_n)};
     wire fc4_n2_pop_c1_x = fc4_in_3 ^ fc4_in_4_v_n;
+    wire [1:0] fc4_n2_pop_c1 = {((fc4_in_3 & fc4_in_4_v_n) | (fc4_n2_pop_c1_x & fc4_in_5)), (fc4_n2_pop_c1_x ^ fc4_in_5)};
     wire fc4_n2_pop_c2_x = fc4_in_6 ^ fc4_in_7;
     wire fc4_n2_pop_c2_g = fc4_in_6 & fc4_in_7;
+    wire [1:0] fc4_n2_pop_c2 = {(fc4_n2_pop_c2_g | (fc4_n2_pop_c2_x & fc4_in_8)), (fc4_n2_pop_c2_x ^ fc4_in_8)};
     wire fc4_n2_pop_c4_x = fc4_in_12 ^ fc4_in_13_v_n;
+    wire [1:0] fc4_n2_pop_c4 = {((fc4_in_12 & fc4_in_13_v_n) | (fc4_n2_pop_c4_x & fc4_in_14)), (fc4_n2_pop_c4_x ^ fc4_in_14)};
     wire fc4_n2_pop_c6_x = fc4_in_18_v_n ^ fc4_in_19_v_n;
+    wire [1:0] fc4_n2_pop_c6 = {((fc4_in_18_v_n & fc4_in_19_v_n) | (fc4_n2_pop_c6_x & fc4_in_20_v_n)), (fc4_n2_pop_c6_x ^ fc4_in_20_v_n)};
     wire fc4_n2_pop_c7_x = fc4_in_21 ^ fc4_in_22;
+    wire [1:0] fc4_n2_pop_c7 = {((fc4_in_21 & fc4_in_22) | (fc4_n2_pop_c7_x & fc4_in_23)), (fc4_n2_pop_c7_x ^ fc4_in_23)};
     wire fc4_n2_pop_c8_x = fc4_in_24_v_n ^ fc4_in_25;
+    wire [1:0] fc4_n2_pop_c8 = {((fc4_in_24_v_n & fc4_in_25) | (fc4_n2_pop_c8_x & fc4_in_26_v_n)), (fc4_n2_pop_c8_x ^ fc4_in_26_v_n)};
     wire fc4_n2_pop_c9_x = fc4_in_27 ^ fc4_in_28;
-    wire [2:0] fc4_n2_pop_t1_0_a = {1'd0, {((fc4_in_0 & fc4_in_1_v_n) | (fc4_n2_pop_c0_x & fc4_in_2_v_n)), (fc4_n2_pop_c0_x ^ fc4_in_2_v_n)}};
-    wire [2:0] fc4_n2_pop_t1_0_b = {1'd0, {((fc4_in_3 & fc4_in_4_v_n) | (fc4_n2_pop_c1_x & fc4_in_5)), (fc4_n2_pop_c1_x ^ fc4_in_5)}};
-    wire [2:0] fc4_n2_pop_t1_2_a = {1'd0, {((fc4_in_12 & fc4_in_13_v_n) | (fc4_n2_pop_c4_x & fc4_in_14)), (fc4_n2_pop_c4_x ^ fc4_in_14)}};
-    wire [2:0] fc4_n2_pop_t1_3_a = {1'd0, {((fc4_in_18_v_n & fc4_in_19_v_n) | (fc4_n2_pop_c6_x & fc4_in_20_v_n)), (fc4_n2_pop_c6_x ^ fc4_in_20_v_n)}};
-    wire [2:0] fc4_n2_pop_t1_3_b = {1'd0, {((fc4_in_21 & fc4_in_22) | (fc4_n2_pop_c7_x & fc4_in_23)), (fc4_n2_pop_c7_x ^ fc4_in_23)}};
-    wire [2:0] fc4_n2_pop_t1_4_a = {1'd0, {((fc4_in_24_v_n & fc4_in_25) | (fc4_n2_pop_c8_x & fc4_in_26_v_n)), (fc4_n2_pop_c8_x ^ fc4_in_26_v_n)}};
-    wire [2:0] fc4_n2_pop_t1_4_b = {1'd0, {((fc4_in_27 & fc4_in_28) | (fc4_n2_pop_c9_x & fc4_in_29_v_n)), (fc4_n2_pop_c9_x ^ fc4_in_29_v_n)}};
-    wire [3:0] fc4_n2_pop_t2_0_b = {1'd0, ({1'd0, {(fc4_n2_pop_c2_g | (fc4_n2_pop_c2_x & fc4_in_8)), (fc4_n2_pop_c2_x ^ fc4_in_8)}} + fc4_n1_pop_t1_1_b)};
-    wire [4:0] fc4_n2_pop_t3_0_b = {1'd0, ({1'd0, (fc4_n2_pop_t1_2_a + fc4_n0_pop_t1_2_b)} + {1'd0, (fc4_n2_pop_t1_3_a + fc4_n2_pop_t1_3_b)})};
+    wire [1:0] fc4_n2_pop_c9 = {((fc4_in_27 & fc4_in_28) | (fc4_n2_pop_c9_x & fc4_in_29_v_n)), (fc4_n2_pop_c9_x ^ fc4_in_29_v_n)};
+    wire [2:0] fc4_n2_pop_t1_4_a = {1'd0, fc4_n2_pop_c8};
+    wire [2:0] fc4_n2_pop_t1_4_b = {1'd0, fc4_n2_pop_c9};
+    wire [3:0] fc4_n2_pop_t2_0_a = {1'd0, ({1'd0, fc4_n2_pop_c0} + {1'd0, fc4_n2_pop_c1})};
+    wire [3:0] fc4_n2_pop_t2_0_b = {1'd0, ({1'd0, fc4_n2_pop_c2} + fc4_n1_pop_t1_1_b)};
+    wire [3:0] fc4_n2_pop_t2_1_a = {1'd0, ({1'd0, fc4_n2_pop_c4} + fc4_n0_pop_t1_2_b)};
+    wire [3:0] fc4_n2_pop_t2_1_b = {1'd0, ({1'd0, fc4_n2_pop_c6} + {1'd0, fc4_n2_pop_c7})};
+    wire [3:0] fc4_n2_pop_t2_2_b = {2'd0, {(fc4_in_30_v_n & fc4_in_31), (fc4_in_30_v_n ^ fc4_in_31)}};
+    wire [3:0] fc4_n2_pop_t2_2 = {1'd0, (fc4_n2_pop_t1_4_a + fc4_n2_pop_t1_4_b)} + fc4_n2_pop_t2_2_b;
+    wire [4:0] fc4_n2_pop_t3_0 = {1'd0, (fc4_n2_pop_t2_0_a + fc4_n2_pop_t2_0_b)} + {1'd0, (fc4_n2_pop_t2_1_a + fc4_n2_pop_t2_1_b)};
     reg  [4:0] fc4_n2_pop_t4_0_a_d1;
     reg  [3:0] fc4_n2_pop_t4_0_b_d1;
+    wire signed [6:0] fc4_n2_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n2_pop_t4_0_a_d1} + {2'd0, fc4_n2_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n2_acc = $signed({$signed({1'd0, ({1'd0, fc4_n2_pop_t4_0_a_d1} + {2'd0, fc4_n2_pop_t4_0_b_d1})}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n2_acc = $signed({fc4_n2_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc4_n3_pop_c0_x = fc4_in_0_v_n ^ fc4_in_1_v_n;
+    wire [1:0] fc4_n3_pop_c0 = {((fc4_in_0_v_n & fc4_in_1_v_n) | (fc4_n3_pop_c0_x & fc4_in_2_v_n)), (fc4_n3_pop_c0_x ^ fc4_in_2_v_n)};
+    wire [1:0] fc4_n3_pop_c1 = {(fc4_n1_pop_c1_g | (fc4_n1_pop_c1_x & fc4_in_5_v_n)), (fc4_n1_pop_c1_x ^ fc4_in_5_v_n)};
     wire fc4_n3_pop_c2_x = fc4_in_6 ^ fc4_in_7_v_n;
+    wire [1:0] fc4_n3_pop_c2 = {((fc4_in_6 & fc4_in_7_v_n) | (fc4_n3_pop_c2_x & fc4_in_8_v_n)), (fc4_n3_pop_c2_x ^ fc4_in_8_v_n)};
     wire fc4_n3_pop_c3_x = fc4_in_9_v_n ^ fc4_in_10;
+    wire [1:0] fc4_n3_pop_c3 = {((fc4_in_9_v_n & fc4_in_10) | (fc4_n3_pop_c3_x & fc4_in_11)), (fc4_n3_pop_c3_x ^ fc4_in_11)};
+    wire [1:0] fc4_n3_pop_c4 = {(fc4_n1_pop_c4_g | (fc4_n1_pop_c4_x & fc4_in_14_v_n)), (fc4_n1_pop_c4_x ^ fc4_in_14_v_n)};
+    wire [1:0] fc4_n3_pop_c6 = {(fc4_n1_pop_c6_g | (fc4_n1_pop_c6_x & fc4_in_20_v_n)), (fc4_n1_pop_c6_x ^ fc4_in_20_v_n)};
     wire fc4_n3_pop_c7_x = fc4_in_21 ^ fc4_in_22_v_n;
-    wire [2:0] fc4_n3_pop_t1_0_a = {1'd0, {((fc4_in_0_v_n & fc4_in_1_v_n) | (fc4_n3_pop_c0_x & fc4_in_2_v_n)), (fc4_n3_pop_c0_x ^ fc4_in_2_v_n)}};
-    wire [2:0] fc4_n3_pop_t1_1_a = {1'd0, {((fc4_in_6 & fc4_in_7_v_n) | (fc4_n3_pop_c2_x & fc4_in_8_v_n)), (fc4_n3_pop_c2_x ^ fc4_in_8_v_n)}};
-    wire [2:0] fc4_n3_pop_t1_1_b = {1'd0, {((fc4_in_9_v_n & fc4_in_10) | (fc4_n3_pop_c3_x & fc4_in_11)), (fc4_n3_pop_c3_x ^ fc4_in_11)}};
-    wire [2:0] fc4_n3_pop_t1_3_b = {1'd0, {((fc4_in_21 & fc4_in_22_v_n) | (fc4_n3_pop_c7_x & fc4_in_23_v_n)), (fc4_n3_pop_c7_x ^ fc4_in_23_v_n)}};
-    wire [3:0] fc4_n3_pop_t2_0_a = {1'd0, (fc4_n3_pop_t1_0_a + {1'd0, {(fc4_n1_pop_c1_g | (fc4_n1_pop_c1_x & fc4_in_5_v_n)), (fc4_n1_pop_c1_x ^ fc4_in_5_v_n)}})};
-    wire [3:0] fc4_n3_pop_t2_1_a = {1'd0, ({1'd0, {(fc4_n1_pop_c4_g | (fc4_n1_pop_c4_x & fc4_in_14_v_n)), (fc4_n1_pop_c4_x ^ fc4_in_14_v_n)}} + fc4_n0_pop_t1_2_b)};
-    wire [3:0] fc4_n3_pop_t2_1_b = {1'd0, ({1'd0, {(fc4_n1_pop_c6_g | (fc4_n1_pop_c6_x & fc4_in_20_v_n)), (fc4_n1_pop_c6_x ^ fc4_in_20_v_n)}} + fc4_n3_pop_t1_3_b)};
-    wire [3:0] fc4_n3_pop_t2_2_a = {1'd0, (fc4_n2_pop_t1_4_a + {1'd0, {(fc4_n1_pop_c9_g | (fc4_n1_pop_c9_x & fc4_in_29)), (fc4_n1_pop_c9_x ^ fc4_in_29)}})};
+    wire [1:0] fc4_n3_pop_c7 = {((fc4_in_21 & fc4_in_22_v_n) | (fc4_n3_pop_c7_x & fc4_in_23_v_n)), (fc4_n3_pop_c7_x ^ fc4_in_23_v_n)};
+    wire [1:0] fc4_n3_pop_c9 = {(fc4_n1_pop_c9_g | (fc4_n1_pop_c9_x & fc4_in_29)), (fc4_n1_pop_c9_x ^ fc4_in_29)};
+    wire [3:0] fc4_n3_pop_t2_0_a = {1'd0, ({1'd0, fc4_n3_pop_c0} + {1'd0, fc4_n3_pop_c1})};
+    wire [3:0] fc4_n3_pop_t2_0_b = {1'd0, ({1'd0, fc4_n3_pop_c2} + {1'd0, fc4_n3_pop_c3})};
+    wire [3:0] fc4_n3_pop_t2_1_a = {1'd0, ({1'd0, fc4_n3_pop_c4} + fc4_n0_pop_t1_2_b)};
+    wire [3:0] fc4_n3_pop_t2_1_b = {1'd0, ({1'd0, fc4_n3_pop_c6} + {1'd0, fc4_n3_pop_c7})};
+    wire [3:0] fc4_n3_pop_t2_2_a = {1'd0, (fc4_n2_pop_t1_4_a + {1'd0, fc4_n3_pop_c9})};
+    wire [3:0] fc4_n3_pop_t2_2_b = {2'd0, {(fc4_in_30 & fc4_in_31_v_n), (fc4_in_30 ^ fc4_in_31_v_n)}};
+    wire [4:0] fc4_n3_pop_t3_0 = {1'd0, (fc4_n3_pop_t2_0_a + fc4_n3_pop_t2_0_b)} + {1'd0, (fc4_n3_pop_t2_1_a + fc4_n3_pop_t2_1_b)};
     reg  [4:0] fc4_n3_pop_t4_0_a_d1;
     reg  [3:0] fc4_n3_pop_t4_0_b_d1;
+    wire signed [6:0] fc4_n3_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n3_pop_t4_0_a_d1} + {2'd0, fc4_n3_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n3_acc = $signed({$signed({1'd0, ({1'd0, fc4_n3_pop_t4_0_a_d1} + {2'd0, fc4_n3_pop_t4_0_b_d1})}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n3_acc = $signed({fc4_n3_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     wire fc4_n4_pop_c1_x = fc4_in_3 ^ fc4_in_4;
+    wire [1:0] fc4_n4_pop_c1 = {((fc4_in_3 & fc4_in_4) | (fc4_n4_pop_c1_x & fc4_in_5_v_n)), (fc4_n4_pop_c1_x ^ fc4_in_5_v_n)};
+    wire [1:0] fc4_n4_pop_c2 = {(fc4_n2_pop_c2_g | (fc4_n2_pop_c2_x & fc4_in_8_v_n)), (fc4_n2_pop_c2_x ^ fc4_in_8_v_n)};
     wire fc4_n4_pop_c3_x = fc4_in_9_v_n ^ fc4_in_10_v_n;
+    wire [1:0] fc4_n4_pop_c3 = {((fc4_in_9_v_n & fc4_in_10_v_n) | (fc4_n4_pop_c3_x & fc4_in_11)), (fc4_n4_pop_c3_x ^ fc4_in_11)};
+    wire [1:0] fc4_n4_pop_c4 = {(fc4_n0_pop_c4_g | (fc4_n0_pop_c4_x & fc4_in_14)), (fc4_n0_pop_c4_x ^ fc4_in_14)};
     wire fc4_n4_pop_c6_x = fc4_in_18 ^ fc4_in_19;
-    wire [2:0] fc4_n4_pop_t1_0_b = {1'd0, {((fc4_in_3 & fc4_in_4) | (fc4_n4_pop_c1_x & fc4_in_5_v_n)), (fc4_n4_pop_c1_x ^ fc4_in_5_v_n)}};
-    wire [2:0] fc4_n4_pop_t1_1_b = {1'd0, {((fc4_in_9_v_n & fc4_in_10_v_n) | (fc4_n4_pop_c3_x & fc4_in_11)), (fc4_n4_pop_c3_x ^ fc4_in_11)}};
-    wire [2:0] fc4_n4_pop_t1_3_a = {1'd0, {((fc4_in_18 & fc4_in_19) | (fc4_n4_pop_c6_x & fc4_in_20_v_n)), (fc4_n4_pop_c6_x ^ fc4_in_20_v_n)}};
-    wire [3:0] fc4_n4_pop_t2_0_b = {1'd0, ({1'd0, {(fc4_n2_pop_c2_g | (fc4_n2_pop_c2_x & fc4_in_8_v_n)), (fc4_n2_pop_c2_x ^ fc4_in_8_v_n)}} + fc4_n4_pop_t1_1_b)};
-    wire [3:0] fc4_n4_pop_t2_1_a = {1'd0, ({1'd0, {(fc4_n0_pop_c4_g | (fc4_n0_pop_c4_x & fc4_in_14)), (fc4_n0_pop_c4_x ^ fc4_in_14)}} + fc4_n1_pop_t1_2_b)};
-    wire [3:0] fc4_n4_pop_t2_2_a = {1'd0, ({1'd0, {(fc4_n0_pop_c8_g | (fc4_n0_pop_c8_x & fc4_in_26_v_n)), (fc4_n0_pop_c8_x ^ fc4_in_26_v_n)}} + fc4_n2_pop_t1_4_b)};
-    wire [4:0] fc4_n4_pop_t3_0_a = {1'd0, ({1'd0, (fc4_n1_pop_t1_0_a + fc4_n4_pop_t1_0_b)} + fc4_n4_pop_t2_0_b)};
+    wire [1:0] fc4_n4_pop_c6 = {((fc4_in_18 & fc4_in_19) | (fc4_n4_pop_c6_x & fc4_in_20_v_n)), (fc4_n4_pop_c6_x ^ fc4_in_20_v_n)};
+    wire [1:0] fc4_n4_pop_c8 = {(fc4_n0_pop_c8_g | (fc4_n0_pop_c8_x & fc4_in_26_v_n)), (fc4_n0_pop_c8_x ^ fc4_in_26_v_n)};
+    wire [3:0] fc4_n4_pop_t2_0_a = {1'd0, (fc4_n1_pop_t1_0_a + {1'd0, fc4_n4_pop_c1})};
+    wire [3:0] fc4_n4_pop_t2_0_b = {1'd0, ({1'd0, fc4_n4_pop_c2} + {1'd0, fc4_n4_pop_c3})};
+    wire [3:0] fc4_n4_pop_t2_1_a = {1'd0, ({1'd0, fc4_n4_pop_c4} + fc4_n1_pop_t1_2_b)};
+    wire [3:0] fc4_n4_pop_t2_1_b = {1'd0, ({1'd0, fc4_n4_pop_c6} + fc4_n1_pop_t1_3_b)};
+    wire [3:0] fc4_n4_pop_t2_2_a = {1'd0, ({1'd0, fc4_n4_pop_c8} + fc4_n2_pop_t1_4_b)};
+    wire [3:0] fc4_n4_pop_t2_2_b = {2'd0, {(fc4_in_30_v_n & fc4_in_31_v_n), (fc4_in_30_v_n ^ fc4_in_31_v_n)}};
+    wire [4:0] fc4_n4_pop_t3_0 = {1'd0, (fc4_n4_pop_t2_0_a + fc4_n4_pop_t2_0_b)} + {1'd0, (fc4_n4_pop_t2_1_a + fc4_n4_pop_t2_1_b)};
     reg  [4:0] fc4_n4_pop_t4_0_a_d1;
     reg  [3:0] fc4_n4_pop_t4_0_b_d1;
+    wire signed [6:0] fc4_n4_pop_s_2 = $signed({1'd0, ({1'd0, fc4_n4_pop_t4_0_a_d1} + {2'd0, fc4_n4_pop_t4_0_b_d1})});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] fc4_n4_acc = $signed({$signed({1'd0, ({1'd0, fc4_n4_pop_t4_0_a_d1} + {2'd0, fc4_n4_pop_t4_0_b_d1})}), 1'd0}) - 8'sd32; // inputs with a nonzero weight
+    wire signed [7:0] fc4_n4_acc = $signed({fc4_n4_pop_s_2, 1'd0}) - 8'sd32; // inputs with a nonzero weight
     /* verilator lint_on UNUSEDSIGNAL */
     reg  signed [6:0] fc4_out_0;
     reg  signed [6:0] fc4_out_1;
@@ -197,16 +239,16 @@ module keras_bnn_fc4 (
 
     always @(posedge clk) begin
         if (ce) begin
-            fc4_n0_pop_t4_0_a_d1 <= fc4_n0_pop_t3_0_a + {1'd0, (fc4_n0_pop_t2_1_a + {1'd0, (fc4_n0_pop_t1_3_a + fc4_n0_pop_t1_3_b)})};
+            fc4_n0_pop_t4_0_a_d1 <= fc4_n0_pop_t3_0;
             fc4_n0_pop_t4_0_b_d1 <= fc4_n0_pop_t2_2_a + fc4_n0_pop_t2_2_b;
-            fc4_n1_pop_t4_0_a_d1 <= {1'd0, (fc4_n1_pop_t2_0_a + fc4_n1_pop_t2_0_b)} + {1'd0, (fc4_n1_pop_t2_1_a + fc4_n1_pop_t2_1_b)};
+            fc4_n1_pop_t4_0_a_d1 <= fc4_n1_pop_t3_0;
             fc4_n1_pop_t4_0_b_d1 <= fc4_n1_pop_t2_2_a + fc4_n0_pop_t2_2_b;
-            fc4_n2_pop_t4_0_a_d1 <= {1'd0, ({1'd0, (fc4_n2_pop_t1_0_a + fc4_n2_pop_t1_0_b)} + fc4_n2_pop_t2_0_b)} + fc4_n2_pop_t3_0_b;
-            fc4_n2_pop_t4_0_b_d1 <= {1'd0, (fc4_n2_pop_t1_4_a + fc4_n2_pop_t1_4_b)} + {2'd0, {(fc4_in_30_v_n & fc4_in_31), (fc4_in_30_v_n ^ fc4_in_31)}};
-            fc4_n3_pop_t4_0_a_d1 <= {1'd0, (fc4_n3_pop_t2_0_a + {1'd0, (fc4_n3_pop_t1_1_a + fc4_n3_pop_t1_1_b)})} + {1'd0, (fc4_n3_pop_t2_1_a + fc4_n3_pop_t2_1_b)};
-            fc4_n3_pop_t4_0_b_d1 <= fc4_n3_pop_t2_2_a + {2'd0, {(fc4_in_30 & fc4_in_31_v_n), (fc4_in_30 ^ fc4_in_31_v_n)}};
-            fc4_n4_pop_t4_0_a_d1 <= fc4_n4_pop_t3_0_a + {1'd0, (fc4_n4_pop_t2_1_a + {1'd0, (fc4_n4_pop_t1_3_a + fc4_n1_pop_t1_3_b)})};
-            fc4_n4_pop_t4_0_b_d1 <= fc4_n4_pop_t2_2_a + {2'd0, {(fc4_in_30_v_n & fc4_in_31_v_n), (fc4_in_30_v_n ^ fc4_in_31_v_n)}};
+            fc4_n2_pop_t4_0_a_d1 <= fc4_n2_pop_t3_0;
+            fc4_n2_pop_t4_0_b_d1 <= fc4_n2_pop_t2_2;
+            fc4_n3_pop_t4_0_a_d1 <= fc4_n3_pop_t3_0;
+            fc4_n3_pop_t4_0_b_d1 <= fc4_n3_pop_t2_2_a + fc4_n3_pop_t2_2_b;
+            fc4_n4_pop_t4_0_a_d1 <= fc4_n4_pop_t3_0;
+            fc4_n4_pop_t4_0_b_d1 <= fc4_n4_pop_t2_2_a + fc4_n4_pop_t2_2_b;
             fc4_out_0 <= $signed(fc4_n0_acc[6:0]);
             fc4_out_1 <= $signed(fc4_n1_acc[6:0]);
             fc4_out_2 <= $signed(fc4_n2_acc[6:0]);

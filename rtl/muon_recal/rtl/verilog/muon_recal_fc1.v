@@ -61,6 +61,7 @@ module muon_recal_fc1 (
     wire signed [23:0] fc1_n3_p1 = fc1_in_1 * 7'sh49; // weight -0.21484375
     wire signed [23:0] fc1_n3_p2 = fc1_in_2 * 7'sh52; // weight -0.1796875
     wire signed [24:0] fc1_n3_p3_sh = $signed({fc1_in_3, 7'd0});
+    wire signed [25:0] fc1_n3_t0_1 = $signed({{2{fc1_n3_p2[23]}}, fc1_n3_p2}) + (-$signed({fc1_n3_p3_sh[24], fc1_n3_p3_sh}));
     reg  signed [24:0] fc1_n3_t1_0_a_d1;
     reg  signed [25:0] fc1_n3_t1_0_b_d1;
     reg  signed [22:0] fc1_n3_t2_0_b_d1;
@@ -145,7 +146,7 @@ module muon_recal_fc1 (
             fc1_n2_y_fl_d1 <= $signed(fc1_n2_acc[26:8]);
             fc1_n2_y_incx_d1 <= fc1_n2_acc[7] & (fc1_n2_y_sticky | fc1_n2_acc[8]);
             fc1_n3_t1_0_a_d1 <= $signed({fc1_n3_p0[23], fc1_n3_p0}) + $signed({fc1_n3_p1[23], fc1_n3_p1});
-            fc1_n3_t1_0_b_d1 <= $signed({{2{fc1_n3_p2[23]}}, fc1_n3_p2}) + (-$signed({fc1_n3_p3_sh[24], fc1_n3_p3_sh}));
+            fc1_n3_t1_0_b_d1 <= fc1_n3_t0_1;
             fc1_n3_t2_0_b_d1 <= (fc1_in_4 * 6'sh28) + 23'sh7f2000; // weight -0.09375
             fc1_n3_y_fl_d1 <= $signed(fc1_n3_acc[26:8]);
             fc1_n3_y_incx_d1 <= fc1_n3_acc[7] & (fc1_n3_y_sticky | fc1_n3_acc[8]);

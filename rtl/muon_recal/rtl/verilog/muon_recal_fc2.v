@@ -24,6 +24,7 @@ module muon_recal_fc2 (
     wire signed [17:0] fc2_in_6_s_2 = $signed({1'd0, in_data[118:102]});
     wire signed [23:0] fc2_n0_p6 = fc2_in_6_s_2 * 7'sh42; // weight -0.2421875
     wire signed [17:0] fc2_in_7_s_2 = $signed({1'd0, in_data[135:119]});
+    wire signed [24:0] fc2_n0_t0_1 = (fc2_in_2_s_2 * 8'sh8d) + (fc2_in_3_s_2 * 8'sd102); // weight -0.44921875; weight 0.3984375
     reg  signed [24:0] fc2_n0_t1_0_a_d1;
     reg  signed [24:0] fc2_n0_t1_0_b_d1;
     wire signed [25:0] fc2_n0_t1_0 = $signed({fc2_n0_t1_0_a_d1[24], fc2_n0_t1_0_a_d1}) + $signed({fc2_n0_t1_0_b_d1[24], fc2_n0_t1_0_b_d1});
@@ -41,6 +42,7 @@ module muon_recal_fc2 (
     wire signed [22:0] fc2_n1_p1 = fc2_in_1_s_2 * 6'sd24; // weight 0.09375
     wire signed [22:0] fc2_n1_p4 = fc2_in_4_s_2 * 6'sd30; // weight 0.1171875
     wire signed [21:0] fc2_n1_p7 = fc2_in_7_s_2 * 5'sd9; // weight 0.03515625
+    wire signed [24:0] fc2_n1_t0_1 = (fc2_in_2_s_2 * 8'sd82) + (fc2_in_3_s_2 * 8'sh82); // weight 0.3203125; weight -0.4921875
     reg  signed [23:0] fc2_n1_t1_0_a_d1;
     reg  signed [24:0] fc2_n1_t1_0_b_d1;
     wire signed [25:0] fc2_n1_t1_0 = $signed({{2{fc2_n1_t1_0_a_d1[23]}}, fc2_n1_t1_0_a_d1}) + $signed({fc2_n1_t1_0_b_d1[24], fc2_n1_t1_0_b_d1});
@@ -62,6 +64,7 @@ module muon_recal_fc2 (
     wire signed [19:0] fc2_n2_p6_neg = -$signed({fc2_n2_p6_sh[18], fc2_n2_p6_sh});
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [18:0] fc2_n2_p6 = $signed(fc2_n2_p6_neg[18:0]);
+    wire signed [24:0] fc2_n2_t0_2 = (fc2_in_4_s_2 * 8'sh98) + (fc2_in_5_s_2 * 8'sd71); // weight -0.40625; weight 0.27734375
     reg  signed [23:0] fc2_n2_t1_0_a_d1;
     reg  signed [24:0] fc2_n2_t0_1_d1;
     wire signed [24:0] fc2_n2_t1_0 = $signed({fc2_n2_t1_0_a_d1[23], fc2_n2_t1_0_a_d1}) + fc2_n2_t0_1_d1;
@@ -86,7 +89,8 @@ module muon_recal_fc2 (
     reg  signed [24:0] fc2_n3_t1_1_a_d1;
     reg  signed [25:0] fc2_n3_t0_3_d1;
     wire signed [25:0] fc2_n3_t1_1 = $signed({fc2_n3_t1_1_a_d1[24], fc2_n3_t1_1_a_d1}) + fc2_n3_t0_3_d1;
-    wire signed [26:0] fc2_n3_acc = ((($signed({fc2_n3_t1_0_a_d1[25], fc2_n3_t1_0_a_d1}) + $signed({fc2_n3_t1_0_b_d1[25], fc2_n3_t1_0_b_d1})) + $signed({fc2_n3_t1_1[25], fc2_n3_t1_1})) + 27'sh7fb8000);
+    wire signed [26:0] fc2_n3_t2_0 = ($signed({fc2_n3_t1_0_a_d1[25], fc2_n3_t1_0_a_d1}) + $signed({fc2_n3_t1_0_b_d1[25], fc2_n3_t1_0_b_d1})) + $signed({fc2_n3_t1_1[25], fc2_n3_t1_1});
+    wire signed [26:0] fc2_n3_acc = (fc2_n3_t2_0 + 27'sh7fb8000);
     wire fc2_n3_y_sticky = |fc2_n3_acc[6:0];
     reg  fc2_n3_y_half_d1;
     reg  fc2_n3_y_inc_any_d1;
@@ -105,7 +109,8 @@ module muon_recal_fc2 (
     wire signed [25:0] fc2_n4_t1_0 = fc2_n4_t0_0_d1 + $signed({{2{fc2_n4_t1_0_b_d1[23]}}, fc2_n4_t1_0_b_d1});
     reg  signed [25:0] fc2_n4_t1_1_a_d1;
     reg  signed [25:0] fc2_n4_t1_1_b_d1;
-    wire signed [26:0] fc2_n4_acc = (($signed({fc2_n4_t1_0[25], fc2_n4_t1_0}) + ($signed({fc2_n4_t1_1_a_d1[25], fc2_n4_t1_1_a_d1}) + $signed({fc2_n4_t1_1_b_d1[25], fc2_n4_t1_1_b_d1}))) + 27'sd606208);
+    wire signed [26:0] fc2_n4_t2_0 = $signed({fc2_n4_t1_0[25], fc2_n4_t1_0}) + ($signed({fc2_n4_t1_1_a_d1[25], fc2_n4_t1_1_a_d1}) + $signed({fc2_n4_t1_1_b_d1[25], fc2_n4_t1_1_b_d1}));
+    wire signed [26:0] fc2_n4_acc = (fc2_n4_t2_0 + 27'sd606208);
     wire fc2_n4_y_sticky = |fc2_n4_acc[6:0];
     reg  fc2_n4_y_half_d1;
     reg  fc2_n4_y_inc_any_d1;
@@ -124,7 +129,8 @@ module muon_recal_fc2 (
     reg  signed [25:0] fc2_n5_t0_2_d1;
     reg  signed [24:0] fc2_n5_t1_1_b_d1;
     wire signed [25:0] fc2_n5_t1_1 = fc2_n5_t0_2_d1 + $signed({fc2_n5_t1_1_b_d1[24], fc2_n5_t1_1_b_d1});
-    wire signed [26:0] fc2_n5_acc = (((fc2_n5_t0_0_d1 + $signed({fc2_n5_t1_0_b_d1[25], fc2_n5_t1_0_b_d1})) + $signed({fc2_n5_t1_1[25], fc2_n5_t1_1})) + 27'sd28672);
+    wire signed [26:0] fc2_n5_t2_0 = (fc2_n5_t0_0_d1 + $signed({fc2_n5_t1_0_b_d1[25], fc2_n5_t1_0_b_d1})) + $signed({fc2_n5_t1_1[25], fc2_n5_t1_1});
+    wire signed [26:0] fc2_n5_acc = (fc2_n5_t2_0 + 27'sd28672);
     wire fc2_n5_y_sticky = |fc2_n5_acc[6:0];
     reg  fc2_n5_y_half_d1;
     reg  fc2_n5_y_inc_any_d1;
@@ -188,14 +194,14 @@ module muon_recal_fc2 (
     always @(posedge clk) begin
         if (ce) begin
             fc2_n0_t1_0_a_d1 <= $signed({fc2_n0_p0[23], fc2_n0_p0}) + (fc2_in_1_s_2 * 8'shb6); // weight -0.2890625
-            fc2_n0_t1_0_b_d1 <= (fc2_in_2_s_2 * 8'sh8d) + (fc2_in_3_s_2 * 8'sd102); // weight -0.44921875; weight 0.3984375
+            fc2_n0_t1_0_b_d1 <= fc2_n0_t0_1;
             fc2_n0_t1_1_a_d1 <= (fc2_in_4_s_2 * 9'sh16f) + $signed({{3{fc2_n0_p5[22]}}, fc2_n0_p5}); // weight -0.56640625
             fc2_n0_t1_1_b_d1 <= $signed({{2{fc2_n0_p6[23]}}, fc2_n0_p6}) + (fc2_in_7_s_2 * 9'sh173); // weight -0.55078125
             fc2_n0_y_half_d1 <= fc2_n0_acc[7];
             fc2_n0_y_inc_any_d1 <= fc2_n0_y_sticky | fc2_n0_acc[8];
             fc2_n0_y_fl_d1 <= $signed(fc2_n0_acc[27:8]);
             fc2_n1_t1_0_a_d1 <= (fc2_in_0_s_2 * 7'sh5e) + $signed({fc2_n1_p1[22], fc2_n1_p1}); // weight -0.1328125
-            fc2_n1_t1_0_b_d1 <= (fc2_in_2_s_2 * 8'sd82) + (fc2_in_3_s_2 * 8'sh82); // weight 0.3203125; weight -0.4921875
+            fc2_n1_t1_0_b_d1 <= fc2_n1_t0_1;
             fc2_n1_t0_2_d1 <= $signed({{2{fc2_n1_p4[22]}}, fc2_n1_p4}) + (fc2_in_5_s_2 * 8'sh86); // weight -0.4765625
             fc2_n1_t1_1_b_d1 <= (fc2_in_6_s_2 * 7'sd48) + $signed({{2{fc2_n1_p7[21]}}, fc2_n1_p7}); // weight 0.1875
             fc2_n1_y_half_d1 <= fc2_n1_acc[7];
@@ -203,7 +209,7 @@ module muon_recal_fc2 (
             fc2_n1_y_fl_d1 <= $signed(fc2_n1_acc[26:8]);
             fc2_n2_t1_0_a_d1 <= $signed({{2{fc2_n2_p0[21]}}, fc2_n2_p0}) + (fc2_in_1_s_2 * 7'sh58); // weight -0.15625
             fc2_n2_t0_1_d1 <= $signed({{2{fc2_n2_p2[22]}}, fc2_n2_p2}) + (fc2_in_3_s_2 * 8'sd81); // weight 0.31640625
-            fc2_n2_t1_1_a_d1 <= (fc2_in_4_s_2 * 8'sh98) + (fc2_in_5_s_2 * 8'sd71); // weight -0.40625; weight 0.27734375
+            fc2_n2_t1_1_a_d1 <= fc2_n2_t0_2;
             fc2_n2_t0_3_d1 <= $signed({{7{fc2_n2_p6[18]}}, fc2_n2_p6}) + (fc2_in_7_s_2 * 9'sh170); // weight -0.5625
             fc2_n2_y_half_d1 <= fc2_n2_acc[7];
             fc2_n2_y_inc_any_d1 <= fc2_n2_y_sticky | fc2_n2_acc[8];

@@ -26,6 +26,7 @@ module muon_recal_fc3 (
     wire signed [22:0] fc3_n0_p6 = fc3_in_6_s_2 * 6'sd30; // weight 0.1171875
     wire signed [17:0] fc3_in_7_s_2 = $signed({1'd0, in_data[135:119]});
     wire signed [24:0] fc3_n0_p7 = fc3_in_7_s_2 * 8'sd100; // weight 0.390625
+    wire signed [24:0] fc3_n0_t0_1 = (fc3_in_2_s_2 * 8'shac) + (fc3_in_3_s_2 * 8'sd79); // weight -0.328125; weight 0.30859375
     reg  signed [24:0] fc3_n0_t1_0_a_d1;
     reg  signed [24:0] fc3_n0_t1_0_b_d1;
     wire signed [25:0] fc3_n0_t1_0 = $signed({fc3_n0_t1_0_a_d1[24], fc3_n0_t1_0_a_d1}) + $signed({fc3_n0_t1_0_b_d1[24], fc3_n0_t1_0_b_d1});
@@ -89,12 +90,14 @@ module muon_recal_fc3 (
     wire signed [20:0] fc3_n3_p0 = $signed(fc3_n3_p0_neg[20:0]);
     wire signed [21:0] fc3_n3_p5 = fc3_in_5_s_2 * 5'sd13; // weight 0.05078125
     wire signed [23:0] fc3_n3_p6 = fc3_in_6_s_2 * 7'sh58; // weight -0.15625
+    wire signed [25:0] fc3_n3_t0_1 = (fc3_in_2_s_2 * 9'sd152) + (fc3_in_3_s_2 * 9'sh16c); // weight 0.59375; weight -0.578125
     reg  signed [25:0] fc3_n3_t1_0_a_d1;
     reg  signed [25:0] fc3_n3_t1_0_b_d1;
     reg  signed [25:0] fc3_n3_t0_2_d1;
     reg  signed [24:0] fc3_n3_t1_1_b_d1;
     wire signed [25:0] fc3_n3_t1_1 = fc3_n3_t0_2_d1 + $signed({fc3_n3_t1_1_b_d1[24], fc3_n3_t1_1_b_d1});
-    wire signed [26:0] fc3_n3_acc = ((($signed({fc3_n3_t1_0_a_d1[25], fc3_n3_t1_0_a_d1}) + $signed({fc3_n3_t1_0_b_d1[25], fc3_n3_t1_0_b_d1})) + $signed({fc3_n3_t1_1[25], fc3_n3_t1_1})) + 27'sh7fbe000);
+    wire signed [26:0] fc3_n3_t2_0 = ($signed({fc3_n3_t1_0_a_d1[25], fc3_n3_t1_0_a_d1}) + $signed({fc3_n3_t1_0_b_d1[25], fc3_n3_t1_0_b_d1})) + $signed({fc3_n3_t1_1[25], fc3_n3_t1_1});
+    wire signed [26:0] fc3_n3_acc = (fc3_n3_t2_0 + 27'sh7fbe000);
     wire fc3_n3_y_sticky = |fc3_n3_acc[6:0];
     reg  fc3_n3_y_half_d1;
     reg  fc3_n3_y_inc_any_d1;
@@ -110,7 +113,8 @@ module muon_recal_fc3 (
     reg  signed [24:0] fc3_n4_t1_0_b_d1;
     reg  signed [22:0] fc3_n4_t1_1_a_d1;
     reg  signed [24:0] fc3_n4_t1_1_b_d1;
-    wire signed [25:0] fc3_n4_acc = ((($signed({fc3_n4_t1_0_a_d1[24], fc3_n4_t1_0_a_d1}) + $signed({fc3_n4_t1_0_b_d1[24], fc3_n4_t1_0_b_d1})) + ($signed({{3{fc3_n4_t1_1_a_d1[22]}}, fc3_n4_t1_1_a_d1}) + $signed({fc3_n4_t1_1_b_d1[24], fc3_n4_t1_1_b_d1}))) + 26'sd634880);
+    wire signed [25:0] fc3_n4_t2_0 = ($signed({fc3_n4_t1_0_a_d1[24], fc3_n4_t1_0_a_d1}) + $signed({fc3_n4_t1_0_b_d1[24], fc3_n4_t1_0_b_d1})) + ($signed({{3{fc3_n4_t1_1_a_d1[22]}}, fc3_n4_t1_1_a_d1}) + $signed({fc3_n4_t1_1_b_d1[24], fc3_n4_t1_1_b_d1}));
+    wire signed [25:0] fc3_n4_acc = (fc3_n4_t2_0 + 26'sd634880);
     wire fc3_n4_y_sticky = |fc3_n4_acc[6:0];
     reg  fc3_n4_y_half_d1;
     reg  fc3_n4_y_inc_any_d1;
@@ -119,6 +123,8 @@ module muon_recal_fc3 (
     wire signed [17:0] fc3_n4_y_rnd = fc3_n4_y_fl_d1 + $signed({17'd0, fc3_n4_y_inc});
     wire signed [21:0] fc3_n5_p5 = fc3_in_5_s_2 * 5'sh15; // weight -0.04296875
     wire signed [23:0] fc3_n5_p6 = fc3_in_6_s_2 * 7'sd36; // weight 0.140625
+    wire signed [24:0] fc3_n5_t0_0 = (fc3_in_0_s_2 * 8'shb7) + (fc3_in_1_s_2 * 8'sd117); // weight -0.28515625; weight 0.45703125
+    wire signed [24:0] fc3_n5_t0_1 = (fc3_in_2_s_2 * 8'sha9) + (fc3_in_3_s_2 * 8'sd82); // weight -0.33984375; weight 0.3203125
     reg  signed [24:0] fc3_n5_t1_0_a_d1;
     reg  signed [24:0] fc3_n5_t1_0_b_d1;
     wire signed [25:0] fc3_n5_t1_0 = $signed({fc3_n5_t1_0_a_d1[24], fc3_n5_t1_0_a_d1}) + $signed({fc3_n5_t1_0_b_d1[24], fc3_n5_t1_0_b_d1});
@@ -139,6 +145,7 @@ module muon_recal_fc3 (
     wire signed [24:0] fc3_n6_p5 = fc3_in_5_s_2 * 8'shb7; // weight -0.28515625
     wire signed [24:0] fc3_n6_p6 = fc3_in_6_s_2 * 8'sd97; // weight 0.37890625
     wire signed [23:0] fc3_n6_p7 = fc3_in_7_s_2 * 7'sd63; // weight 0.24609375
+    wire signed [23:0] fc3_n6_t0_0 = (fc3_in_0_s_2 * 7'sh45) + (fc3_in_1_s_2 * 7'sd45); // weight -0.23046875; weight 0.17578125
     reg  signed [23:0] fc3_n6_t1_0_a_d1;
     reg  signed [24:0] fc3_n6_t1_0_b_d1;
     wire signed [25:0] fc3_n6_t1_0 = $signed({{2{fc3_n6_t1_0_a_d1[23]}}, fc3_n6_t1_0_a_d1}) + $signed({fc3_n6_t1_0_b_d1[24], fc3_n6_t1_0_b_d1});
@@ -183,7 +190,7 @@ module muon_recal_fc3 (
     always @(posedge clk) begin
         if (ce) begin
             fc3_n0_t1_0_a_d1 <= (fc3_in_0_s_2 * 8'sh87) + $signed({{3{fc3_n0_p1[21]}}, fc3_n0_p1}); // weight -0.47265625
-            fc3_n0_t1_0_b_d1 <= (fc3_in_2_s_2 * 8'shac) + (fc3_in_3_s_2 * 8'sd79); // weight -0.328125; weight 0.30859375
+            fc3_n0_t1_0_b_d1 <= fc3_n0_t0_1;
             fc3_n0_t1_1_a_d1 <= $signed({fc3_n0_p4[23], fc3_n0_p4}) + $signed({fc3_n0_p5[23], fc3_n0_p5});
             fc3_n0_t0_3_d1 <= $signed({{3{fc3_n0_p6[22]}}, fc3_n0_p6}) + $signed({fc3_n0_p7[24], fc3_n0_p7});
             fc3_n0_y_half_d1 <= fc3_n0_acc[7];
@@ -204,7 +211,7 @@ module muon_recal_fc3 (
             fc3_n2_y_inc_any_d1 <= fc3_n2_y_sticky | fc3_n2_acc[8];
             fc3_n2_y_fl_d1 <= $signed(fc3_n2_acc[26:8]);
             fc3_n3_t1_0_a_d1 <= $signed({{5{fc3_n3_p0[20]}}, fc3_n3_p0}) + (fc3_in_1_s_2 * 9'sd144); // weight 0.5625
-            fc3_n3_t1_0_b_d1 <= (fc3_in_2_s_2 * 9'sd152) + (fc3_in_3_s_2 * 9'sh16c); // weight 0.59375; weight -0.578125
+            fc3_n3_t1_0_b_d1 <= fc3_n3_t0_1;
             fc3_n3_t0_2_d1 <= (fc3_in_4_s_2 * 9'sd134) + $signed({{4{fc3_n3_p5[21]}}, fc3_n3_p5}); // weight 0.5234375
             fc3_n3_t1_1_b_d1 <= $signed({fc3_n3_p6[23], fc3_n3_p6}) + (fc3_in_7_s_2 * 8'shad); // weight -0.32421875
             fc3_n3_y_half_d1 <= fc3_n3_acc[7];
@@ -217,14 +224,14 @@ module muon_recal_fc3 (
             fc3_n4_y_half_d1 <= fc3_n4_acc[7];
             fc3_n4_y_inc_any_d1 <= fc3_n4_y_sticky | fc3_n4_acc[8];
             fc3_n4_y_fl_d1 <= $signed(fc3_n4_acc[25:8]);
-            fc3_n5_t1_0_a_d1 <= (fc3_in_0_s_2 * 8'shb7) + (fc3_in_1_s_2 * 8'sd117); // weight -0.28515625; weight 0.45703125
-            fc3_n5_t1_0_b_d1 <= (fc3_in_2_s_2 * 8'sha9) + (fc3_in_3_s_2 * 8'sd82); // weight -0.33984375; weight 0.3203125
+            fc3_n5_t1_0_a_d1 <= fc3_n5_t0_0;
+            fc3_n5_t1_0_b_d1 <= fc3_n5_t0_1;
             fc3_n5_t1_1_a_d1 <= (fc3_in_4_s_2 * 8'sd87) + $signed({{3{fc3_n5_p5[21]}}, fc3_n5_p5}); // weight 0.33984375
             fc3_n5_t1_1_b_d1 <= $signed({fc3_n5_p6[23], fc3_n5_p6}) + (fc3_in_7_s_2 * 8'sh83); // weight -0.48828125
             fc3_n5_y_half_d1 <= fc3_n5_acc[7];
             fc3_n5_y_inc_any_d1 <= fc3_n5_y_sticky | fc3_n5_acc[8];
             fc3_n5_y_fl_d1 <= $signed(fc3_n5_acc[26:8]);
-            fc3_n6_t1_0_a_d1 <= (fc3_in_0_s_2 * 7'sh45) + (fc3_in_1_s_2 * 7'sd45); // weight -0.23046875; weight 0.17578125
+            fc3_n6_t1_0_a_d1 <= fc3_n6_t0_0;
             fc3_n6_t1_0_b_d1 <= $signed({fc3_n6_p2[23], fc3_n6_p2}) + $signed({{2{fc3_n6_p3[22]}}, fc3_n6_p3});
             fc3_n6_t0_2_d1 <= $signed({fc3_n6_p4[24], fc3_n6_p4}) + $signed({fc3_n6_p5[24], fc3_n6_p5});
             fc3_n6_t0_3_d1 <= $signed({fc3_n6_p6[24], fc3_n6_p6}) + $signed({{2{fc3_n6_p7[23]}}, fc3_n6_p7});

@@ -31,7 +31,8 @@ module muon_recal_fc4 (
     reg  signed [24:0] fc4_n0_t1_1_a_d1;
     reg  signed [25:0] fc4_n0_t0_3_d1;
     wire signed [25:0] fc4_n0_t1_1 = $signed({fc4_n0_t1_1_a_d1[24], fc4_n0_t1_1_a_d1}) + fc4_n0_t0_3_d1;
-    wire signed [26:0] fc4_n0_acc = ((($signed({{2{fc4_n0_t1_0_a_d1[24]}}, fc4_n0_t1_0_a_d1}) + $signed({fc4_n0_t1_0_b_d1[25], fc4_n0_t1_0_b_d1})) + $signed({fc4_n0_t1_1[25], fc4_n0_t1_1})) + 27'sh7f6f000);
+    wire signed [26:0] fc4_n0_t2_0 = ($signed({{2{fc4_n0_t1_0_a_d1[24]}}, fc4_n0_t1_0_a_d1}) + $signed({fc4_n0_t1_0_b_d1[25], fc4_n0_t1_0_b_d1})) + $signed({fc4_n0_t1_1[25], fc4_n0_t1_1});
+    wire signed [26:0] fc4_n0_acc = (fc4_n0_t2_0 + 27'sh7f6f000);
     wire fc4_n0_y_sticky = |fc4_n0_acc[6:0];
     reg  fc4_n0_y_half_d1;
     reg  fc4_n0_y_inc_any_d1;
@@ -72,7 +73,8 @@ module muon_recal_fc4 (
     wire signed [25:0] fc4_n2_t1_0 = $signed({fc4_n2_t1_0_a_d1[24], fc4_n2_t1_0_a_d1}) + fc4_n2_t0_1_d1;
     reg  signed [25:0] fc4_n2_t1_1_a_d1;
     reg  signed [25:0] fc4_n2_t1_1_b_d1;
-    wire signed [26:0] fc4_n2_acc = (($signed({fc4_n2_t1_0[25], fc4_n2_t1_0}) + ($signed({fc4_n2_t1_1_a_d1[25], fc4_n2_t1_1_a_d1}) + $signed({fc4_n2_t1_1_b_d1[25], fc4_n2_t1_1_b_d1}))) + 27'sd49152);
+    wire signed [26:0] fc4_n2_t2_0 = $signed({fc4_n2_t1_0[25], fc4_n2_t1_0}) + ($signed({fc4_n2_t1_1_a_d1[25], fc4_n2_t1_1_a_d1}) + $signed({fc4_n2_t1_1_b_d1[25], fc4_n2_t1_1_b_d1}));
+    wire signed [26:0] fc4_n2_acc = (fc4_n2_t2_0 + 27'sd49152);
     wire fc4_n2_y_sticky = |fc4_n2_acc[6:0];
     reg  fc4_n2_y_half_d1;
     reg  fc4_n2_y_inc_any_d1;
@@ -82,6 +84,8 @@ module muon_recal_fc4 (
     wire signed [17:0] fc4_n2_y_satlo = (fc4_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n2_y_rnd[17:0]);
     wire signed [23:0] fc4_n3_p4 = fc4_in_4_s_2 * 7'sh5e; // weight -0.1328125
     wire signed [24:0] fc4_n3_p6 = fc4_in_6_s_2 * 8'sh90; // weight -0.4375
+    wire signed [23:0] fc4_n3_t0_0 = (fc4_in_0_s_2 * 7'sd36) + (fc4_in_1_s_2 * 7'sh4c); // weight 0.140625; weight -0.203125
+    wire signed [24:0] fc4_n3_t0_1 = (fc4_in_2_s_2 * 8'shaa) + (fc4_in_3_s_2 * 8'sd79); // weight -0.3359375; weight 0.30859375
     reg  signed [23:0] fc4_n3_t1_0_a_d1;
     reg  signed [24:0] fc4_n3_t1_0_b_d1;
     wire signed [25:0] fc4_n3_t1_0 = $signed({{2{fc4_n3_t1_0_a_d1[23]}}, fc4_n3_t1_0_a_d1}) + $signed({fc4_n3_t1_0_b_d1[24], fc4_n3_t1_0_b_d1});
@@ -107,7 +111,8 @@ module muon_recal_fc4 (
     wire signed [25:0] fc4_n4_t1_0 = fc4_n4_t0_0_d1 + fc4_n4_t0_1_d1;
     reg  signed [25:0] fc4_n4_t1_1_a_d1;
     reg  signed [24:0] fc4_n4_t1_1_b_d1;
-    wire signed [26:0] fc4_n4_acc = (($signed({fc4_n4_t1_0[25], fc4_n4_t1_0}) + ($signed({fc4_n4_t1_1_a_d1[25], fc4_n4_t1_1_a_d1}) + $signed({{2{fc4_n4_t1_1_b_d1[24]}}, fc4_n4_t1_1_b_d1}))) + 27'sh7fef000);
+    wire signed [26:0] fc4_n4_t2_0 = $signed({fc4_n4_t1_0[25], fc4_n4_t1_0}) + ($signed({fc4_n4_t1_1_a_d1[25], fc4_n4_t1_1_a_d1}) + $signed({{2{fc4_n4_t1_1_b_d1[24]}}, fc4_n4_t1_1_b_d1}));
+    wire signed [26:0] fc4_n4_acc = (fc4_n4_t2_0 + 27'sh7fef000);
     wire fc4_n4_y_sticky = |fc4_n4_acc[6:0];
     reg  fc4_n4_y_half_d1;
     reg  fc4_n4_y_inc_any_d1;
@@ -123,6 +128,7 @@ module muon_recal_fc4 (
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [23:0] fc4_n5_p7_neg = -$signed({fc4_n5_p7_sh[22], fc4_n5_p7_sh});
     /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [23:0] fc4_n5_t0_1 = (fc4_in_2_s_2 * 7'sd40) + (fc4_in_3_s_2 * 7'sh5c); // weight 0.15625; weight -0.140625
     reg  signed [24:0] fc4_n5_t0_0_d1;
     reg  signed [23:0] fc4_n5_t1_0_b_d1;
     wire signed [24:0] fc4_n5_t1_0 = fc4_n5_t0_0_d1 + $signed({fc4_n5_t1_0_b_d1[23], fc4_n5_t1_0_b_d1});
@@ -141,12 +147,14 @@ module muon_recal_fc4 (
     wire signed [21:0] fc4_n6_p2 = fc4_in_2_s_2 * 5'sh12; // weight -0.0546875
     wire signed [24:0] fc4_n6_p6 = fc4_in_6_s_2 * 8'sh9d; // weight -0.38671875
     wire signed [24:0] fc4_n6_p7 = fc4_in_7_s_2 * 8'sh98; // weight -0.40625
+    wire signed [24:0] fc4_n6_t0_2 = (fc4_in_4_s_2 * 8'sd111) + (fc4_in_5_s_2 * 8'shba); // weight 0.43359375; weight -0.2734375
     reg  signed [24:0] fc4_n6_t1_0_a_d1;
     reg  signed [25:0] fc4_n6_t0_1_d1;
     wire signed [25:0] fc4_n6_t1_0 = $signed({fc4_n6_t1_0_a_d1[24], fc4_n6_t1_0_a_d1}) + fc4_n6_t0_1_d1;
     reg  signed [24:0] fc4_n6_t1_1_a_d1;
     reg  signed [25:0] fc4_n6_t1_1_b_d1;
-    wire signed [26:0] fc4_n6_acc = (($signed({fc4_n6_t1_0[25], fc4_n6_t1_0}) + ($signed({{2{fc4_n6_t1_1_a_d1[24]}}, fc4_n6_t1_1_a_d1}) + $signed({fc4_n6_t1_1_b_d1[25], fc4_n6_t1_1_b_d1}))) + 27'sd131072);
+    wire signed [26:0] fc4_n6_t2_0 = $signed({fc4_n6_t1_0[25], fc4_n6_t1_0}) + ($signed({{2{fc4_n6_t1_1_a_d1[24]}}, fc4_n6_t1_1_a_d1}) + $signed({fc4_n6_t1_1_b_d1[25], fc4_n6_t1_1_b_d1}));
+    wire signed [26:0] fc4_n6_acc = (fc4_n6_t2_0 + 27'sd131072);
     wire fc4_n6_y_sticky = |fc4_n6_acc[6:0];
     reg  fc4_n6_y_half_d1;
     reg  fc4_n6_y_inc_any_d1;
@@ -161,12 +169,15 @@ module muon_recal_fc4 (
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [21:0] fc4_n7_p3 = $signed(fc4_n7_p3_neg[21:0]);
     wire signed [23:0] fc4_n7_p7 = fc4_in_7_s_2 * 7'sh4b; // weight -0.20703125
+    wire signed [24:0] fc4_n7_t0_0 = (fc4_in_0_s_2 * 8'sd104) + (fc4_in_1_s_2 * 8'sha3); // weight 0.40625; weight -0.36328125
+    wire signed [24:0] fc4_n7_t0_2 = (fc4_in_4_s_2 * 8'sd91) + (fc4_in_5_s_2 * 8'shbe); // weight 0.35546875; weight -0.2578125
     reg  signed [24:0] fc4_n7_t1_0_a_d1;
     reg  signed [24:0] fc4_n7_t1_0_b_d1;
     wire signed [25:0] fc4_n7_t1_0 = $signed({fc4_n7_t1_0_a_d1[24], fc4_n7_t1_0_a_d1}) + $signed({fc4_n7_t1_0_b_d1[24], fc4_n7_t1_0_b_d1});
     reg  signed [24:0] fc4_n7_t1_1_a_d1;
     reg  signed [25:0] fc4_n7_t1_1_b_d1;
-    wire signed [26:0] fc4_n7_acc = (($signed({fc4_n7_t1_0[25], fc4_n7_t1_0}) + ($signed({{2{fc4_n7_t1_1_a_d1[24]}}, fc4_n7_t1_1_a_d1}) + $signed({fc4_n7_t1_1_b_d1[25], fc4_n7_t1_1_b_d1}))) + 27'sh7f7e000);
+    wire signed [26:0] fc4_n7_t2_0 = $signed({fc4_n7_t1_0[25], fc4_n7_t1_0}) + ($signed({{2{fc4_n7_t1_1_a_d1[24]}}, fc4_n7_t1_1_a_d1}) + $signed({fc4_n7_t1_1_b_d1[25], fc4_n7_t1_1_b_d1}));
+    wire signed [26:0] fc4_n7_acc = (fc4_n7_t2_0 + 27'sh7f7e000);
     wire fc4_n7_y_sticky = |fc4_n7_acc[6:0];
     reg  fc4_n7_y_half_d1;
     reg  fc4_n7_y_inc_any_d1;
@@ -206,8 +217,8 @@ module muon_recal_fc4 (
             fc4_n2_y_half_d1 <= fc4_n2_acc[7];
             fc4_n2_y_inc_any_d1 <= fc4_n2_y_sticky | fc4_n2_acc[8];
             fc4_n2_y_fl_d1 <= $signed(fc4_n2_acc[26:8]);
-            fc4_n3_t1_0_a_d1 <= (fc4_in_0_s_2 * 7'sd36) + (fc4_in_1_s_2 * 7'sh4c); // weight 0.140625; weight -0.203125
-            fc4_n3_t1_0_b_d1 <= (fc4_in_2_s_2 * 8'shaa) + (fc4_in_3_s_2 * 8'sd79); // weight -0.3359375; weight 0.30859375
+            fc4_n3_t1_0_a_d1 <= fc4_n3_t0_0;
+            fc4_n3_t1_0_b_d1 <= fc4_n3_t0_1;
             fc4_n3_t1_1_a_d1 <= $signed({fc4_n3_p4[23], fc4_n3_p4}) + (fc4_in_5_s_2 * 8'shae); // weight -0.3203125
             fc4_n3_t0_3_d1 <= $signed({fc4_n3_p6[24], fc4_n3_p6}) + (fc4_in_7_s_2 * 9'sd130); // weight 0.5078125
             fc4_n3_y_half_d1 <= fc4_n3_acc[7];
@@ -221,7 +232,7 @@ module muon_recal_fc4 (
             fc4_n4_y_inc_any_d1 <= fc4_n4_y_sticky | fc4_n4_acc[8];
             fc4_n4_y_fl_d1 <= $signed(fc4_n4_acc[26:8]);
             fc4_n5_t0_0_d1 <= (fc4_in_0_s_2 * 8'sd83) + $signed({fc4_n5_p1[23], fc4_n5_p1}); // weight 0.32421875
-            fc4_n5_t1_0_b_d1 <= (fc4_in_2_s_2 * 7'sd40) + (fc4_in_3_s_2 * 7'sh5c); // weight 0.15625; weight -0.140625
+            fc4_n5_t1_0_b_d1 <= fc4_n5_t0_1;
             fc4_n5_t0_2_d1 <= $signed({fc4_n5_p4[24], fc4_n5_p4}) + $signed({fc4_n5_p5[24], fc4_n5_p5});
             fc4_n5_t1_1_b_d1 <= $signed({{3{fc4_n5_p6[19]}}, fc4_n5_p6}) + $signed(fc4_n5_p7_neg[22:0]);
             fc4_n5_y_half_d1 <= fc4_n5_acc[7];
@@ -229,14 +240,14 @@ module muon_recal_fc4 (
             fc4_n5_y_fl_d1 <= $signed(fc4_n5_acc[26:8]);
             fc4_n6_t1_0_a_d1 <= $signed({{2{fc4_n6_p0[22]}}, fc4_n6_p0}) + (fc4_in_1_s_2 * 8'sd89); // weight 0.34765625
             fc4_n6_t0_1_d1 <= $signed({{4{fc4_n6_p2[21]}}, fc4_n6_p2}) + (fc4_in_3_s_2 * 9'sh177); // weight -0.53515625
-            fc4_n6_t1_1_a_d1 <= (fc4_in_4_s_2 * 8'sd111) + (fc4_in_5_s_2 * 8'shba); // weight 0.43359375; weight -0.2734375
+            fc4_n6_t1_1_a_d1 <= fc4_n6_t0_2;
             fc4_n6_t1_1_b_d1 <= $signed({fc4_n6_p6[24], fc4_n6_p6}) + $signed({fc4_n6_p7[24], fc4_n6_p7});
             fc4_n6_y_half_d1 <= fc4_n6_acc[7];
             fc4_n6_y_inc_any_d1 <= fc4_n6_y_sticky | fc4_n6_acc[8];
             fc4_n6_y_fl_d1 <= $signed(fc4_n6_acc[26:8]);
-            fc4_n7_t1_0_a_d1 <= (fc4_in_0_s_2 * 8'sd104) + (fc4_in_1_s_2 * 8'sha3); // weight 0.40625; weight -0.36328125
+            fc4_n7_t1_0_a_d1 <= fc4_n7_t0_0;
             fc4_n7_t1_0_b_d1 <= $signed({fc4_n7_p2[23], fc4_n7_p2}) + $signed({{3{fc4_n7_p3[21]}}, fc4_n7_p3});
-            fc4_n7_t1_1_a_d1 <= (fc4_in_4_s_2 * 8'sd91) + (fc4_in_5_s_2 * 8'shbe); // weight 0.35546875; weight -0.2578125
+            fc4_n7_t1_1_a_d1 <= fc4_n7_t0_2;
             fc4_n7_t1_1_b_d1 <= (fc4_in_6_s_2 * 9'sh16d) + $signed({{2{fc4_n7_p7[23]}}, fc4_n7_p7}); // weight -0.57421875
             fc4_n7_y_half_d1 <= fc4_n7_acc[7];
             fc4_n7_y_inc_any_d1 <= fc4_n7_y_sticky | fc4_n7_acc[8];

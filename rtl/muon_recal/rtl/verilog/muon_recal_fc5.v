@@ -57,13 +57,17 @@ module muon_recal_fc5 (
     wire signed [19:0] fc5_n1_y_fl = $signed(fc5_n1_acc[27:8]);
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [18:0] fc5_n2_p7_sh = $signed({fc5_in_7_s_2, 1'd0});
+    wire signed [23:0] fc5_n2_t0_0 = (fc5_in_0_s_2 * 7'sh5e) + (fc5_in_1_s_2 * 7'sd43); // weight -0.1328125; weight 0.16796875
+    wire signed [22:0] fc5_n2_t0_1 = (fc5_in_2_s_2 * 6'sd20) + (fc5_in_3_s_2 * 6'sh2e); // weight 0.078125; weight -0.0703125
+    wire signed [25:0] fc5_n2_t0_2 = (fc5_in_4_s_2 * 9'sd179) + (fc5_in_5_s_2 * 9'sh151); // weight 0.69921875; weight -0.68359375
     reg  signed [23:0] fc5_n2_t0_0_d1;
     reg  signed [22:0] fc5_n2_t1_0_b_d1;
     wire signed [23:0] fc5_n2_t1_0 = fc5_n2_t0_0_d1 + $signed({fc5_n2_t1_0_b_d1[22], fc5_n2_t1_0_b_d1});
     reg  signed [25:0] fc5_n2_t1_1_a_d1;
     reg  signed [24:0] fc5_n2_t1_1_b_d1;
+    wire signed [26:0] fc5_n2_t2_0 = $signed({{3{fc5_n2_t1_0[23]}}, fc5_n2_t1_0}) + ($signed({fc5_n2_t1_1_a_d1[25], fc5_n2_t1_1_a_d1}) + $signed({{2{fc5_n2_t1_1_b_d1[24]}}, fc5_n2_t1_1_b_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n2_acc = (($signed({{3{fc5_n2_t1_0[23]}}, fc5_n2_t1_0}) + ($signed({fc5_n2_t1_1_a_d1[25], fc5_n2_t1_1_a_d1}) + $signed({{2{fc5_n2_t1_1_b_d1[24]}}, fc5_n2_t1_1_b_d1}))) + 27'sh7f52000);
+    wire signed [26:0] fc5_n2_acc = (fc5_n2_t2_0 + 27'sh7f52000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [18:0] fc5_n2_y_fl = $signed(fc5_n2_acc[26:8]);
@@ -82,9 +86,9 @@ module muon_recal_fc5 (
             fc5_n1_t0_1_d1 <= (fc5_in_2_s_2 * 9'sh175) + $signed({{4{fc5_n1_p3[21]}}, fc5_n1_p3}); // weight -0.54296875
             fc5_n1_t1_1_a_d1 <= $signed({{2{fc5_n1_p4[23]}}, fc5_n1_p4}) + (fc5_in_5_s_2 * 9'sh148); // weight -0.71875
             fc5_n1_t1_1_b_d1 <= $signed({{3{fc5_n1_p6[22]}}, fc5_n1_p6}) + $signed({fc5_n1_p7[24], fc5_n1_p7});
-            fc5_n2_t0_0_d1 <= (fc5_in_0_s_2 * 7'sh5e) + (fc5_in_1_s_2 * 7'sd43); // weight -0.1328125; weight 0.16796875
-            fc5_n2_t1_0_b_d1 <= (fc5_in_2_s_2 * 6'sd20) + (fc5_in_3_s_2 * 6'sh2e); // weight 0.078125; weight -0.0703125
-            fc5_n2_t1_1_a_d1 <= (fc5_in_4_s_2 * 9'sd179) + (fc5_in_5_s_2 * 9'sh151); // weight 0.69921875; weight -0.68359375
+            fc5_n2_t0_0_d1 <= fc5_n2_t0_0;
+            fc5_n2_t1_0_b_d1 <= fc5_n2_t0_1;
+            fc5_n2_t1_1_a_d1 <= fc5_n2_t0_2;
             fc5_n2_t1_1_b_d1 <= (fc5_in_6_s_2 * 8'sh9f) + $signed({{6{fc5_n2_p7_sh[18]}}, fc5_n2_p7_sh}); // weight -0.37890625
             fc5_out_0 <= $signed(fc5_n0_y_fl[17:0]);
             fc5_out_1 <= $signed(fc5_n1_y_fl[17:0]);

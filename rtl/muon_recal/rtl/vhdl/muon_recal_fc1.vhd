@@ -104,6 +104,7 @@ begin
     variable fc1_n3_p1 : signed(23 downto 0); -- weight -0.21484375
     variable fc1_n3_p2 : signed(23 downto 0); -- weight -0.1796875
     variable fc1_n3_p3_sh : signed(24 downto 0);
+    variable fc1_n3_t0_1 : signed(25 downto 0);
     variable fc1_n3_acc : signed(26 downto 0);
     variable fc1_n3_y_sticky : std_logic;
     variable fc1_n3_y_rnd : signed(18 downto 0);
@@ -172,6 +173,7 @@ begin
         fc1_n3_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-55)) mod 2**24, 24));
         fc1_n3_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-46)) mod 2**24, 24));
         fc1_n3_p3_sh := shift_left(resize(fc1_in_3, 25), 7);
+        fc1_n3_t0_1 := resize(fc1_n3_p2, 26) + (-resize(fc1_n3_p3_sh, 26));
         fc1_n3_acc := ((resize(fc1_n3_t1_0_a_d1, 27) + resize(fc1_n3_t1_0_b_d1, 27)) + resize(fc1_n3_t2_0_b_d1, 27));
         if unsigned(fc1_n3_acc(6 downto 0)) /= 0 then fc1_n3_y_sticky := '1'; else fc1_n3_y_sticky := '0'; end if;
         fc1_n3_y_rnd := fc1_n3_y_fl_d1 + (to_signed(0, 18) & fc1_n3_y_incx_d1);
@@ -220,7 +222,7 @@ begin
         fc1_n2_y_fl_d1 <= fc1_n2_acc(26 downto 8);
         fc1_n2_y_incx_d1 <= fc1_n2_acc(7) and (fc1_n2_y_sticky or fc1_n2_acc(8));
         fc1_n3_t1_0_a_d1 <= resize(fc1_n3_p0, 25) + resize(fc1_n3_p1, 25);
-        fc1_n3_t1_0_b_d1 <= resize(fc1_n3_p2, 26) + (-resize(fc1_n3_p3_sh, 26));
+        fc1_n3_t1_0_b_d1 <= fc1_n3_t0_1;
         fc1_n3_t2_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * (-24)) mod 2**23, 23)) + to_signed(-57344, 23); -- weight -0.09375
         fc1_n3_y_fl_d1 <= fc1_n3_acc(26 downto 8);
         fc1_n3_y_incx_d1 <= fc1_n3_acc(7) and (fc1_n3_y_sticky or fc1_n3_acc(8));

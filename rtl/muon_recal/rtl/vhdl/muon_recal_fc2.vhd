@@ -98,6 +98,7 @@ begin
     variable fc2_in_6_s_2 : signed(17 downto 0);
     variable fc2_n0_p6 : signed(23 downto 0); -- weight -0.2421875
     variable fc2_in_7_s_2 : signed(17 downto 0);
+    variable fc2_n0_t0_1 : signed(24 downto 0); -- weight -0.44921875; weight 0.3984375
     variable fc2_n0_t1_0 : signed(25 downto 0);
     variable fc2_n0_t1_1 : signed(26 downto 0);
     variable fc2_n0_acc : signed(27 downto 0);
@@ -108,6 +109,7 @@ begin
     variable fc2_n1_p1 : signed(22 downto 0); -- weight 0.09375
     variable fc2_n1_p4 : signed(22 downto 0); -- weight 0.1171875
     variable fc2_n1_p7 : signed(21 downto 0); -- weight 0.03515625
+    variable fc2_n1_t0_1 : signed(24 downto 0); -- weight 0.3203125; weight -0.4921875
     variable fc2_n1_t1_0 : signed(25 downto 0);
     variable fc2_n1_t1_1 : signed(24 downto 0);
     variable fc2_n1_acc : signed(26 downto 0);
@@ -120,6 +122,7 @@ begin
     variable fc2_n2_p6_sh : signed(18 downto 0);
     variable fc2_n2_p6_neg : signed(19 downto 0);
     variable fc2_n2_p6 : signed(18 downto 0);
+    variable fc2_n2_t0_2 : signed(24 downto 0); -- weight -0.40625; weight 0.27734375
     variable fc2_n2_t1_0 : signed(24 downto 0);
     variable fc2_n2_t1_1 : signed(25 downto 0);
     variable fc2_n2_acc : signed(26 downto 0);
@@ -133,6 +136,7 @@ begin
     variable fc2_n3_p5 : signed(23 downto 0); -- weight 0.12890625
     variable fc2_n3_p7 : signed(24 downto 0); -- weight -0.3671875
     variable fc2_n3_t1_1 : signed(25 downto 0);
+    variable fc2_n3_t2_0 : signed(26 downto 0);
     variable fc2_n3_acc : signed(26 downto 0);
     variable fc2_n3_y_sticky : std_logic;
     variable fc2_n3_y_inc : std_logic;
@@ -145,6 +149,7 @@ begin
     variable fc2_n4_p7 : signed(24 downto 0); -- weight 0.375
     variable fc2_n4_t0_2_a : signed(25 downto 0);
     variable fc2_n4_t1_0 : signed(25 downto 0);
+    variable fc2_n4_t2_0 : signed(26 downto 0);
     variable fc2_n4_acc : signed(26 downto 0);
     variable fc2_n4_y_sticky : std_logic;
     variable fc2_n4_y_inc : std_logic;
@@ -157,6 +162,7 @@ begin
     variable fc2_n5_p5 : signed(23 downto 0); -- weight 0.21484375
     variable fc2_n5_p6 : signed(23 downto 0); -- weight 0.2421875
     variable fc2_n5_t1_1 : signed(25 downto 0);
+    variable fc2_n5_t2_0 : signed(26 downto 0);
     variable fc2_n5_acc : signed(26 downto 0);
     variable fc2_n5_y_sticky : std_logic;
     variable fc2_n5_y_inc : std_logic;
@@ -204,6 +210,7 @@ begin
         fc2_in_6_s_2 := signed(resize(unsigned(in_data(118 downto 102)), 18));
         fc2_n0_p6 := signed(to_unsigned((to_integer(fc2_in_6_s_2) * (-62)) mod 2**24, 24));
         fc2_in_7_s_2 := signed(resize(unsigned(in_data(135 downto 119)), 18));
+        fc2_n0_t0_1 := signed(to_unsigned((to_integer(fc2_in_2_s_2) * (-115)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * 102) mod 2**25, 25));
         fc2_n0_t1_0 := resize(fc2_n0_t1_0_a_d1, 26) + resize(fc2_n0_t1_0_b_d1, 26);
         fc2_n0_t1_1 := resize(fc2_n0_t1_1_a_d1, 27) + resize(fc2_n0_t1_1_b_d1, 27);
         fc2_n0_acc := ((resize(fc2_n0_t1_0, 28) + resize(fc2_n0_t1_1, 28)) + to_signed(53248, 28));
@@ -214,6 +221,7 @@ begin
         fc2_n1_p1 := signed(to_unsigned((to_integer(fc2_in_1_s_2) * 24) mod 2**23, 23));
         fc2_n1_p4 := signed(to_unsigned((to_integer(fc2_in_4_s_2) * 30) mod 2**23, 23));
         fc2_n1_p7 := signed(to_unsigned((to_integer(fc2_in_7_s_2) * 9) mod 2**22, 22));
+        fc2_n1_t0_1 := signed(to_unsigned((to_integer(fc2_in_2_s_2) * 82) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * (-126)) mod 2**25, 25));
         fc2_n1_t1_0 := resize(fc2_n1_t1_0_a_d1, 26) + resize(fc2_n1_t1_0_b_d1, 26);
         fc2_n1_t1_1 := fc2_n1_t0_2_d1 + resize(fc2_n1_t1_1_b_d1, 25);
         fc2_n1_acc := ((resize(fc2_n1_t1_0, 27) + resize(fc2_n1_t1_1, 27)) + to_signed(-434176, 27));
@@ -226,6 +234,7 @@ begin
         fc2_n2_p6_sh := shift_left(resize(fc2_in_6_s_2, 19), 1);
         fc2_n2_p6_neg := -resize(fc2_n2_p6_sh, 20);
         fc2_n2_p6 := fc2_n2_p6_neg(18 downto 0);
+        fc2_n2_t0_2 := signed(to_unsigned((to_integer(fc2_in_4_s_2) * (-104)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc2_in_5_s_2) * 71) mod 2**25, 25));
         fc2_n2_t1_0 := resize(fc2_n2_t1_0_a_d1, 25) + fc2_n2_t0_1_d1;
         fc2_n2_t1_1 := resize(fc2_n2_t1_1_a_d1, 26) + fc2_n2_t0_3_d1;
         fc2_n2_acc := ((resize(fc2_n2_t1_0, 27) + resize(fc2_n2_t1_1, 27)) + to_signed(512000, 27));
@@ -239,7 +248,8 @@ begin
         fc2_n3_p5 := signed(to_unsigned((to_integer(fc2_in_5_s_2) * 33) mod 2**24, 24));
         fc2_n3_p7 := signed(to_unsigned((to_integer(fc2_in_7_s_2) * (-94)) mod 2**25, 25));
         fc2_n3_t1_1 := resize(fc2_n3_t1_1_a_d1, 26) + fc2_n3_t0_3_d1;
-        fc2_n3_acc := (((resize(fc2_n3_t1_0_a_d1, 27) + resize(fc2_n3_t1_0_b_d1, 27)) + resize(fc2_n3_t1_1, 27)) + to_signed(-294912, 27));
+        fc2_n3_t2_0 := (resize(fc2_n3_t1_0_a_d1, 27) + resize(fc2_n3_t1_0_b_d1, 27)) + resize(fc2_n3_t1_1, 27);
+        fc2_n3_acc := (fc2_n3_t2_0 + to_signed(-294912, 27));
         if unsigned(fc2_n3_acc(6 downto 0)) /= 0 then fc2_n3_y_sticky := '1'; else fc2_n3_y_sticky := '0'; end if;
         fc2_n3_y_inc := fc2_n3_y_half_d1 and fc2_n3_y_inc_any_d1;
         fc2_n3_y_rnd := fc2_n3_y_fl_d1 + (to_signed(0, 18) & fc2_n3_y_inc);
@@ -251,7 +261,8 @@ begin
         fc2_n4_p7 := signed(to_unsigned((to_integer(fc2_in_7_s_2) * 96) mod 2**25, 25));
         fc2_n4_t0_2_a := resize(fc2_n4_p4, 26);
         fc2_n4_t1_0 := fc2_n4_t0_0_d1 + resize(fc2_n4_t1_0_b_d1, 26);
-        fc2_n4_acc := ((resize(fc2_n4_t1_0, 27) + (resize(fc2_n4_t1_1_a_d1, 27) + resize(fc2_n4_t1_1_b_d1, 27))) + to_signed(606208, 27));
+        fc2_n4_t2_0 := resize(fc2_n4_t1_0, 27) + (resize(fc2_n4_t1_1_a_d1, 27) + resize(fc2_n4_t1_1_b_d1, 27));
+        fc2_n4_acc := (fc2_n4_t2_0 + to_signed(606208, 27));
         if unsigned(fc2_n4_acc(6 downto 0)) /= 0 then fc2_n4_y_sticky := '1'; else fc2_n4_y_sticky := '0'; end if;
         fc2_n4_y_inc := fc2_n4_y_half_d1 and fc2_n4_y_inc_any_d1;
         fc2_n4_y_rnd := fc2_n4_y_fl_d1 + (to_signed(0, 18) & fc2_n4_y_inc);
@@ -263,7 +274,8 @@ begin
         fc2_n5_p5 := signed(to_unsigned((to_integer(fc2_in_5_s_2) * 55) mod 2**24, 24));
         fc2_n5_p6 := signed(to_unsigned((to_integer(fc2_in_6_s_2) * 62) mod 2**24, 24));
         fc2_n5_t1_1 := fc2_n5_t0_2_d1 + resize(fc2_n5_t1_1_b_d1, 26);
-        fc2_n5_acc := (((fc2_n5_t0_0_d1 + resize(fc2_n5_t1_0_b_d1, 27)) + resize(fc2_n5_t1_1, 27)) + to_signed(28672, 27));
+        fc2_n5_t2_0 := (fc2_n5_t0_0_d1 + resize(fc2_n5_t1_0_b_d1, 27)) + resize(fc2_n5_t1_1, 27);
+        fc2_n5_acc := (fc2_n5_t2_0 + to_signed(28672, 27));
         if unsigned(fc2_n5_acc(6 downto 0)) /= 0 then fc2_n5_y_sticky := '1'; else fc2_n5_y_sticky := '0'; end if;
         fc2_n5_y_inc := fc2_n5_y_half_d1 and fc2_n5_y_inc_any_d1;
         fc2_n5_y_rnd := fc2_n5_y_fl_d1 + (to_signed(0, 18) & fc2_n5_y_inc);
@@ -297,14 +309,14 @@ begin
         fc2_n7_y_rnd := fc2_n7_y_fl_d1 + (to_signed(0, 19) & fc2_n7_y_inc);
         if fc2_n7_y_rnd > to_signed(131071, 20) then fc2_n7_y_sat := to_signed(131071, 18); else fc2_n7_y_sat := fc2_n7_y_rnd(17 downto 0); end if;
         fc2_n0_t1_0_a_d1 <= resize(fc2_n0_p0, 25) + signed(to_unsigned((to_integer(fc2_in_1_s_2) * (-74)) mod 2**25, 25)); -- weight -0.2890625
-        fc2_n0_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc2_in_2_s_2) * (-115)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * 102) mod 2**25, 25)); -- weight -0.44921875; weight 0.3984375
+        fc2_n0_t1_0_b_d1 <= fc2_n0_t0_1;
         fc2_n0_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc2_in_4_s_2) * (-145)) mod 2**26, 26)) + resize(fc2_n0_p5, 26); -- weight -0.56640625
         fc2_n0_t1_1_b_d1 <= resize(fc2_n0_p6, 26) + signed(to_unsigned((to_integer(fc2_in_7_s_2) * (-141)) mod 2**26, 26)); -- weight -0.55078125
         fc2_n0_y_half_d1 <= fc2_n0_acc(7);
         fc2_n0_y_inc_any_d1 <= fc2_n0_y_sticky or fc2_n0_acc(8);
         fc2_n0_y_fl_d1 <= fc2_n0_acc(27 downto 8);
         fc2_n1_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0_s_2) * (-34)) mod 2**24, 24)) + resize(fc2_n1_p1, 24); -- weight -0.1328125
-        fc2_n1_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc2_in_2_s_2) * 82) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * (-126)) mod 2**25, 25)); -- weight 0.3203125; weight -0.4921875
+        fc2_n1_t1_0_b_d1 <= fc2_n1_t0_1;
         fc2_n1_t0_2_d1 <= resize(fc2_n1_p4, 25) + signed(to_unsigned((to_integer(fc2_in_5_s_2) * (-122)) mod 2**25, 25)); -- weight -0.4765625
         fc2_n1_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc2_in_6_s_2) * 48) mod 2**24, 24)) + resize(fc2_n1_p7, 24); -- weight 0.1875
         fc2_n1_y_half_d1 <= fc2_n1_acc(7);
@@ -312,7 +324,7 @@ begin
         fc2_n1_y_fl_d1 <= fc2_n1_acc(26 downto 8);
         fc2_n2_t1_0_a_d1 <= resize(fc2_n2_p0, 24) + signed(to_unsigned((to_integer(fc2_in_1_s_2) * (-40)) mod 2**24, 24)); -- weight -0.15625
         fc2_n2_t0_1_d1 <= resize(fc2_n2_p2, 25) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * 81) mod 2**25, 25)); -- weight 0.31640625
-        fc2_n2_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc2_in_4_s_2) * (-104)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc2_in_5_s_2) * 71) mod 2**25, 25)); -- weight -0.40625; weight 0.27734375
+        fc2_n2_t1_1_a_d1 <= fc2_n2_t0_2;
         fc2_n2_t0_3_d1 <= resize(fc2_n2_p6, 26) + signed(to_unsigned((to_integer(fc2_in_7_s_2) * (-144)) mod 2**26, 26)); -- weight -0.5625
         fc2_n2_y_half_d1 <= fc2_n2_acc(7);
         fc2_n2_y_inc_any_d1 <= fc2_n2_y_sticky or fc2_n2_acc(8);

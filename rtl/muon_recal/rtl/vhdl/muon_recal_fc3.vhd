@@ -100,6 +100,7 @@ begin
     variable fc3_n0_p6 : signed(22 downto 0); -- weight 0.1171875
     variable fc3_in_7_s_2 : signed(17 downto 0);
     variable fc3_n0_p7 : signed(24 downto 0); -- weight 0.390625
+    variable fc3_n0_t0_1 : signed(24 downto 0); -- weight -0.328125; weight 0.30859375
     variable fc3_n0_t1_0 : signed(25 downto 0);
     variable fc3_n0_t1_1 : signed(25 downto 0);
     variable fc3_n0_acc : signed(26 downto 0);
@@ -138,7 +139,9 @@ begin
     variable fc3_n3_p0 : signed(20 downto 0);
     variable fc3_n3_p5 : signed(21 downto 0); -- weight 0.05078125
     variable fc3_n3_p6 : signed(23 downto 0); -- weight -0.15625
+    variable fc3_n3_t0_1 : signed(25 downto 0); -- weight 0.59375; weight -0.578125
     variable fc3_n3_t1_1 : signed(25 downto 0);
+    variable fc3_n3_t2_0 : signed(26 downto 0);
     variable fc3_n3_acc : signed(26 downto 0);
     variable fc3_n3_y_sticky : std_logic;
     variable fc3_n3_y_inc : std_logic;
@@ -148,12 +151,15 @@ begin
     variable fc3_n4_p3_sh : signed(19 downto 0);
     variable fc3_n4_p4_sh : signed(21 downto 0);
     variable fc3_n4_t0_1_b : signed(24 downto 0);
+    variable fc3_n4_t2_0 : signed(25 downto 0);
     variable fc3_n4_acc : signed(25 downto 0);
     variable fc3_n4_y_sticky : std_logic;
     variable fc3_n4_y_inc : std_logic;
     variable fc3_n4_y_rnd : signed(17 downto 0);
     variable fc3_n5_p5 : signed(21 downto 0); -- weight -0.04296875
     variable fc3_n5_p6 : signed(23 downto 0); -- weight 0.140625
+    variable fc3_n5_t0_0 : signed(24 downto 0); -- weight -0.28515625; weight 0.45703125
+    variable fc3_n5_t0_1 : signed(24 downto 0); -- weight -0.33984375; weight 0.3203125
     variable fc3_n5_t1_0 : signed(25 downto 0);
     variable fc3_n5_t1_1 : signed(25 downto 0);
     variable fc3_n5_acc : signed(26 downto 0);
@@ -167,6 +173,7 @@ begin
     variable fc3_n6_p5 : signed(24 downto 0); -- weight -0.28515625
     variable fc3_n6_p6 : signed(24 downto 0); -- weight 0.37890625
     variable fc3_n6_p7 : signed(23 downto 0); -- weight 0.24609375
+    variable fc3_n6_t0_0 : signed(23 downto 0); -- weight -0.23046875; weight 0.17578125
     variable fc3_n6_t1_0 : signed(25 downto 0);
     variable fc3_n6_t1_1 : signed(25 downto 0);
     variable fc3_n6_acc : signed(26 downto 0);
@@ -201,6 +208,7 @@ begin
         fc3_n0_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 30) mod 2**23, 23));
         fc3_in_7_s_2 := signed(resize(unsigned(in_data(135 downto 119)), 18));
         fc3_n0_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 100) mod 2**25, 25));
+        fc3_n0_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-84)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 79) mod 2**25, 25));
         fc3_n0_t1_0 := resize(fc3_n0_t1_0_a_d1, 26) + resize(fc3_n0_t1_0_b_d1, 26);
         fc3_n0_t1_1 := resize(fc3_n0_t1_1_a_d1, 26) + fc3_n0_t0_3_d1;
         fc3_n0_acc := ((resize(fc3_n0_t1_0, 27) + resize(fc3_n0_t1_1, 27)) + to_signed(458752, 27));
@@ -239,8 +247,10 @@ begin
         fc3_n3_p0 := fc3_n3_p0_neg(20 downto 0);
         fc3_n3_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 13) mod 2**22, 22));
         fc3_n3_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-40)) mod 2**24, 24));
+        fc3_n3_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 152) mod 2**26, 26)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-148)) mod 2**26, 26));
         fc3_n3_t1_1 := fc3_n3_t0_2_d1 + resize(fc3_n3_t1_1_b_d1, 26);
-        fc3_n3_acc := (((resize(fc3_n3_t1_0_a_d1, 27) + resize(fc3_n3_t1_0_b_d1, 27)) + resize(fc3_n3_t1_1, 27)) + to_signed(-270336, 27));
+        fc3_n3_t2_0 := (resize(fc3_n3_t1_0_a_d1, 27) + resize(fc3_n3_t1_0_b_d1, 27)) + resize(fc3_n3_t1_1, 27);
+        fc3_n3_acc := (fc3_n3_t2_0 + to_signed(-270336, 27));
         if unsigned(fc3_n3_acc(6 downto 0)) /= 0 then fc3_n3_y_sticky := '1'; else fc3_n3_y_sticky := '0'; end if;
         fc3_n3_y_inc := fc3_n3_y_half_d1 and fc3_n3_y_inc_any_d1;
         fc3_n3_y_rnd := fc3_n3_y_fl_d1 + (to_signed(0, 18) & fc3_n3_y_inc);
@@ -249,12 +259,15 @@ begin
         fc3_n4_p3_sh := shift_left(resize(fc3_in_3_s_2, 20), 2);
         fc3_n4_p4_sh := shift_left(resize(fc3_in_4_s_2, 22), 4);
         fc3_n4_t0_1_b := resize(fc3_n4_p3_sh, 25);
-        fc3_n4_acc := (((resize(fc3_n4_t1_0_a_d1, 26) + resize(fc3_n4_t1_0_b_d1, 26)) + (resize(fc3_n4_t1_1_a_d1, 26) + resize(fc3_n4_t1_1_b_d1, 26))) + to_signed(634880, 26));
+        fc3_n4_t2_0 := (resize(fc3_n4_t1_0_a_d1, 26) + resize(fc3_n4_t1_0_b_d1, 26)) + (resize(fc3_n4_t1_1_a_d1, 26) + resize(fc3_n4_t1_1_b_d1, 26));
+        fc3_n4_acc := (fc3_n4_t2_0 + to_signed(634880, 26));
         if unsigned(fc3_n4_acc(6 downto 0)) /= 0 then fc3_n4_y_sticky := '1'; else fc3_n4_y_sticky := '0'; end if;
         fc3_n4_y_inc := fc3_n4_y_half_d1 and fc3_n4_y_inc_any_d1;
         fc3_n4_y_rnd := fc3_n4_y_fl_d1 + (to_signed(0, 17) & fc3_n4_y_inc);
         fc3_n5_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-11)) mod 2**22, 22));
         fc3_n5_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 36) mod 2**24, 24));
+        fc3_n5_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-73)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 117) mod 2**25, 25));
+        fc3_n5_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-87)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 82) mod 2**25, 25));
         fc3_n5_t1_0 := resize(fc3_n5_t1_0_a_d1, 26) + resize(fc3_n5_t1_0_b_d1, 26);
         fc3_n5_t1_1 := resize(fc3_n5_t1_1_a_d1, 26) + resize(fc3_n5_t1_1_b_d1, 26);
         fc3_n5_acc := ((resize(fc3_n5_t1_0, 27) + resize(fc3_n5_t1_1, 27)) + to_signed(-577536, 27));
@@ -268,6 +281,7 @@ begin
         fc3_n6_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-73)) mod 2**25, 25));
         fc3_n6_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 97) mod 2**25, 25));
         fc3_n6_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 63) mod 2**24, 24));
+        fc3_n6_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-59)) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 45) mod 2**24, 24));
         fc3_n6_t1_0 := resize(fc3_n6_t1_0_a_d1, 26) + resize(fc3_n6_t1_0_b_d1, 26);
         fc3_n6_t1_1 := fc3_n6_t0_2_d1 + fc3_n6_t0_3_d1;
         fc3_n6_acc := ((resize(fc3_n6_t1_0, 27) + resize(fc3_n6_t1_1, 27)) + to_signed(57344, 27));
@@ -287,7 +301,7 @@ begin
         fc3_n7_y_rnd := fc3_n7_y_fl_d1 + (to_signed(0, 18) & fc3_n7_y_inc);
         if fc3_n7_y_rnd > to_signed(131071, 19) then fc3_n7_y_sat := to_signed(131071, 18); elsif fc3_n7_y_rnd < to_signed(-131072, 19) then fc3_n7_y_sat := to_signed(-131072, 18); else fc3_n7_y_sat := fc3_n7_y_rnd(17 downto 0); end if;
         fc3_n0_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-121)) mod 2**25, 25)) + resize(fc3_n0_p1, 25); -- weight -0.47265625
-        fc3_n0_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-84)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 79) mod 2**25, 25)); -- weight -0.328125; weight 0.30859375
+        fc3_n0_t1_0_b_d1 <= fc3_n0_t0_1;
         fc3_n0_t1_1_a_d1 <= resize(fc3_n0_p4, 25) + resize(fc3_n0_p5, 25);
         fc3_n0_t0_3_d1 <= resize(fc3_n0_p6, 26) + resize(fc3_n0_p7, 26);
         fc3_n0_y_half_d1 <= fc3_n0_acc(7);
@@ -308,7 +322,7 @@ begin
         fc3_n2_y_inc_any_d1 <= fc3_n2_y_sticky or fc3_n2_acc(8);
         fc3_n2_y_fl_d1 <= fc3_n2_acc(26 downto 8);
         fc3_n3_t1_0_a_d1 <= resize(fc3_n3_p0, 26) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 144) mod 2**26, 26)); -- weight 0.5625
-        fc3_n3_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc3_in_2_s_2) * 152) mod 2**26, 26)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-148)) mod 2**26, 26)); -- weight 0.59375; weight -0.578125
+        fc3_n3_t1_0_b_d1 <= fc3_n3_t0_1;
         fc3_n3_t0_2_d1 <= signed(to_unsigned((to_integer(fc3_in_4_s_2) * 134) mod 2**26, 26)) + resize(fc3_n3_p5, 26); -- weight 0.5234375
         fc3_n3_t1_1_b_d1 <= resize(fc3_n3_p6, 25) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-83)) mod 2**25, 25)); -- weight -0.32421875
         fc3_n3_y_half_d1 <= fc3_n3_acc(7);
@@ -321,14 +335,14 @@ begin
         fc3_n4_y_half_d1 <= fc3_n4_acc(7);
         fc3_n4_y_inc_any_d1 <= fc3_n4_y_sticky or fc3_n4_acc(8);
         fc3_n4_y_fl_d1 <= fc3_n4_acc(25 downto 8);
-        fc3_n5_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-73)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 117) mod 2**25, 25)); -- weight -0.28515625; weight 0.45703125
-        fc3_n5_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-87)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 82) mod 2**25, 25)); -- weight -0.33984375; weight 0.3203125
+        fc3_n5_t1_0_a_d1 <= fc3_n5_t0_0;
+        fc3_n5_t1_0_b_d1 <= fc3_n5_t0_1;
         fc3_n5_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4_s_2) * 87) mod 2**25, 25)) + resize(fc3_n5_p5, 25); -- weight 0.33984375
         fc3_n5_t1_1_b_d1 <= resize(fc3_n5_p6, 25) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-125)) mod 2**25, 25)); -- weight -0.48828125
         fc3_n5_y_half_d1 <= fc3_n5_acc(7);
         fc3_n5_y_inc_any_d1 <= fc3_n5_y_sticky or fc3_n5_acc(8);
         fc3_n5_y_fl_d1 <= fc3_n5_acc(26 downto 8);
-        fc3_n6_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-59)) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 45) mod 2**24, 24)); -- weight -0.23046875; weight 0.17578125
+        fc3_n6_t1_0_a_d1 <= fc3_n6_t0_0;
         fc3_n6_t1_0_b_d1 <= resize(fc3_n6_p2, 25) + resize(fc3_n6_p3, 25);
         fc3_n6_t0_2_d1 <= resize(fc3_n6_p4, 26) + resize(fc3_n6_p5, 26);
         fc3_n6_t0_3_d1 <= resize(fc3_n6_p6, 26) + resize(fc3_n6_p7, 26);

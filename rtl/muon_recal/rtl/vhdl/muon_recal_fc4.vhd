@@ -101,6 +101,7 @@ begin
     variable fc4_in_7_s_2 : signed(17 downto 0);
     variable fc4_n0_p7 : signed(23 downto 0); -- weight 0.15234375
     variable fc4_n0_t1_1 : signed(25 downto 0);
+    variable fc4_n0_t2_0 : signed(26 downto 0);
     variable fc4_n0_acc : signed(26 downto 0);
     variable fc4_n0_y_sticky : std_logic;
     variable fc4_n0_y_inc : std_logic;
@@ -126,6 +127,7 @@ begin
     variable fc4_n2_p5 : signed(23 downto 0); -- weight -0.203125
     variable fc4_n2_p6 : signed(22 downto 0); -- weight -0.109375
     variable fc4_n2_t1_0 : signed(25 downto 0);
+    variable fc4_n2_t2_0 : signed(26 downto 0);
     variable fc4_n2_acc : signed(26 downto 0);
     variable fc4_n2_y_sticky : std_logic;
     variable fc4_n2_y_inc : std_logic;
@@ -133,6 +135,8 @@ begin
     variable fc4_n2_y_satlo : signed(17 downto 0);
     variable fc4_n3_p4 : signed(23 downto 0); -- weight -0.1328125
     variable fc4_n3_p6 : signed(24 downto 0); -- weight -0.4375
+    variable fc4_n3_t0_0 : signed(23 downto 0); -- weight 0.140625; weight -0.203125
+    variable fc4_n3_t0_1 : signed(24 downto 0); -- weight -0.3359375; weight 0.30859375
     variable fc4_n3_t1_0 : signed(25 downto 0);
     variable fc4_n3_t1_1 : signed(25 downto 0);
     variable fc4_n3_acc : signed(26 downto 0);
@@ -147,6 +151,7 @@ begin
     variable fc4_n4_p5 : signed(24 downto 0); -- weight 0.4140625
     variable fc4_n4_p6 : signed(22 downto 0); -- weight -0.078125
     variable fc4_n4_t1_0 : signed(25 downto 0);
+    variable fc4_n4_t2_0 : signed(26 downto 0);
     variable fc4_n4_acc : signed(26 downto 0);
     variable fc4_n4_y_sticky : std_logic;
     variable fc4_n4_y_inc : std_logic;
@@ -158,6 +163,7 @@ begin
     variable fc4_n5_p6 : signed(19 downto 0); -- weight 0.01171875
     variable fc4_n5_p7_sh : signed(22 downto 0);
     variable fc4_n5_p7_neg : signed(23 downto 0);
+    variable fc4_n5_t0_1 : signed(23 downto 0); -- weight 0.15625; weight -0.140625
     variable fc4_n5_t1_0 : signed(24 downto 0);
     variable fc4_n5_t1_1 : signed(25 downto 0);
     variable fc4_n5_acc : signed(26 downto 0);
@@ -169,7 +175,9 @@ begin
     variable fc4_n6_p2 : signed(21 downto 0); -- weight -0.0546875
     variable fc4_n6_p6 : signed(24 downto 0); -- weight -0.38671875
     variable fc4_n6_p7 : signed(24 downto 0); -- weight -0.40625
+    variable fc4_n6_t0_2 : signed(24 downto 0); -- weight 0.43359375; weight -0.2734375
     variable fc4_n6_t1_0 : signed(25 downto 0);
+    variable fc4_n6_t2_0 : signed(26 downto 0);
     variable fc4_n6_acc : signed(26 downto 0);
     variable fc4_n6_y_sticky : std_logic;
     variable fc4_n6_y_inc : std_logic;
@@ -180,7 +188,10 @@ begin
     variable fc4_n7_p3_neg : signed(22 downto 0);
     variable fc4_n7_p3 : signed(21 downto 0);
     variable fc4_n7_p7 : signed(23 downto 0); -- weight -0.20703125
+    variable fc4_n7_t0_0 : signed(24 downto 0); -- weight 0.40625; weight -0.36328125
+    variable fc4_n7_t0_2 : signed(24 downto 0); -- weight 0.35546875; weight -0.2578125
     variable fc4_n7_t1_0 : signed(25 downto 0);
+    variable fc4_n7_t2_0 : signed(26 downto 0);
     variable fc4_n7_acc : signed(26 downto 0);
     variable fc4_n7_y_sticky : std_logic;
     variable fc4_n7_y_inc : std_logic;
@@ -203,7 +214,8 @@ begin
         fc4_in_7_s_2 := signed(resize(unsigned(in_data(135 downto 119)), 18));
         fc4_n0_p7 := signed(to_unsigned((to_integer(fc4_in_7_s_2) * 39) mod 2**24, 24));
         fc4_n0_t1_1 := resize(fc4_n0_t1_1_a_d1, 26) + fc4_n0_t0_3_d1;
-        fc4_n0_acc := (((resize(fc4_n0_t1_0_a_d1, 27) + resize(fc4_n0_t1_0_b_d1, 27)) + resize(fc4_n0_t1_1, 27)) + to_signed(-593920, 27));
+        fc4_n0_t2_0 := (resize(fc4_n0_t1_0_a_d1, 27) + resize(fc4_n0_t1_0_b_d1, 27)) + resize(fc4_n0_t1_1, 27);
+        fc4_n0_acc := (fc4_n0_t2_0 + to_signed(-593920, 27));
         if unsigned(fc4_n0_acc(6 downto 0)) /= 0 then fc4_n0_y_sticky := '1'; else fc4_n0_y_sticky := '0'; end if;
         fc4_n0_y_inc := fc4_n0_y_half_d1 and fc4_n0_y_inc_any_d1;
         fc4_n0_y_rnd := fc4_n0_y_fl_d1 + (to_signed(0, 18) & fc4_n0_y_inc);
@@ -228,13 +240,16 @@ begin
         fc4_n2_p5 := signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-52)) mod 2**24, 24));
         fc4_n2_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-28)) mod 2**23, 23));
         fc4_n2_t1_0 := resize(fc4_n2_t1_0_a_d1, 26) + fc4_n2_t0_1_d1;
-        fc4_n2_acc := ((resize(fc4_n2_t1_0, 27) + (resize(fc4_n2_t1_1_a_d1, 27) + resize(fc4_n2_t1_1_b_d1, 27))) + to_signed(49152, 27));
+        fc4_n2_t2_0 := resize(fc4_n2_t1_0, 27) + (resize(fc4_n2_t1_1_a_d1, 27) + resize(fc4_n2_t1_1_b_d1, 27));
+        fc4_n2_acc := (fc4_n2_t2_0 + to_signed(49152, 27));
         if unsigned(fc4_n2_acc(6 downto 0)) /= 0 then fc4_n2_y_sticky := '1'; else fc4_n2_y_sticky := '0'; end if;
         fc4_n2_y_inc := fc4_n2_y_half_d1 and fc4_n2_y_inc_any_d1;
         fc4_n2_y_rnd := fc4_n2_y_fl_d1 + (to_signed(0, 18) & fc4_n2_y_inc);
         if fc4_n2_y_rnd < to_signed(-131072, 19) then fc4_n2_y_satlo := to_signed(-131072, 18); else fc4_n2_y_satlo := fc4_n2_y_rnd(17 downto 0); end if;
         fc4_n3_p4 := signed(to_unsigned((to_integer(fc4_in_4_s_2) * (-34)) mod 2**24, 24));
         fc4_n3_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-112)) mod 2**25, 25));
+        fc4_n3_t0_0 := signed(to_unsigned((to_integer(fc4_in_0_s_2) * 36) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * (-52)) mod 2**24, 24));
+        fc4_n3_t0_1 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * (-86)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_3_s_2) * 79) mod 2**25, 25));
         fc4_n3_t1_0 := resize(fc4_n3_t1_0_a_d1, 26) + resize(fc4_n3_t1_0_b_d1, 26);
         fc4_n3_t1_1 := resize(fc4_n3_t1_1_a_d1, 26) + fc4_n3_t0_3_d1;
         fc4_n3_acc := ((resize(fc4_n3_t1_0, 27) + resize(fc4_n3_t1_1, 27)) + to_signed(-311296, 27));
@@ -249,7 +264,8 @@ begin
         fc4_n4_p5 := signed(to_unsigned((to_integer(fc4_in_5_s_2) * 106) mod 2**25, 25));
         fc4_n4_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-20)) mod 2**23, 23));
         fc4_n4_t1_0 := fc4_n4_t0_0_d1 + fc4_n4_t0_1_d1;
-        fc4_n4_acc := ((resize(fc4_n4_t1_0, 27) + (resize(fc4_n4_t1_1_a_d1, 27) + resize(fc4_n4_t1_1_b_d1, 27))) + to_signed(-69632, 27));
+        fc4_n4_t2_0 := resize(fc4_n4_t1_0, 27) + (resize(fc4_n4_t1_1_a_d1, 27) + resize(fc4_n4_t1_1_b_d1, 27));
+        fc4_n4_acc := (fc4_n4_t2_0 + to_signed(-69632, 27));
         if unsigned(fc4_n4_acc(6 downto 0)) /= 0 then fc4_n4_y_sticky := '1'; else fc4_n4_y_sticky := '0'; end if;
         fc4_n4_y_inc := fc4_n4_y_half_d1 and fc4_n4_y_inc_any_d1;
         fc4_n4_y_rnd := fc4_n4_y_fl_d1 + (to_signed(0, 18) & fc4_n4_y_inc);
@@ -260,6 +276,7 @@ begin
         fc4_n5_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * 3) mod 2**20, 20));
         fc4_n5_p7_sh := shift_left(resize(fc4_in_7_s_2, 23), 5);
         fc4_n5_p7_neg := -resize(fc4_n5_p7_sh, 24);
+        fc4_n5_t0_1 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * 40) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc4_in_3_s_2) * (-36)) mod 2**24, 24));
         fc4_n5_t1_0 := fc4_n5_t0_0_d1 + resize(fc4_n5_t1_0_b_d1, 25);
         fc4_n5_t1_1 := fc4_n5_t0_2_d1 + resize(fc4_n5_t1_1_b_d1, 26);
         fc4_n5_acc := ((resize(fc4_n5_t1_0, 27) + resize(fc4_n5_t1_1, 27)) + to_signed(-421888, 27));
@@ -271,8 +288,10 @@ begin
         fc4_n6_p2 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * (-14)) mod 2**22, 22));
         fc4_n6_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-99)) mod 2**25, 25));
         fc4_n6_p7 := signed(to_unsigned((to_integer(fc4_in_7_s_2) * (-104)) mod 2**25, 25));
+        fc4_n6_t0_2 := signed(to_unsigned((to_integer(fc4_in_4_s_2) * 111) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-70)) mod 2**25, 25));
         fc4_n6_t1_0 := resize(fc4_n6_t1_0_a_d1, 26) + fc4_n6_t0_1_d1;
-        fc4_n6_acc := ((resize(fc4_n6_t1_0, 27) + (resize(fc4_n6_t1_1_a_d1, 27) + resize(fc4_n6_t1_1_b_d1, 27))) + to_signed(131072, 27));
+        fc4_n6_t2_0 := resize(fc4_n6_t1_0, 27) + (resize(fc4_n6_t1_1_a_d1, 27) + resize(fc4_n6_t1_1_b_d1, 27));
+        fc4_n6_acc := (fc4_n6_t2_0 + to_signed(131072, 27));
         if unsigned(fc4_n6_acc(6 downto 0)) /= 0 then fc4_n6_y_sticky := '1'; else fc4_n6_y_sticky := '0'; end if;
         fc4_n6_y_inc := fc4_n6_y_half_d1 and fc4_n6_y_inc_any_d1;
         fc4_n6_y_rnd := fc4_n6_y_fl_d1 + (to_signed(0, 18) & fc4_n6_y_inc);
@@ -282,8 +301,11 @@ begin
         fc4_n7_p3_neg := -resize(fc4_n7_p3_sh, 23);
         fc4_n7_p3 := fc4_n7_p3_neg(21 downto 0);
         fc4_n7_p7 := signed(to_unsigned((to_integer(fc4_in_7_s_2) * (-53)) mod 2**24, 24));
+        fc4_n7_t0_0 := signed(to_unsigned((to_integer(fc4_in_0_s_2) * 104) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * (-93)) mod 2**25, 25));
+        fc4_n7_t0_2 := signed(to_unsigned((to_integer(fc4_in_4_s_2) * 91) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-66)) mod 2**25, 25));
         fc4_n7_t1_0 := resize(fc4_n7_t1_0_a_d1, 26) + resize(fc4_n7_t1_0_b_d1, 26);
-        fc4_n7_acc := ((resize(fc4_n7_t1_0, 27) + (resize(fc4_n7_t1_1_a_d1, 27) + resize(fc4_n7_t1_1_b_d1, 27))) + to_signed(-532480, 27));
+        fc4_n7_t2_0 := resize(fc4_n7_t1_0, 27) + (resize(fc4_n7_t1_1_a_d1, 27) + resize(fc4_n7_t1_1_b_d1, 27));
+        fc4_n7_acc := (fc4_n7_t2_0 + to_signed(-532480, 27));
         if unsigned(fc4_n7_acc(6 downto 0)) /= 0 then fc4_n7_y_sticky := '1'; else fc4_n7_y_sticky := '0'; end if;
         fc4_n7_y_inc := fc4_n7_y_half_d1 and fc4_n7_y_inc_any_d1;
         fc4_n7_y_rnd := fc4_n7_y_fl_d1 + (to_signed(0, 18) & fc4_n7_y_inc);
@@ -309,8 +331,8 @@ begin
         fc4_n2_y_half_d1 <= fc4_n2_acc(7);
         fc4_n2_y_inc_any_d1 <= fc4_n2_y_sticky or fc4_n2_acc(8);
         fc4_n2_y_fl_d1 <= fc4_n2_acc(26 downto 8);
-        fc4_n3_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc4_in_0_s_2) * 36) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * (-52)) mod 2**24, 24)); -- weight 0.140625; weight -0.203125
-        fc4_n3_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc4_in_2_s_2) * (-86)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_3_s_2) * 79) mod 2**25, 25)); -- weight -0.3359375; weight 0.30859375
+        fc4_n3_t1_0_a_d1 <= fc4_n3_t0_0;
+        fc4_n3_t1_0_b_d1 <= fc4_n3_t0_1;
         fc4_n3_t1_1_a_d1 <= resize(fc4_n3_p4, 25) + signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-82)) mod 2**25, 25)); -- weight -0.3203125
         fc4_n3_t0_3_d1 <= resize(fc4_n3_p6, 26) + signed(to_unsigned((to_integer(fc4_in_7_s_2) * 130) mod 2**26, 26)); -- weight 0.5078125
         fc4_n3_y_half_d1 <= fc4_n3_acc(7);
@@ -324,7 +346,7 @@ begin
         fc4_n4_y_inc_any_d1 <= fc4_n4_y_sticky or fc4_n4_acc(8);
         fc4_n4_y_fl_d1 <= fc4_n4_acc(26 downto 8);
         fc4_n5_t0_0_d1 <= signed(to_unsigned((to_integer(fc4_in_0_s_2) * 83) mod 2**25, 25)) + resize(fc4_n5_p1, 25); -- weight 0.32421875
-        fc4_n5_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc4_in_2_s_2) * 40) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc4_in_3_s_2) * (-36)) mod 2**24, 24)); -- weight 0.15625; weight -0.140625
+        fc4_n5_t1_0_b_d1 <= fc4_n5_t0_1;
         fc4_n5_t0_2_d1 <= resize(fc4_n5_p4, 26) + resize(fc4_n5_p5, 26);
         fc4_n5_t1_1_b_d1 <= resize(fc4_n5_p6, 23) + fc4_n5_p7_neg(22 downto 0);
         fc4_n5_y_half_d1 <= fc4_n5_acc(7);
@@ -332,14 +354,14 @@ begin
         fc4_n5_y_fl_d1 <= fc4_n5_acc(26 downto 8);
         fc4_n6_t1_0_a_d1 <= resize(fc4_n6_p0, 25) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * 89) mod 2**25, 25)); -- weight 0.34765625
         fc4_n6_t0_1_d1 <= resize(fc4_n6_p2, 26) + signed(to_unsigned((to_integer(fc4_in_3_s_2) * (-137)) mod 2**26, 26)); -- weight -0.53515625
-        fc4_n6_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc4_in_4_s_2) * 111) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-70)) mod 2**25, 25)); -- weight 0.43359375; weight -0.2734375
+        fc4_n6_t1_1_a_d1 <= fc4_n6_t0_2;
         fc4_n6_t1_1_b_d1 <= resize(fc4_n6_p6, 26) + resize(fc4_n6_p7, 26);
         fc4_n6_y_half_d1 <= fc4_n6_acc(7);
         fc4_n6_y_inc_any_d1 <= fc4_n6_y_sticky or fc4_n6_acc(8);
         fc4_n6_y_fl_d1 <= fc4_n6_acc(26 downto 8);
-        fc4_n7_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc4_in_0_s_2) * 104) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * (-93)) mod 2**25, 25)); -- weight 0.40625; weight -0.36328125
+        fc4_n7_t1_0_a_d1 <= fc4_n7_t0_0;
         fc4_n7_t1_0_b_d1 <= resize(fc4_n7_p2, 25) + resize(fc4_n7_p3, 25);
-        fc4_n7_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc4_in_4_s_2) * 91) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-66)) mod 2**25, 25)); -- weight 0.35546875; weight -0.2578125
+        fc4_n7_t1_1_a_d1 <= fc4_n7_t0_2;
         fc4_n7_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-147)) mod 2**26, 26)) + resize(fc4_n7_p7, 26); -- weight -0.57421875
         fc4_n7_y_half_d1 <= fc4_n7_acc(7);
         fc4_n7_y_inc_any_d1 <= fc4_n7_y_sticky or fc4_n7_acc(8);

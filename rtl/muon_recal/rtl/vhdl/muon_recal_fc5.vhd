@@ -66,7 +66,11 @@ begin
     variable fc5_n1_acc : signed(27 downto 0);
     variable fc5_n1_y_fl : signed(19 downto 0);
     variable fc5_n2_p7_sh : signed(18 downto 0);
+    variable fc5_n2_t0_0 : signed(23 downto 0); -- weight -0.1328125; weight 0.16796875
+    variable fc5_n2_t0_1 : signed(22 downto 0); -- weight 0.078125; weight -0.0703125
+    variable fc5_n2_t0_2 : signed(25 downto 0); -- weight 0.69921875; weight -0.68359375
     variable fc5_n2_t1_0 : signed(23 downto 0);
+    variable fc5_n2_t2_0 : signed(26 downto 0);
     variable fc5_n2_acc : signed(26 downto 0);
     variable fc5_n2_y_fl : signed(18 downto 0);
   begin
@@ -100,8 +104,12 @@ begin
         fc5_n1_acc := ((resize(fc5_n1_t1_0, 28) + resize(fc5_n1_t1_1, 28)) + to_signed(716800, 28));
         fc5_n1_y_fl := fc5_n1_acc(27 downto 8);
         fc5_n2_p7_sh := shift_left(resize(fc5_in_7_s_2, 19), 1);
+        fc5_n2_t0_0 := signed(to_unsigned((to_integer(fc5_in_0_s_2) * (-34)) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc5_in_1_s_2) * 43) mod 2**24, 24));
+        fc5_n2_t0_1 := signed(to_unsigned((to_integer(fc5_in_2_s_2) * 20) mod 2**23, 23)) + signed(to_unsigned((to_integer(fc5_in_3_s_2) * (-18)) mod 2**23, 23));
+        fc5_n2_t0_2 := signed(to_unsigned((to_integer(fc5_in_4_s_2) * 179) mod 2**26, 26)) + signed(to_unsigned((to_integer(fc5_in_5_s_2) * (-175)) mod 2**26, 26));
         fc5_n2_t1_0 := fc5_n2_t0_0_d1 + resize(fc5_n2_t1_0_b_d1, 24);
-        fc5_n2_acc := ((resize(fc5_n2_t1_0, 27) + (resize(fc5_n2_t1_1_a_d1, 27) + resize(fc5_n2_t1_1_b_d1, 27))) + to_signed(-712704, 27));
+        fc5_n2_t2_0 := resize(fc5_n2_t1_0, 27) + (resize(fc5_n2_t1_1_a_d1, 27) + resize(fc5_n2_t1_1_b_d1, 27));
+        fc5_n2_acc := (fc5_n2_t2_0 + to_signed(-712704, 27));
         fc5_n2_y_fl := fc5_n2_acc(26 downto 8);
         fc5_n0_t1_0_a_d1 <= resize(fc5_n0_p0, 25) + signed(to_unsigned((to_integer(fc5_in_1_s_2) * 78) mod 2**25, 25)); -- weight 0.3046875
         fc5_n0_t0_1_d1 <= resize(fc5_n0_p2, 26) + resize(fc5_n0_p3, 26);
@@ -111,9 +119,9 @@ begin
         fc5_n1_t0_1_d1 <= signed(to_unsigned((to_integer(fc5_in_2_s_2) * (-139)) mod 2**26, 26)) + resize(fc5_n1_p3, 26); -- weight -0.54296875
         fc5_n1_t1_1_a_d1 <= resize(fc5_n1_p4, 26) + signed(to_unsigned((to_integer(fc5_in_5_s_2) * (-184)) mod 2**26, 26)); -- weight -0.71875
         fc5_n1_t1_1_b_d1 <= resize(fc5_n1_p6, 26) + resize(fc5_n1_p7, 26);
-        fc5_n2_t0_0_d1 <= signed(to_unsigned((to_integer(fc5_in_0_s_2) * (-34)) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc5_in_1_s_2) * 43) mod 2**24, 24)); -- weight -0.1328125; weight 0.16796875
-        fc5_n2_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc5_in_2_s_2) * 20) mod 2**23, 23)) + signed(to_unsigned((to_integer(fc5_in_3_s_2) * (-18)) mod 2**23, 23)); -- weight 0.078125; weight -0.0703125
-        fc5_n2_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc5_in_4_s_2) * 179) mod 2**26, 26)) + signed(to_unsigned((to_integer(fc5_in_5_s_2) * (-175)) mod 2**26, 26)); -- weight 0.69921875; weight -0.68359375
+        fc5_n2_t0_0_d1 <= fc5_n2_t0_0;
+        fc5_n2_t1_0_b_d1 <= fc5_n2_t0_1;
+        fc5_n2_t1_1_a_d1 <= fc5_n2_t0_2;
         fc5_n2_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc5_in_6_s_2) * (-97)) mod 2**25, 25)) + resize(fc5_n2_p7_sh, 25); -- weight -0.37890625
         fc5_out_0 <= fc5_n0_y_fl(17 downto 0);
         fc5_out_1 <= fc5_n1_y_fl(17 downto 0);

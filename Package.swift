@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 // rtlgen: quantized neural networks to Verilog and VHDL, proven bit-exact.
 // The targets follow the pipeline: FixedPoint -> ModelIR -> Golden -> Netlist -> HDL -> Driver -> rtlgen.
+// Inside ModelIR the folders show the same order: Core (the Model, ModelCore.validate: the one
+// entry point every front end calls) -> Semantics (each op family's exact meaning on codes) ->
+// FrontEnd/NativeJSON (the native reader and writer; importers plug in beside it).
+// RandomModels builds the regression models as `Model` values (used by the CLI and the tests).
 import PackageDescription
 
 let package = Package(
@@ -19,8 +23,11 @@ let package = Package(
     targets: [
         // Exact fixed-point arithmetic: types, rounding, overflow, decimal I/O.
         .target(name: "FixedPoint", dependencies: [.product(name: "BigInt", package: "BigInt")]),
-        // Model IR, the native JSON format (parser keeps number text exact) and validation.
+        // The model core (Model, validation and normalization), the exact semantics of every op
+        // family, and the native JSON front end (parser keeps number text exact; writer).
         .target(name: "ModelIR", dependencies: ["FixedPoint", .product(name: "BigInt", package: "BigInt")]),
+        // Random regression models (`rtlgen random-model`), built as Model values.
+        .target(name: "RandomModels", dependencies: ["ModelIR", "FixedPoint"]),
         // Bit-exact golden evaluator (`rtlgen predict`).
         .target(name: "Golden", dependencies: ["ModelIR", "FixedPoint"]),
         // Hardware netlist IR (explicit widths/signedness), lowering passes, pipelining, interpreter.
@@ -35,14 +42,14 @@ let package = Package(
             .product(name: "BigInt", package: "BigInt"), .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         // build / predict / sim orchestration: output folders, reports, simulator drivers.
-        .target(name: "Driver", dependencies: ["ModelIR", "Golden", "Netlist", "HDL", "FixedPoint", "FrontEnds", "Yams",
+        .target(name: "Driver", dependencies: ["ModelIR", "Golden", "Netlist", "HDL", "FixedPoint", "RandomModels", "FrontEnds", "Yams",
                                                .product(name: "BigInt", package: "BigInt")]),
         .executableTarget(name: "rtlgen", dependencies: [
-            "Driver", "FrontEnds", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Driver", "RandomModels", "FrontEnds", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", .product(name: "BigInt", package: "BigInt")]),
-        .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "Golden"]),
-        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Golden", "ModelIR", "FixedPoint", "Driver", .product(name: "BigInt", package: "BigInt")]),
+        .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "Golden", "RandomModels"]),
+        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Golden", "ModelIR", "FixedPoint", "RandomModels", "Driver", .product(name: "BigInt", package: "BigInt")]),
         .testTarget(name: "DriverTests", dependencies: ["Driver", "ModelIR", "Golden", "FixedPoint"]),
         .testTarget(name: "FrontEndsTests", dependencies: ["FrontEnds", "Driver", "ModelIR", "Golden", "FixedPoint"]),
     ]

@@ -101,7 +101,7 @@ public enum Builder {
     static let portNames: Set<String> = ["clk", "rst", "ce", "in_valid", "in_data", "out_valid", "out_data"]
 
     static func usableTop(_ t: String) -> Bool {
-        ModelLoader.isIdentifier(t) && !HDLNames.reserved.contains(t.lowercased()) && !portNames.contains(t.lowercased())
+        ModelCore.isIdentifier(t) && !HDLNames.reserved.contains(t.lowercased()) && !portNames.contains(t.lowercased())
             && !t.lowercased().hasPrefix("tb_")
     }
 

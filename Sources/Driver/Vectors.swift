@@ -2,18 +2,7 @@
 // edge values, off-grid values and out-of-range values of the model's input type.
 import FixedPoint
 import ModelIR
-
-public struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import RandomModels
 
 public enum Vectors {
     /// `count` CSV lines for the model's input: 1/8 edge values, 1/8 off-grid, 1/8 out of

@@ -21,6 +21,33 @@ public enum TestbenchEmitter {
     /// ce is low on cycles where (cycle % 7) == 3, exercising the stall path.
     public static let stallComment = "ce is held low one cycle in seven ((cycle % 7) == 3) to exercise stalls"
 
+    /// C++ helpers of the Verilator harnesses: a port from / to a binary string (MSB first),
+    /// for ports of up to 64 bits and for wide (VlWide) ports.
+    static let verilatorBitHelpers = """
+template <typename T> static void setBits(T& port, const std::string& s) {
+    port = 0;
+    for (char c : s) port = (T)((port << 1) | (c == '1' ? 1 : 0));
+}
+template <std::size_t N> static void setBits(VlWide<N>& port, const std::string& s) {
+    for (std::size_t i = 0; i < N; ++i) port[i] = 0;
+    const std::size_t n = s.size();
+    for (std::size_t k = 0; k < n; ++k)
+        if (s[n - 1 - k] == '1') port[k / 32] |= (EData)1 << (k % 32);
+}
+template <typename T> static std::string getBits(const T& port, int width) {
+    std::string s(width, '0');
+    for (int k = 0; k < width; ++k)
+        if ((port >> k) & 1) s[width - 1 - k] = '1';
+    return s;
+}
+template <std::size_t N> static std::string getBits(const VlWide<N>& port, int width) {
+    std::string s(width, '0');
+    for (int k = 0; k < width; ++k)
+        if ((port[k / 32] >> (k % 32)) & 1) s[width - 1 - k] = '1';
+    return s;
+}
+"""
+
     public static func verilator(_ p: TestbenchPorts) -> String {
         return """
         // \(VerilogEmitter.generatedBy)
@@ -34,28 +61,7 @@ public enum TestbenchEmitter {
         #include <string>
         #include <vector>
 
-        template <typename T> static void setBits(T& port, const std::string& s) {
-            port = 0;
-            for (char c : s) port = (T)((port << 1) | (c == '1' ? 1 : 0));
-        }
-        template <std::size_t N> static void setBits(VlWide<N>& port, const std::string& s) {
-            for (std::size_t i = 0; i < N; ++i) port[i] = 0;
-            const std::size_t n = s.size();
-            for (std::size_t k = 0; k < n; ++k)
-                if (s[n - 1 - k] == '1') port[k / 32] |= (EData)1 << (k % 32);
-        }
-        template <typename T> static std::string getBits(const T& port, int width) {
-            std::string s(width, '0');
-            for (int k = 0; k < width; ++k)
-                if ((port >> k) & 1) s[width - 1 - k] = '1';
-            return s;
-        }
-        template <std::size_t N> static std::string getBits(const VlWide<N>& port, int width) {
-            std::string s(width, '0');
-            for (int k = 0; k < width; ++k)
-                if ((port[k / 32] >> (k % 32)) & 1) s[width - 1 - k] = '1';
-            return s;
-        }
+        \(verilatorBitHelpers)
 
         int main(int argc, char** argv) {
             if (argc < 4) { std::fprintf(stderr, "usage: %s IN_FILE OUT_FILE N_SAMPLES\\n", argv[0]); return 2; }

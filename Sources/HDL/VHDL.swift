@@ -1,34 +1,51 @@
-// VHDL-93 (numeric_std) emitter, from the same netlist as the Verilog emitter. Ports are
-// std_logic / std_logic_vector; arithmetic signals are signed / unsigned; every conversion is
-// written out. Valid VHDL-93 and VHDL-2008.
+// VHDL-93 (numeric_std) emitter, from the same netlist and the same `EmissionPlan` as the
+// Verilog emitter: the same names, the same inlined expressions. Ports are std_logic /
+// std_logic_vector; arithmetic signals are signed / unsigned; every conversion and every
+// resize is written out. Valid VHDL-93 and VHDL-2008.
 import BigInt
 import Netlist
 
 public enum VHDLEmitter {
-    /// Combinational nodes whose every reader is a (non-reset) register or another such node
-    /// become variables of the clocked process: the same logic, far fewer simulator events.
-    static func localNodes(_ m: Module) -> [Bool] {
-        var users = Array(repeating: [Int](), count: m.signals.count)
-        for (i, op) in m.defs.enumerated() { for o in op.operands { users[o.index].append(i) } }
-        var external = Array(repeating: false, count: m.signals.count)
+    /// For each named combinational node, the register group (index into `groups`) whose
+    /// process computes it as a variable: nodes read only by the registers of one group without
+    /// reset (directly, or through other such nodes). Same logic, far fewer simulator events.
+    static func localNodes(_ m: Module, plan: EmissionPlan, groups: [(RegisterControl, [SignalID])]) -> [Int?] {
+        let n = m.signals.count
+        var groupOf = Array<Int?>(repeating: nil, count: n)
+        for (g, (ctl, regs)) in groups.enumerated() where ctl.reset == nil { for q in regs { groupOf[q.index] = g } }
+        // The named node whose line contains node i.
+        var host = Array(0..<n)
+        var readers = Array(repeating: [Int](), count: n)
+        for i in 0..<n { for o in m.defs[i].operands { readers[o.index].append(i) } }
+        for i in (0..<n).reversed() where plan.inline[i] {
+            if let r = readers[i].first { host[i] = host[r] }
+        }
+        var namedReaders = Array(repeating: Set<Int>(), count: n)
+        for i in 0..<n { for o in m.defs[i].operands { namedReaders[o.index].insert(host[i]) } }
+        var external = Array(repeating: false, count: n)
         for inst in m.instances { for c in inst.connections { external[c.signal.index] = true } }
-        var local = Array(repeating: false, count: m.signals.count)
-        for i in m.signals.indices.reversed() {
-            let s = m.signals[i]
+        var local = Array<Int?>(repeating: nil, count: n)
+        for i in (0..<n).reversed() {
+            guard plan.isDeclared(i), !external[i] else { continue }
             switch m.defs[i] {
-            case .input, .const, .register, .instanceOutput: continue
+            case .const, .register, .instanceOutput, .input: continue
             default: break
             }
-            if s.role == .output || external[i] || users[i].isEmpty { continue }
-            local[i] = users[i].allSatisfy { u in
-                if case let .register(_, r) = m.defs[u] { return r == nil }
-                return local[u]
+            let rs = namedReaders[i]
+            guard let first = rs.first else { continue }
+            let g = m.defs[first].isRegister ? groupOf[first] : local[first]
+            guard let g else { continue }
+            if rs.allSatisfy({ (m.defs[$0].isRegister ? groupOf[$0] : local[$0]) == g }) {
+                local[i] = g
             }
         }
         return local
     }
 
     public static func emit(_ m: Module) -> String {
+        m.verify()
+        let plan = EmissionPlan(m)
+        let r = Renderer(m: m, plan: plan)
         var o = ""
         o += "-- \(VerilogEmitter.generatedBy)\n"
         for h in m.header { o += "-- \(h)\n" }
@@ -40,80 +57,71 @@ public enum VHDLEmitter {
         }
         o += ports.joined(separator: ";\n") + "\n  );\nend entity \(m.name);\n\n"
         o += "architecture rtl of \(m.name) is\n"
-        let local = localNodes(m)
-        func decl(_ s: Signal, _ kw: String, _ initial: String = "") -> String {
-            var line = "\(kw) \(s.name) : \(type(s))\(initial);"
-            if let c = s.comment { line += " -- \(c)" }
-            return line + "\n"
+        let groups = VerilogEmitter.registerGroups(m)
+        let local = localNodes(m, plan: plan, groups: groups)
+        func comment(_ i: Int) -> String {
+            plan.comments[i].isEmpty ? "" : " -- " + plan.comments[i].joined(separator: "; ")
         }
         for t in m.tables {
             let elem = Signal(name: t.name, width: t.width, repr: t.repr, role: .wire, comment: nil)
             if let c = t.comment { o += "  -- \(c)\n" }
             o += "  type \(t.name)_t is array (0 to \(t.values.count - 1)) of \(type(elem));\n"
             o += "  constant \(t.name) : \(t.name)_t := (\n"
-            o += t.values.enumerated().map { k, v in "    \(k) => \(literal(v, elem))" }.joined(separator: ",\n")
+            o += t.values.enumerated().map { k, v in "    \(k) => \(bits(v, elem))" }.joined(separator: ",\n")
             o += "\n  );\n"
         }
-        for (i, s) in m.signals.enumerated() where s.role != .input && s.role != .output && !local[i] {
+        for i in m.signals.indices where plan.isDeclared(i) && local[i] == nil {
+            let s = m.signals[i]
             if case let .const(v) = m.defs[i] {
-                o += "  " + decl(s, "constant", " := \(literal(v, s))")
+                o += "  constant \(s.name) : \(type(s)) := \(bits(v, s));\(comment(i))\n"
             } else {
-                o += "  " + decl(s, "signal")
+                o += "  signal \(s.name) : \(type(s));\(comment(i))\n"
             }
         }
         o += "begin\n"
-        for (i, op) in m.defs.enumerated() where !local[i] {
-            if case .const = op { continue }
-            o += statement(op, SignalID(index: i), m, variable: false, indent: "  ")
+        for i in m.signals.indices where plan.isDeclared(i) && local[i] == nil {
+            switch m.defs[i] {
+            case .const, .register, .instanceOutput, .input: continue
+            default: o += r.statement(i, variable: false, indent: "  ")
+            }
         }
+        for p in m.ports where m[p].role == .output { o += r.statement(p.index, variable: false, indent: "  ") }
         for (k, inst) in m.instances.enumerated() {
             let conns = m.connections(ofInstance: k).map { "\($0.port) => \(m[$0.signal].name)" }
             o += "\n  \(inst.name) : entity work.\(inst.module)\n    port map (\n      " + conns.joined(separator: ",\n      ") + "\n    );\n"
         }
-        let withReset = m.registers.filter { $0.reset != nil }
-        let plain = m.registers.filter { $0.reset == nil }
-        if !withReset.isEmpty {
-            o += "\n  process (clk)\n  begin\n    if rising_edge(clk) then\n      if rst = '1' then\n"
-            for (q, _, r) in withReset { o += "        \(m[q].name) <= \(literal(r!, m[q]));\n" }
-            o += "      elsif ce = '1' then\n"
-            for (q, d, _) in withReset { o += "        \(m[q].name) <= \(m[d].name);\n" }
-            o += "      end if;\n    end if;\n  end process;\n"
-        }
-        if !plain.isEmpty {
-            o += "\n  -- Pipeline registers; the logic between them is computed in variables.\n"
-            o += "  process (clk)\n"
-            for (i, s) in m.signals.enumerated() where local[i] { o += "    " + decl(s, "variable") }
-            o += "  begin\n    if rising_edge(clk) then\n      if ce = '1' then\n"
-            for (i, op) in m.defs.enumerated() where local[i] {
-                o += statement(op, SignalID(index: i), m, variable: true, indent: "        ")
+        for (g, (ctl, regs)) in groups.enumerated() {
+            let vars = m.signals.indices.filter { local[$0] == g }
+            o += "\n  process (\(m[ctl.clock].name))\n"
+            for i in vars { o += "    variable \(m.signals[i].name) : \(type(m.signals[i]));\(comment(i))\n" }
+            o += "  begin\n    if rising_edge(\(m[ctl.clock].name)) then\n"
+            var indent = "      "
+            var closing = ""
+            if let z = ctl.reset {
+                o += "      if \(m[z.signal].name) = '\(z.activeLow ? 0 : 1)' then\n"
+                for q in regs { o += "        \(m[q].name) <= \(bits(m.resetValue(q), m[q]));\n" }
+                if let e = ctl.enable { o += "      elsif \(m[e].name) = '1' then\n" } else { o += "      else\n" }
+                indent = "        "
+                closing = "      end if;\n"
+            } else if let e = ctl.enable {
+                o += "      if \(m[e].name) = '1' then\n"
+                indent = "        "
+                closing = "      end if;\n"
             }
-            for (q, d, _) in plain { o += "        \(m[q].name) <= \(m[d].name);\n" }
-            o += "      end if;\n    end if;\n  end process;\n"
+            for i in vars { o += r.statement(i, variable: true, indent: indent) }
+            for q in regs {
+                guard case let .register(d) = m.defs[q.index] else { continue }
+                var line = "\(indent)\(m[q].name) <= \(r.operand(d.d.index, top: true));"
+                if plan.inline[d.d.index] {
+                    let cs = VerilogEmitter.Renderer(m: m, plan: plan).inlinedComments(d.d.index)
+                    if !cs.isEmpty { line += " -- " + cs.joined(separator: "; ") }
+                }
+                o += line + "\n"
+            }
+            o += closing + "    end if;\n  end process;\n"
         }
         o += "end architecture rtl;\n"
         return o
-    }
-
-    /// One assignment: a concurrent signal assignment, or a sequential variable assignment
-    /// (VHDL-93 has no conditional variable assignment, so those become if statements).
-    static func statement(_ op: Op, _ id: SignalID, _ m: Module, variable: Bool, indent: String) -> String {
-        let target = m[id].name
-        let asg = variable ? ":=" : "<="
-        func n(_ x: SignalID) -> String { m[x].name }
-        if variable {
-            func choose(_ cond: String, _ a: String, _ b: String) -> String {
-                "\(indent)if \(cond) then \(target) := \(a); else \(target) := \(b); end if;\n"
-            }
-            switch op {
-            case let .mux(sel, a, b): return choose("\(n(sel)) = '1'", n(a), n(b))
-            case let .compare(c, a, b): return choose("\(n(a)) \(c.rawValue) \(n(b))", "'1'", "'0'")
-            case let .reduceOr(a) where m[a].repr != .bit:
-                return choose(m[a].repr == .bus ? "unsigned(\(n(a))) /= 0" : "\(n(a)) /= 0", "'1'", "'0'")
-            default: break
-            }
-        }
-        guard let e = expr(op, id, m) else { return "" }
-        return "\(indent)\(target) \(asg) \(e);\n"
     }
 
     static func portType(_ s: Signal) -> String {
@@ -129,12 +137,13 @@ public enum VHDLEmitter {
         }
     }
 
-    static func literal(_ v: BigInt, _ s: Signal) -> String {
+    /// A bit-string literal (typed by its context): '0' / "0101".
+    static func bits(_ v: BigInt, _ s: Signal) -> String {
         let m = BigInt(1) << s.width
-        var bits = v % m
-        if bits < 0 { bits += m }
-        let b = String(bits, radix: 2)
-        let padded = String(repeating: "0", count: s.width - b.count) + b
+        var b = v % m
+        if b < 0 { b += m }
+        let t = String(b, radix: 2)
+        let padded = String(repeating: "0", count: s.width - t.count) + t
         return s.repr == .bit ? "'\(padded)'" : "\"\(padded)\""
     }
 
@@ -149,62 +158,168 @@ public enum VHDLEmitter {
         }
     }
 
-    static func expr(_ op: Op, _ id: SignalID, _ m: Module) -> String? {
-        let s = m[id]
-        func n(_ x: SignalID) -> String { m[x].name }
-        switch op {
-        case .input, .register, .instanceOutput, .const:
-            return nil
-        case let .extend(a):
-            let src = m[a]
-            if src.repr == .bit {
-                return s.width == 1 ? "(0 => \(src.name))" : "(0 => \(src.name), others => '0')"
+    struct Renderer {
+        let m: Module
+        let plan: EmissionPlan
+
+        func operand(_ i: Int, top: Bool = false) -> String {
+            guard plan.inline[i] else { return m.signals[i].name }
+            let e = expr(i)
+            if top { return e }
+            switch m.defs[i] {
+            case .add, .sub, .neg, .bitwise, .not, .concat: return "(\(e))"
+            case let .extend(a) where m[a].repr == .bit: return "(\(e))"
+            default: return e
             }
-            if src.width == s.width { return conv(src.name, from: src.repr, to: s.repr) }
-            return conv("resize(\(src.name), \(s.width))", from: src.repr, to: s.repr)
-        case let .slice(a, lo):
-            let src = m[a]
-            if s.repr == .bit { return src.repr == .bit ? src.name : "\(src.name)(\(lo))" }
-            precondition(src.repr != .bit, "vector slice of a bit")
-            return conv("\(src.name)(\(lo + s.width - 1) downto \(lo))", from: src.repr, to: s.repr)
-        case let .shiftLeft(a, k):
-            return "shift_left(resize(\(n(a)), \(s.width)), \(k))"
-        case let .add(a, b): return "\(n(a)) + \(n(b))"
-        case let .sub(a, b): return "\(n(a)) - \(n(b))"
-        case let .neg(a): return "-\(n(a))"
-        case let .mul(a, b):
-            // Products that fit a VHDL integer are computed as integers: the same value (the
-            // netlist's product width is the exact sum of operand widths), far cheaper to simulate.
-            if s.width <= 31 {
-                return "to_\(s.repr == .signed ? "signed" : "unsigned")(to_integer(\(n(a))) * to_integer(\(n(b))), \(s.width))"
+        }
+
+        /// The condition under which a selection takes its first operand.
+        func condition(_ sel: SignalID) -> String {
+            if plan.inline[sel.index], case let .compare(c, a, b) = m.defs[sel.index] {
+                return "\(operand(a.index)) \(c.rawValue) \(operand(b.index))"
             }
-            return "\(n(a)) * \(n(b))"
-        case let .mux(sel, a, b): return "\(n(a)) when \(n(sel)) = '1' else \(n(b))"
-        case let .compare(c, a, b): return "'1' when \(n(a)) \(c.rawValue) \(n(b)) else '0'"
-        case let .bitwise(o, a, b): return "\(n(a)) \(o.rawValue) \(n(b))"
-        case let .not(a): return "not \(n(a))"
-        case let .reduceOr(a):
-            let src = m[a]
-            switch src.repr {
-            case .bit: return src.name
-            case .bus: return "'1' when unsigned(\(src.name)) /= 0 else '0'"
-            default: return "'1' when \(src.name) /= 0 else '0'"
+            return "\(operand(sel.index)) = '1'"
+        }
+
+        /// A selection and the selections inlined in its else branch: (condition, value) arms,
+        /// the last with no condition.
+        func chain(_ i: Int) -> [(cond: String?, value: String)] {
+            guard case let .mux(sel, a, b) = m.defs[i] else { return [(nil, operand(i))] }
+            let rest: [(cond: String?, value: String)]
+            if plan.inline[b.index], case .mux = m.defs[b.index] { rest = chain(b.index) } else { rest = [(nil, operand(b.index))] }
+            return [(condition(sel), operand(a.index))] + rest
+        }
+
+        /// A self-typed literal: to_signed / to_unsigned for values that fit an integer,
+        /// a qualified bit string otherwise.
+        func literal(_ v: BigInt, _ s: Signal) -> String {
+            switch s.repr {
+            case .bit: return VHDLEmitter.bits(v, s)
+            case .bus: return "std_logic_vector'(\(VHDLEmitter.bits(v, s)))"
+            case .signed:
+                if s.width <= 31 { return "to_signed(\(v), \(s.width))" }
+                return "signed'(\(VHDLEmitter.bits(v, s)))"
+            case .unsigned:
+                if s.width <= 31 { return "to_unsigned(\(v), \(s.width))" }
+                return "unsigned'(\(VHDLEmitter.bits(v, s)))"
             }
-        case let .concat(xs):
-            if xs.count == 1 && m[xs[0]].repr == .bit { return "(0 => \(n(xs[0])))" }
-            let parts = xs.map { x -> String in
-                let sx = m[x]
-                return sx.repr == .bit ? sx.name : conv(sx.name, from: sx.repr, to: .bus)
+        }
+
+        /// One assignment: a concurrent signal assignment, or a sequential variable assignment
+        /// (VHDL-93 has no conditional variable assignment, so those become if statements).
+        func statement(_ i: Int, variable: Bool, indent: String) -> String {
+            let target = m.signals[i].name
+            let asg = variable ? ":=" : "<="
+            let op = m.defs[i]
+            func n(_ x: SignalID) -> String { operand(x.index) }
+            if case .mux = op {
+                let arms = chain(i)
+                if variable {
+                    var t = "\(indent)if \(arms[0].cond!) then \(target) := \(arms[0].value);"
+                    for arm in arms.dropFirst() {
+                        if let c = arm.cond { t += " elsif \(c) then \(target) := \(arm.value);" } else { t += " else \(target) := \(arm.value);" }
+                    }
+                    return t + " end if;\n"
+                }
+                let t = arms.map { arm in arm.cond.map { "\(arm.value) when \($0) else " } ?? arm.value }.joined()
+                return "\(indent)\(target) <= \(t);\n"
             }
-            let cat = parts.joined(separator: " & ")
-            if s.repr == .bus { return cat }
-            return xs.count == 1 ? conv(parts[0], from: .bus, to: s.repr) : "\(s.repr == .signed ? "signed" : "unsigned")(std_logic_vector'(\(cat)))"
-        case let .copy(a):
-            let src = m[a]
-            return conv(src.name, from: src.repr, to: s.repr)
-        case let .rom(a, t):
-            let src = m[a]
-            return "\(m.tables[t].name)(to_integer(\(conv(src.name, from: src.repr, to: .unsigned))))"
+            if variable {
+                func choose(_ cond: String, _ a: String, _ b: String) -> String {
+                    "\(indent)if \(cond) then \(target) := \(a); else \(target) := \(b); end if;\n"
+                }
+                switch op {
+                case let .compare(cmp, a, b): return choose("\(n(a)) \(cmp.rawValue) \(n(b))", "'1'", "'0'")
+                case let .reduceOr(a) where m[a].repr != .bit:
+                    return choose(m[a].repr == .bus ? "unsigned(\(n(a))) /= 0" : "\(n(a)) /= 0", "'1'", "'0'")
+                default: break
+                }
+            }
+            switch op {
+            case let .compare(cmp, a, b): return "\(indent)\(target) \(asg) '1' when \(n(a)) \(cmp.rawValue) \(n(b)) else '0';\n"
+            case let .reduceOr(a) where m[a].repr != .bit:
+                let cond = m[a].repr == .bus ? "unsigned(\(n(a))) /= 0" : "\(n(a)) /= 0"
+                return "\(indent)\(target) \(asg) '1' when \(cond) else '0';\n"
+            case let .extend(a) where m[a].repr == .bit && m.signals[i].width == 1:
+                return "\(indent)\(target) \(asg) (0 => \(n(a)));\n"
+            case let .concat(xs) where xs.count == 1 && m[xs[0]].repr == .bit:
+                return "\(indent)\(target) \(asg) (0 => \(n(xs[0])));\n"
+            default:
+                return "\(indent)\(target) \(asg) \(expr(i));\n"
+            }
+        }
+
+        func expr(_ i: Int) -> String {
+            let s = m.signals[i]
+            func n(_ x: SignalID) -> String { operand(x.index) }
+            switch m.defs[i] {
+            case .input, .register, .instanceOutput:
+                return s.name
+            case let .const(v):
+                return literal(v, s)
+            case let .extend(a):
+                let src = m[a]
+                if src.repr == .bit {
+                    // Zero extension of a bit: an integer zero of the other bits, then the bit.
+                    precondition(s.width > 1, "VHDL: a 1-bit extension of a bit is a statement")
+                    return "\(s.repr == .signed ? "to_signed" : "to_unsigned")(0, \(s.width - 1)) & \(n(a))"
+                }
+                if src.width == s.width { return conv(n(a), from: src.repr, to: s.repr) }
+                return conv("resize(\(n(a)), \(s.width))", from: src.repr, to: s.repr)
+            case let .slice(a, lo):
+                let src = m[a]
+                if s.repr == .bit { return src.repr == .bit ? src.name : "\(src.name)(\(lo))" }
+                precondition(src.repr != .bit, "vector slice of a bit")
+                return conv("\(src.name)(\(lo + s.width - 1) downto \(lo))", from: src.repr, to: s.repr)
+            case let .shiftLeft(a, k):
+                return "shift_left(resize(\(n(a)), \(s.width)), \(k))"
+            case let .add(a, b): return "\(n(a)) + \(n(b))"
+            case let .sub(a, b): return "\(n(a)) - \(n(b))"
+            case let .neg(a): return "-\(n(a))"
+            case let .mul(a, b):
+                let wa = m[a].width, wb = m[b].width, w = s.width
+                let sg = s.repr == .signed
+                let to = sg ? "to_signed" : "to_unsigned"
+                // Products that fit a VHDL integer are computed as integers (the same value,
+                // far cheaper to simulate); a product narrower than the exact one keeps its low
+                // w bits (mod 2^w), as in Verilog.
+                let fitsInteger = sg ? wa + wb <= 31 : wa + wb <= 30
+                if fitsInteger {
+                    func int(_ x: SignalID) -> String {
+                        if plan.inline[x.index], case let .const(v) = m.defs[x.index] { return v < 0 ? "(\(v))" : "\(v)" }
+                        return "to_integer(\(n(x)))"
+                    }
+                    let prod = "\(int(a)) * \(int(b))"
+                    if w == wa + wb { return "\(to)(\(prod), \(w))" }
+                    let low = "to_unsigned((\(prod)) mod 2**\(w), \(w))"
+                    return sg ? "signed(\(low))" : low
+                }
+                if w == wa + wb { return "\(n(a)) * \(n(b))" }
+                return sg ? "signed(resize(unsigned(\(n(a)) * \(n(b))), \(w)))" : "resize(\(n(a)) * \(n(b)), \(w))"
+            case let .bitwise(o, a, b): return "\(n(a)) \(o.rawValue) \(n(b))"
+            case let .not(a): return "not \(n(a))"
+            case let .reduceOr(a):
+                precondition(m[a].repr == .bit, "VHDL: an or-reduction is a statement")
+                return n(a)
+            case let .concat(xs):
+                let parts = xs.map { x -> String in
+                    let sx = m[x]
+                    return sx.repr == .bit ? n(x) : conv(n(x), from: sx.repr, to: .bus)
+                }
+                if xs.count == 1 { return conv(parts[0], from: .bus, to: s.repr) }
+                let cat = parts.joined(separator: " & ")
+                if s.repr == .bus { return cat }
+                return "\(s.repr == .signed ? "signed" : "unsigned")(std_logic_vector'(\(cat)))"
+            case let .copy(a):
+                let src = m[a]
+                return conv(n(a), from: src.repr, to: s.repr)
+            case let .rom(a, t):
+                let src = m[a]
+                return "\(m.tables[t].name)(to_integer(\(conv(n(a), from: src.repr, to: .unsigned))))"
+            case .mux, .compare:
+                preconditionFailure("VHDL: a conditional is a statement, not an expression")
+            }
         }
     }
 }
+

@@ -57,7 +57,13 @@ extension Op {
         case let .reduceOr(a): return .reduceOr(f(a))
         case let .concat(xs): return .concat(xs.map(f))
         case let .copy(a): return .copy(f(a))
-        case let .register(a, r): return .register(f(a), reset: r)
+        case let .register(r):
+            var n = r
+            n.d = f(r.d)
+            n.clock = f(r.clock)
+            n.enable = r.enable.map(f)
+            if let z = r.reset { n.reset = RegisterReset(f(z.signal), value: z.value, activeLow: z.activeLow) }
+            return .register(n)
         case let .rom(a, t): return .rom(f(a), table: t)
         }
     }
@@ -70,6 +76,11 @@ public final class DatapathBuilder {
     private var stage: [Int: Int] = [:]      // signal index -> stage (constants absent)
     private var arrival: [Int: Double] = [:]
     private var delayed: [Int: [Int: SignalID]] = [:]
+    /// The clock and clock enable of the pipeline registers this builder places.
+    public var clock: SignalID?
+    public var enable: SignalID?
+    /// Set when a module without a clock has a path longer than the clock budget.
+    public private(set) var exceededBudget = false
 
     public init(module: Module, delays: DelayModel) {
         self.module = module
@@ -93,6 +104,12 @@ public final class DatapathBuilder {
         module.define(name, width: width, repr: repr, .const(value), comment: comment)
     }
 
+    /// A pipeline register of `d`: this builder's clock and enable, no reset.
+    func pipelineRegister(_ d: SignalID) -> RegisterDef {
+        guard let clock else { preconditionFailure("netlist: \(module.name) needs a register but its builder has no clock") }
+        return RegisterDef(d: d, clock: clock, enable: enable)
+    }
+
     /// The value of `s` delayed to stage `target` through registers (memoized).
     public func delay(_ s: SignalID, to target: Int) -> SignalID {
         if isConst(s) { return s }
@@ -102,7 +119,7 @@ public final class DatapathBuilder {
         if let d = delayed[s.index]?[target] { return d }
         let prev = delay(s, to: target - 1)
         let sig = module[s]
-        let r = module.define("\(sig.name)_d\(target - st)", width: sig.width, repr: sig.repr, .register(prev, reset: nil))
+        let r = module.register("\(sig.name)_d\(target - st)", pipelineRegister(prev))
         stage[r.index] = target
         arrival[r.index] = 0
         delayed[s.index, default: [:]][target] = r
@@ -118,7 +135,11 @@ public final class DatapathBuilder {
         let widths = op.operands.map { module[$0].width }
         let d = delays.delay(of: op, width: width, operandWidths: widths)
         var t = ops.map { stage(of: $0) == s ? arrival(of: $0) : 0 }.max() ?? 0
-        if t > 0 && t + d > delays.budget { s += 1; t = 0 }
+        if t > 0 && t + d > delays.budget {
+            // Without a clock (a combinational module) nothing is registered: the caller sees
+            // the overrun in `exceededBudget` and the arrival time.
+            if clock == nil { exceededBudget = true } else { s += 1; t = 0 }
+        }
         let target = s
         let newOp = op.replacingOperands { self.delay($0, to: target) }
         let id = module.define(name, width: width, repr: repr, newOp, comment: comment)
@@ -133,7 +154,7 @@ public final class DatapathBuilder {
         let top = xs.filter { !isConst($0) }.map { stage(of: $0) }.max() ?? 0
         let out = zip(xs, names).map { x, n -> SignalID in
             let a = delay(x, to: top)
-            let r = module.define(n, width: module[a].width, repr: module[a].repr, .register(a, reset: nil))
+            let r = module.register(n, pipelineRegister(a))
             stage[r.index] = top + 1
             arrival[r.index] = 0
             return r

@@ -35,6 +35,47 @@ public struct Signal: Sendable {
     }
 }
 
+/// A synchronous reset: when `signal` is at its active level (high, or low if `activeLow`), the
+/// register loads `value` on the clock edge, whatever its enable.
+public struct RegisterReset: Sendable, Hashable {
+    public var signal: SignalID
+    public var value: BigInt
+    public var activeLow: Bool
+    public init(_ signal: SignalID, value: BigInt, activeLow: Bool = false) {
+        self.signal = signal
+        self.value = value
+        self.activeLow = activeLow
+    }
+}
+
+/// A register's next value and its control: clock, optional enable, optional synchronous reset.
+/// All are signals of the module (operands), never names.
+public struct RegisterDef: Sendable, Hashable {
+    public var d: SignalID
+    public var clock: SignalID
+    public var enable: SignalID?
+    public var reset: RegisterReset?
+    public init(d: SignalID, clock: SignalID, enable: SignalID? = nil, reset: RegisterReset? = nil) {
+        self.d = d
+        self.clock = clock
+        self.enable = enable
+        self.reset = reset
+    }
+    /// d, clock, then enable and reset signal when present.
+    public var operands: [SignalID] {
+        [d, clock] + (enable.map { [$0] } ?? []) + (reset.map { [$0.signal] } ?? [])
+    }
+    /// The control part (clock, enable, reset): registers that share it share an HDL process.
+    public var control: RegisterControl { RegisterControl(clock: clock, enable: enable, reset: reset) }
+}
+
+/// The clock, enable and reset of a register, without its data.
+public struct RegisterControl: Sendable, Hashable {
+    public var clock: SignalID
+    public var enable: SignalID?
+    public var reset: RegisterReset?
+}
+
 public enum CompareOp: String, Sendable {
     case lt = "<", le = "<=", gt = ">", ge = ">=", eq = "=", ne = "/="
 }
@@ -51,20 +92,25 @@ public enum BitwiseOp: String, Sendable {
 /// - `shiftLeft(a, n)`: appends n zeros; result width = width(a) + n, same representation.
 /// - `add`, `sub`: operands and result share width and representation (modular).
 /// - `neg`: likewise.
-/// - `mul`: operands share the result's representation; result width = sum of operand widths.
+/// - `mul`: operands share the result's representation; the result is the product modulo
+///   2^width, max(operand widths) <= width <= sum of operand widths (exact at the sum; the
+///   lowering gives a product the width of its exact range).
 /// - `mux(sel, t, f)`: sel is a bit; t, f share the result's width and representation.
 /// - `compare`: operands share width and arithmetic representation; result is a bit.
 /// - `bitwise`, `not`: operands share the result's width and representation.
 /// - `reduceOr`: result is a bit.
 /// - `concat`: most significant first; result is a bus or unsigned of the summed width.
 /// - `copy`: same width, any representations (a reinterpretation of the bits).
-/// - `register(d, reset)`: same width and representation; clocked, enabled by `ce`; when
-///   `reset` is given, synchronously reset by `rst`.
+/// - `register(r)`: `r.d` has the result's width and representation; loads `r.d` on the rising
+///   edge of `r.clock` when `r.enable` (a bit, if any) is high; `r.reset` (if any) is synchronous,
+///   takes priority over the enable, and loads its constant. A register may read signals defined
+///   after it (declare with `declareRegister`, then `drive`): state that feeds back. Every other
+///   operation reads only earlier signals, so every loop passes through a register.
 /// - `rom(addr, table)`: reads entry `addr` of the module's constant table (see `RomTable`);
 ///   `addr` is unsigned or a bus of k bits, the table has exactly 2^k entries, and the result
 ///   has the table's width and representation.
 /// - `input`: a module input port. `instanceOutput`: driven by an instance's output port.
-public enum Op: Sendable {
+public enum Op: Sendable, Hashable {
     case input
     case const(BigInt)
     case extend(SignalID)
@@ -81,7 +127,7 @@ public enum Op: Sendable {
     case reduceOr(SignalID)
     case concat([SignalID])
     case copy(SignalID)
-    case register(SignalID, reset: BigInt?)
+    case register(RegisterDef)
     case rom(SignalID, table: Int)
     case instanceOutput(instance: Int, port: String)
 
@@ -89,7 +135,8 @@ public enum Op: Sendable {
         switch self {
         case .input, .const, .instanceOutput: return []
         case let .extend(a), let .slice(a, _), let .shiftLeft(a, _), let .neg(a), let .not(a),
-             let .reduceOr(a), let .copy(a), let .register(a, _), let .rom(a, _): return [a]
+             let .reduceOr(a), let .copy(a), let .rom(a, _): return [a]
+        case let .register(r): return r.operands
         case let .add(a, b), let .sub(a, b), let .mul(a, b), let .compare(_, a, b), let .bitwise(_, a, b):
             return [a, b]
         case let .mux(s, a, b): return [s, a, b]
@@ -132,6 +179,10 @@ public struct NetlistError: Error, CustomStringConvertible {
 }
 
 /// One hardware module: ports, signals with their defining operations, and instances.
+///
+/// Structural sharing: defining a combinational operation or a constant that the module already
+/// has (same operation, same operands, same width and representation) returns the existing
+/// signal, so a shared subexpression or constant exists once per module.
 public final class Module: @unchecked Sendable {
     public let name: String
     public var header: [String] = []
@@ -144,6 +195,10 @@ public final class Module: @unchecked Sendable {
     public var latency: Int = 0
     private var names: [String: Int] = [:]
     private var lowerNames: Set<String> = []
+    private struct NodeKey: Hashable { let op: Op; let width: Int; let repr: Repr }
+    private var shared: [NodeKey: Int] = [:]
+    /// Registers declared and not yet driven.
+    public private(set) var undriven: Set<Int> = []
 
     public init(name: String) { self.name = name }
 
@@ -151,9 +206,6 @@ public final class Module: @unchecked Sendable {
     public func op(_ id: SignalID) -> Op { defs[id.index] }
 
     public var hasRegisters: Bool { defs.contains { $0.isRegister } || !instances.isEmpty }
-    public var hasReset: Bool {
-        defs.contains { if case .register(_, let r) = $0 { return r != nil }; return false }
-    }
 
     /// A unique, HDL-safe name derived from `base` (VHDL is case-insensitive: compare lowered).
     public func uniqueName(_ base: String) -> String {
@@ -166,14 +218,12 @@ public final class Module: @unchecked Sendable {
         return n
     }
 
-    /// Defines a signal by an operation, checking every width and representation rule.
+    /// Defines a signal by an operation, checking every width and representation rule. A
+    /// combinational node or constant identical to an existing one is not duplicated: the
+    /// existing signal is returned (its name and comment are kept).
     @discardableResult
     public func define(_ name: String, width: Int, repr: Repr, _ op: Op, role: SignalRole? = nil,
                        comment: String? = nil) -> SignalID {
-        let n = uniqueName(name)
-        precondition(width >= 1, "netlist: \(n) has width \(width)")
-        precondition(repr != .bit || width == 1, "netlist: bit \(n) must have width 1")
-        check(op, width: width, repr: repr, name: n)
         let r: SignalRole = role ?? {
             switch op {
             case .input: return .input
@@ -181,13 +231,71 @@ public final class Module: @unchecked Sendable {
             default: return .wire
             }
         }()
-        signals.append(Signal(name: n, width: width, repr: repr, role: r, comment: comment))
-        defs.append(op)
-        names[n] = signals.count - 1
-        lowerNames.insert(n.lowercased())
-        let id = SignalID(index: signals.count - 1)
-        if r == .input || r == .output { ports.append(id) }
+        let shareable: Bool
+        switch op {
+        case .input, .register, .instanceOutput: shareable = false
+        default: shareable = r == .wire
+        }
+        // Constant folding: an operation on constants is a constant.
+        if shareable, !op.operands.isEmpty, op.operands.allSatisfy({ if case .const = defs[$0.index] { return true }; return false }) {
+            check(op, width: width, repr: repr, name: name, index: signals.count)
+            func val(_ x: SignalID) -> BigInt { if case let .const(c) = defs[x.index] { return c }; return 0 }
+            let raw = apply(op, width: width, value: val, bits: { NetlistInterpreter.normalize(val($0), width: self[$0].width, repr: .unsigned) })
+            return define(name, width: width, repr: repr, .const(NetlistInterpreter.normalize(raw, width: width, repr: repr)), comment: comment)
+        }
+        let key = NodeKey(op: op, width: width, repr: repr)
+        if shareable, let i = shared[key] { return SignalID(index: i) }
+        let n = uniqueName(name)
+        precondition(width >= 1, "netlist: \(n) has width \(width)")
+        precondition(repr != .bit || width == 1, "netlist: bit \(n) must have width 1")
+        check(op, width: width, repr: repr, name: n, index: signals.count)
+        let id = append(Signal(name: n, width: width, repr: repr, role: r, comment: comment), op)
+        if shareable { shared[key] = id.index }
         return id
+    }
+
+    private func append(_ s: Signal, _ op: Op) -> SignalID {
+        signals.append(s)
+        defs.append(op)
+        names[s.name] = signals.count - 1
+        lowerNames.insert(s.name.lowercased())
+        let id = SignalID(index: signals.count - 1)
+        if s.role == .input || s.role == .output { ports.append(id) }
+        return id
+    }
+
+    /// Declares a register whose next value is given later by `drive` (state that feeds back:
+    /// a counter, a FIFO pointer, a skid buffer).
+    public func declareRegister(_ name: String, width: Int, repr: Repr, comment: String? = nil) -> SignalID {
+        let n = uniqueName(name)
+        precondition(width >= 1 && (repr != .bit || width == 1), "netlist: register \(n) has width \(width)")
+        let me = SignalID(index: signals.count)
+        let id = append(Signal(name: n, width: width, repr: repr, role: .register, comment: comment),
+                        .register(RegisterDef(d: me, clock: me)))
+        undriven.insert(id.index)
+        return id
+    }
+
+    /// Gives a declared register its next value and control (checked like `define`).
+    public func drive(_ q: SignalID, _ r: RegisterDef) {
+        precondition(undriven.contains(q.index), "netlist: \(self[q].name) is not an undriven register")
+        check(.register(r), width: self[q].width, repr: self[q].repr, name: self[q].name, index: q.index)
+        defs[q.index] = .register(r)
+        undriven.remove(q.index)
+    }
+
+    /// A register defined in one step: `define` with a register operation.
+    @discardableResult
+    public func register(_ name: String, _ r: RegisterDef, comment: String? = nil) -> SignalID {
+        let s = self[r.d]
+        return define(name, width: s.width, repr: s.repr, .register(r), comment: comment)
+    }
+
+    /// Checks the whole module: every register is driven. (Operand order and widths were
+    /// checked as each node was defined.)
+    public func verify() {
+        precondition(undriven.isEmpty, "netlist: register(s) never driven in \(name): " +
+                     undriven.sorted().map { signals[$0].name }.joined(separator: ", "))
     }
 
     /// Adds a constant table (checked: 2^k entries, each fitting its width and representation).
@@ -208,19 +316,24 @@ public final class Module: @unchecked Sendable {
 
     /// Adds an instance of another module; its outputs are then defined with `.instanceOutput`.
     public func addInstance(_ inst: Instance) -> Int {
+        for c in inst.connections { precondition(c.signal.index < signals.count, "netlist: instance \(inst.name) reads an undefined signal") }
         instances.append(inst)
         return instances.count - 1
     }
 
     public func signal(named n: String) -> SignalID? { names[n].map { SignalID(index: $0) } }
 
-    /// Registers as (q, d, reset value), in definition order.
-    public var registers: [(q: SignalID, d: SignalID, reset: BigInt?)] {
+    /// Registers as (q, definition), in definition order.
+    public var registers: [(q: SignalID, def: RegisterDef)] {
         defs.enumerated().compactMap { i, op in
-            if case let .register(d, r) = op { return (SignalID(index: i), d, r) }
+            if case let .register(r) = op { return (SignalID(index: i), r) }
             return nil
         }
     }
+
+    /// Register bits: what synthesis keeps once registers sit before extensions (see
+    /// `prepareRegisters`).
+    public var registerBits: Int { registers.map { self[$0.q].width }.reduce(0, +) }
 
     /// Port connections of instance k: its inputs, then the signals its outputs drive.
     public func connections(ofInstance k: Int) -> [(port: String, signal: SignalID)] {
@@ -241,16 +354,27 @@ public final class Module: @unchecked Sendable {
         names = [:]
         for (i, s) in signals.enumerated() { names[s.name] = i }
         lowerNames = Set(signals.map { $0.name.lowercased() } + tables.map { $0.name.lowercased() })
+        shared = [:]
+        for (i, op) in defs.enumerated() where signals[i].role == .wire {
+            switch op {
+            case .input, .register, .instanceOutput: continue
+            default: shared[NodeKey(op: op, width: signals[i].width, repr: signals[i].repr)] = i
+            }
+        }
     }
 
-    private func check(_ op: Op, width w: Int, repr: Repr, name: String) {
+    private func check(_ op: Op, width w: Int, repr: Repr, name: String, index: Int) {
         func fail(_ msg: String) -> Never { preconditionFailure("netlist width error at \(name): \(msg)") }
         func isArith(_ r: Repr) -> Bool { r == .signed || r == .unsigned }
         func same(_ a: SignalID) {
             let s = self[a]
             if s.width != w || s.repr != repr { fail("operand \(s.name) is \(s.repr) \(s.width), result is \(repr) \(w)") }
         }
-        for a in op.operands where a.index >= signals.count { fail("operand defined later") }
+        for a in op.operands where a.index >= signals.count { fail("operand not defined") }
+        if !op.isRegister {
+            // Only registers read later signals: every loop passes through a register.
+            for a in op.operands where a.index >= index { fail("operand \(self[a].name) defined later (a loop not through a register)") }
+        }
         switch op {
         case .input, .instanceOutput:
             break
@@ -279,7 +403,10 @@ public final class Module: @unchecked Sendable {
         case let .mul(a, b):
             if !isArith(repr) { fail("mul on \(repr)") }
             let sa = self[a], sb = self[b]
-            if sa.repr != repr || sb.repr != repr || sa.width + sb.width != w { fail("mul widths \(sa.width)+\(sb.width) != \(w)") }
+            if sa.repr != repr || sb.repr != repr { fail("mul operands must be \(repr)") }
+            if w > sa.width + sb.width || w < max(sa.width, sb.width) {
+                fail("mul result width \(w) outside [\(max(sa.width, sb.width)), \(sa.width + sb.width)]")
+            }
         case let .mux(s, a, b):
             if self[s].repr != .bit { fail("mux select is not a bit") }
             same(a); same(b)
@@ -305,9 +432,18 @@ public final class Module: @unchecked Sendable {
             if s.repr != .unsigned && s.repr != .bus { fail("rom address must be unsigned or a bus") }
             if 1 << s.width != t.values.count { fail("rom address of \(s.width) bits for \(t.values.count) entries") }
             if t.width != w || t.repr != repr { fail("rom result is \(repr) \(w), table is \(t.repr) \(t.width)") }
-        case let .register(a, reset):
-            same(a)
-            if let r = reset, r < 0 || r >= BigInt(1) << w { fail("reset value") }
+        case let .register(r):
+            same(r.d)
+            if self[r.clock].repr != .bit { fail("clock is not a bit") }
+            if let e = r.enable, self[e].repr != .bit { fail("enable is not a bit") }
+            if let z = r.reset {
+                if self[z.signal].repr != .bit { fail("reset is not a bit") }
+                let v = z.value
+                switch repr {
+                case .signed: if v < -(BigInt(1) << (w - 1)) || v >= BigInt(1) << (w - 1) { fail("reset value \(v) does not fit") }
+                default: if v < 0 || v >= BigInt(1) << w { fail("reset value \(v) does not fit") }
+                }
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import FrontEnds
 import Golden
 import ModelIR
+import RandomModels
 
 /// Exit statuses of the contract: 0 success, 1 simulation mismatch or failed tool, 2 bad usage or input.
 enum Exit {

@@ -473,14 +473,9 @@ final class CLISimMismatchTests: XCTestCase {
         let ok = try rtlgen(["sim", dir.path, "--input", csv.path, "--simulator", "verilator"])
         XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
         XCTAssertTrue(ok.stdout.contains("200 vectors bit-exact"), ok.stdout)
-        // e.g. `assign fc1_w0_0 = 9'h098;` -> the bitwise complement of the constant.
+        // e.g. `wire signed [25:0] fc1_n0_p0 = fc1_in_0 * 9'sd152;` -> 153 (the lowest bit flipped).
         let (old, new) = try corrupt(dir.appendingPathComponent("rtl/verilog/muon_recal_fc1.v"),
-                                     #"assign \w*fc1_w\d+_\d+ = \d+'h([0-9a-fA-F]+);"#) { hex in
-            let bits = hex.count * 4
-            let v = UInt64(hex, radix: 16)! ^ ((1 << bits) - 1)
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: hex.count - s.count) + s
-        }
+                                     #"fc1_in_\d+ \* \d+'sd(\d+)"#) { String(Int($0)! ^ 1) }
         XCTAssertNotEqual(old, new)
         try assertMismatch(dir: dir, csv: csv, simulator: "verilator")
     }
@@ -495,11 +490,9 @@ final class CLISimMismatchTests: XCTestCase {
         // --output holds the RTL's outputs: the same text as the golden model's.
         let golden = try rtlgen(["predict", muonModel, "--input", csv.path])
         XCTAssertEqual(try String(contentsOf: y, encoding: .utf8), golden.stdout)
-        // e.g. `constant fc1_w0_0 : signed(8 downto 0) := "010011000";` -> complemented bits.
+        // e.g. `fc1_n0_p0 := ... (to_integer(fc1_in_0) * 152) ...` -> 153 (the lowest bit flipped).
         _ = try corrupt(dir.appendingPathComponent("rtl/vhdl/muon_recal_fc1.vhd"),
-                        #"constant \w*fc1_w\d+_\d+ : \w+\(\d+ downto 0\) := "([01]+)";"#) { bits in
-            String(bits.map { $0 == "0" ? "1" : "0" })
-        }
+                        #"to_integer\(fc1_in_\d+\) \* \(?-?(\d+)\)?"#) { String(Int($0)! ^ 1) }
         try assertMismatch(dir: dir, csv: csv, simulator: "ghdl")
     }
 }

@@ -1,9 +1,9 @@
 import BigInt
-import Driver
 import FixedPoint
 import Golden
 import ModelIR
 @testable import Netlist
+import RandomModels
 import XCTest
 
 /// Runs `samples` through the lowered design cycle by cycle (with clock-enable stalls) and

@@ -91,6 +91,7 @@ final class CastLoweringTests: XCTestCase {
 }
 
 import Driver
+import RandomModels
 
 /// One sample through an interpreted core: presented with in_valid, then `latency` clock edges
 /// with ce high; returns the output codes.

@@ -101,7 +101,7 @@ public struct HLSConfig: Sendable {
             c.outputDir = s  // relative to the working directory, as hls4ml
         }
         if let v = map["ProjectName"] {
-            guard let s = v as? String, ModelLoader.isIdentifier(s) else {
+            guard let s = v as? String, ModelCore.isIdentifier(s) else {
                 throw fail(file, "ProjectName", "expected an identifier (it names the HDL top), found \(v)")
             }
             c.projectName = s

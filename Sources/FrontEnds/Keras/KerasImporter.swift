@@ -3,8 +3,9 @@
 // activation becomes a Dense and an Activation named "<dense>_<activation>", as in hls4ml; a
 // Sequential model without an InputLayer gets an input named "<first layer>_input"), each
 // layer's types come from the hls4ml configuration with hls4ml's precedence (HLSConfig.swift),
-// and the result is written as native model JSON and read by the ordinary model loader (so an
-// imported model is validated exactly like a hand-written one).
+// and the result is written as native model JSON (what `rtlgen import` shows), read into a
+// `Model` and handed to `ModelCore.validate` (so an imported model is checked and normalized
+// exactly like a hand-written one).
 import BigInt
 import FixedPoint
 import Foundation
@@ -79,10 +80,12 @@ public enum KerasImporter {
         return JSONWriter.pretty(doc) + "\n"
     }
 
-    /// The model itself (the native JSON read back by the loader, which validates it).
+    /// The model itself: the native JSON's `Model` (exact parameters as written), checked and
+    /// normalized by the model core, the one entry point every front end calls.
     public static func model(_ src: KerasSource, config: HLSConfig, options: ImportOptions) throws -> Model {
         let text = try nativeJSON(src, config: config, options: options)
-        return try ModelLoader.parse(text: text, file: "\(src.architectureFile) (as imported)")
+        let file = "\(src.architectureFile) (as imported)"
+        return try ModelCore.validate(try ModelLoader.unvalidatedModel(text: text, file: file), file: file)
     }
 
     // MARK: Keras layers -> hls4ml's layer list

@@ -63,6 +63,7 @@ extension DatapathBuilder {
     /// otherwise) and its code range.
     public func cast(_ v: Val, to t: FixedType, name: String) -> Val {
         if t.isBipolar { return castToBipolar(v, name: name) }
+        if let exact = castWithoutLoss(v, to: t, name: name) { return exact }
         let x = signedVal(v, name: "\(name)_sx")
         var q = x.sig
         var qr = x.range
@@ -98,6 +99,29 @@ extension DatapathBuilder {
             qr = CodeRange(x.range.lo << s, x.range.hi << s)
         }
         return overflow(q, range: qr, to: t, name: name)
+    }
+
+    /// The cast when it changes no value (same grid, range inside t's): only a width or
+    /// representation change, with no sign bit that nobody reads.
+    func castWithoutLoss(_ v: Val, to t: FixedType, name: String) -> Val? {
+        guard v.frac == t.fracBits, v.range.lo >= t.minCode, v.range.hi <= t.maxCode else { return nil }
+        let s = module[v.sig]
+        guard s.repr == .signed || s.repr == .unsigned else { return nil }
+        let repr: Repr = t.signed ? .signed : .unsigned
+        var x = v.sig
+        if s.repr == .signed && repr == .unsigned {
+            // A signed value known to be non-negative: its bits below the sign bit.
+            guard s.width >= 2 else { return nil }
+            x = emit("\(name)_mag", width: min(s.width - 1, t.width), repr: .unsigned, .slice(x, lo: 0))
+        }
+        let w = module[x].width
+        if w > t.width {
+            x = emit(name, width: t.width, repr: module[x].repr, .slice(x, lo: 0))
+        } else if w < t.width || module[x].repr != repr {
+            x = emit(name, width: t.width, repr: repr, .extend(x))
+        }
+        if module[x].repr != repr { x = emit(name, width: t.width, repr: repr, .copy(x)) }
+        return Val(sig: x, frac: t.fracBits, range: v.range)
     }
 
     /// Applies t's overflow mode to the signed integer q (already on t's grid).

@@ -50,11 +50,11 @@ final class LayerFrame {
         self.b = b
         self.prefix = prefix
         if clocked {
-            _ = b.input("clk", width: 1, repr: .bit)
-            _ = b.input("ce", width: 1, repr: .bit)
+            b.clock = b.input(CorePorts.clock, width: 1, repr: .bit)
+            b.enable = b.input(CorePorts.enable, width: 1, repr: .bit)
         }
         let w = inputType.width
-        let bus = b.input("in_data", width: inputSize * w, repr: .bus, arrival: inputArrival)
+        let bus = b.input(CorePorts.inData, width: inputSize * w, repr: .bus, arrival: inputArrival)
         let repr: Repr = inputType.signed ? .signed : .unsigned
         if inputType.isBipolar {
             let bits = (0..<inputSize).map { i in b.emit("\(prefix)_in_\(i)", width: 1, repr: .bit, .slice(bus, lo: i)) }
@@ -82,7 +82,7 @@ final class LayerFrame {
     /// Registers the outputs (each a signal of `t`), packs them, returns the hardware summary.
     func finish(_ ys: [SignalID], outputType t: FixedType, inputType: FixedType) -> LayerHardware {
         let (regs, stage) = b.registerAll(ys, names: ys.indices.map { "\(prefix)_out_\($0)" })
-        m.define("out_data", width: regs.count * t.width, repr: .bus, .concat(regs.reversed()), role: .output)
+        m.define(CorePorts.outData, width: regs.count * t.width, repr: .bus, .concat(regs.reversed()), role: .output)
         m.latency = stage
         var hw = LayerHardware(module: m, latency: stage, inputSize: inputs.count, inputType: inputType,
                                outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
@@ -94,10 +94,10 @@ final class LayerFrame {
     /// a register of its own or takes more than `maxArrival` ns.
     func finishCombinational(_ ys: [SignalID], outputType t: FixedType, inputType: FixedType, maxArrival: Double) -> LayerHardware? {
         let live = ys.filter { if case .const = m.op($0) { return false }; return true }
-        guard live.allSatisfy({ b.stage(of: $0) == 0 }) else { return nil }
+        guard !b.exceededBudget, live.allSatisfy({ b.stage(of: $0) == 0 }) else { return nil }
         let arrival = live.map { b.arrival(of: $0) }.max() ?? 0
         guard arrival <= maxArrival else { return nil }
-        m.define("out_data", width: ys.count * t.width, repr: .bus, .concat(ys.reversed()), role: .output)
+        m.define(CorePorts.outData, width: ys.count * t.width, repr: .bus, .concat(ys.reversed()), role: .output)
         m.latency = 0
         var hw = LayerHardware(module: m, latency: 0, inputSize: inputs.count, inputType: inputType,
                                outputSize: ys.count, outputType: t, multipliers: multipliers, adders: adders)
@@ -167,12 +167,18 @@ public enum LayerLowering {
     static func lowerRelu(_ x: Val, f: LayerFrame, name: String, to t: FixedType) -> SignalID {
         let b = f.b
         if x.range.lo >= 0 { return b.cast(x, to: t, name: name).sig }
+        if x.range.hi <= 0 {
+            let zero = b.const("\(name)_zero", 0, width: 1, repr: .unsigned)
+            return b.cast(Val(sig: zero, frac: x.frac, range: CodeRange(0, 0)), to: t, name: name).sig
+        }
+        // max(x, 0): the sign bit selects zero, else the other bits (as an unsigned value).
         let xs = b.signedVal(x, name: "\(name)_x")
         let w = b.module[xs.sig].width
         let neg = b.emit("\(name)_isneg", width: 1, repr: .bit, .slice(xs.sig, lo: w - 1))
-        let zero = b.const("\(name)_zero", 0, width: w, repr: .signed)
-        let m = b.emit("\(name)_max0", width: w, repr: .signed, .mux(neg, zero, xs.sig))
-        let r = CodeRange(max(x.range.lo, 0), max(x.range.hi, 0))
+        let mag = b.emit("\(name)_pos", width: w - 1, repr: .unsigned, .slice(xs.sig, lo: 0))
+        let zero = b.const("\(name)_zero", 0, width: w - 1, repr: .unsigned)
+        let m = b.emit("\(name)_max0", width: w - 1, repr: .unsigned, .mux(neg, zero, mag))
+        let r = CodeRange(0, x.range.hi)
         return b.cast(Val(sig: m, frac: x.frac, range: r), to: t, name: name).sig
     }
 
@@ -282,9 +288,11 @@ public enum LayerLowering {
         }
         let cw = CodeRange(w, w).signedWidth
         let c = b.const(wname, bigInt(w), width: cw, repr: .signed, comment: "weight \(kernelType.decimalString(w))")
-        let full = b.emit("\(name)_m", width: b.module[x.sig].width + cw, repr: .signed, .mul(x.sig, c))
+        // The product at the width of its exact range (never less than an operand's width).
+        let wx = b.module[x.sig].width
+        let p = b.emit(name, width: min(max(pw, wx, cw), wx + cw), repr: .signed, .mul(x.sig, c))
         f.multipliers += 1
-        return b.resize(full, to: pw, name: name)
+        return b.resize(p, to: pw, name: name)
     }
 }
 

@@ -8,6 +8,18 @@ import BigInt
 import FixedPoint
 import ModelIR
 
+/// The port names of the core and of each layer module: the one place they are spelled.
+public enum CorePorts {
+    public static let clock = "clk"
+    public static let reset = "rst"
+    public static let enable = "ce"
+    public static let inValid = "in_valid"
+    public static let inData = "in_data"
+    public static let outValid = "out_valid"
+    public static let outData = "out_data"
+    public static let all: [String] = [clock, reset, enable, inValid, inData, outValid, outData]
+}
+
 public struct Design {
     public let top: Module
     public let layers: [LayerHardware]
@@ -53,26 +65,28 @@ public enum DesignLowering {
             "rst: synchronous, active high, clears the valid pipeline only (the datapath has no reset)",
             "in_data/out_data: element i in bits [(i+1)*W-1 : i*W]",
         ]
-        let clk = m.define("clk", width: 1, repr: .bit, .input)
-        let rst = m.define("rst", width: 1, repr: .bit, .input)
-        _ = rst
-        let ce = m.define("ce", width: 1, repr: .bit, .input)
-        let inValid = m.define("in_valid", width: 1, repr: .bit, .input)
-        var bus = m.define("in_data", width: model.input.size * model.input.type.width, repr: .bus, .input)
+        let clk = m.define(CorePorts.clock, width: 1, repr: .bit, .input)
+        let rst = m.define(CorePorts.reset, width: 1, repr: .bit, .input)
+        let ce = m.define(CorePorts.enable, width: 1, repr: .bit, .input)
+        let inValid = m.define(CorePorts.inValid, width: 1, repr: .bit, .input)
+        var bus = m.define(CorePorts.inData, width: model.input.size * model.input.type.width, repr: .bus, .input)
         for (i, hw) in layers.enumerated() {
             let instName = "u_\(model.layers[i].name)"
             let outBus = hw.outputSize * hw.outputType.width
-            let conns: [(String, SignalID)] = hw.isCombinational ? [("in_data", bus)] : [("clk", clk), ("ce", ce), ("in_data", bus)]
+            let conns: [(String, SignalID)] = hw.isCombinational
+                ? [(CorePorts.inData, bus)] : [(CorePorts.clock, clk), (CorePorts.enable, ce), (CorePorts.inData, bus)]
             let k = m.addInstance(Instance(name: instName, module: hw.module.name, connections: conns))
-            bus = m.define("\(model.layers[i].name)_out", width: outBus, repr: .bus, .instanceOutput(instance: k, port: "out_data"))
+            bus = m.define("\(model.layers[i].name)_out", width: outBus, repr: .bus, .instanceOutput(instance: k, port: CorePorts.outData))
         }
         var v = inValid
         for s in 0..<latency {
-            v = m.define("valid_s\(s + 1)", width: 1, repr: .bit, .register(v, reset: 0))
+            v = m.register("valid_s\(s + 1)", RegisterDef(d: v, clock: clk, enable: ce, reset: RegisterReset(rst, value: 0)))
         }
-        m.define("out_valid", width: 1, repr: .bit, .copy(v), role: .output)
-        m.define("out_data", width: m[bus].width, repr: .bus, .copy(bus), role: .output)
+        m.define(CorePorts.outValid, width: 1, repr: .bit, .copy(v), role: .output)
+        m.define(CorePorts.outData, width: m[bus].width, repr: .bus, .copy(bus), role: .output)
         m.latency = latency
+        for hw in layers { hw.module.prepareForEmission() }
+        m.prepareForEmission()
         return Design(top: m, layers: layers, model: model)
     }
 }

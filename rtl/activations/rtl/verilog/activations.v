@@ -85,9 +85,6 @@ module activations (
     reg  valid_s44;
     reg  valid_s45;
 
-    assign out_valid = valid_s45;
-    assign out_data = sig_c_out;
-
     activations_fc1 u_fc1 (
         .clk(clk),
         .ce(ce),
@@ -342,6 +339,9 @@ module activations (
             valid_s45 <= valid_s44;
         end
     end
+
+    assign out_valid = valid_s45;
+    assign out_data = sig_c_out;
 
 endmodule
 

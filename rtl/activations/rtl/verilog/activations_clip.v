@@ -11,151 +11,31 @@ module activations_clip (
     output wire [63:0] out_data
 );
 
-    wire signed [7:0] clip_in_0;
-    wire signed [7:0] clip_in_1;
-    wire signed [7:0] clip_in_2;
-    wire signed [7:0] clip_in_3;
-    wire signed [7:0] clip_in_4;
-    wire signed [7:0] clip_in_5;
-    wire signed [7:0] clip_in_6;
-    wire signed [7:0] clip_in_7;
-    wire clip_n0_isneg;
-    wire signed [7:0] clip_n0_zero;
-    wire signed [7:0] clip_n0_max0;
-    wire [7:0] clip_n0_wrap;
-    wire signed [7:0] clip_n0_limit;
-    wire clip_n0_above;
-    wire [7:0] clip_n0_maxv; // max = 0.75
-    wire [7:0] clip_n0_clip;
-    wire clip_n1_isneg;
-    wire signed [7:0] clip_n1_zero;
-    wire signed [7:0] clip_n1_max0;
-    wire [7:0] clip_n1_wrap;
-    wire signed [7:0] clip_n1_limit;
-    wire clip_n1_above;
-    wire [7:0] clip_n1_maxv; // max = 0.75
-    wire [7:0] clip_n1_clip;
-    wire clip_n2_isneg;
-    wire signed [7:0] clip_n2_zero;
-    wire signed [7:0] clip_n2_max0;
-    wire [7:0] clip_n2_wrap;
-    wire signed [7:0] clip_n2_limit;
-    wire clip_n2_above;
-    wire [7:0] clip_n2_maxv; // max = 0.75
-    wire [7:0] clip_n2_clip;
-    wire clip_n3_isneg;
-    wire signed [7:0] clip_n3_zero;
-    wire signed [7:0] clip_n3_max0;
-    wire [7:0] clip_n3_wrap;
-    wire signed [7:0] clip_n3_limit;
-    wire clip_n3_above;
-    wire [7:0] clip_n3_maxv; // max = 0.75
-    wire [7:0] clip_n3_clip;
-    wire clip_n4_isneg;
-    wire signed [7:0] clip_n4_zero;
-    wire signed [7:0] clip_n4_max0;
-    wire [7:0] clip_n4_wrap;
-    wire signed [7:0] clip_n4_limit;
-    wire clip_n4_above;
-    wire [7:0] clip_n4_maxv; // max = 0.75
-    wire [7:0] clip_n4_clip;
-    wire clip_n5_isneg;
-    wire signed [7:0] clip_n5_zero;
-    wire signed [7:0] clip_n5_max0;
-    wire [7:0] clip_n5_wrap;
-    wire signed [7:0] clip_n5_limit;
-    wire clip_n5_above;
-    wire [7:0] clip_n5_maxv; // max = 0.75
-    wire [7:0] clip_n5_clip;
-    wire clip_n6_isneg;
-    wire signed [7:0] clip_n6_zero;
-    wire signed [7:0] clip_n6_max0;
-    wire [7:0] clip_n6_wrap;
-    wire signed [7:0] clip_n6_limit;
-    wire clip_n6_above;
-    wire [7:0] clip_n6_maxv; // max = 0.75
-    wire [7:0] clip_n6_clip;
-    wire clip_n7_isneg;
-    wire signed [7:0] clip_n7_zero;
-    wire signed [7:0] clip_n7_max0;
-    wire [7:0] clip_n7_wrap;
-    wire signed [7:0] clip_n7_limit;
-    wire clip_n7_above;
-    wire [7:0] clip_n7_maxv; // max = 0.75
-    wire [7:0] clip_n7_clip;
+    wire signed [7:0] clip_in_0 = $signed(in_data[7:0]);
+    wire signed [7:0] clip_in_1 = $signed(in_data[15:8]);
+    wire signed [7:0] clip_in_2 = $signed(in_data[23:16]);
+    wire signed [7:0] clip_in_3 = $signed(in_data[31:24]);
+    wire signed [7:0] clip_in_4 = $signed(in_data[39:32]);
+    wire signed [7:0] clip_in_5 = $signed(in_data[47:40]);
+    wire signed [7:0] clip_in_6 = $signed(in_data[55:48]);
+    wire signed [7:0] clip_in_7 = $signed(in_data[63:56]);
+    wire [6:0] clip_n0_max0 = clip_in_0[7] ? 7'd0 : clip_in_0[6:0];
+    wire [7:0] clip_n0_clip = (clip_in_0 > 8'sd96) ? 8'd96 : {1'd0, clip_n0_max0}; // max = 0.75
+    wire [6:0] clip_n1_max0 = clip_in_1[7] ? 7'd0 : clip_in_1[6:0];
+    wire [7:0] clip_n1_clip = (clip_in_1 > 8'sd96) ? 8'd96 : {1'd0, clip_n1_max0}; // max = 0.75
+    wire [6:0] clip_n2_max0 = clip_in_2[7] ? 7'd0 : clip_in_2[6:0];
+    wire [7:0] clip_n2_clip = (clip_in_2 > 8'sd96) ? 8'd96 : {1'd0, clip_n2_max0}; // max = 0.75
+    wire [6:0] clip_n3_max0 = clip_in_3[7] ? 7'd0 : clip_in_3[6:0];
+    wire [7:0] clip_n3_clip = (clip_in_3 > 8'sd96) ? 8'd96 : {1'd0, clip_n3_max0}; // max = 0.75
+    wire [6:0] clip_n4_max0 = clip_in_4[7] ? 7'd0 : clip_in_4[6:0];
+    wire [7:0] clip_n4_clip = (clip_in_4 > 8'sd96) ? 8'd96 : {1'd0, clip_n4_max0}; // max = 0.75
+    wire [6:0] clip_n5_max0 = clip_in_5[7] ? 7'd0 : clip_in_5[6:0];
+    wire [7:0] clip_n5_clip = (clip_in_5 > 8'sd96) ? 8'd96 : {1'd0, clip_n5_max0}; // max = 0.75
+    wire [6:0] clip_n6_max0 = clip_in_6[7] ? 7'd0 : clip_in_6[6:0];
+    wire [7:0] clip_n6_clip = (clip_in_6 > 8'sd96) ? 8'd96 : {1'd0, clip_n6_max0}; // max = 0.75
+    wire [6:0] clip_n7_max0 = clip_in_7[7] ? 7'd0 : clip_in_7[6:0];
+    wire [7:0] clip_n7_clip = (clip_in_7 > 8'sd96) ? 8'd96 : {1'd0, clip_n7_max0}; // max = 0.75
 
-    assign clip_in_0 = in_data[7:0];
-    assign clip_in_1 = in_data[15:8];
-    assign clip_in_2 = in_data[23:16];
-    assign clip_in_3 = in_data[31:24];
-    assign clip_in_4 = in_data[39:32];
-    assign clip_in_5 = in_data[47:40];
-    assign clip_in_6 = in_data[55:48];
-    assign clip_in_7 = in_data[63:56];
-    assign clip_n0_isneg = clip_in_0[7];
-    assign clip_n0_zero = 8'h00;
-    assign clip_n0_max0 = clip_n0_isneg ? clip_n0_zero : clip_in_0;
-    assign clip_n0_wrap = clip_n0_max0[7:0];
-    assign clip_n0_limit = 8'h60;
-    assign clip_n0_above = (clip_in_0 > clip_n0_limit);
-    assign clip_n0_maxv = 8'h60;
-    assign clip_n0_clip = clip_n0_above ? clip_n0_maxv : clip_n0_wrap;
-    assign clip_n1_isneg = clip_in_1[7];
-    assign clip_n1_zero = 8'h00;
-    assign clip_n1_max0 = clip_n1_isneg ? clip_n1_zero : clip_in_1;
-    assign clip_n1_wrap = clip_n1_max0[7:0];
-    assign clip_n1_limit = 8'h60;
-    assign clip_n1_above = (clip_in_1 > clip_n1_limit);
-    assign clip_n1_maxv = 8'h60;
-    assign clip_n1_clip = clip_n1_above ? clip_n1_maxv : clip_n1_wrap;
-    assign clip_n2_isneg = clip_in_2[7];
-    assign clip_n2_zero = 8'h00;
-    assign clip_n2_max0 = clip_n2_isneg ? clip_n2_zero : clip_in_2;
-    assign clip_n2_wrap = clip_n2_max0[7:0];
-    assign clip_n2_limit = 8'h60;
-    assign clip_n2_above = (clip_in_2 > clip_n2_limit);
-    assign clip_n2_maxv = 8'h60;
-    assign clip_n2_clip = clip_n2_above ? clip_n2_maxv : clip_n2_wrap;
-    assign clip_n3_isneg = clip_in_3[7];
-    assign clip_n3_zero = 8'h00;
-    assign clip_n3_max0 = clip_n3_isneg ? clip_n3_zero : clip_in_3;
-    assign clip_n3_wrap = clip_n3_max0[7:0];
-    assign clip_n3_limit = 8'h60;
-    assign clip_n3_above = (clip_in_3 > clip_n3_limit);
-    assign clip_n3_maxv = 8'h60;
-    assign clip_n3_clip = clip_n3_above ? clip_n3_maxv : clip_n3_wrap;
-    assign clip_n4_isneg = clip_in_4[7];
-    assign clip_n4_zero = 8'h00;
-    assign clip_n4_max0 = clip_n4_isneg ? clip_n4_zero : clip_in_4;
-    assign clip_n4_wrap = clip_n4_max0[7:0];
-    assign clip_n4_limit = 8'h60;
-    assign clip_n4_above = (clip_in_4 > clip_n4_limit);
-    assign clip_n4_maxv = 8'h60;
-    assign clip_n4_clip = clip_n4_above ? clip_n4_maxv : clip_n4_wrap;
-    assign clip_n5_isneg = clip_in_5[7];
-    assign clip_n5_zero = 8'h00;
-    assign clip_n5_max0 = clip_n5_isneg ? clip_n5_zero : clip_in_5;
-    assign clip_n5_wrap = clip_n5_max0[7:0];
-    assign clip_n5_limit = 8'h60;
-    assign clip_n5_above = (clip_in_5 > clip_n5_limit);
-    assign clip_n5_maxv = 8'h60;
-    assign clip_n5_clip = clip_n5_above ? clip_n5_maxv : clip_n5_wrap;
-    assign clip_n6_isneg = clip_in_6[7];
-    assign clip_n6_zero = 8'h00;
-    assign clip_n6_max0 = clip_n6_isneg ? clip_n6_zero : clip_in_6;
-    assign clip_n6_wrap = clip_n6_max0[7:0];
-    assign clip_n6_limit = 8'h60;
-    assign clip_n6_above = (clip_in_6 > clip_n6_limit);
-    assign clip_n6_maxv = 8'h60;
-    assign clip_n6_clip = clip_n6_above ? clip_n6_maxv : clip_n6_wrap;
-    assign clip_n7_isneg = clip_in_7[7];
-    assign clip_n7_zero = 8'h00;
-    assign clip_n7_max0 = clip_n7_isneg ? clip_n7_zero : clip_in_7;
-    assign clip_n7_wrap = clip_n7_max0[7:0];
-    assign clip_n7_limit = 8'h60;
-    assign clip_n7_above = (clip_in_7 > clip_n7_limit);
-    assign clip_n7_maxv = 8'h60;
-    assign clip_n7_clip = clip_n7_above ? clip_n7_maxv : clip_n7_wrap;
     assign out_data = {clip_n7_clip, clip_n6_clip, clip_n5_clip, clip_n4_clip, clip_n3_clip, clip_n2_clip, clip_n1_clip, clip_n0_clip};
 
 endmodule

@@ -14,46 +14,67 @@ module activations_cube (
     output wire [63:0] out_data
 );
 
+    // lut table: output codes of fixed<8,1>
+    reg [7:0] cube_rom [0:15];
+    initial begin
+        cube_rom[0] = 8'd0;
+        cube_rom[1] = 8'd1;
+        cube_rom[2] = 8'd4;
+        cube_rom[3] = 8'd11;
+        cube_rom[4] = 8'd23;
+        cube_rom[5] = 8'd42;
+        cube_rom[6] = 8'd69;
+        cube_rom[7] = 8'd105;
+        cube_rom[8] = 8'd151;
+        cube_rom[9] = 8'd187;
+        cube_rom[10] = 8'd214;
+        cube_rom[11] = 8'd233;
+        cube_rom[12] = 8'd245;
+        cube_rom[13] = 8'd252;
+        cube_rom[14] = 8'd255;
+        cube_rom[15] = 8'd0;
+    end
+
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] cube_in_0;
+    wire signed [7:0] cube_in_0 = $signed(in_data[7:0]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] cube_in_1;
+    wire signed [7:0] cube_in_1 = $signed(in_data[15:8]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] cube_in_2;
+    wire signed [7:0] cube_in_2 = $signed(in_data[23:16]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] cube_in_3;
+    wire signed [7:0] cube_in_3 = $signed(in_data[31:24]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] cube_in_4;
+    wire signed [7:0] cube_in_4 = $signed(in_data[39:32]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] cube_in_5;
+    wire signed [7:0] cube_in_5 = $signed(in_data[47:40]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] cube_in_6;
+    wire signed [7:0] cube_in_6 = $signed(in_data[55:48]);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [7:0] cube_in_7;
+    wire signed [7:0] cube_in_7 = $signed(in_data[63:56]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] cube_n0_addr;
-    wire signed [7:0] cube_n0_rom;
-    wire [3:0] cube_n1_addr;
-    wire signed [7:0] cube_n1_rom;
-    wire [3:0] cube_n2_addr;
-    wire signed [7:0] cube_n2_rom;
-    wire [3:0] cube_n3_addr;
-    wire signed [7:0] cube_n3_rom;
-    wire [3:0] cube_n4_addr;
-    wire signed [7:0] cube_n4_rom;
-    wire [3:0] cube_n5_addr;
-    wire signed [7:0] cube_n5_rom;
-    wire [3:0] cube_n6_addr;
-    wire signed [7:0] cube_n6_rom;
-    wire [3:0] cube_n7_addr;
-    wire signed [7:0] cube_n7_rom;
+    wire [3:0] cube_n0_addr = cube_in_0[7:4];
+    wire signed [7:0] cube_n0_rom = $signed(cube_rom[cube_n0_addr]);
+    wire [3:0] cube_n1_addr = cube_in_1[7:4];
+    wire signed [7:0] cube_n1_rom = $signed(cube_rom[cube_n1_addr]);
+    wire [3:0] cube_n2_addr = cube_in_2[7:4];
+    wire signed [7:0] cube_n2_rom = $signed(cube_rom[cube_n2_addr]);
+    wire [3:0] cube_n3_addr = cube_in_3[7:4];
+    wire signed [7:0] cube_n3_rom = $signed(cube_rom[cube_n3_addr]);
+    wire [3:0] cube_n4_addr = cube_in_4[7:4];
+    wire signed [7:0] cube_n4_rom = $signed(cube_rom[cube_n4_addr]);
+    wire [3:0] cube_n5_addr = cube_in_5[7:4];
+    wire signed [7:0] cube_n5_rom = $signed(cube_rom[cube_n5_addr]);
+    wire [3:0] cube_n6_addr = cube_in_6[7:4];
+    wire signed [7:0] cube_n6_rom = $signed(cube_rom[cube_n6_addr]);
+    wire [3:0] cube_n7_addr = cube_in_7[7:4];
+    wire signed [7:0] cube_n7_rom = $signed(cube_rom[cube_n7_addr]);
     reg  signed [7:0] cube_out_0;
     reg  signed [7:0] cube_out_1;
     reg  signed [7:0] cube_out_2;
@@ -62,53 +83,6 @@ module activations_cube (
     reg  signed [7:0] cube_out_5;
     reg  signed [7:0] cube_out_6;
     reg  signed [7:0] cube_out_7;
-
-    // lut table: output codes of fixed<8,1>
-    reg [7:0] cube_rom [0:15];
-    initial begin
-        cube_rom[0] = 8'h00;
-        cube_rom[1] = 8'h01;
-        cube_rom[2] = 8'h04;
-        cube_rom[3] = 8'h0b;
-        cube_rom[4] = 8'h17;
-        cube_rom[5] = 8'h2a;
-        cube_rom[6] = 8'h45;
-        cube_rom[7] = 8'h69;
-        cube_rom[8] = 8'h97;
-        cube_rom[9] = 8'hbb;
-        cube_rom[10] = 8'hd6;
-        cube_rom[11] = 8'he9;
-        cube_rom[12] = 8'hf5;
-        cube_rom[13] = 8'hfc;
-        cube_rom[14] = 8'hff;
-        cube_rom[15] = 8'h00;
-    end
-
-    assign cube_in_0 = in_data[7:0];
-    assign cube_in_1 = in_data[15:8];
-    assign cube_in_2 = in_data[23:16];
-    assign cube_in_3 = in_data[31:24];
-    assign cube_in_4 = in_data[39:32];
-    assign cube_in_5 = in_data[47:40];
-    assign cube_in_6 = in_data[55:48];
-    assign cube_in_7 = in_data[63:56];
-    assign cube_n0_addr = cube_in_0[7:4];
-    assign cube_n0_rom = cube_rom[cube_n0_addr];
-    assign cube_n1_addr = cube_in_1[7:4];
-    assign cube_n1_rom = cube_rom[cube_n1_addr];
-    assign cube_n2_addr = cube_in_2[7:4];
-    assign cube_n2_rom = cube_rom[cube_n2_addr];
-    assign cube_n3_addr = cube_in_3[7:4];
-    assign cube_n3_rom = cube_rom[cube_n3_addr];
-    assign cube_n4_addr = cube_in_4[7:4];
-    assign cube_n4_rom = cube_rom[cube_n4_addr];
-    assign cube_n5_addr = cube_in_5[7:4];
-    assign cube_n5_rom = cube_rom[cube_n5_addr];
-    assign cube_n6_addr = cube_in_6[7:4];
-    assign cube_n6_rom = cube_rom[cube_n6_addr];
-    assign cube_n7_addr = cube_in_7[7:4];
-    assign cube_n7_rom = cube_rom[cube_n7_addr];
-    assign out_data = {cube_out_7, cube_out_6, cube_out_5, cube_out_4, cube_out_3, cube_out_2, cube_out_1, cube_out_0};
 
     always @(posedge clk) begin
         if (ce) begin
@@ -122,6 +96,8 @@ module activations_cube (
             cube_out_7 <= cube_n7_rom;
         end
     end
+
+    assign out_data = {cube_out_7, cube_out_6, cube_out_5, cube_out_4, cube_out_3, cube_out_2, cube_out_1, cube_out_0};
 
 endmodule
 

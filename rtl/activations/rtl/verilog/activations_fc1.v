@@ -13,1003 +13,175 @@ module activations_fc1 (
     output wire [127:0] out_data
 );
 
-    wire signed [11:0] fc1_in_0;
-    wire signed [11:0] fc1_in_1;
-    wire signed [11:0] fc1_in_2;
-    wire signed [11:0] fc1_in_3;
-    wire signed [11:0] fc1_in_4;
-    wire signed [11:0] fc1_in_5;
-    wire signed [11:0] fc1_in_6;
-    wire signed [11:0] fc1_in_7;
-    wire signed [7:0] fc1_w0_0; // weight 0.6640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n0_p0;
-    wire signed [3:0] fc1_w1_0; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n0_p1;
-    wire signed [3:0] fc1_w2_0; // weight 0.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n0_p2;
-    wire signed [3:0] fc1_w3_0; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n0_p3;
-    wire signed [12:0] fc1_n0_p4_sh;
-    wire signed [13:0] fc1_n0_p4_e;
-    wire signed [13:0] fc1_n0_p4_neg;
-    wire signed [4:0] fc1_w6_0; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n0_p6;
-    wire signed [4:0] fc1_w7_0; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n0_p7;
-    wire signed [17:0] fc1_n0_bias; // bias -3.59375
-    wire signed [18:0] fc1_n0_t0_0_b;
-    wire signed [18:0] fc1_n0_t0_0;
-    wire signed [15:0] fc1_n0_t0_1_a;
-    wire signed [15:0] fc1_n0_t0_1_b;
-    wire signed [15:0] fc1_n0_t0_1;
-    wire signed [13:0] fc1_n0_t0_2_b;
-    wire signed [13:0] fc1_n0_t0_2;
-    wire signed [16:0] fc1_n0_t0_3_a;
-    wire signed [16:0] fc1_n0_t0_3_b;
-    wire signed [16:0] fc1_n0_t0_3;
-    wire signed [18:0] fc1_n0_t1_0_b;
-    wire signed [18:0] fc1_n0_t1_0;
-    wire signed [16:0] fc1_n0_t1_1_a;
-    wire signed [16:0] fc1_n0_t1_1;
-    wire signed [19:0] fc1_n0_t2_0_a;
-    wire signed [19:0] fc1_n0_t2_0_b;
-    reg  signed [19:0] fc1_n0_t2_0_a_d1;
-    reg  signed [19:0] fc1_n0_t2_0_b_d1;
-    wire signed [19:0] fc1_n0_t2_0;
-    wire signed [19:0] fc1_n0_t3_0_b;
-    reg  signed [19:0] fc1_n0_t3_0_b_d1;
-    wire signed [19:0] fc1_n0_t3_0;
-    wire signed [19:0] fc1_n0_acc;
-    wire signed [14:0] fc1_n0_y_fl;
-    wire fc1_n0_y_half;
-    wire [3:0] fc1_n0_y_low;
-    wire fc1_n0_y_sticky;
-    wire fc1_n0_y_lsb;
-    wire fc1_n0_y_inc_any;
-    wire fc1_n0_y_inc;
-    wire signed [14:0] fc1_n0_y_incx;
-    wire signed [14:0] fc1_n0_y_rnd;
-    wire signed [15:0] fc1_n0_y_wrap;
-    wire signed [13:0] fc1_n1_p0_sh;
-    wire signed [14:0] fc1_n1_p0_e;
-    wire signed [14:0] fc1_n1_p0_neg;
-    wire signed [7:0] fc1_w1_1; // weight 0.8125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n1_p1;
-    wire signed [14:0] fc1_n1_p2_sh;
-    wire signed [4:0] fc1_w4_1; // weight -0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n1_p4;
-    wire signed [14:0] fc1_n1_p5_sh;
-    wire signed [4:0] fc1_w6_1; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n1_p6;
-    wire signed [3:0] fc1_w7_1; // weight 0.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n1_p7;
-    wire signed [17:0] fc1_n1_bias; // bias -2.578125
-    wire signed [18:0] fc1_n1_t0_0_a;
-    wire signed [18:0] fc1_n1_t0_0;
-    wire signed [16:0] fc1_n1_t0_1_a;
-    wire signed [16:0] fc1_n1_t0_1_b;
-    wire signed [16:0] fc1_n1_t0_1;
-    wire signed [16:0] fc1_n1_t0_2_a;
-    wire signed [16:0] fc1_n1_t0_2_b;
-    wire signed [16:0] fc1_n1_t0_2;
-    wire signed [17:0] fc1_n1_t0_3_a;
-    wire signed [17:0] fc1_n1_t0_3;
-    wire signed [18:0] fc1_n1_t1_0_b;
-    wire signed [18:0] fc1_n1_t1_0;
-    wire signed [18:0] fc1_n1_t1_1_a;
-    wire signed [18:0] fc1_n1_t1_1_b;
-    wire signed [18:0] fc1_n1_t1_1;
-    wire signed [19:0] fc1_n1_t2_0_a;
-    wire signed [19:0] fc1_n1_t2_0_b;
-    reg  signed [19:0] fc1_n1_t2_0_a_d1;
-    reg  signed [19:0] fc1_n1_t2_0_b_d1;
-    wire signed [19:0] fc1_n1_t2_0;
-    wire signed [19:0] fc1_n1_acc;
-    wire signed [14:0] fc1_n1_y_fl;
-    wire fc1_n1_y_half;
-    wire [3:0] fc1_n1_y_low;
-    wire fc1_n1_y_sticky;
-    wire fc1_n1_y_lsb;
-    wire fc1_n1_y_inc_any;
-    wire fc1_n1_y_inc;
-    wire signed [14:0] fc1_n1_y_incx;
-    wire signed [14:0] fc1_n1_y_rnd;
-    wire signed [15:0] fc1_n1_y_wrap;
-    wire signed [4:0] fc1_w0_2; // weight -0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n2_p0;
-    wire signed [14:0] fc1_n2_p1_sh;
-    wire signed [7:0] fc1_w2_2; // weight 0.7421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n2_p2;
-    wire signed [4:0] fc1_w4_2; // weight 0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n2_p4;
-    wire signed [2:0] fc1_w5_2; // weight 0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n2_p5;
-    wire signed [13:0] fc1_n2_p6_sh;
-    wire signed [2:0] fc1_w7_2; // weight 0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc1_n2_p7;
-    wire signed [16:0] fc1_n2_bias; // bias -1.546875
-    wire signed [16:0] fc1_n2_t0_0_a;
-    wire signed [16:0] fc1_n2_t0_0_b;
-    wire signed [16:0] fc1_n2_t0_0;
-    wire signed [18:0] fc1_n2_t0_1_b;
-    wire signed [18:0] fc1_n2_t0_1;
-    wire signed [14:0] fc1_n2_t0_2_a;
-    wire signed [14:0] fc1_n2_t0_2_b;
-    wire signed [14:0] fc1_n2_t0_2;
-    wire signed [16:0] fc1_n2_t0_3_a;
-    wire signed [16:0] fc1_n2_t0_3;
-    wire signed [18:0] fc1_n2_t1_0_a;
-    wire signed [18:0] fc1_n2_t1_0;
-    wire signed [17:0] fc1_n2_t1_1_a;
-    wire signed [17:0] fc1_n2_t1_1_b;
-    wire signed [17:0] fc1_n2_t1_1;
-    wire signed [19:0] fc1_n2_t2_0_a;
-    wire signed [19:0] fc1_n2_t2_0_b;
-    reg  signed [19:0] fc1_n2_t2_0_a_d1;
-    reg  signed [19:0] fc1_n2_t2_0_b_d1;
-    wire signed [19:0] fc1_n2_t2_0;
-    wire signed [19:0] fc1_n2_acc;
-    wire signed [14:0] fc1_n2_y_fl;
-    wire fc1_n2_y_half;
-    wire [3:0] fc1_n2_y_low;
-    wire fc1_n2_y_sticky;
-    wire fc1_n2_y_lsb;
-    wire fc1_n2_y_inc_any;
-    wire fc1_n2_y_inc;
-    wire signed [14:0] fc1_n2_y_incx;
-    wire signed [14:0] fc1_n2_y_rnd;
-    wire signed [15:0] fc1_n2_y_wrap;
-    wire signed [4:0] fc1_w0_3; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n3_p0;
-    wire signed [4:0] fc1_w1_3; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n3_p1;
-    wire signed [4:0] fc1_w2_3; // weight -0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n3_p2;
-    wire signed [7:0] fc1_w3_3; // weight 0.7734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n3_p3;
-    wire signed [3:0] fc1_w4_3; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n3_p4;
-    wire signed [3:0] fc1_w5_3; // weight -0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n3_p5;
-    wire signed [4:0] fc1_w6_3; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n3_p6;
-    wire signed [12:0] fc1_n3_p7_sh;
-    wire signed [13:0] fc1_n3_p7_e;
-    wire signed [13:0] fc1_n3_p7_neg;
-    wire signed [15:0] fc1_n3_bias; // bias -0.515625
-    wire signed [16:0] fc1_n3_t0_0_a;
-    wire signed [16:0] fc1_n3_t0_0_b;
-    wire signed [16:0] fc1_n3_t0_0;
-    wire signed [18:0] fc1_n3_t0_1_a;
-    wire signed [18:0] fc1_n3_t0_1;
-    wire signed [15:0] fc1_n3_t0_2_a;
-    wire signed [15:0] fc1_n3_t0_2_b;
-    wire signed [15:0] fc1_n3_t0_2;
-    wire signed [15:0] fc1_n3_t0_3_b;
-    wire signed [15:0] fc1_n3_t0_3;
-    wire signed [19:0] fc1_n3_t1_0_a;
-    wire signed [19:0] fc1_n3_t1_0_b;
-    wire signed [19:0] fc1_n3_t1_0;
-    wire signed [16:0] fc1_n3_t1_1_a;
-    wire signed [16:0] fc1_n3_t1_1_b;
-    wire signed [16:0] fc1_n3_t1_1;
-    wire signed [19:0] fc1_n3_t2_0_b;
+    wire signed [11:0] fc1_in_0 = $signed(in_data[11:0]);
+    wire signed [11:0] fc1_in_1 = $signed(in_data[23:12]);
+    wire signed [11:0] fc1_in_2 = $signed(in_data[35:24]);
+    wire signed [11:0] fc1_in_3 = $signed(in_data[47:36]);
+    wire signed [11:0] fc1_in_4 = $signed(in_data[59:48]);
+    wire signed [11:0] fc1_in_5 = $signed(in_data[71:60]);
+    wire signed [11:0] fc1_in_6 = $signed(in_data[83:72]);
+    wire signed [11:0] fc1_in_7 = $signed(in_data[95:84]);
+    wire signed [14:0] fc1_n0_p1 = fc1_in_1 * 4'sd6; // weight 0.046875
+    wire signed [14:0] fc1_n0_p2 = fc1_in_2 * 4'sd7; // weight 0.0546875
+    wire signed [14:0] fc1_n0_p3 = fc1_in_3 * 4'sd6; // weight 0.046875
+    wire signed [12:0] fc1_n0_p4_sh = $signed({fc1_in_4, 1'd0});
+    wire signed [15:0] fc1_n0_p6 = fc1_in_6 * 5'sd10; // weight 0.078125
+    wire signed [15:0] fc1_n0_p7 = fc1_in_7 * 5'sd12; // weight 0.09375
+    wire signed [15:0] fc1_n0_t0_1 = $signed({fc1_n0_p2[14], fc1_n0_p2}) + $signed({fc1_n0_p3[14], fc1_n0_p3});
+    wire signed [13:0] fc1_n0_t0_2 = (-$signed({fc1_n0_p4_sh[12], fc1_n0_p4_sh})) + $signed({{2{fc1_in_5[11]}}, fc1_in_5});
+    wire signed [18:0] fc1_n0_t1_0 = ((fc1_in_0 * 8'sd85) + $signed({{4{fc1_n0_p1[14]}}, fc1_n0_p1})) + $signed({{3{fc1_n0_t0_1[15]}}, fc1_n0_t0_1}); // weight 0.6640625
+    wire signed [16:0] fc1_n0_t1_1 = $signed({{3{fc1_n0_t0_2[13]}}, fc1_n0_t0_2}) + ($signed({fc1_n0_p6[15], fc1_n0_p6}) + $signed({fc1_n0_p7[15], fc1_n0_p7}));
+    reg  signed [18:0] fc1_n0_t2_0_a_d1;
+    reg  signed [16:0] fc1_n0_t2_0_b_d1;
+    wire signed [19:0] fc1_n0_acc = (($signed({fc1_n0_t2_0_a_d1[18], fc1_n0_t2_0_a_d1}) + $signed({{3{fc1_n0_t2_0_b_d1[16]}}, fc1_n0_t2_0_b_d1})) + 20'she3400);
+    wire fc1_n0_y_sticky = |fc1_n0_acc[3:0];
+    wire fc1_n0_y_inc = fc1_n0_acc[4] & (fc1_n0_y_sticky | fc1_n0_acc[5]);
+    wire signed [13:0] fc1_n1_p0_sh = $signed({fc1_in_0, 2'd0});
+    wire signed [14:0] fc1_n1_p0_neg = -$signed({fc1_n1_p0_sh[13], fc1_n1_p0_sh});
+    wire signed [14:0] fc1_n1_p2_sh = $signed({fc1_in_2, 3'd0});
+    wire signed [15:0] fc1_n1_p4 = fc1_in_4 * 5'sh15; // weight -0.0859375
+    wire signed [14:0] fc1_n1_p5_sh = $signed({fc1_in_5, 3'd0});
+    wire signed [15:0] fc1_n1_p6 = fc1_in_6 * 5'sd11; // weight 0.0859375
+    wire signed [14:0] fc1_n1_p7 = fc1_in_7 * 4'sd7; // weight 0.0546875
+    wire signed [16:0] fc1_n1_t0_1 = $signed({{2{fc1_n1_p2_sh[14]}}, fc1_n1_p2_sh}) + $signed({fc1_n1_p4[15], fc1_n1_p4});
+    wire signed [16:0] fc1_n1_t0_2 = $signed({{2{fc1_n1_p5_sh[14]}}, fc1_n1_p5_sh}) + $signed({fc1_n1_p6[15], fc1_n1_p6});
+    wire signed [17:0] fc1_n1_t0_3 = $signed({{3{fc1_n1_p7[14]}}, fc1_n1_p7}) + 18'sh2b600; // bias -2.578125
+    wire signed [18:0] fc1_n1_t1_0 = ($signed({{4{fc1_n1_p0_neg[14]}}, fc1_n1_p0_neg}) + (fc1_in_1 * 8'sd104)) + $signed({{2{fc1_n1_t0_1[16]}}, fc1_n1_t0_1}); // weight 0.8125
+    reg  signed [18:0] fc1_n1_t2_0_a_d1;
+    reg  signed [18:0] fc1_n1_t2_0_b_d1;
+    wire signed [19:0] fc1_n1_acc = ($signed({fc1_n1_t2_0_a_d1[18], fc1_n1_t2_0_a_d1}) + $signed({fc1_n1_t2_0_b_d1[18], fc1_n1_t2_0_b_d1}));
+    wire fc1_n1_y_sticky = |fc1_n1_acc[3:0];
+    wire fc1_n1_y_inc = fc1_n1_acc[4] & (fc1_n1_y_sticky | fc1_n1_acc[5]);
+    wire signed [15:0] fc1_n2_p0 = fc1_in_0 * 5'sh16; // weight -0.078125
+    wire signed [14:0] fc1_n2_p1_sh = $signed({fc1_in_1, 3'd0});
+    wire signed [15:0] fc1_n2_p4 = fc1_in_4 * 5'sd9; // weight 0.0703125
+    wire signed [13:0] fc1_n2_p5 = fc1_in_5 * 3'sd3; // weight 0.0234375
+    wire signed [13:0] fc1_n2_p6_sh = $signed({fc1_in_6, 2'd0});
+    wire signed [13:0] fc1_n2_p7 = fc1_in_7 * 3'sd3; // weight 0.0234375
+    wire signed [16:0] fc1_n2_t0_0 = $signed({fc1_n2_p0[15], fc1_n2_p0}) + $signed({{2{fc1_n2_p1_sh[14]}}, fc1_n2_p1_sh});
+    wire signed [14:0] fc1_n2_t0_2 = $signed({fc1_n2_p5[13], fc1_n2_p5}) + $signed({fc1_n2_p6_sh[13], fc1_n2_p6_sh});
+    wire signed [16:0] fc1_n2_t0_3 = $signed({{3{fc1_n2_p7[13]}}, fc1_n2_p7}) + 17'sh13a00; // bias -1.546875
+    wire signed [18:0] fc1_n2_t1_0 = $signed({{2{fc1_n2_t0_0[16]}}, fc1_n2_t0_0}) + ((fc1_in_2 * 8'sd95) + $signed({{3{fc1_n2_p4[15]}}, fc1_n2_p4})); // weight 0.7421875
+    reg  signed [18:0] fc1_n2_t2_0_a_d1;
+    reg  signed [17:0] fc1_n2_t2_0_b_d1;
+    wire signed [19:0] fc1_n2_acc = ($signed({fc1_n2_t2_0_a_d1[18], fc1_n2_t2_0_a_d1}) + $signed({{2{fc1_n2_t2_0_b_d1[17]}}, fc1_n2_t2_0_b_d1}));
+    wire fc1_n2_y_sticky = |fc1_n2_acc[3:0];
+    wire fc1_n2_y_inc = fc1_n2_acc[4] & (fc1_n2_y_sticky | fc1_n2_acc[5]);
+    wire signed [15:0] fc1_n3_p0 = fc1_in_0 * 5'sd10; // weight 0.078125
+    wire signed [15:0] fc1_n3_p1 = fc1_in_1 * 5'sd12; // weight 0.09375
+    wire signed [15:0] fc1_n3_p2 = fc1_in_2 * 5'sh17; // weight -0.0703125
+    wire signed [14:0] fc1_n3_p4 = fc1_in_4 * 4'sd6; // weight 0.046875
+    wire signed [14:0] fc1_n3_p5 = fc1_in_5 * 4'shb; // weight -0.0390625
+    wire signed [12:0] fc1_n3_p7_sh = $signed({fc1_in_7, 1'd0});
+    wire signed [13:0] fc1_n3_p7_neg = -$signed({fc1_n3_p7_sh[12], fc1_n3_p7_sh});
+    wire signed [16:0] fc1_n3_t0_0 = $signed({fc1_n3_p0[15], fc1_n3_p0}) + $signed({fc1_n3_p1[15], fc1_n3_p1});
+    wire signed [18:0] fc1_n3_t0_1 = $signed({{3{fc1_n3_p2[15]}}, fc1_n3_p2}) + (fc1_in_3 * 8'sd99); // weight 0.7734375
+    wire signed [15:0] fc1_n3_t0_2_a = $signed({fc1_n3_p4[14], fc1_n3_p4});
+    wire signed [15:0] fc1_n3_t0_2 = fc1_n3_t0_2_a + $signed({fc1_n3_p5[14], fc1_n3_p5});
+    wire signed [15:0] fc1_n3_t0_3 = fc1_n0_p6 + $signed({{2{fc1_n3_p7_neg[13]}}, fc1_n3_p7_neg});
     reg  signed [19:0] fc1_n3_t1_0_d1;
-    reg  signed [19:0] fc1_n3_t2_0_b_d1;
-    wire signed [19:0] fc1_n3_t2_0;
-    wire signed [19:0] fc1_n3_t3_0_b;
-    reg  signed [19:0] fc1_n3_t3_0_b_d1;
-    wire signed [19:0] fc1_n3_t3_0;
-    wire signed [19:0] fc1_n3_acc;
-    wire signed [14:0] fc1_n3_y_fl;
-    wire fc1_n3_y_half;
-    wire [3:0] fc1_n3_y_low;
-    wire fc1_n3_y_sticky;
-    wire fc1_n3_y_lsb;
-    wire fc1_n3_y_inc_any;
-    wire fc1_n3_y_inc;
-    wire signed [14:0] fc1_n3_y_incx;
-    wire signed [14:0] fc1_n3_y_rnd;
-    wire signed [15:0] fc1_n3_y_wrap;
-    wire signed [14:0] fc1_n4_p0_sh;
-    wire signed [15:0] fc1_n4_p0_e;
-    wire signed [15:0] fc1_n4_p0_neg;
-    wire signed [13:0] fc1_n4_p1_sh;
-    wire signed [14:0] fc1_n4_p1_e;
-    wire signed [14:0] fc1_n4_p1_neg;
-    wire signed [4:0] fc1_w2_4; // weight -0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n4_p2;
-    wire signed [14:0] fc1_n4_p3_sh;
-    wire signed [7:0] fc1_w4_4; // weight 0.7890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n4_p4;
-    wire signed [4:0] fc1_w5_4; // weight -0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n4_p5;
-    wire signed [4:0] fc1_w6_4; // weight -0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n4_p6;
-    wire signed [13:0] fc1_n4_p7_sh;
-    wire signed [15:0] fc1_n4_bias; // bias 0.515625
-    wire signed [15:0] fc1_n4_t0_0_b;
-    wire signed [15:0] fc1_n4_t0_0;
-    wire signed [16:0] fc1_n4_t0_1_a;
-    wire signed [16:0] fc1_n4_t0_1_b;
-    wire signed [16:0] fc1_n4_t0_1;
-    wire signed [18:0] fc1_n4_t0_2_b;
-    wire signed [18:0] fc1_n4_t0_2;
-    wire signed [15:0] fc1_n4_t0_3_b;
-    wire signed [15:0] fc1_n4_t0_3;
-    wire signed [16:0] fc1_n4_t1_0_a;
-    wire signed [16:0] fc1_n4_t1_0;
-    wire signed [18:0] fc1_n4_t1_1_b;
-    wire signed [18:0] fc1_n4_t1_1;
-    wire signed [19:0] fc1_n4_t2_0_a;
-    wire signed [19:0] fc1_n4_t2_0_b;
-    reg  signed [19:0] fc1_n4_t2_0_a_d1;
-    reg  signed [19:0] fc1_n4_t2_0_b_d1;
-    wire signed [19:0] fc1_n4_t2_0;
-    wire signed [19:0] fc1_n4_t3_0_b;
-    reg  signed [19:0] fc1_n4_t3_0_b_d1;
-    wire signed [19:0] fc1_n4_t3_0;
-    wire signed [19:0] fc1_n4_acc;
-    wire signed [14:0] fc1_n4_y_fl;
-    wire fc1_n4_y_half;
-    wire [3:0] fc1_n4_y_low;
-    wire fc1_n4_y_sticky;
-    wire fc1_n4_y_lsb;
-    wire fc1_n4_y_inc_any;
-    wire fc1_n4_y_inc;
-    wire signed [14:0] fc1_n4_y_incx;
-    wire signed [14:0] fc1_n4_y_rnd;
-    wire signed [15:0] fc1_n4_y_wrap;
-    wire signed [12:0] fc1_n5_p0_sh;
-    wire signed [13:0] fc1_n5_p0_e;
-    wire signed [13:0] fc1_n5_p0_neg;
-    wire signed [14:0] fc1_n5_p1_sh;
-    wire signed [4:0] fc1_w2_5; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n5_p2;
-    wire signed [3:0] fc1_w3_5; // weight -0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n5_p3;
-    wire signed [4:0] fc1_w4_5; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n5_p4;
-    wire signed [7:0] fc1_w5_5; // weight 0.71875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n5_p5;
-    wire signed [3:0] fc1_w6_5; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n5_p6;
-    wire signed [4:0] fc1_w7_5; // weight -0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n5_p7;
-    wire signed [16:0] fc1_n5_bias; // bias 1.546875
-    wire signed [15:0] fc1_n5_t0_0_a;
-    wire signed [15:0] fc1_n5_t0_0_b;
-    wire signed [15:0] fc1_n5_t0_0;
-    wire signed [15:0] fc1_n5_t0_1_b;
-    wire signed [15:0] fc1_n5_t0_1;
-    wire signed [18:0] fc1_n5_t0_2_a;
-    wire signed [18:0] fc1_n5_t0_2;
-    wire signed [16:0] fc1_n5_t0_3_a;
-    wire signed [16:0] fc1_n5_t0_3_b;
-    wire signed [16:0] fc1_n5_t0_3;
-    wire signed [16:0] fc1_n5_t1_0_a;
-    wire signed [16:0] fc1_n5_t1_0_b;
-    wire signed [16:0] fc1_n5_t1_0;
-    wire signed [18:0] fc1_n5_t1_1_b;
-    wire signed [18:0] fc1_n5_t1_1;
-    wire signed [19:0] fc1_n5_t2_0_a;
-    wire signed [19:0] fc1_n5_t2_0_b;
-    reg  signed [19:0] fc1_n5_t2_0_a_d1;
-    reg  signed [19:0] fc1_n5_t2_0_b_d1;
-    wire signed [19:0] fc1_n5_t2_0;
-    wire signed [19:0] fc1_n5_t3_0_b;
-    reg  signed [19:0] fc1_n5_t3_0_b_d1;
-    wire signed [19:0] fc1_n5_t3_0;
-    wire signed [19:0] fc1_n5_acc;
-    wire signed [14:0] fc1_n5_y_fl;
-    wire fc1_n5_y_half;
-    wire [3:0] fc1_n5_y_low;
-    wire fc1_n5_y_sticky;
-    wire fc1_n5_y_lsb;
-    wire fc1_n5_y_inc_any;
-    wire fc1_n5_y_inc;
-    wire signed [14:0] fc1_n5_y_incx;
-    wire signed [14:0] fc1_n5_y_rnd;
-    wire signed [15:0] fc1_n5_y_wrap;
-    wire signed [4:0] fc1_w0_6; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n6_p0;
-    wire signed [12:0] fc1_n6_p1_e;
-    wire signed [12:0] fc1_n6_p1_neg;
-    wire signed [3:0] fc1_w2_6; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n6_p2;
-    wire signed [13:0] fc1_n6_p3_sh;
-    wire signed [3:0] fc1_w4_6; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n6_p4;
-    wire signed [4:0] fc1_w5_6; // weight 0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n6_p5;
-    wire signed [7:0] fc1_w6_6; // weight 0.765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n6_p6;
-    wire signed [13:0] fc1_n6_p7_sh;
-    wire signed [14:0] fc1_n6_p7_e;
-    wire signed [14:0] fc1_n6_p7_neg;
-    wire signed [17:0] fc1_n6_bias; // bias 2.578125
-    wire signed [15:0] fc1_n6_t0_0_b;
-    wire signed [15:0] fc1_n6_t0_0;
-    wire signed [15:0] fc1_n6_t0_1_a;
-    wire signed [15:0] fc1_n6_t0_1_b;
-    wire signed [15:0] fc1_n6_t0_1;
-    wire signed [15:0] fc1_n6_t0_2_a;
-    wire signed [15:0] fc1_n6_t0_2;
-    wire signed [18:0] fc1_n6_t0_3_b;
-    wire signed [18:0] fc1_n6_t0_3;
-    wire signed [16:0] fc1_n6_t1_0_a;
-    wire signed [16:0] fc1_n6_t1_0_b;
-    wire signed [16:0] fc1_n6_t1_0;
-    wire signed [18:0] fc1_n6_t1_1_a;
-    wire signed [18:0] fc1_n6_t1_1;
-    wire signed [19:0] fc1_n6_t2_0_a;
-    wire signed [19:0] fc1_n6_t2_0_b;
-    reg  signed [19:0] fc1_n6_t2_0_a_d1;
-    reg  signed [19:0] fc1_n6_t2_0_b_d1;
-    wire signed [19:0] fc1_n6_t2_0;
-    wire signed [19:0] fc1_n6_t3_0_b;
-    reg  signed [19:0] fc1_n6_t3_0_b_d1;
-    wire signed [19:0] fc1_n6_t3_0;
-    wire signed [19:0] fc1_n6_acc;
-    wire signed [14:0] fc1_n6_y_fl;
-    wire fc1_n6_y_half;
-    wire [3:0] fc1_n6_y_low;
-    wire fc1_n6_y_sticky;
-    wire fc1_n6_y_lsb;
-    wire fc1_n6_y_inc_any;
-    wire fc1_n6_y_inc;
-    wire signed [14:0] fc1_n6_y_incx;
-    wire signed [14:0] fc1_n6_y_rnd;
-    wire signed [15:0] fc1_n6_y_wrap;
-    wire signed [4:0] fc1_w0_7; // weight 0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n7_p0;
-    wire signed [3:0] fc1_w1_7; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n7_p1;
-    wire signed [3:0] fc1_w2_7; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc1_n7_p2;
-    wire signed [13:0] fc1_n7_p3_sh;
-    wire signed [14:0] fc1_n7_p3_e;
-    wire signed [14:0] fc1_n7_p3_neg;
-    wire signed [14:0] fc1_n7_p4_sh;
-    wire signed [15:0] fc1_n7_p4_e;
-    wire signed [15:0] fc1_n7_p4_neg;
-    wire signed [4:0] fc1_w5_7; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n7_p5;
-    wire signed [4:0] fc1_w6_7; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc1_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n7_p6;
-    wire signed [7:0] fc1_w7_7; // weight 0.734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n7_p7;
-    wire signed [17:0] fc1_n7_bias; // bias 3.59375
-    wire signed [16:0] fc1_n7_t0_0_a;
-    wire signed [16:0] fc1_n7_t0_0_b;
-    wire signed [16:0] fc1_n7_t0_0;
-    wire signed [15:0] fc1_n7_t0_1_a;
-    wire signed [15:0] fc1_n7_t0_1_b;
-    wire signed [15:0] fc1_n7_t0_1;
-    wire signed [16:0] fc1_n7_t0_2_a;
-    wire signed [16:0] fc1_n7_t0_2_b;
-    wire signed [16:0] fc1_n7_t0_2;
-    wire signed [18:0] fc1_n7_t0_3_a;
-    wire signed [18:0] fc1_n7_t0_3;
-    wire signed [16:0] fc1_n7_t1_0_b;
-    wire signed [16:0] fc1_n7_t1_0;
-    wire signed [18:0] fc1_n7_t1_1_a;
-    wire signed [18:0] fc1_n7_t1_1;
-    wire signed [19:0] fc1_n7_t2_0_a;
-    wire signed [19:0] fc1_n7_t2_0_b;
-    reg  signed [19:0] fc1_n7_t2_0_a_d1;
-    reg  signed [19:0] fc1_n7_t2_0_b_d1;
-    wire signed [19:0] fc1_n7_t2_0;
-    wire signed [19:0] fc1_n7_t3_0_b;
-    reg  signed [19:0] fc1_n7_t3_0_b_d1;
-    wire signed [19:0] fc1_n7_t3_0;
-    wire signed [19:0] fc1_n7_acc;
-    wire signed [14:0] fc1_n7_y_fl;
-    wire fc1_n7_y_half;
-    wire [3:0] fc1_n7_y_low;
-    wire fc1_n7_y_sticky;
-    wire fc1_n7_y_lsb;
-    wire fc1_n7_y_inc_any;
-    wire fc1_n7_y_inc;
-    wire signed [14:0] fc1_n7_y_incx;
-    wire signed [14:0] fc1_n7_y_rnd;
-    wire signed [15:0] fc1_n7_y_wrap;
-    reg  signed [15:0] fc1_out_0;
-    reg  signed [15:0] fc1_out_1;
-    reg  signed [15:0] fc1_out_2;
-    reg  signed [15:0] fc1_out_3;
-    reg  signed [15:0] fc1_out_4;
-    reg  signed [15:0] fc1_out_5;
-    reg  signed [15:0] fc1_out_6;
-    reg  signed [15:0] fc1_out_7;
-
-    assign fc1_in_0 = in_data[11:0];
-    assign fc1_in_1 = in_data[23:12];
-    assign fc1_in_2 = in_data[35:24];
-    assign fc1_in_3 = in_data[47:36];
-    assign fc1_in_4 = in_data[59:48];
-    assign fc1_in_5 = in_data[71:60];
-    assign fc1_in_6 = in_data[83:72];
-    assign fc1_in_7 = in_data[95:84];
-    assign fc1_w0_0 = 8'h55;
-    assign fc1_n0_p0_m = {{8{fc1_in_0[11]}}, fc1_in_0} * {{12{fc1_w0_0[7]}}, fc1_w0_0};
-    assign fc1_n0_p0 = fc1_n0_p0_m[18:0];
-    assign fc1_w1_0 = 4'b0110;
-    assign fc1_n0_p1_m = {{4{fc1_in_1[11]}}, fc1_in_1} * {{12{fc1_w1_0[3]}}, fc1_w1_0};
-    assign fc1_n0_p1 = fc1_n0_p1_m[14:0];
-    assign fc1_w2_0 = 4'b0111;
-    assign fc1_n0_p2_m = {{4{fc1_in_2[11]}}, fc1_in_2} * {{12{fc1_w2_0[3]}}, fc1_w2_0};
-    assign fc1_n0_p2 = fc1_n0_p2_m[14:0];
-    assign fc1_w3_0 = 4'b0110;
-    assign fc1_n0_p3_m = {{4{fc1_in_3[11]}}, fc1_in_3} * {{12{fc1_w3_0[3]}}, fc1_w3_0};
-    assign fc1_n0_p3 = fc1_n0_p3_m[14:0];
-    assign fc1_n0_p4_sh = {fc1_in_4, 1'b0};
-    assign fc1_n0_p4_e = {{1{fc1_n0_p4_sh[12]}}, fc1_n0_p4_sh};
-    assign fc1_n0_p4_neg = -fc1_n0_p4_e;
-    assign fc1_w6_0 = 5'h0a;
-    assign fc1_n0_p6_m = {{5{fc1_in_6[11]}}, fc1_in_6} * {{12{fc1_w6_0[4]}}, fc1_w6_0};
-    assign fc1_n0_p6 = fc1_n0_p6_m[15:0];
-    assign fc1_w7_0 = 5'h0c;
-    assign fc1_n0_p7_m = {{5{fc1_in_7[11]}}, fc1_in_7} * {{12{fc1_w7_0[4]}}, fc1_w7_0};
-    assign fc1_n0_p7 = fc1_n0_p7_m[15:0];
-    assign fc1_n0_bias = 18'h23400;
-    assign fc1_n0_t0_0_b = {{4{fc1_n0_p1[14]}}, fc1_n0_p1};
-    assign fc1_n0_t0_0 = fc1_n0_p0 + fc1_n0_t0_0_b;
-    assign fc1_n0_t0_1_a = {{1{fc1_n0_p2[14]}}, fc1_n0_p2};
-    assign fc1_n0_t0_1_b = {{1{fc1_n0_p3[14]}}, fc1_n0_p3};
-    assign fc1_n0_t0_1 = fc1_n0_t0_1_a + fc1_n0_t0_1_b;
-    assign fc1_n0_t0_2_b = {{2{fc1_in_5[11]}}, fc1_in_5};
-    assign fc1_n0_t0_2 = fc1_n0_p4_neg + fc1_n0_t0_2_b;
-    assign fc1_n0_t0_3_a = {{1{fc1_n0_p6[15]}}, fc1_n0_p6};
-    assign fc1_n0_t0_3_b = {{1{fc1_n0_p7[15]}}, fc1_n0_p7};
-    assign fc1_n0_t0_3 = fc1_n0_t0_3_a + fc1_n0_t0_3_b;
-    assign fc1_n0_t1_0_b = {{3{fc1_n0_t0_1[15]}}, fc1_n0_t0_1};
-    assign fc1_n0_t1_0 = fc1_n0_t0_0 + fc1_n0_t1_0_b;
-    assign fc1_n0_t1_1_a = {{3{fc1_n0_t0_2[13]}}, fc1_n0_t0_2};
-    assign fc1_n0_t1_1 = fc1_n0_t1_1_a + fc1_n0_t0_3;
-    assign fc1_n0_t2_0_a = {{1{fc1_n0_t1_0[18]}}, fc1_n0_t1_0};
-    assign fc1_n0_t2_0_b = {{3{fc1_n0_t1_1[16]}}, fc1_n0_t1_1};
-    assign fc1_n0_t2_0 = fc1_n0_t2_0_a_d1 + fc1_n0_t2_0_b_d1;
-    assign fc1_n0_t3_0_b = {{2{fc1_n0_bias[17]}}, fc1_n0_bias};
-    assign fc1_n0_t3_0 = fc1_n0_t2_0 + fc1_n0_t3_0_b_d1;
-    assign fc1_n0_acc = fc1_n0_t3_0;
-    assign fc1_n0_y_fl = fc1_n0_acc[19:5];
-    assign fc1_n0_y_half = fc1_n0_acc[4];
-    assign fc1_n0_y_low = fc1_n0_acc[3:0];
-    assign fc1_n0_y_sticky = |fc1_n0_y_low;
-    assign fc1_n0_y_lsb = fc1_n0_acc[5];
-    assign fc1_n0_y_inc_any = fc1_n0_y_sticky | fc1_n0_y_lsb;
-    assign fc1_n0_y_inc = fc1_n0_y_half & fc1_n0_y_inc_any;
-    assign fc1_n0_y_incx = {{14{1'b0}}, fc1_n0_y_inc};
-    assign fc1_n0_y_rnd = fc1_n0_y_fl + fc1_n0_y_incx;
-    assign fc1_n0_y_wrap = {{1{fc1_n0_y_rnd[14]}}, fc1_n0_y_rnd};
-    assign fc1_n1_p0_sh = {fc1_in_0, 2'b00};
-    assign fc1_n1_p0_e = {{1{fc1_n1_p0_sh[13]}}, fc1_n1_p0_sh};
-    assign fc1_n1_p0_neg = -fc1_n1_p0_e;
-    assign fc1_w1_1 = 8'h68;
-    assign fc1_n1_p1_m = {{8{fc1_in_1[11]}}, fc1_in_1} * {{12{fc1_w1_1[7]}}, fc1_w1_1};
-    assign fc1_n1_p1 = fc1_n1_p1_m[18:0];
-    assign fc1_n1_p2_sh = {fc1_in_2, 3'b000};
-    assign fc1_w4_1 = 5'h15;
-    assign fc1_n1_p4_m = {{5{fc1_in_4[11]}}, fc1_in_4} * {{12{fc1_w4_1[4]}}, fc1_w4_1};
-    assign fc1_n1_p4 = fc1_n1_p4_m[15:0];
-    assign fc1_n1_p5_sh = {fc1_in_5, 3'b000};
-    assign fc1_w6_1 = 5'h0b;
-    assign fc1_n1_p6_m = {{5{fc1_in_6[11]}}, fc1_in_6} * {{12{fc1_w6_1[4]}}, fc1_w6_1};
-    assign fc1_n1_p6 = fc1_n1_p6_m[15:0];
-    assign fc1_w7_1 = 4'b0111;
-    assign fc1_n1_p7_m = {{4{fc1_in_7[11]}}, fc1_in_7} * {{12{fc1_w7_1[3]}}, fc1_w7_1};
-    assign fc1_n1_p7 = fc1_n1_p7_m[14:0];
-    assign fc1_n1_bias = 18'h2b600;
-    assign fc1_n1_t0_0_a = {{4{fc1_n1_p0_neg[14]}}, fc1_n1_p0_neg};
-    assign fc1_n1_t0_0 = fc1_n1_t0_0_a + fc1_n1_p1;
-    assign fc1_n1_t0_1_a = {{2{fc1_n1_p2_sh[14]}}, fc1_n1_p2_sh};
-    assign fc1_n1_t0_1_b = {{1{fc1_n1_p4[15]}}, fc1_n1_p4};
-    assign fc1_n1_t0_1 = fc1_n1_t0_1_a + fc1_n1_t0_1_b;
-    assign fc1_n1_t0_2_a = {{2{fc1_n1_p5_sh[14]}}, fc1_n1_p5_sh};
-    assign fc1_n1_t0_2_b = {{1{fc1_n1_p6[15]}}, fc1_n1_p6};
-    assign fc1_n1_t0_2 = fc1_n1_t0_2_a + fc1_n1_t0_2_b;
-    assign fc1_n1_t0_3_a = {{3{fc1_n1_p7[14]}}, fc1_n1_p7};
-    assign fc1_n1_t0_3 = fc1_n1_t0_3_a + fc1_n1_bias;
-    assign fc1_n1_t1_0_b = {{2{fc1_n1_t0_1[16]}}, fc1_n1_t0_1};
-    assign fc1_n1_t1_0 = fc1_n1_t0_0 + fc1_n1_t1_0_b;
-    assign fc1_n1_t1_1_a = {{2{fc1_n1_t0_2[16]}}, fc1_n1_t0_2};
-    assign fc1_n1_t1_1_b = {{1{fc1_n1_t0_3[17]}}, fc1_n1_t0_3};
-    assign fc1_n1_t1_1 = fc1_n1_t1_1_a + fc1_n1_t1_1_b;
-    assign fc1_n1_t2_0_a = {{1{fc1_n1_t1_0[18]}}, fc1_n1_t1_0};
-    assign fc1_n1_t2_0_b = {{1{fc1_n1_t1_1[18]}}, fc1_n1_t1_1};
-    assign fc1_n1_t2_0 = fc1_n1_t2_0_a_d1 + fc1_n1_t2_0_b_d1;
-    assign fc1_n1_acc = fc1_n1_t2_0;
-    assign fc1_n1_y_fl = fc1_n1_acc[19:5];
-    assign fc1_n1_y_half = fc1_n1_acc[4];
-    assign fc1_n1_y_low = fc1_n1_acc[3:0];
-    assign fc1_n1_y_sticky = |fc1_n1_y_low;
-    assign fc1_n1_y_lsb = fc1_n1_acc[5];
-    assign fc1_n1_y_inc_any = fc1_n1_y_sticky | fc1_n1_y_lsb;
-    assign fc1_n1_y_inc = fc1_n1_y_half & fc1_n1_y_inc_any;
-    assign fc1_n1_y_incx = {{14{1'b0}}, fc1_n1_y_inc};
-    assign fc1_n1_y_rnd = fc1_n1_y_fl + fc1_n1_y_incx;
-    assign fc1_n1_y_wrap = {{1{fc1_n1_y_rnd[14]}}, fc1_n1_y_rnd};
-    assign fc1_w0_2 = 5'h16;
-    assign fc1_n2_p0_m = {{5{fc1_in_0[11]}}, fc1_in_0} * {{12{fc1_w0_2[4]}}, fc1_w0_2};
-    assign fc1_n2_p0 = fc1_n2_p0_m[15:0];
-    assign fc1_n2_p1_sh = {fc1_in_1, 3'b000};
-    assign fc1_w2_2 = 8'h5f;
-    assign fc1_n2_p2_m = {{8{fc1_in_2[11]}}, fc1_in_2} * {{12{fc1_w2_2[7]}}, fc1_w2_2};
-    assign fc1_n2_p2 = fc1_n2_p2_m[18:0];
-    assign fc1_w4_2 = 5'h09;
-    assign fc1_n2_p4_m = {{5{fc1_in_4[11]}}, fc1_in_4} * {{12{fc1_w4_2[4]}}, fc1_w4_2};
-    assign fc1_n2_p4 = fc1_n2_p4_m[15:0];
-    assign fc1_w5_2 = 3'b011;
-    assign fc1_n2_p5_m = {{3{fc1_in_5[11]}}, fc1_in_5} * {{12{fc1_w5_2[2]}}, fc1_w5_2};
-    assign fc1_n2_p5 = fc1_n2_p5_m[13:0];
-    assign fc1_n2_p6_sh = {fc1_in_6, 2'b00};
-    assign fc1_w7_2 = 3'b011;
-    assign fc1_n2_p7_m = {{3{fc1_in_7[11]}}, fc1_in_7} * {{12{fc1_w7_2[2]}}, fc1_w7_2};
-    assign fc1_n2_p7 = fc1_n2_p7_m[13:0];
-    assign fc1_n2_bias = 17'h13a00;
-    assign fc1_n2_t0_0_a = {{1{fc1_n2_p0[15]}}, fc1_n2_p0};
-    assign fc1_n2_t0_0_b = {{2{fc1_n2_p1_sh[14]}}, fc1_n2_p1_sh};
-    assign fc1_n2_t0_0 = fc1_n2_t0_0_a + fc1_n2_t0_0_b;
-    assign fc1_n2_t0_1_b = {{3{fc1_n2_p4[15]}}, fc1_n2_p4};
-    assign fc1_n2_t0_1 = fc1_n2_p2 + fc1_n2_t0_1_b;
-    assign fc1_n2_t0_2_a = {{1{fc1_n2_p5[13]}}, fc1_n2_p5};
-    assign fc1_n2_t0_2_b = {{1{fc1_n2_p6_sh[13]}}, fc1_n2_p6_sh};
-    assign fc1_n2_t0_2 = fc1_n2_t0_2_a + fc1_n2_t0_2_b;
-    assign fc1_n2_t0_3_a = {{3{fc1_n2_p7[13]}}, fc1_n2_p7};
-    assign fc1_n2_t0_3 = fc1_n2_t0_3_a + fc1_n2_bias;
-    assign fc1_n2_t1_0_a = {{2{fc1_n2_t0_0[16]}}, fc1_n2_t0_0};
-    assign fc1_n2_t1_0 = fc1_n2_t1_0_a + fc1_n2_t0_1;
-    assign fc1_n2_t1_1_a = {{3{fc1_n2_t0_2[14]}}, fc1_n2_t0_2};
-    assign fc1_n2_t1_1_b = {{1{fc1_n2_t0_3[16]}}, fc1_n2_t0_3};
-    assign fc1_n2_t1_1 = fc1_n2_t1_1_a + fc1_n2_t1_1_b;
-    assign fc1_n2_t2_0_a = {{1{fc1_n2_t1_0[18]}}, fc1_n2_t1_0};
-    assign fc1_n2_t2_0_b = {{2{fc1_n2_t1_1[17]}}, fc1_n2_t1_1};
-    assign fc1_n2_t2_0 = fc1_n2_t2_0_a_d1 + fc1_n2_t2_0_b_d1;
-    assign fc1_n2_acc = fc1_n2_t2_0;
-    assign fc1_n2_y_fl = fc1_n2_acc[19:5];
-    assign fc1_n2_y_half = fc1_n2_acc[4];
-    assign fc1_n2_y_low = fc1_n2_acc[3:0];
-    assign fc1_n2_y_sticky = |fc1_n2_y_low;
-    assign fc1_n2_y_lsb = fc1_n2_acc[5];
-    assign fc1_n2_y_inc_any = fc1_n2_y_sticky | fc1_n2_y_lsb;
-    assign fc1_n2_y_inc = fc1_n2_y_half & fc1_n2_y_inc_any;
-    assign fc1_n2_y_incx = {{14{1'b0}}, fc1_n2_y_inc};
-    assign fc1_n2_y_rnd = fc1_n2_y_fl + fc1_n2_y_incx;
-    assign fc1_n2_y_wrap = {{1{fc1_n2_y_rnd[14]}}, fc1_n2_y_rnd};
-    assign fc1_w0_3 = 5'h0a;
-    assign fc1_n3_p0_m = {{5{fc1_in_0[11]}}, fc1_in_0} * {{12{fc1_w0_3[4]}}, fc1_w0_3};
-    assign fc1_n3_p0 = fc1_n3_p0_m[15:0];
-    assign fc1_w1_3 = 5'h0c;
-    assign fc1_n3_p1_m = {{5{fc1_in_1[11]}}, fc1_in_1} * {{12{fc1_w1_3[4]}}, fc1_w1_3};
-    assign fc1_n3_p1 = fc1_n3_p1_m[15:0];
-    assign fc1_w2_3 = 5'h17;
-    assign fc1_n3_p2_m = {{5{fc1_in_2[11]}}, fc1_in_2} * {{12{fc1_w2_3[4]}}, fc1_w2_3};
-    assign fc1_n3_p2 = fc1_n3_p2_m[15:0];
-    assign fc1_w3_3 = 8'h63;
-    assign fc1_n3_p3_m = {{8{fc1_in_3[11]}}, fc1_in_3} * {{12{fc1_w3_3[7]}}, fc1_w3_3};
-    assign fc1_n3_p3 = fc1_n3_p3_m[18:0];
-    assign fc1_w4_3 = 4'b0110;
-    assign fc1_n3_p4_m = {{4{fc1_in_4[11]}}, fc1_in_4} * {{12{fc1_w4_3[3]}}, fc1_w4_3};
-    assign fc1_n3_p4 = fc1_n3_p4_m[14:0];
-    assign fc1_w5_3 = 4'b1011;
-    assign fc1_n3_p5_m = {{4{fc1_in_5[11]}}, fc1_in_5} * {{12{fc1_w5_3[3]}}, fc1_w5_3};
-    assign fc1_n3_p5 = fc1_n3_p5_m[14:0];
-    assign fc1_w6_3 = 5'h0a;
-    assign fc1_n3_p6_m = {{5{fc1_in_6[11]}}, fc1_in_6} * {{12{fc1_w6_3[4]}}, fc1_w6_3};
-    assign fc1_n3_p6 = fc1_n3_p6_m[15:0];
-    assign fc1_n3_p7_sh = {fc1_in_7, 1'b0};
-    assign fc1_n3_p7_e = {{1{fc1_n3_p7_sh[12]}}, fc1_n3_p7_sh};
-    assign fc1_n3_p7_neg = -fc1_n3_p7_e;
-    assign fc1_n3_bias = 16'hbe00;
-    assign fc1_n3_t0_0_a = {{1{fc1_n3_p0[15]}}, fc1_n3_p0};
-    assign fc1_n3_t0_0_b = {{1{fc1_n3_p1[15]}}, fc1_n3_p1};
-    assign fc1_n3_t0_0 = fc1_n3_t0_0_a + fc1_n3_t0_0_b;
-    assign fc1_n3_t0_1_a = {{3{fc1_n3_p2[15]}}, fc1_n3_p2};
-    assign fc1_n3_t0_1 = fc1_n3_t0_1_a + fc1_n3_p3;
-    assign fc1_n3_t0_2_a = {{1{fc1_n3_p4[14]}}, fc1_n3_p4};
-    assign fc1_n3_t0_2_b = {{1{fc1_n3_p5[14]}}, fc1_n3_p5};
-    assign fc1_n3_t0_2 = fc1_n3_t0_2_a + fc1_n3_t0_2_b;
-    assign fc1_n3_t0_3_b = {{2{fc1_n3_p7_neg[13]}}, fc1_n3_p7_neg};
-    assign fc1_n3_t0_3 = fc1_n3_p6 + fc1_n3_t0_3_b;
-    assign fc1_n3_t1_0_a = {{3{fc1_n3_t0_0[16]}}, fc1_n3_t0_0};
-    assign fc1_n3_t1_0_b = {{1{fc1_n3_t0_1[18]}}, fc1_n3_t0_1};
-    assign fc1_n3_t1_0 = fc1_n3_t1_0_a + fc1_n3_t1_0_b;
-    assign fc1_n3_t1_1_a = {{1{fc1_n3_t0_2[15]}}, fc1_n3_t0_2};
-    assign fc1_n3_t1_1_b = {{1{fc1_n3_t0_3[15]}}, fc1_n3_t0_3};
-    assign fc1_n3_t1_1 = fc1_n3_t1_1_a + fc1_n3_t1_1_b;
-    assign fc1_n3_t2_0_b = {{3{fc1_n3_t1_1[16]}}, fc1_n3_t1_1};
-    assign fc1_n3_t2_0 = fc1_n3_t1_0_d1 + fc1_n3_t2_0_b_d1;
-    assign fc1_n3_t3_0_b = {{4{fc1_n3_bias[15]}}, fc1_n3_bias};
-    assign fc1_n3_t3_0 = fc1_n3_t2_0 + fc1_n3_t3_0_b_d1;
-    assign fc1_n3_acc = fc1_n3_t3_0;
-    assign fc1_n3_y_fl = fc1_n3_acc[19:5];
-    assign fc1_n3_y_half = fc1_n3_acc[4];
-    assign fc1_n3_y_low = fc1_n3_acc[3:0];
-    assign fc1_n3_y_sticky = |fc1_n3_y_low;
-    assign fc1_n3_y_lsb = fc1_n3_acc[5];
-    assign fc1_n3_y_inc_any = fc1_n3_y_sticky | fc1_n3_y_lsb;
-    assign fc1_n3_y_inc = fc1_n3_y_half & fc1_n3_y_inc_any;
-    assign fc1_n3_y_incx = {{14{1'b0}}, fc1_n3_y_inc};
-    assign fc1_n3_y_rnd = fc1_n3_y_fl + fc1_n3_y_incx;
-    assign fc1_n3_y_wrap = {{1{fc1_n3_y_rnd[14]}}, fc1_n3_y_rnd};
-    assign fc1_n4_p0_sh = {fc1_in_0, 3'b000};
-    assign fc1_n4_p0_e = {{1{fc1_n4_p0_sh[14]}}, fc1_n4_p0_sh};
-    assign fc1_n4_p0_neg = -fc1_n4_p0_e;
-    assign fc1_n4_p1_sh = {fc1_in_1, 2'b00};
-    assign fc1_n4_p1_e = {{1{fc1_n4_p1_sh[13]}}, fc1_n4_p1_sh};
-    assign fc1_n4_p1_neg = -fc1_n4_p1_e;
-    assign fc1_w2_4 = 5'h15;
-    assign fc1_n4_p2_m = {{5{fc1_in_2[11]}}, fc1_in_2} * {{12{fc1_w2_4[4]}}, fc1_w2_4};
-    assign fc1_n4_p2 = fc1_n4_p2_m[15:0];
-    assign fc1_n4_p3_sh = {fc1_in_3, 3'b000};
-    assign fc1_w4_4 = 8'h65;
-    assign fc1_n4_p4_m = {{8{fc1_in_4[11]}}, fc1_in_4} * {{12{fc1_w4_4[7]}}, fc1_w4_4};
-    assign fc1_n4_p4 = fc1_n4_p4_m[18:0];
-    assign fc1_w5_4 = 5'h14;
-    assign fc1_n4_p5_m = {{5{fc1_in_5[11]}}, fc1_in_5} * {{12{fc1_w5_4[4]}}, fc1_w5_4};
-    assign fc1_n4_p5 = fc1_n4_p5_m[15:0];
-    assign fc1_w6_4 = 5'h15;
-    assign fc1_n4_p6_m = {{5{fc1_in_6[11]}}, fc1_in_6} * {{12{fc1_w6_4[4]}}, fc1_w6_4};
-    assign fc1_n4_p6 = fc1_n4_p6_m[15:0];
-    assign fc1_n4_p7_sh = {fc1_in_7, 2'b00};
-    assign fc1_n4_bias = 16'h4200;
-    assign fc1_n4_t0_0_b = {{1{fc1_n4_p1_neg[14]}}, fc1_n4_p1_neg};
-    assign fc1_n4_t0_0 = fc1_n4_p0_neg + fc1_n4_t0_0_b;
-    assign fc1_n4_t0_1_a = {{1{fc1_n4_p2[15]}}, fc1_n4_p2};
-    assign fc1_n4_t0_1_b = {{2{fc1_n4_p3_sh[14]}}, fc1_n4_p3_sh};
-    assign fc1_n4_t0_1 = fc1_n4_t0_1_a + fc1_n4_t0_1_b;
-    assign fc1_n4_t0_2_b = {{3{fc1_n4_p5[15]}}, fc1_n4_p5};
-    assign fc1_n4_t0_2 = fc1_n4_p4 + fc1_n4_t0_2_b;
-    assign fc1_n4_t0_3_b = {{2{fc1_n4_p7_sh[13]}}, fc1_n4_p7_sh};
-    assign fc1_n4_t0_3 = fc1_n4_p6 + fc1_n4_t0_3_b;
-    assign fc1_n4_t1_0_a = {{1{fc1_n4_t0_0[15]}}, fc1_n4_t0_0};
-    assign fc1_n4_t1_0 = fc1_n4_t1_0_a + fc1_n4_t0_1;
-    assign fc1_n4_t1_1_b = {{3{fc1_n4_t0_3[15]}}, fc1_n4_t0_3};
-    assign fc1_n4_t1_1 = fc1_n4_t0_2 + fc1_n4_t1_1_b;
-    assign fc1_n4_t2_0_a = {{3{fc1_n4_t1_0[16]}}, fc1_n4_t1_0};
-    assign fc1_n4_t2_0_b = {{1{fc1_n4_t1_1[18]}}, fc1_n4_t1_1};
-    assign fc1_n4_t2_0 = fc1_n4_t2_0_a_d1 + fc1_n4_t2_0_b_d1;
-    assign fc1_n4_t3_0_b = {{4{fc1_n4_bias[15]}}, fc1_n4_bias};
-    assign fc1_n4_t3_0 = fc1_n4_t2_0 + fc1_n4_t3_0_b_d1;
-    assign fc1_n4_acc = fc1_n4_t3_0;
-    assign fc1_n4_y_fl = fc1_n4_acc[19:5];
-    assign fc1_n4_y_half = fc1_n4_acc[4];
-    assign fc1_n4_y_low = fc1_n4_acc[3:0];
-    assign fc1_n4_y_sticky = |fc1_n4_y_low;
-    assign fc1_n4_y_lsb = fc1_n4_acc[5];
-    assign fc1_n4_y_inc_any = fc1_n4_y_sticky | fc1_n4_y_lsb;
-    assign fc1_n4_y_inc = fc1_n4_y_half & fc1_n4_y_inc_any;
-    assign fc1_n4_y_incx = {{14{1'b0}}, fc1_n4_y_inc};
-    assign fc1_n4_y_rnd = fc1_n4_y_fl + fc1_n4_y_incx;
-    assign fc1_n4_y_wrap = {{1{fc1_n4_y_rnd[14]}}, fc1_n4_y_rnd};
-    assign fc1_n5_p0_sh = {fc1_in_0, 1'b0};
-    assign fc1_n5_p0_e = {{1{fc1_n5_p0_sh[12]}}, fc1_n5_p0_sh};
-    assign fc1_n5_p0_neg = -fc1_n5_p0_e;
-    assign fc1_n5_p1_sh = {fc1_in_1, 3'b000};
-    assign fc1_w2_5 = 5'h0b;
-    assign fc1_n5_p2_m = {{5{fc1_in_2[11]}}, fc1_in_2} * {{12{fc1_w2_5[4]}}, fc1_w2_5};
-    assign fc1_n5_p2 = fc1_n5_p2_m[15:0];
-    assign fc1_w3_5 = 4'b1011;
-    assign fc1_n5_p3_m = {{4{fc1_in_3[11]}}, fc1_in_3} * {{12{fc1_w3_5[3]}}, fc1_w3_5};
-    assign fc1_n5_p3 = fc1_n5_p3_m[14:0];
-    assign fc1_w4_5 = 5'h0b;
-    assign fc1_n5_p4_m = {{5{fc1_in_4[11]}}, fc1_in_4} * {{12{fc1_w4_5[4]}}, fc1_w4_5};
-    assign fc1_n5_p4 = fc1_n5_p4_m[15:0];
-    assign fc1_w5_5 = 8'h5c;
-    assign fc1_n5_p5_m = {{8{fc1_in_5[11]}}, fc1_in_5} * {{12{fc1_w5_5[7]}}, fc1_w5_5};
-    assign fc1_n5_p5 = fc1_n5_p5_m[18:0];
-    assign fc1_w6_5 = 4'b0101;
-    assign fc1_n5_p6_m = {{4{fc1_in_6[11]}}, fc1_in_6} * {{12{fc1_w6_5[3]}}, fc1_w6_5};
-    assign fc1_n5_p6 = fc1_n5_p6_m[14:0];
-    assign fc1_w7_5 = 5'h13;
-    assign fc1_n5_p7_m = {{5{fc1_in_7[11]}}, fc1_in_7} * {{12{fc1_w7_5[4]}}, fc1_w7_5};
-    assign fc1_n5_p7 = fc1_n5_p7_m[15:0];
-    assign fc1_n5_bias = 17'h0c600;
-    assign fc1_n5_t0_0_a = {{2{fc1_n5_p0_neg[13]}}, fc1_n5_p0_neg};
-    assign fc1_n5_t0_0_b = {{1{fc1_n5_p1_sh[14]}}, fc1_n5_p1_sh};
-    assign fc1_n5_t0_0 = fc1_n5_t0_0_a + fc1_n5_t0_0_b;
-    assign fc1_n5_t0_1_b = {{1{fc1_n5_p3[14]}}, fc1_n5_p3};
-    assign fc1_n5_t0_1 = fc1_n5_p2 + fc1_n5_t0_1_b;
-    assign fc1_n5_t0_2_a = {{3{fc1_n5_p4[15]}}, fc1_n5_p4};
-    assign fc1_n5_t0_2 = fc1_n5_t0_2_a + fc1_n5_p5;
-    assign fc1_n5_t0_3_a = {{2{fc1_n5_p6[14]}}, fc1_n5_p6};
-    assign fc1_n5_t0_3_b = {{1{fc1_n5_p7[15]}}, fc1_n5_p7};
-    assign fc1_n5_t0_3 = fc1_n5_t0_3_a + fc1_n5_t0_3_b;
-    assign fc1_n5_t1_0_a = {{1{fc1_n5_t0_0[15]}}, fc1_n5_t0_0};
-    assign fc1_n5_t1_0_b = {{1{fc1_n5_t0_1[15]}}, fc1_n5_t0_1};
-    assign fc1_n5_t1_0 = fc1_n5_t1_0_a + fc1_n5_t1_0_b;
-    assign fc1_n5_t1_1_b = {{2{fc1_n5_t0_3[16]}}, fc1_n5_t0_3};
-    assign fc1_n5_t1_1 = fc1_n5_t0_2 + fc1_n5_t1_1_b;
-    assign fc1_n5_t2_0_a = {{3{fc1_n5_t1_0[16]}}, fc1_n5_t1_0};
-    assign fc1_n5_t2_0_b = {{1{fc1_n5_t1_1[18]}}, fc1_n5_t1_1};
-    assign fc1_n5_t2_0 = fc1_n5_t2_0_a_d1 + fc1_n5_t2_0_b_d1;
-    assign fc1_n5_t3_0_b = {{3{fc1_n5_bias[16]}}, fc1_n5_bias};
-    assign fc1_n5_t3_0 = fc1_n5_t2_0 + fc1_n5_t3_0_b_d1;
-    assign fc1_n5_acc = fc1_n5_t3_0;
-    assign fc1_n5_y_fl = fc1_n5_acc[19:5];
-    assign fc1_n5_y_half = fc1_n5_acc[4];
-    assign fc1_n5_y_low = fc1_n5_acc[3:0];
-    assign fc1_n5_y_sticky = |fc1_n5_y_low;
-    assign fc1_n5_y_lsb = fc1_n5_acc[5];
-    assign fc1_n5_y_inc_any = fc1_n5_y_sticky | fc1_n5_y_lsb;
-    assign fc1_n5_y_inc = fc1_n5_y_half & fc1_n5_y_inc_any;
-    assign fc1_n5_y_incx = {{14{1'b0}}, fc1_n5_y_inc};
-    assign fc1_n5_y_rnd = fc1_n5_y_fl + fc1_n5_y_incx;
-    assign fc1_n5_y_wrap = {{1{fc1_n5_y_rnd[14]}}, fc1_n5_y_rnd};
-    assign fc1_w0_6 = 5'h0c;
-    assign fc1_n6_p0_m = {{5{fc1_in_0[11]}}, fc1_in_0} * {{12{fc1_w0_6[4]}}, fc1_w0_6};
-    assign fc1_n6_p0 = fc1_n6_p0_m[15:0];
-    assign fc1_n6_p1_e = {{1{fc1_in_1[11]}}, fc1_in_1};
-    assign fc1_n6_p1_neg = -fc1_n6_p1_e;
-    assign fc1_w2_6 = 4'b0101;
-    assign fc1_n6_p2_m = {{4{fc1_in_2[11]}}, fc1_in_2} * {{12{fc1_w2_6[3]}}, fc1_w2_6};
-    assign fc1_n6_p2 = fc1_n6_p2_m[14:0];
-    assign fc1_n6_p3_sh = {fc1_in_3, 2'b00};
-    assign fc1_w4_6 = 4'b0110;
-    assign fc1_n6_p4_m = {{4{fc1_in_4[11]}}, fc1_in_4} * {{12{fc1_w4_6[3]}}, fc1_w4_6};
-    assign fc1_n6_p4 = fc1_n6_p4_m[14:0];
-    assign fc1_w5_6 = 5'h09;
-    assign fc1_n6_p5_m = {{5{fc1_in_5[11]}}, fc1_in_5} * {{12{fc1_w5_6[4]}}, fc1_w5_6};
-    assign fc1_n6_p5 = fc1_n6_p5_m[15:0];
-    assign fc1_w6_6 = 8'h62;
-    assign fc1_n6_p6_m = {{8{fc1_in_6[11]}}, fc1_in_6} * {{12{fc1_w6_6[7]}}, fc1_w6_6};
-    assign fc1_n6_p6 = fc1_n6_p6_m[18:0];
-    assign fc1_n6_p7_sh = {fc1_in_7, 2'b00};
-    assign fc1_n6_p7_e = {{1{fc1_n6_p7_sh[13]}}, fc1_n6_p7_sh};
-    assign fc1_n6_p7_neg = -fc1_n6_p7_e;
-    assign fc1_n6_bias = 18'h14a00;
-    assign fc1_n6_t0_0_b = {{3{fc1_n6_p1_neg[12]}}, fc1_n6_p1_neg};
-    assign fc1_n6_t0_0 = fc1_n6_p0 + fc1_n6_t0_0_b;
-    assign fc1_n6_t0_1_a = {{1{fc1_n6_p2[14]}}, fc1_n6_p2};
-    assign fc1_n6_t0_1_b = {{2{fc1_n6_p3_sh[13]}}, fc1_n6_p3_sh};
-    assign fc1_n6_t0_1 = fc1_n6_t0_1_a + fc1_n6_t0_1_b;
-    assign fc1_n6_t0_2_a = {{1{fc1_n6_p4[14]}}, fc1_n6_p4};
-    assign fc1_n6_t0_2 = fc1_n6_t0_2_a + fc1_n6_p5;
-    assign fc1_n6_t0_3_b = {{4{fc1_n6_p7_neg[14]}}, fc1_n6_p7_neg};
-    assign fc1_n6_t0_3 = fc1_n6_p6 + fc1_n6_t0_3_b;
-    assign fc1_n6_t1_0_a = {{1{fc1_n6_t0_0[15]}}, fc1_n6_t0_0};
-    assign fc1_n6_t1_0_b = {{1{fc1_n6_t0_1[15]}}, fc1_n6_t0_1};
-    assign fc1_n6_t1_0 = fc1_n6_t1_0_a + fc1_n6_t1_0_b;
-    assign fc1_n6_t1_1_a = {{3{fc1_n6_t0_2[15]}}, fc1_n6_t0_2};
-    assign fc1_n6_t1_1 = fc1_n6_t1_1_a + fc1_n6_t0_3;
-    assign fc1_n6_t2_0_a = {{3{fc1_n6_t1_0[16]}}, fc1_n6_t1_0};
-    assign fc1_n6_t2_0_b = {{1{fc1_n6_t1_1[18]}}, fc1_n6_t1_1};
-    assign fc1_n6_t2_0 = fc1_n6_t2_0_a_d1 + fc1_n6_t2_0_b_d1;
-    assign fc1_n6_t3_0_b = {{2{fc1_n6_bias[17]}}, fc1_n6_bias};
-    assign fc1_n6_t3_0 = fc1_n6_t2_0 + fc1_n6_t3_0_b_d1;
-    assign fc1_n6_acc = fc1_n6_t3_0;
-    assign fc1_n6_y_fl = fc1_n6_acc[19:5];
-    assign fc1_n6_y_half = fc1_n6_acc[4];
-    assign fc1_n6_y_low = fc1_n6_acc[3:0];
-    assign fc1_n6_y_sticky = |fc1_n6_y_low;
-    assign fc1_n6_y_lsb = fc1_n6_acc[5];
-    assign fc1_n6_y_inc_any = fc1_n6_y_sticky | fc1_n6_y_lsb;
-    assign fc1_n6_y_inc = fc1_n6_y_half & fc1_n6_y_inc_any;
-    assign fc1_n6_y_incx = {{14{1'b0}}, fc1_n6_y_inc};
-    assign fc1_n6_y_rnd = fc1_n6_y_fl + fc1_n6_y_incx;
-    assign fc1_n6_y_wrap = {{1{fc1_n6_y_rnd[14]}}, fc1_n6_y_rnd};
-    assign fc1_w0_7 = 5'h0e;
-    assign fc1_n7_p0_m = {{5{fc1_in_0[11]}}, fc1_in_0} * {{12{fc1_w0_7[4]}}, fc1_w0_7};
-    assign fc1_n7_p0 = fc1_n7_p0_m[15:0];
-    assign fc1_w1_7 = 4'b0110;
-    assign fc1_n7_p1_m = {{4{fc1_in_1[11]}}, fc1_in_1} * {{12{fc1_w1_7[3]}}, fc1_w1_7};
-    assign fc1_n7_p1 = fc1_n7_p1_m[14:0];
-    assign fc1_w2_7 = 4'b0110;
-    assign fc1_n7_p2_m = {{4{fc1_in_2[11]}}, fc1_in_2} * {{12{fc1_w2_7[3]}}, fc1_w2_7};
-    assign fc1_n7_p2 = fc1_n7_p2_m[14:0];
-    assign fc1_n7_p3_sh = {fc1_in_3, 2'b00};
-    assign fc1_n7_p3_e = {{1{fc1_n7_p3_sh[13]}}, fc1_n7_p3_sh};
-    assign fc1_n7_p3_neg = -fc1_n7_p3_e;
-    assign fc1_n7_p4_sh = {fc1_in_4, 3'b000};
-    assign fc1_n7_p4_e = {{1{fc1_n7_p4_sh[14]}}, fc1_n7_p4_sh};
-    assign fc1_n7_p4_neg = -fc1_n7_p4_e;
-    assign fc1_w5_7 = 5'h0b;
-    assign fc1_n7_p5_m = {{5{fc1_in_5[11]}}, fc1_in_5} * {{12{fc1_w5_7[4]}}, fc1_w5_7};
-    assign fc1_n7_p5 = fc1_n7_p5_m[15:0];
-    assign fc1_w6_7 = 5'h0a;
-    assign fc1_n7_p6_m = {{5{fc1_in_6[11]}}, fc1_in_6} * {{12{fc1_w6_7[4]}}, fc1_w6_7};
-    assign fc1_n7_p6 = fc1_n7_p6_m[15:0];
-    assign fc1_w7_7 = 8'h5e;
-    assign fc1_n7_p7_m = {{8{fc1_in_7[11]}}, fc1_in_7} * {{12{fc1_w7_7[7]}}, fc1_w7_7};
-    assign fc1_n7_p7 = fc1_n7_p7_m[18:0];
-    assign fc1_n7_bias = 18'h1cc00;
-    assign fc1_n7_t0_0_a = {{1{fc1_n7_p0[15]}}, fc1_n7_p0};
-    assign fc1_n7_t0_0_b = {{2{fc1_n7_p1[14]}}, fc1_n7_p1};
-    assign fc1_n7_t0_0 = fc1_n7_t0_0_a + fc1_n7_t0_0_b;
-    assign fc1_n7_t0_1_a = {{1{fc1_n7_p2[14]}}, fc1_n7_p2};
-    assign fc1_n7_t0_1_b = {{1{fc1_n7_p3_neg[14]}}, fc1_n7_p3_neg};
-    assign fc1_n7_t0_1 = fc1_n7_t0_1_a + fc1_n7_t0_1_b;
-    assign fc1_n7_t0_2_a = {{1{fc1_n7_p4_neg[15]}}, fc1_n7_p4_neg};
-    assign fc1_n7_t0_2_b = {{1{fc1_n7_p5[15]}}, fc1_n7_p5};
-    assign fc1_n7_t0_2 = fc1_n7_t0_2_a + fc1_n7_t0_2_b;
-    assign fc1_n7_t0_3_a = {{3{fc1_n7_p6[15]}}, fc1_n7_p6};
-    assign fc1_n7_t0_3 = fc1_n7_t0_3_a + fc1_n7_p7;
-    assign fc1_n7_t1_0_b = {{1{fc1_n7_t0_1[15]}}, fc1_n7_t0_1};
-    assign fc1_n7_t1_0 = fc1_n7_t0_0 + fc1_n7_t1_0_b;
-    assign fc1_n7_t1_1_a = {{2{fc1_n7_t0_2[16]}}, fc1_n7_t0_2};
-    assign fc1_n7_t1_1 = fc1_n7_t1_1_a + fc1_n7_t0_3;
-    assign fc1_n7_t2_0_a = {{3{fc1_n7_t1_0[16]}}, fc1_n7_t1_0};
-    assign fc1_n7_t2_0_b = {{1{fc1_n7_t1_1[18]}}, fc1_n7_t1_1};
-    assign fc1_n7_t2_0 = fc1_n7_t2_0_a_d1 + fc1_n7_t2_0_b_d1;
-    assign fc1_n7_t3_0_b = {{2{fc1_n7_bias[17]}}, fc1_n7_bias};
-    assign fc1_n7_t3_0 = fc1_n7_t2_0 + fc1_n7_t3_0_b_d1;
-    assign fc1_n7_acc = fc1_n7_t3_0;
-    assign fc1_n7_y_fl = fc1_n7_acc[19:5];
-    assign fc1_n7_y_half = fc1_n7_acc[4];
-    assign fc1_n7_y_low = fc1_n7_acc[3:0];
-    assign fc1_n7_y_sticky = |fc1_n7_y_low;
-    assign fc1_n7_y_lsb = fc1_n7_acc[5];
-    assign fc1_n7_y_inc_any = fc1_n7_y_sticky | fc1_n7_y_lsb;
-    assign fc1_n7_y_inc = fc1_n7_y_half & fc1_n7_y_inc_any;
-    assign fc1_n7_y_incx = {{14{1'b0}}, fc1_n7_y_inc};
-    assign fc1_n7_y_rnd = fc1_n7_y_fl + fc1_n7_y_incx;
-    assign fc1_n7_y_wrap = {{1{fc1_n7_y_rnd[14]}}, fc1_n7_y_rnd};
-    assign out_data = {fc1_out_7, fc1_out_6, fc1_out_5, fc1_out_4, fc1_out_3, fc1_out_2, fc1_out_1, fc1_out_0};
+    reg  signed [16:0] fc1_n3_t2_0_b_d1;
+    wire signed [19:0] fc1_n3_acc = ((fc1_n3_t1_0_d1 + $signed({{3{fc1_n3_t2_0_b_d1[16]}}, fc1_n3_t2_0_b_d1})) + 20'shfbe00);
+    wire fc1_n3_y_sticky = |fc1_n3_acc[3:0];
+    wire fc1_n3_y_inc = fc1_n3_acc[4] & (fc1_n3_y_sticky | fc1_n3_acc[5]);
+    wire signed [14:0] fc1_n4_p0_sh = $signed({fc1_in_0, 3'd0});
+    wire signed [13:0] fc1_n4_p1_sh = $signed({fc1_in_1, 2'd0});
+    wire signed [14:0] fc1_n4_p1_neg = -$signed({fc1_n4_p1_sh[13], fc1_n4_p1_sh});
+    wire signed [15:0] fc1_n4_p2 = fc1_in_2 * 5'sh15; // weight -0.0859375
+    wire signed [14:0] fc1_n4_p3_sh = $signed({fc1_in_3, 3'd0});
+    wire signed [15:0] fc1_n4_p5 = fc1_in_5 * 5'sh14; // weight -0.09375
+    wire signed [13:0] fc1_n4_p7_sh = $signed({fc1_in_7, 2'd0});
+    wire signed [15:0] fc1_n4_t0_0 = (-$signed({fc1_n4_p0_sh[14], fc1_n4_p0_sh})) + $signed({fc1_n4_p1_neg[14], fc1_n4_p1_neg});
+    wire signed [15:0] fc1_n4_t0_3 = (fc1_in_6 * 5'sh15) + $signed({{2{fc1_n4_p7_sh[13]}}, fc1_n4_p7_sh}); // weight -0.0859375
+    wire signed [16:0] fc1_n4_t1_0 = $signed({fc1_n4_t0_0[15], fc1_n4_t0_0}) + ($signed({fc1_n4_p2[15], fc1_n4_p2}) + $signed({{2{fc1_n4_p3_sh[14]}}, fc1_n4_p3_sh}));
+    wire signed [18:0] fc1_n4_t1_1 = ((fc1_in_4 * 8'sd101) + $signed({{3{fc1_n4_p5[15]}}, fc1_n4_p5})) + $signed({{3{fc1_n4_t0_3[15]}}, fc1_n4_t0_3}); // weight 0.7890625
+    reg  signed [16:0] fc1_n4_t2_0_a_d1;
+    reg  signed [18:0] fc1_n4_t2_0_b_d1;
+    wire signed [19:0] fc1_n4_acc = (($signed({{3{fc1_n4_t2_0_a_d1[16]}}, fc1_n4_t2_0_a_d1}) + $signed({fc1_n4_t2_0_b_d1[18], fc1_n4_t2_0_b_d1})) + 20'sd16896);
+    wire fc1_n4_y_sticky = |fc1_n4_acc[3:0];
+    wire fc1_n4_y_inc = fc1_n4_acc[4] & (fc1_n4_y_sticky | fc1_n4_acc[5]);
+    wire signed [12:0] fc1_n5_p0_sh = $signed({fc1_in_0, 1'd0});
+    wire signed [13:0] fc1_n5_p0_neg = -$signed({fc1_n5_p0_sh[12], fc1_n5_p0_sh});
+    wire signed [14:0] fc1_n5_p3 = fc1_in_3 * 4'shb; // weight -0.0390625
+    wire signed [15:0] fc1_n5_p4 = fc1_in_4 * 5'sd11; // weight 0.0859375
+    wire signed [14:0] fc1_n5_p6 = fc1_in_6 * 4'sd5; // weight 0.0390625
+    wire signed [15:0] fc1_n5_p7 = fc1_in_7 * 5'sh13; // weight -0.1015625
+    wire signed [15:0] fc1_n5_t0_0 = $signed({{2{fc1_n5_p0_neg[13]}}, fc1_n5_p0_neg}) + $signed({fc1_n2_p1_sh[14], fc1_n2_p1_sh});
+    wire signed [15:0] fc1_n5_t0_1 = (fc1_in_2 * 5'sd11) + $signed({fc1_n5_p3[14], fc1_n5_p3}); // weight 0.0859375
+    wire signed [16:0] fc1_n5_t0_3 = $signed({{2{fc1_n5_p6[14]}}, fc1_n5_p6}) + $signed({fc1_n5_p7[15], fc1_n5_p7});
+    wire signed [18:0] fc1_n5_t1_1 = ($signed({{3{fc1_n5_p4[15]}}, fc1_n5_p4}) + (fc1_in_5 * 8'sd92)) + $signed({{2{fc1_n5_t0_3[16]}}, fc1_n5_t0_3}); // weight 0.71875
+    reg  signed [16:0] fc1_n5_t2_0_a_d1;
+    reg  signed [18:0] fc1_n5_t2_0_b_d1;
+    wire signed [19:0] fc1_n5_acc = (($signed({{3{fc1_n5_t2_0_a_d1[16]}}, fc1_n5_t2_0_a_d1}) + $signed({fc1_n5_t2_0_b_d1[18], fc1_n5_t2_0_b_d1})) + 20'sd50688);
+    wire fc1_n5_y_sticky = |fc1_n5_acc[3:0];
+    wire fc1_n5_y_inc = fc1_n5_acc[4] & (fc1_n5_y_sticky | fc1_n5_acc[5]);
+    wire signed [12:0] fc1_n6_p1_neg = -$signed({fc1_in_1[11], fc1_in_1});
+    wire signed [14:0] fc1_n6_p2 = fc1_in_2 * 4'sd5; // weight 0.0390625
+    wire signed [13:0] fc1_n6_p3_sh = $signed({fc1_in_3, 2'd0});
+    wire signed [14:0] fc1_n6_p7_neg = -$signed({fc1_n4_p7_sh[13], fc1_n4_p7_sh});
+    wire signed [15:0] fc1_n6_t0_0 = (fc1_in_0 * 5'sd12) + $signed({{3{fc1_n6_p1_neg[12]}}, fc1_n6_p1_neg}); // weight 0.09375
+    wire signed [15:0] fc1_n6_t0_1 = $signed({fc1_n6_p2[14], fc1_n6_p2}) + $signed({{2{fc1_n6_p3_sh[13]}}, fc1_n6_p3_sh});
+    wire signed [15:0] fc1_n6_t0_2 = fc1_n3_t0_2_a + (fc1_in_5 * 5'sd9); // weight 0.0703125
+    wire signed [18:0] fc1_n6_t1_1 = $signed({{3{fc1_n6_t0_2[15]}}, fc1_n6_t0_2}) + ((fc1_in_6 * 8'sd98) + $signed({{4{fc1_n6_p7_neg[14]}}, fc1_n6_p7_neg})); // weight 0.765625
+    reg  signed [16:0] fc1_n6_t2_0_a_d1;
+    reg  signed [18:0] fc1_n6_t2_0_b_d1;
+    wire signed [19:0] fc1_n6_acc = (($signed({{3{fc1_n6_t2_0_a_d1[16]}}, fc1_n6_t2_0_a_d1}) + $signed({fc1_n6_t2_0_b_d1[18], fc1_n6_t2_0_b_d1})) + 20'sd84480);
+    wire fc1_n6_y_sticky = |fc1_n6_acc[3:0];
+    wire fc1_n6_y_inc = fc1_n6_acc[4] & (fc1_n6_y_sticky | fc1_n6_acc[5]);
+    wire signed [15:0] fc1_n7_p0 = fc1_in_0 * 5'sd14; // weight 0.109375
+    wire signed [14:0] fc1_n7_p2 = fc1_in_2 * 4'sd6; // weight 0.046875
+    wire signed [14:0] fc1_n7_p3_neg = -$signed({fc1_n6_p3_sh[13], fc1_n6_p3_sh});
+    wire signed [14:0] fc1_n7_p4_sh = $signed({fc1_in_4, 3'd0});
+    wire signed [15:0] fc1_n7_p4_neg = -$signed({fc1_n7_p4_sh[14], fc1_n7_p4_sh});
+    wire signed [15:0] fc1_n7_p5 = fc1_in_5 * 5'sd11; // weight 0.0859375
+    wire signed [15:0] fc1_n7_t0_1 = $signed({fc1_n7_p2[14], fc1_n7_p2}) + $signed({fc1_n7_p3_neg[14], fc1_n7_p3_neg});
+    wire signed [16:0] fc1_n7_t0_2 = $signed({fc1_n7_p4_neg[15], fc1_n7_p4_neg}) + $signed({fc1_n7_p5[15], fc1_n7_p5});
+    wire signed [16:0] fc1_n7_t1_0 = ($signed({fc1_n7_p0[15], fc1_n7_p0}) + $signed({{2{fc1_n0_p1[14]}}, fc1_n0_p1})) + $signed({fc1_n7_t0_1[15], fc1_n7_t0_1});
+    wire signed [18:0] fc1_n7_t1_1 = $signed({{2{fc1_n7_t0_2[16]}}, fc1_n7_t0_2}) + ($signed({{3{fc1_n0_p6[15]}}, fc1_n0_p6}) + (fc1_in_7 * 8'sd94)); // weight 0.734375
+    reg  signed [16:0] fc1_n7_t2_0_a_d1;
+    reg  signed [18:0] fc1_n7_t2_0_b_d1;
+    wire signed [19:0] fc1_n7_acc = (($signed({{3{fc1_n7_t2_0_a_d1[16]}}, fc1_n7_t2_0_a_d1}) + $signed({fc1_n7_t2_0_b_d1[18], fc1_n7_t2_0_b_d1})) + 20'sd117760);
+    wire fc1_n7_y_sticky = |fc1_n7_acc[3:0];
+    wire fc1_n7_y_inc = fc1_n7_acc[4] & (fc1_n7_y_sticky | fc1_n7_acc[5]);
+    reg  signed [14:0] fc1_out_0;
+    reg  signed [14:0] fc1_out_1;
+    reg  signed [14:0] fc1_out_2;
+    reg  signed [14:0] fc1_out_3;
+    reg  signed [14:0] fc1_out_4;
+    reg  signed [14:0] fc1_out_5;
+    reg  signed [14:0] fc1_out_6;
+    reg  signed [14:0] fc1_out_7;
 
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_t2_0_a_d1 <= fc1_n0_t2_0_a;
-            fc1_n0_t2_0_b_d1 <= fc1_n0_t2_0_b;
-            fc1_n0_t3_0_b_d1 <= fc1_n0_t3_0_b;
-            fc1_n1_t2_0_a_d1 <= fc1_n1_t2_0_a;
-            fc1_n1_t2_0_b_d1 <= fc1_n1_t2_0_b;
-            fc1_n2_t2_0_a_d1 <= fc1_n2_t2_0_a;
-            fc1_n2_t2_0_b_d1 <= fc1_n2_t2_0_b;
-            fc1_n3_t1_0_d1 <= fc1_n3_t1_0;
-            fc1_n3_t2_0_b_d1 <= fc1_n3_t2_0_b;
-            fc1_n3_t3_0_b_d1 <= fc1_n3_t3_0_b;
-            fc1_n4_t2_0_a_d1 <= fc1_n4_t2_0_a;
-            fc1_n4_t2_0_b_d1 <= fc1_n4_t2_0_b;
-            fc1_n4_t3_0_b_d1 <= fc1_n4_t3_0_b;
-            fc1_n5_t2_0_a_d1 <= fc1_n5_t2_0_a;
-            fc1_n5_t2_0_b_d1 <= fc1_n5_t2_0_b;
-            fc1_n5_t3_0_b_d1 <= fc1_n5_t3_0_b;
-            fc1_n6_t2_0_a_d1 <= fc1_n6_t2_0_a;
-            fc1_n6_t2_0_b_d1 <= fc1_n6_t2_0_b;
-            fc1_n6_t3_0_b_d1 <= fc1_n6_t3_0_b;
-            fc1_n7_t2_0_a_d1 <= fc1_n7_t2_0_a;
-            fc1_n7_t2_0_b_d1 <= fc1_n7_t2_0_b;
-            fc1_n7_t3_0_b_d1 <= fc1_n7_t3_0_b;
-            fc1_out_0 <= fc1_n0_y_wrap;
-            fc1_out_1 <= fc1_n1_y_wrap;
-            fc1_out_2 <= fc1_n2_y_wrap;
-            fc1_out_3 <= fc1_n3_y_wrap;
-            fc1_out_4 <= fc1_n4_y_wrap;
-            fc1_out_5 <= fc1_n5_y_wrap;
-            fc1_out_6 <= fc1_n6_y_wrap;
-            fc1_out_7 <= fc1_n7_y_wrap;
+            fc1_n0_t2_0_a_d1 <= fc1_n0_t1_0;
+            fc1_n0_t2_0_b_d1 <= fc1_n0_t1_1;
+            fc1_n1_t2_0_a_d1 <= fc1_n1_t1_0;
+            fc1_n1_t2_0_b_d1 <= $signed({{2{fc1_n1_t0_2[16]}}, fc1_n1_t0_2}) + $signed({fc1_n1_t0_3[17], fc1_n1_t0_3});
+            fc1_n2_t2_0_a_d1 <= fc1_n2_t1_0;
+            fc1_n2_t2_0_b_d1 <= $signed({{3{fc1_n2_t0_2[14]}}, fc1_n2_t0_2}) + $signed({fc1_n2_t0_3[16], fc1_n2_t0_3});
+            fc1_n3_t1_0_d1 <= $signed({{3{fc1_n3_t0_0[16]}}, fc1_n3_t0_0}) + $signed({fc1_n3_t0_1[18], fc1_n3_t0_1});
+            fc1_n3_t2_0_b_d1 <= $signed({fc1_n3_t0_2[15], fc1_n3_t0_2}) + $signed({fc1_n3_t0_3[15], fc1_n3_t0_3});
+            fc1_n4_t2_0_a_d1 <= fc1_n4_t1_0;
+            fc1_n4_t2_0_b_d1 <= fc1_n4_t1_1;
+            fc1_n5_t2_0_a_d1 <= $signed({fc1_n5_t0_0[15], fc1_n5_t0_0}) + $signed({fc1_n5_t0_1[15], fc1_n5_t0_1});
+            fc1_n5_t2_0_b_d1 <= fc1_n5_t1_1;
+            fc1_n6_t2_0_a_d1 <= $signed({fc1_n6_t0_0[15], fc1_n6_t0_0}) + $signed({fc1_n6_t0_1[15], fc1_n6_t0_1});
+            fc1_n6_t2_0_b_d1 <= fc1_n6_t1_1;
+            fc1_n7_t2_0_a_d1 <= fc1_n7_t1_0;
+            fc1_n7_t2_0_b_d1 <= fc1_n7_t1_1;
+            fc1_out_0 <= $signed(fc1_n0_acc[19:5]) + $signed({14'd0, fc1_n0_y_inc});
+            fc1_out_1 <= $signed(fc1_n1_acc[19:5]) + $signed({14'd0, fc1_n1_y_inc});
+            fc1_out_2 <= $signed(fc1_n2_acc[19:5]) + $signed({14'd0, fc1_n2_y_inc});
+            fc1_out_3 <= $signed(fc1_n3_acc[19:5]) + $signed({14'd0, fc1_n3_y_inc});
+            fc1_out_4 <= $signed(fc1_n4_acc[19:5]) + $signed({14'd0, fc1_n4_y_inc});
+            fc1_out_5 <= $signed(fc1_n5_acc[19:5]) + $signed({14'd0, fc1_n5_y_inc});
+            fc1_out_6 <= $signed(fc1_n6_acc[19:5]) + $signed({14'd0, fc1_n6_y_inc});
+            fc1_out_7 <= $signed(fc1_n7_acc[19:5]) + $signed({14'd0, fc1_n7_y_inc});
         end
     end
+
+    assign out_data = {$signed({fc1_out_7[14], fc1_out_7}), $signed({fc1_out_6[14], fc1_out_6}), $signed({fc1_out_5[14], fc1_out_5}), $signed({fc1_out_4[14], fc1_out_4}), $signed({fc1_out_3[14], fc1_out_3}), $signed({fc1_out_2[14], fc1_out_2}), $signed({fc1_out_1[14], fc1_out_1}), $signed({fc1_out_0[14], fc1_out_0})};
 
 endmodule
 

@@ -13,665 +13,158 @@ module activations_fc2 (
     output wire [79:0] out_data
 );
 
-    wire signed [9:0] fc2_in_0;
-    wire signed [9:0] fc2_in_1;
-    wire signed [9:0] fc2_in_2;
-    wire signed [9:0] fc2_in_3;
-    wire signed [9:0] fc2_in_4;
-    wire signed [9:0] fc2_in_5;
-    wire signed [9:0] fc2_in_6;
-    wire signed [9:0] fc2_in_7;
-    wire signed [11:0] fc2_w0_0; // weight 8.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n0_p0;
-    wire signed [8:0] fc2_w1_0; // weight -1.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n0_p1;
-    wire signed [7:0] fc2_w2_0; // weight 0.953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n0_p2;
-    wire signed [8:0] fc2_w3_0; // weight 1.2890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n0_p3;
-    wire signed [8:0] fc2_w4_0; // weight -1.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n0_p4;
-    wire signed [7:0] fc2_w5_0; // weight -0.84375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n0_p5;
-    wire signed [13:0] fc2_n0_p6_sh;
-    wire signed [14:0] fc2_n0_p6_e;
-    wire signed [14:0] fc2_n0_p6_neg;
-    wire signed [16:0] fc2_n0_p7_sh;
-    wire signed [17:0] fc2_n0_p7_e;
-    wire signed [17:0] fc2_n0_p7_neg;
-    wire signed [18:0] fc2_n0_bias; // bias -5.40625
-    wire signed [20:0] fc2_n0_t0_0_b;
-    wire signed [20:0] fc2_n0_t0_0;
-    wire signed [18:0] fc2_n0_t0_1_a;
-    wire signed [18:0] fc2_n0_t0_1_b;
-    wire signed [18:0] fc2_n0_t0_1;
-    wire signed [18:0] fc2_n0_t0_2_a;
-    wire signed [18:0] fc2_n0_t0_2_b;
-    wire signed [18:0] fc2_n0_t0_2;
-    wire signed [17:0] fc2_n0_t0_3_a;
-    wire signed [17:0] fc2_n0_t0_3;
-    wire signed [20:0] fc2_n0_t1_0_b;
+    wire signed [9:0] fc2_in_0 = $signed(in_data[9:0]);
+    wire signed [9:0] fc2_in_1 = $signed(in_data[19:10]);
+    wire signed [9:0] fc2_in_2 = $signed(in_data[29:20]);
+    wire signed [9:0] fc2_in_3 = $signed(in_data[39:30]);
+    wire signed [9:0] fc2_in_4 = $signed(in_data[49:40]);
+    wire signed [9:0] fc2_in_5 = $signed(in_data[59:50]);
+    wire signed [9:0] fc2_in_6 = $signed(in_data[69:60]);
+    wire signed [9:0] fc2_in_7 = $signed(in_data[79:70]);
+    wire signed [17:0] fc2_n0_p1 = fc2_in_1 * 9'sh169; // weight -1.1796875
+    wire signed [16:0] fc2_n0_p2 = fc2_in_2 * 8'sd122; // weight 0.953125
+    wire signed [17:0] fc2_n0_p3 = fc2_in_3 * 9'sd165; // weight 1.2890625
+    wire signed [17:0] fc2_n0_p4 = fc2_in_4 * 9'sh159; // weight -1.3046875
+    wire signed [16:0] fc2_n0_p5 = fc2_in_5 * 8'sh94; // weight -0.84375
+    wire signed [13:0] fc2_n0_p6_sh = $signed({fc2_in_6, 4'd0});
+    wire signed [14:0] fc2_n0_p6_neg = -$signed({fc2_n0_p6_sh[13], fc2_n0_p6_sh});
+    wire signed [16:0] fc2_n0_p7_sh = $signed({fc2_in_7, 7'd0});
+    wire signed [17:0] fc2_n0_t0_3 = $signed({{3{fc2_n0_p6_neg[14]}}, fc2_n0_p6_neg}) + (-$signed({fc2_n0_p7_sh[16], fc2_n0_p7_sh}));
     reg  signed [20:0] fc2_n0_t0_0_d1;
-    reg  signed [20:0] fc2_n0_t1_0_b_d1;
-    wire signed [20:0] fc2_n0_t1_0;
-    wire signed [18:0] fc2_n0_t1_1_b;
-    wire signed [18:0] fc2_n0_t1_1;
-    wire signed [20:0] fc2_n0_t2_0_b;
-    reg  signed [20:0] fc2_n0_t2_0_b_d1;
-    wire signed [20:0] fc2_n0_t2_0;
-    wire signed [21:0] fc2_n0_t3_0_a;
-    wire signed [21:0] fc2_n0_t3_0_b;
-    reg  signed [21:0] fc2_n0_t3_0_b_d1;
-    wire signed [21:0] fc2_n0_t3_0;
-    wire signed [21:0] fc2_n0_acc;
-    wire signed [12:0] fc2_n0_y_fl;
-    wire fc2_n0_y_half;
-    wire [7:0] fc2_n0_y_low;
-    wire fc2_n0_y_sticky;
-    wire fc2_n0_y_lsb;
-    wire fc2_n0_y_inc_any;
-    wire fc2_n0_y_inc;
-    wire signed [12:0] fc2_n0_y_incx;
+    reg  signed [18:0] fc2_n0_t1_0_b_d1;
+    wire signed [18:0] fc2_n0_t1_1 = ($signed({fc2_n0_p4[17], fc2_n0_p4}) + $signed({{2{fc2_n0_p5[16]}}, fc2_n0_p5})) + $signed({fc2_n0_t0_3[17], fc2_n0_t0_3});
+    reg  signed [18:0] fc2_n0_t2_0_b_d1;
+    wire signed [20:0] fc2_n0_t2_0 = (fc2_n0_t0_0_d1 + $signed({{2{fc2_n0_t1_0_b_d1[18]}}, fc2_n0_t1_0_b_d1})) + $signed({{2{fc2_n0_t2_0_b_d1[18]}}, fc2_n0_t2_0_b_d1});
+    wire signed [21:0] fc2_n0_acc = ($signed({fc2_n0_t2_0[20], fc2_n0_t2_0}) + 22'sh3d4c00);
+    wire fc2_n0_y_sticky = |fc2_n0_acc[7:0];
     reg  signed [12:0] fc2_n0_y_fl_d1;
-    reg  signed [12:0] fc2_n0_y_incx_d1;
-    wire signed [12:0] fc2_n0_y_rnd;
-    wire signed [9:0] fc2_n0_y_wrap;
-    wire signed [12:0] fc2_n0_y_max;
-    wire fc2_n0_y_ovf_hi;
-    wire signed [12:0] fc2_n0_y_min;
-    wire fc2_n0_y_ovf_lo;
-    wire signed [9:0] fc2_n0_y_minv;
-    wire signed [9:0] fc2_n0_y_satlo;
-    wire signed [9:0] fc2_n0_y_maxv;
-    wire signed [9:0] fc2_n0_y_sat;
-    wire signed [5:0] fc2_w0_1; // weight -0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n1_p0;
-    wire signed [11:0] fc2_w1_1; // weight 8.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n1_p1;
-    wire signed [7:0] fc2_w2_1; // weight -0.578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n1_p2;
-    wire signed [7:0] fc2_w3_1; // weight -0.96875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n1_p3;
-    wire signed [7:0] fc2_w4_1; // weight -0.5234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n1_p4;
-    wire signed [7:0] fc2_w5_1; // weight 0.625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n1_p5;
-    wire signed [7:0] fc2_w6_1; // weight 0.828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n1_p6;
-    wire signed [8:0] fc2_w7_1; // weight 1.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n1_p7;
-    wire signed [17:0] fc2_n1_bias; // bias -3.859375
-    wire signed [20:0] fc2_n1_t0_0_a;
-    wire signed [20:0] fc2_n1_t0_0;
-    wire signed [17:0] fc2_n1_t0_1_a;
-    wire signed [17:0] fc2_n1_t0_1_b;
-    wire signed [17:0] fc2_n1_t0_1;
-    wire signed [17:0] fc2_n1_t0_2_a;
-    wire signed [17:0] fc2_n1_t0_2_b;
-    wire signed [17:0] fc2_n1_t0_2;
-    wire signed [18:0] fc2_n1_t0_3_a;
-    wire signed [18:0] fc2_n1_t0_3_b;
-    wire signed [18:0] fc2_n1_t0_3;
-    wire signed [20:0] fc2_n1_t1_0_b;
+    reg  fc2_n0_y_incx_d1;
+    wire signed [12:0] fc2_n0_y_rnd = fc2_n0_y_fl_d1 + $signed({12'd0, fc2_n0_y_incx_d1});
+    wire signed [9:0] fc2_n0_y_sat = (fc2_n0_y_rnd > 13'sd511) ? 10'sd511 : ((fc2_n0_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n0_y_rnd[9:0]));
+    wire signed [14:0] fc2_n1_p0 = fc2_in_0 * 6'sh2b; // weight -0.1640625
+    wire signed [16:0] fc2_n1_p2 = fc2_in_2 * 8'shb6; // weight -0.578125
+    wire signed [16:0] fc2_n1_p3 = fc2_in_3 * 8'sh84; // weight -0.96875
+    wire signed [16:0] fc2_n1_p4 = fc2_in_4 * 8'shbd; // weight -0.5234375
+    wire signed [16:0] fc2_n1_p5 = fc2_in_5 * 8'sd80; // weight 0.625
+    wire signed [16:0] fc2_n1_p6 = fc2_in_6 * 8'sd106; // weight 0.828125
+    wire signed [17:0] fc2_n1_p7 = fc2_in_7 * 9'sd158; // weight 1.234375
+    wire signed [17:0] fc2_n1_t0_2 = $signed({fc2_n1_p4[16], fc2_n1_p4}) + $signed({fc2_n1_p5[16], fc2_n1_p5});
     reg  signed [20:0] fc2_n1_t0_0_d1;
-    reg  signed [20:0] fc2_n1_t1_0_b_d1;
-    wire signed [20:0] fc2_n1_t1_0;
-    wire signed [18:0] fc2_n1_t1_1_a;
-    wire signed [18:0] fc2_n1_t1_1;
-    wire signed [20:0] fc2_n1_t2_0_b;
-    reg  signed [20:0] fc2_n1_t2_0_b_d1;
-    wire signed [20:0] fc2_n1_t2_0;
-    wire signed [20:0] fc2_n1_t3_0_b;
-    reg  signed [20:0] fc2_n1_t3_0_b_d1;
-    wire signed [20:0] fc2_n1_t3_0;
-    wire signed [20:0] fc2_n1_acc;
-    wire signed [11:0] fc2_n1_y_fl;
-    wire fc2_n1_y_half;
-    wire [7:0] fc2_n1_y_low;
-    wire fc2_n1_y_sticky;
-    wire fc2_n1_y_lsb;
-    wire fc2_n1_y_inc_any;
-    wire fc2_n1_y_inc;
-    wire signed [11:0] fc2_n1_y_incx;
+    reg  signed [17:0] fc2_n1_t1_0_b_d1;
+    wire signed [18:0] fc2_n1_t1_1 = $signed({fc2_n1_t0_2[17], fc2_n1_t0_2}) + ($signed({{2{fc2_n1_p6[16]}}, fc2_n1_p6}) + $signed({fc2_n1_p7[17], fc2_n1_p7}));
+    reg  signed [18:0] fc2_n1_t2_0_b_d1;
+    wire signed [20:0] fc2_n1_t2_0 = (fc2_n1_t0_0_d1 + $signed({{3{fc2_n1_t1_0_b_d1[17]}}, fc2_n1_t1_0_b_d1})) + $signed({{2{fc2_n1_t2_0_b_d1[18]}}, fc2_n1_t2_0_b_d1});
+    wire signed [20:0] fc2_n1_acc = (fc2_n1_t2_0 + 21'sh1e1200);
+    wire fc2_n1_y_sticky = |fc2_n1_acc[7:0];
     reg  signed [11:0] fc2_n1_y_fl_d1;
-    reg  signed [11:0] fc2_n1_y_incx_d1;
-    wire signed [11:0] fc2_n1_y_rnd;
-    wire signed [9:0] fc2_n1_y_wrap;
-    wire signed [11:0] fc2_n1_y_max;
-    wire fc2_n1_y_ovf_hi;
-    wire signed [11:0] fc2_n1_y_min;
-    wire fc2_n1_y_ovf_lo;
-    wire signed [9:0] fc2_n1_y_minv;
-    wire signed [9:0] fc2_n1_y_satlo;
-    wire signed [9:0] fc2_n1_y_maxv;
-    wire signed [9:0] fc2_n1_y_sat;
-    wire signed [7:0] fc2_w0_2; // weight 0.5546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n2_p0;
-    wire signed [5:0] fc2_w1_2; // weight 0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n2_p1;
-    wire signed [11:0] fc2_w2_2; // weight 8.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n2_p2;
-    wire signed [15:0] fc2_n2_p3_sh;
-    wire signed [16:0] fc2_n2_p3_e;
-    wire signed [16:0] fc2_n2_p3_neg;
-    wire signed [8:0] fc2_w4_2; // weight -1.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n2_p4;
-    wire signed [5:0] fc2_w5_2; // weight 0.1875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n2_p5;
-    wire signed [5:0] fc2_w6_2; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n2_p6;
-    wire signed [7:0] fc2_w7_2; // weight -0.8515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n2_p7;
-    wire signed [17:0] fc2_n2_bias; // bias -2.3125
-    wire signed [16:0] fc2_n2_t0_0_b;
-    wire signed [16:0] fc2_n2_t0_0;
-    wire signed [20:0] fc2_n2_t0_1_b;
-    wire signed [20:0] fc2_n2_t0_1;
-    wire signed [17:0] fc2_n2_t0_2_b;
-    wire signed [17:0] fc2_n2_t0_2;
-    wire signed [17:0] fc2_n2_t0_3_a;
-    wire signed [17:0] fc2_n2_t0_3_b;
-    wire signed [17:0] fc2_n2_t0_3;
-    wire signed [20:0] fc2_n2_t1_0_a;
-    reg  signed [20:0] fc2_n2_t1_0_a_d1;
+    reg  fc2_n1_y_incx_d1;
+    wire signed [11:0] fc2_n1_y_rnd = fc2_n1_y_fl_d1 + $signed({11'd0, fc2_n1_y_incx_d1});
+    wire signed [9:0] fc2_n1_y_sat = (fc2_n1_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n1_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n1_y_rnd[9:0]));
+    wire signed [14:0] fc2_n2_p1 = fc2_in_1 * 6'sd28; // weight 0.21875
+    wire signed [15:0] fc2_n2_p3_sh = $signed({fc2_in_3, 6'd0});
+    wire signed [16:0] fc2_n2_p3_neg = -$signed({fc2_n2_p3_sh[15], fc2_n2_p3_sh});
+    wire signed [14:0] fc2_n2_p5 = fc2_in_5 * 6'sd24; // weight 0.1875
+    wire signed [14:0] fc2_n2_p6 = fc2_in_6 * 6'sd27; // weight 0.2109375
+    wire signed [16:0] fc2_n2_p7 = fc2_in_7 * 8'sh93; // weight -0.8515625
+    wire signed [17:0] fc2_n2_t0_2 = (fc2_in_4 * 9'sh179) + $signed({{3{fc2_n2_p5[14]}}, fc2_n2_p5}); // weight -1.0546875
+    wire signed [17:0] fc2_n2_t0_3 = $signed({{3{fc2_n2_p6[14]}}, fc2_n2_p6}) + $signed({fc2_n2_p7[16], fc2_n2_p7});
+    reg  signed [16:0] fc2_n2_t1_0_a_d1;
     reg  signed [20:0] fc2_n2_t0_1_d1;
-    wire signed [20:0] fc2_n2_t1_0;
-    wire signed [18:0] fc2_n2_t1_1_a;
-    wire signed [18:0] fc2_n2_t1_1_b;
-    wire signed [18:0] fc2_n2_t1_1;
-    wire signed [20:0] fc2_n2_t2_0_b;
-    reg  signed [20:0] fc2_n2_t2_0_b_d1;
-    wire signed [20:0] fc2_n2_t2_0;
-    wire signed [20:0] fc2_n2_t3_0_b;
-    reg  signed [20:0] fc2_n2_t3_0_b_d1;
-    wire signed [20:0] fc2_n2_t3_0;
-    wire signed [20:0] fc2_n2_acc;
-    wire signed [11:0] fc2_n2_y_fl;
-    wire fc2_n2_y_half;
-    wire [7:0] fc2_n2_y_low;
-    wire fc2_n2_y_sticky;
-    wire fc2_n2_y_lsb;
-    wire fc2_n2_y_inc_any;
-    wire fc2_n2_y_inc;
-    wire signed [11:0] fc2_n2_y_incx;
+    reg  signed [18:0] fc2_n2_t2_0_b_d1;
+    wire signed [20:0] fc2_n2_t2_0 = ($signed({{4{fc2_n2_t1_0_a_d1[16]}}, fc2_n2_t1_0_a_d1}) + fc2_n2_t0_1_d1) + $signed({{2{fc2_n2_t2_0_b_d1[18]}}, fc2_n2_t2_0_b_d1});
+    wire signed [20:0] fc2_n2_acc = (fc2_n2_t2_0 + 21'sh1ed800);
+    wire fc2_n2_y_sticky = |fc2_n2_acc[7:0];
     reg  signed [11:0] fc2_n2_y_fl_d1;
-    reg  signed [11:0] fc2_n2_y_incx_d1;
-    wire signed [11:0] fc2_n2_y_rnd;
-    wire signed [9:0] fc2_n2_y_wrap;
-    wire signed [11:0] fc2_n2_y_max;
-    wire fc2_n2_y_ovf_hi;
-    wire signed [11:0] fc2_n2_y_min;
-    wire fc2_n2_y_ovf_lo;
-    wire signed [9:0] fc2_n2_y_minv;
-    wire signed [9:0] fc2_n2_y_satlo;
-    wire signed [9:0] fc2_n2_y_maxv;
-    wire signed [9:0] fc2_n2_y_sat;
-    wire signed [5:0] fc2_w0_3; // weight 0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n3_p0;
-    wire signed [7:0] fc2_w1_3; // weight -0.6171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n3_p1;
-    wire signed [7:0] fc2_w2_3; // weight 0.90625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n3_p2;
-    wire signed [11:0] fc2_w3_3; // weight 9.5625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n3_p3;
-    wire signed [7:0] fc2_w4_3; // weight -0.6484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n3_p4;
-    wire signed [7:0] fc2_w5_3; // weight -0.8671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n3_p5;
-    wire signed [5:0] fc2_w6_3; // weight 0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n3_p6;
-    wire signed [4:0] fc2_w7_3; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc2_n3_p7;
-    wire signed [15:0] fc2_n3_bias; // bias -0.765625
-    wire signed [16:0] fc2_n3_t0_0_a;
-    wire signed [16:0] fc2_n3_t0_0;
-    wire signed [20:0] fc2_n3_t0_1_a;
-    wire signed [20:0] fc2_n3_t0_1;
-    wire signed [17:0] fc2_n3_t0_2_a;
-    wire signed [17:0] fc2_n3_t0_2_b;
-    wire signed [17:0] fc2_n3_t0_2;
-    wire signed [14:0] fc2_n3_t0_3_b;
-    wire signed [14:0] fc2_n3_t0_3;
-    wire signed [20:0] fc2_n3_t1_0_a;
-    reg  signed [20:0] fc2_n3_t1_0_a_d1;
+    reg  fc2_n2_y_incx_d1;
+    wire signed [11:0] fc2_n2_y_rnd = fc2_n2_y_fl_d1 + $signed({11'd0, fc2_n2_y_incx_d1});
+    wire signed [9:0] fc2_n2_y_sat = (fc2_n2_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n2_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n2_y_rnd[9:0]));
+    wire signed [14:0] fc2_n3_p0 = fc2_in_0 * 6'sd23; // weight 0.1796875
+    wire signed [16:0] fc2_n3_p2 = fc2_in_2 * 8'sd116; // weight 0.90625
+    wire signed [16:0] fc2_n3_p4 = fc2_in_4 * 8'shad; // weight -0.6484375
+    wire signed [16:0] fc2_n3_p5 = fc2_in_5 * 8'sh91; // weight -0.8671875
+    wire signed [13:0] fc2_n3_p7 = fc2_in_7 * 5'sd11; // weight 0.0859375
+    wire signed [14:0] fc2_n3_t0_3 = (fc2_in_6 * 6'sd17) + $signed({fc2_n3_p7[13], fc2_n3_p7}); // weight 0.1328125
+    reg  signed [16:0] fc2_n3_t1_0_a_d1;
     reg  signed [20:0] fc2_n3_t0_1_d1;
-    wire signed [20:0] fc2_n3_t1_0;
-    wire signed [17:0] fc2_n3_t1_1_b;
-    wire signed [17:0] fc2_n3_t1_1;
-    wire signed [20:0] fc2_n3_t2_0_b;
-    reg  signed [20:0] fc2_n3_t2_0_b_d1;
-    wire signed [20:0] fc2_n3_t2_0;
-    wire signed [20:0] fc2_n3_t3_0_b;
-    reg  signed [20:0] fc2_n3_t3_0_b_d1;
-    wire signed [20:0] fc2_n3_t3_0;
-    wire signed [20:0] fc2_n3_acc;
-    wire signed [11:0] fc2_n3_y_fl;
-    wire fc2_n3_y_half;
-    wire [7:0] fc2_n3_y_low;
-    wire fc2_n3_y_sticky;
-    wire fc2_n3_y_lsb;
-    wire fc2_n3_y_inc_any;
-    wire fc2_n3_y_inc;
-    wire signed [11:0] fc2_n3_y_incx;
+    wire signed [17:0] fc2_n3_t1_1 = ($signed({fc2_n3_p4[16], fc2_n3_p4}) + $signed({fc2_n3_p5[16], fc2_n3_p5})) + $signed({{3{fc2_n3_t0_3[14]}}, fc2_n3_t0_3});
+    reg  signed [17:0] fc2_n3_t2_0_b_d1;
+    wire signed [20:0] fc2_n3_t2_0 = ($signed({{4{fc2_n3_t1_0_a_d1[16]}}, fc2_n3_t1_0_a_d1}) + fc2_n3_t0_1_d1) + $signed({{3{fc2_n3_t2_0_b_d1[17]}}, fc2_n3_t2_0_b_d1});
+    wire signed [20:0] fc2_n3_acc = (fc2_n3_t2_0 + 21'sh1f9e00);
+    wire fc2_n3_y_sticky = |fc2_n3_acc[7:0];
     reg  signed [11:0] fc2_n3_y_fl_d1;
-    reg  signed [11:0] fc2_n3_y_incx_d1;
-    wire signed [11:0] fc2_n3_y_rnd;
-    wire signed [9:0] fc2_n3_y_wrap;
-    wire signed [11:0] fc2_n3_y_max;
-    wire fc2_n3_y_ovf_hi;
-    wire signed [11:0] fc2_n3_y_min;
-    wire fc2_n3_y_ovf_lo;
-    wire signed [9:0] fc2_n3_y_minv;
-    wire signed [9:0] fc2_n3_y_satlo;
-    wire signed [9:0] fc2_n3_y_maxv;
-    wire signed [9:0] fc2_n3_y_sat;
-    wire signed [7:0] fc2_w0_4; // weight -0.8125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n4_p0;
-    wire signed [6:0] fc2_w1_4; // weight 0.4140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n4_p1;
-    wire signed [8:0] fc2_w3_4; // weight -1.015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n4_p3;
-    wire signed [10:0] fc2_w4_4; // weight 7.8046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc2_n4_p4;
-    wire signed [7:0] fc2_w5_4; // weight -0.640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n4_p5;
-    wire signed [6:0] fc2_w6_4; // weight -0.390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n4_p6;
-    wire signed [7:0] fc2_w7_4; // weight 0.6171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n4_p7;
-    wire signed [15:0] fc2_n4_bias; // bias 0.765625
-    wire signed [17:0] fc2_n4_t0_0_a;
-    wire signed [17:0] fc2_n4_t0_0_b;
-    wire signed [17:0] fc2_n4_t0_0;
-    wire signed [20:0] fc2_n4_t0_1_a;
-    wire signed [20:0] fc2_n4_t0_1_b;
-    wire signed [20:0] fc2_n4_t0_1;
-    wire signed [17:0] fc2_n4_t0_2_a;
-    wire signed [17:0] fc2_n4_t0_2_b;
-    wire signed [17:0] fc2_n4_t0_2;
-    wire signed [16:0] fc2_n4_t0_3_b;
-    wire signed [16:0] fc2_n4_t0_3;
-    wire signed [20:0] fc2_n4_t1_0_a;
-    reg  signed [20:0] fc2_n4_t1_0_a_d1;
+    reg  fc2_n3_y_incx_d1;
+    wire signed [11:0] fc2_n3_y_rnd = fc2_n3_y_fl_d1 + $signed({11'd0, fc2_n3_y_incx_d1});
+    wire signed [9:0] fc2_n3_y_sat = (fc2_n3_y_rnd > 12'sd511) ? 10'sd511 : ((fc2_n3_y_rnd < 12'she00) ? 10'sh200 : $signed(fc2_n3_y_rnd[9:0]));
+    wire signed [16:0] fc2_n4_p0 = fc2_in_0 * 8'sh98; // weight -0.8125
+    wire signed [15:0] fc2_n4_p1 = fc2_in_1 * 7'sd53; // weight 0.4140625
+    wire signed [17:0] fc2_n4_p3 = fc2_in_3 * 9'sh17e; // weight -1.015625
+    wire signed [19:0] fc2_n4_p4 = fc2_in_4 * 11'sd999; // weight 7.8046875
+    wire signed [16:0] fc2_n4_p5 = fc2_in_5 * 8'shae; // weight -0.640625
+    wire signed [15:0] fc2_n4_p6 = fc2_in_6 * 7'sh4e; // weight -0.390625
+    wire signed [17:0] fc2_n4_t0_2 = $signed({fc2_n4_p5[16], fc2_n4_p5}) + $signed({{2{fc2_n4_p6[15]}}, fc2_n4_p6});
+    wire signed [16:0] fc2_n4_t0_3 = (fc2_in_7 * 8'sd79) + 17'sd25088; // weight 0.6171875
+    reg  signed [17:0] fc2_n4_t1_0_a_d1;
     reg  signed [20:0] fc2_n4_t0_1_d1;
-    wire signed [20:0] fc2_n4_t1_0;
-    wire signed [18:0] fc2_n4_t1_1_a;
-    wire signed [18:0] fc2_n4_t1_1_b;
-    wire signed [18:0] fc2_n4_t1_1;
-    wire signed [20:0] fc2_n4_t2_0_b;
-    reg  signed [20:0] fc2_n4_t2_0_b_d1;
-    wire signed [20:0] fc2_n4_t2_0;
-    wire signed [20:0] fc2_n4_acc;
-    wire signed [11:0] fc2_n4_y_fl;
-    wire fc2_n4_y_half;
-    wire [7:0] fc2_n4_y_low;
-    wire fc2_n4_y_sticky;
-    wire fc2_n4_y_lsb;
-    wire fc2_n4_y_inc_any;
-    wire fc2_n4_y_inc;
-    wire signed [11:0] fc2_n4_y_incx;
-    wire signed [11:0] fc2_n4_y_rnd;
-    wire signed [9:0] fc2_n4_y_wrap;
-    wire signed [11:0] fc2_n4_y_max;
+    reg  signed [18:0] fc2_n4_t2_0_b_d1;
+    wire signed [20:0] fc2_n4_acc = (($signed({{3{fc2_n4_t1_0_a_d1[17]}}, fc2_n4_t1_0_a_d1}) + fc2_n4_t0_1_d1) + $signed({{2{fc2_n4_t2_0_b_d1[18]}}, fc2_n4_t2_0_b_d1}));
+    wire fc2_n4_y_sticky = |fc2_n4_acc[7:0];
+    wire fc2_n4_y_inc = fc2_n4_acc[8] & (fc2_n4_y_sticky | fc2_n4_acc[9]);
+    wire signed [11:0] fc2_n4_y_rnd = $signed(fc2_n4_acc[20:9]) + $signed({11'd0, fc2_n4_y_inc});
     reg  signed [11:0] fc2_n4_y_rnd_d1;
-    wire fc2_n4_y_ovf_hi;
-    wire signed [11:0] fc2_n4_y_min;
-    wire fc2_n4_y_ovf_lo;
-    wire signed [9:0] fc2_n4_y_minv;
     reg  signed [9:0] fc2_n4_y_wrap_d1;
-    wire signed [9:0] fc2_n4_y_satlo;
-    wire signed [9:0] fc2_n4_y_maxv;
-    wire signed [9:0] fc2_n4_y_sat;
-    wire signed [7:0] fc2_w0_5; // weight 0.953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n5_p0;
-    wire signed [8:0] fc2_w1_5; // weight -1.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n5_p1;
-    wire signed [6:0] fc2_w2_5; // weight -0.3359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n5_p2;
-    wire signed [6:0] fc2_w3_5; // weight -0.328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n5_p3;
-    wire signed [8:0] fc2_w4_5; // weight -1.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n5_p4;
-    wire signed [11:0] fc2_w5_5; // weight 10.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n5_p5;
-    wire signed [7:0] fc2_w6_5; // weight 0.7109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n5_p6;
-    wire signed [7:0] fc2_w7_5; // weight 0.5234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n5_p7;
-    wire signed [17:0] fc2_n5_bias; // bias 2.3125
-    wire signed [18:0] fc2_n5_t0_0_a;
-    wire signed [18:0] fc2_n5_t0_0_b;
-    wire signed [18:0] fc2_n5_t0_0;
-    wire signed [16:0] fc2_n5_t0_1_a;
-    wire signed [16:0] fc2_n5_t0_1_b;
-    wire signed [16:0] fc2_n5_t0_1;
-    wire signed [20:0] fc2_n5_t0_2_a;
-    wire signed [20:0] fc2_n5_t0_2;
-    wire signed [17:0] fc2_n5_t0_3_a;
-    wire signed [17:0] fc2_n5_t0_3_b;
-    wire signed [17:0] fc2_n5_t0_3;
-    wire signed [18:0] fc2_n5_t1_0_b;
-    wire signed [18:0] fc2_n5_t1_0;
-    wire signed [20:0] fc2_n5_t1_1_b;
+    wire signed [9:0] fc2_n4_y_sat = (fc2_n4_y_rnd_d1 > 12'sd511) ? 10'sd511 : ((fc2_n4_y_rnd_d1 < 12'she00) ? 10'sh200 : fc2_n4_y_wrap_d1);
+    wire signed [16:0] fc2_n5_p0 = fc2_in_0 * 8'sd122; // weight 0.953125
+    wire signed [17:0] fc2_n5_p1 = fc2_in_1 * 9'sh16a; // weight -1.171875
+    wire signed [15:0] fc2_n5_p2 = fc2_in_2 * 7'sh55; // weight -0.3359375
+    wire signed [15:0] fc2_n5_p3 = fc2_in_3 * 7'sh56; // weight -0.328125
+    wire signed [17:0] fc2_n5_p4 = fc2_in_4 * 9'sh173; // weight -1.1015625
+    wire signed [16:0] fc2_n5_p6 = fc2_in_6 * 8'sd91; // weight 0.7109375
+    wire signed [16:0] fc2_n5_p7 = fc2_in_7 * 8'sd67; // weight 0.5234375
+    wire signed [16:0] fc2_n5_t0_1 = $signed({fc2_n5_p2[15], fc2_n5_p2}) + $signed({fc2_n5_p3[15], fc2_n5_p3});
+    wire signed [18:0] fc2_n5_t1_0 = ($signed({{2{fc2_n5_p0[16]}}, fc2_n5_p0}) + $signed({fc2_n5_p1[17], fc2_n5_p1})) + $signed({{2{fc2_n5_t0_1[16]}}, fc2_n5_t0_1});
     reg  signed [20:0] fc2_n5_t0_2_d1;
-    reg  signed [20:0] fc2_n5_t1_1_b_d1;
-    wire signed [20:0] fc2_n5_t1_1;
-    wire signed [20:0] fc2_n5_t2_0_a;
-    reg  signed [20:0] fc2_n5_t2_0_a_d1;
-    wire signed [20:0] fc2_n5_t2_0;
-    wire signed [21:0] fc2_n5_t3_0_a;
-    wire signed [21:0] fc2_n5_t3_0_b;
-    reg  signed [21:0] fc2_n5_t3_0_b_d1;
-    wire signed [21:0] fc2_n5_t3_0;
-    wire signed [21:0] fc2_n5_acc;
-    wire signed [12:0] fc2_n5_y_fl;
-    wire fc2_n5_y_half;
-    wire [7:0] fc2_n5_y_low;
-    wire fc2_n5_y_sticky;
-    wire fc2_n5_y_lsb;
-    wire fc2_n5_y_inc_any;
-    wire fc2_n5_y_inc;
-    wire signed [12:0] fc2_n5_y_incx;
+    reg  signed [17:0] fc2_n5_t1_1_b_d1;
+    reg  signed [18:0] fc2_n5_t2_0_a_d1;
+    wire signed [20:0] fc2_n5_t2_0 = $signed({{2{fc2_n5_t2_0_a_d1[18]}}, fc2_n5_t2_0_a_d1}) + (fc2_n5_t0_2_d1 + $signed({{3{fc2_n5_t1_1_b_d1[17]}}, fc2_n5_t1_1_b_d1}));
+    wire signed [21:0] fc2_n5_acc = ($signed({fc2_n5_t2_0[20], fc2_n5_t2_0}) + 22'sd75776);
+    wire fc2_n5_y_sticky = |fc2_n5_acc[7:0];
     reg  signed [12:0] fc2_n5_y_fl_d1;
-    reg  signed [12:0] fc2_n5_y_incx_d1;
-    wire signed [12:0] fc2_n5_y_rnd;
-    wire signed [9:0] fc2_n5_y_wrap;
-    wire signed [12:0] fc2_n5_y_max;
-    wire fc2_n5_y_ovf_hi;
-    wire signed [12:0] fc2_n5_y_min;
-    wire fc2_n5_y_ovf_lo;
-    wire signed [9:0] fc2_n5_y_minv;
-    wire signed [9:0] fc2_n5_y_satlo;
-    wire signed [9:0] fc2_n5_y_maxv;
-    wire signed [9:0] fc2_n5_y_sat;
-    wire signed [7:0] fc2_w0_6; // weight -0.953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n6_p0;
-    wire signed [7:0] fc2_w1_6; // weight -0.84375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n6_p1;
-    wire signed [7:0] fc2_w2_6; // weight 0.5703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n6_p2;
-    wire signed [7:0] fc2_w3_6; // weight -0.796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n6_p3;
-    wire signed [7:0] fc2_w4_6; // weight -0.578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n6_p4;
-    wire signed [8:0] fc2_w5_6; // weight 1.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n6_p5;
-    wire signed [11:0] fc2_w6_6; // weight 8.65625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n6_p6;
-    wire signed [7:0] fc2_w7_6; // weight -0.7265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n6_p7;
-    wire signed [17:0] fc2_n6_bias; // bias 3.859375
-    wire signed [17:0] fc2_n6_t0_0_a;
-    wire signed [17:0] fc2_n6_t0_0_b;
-    wire signed [17:0] fc2_n6_t0_0;
-    wire signed [17:0] fc2_n6_t0_1_a;
-    wire signed [17:0] fc2_n6_t0_1_b;
-    wire signed [17:0] fc2_n6_t0_1;
-    wire signed [17:0] fc2_n6_t0_2_a;
-    wire signed [17:0] fc2_n6_t0_2;
-    wire signed [20:0] fc2_n6_t0_3_b;
-    wire signed [20:0] fc2_n6_t0_3;
-    wire signed [18:0] fc2_n6_t1_0_a;
-    wire signed [18:0] fc2_n6_t1_0_b;
-    wire signed [18:0] fc2_n6_t1_0;
-    wire signed [20:0] fc2_n6_t1_1_a;
-    reg  signed [20:0] fc2_n6_t1_1_a_d1;
+    reg  fc2_n5_y_incx_d1;
+    wire signed [12:0] fc2_n5_y_rnd = fc2_n5_y_fl_d1 + $signed({12'd0, fc2_n5_y_incx_d1});
+    wire signed [9:0] fc2_n5_y_sat = (fc2_n5_y_rnd > 13'sd511) ? 10'sd511 : ((fc2_n5_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n5_y_rnd[9:0]));
+    wire signed [16:0] fc2_n6_p0 = fc2_in_0 * 8'sh86; // weight -0.953125
+    wire signed [16:0] fc2_n6_p1 = fc2_in_1 * 8'sh94; // weight -0.84375
+    wire signed [16:0] fc2_n6_p2 = fc2_in_2 * 8'sd73; // weight 0.5703125
+    wire signed [16:0] fc2_n6_p3 = fc2_in_3 * 8'sh9a; // weight -0.796875
+    wire signed [16:0] fc2_n6_p4 = fc2_in_4 * 8'shb6; // weight -0.578125
+    wire signed [16:0] fc2_n6_p7 = fc2_in_7 * 8'sha3; // weight -0.7265625
+    wire signed [17:0] fc2_n6_t0_0 = $signed({fc2_n6_p0[16], fc2_n6_p0}) + $signed({fc2_n6_p1[16], fc2_n6_p1});
+    wire signed [17:0] fc2_n6_t0_1 = $signed({fc2_n6_p2[16], fc2_n6_p2}) + $signed({fc2_n6_p3[16], fc2_n6_p3});
+    reg  signed [17:0] fc2_n6_t1_1_a_d1;
     reg  signed [20:0] fc2_n6_t0_3_d1;
-    wire signed [20:0] fc2_n6_t1_1;
-    wire signed [20:0] fc2_n6_t2_0_a;
-    reg  signed [20:0] fc2_n6_t2_0_a_d1;
-    wire signed [20:0] fc2_n6_t2_0;
-    wire signed [21:0] fc2_n6_t3_0_a;
-    wire signed [21:0] fc2_n6_t3_0_b;
-    reg  signed [21:0] fc2_n6_t3_0_b_d1;
-    wire signed [21:0] fc2_n6_t3_0;
-    wire signed [21:0] fc2_n6_acc;
-    wire signed [12:0] fc2_n6_y_fl;
-    wire fc2_n6_y_half;
-    wire [7:0] fc2_n6_y_low;
-    wire fc2_n6_y_sticky;
-    wire fc2_n6_y_lsb;
-    wire fc2_n6_y_inc_any;
-    wire fc2_n6_y_inc;
-    wire signed [12:0] fc2_n6_y_incx;
+    reg  signed [18:0] fc2_n6_t2_0_a_d1;
+    wire signed [20:0] fc2_n6_t2_0 = $signed({{2{fc2_n6_t2_0_a_d1[18]}}, fc2_n6_t2_0_a_d1}) + ($signed({{3{fc2_n6_t1_1_a_d1[17]}}, fc2_n6_t1_1_a_d1}) + fc2_n6_t0_3_d1);
+    wire signed [21:0] fc2_n6_acc = ($signed({fc2_n6_t2_0[20], fc2_n6_t2_0}) + 22'sd126464);
+    wire fc2_n6_y_sticky = |fc2_n6_acc[7:0];
     reg  signed [12:0] fc2_n6_y_fl_d1;
-    reg  signed [12:0] fc2_n6_y_incx_d1;
-    wire signed [12:0] fc2_n6_y_rnd;
-    wire signed [9:0] fc2_n6_y_wrap;
-    wire signed [12:0] fc2_n6_y_max;
-    wire fc2_n6_y_ovf_hi;
-    wire signed [12:0] fc2_n6_y_min;
-    wire fc2_n6_y_ovf_lo;
-    wire signed [9:0] fc2_n6_y_minv;
-    wire signed [9:0] fc2_n6_y_satlo;
-    wire signed [9:0] fc2_n6_y_maxv;
-    wire signed [9:0] fc2_n6_y_sat;
-    wire signed [5:0] fc2_w0_7; // weight 0.1875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc2_n7_p0;
-    wire signed [6:0] fc2_w1_7; // weight 0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n7_p1;
-    wire signed [6:0] fc2_w2_7; // weight 0.4375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc2_n7_p2;
-    wire signed [7:0] fc2_w3_7; // weight -0.8671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n7_p3;
-    wire signed [7:0] fc2_w4_7; // weight -0.8515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc2_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc2_n7_p4;
-    wire signed [11:0] fc2_w7_7; // weight 9.5546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n7_p7;
-    wire signed [18:0] fc2_n7_bias; // bias 5.40625
-    wire signed [15:0] fc2_n7_t0_0_a;
-    wire signed [15:0] fc2_n7_t0_0;
-    wire signed [17:0] fc2_n7_t0_1_a;
-    wire signed [17:0] fc2_n7_t0_1_b;
-    wire signed [17:0] fc2_n7_t0_1;
-    wire signed [16:0] fc2_n7_t0_2_b;
-    wire signed [16:0] fc2_n7_t0_2;
-    wire signed [20:0] fc2_n7_t0_3_b;
-    wire signed [20:0] fc2_n7_t0_3;
-    wire signed [17:0] fc2_n7_t1_0_a;
-    wire signed [17:0] fc2_n7_t1_0;
-    wire signed [20:0] fc2_n7_t1_1_a;
-    reg  signed [20:0] fc2_n7_t1_1_a_d1;
+    reg  fc2_n6_y_incx_d1;
+    wire signed [12:0] fc2_n6_y_rnd = fc2_n6_y_fl_d1 + $signed({12'd0, fc2_n6_y_incx_d1});
+    wire signed [9:0] fc2_n6_y_sat = (fc2_n6_y_rnd > 13'sd511) ? 10'sd511 : ((fc2_n6_y_rnd < 13'sh1e00) ? 10'sh200 : $signed(fc2_n6_y_rnd[9:0]));
+    wire signed [14:0] fc2_n7_p0 = fc2_in_0 * 6'sd24; // weight 0.1875
+    wire signed [15:0] fc2_n7_p2 = fc2_in_2 * 7'sd56; // weight 0.4375
+    wire signed [16:0] fc2_n7_p3 = fc2_in_3 * 8'sh91; // weight -0.8671875
+    wire signed [15:0] fc2_n7_t0_0 = $signed({fc2_n7_p0[14], fc2_n7_p0}) + (fc2_in_1 * 7'sd39); // weight 0.3046875
+    wire signed [17:0] fc2_n7_t1_0 = $signed({{2{fc2_n7_t0_0[15]}}, fc2_n7_t0_0}) + ($signed({{2{fc2_n7_p2[15]}}, fc2_n7_p2}) + $signed({fc2_n7_p3[16], fc2_n7_p3}));
+    reg  signed [16:0] fc2_n7_t1_1_a_d1;
     reg  signed [20:0] fc2_n7_t0_3_d1;
-    wire signed [20:0] fc2_n7_t1_1;
-    wire signed [20:0] fc2_n7_t2_0_a;
-    reg  signed [20:0] fc2_n7_t2_0_a_d1;
-    wire signed [20:0] fc2_n7_t2_0;
-    wire signed [20:0] fc2_n7_acc;
-    wire signed [11:0] fc2_n7_y_fl;
-    wire fc2_n7_y_half;
-    wire [7:0] fc2_n7_y_low;
-    wire fc2_n7_y_sticky;
-    wire fc2_n7_y_lsb;
-    wire fc2_n7_y_inc_any;
-    wire fc2_n7_y_inc;
-    wire signed [11:0] fc2_n7_y_incx;
-    wire signed [11:0] fc2_n7_y_rnd;
-    wire signed [9:0] fc2_n7_y_wrap;
-    wire signed [11:0] fc2_n7_y_max;
+    reg  signed [17:0] fc2_n7_t2_0_a_d1;
+    wire signed [20:0] fc2_n7_acc = ($signed({{3{fc2_n7_t2_0_a_d1[17]}}, fc2_n7_t2_0_a_d1}) + ($signed({{4{fc2_n7_t1_1_a_d1[16]}}, fc2_n7_t1_1_a_d1}) + fc2_n7_t0_3_d1));
+    wire fc2_n7_y_sticky = |fc2_n7_acc[7:0];
+    wire fc2_n7_y_inc = fc2_n7_acc[8] & (fc2_n7_y_sticky | fc2_n7_acc[9]);
+    wire signed [11:0] fc2_n7_y_rnd = $signed(fc2_n7_acc[20:9]) + $signed({11'd0, fc2_n7_y_inc});
     reg  signed [11:0] fc2_n7_y_rnd_d1;
-    wire fc2_n7_y_ovf_hi;
-    wire signed [11:0] fc2_n7_y_min;
-    wire fc2_n7_y_ovf_lo;
-    wire signed [9:0] fc2_n7_y_minv;
     reg  signed [9:0] fc2_n7_y_wrap_d1;
-    wire signed [9:0] fc2_n7_y_satlo;
-    wire signed [9:0] fc2_n7_y_maxv;
-    wire signed [9:0] fc2_n7_y_sat;
+    wire signed [9:0] fc2_n7_y_sat = (fc2_n7_y_rnd_d1 > 12'sd511) ? 10'sd511 : ((fc2_n7_y_rnd_d1 < 12'she00) ? 10'sh200 : fc2_n7_y_wrap_d1);
     reg  signed [9:0] fc2_out_0;
     reg  signed [9:0] fc2_out_1;
     reg  signed [9:0] fc2_out_2;
@@ -681,553 +174,48 @@ module activations_fc2 (
     reg  signed [9:0] fc2_out_6;
     reg  signed [9:0] fc2_out_7;
 
-    assign fc2_in_0 = in_data[9:0];
-    assign fc2_in_1 = in_data[19:10];
-    assign fc2_in_2 = in_data[29:20];
-    assign fc2_in_3 = in_data[39:30];
-    assign fc2_in_4 = in_data[49:40];
-    assign fc2_in_5 = in_data[59:50];
-    assign fc2_in_6 = in_data[69:60];
-    assign fc2_in_7 = in_data[79:70];
-    assign fc2_w0_0 = 12'h41d;
-    assign fc2_n0_p0_m = {{12{fc2_in_0[9]}}, fc2_in_0} * {{10{fc2_w0_0[11]}}, fc2_w0_0};
-    assign fc2_n0_p0 = fc2_n0_p0_m[20:0];
-    assign fc2_w1_0 = 9'h169;
-    assign fc2_n0_p1_m = {{9{fc2_in_1[9]}}, fc2_in_1} * {{10{fc2_w1_0[8]}}, fc2_w1_0};
-    assign fc2_n0_p1 = fc2_n0_p1_m[17:0];
-    assign fc2_w2_0 = 8'h7a;
-    assign fc2_n0_p2_m = {{8{fc2_in_2[9]}}, fc2_in_2} * {{10{fc2_w2_0[7]}}, fc2_w2_0};
-    assign fc2_n0_p2 = fc2_n0_p2_m[16:0];
-    assign fc2_w3_0 = 9'h0a5;
-    assign fc2_n0_p3_m = {{9{fc2_in_3[9]}}, fc2_in_3} * {{10{fc2_w3_0[8]}}, fc2_w3_0};
-    assign fc2_n0_p3 = fc2_n0_p3_m[17:0];
-    assign fc2_w4_0 = 9'h159;
-    assign fc2_n0_p4_m = {{9{fc2_in_4[9]}}, fc2_in_4} * {{10{fc2_w4_0[8]}}, fc2_w4_0};
-    assign fc2_n0_p4 = fc2_n0_p4_m[17:0];
-    assign fc2_w5_0 = 8'h94;
-    assign fc2_n0_p5_m = {{8{fc2_in_5[9]}}, fc2_in_5} * {{10{fc2_w5_0[7]}}, fc2_w5_0};
-    assign fc2_n0_p5 = fc2_n0_p5_m[16:0];
-    assign fc2_n0_p6_sh = {fc2_in_6, 4'b0000};
-    assign fc2_n0_p6_e = {{1{fc2_n0_p6_sh[13]}}, fc2_n0_p6_sh};
-    assign fc2_n0_p6_neg = -fc2_n0_p6_e;
-    assign fc2_n0_p7_sh = {fc2_in_7, 7'b0000000};
-    assign fc2_n0_p7_e = {{1{fc2_n0_p7_sh[16]}}, fc2_n0_p7_sh};
-    assign fc2_n0_p7_neg = -fc2_n0_p7_e;
-    assign fc2_n0_bias = 19'h54c00;
-    assign fc2_n0_t0_0_b = {{3{fc2_n0_p1[17]}}, fc2_n0_p1};
-    assign fc2_n0_t0_0 = fc2_n0_p0 + fc2_n0_t0_0_b;
-    assign fc2_n0_t0_1_a = {{2{fc2_n0_p2[16]}}, fc2_n0_p2};
-    assign fc2_n0_t0_1_b = {{1{fc2_n0_p3[17]}}, fc2_n0_p3};
-    assign fc2_n0_t0_1 = fc2_n0_t0_1_a + fc2_n0_t0_1_b;
-    assign fc2_n0_t0_2_a = {{1{fc2_n0_p4[17]}}, fc2_n0_p4};
-    assign fc2_n0_t0_2_b = {{2{fc2_n0_p5[16]}}, fc2_n0_p5};
-    assign fc2_n0_t0_2 = fc2_n0_t0_2_a + fc2_n0_t0_2_b;
-    assign fc2_n0_t0_3_a = {{3{fc2_n0_p6_neg[14]}}, fc2_n0_p6_neg};
-    assign fc2_n0_t0_3 = fc2_n0_t0_3_a + fc2_n0_p7_neg;
-    assign fc2_n0_t1_0_b = {{2{fc2_n0_t0_1[18]}}, fc2_n0_t0_1};
-    assign fc2_n0_t1_0 = fc2_n0_t0_0_d1 + fc2_n0_t1_0_b_d1;
-    assign fc2_n0_t1_1_b = {{1{fc2_n0_t0_3[17]}}, fc2_n0_t0_3};
-    assign fc2_n0_t1_1 = fc2_n0_t0_2 + fc2_n0_t1_1_b;
-    assign fc2_n0_t2_0_b = {{2{fc2_n0_t1_1[18]}}, fc2_n0_t1_1};
-    assign fc2_n0_t2_0 = fc2_n0_t1_0 + fc2_n0_t2_0_b_d1;
-    assign fc2_n0_t3_0_a = {{1{fc2_n0_t2_0[20]}}, fc2_n0_t2_0};
-    assign fc2_n0_t3_0_b = {{3{fc2_n0_bias[18]}}, fc2_n0_bias};
-    assign fc2_n0_t3_0 = fc2_n0_t3_0_a + fc2_n0_t3_0_b_d1;
-    assign fc2_n0_acc = fc2_n0_t3_0;
-    assign fc2_n0_y_fl = fc2_n0_acc[21:9];
-    assign fc2_n0_y_half = fc2_n0_acc[8];
-    assign fc2_n0_y_low = fc2_n0_acc[7:0];
-    assign fc2_n0_y_sticky = |fc2_n0_y_low;
-    assign fc2_n0_y_lsb = fc2_n0_acc[9];
-    assign fc2_n0_y_inc_any = fc2_n0_y_sticky | fc2_n0_y_lsb;
-    assign fc2_n0_y_inc = fc2_n0_y_half & fc2_n0_y_inc_any;
-    assign fc2_n0_y_incx = {{12{1'b0}}, fc2_n0_y_inc};
-    assign fc2_n0_y_rnd = fc2_n0_y_fl_d1 + fc2_n0_y_incx_d1;
-    assign fc2_n0_y_wrap = fc2_n0_y_rnd[9:0];
-    assign fc2_n0_y_max = 13'h01ff;
-    assign fc2_n0_y_ovf_hi = (fc2_n0_y_rnd > fc2_n0_y_max);
-    assign fc2_n0_y_min = 13'h1e00;
-    assign fc2_n0_y_ovf_lo = (fc2_n0_y_rnd < fc2_n0_y_min);
-    assign fc2_n0_y_minv = 10'h200;
-    assign fc2_n0_y_satlo = fc2_n0_y_ovf_lo ? fc2_n0_y_minv : fc2_n0_y_wrap;
-    assign fc2_n0_y_maxv = 10'h1ff;
-    assign fc2_n0_y_sat = fc2_n0_y_ovf_hi ? fc2_n0_y_maxv : fc2_n0_y_satlo;
-    assign fc2_w0_1 = 6'h2b;
-    assign fc2_n1_p0_m = {{6{fc2_in_0[9]}}, fc2_in_0} * {{10{fc2_w0_1[5]}}, fc2_w0_1};
-    assign fc2_n1_p0 = fc2_n1_p0_m[14:0];
-    assign fc2_w1_1 = 12'h439;
-    assign fc2_n1_p1_m = {{12{fc2_in_1[9]}}, fc2_in_1} * {{10{fc2_w1_1[11]}}, fc2_w1_1};
-    assign fc2_n1_p1 = fc2_n1_p1_m[20:0];
-    assign fc2_w2_1 = 8'hb6;
-    assign fc2_n1_p2_m = {{8{fc2_in_2[9]}}, fc2_in_2} * {{10{fc2_w2_1[7]}}, fc2_w2_1};
-    assign fc2_n1_p2 = fc2_n1_p2_m[16:0];
-    assign fc2_w3_1 = 8'h84;
-    assign fc2_n1_p3_m = {{8{fc2_in_3[9]}}, fc2_in_3} * {{10{fc2_w3_1[7]}}, fc2_w3_1};
-    assign fc2_n1_p3 = fc2_n1_p3_m[16:0];
-    assign fc2_w4_1 = 8'hbd;
-    assign fc2_n1_p4_m = {{8{fc2_in_4[9]}}, fc2_in_4} * {{10{fc2_w4_1[7]}}, fc2_w4_1};
-    assign fc2_n1_p4 = fc2_n1_p4_m[16:0];
-    assign fc2_w5_1 = 8'h50;
-    assign fc2_n1_p5_m = {{8{fc2_in_5[9]}}, fc2_in_5} * {{10{fc2_w5_1[7]}}, fc2_w5_1};
-    assign fc2_n1_p5 = fc2_n1_p5_m[16:0];
-    assign fc2_w6_1 = 8'h6a;
-    assign fc2_n1_p6_m = {{8{fc2_in_6[9]}}, fc2_in_6} * {{10{fc2_w6_1[7]}}, fc2_w6_1};
-    assign fc2_n1_p6 = fc2_n1_p6_m[16:0];
-    assign fc2_w7_1 = 9'h09e;
-    assign fc2_n1_p7_m = {{9{fc2_in_7[9]}}, fc2_in_7} * {{10{fc2_w7_1[8]}}, fc2_w7_1};
-    assign fc2_n1_p7 = fc2_n1_p7_m[17:0];
-    assign fc2_n1_bias = 18'h21200;
-    assign fc2_n1_t0_0_a = {{6{fc2_n1_p0[14]}}, fc2_n1_p0};
-    assign fc2_n1_t0_0 = fc2_n1_t0_0_a + fc2_n1_p1;
-    assign fc2_n1_t0_1_a = {{1{fc2_n1_p2[16]}}, fc2_n1_p2};
-    assign fc2_n1_t0_1_b = {{1{fc2_n1_p3[16]}}, fc2_n1_p3};
-    assign fc2_n1_t0_1 = fc2_n1_t0_1_a + fc2_n1_t0_1_b;
-    assign fc2_n1_t0_2_a = {{1{fc2_n1_p4[16]}}, fc2_n1_p4};
-    assign fc2_n1_t0_2_b = {{1{fc2_n1_p5[16]}}, fc2_n1_p5};
-    assign fc2_n1_t0_2 = fc2_n1_t0_2_a + fc2_n1_t0_2_b;
-    assign fc2_n1_t0_3_a = {{2{fc2_n1_p6[16]}}, fc2_n1_p6};
-    assign fc2_n1_t0_3_b = {{1{fc2_n1_p7[17]}}, fc2_n1_p7};
-    assign fc2_n1_t0_3 = fc2_n1_t0_3_a + fc2_n1_t0_3_b;
-    assign fc2_n1_t1_0_b = {{3{fc2_n1_t0_1[17]}}, fc2_n1_t0_1};
-    assign fc2_n1_t1_0 = fc2_n1_t0_0_d1 + fc2_n1_t1_0_b_d1;
-    assign fc2_n1_t1_1_a = {{1{fc2_n1_t0_2[17]}}, fc2_n1_t0_2};
-    assign fc2_n1_t1_1 = fc2_n1_t1_1_a + fc2_n1_t0_3;
-    assign fc2_n1_t2_0_b = {{2{fc2_n1_t1_1[18]}}, fc2_n1_t1_1};
-    assign fc2_n1_t2_0 = fc2_n1_t1_0 + fc2_n1_t2_0_b_d1;
-    assign fc2_n1_t3_0_b = {{3{fc2_n1_bias[17]}}, fc2_n1_bias};
-    assign fc2_n1_t3_0 = fc2_n1_t2_0 + fc2_n1_t3_0_b_d1;
-    assign fc2_n1_acc = fc2_n1_t3_0;
-    assign fc2_n1_y_fl = fc2_n1_acc[20:9];
-    assign fc2_n1_y_half = fc2_n1_acc[8];
-    assign fc2_n1_y_low = fc2_n1_acc[7:0];
-    assign fc2_n1_y_sticky = |fc2_n1_y_low;
-    assign fc2_n1_y_lsb = fc2_n1_acc[9];
-    assign fc2_n1_y_inc_any = fc2_n1_y_sticky | fc2_n1_y_lsb;
-    assign fc2_n1_y_inc = fc2_n1_y_half & fc2_n1_y_inc_any;
-    assign fc2_n1_y_incx = {{11{1'b0}}, fc2_n1_y_inc};
-    assign fc2_n1_y_rnd = fc2_n1_y_fl_d1 + fc2_n1_y_incx_d1;
-    assign fc2_n1_y_wrap = fc2_n1_y_rnd[9:0];
-    assign fc2_n1_y_max = 12'h1ff;
-    assign fc2_n1_y_ovf_hi = (fc2_n1_y_rnd > fc2_n1_y_max);
-    assign fc2_n1_y_min = 12'he00;
-    assign fc2_n1_y_ovf_lo = (fc2_n1_y_rnd < fc2_n1_y_min);
-    assign fc2_n1_y_minv = 10'h200;
-    assign fc2_n1_y_satlo = fc2_n1_y_ovf_lo ? fc2_n1_y_minv : fc2_n1_y_wrap;
-    assign fc2_n1_y_maxv = 10'h1ff;
-    assign fc2_n1_y_sat = fc2_n1_y_ovf_hi ? fc2_n1_y_maxv : fc2_n1_y_satlo;
-    assign fc2_w0_2 = 8'h47;
-    assign fc2_n2_p0_m = {{8{fc2_in_0[9]}}, fc2_in_0} * {{10{fc2_w0_2[7]}}, fc2_w0_2};
-    assign fc2_n2_p0 = fc2_n2_p0_m[16:0];
-    assign fc2_w1_2 = 6'h1c;
-    assign fc2_n2_p1_m = {{6{fc2_in_1[9]}}, fc2_in_1} * {{10{fc2_w1_2[5]}}, fc2_w1_2};
-    assign fc2_n2_p1 = fc2_n2_p1_m[14:0];
-    assign fc2_w2_2 = 12'h40c;
-    assign fc2_n2_p2_m = {{12{fc2_in_2[9]}}, fc2_in_2} * {{10{fc2_w2_2[11]}}, fc2_w2_2};
-    assign fc2_n2_p2 = fc2_n2_p2_m[20:0];
-    assign fc2_n2_p3_sh = {fc2_in_3, 6'b000000};
-    assign fc2_n2_p3_e = {{1{fc2_n2_p3_sh[15]}}, fc2_n2_p3_sh};
-    assign fc2_n2_p3_neg = -fc2_n2_p3_e;
-    assign fc2_w4_2 = 9'h179;
-    assign fc2_n2_p4_m = {{9{fc2_in_4[9]}}, fc2_in_4} * {{10{fc2_w4_2[8]}}, fc2_w4_2};
-    assign fc2_n2_p4 = fc2_n2_p4_m[17:0];
-    assign fc2_w5_2 = 6'h18;
-    assign fc2_n2_p5_m = {{6{fc2_in_5[9]}}, fc2_in_5} * {{10{fc2_w5_2[5]}}, fc2_w5_2};
-    assign fc2_n2_p5 = fc2_n2_p5_m[14:0];
-    assign fc2_w6_2 = 6'h1b;
-    assign fc2_n2_p6_m = {{6{fc2_in_6[9]}}, fc2_in_6} * {{10{fc2_w6_2[5]}}, fc2_w6_2};
-    assign fc2_n2_p6 = fc2_n2_p6_m[14:0];
-    assign fc2_w7_2 = 8'h93;
-    assign fc2_n2_p7_m = {{8{fc2_in_7[9]}}, fc2_in_7} * {{10{fc2_w7_2[7]}}, fc2_w7_2};
-    assign fc2_n2_p7 = fc2_n2_p7_m[16:0];
-    assign fc2_n2_bias = 18'h2d800;
-    assign fc2_n2_t0_0_b = {{2{fc2_n2_p1[14]}}, fc2_n2_p1};
-    assign fc2_n2_t0_0 = fc2_n2_p0 + fc2_n2_t0_0_b;
-    assign fc2_n2_t0_1_b = {{4{fc2_n2_p3_neg[16]}}, fc2_n2_p3_neg};
-    assign fc2_n2_t0_1 = fc2_n2_p2 + fc2_n2_t0_1_b;
-    assign fc2_n2_t0_2_b = {{3{fc2_n2_p5[14]}}, fc2_n2_p5};
-    assign fc2_n2_t0_2 = fc2_n2_p4 + fc2_n2_t0_2_b;
-    assign fc2_n2_t0_3_a = {{3{fc2_n2_p6[14]}}, fc2_n2_p6};
-    assign fc2_n2_t0_3_b = {{1{fc2_n2_p7[16]}}, fc2_n2_p7};
-    assign fc2_n2_t0_3 = fc2_n2_t0_3_a + fc2_n2_t0_3_b;
-    assign fc2_n2_t1_0_a = {{4{fc2_n2_t0_0[16]}}, fc2_n2_t0_0};
-    assign fc2_n2_t1_0 = fc2_n2_t1_0_a_d1 + fc2_n2_t0_1_d1;
-    assign fc2_n2_t1_1_a = {{1{fc2_n2_t0_2[17]}}, fc2_n2_t0_2};
-    assign fc2_n2_t1_1_b = {{1{fc2_n2_t0_3[17]}}, fc2_n2_t0_3};
-    assign fc2_n2_t1_1 = fc2_n2_t1_1_a + fc2_n2_t1_1_b;
-    assign fc2_n2_t2_0_b = {{2{fc2_n2_t1_1[18]}}, fc2_n2_t1_1};
-    assign fc2_n2_t2_0 = fc2_n2_t1_0 + fc2_n2_t2_0_b_d1;
-    assign fc2_n2_t3_0_b = {{3{fc2_n2_bias[17]}}, fc2_n2_bias};
-    assign fc2_n2_t3_0 = fc2_n2_t2_0 + fc2_n2_t3_0_b_d1;
-    assign fc2_n2_acc = fc2_n2_t3_0;
-    assign fc2_n2_y_fl = fc2_n2_acc[20:9];
-    assign fc2_n2_y_half = fc2_n2_acc[8];
-    assign fc2_n2_y_low = fc2_n2_acc[7:0];
-    assign fc2_n2_y_sticky = |fc2_n2_y_low;
-    assign fc2_n2_y_lsb = fc2_n2_acc[9];
-    assign fc2_n2_y_inc_any = fc2_n2_y_sticky | fc2_n2_y_lsb;
-    assign fc2_n2_y_inc = fc2_n2_y_half & fc2_n2_y_inc_any;
-    assign fc2_n2_y_incx = {{11{1'b0}}, fc2_n2_y_inc};
-    assign fc2_n2_y_rnd = fc2_n2_y_fl_d1 + fc2_n2_y_incx_d1;
-    assign fc2_n2_y_wrap = fc2_n2_y_rnd[9:0];
-    assign fc2_n2_y_max = 12'h1ff;
-    assign fc2_n2_y_ovf_hi = (fc2_n2_y_rnd > fc2_n2_y_max);
-    assign fc2_n2_y_min = 12'he00;
-    assign fc2_n2_y_ovf_lo = (fc2_n2_y_rnd < fc2_n2_y_min);
-    assign fc2_n2_y_minv = 10'h200;
-    assign fc2_n2_y_satlo = fc2_n2_y_ovf_lo ? fc2_n2_y_minv : fc2_n2_y_wrap;
-    assign fc2_n2_y_maxv = 10'h1ff;
-    assign fc2_n2_y_sat = fc2_n2_y_ovf_hi ? fc2_n2_y_maxv : fc2_n2_y_satlo;
-    assign fc2_w0_3 = 6'h17;
-    assign fc2_n3_p0_m = {{6{fc2_in_0[9]}}, fc2_in_0} * {{10{fc2_w0_3[5]}}, fc2_w0_3};
-    assign fc2_n3_p0 = fc2_n3_p0_m[14:0];
-    assign fc2_w1_3 = 8'hb1;
-    assign fc2_n3_p1_m = {{8{fc2_in_1[9]}}, fc2_in_1} * {{10{fc2_w1_3[7]}}, fc2_w1_3};
-    assign fc2_n3_p1 = fc2_n3_p1_m[16:0];
-    assign fc2_w2_3 = 8'h74;
-    assign fc2_n3_p2_m = {{8{fc2_in_2[9]}}, fc2_in_2} * {{10{fc2_w2_3[7]}}, fc2_w2_3};
-    assign fc2_n3_p2 = fc2_n3_p2_m[16:0];
-    assign fc2_w3_3 = 12'h4c8;
-    assign fc2_n3_p3_m = {{12{fc2_in_3[9]}}, fc2_in_3} * {{10{fc2_w3_3[11]}}, fc2_w3_3};
-    assign fc2_n3_p3 = fc2_n3_p3_m[20:0];
-    assign fc2_w4_3 = 8'had;
-    assign fc2_n3_p4_m = {{8{fc2_in_4[9]}}, fc2_in_4} * {{10{fc2_w4_3[7]}}, fc2_w4_3};
-    assign fc2_n3_p4 = fc2_n3_p4_m[16:0];
-    assign fc2_w5_3 = 8'h91;
-    assign fc2_n3_p5_m = {{8{fc2_in_5[9]}}, fc2_in_5} * {{10{fc2_w5_3[7]}}, fc2_w5_3};
-    assign fc2_n3_p5 = fc2_n3_p5_m[16:0];
-    assign fc2_w6_3 = 6'h11;
-    assign fc2_n3_p6_m = {{6{fc2_in_6[9]}}, fc2_in_6} * {{10{fc2_w6_3[5]}}, fc2_w6_3};
-    assign fc2_n3_p6 = fc2_n3_p6_m[14:0];
-    assign fc2_w7_3 = 5'h0b;
-    assign fc2_n3_p7_m = {{5{fc2_in_7[9]}}, fc2_in_7} * {{10{fc2_w7_3[4]}}, fc2_w7_3};
-    assign fc2_n3_p7 = fc2_n3_p7_m[13:0];
-    assign fc2_n3_bias = 16'h9e00;
-    assign fc2_n3_t0_0_a = {{2{fc2_n3_p0[14]}}, fc2_n3_p0};
-    assign fc2_n3_t0_0 = fc2_n3_t0_0_a + fc2_n3_p1;
-    assign fc2_n3_t0_1_a = {{4{fc2_n3_p2[16]}}, fc2_n3_p2};
-    assign fc2_n3_t0_1 = fc2_n3_t0_1_a + fc2_n3_p3;
-    assign fc2_n3_t0_2_a = {{1{fc2_n3_p4[16]}}, fc2_n3_p4};
-    assign fc2_n3_t0_2_b = {{1{fc2_n3_p5[16]}}, fc2_n3_p5};
-    assign fc2_n3_t0_2 = fc2_n3_t0_2_a + fc2_n3_t0_2_b;
-    assign fc2_n3_t0_3_b = {{1{fc2_n3_p7[13]}}, fc2_n3_p7};
-    assign fc2_n3_t0_3 = fc2_n3_p6 + fc2_n3_t0_3_b;
-    assign fc2_n3_t1_0_a = {{4{fc2_n3_t0_0[16]}}, fc2_n3_t0_0};
-    assign fc2_n3_t1_0 = fc2_n3_t1_0_a_d1 + fc2_n3_t0_1_d1;
-    assign fc2_n3_t1_1_b = {{3{fc2_n3_t0_3[14]}}, fc2_n3_t0_3};
-    assign fc2_n3_t1_1 = fc2_n3_t0_2 + fc2_n3_t1_1_b;
-    assign fc2_n3_t2_0_b = {{3{fc2_n3_t1_1[17]}}, fc2_n3_t1_1};
-    assign fc2_n3_t2_0 = fc2_n3_t1_0 + fc2_n3_t2_0_b_d1;
-    assign fc2_n3_t3_0_b = {{5{fc2_n3_bias[15]}}, fc2_n3_bias};
-    assign fc2_n3_t3_0 = fc2_n3_t2_0 + fc2_n3_t3_0_b_d1;
-    assign fc2_n3_acc = fc2_n3_t3_0;
-    assign fc2_n3_y_fl = fc2_n3_acc[20:9];
-    assign fc2_n3_y_half = fc2_n3_acc[8];
-    assign fc2_n3_y_low = fc2_n3_acc[7:0];
-    assign fc2_n3_y_sticky = |fc2_n3_y_low;
-    assign fc2_n3_y_lsb = fc2_n3_acc[9];
-    assign fc2_n3_y_inc_any = fc2_n3_y_sticky | fc2_n3_y_lsb;
-    assign fc2_n3_y_inc = fc2_n3_y_half & fc2_n3_y_inc_any;
-    assign fc2_n3_y_incx = {{11{1'b0}}, fc2_n3_y_inc};
-    assign fc2_n3_y_rnd = fc2_n3_y_fl_d1 + fc2_n3_y_incx_d1;
-    assign fc2_n3_y_wrap = fc2_n3_y_rnd[9:0];
-    assign fc2_n3_y_max = 12'h1ff;
-    assign fc2_n3_y_ovf_hi = (fc2_n3_y_rnd > fc2_n3_y_max);
-    assign fc2_n3_y_min = 12'he00;
-    assign fc2_n3_y_ovf_lo = (fc2_n3_y_rnd < fc2_n3_y_min);
-    assign fc2_n3_y_minv = 10'h200;
-    assign fc2_n3_y_satlo = fc2_n3_y_ovf_lo ? fc2_n3_y_minv : fc2_n3_y_wrap;
-    assign fc2_n3_y_maxv = 10'h1ff;
-    assign fc2_n3_y_sat = fc2_n3_y_ovf_hi ? fc2_n3_y_maxv : fc2_n3_y_satlo;
-    assign fc2_w0_4 = 8'h98;
-    assign fc2_n4_p0_m = {{8{fc2_in_0[9]}}, fc2_in_0} * {{10{fc2_w0_4[7]}}, fc2_w0_4};
-    assign fc2_n4_p0 = fc2_n4_p0_m[16:0];
-    assign fc2_w1_4 = 7'h35;
-    assign fc2_n4_p1_m = {{7{fc2_in_1[9]}}, fc2_in_1} * {{10{fc2_w1_4[6]}}, fc2_w1_4};
-    assign fc2_n4_p1 = fc2_n4_p1_m[15:0];
-    assign fc2_w3_4 = 9'h17e;
-    assign fc2_n4_p3_m = {{9{fc2_in_3[9]}}, fc2_in_3} * {{10{fc2_w3_4[8]}}, fc2_w3_4};
-    assign fc2_n4_p3 = fc2_n4_p3_m[17:0];
-    assign fc2_w4_4 = 11'h3e7;
-    assign fc2_n4_p4_m = {{11{fc2_in_4[9]}}, fc2_in_4} * {{10{fc2_w4_4[10]}}, fc2_w4_4};
-    assign fc2_n4_p4 = fc2_n4_p4_m[19:0];
-    assign fc2_w5_4 = 8'hae;
-    assign fc2_n4_p5_m = {{8{fc2_in_5[9]}}, fc2_in_5} * {{10{fc2_w5_4[7]}}, fc2_w5_4};
-    assign fc2_n4_p5 = fc2_n4_p5_m[16:0];
-    assign fc2_w6_4 = 7'h4e;
-    assign fc2_n4_p6_m = {{7{fc2_in_6[9]}}, fc2_in_6} * {{10{fc2_w6_4[6]}}, fc2_w6_4};
-    assign fc2_n4_p6 = fc2_n4_p6_m[15:0];
-    assign fc2_w7_4 = 8'h4f;
-    assign fc2_n4_p7_m = {{8{fc2_in_7[9]}}, fc2_in_7} * {{10{fc2_w7_4[7]}}, fc2_w7_4};
-    assign fc2_n4_p7 = fc2_n4_p7_m[16:0];
-    assign fc2_n4_bias = 16'h6200;
-    assign fc2_n4_t0_0_a = {{1{fc2_n4_p0[16]}}, fc2_n4_p0};
-    assign fc2_n4_t0_0_b = {{2{fc2_n4_p1[15]}}, fc2_n4_p1};
-    assign fc2_n4_t0_0 = fc2_n4_t0_0_a + fc2_n4_t0_0_b;
-    assign fc2_n4_t0_1_a = {{3{fc2_n4_p3[17]}}, fc2_n4_p3};
-    assign fc2_n4_t0_1_b = {{1{fc2_n4_p4[19]}}, fc2_n4_p4};
-    assign fc2_n4_t0_1 = fc2_n4_t0_1_a + fc2_n4_t0_1_b;
-    assign fc2_n4_t0_2_a = {{1{fc2_n4_p5[16]}}, fc2_n4_p5};
-    assign fc2_n4_t0_2_b = {{2{fc2_n4_p6[15]}}, fc2_n4_p6};
-    assign fc2_n4_t0_2 = fc2_n4_t0_2_a + fc2_n4_t0_2_b;
-    assign fc2_n4_t0_3_b = {{1{fc2_n4_bias[15]}}, fc2_n4_bias};
-    assign fc2_n4_t0_3 = fc2_n4_p7 + fc2_n4_t0_3_b;
-    assign fc2_n4_t1_0_a = {{3{fc2_n4_t0_0[17]}}, fc2_n4_t0_0};
-    assign fc2_n4_t1_0 = fc2_n4_t1_0_a_d1 + fc2_n4_t0_1_d1;
-    assign fc2_n4_t1_1_a = {{1{fc2_n4_t0_2[17]}}, fc2_n4_t0_2};
-    assign fc2_n4_t1_1_b = {{2{fc2_n4_t0_3[16]}}, fc2_n4_t0_3};
-    assign fc2_n4_t1_1 = fc2_n4_t1_1_a + fc2_n4_t1_1_b;
-    assign fc2_n4_t2_0_b = {{2{fc2_n4_t1_1[18]}}, fc2_n4_t1_1};
-    assign fc2_n4_t2_0 = fc2_n4_t1_0 + fc2_n4_t2_0_b_d1;
-    assign fc2_n4_acc = fc2_n4_t2_0;
-    assign fc2_n4_y_fl = fc2_n4_acc[20:9];
-    assign fc2_n4_y_half = fc2_n4_acc[8];
-    assign fc2_n4_y_low = fc2_n4_acc[7:0];
-    assign fc2_n4_y_sticky = |fc2_n4_y_low;
-    assign fc2_n4_y_lsb = fc2_n4_acc[9];
-    assign fc2_n4_y_inc_any = fc2_n4_y_sticky | fc2_n4_y_lsb;
-    assign fc2_n4_y_inc = fc2_n4_y_half & fc2_n4_y_inc_any;
-    assign fc2_n4_y_incx = {{11{1'b0}}, fc2_n4_y_inc};
-    assign fc2_n4_y_rnd = fc2_n4_y_fl + fc2_n4_y_incx;
-    assign fc2_n4_y_wrap = fc2_n4_y_rnd[9:0];
-    assign fc2_n4_y_max = 12'h1ff;
-    assign fc2_n4_y_ovf_hi = (fc2_n4_y_rnd_d1 > fc2_n4_y_max);
-    assign fc2_n4_y_min = 12'he00;
-    assign fc2_n4_y_ovf_lo = (fc2_n4_y_rnd_d1 < fc2_n4_y_min);
-    assign fc2_n4_y_minv = 10'h200;
-    assign fc2_n4_y_satlo = fc2_n4_y_ovf_lo ? fc2_n4_y_minv : fc2_n4_y_wrap_d1;
-    assign fc2_n4_y_maxv = 10'h1ff;
-    assign fc2_n4_y_sat = fc2_n4_y_ovf_hi ? fc2_n4_y_maxv : fc2_n4_y_satlo;
-    assign fc2_w0_5 = 8'h7a;
-    assign fc2_n5_p0_m = {{8{fc2_in_0[9]}}, fc2_in_0} * {{10{fc2_w0_5[7]}}, fc2_w0_5};
-    assign fc2_n5_p0 = fc2_n5_p0_m[16:0];
-    assign fc2_w1_5 = 9'h16a;
-    assign fc2_n5_p1_m = {{9{fc2_in_1[9]}}, fc2_in_1} * {{10{fc2_w1_5[8]}}, fc2_w1_5};
-    assign fc2_n5_p1 = fc2_n5_p1_m[17:0];
-    assign fc2_w2_5 = 7'h55;
-    assign fc2_n5_p2_m = {{7{fc2_in_2[9]}}, fc2_in_2} * {{10{fc2_w2_5[6]}}, fc2_w2_5};
-    assign fc2_n5_p2 = fc2_n5_p2_m[15:0];
-    assign fc2_w3_5 = 7'h56;
-    assign fc2_n5_p3_m = {{7{fc2_in_3[9]}}, fc2_in_3} * {{10{fc2_w3_5[6]}}, fc2_w3_5};
-    assign fc2_n5_p3 = fc2_n5_p3_m[15:0];
-    assign fc2_w4_5 = 9'h173;
-    assign fc2_n5_p4_m = {{9{fc2_in_4[9]}}, fc2_in_4} * {{10{fc2_w4_5[8]}}, fc2_w4_5};
-    assign fc2_n5_p4 = fc2_n5_p4_m[17:0];
-    assign fc2_w5_5 = 12'h505;
-    assign fc2_n5_p5_m = {{12{fc2_in_5[9]}}, fc2_in_5} * {{10{fc2_w5_5[11]}}, fc2_w5_5};
-    assign fc2_n5_p5 = fc2_n5_p5_m[20:0];
-    assign fc2_w6_5 = 8'h5b;
-    assign fc2_n5_p6_m = {{8{fc2_in_6[9]}}, fc2_in_6} * {{10{fc2_w6_5[7]}}, fc2_w6_5};
-    assign fc2_n5_p6 = fc2_n5_p6_m[16:0];
-    assign fc2_w7_5 = 8'h43;
-    assign fc2_n5_p7_m = {{8{fc2_in_7[9]}}, fc2_in_7} * {{10{fc2_w7_5[7]}}, fc2_w7_5};
-    assign fc2_n5_p7 = fc2_n5_p7_m[16:0];
-    assign fc2_n5_bias = 18'h12800;
-    assign fc2_n5_t0_0_a = {{2{fc2_n5_p0[16]}}, fc2_n5_p0};
-    assign fc2_n5_t0_0_b = {{1{fc2_n5_p1[17]}}, fc2_n5_p1};
-    assign fc2_n5_t0_0 = fc2_n5_t0_0_a + fc2_n5_t0_0_b;
-    assign fc2_n5_t0_1_a = {{1{fc2_n5_p2[15]}}, fc2_n5_p2};
-    assign fc2_n5_t0_1_b = {{1{fc2_n5_p3[15]}}, fc2_n5_p3};
-    assign fc2_n5_t0_1 = fc2_n5_t0_1_a + fc2_n5_t0_1_b;
-    assign fc2_n5_t0_2_a = {{3{fc2_n5_p4[17]}}, fc2_n5_p4};
-    assign fc2_n5_t0_2 = fc2_n5_t0_2_a + fc2_n5_p5;
-    assign fc2_n5_t0_3_a = {{1{fc2_n5_p6[16]}}, fc2_n5_p6};
-    assign fc2_n5_t0_3_b = {{1{fc2_n5_p7[16]}}, fc2_n5_p7};
-    assign fc2_n5_t0_3 = fc2_n5_t0_3_a + fc2_n5_t0_3_b;
-    assign fc2_n5_t1_0_b = {{2{fc2_n5_t0_1[16]}}, fc2_n5_t0_1};
-    assign fc2_n5_t1_0 = fc2_n5_t0_0 + fc2_n5_t1_0_b;
-    assign fc2_n5_t1_1_b = {{3{fc2_n5_t0_3[17]}}, fc2_n5_t0_3};
-    assign fc2_n5_t1_1 = fc2_n5_t0_2_d1 + fc2_n5_t1_1_b_d1;
-    assign fc2_n5_t2_0_a = {{2{fc2_n5_t1_0[18]}}, fc2_n5_t1_0};
-    assign fc2_n5_t2_0 = fc2_n5_t2_0_a_d1 + fc2_n5_t1_1;
-    assign fc2_n5_t3_0_a = {{1{fc2_n5_t2_0[20]}}, fc2_n5_t2_0};
-    assign fc2_n5_t3_0_b = {{4{fc2_n5_bias[17]}}, fc2_n5_bias};
-    assign fc2_n5_t3_0 = fc2_n5_t3_0_a + fc2_n5_t3_0_b_d1;
-    assign fc2_n5_acc = fc2_n5_t3_0;
-    assign fc2_n5_y_fl = fc2_n5_acc[21:9];
-    assign fc2_n5_y_half = fc2_n5_acc[8];
-    assign fc2_n5_y_low = fc2_n5_acc[7:0];
-    assign fc2_n5_y_sticky = |fc2_n5_y_low;
-    assign fc2_n5_y_lsb = fc2_n5_acc[9];
-    assign fc2_n5_y_inc_any = fc2_n5_y_sticky | fc2_n5_y_lsb;
-    assign fc2_n5_y_inc = fc2_n5_y_half & fc2_n5_y_inc_any;
-    assign fc2_n5_y_incx = {{12{1'b0}}, fc2_n5_y_inc};
-    assign fc2_n5_y_rnd = fc2_n5_y_fl_d1 + fc2_n5_y_incx_d1;
-    assign fc2_n5_y_wrap = fc2_n5_y_rnd[9:0];
-    assign fc2_n5_y_max = 13'h01ff;
-    assign fc2_n5_y_ovf_hi = (fc2_n5_y_rnd > fc2_n5_y_max);
-    assign fc2_n5_y_min = 13'h1e00;
-    assign fc2_n5_y_ovf_lo = (fc2_n5_y_rnd < fc2_n5_y_min);
-    assign fc2_n5_y_minv = 10'h200;
-    assign fc2_n5_y_satlo = fc2_n5_y_ovf_lo ? fc2_n5_y_minv : fc2_n5_y_wrap;
-    assign fc2_n5_y_maxv = 10'h1ff;
-    assign fc2_n5_y_sat = fc2_n5_y_ovf_hi ? fc2_n5_y_maxv : fc2_n5_y_satlo;
-    assign fc2_w0_6 = 8'h86;
-    assign fc2_n6_p0_m = {{8{fc2_in_0[9]}}, fc2_in_0} * {{10{fc2_w0_6[7]}}, fc2_w0_6};
-    assign fc2_n6_p0 = fc2_n6_p0_m[16:0];
-    assign fc2_w1_6 = 8'h94;
-    assign fc2_n6_p1_m = {{8{fc2_in_1[9]}}, fc2_in_1} * {{10{fc2_w1_6[7]}}, fc2_w1_6};
-    assign fc2_n6_p1 = fc2_n6_p1_m[16:0];
-    assign fc2_w2_6 = 8'h49;
-    assign fc2_n6_p2_m = {{8{fc2_in_2[9]}}, fc2_in_2} * {{10{fc2_w2_6[7]}}, fc2_w2_6};
-    assign fc2_n6_p2 = fc2_n6_p2_m[16:0];
-    assign fc2_w3_6 = 8'h9a;
-    assign fc2_n6_p3_m = {{8{fc2_in_3[9]}}, fc2_in_3} * {{10{fc2_w3_6[7]}}, fc2_w3_6};
-    assign fc2_n6_p3 = fc2_n6_p3_m[16:0];
-    assign fc2_w4_6 = 8'hb6;
-    assign fc2_n6_p4_m = {{8{fc2_in_4[9]}}, fc2_in_4} * {{10{fc2_w4_6[7]}}, fc2_w4_6};
-    assign fc2_n6_p4 = fc2_n6_p4_m[16:0];
-    assign fc2_w5_6 = 9'h0a1;
-    assign fc2_n6_p5_m = {{9{fc2_in_5[9]}}, fc2_in_5} * {{10{fc2_w5_6[8]}}, fc2_w5_6};
-    assign fc2_n6_p5 = fc2_n6_p5_m[17:0];
-    assign fc2_w6_6 = 12'h454;
-    assign fc2_n6_p6_m = {{12{fc2_in_6[9]}}, fc2_in_6} * {{10{fc2_w6_6[11]}}, fc2_w6_6};
-    assign fc2_n6_p6 = fc2_n6_p6_m[20:0];
-    assign fc2_w7_6 = 8'ha3;
-    assign fc2_n6_p7_m = {{8{fc2_in_7[9]}}, fc2_in_7} * {{10{fc2_w7_6[7]}}, fc2_w7_6};
-    assign fc2_n6_p7 = fc2_n6_p7_m[16:0];
-    assign fc2_n6_bias = 18'h1ee00;
-    assign fc2_n6_t0_0_a = {{1{fc2_n6_p0[16]}}, fc2_n6_p0};
-    assign fc2_n6_t0_0_b = {{1{fc2_n6_p1[16]}}, fc2_n6_p1};
-    assign fc2_n6_t0_0 = fc2_n6_t0_0_a + fc2_n6_t0_0_b;
-    assign fc2_n6_t0_1_a = {{1{fc2_n6_p2[16]}}, fc2_n6_p2};
-    assign fc2_n6_t0_1_b = {{1{fc2_n6_p3[16]}}, fc2_n6_p3};
-    assign fc2_n6_t0_1 = fc2_n6_t0_1_a + fc2_n6_t0_1_b;
-    assign fc2_n6_t0_2_a = {{1{fc2_n6_p4[16]}}, fc2_n6_p4};
-    assign fc2_n6_t0_2 = fc2_n6_t0_2_a + fc2_n6_p5;
-    assign fc2_n6_t0_3_b = {{4{fc2_n6_p7[16]}}, fc2_n6_p7};
-    assign fc2_n6_t0_3 = fc2_n6_p6 + fc2_n6_t0_3_b;
-    assign fc2_n6_t1_0_a = {{1{fc2_n6_t0_0[17]}}, fc2_n6_t0_0};
-    assign fc2_n6_t1_0_b = {{1{fc2_n6_t0_1[17]}}, fc2_n6_t0_1};
-    assign fc2_n6_t1_0 = fc2_n6_t1_0_a + fc2_n6_t1_0_b;
-    assign fc2_n6_t1_1_a = {{3{fc2_n6_t0_2[17]}}, fc2_n6_t0_2};
-    assign fc2_n6_t1_1 = fc2_n6_t1_1_a_d1 + fc2_n6_t0_3_d1;
-    assign fc2_n6_t2_0_a = {{2{fc2_n6_t1_0[18]}}, fc2_n6_t1_0};
-    assign fc2_n6_t2_0 = fc2_n6_t2_0_a_d1 + fc2_n6_t1_1;
-    assign fc2_n6_t3_0_a = {{1{fc2_n6_t2_0[20]}}, fc2_n6_t2_0};
-    assign fc2_n6_t3_0_b = {{4{fc2_n6_bias[17]}}, fc2_n6_bias};
-    assign fc2_n6_t3_0 = fc2_n6_t3_0_a + fc2_n6_t3_0_b_d1;
-    assign fc2_n6_acc = fc2_n6_t3_0;
-    assign fc2_n6_y_fl = fc2_n6_acc[21:9];
-    assign fc2_n6_y_half = fc2_n6_acc[8];
-    assign fc2_n6_y_low = fc2_n6_acc[7:0];
-    assign fc2_n6_y_sticky = |fc2_n6_y_low;
-    assign fc2_n6_y_lsb = fc2_n6_acc[9];
-    assign fc2_n6_y_inc_any = fc2_n6_y_sticky | fc2_n6_y_lsb;
-    assign fc2_n6_y_inc = fc2_n6_y_half & fc2_n6_y_inc_any;
-    assign fc2_n6_y_incx = {{12{1'b0}}, fc2_n6_y_inc};
-    assign fc2_n6_y_rnd = fc2_n6_y_fl_d1 + fc2_n6_y_incx_d1;
-    assign fc2_n6_y_wrap = fc2_n6_y_rnd[9:0];
-    assign fc2_n6_y_max = 13'h01ff;
-    assign fc2_n6_y_ovf_hi = (fc2_n6_y_rnd > fc2_n6_y_max);
-    assign fc2_n6_y_min = 13'h1e00;
-    assign fc2_n6_y_ovf_lo = (fc2_n6_y_rnd < fc2_n6_y_min);
-    assign fc2_n6_y_minv = 10'h200;
-    assign fc2_n6_y_satlo = fc2_n6_y_ovf_lo ? fc2_n6_y_minv : fc2_n6_y_wrap;
-    assign fc2_n6_y_maxv = 10'h1ff;
-    assign fc2_n6_y_sat = fc2_n6_y_ovf_hi ? fc2_n6_y_maxv : fc2_n6_y_satlo;
-    assign fc2_w0_7 = 6'h18;
-    assign fc2_n7_p0_m = {{6{fc2_in_0[9]}}, fc2_in_0} * {{10{fc2_w0_7[5]}}, fc2_w0_7};
-    assign fc2_n7_p0 = fc2_n7_p0_m[14:0];
-    assign fc2_w1_7 = 7'h27;
-    assign fc2_n7_p1_m = {{7{fc2_in_1[9]}}, fc2_in_1} * {{10{fc2_w1_7[6]}}, fc2_w1_7};
-    assign fc2_n7_p1 = fc2_n7_p1_m[15:0];
-    assign fc2_w2_7 = 7'h38;
-    assign fc2_n7_p2_m = {{7{fc2_in_2[9]}}, fc2_in_2} * {{10{fc2_w2_7[6]}}, fc2_w2_7};
-    assign fc2_n7_p2 = fc2_n7_p2_m[15:0];
-    assign fc2_w3_7 = 8'h91;
-    assign fc2_n7_p3_m = {{8{fc2_in_3[9]}}, fc2_in_3} * {{10{fc2_w3_7[7]}}, fc2_w3_7};
-    assign fc2_n7_p3 = fc2_n7_p3_m[16:0];
-    assign fc2_w4_7 = 8'h93;
-    assign fc2_n7_p4_m = {{8{fc2_in_4[9]}}, fc2_in_4} * {{10{fc2_w4_7[7]}}, fc2_w4_7};
-    assign fc2_n7_p4 = fc2_n7_p4_m[16:0];
-    assign fc2_w7_7 = 12'h4c7;
-    assign fc2_n7_p7_m = {{12{fc2_in_7[9]}}, fc2_in_7} * {{10{fc2_w7_7[11]}}, fc2_w7_7};
-    assign fc2_n7_p7 = fc2_n7_p7_m[20:0];
-    assign fc2_n7_bias = 19'h2b400;
-    assign fc2_n7_t0_0_a = {{1{fc2_n7_p0[14]}}, fc2_n7_p0};
-    assign fc2_n7_t0_0 = fc2_n7_t0_0_a + fc2_n7_p1;
-    assign fc2_n7_t0_1_a = {{2{fc2_n7_p2[15]}}, fc2_n7_p2};
-    assign fc2_n7_t0_1_b = {{1{fc2_n7_p3[16]}}, fc2_n7_p3};
-    assign fc2_n7_t0_1 = fc2_n7_t0_1_a + fc2_n7_t0_1_b;
-    assign fc2_n7_t0_2_b = {{7{fc2_in_5[9]}}, fc2_in_5};
-    assign fc2_n7_t0_2 = fc2_n7_p4 + fc2_n7_t0_2_b;
-    assign fc2_n7_t0_3_b = {{2{fc2_n7_bias[18]}}, fc2_n7_bias};
-    assign fc2_n7_t0_3 = fc2_n7_p7 + fc2_n7_t0_3_b;
-    assign fc2_n7_t1_0_a = {{2{fc2_n7_t0_0[15]}}, fc2_n7_t0_0};
-    assign fc2_n7_t1_0 = fc2_n7_t1_0_a + fc2_n7_t0_1;
-    assign fc2_n7_t1_1_a = {{4{fc2_n7_t0_2[16]}}, fc2_n7_t0_2};
-    assign fc2_n7_t1_1 = fc2_n7_t1_1_a_d1 + fc2_n7_t0_3_d1;
-    assign fc2_n7_t2_0_a = {{3{fc2_n7_t1_0[17]}}, fc2_n7_t1_0};
-    assign fc2_n7_t2_0 = fc2_n7_t2_0_a_d1 + fc2_n7_t1_1;
-    assign fc2_n7_acc = fc2_n7_t2_0;
-    assign fc2_n7_y_fl = fc2_n7_acc[20:9];
-    assign fc2_n7_y_half = fc2_n7_acc[8];
-    assign fc2_n7_y_low = fc2_n7_acc[7:0];
-    assign fc2_n7_y_sticky = |fc2_n7_y_low;
-    assign fc2_n7_y_lsb = fc2_n7_acc[9];
-    assign fc2_n7_y_inc_any = fc2_n7_y_sticky | fc2_n7_y_lsb;
-    assign fc2_n7_y_inc = fc2_n7_y_half & fc2_n7_y_inc_any;
-    assign fc2_n7_y_incx = {{11{1'b0}}, fc2_n7_y_inc};
-    assign fc2_n7_y_rnd = fc2_n7_y_fl + fc2_n7_y_incx;
-    assign fc2_n7_y_wrap = fc2_n7_y_rnd[9:0];
-    assign fc2_n7_y_max = 12'h1ff;
-    assign fc2_n7_y_ovf_hi = (fc2_n7_y_rnd_d1 > fc2_n7_y_max);
-    assign fc2_n7_y_min = 12'he00;
-    assign fc2_n7_y_ovf_lo = (fc2_n7_y_rnd_d1 < fc2_n7_y_min);
-    assign fc2_n7_y_minv = 10'h200;
-    assign fc2_n7_y_satlo = fc2_n7_y_ovf_lo ? fc2_n7_y_minv : fc2_n7_y_wrap_d1;
-    assign fc2_n7_y_maxv = 10'h1ff;
-    assign fc2_n7_y_sat = fc2_n7_y_ovf_hi ? fc2_n7_y_maxv : fc2_n7_y_satlo;
-    assign out_data = {fc2_out_7, fc2_out_6, fc2_out_5, fc2_out_4, fc2_out_3, fc2_out_2, fc2_out_1, fc2_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc2_n0_t0_0_d1 <= fc2_n0_t0_0;
-            fc2_n0_t1_0_b_d1 <= fc2_n0_t1_0_b;
-            fc2_n0_t2_0_b_d1 <= fc2_n0_t2_0_b;
-            fc2_n0_t3_0_b_d1 <= fc2_n0_t3_0_b;
-            fc2_n0_y_fl_d1 <= fc2_n0_y_fl;
-            fc2_n0_y_incx_d1 <= fc2_n0_y_incx;
-            fc2_n1_t0_0_d1 <= fc2_n1_t0_0;
-            fc2_n1_t1_0_b_d1 <= fc2_n1_t1_0_b;
-            fc2_n1_t2_0_b_d1 <= fc2_n1_t2_0_b;
-            fc2_n1_t3_0_b_d1 <= fc2_n1_t3_0_b;
-            fc2_n1_y_fl_d1 <= fc2_n1_y_fl;
-            fc2_n1_y_incx_d1 <= fc2_n1_y_incx;
-            fc2_n2_t1_0_a_d1 <= fc2_n2_t1_0_a;
-            fc2_n2_t0_1_d1 <= fc2_n2_t0_1;
-            fc2_n2_t2_0_b_d1 <= fc2_n2_t2_0_b;
-            fc2_n2_t3_0_b_d1 <= fc2_n2_t3_0_b;
-            fc2_n2_y_fl_d1 <= fc2_n2_y_fl;
-            fc2_n2_y_incx_d1 <= fc2_n2_y_incx;
-            fc2_n3_t1_0_a_d1 <= fc2_n3_t1_0_a;
-            fc2_n3_t0_1_d1 <= fc2_n3_t0_1;
-            fc2_n3_t2_0_b_d1 <= fc2_n3_t2_0_b;
-            fc2_n3_t3_0_b_d1 <= fc2_n3_t3_0_b;
-            fc2_n3_y_fl_d1 <= fc2_n3_y_fl;
-            fc2_n3_y_incx_d1 <= fc2_n3_y_incx;
-            fc2_n4_t1_0_a_d1 <= fc2_n4_t1_0_a;
-            fc2_n4_t0_1_d1 <= fc2_n4_t0_1;
-            fc2_n4_t2_0_b_d1 <= fc2_n4_t2_0_b;
+            fc2_n0_t0_0_d1 <= (fc2_in_0 * 12'sd1053) + $signed({{3{fc2_n0_p1[17]}}, fc2_n0_p1}); // weight 8.2265625
+            fc2_n0_t1_0_b_d1 <= $signed({{2{fc2_n0_p2[16]}}, fc2_n0_p2}) + $signed({fc2_n0_p3[17], fc2_n0_p3});
+            fc2_n0_t2_0_b_d1 <= fc2_n0_t1_1;
+            fc2_n0_y_fl_d1 <= $signed(fc2_n0_acc[21:9]);
+            fc2_n0_y_incx_d1 <= fc2_n0_acc[8] & (fc2_n0_y_sticky | fc2_n0_acc[9]);
+            fc2_n1_t0_0_d1 <= $signed({{6{fc2_n1_p0[14]}}, fc2_n1_p0}) + (fc2_in_1 * 12'sd1081); // weight 8.4453125
+            fc2_n1_t1_0_b_d1 <= $signed({fc2_n1_p2[16], fc2_n1_p2}) + $signed({fc2_n1_p3[16], fc2_n1_p3});
+            fc2_n1_t2_0_b_d1 <= fc2_n1_t1_1;
+            fc2_n1_y_fl_d1 <= $signed(fc2_n1_acc[20:9]);
+            fc2_n1_y_incx_d1 <= fc2_n1_acc[8] & (fc2_n1_y_sticky | fc2_n1_acc[9]);
+            fc2_n2_t1_0_a_d1 <= (fc2_in_0 * 8'sd71) + $signed({{2{fc2_n2_p1[14]}}, fc2_n2_p1}); // weight 0.5546875
+            fc2_n2_t0_1_d1 <= (fc2_in_2 * 12'sd1036) + $signed({{4{fc2_n2_p3_neg[16]}}, fc2_n2_p3_neg}); // weight 8.09375
+            fc2_n2_t2_0_b_d1 <= $signed({fc2_n2_t0_2[17], fc2_n2_t0_2}) + $signed({fc2_n2_t0_3[17], fc2_n2_t0_3});
+            fc2_n2_y_fl_d1 <= $signed(fc2_n2_acc[20:9]);
+            fc2_n2_y_incx_d1 <= fc2_n2_acc[8] & (fc2_n2_y_sticky | fc2_n2_acc[9]);
+            fc2_n3_t1_0_a_d1 <= $signed({{2{fc2_n3_p0[14]}}, fc2_n3_p0}) + (fc2_in_1 * 8'shb1); // weight -0.6171875
+            fc2_n3_t0_1_d1 <= $signed({{4{fc2_n3_p2[16]}}, fc2_n3_p2}) + (fc2_in_3 * 12'sd1224); // weight 9.5625
+            fc2_n3_t2_0_b_d1 <= fc2_n3_t1_1;
+            fc2_n3_y_fl_d1 <= $signed(fc2_n3_acc[20:9]);
+            fc2_n3_y_incx_d1 <= fc2_n3_acc[8] & (fc2_n3_y_sticky | fc2_n3_acc[9]);
+            fc2_n4_t1_0_a_d1 <= $signed({fc2_n4_p0[16], fc2_n4_p0}) + $signed({{2{fc2_n4_p1[15]}}, fc2_n4_p1});
+            fc2_n4_t0_1_d1 <= $signed({{3{fc2_n4_p3[17]}}, fc2_n4_p3}) + $signed({fc2_n4_p4[19], fc2_n4_p4});
+            fc2_n4_t2_0_b_d1 <= $signed({fc2_n4_t0_2[17], fc2_n4_t0_2}) + $signed({{2{fc2_n4_t0_3[16]}}, fc2_n4_t0_3});
             fc2_n4_y_rnd_d1 <= fc2_n4_y_rnd;
-            fc2_n4_y_wrap_d1 <= fc2_n4_y_wrap;
-            fc2_n5_t0_2_d1 <= fc2_n5_t0_2;
-            fc2_n5_t1_1_b_d1 <= fc2_n5_t1_1_b;
-            fc2_n5_t2_0_a_d1 <= fc2_n5_t2_0_a;
-            fc2_n5_t3_0_b_d1 <= fc2_n5_t3_0_b;
-            fc2_n5_y_fl_d1 <= fc2_n5_y_fl;
-            fc2_n5_y_incx_d1 <= fc2_n5_y_incx;
-            fc2_n6_t1_1_a_d1 <= fc2_n6_t1_1_a;
-            fc2_n6_t0_3_d1 <= fc2_n6_t0_3;
-            fc2_n6_t2_0_a_d1 <= fc2_n6_t2_0_a;
-            fc2_n6_t3_0_b_d1 <= fc2_n6_t3_0_b;
-            fc2_n6_y_fl_d1 <= fc2_n6_y_fl;
-            fc2_n6_y_incx_d1 <= fc2_n6_y_incx;
-            fc2_n7_t1_1_a_d1 <= fc2_n7_t1_1_a;
-            fc2_n7_t0_3_d1 <= fc2_n7_t0_3;
-            fc2_n7_t2_0_a_d1 <= fc2_n7_t2_0_a;
+            fc2_n4_y_wrap_d1 <= $signed(fc2_n4_y_rnd[9:0]);
+            fc2_n5_t0_2_d1 <= $signed({{3{fc2_n5_p4[17]}}, fc2_n5_p4}) + (fc2_in_5 * 12'sd1285); // weight 10.0390625
+            fc2_n5_t1_1_b_d1 <= $signed({fc2_n5_p6[16], fc2_n5_p6}) + $signed({fc2_n5_p7[16], fc2_n5_p7});
+            fc2_n5_t2_0_a_d1 <= fc2_n5_t1_0;
+            fc2_n5_y_fl_d1 <= $signed(fc2_n5_acc[21:9]);
+            fc2_n5_y_incx_d1 <= fc2_n5_acc[8] & (fc2_n5_y_sticky | fc2_n5_acc[9]);
+            fc2_n6_t1_1_a_d1 <= $signed({fc2_n6_p4[16], fc2_n6_p4}) + (fc2_in_5 * 9'sd161); // weight 1.2578125
+            fc2_n6_t0_3_d1 <= (fc2_in_6 * 12'sd1108) + $signed({{4{fc2_n6_p7[16]}}, fc2_n6_p7}); // weight 8.65625
+            fc2_n6_t2_0_a_d1 <= $signed({fc2_n6_t0_0[17], fc2_n6_t0_0}) + $signed({fc2_n6_t0_1[17], fc2_n6_t0_1});
+            fc2_n6_y_fl_d1 <= $signed(fc2_n6_acc[21:9]);
+            fc2_n6_y_incx_d1 <= fc2_n6_acc[8] & (fc2_n6_y_sticky | fc2_n6_acc[9]);
+            fc2_n7_t1_1_a_d1 <= (fc2_in_4 * 8'sh93) + $signed({{7{fc2_in_5[9]}}, fc2_in_5}); // weight -0.8515625
+            fc2_n7_t0_3_d1 <= (fc2_in_7 * 12'sd1223) + 21'sd177152; // weight 9.5546875
+            fc2_n7_t2_0_a_d1 <= fc2_n7_t1_0;
             fc2_n7_y_rnd_d1 <= fc2_n7_y_rnd;
-            fc2_n7_y_wrap_d1 <= fc2_n7_y_wrap;
+            fc2_n7_y_wrap_d1 <= $signed(fc2_n7_y_rnd[9:0]);
             fc2_out_0 <= fc2_n0_y_sat;
             fc2_out_1 <= fc2_n1_y_sat;
             fc2_out_2 <= fc2_n2_y_sat;
@@ -1238,6 +226,8 @@ module activations_fc2 (
             fc2_out_7 <= fc2_n7_y_sat;
         end
     end
+
+    assign out_data = {fc2_out_7, fc2_out_6, fc2_out_5, fc2_out_4, fc2_out_3, fc2_out_2, fc2_out_1, fc2_out_0};
 
 endmodule
 

@@ -13,687 +13,172 @@ module activations_fc3 (
     output wire [63:0] out_data
 );
 
-    wire [7:0] fc3_in_0;
-    wire [7:0] fc3_in_1;
-    wire [7:0] fc3_in_2;
-    wire [7:0] fc3_in_3;
-    wire [7:0] fc3_in_4;
-    wire [7:0] fc3_in_5;
-    wire [7:0] fc3_in_6;
-    wire [7:0] fc3_in_7;
-    wire [8:0] fc3_in_0_s;
-    wire signed [8:0] fc3_in_0_s_2;
-    wire signed [10:0] fc3_w0_0; // weight 7.5078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n0_p0;
-    wire [8:0] fc3_in_1_s;
-    wire signed [8:0] fc3_in_1_s_2;
-    wire signed [7:0] fc3_w1_0; // weight 0.6953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n0_p1;
-    wire [8:0] fc3_in_2_s;
-    wire signed [8:0] fc3_in_2_s_2;
-    wire signed [6:0] fc3_w2_0; // weight -0.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n0_p2;
-    wire [8:0] fc3_in_3_s;
-    wire signed [8:0] fc3_in_3_s_2;
-    wire signed [7:0] fc3_w3_0; // weight -0.8359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n0_p3;
-    wire [8:0] fc3_in_4_s;
-    wire signed [8:0] fc3_in_4_s_2;
-    wire signed [7:0] fc3_w4_0; // weight 0.8359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n0_p4;
-    wire [8:0] fc3_in_5_s;
-    wire signed [8:0] fc3_in_5_s_2;
-    wire signed [3:0] fc3_w5_0; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc3_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc3_n0_p5;
-    wire [8:0] fc3_in_6_s;
-    wire signed [8:0] fc3_in_6_s_2;
-    wire signed [7:0] fc3_w6_0; // weight -0.7890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n0_p6;
-    wire [8:0] fc3_in_7_s;
-    wire signed [8:0] fc3_in_7_s_2;
-    wire signed [11:0] fc3_n0_p7_sh;
-    wire signed [18:0] fc3_n0_bias; // bias -6.40625
-    wire signed [19:0] fc3_n0_t0_0_a;
-    wire signed [19:0] fc3_n0_t0_0_b;
-    wire signed [19:0] fc3_n0_t0_0;
-    wire signed [16:0] fc3_n0_t0_1_a;
-    wire signed [16:0] fc3_n0_t0_1_b;
-    wire signed [16:0] fc3_n0_t0_1;
-    wire signed [15:0] fc3_n0_t0_2_b;
-    wire signed [15:0] fc3_n0_t0_2;
-    wire signed [15:0] fc3_n0_t0_3_b;
-    wire signed [15:0] fc3_n0_t0_3;
-    wire signed [19:0] fc3_n0_t1_0_b;
+    wire signed [8:0] fc3_in_0_s_2 = $signed({1'd0, in_data[7:0]});
+    wire signed [18:0] fc3_n0_p0 = fc3_in_0_s_2 * 11'sd961; // weight 7.5078125
+    wire signed [8:0] fc3_in_1_s_2 = $signed({1'd0, in_data[15:8]});
+    wire signed [15:0] fc3_n0_p1 = fc3_in_1_s_2 * 8'sd89; // weight 0.6953125
+    wire signed [8:0] fc3_in_2_s_2 = $signed({1'd0, in_data[23:16]});
+    wire signed [14:0] fc3_n0_p2 = fc3_in_2_s_2 * 7'sh47; // weight -0.4453125
+    wire signed [8:0] fc3_in_3_s_2 = $signed({1'd0, in_data[31:24]});
+    wire signed [15:0] fc3_n0_p3 = fc3_in_3_s_2 * 8'sh95; // weight -0.8359375
+    wire signed [8:0] fc3_in_4_s_2 = $signed({1'd0, in_data[39:32]});
+    wire signed [8:0] fc3_in_5_s_2 = $signed({1'd0, in_data[47:40]});
+    wire signed [11:0] fc3_n0_p5 = fc3_in_5_s_2 * 4'sd5; // weight 0.0390625
+    wire signed [8:0] fc3_in_6_s_2 = $signed({1'd0, in_data[55:48]});
+    wire signed [8:0] fc3_in_7_s_2 = $signed({1'd0, in_data[63:56]});
+    wire signed [11:0] fc3_n0_p7_sh = $signed({fc3_in_7_s_2, 3'd0});
+    wire signed [15:0] fc3_n0_t0_2 = (fc3_in_4_s_2 * 8'sd107) + $signed({{4{fc3_n0_p5[11]}}, fc3_n0_p5}); // weight 0.8359375
     reg  signed [19:0] fc3_n0_t0_0_d1;
-    reg  signed [19:0] fc3_n0_t1_0_b_d1;
-    wire signed [19:0] fc3_n0_t1_0;
-    wire signed [15:0] fc3_n0_t1_1;
-    wire signed [19:0] fc3_n0_t2_0_b;
-    reg  signed [19:0] fc3_n0_t2_0_b_d1;
-    wire signed [19:0] fc3_n0_t2_0;
-    wire signed [19:0] fc3_n0_t3_0_b;
-    reg  signed [19:0] fc3_n0_t3_0_b_d1;
-    wire signed [19:0] fc3_n0_t3_0;
-    wire signed [19:0] fc3_n0_acc;
-    wire signed [9:0] fc3_n0_y_fl;
-    wire fc3_n0_y_half;
-    wire [8:0] fc3_n0_y_low;
-    wire fc3_n0_y_sticky;
-    wire fc3_n0_y_lsb;
-    wire fc3_n0_y_inc_any;
-    wire fc3_n0_y_inc;
-    wire signed [9:0] fc3_n0_y_incx;
+    reg  signed [16:0] fc3_n0_t1_0_b_d1;
+    wire signed [15:0] fc3_n0_t1_1 = fc3_n0_t0_2 + ((fc3_in_6_s_2 * 8'sh9b) + $signed({{4{fc3_n0_p7_sh[11]}}, fc3_n0_p7_sh})); // weight -0.7890625
+    reg  signed [15:0] fc3_n0_t2_0_b_d1;
+    wire signed [19:0] fc3_n0_t2_0 = (fc3_n0_t0_0_d1 + $signed({{3{fc3_n0_t1_0_b_d1[16]}}, fc3_n0_t1_0_b_d1})) + $signed({{4{fc3_n0_t2_0_b_d1[15]}}, fc3_n0_t2_0_b_d1});
+    wire signed [19:0] fc3_n0_acc = (fc3_n0_t2_0 + 20'shccc00);
+    wire fc3_n0_y_sticky = |fc3_n0_acc[8:0];
     reg  signed [9:0] fc3_n0_y_fl_d1;
-    reg  signed [9:0] fc3_n0_y_incx_d1;
-    wire signed [9:0] fc3_n0_y_rnd;
-    wire signed [7:0] fc3_n0_y_wrap;
-    wire signed [9:0] fc3_n0_y_min;
-    wire fc3_n0_y_ovf_lo;
-    wire signed [7:0] fc3_n0_y_minv;
-    wire signed [7:0] fc3_n0_y_satlo;
-    wire signed [2:0] fc3_w0_1; // weight -0.0234375
+    reg  fc3_n0_y_incx_d1;
+    wire signed [9:0] fc3_n0_y_rnd = fc3_n0_y_fl_d1 + $signed({9'd0, fc3_n0_y_incx_d1});
+    wire signed [7:0] fc3_n0_y_satlo = (fc3_n0_y_rnd < 10'sh380) ? 8'sh80 : $signed(fc3_n0_y_rnd[7:0]);
+    wire signed [10:0] fc3_n1_p0 = fc3_in_0_s_2 * 3'sh5; // weight -0.0234375
+    wire signed [14:0] fc3_n1_p3 = fc3_in_3_s_2 * 7'sd58; // weight 0.453125
+    wire signed [15:0] fc3_n1_p4 = fc3_in_4_s_2 * 8'sd112; // weight 0.875
+    wire signed [15:0] fc3_n1_p5 = fc3_in_5_s_2 * 8'sd65; // weight 0.5078125
+    wire signed [15:0] fc3_n1_p7 = fc3_in_7_s_2 * 8'shb9; // weight -0.5546875
+    wire signed [15:0] fc3_n1_t0_1 = (fc3_in_2_s_2 * 8'shbf) + $signed({fc3_n1_p3[14], fc3_n1_p3}); // weight -0.5078125
+    wire signed [16:0] fc3_n1_t0_2 = $signed({fc3_n1_p4[15], fc3_n1_p4}) + $signed({fc3_n1_p5[15], fc3_n1_p5});
+    wire signed [16:0] fc3_n1_t0_3 = (fc3_in_6_s_2 * 9'sd131) + $signed({fc3_n1_p7[15], fc3_n1_p7}); // weight 1.0234375
+    wire signed [18:0] fc3_n1_t1_0 = ($signed({{8{fc3_n1_p0[10]}}, fc3_n1_p0}) + (fc3_in_1_s_2 * 11'sd877)) + $signed({{3{fc3_n1_t0_1[15]}}, fc3_n1_t0_1}); // weight 6.8515625
+    reg  signed [18:0] fc3_n1_t2_0_a_d1;
+    reg  signed [17:0] fc3_n1_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] fc3_n1_p0_m;
+    wire signed [19:0] fc3_n1_t2_0 = $signed({fc3_n1_t2_0_a_d1[18], fc3_n1_t2_0_a_d1}) + $signed({{2{fc3_n1_t2_0_b_d1[17]}}, fc3_n1_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc3_n1_p0;
-    wire signed [10:0] fc3_w1_1; // weight 6.8515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n1_p1;
-    wire signed [7:0] fc3_w2_1; // weight -0.5078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n1_p2;
-    wire signed [6:0] fc3_w3_1; // weight 0.453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n1_p3;
-    wire signed [7:0] fc3_w4_1; // weight 0.875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n1_p4;
-    wire signed [7:0] fc3_w5_1; // weight 0.5078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n1_p5;
-    wire signed [8:0] fc3_w6_1; // weight 1.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n1_p6;
-    wire signed [7:0] fc3_w7_1; // weight -0.5546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n1_p7;
-    wire signed [18:0] fc3_n1_bias; // bias -5.71875
-    wire signed [18:0] fc3_n1_t0_0_a;
-    wire signed [18:0] fc3_n1_t0_0;
-    wire signed [15:0] fc3_n1_t0_1_b;
-    wire signed [15:0] fc3_n1_t0_1;
-    wire signed [16:0] fc3_n1_t0_2_a;
-    wire signed [16:0] fc3_n1_t0_2_b;
-    wire signed [16:0] fc3_n1_t0_2;
-    wire signed [16:0] fc3_n1_t0_3_b;
-    wire signed [16:0] fc3_n1_t0_3;
-    wire signed [18:0] fc3_n1_t1_0_b;
-    wire signed [18:0] fc3_n1_t1_0;
-    wire signed [17:0] fc3_n1_t1_1_a;
-    wire signed [17:0] fc3_n1_t1_1_b;
-    wire signed [17:0] fc3_n1_t1_1;
-    wire signed [19:0] fc3_n1_t2_0_a;
-    wire signed [19:0] fc3_n1_t2_0_b;
-    reg  signed [19:0] fc3_n1_t2_0_a_d1;
-    reg  signed [19:0] fc3_n1_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n1_t2_0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n1_t3_0_a;
-    wire signed [18:0] fc3_n1_t3_0;
-    wire signed [18:0] fc3_n1_acc;
-    wire signed [8:0] fc3_n1_y_fl;
-    wire fc3_n1_y_half;
-    wire [8:0] fc3_n1_y_low;
-    wire fc3_n1_y_sticky;
-    wire fc3_n1_y_lsb;
-    wire fc3_n1_y_inc_any;
-    wire fc3_n1_y_inc;
-    wire signed [8:0] fc3_n1_y_incx;
-    wire signed [8:0] fc3_n1_y_rnd;
-    wire signed [7:0] fc3_n1_y_wrap;
-    wire signed [8:0] fc3_n1_y_min;
+    wire signed [18:0] fc3_n1_acc = ($signed(fc3_n1_t2_0[18:0]) + 19'sh52400); // bias -5.71875
+    wire fc3_n1_y_sticky = |fc3_n1_acc[8:0];
+    wire fc3_n1_y_inc = fc3_n1_acc[9] & (fc3_n1_y_sticky | fc3_n1_acc[10]);
+    wire signed [8:0] fc3_n1_y_rnd = $signed(fc3_n1_acc[18:10]) + $signed({8'd0, fc3_n1_y_inc});
     reg  signed [8:0] fc3_n1_y_rnd_d1;
-    wire fc3_n1_y_ovf_lo;
-    wire signed [7:0] fc3_n1_y_minv;
     reg  signed [7:0] fc3_n1_y_wrap_d1;
-    wire signed [7:0] fc3_n1_y_satlo;
-    wire signed [7:0] fc3_w0_2; // weight 0.828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n2_p0;
-    wire signed [7:0] fc3_w1_2; // weight -0.8203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n2_p1;
-    wire signed [11:0] fc3_w2_2; // weight 8.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n2_p2;
-    wire signed [8:0] fc3_w3_2; // weight -1.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n2_p3;
-    wire signed [7:0] fc3_w4_2; // weight -0.515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n2_p4;
-    wire signed [6:0] fc3_w5_2; // weight 0.3828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n2_p5;
-    wire signed [5:0] fc3_w6_2; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n2_p6;
-    wire signed [3:0] fc3_w7_2; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc3_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc3_n2_p7;
-    wire signed [18:0] fc3_n2_bias; // bias -5.03125
-    wire signed [15:0] fc3_n2_t0_0;
-    wire signed [19:0] fc3_n2_t0_1_b;
-    wire signed [19:0] fc3_n2_t0_1;
-    wire signed [15:0] fc3_n2_t0_2_b;
-    wire signed [15:0] fc3_n2_t0_2;
-    wire signed [14:0] fc3_n2_t0_3_a;
-    wire signed [14:0] fc3_n2_t0_3_b;
-    wire signed [14:0] fc3_n2_t0_3;
-    wire signed [19:0] fc3_n2_t1_0_a;
-    reg  signed [19:0] fc3_n2_t1_0_a_d1;
+    wire signed [7:0] fc3_n1_y_satlo = (fc3_n1_y_rnd_d1 < 9'sh180) ? 8'sh80 : fc3_n1_y_wrap_d1;
+    wire signed [16:0] fc3_n2_p3 = fc3_in_3_s_2 * 9'sh16b; // weight -1.1640625
+    wire signed [14:0] fc3_n2_p5 = fc3_in_5_s_2 * 7'sd49; // weight 0.3828125
+    wire signed [13:0] fc3_n2_p6 = fc3_in_6_s_2 * 6'sd31; // weight 0.2421875
+    wire signed [11:0] fc3_n2_p7 = fc3_in_7_s_2 * 4'sd6; // weight 0.046875
+    wire signed [15:0] fc3_n2_t0_0 = (fc3_in_0_s_2 * 8'sd106) + (fc3_in_1_s_2 * 8'sh97); // weight 0.828125; weight -0.8203125
+    wire signed [14:0] fc3_n2_t0_3 = $signed({fc3_n2_p6[13], fc3_n2_p6}) + $signed({{3{fc3_n2_p7[11]}}, fc3_n2_p7});
+    reg  signed [15:0] fc3_n2_t1_0_a_d1;
     reg  signed [19:0] fc3_n2_t0_1_d1;
-    wire signed [19:0] fc3_n2_t1_0;
-    wire signed [15:0] fc3_n2_t1_1_b;
-    wire signed [15:0] fc3_n2_t1_1;
-    wire signed [19:0] fc3_n2_t2_0_b;
-    reg  signed [19:0] fc3_n2_t2_0_b_d1;
+    wire signed [15:0] fc3_n2_t1_1 = ((fc3_in_4_s_2 * 8'shbe) + $signed({fc3_n2_p5[14], fc3_n2_p5})) + $signed({fc3_n2_t0_3[14], fc3_n2_t0_3}); // weight -0.515625
+    reg  signed [15:0] fc3_n2_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n2_t2_0;
+    wire signed [19:0] fc3_n2_t2_0 = ($signed({{4{fc3_n2_t1_0_a_d1[15]}}, fc3_n2_t1_0_a_d1}) + fc3_n2_t0_1_d1) + $signed({{4{fc3_n2_t2_0_b_d1[15]}}, fc3_n2_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n2_t3_0_a;
-    wire signed [18:0] fc3_n2_t3_0;
-    wire signed [18:0] fc3_n2_acc;
-    wire signed [8:0] fc3_n2_y_fl;
-    wire fc3_n2_y_half;
-    wire [8:0] fc3_n2_y_low;
-    wire fc3_n2_y_sticky;
-    wire fc3_n2_y_lsb;
-    wire fc3_n2_y_inc_any;
-    wire fc3_n2_y_inc;
-    wire signed [8:0] fc3_n2_y_incx;
+    wire signed [18:0] fc3_n2_acc = ($signed(fc3_n2_t2_0[18:0]) + 19'sh57c00); // bias -5.03125
+    wire fc3_n2_y_sticky = |fc3_n2_acc[8:0];
     reg  signed [8:0] fc3_n2_y_fl_d1;
-    reg  signed [8:0] fc3_n2_y_incx_d1;
-    wire signed [8:0] fc3_n2_y_rnd;
-    wire signed [7:0] fc3_n2_y_wrap;
-    wire signed [8:0] fc3_n2_y_max;
-    wire fc3_n2_y_ovf_hi;
-    wire signed [8:0] fc3_n2_y_min;
-    wire fc3_n2_y_ovf_lo;
-    wire signed [7:0] fc3_n2_y_minv;
-    wire signed [7:0] fc3_n2_y_satlo;
-    wire signed [7:0] fc3_n2_y_maxv;
-    wire signed [7:0] fc3_n2_y_sat;
-    wire signed [8:0] fc3_w0_3; // weight -1.0078125
+    reg  fc3_n2_y_incx_d1;
+    wire signed [8:0] fc3_n2_y_rnd = fc3_n2_y_fl_d1 + $signed({8'd0, fc3_n2_y_incx_d1});
+    wire signed [7:0] fc3_n2_y_sat = (fc3_n2_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n2_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n2_y_rnd[7:0]));
+    wire signed [14:0] fc3_n3_p1 = fc3_in_1_s_2 * 7'sh46; // weight -0.453125
+    wire signed [11:0] fc3_n3_p2 = fc3_in_2_s_2 * 4'sd5; // weight 0.0390625
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n3_p0_m;
+    wire signed [9:0] fc3_n3_p5_neg = -$signed({fc3_in_5_s_2[8], fc3_in_5_s_2});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n3_p0;
-    wire signed [6:0] fc3_w1_3; // weight -0.453125
+    wire signed [8:0] fc3_n3_p5 = $signed(fc3_n3_p5_neg[8:0]);
+    wire signed [14:0] fc3_n3_p6 = fc3_in_6_s_2 * 7'sd44; // weight 0.34375
+    wire signed [14:0] fc3_n3_p7 = fc3_in_7_s_2 * 7'sd48; // weight 0.375
+    wire signed [16:0] fc3_n3_t0_0 = (fc3_in_0_s_2 * 9'sh17f) + $signed({{2{fc3_n3_p1[14]}}, fc3_n3_p1}); // weight -1.0078125
+    wire signed [14:0] fc3_n3_t0_2 = (fc3_in_4_s_2 * 7'sd40) + $signed({{6{fc3_n3_p5[8]}}, fc3_n3_p5}); // weight 0.3125
+    wire signed [15:0] fc3_n3_t0_3 = $signed({fc3_n3_p6[14], fc3_n3_p6}) + $signed({fc3_n3_p7[14], fc3_n3_p7});
+    wire signed [18:0] fc3_n3_t1_0 = $signed({{2{fc3_n3_t0_0[16]}}, fc3_n3_t0_0}) + ($signed({{7{fc3_n3_p2[11]}}, fc3_n3_p2}) + (fc3_in_3_s_2 * 11'sd1011)); // weight 7.8984375
+    reg  signed [18:0] fc3_n3_t2_0_a_d1;
+    reg  signed [16:0] fc3_n3_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n3_p1_m;
+    wire signed [19:0] fc3_n3_t2_0 = $signed({fc3_n3_t2_0_a_d1[18], fc3_n3_t2_0_a_d1}) + $signed({{3{fc3_n3_t2_0_b_d1[16]}}, fc3_n3_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n3_p1;
-    wire signed [3:0] fc3_w2_3; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc3_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc3_n3_p2;
-    wire signed [10:0] fc3_w3_3; // weight 7.8984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n3_p3;
-    wire signed [6:0] fc3_w4_3; // weight 0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n3_p4;
-    wire signed [9:0] fc3_n3_p5_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] fc3_n3_p5_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc3_n3_p5;
-    wire signed [6:0] fc3_w6_3; // weight 0.34375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n3_p6;
-    wire signed [6:0] fc3_w7_3; // weight 0.375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n3_p7;
-    wire signed [18:0] fc3_n3_bias; // bias -4.34375
-    wire signed [16:0] fc3_n3_t0_0_b;
-    wire signed [16:0] fc3_n3_t0_0;
-    wire signed [18:0] fc3_n3_t0_1_a;
-    wire signed [18:0] fc3_n3_t0_1;
-    wire signed [14:0] fc3_n3_t0_2_b;
-    wire signed [14:0] fc3_n3_t0_2;
-    wire signed [15:0] fc3_n3_t0_3_a;
-    wire signed [15:0] fc3_n3_t0_3_b;
-    wire signed [15:0] fc3_n3_t0_3;
-    wire signed [18:0] fc3_n3_t1_0_a;
-    wire signed [18:0] fc3_n3_t1_0;
-    wire signed [16:0] fc3_n3_t1_1_a;
-    wire signed [16:0] fc3_n3_t1_1_b;
-    wire signed [16:0] fc3_n3_t1_1;
-    wire signed [19:0] fc3_n3_t2_0_a;
-    wire signed [19:0] fc3_n3_t2_0_b;
-    reg  signed [19:0] fc3_n3_t2_0_a_d1;
-    reg  signed [19:0] fc3_n3_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n3_t2_0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n3_t3_0_a;
-    wire signed [18:0] fc3_n3_t3_0;
-    wire signed [18:0] fc3_n3_acc;
-    wire signed [8:0] fc3_n3_y_fl;
-    wire fc3_n3_y_half;
-    wire [8:0] fc3_n3_y_low;
-    wire fc3_n3_y_sticky;
-    wire fc3_n3_y_lsb;
-    wire fc3_n3_y_inc_any;
-    wire fc3_n3_y_inc;
-    wire signed [8:0] fc3_n3_y_incx;
-    wire signed [8:0] fc3_n3_y_rnd;
-    wire signed [7:0] fc3_n3_y_wrap;
-    wire signed [8:0] fc3_n3_y_max;
+    wire signed [18:0] fc3_n3_acc = ($signed(fc3_n3_t2_0[18:0]) + 19'sh5d400); // bias -4.34375
+    wire fc3_n3_y_sticky = |fc3_n3_acc[8:0];
+    wire fc3_n3_y_inc = fc3_n3_acc[9] & (fc3_n3_y_sticky | fc3_n3_acc[10]);
+    wire signed [8:0] fc3_n3_y_rnd = $signed(fc3_n3_acc[18:10]) + $signed({8'd0, fc3_n3_y_inc});
     reg  signed [8:0] fc3_n3_y_rnd_d1;
-    wire fc3_n3_y_ovf_hi;
-    wire signed [8:0] fc3_n3_y_min;
-    wire fc3_n3_y_ovf_lo;
-    wire signed [7:0] fc3_n3_y_minv;
     reg  signed [7:0] fc3_n3_y_wrap_d1;
-    wire signed [7:0] fc3_n3_y_satlo;
-    wire signed [7:0] fc3_n3_y_maxv;
-    wire signed [7:0] fc3_n3_y_sat;
-    wire signed [7:0] fc3_w0_4; // weight 0.5625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n4_p0;
-    wire signed [7:0] fc3_w1_4; // weight -0.7734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n4_p1;
-    wire signed [6:0] fc3_w2_4; // weight -0.2890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n4_p2;
-    wire signed [7:0] fc3_w3_4; // weight -0.890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n4_p3;
-    wire signed [11:0] fc3_w4_4; // weight 9
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n4_p4;
-    wire signed [8:0] fc3_w5_4; // weight -1.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n4_p5;
-    wire signed [7:0] fc3_w6_4; // weight 0.890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n4_p6;
-    wire signed [6:0] fc3_w7_4; // weight 0.328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n4_p7;
-    wire signed [17:0] fc3_n4_bias; // bias -3.65625
-    wire signed [15:0] fc3_n4_t0_0;
-    wire signed [16:0] fc3_n4_t0_1_a;
-    wire signed [16:0] fc3_n4_t0_1_b;
-    wire signed [16:0] fc3_n4_t0_1;
-    wire signed [19:0] fc3_n4_t0_2_b;
-    wire signed [19:0] fc3_n4_t0_2;
-    wire signed [16:0] fc3_n4_t0_3_a;
-    wire signed [16:0] fc3_n4_t0_3_b;
-    wire signed [16:0] fc3_n4_t0_3;
-    wire signed [16:0] fc3_n4_t1_0_a;
-    wire signed [16:0] fc3_n4_t1_0;
-    wire signed [19:0] fc3_n4_t1_1_b;
+    wire signed [7:0] fc3_n3_y_sat = (fc3_n3_y_rnd_d1 > 9'sd127) ? 8'sd127 : ((fc3_n3_y_rnd_d1 < 9'sh180) ? 8'sh80 : fc3_n3_y_wrap_d1);
+    wire signed [14:0] fc3_n4_p2 = fc3_in_2_s_2 * 7'sh5b; // weight -0.2890625
+    wire signed [15:0] fc3_n4_p3 = fc3_in_3_s_2 * 8'sh8e; // weight -0.890625
+    wire signed [16:0] fc3_n4_p5 = fc3_in_5_s_2 * 9'sh171; // weight -1.1171875
+    wire signed [15:0] fc3_n4_p6 = fc3_in_6_s_2 * 8'sd114; // weight 0.890625
+    wire signed [14:0] fc3_n4_p7 = fc3_in_7_s_2 * 7'sd42; // weight 0.328125
+    wire signed [15:0] fc3_n4_t0_0 = (fc3_in_0_s_2 * 8'sd72) + (fc3_in_1_s_2 * 8'sh9d); // weight 0.5625; weight -0.7734375
+    wire signed [16:0] fc3_n4_t1_0 = $signed({fc3_n4_t0_0[15], fc3_n4_t0_0}) + ($signed({{2{fc3_n4_p2[14]}}, fc3_n4_p2}) + $signed({fc3_n4_p3[15], fc3_n4_p3}));
     reg  signed [19:0] fc3_n4_t0_2_d1;
-    reg  signed [19:0] fc3_n4_t1_1_b_d1;
-    wire signed [19:0] fc3_n4_t1_1;
-    wire signed [19:0] fc3_n4_t2_0_a;
-    reg  signed [19:0] fc3_n4_t2_0_a_d1;
+    reg  signed [16:0] fc3_n4_t1_1_b_d1;
+    reg  signed [16:0] fc3_n4_t2_0_a_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n4_t2_0;
+    wire signed [19:0] fc3_n4_t2_0 = $signed({{3{fc3_n4_t2_0_a_d1[16]}}, fc3_n4_t2_0_a_d1}) + (fc3_n4_t0_2_d1 + $signed({{3{fc3_n4_t1_1_b_d1[16]}}, fc3_n4_t1_1_b_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n4_t3_0_a;
-    wire signed [18:0] fc3_n4_t3_0_b;
-    reg  signed [18:0] fc3_n4_t3_0_b_d1;
-    wire signed [18:0] fc3_n4_t3_0;
-    wire signed [18:0] fc3_n4_acc;
-    wire signed [8:0] fc3_n4_y_fl;
-    wire fc3_n4_y_half;
-    wire [8:0] fc3_n4_y_low;
-    wire fc3_n4_y_sticky;
-    wire fc3_n4_y_lsb;
-    wire fc3_n4_y_inc_any;
-    wire fc3_n4_y_inc;
-    wire signed [8:0] fc3_n4_y_incx;
+    wire signed [18:0] fc3_n4_acc = ($signed(fc3_n4_t2_0[18:0]) + 19'sh62c00);
+    wire fc3_n4_y_sticky = |fc3_n4_acc[8:0];
     reg  signed [8:0] fc3_n4_y_fl_d1;
-    reg  signed [8:0] fc3_n4_y_incx_d1;
-    wire signed [8:0] fc3_n4_y_rnd;
-    wire signed [7:0] fc3_n4_y_wrap;
-    wire signed [8:0] fc3_n4_y_max;
-    wire fc3_n4_y_ovf_hi;
-    wire signed [8:0] fc3_n4_y_min;
-    wire fc3_n4_y_ovf_lo;
-    wire signed [7:0] fc3_n4_y_minv;
-    wire signed [7:0] fc3_n4_y_satlo;
-    wire signed [7:0] fc3_n4_y_maxv;
-    wire signed [7:0] fc3_n4_y_sat;
-    wire signed [5:0] fc3_w0_5; // weight -0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n5_p0;
-    wire signed [7:0] fc3_w1_5; // weight -0.671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n5_p1;
-    wire signed [7:0] fc3_w2_5; // weight -0.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n5_p2;
-    wire signed [8:0] fc3_w3_5; // weight -1.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n5_p3;
-    wire signed [7:0] fc3_w4_5; // weight 0.640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n5_p4;
-    wire signed [11:0] fc3_w5_5; // weight 8.9609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n5_p5;
-    wire signed [6:0] fc3_w6_5; // weight 0.3515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n5_p6;
-    wire signed [7:0] fc3_w7_5; // weight -0.71875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n5_p7;
-    wire signed [17:0] fc3_n5_bias; // bias -2.96875
-    wire signed [15:0] fc3_n5_t0_0_a;
-    wire signed [15:0] fc3_n5_t0_0;
-    wire signed [17:0] fc3_n5_t0_1_a;
-    wire signed [17:0] fc3_n5_t0_1_b;
-    wire signed [17:0] fc3_n5_t0_1;
-    wire signed [19:0] fc3_n5_t0_2_a;
-    wire signed [19:0] fc3_n5_t0_2;
-    wire signed [15:0] fc3_n5_t0_3_a;
-    wire signed [15:0] fc3_n5_t0_3;
-    wire signed [17:0] fc3_n5_t1_0_a;
-    wire signed [17:0] fc3_n5_t1_0;
-    wire signed [19:0] fc3_n5_t1_1_b;
+    reg  fc3_n4_y_incx_d1;
+    wire signed [8:0] fc3_n4_y_rnd = fc3_n4_y_fl_d1 + $signed({8'd0, fc3_n4_y_incx_d1});
+    wire signed [7:0] fc3_n4_y_sat = (fc3_n4_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n4_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n4_y_rnd[7:0]));
+    wire signed [13:0] fc3_n5_p0 = fc3_in_0_s_2 * 6'sh2c; // weight -0.15625
+    wire signed [15:0] fc3_n5_p2 = fc3_in_2_s_2 * 8'sh81; // weight -0.9921875
+    wire signed [16:0] fc3_n5_p3 = fc3_in_3_s_2 * 9'sh179; // weight -1.0546875
+    wire signed [15:0] fc3_n5_p4 = fc3_in_4_s_2 * 8'sd82; // weight 0.640625
+    wire signed [14:0] fc3_n5_p6 = fc3_in_6_s_2 * 7'sd45; // weight 0.3515625
+    wire signed [15:0] fc3_n5_t0_0 = $signed({{2{fc3_n5_p0[13]}}, fc3_n5_p0}) + (fc3_in_1_s_2 * 8'shaa); // weight -0.671875
+    wire signed [17:0] fc3_n5_t1_0 = $signed({{2{fc3_n5_t0_0[15]}}, fc3_n5_t0_0}) + ($signed({{2{fc3_n5_p2[15]}}, fc3_n5_p2}) + $signed({fc3_n5_p3[16], fc3_n5_p3}));
     reg  signed [19:0] fc3_n5_t0_2_d1;
-    reg  signed [19:0] fc3_n5_t1_1_b_d1;
-    wire signed [19:0] fc3_n5_t1_1;
-    wire signed [19:0] fc3_n5_t2_0_a;
-    reg  signed [19:0] fc3_n5_t2_0_a_d1;
+    reg  signed [15:0] fc3_n5_t1_1_b_d1;
+    reg  signed [17:0] fc3_n5_t2_0_a_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n5_t2_0;
+    wire signed [19:0] fc3_n5_t2_0 = $signed({{2{fc3_n5_t2_0_a_d1[17]}}, fc3_n5_t2_0_a_d1}) + (fc3_n5_t0_2_d1 + $signed({{4{fc3_n5_t1_1_b_d1[15]}}, fc3_n5_t1_1_b_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n5_t3_0_a;
-    wire signed [18:0] fc3_n5_t3_0_b;
-    reg  signed [18:0] fc3_n5_t3_0_b_d1;
-    wire signed [18:0] fc3_n5_t3_0;
-    wire signed [18:0] fc3_n5_acc;
-    wire signed [8:0] fc3_n5_y_fl;
-    wire fc3_n5_y_half;
-    wire [8:0] fc3_n5_y_low;
-    wire fc3_n5_y_sticky;
-    wire fc3_n5_y_lsb;
-    wire fc3_n5_y_inc_any;
-    wire fc3_n5_y_inc;
-    wire signed [8:0] fc3_n5_y_incx;
+    wire signed [18:0] fc3_n5_acc = ($signed(fc3_n5_t2_0[18:0]) + 19'sh68400);
+    wire fc3_n5_y_sticky = |fc3_n5_acc[8:0];
     reg  signed [8:0] fc3_n5_y_fl_d1;
-    reg  signed [8:0] fc3_n5_y_incx_d1;
-    wire signed [8:0] fc3_n5_y_rnd;
-    wire signed [7:0] fc3_n5_y_wrap;
-    wire signed [8:0] fc3_n5_y_max;
-    wire fc3_n5_y_ovf_hi;
-    wire signed [8:0] fc3_n5_y_min;
-    wire fc3_n5_y_ovf_lo;
-    wire signed [7:0] fc3_n5_y_minv;
-    wire signed [7:0] fc3_n5_y_satlo;
-    wire signed [7:0] fc3_n5_y_maxv;
-    wire signed [7:0] fc3_n5_y_sat;
-    wire signed [6:0] fc3_w0_6; // weight -0.2890625
+    reg  fc3_n5_y_incx_d1;
+    wire signed [8:0] fc3_n5_y_rnd = fc3_n5_y_fl_d1 + $signed({8'd0, fc3_n5_y_incx_d1});
+    wire signed [7:0] fc3_n5_y_sat = (fc3_n5_y_rnd > 9'sd127) ? 8'sd127 : ((fc3_n5_y_rnd < 9'sh180) ? 8'sh80 : $signed(fc3_n5_y_rnd[7:0]));
+    wire signed [14:0] fc3_n6_p0 = fc3_in_0_s_2 * 7'sh5b; // weight -0.2890625
+    wire signed [13:0] fc3_n6_p2 = fc3_in_2_s_2 * 6'sd27; // weight 0.2109375
+    wire signed [12:0] fc3_n6_p5 = fc3_in_5_s_2 * 5'sd12; // weight 0.09375
+    wire signed [15:0] fc3_n6_p7 = fc3_in_7_s_2 * 8'sd102; // weight 0.796875
+    wire signed [15:0] fc3_n6_t0_0 = $signed({fc3_n6_p0[14], fc3_n6_p0}) + (fc3_in_1_s_2 * 8'sd118); // weight 0.921875
+    wire signed [15:0] fc3_n6_t0_1 = $signed({{2{fc3_n6_p2[13]}}, fc3_n6_p2}) + (fc3_in_3_s_2 * 8'sd93); // weight 0.7265625
+    wire signed [15:0] fc3_n6_t0_2 = (fc3_in_4_s_2 * 8'sh92) + $signed({{3{fc3_n6_p5[12]}}, fc3_n6_p5}); // weight -0.859375
+    wire signed [18:0] fc3_n6_t1_1 = $signed({{3{fc3_n6_t0_2[15]}}, fc3_n6_t0_2}) + ((fc3_in_6_s_2 * 11'sd874) + $signed({{3{fc3_n6_p7[15]}}, fc3_n6_p7})); // weight 6.828125
+    reg  signed [16:0] fc3_n6_t2_0_a_d1;
+    reg  signed [18:0] fc3_n6_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n6_p0_m;
+    wire signed [19:0] fc3_n6_t2_0 = $signed({{3{fc3_n6_t2_0_a_d1[16]}}, fc3_n6_t2_0_a_d1}) + $signed({fc3_n6_t2_0_b_d1[18], fc3_n6_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n6_p0;
-    wire signed [7:0] fc3_w1_6; // weight 0.921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n6_p1;
-    wire signed [5:0] fc3_w2_6; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n6_p2;
-    wire signed [7:0] fc3_w3_6; // weight 0.7265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n6_p3;
-    wire signed [7:0] fc3_w4_6; // weight -0.859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n6_p4;
-    wire signed [4:0] fc3_w5_6; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc3_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc3_n6_p5;
-    wire signed [10:0] fc3_w6_6; // weight 6.828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n6_p6;
-    wire signed [7:0] fc3_w7_6; // weight 0.796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n6_p7;
-    wire signed [17:0] fc3_n6_bias; // bias -2.28125
-    wire signed [15:0] fc3_n6_t0_0_a;
-    wire signed [15:0] fc3_n6_t0_0;
-    wire signed [15:0] fc3_n6_t0_1_a;
-    wire signed [15:0] fc3_n6_t0_1;
-    wire signed [15:0] fc3_n6_t0_2_b;
-    wire signed [15:0] fc3_n6_t0_2;
-    wire signed [18:0] fc3_n6_t0_3_b;
-    wire signed [18:0] fc3_n6_t0_3;
-    wire signed [16:0] fc3_n6_t1_0_a;
-    wire signed [16:0] fc3_n6_t1_0_b;
-    wire signed [16:0] fc3_n6_t1_0;
-    wire signed [18:0] fc3_n6_t1_1_a;
-    wire signed [18:0] fc3_n6_t1_1;
-    wire signed [19:0] fc3_n6_t2_0_a;
-    wire signed [19:0] fc3_n6_t2_0_b;
-    reg  signed [19:0] fc3_n6_t2_0_a_d1;
-    reg  signed [19:0] fc3_n6_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n6_t2_0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n6_t3_0_a;
-    wire signed [18:0] fc3_n6_t3_0_b;
-    reg  signed [18:0] fc3_n6_t3_0_b_d1;
-    wire signed [18:0] fc3_n6_t3_0;
-    wire signed [18:0] fc3_n6_acc;
-    wire signed [8:0] fc3_n6_y_fl;
-    wire fc3_n6_y_half;
-    wire [8:0] fc3_n6_y_low;
-    wire fc3_n6_y_sticky;
-    wire fc3_n6_y_lsb;
-    wire fc3_n6_y_inc_any;
-    wire fc3_n6_y_inc;
-    wire signed [8:0] fc3_n6_y_incx;
-    wire signed [8:0] fc3_n6_y_rnd;
-    wire signed [7:0] fc3_n6_y_wrap;
-    wire signed [8:0] fc3_n6_y_max;
+    wire signed [18:0] fc3_n6_acc = ($signed(fc3_n6_t2_0[18:0]) + 19'sh6dc00);
+    wire fc3_n6_y_sticky = |fc3_n6_acc[8:0];
+    wire fc3_n6_y_inc = fc3_n6_acc[9] & (fc3_n6_y_sticky | fc3_n6_acc[10]);
+    wire signed [8:0] fc3_n6_y_rnd = $signed(fc3_n6_acc[18:10]) + $signed({8'd0, fc3_n6_y_inc});
     reg  signed [8:0] fc3_n6_y_rnd_d1;
-    wire fc3_n6_y_ovf_hi;
-    wire signed [7:0] fc3_n6_y_maxv;
     reg  signed [7:0] fc3_n6_y_wrap_d1;
-    wire signed [7:0] fc3_n6_y_sat;
-    wire signed [6:0] fc3_w0_7; // weight 0.3359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n7_p0;
-    wire signed [8:0] fc3_w1_7; // weight -1.0625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n7_p1;
-    wire signed [6:0] fc3_w2_7; // weight 0.328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n7_p2;
-    wire signed [6:0] fc3_w3_7; // weight -0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n7_p3;
-    wire signed [7:0] fc3_w4_7; // weight 0.984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n7_p4;
-    wire signed [7:0] fc3_w5_7; // weight -0.515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc3_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n7_p5;
-    wire signed [6:0] fc3_w6_7; // weight 0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc3_n7_p6;
-    wire signed [10:0] fc3_w7_7; // weight 7.4609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n7_p7;
-    wire signed [16:0] fc3_n7_bias; // bias -1.59375
-    wire signed [16:0] fc3_n7_t0_0_a;
-    wire signed [16:0] fc3_n7_t0_0;
-    wire signed [14:0] fc3_n7_t0_1;
-    wire signed [15:0] fc3_n7_t0_2;
-    wire signed [18:0] fc3_n7_t0_3_a;
-    wire signed [18:0] fc3_n7_t0_3;
-    wire signed [16:0] fc3_n7_t1_0_b;
-    wire signed [16:0] fc3_n7_t1_0;
-    wire signed [19:0] fc3_n7_t1_1_a;
-    wire signed [19:0] fc3_n7_t1_1_b;
-    wire signed [19:0] fc3_n7_t1_1;
-    wire signed [19:0] fc3_n7_t2_0_a;
-    reg  signed [19:0] fc3_n7_t2_0_a_d1;
+    wire signed [7:0] fc3_n6_y_sat = (fc3_n6_y_rnd_d1 > 9'sd127) ? 8'sd127 : fc3_n6_y_wrap_d1;
+    wire signed [14:0] fc3_n7_p0 = fc3_in_0_s_2 * 7'sd43; // weight 0.3359375
+    wire signed [14:0] fc3_n7_p6 = fc3_in_6_s_2 * 7'sd40; // weight 0.3125
+    wire signed [14:0] fc3_n7_t0_1 = (fc3_in_2_s_2 * 7'sd42) + (fc3_in_3_s_2 * 7'sh5c); // weight 0.328125; weight -0.28125
+    wire signed [15:0] fc3_n7_t0_2 = (fc3_in_4_s_2 * 8'sd126) + (fc3_in_5_s_2 * 8'shbe); // weight 0.984375; weight -0.515625
+    wire signed [18:0] fc3_n7_t0_3 = $signed({{4{fc3_n7_p6[14]}}, fc3_n7_p6}) + (fc3_in_7_s_2 * 11'sd955); // weight 7.4609375
+    wire signed [16:0] fc3_n7_t1_0 = ($signed({{2{fc3_n7_p0[14]}}, fc3_n7_p0}) + (fc3_in_1_s_2 * 9'sh178)) + $signed({{2{fc3_n7_t0_1[14]}}, fc3_n7_t0_1}); // weight -1.0625
+    reg  signed [16:0] fc3_n7_t2_0_a_d1;
     reg  signed [19:0] fc3_n7_t1_1_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n7_t2_0;
+    wire signed [19:0] fc3_n7_t2_0 = $signed({{3{fc3_n7_t2_0_a_d1[16]}}, fc3_n7_t2_0_a_d1}) + fc3_n7_t1_1_d1;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n7_t3_0_a;
-    wire signed [18:0] fc3_n7_t3_0_b;
-    reg  signed [18:0] fc3_n7_t3_0_b_d1;
-    wire signed [18:0] fc3_n7_t3_0;
-    wire signed [18:0] fc3_n7_acc;
-    wire signed [8:0] fc3_n7_y_fl;
-    wire fc3_n7_y_half;
-    wire [8:0] fc3_n7_y_low;
-    wire fc3_n7_y_sticky;
-    wire fc3_n7_y_lsb;
-    wire fc3_n7_y_inc_any;
-    wire fc3_n7_y_inc;
-    wire signed [8:0] fc3_n7_y_incx;
-    wire signed [8:0] fc3_n7_y_rnd;
-    wire signed [7:0] fc3_n7_y_wrap;
-    wire signed [8:0] fc3_n7_y_max;
+    wire signed [18:0] fc3_n7_acc = ($signed(fc3_n7_t2_0[18:0]) + 19'sh73400);
+    wire fc3_n7_y_sticky = |fc3_n7_acc[8:0];
+    wire fc3_n7_y_inc = fc3_n7_acc[9] & (fc3_n7_y_sticky | fc3_n7_acc[10]);
+    wire signed [8:0] fc3_n7_y_rnd = $signed(fc3_n7_acc[18:10]) + $signed({8'd0, fc3_n7_y_inc});
     reg  signed [8:0] fc3_n7_y_rnd_d1;
-    wire fc3_n7_y_ovf_hi;
-    wire signed [7:0] fc3_n7_y_maxv;
     reg  signed [7:0] fc3_n7_y_wrap_d1;
-    wire signed [7:0] fc3_n7_y_sat;
+    wire signed [7:0] fc3_n7_y_sat = (fc3_n7_y_rnd_d1 > 9'sd127) ? 8'sd127 : fc3_n7_y_wrap_d1;
     reg  signed [7:0] fc3_out_0;
     reg  signed [7:0] fc3_out_1;
     reg  signed [7:0] fc3_out_2;
@@ -703,551 +188,44 @@ module activations_fc3 (
     reg  signed [7:0] fc3_out_6;
     reg  signed [7:0] fc3_out_7;
 
-    assign fc3_in_0 = in_data[7:0];
-    assign fc3_in_1 = in_data[15:8];
-    assign fc3_in_2 = in_data[23:16];
-    assign fc3_in_3 = in_data[31:24];
-    assign fc3_in_4 = in_data[39:32];
-    assign fc3_in_5 = in_data[47:40];
-    assign fc3_in_6 = in_data[55:48];
-    assign fc3_in_7 = in_data[63:56];
-    assign fc3_in_0_s = {{1{1'b0}}, fc3_in_0};
-    assign fc3_in_0_s_2 = fc3_in_0_s;
-    assign fc3_w0_0 = 11'h3c1;
-    assign fc3_n0_p0_m = {{11{fc3_in_0_s_2[8]}}, fc3_in_0_s_2} * {{9{fc3_w0_0[10]}}, fc3_w0_0};
-    assign fc3_n0_p0 = fc3_n0_p0_m[18:0];
-    assign fc3_in_1_s = {{1{1'b0}}, fc3_in_1};
-    assign fc3_in_1_s_2 = fc3_in_1_s;
-    assign fc3_w1_0 = 8'h59;
-    assign fc3_n0_p1_m = {{8{fc3_in_1_s_2[8]}}, fc3_in_1_s_2} * {{9{fc3_w1_0[7]}}, fc3_w1_0};
-    assign fc3_n0_p1 = fc3_n0_p1_m[15:0];
-    assign fc3_in_2_s = {{1{1'b0}}, fc3_in_2};
-    assign fc3_in_2_s_2 = fc3_in_2_s;
-    assign fc3_w2_0 = 7'h47;
-    assign fc3_n0_p2_m = {{7{fc3_in_2_s_2[8]}}, fc3_in_2_s_2} * {{9{fc3_w2_0[6]}}, fc3_w2_0};
-    assign fc3_n0_p2 = fc3_n0_p2_m[14:0];
-    assign fc3_in_3_s = {{1{1'b0}}, fc3_in_3};
-    assign fc3_in_3_s_2 = fc3_in_3_s;
-    assign fc3_w3_0 = 8'h95;
-    assign fc3_n0_p3_m = {{8{fc3_in_3_s_2[8]}}, fc3_in_3_s_2} * {{9{fc3_w3_0[7]}}, fc3_w3_0};
-    assign fc3_n0_p3 = fc3_n0_p3_m[15:0];
-    assign fc3_in_4_s = {{1{1'b0}}, fc3_in_4};
-    assign fc3_in_4_s_2 = fc3_in_4_s;
-    assign fc3_w4_0 = 8'h6b;
-    assign fc3_n0_p4_m = {{8{fc3_in_4_s_2[8]}}, fc3_in_4_s_2} * {{9{fc3_w4_0[7]}}, fc3_w4_0};
-    assign fc3_n0_p4 = fc3_n0_p4_m[15:0];
-    assign fc3_in_5_s = {{1{1'b0}}, fc3_in_5};
-    assign fc3_in_5_s_2 = fc3_in_5_s;
-    assign fc3_w5_0 = 4'b0101;
-    assign fc3_n0_p5_m = {{4{fc3_in_5_s_2[8]}}, fc3_in_5_s_2} * {{9{fc3_w5_0[3]}}, fc3_w5_0};
-    assign fc3_n0_p5 = fc3_n0_p5_m[11:0];
-    assign fc3_in_6_s = {{1{1'b0}}, fc3_in_6};
-    assign fc3_in_6_s_2 = fc3_in_6_s;
-    assign fc3_w6_0 = 8'h9b;
-    assign fc3_n0_p6_m = {{8{fc3_in_6_s_2[8]}}, fc3_in_6_s_2} * {{9{fc3_w6_0[7]}}, fc3_w6_0};
-    assign fc3_n0_p6 = fc3_n0_p6_m[15:0];
-    assign fc3_in_7_s = {{1{1'b0}}, fc3_in_7};
-    assign fc3_in_7_s_2 = fc3_in_7_s;
-    assign fc3_n0_p7_sh = {fc3_in_7_s_2, 3'b000};
-    assign fc3_n0_bias = 19'h4cc00;
-    assign fc3_n0_t0_0_a = {{1{fc3_n0_p0[18]}}, fc3_n0_p0};
-    assign fc3_n0_t0_0_b = {{4{fc3_n0_p1[15]}}, fc3_n0_p1};
-    assign fc3_n0_t0_0 = fc3_n0_t0_0_a + fc3_n0_t0_0_b;
-    assign fc3_n0_t0_1_a = {{2{fc3_n0_p2[14]}}, fc3_n0_p2};
-    assign fc3_n0_t0_1_b = {{1{fc3_n0_p3[15]}}, fc3_n0_p3};
-    assign fc3_n0_t0_1 = fc3_n0_t0_1_a + fc3_n0_t0_1_b;
-    assign fc3_n0_t0_2_b = {{4{fc3_n0_p5[11]}}, fc3_n0_p5};
-    assign fc3_n0_t0_2 = fc3_n0_p4 + fc3_n0_t0_2_b;
-    assign fc3_n0_t0_3_b = {{4{fc3_n0_p7_sh[11]}}, fc3_n0_p7_sh};
-    assign fc3_n0_t0_3 = fc3_n0_p6 + fc3_n0_t0_3_b;
-    assign fc3_n0_t1_0_b = {{3{fc3_n0_t0_1[16]}}, fc3_n0_t0_1};
-    assign fc3_n0_t1_0 = fc3_n0_t0_0_d1 + fc3_n0_t1_0_b_d1;
-    assign fc3_n0_t1_1 = fc3_n0_t0_2 + fc3_n0_t0_3;
-    assign fc3_n0_t2_0_b = {{4{fc3_n0_t1_1[15]}}, fc3_n0_t1_1};
-    assign fc3_n0_t2_0 = fc3_n0_t1_0 + fc3_n0_t2_0_b_d1;
-    assign fc3_n0_t3_0_b = {{1{fc3_n0_bias[18]}}, fc3_n0_bias};
-    assign fc3_n0_t3_0 = fc3_n0_t2_0 + fc3_n0_t3_0_b_d1;
-    assign fc3_n0_acc = fc3_n0_t3_0;
-    assign fc3_n0_y_fl = fc3_n0_acc[19:10];
-    assign fc3_n0_y_half = fc3_n0_acc[9];
-    assign fc3_n0_y_low = fc3_n0_acc[8:0];
-    assign fc3_n0_y_sticky = |fc3_n0_y_low;
-    assign fc3_n0_y_lsb = fc3_n0_acc[10];
-    assign fc3_n0_y_inc_any = fc3_n0_y_sticky | fc3_n0_y_lsb;
-    assign fc3_n0_y_inc = fc3_n0_y_half & fc3_n0_y_inc_any;
-    assign fc3_n0_y_incx = {{9{1'b0}}, fc3_n0_y_inc};
-    assign fc3_n0_y_rnd = fc3_n0_y_fl_d1 + fc3_n0_y_incx_d1;
-    assign fc3_n0_y_wrap = fc3_n0_y_rnd[7:0];
-    assign fc3_n0_y_min = 10'h380;
-    assign fc3_n0_y_ovf_lo = (fc3_n0_y_rnd < fc3_n0_y_min);
-    assign fc3_n0_y_minv = 8'h80;
-    assign fc3_n0_y_satlo = fc3_n0_y_ovf_lo ? fc3_n0_y_minv : fc3_n0_y_wrap;
-    assign fc3_w0_1 = 3'b101;
-    assign fc3_n1_p0_m = {{3{fc3_in_0_s_2[8]}}, fc3_in_0_s_2} * {{9{fc3_w0_1[2]}}, fc3_w0_1};
-    assign fc3_n1_p0 = fc3_n1_p0_m[10:0];
-    assign fc3_w1_1 = 11'h36d;
-    assign fc3_n1_p1_m = {{11{fc3_in_1_s_2[8]}}, fc3_in_1_s_2} * {{9{fc3_w1_1[10]}}, fc3_w1_1};
-    assign fc3_n1_p1 = fc3_n1_p1_m[18:0];
-    assign fc3_w2_1 = 8'hbf;
-    assign fc3_n1_p2_m = {{8{fc3_in_2_s_2[8]}}, fc3_in_2_s_2} * {{9{fc3_w2_1[7]}}, fc3_w2_1};
-    assign fc3_n1_p2 = fc3_n1_p2_m[15:0];
-    assign fc3_w3_1 = 7'h3a;
-    assign fc3_n1_p3_m = {{7{fc3_in_3_s_2[8]}}, fc3_in_3_s_2} * {{9{fc3_w3_1[6]}}, fc3_w3_1};
-    assign fc3_n1_p3 = fc3_n1_p3_m[14:0];
-    assign fc3_w4_1 = 8'h70;
-    assign fc3_n1_p4_m = {{8{fc3_in_4_s_2[8]}}, fc3_in_4_s_2} * {{9{fc3_w4_1[7]}}, fc3_w4_1};
-    assign fc3_n1_p4 = fc3_n1_p4_m[15:0];
-    assign fc3_w5_1 = 8'h41;
-    assign fc3_n1_p5_m = {{8{fc3_in_5_s_2[8]}}, fc3_in_5_s_2} * {{9{fc3_w5_1[7]}}, fc3_w5_1};
-    assign fc3_n1_p5 = fc3_n1_p5_m[15:0];
-    assign fc3_w6_1 = 9'h083;
-    assign fc3_n1_p6_m = {{9{fc3_in_6_s_2[8]}}, fc3_in_6_s_2} * {{9{fc3_w6_1[8]}}, fc3_w6_1};
-    assign fc3_n1_p6 = fc3_n1_p6_m[16:0];
-    assign fc3_w7_1 = 8'hb9;
-    assign fc3_n1_p7_m = {{8{fc3_in_7_s_2[8]}}, fc3_in_7_s_2} * {{9{fc3_w7_1[7]}}, fc3_w7_1};
-    assign fc3_n1_p7 = fc3_n1_p7_m[15:0];
-    assign fc3_n1_bias = 19'h52400;
-    assign fc3_n1_t0_0_a = {{8{fc3_n1_p0[10]}}, fc3_n1_p0};
-    assign fc3_n1_t0_0 = fc3_n1_t0_0_a + fc3_n1_p1;
-    assign fc3_n1_t0_1_b = {{1{fc3_n1_p3[14]}}, fc3_n1_p3};
-    assign fc3_n1_t0_1 = fc3_n1_p2 + fc3_n1_t0_1_b;
-    assign fc3_n1_t0_2_a = {{1{fc3_n1_p4[15]}}, fc3_n1_p4};
-    assign fc3_n1_t0_2_b = {{1{fc3_n1_p5[15]}}, fc3_n1_p5};
-    assign fc3_n1_t0_2 = fc3_n1_t0_2_a + fc3_n1_t0_2_b;
-    assign fc3_n1_t0_3_b = {{1{fc3_n1_p7[15]}}, fc3_n1_p7};
-    assign fc3_n1_t0_3 = fc3_n1_p6 + fc3_n1_t0_3_b;
-    assign fc3_n1_t1_0_b = {{3{fc3_n1_t0_1[15]}}, fc3_n1_t0_1};
-    assign fc3_n1_t1_0 = fc3_n1_t0_0 + fc3_n1_t1_0_b;
-    assign fc3_n1_t1_1_a = {{1{fc3_n1_t0_2[16]}}, fc3_n1_t0_2};
-    assign fc3_n1_t1_1_b = {{1{fc3_n1_t0_3[16]}}, fc3_n1_t0_3};
-    assign fc3_n1_t1_1 = fc3_n1_t1_1_a + fc3_n1_t1_1_b;
-    assign fc3_n1_t2_0_a = {{1{fc3_n1_t1_0[18]}}, fc3_n1_t1_0};
-    assign fc3_n1_t2_0_b = {{2{fc3_n1_t1_1[17]}}, fc3_n1_t1_1};
-    assign fc3_n1_t2_0 = fc3_n1_t2_0_a_d1 + fc3_n1_t2_0_b_d1;
-    assign fc3_n1_t3_0_a = fc3_n1_t2_0[18:0];
-    assign fc3_n1_t3_0 = fc3_n1_t3_0_a + fc3_n1_bias;
-    assign fc3_n1_acc = fc3_n1_t3_0;
-    assign fc3_n1_y_fl = fc3_n1_acc[18:10];
-    assign fc3_n1_y_half = fc3_n1_acc[9];
-    assign fc3_n1_y_low = fc3_n1_acc[8:0];
-    assign fc3_n1_y_sticky = |fc3_n1_y_low;
-    assign fc3_n1_y_lsb = fc3_n1_acc[10];
-    assign fc3_n1_y_inc_any = fc3_n1_y_sticky | fc3_n1_y_lsb;
-    assign fc3_n1_y_inc = fc3_n1_y_half & fc3_n1_y_inc_any;
-    assign fc3_n1_y_incx = {{8{1'b0}}, fc3_n1_y_inc};
-    assign fc3_n1_y_rnd = fc3_n1_y_fl + fc3_n1_y_incx;
-    assign fc3_n1_y_wrap = fc3_n1_y_rnd[7:0];
-    assign fc3_n1_y_min = 9'h180;
-    assign fc3_n1_y_ovf_lo = (fc3_n1_y_rnd_d1 < fc3_n1_y_min);
-    assign fc3_n1_y_minv = 8'h80;
-    assign fc3_n1_y_satlo = fc3_n1_y_ovf_lo ? fc3_n1_y_minv : fc3_n1_y_wrap_d1;
-    assign fc3_w0_2 = 8'h6a;
-    assign fc3_n2_p0_m = {{8{fc3_in_0_s_2[8]}}, fc3_in_0_s_2} * {{9{fc3_w0_2[7]}}, fc3_w0_2};
-    assign fc3_n2_p0 = fc3_n2_p0_m[15:0];
-    assign fc3_w1_2 = 8'h97;
-    assign fc3_n2_p1_m = {{8{fc3_in_1_s_2[8]}}, fc3_in_1_s_2} * {{9{fc3_w1_2[7]}}, fc3_w1_2};
-    assign fc3_n2_p1 = fc3_n2_p1_m[15:0];
-    assign fc3_w2_2 = 12'h416;
-    assign fc3_n2_p2_m = {{12{fc3_in_2_s_2[8]}}, fc3_in_2_s_2} * {{9{fc3_w2_2[11]}}, fc3_w2_2};
-    assign fc3_n2_p2 = fc3_n2_p2_m[19:0];
-    assign fc3_w3_2 = 9'h16b;
-    assign fc3_n2_p3_m = {{9{fc3_in_3_s_2[8]}}, fc3_in_3_s_2} * {{9{fc3_w3_2[8]}}, fc3_w3_2};
-    assign fc3_n2_p3 = fc3_n2_p3_m[16:0];
-    assign fc3_w4_2 = 8'hbe;
-    assign fc3_n2_p4_m = {{8{fc3_in_4_s_2[8]}}, fc3_in_4_s_2} * {{9{fc3_w4_2[7]}}, fc3_w4_2};
-    assign fc3_n2_p4 = fc3_n2_p4_m[15:0];
-    assign fc3_w5_2 = 7'h31;
-    assign fc3_n2_p5_m = {{7{fc3_in_5_s_2[8]}}, fc3_in_5_s_2} * {{9{fc3_w5_2[6]}}, fc3_w5_2};
-    assign fc3_n2_p5 = fc3_n2_p5_m[14:0];
-    assign fc3_w6_2 = 6'h1f;
-    assign fc3_n2_p6_m = {{6{fc3_in_6_s_2[8]}}, fc3_in_6_s_2} * {{9{fc3_w6_2[5]}}, fc3_w6_2};
-    assign fc3_n2_p6 = fc3_n2_p6_m[13:0];
-    assign fc3_w7_2 = 4'b0110;
-    assign fc3_n2_p7_m = {{4{fc3_in_7_s_2[8]}}, fc3_in_7_s_2} * {{9{fc3_w7_2[3]}}, fc3_w7_2};
-    assign fc3_n2_p7 = fc3_n2_p7_m[11:0];
-    assign fc3_n2_bias = 19'h57c00;
-    assign fc3_n2_t0_0 = fc3_n2_p0 + fc3_n2_p1;
-    assign fc3_n2_t0_1_b = {{3{fc3_n2_p3[16]}}, fc3_n2_p3};
-    assign fc3_n2_t0_1 = fc3_n2_p2 + fc3_n2_t0_1_b;
-    assign fc3_n2_t0_2_b = {{1{fc3_n2_p5[14]}}, fc3_n2_p5};
-    assign fc3_n2_t0_2 = fc3_n2_p4 + fc3_n2_t0_2_b;
-    assign fc3_n2_t0_3_a = {{1{fc3_n2_p6[13]}}, fc3_n2_p6};
-    assign fc3_n2_t0_3_b = {{3{fc3_n2_p7[11]}}, fc3_n2_p7};
-    assign fc3_n2_t0_3 = fc3_n2_t0_3_a + fc3_n2_t0_3_b;
-    assign fc3_n2_t1_0_a = {{4{fc3_n2_t0_0[15]}}, fc3_n2_t0_0};
-    assign fc3_n2_t1_0 = fc3_n2_t1_0_a_d1 + fc3_n2_t0_1_d1;
-    assign fc3_n2_t1_1_b = {{1{fc3_n2_t0_3[14]}}, fc3_n2_t0_3};
-    assign fc3_n2_t1_1 = fc3_n2_t0_2 + fc3_n2_t1_1_b;
-    assign fc3_n2_t2_0_b = {{4{fc3_n2_t1_1[15]}}, fc3_n2_t1_1};
-    assign fc3_n2_t2_0 = fc3_n2_t1_0 + fc3_n2_t2_0_b_d1;
-    assign fc3_n2_t3_0_a = fc3_n2_t2_0[18:0];
-    assign fc3_n2_t3_0 = fc3_n2_t3_0_a + fc3_n2_bias;
-    assign fc3_n2_acc = fc3_n2_t3_0;
-    assign fc3_n2_y_fl = fc3_n2_acc[18:10];
-    assign fc3_n2_y_half = fc3_n2_acc[9];
-    assign fc3_n2_y_low = fc3_n2_acc[8:0];
-    assign fc3_n2_y_sticky = |fc3_n2_y_low;
-    assign fc3_n2_y_lsb = fc3_n2_acc[10];
-    assign fc3_n2_y_inc_any = fc3_n2_y_sticky | fc3_n2_y_lsb;
-    assign fc3_n2_y_inc = fc3_n2_y_half & fc3_n2_y_inc_any;
-    assign fc3_n2_y_incx = {{8{1'b0}}, fc3_n2_y_inc};
-    assign fc3_n2_y_rnd = fc3_n2_y_fl_d1 + fc3_n2_y_incx_d1;
-    assign fc3_n2_y_wrap = fc3_n2_y_rnd[7:0];
-    assign fc3_n2_y_max = 9'h07f;
-    assign fc3_n2_y_ovf_hi = (fc3_n2_y_rnd > fc3_n2_y_max);
-    assign fc3_n2_y_min = 9'h180;
-    assign fc3_n2_y_ovf_lo = (fc3_n2_y_rnd < fc3_n2_y_min);
-    assign fc3_n2_y_minv = 8'h80;
-    assign fc3_n2_y_satlo = fc3_n2_y_ovf_lo ? fc3_n2_y_minv : fc3_n2_y_wrap;
-    assign fc3_n2_y_maxv = 8'h7f;
-    assign fc3_n2_y_sat = fc3_n2_y_ovf_hi ? fc3_n2_y_maxv : fc3_n2_y_satlo;
-    assign fc3_w0_3 = 9'h17f;
-    assign fc3_n3_p0_m = {{9{fc3_in_0_s_2[8]}}, fc3_in_0_s_2} * {{9{fc3_w0_3[8]}}, fc3_w0_3};
-    assign fc3_n3_p0 = fc3_n3_p0_m[16:0];
-    assign fc3_w1_3 = 7'h46;
-    assign fc3_n3_p1_m = {{7{fc3_in_1_s_2[8]}}, fc3_in_1_s_2} * {{9{fc3_w1_3[6]}}, fc3_w1_3};
-    assign fc3_n3_p1 = fc3_n3_p1_m[14:0];
-    assign fc3_w2_3 = 4'b0101;
-    assign fc3_n3_p2_m = {{4{fc3_in_2_s_2[8]}}, fc3_in_2_s_2} * {{9{fc3_w2_3[3]}}, fc3_w2_3};
-    assign fc3_n3_p2 = fc3_n3_p2_m[11:0];
-    assign fc3_w3_3 = 11'h3f3;
-    assign fc3_n3_p3_m = {{11{fc3_in_3_s_2[8]}}, fc3_in_3_s_2} * {{9{fc3_w3_3[10]}}, fc3_w3_3};
-    assign fc3_n3_p3 = fc3_n3_p3_m[18:0];
-    assign fc3_w4_3 = 7'h28;
-    assign fc3_n3_p4_m = {{7{fc3_in_4_s_2[8]}}, fc3_in_4_s_2} * {{9{fc3_w4_3[6]}}, fc3_w4_3};
-    assign fc3_n3_p4 = fc3_n3_p4_m[14:0];
-    assign fc3_n3_p5_e = {{1{fc3_in_5_s_2[8]}}, fc3_in_5_s_2};
-    assign fc3_n3_p5_neg = -fc3_n3_p5_e;
-    assign fc3_n3_p5 = fc3_n3_p5_neg[8:0];
-    assign fc3_w6_3 = 7'h2c;
-    assign fc3_n3_p6_m = {{7{fc3_in_6_s_2[8]}}, fc3_in_6_s_2} * {{9{fc3_w6_3[6]}}, fc3_w6_3};
-    assign fc3_n3_p6 = fc3_n3_p6_m[14:0];
-    assign fc3_w7_3 = 7'h30;
-    assign fc3_n3_p7_m = {{7{fc3_in_7_s_2[8]}}, fc3_in_7_s_2} * {{9{fc3_w7_3[6]}}, fc3_w7_3};
-    assign fc3_n3_p7 = fc3_n3_p7_m[14:0];
-    assign fc3_n3_bias = 19'h5d400;
-    assign fc3_n3_t0_0_b = {{2{fc3_n3_p1[14]}}, fc3_n3_p1};
-    assign fc3_n3_t0_0 = fc3_n3_p0 + fc3_n3_t0_0_b;
-    assign fc3_n3_t0_1_a = {{7{fc3_n3_p2[11]}}, fc3_n3_p2};
-    assign fc3_n3_t0_1 = fc3_n3_t0_1_a + fc3_n3_p3;
-    assign fc3_n3_t0_2_b = {{6{fc3_n3_p5[8]}}, fc3_n3_p5};
-    assign fc3_n3_t0_2 = fc3_n3_p4 + fc3_n3_t0_2_b;
-    assign fc3_n3_t0_3_a = {{1{fc3_n3_p6[14]}}, fc3_n3_p6};
-    assign fc3_n3_t0_3_b = {{1{fc3_n3_p7[14]}}, fc3_n3_p7};
-    assign fc3_n3_t0_3 = fc3_n3_t0_3_a + fc3_n3_t0_3_b;
-    assign fc3_n3_t1_0_a = {{2{fc3_n3_t0_0[16]}}, fc3_n3_t0_0};
-    assign fc3_n3_t1_0 = fc3_n3_t1_0_a + fc3_n3_t0_1;
-    assign fc3_n3_t1_1_a = {{2{fc3_n3_t0_2[14]}}, fc3_n3_t0_2};
-    assign fc3_n3_t1_1_b = {{1{fc3_n3_t0_3[15]}}, fc3_n3_t0_3};
-    assign fc3_n3_t1_1 = fc3_n3_t1_1_a + fc3_n3_t1_1_b;
-    assign fc3_n3_t2_0_a = {{1{fc3_n3_t1_0[18]}}, fc3_n3_t1_0};
-    assign fc3_n3_t2_0_b = {{3{fc3_n3_t1_1[16]}}, fc3_n3_t1_1};
-    assign fc3_n3_t2_0 = fc3_n3_t2_0_a_d1 + fc3_n3_t2_0_b_d1;
-    assign fc3_n3_t3_0_a = fc3_n3_t2_0[18:0];
-    assign fc3_n3_t3_0 = fc3_n3_t3_0_a + fc3_n3_bias;
-    assign fc3_n3_acc = fc3_n3_t3_0;
-    assign fc3_n3_y_fl = fc3_n3_acc[18:10];
-    assign fc3_n3_y_half = fc3_n3_acc[9];
-    assign fc3_n3_y_low = fc3_n3_acc[8:0];
-    assign fc3_n3_y_sticky = |fc3_n3_y_low;
-    assign fc3_n3_y_lsb = fc3_n3_acc[10];
-    assign fc3_n3_y_inc_any = fc3_n3_y_sticky | fc3_n3_y_lsb;
-    assign fc3_n3_y_inc = fc3_n3_y_half & fc3_n3_y_inc_any;
-    assign fc3_n3_y_incx = {{8{1'b0}}, fc3_n3_y_inc};
-    assign fc3_n3_y_rnd = fc3_n3_y_fl + fc3_n3_y_incx;
-    assign fc3_n3_y_wrap = fc3_n3_y_rnd[7:0];
-    assign fc3_n3_y_max = 9'h07f;
-    assign fc3_n3_y_ovf_hi = (fc3_n3_y_rnd_d1 > fc3_n3_y_max);
-    assign fc3_n3_y_min = 9'h180;
-    assign fc3_n3_y_ovf_lo = (fc3_n3_y_rnd_d1 < fc3_n3_y_min);
-    assign fc3_n3_y_minv = 8'h80;
-    assign fc3_n3_y_satlo = fc3_n3_y_ovf_lo ? fc3_n3_y_minv : fc3_n3_y_wrap_d1;
-    assign fc3_n3_y_maxv = 8'h7f;
-    assign fc3_n3_y_sat = fc3_n3_y_ovf_hi ? fc3_n3_y_maxv : fc3_n3_y_satlo;
-    assign fc3_w0_4 = 8'h48;
-    assign fc3_n4_p0_m = {{8{fc3_in_0_s_2[8]}}, fc3_in_0_s_2} * {{9{fc3_w0_4[7]}}, fc3_w0_4};
-    assign fc3_n4_p0 = fc3_n4_p0_m[15:0];
-    assign fc3_w1_4 = 8'h9d;
-    assign fc3_n4_p1_m = {{8{fc3_in_1_s_2[8]}}, fc3_in_1_s_2} * {{9{fc3_w1_4[7]}}, fc3_w1_4};
-    assign fc3_n4_p1 = fc3_n4_p1_m[15:0];
-    assign fc3_w2_4 = 7'h5b;
-    assign fc3_n4_p2_m = {{7{fc3_in_2_s_2[8]}}, fc3_in_2_s_2} * {{9{fc3_w2_4[6]}}, fc3_w2_4};
-    assign fc3_n4_p2 = fc3_n4_p2_m[14:0];
-    assign fc3_w3_4 = 8'h8e;
-    assign fc3_n4_p3_m = {{8{fc3_in_3_s_2[8]}}, fc3_in_3_s_2} * {{9{fc3_w3_4[7]}}, fc3_w3_4};
-    assign fc3_n4_p3 = fc3_n4_p3_m[15:0];
-    assign fc3_w4_4 = 12'h480;
-    assign fc3_n4_p4_m = {{12{fc3_in_4_s_2[8]}}, fc3_in_4_s_2} * {{9{fc3_w4_4[11]}}, fc3_w4_4};
-    assign fc3_n4_p4 = fc3_n4_p4_m[19:0];
-    assign fc3_w5_4 = 9'h171;
-    assign fc3_n4_p5_m = {{9{fc3_in_5_s_2[8]}}, fc3_in_5_s_2} * {{9{fc3_w5_4[8]}}, fc3_w5_4};
-    assign fc3_n4_p5 = fc3_n4_p5_m[16:0];
-    assign fc3_w6_4 = 8'h72;
-    assign fc3_n4_p6_m = {{8{fc3_in_6_s_2[8]}}, fc3_in_6_s_2} * {{9{fc3_w6_4[7]}}, fc3_w6_4};
-    assign fc3_n4_p6 = fc3_n4_p6_m[15:0];
-    assign fc3_w7_4 = 7'h2a;
-    assign fc3_n4_p7_m = {{7{fc3_in_7_s_2[8]}}, fc3_in_7_s_2} * {{9{fc3_w7_4[6]}}, fc3_w7_4};
-    assign fc3_n4_p7 = fc3_n4_p7_m[14:0];
-    assign fc3_n4_bias = 18'h22c00;
-    assign fc3_n4_t0_0 = fc3_n4_p0 + fc3_n4_p1;
-    assign fc3_n4_t0_1_a = {{2{fc3_n4_p2[14]}}, fc3_n4_p2};
-    assign fc3_n4_t0_1_b = {{1{fc3_n4_p3[15]}}, fc3_n4_p3};
-    assign fc3_n4_t0_1 = fc3_n4_t0_1_a + fc3_n4_t0_1_b;
-    assign fc3_n4_t0_2_b = {{3{fc3_n4_p5[16]}}, fc3_n4_p5};
-    assign fc3_n4_t0_2 = fc3_n4_p4 + fc3_n4_t0_2_b;
-    assign fc3_n4_t0_3_a = {{1{fc3_n4_p6[15]}}, fc3_n4_p6};
-    assign fc3_n4_t0_3_b = {{2{fc3_n4_p7[14]}}, fc3_n4_p7};
-    assign fc3_n4_t0_3 = fc3_n4_t0_3_a + fc3_n4_t0_3_b;
-    assign fc3_n4_t1_0_a = {{1{fc3_n4_t0_0[15]}}, fc3_n4_t0_0};
-    assign fc3_n4_t1_0 = fc3_n4_t1_0_a + fc3_n4_t0_1;
-    assign fc3_n4_t1_1_b = {{3{fc3_n4_t0_3[16]}}, fc3_n4_t0_3};
-    assign fc3_n4_t1_1 = fc3_n4_t0_2_d1 + fc3_n4_t1_1_b_d1;
-    assign fc3_n4_t2_0_a = {{3{fc3_n4_t1_0[16]}}, fc3_n4_t1_0};
-    assign fc3_n4_t2_0 = fc3_n4_t2_0_a_d1 + fc3_n4_t1_1;
-    assign fc3_n4_t3_0_a = fc3_n4_t2_0[18:0];
-    assign fc3_n4_t3_0_b = {{1{fc3_n4_bias[17]}}, fc3_n4_bias};
-    assign fc3_n4_t3_0 = fc3_n4_t3_0_a + fc3_n4_t3_0_b_d1;
-    assign fc3_n4_acc = fc3_n4_t3_0;
-    assign fc3_n4_y_fl = fc3_n4_acc[18:10];
-    assign fc3_n4_y_half = fc3_n4_acc[9];
-    assign fc3_n4_y_low = fc3_n4_acc[8:0];
-    assign fc3_n4_y_sticky = |fc3_n4_y_low;
-    assign fc3_n4_y_lsb = fc3_n4_acc[10];
-    assign fc3_n4_y_inc_any = fc3_n4_y_sticky | fc3_n4_y_lsb;
-    assign fc3_n4_y_inc = fc3_n4_y_half & fc3_n4_y_inc_any;
-    assign fc3_n4_y_incx = {{8{1'b0}}, fc3_n4_y_inc};
-    assign fc3_n4_y_rnd = fc3_n4_y_fl_d1 + fc3_n4_y_incx_d1;
-    assign fc3_n4_y_wrap = fc3_n4_y_rnd[7:0];
-    assign fc3_n4_y_max = 9'h07f;
-    assign fc3_n4_y_ovf_hi = (fc3_n4_y_rnd > fc3_n4_y_max);
-    assign fc3_n4_y_min = 9'h180;
-    assign fc3_n4_y_ovf_lo = (fc3_n4_y_rnd < fc3_n4_y_min);
-    assign fc3_n4_y_minv = 8'h80;
-    assign fc3_n4_y_satlo = fc3_n4_y_ovf_lo ? fc3_n4_y_minv : fc3_n4_y_wrap;
-    assign fc3_n4_y_maxv = 8'h7f;
-    assign fc3_n4_y_sat = fc3_n4_y_ovf_hi ? fc3_n4_y_maxv : fc3_n4_y_satlo;
-    assign fc3_w0_5 = 6'h2c;
-    assign fc3_n5_p0_m = {{6{fc3_in_0_s_2[8]}}, fc3_in_0_s_2} * {{9{fc3_w0_5[5]}}, fc3_w0_5};
-    assign fc3_n5_p0 = fc3_n5_p0_m[13:0];
-    assign fc3_w1_5 = 8'haa;
-    assign fc3_n5_p1_m = {{8{fc3_in_1_s_2[8]}}, fc3_in_1_s_2} * {{9{fc3_w1_5[7]}}, fc3_w1_5};
-    assign fc3_n5_p1 = fc3_n5_p1_m[15:0];
-    assign fc3_w2_5 = 8'h81;
-    assign fc3_n5_p2_m = {{8{fc3_in_2_s_2[8]}}, fc3_in_2_s_2} * {{9{fc3_w2_5[7]}}, fc3_w2_5};
-    assign fc3_n5_p2 = fc3_n5_p2_m[15:0];
-    assign fc3_w3_5 = 9'h179;
-    assign fc3_n5_p3_m = {{9{fc3_in_3_s_2[8]}}, fc3_in_3_s_2} * {{9{fc3_w3_5[8]}}, fc3_w3_5};
-    assign fc3_n5_p3 = fc3_n5_p3_m[16:0];
-    assign fc3_w4_5 = 8'h52;
-    assign fc3_n5_p4_m = {{8{fc3_in_4_s_2[8]}}, fc3_in_4_s_2} * {{9{fc3_w4_5[7]}}, fc3_w4_5};
-    assign fc3_n5_p4 = fc3_n5_p4_m[15:0];
-    assign fc3_w5_5 = 12'h47b;
-    assign fc3_n5_p5_m = {{12{fc3_in_5_s_2[8]}}, fc3_in_5_s_2} * {{9{fc3_w5_5[11]}}, fc3_w5_5};
-    assign fc3_n5_p5 = fc3_n5_p5_m[19:0];
-    assign fc3_w6_5 = 7'h2d;
-    assign fc3_n5_p6_m = {{7{fc3_in_6_s_2[8]}}, fc3_in_6_s_2} * {{9{fc3_w6_5[6]}}, fc3_w6_5};
-    assign fc3_n5_p6 = fc3_n5_p6_m[14:0];
-    assign fc3_w7_5 = 8'ha4;
-    assign fc3_n5_p7_m = {{8{fc3_in_7_s_2[8]}}, fc3_in_7_s_2} * {{9{fc3_w7_5[7]}}, fc3_w7_5};
-    assign fc3_n5_p7 = fc3_n5_p7_m[15:0];
-    assign fc3_n5_bias = 18'h28400;
-    assign fc3_n5_t0_0_a = {{2{fc3_n5_p0[13]}}, fc3_n5_p0};
-    assign fc3_n5_t0_0 = fc3_n5_t0_0_a + fc3_n5_p1;
-    assign fc3_n5_t0_1_a = {{2{fc3_n5_p2[15]}}, fc3_n5_p2};
-    assign fc3_n5_t0_1_b = {{1{fc3_n5_p3[16]}}, fc3_n5_p3};
-    assign fc3_n5_t0_1 = fc3_n5_t0_1_a + fc3_n5_t0_1_b;
-    assign fc3_n5_t0_2_a = {{4{fc3_n5_p4[15]}}, fc3_n5_p4};
-    assign fc3_n5_t0_2 = fc3_n5_t0_2_a + fc3_n5_p5;
-    assign fc3_n5_t0_3_a = {{1{fc3_n5_p6[14]}}, fc3_n5_p6};
-    assign fc3_n5_t0_3 = fc3_n5_t0_3_a + fc3_n5_p7;
-    assign fc3_n5_t1_0_a = {{2{fc3_n5_t0_0[15]}}, fc3_n5_t0_0};
-    assign fc3_n5_t1_0 = fc3_n5_t1_0_a + fc3_n5_t0_1;
-    assign fc3_n5_t1_1_b = {{4{fc3_n5_t0_3[15]}}, fc3_n5_t0_3};
-    assign fc3_n5_t1_1 = fc3_n5_t0_2_d1 + fc3_n5_t1_1_b_d1;
-    assign fc3_n5_t2_0_a = {{2{fc3_n5_t1_0[17]}}, fc3_n5_t1_0};
-    assign fc3_n5_t2_0 = fc3_n5_t2_0_a_d1 + fc3_n5_t1_1;
-    assign fc3_n5_t3_0_a = fc3_n5_t2_0[18:0];
-    assign fc3_n5_t3_0_b = {{1{fc3_n5_bias[17]}}, fc3_n5_bias};
-    assign fc3_n5_t3_0 = fc3_n5_t3_0_a + fc3_n5_t3_0_b_d1;
-    assign fc3_n5_acc = fc3_n5_t3_0;
-    assign fc3_n5_y_fl = fc3_n5_acc[18:10];
-    assign fc3_n5_y_half = fc3_n5_acc[9];
-    assign fc3_n5_y_low = fc3_n5_acc[8:0];
-    assign fc3_n5_y_sticky = |fc3_n5_y_low;
-    assign fc3_n5_y_lsb = fc3_n5_acc[10];
-    assign fc3_n5_y_inc_any = fc3_n5_y_sticky | fc3_n5_y_lsb;
-    assign fc3_n5_y_inc = fc3_n5_y_half & fc3_n5_y_inc_any;
-    assign fc3_n5_y_incx = {{8{1'b0}}, fc3_n5_y_inc};
-    assign fc3_n5_y_rnd = fc3_n5_y_fl_d1 + fc3_n5_y_incx_d1;
-    assign fc3_n5_y_wrap = fc3_n5_y_rnd[7:0];
-    assign fc3_n5_y_max = 9'h07f;
-    assign fc3_n5_y_ovf_hi = (fc3_n5_y_rnd > fc3_n5_y_max);
-    assign fc3_n5_y_min = 9'h180;
-    assign fc3_n5_y_ovf_lo = (fc3_n5_y_rnd < fc3_n5_y_min);
-    assign fc3_n5_y_minv = 8'h80;
-    assign fc3_n5_y_satlo = fc3_n5_y_ovf_lo ? fc3_n5_y_minv : fc3_n5_y_wrap;
-    assign fc3_n5_y_maxv = 8'h7f;
-    assign fc3_n5_y_sat = fc3_n5_y_ovf_hi ? fc3_n5_y_maxv : fc3_n5_y_satlo;
-    assign fc3_w0_6 = 7'h5b;
-    assign fc3_n6_p0_m = {{7{fc3_in_0_s_2[8]}}, fc3_in_0_s_2} * {{9{fc3_w0_6[6]}}, fc3_w0_6};
-    assign fc3_n6_p0 = fc3_n6_p0_m[14:0];
-    assign fc3_w1_6 = 8'h76;
-    assign fc3_n6_p1_m = {{8{fc3_in_1_s_2[8]}}, fc3_in_1_s_2} * {{9{fc3_w1_6[7]}}, fc3_w1_6};
-    assign fc3_n6_p1 = fc3_n6_p1_m[15:0];
-    assign fc3_w2_6 = 6'h1b;
-    assign fc3_n6_p2_m = {{6{fc3_in_2_s_2[8]}}, fc3_in_2_s_2} * {{9{fc3_w2_6[5]}}, fc3_w2_6};
-    assign fc3_n6_p2 = fc3_n6_p2_m[13:0];
-    assign fc3_w3_6 = 8'h5d;
-    assign fc3_n6_p3_m = {{8{fc3_in_3_s_2[8]}}, fc3_in_3_s_2} * {{9{fc3_w3_6[7]}}, fc3_w3_6};
-    assign fc3_n6_p3 = fc3_n6_p3_m[15:0];
-    assign fc3_w4_6 = 8'h92;
-    assign fc3_n6_p4_m = {{8{fc3_in_4_s_2[8]}}, fc3_in_4_s_2} * {{9{fc3_w4_6[7]}}, fc3_w4_6};
-    assign fc3_n6_p4 = fc3_n6_p4_m[15:0];
-    assign fc3_w5_6 = 5'h0c;
-    assign fc3_n6_p5_m = {{5{fc3_in_5_s_2[8]}}, fc3_in_5_s_2} * {{9{fc3_w5_6[4]}}, fc3_w5_6};
-    assign fc3_n6_p5 = fc3_n6_p5_m[12:0];
-    assign fc3_w6_6 = 11'h36a;
-    assign fc3_n6_p6_m = {{11{fc3_in_6_s_2[8]}}, fc3_in_6_s_2} * {{9{fc3_w6_6[10]}}, fc3_w6_6};
-    assign fc3_n6_p6 = fc3_n6_p6_m[18:0];
-    assign fc3_w7_6 = 8'h66;
-    assign fc3_n6_p7_m = {{8{fc3_in_7_s_2[8]}}, fc3_in_7_s_2} * {{9{fc3_w7_6[7]}}, fc3_w7_6};
-    assign fc3_n6_p7 = fc3_n6_p7_m[15:0];
-    assign fc3_n6_bias = 18'h2dc00;
-    assign fc3_n6_t0_0_a = {{1{fc3_n6_p0[14]}}, fc3_n6_p0};
-    assign fc3_n6_t0_0 = fc3_n6_t0_0_a + fc3_n6_p1;
-    assign fc3_n6_t0_1_a = {{2{fc3_n6_p2[13]}}, fc3_n6_p2};
-    assign fc3_n6_t0_1 = fc3_n6_t0_1_a + fc3_n6_p3;
-    assign fc3_n6_t0_2_b = {{3{fc3_n6_p5[12]}}, fc3_n6_p5};
-    assign fc3_n6_t0_2 = fc3_n6_p4 + fc3_n6_t0_2_b;
-    assign fc3_n6_t0_3_b = {{3{fc3_n6_p7[15]}}, fc3_n6_p7};
-    assign fc3_n6_t0_3 = fc3_n6_p6 + fc3_n6_t0_3_b;
-    assign fc3_n6_t1_0_a = {{1{fc3_n6_t0_0[15]}}, fc3_n6_t0_0};
-    assign fc3_n6_t1_0_b = {{1{fc3_n6_t0_1[15]}}, fc3_n6_t0_1};
-    assign fc3_n6_t1_0 = fc3_n6_t1_0_a + fc3_n6_t1_0_b;
-    assign fc3_n6_t1_1_a = {{3{fc3_n6_t0_2[15]}}, fc3_n6_t0_2};
-    assign fc3_n6_t1_1 = fc3_n6_t1_1_a + fc3_n6_t0_3;
-    assign fc3_n6_t2_0_a = {{3{fc3_n6_t1_0[16]}}, fc3_n6_t1_0};
-    assign fc3_n6_t2_0_b = {{1{fc3_n6_t1_1[18]}}, fc3_n6_t1_1};
-    assign fc3_n6_t2_0 = fc3_n6_t2_0_a_d1 + fc3_n6_t2_0_b_d1;
-    assign fc3_n6_t3_0_a = fc3_n6_t2_0[18:0];
-    assign fc3_n6_t3_0_b = {{1{fc3_n6_bias[17]}}, fc3_n6_bias};
-    assign fc3_n6_t3_0 = fc3_n6_t3_0_a + fc3_n6_t3_0_b_d1;
-    assign fc3_n6_acc = fc3_n6_t3_0;
-    assign fc3_n6_y_fl = fc3_n6_acc[18:10];
-    assign fc3_n6_y_half = fc3_n6_acc[9];
-    assign fc3_n6_y_low = fc3_n6_acc[8:0];
-    assign fc3_n6_y_sticky = |fc3_n6_y_low;
-    assign fc3_n6_y_lsb = fc3_n6_acc[10];
-    assign fc3_n6_y_inc_any = fc3_n6_y_sticky | fc3_n6_y_lsb;
-    assign fc3_n6_y_inc = fc3_n6_y_half & fc3_n6_y_inc_any;
-    assign fc3_n6_y_incx = {{8{1'b0}}, fc3_n6_y_inc};
-    assign fc3_n6_y_rnd = fc3_n6_y_fl + fc3_n6_y_incx;
-    assign fc3_n6_y_wrap = fc3_n6_y_rnd[7:0];
-    assign fc3_n6_y_max = 9'h07f;
-    assign fc3_n6_y_ovf_hi = (fc3_n6_y_rnd_d1 > fc3_n6_y_max);
-    assign fc3_n6_y_maxv = 8'h7f;
-    assign fc3_n6_y_sat = fc3_n6_y_ovf_hi ? fc3_n6_y_maxv : fc3_n6_y_wrap_d1;
-    assign fc3_w0_7 = 7'h2b;
-    assign fc3_n7_p0_m = {{7{fc3_in_0_s_2[8]}}, fc3_in_0_s_2} * {{9{fc3_w0_7[6]}}, fc3_w0_7};
-    assign fc3_n7_p0 = fc3_n7_p0_m[14:0];
-    assign fc3_w1_7 = 9'h178;
-    assign fc3_n7_p1_m = {{9{fc3_in_1_s_2[8]}}, fc3_in_1_s_2} * {{9{fc3_w1_7[8]}}, fc3_w1_7};
-    assign fc3_n7_p1 = fc3_n7_p1_m[16:0];
-    assign fc3_w2_7 = 7'h2a;
-    assign fc3_n7_p2_m = {{7{fc3_in_2_s_2[8]}}, fc3_in_2_s_2} * {{9{fc3_w2_7[6]}}, fc3_w2_7};
-    assign fc3_n7_p2 = fc3_n7_p2_m[14:0];
-    assign fc3_w3_7 = 7'h5c;
-    assign fc3_n7_p3_m = {{7{fc3_in_3_s_2[8]}}, fc3_in_3_s_2} * {{9{fc3_w3_7[6]}}, fc3_w3_7};
-    assign fc3_n7_p3 = fc3_n7_p3_m[14:0];
-    assign fc3_w4_7 = 8'h7e;
-    assign fc3_n7_p4_m = {{8{fc3_in_4_s_2[8]}}, fc3_in_4_s_2} * {{9{fc3_w4_7[7]}}, fc3_w4_7};
-    assign fc3_n7_p4 = fc3_n7_p4_m[15:0];
-    assign fc3_w5_7 = 8'hbe;
-    assign fc3_n7_p5_m = {{8{fc3_in_5_s_2[8]}}, fc3_in_5_s_2} * {{9{fc3_w5_7[7]}}, fc3_w5_7};
-    assign fc3_n7_p5 = fc3_n7_p5_m[15:0];
-    assign fc3_w6_7 = 7'h28;
-    assign fc3_n7_p6_m = {{7{fc3_in_6_s_2[8]}}, fc3_in_6_s_2} * {{9{fc3_w6_7[6]}}, fc3_w6_7};
-    assign fc3_n7_p6 = fc3_n7_p6_m[14:0];
-    assign fc3_w7_7 = 11'h3bb;
-    assign fc3_n7_p7_m = {{11{fc3_in_7_s_2[8]}}, fc3_in_7_s_2} * {{9{fc3_w7_7[10]}}, fc3_w7_7};
-    assign fc3_n7_p7 = fc3_n7_p7_m[18:0];
-    assign fc3_n7_bias = 17'h13400;
-    assign fc3_n7_t0_0_a = {{2{fc3_n7_p0[14]}}, fc3_n7_p0};
-    assign fc3_n7_t0_0 = fc3_n7_t0_0_a + fc3_n7_p1;
-    assign fc3_n7_t0_1 = fc3_n7_p2 + fc3_n7_p3;
-    assign fc3_n7_t0_2 = fc3_n7_p4 + fc3_n7_p5;
-    assign fc3_n7_t0_3_a = {{4{fc3_n7_p6[14]}}, fc3_n7_p6};
-    assign fc3_n7_t0_3 = fc3_n7_t0_3_a + fc3_n7_p7;
-    assign fc3_n7_t1_0_b = {{2{fc3_n7_t0_1[14]}}, fc3_n7_t0_1};
-    assign fc3_n7_t1_0 = fc3_n7_t0_0 + fc3_n7_t1_0_b;
-    assign fc3_n7_t1_1_a = {{4{fc3_n7_t0_2[15]}}, fc3_n7_t0_2};
-    assign fc3_n7_t1_1_b = {{1{fc3_n7_t0_3[18]}}, fc3_n7_t0_3};
-    assign fc3_n7_t1_1 = fc3_n7_t1_1_a + fc3_n7_t1_1_b;
-    assign fc3_n7_t2_0_a = {{3{fc3_n7_t1_0[16]}}, fc3_n7_t1_0};
-    assign fc3_n7_t2_0 = fc3_n7_t2_0_a_d1 + fc3_n7_t1_1_d1;
-    assign fc3_n7_t3_0_a = fc3_n7_t2_0[18:0];
-    assign fc3_n7_t3_0_b = {{2{fc3_n7_bias[16]}}, fc3_n7_bias};
-    assign fc3_n7_t3_0 = fc3_n7_t3_0_a + fc3_n7_t3_0_b_d1;
-    assign fc3_n7_acc = fc3_n7_t3_0;
-    assign fc3_n7_y_fl = fc3_n7_acc[18:10];
-    assign fc3_n7_y_half = fc3_n7_acc[9];
-    assign fc3_n7_y_low = fc3_n7_acc[8:0];
-    assign fc3_n7_y_sticky = |fc3_n7_y_low;
-    assign fc3_n7_y_lsb = fc3_n7_acc[10];
-    assign fc3_n7_y_inc_any = fc3_n7_y_sticky | fc3_n7_y_lsb;
-    assign fc3_n7_y_inc = fc3_n7_y_half & fc3_n7_y_inc_any;
-    assign fc3_n7_y_incx = {{8{1'b0}}, fc3_n7_y_inc};
-    assign fc3_n7_y_rnd = fc3_n7_y_fl + fc3_n7_y_incx;
-    assign fc3_n7_y_wrap = fc3_n7_y_rnd[7:0];
-    assign fc3_n7_y_max = 9'h07f;
-    assign fc3_n7_y_ovf_hi = (fc3_n7_y_rnd_d1 > fc3_n7_y_max);
-    assign fc3_n7_y_maxv = 8'h7f;
-    assign fc3_n7_y_sat = fc3_n7_y_ovf_hi ? fc3_n7_y_maxv : fc3_n7_y_wrap_d1;
-    assign out_data = {fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_t0_0_d1 <= fc3_n0_t0_0;
-            fc3_n0_t1_0_b_d1 <= fc3_n0_t1_0_b;
-            fc3_n0_t2_0_b_d1 <= fc3_n0_t2_0_b;
-            fc3_n0_t3_0_b_d1 <= fc3_n0_t3_0_b;
-            fc3_n0_y_fl_d1 <= fc3_n0_y_fl;
-            fc3_n0_y_incx_d1 <= fc3_n0_y_incx;
-            fc3_n1_t2_0_a_d1 <= fc3_n1_t2_0_a;
-            fc3_n1_t2_0_b_d1 <= fc3_n1_t2_0_b;
+            fc3_n0_t0_0_d1 <= $signed({fc3_n0_p0[18], fc3_n0_p0}) + $signed({{4{fc3_n0_p1[15]}}, fc3_n0_p1});
+            fc3_n0_t1_0_b_d1 <= $signed({{2{fc3_n0_p2[14]}}, fc3_n0_p2}) + $signed({fc3_n0_p3[15], fc3_n0_p3});
+            fc3_n0_t2_0_b_d1 <= fc3_n0_t1_1;
+            fc3_n0_y_fl_d1 <= $signed(fc3_n0_acc[19:10]);
+            fc3_n0_y_incx_d1 <= fc3_n0_acc[9] & (fc3_n0_y_sticky | fc3_n0_acc[10]);
+            fc3_n1_t2_0_a_d1 <= fc3_n1_t1_0;
+            fc3_n1_t2_0_b_d1 <= $signed({fc3_n1_t0_2[16], fc3_n1_t0_2}) + $signed({fc3_n1_t0_3[16], fc3_n1_t0_3});
             fc3_n1_y_rnd_d1 <= fc3_n1_y_rnd;
-            fc3_n1_y_wrap_d1 <= fc3_n1_y_wrap;
-            fc3_n2_t1_0_a_d1 <= fc3_n2_t1_0_a;
-            fc3_n2_t0_1_d1 <= fc3_n2_t0_1;
-            fc3_n2_t2_0_b_d1 <= fc3_n2_t2_0_b;
-            fc3_n2_y_fl_d1 <= fc3_n2_y_fl;
-            fc3_n2_y_incx_d1 <= fc3_n2_y_incx;
-            fc3_n3_t2_0_a_d1 <= fc3_n3_t2_0_a;
-            fc3_n3_t2_0_b_d1 <= fc3_n3_t2_0_b;
+            fc3_n1_y_wrap_d1 <= $signed(fc3_n1_y_rnd[7:0]);
+            fc3_n2_t1_0_a_d1 <= fc3_n2_t0_0;
+            fc3_n2_t0_1_d1 <= (fc3_in_2_s_2 * 12'sd1046) + $signed({{3{fc3_n2_p3[16]}}, fc3_n2_p3}); // weight 8.171875
+            fc3_n2_t2_0_b_d1 <= fc3_n2_t1_1;
+            fc3_n2_y_fl_d1 <= $signed(fc3_n2_acc[18:10]);
+            fc3_n2_y_incx_d1 <= fc3_n2_acc[9] & (fc3_n2_y_sticky | fc3_n2_acc[10]);
+            fc3_n3_t2_0_a_d1 <= fc3_n3_t1_0;
+            fc3_n3_t2_0_b_d1 <= $signed({{2{fc3_n3_t0_2[14]}}, fc3_n3_t0_2}) + $signed({fc3_n3_t0_3[15], fc3_n3_t0_3});
             fc3_n3_y_rnd_d1 <= fc3_n3_y_rnd;
-            fc3_n3_y_wrap_d1 <= fc3_n3_y_wrap;
-            fc3_n4_t0_2_d1 <= fc3_n4_t0_2;
-            fc3_n4_t1_1_b_d1 <= fc3_n4_t1_1_b;
-            fc3_n4_t2_0_a_d1 <= fc3_n4_t2_0_a;
-            fc3_n4_t3_0_b_d1 <= fc3_n4_t3_0_b;
-            fc3_n4_y_fl_d1 <= fc3_n4_y_fl;
-            fc3_n4_y_incx_d1 <= fc3_n4_y_incx;
-            fc3_n5_t0_2_d1 <= fc3_n5_t0_2;
-            fc3_n5_t1_1_b_d1 <= fc3_n5_t1_1_b;
-            fc3_n5_t2_0_a_d1 <= fc3_n5_t2_0_a;
-            fc3_n5_t3_0_b_d1 <= fc3_n5_t3_0_b;
-            fc3_n5_y_fl_d1 <= fc3_n5_y_fl;
-            fc3_n5_y_incx_d1 <= fc3_n5_y_incx;
-            fc3_n6_t2_0_a_d1 <= fc3_n6_t2_0_a;
-            fc3_n6_t2_0_b_d1 <= fc3_n6_t2_0_b;
-            fc3_n6_t3_0_b_d1 <= fc3_n6_t3_0_b;
+            fc3_n3_y_wrap_d1 <= $signed(fc3_n3_y_rnd[7:0]);
+            fc3_n4_t0_2_d1 <= (fc3_in_4_s_2 * 12'sd1152) + $signed({{3{fc3_n4_p5[16]}}, fc3_n4_p5}); // weight 9
+            fc3_n4_t1_1_b_d1 <= $signed({fc3_n4_p6[15], fc3_n4_p6}) + $signed({{2{fc3_n4_p7[14]}}, fc3_n4_p7});
+            fc3_n4_t2_0_a_d1 <= fc3_n4_t1_0;
+            fc3_n4_y_fl_d1 <= $signed(fc3_n4_acc[18:10]);
+            fc3_n4_y_incx_d1 <= fc3_n4_acc[9] & (fc3_n4_y_sticky | fc3_n4_acc[10]);
+            fc3_n5_t0_2_d1 <= $signed({{4{fc3_n5_p4[15]}}, fc3_n5_p4}) + (fc3_in_5_s_2 * 12'sd1147); // weight 8.9609375
+            fc3_n5_t1_1_b_d1 <= $signed({fc3_n5_p6[14], fc3_n5_p6}) + (fc3_in_7_s_2 * 8'sha4); // weight -0.71875
+            fc3_n5_t2_0_a_d1 <= fc3_n5_t1_0;
+            fc3_n5_y_fl_d1 <= $signed(fc3_n5_acc[18:10]);
+            fc3_n5_y_incx_d1 <= fc3_n5_acc[9] & (fc3_n5_y_sticky | fc3_n5_acc[10]);
+            fc3_n6_t2_0_a_d1 <= $signed({fc3_n6_t0_0[15], fc3_n6_t0_0}) + $signed({fc3_n6_t0_1[15], fc3_n6_t0_1});
+            fc3_n6_t2_0_b_d1 <= fc3_n6_t1_1;
             fc3_n6_y_rnd_d1 <= fc3_n6_y_rnd;
-            fc3_n6_y_wrap_d1 <= fc3_n6_y_wrap;
-            fc3_n7_t2_0_a_d1 <= fc3_n7_t2_0_a;
-            fc3_n7_t1_1_d1 <= fc3_n7_t1_1;
-            fc3_n7_t3_0_b_d1 <= fc3_n7_t3_0_b;
+            fc3_n6_y_wrap_d1 <= $signed(fc3_n6_y_rnd[7:0]);
+            fc3_n7_t2_0_a_d1 <= fc3_n7_t1_0;
+            fc3_n7_t1_1_d1 <= $signed({{4{fc3_n7_t0_2[15]}}, fc3_n7_t0_2}) + $signed({fc3_n7_t0_3[18], fc3_n7_t0_3});
             fc3_n7_y_rnd_d1 <= fc3_n7_y_rnd;
-            fc3_n7_y_wrap_d1 <= fc3_n7_y_wrap;
+            fc3_n7_y_wrap_d1 <= $signed(fc3_n7_y_rnd[7:0]);
             fc3_out_0 <= fc3_n0_y_satlo;
             fc3_out_1 <= fc3_n1_y_satlo;
             fc3_out_2 <= fc3_n2_y_sat;
@@ -1258,6 +236,8 @@ module activations_fc3 (
             fc3_out_7 <= fc3_n7_y_sat;
         end
     end
+
+    assign out_data = {fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
 
 endmodule
 

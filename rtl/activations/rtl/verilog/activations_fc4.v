@@ -13,665 +13,150 @@ module activations_fc4 (
     output wire [95:0] out_data
 );
 
-    wire signed [9:0] fc4_in_0;
-    wire signed [9:0] fc4_in_1;
-    wire signed [9:0] fc4_in_2;
-    wire signed [9:0] fc4_in_3;
-    wire signed [9:0] fc4_in_4;
-    wire signed [9:0] fc4_in_5;
-    wire signed [9:0] fc4_in_6;
-    wire signed [9:0] fc4_in_7;
-    wire signed [10:0] fc4_w0_0; // weight 4.25
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n0_p0;
-    wire signed [6:0] fc4_w1_0; // weight 0.4765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n0_p1;
-    wire signed [6:0] fc4_w2_0; // weight 0.453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n0_p2;
-    wire signed [7:0] fc4_w3_0; // weight -0.53125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n0_p3;
-    wire signed [12:0] fc4_n0_p4_sh;
-    wire signed [5:0] fc4_w5_0; // weight 0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n0_p5;
-    wire signed [4:0] fc4_w6_0; // weight 0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n0_p6;
-    wire signed [7:0] fc4_w7_0; // weight 0.6484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n0_p7;
-    wire signed [18:0] fc4_n0_bias; // bias -3.203125
-    wire signed [19:0] fc4_n0_t0_0_b;
-    wire signed [19:0] fc4_n0_t0_0;
-    wire signed [16:0] fc4_n0_t0_1_a;
-    wire signed [16:0] fc4_n0_t0_1;
-    wire signed [15:0] fc4_n0_t0_2_a;
-    wire signed [15:0] fc4_n0_t0_2_b;
-    wire signed [15:0] fc4_n0_t0_2;
-    wire signed [16:0] fc4_n0_t0_3_a;
-    wire signed [16:0] fc4_n0_t0_3;
-    wire signed [19:0] fc4_n0_t1_0_b;
+    wire signed [9:0] fc4_in_0 = $signed(in_data[9:0]);
+    wire signed [9:0] fc4_in_1 = $signed(in_data[19:10]);
+    wire signed [9:0] fc4_in_2 = $signed(in_data[29:20]);
+    wire signed [9:0] fc4_in_3 = $signed(in_data[39:30]);
+    wire signed [9:0] fc4_in_4 = $signed(in_data[49:40]);
+    wire signed [9:0] fc4_in_5 = $signed(in_data[59:50]);
+    wire signed [9:0] fc4_in_6 = $signed(in_data[69:60]);
+    wire signed [9:0] fc4_in_7 = $signed(in_data[79:70]);
+    wire signed [15:0] fc4_n0_p1 = fc4_in_1 * 7'sd61; // weight 0.4765625
+    wire signed [15:0] fc4_n0_p2 = fc4_in_2 * 7'sd58; // weight 0.453125
+    wire signed [12:0] fc4_n0_p4_sh = $signed({fc4_in_4, 3'd0});
+    wire signed [14:0] fc4_n0_p5 = fc4_in_5 * 6'sd26; // weight 0.203125
+    wire signed [13:0] fc4_n0_p6 = fc4_in_6 * 5'sd9; // weight 0.0703125
+    wire signed [15:0] fc4_n0_t0_2 = $signed({{3{fc4_n0_p4_sh[12]}}, fc4_n0_p4_sh}) + $signed({fc4_n0_p5[14], fc4_n0_p5});
     reg  signed [19:0] fc4_n0_t0_0_d1;
-    reg  signed [19:0] fc4_n0_t1_0_b_d1;
-    wire signed [19:0] fc4_n0_t1_0;
-    wire signed [16:0] fc4_n0_t1_1_a;
-    wire signed [16:0] fc4_n0_t1_1;
-    wire signed [19:0] fc4_n0_t2_0_b;
-    reg  signed [19:0] fc4_n0_t2_0_b_d1;
-    wire signed [19:0] fc4_n0_t2_0;
-    wire signed [20:0] fc4_n0_t3_0_a;
-    wire signed [20:0] fc4_n0_t3_0_b;
-    reg  signed [20:0] fc4_n0_t3_0_b_d1;
-    wire signed [20:0] fc4_n0_t3_0;
-    wire signed [20:0] fc4_n0_acc;
-    wire signed [13:0] fc4_n0_y_fl;
-    wire fc4_n0_y_half;
-    wire [5:0] fc4_n0_y_low;
-    wire fc4_n0_y_sticky;
-    wire fc4_n0_y_lsb;
-    wire fc4_n0_y_inc_any;
-    wire fc4_n0_y_inc;
-    wire signed [13:0] fc4_n0_y_incx;
+    reg  signed [16:0] fc4_n0_t1_0_b_d1;
+    wire signed [16:0] fc4_n0_t1_1 = $signed({fc4_n0_t0_2[15], fc4_n0_t0_2}) + ($signed({{3{fc4_n0_p6[13]}}, fc4_n0_p6}) + (fc4_in_7 * 8'sd83)); // weight 0.6484375
+    reg  signed [16:0] fc4_n0_t2_0_b_d1;
+    wire signed [19:0] fc4_n0_t2_0 = (fc4_n0_t0_0_d1 + $signed({{3{fc4_n0_t1_0_b_d1[16]}}, fc4_n0_t1_0_b_d1})) + $signed({{3{fc4_n0_t2_0_b_d1[16]}}, fc4_n0_t2_0_b_d1});
+    wire signed [20:0] fc4_n0_acc = ($signed({fc4_n0_t2_0[19], fc4_n0_t2_0}) + 21'sh1ccc00);
+    wire fc4_n0_y_sticky = |fc4_n0_acc[5:0];
     reg  signed [13:0] fc4_n0_y_fl_d1;
-    reg  signed [13:0] fc4_n0_y_incx_d1;
-    wire signed [13:0] fc4_n0_y_rnd;
-    wire signed [11:0] fc4_n0_y_wrap;
-    wire signed [13:0] fc4_n0_y_min;
-    wire fc4_n0_y_ovf_lo;
-    wire signed [11:0] fc4_n0_y_minv;
-    wire signed [11:0] fc4_n0_y_satlo;
-    wire signed [7:0] fc4_w0_1; // weight 0.6328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n1_p0;
-    wire signed [10:0] fc4_w1_1; // weight 4.6171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n1_p1;
-    wire signed [5:0] fc4_w2_1; // weight 0.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n1_p2;
-    wire signed [6:0] fc4_w3_1; // weight 0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n1_p3;
-    wire signed [7:0] fc4_w4_1; // weight 0.5234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n1_p4;
-    wire signed [5:0] fc4_w5_1; // weight 0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n1_p5;
-    wire signed [5:0] fc4_w6_1; // weight -0.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n1_p6;
-    wire signed [6:0] fc4_w7_1; // weight 0.4296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n1_p7;
-    wire signed [18:0] fc4_n1_bias; // bias -2.421875
-    wire signed [19:0] fc4_n1_t0_0_a;
-    wire signed [19:0] fc4_n1_t0_0;
-    wire signed [15:0] fc4_n1_t0_1_a;
-    wire signed [15:0] fc4_n1_t0_1;
-    wire signed [16:0] fc4_n1_t0_2_b;
-    wire signed [16:0] fc4_n1_t0_2;
-    wire signed [16:0] fc4_n1_t0_3_a;
-    wire signed [16:0] fc4_n1_t0_3_b;
-    wire signed [16:0] fc4_n1_t0_3;
-    wire signed [19:0] fc4_n1_t1_0_b;
+    reg  fc4_n0_y_incx_d1;
+    wire signed [13:0] fc4_n0_y_rnd = fc4_n0_y_fl_d1 + $signed({13'd0, fc4_n0_y_incx_d1});
+    wire signed [11:0] fc4_n0_y_satlo = (fc4_n0_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n0_y_rnd[11:0]);
+    wire signed [16:0] fc4_n1_p0 = fc4_in_0 * 8'sd81; // weight 0.6328125
+    wire signed [14:0] fc4_n1_p2 = fc4_in_2 * 6'sd22; // weight 0.171875
+    wire signed [14:0] fc4_n1_p5 = fc4_in_5 * 6'sd28; // weight 0.21875
+    wire signed [14:0] fc4_n1_p6 = fc4_in_6 * 6'sh2a; // weight -0.171875
+    wire signed [15:0] fc4_n1_p7 = fc4_in_7 * 7'sd55; // weight 0.4296875
+    wire signed [16:0] fc4_n1_t0_2 = (fc4_in_4 * 8'sd67) + $signed({{2{fc4_n1_p5[14]}}, fc4_n1_p5}); // weight 0.5234375
+    wire signed [16:0] fc4_n1_t0_3 = $signed({{2{fc4_n1_p6[14]}}, fc4_n1_p6}) + $signed({fc4_n1_p7[15], fc4_n1_p7});
     reg  signed [19:0] fc4_n1_t0_0_d1;
-    reg  signed [19:0] fc4_n1_t1_0_b_d1;
-    wire signed [19:0] fc4_n1_t1_0;
-    wire signed [17:0] fc4_n1_t1_1_a;
-    wire signed [17:0] fc4_n1_t1_1_b;
-    wire signed [17:0] fc4_n1_t1_1;
-    wire signed [19:0] fc4_n1_t2_0_b;
-    reg  signed [19:0] fc4_n1_t2_0_b_d1;
-    wire signed [19:0] fc4_n1_t2_0;
-    wire signed [20:0] fc4_n1_t3_0_a;
-    wire signed [20:0] fc4_n1_t3_0_b;
-    reg  signed [20:0] fc4_n1_t3_0_b_d1;
-    wire signed [20:0] fc4_n1_t3_0;
-    wire signed [20:0] fc4_n1_acc;
-    wire signed [13:0] fc4_n1_y_fl;
-    wire fc4_n1_y_half;
-    wire [5:0] fc4_n1_y_low;
-    wire fc4_n1_y_sticky;
-    wire fc4_n1_y_lsb;
-    wire fc4_n1_y_inc_any;
-    wire fc4_n1_y_inc;
-    wire signed [13:0] fc4_n1_y_incx;
+    reg  signed [15:0] fc4_n1_t1_0_b_d1;
+    reg  signed [17:0] fc4_n1_t2_0_b_d1;
+    wire signed [19:0] fc4_n1_t2_0 = (fc4_n1_t0_0_d1 + $signed({{4{fc4_n1_t1_0_b_d1[15]}}, fc4_n1_t1_0_b_d1})) + $signed({{2{fc4_n1_t2_0_b_d1[17]}}, fc4_n1_t2_0_b_d1});
+    wire signed [20:0] fc4_n1_acc = ($signed({fc4_n1_t2_0[19], fc4_n1_t2_0}) + 21'sh1d9400);
+    wire fc4_n1_y_sticky = |fc4_n1_acc[5:0];
     reg  signed [13:0] fc4_n1_y_fl_d1;
-    reg  signed [13:0] fc4_n1_y_incx_d1;
-    wire signed [13:0] fc4_n1_y_rnd;
-    wire signed [11:0] fc4_n1_y_wrap;
-    wire signed [13:0] fc4_n1_y_max;
-    wire fc4_n1_y_ovf_hi;
-    wire signed [13:0] fc4_n1_y_min;
-    wire fc4_n1_y_ovf_lo;
-    wire signed [11:0] fc4_n1_y_minv;
-    wire signed [11:0] fc4_n1_y_satlo;
-    wire signed [11:0] fc4_n1_y_maxv;
-    wire signed [11:0] fc4_n1_y_sat;
-    wire signed [4:0] fc4_w0_2; // weight -0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n2_p0;
-    wire signed [5:0] fc4_w1_2; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n2_p1;
-    wire signed [10:0] fc4_w2_2; // weight 5.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n2_p2;
-    wire signed [5:0] fc4_w3_2; // weight -0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n2_p3;
-    wire signed [11:0] fc4_n2_p4_sh;
-    wire signed [7:0] fc4_w5_2; // weight -0.546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n2_p5;
-    wire signed [5:0] fc4_w6_2; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n2_p6;
-    wire signed [7:0] fc4_w7_2; // weight -0.6640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n2_p7;
-    wire signed [17:0] fc4_n2_bias; // bias -1.65625
-    wire signed [15:0] fc4_n2_t0_0_a;
-    wire signed [15:0] fc4_n2_t0_0_b;
-    wire signed [15:0] fc4_n2_t0_0;
-    wire signed [19:0] fc4_n2_t0_1_b;
-    wire signed [19:0] fc4_n2_t0_1;
-    wire signed [16:0] fc4_n2_t0_2_a;
-    wire signed [16:0] fc4_n2_t0_2;
-    wire signed [16:0] fc4_n2_t0_3_a;
-    wire signed [16:0] fc4_n2_t0_3;
-    wire signed [19:0] fc4_n2_t1_0_a;
-    reg  signed [19:0] fc4_n2_t1_0_a_d1;
+    reg  fc4_n1_y_incx_d1;
+    wire signed [13:0] fc4_n1_y_rnd = fc4_n1_y_fl_d1 + $signed({13'd0, fc4_n1_y_incx_d1});
+    wire signed [11:0] fc4_n1_y_sat = (fc4_n1_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n1_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n1_y_rnd[11:0]));
+    wire signed [13:0] fc4_n2_p0 = fc4_in_0 * 5'sh16; // weight -0.078125
+    wire signed [14:0] fc4_n2_p1 = fc4_in_1 * 6'sh21; // weight -0.2421875
+    wire signed [14:0] fc4_n2_p3 = fc4_in_3 * 6'sh27; // weight -0.1953125
+    wire signed [11:0] fc4_n2_p4_sh = $signed({fc4_in_4, 2'd0});
+    wire signed [14:0] fc4_n2_p6 = fc4_in_6 * 6'sh21; // weight -0.2421875
+    wire signed [16:0] fc4_n2_t0_2_a = $signed({{5{fc4_n2_p4_sh[11]}}, fc4_n2_p4_sh});
+    wire signed [16:0] fc4_n2_t0_2 = fc4_n2_t0_2_a + (fc4_in_5 * 8'shba); // weight -0.546875
+    wire signed [16:0] fc4_n2_t0_3 = $signed({{2{fc4_n2_p6[14]}}, fc4_n2_p6}) + (fc4_in_7 * 8'shab); // weight -0.6640625
+    reg  signed [15:0] fc4_n2_t1_0_a_d1;
     reg  signed [19:0] fc4_n2_t0_1_d1;
-    wire signed [19:0] fc4_n2_t1_0;
-    wire signed [17:0] fc4_n2_t1_1_a;
-    wire signed [17:0] fc4_n2_t1_1_b;
-    wire signed [17:0] fc4_n2_t1_1;
-    wire signed [19:0] fc4_n2_t2_0_b;
-    reg  signed [19:0] fc4_n2_t2_0_b_d1;
-    wire signed [19:0] fc4_n2_t2_0;
-    wire signed [20:0] fc4_n2_t3_0_a;
-    wire signed [20:0] fc4_n2_t3_0_b;
-    reg  signed [20:0] fc4_n2_t3_0_b_d1;
-    wire signed [20:0] fc4_n2_t3_0;
-    wire signed [20:0] fc4_n2_acc;
-    wire signed [13:0] fc4_n2_y_fl;
-    wire fc4_n2_y_half;
-    wire [5:0] fc4_n2_y_low;
-    wire fc4_n2_y_sticky;
-    wire fc4_n2_y_lsb;
-    wire fc4_n2_y_inc_any;
-    wire fc4_n2_y_inc;
-    wire signed [13:0] fc4_n2_y_incx;
+    reg  signed [17:0] fc4_n2_t2_0_b_d1;
+    wire signed [19:0] fc4_n2_t2_0 = ($signed({{4{fc4_n2_t1_0_a_d1[15]}}, fc4_n2_t1_0_a_d1}) + fc4_n2_t0_1_d1) + $signed({{2{fc4_n2_t2_0_b_d1[17]}}, fc4_n2_t2_0_b_d1});
+    wire signed [20:0] fc4_n2_acc = ($signed({fc4_n2_t2_0[19], fc4_n2_t2_0}) + 21'sh1e5800);
+    wire fc4_n2_y_sticky = |fc4_n2_acc[5:0];
     reg  signed [13:0] fc4_n2_y_fl_d1;
-    reg  signed [13:0] fc4_n2_y_incx_d1;
-    wire signed [13:0] fc4_n2_y_rnd;
-    wire signed [11:0] fc4_n2_y_wrap;
-    wire signed [13:0] fc4_n2_y_max;
-    wire fc4_n2_y_ovf_hi;
-    wire signed [13:0] fc4_n2_y_min;
-    wire fc4_n2_y_ovf_lo;
-    wire signed [11:0] fc4_n2_y_minv;
-    wire signed [11:0] fc4_n2_y_satlo;
-    wire signed [11:0] fc4_n2_y_maxv;
-    wire signed [11:0] fc4_n2_y_sat;
-    wire signed [4:0] fc4_w0_3; // weight -0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n3_p0;
-    wire signed [7:0] fc4_w1_3; // weight -0.625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n3_p1;
-    wire signed [5:0] fc4_w2_3; // weight 0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n3_p2;
-    wire signed [10:0] fc4_w3_3; // weight 4.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n3_p3;
-    wire signed [7:0] fc4_w4_3; // weight 0.6328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n3_p4;
-    wire signed [5:0] fc4_w5_3; // weight 0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n3_p5;
-    wire signed [7:0] fc4_w6_3; // weight 0.671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n3_p6;
-    wire signed [15:0] fc4_n3_p7_sh;
-    wire signed [16:0] fc4_n3_p7_e;
-    wire signed [16:0] fc4_n3_p7_neg;
-    wire signed [16:0] fc4_n3_bias; // bias -0.890625
-    wire signed [16:0] fc4_n3_t0_0_a;
-    wire signed [16:0] fc4_n3_t0_0;
-    wire signed [19:0] fc4_n3_t0_1_a;
-    wire signed [19:0] fc4_n3_t0_1;
-    wire signed [16:0] fc4_n3_t0_2_b;
-    wire signed [16:0] fc4_n3_t0_2;
-    wire signed [17:0] fc4_n3_t0_3_a;
-    wire signed [17:0] fc4_n3_t0_3_b;
-    wire signed [17:0] fc4_n3_t0_3;
-    wire signed [19:0] fc4_n3_t1_0_a;
-    reg  signed [19:0] fc4_n3_t1_0_a_d1;
+    reg  fc4_n2_y_incx_d1;
+    wire signed [13:0] fc4_n2_y_rnd = fc4_n2_y_fl_d1 + $signed({13'd0, fc4_n2_y_incx_d1});
+    wire signed [11:0] fc4_n2_y_sat = (fc4_n2_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n2_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n2_y_rnd[11:0]));
+    wire signed [13:0] fc4_n3_p0 = fc4_in_0 * 5'sh13; // weight -0.1015625
+    wire signed [14:0] fc4_n3_p2 = fc4_in_2 * 6'sd21; // weight 0.1640625
+    wire signed [14:0] fc4_n3_p5 = fc4_in_5 * 6'sd25; // weight 0.1953125
+    wire signed [16:0] fc4_n3_p6 = fc4_in_6 * 8'sd86; // weight 0.671875
+    wire signed [15:0] fc4_n3_p7_sh = $signed({fc4_in_7, 6'd0});
+    wire signed [16:0] fc4_n3_p7_neg = -$signed({fc4_n3_p7_sh[15], fc4_n3_p7_sh});
+    wire signed [16:0] fc4_n3_t0_2 = (fc4_in_4 * 8'sd81) + $signed({{2{fc4_n3_p5[14]}}, fc4_n3_p5}); // weight 0.6328125
+    reg  signed [16:0] fc4_n3_t1_0_a_d1;
     reg  signed [19:0] fc4_n3_t0_1_d1;
-    wire signed [19:0] fc4_n3_t1_0;
-    wire signed [17:0] fc4_n3_t1_1_a;
-    wire signed [17:0] fc4_n3_t1_1;
-    wire signed [19:0] fc4_n3_t2_0_b;
-    reg  signed [19:0] fc4_n3_t2_0_b_d1;
-    wire signed [19:0] fc4_n3_t2_0;
-    wire signed [19:0] fc4_n3_t3_0_b;
-    reg  signed [19:0] fc4_n3_t3_0_b_d1;
-    wire signed [19:0] fc4_n3_t3_0;
-    wire signed [19:0] fc4_n3_acc;
-    wire signed [12:0] fc4_n3_y_fl;
-    wire fc4_n3_y_half;
-    wire [5:0] fc4_n3_y_low;
-    wire fc4_n3_y_sticky;
-    wire fc4_n3_y_lsb;
-    wire fc4_n3_y_inc_any;
-    wire fc4_n3_y_inc;
-    wire signed [12:0] fc4_n3_y_incx;
+    wire signed [17:0] fc4_n3_t1_1 = $signed({fc4_n3_t0_2[16], fc4_n3_t0_2}) + ($signed({fc4_n3_p6[16], fc4_n3_p6}) + $signed({fc4_n3_p7_neg[16], fc4_n3_p7_neg}));
+    reg  signed [17:0] fc4_n3_t2_0_b_d1;
+    wire signed [19:0] fc4_n3_t2_0 = ($signed({{3{fc4_n3_t1_0_a_d1[16]}}, fc4_n3_t1_0_a_d1}) + fc4_n3_t0_1_d1) + $signed({{2{fc4_n3_t2_0_b_d1[17]}}, fc4_n3_t2_0_b_d1});
+    wire signed [19:0] fc4_n3_acc = (fc4_n3_t2_0 + 20'shf1c00);
+    wire fc4_n3_y_sticky = |fc4_n3_acc[5:0];
     reg  signed [12:0] fc4_n3_y_fl_d1;
-    reg  signed [12:0] fc4_n3_y_incx_d1;
-    wire signed [12:0] fc4_n3_y_rnd;
-    wire signed [11:0] fc4_n3_y_wrap;
-    wire signed [12:0] fc4_n3_y_max;
-    wire fc4_n3_y_ovf_hi;
-    wire signed [12:0] fc4_n3_y_min;
-    wire fc4_n3_y_ovf_lo;
-    wire signed [11:0] fc4_n3_y_minv;
-    wire signed [11:0] fc4_n3_y_satlo;
-    wire signed [11:0] fc4_n3_y_maxv;
-    wire signed [11:0] fc4_n3_y_sat;
-    wire signed [6:0] fc4_w0_4; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n4_p0;
-    wire signed [6:0] fc4_w1_4; // weight 0.4921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n4_p1;
-    wire signed [6:0] fc4_w2_4; // weight -0.4296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n4_p2;
-    wire signed [7:0] fc4_w3_4; // weight -0.5625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n4_p3;
-    wire signed [10:0] fc4_w4_4; // weight 4.59375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n4_p4;
-    wire signed [4:0] fc4_w5_4; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n4_p5;
-    wire signed [5:0] fc4_w6_4; // weight -0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n4_p6;
-    wire signed [4:0] fc4_w7_4; // weight -0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n4_p7;
-    wire signed [13:0] fc4_n4_bias; // bias -0.109375
-    wire signed [16:0] fc4_n4_t0_0_a;
-    wire signed [16:0] fc4_n4_t0_0_b;
-    wire signed [16:0] fc4_n4_t0_0;
-    wire signed [16:0] fc4_n4_t0_1_a;
-    wire signed [16:0] fc4_n4_t0_1;
-    wire signed [19:0] fc4_n4_t0_2_b;
-    wire signed [19:0] fc4_n4_t0_2;
-    wire signed [15:0] fc4_n4_t0_3_a;
-    wire signed [15:0] fc4_n4_t0_3_b;
-    wire signed [15:0] fc4_n4_t0_3;
-    wire signed [17:0] fc4_n4_t1_0_a;
-    wire signed [17:0] fc4_n4_t1_0_b;
-    wire signed [17:0] fc4_n4_t1_0;
-    wire signed [19:0] fc4_n4_t1_1_b;
+    reg  fc4_n3_y_incx_d1;
+    wire signed [12:0] fc4_n3_y_rnd = fc4_n3_y_fl_d1 + $signed({12'd0, fc4_n3_y_incx_d1});
+    wire signed [11:0] fc4_n3_y_sat = (fc4_n3_y_rnd > 13'sd2047) ? 12'sd2047 : ((fc4_n3_y_rnd < 13'sh1800) ? 12'sh800 : $signed(fc4_n3_y_rnd[11:0]));
+    wire signed [15:0] fc4_n4_p0 = fc4_in_0 * 7'sd33; // weight 0.2578125
+    wire signed [15:0] fc4_n4_p1 = fc4_in_1 * 7'sd63; // weight 0.4921875
+    wire signed [15:0] fc4_n4_p2 = fc4_in_2 * 7'sh49; // weight -0.4296875
+    wire signed [13:0] fc4_n4_p5 = fc4_in_5 * 5'sd10; // weight 0.078125
+    wire signed [14:0] fc4_n4_p6 = fc4_in_6 * 6'sh27; // weight -0.1953125
+    wire signed [13:0] fc4_n4_p7 = fc4_in_7 * 5'sh12; // weight -0.109375
+    wire signed [16:0] fc4_n4_t0_0 = $signed({fc4_n4_p0[15], fc4_n4_p0}) + $signed({fc4_n4_p1[15], fc4_n4_p1});
+    wire signed [16:0] fc4_n4_t0_1 = $signed({fc4_n4_p2[15], fc4_n4_p2}) + (fc4_in_3 * 8'shb8); // weight -0.5625
     reg  signed [19:0] fc4_n4_t0_2_d1;
-    reg  signed [19:0] fc4_n4_t1_1_b_d1;
-    wire signed [19:0] fc4_n4_t1_1;
-    wire signed [19:0] fc4_n4_t2_0_a;
-    reg  signed [19:0] fc4_n4_t2_0_a_d1;
-    wire signed [19:0] fc4_n4_t2_0;
-    wire signed [19:0] fc4_n4_t3_0_b;
-    reg  signed [19:0] fc4_n4_t3_0_b_d1;
-    wire signed [19:0] fc4_n4_t3_0;
-    wire signed [19:0] fc4_n4_acc;
-    wire signed [12:0] fc4_n4_y_fl;
-    wire fc4_n4_y_half;
-    wire [5:0] fc4_n4_y_low;
-    wire fc4_n4_y_sticky;
-    wire fc4_n4_y_lsb;
-    wire fc4_n4_y_inc_any;
-    wire fc4_n4_y_inc;
-    wire signed [12:0] fc4_n4_y_incx;
+    reg  signed [15:0] fc4_n4_t1_1_b_d1;
+    reg  signed [17:0] fc4_n4_t2_0_a_d1;
+    wire signed [19:0] fc4_n4_t2_0 = $signed({{2{fc4_n4_t2_0_a_d1[17]}}, fc4_n4_t2_0_a_d1}) + (fc4_n4_t0_2_d1 + $signed({{4{fc4_n4_t1_1_b_d1[15]}}, fc4_n4_t1_1_b_d1}));
+    wire signed [19:0] fc4_n4_acc = (fc4_n4_t2_0 + 20'shfe400);
+    wire fc4_n4_y_sticky = |fc4_n4_acc[5:0];
     reg  signed [12:0] fc4_n4_y_fl_d1;
-    reg  signed [12:0] fc4_n4_y_incx_d1;
-    wire signed [12:0] fc4_n4_y_rnd;
-    wire signed [11:0] fc4_n4_y_wrap;
-    wire signed [12:0] fc4_n4_y_max;
-    wire fc4_n4_y_ovf_hi;
-    wire signed [12:0] fc4_n4_y_min;
-    wire fc4_n4_y_ovf_lo;
-    wire signed [11:0] fc4_n4_y_minv;
-    wire signed [11:0] fc4_n4_y_satlo;
-    wire signed [11:0] fc4_n4_y_maxv;
-    wire signed [11:0] fc4_n4_y_sat;
-    wire signed [7:0] fc4_w0_5; // weight 0.609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n5_p0;
-    wire signed [5:0] fc4_w1_5; // weight -0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n5_p1;
-    wire signed [5:0] fc4_w2_5; // weight -0.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n5_p2;
-    wire signed [7:0] fc4_w3_5; // weight 0.5859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n5_p3;
-    wire signed [4:0] fc4_w4_5; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n5_p4;
-    wire signed [10:0] fc4_w5_5; // weight 4.7578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n5_p5;
-    wire signed [6:0] fc4_w6_5; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n5_p6;
-    wire signed [5:0] fc4_w7_5; // weight 0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n5_p7;
-    wire signed [16:0] fc4_n5_bias; // bias 0.65625
-    wire signed [16:0] fc4_n5_t0_0_b;
-    wire signed [16:0] fc4_n5_t0_0;
-    wire signed [16:0] fc4_n5_t0_1_a;
-    wire signed [16:0] fc4_n5_t0_1;
-    wire signed [19:0] fc4_n5_t0_2_a;
-    wire signed [19:0] fc4_n5_t0_2;
-    wire signed [15:0] fc4_n5_t0_3_b;
-    wire signed [15:0] fc4_n5_t0_3;
-    wire signed [17:0] fc4_n5_t1_0_a;
-    wire signed [17:0] fc4_n5_t1_0_b;
-    wire signed [17:0] fc4_n5_t1_0;
-    wire signed [19:0] fc4_n5_t1_1_b;
+    reg  fc4_n4_y_incx_d1;
+    wire signed [12:0] fc4_n4_y_rnd = fc4_n4_y_fl_d1 + $signed({12'd0, fc4_n4_y_incx_d1});
+    wire signed [11:0] fc4_n4_y_sat = (fc4_n4_y_rnd > 13'sd2047) ? 12'sd2047 : ((fc4_n4_y_rnd < 13'sh1800) ? 12'sh800 : $signed(fc4_n4_y_rnd[11:0]));
+    wire signed [14:0] fc4_n5_p1 = fc4_in_1 * 6'sh27; // weight -0.1953125
+    wire signed [14:0] fc4_n5_p2 = fc4_in_2 * 6'sh23; // weight -0.2265625
+    wire signed [13:0] fc4_n5_p4 = fc4_in_4 * 5'sd12; // weight 0.09375
+    wire signed [14:0] fc4_n5_p7 = fc4_in_7 * 6'sd28; // weight 0.21875
+    wire signed [16:0] fc4_n5_t0_0 = (fc4_in_0 * 8'sd78) + $signed({{2{fc4_n5_p1[14]}}, fc4_n5_p1}); // weight 0.609375
+    wire signed [16:0] fc4_n5_t0_1 = $signed({{2{fc4_n5_p2[14]}}, fc4_n5_p2}) + (fc4_in_3 * 8'sd75); // weight 0.5859375
     reg  signed [19:0] fc4_n5_t0_2_d1;
-    reg  signed [19:0] fc4_n5_t1_1_b_d1;
-    wire signed [19:0] fc4_n5_t1_1;
-    wire signed [19:0] fc4_n5_t2_0_a;
-    reg  signed [19:0] fc4_n5_t2_0_a_d1;
-    wire signed [19:0] fc4_n5_t2_0;
-    wire signed [19:0] fc4_n5_t3_0_b;
-    reg  signed [19:0] fc4_n5_t3_0_b_d1;
-    wire signed [19:0] fc4_n5_t3_0;
-    wire signed [19:0] fc4_n5_acc;
-    wire signed [12:0] fc4_n5_y_fl;
-    wire fc4_n5_y_half;
-    wire [5:0] fc4_n5_y_low;
-    wire fc4_n5_y_sticky;
-    wire fc4_n5_y_lsb;
-    wire fc4_n5_y_inc_any;
-    wire fc4_n5_y_inc;
-    wire signed [12:0] fc4_n5_y_incx;
+    reg  signed [15:0] fc4_n5_t1_1_b_d1;
+    reg  signed [17:0] fc4_n5_t2_0_a_d1;
+    wire signed [19:0] fc4_n5_t2_0 = $signed({{2{fc4_n5_t2_0_a_d1[17]}}, fc4_n5_t2_0_a_d1}) + (fc4_n5_t0_2_d1 + $signed({{4{fc4_n5_t1_1_b_d1[15]}}, fc4_n5_t1_1_b_d1}));
+    wire signed [19:0] fc4_n5_acc = (fc4_n5_t2_0 + 20'sd43008);
+    wire fc4_n5_y_sticky = |fc4_n5_acc[5:0];
     reg  signed [12:0] fc4_n5_y_fl_d1;
-    reg  signed [12:0] fc4_n5_y_incx_d1;
-    wire signed [12:0] fc4_n5_y_rnd;
-    wire signed [11:0] fc4_n5_y_wrap;
-    wire signed [12:0] fc4_n5_y_max;
-    wire fc4_n5_y_ovf_hi;
-    wire signed [12:0] fc4_n5_y_min;
-    wire fc4_n5_y_ovf_lo;
-    wire signed [11:0] fc4_n5_y_minv;
-    wire signed [11:0] fc4_n5_y_satlo;
-    wire signed [11:0] fc4_n5_y_maxv;
-    wire signed [11:0] fc4_n5_y_sat;
-    wire signed [6:0] fc4_w0_6; // weight -0.390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n6_p0;
-    wire signed [6:0] fc4_w1_6; // weight 0.328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n6_p1;
-    wire signed [11:0] fc4_n6_p2_sh;
-    wire signed [4:0] fc4_w3_6; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n6_p3;
-    wire signed [11:0] fc4_n6_p4_sh;
-    wire signed [7:0] fc4_w5_6; // weight -0.6015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n6_p5;
-    wire signed [10:0] fc4_w6_6; // weight 4.703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n6_p6;
-    wire signed [7:0] fc4_w7_6; // weight -0.6015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n6_p7;
-    wire signed [17:0] fc4_n6_bias; // bias 1.421875
-    wire signed [16:0] fc4_n6_t0_0_a;
-    wire signed [16:0] fc4_n6_t0_0_b;
-    wire signed [16:0] fc4_n6_t0_0;
-    wire signed [13:0] fc4_n6_t0_1_a;
-    wire signed [13:0] fc4_n6_t0_1;
-    wire signed [16:0] fc4_n6_t0_2_a;
-    wire signed [16:0] fc4_n6_t0_2;
-    wire signed [19:0] fc4_n6_t0_3_b;
-    wire signed [19:0] fc4_n6_t0_3;
-    wire signed [16:0] fc4_n6_t1_0_b;
-    wire signed [16:0] fc4_n6_t1_0;
-    wire signed [19:0] fc4_n6_t1_1_a;
-    reg  signed [19:0] fc4_n6_t1_1_a_d1;
+    reg  fc4_n5_y_incx_d1;
+    wire signed [12:0] fc4_n5_y_rnd = fc4_n5_y_fl_d1 + $signed({12'd0, fc4_n5_y_incx_d1});
+    wire signed [11:0] fc4_n5_y_sat = (fc4_n5_y_rnd > 13'sd2047) ? 12'sd2047 : ((fc4_n5_y_rnd < 13'sh1800) ? 12'sh800 : $signed(fc4_n5_y_rnd[11:0]));
+    wire signed [15:0] fc4_n6_p0 = fc4_in_0 * 7'sh4e; // weight -0.390625
+    wire signed [15:0] fc4_n6_p1 = fc4_in_1 * 7'sd42; // weight 0.328125
+    wire signed [11:0] fc4_n6_p2_sh = $signed({fc4_in_2, 2'd0});
+    wire signed [16:0] fc4_n6_p7 = fc4_in_7 * 8'shb3; // weight -0.6015625
+    wire signed [13:0] fc4_n6_t0_1 = $signed({{2{fc4_n6_p2_sh[11]}}, fc4_n6_p2_sh}) + (fc4_in_3 * 5'sd11); // weight 0.0859375
+    wire signed [16:0] fc4_n6_t1_0 = ($signed({fc4_n6_p0[15], fc4_n6_p0}) + $signed({fc4_n6_p1[15], fc4_n6_p1})) + $signed({{3{fc4_n6_t0_1[13]}}, fc4_n6_t0_1});
+    reg  signed [16:0] fc4_n6_t1_1_a_d1;
     reg  signed [19:0] fc4_n6_t0_3_d1;
-    wire signed [19:0] fc4_n6_t1_1;
-    wire signed [19:0] fc4_n6_t2_0_a;
-    reg  signed [19:0] fc4_n6_t2_0_a_d1;
-    wire signed [19:0] fc4_n6_t2_0;
-    wire signed [20:0] fc4_n6_t3_0_a;
-    wire signed [20:0] fc4_n6_t3_0_b;
-    reg  signed [20:0] fc4_n6_t3_0_b_d1;
-    wire signed [20:0] fc4_n6_t3_0;
-    wire signed [20:0] fc4_n6_acc;
-    wire signed [13:0] fc4_n6_y_fl;
-    wire fc4_n6_y_half;
-    wire [5:0] fc4_n6_y_low;
-    wire fc4_n6_y_sticky;
-    wire fc4_n6_y_lsb;
-    wire fc4_n6_y_inc_any;
-    wire fc4_n6_y_inc;
-    wire signed [13:0] fc4_n6_y_incx;
+    reg  signed [16:0] fc4_n6_t2_0_a_d1;
+    wire signed [19:0] fc4_n6_t2_0 = $signed({{3{fc4_n6_t2_0_a_d1[16]}}, fc4_n6_t2_0_a_d1}) + ($signed({{3{fc4_n6_t1_1_a_d1[16]}}, fc4_n6_t1_1_a_d1}) + fc4_n6_t0_3_d1);
+    wire signed [20:0] fc4_n6_acc = ($signed({fc4_n6_t2_0[19], fc4_n6_t2_0}) + 21'sd93184);
+    wire fc4_n6_y_sticky = |fc4_n6_acc[5:0];
     reg  signed [13:0] fc4_n6_y_fl_d1;
-    reg  signed [13:0] fc4_n6_y_incx_d1;
-    wire signed [13:0] fc4_n6_y_rnd;
-    wire signed [11:0] fc4_n6_y_wrap;
-    wire signed [13:0] fc4_n6_y_max;
-    wire fc4_n6_y_ovf_hi;
-    wire signed [13:0] fc4_n6_y_min;
-    wire fc4_n6_y_ovf_lo;
-    wire signed [11:0] fc4_n6_y_minv;
-    wire signed [11:0] fc4_n6_y_satlo;
-    wire signed [11:0] fc4_n6_y_maxv;
-    wire signed [11:0] fc4_n6_y_sat;
-    wire signed [2:0] fc4_w0_7; // weight 0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc4_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc4_n7_p0;
-    wire signed [5:0] fc4_w1_7; // weight 0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc4_n7_p1;
-    wire signed [6:0] fc4_w2_7; // weight -0.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n7_p2;
-    wire signed [2:0] fc4_w3_7; // weight -0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc4_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc4_n7_p3;
-    wire signed [7:0] fc4_w4_7; // weight -0.671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc4_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n7_p4;
-    wire signed [3:0] fc4_w5_7; // weight -0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc4_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc4_n7_p5;
-    wire signed [6:0] fc4_w6_7; // weight -0.421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc4_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc4_n7_p6;
-    wire signed [10:0] fc4_w7_7; // weight 4.65625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n7_p7;
-    wire signed [18:0] fc4_n7_bias; // bias 2.203125
-    wire signed [14:0] fc4_n7_t0_0_a;
-    wire signed [14:0] fc4_n7_t0_0;
-    wire signed [15:0] fc4_n7_t0_1_b;
-    wire signed [15:0] fc4_n7_t0_1;
-    wire signed [16:0] fc4_n7_t0_2_b;
-    wire signed [16:0] fc4_n7_t0_2;
-    wire signed [19:0] fc4_n7_t0_3_a;
-    wire signed [19:0] fc4_n7_t0_3;
-    wire signed [16:0] fc4_n7_t1_0_a;
-    wire signed [16:0] fc4_n7_t1_0_b;
-    wire signed [16:0] fc4_n7_t1_0;
-    wire signed [19:0] fc4_n7_t1_1_a;
-    reg  signed [19:0] fc4_n7_t1_1_a_d1;
+    reg  fc4_n6_y_incx_d1;
+    wire signed [13:0] fc4_n6_y_rnd = fc4_n6_y_fl_d1 + $signed({13'd0, fc4_n6_y_incx_d1});
+    wire signed [11:0] fc4_n6_y_sat = (fc4_n6_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n6_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n6_y_rnd[11:0]));
+    wire signed [11:0] fc4_n7_p0 = fc4_in_0 * 3'sd3; // weight 0.0234375
+    wire signed [11:0] fc4_n7_p3 = fc4_in_3 * 3'sh5; // weight -0.0234375
+    wire signed [12:0] fc4_n7_p5 = fc4_in_5 * 4'shb; // weight -0.0390625
+    wire signed [15:0] fc4_n7_p6 = fc4_in_6 * 7'sh4a; // weight -0.421875
+    wire signed [14:0] fc4_n7_t0_0 = $signed({{3{fc4_n7_p0[11]}}, fc4_n7_p0}) + (fc4_in_1 * 6'sd18); // weight 0.140625
+    wire signed [15:0] fc4_n7_t0_1 = (fc4_in_2 * 7'sh47) + $signed({{4{fc4_n7_p3[11]}}, fc4_n7_p3}); // weight -0.4453125
+    reg  signed [16:0] fc4_n7_t1_1_a_d1;
     reg  signed [19:0] fc4_n7_t0_3_d1;
-    wire signed [19:0] fc4_n7_t1_1;
-    wire signed [19:0] fc4_n7_t2_0_a;
-    reg  signed [19:0] fc4_n7_t2_0_a_d1;
-    wire signed [19:0] fc4_n7_t2_0;
-    wire signed [20:0] fc4_n7_t3_0_a;
-    wire signed [20:0] fc4_n7_t3_0_b;
-    reg  signed [20:0] fc4_n7_t3_0_b_d1;
-    wire signed [20:0] fc4_n7_t3_0;
-    wire signed [20:0] fc4_n7_acc;
-    wire signed [13:0] fc4_n7_y_fl;
-    wire fc4_n7_y_half;
-    wire [5:0] fc4_n7_y_low;
-    wire fc4_n7_y_sticky;
-    wire fc4_n7_y_lsb;
-    wire fc4_n7_y_inc_any;
-    wire fc4_n7_y_inc;
-    wire signed [13:0] fc4_n7_y_incx;
+    reg  signed [16:0] fc4_n7_t2_0_a_d1;
+    wire signed [19:0] fc4_n7_t2_0 = $signed({{3{fc4_n7_t2_0_a_d1[16]}}, fc4_n7_t2_0_a_d1}) + ($signed({{3{fc4_n7_t1_1_a_d1[16]}}, fc4_n7_t1_1_a_d1}) + fc4_n7_t0_3_d1);
+    wire signed [20:0] fc4_n7_acc = ($signed({fc4_n7_t2_0[19], fc4_n7_t2_0}) + 21'sd144384);
+    wire fc4_n7_y_sticky = |fc4_n7_acc[5:0];
     reg  signed [13:0] fc4_n7_y_fl_d1;
-    reg  signed [13:0] fc4_n7_y_incx_d1;
-    wire signed [13:0] fc4_n7_y_rnd;
-    wire signed [11:0] fc4_n7_y_wrap;
-    wire signed [13:0] fc4_n7_y_max;
-    wire fc4_n7_y_ovf_hi;
-    wire signed [13:0] fc4_n7_y_min;
-    wire fc4_n7_y_ovf_lo;
-    wire signed [11:0] fc4_n7_y_minv;
-    wire signed [11:0] fc4_n7_y_satlo;
-    wire signed [11:0] fc4_n7_y_maxv;
-    wire signed [11:0] fc4_n7_y_sat;
+    reg  fc4_n7_y_incx_d1;
+    wire signed [13:0] fc4_n7_y_rnd = fc4_n7_y_fl_d1 + $signed({13'd0, fc4_n7_y_incx_d1});
+    wire signed [11:0] fc4_n7_y_sat = (fc4_n7_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc4_n7_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc4_n7_y_rnd[11:0]));
     reg  signed [11:0] fc4_out_0;
     reg  signed [11:0] fc4_out_1;
     reg  signed [11:0] fc4_out_2;
@@ -681,551 +166,48 @@ module activations_fc4 (
     reg  signed [11:0] fc4_out_6;
     reg  signed [11:0] fc4_out_7;
 
-    assign fc4_in_0 = in_data[9:0];
-    assign fc4_in_1 = in_data[19:10];
-    assign fc4_in_2 = in_data[29:20];
-    assign fc4_in_3 = in_data[39:30];
-    assign fc4_in_4 = in_data[49:40];
-    assign fc4_in_5 = in_data[59:50];
-    assign fc4_in_6 = in_data[69:60];
-    assign fc4_in_7 = in_data[79:70];
-    assign fc4_w0_0 = 11'h220;
-    assign fc4_n0_p0_m = {{11{fc4_in_0[9]}}, fc4_in_0} * {{10{fc4_w0_0[10]}}, fc4_w0_0};
-    assign fc4_n0_p0 = fc4_n0_p0_m[19:0];
-    assign fc4_w1_0 = 7'h3d;
-    assign fc4_n0_p1_m = {{7{fc4_in_1[9]}}, fc4_in_1} * {{10{fc4_w1_0[6]}}, fc4_w1_0};
-    assign fc4_n0_p1 = fc4_n0_p1_m[15:0];
-    assign fc4_w2_0 = 7'h3a;
-    assign fc4_n0_p2_m = {{7{fc4_in_2[9]}}, fc4_in_2} * {{10{fc4_w2_0[6]}}, fc4_w2_0};
-    assign fc4_n0_p2 = fc4_n0_p2_m[15:0];
-    assign fc4_w3_0 = 8'hbc;
-    assign fc4_n0_p3_m = {{8{fc4_in_3[9]}}, fc4_in_3} * {{10{fc4_w3_0[7]}}, fc4_w3_0};
-    assign fc4_n0_p3 = fc4_n0_p3_m[16:0];
-    assign fc4_n0_p4_sh = {fc4_in_4, 3'b000};
-    assign fc4_w5_0 = 6'h1a;
-    assign fc4_n0_p5_m = {{6{fc4_in_5[9]}}, fc4_in_5} * {{10{fc4_w5_0[5]}}, fc4_w5_0};
-    assign fc4_n0_p5 = fc4_n0_p5_m[14:0];
-    assign fc4_w6_0 = 5'h09;
-    assign fc4_n0_p6_m = {{5{fc4_in_6[9]}}, fc4_in_6} * {{10{fc4_w6_0[4]}}, fc4_w6_0};
-    assign fc4_n0_p6 = fc4_n0_p6_m[13:0];
-    assign fc4_w7_0 = 8'h53;
-    assign fc4_n0_p7_m = {{8{fc4_in_7[9]}}, fc4_in_7} * {{10{fc4_w7_0[7]}}, fc4_w7_0};
-    assign fc4_n0_p7 = fc4_n0_p7_m[16:0];
-    assign fc4_n0_bias = 19'h4cc00;
-    assign fc4_n0_t0_0_b = {{4{fc4_n0_p1[15]}}, fc4_n0_p1};
-    assign fc4_n0_t0_0 = fc4_n0_p0 + fc4_n0_t0_0_b;
-    assign fc4_n0_t0_1_a = {{1{fc4_n0_p2[15]}}, fc4_n0_p2};
-    assign fc4_n0_t0_1 = fc4_n0_t0_1_a + fc4_n0_p3;
-    assign fc4_n0_t0_2_a = {{3{fc4_n0_p4_sh[12]}}, fc4_n0_p4_sh};
-    assign fc4_n0_t0_2_b = {{1{fc4_n0_p5[14]}}, fc4_n0_p5};
-    assign fc4_n0_t0_2 = fc4_n0_t0_2_a + fc4_n0_t0_2_b;
-    assign fc4_n0_t0_3_a = {{3{fc4_n0_p6[13]}}, fc4_n0_p6};
-    assign fc4_n0_t0_3 = fc4_n0_t0_3_a + fc4_n0_p7;
-    assign fc4_n0_t1_0_b = {{3{fc4_n0_t0_1[16]}}, fc4_n0_t0_1};
-    assign fc4_n0_t1_0 = fc4_n0_t0_0_d1 + fc4_n0_t1_0_b_d1;
-    assign fc4_n0_t1_1_a = {{1{fc4_n0_t0_2[15]}}, fc4_n0_t0_2};
-    assign fc4_n0_t1_1 = fc4_n0_t1_1_a + fc4_n0_t0_3;
-    assign fc4_n0_t2_0_b = {{3{fc4_n0_t1_1[16]}}, fc4_n0_t1_1};
-    assign fc4_n0_t2_0 = fc4_n0_t1_0 + fc4_n0_t2_0_b_d1;
-    assign fc4_n0_t3_0_a = {{1{fc4_n0_t2_0[19]}}, fc4_n0_t2_0};
-    assign fc4_n0_t3_0_b = {{2{fc4_n0_bias[18]}}, fc4_n0_bias};
-    assign fc4_n0_t3_0 = fc4_n0_t3_0_a + fc4_n0_t3_0_b_d1;
-    assign fc4_n0_acc = fc4_n0_t3_0;
-    assign fc4_n0_y_fl = fc4_n0_acc[20:7];
-    assign fc4_n0_y_half = fc4_n0_acc[6];
-    assign fc4_n0_y_low = fc4_n0_acc[5:0];
-    assign fc4_n0_y_sticky = |fc4_n0_y_low;
-    assign fc4_n0_y_lsb = fc4_n0_acc[7];
-    assign fc4_n0_y_inc_any = fc4_n0_y_sticky | fc4_n0_y_lsb;
-    assign fc4_n0_y_inc = fc4_n0_y_half & fc4_n0_y_inc_any;
-    assign fc4_n0_y_incx = {{13{1'b0}}, fc4_n0_y_inc};
-    assign fc4_n0_y_rnd = fc4_n0_y_fl_d1 + fc4_n0_y_incx_d1;
-    assign fc4_n0_y_wrap = fc4_n0_y_rnd[11:0];
-    assign fc4_n0_y_min = 14'h3800;
-    assign fc4_n0_y_ovf_lo = (fc4_n0_y_rnd < fc4_n0_y_min);
-    assign fc4_n0_y_minv = 12'h800;
-    assign fc4_n0_y_satlo = fc4_n0_y_ovf_lo ? fc4_n0_y_minv : fc4_n0_y_wrap;
-    assign fc4_w0_1 = 8'h51;
-    assign fc4_n1_p0_m = {{8{fc4_in_0[9]}}, fc4_in_0} * {{10{fc4_w0_1[7]}}, fc4_w0_1};
-    assign fc4_n1_p0 = fc4_n1_p0_m[16:0];
-    assign fc4_w1_1 = 11'h24f;
-    assign fc4_n1_p1_m = {{11{fc4_in_1[9]}}, fc4_in_1} * {{10{fc4_w1_1[10]}}, fc4_w1_1};
-    assign fc4_n1_p1 = fc4_n1_p1_m[19:0];
-    assign fc4_w2_1 = 6'h16;
-    assign fc4_n1_p2_m = {{6{fc4_in_2[9]}}, fc4_in_2} * {{10{fc4_w2_1[5]}}, fc4_w2_1};
-    assign fc4_n1_p2 = fc4_n1_p2_m[14:0];
-    assign fc4_w3_1 = 7'h27;
-    assign fc4_n1_p3_m = {{7{fc4_in_3[9]}}, fc4_in_3} * {{10{fc4_w3_1[6]}}, fc4_w3_1};
-    assign fc4_n1_p3 = fc4_n1_p3_m[15:0];
-    assign fc4_w4_1 = 8'h43;
-    assign fc4_n1_p4_m = {{8{fc4_in_4[9]}}, fc4_in_4} * {{10{fc4_w4_1[7]}}, fc4_w4_1};
-    assign fc4_n1_p4 = fc4_n1_p4_m[16:0];
-    assign fc4_w5_1 = 6'h1c;
-    assign fc4_n1_p5_m = {{6{fc4_in_5[9]}}, fc4_in_5} * {{10{fc4_w5_1[5]}}, fc4_w5_1};
-    assign fc4_n1_p5 = fc4_n1_p5_m[14:0];
-    assign fc4_w6_1 = 6'h2a;
-    assign fc4_n1_p6_m = {{6{fc4_in_6[9]}}, fc4_in_6} * {{10{fc4_w6_1[5]}}, fc4_w6_1};
-    assign fc4_n1_p6 = fc4_n1_p6_m[14:0];
-    assign fc4_w7_1 = 7'h37;
-    assign fc4_n1_p7_m = {{7{fc4_in_7[9]}}, fc4_in_7} * {{10{fc4_w7_1[6]}}, fc4_w7_1};
-    assign fc4_n1_p7 = fc4_n1_p7_m[15:0];
-    assign fc4_n1_bias = 19'h59400;
-    assign fc4_n1_t0_0_a = {{3{fc4_n1_p0[16]}}, fc4_n1_p0};
-    assign fc4_n1_t0_0 = fc4_n1_t0_0_a + fc4_n1_p1;
-    assign fc4_n1_t0_1_a = {{1{fc4_n1_p2[14]}}, fc4_n1_p2};
-    assign fc4_n1_t0_1 = fc4_n1_t0_1_a + fc4_n1_p3;
-    assign fc4_n1_t0_2_b = {{2{fc4_n1_p5[14]}}, fc4_n1_p5};
-    assign fc4_n1_t0_2 = fc4_n1_p4 + fc4_n1_t0_2_b;
-    assign fc4_n1_t0_3_a = {{2{fc4_n1_p6[14]}}, fc4_n1_p6};
-    assign fc4_n1_t0_3_b = {{1{fc4_n1_p7[15]}}, fc4_n1_p7};
-    assign fc4_n1_t0_3 = fc4_n1_t0_3_a + fc4_n1_t0_3_b;
-    assign fc4_n1_t1_0_b = {{4{fc4_n1_t0_1[15]}}, fc4_n1_t0_1};
-    assign fc4_n1_t1_0 = fc4_n1_t0_0_d1 + fc4_n1_t1_0_b_d1;
-    assign fc4_n1_t1_1_a = {{1{fc4_n1_t0_2[16]}}, fc4_n1_t0_2};
-    assign fc4_n1_t1_1_b = {{1{fc4_n1_t0_3[16]}}, fc4_n1_t0_3};
-    assign fc4_n1_t1_1 = fc4_n1_t1_1_a + fc4_n1_t1_1_b;
-    assign fc4_n1_t2_0_b = {{2{fc4_n1_t1_1[17]}}, fc4_n1_t1_1};
-    assign fc4_n1_t2_0 = fc4_n1_t1_0 + fc4_n1_t2_0_b_d1;
-    assign fc4_n1_t3_0_a = {{1{fc4_n1_t2_0[19]}}, fc4_n1_t2_0};
-    assign fc4_n1_t3_0_b = {{2{fc4_n1_bias[18]}}, fc4_n1_bias};
-    assign fc4_n1_t3_0 = fc4_n1_t3_0_a + fc4_n1_t3_0_b_d1;
-    assign fc4_n1_acc = fc4_n1_t3_0;
-    assign fc4_n1_y_fl = fc4_n1_acc[20:7];
-    assign fc4_n1_y_half = fc4_n1_acc[6];
-    assign fc4_n1_y_low = fc4_n1_acc[5:0];
-    assign fc4_n1_y_sticky = |fc4_n1_y_low;
-    assign fc4_n1_y_lsb = fc4_n1_acc[7];
-    assign fc4_n1_y_inc_any = fc4_n1_y_sticky | fc4_n1_y_lsb;
-    assign fc4_n1_y_inc = fc4_n1_y_half & fc4_n1_y_inc_any;
-    assign fc4_n1_y_incx = {{13{1'b0}}, fc4_n1_y_inc};
-    assign fc4_n1_y_rnd = fc4_n1_y_fl_d1 + fc4_n1_y_incx_d1;
-    assign fc4_n1_y_wrap = fc4_n1_y_rnd[11:0];
-    assign fc4_n1_y_max = 14'h07ff;
-    assign fc4_n1_y_ovf_hi = (fc4_n1_y_rnd > fc4_n1_y_max);
-    assign fc4_n1_y_min = 14'h3800;
-    assign fc4_n1_y_ovf_lo = (fc4_n1_y_rnd < fc4_n1_y_min);
-    assign fc4_n1_y_minv = 12'h800;
-    assign fc4_n1_y_satlo = fc4_n1_y_ovf_lo ? fc4_n1_y_minv : fc4_n1_y_wrap;
-    assign fc4_n1_y_maxv = 12'h7ff;
-    assign fc4_n1_y_sat = fc4_n1_y_ovf_hi ? fc4_n1_y_maxv : fc4_n1_y_satlo;
-    assign fc4_w0_2 = 5'h16;
-    assign fc4_n2_p0_m = {{5{fc4_in_0[9]}}, fc4_in_0} * {{10{fc4_w0_2[4]}}, fc4_w0_2};
-    assign fc4_n2_p0 = fc4_n2_p0_m[13:0];
-    assign fc4_w1_2 = 6'h21;
-    assign fc4_n2_p1_m = {{6{fc4_in_1[9]}}, fc4_in_1} * {{10{fc4_w1_2[5]}}, fc4_w1_2};
-    assign fc4_n2_p1 = fc4_n2_p1_m[14:0];
-    assign fc4_w2_2 = 11'h291;
-    assign fc4_n2_p2_m = {{11{fc4_in_2[9]}}, fc4_in_2} * {{10{fc4_w2_2[10]}}, fc4_w2_2};
-    assign fc4_n2_p2 = fc4_n2_p2_m[19:0];
-    assign fc4_w3_2 = 6'h27;
-    assign fc4_n2_p3_m = {{6{fc4_in_3[9]}}, fc4_in_3} * {{10{fc4_w3_2[5]}}, fc4_w3_2};
-    assign fc4_n2_p3 = fc4_n2_p3_m[14:0];
-    assign fc4_n2_p4_sh = {fc4_in_4, 2'b00};
-    assign fc4_w5_2 = 8'hba;
-    assign fc4_n2_p5_m = {{8{fc4_in_5[9]}}, fc4_in_5} * {{10{fc4_w5_2[7]}}, fc4_w5_2};
-    assign fc4_n2_p5 = fc4_n2_p5_m[16:0];
-    assign fc4_w6_2 = 6'h21;
-    assign fc4_n2_p6_m = {{6{fc4_in_6[9]}}, fc4_in_6} * {{10{fc4_w6_2[5]}}, fc4_w6_2};
-    assign fc4_n2_p6 = fc4_n2_p6_m[14:0];
-    assign fc4_w7_2 = 8'hab;
-    assign fc4_n2_p7_m = {{8{fc4_in_7[9]}}, fc4_in_7} * {{10{fc4_w7_2[7]}}, fc4_w7_2};
-    assign fc4_n2_p7 = fc4_n2_p7_m[16:0];
-    assign fc4_n2_bias = 18'h25800;
-    assign fc4_n2_t0_0_a = {{2{fc4_n2_p0[13]}}, fc4_n2_p0};
-    assign fc4_n2_t0_0_b = {{1{fc4_n2_p1[14]}}, fc4_n2_p1};
-    assign fc4_n2_t0_0 = fc4_n2_t0_0_a + fc4_n2_t0_0_b;
-    assign fc4_n2_t0_1_b = {{5{fc4_n2_p3[14]}}, fc4_n2_p3};
-    assign fc4_n2_t0_1 = fc4_n2_p2 + fc4_n2_t0_1_b;
-    assign fc4_n2_t0_2_a = {{5{fc4_n2_p4_sh[11]}}, fc4_n2_p4_sh};
-    assign fc4_n2_t0_2 = fc4_n2_t0_2_a + fc4_n2_p5;
-    assign fc4_n2_t0_3_a = {{2{fc4_n2_p6[14]}}, fc4_n2_p6};
-    assign fc4_n2_t0_3 = fc4_n2_t0_3_a + fc4_n2_p7;
-    assign fc4_n2_t1_0_a = {{4{fc4_n2_t0_0[15]}}, fc4_n2_t0_0};
-    assign fc4_n2_t1_0 = fc4_n2_t1_0_a_d1 + fc4_n2_t0_1_d1;
-    assign fc4_n2_t1_1_a = {{1{fc4_n2_t0_2[16]}}, fc4_n2_t0_2};
-    assign fc4_n2_t1_1_b = {{1{fc4_n2_t0_3[16]}}, fc4_n2_t0_3};
-    assign fc4_n2_t1_1 = fc4_n2_t1_1_a + fc4_n2_t1_1_b;
-    assign fc4_n2_t2_0_b = {{2{fc4_n2_t1_1[17]}}, fc4_n2_t1_1};
-    assign fc4_n2_t2_0 = fc4_n2_t1_0 + fc4_n2_t2_0_b_d1;
-    assign fc4_n2_t3_0_a = {{1{fc4_n2_t2_0[19]}}, fc4_n2_t2_0};
-    assign fc4_n2_t3_0_b = {{3{fc4_n2_bias[17]}}, fc4_n2_bias};
-    assign fc4_n2_t3_0 = fc4_n2_t3_0_a + fc4_n2_t3_0_b_d1;
-    assign fc4_n2_acc = fc4_n2_t3_0;
-    assign fc4_n2_y_fl = fc4_n2_acc[20:7];
-    assign fc4_n2_y_half = fc4_n2_acc[6];
-    assign fc4_n2_y_low = fc4_n2_acc[5:0];
-    assign fc4_n2_y_sticky = |fc4_n2_y_low;
-    assign fc4_n2_y_lsb = fc4_n2_acc[7];
-    assign fc4_n2_y_inc_any = fc4_n2_y_sticky | fc4_n2_y_lsb;
-    assign fc4_n2_y_inc = fc4_n2_y_half & fc4_n2_y_inc_any;
-    assign fc4_n2_y_incx = {{13{1'b0}}, fc4_n2_y_inc};
-    assign fc4_n2_y_rnd = fc4_n2_y_fl_d1 + fc4_n2_y_incx_d1;
-    assign fc4_n2_y_wrap = fc4_n2_y_rnd[11:0];
-    assign fc4_n2_y_max = 14'h07ff;
-    assign fc4_n2_y_ovf_hi = (fc4_n2_y_rnd > fc4_n2_y_max);
-    assign fc4_n2_y_min = 14'h3800;
-    assign fc4_n2_y_ovf_lo = (fc4_n2_y_rnd < fc4_n2_y_min);
-    assign fc4_n2_y_minv = 12'h800;
-    assign fc4_n2_y_satlo = fc4_n2_y_ovf_lo ? fc4_n2_y_minv : fc4_n2_y_wrap;
-    assign fc4_n2_y_maxv = 12'h7ff;
-    assign fc4_n2_y_sat = fc4_n2_y_ovf_hi ? fc4_n2_y_maxv : fc4_n2_y_satlo;
-    assign fc4_w0_3 = 5'h13;
-    assign fc4_n3_p0_m = {{5{fc4_in_0[9]}}, fc4_in_0} * {{10{fc4_w0_3[4]}}, fc4_w0_3};
-    assign fc4_n3_p0 = fc4_n3_p0_m[13:0];
-    assign fc4_w1_3 = 8'hb0;
-    assign fc4_n3_p1_m = {{8{fc4_in_1[9]}}, fc4_in_1} * {{10{fc4_w1_3[7]}}, fc4_w1_3};
-    assign fc4_n3_p1 = fc4_n3_p1_m[16:0];
-    assign fc4_w2_3 = 6'h15;
-    assign fc4_n3_p2_m = {{6{fc4_in_2[9]}}, fc4_in_2} * {{10{fc4_w2_3[5]}}, fc4_w2_3};
-    assign fc4_n3_p2 = fc4_n3_p2_m[14:0];
-    assign fc4_w3_3 = 11'h217;
-    assign fc4_n3_p3_m = {{11{fc4_in_3[9]}}, fc4_in_3} * {{10{fc4_w3_3[10]}}, fc4_w3_3};
-    assign fc4_n3_p3 = fc4_n3_p3_m[19:0];
-    assign fc4_w4_3 = 8'h51;
-    assign fc4_n3_p4_m = {{8{fc4_in_4[9]}}, fc4_in_4} * {{10{fc4_w4_3[7]}}, fc4_w4_3};
-    assign fc4_n3_p4 = fc4_n3_p4_m[16:0];
-    assign fc4_w5_3 = 6'h19;
-    assign fc4_n3_p5_m = {{6{fc4_in_5[9]}}, fc4_in_5} * {{10{fc4_w5_3[5]}}, fc4_w5_3};
-    assign fc4_n3_p5 = fc4_n3_p5_m[14:0];
-    assign fc4_w6_3 = 8'h56;
-    assign fc4_n3_p6_m = {{8{fc4_in_6[9]}}, fc4_in_6} * {{10{fc4_w6_3[7]}}, fc4_w6_3};
-    assign fc4_n3_p6 = fc4_n3_p6_m[16:0];
-    assign fc4_n3_p7_sh = {fc4_in_7, 6'b000000};
-    assign fc4_n3_p7_e = {{1{fc4_n3_p7_sh[15]}}, fc4_n3_p7_sh};
-    assign fc4_n3_p7_neg = -fc4_n3_p7_e;
-    assign fc4_n3_bias = 17'h11c00;
-    assign fc4_n3_t0_0_a = {{3{fc4_n3_p0[13]}}, fc4_n3_p0};
-    assign fc4_n3_t0_0 = fc4_n3_t0_0_a + fc4_n3_p1;
-    assign fc4_n3_t0_1_a = {{5{fc4_n3_p2[14]}}, fc4_n3_p2};
-    assign fc4_n3_t0_1 = fc4_n3_t0_1_a + fc4_n3_p3;
-    assign fc4_n3_t0_2_b = {{2{fc4_n3_p5[14]}}, fc4_n3_p5};
-    assign fc4_n3_t0_2 = fc4_n3_p4 + fc4_n3_t0_2_b;
-    assign fc4_n3_t0_3_a = {{1{fc4_n3_p6[16]}}, fc4_n3_p6};
-    assign fc4_n3_t0_3_b = {{1{fc4_n3_p7_neg[16]}}, fc4_n3_p7_neg};
-    assign fc4_n3_t0_3 = fc4_n3_t0_3_a + fc4_n3_t0_3_b;
-    assign fc4_n3_t1_0_a = {{3{fc4_n3_t0_0[16]}}, fc4_n3_t0_0};
-    assign fc4_n3_t1_0 = fc4_n3_t1_0_a_d1 + fc4_n3_t0_1_d1;
-    assign fc4_n3_t1_1_a = {{1{fc4_n3_t0_2[16]}}, fc4_n3_t0_2};
-    assign fc4_n3_t1_1 = fc4_n3_t1_1_a + fc4_n3_t0_3;
-    assign fc4_n3_t2_0_b = {{2{fc4_n3_t1_1[17]}}, fc4_n3_t1_1};
-    assign fc4_n3_t2_0 = fc4_n3_t1_0 + fc4_n3_t2_0_b_d1;
-    assign fc4_n3_t3_0_b = {{3{fc4_n3_bias[16]}}, fc4_n3_bias};
-    assign fc4_n3_t3_0 = fc4_n3_t2_0 + fc4_n3_t3_0_b_d1;
-    assign fc4_n3_acc = fc4_n3_t3_0;
-    assign fc4_n3_y_fl = fc4_n3_acc[19:7];
-    assign fc4_n3_y_half = fc4_n3_acc[6];
-    assign fc4_n3_y_low = fc4_n3_acc[5:0];
-    assign fc4_n3_y_sticky = |fc4_n3_y_low;
-    assign fc4_n3_y_lsb = fc4_n3_acc[7];
-    assign fc4_n3_y_inc_any = fc4_n3_y_sticky | fc4_n3_y_lsb;
-    assign fc4_n3_y_inc = fc4_n3_y_half & fc4_n3_y_inc_any;
-    assign fc4_n3_y_incx = {{12{1'b0}}, fc4_n3_y_inc};
-    assign fc4_n3_y_rnd = fc4_n3_y_fl_d1 + fc4_n3_y_incx_d1;
-    assign fc4_n3_y_wrap = fc4_n3_y_rnd[11:0];
-    assign fc4_n3_y_max = 13'h07ff;
-    assign fc4_n3_y_ovf_hi = (fc4_n3_y_rnd > fc4_n3_y_max);
-    assign fc4_n3_y_min = 13'h1800;
-    assign fc4_n3_y_ovf_lo = (fc4_n3_y_rnd < fc4_n3_y_min);
-    assign fc4_n3_y_minv = 12'h800;
-    assign fc4_n3_y_satlo = fc4_n3_y_ovf_lo ? fc4_n3_y_minv : fc4_n3_y_wrap;
-    assign fc4_n3_y_maxv = 12'h7ff;
-    assign fc4_n3_y_sat = fc4_n3_y_ovf_hi ? fc4_n3_y_maxv : fc4_n3_y_satlo;
-    assign fc4_w0_4 = 7'h21;
-    assign fc4_n4_p0_m = {{7{fc4_in_0[9]}}, fc4_in_0} * {{10{fc4_w0_4[6]}}, fc4_w0_4};
-    assign fc4_n4_p0 = fc4_n4_p0_m[15:0];
-    assign fc4_w1_4 = 7'h3f;
-    assign fc4_n4_p1_m = {{7{fc4_in_1[9]}}, fc4_in_1} * {{10{fc4_w1_4[6]}}, fc4_w1_4};
-    assign fc4_n4_p1 = fc4_n4_p1_m[15:0];
-    assign fc4_w2_4 = 7'h49;
-    assign fc4_n4_p2_m = {{7{fc4_in_2[9]}}, fc4_in_2} * {{10{fc4_w2_4[6]}}, fc4_w2_4};
-    assign fc4_n4_p2 = fc4_n4_p2_m[15:0];
-    assign fc4_w3_4 = 8'hb8;
-    assign fc4_n4_p3_m = {{8{fc4_in_3[9]}}, fc4_in_3} * {{10{fc4_w3_4[7]}}, fc4_w3_4};
-    assign fc4_n4_p3 = fc4_n4_p3_m[16:0];
-    assign fc4_w4_4 = 11'h24c;
-    assign fc4_n4_p4_m = {{11{fc4_in_4[9]}}, fc4_in_4} * {{10{fc4_w4_4[10]}}, fc4_w4_4};
-    assign fc4_n4_p4 = fc4_n4_p4_m[19:0];
-    assign fc4_w5_4 = 5'h0a;
-    assign fc4_n4_p5_m = {{5{fc4_in_5[9]}}, fc4_in_5} * {{10{fc4_w5_4[4]}}, fc4_w5_4};
-    assign fc4_n4_p5 = fc4_n4_p5_m[13:0];
-    assign fc4_w6_4 = 6'h27;
-    assign fc4_n4_p6_m = {{6{fc4_in_6[9]}}, fc4_in_6} * {{10{fc4_w6_4[5]}}, fc4_w6_4};
-    assign fc4_n4_p6 = fc4_n4_p6_m[14:0];
-    assign fc4_w7_4 = 5'h12;
-    assign fc4_n4_p7_m = {{5{fc4_in_7[9]}}, fc4_in_7} * {{10{fc4_w7_4[4]}}, fc4_w7_4};
-    assign fc4_n4_p7 = fc4_n4_p7_m[13:0];
-    assign fc4_n4_bias = 14'h2400;
-    assign fc4_n4_t0_0_a = {{1{fc4_n4_p0[15]}}, fc4_n4_p0};
-    assign fc4_n4_t0_0_b = {{1{fc4_n4_p1[15]}}, fc4_n4_p1};
-    assign fc4_n4_t0_0 = fc4_n4_t0_0_a + fc4_n4_t0_0_b;
-    assign fc4_n4_t0_1_a = {{1{fc4_n4_p2[15]}}, fc4_n4_p2};
-    assign fc4_n4_t0_1 = fc4_n4_t0_1_a + fc4_n4_p3;
-    assign fc4_n4_t0_2_b = {{6{fc4_n4_p5[13]}}, fc4_n4_p5};
-    assign fc4_n4_t0_2 = fc4_n4_p4 + fc4_n4_t0_2_b;
-    assign fc4_n4_t0_3_a = {{1{fc4_n4_p6[14]}}, fc4_n4_p6};
-    assign fc4_n4_t0_3_b = {{2{fc4_n4_p7[13]}}, fc4_n4_p7};
-    assign fc4_n4_t0_3 = fc4_n4_t0_3_a + fc4_n4_t0_3_b;
-    assign fc4_n4_t1_0_a = {{1{fc4_n4_t0_0[16]}}, fc4_n4_t0_0};
-    assign fc4_n4_t1_0_b = {{1{fc4_n4_t0_1[16]}}, fc4_n4_t0_1};
-    assign fc4_n4_t1_0 = fc4_n4_t1_0_a + fc4_n4_t1_0_b;
-    assign fc4_n4_t1_1_b = {{4{fc4_n4_t0_3[15]}}, fc4_n4_t0_3};
-    assign fc4_n4_t1_1 = fc4_n4_t0_2_d1 + fc4_n4_t1_1_b_d1;
-    assign fc4_n4_t2_0_a = {{2{fc4_n4_t1_0[17]}}, fc4_n4_t1_0};
-    assign fc4_n4_t2_0 = fc4_n4_t2_0_a_d1 + fc4_n4_t1_1;
-    assign fc4_n4_t3_0_b = {{6{fc4_n4_bias[13]}}, fc4_n4_bias};
-    assign fc4_n4_t3_0 = fc4_n4_t2_0 + fc4_n4_t3_0_b_d1;
-    assign fc4_n4_acc = fc4_n4_t3_0;
-    assign fc4_n4_y_fl = fc4_n4_acc[19:7];
-    assign fc4_n4_y_half = fc4_n4_acc[6];
-    assign fc4_n4_y_low = fc4_n4_acc[5:0];
-    assign fc4_n4_y_sticky = |fc4_n4_y_low;
-    assign fc4_n4_y_lsb = fc4_n4_acc[7];
-    assign fc4_n4_y_inc_any = fc4_n4_y_sticky | fc4_n4_y_lsb;
-    assign fc4_n4_y_inc = fc4_n4_y_half & fc4_n4_y_inc_any;
-    assign fc4_n4_y_incx = {{12{1'b0}}, fc4_n4_y_inc};
-    assign fc4_n4_y_rnd = fc4_n4_y_fl_d1 + fc4_n4_y_incx_d1;
-    assign fc4_n4_y_wrap = fc4_n4_y_rnd[11:0];
-    assign fc4_n4_y_max = 13'h07ff;
-    assign fc4_n4_y_ovf_hi = (fc4_n4_y_rnd > fc4_n4_y_max);
-    assign fc4_n4_y_min = 13'h1800;
-    assign fc4_n4_y_ovf_lo = (fc4_n4_y_rnd < fc4_n4_y_min);
-    assign fc4_n4_y_minv = 12'h800;
-    assign fc4_n4_y_satlo = fc4_n4_y_ovf_lo ? fc4_n4_y_minv : fc4_n4_y_wrap;
-    assign fc4_n4_y_maxv = 12'h7ff;
-    assign fc4_n4_y_sat = fc4_n4_y_ovf_hi ? fc4_n4_y_maxv : fc4_n4_y_satlo;
-    assign fc4_w0_5 = 8'h4e;
-    assign fc4_n5_p0_m = {{8{fc4_in_0[9]}}, fc4_in_0} * {{10{fc4_w0_5[7]}}, fc4_w0_5};
-    assign fc4_n5_p0 = fc4_n5_p0_m[16:0];
-    assign fc4_w1_5 = 6'h27;
-    assign fc4_n5_p1_m = {{6{fc4_in_1[9]}}, fc4_in_1} * {{10{fc4_w1_5[5]}}, fc4_w1_5};
-    assign fc4_n5_p1 = fc4_n5_p1_m[14:0];
-    assign fc4_w2_5 = 6'h23;
-    assign fc4_n5_p2_m = {{6{fc4_in_2[9]}}, fc4_in_2} * {{10{fc4_w2_5[5]}}, fc4_w2_5};
-    assign fc4_n5_p2 = fc4_n5_p2_m[14:0];
-    assign fc4_w3_5 = 8'h4b;
-    assign fc4_n5_p3_m = {{8{fc4_in_3[9]}}, fc4_in_3} * {{10{fc4_w3_5[7]}}, fc4_w3_5};
-    assign fc4_n5_p3 = fc4_n5_p3_m[16:0];
-    assign fc4_w4_5 = 5'h0c;
-    assign fc4_n5_p4_m = {{5{fc4_in_4[9]}}, fc4_in_4} * {{10{fc4_w4_5[4]}}, fc4_w4_5};
-    assign fc4_n5_p4 = fc4_n5_p4_m[13:0];
-    assign fc4_w5_5 = 11'h261;
-    assign fc4_n5_p5_m = {{11{fc4_in_5[9]}}, fc4_in_5} * {{10{fc4_w5_5[10]}}, fc4_w5_5};
-    assign fc4_n5_p5 = fc4_n5_p5_m[19:0];
-    assign fc4_w6_5 = 7'h21;
-    assign fc4_n5_p6_m = {{7{fc4_in_6[9]}}, fc4_in_6} * {{10{fc4_w6_5[6]}}, fc4_w6_5};
-    assign fc4_n5_p6 = fc4_n5_p6_m[15:0];
-    assign fc4_w7_5 = 6'h1c;
-    assign fc4_n5_p7_m = {{6{fc4_in_7[9]}}, fc4_in_7} * {{10{fc4_w7_5[5]}}, fc4_w7_5};
-    assign fc4_n5_p7 = fc4_n5_p7_m[14:0];
-    assign fc4_n5_bias = 17'h0a800;
-    assign fc4_n5_t0_0_b = {{2{fc4_n5_p1[14]}}, fc4_n5_p1};
-    assign fc4_n5_t0_0 = fc4_n5_p0 + fc4_n5_t0_0_b;
-    assign fc4_n5_t0_1_a = {{2{fc4_n5_p2[14]}}, fc4_n5_p2};
-    assign fc4_n5_t0_1 = fc4_n5_t0_1_a + fc4_n5_p3;
-    assign fc4_n5_t0_2_a = {{6{fc4_n5_p4[13]}}, fc4_n5_p4};
-    assign fc4_n5_t0_2 = fc4_n5_t0_2_a + fc4_n5_p5;
-    assign fc4_n5_t0_3_b = {{1{fc4_n5_p7[14]}}, fc4_n5_p7};
-    assign fc4_n5_t0_3 = fc4_n5_p6 + fc4_n5_t0_3_b;
-    assign fc4_n5_t1_0_a = {{1{fc4_n5_t0_0[16]}}, fc4_n5_t0_0};
-    assign fc4_n5_t1_0_b = {{1{fc4_n5_t0_1[16]}}, fc4_n5_t0_1};
-    assign fc4_n5_t1_0 = fc4_n5_t1_0_a + fc4_n5_t1_0_b;
-    assign fc4_n5_t1_1_b = {{4{fc4_n5_t0_3[15]}}, fc4_n5_t0_3};
-    assign fc4_n5_t1_1 = fc4_n5_t0_2_d1 + fc4_n5_t1_1_b_d1;
-    assign fc4_n5_t2_0_a = {{2{fc4_n5_t1_0[17]}}, fc4_n5_t1_0};
-    assign fc4_n5_t2_0 = fc4_n5_t2_0_a_d1 + fc4_n5_t1_1;
-    assign fc4_n5_t3_0_b = {{3{fc4_n5_bias[16]}}, fc4_n5_bias};
-    assign fc4_n5_t3_0 = fc4_n5_t2_0 + fc4_n5_t3_0_b_d1;
-    assign fc4_n5_acc = fc4_n5_t3_0;
-    assign fc4_n5_y_fl = fc4_n5_acc[19:7];
-    assign fc4_n5_y_half = fc4_n5_acc[6];
-    assign fc4_n5_y_low = fc4_n5_acc[5:0];
-    assign fc4_n5_y_sticky = |fc4_n5_y_low;
-    assign fc4_n5_y_lsb = fc4_n5_acc[7];
-    assign fc4_n5_y_inc_any = fc4_n5_y_sticky | fc4_n5_y_lsb;
-    assign fc4_n5_y_inc = fc4_n5_y_half & fc4_n5_y_inc_any;
-    assign fc4_n5_y_incx = {{12{1'b0}}, fc4_n5_y_inc};
-    assign fc4_n5_y_rnd = fc4_n5_y_fl_d1 + fc4_n5_y_incx_d1;
-    assign fc4_n5_y_wrap = fc4_n5_y_rnd[11:0];
-    assign fc4_n5_y_max = 13'h07ff;
-    assign fc4_n5_y_ovf_hi = (fc4_n5_y_rnd > fc4_n5_y_max);
-    assign fc4_n5_y_min = 13'h1800;
-    assign fc4_n5_y_ovf_lo = (fc4_n5_y_rnd < fc4_n5_y_min);
-    assign fc4_n5_y_minv = 12'h800;
-    assign fc4_n5_y_satlo = fc4_n5_y_ovf_lo ? fc4_n5_y_minv : fc4_n5_y_wrap;
-    assign fc4_n5_y_maxv = 12'h7ff;
-    assign fc4_n5_y_sat = fc4_n5_y_ovf_hi ? fc4_n5_y_maxv : fc4_n5_y_satlo;
-    assign fc4_w0_6 = 7'h4e;
-    assign fc4_n6_p0_m = {{7{fc4_in_0[9]}}, fc4_in_0} * {{10{fc4_w0_6[6]}}, fc4_w0_6};
-    assign fc4_n6_p0 = fc4_n6_p0_m[15:0];
-    assign fc4_w1_6 = 7'h2a;
-    assign fc4_n6_p1_m = {{7{fc4_in_1[9]}}, fc4_in_1} * {{10{fc4_w1_6[6]}}, fc4_w1_6};
-    assign fc4_n6_p1 = fc4_n6_p1_m[15:0];
-    assign fc4_n6_p2_sh = {fc4_in_2, 2'b00};
-    assign fc4_w3_6 = 5'h0b;
-    assign fc4_n6_p3_m = {{5{fc4_in_3[9]}}, fc4_in_3} * {{10{fc4_w3_6[4]}}, fc4_w3_6};
-    assign fc4_n6_p3 = fc4_n6_p3_m[13:0];
-    assign fc4_n6_p4_sh = {fc4_in_4, 2'b00};
-    assign fc4_w5_6 = 8'hb3;
-    assign fc4_n6_p5_m = {{8{fc4_in_5[9]}}, fc4_in_5} * {{10{fc4_w5_6[7]}}, fc4_w5_6};
-    assign fc4_n6_p5 = fc4_n6_p5_m[16:0];
-    assign fc4_w6_6 = 11'h25a;
-    assign fc4_n6_p6_m = {{11{fc4_in_6[9]}}, fc4_in_6} * {{10{fc4_w6_6[10]}}, fc4_w6_6};
-    assign fc4_n6_p6 = fc4_n6_p6_m[19:0];
-    assign fc4_w7_6 = 8'hb3;
-    assign fc4_n6_p7_m = {{8{fc4_in_7[9]}}, fc4_in_7} * {{10{fc4_w7_6[7]}}, fc4_w7_6};
-    assign fc4_n6_p7 = fc4_n6_p7_m[16:0];
-    assign fc4_n6_bias = 18'h16c00;
-    assign fc4_n6_t0_0_a = {{1{fc4_n6_p0[15]}}, fc4_n6_p0};
-    assign fc4_n6_t0_0_b = {{1{fc4_n6_p1[15]}}, fc4_n6_p1};
-    assign fc4_n6_t0_0 = fc4_n6_t0_0_a + fc4_n6_t0_0_b;
-    assign fc4_n6_t0_1_a = {{2{fc4_n6_p2_sh[11]}}, fc4_n6_p2_sh};
-    assign fc4_n6_t0_1 = fc4_n6_t0_1_a + fc4_n6_p3;
-    assign fc4_n6_t0_2_a = {{5{fc4_n6_p4_sh[11]}}, fc4_n6_p4_sh};
-    assign fc4_n6_t0_2 = fc4_n6_t0_2_a + fc4_n6_p5;
-    assign fc4_n6_t0_3_b = {{3{fc4_n6_p7[16]}}, fc4_n6_p7};
-    assign fc4_n6_t0_3 = fc4_n6_p6 + fc4_n6_t0_3_b;
-    assign fc4_n6_t1_0_b = {{3{fc4_n6_t0_1[13]}}, fc4_n6_t0_1};
-    assign fc4_n6_t1_0 = fc4_n6_t0_0 + fc4_n6_t1_0_b;
-    assign fc4_n6_t1_1_a = {{3{fc4_n6_t0_2[16]}}, fc4_n6_t0_2};
-    assign fc4_n6_t1_1 = fc4_n6_t1_1_a_d1 + fc4_n6_t0_3_d1;
-    assign fc4_n6_t2_0_a = {{3{fc4_n6_t1_0[16]}}, fc4_n6_t1_0};
-    assign fc4_n6_t2_0 = fc4_n6_t2_0_a_d1 + fc4_n6_t1_1;
-    assign fc4_n6_t3_0_a = {{1{fc4_n6_t2_0[19]}}, fc4_n6_t2_0};
-    assign fc4_n6_t3_0_b = {{3{fc4_n6_bias[17]}}, fc4_n6_bias};
-    assign fc4_n6_t3_0 = fc4_n6_t3_0_a + fc4_n6_t3_0_b_d1;
-    assign fc4_n6_acc = fc4_n6_t3_0;
-    assign fc4_n6_y_fl = fc4_n6_acc[20:7];
-    assign fc4_n6_y_half = fc4_n6_acc[6];
-    assign fc4_n6_y_low = fc4_n6_acc[5:0];
-    assign fc4_n6_y_sticky = |fc4_n6_y_low;
-    assign fc4_n6_y_lsb = fc4_n6_acc[7];
-    assign fc4_n6_y_inc_any = fc4_n6_y_sticky | fc4_n6_y_lsb;
-    assign fc4_n6_y_inc = fc4_n6_y_half & fc4_n6_y_inc_any;
-    assign fc4_n6_y_incx = {{13{1'b0}}, fc4_n6_y_inc};
-    assign fc4_n6_y_rnd = fc4_n6_y_fl_d1 + fc4_n6_y_incx_d1;
-    assign fc4_n6_y_wrap = fc4_n6_y_rnd[11:0];
-    assign fc4_n6_y_max = 14'h07ff;
-    assign fc4_n6_y_ovf_hi = (fc4_n6_y_rnd > fc4_n6_y_max);
-    assign fc4_n6_y_min = 14'h3800;
-    assign fc4_n6_y_ovf_lo = (fc4_n6_y_rnd < fc4_n6_y_min);
-    assign fc4_n6_y_minv = 12'h800;
-    assign fc4_n6_y_satlo = fc4_n6_y_ovf_lo ? fc4_n6_y_minv : fc4_n6_y_wrap;
-    assign fc4_n6_y_maxv = 12'h7ff;
-    assign fc4_n6_y_sat = fc4_n6_y_ovf_hi ? fc4_n6_y_maxv : fc4_n6_y_satlo;
-    assign fc4_w0_7 = 3'b011;
-    assign fc4_n7_p0_m = {{3{fc4_in_0[9]}}, fc4_in_0} * {{10{fc4_w0_7[2]}}, fc4_w0_7};
-    assign fc4_n7_p0 = fc4_n7_p0_m[11:0];
-    assign fc4_w1_7 = 6'h12;
-    assign fc4_n7_p1_m = {{6{fc4_in_1[9]}}, fc4_in_1} * {{10{fc4_w1_7[5]}}, fc4_w1_7};
-    assign fc4_n7_p1 = fc4_n7_p1_m[14:0];
-    assign fc4_w2_7 = 7'h47;
-    assign fc4_n7_p2_m = {{7{fc4_in_2[9]}}, fc4_in_2} * {{10{fc4_w2_7[6]}}, fc4_w2_7};
-    assign fc4_n7_p2 = fc4_n7_p2_m[15:0];
-    assign fc4_w3_7 = 3'b101;
-    assign fc4_n7_p3_m = {{3{fc4_in_3[9]}}, fc4_in_3} * {{10{fc4_w3_7[2]}}, fc4_w3_7};
-    assign fc4_n7_p3 = fc4_n7_p3_m[11:0];
-    assign fc4_w4_7 = 8'haa;
-    assign fc4_n7_p4_m = {{8{fc4_in_4[9]}}, fc4_in_4} * {{10{fc4_w4_7[7]}}, fc4_w4_7};
-    assign fc4_n7_p4 = fc4_n7_p4_m[16:0];
-    assign fc4_w5_7 = 4'b1011;
-    assign fc4_n7_p5_m = {{4{fc4_in_5[9]}}, fc4_in_5} * {{10{fc4_w5_7[3]}}, fc4_w5_7};
-    assign fc4_n7_p5 = fc4_n7_p5_m[12:0];
-    assign fc4_w6_7 = 7'h4a;
-    assign fc4_n7_p6_m = {{7{fc4_in_6[9]}}, fc4_in_6} * {{10{fc4_w6_7[6]}}, fc4_w6_7};
-    assign fc4_n7_p6 = fc4_n7_p6_m[15:0];
-    assign fc4_w7_7 = 11'h254;
-    assign fc4_n7_p7_m = {{11{fc4_in_7[9]}}, fc4_in_7} * {{10{fc4_w7_7[10]}}, fc4_w7_7};
-    assign fc4_n7_p7 = fc4_n7_p7_m[19:0];
-    assign fc4_n7_bias = 19'h23400;
-    assign fc4_n7_t0_0_a = {{3{fc4_n7_p0[11]}}, fc4_n7_p0};
-    assign fc4_n7_t0_0 = fc4_n7_t0_0_a + fc4_n7_p1;
-    assign fc4_n7_t0_1_b = {{4{fc4_n7_p3[11]}}, fc4_n7_p3};
-    assign fc4_n7_t0_1 = fc4_n7_p2 + fc4_n7_t0_1_b;
-    assign fc4_n7_t0_2_b = {{4{fc4_n7_p5[12]}}, fc4_n7_p5};
-    assign fc4_n7_t0_2 = fc4_n7_p4 + fc4_n7_t0_2_b;
-    assign fc4_n7_t0_3_a = {{4{fc4_n7_p6[15]}}, fc4_n7_p6};
-    assign fc4_n7_t0_3 = fc4_n7_t0_3_a + fc4_n7_p7;
-    assign fc4_n7_t1_0_a = {{2{fc4_n7_t0_0[14]}}, fc4_n7_t0_0};
-    assign fc4_n7_t1_0_b = {{1{fc4_n7_t0_1[15]}}, fc4_n7_t0_1};
-    assign fc4_n7_t1_0 = fc4_n7_t1_0_a + fc4_n7_t1_0_b;
-    assign fc4_n7_t1_1_a = {{3{fc4_n7_t0_2[16]}}, fc4_n7_t0_2};
-    assign fc4_n7_t1_1 = fc4_n7_t1_1_a_d1 + fc4_n7_t0_3_d1;
-    assign fc4_n7_t2_0_a = {{3{fc4_n7_t1_0[16]}}, fc4_n7_t1_0};
-    assign fc4_n7_t2_0 = fc4_n7_t2_0_a_d1 + fc4_n7_t1_1;
-    assign fc4_n7_t3_0_a = {{1{fc4_n7_t2_0[19]}}, fc4_n7_t2_0};
-    assign fc4_n7_t3_0_b = {{2{fc4_n7_bias[18]}}, fc4_n7_bias};
-    assign fc4_n7_t3_0 = fc4_n7_t3_0_a + fc4_n7_t3_0_b_d1;
-    assign fc4_n7_acc = fc4_n7_t3_0;
-    assign fc4_n7_y_fl = fc4_n7_acc[20:7];
-    assign fc4_n7_y_half = fc4_n7_acc[6];
-    assign fc4_n7_y_low = fc4_n7_acc[5:0];
-    assign fc4_n7_y_sticky = |fc4_n7_y_low;
-    assign fc4_n7_y_lsb = fc4_n7_acc[7];
-    assign fc4_n7_y_inc_any = fc4_n7_y_sticky | fc4_n7_y_lsb;
-    assign fc4_n7_y_inc = fc4_n7_y_half & fc4_n7_y_inc_any;
-    assign fc4_n7_y_incx = {{13{1'b0}}, fc4_n7_y_inc};
-    assign fc4_n7_y_rnd = fc4_n7_y_fl_d1 + fc4_n7_y_incx_d1;
-    assign fc4_n7_y_wrap = fc4_n7_y_rnd[11:0];
-    assign fc4_n7_y_max = 14'h07ff;
-    assign fc4_n7_y_ovf_hi = (fc4_n7_y_rnd > fc4_n7_y_max);
-    assign fc4_n7_y_min = 14'h3800;
-    assign fc4_n7_y_ovf_lo = (fc4_n7_y_rnd < fc4_n7_y_min);
-    assign fc4_n7_y_minv = 12'h800;
-    assign fc4_n7_y_satlo = fc4_n7_y_ovf_lo ? fc4_n7_y_minv : fc4_n7_y_wrap;
-    assign fc4_n7_y_maxv = 12'h7ff;
-    assign fc4_n7_y_sat = fc4_n7_y_ovf_hi ? fc4_n7_y_maxv : fc4_n7_y_satlo;
-    assign out_data = {fc4_out_7, fc4_out_6, fc4_out_5, fc4_out_4, fc4_out_3, fc4_out_2, fc4_out_1, fc4_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc4_n0_t0_0_d1 <= fc4_n0_t0_0;
-            fc4_n0_t1_0_b_d1 <= fc4_n0_t1_0_b;
-            fc4_n0_t2_0_b_d1 <= fc4_n0_t2_0_b;
-            fc4_n0_t3_0_b_d1 <= fc4_n0_t3_0_b;
-            fc4_n0_y_fl_d1 <= fc4_n0_y_fl;
-            fc4_n0_y_incx_d1 <= fc4_n0_y_incx;
-            fc4_n1_t0_0_d1 <= fc4_n1_t0_0;
-            fc4_n1_t1_0_b_d1 <= fc4_n1_t1_0_b;
-            fc4_n1_t2_0_b_d1 <= fc4_n1_t2_0_b;
-            fc4_n1_t3_0_b_d1 <= fc4_n1_t3_0_b;
-            fc4_n1_y_fl_d1 <= fc4_n1_y_fl;
-            fc4_n1_y_incx_d1 <= fc4_n1_y_incx;
-            fc4_n2_t1_0_a_d1 <= fc4_n2_t1_0_a;
-            fc4_n2_t0_1_d1 <= fc4_n2_t0_1;
-            fc4_n2_t2_0_b_d1 <= fc4_n2_t2_0_b;
-            fc4_n2_t3_0_b_d1 <= fc4_n2_t3_0_b;
-            fc4_n2_y_fl_d1 <= fc4_n2_y_fl;
-            fc4_n2_y_incx_d1 <= fc4_n2_y_incx;
-            fc4_n3_t1_0_a_d1 <= fc4_n3_t1_0_a;
-            fc4_n3_t0_1_d1 <= fc4_n3_t0_1;
-            fc4_n3_t2_0_b_d1 <= fc4_n3_t2_0_b;
-            fc4_n3_t3_0_b_d1 <= fc4_n3_t3_0_b;
-            fc4_n3_y_fl_d1 <= fc4_n3_y_fl;
-            fc4_n3_y_incx_d1 <= fc4_n3_y_incx;
-            fc4_n4_t0_2_d1 <= fc4_n4_t0_2;
-            fc4_n4_t1_1_b_d1 <= fc4_n4_t1_1_b;
-            fc4_n4_t2_0_a_d1 <= fc4_n4_t2_0_a;
-            fc4_n4_t3_0_b_d1 <= fc4_n4_t3_0_b;
-            fc4_n4_y_fl_d1 <= fc4_n4_y_fl;
-            fc4_n4_y_incx_d1 <= fc4_n4_y_incx;
-            fc4_n5_t0_2_d1 <= fc4_n5_t0_2;
-            fc4_n5_t1_1_b_d1 <= fc4_n5_t1_1_b;
-            fc4_n5_t2_0_a_d1 <= fc4_n5_t2_0_a;
-            fc4_n5_t3_0_b_d1 <= fc4_n5_t3_0_b;
-            fc4_n5_y_fl_d1 <= fc4_n5_y_fl;
-            fc4_n5_y_incx_d1 <= fc4_n5_y_incx;
-            fc4_n6_t1_1_a_d1 <= fc4_n6_t1_1_a;
-            fc4_n6_t0_3_d1 <= fc4_n6_t0_3;
-            fc4_n6_t2_0_a_d1 <= fc4_n6_t2_0_a;
-            fc4_n6_t3_0_b_d1 <= fc4_n6_t3_0_b;
-            fc4_n6_y_fl_d1 <= fc4_n6_y_fl;
-            fc4_n6_y_incx_d1 <= fc4_n6_y_incx;
-            fc4_n7_t1_1_a_d1 <= fc4_n7_t1_1_a;
-            fc4_n7_t0_3_d1 <= fc4_n7_t0_3;
-            fc4_n7_t2_0_a_d1 <= fc4_n7_t2_0_a;
-            fc4_n7_t3_0_b_d1 <= fc4_n7_t3_0_b;
-            fc4_n7_y_fl_d1 <= fc4_n7_y_fl;
-            fc4_n7_y_incx_d1 <= fc4_n7_y_incx;
+            fc4_n0_t0_0_d1 <= (fc4_in_0 * 11'sd544) + $signed({{4{fc4_n0_p1[15]}}, fc4_n0_p1}); // weight 4.25
+            fc4_n0_t1_0_b_d1 <= $signed({fc4_n0_p2[15], fc4_n0_p2}) + (fc4_in_3 * 8'shbc); // weight -0.53125
+            fc4_n0_t2_0_b_d1 <= fc4_n0_t1_1;
+            fc4_n0_y_fl_d1 <= $signed(fc4_n0_acc[20:7]);
+            fc4_n0_y_incx_d1 <= fc4_n0_acc[6] & (fc4_n0_y_sticky | fc4_n0_acc[7]);
+            fc4_n1_t0_0_d1 <= $signed({{3{fc4_n1_p0[16]}}, fc4_n1_p0}) + (fc4_in_1 * 11'sd591); // weight 4.6171875
+            fc4_n1_t1_0_b_d1 <= $signed({fc4_n1_p2[14], fc4_n1_p2}) + (fc4_in_3 * 7'sd39); // weight 0.3046875
+            fc4_n1_t2_0_b_d1 <= $signed({fc4_n1_t0_2[16], fc4_n1_t0_2}) + $signed({fc4_n1_t0_3[16], fc4_n1_t0_3});
+            fc4_n1_y_fl_d1 <= $signed(fc4_n1_acc[20:7]);
+            fc4_n1_y_incx_d1 <= fc4_n1_acc[6] & (fc4_n1_y_sticky | fc4_n1_acc[7]);
+            fc4_n2_t1_0_a_d1 <= $signed({{2{fc4_n2_p0[13]}}, fc4_n2_p0}) + $signed({fc4_n2_p1[14], fc4_n2_p1});
+            fc4_n2_t0_1_d1 <= (fc4_in_2 * 11'sd657) + $signed({{5{fc4_n2_p3[14]}}, fc4_n2_p3}); // weight 5.1328125
+            fc4_n2_t2_0_b_d1 <= $signed({fc4_n2_t0_2[16], fc4_n2_t0_2}) + $signed({fc4_n2_t0_3[16], fc4_n2_t0_3});
+            fc4_n2_y_fl_d1 <= $signed(fc4_n2_acc[20:7]);
+            fc4_n2_y_incx_d1 <= fc4_n2_acc[6] & (fc4_n2_y_sticky | fc4_n2_acc[7]);
+            fc4_n3_t1_0_a_d1 <= $signed({{3{fc4_n3_p0[13]}}, fc4_n3_p0}) + (fc4_in_1 * 8'shb0); // weight -0.625
+            fc4_n3_t0_1_d1 <= $signed({{5{fc4_n3_p2[14]}}, fc4_n3_p2}) + (fc4_in_3 * 11'sd535); // weight 4.1796875
+            fc4_n3_t2_0_b_d1 <= fc4_n3_t1_1;
+            fc4_n3_y_fl_d1 <= $signed(fc4_n3_acc[19:7]);
+            fc4_n3_y_incx_d1 <= fc4_n3_acc[6] & (fc4_n3_y_sticky | fc4_n3_acc[7]);
+            fc4_n4_t0_2_d1 <= (fc4_in_4 * 11'sd588) + $signed({{6{fc4_n4_p5[13]}}, fc4_n4_p5}); // weight 4.59375
+            fc4_n4_t1_1_b_d1 <= $signed({fc4_n4_p6[14], fc4_n4_p6}) + $signed({{2{fc4_n4_p7[13]}}, fc4_n4_p7});
+            fc4_n4_t2_0_a_d1 <= $signed({fc4_n4_t0_0[16], fc4_n4_t0_0}) + $signed({fc4_n4_t0_1[16], fc4_n4_t0_1});
+            fc4_n4_y_fl_d1 <= $signed(fc4_n4_acc[19:7]);
+            fc4_n4_y_incx_d1 <= fc4_n4_acc[6] & (fc4_n4_y_sticky | fc4_n4_acc[7]);
+            fc4_n5_t0_2_d1 <= $signed({{6{fc4_n5_p4[13]}}, fc4_n5_p4}) + (fc4_in_5 * 11'sd609); // weight 4.7578125
+            fc4_n5_t1_1_b_d1 <= (fc4_in_6 * 7'sd33) + $signed({fc4_n5_p7[14], fc4_n5_p7}); // weight 0.2578125
+            fc4_n5_t2_0_a_d1 <= $signed({fc4_n5_t0_0[16], fc4_n5_t0_0}) + $signed({fc4_n5_t0_1[16], fc4_n5_t0_1});
+            fc4_n5_y_fl_d1 <= $signed(fc4_n5_acc[19:7]);
+            fc4_n5_y_incx_d1 <= fc4_n5_acc[6] & (fc4_n5_y_sticky | fc4_n5_acc[7]);
+            fc4_n6_t1_1_a_d1 <= fc4_n2_t0_2_a + (fc4_in_5 * 8'shb3); // weight -0.6015625
+            fc4_n6_t0_3_d1 <= (fc4_in_6 * 11'sd602) + $signed({{3{fc4_n6_p7[16]}}, fc4_n6_p7}); // weight 4.703125
+            fc4_n6_t2_0_a_d1 <= fc4_n6_t1_0;
+            fc4_n6_y_fl_d1 <= $signed(fc4_n6_acc[20:7]);
+            fc4_n6_y_incx_d1 <= fc4_n6_acc[6] & (fc4_n6_y_sticky | fc4_n6_acc[7]);
+            fc4_n7_t1_1_a_d1 <= (fc4_in_4 * 8'shaa) + $signed({{4{fc4_n7_p5[12]}}, fc4_n7_p5}); // weight -0.671875
+            fc4_n7_t0_3_d1 <= $signed({{4{fc4_n7_p6[15]}}, fc4_n7_p6}) + (fc4_in_7 * 11'sd596); // weight 4.65625
+            fc4_n7_t2_0_a_d1 <= $signed({{2{fc4_n7_t0_0[14]}}, fc4_n7_t0_0}) + $signed({fc4_n7_t0_1[15], fc4_n7_t0_1});
+            fc4_n7_y_fl_d1 <= $signed(fc4_n7_acc[20:7]);
+            fc4_n7_y_incx_d1 <= fc4_n7_acc[6] & (fc4_n7_y_sticky | fc4_n7_acc[7]);
             fc4_out_0 <= fc4_n0_y_satlo;
             fc4_out_1 <= fc4_n1_y_sat;
             fc4_out_2 <= fc4_n2_y_sat;
@@ -1236,6 +218,8 @@ module activations_fc4 (
             fc4_out_7 <= fc4_n7_y_sat;
         end
     end
+
+    assign out_data = {fc4_out_7, fc4_out_6, fc4_out_5, fc4_out_4, fc4_out_3, fc4_out_2, fc4_out_1, fc4_out_0};
 
 endmodule
 

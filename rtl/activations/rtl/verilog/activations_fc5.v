@@ -13,676 +13,159 @@ module activations_fc5 (
     output wire [95:0] out_data
 );
 
-    wire signed [11:0] fc5_in_0;
-    wire signed [11:0] fc5_in_1;
-    wire signed [11:0] fc5_in_2;
-    wire signed [11:0] fc5_in_3;
-    wire signed [11:0] fc5_in_4;
-    wire signed [11:0] fc5_in_5;
-    wire signed [11:0] fc5_in_6;
-    wire signed [11:0] fc5_in_7;
-    wire signed [9:0] fc5_w0_0; // weight 3.0078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n0_p0;
-    wire signed [12:0] fc5_n0_p1_e;
-    wire signed [12:0] fc5_n0_p1_neg;
-    wire signed [6:0] fc5_w2_0; // weight -0.34375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n0_p2;
-    wire signed [5:0] fc5_w3_0; // weight 0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n0_p3;
-    wire signed [6:0] fc5_w4_0; // weight -0.3203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n0_p4;
-    wire signed [5:0] fc5_w5_0; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n0_p5;
-    wire signed [5:0] fc5_w6_0; // weight 0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n0_p6;
-    wire signed [5:0] fc5_w7_0; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n0_p7;
-    wire signed [18:0] fc5_n0_bias; // bias -5.40625
-    wire signed [20:0] fc5_n0_t0_0_b;
-    wire signed [20:0] fc5_n0_t0_0;
-    wire signed [17:0] fc5_n0_t0_1_b;
-    wire signed [17:0] fc5_n0_t0_1;
-    wire signed [17:0] fc5_n0_t0_2_b;
-    wire signed [17:0] fc5_n0_t0_2;
-    wire signed [17:0] fc5_n0_t0_3_a;
-    wire signed [17:0] fc5_n0_t0_3_b;
-    wire signed [17:0] fc5_n0_t0_3;
-    wire signed [20:0] fc5_n0_t1_0_b;
+    wire signed [11:0] fc5_in_0 = $signed(in_data[11:0]);
+    wire signed [11:0] fc5_in_1 = $signed(in_data[23:12]);
+    wire signed [11:0] fc5_in_2 = $signed(in_data[35:24]);
+    wire signed [11:0] fc5_in_3 = $signed(in_data[47:36]);
+    wire signed [11:0] fc5_in_4 = $signed(in_data[59:48]);
+    wire signed [11:0] fc5_in_5 = $signed(in_data[71:60]);
+    wire signed [11:0] fc5_in_6 = $signed(in_data[83:72]);
+    wire signed [11:0] fc5_in_7 = $signed(in_data[95:84]);
+    wire signed [12:0] fc5_n0_p1_neg = -$signed({fc5_in_1[11], fc5_in_1});
+    wire signed [16:0] fc5_n0_p3 = fc5_in_3 * 6'sd19; // weight 0.1484375
+    wire signed [16:0] fc5_n0_p5 = fc5_in_5 * 6'sh2f; // weight -0.1328125
+    wire signed [16:0] fc5_n0_p6 = fc5_in_6 * 6'sd28; // weight 0.21875
+    wire signed [16:0] fc5_n0_p7 = fc5_in_7 * 6'sh21; // weight -0.2421875
+    wire signed [17:0] fc5_n0_t0_2 = (fc5_in_4 * 7'sh57) + $signed({fc5_n0_p5[16], fc5_n0_p5}); // weight -0.3203125
+    wire signed [17:0] fc5_n0_t0_3 = $signed({fc5_n0_p6[16], fc5_n0_p6}) + $signed({fc5_n0_p7[16], fc5_n0_p7});
     reg  signed [20:0] fc5_n0_t0_0_d1;
-    reg  signed [20:0] fc5_n0_t1_0_b_d1;
-    wire signed [20:0] fc5_n0_t1_0;
-    wire signed [18:0] fc5_n0_t1_1_a;
-    wire signed [18:0] fc5_n0_t1_1_b;
-    wire signed [18:0] fc5_n0_t1_1;
-    wire signed [21:0] fc5_n0_t2_0_a;
-    wire signed [21:0] fc5_n0_t2_0_b;
-    reg  signed [21:0] fc5_n0_t2_0_b_d1;
-    wire signed [21:0] fc5_n0_t2_0;
-    wire signed [21:0] fc5_n0_t3_0_b;
-    reg  signed [21:0] fc5_n0_t3_0_b_d1;
-    wire signed [21:0] fc5_n0_t3_0;
-    wire signed [21:0] fc5_n0_acc;
-    wire signed [13:0] fc5_n0_y_fl;
-    wire fc5_n0_y_half;
-    wire [6:0] fc5_n0_y_low;
-    wire fc5_n0_y_sticky;
-    wire fc5_n0_y_lsb;
-    wire fc5_n0_y_inc_any;
-    wire fc5_n0_y_inc;
-    wire signed [13:0] fc5_n0_y_incx;
+    reg  signed [17:0] fc5_n0_t1_0_b_d1;
+    wire signed [20:0] fc5_n0_t1_0 = fc5_n0_t0_0_d1 + $signed({{3{fc5_n0_t1_0_b_d1[17]}}, fc5_n0_t1_0_b_d1});
+    reg  signed [18:0] fc5_n0_t2_0_b_d1;
+    wire signed [21:0] fc5_n0_acc = (($signed({fc5_n0_t1_0[20], fc5_n0_t1_0}) + $signed({{3{fc5_n0_t2_0_b_d1[18]}}, fc5_n0_t2_0_b_d1})) + 22'sh3d4c00);
+    wire fc5_n0_y_sticky = |fc5_n0_acc[6:0];
     reg  signed [13:0] fc5_n0_y_fl_d1;
-    reg  signed [13:0] fc5_n0_y_incx_d1;
-    wire signed [13:0] fc5_n0_y_rnd;
-    wire signed [11:0] fc5_n0_y_wrap;
-    wire signed [13:0] fc5_n0_y_max;
-    wire fc5_n0_y_ovf_hi;
-    wire signed [13:0] fc5_n0_y_min;
-    wire fc5_n0_y_ovf_lo;
-    wire signed [11:0] fc5_n0_y_minv;
-    wire signed [11:0] fc5_n0_y_satlo;
-    wire signed [11:0] fc5_n0_y_maxv;
-    wire signed [11:0] fc5_n0_y_sat;
-    wire signed [12:0] fc5_n1_p0_e;
-    wire signed [12:0] fc5_n1_p0_neg;
-    wire signed [9:0] fc5_w1_1; // weight 2.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n1_p1;
-    wire signed [5:0] fc5_w2_1; // weight -0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n1_p2;
-    wire signed [6:0] fc5_w3_1; // weight -0.3671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n1_p3;
-    wire signed [5:0] fc5_w4_1; // weight -0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n1_p4;
-    wire signed [5:0] fc5_w5_1; // weight 0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n1_p5;
-    wire signed [5:0] fc5_w6_1; // weight -0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n1_p6;
-    wire signed [5:0] fc5_w7_1; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n1_p7;
-    wire signed [18:0] fc5_n1_bias; // bias -4.203125
-    wire signed [20:0] fc5_n1_t0_0_a;
-    wire signed [20:0] fc5_n1_t0_0;
-    wire signed [18:0] fc5_n1_t0_1_a;
-    wire signed [18:0] fc5_n1_t0_1_b;
-    wire signed [18:0] fc5_n1_t0_1;
-    wire signed [17:0] fc5_n1_t0_2_a;
-    wire signed [17:0] fc5_n1_t0_2_b;
-    wire signed [17:0] fc5_n1_t0_2;
-    wire signed [17:0] fc5_n1_t0_3_a;
-    wire signed [17:0] fc5_n1_t0_3_b;
-    wire signed [17:0] fc5_n1_t0_3;
-    wire signed [20:0] fc5_n1_t1_0_b;
+    reg  fc5_n0_y_incx_d1;
+    wire signed [13:0] fc5_n0_y_rnd = fc5_n0_y_fl_d1 + $signed({13'd0, fc5_n0_y_incx_d1});
+    wire signed [11:0] fc5_n0_y_sat = (fc5_n0_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n0_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n0_y_rnd[11:0]));
+    wire signed [12:0] fc5_n1_p0_neg = -$signed({fc5_in_0[11], fc5_in_0});
+    wire signed [16:0] fc5_n1_p2 = fc5_in_2 * 6'sh2c; // weight -0.15625
+    wire signed [17:0] fc5_n1_p3 = fc5_in_3 * 7'sh51; // weight -0.3671875
+    wire signed [16:0] fc5_n1_p4 = fc5_in_4 * 6'sh2b; // weight -0.1640625
+    wire signed [16:0] fc5_n1_p5 = fc5_in_5 * 6'sd26; // weight 0.203125
+    wire signed [16:0] fc5_n1_p6 = fc5_in_6 * 6'sh22; // weight -0.234375
+    wire signed [16:0] fc5_n1_p7 = fc5_in_7 * 6'sh26; // weight -0.203125
+    wire signed [17:0] fc5_n1_t0_2 = $signed({fc5_n1_p4[16], fc5_n1_p4}) + $signed({fc5_n1_p5[16], fc5_n1_p5});
+    wire signed [17:0] fc5_n1_t0_3 = $signed({fc5_n1_p6[16], fc5_n1_p6}) + $signed({fc5_n1_p7[16], fc5_n1_p7});
     reg  signed [20:0] fc5_n1_t0_0_d1;
-    reg  signed [20:0] fc5_n1_t1_0_b_d1;
-    wire signed [20:0] fc5_n1_t1_0;
-    wire signed [18:0] fc5_n1_t1_1_a;
-    wire signed [18:0] fc5_n1_t1_1_b;
-    wire signed [18:0] fc5_n1_t1_1;
-    wire signed [20:0] fc5_n1_t2_0_b;
-    reg  signed [20:0] fc5_n1_t2_0_b_d1;
-    wire signed [20:0] fc5_n1_t2_0;
-    wire signed [21:0] fc5_n1_t3_0_a;
-    wire signed [21:0] fc5_n1_t3_0_b;
-    reg  signed [21:0] fc5_n1_t3_0_b_d1;
-    wire signed [21:0] fc5_n1_t3_0;
-    wire signed [21:0] fc5_n1_acc;
-    wire signed [13:0] fc5_n1_y_fl;
-    wire fc5_n1_y_half;
-    wire [6:0] fc5_n1_y_low;
-    wire fc5_n1_y_sticky;
-    wire fc5_n1_y_lsb;
-    wire fc5_n1_y_inc_any;
-    wire fc5_n1_y_inc;
-    wire signed [13:0] fc5_n1_y_incx;
+    reg  signed [18:0] fc5_n1_t1_0_b_d1;
+    reg  signed [18:0] fc5_n1_t2_0_b_d1;
+    wire signed [20:0] fc5_n1_t2_0 = (fc5_n1_t0_0_d1 + $signed({{2{fc5_n1_t1_0_b_d1[18]}}, fc5_n1_t1_0_b_d1})) + $signed({{2{fc5_n1_t2_0_b_d1[18]}}, fc5_n1_t2_0_b_d1});
+    wire signed [21:0] fc5_n1_acc = ($signed({fc5_n1_t2_0[20], fc5_n1_t2_0}) + 22'sh3de600);
+    wire fc5_n1_y_sticky = |fc5_n1_acc[6:0];
     reg  signed [13:0] fc5_n1_y_fl_d1;
-    reg  signed [13:0] fc5_n1_y_incx_d1;
-    wire signed [13:0] fc5_n1_y_rnd;
-    wire signed [11:0] fc5_n1_y_wrap;
-    wire signed [13:0] fc5_n1_y_max;
-    wire fc5_n1_y_ovf_hi;
-    wire signed [13:0] fc5_n1_y_min;
-    wire fc5_n1_y_ovf_lo;
-    wire signed [11:0] fc5_n1_y_minv;
-    wire signed [11:0] fc5_n1_y_satlo;
-    wire signed [11:0] fc5_n1_y_maxv;
-    wire signed [11:0] fc5_n1_y_sat;
-    wire signed [6:0] fc5_w0_2; // weight 0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n2_p0;
-    wire signed [6:0] fc5_w1_2; // weight 0.265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n2_p1;
-    wire signed [9:0] fc5_w2_2; // weight 3.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n2_p2;
-    wire signed [16:0] fc5_n2_p3_sh;
-    wire signed [6:0] fc5_w4_2; // weight 0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n2_p4;
-    wire signed [16:0] fc5_n2_p5_sh;
-    wire signed [6:0] fc5_w6_2; // weight 0.359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n2_p6;
-    wire signed [6:0] fc5_w7_2; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n2_p7;
-    wire signed [17:0] fc5_n2_bias; // bias -3
-    wire signed [18:0] fc5_n2_t0_0_a;
-    wire signed [18:0] fc5_n2_t0_0_b;
-    wire signed [18:0] fc5_n2_t0_0;
-    wire signed [20:0] fc5_n2_t0_1_b;
-    wire signed [20:0] fc5_n2_t0_1;
-    wire signed [18:0] fc5_n2_t0_2_a;
-    wire signed [18:0] fc5_n2_t0_2_b;
-    wire signed [18:0] fc5_n2_t0_2;
-    wire signed [18:0] fc5_n2_t0_3_a;
-    wire signed [18:0] fc5_n2_t0_3_b;
-    wire signed [18:0] fc5_n2_t0_3;
-    wire signed [20:0] fc5_n2_t1_0_a;
-    reg  signed [20:0] fc5_n2_t1_0_a_d1;
+    reg  fc5_n1_y_incx_d1;
+    wire signed [13:0] fc5_n1_y_rnd = fc5_n1_y_fl_d1 + $signed({13'd0, fc5_n1_y_incx_d1});
+    wire signed [11:0] fc5_n1_y_sat = (fc5_n1_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n1_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n1_y_rnd[11:0]));
+    wire signed [17:0] fc5_n2_p0 = fc5_in_0 * 7'sd39; // weight 0.3046875
+    wire signed [17:0] fc5_n2_p1 = fc5_in_1 * 7'sd34; // weight 0.265625
+    wire signed [16:0] fc5_n2_p3_sh = $signed({fc5_in_3, 5'd0});
+    wire signed [17:0] fc5_n2_p4 = fc5_in_4 * 7'sd40; // weight 0.3125
+    wire signed [16:0] fc5_n2_p5_sh = $signed({fc5_in_5, 5'd0});
+    wire signed [17:0] fc5_n2_p6 = fc5_in_6 * 7'sd46; // weight 0.359375
+    wire signed [17:0] fc5_n2_p7 = fc5_in_7 * 7'sd33; // weight 0.2578125
+    wire signed [18:0] fc5_n2_t0_2 = $signed({fc5_n2_p4[17], fc5_n2_p4}) + $signed({{2{fc5_n2_p5_sh[16]}}, fc5_n2_p5_sh});
+    wire signed [18:0] fc5_n2_t0_3 = $signed({fc5_n2_p6[17], fc5_n2_p6}) + $signed({fc5_n2_p7[17], fc5_n2_p7});
+    reg  signed [18:0] fc5_n2_t1_0_a_d1;
     reg  signed [20:0] fc5_n2_t0_1_d1;
-    wire signed [20:0] fc5_n2_t1_0;
-    wire signed [19:0] fc5_n2_t1_1_a;
-    wire signed [19:0] fc5_n2_t1_1_b;
-    wire signed [19:0] fc5_n2_t1_1;
-    wire signed [21:0] fc5_n2_t2_0_a;
-    wire signed [21:0] fc5_n2_t2_0_b;
-    reg  signed [21:0] fc5_n2_t2_0_b_d1;
-    wire signed [21:0] fc5_n2_t2_0;
-    wire signed [21:0] fc5_n2_t3_0_b;
-    reg  signed [21:0] fc5_n2_t3_0_b_d1;
-    wire signed [21:0] fc5_n2_t3_0;
-    wire signed [21:0] fc5_n2_acc;
-    wire signed [13:0] fc5_n2_y_fl;
-    wire fc5_n2_y_half;
-    wire [6:0] fc5_n2_y_low;
-    wire fc5_n2_y_sticky;
-    wire fc5_n2_y_lsb;
-    wire fc5_n2_y_inc_any;
-    wire fc5_n2_y_inc;
-    wire signed [13:0] fc5_n2_y_incx;
+    wire signed [20:0] fc5_n2_t1_0 = $signed({{2{fc5_n2_t1_0_a_d1[18]}}, fc5_n2_t1_0_a_d1}) + fc5_n2_t0_1_d1;
+    reg  signed [19:0] fc5_n2_t2_0_b_d1;
+    wire signed [21:0] fc5_n2_acc = (($signed({fc5_n2_t1_0[20], fc5_n2_t1_0}) + $signed({{2{fc5_n2_t2_0_b_d1[19]}}, fc5_n2_t2_0_b_d1})) + 22'sh3e8000);
+    wire fc5_n2_y_sticky = |fc5_n2_acc[6:0];
     reg  signed [13:0] fc5_n2_y_fl_d1;
-    reg  signed [13:0] fc5_n2_y_incx_d1;
-    wire signed [13:0] fc5_n2_y_rnd;
-    wire signed [11:0] fc5_n2_y_wrap;
-    wire signed [13:0] fc5_n2_y_max;
-    wire fc5_n2_y_ovf_hi;
-    wire signed [13:0] fc5_n2_y_min;
-    wire fc5_n2_y_ovf_lo;
-    wire signed [11:0] fc5_n2_y_minv;
-    wire signed [11:0] fc5_n2_y_satlo;
-    wire signed [11:0] fc5_n2_y_maxv;
-    wire signed [11:0] fc5_n2_y_sat;
-    wire signed [5:0] fc5_w0_3; // weight -0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n3_p0;
-    wire signed [6:0] fc5_w1_3; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n3_p1;
-    wire signed [5:0] fc5_w2_3; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n3_p2;
-    wire signed [9:0] fc5_w3_3; // weight 2.9765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n3_p3;
-    wire signed [6:0] fc5_w4_3; // weight 0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n3_p4;
-    wire signed [6:0] fc5_w5_3; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n3_p5;
-    wire signed [5:0] fc5_w6_3; // weight 0.1875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n3_p6;
-    wire signed [15:0] fc5_n3_p7_sh;
-    wire signed [16:0] fc5_n3_p7_e;
-    wire signed [16:0] fc5_n3_p7_neg;
-    wire signed [16:0] fc5_n3_bias; // bias -1.796875
-    wire signed [17:0] fc5_n3_t0_0_a;
-    wire signed [17:0] fc5_n3_t0_0;
-    wire signed [20:0] fc5_n3_t0_1_a;
-    wire signed [20:0] fc5_n3_t0_1;
-    wire signed [18:0] fc5_n3_t0_2_a;
-    wire signed [18:0] fc5_n3_t0_2_b;
-    wire signed [18:0] fc5_n3_t0_2;
-    wire signed [17:0] fc5_n3_t0_3_a;
-    wire signed [17:0] fc5_n3_t0_3_b;
-    wire signed [17:0] fc5_n3_t0_3;
-    wire signed [20:0] fc5_n3_t1_0_a;
-    reg  signed [20:0] fc5_n3_t1_0_a_d1;
+    reg  fc5_n2_y_incx_d1;
+    wire signed [13:0] fc5_n2_y_rnd = fc5_n2_y_fl_d1 + $signed({13'd0, fc5_n2_y_incx_d1});
+    wire signed [11:0] fc5_n2_y_sat = (fc5_n2_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n2_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n2_y_rnd[11:0]));
+    wire signed [16:0] fc5_n3_p0 = fc5_in_0 * 6'sh2e; // weight -0.140625
+    wire signed [17:0] fc5_n3_p1 = fc5_in_1 * 7'sd33; // weight 0.2578125
+    wire signed [16:0] fc5_n3_p2 = fc5_in_2 * 6'sh26; // weight -0.203125
+    wire signed [17:0] fc5_n3_p4 = fc5_in_4 * 7'sd52; // weight 0.40625
+    wire signed [17:0] fc5_n3_p5 = fc5_in_5 * 7'sd33; // weight 0.2578125
+    wire signed [16:0] fc5_n3_p6 = fc5_in_6 * 6'sd24; // weight 0.1875
+    wire signed [15:0] fc5_n3_p7_sh = $signed({fc5_in_7, 4'd0});
+    wire signed [16:0] fc5_n3_p7_neg = -$signed({fc5_n3_p7_sh[15], fc5_n3_p7_sh});
+    wire signed [17:0] fc5_n3_t0_3 = $signed({fc5_n3_p6[16], fc5_n3_p6}) + $signed({fc5_n3_p7_neg[16], fc5_n3_p7_neg});
+    reg  signed [17:0] fc5_n3_t1_0_a_d1;
     reg  signed [20:0] fc5_n3_t0_1_d1;
-    wire signed [20:0] fc5_n3_t1_0;
-    wire signed [18:0] fc5_n3_t1_1_b;
-    wire signed [18:0] fc5_n3_t1_1;
-    wire signed [21:0] fc5_n3_t2_0_a;
-    wire signed [21:0] fc5_n3_t2_0_b;
-    reg  signed [21:0] fc5_n3_t2_0_b_d1;
-    wire signed [21:0] fc5_n3_t2_0;
-    wire signed [21:0] fc5_n3_t3_0_b;
-    reg  signed [21:0] fc5_n3_t3_0_b_d1;
-    wire signed [21:0] fc5_n3_t3_0;
-    wire signed [21:0] fc5_n3_acc;
-    wire signed [13:0] fc5_n3_y_fl;
-    wire fc5_n3_y_half;
-    wire [6:0] fc5_n3_y_low;
-    wire fc5_n3_y_sticky;
-    wire fc5_n3_y_lsb;
-    wire fc5_n3_y_inc_any;
-    wire fc5_n3_y_inc;
-    wire signed [13:0] fc5_n3_y_incx;
+    wire signed [20:0] fc5_n3_t1_0 = $signed({{3{fc5_n3_t1_0_a_d1[17]}}, fc5_n3_t1_0_a_d1}) + fc5_n3_t0_1_d1;
+    wire signed [18:0] fc5_n3_t1_1 = ($signed({fc5_n3_p4[17], fc5_n3_p4}) + $signed({fc5_n3_p5[17], fc5_n3_p5})) + $signed({fc5_n3_t0_3[17], fc5_n3_t0_3});
+    reg  signed [18:0] fc5_n3_t2_0_b_d1;
+    wire signed [21:0] fc5_n3_acc = (($signed({fc5_n3_t1_0[20], fc5_n3_t1_0}) + $signed({{3{fc5_n3_t2_0_b_d1[18]}}, fc5_n3_t2_0_b_d1})) + 22'sh3f1a00);
+    wire fc5_n3_y_sticky = |fc5_n3_acc[6:0];
     reg  signed [13:0] fc5_n3_y_fl_d1;
-    reg  signed [13:0] fc5_n3_y_incx_d1;
-    wire signed [13:0] fc5_n3_y_rnd;
-    wire signed [11:0] fc5_n3_y_wrap;
-    wire signed [13:0] fc5_n3_y_max;
-    wire fc5_n3_y_ovf_hi;
-    wire signed [13:0] fc5_n3_y_min;
-    wire fc5_n3_y_ovf_lo;
-    wire signed [11:0] fc5_n3_y_minv;
-    wire signed [11:0] fc5_n3_y_satlo;
-    wire signed [11:0] fc5_n3_y_maxv;
-    wire signed [11:0] fc5_n3_y_sat;
-    wire signed [5:0] fc5_w0_4; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n4_p0;
-    wire signed [6:0] fc5_w1_4; // weight -0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n4_p1;
-    wire signed [5:0] fc5_w2_4; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n4_p2;
-    wire signed [5:0] fc5_w3_4; // weight 0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n4_p3;
-    wire signed [9:0] fc5_w4_4; // weight 2.9609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n4_p4;
-    wire signed [5:0] fc5_w5_4; // weight -0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n4_p5;
-    wire signed [6:0] fc5_w6_4; // weight 0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n4_p6;
-    wire signed [6:0] fc5_w7_4; // weight -0.265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n4_p7;
-    wire signed [15:0] fc5_n4_bias; // bias -0.59375
-    wire signed [18:0] fc5_n4_t0_0_a;
-    wire signed [18:0] fc5_n4_t0_0_b;
-    wire signed [18:0] fc5_n4_t0_0;
-    wire signed [17:0] fc5_n4_t0_1_a;
-    wire signed [17:0] fc5_n4_t0_1_b;
-    wire signed [17:0] fc5_n4_t0_1;
-    wire signed [20:0] fc5_n4_t0_2_b;
-    wire signed [20:0] fc5_n4_t0_2;
-    wire signed [18:0] fc5_n4_t0_3_a;
-    wire signed [18:0] fc5_n4_t0_3_b;
-    wire signed [18:0] fc5_n4_t0_3;
-    wire signed [18:0] fc5_n4_t1_0_b;
-    wire signed [18:0] fc5_n4_t1_0;
-    wire signed [20:0] fc5_n4_t1_1_b;
+    reg  fc5_n3_y_incx_d1;
+    wire signed [13:0] fc5_n3_y_rnd = fc5_n3_y_fl_d1 + $signed({13'd0, fc5_n3_y_incx_d1});
+    wire signed [11:0] fc5_n3_y_sat = (fc5_n3_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n3_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n3_y_rnd[11:0]));
+    wire signed [16:0] fc5_n4_p0 = fc5_in_0 * 6'sd27; // weight 0.2109375
+    wire signed [17:0] fc5_n4_p1 = fc5_in_1 * 7'sh59; // weight -0.3046875
+    wire signed [16:0] fc5_n4_p2 = fc5_in_2 * 6'sd31; // weight 0.2421875
+    wire signed [16:0] fc5_n4_p3 = fc5_in_3 * 6'sd30; // weight 0.234375
+    wire signed [16:0] fc5_n4_p5 = fc5_in_5 * 6'sh2d; // weight -0.1484375
+    wire signed [17:0] fc5_n4_p6 = fc5_in_6 * 7'sd39; // weight 0.3046875
+    wire signed [17:0] fc5_n4_p7 = fc5_in_7 * 7'sh5e; // weight -0.265625
+    wire signed [17:0] fc5_n4_t0_1 = $signed({fc5_n4_p2[16], fc5_n4_p2}) + $signed({fc5_n4_p3[16], fc5_n4_p3});
+    wire signed [18:0] fc5_n4_t1_0 = ($signed({{2{fc5_n4_p0[16]}}, fc5_n4_p0}) + $signed({fc5_n4_p1[17], fc5_n4_p1})) + $signed({fc5_n4_t0_1[17], fc5_n4_t0_1});
     reg  signed [20:0] fc5_n4_t0_2_d1;
-    reg  signed [20:0] fc5_n4_t1_1_b_d1;
-    wire signed [20:0] fc5_n4_t1_1;
-    wire signed [21:0] fc5_n4_t2_0_a;
-    wire signed [21:0] fc5_n4_t2_0_b;
-    reg  signed [21:0] fc5_n4_t2_0_a_d1;
-    wire signed [21:0] fc5_n4_t2_0;
-    wire signed [21:0] fc5_n4_t3_0_b;
-    reg  signed [21:0] fc5_n4_t3_0_b_d1;
-    wire signed [21:0] fc5_n4_t3_0;
-    wire signed [21:0] fc5_n4_acc;
-    wire signed [13:0] fc5_n4_y_fl;
-    wire fc5_n4_y_half;
-    wire [6:0] fc5_n4_y_low;
-    wire fc5_n4_y_sticky;
-    wire fc5_n4_y_lsb;
-    wire fc5_n4_y_inc_any;
-    wire fc5_n4_y_inc;
-    wire signed [13:0] fc5_n4_y_incx;
+    reg  signed [18:0] fc5_n4_t1_1_b_d1;
+    wire signed [20:0] fc5_n4_t1_1 = fc5_n4_t0_2_d1 + $signed({{2{fc5_n4_t1_1_b_d1[18]}}, fc5_n4_t1_1_b_d1});
+    reg  signed [18:0] fc5_n4_t2_0_a_d1;
+    wire signed [21:0] fc5_n4_acc = (($signed({{3{fc5_n4_t2_0_a_d1[18]}}, fc5_n4_t2_0_a_d1}) + $signed({fc5_n4_t1_1[20], fc5_n4_t1_1})) + 22'sh3fb400);
+    wire fc5_n4_y_sticky = |fc5_n4_acc[6:0];
     reg  signed [13:0] fc5_n4_y_fl_d1;
-    reg  signed [13:0] fc5_n4_y_incx_d1;
-    wire signed [13:0] fc5_n4_y_rnd;
-    wire signed [11:0] fc5_n4_y_wrap;
-    wire signed [13:0] fc5_n4_y_max;
-    wire fc5_n4_y_ovf_hi;
-    wire signed [13:0] fc5_n4_y_min;
-    wire fc5_n4_y_ovf_lo;
-    wire signed [11:0] fc5_n4_y_minv;
-    wire signed [11:0] fc5_n4_y_satlo;
-    wire signed [11:0] fc5_n4_y_maxv;
-    wire signed [11:0] fc5_n4_y_sat;
-    wire signed [5:0] fc5_w0_5; // weight -0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n5_p0;
-    wire signed [6:0] fc5_w1_5; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n5_p1;
-    wire signed [4:0] fc5_w2_5; // weight -0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc5_n5_p2;
-    wire signed [3:0] fc5_w3_5; // weight -0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc5_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc5_n5_p3;
-    wire signed [6:0] fc5_w4_5; // weight -0.3671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n5_p4;
-    wire signed [9:0] fc5_w5_5; // weight 2.6796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n5_p5;
-    wire signed [6:0] fc5_w6_5; // weight -0.34375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n5_p6;
-    wire signed [3:0] fc5_w7_5; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc5_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc5_n5_p7;
-    wire signed [15:0] fc5_n5_bias; // bias 0.59375
-    wire signed [17:0] fc5_n5_t0_0_a;
-    wire signed [17:0] fc5_n5_t0_0;
-    wire signed [16:0] fc5_n5_t0_1_a;
-    wire signed [16:0] fc5_n5_t0_1_b;
-    wire signed [16:0] fc5_n5_t0_1;
-    wire signed [20:0] fc5_n5_t0_2_a;
-    wire signed [20:0] fc5_n5_t0_2;
-    wire signed [17:0] fc5_n5_t0_3_b;
-    wire signed [17:0] fc5_n5_t0_3;
-    wire signed [18:0] fc5_n5_t1_0_a;
-    wire signed [18:0] fc5_n5_t1_0_b;
-    wire signed [18:0] fc5_n5_t1_0;
-    wire signed [20:0] fc5_n5_t1_1_b;
+    reg  fc5_n4_y_incx_d1;
+    wire signed [13:0] fc5_n4_y_rnd = fc5_n4_y_fl_d1 + $signed({13'd0, fc5_n4_y_incx_d1});
+    wire signed [11:0] fc5_n4_y_sat = (fc5_n4_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n4_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n4_y_rnd[11:0]));
+    wire signed [16:0] fc5_n5_p0 = fc5_in_0 * 6'sh25; // weight -0.2109375
+    wire signed [15:0] fc5_n5_p2 = fc5_in_2 * 5'sh15; // weight -0.0859375
+    wire signed [14:0] fc5_n5_p3 = fc5_in_3 * 4'shb; // weight -0.0390625
+    wire signed [17:0] fc5_n5_p4 = fc5_in_4 * 7'sh51; // weight -0.3671875
+    wire signed [14:0] fc5_n5_p7 = fc5_in_7 * 4'sd6; // weight 0.046875
+    wire signed [17:0] fc5_n5_t0_0 = $signed({fc5_n5_p0[16], fc5_n5_p0}) + fc5_n3_p1;
+    wire signed [16:0] fc5_n5_t0_1 = $signed({fc5_n5_p2[15], fc5_n5_p2}) + $signed({{2{fc5_n5_p3[14]}}, fc5_n5_p3});
     reg  signed [20:0] fc5_n5_t0_2_d1;
-    reg  signed [20:0] fc5_n5_t1_1_b_d1;
-    wire signed [20:0] fc5_n5_t1_1;
-    wire signed [21:0] fc5_n5_t2_0_a;
-    wire signed [21:0] fc5_n5_t2_0_b;
-    reg  signed [21:0] fc5_n5_t2_0_a_d1;
-    wire signed [21:0] fc5_n5_t2_0;
-    wire signed [21:0] fc5_n5_t3_0_b;
-    reg  signed [21:0] fc5_n5_t3_0_b_d1;
-    wire signed [21:0] fc5_n5_t3_0;
-    wire signed [21:0] fc5_n5_acc;
-    wire signed [13:0] fc5_n5_y_fl;
-    wire fc5_n5_y_half;
-    wire [6:0] fc5_n5_y_low;
-    wire fc5_n5_y_sticky;
-    wire fc5_n5_y_lsb;
-    wire fc5_n5_y_inc_any;
-    wire fc5_n5_y_inc;
-    wire signed [13:0] fc5_n5_y_incx;
+    reg  signed [17:0] fc5_n5_t1_1_b_d1;
+    wire signed [20:0] fc5_n5_t1_1 = fc5_n5_t0_2_d1 + $signed({{3{fc5_n5_t1_1_b_d1[17]}}, fc5_n5_t1_1_b_d1});
+    reg  signed [18:0] fc5_n5_t2_0_a_d1;
+    wire signed [21:0] fc5_n5_acc = (($signed({{3{fc5_n5_t2_0_a_d1[18]}}, fc5_n5_t2_0_a_d1}) + $signed({fc5_n5_t1_1[20], fc5_n5_t1_1})) + 22'sd19456);
+    wire fc5_n5_y_sticky = |fc5_n5_acc[6:0];
     reg  signed [13:0] fc5_n5_y_fl_d1;
-    reg  signed [13:0] fc5_n5_y_incx_d1;
-    wire signed [13:0] fc5_n5_y_rnd;
-    wire signed [11:0] fc5_n5_y_wrap;
-    wire signed [13:0] fc5_n5_y_max;
-    wire fc5_n5_y_ovf_hi;
-    wire signed [13:0] fc5_n5_y_min;
-    wire fc5_n5_y_ovf_lo;
-    wire signed [11:0] fc5_n5_y_minv;
-    wire signed [11:0] fc5_n5_y_satlo;
-    wire signed [11:0] fc5_n5_y_maxv;
-    wire signed [11:0] fc5_n5_y_sat;
-    wire signed [6:0] fc5_w0_6; // weight -0.34375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n6_p0;
-    wire signed [4:0] fc5_w1_6; // weight -0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc5_n6_p1;
-    wire signed [5:0] fc5_w2_6; // weight 0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n6_p2;
-    wire signed [12:0] fc5_n6_p3_sh;
-    wire signed [6:0] fc5_w4_6; // weight -0.3984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n6_p4;
-    wire signed [6:0] fc5_w5_6; // weight -0.265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n6_p5;
-    wire signed [9:0] fc5_w6_6; // weight 2.984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n6_p6;
-    wire signed [6:0] fc5_w7_6; // weight -0.375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n6_p7;
-    wire signed [16:0] fc5_n6_bias; // bias 1.796875
-    wire signed [17:0] fc5_n6_t0_0_b;
-    wire signed [17:0] fc5_n6_t0_0;
-    wire signed [16:0] fc5_n6_t0_1_b;
-    wire signed [16:0] fc5_n6_t0_1;
-    wire signed [18:0] fc5_n6_t0_2_a;
-    wire signed [18:0] fc5_n6_t0_2_b;
-    wire signed [18:0] fc5_n6_t0_2;
-    wire signed [20:0] fc5_n6_t0_3_b;
-    wire signed [20:0] fc5_n6_t0_3;
-    wire signed [18:0] fc5_n6_t1_0_a;
-    wire signed [18:0] fc5_n6_t1_0_b;
-    wire signed [18:0] fc5_n6_t1_0;
-    wire signed [21:0] fc5_n6_t1_1_a;
-    wire signed [21:0] fc5_n6_t1_1_b;
-    reg  signed [21:0] fc5_n6_t1_1_a_d1;
-    reg  signed [21:0] fc5_n6_t1_1_b_d1;
-    wire signed [21:0] fc5_n6_t1_1;
-    wire signed [21:0] fc5_n6_t2_0_a;
-    reg  signed [21:0] fc5_n6_t2_0_a_d1;
-    wire signed [21:0] fc5_n6_t2_0;
-    wire signed [21:0] fc5_n6_t3_0_b;
-    reg  signed [21:0] fc5_n6_t3_0_b_d1;
-    wire signed [21:0] fc5_n6_t3_0;
-    wire signed [21:0] fc5_n6_acc;
-    wire signed [13:0] fc5_n6_y_fl;
-    wire fc5_n6_y_half;
-    wire [6:0] fc5_n6_y_low;
-    wire fc5_n6_y_sticky;
-    wire fc5_n6_y_lsb;
-    wire fc5_n6_y_inc_any;
-    wire fc5_n6_y_inc;
-    wire signed [13:0] fc5_n6_y_incx;
+    reg  fc5_n5_y_incx_d1;
+    wire signed [13:0] fc5_n5_y_rnd = fc5_n5_y_fl_d1 + $signed({13'd0, fc5_n5_y_incx_d1});
+    wire signed [11:0] fc5_n5_y_sat = (fc5_n5_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n5_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n5_y_rnd[11:0]));
+    wire signed [15:0] fc5_n6_p1 = fc5_in_1 * 5'sh12; // weight -0.109375
+    wire signed [12:0] fc5_n6_p3_sh = $signed({fc5_in_3, 1'd0});
+    wire signed [17:0] fc5_n6_p4 = fc5_in_4 * 7'sh4d; // weight -0.3984375
+    wire signed [17:0] fc5_n6_p5 = fc5_in_5 * 7'sh5e; // weight -0.265625
+    wire signed [17:0] fc5_n6_p7 = fc5_in_7 * 7'sh50; // weight -0.375
+    wire signed [17:0] fc5_n6_t0_0 = (fc5_in_0 * 7'sh54) + $signed({{2{fc5_n6_p1[15]}}, fc5_n6_p1}); // weight -0.34375
+    wire signed [16:0] fc5_n6_t0_1 = (fc5_in_2 * 6'sd23) + $signed({{4{fc5_n6_p3_sh[12]}}, fc5_n6_p3_sh}); // weight 0.1796875
+    reg  signed [18:0] fc5_n6_t1_1_a_d1;
+    reg  signed [20:0] fc5_n6_t1_1_b_d1;
+    reg  signed [18:0] fc5_n6_t2_0_a_d1;
+    wire signed [21:0] fc5_n6_t2_0 = $signed({{3{fc5_n6_t2_0_a_d1[18]}}, fc5_n6_t2_0_a_d1}) + ($signed({{3{fc5_n6_t1_1_a_d1[18]}}, fc5_n6_t1_1_a_d1}) + $signed({fc5_n6_t1_1_b_d1[20], fc5_n6_t1_1_b_d1}));
+    wire signed [21:0] fc5_n6_acc = (fc5_n6_t2_0 + 22'sd58880);
+    wire fc5_n6_y_sticky = |fc5_n6_acc[6:0];
     reg  signed [13:0] fc5_n6_y_fl_d1;
-    reg  signed [13:0] fc5_n6_y_incx_d1;
-    wire signed [13:0] fc5_n6_y_rnd;
-    wire signed [11:0] fc5_n6_y_wrap;
-    wire signed [13:0] fc5_n6_y_max;
-    wire fc5_n6_y_ovf_hi;
-    wire signed [13:0] fc5_n6_y_min;
-    wire fc5_n6_y_ovf_lo;
-    wire signed [11:0] fc5_n6_y_minv;
-    wire signed [11:0] fc5_n6_y_satlo;
-    wire signed [11:0] fc5_n6_y_maxv;
-    wire signed [11:0] fc5_n6_y_sat;
-    wire signed [6:0] fc5_w0_7; // weight -0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n7_p0;
-    wire signed [5:0] fc5_w1_7; // weight 0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n7_p1;
-    wire signed [5:0] fc5_w2_7; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n7_p2;
-    wire signed [14:0] fc5_n7_p3_sh;
-    wire signed [15:0] fc5_n7_p3_e;
-    wire signed [15:0] fc5_n7_p3_neg;
-    wire signed [4:0] fc5_w4_7; // weight 0.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc5_n7_p4;
-    wire signed [6:0] fc5_w5_7; // weight -0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n7_p5;
-    wire signed [5:0] fc5_w6_7; // weight 0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc5_n7_p6;
-    wire signed [9:0] fc5_w7_7; // weight 2.6015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc5_n7_p7;
-    wire signed [17:0] fc5_n7_bias; // bias 3
-    wire signed [17:0] fc5_n7_t0_0_b;
-    wire signed [17:0] fc5_n7_t0_0;
-    wire signed [16:0] fc5_n7_t0_1_b;
-    wire signed [16:0] fc5_n7_t0_1;
-    wire signed [17:0] fc5_n7_t0_2_a;
-    wire signed [17:0] fc5_n7_t0_2;
-    wire signed [20:0] fc5_n7_t0_3_a;
-    wire signed [20:0] fc5_n7_t0_3;
-    wire signed [18:0] fc5_n7_t1_0_a;
-    wire signed [18:0] fc5_n7_t1_0_b;
-    wire signed [18:0] fc5_n7_t1_0;
-    wire signed [20:0] fc5_n7_t1_1_a;
-    reg  signed [20:0] fc5_n7_t1_1_a_d1;
+    reg  fc5_n6_y_incx_d1;
+    wire signed [13:0] fc5_n6_y_rnd = fc5_n6_y_fl_d1 + $signed({13'd0, fc5_n6_y_incx_d1});
+    wire signed [11:0] fc5_n6_y_sat = (fc5_n6_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n6_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n6_y_rnd[11:0]));
+    wire signed [16:0] fc5_n7_p1 = fc5_in_1 * 6'sd23; // weight 0.1796875
+    wire signed [14:0] fc5_n7_p3_sh = $signed({fc5_in_3, 3'd0});
+    wire signed [15:0] fc5_n7_p3_neg = -$signed({fc5_n7_p3_sh[14], fc5_n7_p3_sh});
+    wire signed [15:0] fc5_n7_p4 = fc5_in_4 * 5'sd15; // weight 0.1171875
+    wire signed [16:0] fc5_n7_p6 = fc5_in_6 * 6'sd26; // weight 0.203125
+    wire signed [17:0] fc5_n7_t0_0 = (fc5_in_0 * 7'sh5f) + $signed({fc5_n7_p1[16], fc5_n7_p1}); // weight -0.2578125
+    wire signed [16:0] fc5_n7_t0_1 = (fc5_in_2 * 6'sh2f) + $signed({fc5_n7_p3_neg[15], fc5_n7_p3_neg}); // weight -0.1328125
+    reg  signed [17:0] fc5_n7_t1_1_a_d1;
     reg  signed [20:0] fc5_n7_t0_3_d1;
-    wire signed [20:0] fc5_n7_t1_1;
-    wire signed [20:0] fc5_n7_t2_0_a;
-    reg  signed [20:0] fc5_n7_t2_0_a_d1;
-    wire signed [20:0] fc5_n7_t2_0;
-    wire signed [21:0] fc5_n7_t3_0_a;
-    wire signed [21:0] fc5_n7_t3_0_b;
-    reg  signed [21:0] fc5_n7_t3_0_b_d1;
-    wire signed [21:0] fc5_n7_t3_0;
-    wire signed [21:0] fc5_n7_acc;
-    wire signed [13:0] fc5_n7_y_fl;
-    wire fc5_n7_y_half;
-    wire [6:0] fc5_n7_y_low;
-    wire fc5_n7_y_sticky;
-    wire fc5_n7_y_lsb;
-    wire fc5_n7_y_inc_any;
-    wire fc5_n7_y_inc;
-    wire signed [13:0] fc5_n7_y_incx;
+    reg  signed [18:0] fc5_n7_t2_0_a_d1;
+    wire signed [20:0] fc5_n7_t2_0 = $signed({{2{fc5_n7_t2_0_a_d1[18]}}, fc5_n7_t2_0_a_d1}) + ($signed({{3{fc5_n7_t1_1_a_d1[17]}}, fc5_n7_t1_1_a_d1}) + fc5_n7_t0_3_d1);
+    wire signed [21:0] fc5_n7_acc = ($signed({fc5_n7_t2_0[20], fc5_n7_t2_0}) + 22'sd98304);
+    wire fc5_n7_y_sticky = |fc5_n7_acc[6:0];
     reg  signed [13:0] fc5_n7_y_fl_d1;
-    reg  signed [13:0] fc5_n7_y_incx_d1;
-    wire signed [13:0] fc5_n7_y_rnd;
-    wire signed [11:0] fc5_n7_y_wrap;
-    wire signed [13:0] fc5_n7_y_max;
-    wire fc5_n7_y_ovf_hi;
-    wire signed [13:0] fc5_n7_y_min;
-    wire fc5_n7_y_ovf_lo;
-    wire signed [11:0] fc5_n7_y_minv;
-    wire signed [11:0] fc5_n7_y_satlo;
-    wire signed [11:0] fc5_n7_y_maxv;
-    wire signed [11:0] fc5_n7_y_sat;
+    reg  fc5_n7_y_incx_d1;
+    wire signed [13:0] fc5_n7_y_rnd = fc5_n7_y_fl_d1 + $signed({13'd0, fc5_n7_y_incx_d1});
+    wire signed [11:0] fc5_n7_y_sat = (fc5_n7_y_rnd > 14'sd2047) ? 12'sd2047 : ((fc5_n7_y_rnd < 14'sh3800) ? 12'sh800 : $signed(fc5_n7_y_rnd[11:0]));
     reg  signed [11:0] fc5_out_0;
     reg  signed [11:0] fc5_out_1;
     reg  signed [11:0] fc5_out_2;
@@ -692,566 +175,48 @@ module activations_fc5 (
     reg  signed [11:0] fc5_out_6;
     reg  signed [11:0] fc5_out_7;
 
-    assign fc5_in_0 = in_data[11:0];
-    assign fc5_in_1 = in_data[23:12];
-    assign fc5_in_2 = in_data[35:24];
-    assign fc5_in_3 = in_data[47:36];
-    assign fc5_in_4 = in_data[59:48];
-    assign fc5_in_5 = in_data[71:60];
-    assign fc5_in_6 = in_data[83:72];
-    assign fc5_in_7 = in_data[95:84];
-    assign fc5_w0_0 = 10'h181;
-    assign fc5_n0_p0_m = {{10{fc5_in_0[11]}}, fc5_in_0} * {{12{fc5_w0_0[9]}}, fc5_w0_0};
-    assign fc5_n0_p0 = fc5_n0_p0_m[20:0];
-    assign fc5_n0_p1_e = {{1{fc5_in_1[11]}}, fc5_in_1};
-    assign fc5_n0_p1_neg = -fc5_n0_p1_e;
-    assign fc5_w2_0 = 7'h54;
-    assign fc5_n0_p2_m = {{7{fc5_in_2[11]}}, fc5_in_2} * {{12{fc5_w2_0[6]}}, fc5_w2_0};
-    assign fc5_n0_p2 = fc5_n0_p2_m[17:0];
-    assign fc5_w3_0 = 6'h13;
-    assign fc5_n0_p3_m = {{6{fc5_in_3[11]}}, fc5_in_3} * {{12{fc5_w3_0[5]}}, fc5_w3_0};
-    assign fc5_n0_p3 = fc5_n0_p3_m[16:0];
-    assign fc5_w4_0 = 7'h57;
-    assign fc5_n0_p4_m = {{7{fc5_in_4[11]}}, fc5_in_4} * {{12{fc5_w4_0[6]}}, fc5_w4_0};
-    assign fc5_n0_p4 = fc5_n0_p4_m[17:0];
-    assign fc5_w5_0 = 6'h2f;
-    assign fc5_n0_p5_m = {{6{fc5_in_5[11]}}, fc5_in_5} * {{12{fc5_w5_0[5]}}, fc5_w5_0};
-    assign fc5_n0_p5 = fc5_n0_p5_m[16:0];
-    assign fc5_w6_0 = 6'h1c;
-    assign fc5_n0_p6_m = {{6{fc5_in_6[11]}}, fc5_in_6} * {{12{fc5_w6_0[5]}}, fc5_w6_0};
-    assign fc5_n0_p6 = fc5_n0_p6_m[16:0];
-    assign fc5_w7_0 = 6'h21;
-    assign fc5_n0_p7_m = {{6{fc5_in_7[11]}}, fc5_in_7} * {{12{fc5_w7_0[5]}}, fc5_w7_0};
-    assign fc5_n0_p7 = fc5_n0_p7_m[16:0];
-    assign fc5_n0_bias = 19'h54c00;
-    assign fc5_n0_t0_0_b = {{8{fc5_n0_p1_neg[12]}}, fc5_n0_p1_neg};
-    assign fc5_n0_t0_0 = fc5_n0_p0 + fc5_n0_t0_0_b;
-    assign fc5_n0_t0_1_b = {{1{fc5_n0_p3[16]}}, fc5_n0_p3};
-    assign fc5_n0_t0_1 = fc5_n0_p2 + fc5_n0_t0_1_b;
-    assign fc5_n0_t0_2_b = {{1{fc5_n0_p5[16]}}, fc5_n0_p5};
-    assign fc5_n0_t0_2 = fc5_n0_p4 + fc5_n0_t0_2_b;
-    assign fc5_n0_t0_3_a = {{1{fc5_n0_p6[16]}}, fc5_n0_p6};
-    assign fc5_n0_t0_3_b = {{1{fc5_n0_p7[16]}}, fc5_n0_p7};
-    assign fc5_n0_t0_3 = fc5_n0_t0_3_a + fc5_n0_t0_3_b;
-    assign fc5_n0_t1_0_b = {{3{fc5_n0_t0_1[17]}}, fc5_n0_t0_1};
-    assign fc5_n0_t1_0 = fc5_n0_t0_0_d1 + fc5_n0_t1_0_b_d1;
-    assign fc5_n0_t1_1_a = {{1{fc5_n0_t0_2[17]}}, fc5_n0_t0_2};
-    assign fc5_n0_t1_1_b = {{1{fc5_n0_t0_3[17]}}, fc5_n0_t0_3};
-    assign fc5_n0_t1_1 = fc5_n0_t1_1_a + fc5_n0_t1_1_b;
-    assign fc5_n0_t2_0_a = {{1{fc5_n0_t1_0[20]}}, fc5_n0_t1_0};
-    assign fc5_n0_t2_0_b = {{3{fc5_n0_t1_1[18]}}, fc5_n0_t1_1};
-    assign fc5_n0_t2_0 = fc5_n0_t2_0_a + fc5_n0_t2_0_b_d1;
-    assign fc5_n0_t3_0_b = {{3{fc5_n0_bias[18]}}, fc5_n0_bias};
-    assign fc5_n0_t3_0 = fc5_n0_t2_0 + fc5_n0_t3_0_b_d1;
-    assign fc5_n0_acc = fc5_n0_t3_0;
-    assign fc5_n0_y_fl = fc5_n0_acc[21:8];
-    assign fc5_n0_y_half = fc5_n0_acc[7];
-    assign fc5_n0_y_low = fc5_n0_acc[6:0];
-    assign fc5_n0_y_sticky = |fc5_n0_y_low;
-    assign fc5_n0_y_lsb = fc5_n0_acc[8];
-    assign fc5_n0_y_inc_any = fc5_n0_y_sticky | fc5_n0_y_lsb;
-    assign fc5_n0_y_inc = fc5_n0_y_half & fc5_n0_y_inc_any;
-    assign fc5_n0_y_incx = {{13{1'b0}}, fc5_n0_y_inc};
-    assign fc5_n0_y_rnd = fc5_n0_y_fl_d1 + fc5_n0_y_incx_d1;
-    assign fc5_n0_y_wrap = fc5_n0_y_rnd[11:0];
-    assign fc5_n0_y_max = 14'h07ff;
-    assign fc5_n0_y_ovf_hi = (fc5_n0_y_rnd > fc5_n0_y_max);
-    assign fc5_n0_y_min = 14'h3800;
-    assign fc5_n0_y_ovf_lo = (fc5_n0_y_rnd < fc5_n0_y_min);
-    assign fc5_n0_y_minv = 12'h800;
-    assign fc5_n0_y_satlo = fc5_n0_y_ovf_lo ? fc5_n0_y_minv : fc5_n0_y_wrap;
-    assign fc5_n0_y_maxv = 12'h7ff;
-    assign fc5_n0_y_sat = fc5_n0_y_ovf_hi ? fc5_n0_y_maxv : fc5_n0_y_satlo;
-    assign fc5_n1_p0_e = {{1{fc5_in_0[11]}}, fc5_in_0};
-    assign fc5_n1_p0_neg = -fc5_n1_p0_e;
-    assign fc5_w1_1 = 10'h139;
-    assign fc5_n1_p1_m = {{10{fc5_in_1[11]}}, fc5_in_1} * {{12{fc5_w1_1[9]}}, fc5_w1_1};
-    assign fc5_n1_p1 = fc5_n1_p1_m[20:0];
-    assign fc5_w2_1 = 6'h2c;
-    assign fc5_n1_p2_m = {{6{fc5_in_2[11]}}, fc5_in_2} * {{12{fc5_w2_1[5]}}, fc5_w2_1};
-    assign fc5_n1_p2 = fc5_n1_p2_m[16:0];
-    assign fc5_w3_1 = 7'h51;
-    assign fc5_n1_p3_m = {{7{fc5_in_3[11]}}, fc5_in_3} * {{12{fc5_w3_1[6]}}, fc5_w3_1};
-    assign fc5_n1_p3 = fc5_n1_p3_m[17:0];
-    assign fc5_w4_1 = 6'h2b;
-    assign fc5_n1_p4_m = {{6{fc5_in_4[11]}}, fc5_in_4} * {{12{fc5_w4_1[5]}}, fc5_w4_1};
-    assign fc5_n1_p4 = fc5_n1_p4_m[16:0];
-    assign fc5_w5_1 = 6'h1a;
-    assign fc5_n1_p5_m = {{6{fc5_in_5[11]}}, fc5_in_5} * {{12{fc5_w5_1[5]}}, fc5_w5_1};
-    assign fc5_n1_p5 = fc5_n1_p5_m[16:0];
-    assign fc5_w6_1 = 6'h22;
-    assign fc5_n1_p6_m = {{6{fc5_in_6[11]}}, fc5_in_6} * {{12{fc5_w6_1[5]}}, fc5_w6_1};
-    assign fc5_n1_p6 = fc5_n1_p6_m[16:0];
-    assign fc5_w7_1 = 6'h26;
-    assign fc5_n1_p7_m = {{6{fc5_in_7[11]}}, fc5_in_7} * {{12{fc5_w7_1[5]}}, fc5_w7_1};
-    assign fc5_n1_p7 = fc5_n1_p7_m[16:0];
-    assign fc5_n1_bias = 19'h5e600;
-    assign fc5_n1_t0_0_a = {{8{fc5_n1_p0_neg[12]}}, fc5_n1_p0_neg};
-    assign fc5_n1_t0_0 = fc5_n1_t0_0_a + fc5_n1_p1;
-    assign fc5_n1_t0_1_a = {{2{fc5_n1_p2[16]}}, fc5_n1_p2};
-    assign fc5_n1_t0_1_b = {{1{fc5_n1_p3[17]}}, fc5_n1_p3};
-    assign fc5_n1_t0_1 = fc5_n1_t0_1_a + fc5_n1_t0_1_b;
-    assign fc5_n1_t0_2_a = {{1{fc5_n1_p4[16]}}, fc5_n1_p4};
-    assign fc5_n1_t0_2_b = {{1{fc5_n1_p5[16]}}, fc5_n1_p5};
-    assign fc5_n1_t0_2 = fc5_n1_t0_2_a + fc5_n1_t0_2_b;
-    assign fc5_n1_t0_3_a = {{1{fc5_n1_p6[16]}}, fc5_n1_p6};
-    assign fc5_n1_t0_3_b = {{1{fc5_n1_p7[16]}}, fc5_n1_p7};
-    assign fc5_n1_t0_3 = fc5_n1_t0_3_a + fc5_n1_t0_3_b;
-    assign fc5_n1_t1_0_b = {{2{fc5_n1_t0_1[18]}}, fc5_n1_t0_1};
-    assign fc5_n1_t1_0 = fc5_n1_t0_0_d1 + fc5_n1_t1_0_b_d1;
-    assign fc5_n1_t1_1_a = {{1{fc5_n1_t0_2[17]}}, fc5_n1_t0_2};
-    assign fc5_n1_t1_1_b = {{1{fc5_n1_t0_3[17]}}, fc5_n1_t0_3};
-    assign fc5_n1_t1_1 = fc5_n1_t1_1_a + fc5_n1_t1_1_b;
-    assign fc5_n1_t2_0_b = {{2{fc5_n1_t1_1[18]}}, fc5_n1_t1_1};
-    assign fc5_n1_t2_0 = fc5_n1_t1_0 + fc5_n1_t2_0_b_d1;
-    assign fc5_n1_t3_0_a = {{1{fc5_n1_t2_0[20]}}, fc5_n1_t2_0};
-    assign fc5_n1_t3_0_b = {{3{fc5_n1_bias[18]}}, fc5_n1_bias};
-    assign fc5_n1_t3_0 = fc5_n1_t3_0_a + fc5_n1_t3_0_b_d1;
-    assign fc5_n1_acc = fc5_n1_t3_0;
-    assign fc5_n1_y_fl = fc5_n1_acc[21:8];
-    assign fc5_n1_y_half = fc5_n1_acc[7];
-    assign fc5_n1_y_low = fc5_n1_acc[6:0];
-    assign fc5_n1_y_sticky = |fc5_n1_y_low;
-    assign fc5_n1_y_lsb = fc5_n1_acc[8];
-    assign fc5_n1_y_inc_any = fc5_n1_y_sticky | fc5_n1_y_lsb;
-    assign fc5_n1_y_inc = fc5_n1_y_half & fc5_n1_y_inc_any;
-    assign fc5_n1_y_incx = {{13{1'b0}}, fc5_n1_y_inc};
-    assign fc5_n1_y_rnd = fc5_n1_y_fl_d1 + fc5_n1_y_incx_d1;
-    assign fc5_n1_y_wrap = fc5_n1_y_rnd[11:0];
-    assign fc5_n1_y_max = 14'h07ff;
-    assign fc5_n1_y_ovf_hi = (fc5_n1_y_rnd > fc5_n1_y_max);
-    assign fc5_n1_y_min = 14'h3800;
-    assign fc5_n1_y_ovf_lo = (fc5_n1_y_rnd < fc5_n1_y_min);
-    assign fc5_n1_y_minv = 12'h800;
-    assign fc5_n1_y_satlo = fc5_n1_y_ovf_lo ? fc5_n1_y_minv : fc5_n1_y_wrap;
-    assign fc5_n1_y_maxv = 12'h7ff;
-    assign fc5_n1_y_sat = fc5_n1_y_ovf_hi ? fc5_n1_y_maxv : fc5_n1_y_satlo;
-    assign fc5_w0_2 = 7'h27;
-    assign fc5_n2_p0_m = {{7{fc5_in_0[11]}}, fc5_in_0} * {{12{fc5_w0_2[6]}}, fc5_w0_2};
-    assign fc5_n2_p0 = fc5_n2_p0_m[17:0];
-    assign fc5_w1_2 = 7'h22;
-    assign fc5_n2_p1_m = {{7{fc5_in_1[11]}}, fc5_in_1} * {{12{fc5_w1_2[6]}}, fc5_w1_2};
-    assign fc5_n2_p1 = fc5_n2_p1_m[17:0];
-    assign fc5_w2_2 = 10'h186;
-    assign fc5_n2_p2_m = {{10{fc5_in_2[11]}}, fc5_in_2} * {{12{fc5_w2_2[9]}}, fc5_w2_2};
-    assign fc5_n2_p2 = fc5_n2_p2_m[20:0];
-    assign fc5_n2_p3_sh = {fc5_in_3, 5'b00000};
-    assign fc5_w4_2 = 7'h28;
-    assign fc5_n2_p4_m = {{7{fc5_in_4[11]}}, fc5_in_4} * {{12{fc5_w4_2[6]}}, fc5_w4_2};
-    assign fc5_n2_p4 = fc5_n2_p4_m[17:0];
-    assign fc5_n2_p5_sh = {fc5_in_5, 5'b00000};
-    assign fc5_w6_2 = 7'h2e;
-    assign fc5_n2_p6_m = {{7{fc5_in_6[11]}}, fc5_in_6} * {{12{fc5_w6_2[6]}}, fc5_w6_2};
-    assign fc5_n2_p6 = fc5_n2_p6_m[17:0];
-    assign fc5_w7_2 = 7'h21;
-    assign fc5_n2_p7_m = {{7{fc5_in_7[11]}}, fc5_in_7} * {{12{fc5_w7_2[6]}}, fc5_w7_2};
-    assign fc5_n2_p7 = fc5_n2_p7_m[17:0];
-    assign fc5_n2_bias = 18'h28000;
-    assign fc5_n2_t0_0_a = {{1{fc5_n2_p0[17]}}, fc5_n2_p0};
-    assign fc5_n2_t0_0_b = {{1{fc5_n2_p1[17]}}, fc5_n2_p1};
-    assign fc5_n2_t0_0 = fc5_n2_t0_0_a + fc5_n2_t0_0_b;
-    assign fc5_n2_t0_1_b = {{4{fc5_n2_p3_sh[16]}}, fc5_n2_p3_sh};
-    assign fc5_n2_t0_1 = fc5_n2_p2 + fc5_n2_t0_1_b;
-    assign fc5_n2_t0_2_a = {{1{fc5_n2_p4[17]}}, fc5_n2_p4};
-    assign fc5_n2_t0_2_b = {{2{fc5_n2_p5_sh[16]}}, fc5_n2_p5_sh};
-    assign fc5_n2_t0_2 = fc5_n2_t0_2_a + fc5_n2_t0_2_b;
-    assign fc5_n2_t0_3_a = {{1{fc5_n2_p6[17]}}, fc5_n2_p6};
-    assign fc5_n2_t0_3_b = {{1{fc5_n2_p7[17]}}, fc5_n2_p7};
-    assign fc5_n2_t0_3 = fc5_n2_t0_3_a + fc5_n2_t0_3_b;
-    assign fc5_n2_t1_0_a = {{2{fc5_n2_t0_0[18]}}, fc5_n2_t0_0};
-    assign fc5_n2_t1_0 = fc5_n2_t1_0_a_d1 + fc5_n2_t0_1_d1;
-    assign fc5_n2_t1_1_a = {{1{fc5_n2_t0_2[18]}}, fc5_n2_t0_2};
-    assign fc5_n2_t1_1_b = {{1{fc5_n2_t0_3[18]}}, fc5_n2_t0_3};
-    assign fc5_n2_t1_1 = fc5_n2_t1_1_a + fc5_n2_t1_1_b;
-    assign fc5_n2_t2_0_a = {{1{fc5_n2_t1_0[20]}}, fc5_n2_t1_0};
-    assign fc5_n2_t2_0_b = {{2{fc5_n2_t1_1[19]}}, fc5_n2_t1_1};
-    assign fc5_n2_t2_0 = fc5_n2_t2_0_a + fc5_n2_t2_0_b_d1;
-    assign fc5_n2_t3_0_b = {{4{fc5_n2_bias[17]}}, fc5_n2_bias};
-    assign fc5_n2_t3_0 = fc5_n2_t2_0 + fc5_n2_t3_0_b_d1;
-    assign fc5_n2_acc = fc5_n2_t3_0;
-    assign fc5_n2_y_fl = fc5_n2_acc[21:8];
-    assign fc5_n2_y_half = fc5_n2_acc[7];
-    assign fc5_n2_y_low = fc5_n2_acc[6:0];
-    assign fc5_n2_y_sticky = |fc5_n2_y_low;
-    assign fc5_n2_y_lsb = fc5_n2_acc[8];
-    assign fc5_n2_y_inc_any = fc5_n2_y_sticky | fc5_n2_y_lsb;
-    assign fc5_n2_y_inc = fc5_n2_y_half & fc5_n2_y_inc_any;
-    assign fc5_n2_y_incx = {{13{1'b0}}, fc5_n2_y_inc};
-    assign fc5_n2_y_rnd = fc5_n2_y_fl_d1 + fc5_n2_y_incx_d1;
-    assign fc5_n2_y_wrap = fc5_n2_y_rnd[11:0];
-    assign fc5_n2_y_max = 14'h07ff;
-    assign fc5_n2_y_ovf_hi = (fc5_n2_y_rnd > fc5_n2_y_max);
-    assign fc5_n2_y_min = 14'h3800;
-    assign fc5_n2_y_ovf_lo = (fc5_n2_y_rnd < fc5_n2_y_min);
-    assign fc5_n2_y_minv = 12'h800;
-    assign fc5_n2_y_satlo = fc5_n2_y_ovf_lo ? fc5_n2_y_minv : fc5_n2_y_wrap;
-    assign fc5_n2_y_maxv = 12'h7ff;
-    assign fc5_n2_y_sat = fc5_n2_y_ovf_hi ? fc5_n2_y_maxv : fc5_n2_y_satlo;
-    assign fc5_w0_3 = 6'h2e;
-    assign fc5_n3_p0_m = {{6{fc5_in_0[11]}}, fc5_in_0} * {{12{fc5_w0_3[5]}}, fc5_w0_3};
-    assign fc5_n3_p0 = fc5_n3_p0_m[16:0];
-    assign fc5_w1_3 = 7'h21;
-    assign fc5_n3_p1_m = {{7{fc5_in_1[11]}}, fc5_in_1} * {{12{fc5_w1_3[6]}}, fc5_w1_3};
-    assign fc5_n3_p1 = fc5_n3_p1_m[17:0];
-    assign fc5_w2_3 = 6'h26;
-    assign fc5_n3_p2_m = {{6{fc5_in_2[11]}}, fc5_in_2} * {{12{fc5_w2_3[5]}}, fc5_w2_3};
-    assign fc5_n3_p2 = fc5_n3_p2_m[16:0];
-    assign fc5_w3_3 = 10'h17d;
-    assign fc5_n3_p3_m = {{10{fc5_in_3[11]}}, fc5_in_3} * {{12{fc5_w3_3[9]}}, fc5_w3_3};
-    assign fc5_n3_p3 = fc5_n3_p3_m[20:0];
-    assign fc5_w4_3 = 7'h34;
-    assign fc5_n3_p4_m = {{7{fc5_in_4[11]}}, fc5_in_4} * {{12{fc5_w4_3[6]}}, fc5_w4_3};
-    assign fc5_n3_p4 = fc5_n3_p4_m[17:0];
-    assign fc5_w5_3 = 7'h21;
-    assign fc5_n3_p5_m = {{7{fc5_in_5[11]}}, fc5_in_5} * {{12{fc5_w5_3[6]}}, fc5_w5_3};
-    assign fc5_n3_p5 = fc5_n3_p5_m[17:0];
-    assign fc5_w6_3 = 6'h18;
-    assign fc5_n3_p6_m = {{6{fc5_in_6[11]}}, fc5_in_6} * {{12{fc5_w6_3[5]}}, fc5_w6_3};
-    assign fc5_n3_p6 = fc5_n3_p6_m[16:0];
-    assign fc5_n3_p7_sh = {fc5_in_7, 4'b0000};
-    assign fc5_n3_p7_e = {{1{fc5_n3_p7_sh[15]}}, fc5_n3_p7_sh};
-    assign fc5_n3_p7_neg = -fc5_n3_p7_e;
-    assign fc5_n3_bias = 17'h11a00;
-    assign fc5_n3_t0_0_a = {{1{fc5_n3_p0[16]}}, fc5_n3_p0};
-    assign fc5_n3_t0_0 = fc5_n3_t0_0_a + fc5_n3_p1;
-    assign fc5_n3_t0_1_a = {{4{fc5_n3_p2[16]}}, fc5_n3_p2};
-    assign fc5_n3_t0_1 = fc5_n3_t0_1_a + fc5_n3_p3;
-    assign fc5_n3_t0_2_a = {{1{fc5_n3_p4[17]}}, fc5_n3_p4};
-    assign fc5_n3_t0_2_b = {{1{fc5_n3_p5[17]}}, fc5_n3_p5};
-    assign fc5_n3_t0_2 = fc5_n3_t0_2_a + fc5_n3_t0_2_b;
-    assign fc5_n3_t0_3_a = {{1{fc5_n3_p6[16]}}, fc5_n3_p6};
-    assign fc5_n3_t0_3_b = {{1{fc5_n3_p7_neg[16]}}, fc5_n3_p7_neg};
-    assign fc5_n3_t0_3 = fc5_n3_t0_3_a + fc5_n3_t0_3_b;
-    assign fc5_n3_t1_0_a = {{3{fc5_n3_t0_0[17]}}, fc5_n3_t0_0};
-    assign fc5_n3_t1_0 = fc5_n3_t1_0_a_d1 + fc5_n3_t0_1_d1;
-    assign fc5_n3_t1_1_b = {{1{fc5_n3_t0_3[17]}}, fc5_n3_t0_3};
-    assign fc5_n3_t1_1 = fc5_n3_t0_2 + fc5_n3_t1_1_b;
-    assign fc5_n3_t2_0_a = {{1{fc5_n3_t1_0[20]}}, fc5_n3_t1_0};
-    assign fc5_n3_t2_0_b = {{3{fc5_n3_t1_1[18]}}, fc5_n3_t1_1};
-    assign fc5_n3_t2_0 = fc5_n3_t2_0_a + fc5_n3_t2_0_b_d1;
-    assign fc5_n3_t3_0_b = {{5{fc5_n3_bias[16]}}, fc5_n3_bias};
-    assign fc5_n3_t3_0 = fc5_n3_t2_0 + fc5_n3_t3_0_b_d1;
-    assign fc5_n3_acc = fc5_n3_t3_0;
-    assign fc5_n3_y_fl = fc5_n3_acc[21:8];
-    assign fc5_n3_y_half = fc5_n3_acc[7];
-    assign fc5_n3_y_low = fc5_n3_acc[6:0];
-    assign fc5_n3_y_sticky = |fc5_n3_y_low;
-    assign fc5_n3_y_lsb = fc5_n3_acc[8];
-    assign fc5_n3_y_inc_any = fc5_n3_y_sticky | fc5_n3_y_lsb;
-    assign fc5_n3_y_inc = fc5_n3_y_half & fc5_n3_y_inc_any;
-    assign fc5_n3_y_incx = {{13{1'b0}}, fc5_n3_y_inc};
-    assign fc5_n3_y_rnd = fc5_n3_y_fl_d1 + fc5_n3_y_incx_d1;
-    assign fc5_n3_y_wrap = fc5_n3_y_rnd[11:0];
-    assign fc5_n3_y_max = 14'h07ff;
-    assign fc5_n3_y_ovf_hi = (fc5_n3_y_rnd > fc5_n3_y_max);
-    assign fc5_n3_y_min = 14'h3800;
-    assign fc5_n3_y_ovf_lo = (fc5_n3_y_rnd < fc5_n3_y_min);
-    assign fc5_n3_y_minv = 12'h800;
-    assign fc5_n3_y_satlo = fc5_n3_y_ovf_lo ? fc5_n3_y_minv : fc5_n3_y_wrap;
-    assign fc5_n3_y_maxv = 12'h7ff;
-    assign fc5_n3_y_sat = fc5_n3_y_ovf_hi ? fc5_n3_y_maxv : fc5_n3_y_satlo;
-    assign fc5_w0_4 = 6'h1b;
-    assign fc5_n4_p0_m = {{6{fc5_in_0[11]}}, fc5_in_0} * {{12{fc5_w0_4[5]}}, fc5_w0_4};
-    assign fc5_n4_p0 = fc5_n4_p0_m[16:0];
-    assign fc5_w1_4 = 7'h59;
-    assign fc5_n4_p1_m = {{7{fc5_in_1[11]}}, fc5_in_1} * {{12{fc5_w1_4[6]}}, fc5_w1_4};
-    assign fc5_n4_p1 = fc5_n4_p1_m[17:0];
-    assign fc5_w2_4 = 6'h1f;
-    assign fc5_n4_p2_m = {{6{fc5_in_2[11]}}, fc5_in_2} * {{12{fc5_w2_4[5]}}, fc5_w2_4};
-    assign fc5_n4_p2 = fc5_n4_p2_m[16:0];
-    assign fc5_w3_4 = 6'h1e;
-    assign fc5_n4_p3_m = {{6{fc5_in_3[11]}}, fc5_in_3} * {{12{fc5_w3_4[5]}}, fc5_w3_4};
-    assign fc5_n4_p3 = fc5_n4_p3_m[16:0];
-    assign fc5_w4_4 = 10'h17b;
-    assign fc5_n4_p4_m = {{10{fc5_in_4[11]}}, fc5_in_4} * {{12{fc5_w4_4[9]}}, fc5_w4_4};
-    assign fc5_n4_p4 = fc5_n4_p4_m[20:0];
-    assign fc5_w5_4 = 6'h2d;
-    assign fc5_n4_p5_m = {{6{fc5_in_5[11]}}, fc5_in_5} * {{12{fc5_w5_4[5]}}, fc5_w5_4};
-    assign fc5_n4_p5 = fc5_n4_p5_m[16:0];
-    assign fc5_w6_4 = 7'h27;
-    assign fc5_n4_p6_m = {{7{fc5_in_6[11]}}, fc5_in_6} * {{12{fc5_w6_4[6]}}, fc5_w6_4};
-    assign fc5_n4_p6 = fc5_n4_p6_m[17:0];
-    assign fc5_w7_4 = 7'h5e;
-    assign fc5_n4_p7_m = {{7{fc5_in_7[11]}}, fc5_in_7} * {{12{fc5_w7_4[6]}}, fc5_w7_4};
-    assign fc5_n4_p7 = fc5_n4_p7_m[17:0];
-    assign fc5_n4_bias = 16'hb400;
-    assign fc5_n4_t0_0_a = {{2{fc5_n4_p0[16]}}, fc5_n4_p0};
-    assign fc5_n4_t0_0_b = {{1{fc5_n4_p1[17]}}, fc5_n4_p1};
-    assign fc5_n4_t0_0 = fc5_n4_t0_0_a + fc5_n4_t0_0_b;
-    assign fc5_n4_t0_1_a = {{1{fc5_n4_p2[16]}}, fc5_n4_p2};
-    assign fc5_n4_t0_1_b = {{1{fc5_n4_p3[16]}}, fc5_n4_p3};
-    assign fc5_n4_t0_1 = fc5_n4_t0_1_a + fc5_n4_t0_1_b;
-    assign fc5_n4_t0_2_b = {{4{fc5_n4_p5[16]}}, fc5_n4_p5};
-    assign fc5_n4_t0_2 = fc5_n4_p4 + fc5_n4_t0_2_b;
-    assign fc5_n4_t0_3_a = {{1{fc5_n4_p6[17]}}, fc5_n4_p6};
-    assign fc5_n4_t0_3_b = {{1{fc5_n4_p7[17]}}, fc5_n4_p7};
-    assign fc5_n4_t0_3 = fc5_n4_t0_3_a + fc5_n4_t0_3_b;
-    assign fc5_n4_t1_0_b = {{1{fc5_n4_t0_1[17]}}, fc5_n4_t0_1};
-    assign fc5_n4_t1_0 = fc5_n4_t0_0 + fc5_n4_t1_0_b;
-    assign fc5_n4_t1_1_b = {{2{fc5_n4_t0_3[18]}}, fc5_n4_t0_3};
-    assign fc5_n4_t1_1 = fc5_n4_t0_2_d1 + fc5_n4_t1_1_b_d1;
-    assign fc5_n4_t2_0_a = {{3{fc5_n4_t1_0[18]}}, fc5_n4_t1_0};
-    assign fc5_n4_t2_0_b = {{1{fc5_n4_t1_1[20]}}, fc5_n4_t1_1};
-    assign fc5_n4_t2_0 = fc5_n4_t2_0_a_d1 + fc5_n4_t2_0_b;
-    assign fc5_n4_t3_0_b = {{6{fc5_n4_bias[15]}}, fc5_n4_bias};
-    assign fc5_n4_t3_0 = fc5_n4_t2_0 + fc5_n4_t3_0_b_d1;
-    assign fc5_n4_acc = fc5_n4_t3_0;
-    assign fc5_n4_y_fl = fc5_n4_acc[21:8];
-    assign fc5_n4_y_half = fc5_n4_acc[7];
-    assign fc5_n4_y_low = fc5_n4_acc[6:0];
-    assign fc5_n4_y_sticky = |fc5_n4_y_low;
-    assign fc5_n4_y_lsb = fc5_n4_acc[8];
-    assign fc5_n4_y_inc_any = fc5_n4_y_sticky | fc5_n4_y_lsb;
-    assign fc5_n4_y_inc = fc5_n4_y_half & fc5_n4_y_inc_any;
-    assign fc5_n4_y_incx = {{13{1'b0}}, fc5_n4_y_inc};
-    assign fc5_n4_y_rnd = fc5_n4_y_fl_d1 + fc5_n4_y_incx_d1;
-    assign fc5_n4_y_wrap = fc5_n4_y_rnd[11:0];
-    assign fc5_n4_y_max = 14'h07ff;
-    assign fc5_n4_y_ovf_hi = (fc5_n4_y_rnd > fc5_n4_y_max);
-    assign fc5_n4_y_min = 14'h3800;
-    assign fc5_n4_y_ovf_lo = (fc5_n4_y_rnd < fc5_n4_y_min);
-    assign fc5_n4_y_minv = 12'h800;
-    assign fc5_n4_y_satlo = fc5_n4_y_ovf_lo ? fc5_n4_y_minv : fc5_n4_y_wrap;
-    assign fc5_n4_y_maxv = 12'h7ff;
-    assign fc5_n4_y_sat = fc5_n4_y_ovf_hi ? fc5_n4_y_maxv : fc5_n4_y_satlo;
-    assign fc5_w0_5 = 6'h25;
-    assign fc5_n5_p0_m = {{6{fc5_in_0[11]}}, fc5_in_0} * {{12{fc5_w0_5[5]}}, fc5_w0_5};
-    assign fc5_n5_p0 = fc5_n5_p0_m[16:0];
-    assign fc5_w1_5 = 7'h21;
-    assign fc5_n5_p1_m = {{7{fc5_in_1[11]}}, fc5_in_1} * {{12{fc5_w1_5[6]}}, fc5_w1_5};
-    assign fc5_n5_p1 = fc5_n5_p1_m[17:0];
-    assign fc5_w2_5 = 5'h15;
-    assign fc5_n5_p2_m = {{5{fc5_in_2[11]}}, fc5_in_2} * {{12{fc5_w2_5[4]}}, fc5_w2_5};
-    assign fc5_n5_p2 = fc5_n5_p2_m[15:0];
-    assign fc5_w3_5 = 4'b1011;
-    assign fc5_n5_p3_m = {{4{fc5_in_3[11]}}, fc5_in_3} * {{12{fc5_w3_5[3]}}, fc5_w3_5};
-    assign fc5_n5_p3 = fc5_n5_p3_m[14:0];
-    assign fc5_w4_5 = 7'h51;
-    assign fc5_n5_p4_m = {{7{fc5_in_4[11]}}, fc5_in_4} * {{12{fc5_w4_5[6]}}, fc5_w4_5};
-    assign fc5_n5_p4 = fc5_n5_p4_m[17:0];
-    assign fc5_w5_5 = 10'h157;
-    assign fc5_n5_p5_m = {{10{fc5_in_5[11]}}, fc5_in_5} * {{12{fc5_w5_5[9]}}, fc5_w5_5};
-    assign fc5_n5_p5 = fc5_n5_p5_m[20:0];
-    assign fc5_w6_5 = 7'h54;
-    assign fc5_n5_p6_m = {{7{fc5_in_6[11]}}, fc5_in_6} * {{12{fc5_w6_5[6]}}, fc5_w6_5};
-    assign fc5_n5_p6 = fc5_n5_p6_m[17:0];
-    assign fc5_w7_5 = 4'b0110;
-    assign fc5_n5_p7_m = {{4{fc5_in_7[11]}}, fc5_in_7} * {{12{fc5_w7_5[3]}}, fc5_w7_5};
-    assign fc5_n5_p7 = fc5_n5_p7_m[14:0];
-    assign fc5_n5_bias = 16'h4c00;
-    assign fc5_n5_t0_0_a = {{1{fc5_n5_p0[16]}}, fc5_n5_p0};
-    assign fc5_n5_t0_0 = fc5_n5_t0_0_a + fc5_n5_p1;
-    assign fc5_n5_t0_1_a = {{1{fc5_n5_p2[15]}}, fc5_n5_p2};
-    assign fc5_n5_t0_1_b = {{2{fc5_n5_p3[14]}}, fc5_n5_p3};
-    assign fc5_n5_t0_1 = fc5_n5_t0_1_a + fc5_n5_t0_1_b;
-    assign fc5_n5_t0_2_a = {{3{fc5_n5_p4[17]}}, fc5_n5_p4};
-    assign fc5_n5_t0_2 = fc5_n5_t0_2_a + fc5_n5_p5;
-    assign fc5_n5_t0_3_b = {{3{fc5_n5_p7[14]}}, fc5_n5_p7};
-    assign fc5_n5_t0_3 = fc5_n5_p6 + fc5_n5_t0_3_b;
-    assign fc5_n5_t1_0_a = {{1{fc5_n5_t0_0[17]}}, fc5_n5_t0_0};
-    assign fc5_n5_t1_0_b = {{2{fc5_n5_t0_1[16]}}, fc5_n5_t0_1};
-    assign fc5_n5_t1_0 = fc5_n5_t1_0_a + fc5_n5_t1_0_b;
-    assign fc5_n5_t1_1_b = {{3{fc5_n5_t0_3[17]}}, fc5_n5_t0_3};
-    assign fc5_n5_t1_1 = fc5_n5_t0_2_d1 + fc5_n5_t1_1_b_d1;
-    assign fc5_n5_t2_0_a = {{3{fc5_n5_t1_0[18]}}, fc5_n5_t1_0};
-    assign fc5_n5_t2_0_b = {{1{fc5_n5_t1_1[20]}}, fc5_n5_t1_1};
-    assign fc5_n5_t2_0 = fc5_n5_t2_0_a_d1 + fc5_n5_t2_0_b;
-    assign fc5_n5_t3_0_b = {{6{fc5_n5_bias[15]}}, fc5_n5_bias};
-    assign fc5_n5_t3_0 = fc5_n5_t2_0 + fc5_n5_t3_0_b_d1;
-    assign fc5_n5_acc = fc5_n5_t3_0;
-    assign fc5_n5_y_fl = fc5_n5_acc[21:8];
-    assign fc5_n5_y_half = fc5_n5_acc[7];
-    assign fc5_n5_y_low = fc5_n5_acc[6:0];
-    assign fc5_n5_y_sticky = |fc5_n5_y_low;
-    assign fc5_n5_y_lsb = fc5_n5_acc[8];
-    assign fc5_n5_y_inc_any = fc5_n5_y_sticky | fc5_n5_y_lsb;
-    assign fc5_n5_y_inc = fc5_n5_y_half & fc5_n5_y_inc_any;
-    assign fc5_n5_y_incx = {{13{1'b0}}, fc5_n5_y_inc};
-    assign fc5_n5_y_rnd = fc5_n5_y_fl_d1 + fc5_n5_y_incx_d1;
-    assign fc5_n5_y_wrap = fc5_n5_y_rnd[11:0];
-    assign fc5_n5_y_max = 14'h07ff;
-    assign fc5_n5_y_ovf_hi = (fc5_n5_y_rnd > fc5_n5_y_max);
-    assign fc5_n5_y_min = 14'h3800;
-    assign fc5_n5_y_ovf_lo = (fc5_n5_y_rnd < fc5_n5_y_min);
-    assign fc5_n5_y_minv = 12'h800;
-    assign fc5_n5_y_satlo = fc5_n5_y_ovf_lo ? fc5_n5_y_minv : fc5_n5_y_wrap;
-    assign fc5_n5_y_maxv = 12'h7ff;
-    assign fc5_n5_y_sat = fc5_n5_y_ovf_hi ? fc5_n5_y_maxv : fc5_n5_y_satlo;
-    assign fc5_w0_6 = 7'h54;
-    assign fc5_n6_p0_m = {{7{fc5_in_0[11]}}, fc5_in_0} * {{12{fc5_w0_6[6]}}, fc5_w0_6};
-    assign fc5_n6_p0 = fc5_n6_p0_m[17:0];
-    assign fc5_w1_6 = 5'h12;
-    assign fc5_n6_p1_m = {{5{fc5_in_1[11]}}, fc5_in_1} * {{12{fc5_w1_6[4]}}, fc5_w1_6};
-    assign fc5_n6_p1 = fc5_n6_p1_m[15:0];
-    assign fc5_w2_6 = 6'h17;
-    assign fc5_n6_p2_m = {{6{fc5_in_2[11]}}, fc5_in_2} * {{12{fc5_w2_6[5]}}, fc5_w2_6};
-    assign fc5_n6_p2 = fc5_n6_p2_m[16:0];
-    assign fc5_n6_p3_sh = {fc5_in_3, 1'b0};
-    assign fc5_w4_6 = 7'h4d;
-    assign fc5_n6_p4_m = {{7{fc5_in_4[11]}}, fc5_in_4} * {{12{fc5_w4_6[6]}}, fc5_w4_6};
-    assign fc5_n6_p4 = fc5_n6_p4_m[17:0];
-    assign fc5_w5_6 = 7'h5e;
-    assign fc5_n6_p5_m = {{7{fc5_in_5[11]}}, fc5_in_5} * {{12{fc5_w5_6[6]}}, fc5_w5_6};
-    assign fc5_n6_p5 = fc5_n6_p5_m[17:0];
-    assign fc5_w6_6 = 10'h17e;
-    assign fc5_n6_p6_m = {{10{fc5_in_6[11]}}, fc5_in_6} * {{12{fc5_w6_6[9]}}, fc5_w6_6};
-    assign fc5_n6_p6 = fc5_n6_p6_m[20:0];
-    assign fc5_w7_6 = 7'h50;
-    assign fc5_n6_p7_m = {{7{fc5_in_7[11]}}, fc5_in_7} * {{12{fc5_w7_6[6]}}, fc5_w7_6};
-    assign fc5_n6_p7 = fc5_n6_p7_m[17:0];
-    assign fc5_n6_bias = 17'h0e600;
-    assign fc5_n6_t0_0_b = {{2{fc5_n6_p1[15]}}, fc5_n6_p1};
-    assign fc5_n6_t0_0 = fc5_n6_p0 + fc5_n6_t0_0_b;
-    assign fc5_n6_t0_1_b = {{4{fc5_n6_p3_sh[12]}}, fc5_n6_p3_sh};
-    assign fc5_n6_t0_1 = fc5_n6_p2 + fc5_n6_t0_1_b;
-    assign fc5_n6_t0_2_a = {{1{fc5_n6_p4[17]}}, fc5_n6_p4};
-    assign fc5_n6_t0_2_b = {{1{fc5_n6_p5[17]}}, fc5_n6_p5};
-    assign fc5_n6_t0_2 = fc5_n6_t0_2_a + fc5_n6_t0_2_b;
-    assign fc5_n6_t0_3_b = {{3{fc5_n6_p7[17]}}, fc5_n6_p7};
-    assign fc5_n6_t0_3 = fc5_n6_p6 + fc5_n6_t0_3_b;
-    assign fc5_n6_t1_0_a = {{1{fc5_n6_t0_0[17]}}, fc5_n6_t0_0};
-    assign fc5_n6_t1_0_b = {{2{fc5_n6_t0_1[16]}}, fc5_n6_t0_1};
-    assign fc5_n6_t1_0 = fc5_n6_t1_0_a + fc5_n6_t1_0_b;
-    assign fc5_n6_t1_1_a = {{3{fc5_n6_t0_2[18]}}, fc5_n6_t0_2};
-    assign fc5_n6_t1_1_b = {{1{fc5_n6_t0_3[20]}}, fc5_n6_t0_3};
-    assign fc5_n6_t1_1 = fc5_n6_t1_1_a_d1 + fc5_n6_t1_1_b_d1;
-    assign fc5_n6_t2_0_a = {{3{fc5_n6_t1_0[18]}}, fc5_n6_t1_0};
-    assign fc5_n6_t2_0 = fc5_n6_t2_0_a_d1 + fc5_n6_t1_1;
-    assign fc5_n6_t3_0_b = {{5{fc5_n6_bias[16]}}, fc5_n6_bias};
-    assign fc5_n6_t3_0 = fc5_n6_t2_0 + fc5_n6_t3_0_b_d1;
-    assign fc5_n6_acc = fc5_n6_t3_0;
-    assign fc5_n6_y_fl = fc5_n6_acc[21:8];
-    assign fc5_n6_y_half = fc5_n6_acc[7];
-    assign fc5_n6_y_low = fc5_n6_acc[6:0];
-    assign fc5_n6_y_sticky = |fc5_n6_y_low;
-    assign fc5_n6_y_lsb = fc5_n6_acc[8];
-    assign fc5_n6_y_inc_any = fc5_n6_y_sticky | fc5_n6_y_lsb;
-    assign fc5_n6_y_inc = fc5_n6_y_half & fc5_n6_y_inc_any;
-    assign fc5_n6_y_incx = {{13{1'b0}}, fc5_n6_y_inc};
-    assign fc5_n6_y_rnd = fc5_n6_y_fl_d1 + fc5_n6_y_incx_d1;
-    assign fc5_n6_y_wrap = fc5_n6_y_rnd[11:0];
-    assign fc5_n6_y_max = 14'h07ff;
-    assign fc5_n6_y_ovf_hi = (fc5_n6_y_rnd > fc5_n6_y_max);
-    assign fc5_n6_y_min = 14'h3800;
-    assign fc5_n6_y_ovf_lo = (fc5_n6_y_rnd < fc5_n6_y_min);
-    assign fc5_n6_y_minv = 12'h800;
-    assign fc5_n6_y_satlo = fc5_n6_y_ovf_lo ? fc5_n6_y_minv : fc5_n6_y_wrap;
-    assign fc5_n6_y_maxv = 12'h7ff;
-    assign fc5_n6_y_sat = fc5_n6_y_ovf_hi ? fc5_n6_y_maxv : fc5_n6_y_satlo;
-    assign fc5_w0_7 = 7'h5f;
-    assign fc5_n7_p0_m = {{7{fc5_in_0[11]}}, fc5_in_0} * {{12{fc5_w0_7[6]}}, fc5_w0_7};
-    assign fc5_n7_p0 = fc5_n7_p0_m[17:0];
-    assign fc5_w1_7 = 6'h17;
-    assign fc5_n7_p1_m = {{6{fc5_in_1[11]}}, fc5_in_1} * {{12{fc5_w1_7[5]}}, fc5_w1_7};
-    assign fc5_n7_p1 = fc5_n7_p1_m[16:0];
-    assign fc5_w2_7 = 6'h2f;
-    assign fc5_n7_p2_m = {{6{fc5_in_2[11]}}, fc5_in_2} * {{12{fc5_w2_7[5]}}, fc5_w2_7};
-    assign fc5_n7_p2 = fc5_n7_p2_m[16:0];
-    assign fc5_n7_p3_sh = {fc5_in_3, 3'b000};
-    assign fc5_n7_p3_e = {{1{fc5_n7_p3_sh[14]}}, fc5_n7_p3_sh};
-    assign fc5_n7_p3_neg = -fc5_n7_p3_e;
-    assign fc5_w4_7 = 5'h0f;
-    assign fc5_n7_p4_m = {{5{fc5_in_4[11]}}, fc5_in_4} * {{12{fc5_w4_7[4]}}, fc5_w4_7};
-    assign fc5_n7_p4 = fc5_n7_p4_m[15:0];
-    assign fc5_w5_7 = 7'h58;
-    assign fc5_n7_p5_m = {{7{fc5_in_5[11]}}, fc5_in_5} * {{12{fc5_w5_7[6]}}, fc5_w5_7};
-    assign fc5_n7_p5 = fc5_n7_p5_m[17:0];
-    assign fc5_w6_7 = 6'h1a;
-    assign fc5_n7_p6_m = {{6{fc5_in_6[11]}}, fc5_in_6} * {{12{fc5_w6_7[5]}}, fc5_w6_7};
-    assign fc5_n7_p6 = fc5_n7_p6_m[16:0];
-    assign fc5_w7_7 = 10'h14d;
-    assign fc5_n7_p7_m = {{10{fc5_in_7[11]}}, fc5_in_7} * {{12{fc5_w7_7[9]}}, fc5_w7_7};
-    assign fc5_n7_p7 = fc5_n7_p7_m[20:0];
-    assign fc5_n7_bias = 18'h18000;
-    assign fc5_n7_t0_0_b = {{1{fc5_n7_p1[16]}}, fc5_n7_p1};
-    assign fc5_n7_t0_0 = fc5_n7_p0 + fc5_n7_t0_0_b;
-    assign fc5_n7_t0_1_b = {{1{fc5_n7_p3_neg[15]}}, fc5_n7_p3_neg};
-    assign fc5_n7_t0_1 = fc5_n7_p2 + fc5_n7_t0_1_b;
-    assign fc5_n7_t0_2_a = {{2{fc5_n7_p4[15]}}, fc5_n7_p4};
-    assign fc5_n7_t0_2 = fc5_n7_t0_2_a + fc5_n7_p5;
-    assign fc5_n7_t0_3_a = {{4{fc5_n7_p6[16]}}, fc5_n7_p6};
-    assign fc5_n7_t0_3 = fc5_n7_t0_3_a + fc5_n7_p7;
-    assign fc5_n7_t1_0_a = {{1{fc5_n7_t0_0[17]}}, fc5_n7_t0_0};
-    assign fc5_n7_t1_0_b = {{2{fc5_n7_t0_1[16]}}, fc5_n7_t0_1};
-    assign fc5_n7_t1_0 = fc5_n7_t1_0_a + fc5_n7_t1_0_b;
-    assign fc5_n7_t1_1_a = {{3{fc5_n7_t0_2[17]}}, fc5_n7_t0_2};
-    assign fc5_n7_t1_1 = fc5_n7_t1_1_a_d1 + fc5_n7_t0_3_d1;
-    assign fc5_n7_t2_0_a = {{2{fc5_n7_t1_0[18]}}, fc5_n7_t1_0};
-    assign fc5_n7_t2_0 = fc5_n7_t2_0_a_d1 + fc5_n7_t1_1;
-    assign fc5_n7_t3_0_a = {{1{fc5_n7_t2_0[20]}}, fc5_n7_t2_0};
-    assign fc5_n7_t3_0_b = {{4{fc5_n7_bias[17]}}, fc5_n7_bias};
-    assign fc5_n7_t3_0 = fc5_n7_t3_0_a + fc5_n7_t3_0_b_d1;
-    assign fc5_n7_acc = fc5_n7_t3_0;
-    assign fc5_n7_y_fl = fc5_n7_acc[21:8];
-    assign fc5_n7_y_half = fc5_n7_acc[7];
-    assign fc5_n7_y_low = fc5_n7_acc[6:0];
-    assign fc5_n7_y_sticky = |fc5_n7_y_low;
-    assign fc5_n7_y_lsb = fc5_n7_acc[8];
-    assign fc5_n7_y_inc_any = fc5_n7_y_sticky | fc5_n7_y_lsb;
-    assign fc5_n7_y_inc = fc5_n7_y_half & fc5_n7_y_inc_any;
-    assign fc5_n7_y_incx = {{13{1'b0}}, fc5_n7_y_inc};
-    assign fc5_n7_y_rnd = fc5_n7_y_fl_d1 + fc5_n7_y_incx_d1;
-    assign fc5_n7_y_wrap = fc5_n7_y_rnd[11:0];
-    assign fc5_n7_y_max = 14'h07ff;
-    assign fc5_n7_y_ovf_hi = (fc5_n7_y_rnd > fc5_n7_y_max);
-    assign fc5_n7_y_min = 14'h3800;
-    assign fc5_n7_y_ovf_lo = (fc5_n7_y_rnd < fc5_n7_y_min);
-    assign fc5_n7_y_minv = 12'h800;
-    assign fc5_n7_y_satlo = fc5_n7_y_ovf_lo ? fc5_n7_y_minv : fc5_n7_y_wrap;
-    assign fc5_n7_y_maxv = 12'h7ff;
-    assign fc5_n7_y_sat = fc5_n7_y_ovf_hi ? fc5_n7_y_maxv : fc5_n7_y_satlo;
-    assign out_data = {fc5_out_7, fc5_out_6, fc5_out_5, fc5_out_4, fc5_out_3, fc5_out_2, fc5_out_1, fc5_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc5_n0_t0_0_d1 <= fc5_n0_t0_0;
-            fc5_n0_t1_0_b_d1 <= fc5_n0_t1_0_b;
-            fc5_n0_t2_0_b_d1 <= fc5_n0_t2_0_b;
-            fc5_n0_t3_0_b_d1 <= fc5_n0_t3_0_b;
-            fc5_n0_y_fl_d1 <= fc5_n0_y_fl;
-            fc5_n0_y_incx_d1 <= fc5_n0_y_incx;
-            fc5_n1_t0_0_d1 <= fc5_n1_t0_0;
-            fc5_n1_t1_0_b_d1 <= fc5_n1_t1_0_b;
-            fc5_n1_t2_0_b_d1 <= fc5_n1_t2_0_b;
-            fc5_n1_t3_0_b_d1 <= fc5_n1_t3_0_b;
-            fc5_n1_y_fl_d1 <= fc5_n1_y_fl;
-            fc5_n1_y_incx_d1 <= fc5_n1_y_incx;
-            fc5_n2_t1_0_a_d1 <= fc5_n2_t1_0_a;
-            fc5_n2_t0_1_d1 <= fc5_n2_t0_1;
-            fc5_n2_t2_0_b_d1 <= fc5_n2_t2_0_b;
-            fc5_n2_t3_0_b_d1 <= fc5_n2_t3_0_b;
-            fc5_n2_y_fl_d1 <= fc5_n2_y_fl;
-            fc5_n2_y_incx_d1 <= fc5_n2_y_incx;
-            fc5_n3_t1_0_a_d1 <= fc5_n3_t1_0_a;
-            fc5_n3_t0_1_d1 <= fc5_n3_t0_1;
-            fc5_n3_t2_0_b_d1 <= fc5_n3_t2_0_b;
-            fc5_n3_t3_0_b_d1 <= fc5_n3_t3_0_b;
-            fc5_n3_y_fl_d1 <= fc5_n3_y_fl;
-            fc5_n3_y_incx_d1 <= fc5_n3_y_incx;
-            fc5_n4_t0_2_d1 <= fc5_n4_t0_2;
-            fc5_n4_t1_1_b_d1 <= fc5_n4_t1_1_b;
-            fc5_n4_t2_0_a_d1 <= fc5_n4_t2_0_a;
-            fc5_n4_t3_0_b_d1 <= fc5_n4_t3_0_b;
-            fc5_n4_y_fl_d1 <= fc5_n4_y_fl;
-            fc5_n4_y_incx_d1 <= fc5_n4_y_incx;
-            fc5_n5_t0_2_d1 <= fc5_n5_t0_2;
-            fc5_n5_t1_1_b_d1 <= fc5_n5_t1_1_b;
-            fc5_n5_t2_0_a_d1 <= fc5_n5_t2_0_a;
-            fc5_n5_t3_0_b_d1 <= fc5_n5_t3_0_b;
-            fc5_n5_y_fl_d1 <= fc5_n5_y_fl;
-            fc5_n5_y_incx_d1 <= fc5_n5_y_incx;
-            fc5_n6_t1_1_a_d1 <= fc5_n6_t1_1_a;
-            fc5_n6_t1_1_b_d1 <= fc5_n6_t1_1_b;
-            fc5_n6_t2_0_a_d1 <= fc5_n6_t2_0_a;
-            fc5_n6_t3_0_b_d1 <= fc5_n6_t3_0_b;
-            fc5_n6_y_fl_d1 <= fc5_n6_y_fl;
-            fc5_n6_y_incx_d1 <= fc5_n6_y_incx;
-            fc5_n7_t1_1_a_d1 <= fc5_n7_t1_1_a;
-            fc5_n7_t0_3_d1 <= fc5_n7_t0_3;
-            fc5_n7_t2_0_a_d1 <= fc5_n7_t2_0_a;
-            fc5_n7_t3_0_b_d1 <= fc5_n7_t3_0_b;
-            fc5_n7_y_fl_d1 <= fc5_n7_y_fl;
-            fc5_n7_y_incx_d1 <= fc5_n7_y_incx;
+            fc5_n0_t0_0_d1 <= (fc5_in_0 * 10'sd385) + $signed({{8{fc5_n0_p1_neg[12]}}, fc5_n0_p1_neg}); // weight 3.0078125
+            fc5_n0_t1_0_b_d1 <= (fc5_in_2 * 7'sh54) + $signed({fc5_n0_p3[16], fc5_n0_p3}); // weight -0.34375
+            fc5_n0_t2_0_b_d1 <= $signed({fc5_n0_t0_2[17], fc5_n0_t0_2}) + $signed({fc5_n0_t0_3[17], fc5_n0_t0_3});
+            fc5_n0_y_fl_d1 <= $signed(fc5_n0_acc[21:8]);
+            fc5_n0_y_incx_d1 <= fc5_n0_acc[7] & (fc5_n0_y_sticky | fc5_n0_acc[8]);
+            fc5_n1_t0_0_d1 <= $signed({{8{fc5_n1_p0_neg[12]}}, fc5_n1_p0_neg}) + (fc5_in_1 * 10'sd313); // weight 2.4453125
+            fc5_n1_t1_0_b_d1 <= $signed({{2{fc5_n1_p2[16]}}, fc5_n1_p2}) + $signed({fc5_n1_p3[17], fc5_n1_p3});
+            fc5_n1_t2_0_b_d1 <= $signed({fc5_n1_t0_2[17], fc5_n1_t0_2}) + $signed({fc5_n1_t0_3[17], fc5_n1_t0_3});
+            fc5_n1_y_fl_d1 <= $signed(fc5_n1_acc[21:8]);
+            fc5_n1_y_incx_d1 <= fc5_n1_acc[7] & (fc5_n1_y_sticky | fc5_n1_acc[8]);
+            fc5_n2_t1_0_a_d1 <= $signed({fc5_n2_p0[17], fc5_n2_p0}) + $signed({fc5_n2_p1[17], fc5_n2_p1});
+            fc5_n2_t0_1_d1 <= (fc5_in_2 * 10'sd390) + $signed({{4{fc5_n2_p3_sh[16]}}, fc5_n2_p3_sh}); // weight 3.046875
+            fc5_n2_t2_0_b_d1 <= $signed({fc5_n2_t0_2[18], fc5_n2_t0_2}) + $signed({fc5_n2_t0_3[18], fc5_n2_t0_3});
+            fc5_n2_y_fl_d1 <= $signed(fc5_n2_acc[21:8]);
+            fc5_n2_y_incx_d1 <= fc5_n2_acc[7] & (fc5_n2_y_sticky | fc5_n2_acc[8]);
+            fc5_n3_t1_0_a_d1 <= $signed({fc5_n3_p0[16], fc5_n3_p0}) + fc5_n3_p1;
+            fc5_n3_t0_1_d1 <= $signed({{4{fc5_n3_p2[16]}}, fc5_n3_p2}) + (fc5_in_3 * 10'sd381); // weight 2.9765625
+            fc5_n3_t2_0_b_d1 <= fc5_n3_t1_1;
+            fc5_n3_y_fl_d1 <= $signed(fc5_n3_acc[21:8]);
+            fc5_n3_y_incx_d1 <= fc5_n3_acc[7] & (fc5_n3_y_sticky | fc5_n3_acc[8]);
+            fc5_n4_t0_2_d1 <= (fc5_in_4 * 10'sd379) + $signed({{4{fc5_n4_p5[16]}}, fc5_n4_p5}); // weight 2.9609375
+            fc5_n4_t1_1_b_d1 <= $signed({fc5_n4_p6[17], fc5_n4_p6}) + $signed({fc5_n4_p7[17], fc5_n4_p7});
+            fc5_n4_t2_0_a_d1 <= fc5_n4_t1_0;
+            fc5_n4_y_fl_d1 <= $signed(fc5_n4_acc[21:8]);
+            fc5_n4_y_incx_d1 <= fc5_n4_acc[7] & (fc5_n4_y_sticky | fc5_n4_acc[8]);
+            fc5_n5_t0_2_d1 <= $signed({{3{fc5_n5_p4[17]}}, fc5_n5_p4}) + (fc5_in_5 * 10'sd343); // weight 2.6796875
+            fc5_n5_t1_1_b_d1 <= (fc5_in_6 * 7'sh54) + $signed({{3{fc5_n5_p7[14]}}, fc5_n5_p7}); // weight -0.34375
+            fc5_n5_t2_0_a_d1 <= $signed({fc5_n5_t0_0[17], fc5_n5_t0_0}) + $signed({{2{fc5_n5_t0_1[16]}}, fc5_n5_t0_1});
+            fc5_n5_y_fl_d1 <= $signed(fc5_n5_acc[21:8]);
+            fc5_n5_y_incx_d1 <= fc5_n5_acc[7] & (fc5_n5_y_sticky | fc5_n5_acc[8]);
+            fc5_n6_t1_1_a_d1 <= $signed({fc5_n6_p4[17], fc5_n6_p4}) + $signed({fc5_n6_p5[17], fc5_n6_p5});
+            fc5_n6_t1_1_b_d1 <= (fc5_in_6 * 10'sd382) + $signed({{3{fc5_n6_p7[17]}}, fc5_n6_p7}); // weight 2.984375
+            fc5_n6_t2_0_a_d1 <= $signed({fc5_n6_t0_0[17], fc5_n6_t0_0}) + $signed({{2{fc5_n6_t0_1[16]}}, fc5_n6_t0_1});
+            fc5_n6_y_fl_d1 <= $signed(fc5_n6_acc[21:8]);
+            fc5_n6_y_incx_d1 <= fc5_n6_acc[7] & (fc5_n6_y_sticky | fc5_n6_acc[8]);
+            fc5_n7_t1_1_a_d1 <= $signed({{2{fc5_n7_p4[15]}}, fc5_n7_p4}) + (fc5_in_5 * 7'sh58); // weight -0.3125
+            fc5_n7_t0_3_d1 <= $signed({{4{fc5_n7_p6[16]}}, fc5_n7_p6}) + (fc5_in_7 * 10'sd333); // weight 2.6015625
+            fc5_n7_t2_0_a_d1 <= $signed({fc5_n7_t0_0[17], fc5_n7_t0_0}) + $signed({{2{fc5_n7_t0_1[16]}}, fc5_n7_t0_1});
+            fc5_n7_y_fl_d1 <= $signed(fc5_n7_acc[21:8]);
+            fc5_n7_y_incx_d1 <= fc5_n7_acc[7] & (fc5_n7_y_sticky | fc5_n7_acc[8]);
             fc5_out_0 <= fc5_n0_y_sat;
             fc5_out_1 <= fc5_n1_y_sat;
             fc5_out_2 <= fc5_n2_y_sat;
@@ -1262,6 +227,8 @@ module activations_fc5 (
             fc5_out_7 <= fc5_n7_y_sat;
         end
     end
+
+    assign out_data = {fc5_out_7, fc5_out_6, fc5_out_5, fc5_out_4, fc5_out_3, fc5_out_2, fc5_out_1, fc5_out_0};
 
 endmodule
 

@@ -13,586 +13,162 @@ module activations_fc6 (
     output wire [127:0] out_data
 );
 
-    wire [9:0] fc6_in_0;
-    wire [9:0] fc6_in_1;
-    wire [9:0] fc6_in_2;
-    wire [9:0] fc6_in_3;
-    wire [9:0] fc6_in_4;
-    wire [9:0] fc6_in_5;
-    wire [9:0] fc6_in_6;
-    wire [9:0] fc6_in_7;
-    wire [10:0] fc6_in_0_s;
-    wire signed [10:0] fc6_in_0_s_2;
-    wire signed [8:0] fc6_w0_0; // weight 1.46875
+    wire signed [10:0] fc6_in_0_s_2 = $signed({1'd0, in_data[9:0]});
+    wire signed [10:0] fc6_in_1_s_2 = $signed({1'd0, in_data[19:10]});
+    wire signed [15:0] fc6_n0_p1 = fc6_in_1_s_2 * 6'sh2c; // weight -0.15625
+    wire signed [10:0] fc6_in_2_s_2 = $signed({1'd0, in_data[29:20]});
+    wire signed [15:0] fc6_n0_p2 = fc6_in_2_s_2 * 6'sd23; // weight 0.1796875
+    wire signed [10:0] fc6_in_3_s_2 = $signed({1'd0, in_data[39:30]});
+    wire signed [15:0] fc6_n0_p3 = fc6_in_3_s_2 * 6'sd25; // weight 0.1953125
+    wire signed [10:0] fc6_in_4_s_2 = $signed({1'd0, in_data[49:40]});
+    wire signed [13:0] fc6_n0_p4 = fc6_in_4_s_2 * 4'sd5; // weight 0.0390625
+    wire signed [10:0] fc6_in_5_s_2 = $signed({1'd0, in_data[59:50]});
+    wire signed [10:0] fc6_in_6_s_2 = $signed({1'd0, in_data[69:60]});
+    wire signed [14:0] fc6_n0_p6 = fc6_in_6_s_2 * 5'sh16; // weight -0.078125
+    wire signed [10:0] fc6_in_7_s_2 = $signed({1'd0, in_data[79:70]});
+    wire signed [16:0] fc6_n0_t0_1 = $signed({fc6_n0_p2[15], fc6_n0_p2}) + $signed({fc6_n0_p3[15], fc6_n0_p3});
+    wire signed [14:0] fc6_n0_t0_2 = $signed({fc6_n0_p4[13], fc6_n0_p4}) + (fc6_in_5_s_2 * 5'sd10); // weight 0.078125
+    wire signed [15:0] fc6_n0_t0_3 = $signed({fc6_n0_p6[14], fc6_n0_p6}) + (fc6_in_7_s_2 * 6'sd31); // weight 0.2421875
+    wire signed [18:0] fc6_n0_t1_0 = ((fc6_in_0_s_2 * 9'sd188) + $signed({{3{fc6_n0_p1[15]}}, fc6_n0_p1})) + $signed({{2{fc6_n0_t0_1[16]}}, fc6_n0_t0_1}); // weight 1.46875
+    reg  signed [18:0] fc6_n0_t2_0_a_d1;
+    reg  signed [16:0] fc6_n0_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n0_p0_m;
+    wire signed [19:0] fc6_n0_t2_0 = $signed({fc6_n0_t2_0_a_d1[18], fc6_n0_t2_0_a_d1}) + $signed({{3{fc6_n0_t2_0_b_d1[16]}}, fc6_n0_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n0_p0;
-    wire [10:0] fc6_in_1_s;
-    wire signed [10:0] fc6_in_1_s_2;
-    wire signed [5:0] fc6_w1_0; // weight -0.15625
+    wire signed [18:0] fc6_n0_acc = ($signed(fc6_n0_t2_0[18:0]) + 19'sh60000);
+    wire fc6_n0_y_sticky = |fc6_n0_acc[1:0];
+    wire fc6_n0_y_inc = fc6_n0_acc[2] & (fc6_n0_y_sticky | fc6_n0_acc[3]);
+    wire signed [15:0] fc6_n0_y_rnd = $signed(fc6_n0_acc[18:3]) + $signed({15'd0, fc6_n0_y_inc});
+    wire signed [11:0] fc6_n1_p2_sh = $signed({fc6_in_2_s_2, 1'd0});
+    wire signed [14:0] fc6_n1_p4 = fc6_in_4_s_2 * 5'sd9; // weight 0.0703125
+    wire signed [12:0] fc6_n1_p6_sh = $signed({fc6_in_6_s_2, 2'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n0_p1_m;
+    wire signed [13:0] fc6_n1_p6_neg = -$signed({fc6_n1_p6_sh[12], fc6_n1_p6_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n0_p1;
-    wire [10:0] fc6_in_2_s;
-    wire signed [10:0] fc6_in_2_s_2;
-    wire signed [5:0] fc6_w2_0; // weight 0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n0_p2;
-    wire [10:0] fc6_in_3_s;
-    wire signed [10:0] fc6_in_3_s_2;
-    wire signed [5:0] fc6_w3_0; // weight 0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n0_p3;
-    wire [10:0] fc6_in_4_s;
-    wire signed [10:0] fc6_in_4_s_2;
-    wire signed [3:0] fc6_w4_0; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc6_n0_p4;
-    wire [10:0] fc6_in_5_s;
-    wire signed [10:0] fc6_in_5_s_2;
-    wire signed [4:0] fc6_w5_0; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n0_p5;
-    wire [10:0] fc6_in_6_s;
-    wire signed [10:0] fc6_in_6_s_2;
-    wire signed [4:0] fc6_w6_0; // weight -0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n0_p6;
-    wire [10:0] fc6_in_7_s;
-    wire signed [10:0] fc6_in_7_s_2;
-    wire signed [5:0] fc6_w7_0; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n0_p7;
-    wire signed [17:0] fc6_n0_bias; // bias -8
-    wire signed [18:0] fc6_n0_t0_0_b;
-    wire signed [18:0] fc6_n0_t0_0;
-    wire signed [16:0] fc6_n0_t0_1_a;
-    wire signed [16:0] fc6_n0_t0_1_b;
-    wire signed [16:0] fc6_n0_t0_1;
-    wire signed [14:0] fc6_n0_t0_2_a;
-    wire signed [14:0] fc6_n0_t0_2;
-    wire signed [15:0] fc6_n0_t0_3_a;
-    wire signed [15:0] fc6_n0_t0_3;
-    wire signed [18:0] fc6_n0_t1_0_b;
-    wire signed [18:0] fc6_n0_t1_0;
-    wire signed [16:0] fc6_n0_t1_1_a;
-    wire signed [16:0] fc6_n0_t1_1_b;
-    wire signed [16:0] fc6_n0_t1_1;
-    wire signed [19:0] fc6_n0_t2_0_a;
-    wire signed [19:0] fc6_n0_t2_0_b;
-    reg  signed [19:0] fc6_n0_t2_0_a_d1;
-    reg  signed [19:0] fc6_n0_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n0_t2_0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n0_t3_0_a;
-    wire signed [18:0] fc6_n0_t3_0_b;
-    reg  signed [18:0] fc6_n0_t3_0_b_d1;
-    wire signed [18:0] fc6_n0_t3_0;
-    wire signed [18:0] fc6_n0_acc;
-    wire signed [15:0] fc6_n0_y_fl;
-    wire fc6_n0_y_half;
-    wire [1:0] fc6_n0_y_low;
-    wire fc6_n0_y_sticky;
-    wire fc6_n0_y_lsb;
-    wire fc6_n0_y_inc_any;
-    wire fc6_n0_y_inc;
-    wire signed [15:0] fc6_n0_y_incx;
-    wire signed [15:0] fc6_n0_y_rnd;
-    wire signed [15:0] fc6_n0_y_wrap;
-    wire signed [8:0] fc6_w1_1; // weight 1.6796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n1_p1;
-    wire signed [11:0] fc6_n1_p2_sh;
-    wire signed [5:0] fc6_w3_1; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n1_p3;
-    wire signed [4:0] fc6_w4_1; // weight 0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n1_p4;
-    wire signed [5:0] fc6_w5_1; // weight 0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n1_p5;
-    wire signed [12:0] fc6_n1_p6_sh;
-    wire signed [13:0] fc6_n1_p6_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc6_n1_p6_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc6_n1_p6;
-    wire signed [11:0] fc6_n1_p7_sh;
-    wire signed [17:0] fc6_n1_bias; // bias -7.140625
-    wire signed [18:0] fc6_n1_t0_0_a;
-    wire signed [18:0] fc6_n1_t0_0;
-    wire signed [15:0] fc6_n1_t0_1_a;
-    wire signed [15:0] fc6_n1_t0_1;
-    wire signed [15:0] fc6_n1_t0_2_a;
-    wire signed [15:0] fc6_n1_t0_2;
-    wire signed [12:0] fc6_n1_t0_3_b;
-    wire signed [12:0] fc6_n1_t0_3;
-    wire signed [18:0] fc6_n1_t1_0_b;
-    wire signed [18:0] fc6_n1_t1_0;
-    wire signed [15:0] fc6_n1_t1_1_b;
-    wire signed [15:0] fc6_n1_t1_1;
-    wire signed [18:0] fc6_n1_t2_0_b;
+    wire signed [11:0] fc6_n1_p7_sh = $signed({fc6_in_7_s_2, 1'd0});
+    wire signed [15:0] fc6_n1_t0_1 = $signed({{4{fc6_n1_p2_sh[11]}}, fc6_n1_p2_sh}) + (fc6_in_3_s_2 * 6'sh26); // weight -0.203125
+    wire signed [12:0] fc6_n1_t0_3 = $signed(fc6_n1_p6_neg[12:0]) + $signed({fc6_n1_p7_sh[11], fc6_n1_p7_sh});
+    wire signed [18:0] fc6_n1_t1_0 = ($signed({{8{fc6_in_0_s_2[10]}}, fc6_in_0_s_2}) + (fc6_in_1_s_2 * 9'sd215)) + $signed({{3{fc6_n1_t0_1[15]}}, fc6_n1_t0_1}); // weight 1.6796875
+    wire signed [15:0] fc6_n1_t1_1 = ($signed({fc6_n1_p4[14], fc6_n1_p4}) + (fc6_in_5_s_2 * 6'sd19)) + $signed({{3{fc6_n1_t0_3[12]}}, fc6_n1_t0_3}); // weight 0.1484375
     reg  signed [18:0] fc6_n1_t1_0_d1;
-    reg  signed [18:0] fc6_n1_t2_0_b_d1;
-    wire signed [18:0] fc6_n1_t2_0;
-    wire signed [18:0] fc6_n1_t3_0_b;
-    reg  signed [18:0] fc6_n1_t3_0_b_d1;
-    wire signed [18:0] fc6_n1_t3_0;
-    wire signed [18:0] fc6_n1_acc;
-    wire signed [15:0] fc6_n1_y_fl;
-    wire fc6_n1_y_half;
-    wire [1:0] fc6_n1_y_low;
-    wire fc6_n1_y_sticky;
-    wire fc6_n1_y_lsb;
-    wire fc6_n1_y_inc_any;
-    wire fc6_n1_y_inc;
-    wire signed [15:0] fc6_n1_y_incx;
-    wire signed [15:0] fc6_n1_y_rnd;
-    wire signed [15:0] fc6_n1_y_wrap;
-    wire signed [5:0] fc6_w0_2; // weight -0.234375
+    reg  signed [15:0] fc6_n1_t2_0_b_d1;
+    wire signed [18:0] fc6_n1_acc = ((fc6_n1_t1_0_d1 + $signed({{3{fc6_n1_t2_0_b_d1[15]}}, fc6_n1_t2_0_b_d1})) + 19'sh63700);
+    wire fc6_n1_y_sticky = |fc6_n1_acc[1:0];
+    wire fc6_n1_y_inc = fc6_n1_acc[2] & (fc6_n1_y_sticky | fc6_n1_acc[3]);
+    wire signed [15:0] fc6_n1_y_rnd = $signed(fc6_n1_acc[18:3]) + $signed({15'd0, fc6_n1_y_inc});
+    wire signed [11:0] fc6_n2_p3_sh = $signed({fc6_in_3_s_2, 1'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n2_p0_m;
+    wire signed [12:0] fc6_n2_p3_neg = -$signed({fc6_n2_p3_sh[11], fc6_n2_p3_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n2_p0;
-    wire signed [15:0] fc6_n2_p1_sh;
-    wire signed [8:0] fc6_w2_2; // weight 1.609375
+    wire signed [11:0] fc6_n2_p3 = $signed(fc6_n2_p3_neg[11:0]);
+    wire signed [13:0] fc6_n2_p4 = fc6_in_4_s_2 * 4'sd7; // weight 0.0546875
+    wire signed [15:0] fc6_n2_p5 = fc6_in_5_s_2 * 6'sd28; // weight 0.21875
+    wire signed [11:0] fc6_n2_p6_sh = $signed({fc6_in_6_s_2, 1'd0});
+    wire signed [15:0] fc6_n2_t0_0 = (fc6_in_0_s_2 * 6'sh22) + $signed({fc6_in_1_s_2, 5'd0}); // weight -0.234375
+    wire signed [14:0] fc6_n2_t0_3 = $signed({{3{fc6_n2_p6_sh[11]}}, fc6_n2_p6_sh}) + (fc6_in_7_s_2 * 5'sh11); // weight -0.1171875
+    wire signed [18:0] fc6_n2_t1_0 = $signed({{3{fc6_n2_t0_0[15]}}, fc6_n2_t0_0}) + ((fc6_in_2_s_2 * 9'sd206) + $signed({{7{fc6_n2_p3[11]}}, fc6_n2_p3})); // weight 1.609375
+    wire signed [16:0] fc6_n2_t1_1 = ($signed({{3{fc6_n2_p4[13]}}, fc6_n2_p4}) + $signed({fc6_n2_p5[15], fc6_n2_p5})) + $signed({{2{fc6_n2_t0_3[14]}}, fc6_n2_t0_3});
+    reg  signed [18:0] fc6_n2_t2_0_a_d1;
+    reg  signed [16:0] fc6_n2_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n2_p2_m;
+    wire signed [19:0] fc6_n2_t2_0 = $signed({fc6_n2_t2_0_a_d1[18], fc6_n2_t2_0_a_d1}) + $signed({{3{fc6_n2_t2_0_b_d1[16]}}, fc6_n2_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n2_p2;
-    wire signed [11:0] fc6_n2_p3_sh;
-    wire signed [12:0] fc6_n2_p3_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc6_n2_p3_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc6_n2_p3;
-    wire signed [3:0] fc6_w4_2; // weight 0.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc6_n2_p4;
-    wire signed [5:0] fc6_w5_2; // weight 0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n2_p5;
-    wire signed [11:0] fc6_n2_p6_sh;
-    wire signed [4:0] fc6_w7_2; // weight -0.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n2_p7;
-    wire signed [17:0] fc6_n2_bias; // bias -6.28125
-    wire signed [15:0] fc6_n2_t0_0;
-    wire signed [18:0] fc6_n2_t0_1_b;
-    wire signed [18:0] fc6_n2_t0_1;
-    wire signed [16:0] fc6_n2_t0_2_a;
-    wire signed [16:0] fc6_n2_t0_2_b;
-    wire signed [16:0] fc6_n2_t0_2;
-    wire signed [14:0] fc6_n2_t0_3_a;
-    wire signed [14:0] fc6_n2_t0_3;
-    wire signed [18:0] fc6_n2_t1_0_a;
-    wire signed [18:0] fc6_n2_t1_0;
-    wire signed [16:0] fc6_n2_t1_1_b;
-    wire signed [16:0] fc6_n2_t1_1;
-    wire signed [19:0] fc6_n2_t2_0_a;
-    wire signed [19:0] fc6_n2_t2_0_b;
-    reg  signed [19:0] fc6_n2_t2_0_a_d1;
-    reg  signed [19:0] fc6_n2_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n2_t2_0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n2_t3_0_a;
-    wire signed [18:0] fc6_n2_t3_0_b;
-    reg  signed [18:0] fc6_n2_t3_0_b_d1;
-    wire signed [18:0] fc6_n2_t3_0;
-    wire signed [18:0] fc6_n2_acc;
-    wire signed [15:0] fc6_n2_y_fl;
-    wire fc6_n2_y_half;
-    wire [1:0] fc6_n2_y_low;
-    wire fc6_n2_y_sticky;
-    wire fc6_n2_y_lsb;
-    wire fc6_n2_y_inc_any;
-    wire fc6_n2_y_inc;
-    wire signed [15:0] fc6_n2_y_incx;
-    wire signed [15:0] fc6_n2_y_rnd;
-    wire signed [15:0] fc6_n2_y_wrap;
-    wire signed [13:0] fc6_n3_p0_sh;
-    wire signed [4:0] fc6_w1_3; // weight -0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n3_p1;
-    wire signed [5:0] fc6_w2_3; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n3_p2;
-    wire signed [8:0] fc6_w3_3; // weight 1.7421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n3_p3;
-    wire signed [5:0] fc6_w4_3; // weight 0.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n3_p4;
-    wire signed [4:0] fc6_w5_3; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n3_p5;
-    wire signed [5:0] fc6_w6_3; // weight 0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n3_p6;
-    wire signed [5:0] fc6_w7_3; // weight -0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n3_p7;
-    wire signed [17:0] fc6_n3_bias; // bias -5.421875
-    wire signed [14:0] fc6_n3_t0_0_a;
-    wire signed [14:0] fc6_n3_t0_0;
-    wire signed [18:0] fc6_n3_t0_1_a;
-    wire signed [18:0] fc6_n3_t0_1;
-    wire signed [16:0] fc6_n3_t0_2_a;
-    wire signed [16:0] fc6_n3_t0_2_b;
-    wire signed [16:0] fc6_n3_t0_2;
-    wire signed [15:0] fc6_n3_t0_3;
-    wire signed [19:0] fc6_n3_t1_0_a;
-    wire signed [19:0] fc6_n3_t1_0_b;
-    wire signed [19:0] fc6_n3_t1_0;
-    wire signed [16:0] fc6_n3_t1_1_b;
-    wire signed [16:0] fc6_n3_t1_1;
-    wire signed [19:0] fc6_n3_t2_0_b;
+    wire signed [18:0] fc6_n2_acc = ($signed(fc6_n2_t2_0[18:0]) + 19'sh66e00);
+    wire fc6_n2_y_sticky = |fc6_n2_acc[1:0];
+    wire fc6_n2_y_inc = fc6_n2_acc[2] & (fc6_n2_y_sticky | fc6_n2_acc[3]);
+    wire signed [15:0] fc6_n2_y_rnd = $signed(fc6_n2_acc[18:3]) + $signed({15'd0, fc6_n2_y_inc});
+    wire signed [13:0] fc6_n3_p0_sh = $signed({fc6_in_0_s_2, 3'd0});
+    wire signed [14:0] fc6_n3_p1 = fc6_in_1_s_2 * 5'sh14; // weight -0.09375
+    wire signed [15:0] fc6_n3_p2 = fc6_in_2_s_2 * 6'sd27; // weight 0.2109375
+    wire signed [15:0] fc6_n3_p4 = fc6_in_4_s_2 * 6'sd29; // weight 0.2265625
+    wire signed [14:0] fc6_n3_p5 = fc6_in_5_s_2 * 5'sd12; // weight 0.09375
+    wire signed [14:0] fc6_n3_t0_0 = $signed({fc6_n3_p0_sh[13], fc6_n3_p0_sh}) + fc6_n3_p1;
+    wire signed [18:0] fc6_n3_t0_1 = $signed({{3{fc6_n3_p2[15]}}, fc6_n3_p2}) + (fc6_in_3_s_2 * 9'sd223); // weight 1.7421875
+    wire signed [15:0] fc6_n3_t0_3 = (fc6_in_6_s_2 * 6'sd20) + (fc6_in_7_s_2 * 6'sh22); // weight 0.15625; weight -0.234375
+    wire signed [16:0] fc6_n3_t1_1 = ($signed({fc6_n3_p4[15], fc6_n3_p4}) + $signed({{2{fc6_n3_p5[14]}}, fc6_n3_p5})) + $signed({fc6_n3_t0_3[15], fc6_n3_t0_3});
     reg  signed [19:0] fc6_n3_t1_0_d1;
-    reg  signed [19:0] fc6_n3_t2_0_b_d1;
+    reg  signed [16:0] fc6_n3_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n3_t2_0;
+    wire signed [19:0] fc6_n3_t2_0 = fc6_n3_t1_0_d1 + $signed({{3{fc6_n3_t2_0_b_d1[16]}}, fc6_n3_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n3_t3_0_a;
-    wire signed [18:0] fc6_n3_t3_0_b;
-    reg  signed [18:0] fc6_n3_t3_0_b_d1;
-    wire signed [18:0] fc6_n3_t3_0;
-    wire signed [18:0] fc6_n3_acc;
-    wire signed [15:0] fc6_n3_y_fl;
-    wire fc6_n3_y_half;
-    wire [1:0] fc6_n3_y_low;
-    wire fc6_n3_y_sticky;
-    wire fc6_n3_y_lsb;
-    wire fc6_n3_y_inc_any;
-    wire fc6_n3_y_inc;
-    wire signed [15:0] fc6_n3_y_incx;
-    wire signed [15:0] fc6_n3_y_rnd;
-    wire signed [15:0] fc6_n3_y_wrap;
-    wire signed [3:0] fc6_w1_4; // weight -0.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc6_n4_p1;
-    wire signed [5:0] fc6_w2_4; // weight 0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n4_p2;
-    wire signed [14:0] fc6_n4_p3_sh;
-    wire signed [8:0] fc6_w4_4; // weight 1.515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n4_p4;
-    wire signed [5:0] fc6_w5_4; // weight 0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n4_p5;
-    wire signed [5:0] fc6_w6_4; // weight -0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n4_p6;
-    wire signed [5:0] fc6_w7_4; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n4_p7;
-    wire signed [17:0] fc6_n4_bias; // bias -4.578125
-    wire signed [15:0] fc6_n4_t0_0_a;
-    wire signed [15:0] fc6_n4_t0_0;
-    wire signed [18:0] fc6_n4_t0_1_a;
-    wire signed [18:0] fc6_n4_t0_1;
-    wire signed [15:0] fc6_n4_t0_2;
-    wire signed [17:0] fc6_n4_t0_3_a;
-    wire signed [17:0] fc6_n4_t0_3;
-    wire signed [18:0] fc6_n4_t1_0_a;
-    wire signed [18:0] fc6_n4_t1_0;
-    wire signed [17:0] fc6_n4_t1_1_a;
-    wire signed [17:0] fc6_n4_t1_1;
-    wire signed [18:0] fc6_n4_t2_0_b;
+    wire signed [18:0] fc6_n3_acc = ($signed(fc6_n3_t2_0[18:0]) + 19'sh6a500);
+    wire fc6_n3_y_sticky = |fc6_n3_acc[1:0];
+    wire fc6_n3_y_inc = fc6_n3_acc[2] & (fc6_n3_y_sticky | fc6_n3_acc[3]);
+    wire signed [15:0] fc6_n3_y_rnd = $signed(fc6_n3_acc[18:3]) + $signed({15'd0, fc6_n3_y_inc});
+    wire signed [13:0] fc6_n4_p1 = fc6_in_1_s_2 * 4'sh9; // weight -0.0546875
+    wire signed [14:0] fc6_n4_p3_sh = $signed({fc6_in_3_s_2, 4'd0});
+    wire signed [15:0] fc6_n4_p7 = fc6_in_7_s_2 * 6'sd27; // weight 0.2109375
+    wire signed [15:0] fc6_n4_t0_0 = $signed({{2{fc6_n4_p1[13]}}, fc6_n4_p1}) + (fc6_in_2_s_2 * 6'sd18); // weight 0.140625
+    wire signed [15:0] fc6_n4_t0_2 = (fc6_in_5_s_2 * 6'sd18) + (fc6_in_6_s_2 * 6'sh2b); // weight 0.140625; weight -0.1640625
+    wire signed [18:0] fc6_n4_t1_0 = $signed({{3{fc6_n4_t0_0[15]}}, fc6_n4_t0_0}) + ($signed({{4{fc6_n4_p3_sh[14]}}, fc6_n4_p3_sh}) + (fc6_in_4_s_2 * 9'sd194)); // weight 1.515625
+    wire signed [17:0] fc6_n4_t1_1 = $signed({{2{fc6_n4_t0_2[15]}}, fc6_n4_t0_2}) + ($signed({{2{fc6_n4_p7[15]}}, fc6_n4_p7}) + 18'sh2db00); // bias -4.578125
     reg  signed [18:0] fc6_n4_t1_0_d1;
-    reg  signed [18:0] fc6_n4_t2_0_b_d1;
-    wire signed [18:0] fc6_n4_t2_0;
-    wire signed [18:0] fc6_n4_acc;
-    wire signed [15:0] fc6_n4_y_fl;
-    wire fc6_n4_y_half;
-    wire [1:0] fc6_n4_y_low;
-    wire fc6_n4_y_sticky;
-    wire fc6_n4_y_lsb;
-    wire fc6_n4_y_inc_any;
-    wire fc6_n4_y_inc;
-    wire signed [15:0] fc6_n4_y_incx;
-    wire signed [15:0] fc6_n4_y_rnd;
-    wire signed [15:0] fc6_n4_y_wrap;
-    wire signed [14:0] fc6_n5_p0_sh;
-    wire signed [15:0] fc6_n5_p0_e;
+    reg  signed [17:0] fc6_n4_t2_0_b_d1;
+    wire signed [18:0] fc6_n4_acc = (fc6_n4_t1_0_d1 + $signed({fc6_n4_t2_0_b_d1[17], fc6_n4_t2_0_b_d1}));
+    wire fc6_n4_y_sticky = |fc6_n4_acc[1:0];
+    wire fc6_n4_y_inc = fc6_n4_acc[2] & (fc6_n4_y_sticky | fc6_n4_acc[3]);
+    wire signed [15:0] fc6_n4_y_rnd = $signed(fc6_n4_acc[18:3]) + $signed({15'd0, fc6_n4_y_inc});
+    wire signed [14:0] fc6_n5_p0_sh = $signed({fc6_in_0_s_2, 4'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n5_p0_neg;
+    wire signed [15:0] fc6_n5_p0_neg = -$signed({fc6_n5_p0_sh[14], fc6_n5_p0_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n5_p0;
-    wire signed [5:0] fc6_w1_5; // weight -0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n5_p1;
-    wire signed [4:0] fc6_w2_5; // weight -0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n5_p2;
-    wire signed [14:0] fc6_n5_p3_sh;
-    wire signed [5:0] fc6_w4_5; // weight 0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n5_p4;
-    wire signed [8:0] fc6_w5_5; // weight 1.5625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n5_p5;
-    wire signed [4:0] fc6_w6_5; // weight -0.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n5_p6;
-    wire signed [5:0] fc6_w7_5; // weight -0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n5_p7;
-    wire signed [16:0] fc6_n5_bias; // bias -3.71875
-    wire signed [16:0] fc6_n5_t0_0_a;
-    wire signed [16:0] fc6_n5_t0_0_b;
-    wire signed [16:0] fc6_n5_t0_0;
-    wire signed [14:0] fc6_n5_t0_1;
-    wire signed [18:0] fc6_n5_t0_2_a;
-    wire signed [18:0] fc6_n5_t0_2;
-    wire signed [16:0] fc6_n5_t0_3_a;
-    wire signed [16:0] fc6_n5_t0_3_b;
-    wire signed [16:0] fc6_n5_t0_3;
-    wire signed [16:0] fc6_n5_t1_0_b;
-    wire signed [16:0] fc6_n5_t1_0;
-    wire signed [18:0] fc6_n5_t1_1_b;
-    wire signed [18:0] fc6_n5_t1_1;
-    wire signed [18:0] fc6_n5_t2_0_a;
-    reg  signed [18:0] fc6_n5_t2_0_a_d1;
+    wire signed [14:0] fc6_n5_p0 = $signed(fc6_n5_p0_neg[14:0]);
+    wire signed [15:0] fc6_n5_p1 = fc6_in_1_s_2 * 6'sh29; // weight -0.1796875
+    wire signed [15:0] fc6_n5_p4 = fc6_in_4_s_2 * 6'sd21; // weight 0.1640625
+    wire signed [14:0] fc6_n5_p6 = fc6_in_6_s_2 * 5'sh11; // weight -0.1171875
+    wire signed [15:0] fc6_n5_p7 = fc6_in_7_s_2 * 6'sh2d; // weight -0.1484375
+    wire signed [14:0] fc6_n5_t0_1 = (fc6_in_2_s_2 * 5'sh17) + fc6_n4_p3_sh; // weight -0.0703125
+    wire signed [16:0] fc6_n5_t0_3 = $signed({{2{fc6_n5_p6[14]}}, fc6_n5_p6}) + $signed({fc6_n5_p7[15], fc6_n5_p7});
+    wire signed [16:0] fc6_n5_t1_0 = ($signed({{2{fc6_n5_p0[14]}}, fc6_n5_p0}) + $signed({fc6_n5_p1[15], fc6_n5_p1})) + $signed({{2{fc6_n5_t0_1[14]}}, fc6_n5_t0_1});
+    wire signed [18:0] fc6_n5_t1_1 = ($signed({{3{fc6_n5_p4[15]}}, fc6_n5_p4}) + (fc6_in_5_s_2 * 9'sd200)) + $signed({{2{fc6_n5_t0_3[16]}}, fc6_n5_t0_3}); // weight 1.5625
+    reg  signed [16:0] fc6_n5_t2_0_a_d1;
     reg  signed [18:0] fc6_n5_t1_1_d1;
-    wire signed [18:0] fc6_n5_t2_0;
-    wire signed [18:0] fc6_n5_t3_0_b;
-    reg  signed [18:0] fc6_n5_t3_0_b_d1;
-    wire signed [18:0] fc6_n5_t3_0;
-    wire signed [18:0] fc6_n5_acc;
-    wire signed [15:0] fc6_n5_y_fl;
-    wire fc6_n5_y_half;
-    wire [1:0] fc6_n5_y_low;
-    wire fc6_n5_y_sticky;
-    wire fc6_n5_y_lsb;
-    wire fc6_n5_y_inc_any;
-    wire fc6_n5_y_inc;
-    wire signed [15:0] fc6_n5_y_incx;
-    wire signed [15:0] fc6_n5_y_rnd;
-    wire signed [15:0] fc6_n5_y_wrap;
-    wire signed [4:0] fc6_w0_6; // weight -0.09375
+    wire signed [18:0] fc6_n5_acc = (($signed({{2{fc6_n5_t2_0_a_d1[16]}}, fc6_n5_t2_0_a_d1}) + fc6_n5_t1_1_d1) + 19'sh71200);
+    wire fc6_n5_y_sticky = |fc6_n5_acc[1:0];
+    wire fc6_n5_y_inc = fc6_n5_acc[2] & (fc6_n5_y_sticky | fc6_n5_acc[3]);
+    wire signed [15:0] fc6_n5_y_rnd = $signed(fc6_n5_acc[18:3]) + $signed({15'd0, fc6_n5_y_inc});
+    wire signed [14:0] fc6_n6_p0 = fc6_in_0_s_2 * 5'sh14; // weight -0.09375
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n6_p0_m;
+    wire signed [12:0] fc6_n6_p2_neg = -$signed({fc6_n1_p2_sh[11], fc6_n1_p2_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n6_p0;
-    wire signed [4:0] fc6_w1_6; // weight -0.09375
+    wire signed [11:0] fc6_n6_p2 = $signed(fc6_n6_p2_neg[11:0]);
+    wire signed [12:0] fc6_n6_p3 = fc6_in_3_s_2 * 3'sh5; // weight -0.0234375
+    wire signed [14:0] fc6_n6_p4_sh = $signed({fc6_in_4_s_2, 4'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n6_p1_m;
+    wire signed [15:0] fc6_n6_p4_neg = -$signed({fc6_n6_p4_sh[14], fc6_n6_p4_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n6_p1;
-    wire signed [11:0] fc6_n6_p2_sh;
-    wire signed [12:0] fc6_n6_p2_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc6_n6_p2_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc6_n6_p2;
-    wire signed [2:0] fc6_w3_6; // weight -0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc6_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc6_n6_p3;
-    wire signed [14:0] fc6_n6_p4_sh;
-    wire signed [15:0] fc6_n6_p4_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n6_p4_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n6_p4;
-    wire signed [5:0] fc6_w5_6; // weight 0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n6_p5;
-    wire signed [8:0] fc6_w6_6; // weight 1.625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n6_p6;
-    wire signed [5:0] fc6_w7_6; // weight 0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n6_p7;
-    wire signed [16:0] fc6_n6_bias; // bias -2.859375
-    wire signed [15:0] fc6_n6_t0_0_a;
-    wire signed [15:0] fc6_n6_t0_0_b;
-    wire signed [15:0] fc6_n6_t0_0;
-    wire signed [13:0] fc6_n6_t0_1_a;
-    wire signed [13:0] fc6_n6_t0_1_b;
-    wire signed [13:0] fc6_n6_t0_1;
-    wire signed [15:0] fc6_n6_t0_2_a;
-    wire signed [15:0] fc6_n6_t0_2;
-    wire signed [18:0] fc6_n6_t0_3_b;
-    wire signed [18:0] fc6_n6_t0_3;
-    wire signed [15:0] fc6_n6_t1_0_b;
-    wire signed [15:0] fc6_n6_t1_0;
-    wire signed [18:0] fc6_n6_t1_1_a;
-    wire signed [18:0] fc6_n6_t1_1;
-    wire signed [18:0] fc6_n6_t2_0_a;
-    reg  signed [18:0] fc6_n6_t2_0_a_d1;
+    wire signed [14:0] fc6_n6_p4 = $signed(fc6_n6_p4_neg[14:0]);
+    wire signed [15:0] fc6_n6_p7 = fc6_in_7_s_2 * 6'sd23; // weight 0.1796875
+    wire signed [13:0] fc6_n6_t0_1 = $signed({{2{fc6_n6_p2[11]}}, fc6_n6_p2}) + $signed({fc6_n6_p3[12], fc6_n6_p3});
+    wire signed [15:0] fc6_n6_t0_2 = $signed({fc6_n6_p4[14], fc6_n6_p4}) + (fc6_in_5_s_2 * 6'sd17); // weight 0.1328125
+    wire signed [15:0] fc6_n6_t1_0 = ($signed({fc6_n6_p0[14], fc6_n6_p0}) + $signed({fc6_n3_p1[14], fc6_n3_p1})) + $signed({{2{fc6_n6_t0_1[13]}}, fc6_n6_t0_1});
+    wire signed [18:0] fc6_n6_t1_1 = $signed({{3{fc6_n6_t0_2[15]}}, fc6_n6_t0_2}) + ((fc6_in_6_s_2 * 9'sd208) + $signed({{3{fc6_n6_p7[15]}}, fc6_n6_p7})); // weight 1.625
+    reg  signed [15:0] fc6_n6_t2_0_a_d1;
     reg  signed [18:0] fc6_n6_t1_1_d1;
-    wire signed [18:0] fc6_n6_t2_0;
-    wire signed [18:0] fc6_n6_t3_0_b;
-    reg  signed [18:0] fc6_n6_t3_0_b_d1;
-    wire signed [18:0] fc6_n6_t3_0;
-    wire signed [18:0] fc6_n6_acc;
-    wire signed [15:0] fc6_n6_y_fl;
-    wire fc6_n6_y_half;
-    wire [1:0] fc6_n6_y_low;
-    wire fc6_n6_y_sticky;
-    wire fc6_n6_y_lsb;
-    wire fc6_n6_y_inc_any;
-    wire fc6_n6_y_inc;
-    wire signed [15:0] fc6_n6_y_incx;
-    wire signed [15:0] fc6_n6_y_rnd;
-    wire signed [15:0] fc6_n6_y_wrap;
-    wire signed [5:0] fc6_w0_7; // weight 0.1328125
+    wire signed [18:0] fc6_n6_acc = (($signed({{3{fc6_n6_t2_0_a_d1[15]}}, fc6_n6_t2_0_a_d1}) + fc6_n6_t1_1_d1) + 19'sh74900);
+    wire fc6_n6_y_sticky = |fc6_n6_acc[1:0];
+    wire fc6_n6_y_inc = fc6_n6_acc[2] & (fc6_n6_y_sticky | fc6_n6_acc[3]);
+    wire signed [15:0] fc6_n6_y_rnd = $signed(fc6_n6_acc[18:3]) + $signed({15'd0, fc6_n6_y_inc});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n7_p0_m;
+    wire signed [11:0] fc6_n7_p1_neg = -$signed({fc6_in_1_s_2[10], fc6_in_1_s_2});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n7_p0;
-    wire signed [11:0] fc6_n7_p1_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [11:0] fc6_n7_p1_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [10:0] fc6_n7_p1;
-    wire signed [5:0] fc6_w2_7; // weight 0.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n7_p2;
-    wire signed [5:0] fc6_w3_7; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n7_p3;
-    wire signed [5:0] fc6_w4_7; // weight 0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n7_p4;
-    wire signed [5:0] fc6_w5_7; // weight 0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc6_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n7_p5;
-    wire signed [4:0] fc6_w6_7; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc6_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc6_n7_p6;
-    wire signed [8:0] fc6_w7_7; // weight 1.78125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc6_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc6_n7_p7;
-    wire signed [15:0] fc6_n7_bias; // bias -2
-    wire signed [15:0] fc6_n7_t0_0_b;
-    wire signed [15:0] fc6_n7_t0_0;
-    wire signed [15:0] fc6_n7_t0_1;
-    wire signed [16:0] fc6_n7_t0_2_a;
-    wire signed [16:0] fc6_n7_t0_2_b;
-    wire signed [16:0] fc6_n7_t0_2;
-    wire signed [18:0] fc6_n7_t0_3_a;
-    wire signed [18:0] fc6_n7_t0_3;
-    wire signed [16:0] fc6_n7_t1_0_a;
-    wire signed [16:0] fc6_n7_t1_0_b;
-    wire signed [16:0] fc6_n7_t1_0;
-    wire signed [19:0] fc6_n7_t1_1_a;
-    wire signed [19:0] fc6_n7_t1_1_b;
-    wire signed [19:0] fc6_n7_t1_1;
-    wire signed [19:0] fc6_n7_t2_0_a;
-    reg  signed [19:0] fc6_n7_t2_0_a_d1;
+    wire signed [10:0] fc6_n7_p1 = $signed(fc6_n7_p1_neg[10:0]);
+    wire signed [15:0] fc6_n7_p4 = fc6_in_4_s_2 * 6'sd17; // weight 0.1328125
+    wire signed [15:0] fc6_n7_p5 = fc6_in_5_s_2 * 6'sd30; // weight 0.234375
+    wire signed [14:0] fc6_n7_p6 = fc6_in_6_s_2 * 5'sd12; // weight 0.09375
+    wire signed [15:0] fc6_n7_t0_0 = (fc6_in_0_s_2 * 6'sd17) + $signed({{5{fc6_n7_p1[10]}}, fc6_n7_p1}); // weight 0.1328125
+    wire signed [15:0] fc6_n7_t0_1 = (fc6_in_2_s_2 * 6'sd22) + (fc6_in_3_s_2 * 6'sh2f); // weight 0.171875; weight -0.1328125
+    wire signed [16:0] fc6_n7_t0_2 = $signed({fc6_n7_p4[15], fc6_n7_p4}) + $signed({fc6_n7_p5[15], fc6_n7_p5});
+    wire signed [18:0] fc6_n7_t0_3 = $signed({{4{fc6_n7_p6[14]}}, fc6_n7_p6}) + (fc6_in_7_s_2 * 9'sd228); // weight 1.78125
+    reg  signed [16:0] fc6_n7_t2_0_a_d1;
     reg  signed [19:0] fc6_n7_t1_1_d1;
-    wire signed [19:0] fc6_n7_t2_0;
-    wire signed [19:0] fc6_n7_t3_0_b;
-    reg  signed [19:0] fc6_n7_t3_0_b_d1;
-    wire signed [19:0] fc6_n7_t3_0;
-    wire signed [19:0] fc6_n7_acc;
-    wire signed [16:0] fc6_n7_y_fl;
-    wire fc6_n7_y_half;
-    wire [1:0] fc6_n7_y_low;
-    wire fc6_n7_y_sticky;
-    wire fc6_n7_y_lsb;
-    wire fc6_n7_y_inc_any;
-    wire fc6_n7_y_inc;
-    wire signed [16:0] fc6_n7_y_incx;
-    wire signed [16:0] fc6_n7_y_rnd;
-    wire signed [15:0] fc6_n7_y_wrap;
-    wire signed [16:0] fc6_n7_y_max;
+    wire signed [19:0] fc6_n7_acc = (($signed({{3{fc6_n7_t2_0_a_d1[16]}}, fc6_n7_t2_0_a_d1}) + fc6_n7_t1_1_d1) + 20'shf8000);
+    wire fc6_n7_y_sticky = |fc6_n7_acc[1:0];
+    wire fc6_n7_y_inc = fc6_n7_acc[2] & (fc6_n7_y_sticky | fc6_n7_acc[3]);
+    wire signed [16:0] fc6_n7_y_rnd = $signed(fc6_n7_acc[19:3]) + $signed({16'd0, fc6_n7_y_inc});
     reg  signed [16:0] fc6_n7_y_rnd_d1;
-    wire fc6_n7_y_ovf_hi;
-    wire signed [15:0] fc6_n7_y_maxv;
     reg  signed [15:0] fc6_n7_y_wrap_d1;
-    wire signed [15:0] fc6_n7_y_sat;
+    wire signed [15:0] fc6_n7_y_sat = (fc6_n7_y_rnd_d1 > 17'sd32767) ? 16'sd32767 : fc6_n7_y_wrap_d1;
     reg  signed [15:0] fc6_n0_y_wrap_d1;
     reg  signed [15:0] fc6_out_0;
     reg  signed [15:0] fc6_n1_y_wrap_d1;
@@ -609,491 +185,45 @@ module activations_fc6 (
     reg  signed [15:0] fc6_out_6;
     reg  signed [15:0] fc6_out_7;
 
-    assign fc6_in_0 = in_data[9:0];
-    assign fc6_in_1 = in_data[19:10];
-    assign fc6_in_2 = in_data[29:20];
-    assign fc6_in_3 = in_data[39:30];
-    assign fc6_in_4 = in_data[49:40];
-    assign fc6_in_5 = in_data[59:50];
-    assign fc6_in_6 = in_data[69:60];
-    assign fc6_in_7 = in_data[79:70];
-    assign fc6_in_0_s = {{1{1'b0}}, fc6_in_0};
-    assign fc6_in_0_s_2 = fc6_in_0_s;
-    assign fc6_w0_0 = 9'h0bc;
-    assign fc6_n0_p0_m = {{9{fc6_in_0_s_2[10]}}, fc6_in_0_s_2} * {{11{fc6_w0_0[8]}}, fc6_w0_0};
-    assign fc6_n0_p0 = fc6_n0_p0_m[18:0];
-    assign fc6_in_1_s = {{1{1'b0}}, fc6_in_1};
-    assign fc6_in_1_s_2 = fc6_in_1_s;
-    assign fc6_w1_0 = 6'h2c;
-    assign fc6_n0_p1_m = {{6{fc6_in_1_s_2[10]}}, fc6_in_1_s_2} * {{11{fc6_w1_0[5]}}, fc6_w1_0};
-    assign fc6_n0_p1 = fc6_n0_p1_m[15:0];
-    assign fc6_in_2_s = {{1{1'b0}}, fc6_in_2};
-    assign fc6_in_2_s_2 = fc6_in_2_s;
-    assign fc6_w2_0 = 6'h17;
-    assign fc6_n0_p2_m = {{6{fc6_in_2_s_2[10]}}, fc6_in_2_s_2} * {{11{fc6_w2_0[5]}}, fc6_w2_0};
-    assign fc6_n0_p2 = fc6_n0_p2_m[15:0];
-    assign fc6_in_3_s = {{1{1'b0}}, fc6_in_3};
-    assign fc6_in_3_s_2 = fc6_in_3_s;
-    assign fc6_w3_0 = 6'h19;
-    assign fc6_n0_p3_m = {{6{fc6_in_3_s_2[10]}}, fc6_in_3_s_2} * {{11{fc6_w3_0[5]}}, fc6_w3_0};
-    assign fc6_n0_p3 = fc6_n0_p3_m[15:0];
-    assign fc6_in_4_s = {{1{1'b0}}, fc6_in_4};
-    assign fc6_in_4_s_2 = fc6_in_4_s;
-    assign fc6_w4_0 = 4'b0101;
-    assign fc6_n0_p4_m = {{4{fc6_in_4_s_2[10]}}, fc6_in_4_s_2} * {{11{fc6_w4_0[3]}}, fc6_w4_0};
-    assign fc6_n0_p4 = fc6_n0_p4_m[13:0];
-    assign fc6_in_5_s = {{1{1'b0}}, fc6_in_5};
-    assign fc6_in_5_s_2 = fc6_in_5_s;
-    assign fc6_w5_0 = 5'h0a;
-    assign fc6_n0_p5_m = {{5{fc6_in_5_s_2[10]}}, fc6_in_5_s_2} * {{11{fc6_w5_0[4]}}, fc6_w5_0};
-    assign fc6_n0_p5 = fc6_n0_p5_m[14:0];
-    assign fc6_in_6_s = {{1{1'b0}}, fc6_in_6};
-    assign fc6_in_6_s_2 = fc6_in_6_s;
-    assign fc6_w6_0 = 5'h16;
-    assign fc6_n0_p6_m = {{5{fc6_in_6_s_2[10]}}, fc6_in_6_s_2} * {{11{fc6_w6_0[4]}}, fc6_w6_0};
-    assign fc6_n0_p6 = fc6_n0_p6_m[14:0];
-    assign fc6_in_7_s = {{1{1'b0}}, fc6_in_7};
-    assign fc6_in_7_s_2 = fc6_in_7_s;
-    assign fc6_w7_0 = 6'h1f;
-    assign fc6_n0_p7_m = {{6{fc6_in_7_s_2[10]}}, fc6_in_7_s_2} * {{11{fc6_w7_0[5]}}, fc6_w7_0};
-    assign fc6_n0_p7 = fc6_n0_p7_m[15:0];
-    assign fc6_n0_bias = 18'h20000;
-    assign fc6_n0_t0_0_b = {{3{fc6_n0_p1[15]}}, fc6_n0_p1};
-    assign fc6_n0_t0_0 = fc6_n0_p0 + fc6_n0_t0_0_b;
-    assign fc6_n0_t0_1_a = {{1{fc6_n0_p2[15]}}, fc6_n0_p2};
-    assign fc6_n0_t0_1_b = {{1{fc6_n0_p3[15]}}, fc6_n0_p3};
-    assign fc6_n0_t0_1 = fc6_n0_t0_1_a + fc6_n0_t0_1_b;
-    assign fc6_n0_t0_2_a = {{1{fc6_n0_p4[13]}}, fc6_n0_p4};
-    assign fc6_n0_t0_2 = fc6_n0_t0_2_a + fc6_n0_p5;
-    assign fc6_n0_t0_3_a = {{1{fc6_n0_p6[14]}}, fc6_n0_p6};
-    assign fc6_n0_t0_3 = fc6_n0_t0_3_a + fc6_n0_p7;
-    assign fc6_n0_t1_0_b = {{2{fc6_n0_t0_1[16]}}, fc6_n0_t0_1};
-    assign fc6_n0_t1_0 = fc6_n0_t0_0 + fc6_n0_t1_0_b;
-    assign fc6_n0_t1_1_a = {{2{fc6_n0_t0_2[14]}}, fc6_n0_t0_2};
-    assign fc6_n0_t1_1_b = {{1{fc6_n0_t0_3[15]}}, fc6_n0_t0_3};
-    assign fc6_n0_t1_1 = fc6_n0_t1_1_a + fc6_n0_t1_1_b;
-    assign fc6_n0_t2_0_a = {{1{fc6_n0_t1_0[18]}}, fc6_n0_t1_0};
-    assign fc6_n0_t2_0_b = {{3{fc6_n0_t1_1[16]}}, fc6_n0_t1_1};
-    assign fc6_n0_t2_0 = fc6_n0_t2_0_a_d1 + fc6_n0_t2_0_b_d1;
-    assign fc6_n0_t3_0_a = fc6_n0_t2_0[18:0];
-    assign fc6_n0_t3_0_b = {{1{fc6_n0_bias[17]}}, fc6_n0_bias};
-    assign fc6_n0_t3_0 = fc6_n0_t3_0_a + fc6_n0_t3_0_b_d1;
-    assign fc6_n0_acc = fc6_n0_t3_0;
-    assign fc6_n0_y_fl = fc6_n0_acc[18:3];
-    assign fc6_n0_y_half = fc6_n0_acc[2];
-    assign fc6_n0_y_low = fc6_n0_acc[1:0];
-    assign fc6_n0_y_sticky = |fc6_n0_y_low;
-    assign fc6_n0_y_lsb = fc6_n0_acc[3];
-    assign fc6_n0_y_inc_any = fc6_n0_y_sticky | fc6_n0_y_lsb;
-    assign fc6_n0_y_inc = fc6_n0_y_half & fc6_n0_y_inc_any;
-    assign fc6_n0_y_incx = {{15{1'b0}}, fc6_n0_y_inc};
-    assign fc6_n0_y_rnd = fc6_n0_y_fl + fc6_n0_y_incx;
-    assign fc6_n0_y_wrap = fc6_n0_y_rnd[15:0];
-    assign fc6_w1_1 = 9'h0d7;
-    assign fc6_n1_p1_m = {{9{fc6_in_1_s_2[10]}}, fc6_in_1_s_2} * {{11{fc6_w1_1[8]}}, fc6_w1_1};
-    assign fc6_n1_p1 = fc6_n1_p1_m[18:0];
-    assign fc6_n1_p2_sh = {fc6_in_2_s_2, 1'b0};
-    assign fc6_w3_1 = 6'h26;
-    assign fc6_n1_p3_m = {{6{fc6_in_3_s_2[10]}}, fc6_in_3_s_2} * {{11{fc6_w3_1[5]}}, fc6_w3_1};
-    assign fc6_n1_p3 = fc6_n1_p3_m[15:0];
-    assign fc6_w4_1 = 5'h09;
-    assign fc6_n1_p4_m = {{5{fc6_in_4_s_2[10]}}, fc6_in_4_s_2} * {{11{fc6_w4_1[4]}}, fc6_w4_1};
-    assign fc6_n1_p4 = fc6_n1_p4_m[14:0];
-    assign fc6_w5_1 = 6'h13;
-    assign fc6_n1_p5_m = {{6{fc6_in_5_s_2[10]}}, fc6_in_5_s_2} * {{11{fc6_w5_1[5]}}, fc6_w5_1};
-    assign fc6_n1_p5 = fc6_n1_p5_m[15:0];
-    assign fc6_n1_p6_sh = {fc6_in_6_s_2, 2'b00};
-    assign fc6_n1_p6_e = {{1{fc6_n1_p6_sh[12]}}, fc6_n1_p6_sh};
-    assign fc6_n1_p6_neg = -fc6_n1_p6_e;
-    assign fc6_n1_p6 = fc6_n1_p6_neg[12:0];
-    assign fc6_n1_p7_sh = {fc6_in_7_s_2, 1'b0};
-    assign fc6_n1_bias = 18'h23700;
-    assign fc6_n1_t0_0_a = {{8{fc6_in_0_s_2[10]}}, fc6_in_0_s_2};
-    assign fc6_n1_t0_0 = fc6_n1_t0_0_a + fc6_n1_p1;
-    assign fc6_n1_t0_1_a = {{4{fc6_n1_p2_sh[11]}}, fc6_n1_p2_sh};
-    assign fc6_n1_t0_1 = fc6_n1_t0_1_a + fc6_n1_p3;
-    assign fc6_n1_t0_2_a = {{1{fc6_n1_p4[14]}}, fc6_n1_p4};
-    assign fc6_n1_t0_2 = fc6_n1_t0_2_a + fc6_n1_p5;
-    assign fc6_n1_t0_3_b = {{1{fc6_n1_p7_sh[11]}}, fc6_n1_p7_sh};
-    assign fc6_n1_t0_3 = fc6_n1_p6 + fc6_n1_t0_3_b;
-    assign fc6_n1_t1_0_b = {{3{fc6_n1_t0_1[15]}}, fc6_n1_t0_1};
-    assign fc6_n1_t1_0 = fc6_n1_t0_0 + fc6_n1_t1_0_b;
-    assign fc6_n1_t1_1_b = {{3{fc6_n1_t0_3[12]}}, fc6_n1_t0_3};
-    assign fc6_n1_t1_1 = fc6_n1_t0_2 + fc6_n1_t1_1_b;
-    assign fc6_n1_t2_0_b = {{3{fc6_n1_t1_1[15]}}, fc6_n1_t1_1};
-    assign fc6_n1_t2_0 = fc6_n1_t1_0_d1 + fc6_n1_t2_0_b_d1;
-    assign fc6_n1_t3_0_b = {{1{fc6_n1_bias[17]}}, fc6_n1_bias};
-    assign fc6_n1_t3_0 = fc6_n1_t2_0 + fc6_n1_t3_0_b_d1;
-    assign fc6_n1_acc = fc6_n1_t3_0;
-    assign fc6_n1_y_fl = fc6_n1_acc[18:3];
-    assign fc6_n1_y_half = fc6_n1_acc[2];
-    assign fc6_n1_y_low = fc6_n1_acc[1:0];
-    assign fc6_n1_y_sticky = |fc6_n1_y_low;
-    assign fc6_n1_y_lsb = fc6_n1_acc[3];
-    assign fc6_n1_y_inc_any = fc6_n1_y_sticky | fc6_n1_y_lsb;
-    assign fc6_n1_y_inc = fc6_n1_y_half & fc6_n1_y_inc_any;
-    assign fc6_n1_y_incx = {{15{1'b0}}, fc6_n1_y_inc};
-    assign fc6_n1_y_rnd = fc6_n1_y_fl + fc6_n1_y_incx;
-    assign fc6_n1_y_wrap = fc6_n1_y_rnd[15:0];
-    assign fc6_w0_2 = 6'h22;
-    assign fc6_n2_p0_m = {{6{fc6_in_0_s_2[10]}}, fc6_in_0_s_2} * {{11{fc6_w0_2[5]}}, fc6_w0_2};
-    assign fc6_n2_p0 = fc6_n2_p0_m[15:0];
-    assign fc6_n2_p1_sh = {fc6_in_1_s_2, 5'b00000};
-    assign fc6_w2_2 = 9'h0ce;
-    assign fc6_n2_p2_m = {{9{fc6_in_2_s_2[10]}}, fc6_in_2_s_2} * {{11{fc6_w2_2[8]}}, fc6_w2_2};
-    assign fc6_n2_p2 = fc6_n2_p2_m[18:0];
-    assign fc6_n2_p3_sh = {fc6_in_3_s_2, 1'b0};
-    assign fc6_n2_p3_e = {{1{fc6_n2_p3_sh[11]}}, fc6_n2_p3_sh};
-    assign fc6_n2_p3_neg = -fc6_n2_p3_e;
-    assign fc6_n2_p3 = fc6_n2_p3_neg[11:0];
-    assign fc6_w4_2 = 4'b0111;
-    assign fc6_n2_p4_m = {{4{fc6_in_4_s_2[10]}}, fc6_in_4_s_2} * {{11{fc6_w4_2[3]}}, fc6_w4_2};
-    assign fc6_n2_p4 = fc6_n2_p4_m[13:0];
-    assign fc6_w5_2 = 6'h1c;
-    assign fc6_n2_p5_m = {{6{fc6_in_5_s_2[10]}}, fc6_in_5_s_2} * {{11{fc6_w5_2[5]}}, fc6_w5_2};
-    assign fc6_n2_p5 = fc6_n2_p5_m[15:0];
-    assign fc6_n2_p6_sh = {fc6_in_6_s_2, 1'b0};
-    assign fc6_w7_2 = 5'h11;
-    assign fc6_n2_p7_m = {{5{fc6_in_7_s_2[10]}}, fc6_in_7_s_2} * {{11{fc6_w7_2[4]}}, fc6_w7_2};
-    assign fc6_n2_p7 = fc6_n2_p7_m[14:0];
-    assign fc6_n2_bias = 18'h26e00;
-    assign fc6_n2_t0_0 = fc6_n2_p0 + fc6_n2_p1_sh;
-    assign fc6_n2_t0_1_b = {{7{fc6_n2_p3[11]}}, fc6_n2_p3};
-    assign fc6_n2_t0_1 = fc6_n2_p2 + fc6_n2_t0_1_b;
-    assign fc6_n2_t0_2_a = {{3{fc6_n2_p4[13]}}, fc6_n2_p4};
-    assign fc6_n2_t0_2_b = {{1{fc6_n2_p5[15]}}, fc6_n2_p5};
-    assign fc6_n2_t0_2 = fc6_n2_t0_2_a + fc6_n2_t0_2_b;
-    assign fc6_n2_t0_3_a = {{3{fc6_n2_p6_sh[11]}}, fc6_n2_p6_sh};
-    assign fc6_n2_t0_3 = fc6_n2_t0_3_a + fc6_n2_p7;
-    assign fc6_n2_t1_0_a = {{3{fc6_n2_t0_0[15]}}, fc6_n2_t0_0};
-    assign fc6_n2_t1_0 = fc6_n2_t1_0_a + fc6_n2_t0_1;
-    assign fc6_n2_t1_1_b = {{2{fc6_n2_t0_3[14]}}, fc6_n2_t0_3};
-    assign fc6_n2_t1_1 = fc6_n2_t0_2 + fc6_n2_t1_1_b;
-    assign fc6_n2_t2_0_a = {{1{fc6_n2_t1_0[18]}}, fc6_n2_t1_0};
-    assign fc6_n2_t2_0_b = {{3{fc6_n2_t1_1[16]}}, fc6_n2_t1_1};
-    assign fc6_n2_t2_0 = fc6_n2_t2_0_a_d1 + fc6_n2_t2_0_b_d1;
-    assign fc6_n2_t3_0_a = fc6_n2_t2_0[18:0];
-    assign fc6_n2_t3_0_b = {{1{fc6_n2_bias[17]}}, fc6_n2_bias};
-    assign fc6_n2_t3_0 = fc6_n2_t3_0_a + fc6_n2_t3_0_b_d1;
-    assign fc6_n2_acc = fc6_n2_t3_0;
-    assign fc6_n2_y_fl = fc6_n2_acc[18:3];
-    assign fc6_n2_y_half = fc6_n2_acc[2];
-    assign fc6_n2_y_low = fc6_n2_acc[1:0];
-    assign fc6_n2_y_sticky = |fc6_n2_y_low;
-    assign fc6_n2_y_lsb = fc6_n2_acc[3];
-    assign fc6_n2_y_inc_any = fc6_n2_y_sticky | fc6_n2_y_lsb;
-    assign fc6_n2_y_inc = fc6_n2_y_half & fc6_n2_y_inc_any;
-    assign fc6_n2_y_incx = {{15{1'b0}}, fc6_n2_y_inc};
-    assign fc6_n2_y_rnd = fc6_n2_y_fl + fc6_n2_y_incx;
-    assign fc6_n2_y_wrap = fc6_n2_y_rnd[15:0];
-    assign fc6_n3_p0_sh = {fc6_in_0_s_2, 3'b000};
-    assign fc6_w1_3 = 5'h14;
-    assign fc6_n3_p1_m = {{5{fc6_in_1_s_2[10]}}, fc6_in_1_s_2} * {{11{fc6_w1_3[4]}}, fc6_w1_3};
-    assign fc6_n3_p1 = fc6_n3_p1_m[14:0];
-    assign fc6_w2_3 = 6'h1b;
-    assign fc6_n3_p2_m = {{6{fc6_in_2_s_2[10]}}, fc6_in_2_s_2} * {{11{fc6_w2_3[5]}}, fc6_w2_3};
-    assign fc6_n3_p2 = fc6_n3_p2_m[15:0];
-    assign fc6_w3_3 = 9'h0df;
-    assign fc6_n3_p3_m = {{9{fc6_in_3_s_2[10]}}, fc6_in_3_s_2} * {{11{fc6_w3_3[8]}}, fc6_w3_3};
-    assign fc6_n3_p3 = fc6_n3_p3_m[18:0];
-    assign fc6_w4_3 = 6'h1d;
-    assign fc6_n3_p4_m = {{6{fc6_in_4_s_2[10]}}, fc6_in_4_s_2} * {{11{fc6_w4_3[5]}}, fc6_w4_3};
-    assign fc6_n3_p4 = fc6_n3_p4_m[15:0];
-    assign fc6_w5_3 = 5'h0c;
-    assign fc6_n3_p5_m = {{5{fc6_in_5_s_2[10]}}, fc6_in_5_s_2} * {{11{fc6_w5_3[4]}}, fc6_w5_3};
-    assign fc6_n3_p5 = fc6_n3_p5_m[14:0];
-    assign fc6_w6_3 = 6'h14;
-    assign fc6_n3_p6_m = {{6{fc6_in_6_s_2[10]}}, fc6_in_6_s_2} * {{11{fc6_w6_3[5]}}, fc6_w6_3};
-    assign fc6_n3_p6 = fc6_n3_p6_m[15:0];
-    assign fc6_w7_3 = 6'h22;
-    assign fc6_n3_p7_m = {{6{fc6_in_7_s_2[10]}}, fc6_in_7_s_2} * {{11{fc6_w7_3[5]}}, fc6_w7_3};
-    assign fc6_n3_p7 = fc6_n3_p7_m[15:0];
-    assign fc6_n3_bias = 18'h2a500;
-    assign fc6_n3_t0_0_a = {{1{fc6_n3_p0_sh[13]}}, fc6_n3_p0_sh};
-    assign fc6_n3_t0_0 = fc6_n3_t0_0_a + fc6_n3_p1;
-    assign fc6_n3_t0_1_a = {{3{fc6_n3_p2[15]}}, fc6_n3_p2};
-    assign fc6_n3_t0_1 = fc6_n3_t0_1_a + fc6_n3_p3;
-    assign fc6_n3_t0_2_a = {{1{fc6_n3_p4[15]}}, fc6_n3_p4};
-    assign fc6_n3_t0_2_b = {{2{fc6_n3_p5[14]}}, fc6_n3_p5};
-    assign fc6_n3_t0_2 = fc6_n3_t0_2_a + fc6_n3_t0_2_b;
-    assign fc6_n3_t0_3 = fc6_n3_p6 + fc6_n3_p7;
-    assign fc6_n3_t1_0_a = {{5{fc6_n3_t0_0[14]}}, fc6_n3_t0_0};
-    assign fc6_n3_t1_0_b = {{1{fc6_n3_t0_1[18]}}, fc6_n3_t0_1};
-    assign fc6_n3_t1_0 = fc6_n3_t1_0_a + fc6_n3_t1_0_b;
-    assign fc6_n3_t1_1_b = {{1{fc6_n3_t0_3[15]}}, fc6_n3_t0_3};
-    assign fc6_n3_t1_1 = fc6_n3_t0_2 + fc6_n3_t1_1_b;
-    assign fc6_n3_t2_0_b = {{3{fc6_n3_t1_1[16]}}, fc6_n3_t1_1};
-    assign fc6_n3_t2_0 = fc6_n3_t1_0_d1 + fc6_n3_t2_0_b_d1;
-    assign fc6_n3_t3_0_a = fc6_n3_t2_0[18:0];
-    assign fc6_n3_t3_0_b = {{1{fc6_n3_bias[17]}}, fc6_n3_bias};
-    assign fc6_n3_t3_0 = fc6_n3_t3_0_a + fc6_n3_t3_0_b_d1;
-    assign fc6_n3_acc = fc6_n3_t3_0;
-    assign fc6_n3_y_fl = fc6_n3_acc[18:3];
-    assign fc6_n3_y_half = fc6_n3_acc[2];
-    assign fc6_n3_y_low = fc6_n3_acc[1:0];
-    assign fc6_n3_y_sticky = |fc6_n3_y_low;
-    assign fc6_n3_y_lsb = fc6_n3_acc[3];
-    assign fc6_n3_y_inc_any = fc6_n3_y_sticky | fc6_n3_y_lsb;
-    assign fc6_n3_y_inc = fc6_n3_y_half & fc6_n3_y_inc_any;
-    assign fc6_n3_y_incx = {{15{1'b0}}, fc6_n3_y_inc};
-    assign fc6_n3_y_rnd = fc6_n3_y_fl + fc6_n3_y_incx;
-    assign fc6_n3_y_wrap = fc6_n3_y_rnd[15:0];
-    assign fc6_w1_4 = 4'b1001;
-    assign fc6_n4_p1_m = {{4{fc6_in_1_s_2[10]}}, fc6_in_1_s_2} * {{11{fc6_w1_4[3]}}, fc6_w1_4};
-    assign fc6_n4_p1 = fc6_n4_p1_m[13:0];
-    assign fc6_w2_4 = 6'h12;
-    assign fc6_n4_p2_m = {{6{fc6_in_2_s_2[10]}}, fc6_in_2_s_2} * {{11{fc6_w2_4[5]}}, fc6_w2_4};
-    assign fc6_n4_p2 = fc6_n4_p2_m[15:0];
-    assign fc6_n4_p3_sh = {fc6_in_3_s_2, 4'b0000};
-    assign fc6_w4_4 = 9'h0c2;
-    assign fc6_n4_p4_m = {{9{fc6_in_4_s_2[10]}}, fc6_in_4_s_2} * {{11{fc6_w4_4[8]}}, fc6_w4_4};
-    assign fc6_n4_p4 = fc6_n4_p4_m[18:0];
-    assign fc6_w5_4 = 6'h12;
-    assign fc6_n4_p5_m = {{6{fc6_in_5_s_2[10]}}, fc6_in_5_s_2} * {{11{fc6_w5_4[5]}}, fc6_w5_4};
-    assign fc6_n4_p5 = fc6_n4_p5_m[15:0];
-    assign fc6_w6_4 = 6'h2b;
-    assign fc6_n4_p6_m = {{6{fc6_in_6_s_2[10]}}, fc6_in_6_s_2} * {{11{fc6_w6_4[5]}}, fc6_w6_4};
-    assign fc6_n4_p6 = fc6_n4_p6_m[15:0];
-    assign fc6_w7_4 = 6'h1b;
-    assign fc6_n4_p7_m = {{6{fc6_in_7_s_2[10]}}, fc6_in_7_s_2} * {{11{fc6_w7_4[5]}}, fc6_w7_4};
-    assign fc6_n4_p7 = fc6_n4_p7_m[15:0];
-    assign fc6_n4_bias = 18'h2db00;
-    assign fc6_n4_t0_0_a = {{2{fc6_n4_p1[13]}}, fc6_n4_p1};
-    assign fc6_n4_t0_0 = fc6_n4_t0_0_a + fc6_n4_p2;
-    assign fc6_n4_t0_1_a = {{4{fc6_n4_p3_sh[14]}}, fc6_n4_p3_sh};
-    assign fc6_n4_t0_1 = fc6_n4_t0_1_a + fc6_n4_p4;
-    assign fc6_n4_t0_2 = fc6_n4_p5 + fc6_n4_p6;
-    assign fc6_n4_t0_3_a = {{2{fc6_n4_p7[15]}}, fc6_n4_p7};
-    assign fc6_n4_t0_3 = fc6_n4_t0_3_a + fc6_n4_bias;
-    assign fc6_n4_t1_0_a = {{3{fc6_n4_t0_0[15]}}, fc6_n4_t0_0};
-    assign fc6_n4_t1_0 = fc6_n4_t1_0_a + fc6_n4_t0_1;
-    assign fc6_n4_t1_1_a = {{2{fc6_n4_t0_2[15]}}, fc6_n4_t0_2};
-    assign fc6_n4_t1_1 = fc6_n4_t1_1_a + fc6_n4_t0_3;
-    assign fc6_n4_t2_0_b = {{1{fc6_n4_t1_1[17]}}, fc6_n4_t1_1};
-    assign fc6_n4_t2_0 = fc6_n4_t1_0_d1 + fc6_n4_t2_0_b_d1;
-    assign fc6_n4_acc = fc6_n4_t2_0;
-    assign fc6_n4_y_fl = fc6_n4_acc[18:3];
-    assign fc6_n4_y_half = fc6_n4_acc[2];
-    assign fc6_n4_y_low = fc6_n4_acc[1:0];
-    assign fc6_n4_y_sticky = |fc6_n4_y_low;
-    assign fc6_n4_y_lsb = fc6_n4_acc[3];
-    assign fc6_n4_y_inc_any = fc6_n4_y_sticky | fc6_n4_y_lsb;
-    assign fc6_n4_y_inc = fc6_n4_y_half & fc6_n4_y_inc_any;
-    assign fc6_n4_y_incx = {{15{1'b0}}, fc6_n4_y_inc};
-    assign fc6_n4_y_rnd = fc6_n4_y_fl + fc6_n4_y_incx;
-    assign fc6_n4_y_wrap = fc6_n4_y_rnd[15:0];
-    assign fc6_n5_p0_sh = {fc6_in_0_s_2, 4'b0000};
-    assign fc6_n5_p0_e = {{1{fc6_n5_p0_sh[14]}}, fc6_n5_p0_sh};
-    assign fc6_n5_p0_neg = -fc6_n5_p0_e;
-    assign fc6_n5_p0 = fc6_n5_p0_neg[14:0];
-    assign fc6_w1_5 = 6'h29;
-    assign fc6_n5_p1_m = {{6{fc6_in_1_s_2[10]}}, fc6_in_1_s_2} * {{11{fc6_w1_5[5]}}, fc6_w1_5};
-    assign fc6_n5_p1 = fc6_n5_p1_m[15:0];
-    assign fc6_w2_5 = 5'h17;
-    assign fc6_n5_p2_m = {{5{fc6_in_2_s_2[10]}}, fc6_in_2_s_2} * {{11{fc6_w2_5[4]}}, fc6_w2_5};
-    assign fc6_n5_p2 = fc6_n5_p2_m[14:0];
-    assign fc6_n5_p3_sh = {fc6_in_3_s_2, 4'b0000};
-    assign fc6_w4_5 = 6'h15;
-    assign fc6_n5_p4_m = {{6{fc6_in_4_s_2[10]}}, fc6_in_4_s_2} * {{11{fc6_w4_5[5]}}, fc6_w4_5};
-    assign fc6_n5_p4 = fc6_n5_p4_m[15:0];
-    assign fc6_w5_5 = 9'h0c8;
-    assign fc6_n5_p5_m = {{9{fc6_in_5_s_2[10]}}, fc6_in_5_s_2} * {{11{fc6_w5_5[8]}}, fc6_w5_5};
-    assign fc6_n5_p5 = fc6_n5_p5_m[18:0];
-    assign fc6_w6_5 = 5'h11;
-    assign fc6_n5_p6_m = {{5{fc6_in_6_s_2[10]}}, fc6_in_6_s_2} * {{11{fc6_w6_5[4]}}, fc6_w6_5};
-    assign fc6_n5_p6 = fc6_n5_p6_m[14:0];
-    assign fc6_w7_5 = 6'h2d;
-    assign fc6_n5_p7_m = {{6{fc6_in_7_s_2[10]}}, fc6_in_7_s_2} * {{11{fc6_w7_5[5]}}, fc6_w7_5};
-    assign fc6_n5_p7 = fc6_n5_p7_m[15:0];
-    assign fc6_n5_bias = 17'h11200;
-    assign fc6_n5_t0_0_a = {{2{fc6_n5_p0[14]}}, fc6_n5_p0};
-    assign fc6_n5_t0_0_b = {{1{fc6_n5_p1[15]}}, fc6_n5_p1};
-    assign fc6_n5_t0_0 = fc6_n5_t0_0_a + fc6_n5_t0_0_b;
-    assign fc6_n5_t0_1 = fc6_n5_p2 + fc6_n5_p3_sh;
-    assign fc6_n5_t0_2_a = {{3{fc6_n5_p4[15]}}, fc6_n5_p4};
-    assign fc6_n5_t0_2 = fc6_n5_t0_2_a + fc6_n5_p5;
-    assign fc6_n5_t0_3_a = {{2{fc6_n5_p6[14]}}, fc6_n5_p6};
-    assign fc6_n5_t0_3_b = {{1{fc6_n5_p7[15]}}, fc6_n5_p7};
-    assign fc6_n5_t0_3 = fc6_n5_t0_3_a + fc6_n5_t0_3_b;
-    assign fc6_n5_t1_0_b = {{2{fc6_n5_t0_1[14]}}, fc6_n5_t0_1};
-    assign fc6_n5_t1_0 = fc6_n5_t0_0 + fc6_n5_t1_0_b;
-    assign fc6_n5_t1_1_b = {{2{fc6_n5_t0_3[16]}}, fc6_n5_t0_3};
-    assign fc6_n5_t1_1 = fc6_n5_t0_2 + fc6_n5_t1_1_b;
-    assign fc6_n5_t2_0_a = {{2{fc6_n5_t1_0[16]}}, fc6_n5_t1_0};
-    assign fc6_n5_t2_0 = fc6_n5_t2_0_a_d1 + fc6_n5_t1_1_d1;
-    assign fc6_n5_t3_0_b = {{2{fc6_n5_bias[16]}}, fc6_n5_bias};
-    assign fc6_n5_t3_0 = fc6_n5_t2_0 + fc6_n5_t3_0_b_d1;
-    assign fc6_n5_acc = fc6_n5_t3_0;
-    assign fc6_n5_y_fl = fc6_n5_acc[18:3];
-    assign fc6_n5_y_half = fc6_n5_acc[2];
-    assign fc6_n5_y_low = fc6_n5_acc[1:0];
-    assign fc6_n5_y_sticky = |fc6_n5_y_low;
-    assign fc6_n5_y_lsb = fc6_n5_acc[3];
-    assign fc6_n5_y_inc_any = fc6_n5_y_sticky | fc6_n5_y_lsb;
-    assign fc6_n5_y_inc = fc6_n5_y_half & fc6_n5_y_inc_any;
-    assign fc6_n5_y_incx = {{15{1'b0}}, fc6_n5_y_inc};
-    assign fc6_n5_y_rnd = fc6_n5_y_fl + fc6_n5_y_incx;
-    assign fc6_n5_y_wrap = fc6_n5_y_rnd[15:0];
-    assign fc6_w0_6 = 5'h14;
-    assign fc6_n6_p0_m = {{5{fc6_in_0_s_2[10]}}, fc6_in_0_s_2} * {{11{fc6_w0_6[4]}}, fc6_w0_6};
-    assign fc6_n6_p0 = fc6_n6_p0_m[14:0];
-    assign fc6_w1_6 = 5'h14;
-    assign fc6_n6_p1_m = {{5{fc6_in_1_s_2[10]}}, fc6_in_1_s_2} * {{11{fc6_w1_6[4]}}, fc6_w1_6};
-    assign fc6_n6_p1 = fc6_n6_p1_m[14:0];
-    assign fc6_n6_p2_sh = {fc6_in_2_s_2, 1'b0};
-    assign fc6_n6_p2_e = {{1{fc6_n6_p2_sh[11]}}, fc6_n6_p2_sh};
-    assign fc6_n6_p2_neg = -fc6_n6_p2_e;
-    assign fc6_n6_p2 = fc6_n6_p2_neg[11:0];
-    assign fc6_w3_6 = 3'b101;
-    assign fc6_n6_p3_m = {{3{fc6_in_3_s_2[10]}}, fc6_in_3_s_2} * {{11{fc6_w3_6[2]}}, fc6_w3_6};
-    assign fc6_n6_p3 = fc6_n6_p3_m[12:0];
-    assign fc6_n6_p4_sh = {fc6_in_4_s_2, 4'b0000};
-    assign fc6_n6_p4_e = {{1{fc6_n6_p4_sh[14]}}, fc6_n6_p4_sh};
-    assign fc6_n6_p4_neg = -fc6_n6_p4_e;
-    assign fc6_n6_p4 = fc6_n6_p4_neg[14:0];
-    assign fc6_w5_6 = 6'h11;
-    assign fc6_n6_p5_m = {{6{fc6_in_5_s_2[10]}}, fc6_in_5_s_2} * {{11{fc6_w5_6[5]}}, fc6_w5_6};
-    assign fc6_n6_p5 = fc6_n6_p5_m[15:0];
-    assign fc6_w6_6 = 9'h0d0;
-    assign fc6_n6_p6_m = {{9{fc6_in_6_s_2[10]}}, fc6_in_6_s_2} * {{11{fc6_w6_6[8]}}, fc6_w6_6};
-    assign fc6_n6_p6 = fc6_n6_p6_m[18:0];
-    assign fc6_w7_6 = 6'h17;
-    assign fc6_n6_p7_m = {{6{fc6_in_7_s_2[10]}}, fc6_in_7_s_2} * {{11{fc6_w7_6[5]}}, fc6_w7_6};
-    assign fc6_n6_p7 = fc6_n6_p7_m[15:0];
-    assign fc6_n6_bias = 17'h14900;
-    assign fc6_n6_t0_0_a = {{1{fc6_n6_p0[14]}}, fc6_n6_p0};
-    assign fc6_n6_t0_0_b = {{1{fc6_n6_p1[14]}}, fc6_n6_p1};
-    assign fc6_n6_t0_0 = fc6_n6_t0_0_a + fc6_n6_t0_0_b;
-    assign fc6_n6_t0_1_a = {{2{fc6_n6_p2[11]}}, fc6_n6_p2};
-    assign fc6_n6_t0_1_b = {{1{fc6_n6_p3[12]}}, fc6_n6_p3};
-    assign fc6_n6_t0_1 = fc6_n6_t0_1_a + fc6_n6_t0_1_b;
-    assign fc6_n6_t0_2_a = {{1{fc6_n6_p4[14]}}, fc6_n6_p4};
-    assign fc6_n6_t0_2 = fc6_n6_t0_2_a + fc6_n6_p5;
-    assign fc6_n6_t0_3_b = {{3{fc6_n6_p7[15]}}, fc6_n6_p7};
-    assign fc6_n6_t0_3 = fc6_n6_p6 + fc6_n6_t0_3_b;
-    assign fc6_n6_t1_0_b = {{2{fc6_n6_t0_1[13]}}, fc6_n6_t0_1};
-    assign fc6_n6_t1_0 = fc6_n6_t0_0 + fc6_n6_t1_0_b;
-    assign fc6_n6_t1_1_a = {{3{fc6_n6_t0_2[15]}}, fc6_n6_t0_2};
-    assign fc6_n6_t1_1 = fc6_n6_t1_1_a + fc6_n6_t0_3;
-    assign fc6_n6_t2_0_a = {{3{fc6_n6_t1_0[15]}}, fc6_n6_t1_0};
-    assign fc6_n6_t2_0 = fc6_n6_t2_0_a_d1 + fc6_n6_t1_1_d1;
-    assign fc6_n6_t3_0_b = {{2{fc6_n6_bias[16]}}, fc6_n6_bias};
-    assign fc6_n6_t3_0 = fc6_n6_t2_0 + fc6_n6_t3_0_b_d1;
-    assign fc6_n6_acc = fc6_n6_t3_0;
-    assign fc6_n6_y_fl = fc6_n6_acc[18:3];
-    assign fc6_n6_y_half = fc6_n6_acc[2];
-    assign fc6_n6_y_low = fc6_n6_acc[1:0];
-    assign fc6_n6_y_sticky = |fc6_n6_y_low;
-    assign fc6_n6_y_lsb = fc6_n6_acc[3];
-    assign fc6_n6_y_inc_any = fc6_n6_y_sticky | fc6_n6_y_lsb;
-    assign fc6_n6_y_inc = fc6_n6_y_half & fc6_n6_y_inc_any;
-    assign fc6_n6_y_incx = {{15{1'b0}}, fc6_n6_y_inc};
-    assign fc6_n6_y_rnd = fc6_n6_y_fl + fc6_n6_y_incx;
-    assign fc6_n6_y_wrap = fc6_n6_y_rnd[15:0];
-    assign fc6_w0_7 = 6'h11;
-    assign fc6_n7_p0_m = {{6{fc6_in_0_s_2[10]}}, fc6_in_0_s_2} * {{11{fc6_w0_7[5]}}, fc6_w0_7};
-    assign fc6_n7_p0 = fc6_n7_p0_m[15:0];
-    assign fc6_n7_p1_e = {{1{fc6_in_1_s_2[10]}}, fc6_in_1_s_2};
-    assign fc6_n7_p1_neg = -fc6_n7_p1_e;
-    assign fc6_n7_p1 = fc6_n7_p1_neg[10:0];
-    assign fc6_w2_7 = 6'h16;
-    assign fc6_n7_p2_m = {{6{fc6_in_2_s_2[10]}}, fc6_in_2_s_2} * {{11{fc6_w2_7[5]}}, fc6_w2_7};
-    assign fc6_n7_p2 = fc6_n7_p2_m[15:0];
-    assign fc6_w3_7 = 6'h2f;
-    assign fc6_n7_p3_m = {{6{fc6_in_3_s_2[10]}}, fc6_in_3_s_2} * {{11{fc6_w3_7[5]}}, fc6_w3_7};
-    assign fc6_n7_p3 = fc6_n7_p3_m[15:0];
-    assign fc6_w4_7 = 6'h11;
-    assign fc6_n7_p4_m = {{6{fc6_in_4_s_2[10]}}, fc6_in_4_s_2} * {{11{fc6_w4_7[5]}}, fc6_w4_7};
-    assign fc6_n7_p4 = fc6_n7_p4_m[15:0];
-    assign fc6_w5_7 = 6'h1e;
-    assign fc6_n7_p5_m = {{6{fc6_in_5_s_2[10]}}, fc6_in_5_s_2} * {{11{fc6_w5_7[5]}}, fc6_w5_7};
-    assign fc6_n7_p5 = fc6_n7_p5_m[15:0];
-    assign fc6_w6_7 = 5'h0c;
-    assign fc6_n7_p6_m = {{5{fc6_in_6_s_2[10]}}, fc6_in_6_s_2} * {{11{fc6_w6_7[4]}}, fc6_w6_7};
-    assign fc6_n7_p6 = fc6_n7_p6_m[14:0];
-    assign fc6_w7_7 = 9'h0e4;
-    assign fc6_n7_p7_m = {{9{fc6_in_7_s_2[10]}}, fc6_in_7_s_2} * {{11{fc6_w7_7[8]}}, fc6_w7_7};
-    assign fc6_n7_p7 = fc6_n7_p7_m[18:0];
-    assign fc6_n7_bias = 16'h8000;
-    assign fc6_n7_t0_0_b = {{5{fc6_n7_p1[10]}}, fc6_n7_p1};
-    assign fc6_n7_t0_0 = fc6_n7_p0 + fc6_n7_t0_0_b;
-    assign fc6_n7_t0_1 = fc6_n7_p2 + fc6_n7_p3;
-    assign fc6_n7_t0_2_a = {{1{fc6_n7_p4[15]}}, fc6_n7_p4};
-    assign fc6_n7_t0_2_b = {{1{fc6_n7_p5[15]}}, fc6_n7_p5};
-    assign fc6_n7_t0_2 = fc6_n7_t0_2_a + fc6_n7_t0_2_b;
-    assign fc6_n7_t0_3_a = {{4{fc6_n7_p6[14]}}, fc6_n7_p6};
-    assign fc6_n7_t0_3 = fc6_n7_t0_3_a + fc6_n7_p7;
-    assign fc6_n7_t1_0_a = {{1{fc6_n7_t0_0[15]}}, fc6_n7_t0_0};
-    assign fc6_n7_t1_0_b = {{1{fc6_n7_t0_1[15]}}, fc6_n7_t0_1};
-    assign fc6_n7_t1_0 = fc6_n7_t1_0_a + fc6_n7_t1_0_b;
-    assign fc6_n7_t1_1_a = {{3{fc6_n7_t0_2[16]}}, fc6_n7_t0_2};
-    assign fc6_n7_t1_1_b = {{1{fc6_n7_t0_3[18]}}, fc6_n7_t0_3};
-    assign fc6_n7_t1_1 = fc6_n7_t1_1_a + fc6_n7_t1_1_b;
-    assign fc6_n7_t2_0_a = {{3{fc6_n7_t1_0[16]}}, fc6_n7_t1_0};
-    assign fc6_n7_t2_0 = fc6_n7_t2_0_a_d1 + fc6_n7_t1_1_d1;
-    assign fc6_n7_t3_0_b = {{4{fc6_n7_bias[15]}}, fc6_n7_bias};
-    assign fc6_n7_t3_0 = fc6_n7_t2_0 + fc6_n7_t3_0_b_d1;
-    assign fc6_n7_acc = fc6_n7_t3_0;
-    assign fc6_n7_y_fl = fc6_n7_acc[19:3];
-    assign fc6_n7_y_half = fc6_n7_acc[2];
-    assign fc6_n7_y_low = fc6_n7_acc[1:0];
-    assign fc6_n7_y_sticky = |fc6_n7_y_low;
-    assign fc6_n7_y_lsb = fc6_n7_acc[3];
-    assign fc6_n7_y_inc_any = fc6_n7_y_sticky | fc6_n7_y_lsb;
-    assign fc6_n7_y_inc = fc6_n7_y_half & fc6_n7_y_inc_any;
-    assign fc6_n7_y_incx = {{16{1'b0}}, fc6_n7_y_inc};
-    assign fc6_n7_y_rnd = fc6_n7_y_fl + fc6_n7_y_incx;
-    assign fc6_n7_y_wrap = fc6_n7_y_rnd[15:0];
-    assign fc6_n7_y_max = 17'h07fff;
-    assign fc6_n7_y_ovf_hi = (fc6_n7_y_rnd_d1 > fc6_n7_y_max);
-    assign fc6_n7_y_maxv = 16'h7fff;
-    assign fc6_n7_y_sat = fc6_n7_y_ovf_hi ? fc6_n7_y_maxv : fc6_n7_y_wrap_d1;
-    assign out_data = {fc6_out_7, fc6_out_6, fc6_out_5, fc6_out_4, fc6_out_3, fc6_out_2, fc6_out_1, fc6_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc6_n0_t2_0_a_d1 <= fc6_n0_t2_0_a;
-            fc6_n0_t2_0_b_d1 <= fc6_n0_t2_0_b;
-            fc6_n0_t3_0_b_d1 <= fc6_n0_t3_0_b;
+            fc6_n0_t2_0_a_d1 <= fc6_n0_t1_0;
+            fc6_n0_t2_0_b_d1 <= $signed({{2{fc6_n0_t0_2[14]}}, fc6_n0_t0_2}) + $signed({fc6_n0_t0_3[15], fc6_n0_t0_3});
             fc6_n1_t1_0_d1 <= fc6_n1_t1_0;
-            fc6_n1_t2_0_b_d1 <= fc6_n1_t2_0_b;
-            fc6_n1_t3_0_b_d1 <= fc6_n1_t3_0_b;
-            fc6_n2_t2_0_a_d1 <= fc6_n2_t2_0_a;
-            fc6_n2_t2_0_b_d1 <= fc6_n2_t2_0_b;
-            fc6_n2_t3_0_b_d1 <= fc6_n2_t3_0_b;
-            fc6_n3_t1_0_d1 <= fc6_n3_t1_0;
-            fc6_n3_t2_0_b_d1 <= fc6_n3_t2_0_b;
-            fc6_n3_t3_0_b_d1 <= fc6_n3_t3_0_b;
+            fc6_n1_t2_0_b_d1 <= fc6_n1_t1_1;
+            fc6_n2_t2_0_a_d1 <= fc6_n2_t1_0;
+            fc6_n2_t2_0_b_d1 <= fc6_n2_t1_1;
+            fc6_n3_t1_0_d1 <= $signed({{5{fc6_n3_t0_0[14]}}, fc6_n3_t0_0}) + $signed({fc6_n3_t0_1[18], fc6_n3_t0_1});
+            fc6_n3_t2_0_b_d1 <= fc6_n3_t1_1;
             fc6_n4_t1_0_d1 <= fc6_n4_t1_0;
-            fc6_n4_t2_0_b_d1 <= fc6_n4_t2_0_b;
-            fc6_n5_t2_0_a_d1 <= fc6_n5_t2_0_a;
+            fc6_n4_t2_0_b_d1 <= fc6_n4_t1_1;
+            fc6_n5_t2_0_a_d1 <= fc6_n5_t1_0;
             fc6_n5_t1_1_d1 <= fc6_n5_t1_1;
-            fc6_n5_t3_0_b_d1 <= fc6_n5_t3_0_b;
-            fc6_n6_t2_0_a_d1 <= fc6_n6_t2_0_a;
+            fc6_n6_t2_0_a_d1 <= fc6_n6_t1_0;
             fc6_n6_t1_1_d1 <= fc6_n6_t1_1;
-            fc6_n6_t3_0_b_d1 <= fc6_n6_t3_0_b;
-            fc6_n7_t2_0_a_d1 <= fc6_n7_t2_0_a;
-            fc6_n7_t1_1_d1 <= fc6_n7_t1_1;
-            fc6_n7_t3_0_b_d1 <= fc6_n7_t3_0_b;
+            fc6_n7_t2_0_a_d1 <= $signed({fc6_n7_t0_0[15], fc6_n7_t0_0}) + $signed({fc6_n7_t0_1[15], fc6_n7_t0_1});
+            fc6_n7_t1_1_d1 <= $signed({{3{fc6_n7_t0_2[16]}}, fc6_n7_t0_2}) + $signed({fc6_n7_t0_3[18], fc6_n7_t0_3});
             fc6_n7_y_rnd_d1 <= fc6_n7_y_rnd;
-            fc6_n7_y_wrap_d1 <= fc6_n7_y_wrap;
-            fc6_n0_y_wrap_d1 <= fc6_n0_y_wrap;
+            fc6_n7_y_wrap_d1 <= $signed(fc6_n7_y_rnd[15:0]);
+            fc6_n0_y_wrap_d1 <= $signed(fc6_n0_y_rnd[15:0]);
             fc6_out_0 <= fc6_n0_y_wrap_d1;
-            fc6_n1_y_wrap_d1 <= fc6_n1_y_wrap;
+            fc6_n1_y_wrap_d1 <= $signed(fc6_n1_y_rnd[15:0]);
             fc6_out_1 <= fc6_n1_y_wrap_d1;
-            fc6_n2_y_wrap_d1 <= fc6_n2_y_wrap;
+            fc6_n2_y_wrap_d1 <= $signed(fc6_n2_y_rnd[15:0]);
             fc6_out_2 <= fc6_n2_y_wrap_d1;
-            fc6_n3_y_wrap_d1 <= fc6_n3_y_wrap;
+            fc6_n3_y_wrap_d1 <= $signed(fc6_n3_y_rnd[15:0]);
             fc6_out_3 <= fc6_n3_y_wrap_d1;
-            fc6_n4_y_wrap_d1 <= fc6_n4_y_wrap;
+            fc6_n4_y_wrap_d1 <= $signed(fc6_n4_y_rnd[15:0]);
             fc6_out_4 <= fc6_n4_y_wrap_d1;
-            fc6_n5_y_wrap_d1 <= fc6_n5_y_wrap;
+            fc6_n5_y_wrap_d1 <= $signed(fc6_n5_y_rnd[15:0]);
             fc6_out_5 <= fc6_n5_y_wrap_d1;
-            fc6_n6_y_wrap_d1 <= fc6_n6_y_wrap;
+            fc6_n6_y_wrap_d1 <= $signed(fc6_n6_y_rnd[15:0]);
             fc6_out_6 <= fc6_n6_y_wrap_d1;
             fc6_out_7 <= fc6_n7_y_sat;
         end
     end
+
+    assign out_data = {fc6_out_7, fc6_out_6, fc6_out_5, fc6_out_4, fc6_out_3, fc6_out_2, fc6_out_1, fc6_out_0};
 
 endmodule
 

@@ -13,675 +13,159 @@ module activations_fc7 (
     output wire [55:0] out_data
 );
 
-    wire [7:0] fc7_in_0;
-    wire [7:0] fc7_in_1;
-    wire [7:0] fc7_in_2;
-    wire [7:0] fc7_in_3;
-    wire [7:0] fc7_in_4;
-    wire [7:0] fc7_in_5;
-    wire [7:0] fc7_in_6;
-    wire [7:0] fc7_in_7;
-    wire [8:0] fc7_in_0_s;
-    wire signed [8:0] fc7_in_0_s_2;
-    wire signed [10:0] fc7_w0_0; // weight 7.3515625
+    wire signed [8:0] fc7_in_0_s_2 = $signed({1'd0, in_data[7:0]});
+    wire signed [8:0] fc7_in_1_s_2 = $signed({1'd0, in_data[15:8]});
+    wire signed [15:0] fc7_n0_p1 = fc7_in_1_s_2 * 8'shaf; // weight -0.6328125
+    wire signed [8:0] fc7_in_2_s_2 = $signed({1'd0, in_data[23:16]});
+    wire signed [8:0] fc7_in_3_s_2 = $signed({1'd0, in_data[31:24]});
+    wire signed [15:0] fc7_n0_p3 = fc7_in_3_s_2 * 8'sh90; // weight -0.875
+    wire signed [8:0] fc7_in_4_s_2 = $signed({1'd0, in_data[39:32]});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n0_p0_m;
+    wire signed [9:0] fc7_n0_p4_neg = -$signed({fc7_in_4_s_2[8], fc7_in_4_s_2});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n0_p0;
-    wire [8:0] fc7_in_1_s;
-    wire signed [8:0] fc7_in_1_s_2;
-    wire signed [7:0] fc7_w1_0; // weight -0.6328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n0_p1;
-    wire [8:0] fc7_in_2_s;
-    wire signed [8:0] fc7_in_2_s_2;
-    wire signed [8:0] fc7_w2_0; // weight 1.0078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n0_p2;
-    wire [8:0] fc7_in_3_s;
-    wire signed [8:0] fc7_in_3_s_2;
-    wire signed [7:0] fc7_w3_0; // weight -0.875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n0_p3;
-    wire [8:0] fc7_in_4_s;
-    wire signed [8:0] fc7_in_4_s_2;
-    wire signed [9:0] fc7_n0_p4_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [9:0] fc7_n0_p4_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [8:0] fc7_n0_p4;
-    wire [8:0] fc7_in_5_s;
-    wire signed [8:0] fc7_in_5_s_2;
-    wire signed [8:0] fc7_w5_0; // weight -1.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n0_p5;
-    wire [8:0] fc7_in_6_s;
-    wire signed [8:0] fc7_in_6_s_2;
-    wire signed [7:0] fc7_w6_0; // weight -0.7421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n0_p6;
-    wire [8:0] fc7_in_7_s;
-    wire signed [8:0] fc7_in_7_s_2;
-    wire signed [7:0] fc7_w7_0; // weight 0.9296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n0_p7;
-    wire signed [18:0] fc7_n0_bias; // bias -6.40625
-    wire signed [18:0] fc7_n0_t0_0_b;
-    wire signed [18:0] fc7_n0_t0_0;
-    wire signed [16:0] fc7_n0_t0_1_b;
-    wire signed [16:0] fc7_n0_t0_1;
-    wire signed [16:0] fc7_n0_t0_2_a;
-    wire signed [16:0] fc7_n0_t0_2;
-    wire signed [15:0] fc7_n0_t0_3;
-    wire signed [19:0] fc7_n0_t1_0_a;
-    wire signed [19:0] fc7_n0_t1_0_b;
-    wire signed [19:0] fc7_n0_t1_0;
-    wire signed [16:0] fc7_n0_t1_1_b;
-    wire signed [16:0] fc7_n0_t1_1;
-    wire signed [19:0] fc7_n0_t2_0_b;
+    wire signed [8:0] fc7_n0_p4 = $signed(fc7_n0_p4_neg[8:0]);
+    wire signed [8:0] fc7_in_5_s_2 = $signed({1'd0, in_data[47:40]});
+    wire signed [8:0] fc7_in_6_s_2 = $signed({1'd0, in_data[55:48]});
+    wire signed [8:0] fc7_in_7_s_2 = $signed({1'd0, in_data[63:56]});
+    wire signed [18:0] fc7_n0_t0_0 = (fc7_in_0_s_2 * 11'sd941) + $signed({{3{fc7_n0_p1[15]}}, fc7_n0_p1}); // weight 7.3515625
+    wire signed [16:0] fc7_n0_t0_1 = (fc7_in_2_s_2 * 9'sd129) + $signed({fc7_n0_p3[15], fc7_n0_p3}); // weight 1.0078125
+    wire signed [15:0] fc7_n0_t0_3 = (fc7_in_6_s_2 * 8'sha1) + (fc7_in_7_s_2 * 8'sd119); // weight -0.7421875; weight 0.9296875
+    wire signed [16:0] fc7_n0_t1_1 = ($signed({{8{fc7_n0_p4[8]}}, fc7_n0_p4}) + (fc7_in_5_s_2 * 9'sh17a)) + $signed({fc7_n0_t0_3[15], fc7_n0_t0_3}); // weight -1.046875
     reg  signed [19:0] fc7_n0_t1_0_d1;
-    reg  signed [19:0] fc7_n0_t2_0_b_d1;
-    wire signed [19:0] fc7_n0_t2_0;
-    wire signed [19:0] fc7_n0_t3_0_b;
-    reg  signed [19:0] fc7_n0_t3_0_b_d1;
-    wire signed [19:0] fc7_n0_t3_0;
-    wire signed [19:0] fc7_n0_acc;
-    wire signed [8:0] fc7_n0_y_fl;
-    wire fc7_n0_y_half;
-    wire [9:0] fc7_n0_y_low;
-    wire fc7_n0_y_sticky;
-    wire fc7_n0_y_lsb;
-    wire fc7_n0_y_inc_any;
-    wire fc7_n0_y_inc;
-    wire signed [8:0] fc7_n0_y_incx;
-    wire signed [8:0] fc7_n0_y_rnd;
-    wire signed [6:0] fc7_n0_y_wrap;
-    wire signed [8:0] fc7_n0_y_min;
+    reg  signed [16:0] fc7_n0_t2_0_b_d1;
+    wire signed [19:0] fc7_n0_acc = ((fc7_n0_t1_0_d1 + $signed({{3{fc7_n0_t2_0_b_d1[16]}}, fc7_n0_t2_0_b_d1})) + 20'shccc00);
+    wire fc7_n0_y_sticky = |fc7_n0_acc[9:0];
+    wire fc7_n0_y_inc = fc7_n0_acc[10] & (fc7_n0_y_sticky | fc7_n0_acc[11]);
+    wire signed [8:0] fc7_n0_y_rnd = $signed(fc7_n0_acc[19:11]) + $signed({8'd0, fc7_n0_y_inc});
     reg  signed [8:0] fc7_n0_y_rnd_d1;
-    wire fc7_n0_y_ovf_lo;
-    wire signed [6:0] fc7_n0_y_minv;
     reg  signed [6:0] fc7_n0_y_wrap_d1;
-    wire signed [6:0] fc7_n0_y_satlo;
-    wire signed [7:0] fc7_w0_1; // weight 0.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n1_p0;
-    wire signed [10:0] fc7_w1_1; // weight 7.546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n1_p1;
-    wire signed [8:0] fc7_w2_1; // weight 1.0625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n1_p2;
-    wire signed [8:0] fc7_w3_1; // weight 1.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n1_p3;
-    wire signed [5:0] fc7_w4_1; // weight 0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n1_p4;
-    wire signed [8:0] fc7_w5_1; // weight -1.0078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n1_p5;
-    wire signed [3:0] fc7_w6_1; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc7_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc7_n1_p6;
-    wire signed [7:0] fc7_w7_1; // weight 0.5859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n1_p7;
-    wire signed [18:0] fc7_n1_bias; // bias -5.71875
-    wire signed [19:0] fc7_n1_t0_0_a;
-    wire signed [19:0] fc7_n1_t0_0_b;
-    wire signed [19:0] fc7_n1_t0_0;
-    wire signed [17:0] fc7_n1_t0_1_a;
-    wire signed [17:0] fc7_n1_t0_1_b;
-    wire signed [17:0] fc7_n1_t0_1;
-    wire signed [16:0] fc7_n1_t0_2_a;
-    wire signed [16:0] fc7_n1_t0_2;
-    wire signed [15:0] fc7_n1_t0_3_a;
-    wire signed [15:0] fc7_n1_t0_3;
-    wire signed [19:0] fc7_n1_t1_0_b;
+    wire signed [6:0] fc7_n0_y_satlo = (fc7_n0_y_rnd_d1 < 9'sh1c0) ? 7'sh40 : fc7_n0_y_wrap_d1;
+    wire signed [15:0] fc7_n1_p0 = fc7_in_0_s_2 * 8'sd127; // weight 0.9921875
+    wire signed [18:0] fc7_n1_p1 = fc7_in_1_s_2 * 11'sd966; // weight 7.546875
+    wire signed [16:0] fc7_n1_p2 = fc7_in_2_s_2 * 9'sd136; // weight 1.0625
+    wire signed [16:0] fc7_n1_p3 = fc7_in_3_s_2 * 9'sd142; // weight 1.109375
+    wire signed [13:0] fc7_n1_p4 = fc7_in_4_s_2 * 6'sd20; // weight 0.15625
+    wire signed [11:0] fc7_n1_p6 = fc7_in_6_s_2 * 4'sd6; // weight 0.046875
+    wire signed [15:0] fc7_n1_t0_3 = $signed({{4{fc7_n1_p6[11]}}, fc7_n1_p6}) + (fc7_in_7_s_2 * 8'sd75); // weight 0.5859375
     reg  signed [19:0] fc7_n1_t0_0_d1;
-    reg  signed [19:0] fc7_n1_t1_0_b_d1;
-    wire signed [19:0] fc7_n1_t1_0;
-    wire signed [16:0] fc7_n1_t1_1_b;
-    wire signed [16:0] fc7_n1_t1_1;
-    wire signed [19:0] fc7_n1_t2_0_b;
-    reg  signed [19:0] fc7_n1_t2_0_b_d1;
+    reg  signed [17:0] fc7_n1_t1_0_b_d1;
+    wire signed [16:0] fc7_n1_t1_1 = ($signed({{3{fc7_n1_p4[13]}}, fc7_n1_p4}) + (fc7_in_5_s_2 * 9'sh17f)) + $signed({fc7_n1_t0_3[15], fc7_n1_t0_3}); // weight -1.0078125
+    reg  signed [16:0] fc7_n1_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n1_t2_0;
+    wire signed [19:0] fc7_n1_t2_0 = (fc7_n1_t0_0_d1 + $signed({{2{fc7_n1_t1_0_b_d1[17]}}, fc7_n1_t1_0_b_d1})) + $signed({{3{fc7_n1_t2_0_b_d1[16]}}, fc7_n1_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n1_t3_0_a;
-    wire signed [18:0] fc7_n1_t3_0;
-    wire signed [18:0] fc7_n1_acc;
-    wire signed [7:0] fc7_n1_y_fl;
-    wire fc7_n1_y_half;
-    wire [9:0] fc7_n1_y_low;
-    wire fc7_n1_y_sticky;
-    wire fc7_n1_y_lsb;
-    wire fc7_n1_y_inc_any;
-    wire fc7_n1_y_inc;
-    wire signed [7:0] fc7_n1_y_incx;
+    wire signed [18:0] fc7_n1_acc = ($signed(fc7_n1_t2_0[18:0]) + 19'sh52400); // bias -5.71875
+    wire fc7_n1_y_sticky = |fc7_n1_acc[9:0];
     reg  signed [7:0] fc7_n1_y_fl_d1;
-    reg  signed [7:0] fc7_n1_y_incx_d1;
-    wire signed [7:0] fc7_n1_y_rnd;
-    wire signed [6:0] fc7_n1_y_wrap;
-    wire signed [7:0] fc7_n1_y_max;
-    wire fc7_n1_y_ovf_hi;
-    wire signed [7:0] fc7_n1_y_min;
-    wire fc7_n1_y_ovf_lo;
-    wire signed [6:0] fc7_n1_y_minv;
-    wire signed [6:0] fc7_n1_y_satlo;
-    wire signed [6:0] fc7_n1_y_maxv;
-    wire signed [6:0] fc7_n1_y_sat;
-    wire signed [5:0] fc7_w0_2; // weight -0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n2_p0;
-    wire signed [7:0] fc7_w1_2; // weight 0.9375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n2_p1;
-    wire signed [11:0] fc7_w2_2; // weight 8.7890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc7_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n2_p2;
-    wire signed [7:0] fc7_w3_2; // weight -0.96875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n2_p3;
-    wire signed [7:0] fc7_w4_2; // weight 0.546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n2_p4;
-    wire signed [8:0] fc7_w5_2; // weight -1.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n2_p5;
-    wire signed [6:0] fc7_w6_2; // weight -0.453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n2_p6;
-    wire signed [7:0] fc7_w7_2; // weight 0.984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n2_p7;
-    wire signed [18:0] fc7_n2_bias; // bias -5.03125
-    wire signed [15:0] fc7_n2_t0_0_a;
-    wire signed [15:0] fc7_n2_t0_0;
-    wire signed [19:0] fc7_n2_t0_1_b;
-    wire signed [19:0] fc7_n2_t0_1;
-    wire signed [16:0] fc7_n2_t0_2_a;
-    wire signed [16:0] fc7_n2_t0_2;
-    wire signed [15:0] fc7_n2_t0_3_a;
-    wire signed [15:0] fc7_n2_t0_3;
-    wire signed [19:0] fc7_n2_t1_0_a;
-    reg  signed [19:0] fc7_n2_t1_0_a_d1;
+    reg  fc7_n1_y_incx_d1;
+    wire signed [7:0] fc7_n1_y_rnd = fc7_n1_y_fl_d1 + $signed({7'd0, fc7_n1_y_incx_d1});
+    wire signed [6:0] fc7_n1_y_sat = (fc7_n1_y_rnd > 8'sd63) ? 7'sd63 : ((fc7_n1_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n1_y_rnd[6:0]));
+    wire signed [13:0] fc7_n2_p0 = fc7_in_0_s_2 * 6'sh2c; // weight -0.15625
+    wire signed [15:0] fc7_n2_p3 = fc7_in_3_s_2 * 8'sh84; // weight -0.96875
+    wire signed [15:0] fc7_n2_p4 = fc7_in_4_s_2 * 8'sd70; // weight 0.546875
+    wire signed [14:0] fc7_n2_p6 = fc7_in_6_s_2 * 7'sh46; // weight -0.453125
+    wire signed [15:0] fc7_n2_p7 = fc7_in_7_s_2 * 8'sd126; // weight 0.984375
+    wire signed [15:0] fc7_n2_t0_3 = $signed({fc7_n2_p6[14], fc7_n2_p6}) + fc7_n2_p7;
+    reg  signed [15:0] fc7_n2_t1_0_a_d1;
     reg  signed [19:0] fc7_n2_t0_1_d1;
-    wire signed [19:0] fc7_n2_t1_0;
-    wire signed [16:0] fc7_n2_t1_1_b;
-    wire signed [16:0] fc7_n2_t1_1;
-    wire signed [19:0] fc7_n2_t2_0_b;
-    reg  signed [19:0] fc7_n2_t2_0_b_d1;
+    wire signed [16:0] fc7_n2_t1_1 = ($signed({fc7_n2_p4[15], fc7_n2_p4}) + (fc7_in_5_s_2 * 9'sh16d)) + $signed({fc7_n2_t0_3[15], fc7_n2_t0_3}); // weight -1.1484375
+    reg  signed [16:0] fc7_n2_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n2_t2_0;
+    wire signed [19:0] fc7_n2_t2_0 = ($signed({{4{fc7_n2_t1_0_a_d1[15]}}, fc7_n2_t1_0_a_d1}) + fc7_n2_t0_1_d1) + $signed({{3{fc7_n2_t2_0_b_d1[16]}}, fc7_n2_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n2_t3_0_a;
-    wire signed [18:0] fc7_n2_t3_0;
-    wire signed [18:0] fc7_n2_acc;
-    wire signed [7:0] fc7_n2_y_fl;
-    wire fc7_n2_y_half;
-    wire [9:0] fc7_n2_y_low;
-    wire fc7_n2_y_sticky;
-    wire fc7_n2_y_lsb;
-    wire fc7_n2_y_inc_any;
-    wire fc7_n2_y_inc;
-    wire signed [7:0] fc7_n2_y_incx;
+    wire signed [18:0] fc7_n2_acc = ($signed(fc7_n2_t2_0[18:0]) + 19'sh57c00); // bias -5.03125
+    wire fc7_n2_y_sticky = |fc7_n2_acc[9:0];
     reg  signed [7:0] fc7_n2_y_fl_d1;
-    reg  signed [7:0] fc7_n2_y_incx_d1;
-    wire signed [7:0] fc7_n2_y_rnd;
-    wire signed [6:0] fc7_n2_y_wrap;
-    wire signed [7:0] fc7_n2_y_max;
-    wire fc7_n2_y_ovf_hi;
-    wire signed [7:0] fc7_n2_y_min;
-    wire fc7_n2_y_ovf_lo;
-    wire signed [6:0] fc7_n2_y_minv;
-    wire signed [6:0] fc7_n2_y_satlo;
-    wire signed [6:0] fc7_n2_y_maxv;
-    wire signed [6:0] fc7_n2_y_sat;
-    wire signed [7:0] fc7_w0_3; // weight -0.9765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n3_p0;
-    wire signed [5:0] fc7_w1_3; // weight 0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n3_p1;
-    wire signed [8:0] fc7_w2_3; // weight -1.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n3_p2;
-    wire signed [11:0] fc7_w3_3; // weight 8.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc7_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n3_p3;
-    wire signed [5:0] fc7_w4_3; // weight -0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n3_p4;
-    wire signed [8:0] fc7_w5_3; // weight -1.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n3_p5;
-    wire signed [8:0] fc7_w6_3; // weight -1.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n3_p6;
-    wire signed [6:0] fc7_w7_3; // weight -0.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n3_p7;
-    wire signed [18:0] fc7_n3_bias; // bias -4.34375
-    wire signed [15:0] fc7_n3_t0_0_b;
-    wire signed [15:0] fc7_n3_t0_0;
-    wire signed [19:0] fc7_n3_t0_1_a;
-    wire signed [19:0] fc7_n3_t0_1;
-    wire signed [16:0] fc7_n3_t0_2_a;
-    wire signed [16:0] fc7_n3_t0_2;
-    wire signed [16:0] fc7_n3_t0_3_b;
-    wire signed [16:0] fc7_n3_t0_3;
-    wire signed [19:0] fc7_n3_t1_0_a;
-    reg  signed [19:0] fc7_n3_t1_0_a_d1;
+    reg  fc7_n2_y_incx_d1;
+    wire signed [7:0] fc7_n2_y_rnd = fc7_n2_y_fl_d1 + $signed({7'd0, fc7_n2_y_incx_d1});
+    wire signed [6:0] fc7_n2_y_sat = (fc7_n2_y_rnd > 8'sd63) ? 7'sd63 : ((fc7_n2_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n2_y_rnd[6:0]));
+    wire signed [13:0] fc7_n3_p1 = fc7_in_1_s_2 * 6'sd23; // weight 0.1796875
+    wire signed [16:0] fc7_n3_p2 = fc7_in_2_s_2 * 9'sh176; // weight -1.078125
+    wire signed [13:0] fc7_n3_p4 = fc7_in_4_s_2 * 6'sh2b; // weight -0.1640625
+    wire signed [14:0] fc7_n3_p7 = fc7_in_7_s_2 * 7'sh47; // weight -0.4453125
+    wire signed [16:0] fc7_n3_t0_2 = $signed({{3{fc7_n3_p4[13]}}, fc7_n3_p4}) + (fc7_in_5_s_2 * 9'sh167); // weight -1.1953125
+    wire signed [16:0] fc7_n3_t0_3 = (fc7_in_6_s_2 * 9'sh17d) + $signed({{2{fc7_n3_p7[14]}}, fc7_n3_p7}); // weight -1.0234375
+    reg  signed [15:0] fc7_n3_t1_0_a_d1;
     reg  signed [19:0] fc7_n3_t0_1_d1;
-    wire signed [19:0] fc7_n3_t1_0;
-    wire signed [17:0] fc7_n3_t1_1_a;
-    wire signed [17:0] fc7_n3_t1_1_b;
-    wire signed [17:0] fc7_n3_t1_1;
-    wire signed [19:0] fc7_n3_t2_0_b;
-    reg  signed [19:0] fc7_n3_t2_0_b_d1;
-    wire signed [19:0] fc7_n3_t2_0;
-    wire signed [19:0] fc7_n3_t3_0_b;
-    reg  signed [19:0] fc7_n3_t3_0_b_d1;
-    wire signed [19:0] fc7_n3_t3_0;
-    wire signed [19:0] fc7_n3_acc;
-    wire signed [8:0] fc7_n3_y_fl;
-    wire fc7_n3_y_half;
-    wire [9:0] fc7_n3_y_low;
-    wire fc7_n3_y_sticky;
-    wire fc7_n3_y_lsb;
-    wire fc7_n3_y_inc_any;
-    wire fc7_n3_y_inc;
-    wire signed [8:0] fc7_n3_y_incx;
+    reg  signed [17:0] fc7_n3_t2_0_b_d1;
+    wire signed [19:0] fc7_n3_t2_0 = ($signed({{4{fc7_n3_t1_0_a_d1[15]}}, fc7_n3_t1_0_a_d1}) + fc7_n3_t0_1_d1) + $signed({{2{fc7_n3_t2_0_b_d1[17]}}, fc7_n3_t2_0_b_d1});
+    wire signed [19:0] fc7_n3_acc = (fc7_n3_t2_0 + 20'shdd400);
+    wire fc7_n3_y_sticky = |fc7_n3_acc[9:0];
     reg  signed [8:0] fc7_n3_y_fl_d1;
-    reg  signed [8:0] fc7_n3_y_incx_d1;
-    wire signed [8:0] fc7_n3_y_rnd;
-    wire signed [6:0] fc7_n3_y_wrap;
-    wire signed [8:0] fc7_n3_y_min;
-    wire fc7_n3_y_ovf_lo;
-    wire signed [6:0] fc7_n3_y_minv;
-    wire signed [6:0] fc7_n3_y_satlo;
-    wire signed [3:0] fc7_w0_4; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] fc7_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] fc7_n4_p0;
-    wire signed [6:0] fc7_w1_4; // weight -0.4375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n4_p1;
-    wire signed [7:0] fc7_w2_4; // weight 0.953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n4_p2;
-    wire signed [8:0] fc7_w3_4; // weight 1.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n4_p3;
-    wire signed [11:0] fc7_w4_4; // weight 8.375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc7_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n4_p4;
-    wire signed [7:0] fc7_w5_4; // weight -0.625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n4_p5;
-    wire signed [6:0] fc7_w6_4; // weight -0.3515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n4_p6;
-    wire signed [7:0] fc7_w7_4; // weight 0.984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n4_p7;
-    wire signed [17:0] fc7_n4_bias; // bias -3.65625
-    wire signed [14:0] fc7_n4_t0_0_a;
-    wire signed [14:0] fc7_n4_t0_0;
-    wire signed [16:0] fc7_n4_t0_1_a;
-    wire signed [16:0] fc7_n4_t0_1;
-    wire signed [19:0] fc7_n4_t0_2_b;
-    wire signed [19:0] fc7_n4_t0_2;
-    wire signed [15:0] fc7_n4_t0_3_a;
-    wire signed [15:0] fc7_n4_t0_3;
-    wire signed [17:0] fc7_n4_t1_0_a;
-    wire signed [17:0] fc7_n4_t1_0_b;
-    wire signed [17:0] fc7_n4_t1_0;
-    wire signed [19:0] fc7_n4_t1_1_b;
+    reg  fc7_n3_y_incx_d1;
+    wire signed [8:0] fc7_n3_y_rnd = fc7_n3_y_fl_d1 + $signed({8'd0, fc7_n3_y_incx_d1});
+    wire signed [6:0] fc7_n3_y_satlo = (fc7_n3_y_rnd < 9'sh1c0) ? 7'sh40 : $signed(fc7_n3_y_rnd[6:0]);
+    wire signed [11:0] fc7_n4_p0 = fc7_in_0_s_2 * 4'sd5; // weight 0.0390625
+    wire signed [15:0] fc7_n4_p2 = fc7_in_2_s_2 * 8'sd122; // weight 0.953125
+    wire signed [15:0] fc7_n4_p5 = fc7_in_5_s_2 * 8'shb0; // weight -0.625
+    wire signed [14:0] fc7_n4_p6 = fc7_in_6_s_2 * 7'sh53; // weight -0.3515625
+    wire signed [14:0] fc7_n4_t0_0 = $signed({{3{fc7_n4_p0[11]}}, fc7_n4_p0}) + (fc7_in_1_s_2 * 7'sh48); // weight -0.4375
+    wire signed [16:0] fc7_n4_t0_1 = $signed({fc7_n4_p2[15], fc7_n4_p2}) + (fc7_in_3_s_2 * 9'sd133); // weight 1.0390625
     reg  signed [19:0] fc7_n4_t0_2_d1;
-    reg  signed [19:0] fc7_n4_t1_1_b_d1;
-    wire signed [19:0] fc7_n4_t1_1;
-    wire signed [19:0] fc7_n4_t2_0_a;
-    reg  signed [19:0] fc7_n4_t2_0_a_d1;
+    reg  signed [15:0] fc7_n4_t1_1_b_d1;
+    reg  signed [17:0] fc7_n4_t2_0_a_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n4_t2_0;
+    wire signed [19:0] fc7_n4_t2_0 = $signed({{2{fc7_n4_t2_0_a_d1[17]}}, fc7_n4_t2_0_a_d1}) + (fc7_n4_t0_2_d1 + $signed({{4{fc7_n4_t1_1_b_d1[15]}}, fc7_n4_t1_1_b_d1}));
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n4_t3_0_a;
-    wire signed [18:0] fc7_n4_t3_0_b;
-    reg  signed [18:0] fc7_n4_t3_0_b_d1;
-    wire signed [18:0] fc7_n4_t3_0;
-    wire signed [18:0] fc7_n4_acc;
-    wire signed [7:0] fc7_n4_y_fl;
-    wire fc7_n4_y_half;
-    wire [9:0] fc7_n4_y_low;
-    wire fc7_n4_y_sticky;
-    wire fc7_n4_y_lsb;
-    wire fc7_n4_y_inc_any;
-    wire fc7_n4_y_inc;
-    wire signed [7:0] fc7_n4_y_incx;
+    wire signed [18:0] fc7_n4_acc = ($signed(fc7_n4_t2_0[18:0]) + 19'sh62c00);
+    wire fc7_n4_y_sticky = |fc7_n4_acc[9:0];
     reg  signed [7:0] fc7_n4_y_fl_d1;
-    reg  signed [7:0] fc7_n4_y_incx_d1;
-    wire signed [7:0] fc7_n4_y_rnd;
-    wire signed [6:0] fc7_n4_y_wrap;
-    wire signed [7:0] fc7_n4_y_max;
-    wire fc7_n4_y_ovf_hi;
-    wire signed [7:0] fc7_n4_y_min;
-    wire fc7_n4_y_ovf_lo;
-    wire signed [6:0] fc7_n4_y_minv;
-    wire signed [6:0] fc7_n4_y_satlo;
-    wire signed [6:0] fc7_n4_y_maxv;
-    wire signed [6:0] fc7_n4_y_sat;
-    wire signed [7:0] fc7_w0_5; // weight -0.75
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n5_p0;
-    wire signed [7:0] fc7_w1_5; // weight 0.5234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n5_p1;
-    wire signed [8:0] fc7_w2_5; // weight 1.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n5_p2;
-    wire signed [5:0] fc7_w3_5; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n5_p3;
-    wire signed [6:0] fc7_w4_5; // weight 0.4609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n5_p4;
-    wire signed [11:0] fc7_w5_5; // weight 8.65625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc7_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n5_p5;
-    wire signed [6:0] fc7_w6_5; // weight 0.46875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n5_p6;
-    wire signed [8:0] fc7_w7_5; // weight 1.0625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n5_p7;
-    wire signed [17:0] fc7_n5_bias; // bias -2.96875
-    wire signed [15:0] fc7_n5_t0_0;
-    wire signed [16:0] fc7_n5_t0_1_b;
-    wire signed [16:0] fc7_n5_t0_1;
-    wire signed [19:0] fc7_n5_t0_2_a;
-    wire signed [19:0] fc7_n5_t0_2;
-    wire signed [16:0] fc7_n5_t0_3_a;
-    wire signed [16:0] fc7_n5_t0_3;
-    wire signed [16:0] fc7_n5_t1_0_a;
-    wire signed [16:0] fc7_n5_t1_0;
-    wire signed [19:0] fc7_n5_t1_1_b;
+    reg  fc7_n4_y_incx_d1;
+    wire signed [7:0] fc7_n4_y_rnd = fc7_n4_y_fl_d1 + $signed({7'd0, fc7_n4_y_incx_d1});
+    wire signed [6:0] fc7_n4_y_sat = (fc7_n4_y_rnd > 8'sd63) ? 7'sd63 : ((fc7_n4_y_rnd < 8'shc0) ? 7'sh40 : $signed(fc7_n4_y_rnd[6:0]));
+    wire signed [13:0] fc7_n5_p3 = fc7_in_3_s_2 * 6'sd27; // weight 0.2109375
+    wire signed [14:0] fc7_n5_p4 = fc7_in_4_s_2 * 7'sd59; // weight 0.4609375
+    wire signed [14:0] fc7_n5_p6 = fc7_in_6_s_2 * 7'sd60; // weight 0.46875
+    wire signed [15:0] fc7_n5_t0_0 = (fc7_in_0_s_2 * 8'sha0) + (fc7_in_1_s_2 * 8'sd67); // weight -0.75; weight 0.5234375
+    wire signed [16:0] fc7_n5_t1_0 = $signed({fc7_n5_t0_0[15], fc7_n5_t0_0}) + ((fc7_in_2_s_2 * 9'sd139) + $signed({{3{fc7_n5_p3[13]}}, fc7_n5_p3})); // weight 1.0859375
     reg  signed [19:0] fc7_n5_t0_2_d1;
-    reg  signed [19:0] fc7_n5_t1_1_b_d1;
-    wire signed [19:0] fc7_n5_t1_1;
-    wire signed [19:0] fc7_n5_t2_0_a;
-    reg  signed [19:0] fc7_n5_t2_0_a_d1;
-    wire signed [19:0] fc7_n5_t2_0;
-    wire signed [19:0] fc7_n5_t3_0_b;
-    reg  signed [19:0] fc7_n5_t3_0_b_d1;
-    wire signed [19:0] fc7_n5_t3_0;
-    wire signed [19:0] fc7_n5_acc;
-    wire signed [8:0] fc7_n5_y_fl;
-    wire fc7_n5_y_half;
-    wire [9:0] fc7_n5_y_low;
-    wire fc7_n5_y_sticky;
-    wire fc7_n5_y_lsb;
-    wire fc7_n5_y_inc_any;
-    wire fc7_n5_y_inc;
-    wire signed [8:0] fc7_n5_y_incx;
+    reg  signed [16:0] fc7_n5_t1_1_b_d1;
+    reg  signed [16:0] fc7_n5_t2_0_a_d1;
+    wire signed [19:0] fc7_n5_t2_0 = $signed({{3{fc7_n5_t2_0_a_d1[16]}}, fc7_n5_t2_0_a_d1}) + (fc7_n5_t0_2_d1 + $signed({{3{fc7_n5_t1_1_b_d1[16]}}, fc7_n5_t1_1_b_d1}));
+    wire signed [19:0] fc7_n5_acc = (fc7_n5_t2_0 + 20'she8400);
+    wire fc7_n5_y_sticky = |fc7_n5_acc[9:0];
     reg  signed [8:0] fc7_n5_y_fl_d1;
-    reg  signed [8:0] fc7_n5_y_incx_d1;
-    wire signed [8:0] fc7_n5_y_rnd;
-    wire signed [6:0] fc7_n5_y_wrap;
-    wire signed [8:0] fc7_n5_y_max;
-    wire fc7_n5_y_ovf_hi;
-    wire signed [6:0] fc7_n5_y_maxv;
-    wire signed [6:0] fc7_n5_y_sat;
-    wire signed [7:0] fc7_w0_6; // weight 0.6015625
+    reg  fc7_n5_y_incx_d1;
+    wire signed [8:0] fc7_n5_y_rnd = fc7_n5_y_fl_d1 + $signed({8'd0, fc7_n5_y_incx_d1});
+    wire signed [6:0] fc7_n5_y_sat = (fc7_n5_y_rnd > 9'sd63) ? 7'sd63 : $signed(fc7_n5_y_rnd[6:0]);
+    wire signed [15:0] fc7_n6_p0 = fc7_in_0_s_2 * 8'sd77; // weight 0.6015625
+    wire signed [15:0] fc7_n6_p1 = fc7_in_1_s_2 * 8'sd106; // weight 0.828125
+    wire signed [14:0] fc7_n6_p2 = fc7_in_2_s_2 * 7'sd39; // weight 0.3046875
+    wire signed [13:0] fc7_n6_p3 = fc7_in_3_s_2 * 6'sd31; // weight 0.2421875
+    wire signed [12:0] fc7_n6_p5 = fc7_in_5_s_2 * 5'sd9; // weight 0.0703125
+    wire signed [14:0] fc7_n6_p7 = fc7_in_7_s_2 * 7'sh52; // weight -0.359375
+    wire signed [15:0] fc7_n6_t0_1 = $signed({fc7_n6_p2[14], fc7_n6_p2}) + $signed({{2{fc7_n6_p3[13]}}, fc7_n6_p3});
+    wire signed [15:0] fc7_n6_t0_2 = (fc7_in_4_s_2 * 8'sha3) + $signed({{3{fc7_n6_p5[12]}}, fc7_n6_p5}); // weight -0.7265625
+    wire signed [16:0] fc7_n6_t1_0 = ($signed({fc7_n6_p0[15], fc7_n6_p0}) + $signed({fc7_n6_p1[15], fc7_n6_p1})) + $signed({fc7_n6_t0_1[15], fc7_n6_t0_1});
+    wire signed [18:0] fc7_n6_t1_1 = $signed({{3{fc7_n6_t0_2[15]}}, fc7_n6_t0_2}) + ((fc7_in_6_s_2 * 11'sd940) + $signed({{4{fc7_n6_p7[14]}}, fc7_n6_p7})); // weight 7.34375
+    reg  signed [16:0] fc7_n6_t2_0_a_d1;
+    reg  signed [18:0] fc7_n6_t2_0_b_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n6_p0_m;
+    wire signed [19:0] fc7_n6_t2_0 = $signed({{3{fc7_n6_t2_0_a_d1[16]}}, fc7_n6_t2_0_a_d1}) + $signed({fc7_n6_t2_0_b_d1[18], fc7_n6_t2_0_b_d1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n6_p0;
-    wire signed [7:0] fc7_w1_6; // weight 0.828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n6_p1;
-    wire signed [6:0] fc7_w2_6; // weight 0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n6_p2;
-    wire signed [5:0] fc7_w3_6; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n6_p3;
-    wire signed [7:0] fc7_w4_6; // weight -0.7265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n6_p4;
-    wire signed [4:0] fc7_w5_6; // weight 0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc7_n6_p5;
-    wire signed [10:0] fc7_w6_6; // weight 7.34375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n6_p6;
-    wire signed [6:0] fc7_w7_6; // weight -0.359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc7_n6_p7;
-    wire signed [17:0] fc7_n6_bias; // bias -2.28125
-    wire signed [16:0] fc7_n6_t0_0_a;
-    wire signed [16:0] fc7_n6_t0_0_b;
-    wire signed [16:0] fc7_n6_t0_0;
-    wire signed [15:0] fc7_n6_t0_1_a;
-    wire signed [15:0] fc7_n6_t0_1_b;
-    wire signed [15:0] fc7_n6_t0_1;
-    wire signed [15:0] fc7_n6_t0_2_b;
-    wire signed [15:0] fc7_n6_t0_2;
-    wire signed [18:0] fc7_n6_t0_3_b;
-    wire signed [18:0] fc7_n6_t0_3;
-    wire signed [16:0] fc7_n6_t1_0_b;
-    wire signed [16:0] fc7_n6_t1_0;
-    wire signed [18:0] fc7_n6_t1_1_a;
-    wire signed [18:0] fc7_n6_t1_1;
-    wire signed [19:0] fc7_n6_t2_0_a;
-    wire signed [19:0] fc7_n6_t2_0_b;
-    reg  signed [19:0] fc7_n6_t2_0_a_d1;
-    reg  signed [19:0] fc7_n6_t2_0_b_d1;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n6_t2_0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc7_n6_t3_0_a;
-    wire signed [18:0] fc7_n6_t3_0_b;
-    reg  signed [18:0] fc7_n6_t3_0_b_d1;
-    wire signed [18:0] fc7_n6_t3_0;
-    wire signed [18:0] fc7_n6_acc;
-    wire signed [7:0] fc7_n6_y_fl;
-    wire fc7_n6_y_half;
-    wire [9:0] fc7_n6_y_low;
-    wire fc7_n6_y_sticky;
-    wire fc7_n6_y_lsb;
-    wire fc7_n6_y_inc_any;
-    wire fc7_n6_y_inc;
-    wire signed [7:0] fc7_n6_y_incx;
-    wire signed [7:0] fc7_n6_y_rnd;
-    wire signed [6:0] fc7_n6_y_wrap;
-    wire signed [7:0] fc7_n6_y_max;
+    wire signed [18:0] fc7_n6_acc = ($signed(fc7_n6_t2_0[18:0]) + 19'sh6dc00);
+    wire fc7_n6_y_sticky = |fc7_n6_acc[9:0];
+    wire fc7_n6_y_inc = fc7_n6_acc[10] & (fc7_n6_y_sticky | fc7_n6_acc[11]);
+    wire signed [7:0] fc7_n6_y_rnd = $signed(fc7_n6_acc[18:11]) + $signed({7'd0, fc7_n6_y_inc});
     reg  signed [7:0] fc7_n6_y_rnd_d1;
-    wire fc7_n6_y_ovf_hi;
-    wire signed [6:0] fc7_n6_y_maxv;
     reg  signed [6:0] fc7_n6_y_wrap_d1;
-    wire signed [6:0] fc7_n6_y_sat;
-    wire signed [13:0] fc7_n7_p0_sh;
-    wire signed [8:0] fc7_w1_7; // weight 1.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n7_p1;
-    wire signed [7:0] fc7_w2_7; // weight 0.640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n7_p2;
-    wire signed [8:0] fc7_w3_7; // weight -1.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc7_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n7_p3;
-    wire signed [7:0] fc7_w4_7; // weight -0.84375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc7_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc7_n7_p4;
-    wire signed [4:0] fc7_w5_7; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc7_n7_p5;
-    wire signed [4:0] fc7_w6_7; // weight -0.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc7_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc7_n7_p6;
-    wire signed [11:0] fc7_w7_7; // weight 9.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc7_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc7_n7_p7;
-    wire signed [16:0] fc7_n7_bias; // bias -1.59375
-    wire signed [16:0] fc7_n7_t0_0_a;
-    wire signed [16:0] fc7_n7_t0_0;
-    wire signed [16:0] fc7_n7_t0_1_a;
-    wire signed [16:0] fc7_n7_t0_1;
-    wire signed [15:0] fc7_n7_t0_2_b;
-    wire signed [15:0] fc7_n7_t0_2;
-    wire signed [19:0] fc7_n7_t0_3_a;
-    wire signed [19:0] fc7_n7_t0_3;
-    wire signed [17:0] fc7_n7_t1_0_a;
-    wire signed [17:0] fc7_n7_t1_0_b;
-    wire signed [17:0] fc7_n7_t1_0;
-    wire signed [19:0] fc7_n7_t1_1_a;
-    reg  signed [19:0] fc7_n7_t1_1_a_d1;
+    wire signed [6:0] fc7_n6_y_sat = (fc7_n6_y_rnd_d1 > 8'sd63) ? 7'sd63 : fc7_n6_y_wrap_d1;
+    wire signed [13:0] fc7_n7_p0_sh = $signed({fc7_in_0_s_2, 5'd0});
+    wire signed [15:0] fc7_n7_p2 = fc7_in_2_s_2 * 8'sd82; // weight 0.640625
+    wire signed [12:0] fc7_n7_p5 = fc7_in_5_s_2 * 5'sd11; // weight 0.0859375
+    wire signed [12:0] fc7_n7_p6 = fc7_in_6_s_2 * 5'sh11; // weight -0.1171875
+    wire signed [16:0] fc7_n7_t0_0 = $signed({{3{fc7_n7_p0_sh[13]}}, fc7_n7_p0_sh}) + (fc7_in_1_s_2 * 9'sd151); // weight 1.1796875
+    wire signed [16:0] fc7_n7_t0_1 = $signed({fc7_n7_p2[15], fc7_n7_p2}) + (fc7_in_3_s_2 * 9'sh171); // weight -1.1171875
+    reg  signed [15:0] fc7_n7_t1_1_a_d1;
     reg  signed [19:0] fc7_n7_t0_3_d1;
-    wire signed [19:0] fc7_n7_t1_1;
-    wire signed [19:0] fc7_n7_t2_0_a;
-    reg  signed [19:0] fc7_n7_t2_0_a_d1;
-    wire signed [19:0] fc7_n7_t2_0;
-    wire signed [19:0] fc7_n7_t3_0_b;
-    reg  signed [19:0] fc7_n7_t3_0_b_d1;
-    wire signed [19:0] fc7_n7_t3_0;
-    wire signed [19:0] fc7_n7_acc;
-    wire signed [8:0] fc7_n7_y_fl;
-    wire fc7_n7_y_half;
-    wire [9:0] fc7_n7_y_low;
-    wire fc7_n7_y_sticky;
-    wire fc7_n7_y_lsb;
-    wire fc7_n7_y_inc_any;
-    wire fc7_n7_y_inc;
-    wire signed [8:0] fc7_n7_y_incx;
+    reg  signed [17:0] fc7_n7_t2_0_a_d1;
+    wire signed [19:0] fc7_n7_t2_0 = $signed({{2{fc7_n7_t2_0_a_d1[17]}}, fc7_n7_t2_0_a_d1}) + ($signed({{4{fc7_n7_t1_1_a_d1[15]}}, fc7_n7_t1_1_a_d1}) + fc7_n7_t0_3_d1);
+    wire signed [19:0] fc7_n7_acc = (fc7_n7_t2_0 + 20'shf3400);
+    wire fc7_n7_y_sticky = |fc7_n7_acc[9:0];
     reg  signed [8:0] fc7_n7_y_fl_d1;
-    reg  signed [8:0] fc7_n7_y_incx_d1;
-    wire signed [8:0] fc7_n7_y_rnd;
-    wire signed [6:0] fc7_n7_y_wrap;
-    wire signed [8:0] fc7_n7_y_max;
-    wire fc7_n7_y_ovf_hi;
-    wire signed [6:0] fc7_n7_y_maxv;
-    wire signed [6:0] fc7_n7_y_sat;
+    reg  fc7_n7_y_incx_d1;
+    wire signed [8:0] fc7_n7_y_rnd = fc7_n7_y_fl_d1 + $signed({8'd0, fc7_n7_y_incx_d1});
+    wire signed [6:0] fc7_n7_y_sat = (fc7_n7_y_rnd > 9'sd63) ? 7'sd63 : $signed(fc7_n7_y_rnd[6:0]);
     reg  signed [6:0] fc7_out_0;
     reg  signed [6:0] fc7_out_1;
     reg  signed [6:0] fc7_out_2;
@@ -691,545 +175,46 @@ module activations_fc7 (
     reg  signed [6:0] fc7_out_6;
     reg  signed [6:0] fc7_out_7;
 
-    assign fc7_in_0 = in_data[7:0];
-    assign fc7_in_1 = in_data[15:8];
-    assign fc7_in_2 = in_data[23:16];
-    assign fc7_in_3 = in_data[31:24];
-    assign fc7_in_4 = in_data[39:32];
-    assign fc7_in_5 = in_data[47:40];
-    assign fc7_in_6 = in_data[55:48];
-    assign fc7_in_7 = in_data[63:56];
-    assign fc7_in_0_s = {{1{1'b0}}, fc7_in_0};
-    assign fc7_in_0_s_2 = fc7_in_0_s;
-    assign fc7_w0_0 = 11'h3ad;
-    assign fc7_n0_p0_m = {{11{fc7_in_0_s_2[8]}}, fc7_in_0_s_2} * {{9{fc7_w0_0[10]}}, fc7_w0_0};
-    assign fc7_n0_p0 = fc7_n0_p0_m[18:0];
-    assign fc7_in_1_s = {{1{1'b0}}, fc7_in_1};
-    assign fc7_in_1_s_2 = fc7_in_1_s;
-    assign fc7_w1_0 = 8'haf;
-    assign fc7_n0_p1_m = {{8{fc7_in_1_s_2[8]}}, fc7_in_1_s_2} * {{9{fc7_w1_0[7]}}, fc7_w1_0};
-    assign fc7_n0_p1 = fc7_n0_p1_m[15:0];
-    assign fc7_in_2_s = {{1{1'b0}}, fc7_in_2};
-    assign fc7_in_2_s_2 = fc7_in_2_s;
-    assign fc7_w2_0 = 9'h081;
-    assign fc7_n0_p2_m = {{9{fc7_in_2_s_2[8]}}, fc7_in_2_s_2} * {{9{fc7_w2_0[8]}}, fc7_w2_0};
-    assign fc7_n0_p2 = fc7_n0_p2_m[16:0];
-    assign fc7_in_3_s = {{1{1'b0}}, fc7_in_3};
-    assign fc7_in_3_s_2 = fc7_in_3_s;
-    assign fc7_w3_0 = 8'h90;
-    assign fc7_n0_p3_m = {{8{fc7_in_3_s_2[8]}}, fc7_in_3_s_2} * {{9{fc7_w3_0[7]}}, fc7_w3_0};
-    assign fc7_n0_p3 = fc7_n0_p3_m[15:0];
-    assign fc7_in_4_s = {{1{1'b0}}, fc7_in_4};
-    assign fc7_in_4_s_2 = fc7_in_4_s;
-    assign fc7_n0_p4_e = {{1{fc7_in_4_s_2[8]}}, fc7_in_4_s_2};
-    assign fc7_n0_p4_neg = -fc7_n0_p4_e;
-    assign fc7_n0_p4 = fc7_n0_p4_neg[8:0];
-    assign fc7_in_5_s = {{1{1'b0}}, fc7_in_5};
-    assign fc7_in_5_s_2 = fc7_in_5_s;
-    assign fc7_w5_0 = 9'h17a;
-    assign fc7_n0_p5_m = {{9{fc7_in_5_s_2[8]}}, fc7_in_5_s_2} * {{9{fc7_w5_0[8]}}, fc7_w5_0};
-    assign fc7_n0_p5 = fc7_n0_p5_m[16:0];
-    assign fc7_in_6_s = {{1{1'b0}}, fc7_in_6};
-    assign fc7_in_6_s_2 = fc7_in_6_s;
-    assign fc7_w6_0 = 8'ha1;
-    assign fc7_n0_p6_m = {{8{fc7_in_6_s_2[8]}}, fc7_in_6_s_2} * {{9{fc7_w6_0[7]}}, fc7_w6_0};
-    assign fc7_n0_p6 = fc7_n0_p6_m[15:0];
-    assign fc7_in_7_s = {{1{1'b0}}, fc7_in_7};
-    assign fc7_in_7_s_2 = fc7_in_7_s;
-    assign fc7_w7_0 = 8'h77;
-    assign fc7_n0_p7_m = {{8{fc7_in_7_s_2[8]}}, fc7_in_7_s_2} * {{9{fc7_w7_0[7]}}, fc7_w7_0};
-    assign fc7_n0_p7 = fc7_n0_p7_m[15:0];
-    assign fc7_n0_bias = 19'h4cc00;
-    assign fc7_n0_t0_0_b = {{3{fc7_n0_p1[15]}}, fc7_n0_p1};
-    assign fc7_n0_t0_0 = fc7_n0_p0 + fc7_n0_t0_0_b;
-    assign fc7_n0_t0_1_b = {{1{fc7_n0_p3[15]}}, fc7_n0_p3};
-    assign fc7_n0_t0_1 = fc7_n0_p2 + fc7_n0_t0_1_b;
-    assign fc7_n0_t0_2_a = {{8{fc7_n0_p4[8]}}, fc7_n0_p4};
-    assign fc7_n0_t0_2 = fc7_n0_t0_2_a + fc7_n0_p5;
-    assign fc7_n0_t0_3 = fc7_n0_p6 + fc7_n0_p7;
-    assign fc7_n0_t1_0_a = {{1{fc7_n0_t0_0[18]}}, fc7_n0_t0_0};
-    assign fc7_n0_t1_0_b = {{3{fc7_n0_t0_1[16]}}, fc7_n0_t0_1};
-    assign fc7_n0_t1_0 = fc7_n0_t1_0_a + fc7_n0_t1_0_b;
-    assign fc7_n0_t1_1_b = {{1{fc7_n0_t0_3[15]}}, fc7_n0_t0_3};
-    assign fc7_n0_t1_1 = fc7_n0_t0_2 + fc7_n0_t1_1_b;
-    assign fc7_n0_t2_0_b = {{3{fc7_n0_t1_1[16]}}, fc7_n0_t1_1};
-    assign fc7_n0_t2_0 = fc7_n0_t1_0_d1 + fc7_n0_t2_0_b_d1;
-    assign fc7_n0_t3_0_b = {{1{fc7_n0_bias[18]}}, fc7_n0_bias};
-    assign fc7_n0_t3_0 = fc7_n0_t2_0 + fc7_n0_t3_0_b_d1;
-    assign fc7_n0_acc = fc7_n0_t3_0;
-    assign fc7_n0_y_fl = fc7_n0_acc[19:11];
-    assign fc7_n0_y_half = fc7_n0_acc[10];
-    assign fc7_n0_y_low = fc7_n0_acc[9:0];
-    assign fc7_n0_y_sticky = |fc7_n0_y_low;
-    assign fc7_n0_y_lsb = fc7_n0_acc[11];
-    assign fc7_n0_y_inc_any = fc7_n0_y_sticky | fc7_n0_y_lsb;
-    assign fc7_n0_y_inc = fc7_n0_y_half & fc7_n0_y_inc_any;
-    assign fc7_n0_y_incx = {{8{1'b0}}, fc7_n0_y_inc};
-    assign fc7_n0_y_rnd = fc7_n0_y_fl + fc7_n0_y_incx;
-    assign fc7_n0_y_wrap = fc7_n0_y_rnd[6:0];
-    assign fc7_n0_y_min = 9'h1c0;
-    assign fc7_n0_y_ovf_lo = (fc7_n0_y_rnd_d1 < fc7_n0_y_min);
-    assign fc7_n0_y_minv = 7'h40;
-    assign fc7_n0_y_satlo = fc7_n0_y_ovf_lo ? fc7_n0_y_minv : fc7_n0_y_wrap_d1;
-    assign fc7_w0_1 = 8'h7f;
-    assign fc7_n1_p0_m = {{8{fc7_in_0_s_2[8]}}, fc7_in_0_s_2} * {{9{fc7_w0_1[7]}}, fc7_w0_1};
-    assign fc7_n1_p0 = fc7_n1_p0_m[15:0];
-    assign fc7_w1_1 = 11'h3c6;
-    assign fc7_n1_p1_m = {{11{fc7_in_1_s_2[8]}}, fc7_in_1_s_2} * {{9{fc7_w1_1[10]}}, fc7_w1_1};
-    assign fc7_n1_p1 = fc7_n1_p1_m[18:0];
-    assign fc7_w2_1 = 9'h088;
-    assign fc7_n1_p2_m = {{9{fc7_in_2_s_2[8]}}, fc7_in_2_s_2} * {{9{fc7_w2_1[8]}}, fc7_w2_1};
-    assign fc7_n1_p2 = fc7_n1_p2_m[16:0];
-    assign fc7_w3_1 = 9'h08e;
-    assign fc7_n1_p3_m = {{9{fc7_in_3_s_2[8]}}, fc7_in_3_s_2} * {{9{fc7_w3_1[8]}}, fc7_w3_1};
-    assign fc7_n1_p3 = fc7_n1_p3_m[16:0];
-    assign fc7_w4_1 = 6'h14;
-    assign fc7_n1_p4_m = {{6{fc7_in_4_s_2[8]}}, fc7_in_4_s_2} * {{9{fc7_w4_1[5]}}, fc7_w4_1};
-    assign fc7_n1_p4 = fc7_n1_p4_m[13:0];
-    assign fc7_w5_1 = 9'h17f;
-    assign fc7_n1_p5_m = {{9{fc7_in_5_s_2[8]}}, fc7_in_5_s_2} * {{9{fc7_w5_1[8]}}, fc7_w5_1};
-    assign fc7_n1_p5 = fc7_n1_p5_m[16:0];
-    assign fc7_w6_1 = 4'b0110;
-    assign fc7_n1_p6_m = {{4{fc7_in_6_s_2[8]}}, fc7_in_6_s_2} * {{9{fc7_w6_1[3]}}, fc7_w6_1};
-    assign fc7_n1_p6 = fc7_n1_p6_m[11:0];
-    assign fc7_w7_1 = 8'h4b;
-    assign fc7_n1_p7_m = {{8{fc7_in_7_s_2[8]}}, fc7_in_7_s_2} * {{9{fc7_w7_1[7]}}, fc7_w7_1};
-    assign fc7_n1_p7 = fc7_n1_p7_m[15:0];
-    assign fc7_n1_bias = 19'h52400;
-    assign fc7_n1_t0_0_a = {{4{fc7_n1_p0[15]}}, fc7_n1_p0};
-    assign fc7_n1_t0_0_b = {{1{fc7_n1_p1[18]}}, fc7_n1_p1};
-    assign fc7_n1_t0_0 = fc7_n1_t0_0_a + fc7_n1_t0_0_b;
-    assign fc7_n1_t0_1_a = {{1{fc7_n1_p2[16]}}, fc7_n1_p2};
-    assign fc7_n1_t0_1_b = {{1{fc7_n1_p3[16]}}, fc7_n1_p3};
-    assign fc7_n1_t0_1 = fc7_n1_t0_1_a + fc7_n1_t0_1_b;
-    assign fc7_n1_t0_2_a = {{3{fc7_n1_p4[13]}}, fc7_n1_p4};
-    assign fc7_n1_t0_2 = fc7_n1_t0_2_a + fc7_n1_p5;
-    assign fc7_n1_t0_3_a = {{4{fc7_n1_p6[11]}}, fc7_n1_p6};
-    assign fc7_n1_t0_3 = fc7_n1_t0_3_a + fc7_n1_p7;
-    assign fc7_n1_t1_0_b = {{2{fc7_n1_t0_1[17]}}, fc7_n1_t0_1};
-    assign fc7_n1_t1_0 = fc7_n1_t0_0_d1 + fc7_n1_t1_0_b_d1;
-    assign fc7_n1_t1_1_b = {{1{fc7_n1_t0_3[15]}}, fc7_n1_t0_3};
-    assign fc7_n1_t1_1 = fc7_n1_t0_2 + fc7_n1_t1_1_b;
-    assign fc7_n1_t2_0_b = {{3{fc7_n1_t1_1[16]}}, fc7_n1_t1_1};
-    assign fc7_n1_t2_0 = fc7_n1_t1_0 + fc7_n1_t2_0_b_d1;
-    assign fc7_n1_t3_0_a = fc7_n1_t2_0[18:0];
-    assign fc7_n1_t3_0 = fc7_n1_t3_0_a + fc7_n1_bias;
-    assign fc7_n1_acc = fc7_n1_t3_0;
-    assign fc7_n1_y_fl = fc7_n1_acc[18:11];
-    assign fc7_n1_y_half = fc7_n1_acc[10];
-    assign fc7_n1_y_low = fc7_n1_acc[9:0];
-    assign fc7_n1_y_sticky = |fc7_n1_y_low;
-    assign fc7_n1_y_lsb = fc7_n1_acc[11];
-    assign fc7_n1_y_inc_any = fc7_n1_y_sticky | fc7_n1_y_lsb;
-    assign fc7_n1_y_inc = fc7_n1_y_half & fc7_n1_y_inc_any;
-    assign fc7_n1_y_incx = {{7{1'b0}}, fc7_n1_y_inc};
-    assign fc7_n1_y_rnd = fc7_n1_y_fl_d1 + fc7_n1_y_incx_d1;
-    assign fc7_n1_y_wrap = fc7_n1_y_rnd[6:0];
-    assign fc7_n1_y_max = 8'h3f;
-    assign fc7_n1_y_ovf_hi = (fc7_n1_y_rnd > fc7_n1_y_max);
-    assign fc7_n1_y_min = 8'hc0;
-    assign fc7_n1_y_ovf_lo = (fc7_n1_y_rnd < fc7_n1_y_min);
-    assign fc7_n1_y_minv = 7'h40;
-    assign fc7_n1_y_satlo = fc7_n1_y_ovf_lo ? fc7_n1_y_minv : fc7_n1_y_wrap;
-    assign fc7_n1_y_maxv = 7'h3f;
-    assign fc7_n1_y_sat = fc7_n1_y_ovf_hi ? fc7_n1_y_maxv : fc7_n1_y_satlo;
-    assign fc7_w0_2 = 6'h2c;
-    assign fc7_n2_p0_m = {{6{fc7_in_0_s_2[8]}}, fc7_in_0_s_2} * {{9{fc7_w0_2[5]}}, fc7_w0_2};
-    assign fc7_n2_p0 = fc7_n2_p0_m[13:0];
-    assign fc7_w1_2 = 8'h78;
-    assign fc7_n2_p1_m = {{8{fc7_in_1_s_2[8]}}, fc7_in_1_s_2} * {{9{fc7_w1_2[7]}}, fc7_w1_2};
-    assign fc7_n2_p1 = fc7_n2_p1_m[15:0];
-    assign fc7_w2_2 = 12'h465;
-    assign fc7_n2_p2_m = {{12{fc7_in_2_s_2[8]}}, fc7_in_2_s_2} * {{9{fc7_w2_2[11]}}, fc7_w2_2};
-    assign fc7_n2_p2 = fc7_n2_p2_m[19:0];
-    assign fc7_w3_2 = 8'h84;
-    assign fc7_n2_p3_m = {{8{fc7_in_3_s_2[8]}}, fc7_in_3_s_2} * {{9{fc7_w3_2[7]}}, fc7_w3_2};
-    assign fc7_n2_p3 = fc7_n2_p3_m[15:0];
-    assign fc7_w4_2 = 8'h46;
-    assign fc7_n2_p4_m = {{8{fc7_in_4_s_2[8]}}, fc7_in_4_s_2} * {{9{fc7_w4_2[7]}}, fc7_w4_2};
-    assign fc7_n2_p4 = fc7_n2_p4_m[15:0];
-    assign fc7_w5_2 = 9'h16d;
-    assign fc7_n2_p5_m = {{9{fc7_in_5_s_2[8]}}, fc7_in_5_s_2} * {{9{fc7_w5_2[8]}}, fc7_w5_2};
-    assign fc7_n2_p5 = fc7_n2_p5_m[16:0];
-    assign fc7_w6_2 = 7'h46;
-    assign fc7_n2_p6_m = {{7{fc7_in_6_s_2[8]}}, fc7_in_6_s_2} * {{9{fc7_w6_2[6]}}, fc7_w6_2};
-    assign fc7_n2_p6 = fc7_n2_p6_m[14:0];
-    assign fc7_w7_2 = 8'h7e;
-    assign fc7_n2_p7_m = {{8{fc7_in_7_s_2[8]}}, fc7_in_7_s_2} * {{9{fc7_w7_2[7]}}, fc7_w7_2};
-    assign fc7_n2_p7 = fc7_n2_p7_m[15:0];
-    assign fc7_n2_bias = 19'h57c00;
-    assign fc7_n2_t0_0_a = {{2{fc7_n2_p0[13]}}, fc7_n2_p0};
-    assign fc7_n2_t0_0 = fc7_n2_t0_0_a + fc7_n2_p1;
-    assign fc7_n2_t0_1_b = {{4{fc7_n2_p3[15]}}, fc7_n2_p3};
-    assign fc7_n2_t0_1 = fc7_n2_p2 + fc7_n2_t0_1_b;
-    assign fc7_n2_t0_2_a = {{1{fc7_n2_p4[15]}}, fc7_n2_p4};
-    assign fc7_n2_t0_2 = fc7_n2_t0_2_a + fc7_n2_p5;
-    assign fc7_n2_t0_3_a = {{1{fc7_n2_p6[14]}}, fc7_n2_p6};
-    assign fc7_n2_t0_3 = fc7_n2_t0_3_a + fc7_n2_p7;
-    assign fc7_n2_t1_0_a = {{4{fc7_n2_t0_0[15]}}, fc7_n2_t0_0};
-    assign fc7_n2_t1_0 = fc7_n2_t1_0_a_d1 + fc7_n2_t0_1_d1;
-    assign fc7_n2_t1_1_b = {{1{fc7_n2_t0_3[15]}}, fc7_n2_t0_3};
-    assign fc7_n2_t1_1 = fc7_n2_t0_2 + fc7_n2_t1_1_b;
-    assign fc7_n2_t2_0_b = {{3{fc7_n2_t1_1[16]}}, fc7_n2_t1_1};
-    assign fc7_n2_t2_0 = fc7_n2_t1_0 + fc7_n2_t2_0_b_d1;
-    assign fc7_n2_t3_0_a = fc7_n2_t2_0[18:0];
-    assign fc7_n2_t3_0 = fc7_n2_t3_0_a + fc7_n2_bias;
-    assign fc7_n2_acc = fc7_n2_t3_0;
-    assign fc7_n2_y_fl = fc7_n2_acc[18:11];
-    assign fc7_n2_y_half = fc7_n2_acc[10];
-    assign fc7_n2_y_low = fc7_n2_acc[9:0];
-    assign fc7_n2_y_sticky = |fc7_n2_y_low;
-    assign fc7_n2_y_lsb = fc7_n2_acc[11];
-    assign fc7_n2_y_inc_any = fc7_n2_y_sticky | fc7_n2_y_lsb;
-    assign fc7_n2_y_inc = fc7_n2_y_half & fc7_n2_y_inc_any;
-    assign fc7_n2_y_incx = {{7{1'b0}}, fc7_n2_y_inc};
-    assign fc7_n2_y_rnd = fc7_n2_y_fl_d1 + fc7_n2_y_incx_d1;
-    assign fc7_n2_y_wrap = fc7_n2_y_rnd[6:0];
-    assign fc7_n2_y_max = 8'h3f;
-    assign fc7_n2_y_ovf_hi = (fc7_n2_y_rnd > fc7_n2_y_max);
-    assign fc7_n2_y_min = 8'hc0;
-    assign fc7_n2_y_ovf_lo = (fc7_n2_y_rnd < fc7_n2_y_min);
-    assign fc7_n2_y_minv = 7'h40;
-    assign fc7_n2_y_satlo = fc7_n2_y_ovf_lo ? fc7_n2_y_minv : fc7_n2_y_wrap;
-    assign fc7_n2_y_maxv = 7'h3f;
-    assign fc7_n2_y_sat = fc7_n2_y_ovf_hi ? fc7_n2_y_maxv : fc7_n2_y_satlo;
-    assign fc7_w0_3 = 8'h83;
-    assign fc7_n3_p0_m = {{8{fc7_in_0_s_2[8]}}, fc7_in_0_s_2} * {{9{fc7_w0_3[7]}}, fc7_w0_3};
-    assign fc7_n3_p0 = fc7_n3_p0_m[15:0];
-    assign fc7_w1_3 = 6'h17;
-    assign fc7_n3_p1_m = {{6{fc7_in_1_s_2[8]}}, fc7_in_1_s_2} * {{9{fc7_w1_3[5]}}, fc7_w1_3};
-    assign fc7_n3_p1 = fc7_n3_p1_m[13:0];
-    assign fc7_w2_3 = 9'h176;
-    assign fc7_n3_p2_m = {{9{fc7_in_2_s_2[8]}}, fc7_in_2_s_2} * {{9{fc7_w2_3[8]}}, fc7_w2_3};
-    assign fc7_n3_p2 = fc7_n3_p2_m[16:0];
-    assign fc7_w3_3 = 12'h409;
-    assign fc7_n3_p3_m = {{12{fc7_in_3_s_2[8]}}, fc7_in_3_s_2} * {{9{fc7_w3_3[11]}}, fc7_w3_3};
-    assign fc7_n3_p3 = fc7_n3_p3_m[19:0];
-    assign fc7_w4_3 = 6'h2b;
-    assign fc7_n3_p4_m = {{6{fc7_in_4_s_2[8]}}, fc7_in_4_s_2} * {{9{fc7_w4_3[5]}}, fc7_w4_3};
-    assign fc7_n3_p4 = fc7_n3_p4_m[13:0];
-    assign fc7_w5_3 = 9'h167;
-    assign fc7_n3_p5_m = {{9{fc7_in_5_s_2[8]}}, fc7_in_5_s_2} * {{9{fc7_w5_3[8]}}, fc7_w5_3};
-    assign fc7_n3_p5 = fc7_n3_p5_m[16:0];
-    assign fc7_w6_3 = 9'h17d;
-    assign fc7_n3_p6_m = {{9{fc7_in_6_s_2[8]}}, fc7_in_6_s_2} * {{9{fc7_w6_3[8]}}, fc7_w6_3};
-    assign fc7_n3_p6 = fc7_n3_p6_m[16:0];
-    assign fc7_w7_3 = 7'h47;
-    assign fc7_n3_p7_m = {{7{fc7_in_7_s_2[8]}}, fc7_in_7_s_2} * {{9{fc7_w7_3[6]}}, fc7_w7_3};
-    assign fc7_n3_p7 = fc7_n3_p7_m[14:0];
-    assign fc7_n3_bias = 19'h5d400;
-    assign fc7_n3_t0_0_b = {{2{fc7_n3_p1[13]}}, fc7_n3_p1};
-    assign fc7_n3_t0_0 = fc7_n3_p0 + fc7_n3_t0_0_b;
-    assign fc7_n3_t0_1_a = {{3{fc7_n3_p2[16]}}, fc7_n3_p2};
-    assign fc7_n3_t0_1 = fc7_n3_t0_1_a + fc7_n3_p3;
-    assign fc7_n3_t0_2_a = {{3{fc7_n3_p4[13]}}, fc7_n3_p4};
-    assign fc7_n3_t0_2 = fc7_n3_t0_2_a + fc7_n3_p5;
-    assign fc7_n3_t0_3_b = {{2{fc7_n3_p7[14]}}, fc7_n3_p7};
-    assign fc7_n3_t0_3 = fc7_n3_p6 + fc7_n3_t0_3_b;
-    assign fc7_n3_t1_0_a = {{4{fc7_n3_t0_0[15]}}, fc7_n3_t0_0};
-    assign fc7_n3_t1_0 = fc7_n3_t1_0_a_d1 + fc7_n3_t0_1_d1;
-    assign fc7_n3_t1_1_a = {{1{fc7_n3_t0_2[16]}}, fc7_n3_t0_2};
-    assign fc7_n3_t1_1_b = {{1{fc7_n3_t0_3[16]}}, fc7_n3_t0_3};
-    assign fc7_n3_t1_1 = fc7_n3_t1_1_a + fc7_n3_t1_1_b;
-    assign fc7_n3_t2_0_b = {{2{fc7_n3_t1_1[17]}}, fc7_n3_t1_1};
-    assign fc7_n3_t2_0 = fc7_n3_t1_0 + fc7_n3_t2_0_b_d1;
-    assign fc7_n3_t3_0_b = {{1{fc7_n3_bias[18]}}, fc7_n3_bias};
-    assign fc7_n3_t3_0 = fc7_n3_t2_0 + fc7_n3_t3_0_b_d1;
-    assign fc7_n3_acc = fc7_n3_t3_0;
-    assign fc7_n3_y_fl = fc7_n3_acc[19:11];
-    assign fc7_n3_y_half = fc7_n3_acc[10];
-    assign fc7_n3_y_low = fc7_n3_acc[9:0];
-    assign fc7_n3_y_sticky = |fc7_n3_y_low;
-    assign fc7_n3_y_lsb = fc7_n3_acc[11];
-    assign fc7_n3_y_inc_any = fc7_n3_y_sticky | fc7_n3_y_lsb;
-    assign fc7_n3_y_inc = fc7_n3_y_half & fc7_n3_y_inc_any;
-    assign fc7_n3_y_incx = {{8{1'b0}}, fc7_n3_y_inc};
-    assign fc7_n3_y_rnd = fc7_n3_y_fl_d1 + fc7_n3_y_incx_d1;
-    assign fc7_n3_y_wrap = fc7_n3_y_rnd[6:0];
-    assign fc7_n3_y_min = 9'h1c0;
-    assign fc7_n3_y_ovf_lo = (fc7_n3_y_rnd < fc7_n3_y_min);
-    assign fc7_n3_y_minv = 7'h40;
-    assign fc7_n3_y_satlo = fc7_n3_y_ovf_lo ? fc7_n3_y_minv : fc7_n3_y_wrap;
-    assign fc7_w0_4 = 4'b0101;
-    assign fc7_n4_p0_m = {{4{fc7_in_0_s_2[8]}}, fc7_in_0_s_2} * {{9{fc7_w0_4[3]}}, fc7_w0_4};
-    assign fc7_n4_p0 = fc7_n4_p0_m[11:0];
-    assign fc7_w1_4 = 7'h48;
-    assign fc7_n4_p1_m = {{7{fc7_in_1_s_2[8]}}, fc7_in_1_s_2} * {{9{fc7_w1_4[6]}}, fc7_w1_4};
-    assign fc7_n4_p1 = fc7_n4_p1_m[14:0];
-    assign fc7_w2_4 = 8'h7a;
-    assign fc7_n4_p2_m = {{8{fc7_in_2_s_2[8]}}, fc7_in_2_s_2} * {{9{fc7_w2_4[7]}}, fc7_w2_4};
-    assign fc7_n4_p2 = fc7_n4_p2_m[15:0];
-    assign fc7_w3_4 = 9'h085;
-    assign fc7_n4_p3_m = {{9{fc7_in_3_s_2[8]}}, fc7_in_3_s_2} * {{9{fc7_w3_4[8]}}, fc7_w3_4};
-    assign fc7_n4_p3 = fc7_n4_p3_m[16:0];
-    assign fc7_w4_4 = 12'h430;
-    assign fc7_n4_p4_m = {{12{fc7_in_4_s_2[8]}}, fc7_in_4_s_2} * {{9{fc7_w4_4[11]}}, fc7_w4_4};
-    assign fc7_n4_p4 = fc7_n4_p4_m[19:0];
-    assign fc7_w5_4 = 8'hb0;
-    assign fc7_n4_p5_m = {{8{fc7_in_5_s_2[8]}}, fc7_in_5_s_2} * {{9{fc7_w5_4[7]}}, fc7_w5_4};
-    assign fc7_n4_p5 = fc7_n4_p5_m[15:0];
-    assign fc7_w6_4 = 7'h53;
-    assign fc7_n4_p6_m = {{7{fc7_in_6_s_2[8]}}, fc7_in_6_s_2} * {{9{fc7_w6_4[6]}}, fc7_w6_4};
-    assign fc7_n4_p6 = fc7_n4_p6_m[14:0];
-    assign fc7_w7_4 = 8'h7e;
-    assign fc7_n4_p7_m = {{8{fc7_in_7_s_2[8]}}, fc7_in_7_s_2} * {{9{fc7_w7_4[7]}}, fc7_w7_4};
-    assign fc7_n4_p7 = fc7_n4_p7_m[15:0];
-    assign fc7_n4_bias = 18'h22c00;
-    assign fc7_n4_t0_0_a = {{3{fc7_n4_p0[11]}}, fc7_n4_p0};
-    assign fc7_n4_t0_0 = fc7_n4_t0_0_a + fc7_n4_p1;
-    assign fc7_n4_t0_1_a = {{1{fc7_n4_p2[15]}}, fc7_n4_p2};
-    assign fc7_n4_t0_1 = fc7_n4_t0_1_a + fc7_n4_p3;
-    assign fc7_n4_t0_2_b = {{4{fc7_n4_p5[15]}}, fc7_n4_p5};
-    assign fc7_n4_t0_2 = fc7_n4_p4 + fc7_n4_t0_2_b;
-    assign fc7_n4_t0_3_a = {{1{fc7_n4_p6[14]}}, fc7_n4_p6};
-    assign fc7_n4_t0_3 = fc7_n4_t0_3_a + fc7_n4_p7;
-    assign fc7_n4_t1_0_a = {{3{fc7_n4_t0_0[14]}}, fc7_n4_t0_0};
-    assign fc7_n4_t1_0_b = {{1{fc7_n4_t0_1[16]}}, fc7_n4_t0_1};
-    assign fc7_n4_t1_0 = fc7_n4_t1_0_a + fc7_n4_t1_0_b;
-    assign fc7_n4_t1_1_b = {{4{fc7_n4_t0_3[15]}}, fc7_n4_t0_3};
-    assign fc7_n4_t1_1 = fc7_n4_t0_2_d1 + fc7_n4_t1_1_b_d1;
-    assign fc7_n4_t2_0_a = {{2{fc7_n4_t1_0[17]}}, fc7_n4_t1_0};
-    assign fc7_n4_t2_0 = fc7_n4_t2_0_a_d1 + fc7_n4_t1_1;
-    assign fc7_n4_t3_0_a = fc7_n4_t2_0[18:0];
-    assign fc7_n4_t3_0_b = {{1{fc7_n4_bias[17]}}, fc7_n4_bias};
-    assign fc7_n4_t3_0 = fc7_n4_t3_0_a + fc7_n4_t3_0_b_d1;
-    assign fc7_n4_acc = fc7_n4_t3_0;
-    assign fc7_n4_y_fl = fc7_n4_acc[18:11];
-    assign fc7_n4_y_half = fc7_n4_acc[10];
-    assign fc7_n4_y_low = fc7_n4_acc[9:0];
-    assign fc7_n4_y_sticky = |fc7_n4_y_low;
-    assign fc7_n4_y_lsb = fc7_n4_acc[11];
-    assign fc7_n4_y_inc_any = fc7_n4_y_sticky | fc7_n4_y_lsb;
-    assign fc7_n4_y_inc = fc7_n4_y_half & fc7_n4_y_inc_any;
-    assign fc7_n4_y_incx = {{7{1'b0}}, fc7_n4_y_inc};
-    assign fc7_n4_y_rnd = fc7_n4_y_fl_d1 + fc7_n4_y_incx_d1;
-    assign fc7_n4_y_wrap = fc7_n4_y_rnd[6:0];
-    assign fc7_n4_y_max = 8'h3f;
-    assign fc7_n4_y_ovf_hi = (fc7_n4_y_rnd > fc7_n4_y_max);
-    assign fc7_n4_y_min = 8'hc0;
-    assign fc7_n4_y_ovf_lo = (fc7_n4_y_rnd < fc7_n4_y_min);
-    assign fc7_n4_y_minv = 7'h40;
-    assign fc7_n4_y_satlo = fc7_n4_y_ovf_lo ? fc7_n4_y_minv : fc7_n4_y_wrap;
-    assign fc7_n4_y_maxv = 7'h3f;
-    assign fc7_n4_y_sat = fc7_n4_y_ovf_hi ? fc7_n4_y_maxv : fc7_n4_y_satlo;
-    assign fc7_w0_5 = 8'ha0;
-    assign fc7_n5_p0_m = {{8{fc7_in_0_s_2[8]}}, fc7_in_0_s_2} * {{9{fc7_w0_5[7]}}, fc7_w0_5};
-    assign fc7_n5_p0 = fc7_n5_p0_m[15:0];
-    assign fc7_w1_5 = 8'h43;
-    assign fc7_n5_p1_m = {{8{fc7_in_1_s_2[8]}}, fc7_in_1_s_2} * {{9{fc7_w1_5[7]}}, fc7_w1_5};
-    assign fc7_n5_p1 = fc7_n5_p1_m[15:0];
-    assign fc7_w2_5 = 9'h08b;
-    assign fc7_n5_p2_m = {{9{fc7_in_2_s_2[8]}}, fc7_in_2_s_2} * {{9{fc7_w2_5[8]}}, fc7_w2_5};
-    assign fc7_n5_p2 = fc7_n5_p2_m[16:0];
-    assign fc7_w3_5 = 6'h1b;
-    assign fc7_n5_p3_m = {{6{fc7_in_3_s_2[8]}}, fc7_in_3_s_2} * {{9{fc7_w3_5[5]}}, fc7_w3_5};
-    assign fc7_n5_p3 = fc7_n5_p3_m[13:0];
-    assign fc7_w4_5 = 7'h3b;
-    assign fc7_n5_p4_m = {{7{fc7_in_4_s_2[8]}}, fc7_in_4_s_2} * {{9{fc7_w4_5[6]}}, fc7_w4_5};
-    assign fc7_n5_p4 = fc7_n5_p4_m[14:0];
-    assign fc7_w5_5 = 12'h454;
-    assign fc7_n5_p5_m = {{12{fc7_in_5_s_2[8]}}, fc7_in_5_s_2} * {{9{fc7_w5_5[11]}}, fc7_w5_5};
-    assign fc7_n5_p5 = fc7_n5_p5_m[19:0];
-    assign fc7_w6_5 = 7'h3c;
-    assign fc7_n5_p6_m = {{7{fc7_in_6_s_2[8]}}, fc7_in_6_s_2} * {{9{fc7_w6_5[6]}}, fc7_w6_5};
-    assign fc7_n5_p6 = fc7_n5_p6_m[14:0];
-    assign fc7_w7_5 = 9'h088;
-    assign fc7_n5_p7_m = {{9{fc7_in_7_s_2[8]}}, fc7_in_7_s_2} * {{9{fc7_w7_5[8]}}, fc7_w7_5};
-    assign fc7_n5_p7 = fc7_n5_p7_m[16:0];
-    assign fc7_n5_bias = 18'h28400;
-    assign fc7_n5_t0_0 = fc7_n5_p0 + fc7_n5_p1;
-    assign fc7_n5_t0_1_b = {{3{fc7_n5_p3[13]}}, fc7_n5_p3};
-    assign fc7_n5_t0_1 = fc7_n5_p2 + fc7_n5_t0_1_b;
-    assign fc7_n5_t0_2_a = {{5{fc7_n5_p4[14]}}, fc7_n5_p4};
-    assign fc7_n5_t0_2 = fc7_n5_t0_2_a + fc7_n5_p5;
-    assign fc7_n5_t0_3_a = {{2{fc7_n5_p6[14]}}, fc7_n5_p6};
-    assign fc7_n5_t0_3 = fc7_n5_t0_3_a + fc7_n5_p7;
-    assign fc7_n5_t1_0_a = {{1{fc7_n5_t0_0[15]}}, fc7_n5_t0_0};
-    assign fc7_n5_t1_0 = fc7_n5_t1_0_a + fc7_n5_t0_1;
-    assign fc7_n5_t1_1_b = {{3{fc7_n5_t0_3[16]}}, fc7_n5_t0_3};
-    assign fc7_n5_t1_1 = fc7_n5_t0_2_d1 + fc7_n5_t1_1_b_d1;
-    assign fc7_n5_t2_0_a = {{3{fc7_n5_t1_0[16]}}, fc7_n5_t1_0};
-    assign fc7_n5_t2_0 = fc7_n5_t2_0_a_d1 + fc7_n5_t1_1;
-    assign fc7_n5_t3_0_b = {{2{fc7_n5_bias[17]}}, fc7_n5_bias};
-    assign fc7_n5_t3_0 = fc7_n5_t2_0 + fc7_n5_t3_0_b_d1;
-    assign fc7_n5_acc = fc7_n5_t3_0;
-    assign fc7_n5_y_fl = fc7_n5_acc[19:11];
-    assign fc7_n5_y_half = fc7_n5_acc[10];
-    assign fc7_n5_y_low = fc7_n5_acc[9:0];
-    assign fc7_n5_y_sticky = |fc7_n5_y_low;
-    assign fc7_n5_y_lsb = fc7_n5_acc[11];
-    assign fc7_n5_y_inc_any = fc7_n5_y_sticky | fc7_n5_y_lsb;
-    assign fc7_n5_y_inc = fc7_n5_y_half & fc7_n5_y_inc_any;
-    assign fc7_n5_y_incx = {{8{1'b0}}, fc7_n5_y_inc};
-    assign fc7_n5_y_rnd = fc7_n5_y_fl_d1 + fc7_n5_y_incx_d1;
-    assign fc7_n5_y_wrap = fc7_n5_y_rnd[6:0];
-    assign fc7_n5_y_max = 9'h03f;
-    assign fc7_n5_y_ovf_hi = (fc7_n5_y_rnd > fc7_n5_y_max);
-    assign fc7_n5_y_maxv = 7'h3f;
-    assign fc7_n5_y_sat = fc7_n5_y_ovf_hi ? fc7_n5_y_maxv : fc7_n5_y_wrap;
-    assign fc7_w0_6 = 8'h4d;
-    assign fc7_n6_p0_m = {{8{fc7_in_0_s_2[8]}}, fc7_in_0_s_2} * {{9{fc7_w0_6[7]}}, fc7_w0_6};
-    assign fc7_n6_p0 = fc7_n6_p0_m[15:0];
-    assign fc7_w1_6 = 8'h6a;
-    assign fc7_n6_p1_m = {{8{fc7_in_1_s_2[8]}}, fc7_in_1_s_2} * {{9{fc7_w1_6[7]}}, fc7_w1_6};
-    assign fc7_n6_p1 = fc7_n6_p1_m[15:0];
-    assign fc7_w2_6 = 7'h27;
-    assign fc7_n6_p2_m = {{7{fc7_in_2_s_2[8]}}, fc7_in_2_s_2} * {{9{fc7_w2_6[6]}}, fc7_w2_6};
-    assign fc7_n6_p2 = fc7_n6_p2_m[14:0];
-    assign fc7_w3_6 = 6'h1f;
-    assign fc7_n6_p3_m = {{6{fc7_in_3_s_2[8]}}, fc7_in_3_s_2} * {{9{fc7_w3_6[5]}}, fc7_w3_6};
-    assign fc7_n6_p3 = fc7_n6_p3_m[13:0];
-    assign fc7_w4_6 = 8'ha3;
-    assign fc7_n6_p4_m = {{8{fc7_in_4_s_2[8]}}, fc7_in_4_s_2} * {{9{fc7_w4_6[7]}}, fc7_w4_6};
-    assign fc7_n6_p4 = fc7_n6_p4_m[15:0];
-    assign fc7_w5_6 = 5'h09;
-    assign fc7_n6_p5_m = {{5{fc7_in_5_s_2[8]}}, fc7_in_5_s_2} * {{9{fc7_w5_6[4]}}, fc7_w5_6};
-    assign fc7_n6_p5 = fc7_n6_p5_m[12:0];
-    assign fc7_w6_6 = 11'h3ac;
-    assign fc7_n6_p6_m = {{11{fc7_in_6_s_2[8]}}, fc7_in_6_s_2} * {{9{fc7_w6_6[10]}}, fc7_w6_6};
-    assign fc7_n6_p6 = fc7_n6_p6_m[18:0];
-    assign fc7_w7_6 = 7'h52;
-    assign fc7_n6_p7_m = {{7{fc7_in_7_s_2[8]}}, fc7_in_7_s_2} * {{9{fc7_w7_6[6]}}, fc7_w7_6};
-    assign fc7_n6_p7 = fc7_n6_p7_m[14:0];
-    assign fc7_n6_bias = 18'h2dc00;
-    assign fc7_n6_t0_0_a = {{1{fc7_n6_p0[15]}}, fc7_n6_p0};
-    assign fc7_n6_t0_0_b = {{1{fc7_n6_p1[15]}}, fc7_n6_p1};
-    assign fc7_n6_t0_0 = fc7_n6_t0_0_a + fc7_n6_t0_0_b;
-    assign fc7_n6_t0_1_a = {{1{fc7_n6_p2[14]}}, fc7_n6_p2};
-    assign fc7_n6_t0_1_b = {{2{fc7_n6_p3[13]}}, fc7_n6_p3};
-    assign fc7_n6_t0_1 = fc7_n6_t0_1_a + fc7_n6_t0_1_b;
-    assign fc7_n6_t0_2_b = {{3{fc7_n6_p5[12]}}, fc7_n6_p5};
-    assign fc7_n6_t0_2 = fc7_n6_p4 + fc7_n6_t0_2_b;
-    assign fc7_n6_t0_3_b = {{4{fc7_n6_p7[14]}}, fc7_n6_p7};
-    assign fc7_n6_t0_3 = fc7_n6_p6 + fc7_n6_t0_3_b;
-    assign fc7_n6_t1_0_b = {{1{fc7_n6_t0_1[15]}}, fc7_n6_t0_1};
-    assign fc7_n6_t1_0 = fc7_n6_t0_0 + fc7_n6_t1_0_b;
-    assign fc7_n6_t1_1_a = {{3{fc7_n6_t0_2[15]}}, fc7_n6_t0_2};
-    assign fc7_n6_t1_1 = fc7_n6_t1_1_a + fc7_n6_t0_3;
-    assign fc7_n6_t2_0_a = {{3{fc7_n6_t1_0[16]}}, fc7_n6_t1_0};
-    assign fc7_n6_t2_0_b = {{1{fc7_n6_t1_1[18]}}, fc7_n6_t1_1};
-    assign fc7_n6_t2_0 = fc7_n6_t2_0_a_d1 + fc7_n6_t2_0_b_d1;
-    assign fc7_n6_t3_0_a = fc7_n6_t2_0[18:0];
-    assign fc7_n6_t3_0_b = {{1{fc7_n6_bias[17]}}, fc7_n6_bias};
-    assign fc7_n6_t3_0 = fc7_n6_t3_0_a + fc7_n6_t3_0_b_d1;
-    assign fc7_n6_acc = fc7_n6_t3_0;
-    assign fc7_n6_y_fl = fc7_n6_acc[18:11];
-    assign fc7_n6_y_half = fc7_n6_acc[10];
-    assign fc7_n6_y_low = fc7_n6_acc[9:0];
-    assign fc7_n6_y_sticky = |fc7_n6_y_low;
-    assign fc7_n6_y_lsb = fc7_n6_acc[11];
-    assign fc7_n6_y_inc_any = fc7_n6_y_sticky | fc7_n6_y_lsb;
-    assign fc7_n6_y_inc = fc7_n6_y_half & fc7_n6_y_inc_any;
-    assign fc7_n6_y_incx = {{7{1'b0}}, fc7_n6_y_inc};
-    assign fc7_n6_y_rnd = fc7_n6_y_fl + fc7_n6_y_incx;
-    assign fc7_n6_y_wrap = fc7_n6_y_rnd[6:0];
-    assign fc7_n6_y_max = 8'h3f;
-    assign fc7_n6_y_ovf_hi = (fc7_n6_y_rnd_d1 > fc7_n6_y_max);
-    assign fc7_n6_y_maxv = 7'h3f;
-    assign fc7_n6_y_sat = fc7_n6_y_ovf_hi ? fc7_n6_y_maxv : fc7_n6_y_wrap_d1;
-    assign fc7_n7_p0_sh = {fc7_in_0_s_2, 5'b00000};
-    assign fc7_w1_7 = 9'h097;
-    assign fc7_n7_p1_m = {{9{fc7_in_1_s_2[8]}}, fc7_in_1_s_2} * {{9{fc7_w1_7[8]}}, fc7_w1_7};
-    assign fc7_n7_p1 = fc7_n7_p1_m[16:0];
-    assign fc7_w2_7 = 8'h52;
-    assign fc7_n7_p2_m = {{8{fc7_in_2_s_2[8]}}, fc7_in_2_s_2} * {{9{fc7_w2_7[7]}}, fc7_w2_7};
-    assign fc7_n7_p2 = fc7_n7_p2_m[15:0];
-    assign fc7_w3_7 = 9'h171;
-    assign fc7_n7_p3_m = {{9{fc7_in_3_s_2[8]}}, fc7_in_3_s_2} * {{9{fc7_w3_7[8]}}, fc7_w3_7};
-    assign fc7_n7_p3 = fc7_n7_p3_m[16:0];
-    assign fc7_w4_7 = 8'h94;
-    assign fc7_n7_p4_m = {{8{fc7_in_4_s_2[8]}}, fc7_in_4_s_2} * {{9{fc7_w4_7[7]}}, fc7_w4_7};
-    assign fc7_n7_p4 = fc7_n7_p4_m[15:0];
-    assign fc7_w5_7 = 5'h0b;
-    assign fc7_n7_p5_m = {{5{fc7_in_5_s_2[8]}}, fc7_in_5_s_2} * {{9{fc7_w5_7[4]}}, fc7_w5_7};
-    assign fc7_n7_p5 = fc7_n7_p5_m[12:0];
-    assign fc7_w6_7 = 5'h11;
-    assign fc7_n7_p6_m = {{5{fc7_in_6_s_2[8]}}, fc7_in_6_s_2} * {{9{fc7_w6_7[4]}}, fc7_w6_7};
-    assign fc7_n7_p6 = fc7_n7_p6_m[12:0];
-    assign fc7_w7_7 = 12'h48d;
-    assign fc7_n7_p7_m = {{12{fc7_in_7_s_2[8]}}, fc7_in_7_s_2} * {{9{fc7_w7_7[11]}}, fc7_w7_7};
-    assign fc7_n7_p7 = fc7_n7_p7_m[19:0];
-    assign fc7_n7_bias = 17'h13400;
-    assign fc7_n7_t0_0_a = {{3{fc7_n7_p0_sh[13]}}, fc7_n7_p0_sh};
-    assign fc7_n7_t0_0 = fc7_n7_t0_0_a + fc7_n7_p1;
-    assign fc7_n7_t0_1_a = {{1{fc7_n7_p2[15]}}, fc7_n7_p2};
-    assign fc7_n7_t0_1 = fc7_n7_t0_1_a + fc7_n7_p3;
-    assign fc7_n7_t0_2_b = {{3{fc7_n7_p5[12]}}, fc7_n7_p5};
-    assign fc7_n7_t0_2 = fc7_n7_p4 + fc7_n7_t0_2_b;
-    assign fc7_n7_t0_3_a = {{7{fc7_n7_p6[12]}}, fc7_n7_p6};
-    assign fc7_n7_t0_3 = fc7_n7_t0_3_a + fc7_n7_p7;
-    assign fc7_n7_t1_0_a = {{1{fc7_n7_t0_0[16]}}, fc7_n7_t0_0};
-    assign fc7_n7_t1_0_b = {{1{fc7_n7_t0_1[16]}}, fc7_n7_t0_1};
-    assign fc7_n7_t1_0 = fc7_n7_t1_0_a + fc7_n7_t1_0_b;
-    assign fc7_n7_t1_1_a = {{4{fc7_n7_t0_2[15]}}, fc7_n7_t0_2};
-    assign fc7_n7_t1_1 = fc7_n7_t1_1_a_d1 + fc7_n7_t0_3_d1;
-    assign fc7_n7_t2_0_a = {{2{fc7_n7_t1_0[17]}}, fc7_n7_t1_0};
-    assign fc7_n7_t2_0 = fc7_n7_t2_0_a_d1 + fc7_n7_t1_1;
-    assign fc7_n7_t3_0_b = {{3{fc7_n7_bias[16]}}, fc7_n7_bias};
-    assign fc7_n7_t3_0 = fc7_n7_t2_0 + fc7_n7_t3_0_b_d1;
-    assign fc7_n7_acc = fc7_n7_t3_0;
-    assign fc7_n7_y_fl = fc7_n7_acc[19:11];
-    assign fc7_n7_y_half = fc7_n7_acc[10];
-    assign fc7_n7_y_low = fc7_n7_acc[9:0];
-    assign fc7_n7_y_sticky = |fc7_n7_y_low;
-    assign fc7_n7_y_lsb = fc7_n7_acc[11];
-    assign fc7_n7_y_inc_any = fc7_n7_y_sticky | fc7_n7_y_lsb;
-    assign fc7_n7_y_inc = fc7_n7_y_half & fc7_n7_y_inc_any;
-    assign fc7_n7_y_incx = {{8{1'b0}}, fc7_n7_y_inc};
-    assign fc7_n7_y_rnd = fc7_n7_y_fl_d1 + fc7_n7_y_incx_d1;
-    assign fc7_n7_y_wrap = fc7_n7_y_rnd[6:0];
-    assign fc7_n7_y_max = 9'h03f;
-    assign fc7_n7_y_ovf_hi = (fc7_n7_y_rnd > fc7_n7_y_max);
-    assign fc7_n7_y_maxv = 7'h3f;
-    assign fc7_n7_y_sat = fc7_n7_y_ovf_hi ? fc7_n7_y_maxv : fc7_n7_y_wrap;
-    assign out_data = {fc7_out_7, fc7_out_6, fc7_out_5, fc7_out_4, fc7_out_3, fc7_out_2, fc7_out_1, fc7_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc7_n0_t1_0_d1 <= fc7_n0_t1_0;
-            fc7_n0_t2_0_b_d1 <= fc7_n0_t2_0_b;
-            fc7_n0_t3_0_b_d1 <= fc7_n0_t3_0_b;
+            fc7_n0_t1_0_d1 <= $signed({fc7_n0_t0_0[18], fc7_n0_t0_0}) + $signed({{3{fc7_n0_t0_1[16]}}, fc7_n0_t0_1});
+            fc7_n0_t2_0_b_d1 <= fc7_n0_t1_1;
             fc7_n0_y_rnd_d1 <= fc7_n0_y_rnd;
-            fc7_n0_y_wrap_d1 <= fc7_n0_y_wrap;
-            fc7_n1_t0_0_d1 <= fc7_n1_t0_0;
-            fc7_n1_t1_0_b_d1 <= fc7_n1_t1_0_b;
-            fc7_n1_t2_0_b_d1 <= fc7_n1_t2_0_b;
-            fc7_n1_y_fl_d1 <= fc7_n1_y_fl;
-            fc7_n1_y_incx_d1 <= fc7_n1_y_incx;
-            fc7_n2_t1_0_a_d1 <= fc7_n2_t1_0_a;
-            fc7_n2_t0_1_d1 <= fc7_n2_t0_1;
-            fc7_n2_t2_0_b_d1 <= fc7_n2_t2_0_b;
-            fc7_n2_y_fl_d1 <= fc7_n2_y_fl;
-            fc7_n2_y_incx_d1 <= fc7_n2_y_incx;
-            fc7_n3_t1_0_a_d1 <= fc7_n3_t1_0_a;
-            fc7_n3_t0_1_d1 <= fc7_n3_t0_1;
-            fc7_n3_t2_0_b_d1 <= fc7_n3_t2_0_b;
-            fc7_n3_t3_0_b_d1 <= fc7_n3_t3_0_b;
-            fc7_n3_y_fl_d1 <= fc7_n3_y_fl;
-            fc7_n3_y_incx_d1 <= fc7_n3_y_incx;
-            fc7_n4_t0_2_d1 <= fc7_n4_t0_2;
-            fc7_n4_t1_1_b_d1 <= fc7_n4_t1_1_b;
-            fc7_n4_t2_0_a_d1 <= fc7_n4_t2_0_a;
-            fc7_n4_t3_0_b_d1 <= fc7_n4_t3_0_b;
-            fc7_n4_y_fl_d1 <= fc7_n4_y_fl;
-            fc7_n4_y_incx_d1 <= fc7_n4_y_incx;
-            fc7_n5_t0_2_d1 <= fc7_n5_t0_2;
-            fc7_n5_t1_1_b_d1 <= fc7_n5_t1_1_b;
-            fc7_n5_t2_0_a_d1 <= fc7_n5_t2_0_a;
-            fc7_n5_t3_0_b_d1 <= fc7_n5_t3_0_b;
-            fc7_n5_y_fl_d1 <= fc7_n5_y_fl;
-            fc7_n5_y_incx_d1 <= fc7_n5_y_incx;
-            fc7_n6_t2_0_a_d1 <= fc7_n6_t2_0_a;
-            fc7_n6_t2_0_b_d1 <= fc7_n6_t2_0_b;
-            fc7_n6_t3_0_b_d1 <= fc7_n6_t3_0_b;
+            fc7_n0_y_wrap_d1 <= $signed(fc7_n0_y_rnd[6:0]);
+            fc7_n1_t0_0_d1 <= $signed({{4{fc7_n1_p0[15]}}, fc7_n1_p0}) + $signed({fc7_n1_p1[18], fc7_n1_p1});
+            fc7_n1_t1_0_b_d1 <= $signed({fc7_n1_p2[16], fc7_n1_p2}) + $signed({fc7_n1_p3[16], fc7_n1_p3});
+            fc7_n1_t2_0_b_d1 <= fc7_n1_t1_1;
+            fc7_n1_y_fl_d1 <= $signed(fc7_n1_acc[18:11]);
+            fc7_n1_y_incx_d1 <= fc7_n1_acc[10] & (fc7_n1_y_sticky | fc7_n1_acc[11]);
+            fc7_n2_t1_0_a_d1 <= $signed({{2{fc7_n2_p0[13]}}, fc7_n2_p0}) + (fc7_in_1_s_2 * 8'sd120); // weight 0.9375
+            fc7_n2_t0_1_d1 <= (fc7_in_2_s_2 * 12'sd1125) + $signed({{4{fc7_n2_p3[15]}}, fc7_n2_p3}); // weight 8.7890625
+            fc7_n2_t2_0_b_d1 <= fc7_n2_t1_1;
+            fc7_n2_y_fl_d1 <= $signed(fc7_n2_acc[18:11]);
+            fc7_n2_y_incx_d1 <= fc7_n2_acc[10] & (fc7_n2_y_sticky | fc7_n2_acc[11]);
+            fc7_n3_t1_0_a_d1 <= (fc7_in_0_s_2 * 8'sh83) + $signed({{2{fc7_n3_p1[13]}}, fc7_n3_p1}); // weight -0.9765625
+            fc7_n3_t0_1_d1 <= $signed({{3{fc7_n3_p2[16]}}, fc7_n3_p2}) + (fc7_in_3_s_2 * 12'sd1033); // weight 8.0703125
+            fc7_n3_t2_0_b_d1 <= $signed({fc7_n3_t0_2[16], fc7_n3_t0_2}) + $signed({fc7_n3_t0_3[16], fc7_n3_t0_3});
+            fc7_n3_y_fl_d1 <= $signed(fc7_n3_acc[19:11]);
+            fc7_n3_y_incx_d1 <= fc7_n3_acc[10] & (fc7_n3_y_sticky | fc7_n3_acc[11]);
+            fc7_n4_t0_2_d1 <= (fc7_in_4_s_2 * 12'sd1072) + $signed({{4{fc7_n4_p5[15]}}, fc7_n4_p5}); // weight 8.375
+            fc7_n4_t1_1_b_d1 <= $signed({fc7_n4_p6[14], fc7_n4_p6}) + fc7_n2_p7;
+            fc7_n4_t2_0_a_d1 <= $signed({{3{fc7_n4_t0_0[14]}}, fc7_n4_t0_0}) + $signed({fc7_n4_t0_1[16], fc7_n4_t0_1});
+            fc7_n4_y_fl_d1 <= $signed(fc7_n4_acc[18:11]);
+            fc7_n4_y_incx_d1 <= fc7_n4_acc[10] & (fc7_n4_y_sticky | fc7_n4_acc[11]);
+            fc7_n5_t0_2_d1 <= $signed({{5{fc7_n5_p4[14]}}, fc7_n5_p4}) + (fc7_in_5_s_2 * 12'sd1108); // weight 8.65625
+            fc7_n5_t1_1_b_d1 <= $signed({{2{fc7_n5_p6[14]}}, fc7_n5_p6}) + (fc7_in_7_s_2 * 9'sd136); // weight 1.0625
+            fc7_n5_t2_0_a_d1 <= fc7_n5_t1_0;
+            fc7_n5_y_fl_d1 <= $signed(fc7_n5_acc[19:11]);
+            fc7_n5_y_incx_d1 <= fc7_n5_acc[10] & (fc7_n5_y_sticky | fc7_n5_acc[11]);
+            fc7_n6_t2_0_a_d1 <= fc7_n6_t1_0;
+            fc7_n6_t2_0_b_d1 <= fc7_n6_t1_1;
             fc7_n6_y_rnd_d1 <= fc7_n6_y_rnd;
-            fc7_n6_y_wrap_d1 <= fc7_n6_y_wrap;
-            fc7_n7_t1_1_a_d1 <= fc7_n7_t1_1_a;
-            fc7_n7_t0_3_d1 <= fc7_n7_t0_3;
-            fc7_n7_t2_0_a_d1 <= fc7_n7_t2_0_a;
-            fc7_n7_t3_0_b_d1 <= fc7_n7_t3_0_b;
-            fc7_n7_y_fl_d1 <= fc7_n7_y_fl;
-            fc7_n7_y_incx_d1 <= fc7_n7_y_incx;
+            fc7_n6_y_wrap_d1 <= $signed(fc7_n6_y_rnd[6:0]);
+            fc7_n7_t1_1_a_d1 <= (fc7_in_4_s_2 * 8'sh94) + $signed({{3{fc7_n7_p5[12]}}, fc7_n7_p5}); // weight -0.84375
+            fc7_n7_t0_3_d1 <= $signed({{7{fc7_n7_p6[12]}}, fc7_n7_p6}) + (fc7_in_7_s_2 * 12'sd1165); // weight 9.1015625
+            fc7_n7_t2_0_a_d1 <= $signed({fc7_n7_t0_0[16], fc7_n7_t0_0}) + $signed({fc7_n7_t0_1[16], fc7_n7_t0_1});
+            fc7_n7_y_fl_d1 <= $signed(fc7_n7_acc[19:11]);
+            fc7_n7_y_incx_d1 <= fc7_n7_acc[10] & (fc7_n7_y_sticky | fc7_n7_acc[11]);
             fc7_out_0 <= fc7_n0_y_satlo;
             fc7_out_1 <= fc7_n1_y_sat;
             fc7_out_2 <= fc7_n2_y_sat;
@@ -1240,6 +225,8 @@ module activations_fc7 (
             fc7_out_7 <= fc7_n7_y_sat;
         end
     end
+
+    assign out_data = {fc7_out_7, fc7_out_6, fc7_out_5, fc7_out_4, fc7_out_3, fc7_out_2, fc7_out_1, fc7_out_0};
 
 endmodule
 

@@ -13,764 +13,260 @@ module activations_fc8 (
     output wire [111:0] out_data
 );
 
-    wire [7:0] fc8_in_0;
-    wire [7:0] fc8_in_1;
-    wire [7:0] fc8_in_2;
-    wire [7:0] fc8_in_3;
-    wire [7:0] fc8_in_4;
-    wire [7:0] fc8_in_5;
-    wire [7:0] fc8_in_6;
-    wire [7:0] fc8_in_7;
-    wire [8:0] fc8_in_0_s;
-    wire signed [8:0] fc8_in_0_s_2;
-    wire signed [11:0] fc8_w0_0; // weight 15.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n0_p0;
-    wire [8:0] fc8_in_1_s;
-    wire signed [8:0] fc8_in_1_s_2;
-    wire signed [7:0] fc8_w1_0; // weight -0.640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n0_p1;
-    wire [8:0] fc8_in_2_s;
-    wire signed [8:0] fc8_in_2_s_2;
-    wire signed [6:0] fc8_w2_0; // weight 0.46875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc8_n0_p2;
-    wire [8:0] fc8_in_3_s;
-    wire signed [8:0] fc8_in_3_s_2;
-    wire signed [7:0] fc8_w3_0; // weight -0.984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n0_p3;
-    wire [8:0] fc8_in_4_s;
-    wire signed [8:0] fc8_in_4_s_2;
-    wire signed [7:0] fc8_w4_0; // weight 0.796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n0_p4;
-    wire [8:0] fc8_in_5_s;
-    wire signed [8:0] fc8_in_5_s_2;
-    wire signed [6:0] fc8_w5_0; // weight 0.375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc8_n0_p5;
-    wire [8:0] fc8_in_6_s;
-    wire signed [8:0] fc8_in_6_s_2;
-    wire signed [9:0] fc8_w6_0; // weight -2.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n0_p6;
-    wire [8:0] fc8_in_7_s;
-    wire signed [8:0] fc8_in_7_s_2;
-    wire signed [7:0] fc8_w7_0; // weight -0.5078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n0_p7;
-    wire signed [18:0] fc8_n0_bias; // bias -14.203125
-    wire signed [19:0] fc8_n0_t0_0_b;
+    wire [7:0] fc8_in_3 = in_data[31:24];
+    wire signed [8:0] fc8_in_0_s_2 = $signed({1'd0, in_data[7:0]});
+    wire signed [19:0] fc8_n0_p0 = fc8_in_0_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [8:0] fc8_in_1_s_2 = $signed({1'd0, in_data[15:8]});
+    wire signed [15:0] fc8_n0_p1 = fc8_in_1_s_2 * 8'shae; // weight -0.640625
+    wire signed [8:0] fc8_in_2_s_2 = $signed({1'd0, in_data[23:16]});
+    wire signed [14:0] fc8_n0_p2 = fc8_in_2_s_2 * 7'sd60; // weight 0.46875
+    wire signed [8:0] fc8_in_3_s_2 = $signed({1'd0, fc8_in_3});
+    wire signed [15:0] fc8_n0_p3 = fc8_in_3_s_2 * 8'sh82; // weight -0.984375
+    wire signed [8:0] fc8_in_4_s_2 = $signed({1'd0, in_data[39:32]});
+    wire signed [15:0] fc8_n0_p4 = fc8_in_4_s_2 * 8'sd102; // weight 0.796875
+    wire signed [8:0] fc8_in_5_s_2 = $signed({1'd0, in_data[47:40]});
+    wire signed [14:0] fc8_n0_p5 = fc8_in_5_s_2 * 7'sd48; // weight 0.375
+    wire signed [8:0] fc8_in_6_s_2 = $signed({1'd0, in_data[55:48]});
+    wire signed [17:0] fc8_n0_p6 = fc8_in_6_s_2 * 10'sh2ea; // weight -2.171875
+    wire signed [8:0] fc8_in_7_s_2 = $signed({1'd0, in_data[63:56]});
+    wire signed [15:0] fc8_n0_p7 = fc8_in_7_s_2 * 8'shbf; // weight -0.5078125
     reg  signed [19:0] fc8_n0_p0_d1;
-    reg  signed [19:0] fc8_n0_t0_0_b_d1;
-    wire signed [19:0] fc8_n0_t0_0;
-    wire signed [15:0] fc8_n0_t0_1_a;
-    reg  signed [15:0] fc8_n0_t0_1_a_d1;
+    reg  signed [15:0] fc8_n0_t0_0_b_d1;
+    wire signed [19:0] fc8_n0_t0_0 = fc8_n0_p0_d1 + $signed({{4{fc8_n0_t0_0_b_d1[15]}}, fc8_n0_t0_0_b_d1});
+    reg  signed [14:0] fc8_n0_t0_1_a_d1;
     reg  signed [15:0] fc8_n0_p3_d1;
-    wire signed [15:0] fc8_n0_t0_1;
-    wire signed [16:0] fc8_n0_t0_2_a;
-    wire signed [16:0] fc8_n0_t0_2_b;
-    reg  signed [16:0] fc8_n0_t0_2_a_d1;
-    reg  signed [16:0] fc8_n0_t0_2_b_d1;
-    wire signed [16:0] fc8_n0_t0_2;
-    wire signed [17:0] fc8_n0_t0_3_b;
+    wire signed [15:0] fc8_n0_t0_1 = $signed({fc8_n0_t0_1_a_d1[14], fc8_n0_t0_1_a_d1}) + fc8_n0_p3_d1;
+    reg  signed [15:0] fc8_n0_t0_2_a_d1;
+    reg  signed [14:0] fc8_n0_t0_2_b_d1;
+    wire signed [16:0] fc8_n0_t0_2 = $signed({fc8_n0_t0_2_a_d1[15], fc8_n0_t0_2_a_d1}) + $signed({{2{fc8_n0_t0_2_b_d1[14]}}, fc8_n0_t0_2_b_d1});
     reg  signed [17:0] fc8_n0_p6_d1;
-    reg  signed [17:0] fc8_n0_t0_3_b_d1;
-    wire signed [17:0] fc8_n0_t0_3;
-    wire signed [20:0] fc8_n0_t1_0_a;
-    wire signed [20:0] fc8_n0_t1_0_b;
-    wire signed [20:0] fc8_n0_t1_0;
-    wire signed [17:0] fc8_n0_t1_1_a;
-    wire signed [17:0] fc8_n0_t1_1;
-    wire signed [20:0] fc8_n0_t2_0_b;
+    reg  signed [15:0] fc8_n0_t0_3_b_d1;
+    wire signed [17:0] fc8_n0_t1_1 = $signed({fc8_n0_t0_2[16], fc8_n0_t0_2}) + (fc8_n0_p6_d1 + $signed({{2{fc8_n0_t0_3_b_d1[15]}}, fc8_n0_t0_3_b_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n0_t2_0;
+    wire signed [20:0] fc8_n0_t2_0 = ($signed({fc8_n0_t0_0[19], fc8_n0_t0_0}) + $signed({{5{fc8_n0_t0_1[15]}}, fc8_n0_t0_1})) + $signed({{3{fc8_n0_t1_1[17]}}, fc8_n0_t1_1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n0_t3_0_a;
-    wire signed [19:0] fc8_n0_t3_0_b;
-    reg  signed [19:0] fc8_n0_t3_0_b_d1;
-    wire signed [19:0] fc8_n0_t3_0;
-    wire signed [19:0] fc8_n0_acc;
-    wire signed [15:0] fc8_n0_y_fl;
-    wire fc8_n0_y_half;
-    wire [2:0] fc8_n0_y_low;
-    wire fc8_n0_y_sticky;
-    wire fc8_n0_y_lsb;
+    wire signed [19:0] fc8_n0_acc = ($signed(fc8_n0_t2_0[19:0]) + 20'shc7300);
+    wire fc8_n0_y_sticky = |fc8_n0_acc[2:0];
     reg  fc8_n0_y_sticky_d1;
     reg  fc8_n0_y_lsb_d1;
-    wire fc8_n0_y_inc_any;
     reg  fc8_n0_y_half_d1;
-    wire fc8_n0_y_inc;
-    wire signed [15:0] fc8_n0_y_incx;
+    wire fc8_n0_y_inc = fc8_n0_y_half_d1 & (fc8_n0_y_sticky_d1 | fc8_n0_y_lsb_d1);
     reg  signed [15:0] fc8_n0_y_fl_d1;
-    wire signed [15:0] fc8_n0_y_rnd;
-    wire signed [13:0] fc8_n0_y_wrap;
-    wire signed [15:0] fc8_n0_y_max;
-    wire fc8_n0_y_ovf_hi;
-    wire signed [15:0] fc8_n0_y_min;
-    wire fc8_n0_y_ovf_lo;
-    wire signed [13:0] fc8_n0_y_minv;
-    wire signed [13:0] fc8_n0_y_satlo;
-    wire signed [13:0] fc8_n0_y_maxv;
-    wire signed [13:0] fc8_n0_y_sat;
-    wire signed [8:0] fc8_w0_1; // weight -1.90625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n1_p0;
-    wire signed [11:0] fc8_w1_1; // weight 15.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n1_p1;
-    wire signed [9:0] fc8_w2_1; // weight -2.6171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n1_p2;
-    wire signed [9:0] fc8_w3_1; // weight 2.515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n1_p3;
-    wire signed [7:0] fc8_w4_1; // weight 0.5546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n1_p4;
-    wire signed [6:0] fc8_w5_1; // weight -0.3515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc8_n1_p5;
-    wire signed [9:0] fc8_w6_1; // weight -2.796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n1_p6;
-    wire signed [8:0] fc8_w7_1; // weight 1.3203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n1_p7;
-    wire signed [18:0] fc8_n1_bias; // bias -13
-    wire signed [19:0] fc8_n1_t0_0_a;
-    reg  signed [19:0] fc8_n1_t0_0_a_d1;
+    wire signed [15:0] fc8_n0_y_rnd = fc8_n0_y_fl_d1 + $signed({15'd0, fc8_n0_y_inc});
+    wire signed [13:0] fc8_n0_y_sat = (fc8_n0_y_rnd > 16'sd8191) ? 14'sd8191 : ((fc8_n0_y_rnd < 16'she000) ? 14'sh2000 : $signed(fc8_n0_y_rnd[13:0]));
+    wire signed [16:0] fc8_n1_p0 = fc8_in_0_s_2 * 9'sh10c; // weight -1.90625
+    wire signed [19:0] fc8_n1_p1 = fc8_in_1_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n1_p2 = fc8_in_2_s_2 * 10'sh2b1; // weight -2.6171875
+    wire signed [17:0] fc8_n1_p3 = fc8_in_3_s_2 * 10'sd322; // weight 2.515625
+    wire signed [15:0] fc8_n1_p4 = fc8_in_4_s_2 * 8'sd71; // weight 0.5546875
+    wire signed [14:0] fc8_n1_p5 = fc8_in_5_s_2 * 7'sh53; // weight -0.3515625
+    wire signed [17:0] fc8_n1_p6 = fc8_in_6_s_2 * 10'sh29a; // weight -2.796875
+    wire signed [16:0] fc8_n1_p7 = fc8_in_7_s_2 * 9'sd169; // weight 1.3203125
+    reg  signed [16:0] fc8_n1_t0_0_a_d1;
     reg  signed [19:0] fc8_n1_p1_d1;
-    wire signed [19:0] fc8_n1_t0_0;
+    wire signed [19:0] fc8_n1_t0_0 = $signed({{3{fc8_n1_t0_0_a_d1[16]}}, fc8_n1_t0_0_a_d1}) + fc8_n1_p1_d1;
     reg  signed [17:0] fc8_n1_p2_d1;
     reg  signed [17:0] fc8_n1_p3_d1;
-    wire signed [17:0] fc8_n1_t0_1;
-    wire signed [15:0] fc8_n1_t0_2_b;
+    wire signed [17:0] fc8_n1_t0_1 = fc8_n1_p2_d1 + fc8_n1_p3_d1;
     reg  signed [15:0] fc8_n1_p4_d1;
-    reg  signed [15:0] fc8_n1_t0_2_b_d1;
-    wire signed [15:0] fc8_n1_t0_2;
-    wire signed [17:0] fc8_n1_t0_3_b;
+    reg  signed [14:0] fc8_n1_t0_2_b_d1;
+    wire signed [15:0] fc8_n1_t0_2 = fc8_n1_p4_d1 + $signed({fc8_n1_t0_2_b_d1[14], fc8_n1_t0_2_b_d1});
     reg  signed [17:0] fc8_n1_p6_d1;
-    reg  signed [17:0] fc8_n1_t0_3_b_d1;
-    wire signed [17:0] fc8_n1_t0_3;
-    wire signed [20:0] fc8_n1_t1_0_a;
-    wire signed [20:0] fc8_n1_t1_0_b;
-    wire signed [20:0] fc8_n1_t1_0;
-    wire signed [17:0] fc8_n1_t1_1_a;
-    wire signed [17:0] fc8_n1_t1_1;
-    wire signed [20:0] fc8_n1_t2_0_b;
+    reg  signed [16:0] fc8_n1_t0_3_b_d1;
+    wire signed [17:0] fc8_n1_t1_1 = $signed({{2{fc8_n1_t0_2[15]}}, fc8_n1_t0_2}) + (fc8_n1_p6_d1 + $signed({fc8_n1_t0_3_b_d1[16], fc8_n1_t0_3_b_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n1_t2_0;
+    wire signed [20:0] fc8_n1_t2_0 = ($signed({fc8_n1_t0_0[19], fc8_n1_t0_0}) + $signed({{3{fc8_n1_t0_1[17]}}, fc8_n1_t0_1})) + $signed({{3{fc8_n1_t1_1[17]}}, fc8_n1_t1_1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n1_t3_0_a;
-    wire signed [19:0] fc8_n1_t3_0_b;
-    reg  signed [19:0] fc8_n1_t3_0_b_d1;
-    wire signed [19:0] fc8_n1_t3_0;
-    wire signed [19:0] fc8_n1_acc;
-    wire signed [15:0] fc8_n1_y_fl;
-    wire fc8_n1_y_half;
-    wire [2:0] fc8_n1_y_low;
-    wire fc8_n1_y_sticky;
-    wire fc8_n1_y_lsb;
+    wire signed [19:0] fc8_n1_acc = ($signed(fc8_n1_t2_0[19:0]) + 20'shcc000);
+    wire fc8_n1_y_sticky = |fc8_n1_acc[2:0];
     reg  fc8_n1_y_sticky_d1;
     reg  fc8_n1_y_lsb_d1;
-    wire fc8_n1_y_inc_any;
     reg  fc8_n1_y_half_d1;
-    wire fc8_n1_y_inc;
-    wire signed [15:0] fc8_n1_y_incx;
+    wire fc8_n1_y_inc = fc8_n1_y_half_d1 & (fc8_n1_y_sticky_d1 | fc8_n1_y_lsb_d1);
     reg  signed [15:0] fc8_n1_y_fl_d1;
-    wire signed [15:0] fc8_n1_y_rnd;
-    wire signed [13:0] fc8_n1_y_wrap;
-    wire signed [15:0] fc8_n1_y_max;
-    wire fc8_n1_y_ovf_hi;
-    wire signed [15:0] fc8_n1_y_min;
-    wire fc8_n1_y_ovf_lo;
-    wire signed [13:0] fc8_n1_y_minv;
-    wire signed [13:0] fc8_n1_y_satlo;
-    wire signed [13:0] fc8_n1_y_maxv;
-    wire signed [13:0] fc8_n1_y_sat;
-    wire signed [9:0] fc8_w0_2; // weight 2.765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n2_p0;
-    wire signed [8:0] fc8_w1_2; // weight -1.53125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n2_p1;
-    wire signed [11:0] fc8_w2_2; // weight 15.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n2_p2;
-    wire signed [16:0] fc8_n2_p3_sh;
-    wire signed [8:0] fc8_w4_2; // weight -1.4921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n2_p4;
-    wire signed [8:0] fc8_w5_2; // weight -1.390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n2_p5;
-    wire signed [8:0] fc8_w6_2; // weight -1.890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n2_p6;
-    wire signed [6:0] fc8_w7_2; // weight -0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc8_n2_p7;
-    wire signed [18:0] fc8_n2_bias; // bias -11.796875
-    wire signed [17:0] fc8_n2_t0_0_b;
+    wire signed [15:0] fc8_n1_y_rnd = fc8_n1_y_fl_d1 + $signed({15'd0, fc8_n1_y_inc});
+    wire signed [13:0] fc8_n1_y_sat = (fc8_n1_y_rnd > 16'sd8191) ? 14'sd8191 : ((fc8_n1_y_rnd < 16'she000) ? 14'sh2000 : $signed(fc8_n1_y_rnd[13:0]));
+    wire signed [17:0] fc8_n2_p0 = fc8_in_0_s_2 * 10'sd354; // weight 2.765625
+    wire signed [16:0] fc8_n2_p1 = fc8_in_1_s_2 * 9'sh13c; // weight -1.53125
+    wire signed [19:0] fc8_n2_p2 = fc8_in_2_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [16:0] fc8_n2_p4 = fc8_in_4_s_2 * 9'sh141; // weight -1.4921875
+    wire signed [16:0] fc8_n2_p5 = fc8_in_5_s_2 * 9'sh14e; // weight -1.390625
+    wire signed [16:0] fc8_n2_p6 = fc8_in_6_s_2 * 9'sh10e; // weight -1.890625
+    wire signed [14:0] fc8_n2_p7 = fc8_in_7_s_2 * 7'sh5a; // weight -0.296875
     reg  signed [17:0] fc8_n2_p0_d1;
-    reg  signed [17:0] fc8_n2_t0_0_b_d1;
-    wire signed [17:0] fc8_n2_t0_0;
-    wire signed [20:0] fc8_n2_t0_1_a;
-    wire signed [20:0] fc8_n2_t0_1_b;
-    reg  signed [20:0] fc8_n2_t0_1_a_d1;
-    reg  signed [20:0] fc8_n2_t0_1_b_d1;
-    wire signed [20:0] fc8_n2_t0_1;
-    wire signed [17:0] fc8_n2_t0_2_a;
-    wire signed [17:0] fc8_n2_t0_2_b;
-    reg  signed [17:0] fc8_n2_t0_2_a_d1;
-    reg  signed [17:0] fc8_n2_t0_2_b_d1;
-    wire signed [17:0] fc8_n2_t0_2;
-    wire signed [17:0] fc8_n2_t0_3_a;
-    wire signed [17:0] fc8_n2_t0_3_b;
-    reg  signed [17:0] fc8_n2_t0_3_a_d1;
-    reg  signed [17:0] fc8_n2_t0_3_b_d1;
-    wire signed [17:0] fc8_n2_t0_3;
-    wire signed [20:0] fc8_n2_t1_0_a;
-    wire signed [20:0] fc8_n2_t1_0;
-    wire signed [18:0] fc8_n2_t1_1_a;
-    wire signed [18:0] fc8_n2_t1_1_b;
-    wire signed [18:0] fc8_n2_t1_1;
-    wire signed [20:0] fc8_n2_t2_0_b;
+    reg  signed [16:0] fc8_n2_t0_0_b_d1;
+    wire signed [17:0] fc8_n2_t0_0 = fc8_n2_p0_d1 + $signed({fc8_n2_t0_0_b_d1[16], fc8_n2_t0_0_b_d1});
+    reg  signed [19:0] fc8_n2_t0_1_a_d1;
+    reg  [7:0] fc8_n2_t0_1_b_d1;
+    wire signed [16:0] fc8_n2_t0_1_b_d1_sh = $signed({$signed({1'd0, fc8_n2_t0_1_b_d1}), 8'd0});
+    reg  signed [16:0] fc8_n2_t0_2_a_d1;
+    reg  signed [16:0] fc8_n2_t0_2_b_d1;
+    wire signed [17:0] fc8_n2_t0_2 = $signed({fc8_n2_t0_2_a_d1[16], fc8_n2_t0_2_a_d1}) + $signed({fc8_n2_t0_2_b_d1[16], fc8_n2_t0_2_b_d1});
+    reg  signed [16:0] fc8_n2_t0_3_a_d1;
+    reg  signed [14:0] fc8_n2_t0_3_b_d1;
+    wire signed [17:0] fc8_n2_t0_3 = $signed({fc8_n2_t0_3_a_d1[16], fc8_n2_t0_3_a_d1}) + $signed({{3{fc8_n2_t0_3_b_d1[14]}}, fc8_n2_t0_3_b_d1});
+    wire signed [20:0] fc8_n2_t1_0 = $signed({{3{fc8_n2_t0_0[17]}}, fc8_n2_t0_0}) + ($signed({fc8_n2_t0_1_a_d1[19], fc8_n2_t0_1_a_d1}) + $signed({{4{fc8_n2_t0_1_b_d1_sh[16]}}, fc8_n2_t0_1_b_d1_sh}));
+    wire signed [18:0] fc8_n2_t1_1 = $signed({fc8_n2_t0_2[17], fc8_n2_t0_2}) + $signed({fc8_n2_t0_3[17], fc8_n2_t0_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n2_t2_0;
+    wire signed [20:0] fc8_n2_t2_0 = fc8_n2_t1_0 + $signed({{2{fc8_n2_t1_1[18]}}, fc8_n2_t1_1});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n2_t3_0_a;
-    wire signed [19:0] fc8_n2_t3_0_b;
-    reg  signed [19:0] fc8_n2_t3_0_b_d1;
-    wire signed [19:0] fc8_n2_t3_0;
-    wire signed [19:0] fc8_n2_acc;
-    wire signed [15:0] fc8_n2_y_fl;
-    wire fc8_n2_y_half;
-    wire [2:0] fc8_n2_y_low;
-    wire fc8_n2_y_sticky;
-    wire fc8_n2_y_lsb;
+    wire signed [19:0] fc8_n2_acc = ($signed(fc8_n2_t2_0[19:0]) + 20'shd0d00);
+    wire fc8_n2_y_sticky = |fc8_n2_acc[2:0];
     reg  fc8_n2_y_sticky_d1;
     reg  fc8_n2_y_lsb_d1;
-    wire fc8_n2_y_inc_any;
     reg  fc8_n2_y_half_d1;
-    wire fc8_n2_y_inc;
-    wire signed [15:0] fc8_n2_y_incx;
+    wire fc8_n2_y_inc = fc8_n2_y_half_d1 & (fc8_n2_y_sticky_d1 | fc8_n2_y_lsb_d1);
     reg  signed [15:0] fc8_n2_y_fl_d1;
-    wire signed [15:0] fc8_n2_y_rnd;
-    wire signed [13:0] fc8_n2_y_wrap;
-    wire signed [15:0] fc8_n2_y_max;
-    wire fc8_n2_y_ovf_hi;
-    wire signed [15:0] fc8_n2_y_min;
-    wire fc8_n2_y_ovf_lo;
-    wire signed [13:0] fc8_n2_y_minv;
-    wire signed [13:0] fc8_n2_y_satlo;
-    wire signed [13:0] fc8_n2_y_maxv;
-    wire signed [13:0] fc8_n2_y_sat;
-    wire signed [7:0] fc8_w0_3; // weight -0.6328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n3_p0;
-    wire signed [6:0] fc8_w1_3; // weight -0.328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc8_n3_p1;
-    wire signed [8:0] fc8_w2_3; // weight 1.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n3_p2;
-    wire signed [11:0] fc8_w3_3; // weight 15.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n3_p3;
-    wire signed [9:0] fc8_w4_3; // weight 2.3515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n3_p4;
-    wire signed [4:0] fc8_w5_3; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] fc8_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] fc8_n3_p5;
-    wire signed [9:0] fc8_w6_3; // weight 2.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n3_p6;
-    wire signed [9:0] fc8_w7_3; // weight 2.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n3_p7;
-    wire signed [18:0] fc8_n3_bias; // bias -10.59375
-    wire signed [15:0] fc8_n3_t0_0_b;
+    wire signed [15:0] fc8_n2_y_rnd = fc8_n2_y_fl_d1 + $signed({15'd0, fc8_n2_y_inc});
+    wire signed [13:0] fc8_n2_y_sat = (fc8_n2_y_rnd > 16'sd8191) ? 14'sd8191 : ((fc8_n2_y_rnd < 16'she000) ? 14'sh2000 : $signed(fc8_n2_y_rnd[13:0]));
+    wire signed [15:0] fc8_n3_p0 = fc8_in_0_s_2 * 8'shaf; // weight -0.6328125
+    wire signed [14:0] fc8_n3_p1 = fc8_in_1_s_2 * 7'sh56; // weight -0.328125
+    wire signed [16:0] fc8_n3_p2 = fc8_in_2_s_2 * 9'sd134; // weight 1.046875
+    wire signed [19:0] fc8_n3_p3 = fc8_in_3_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n3_p4 = fc8_in_4_s_2 * 10'sd301; // weight 2.3515625
+    wire signed [12:0] fc8_n3_p5 = fc8_in_5_s_2 * 5'sd11; // weight 0.0859375
+    wire signed [17:0] fc8_n3_p6 = fc8_in_6_s_2 * 10'sd265; // weight 2.0703125
+    wire signed [17:0] fc8_n3_p7 = fc8_in_7_s_2 * 10'sd268; // weight 2.09375
     reg  signed [15:0] fc8_n3_p0_d1;
-    reg  signed [15:0] fc8_n3_t0_0_b_d1;
-    wire signed [15:0] fc8_n3_t0_0;
-    wire signed [20:0] fc8_n3_t0_1_a;
-    wire signed [20:0] fc8_n3_t0_1_b;
-    reg  signed [20:0] fc8_n3_t0_1_a_d1;
-    reg  signed [20:0] fc8_n3_t0_1_b_d1;
-    wire signed [20:0] fc8_n3_t0_1;
-    wire signed [17:0] fc8_n3_t0_2_b;
+    reg  signed [14:0] fc8_n3_t0_0_b_d1;
+    wire signed [15:0] fc8_n3_t0_0 = fc8_n3_p0_d1 + $signed({fc8_n3_t0_0_b_d1[14], fc8_n3_t0_0_b_d1});
+    reg  signed [16:0] fc8_n3_t0_1_a_d1;
+    reg  signed [19:0] fc8_n3_t0_1_b_d1;
     reg  signed [17:0] fc8_n3_p4_d1;
-    reg  signed [17:0] fc8_n3_t0_2_b_d1;
-    wire signed [17:0] fc8_n3_t0_2;
-    wire signed [18:0] fc8_n3_t0_3_a;
-    wire signed [18:0] fc8_n3_t0_3_b;
-    reg  signed [18:0] fc8_n3_t0_3_a_d1;
-    reg  signed [18:0] fc8_n3_t0_3_b_d1;
-    wire signed [18:0] fc8_n3_t0_3;
-    wire signed [20:0] fc8_n3_t1_0_a;
-    wire signed [20:0] fc8_n3_t1_0;
-    wire signed [18:0] fc8_n3_t1_1_a;
-    wire signed [18:0] fc8_n3_t1_1;
-    wire signed [20:0] fc8_n3_t2_0_b;
-    wire signed [20:0] fc8_n3_t2_0;
-    wire signed [20:0] fc8_n3_t3_0_b;
-    reg  signed [20:0] fc8_n3_t3_0_b_d1;
-    wire signed [20:0] fc8_n3_t3_0;
-    wire signed [20:0] fc8_n3_acc;
-    wire signed [16:0] fc8_n3_y_fl;
-    wire fc8_n3_y_half;
-    wire [2:0] fc8_n3_y_low;
-    wire fc8_n3_y_sticky;
-    wire fc8_n3_y_lsb;
+    reg  signed [12:0] fc8_n3_t0_2_b_d1;
+    wire signed [17:0] fc8_n3_t0_2 = fc8_n3_p4_d1 + $signed({{5{fc8_n3_t0_2_b_d1[12]}}, fc8_n3_t0_2_b_d1});
+    reg  signed [17:0] fc8_n3_t0_3_a_d1;
+    reg  signed [17:0] fc8_n3_t0_3_b_d1;
+    wire signed [20:0] fc8_n3_t1_0 = $signed({{5{fc8_n3_t0_0[15]}}, fc8_n3_t0_0}) + ($signed({{4{fc8_n3_t0_1_a_d1[16]}}, fc8_n3_t0_1_a_d1}) + $signed({fc8_n3_t0_1_b_d1[19], fc8_n3_t0_1_b_d1}));
+    wire signed [18:0] fc8_n3_t1_1 = $signed({fc8_n3_t0_2[17], fc8_n3_t0_2}) + ($signed({fc8_n3_t0_3_a_d1[17], fc8_n3_t0_3_a_d1}) + $signed({fc8_n3_t0_3_b_d1[17], fc8_n3_t0_3_b_d1}));
+    wire signed [20:0] fc8_n3_acc = ((fc8_n3_t1_0 + $signed({{2{fc8_n3_t1_1[18]}}, fc8_n3_t1_1})) + 21'sh1d5a00);
+    wire fc8_n3_y_sticky = |fc8_n3_acc[2:0];
     reg  fc8_n3_y_sticky_d1;
     reg  fc8_n3_y_lsb_d1;
-    wire fc8_n3_y_inc_any;
     reg  fc8_n3_y_half_d1;
-    wire fc8_n3_y_inc;
-    wire signed [16:0] fc8_n3_y_incx;
+    wire fc8_n3_y_inc = fc8_n3_y_half_d1 & (fc8_n3_y_sticky_d1 | fc8_n3_y_lsb_d1);
     reg  signed [16:0] fc8_n3_y_fl_d1;
-    wire signed [16:0] fc8_n3_y_rnd;
-    wire signed [13:0] fc8_n3_y_wrap;
-    wire signed [16:0] fc8_n3_y_max;
-    wire fc8_n3_y_ovf_hi;
-    wire signed [16:0] fc8_n3_y_min;
-    wire fc8_n3_y_ovf_lo;
-    wire signed [13:0] fc8_n3_y_minv;
-    wire signed [13:0] fc8_n3_y_satlo;
-    wire signed [13:0] fc8_n3_y_maxv;
-    wire signed [13:0] fc8_n3_y_sat;
-    wire signed [8:0] fc8_w0_4; // weight 1.59375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n4_p0;
-    wire signed [8:0] fc8_w1_4; // weight -1.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n4_p1;
-    wire signed [9:0] fc8_w2_4; // weight 2.6953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n4_p2;
-    wire signed [9:0] fc8_w3_4; // weight 2.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n4_p3;
-    wire signed [11:0] fc8_w4_4; // weight 15.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n4_p4;
-    wire signed [9:0] fc8_w5_4; // weight -2.640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n4_p5;
-    wire signed [6:0] fc8_w6_4; // weight 0.375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc8_n4_p6;
-    wire signed [7:0] fc8_w7_4; // weight 0.90625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n4_p7;
-    wire signed [18:0] fc8_n4_bias; // bias -9.40625
+    wire signed [16:0] fc8_n3_y_rnd = fc8_n3_y_fl_d1 + $signed({16'd0, fc8_n3_y_inc});
+    wire signed [13:0] fc8_n3_y_sat = (fc8_n3_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n3_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n3_y_rnd[13:0]));
+    wire signed [16:0] fc8_n4_p0 = fc8_in_0_s_2 * 9'sd204; // weight 1.59375
+    wire signed [16:0] fc8_n4_p1 = fc8_in_1_s_2 * 9'sh164; // weight -1.21875
+    wire signed [17:0] fc8_n4_p2 = fc8_in_2_s_2 * 10'sd345; // weight 2.6953125
+    wire signed [17:0] fc8_n4_p3 = fc8_in_3_s_2 * 10'sd308; // weight 2.40625
+    wire signed [19:0] fc8_n4_p4 = fc8_in_4_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n4_p5 = fc8_in_5_s_2 * 10'sh2ae; // weight -2.640625
+    wire signed [14:0] fc8_n4_p6 = fc8_in_6_s_2 * 7'sd48; // weight 0.375
+    wire signed [15:0] fc8_n4_p7 = fc8_in_7_s_2 * 8'sd116; // weight 0.90625
     reg  signed [16:0] fc8_n4_p0_d1;
     reg  signed [16:0] fc8_n4_p1_d1;
-    wire signed [16:0] fc8_n4_t0_0;
-    wire signed [18:0] fc8_n4_t0_1_a;
-    wire signed [18:0] fc8_n4_t0_1_b;
-    reg  signed [18:0] fc8_n4_t0_1_a_d1;
-    reg  signed [18:0] fc8_n4_t0_1_b_d1;
-    wire signed [18:0] fc8_n4_t0_1;
-    wire signed [19:0] fc8_n4_t0_2_b;
+    wire signed [16:0] fc8_n4_t0_0 = fc8_n4_p0_d1 + fc8_n4_p1_d1;
+    reg  signed [17:0] fc8_n4_t0_1_a_d1;
+    reg  signed [17:0] fc8_n4_t0_1_b_d1;
     reg  signed [19:0] fc8_n4_p4_d1;
-    reg  signed [19:0] fc8_n4_t0_2_b_d1;
-    wire signed [19:0] fc8_n4_t0_2;
-    wire signed [16:0] fc8_n4_t0_3_a;
-    wire signed [16:0] fc8_n4_t0_3_b;
-    reg  signed [16:0] fc8_n4_t0_3_a_d1;
-    reg  signed [16:0] fc8_n4_t0_3_b_d1;
-    wire signed [16:0] fc8_n4_t0_3;
-    wire signed [18:0] fc8_n4_t1_0_a;
-    wire signed [18:0] fc8_n4_t1_0;
-    wire signed [20:0] fc8_n4_t1_1_a;
-    wire signed [20:0] fc8_n4_t1_1_b;
-    wire signed [20:0] fc8_n4_t1_1;
-    wire signed [20:0] fc8_n4_t2_0_a;
-    wire signed [20:0] fc8_n4_t2_0;
-    wire signed [20:0] fc8_n4_t3_0_b;
-    reg  signed [20:0] fc8_n4_t3_0_b_d1;
-    wire signed [20:0] fc8_n4_t3_0;
-    wire signed [20:0] fc8_n4_acc;
-    wire signed [16:0] fc8_n4_y_fl;
-    wire fc8_n4_y_half;
-    wire [2:0] fc8_n4_y_low;
-    wire fc8_n4_y_sticky;
-    wire fc8_n4_y_lsb;
+    reg  signed [17:0] fc8_n4_t0_2_b_d1;
+    wire signed [19:0] fc8_n4_t0_2 = fc8_n4_p4_d1 + $signed({{2{fc8_n4_t0_2_b_d1[17]}}, fc8_n4_t0_2_b_d1});
+    reg  signed [14:0] fc8_n4_t0_3_a_d1;
+    reg  signed [15:0] fc8_n4_t0_3_b_d1;
+    wire signed [16:0] fc8_n4_t0_3 = $signed({{2{fc8_n4_t0_3_a_d1[14]}}, fc8_n4_t0_3_a_d1}) + $signed({fc8_n4_t0_3_b_d1[15], fc8_n4_t0_3_b_d1});
+    wire signed [18:0] fc8_n4_t1_0 = $signed({{2{fc8_n4_t0_0[16]}}, fc8_n4_t0_0}) + ($signed({fc8_n4_t0_1_a_d1[17], fc8_n4_t0_1_a_d1}) + $signed({fc8_n4_t0_1_b_d1[17], fc8_n4_t0_1_b_d1}));
+    wire signed [20:0] fc8_n4_t2_0 = $signed({{2{fc8_n4_t1_0[18]}}, fc8_n4_t1_0}) + ($signed({fc8_n4_t0_2[19], fc8_n4_t0_2}) + $signed({{4{fc8_n4_t0_3[16]}}, fc8_n4_t0_3}));
+    wire signed [20:0] fc8_n4_acc = (fc8_n4_t2_0 + 21'sh1da600);
+    wire fc8_n4_y_sticky = |fc8_n4_acc[2:0];
     reg  fc8_n4_y_sticky_d1;
     reg  fc8_n4_y_lsb_d1;
-    wire fc8_n4_y_inc_any;
     reg  fc8_n4_y_half_d1;
-    wire fc8_n4_y_inc;
-    wire signed [16:0] fc8_n4_y_incx;
+    wire fc8_n4_y_inc = fc8_n4_y_half_d1 & (fc8_n4_y_sticky_d1 | fc8_n4_y_lsb_d1);
     reg  signed [16:0] fc8_n4_y_fl_d1;
-    wire signed [16:0] fc8_n4_y_rnd;
-    wire signed [13:0] fc8_n4_y_wrap;
-    wire signed [16:0] fc8_n4_y_max;
-    wire fc8_n4_y_ovf_hi;
-    wire signed [16:0] fc8_n4_y_min;
-    wire fc8_n4_y_ovf_lo;
-    wire signed [13:0] fc8_n4_y_minv;
-    wire signed [13:0] fc8_n4_y_satlo;
-    wire signed [13:0] fc8_n4_y_maxv;
-    wire signed [13:0] fc8_n4_y_sat;
-    wire signed [8:0] fc8_w0_5; // weight -1.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n5_p0;
-    wire signed [7:0] fc8_w1_5; // weight -0.9765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n5_p1;
-    wire signed [6:0] fc8_w2_5; // weight 0.421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc8_n5_p2;
-    wire signed [9:0] fc8_w3_5; // weight 2.7734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n5_p3;
-    wire signed [8:0] fc8_w4_5; // weight 1.71875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n5_p4;
-    wire signed [11:0] fc8_w5_5; // weight 15.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n5_p5;
-    wire signed [9:0] fc8_w6_5; // weight -2.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n5_p6;
-    wire signed [9:0] fc8_w7_5; // weight -2.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n5_p7;
-    wire signed [18:0] fc8_n5_bias; // bias -8.203125
-    wire signed [17:0] fc8_n5_t0_0_a;
-    wire signed [17:0] fc8_n5_t0_0_b;
-    reg  signed [17:0] fc8_n5_t0_0_a_d1;
-    reg  signed [17:0] fc8_n5_t0_0_b_d1;
-    wire signed [17:0] fc8_n5_t0_0;
-    wire signed [17:0] fc8_n5_t0_1_a;
-    reg  signed [17:0] fc8_n5_t0_1_a_d1;
+    wire signed [16:0] fc8_n4_y_rnd = fc8_n4_y_fl_d1 + $signed({16'd0, fc8_n4_y_inc});
+    wire signed [13:0] fc8_n4_y_sat = (fc8_n4_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n4_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n4_y_rnd[13:0]));
+    wire signed [16:0] fc8_n5_p0 = fc8_in_0_s_2 * 9'sh163; // weight -1.2265625
+    wire signed [15:0] fc8_n5_p1 = fc8_in_1_s_2 * 8'sh83; // weight -0.9765625
+    wire signed [14:0] fc8_n5_p2 = fc8_in_2_s_2 * 7'sd54; // weight 0.421875
+    wire signed [17:0] fc8_n5_p3 = fc8_in_3_s_2 * 10'sd355; // weight 2.7734375
+    wire signed [16:0] fc8_n5_p4 = fc8_in_4_s_2 * 9'sd220; // weight 1.71875
+    wire signed [19:0] fc8_n5_p5 = fc8_in_5_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n5_p6 = fc8_in_6_s_2 * 10'sh2dd; // weight -2.2734375
+    wire signed [17:0] fc8_n5_p7 = fc8_in_7_s_2 * 10'sh2ec; // weight -2.15625
+    reg  signed [16:0] fc8_n5_t0_0_a_d1;
+    reg  signed [15:0] fc8_n5_t0_0_b_d1;
+    reg  signed [14:0] fc8_n5_t0_1_a_d1;
     reg  signed [17:0] fc8_n5_p3_d1;
-    wire signed [17:0] fc8_n5_t0_1;
-    wire signed [20:0] fc8_n5_t0_2_a;
-    wire signed [20:0] fc8_n5_t0_2_b;
-    reg  signed [20:0] fc8_n5_t0_2_a_d1;
-    reg  signed [20:0] fc8_n5_t0_2_b_d1;
-    wire signed [20:0] fc8_n5_t0_2;
-    wire signed [18:0] fc8_n5_t0_3_a;
-    wire signed [18:0] fc8_n5_t0_3_b;
-    reg  signed [18:0] fc8_n5_t0_3_a_d1;
-    reg  signed [18:0] fc8_n5_t0_3_b_d1;
-    wire signed [18:0] fc8_n5_t0_3;
-    wire signed [17:0] fc8_n5_t1_0;
-    wire signed [20:0] fc8_n5_t1_1_b;
-    wire signed [20:0] fc8_n5_t1_1;
-    wire signed [20:0] fc8_n5_t2_0_a;
-    wire signed [20:0] fc8_n5_t2_0;
-    wire signed [20:0] fc8_n5_t3_0_b;
-    reg  signed [20:0] fc8_n5_t3_0_b_d1;
-    wire signed [20:0] fc8_n5_t3_0;
-    wire signed [20:0] fc8_n5_acc;
-    wire signed [16:0] fc8_n5_y_fl;
-    wire fc8_n5_y_half;
-    wire [2:0] fc8_n5_y_low;
-    wire fc8_n5_y_sticky;
-    wire fc8_n5_y_lsb;
+    reg  signed [16:0] fc8_n5_t0_2_a_d1;
+    reg  signed [19:0] fc8_n5_t0_2_b_d1;
+    reg  signed [17:0] fc8_n5_t0_3_a_d1;
+    reg  signed [17:0] fc8_n5_t0_3_b_d1;
+    wire signed [18:0] fc8_n5_t0_3 = $signed({fc8_n5_t0_3_a_d1[17], fc8_n5_t0_3_a_d1}) + $signed({fc8_n5_t0_3_b_d1[17], fc8_n5_t0_3_b_d1});
+    wire signed [17:0] fc8_n5_t1_0 = ($signed({fc8_n5_t0_0_a_d1[16], fc8_n5_t0_0_a_d1}) + $signed({{2{fc8_n5_t0_0_b_d1[15]}}, fc8_n5_t0_0_b_d1})) + ($signed({{3{fc8_n5_t0_1_a_d1[14]}}, fc8_n5_t0_1_a_d1}) + fc8_n5_p3_d1);
+    wire signed [20:0] fc8_n5_t1_1 = ($signed({{4{fc8_n5_t0_2_a_d1[16]}}, fc8_n5_t0_2_a_d1}) + $signed({fc8_n5_t0_2_b_d1[19], fc8_n5_t0_2_b_d1})) + $signed({{2{fc8_n5_t0_3[18]}}, fc8_n5_t0_3});
+    wire signed [20:0] fc8_n5_acc = (($signed({{3{fc8_n5_t1_0[17]}}, fc8_n5_t1_0}) + fc8_n5_t1_1) + 21'sh1df300);
+    wire fc8_n5_y_sticky = |fc8_n5_acc[2:0];
     reg  fc8_n5_y_sticky_d1;
     reg  fc8_n5_y_lsb_d1;
-    wire fc8_n5_y_inc_any;
     reg  fc8_n5_y_half_d1;
-    wire fc8_n5_y_inc;
-    wire signed [16:0] fc8_n5_y_incx;
+    wire fc8_n5_y_inc = fc8_n5_y_half_d1 & (fc8_n5_y_sticky_d1 | fc8_n5_y_lsb_d1);
     reg  signed [16:0] fc8_n5_y_fl_d1;
-    wire signed [16:0] fc8_n5_y_rnd;
-    wire signed [13:0] fc8_n5_y_wrap;
-    wire signed [16:0] fc8_n5_y_max;
-    wire fc8_n5_y_ovf_hi;
-    wire signed [16:0] fc8_n5_y_min;
-    wire fc8_n5_y_ovf_lo;
-    wire signed [13:0] fc8_n5_y_minv;
-    wire signed [13:0] fc8_n5_y_satlo;
-    wire signed [13:0] fc8_n5_y_maxv;
-    wire signed [13:0] fc8_n5_y_sat;
-    wire signed [8:0] fc8_w0_6; // weight -1.46875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n6_p0;
-    wire signed [6:0] fc8_w1_6; // weight 0.4921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc8_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc8_n6_p1;
-    wire signed [8:0] fc8_w2_6; // weight 1.515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n6_p2;
-    wire signed [9:0] fc8_w3_6; // weight -2.6015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n6_p3;
-    wire signed [9:0] fc8_w4_6; // weight 2.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n6_p4;
-    wire signed [9:0] fc8_w5_6; // weight 2.515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n6_p5;
-    wire signed [11:0] fc8_w6_6; // weight 15.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n6_p6;
-    wire signed [9:0] fc8_w7_6; // weight -2.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n6_p7;
-    wire signed [17:0] fc8_n6_bias; // bias -7
-    wire signed [16:0] fc8_n6_t0_0_b;
+    wire signed [16:0] fc8_n5_y_rnd = fc8_n5_y_fl_d1 + $signed({16'd0, fc8_n5_y_inc});
+    wire signed [13:0] fc8_n5_y_sat = (fc8_n5_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n5_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n5_y_rnd[13:0]));
+    wire signed [16:0] fc8_n6_p0 = fc8_in_0_s_2 * 9'sh144; // weight -1.46875
+    wire signed [14:0] fc8_n6_p1 = fc8_in_1_s_2 * 7'sd63; // weight 0.4921875
+    wire signed [16:0] fc8_n6_p2 = fc8_in_2_s_2 * 9'sd194; // weight 1.515625
+    wire signed [17:0] fc8_n6_p3 = fc8_in_3_s_2 * 10'sh2b3; // weight -2.6015625
+    wire signed [17:0] fc8_n6_p4 = fc8_in_4_s_2 * 10'sd269; // weight 2.1015625
+    wire signed [17:0] fc8_n6_p5 = fc8_in_5_s_2 * 10'sd322; // weight 2.515625
+    wire signed [19:0] fc8_n6_p6 = fc8_in_6_s_2 * 12'sd2047; // weight 15.9921875
+    wire signed [17:0] fc8_n6_p7 = fc8_in_7_s_2 * 10'sh2ea; // weight -2.171875
     reg  signed [16:0] fc8_n6_p0_d1;
-    reg  signed [16:0] fc8_n6_t0_0_b_d1;
-    wire signed [16:0] fc8_n6_t0_0;
-    wire signed [17:0] fc8_n6_t0_1_a;
-    reg  signed [17:0] fc8_n6_t0_1_a_d1;
+    reg  signed [14:0] fc8_n6_t0_0_b_d1;
+    wire signed [16:0] fc8_n6_t0_0 = fc8_n6_p0_d1 + $signed({{2{fc8_n6_t0_0_b_d1[14]}}, fc8_n6_t0_0_b_d1});
+    reg  signed [16:0] fc8_n6_t0_1_a_d1;
     reg  signed [17:0] fc8_n6_p3_d1;
-    wire signed [17:0] fc8_n6_t0_1;
-    wire signed [18:0] fc8_n6_t0_2_a;
-    wire signed [18:0] fc8_n6_t0_2_b;
-    reg  signed [18:0] fc8_n6_t0_2_a_d1;
-    reg  signed [18:0] fc8_n6_t0_2_b_d1;
-    wire signed [18:0] fc8_n6_t0_2;
-    wire signed [19:0] fc8_n6_t0_3_b;
+    wire signed [17:0] fc8_n6_t0_1 = $signed({fc8_n6_t0_1_a_d1[16], fc8_n6_t0_1_a_d1}) + fc8_n6_p3_d1;
+    reg  signed [17:0] fc8_n6_t0_2_a_d1;
+    reg  signed [17:0] fc8_n6_t0_2_b_d1;
+    wire signed [18:0] fc8_n6_t0_2 = $signed({fc8_n6_t0_2_a_d1[17], fc8_n6_t0_2_a_d1}) + $signed({fc8_n6_t0_2_b_d1[17], fc8_n6_t0_2_b_d1});
     reg  signed [19:0] fc8_n6_p6_d1;
-    reg  signed [19:0] fc8_n6_t0_3_b_d1;
-    wire signed [19:0] fc8_n6_t0_3;
-    wire signed [18:0] fc8_n6_t1_0_a;
-    wire signed [18:0] fc8_n6_t1_0_b;
-    wire signed [18:0] fc8_n6_t1_0;
-    wire signed [20:0] fc8_n6_t1_1_a;
-    wire signed [20:0] fc8_n6_t1_1_b;
-    wire signed [20:0] fc8_n6_t1_1;
-    wire signed [20:0] fc8_n6_t2_0_a;
-    wire signed [20:0] fc8_n6_t2_0;
-    wire signed [20:0] fc8_n6_t3_0_b;
-    reg  signed [20:0] fc8_n6_t3_0_b_d1;
-    wire signed [20:0] fc8_n6_t3_0;
-    wire signed [20:0] fc8_n6_acc;
-    wire signed [16:0] fc8_n6_y_fl;
-    wire fc8_n6_y_half;
-    wire [2:0] fc8_n6_y_low;
-    wire fc8_n6_y_sticky;
-    wire fc8_n6_y_lsb;
+    reg  signed [17:0] fc8_n6_t0_3_b_d1;
+    wire signed [19:0] fc8_n6_t0_3 = fc8_n6_p6_d1 + $signed({{2{fc8_n6_t0_3_b_d1[17]}}, fc8_n6_t0_3_b_d1});
+    wire signed [18:0] fc8_n6_t1_0 = $signed({{2{fc8_n6_t0_0[16]}}, fc8_n6_t0_0}) + $signed({fc8_n6_t0_1[17], fc8_n6_t0_1});
+    wire signed [20:0] fc8_n6_t2_0 = $signed({{2{fc8_n6_t1_0[18]}}, fc8_n6_t1_0}) + ($signed({{2{fc8_n6_t0_2[18]}}, fc8_n6_t0_2}) + $signed({fc8_n6_t0_3[19], fc8_n6_t0_3}));
+    wire signed [20:0] fc8_n6_acc = (fc8_n6_t2_0 + 21'sh1e4000);
+    wire fc8_n6_y_sticky = |fc8_n6_acc[2:0];
     reg  fc8_n6_y_sticky_d1;
     reg  fc8_n6_y_lsb_d1;
-    wire fc8_n6_y_inc_any;
     reg  fc8_n6_y_half_d1;
-    wire fc8_n6_y_inc;
-    wire signed [16:0] fc8_n6_y_incx;
+    wire fc8_n6_y_inc = fc8_n6_y_half_d1 & (fc8_n6_y_sticky_d1 | fc8_n6_y_lsb_d1);
     reg  signed [16:0] fc8_n6_y_fl_d1;
-    wire signed [16:0] fc8_n6_y_rnd;
-    wire signed [13:0] fc8_n6_y_wrap;
-    wire signed [16:0] fc8_n6_y_max;
-    wire fc8_n6_y_ovf_hi;
-    wire signed [16:0] fc8_n6_y_min;
-    wire fc8_n6_y_ovf_lo;
-    wire signed [13:0] fc8_n6_y_minv;
-    wire signed [13:0] fc8_n6_y_satlo;
-    wire signed [13:0] fc8_n6_y_maxv;
-    wire signed [13:0] fc8_n6_y_sat;
-    wire signed [9:0] fc8_w0_7; // weight -2.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n7_p0;
-    wire signed [9:0] fc8_w1_7; // weight -2.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n7_p1;
-    wire signed [9:0] fc8_w2_7; // weight -2.359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n7_p2;
-    wire signed [8:0] fc8_w3_7; // weight 1.4609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n7_p3;
-    wire signed [9:0] fc8_w4_7; // weight 2.5703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc8_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n7_p4;
-    wire signed [8:0] fc8_w5_7; // weight -1.265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n7_p5;
-    wire signed [8:0] fc8_w6_7; // weight -1.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc8_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc8_n7_p6;
-    wire signed [11:0] fc8_w7_7; // weight 15.9921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc8_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc8_n7_p7;
-    wire signed [17:0] fc8_n7_bias; // bias -5.796875
-    wire signed [18:0] fc8_n7_t0_0_a;
-    wire signed [18:0] fc8_n7_t0_0_b;
-    reg  signed [18:0] fc8_n7_t0_0_a_d1;
-    reg  signed [18:0] fc8_n7_t0_0_b_d1;
-    wire signed [18:0] fc8_n7_t0_0;
-    wire signed [17:0] fc8_n7_t0_1_b;
+    wire signed [16:0] fc8_n6_y_rnd = fc8_n6_y_fl_d1 + $signed({16'd0, fc8_n6_y_inc});
+    wire signed [13:0] fc8_n6_y_sat = (fc8_n6_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n6_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n6_y_rnd[13:0]));
+    wire signed [17:0] fc8_n7_p0 = fc8_in_0_s_2 * 10'sh2f9; // weight -2.0546875
+    wire signed [17:0] fc8_n7_p1 = fc8_in_1_s_2 * 10'sh2f5; // weight -2.0859375
+    wire signed [17:0] fc8_n7_p2 = fc8_in_2_s_2 * 10'sh2d2; // weight -2.359375
+    wire signed [16:0] fc8_n7_p3 = fc8_in_3_s_2 * 9'sd187; // weight 1.4609375
+    wire signed [17:0] fc8_n7_p4 = fc8_in_4_s_2 * 10'sd329; // weight 2.5703125
+    wire signed [16:0] fc8_n7_p5 = fc8_in_5_s_2 * 9'sh15e; // weight -1.265625
+    wire signed [16:0] fc8_n7_p6 = fc8_in_6_s_2 * 9'sh14c; // weight -1.40625
+    wire signed [19:0] fc8_n7_p7 = fc8_in_7_s_2 * 12'sd2047; // weight 15.9921875
+    reg  signed [17:0] fc8_n7_t0_0_a_d1;
+    reg  signed [17:0] fc8_n7_t0_0_b_d1;
     reg  signed [17:0] fc8_n7_p2_d1;
-    reg  signed [17:0] fc8_n7_t0_1_b_d1;
-    wire signed [17:0] fc8_n7_t0_1;
-    wire signed [17:0] fc8_n7_t0_2_b;
+    reg  signed [16:0] fc8_n7_t0_1_b_d1;
+    wire signed [17:0] fc8_n7_t0_1 = fc8_n7_p2_d1 + $signed({fc8_n7_t0_1_b_d1[16], fc8_n7_t0_1_b_d1});
     reg  signed [17:0] fc8_n7_p4_d1;
-    reg  signed [17:0] fc8_n7_t0_2_b_d1;
-    wire signed [17:0] fc8_n7_t0_2;
-    wire signed [19:0] fc8_n7_t0_3_a;
-    reg  signed [19:0] fc8_n7_t0_3_a_d1;
+    reg  signed [16:0] fc8_n7_t0_2_b_d1;
+    wire signed [17:0] fc8_n7_t0_2 = fc8_n7_p4_d1 + $signed({fc8_n7_t0_2_b_d1[16], fc8_n7_t0_2_b_d1});
+    reg  signed [16:0] fc8_n7_t0_3_a_d1;
     reg  signed [19:0] fc8_n7_p7_d1;
-    wire signed [19:0] fc8_n7_t0_3;
-    wire signed [18:0] fc8_n7_t1_0_b;
-    wire signed [18:0] fc8_n7_t1_0;
-    wire signed [20:0] fc8_n7_t1_1_a;
-    wire signed [20:0] fc8_n7_t1_1_b;
-    wire signed [20:0] fc8_n7_t1_1;
-    wire signed [20:0] fc8_n7_t2_0_a;
-    wire signed [20:0] fc8_n7_t2_0;
-    wire signed [20:0] fc8_n7_t3_0_b;
-    reg  signed [20:0] fc8_n7_t3_0_b_d1;
-    wire signed [20:0] fc8_n7_t3_0;
-    wire signed [20:0] fc8_n7_acc;
-    wire signed [16:0] fc8_n7_y_fl;
-    wire fc8_n7_y_half;
-    wire [2:0] fc8_n7_y_low;
-    wire fc8_n7_y_sticky;
-    wire fc8_n7_y_lsb;
+    wire signed [19:0] fc8_n7_t0_3 = $signed({{3{fc8_n7_t0_3_a_d1[16]}}, fc8_n7_t0_3_a_d1}) + fc8_n7_p7_d1;
+    wire signed [18:0] fc8_n7_t1_0 = ($signed({fc8_n7_t0_0_a_d1[17], fc8_n7_t0_0_a_d1}) + $signed({fc8_n7_t0_0_b_d1[17], fc8_n7_t0_0_b_d1})) + $signed({fc8_n7_t0_1[17], fc8_n7_t0_1});
+    wire signed [20:0] fc8_n7_t2_0 = $signed({{2{fc8_n7_t1_0[18]}}, fc8_n7_t1_0}) + ($signed({{3{fc8_n7_t0_2[17]}}, fc8_n7_t0_2}) + $signed({fc8_n7_t0_3[19], fc8_n7_t0_3}));
+    wire signed [20:0] fc8_n7_acc = (fc8_n7_t2_0 + 21'sh1e8d00);
+    wire fc8_n7_y_sticky = |fc8_n7_acc[2:0];
     reg  fc8_n7_y_sticky_d1;
     reg  fc8_n7_y_lsb_d1;
-    wire fc8_n7_y_inc_any;
     reg  fc8_n7_y_half_d1;
-    wire fc8_n7_y_inc;
-    wire signed [16:0] fc8_n7_y_incx;
+    wire fc8_n7_y_inc = fc8_n7_y_half_d1 & (fc8_n7_y_sticky_d1 | fc8_n7_y_lsb_d1);
     reg  signed [16:0] fc8_n7_y_fl_d1;
-    wire signed [16:0] fc8_n7_y_rnd;
-    wire signed [13:0] fc8_n7_y_wrap;
-    wire signed [16:0] fc8_n7_y_max;
-    wire fc8_n7_y_ovf_hi;
-    wire signed [16:0] fc8_n7_y_min;
-    wire fc8_n7_y_ovf_lo;
-    wire signed [13:0] fc8_n7_y_minv;
-    wire signed [13:0] fc8_n7_y_satlo;
-    wire signed [13:0] fc8_n7_y_maxv;
-    wire signed [13:0] fc8_n7_y_sat;
+    wire signed [16:0] fc8_n7_y_rnd = fc8_n7_y_fl_d1 + $signed({16'd0, fc8_n7_y_inc});
+    wire signed [13:0] fc8_n7_y_sat = (fc8_n7_y_rnd > 17'sd8191) ? 14'sd8191 : ((fc8_n7_y_rnd < 17'sh1e000) ? 14'sh2000 : $signed(fc8_n7_y_rnd[13:0]));
     reg  signed [13:0] fc8_out_0;
     reg  signed [13:0] fc8_out_1;
     reg  signed [13:0] fc8_out_2;
@@ -780,636 +276,104 @@ module activations_fc8 (
     reg  signed [13:0] fc8_out_6;
     reg  signed [13:0] fc8_out_7;
 
-    assign fc8_in_0 = in_data[7:0];
-    assign fc8_in_1 = in_data[15:8];
-    assign fc8_in_2 = in_data[23:16];
-    assign fc8_in_3 = in_data[31:24];
-    assign fc8_in_4 = in_data[39:32];
-    assign fc8_in_5 = in_data[47:40];
-    assign fc8_in_6 = in_data[55:48];
-    assign fc8_in_7 = in_data[63:56];
-    assign fc8_in_0_s = {{1{1'b0}}, fc8_in_0};
-    assign fc8_in_0_s_2 = fc8_in_0_s;
-    assign fc8_w0_0 = 12'h7ff;
-    assign fc8_n0_p0_m = {{12{fc8_in_0_s_2[8]}}, fc8_in_0_s_2} * {{9{fc8_w0_0[11]}}, fc8_w0_0};
-    assign fc8_n0_p0 = fc8_n0_p0_m[19:0];
-    assign fc8_in_1_s = {{1{1'b0}}, fc8_in_1};
-    assign fc8_in_1_s_2 = fc8_in_1_s;
-    assign fc8_w1_0 = 8'hae;
-    assign fc8_n0_p1_m = {{8{fc8_in_1_s_2[8]}}, fc8_in_1_s_2} * {{9{fc8_w1_0[7]}}, fc8_w1_0};
-    assign fc8_n0_p1 = fc8_n0_p1_m[15:0];
-    assign fc8_in_2_s = {{1{1'b0}}, fc8_in_2};
-    assign fc8_in_2_s_2 = fc8_in_2_s;
-    assign fc8_w2_0 = 7'h3c;
-    assign fc8_n0_p2_m = {{7{fc8_in_2_s_2[8]}}, fc8_in_2_s_2} * {{9{fc8_w2_0[6]}}, fc8_w2_0};
-    assign fc8_n0_p2 = fc8_n0_p2_m[14:0];
-    assign fc8_in_3_s = {{1{1'b0}}, fc8_in_3};
-    assign fc8_in_3_s_2 = fc8_in_3_s;
-    assign fc8_w3_0 = 8'h82;
-    assign fc8_n0_p3_m = {{8{fc8_in_3_s_2[8]}}, fc8_in_3_s_2} * {{9{fc8_w3_0[7]}}, fc8_w3_0};
-    assign fc8_n0_p3 = fc8_n0_p3_m[15:0];
-    assign fc8_in_4_s = {{1{1'b0}}, fc8_in_4};
-    assign fc8_in_4_s_2 = fc8_in_4_s;
-    assign fc8_w4_0 = 8'h66;
-    assign fc8_n0_p4_m = {{8{fc8_in_4_s_2[8]}}, fc8_in_4_s_2} * {{9{fc8_w4_0[7]}}, fc8_w4_0};
-    assign fc8_n0_p4 = fc8_n0_p4_m[15:0];
-    assign fc8_in_5_s = {{1{1'b0}}, fc8_in_5};
-    assign fc8_in_5_s_2 = fc8_in_5_s;
-    assign fc8_w5_0 = 7'h30;
-    assign fc8_n0_p5_m = {{7{fc8_in_5_s_2[8]}}, fc8_in_5_s_2} * {{9{fc8_w5_0[6]}}, fc8_w5_0};
-    assign fc8_n0_p5 = fc8_n0_p5_m[14:0];
-    assign fc8_in_6_s = {{1{1'b0}}, fc8_in_6};
-    assign fc8_in_6_s_2 = fc8_in_6_s;
-    assign fc8_w6_0 = 10'h2ea;
-    assign fc8_n0_p6_m = {{10{fc8_in_6_s_2[8]}}, fc8_in_6_s_2} * {{9{fc8_w6_0[9]}}, fc8_w6_0};
-    assign fc8_n0_p6 = fc8_n0_p6_m[17:0];
-    assign fc8_in_7_s = {{1{1'b0}}, fc8_in_7};
-    assign fc8_in_7_s_2 = fc8_in_7_s;
-    assign fc8_w7_0 = 8'hbf;
-    assign fc8_n0_p7_m = {{8{fc8_in_7_s_2[8]}}, fc8_in_7_s_2} * {{9{fc8_w7_0[7]}}, fc8_w7_0};
-    assign fc8_n0_p7 = fc8_n0_p7_m[15:0];
-    assign fc8_n0_bias = 19'h47300;
-    assign fc8_n0_t0_0_b = {{4{fc8_n0_p1[15]}}, fc8_n0_p1};
-    assign fc8_n0_t0_0 = fc8_n0_p0_d1 + fc8_n0_t0_0_b_d1;
-    assign fc8_n0_t0_1_a = {{1{fc8_n0_p2[14]}}, fc8_n0_p2};
-    assign fc8_n0_t0_1 = fc8_n0_t0_1_a_d1 + fc8_n0_p3_d1;
-    assign fc8_n0_t0_2_a = {{1{fc8_n0_p4[15]}}, fc8_n0_p4};
-    assign fc8_n0_t0_2_b = {{2{fc8_n0_p5[14]}}, fc8_n0_p5};
-    assign fc8_n0_t0_2 = fc8_n0_t0_2_a_d1 + fc8_n0_t0_2_b_d1;
-    assign fc8_n0_t0_3_b = {{2{fc8_n0_p7[15]}}, fc8_n0_p7};
-    assign fc8_n0_t0_3 = fc8_n0_p6_d1 + fc8_n0_t0_3_b_d1;
-    assign fc8_n0_t1_0_a = {{1{fc8_n0_t0_0[19]}}, fc8_n0_t0_0};
-    assign fc8_n0_t1_0_b = {{5{fc8_n0_t0_1[15]}}, fc8_n0_t0_1};
-    assign fc8_n0_t1_0 = fc8_n0_t1_0_a + fc8_n0_t1_0_b;
-    assign fc8_n0_t1_1_a = {{1{fc8_n0_t0_2[16]}}, fc8_n0_t0_2};
-    assign fc8_n0_t1_1 = fc8_n0_t1_1_a + fc8_n0_t0_3;
-    assign fc8_n0_t2_0_b = {{3{fc8_n0_t1_1[17]}}, fc8_n0_t1_1};
-    assign fc8_n0_t2_0 = fc8_n0_t1_0 + fc8_n0_t2_0_b;
-    assign fc8_n0_t3_0_a = fc8_n0_t2_0[19:0];
-    assign fc8_n0_t3_0_b = {{1{fc8_n0_bias[18]}}, fc8_n0_bias};
-    assign fc8_n0_t3_0 = fc8_n0_t3_0_a + fc8_n0_t3_0_b_d1;
-    assign fc8_n0_acc = fc8_n0_t3_0;
-    assign fc8_n0_y_fl = fc8_n0_acc[19:4];
-    assign fc8_n0_y_half = fc8_n0_acc[3];
-    assign fc8_n0_y_low = fc8_n0_acc[2:0];
-    assign fc8_n0_y_sticky = |fc8_n0_y_low;
-    assign fc8_n0_y_lsb = fc8_n0_acc[4];
-    assign fc8_n0_y_inc_any = fc8_n0_y_sticky_d1 | fc8_n0_y_lsb_d1;
-    assign fc8_n0_y_inc = fc8_n0_y_half_d1 & fc8_n0_y_inc_any;
-    assign fc8_n0_y_incx = {{15{1'b0}}, fc8_n0_y_inc};
-    assign fc8_n0_y_rnd = fc8_n0_y_fl_d1 + fc8_n0_y_incx;
-    assign fc8_n0_y_wrap = fc8_n0_y_rnd[13:0];
-    assign fc8_n0_y_max = 16'h1fff;
-    assign fc8_n0_y_ovf_hi = (fc8_n0_y_rnd > fc8_n0_y_max);
-    assign fc8_n0_y_min = 16'he000;
-    assign fc8_n0_y_ovf_lo = (fc8_n0_y_rnd < fc8_n0_y_min);
-    assign fc8_n0_y_minv = 14'h2000;
-    assign fc8_n0_y_satlo = fc8_n0_y_ovf_lo ? fc8_n0_y_minv : fc8_n0_y_wrap;
-    assign fc8_n0_y_maxv = 14'h1fff;
-    assign fc8_n0_y_sat = fc8_n0_y_ovf_hi ? fc8_n0_y_maxv : fc8_n0_y_satlo;
-    assign fc8_w0_1 = 9'h10c;
-    assign fc8_n1_p0_m = {{9{fc8_in_0_s_2[8]}}, fc8_in_0_s_2} * {{9{fc8_w0_1[8]}}, fc8_w0_1};
-    assign fc8_n1_p0 = fc8_n1_p0_m[16:0];
-    assign fc8_w1_1 = 12'h7ff;
-    assign fc8_n1_p1_m = {{12{fc8_in_1_s_2[8]}}, fc8_in_1_s_2} * {{9{fc8_w1_1[11]}}, fc8_w1_1};
-    assign fc8_n1_p1 = fc8_n1_p1_m[19:0];
-    assign fc8_w2_1 = 10'h2b1;
-    assign fc8_n1_p2_m = {{10{fc8_in_2_s_2[8]}}, fc8_in_2_s_2} * {{9{fc8_w2_1[9]}}, fc8_w2_1};
-    assign fc8_n1_p2 = fc8_n1_p2_m[17:0];
-    assign fc8_w3_1 = 10'h142;
-    assign fc8_n1_p3_m = {{10{fc8_in_3_s_2[8]}}, fc8_in_3_s_2} * {{9{fc8_w3_1[9]}}, fc8_w3_1};
-    assign fc8_n1_p3 = fc8_n1_p3_m[17:0];
-    assign fc8_w4_1 = 8'h47;
-    assign fc8_n1_p4_m = {{8{fc8_in_4_s_2[8]}}, fc8_in_4_s_2} * {{9{fc8_w4_1[7]}}, fc8_w4_1};
-    assign fc8_n1_p4 = fc8_n1_p4_m[15:0];
-    assign fc8_w5_1 = 7'h53;
-    assign fc8_n1_p5_m = {{7{fc8_in_5_s_2[8]}}, fc8_in_5_s_2} * {{9{fc8_w5_1[6]}}, fc8_w5_1};
-    assign fc8_n1_p5 = fc8_n1_p5_m[14:0];
-    assign fc8_w6_1 = 10'h29a;
-    assign fc8_n1_p6_m = {{10{fc8_in_6_s_2[8]}}, fc8_in_6_s_2} * {{9{fc8_w6_1[9]}}, fc8_w6_1};
-    assign fc8_n1_p6 = fc8_n1_p6_m[17:0];
-    assign fc8_w7_1 = 9'h0a9;
-    assign fc8_n1_p7_m = {{9{fc8_in_7_s_2[8]}}, fc8_in_7_s_2} * {{9{fc8_w7_1[8]}}, fc8_w7_1};
-    assign fc8_n1_p7 = fc8_n1_p7_m[16:0];
-    assign fc8_n1_bias = 19'h4c000;
-    assign fc8_n1_t0_0_a = {{3{fc8_n1_p0[16]}}, fc8_n1_p0};
-    assign fc8_n1_t0_0 = fc8_n1_t0_0_a_d1 + fc8_n1_p1_d1;
-    assign fc8_n1_t0_1 = fc8_n1_p2_d1 + fc8_n1_p3_d1;
-    assign fc8_n1_t0_2_b = {{1{fc8_n1_p5[14]}}, fc8_n1_p5};
-    assign fc8_n1_t0_2 = fc8_n1_p4_d1 + fc8_n1_t0_2_b_d1;
-    assign fc8_n1_t0_3_b = {{1{fc8_n1_p7[16]}}, fc8_n1_p7};
-    assign fc8_n1_t0_3 = fc8_n1_p6_d1 + fc8_n1_t0_3_b_d1;
-    assign fc8_n1_t1_0_a = {{1{fc8_n1_t0_0[19]}}, fc8_n1_t0_0};
-    assign fc8_n1_t1_0_b = {{3{fc8_n1_t0_1[17]}}, fc8_n1_t0_1};
-    assign fc8_n1_t1_0 = fc8_n1_t1_0_a + fc8_n1_t1_0_b;
-    assign fc8_n1_t1_1_a = {{2{fc8_n1_t0_2[15]}}, fc8_n1_t0_2};
-    assign fc8_n1_t1_1 = fc8_n1_t1_1_a + fc8_n1_t0_3;
-    assign fc8_n1_t2_0_b = {{3{fc8_n1_t1_1[17]}}, fc8_n1_t1_1};
-    assign fc8_n1_t2_0 = fc8_n1_t1_0 + fc8_n1_t2_0_b;
-    assign fc8_n1_t3_0_a = fc8_n1_t2_0[19:0];
-    assign fc8_n1_t3_0_b = {{1{fc8_n1_bias[18]}}, fc8_n1_bias};
-    assign fc8_n1_t3_0 = fc8_n1_t3_0_a + fc8_n1_t3_0_b_d1;
-    assign fc8_n1_acc = fc8_n1_t3_0;
-    assign fc8_n1_y_fl = fc8_n1_acc[19:4];
-    assign fc8_n1_y_half = fc8_n1_acc[3];
-    assign fc8_n1_y_low = fc8_n1_acc[2:0];
-    assign fc8_n1_y_sticky = |fc8_n1_y_low;
-    assign fc8_n1_y_lsb = fc8_n1_acc[4];
-    assign fc8_n1_y_inc_any = fc8_n1_y_sticky_d1 | fc8_n1_y_lsb_d1;
-    assign fc8_n1_y_inc = fc8_n1_y_half_d1 & fc8_n1_y_inc_any;
-    assign fc8_n1_y_incx = {{15{1'b0}}, fc8_n1_y_inc};
-    assign fc8_n1_y_rnd = fc8_n1_y_fl_d1 + fc8_n1_y_incx;
-    assign fc8_n1_y_wrap = fc8_n1_y_rnd[13:0];
-    assign fc8_n1_y_max = 16'h1fff;
-    assign fc8_n1_y_ovf_hi = (fc8_n1_y_rnd > fc8_n1_y_max);
-    assign fc8_n1_y_min = 16'he000;
-    assign fc8_n1_y_ovf_lo = (fc8_n1_y_rnd < fc8_n1_y_min);
-    assign fc8_n1_y_minv = 14'h2000;
-    assign fc8_n1_y_satlo = fc8_n1_y_ovf_lo ? fc8_n1_y_minv : fc8_n1_y_wrap;
-    assign fc8_n1_y_maxv = 14'h1fff;
-    assign fc8_n1_y_sat = fc8_n1_y_ovf_hi ? fc8_n1_y_maxv : fc8_n1_y_satlo;
-    assign fc8_w0_2 = 10'h162;
-    assign fc8_n2_p0_m = {{10{fc8_in_0_s_2[8]}}, fc8_in_0_s_2} * {{9{fc8_w0_2[9]}}, fc8_w0_2};
-    assign fc8_n2_p0 = fc8_n2_p0_m[17:0];
-    assign fc8_w1_2 = 9'h13c;
-    assign fc8_n2_p1_m = {{9{fc8_in_1_s_2[8]}}, fc8_in_1_s_2} * {{9{fc8_w1_2[8]}}, fc8_w1_2};
-    assign fc8_n2_p1 = fc8_n2_p1_m[16:0];
-    assign fc8_w2_2 = 12'h7ff;
-    assign fc8_n2_p2_m = {{12{fc8_in_2_s_2[8]}}, fc8_in_2_s_2} * {{9{fc8_w2_2[11]}}, fc8_w2_2};
-    assign fc8_n2_p2 = fc8_n2_p2_m[19:0];
-    assign fc8_n2_p3_sh = {fc8_in_3_s_2, 8'b00000000};
-    assign fc8_w4_2 = 9'h141;
-    assign fc8_n2_p4_m = {{9{fc8_in_4_s_2[8]}}, fc8_in_4_s_2} * {{9{fc8_w4_2[8]}}, fc8_w4_2};
-    assign fc8_n2_p4 = fc8_n2_p4_m[16:0];
-    assign fc8_w5_2 = 9'h14e;
-    assign fc8_n2_p5_m = {{9{fc8_in_5_s_2[8]}}, fc8_in_5_s_2} * {{9{fc8_w5_2[8]}}, fc8_w5_2};
-    assign fc8_n2_p5 = fc8_n2_p5_m[16:0];
-    assign fc8_w6_2 = 9'h10e;
-    assign fc8_n2_p6_m = {{9{fc8_in_6_s_2[8]}}, fc8_in_6_s_2} * {{9{fc8_w6_2[8]}}, fc8_w6_2};
-    assign fc8_n2_p6 = fc8_n2_p6_m[16:0];
-    assign fc8_w7_2 = 7'h5a;
-    assign fc8_n2_p7_m = {{7{fc8_in_7_s_2[8]}}, fc8_in_7_s_2} * {{9{fc8_w7_2[6]}}, fc8_w7_2};
-    assign fc8_n2_p7 = fc8_n2_p7_m[14:0];
-    assign fc8_n2_bias = 19'h50d00;
-    assign fc8_n2_t0_0_b = {{1{fc8_n2_p1[16]}}, fc8_n2_p1};
-    assign fc8_n2_t0_0 = fc8_n2_p0_d1 + fc8_n2_t0_0_b_d1;
-    assign fc8_n2_t0_1_a = {{1{fc8_n2_p2[19]}}, fc8_n2_p2};
-    assign fc8_n2_t0_1_b = {{4{fc8_n2_p3_sh[16]}}, fc8_n2_p3_sh};
-    assign fc8_n2_t0_1 = fc8_n2_t0_1_a_d1 + fc8_n2_t0_1_b_d1;
-    assign fc8_n2_t0_2_a = {{1{fc8_n2_p4[16]}}, fc8_n2_p4};
-    assign fc8_n2_t0_2_b = {{1{fc8_n2_p5[16]}}, fc8_n2_p5};
-    assign fc8_n2_t0_2 = fc8_n2_t0_2_a_d1 + fc8_n2_t0_2_b_d1;
-    assign fc8_n2_t0_3_a = {{1{fc8_n2_p6[16]}}, fc8_n2_p6};
-    assign fc8_n2_t0_3_b = {{3{fc8_n2_p7[14]}}, fc8_n2_p7};
-    assign fc8_n2_t0_3 = fc8_n2_t0_3_a_d1 + fc8_n2_t0_3_b_d1;
-    assign fc8_n2_t1_0_a = {{3{fc8_n2_t0_0[17]}}, fc8_n2_t0_0};
-    assign fc8_n2_t1_0 = fc8_n2_t1_0_a + fc8_n2_t0_1;
-    assign fc8_n2_t1_1_a = {{1{fc8_n2_t0_2[17]}}, fc8_n2_t0_2};
-    assign fc8_n2_t1_1_b = {{1{fc8_n2_t0_3[17]}}, fc8_n2_t0_3};
-    assign fc8_n2_t1_1 = fc8_n2_t1_1_a + fc8_n2_t1_1_b;
-    assign fc8_n2_t2_0_b = {{2{fc8_n2_t1_1[18]}}, fc8_n2_t1_1};
-    assign fc8_n2_t2_0 = fc8_n2_t1_0 + fc8_n2_t2_0_b;
-    assign fc8_n2_t3_0_a = fc8_n2_t2_0[19:0];
-    assign fc8_n2_t3_0_b = {{1{fc8_n2_bias[18]}}, fc8_n2_bias};
-    assign fc8_n2_t3_0 = fc8_n2_t3_0_a + fc8_n2_t3_0_b_d1;
-    assign fc8_n2_acc = fc8_n2_t3_0;
-    assign fc8_n2_y_fl = fc8_n2_acc[19:4];
-    assign fc8_n2_y_half = fc8_n2_acc[3];
-    assign fc8_n2_y_low = fc8_n2_acc[2:0];
-    assign fc8_n2_y_sticky = |fc8_n2_y_low;
-    assign fc8_n2_y_lsb = fc8_n2_acc[4];
-    assign fc8_n2_y_inc_any = fc8_n2_y_sticky_d1 | fc8_n2_y_lsb_d1;
-    assign fc8_n2_y_inc = fc8_n2_y_half_d1 & fc8_n2_y_inc_any;
-    assign fc8_n2_y_incx = {{15{1'b0}}, fc8_n2_y_inc};
-    assign fc8_n2_y_rnd = fc8_n2_y_fl_d1 + fc8_n2_y_incx;
-    assign fc8_n2_y_wrap = fc8_n2_y_rnd[13:0];
-    assign fc8_n2_y_max = 16'h1fff;
-    assign fc8_n2_y_ovf_hi = (fc8_n2_y_rnd > fc8_n2_y_max);
-    assign fc8_n2_y_min = 16'he000;
-    assign fc8_n2_y_ovf_lo = (fc8_n2_y_rnd < fc8_n2_y_min);
-    assign fc8_n2_y_minv = 14'h2000;
-    assign fc8_n2_y_satlo = fc8_n2_y_ovf_lo ? fc8_n2_y_minv : fc8_n2_y_wrap;
-    assign fc8_n2_y_maxv = 14'h1fff;
-    assign fc8_n2_y_sat = fc8_n2_y_ovf_hi ? fc8_n2_y_maxv : fc8_n2_y_satlo;
-    assign fc8_w0_3 = 8'haf;
-    assign fc8_n3_p0_m = {{8{fc8_in_0_s_2[8]}}, fc8_in_0_s_2} * {{9{fc8_w0_3[7]}}, fc8_w0_3};
-    assign fc8_n3_p0 = fc8_n3_p0_m[15:0];
-    assign fc8_w1_3 = 7'h56;
-    assign fc8_n3_p1_m = {{7{fc8_in_1_s_2[8]}}, fc8_in_1_s_2} * {{9{fc8_w1_3[6]}}, fc8_w1_3};
-    assign fc8_n3_p1 = fc8_n3_p1_m[14:0];
-    assign fc8_w2_3 = 9'h086;
-    assign fc8_n3_p2_m = {{9{fc8_in_2_s_2[8]}}, fc8_in_2_s_2} * {{9{fc8_w2_3[8]}}, fc8_w2_3};
-    assign fc8_n3_p2 = fc8_n3_p2_m[16:0];
-    assign fc8_w3_3 = 12'h7ff;
-    assign fc8_n3_p3_m = {{12{fc8_in_3_s_2[8]}}, fc8_in_3_s_2} * {{9{fc8_w3_3[11]}}, fc8_w3_3};
-    assign fc8_n3_p3 = fc8_n3_p3_m[19:0];
-    assign fc8_w4_3 = 10'h12d;
-    assign fc8_n3_p4_m = {{10{fc8_in_4_s_2[8]}}, fc8_in_4_s_2} * {{9{fc8_w4_3[9]}}, fc8_w4_3};
-    assign fc8_n3_p4 = fc8_n3_p4_m[17:0];
-    assign fc8_w5_3 = 5'h0b;
-    assign fc8_n3_p5_m = {{5{fc8_in_5_s_2[8]}}, fc8_in_5_s_2} * {{9{fc8_w5_3[4]}}, fc8_w5_3};
-    assign fc8_n3_p5 = fc8_n3_p5_m[12:0];
-    assign fc8_w6_3 = 10'h109;
-    assign fc8_n3_p6_m = {{10{fc8_in_6_s_2[8]}}, fc8_in_6_s_2} * {{9{fc8_w6_3[9]}}, fc8_w6_3};
-    assign fc8_n3_p6 = fc8_n3_p6_m[17:0];
-    assign fc8_w7_3 = 10'h10c;
-    assign fc8_n3_p7_m = {{10{fc8_in_7_s_2[8]}}, fc8_in_7_s_2} * {{9{fc8_w7_3[9]}}, fc8_w7_3};
-    assign fc8_n3_p7 = fc8_n3_p7_m[17:0];
-    assign fc8_n3_bias = 19'h55a00;
-    assign fc8_n3_t0_0_b = {{1{fc8_n3_p1[14]}}, fc8_n3_p1};
-    assign fc8_n3_t0_0 = fc8_n3_p0_d1 + fc8_n3_t0_0_b_d1;
-    assign fc8_n3_t0_1_a = {{4{fc8_n3_p2[16]}}, fc8_n3_p2};
-    assign fc8_n3_t0_1_b = {{1{fc8_n3_p3[19]}}, fc8_n3_p3};
-    assign fc8_n3_t0_1 = fc8_n3_t0_1_a_d1 + fc8_n3_t0_1_b_d1;
-    assign fc8_n3_t0_2_b = {{5{fc8_n3_p5[12]}}, fc8_n3_p5};
-    assign fc8_n3_t0_2 = fc8_n3_p4_d1 + fc8_n3_t0_2_b_d1;
-    assign fc8_n3_t0_3_a = {{1{fc8_n3_p6[17]}}, fc8_n3_p6};
-    assign fc8_n3_t0_3_b = {{1{fc8_n3_p7[17]}}, fc8_n3_p7};
-    assign fc8_n3_t0_3 = fc8_n3_t0_3_a_d1 + fc8_n3_t0_3_b_d1;
-    assign fc8_n3_t1_0_a = {{5{fc8_n3_t0_0[15]}}, fc8_n3_t0_0};
-    assign fc8_n3_t1_0 = fc8_n3_t1_0_a + fc8_n3_t0_1;
-    assign fc8_n3_t1_1_a = {{1{fc8_n3_t0_2[17]}}, fc8_n3_t0_2};
-    assign fc8_n3_t1_1 = fc8_n3_t1_1_a + fc8_n3_t0_3;
-    assign fc8_n3_t2_0_b = {{2{fc8_n3_t1_1[18]}}, fc8_n3_t1_1};
-    assign fc8_n3_t2_0 = fc8_n3_t1_0 + fc8_n3_t2_0_b;
-    assign fc8_n3_t3_0_b = {{2{fc8_n3_bias[18]}}, fc8_n3_bias};
-    assign fc8_n3_t3_0 = fc8_n3_t2_0 + fc8_n3_t3_0_b_d1;
-    assign fc8_n3_acc = fc8_n3_t3_0;
-    assign fc8_n3_y_fl = fc8_n3_acc[20:4];
-    assign fc8_n3_y_half = fc8_n3_acc[3];
-    assign fc8_n3_y_low = fc8_n3_acc[2:0];
-    assign fc8_n3_y_sticky = |fc8_n3_y_low;
-    assign fc8_n3_y_lsb = fc8_n3_acc[4];
-    assign fc8_n3_y_inc_any = fc8_n3_y_sticky_d1 | fc8_n3_y_lsb_d1;
-    assign fc8_n3_y_inc = fc8_n3_y_half_d1 & fc8_n3_y_inc_any;
-    assign fc8_n3_y_incx = {{16{1'b0}}, fc8_n3_y_inc};
-    assign fc8_n3_y_rnd = fc8_n3_y_fl_d1 + fc8_n3_y_incx;
-    assign fc8_n3_y_wrap = fc8_n3_y_rnd[13:0];
-    assign fc8_n3_y_max = 17'h01fff;
-    assign fc8_n3_y_ovf_hi = (fc8_n3_y_rnd > fc8_n3_y_max);
-    assign fc8_n3_y_min = 17'h1e000;
-    assign fc8_n3_y_ovf_lo = (fc8_n3_y_rnd < fc8_n3_y_min);
-    assign fc8_n3_y_minv = 14'h2000;
-    assign fc8_n3_y_satlo = fc8_n3_y_ovf_lo ? fc8_n3_y_minv : fc8_n3_y_wrap;
-    assign fc8_n3_y_maxv = 14'h1fff;
-    assign fc8_n3_y_sat = fc8_n3_y_ovf_hi ? fc8_n3_y_maxv : fc8_n3_y_satlo;
-    assign fc8_w0_4 = 9'h0cc;
-    assign fc8_n4_p0_m = {{9{fc8_in_0_s_2[8]}}, fc8_in_0_s_2} * {{9{fc8_w0_4[8]}}, fc8_w0_4};
-    assign fc8_n4_p0 = fc8_n4_p0_m[16:0];
-    assign fc8_w1_4 = 9'h164;
-    assign fc8_n4_p1_m = {{9{fc8_in_1_s_2[8]}}, fc8_in_1_s_2} * {{9{fc8_w1_4[8]}}, fc8_w1_4};
-    assign fc8_n4_p1 = fc8_n4_p1_m[16:0];
-    assign fc8_w2_4 = 10'h159;
-    assign fc8_n4_p2_m = {{10{fc8_in_2_s_2[8]}}, fc8_in_2_s_2} * {{9{fc8_w2_4[9]}}, fc8_w2_4};
-    assign fc8_n4_p2 = fc8_n4_p2_m[17:0];
-    assign fc8_w3_4 = 10'h134;
-    assign fc8_n4_p3_m = {{10{fc8_in_3_s_2[8]}}, fc8_in_3_s_2} * {{9{fc8_w3_4[9]}}, fc8_w3_4};
-    assign fc8_n4_p3 = fc8_n4_p3_m[17:0];
-    assign fc8_w4_4 = 12'h7ff;
-    assign fc8_n4_p4_m = {{12{fc8_in_4_s_2[8]}}, fc8_in_4_s_2} * {{9{fc8_w4_4[11]}}, fc8_w4_4};
-    assign fc8_n4_p4 = fc8_n4_p4_m[19:0];
-    assign fc8_w5_4 = 10'h2ae;
-    assign fc8_n4_p5_m = {{10{fc8_in_5_s_2[8]}}, fc8_in_5_s_2} * {{9{fc8_w5_4[9]}}, fc8_w5_4};
-    assign fc8_n4_p5 = fc8_n4_p5_m[17:0];
-    assign fc8_w6_4 = 7'h30;
-    assign fc8_n4_p6_m = {{7{fc8_in_6_s_2[8]}}, fc8_in_6_s_2} * {{9{fc8_w6_4[6]}}, fc8_w6_4};
-    assign fc8_n4_p6 = fc8_n4_p6_m[14:0];
-    assign fc8_w7_4 = 8'h74;
-    assign fc8_n4_p7_m = {{8{fc8_in_7_s_2[8]}}, fc8_in_7_s_2} * {{9{fc8_w7_4[7]}}, fc8_w7_4};
-    assign fc8_n4_p7 = fc8_n4_p7_m[15:0];
-    assign fc8_n4_bias = 19'h5a600;
-    assign fc8_n4_t0_0 = fc8_n4_p0_d1 + fc8_n4_p1_d1;
-    assign fc8_n4_t0_1_a = {{1{fc8_n4_p2[17]}}, fc8_n4_p2};
-    assign fc8_n4_t0_1_b = {{1{fc8_n4_p3[17]}}, fc8_n4_p3};
-    assign fc8_n4_t0_1 = fc8_n4_t0_1_a_d1 + fc8_n4_t0_1_b_d1;
-    assign fc8_n4_t0_2_b = {{2{fc8_n4_p5[17]}}, fc8_n4_p5};
-    assign fc8_n4_t0_2 = fc8_n4_p4_d1 + fc8_n4_t0_2_b_d1;
-    assign fc8_n4_t0_3_a = {{2{fc8_n4_p6[14]}}, fc8_n4_p6};
-    assign fc8_n4_t0_3_b = {{1{fc8_n4_p7[15]}}, fc8_n4_p7};
-    assign fc8_n4_t0_3 = fc8_n4_t0_3_a_d1 + fc8_n4_t0_3_b_d1;
-    assign fc8_n4_t1_0_a = {{2{fc8_n4_t0_0[16]}}, fc8_n4_t0_0};
-    assign fc8_n4_t1_0 = fc8_n4_t1_0_a + fc8_n4_t0_1;
-    assign fc8_n4_t1_1_a = {{1{fc8_n4_t0_2[19]}}, fc8_n4_t0_2};
-    assign fc8_n4_t1_1_b = {{4{fc8_n4_t0_3[16]}}, fc8_n4_t0_3};
-    assign fc8_n4_t1_1 = fc8_n4_t1_1_a + fc8_n4_t1_1_b;
-    assign fc8_n4_t2_0_a = {{2{fc8_n4_t1_0[18]}}, fc8_n4_t1_0};
-    assign fc8_n4_t2_0 = fc8_n4_t2_0_a + fc8_n4_t1_1;
-    assign fc8_n4_t3_0_b = {{2{fc8_n4_bias[18]}}, fc8_n4_bias};
-    assign fc8_n4_t3_0 = fc8_n4_t2_0 + fc8_n4_t3_0_b_d1;
-    assign fc8_n4_acc = fc8_n4_t3_0;
-    assign fc8_n4_y_fl = fc8_n4_acc[20:4];
-    assign fc8_n4_y_half = fc8_n4_acc[3];
-    assign fc8_n4_y_low = fc8_n4_acc[2:0];
-    assign fc8_n4_y_sticky = |fc8_n4_y_low;
-    assign fc8_n4_y_lsb = fc8_n4_acc[4];
-    assign fc8_n4_y_inc_any = fc8_n4_y_sticky_d1 | fc8_n4_y_lsb_d1;
-    assign fc8_n4_y_inc = fc8_n4_y_half_d1 & fc8_n4_y_inc_any;
-    assign fc8_n4_y_incx = {{16{1'b0}}, fc8_n4_y_inc};
-    assign fc8_n4_y_rnd = fc8_n4_y_fl_d1 + fc8_n4_y_incx;
-    assign fc8_n4_y_wrap = fc8_n4_y_rnd[13:0];
-    assign fc8_n4_y_max = 17'h01fff;
-    assign fc8_n4_y_ovf_hi = (fc8_n4_y_rnd > fc8_n4_y_max);
-    assign fc8_n4_y_min = 17'h1e000;
-    assign fc8_n4_y_ovf_lo = (fc8_n4_y_rnd < fc8_n4_y_min);
-    assign fc8_n4_y_minv = 14'h2000;
-    assign fc8_n4_y_satlo = fc8_n4_y_ovf_lo ? fc8_n4_y_minv : fc8_n4_y_wrap;
-    assign fc8_n4_y_maxv = 14'h1fff;
-    assign fc8_n4_y_sat = fc8_n4_y_ovf_hi ? fc8_n4_y_maxv : fc8_n4_y_satlo;
-    assign fc8_w0_5 = 9'h163;
-    assign fc8_n5_p0_m = {{9{fc8_in_0_s_2[8]}}, fc8_in_0_s_2} * {{9{fc8_w0_5[8]}}, fc8_w0_5};
-    assign fc8_n5_p0 = fc8_n5_p0_m[16:0];
-    assign fc8_w1_5 = 8'h83;
-    assign fc8_n5_p1_m = {{8{fc8_in_1_s_2[8]}}, fc8_in_1_s_2} * {{9{fc8_w1_5[7]}}, fc8_w1_5};
-    assign fc8_n5_p1 = fc8_n5_p1_m[15:0];
-    assign fc8_w2_5 = 7'h36;
-    assign fc8_n5_p2_m = {{7{fc8_in_2_s_2[8]}}, fc8_in_2_s_2} * {{9{fc8_w2_5[6]}}, fc8_w2_5};
-    assign fc8_n5_p2 = fc8_n5_p2_m[14:0];
-    assign fc8_w3_5 = 10'h163;
-    assign fc8_n5_p3_m = {{10{fc8_in_3_s_2[8]}}, fc8_in_3_s_2} * {{9{fc8_w3_5[9]}}, fc8_w3_5};
-    assign fc8_n5_p3 = fc8_n5_p3_m[17:0];
-    assign fc8_w4_5 = 9'h0dc;
-    assign fc8_n5_p4_m = {{9{fc8_in_4_s_2[8]}}, fc8_in_4_s_2} * {{9{fc8_w4_5[8]}}, fc8_w4_5};
-    assign fc8_n5_p4 = fc8_n5_p4_m[16:0];
-    assign fc8_w5_5 = 12'h7ff;
-    assign fc8_n5_p5_m = {{12{fc8_in_5_s_2[8]}}, fc8_in_5_s_2} * {{9{fc8_w5_5[11]}}, fc8_w5_5};
-    assign fc8_n5_p5 = fc8_n5_p5_m[19:0];
-    assign fc8_w6_5 = 10'h2dd;
-    assign fc8_n5_p6_m = {{10{fc8_in_6_s_2[8]}}, fc8_in_6_s_2} * {{9{fc8_w6_5[9]}}, fc8_w6_5};
-    assign fc8_n5_p6 = fc8_n5_p6_m[17:0];
-    assign fc8_w7_5 = 10'h2ec;
-    assign fc8_n5_p7_m = {{10{fc8_in_7_s_2[8]}}, fc8_in_7_s_2} * {{9{fc8_w7_5[9]}}, fc8_w7_5};
-    assign fc8_n5_p7 = fc8_n5_p7_m[17:0];
-    assign fc8_n5_bias = 19'h5f300;
-    assign fc8_n5_t0_0_a = {{1{fc8_n5_p0[16]}}, fc8_n5_p0};
-    assign fc8_n5_t0_0_b = {{2{fc8_n5_p1[15]}}, fc8_n5_p1};
-    assign fc8_n5_t0_0 = fc8_n5_t0_0_a_d1 + fc8_n5_t0_0_b_d1;
-    assign fc8_n5_t0_1_a = {{3{fc8_n5_p2[14]}}, fc8_n5_p2};
-    assign fc8_n5_t0_1 = fc8_n5_t0_1_a_d1 + fc8_n5_p3_d1;
-    assign fc8_n5_t0_2_a = {{4{fc8_n5_p4[16]}}, fc8_n5_p4};
-    assign fc8_n5_t0_2_b = {{1{fc8_n5_p5[19]}}, fc8_n5_p5};
-    assign fc8_n5_t0_2 = fc8_n5_t0_2_a_d1 + fc8_n5_t0_2_b_d1;
-    assign fc8_n5_t0_3_a = {{1{fc8_n5_p6[17]}}, fc8_n5_p6};
-    assign fc8_n5_t0_3_b = {{1{fc8_n5_p7[17]}}, fc8_n5_p7};
-    assign fc8_n5_t0_3 = fc8_n5_t0_3_a_d1 + fc8_n5_t0_3_b_d1;
-    assign fc8_n5_t1_0 = fc8_n5_t0_0 + fc8_n5_t0_1;
-    assign fc8_n5_t1_1_b = {{2{fc8_n5_t0_3[18]}}, fc8_n5_t0_3};
-    assign fc8_n5_t1_1 = fc8_n5_t0_2 + fc8_n5_t1_1_b;
-    assign fc8_n5_t2_0_a = {{3{fc8_n5_t1_0[17]}}, fc8_n5_t1_0};
-    assign fc8_n5_t2_0 = fc8_n5_t2_0_a + fc8_n5_t1_1;
-    assign fc8_n5_t3_0_b = {{2{fc8_n5_bias[18]}}, fc8_n5_bias};
-    assign fc8_n5_t3_0 = fc8_n5_t2_0 + fc8_n5_t3_0_b_d1;
-    assign fc8_n5_acc = fc8_n5_t3_0;
-    assign fc8_n5_y_fl = fc8_n5_acc[20:4];
-    assign fc8_n5_y_half = fc8_n5_acc[3];
-    assign fc8_n5_y_low = fc8_n5_acc[2:0];
-    assign fc8_n5_y_sticky = |fc8_n5_y_low;
-    assign fc8_n5_y_lsb = fc8_n5_acc[4];
-    assign fc8_n5_y_inc_any = fc8_n5_y_sticky_d1 | fc8_n5_y_lsb_d1;
-    assign fc8_n5_y_inc = fc8_n5_y_half_d1 & fc8_n5_y_inc_any;
-    assign fc8_n5_y_incx = {{16{1'b0}}, fc8_n5_y_inc};
-    assign fc8_n5_y_rnd = fc8_n5_y_fl_d1 + fc8_n5_y_incx;
-    assign fc8_n5_y_wrap = fc8_n5_y_rnd[13:0];
-    assign fc8_n5_y_max = 17'h01fff;
-    assign fc8_n5_y_ovf_hi = (fc8_n5_y_rnd > fc8_n5_y_max);
-    assign fc8_n5_y_min = 17'h1e000;
-    assign fc8_n5_y_ovf_lo = (fc8_n5_y_rnd < fc8_n5_y_min);
-    assign fc8_n5_y_minv = 14'h2000;
-    assign fc8_n5_y_satlo = fc8_n5_y_ovf_lo ? fc8_n5_y_minv : fc8_n5_y_wrap;
-    assign fc8_n5_y_maxv = 14'h1fff;
-    assign fc8_n5_y_sat = fc8_n5_y_ovf_hi ? fc8_n5_y_maxv : fc8_n5_y_satlo;
-    assign fc8_w0_6 = 9'h144;
-    assign fc8_n6_p0_m = {{9{fc8_in_0_s_2[8]}}, fc8_in_0_s_2} * {{9{fc8_w0_6[8]}}, fc8_w0_6};
-    assign fc8_n6_p0 = fc8_n6_p0_m[16:0];
-    assign fc8_w1_6 = 7'h3f;
-    assign fc8_n6_p1_m = {{7{fc8_in_1_s_2[8]}}, fc8_in_1_s_2} * {{9{fc8_w1_6[6]}}, fc8_w1_6};
-    assign fc8_n6_p1 = fc8_n6_p1_m[14:0];
-    assign fc8_w2_6 = 9'h0c2;
-    assign fc8_n6_p2_m = {{9{fc8_in_2_s_2[8]}}, fc8_in_2_s_2} * {{9{fc8_w2_6[8]}}, fc8_w2_6};
-    assign fc8_n6_p2 = fc8_n6_p2_m[16:0];
-    assign fc8_w3_6 = 10'h2b3;
-    assign fc8_n6_p3_m = {{10{fc8_in_3_s_2[8]}}, fc8_in_3_s_2} * {{9{fc8_w3_6[9]}}, fc8_w3_6};
-    assign fc8_n6_p3 = fc8_n6_p3_m[17:0];
-    assign fc8_w4_6 = 10'h10d;
-    assign fc8_n6_p4_m = {{10{fc8_in_4_s_2[8]}}, fc8_in_4_s_2} * {{9{fc8_w4_6[9]}}, fc8_w4_6};
-    assign fc8_n6_p4 = fc8_n6_p4_m[17:0];
-    assign fc8_w5_6 = 10'h142;
-    assign fc8_n6_p5_m = {{10{fc8_in_5_s_2[8]}}, fc8_in_5_s_2} * {{9{fc8_w5_6[9]}}, fc8_w5_6};
-    assign fc8_n6_p5 = fc8_n6_p5_m[17:0];
-    assign fc8_w6_6 = 12'h7ff;
-    assign fc8_n6_p6_m = {{12{fc8_in_6_s_2[8]}}, fc8_in_6_s_2} * {{9{fc8_w6_6[11]}}, fc8_w6_6};
-    assign fc8_n6_p6 = fc8_n6_p6_m[19:0];
-    assign fc8_w7_6 = 10'h2ea;
-    assign fc8_n6_p7_m = {{10{fc8_in_7_s_2[8]}}, fc8_in_7_s_2} * {{9{fc8_w7_6[9]}}, fc8_w7_6};
-    assign fc8_n6_p7 = fc8_n6_p7_m[17:0];
-    assign fc8_n6_bias = 18'h24000;
-    assign fc8_n6_t0_0_b = {{2{fc8_n6_p1[14]}}, fc8_n6_p1};
-    assign fc8_n6_t0_0 = fc8_n6_p0_d1 + fc8_n6_t0_0_b_d1;
-    assign fc8_n6_t0_1_a = {{1{fc8_n6_p2[16]}}, fc8_n6_p2};
-    assign fc8_n6_t0_1 = fc8_n6_t0_1_a_d1 + fc8_n6_p3_d1;
-    assign fc8_n6_t0_2_a = {{1{fc8_n6_p4[17]}}, fc8_n6_p4};
-    assign fc8_n6_t0_2_b = {{1{fc8_n6_p5[17]}}, fc8_n6_p5};
-    assign fc8_n6_t0_2 = fc8_n6_t0_2_a_d1 + fc8_n6_t0_2_b_d1;
-    assign fc8_n6_t0_3_b = {{2{fc8_n6_p7[17]}}, fc8_n6_p7};
-    assign fc8_n6_t0_3 = fc8_n6_p6_d1 + fc8_n6_t0_3_b_d1;
-    assign fc8_n6_t1_0_a = {{2{fc8_n6_t0_0[16]}}, fc8_n6_t0_0};
-    assign fc8_n6_t1_0_b = {{1{fc8_n6_t0_1[17]}}, fc8_n6_t0_1};
-    assign fc8_n6_t1_0 = fc8_n6_t1_0_a + fc8_n6_t1_0_b;
-    assign fc8_n6_t1_1_a = {{2{fc8_n6_t0_2[18]}}, fc8_n6_t0_2};
-    assign fc8_n6_t1_1_b = {{1{fc8_n6_t0_3[19]}}, fc8_n6_t0_3};
-    assign fc8_n6_t1_1 = fc8_n6_t1_1_a + fc8_n6_t1_1_b;
-    assign fc8_n6_t2_0_a = {{2{fc8_n6_t1_0[18]}}, fc8_n6_t1_0};
-    assign fc8_n6_t2_0 = fc8_n6_t2_0_a + fc8_n6_t1_1;
-    assign fc8_n6_t3_0_b = {{3{fc8_n6_bias[17]}}, fc8_n6_bias};
-    assign fc8_n6_t3_0 = fc8_n6_t2_0 + fc8_n6_t3_0_b_d1;
-    assign fc8_n6_acc = fc8_n6_t3_0;
-    assign fc8_n6_y_fl = fc8_n6_acc[20:4];
-    assign fc8_n6_y_half = fc8_n6_acc[3];
-    assign fc8_n6_y_low = fc8_n6_acc[2:0];
-    assign fc8_n6_y_sticky = |fc8_n6_y_low;
-    assign fc8_n6_y_lsb = fc8_n6_acc[4];
-    assign fc8_n6_y_inc_any = fc8_n6_y_sticky_d1 | fc8_n6_y_lsb_d1;
-    assign fc8_n6_y_inc = fc8_n6_y_half_d1 & fc8_n6_y_inc_any;
-    assign fc8_n6_y_incx = {{16{1'b0}}, fc8_n6_y_inc};
-    assign fc8_n6_y_rnd = fc8_n6_y_fl_d1 + fc8_n6_y_incx;
-    assign fc8_n6_y_wrap = fc8_n6_y_rnd[13:0];
-    assign fc8_n6_y_max = 17'h01fff;
-    assign fc8_n6_y_ovf_hi = (fc8_n6_y_rnd > fc8_n6_y_max);
-    assign fc8_n6_y_min = 17'h1e000;
-    assign fc8_n6_y_ovf_lo = (fc8_n6_y_rnd < fc8_n6_y_min);
-    assign fc8_n6_y_minv = 14'h2000;
-    assign fc8_n6_y_satlo = fc8_n6_y_ovf_lo ? fc8_n6_y_minv : fc8_n6_y_wrap;
-    assign fc8_n6_y_maxv = 14'h1fff;
-    assign fc8_n6_y_sat = fc8_n6_y_ovf_hi ? fc8_n6_y_maxv : fc8_n6_y_satlo;
-    assign fc8_w0_7 = 10'h2f9;
-    assign fc8_n7_p0_m = {{10{fc8_in_0_s_2[8]}}, fc8_in_0_s_2} * {{9{fc8_w0_7[9]}}, fc8_w0_7};
-    assign fc8_n7_p0 = fc8_n7_p0_m[17:0];
-    assign fc8_w1_7 = 10'h2f5;
-    assign fc8_n7_p1_m = {{10{fc8_in_1_s_2[8]}}, fc8_in_1_s_2} * {{9{fc8_w1_7[9]}}, fc8_w1_7};
-    assign fc8_n7_p1 = fc8_n7_p1_m[17:0];
-    assign fc8_w2_7 = 10'h2d2;
-    assign fc8_n7_p2_m = {{10{fc8_in_2_s_2[8]}}, fc8_in_2_s_2} * {{9{fc8_w2_7[9]}}, fc8_w2_7};
-    assign fc8_n7_p2 = fc8_n7_p2_m[17:0];
-    assign fc8_w3_7 = 9'h0bb;
-    assign fc8_n7_p3_m = {{9{fc8_in_3_s_2[8]}}, fc8_in_3_s_2} * {{9{fc8_w3_7[8]}}, fc8_w3_7};
-    assign fc8_n7_p3 = fc8_n7_p3_m[16:0];
-    assign fc8_w4_7 = 10'h149;
-    assign fc8_n7_p4_m = {{10{fc8_in_4_s_2[8]}}, fc8_in_4_s_2} * {{9{fc8_w4_7[9]}}, fc8_w4_7};
-    assign fc8_n7_p4 = fc8_n7_p4_m[17:0];
-    assign fc8_w5_7 = 9'h15e;
-    assign fc8_n7_p5_m = {{9{fc8_in_5_s_2[8]}}, fc8_in_5_s_2} * {{9{fc8_w5_7[8]}}, fc8_w5_7};
-    assign fc8_n7_p5 = fc8_n7_p5_m[16:0];
-    assign fc8_w6_7 = 9'h14c;
-    assign fc8_n7_p6_m = {{9{fc8_in_6_s_2[8]}}, fc8_in_6_s_2} * {{9{fc8_w6_7[8]}}, fc8_w6_7};
-    assign fc8_n7_p6 = fc8_n7_p6_m[16:0];
-    assign fc8_w7_7 = 12'h7ff;
-    assign fc8_n7_p7_m = {{12{fc8_in_7_s_2[8]}}, fc8_in_7_s_2} * {{9{fc8_w7_7[11]}}, fc8_w7_7};
-    assign fc8_n7_p7 = fc8_n7_p7_m[19:0];
-    assign fc8_n7_bias = 18'h28d00;
-    assign fc8_n7_t0_0_a = {{1{fc8_n7_p0[17]}}, fc8_n7_p0};
-    assign fc8_n7_t0_0_b = {{1{fc8_n7_p1[17]}}, fc8_n7_p1};
-    assign fc8_n7_t0_0 = fc8_n7_t0_0_a_d1 + fc8_n7_t0_0_b_d1;
-    assign fc8_n7_t0_1_b = {{1{fc8_n7_p3[16]}}, fc8_n7_p3};
-    assign fc8_n7_t0_1 = fc8_n7_p2_d1 + fc8_n7_t0_1_b_d1;
-    assign fc8_n7_t0_2_b = {{1{fc8_n7_p5[16]}}, fc8_n7_p5};
-    assign fc8_n7_t0_2 = fc8_n7_p4_d1 + fc8_n7_t0_2_b_d1;
-    assign fc8_n7_t0_3_a = {{3{fc8_n7_p6[16]}}, fc8_n7_p6};
-    assign fc8_n7_t0_3 = fc8_n7_t0_3_a_d1 + fc8_n7_p7_d1;
-    assign fc8_n7_t1_0_b = {{1{fc8_n7_t0_1[17]}}, fc8_n7_t0_1};
-    assign fc8_n7_t1_0 = fc8_n7_t0_0 + fc8_n7_t1_0_b;
-    assign fc8_n7_t1_1_a = {{3{fc8_n7_t0_2[17]}}, fc8_n7_t0_2};
-    assign fc8_n7_t1_1_b = {{1{fc8_n7_t0_3[19]}}, fc8_n7_t0_3};
-    assign fc8_n7_t1_1 = fc8_n7_t1_1_a + fc8_n7_t1_1_b;
-    assign fc8_n7_t2_0_a = {{2{fc8_n7_t1_0[18]}}, fc8_n7_t1_0};
-    assign fc8_n7_t2_0 = fc8_n7_t2_0_a + fc8_n7_t1_1;
-    assign fc8_n7_t3_0_b = {{3{fc8_n7_bias[17]}}, fc8_n7_bias};
-    assign fc8_n7_t3_0 = fc8_n7_t2_0 + fc8_n7_t3_0_b_d1;
-    assign fc8_n7_acc = fc8_n7_t3_0;
-    assign fc8_n7_y_fl = fc8_n7_acc[20:4];
-    assign fc8_n7_y_half = fc8_n7_acc[3];
-    assign fc8_n7_y_low = fc8_n7_acc[2:0];
-    assign fc8_n7_y_sticky = |fc8_n7_y_low;
-    assign fc8_n7_y_lsb = fc8_n7_acc[4];
-    assign fc8_n7_y_inc_any = fc8_n7_y_sticky_d1 | fc8_n7_y_lsb_d1;
-    assign fc8_n7_y_inc = fc8_n7_y_half_d1 & fc8_n7_y_inc_any;
-    assign fc8_n7_y_incx = {{16{1'b0}}, fc8_n7_y_inc};
-    assign fc8_n7_y_rnd = fc8_n7_y_fl_d1 + fc8_n7_y_incx;
-    assign fc8_n7_y_wrap = fc8_n7_y_rnd[13:0];
-    assign fc8_n7_y_max = 17'h01fff;
-    assign fc8_n7_y_ovf_hi = (fc8_n7_y_rnd > fc8_n7_y_max);
-    assign fc8_n7_y_min = 17'h1e000;
-    assign fc8_n7_y_ovf_lo = (fc8_n7_y_rnd < fc8_n7_y_min);
-    assign fc8_n7_y_minv = 14'h2000;
-    assign fc8_n7_y_satlo = fc8_n7_y_ovf_lo ? fc8_n7_y_minv : fc8_n7_y_wrap;
-    assign fc8_n7_y_maxv = 14'h1fff;
-    assign fc8_n7_y_sat = fc8_n7_y_ovf_hi ? fc8_n7_y_maxv : fc8_n7_y_satlo;
-    assign out_data = {fc8_out_7, fc8_out_6, fc8_out_5, fc8_out_4, fc8_out_3, fc8_out_2, fc8_out_1, fc8_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
             fc8_n0_p0_d1 <= fc8_n0_p0;
-            fc8_n0_t0_0_b_d1 <= fc8_n0_t0_0_b;
-            fc8_n0_t0_1_a_d1 <= fc8_n0_t0_1_a;
+            fc8_n0_t0_0_b_d1 <= fc8_n0_p1;
+            fc8_n0_t0_1_a_d1 <= fc8_n0_p2;
             fc8_n0_p3_d1 <= fc8_n0_p3;
-            fc8_n0_t0_2_a_d1 <= fc8_n0_t0_2_a;
-            fc8_n0_t0_2_b_d1 <= fc8_n0_t0_2_b;
+            fc8_n0_t0_2_a_d1 <= fc8_n0_p4;
+            fc8_n0_t0_2_b_d1 <= fc8_n0_p5;
             fc8_n0_p6_d1 <= fc8_n0_p6;
-            fc8_n0_t0_3_b_d1 <= fc8_n0_t0_3_b;
-            fc8_n0_t3_0_b_d1 <= fc8_n0_t3_0_b;
+            fc8_n0_t0_3_b_d1 <= fc8_n0_p7;
             fc8_n0_y_sticky_d1 <= fc8_n0_y_sticky;
-            fc8_n0_y_lsb_d1 <= fc8_n0_y_lsb;
-            fc8_n0_y_half_d1 <= fc8_n0_y_half;
-            fc8_n0_y_fl_d1 <= fc8_n0_y_fl;
-            fc8_n1_t0_0_a_d1 <= fc8_n1_t0_0_a;
+            fc8_n0_y_lsb_d1 <= fc8_n0_acc[4];
+            fc8_n0_y_half_d1 <= fc8_n0_acc[3];
+            fc8_n0_y_fl_d1 <= $signed(fc8_n0_acc[19:4]);
+            fc8_n1_t0_0_a_d1 <= fc8_n1_p0;
             fc8_n1_p1_d1 <= fc8_n1_p1;
             fc8_n1_p2_d1 <= fc8_n1_p2;
             fc8_n1_p3_d1 <= fc8_n1_p3;
             fc8_n1_p4_d1 <= fc8_n1_p4;
-            fc8_n1_t0_2_b_d1 <= fc8_n1_t0_2_b;
+            fc8_n1_t0_2_b_d1 <= fc8_n1_p5;
             fc8_n1_p6_d1 <= fc8_n1_p6;
-            fc8_n1_t0_3_b_d1 <= fc8_n1_t0_3_b;
-            fc8_n1_t3_0_b_d1 <= fc8_n1_t3_0_b;
+            fc8_n1_t0_3_b_d1 <= fc8_n1_p7;
             fc8_n1_y_sticky_d1 <= fc8_n1_y_sticky;
-            fc8_n1_y_lsb_d1 <= fc8_n1_y_lsb;
-            fc8_n1_y_half_d1 <= fc8_n1_y_half;
-            fc8_n1_y_fl_d1 <= fc8_n1_y_fl;
+            fc8_n1_y_lsb_d1 <= fc8_n1_acc[4];
+            fc8_n1_y_half_d1 <= fc8_n1_acc[3];
+            fc8_n1_y_fl_d1 <= $signed(fc8_n1_acc[19:4]);
             fc8_n2_p0_d1 <= fc8_n2_p0;
-            fc8_n2_t0_0_b_d1 <= fc8_n2_t0_0_b;
-            fc8_n2_t0_1_a_d1 <= fc8_n2_t0_1_a;
-            fc8_n2_t0_1_b_d1 <= fc8_n2_t0_1_b;
-            fc8_n2_t0_2_a_d1 <= fc8_n2_t0_2_a;
-            fc8_n2_t0_2_b_d1 <= fc8_n2_t0_2_b;
-            fc8_n2_t0_3_a_d1 <= fc8_n2_t0_3_a;
-            fc8_n2_t0_3_b_d1 <= fc8_n2_t0_3_b;
-            fc8_n2_t3_0_b_d1 <= fc8_n2_t3_0_b;
+            fc8_n2_t0_0_b_d1 <= fc8_n2_p1;
+            fc8_n2_t0_1_a_d1 <= fc8_n2_p2;
+            fc8_n2_t0_1_b_d1 <= fc8_in_3;
+            fc8_n2_t0_2_a_d1 <= fc8_n2_p4;
+            fc8_n2_t0_2_b_d1 <= fc8_n2_p5;
+            fc8_n2_t0_3_a_d1 <= fc8_n2_p6;
+            fc8_n2_t0_3_b_d1 <= fc8_n2_p7;
             fc8_n2_y_sticky_d1 <= fc8_n2_y_sticky;
-            fc8_n2_y_lsb_d1 <= fc8_n2_y_lsb;
-            fc8_n2_y_half_d1 <= fc8_n2_y_half;
-            fc8_n2_y_fl_d1 <= fc8_n2_y_fl;
+            fc8_n2_y_lsb_d1 <= fc8_n2_acc[4];
+            fc8_n2_y_half_d1 <= fc8_n2_acc[3];
+            fc8_n2_y_fl_d1 <= $signed(fc8_n2_acc[19:4]);
             fc8_n3_p0_d1 <= fc8_n3_p0;
-            fc8_n3_t0_0_b_d1 <= fc8_n3_t0_0_b;
-            fc8_n3_t0_1_a_d1 <= fc8_n3_t0_1_a;
-            fc8_n3_t0_1_b_d1 <= fc8_n3_t0_1_b;
+            fc8_n3_t0_0_b_d1 <= fc8_n3_p1;
+            fc8_n3_t0_1_a_d1 <= fc8_n3_p2;
+            fc8_n3_t0_1_b_d1 <= fc8_n3_p3;
             fc8_n3_p4_d1 <= fc8_n3_p4;
-            fc8_n3_t0_2_b_d1 <= fc8_n3_t0_2_b;
-            fc8_n3_t0_3_a_d1 <= fc8_n3_t0_3_a;
-            fc8_n3_t0_3_b_d1 <= fc8_n3_t0_3_b;
-            fc8_n3_t3_0_b_d1 <= fc8_n3_t3_0_b;
+            fc8_n3_t0_2_b_d1 <= fc8_n3_p5;
+            fc8_n3_t0_3_a_d1 <= fc8_n3_p6;
+            fc8_n3_t0_3_b_d1 <= fc8_n3_p7;
             fc8_n3_y_sticky_d1 <= fc8_n3_y_sticky;
-            fc8_n3_y_lsb_d1 <= fc8_n3_y_lsb;
-            fc8_n3_y_half_d1 <= fc8_n3_y_half;
-            fc8_n3_y_fl_d1 <= fc8_n3_y_fl;
+            fc8_n3_y_lsb_d1 <= fc8_n3_acc[4];
+            fc8_n3_y_half_d1 <= fc8_n3_acc[3];
+            fc8_n3_y_fl_d1 <= $signed(fc8_n3_acc[20:4]);
             fc8_n4_p0_d1 <= fc8_n4_p0;
             fc8_n4_p1_d1 <= fc8_n4_p1;
-            fc8_n4_t0_1_a_d1 <= fc8_n4_t0_1_a;
-            fc8_n4_t0_1_b_d1 <= fc8_n4_t0_1_b;
+            fc8_n4_t0_1_a_d1 <= fc8_n4_p2;
+            fc8_n4_t0_1_b_d1 <= fc8_n4_p3;
             fc8_n4_p4_d1 <= fc8_n4_p4;
-            fc8_n4_t0_2_b_d1 <= fc8_n4_t0_2_b;
-            fc8_n4_t0_3_a_d1 <= fc8_n4_t0_3_a;
-            fc8_n4_t0_3_b_d1 <= fc8_n4_t0_3_b;
-            fc8_n4_t3_0_b_d1 <= fc8_n4_t3_0_b;
+            fc8_n4_t0_2_b_d1 <= fc8_n4_p5;
+            fc8_n4_t0_3_a_d1 <= fc8_n4_p6;
+            fc8_n4_t0_3_b_d1 <= fc8_n4_p7;
             fc8_n4_y_sticky_d1 <= fc8_n4_y_sticky;
-            fc8_n4_y_lsb_d1 <= fc8_n4_y_lsb;
-            fc8_n4_y_half_d1 <= fc8_n4_y_half;
-            fc8_n4_y_fl_d1 <= fc8_n4_y_fl;
-            fc8_n5_t0_0_a_d1 <= fc8_n5_t0_0_a;
-            fc8_n5_t0_0_b_d1 <= fc8_n5_t0_0_b;
-            fc8_n5_t0_1_a_d1 <= fc8_n5_t0_1_a;
+            fc8_n4_y_lsb_d1 <= fc8_n4_acc[4];
+            fc8_n4_y_half_d1 <= fc8_n4_acc[3];
+            fc8_n4_y_fl_d1 <= $signed(fc8_n4_acc[20:4]);
+            fc8_n5_t0_0_a_d1 <= fc8_n5_p0;
+            fc8_n5_t0_0_b_d1 <= fc8_n5_p1;
+            fc8_n5_t0_1_a_d1 <= fc8_n5_p2;
             fc8_n5_p3_d1 <= fc8_n5_p3;
-            fc8_n5_t0_2_a_d1 <= fc8_n5_t0_2_a;
-            fc8_n5_t0_2_b_d1 <= fc8_n5_t0_2_b;
-            fc8_n5_t0_3_a_d1 <= fc8_n5_t0_3_a;
-            fc8_n5_t0_3_b_d1 <= fc8_n5_t0_3_b;
-            fc8_n5_t3_0_b_d1 <= fc8_n5_t3_0_b;
+            fc8_n5_t0_2_a_d1 <= fc8_n5_p4;
+            fc8_n5_t0_2_b_d1 <= fc8_n5_p5;
+            fc8_n5_t0_3_a_d1 <= fc8_n5_p6;
+            fc8_n5_t0_3_b_d1 <= fc8_n5_p7;
             fc8_n5_y_sticky_d1 <= fc8_n5_y_sticky;
-            fc8_n5_y_lsb_d1 <= fc8_n5_y_lsb;
-            fc8_n5_y_half_d1 <= fc8_n5_y_half;
-            fc8_n5_y_fl_d1 <= fc8_n5_y_fl;
+            fc8_n5_y_lsb_d1 <= fc8_n5_acc[4];
+            fc8_n5_y_half_d1 <= fc8_n5_acc[3];
+            fc8_n5_y_fl_d1 <= $signed(fc8_n5_acc[20:4]);
             fc8_n6_p0_d1 <= fc8_n6_p0;
-            fc8_n6_t0_0_b_d1 <= fc8_n6_t0_0_b;
-            fc8_n6_t0_1_a_d1 <= fc8_n6_t0_1_a;
+            fc8_n6_t0_0_b_d1 <= fc8_n6_p1;
+            fc8_n6_t0_1_a_d1 <= fc8_n6_p2;
             fc8_n6_p3_d1 <= fc8_n6_p3;
-            fc8_n6_t0_2_a_d1 <= fc8_n6_t0_2_a;
-            fc8_n6_t0_2_b_d1 <= fc8_n6_t0_2_b;
+            fc8_n6_t0_2_a_d1 <= fc8_n6_p4;
+            fc8_n6_t0_2_b_d1 <= fc8_n6_p5;
             fc8_n6_p6_d1 <= fc8_n6_p6;
-            fc8_n6_t0_3_b_d1 <= fc8_n6_t0_3_b;
-            fc8_n6_t3_0_b_d1 <= fc8_n6_t3_0_b;
+            fc8_n6_t0_3_b_d1 <= fc8_n6_p7;
             fc8_n6_y_sticky_d1 <= fc8_n6_y_sticky;
-            fc8_n6_y_lsb_d1 <= fc8_n6_y_lsb;
-            fc8_n6_y_half_d1 <= fc8_n6_y_half;
-            fc8_n6_y_fl_d1 <= fc8_n6_y_fl;
-            fc8_n7_t0_0_a_d1 <= fc8_n7_t0_0_a;
-            fc8_n7_t0_0_b_d1 <= fc8_n7_t0_0_b;
+            fc8_n6_y_lsb_d1 <= fc8_n6_acc[4];
+            fc8_n6_y_half_d1 <= fc8_n6_acc[3];
+            fc8_n6_y_fl_d1 <= $signed(fc8_n6_acc[20:4]);
+            fc8_n7_t0_0_a_d1 <= fc8_n7_p0;
+            fc8_n7_t0_0_b_d1 <= fc8_n7_p1;
             fc8_n7_p2_d1 <= fc8_n7_p2;
-            fc8_n7_t0_1_b_d1 <= fc8_n7_t0_1_b;
+            fc8_n7_t0_1_b_d1 <= fc8_n7_p3;
             fc8_n7_p4_d1 <= fc8_n7_p4;
-            fc8_n7_t0_2_b_d1 <= fc8_n7_t0_2_b;
-            fc8_n7_t0_3_a_d1 <= fc8_n7_t0_3_a;
+            fc8_n7_t0_2_b_d1 <= fc8_n7_p5;
+            fc8_n7_t0_3_a_d1 <= fc8_n7_p6;
             fc8_n7_p7_d1 <= fc8_n7_p7;
-            fc8_n7_t3_0_b_d1 <= fc8_n7_t3_0_b;
             fc8_n7_y_sticky_d1 <= fc8_n7_y_sticky;
-            fc8_n7_y_lsb_d1 <= fc8_n7_y_lsb;
-            fc8_n7_y_half_d1 <= fc8_n7_y_half;
-            fc8_n7_y_fl_d1 <= fc8_n7_y_fl;
+            fc8_n7_y_lsb_d1 <= fc8_n7_acc[4];
+            fc8_n7_y_half_d1 <= fc8_n7_acc[3];
+            fc8_n7_y_fl_d1 <= $signed(fc8_n7_acc[20:4]);
             fc8_out_0 <= fc8_n0_y_sat;
             fc8_out_1 <= fc8_n1_y_sat;
             fc8_out_2 <= fc8_n2_y_sat;
@@ -1420,6 +384,8 @@ module activations_fc8 (
             fc8_out_7 <= fc8_n7_y_sat;
         end
     end
+
+    assign out_data = {fc8_out_7, fc8_out_6, fc8_out_5, fc8_out_4, fc8_out_3, fc8_out_2, fc8_out_1, fc8_out_0};
 
 endmodule
 

@@ -13,687 +13,160 @@ module activations_fc9 (
     output wire [127:0] out_data
 );
 
-    wire signed [11:0] fc9_in_0;
-    wire signed [11:0] fc9_in_1;
-    wire signed [11:0] fc9_in_2;
-    wire signed [11:0] fc9_in_3;
-    wire signed [11:0] fc9_in_4;
-    wire signed [11:0] fc9_in_5;
-    wire signed [11:0] fc9_in_6;
-    wire signed [11:0] fc9_in_7;
-    wire signed [10:0] fc9_w0_0; // weight 5.4609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n0_p0;
-    wire signed [4:0] fc9_w1_0; // weight 0.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n0_p1;
-    wire signed [7:0] fc9_w2_0; // weight 0.6875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n0_p2;
-    wire signed [6:0] fc9_w3_0; // weight -0.421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n0_p3;
-    wire signed [6:0] fc9_w4_0; // weight -0.3359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n0_p4;
-    wire signed [7:0] fc9_w5_0; // weight -0.6953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n0_p5;
-    wire signed [6:0] fc9_w6_0; // weight -0.4375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n0_p6;
-    wire signed [7:0] fc9_w7_0; // weight 0.515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n0_p7;
-    wire signed [20:0] fc9_n0_bias; // bias -16.53125
-    wire signed [21:0] fc9_n0_t0_0_b;
-    wire signed [21:0] fc9_n0_t0_0;
-    wire signed [19:0] fc9_n0_t0_1_a;
-    wire signed [19:0] fc9_n0_t0_1_b;
-    wire signed [19:0] fc9_n0_t0_1;
-    wire signed [19:0] fc9_n0_t0_2_a;
-    wire signed [19:0] fc9_n0_t0_2_b;
-    wire signed [19:0] fc9_n0_t0_2;
-    wire signed [18:0] fc9_n0_t0_3_a;
-    wire signed [18:0] fc9_n0_t0_3;
-    wire signed [21:0] fc9_n0_t1_0_b;
+    wire signed [11:0] fc9_in_0 = $signed(in_data[11:0]);
+    wire signed [11:0] fc9_in_1 = $signed(in_data[23:12]);
+    wire signed [11:0] fc9_in_2 = $signed(in_data[35:24]);
+    wire signed [11:0] fc9_in_3 = $signed(in_data[47:36]);
+    wire signed [11:0] fc9_in_4 = $signed(in_data[59:48]);
+    wire signed [11:0] fc9_in_5 = $signed(in_data[71:60]);
+    wire signed [11:0] fc9_in_6 = $signed(in_data[83:72]);
+    wire signed [11:0] fc9_in_7 = $signed(in_data[95:84]);
+    wire signed [15:0] fc9_n0_p1 = fc9_in_1 * 5'sd15; // weight 0.1171875
+    wire signed [18:0] fc9_n0_p2 = fc9_in_2 * 8'sd88; // weight 0.6875
+    wire signed [17:0] fc9_n0_p3 = fc9_in_3 * 7'sh4a; // weight -0.421875
+    wire signed [17:0] fc9_n0_p4 = fc9_in_4 * 7'sh55; // weight -0.3359375
+    wire signed [18:0] fc9_n0_p5 = fc9_in_5 * 8'sha7; // weight -0.6953125
+    wire signed [17:0] fc9_n0_p6 = fc9_in_6 * 7'sh48; // weight -0.4375
+    wire signed [19:0] fc9_n0_t0_2_a = $signed({{2{fc9_n0_p4[17]}}, fc9_n0_p4});
     reg  signed [21:0] fc9_n0_t0_0_d1;
-    reg  signed [21:0] fc9_n0_t1_0_b_d1;
-    wire signed [21:0] fc9_n0_t1_0;
-    wire signed [19:0] fc9_n0_t1_1_b;
+    reg  signed [19:0] fc9_n0_t1_0_b_d1;
+    wire signed [21:0] fc9_n0_t1_0 = fc9_n0_t0_0_d1 + $signed({{2{fc9_n0_t1_0_b_d1[19]}}, fc9_n0_t1_0_b_d1});
     reg  signed [19:0] fc9_n0_t0_2_d1;
-    reg  signed [19:0] fc9_n0_t1_1_b_d1;
-    wire signed [19:0] fc9_n0_t1_1;
-    wire signed [22:0] fc9_n0_t2_0_a;
-    wire signed [22:0] fc9_n0_t2_0_b;
-    wire signed [22:0] fc9_n0_t2_0;
-    wire signed [22:0] fc9_n0_t3_0_b;
-    reg  signed [22:0] fc9_n0_t3_0_b_d1;
-    wire signed [22:0] fc9_n0_t3_0;
-    wire signed [22:0] fc9_n0_acc;
-    wire signed [17:0] fc9_n0_y_fl;
-    wire fc9_n0_y_half;
-    wire [3:0] fc9_n0_y_low;
-    wire fc9_n0_y_sticky;
-    wire fc9_n0_y_lsb;
-    wire fc9_n0_y_inc_any;
-    wire fc9_n0_y_inc;
-    wire signed [17:0] fc9_n0_y_incx;
+    reg  signed [18:0] fc9_n0_t1_1_b_d1;
+    wire signed [19:0] fc9_n0_t1_1 = fc9_n0_t0_2_d1 + $signed({fc9_n0_t1_1_b_d1[18], fc9_n0_t1_1_b_d1});
+    wire signed [22:0] fc9_n0_acc = (($signed({fc9_n0_t1_0[21], fc9_n0_t1_0}) + $signed({{3{fc9_n0_t1_1[19]}}, fc9_n0_t1_1})) + 23'sh77bc00);
+    wire fc9_n0_y_sticky = |fc9_n0_acc[3:0];
     reg  signed [17:0] fc9_n0_y_fl_d1;
-    reg  signed [17:0] fc9_n0_y_incx_d1;
-    wire signed [17:0] fc9_n0_y_rnd;
-    wire signed [15:0] fc9_n0_y_wrap;
-    wire signed [17:0] fc9_n0_y_max;
-    wire fc9_n0_y_ovf_hi;
-    wire signed [17:0] fc9_n0_y_min;
-    wire fc9_n0_y_ovf_lo;
-    wire signed [15:0] fc9_n0_y_minv;
-    wire signed [15:0] fc9_n0_y_satlo;
-    wire signed [15:0] fc9_n0_y_maxv;
-    wire signed [15:0] fc9_n0_y_sat;
-    wire signed [12:0] fc9_n1_p0_sh;
-    wire signed [13:0] fc9_n1_p0_e;
-    wire signed [13:0] fc9_n1_p0_neg;
-    wire signed [10:0] fc9_w1_1; // weight 5.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n1_p1;
-    wire signed [7:0] fc9_w2_1; // weight -0.59375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n1_p2;
-    wire signed [6:0] fc9_w3_1; // weight 0.484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n1_p3;
-    wire signed [6:0] fc9_w4_1; // weight -0.3359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n1_p4;
-    wire signed [7:0] fc9_w5_1; // weight 0.796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n1_p5;
-    wire signed [12:0] fc9_n1_p6_sh;
-    wire signed [13:0] fc9_n1_p6_e;
-    wire signed [13:0] fc9_n1_p6_neg;
-    wire signed [6:0] fc9_w7_1; // weight -0.3359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n1_p7;
-    wire signed [19:0] fc9_n1_bias; // bias -14.46875
-    wire signed [21:0] fc9_n1_t0_0_a;
-    wire signed [21:0] fc9_n1_t0_0;
-    wire signed [19:0] fc9_n1_t0_1_a;
-    wire signed [19:0] fc9_n1_t0_1_b;
-    wire signed [19:0] fc9_n1_t0_1;
-    wire signed [19:0] fc9_n1_t0_2_a;
-    wire signed [19:0] fc9_n1_t0_2_b;
-    wire signed [19:0] fc9_n1_t0_2;
-    wire signed [17:0] fc9_n1_t0_3_a;
-    wire signed [17:0] fc9_n1_t0_3;
-    wire signed [21:0] fc9_n1_t1_0_b;
+    reg  fc9_n0_y_incx_d1;
+    wire signed [17:0] fc9_n0_y_rnd = fc9_n0_y_fl_d1 + $signed({17'd0, fc9_n0_y_incx_d1});
+    wire signed [15:0] fc9_n0_y_sat = (fc9_n0_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n0_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n0_y_rnd[15:0]));
+    wire signed [12:0] fc9_n1_p0_sh = $signed({fc9_in_0, 1'd0});
+    wire signed [13:0] fc9_n1_p0_neg = -$signed({fc9_n1_p0_sh[12], fc9_n1_p0_sh});
+    wire signed [18:0] fc9_n1_p2 = fc9_in_2 * 8'shb4; // weight -0.59375
+    wire signed [17:0] fc9_n1_p3 = fc9_in_3 * 7'sd62; // weight 0.484375
+    wire signed [18:0] fc9_n1_p5 = fc9_in_5 * 8'sd102; // weight 0.796875
+    wire signed [12:0] fc9_n1_p6_sh = $signed({fc9_in_6, 1'd0});
+    wire signed [13:0] fc9_n1_p6_neg = -$signed({fc9_n1_p6_sh[12], fc9_n1_p6_sh});
     reg  signed [21:0] fc9_n1_t0_0_d1;
-    reg  signed [21:0] fc9_n1_t1_0_b_d1;
-    wire signed [21:0] fc9_n1_t1_0;
-    wire signed [19:0] fc9_n1_t1_1_b;
+    reg  signed [19:0] fc9_n1_t1_0_b_d1;
     reg  signed [19:0] fc9_n1_t0_2_d1;
-    reg  signed [19:0] fc9_n1_t1_1_b_d1;
-    wire signed [19:0] fc9_n1_t1_1;
-    wire signed [21:0] fc9_n1_t2_0_b;
-    wire signed [21:0] fc9_n1_t2_0;
-    wire signed [22:0] fc9_n1_t3_0_a;
-    wire signed [22:0] fc9_n1_t3_0_b;
-    reg  signed [22:0] fc9_n1_t3_0_b_d1;
-    wire signed [22:0] fc9_n1_t3_0;
-    wire signed [22:0] fc9_n1_acc;
-    wire signed [17:0] fc9_n1_y_fl;
-    wire fc9_n1_y_half;
-    wire [3:0] fc9_n1_y_low;
-    wire fc9_n1_y_sticky;
-    wire fc9_n1_y_lsb;
-    wire fc9_n1_y_inc_any;
-    wire fc9_n1_y_inc;
-    wire signed [17:0] fc9_n1_y_incx;
+    reg  signed [17:0] fc9_n1_t1_1_b_d1;
+    wire signed [19:0] fc9_n1_t1_1 = fc9_n1_t0_2_d1 + $signed({{2{fc9_n1_t1_1_b_d1[17]}}, fc9_n1_t1_1_b_d1});
+    wire signed [21:0] fc9_n1_t2_0 = (fc9_n1_t0_0_d1 + $signed({{2{fc9_n1_t1_0_b_d1[19]}}, fc9_n1_t1_0_b_d1})) + $signed({{2{fc9_n1_t1_1[19]}}, fc9_n1_t1_1});
+    wire signed [22:0] fc9_n1_acc = ($signed({fc9_n1_t2_0[21], fc9_n1_t2_0}) + 23'sh78c400);
+    wire fc9_n1_y_sticky = |fc9_n1_acc[3:0];
     reg  signed [17:0] fc9_n1_y_fl_d1;
-    reg  signed [17:0] fc9_n1_y_incx_d1;
-    wire signed [17:0] fc9_n1_y_rnd;
-    wire signed [15:0] fc9_n1_y_wrap;
-    wire signed [17:0] fc9_n1_y_max;
-    wire fc9_n1_y_ovf_hi;
-    wire signed [17:0] fc9_n1_y_min;
-    wire fc9_n1_y_ovf_lo;
-    wire signed [15:0] fc9_n1_y_minv;
-    wire signed [15:0] fc9_n1_y_satlo;
-    wire signed [15:0] fc9_n1_y_maxv;
-    wire signed [15:0] fc9_n1_y_sat;
-    wire signed [3:0] fc9_w0_2; // weight -0.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] fc9_n2_p0;
-    wire signed [2:0] fc9_w1_2; // weight 0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] fc9_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] fc9_n2_p1;
-    wire signed [10:0] fc9_w2_2; // weight 4.9375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n2_p2;
-    wire signed [5:0] fc9_w3_2; // weight -0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n2_p3;
-    wire signed [5:0] fc9_w4_2; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n2_p4;
-    wire signed [5:0] fc9_w5_2; // weight -0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n2_p5;
-    wire signed [6:0] fc9_w6_2; // weight -0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n2_p6;
-    wire signed [6:0] fc9_w7_2; // weight -0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n2_p7;
-    wire signed [19:0] fc9_n2_bias; // bias -12.421875
-    wire signed [15:0] fc9_n2_t0_0_a;
-    wire signed [15:0] fc9_n2_t0_0_b;
-    wire signed [15:0] fc9_n2_t0_0;
-    wire signed [21:0] fc9_n2_t0_1_b;
-    wire signed [21:0] fc9_n2_t0_1;
-    wire signed [17:0] fc9_n2_t0_2_a;
-    wire signed [17:0] fc9_n2_t0_2_b;
-    wire signed [17:0] fc9_n2_t0_2;
-    wire signed [18:0] fc9_n2_t0_3_a;
-    wire signed [18:0] fc9_n2_t0_3_b;
-    wire signed [18:0] fc9_n2_t0_3;
-    wire signed [21:0] fc9_n2_t1_0_a;
-    reg  signed [21:0] fc9_n2_t1_0_a_d1;
+    reg  fc9_n1_y_incx_d1;
+    wire signed [17:0] fc9_n1_y_rnd = fc9_n1_y_fl_d1 + $signed({17'd0, fc9_n1_y_incx_d1});
+    wire signed [15:0] fc9_n1_y_sat = (fc9_n1_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n1_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n1_y_rnd[15:0]));
+    wire signed [14:0] fc9_n2_p0 = fc9_in_0 * 4'sh9; // weight -0.0546875
+    wire signed [13:0] fc9_n2_p1 = fc9_in_1 * 3'sd3; // weight 0.0234375
+    wire signed [16:0] fc9_n2_p3 = fc9_in_3 * 6'sh2e; // weight -0.140625
+    wire signed [16:0] fc9_n2_p4 = fc9_in_4 * 6'sh21; // weight -0.2421875
+    wire signed [16:0] fc9_n2_p5 = fc9_in_5 * 6'sh22; // weight -0.234375
+    wire signed [17:0] fc9_n2_p6 = fc9_in_6 * 7'sh4c; // weight -0.40625
+    wire signed [17:0] fc9_n2_p7 = fc9_in_7 * 7'sh4c; // weight -0.40625
+    wire signed [17:0] fc9_n2_t0_2 = $signed({fc9_n2_p4[16], fc9_n2_p4}) + $signed({fc9_n2_p5[16], fc9_n2_p5});
+    wire signed [18:0] fc9_n2_t0_3 = $signed({fc9_n2_p6[17], fc9_n2_p6}) + $signed({fc9_n2_p7[17], fc9_n2_p7});
+    reg  signed [15:0] fc9_n2_t1_0_a_d1;
     reg  signed [21:0] fc9_n2_t0_1_d1;
-    wire signed [21:0] fc9_n2_t1_0;
-    wire signed [19:0] fc9_n2_t1_1_a;
-    wire signed [19:0] fc9_n2_t1_1_b;
-    wire signed [19:0] fc9_n2_t1_1;
-    wire signed [21:0] fc9_n2_t2_0_b;
-    reg  signed [21:0] fc9_n2_t2_0_b_d1;
-    wire signed [21:0] fc9_n2_t2_0;
-    wire signed [21:0] fc9_n2_t3_0_b;
-    reg  signed [21:0] fc9_n2_t3_0_b_d1;
-    wire signed [21:0] fc9_n2_t3_0;
-    wire signed [21:0] fc9_n2_acc;
-    wire signed [16:0] fc9_n2_y_fl;
-    wire fc9_n2_y_half;
-    wire [3:0] fc9_n2_y_low;
-    wire fc9_n2_y_sticky;
-    wire fc9_n2_y_lsb;
-    wire fc9_n2_y_inc_any;
-    wire fc9_n2_y_inc;
-    wire signed [16:0] fc9_n2_y_incx;
+    reg  signed [19:0] fc9_n2_t2_0_b_d1;
+    wire signed [21:0] fc9_n2_t2_0 = ($signed({{6{fc9_n2_t1_0_a_d1[15]}}, fc9_n2_t1_0_a_d1}) + fc9_n2_t0_1_d1) + $signed({{2{fc9_n2_t2_0_b_d1[19]}}, fc9_n2_t2_0_b_d1});
+    wire signed [21:0] fc9_n2_acc = (fc9_n2_t2_0 + 22'sh39ca00);
+    wire fc9_n2_y_sticky = |fc9_n2_acc[3:0];
     reg  signed [16:0] fc9_n2_y_fl_d1;
-    reg  signed [16:0] fc9_n2_y_incx_d1;
-    wire signed [16:0] fc9_n2_y_rnd;
-    wire signed [15:0] fc9_n2_y_wrap;
-    wire signed [16:0] fc9_n2_y_max;
-    wire fc9_n2_y_ovf_hi;
-    wire signed [16:0] fc9_n2_y_min;
-    wire fc9_n2_y_ovf_lo;
-    wire signed [15:0] fc9_n2_y_minv;
-    wire signed [15:0] fc9_n2_y_satlo;
-    wire signed [15:0] fc9_n2_y_maxv;
-    wire signed [15:0] fc9_n2_y_sat;
-    wire signed [5:0] fc9_w0_3; // weight -0.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n3_p0;
-    wire signed [5:0] fc9_w1_3; // weight -0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n3_p1;
-    wire signed [7:0] fc9_w2_3; // weight -0.5546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n3_p2;
-    wire signed [10:0] fc9_w3_3; // weight 4.65625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n3_p3;
-    wire signed [7:0] fc9_w4_3; // weight 0.703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n3_p4;
-    wire signed [6:0] fc9_w5_3; // weight 0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n3_p5;
-    wire signed [4:0] fc9_w6_3; // weight -0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n3_p6;
-    wire signed [7:0] fc9_w7_3; // weight 0.625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n3_p7;
-    wire signed [19:0] fc9_n3_bias; // bias -10.359375
-    wire signed [17:0] fc9_n3_t0_0_a;
-    wire signed [17:0] fc9_n3_t0_0_b;
-    wire signed [17:0] fc9_n3_t0_0;
-    wire signed [21:0] fc9_n3_t0_1_a;
-    wire signed [21:0] fc9_n3_t0_1;
-    wire signed [19:0] fc9_n3_t0_2_a;
-    wire signed [19:0] fc9_n3_t0_2_b;
-    wire signed [19:0] fc9_n3_t0_2;
-    wire signed [18:0] fc9_n3_t0_3_a;
-    wire signed [18:0] fc9_n3_t0_3;
-    wire signed [21:0] fc9_n3_t1_0_a;
-    reg  signed [21:0] fc9_n3_t1_0_a_d1;
+    reg  fc9_n2_y_incx_d1;
+    wire signed [16:0] fc9_n2_y_rnd = fc9_n2_y_fl_d1 + $signed({16'd0, fc9_n2_y_incx_d1});
+    wire signed [15:0] fc9_n2_y_sat = (fc9_n2_y_rnd > 17'sd32767) ? 16'sd32767 : ((fc9_n2_y_rnd < 17'sh18000) ? 16'sh8000 : $signed(fc9_n2_y_rnd[15:0]));
+    wire signed [16:0] fc9_n3_p0 = fc9_in_0 * 6'sh2a; // weight -0.171875
+    wire signed [16:0] fc9_n3_p1 = fc9_in_1 * 6'sh24; // weight -0.21875
+    wire signed [18:0] fc9_n3_p2 = fc9_in_2 * 8'shb9; // weight -0.5546875
+    wire signed [18:0] fc9_n3_p4 = fc9_in_4 * 8'sd90; // weight 0.703125
+    wire signed [17:0] fc9_n3_p5 = fc9_in_5 * 7'sd52; // weight 0.40625
+    wire signed [15:0] fc9_n3_p6 = fc9_in_6 * 5'sh13; // weight -0.1015625
+    reg  signed [17:0] fc9_n3_t1_0_a_d1;
     reg  signed [21:0] fc9_n3_t0_1_d1;
-    wire signed [21:0] fc9_n3_t1_0;
-    wire signed [19:0] fc9_n3_t1_1_b;
     reg  signed [19:0] fc9_n3_t0_2_d1;
-    reg  signed [19:0] fc9_n3_t1_1_b_d1;
-    wire signed [19:0] fc9_n3_t1_1;
-    wire signed [21:0] fc9_n3_t2_0_b;
-    wire signed [21:0] fc9_n3_t2_0;
-    wire signed [22:0] fc9_n3_t3_0_a;
-    wire signed [22:0] fc9_n3_t3_0_b;
-    reg  signed [22:0] fc9_n3_t3_0_b_d1;
-    wire signed [22:0] fc9_n3_t3_0;
-    wire signed [22:0] fc9_n3_acc;
-    wire signed [17:0] fc9_n3_y_fl;
-    wire fc9_n3_y_half;
-    wire [3:0] fc9_n3_y_low;
-    wire fc9_n3_y_sticky;
-    wire fc9_n3_y_lsb;
-    wire fc9_n3_y_inc_any;
-    wire fc9_n3_y_inc;
-    wire signed [17:0] fc9_n3_y_incx;
+    reg  signed [18:0] fc9_n3_t1_1_b_d1;
+    wire signed [19:0] fc9_n3_t1_1 = fc9_n3_t0_2_d1 + $signed({fc9_n3_t1_1_b_d1[18], fc9_n3_t1_1_b_d1});
+    wire signed [21:0] fc9_n3_t2_0 = ($signed({{4{fc9_n3_t1_0_a_d1[17]}}, fc9_n3_t1_0_a_d1}) + fc9_n3_t0_1_d1) + $signed({{2{fc9_n3_t1_1[19]}}, fc9_n3_t1_1});
+    wire signed [22:0] fc9_n3_acc = ($signed({fc9_n3_t2_0[21], fc9_n3_t2_0}) + 23'sh7ad200);
+    wire fc9_n3_y_sticky = |fc9_n3_acc[3:0];
     reg  signed [17:0] fc9_n3_y_fl_d1;
-    reg  signed [17:0] fc9_n3_y_incx_d1;
-    wire signed [17:0] fc9_n3_y_rnd;
-    wire signed [15:0] fc9_n3_y_wrap;
-    wire signed [17:0] fc9_n3_y_max;
-    wire fc9_n3_y_ovf_hi;
-    wire signed [17:0] fc9_n3_y_min;
-    wire fc9_n3_y_ovf_lo;
-    wire signed [15:0] fc9_n3_y_minv;
-    wire signed [15:0] fc9_n3_y_satlo;
-    wire signed [15:0] fc9_n3_y_maxv;
-    wire signed [15:0] fc9_n3_y_sat;
-    wire signed [6:0] fc9_w0_4; // weight -0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n4_p0;
-    wire signed [6:0] fc9_w1_4; // weight -0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n4_p1;
-    wire signed [7:0] fc9_w2_4; // weight 0.734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n4_p2;
-    wire signed [7:0] fc9_w3_4; // weight -0.5625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n4_p3;
-    wire signed [10:0] fc9_w4_4; // weight 4.703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n4_p4;
-    wire signed [7:0] fc9_w5_4; // weight 0.5859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n4_p5;
-    wire signed [6:0] fc9_w6_4; // weight 0.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n4_p6;
-    wire signed [7:0] fc9_w7_4; // weight -0.53125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n4_p7;
-    wire signed [19:0] fc9_n4_bias; // bias -8.3125
-    wire signed [18:0] fc9_n4_t0_0_a;
-    wire signed [18:0] fc9_n4_t0_0_b;
-    wire signed [18:0] fc9_n4_t0_0;
-    wire signed [19:0] fc9_n4_t0_1_a;
-    wire signed [19:0] fc9_n4_t0_1_b;
-    wire signed [19:0] fc9_n4_t0_1;
-    wire signed [21:0] fc9_n4_t0_2_b;
-    wire signed [21:0] fc9_n4_t0_2;
-    wire signed [18:0] fc9_n4_t0_3_a;
-    wire signed [18:0] fc9_n4_t0_3;
-    wire signed [19:0] fc9_n4_t1_0_a;
-    reg  signed [19:0] fc9_n4_t1_0_a_d1;
+    reg  fc9_n3_y_incx_d1;
+    wire signed [17:0] fc9_n3_y_rnd = fc9_n3_y_fl_d1 + $signed({17'd0, fc9_n3_y_incx_d1});
+    wire signed [15:0] fc9_n3_y_sat = (fc9_n3_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n3_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n3_y_rnd[15:0]));
+    wire signed [17:0] fc9_n4_p0 = fc9_in_0 * 7'sh5a; // weight -0.296875
+    wire signed [17:0] fc9_n4_p1 = fc9_in_1 * 7'sh4c; // weight -0.40625
+    wire signed [18:0] fc9_n4_p2 = fc9_in_2 * 8'sd94; // weight 0.734375
+    wire signed [18:0] fc9_n4_p3 = fc9_in_3 * 8'shb8; // weight -0.5625
+    wire signed [18:0] fc9_n4_p5 = fc9_in_5 * 8'sd75; // weight 0.5859375
+    wire signed [17:0] fc9_n4_p6 = fc9_in_6 * 7'sd57; // weight 0.4453125
+    reg  signed [18:0] fc9_n4_t1_0_a_d1;
     reg  signed [19:0] fc9_n4_t0_1_d1;
-    wire signed [19:0] fc9_n4_t1_0;
-    wire signed [21:0] fc9_n4_t1_1_b;
+    wire signed [19:0] fc9_n4_t1_0 = $signed({fc9_n4_t1_0_a_d1[18], fc9_n4_t1_0_a_d1}) + fc9_n4_t0_1_d1;
     reg  signed [21:0] fc9_n4_t0_2_d1;
-    reg  signed [21:0] fc9_n4_t1_1_b_d1;
-    wire signed [21:0] fc9_n4_t1_1;
-    wire signed [22:0] fc9_n4_t2_0_a;
-    wire signed [22:0] fc9_n4_t2_0_b;
-    wire signed [22:0] fc9_n4_t2_0;
-    wire signed [22:0] fc9_n4_t3_0_b;
-    reg  signed [22:0] fc9_n4_t3_0_b_d1;
-    wire signed [22:0] fc9_n4_t3_0;
-    wire signed [22:0] fc9_n4_acc;
-    wire signed [17:0] fc9_n4_y_fl;
-    wire fc9_n4_y_half;
-    wire [3:0] fc9_n4_y_low;
-    wire fc9_n4_y_sticky;
-    wire fc9_n4_y_lsb;
-    wire fc9_n4_y_inc_any;
-    wire fc9_n4_y_inc;
-    wire signed [17:0] fc9_n4_y_incx;
+    reg  signed [18:0] fc9_n4_t1_1_b_d1;
+    wire signed [21:0] fc9_n4_t1_1 = fc9_n4_t0_2_d1 + $signed({{3{fc9_n4_t1_1_b_d1[18]}}, fc9_n4_t1_1_b_d1});
+    wire signed [22:0] fc9_n4_acc = (($signed({{3{fc9_n4_t1_0[19]}}, fc9_n4_t1_0}) + $signed({fc9_n4_t1_1[21], fc9_n4_t1_1})) + 23'sh7bd800);
+    wire fc9_n4_y_sticky = |fc9_n4_acc[3:0];
     reg  signed [17:0] fc9_n4_y_fl_d1;
-    reg  signed [17:0] fc9_n4_y_incx_d1;
-    wire signed [17:0] fc9_n4_y_rnd;
-    wire signed [15:0] fc9_n4_y_wrap;
-    wire signed [17:0] fc9_n4_y_max;
-    wire fc9_n4_y_ovf_hi;
-    wire signed [17:0] fc9_n4_y_min;
-    wire fc9_n4_y_ovf_lo;
-    wire signed [15:0] fc9_n4_y_minv;
-    wire signed [15:0] fc9_n4_y_satlo;
-    wire signed [15:0] fc9_n4_y_maxv;
-    wire signed [15:0] fc9_n4_y_sat;
-    wire signed [7:0] fc9_w0_5; // weight 0.6796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n5_p0;
-    wire signed [4:0] fc9_w1_5; // weight 0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n5_p1;
-    wire signed [4:0] fc9_w2_5; // weight 0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc9_n5_p2;
-    wire signed [6:0] fc9_w3_5; // weight -0.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n5_p3;
-    wire signed [7:0] fc9_w4_5; // weight -0.59375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n5_p4;
-    wire signed [10:0] fc9_w5_5; // weight 4.8984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n5_p5;
-    wire signed [6:0] fc9_w6_5; // weight -0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n5_p6;
-    wire signed [7:0] fc9_w7_5; // weight -0.6875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n5_p7;
-    wire signed [18:0] fc9_n5_bias; // bias -6.25
-    wire signed [18:0] fc9_n5_t0_0_b;
-    wire signed [18:0] fc9_n5_t0_0;
-    wire signed [17:0] fc9_n5_t0_1_a;
-    wire signed [17:0] fc9_n5_t0_1;
-    wire signed [21:0] fc9_n5_t0_2_a;
-    wire signed [21:0] fc9_n5_t0_2;
-    wire signed [18:0] fc9_n5_t0_3_a;
-    wire signed [18:0] fc9_n5_t0_3;
-    wire signed [19:0] fc9_n5_t1_0_a;
-    wire signed [19:0] fc9_n5_t1_0_b;
-    wire signed [19:0] fc9_n5_t1_0;
-    wire signed [21:0] fc9_n5_t1_1_b;
+    reg  fc9_n4_y_incx_d1;
+    wire signed [17:0] fc9_n4_y_rnd = fc9_n4_y_fl_d1 + $signed({17'd0, fc9_n4_y_incx_d1});
+    wire signed [15:0] fc9_n4_y_sat = (fc9_n4_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n4_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n4_y_rnd[15:0]));
+    wire signed [15:0] fc9_n5_p1 = fc9_in_1 * 5'sd9; // weight 0.0703125
+    wire signed [15:0] fc9_n5_p2 = fc9_in_2 * 5'sd14; // weight 0.109375
+    wire signed [18:0] fc9_n5_p4 = fc9_in_4 * 8'shb4; // weight -0.59375
+    wire signed [17:0] fc9_n5_p6 = fc9_in_6 * 7'sh5a; // weight -0.296875
+    wire signed [18:0] fc9_n5_t0_0 = (fc9_in_0 * 8'sd87) + $signed({{3{fc9_n5_p1[15]}}, fc9_n5_p1}); // weight 0.6796875
+    wire signed [17:0] fc9_n5_t0_1 = $signed({{2{fc9_n5_p2[15]}}, fc9_n5_p2}) + (fc9_in_3 * 7'sh5d); // weight -0.2734375
     reg  signed [21:0] fc9_n5_t0_2_d1;
-    reg  signed [21:0] fc9_n5_t1_1_b_d1;
-    wire signed [21:0] fc9_n5_t1_1;
-    wire signed [21:0] fc9_n5_t2_0_a;
-    reg  signed [21:0] fc9_n5_t2_0_a_d1;
-    wire signed [21:0] fc9_n5_t2_0;
-    wire signed [22:0] fc9_n5_t3_0_a;
-    wire signed [22:0] fc9_n5_t3_0_b;
-    reg  signed [22:0] fc9_n5_t3_0_b_d1;
-    wire signed [22:0] fc9_n5_t3_0;
-    wire signed [22:0] fc9_n5_acc;
-    wire signed [17:0] fc9_n5_y_fl;
-    wire fc9_n5_y_half;
-    wire [3:0] fc9_n5_y_low;
-    wire fc9_n5_y_sticky;
-    wire fc9_n5_y_lsb;
-    wire fc9_n5_y_inc_any;
-    wire fc9_n5_y_inc;
-    wire signed [17:0] fc9_n5_y_incx;
+    reg  signed [18:0] fc9_n5_t1_1_b_d1;
+    reg  signed [19:0] fc9_n5_t2_0_a_d1;
+    wire signed [21:0] fc9_n5_t2_0 = $signed({{2{fc9_n5_t2_0_a_d1[19]}}, fc9_n5_t2_0_a_d1}) + (fc9_n5_t0_2_d1 + $signed({{3{fc9_n5_t1_1_b_d1[18]}}, fc9_n5_t1_1_b_d1}));
+    wire signed [22:0] fc9_n5_acc = ($signed({fc9_n5_t2_0[21], fc9_n5_t2_0}) + 23'sh7ce000);
+    wire fc9_n5_y_sticky = |fc9_n5_acc[3:0];
     reg  signed [17:0] fc9_n5_y_fl_d1;
-    reg  signed [17:0] fc9_n5_y_incx_d1;
-    wire signed [17:0] fc9_n5_y_rnd;
-    wire signed [15:0] fc9_n5_y_wrap;
-    wire signed [17:0] fc9_n5_y_max;
-    wire fc9_n5_y_ovf_hi;
-    wire signed [17:0] fc9_n5_y_min;
-    wire fc9_n5_y_ovf_lo;
-    wire signed [15:0] fc9_n5_y_minv;
-    wire signed [15:0] fc9_n5_y_satlo;
-    wire signed [15:0] fc9_n5_y_maxv;
-    wire signed [15:0] fc9_n5_y_sat;
-    wire signed [6:0] fc9_w0_6; // weight -0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n6_p0;
-    wire signed [5:0] fc9_w1_6; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n6_p1;
-    wire signed [6:0] fc9_w2_6; // weight 0.2890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n6_p2;
-    wire signed [15:0] fc9_n6_p3_sh;
-    wire signed [6:0] fc9_w4_6; // weight -0.3515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n6_p4;
-    wire signed [6:0] fc9_w5_6; // weight 0.2890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n6_p5;
-    wire signed [10:0] fc9_w6_6; // weight 4.6171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n6_p6;
-    wire signed [5:0] fc9_w7_6; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n6_p7;
-    wire signed [18:0] fc9_n6_bias; // bias -4.1875
-    wire signed [18:0] fc9_n6_t0_0_a;
-    wire signed [18:0] fc9_n6_t0_0_b;
-    wire signed [18:0] fc9_n6_t0_0;
-    wire signed [17:0] fc9_n6_t0_1_b;
-    wire signed [17:0] fc9_n6_t0_1;
-    wire signed [18:0] fc9_n6_t0_2_a;
-    wire signed [18:0] fc9_n6_t0_2_b;
-    wire signed [18:0] fc9_n6_t0_2;
-    wire signed [21:0] fc9_n6_t0_3_b;
-    wire signed [21:0] fc9_n6_t0_3;
-    wire signed [18:0] fc9_n6_t1_0_b;
-    wire signed [18:0] fc9_n6_t1_0;
-    wire signed [21:0] fc9_n6_t1_1_a;
-    reg  signed [21:0] fc9_n6_t1_1_a_d1;
+    reg  fc9_n5_y_incx_d1;
+    wire signed [17:0] fc9_n5_y_rnd = fc9_n5_y_fl_d1 + $signed({17'd0, fc9_n5_y_incx_d1});
+    wire signed [15:0] fc9_n5_y_sat = (fc9_n5_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n5_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n5_y_rnd[15:0]));
+    wire signed [17:0] fc9_n6_p0 = fc9_in_0 * 7'sh58; // weight -0.3125
+    wire signed [16:0] fc9_n6_p1 = fc9_in_1 * 6'sh21; // weight -0.2421875
+    wire signed [15:0] fc9_n6_p3_sh = $signed({fc9_in_3, 4'd0});
+    wire signed [17:0] fc9_n6_p4 = fc9_in_4 * 7'sh53; // weight -0.3515625
+    wire signed [17:0] fc9_n6_p5 = fc9_in_5 * 7'sd37; // weight 0.2890625
+    wire signed [16:0] fc9_n6_p7 = fc9_in_7 * 6'sh26; // weight -0.203125
+    wire signed [17:0] fc9_n6_t0_1 = (fc9_in_2 * 7'sd37) + $signed({{2{fc9_n6_p3_sh[15]}}, fc9_n6_p3_sh}); // weight 0.2890625
+    wire signed [18:0] fc9_n6_t1_0 = ($signed({fc9_n6_p0[17], fc9_n6_p0}) + $signed({{2{fc9_n6_p1[16]}}, fc9_n6_p1})) + $signed({fc9_n6_t0_1[17], fc9_n6_t0_1});
+    reg  signed [18:0] fc9_n6_t1_1_a_d1;
     reg  signed [21:0] fc9_n6_t0_3_d1;
-    wire signed [21:0] fc9_n6_t1_1;
-    wire signed [21:0] fc9_n6_t2_0_a;
-    reg  signed [21:0] fc9_n6_t2_0_a_d1;
-    wire signed [21:0] fc9_n6_t2_0;
-    wire signed [21:0] fc9_n6_t3_0_b;
-    reg  signed [21:0] fc9_n6_t3_0_b_d1;
-    wire signed [21:0] fc9_n6_t3_0;
-    wire signed [21:0] fc9_n6_acc;
-    wire signed [16:0] fc9_n6_y_fl;
-    wire fc9_n6_y_half;
-    wire [3:0] fc9_n6_y_low;
-    wire fc9_n6_y_sticky;
-    wire fc9_n6_y_lsb;
-    wire fc9_n6_y_inc_any;
-    wire fc9_n6_y_inc;
-    wire signed [16:0] fc9_n6_y_incx;
+    reg  signed [18:0] fc9_n6_t2_0_a_d1;
+    wire signed [21:0] fc9_n6_t2_0 = $signed({{3{fc9_n6_t2_0_a_d1[18]}}, fc9_n6_t2_0_a_d1}) + ($signed({{3{fc9_n6_t1_1_a_d1[18]}}, fc9_n6_t1_1_a_d1}) + fc9_n6_t0_3_d1);
+    wire signed [21:0] fc9_n6_acc = (fc9_n6_t2_0 + 22'sh3de800);
+    wire fc9_n6_y_sticky = |fc9_n6_acc[3:0];
     reg  signed [16:0] fc9_n6_y_fl_d1;
-    reg  signed [16:0] fc9_n6_y_incx_d1;
-    wire signed [16:0] fc9_n6_y_rnd;
-    wire signed [15:0] fc9_n6_y_wrap;
-    wire signed [16:0] fc9_n6_y_max;
-    wire fc9_n6_y_ovf_hi;
-    wire signed [16:0] fc9_n6_y_min;
-    wire fc9_n6_y_ovf_lo;
-    wire signed [15:0] fc9_n6_y_minv;
-    wire signed [15:0] fc9_n6_y_satlo;
-    wire signed [15:0] fc9_n6_y_maxv;
-    wire signed [15:0] fc9_n6_y_sat;
-    wire signed [5:0] fc9_w0_7; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n7_p0;
-    wire signed [13:0] fc9_n7_p1_sh;
-    wire signed [7:0] fc9_w2_7; // weight 0.71875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n7_p2;
-    wire signed [7:0] fc9_w3_7; // weight -0.640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n7_p3;
-    wire signed [5:0] fc9_w4_7; // weight 0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [16:0] fc9_n7_p4;
-    wire signed [6:0] fc9_w5_7; // weight 0.3515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc9_n7_p5;
-    wire signed [7:0] fc9_w6_7; // weight 0.6015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc9_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc9_n7_p6;
-    wire signed [10:0] fc9_w7_7; // weight 5.984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc9_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc9_n7_p7;
-    wire signed [17:0] fc9_n7_bias; // bias -2.140625
-    wire signed [17:0] fc9_n7_t0_0_a;
-    wire signed [17:0] fc9_n7_t0_0_b;
-    wire signed [17:0] fc9_n7_t0_0;
-    wire signed [19:0] fc9_n7_t0_1_a;
-    wire signed [19:0] fc9_n7_t0_1_b;
-    wire signed [19:0] fc9_n7_t0_1;
-    wire signed [18:0] fc9_n7_t0_2_a;
-    wire signed [18:0] fc9_n7_t0_2_b;
-    wire signed [18:0] fc9_n7_t0_2;
-    wire signed [21:0] fc9_n7_t0_3_a;
-    wire signed [21:0] fc9_n7_t0_3;
-    wire signed [19:0] fc9_n7_t1_0_a;
-    reg  signed [19:0] fc9_n7_t1_0_a_d1;
+    reg  fc9_n6_y_incx_d1;
+    wire signed [16:0] fc9_n6_y_rnd = fc9_n6_y_fl_d1 + $signed({16'd0, fc9_n6_y_incx_d1});
+    wire signed [15:0] fc9_n6_y_sat = (fc9_n6_y_rnd > 17'sd32767) ? 16'sd32767 : ((fc9_n6_y_rnd < 17'sh18000) ? 16'sh8000 : $signed(fc9_n6_y_rnd[15:0]));
+    wire signed [16:0] fc9_n7_p0 = fc9_in_0 * 6'sd31; // weight 0.2421875
+    wire signed [13:0] fc9_n7_p1_sh = $signed({fc9_in_1, 2'd0});
+    wire signed [18:0] fc9_n7_p2 = fc9_in_2 * 8'sd92; // weight 0.71875
+    wire signed [18:0] fc9_n7_p3 = fc9_in_3 * 8'shae; // weight -0.640625
+    wire signed [16:0] fc9_n7_p4 = fc9_in_4 * 6'sd30; // weight 0.234375
+    wire signed [17:0] fc9_n7_p5 = fc9_in_5 * 7'sd45; // weight 0.3515625
+    wire signed [18:0] fc9_n7_p6 = fc9_in_6 * 8'sd77; // weight 0.6015625
+    reg  signed [17:0] fc9_n7_t1_0_a_d1;
     reg  signed [19:0] fc9_n7_t0_1_d1;
-    wire signed [19:0] fc9_n7_t1_0;
-    wire signed [21:0] fc9_n7_t1_1_a;
-    reg  signed [21:0] fc9_n7_t1_1_a_d1;
+    wire signed [19:0] fc9_n7_t1_0 = $signed({{2{fc9_n7_t1_0_a_d1[17]}}, fc9_n7_t1_0_a_d1}) + fc9_n7_t0_1_d1;
+    reg  signed [18:0] fc9_n7_t1_1_a_d1;
     reg  signed [21:0] fc9_n7_t0_3_d1;
-    wire signed [21:0] fc9_n7_t1_1;
-    wire signed [22:0] fc9_n7_t2_0_a;
-    wire signed [22:0] fc9_n7_t2_0_b;
-    wire signed [22:0] fc9_n7_t2_0;
-    wire signed [22:0] fc9_n7_t3_0_b;
-    reg  signed [22:0] fc9_n7_t3_0_b_d1;
-    wire signed [22:0] fc9_n7_t3_0;
-    wire signed [22:0] fc9_n7_acc;
-    wire signed [17:0] fc9_n7_y_fl;
-    wire fc9_n7_y_half;
-    wire [3:0] fc9_n7_y_low;
-    wire fc9_n7_y_sticky;
-    wire fc9_n7_y_lsb;
-    wire fc9_n7_y_inc_any;
-    wire fc9_n7_y_inc;
-    wire signed [17:0] fc9_n7_y_incx;
+    wire signed [21:0] fc9_n7_t1_1 = $signed({{3{fc9_n7_t1_1_a_d1[18]}}, fc9_n7_t1_1_a_d1}) + fc9_n7_t0_3_d1;
+    wire signed [22:0] fc9_n7_acc = (($signed({{3{fc9_n7_t1_0[19]}}, fc9_n7_t1_0}) + $signed({fc9_n7_t1_1[21], fc9_n7_t1_1})) + 23'sh7eee00);
+    wire fc9_n7_y_sticky = |fc9_n7_acc[3:0];
     reg  signed [17:0] fc9_n7_y_fl_d1;
-    reg  signed [17:0] fc9_n7_y_incx_d1;
-    wire signed [17:0] fc9_n7_y_rnd;
-    wire signed [15:0] fc9_n7_y_wrap;
-    wire signed [17:0] fc9_n7_y_max;
-    wire fc9_n7_y_ovf_hi;
-    wire signed [17:0] fc9_n7_y_min;
-    wire fc9_n7_y_ovf_lo;
-    wire signed [15:0] fc9_n7_y_minv;
-    wire signed [15:0] fc9_n7_y_satlo;
-    wire signed [15:0] fc9_n7_y_maxv;
-    wire signed [15:0] fc9_n7_y_sat;
+    reg  fc9_n7_y_incx_d1;
+    wire signed [17:0] fc9_n7_y_rnd = fc9_n7_y_fl_d1 + $signed({17'd0, fc9_n7_y_incx_d1});
+    wire signed [15:0] fc9_n7_y_sat = (fc9_n7_y_rnd > 18'sd32767) ? 16'sd32767 : ((fc9_n7_y_rnd < 18'sh38000) ? 16'sh8000 : $signed(fc9_n7_y_rnd[15:0]));
     reg  signed [15:0] fc9_out_0;
     reg  signed [15:0] fc9_out_1;
     reg  signed [15:0] fc9_out_2;
@@ -703,571 +176,53 @@ module activations_fc9 (
     reg  signed [15:0] fc9_out_6;
     reg  signed [15:0] fc9_out_7;
 
-    assign fc9_in_0 = in_data[11:0];
-    assign fc9_in_1 = in_data[23:12];
-    assign fc9_in_2 = in_data[35:24];
-    assign fc9_in_3 = in_data[47:36];
-    assign fc9_in_4 = in_data[59:48];
-    assign fc9_in_5 = in_data[71:60];
-    assign fc9_in_6 = in_data[83:72];
-    assign fc9_in_7 = in_data[95:84];
-    assign fc9_w0_0 = 11'h2bb;
-    assign fc9_n0_p0_m = {{11{fc9_in_0[11]}}, fc9_in_0} * {{12{fc9_w0_0[10]}}, fc9_w0_0};
-    assign fc9_n0_p0 = fc9_n0_p0_m[21:0];
-    assign fc9_w1_0 = 5'h0f;
-    assign fc9_n0_p1_m = {{5{fc9_in_1[11]}}, fc9_in_1} * {{12{fc9_w1_0[4]}}, fc9_w1_0};
-    assign fc9_n0_p1 = fc9_n0_p1_m[15:0];
-    assign fc9_w2_0 = 8'h58;
-    assign fc9_n0_p2_m = {{8{fc9_in_2[11]}}, fc9_in_2} * {{12{fc9_w2_0[7]}}, fc9_w2_0};
-    assign fc9_n0_p2 = fc9_n0_p2_m[18:0];
-    assign fc9_w3_0 = 7'h4a;
-    assign fc9_n0_p3_m = {{7{fc9_in_3[11]}}, fc9_in_3} * {{12{fc9_w3_0[6]}}, fc9_w3_0};
-    assign fc9_n0_p3 = fc9_n0_p3_m[17:0];
-    assign fc9_w4_0 = 7'h55;
-    assign fc9_n0_p4_m = {{7{fc9_in_4[11]}}, fc9_in_4} * {{12{fc9_w4_0[6]}}, fc9_w4_0};
-    assign fc9_n0_p4 = fc9_n0_p4_m[17:0];
-    assign fc9_w5_0 = 8'ha7;
-    assign fc9_n0_p5_m = {{8{fc9_in_5[11]}}, fc9_in_5} * {{12{fc9_w5_0[7]}}, fc9_w5_0};
-    assign fc9_n0_p5 = fc9_n0_p5_m[18:0];
-    assign fc9_w6_0 = 7'h48;
-    assign fc9_n0_p6_m = {{7{fc9_in_6[11]}}, fc9_in_6} * {{12{fc9_w6_0[6]}}, fc9_w6_0};
-    assign fc9_n0_p6 = fc9_n0_p6_m[17:0];
-    assign fc9_w7_0 = 8'h42;
-    assign fc9_n0_p7_m = {{8{fc9_in_7[11]}}, fc9_in_7} * {{12{fc9_w7_0[7]}}, fc9_w7_0};
-    assign fc9_n0_p7 = fc9_n0_p7_m[18:0];
-    assign fc9_n0_bias = 21'h17bc00;
-    assign fc9_n0_t0_0_b = {{6{fc9_n0_p1[15]}}, fc9_n0_p1};
-    assign fc9_n0_t0_0 = fc9_n0_p0 + fc9_n0_t0_0_b;
-    assign fc9_n0_t0_1_a = {{1{fc9_n0_p2[18]}}, fc9_n0_p2};
-    assign fc9_n0_t0_1_b = {{2{fc9_n0_p3[17]}}, fc9_n0_p3};
-    assign fc9_n0_t0_1 = fc9_n0_t0_1_a + fc9_n0_t0_1_b;
-    assign fc9_n0_t0_2_a = {{2{fc9_n0_p4[17]}}, fc9_n0_p4};
-    assign fc9_n0_t0_2_b = {{1{fc9_n0_p5[18]}}, fc9_n0_p5};
-    assign fc9_n0_t0_2 = fc9_n0_t0_2_a + fc9_n0_t0_2_b;
-    assign fc9_n0_t0_3_a = {{1{fc9_n0_p6[17]}}, fc9_n0_p6};
-    assign fc9_n0_t0_3 = fc9_n0_t0_3_a + fc9_n0_p7;
-    assign fc9_n0_t1_0_b = {{2{fc9_n0_t0_1[19]}}, fc9_n0_t0_1};
-    assign fc9_n0_t1_0 = fc9_n0_t0_0_d1 + fc9_n0_t1_0_b_d1;
-    assign fc9_n0_t1_1_b = {{1{fc9_n0_t0_3[18]}}, fc9_n0_t0_3};
-    assign fc9_n0_t1_1 = fc9_n0_t0_2_d1 + fc9_n0_t1_1_b_d1;
-    assign fc9_n0_t2_0_a = {{1{fc9_n0_t1_0[21]}}, fc9_n0_t1_0};
-    assign fc9_n0_t2_0_b = {{3{fc9_n0_t1_1[19]}}, fc9_n0_t1_1};
-    assign fc9_n0_t2_0 = fc9_n0_t2_0_a + fc9_n0_t2_0_b;
-    assign fc9_n0_t3_0_b = {{2{fc9_n0_bias[20]}}, fc9_n0_bias};
-    assign fc9_n0_t3_0 = fc9_n0_t2_0 + fc9_n0_t3_0_b_d1;
-    assign fc9_n0_acc = fc9_n0_t3_0;
-    assign fc9_n0_y_fl = fc9_n0_acc[22:5];
-    assign fc9_n0_y_half = fc9_n0_acc[4];
-    assign fc9_n0_y_low = fc9_n0_acc[3:0];
-    assign fc9_n0_y_sticky = |fc9_n0_y_low;
-    assign fc9_n0_y_lsb = fc9_n0_acc[5];
-    assign fc9_n0_y_inc_any = fc9_n0_y_sticky | fc9_n0_y_lsb;
-    assign fc9_n0_y_inc = fc9_n0_y_half & fc9_n0_y_inc_any;
-    assign fc9_n0_y_incx = {{17{1'b0}}, fc9_n0_y_inc};
-    assign fc9_n0_y_rnd = fc9_n0_y_fl_d1 + fc9_n0_y_incx_d1;
-    assign fc9_n0_y_wrap = fc9_n0_y_rnd[15:0];
-    assign fc9_n0_y_max = 18'h07fff;
-    assign fc9_n0_y_ovf_hi = (fc9_n0_y_rnd > fc9_n0_y_max);
-    assign fc9_n0_y_min = 18'h38000;
-    assign fc9_n0_y_ovf_lo = (fc9_n0_y_rnd < fc9_n0_y_min);
-    assign fc9_n0_y_minv = 16'h8000;
-    assign fc9_n0_y_satlo = fc9_n0_y_ovf_lo ? fc9_n0_y_minv : fc9_n0_y_wrap;
-    assign fc9_n0_y_maxv = 16'h7fff;
-    assign fc9_n0_y_sat = fc9_n0_y_ovf_hi ? fc9_n0_y_maxv : fc9_n0_y_satlo;
-    assign fc9_n1_p0_sh = {fc9_in_0, 1'b0};
-    assign fc9_n1_p0_e = {{1{fc9_n1_p0_sh[12]}}, fc9_n1_p0_sh};
-    assign fc9_n1_p0_neg = -fc9_n1_p0_e;
-    assign fc9_w1_1 = 11'h292;
-    assign fc9_n1_p1_m = {{11{fc9_in_1[11]}}, fc9_in_1} * {{12{fc9_w1_1[10]}}, fc9_w1_1};
-    assign fc9_n1_p1 = fc9_n1_p1_m[21:0];
-    assign fc9_w2_1 = 8'hb4;
-    assign fc9_n1_p2_m = {{8{fc9_in_2[11]}}, fc9_in_2} * {{12{fc9_w2_1[7]}}, fc9_w2_1};
-    assign fc9_n1_p2 = fc9_n1_p2_m[18:0];
-    assign fc9_w3_1 = 7'h3e;
-    assign fc9_n1_p3_m = {{7{fc9_in_3[11]}}, fc9_in_3} * {{12{fc9_w3_1[6]}}, fc9_w3_1};
-    assign fc9_n1_p3 = fc9_n1_p3_m[17:0];
-    assign fc9_w4_1 = 7'h55;
-    assign fc9_n1_p4_m = {{7{fc9_in_4[11]}}, fc9_in_4} * {{12{fc9_w4_1[6]}}, fc9_w4_1};
-    assign fc9_n1_p4 = fc9_n1_p4_m[17:0];
-    assign fc9_w5_1 = 8'h66;
-    assign fc9_n1_p5_m = {{8{fc9_in_5[11]}}, fc9_in_5} * {{12{fc9_w5_1[7]}}, fc9_w5_1};
-    assign fc9_n1_p5 = fc9_n1_p5_m[18:0];
-    assign fc9_n1_p6_sh = {fc9_in_6, 1'b0};
-    assign fc9_n1_p6_e = {{1{fc9_n1_p6_sh[12]}}, fc9_n1_p6_sh};
-    assign fc9_n1_p6_neg = -fc9_n1_p6_e;
-    assign fc9_w7_1 = 7'h55;
-    assign fc9_n1_p7_m = {{7{fc9_in_7[11]}}, fc9_in_7} * {{12{fc9_w7_1[6]}}, fc9_w7_1};
-    assign fc9_n1_p7 = fc9_n1_p7_m[17:0];
-    assign fc9_n1_bias = 20'h8c400;
-    assign fc9_n1_t0_0_a = {{8{fc9_n1_p0_neg[13]}}, fc9_n1_p0_neg};
-    assign fc9_n1_t0_0 = fc9_n1_t0_0_a + fc9_n1_p1;
-    assign fc9_n1_t0_1_a = {{1{fc9_n1_p2[18]}}, fc9_n1_p2};
-    assign fc9_n1_t0_1_b = {{2{fc9_n1_p3[17]}}, fc9_n1_p3};
-    assign fc9_n1_t0_1 = fc9_n1_t0_1_a + fc9_n1_t0_1_b;
-    assign fc9_n1_t0_2_a = {{2{fc9_n1_p4[17]}}, fc9_n1_p4};
-    assign fc9_n1_t0_2_b = {{1{fc9_n1_p5[18]}}, fc9_n1_p5};
-    assign fc9_n1_t0_2 = fc9_n1_t0_2_a + fc9_n1_t0_2_b;
-    assign fc9_n1_t0_3_a = {{4{fc9_n1_p6_neg[13]}}, fc9_n1_p6_neg};
-    assign fc9_n1_t0_3 = fc9_n1_t0_3_a + fc9_n1_p7;
-    assign fc9_n1_t1_0_b = {{2{fc9_n1_t0_1[19]}}, fc9_n1_t0_1};
-    assign fc9_n1_t1_0 = fc9_n1_t0_0_d1 + fc9_n1_t1_0_b_d1;
-    assign fc9_n1_t1_1_b = {{2{fc9_n1_t0_3[17]}}, fc9_n1_t0_3};
-    assign fc9_n1_t1_1 = fc9_n1_t0_2_d1 + fc9_n1_t1_1_b_d1;
-    assign fc9_n1_t2_0_b = {{2{fc9_n1_t1_1[19]}}, fc9_n1_t1_1};
-    assign fc9_n1_t2_0 = fc9_n1_t1_0 + fc9_n1_t2_0_b;
-    assign fc9_n1_t3_0_a = {{1{fc9_n1_t2_0[21]}}, fc9_n1_t2_0};
-    assign fc9_n1_t3_0_b = {{3{fc9_n1_bias[19]}}, fc9_n1_bias};
-    assign fc9_n1_t3_0 = fc9_n1_t3_0_a + fc9_n1_t3_0_b_d1;
-    assign fc9_n1_acc = fc9_n1_t3_0;
-    assign fc9_n1_y_fl = fc9_n1_acc[22:5];
-    assign fc9_n1_y_half = fc9_n1_acc[4];
-    assign fc9_n1_y_low = fc9_n1_acc[3:0];
-    assign fc9_n1_y_sticky = |fc9_n1_y_low;
-    assign fc9_n1_y_lsb = fc9_n1_acc[5];
-    assign fc9_n1_y_inc_any = fc9_n1_y_sticky | fc9_n1_y_lsb;
-    assign fc9_n1_y_inc = fc9_n1_y_half & fc9_n1_y_inc_any;
-    assign fc9_n1_y_incx = {{17{1'b0}}, fc9_n1_y_inc};
-    assign fc9_n1_y_rnd = fc9_n1_y_fl_d1 + fc9_n1_y_incx_d1;
-    assign fc9_n1_y_wrap = fc9_n1_y_rnd[15:0];
-    assign fc9_n1_y_max = 18'h07fff;
-    assign fc9_n1_y_ovf_hi = (fc9_n1_y_rnd > fc9_n1_y_max);
-    assign fc9_n1_y_min = 18'h38000;
-    assign fc9_n1_y_ovf_lo = (fc9_n1_y_rnd < fc9_n1_y_min);
-    assign fc9_n1_y_minv = 16'h8000;
-    assign fc9_n1_y_satlo = fc9_n1_y_ovf_lo ? fc9_n1_y_minv : fc9_n1_y_wrap;
-    assign fc9_n1_y_maxv = 16'h7fff;
-    assign fc9_n1_y_sat = fc9_n1_y_ovf_hi ? fc9_n1_y_maxv : fc9_n1_y_satlo;
-    assign fc9_w0_2 = 4'b1001;
-    assign fc9_n2_p0_m = {{4{fc9_in_0[11]}}, fc9_in_0} * {{12{fc9_w0_2[3]}}, fc9_w0_2};
-    assign fc9_n2_p0 = fc9_n2_p0_m[14:0];
-    assign fc9_w1_2 = 3'b011;
-    assign fc9_n2_p1_m = {{3{fc9_in_1[11]}}, fc9_in_1} * {{12{fc9_w1_2[2]}}, fc9_w1_2};
-    assign fc9_n2_p1 = fc9_n2_p1_m[13:0];
-    assign fc9_w2_2 = 11'h278;
-    assign fc9_n2_p2_m = {{11{fc9_in_2[11]}}, fc9_in_2} * {{12{fc9_w2_2[10]}}, fc9_w2_2};
-    assign fc9_n2_p2 = fc9_n2_p2_m[21:0];
-    assign fc9_w3_2 = 6'h2e;
-    assign fc9_n2_p3_m = {{6{fc9_in_3[11]}}, fc9_in_3} * {{12{fc9_w3_2[5]}}, fc9_w3_2};
-    assign fc9_n2_p3 = fc9_n2_p3_m[16:0];
-    assign fc9_w4_2 = 6'h21;
-    assign fc9_n2_p4_m = {{6{fc9_in_4[11]}}, fc9_in_4} * {{12{fc9_w4_2[5]}}, fc9_w4_2};
-    assign fc9_n2_p4 = fc9_n2_p4_m[16:0];
-    assign fc9_w5_2 = 6'h22;
-    assign fc9_n2_p5_m = {{6{fc9_in_5[11]}}, fc9_in_5} * {{12{fc9_w5_2[5]}}, fc9_w5_2};
-    assign fc9_n2_p5 = fc9_n2_p5_m[16:0];
-    assign fc9_w6_2 = 7'h4c;
-    assign fc9_n2_p6_m = {{7{fc9_in_6[11]}}, fc9_in_6} * {{12{fc9_w6_2[6]}}, fc9_w6_2};
-    assign fc9_n2_p6 = fc9_n2_p6_m[17:0];
-    assign fc9_w7_2 = 7'h4c;
-    assign fc9_n2_p7_m = {{7{fc9_in_7[11]}}, fc9_in_7} * {{12{fc9_w7_2[6]}}, fc9_w7_2};
-    assign fc9_n2_p7 = fc9_n2_p7_m[17:0];
-    assign fc9_n2_bias = 20'h9ca00;
-    assign fc9_n2_t0_0_a = {{1{fc9_n2_p0[14]}}, fc9_n2_p0};
-    assign fc9_n2_t0_0_b = {{2{fc9_n2_p1[13]}}, fc9_n2_p1};
-    assign fc9_n2_t0_0 = fc9_n2_t0_0_a + fc9_n2_t0_0_b;
-    assign fc9_n2_t0_1_b = {{5{fc9_n2_p3[16]}}, fc9_n2_p3};
-    assign fc9_n2_t0_1 = fc9_n2_p2 + fc9_n2_t0_1_b;
-    assign fc9_n2_t0_2_a = {{1{fc9_n2_p4[16]}}, fc9_n2_p4};
-    assign fc9_n2_t0_2_b = {{1{fc9_n2_p5[16]}}, fc9_n2_p5};
-    assign fc9_n2_t0_2 = fc9_n2_t0_2_a + fc9_n2_t0_2_b;
-    assign fc9_n2_t0_3_a = {{1{fc9_n2_p6[17]}}, fc9_n2_p6};
-    assign fc9_n2_t0_3_b = {{1{fc9_n2_p7[17]}}, fc9_n2_p7};
-    assign fc9_n2_t0_3 = fc9_n2_t0_3_a + fc9_n2_t0_3_b;
-    assign fc9_n2_t1_0_a = {{6{fc9_n2_t0_0[15]}}, fc9_n2_t0_0};
-    assign fc9_n2_t1_0 = fc9_n2_t1_0_a_d1 + fc9_n2_t0_1_d1;
-    assign fc9_n2_t1_1_a = {{2{fc9_n2_t0_2[17]}}, fc9_n2_t0_2};
-    assign fc9_n2_t1_1_b = {{1{fc9_n2_t0_3[18]}}, fc9_n2_t0_3};
-    assign fc9_n2_t1_1 = fc9_n2_t1_1_a + fc9_n2_t1_1_b;
-    assign fc9_n2_t2_0_b = {{2{fc9_n2_t1_1[19]}}, fc9_n2_t1_1};
-    assign fc9_n2_t2_0 = fc9_n2_t1_0 + fc9_n2_t2_0_b_d1;
-    assign fc9_n2_t3_0_b = {{2{fc9_n2_bias[19]}}, fc9_n2_bias};
-    assign fc9_n2_t3_0 = fc9_n2_t2_0 + fc9_n2_t3_0_b_d1;
-    assign fc9_n2_acc = fc9_n2_t3_0;
-    assign fc9_n2_y_fl = fc9_n2_acc[21:5];
-    assign fc9_n2_y_half = fc9_n2_acc[4];
-    assign fc9_n2_y_low = fc9_n2_acc[3:0];
-    assign fc9_n2_y_sticky = |fc9_n2_y_low;
-    assign fc9_n2_y_lsb = fc9_n2_acc[5];
-    assign fc9_n2_y_inc_any = fc9_n2_y_sticky | fc9_n2_y_lsb;
-    assign fc9_n2_y_inc = fc9_n2_y_half & fc9_n2_y_inc_any;
-    assign fc9_n2_y_incx = {{16{1'b0}}, fc9_n2_y_inc};
-    assign fc9_n2_y_rnd = fc9_n2_y_fl_d1 + fc9_n2_y_incx_d1;
-    assign fc9_n2_y_wrap = fc9_n2_y_rnd[15:0];
-    assign fc9_n2_y_max = 17'h07fff;
-    assign fc9_n2_y_ovf_hi = (fc9_n2_y_rnd > fc9_n2_y_max);
-    assign fc9_n2_y_min = 17'h18000;
-    assign fc9_n2_y_ovf_lo = (fc9_n2_y_rnd < fc9_n2_y_min);
-    assign fc9_n2_y_minv = 16'h8000;
-    assign fc9_n2_y_satlo = fc9_n2_y_ovf_lo ? fc9_n2_y_minv : fc9_n2_y_wrap;
-    assign fc9_n2_y_maxv = 16'h7fff;
-    assign fc9_n2_y_sat = fc9_n2_y_ovf_hi ? fc9_n2_y_maxv : fc9_n2_y_satlo;
-    assign fc9_w0_3 = 6'h2a;
-    assign fc9_n3_p0_m = {{6{fc9_in_0[11]}}, fc9_in_0} * {{12{fc9_w0_3[5]}}, fc9_w0_3};
-    assign fc9_n3_p0 = fc9_n3_p0_m[16:0];
-    assign fc9_w1_3 = 6'h24;
-    assign fc9_n3_p1_m = {{6{fc9_in_1[11]}}, fc9_in_1} * {{12{fc9_w1_3[5]}}, fc9_w1_3};
-    assign fc9_n3_p1 = fc9_n3_p1_m[16:0];
-    assign fc9_w2_3 = 8'hb9;
-    assign fc9_n3_p2_m = {{8{fc9_in_2[11]}}, fc9_in_2} * {{12{fc9_w2_3[7]}}, fc9_w2_3};
-    assign fc9_n3_p2 = fc9_n3_p2_m[18:0];
-    assign fc9_w3_3 = 11'h254;
-    assign fc9_n3_p3_m = {{11{fc9_in_3[11]}}, fc9_in_3} * {{12{fc9_w3_3[10]}}, fc9_w3_3};
-    assign fc9_n3_p3 = fc9_n3_p3_m[21:0];
-    assign fc9_w4_3 = 8'h5a;
-    assign fc9_n3_p4_m = {{8{fc9_in_4[11]}}, fc9_in_4} * {{12{fc9_w4_3[7]}}, fc9_w4_3};
-    assign fc9_n3_p4 = fc9_n3_p4_m[18:0];
-    assign fc9_w5_3 = 7'h34;
-    assign fc9_n3_p5_m = {{7{fc9_in_5[11]}}, fc9_in_5} * {{12{fc9_w5_3[6]}}, fc9_w5_3};
-    assign fc9_n3_p5 = fc9_n3_p5_m[17:0];
-    assign fc9_w6_3 = 5'h13;
-    assign fc9_n3_p6_m = {{5{fc9_in_6[11]}}, fc9_in_6} * {{12{fc9_w6_3[4]}}, fc9_w6_3};
-    assign fc9_n3_p6 = fc9_n3_p6_m[15:0];
-    assign fc9_w7_3 = 8'h50;
-    assign fc9_n3_p7_m = {{8{fc9_in_7[11]}}, fc9_in_7} * {{12{fc9_w7_3[7]}}, fc9_w7_3};
-    assign fc9_n3_p7 = fc9_n3_p7_m[18:0];
-    assign fc9_n3_bias = 20'had200;
-    assign fc9_n3_t0_0_a = {{1{fc9_n3_p0[16]}}, fc9_n3_p0};
-    assign fc9_n3_t0_0_b = {{1{fc9_n3_p1[16]}}, fc9_n3_p1};
-    assign fc9_n3_t0_0 = fc9_n3_t0_0_a + fc9_n3_t0_0_b;
-    assign fc9_n3_t0_1_a = {{3{fc9_n3_p2[18]}}, fc9_n3_p2};
-    assign fc9_n3_t0_1 = fc9_n3_t0_1_a + fc9_n3_p3;
-    assign fc9_n3_t0_2_a = {{1{fc9_n3_p4[18]}}, fc9_n3_p4};
-    assign fc9_n3_t0_2_b = {{2{fc9_n3_p5[17]}}, fc9_n3_p5};
-    assign fc9_n3_t0_2 = fc9_n3_t0_2_a + fc9_n3_t0_2_b;
-    assign fc9_n3_t0_3_a = {{3{fc9_n3_p6[15]}}, fc9_n3_p6};
-    assign fc9_n3_t0_3 = fc9_n3_t0_3_a + fc9_n3_p7;
-    assign fc9_n3_t1_0_a = {{4{fc9_n3_t0_0[17]}}, fc9_n3_t0_0};
-    assign fc9_n3_t1_0 = fc9_n3_t1_0_a_d1 + fc9_n3_t0_1_d1;
-    assign fc9_n3_t1_1_b = {{1{fc9_n3_t0_3[18]}}, fc9_n3_t0_3};
-    assign fc9_n3_t1_1 = fc9_n3_t0_2_d1 + fc9_n3_t1_1_b_d1;
-    assign fc9_n3_t2_0_b = {{2{fc9_n3_t1_1[19]}}, fc9_n3_t1_1};
-    assign fc9_n3_t2_0 = fc9_n3_t1_0 + fc9_n3_t2_0_b;
-    assign fc9_n3_t3_0_a = {{1{fc9_n3_t2_0[21]}}, fc9_n3_t2_0};
-    assign fc9_n3_t3_0_b = {{3{fc9_n3_bias[19]}}, fc9_n3_bias};
-    assign fc9_n3_t3_0 = fc9_n3_t3_0_a + fc9_n3_t3_0_b_d1;
-    assign fc9_n3_acc = fc9_n3_t3_0;
-    assign fc9_n3_y_fl = fc9_n3_acc[22:5];
-    assign fc9_n3_y_half = fc9_n3_acc[4];
-    assign fc9_n3_y_low = fc9_n3_acc[3:0];
-    assign fc9_n3_y_sticky = |fc9_n3_y_low;
-    assign fc9_n3_y_lsb = fc9_n3_acc[5];
-    assign fc9_n3_y_inc_any = fc9_n3_y_sticky | fc9_n3_y_lsb;
-    assign fc9_n3_y_inc = fc9_n3_y_half & fc9_n3_y_inc_any;
-    assign fc9_n3_y_incx = {{17{1'b0}}, fc9_n3_y_inc};
-    assign fc9_n3_y_rnd = fc9_n3_y_fl_d1 + fc9_n3_y_incx_d1;
-    assign fc9_n3_y_wrap = fc9_n3_y_rnd[15:0];
-    assign fc9_n3_y_max = 18'h07fff;
-    assign fc9_n3_y_ovf_hi = (fc9_n3_y_rnd > fc9_n3_y_max);
-    assign fc9_n3_y_min = 18'h38000;
-    assign fc9_n3_y_ovf_lo = (fc9_n3_y_rnd < fc9_n3_y_min);
-    assign fc9_n3_y_minv = 16'h8000;
-    assign fc9_n3_y_satlo = fc9_n3_y_ovf_lo ? fc9_n3_y_minv : fc9_n3_y_wrap;
-    assign fc9_n3_y_maxv = 16'h7fff;
-    assign fc9_n3_y_sat = fc9_n3_y_ovf_hi ? fc9_n3_y_maxv : fc9_n3_y_satlo;
-    assign fc9_w0_4 = 7'h5a;
-    assign fc9_n4_p0_m = {{7{fc9_in_0[11]}}, fc9_in_0} * {{12{fc9_w0_4[6]}}, fc9_w0_4};
-    assign fc9_n4_p0 = fc9_n4_p0_m[17:0];
-    assign fc9_w1_4 = 7'h4c;
-    assign fc9_n4_p1_m = {{7{fc9_in_1[11]}}, fc9_in_1} * {{12{fc9_w1_4[6]}}, fc9_w1_4};
-    assign fc9_n4_p1 = fc9_n4_p1_m[17:0];
-    assign fc9_w2_4 = 8'h5e;
-    assign fc9_n4_p2_m = {{8{fc9_in_2[11]}}, fc9_in_2} * {{12{fc9_w2_4[7]}}, fc9_w2_4};
-    assign fc9_n4_p2 = fc9_n4_p2_m[18:0];
-    assign fc9_w3_4 = 8'hb8;
-    assign fc9_n4_p3_m = {{8{fc9_in_3[11]}}, fc9_in_3} * {{12{fc9_w3_4[7]}}, fc9_w3_4};
-    assign fc9_n4_p3 = fc9_n4_p3_m[18:0];
-    assign fc9_w4_4 = 11'h25a;
-    assign fc9_n4_p4_m = {{11{fc9_in_4[11]}}, fc9_in_4} * {{12{fc9_w4_4[10]}}, fc9_w4_4};
-    assign fc9_n4_p4 = fc9_n4_p4_m[21:0];
-    assign fc9_w5_4 = 8'h4b;
-    assign fc9_n4_p5_m = {{8{fc9_in_5[11]}}, fc9_in_5} * {{12{fc9_w5_4[7]}}, fc9_w5_4};
-    assign fc9_n4_p5 = fc9_n4_p5_m[18:0];
-    assign fc9_w6_4 = 7'h39;
-    assign fc9_n4_p6_m = {{7{fc9_in_6[11]}}, fc9_in_6} * {{12{fc9_w6_4[6]}}, fc9_w6_4};
-    assign fc9_n4_p6 = fc9_n4_p6_m[17:0];
-    assign fc9_w7_4 = 8'hbc;
-    assign fc9_n4_p7_m = {{8{fc9_in_7[11]}}, fc9_in_7} * {{12{fc9_w7_4[7]}}, fc9_w7_4};
-    assign fc9_n4_p7 = fc9_n4_p7_m[18:0];
-    assign fc9_n4_bias = 20'hbd800;
-    assign fc9_n4_t0_0_a = {{1{fc9_n4_p0[17]}}, fc9_n4_p0};
-    assign fc9_n4_t0_0_b = {{1{fc9_n4_p1[17]}}, fc9_n4_p1};
-    assign fc9_n4_t0_0 = fc9_n4_t0_0_a + fc9_n4_t0_0_b;
-    assign fc9_n4_t0_1_a = {{1{fc9_n4_p2[18]}}, fc9_n4_p2};
-    assign fc9_n4_t0_1_b = {{1{fc9_n4_p3[18]}}, fc9_n4_p3};
-    assign fc9_n4_t0_1 = fc9_n4_t0_1_a + fc9_n4_t0_1_b;
-    assign fc9_n4_t0_2_b = {{3{fc9_n4_p5[18]}}, fc9_n4_p5};
-    assign fc9_n4_t0_2 = fc9_n4_p4 + fc9_n4_t0_2_b;
-    assign fc9_n4_t0_3_a = {{1{fc9_n4_p6[17]}}, fc9_n4_p6};
-    assign fc9_n4_t0_3 = fc9_n4_t0_3_a + fc9_n4_p7;
-    assign fc9_n4_t1_0_a = {{1{fc9_n4_t0_0[18]}}, fc9_n4_t0_0};
-    assign fc9_n4_t1_0 = fc9_n4_t1_0_a_d1 + fc9_n4_t0_1_d1;
-    assign fc9_n4_t1_1_b = {{3{fc9_n4_t0_3[18]}}, fc9_n4_t0_3};
-    assign fc9_n4_t1_1 = fc9_n4_t0_2_d1 + fc9_n4_t1_1_b_d1;
-    assign fc9_n4_t2_0_a = {{3{fc9_n4_t1_0[19]}}, fc9_n4_t1_0};
-    assign fc9_n4_t2_0_b = {{1{fc9_n4_t1_1[21]}}, fc9_n4_t1_1};
-    assign fc9_n4_t2_0 = fc9_n4_t2_0_a + fc9_n4_t2_0_b;
-    assign fc9_n4_t3_0_b = {{3{fc9_n4_bias[19]}}, fc9_n4_bias};
-    assign fc9_n4_t3_0 = fc9_n4_t2_0 + fc9_n4_t3_0_b_d1;
-    assign fc9_n4_acc = fc9_n4_t3_0;
-    assign fc9_n4_y_fl = fc9_n4_acc[22:5];
-    assign fc9_n4_y_half = fc9_n4_acc[4];
-    assign fc9_n4_y_low = fc9_n4_acc[3:0];
-    assign fc9_n4_y_sticky = |fc9_n4_y_low;
-    assign fc9_n4_y_lsb = fc9_n4_acc[5];
-    assign fc9_n4_y_inc_any = fc9_n4_y_sticky | fc9_n4_y_lsb;
-    assign fc9_n4_y_inc = fc9_n4_y_half & fc9_n4_y_inc_any;
-    assign fc9_n4_y_incx = {{17{1'b0}}, fc9_n4_y_inc};
-    assign fc9_n4_y_rnd = fc9_n4_y_fl_d1 + fc9_n4_y_incx_d1;
-    assign fc9_n4_y_wrap = fc9_n4_y_rnd[15:0];
-    assign fc9_n4_y_max = 18'h07fff;
-    assign fc9_n4_y_ovf_hi = (fc9_n4_y_rnd > fc9_n4_y_max);
-    assign fc9_n4_y_min = 18'h38000;
-    assign fc9_n4_y_ovf_lo = (fc9_n4_y_rnd < fc9_n4_y_min);
-    assign fc9_n4_y_minv = 16'h8000;
-    assign fc9_n4_y_satlo = fc9_n4_y_ovf_lo ? fc9_n4_y_minv : fc9_n4_y_wrap;
-    assign fc9_n4_y_maxv = 16'h7fff;
-    assign fc9_n4_y_sat = fc9_n4_y_ovf_hi ? fc9_n4_y_maxv : fc9_n4_y_satlo;
-    assign fc9_w0_5 = 8'h57;
-    assign fc9_n5_p0_m = {{8{fc9_in_0[11]}}, fc9_in_0} * {{12{fc9_w0_5[7]}}, fc9_w0_5};
-    assign fc9_n5_p0 = fc9_n5_p0_m[18:0];
-    assign fc9_w1_5 = 5'h09;
-    assign fc9_n5_p1_m = {{5{fc9_in_1[11]}}, fc9_in_1} * {{12{fc9_w1_5[4]}}, fc9_w1_5};
-    assign fc9_n5_p1 = fc9_n5_p1_m[15:0];
-    assign fc9_w2_5 = 5'h0e;
-    assign fc9_n5_p2_m = {{5{fc9_in_2[11]}}, fc9_in_2} * {{12{fc9_w2_5[4]}}, fc9_w2_5};
-    assign fc9_n5_p2 = fc9_n5_p2_m[15:0];
-    assign fc9_w3_5 = 7'h5d;
-    assign fc9_n5_p3_m = {{7{fc9_in_3[11]}}, fc9_in_3} * {{12{fc9_w3_5[6]}}, fc9_w3_5};
-    assign fc9_n5_p3 = fc9_n5_p3_m[17:0];
-    assign fc9_w4_5 = 8'hb4;
-    assign fc9_n5_p4_m = {{8{fc9_in_4[11]}}, fc9_in_4} * {{12{fc9_w4_5[7]}}, fc9_w4_5};
-    assign fc9_n5_p4 = fc9_n5_p4_m[18:0];
-    assign fc9_w5_5 = 11'h273;
-    assign fc9_n5_p5_m = {{11{fc9_in_5[11]}}, fc9_in_5} * {{12{fc9_w5_5[10]}}, fc9_w5_5};
-    assign fc9_n5_p5 = fc9_n5_p5_m[21:0];
-    assign fc9_w6_5 = 7'h5a;
-    assign fc9_n5_p6_m = {{7{fc9_in_6[11]}}, fc9_in_6} * {{12{fc9_w6_5[6]}}, fc9_w6_5};
-    assign fc9_n5_p6 = fc9_n5_p6_m[17:0];
-    assign fc9_w7_5 = 8'ha8;
-    assign fc9_n5_p7_m = {{8{fc9_in_7[11]}}, fc9_in_7} * {{12{fc9_w7_5[7]}}, fc9_w7_5};
-    assign fc9_n5_p7 = fc9_n5_p7_m[18:0];
-    assign fc9_n5_bias = 19'h4e000;
-    assign fc9_n5_t0_0_b = {{3{fc9_n5_p1[15]}}, fc9_n5_p1};
-    assign fc9_n5_t0_0 = fc9_n5_p0 + fc9_n5_t0_0_b;
-    assign fc9_n5_t0_1_a = {{2{fc9_n5_p2[15]}}, fc9_n5_p2};
-    assign fc9_n5_t0_1 = fc9_n5_t0_1_a + fc9_n5_p3;
-    assign fc9_n5_t0_2_a = {{3{fc9_n5_p4[18]}}, fc9_n5_p4};
-    assign fc9_n5_t0_2 = fc9_n5_t0_2_a + fc9_n5_p5;
-    assign fc9_n5_t0_3_a = {{1{fc9_n5_p6[17]}}, fc9_n5_p6};
-    assign fc9_n5_t0_3 = fc9_n5_t0_3_a + fc9_n5_p7;
-    assign fc9_n5_t1_0_a = {{1{fc9_n5_t0_0[18]}}, fc9_n5_t0_0};
-    assign fc9_n5_t1_0_b = {{2{fc9_n5_t0_1[17]}}, fc9_n5_t0_1};
-    assign fc9_n5_t1_0 = fc9_n5_t1_0_a + fc9_n5_t1_0_b;
-    assign fc9_n5_t1_1_b = {{3{fc9_n5_t0_3[18]}}, fc9_n5_t0_3};
-    assign fc9_n5_t1_1 = fc9_n5_t0_2_d1 + fc9_n5_t1_1_b_d1;
-    assign fc9_n5_t2_0_a = {{2{fc9_n5_t1_0[19]}}, fc9_n5_t1_0};
-    assign fc9_n5_t2_0 = fc9_n5_t2_0_a_d1 + fc9_n5_t1_1;
-    assign fc9_n5_t3_0_a = {{1{fc9_n5_t2_0[21]}}, fc9_n5_t2_0};
-    assign fc9_n5_t3_0_b = {{4{fc9_n5_bias[18]}}, fc9_n5_bias};
-    assign fc9_n5_t3_0 = fc9_n5_t3_0_a + fc9_n5_t3_0_b_d1;
-    assign fc9_n5_acc = fc9_n5_t3_0;
-    assign fc9_n5_y_fl = fc9_n5_acc[22:5];
-    assign fc9_n5_y_half = fc9_n5_acc[4];
-    assign fc9_n5_y_low = fc9_n5_acc[3:0];
-    assign fc9_n5_y_sticky = |fc9_n5_y_low;
-    assign fc9_n5_y_lsb = fc9_n5_acc[5];
-    assign fc9_n5_y_inc_any = fc9_n5_y_sticky | fc9_n5_y_lsb;
-    assign fc9_n5_y_inc = fc9_n5_y_half & fc9_n5_y_inc_any;
-    assign fc9_n5_y_incx = {{17{1'b0}}, fc9_n5_y_inc};
-    assign fc9_n5_y_rnd = fc9_n5_y_fl_d1 + fc9_n5_y_incx_d1;
-    assign fc9_n5_y_wrap = fc9_n5_y_rnd[15:0];
-    assign fc9_n5_y_max = 18'h07fff;
-    assign fc9_n5_y_ovf_hi = (fc9_n5_y_rnd > fc9_n5_y_max);
-    assign fc9_n5_y_min = 18'h38000;
-    assign fc9_n5_y_ovf_lo = (fc9_n5_y_rnd < fc9_n5_y_min);
-    assign fc9_n5_y_minv = 16'h8000;
-    assign fc9_n5_y_satlo = fc9_n5_y_ovf_lo ? fc9_n5_y_minv : fc9_n5_y_wrap;
-    assign fc9_n5_y_maxv = 16'h7fff;
-    assign fc9_n5_y_sat = fc9_n5_y_ovf_hi ? fc9_n5_y_maxv : fc9_n5_y_satlo;
-    assign fc9_w0_6 = 7'h58;
-    assign fc9_n6_p0_m = {{7{fc9_in_0[11]}}, fc9_in_0} * {{12{fc9_w0_6[6]}}, fc9_w0_6};
-    assign fc9_n6_p0 = fc9_n6_p0_m[17:0];
-    assign fc9_w1_6 = 6'h21;
-    assign fc9_n6_p1_m = {{6{fc9_in_1[11]}}, fc9_in_1} * {{12{fc9_w1_6[5]}}, fc9_w1_6};
-    assign fc9_n6_p1 = fc9_n6_p1_m[16:0];
-    assign fc9_w2_6 = 7'h25;
-    assign fc9_n6_p2_m = {{7{fc9_in_2[11]}}, fc9_in_2} * {{12{fc9_w2_6[6]}}, fc9_w2_6};
-    assign fc9_n6_p2 = fc9_n6_p2_m[17:0];
-    assign fc9_n6_p3_sh = {fc9_in_3, 4'b0000};
-    assign fc9_w4_6 = 7'h53;
-    assign fc9_n6_p4_m = {{7{fc9_in_4[11]}}, fc9_in_4} * {{12{fc9_w4_6[6]}}, fc9_w4_6};
-    assign fc9_n6_p4 = fc9_n6_p4_m[17:0];
-    assign fc9_w5_6 = 7'h25;
-    assign fc9_n6_p5_m = {{7{fc9_in_5[11]}}, fc9_in_5} * {{12{fc9_w5_6[6]}}, fc9_w5_6};
-    assign fc9_n6_p5 = fc9_n6_p5_m[17:0];
-    assign fc9_w6_6 = 11'h24f;
-    assign fc9_n6_p6_m = {{11{fc9_in_6[11]}}, fc9_in_6} * {{12{fc9_w6_6[10]}}, fc9_w6_6};
-    assign fc9_n6_p6 = fc9_n6_p6_m[21:0];
-    assign fc9_w7_6 = 6'h26;
-    assign fc9_n6_p7_m = {{6{fc9_in_7[11]}}, fc9_in_7} * {{12{fc9_w7_6[5]}}, fc9_w7_6};
-    assign fc9_n6_p7 = fc9_n6_p7_m[16:0];
-    assign fc9_n6_bias = 19'h5e800;
-    assign fc9_n6_t0_0_a = {{1{fc9_n6_p0[17]}}, fc9_n6_p0};
-    assign fc9_n6_t0_0_b = {{2{fc9_n6_p1[16]}}, fc9_n6_p1};
-    assign fc9_n6_t0_0 = fc9_n6_t0_0_a + fc9_n6_t0_0_b;
-    assign fc9_n6_t0_1_b = {{2{fc9_n6_p3_sh[15]}}, fc9_n6_p3_sh};
-    assign fc9_n6_t0_1 = fc9_n6_p2 + fc9_n6_t0_1_b;
-    assign fc9_n6_t0_2_a = {{1{fc9_n6_p4[17]}}, fc9_n6_p4};
-    assign fc9_n6_t0_2_b = {{1{fc9_n6_p5[17]}}, fc9_n6_p5};
-    assign fc9_n6_t0_2 = fc9_n6_t0_2_a + fc9_n6_t0_2_b;
-    assign fc9_n6_t0_3_b = {{5{fc9_n6_p7[16]}}, fc9_n6_p7};
-    assign fc9_n6_t0_3 = fc9_n6_p6 + fc9_n6_t0_3_b;
-    assign fc9_n6_t1_0_b = {{1{fc9_n6_t0_1[17]}}, fc9_n6_t0_1};
-    assign fc9_n6_t1_0 = fc9_n6_t0_0 + fc9_n6_t1_0_b;
-    assign fc9_n6_t1_1_a = {{3{fc9_n6_t0_2[18]}}, fc9_n6_t0_2};
-    assign fc9_n6_t1_1 = fc9_n6_t1_1_a_d1 + fc9_n6_t0_3_d1;
-    assign fc9_n6_t2_0_a = {{3{fc9_n6_t1_0[18]}}, fc9_n6_t1_0};
-    assign fc9_n6_t2_0 = fc9_n6_t2_0_a_d1 + fc9_n6_t1_1;
-    assign fc9_n6_t3_0_b = {{3{fc9_n6_bias[18]}}, fc9_n6_bias};
-    assign fc9_n6_t3_0 = fc9_n6_t2_0 + fc9_n6_t3_0_b_d1;
-    assign fc9_n6_acc = fc9_n6_t3_0;
-    assign fc9_n6_y_fl = fc9_n6_acc[21:5];
-    assign fc9_n6_y_half = fc9_n6_acc[4];
-    assign fc9_n6_y_low = fc9_n6_acc[3:0];
-    assign fc9_n6_y_sticky = |fc9_n6_y_low;
-    assign fc9_n6_y_lsb = fc9_n6_acc[5];
-    assign fc9_n6_y_inc_any = fc9_n6_y_sticky | fc9_n6_y_lsb;
-    assign fc9_n6_y_inc = fc9_n6_y_half & fc9_n6_y_inc_any;
-    assign fc9_n6_y_incx = {{16{1'b0}}, fc9_n6_y_inc};
-    assign fc9_n6_y_rnd = fc9_n6_y_fl_d1 + fc9_n6_y_incx_d1;
-    assign fc9_n6_y_wrap = fc9_n6_y_rnd[15:0];
-    assign fc9_n6_y_max = 17'h07fff;
-    assign fc9_n6_y_ovf_hi = (fc9_n6_y_rnd > fc9_n6_y_max);
-    assign fc9_n6_y_min = 17'h18000;
-    assign fc9_n6_y_ovf_lo = (fc9_n6_y_rnd < fc9_n6_y_min);
-    assign fc9_n6_y_minv = 16'h8000;
-    assign fc9_n6_y_satlo = fc9_n6_y_ovf_lo ? fc9_n6_y_minv : fc9_n6_y_wrap;
-    assign fc9_n6_y_maxv = 16'h7fff;
-    assign fc9_n6_y_sat = fc9_n6_y_ovf_hi ? fc9_n6_y_maxv : fc9_n6_y_satlo;
-    assign fc9_w0_7 = 6'h1f;
-    assign fc9_n7_p0_m = {{6{fc9_in_0[11]}}, fc9_in_0} * {{12{fc9_w0_7[5]}}, fc9_w0_7};
-    assign fc9_n7_p0 = fc9_n7_p0_m[16:0];
-    assign fc9_n7_p1_sh = {fc9_in_1, 2'b00};
-    assign fc9_w2_7 = 8'h5c;
-    assign fc9_n7_p2_m = {{8{fc9_in_2[11]}}, fc9_in_2} * {{12{fc9_w2_7[7]}}, fc9_w2_7};
-    assign fc9_n7_p2 = fc9_n7_p2_m[18:0];
-    assign fc9_w3_7 = 8'hae;
-    assign fc9_n7_p3_m = {{8{fc9_in_3[11]}}, fc9_in_3} * {{12{fc9_w3_7[7]}}, fc9_w3_7};
-    assign fc9_n7_p3 = fc9_n7_p3_m[18:0];
-    assign fc9_w4_7 = 6'h1e;
-    assign fc9_n7_p4_m = {{6{fc9_in_4[11]}}, fc9_in_4} * {{12{fc9_w4_7[5]}}, fc9_w4_7};
-    assign fc9_n7_p4 = fc9_n7_p4_m[16:0];
-    assign fc9_w5_7 = 7'h2d;
-    assign fc9_n7_p5_m = {{7{fc9_in_5[11]}}, fc9_in_5} * {{12{fc9_w5_7[6]}}, fc9_w5_7};
-    assign fc9_n7_p5 = fc9_n7_p5_m[17:0];
-    assign fc9_w6_7 = 8'h4d;
-    assign fc9_n7_p6_m = {{8{fc9_in_6[11]}}, fc9_in_6} * {{12{fc9_w6_7[7]}}, fc9_w6_7};
-    assign fc9_n7_p6 = fc9_n7_p6_m[18:0];
-    assign fc9_w7_7 = 11'h2fe;
-    assign fc9_n7_p7_m = {{11{fc9_in_7[11]}}, fc9_in_7} * {{12{fc9_w7_7[10]}}, fc9_w7_7};
-    assign fc9_n7_p7 = fc9_n7_p7_m[21:0];
-    assign fc9_n7_bias = 18'h2ee00;
-    assign fc9_n7_t0_0_a = {{1{fc9_n7_p0[16]}}, fc9_n7_p0};
-    assign fc9_n7_t0_0_b = {{4{fc9_n7_p1_sh[13]}}, fc9_n7_p1_sh};
-    assign fc9_n7_t0_0 = fc9_n7_t0_0_a + fc9_n7_t0_0_b;
-    assign fc9_n7_t0_1_a = {{1{fc9_n7_p2[18]}}, fc9_n7_p2};
-    assign fc9_n7_t0_1_b = {{1{fc9_n7_p3[18]}}, fc9_n7_p3};
-    assign fc9_n7_t0_1 = fc9_n7_t0_1_a + fc9_n7_t0_1_b;
-    assign fc9_n7_t0_2_a = {{2{fc9_n7_p4[16]}}, fc9_n7_p4};
-    assign fc9_n7_t0_2_b = {{1{fc9_n7_p5[17]}}, fc9_n7_p5};
-    assign fc9_n7_t0_2 = fc9_n7_t0_2_a + fc9_n7_t0_2_b;
-    assign fc9_n7_t0_3_a = {{3{fc9_n7_p6[18]}}, fc9_n7_p6};
-    assign fc9_n7_t0_3 = fc9_n7_t0_3_a + fc9_n7_p7;
-    assign fc9_n7_t1_0_a = {{2{fc9_n7_t0_0[17]}}, fc9_n7_t0_0};
-    assign fc9_n7_t1_0 = fc9_n7_t1_0_a_d1 + fc9_n7_t0_1_d1;
-    assign fc9_n7_t1_1_a = {{3{fc9_n7_t0_2[18]}}, fc9_n7_t0_2};
-    assign fc9_n7_t1_1 = fc9_n7_t1_1_a_d1 + fc9_n7_t0_3_d1;
-    assign fc9_n7_t2_0_a = {{3{fc9_n7_t1_0[19]}}, fc9_n7_t1_0};
-    assign fc9_n7_t2_0_b = {{1{fc9_n7_t1_1[21]}}, fc9_n7_t1_1};
-    assign fc9_n7_t2_0 = fc9_n7_t2_0_a + fc9_n7_t2_0_b;
-    assign fc9_n7_t3_0_b = {{5{fc9_n7_bias[17]}}, fc9_n7_bias};
-    assign fc9_n7_t3_0 = fc9_n7_t2_0 + fc9_n7_t3_0_b_d1;
-    assign fc9_n7_acc = fc9_n7_t3_0;
-    assign fc9_n7_y_fl = fc9_n7_acc[22:5];
-    assign fc9_n7_y_half = fc9_n7_acc[4];
-    assign fc9_n7_y_low = fc9_n7_acc[3:0];
-    assign fc9_n7_y_sticky = |fc9_n7_y_low;
-    assign fc9_n7_y_lsb = fc9_n7_acc[5];
-    assign fc9_n7_y_inc_any = fc9_n7_y_sticky | fc9_n7_y_lsb;
-    assign fc9_n7_y_inc = fc9_n7_y_half & fc9_n7_y_inc_any;
-    assign fc9_n7_y_incx = {{17{1'b0}}, fc9_n7_y_inc};
-    assign fc9_n7_y_rnd = fc9_n7_y_fl_d1 + fc9_n7_y_incx_d1;
-    assign fc9_n7_y_wrap = fc9_n7_y_rnd[15:0];
-    assign fc9_n7_y_max = 18'h07fff;
-    assign fc9_n7_y_ovf_hi = (fc9_n7_y_rnd > fc9_n7_y_max);
-    assign fc9_n7_y_min = 18'h38000;
-    assign fc9_n7_y_ovf_lo = (fc9_n7_y_rnd < fc9_n7_y_min);
-    assign fc9_n7_y_minv = 16'h8000;
-    assign fc9_n7_y_satlo = fc9_n7_y_ovf_lo ? fc9_n7_y_minv : fc9_n7_y_wrap;
-    assign fc9_n7_y_maxv = 16'h7fff;
-    assign fc9_n7_y_sat = fc9_n7_y_ovf_hi ? fc9_n7_y_maxv : fc9_n7_y_satlo;
-    assign out_data = {fc9_out_7, fc9_out_6, fc9_out_5, fc9_out_4, fc9_out_3, fc9_out_2, fc9_out_1, fc9_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc9_n0_t0_0_d1 <= fc9_n0_t0_0;
-            fc9_n0_t1_0_b_d1 <= fc9_n0_t1_0_b;
-            fc9_n0_t0_2_d1 <= fc9_n0_t0_2;
-            fc9_n0_t1_1_b_d1 <= fc9_n0_t1_1_b;
-            fc9_n0_t3_0_b_d1 <= fc9_n0_t3_0_b;
-            fc9_n0_y_fl_d1 <= fc9_n0_y_fl;
-            fc9_n0_y_incx_d1 <= fc9_n0_y_incx;
-            fc9_n1_t0_0_d1 <= fc9_n1_t0_0;
-            fc9_n1_t1_0_b_d1 <= fc9_n1_t1_0_b;
-            fc9_n1_t0_2_d1 <= fc9_n1_t0_2;
-            fc9_n1_t1_1_b_d1 <= fc9_n1_t1_1_b;
-            fc9_n1_t3_0_b_d1 <= fc9_n1_t3_0_b;
-            fc9_n1_y_fl_d1 <= fc9_n1_y_fl;
-            fc9_n1_y_incx_d1 <= fc9_n1_y_incx;
-            fc9_n2_t1_0_a_d1 <= fc9_n2_t1_0_a;
-            fc9_n2_t0_1_d1 <= fc9_n2_t0_1;
-            fc9_n2_t2_0_b_d1 <= fc9_n2_t2_0_b;
-            fc9_n2_t3_0_b_d1 <= fc9_n2_t3_0_b;
-            fc9_n2_y_fl_d1 <= fc9_n2_y_fl;
-            fc9_n2_y_incx_d1 <= fc9_n2_y_incx;
-            fc9_n3_t1_0_a_d1 <= fc9_n3_t1_0_a;
-            fc9_n3_t0_1_d1 <= fc9_n3_t0_1;
-            fc9_n3_t0_2_d1 <= fc9_n3_t0_2;
-            fc9_n3_t1_1_b_d1 <= fc9_n3_t1_1_b;
-            fc9_n3_t3_0_b_d1 <= fc9_n3_t3_0_b;
-            fc9_n3_y_fl_d1 <= fc9_n3_y_fl;
-            fc9_n3_y_incx_d1 <= fc9_n3_y_incx;
-            fc9_n4_t1_0_a_d1 <= fc9_n4_t1_0_a;
-            fc9_n4_t0_1_d1 <= fc9_n4_t0_1;
-            fc9_n4_t0_2_d1 <= fc9_n4_t0_2;
-            fc9_n4_t1_1_b_d1 <= fc9_n4_t1_1_b;
-            fc9_n4_t3_0_b_d1 <= fc9_n4_t3_0_b;
-            fc9_n4_y_fl_d1 <= fc9_n4_y_fl;
-            fc9_n4_y_incx_d1 <= fc9_n4_y_incx;
-            fc9_n5_t0_2_d1 <= fc9_n5_t0_2;
-            fc9_n5_t1_1_b_d1 <= fc9_n5_t1_1_b;
-            fc9_n5_t2_0_a_d1 <= fc9_n5_t2_0_a;
-            fc9_n5_t3_0_b_d1 <= fc9_n5_t3_0_b;
-            fc9_n5_y_fl_d1 <= fc9_n5_y_fl;
-            fc9_n5_y_incx_d1 <= fc9_n5_y_incx;
-            fc9_n6_t1_1_a_d1 <= fc9_n6_t1_1_a;
-            fc9_n6_t0_3_d1 <= fc9_n6_t0_3;
-            fc9_n6_t2_0_a_d1 <= fc9_n6_t2_0_a;
-            fc9_n6_t3_0_b_d1 <= fc9_n6_t3_0_b;
-            fc9_n6_y_fl_d1 <= fc9_n6_y_fl;
-            fc9_n6_y_incx_d1 <= fc9_n6_y_incx;
-            fc9_n7_t1_0_a_d1 <= fc9_n7_t1_0_a;
-            fc9_n7_t0_1_d1 <= fc9_n7_t0_1;
-            fc9_n7_t1_1_a_d1 <= fc9_n7_t1_1_a;
-            fc9_n7_t0_3_d1 <= fc9_n7_t0_3;
-            fc9_n7_t3_0_b_d1 <= fc9_n7_t3_0_b;
-            fc9_n7_y_fl_d1 <= fc9_n7_y_fl;
-            fc9_n7_y_incx_d1 <= fc9_n7_y_incx;
+            fc9_n0_t0_0_d1 <= (fc9_in_0 * 11'sd699) + $signed({{6{fc9_n0_p1[15]}}, fc9_n0_p1}); // weight 5.4609375
+            fc9_n0_t1_0_b_d1 <= $signed({fc9_n0_p2[18], fc9_n0_p2}) + $signed({{2{fc9_n0_p3[17]}}, fc9_n0_p3});
+            fc9_n0_t0_2_d1 <= fc9_n0_t0_2_a + $signed({fc9_n0_p5[18], fc9_n0_p5});
+            fc9_n0_t1_1_b_d1 <= $signed({fc9_n0_p6[17], fc9_n0_p6}) + (fc9_in_7 * 8'sd66); // weight 0.515625
+            fc9_n0_y_fl_d1 <= $signed(fc9_n0_acc[22:5]);
+            fc9_n0_y_incx_d1 <= fc9_n0_acc[4] & (fc9_n0_y_sticky | fc9_n0_acc[5]);
+            fc9_n1_t0_0_d1 <= $signed({{8{fc9_n1_p0_neg[13]}}, fc9_n1_p0_neg}) + (fc9_in_1 * 11'sd658); // weight 5.140625
+            fc9_n1_t1_0_b_d1 <= $signed({fc9_n1_p2[18], fc9_n1_p2}) + $signed({{2{fc9_n1_p3[17]}}, fc9_n1_p3});
+            fc9_n1_t0_2_d1 <= fc9_n0_t0_2_a + $signed({fc9_n1_p5[18], fc9_n1_p5});
+            fc9_n1_t1_1_b_d1 <= $signed({{4{fc9_n1_p6_neg[13]}}, fc9_n1_p6_neg}) + (fc9_in_7 * 7'sh55); // weight -0.3359375
+            fc9_n1_y_fl_d1 <= $signed(fc9_n1_acc[22:5]);
+            fc9_n1_y_incx_d1 <= fc9_n1_acc[4] & (fc9_n1_y_sticky | fc9_n1_acc[5]);
+            fc9_n2_t1_0_a_d1 <= $signed({fc9_n2_p0[14], fc9_n2_p0}) + $signed({{2{fc9_n2_p1[13]}}, fc9_n2_p1});
+            fc9_n2_t0_1_d1 <= (fc9_in_2 * 11'sd632) + $signed({{5{fc9_n2_p3[16]}}, fc9_n2_p3}); // weight 4.9375
+            fc9_n2_t2_0_b_d1 <= $signed({{2{fc9_n2_t0_2[17]}}, fc9_n2_t0_2}) + $signed({fc9_n2_t0_3[18], fc9_n2_t0_3});
+            fc9_n2_y_fl_d1 <= $signed(fc9_n2_acc[21:5]);
+            fc9_n2_y_incx_d1 <= fc9_n2_acc[4] & (fc9_n2_y_sticky | fc9_n2_acc[5]);
+            fc9_n3_t1_0_a_d1 <= $signed({fc9_n3_p0[16], fc9_n3_p0}) + $signed({fc9_n3_p1[16], fc9_n3_p1});
+            fc9_n3_t0_1_d1 <= $signed({{3{fc9_n3_p2[18]}}, fc9_n3_p2}) + (fc9_in_3 * 11'sd596); // weight 4.65625
+            fc9_n3_t0_2_d1 <= $signed({fc9_n3_p4[18], fc9_n3_p4}) + $signed({{2{fc9_n3_p5[17]}}, fc9_n3_p5});
+            fc9_n3_t1_1_b_d1 <= $signed({{3{fc9_n3_p6[15]}}, fc9_n3_p6}) + (fc9_in_7 * 8'sd80); // weight 0.625
+            fc9_n3_y_fl_d1 <= $signed(fc9_n3_acc[22:5]);
+            fc9_n3_y_incx_d1 <= fc9_n3_acc[4] & (fc9_n3_y_sticky | fc9_n3_acc[5]);
+            fc9_n4_t1_0_a_d1 <= $signed({fc9_n4_p0[17], fc9_n4_p0}) + $signed({fc9_n4_p1[17], fc9_n4_p1});
+            fc9_n4_t0_1_d1 <= $signed({fc9_n4_p2[18], fc9_n4_p2}) + $signed({fc9_n4_p3[18], fc9_n4_p3});
+            fc9_n4_t0_2_d1 <= (fc9_in_4 * 11'sd602) + $signed({{3{fc9_n4_p5[18]}}, fc9_n4_p5}); // weight 4.703125
+            fc9_n4_t1_1_b_d1 <= $signed({fc9_n4_p6[17], fc9_n4_p6}) + (fc9_in_7 * 8'shbc); // weight -0.53125
+            fc9_n4_y_fl_d1 <= $signed(fc9_n4_acc[22:5]);
+            fc9_n4_y_incx_d1 <= fc9_n4_acc[4] & (fc9_n4_y_sticky | fc9_n4_acc[5]);
+            fc9_n5_t0_2_d1 <= $signed({{3{fc9_n5_p4[18]}}, fc9_n5_p4}) + (fc9_in_5 * 11'sd627); // weight 4.8984375
+            fc9_n5_t1_1_b_d1 <= $signed({fc9_n5_p6[17], fc9_n5_p6}) + (fc9_in_7 * 8'sha8); // weight -0.6875
+            fc9_n5_t2_0_a_d1 <= $signed({fc9_n5_t0_0[18], fc9_n5_t0_0}) + $signed({{2{fc9_n5_t0_1[17]}}, fc9_n5_t0_1});
+            fc9_n5_y_fl_d1 <= $signed(fc9_n5_acc[22:5]);
+            fc9_n5_y_incx_d1 <= fc9_n5_acc[4] & (fc9_n5_y_sticky | fc9_n5_acc[5]);
+            fc9_n6_t1_1_a_d1 <= $signed({fc9_n6_p4[17], fc9_n6_p4}) + $signed({fc9_n6_p5[17], fc9_n6_p5});
+            fc9_n6_t0_3_d1 <= (fc9_in_6 * 11'sd591) + $signed({{5{fc9_n6_p7[16]}}, fc9_n6_p7}); // weight 4.6171875
+            fc9_n6_t2_0_a_d1 <= fc9_n6_t1_0;
+            fc9_n6_y_fl_d1 <= $signed(fc9_n6_acc[21:5]);
+            fc9_n6_y_incx_d1 <= fc9_n6_acc[4] & (fc9_n6_y_sticky | fc9_n6_acc[5]);
+            fc9_n7_t1_0_a_d1 <= $signed({fc9_n7_p0[16], fc9_n7_p0}) + $signed({{4{fc9_n7_p1_sh[13]}}, fc9_n7_p1_sh});
+            fc9_n7_t0_1_d1 <= $signed({fc9_n7_p2[18], fc9_n7_p2}) + $signed({fc9_n7_p3[18], fc9_n7_p3});
+            fc9_n7_t1_1_a_d1 <= $signed({{2{fc9_n7_p4[16]}}, fc9_n7_p4}) + $signed({fc9_n7_p5[17], fc9_n7_p5});
+            fc9_n7_t0_3_d1 <= $signed({{3{fc9_n7_p6[18]}}, fc9_n7_p6}) + (fc9_in_7 * 11'sd766); // weight 5.984375
+            fc9_n7_y_fl_d1 <= $signed(fc9_n7_acc[22:5]);
+            fc9_n7_y_incx_d1 <= fc9_n7_acc[4] & (fc9_n7_y_sticky | fc9_n7_acc[5]);
             fc9_out_0 <= fc9_n0_y_sat;
             fc9_out_1 <= fc9_n1_y_sat;
             fc9_out_2 <= fc9_n2_y_sat;
@@ -1278,6 +233,8 @@ module activations_fc9 (
             fc9_out_7 <= fc9_n7_y_sat;
         end
     end
+
+    assign out_data = {fc9_out_7, fc9_out_6, fc9_out_5, fc9_out_4, fc9_out_3, fc9_out_2, fc9_out_1, fc9_out_0};
 
 endmodule
 

@@ -13,278 +13,102 @@ module activations_hsig (
     output wire [63:0] out_data
 );
 
-    wire signed [15:0] hsig_in_0;
-    wire signed [15:0] hsig_in_1;
-    wire signed [15:0] hsig_in_2;
-    wire signed [15:0] hsig_in_3;
-    wire signed [15:0] hsig_in_4;
-    wire signed [15:0] hsig_in_5;
-    wire signed [15:0] hsig_in_6;
-    wire signed [15:0] hsig_in_7;
-    wire signed [14:0] hsig_n0_sx_c; // weight 0.1999969482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] hsig_n0_sx_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n0_sx;
-    wire signed [29:0] hsig_n0_v_k;
-    wire signed [29:0] hsig_n0_v;
-    wire signed [29:0] hsig_n0_c_max;
+    wire signed [15:0] hsig_in_0 = $signed(in_data[15:0]);
+    wire signed [15:0] hsig_in_1 = $signed(in_data[31:16]);
+    wire signed [15:0] hsig_in_2 = $signed(in_data[47:32]);
+    wire signed [15:0] hsig_in_3 = $signed(in_data[63:48]);
+    wire signed [15:0] hsig_in_4 = $signed(in_data[79:64]);
+    wire signed [15:0] hsig_in_5 = $signed(in_data[95:80]);
+    wire signed [15:0] hsig_in_6 = $signed(in_data[111:96]);
+    wire signed [15:0] hsig_in_7 = $signed(in_data[127:112]);
     reg  signed [29:0] hsig_n0_v_d1;
-    wire hsig_n0_c_over;
-    wire signed [29:0] hsig_n0_c_top;
-    wire signed [29:0] hsig_n0_c_min;
-    wire hsig_n0_c_under;
+    wire signed [29:0] hsig_n0_c_top = (hsig_n0_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n0_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n0_c_bot;
+    wire signed [29:0] hsig_n0_c_bot = (hsig_n0_c_top < 30'sd0) ? 30'sd0 : hsig_n0_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] hsig_n0_sx_2;
-    wire signed [9:0] hsig_n0_fl;
-    wire hsig_n0_half;
-    wire [17:0] hsig_n0_low;
-    wire hsig_n0_sticky;
-    wire hsig_n0_lsb;
-    wire hsig_n0_inc_any;
-    wire hsig_n0_inc;
-    wire signed [9:0] hsig_n0_incx;
+    wire signed [28:0] hsig_n0_sx_2 = $signed(hsig_n0_c_bot[28:0]);
+    wire hsig_n0_sticky = |hsig_n0_sx_2[17:0];
     reg  signed [9:0] hsig_n0_fl_d1;
-    reg  signed [9:0] hsig_n0_incx_d1;
-    wire signed [9:0] hsig_n0_rnd;
-    wire [7:0] hsig_n0_wrap;
-    wire signed [9:0] hsig_n0_max;
-    wire hsig_n0_ovf_hi;
-    wire [7:0] hsig_n0_maxv;
-    wire [7:0] hsig_n0_sat;
-    wire signed [14:0] hsig_n1_sx_c; // weight 0.1999969482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] hsig_n1_sx_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n1_sx;
-    wire signed [29:0] hsig_n1_v_k;
-    wire signed [29:0] hsig_n1_v;
-    wire signed [29:0] hsig_n1_c_max;
+    reg  hsig_n0_incx_d1;
+    wire signed [9:0] hsig_n0_rnd = hsig_n0_fl_d1 + $signed({9'd0, hsig_n0_incx_d1});
+    wire [7:0] hsig_n0_sat = (hsig_n0_rnd > 10'sd255) ? 8'd255 : hsig_n0_rnd[7:0];
     reg  signed [29:0] hsig_n1_v_d1;
-    wire hsig_n1_c_over;
-    wire signed [29:0] hsig_n1_c_top;
-    wire signed [29:0] hsig_n1_c_min;
-    wire hsig_n1_c_under;
+    wire signed [29:0] hsig_n1_c_top = (hsig_n1_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n1_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n1_c_bot;
+    wire signed [29:0] hsig_n1_c_bot = (hsig_n1_c_top < 30'sd0) ? 30'sd0 : hsig_n1_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] hsig_n1_sx_2;
-    wire signed [9:0] hsig_n1_fl;
-    wire hsig_n1_half;
-    wire [17:0] hsig_n1_low;
-    wire hsig_n1_sticky;
-    wire hsig_n1_lsb;
-    wire hsig_n1_inc_any;
-    wire hsig_n1_inc;
-    wire signed [9:0] hsig_n1_incx;
+    wire signed [28:0] hsig_n1_sx_2 = $signed(hsig_n1_c_bot[28:0]);
+    wire hsig_n1_sticky = |hsig_n1_sx_2[17:0];
     reg  signed [9:0] hsig_n1_fl_d1;
-    reg  signed [9:0] hsig_n1_incx_d1;
-    wire signed [9:0] hsig_n1_rnd;
-    wire [7:0] hsig_n1_wrap;
-    wire signed [9:0] hsig_n1_max;
-    wire hsig_n1_ovf_hi;
-    wire [7:0] hsig_n1_maxv;
-    wire [7:0] hsig_n1_sat;
-    wire signed [14:0] hsig_n2_sx_c; // weight 0.1999969482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] hsig_n2_sx_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n2_sx;
-    wire signed [29:0] hsig_n2_v_k;
-    wire signed [29:0] hsig_n2_v;
-    wire signed [29:0] hsig_n2_c_max;
+    reg  hsig_n1_incx_d1;
+    wire signed [9:0] hsig_n1_rnd = hsig_n1_fl_d1 + $signed({9'd0, hsig_n1_incx_d1});
+    wire [7:0] hsig_n1_sat = (hsig_n1_rnd > 10'sd255) ? 8'd255 : hsig_n1_rnd[7:0];
     reg  signed [29:0] hsig_n2_v_d1;
-    wire hsig_n2_c_over;
-    wire signed [29:0] hsig_n2_c_top;
-    wire signed [29:0] hsig_n2_c_min;
-    wire hsig_n2_c_under;
+    wire signed [29:0] hsig_n2_c_top = (hsig_n2_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n2_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n2_c_bot;
+    wire signed [29:0] hsig_n2_c_bot = (hsig_n2_c_top < 30'sd0) ? 30'sd0 : hsig_n2_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] hsig_n2_sx_2;
-    wire signed [9:0] hsig_n2_fl;
-    wire hsig_n2_half;
-    wire [17:0] hsig_n2_low;
-    wire hsig_n2_sticky;
-    wire hsig_n2_lsb;
-    wire hsig_n2_inc_any;
-    wire hsig_n2_inc;
-    wire signed [9:0] hsig_n2_incx;
+    wire signed [28:0] hsig_n2_sx_2 = $signed(hsig_n2_c_bot[28:0]);
+    wire hsig_n2_sticky = |hsig_n2_sx_2[17:0];
     reg  signed [9:0] hsig_n2_fl_d1;
-    reg  signed [9:0] hsig_n2_incx_d1;
-    wire signed [9:0] hsig_n2_rnd;
-    wire [7:0] hsig_n2_wrap;
-    wire signed [9:0] hsig_n2_max;
-    wire hsig_n2_ovf_hi;
-    wire [7:0] hsig_n2_maxv;
-    wire [7:0] hsig_n2_sat;
-    wire signed [14:0] hsig_n3_sx_c; // weight 0.1999969482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] hsig_n3_sx_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n3_sx;
-    wire signed [29:0] hsig_n3_v_k;
-    wire signed [29:0] hsig_n3_v;
-    wire signed [29:0] hsig_n3_c_max;
+    reg  hsig_n2_incx_d1;
+    wire signed [9:0] hsig_n2_rnd = hsig_n2_fl_d1 + $signed({9'd0, hsig_n2_incx_d1});
+    wire [7:0] hsig_n2_sat = (hsig_n2_rnd > 10'sd255) ? 8'd255 : hsig_n2_rnd[7:0];
     reg  signed [29:0] hsig_n3_v_d1;
-    wire hsig_n3_c_over;
-    wire signed [29:0] hsig_n3_c_top;
-    wire signed [29:0] hsig_n3_c_min;
-    wire hsig_n3_c_under;
+    wire signed [29:0] hsig_n3_c_top = (hsig_n3_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n3_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n3_c_bot;
+    wire signed [29:0] hsig_n3_c_bot = (hsig_n3_c_top < 30'sd0) ? 30'sd0 : hsig_n3_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] hsig_n3_sx_2;
-    wire signed [9:0] hsig_n3_fl;
-    wire hsig_n3_half;
-    wire [17:0] hsig_n3_low;
-    wire hsig_n3_sticky;
-    wire hsig_n3_lsb;
-    wire hsig_n3_inc_any;
-    wire hsig_n3_inc;
-    wire signed [9:0] hsig_n3_incx;
+    wire signed [28:0] hsig_n3_sx_2 = $signed(hsig_n3_c_bot[28:0]);
+    wire hsig_n3_sticky = |hsig_n3_sx_2[17:0];
     reg  signed [9:0] hsig_n3_fl_d1;
-    reg  signed [9:0] hsig_n3_incx_d1;
-    wire signed [9:0] hsig_n3_rnd;
-    wire [7:0] hsig_n3_wrap;
-    wire signed [9:0] hsig_n3_max;
-    wire hsig_n3_ovf_hi;
-    wire [7:0] hsig_n3_maxv;
-    wire [7:0] hsig_n3_sat;
-    wire signed [14:0] hsig_n4_sx_c; // weight 0.1999969482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] hsig_n4_sx_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n4_sx;
-    wire signed [29:0] hsig_n4_v_k;
-    wire signed [29:0] hsig_n4_v;
-    wire signed [29:0] hsig_n4_c_max;
+    reg  hsig_n3_incx_d1;
+    wire signed [9:0] hsig_n3_rnd = hsig_n3_fl_d1 + $signed({9'd0, hsig_n3_incx_d1});
+    wire [7:0] hsig_n3_sat = (hsig_n3_rnd > 10'sd255) ? 8'd255 : hsig_n3_rnd[7:0];
     reg  signed [29:0] hsig_n4_v_d1;
-    wire hsig_n4_c_over;
-    wire signed [29:0] hsig_n4_c_top;
-    wire signed [29:0] hsig_n4_c_min;
-    wire hsig_n4_c_under;
+    wire signed [29:0] hsig_n4_c_top = (hsig_n4_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n4_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n4_c_bot;
+    wire signed [29:0] hsig_n4_c_bot = (hsig_n4_c_top < 30'sd0) ? 30'sd0 : hsig_n4_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] hsig_n4_sx_2;
-    wire signed [9:0] hsig_n4_fl;
-    wire hsig_n4_half;
-    wire [17:0] hsig_n4_low;
-    wire hsig_n4_sticky;
-    wire hsig_n4_lsb;
-    wire hsig_n4_inc_any;
-    wire hsig_n4_inc;
-    wire signed [9:0] hsig_n4_incx;
+    wire signed [28:0] hsig_n4_sx_2 = $signed(hsig_n4_c_bot[28:0]);
+    wire hsig_n4_sticky = |hsig_n4_sx_2[17:0];
     reg  signed [9:0] hsig_n4_fl_d1;
-    reg  signed [9:0] hsig_n4_incx_d1;
-    wire signed [9:0] hsig_n4_rnd;
-    wire [7:0] hsig_n4_wrap;
-    wire signed [9:0] hsig_n4_max;
-    wire hsig_n4_ovf_hi;
-    wire [7:0] hsig_n4_maxv;
-    wire [7:0] hsig_n4_sat;
-    wire signed [14:0] hsig_n5_sx_c; // weight 0.1999969482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] hsig_n5_sx_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n5_sx;
-    wire signed [29:0] hsig_n5_v_k;
-    wire signed [29:0] hsig_n5_v;
-    wire signed [29:0] hsig_n5_c_max;
+    reg  hsig_n4_incx_d1;
+    wire signed [9:0] hsig_n4_rnd = hsig_n4_fl_d1 + $signed({9'd0, hsig_n4_incx_d1});
+    wire [7:0] hsig_n4_sat = (hsig_n4_rnd > 10'sd255) ? 8'd255 : hsig_n4_rnd[7:0];
     reg  signed [29:0] hsig_n5_v_d1;
-    wire hsig_n5_c_over;
-    wire signed [29:0] hsig_n5_c_top;
-    wire signed [29:0] hsig_n5_c_min;
-    wire hsig_n5_c_under;
+    wire signed [29:0] hsig_n5_c_top = (hsig_n5_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n5_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n5_c_bot;
+    wire signed [29:0] hsig_n5_c_bot = (hsig_n5_c_top < 30'sd0) ? 30'sd0 : hsig_n5_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] hsig_n5_sx_2;
-    wire signed [9:0] hsig_n5_fl;
-    wire hsig_n5_half;
-    wire [17:0] hsig_n5_low;
-    wire hsig_n5_sticky;
-    wire hsig_n5_lsb;
-    wire hsig_n5_inc_any;
-    wire hsig_n5_inc;
-    wire signed [9:0] hsig_n5_incx;
+    wire signed [28:0] hsig_n5_sx_2 = $signed(hsig_n5_c_bot[28:0]);
+    wire hsig_n5_sticky = |hsig_n5_sx_2[17:0];
     reg  signed [9:0] hsig_n5_fl_d1;
-    reg  signed [9:0] hsig_n5_incx_d1;
-    wire signed [9:0] hsig_n5_rnd;
-    wire [7:0] hsig_n5_wrap;
-    wire signed [9:0] hsig_n5_max;
-    wire hsig_n5_ovf_hi;
-    wire [7:0] hsig_n5_maxv;
-    wire [7:0] hsig_n5_sat;
-    wire signed [14:0] hsig_n6_sx_c; // weight 0.1999969482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] hsig_n6_sx_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n6_sx;
-    wire signed [29:0] hsig_n6_v_k;
-    wire signed [29:0] hsig_n6_v;
-    wire signed [29:0] hsig_n6_c_max;
+    reg  hsig_n5_incx_d1;
+    wire signed [9:0] hsig_n5_rnd = hsig_n5_fl_d1 + $signed({9'd0, hsig_n5_incx_d1});
+    wire [7:0] hsig_n5_sat = (hsig_n5_rnd > 10'sd255) ? 8'd255 : hsig_n5_rnd[7:0];
     reg  signed [29:0] hsig_n6_v_d1;
-    wire hsig_n6_c_over;
-    wire signed [29:0] hsig_n6_c_top;
-    wire signed [29:0] hsig_n6_c_min;
-    wire hsig_n6_c_under;
+    wire signed [29:0] hsig_n6_c_top = (hsig_n6_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n6_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n6_c_bot;
+    wire signed [29:0] hsig_n6_c_bot = (hsig_n6_c_top < 30'sd0) ? 30'sd0 : hsig_n6_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] hsig_n6_sx_2;
-    wire signed [9:0] hsig_n6_fl;
-    wire hsig_n6_half;
-    wire [17:0] hsig_n6_low;
-    wire hsig_n6_sticky;
-    wire hsig_n6_lsb;
-    wire hsig_n6_inc_any;
-    wire hsig_n6_inc;
-    wire signed [9:0] hsig_n6_incx;
+    wire signed [28:0] hsig_n6_sx_2 = $signed(hsig_n6_c_bot[28:0]);
+    wire hsig_n6_sticky = |hsig_n6_sx_2[17:0];
     reg  signed [9:0] hsig_n6_fl_d1;
-    reg  signed [9:0] hsig_n6_incx_d1;
-    wire signed [9:0] hsig_n6_rnd;
-    wire [7:0] hsig_n6_wrap;
-    wire signed [9:0] hsig_n6_max;
-    wire hsig_n6_ovf_hi;
-    wire [7:0] hsig_n6_maxv;
-    wire [7:0] hsig_n6_sat;
-    wire signed [14:0] hsig_n7_sx_c; // weight 0.1999969482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] hsig_n7_sx_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n7_sx;
-    wire signed [29:0] hsig_n7_v_k;
-    wire signed [29:0] hsig_n7_v;
-    wire signed [29:0] hsig_n7_c_max;
+    reg  hsig_n6_incx_d1;
+    wire signed [9:0] hsig_n6_rnd = hsig_n6_fl_d1 + $signed({9'd0, hsig_n6_incx_d1});
+    wire [7:0] hsig_n6_sat = (hsig_n6_rnd > 10'sd255) ? 8'd255 : hsig_n6_rnd[7:0];
     reg  signed [29:0] hsig_n7_v_d1;
-    wire hsig_n7_c_over;
-    wire signed [29:0] hsig_n7_c_top;
-    wire signed [29:0] hsig_n7_c_min;
-    wire hsig_n7_c_under;
+    wire signed [29:0] hsig_n7_c_top = (hsig_n7_v_d1 > 30'sd134217728) ? 30'sd134217728 : hsig_n7_v_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] hsig_n7_c_bot;
+    wire signed [29:0] hsig_n7_c_bot = (hsig_n7_c_top < 30'sd0) ? 30'sd0 : hsig_n7_c_top;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [28:0] hsig_n7_sx_2;
-    wire signed [9:0] hsig_n7_fl;
-    wire hsig_n7_half;
-    wire [17:0] hsig_n7_low;
-    wire hsig_n7_sticky;
-    wire hsig_n7_lsb;
-    wire hsig_n7_inc_any;
-    wire hsig_n7_inc;
-    wire signed [9:0] hsig_n7_incx;
+    wire signed [28:0] hsig_n7_sx_2 = $signed(hsig_n7_c_bot[28:0]);
+    wire hsig_n7_sticky = |hsig_n7_sx_2[17:0];
     reg  signed [9:0] hsig_n7_fl_d1;
-    reg  signed [9:0] hsig_n7_incx_d1;
-    wire signed [9:0] hsig_n7_rnd;
-    wire [7:0] hsig_n7_wrap;
-    wire signed [9:0] hsig_n7_max;
-    wire hsig_n7_ovf_hi;
-    wire [7:0] hsig_n7_maxv;
-    wire [7:0] hsig_n7_sat;
+    reg  hsig_n7_incx_d1;
+    wire signed [9:0] hsig_n7_rnd = hsig_n7_fl_d1 + $signed({9'd0, hsig_n7_incx_d1});
+    wire [7:0] hsig_n7_sat = (hsig_n7_rnd > 10'sd255) ? 8'd255 : hsig_n7_rnd[7:0];
     reg  [7:0] hsig_out_0;
     reg  [7:0] hsig_out_1;
     reg  [7:0] hsig_out_2;
@@ -294,250 +118,32 @@ module activations_hsig (
     reg  [7:0] hsig_out_6;
     reg  [7:0] hsig_out_7;
 
-    assign hsig_in_0 = in_data[15:0];
-    assign hsig_in_1 = in_data[31:16];
-    assign hsig_in_2 = in_data[47:32];
-    assign hsig_in_3 = in_data[63:48];
-    assign hsig_in_4 = in_data[79:64];
-    assign hsig_in_5 = in_data[95:80];
-    assign hsig_in_6 = in_data[111:96];
-    assign hsig_in_7 = in_data[127:112];
-    assign hsig_n0_sx_c = 15'h3333;
-    assign hsig_n0_sx_m = {{15{hsig_in_0[15]}}, hsig_in_0} * {{16{hsig_n0_sx_c[14]}}, hsig_n0_sx_c};
-    assign hsig_n0_sx = hsig_n0_sx_m[29:0];
-    assign hsig_n0_v_k = 30'h04000000;
-    assign hsig_n0_v = hsig_n0_sx + hsig_n0_v_k;
-    assign hsig_n0_c_max = 30'h08000000;
-    assign hsig_n0_c_over = (hsig_n0_v_d1 > hsig_n0_c_max);
-    assign hsig_n0_c_top = hsig_n0_c_over ? hsig_n0_c_max : hsig_n0_v_d1;
-    assign hsig_n0_c_min = 30'h00000000;
-    assign hsig_n0_c_under = (hsig_n0_c_top < hsig_n0_c_min);
-    assign hsig_n0_c_bot = hsig_n0_c_under ? hsig_n0_c_min : hsig_n0_c_top;
-    assign hsig_n0_sx_2 = hsig_n0_c_bot[28:0];
-    assign hsig_n0_fl = hsig_n0_sx_2[28:19];
-    assign hsig_n0_half = hsig_n0_sx_2[18];
-    assign hsig_n0_low = hsig_n0_sx_2[17:0];
-    assign hsig_n0_sticky = |hsig_n0_low;
-    assign hsig_n0_lsb = hsig_n0_sx_2[19];
-    assign hsig_n0_inc_any = hsig_n0_sticky | hsig_n0_lsb;
-    assign hsig_n0_inc = hsig_n0_half & hsig_n0_inc_any;
-    assign hsig_n0_incx = {{9{1'b0}}, hsig_n0_inc};
-    assign hsig_n0_rnd = hsig_n0_fl_d1 + hsig_n0_incx_d1;
-    assign hsig_n0_wrap = hsig_n0_rnd[7:0];
-    assign hsig_n0_max = 10'h0ff;
-    assign hsig_n0_ovf_hi = (hsig_n0_rnd > hsig_n0_max);
-    assign hsig_n0_maxv = 8'hff;
-    assign hsig_n0_sat = hsig_n0_ovf_hi ? hsig_n0_maxv : hsig_n0_wrap;
-    assign hsig_n1_sx_c = 15'h3333;
-    assign hsig_n1_sx_m = {{15{hsig_in_1[15]}}, hsig_in_1} * {{16{hsig_n1_sx_c[14]}}, hsig_n1_sx_c};
-    assign hsig_n1_sx = hsig_n1_sx_m[29:0];
-    assign hsig_n1_v_k = 30'h04000000;
-    assign hsig_n1_v = hsig_n1_sx + hsig_n1_v_k;
-    assign hsig_n1_c_max = 30'h08000000;
-    assign hsig_n1_c_over = (hsig_n1_v_d1 > hsig_n1_c_max);
-    assign hsig_n1_c_top = hsig_n1_c_over ? hsig_n1_c_max : hsig_n1_v_d1;
-    assign hsig_n1_c_min = 30'h00000000;
-    assign hsig_n1_c_under = (hsig_n1_c_top < hsig_n1_c_min);
-    assign hsig_n1_c_bot = hsig_n1_c_under ? hsig_n1_c_min : hsig_n1_c_top;
-    assign hsig_n1_sx_2 = hsig_n1_c_bot[28:0];
-    assign hsig_n1_fl = hsig_n1_sx_2[28:19];
-    assign hsig_n1_half = hsig_n1_sx_2[18];
-    assign hsig_n1_low = hsig_n1_sx_2[17:0];
-    assign hsig_n1_sticky = |hsig_n1_low;
-    assign hsig_n1_lsb = hsig_n1_sx_2[19];
-    assign hsig_n1_inc_any = hsig_n1_sticky | hsig_n1_lsb;
-    assign hsig_n1_inc = hsig_n1_half & hsig_n1_inc_any;
-    assign hsig_n1_incx = {{9{1'b0}}, hsig_n1_inc};
-    assign hsig_n1_rnd = hsig_n1_fl_d1 + hsig_n1_incx_d1;
-    assign hsig_n1_wrap = hsig_n1_rnd[7:0];
-    assign hsig_n1_max = 10'h0ff;
-    assign hsig_n1_ovf_hi = (hsig_n1_rnd > hsig_n1_max);
-    assign hsig_n1_maxv = 8'hff;
-    assign hsig_n1_sat = hsig_n1_ovf_hi ? hsig_n1_maxv : hsig_n1_wrap;
-    assign hsig_n2_sx_c = 15'h3333;
-    assign hsig_n2_sx_m = {{15{hsig_in_2[15]}}, hsig_in_2} * {{16{hsig_n2_sx_c[14]}}, hsig_n2_sx_c};
-    assign hsig_n2_sx = hsig_n2_sx_m[29:0];
-    assign hsig_n2_v_k = 30'h04000000;
-    assign hsig_n2_v = hsig_n2_sx + hsig_n2_v_k;
-    assign hsig_n2_c_max = 30'h08000000;
-    assign hsig_n2_c_over = (hsig_n2_v_d1 > hsig_n2_c_max);
-    assign hsig_n2_c_top = hsig_n2_c_over ? hsig_n2_c_max : hsig_n2_v_d1;
-    assign hsig_n2_c_min = 30'h00000000;
-    assign hsig_n2_c_under = (hsig_n2_c_top < hsig_n2_c_min);
-    assign hsig_n2_c_bot = hsig_n2_c_under ? hsig_n2_c_min : hsig_n2_c_top;
-    assign hsig_n2_sx_2 = hsig_n2_c_bot[28:0];
-    assign hsig_n2_fl = hsig_n2_sx_2[28:19];
-    assign hsig_n2_half = hsig_n2_sx_2[18];
-    assign hsig_n2_low = hsig_n2_sx_2[17:0];
-    assign hsig_n2_sticky = |hsig_n2_low;
-    assign hsig_n2_lsb = hsig_n2_sx_2[19];
-    assign hsig_n2_inc_any = hsig_n2_sticky | hsig_n2_lsb;
-    assign hsig_n2_inc = hsig_n2_half & hsig_n2_inc_any;
-    assign hsig_n2_incx = {{9{1'b0}}, hsig_n2_inc};
-    assign hsig_n2_rnd = hsig_n2_fl_d1 + hsig_n2_incx_d1;
-    assign hsig_n2_wrap = hsig_n2_rnd[7:0];
-    assign hsig_n2_max = 10'h0ff;
-    assign hsig_n2_ovf_hi = (hsig_n2_rnd > hsig_n2_max);
-    assign hsig_n2_maxv = 8'hff;
-    assign hsig_n2_sat = hsig_n2_ovf_hi ? hsig_n2_maxv : hsig_n2_wrap;
-    assign hsig_n3_sx_c = 15'h3333;
-    assign hsig_n3_sx_m = {{15{hsig_in_3[15]}}, hsig_in_3} * {{16{hsig_n3_sx_c[14]}}, hsig_n3_sx_c};
-    assign hsig_n3_sx = hsig_n3_sx_m[29:0];
-    assign hsig_n3_v_k = 30'h04000000;
-    assign hsig_n3_v = hsig_n3_sx + hsig_n3_v_k;
-    assign hsig_n3_c_max = 30'h08000000;
-    assign hsig_n3_c_over = (hsig_n3_v_d1 > hsig_n3_c_max);
-    assign hsig_n3_c_top = hsig_n3_c_over ? hsig_n3_c_max : hsig_n3_v_d1;
-    assign hsig_n3_c_min = 30'h00000000;
-    assign hsig_n3_c_under = (hsig_n3_c_top < hsig_n3_c_min);
-    assign hsig_n3_c_bot = hsig_n3_c_under ? hsig_n3_c_min : hsig_n3_c_top;
-    assign hsig_n3_sx_2 = hsig_n3_c_bot[28:0];
-    assign hsig_n3_fl = hsig_n3_sx_2[28:19];
-    assign hsig_n3_half = hsig_n3_sx_2[18];
-    assign hsig_n3_low = hsig_n3_sx_2[17:0];
-    assign hsig_n3_sticky = |hsig_n3_low;
-    assign hsig_n3_lsb = hsig_n3_sx_2[19];
-    assign hsig_n3_inc_any = hsig_n3_sticky | hsig_n3_lsb;
-    assign hsig_n3_inc = hsig_n3_half & hsig_n3_inc_any;
-    assign hsig_n3_incx = {{9{1'b0}}, hsig_n3_inc};
-    assign hsig_n3_rnd = hsig_n3_fl_d1 + hsig_n3_incx_d1;
-    assign hsig_n3_wrap = hsig_n3_rnd[7:0];
-    assign hsig_n3_max = 10'h0ff;
-    assign hsig_n3_ovf_hi = (hsig_n3_rnd > hsig_n3_max);
-    assign hsig_n3_maxv = 8'hff;
-    assign hsig_n3_sat = hsig_n3_ovf_hi ? hsig_n3_maxv : hsig_n3_wrap;
-    assign hsig_n4_sx_c = 15'h3333;
-    assign hsig_n4_sx_m = {{15{hsig_in_4[15]}}, hsig_in_4} * {{16{hsig_n4_sx_c[14]}}, hsig_n4_sx_c};
-    assign hsig_n4_sx = hsig_n4_sx_m[29:0];
-    assign hsig_n4_v_k = 30'h04000000;
-    assign hsig_n4_v = hsig_n4_sx + hsig_n4_v_k;
-    assign hsig_n4_c_max = 30'h08000000;
-    assign hsig_n4_c_over = (hsig_n4_v_d1 > hsig_n4_c_max);
-    assign hsig_n4_c_top = hsig_n4_c_over ? hsig_n4_c_max : hsig_n4_v_d1;
-    assign hsig_n4_c_min = 30'h00000000;
-    assign hsig_n4_c_under = (hsig_n4_c_top < hsig_n4_c_min);
-    assign hsig_n4_c_bot = hsig_n4_c_under ? hsig_n4_c_min : hsig_n4_c_top;
-    assign hsig_n4_sx_2 = hsig_n4_c_bot[28:0];
-    assign hsig_n4_fl = hsig_n4_sx_2[28:19];
-    assign hsig_n4_half = hsig_n4_sx_2[18];
-    assign hsig_n4_low = hsig_n4_sx_2[17:0];
-    assign hsig_n4_sticky = |hsig_n4_low;
-    assign hsig_n4_lsb = hsig_n4_sx_2[19];
-    assign hsig_n4_inc_any = hsig_n4_sticky | hsig_n4_lsb;
-    assign hsig_n4_inc = hsig_n4_half & hsig_n4_inc_any;
-    assign hsig_n4_incx = {{9{1'b0}}, hsig_n4_inc};
-    assign hsig_n4_rnd = hsig_n4_fl_d1 + hsig_n4_incx_d1;
-    assign hsig_n4_wrap = hsig_n4_rnd[7:0];
-    assign hsig_n4_max = 10'h0ff;
-    assign hsig_n4_ovf_hi = (hsig_n4_rnd > hsig_n4_max);
-    assign hsig_n4_maxv = 8'hff;
-    assign hsig_n4_sat = hsig_n4_ovf_hi ? hsig_n4_maxv : hsig_n4_wrap;
-    assign hsig_n5_sx_c = 15'h3333;
-    assign hsig_n5_sx_m = {{15{hsig_in_5[15]}}, hsig_in_5} * {{16{hsig_n5_sx_c[14]}}, hsig_n5_sx_c};
-    assign hsig_n5_sx = hsig_n5_sx_m[29:0];
-    assign hsig_n5_v_k = 30'h04000000;
-    assign hsig_n5_v = hsig_n5_sx + hsig_n5_v_k;
-    assign hsig_n5_c_max = 30'h08000000;
-    assign hsig_n5_c_over = (hsig_n5_v_d1 > hsig_n5_c_max);
-    assign hsig_n5_c_top = hsig_n5_c_over ? hsig_n5_c_max : hsig_n5_v_d1;
-    assign hsig_n5_c_min = 30'h00000000;
-    assign hsig_n5_c_under = (hsig_n5_c_top < hsig_n5_c_min);
-    assign hsig_n5_c_bot = hsig_n5_c_under ? hsig_n5_c_min : hsig_n5_c_top;
-    assign hsig_n5_sx_2 = hsig_n5_c_bot[28:0];
-    assign hsig_n5_fl = hsig_n5_sx_2[28:19];
-    assign hsig_n5_half = hsig_n5_sx_2[18];
-    assign hsig_n5_low = hsig_n5_sx_2[17:0];
-    assign hsig_n5_sticky = |hsig_n5_low;
-    assign hsig_n5_lsb = hsig_n5_sx_2[19];
-    assign hsig_n5_inc_any = hsig_n5_sticky | hsig_n5_lsb;
-    assign hsig_n5_inc = hsig_n5_half & hsig_n5_inc_any;
-    assign hsig_n5_incx = {{9{1'b0}}, hsig_n5_inc};
-    assign hsig_n5_rnd = hsig_n5_fl_d1 + hsig_n5_incx_d1;
-    assign hsig_n5_wrap = hsig_n5_rnd[7:0];
-    assign hsig_n5_max = 10'h0ff;
-    assign hsig_n5_ovf_hi = (hsig_n5_rnd > hsig_n5_max);
-    assign hsig_n5_maxv = 8'hff;
-    assign hsig_n5_sat = hsig_n5_ovf_hi ? hsig_n5_maxv : hsig_n5_wrap;
-    assign hsig_n6_sx_c = 15'h3333;
-    assign hsig_n6_sx_m = {{15{hsig_in_6[15]}}, hsig_in_6} * {{16{hsig_n6_sx_c[14]}}, hsig_n6_sx_c};
-    assign hsig_n6_sx = hsig_n6_sx_m[29:0];
-    assign hsig_n6_v_k = 30'h04000000;
-    assign hsig_n6_v = hsig_n6_sx + hsig_n6_v_k;
-    assign hsig_n6_c_max = 30'h08000000;
-    assign hsig_n6_c_over = (hsig_n6_v_d1 > hsig_n6_c_max);
-    assign hsig_n6_c_top = hsig_n6_c_over ? hsig_n6_c_max : hsig_n6_v_d1;
-    assign hsig_n6_c_min = 30'h00000000;
-    assign hsig_n6_c_under = (hsig_n6_c_top < hsig_n6_c_min);
-    assign hsig_n6_c_bot = hsig_n6_c_under ? hsig_n6_c_min : hsig_n6_c_top;
-    assign hsig_n6_sx_2 = hsig_n6_c_bot[28:0];
-    assign hsig_n6_fl = hsig_n6_sx_2[28:19];
-    assign hsig_n6_half = hsig_n6_sx_2[18];
-    assign hsig_n6_low = hsig_n6_sx_2[17:0];
-    assign hsig_n6_sticky = |hsig_n6_low;
-    assign hsig_n6_lsb = hsig_n6_sx_2[19];
-    assign hsig_n6_inc_any = hsig_n6_sticky | hsig_n6_lsb;
-    assign hsig_n6_inc = hsig_n6_half & hsig_n6_inc_any;
-    assign hsig_n6_incx = {{9{1'b0}}, hsig_n6_inc};
-    assign hsig_n6_rnd = hsig_n6_fl_d1 + hsig_n6_incx_d1;
-    assign hsig_n6_wrap = hsig_n6_rnd[7:0];
-    assign hsig_n6_max = 10'h0ff;
-    assign hsig_n6_ovf_hi = (hsig_n6_rnd > hsig_n6_max);
-    assign hsig_n6_maxv = 8'hff;
-    assign hsig_n6_sat = hsig_n6_ovf_hi ? hsig_n6_maxv : hsig_n6_wrap;
-    assign hsig_n7_sx_c = 15'h3333;
-    assign hsig_n7_sx_m = {{15{hsig_in_7[15]}}, hsig_in_7} * {{16{hsig_n7_sx_c[14]}}, hsig_n7_sx_c};
-    assign hsig_n7_sx = hsig_n7_sx_m[29:0];
-    assign hsig_n7_v_k = 30'h04000000;
-    assign hsig_n7_v = hsig_n7_sx + hsig_n7_v_k;
-    assign hsig_n7_c_max = 30'h08000000;
-    assign hsig_n7_c_over = (hsig_n7_v_d1 > hsig_n7_c_max);
-    assign hsig_n7_c_top = hsig_n7_c_over ? hsig_n7_c_max : hsig_n7_v_d1;
-    assign hsig_n7_c_min = 30'h00000000;
-    assign hsig_n7_c_under = (hsig_n7_c_top < hsig_n7_c_min);
-    assign hsig_n7_c_bot = hsig_n7_c_under ? hsig_n7_c_min : hsig_n7_c_top;
-    assign hsig_n7_sx_2 = hsig_n7_c_bot[28:0];
-    assign hsig_n7_fl = hsig_n7_sx_2[28:19];
-    assign hsig_n7_half = hsig_n7_sx_2[18];
-    assign hsig_n7_low = hsig_n7_sx_2[17:0];
-    assign hsig_n7_sticky = |hsig_n7_low;
-    assign hsig_n7_lsb = hsig_n7_sx_2[19];
-    assign hsig_n7_inc_any = hsig_n7_sticky | hsig_n7_lsb;
-    assign hsig_n7_inc = hsig_n7_half & hsig_n7_inc_any;
-    assign hsig_n7_incx = {{9{1'b0}}, hsig_n7_inc};
-    assign hsig_n7_rnd = hsig_n7_fl_d1 + hsig_n7_incx_d1;
-    assign hsig_n7_wrap = hsig_n7_rnd[7:0];
-    assign hsig_n7_max = 10'h0ff;
-    assign hsig_n7_ovf_hi = (hsig_n7_rnd > hsig_n7_max);
-    assign hsig_n7_maxv = 8'hff;
-    assign hsig_n7_sat = hsig_n7_ovf_hi ? hsig_n7_maxv : hsig_n7_wrap;
-    assign out_data = {hsig_out_7, hsig_out_6, hsig_out_5, hsig_out_4, hsig_out_3, hsig_out_2, hsig_out_1, hsig_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            hsig_n0_v_d1 <= hsig_n0_v;
-            hsig_n0_fl_d1 <= hsig_n0_fl;
-            hsig_n0_incx_d1 <= hsig_n0_incx;
-            hsig_n1_v_d1 <= hsig_n1_v;
-            hsig_n1_fl_d1 <= hsig_n1_fl;
-            hsig_n1_incx_d1 <= hsig_n1_incx;
-            hsig_n2_v_d1 <= hsig_n2_v;
-            hsig_n2_fl_d1 <= hsig_n2_fl;
-            hsig_n2_incx_d1 <= hsig_n2_incx;
-            hsig_n3_v_d1 <= hsig_n3_v;
-            hsig_n3_fl_d1 <= hsig_n3_fl;
-            hsig_n3_incx_d1 <= hsig_n3_incx;
-            hsig_n4_v_d1 <= hsig_n4_v;
-            hsig_n4_fl_d1 <= hsig_n4_fl;
-            hsig_n4_incx_d1 <= hsig_n4_incx;
-            hsig_n5_v_d1 <= hsig_n5_v;
-            hsig_n5_fl_d1 <= hsig_n5_fl;
-            hsig_n5_incx_d1 <= hsig_n5_incx;
-            hsig_n6_v_d1 <= hsig_n6_v;
-            hsig_n6_fl_d1 <= hsig_n6_fl;
-            hsig_n6_incx_d1 <= hsig_n6_incx;
-            hsig_n7_v_d1 <= hsig_n7_v;
-            hsig_n7_fl_d1 <= hsig_n7_fl;
-            hsig_n7_incx_d1 <= hsig_n7_incx;
+            hsig_n0_v_d1 <= (hsig_in_0 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+            hsig_n0_fl_d1 <= $signed(hsig_n0_sx_2[28:19]);
+            hsig_n0_incx_d1 <= hsig_n0_sx_2[18] & (hsig_n0_sticky | hsig_n0_sx_2[19]);
+            hsig_n1_v_d1 <= (hsig_in_1 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+            hsig_n1_fl_d1 <= $signed(hsig_n1_sx_2[28:19]);
+            hsig_n1_incx_d1 <= hsig_n1_sx_2[18] & (hsig_n1_sticky | hsig_n1_sx_2[19]);
+            hsig_n2_v_d1 <= (hsig_in_2 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+            hsig_n2_fl_d1 <= $signed(hsig_n2_sx_2[28:19]);
+            hsig_n2_incx_d1 <= hsig_n2_sx_2[18] & (hsig_n2_sticky | hsig_n2_sx_2[19]);
+            hsig_n3_v_d1 <= (hsig_in_3 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+            hsig_n3_fl_d1 <= $signed(hsig_n3_sx_2[28:19]);
+            hsig_n3_incx_d1 <= hsig_n3_sx_2[18] & (hsig_n3_sticky | hsig_n3_sx_2[19]);
+            hsig_n4_v_d1 <= (hsig_in_4 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+            hsig_n4_fl_d1 <= $signed(hsig_n4_sx_2[28:19]);
+            hsig_n4_incx_d1 <= hsig_n4_sx_2[18] & (hsig_n4_sticky | hsig_n4_sx_2[19]);
+            hsig_n5_v_d1 <= (hsig_in_5 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+            hsig_n5_fl_d1 <= $signed(hsig_n5_sx_2[28:19]);
+            hsig_n5_incx_d1 <= hsig_n5_sx_2[18] & (hsig_n5_sticky | hsig_n5_sx_2[19]);
+            hsig_n6_v_d1 <= (hsig_in_6 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+            hsig_n6_fl_d1 <= $signed(hsig_n6_sx_2[28:19]);
+            hsig_n6_incx_d1 <= hsig_n6_sx_2[18] & (hsig_n6_sticky | hsig_n6_sx_2[19]);
+            hsig_n7_v_d1 <= (hsig_in_7 * 15'sd13107) + 30'sd67108864; // weight 0.1999969482421875
+            hsig_n7_fl_d1 <= $signed(hsig_n7_sx_2[28:19]);
+            hsig_n7_incx_d1 <= hsig_n7_sx_2[18] & (hsig_n7_sticky | hsig_n7_sx_2[19]);
             hsig_out_0 <= hsig_n0_sat;
             hsig_out_1 <= hsig_n1_sat;
             hsig_out_2 <= hsig_n2_sat;
@@ -548,6 +154,8 @@ module activations_hsig (
             hsig_out_7 <= hsig_n7_sat;
         end
     end
+
+    assign out_data = {hsig_out_7, hsig_out_6, hsig_out_5, hsig_out_4, hsig_out_3, hsig_out_2, hsig_out_1, hsig_out_0};
 
 endmodule
 

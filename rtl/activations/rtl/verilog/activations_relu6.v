@@ -13,110 +13,38 @@ module activations_relu6 (
     output wire [79:0] out_data
 );
 
-    wire signed [11:0] relu6_in_0;
-    wire signed [11:0] relu6_in_1;
-    wire signed [11:0] relu6_in_2;
-    wire signed [11:0] relu6_in_3;
-    wire signed [11:0] relu6_in_4;
-    wire signed [11:0] relu6_in_5;
-    wire signed [11:0] relu6_in_6;
-    wire signed [11:0] relu6_in_7;
-    wire relu6_n0_isneg;
-    wire signed [11:0] relu6_n0_zero;
-    wire signed [11:0] relu6_n0_max0;
-    wire [9:0] relu6_n0_wrap;
-    wire signed [11:0] relu6_n0_max;
-    wire relu6_n0_ovf_hi;
-    wire [9:0] relu6_n0_maxv;
-    wire [9:0] relu6_n0_sat;
-    wire signed [11:0] relu6_n0_limit;
-    wire relu6_n0_above;
-    wire [9:0] relu6_n0_maxv_2; // max = 6
-    wire [9:0] relu6_n0_clip;
-    wire relu6_n1_isneg;
-    wire signed [11:0] relu6_n1_zero;
-    wire signed [11:0] relu6_n1_max0;
-    wire [9:0] relu6_n1_wrap;
-    wire signed [11:0] relu6_n1_max;
-    wire relu6_n1_ovf_hi;
-    wire [9:0] relu6_n1_maxv;
-    wire [9:0] relu6_n1_sat;
-    wire signed [11:0] relu6_n1_limit;
-    wire relu6_n1_above;
-    wire [9:0] relu6_n1_maxv_2; // max = 6
-    wire [9:0] relu6_n1_clip;
-    wire relu6_n2_isneg;
-    wire signed [11:0] relu6_n2_zero;
-    wire signed [11:0] relu6_n2_max0;
-    wire [9:0] relu6_n2_wrap;
-    wire signed [11:0] relu6_n2_max;
-    wire relu6_n2_ovf_hi;
-    wire [9:0] relu6_n2_maxv;
-    wire [9:0] relu6_n2_sat;
-    wire signed [11:0] relu6_n2_limit;
-    wire relu6_n2_above;
-    wire [9:0] relu6_n2_maxv_2; // max = 6
-    wire [9:0] relu6_n2_clip;
-    wire relu6_n3_isneg;
-    wire signed [11:0] relu6_n3_zero;
-    wire signed [11:0] relu6_n3_max0;
-    wire [9:0] relu6_n3_wrap;
-    wire signed [11:0] relu6_n3_max;
-    wire relu6_n3_ovf_hi;
-    wire [9:0] relu6_n3_maxv;
-    wire [9:0] relu6_n3_sat;
-    wire signed [11:0] relu6_n3_limit;
-    wire relu6_n3_above;
-    wire [9:0] relu6_n3_maxv_2; // max = 6
-    wire [9:0] relu6_n3_clip;
-    wire relu6_n4_isneg;
-    wire signed [11:0] relu6_n4_zero;
-    wire signed [11:0] relu6_n4_max0;
-    wire [9:0] relu6_n4_wrap;
-    wire signed [11:0] relu6_n4_max;
-    wire relu6_n4_ovf_hi;
-    wire [9:0] relu6_n4_maxv;
-    wire [9:0] relu6_n4_sat;
-    wire signed [11:0] relu6_n4_limit;
-    wire relu6_n4_above;
-    wire [9:0] relu6_n4_maxv_2; // max = 6
-    wire [9:0] relu6_n4_clip;
-    wire relu6_n5_isneg;
-    wire signed [11:0] relu6_n5_zero;
-    wire signed [11:0] relu6_n5_max0;
-    wire [9:0] relu6_n5_wrap;
-    wire signed [11:0] relu6_n5_max;
-    wire relu6_n5_ovf_hi;
-    wire [9:0] relu6_n5_maxv;
-    wire [9:0] relu6_n5_sat;
-    wire signed [11:0] relu6_n5_limit;
-    wire relu6_n5_above;
-    wire [9:0] relu6_n5_maxv_2; // max = 6
-    wire [9:0] relu6_n5_clip;
-    wire relu6_n6_isneg;
-    wire signed [11:0] relu6_n6_zero;
-    wire signed [11:0] relu6_n6_max0;
-    wire [9:0] relu6_n6_wrap;
-    wire signed [11:0] relu6_n6_max;
-    wire relu6_n6_ovf_hi;
-    wire [9:0] relu6_n6_maxv;
-    wire [9:0] relu6_n6_sat;
-    wire signed [11:0] relu6_n6_limit;
-    wire relu6_n6_above;
-    wire [9:0] relu6_n6_maxv_2; // max = 6
-    wire [9:0] relu6_n6_clip;
-    wire relu6_n7_isneg;
-    wire signed [11:0] relu6_n7_zero;
-    wire signed [11:0] relu6_n7_max0;
-    wire [9:0] relu6_n7_wrap;
-    wire signed [11:0] relu6_n7_max;
-    wire relu6_n7_ovf_hi;
-    wire [9:0] relu6_n7_maxv;
-    wire [9:0] relu6_n7_sat;
-    wire signed [11:0] relu6_n7_limit;
-    wire relu6_n7_above;
-    wire [9:0] relu6_n7_maxv_2; // max = 6
-    wire [9:0] relu6_n7_clip;
+    wire signed [11:0] relu6_in_0 = $signed(in_data[11:0]);
+    wire signed [11:0] relu6_in_1 = $signed(in_data[23:12]);
+    wire signed [11:0] relu6_in_2 = $signed(in_data[35:24]);
+    wire signed [11:0] relu6_in_3 = $signed(in_data[47:36]);
+    wire signed [11:0] relu6_in_4 = $signed(in_data[59:48]);
+    wire signed [11:0] relu6_in_5 = $signed(in_data[71:60]);
+    wire signed [11:0] relu6_in_6 = $signed(in_data[83:72]);
+    wire signed [11:0] relu6_in_7 = $signed(in_data[95:84]);
+    wire [10:0] relu6_n0_max0 = relu6_in_0[11] ? 11'd0 : relu6_in_0[10:0];
+    wire signed [11:0] relu6_n0_sx_2 = $signed({1'd0, relu6_n0_max0});
+    wire [9:0] relu6_n0_clip = (relu6_in_0 > 12'sd768) ? 10'd768 : ((relu6_n0_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n0_sx_2[9:0]); // max = 6
+    wire [10:0] relu6_n1_max0 = relu6_in_1[11] ? 11'd0 : relu6_in_1[10:0];
+    wire signed [11:0] relu6_n1_sx_2 = $signed({1'd0, relu6_n1_max0});
+    wire [9:0] relu6_n1_clip = (relu6_in_1 > 12'sd768) ? 10'd768 : ((relu6_n1_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n1_sx_2[9:0]); // max = 6
+    wire [10:0] relu6_n2_max0 = relu6_in_2[11] ? 11'd0 : relu6_in_2[10:0];
+    wire signed [11:0] relu6_n2_sx_2 = $signed({1'd0, relu6_n2_max0});
+    wire [9:0] relu6_n2_clip = (relu6_in_2 > 12'sd768) ? 10'd768 : ((relu6_n2_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n2_sx_2[9:0]); // max = 6
+    wire [10:0] relu6_n3_max0 = relu6_in_3[11] ? 11'd0 : relu6_in_3[10:0];
+    wire signed [11:0] relu6_n3_sx_2 = $signed({1'd0, relu6_n3_max0});
+    wire [9:0] relu6_n3_clip = (relu6_in_3 > 12'sd768) ? 10'd768 : ((relu6_n3_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n3_sx_2[9:0]); // max = 6
+    wire [10:0] relu6_n4_max0 = relu6_in_4[11] ? 11'd0 : relu6_in_4[10:0];
+    wire signed [11:0] relu6_n4_sx_2 = $signed({1'd0, relu6_n4_max0});
+    wire [9:0] relu6_n4_clip = (relu6_in_4 > 12'sd768) ? 10'd768 : ((relu6_n4_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n4_sx_2[9:0]); // max = 6
+    wire [10:0] relu6_n5_max0 = relu6_in_5[11] ? 11'd0 : relu6_in_5[10:0];
+    wire signed [11:0] relu6_n5_sx_2 = $signed({1'd0, relu6_n5_max0});
+    wire [9:0] relu6_n5_clip = (relu6_in_5 > 12'sd768) ? 10'd768 : ((relu6_n5_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n5_sx_2[9:0]); // max = 6
+    wire [10:0] relu6_n6_max0 = relu6_in_6[11] ? 11'd0 : relu6_in_6[10:0];
+    wire signed [11:0] relu6_n6_sx_2 = $signed({1'd0, relu6_n6_max0});
+    wire [9:0] relu6_n6_clip = (relu6_in_6 > 12'sd768) ? 10'd768 : ((relu6_n6_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n6_sx_2[9:0]); // max = 6
+    wire [10:0] relu6_n7_max0 = relu6_in_7[11] ? 11'd0 : relu6_in_7[10:0];
+    wire signed [11:0] relu6_n7_sx_2 = $signed({1'd0, relu6_n7_max0});
+    wire [9:0] relu6_n7_clip = (relu6_in_7 > 12'sd768) ? 10'd768 : ((relu6_n7_sx_2 > 12'sd1023) ? 10'd1023 : relu6_n7_sx_2[9:0]); // max = 6
     reg  [9:0] relu6_out_0;
     reg  [9:0] relu6_out_1;
     reg  [9:0] relu6_out_2;
@@ -125,112 +53,6 @@ module activations_relu6 (
     reg  [9:0] relu6_out_5;
     reg  [9:0] relu6_out_6;
     reg  [9:0] relu6_out_7;
-
-    assign relu6_in_0 = in_data[11:0];
-    assign relu6_in_1 = in_data[23:12];
-    assign relu6_in_2 = in_data[35:24];
-    assign relu6_in_3 = in_data[47:36];
-    assign relu6_in_4 = in_data[59:48];
-    assign relu6_in_5 = in_data[71:60];
-    assign relu6_in_6 = in_data[83:72];
-    assign relu6_in_7 = in_data[95:84];
-    assign relu6_n0_isneg = relu6_in_0[11];
-    assign relu6_n0_zero = 12'h000;
-    assign relu6_n0_max0 = relu6_n0_isneg ? relu6_n0_zero : relu6_in_0;
-    assign relu6_n0_wrap = relu6_n0_max0[9:0];
-    assign relu6_n0_max = 12'h3ff;
-    assign relu6_n0_ovf_hi = (relu6_n0_max0 > relu6_n0_max);
-    assign relu6_n0_maxv = 10'h3ff;
-    assign relu6_n0_sat = relu6_n0_ovf_hi ? relu6_n0_maxv : relu6_n0_wrap;
-    assign relu6_n0_limit = 12'h300;
-    assign relu6_n0_above = (relu6_in_0 > relu6_n0_limit);
-    assign relu6_n0_maxv_2 = 10'h300;
-    assign relu6_n0_clip = relu6_n0_above ? relu6_n0_maxv_2 : relu6_n0_sat;
-    assign relu6_n1_isneg = relu6_in_1[11];
-    assign relu6_n1_zero = 12'h000;
-    assign relu6_n1_max0 = relu6_n1_isneg ? relu6_n1_zero : relu6_in_1;
-    assign relu6_n1_wrap = relu6_n1_max0[9:0];
-    assign relu6_n1_max = 12'h3ff;
-    assign relu6_n1_ovf_hi = (relu6_n1_max0 > relu6_n1_max);
-    assign relu6_n1_maxv = 10'h3ff;
-    assign relu6_n1_sat = relu6_n1_ovf_hi ? relu6_n1_maxv : relu6_n1_wrap;
-    assign relu6_n1_limit = 12'h300;
-    assign relu6_n1_above = (relu6_in_1 > relu6_n1_limit);
-    assign relu6_n1_maxv_2 = 10'h300;
-    assign relu6_n1_clip = relu6_n1_above ? relu6_n1_maxv_2 : relu6_n1_sat;
-    assign relu6_n2_isneg = relu6_in_2[11];
-    assign relu6_n2_zero = 12'h000;
-    assign relu6_n2_max0 = relu6_n2_isneg ? relu6_n2_zero : relu6_in_2;
-    assign relu6_n2_wrap = relu6_n2_max0[9:0];
-    assign relu6_n2_max = 12'h3ff;
-    assign relu6_n2_ovf_hi = (relu6_n2_max0 > relu6_n2_max);
-    assign relu6_n2_maxv = 10'h3ff;
-    assign relu6_n2_sat = relu6_n2_ovf_hi ? relu6_n2_maxv : relu6_n2_wrap;
-    assign relu6_n2_limit = 12'h300;
-    assign relu6_n2_above = (relu6_in_2 > relu6_n2_limit);
-    assign relu6_n2_maxv_2 = 10'h300;
-    assign relu6_n2_clip = relu6_n2_above ? relu6_n2_maxv_2 : relu6_n2_sat;
-    assign relu6_n3_isneg = relu6_in_3[11];
-    assign relu6_n3_zero = 12'h000;
-    assign relu6_n3_max0 = relu6_n3_isneg ? relu6_n3_zero : relu6_in_3;
-    assign relu6_n3_wrap = relu6_n3_max0[9:0];
-    assign relu6_n3_max = 12'h3ff;
-    assign relu6_n3_ovf_hi = (relu6_n3_max0 > relu6_n3_max);
-    assign relu6_n3_maxv = 10'h3ff;
-    assign relu6_n3_sat = relu6_n3_ovf_hi ? relu6_n3_maxv : relu6_n3_wrap;
-    assign relu6_n3_limit = 12'h300;
-    assign relu6_n3_above = (relu6_in_3 > relu6_n3_limit);
-    assign relu6_n3_maxv_2 = 10'h300;
-    assign relu6_n3_clip = relu6_n3_above ? relu6_n3_maxv_2 : relu6_n3_sat;
-    assign relu6_n4_isneg = relu6_in_4[11];
-    assign relu6_n4_zero = 12'h000;
-    assign relu6_n4_max0 = relu6_n4_isneg ? relu6_n4_zero : relu6_in_4;
-    assign relu6_n4_wrap = relu6_n4_max0[9:0];
-    assign relu6_n4_max = 12'h3ff;
-    assign relu6_n4_ovf_hi = (relu6_n4_max0 > relu6_n4_max);
-    assign relu6_n4_maxv = 10'h3ff;
-    assign relu6_n4_sat = relu6_n4_ovf_hi ? relu6_n4_maxv : relu6_n4_wrap;
-    assign relu6_n4_limit = 12'h300;
-    assign relu6_n4_above = (relu6_in_4 > relu6_n4_limit);
-    assign relu6_n4_maxv_2 = 10'h300;
-    assign relu6_n4_clip = relu6_n4_above ? relu6_n4_maxv_2 : relu6_n4_sat;
-    assign relu6_n5_isneg = relu6_in_5[11];
-    assign relu6_n5_zero = 12'h000;
-    assign relu6_n5_max0 = relu6_n5_isneg ? relu6_n5_zero : relu6_in_5;
-    assign relu6_n5_wrap = relu6_n5_max0[9:0];
-    assign relu6_n5_max = 12'h3ff;
-    assign relu6_n5_ovf_hi = (relu6_n5_max0 > relu6_n5_max);
-    assign relu6_n5_maxv = 10'h3ff;
-    assign relu6_n5_sat = relu6_n5_ovf_hi ? relu6_n5_maxv : relu6_n5_wrap;
-    assign relu6_n5_limit = 12'h300;
-    assign relu6_n5_above = (relu6_in_5 > relu6_n5_limit);
-    assign relu6_n5_maxv_2 = 10'h300;
-    assign relu6_n5_clip = relu6_n5_above ? relu6_n5_maxv_2 : relu6_n5_sat;
-    assign relu6_n6_isneg = relu6_in_6[11];
-    assign relu6_n6_zero = 12'h000;
-    assign relu6_n6_max0 = relu6_n6_isneg ? relu6_n6_zero : relu6_in_6;
-    assign relu6_n6_wrap = relu6_n6_max0[9:0];
-    assign relu6_n6_max = 12'h3ff;
-    assign relu6_n6_ovf_hi = (relu6_n6_max0 > relu6_n6_max);
-    assign relu6_n6_maxv = 10'h3ff;
-    assign relu6_n6_sat = relu6_n6_ovf_hi ? relu6_n6_maxv : relu6_n6_wrap;
-    assign relu6_n6_limit = 12'h300;
-    assign relu6_n6_above = (relu6_in_6 > relu6_n6_limit);
-    assign relu6_n6_maxv_2 = 10'h300;
-    assign relu6_n6_clip = relu6_n6_above ? relu6_n6_maxv_2 : relu6_n6_sat;
-    assign relu6_n7_isneg = relu6_in_7[11];
-    assign relu6_n7_zero = 12'h000;
-    assign relu6_n7_max0 = relu6_n7_isneg ? relu6_n7_zero : relu6_in_7;
-    assign relu6_n7_wrap = relu6_n7_max0[9:0];
-    assign relu6_n7_max = 12'h3ff;
-    assign relu6_n7_ovf_hi = (relu6_n7_max0 > relu6_n7_max);
-    assign relu6_n7_maxv = 10'h3ff;
-    assign relu6_n7_sat = relu6_n7_ovf_hi ? relu6_n7_maxv : relu6_n7_wrap;
-    assign relu6_n7_limit = 12'h300;
-    assign relu6_n7_above = (relu6_in_7 > relu6_n7_limit);
-    assign relu6_n7_maxv_2 = 10'h300;
-    assign relu6_n7_clip = relu6_n7_above ? relu6_n7_maxv_2 : relu6_n7_sat;
-    assign out_data = {relu6_out_7, relu6_out_6, relu6_out_5, relu6_out_4, relu6_out_3, relu6_out_2, relu6_out_1, relu6_out_0};
 
     always @(posedge clk) begin
         if (ce) begin
@@ -244,6 +66,8 @@ module activations_relu6 (
             relu6_out_7 <= relu6_n7_clip;
         end
     end
+
+    assign out_data = {relu6_out_7, relu6_out_6, relu6_out_5, relu6_out_4, relu6_out_3, relu6_out_2, relu6_out_1, relu6_out_0};
 
 endmodule
 

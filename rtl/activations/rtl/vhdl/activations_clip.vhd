@@ -25,70 +25,22 @@ architecture rtl of activations_clip is
   signal clip_in_5 : signed(7 downto 0);
   signal clip_in_6 : signed(7 downto 0);
   signal clip_in_7 : signed(7 downto 0);
-  signal clip_n0_isneg : std_logic;
-  constant clip_n0_zero : signed(7 downto 0) := "00000000";
-  signal clip_n0_max0 : signed(7 downto 0);
-  signal clip_n0_wrap : unsigned(7 downto 0);
-  constant clip_n0_limit : signed(7 downto 0) := "01100000";
-  signal clip_n0_above : std_logic;
-  constant clip_n0_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
-  signal clip_n0_clip : unsigned(7 downto 0);
-  signal clip_n1_isneg : std_logic;
-  constant clip_n1_zero : signed(7 downto 0) := "00000000";
-  signal clip_n1_max0 : signed(7 downto 0);
-  signal clip_n1_wrap : unsigned(7 downto 0);
-  constant clip_n1_limit : signed(7 downto 0) := "01100000";
-  signal clip_n1_above : std_logic;
-  constant clip_n1_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
-  signal clip_n1_clip : unsigned(7 downto 0);
-  signal clip_n2_isneg : std_logic;
-  constant clip_n2_zero : signed(7 downto 0) := "00000000";
-  signal clip_n2_max0 : signed(7 downto 0);
-  signal clip_n2_wrap : unsigned(7 downto 0);
-  constant clip_n2_limit : signed(7 downto 0) := "01100000";
-  signal clip_n2_above : std_logic;
-  constant clip_n2_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
-  signal clip_n2_clip : unsigned(7 downto 0);
-  signal clip_n3_isneg : std_logic;
-  constant clip_n3_zero : signed(7 downto 0) := "00000000";
-  signal clip_n3_max0 : signed(7 downto 0);
-  signal clip_n3_wrap : unsigned(7 downto 0);
-  constant clip_n3_limit : signed(7 downto 0) := "01100000";
-  signal clip_n3_above : std_logic;
-  constant clip_n3_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
-  signal clip_n3_clip : unsigned(7 downto 0);
-  signal clip_n4_isneg : std_logic;
-  constant clip_n4_zero : signed(7 downto 0) := "00000000";
-  signal clip_n4_max0 : signed(7 downto 0);
-  signal clip_n4_wrap : unsigned(7 downto 0);
-  constant clip_n4_limit : signed(7 downto 0) := "01100000";
-  signal clip_n4_above : std_logic;
-  constant clip_n4_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
-  signal clip_n4_clip : unsigned(7 downto 0);
-  signal clip_n5_isneg : std_logic;
-  constant clip_n5_zero : signed(7 downto 0) := "00000000";
-  signal clip_n5_max0 : signed(7 downto 0);
-  signal clip_n5_wrap : unsigned(7 downto 0);
-  constant clip_n5_limit : signed(7 downto 0) := "01100000";
-  signal clip_n5_above : std_logic;
-  constant clip_n5_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
-  signal clip_n5_clip : unsigned(7 downto 0);
-  signal clip_n6_isneg : std_logic;
-  constant clip_n6_zero : signed(7 downto 0) := "00000000";
-  signal clip_n6_max0 : signed(7 downto 0);
-  signal clip_n6_wrap : unsigned(7 downto 0);
-  constant clip_n6_limit : signed(7 downto 0) := "01100000";
-  signal clip_n6_above : std_logic;
-  constant clip_n6_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
-  signal clip_n6_clip : unsigned(7 downto 0);
-  signal clip_n7_isneg : std_logic;
-  constant clip_n7_zero : signed(7 downto 0) := "00000000";
-  signal clip_n7_max0 : signed(7 downto 0);
-  signal clip_n7_wrap : unsigned(7 downto 0);
-  constant clip_n7_limit : signed(7 downto 0) := "01100000";
-  signal clip_n7_above : std_logic;
-  constant clip_n7_maxv : unsigned(7 downto 0) := "01100000"; -- max = 0.75
-  signal clip_n7_clip : unsigned(7 downto 0);
+  signal clip_n0_max0 : unsigned(6 downto 0);
+  signal clip_n0_clip : unsigned(7 downto 0); -- max = 0.75
+  signal clip_n1_max0 : unsigned(6 downto 0);
+  signal clip_n1_clip : unsigned(7 downto 0); -- max = 0.75
+  signal clip_n2_max0 : unsigned(6 downto 0);
+  signal clip_n2_clip : unsigned(7 downto 0); -- max = 0.75
+  signal clip_n3_max0 : unsigned(6 downto 0);
+  signal clip_n3_clip : unsigned(7 downto 0); -- max = 0.75
+  signal clip_n4_max0 : unsigned(6 downto 0);
+  signal clip_n4_clip : unsigned(7 downto 0); -- max = 0.75
+  signal clip_n5_max0 : unsigned(6 downto 0);
+  signal clip_n5_clip : unsigned(7 downto 0); -- max = 0.75
+  signal clip_n6_max0 : unsigned(6 downto 0);
+  signal clip_n6_clip : unsigned(7 downto 0); -- max = 0.75
+  signal clip_n7_max0 : unsigned(6 downto 0);
+  signal clip_n7_clip : unsigned(7 downto 0); -- max = 0.75
 begin
   clip_in_0 <= signed(in_data(7 downto 0));
   clip_in_1 <= signed(in_data(15 downto 8));
@@ -98,45 +50,21 @@ begin
   clip_in_5 <= signed(in_data(47 downto 40));
   clip_in_6 <= signed(in_data(55 downto 48));
   clip_in_7 <= signed(in_data(63 downto 56));
-  clip_n0_isneg <= clip_in_0(7);
-  clip_n0_max0 <= clip_n0_zero when clip_n0_isneg = '1' else clip_in_0;
-  clip_n0_wrap <= unsigned(clip_n0_max0(7 downto 0));
-  clip_n0_above <= '1' when clip_in_0 > clip_n0_limit else '0';
-  clip_n0_clip <= clip_n0_maxv when clip_n0_above = '1' else clip_n0_wrap;
-  clip_n1_isneg <= clip_in_1(7);
-  clip_n1_max0 <= clip_n1_zero when clip_n1_isneg = '1' else clip_in_1;
-  clip_n1_wrap <= unsigned(clip_n1_max0(7 downto 0));
-  clip_n1_above <= '1' when clip_in_1 > clip_n1_limit else '0';
-  clip_n1_clip <= clip_n1_maxv when clip_n1_above = '1' else clip_n1_wrap;
-  clip_n2_isneg <= clip_in_2(7);
-  clip_n2_max0 <= clip_n2_zero when clip_n2_isneg = '1' else clip_in_2;
-  clip_n2_wrap <= unsigned(clip_n2_max0(7 downto 0));
-  clip_n2_above <= '1' when clip_in_2 > clip_n2_limit else '0';
-  clip_n2_clip <= clip_n2_maxv when clip_n2_above = '1' else clip_n2_wrap;
-  clip_n3_isneg <= clip_in_3(7);
-  clip_n3_max0 <= clip_n3_zero when clip_n3_isneg = '1' else clip_in_3;
-  clip_n3_wrap <= unsigned(clip_n3_max0(7 downto 0));
-  clip_n3_above <= '1' when clip_in_3 > clip_n3_limit else '0';
-  clip_n3_clip <= clip_n3_maxv when clip_n3_above = '1' else clip_n3_wrap;
-  clip_n4_isneg <= clip_in_4(7);
-  clip_n4_max0 <= clip_n4_zero when clip_n4_isneg = '1' else clip_in_4;
-  clip_n4_wrap <= unsigned(clip_n4_max0(7 downto 0));
-  clip_n4_above <= '1' when clip_in_4 > clip_n4_limit else '0';
-  clip_n4_clip <= clip_n4_maxv when clip_n4_above = '1' else clip_n4_wrap;
-  clip_n5_isneg <= clip_in_5(7);
-  clip_n5_max0 <= clip_n5_zero when clip_n5_isneg = '1' else clip_in_5;
-  clip_n5_wrap <= unsigned(clip_n5_max0(7 downto 0));
-  clip_n5_above <= '1' when clip_in_5 > clip_n5_limit else '0';
-  clip_n5_clip <= clip_n5_maxv when clip_n5_above = '1' else clip_n5_wrap;
-  clip_n6_isneg <= clip_in_6(7);
-  clip_n6_max0 <= clip_n6_zero when clip_n6_isneg = '1' else clip_in_6;
-  clip_n6_wrap <= unsigned(clip_n6_max0(7 downto 0));
-  clip_n6_above <= '1' when clip_in_6 > clip_n6_limit else '0';
-  clip_n6_clip <= clip_n6_maxv when clip_n6_above = '1' else clip_n6_wrap;
-  clip_n7_isneg <= clip_in_7(7);
-  clip_n7_max0 <= clip_n7_zero when clip_n7_isneg = '1' else clip_in_7;
-  clip_n7_wrap <= unsigned(clip_n7_max0(7 downto 0));
-  clip_n7_above <= '1' when clip_in_7 > clip_n7_limit else '0';
-  clip_n7_clip <= clip_n7_maxv when clip_n7_above = '1' else clip_n7_wrap;
+  clip_n0_max0 <= to_unsigned(0, 7) when clip_in_0(7) = '1' else unsigned(clip_in_0(6 downto 0));
+  clip_n0_clip <= to_unsigned(96, 8) when clip_in_0 > to_signed(96, 8) else resize(clip_n0_max0, 8);
+  clip_n1_max0 <= to_unsigned(0, 7) when clip_in_1(7) = '1' else unsigned(clip_in_1(6 downto 0));
+  clip_n1_clip <= to_unsigned(96, 8) when clip_in_1 > to_signed(96, 8) else resize(clip_n1_max0, 8);
+  clip_n2_max0 <= to_unsigned(0, 7) when clip_in_2(7) = '1' else unsigned(clip_in_2(6 downto 0));
+  clip_n2_clip <= to_unsigned(96, 8) when clip_in_2 > to_signed(96, 8) else resize(clip_n2_max0, 8);
+  clip_n3_max0 <= to_unsigned(0, 7) when clip_in_3(7) = '1' else unsigned(clip_in_3(6 downto 0));
+  clip_n3_clip <= to_unsigned(96, 8) when clip_in_3 > to_signed(96, 8) else resize(clip_n3_max0, 8);
+  clip_n4_max0 <= to_unsigned(0, 7) when clip_in_4(7) = '1' else unsigned(clip_in_4(6 downto 0));
+  clip_n4_clip <= to_unsigned(96, 8) when clip_in_4 > to_signed(96, 8) else resize(clip_n4_max0, 8);
+  clip_n5_max0 <= to_unsigned(0, 7) when clip_in_5(7) = '1' else unsigned(clip_in_5(6 downto 0));
+  clip_n5_clip <= to_unsigned(96, 8) when clip_in_5 > to_signed(96, 8) else resize(clip_n5_max0, 8);
+  clip_n6_max0 <= to_unsigned(0, 7) when clip_in_6(7) = '1' else unsigned(clip_in_6(6 downto 0));
+  clip_n6_clip <= to_unsigned(96, 8) when clip_in_6 > to_signed(96, 8) else resize(clip_n6_max0, 8);
+  clip_n7_max0 <= to_unsigned(0, 7) when clip_in_7(7) = '1' else unsigned(clip_in_7(6 downto 0));
+  clip_n7_clip <= to_unsigned(96, 8) when clip_in_7 > to_signed(96, 8) else resize(clip_n7_max0, 8);
   out_data <= std_logic_vector(clip_n7_clip) & std_logic_vector(clip_n6_clip) & std_logic_vector(clip_n5_clip) & std_logic_vector(clip_n4_clip) & std_logic_vector(clip_n3_clip) & std_logic_vector(clip_n2_clip) & std_logic_vector(clip_n1_clip) & std_logic_vector(clip_n0_clip);
 end architecture rtl;

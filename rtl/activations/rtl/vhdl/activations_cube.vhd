@@ -51,7 +51,6 @@ architecture rtl of activations_cube is
 begin
   out_data <= std_logic_vector(cube_out_7) & std_logic_vector(cube_out_6) & std_logic_vector(cube_out_5) & std_logic_vector(cube_out_4) & std_logic_vector(cube_out_3) & std_logic_vector(cube_out_2) & std_logic_vector(cube_out_1) & std_logic_vector(cube_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable cube_in_0 : signed(7 downto 0);
     variable cube_in_1 : signed(7 downto 0);

@@ -163,16 +163,7 @@ architecture rtl of activations_elu_n is
 begin
   out_data <= std_logic_vector(elu_n_out_7) & std_logic_vector(elu_n_out_6) & std_logic_vector(elu_n_out_5) & std_logic_vector(elu_n_out_4) & std_logic_vector(elu_n_out_3) & std_logic_vector(elu_n_out_2) & std_logic_vector(elu_n_out_1) & std_logic_vector(elu_n_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable elu_n_in_0 : signed(6 downto 0);
-    variable elu_n_in_1 : signed(6 downto 0);
-    variable elu_n_in_2 : signed(6 downto 0);
-    variable elu_n_in_3 : signed(6 downto 0);
-    variable elu_n_in_4 : signed(6 downto 0);
-    variable elu_n_in_5 : signed(6 downto 0);
-    variable elu_n_in_6 : signed(6 downto 0);
-    variable elu_n_in_7 : signed(6 downto 0);
     variable elu_n_n0_addr : unsigned(6 downto 0);
     variable elu_n_n0_rom : signed(9 downto 0);
     variable elu_n_n1_addr : unsigned(6 downto 0);
@@ -192,29 +183,21 @@ begin
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        elu_n_in_0 := signed(in_data(6 downto 0));
-        elu_n_in_1 := signed(in_data(13 downto 7));
-        elu_n_in_2 := signed(in_data(20 downto 14));
-        elu_n_in_3 := signed(in_data(27 downto 21));
-        elu_n_in_4 := signed(in_data(34 downto 28));
-        elu_n_in_5 := signed(in_data(41 downto 35));
-        elu_n_in_6 := signed(in_data(48 downto 42));
-        elu_n_in_7 := signed(in_data(55 downto 49));
-        elu_n_n0_addr := unsigned(elu_n_in_0);
+        elu_n_n0_addr := unsigned(signed(in_data(6 downto 0)));
         elu_n_n0_rom := elu_n_rom(to_integer(elu_n_n0_addr));
-        elu_n_n1_addr := unsigned(elu_n_in_1);
+        elu_n_n1_addr := unsigned(signed(in_data(13 downto 7)));
         elu_n_n1_rom := elu_n_rom(to_integer(elu_n_n1_addr));
-        elu_n_n2_addr := unsigned(elu_n_in_2);
+        elu_n_n2_addr := unsigned(signed(in_data(20 downto 14)));
         elu_n_n2_rom := elu_n_rom(to_integer(elu_n_n2_addr));
-        elu_n_n3_addr := unsigned(elu_n_in_3);
+        elu_n_n3_addr := unsigned(signed(in_data(27 downto 21)));
         elu_n_n3_rom := elu_n_rom(to_integer(elu_n_n3_addr));
-        elu_n_n4_addr := unsigned(elu_n_in_4);
+        elu_n_n4_addr := unsigned(signed(in_data(34 downto 28)));
         elu_n_n4_rom := elu_n_rom(to_integer(elu_n_n4_addr));
-        elu_n_n5_addr := unsigned(elu_n_in_5);
+        elu_n_n5_addr := unsigned(signed(in_data(41 downto 35)));
         elu_n_n5_rom := elu_n_rom(to_integer(elu_n_n5_addr));
-        elu_n_n6_addr := unsigned(elu_n_in_6);
+        elu_n_n6_addr := unsigned(signed(in_data(48 downto 42)));
         elu_n_n6_rom := elu_n_rom(to_integer(elu_n_n6_addr));
-        elu_n_n7_addr := unsigned(elu_n_in_7);
+        elu_n_n7_addr := unsigned(signed(in_data(55 downto 49)));
         elu_n_n7_rom := elu_n_rom(to_integer(elu_n_n7_addr));
         elu_n_out_0 <= elu_n_n0_rom;
         elu_n_out_1 <= elu_n_n1_rom;

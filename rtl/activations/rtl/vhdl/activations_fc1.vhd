@@ -19,91 +19,33 @@ entity activations_fc1 is
 end entity activations_fc1;
 
 architecture rtl of activations_fc1 is
-  constant fc1_w0_0 : signed(7 downto 0) := "01010101"; -- weight 0.6640625
-  constant fc1_w1_0 : signed(3 downto 0) := "0110"; -- weight 0.046875
-  constant fc1_w2_0 : signed(3 downto 0) := "0111"; -- weight 0.0546875
-  constant fc1_w3_0 : signed(3 downto 0) := "0110"; -- weight 0.046875
-  constant fc1_w6_0 : signed(4 downto 0) := "01010"; -- weight 0.078125
-  constant fc1_w7_0 : signed(4 downto 0) := "01100"; -- weight 0.09375
-  constant fc1_n0_bias : signed(17 downto 0) := "100011010000000000"; -- bias -3.59375
-  signal fc1_n0_t2_0_a_d1 : signed(19 downto 0);
-  signal fc1_n0_t2_0_b_d1 : signed(19 downto 0);
-  signal fc1_n0_t3_0_b_d1 : signed(19 downto 0);
-  constant fc1_w1_1 : signed(7 downto 0) := "01101000"; -- weight 0.8125
-  constant fc1_w4_1 : signed(4 downto 0) := "10101"; -- weight -0.0859375
-  constant fc1_w6_1 : signed(4 downto 0) := "01011"; -- weight 0.0859375
-  constant fc1_w7_1 : signed(3 downto 0) := "0111"; -- weight 0.0546875
-  constant fc1_n1_bias : signed(17 downto 0) := "101011011000000000"; -- bias -2.578125
-  signal fc1_n1_t2_0_a_d1 : signed(19 downto 0);
-  signal fc1_n1_t2_0_b_d1 : signed(19 downto 0);
-  constant fc1_w0_2 : signed(4 downto 0) := "10110"; -- weight -0.078125
-  constant fc1_w2_2 : signed(7 downto 0) := "01011111"; -- weight 0.7421875
-  constant fc1_w4_2 : signed(4 downto 0) := "01001"; -- weight 0.0703125
-  constant fc1_w5_2 : signed(2 downto 0) := "011"; -- weight 0.0234375
-  constant fc1_w7_2 : signed(2 downto 0) := "011"; -- weight 0.0234375
-  constant fc1_n2_bias : signed(16 downto 0) := "10011101000000000"; -- bias -1.546875
-  signal fc1_n2_t2_0_a_d1 : signed(19 downto 0);
-  signal fc1_n2_t2_0_b_d1 : signed(19 downto 0);
-  constant fc1_w0_3 : signed(4 downto 0) := "01010"; -- weight 0.078125
-  constant fc1_w1_3 : signed(4 downto 0) := "01100"; -- weight 0.09375
-  constant fc1_w2_3 : signed(4 downto 0) := "10111"; -- weight -0.0703125
-  constant fc1_w3_3 : signed(7 downto 0) := "01100011"; -- weight 0.7734375
-  constant fc1_w4_3 : signed(3 downto 0) := "0110"; -- weight 0.046875
-  constant fc1_w5_3 : signed(3 downto 0) := "1011"; -- weight -0.0390625
-  constant fc1_w6_3 : signed(4 downto 0) := "01010"; -- weight 0.078125
-  constant fc1_n3_bias : signed(15 downto 0) := "1011111000000000"; -- bias -0.515625
+  signal fc1_n0_t2_0_a_d1 : signed(18 downto 0);
+  signal fc1_n0_t2_0_b_d1 : signed(16 downto 0);
+  signal fc1_n1_t2_0_a_d1 : signed(18 downto 0);
+  signal fc1_n1_t2_0_b_d1 : signed(18 downto 0);
+  signal fc1_n2_t2_0_a_d1 : signed(18 downto 0);
+  signal fc1_n2_t2_0_b_d1 : signed(17 downto 0);
   signal fc1_n3_t1_0_d1 : signed(19 downto 0);
-  signal fc1_n3_t2_0_b_d1 : signed(19 downto 0);
-  signal fc1_n3_t3_0_b_d1 : signed(19 downto 0);
-  constant fc1_w2_4 : signed(4 downto 0) := "10101"; -- weight -0.0859375
-  constant fc1_w4_4 : signed(7 downto 0) := "01100101"; -- weight 0.7890625
-  constant fc1_w5_4 : signed(4 downto 0) := "10100"; -- weight -0.09375
-  constant fc1_w6_4 : signed(4 downto 0) := "10101"; -- weight -0.0859375
-  constant fc1_n4_bias : signed(15 downto 0) := "0100001000000000"; -- bias 0.515625
-  signal fc1_n4_t2_0_a_d1 : signed(19 downto 0);
-  signal fc1_n4_t2_0_b_d1 : signed(19 downto 0);
-  signal fc1_n4_t3_0_b_d1 : signed(19 downto 0);
-  constant fc1_w2_5 : signed(4 downto 0) := "01011"; -- weight 0.0859375
-  constant fc1_w3_5 : signed(3 downto 0) := "1011"; -- weight -0.0390625
-  constant fc1_w4_5 : signed(4 downto 0) := "01011"; -- weight 0.0859375
-  constant fc1_w5_5 : signed(7 downto 0) := "01011100"; -- weight 0.71875
-  constant fc1_w6_5 : signed(3 downto 0) := "0101"; -- weight 0.0390625
-  constant fc1_w7_5 : signed(4 downto 0) := "10011"; -- weight -0.1015625
-  constant fc1_n5_bias : signed(16 downto 0) := "01100011000000000"; -- bias 1.546875
-  signal fc1_n5_t2_0_a_d1 : signed(19 downto 0);
-  signal fc1_n5_t2_0_b_d1 : signed(19 downto 0);
-  signal fc1_n5_t3_0_b_d1 : signed(19 downto 0);
-  constant fc1_w0_6 : signed(4 downto 0) := "01100"; -- weight 0.09375
-  constant fc1_w2_6 : signed(3 downto 0) := "0101"; -- weight 0.0390625
-  constant fc1_w4_6 : signed(3 downto 0) := "0110"; -- weight 0.046875
-  constant fc1_w5_6 : signed(4 downto 0) := "01001"; -- weight 0.0703125
-  constant fc1_w6_6 : signed(7 downto 0) := "01100010"; -- weight 0.765625
-  constant fc1_n6_bias : signed(17 downto 0) := "010100101000000000"; -- bias 2.578125
-  signal fc1_n6_t2_0_a_d1 : signed(19 downto 0);
-  signal fc1_n6_t2_0_b_d1 : signed(19 downto 0);
-  signal fc1_n6_t3_0_b_d1 : signed(19 downto 0);
-  constant fc1_w0_7 : signed(4 downto 0) := "01110"; -- weight 0.109375
-  constant fc1_w1_7 : signed(3 downto 0) := "0110"; -- weight 0.046875
-  constant fc1_w2_7 : signed(3 downto 0) := "0110"; -- weight 0.046875
-  constant fc1_w5_7 : signed(4 downto 0) := "01011"; -- weight 0.0859375
-  constant fc1_w6_7 : signed(4 downto 0) := "01010"; -- weight 0.078125
-  constant fc1_w7_7 : signed(7 downto 0) := "01011110"; -- weight 0.734375
-  constant fc1_n7_bias : signed(17 downto 0) := "011100110000000000"; -- bias 3.59375
-  signal fc1_n7_t2_0_a_d1 : signed(19 downto 0);
-  signal fc1_n7_t2_0_b_d1 : signed(19 downto 0);
-  signal fc1_n7_t3_0_b_d1 : signed(19 downto 0);
-  signal fc1_out_0 : signed(15 downto 0);
-  signal fc1_out_1 : signed(15 downto 0);
-  signal fc1_out_2 : signed(15 downto 0);
-  signal fc1_out_3 : signed(15 downto 0);
-  signal fc1_out_4 : signed(15 downto 0);
-  signal fc1_out_5 : signed(15 downto 0);
-  signal fc1_out_6 : signed(15 downto 0);
-  signal fc1_out_7 : signed(15 downto 0);
+  signal fc1_n3_t2_0_b_d1 : signed(16 downto 0);
+  signal fc1_n4_t2_0_a_d1 : signed(16 downto 0);
+  signal fc1_n4_t2_0_b_d1 : signed(18 downto 0);
+  signal fc1_n5_t2_0_a_d1 : signed(16 downto 0);
+  signal fc1_n5_t2_0_b_d1 : signed(18 downto 0);
+  signal fc1_n6_t2_0_a_d1 : signed(16 downto 0);
+  signal fc1_n6_t2_0_b_d1 : signed(18 downto 0);
+  signal fc1_n7_t2_0_a_d1 : signed(16 downto 0);
+  signal fc1_n7_t2_0_b_d1 : signed(18 downto 0);
+  signal fc1_out_0 : signed(14 downto 0);
+  signal fc1_out_1 : signed(14 downto 0);
+  signal fc1_out_2 : signed(14 downto 0);
+  signal fc1_out_3 : signed(14 downto 0);
+  signal fc1_out_4 : signed(14 downto 0);
+  signal fc1_out_5 : signed(14 downto 0);
+  signal fc1_out_6 : signed(14 downto 0);
+  signal fc1_out_7 : signed(14 downto 0);
 begin
-  out_data <= std_logic_vector(fc1_out_7) & std_logic_vector(fc1_out_6) & std_logic_vector(fc1_out_5) & std_logic_vector(fc1_out_4) & std_logic_vector(fc1_out_3) & std_logic_vector(fc1_out_2) & std_logic_vector(fc1_out_1) & std_logic_vector(fc1_out_0);
+  out_data <= std_logic_vector(resize(fc1_out_7, 16)) & std_logic_vector(resize(fc1_out_6, 16)) & std_logic_vector(resize(fc1_out_5, 16)) & std_logic_vector(resize(fc1_out_4, 16)) & std_logic_vector(resize(fc1_out_3, 16)) & std_logic_vector(resize(fc1_out_2, 16)) & std_logic_vector(resize(fc1_out_1, 16)) & std_logic_vector(resize(fc1_out_0, 16));
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable fc1_in_0 : signed(11 downto 0);
     variable fc1_in_1 : signed(11 downto 0);
@@ -113,369 +55,112 @@ begin
     variable fc1_in_5 : signed(11 downto 0);
     variable fc1_in_6 : signed(11 downto 0);
     variable fc1_in_7 : signed(11 downto 0);
-    variable fc1_n0_p0_m : signed(19 downto 0);
-    variable fc1_n0_p0 : signed(18 downto 0);
-    variable fc1_n0_p1_m : signed(15 downto 0);
-    variable fc1_n0_p1 : signed(14 downto 0);
-    variable fc1_n0_p2_m : signed(15 downto 0);
-    variable fc1_n0_p2 : signed(14 downto 0);
-    variable fc1_n0_p3_m : signed(15 downto 0);
-    variable fc1_n0_p3 : signed(14 downto 0);
+    variable fc1_n0_p1 : signed(14 downto 0); -- weight 0.046875
+    variable fc1_n0_p2 : signed(14 downto 0); -- weight 0.0546875
+    variable fc1_n0_p3 : signed(14 downto 0); -- weight 0.046875
     variable fc1_n0_p4_sh : signed(12 downto 0);
-    variable fc1_n0_p4_e : signed(13 downto 0);
-    variable fc1_n0_p4_neg : signed(13 downto 0);
-    variable fc1_n0_p6_m : signed(16 downto 0);
-    variable fc1_n0_p6 : signed(15 downto 0);
-    variable fc1_n0_p7_m : signed(16 downto 0);
-    variable fc1_n0_p7 : signed(15 downto 0);
-    variable fc1_n0_t0_0_b : signed(18 downto 0);
-    variable fc1_n0_t0_0 : signed(18 downto 0);
-    variable fc1_n0_t0_1_a : signed(15 downto 0);
-    variable fc1_n0_t0_1_b : signed(15 downto 0);
+    variable fc1_n0_p6 : signed(15 downto 0); -- weight 0.078125
+    variable fc1_n0_p7 : signed(15 downto 0); -- weight 0.09375
     variable fc1_n0_t0_1 : signed(15 downto 0);
-    variable fc1_n0_t0_2_b : signed(13 downto 0);
     variable fc1_n0_t0_2 : signed(13 downto 0);
-    variable fc1_n0_t0_3_a : signed(16 downto 0);
-    variable fc1_n0_t0_3_b : signed(16 downto 0);
-    variable fc1_n0_t0_3 : signed(16 downto 0);
-    variable fc1_n0_t1_0_b : signed(18 downto 0);
-    variable fc1_n0_t1_0 : signed(18 downto 0);
-    variable fc1_n0_t1_1_a : signed(16 downto 0);
+    variable fc1_n0_t1_0 : signed(18 downto 0); -- weight 0.6640625
     variable fc1_n0_t1_1 : signed(16 downto 0);
-    variable fc1_n0_t2_0_a : signed(19 downto 0);
-    variable fc1_n0_t2_0_b : signed(19 downto 0);
-    variable fc1_n0_t2_0 : signed(19 downto 0);
-    variable fc1_n0_t3_0_b : signed(19 downto 0);
-    variable fc1_n0_t3_0 : signed(19 downto 0);
     variable fc1_n0_acc : signed(19 downto 0);
-    variable fc1_n0_y_fl : signed(14 downto 0);
-    variable fc1_n0_y_half : std_logic;
-    variable fc1_n0_y_low : unsigned(3 downto 0);
     variable fc1_n0_y_sticky : std_logic;
-    variable fc1_n0_y_lsb : std_logic;
-    variable fc1_n0_y_inc_any : std_logic;
     variable fc1_n0_y_inc : std_logic;
-    variable fc1_n0_y_incx : signed(14 downto 0);
-    variable fc1_n0_y_rnd : signed(14 downto 0);
-    variable fc1_n0_y_wrap : signed(15 downto 0);
     variable fc1_n1_p0_sh : signed(13 downto 0);
-    variable fc1_n1_p0_e : signed(14 downto 0);
     variable fc1_n1_p0_neg : signed(14 downto 0);
-    variable fc1_n1_p1_m : signed(19 downto 0);
-    variable fc1_n1_p1 : signed(18 downto 0);
     variable fc1_n1_p2_sh : signed(14 downto 0);
-    variable fc1_n1_p4_m : signed(16 downto 0);
-    variable fc1_n1_p4 : signed(15 downto 0);
+    variable fc1_n1_p4 : signed(15 downto 0); -- weight -0.0859375
     variable fc1_n1_p5_sh : signed(14 downto 0);
-    variable fc1_n1_p6_m : signed(16 downto 0);
-    variable fc1_n1_p6 : signed(15 downto 0);
-    variable fc1_n1_p7_m : signed(15 downto 0);
-    variable fc1_n1_p7 : signed(14 downto 0);
-    variable fc1_n1_t0_0_a : signed(18 downto 0);
-    variable fc1_n1_t0_0 : signed(18 downto 0);
-    variable fc1_n1_t0_1_a : signed(16 downto 0);
-    variable fc1_n1_t0_1_b : signed(16 downto 0);
+    variable fc1_n1_p6 : signed(15 downto 0); -- weight 0.0859375
+    variable fc1_n1_p7 : signed(14 downto 0); -- weight 0.0546875
     variable fc1_n1_t0_1 : signed(16 downto 0);
-    variable fc1_n1_t0_2_a : signed(16 downto 0);
-    variable fc1_n1_t0_2_b : signed(16 downto 0);
     variable fc1_n1_t0_2 : signed(16 downto 0);
-    variable fc1_n1_t0_3_a : signed(17 downto 0);
-    variable fc1_n1_t0_3 : signed(17 downto 0);
-    variable fc1_n1_t1_0_b : signed(18 downto 0);
-    variable fc1_n1_t1_0 : signed(18 downto 0);
-    variable fc1_n1_t1_1_a : signed(18 downto 0);
-    variable fc1_n1_t1_1_b : signed(18 downto 0);
-    variable fc1_n1_t1_1 : signed(18 downto 0);
-    variable fc1_n1_t2_0_a : signed(19 downto 0);
-    variable fc1_n1_t2_0_b : signed(19 downto 0);
-    variable fc1_n1_t2_0 : signed(19 downto 0);
+    variable fc1_n1_t0_3 : signed(17 downto 0); -- bias -2.578125
+    variable fc1_n1_t1_0 : signed(18 downto 0); -- weight 0.8125
     variable fc1_n1_acc : signed(19 downto 0);
-    variable fc1_n1_y_fl : signed(14 downto 0);
-    variable fc1_n1_y_half : std_logic;
-    variable fc1_n1_y_low : unsigned(3 downto 0);
     variable fc1_n1_y_sticky : std_logic;
-    variable fc1_n1_y_lsb : std_logic;
-    variable fc1_n1_y_inc_any : std_logic;
     variable fc1_n1_y_inc : std_logic;
-    variable fc1_n1_y_incx : signed(14 downto 0);
-    variable fc1_n1_y_rnd : signed(14 downto 0);
-    variable fc1_n1_y_wrap : signed(15 downto 0);
-    variable fc1_n2_p0_m : signed(16 downto 0);
-    variable fc1_n2_p0 : signed(15 downto 0);
+    variable fc1_n2_p0 : signed(15 downto 0); -- weight -0.078125
     variable fc1_n2_p1_sh : signed(14 downto 0);
-    variable fc1_n2_p2_m : signed(19 downto 0);
-    variable fc1_n2_p2 : signed(18 downto 0);
-    variable fc1_n2_p4_m : signed(16 downto 0);
-    variable fc1_n2_p4 : signed(15 downto 0);
-    variable fc1_n2_p5_m : signed(14 downto 0);
-    variable fc1_n2_p5 : signed(13 downto 0);
+    variable fc1_n2_p4 : signed(15 downto 0); -- weight 0.0703125
+    variable fc1_n2_p5 : signed(13 downto 0); -- weight 0.0234375
     variable fc1_n2_p6_sh : signed(13 downto 0);
-    variable fc1_n2_p7_m : signed(14 downto 0);
-    variable fc1_n2_p7 : signed(13 downto 0);
-    variable fc1_n2_t0_0_a : signed(16 downto 0);
-    variable fc1_n2_t0_0_b : signed(16 downto 0);
+    variable fc1_n2_p7 : signed(13 downto 0); -- weight 0.0234375
     variable fc1_n2_t0_0 : signed(16 downto 0);
-    variable fc1_n2_t0_1_b : signed(18 downto 0);
-    variable fc1_n2_t0_1 : signed(18 downto 0);
-    variable fc1_n2_t0_2_a : signed(14 downto 0);
-    variable fc1_n2_t0_2_b : signed(14 downto 0);
     variable fc1_n2_t0_2 : signed(14 downto 0);
-    variable fc1_n2_t0_3_a : signed(16 downto 0);
-    variable fc1_n2_t0_3 : signed(16 downto 0);
-    variable fc1_n2_t1_0_a : signed(18 downto 0);
-    variable fc1_n2_t1_0 : signed(18 downto 0);
-    variable fc1_n2_t1_1_a : signed(17 downto 0);
-    variable fc1_n2_t1_1_b : signed(17 downto 0);
-    variable fc1_n2_t1_1 : signed(17 downto 0);
-    variable fc1_n2_t2_0_a : signed(19 downto 0);
-    variable fc1_n2_t2_0_b : signed(19 downto 0);
-    variable fc1_n2_t2_0 : signed(19 downto 0);
+    variable fc1_n2_t0_3 : signed(16 downto 0); -- bias -1.546875
+    variable fc1_n2_t1_0 : signed(18 downto 0); -- weight 0.7421875
     variable fc1_n2_acc : signed(19 downto 0);
-    variable fc1_n2_y_fl : signed(14 downto 0);
-    variable fc1_n2_y_half : std_logic;
-    variable fc1_n2_y_low : unsigned(3 downto 0);
     variable fc1_n2_y_sticky : std_logic;
-    variable fc1_n2_y_lsb : std_logic;
-    variable fc1_n2_y_inc_any : std_logic;
     variable fc1_n2_y_inc : std_logic;
-    variable fc1_n2_y_incx : signed(14 downto 0);
-    variable fc1_n2_y_rnd : signed(14 downto 0);
-    variable fc1_n2_y_wrap : signed(15 downto 0);
-    variable fc1_n3_p0_m : signed(16 downto 0);
-    variable fc1_n3_p0 : signed(15 downto 0);
-    variable fc1_n3_p1_m : signed(16 downto 0);
-    variable fc1_n3_p1 : signed(15 downto 0);
-    variable fc1_n3_p2_m : signed(16 downto 0);
-    variable fc1_n3_p2 : signed(15 downto 0);
-    variable fc1_n3_p3_m : signed(19 downto 0);
-    variable fc1_n3_p3 : signed(18 downto 0);
-    variable fc1_n3_p4_m : signed(15 downto 0);
-    variable fc1_n3_p4 : signed(14 downto 0);
-    variable fc1_n3_p5_m : signed(15 downto 0);
-    variable fc1_n3_p5 : signed(14 downto 0);
-    variable fc1_n3_p6_m : signed(16 downto 0);
-    variable fc1_n3_p6 : signed(15 downto 0);
+    variable fc1_n3_p0 : signed(15 downto 0); -- weight 0.078125
+    variable fc1_n3_p1 : signed(15 downto 0); -- weight 0.09375
+    variable fc1_n3_p2 : signed(15 downto 0); -- weight -0.0703125
+    variable fc1_n3_p4 : signed(14 downto 0); -- weight 0.046875
+    variable fc1_n3_p5 : signed(14 downto 0); -- weight -0.0390625
     variable fc1_n3_p7_sh : signed(12 downto 0);
-    variable fc1_n3_p7_e : signed(13 downto 0);
     variable fc1_n3_p7_neg : signed(13 downto 0);
-    variable fc1_n3_t0_0_a : signed(16 downto 0);
-    variable fc1_n3_t0_0_b : signed(16 downto 0);
     variable fc1_n3_t0_0 : signed(16 downto 0);
-    variable fc1_n3_t0_1_a : signed(18 downto 0);
-    variable fc1_n3_t0_1 : signed(18 downto 0);
+    variable fc1_n3_t0_1 : signed(18 downto 0); -- weight 0.7734375
     variable fc1_n3_t0_2_a : signed(15 downto 0);
-    variable fc1_n3_t0_2_b : signed(15 downto 0);
     variable fc1_n3_t0_2 : signed(15 downto 0);
-    variable fc1_n3_t0_3_b : signed(15 downto 0);
     variable fc1_n3_t0_3 : signed(15 downto 0);
-    variable fc1_n3_t1_0_a : signed(19 downto 0);
-    variable fc1_n3_t1_0_b : signed(19 downto 0);
-    variable fc1_n3_t1_0 : signed(19 downto 0);
-    variable fc1_n3_t1_1_a : signed(16 downto 0);
-    variable fc1_n3_t1_1_b : signed(16 downto 0);
-    variable fc1_n3_t1_1 : signed(16 downto 0);
-    variable fc1_n3_t2_0_b : signed(19 downto 0);
-    variable fc1_n3_t2_0 : signed(19 downto 0);
-    variable fc1_n3_t3_0_b : signed(19 downto 0);
-    variable fc1_n3_t3_0 : signed(19 downto 0);
     variable fc1_n3_acc : signed(19 downto 0);
-    variable fc1_n3_y_fl : signed(14 downto 0);
-    variable fc1_n3_y_half : std_logic;
-    variable fc1_n3_y_low : unsigned(3 downto 0);
     variable fc1_n3_y_sticky : std_logic;
-    variable fc1_n3_y_lsb : std_logic;
-    variable fc1_n3_y_inc_any : std_logic;
     variable fc1_n3_y_inc : std_logic;
-    variable fc1_n3_y_incx : signed(14 downto 0);
-    variable fc1_n3_y_rnd : signed(14 downto 0);
-    variable fc1_n3_y_wrap : signed(15 downto 0);
     variable fc1_n4_p0_sh : signed(14 downto 0);
-    variable fc1_n4_p0_e : signed(15 downto 0);
-    variable fc1_n4_p0_neg : signed(15 downto 0);
     variable fc1_n4_p1_sh : signed(13 downto 0);
-    variable fc1_n4_p1_e : signed(14 downto 0);
     variable fc1_n4_p1_neg : signed(14 downto 0);
-    variable fc1_n4_p2_m : signed(16 downto 0);
-    variable fc1_n4_p2 : signed(15 downto 0);
+    variable fc1_n4_p2 : signed(15 downto 0); -- weight -0.0859375
     variable fc1_n4_p3_sh : signed(14 downto 0);
-    variable fc1_n4_p4_m : signed(19 downto 0);
-    variable fc1_n4_p4 : signed(18 downto 0);
-    variable fc1_n4_p5_m : signed(16 downto 0);
-    variable fc1_n4_p5 : signed(15 downto 0);
-    variable fc1_n4_p6_m : signed(16 downto 0);
-    variable fc1_n4_p6 : signed(15 downto 0);
+    variable fc1_n4_p5 : signed(15 downto 0); -- weight -0.09375
     variable fc1_n4_p7_sh : signed(13 downto 0);
-    variable fc1_n4_t0_0_b : signed(15 downto 0);
     variable fc1_n4_t0_0 : signed(15 downto 0);
-    variable fc1_n4_t0_1_a : signed(16 downto 0);
-    variable fc1_n4_t0_1_b : signed(16 downto 0);
-    variable fc1_n4_t0_1 : signed(16 downto 0);
-    variable fc1_n4_t0_2_b : signed(18 downto 0);
-    variable fc1_n4_t0_2 : signed(18 downto 0);
-    variable fc1_n4_t0_3_b : signed(15 downto 0);
-    variable fc1_n4_t0_3 : signed(15 downto 0);
-    variable fc1_n4_t1_0_a : signed(16 downto 0);
+    variable fc1_n4_t0_3 : signed(15 downto 0); -- weight -0.0859375
     variable fc1_n4_t1_0 : signed(16 downto 0);
-    variable fc1_n4_t1_1_b : signed(18 downto 0);
-    variable fc1_n4_t1_1 : signed(18 downto 0);
-    variable fc1_n4_t2_0_a : signed(19 downto 0);
-    variable fc1_n4_t2_0_b : signed(19 downto 0);
-    variable fc1_n4_t2_0 : signed(19 downto 0);
-    variable fc1_n4_t3_0_b : signed(19 downto 0);
-    variable fc1_n4_t3_0 : signed(19 downto 0);
+    variable fc1_n4_t1_1 : signed(18 downto 0); -- weight 0.7890625
     variable fc1_n4_acc : signed(19 downto 0);
-    variable fc1_n4_y_fl : signed(14 downto 0);
-    variable fc1_n4_y_half : std_logic;
-    variable fc1_n4_y_low : unsigned(3 downto 0);
     variable fc1_n4_y_sticky : std_logic;
-    variable fc1_n4_y_lsb : std_logic;
-    variable fc1_n4_y_inc_any : std_logic;
     variable fc1_n4_y_inc : std_logic;
-    variable fc1_n4_y_incx : signed(14 downto 0);
-    variable fc1_n4_y_rnd : signed(14 downto 0);
-    variable fc1_n4_y_wrap : signed(15 downto 0);
     variable fc1_n5_p0_sh : signed(12 downto 0);
-    variable fc1_n5_p0_e : signed(13 downto 0);
     variable fc1_n5_p0_neg : signed(13 downto 0);
-    variable fc1_n5_p1_sh : signed(14 downto 0);
-    variable fc1_n5_p2_m : signed(16 downto 0);
-    variable fc1_n5_p2 : signed(15 downto 0);
-    variable fc1_n5_p3_m : signed(15 downto 0);
-    variable fc1_n5_p3 : signed(14 downto 0);
-    variable fc1_n5_p4_m : signed(16 downto 0);
-    variable fc1_n5_p4 : signed(15 downto 0);
-    variable fc1_n5_p5_m : signed(19 downto 0);
-    variable fc1_n5_p5 : signed(18 downto 0);
-    variable fc1_n5_p6_m : signed(15 downto 0);
-    variable fc1_n5_p6 : signed(14 downto 0);
-    variable fc1_n5_p7_m : signed(16 downto 0);
-    variable fc1_n5_p7 : signed(15 downto 0);
-    variable fc1_n5_t0_0_a : signed(15 downto 0);
-    variable fc1_n5_t0_0_b : signed(15 downto 0);
+    variable fc1_n5_p3 : signed(14 downto 0); -- weight -0.0390625
+    variable fc1_n5_p4 : signed(15 downto 0); -- weight 0.0859375
+    variable fc1_n5_p6 : signed(14 downto 0); -- weight 0.0390625
+    variable fc1_n5_p7 : signed(15 downto 0); -- weight -0.1015625
     variable fc1_n5_t0_0 : signed(15 downto 0);
-    variable fc1_n5_t0_1_b : signed(15 downto 0);
-    variable fc1_n5_t0_1 : signed(15 downto 0);
-    variable fc1_n5_t0_2_a : signed(18 downto 0);
-    variable fc1_n5_t0_2 : signed(18 downto 0);
-    variable fc1_n5_t0_3_a : signed(16 downto 0);
-    variable fc1_n5_t0_3_b : signed(16 downto 0);
+    variable fc1_n5_t0_1 : signed(15 downto 0); -- weight 0.0859375
     variable fc1_n5_t0_3 : signed(16 downto 0);
-    variable fc1_n5_t1_0_a : signed(16 downto 0);
-    variable fc1_n5_t1_0_b : signed(16 downto 0);
-    variable fc1_n5_t1_0 : signed(16 downto 0);
-    variable fc1_n5_t1_1_b : signed(18 downto 0);
-    variable fc1_n5_t1_1 : signed(18 downto 0);
-    variable fc1_n5_t2_0_a : signed(19 downto 0);
-    variable fc1_n5_t2_0_b : signed(19 downto 0);
-    variable fc1_n5_t2_0 : signed(19 downto 0);
-    variable fc1_n5_t3_0_b : signed(19 downto 0);
-    variable fc1_n5_t3_0 : signed(19 downto 0);
+    variable fc1_n5_t1_1 : signed(18 downto 0); -- weight 0.71875
     variable fc1_n5_acc : signed(19 downto 0);
-    variable fc1_n5_y_fl : signed(14 downto 0);
-    variable fc1_n5_y_half : std_logic;
-    variable fc1_n5_y_low : unsigned(3 downto 0);
     variable fc1_n5_y_sticky : std_logic;
-    variable fc1_n5_y_lsb : std_logic;
-    variable fc1_n5_y_inc_any : std_logic;
     variable fc1_n5_y_inc : std_logic;
-    variable fc1_n5_y_incx : signed(14 downto 0);
-    variable fc1_n5_y_rnd : signed(14 downto 0);
-    variable fc1_n5_y_wrap : signed(15 downto 0);
-    variable fc1_n6_p0_m : signed(16 downto 0);
-    variable fc1_n6_p0 : signed(15 downto 0);
-    variable fc1_n6_p1_e : signed(12 downto 0);
     variable fc1_n6_p1_neg : signed(12 downto 0);
-    variable fc1_n6_p2_m : signed(15 downto 0);
-    variable fc1_n6_p2 : signed(14 downto 0);
+    variable fc1_n6_p2 : signed(14 downto 0); -- weight 0.0390625
     variable fc1_n6_p3_sh : signed(13 downto 0);
-    variable fc1_n6_p4_m : signed(15 downto 0);
-    variable fc1_n6_p4 : signed(14 downto 0);
-    variable fc1_n6_p5_m : signed(16 downto 0);
-    variable fc1_n6_p5 : signed(15 downto 0);
-    variable fc1_n6_p6_m : signed(19 downto 0);
-    variable fc1_n6_p6 : signed(18 downto 0);
-    variable fc1_n6_p7_sh : signed(13 downto 0);
-    variable fc1_n6_p7_e : signed(14 downto 0);
     variable fc1_n6_p7_neg : signed(14 downto 0);
-    variable fc1_n6_t0_0_b : signed(15 downto 0);
-    variable fc1_n6_t0_0 : signed(15 downto 0);
-    variable fc1_n6_t0_1_a : signed(15 downto 0);
-    variable fc1_n6_t0_1_b : signed(15 downto 0);
+    variable fc1_n6_t0_0 : signed(15 downto 0); -- weight 0.09375
     variable fc1_n6_t0_1 : signed(15 downto 0);
-    variable fc1_n6_t0_2_a : signed(15 downto 0);
-    variable fc1_n6_t0_2 : signed(15 downto 0);
-    variable fc1_n6_t0_3_b : signed(18 downto 0);
-    variable fc1_n6_t0_3 : signed(18 downto 0);
-    variable fc1_n6_t1_0_a : signed(16 downto 0);
-    variable fc1_n6_t1_0_b : signed(16 downto 0);
-    variable fc1_n6_t1_0 : signed(16 downto 0);
-    variable fc1_n6_t1_1_a : signed(18 downto 0);
-    variable fc1_n6_t1_1 : signed(18 downto 0);
-    variable fc1_n6_t2_0_a : signed(19 downto 0);
-    variable fc1_n6_t2_0_b : signed(19 downto 0);
-    variable fc1_n6_t2_0 : signed(19 downto 0);
-    variable fc1_n6_t3_0_b : signed(19 downto 0);
-    variable fc1_n6_t3_0 : signed(19 downto 0);
+    variable fc1_n6_t0_2 : signed(15 downto 0); -- weight 0.0703125
+    variable fc1_n6_t1_1 : signed(18 downto 0); -- weight 0.765625
     variable fc1_n6_acc : signed(19 downto 0);
-    variable fc1_n6_y_fl : signed(14 downto 0);
-    variable fc1_n6_y_half : std_logic;
-    variable fc1_n6_y_low : unsigned(3 downto 0);
     variable fc1_n6_y_sticky : std_logic;
-    variable fc1_n6_y_lsb : std_logic;
-    variable fc1_n6_y_inc_any : std_logic;
     variable fc1_n6_y_inc : std_logic;
-    variable fc1_n6_y_incx : signed(14 downto 0);
-    variable fc1_n6_y_rnd : signed(14 downto 0);
-    variable fc1_n6_y_wrap : signed(15 downto 0);
-    variable fc1_n7_p0_m : signed(16 downto 0);
-    variable fc1_n7_p0 : signed(15 downto 0);
-    variable fc1_n7_p1_m : signed(15 downto 0);
-    variable fc1_n7_p1 : signed(14 downto 0);
-    variable fc1_n7_p2_m : signed(15 downto 0);
-    variable fc1_n7_p2 : signed(14 downto 0);
-    variable fc1_n7_p3_sh : signed(13 downto 0);
-    variable fc1_n7_p3_e : signed(14 downto 0);
+    variable fc1_n7_p0 : signed(15 downto 0); -- weight 0.109375
+    variable fc1_n7_p2 : signed(14 downto 0); -- weight 0.046875
     variable fc1_n7_p3_neg : signed(14 downto 0);
     variable fc1_n7_p4_sh : signed(14 downto 0);
-    variable fc1_n7_p4_e : signed(15 downto 0);
     variable fc1_n7_p4_neg : signed(15 downto 0);
-    variable fc1_n7_p5_m : signed(16 downto 0);
-    variable fc1_n7_p5 : signed(15 downto 0);
-    variable fc1_n7_p6_m : signed(16 downto 0);
-    variable fc1_n7_p6 : signed(15 downto 0);
-    variable fc1_n7_p7_m : signed(19 downto 0);
-    variable fc1_n7_p7 : signed(18 downto 0);
-    variable fc1_n7_t0_0_a : signed(16 downto 0);
-    variable fc1_n7_t0_0_b : signed(16 downto 0);
-    variable fc1_n7_t0_0 : signed(16 downto 0);
-    variable fc1_n7_t0_1_a : signed(15 downto 0);
-    variable fc1_n7_t0_1_b : signed(15 downto 0);
+    variable fc1_n7_p5 : signed(15 downto 0); -- weight 0.0859375
     variable fc1_n7_t0_1 : signed(15 downto 0);
-    variable fc1_n7_t0_2_a : signed(16 downto 0);
-    variable fc1_n7_t0_2_b : signed(16 downto 0);
     variable fc1_n7_t0_2 : signed(16 downto 0);
-    variable fc1_n7_t0_3_a : signed(18 downto 0);
-    variable fc1_n7_t0_3 : signed(18 downto 0);
-    variable fc1_n7_t1_0_b : signed(16 downto 0);
     variable fc1_n7_t1_0 : signed(16 downto 0);
-    variable fc1_n7_t1_1_a : signed(18 downto 0);
-    variable fc1_n7_t1_1 : signed(18 downto 0);
-    variable fc1_n7_t2_0_a : signed(19 downto 0);
-    variable fc1_n7_t2_0_b : signed(19 downto 0);
-    variable fc1_n7_t2_0 : signed(19 downto 0);
-    variable fc1_n7_t3_0_b : signed(19 downto 0);
-    variable fc1_n7_t3_0 : signed(19 downto 0);
+    variable fc1_n7_t1_1 : signed(18 downto 0); -- weight 0.734375
     variable fc1_n7_acc : signed(19 downto 0);
-    variable fc1_n7_y_fl : signed(14 downto 0);
-    variable fc1_n7_y_half : std_logic;
-    variable fc1_n7_y_low : unsigned(3 downto 0);
     variable fc1_n7_y_sticky : std_logic;
-    variable fc1_n7_y_lsb : std_logic;
-    variable fc1_n7_y_inc_any : std_logic;
     variable fc1_n7_y_inc : std_logic;
-    variable fc1_n7_y_incx : signed(14 downto 0);
-    variable fc1_n7_y_rnd : signed(14 downto 0);
-    variable fc1_n7_y_wrap : signed(15 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -487,399 +172,136 @@ begin
         fc1_in_5 := signed(in_data(71 downto 60));
         fc1_in_6 := signed(in_data(83 downto 72));
         fc1_in_7 := signed(in_data(95 downto 84));
-        fc1_n0_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_0), 20);
-        fc1_n0_p0 := fc1_n0_p0_m(18 downto 0);
-        fc1_n0_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_0), 16);
-        fc1_n0_p1 := fc1_n0_p1_m(14 downto 0);
-        fc1_n0_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_0), 16);
-        fc1_n0_p2 := fc1_n0_p2_m(14 downto 0);
-        fc1_n0_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_0), 16);
-        fc1_n0_p3 := fc1_n0_p3_m(14 downto 0);
+        fc1_n0_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 6) mod 2**15, 15));
+        fc1_n0_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 7) mod 2**15, 15));
+        fc1_n0_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 6) mod 2**15, 15));
         fc1_n0_p4_sh := shift_left(resize(fc1_in_4, 13), 1);
-        fc1_n0_p4_e := resize(fc1_n0_p4_sh, 14);
-        fc1_n0_p4_neg := -fc1_n0_p4_e;
-        fc1_n0_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_0), 17);
-        fc1_n0_p6 := fc1_n0_p6_m(15 downto 0);
-        fc1_n0_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_0), 17);
-        fc1_n0_p7 := fc1_n0_p7_m(15 downto 0);
-        fc1_n0_t0_0_b := resize(fc1_n0_p1, 19);
-        fc1_n0_t0_0 := fc1_n0_p0 + fc1_n0_t0_0_b;
-        fc1_n0_t0_1_a := resize(fc1_n0_p2, 16);
-        fc1_n0_t0_1_b := resize(fc1_n0_p3, 16);
-        fc1_n0_t0_1 := fc1_n0_t0_1_a + fc1_n0_t0_1_b;
-        fc1_n0_t0_2_b := resize(fc1_in_5, 14);
-        fc1_n0_t0_2 := fc1_n0_p4_neg + fc1_n0_t0_2_b;
-        fc1_n0_t0_3_a := resize(fc1_n0_p6, 17);
-        fc1_n0_t0_3_b := resize(fc1_n0_p7, 17);
-        fc1_n0_t0_3 := fc1_n0_t0_3_a + fc1_n0_t0_3_b;
-        fc1_n0_t1_0_b := resize(fc1_n0_t0_1, 19);
-        fc1_n0_t1_0 := fc1_n0_t0_0 + fc1_n0_t1_0_b;
-        fc1_n0_t1_1_a := resize(fc1_n0_t0_2, 17);
-        fc1_n0_t1_1 := fc1_n0_t1_1_a + fc1_n0_t0_3;
-        fc1_n0_t2_0_a := resize(fc1_n0_t1_0, 20);
-        fc1_n0_t2_0_b := resize(fc1_n0_t1_1, 20);
-        fc1_n0_t2_0 := fc1_n0_t2_0_a_d1 + fc1_n0_t2_0_b_d1;
-        fc1_n0_t3_0_b := resize(fc1_n0_bias, 20);
-        fc1_n0_t3_0 := fc1_n0_t2_0 + fc1_n0_t3_0_b_d1;
-        fc1_n0_acc := fc1_n0_t3_0;
-        fc1_n0_y_fl := fc1_n0_acc(19 downto 5);
-        fc1_n0_y_half := fc1_n0_acc(4);
-        fc1_n0_y_low := unsigned(fc1_n0_acc(3 downto 0));
-        if fc1_n0_y_low /= 0 then fc1_n0_y_sticky := '1'; else fc1_n0_y_sticky := '0'; end if;
-        fc1_n0_y_lsb := fc1_n0_acc(5);
-        fc1_n0_y_inc_any := fc1_n0_y_sticky or fc1_n0_y_lsb;
-        fc1_n0_y_inc := fc1_n0_y_half and fc1_n0_y_inc_any;
-        fc1_n0_y_incx := (0 => fc1_n0_y_inc, others => '0');
-        fc1_n0_y_rnd := fc1_n0_y_fl + fc1_n0_y_incx;
-        fc1_n0_y_wrap := resize(fc1_n0_y_rnd, 16);
+        fc1_n0_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 10) mod 2**16, 16));
+        fc1_n0_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 12) mod 2**16, 16));
+        fc1_n0_t0_1 := resize(fc1_n0_p2, 16) + resize(fc1_n0_p3, 16);
+        fc1_n0_t0_2 := (-resize(fc1_n0_p4_sh, 14)) + resize(fc1_in_5, 14);
+        fc1_n0_t1_0 := (signed(to_unsigned((to_integer(fc1_in_0) * 85) mod 2**19, 19)) + resize(fc1_n0_p1, 19)) + resize(fc1_n0_t0_1, 19);
+        fc1_n0_t1_1 := resize(fc1_n0_t0_2, 17) + (resize(fc1_n0_p6, 17) + resize(fc1_n0_p7, 17));
+        fc1_n0_acc := ((resize(fc1_n0_t2_0_a_d1, 20) + resize(fc1_n0_t2_0_b_d1, 20)) + to_signed(-117760, 20));
+        if unsigned(fc1_n0_acc(3 downto 0)) /= 0 then fc1_n0_y_sticky := '1'; else fc1_n0_y_sticky := '0'; end if;
+        fc1_n0_y_inc := fc1_n0_acc(4) and (fc1_n0_y_sticky or fc1_n0_acc(5));
         fc1_n1_p0_sh := shift_left(resize(fc1_in_0, 14), 2);
-        fc1_n1_p0_e := resize(fc1_n1_p0_sh, 15);
-        fc1_n1_p0_neg := -fc1_n1_p0_e;
-        fc1_n1_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_1), 20);
-        fc1_n1_p1 := fc1_n1_p1_m(18 downto 0);
+        fc1_n1_p0_neg := -resize(fc1_n1_p0_sh, 15);
         fc1_n1_p2_sh := shift_left(resize(fc1_in_2, 15), 3);
-        fc1_n1_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_1), 17);
-        fc1_n1_p4 := fc1_n1_p4_m(15 downto 0);
+        fc1_n1_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-11)) mod 2**16, 16));
         fc1_n1_p5_sh := shift_left(resize(fc1_in_5, 15), 3);
-        fc1_n1_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_1), 17);
-        fc1_n1_p6 := fc1_n1_p6_m(15 downto 0);
-        fc1_n1_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_1), 16);
-        fc1_n1_p7 := fc1_n1_p7_m(14 downto 0);
-        fc1_n1_t0_0_a := resize(fc1_n1_p0_neg, 19);
-        fc1_n1_t0_0 := fc1_n1_t0_0_a + fc1_n1_p1;
-        fc1_n1_t0_1_a := resize(fc1_n1_p2_sh, 17);
-        fc1_n1_t0_1_b := resize(fc1_n1_p4, 17);
-        fc1_n1_t0_1 := fc1_n1_t0_1_a + fc1_n1_t0_1_b;
-        fc1_n1_t0_2_a := resize(fc1_n1_p5_sh, 17);
-        fc1_n1_t0_2_b := resize(fc1_n1_p6, 17);
-        fc1_n1_t0_2 := fc1_n1_t0_2_a + fc1_n1_t0_2_b;
-        fc1_n1_t0_3_a := resize(fc1_n1_p7, 18);
-        fc1_n1_t0_3 := fc1_n1_t0_3_a + fc1_n1_bias;
-        fc1_n1_t1_0_b := resize(fc1_n1_t0_1, 19);
-        fc1_n1_t1_0 := fc1_n1_t0_0 + fc1_n1_t1_0_b;
-        fc1_n1_t1_1_a := resize(fc1_n1_t0_2, 19);
-        fc1_n1_t1_1_b := resize(fc1_n1_t0_3, 19);
-        fc1_n1_t1_1 := fc1_n1_t1_1_a + fc1_n1_t1_1_b;
-        fc1_n1_t2_0_a := resize(fc1_n1_t1_0, 20);
-        fc1_n1_t2_0_b := resize(fc1_n1_t1_1, 20);
-        fc1_n1_t2_0 := fc1_n1_t2_0_a_d1 + fc1_n1_t2_0_b_d1;
-        fc1_n1_acc := fc1_n1_t2_0;
-        fc1_n1_y_fl := fc1_n1_acc(19 downto 5);
-        fc1_n1_y_half := fc1_n1_acc(4);
-        fc1_n1_y_low := unsigned(fc1_n1_acc(3 downto 0));
-        if fc1_n1_y_low /= 0 then fc1_n1_y_sticky := '1'; else fc1_n1_y_sticky := '0'; end if;
-        fc1_n1_y_lsb := fc1_n1_acc(5);
-        fc1_n1_y_inc_any := fc1_n1_y_sticky or fc1_n1_y_lsb;
-        fc1_n1_y_inc := fc1_n1_y_half and fc1_n1_y_inc_any;
-        fc1_n1_y_incx := (0 => fc1_n1_y_inc, others => '0');
-        fc1_n1_y_rnd := fc1_n1_y_fl + fc1_n1_y_incx;
-        fc1_n1_y_wrap := resize(fc1_n1_y_rnd, 16);
-        fc1_n2_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_2), 17);
-        fc1_n2_p0 := fc1_n2_p0_m(15 downto 0);
+        fc1_n1_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 11) mod 2**16, 16));
+        fc1_n1_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 7) mod 2**15, 15));
+        fc1_n1_t0_1 := resize(fc1_n1_p2_sh, 17) + resize(fc1_n1_p4, 17);
+        fc1_n1_t0_2 := resize(fc1_n1_p5_sh, 17) + resize(fc1_n1_p6, 17);
+        fc1_n1_t0_3 := resize(fc1_n1_p7, 18) + to_signed(-84480, 18);
+        fc1_n1_t1_0 := (resize(fc1_n1_p0_neg, 19) + signed(to_unsigned((to_integer(fc1_in_1) * 104) mod 2**19, 19))) + resize(fc1_n1_t0_1, 19);
+        fc1_n1_acc := (resize(fc1_n1_t2_0_a_d1, 20) + resize(fc1_n1_t2_0_b_d1, 20));
+        if unsigned(fc1_n1_acc(3 downto 0)) /= 0 then fc1_n1_y_sticky := '1'; else fc1_n1_y_sticky := '0'; end if;
+        fc1_n1_y_inc := fc1_n1_acc(4) and (fc1_n1_y_sticky or fc1_n1_acc(5));
+        fc1_n2_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-10)) mod 2**16, 16));
         fc1_n2_p1_sh := shift_left(resize(fc1_in_1, 15), 3);
-        fc1_n2_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_2), 20);
-        fc1_n2_p2 := fc1_n2_p2_m(18 downto 0);
-        fc1_n2_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_2), 17);
-        fc1_n2_p4 := fc1_n2_p4_m(15 downto 0);
-        fc1_n2_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_2), 15);
-        fc1_n2_p5 := fc1_n2_p5_m(13 downto 0);
+        fc1_n2_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 9) mod 2**16, 16));
+        fc1_n2_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 3) mod 2**14, 14));
         fc1_n2_p6_sh := shift_left(resize(fc1_in_6, 14), 2);
-        fc1_n2_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_2), 15);
-        fc1_n2_p7 := fc1_n2_p7_m(13 downto 0);
-        fc1_n2_t0_0_a := resize(fc1_n2_p0, 17);
-        fc1_n2_t0_0_b := resize(fc1_n2_p1_sh, 17);
-        fc1_n2_t0_0 := fc1_n2_t0_0_a + fc1_n2_t0_0_b;
-        fc1_n2_t0_1_b := resize(fc1_n2_p4, 19);
-        fc1_n2_t0_1 := fc1_n2_p2 + fc1_n2_t0_1_b;
-        fc1_n2_t0_2_a := resize(fc1_n2_p5, 15);
-        fc1_n2_t0_2_b := resize(fc1_n2_p6_sh, 15);
-        fc1_n2_t0_2 := fc1_n2_t0_2_a + fc1_n2_t0_2_b;
-        fc1_n2_t0_3_a := resize(fc1_n2_p7, 17);
-        fc1_n2_t0_3 := fc1_n2_t0_3_a + fc1_n2_bias;
-        fc1_n2_t1_0_a := resize(fc1_n2_t0_0, 19);
-        fc1_n2_t1_0 := fc1_n2_t1_0_a + fc1_n2_t0_1;
-        fc1_n2_t1_1_a := resize(fc1_n2_t0_2, 18);
-        fc1_n2_t1_1_b := resize(fc1_n2_t0_3, 18);
-        fc1_n2_t1_1 := fc1_n2_t1_1_a + fc1_n2_t1_1_b;
-        fc1_n2_t2_0_a := resize(fc1_n2_t1_0, 20);
-        fc1_n2_t2_0_b := resize(fc1_n2_t1_1, 20);
-        fc1_n2_t2_0 := fc1_n2_t2_0_a_d1 + fc1_n2_t2_0_b_d1;
-        fc1_n2_acc := fc1_n2_t2_0;
-        fc1_n2_y_fl := fc1_n2_acc(19 downto 5);
-        fc1_n2_y_half := fc1_n2_acc(4);
-        fc1_n2_y_low := unsigned(fc1_n2_acc(3 downto 0));
-        if fc1_n2_y_low /= 0 then fc1_n2_y_sticky := '1'; else fc1_n2_y_sticky := '0'; end if;
-        fc1_n2_y_lsb := fc1_n2_acc(5);
-        fc1_n2_y_inc_any := fc1_n2_y_sticky or fc1_n2_y_lsb;
-        fc1_n2_y_inc := fc1_n2_y_half and fc1_n2_y_inc_any;
-        fc1_n2_y_incx := (0 => fc1_n2_y_inc, others => '0');
-        fc1_n2_y_rnd := fc1_n2_y_fl + fc1_n2_y_incx;
-        fc1_n2_y_wrap := resize(fc1_n2_y_rnd, 16);
-        fc1_n3_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_3), 17);
-        fc1_n3_p0 := fc1_n3_p0_m(15 downto 0);
-        fc1_n3_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_3), 17);
-        fc1_n3_p1 := fc1_n3_p1_m(15 downto 0);
-        fc1_n3_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_3), 17);
-        fc1_n3_p2 := fc1_n3_p2_m(15 downto 0);
-        fc1_n3_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_3), 20);
-        fc1_n3_p3 := fc1_n3_p3_m(18 downto 0);
-        fc1_n3_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_3), 16);
-        fc1_n3_p4 := fc1_n3_p4_m(14 downto 0);
-        fc1_n3_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_3), 16);
-        fc1_n3_p5 := fc1_n3_p5_m(14 downto 0);
-        fc1_n3_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_3), 17);
-        fc1_n3_p6 := fc1_n3_p6_m(15 downto 0);
+        fc1_n2_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 3) mod 2**14, 14));
+        fc1_n2_t0_0 := resize(fc1_n2_p0, 17) + resize(fc1_n2_p1_sh, 17);
+        fc1_n2_t0_2 := resize(fc1_n2_p5, 15) + resize(fc1_n2_p6_sh, 15);
+        fc1_n2_t0_3 := resize(fc1_n2_p7, 17) + to_signed(-50688, 17);
+        fc1_n2_t1_0 := resize(fc1_n2_t0_0, 19) + (signed(to_unsigned((to_integer(fc1_in_2) * 95) mod 2**19, 19)) + resize(fc1_n2_p4, 19));
+        fc1_n2_acc := (resize(fc1_n2_t2_0_a_d1, 20) + resize(fc1_n2_t2_0_b_d1, 20));
+        if unsigned(fc1_n2_acc(3 downto 0)) /= 0 then fc1_n2_y_sticky := '1'; else fc1_n2_y_sticky := '0'; end if;
+        fc1_n2_y_inc := fc1_n2_acc(4) and (fc1_n2_y_sticky or fc1_n2_acc(5));
+        fc1_n3_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 10) mod 2**16, 16));
+        fc1_n3_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 12) mod 2**16, 16));
+        fc1_n3_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-9)) mod 2**16, 16));
+        fc1_n3_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 6) mod 2**15, 15));
+        fc1_n3_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-5)) mod 2**15, 15));
         fc1_n3_p7_sh := shift_left(resize(fc1_in_7, 13), 1);
-        fc1_n3_p7_e := resize(fc1_n3_p7_sh, 14);
-        fc1_n3_p7_neg := -fc1_n3_p7_e;
-        fc1_n3_t0_0_a := resize(fc1_n3_p0, 17);
-        fc1_n3_t0_0_b := resize(fc1_n3_p1, 17);
-        fc1_n3_t0_0 := fc1_n3_t0_0_a + fc1_n3_t0_0_b;
-        fc1_n3_t0_1_a := resize(fc1_n3_p2, 19);
-        fc1_n3_t0_1 := fc1_n3_t0_1_a + fc1_n3_p3;
+        fc1_n3_p7_neg := -resize(fc1_n3_p7_sh, 14);
+        fc1_n3_t0_0 := resize(fc1_n3_p0, 17) + resize(fc1_n3_p1, 17);
+        fc1_n3_t0_1 := resize(fc1_n3_p2, 19) + signed(to_unsigned((to_integer(fc1_in_3) * 99) mod 2**19, 19));
         fc1_n3_t0_2_a := resize(fc1_n3_p4, 16);
-        fc1_n3_t0_2_b := resize(fc1_n3_p5, 16);
-        fc1_n3_t0_2 := fc1_n3_t0_2_a + fc1_n3_t0_2_b;
-        fc1_n3_t0_3_b := resize(fc1_n3_p7_neg, 16);
-        fc1_n3_t0_3 := fc1_n3_p6 + fc1_n3_t0_3_b;
-        fc1_n3_t1_0_a := resize(fc1_n3_t0_0, 20);
-        fc1_n3_t1_0_b := resize(fc1_n3_t0_1, 20);
-        fc1_n3_t1_0 := fc1_n3_t1_0_a + fc1_n3_t1_0_b;
-        fc1_n3_t1_1_a := resize(fc1_n3_t0_2, 17);
-        fc1_n3_t1_1_b := resize(fc1_n3_t0_3, 17);
-        fc1_n3_t1_1 := fc1_n3_t1_1_a + fc1_n3_t1_1_b;
-        fc1_n3_t2_0_b := resize(fc1_n3_t1_1, 20);
-        fc1_n3_t2_0 := fc1_n3_t1_0_d1 + fc1_n3_t2_0_b_d1;
-        fc1_n3_t3_0_b := resize(fc1_n3_bias, 20);
-        fc1_n3_t3_0 := fc1_n3_t2_0 + fc1_n3_t3_0_b_d1;
-        fc1_n3_acc := fc1_n3_t3_0;
-        fc1_n3_y_fl := fc1_n3_acc(19 downto 5);
-        fc1_n3_y_half := fc1_n3_acc(4);
-        fc1_n3_y_low := unsigned(fc1_n3_acc(3 downto 0));
-        if fc1_n3_y_low /= 0 then fc1_n3_y_sticky := '1'; else fc1_n3_y_sticky := '0'; end if;
-        fc1_n3_y_lsb := fc1_n3_acc(5);
-        fc1_n3_y_inc_any := fc1_n3_y_sticky or fc1_n3_y_lsb;
-        fc1_n3_y_inc := fc1_n3_y_half and fc1_n3_y_inc_any;
-        fc1_n3_y_incx := (0 => fc1_n3_y_inc, others => '0');
-        fc1_n3_y_rnd := fc1_n3_y_fl + fc1_n3_y_incx;
-        fc1_n3_y_wrap := resize(fc1_n3_y_rnd, 16);
+        fc1_n3_t0_2 := fc1_n3_t0_2_a + resize(fc1_n3_p5, 16);
+        fc1_n3_t0_3 := fc1_n0_p6 + resize(fc1_n3_p7_neg, 16);
+        fc1_n3_acc := ((fc1_n3_t1_0_d1 + resize(fc1_n3_t2_0_b_d1, 20)) + to_signed(-16896, 20));
+        if unsigned(fc1_n3_acc(3 downto 0)) /= 0 then fc1_n3_y_sticky := '1'; else fc1_n3_y_sticky := '0'; end if;
+        fc1_n3_y_inc := fc1_n3_acc(4) and (fc1_n3_y_sticky or fc1_n3_acc(5));
         fc1_n4_p0_sh := shift_left(resize(fc1_in_0, 15), 3);
-        fc1_n4_p0_e := resize(fc1_n4_p0_sh, 16);
-        fc1_n4_p0_neg := -fc1_n4_p0_e;
         fc1_n4_p1_sh := shift_left(resize(fc1_in_1, 14), 2);
-        fc1_n4_p1_e := resize(fc1_n4_p1_sh, 15);
-        fc1_n4_p1_neg := -fc1_n4_p1_e;
-        fc1_n4_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_4), 17);
-        fc1_n4_p2 := fc1_n4_p2_m(15 downto 0);
+        fc1_n4_p1_neg := -resize(fc1_n4_p1_sh, 15);
+        fc1_n4_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-11)) mod 2**16, 16));
         fc1_n4_p3_sh := shift_left(resize(fc1_in_3, 15), 3);
-        fc1_n4_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_4), 20);
-        fc1_n4_p4 := fc1_n4_p4_m(18 downto 0);
-        fc1_n4_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_4), 17);
-        fc1_n4_p5 := fc1_n4_p5_m(15 downto 0);
-        fc1_n4_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_4), 17);
-        fc1_n4_p6 := fc1_n4_p6_m(15 downto 0);
+        fc1_n4_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-12)) mod 2**16, 16));
         fc1_n4_p7_sh := shift_left(resize(fc1_in_7, 14), 2);
-        fc1_n4_t0_0_b := resize(fc1_n4_p1_neg, 16);
-        fc1_n4_t0_0 := fc1_n4_p0_neg + fc1_n4_t0_0_b;
-        fc1_n4_t0_1_a := resize(fc1_n4_p2, 17);
-        fc1_n4_t0_1_b := resize(fc1_n4_p3_sh, 17);
-        fc1_n4_t0_1 := fc1_n4_t0_1_a + fc1_n4_t0_1_b;
-        fc1_n4_t0_2_b := resize(fc1_n4_p5, 19);
-        fc1_n4_t0_2 := fc1_n4_p4 + fc1_n4_t0_2_b;
-        fc1_n4_t0_3_b := resize(fc1_n4_p7_sh, 16);
-        fc1_n4_t0_3 := fc1_n4_p6 + fc1_n4_t0_3_b;
-        fc1_n4_t1_0_a := resize(fc1_n4_t0_0, 17);
-        fc1_n4_t1_0 := fc1_n4_t1_0_a + fc1_n4_t0_1;
-        fc1_n4_t1_1_b := resize(fc1_n4_t0_3, 19);
-        fc1_n4_t1_1 := fc1_n4_t0_2 + fc1_n4_t1_1_b;
-        fc1_n4_t2_0_a := resize(fc1_n4_t1_0, 20);
-        fc1_n4_t2_0_b := resize(fc1_n4_t1_1, 20);
-        fc1_n4_t2_0 := fc1_n4_t2_0_a_d1 + fc1_n4_t2_0_b_d1;
-        fc1_n4_t3_0_b := resize(fc1_n4_bias, 20);
-        fc1_n4_t3_0 := fc1_n4_t2_0 + fc1_n4_t3_0_b_d1;
-        fc1_n4_acc := fc1_n4_t3_0;
-        fc1_n4_y_fl := fc1_n4_acc(19 downto 5);
-        fc1_n4_y_half := fc1_n4_acc(4);
-        fc1_n4_y_low := unsigned(fc1_n4_acc(3 downto 0));
-        if fc1_n4_y_low /= 0 then fc1_n4_y_sticky := '1'; else fc1_n4_y_sticky := '0'; end if;
-        fc1_n4_y_lsb := fc1_n4_acc(5);
-        fc1_n4_y_inc_any := fc1_n4_y_sticky or fc1_n4_y_lsb;
-        fc1_n4_y_inc := fc1_n4_y_half and fc1_n4_y_inc_any;
-        fc1_n4_y_incx := (0 => fc1_n4_y_inc, others => '0');
-        fc1_n4_y_rnd := fc1_n4_y_fl + fc1_n4_y_incx;
-        fc1_n4_y_wrap := resize(fc1_n4_y_rnd, 16);
+        fc1_n4_t0_0 := (-resize(fc1_n4_p0_sh, 16)) + resize(fc1_n4_p1_neg, 16);
+        fc1_n4_t0_3 := signed(to_unsigned((to_integer(fc1_in_6) * (-11)) mod 2**16, 16)) + resize(fc1_n4_p7_sh, 16);
+        fc1_n4_t1_0 := resize(fc1_n4_t0_0, 17) + (resize(fc1_n4_p2, 17) + resize(fc1_n4_p3_sh, 17));
+        fc1_n4_t1_1 := (signed(to_unsigned((to_integer(fc1_in_4) * 101) mod 2**19, 19)) + resize(fc1_n4_p5, 19)) + resize(fc1_n4_t0_3, 19);
+        fc1_n4_acc := ((resize(fc1_n4_t2_0_a_d1, 20) + resize(fc1_n4_t2_0_b_d1, 20)) + to_signed(16896, 20));
+        if unsigned(fc1_n4_acc(3 downto 0)) /= 0 then fc1_n4_y_sticky := '1'; else fc1_n4_y_sticky := '0'; end if;
+        fc1_n4_y_inc := fc1_n4_acc(4) and (fc1_n4_y_sticky or fc1_n4_acc(5));
         fc1_n5_p0_sh := shift_left(resize(fc1_in_0, 13), 1);
-        fc1_n5_p0_e := resize(fc1_n5_p0_sh, 14);
-        fc1_n5_p0_neg := -fc1_n5_p0_e;
-        fc1_n5_p1_sh := shift_left(resize(fc1_in_1, 15), 3);
-        fc1_n5_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_5), 17);
-        fc1_n5_p2 := fc1_n5_p2_m(15 downto 0);
-        fc1_n5_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_5), 16);
-        fc1_n5_p3 := fc1_n5_p3_m(14 downto 0);
-        fc1_n5_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_5), 17);
-        fc1_n5_p4 := fc1_n5_p4_m(15 downto 0);
-        fc1_n5_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_5), 20);
-        fc1_n5_p5 := fc1_n5_p5_m(18 downto 0);
-        fc1_n5_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_5), 16);
-        fc1_n5_p6 := fc1_n5_p6_m(14 downto 0);
-        fc1_n5_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_5), 17);
-        fc1_n5_p7 := fc1_n5_p7_m(15 downto 0);
-        fc1_n5_t0_0_a := resize(fc1_n5_p0_neg, 16);
-        fc1_n5_t0_0_b := resize(fc1_n5_p1_sh, 16);
-        fc1_n5_t0_0 := fc1_n5_t0_0_a + fc1_n5_t0_0_b;
-        fc1_n5_t0_1_b := resize(fc1_n5_p3, 16);
-        fc1_n5_t0_1 := fc1_n5_p2 + fc1_n5_t0_1_b;
-        fc1_n5_t0_2_a := resize(fc1_n5_p4, 19);
-        fc1_n5_t0_2 := fc1_n5_t0_2_a + fc1_n5_p5;
-        fc1_n5_t0_3_a := resize(fc1_n5_p6, 17);
-        fc1_n5_t0_3_b := resize(fc1_n5_p7, 17);
-        fc1_n5_t0_3 := fc1_n5_t0_3_a + fc1_n5_t0_3_b;
-        fc1_n5_t1_0_a := resize(fc1_n5_t0_0, 17);
-        fc1_n5_t1_0_b := resize(fc1_n5_t0_1, 17);
-        fc1_n5_t1_0 := fc1_n5_t1_0_a + fc1_n5_t1_0_b;
-        fc1_n5_t1_1_b := resize(fc1_n5_t0_3, 19);
-        fc1_n5_t1_1 := fc1_n5_t0_2 + fc1_n5_t1_1_b;
-        fc1_n5_t2_0_a := resize(fc1_n5_t1_0, 20);
-        fc1_n5_t2_0_b := resize(fc1_n5_t1_1, 20);
-        fc1_n5_t2_0 := fc1_n5_t2_0_a_d1 + fc1_n5_t2_0_b_d1;
-        fc1_n5_t3_0_b := resize(fc1_n5_bias, 20);
-        fc1_n5_t3_0 := fc1_n5_t2_0 + fc1_n5_t3_0_b_d1;
-        fc1_n5_acc := fc1_n5_t3_0;
-        fc1_n5_y_fl := fc1_n5_acc(19 downto 5);
-        fc1_n5_y_half := fc1_n5_acc(4);
-        fc1_n5_y_low := unsigned(fc1_n5_acc(3 downto 0));
-        if fc1_n5_y_low /= 0 then fc1_n5_y_sticky := '1'; else fc1_n5_y_sticky := '0'; end if;
-        fc1_n5_y_lsb := fc1_n5_acc(5);
-        fc1_n5_y_inc_any := fc1_n5_y_sticky or fc1_n5_y_lsb;
-        fc1_n5_y_inc := fc1_n5_y_half and fc1_n5_y_inc_any;
-        fc1_n5_y_incx := (0 => fc1_n5_y_inc, others => '0');
-        fc1_n5_y_rnd := fc1_n5_y_fl + fc1_n5_y_incx;
-        fc1_n5_y_wrap := resize(fc1_n5_y_rnd, 16);
-        fc1_n6_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_6), 17);
-        fc1_n6_p0 := fc1_n6_p0_m(15 downto 0);
-        fc1_n6_p1_e := resize(fc1_in_1, 13);
-        fc1_n6_p1_neg := -fc1_n6_p1_e;
-        fc1_n6_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_6), 16);
-        fc1_n6_p2 := fc1_n6_p2_m(14 downto 0);
+        fc1_n5_p0_neg := -resize(fc1_n5_p0_sh, 14);
+        fc1_n5_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-5)) mod 2**15, 15));
+        fc1_n5_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 11) mod 2**16, 16));
+        fc1_n5_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 5) mod 2**15, 15));
+        fc1_n5_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-13)) mod 2**16, 16));
+        fc1_n5_t0_0 := resize(fc1_n5_p0_neg, 16) + resize(fc1_n2_p1_sh, 16);
+        fc1_n5_t0_1 := signed(to_unsigned((to_integer(fc1_in_2) * 11) mod 2**16, 16)) + resize(fc1_n5_p3, 16);
+        fc1_n5_t0_3 := resize(fc1_n5_p6, 17) + resize(fc1_n5_p7, 17);
+        fc1_n5_t1_1 := (resize(fc1_n5_p4, 19) + signed(to_unsigned((to_integer(fc1_in_5) * 92) mod 2**19, 19))) + resize(fc1_n5_t0_3, 19);
+        fc1_n5_acc := ((resize(fc1_n5_t2_0_a_d1, 20) + resize(fc1_n5_t2_0_b_d1, 20)) + to_signed(50688, 20));
+        if unsigned(fc1_n5_acc(3 downto 0)) /= 0 then fc1_n5_y_sticky := '1'; else fc1_n5_y_sticky := '0'; end if;
+        fc1_n5_y_inc := fc1_n5_acc(4) and (fc1_n5_y_sticky or fc1_n5_acc(5));
+        fc1_n6_p1_neg := -resize(fc1_in_1, 13);
+        fc1_n6_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 5) mod 2**15, 15));
         fc1_n6_p3_sh := shift_left(resize(fc1_in_3, 14), 2);
-        fc1_n6_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_6), 16);
-        fc1_n6_p4 := fc1_n6_p4_m(14 downto 0);
-        fc1_n6_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_6), 17);
-        fc1_n6_p5 := fc1_n6_p5_m(15 downto 0);
-        fc1_n6_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_6), 20);
-        fc1_n6_p6 := fc1_n6_p6_m(18 downto 0);
-        fc1_n6_p7_sh := shift_left(resize(fc1_in_7, 14), 2);
-        fc1_n6_p7_e := resize(fc1_n6_p7_sh, 15);
-        fc1_n6_p7_neg := -fc1_n6_p7_e;
-        fc1_n6_t0_0_b := resize(fc1_n6_p1_neg, 16);
-        fc1_n6_t0_0 := fc1_n6_p0 + fc1_n6_t0_0_b;
-        fc1_n6_t0_1_a := resize(fc1_n6_p2, 16);
-        fc1_n6_t0_1_b := resize(fc1_n6_p3_sh, 16);
-        fc1_n6_t0_1 := fc1_n6_t0_1_a + fc1_n6_t0_1_b;
-        fc1_n6_t0_2_a := resize(fc1_n6_p4, 16);
-        fc1_n6_t0_2 := fc1_n6_t0_2_a + fc1_n6_p5;
-        fc1_n6_t0_3_b := resize(fc1_n6_p7_neg, 19);
-        fc1_n6_t0_3 := fc1_n6_p6 + fc1_n6_t0_3_b;
-        fc1_n6_t1_0_a := resize(fc1_n6_t0_0, 17);
-        fc1_n6_t1_0_b := resize(fc1_n6_t0_1, 17);
-        fc1_n6_t1_0 := fc1_n6_t1_0_a + fc1_n6_t1_0_b;
-        fc1_n6_t1_1_a := resize(fc1_n6_t0_2, 19);
-        fc1_n6_t1_1 := fc1_n6_t1_1_a + fc1_n6_t0_3;
-        fc1_n6_t2_0_a := resize(fc1_n6_t1_0, 20);
-        fc1_n6_t2_0_b := resize(fc1_n6_t1_1, 20);
-        fc1_n6_t2_0 := fc1_n6_t2_0_a_d1 + fc1_n6_t2_0_b_d1;
-        fc1_n6_t3_0_b := resize(fc1_n6_bias, 20);
-        fc1_n6_t3_0 := fc1_n6_t2_0 + fc1_n6_t3_0_b_d1;
-        fc1_n6_acc := fc1_n6_t3_0;
-        fc1_n6_y_fl := fc1_n6_acc(19 downto 5);
-        fc1_n6_y_half := fc1_n6_acc(4);
-        fc1_n6_y_low := unsigned(fc1_n6_acc(3 downto 0));
-        if fc1_n6_y_low /= 0 then fc1_n6_y_sticky := '1'; else fc1_n6_y_sticky := '0'; end if;
-        fc1_n6_y_lsb := fc1_n6_acc(5);
-        fc1_n6_y_inc_any := fc1_n6_y_sticky or fc1_n6_y_lsb;
-        fc1_n6_y_inc := fc1_n6_y_half and fc1_n6_y_inc_any;
-        fc1_n6_y_incx := (0 => fc1_n6_y_inc, others => '0');
-        fc1_n6_y_rnd := fc1_n6_y_fl + fc1_n6_y_incx;
-        fc1_n6_y_wrap := resize(fc1_n6_y_rnd, 16);
-        fc1_n7_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_7), 17);
-        fc1_n7_p0 := fc1_n7_p0_m(15 downto 0);
-        fc1_n7_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_7), 16);
-        fc1_n7_p1 := fc1_n7_p1_m(14 downto 0);
-        fc1_n7_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_7), 16);
-        fc1_n7_p2 := fc1_n7_p2_m(14 downto 0);
-        fc1_n7_p3_sh := shift_left(resize(fc1_in_3, 14), 2);
-        fc1_n7_p3_e := resize(fc1_n7_p3_sh, 15);
-        fc1_n7_p3_neg := -fc1_n7_p3_e;
+        fc1_n6_p7_neg := -resize(fc1_n4_p7_sh, 15);
+        fc1_n6_t0_0 := signed(to_unsigned((to_integer(fc1_in_0) * 12) mod 2**16, 16)) + resize(fc1_n6_p1_neg, 16);
+        fc1_n6_t0_1 := resize(fc1_n6_p2, 16) + resize(fc1_n6_p3_sh, 16);
+        fc1_n6_t0_2 := fc1_n3_t0_2_a + signed(to_unsigned((to_integer(fc1_in_5) * 9) mod 2**16, 16));
+        fc1_n6_t1_1 := resize(fc1_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc1_in_6) * 98) mod 2**19, 19)) + resize(fc1_n6_p7_neg, 19));
+        fc1_n6_acc := ((resize(fc1_n6_t2_0_a_d1, 20) + resize(fc1_n6_t2_0_b_d1, 20)) + to_signed(84480, 20));
+        if unsigned(fc1_n6_acc(3 downto 0)) /= 0 then fc1_n6_y_sticky := '1'; else fc1_n6_y_sticky := '0'; end if;
+        fc1_n6_y_inc := fc1_n6_acc(4) and (fc1_n6_y_sticky or fc1_n6_acc(5));
+        fc1_n7_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 14) mod 2**16, 16));
+        fc1_n7_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 6) mod 2**15, 15));
+        fc1_n7_p3_neg := -resize(fc1_n6_p3_sh, 15);
         fc1_n7_p4_sh := shift_left(resize(fc1_in_4, 15), 3);
-        fc1_n7_p4_e := resize(fc1_n7_p4_sh, 16);
-        fc1_n7_p4_neg := -fc1_n7_p4_e;
-        fc1_n7_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_7), 17);
-        fc1_n7_p5 := fc1_n7_p5_m(15 downto 0);
-        fc1_n7_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_7), 17);
-        fc1_n7_p6 := fc1_n7_p6_m(15 downto 0);
-        fc1_n7_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_7), 20);
-        fc1_n7_p7 := fc1_n7_p7_m(18 downto 0);
-        fc1_n7_t0_0_a := resize(fc1_n7_p0, 17);
-        fc1_n7_t0_0_b := resize(fc1_n7_p1, 17);
-        fc1_n7_t0_0 := fc1_n7_t0_0_a + fc1_n7_t0_0_b;
-        fc1_n7_t0_1_a := resize(fc1_n7_p2, 16);
-        fc1_n7_t0_1_b := resize(fc1_n7_p3_neg, 16);
-        fc1_n7_t0_1 := fc1_n7_t0_1_a + fc1_n7_t0_1_b;
-        fc1_n7_t0_2_a := resize(fc1_n7_p4_neg, 17);
-        fc1_n7_t0_2_b := resize(fc1_n7_p5, 17);
-        fc1_n7_t0_2 := fc1_n7_t0_2_a + fc1_n7_t0_2_b;
-        fc1_n7_t0_3_a := resize(fc1_n7_p6, 19);
-        fc1_n7_t0_3 := fc1_n7_t0_3_a + fc1_n7_p7;
-        fc1_n7_t1_0_b := resize(fc1_n7_t0_1, 17);
-        fc1_n7_t1_0 := fc1_n7_t0_0 + fc1_n7_t1_0_b;
-        fc1_n7_t1_1_a := resize(fc1_n7_t0_2, 19);
-        fc1_n7_t1_1 := fc1_n7_t1_1_a + fc1_n7_t0_3;
-        fc1_n7_t2_0_a := resize(fc1_n7_t1_0, 20);
-        fc1_n7_t2_0_b := resize(fc1_n7_t1_1, 20);
-        fc1_n7_t2_0 := fc1_n7_t2_0_a_d1 + fc1_n7_t2_0_b_d1;
-        fc1_n7_t3_0_b := resize(fc1_n7_bias, 20);
-        fc1_n7_t3_0 := fc1_n7_t2_0 + fc1_n7_t3_0_b_d1;
-        fc1_n7_acc := fc1_n7_t3_0;
-        fc1_n7_y_fl := fc1_n7_acc(19 downto 5);
-        fc1_n7_y_half := fc1_n7_acc(4);
-        fc1_n7_y_low := unsigned(fc1_n7_acc(3 downto 0));
-        if fc1_n7_y_low /= 0 then fc1_n7_y_sticky := '1'; else fc1_n7_y_sticky := '0'; end if;
-        fc1_n7_y_lsb := fc1_n7_acc(5);
-        fc1_n7_y_inc_any := fc1_n7_y_sticky or fc1_n7_y_lsb;
-        fc1_n7_y_inc := fc1_n7_y_half and fc1_n7_y_inc_any;
-        fc1_n7_y_incx := (0 => fc1_n7_y_inc, others => '0');
-        fc1_n7_y_rnd := fc1_n7_y_fl + fc1_n7_y_incx;
-        fc1_n7_y_wrap := resize(fc1_n7_y_rnd, 16);
-        fc1_n0_t2_0_a_d1 <= fc1_n0_t2_0_a;
-        fc1_n0_t2_0_b_d1 <= fc1_n0_t2_0_b;
-        fc1_n0_t3_0_b_d1 <= fc1_n0_t3_0_b;
-        fc1_n1_t2_0_a_d1 <= fc1_n1_t2_0_a;
-        fc1_n1_t2_0_b_d1 <= fc1_n1_t2_0_b;
-        fc1_n2_t2_0_a_d1 <= fc1_n2_t2_0_a;
-        fc1_n2_t2_0_b_d1 <= fc1_n2_t2_0_b;
-        fc1_n3_t1_0_d1 <= fc1_n3_t1_0;
-        fc1_n3_t2_0_b_d1 <= fc1_n3_t2_0_b;
-        fc1_n3_t3_0_b_d1 <= fc1_n3_t3_0_b;
-        fc1_n4_t2_0_a_d1 <= fc1_n4_t2_0_a;
-        fc1_n4_t2_0_b_d1 <= fc1_n4_t2_0_b;
-        fc1_n4_t3_0_b_d1 <= fc1_n4_t3_0_b;
-        fc1_n5_t2_0_a_d1 <= fc1_n5_t2_0_a;
-        fc1_n5_t2_0_b_d1 <= fc1_n5_t2_0_b;
-        fc1_n5_t3_0_b_d1 <= fc1_n5_t3_0_b;
-        fc1_n6_t2_0_a_d1 <= fc1_n6_t2_0_a;
-        fc1_n6_t2_0_b_d1 <= fc1_n6_t2_0_b;
-        fc1_n6_t3_0_b_d1 <= fc1_n6_t3_0_b;
-        fc1_n7_t2_0_a_d1 <= fc1_n7_t2_0_a;
-        fc1_n7_t2_0_b_d1 <= fc1_n7_t2_0_b;
-        fc1_n7_t3_0_b_d1 <= fc1_n7_t3_0_b;
-        fc1_out_0 <= fc1_n0_y_wrap;
-        fc1_out_1 <= fc1_n1_y_wrap;
-        fc1_out_2 <= fc1_n2_y_wrap;
-        fc1_out_3 <= fc1_n3_y_wrap;
-        fc1_out_4 <= fc1_n4_y_wrap;
-        fc1_out_5 <= fc1_n5_y_wrap;
-        fc1_out_6 <= fc1_n6_y_wrap;
-        fc1_out_7 <= fc1_n7_y_wrap;
+        fc1_n7_p4_neg := -resize(fc1_n7_p4_sh, 16);
+        fc1_n7_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 11) mod 2**16, 16));
+        fc1_n7_t0_1 := resize(fc1_n7_p2, 16) + resize(fc1_n7_p3_neg, 16);
+        fc1_n7_t0_2 := resize(fc1_n7_p4_neg, 17) + resize(fc1_n7_p5, 17);
+        fc1_n7_t1_0 := (resize(fc1_n7_p0, 17) + resize(fc1_n0_p1, 17)) + resize(fc1_n7_t0_1, 17);
+        fc1_n7_t1_1 := resize(fc1_n7_t0_2, 19) + (resize(fc1_n0_p6, 19) + signed(to_unsigned((to_integer(fc1_in_7) * 94) mod 2**19, 19)));
+        fc1_n7_acc := ((resize(fc1_n7_t2_0_a_d1, 20) + resize(fc1_n7_t2_0_b_d1, 20)) + to_signed(117760, 20));
+        if unsigned(fc1_n7_acc(3 downto 0)) /= 0 then fc1_n7_y_sticky := '1'; else fc1_n7_y_sticky := '0'; end if;
+        fc1_n7_y_inc := fc1_n7_acc(4) and (fc1_n7_y_sticky or fc1_n7_acc(5));
+        fc1_n0_t2_0_a_d1 <= fc1_n0_t1_0;
+        fc1_n0_t2_0_b_d1 <= fc1_n0_t1_1;
+        fc1_n1_t2_0_a_d1 <= fc1_n1_t1_0;
+        fc1_n1_t2_0_b_d1 <= resize(fc1_n1_t0_2, 19) + resize(fc1_n1_t0_3, 19);
+        fc1_n2_t2_0_a_d1 <= fc1_n2_t1_0;
+        fc1_n2_t2_0_b_d1 <= resize(fc1_n2_t0_2, 18) + resize(fc1_n2_t0_3, 18);
+        fc1_n3_t1_0_d1 <= resize(fc1_n3_t0_0, 20) + resize(fc1_n3_t0_1, 20);
+        fc1_n3_t2_0_b_d1 <= resize(fc1_n3_t0_2, 17) + resize(fc1_n3_t0_3, 17);
+        fc1_n4_t2_0_a_d1 <= fc1_n4_t1_0;
+        fc1_n4_t2_0_b_d1 <= fc1_n4_t1_1;
+        fc1_n5_t2_0_a_d1 <= resize(fc1_n5_t0_0, 17) + resize(fc1_n5_t0_1, 17);
+        fc1_n5_t2_0_b_d1 <= fc1_n5_t1_1;
+        fc1_n6_t2_0_a_d1 <= resize(fc1_n6_t0_0, 17) + resize(fc1_n6_t0_1, 17);
+        fc1_n6_t2_0_b_d1 <= fc1_n6_t1_1;
+        fc1_n7_t2_0_a_d1 <= fc1_n7_t1_0;
+        fc1_n7_t2_0_b_d1 <= fc1_n7_t1_1;
+        fc1_out_0 <= fc1_n0_acc(19 downto 5) + (to_signed(0, 14) & fc1_n0_y_inc);
+        fc1_out_1 <= fc1_n1_acc(19 downto 5) + (to_signed(0, 14) & fc1_n1_y_inc);
+        fc1_out_2 <= fc1_n2_acc(19 downto 5) + (to_signed(0, 14) & fc1_n2_y_inc);
+        fc1_out_3 <= fc1_n3_acc(19 downto 5) + (to_signed(0, 14) & fc1_n3_y_inc);
+        fc1_out_4 <= fc1_n4_acc(19 downto 5) + (to_signed(0, 14) & fc1_n4_y_inc);
+        fc1_out_5 <= fc1_n5_acc(19 downto 5) + (to_signed(0, 14) & fc1_n5_y_inc);
+        fc1_out_6 <= fc1_n6_acc(19 downto 5) + (to_signed(0, 14) & fc1_n6_y_inc);
+        fc1_out_7 <= fc1_n7_acc(19 downto 5) + (to_signed(0, 14) & fc1_n7_y_inc);
       end if;
     end if;
   end process;

@@ -19,150 +19,46 @@ entity activations_fc2 is
 end entity activations_fc2;
 
 architecture rtl of activations_fc2 is
-  constant fc2_w0_0 : signed(11 downto 0) := "010000011101"; -- weight 8.2265625
-  constant fc2_w1_0 : signed(8 downto 0) := "101101001"; -- weight -1.1796875
-  constant fc2_w2_0 : signed(7 downto 0) := "01111010"; -- weight 0.953125
-  constant fc2_w3_0 : signed(8 downto 0) := "010100101"; -- weight 1.2890625
-  constant fc2_w4_0 : signed(8 downto 0) := "101011001"; -- weight -1.3046875
-  constant fc2_w5_0 : signed(7 downto 0) := "10010100"; -- weight -0.84375
-  constant fc2_n0_bias : signed(18 downto 0) := "1010100110000000000"; -- bias -5.40625
   signal fc2_n0_t0_0_d1 : signed(20 downto 0);
-  signal fc2_n0_t1_0_b_d1 : signed(20 downto 0);
-  signal fc2_n0_t2_0_b_d1 : signed(20 downto 0);
-  signal fc2_n0_t3_0_b_d1 : signed(21 downto 0);
+  signal fc2_n0_t1_0_b_d1 : signed(18 downto 0);
+  signal fc2_n0_t2_0_b_d1 : signed(18 downto 0);
   signal fc2_n0_y_fl_d1 : signed(12 downto 0);
-  signal fc2_n0_y_incx_d1 : signed(12 downto 0);
-  constant fc2_n0_y_max : signed(12 downto 0) := "0000111111111";
-  constant fc2_n0_y_min : signed(12 downto 0) := "1111000000000";
-  constant fc2_n0_y_minv : signed(9 downto 0) := "1000000000";
-  constant fc2_n0_y_maxv : signed(9 downto 0) := "0111111111";
-  constant fc2_w0_1 : signed(5 downto 0) := "101011"; -- weight -0.1640625
-  constant fc2_w1_1 : signed(11 downto 0) := "010000111001"; -- weight 8.4453125
-  constant fc2_w2_1 : signed(7 downto 0) := "10110110"; -- weight -0.578125
-  constant fc2_w3_1 : signed(7 downto 0) := "10000100"; -- weight -0.96875
-  constant fc2_w4_1 : signed(7 downto 0) := "10111101"; -- weight -0.5234375
-  constant fc2_w5_1 : signed(7 downto 0) := "01010000"; -- weight 0.625
-  constant fc2_w6_1 : signed(7 downto 0) := "01101010"; -- weight 0.828125
-  constant fc2_w7_1 : signed(8 downto 0) := "010011110"; -- weight 1.234375
-  constant fc2_n1_bias : signed(17 downto 0) := "100001001000000000"; -- bias -3.859375
+  signal fc2_n0_y_incx_d1 : std_logic;
   signal fc2_n1_t0_0_d1 : signed(20 downto 0);
-  signal fc2_n1_t1_0_b_d1 : signed(20 downto 0);
-  signal fc2_n1_t2_0_b_d1 : signed(20 downto 0);
-  signal fc2_n1_t3_0_b_d1 : signed(20 downto 0);
+  signal fc2_n1_t1_0_b_d1 : signed(17 downto 0);
+  signal fc2_n1_t2_0_b_d1 : signed(18 downto 0);
   signal fc2_n1_y_fl_d1 : signed(11 downto 0);
-  signal fc2_n1_y_incx_d1 : signed(11 downto 0);
-  constant fc2_n1_y_max : signed(11 downto 0) := "000111111111";
-  constant fc2_n1_y_min : signed(11 downto 0) := "111000000000";
-  constant fc2_n1_y_minv : signed(9 downto 0) := "1000000000";
-  constant fc2_n1_y_maxv : signed(9 downto 0) := "0111111111";
-  constant fc2_w0_2 : signed(7 downto 0) := "01000111"; -- weight 0.5546875
-  constant fc2_w1_2 : signed(5 downto 0) := "011100"; -- weight 0.21875
-  constant fc2_w2_2 : signed(11 downto 0) := "010000001100"; -- weight 8.09375
-  constant fc2_w4_2 : signed(8 downto 0) := "101111001"; -- weight -1.0546875
-  constant fc2_w5_2 : signed(5 downto 0) := "011000"; -- weight 0.1875
-  constant fc2_w6_2 : signed(5 downto 0) := "011011"; -- weight 0.2109375
-  constant fc2_w7_2 : signed(7 downto 0) := "10010011"; -- weight -0.8515625
-  constant fc2_n2_bias : signed(17 downto 0) := "101101100000000000"; -- bias -2.3125
-  signal fc2_n2_t1_0_a_d1 : signed(20 downto 0);
+  signal fc2_n1_y_incx_d1 : std_logic;
+  signal fc2_n2_t1_0_a_d1 : signed(16 downto 0);
   signal fc2_n2_t0_1_d1 : signed(20 downto 0);
-  signal fc2_n2_t2_0_b_d1 : signed(20 downto 0);
-  signal fc2_n2_t3_0_b_d1 : signed(20 downto 0);
+  signal fc2_n2_t2_0_b_d1 : signed(18 downto 0);
   signal fc2_n2_y_fl_d1 : signed(11 downto 0);
-  signal fc2_n2_y_incx_d1 : signed(11 downto 0);
-  constant fc2_n2_y_max : signed(11 downto 0) := "000111111111";
-  constant fc2_n2_y_min : signed(11 downto 0) := "111000000000";
-  constant fc2_n2_y_minv : signed(9 downto 0) := "1000000000";
-  constant fc2_n2_y_maxv : signed(9 downto 0) := "0111111111";
-  constant fc2_w0_3 : signed(5 downto 0) := "010111"; -- weight 0.1796875
-  constant fc2_w1_3 : signed(7 downto 0) := "10110001"; -- weight -0.6171875
-  constant fc2_w2_3 : signed(7 downto 0) := "01110100"; -- weight 0.90625
-  constant fc2_w3_3 : signed(11 downto 0) := "010011001000"; -- weight 9.5625
-  constant fc2_w4_3 : signed(7 downto 0) := "10101101"; -- weight -0.6484375
-  constant fc2_w5_3 : signed(7 downto 0) := "10010001"; -- weight -0.8671875
-  constant fc2_w6_3 : signed(5 downto 0) := "010001"; -- weight 0.1328125
-  constant fc2_w7_3 : signed(4 downto 0) := "01011"; -- weight 0.0859375
-  constant fc2_n3_bias : signed(15 downto 0) := "1001111000000000"; -- bias -0.765625
-  signal fc2_n3_t1_0_a_d1 : signed(20 downto 0);
+  signal fc2_n2_y_incx_d1 : std_logic;
+  signal fc2_n3_t1_0_a_d1 : signed(16 downto 0);
   signal fc2_n3_t0_1_d1 : signed(20 downto 0);
-  signal fc2_n3_t2_0_b_d1 : signed(20 downto 0);
-  signal fc2_n3_t3_0_b_d1 : signed(20 downto 0);
+  signal fc2_n3_t2_0_b_d1 : signed(17 downto 0);
   signal fc2_n3_y_fl_d1 : signed(11 downto 0);
-  signal fc2_n3_y_incx_d1 : signed(11 downto 0);
-  constant fc2_n3_y_max : signed(11 downto 0) := "000111111111";
-  constant fc2_n3_y_min : signed(11 downto 0) := "111000000000";
-  constant fc2_n3_y_minv : signed(9 downto 0) := "1000000000";
-  constant fc2_n3_y_maxv : signed(9 downto 0) := "0111111111";
-  constant fc2_w0_4 : signed(7 downto 0) := "10011000"; -- weight -0.8125
-  constant fc2_w1_4 : signed(6 downto 0) := "0110101"; -- weight 0.4140625
-  constant fc2_w3_4 : signed(8 downto 0) := "101111110"; -- weight -1.015625
-  constant fc2_w4_4 : signed(10 downto 0) := "01111100111"; -- weight 7.8046875
-  constant fc2_w5_4 : signed(7 downto 0) := "10101110"; -- weight -0.640625
-  constant fc2_w6_4 : signed(6 downto 0) := "1001110"; -- weight -0.390625
-  constant fc2_w7_4 : signed(7 downto 0) := "01001111"; -- weight 0.6171875
-  constant fc2_n4_bias : signed(15 downto 0) := "0110001000000000"; -- bias 0.765625
-  signal fc2_n4_t1_0_a_d1 : signed(20 downto 0);
+  signal fc2_n3_y_incx_d1 : std_logic;
+  signal fc2_n4_t1_0_a_d1 : signed(17 downto 0);
   signal fc2_n4_t0_1_d1 : signed(20 downto 0);
-  signal fc2_n4_t2_0_b_d1 : signed(20 downto 0);
-  constant fc2_n4_y_max : signed(11 downto 0) := "000111111111";
+  signal fc2_n4_t2_0_b_d1 : signed(18 downto 0);
   signal fc2_n4_y_rnd_d1 : signed(11 downto 0);
-  constant fc2_n4_y_min : signed(11 downto 0) := "111000000000";
-  constant fc2_n4_y_minv : signed(9 downto 0) := "1000000000";
   signal fc2_n4_y_wrap_d1 : signed(9 downto 0);
-  constant fc2_n4_y_maxv : signed(9 downto 0) := "0111111111";
-  constant fc2_w0_5 : signed(7 downto 0) := "01111010"; -- weight 0.953125
-  constant fc2_w1_5 : signed(8 downto 0) := "101101010"; -- weight -1.171875
-  constant fc2_w2_5 : signed(6 downto 0) := "1010101"; -- weight -0.3359375
-  constant fc2_w3_5 : signed(6 downto 0) := "1010110"; -- weight -0.328125
-  constant fc2_w4_5 : signed(8 downto 0) := "101110011"; -- weight -1.1015625
-  constant fc2_w5_5 : signed(11 downto 0) := "010100000101"; -- weight 10.0390625
-  constant fc2_w6_5 : signed(7 downto 0) := "01011011"; -- weight 0.7109375
-  constant fc2_w7_5 : signed(7 downto 0) := "01000011"; -- weight 0.5234375
-  constant fc2_n5_bias : signed(17 downto 0) := "010010100000000000"; -- bias 2.3125
   signal fc2_n5_t0_2_d1 : signed(20 downto 0);
-  signal fc2_n5_t1_1_b_d1 : signed(20 downto 0);
-  signal fc2_n5_t2_0_a_d1 : signed(20 downto 0);
-  signal fc2_n5_t3_0_b_d1 : signed(21 downto 0);
+  signal fc2_n5_t1_1_b_d1 : signed(17 downto 0);
+  signal fc2_n5_t2_0_a_d1 : signed(18 downto 0);
   signal fc2_n5_y_fl_d1 : signed(12 downto 0);
-  signal fc2_n5_y_incx_d1 : signed(12 downto 0);
-  constant fc2_n5_y_max : signed(12 downto 0) := "0000111111111";
-  constant fc2_n5_y_min : signed(12 downto 0) := "1111000000000";
-  constant fc2_n5_y_minv : signed(9 downto 0) := "1000000000";
-  constant fc2_n5_y_maxv : signed(9 downto 0) := "0111111111";
-  constant fc2_w0_6 : signed(7 downto 0) := "10000110"; -- weight -0.953125
-  constant fc2_w1_6 : signed(7 downto 0) := "10010100"; -- weight -0.84375
-  constant fc2_w2_6 : signed(7 downto 0) := "01001001"; -- weight 0.5703125
-  constant fc2_w3_6 : signed(7 downto 0) := "10011010"; -- weight -0.796875
-  constant fc2_w4_6 : signed(7 downto 0) := "10110110"; -- weight -0.578125
-  constant fc2_w5_6 : signed(8 downto 0) := "010100001"; -- weight 1.2578125
-  constant fc2_w6_6 : signed(11 downto 0) := "010001010100"; -- weight 8.65625
-  constant fc2_w7_6 : signed(7 downto 0) := "10100011"; -- weight -0.7265625
-  constant fc2_n6_bias : signed(17 downto 0) := "011110111000000000"; -- bias 3.859375
-  signal fc2_n6_t1_1_a_d1 : signed(20 downto 0);
+  signal fc2_n5_y_incx_d1 : std_logic;
+  signal fc2_n6_t1_1_a_d1 : signed(17 downto 0);
   signal fc2_n6_t0_3_d1 : signed(20 downto 0);
-  signal fc2_n6_t2_0_a_d1 : signed(20 downto 0);
-  signal fc2_n6_t3_0_b_d1 : signed(21 downto 0);
+  signal fc2_n6_t2_0_a_d1 : signed(18 downto 0);
   signal fc2_n6_y_fl_d1 : signed(12 downto 0);
-  signal fc2_n6_y_incx_d1 : signed(12 downto 0);
-  constant fc2_n6_y_max : signed(12 downto 0) := "0000111111111";
-  constant fc2_n6_y_min : signed(12 downto 0) := "1111000000000";
-  constant fc2_n6_y_minv : signed(9 downto 0) := "1000000000";
-  constant fc2_n6_y_maxv : signed(9 downto 0) := "0111111111";
-  constant fc2_w0_7 : signed(5 downto 0) := "011000"; -- weight 0.1875
-  constant fc2_w1_7 : signed(6 downto 0) := "0100111"; -- weight 0.3046875
-  constant fc2_w2_7 : signed(6 downto 0) := "0111000"; -- weight 0.4375
-  constant fc2_w3_7 : signed(7 downto 0) := "10010001"; -- weight -0.8671875
-  constant fc2_w4_7 : signed(7 downto 0) := "10010011"; -- weight -0.8515625
-  constant fc2_w7_7 : signed(11 downto 0) := "010011000111"; -- weight 9.5546875
-  constant fc2_n7_bias : signed(18 downto 0) := "0101011010000000000"; -- bias 5.40625
-  signal fc2_n7_t1_1_a_d1 : signed(20 downto 0);
+  signal fc2_n6_y_incx_d1 : std_logic;
+  signal fc2_n7_t1_1_a_d1 : signed(16 downto 0);
   signal fc2_n7_t0_3_d1 : signed(20 downto 0);
-  signal fc2_n7_t2_0_a_d1 : signed(20 downto 0);
-  constant fc2_n7_y_max : signed(11 downto 0) := "000111111111";
+  signal fc2_n7_t2_0_a_d1 : signed(17 downto 0);
   signal fc2_n7_y_rnd_d1 : signed(11 downto 0);
-  constant fc2_n7_y_min : signed(11 downto 0) := "111000000000";
-  constant fc2_n7_y_minv : signed(9 downto 0) := "1000000000";
   signal fc2_n7_y_wrap_d1 : signed(9 downto 0);
-  constant fc2_n7_y_maxv : signed(9 downto 0) := "0111111111";
   signal fc2_out_0 : signed(9 downto 0);
   signal fc2_out_1 : signed(9 downto 0);
   signal fc2_out_2 : signed(9 downto 0);
@@ -174,7 +70,6 @@ architecture rtl of activations_fc2 is
 begin
   out_data <= std_logic_vector(fc2_out_7) & std_logic_vector(fc2_out_6) & std_logic_vector(fc2_out_5) & std_logic_vector(fc2_out_4) & std_logic_vector(fc2_out_3) & std_logic_vector(fc2_out_2) & std_logic_vector(fc2_out_1) & std_logic_vector(fc2_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable fc2_in_0 : signed(9 downto 0);
     variable fc2_in_1 : signed(9 downto 0);
@@ -184,396 +79,109 @@ begin
     variable fc2_in_5 : signed(9 downto 0);
     variable fc2_in_6 : signed(9 downto 0);
     variable fc2_in_7 : signed(9 downto 0);
-    variable fc2_n0_p0_m : signed(21 downto 0);
-    variable fc2_n0_p0 : signed(20 downto 0);
-    variable fc2_n0_p1_m : signed(18 downto 0);
-    variable fc2_n0_p1 : signed(17 downto 0);
-    variable fc2_n0_p2_m : signed(17 downto 0);
-    variable fc2_n0_p2 : signed(16 downto 0);
-    variable fc2_n0_p3_m : signed(18 downto 0);
-    variable fc2_n0_p3 : signed(17 downto 0);
-    variable fc2_n0_p4_m : signed(18 downto 0);
-    variable fc2_n0_p4 : signed(17 downto 0);
-    variable fc2_n0_p5_m : signed(17 downto 0);
-    variable fc2_n0_p5 : signed(16 downto 0);
+    variable fc2_n0_p1 : signed(17 downto 0); -- weight -1.1796875
+    variable fc2_n0_p2 : signed(16 downto 0); -- weight 0.953125
+    variable fc2_n0_p3 : signed(17 downto 0); -- weight 1.2890625
+    variable fc2_n0_p4 : signed(17 downto 0); -- weight -1.3046875
+    variable fc2_n0_p5 : signed(16 downto 0); -- weight -0.84375
     variable fc2_n0_p6_sh : signed(13 downto 0);
-    variable fc2_n0_p6_e : signed(14 downto 0);
     variable fc2_n0_p6_neg : signed(14 downto 0);
     variable fc2_n0_p7_sh : signed(16 downto 0);
-    variable fc2_n0_p7_e : signed(17 downto 0);
-    variable fc2_n0_p7_neg : signed(17 downto 0);
-    variable fc2_n0_t0_0_b : signed(20 downto 0);
-    variable fc2_n0_t0_0 : signed(20 downto 0);
-    variable fc2_n0_t0_1_a : signed(18 downto 0);
-    variable fc2_n0_t0_1_b : signed(18 downto 0);
-    variable fc2_n0_t0_1 : signed(18 downto 0);
-    variable fc2_n0_t0_2_a : signed(18 downto 0);
-    variable fc2_n0_t0_2_b : signed(18 downto 0);
-    variable fc2_n0_t0_2 : signed(18 downto 0);
-    variable fc2_n0_t0_3_a : signed(17 downto 0);
     variable fc2_n0_t0_3 : signed(17 downto 0);
-    variable fc2_n0_t1_0_b : signed(20 downto 0);
-    variable fc2_n0_t1_0 : signed(20 downto 0);
-    variable fc2_n0_t1_1_b : signed(18 downto 0);
     variable fc2_n0_t1_1 : signed(18 downto 0);
-    variable fc2_n0_t2_0_b : signed(20 downto 0);
     variable fc2_n0_t2_0 : signed(20 downto 0);
-    variable fc2_n0_t3_0_a : signed(21 downto 0);
-    variable fc2_n0_t3_0_b : signed(21 downto 0);
-    variable fc2_n0_t3_0 : signed(21 downto 0);
     variable fc2_n0_acc : signed(21 downto 0);
-    variable fc2_n0_y_fl : signed(12 downto 0);
-    variable fc2_n0_y_half : std_logic;
-    variable fc2_n0_y_low : unsigned(7 downto 0);
     variable fc2_n0_y_sticky : std_logic;
-    variable fc2_n0_y_lsb : std_logic;
-    variable fc2_n0_y_inc_any : std_logic;
-    variable fc2_n0_y_inc : std_logic;
-    variable fc2_n0_y_incx : signed(12 downto 0);
     variable fc2_n0_y_rnd : signed(12 downto 0);
-    variable fc2_n0_y_wrap : signed(9 downto 0);
-    variable fc2_n0_y_ovf_hi : std_logic;
-    variable fc2_n0_y_ovf_lo : std_logic;
-    variable fc2_n0_y_satlo : signed(9 downto 0);
     variable fc2_n0_y_sat : signed(9 downto 0);
-    variable fc2_n1_p0_m : signed(15 downto 0);
-    variable fc2_n1_p0 : signed(14 downto 0);
-    variable fc2_n1_p1_m : signed(21 downto 0);
-    variable fc2_n1_p1 : signed(20 downto 0);
-    variable fc2_n1_p2_m : signed(17 downto 0);
-    variable fc2_n1_p2 : signed(16 downto 0);
-    variable fc2_n1_p3_m : signed(17 downto 0);
-    variable fc2_n1_p3 : signed(16 downto 0);
-    variable fc2_n1_p4_m : signed(17 downto 0);
-    variable fc2_n1_p4 : signed(16 downto 0);
-    variable fc2_n1_p5_m : signed(17 downto 0);
-    variable fc2_n1_p5 : signed(16 downto 0);
-    variable fc2_n1_p6_m : signed(17 downto 0);
-    variable fc2_n1_p6 : signed(16 downto 0);
-    variable fc2_n1_p7_m : signed(18 downto 0);
-    variable fc2_n1_p7 : signed(17 downto 0);
-    variable fc2_n1_t0_0_a : signed(20 downto 0);
-    variable fc2_n1_t0_0 : signed(20 downto 0);
-    variable fc2_n1_t0_1_a : signed(17 downto 0);
-    variable fc2_n1_t0_1_b : signed(17 downto 0);
-    variable fc2_n1_t0_1 : signed(17 downto 0);
-    variable fc2_n1_t0_2_a : signed(17 downto 0);
-    variable fc2_n1_t0_2_b : signed(17 downto 0);
+    variable fc2_n1_p0 : signed(14 downto 0); -- weight -0.1640625
+    variable fc2_n1_p2 : signed(16 downto 0); -- weight -0.578125
+    variable fc2_n1_p3 : signed(16 downto 0); -- weight -0.96875
+    variable fc2_n1_p4 : signed(16 downto 0); -- weight -0.5234375
+    variable fc2_n1_p5 : signed(16 downto 0); -- weight 0.625
+    variable fc2_n1_p6 : signed(16 downto 0); -- weight 0.828125
+    variable fc2_n1_p7 : signed(17 downto 0); -- weight 1.234375
     variable fc2_n1_t0_2 : signed(17 downto 0);
-    variable fc2_n1_t0_3_a : signed(18 downto 0);
-    variable fc2_n1_t0_3_b : signed(18 downto 0);
-    variable fc2_n1_t0_3 : signed(18 downto 0);
-    variable fc2_n1_t1_0_b : signed(20 downto 0);
-    variable fc2_n1_t1_0 : signed(20 downto 0);
-    variable fc2_n1_t1_1_a : signed(18 downto 0);
     variable fc2_n1_t1_1 : signed(18 downto 0);
-    variable fc2_n1_t2_0_b : signed(20 downto 0);
     variable fc2_n1_t2_0 : signed(20 downto 0);
-    variable fc2_n1_t3_0_b : signed(20 downto 0);
-    variable fc2_n1_t3_0 : signed(20 downto 0);
     variable fc2_n1_acc : signed(20 downto 0);
-    variable fc2_n1_y_fl : signed(11 downto 0);
-    variable fc2_n1_y_half : std_logic;
-    variable fc2_n1_y_low : unsigned(7 downto 0);
     variable fc2_n1_y_sticky : std_logic;
-    variable fc2_n1_y_lsb : std_logic;
-    variable fc2_n1_y_inc_any : std_logic;
-    variable fc2_n1_y_inc : std_logic;
-    variable fc2_n1_y_incx : signed(11 downto 0);
     variable fc2_n1_y_rnd : signed(11 downto 0);
-    variable fc2_n1_y_wrap : signed(9 downto 0);
-    variable fc2_n1_y_ovf_hi : std_logic;
-    variable fc2_n1_y_ovf_lo : std_logic;
-    variable fc2_n1_y_satlo : signed(9 downto 0);
     variable fc2_n1_y_sat : signed(9 downto 0);
-    variable fc2_n2_p0_m : signed(17 downto 0);
-    variable fc2_n2_p0 : signed(16 downto 0);
-    variable fc2_n2_p1_m : signed(15 downto 0);
-    variable fc2_n2_p1 : signed(14 downto 0);
-    variable fc2_n2_p2_m : signed(21 downto 0);
-    variable fc2_n2_p2 : signed(20 downto 0);
+    variable fc2_n2_p1 : signed(14 downto 0); -- weight 0.21875
     variable fc2_n2_p3_sh : signed(15 downto 0);
-    variable fc2_n2_p3_e : signed(16 downto 0);
     variable fc2_n2_p3_neg : signed(16 downto 0);
-    variable fc2_n2_p4_m : signed(18 downto 0);
-    variable fc2_n2_p4 : signed(17 downto 0);
-    variable fc2_n2_p5_m : signed(15 downto 0);
-    variable fc2_n2_p5 : signed(14 downto 0);
-    variable fc2_n2_p6_m : signed(15 downto 0);
-    variable fc2_n2_p6 : signed(14 downto 0);
-    variable fc2_n2_p7_m : signed(17 downto 0);
-    variable fc2_n2_p7 : signed(16 downto 0);
-    variable fc2_n2_t0_0_b : signed(16 downto 0);
-    variable fc2_n2_t0_0 : signed(16 downto 0);
-    variable fc2_n2_t0_1_b : signed(20 downto 0);
-    variable fc2_n2_t0_1 : signed(20 downto 0);
-    variable fc2_n2_t0_2_b : signed(17 downto 0);
-    variable fc2_n2_t0_2 : signed(17 downto 0);
-    variable fc2_n2_t0_3_a : signed(17 downto 0);
-    variable fc2_n2_t0_3_b : signed(17 downto 0);
+    variable fc2_n2_p5 : signed(14 downto 0); -- weight 0.1875
+    variable fc2_n2_p6 : signed(14 downto 0); -- weight 0.2109375
+    variable fc2_n2_p7 : signed(16 downto 0); -- weight -0.8515625
+    variable fc2_n2_t0_2 : signed(17 downto 0); -- weight -1.0546875
     variable fc2_n2_t0_3 : signed(17 downto 0);
-    variable fc2_n2_t1_0_a : signed(20 downto 0);
-    variable fc2_n2_t1_0 : signed(20 downto 0);
-    variable fc2_n2_t1_1_a : signed(18 downto 0);
-    variable fc2_n2_t1_1_b : signed(18 downto 0);
-    variable fc2_n2_t1_1 : signed(18 downto 0);
-    variable fc2_n2_t2_0_b : signed(20 downto 0);
     variable fc2_n2_t2_0 : signed(20 downto 0);
-    variable fc2_n2_t3_0_b : signed(20 downto 0);
-    variable fc2_n2_t3_0 : signed(20 downto 0);
     variable fc2_n2_acc : signed(20 downto 0);
-    variable fc2_n2_y_fl : signed(11 downto 0);
-    variable fc2_n2_y_half : std_logic;
-    variable fc2_n2_y_low : unsigned(7 downto 0);
     variable fc2_n2_y_sticky : std_logic;
-    variable fc2_n2_y_lsb : std_logic;
-    variable fc2_n2_y_inc_any : std_logic;
-    variable fc2_n2_y_inc : std_logic;
-    variable fc2_n2_y_incx : signed(11 downto 0);
     variable fc2_n2_y_rnd : signed(11 downto 0);
-    variable fc2_n2_y_wrap : signed(9 downto 0);
-    variable fc2_n2_y_ovf_hi : std_logic;
-    variable fc2_n2_y_ovf_lo : std_logic;
-    variable fc2_n2_y_satlo : signed(9 downto 0);
     variable fc2_n2_y_sat : signed(9 downto 0);
-    variable fc2_n3_p0_m : signed(15 downto 0);
-    variable fc2_n3_p0 : signed(14 downto 0);
-    variable fc2_n3_p1_m : signed(17 downto 0);
-    variable fc2_n3_p1 : signed(16 downto 0);
-    variable fc2_n3_p2_m : signed(17 downto 0);
-    variable fc2_n3_p2 : signed(16 downto 0);
-    variable fc2_n3_p3_m : signed(21 downto 0);
-    variable fc2_n3_p3 : signed(20 downto 0);
-    variable fc2_n3_p4_m : signed(17 downto 0);
-    variable fc2_n3_p4 : signed(16 downto 0);
-    variable fc2_n3_p5_m : signed(17 downto 0);
-    variable fc2_n3_p5 : signed(16 downto 0);
-    variable fc2_n3_p6_m : signed(15 downto 0);
-    variable fc2_n3_p6 : signed(14 downto 0);
-    variable fc2_n3_p7_m : signed(14 downto 0);
-    variable fc2_n3_p7 : signed(13 downto 0);
-    variable fc2_n3_t0_0_a : signed(16 downto 0);
-    variable fc2_n3_t0_0 : signed(16 downto 0);
-    variable fc2_n3_t0_1_a : signed(20 downto 0);
-    variable fc2_n3_t0_1 : signed(20 downto 0);
-    variable fc2_n3_t0_2_a : signed(17 downto 0);
-    variable fc2_n3_t0_2_b : signed(17 downto 0);
-    variable fc2_n3_t0_2 : signed(17 downto 0);
-    variable fc2_n3_t0_3_b : signed(14 downto 0);
-    variable fc2_n3_t0_3 : signed(14 downto 0);
-    variable fc2_n3_t1_0_a : signed(20 downto 0);
-    variable fc2_n3_t1_0 : signed(20 downto 0);
-    variable fc2_n3_t1_1_b : signed(17 downto 0);
+    variable fc2_n3_p0 : signed(14 downto 0); -- weight 0.1796875
+    variable fc2_n3_p2 : signed(16 downto 0); -- weight 0.90625
+    variable fc2_n3_p4 : signed(16 downto 0); -- weight -0.6484375
+    variable fc2_n3_p5 : signed(16 downto 0); -- weight -0.8671875
+    variable fc2_n3_p7 : signed(13 downto 0); -- weight 0.0859375
+    variable fc2_n3_t0_3 : signed(14 downto 0); -- weight 0.1328125
     variable fc2_n3_t1_1 : signed(17 downto 0);
-    variable fc2_n3_t2_0_b : signed(20 downto 0);
     variable fc2_n3_t2_0 : signed(20 downto 0);
-    variable fc2_n3_t3_0_b : signed(20 downto 0);
-    variable fc2_n3_t3_0 : signed(20 downto 0);
     variable fc2_n3_acc : signed(20 downto 0);
-    variable fc2_n3_y_fl : signed(11 downto 0);
-    variable fc2_n3_y_half : std_logic;
-    variable fc2_n3_y_low : unsigned(7 downto 0);
     variable fc2_n3_y_sticky : std_logic;
-    variable fc2_n3_y_lsb : std_logic;
-    variable fc2_n3_y_inc_any : std_logic;
-    variable fc2_n3_y_inc : std_logic;
-    variable fc2_n3_y_incx : signed(11 downto 0);
     variable fc2_n3_y_rnd : signed(11 downto 0);
-    variable fc2_n3_y_wrap : signed(9 downto 0);
-    variable fc2_n3_y_ovf_hi : std_logic;
-    variable fc2_n3_y_ovf_lo : std_logic;
-    variable fc2_n3_y_satlo : signed(9 downto 0);
     variable fc2_n3_y_sat : signed(9 downto 0);
-    variable fc2_n4_p0_m : signed(17 downto 0);
-    variable fc2_n4_p0 : signed(16 downto 0);
-    variable fc2_n4_p1_m : signed(16 downto 0);
-    variable fc2_n4_p1 : signed(15 downto 0);
-    variable fc2_n4_p3_m : signed(18 downto 0);
-    variable fc2_n4_p3 : signed(17 downto 0);
-    variable fc2_n4_p4_m : signed(20 downto 0);
-    variable fc2_n4_p4 : signed(19 downto 0);
-    variable fc2_n4_p5_m : signed(17 downto 0);
-    variable fc2_n4_p5 : signed(16 downto 0);
-    variable fc2_n4_p6_m : signed(16 downto 0);
-    variable fc2_n4_p6 : signed(15 downto 0);
-    variable fc2_n4_p7_m : signed(17 downto 0);
-    variable fc2_n4_p7 : signed(16 downto 0);
-    variable fc2_n4_t0_0_a : signed(17 downto 0);
-    variable fc2_n4_t0_0_b : signed(17 downto 0);
-    variable fc2_n4_t0_0 : signed(17 downto 0);
-    variable fc2_n4_t0_1_a : signed(20 downto 0);
-    variable fc2_n4_t0_1_b : signed(20 downto 0);
-    variable fc2_n4_t0_1 : signed(20 downto 0);
-    variable fc2_n4_t0_2_a : signed(17 downto 0);
-    variable fc2_n4_t0_2_b : signed(17 downto 0);
+    variable fc2_n4_p0 : signed(16 downto 0); -- weight -0.8125
+    variable fc2_n4_p1 : signed(15 downto 0); -- weight 0.4140625
+    variable fc2_n4_p3 : signed(17 downto 0); -- weight -1.015625
+    variable fc2_n4_p4 : signed(19 downto 0); -- weight 7.8046875
+    variable fc2_n4_p5 : signed(16 downto 0); -- weight -0.640625
+    variable fc2_n4_p6 : signed(15 downto 0); -- weight -0.390625
     variable fc2_n4_t0_2 : signed(17 downto 0);
-    variable fc2_n4_t0_3_b : signed(16 downto 0);
-    variable fc2_n4_t0_3 : signed(16 downto 0);
-    variable fc2_n4_t1_0_a : signed(20 downto 0);
-    variable fc2_n4_t1_0 : signed(20 downto 0);
-    variable fc2_n4_t1_1_a : signed(18 downto 0);
-    variable fc2_n4_t1_1_b : signed(18 downto 0);
-    variable fc2_n4_t1_1 : signed(18 downto 0);
-    variable fc2_n4_t2_0_b : signed(20 downto 0);
-    variable fc2_n4_t2_0 : signed(20 downto 0);
+    variable fc2_n4_t0_3 : signed(16 downto 0); -- weight 0.6171875
     variable fc2_n4_acc : signed(20 downto 0);
-    variable fc2_n4_y_fl : signed(11 downto 0);
-    variable fc2_n4_y_half : std_logic;
-    variable fc2_n4_y_low : unsigned(7 downto 0);
     variable fc2_n4_y_sticky : std_logic;
-    variable fc2_n4_y_lsb : std_logic;
-    variable fc2_n4_y_inc_any : std_logic;
     variable fc2_n4_y_inc : std_logic;
-    variable fc2_n4_y_incx : signed(11 downto 0);
     variable fc2_n4_y_rnd : signed(11 downto 0);
-    variable fc2_n4_y_wrap : signed(9 downto 0);
-    variable fc2_n4_y_ovf_hi : std_logic;
-    variable fc2_n4_y_ovf_lo : std_logic;
-    variable fc2_n4_y_satlo : signed(9 downto 0);
     variable fc2_n4_y_sat : signed(9 downto 0);
-    variable fc2_n5_p0_m : signed(17 downto 0);
-    variable fc2_n5_p0 : signed(16 downto 0);
-    variable fc2_n5_p1_m : signed(18 downto 0);
-    variable fc2_n5_p1 : signed(17 downto 0);
-    variable fc2_n5_p2_m : signed(16 downto 0);
-    variable fc2_n5_p2 : signed(15 downto 0);
-    variable fc2_n5_p3_m : signed(16 downto 0);
-    variable fc2_n5_p3 : signed(15 downto 0);
-    variable fc2_n5_p4_m : signed(18 downto 0);
-    variable fc2_n5_p4 : signed(17 downto 0);
-    variable fc2_n5_p5_m : signed(21 downto 0);
-    variable fc2_n5_p5 : signed(20 downto 0);
-    variable fc2_n5_p6_m : signed(17 downto 0);
-    variable fc2_n5_p6 : signed(16 downto 0);
-    variable fc2_n5_p7_m : signed(17 downto 0);
-    variable fc2_n5_p7 : signed(16 downto 0);
-    variable fc2_n5_t0_0_a : signed(18 downto 0);
-    variable fc2_n5_t0_0_b : signed(18 downto 0);
-    variable fc2_n5_t0_0 : signed(18 downto 0);
-    variable fc2_n5_t0_1_a : signed(16 downto 0);
-    variable fc2_n5_t0_1_b : signed(16 downto 0);
+    variable fc2_n5_p0 : signed(16 downto 0); -- weight 0.953125
+    variable fc2_n5_p1 : signed(17 downto 0); -- weight -1.171875
+    variable fc2_n5_p2 : signed(15 downto 0); -- weight -0.3359375
+    variable fc2_n5_p3 : signed(15 downto 0); -- weight -0.328125
+    variable fc2_n5_p4 : signed(17 downto 0); -- weight -1.1015625
+    variable fc2_n5_p6 : signed(16 downto 0); -- weight 0.7109375
+    variable fc2_n5_p7 : signed(16 downto 0); -- weight 0.5234375
     variable fc2_n5_t0_1 : signed(16 downto 0);
-    variable fc2_n5_t0_2_a : signed(20 downto 0);
-    variable fc2_n5_t0_2 : signed(20 downto 0);
-    variable fc2_n5_t0_3_a : signed(17 downto 0);
-    variable fc2_n5_t0_3_b : signed(17 downto 0);
-    variable fc2_n5_t0_3 : signed(17 downto 0);
-    variable fc2_n5_t1_0_b : signed(18 downto 0);
     variable fc2_n5_t1_0 : signed(18 downto 0);
-    variable fc2_n5_t1_1_b : signed(20 downto 0);
-    variable fc2_n5_t1_1 : signed(20 downto 0);
-    variable fc2_n5_t2_0_a : signed(20 downto 0);
     variable fc2_n5_t2_0 : signed(20 downto 0);
-    variable fc2_n5_t3_0_a : signed(21 downto 0);
-    variable fc2_n5_t3_0_b : signed(21 downto 0);
-    variable fc2_n5_t3_0 : signed(21 downto 0);
     variable fc2_n5_acc : signed(21 downto 0);
-    variable fc2_n5_y_fl : signed(12 downto 0);
-    variable fc2_n5_y_half : std_logic;
-    variable fc2_n5_y_low : unsigned(7 downto 0);
     variable fc2_n5_y_sticky : std_logic;
-    variable fc2_n5_y_lsb : std_logic;
-    variable fc2_n5_y_inc_any : std_logic;
-    variable fc2_n5_y_inc : std_logic;
-    variable fc2_n5_y_incx : signed(12 downto 0);
     variable fc2_n5_y_rnd : signed(12 downto 0);
-    variable fc2_n5_y_wrap : signed(9 downto 0);
-    variable fc2_n5_y_ovf_hi : std_logic;
-    variable fc2_n5_y_ovf_lo : std_logic;
-    variable fc2_n5_y_satlo : signed(9 downto 0);
     variable fc2_n5_y_sat : signed(9 downto 0);
-    variable fc2_n6_p0_m : signed(17 downto 0);
-    variable fc2_n6_p0 : signed(16 downto 0);
-    variable fc2_n6_p1_m : signed(17 downto 0);
-    variable fc2_n6_p1 : signed(16 downto 0);
-    variable fc2_n6_p2_m : signed(17 downto 0);
-    variable fc2_n6_p2 : signed(16 downto 0);
-    variable fc2_n6_p3_m : signed(17 downto 0);
-    variable fc2_n6_p3 : signed(16 downto 0);
-    variable fc2_n6_p4_m : signed(17 downto 0);
-    variable fc2_n6_p4 : signed(16 downto 0);
-    variable fc2_n6_p5_m : signed(18 downto 0);
-    variable fc2_n6_p5 : signed(17 downto 0);
-    variable fc2_n6_p6_m : signed(21 downto 0);
-    variable fc2_n6_p6 : signed(20 downto 0);
-    variable fc2_n6_p7_m : signed(17 downto 0);
-    variable fc2_n6_p7 : signed(16 downto 0);
-    variable fc2_n6_t0_0_a : signed(17 downto 0);
-    variable fc2_n6_t0_0_b : signed(17 downto 0);
+    variable fc2_n6_p0 : signed(16 downto 0); -- weight -0.953125
+    variable fc2_n6_p1 : signed(16 downto 0); -- weight -0.84375
+    variable fc2_n6_p2 : signed(16 downto 0); -- weight 0.5703125
+    variable fc2_n6_p3 : signed(16 downto 0); -- weight -0.796875
+    variable fc2_n6_p4 : signed(16 downto 0); -- weight -0.578125
+    variable fc2_n6_p7 : signed(16 downto 0); -- weight -0.7265625
     variable fc2_n6_t0_0 : signed(17 downto 0);
-    variable fc2_n6_t0_1_a : signed(17 downto 0);
-    variable fc2_n6_t0_1_b : signed(17 downto 0);
     variable fc2_n6_t0_1 : signed(17 downto 0);
-    variable fc2_n6_t0_2_a : signed(17 downto 0);
-    variable fc2_n6_t0_2 : signed(17 downto 0);
-    variable fc2_n6_t0_3_b : signed(20 downto 0);
-    variable fc2_n6_t0_3 : signed(20 downto 0);
-    variable fc2_n6_t1_0_a : signed(18 downto 0);
-    variable fc2_n6_t1_0_b : signed(18 downto 0);
-    variable fc2_n6_t1_0 : signed(18 downto 0);
-    variable fc2_n6_t1_1_a : signed(20 downto 0);
-    variable fc2_n6_t1_1 : signed(20 downto 0);
-    variable fc2_n6_t2_0_a : signed(20 downto 0);
     variable fc2_n6_t2_0 : signed(20 downto 0);
-    variable fc2_n6_t3_0_a : signed(21 downto 0);
-    variable fc2_n6_t3_0_b : signed(21 downto 0);
-    variable fc2_n6_t3_0 : signed(21 downto 0);
     variable fc2_n6_acc : signed(21 downto 0);
-    variable fc2_n6_y_fl : signed(12 downto 0);
-    variable fc2_n6_y_half : std_logic;
-    variable fc2_n6_y_low : unsigned(7 downto 0);
     variable fc2_n6_y_sticky : std_logic;
-    variable fc2_n6_y_lsb : std_logic;
-    variable fc2_n6_y_inc_any : std_logic;
-    variable fc2_n6_y_inc : std_logic;
-    variable fc2_n6_y_incx : signed(12 downto 0);
     variable fc2_n6_y_rnd : signed(12 downto 0);
-    variable fc2_n6_y_wrap : signed(9 downto 0);
-    variable fc2_n6_y_ovf_hi : std_logic;
-    variable fc2_n6_y_ovf_lo : std_logic;
-    variable fc2_n6_y_satlo : signed(9 downto 0);
     variable fc2_n6_y_sat : signed(9 downto 0);
-    variable fc2_n7_p0_m : signed(15 downto 0);
-    variable fc2_n7_p0 : signed(14 downto 0);
-    variable fc2_n7_p1_m : signed(16 downto 0);
-    variable fc2_n7_p1 : signed(15 downto 0);
-    variable fc2_n7_p2_m : signed(16 downto 0);
-    variable fc2_n7_p2 : signed(15 downto 0);
-    variable fc2_n7_p3_m : signed(17 downto 0);
-    variable fc2_n7_p3 : signed(16 downto 0);
-    variable fc2_n7_p4_m : signed(17 downto 0);
-    variable fc2_n7_p4 : signed(16 downto 0);
-    variable fc2_n7_p7_m : signed(21 downto 0);
-    variable fc2_n7_p7 : signed(20 downto 0);
-    variable fc2_n7_t0_0_a : signed(15 downto 0);
-    variable fc2_n7_t0_0 : signed(15 downto 0);
-    variable fc2_n7_t0_1_a : signed(17 downto 0);
-    variable fc2_n7_t0_1_b : signed(17 downto 0);
-    variable fc2_n7_t0_1 : signed(17 downto 0);
-    variable fc2_n7_t0_2_b : signed(16 downto 0);
-    variable fc2_n7_t0_2 : signed(16 downto 0);
-    variable fc2_n7_t0_3_b : signed(20 downto 0);
-    variable fc2_n7_t0_3 : signed(20 downto 0);
-    variable fc2_n7_t1_0_a : signed(17 downto 0);
+    variable fc2_n7_p0 : signed(14 downto 0); -- weight 0.1875
+    variable fc2_n7_p2 : signed(15 downto 0); -- weight 0.4375
+    variable fc2_n7_p3 : signed(16 downto 0); -- weight -0.8671875
+    variable fc2_n7_t0_0 : signed(15 downto 0); -- weight 0.3046875
     variable fc2_n7_t1_0 : signed(17 downto 0);
-    variable fc2_n7_t1_1_a : signed(20 downto 0);
-    variable fc2_n7_t1_1 : signed(20 downto 0);
-    variable fc2_n7_t2_0_a : signed(20 downto 0);
-    variable fc2_n7_t2_0 : signed(20 downto 0);
     variable fc2_n7_acc : signed(20 downto 0);
-    variable fc2_n7_y_fl : signed(11 downto 0);
-    variable fc2_n7_y_half : std_logic;
-    variable fc2_n7_y_low : unsigned(7 downto 0);
     variable fc2_n7_y_sticky : std_logic;
-    variable fc2_n7_y_lsb : std_logic;
-    variable fc2_n7_y_inc_any : std_logic;
     variable fc2_n7_y_inc : std_logic;
-    variable fc2_n7_y_incx : signed(11 downto 0);
     variable fc2_n7_y_rnd : signed(11 downto 0);
-    variable fc2_n7_y_wrap : signed(9 downto 0);
-    variable fc2_n7_y_ovf_hi : std_logic;
-    variable fc2_n7_y_ovf_lo : std_logic;
-    variable fc2_n7_y_satlo : signed(9 downto 0);
     variable fc2_n7_y_sat : signed(9 downto 0);
   begin
     if rising_edge(clk) then
@@ -586,443 +194,150 @@ begin
         fc2_in_5 := signed(in_data(59 downto 50));
         fc2_in_6 := signed(in_data(69 downto 60));
         fc2_in_7 := signed(in_data(79 downto 70));
-        fc2_n0_p0_m := to_signed(to_integer(fc2_in_0) * to_integer(fc2_w0_0), 22);
-        fc2_n0_p0 := fc2_n0_p0_m(20 downto 0);
-        fc2_n0_p1_m := to_signed(to_integer(fc2_in_1) * to_integer(fc2_w1_0), 19);
-        fc2_n0_p1 := fc2_n0_p1_m(17 downto 0);
-        fc2_n0_p2_m := to_signed(to_integer(fc2_in_2) * to_integer(fc2_w2_0), 18);
-        fc2_n0_p2 := fc2_n0_p2_m(16 downto 0);
-        fc2_n0_p3_m := to_signed(to_integer(fc2_in_3) * to_integer(fc2_w3_0), 19);
-        fc2_n0_p3 := fc2_n0_p3_m(17 downto 0);
-        fc2_n0_p4_m := to_signed(to_integer(fc2_in_4) * to_integer(fc2_w4_0), 19);
-        fc2_n0_p4 := fc2_n0_p4_m(17 downto 0);
-        fc2_n0_p5_m := to_signed(to_integer(fc2_in_5) * to_integer(fc2_w5_0), 18);
-        fc2_n0_p5 := fc2_n0_p5_m(16 downto 0);
+        fc2_n0_p1 := signed(to_unsigned((to_integer(fc2_in_1) * (-151)) mod 2**18, 18));
+        fc2_n0_p2 := signed(to_unsigned((to_integer(fc2_in_2) * 122) mod 2**17, 17));
+        fc2_n0_p3 := signed(to_unsigned((to_integer(fc2_in_3) * 165) mod 2**18, 18));
+        fc2_n0_p4 := signed(to_unsigned((to_integer(fc2_in_4) * (-167)) mod 2**18, 18));
+        fc2_n0_p5 := signed(to_unsigned((to_integer(fc2_in_5) * (-108)) mod 2**17, 17));
         fc2_n0_p6_sh := shift_left(resize(fc2_in_6, 14), 4);
-        fc2_n0_p6_e := resize(fc2_n0_p6_sh, 15);
-        fc2_n0_p6_neg := -fc2_n0_p6_e;
+        fc2_n0_p6_neg := -resize(fc2_n0_p6_sh, 15);
         fc2_n0_p7_sh := shift_left(resize(fc2_in_7, 17), 7);
-        fc2_n0_p7_e := resize(fc2_n0_p7_sh, 18);
-        fc2_n0_p7_neg := -fc2_n0_p7_e;
-        fc2_n0_t0_0_b := resize(fc2_n0_p1, 21);
-        fc2_n0_t0_0 := fc2_n0_p0 + fc2_n0_t0_0_b;
-        fc2_n0_t0_1_a := resize(fc2_n0_p2, 19);
-        fc2_n0_t0_1_b := resize(fc2_n0_p3, 19);
-        fc2_n0_t0_1 := fc2_n0_t0_1_a + fc2_n0_t0_1_b;
-        fc2_n0_t0_2_a := resize(fc2_n0_p4, 19);
-        fc2_n0_t0_2_b := resize(fc2_n0_p5, 19);
-        fc2_n0_t0_2 := fc2_n0_t0_2_a + fc2_n0_t0_2_b;
-        fc2_n0_t0_3_a := resize(fc2_n0_p6_neg, 18);
-        fc2_n0_t0_3 := fc2_n0_t0_3_a + fc2_n0_p7_neg;
-        fc2_n0_t1_0_b := resize(fc2_n0_t0_1, 21);
-        fc2_n0_t1_0 := fc2_n0_t0_0_d1 + fc2_n0_t1_0_b_d1;
-        fc2_n0_t1_1_b := resize(fc2_n0_t0_3, 19);
-        fc2_n0_t1_1 := fc2_n0_t0_2 + fc2_n0_t1_1_b;
-        fc2_n0_t2_0_b := resize(fc2_n0_t1_1, 21);
-        fc2_n0_t2_0 := fc2_n0_t1_0 + fc2_n0_t2_0_b_d1;
-        fc2_n0_t3_0_a := resize(fc2_n0_t2_0, 22);
-        fc2_n0_t3_0_b := resize(fc2_n0_bias, 22);
-        fc2_n0_t3_0 := fc2_n0_t3_0_a + fc2_n0_t3_0_b_d1;
-        fc2_n0_acc := fc2_n0_t3_0;
-        fc2_n0_y_fl := fc2_n0_acc(21 downto 9);
-        fc2_n0_y_half := fc2_n0_acc(8);
-        fc2_n0_y_low := unsigned(fc2_n0_acc(7 downto 0));
-        if fc2_n0_y_low /= 0 then fc2_n0_y_sticky := '1'; else fc2_n0_y_sticky := '0'; end if;
-        fc2_n0_y_lsb := fc2_n0_acc(9);
-        fc2_n0_y_inc_any := fc2_n0_y_sticky or fc2_n0_y_lsb;
-        fc2_n0_y_inc := fc2_n0_y_half and fc2_n0_y_inc_any;
-        fc2_n0_y_incx := (0 => fc2_n0_y_inc, others => '0');
-        fc2_n0_y_rnd := fc2_n0_y_fl_d1 + fc2_n0_y_incx_d1;
-        fc2_n0_y_wrap := fc2_n0_y_rnd(9 downto 0);
-        if fc2_n0_y_rnd > fc2_n0_y_max then fc2_n0_y_ovf_hi := '1'; else fc2_n0_y_ovf_hi := '0'; end if;
-        if fc2_n0_y_rnd < fc2_n0_y_min then fc2_n0_y_ovf_lo := '1'; else fc2_n0_y_ovf_lo := '0'; end if;
-        if fc2_n0_y_ovf_lo = '1' then fc2_n0_y_satlo := fc2_n0_y_minv; else fc2_n0_y_satlo := fc2_n0_y_wrap; end if;
-        if fc2_n0_y_ovf_hi = '1' then fc2_n0_y_sat := fc2_n0_y_maxv; else fc2_n0_y_sat := fc2_n0_y_satlo; end if;
-        fc2_n1_p0_m := to_signed(to_integer(fc2_in_0) * to_integer(fc2_w0_1), 16);
-        fc2_n1_p0 := fc2_n1_p0_m(14 downto 0);
-        fc2_n1_p1_m := to_signed(to_integer(fc2_in_1) * to_integer(fc2_w1_1), 22);
-        fc2_n1_p1 := fc2_n1_p1_m(20 downto 0);
-        fc2_n1_p2_m := to_signed(to_integer(fc2_in_2) * to_integer(fc2_w2_1), 18);
-        fc2_n1_p2 := fc2_n1_p2_m(16 downto 0);
-        fc2_n1_p3_m := to_signed(to_integer(fc2_in_3) * to_integer(fc2_w3_1), 18);
-        fc2_n1_p3 := fc2_n1_p3_m(16 downto 0);
-        fc2_n1_p4_m := to_signed(to_integer(fc2_in_4) * to_integer(fc2_w4_1), 18);
-        fc2_n1_p4 := fc2_n1_p4_m(16 downto 0);
-        fc2_n1_p5_m := to_signed(to_integer(fc2_in_5) * to_integer(fc2_w5_1), 18);
-        fc2_n1_p5 := fc2_n1_p5_m(16 downto 0);
-        fc2_n1_p6_m := to_signed(to_integer(fc2_in_6) * to_integer(fc2_w6_1), 18);
-        fc2_n1_p6 := fc2_n1_p6_m(16 downto 0);
-        fc2_n1_p7_m := to_signed(to_integer(fc2_in_7) * to_integer(fc2_w7_1), 19);
-        fc2_n1_p7 := fc2_n1_p7_m(17 downto 0);
-        fc2_n1_t0_0_a := resize(fc2_n1_p0, 21);
-        fc2_n1_t0_0 := fc2_n1_t0_0_a + fc2_n1_p1;
-        fc2_n1_t0_1_a := resize(fc2_n1_p2, 18);
-        fc2_n1_t0_1_b := resize(fc2_n1_p3, 18);
-        fc2_n1_t0_1 := fc2_n1_t0_1_a + fc2_n1_t0_1_b;
-        fc2_n1_t0_2_a := resize(fc2_n1_p4, 18);
-        fc2_n1_t0_2_b := resize(fc2_n1_p5, 18);
-        fc2_n1_t0_2 := fc2_n1_t0_2_a + fc2_n1_t0_2_b;
-        fc2_n1_t0_3_a := resize(fc2_n1_p6, 19);
-        fc2_n1_t0_3_b := resize(fc2_n1_p7, 19);
-        fc2_n1_t0_3 := fc2_n1_t0_3_a + fc2_n1_t0_3_b;
-        fc2_n1_t1_0_b := resize(fc2_n1_t0_1, 21);
-        fc2_n1_t1_0 := fc2_n1_t0_0_d1 + fc2_n1_t1_0_b_d1;
-        fc2_n1_t1_1_a := resize(fc2_n1_t0_2, 19);
-        fc2_n1_t1_1 := fc2_n1_t1_1_a + fc2_n1_t0_3;
-        fc2_n1_t2_0_b := resize(fc2_n1_t1_1, 21);
-        fc2_n1_t2_0 := fc2_n1_t1_0 + fc2_n1_t2_0_b_d1;
-        fc2_n1_t3_0_b := resize(fc2_n1_bias, 21);
-        fc2_n1_t3_0 := fc2_n1_t2_0 + fc2_n1_t3_0_b_d1;
-        fc2_n1_acc := fc2_n1_t3_0;
-        fc2_n1_y_fl := fc2_n1_acc(20 downto 9);
-        fc2_n1_y_half := fc2_n1_acc(8);
-        fc2_n1_y_low := unsigned(fc2_n1_acc(7 downto 0));
-        if fc2_n1_y_low /= 0 then fc2_n1_y_sticky := '1'; else fc2_n1_y_sticky := '0'; end if;
-        fc2_n1_y_lsb := fc2_n1_acc(9);
-        fc2_n1_y_inc_any := fc2_n1_y_sticky or fc2_n1_y_lsb;
-        fc2_n1_y_inc := fc2_n1_y_half and fc2_n1_y_inc_any;
-        fc2_n1_y_incx := (0 => fc2_n1_y_inc, others => '0');
-        fc2_n1_y_rnd := fc2_n1_y_fl_d1 + fc2_n1_y_incx_d1;
-        fc2_n1_y_wrap := fc2_n1_y_rnd(9 downto 0);
-        if fc2_n1_y_rnd > fc2_n1_y_max then fc2_n1_y_ovf_hi := '1'; else fc2_n1_y_ovf_hi := '0'; end if;
-        if fc2_n1_y_rnd < fc2_n1_y_min then fc2_n1_y_ovf_lo := '1'; else fc2_n1_y_ovf_lo := '0'; end if;
-        if fc2_n1_y_ovf_lo = '1' then fc2_n1_y_satlo := fc2_n1_y_minv; else fc2_n1_y_satlo := fc2_n1_y_wrap; end if;
-        if fc2_n1_y_ovf_hi = '1' then fc2_n1_y_sat := fc2_n1_y_maxv; else fc2_n1_y_sat := fc2_n1_y_satlo; end if;
-        fc2_n2_p0_m := to_signed(to_integer(fc2_in_0) * to_integer(fc2_w0_2), 18);
-        fc2_n2_p0 := fc2_n2_p0_m(16 downto 0);
-        fc2_n2_p1_m := to_signed(to_integer(fc2_in_1) * to_integer(fc2_w1_2), 16);
-        fc2_n2_p1 := fc2_n2_p1_m(14 downto 0);
-        fc2_n2_p2_m := to_signed(to_integer(fc2_in_2) * to_integer(fc2_w2_2), 22);
-        fc2_n2_p2 := fc2_n2_p2_m(20 downto 0);
+        fc2_n0_t0_3 := resize(fc2_n0_p6_neg, 18) + (-resize(fc2_n0_p7_sh, 18));
+        fc2_n0_t1_1 := (resize(fc2_n0_p4, 19) + resize(fc2_n0_p5, 19)) + resize(fc2_n0_t0_3, 19);
+        fc2_n0_t2_0 := (fc2_n0_t0_0_d1 + resize(fc2_n0_t1_0_b_d1, 21)) + resize(fc2_n0_t2_0_b_d1, 21);
+        fc2_n0_acc := (resize(fc2_n0_t2_0, 22) + to_signed(-177152, 22));
+        if unsigned(fc2_n0_acc(7 downto 0)) /= 0 then fc2_n0_y_sticky := '1'; else fc2_n0_y_sticky := '0'; end if;
+        fc2_n0_y_rnd := fc2_n0_y_fl_d1 + (to_signed(0, 12) & fc2_n0_y_incx_d1);
+        if fc2_n0_y_rnd > to_signed(511, 13) then fc2_n0_y_sat := to_signed(511, 10); elsif fc2_n0_y_rnd < to_signed(-512, 13) then fc2_n0_y_sat := to_signed(-512, 10); else fc2_n0_y_sat := fc2_n0_y_rnd(9 downto 0); end if;
+        fc2_n1_p0 := signed(to_unsigned((to_integer(fc2_in_0) * (-21)) mod 2**15, 15));
+        fc2_n1_p2 := signed(to_unsigned((to_integer(fc2_in_2) * (-74)) mod 2**17, 17));
+        fc2_n1_p3 := signed(to_unsigned((to_integer(fc2_in_3) * (-124)) mod 2**17, 17));
+        fc2_n1_p4 := signed(to_unsigned((to_integer(fc2_in_4) * (-67)) mod 2**17, 17));
+        fc2_n1_p5 := signed(to_unsigned((to_integer(fc2_in_5) * 80) mod 2**17, 17));
+        fc2_n1_p6 := signed(to_unsigned((to_integer(fc2_in_6) * 106) mod 2**17, 17));
+        fc2_n1_p7 := signed(to_unsigned((to_integer(fc2_in_7) * 158) mod 2**18, 18));
+        fc2_n1_t0_2 := resize(fc2_n1_p4, 18) + resize(fc2_n1_p5, 18);
+        fc2_n1_t1_1 := resize(fc2_n1_t0_2, 19) + (resize(fc2_n1_p6, 19) + resize(fc2_n1_p7, 19));
+        fc2_n1_t2_0 := (fc2_n1_t0_0_d1 + resize(fc2_n1_t1_0_b_d1, 21)) + resize(fc2_n1_t2_0_b_d1, 21);
+        fc2_n1_acc := (fc2_n1_t2_0 + to_signed(-126464, 21));
+        if unsigned(fc2_n1_acc(7 downto 0)) /= 0 then fc2_n1_y_sticky := '1'; else fc2_n1_y_sticky := '0'; end if;
+        fc2_n1_y_rnd := fc2_n1_y_fl_d1 + (to_signed(0, 11) & fc2_n1_y_incx_d1);
+        if fc2_n1_y_rnd > to_signed(511, 12) then fc2_n1_y_sat := to_signed(511, 10); elsif fc2_n1_y_rnd < to_signed(-512, 12) then fc2_n1_y_sat := to_signed(-512, 10); else fc2_n1_y_sat := fc2_n1_y_rnd(9 downto 0); end if;
+        fc2_n2_p1 := signed(to_unsigned((to_integer(fc2_in_1) * 28) mod 2**15, 15));
         fc2_n2_p3_sh := shift_left(resize(fc2_in_3, 16), 6);
-        fc2_n2_p3_e := resize(fc2_n2_p3_sh, 17);
-        fc2_n2_p3_neg := -fc2_n2_p3_e;
-        fc2_n2_p4_m := to_signed(to_integer(fc2_in_4) * to_integer(fc2_w4_2), 19);
-        fc2_n2_p4 := fc2_n2_p4_m(17 downto 0);
-        fc2_n2_p5_m := to_signed(to_integer(fc2_in_5) * to_integer(fc2_w5_2), 16);
-        fc2_n2_p5 := fc2_n2_p5_m(14 downto 0);
-        fc2_n2_p6_m := to_signed(to_integer(fc2_in_6) * to_integer(fc2_w6_2), 16);
-        fc2_n2_p6 := fc2_n2_p6_m(14 downto 0);
-        fc2_n2_p7_m := to_signed(to_integer(fc2_in_7) * to_integer(fc2_w7_2), 18);
-        fc2_n2_p7 := fc2_n2_p7_m(16 downto 0);
-        fc2_n2_t0_0_b := resize(fc2_n2_p1, 17);
-        fc2_n2_t0_0 := fc2_n2_p0 + fc2_n2_t0_0_b;
-        fc2_n2_t0_1_b := resize(fc2_n2_p3_neg, 21);
-        fc2_n2_t0_1 := fc2_n2_p2 + fc2_n2_t0_1_b;
-        fc2_n2_t0_2_b := resize(fc2_n2_p5, 18);
-        fc2_n2_t0_2 := fc2_n2_p4 + fc2_n2_t0_2_b;
-        fc2_n2_t0_3_a := resize(fc2_n2_p6, 18);
-        fc2_n2_t0_3_b := resize(fc2_n2_p7, 18);
-        fc2_n2_t0_3 := fc2_n2_t0_3_a + fc2_n2_t0_3_b;
-        fc2_n2_t1_0_a := resize(fc2_n2_t0_0, 21);
-        fc2_n2_t1_0 := fc2_n2_t1_0_a_d1 + fc2_n2_t0_1_d1;
-        fc2_n2_t1_1_a := resize(fc2_n2_t0_2, 19);
-        fc2_n2_t1_1_b := resize(fc2_n2_t0_3, 19);
-        fc2_n2_t1_1 := fc2_n2_t1_1_a + fc2_n2_t1_1_b;
-        fc2_n2_t2_0_b := resize(fc2_n2_t1_1, 21);
-        fc2_n2_t2_0 := fc2_n2_t1_0 + fc2_n2_t2_0_b_d1;
-        fc2_n2_t3_0_b := resize(fc2_n2_bias, 21);
-        fc2_n2_t3_0 := fc2_n2_t2_0 + fc2_n2_t3_0_b_d1;
-        fc2_n2_acc := fc2_n2_t3_0;
-        fc2_n2_y_fl := fc2_n2_acc(20 downto 9);
-        fc2_n2_y_half := fc2_n2_acc(8);
-        fc2_n2_y_low := unsigned(fc2_n2_acc(7 downto 0));
-        if fc2_n2_y_low /= 0 then fc2_n2_y_sticky := '1'; else fc2_n2_y_sticky := '0'; end if;
-        fc2_n2_y_lsb := fc2_n2_acc(9);
-        fc2_n2_y_inc_any := fc2_n2_y_sticky or fc2_n2_y_lsb;
-        fc2_n2_y_inc := fc2_n2_y_half and fc2_n2_y_inc_any;
-        fc2_n2_y_incx := (0 => fc2_n2_y_inc, others => '0');
-        fc2_n2_y_rnd := fc2_n2_y_fl_d1 + fc2_n2_y_incx_d1;
-        fc2_n2_y_wrap := fc2_n2_y_rnd(9 downto 0);
-        if fc2_n2_y_rnd > fc2_n2_y_max then fc2_n2_y_ovf_hi := '1'; else fc2_n2_y_ovf_hi := '0'; end if;
-        if fc2_n2_y_rnd < fc2_n2_y_min then fc2_n2_y_ovf_lo := '1'; else fc2_n2_y_ovf_lo := '0'; end if;
-        if fc2_n2_y_ovf_lo = '1' then fc2_n2_y_satlo := fc2_n2_y_minv; else fc2_n2_y_satlo := fc2_n2_y_wrap; end if;
-        if fc2_n2_y_ovf_hi = '1' then fc2_n2_y_sat := fc2_n2_y_maxv; else fc2_n2_y_sat := fc2_n2_y_satlo; end if;
-        fc2_n3_p0_m := to_signed(to_integer(fc2_in_0) * to_integer(fc2_w0_3), 16);
-        fc2_n3_p0 := fc2_n3_p0_m(14 downto 0);
-        fc2_n3_p1_m := to_signed(to_integer(fc2_in_1) * to_integer(fc2_w1_3), 18);
-        fc2_n3_p1 := fc2_n3_p1_m(16 downto 0);
-        fc2_n3_p2_m := to_signed(to_integer(fc2_in_2) * to_integer(fc2_w2_3), 18);
-        fc2_n3_p2 := fc2_n3_p2_m(16 downto 0);
-        fc2_n3_p3_m := to_signed(to_integer(fc2_in_3) * to_integer(fc2_w3_3), 22);
-        fc2_n3_p3 := fc2_n3_p3_m(20 downto 0);
-        fc2_n3_p4_m := to_signed(to_integer(fc2_in_4) * to_integer(fc2_w4_3), 18);
-        fc2_n3_p4 := fc2_n3_p4_m(16 downto 0);
-        fc2_n3_p5_m := to_signed(to_integer(fc2_in_5) * to_integer(fc2_w5_3), 18);
-        fc2_n3_p5 := fc2_n3_p5_m(16 downto 0);
-        fc2_n3_p6_m := to_signed(to_integer(fc2_in_6) * to_integer(fc2_w6_3), 16);
-        fc2_n3_p6 := fc2_n3_p6_m(14 downto 0);
-        fc2_n3_p7_m := to_signed(to_integer(fc2_in_7) * to_integer(fc2_w7_3), 15);
-        fc2_n3_p7 := fc2_n3_p7_m(13 downto 0);
-        fc2_n3_t0_0_a := resize(fc2_n3_p0, 17);
-        fc2_n3_t0_0 := fc2_n3_t0_0_a + fc2_n3_p1;
-        fc2_n3_t0_1_a := resize(fc2_n3_p2, 21);
-        fc2_n3_t0_1 := fc2_n3_t0_1_a + fc2_n3_p3;
-        fc2_n3_t0_2_a := resize(fc2_n3_p4, 18);
-        fc2_n3_t0_2_b := resize(fc2_n3_p5, 18);
-        fc2_n3_t0_2 := fc2_n3_t0_2_a + fc2_n3_t0_2_b;
-        fc2_n3_t0_3_b := resize(fc2_n3_p7, 15);
-        fc2_n3_t0_3 := fc2_n3_p6 + fc2_n3_t0_3_b;
-        fc2_n3_t1_0_a := resize(fc2_n3_t0_0, 21);
-        fc2_n3_t1_0 := fc2_n3_t1_0_a_d1 + fc2_n3_t0_1_d1;
-        fc2_n3_t1_1_b := resize(fc2_n3_t0_3, 18);
-        fc2_n3_t1_1 := fc2_n3_t0_2 + fc2_n3_t1_1_b;
-        fc2_n3_t2_0_b := resize(fc2_n3_t1_1, 21);
-        fc2_n3_t2_0 := fc2_n3_t1_0 + fc2_n3_t2_0_b_d1;
-        fc2_n3_t3_0_b := resize(fc2_n3_bias, 21);
-        fc2_n3_t3_0 := fc2_n3_t2_0 + fc2_n3_t3_0_b_d1;
-        fc2_n3_acc := fc2_n3_t3_0;
-        fc2_n3_y_fl := fc2_n3_acc(20 downto 9);
-        fc2_n3_y_half := fc2_n3_acc(8);
-        fc2_n3_y_low := unsigned(fc2_n3_acc(7 downto 0));
-        if fc2_n3_y_low /= 0 then fc2_n3_y_sticky := '1'; else fc2_n3_y_sticky := '0'; end if;
-        fc2_n3_y_lsb := fc2_n3_acc(9);
-        fc2_n3_y_inc_any := fc2_n3_y_sticky or fc2_n3_y_lsb;
-        fc2_n3_y_inc := fc2_n3_y_half and fc2_n3_y_inc_any;
-        fc2_n3_y_incx := (0 => fc2_n3_y_inc, others => '0');
-        fc2_n3_y_rnd := fc2_n3_y_fl_d1 + fc2_n3_y_incx_d1;
-        fc2_n3_y_wrap := fc2_n3_y_rnd(9 downto 0);
-        if fc2_n3_y_rnd > fc2_n3_y_max then fc2_n3_y_ovf_hi := '1'; else fc2_n3_y_ovf_hi := '0'; end if;
-        if fc2_n3_y_rnd < fc2_n3_y_min then fc2_n3_y_ovf_lo := '1'; else fc2_n3_y_ovf_lo := '0'; end if;
-        if fc2_n3_y_ovf_lo = '1' then fc2_n3_y_satlo := fc2_n3_y_minv; else fc2_n3_y_satlo := fc2_n3_y_wrap; end if;
-        if fc2_n3_y_ovf_hi = '1' then fc2_n3_y_sat := fc2_n3_y_maxv; else fc2_n3_y_sat := fc2_n3_y_satlo; end if;
-        fc2_n4_p0_m := to_signed(to_integer(fc2_in_0) * to_integer(fc2_w0_4), 18);
-        fc2_n4_p0 := fc2_n4_p0_m(16 downto 0);
-        fc2_n4_p1_m := to_signed(to_integer(fc2_in_1) * to_integer(fc2_w1_4), 17);
-        fc2_n4_p1 := fc2_n4_p1_m(15 downto 0);
-        fc2_n4_p3_m := to_signed(to_integer(fc2_in_3) * to_integer(fc2_w3_4), 19);
-        fc2_n4_p3 := fc2_n4_p3_m(17 downto 0);
-        fc2_n4_p4_m := to_signed(to_integer(fc2_in_4) * to_integer(fc2_w4_4), 21);
-        fc2_n4_p4 := fc2_n4_p4_m(19 downto 0);
-        fc2_n4_p5_m := to_signed(to_integer(fc2_in_5) * to_integer(fc2_w5_4), 18);
-        fc2_n4_p5 := fc2_n4_p5_m(16 downto 0);
-        fc2_n4_p6_m := to_signed(to_integer(fc2_in_6) * to_integer(fc2_w6_4), 17);
-        fc2_n4_p6 := fc2_n4_p6_m(15 downto 0);
-        fc2_n4_p7_m := to_signed(to_integer(fc2_in_7) * to_integer(fc2_w7_4), 18);
-        fc2_n4_p7 := fc2_n4_p7_m(16 downto 0);
-        fc2_n4_t0_0_a := resize(fc2_n4_p0, 18);
-        fc2_n4_t0_0_b := resize(fc2_n4_p1, 18);
-        fc2_n4_t0_0 := fc2_n4_t0_0_a + fc2_n4_t0_0_b;
-        fc2_n4_t0_1_a := resize(fc2_n4_p3, 21);
-        fc2_n4_t0_1_b := resize(fc2_n4_p4, 21);
-        fc2_n4_t0_1 := fc2_n4_t0_1_a + fc2_n4_t0_1_b;
-        fc2_n4_t0_2_a := resize(fc2_n4_p5, 18);
-        fc2_n4_t0_2_b := resize(fc2_n4_p6, 18);
-        fc2_n4_t0_2 := fc2_n4_t0_2_a + fc2_n4_t0_2_b;
-        fc2_n4_t0_3_b := resize(fc2_n4_bias, 17);
-        fc2_n4_t0_3 := fc2_n4_p7 + fc2_n4_t0_3_b;
-        fc2_n4_t1_0_a := resize(fc2_n4_t0_0, 21);
-        fc2_n4_t1_0 := fc2_n4_t1_0_a_d1 + fc2_n4_t0_1_d1;
-        fc2_n4_t1_1_a := resize(fc2_n4_t0_2, 19);
-        fc2_n4_t1_1_b := resize(fc2_n4_t0_3, 19);
-        fc2_n4_t1_1 := fc2_n4_t1_1_a + fc2_n4_t1_1_b;
-        fc2_n4_t2_0_b := resize(fc2_n4_t1_1, 21);
-        fc2_n4_t2_0 := fc2_n4_t1_0 + fc2_n4_t2_0_b_d1;
-        fc2_n4_acc := fc2_n4_t2_0;
-        fc2_n4_y_fl := fc2_n4_acc(20 downto 9);
-        fc2_n4_y_half := fc2_n4_acc(8);
-        fc2_n4_y_low := unsigned(fc2_n4_acc(7 downto 0));
-        if fc2_n4_y_low /= 0 then fc2_n4_y_sticky := '1'; else fc2_n4_y_sticky := '0'; end if;
-        fc2_n4_y_lsb := fc2_n4_acc(9);
-        fc2_n4_y_inc_any := fc2_n4_y_sticky or fc2_n4_y_lsb;
-        fc2_n4_y_inc := fc2_n4_y_half and fc2_n4_y_inc_any;
-        fc2_n4_y_incx := (0 => fc2_n4_y_inc, others => '0');
-        fc2_n4_y_rnd := fc2_n4_y_fl + fc2_n4_y_incx;
-        fc2_n4_y_wrap := fc2_n4_y_rnd(9 downto 0);
-        if fc2_n4_y_rnd_d1 > fc2_n4_y_max then fc2_n4_y_ovf_hi := '1'; else fc2_n4_y_ovf_hi := '0'; end if;
-        if fc2_n4_y_rnd_d1 < fc2_n4_y_min then fc2_n4_y_ovf_lo := '1'; else fc2_n4_y_ovf_lo := '0'; end if;
-        if fc2_n4_y_ovf_lo = '1' then fc2_n4_y_satlo := fc2_n4_y_minv; else fc2_n4_y_satlo := fc2_n4_y_wrap_d1; end if;
-        if fc2_n4_y_ovf_hi = '1' then fc2_n4_y_sat := fc2_n4_y_maxv; else fc2_n4_y_sat := fc2_n4_y_satlo; end if;
-        fc2_n5_p0_m := to_signed(to_integer(fc2_in_0) * to_integer(fc2_w0_5), 18);
-        fc2_n5_p0 := fc2_n5_p0_m(16 downto 0);
-        fc2_n5_p1_m := to_signed(to_integer(fc2_in_1) * to_integer(fc2_w1_5), 19);
-        fc2_n5_p1 := fc2_n5_p1_m(17 downto 0);
-        fc2_n5_p2_m := to_signed(to_integer(fc2_in_2) * to_integer(fc2_w2_5), 17);
-        fc2_n5_p2 := fc2_n5_p2_m(15 downto 0);
-        fc2_n5_p3_m := to_signed(to_integer(fc2_in_3) * to_integer(fc2_w3_5), 17);
-        fc2_n5_p3 := fc2_n5_p3_m(15 downto 0);
-        fc2_n5_p4_m := to_signed(to_integer(fc2_in_4) * to_integer(fc2_w4_5), 19);
-        fc2_n5_p4 := fc2_n5_p4_m(17 downto 0);
-        fc2_n5_p5_m := to_signed(to_integer(fc2_in_5) * to_integer(fc2_w5_5), 22);
-        fc2_n5_p5 := fc2_n5_p5_m(20 downto 0);
-        fc2_n5_p6_m := to_signed(to_integer(fc2_in_6) * to_integer(fc2_w6_5), 18);
-        fc2_n5_p6 := fc2_n5_p6_m(16 downto 0);
-        fc2_n5_p7_m := to_signed(to_integer(fc2_in_7) * to_integer(fc2_w7_5), 18);
-        fc2_n5_p7 := fc2_n5_p7_m(16 downto 0);
-        fc2_n5_t0_0_a := resize(fc2_n5_p0, 19);
-        fc2_n5_t0_0_b := resize(fc2_n5_p1, 19);
-        fc2_n5_t0_0 := fc2_n5_t0_0_a + fc2_n5_t0_0_b;
-        fc2_n5_t0_1_a := resize(fc2_n5_p2, 17);
-        fc2_n5_t0_1_b := resize(fc2_n5_p3, 17);
-        fc2_n5_t0_1 := fc2_n5_t0_1_a + fc2_n5_t0_1_b;
-        fc2_n5_t0_2_a := resize(fc2_n5_p4, 21);
-        fc2_n5_t0_2 := fc2_n5_t0_2_a + fc2_n5_p5;
-        fc2_n5_t0_3_a := resize(fc2_n5_p6, 18);
-        fc2_n5_t0_3_b := resize(fc2_n5_p7, 18);
-        fc2_n5_t0_3 := fc2_n5_t0_3_a + fc2_n5_t0_3_b;
-        fc2_n5_t1_0_b := resize(fc2_n5_t0_1, 19);
-        fc2_n5_t1_0 := fc2_n5_t0_0 + fc2_n5_t1_0_b;
-        fc2_n5_t1_1_b := resize(fc2_n5_t0_3, 21);
-        fc2_n5_t1_1 := fc2_n5_t0_2_d1 + fc2_n5_t1_1_b_d1;
-        fc2_n5_t2_0_a := resize(fc2_n5_t1_0, 21);
-        fc2_n5_t2_0 := fc2_n5_t2_0_a_d1 + fc2_n5_t1_1;
-        fc2_n5_t3_0_a := resize(fc2_n5_t2_0, 22);
-        fc2_n5_t3_0_b := resize(fc2_n5_bias, 22);
-        fc2_n5_t3_0 := fc2_n5_t3_0_a + fc2_n5_t3_0_b_d1;
-        fc2_n5_acc := fc2_n5_t3_0;
-        fc2_n5_y_fl := fc2_n5_acc(21 downto 9);
-        fc2_n5_y_half := fc2_n5_acc(8);
-        fc2_n5_y_low := unsigned(fc2_n5_acc(7 downto 0));
-        if fc2_n5_y_low /= 0 then fc2_n5_y_sticky := '1'; else fc2_n5_y_sticky := '0'; end if;
-        fc2_n5_y_lsb := fc2_n5_acc(9);
-        fc2_n5_y_inc_any := fc2_n5_y_sticky or fc2_n5_y_lsb;
-        fc2_n5_y_inc := fc2_n5_y_half and fc2_n5_y_inc_any;
-        fc2_n5_y_incx := (0 => fc2_n5_y_inc, others => '0');
-        fc2_n5_y_rnd := fc2_n5_y_fl_d1 + fc2_n5_y_incx_d1;
-        fc2_n5_y_wrap := fc2_n5_y_rnd(9 downto 0);
-        if fc2_n5_y_rnd > fc2_n5_y_max then fc2_n5_y_ovf_hi := '1'; else fc2_n5_y_ovf_hi := '0'; end if;
-        if fc2_n5_y_rnd < fc2_n5_y_min then fc2_n5_y_ovf_lo := '1'; else fc2_n5_y_ovf_lo := '0'; end if;
-        if fc2_n5_y_ovf_lo = '1' then fc2_n5_y_satlo := fc2_n5_y_minv; else fc2_n5_y_satlo := fc2_n5_y_wrap; end if;
-        if fc2_n5_y_ovf_hi = '1' then fc2_n5_y_sat := fc2_n5_y_maxv; else fc2_n5_y_sat := fc2_n5_y_satlo; end if;
-        fc2_n6_p0_m := to_signed(to_integer(fc2_in_0) * to_integer(fc2_w0_6), 18);
-        fc2_n6_p0 := fc2_n6_p0_m(16 downto 0);
-        fc2_n6_p1_m := to_signed(to_integer(fc2_in_1) * to_integer(fc2_w1_6), 18);
-        fc2_n6_p1 := fc2_n6_p1_m(16 downto 0);
-        fc2_n6_p2_m := to_signed(to_integer(fc2_in_2) * to_integer(fc2_w2_6), 18);
-        fc2_n6_p2 := fc2_n6_p2_m(16 downto 0);
-        fc2_n6_p3_m := to_signed(to_integer(fc2_in_3) * to_integer(fc2_w3_6), 18);
-        fc2_n6_p3 := fc2_n6_p3_m(16 downto 0);
-        fc2_n6_p4_m := to_signed(to_integer(fc2_in_4) * to_integer(fc2_w4_6), 18);
-        fc2_n6_p4 := fc2_n6_p4_m(16 downto 0);
-        fc2_n6_p5_m := to_signed(to_integer(fc2_in_5) * to_integer(fc2_w5_6), 19);
-        fc2_n6_p5 := fc2_n6_p5_m(17 downto 0);
-        fc2_n6_p6_m := to_signed(to_integer(fc2_in_6) * to_integer(fc2_w6_6), 22);
-        fc2_n6_p6 := fc2_n6_p6_m(20 downto 0);
-        fc2_n6_p7_m := to_signed(to_integer(fc2_in_7) * to_integer(fc2_w7_6), 18);
-        fc2_n6_p7 := fc2_n6_p7_m(16 downto 0);
-        fc2_n6_t0_0_a := resize(fc2_n6_p0, 18);
-        fc2_n6_t0_0_b := resize(fc2_n6_p1, 18);
-        fc2_n6_t0_0 := fc2_n6_t0_0_a + fc2_n6_t0_0_b;
-        fc2_n6_t0_1_a := resize(fc2_n6_p2, 18);
-        fc2_n6_t0_1_b := resize(fc2_n6_p3, 18);
-        fc2_n6_t0_1 := fc2_n6_t0_1_a + fc2_n6_t0_1_b;
-        fc2_n6_t0_2_a := resize(fc2_n6_p4, 18);
-        fc2_n6_t0_2 := fc2_n6_t0_2_a + fc2_n6_p5;
-        fc2_n6_t0_3_b := resize(fc2_n6_p7, 21);
-        fc2_n6_t0_3 := fc2_n6_p6 + fc2_n6_t0_3_b;
-        fc2_n6_t1_0_a := resize(fc2_n6_t0_0, 19);
-        fc2_n6_t1_0_b := resize(fc2_n6_t0_1, 19);
-        fc2_n6_t1_0 := fc2_n6_t1_0_a + fc2_n6_t1_0_b;
-        fc2_n6_t1_1_a := resize(fc2_n6_t0_2, 21);
-        fc2_n6_t1_1 := fc2_n6_t1_1_a_d1 + fc2_n6_t0_3_d1;
-        fc2_n6_t2_0_a := resize(fc2_n6_t1_0, 21);
-        fc2_n6_t2_0 := fc2_n6_t2_0_a_d1 + fc2_n6_t1_1;
-        fc2_n6_t3_0_a := resize(fc2_n6_t2_0, 22);
-        fc2_n6_t3_0_b := resize(fc2_n6_bias, 22);
-        fc2_n6_t3_0 := fc2_n6_t3_0_a + fc2_n6_t3_0_b_d1;
-        fc2_n6_acc := fc2_n6_t3_0;
-        fc2_n6_y_fl := fc2_n6_acc(21 downto 9);
-        fc2_n6_y_half := fc2_n6_acc(8);
-        fc2_n6_y_low := unsigned(fc2_n6_acc(7 downto 0));
-        if fc2_n6_y_low /= 0 then fc2_n6_y_sticky := '1'; else fc2_n6_y_sticky := '0'; end if;
-        fc2_n6_y_lsb := fc2_n6_acc(9);
-        fc2_n6_y_inc_any := fc2_n6_y_sticky or fc2_n6_y_lsb;
-        fc2_n6_y_inc := fc2_n6_y_half and fc2_n6_y_inc_any;
-        fc2_n6_y_incx := (0 => fc2_n6_y_inc, others => '0');
-        fc2_n6_y_rnd := fc2_n6_y_fl_d1 + fc2_n6_y_incx_d1;
-        fc2_n6_y_wrap := fc2_n6_y_rnd(9 downto 0);
-        if fc2_n6_y_rnd > fc2_n6_y_max then fc2_n6_y_ovf_hi := '1'; else fc2_n6_y_ovf_hi := '0'; end if;
-        if fc2_n6_y_rnd < fc2_n6_y_min then fc2_n6_y_ovf_lo := '1'; else fc2_n6_y_ovf_lo := '0'; end if;
-        if fc2_n6_y_ovf_lo = '1' then fc2_n6_y_satlo := fc2_n6_y_minv; else fc2_n6_y_satlo := fc2_n6_y_wrap; end if;
-        if fc2_n6_y_ovf_hi = '1' then fc2_n6_y_sat := fc2_n6_y_maxv; else fc2_n6_y_sat := fc2_n6_y_satlo; end if;
-        fc2_n7_p0_m := to_signed(to_integer(fc2_in_0) * to_integer(fc2_w0_7), 16);
-        fc2_n7_p0 := fc2_n7_p0_m(14 downto 0);
-        fc2_n7_p1_m := to_signed(to_integer(fc2_in_1) * to_integer(fc2_w1_7), 17);
-        fc2_n7_p1 := fc2_n7_p1_m(15 downto 0);
-        fc2_n7_p2_m := to_signed(to_integer(fc2_in_2) * to_integer(fc2_w2_7), 17);
-        fc2_n7_p2 := fc2_n7_p2_m(15 downto 0);
-        fc2_n7_p3_m := to_signed(to_integer(fc2_in_3) * to_integer(fc2_w3_7), 18);
-        fc2_n7_p3 := fc2_n7_p3_m(16 downto 0);
-        fc2_n7_p4_m := to_signed(to_integer(fc2_in_4) * to_integer(fc2_w4_7), 18);
-        fc2_n7_p4 := fc2_n7_p4_m(16 downto 0);
-        fc2_n7_p7_m := to_signed(to_integer(fc2_in_7) * to_integer(fc2_w7_7), 22);
-        fc2_n7_p7 := fc2_n7_p7_m(20 downto 0);
-        fc2_n7_t0_0_a := resize(fc2_n7_p0, 16);
-        fc2_n7_t0_0 := fc2_n7_t0_0_a + fc2_n7_p1;
-        fc2_n7_t0_1_a := resize(fc2_n7_p2, 18);
-        fc2_n7_t0_1_b := resize(fc2_n7_p3, 18);
-        fc2_n7_t0_1 := fc2_n7_t0_1_a + fc2_n7_t0_1_b;
-        fc2_n7_t0_2_b := resize(fc2_in_5, 17);
-        fc2_n7_t0_2 := fc2_n7_p4 + fc2_n7_t0_2_b;
-        fc2_n7_t0_3_b := resize(fc2_n7_bias, 21);
-        fc2_n7_t0_3 := fc2_n7_p7 + fc2_n7_t0_3_b;
-        fc2_n7_t1_0_a := resize(fc2_n7_t0_0, 18);
-        fc2_n7_t1_0 := fc2_n7_t1_0_a + fc2_n7_t0_1;
-        fc2_n7_t1_1_a := resize(fc2_n7_t0_2, 21);
-        fc2_n7_t1_1 := fc2_n7_t1_1_a_d1 + fc2_n7_t0_3_d1;
-        fc2_n7_t2_0_a := resize(fc2_n7_t1_0, 21);
-        fc2_n7_t2_0 := fc2_n7_t2_0_a_d1 + fc2_n7_t1_1;
-        fc2_n7_acc := fc2_n7_t2_0;
-        fc2_n7_y_fl := fc2_n7_acc(20 downto 9);
-        fc2_n7_y_half := fc2_n7_acc(8);
-        fc2_n7_y_low := unsigned(fc2_n7_acc(7 downto 0));
-        if fc2_n7_y_low /= 0 then fc2_n7_y_sticky := '1'; else fc2_n7_y_sticky := '0'; end if;
-        fc2_n7_y_lsb := fc2_n7_acc(9);
-        fc2_n7_y_inc_any := fc2_n7_y_sticky or fc2_n7_y_lsb;
-        fc2_n7_y_inc := fc2_n7_y_half and fc2_n7_y_inc_any;
-        fc2_n7_y_incx := (0 => fc2_n7_y_inc, others => '0');
-        fc2_n7_y_rnd := fc2_n7_y_fl + fc2_n7_y_incx;
-        fc2_n7_y_wrap := fc2_n7_y_rnd(9 downto 0);
-        if fc2_n7_y_rnd_d1 > fc2_n7_y_max then fc2_n7_y_ovf_hi := '1'; else fc2_n7_y_ovf_hi := '0'; end if;
-        if fc2_n7_y_rnd_d1 < fc2_n7_y_min then fc2_n7_y_ovf_lo := '1'; else fc2_n7_y_ovf_lo := '0'; end if;
-        if fc2_n7_y_ovf_lo = '1' then fc2_n7_y_satlo := fc2_n7_y_minv; else fc2_n7_y_satlo := fc2_n7_y_wrap_d1; end if;
-        if fc2_n7_y_ovf_hi = '1' then fc2_n7_y_sat := fc2_n7_y_maxv; else fc2_n7_y_sat := fc2_n7_y_satlo; end if;
-        fc2_n0_t0_0_d1 <= fc2_n0_t0_0;
-        fc2_n0_t1_0_b_d1 <= fc2_n0_t1_0_b;
-        fc2_n0_t2_0_b_d1 <= fc2_n0_t2_0_b;
-        fc2_n0_t3_0_b_d1 <= fc2_n0_t3_0_b;
-        fc2_n0_y_fl_d1 <= fc2_n0_y_fl;
-        fc2_n0_y_incx_d1 <= fc2_n0_y_incx;
-        fc2_n1_t0_0_d1 <= fc2_n1_t0_0;
-        fc2_n1_t1_0_b_d1 <= fc2_n1_t1_0_b;
-        fc2_n1_t2_0_b_d1 <= fc2_n1_t2_0_b;
-        fc2_n1_t3_0_b_d1 <= fc2_n1_t3_0_b;
-        fc2_n1_y_fl_d1 <= fc2_n1_y_fl;
-        fc2_n1_y_incx_d1 <= fc2_n1_y_incx;
-        fc2_n2_t1_0_a_d1 <= fc2_n2_t1_0_a;
-        fc2_n2_t0_1_d1 <= fc2_n2_t0_1;
-        fc2_n2_t2_0_b_d1 <= fc2_n2_t2_0_b;
-        fc2_n2_t3_0_b_d1 <= fc2_n2_t3_0_b;
-        fc2_n2_y_fl_d1 <= fc2_n2_y_fl;
-        fc2_n2_y_incx_d1 <= fc2_n2_y_incx;
-        fc2_n3_t1_0_a_d1 <= fc2_n3_t1_0_a;
-        fc2_n3_t0_1_d1 <= fc2_n3_t0_1;
-        fc2_n3_t2_0_b_d1 <= fc2_n3_t2_0_b;
-        fc2_n3_t3_0_b_d1 <= fc2_n3_t3_0_b;
-        fc2_n3_y_fl_d1 <= fc2_n3_y_fl;
-        fc2_n3_y_incx_d1 <= fc2_n3_y_incx;
-        fc2_n4_t1_0_a_d1 <= fc2_n4_t1_0_a;
-        fc2_n4_t0_1_d1 <= fc2_n4_t0_1;
-        fc2_n4_t2_0_b_d1 <= fc2_n4_t2_0_b;
+        fc2_n2_p3_neg := -resize(fc2_n2_p3_sh, 17);
+        fc2_n2_p5 := signed(to_unsigned((to_integer(fc2_in_5) * 24) mod 2**15, 15));
+        fc2_n2_p6 := signed(to_unsigned((to_integer(fc2_in_6) * 27) mod 2**15, 15));
+        fc2_n2_p7 := signed(to_unsigned((to_integer(fc2_in_7) * (-109)) mod 2**17, 17));
+        fc2_n2_t0_2 := signed(to_unsigned((to_integer(fc2_in_4) * (-135)) mod 2**18, 18)) + resize(fc2_n2_p5, 18);
+        fc2_n2_t0_3 := resize(fc2_n2_p6, 18) + resize(fc2_n2_p7, 18);
+        fc2_n2_t2_0 := (resize(fc2_n2_t1_0_a_d1, 21) + fc2_n2_t0_1_d1) + resize(fc2_n2_t2_0_b_d1, 21);
+        fc2_n2_acc := (fc2_n2_t2_0 + to_signed(-75776, 21));
+        if unsigned(fc2_n2_acc(7 downto 0)) /= 0 then fc2_n2_y_sticky := '1'; else fc2_n2_y_sticky := '0'; end if;
+        fc2_n2_y_rnd := fc2_n2_y_fl_d1 + (to_signed(0, 11) & fc2_n2_y_incx_d1);
+        if fc2_n2_y_rnd > to_signed(511, 12) then fc2_n2_y_sat := to_signed(511, 10); elsif fc2_n2_y_rnd < to_signed(-512, 12) then fc2_n2_y_sat := to_signed(-512, 10); else fc2_n2_y_sat := fc2_n2_y_rnd(9 downto 0); end if;
+        fc2_n3_p0 := signed(to_unsigned((to_integer(fc2_in_0) * 23) mod 2**15, 15));
+        fc2_n3_p2 := signed(to_unsigned((to_integer(fc2_in_2) * 116) mod 2**17, 17));
+        fc2_n3_p4 := signed(to_unsigned((to_integer(fc2_in_4) * (-83)) mod 2**17, 17));
+        fc2_n3_p5 := signed(to_unsigned((to_integer(fc2_in_5) * (-111)) mod 2**17, 17));
+        fc2_n3_p7 := signed(to_unsigned((to_integer(fc2_in_7) * 11) mod 2**14, 14));
+        fc2_n3_t0_3 := signed(to_unsigned((to_integer(fc2_in_6) * 17) mod 2**15, 15)) + resize(fc2_n3_p7, 15);
+        fc2_n3_t1_1 := (resize(fc2_n3_p4, 18) + resize(fc2_n3_p5, 18)) + resize(fc2_n3_t0_3, 18);
+        fc2_n3_t2_0 := (resize(fc2_n3_t1_0_a_d1, 21) + fc2_n3_t0_1_d1) + resize(fc2_n3_t2_0_b_d1, 21);
+        fc2_n3_acc := (fc2_n3_t2_0 + to_signed(-25088, 21));
+        if unsigned(fc2_n3_acc(7 downto 0)) /= 0 then fc2_n3_y_sticky := '1'; else fc2_n3_y_sticky := '0'; end if;
+        fc2_n3_y_rnd := fc2_n3_y_fl_d1 + (to_signed(0, 11) & fc2_n3_y_incx_d1);
+        if fc2_n3_y_rnd > to_signed(511, 12) then fc2_n3_y_sat := to_signed(511, 10); elsif fc2_n3_y_rnd < to_signed(-512, 12) then fc2_n3_y_sat := to_signed(-512, 10); else fc2_n3_y_sat := fc2_n3_y_rnd(9 downto 0); end if;
+        fc2_n4_p0 := signed(to_unsigned((to_integer(fc2_in_0) * (-104)) mod 2**17, 17));
+        fc2_n4_p1 := signed(to_unsigned((to_integer(fc2_in_1) * 53) mod 2**16, 16));
+        fc2_n4_p3 := signed(to_unsigned((to_integer(fc2_in_3) * (-130)) mod 2**18, 18));
+        fc2_n4_p4 := signed(to_unsigned((to_integer(fc2_in_4) * 999) mod 2**20, 20));
+        fc2_n4_p5 := signed(to_unsigned((to_integer(fc2_in_5) * (-82)) mod 2**17, 17));
+        fc2_n4_p6 := signed(to_unsigned((to_integer(fc2_in_6) * (-50)) mod 2**16, 16));
+        fc2_n4_t0_2 := resize(fc2_n4_p5, 18) + resize(fc2_n4_p6, 18);
+        fc2_n4_t0_3 := signed(to_unsigned((to_integer(fc2_in_7) * 79) mod 2**17, 17)) + to_signed(25088, 17);
+        fc2_n4_acc := ((resize(fc2_n4_t1_0_a_d1, 21) + fc2_n4_t0_1_d1) + resize(fc2_n4_t2_0_b_d1, 21));
+        if unsigned(fc2_n4_acc(7 downto 0)) /= 0 then fc2_n4_y_sticky := '1'; else fc2_n4_y_sticky := '0'; end if;
+        fc2_n4_y_inc := fc2_n4_acc(8) and (fc2_n4_y_sticky or fc2_n4_acc(9));
+        fc2_n4_y_rnd := fc2_n4_acc(20 downto 9) + (to_signed(0, 11) & fc2_n4_y_inc);
+        if fc2_n4_y_rnd_d1 > to_signed(511, 12) then fc2_n4_y_sat := to_signed(511, 10); elsif fc2_n4_y_rnd_d1 < to_signed(-512, 12) then fc2_n4_y_sat := to_signed(-512, 10); else fc2_n4_y_sat := fc2_n4_y_wrap_d1; end if;
+        fc2_n5_p0 := signed(to_unsigned((to_integer(fc2_in_0) * 122) mod 2**17, 17));
+        fc2_n5_p1 := signed(to_unsigned((to_integer(fc2_in_1) * (-150)) mod 2**18, 18));
+        fc2_n5_p2 := signed(to_unsigned((to_integer(fc2_in_2) * (-43)) mod 2**16, 16));
+        fc2_n5_p3 := signed(to_unsigned((to_integer(fc2_in_3) * (-42)) mod 2**16, 16));
+        fc2_n5_p4 := signed(to_unsigned((to_integer(fc2_in_4) * (-141)) mod 2**18, 18));
+        fc2_n5_p6 := signed(to_unsigned((to_integer(fc2_in_6) * 91) mod 2**17, 17));
+        fc2_n5_p7 := signed(to_unsigned((to_integer(fc2_in_7) * 67) mod 2**17, 17));
+        fc2_n5_t0_1 := resize(fc2_n5_p2, 17) + resize(fc2_n5_p3, 17);
+        fc2_n5_t1_0 := (resize(fc2_n5_p0, 19) + resize(fc2_n5_p1, 19)) + resize(fc2_n5_t0_1, 19);
+        fc2_n5_t2_0 := resize(fc2_n5_t2_0_a_d1, 21) + (fc2_n5_t0_2_d1 + resize(fc2_n5_t1_1_b_d1, 21));
+        fc2_n5_acc := (resize(fc2_n5_t2_0, 22) + to_signed(75776, 22));
+        if unsigned(fc2_n5_acc(7 downto 0)) /= 0 then fc2_n5_y_sticky := '1'; else fc2_n5_y_sticky := '0'; end if;
+        fc2_n5_y_rnd := fc2_n5_y_fl_d1 + (to_signed(0, 12) & fc2_n5_y_incx_d1);
+        if fc2_n5_y_rnd > to_signed(511, 13) then fc2_n5_y_sat := to_signed(511, 10); elsif fc2_n5_y_rnd < to_signed(-512, 13) then fc2_n5_y_sat := to_signed(-512, 10); else fc2_n5_y_sat := fc2_n5_y_rnd(9 downto 0); end if;
+        fc2_n6_p0 := signed(to_unsigned((to_integer(fc2_in_0) * (-122)) mod 2**17, 17));
+        fc2_n6_p1 := signed(to_unsigned((to_integer(fc2_in_1) * (-108)) mod 2**17, 17));
+        fc2_n6_p2 := signed(to_unsigned((to_integer(fc2_in_2) * 73) mod 2**17, 17));
+        fc2_n6_p3 := signed(to_unsigned((to_integer(fc2_in_3) * (-102)) mod 2**17, 17));
+        fc2_n6_p4 := signed(to_unsigned((to_integer(fc2_in_4) * (-74)) mod 2**17, 17));
+        fc2_n6_p7 := signed(to_unsigned((to_integer(fc2_in_7) * (-93)) mod 2**17, 17));
+        fc2_n6_t0_0 := resize(fc2_n6_p0, 18) + resize(fc2_n6_p1, 18);
+        fc2_n6_t0_1 := resize(fc2_n6_p2, 18) + resize(fc2_n6_p3, 18);
+        fc2_n6_t2_0 := resize(fc2_n6_t2_0_a_d1, 21) + (resize(fc2_n6_t1_1_a_d1, 21) + fc2_n6_t0_3_d1);
+        fc2_n6_acc := (resize(fc2_n6_t2_0, 22) + to_signed(126464, 22));
+        if unsigned(fc2_n6_acc(7 downto 0)) /= 0 then fc2_n6_y_sticky := '1'; else fc2_n6_y_sticky := '0'; end if;
+        fc2_n6_y_rnd := fc2_n6_y_fl_d1 + (to_signed(0, 12) & fc2_n6_y_incx_d1);
+        if fc2_n6_y_rnd > to_signed(511, 13) then fc2_n6_y_sat := to_signed(511, 10); elsif fc2_n6_y_rnd < to_signed(-512, 13) then fc2_n6_y_sat := to_signed(-512, 10); else fc2_n6_y_sat := fc2_n6_y_rnd(9 downto 0); end if;
+        fc2_n7_p0 := signed(to_unsigned((to_integer(fc2_in_0) * 24) mod 2**15, 15));
+        fc2_n7_p2 := signed(to_unsigned((to_integer(fc2_in_2) * 56) mod 2**16, 16));
+        fc2_n7_p3 := signed(to_unsigned((to_integer(fc2_in_3) * (-111)) mod 2**17, 17));
+        fc2_n7_t0_0 := resize(fc2_n7_p0, 16) + signed(to_unsigned((to_integer(fc2_in_1) * 39) mod 2**16, 16));
+        fc2_n7_t1_0 := resize(fc2_n7_t0_0, 18) + (resize(fc2_n7_p2, 18) + resize(fc2_n7_p3, 18));
+        fc2_n7_acc := (resize(fc2_n7_t2_0_a_d1, 21) + (resize(fc2_n7_t1_1_a_d1, 21) + fc2_n7_t0_3_d1));
+        if unsigned(fc2_n7_acc(7 downto 0)) /= 0 then fc2_n7_y_sticky := '1'; else fc2_n7_y_sticky := '0'; end if;
+        fc2_n7_y_inc := fc2_n7_acc(8) and (fc2_n7_y_sticky or fc2_n7_acc(9));
+        fc2_n7_y_rnd := fc2_n7_acc(20 downto 9) + (to_signed(0, 11) & fc2_n7_y_inc);
+        if fc2_n7_y_rnd_d1 > to_signed(511, 12) then fc2_n7_y_sat := to_signed(511, 10); elsif fc2_n7_y_rnd_d1 < to_signed(-512, 12) then fc2_n7_y_sat := to_signed(-512, 10); else fc2_n7_y_sat := fc2_n7_y_wrap_d1; end if;
+        fc2_n0_t0_0_d1 <= signed(to_unsigned((to_integer(fc2_in_0) * 1053) mod 2**21, 21)) + resize(fc2_n0_p1, 21); -- weight 8.2265625
+        fc2_n0_t1_0_b_d1 <= resize(fc2_n0_p2, 19) + resize(fc2_n0_p3, 19);
+        fc2_n0_t2_0_b_d1 <= fc2_n0_t1_1;
+        fc2_n0_y_fl_d1 <= fc2_n0_acc(21 downto 9);
+        fc2_n0_y_incx_d1 <= fc2_n0_acc(8) and (fc2_n0_y_sticky or fc2_n0_acc(9));
+        fc2_n1_t0_0_d1 <= resize(fc2_n1_p0, 21) + signed(to_unsigned((to_integer(fc2_in_1) * 1081) mod 2**21, 21)); -- weight 8.4453125
+        fc2_n1_t1_0_b_d1 <= resize(fc2_n1_p2, 18) + resize(fc2_n1_p3, 18);
+        fc2_n1_t2_0_b_d1 <= fc2_n1_t1_1;
+        fc2_n1_y_fl_d1 <= fc2_n1_acc(20 downto 9);
+        fc2_n1_y_incx_d1 <= fc2_n1_acc(8) and (fc2_n1_y_sticky or fc2_n1_acc(9));
+        fc2_n2_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0) * 71) mod 2**17, 17)) + resize(fc2_n2_p1, 17); -- weight 0.5546875
+        fc2_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc2_in_2) * 1036) mod 2**21, 21)) + resize(fc2_n2_p3_neg, 21); -- weight 8.09375
+        fc2_n2_t2_0_b_d1 <= resize(fc2_n2_t0_2, 19) + resize(fc2_n2_t0_3, 19);
+        fc2_n2_y_fl_d1 <= fc2_n2_acc(20 downto 9);
+        fc2_n2_y_incx_d1 <= fc2_n2_acc(8) and (fc2_n2_y_sticky or fc2_n2_acc(9));
+        fc2_n3_t1_0_a_d1 <= resize(fc2_n3_p0, 17) + signed(to_unsigned((to_integer(fc2_in_1) * (-79)) mod 2**17, 17)); -- weight -0.6171875
+        fc2_n3_t0_1_d1 <= resize(fc2_n3_p2, 21) + signed(to_unsigned((to_integer(fc2_in_3) * 1224) mod 2**21, 21)); -- weight 9.5625
+        fc2_n3_t2_0_b_d1 <= fc2_n3_t1_1;
+        fc2_n3_y_fl_d1 <= fc2_n3_acc(20 downto 9);
+        fc2_n3_y_incx_d1 <= fc2_n3_acc(8) and (fc2_n3_y_sticky or fc2_n3_acc(9));
+        fc2_n4_t1_0_a_d1 <= resize(fc2_n4_p0, 18) + resize(fc2_n4_p1, 18);
+        fc2_n4_t0_1_d1 <= resize(fc2_n4_p3, 21) + resize(fc2_n4_p4, 21);
+        fc2_n4_t2_0_b_d1 <= resize(fc2_n4_t0_2, 19) + resize(fc2_n4_t0_3, 19);
         fc2_n4_y_rnd_d1 <= fc2_n4_y_rnd;
-        fc2_n4_y_wrap_d1 <= fc2_n4_y_wrap;
-        fc2_n5_t0_2_d1 <= fc2_n5_t0_2;
-        fc2_n5_t1_1_b_d1 <= fc2_n5_t1_1_b;
-        fc2_n5_t2_0_a_d1 <= fc2_n5_t2_0_a;
-        fc2_n5_t3_0_b_d1 <= fc2_n5_t3_0_b;
-        fc2_n5_y_fl_d1 <= fc2_n5_y_fl;
-        fc2_n5_y_incx_d1 <= fc2_n5_y_incx;
-        fc2_n6_t1_1_a_d1 <= fc2_n6_t1_1_a;
-        fc2_n6_t0_3_d1 <= fc2_n6_t0_3;
-        fc2_n6_t2_0_a_d1 <= fc2_n6_t2_0_a;
-        fc2_n6_t3_0_b_d1 <= fc2_n6_t3_0_b;
-        fc2_n6_y_fl_d1 <= fc2_n6_y_fl;
-        fc2_n6_y_incx_d1 <= fc2_n6_y_incx;
-        fc2_n7_t1_1_a_d1 <= fc2_n7_t1_1_a;
-        fc2_n7_t0_3_d1 <= fc2_n7_t0_3;
-        fc2_n7_t2_0_a_d1 <= fc2_n7_t2_0_a;
+        fc2_n4_y_wrap_d1 <= fc2_n4_y_rnd(9 downto 0);
+        fc2_n5_t0_2_d1 <= resize(fc2_n5_p4, 21) + signed(to_unsigned((to_integer(fc2_in_5) * 1285) mod 2**21, 21)); -- weight 10.0390625
+        fc2_n5_t1_1_b_d1 <= resize(fc2_n5_p6, 18) + resize(fc2_n5_p7, 18);
+        fc2_n5_t2_0_a_d1 <= fc2_n5_t1_0;
+        fc2_n5_y_fl_d1 <= fc2_n5_acc(21 downto 9);
+        fc2_n5_y_incx_d1 <= fc2_n5_acc(8) and (fc2_n5_y_sticky or fc2_n5_acc(9));
+        fc2_n6_t1_1_a_d1 <= resize(fc2_n6_p4, 18) + signed(to_unsigned((to_integer(fc2_in_5) * 161) mod 2**18, 18)); -- weight 1.2578125
+        fc2_n6_t0_3_d1 <= signed(to_unsigned((to_integer(fc2_in_6) * 1108) mod 2**21, 21)) + resize(fc2_n6_p7, 21); -- weight 8.65625
+        fc2_n6_t2_0_a_d1 <= resize(fc2_n6_t0_0, 19) + resize(fc2_n6_t0_1, 19);
+        fc2_n6_y_fl_d1 <= fc2_n6_acc(21 downto 9);
+        fc2_n6_y_incx_d1 <= fc2_n6_acc(8) and (fc2_n6_y_sticky or fc2_n6_acc(9));
+        fc2_n7_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc2_in_4) * (-109)) mod 2**17, 17)) + resize(fc2_in_5, 17); -- weight -0.8515625
+        fc2_n7_t0_3_d1 <= signed(to_unsigned((to_integer(fc2_in_7) * 1223) mod 2**21, 21)) + to_signed(177152, 21); -- weight 9.5546875
+        fc2_n7_t2_0_a_d1 <= fc2_n7_t1_0;
         fc2_n7_y_rnd_d1 <= fc2_n7_y_rnd;
-        fc2_n7_y_wrap_d1 <= fc2_n7_y_wrap;
+        fc2_n7_y_wrap_d1 <= fc2_n7_y_rnd(9 downto 0);
         fc2_out_0 <= fc2_n0_y_sat;
         fc2_out_1 <= fc2_n1_y_sat;
         fc2_out_2 <= fc2_n2_y_sat;

@@ -19,140 +19,41 @@ entity activations_fc3 is
 end entity activations_fc3;
 
 architecture rtl of activations_fc3 is
-  constant fc3_w0_0 : signed(10 downto 0) := "01111000001"; -- weight 7.5078125
-  constant fc3_w1_0 : signed(7 downto 0) := "01011001"; -- weight 0.6953125
-  constant fc3_w2_0 : signed(6 downto 0) := "1000111"; -- weight -0.4453125
-  constant fc3_w3_0 : signed(7 downto 0) := "10010101"; -- weight -0.8359375
-  constant fc3_w4_0 : signed(7 downto 0) := "01101011"; -- weight 0.8359375
-  constant fc3_w5_0 : signed(3 downto 0) := "0101"; -- weight 0.0390625
-  constant fc3_w6_0 : signed(7 downto 0) := "10011011"; -- weight -0.7890625
-  constant fc3_n0_bias : signed(18 downto 0) := "1001100110000000000"; -- bias -6.40625
   signal fc3_n0_t0_0_d1 : signed(19 downto 0);
-  signal fc3_n0_t1_0_b_d1 : signed(19 downto 0);
-  signal fc3_n0_t2_0_b_d1 : signed(19 downto 0);
-  signal fc3_n0_t3_0_b_d1 : signed(19 downto 0);
+  signal fc3_n0_t1_0_b_d1 : signed(16 downto 0);
+  signal fc3_n0_t2_0_b_d1 : signed(15 downto 0);
   signal fc3_n0_y_fl_d1 : signed(9 downto 0);
-  signal fc3_n0_y_incx_d1 : signed(9 downto 0);
-  constant fc3_n0_y_min : signed(9 downto 0) := "1110000000";
-  constant fc3_n0_y_minv : signed(7 downto 0) := "10000000";
-  constant fc3_w0_1 : signed(2 downto 0) := "101"; -- weight -0.0234375
-  constant fc3_w1_1 : signed(10 downto 0) := "01101101101"; -- weight 6.8515625
-  constant fc3_w2_1 : signed(7 downto 0) := "10111111"; -- weight -0.5078125
-  constant fc3_w3_1 : signed(6 downto 0) := "0111010"; -- weight 0.453125
-  constant fc3_w4_1 : signed(7 downto 0) := "01110000"; -- weight 0.875
-  constant fc3_w5_1 : signed(7 downto 0) := "01000001"; -- weight 0.5078125
-  constant fc3_w6_1 : signed(8 downto 0) := "010000011"; -- weight 1.0234375
-  constant fc3_w7_1 : signed(7 downto 0) := "10111001"; -- weight -0.5546875
-  constant fc3_n1_bias : signed(18 downto 0) := "1010010010000000000"; -- bias -5.71875
-  signal fc3_n1_t2_0_a_d1 : signed(19 downto 0);
-  signal fc3_n1_t2_0_b_d1 : signed(19 downto 0);
-  constant fc3_n1_y_min : signed(8 downto 0) := "110000000";
+  signal fc3_n0_y_incx_d1 : std_logic;
+  signal fc3_n1_t2_0_a_d1 : signed(18 downto 0);
+  signal fc3_n1_t2_0_b_d1 : signed(17 downto 0);
   signal fc3_n1_y_rnd_d1 : signed(8 downto 0);
-  constant fc3_n1_y_minv : signed(7 downto 0) := "10000000";
   signal fc3_n1_y_wrap_d1 : signed(7 downto 0);
-  constant fc3_w0_2 : signed(7 downto 0) := "01101010"; -- weight 0.828125
-  constant fc3_w1_2 : signed(7 downto 0) := "10010111"; -- weight -0.8203125
-  constant fc3_w2_2 : signed(11 downto 0) := "010000010110"; -- weight 8.171875
-  constant fc3_w3_2 : signed(8 downto 0) := "101101011"; -- weight -1.1640625
-  constant fc3_w4_2 : signed(7 downto 0) := "10111110"; -- weight -0.515625
-  constant fc3_w5_2 : signed(6 downto 0) := "0110001"; -- weight 0.3828125
-  constant fc3_w6_2 : signed(5 downto 0) := "011111"; -- weight 0.2421875
-  constant fc3_w7_2 : signed(3 downto 0) := "0110"; -- weight 0.046875
-  constant fc3_n2_bias : signed(18 downto 0) := "1010111110000000000"; -- bias -5.03125
-  signal fc3_n2_t1_0_a_d1 : signed(19 downto 0);
+  signal fc3_n2_t1_0_a_d1 : signed(15 downto 0);
   signal fc3_n2_t0_1_d1 : signed(19 downto 0);
-  signal fc3_n2_t2_0_b_d1 : signed(19 downto 0);
+  signal fc3_n2_t2_0_b_d1 : signed(15 downto 0);
   signal fc3_n2_y_fl_d1 : signed(8 downto 0);
-  signal fc3_n2_y_incx_d1 : signed(8 downto 0);
-  constant fc3_n2_y_max : signed(8 downto 0) := "001111111";
-  constant fc3_n2_y_min : signed(8 downto 0) := "110000000";
-  constant fc3_n2_y_minv : signed(7 downto 0) := "10000000";
-  constant fc3_n2_y_maxv : signed(7 downto 0) := "01111111";
-  constant fc3_w0_3 : signed(8 downto 0) := "101111111"; -- weight -1.0078125
-  constant fc3_w1_3 : signed(6 downto 0) := "1000110"; -- weight -0.453125
-  constant fc3_w2_3 : signed(3 downto 0) := "0101"; -- weight 0.0390625
-  constant fc3_w3_3 : signed(10 downto 0) := "01111110011"; -- weight 7.8984375
-  constant fc3_w4_3 : signed(6 downto 0) := "0101000"; -- weight 0.3125
-  constant fc3_w6_3 : signed(6 downto 0) := "0101100"; -- weight 0.34375
-  constant fc3_w7_3 : signed(6 downto 0) := "0110000"; -- weight 0.375
-  constant fc3_n3_bias : signed(18 downto 0) := "1011101010000000000"; -- bias -4.34375
-  signal fc3_n3_t2_0_a_d1 : signed(19 downto 0);
-  signal fc3_n3_t2_0_b_d1 : signed(19 downto 0);
-  constant fc3_n3_y_max : signed(8 downto 0) := "001111111";
+  signal fc3_n2_y_incx_d1 : std_logic;
+  signal fc3_n3_t2_0_a_d1 : signed(18 downto 0);
+  signal fc3_n3_t2_0_b_d1 : signed(16 downto 0);
   signal fc3_n3_y_rnd_d1 : signed(8 downto 0);
-  constant fc3_n3_y_min : signed(8 downto 0) := "110000000";
-  constant fc3_n3_y_minv : signed(7 downto 0) := "10000000";
   signal fc3_n3_y_wrap_d1 : signed(7 downto 0);
-  constant fc3_n3_y_maxv : signed(7 downto 0) := "01111111";
-  constant fc3_w0_4 : signed(7 downto 0) := "01001000"; -- weight 0.5625
-  constant fc3_w1_4 : signed(7 downto 0) := "10011101"; -- weight -0.7734375
-  constant fc3_w2_4 : signed(6 downto 0) := "1011011"; -- weight -0.2890625
-  constant fc3_w3_4 : signed(7 downto 0) := "10001110"; -- weight -0.890625
-  constant fc3_w4_4 : signed(11 downto 0) := "010010000000"; -- weight 9
-  constant fc3_w5_4 : signed(8 downto 0) := "101110001"; -- weight -1.1171875
-  constant fc3_w6_4 : signed(7 downto 0) := "01110010"; -- weight 0.890625
-  constant fc3_w7_4 : signed(6 downto 0) := "0101010"; -- weight 0.328125
-  constant fc3_n4_bias : signed(17 downto 0) := "100010110000000000"; -- bias -3.65625
   signal fc3_n4_t0_2_d1 : signed(19 downto 0);
-  signal fc3_n4_t1_1_b_d1 : signed(19 downto 0);
-  signal fc3_n4_t2_0_a_d1 : signed(19 downto 0);
-  signal fc3_n4_t3_0_b_d1 : signed(18 downto 0);
+  signal fc3_n4_t1_1_b_d1 : signed(16 downto 0);
+  signal fc3_n4_t2_0_a_d1 : signed(16 downto 0);
   signal fc3_n4_y_fl_d1 : signed(8 downto 0);
-  signal fc3_n4_y_incx_d1 : signed(8 downto 0);
-  constant fc3_n4_y_max : signed(8 downto 0) := "001111111";
-  constant fc3_n4_y_min : signed(8 downto 0) := "110000000";
-  constant fc3_n4_y_minv : signed(7 downto 0) := "10000000";
-  constant fc3_n4_y_maxv : signed(7 downto 0) := "01111111";
-  constant fc3_w0_5 : signed(5 downto 0) := "101100"; -- weight -0.15625
-  constant fc3_w1_5 : signed(7 downto 0) := "10101010"; -- weight -0.671875
-  constant fc3_w2_5 : signed(7 downto 0) := "10000001"; -- weight -0.9921875
-  constant fc3_w3_5 : signed(8 downto 0) := "101111001"; -- weight -1.0546875
-  constant fc3_w4_5 : signed(7 downto 0) := "01010010"; -- weight 0.640625
-  constant fc3_w5_5 : signed(11 downto 0) := "010001111011"; -- weight 8.9609375
-  constant fc3_w6_5 : signed(6 downto 0) := "0101101"; -- weight 0.3515625
-  constant fc3_w7_5 : signed(7 downto 0) := "10100100"; -- weight -0.71875
-  constant fc3_n5_bias : signed(17 downto 0) := "101000010000000000"; -- bias -2.96875
+  signal fc3_n4_y_incx_d1 : std_logic;
   signal fc3_n5_t0_2_d1 : signed(19 downto 0);
-  signal fc3_n5_t1_1_b_d1 : signed(19 downto 0);
-  signal fc3_n5_t2_0_a_d1 : signed(19 downto 0);
-  signal fc3_n5_t3_0_b_d1 : signed(18 downto 0);
+  signal fc3_n5_t1_1_b_d1 : signed(15 downto 0);
+  signal fc3_n5_t2_0_a_d1 : signed(17 downto 0);
   signal fc3_n5_y_fl_d1 : signed(8 downto 0);
-  signal fc3_n5_y_incx_d1 : signed(8 downto 0);
-  constant fc3_n5_y_max : signed(8 downto 0) := "001111111";
-  constant fc3_n5_y_min : signed(8 downto 0) := "110000000";
-  constant fc3_n5_y_minv : signed(7 downto 0) := "10000000";
-  constant fc3_n5_y_maxv : signed(7 downto 0) := "01111111";
-  constant fc3_w0_6 : signed(6 downto 0) := "1011011"; -- weight -0.2890625
-  constant fc3_w1_6 : signed(7 downto 0) := "01110110"; -- weight 0.921875
-  constant fc3_w2_6 : signed(5 downto 0) := "011011"; -- weight 0.2109375
-  constant fc3_w3_6 : signed(7 downto 0) := "01011101"; -- weight 0.7265625
-  constant fc3_w4_6 : signed(7 downto 0) := "10010010"; -- weight -0.859375
-  constant fc3_w5_6 : signed(4 downto 0) := "01100"; -- weight 0.09375
-  constant fc3_w6_6 : signed(10 downto 0) := "01101101010"; -- weight 6.828125
-  constant fc3_w7_6 : signed(7 downto 0) := "01100110"; -- weight 0.796875
-  constant fc3_n6_bias : signed(17 downto 0) := "101101110000000000"; -- bias -2.28125
-  signal fc3_n6_t2_0_a_d1 : signed(19 downto 0);
-  signal fc3_n6_t2_0_b_d1 : signed(19 downto 0);
-  signal fc3_n6_t3_0_b_d1 : signed(18 downto 0);
-  constant fc3_n6_y_max : signed(8 downto 0) := "001111111";
+  signal fc3_n5_y_incx_d1 : std_logic;
+  signal fc3_n6_t2_0_a_d1 : signed(16 downto 0);
+  signal fc3_n6_t2_0_b_d1 : signed(18 downto 0);
   signal fc3_n6_y_rnd_d1 : signed(8 downto 0);
-  constant fc3_n6_y_maxv : signed(7 downto 0) := "01111111";
   signal fc3_n6_y_wrap_d1 : signed(7 downto 0);
-  constant fc3_w0_7 : signed(6 downto 0) := "0101011"; -- weight 0.3359375
-  constant fc3_w1_7 : signed(8 downto 0) := "101111000"; -- weight -1.0625
-  constant fc3_w2_7 : signed(6 downto 0) := "0101010"; -- weight 0.328125
-  constant fc3_w3_7 : signed(6 downto 0) := "1011100"; -- weight -0.28125
-  constant fc3_w4_7 : signed(7 downto 0) := "01111110"; -- weight 0.984375
-  constant fc3_w5_7 : signed(7 downto 0) := "10111110"; -- weight -0.515625
-  constant fc3_w6_7 : signed(6 downto 0) := "0101000"; -- weight 0.3125
-  constant fc3_w7_7 : signed(10 downto 0) := "01110111011"; -- weight 7.4609375
-  constant fc3_n7_bias : signed(16 downto 0) := "10011010000000000"; -- bias -1.59375
-  signal fc3_n7_t2_0_a_d1 : signed(19 downto 0);
+  signal fc3_n7_t2_0_a_d1 : signed(16 downto 0);
   signal fc3_n7_t1_1_d1 : signed(19 downto 0);
-  signal fc3_n7_t3_0_b_d1 : signed(18 downto 0);
-  constant fc3_n7_y_max : signed(8 downto 0) := "001111111";
   signal fc3_n7_y_rnd_d1 : signed(8 downto 0);
-  constant fc3_n7_y_maxv : signed(7 downto 0) := "01111111";
   signal fc3_n7_y_wrap_d1 : signed(7 downto 0);
   signal fc3_out_0 : signed(7 downto 0);
   signal fc3_out_1 : signed(7 downto 0);
@@ -165,864 +66,274 @@ architecture rtl of activations_fc3 is
 begin
   out_data <= std_logic_vector(fc3_out_7) & std_logic_vector(fc3_out_6) & std_logic_vector(fc3_out_5) & std_logic_vector(fc3_out_4) & std_logic_vector(fc3_out_3) & std_logic_vector(fc3_out_2) & std_logic_vector(fc3_out_1) & std_logic_vector(fc3_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable fc3_in_0 : unsigned(7 downto 0);
-    variable fc3_in_1 : unsigned(7 downto 0);
-    variable fc3_in_2 : unsigned(7 downto 0);
-    variable fc3_in_3 : unsigned(7 downto 0);
-    variable fc3_in_4 : unsigned(7 downto 0);
-    variable fc3_in_5 : unsigned(7 downto 0);
-    variable fc3_in_6 : unsigned(7 downto 0);
-    variable fc3_in_7 : unsigned(7 downto 0);
-    variable fc3_in_0_s : unsigned(8 downto 0);
     variable fc3_in_0_s_2 : signed(8 downto 0);
-    variable fc3_n0_p0_m : signed(19 downto 0);
-    variable fc3_n0_p0 : signed(18 downto 0);
-    variable fc3_in_1_s : unsigned(8 downto 0);
+    variable fc3_n0_p0 : signed(18 downto 0); -- weight 7.5078125
     variable fc3_in_1_s_2 : signed(8 downto 0);
-    variable fc3_n0_p1_m : signed(16 downto 0);
-    variable fc3_n0_p1 : signed(15 downto 0);
-    variable fc3_in_2_s : unsigned(8 downto 0);
+    variable fc3_n0_p1 : signed(15 downto 0); -- weight 0.6953125
     variable fc3_in_2_s_2 : signed(8 downto 0);
-    variable fc3_n0_p2_m : signed(15 downto 0);
-    variable fc3_n0_p2 : signed(14 downto 0);
-    variable fc3_in_3_s : unsigned(8 downto 0);
+    variable fc3_n0_p2 : signed(14 downto 0); -- weight -0.4453125
     variable fc3_in_3_s_2 : signed(8 downto 0);
-    variable fc3_n0_p3_m : signed(16 downto 0);
-    variable fc3_n0_p3 : signed(15 downto 0);
-    variable fc3_in_4_s : unsigned(8 downto 0);
+    variable fc3_n0_p3 : signed(15 downto 0); -- weight -0.8359375
     variable fc3_in_4_s_2 : signed(8 downto 0);
-    variable fc3_n0_p4_m : signed(16 downto 0);
-    variable fc3_n0_p4 : signed(15 downto 0);
-    variable fc3_in_5_s : unsigned(8 downto 0);
     variable fc3_in_5_s_2 : signed(8 downto 0);
-    variable fc3_n0_p5_m : signed(12 downto 0);
-    variable fc3_n0_p5 : signed(11 downto 0);
-    variable fc3_in_6_s : unsigned(8 downto 0);
+    variable fc3_n0_p5 : signed(11 downto 0); -- weight 0.0390625
     variable fc3_in_6_s_2 : signed(8 downto 0);
-    variable fc3_n0_p6_m : signed(16 downto 0);
-    variable fc3_n0_p6 : signed(15 downto 0);
-    variable fc3_in_7_s : unsigned(8 downto 0);
     variable fc3_in_7_s_2 : signed(8 downto 0);
     variable fc3_n0_p7_sh : signed(11 downto 0);
-    variable fc3_n0_t0_0_a : signed(19 downto 0);
-    variable fc3_n0_t0_0_b : signed(19 downto 0);
-    variable fc3_n0_t0_0 : signed(19 downto 0);
-    variable fc3_n0_t0_1_a : signed(16 downto 0);
-    variable fc3_n0_t0_1_b : signed(16 downto 0);
-    variable fc3_n0_t0_1 : signed(16 downto 0);
-    variable fc3_n0_t0_2_b : signed(15 downto 0);
-    variable fc3_n0_t0_2 : signed(15 downto 0);
-    variable fc3_n0_t0_3_b : signed(15 downto 0);
-    variable fc3_n0_t0_3 : signed(15 downto 0);
-    variable fc3_n0_t1_0_b : signed(19 downto 0);
-    variable fc3_n0_t1_0 : signed(19 downto 0);
-    variable fc3_n0_t1_1 : signed(15 downto 0);
-    variable fc3_n0_t2_0_b : signed(19 downto 0);
+    variable fc3_n0_t0_2 : signed(15 downto 0); -- weight 0.8359375
+    variable fc3_n0_t1_1 : signed(15 downto 0); -- weight -0.7890625
     variable fc3_n0_t2_0 : signed(19 downto 0);
-    variable fc3_n0_t3_0_b : signed(19 downto 0);
-    variable fc3_n0_t3_0 : signed(19 downto 0);
     variable fc3_n0_acc : signed(19 downto 0);
-    variable fc3_n0_y_fl : signed(9 downto 0);
-    variable fc3_n0_y_half : std_logic;
-    variable fc3_n0_y_low : unsigned(8 downto 0);
     variable fc3_n0_y_sticky : std_logic;
-    variable fc3_n0_y_lsb : std_logic;
-    variable fc3_n0_y_inc_any : std_logic;
-    variable fc3_n0_y_inc : std_logic;
-    variable fc3_n0_y_incx : signed(9 downto 0);
     variable fc3_n0_y_rnd : signed(9 downto 0);
-    variable fc3_n0_y_wrap : signed(7 downto 0);
-    variable fc3_n0_y_ovf_lo : std_logic;
     variable fc3_n0_y_satlo : signed(7 downto 0);
-    variable fc3_n1_p0_m : signed(11 downto 0);
-    variable fc3_n1_p0 : signed(10 downto 0);
-    variable fc3_n1_p1_m : signed(19 downto 0);
-    variable fc3_n1_p1 : signed(18 downto 0);
-    variable fc3_n1_p2_m : signed(16 downto 0);
-    variable fc3_n1_p2 : signed(15 downto 0);
-    variable fc3_n1_p3_m : signed(15 downto 0);
-    variable fc3_n1_p3 : signed(14 downto 0);
-    variable fc3_n1_p4_m : signed(16 downto 0);
-    variable fc3_n1_p4 : signed(15 downto 0);
-    variable fc3_n1_p5_m : signed(16 downto 0);
-    variable fc3_n1_p5 : signed(15 downto 0);
-    variable fc3_n1_p6_m : signed(17 downto 0);
-    variable fc3_n1_p6 : signed(16 downto 0);
-    variable fc3_n1_p7_m : signed(16 downto 0);
-    variable fc3_n1_p7 : signed(15 downto 0);
-    variable fc3_n1_t0_0_a : signed(18 downto 0);
-    variable fc3_n1_t0_0 : signed(18 downto 0);
-    variable fc3_n1_t0_1_b : signed(15 downto 0);
-    variable fc3_n1_t0_1 : signed(15 downto 0);
-    variable fc3_n1_t0_2_a : signed(16 downto 0);
-    variable fc3_n1_t0_2_b : signed(16 downto 0);
+    variable fc3_n1_p0 : signed(10 downto 0); -- weight -0.0234375
+    variable fc3_n1_p3 : signed(14 downto 0); -- weight 0.453125
+    variable fc3_n1_p4 : signed(15 downto 0); -- weight 0.875
+    variable fc3_n1_p5 : signed(15 downto 0); -- weight 0.5078125
+    variable fc3_n1_p7 : signed(15 downto 0); -- weight -0.5546875
+    variable fc3_n1_t0_1 : signed(15 downto 0); -- weight -0.5078125
     variable fc3_n1_t0_2 : signed(16 downto 0);
-    variable fc3_n1_t0_3_b : signed(16 downto 0);
-    variable fc3_n1_t0_3 : signed(16 downto 0);
-    variable fc3_n1_t1_0_b : signed(18 downto 0);
-    variable fc3_n1_t1_0 : signed(18 downto 0);
-    variable fc3_n1_t1_1_a : signed(17 downto 0);
-    variable fc3_n1_t1_1_b : signed(17 downto 0);
-    variable fc3_n1_t1_1 : signed(17 downto 0);
-    variable fc3_n1_t2_0_a : signed(19 downto 0);
-    variable fc3_n1_t2_0_b : signed(19 downto 0);
+    variable fc3_n1_t0_3 : signed(16 downto 0); -- weight 1.0234375
+    variable fc3_n1_t1_0 : signed(18 downto 0); -- weight 6.8515625
     variable fc3_n1_t2_0 : signed(19 downto 0);
-    variable fc3_n1_t3_0_a : signed(18 downto 0);
-    variable fc3_n1_t3_0 : signed(18 downto 0);
-    variable fc3_n1_acc : signed(18 downto 0);
-    variable fc3_n1_y_fl : signed(8 downto 0);
-    variable fc3_n1_y_half : std_logic;
-    variable fc3_n1_y_low : unsigned(8 downto 0);
+    variable fc3_n1_acc : signed(18 downto 0); -- bias -5.71875
     variable fc3_n1_y_sticky : std_logic;
-    variable fc3_n1_y_lsb : std_logic;
-    variable fc3_n1_y_inc_any : std_logic;
     variable fc3_n1_y_inc : std_logic;
-    variable fc3_n1_y_incx : signed(8 downto 0);
     variable fc3_n1_y_rnd : signed(8 downto 0);
-    variable fc3_n1_y_wrap : signed(7 downto 0);
-    variable fc3_n1_y_ovf_lo : std_logic;
     variable fc3_n1_y_satlo : signed(7 downto 0);
-    variable fc3_n2_p0_m : signed(16 downto 0);
-    variable fc3_n2_p0 : signed(15 downto 0);
-    variable fc3_n2_p1_m : signed(16 downto 0);
-    variable fc3_n2_p1 : signed(15 downto 0);
-    variable fc3_n2_p2_m : signed(20 downto 0);
-    variable fc3_n2_p2 : signed(19 downto 0);
-    variable fc3_n2_p3_m : signed(17 downto 0);
-    variable fc3_n2_p3 : signed(16 downto 0);
-    variable fc3_n2_p4_m : signed(16 downto 0);
-    variable fc3_n2_p4 : signed(15 downto 0);
-    variable fc3_n2_p5_m : signed(15 downto 0);
-    variable fc3_n2_p5 : signed(14 downto 0);
-    variable fc3_n2_p6_m : signed(14 downto 0);
-    variable fc3_n2_p6 : signed(13 downto 0);
-    variable fc3_n2_p7_m : signed(12 downto 0);
-    variable fc3_n2_p7 : signed(11 downto 0);
-    variable fc3_n2_t0_0 : signed(15 downto 0);
-    variable fc3_n2_t0_1_b : signed(19 downto 0);
-    variable fc3_n2_t0_1 : signed(19 downto 0);
-    variable fc3_n2_t0_2_b : signed(15 downto 0);
-    variable fc3_n2_t0_2 : signed(15 downto 0);
-    variable fc3_n2_t0_3_a : signed(14 downto 0);
-    variable fc3_n2_t0_3_b : signed(14 downto 0);
+    variable fc3_n2_p3 : signed(16 downto 0); -- weight -1.1640625
+    variable fc3_n2_p5 : signed(14 downto 0); -- weight 0.3828125
+    variable fc3_n2_p6 : signed(13 downto 0); -- weight 0.2421875
+    variable fc3_n2_p7 : signed(11 downto 0); -- weight 0.046875
+    variable fc3_n2_t0_0 : signed(15 downto 0); -- weight 0.828125; weight -0.8203125
     variable fc3_n2_t0_3 : signed(14 downto 0);
-    variable fc3_n2_t1_0_a : signed(19 downto 0);
-    variable fc3_n2_t1_0 : signed(19 downto 0);
-    variable fc3_n2_t1_1_b : signed(15 downto 0);
-    variable fc3_n2_t1_1 : signed(15 downto 0);
-    variable fc3_n2_t2_0_b : signed(19 downto 0);
+    variable fc3_n2_t1_1 : signed(15 downto 0); -- weight -0.515625
     variable fc3_n2_t2_0 : signed(19 downto 0);
-    variable fc3_n2_t3_0_a : signed(18 downto 0);
-    variable fc3_n2_t3_0 : signed(18 downto 0);
-    variable fc3_n2_acc : signed(18 downto 0);
-    variable fc3_n2_y_fl : signed(8 downto 0);
-    variable fc3_n2_y_half : std_logic;
-    variable fc3_n2_y_low : unsigned(8 downto 0);
+    variable fc3_n2_acc : signed(18 downto 0); -- bias -5.03125
     variable fc3_n2_y_sticky : std_logic;
-    variable fc3_n2_y_lsb : std_logic;
-    variable fc3_n2_y_inc_any : std_logic;
-    variable fc3_n2_y_inc : std_logic;
-    variable fc3_n2_y_incx : signed(8 downto 0);
     variable fc3_n2_y_rnd : signed(8 downto 0);
-    variable fc3_n2_y_wrap : signed(7 downto 0);
-    variable fc3_n2_y_ovf_hi : std_logic;
-    variable fc3_n2_y_ovf_lo : std_logic;
-    variable fc3_n2_y_satlo : signed(7 downto 0);
     variable fc3_n2_y_sat : signed(7 downto 0);
-    variable fc3_n3_p0_m : signed(17 downto 0);
-    variable fc3_n3_p0 : signed(16 downto 0);
-    variable fc3_n3_p1_m : signed(15 downto 0);
-    variable fc3_n3_p1 : signed(14 downto 0);
-    variable fc3_n3_p2_m : signed(12 downto 0);
-    variable fc3_n3_p2 : signed(11 downto 0);
-    variable fc3_n3_p3_m : signed(19 downto 0);
-    variable fc3_n3_p3 : signed(18 downto 0);
-    variable fc3_n3_p4_m : signed(15 downto 0);
-    variable fc3_n3_p4 : signed(14 downto 0);
-    variable fc3_n3_p5_e : signed(9 downto 0);
+    variable fc3_n3_p1 : signed(14 downto 0); -- weight -0.453125
+    variable fc3_n3_p2 : signed(11 downto 0); -- weight 0.0390625
     variable fc3_n3_p5_neg : signed(9 downto 0);
     variable fc3_n3_p5 : signed(8 downto 0);
-    variable fc3_n3_p6_m : signed(15 downto 0);
-    variable fc3_n3_p6 : signed(14 downto 0);
-    variable fc3_n3_p7_m : signed(15 downto 0);
-    variable fc3_n3_p7 : signed(14 downto 0);
-    variable fc3_n3_t0_0_b : signed(16 downto 0);
-    variable fc3_n3_t0_0 : signed(16 downto 0);
-    variable fc3_n3_t0_1_a : signed(18 downto 0);
-    variable fc3_n3_t0_1 : signed(18 downto 0);
-    variable fc3_n3_t0_2_b : signed(14 downto 0);
-    variable fc3_n3_t0_2 : signed(14 downto 0);
-    variable fc3_n3_t0_3_a : signed(15 downto 0);
-    variable fc3_n3_t0_3_b : signed(15 downto 0);
+    variable fc3_n3_p6 : signed(14 downto 0); -- weight 0.34375
+    variable fc3_n3_p7 : signed(14 downto 0); -- weight 0.375
+    variable fc3_n3_t0_0 : signed(16 downto 0); -- weight -1.0078125
+    variable fc3_n3_t0_2 : signed(14 downto 0); -- weight 0.3125
     variable fc3_n3_t0_3 : signed(15 downto 0);
-    variable fc3_n3_t1_0_a : signed(18 downto 0);
-    variable fc3_n3_t1_0 : signed(18 downto 0);
-    variable fc3_n3_t1_1_a : signed(16 downto 0);
-    variable fc3_n3_t1_1_b : signed(16 downto 0);
-    variable fc3_n3_t1_1 : signed(16 downto 0);
-    variable fc3_n3_t2_0_a : signed(19 downto 0);
-    variable fc3_n3_t2_0_b : signed(19 downto 0);
+    variable fc3_n3_t1_0 : signed(18 downto 0); -- weight 7.8984375
     variable fc3_n3_t2_0 : signed(19 downto 0);
-    variable fc3_n3_t3_0_a : signed(18 downto 0);
-    variable fc3_n3_t3_0 : signed(18 downto 0);
-    variable fc3_n3_acc : signed(18 downto 0);
-    variable fc3_n3_y_fl : signed(8 downto 0);
-    variable fc3_n3_y_half : std_logic;
-    variable fc3_n3_y_low : unsigned(8 downto 0);
+    variable fc3_n3_acc : signed(18 downto 0); -- bias -4.34375
     variable fc3_n3_y_sticky : std_logic;
-    variable fc3_n3_y_lsb : std_logic;
-    variable fc3_n3_y_inc_any : std_logic;
     variable fc3_n3_y_inc : std_logic;
-    variable fc3_n3_y_incx : signed(8 downto 0);
     variable fc3_n3_y_rnd : signed(8 downto 0);
-    variable fc3_n3_y_wrap : signed(7 downto 0);
-    variable fc3_n3_y_ovf_hi : std_logic;
-    variable fc3_n3_y_ovf_lo : std_logic;
-    variable fc3_n3_y_satlo : signed(7 downto 0);
     variable fc3_n3_y_sat : signed(7 downto 0);
-    variable fc3_n4_p0_m : signed(16 downto 0);
-    variable fc3_n4_p0 : signed(15 downto 0);
-    variable fc3_n4_p1_m : signed(16 downto 0);
-    variable fc3_n4_p1 : signed(15 downto 0);
-    variable fc3_n4_p2_m : signed(15 downto 0);
-    variable fc3_n4_p2 : signed(14 downto 0);
-    variable fc3_n4_p3_m : signed(16 downto 0);
-    variable fc3_n4_p3 : signed(15 downto 0);
-    variable fc3_n4_p4_m : signed(20 downto 0);
-    variable fc3_n4_p4 : signed(19 downto 0);
-    variable fc3_n4_p5_m : signed(17 downto 0);
-    variable fc3_n4_p5 : signed(16 downto 0);
-    variable fc3_n4_p6_m : signed(16 downto 0);
-    variable fc3_n4_p6 : signed(15 downto 0);
-    variable fc3_n4_p7_m : signed(15 downto 0);
-    variable fc3_n4_p7 : signed(14 downto 0);
-    variable fc3_n4_t0_0 : signed(15 downto 0);
-    variable fc3_n4_t0_1_a : signed(16 downto 0);
-    variable fc3_n4_t0_1_b : signed(16 downto 0);
-    variable fc3_n4_t0_1 : signed(16 downto 0);
-    variable fc3_n4_t0_2_b : signed(19 downto 0);
-    variable fc3_n4_t0_2 : signed(19 downto 0);
-    variable fc3_n4_t0_3_a : signed(16 downto 0);
-    variable fc3_n4_t0_3_b : signed(16 downto 0);
-    variable fc3_n4_t0_3 : signed(16 downto 0);
-    variable fc3_n4_t1_0_a : signed(16 downto 0);
+    variable fc3_n4_p2 : signed(14 downto 0); -- weight -0.2890625
+    variable fc3_n4_p3 : signed(15 downto 0); -- weight -0.890625
+    variable fc3_n4_p5 : signed(16 downto 0); -- weight -1.1171875
+    variable fc3_n4_p6 : signed(15 downto 0); -- weight 0.890625
+    variable fc3_n4_p7 : signed(14 downto 0); -- weight 0.328125
+    variable fc3_n4_t0_0 : signed(15 downto 0); -- weight 0.5625; weight -0.7734375
     variable fc3_n4_t1_0 : signed(16 downto 0);
-    variable fc3_n4_t1_1_b : signed(19 downto 0);
-    variable fc3_n4_t1_1 : signed(19 downto 0);
-    variable fc3_n4_t2_0_a : signed(19 downto 0);
     variable fc3_n4_t2_0 : signed(19 downto 0);
-    variable fc3_n4_t3_0_a : signed(18 downto 0);
-    variable fc3_n4_t3_0_b : signed(18 downto 0);
-    variable fc3_n4_t3_0 : signed(18 downto 0);
     variable fc3_n4_acc : signed(18 downto 0);
-    variable fc3_n4_y_fl : signed(8 downto 0);
-    variable fc3_n4_y_half : std_logic;
-    variable fc3_n4_y_low : unsigned(8 downto 0);
     variable fc3_n4_y_sticky : std_logic;
-    variable fc3_n4_y_lsb : std_logic;
-    variable fc3_n4_y_inc_any : std_logic;
-    variable fc3_n4_y_inc : std_logic;
-    variable fc3_n4_y_incx : signed(8 downto 0);
     variable fc3_n4_y_rnd : signed(8 downto 0);
-    variable fc3_n4_y_wrap : signed(7 downto 0);
-    variable fc3_n4_y_ovf_hi : std_logic;
-    variable fc3_n4_y_ovf_lo : std_logic;
-    variable fc3_n4_y_satlo : signed(7 downto 0);
     variable fc3_n4_y_sat : signed(7 downto 0);
-    variable fc3_n5_p0_m : signed(14 downto 0);
-    variable fc3_n5_p0 : signed(13 downto 0);
-    variable fc3_n5_p1_m : signed(16 downto 0);
-    variable fc3_n5_p1 : signed(15 downto 0);
-    variable fc3_n5_p2_m : signed(16 downto 0);
-    variable fc3_n5_p2 : signed(15 downto 0);
-    variable fc3_n5_p3_m : signed(17 downto 0);
-    variable fc3_n5_p3 : signed(16 downto 0);
-    variable fc3_n5_p4_m : signed(16 downto 0);
-    variable fc3_n5_p4 : signed(15 downto 0);
-    variable fc3_n5_p5_m : signed(20 downto 0);
-    variable fc3_n5_p5 : signed(19 downto 0);
-    variable fc3_n5_p6_m : signed(15 downto 0);
-    variable fc3_n5_p6 : signed(14 downto 0);
-    variable fc3_n5_p7_m : signed(16 downto 0);
-    variable fc3_n5_p7 : signed(15 downto 0);
-    variable fc3_n5_t0_0_a : signed(15 downto 0);
-    variable fc3_n5_t0_0 : signed(15 downto 0);
-    variable fc3_n5_t0_1_a : signed(17 downto 0);
-    variable fc3_n5_t0_1_b : signed(17 downto 0);
-    variable fc3_n5_t0_1 : signed(17 downto 0);
-    variable fc3_n5_t0_2_a : signed(19 downto 0);
-    variable fc3_n5_t0_2 : signed(19 downto 0);
-    variable fc3_n5_t0_3_a : signed(15 downto 0);
-    variable fc3_n5_t0_3 : signed(15 downto 0);
-    variable fc3_n5_t1_0_a : signed(17 downto 0);
+    variable fc3_n5_p0 : signed(13 downto 0); -- weight -0.15625
+    variable fc3_n5_p2 : signed(15 downto 0); -- weight -0.9921875
+    variable fc3_n5_p3 : signed(16 downto 0); -- weight -1.0546875
+    variable fc3_n5_p4 : signed(15 downto 0); -- weight 0.640625
+    variable fc3_n5_p6 : signed(14 downto 0); -- weight 0.3515625
+    variable fc3_n5_t0_0 : signed(15 downto 0); -- weight -0.671875
     variable fc3_n5_t1_0 : signed(17 downto 0);
-    variable fc3_n5_t1_1_b : signed(19 downto 0);
-    variable fc3_n5_t1_1 : signed(19 downto 0);
-    variable fc3_n5_t2_0_a : signed(19 downto 0);
     variable fc3_n5_t2_0 : signed(19 downto 0);
-    variable fc3_n5_t3_0_a : signed(18 downto 0);
-    variable fc3_n5_t3_0_b : signed(18 downto 0);
-    variable fc3_n5_t3_0 : signed(18 downto 0);
     variable fc3_n5_acc : signed(18 downto 0);
-    variable fc3_n5_y_fl : signed(8 downto 0);
-    variable fc3_n5_y_half : std_logic;
-    variable fc3_n5_y_low : unsigned(8 downto 0);
     variable fc3_n5_y_sticky : std_logic;
-    variable fc3_n5_y_lsb : std_logic;
-    variable fc3_n5_y_inc_any : std_logic;
-    variable fc3_n5_y_inc : std_logic;
-    variable fc3_n5_y_incx : signed(8 downto 0);
     variable fc3_n5_y_rnd : signed(8 downto 0);
-    variable fc3_n5_y_wrap : signed(7 downto 0);
-    variable fc3_n5_y_ovf_hi : std_logic;
-    variable fc3_n5_y_ovf_lo : std_logic;
-    variable fc3_n5_y_satlo : signed(7 downto 0);
     variable fc3_n5_y_sat : signed(7 downto 0);
-    variable fc3_n6_p0_m : signed(15 downto 0);
-    variable fc3_n6_p0 : signed(14 downto 0);
-    variable fc3_n6_p1_m : signed(16 downto 0);
-    variable fc3_n6_p1 : signed(15 downto 0);
-    variable fc3_n6_p2_m : signed(14 downto 0);
-    variable fc3_n6_p2 : signed(13 downto 0);
-    variable fc3_n6_p3_m : signed(16 downto 0);
-    variable fc3_n6_p3 : signed(15 downto 0);
-    variable fc3_n6_p4_m : signed(16 downto 0);
-    variable fc3_n6_p4 : signed(15 downto 0);
-    variable fc3_n6_p5_m : signed(13 downto 0);
-    variable fc3_n6_p5 : signed(12 downto 0);
-    variable fc3_n6_p6_m : signed(19 downto 0);
-    variable fc3_n6_p6 : signed(18 downto 0);
-    variable fc3_n6_p7_m : signed(16 downto 0);
-    variable fc3_n6_p7 : signed(15 downto 0);
-    variable fc3_n6_t0_0_a : signed(15 downto 0);
-    variable fc3_n6_t0_0 : signed(15 downto 0);
-    variable fc3_n6_t0_1_a : signed(15 downto 0);
-    variable fc3_n6_t0_1 : signed(15 downto 0);
-    variable fc3_n6_t0_2_b : signed(15 downto 0);
-    variable fc3_n6_t0_2 : signed(15 downto 0);
-    variable fc3_n6_t0_3_b : signed(18 downto 0);
-    variable fc3_n6_t0_3 : signed(18 downto 0);
-    variable fc3_n6_t1_0_a : signed(16 downto 0);
-    variable fc3_n6_t1_0_b : signed(16 downto 0);
-    variable fc3_n6_t1_0 : signed(16 downto 0);
-    variable fc3_n6_t1_1_a : signed(18 downto 0);
-    variable fc3_n6_t1_1 : signed(18 downto 0);
-    variable fc3_n6_t2_0_a : signed(19 downto 0);
-    variable fc3_n6_t2_0_b : signed(19 downto 0);
+    variable fc3_n6_p0 : signed(14 downto 0); -- weight -0.2890625
+    variable fc3_n6_p2 : signed(13 downto 0); -- weight 0.2109375
+    variable fc3_n6_p5 : signed(12 downto 0); -- weight 0.09375
+    variable fc3_n6_p7 : signed(15 downto 0); -- weight 0.796875
+    variable fc3_n6_t0_0 : signed(15 downto 0); -- weight 0.921875
+    variable fc3_n6_t0_1 : signed(15 downto 0); -- weight 0.7265625
+    variable fc3_n6_t0_2 : signed(15 downto 0); -- weight -0.859375
+    variable fc3_n6_t1_1 : signed(18 downto 0); -- weight 6.828125
     variable fc3_n6_t2_0 : signed(19 downto 0);
-    variable fc3_n6_t3_0_a : signed(18 downto 0);
-    variable fc3_n6_t3_0_b : signed(18 downto 0);
-    variable fc3_n6_t3_0 : signed(18 downto 0);
     variable fc3_n6_acc : signed(18 downto 0);
-    variable fc3_n6_y_fl : signed(8 downto 0);
-    variable fc3_n6_y_half : std_logic;
-    variable fc3_n6_y_low : unsigned(8 downto 0);
     variable fc3_n6_y_sticky : std_logic;
-    variable fc3_n6_y_lsb : std_logic;
-    variable fc3_n6_y_inc_any : std_logic;
     variable fc3_n6_y_inc : std_logic;
-    variable fc3_n6_y_incx : signed(8 downto 0);
     variable fc3_n6_y_rnd : signed(8 downto 0);
-    variable fc3_n6_y_wrap : signed(7 downto 0);
-    variable fc3_n6_y_ovf_hi : std_logic;
     variable fc3_n6_y_sat : signed(7 downto 0);
-    variable fc3_n7_p0_m : signed(15 downto 0);
-    variable fc3_n7_p0 : signed(14 downto 0);
-    variable fc3_n7_p1_m : signed(17 downto 0);
-    variable fc3_n7_p1 : signed(16 downto 0);
-    variable fc3_n7_p2_m : signed(15 downto 0);
-    variable fc3_n7_p2 : signed(14 downto 0);
-    variable fc3_n7_p3_m : signed(15 downto 0);
-    variable fc3_n7_p3 : signed(14 downto 0);
-    variable fc3_n7_p4_m : signed(16 downto 0);
-    variable fc3_n7_p4 : signed(15 downto 0);
-    variable fc3_n7_p5_m : signed(16 downto 0);
-    variable fc3_n7_p5 : signed(15 downto 0);
-    variable fc3_n7_p6_m : signed(15 downto 0);
-    variable fc3_n7_p6 : signed(14 downto 0);
-    variable fc3_n7_p7_m : signed(19 downto 0);
-    variable fc3_n7_p7 : signed(18 downto 0);
-    variable fc3_n7_t0_0_a : signed(16 downto 0);
-    variable fc3_n7_t0_0 : signed(16 downto 0);
-    variable fc3_n7_t0_1 : signed(14 downto 0);
-    variable fc3_n7_t0_2 : signed(15 downto 0);
-    variable fc3_n7_t0_3_a : signed(18 downto 0);
-    variable fc3_n7_t0_3 : signed(18 downto 0);
-    variable fc3_n7_t1_0_b : signed(16 downto 0);
-    variable fc3_n7_t1_0 : signed(16 downto 0);
-    variable fc3_n7_t1_1_a : signed(19 downto 0);
-    variable fc3_n7_t1_1_b : signed(19 downto 0);
-    variable fc3_n7_t1_1 : signed(19 downto 0);
-    variable fc3_n7_t2_0_a : signed(19 downto 0);
+    variable fc3_n7_p0 : signed(14 downto 0); -- weight 0.3359375
+    variable fc3_n7_p6 : signed(14 downto 0); -- weight 0.3125
+    variable fc3_n7_t0_1 : signed(14 downto 0); -- weight 0.328125; weight -0.28125
+    variable fc3_n7_t0_2 : signed(15 downto 0); -- weight 0.984375; weight -0.515625
+    variable fc3_n7_t0_3 : signed(18 downto 0); -- weight 7.4609375
+    variable fc3_n7_t1_0 : signed(16 downto 0); -- weight -1.0625
     variable fc3_n7_t2_0 : signed(19 downto 0);
-    variable fc3_n7_t3_0_a : signed(18 downto 0);
-    variable fc3_n7_t3_0_b : signed(18 downto 0);
-    variable fc3_n7_t3_0 : signed(18 downto 0);
     variable fc3_n7_acc : signed(18 downto 0);
-    variable fc3_n7_y_fl : signed(8 downto 0);
-    variable fc3_n7_y_half : std_logic;
-    variable fc3_n7_y_low : unsigned(8 downto 0);
     variable fc3_n7_y_sticky : std_logic;
-    variable fc3_n7_y_lsb : std_logic;
-    variable fc3_n7_y_inc_any : std_logic;
     variable fc3_n7_y_inc : std_logic;
-    variable fc3_n7_y_incx : signed(8 downto 0);
     variable fc3_n7_y_rnd : signed(8 downto 0);
-    variable fc3_n7_y_wrap : signed(7 downto 0);
-    variable fc3_n7_y_ovf_hi : std_logic;
     variable fc3_n7_y_sat : signed(7 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        fc3_in_0 := unsigned(in_data(7 downto 0));
-        fc3_in_1 := unsigned(in_data(15 downto 8));
-        fc3_in_2 := unsigned(in_data(23 downto 16));
-        fc3_in_3 := unsigned(in_data(31 downto 24));
-        fc3_in_4 := unsigned(in_data(39 downto 32));
-        fc3_in_5 := unsigned(in_data(47 downto 40));
-        fc3_in_6 := unsigned(in_data(55 downto 48));
-        fc3_in_7 := unsigned(in_data(63 downto 56));
-        fc3_in_0_s := resize(fc3_in_0, 9);
-        fc3_in_0_s_2 := signed(fc3_in_0_s);
-        fc3_n0_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_0), 20);
-        fc3_n0_p0 := fc3_n0_p0_m(18 downto 0);
-        fc3_in_1_s := resize(fc3_in_1, 9);
-        fc3_in_1_s_2 := signed(fc3_in_1_s);
-        fc3_n0_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_0), 17);
-        fc3_n0_p1 := fc3_n0_p1_m(15 downto 0);
-        fc3_in_2_s := resize(fc3_in_2, 9);
-        fc3_in_2_s_2 := signed(fc3_in_2_s);
-        fc3_n0_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_0), 16);
-        fc3_n0_p2 := fc3_n0_p2_m(14 downto 0);
-        fc3_in_3_s := resize(fc3_in_3, 9);
-        fc3_in_3_s_2 := signed(fc3_in_3_s);
-        fc3_n0_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_0), 17);
-        fc3_n0_p3 := fc3_n0_p3_m(15 downto 0);
-        fc3_in_4_s := resize(fc3_in_4, 9);
-        fc3_in_4_s_2 := signed(fc3_in_4_s);
-        fc3_n0_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_0), 17);
-        fc3_n0_p4 := fc3_n0_p4_m(15 downto 0);
-        fc3_in_5_s := resize(fc3_in_5, 9);
-        fc3_in_5_s_2 := signed(fc3_in_5_s);
-        fc3_n0_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_0), 13);
-        fc3_n0_p5 := fc3_n0_p5_m(11 downto 0);
-        fc3_in_6_s := resize(fc3_in_6, 9);
-        fc3_in_6_s_2 := signed(fc3_in_6_s);
-        fc3_n0_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_0), 17);
-        fc3_n0_p6 := fc3_n0_p6_m(15 downto 0);
-        fc3_in_7_s := resize(fc3_in_7, 9);
-        fc3_in_7_s_2 := signed(fc3_in_7_s);
+        fc3_in_0_s_2 := signed(resize(unsigned(in_data(7 downto 0)), 9));
+        fc3_n0_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 961) mod 2**19, 19));
+        fc3_in_1_s_2 := signed(resize(unsigned(in_data(15 downto 8)), 9));
+        fc3_n0_p1 := signed(to_unsigned((to_integer(fc3_in_1_s_2) * 89) mod 2**16, 16));
+        fc3_in_2_s_2 := signed(resize(unsigned(in_data(23 downto 16)), 9));
+        fc3_n0_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-57)) mod 2**15, 15));
+        fc3_in_3_s_2 := signed(resize(unsigned(in_data(31 downto 24)), 9));
+        fc3_n0_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-107)) mod 2**16, 16));
+        fc3_in_4_s_2 := signed(resize(unsigned(in_data(39 downto 32)), 9));
+        fc3_in_5_s_2 := signed(resize(unsigned(in_data(47 downto 40)), 9));
+        fc3_n0_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 5) mod 2**12, 12));
+        fc3_in_6_s_2 := signed(resize(unsigned(in_data(55 downto 48)), 9));
+        fc3_in_7_s_2 := signed(resize(unsigned(in_data(63 downto 56)), 9));
         fc3_n0_p7_sh := shift_left(resize(fc3_in_7_s_2, 12), 3);
-        fc3_n0_t0_0_a := resize(fc3_n0_p0, 20);
-        fc3_n0_t0_0_b := resize(fc3_n0_p1, 20);
-        fc3_n0_t0_0 := fc3_n0_t0_0_a + fc3_n0_t0_0_b;
-        fc3_n0_t0_1_a := resize(fc3_n0_p2, 17);
-        fc3_n0_t0_1_b := resize(fc3_n0_p3, 17);
-        fc3_n0_t0_1 := fc3_n0_t0_1_a + fc3_n0_t0_1_b;
-        fc3_n0_t0_2_b := resize(fc3_n0_p5, 16);
-        fc3_n0_t0_2 := fc3_n0_p4 + fc3_n0_t0_2_b;
-        fc3_n0_t0_3_b := resize(fc3_n0_p7_sh, 16);
-        fc3_n0_t0_3 := fc3_n0_p6 + fc3_n0_t0_3_b;
-        fc3_n0_t1_0_b := resize(fc3_n0_t0_1, 20);
-        fc3_n0_t1_0 := fc3_n0_t0_0_d1 + fc3_n0_t1_0_b_d1;
-        fc3_n0_t1_1 := fc3_n0_t0_2 + fc3_n0_t0_3;
-        fc3_n0_t2_0_b := resize(fc3_n0_t1_1, 20);
-        fc3_n0_t2_0 := fc3_n0_t1_0 + fc3_n0_t2_0_b_d1;
-        fc3_n0_t3_0_b := resize(fc3_n0_bias, 20);
-        fc3_n0_t3_0 := fc3_n0_t2_0 + fc3_n0_t3_0_b_d1;
-        fc3_n0_acc := fc3_n0_t3_0;
-        fc3_n0_y_fl := fc3_n0_acc(19 downto 10);
-        fc3_n0_y_half := fc3_n0_acc(9);
-        fc3_n0_y_low := unsigned(fc3_n0_acc(8 downto 0));
-        if fc3_n0_y_low /= 0 then fc3_n0_y_sticky := '1'; else fc3_n0_y_sticky := '0'; end if;
-        fc3_n0_y_lsb := fc3_n0_acc(10);
-        fc3_n0_y_inc_any := fc3_n0_y_sticky or fc3_n0_y_lsb;
-        fc3_n0_y_inc := fc3_n0_y_half and fc3_n0_y_inc_any;
-        fc3_n0_y_incx := (0 => fc3_n0_y_inc, others => '0');
-        fc3_n0_y_rnd := fc3_n0_y_fl_d1 + fc3_n0_y_incx_d1;
-        fc3_n0_y_wrap := fc3_n0_y_rnd(7 downto 0);
-        if fc3_n0_y_rnd < fc3_n0_y_min then fc3_n0_y_ovf_lo := '1'; else fc3_n0_y_ovf_lo := '0'; end if;
-        if fc3_n0_y_ovf_lo = '1' then fc3_n0_y_satlo := fc3_n0_y_minv; else fc3_n0_y_satlo := fc3_n0_y_wrap; end if;
-        fc3_n1_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_1), 12);
-        fc3_n1_p0 := fc3_n1_p0_m(10 downto 0);
-        fc3_n1_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_1), 20);
-        fc3_n1_p1 := fc3_n1_p1_m(18 downto 0);
-        fc3_n1_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_1), 17);
-        fc3_n1_p2 := fc3_n1_p2_m(15 downto 0);
-        fc3_n1_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_1), 16);
-        fc3_n1_p3 := fc3_n1_p3_m(14 downto 0);
-        fc3_n1_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_1), 17);
-        fc3_n1_p4 := fc3_n1_p4_m(15 downto 0);
-        fc3_n1_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_1), 17);
-        fc3_n1_p5 := fc3_n1_p5_m(15 downto 0);
-        fc3_n1_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_1), 18);
-        fc3_n1_p6 := fc3_n1_p6_m(16 downto 0);
-        fc3_n1_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_1), 17);
-        fc3_n1_p7 := fc3_n1_p7_m(15 downto 0);
-        fc3_n1_t0_0_a := resize(fc3_n1_p0, 19);
-        fc3_n1_t0_0 := fc3_n1_t0_0_a + fc3_n1_p1;
-        fc3_n1_t0_1_b := resize(fc3_n1_p3, 16);
-        fc3_n1_t0_1 := fc3_n1_p2 + fc3_n1_t0_1_b;
-        fc3_n1_t0_2_a := resize(fc3_n1_p4, 17);
-        fc3_n1_t0_2_b := resize(fc3_n1_p5, 17);
-        fc3_n1_t0_2 := fc3_n1_t0_2_a + fc3_n1_t0_2_b;
-        fc3_n1_t0_3_b := resize(fc3_n1_p7, 17);
-        fc3_n1_t0_3 := fc3_n1_p6 + fc3_n1_t0_3_b;
-        fc3_n1_t1_0_b := resize(fc3_n1_t0_1, 19);
-        fc3_n1_t1_0 := fc3_n1_t0_0 + fc3_n1_t1_0_b;
-        fc3_n1_t1_1_a := resize(fc3_n1_t0_2, 18);
-        fc3_n1_t1_1_b := resize(fc3_n1_t0_3, 18);
-        fc3_n1_t1_1 := fc3_n1_t1_1_a + fc3_n1_t1_1_b;
-        fc3_n1_t2_0_a := resize(fc3_n1_t1_0, 20);
-        fc3_n1_t2_0_b := resize(fc3_n1_t1_1, 20);
-        fc3_n1_t2_0 := fc3_n1_t2_0_a_d1 + fc3_n1_t2_0_b_d1;
-        fc3_n1_t3_0_a := fc3_n1_t2_0(18 downto 0);
-        fc3_n1_t3_0 := fc3_n1_t3_0_a + fc3_n1_bias;
-        fc3_n1_acc := fc3_n1_t3_0;
-        fc3_n1_y_fl := fc3_n1_acc(18 downto 10);
-        fc3_n1_y_half := fc3_n1_acc(9);
-        fc3_n1_y_low := unsigned(fc3_n1_acc(8 downto 0));
-        if fc3_n1_y_low /= 0 then fc3_n1_y_sticky := '1'; else fc3_n1_y_sticky := '0'; end if;
-        fc3_n1_y_lsb := fc3_n1_acc(10);
-        fc3_n1_y_inc_any := fc3_n1_y_sticky or fc3_n1_y_lsb;
-        fc3_n1_y_inc := fc3_n1_y_half and fc3_n1_y_inc_any;
-        fc3_n1_y_incx := (0 => fc3_n1_y_inc, others => '0');
-        fc3_n1_y_rnd := fc3_n1_y_fl + fc3_n1_y_incx;
-        fc3_n1_y_wrap := fc3_n1_y_rnd(7 downto 0);
-        if fc3_n1_y_rnd_d1 < fc3_n1_y_min then fc3_n1_y_ovf_lo := '1'; else fc3_n1_y_ovf_lo := '0'; end if;
-        if fc3_n1_y_ovf_lo = '1' then fc3_n1_y_satlo := fc3_n1_y_minv; else fc3_n1_y_satlo := fc3_n1_y_wrap_d1; end if;
-        fc3_n2_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_2), 17);
-        fc3_n2_p0 := fc3_n2_p0_m(15 downto 0);
-        fc3_n2_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_2), 17);
-        fc3_n2_p1 := fc3_n2_p1_m(15 downto 0);
-        fc3_n2_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_2), 21);
-        fc3_n2_p2 := fc3_n2_p2_m(19 downto 0);
-        fc3_n2_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_2), 18);
-        fc3_n2_p3 := fc3_n2_p3_m(16 downto 0);
-        fc3_n2_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_2), 17);
-        fc3_n2_p4 := fc3_n2_p4_m(15 downto 0);
-        fc3_n2_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_2), 16);
-        fc3_n2_p5 := fc3_n2_p5_m(14 downto 0);
-        fc3_n2_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_2), 15);
-        fc3_n2_p6 := fc3_n2_p6_m(13 downto 0);
-        fc3_n2_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_2), 13);
-        fc3_n2_p7 := fc3_n2_p7_m(11 downto 0);
-        fc3_n2_t0_0 := fc3_n2_p0 + fc3_n2_p1;
-        fc3_n2_t0_1_b := resize(fc3_n2_p3, 20);
-        fc3_n2_t0_1 := fc3_n2_p2 + fc3_n2_t0_1_b;
-        fc3_n2_t0_2_b := resize(fc3_n2_p5, 16);
-        fc3_n2_t0_2 := fc3_n2_p4 + fc3_n2_t0_2_b;
-        fc3_n2_t0_3_a := resize(fc3_n2_p6, 15);
-        fc3_n2_t0_3_b := resize(fc3_n2_p7, 15);
-        fc3_n2_t0_3 := fc3_n2_t0_3_a + fc3_n2_t0_3_b;
-        fc3_n2_t1_0_a := resize(fc3_n2_t0_0, 20);
-        fc3_n2_t1_0 := fc3_n2_t1_0_a_d1 + fc3_n2_t0_1_d1;
-        fc3_n2_t1_1_b := resize(fc3_n2_t0_3, 16);
-        fc3_n2_t1_1 := fc3_n2_t0_2 + fc3_n2_t1_1_b;
-        fc3_n2_t2_0_b := resize(fc3_n2_t1_1, 20);
-        fc3_n2_t2_0 := fc3_n2_t1_0 + fc3_n2_t2_0_b_d1;
-        fc3_n2_t3_0_a := fc3_n2_t2_0(18 downto 0);
-        fc3_n2_t3_0 := fc3_n2_t3_0_a + fc3_n2_bias;
-        fc3_n2_acc := fc3_n2_t3_0;
-        fc3_n2_y_fl := fc3_n2_acc(18 downto 10);
-        fc3_n2_y_half := fc3_n2_acc(9);
-        fc3_n2_y_low := unsigned(fc3_n2_acc(8 downto 0));
-        if fc3_n2_y_low /= 0 then fc3_n2_y_sticky := '1'; else fc3_n2_y_sticky := '0'; end if;
-        fc3_n2_y_lsb := fc3_n2_acc(10);
-        fc3_n2_y_inc_any := fc3_n2_y_sticky or fc3_n2_y_lsb;
-        fc3_n2_y_inc := fc3_n2_y_half and fc3_n2_y_inc_any;
-        fc3_n2_y_incx := (0 => fc3_n2_y_inc, others => '0');
-        fc3_n2_y_rnd := fc3_n2_y_fl_d1 + fc3_n2_y_incx_d1;
-        fc3_n2_y_wrap := fc3_n2_y_rnd(7 downto 0);
-        if fc3_n2_y_rnd > fc3_n2_y_max then fc3_n2_y_ovf_hi := '1'; else fc3_n2_y_ovf_hi := '0'; end if;
-        if fc3_n2_y_rnd < fc3_n2_y_min then fc3_n2_y_ovf_lo := '1'; else fc3_n2_y_ovf_lo := '0'; end if;
-        if fc3_n2_y_ovf_lo = '1' then fc3_n2_y_satlo := fc3_n2_y_minv; else fc3_n2_y_satlo := fc3_n2_y_wrap; end if;
-        if fc3_n2_y_ovf_hi = '1' then fc3_n2_y_sat := fc3_n2_y_maxv; else fc3_n2_y_sat := fc3_n2_y_satlo; end if;
-        fc3_n3_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_3), 18);
-        fc3_n3_p0 := fc3_n3_p0_m(16 downto 0);
-        fc3_n3_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_3), 16);
-        fc3_n3_p1 := fc3_n3_p1_m(14 downto 0);
-        fc3_n3_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_3), 13);
-        fc3_n3_p2 := fc3_n3_p2_m(11 downto 0);
-        fc3_n3_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_3), 20);
-        fc3_n3_p3 := fc3_n3_p3_m(18 downto 0);
-        fc3_n3_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_3), 16);
-        fc3_n3_p4 := fc3_n3_p4_m(14 downto 0);
-        fc3_n3_p5_e := resize(fc3_in_5_s_2, 10);
-        fc3_n3_p5_neg := -fc3_n3_p5_e;
+        fc3_n0_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 107) mod 2**16, 16)) + resize(fc3_n0_p5, 16);
+        fc3_n0_t1_1 := fc3_n0_t0_2 + (signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-101)) mod 2**16, 16)) + resize(fc3_n0_p7_sh, 16));
+        fc3_n0_t2_0 := (fc3_n0_t0_0_d1 + resize(fc3_n0_t1_0_b_d1, 20)) + resize(fc3_n0_t2_0_b_d1, 20);
+        fc3_n0_acc := (fc3_n0_t2_0 + to_signed(-209920, 20));
+        if unsigned(fc3_n0_acc(8 downto 0)) /= 0 then fc3_n0_y_sticky := '1'; else fc3_n0_y_sticky := '0'; end if;
+        fc3_n0_y_rnd := fc3_n0_y_fl_d1 + (to_signed(0, 9) & fc3_n0_y_incx_d1);
+        if fc3_n0_y_rnd < to_signed(-128, 10) then fc3_n0_y_satlo := to_signed(-128, 8); else fc3_n0_y_satlo := fc3_n0_y_rnd(7 downto 0); end if;
+        fc3_n1_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-3)) mod 2**11, 11));
+        fc3_n1_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * 58) mod 2**15, 15));
+        fc3_n1_p4 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 112) mod 2**16, 16));
+        fc3_n1_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 65) mod 2**16, 16));
+        fc3_n1_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-71)) mod 2**16, 16));
+        fc3_n1_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-65)) mod 2**16, 16)) + resize(fc3_n1_p3, 16);
+        fc3_n1_t0_2 := resize(fc3_n1_p4, 17) + resize(fc3_n1_p5, 17);
+        fc3_n1_t0_3 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 131) mod 2**17, 17)) + resize(fc3_n1_p7, 17);
+        fc3_n1_t1_0 := (resize(fc3_n1_p0, 19) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 877) mod 2**19, 19))) + resize(fc3_n1_t0_1, 19);
+        fc3_n1_t2_0 := resize(fc3_n1_t2_0_a_d1, 20) + resize(fc3_n1_t2_0_b_d1, 20);
+        fc3_n1_acc := (fc3_n1_t2_0(18 downto 0) + to_signed(-187392, 19));
+        if unsigned(fc3_n1_acc(8 downto 0)) /= 0 then fc3_n1_y_sticky := '1'; else fc3_n1_y_sticky := '0'; end if;
+        fc3_n1_y_inc := fc3_n1_acc(9) and (fc3_n1_y_sticky or fc3_n1_acc(10));
+        fc3_n1_y_rnd := fc3_n1_acc(18 downto 10) + (to_signed(0, 8) & fc3_n1_y_inc);
+        if fc3_n1_y_rnd_d1 < to_signed(-128, 9) then fc3_n1_y_satlo := to_signed(-128, 8); else fc3_n1_y_satlo := fc3_n1_y_wrap_d1; end if;
+        fc3_n2_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-149)) mod 2**17, 17));
+        fc3_n2_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 49) mod 2**15, 15));
+        fc3_n2_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 31) mod 2**14, 14));
+        fc3_n2_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 6) mod 2**12, 12));
+        fc3_n2_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 106) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-105)) mod 2**16, 16));
+        fc3_n2_t0_3 := resize(fc3_n2_p6, 15) + resize(fc3_n2_p7, 15);
+        fc3_n2_t1_1 := (signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-66)) mod 2**16, 16)) + resize(fc3_n2_p5, 16)) + resize(fc3_n2_t0_3, 16);
+        fc3_n2_t2_0 := (resize(fc3_n2_t1_0_a_d1, 20) + fc3_n2_t0_1_d1) + resize(fc3_n2_t2_0_b_d1, 20);
+        fc3_n2_acc := (fc3_n2_t2_0(18 downto 0) + to_signed(-164864, 19));
+        if unsigned(fc3_n2_acc(8 downto 0)) /= 0 then fc3_n2_y_sticky := '1'; else fc3_n2_y_sticky := '0'; end if;
+        fc3_n2_y_rnd := fc3_n2_y_fl_d1 + (to_signed(0, 8) & fc3_n2_y_incx_d1);
+        if fc3_n2_y_rnd > to_signed(127, 9) then fc3_n2_y_sat := to_signed(127, 8); elsif fc3_n2_y_rnd < to_signed(-128, 9) then fc3_n2_y_sat := to_signed(-128, 8); else fc3_n2_y_sat := fc3_n2_y_rnd(7 downto 0); end if;
+        fc3_n3_p1 := signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-58)) mod 2**15, 15));
+        fc3_n3_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 5) mod 2**12, 12));
+        fc3_n3_p5_neg := -resize(fc3_in_5_s_2, 10);
         fc3_n3_p5 := fc3_n3_p5_neg(8 downto 0);
-        fc3_n3_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_3), 16);
-        fc3_n3_p6 := fc3_n3_p6_m(14 downto 0);
-        fc3_n3_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_3), 16);
-        fc3_n3_p7 := fc3_n3_p7_m(14 downto 0);
-        fc3_n3_t0_0_b := resize(fc3_n3_p1, 17);
-        fc3_n3_t0_0 := fc3_n3_p0 + fc3_n3_t0_0_b;
-        fc3_n3_t0_1_a := resize(fc3_n3_p2, 19);
-        fc3_n3_t0_1 := fc3_n3_t0_1_a + fc3_n3_p3;
-        fc3_n3_t0_2_b := resize(fc3_n3_p5, 15);
-        fc3_n3_t0_2 := fc3_n3_p4 + fc3_n3_t0_2_b;
-        fc3_n3_t0_3_a := resize(fc3_n3_p6, 16);
-        fc3_n3_t0_3_b := resize(fc3_n3_p7, 16);
-        fc3_n3_t0_3 := fc3_n3_t0_3_a + fc3_n3_t0_3_b;
-        fc3_n3_t1_0_a := resize(fc3_n3_t0_0, 19);
-        fc3_n3_t1_0 := fc3_n3_t1_0_a + fc3_n3_t0_1;
-        fc3_n3_t1_1_a := resize(fc3_n3_t0_2, 17);
-        fc3_n3_t1_1_b := resize(fc3_n3_t0_3, 17);
-        fc3_n3_t1_1 := fc3_n3_t1_1_a + fc3_n3_t1_1_b;
-        fc3_n3_t2_0_a := resize(fc3_n3_t1_0, 20);
-        fc3_n3_t2_0_b := resize(fc3_n3_t1_1, 20);
-        fc3_n3_t2_0 := fc3_n3_t2_0_a_d1 + fc3_n3_t2_0_b_d1;
-        fc3_n3_t3_0_a := fc3_n3_t2_0(18 downto 0);
-        fc3_n3_t3_0 := fc3_n3_t3_0_a + fc3_n3_bias;
-        fc3_n3_acc := fc3_n3_t3_0;
-        fc3_n3_y_fl := fc3_n3_acc(18 downto 10);
-        fc3_n3_y_half := fc3_n3_acc(9);
-        fc3_n3_y_low := unsigned(fc3_n3_acc(8 downto 0));
-        if fc3_n3_y_low /= 0 then fc3_n3_y_sticky := '1'; else fc3_n3_y_sticky := '0'; end if;
-        fc3_n3_y_lsb := fc3_n3_acc(10);
-        fc3_n3_y_inc_any := fc3_n3_y_sticky or fc3_n3_y_lsb;
-        fc3_n3_y_inc := fc3_n3_y_half and fc3_n3_y_inc_any;
-        fc3_n3_y_incx := (0 => fc3_n3_y_inc, others => '0');
-        fc3_n3_y_rnd := fc3_n3_y_fl + fc3_n3_y_incx;
-        fc3_n3_y_wrap := fc3_n3_y_rnd(7 downto 0);
-        if fc3_n3_y_rnd_d1 > fc3_n3_y_max then fc3_n3_y_ovf_hi := '1'; else fc3_n3_y_ovf_hi := '0'; end if;
-        if fc3_n3_y_rnd_d1 < fc3_n3_y_min then fc3_n3_y_ovf_lo := '1'; else fc3_n3_y_ovf_lo := '0'; end if;
-        if fc3_n3_y_ovf_lo = '1' then fc3_n3_y_satlo := fc3_n3_y_minv; else fc3_n3_y_satlo := fc3_n3_y_wrap_d1; end if;
-        if fc3_n3_y_ovf_hi = '1' then fc3_n3_y_sat := fc3_n3_y_maxv; else fc3_n3_y_sat := fc3_n3_y_satlo; end if;
-        fc3_n4_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_4), 17);
-        fc3_n4_p0 := fc3_n4_p0_m(15 downto 0);
-        fc3_n4_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_4), 17);
-        fc3_n4_p1 := fc3_n4_p1_m(15 downto 0);
-        fc3_n4_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_4), 16);
-        fc3_n4_p2 := fc3_n4_p2_m(14 downto 0);
-        fc3_n4_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_4), 17);
-        fc3_n4_p3 := fc3_n4_p3_m(15 downto 0);
-        fc3_n4_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_4), 21);
-        fc3_n4_p4 := fc3_n4_p4_m(19 downto 0);
-        fc3_n4_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_4), 18);
-        fc3_n4_p5 := fc3_n4_p5_m(16 downto 0);
-        fc3_n4_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_4), 17);
-        fc3_n4_p6 := fc3_n4_p6_m(15 downto 0);
-        fc3_n4_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_4), 16);
-        fc3_n4_p7 := fc3_n4_p7_m(14 downto 0);
-        fc3_n4_t0_0 := fc3_n4_p0 + fc3_n4_p1;
-        fc3_n4_t0_1_a := resize(fc3_n4_p2, 17);
-        fc3_n4_t0_1_b := resize(fc3_n4_p3, 17);
-        fc3_n4_t0_1 := fc3_n4_t0_1_a + fc3_n4_t0_1_b;
-        fc3_n4_t0_2_b := resize(fc3_n4_p5, 20);
-        fc3_n4_t0_2 := fc3_n4_p4 + fc3_n4_t0_2_b;
-        fc3_n4_t0_3_a := resize(fc3_n4_p6, 17);
-        fc3_n4_t0_3_b := resize(fc3_n4_p7, 17);
-        fc3_n4_t0_3 := fc3_n4_t0_3_a + fc3_n4_t0_3_b;
-        fc3_n4_t1_0_a := resize(fc3_n4_t0_0, 17);
-        fc3_n4_t1_0 := fc3_n4_t1_0_a + fc3_n4_t0_1;
-        fc3_n4_t1_1_b := resize(fc3_n4_t0_3, 20);
-        fc3_n4_t1_1 := fc3_n4_t0_2_d1 + fc3_n4_t1_1_b_d1;
-        fc3_n4_t2_0_a := resize(fc3_n4_t1_0, 20);
-        fc3_n4_t2_0 := fc3_n4_t2_0_a_d1 + fc3_n4_t1_1;
-        fc3_n4_t3_0_a := fc3_n4_t2_0(18 downto 0);
-        fc3_n4_t3_0_b := resize(fc3_n4_bias, 19);
-        fc3_n4_t3_0 := fc3_n4_t3_0_a + fc3_n4_t3_0_b_d1;
-        fc3_n4_acc := fc3_n4_t3_0;
-        fc3_n4_y_fl := fc3_n4_acc(18 downto 10);
-        fc3_n4_y_half := fc3_n4_acc(9);
-        fc3_n4_y_low := unsigned(fc3_n4_acc(8 downto 0));
-        if fc3_n4_y_low /= 0 then fc3_n4_y_sticky := '1'; else fc3_n4_y_sticky := '0'; end if;
-        fc3_n4_y_lsb := fc3_n4_acc(10);
-        fc3_n4_y_inc_any := fc3_n4_y_sticky or fc3_n4_y_lsb;
-        fc3_n4_y_inc := fc3_n4_y_half and fc3_n4_y_inc_any;
-        fc3_n4_y_incx := (0 => fc3_n4_y_inc, others => '0');
-        fc3_n4_y_rnd := fc3_n4_y_fl_d1 + fc3_n4_y_incx_d1;
-        fc3_n4_y_wrap := fc3_n4_y_rnd(7 downto 0);
-        if fc3_n4_y_rnd > fc3_n4_y_max then fc3_n4_y_ovf_hi := '1'; else fc3_n4_y_ovf_hi := '0'; end if;
-        if fc3_n4_y_rnd < fc3_n4_y_min then fc3_n4_y_ovf_lo := '1'; else fc3_n4_y_ovf_lo := '0'; end if;
-        if fc3_n4_y_ovf_lo = '1' then fc3_n4_y_satlo := fc3_n4_y_minv; else fc3_n4_y_satlo := fc3_n4_y_wrap; end if;
-        if fc3_n4_y_ovf_hi = '1' then fc3_n4_y_sat := fc3_n4_y_maxv; else fc3_n4_y_sat := fc3_n4_y_satlo; end if;
-        fc3_n5_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_5), 15);
-        fc3_n5_p0 := fc3_n5_p0_m(13 downto 0);
-        fc3_n5_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_5), 17);
-        fc3_n5_p1 := fc3_n5_p1_m(15 downto 0);
-        fc3_n5_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_5), 17);
-        fc3_n5_p2 := fc3_n5_p2_m(15 downto 0);
-        fc3_n5_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_5), 18);
-        fc3_n5_p3 := fc3_n5_p3_m(16 downto 0);
-        fc3_n5_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_5), 17);
-        fc3_n5_p4 := fc3_n5_p4_m(15 downto 0);
-        fc3_n5_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_5), 21);
-        fc3_n5_p5 := fc3_n5_p5_m(19 downto 0);
-        fc3_n5_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_5), 16);
-        fc3_n5_p6 := fc3_n5_p6_m(14 downto 0);
-        fc3_n5_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_5), 17);
-        fc3_n5_p7 := fc3_n5_p7_m(15 downto 0);
-        fc3_n5_t0_0_a := resize(fc3_n5_p0, 16);
-        fc3_n5_t0_0 := fc3_n5_t0_0_a + fc3_n5_p1;
-        fc3_n5_t0_1_a := resize(fc3_n5_p2, 18);
-        fc3_n5_t0_1_b := resize(fc3_n5_p3, 18);
-        fc3_n5_t0_1 := fc3_n5_t0_1_a + fc3_n5_t0_1_b;
-        fc3_n5_t0_2_a := resize(fc3_n5_p4, 20);
-        fc3_n5_t0_2 := fc3_n5_t0_2_a + fc3_n5_p5;
-        fc3_n5_t0_3_a := resize(fc3_n5_p6, 16);
-        fc3_n5_t0_3 := fc3_n5_t0_3_a + fc3_n5_p7;
-        fc3_n5_t1_0_a := resize(fc3_n5_t0_0, 18);
-        fc3_n5_t1_0 := fc3_n5_t1_0_a + fc3_n5_t0_1;
-        fc3_n5_t1_1_b := resize(fc3_n5_t0_3, 20);
-        fc3_n5_t1_1 := fc3_n5_t0_2_d1 + fc3_n5_t1_1_b_d1;
-        fc3_n5_t2_0_a := resize(fc3_n5_t1_0, 20);
-        fc3_n5_t2_0 := fc3_n5_t2_0_a_d1 + fc3_n5_t1_1;
-        fc3_n5_t3_0_a := fc3_n5_t2_0(18 downto 0);
-        fc3_n5_t3_0_b := resize(fc3_n5_bias, 19);
-        fc3_n5_t3_0 := fc3_n5_t3_0_a + fc3_n5_t3_0_b_d1;
-        fc3_n5_acc := fc3_n5_t3_0;
-        fc3_n5_y_fl := fc3_n5_acc(18 downto 10);
-        fc3_n5_y_half := fc3_n5_acc(9);
-        fc3_n5_y_low := unsigned(fc3_n5_acc(8 downto 0));
-        if fc3_n5_y_low /= 0 then fc3_n5_y_sticky := '1'; else fc3_n5_y_sticky := '0'; end if;
-        fc3_n5_y_lsb := fc3_n5_acc(10);
-        fc3_n5_y_inc_any := fc3_n5_y_sticky or fc3_n5_y_lsb;
-        fc3_n5_y_inc := fc3_n5_y_half and fc3_n5_y_inc_any;
-        fc3_n5_y_incx := (0 => fc3_n5_y_inc, others => '0');
-        fc3_n5_y_rnd := fc3_n5_y_fl_d1 + fc3_n5_y_incx_d1;
-        fc3_n5_y_wrap := fc3_n5_y_rnd(7 downto 0);
-        if fc3_n5_y_rnd > fc3_n5_y_max then fc3_n5_y_ovf_hi := '1'; else fc3_n5_y_ovf_hi := '0'; end if;
-        if fc3_n5_y_rnd < fc3_n5_y_min then fc3_n5_y_ovf_lo := '1'; else fc3_n5_y_ovf_lo := '0'; end if;
-        if fc3_n5_y_ovf_lo = '1' then fc3_n5_y_satlo := fc3_n5_y_minv; else fc3_n5_y_satlo := fc3_n5_y_wrap; end if;
-        if fc3_n5_y_ovf_hi = '1' then fc3_n5_y_sat := fc3_n5_y_maxv; else fc3_n5_y_sat := fc3_n5_y_satlo; end if;
-        fc3_n6_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_6), 16);
-        fc3_n6_p0 := fc3_n6_p0_m(14 downto 0);
-        fc3_n6_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_6), 17);
-        fc3_n6_p1 := fc3_n6_p1_m(15 downto 0);
-        fc3_n6_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_6), 15);
-        fc3_n6_p2 := fc3_n6_p2_m(13 downto 0);
-        fc3_n6_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_6), 17);
-        fc3_n6_p3 := fc3_n6_p3_m(15 downto 0);
-        fc3_n6_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_6), 17);
-        fc3_n6_p4 := fc3_n6_p4_m(15 downto 0);
-        fc3_n6_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_6), 14);
-        fc3_n6_p5 := fc3_n6_p5_m(12 downto 0);
-        fc3_n6_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_6), 20);
-        fc3_n6_p6 := fc3_n6_p6_m(18 downto 0);
-        fc3_n6_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_6), 17);
-        fc3_n6_p7 := fc3_n6_p7_m(15 downto 0);
-        fc3_n6_t0_0_a := resize(fc3_n6_p0, 16);
-        fc3_n6_t0_0 := fc3_n6_t0_0_a + fc3_n6_p1;
-        fc3_n6_t0_1_a := resize(fc3_n6_p2, 16);
-        fc3_n6_t0_1 := fc3_n6_t0_1_a + fc3_n6_p3;
-        fc3_n6_t0_2_b := resize(fc3_n6_p5, 16);
-        fc3_n6_t0_2 := fc3_n6_p4 + fc3_n6_t0_2_b;
-        fc3_n6_t0_3_b := resize(fc3_n6_p7, 19);
-        fc3_n6_t0_3 := fc3_n6_p6 + fc3_n6_t0_3_b;
-        fc3_n6_t1_0_a := resize(fc3_n6_t0_0, 17);
-        fc3_n6_t1_0_b := resize(fc3_n6_t0_1, 17);
-        fc3_n6_t1_0 := fc3_n6_t1_0_a + fc3_n6_t1_0_b;
-        fc3_n6_t1_1_a := resize(fc3_n6_t0_2, 19);
-        fc3_n6_t1_1 := fc3_n6_t1_1_a + fc3_n6_t0_3;
-        fc3_n6_t2_0_a := resize(fc3_n6_t1_0, 20);
-        fc3_n6_t2_0_b := resize(fc3_n6_t1_1, 20);
-        fc3_n6_t2_0 := fc3_n6_t2_0_a_d1 + fc3_n6_t2_0_b_d1;
-        fc3_n6_t3_0_a := fc3_n6_t2_0(18 downto 0);
-        fc3_n6_t3_0_b := resize(fc3_n6_bias, 19);
-        fc3_n6_t3_0 := fc3_n6_t3_0_a + fc3_n6_t3_0_b_d1;
-        fc3_n6_acc := fc3_n6_t3_0;
-        fc3_n6_y_fl := fc3_n6_acc(18 downto 10);
-        fc3_n6_y_half := fc3_n6_acc(9);
-        fc3_n6_y_low := unsigned(fc3_n6_acc(8 downto 0));
-        if fc3_n6_y_low /= 0 then fc3_n6_y_sticky := '1'; else fc3_n6_y_sticky := '0'; end if;
-        fc3_n6_y_lsb := fc3_n6_acc(10);
-        fc3_n6_y_inc_any := fc3_n6_y_sticky or fc3_n6_y_lsb;
-        fc3_n6_y_inc := fc3_n6_y_half and fc3_n6_y_inc_any;
-        fc3_n6_y_incx := (0 => fc3_n6_y_inc, others => '0');
-        fc3_n6_y_rnd := fc3_n6_y_fl + fc3_n6_y_incx;
-        fc3_n6_y_wrap := fc3_n6_y_rnd(7 downto 0);
-        if fc3_n6_y_rnd_d1 > fc3_n6_y_max then fc3_n6_y_ovf_hi := '1'; else fc3_n6_y_ovf_hi := '0'; end if;
-        if fc3_n6_y_ovf_hi = '1' then fc3_n6_y_sat := fc3_n6_y_maxv; else fc3_n6_y_sat := fc3_n6_y_wrap_d1; end if;
-        fc3_n7_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_7), 16);
-        fc3_n7_p0 := fc3_n7_p0_m(14 downto 0);
-        fc3_n7_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_7), 18);
-        fc3_n7_p1 := fc3_n7_p1_m(16 downto 0);
-        fc3_n7_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_7), 16);
-        fc3_n7_p2 := fc3_n7_p2_m(14 downto 0);
-        fc3_n7_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_7), 16);
-        fc3_n7_p3 := fc3_n7_p3_m(14 downto 0);
-        fc3_n7_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_7), 17);
-        fc3_n7_p4 := fc3_n7_p4_m(15 downto 0);
-        fc3_n7_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_7), 17);
-        fc3_n7_p5 := fc3_n7_p5_m(15 downto 0);
-        fc3_n7_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_7), 16);
-        fc3_n7_p6 := fc3_n7_p6_m(14 downto 0);
-        fc3_n7_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_7), 20);
-        fc3_n7_p7 := fc3_n7_p7_m(18 downto 0);
-        fc3_n7_t0_0_a := resize(fc3_n7_p0, 17);
-        fc3_n7_t0_0 := fc3_n7_t0_0_a + fc3_n7_p1;
-        fc3_n7_t0_1 := fc3_n7_p2 + fc3_n7_p3;
-        fc3_n7_t0_2 := fc3_n7_p4 + fc3_n7_p5;
-        fc3_n7_t0_3_a := resize(fc3_n7_p6, 19);
-        fc3_n7_t0_3 := fc3_n7_t0_3_a + fc3_n7_p7;
-        fc3_n7_t1_0_b := resize(fc3_n7_t0_1, 17);
-        fc3_n7_t1_0 := fc3_n7_t0_0 + fc3_n7_t1_0_b;
-        fc3_n7_t1_1_a := resize(fc3_n7_t0_2, 20);
-        fc3_n7_t1_1_b := resize(fc3_n7_t0_3, 20);
-        fc3_n7_t1_1 := fc3_n7_t1_1_a + fc3_n7_t1_1_b;
-        fc3_n7_t2_0_a := resize(fc3_n7_t1_0, 20);
-        fc3_n7_t2_0 := fc3_n7_t2_0_a_d1 + fc3_n7_t1_1_d1;
-        fc3_n7_t3_0_a := fc3_n7_t2_0(18 downto 0);
-        fc3_n7_t3_0_b := resize(fc3_n7_bias, 19);
-        fc3_n7_t3_0 := fc3_n7_t3_0_a + fc3_n7_t3_0_b_d1;
-        fc3_n7_acc := fc3_n7_t3_0;
-        fc3_n7_y_fl := fc3_n7_acc(18 downto 10);
-        fc3_n7_y_half := fc3_n7_acc(9);
-        fc3_n7_y_low := unsigned(fc3_n7_acc(8 downto 0));
-        if fc3_n7_y_low /= 0 then fc3_n7_y_sticky := '1'; else fc3_n7_y_sticky := '0'; end if;
-        fc3_n7_y_lsb := fc3_n7_acc(10);
-        fc3_n7_y_inc_any := fc3_n7_y_sticky or fc3_n7_y_lsb;
-        fc3_n7_y_inc := fc3_n7_y_half and fc3_n7_y_inc_any;
-        fc3_n7_y_incx := (0 => fc3_n7_y_inc, others => '0');
-        fc3_n7_y_rnd := fc3_n7_y_fl + fc3_n7_y_incx;
-        fc3_n7_y_wrap := fc3_n7_y_rnd(7 downto 0);
-        if fc3_n7_y_rnd_d1 > fc3_n7_y_max then fc3_n7_y_ovf_hi := '1'; else fc3_n7_y_ovf_hi := '0'; end if;
-        if fc3_n7_y_ovf_hi = '1' then fc3_n7_y_sat := fc3_n7_y_maxv; else fc3_n7_y_sat := fc3_n7_y_wrap_d1; end if;
-        fc3_n0_t0_0_d1 <= fc3_n0_t0_0;
-        fc3_n0_t1_0_b_d1 <= fc3_n0_t1_0_b;
-        fc3_n0_t2_0_b_d1 <= fc3_n0_t2_0_b;
-        fc3_n0_t3_0_b_d1 <= fc3_n0_t3_0_b;
-        fc3_n0_y_fl_d1 <= fc3_n0_y_fl;
-        fc3_n0_y_incx_d1 <= fc3_n0_y_incx;
-        fc3_n1_t2_0_a_d1 <= fc3_n1_t2_0_a;
-        fc3_n1_t2_0_b_d1 <= fc3_n1_t2_0_b;
+        fc3_n3_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 44) mod 2**15, 15));
+        fc3_n3_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 48) mod 2**15, 15));
+        fc3_n3_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-129)) mod 2**17, 17)) + resize(fc3_n3_p1, 17);
+        fc3_n3_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 40) mod 2**15, 15)) + resize(fc3_n3_p5, 15);
+        fc3_n3_t0_3 := resize(fc3_n3_p6, 16) + resize(fc3_n3_p7, 16);
+        fc3_n3_t1_0 := resize(fc3_n3_t0_0, 19) + (resize(fc3_n3_p2, 19) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 1011) mod 2**19, 19)));
+        fc3_n3_t2_0 := resize(fc3_n3_t2_0_a_d1, 20) + resize(fc3_n3_t2_0_b_d1, 20);
+        fc3_n3_acc := (fc3_n3_t2_0(18 downto 0) + to_signed(-142336, 19));
+        if unsigned(fc3_n3_acc(8 downto 0)) /= 0 then fc3_n3_y_sticky := '1'; else fc3_n3_y_sticky := '0'; end if;
+        fc3_n3_y_inc := fc3_n3_acc(9) and (fc3_n3_y_sticky or fc3_n3_acc(10));
+        fc3_n3_y_rnd := fc3_n3_acc(18 downto 10) + (to_signed(0, 8) & fc3_n3_y_inc);
+        if fc3_n3_y_rnd_d1 > to_signed(127, 9) then fc3_n3_y_sat := to_signed(127, 8); elsif fc3_n3_y_rnd_d1 < to_signed(-128, 9) then fc3_n3_y_sat := to_signed(-128, 8); else fc3_n3_y_sat := fc3_n3_y_wrap_d1; end if;
+        fc3_n4_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-37)) mod 2**15, 15));
+        fc3_n4_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-114)) mod 2**16, 16));
+        fc3_n4_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-143)) mod 2**17, 17));
+        fc3_n4_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 114) mod 2**16, 16));
+        fc3_n4_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 42) mod 2**15, 15));
+        fc3_n4_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 72) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-99)) mod 2**16, 16));
+        fc3_n4_t1_0 := resize(fc3_n4_t0_0, 17) + (resize(fc3_n4_p2, 17) + resize(fc3_n4_p3, 17));
+        fc3_n4_t2_0 := resize(fc3_n4_t2_0_a_d1, 20) + (fc3_n4_t0_2_d1 + resize(fc3_n4_t1_1_b_d1, 20));
+        fc3_n4_acc := (fc3_n4_t2_0(18 downto 0) + to_signed(-119808, 19));
+        if unsigned(fc3_n4_acc(8 downto 0)) /= 0 then fc3_n4_y_sticky := '1'; else fc3_n4_y_sticky := '0'; end if;
+        fc3_n4_y_rnd := fc3_n4_y_fl_d1 + (to_signed(0, 8) & fc3_n4_y_incx_d1);
+        if fc3_n4_y_rnd > to_signed(127, 9) then fc3_n4_y_sat := to_signed(127, 8); elsif fc3_n4_y_rnd < to_signed(-128, 9) then fc3_n4_y_sat := to_signed(-128, 8); else fc3_n4_y_sat := fc3_n4_y_rnd(7 downto 0); end if;
+        fc3_n5_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-20)) mod 2**14, 14));
+        fc3_n5_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-127)) mod 2**16, 16));
+        fc3_n5_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-135)) mod 2**17, 17));
+        fc3_n5_p4 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 82) mod 2**16, 16));
+        fc3_n5_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 45) mod 2**15, 15));
+        fc3_n5_t0_0 := resize(fc3_n5_p0, 16) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-86)) mod 2**16, 16));
+        fc3_n5_t1_0 := resize(fc3_n5_t0_0, 18) + (resize(fc3_n5_p2, 18) + resize(fc3_n5_p3, 18));
+        fc3_n5_t2_0 := resize(fc3_n5_t2_0_a_d1, 20) + (fc3_n5_t0_2_d1 + resize(fc3_n5_t1_1_b_d1, 20));
+        fc3_n5_acc := (fc3_n5_t2_0(18 downto 0) + to_signed(-97280, 19));
+        if unsigned(fc3_n5_acc(8 downto 0)) /= 0 then fc3_n5_y_sticky := '1'; else fc3_n5_y_sticky := '0'; end if;
+        fc3_n5_y_rnd := fc3_n5_y_fl_d1 + (to_signed(0, 8) & fc3_n5_y_incx_d1);
+        if fc3_n5_y_rnd > to_signed(127, 9) then fc3_n5_y_sat := to_signed(127, 8); elsif fc3_n5_y_rnd < to_signed(-128, 9) then fc3_n5_y_sat := to_signed(-128, 8); else fc3_n5_y_sat := fc3_n5_y_rnd(7 downto 0); end if;
+        fc3_n6_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-37)) mod 2**15, 15));
+        fc3_n6_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 27) mod 2**14, 14));
+        fc3_n6_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 12) mod 2**13, 13));
+        fc3_n6_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 102) mod 2**16, 16));
+        fc3_n6_t0_0 := resize(fc3_n6_p0, 16) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 118) mod 2**16, 16));
+        fc3_n6_t0_1 := resize(fc3_n6_p2, 16) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 93) mod 2**16, 16));
+        fc3_n6_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-110)) mod 2**16, 16)) + resize(fc3_n6_p5, 16);
+        fc3_n6_t1_1 := resize(fc3_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc3_in_6_s_2) * 874) mod 2**19, 19)) + resize(fc3_n6_p7, 19));
+        fc3_n6_t2_0 := resize(fc3_n6_t2_0_a_d1, 20) + resize(fc3_n6_t2_0_b_d1, 20);
+        fc3_n6_acc := (fc3_n6_t2_0(18 downto 0) + to_signed(-74752, 19));
+        if unsigned(fc3_n6_acc(8 downto 0)) /= 0 then fc3_n6_y_sticky := '1'; else fc3_n6_y_sticky := '0'; end if;
+        fc3_n6_y_inc := fc3_n6_acc(9) and (fc3_n6_y_sticky or fc3_n6_acc(10));
+        fc3_n6_y_rnd := fc3_n6_acc(18 downto 10) + (to_signed(0, 8) & fc3_n6_y_inc);
+        if fc3_n6_y_rnd_d1 > to_signed(127, 9) then fc3_n6_y_sat := to_signed(127, 8); else fc3_n6_y_sat := fc3_n6_y_wrap_d1; end if;
+        fc3_n7_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 43) mod 2**15, 15));
+        fc3_n7_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 40) mod 2**15, 15));
+        fc3_n7_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 42) mod 2**15, 15)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-36)) mod 2**15, 15));
+        fc3_n7_t0_2 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 126) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-66)) mod 2**16, 16));
+        fc3_n7_t0_3 := resize(fc3_n7_p6, 19) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * 955) mod 2**19, 19));
+        fc3_n7_t1_0 := (resize(fc3_n7_p0, 17) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-136)) mod 2**17, 17))) + resize(fc3_n7_t0_1, 17);
+        fc3_n7_t2_0 := resize(fc3_n7_t2_0_a_d1, 20) + fc3_n7_t1_1_d1;
+        fc3_n7_acc := (fc3_n7_t2_0(18 downto 0) + to_signed(-52224, 19));
+        if unsigned(fc3_n7_acc(8 downto 0)) /= 0 then fc3_n7_y_sticky := '1'; else fc3_n7_y_sticky := '0'; end if;
+        fc3_n7_y_inc := fc3_n7_acc(9) and (fc3_n7_y_sticky or fc3_n7_acc(10));
+        fc3_n7_y_rnd := fc3_n7_acc(18 downto 10) + (to_signed(0, 8) & fc3_n7_y_inc);
+        if fc3_n7_y_rnd_d1 > to_signed(127, 9) then fc3_n7_y_sat := to_signed(127, 8); else fc3_n7_y_sat := fc3_n7_y_wrap_d1; end if;
+        fc3_n0_t0_0_d1 <= resize(fc3_n0_p0, 20) + resize(fc3_n0_p1, 20);
+        fc3_n0_t1_0_b_d1 <= resize(fc3_n0_p2, 17) + resize(fc3_n0_p3, 17);
+        fc3_n0_t2_0_b_d1 <= fc3_n0_t1_1;
+        fc3_n0_y_fl_d1 <= fc3_n0_acc(19 downto 10);
+        fc3_n0_y_incx_d1 <= fc3_n0_acc(9) and (fc3_n0_y_sticky or fc3_n0_acc(10));
+        fc3_n1_t2_0_a_d1 <= fc3_n1_t1_0;
+        fc3_n1_t2_0_b_d1 <= resize(fc3_n1_t0_2, 18) + resize(fc3_n1_t0_3, 18);
         fc3_n1_y_rnd_d1 <= fc3_n1_y_rnd;
-        fc3_n1_y_wrap_d1 <= fc3_n1_y_wrap;
-        fc3_n2_t1_0_a_d1 <= fc3_n2_t1_0_a;
-        fc3_n2_t0_1_d1 <= fc3_n2_t0_1;
-        fc3_n2_t2_0_b_d1 <= fc3_n2_t2_0_b;
-        fc3_n2_y_fl_d1 <= fc3_n2_y_fl;
-        fc3_n2_y_incx_d1 <= fc3_n2_y_incx;
-        fc3_n3_t2_0_a_d1 <= fc3_n3_t2_0_a;
-        fc3_n3_t2_0_b_d1 <= fc3_n3_t2_0_b;
+        fc3_n1_y_wrap_d1 <= fc3_n1_y_rnd(7 downto 0);
+        fc3_n2_t1_0_a_d1 <= fc3_n2_t0_0;
+        fc3_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc3_in_2_s_2) * 1046) mod 2**20, 20)) + resize(fc3_n2_p3, 20); -- weight 8.171875
+        fc3_n2_t2_0_b_d1 <= fc3_n2_t1_1;
+        fc3_n2_y_fl_d1 <= fc3_n2_acc(18 downto 10);
+        fc3_n2_y_incx_d1 <= fc3_n2_acc(9) and (fc3_n2_y_sticky or fc3_n2_acc(10));
+        fc3_n3_t2_0_a_d1 <= fc3_n3_t1_0;
+        fc3_n3_t2_0_b_d1 <= resize(fc3_n3_t0_2, 17) + resize(fc3_n3_t0_3, 17);
         fc3_n3_y_rnd_d1 <= fc3_n3_y_rnd;
-        fc3_n3_y_wrap_d1 <= fc3_n3_y_wrap;
-        fc3_n4_t0_2_d1 <= fc3_n4_t0_2;
-        fc3_n4_t1_1_b_d1 <= fc3_n4_t1_1_b;
-        fc3_n4_t2_0_a_d1 <= fc3_n4_t2_0_a;
-        fc3_n4_t3_0_b_d1 <= fc3_n4_t3_0_b;
-        fc3_n4_y_fl_d1 <= fc3_n4_y_fl;
-        fc3_n4_y_incx_d1 <= fc3_n4_y_incx;
-        fc3_n5_t0_2_d1 <= fc3_n5_t0_2;
-        fc3_n5_t1_1_b_d1 <= fc3_n5_t1_1_b;
-        fc3_n5_t2_0_a_d1 <= fc3_n5_t2_0_a;
-        fc3_n5_t3_0_b_d1 <= fc3_n5_t3_0_b;
-        fc3_n5_y_fl_d1 <= fc3_n5_y_fl;
-        fc3_n5_y_incx_d1 <= fc3_n5_y_incx;
-        fc3_n6_t2_0_a_d1 <= fc3_n6_t2_0_a;
-        fc3_n6_t2_0_b_d1 <= fc3_n6_t2_0_b;
-        fc3_n6_t3_0_b_d1 <= fc3_n6_t3_0_b;
+        fc3_n3_y_wrap_d1 <= fc3_n3_y_rnd(7 downto 0);
+        fc3_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc3_in_4_s_2) * 1152) mod 2**20, 20)) + resize(fc3_n4_p5, 20); -- weight 9
+        fc3_n4_t1_1_b_d1 <= resize(fc3_n4_p6, 17) + resize(fc3_n4_p7, 17);
+        fc3_n4_t2_0_a_d1 <= fc3_n4_t1_0;
+        fc3_n4_y_fl_d1 <= fc3_n4_acc(18 downto 10);
+        fc3_n4_y_incx_d1 <= fc3_n4_acc(9) and (fc3_n4_y_sticky or fc3_n4_acc(10));
+        fc3_n5_t0_2_d1 <= resize(fc3_n5_p4, 20) + signed(to_unsigned((to_integer(fc3_in_5_s_2) * 1147) mod 2**20, 20)); -- weight 8.9609375
+        fc3_n5_t1_1_b_d1 <= resize(fc3_n5_p6, 16) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-92)) mod 2**16, 16)); -- weight -0.71875
+        fc3_n5_t2_0_a_d1 <= fc3_n5_t1_0;
+        fc3_n5_y_fl_d1 <= fc3_n5_acc(18 downto 10);
+        fc3_n5_y_incx_d1 <= fc3_n5_acc(9) and (fc3_n5_y_sticky or fc3_n5_acc(10));
+        fc3_n6_t2_0_a_d1 <= resize(fc3_n6_t0_0, 17) + resize(fc3_n6_t0_1, 17);
+        fc3_n6_t2_0_b_d1 <= fc3_n6_t1_1;
         fc3_n6_y_rnd_d1 <= fc3_n6_y_rnd;
-        fc3_n6_y_wrap_d1 <= fc3_n6_y_wrap;
-        fc3_n7_t2_0_a_d1 <= fc3_n7_t2_0_a;
-        fc3_n7_t1_1_d1 <= fc3_n7_t1_1;
-        fc3_n7_t3_0_b_d1 <= fc3_n7_t3_0_b;
+        fc3_n6_y_wrap_d1 <= fc3_n6_y_rnd(7 downto 0);
+        fc3_n7_t2_0_a_d1 <= fc3_n7_t1_0;
+        fc3_n7_t1_1_d1 <= resize(fc3_n7_t0_2, 20) + resize(fc3_n7_t0_3, 20);
         fc3_n7_y_rnd_d1 <= fc3_n7_y_rnd;
-        fc3_n7_y_wrap_d1 <= fc3_n7_y_wrap;
+        fc3_n7_y_wrap_d1 <= fc3_n7_y_rnd(7 downto 0);
         fc3_out_0 <= fc3_n0_y_satlo;
         fc3_out_1 <= fc3_n1_y_satlo;
         fc3_out_2 <= fc3_n2_y_sat;

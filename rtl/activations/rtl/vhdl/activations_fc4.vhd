@@ -19,151 +19,46 @@ entity activations_fc4 is
 end entity activations_fc4;
 
 architecture rtl of activations_fc4 is
-  constant fc4_w0_0 : signed(10 downto 0) := "01000100000"; -- weight 4.25
-  constant fc4_w1_0 : signed(6 downto 0) := "0111101"; -- weight 0.4765625
-  constant fc4_w2_0 : signed(6 downto 0) := "0111010"; -- weight 0.453125
-  constant fc4_w3_0 : signed(7 downto 0) := "10111100"; -- weight -0.53125
-  constant fc4_w5_0 : signed(5 downto 0) := "011010"; -- weight 0.203125
-  constant fc4_w6_0 : signed(4 downto 0) := "01001"; -- weight 0.0703125
-  constant fc4_w7_0 : signed(7 downto 0) := "01010011"; -- weight 0.6484375
-  constant fc4_n0_bias : signed(18 downto 0) := "1001100110000000000"; -- bias -3.203125
   signal fc4_n0_t0_0_d1 : signed(19 downto 0);
-  signal fc4_n0_t1_0_b_d1 : signed(19 downto 0);
-  signal fc4_n0_t2_0_b_d1 : signed(19 downto 0);
-  signal fc4_n0_t3_0_b_d1 : signed(20 downto 0);
+  signal fc4_n0_t1_0_b_d1 : signed(16 downto 0);
+  signal fc4_n0_t2_0_b_d1 : signed(16 downto 0);
   signal fc4_n0_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n0_y_incx_d1 : signed(13 downto 0);
-  constant fc4_n0_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc4_n0_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc4_w0_1 : signed(7 downto 0) := "01010001"; -- weight 0.6328125
-  constant fc4_w1_1 : signed(10 downto 0) := "01001001111"; -- weight 4.6171875
-  constant fc4_w2_1 : signed(5 downto 0) := "010110"; -- weight 0.171875
-  constant fc4_w3_1 : signed(6 downto 0) := "0100111"; -- weight 0.3046875
-  constant fc4_w4_1 : signed(7 downto 0) := "01000011"; -- weight 0.5234375
-  constant fc4_w5_1 : signed(5 downto 0) := "011100"; -- weight 0.21875
-  constant fc4_w6_1 : signed(5 downto 0) := "101010"; -- weight -0.171875
-  constant fc4_w7_1 : signed(6 downto 0) := "0110111"; -- weight 0.4296875
-  constant fc4_n1_bias : signed(18 downto 0) := "1011001010000000000"; -- bias -2.421875
+  signal fc4_n0_y_incx_d1 : std_logic;
   signal fc4_n1_t0_0_d1 : signed(19 downto 0);
-  signal fc4_n1_t1_0_b_d1 : signed(19 downto 0);
-  signal fc4_n1_t2_0_b_d1 : signed(19 downto 0);
-  signal fc4_n1_t3_0_b_d1 : signed(20 downto 0);
+  signal fc4_n1_t1_0_b_d1 : signed(15 downto 0);
+  signal fc4_n1_t2_0_b_d1 : signed(17 downto 0);
   signal fc4_n1_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n1_y_incx_d1 : signed(13 downto 0);
-  constant fc4_n1_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc4_n1_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc4_n1_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc4_n1_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc4_w0_2 : signed(4 downto 0) := "10110"; -- weight -0.078125
-  constant fc4_w1_2 : signed(5 downto 0) := "100001"; -- weight -0.2421875
-  constant fc4_w2_2 : signed(10 downto 0) := "01010010001"; -- weight 5.1328125
-  constant fc4_w3_2 : signed(5 downto 0) := "100111"; -- weight -0.1953125
-  constant fc4_w5_2 : signed(7 downto 0) := "10111010"; -- weight -0.546875
-  constant fc4_w6_2 : signed(5 downto 0) := "100001"; -- weight -0.2421875
-  constant fc4_w7_2 : signed(7 downto 0) := "10101011"; -- weight -0.6640625
-  constant fc4_n2_bias : signed(17 downto 0) := "100101100000000000"; -- bias -1.65625
-  signal fc4_n2_t1_0_a_d1 : signed(19 downto 0);
+  signal fc4_n1_y_incx_d1 : std_logic;
+  signal fc4_n2_t1_0_a_d1 : signed(15 downto 0);
   signal fc4_n2_t0_1_d1 : signed(19 downto 0);
-  signal fc4_n2_t2_0_b_d1 : signed(19 downto 0);
-  signal fc4_n2_t3_0_b_d1 : signed(20 downto 0);
+  signal fc4_n2_t2_0_b_d1 : signed(17 downto 0);
   signal fc4_n2_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n2_y_incx_d1 : signed(13 downto 0);
-  constant fc4_n2_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc4_n2_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc4_n2_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc4_n2_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc4_w0_3 : signed(4 downto 0) := "10011"; -- weight -0.1015625
-  constant fc4_w1_3 : signed(7 downto 0) := "10110000"; -- weight -0.625
-  constant fc4_w2_3 : signed(5 downto 0) := "010101"; -- weight 0.1640625
-  constant fc4_w3_3 : signed(10 downto 0) := "01000010111"; -- weight 4.1796875
-  constant fc4_w4_3 : signed(7 downto 0) := "01010001"; -- weight 0.6328125
-  constant fc4_w5_3 : signed(5 downto 0) := "011001"; -- weight 0.1953125
-  constant fc4_w6_3 : signed(7 downto 0) := "01010110"; -- weight 0.671875
-  constant fc4_n3_bias : signed(16 downto 0) := "10001110000000000"; -- bias -0.890625
-  signal fc4_n3_t1_0_a_d1 : signed(19 downto 0);
+  signal fc4_n2_y_incx_d1 : std_logic;
+  signal fc4_n3_t1_0_a_d1 : signed(16 downto 0);
   signal fc4_n3_t0_1_d1 : signed(19 downto 0);
-  signal fc4_n3_t2_0_b_d1 : signed(19 downto 0);
-  signal fc4_n3_t3_0_b_d1 : signed(19 downto 0);
+  signal fc4_n3_t2_0_b_d1 : signed(17 downto 0);
   signal fc4_n3_y_fl_d1 : signed(12 downto 0);
-  signal fc4_n3_y_incx_d1 : signed(12 downto 0);
-  constant fc4_n3_y_max : signed(12 downto 0) := "0011111111111";
-  constant fc4_n3_y_min : signed(12 downto 0) := "1100000000000";
-  constant fc4_n3_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc4_n3_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc4_w0_4 : signed(6 downto 0) := "0100001"; -- weight 0.2578125
-  constant fc4_w1_4 : signed(6 downto 0) := "0111111"; -- weight 0.4921875
-  constant fc4_w2_4 : signed(6 downto 0) := "1001001"; -- weight -0.4296875
-  constant fc4_w3_4 : signed(7 downto 0) := "10111000"; -- weight -0.5625
-  constant fc4_w4_4 : signed(10 downto 0) := "01001001100"; -- weight 4.59375
-  constant fc4_w5_4 : signed(4 downto 0) := "01010"; -- weight 0.078125
-  constant fc4_w6_4 : signed(5 downto 0) := "100111"; -- weight -0.1953125
-  constant fc4_w7_4 : signed(4 downto 0) := "10010"; -- weight -0.109375
-  constant fc4_n4_bias : signed(13 downto 0) := "10010000000000"; -- bias -0.109375
+  signal fc4_n3_y_incx_d1 : std_logic;
   signal fc4_n4_t0_2_d1 : signed(19 downto 0);
-  signal fc4_n4_t1_1_b_d1 : signed(19 downto 0);
-  signal fc4_n4_t2_0_a_d1 : signed(19 downto 0);
-  signal fc4_n4_t3_0_b_d1 : signed(19 downto 0);
+  signal fc4_n4_t1_1_b_d1 : signed(15 downto 0);
+  signal fc4_n4_t2_0_a_d1 : signed(17 downto 0);
   signal fc4_n4_y_fl_d1 : signed(12 downto 0);
-  signal fc4_n4_y_incx_d1 : signed(12 downto 0);
-  constant fc4_n4_y_max : signed(12 downto 0) := "0011111111111";
-  constant fc4_n4_y_min : signed(12 downto 0) := "1100000000000";
-  constant fc4_n4_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc4_n4_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc4_w0_5 : signed(7 downto 0) := "01001110"; -- weight 0.609375
-  constant fc4_w1_5 : signed(5 downto 0) := "100111"; -- weight -0.1953125
-  constant fc4_w2_5 : signed(5 downto 0) := "100011"; -- weight -0.2265625
-  constant fc4_w3_5 : signed(7 downto 0) := "01001011"; -- weight 0.5859375
-  constant fc4_w4_5 : signed(4 downto 0) := "01100"; -- weight 0.09375
-  constant fc4_w5_5 : signed(10 downto 0) := "01001100001"; -- weight 4.7578125
-  constant fc4_w6_5 : signed(6 downto 0) := "0100001"; -- weight 0.2578125
-  constant fc4_w7_5 : signed(5 downto 0) := "011100"; -- weight 0.21875
-  constant fc4_n5_bias : signed(16 downto 0) := "01010100000000000"; -- bias 0.65625
+  signal fc4_n4_y_incx_d1 : std_logic;
   signal fc4_n5_t0_2_d1 : signed(19 downto 0);
-  signal fc4_n5_t1_1_b_d1 : signed(19 downto 0);
-  signal fc4_n5_t2_0_a_d1 : signed(19 downto 0);
-  signal fc4_n5_t3_0_b_d1 : signed(19 downto 0);
+  signal fc4_n5_t1_1_b_d1 : signed(15 downto 0);
+  signal fc4_n5_t2_0_a_d1 : signed(17 downto 0);
   signal fc4_n5_y_fl_d1 : signed(12 downto 0);
-  signal fc4_n5_y_incx_d1 : signed(12 downto 0);
-  constant fc4_n5_y_max : signed(12 downto 0) := "0011111111111";
-  constant fc4_n5_y_min : signed(12 downto 0) := "1100000000000";
-  constant fc4_n5_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc4_n5_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc4_w0_6 : signed(6 downto 0) := "1001110"; -- weight -0.390625
-  constant fc4_w1_6 : signed(6 downto 0) := "0101010"; -- weight 0.328125
-  constant fc4_w3_6 : signed(4 downto 0) := "01011"; -- weight 0.0859375
-  constant fc4_w5_6 : signed(7 downto 0) := "10110011"; -- weight -0.6015625
-  constant fc4_w6_6 : signed(10 downto 0) := "01001011010"; -- weight 4.703125
-  constant fc4_w7_6 : signed(7 downto 0) := "10110011"; -- weight -0.6015625
-  constant fc4_n6_bias : signed(17 downto 0) := "010110110000000000"; -- bias 1.421875
-  signal fc4_n6_t1_1_a_d1 : signed(19 downto 0);
+  signal fc4_n5_y_incx_d1 : std_logic;
+  signal fc4_n6_t1_1_a_d1 : signed(16 downto 0);
   signal fc4_n6_t0_3_d1 : signed(19 downto 0);
-  signal fc4_n6_t2_0_a_d1 : signed(19 downto 0);
-  signal fc4_n6_t3_0_b_d1 : signed(20 downto 0);
+  signal fc4_n6_t2_0_a_d1 : signed(16 downto 0);
   signal fc4_n6_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n6_y_incx_d1 : signed(13 downto 0);
-  constant fc4_n6_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc4_n6_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc4_n6_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc4_n6_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc4_w0_7 : signed(2 downto 0) := "011"; -- weight 0.0234375
-  constant fc4_w1_7 : signed(5 downto 0) := "010010"; -- weight 0.140625
-  constant fc4_w2_7 : signed(6 downto 0) := "1000111"; -- weight -0.4453125
-  constant fc4_w3_7 : signed(2 downto 0) := "101"; -- weight -0.0234375
-  constant fc4_w4_7 : signed(7 downto 0) := "10101010"; -- weight -0.671875
-  constant fc4_w5_7 : signed(3 downto 0) := "1011"; -- weight -0.0390625
-  constant fc4_w6_7 : signed(6 downto 0) := "1001010"; -- weight -0.421875
-  constant fc4_w7_7 : signed(10 downto 0) := "01001010100"; -- weight 4.65625
-  constant fc4_n7_bias : signed(18 downto 0) := "0100011010000000000"; -- bias 2.203125
-  signal fc4_n7_t1_1_a_d1 : signed(19 downto 0);
+  signal fc4_n6_y_incx_d1 : std_logic;
+  signal fc4_n7_t1_1_a_d1 : signed(16 downto 0);
   signal fc4_n7_t0_3_d1 : signed(19 downto 0);
-  signal fc4_n7_t2_0_a_d1 : signed(19 downto 0);
-  signal fc4_n7_t3_0_b_d1 : signed(20 downto 0);
+  signal fc4_n7_t2_0_a_d1 : signed(16 downto 0);
   signal fc4_n7_y_fl_d1 : signed(13 downto 0);
-  signal fc4_n7_y_incx_d1 : signed(13 downto 0);
-  constant fc4_n7_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc4_n7_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc4_n7_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc4_n7_y_maxv : signed(11 downto 0) := "011111111111";
+  signal fc4_n7_y_incx_d1 : std_logic;
   signal fc4_out_0 : signed(11 downto 0);
   signal fc4_out_1 : signed(11 downto 0);
   signal fc4_out_2 : signed(11 downto 0);
@@ -175,7 +70,6 @@ architecture rtl of activations_fc4 is
 begin
   out_data <= std_logic_vector(fc4_out_7) & std_logic_vector(fc4_out_6) & std_logic_vector(fc4_out_5) & std_logic_vector(fc4_out_4) & std_logic_vector(fc4_out_3) & std_logic_vector(fc4_out_2) & std_logic_vector(fc4_out_1) & std_logic_vector(fc4_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable fc4_in_0 : signed(9 downto 0);
     variable fc4_in_1 : signed(9 downto 0);
@@ -185,393 +79,101 @@ begin
     variable fc4_in_5 : signed(9 downto 0);
     variable fc4_in_6 : signed(9 downto 0);
     variable fc4_in_7 : signed(9 downto 0);
-    variable fc4_n0_p0_m : signed(20 downto 0);
-    variable fc4_n0_p0 : signed(19 downto 0);
-    variable fc4_n0_p1_m : signed(16 downto 0);
-    variable fc4_n0_p1 : signed(15 downto 0);
-    variable fc4_n0_p2_m : signed(16 downto 0);
-    variable fc4_n0_p2 : signed(15 downto 0);
-    variable fc4_n0_p3_m : signed(17 downto 0);
-    variable fc4_n0_p3 : signed(16 downto 0);
+    variable fc4_n0_p1 : signed(15 downto 0); -- weight 0.4765625
+    variable fc4_n0_p2 : signed(15 downto 0); -- weight 0.453125
     variable fc4_n0_p4_sh : signed(12 downto 0);
-    variable fc4_n0_p5_m : signed(15 downto 0);
-    variable fc4_n0_p5 : signed(14 downto 0);
-    variable fc4_n0_p6_m : signed(14 downto 0);
-    variable fc4_n0_p6 : signed(13 downto 0);
-    variable fc4_n0_p7_m : signed(17 downto 0);
-    variable fc4_n0_p7 : signed(16 downto 0);
-    variable fc4_n0_t0_0_b : signed(19 downto 0);
-    variable fc4_n0_t0_0 : signed(19 downto 0);
-    variable fc4_n0_t0_1_a : signed(16 downto 0);
-    variable fc4_n0_t0_1 : signed(16 downto 0);
-    variable fc4_n0_t0_2_a : signed(15 downto 0);
-    variable fc4_n0_t0_2_b : signed(15 downto 0);
+    variable fc4_n0_p5 : signed(14 downto 0); -- weight 0.203125
+    variable fc4_n0_p6 : signed(13 downto 0); -- weight 0.0703125
     variable fc4_n0_t0_2 : signed(15 downto 0);
-    variable fc4_n0_t0_3_a : signed(16 downto 0);
-    variable fc4_n0_t0_3 : signed(16 downto 0);
-    variable fc4_n0_t1_0_b : signed(19 downto 0);
-    variable fc4_n0_t1_0 : signed(19 downto 0);
-    variable fc4_n0_t1_1_a : signed(16 downto 0);
-    variable fc4_n0_t1_1 : signed(16 downto 0);
-    variable fc4_n0_t2_0_b : signed(19 downto 0);
+    variable fc4_n0_t1_1 : signed(16 downto 0); -- weight 0.6484375
     variable fc4_n0_t2_0 : signed(19 downto 0);
-    variable fc4_n0_t3_0_a : signed(20 downto 0);
-    variable fc4_n0_t3_0_b : signed(20 downto 0);
-    variable fc4_n0_t3_0 : signed(20 downto 0);
     variable fc4_n0_acc : signed(20 downto 0);
-    variable fc4_n0_y_fl : signed(13 downto 0);
-    variable fc4_n0_y_half : std_logic;
-    variable fc4_n0_y_low : unsigned(5 downto 0);
     variable fc4_n0_y_sticky : std_logic;
-    variable fc4_n0_y_lsb : std_logic;
-    variable fc4_n0_y_inc_any : std_logic;
-    variable fc4_n0_y_inc : std_logic;
-    variable fc4_n0_y_incx : signed(13 downto 0);
     variable fc4_n0_y_rnd : signed(13 downto 0);
-    variable fc4_n0_y_wrap : signed(11 downto 0);
-    variable fc4_n0_y_ovf_lo : std_logic;
     variable fc4_n0_y_satlo : signed(11 downto 0);
-    variable fc4_n1_p0_m : signed(17 downto 0);
-    variable fc4_n1_p0 : signed(16 downto 0);
-    variable fc4_n1_p1_m : signed(20 downto 0);
-    variable fc4_n1_p1 : signed(19 downto 0);
-    variable fc4_n1_p2_m : signed(15 downto 0);
-    variable fc4_n1_p2 : signed(14 downto 0);
-    variable fc4_n1_p3_m : signed(16 downto 0);
-    variable fc4_n1_p3 : signed(15 downto 0);
-    variable fc4_n1_p4_m : signed(17 downto 0);
-    variable fc4_n1_p4 : signed(16 downto 0);
-    variable fc4_n1_p5_m : signed(15 downto 0);
-    variable fc4_n1_p5 : signed(14 downto 0);
-    variable fc4_n1_p6_m : signed(15 downto 0);
-    variable fc4_n1_p6 : signed(14 downto 0);
-    variable fc4_n1_p7_m : signed(16 downto 0);
-    variable fc4_n1_p7 : signed(15 downto 0);
-    variable fc4_n1_t0_0_a : signed(19 downto 0);
-    variable fc4_n1_t0_0 : signed(19 downto 0);
-    variable fc4_n1_t0_1_a : signed(15 downto 0);
-    variable fc4_n1_t0_1 : signed(15 downto 0);
-    variable fc4_n1_t0_2_b : signed(16 downto 0);
-    variable fc4_n1_t0_2 : signed(16 downto 0);
-    variable fc4_n1_t0_3_a : signed(16 downto 0);
-    variable fc4_n1_t0_3_b : signed(16 downto 0);
+    variable fc4_n1_p0 : signed(16 downto 0); -- weight 0.6328125
+    variable fc4_n1_p2 : signed(14 downto 0); -- weight 0.171875
+    variable fc4_n1_p5 : signed(14 downto 0); -- weight 0.21875
+    variable fc4_n1_p6 : signed(14 downto 0); -- weight -0.171875
+    variable fc4_n1_p7 : signed(15 downto 0); -- weight 0.4296875
+    variable fc4_n1_t0_2 : signed(16 downto 0); -- weight 0.5234375
     variable fc4_n1_t0_3 : signed(16 downto 0);
-    variable fc4_n1_t1_0_b : signed(19 downto 0);
-    variable fc4_n1_t1_0 : signed(19 downto 0);
-    variable fc4_n1_t1_1_a : signed(17 downto 0);
-    variable fc4_n1_t1_1_b : signed(17 downto 0);
-    variable fc4_n1_t1_1 : signed(17 downto 0);
-    variable fc4_n1_t2_0_b : signed(19 downto 0);
     variable fc4_n1_t2_0 : signed(19 downto 0);
-    variable fc4_n1_t3_0_a : signed(20 downto 0);
-    variable fc4_n1_t3_0_b : signed(20 downto 0);
-    variable fc4_n1_t3_0 : signed(20 downto 0);
     variable fc4_n1_acc : signed(20 downto 0);
-    variable fc4_n1_y_fl : signed(13 downto 0);
-    variable fc4_n1_y_half : std_logic;
-    variable fc4_n1_y_low : unsigned(5 downto 0);
     variable fc4_n1_y_sticky : std_logic;
-    variable fc4_n1_y_lsb : std_logic;
-    variable fc4_n1_y_inc_any : std_logic;
-    variable fc4_n1_y_inc : std_logic;
-    variable fc4_n1_y_incx : signed(13 downto 0);
     variable fc4_n1_y_rnd : signed(13 downto 0);
-    variable fc4_n1_y_wrap : signed(11 downto 0);
-    variable fc4_n1_y_ovf_hi : std_logic;
-    variable fc4_n1_y_ovf_lo : std_logic;
-    variable fc4_n1_y_satlo : signed(11 downto 0);
     variable fc4_n1_y_sat : signed(11 downto 0);
-    variable fc4_n2_p0_m : signed(14 downto 0);
-    variable fc4_n2_p0 : signed(13 downto 0);
-    variable fc4_n2_p1_m : signed(15 downto 0);
-    variable fc4_n2_p1 : signed(14 downto 0);
-    variable fc4_n2_p2_m : signed(20 downto 0);
-    variable fc4_n2_p2 : signed(19 downto 0);
-    variable fc4_n2_p3_m : signed(15 downto 0);
-    variable fc4_n2_p3 : signed(14 downto 0);
+    variable fc4_n2_p0 : signed(13 downto 0); -- weight -0.078125
+    variable fc4_n2_p1 : signed(14 downto 0); -- weight -0.2421875
+    variable fc4_n2_p3 : signed(14 downto 0); -- weight -0.1953125
     variable fc4_n2_p4_sh : signed(11 downto 0);
-    variable fc4_n2_p5_m : signed(17 downto 0);
-    variable fc4_n2_p5 : signed(16 downto 0);
-    variable fc4_n2_p6_m : signed(15 downto 0);
-    variable fc4_n2_p6 : signed(14 downto 0);
-    variable fc4_n2_p7_m : signed(17 downto 0);
-    variable fc4_n2_p7 : signed(16 downto 0);
-    variable fc4_n2_t0_0_a : signed(15 downto 0);
-    variable fc4_n2_t0_0_b : signed(15 downto 0);
-    variable fc4_n2_t0_0 : signed(15 downto 0);
-    variable fc4_n2_t0_1_b : signed(19 downto 0);
-    variable fc4_n2_t0_1 : signed(19 downto 0);
+    variable fc4_n2_p6 : signed(14 downto 0); -- weight -0.2421875
     variable fc4_n2_t0_2_a : signed(16 downto 0);
-    variable fc4_n2_t0_2 : signed(16 downto 0);
-    variable fc4_n2_t0_3_a : signed(16 downto 0);
-    variable fc4_n2_t0_3 : signed(16 downto 0);
-    variable fc4_n2_t1_0_a : signed(19 downto 0);
-    variable fc4_n2_t1_0 : signed(19 downto 0);
-    variable fc4_n2_t1_1_a : signed(17 downto 0);
-    variable fc4_n2_t1_1_b : signed(17 downto 0);
-    variable fc4_n2_t1_1 : signed(17 downto 0);
-    variable fc4_n2_t2_0_b : signed(19 downto 0);
+    variable fc4_n2_t0_2 : signed(16 downto 0); -- weight -0.546875
+    variable fc4_n2_t0_3 : signed(16 downto 0); -- weight -0.6640625
     variable fc4_n2_t2_0 : signed(19 downto 0);
-    variable fc4_n2_t3_0_a : signed(20 downto 0);
-    variable fc4_n2_t3_0_b : signed(20 downto 0);
-    variable fc4_n2_t3_0 : signed(20 downto 0);
     variable fc4_n2_acc : signed(20 downto 0);
-    variable fc4_n2_y_fl : signed(13 downto 0);
-    variable fc4_n2_y_half : std_logic;
-    variable fc4_n2_y_low : unsigned(5 downto 0);
     variable fc4_n2_y_sticky : std_logic;
-    variable fc4_n2_y_lsb : std_logic;
-    variable fc4_n2_y_inc_any : std_logic;
-    variable fc4_n2_y_inc : std_logic;
-    variable fc4_n2_y_incx : signed(13 downto 0);
     variable fc4_n2_y_rnd : signed(13 downto 0);
-    variable fc4_n2_y_wrap : signed(11 downto 0);
-    variable fc4_n2_y_ovf_hi : std_logic;
-    variable fc4_n2_y_ovf_lo : std_logic;
-    variable fc4_n2_y_satlo : signed(11 downto 0);
     variable fc4_n2_y_sat : signed(11 downto 0);
-    variable fc4_n3_p0_m : signed(14 downto 0);
-    variable fc4_n3_p0 : signed(13 downto 0);
-    variable fc4_n3_p1_m : signed(17 downto 0);
-    variable fc4_n3_p1 : signed(16 downto 0);
-    variable fc4_n3_p2_m : signed(15 downto 0);
-    variable fc4_n3_p2 : signed(14 downto 0);
-    variable fc4_n3_p3_m : signed(20 downto 0);
-    variable fc4_n3_p3 : signed(19 downto 0);
-    variable fc4_n3_p4_m : signed(17 downto 0);
-    variable fc4_n3_p4 : signed(16 downto 0);
-    variable fc4_n3_p5_m : signed(15 downto 0);
-    variable fc4_n3_p5 : signed(14 downto 0);
-    variable fc4_n3_p6_m : signed(17 downto 0);
-    variable fc4_n3_p6 : signed(16 downto 0);
+    variable fc4_n3_p0 : signed(13 downto 0); -- weight -0.1015625
+    variable fc4_n3_p2 : signed(14 downto 0); -- weight 0.1640625
+    variable fc4_n3_p5 : signed(14 downto 0); -- weight 0.1953125
+    variable fc4_n3_p6 : signed(16 downto 0); -- weight 0.671875
     variable fc4_n3_p7_sh : signed(15 downto 0);
-    variable fc4_n3_p7_e : signed(16 downto 0);
     variable fc4_n3_p7_neg : signed(16 downto 0);
-    variable fc4_n3_t0_0_a : signed(16 downto 0);
-    variable fc4_n3_t0_0 : signed(16 downto 0);
-    variable fc4_n3_t0_1_a : signed(19 downto 0);
-    variable fc4_n3_t0_1 : signed(19 downto 0);
-    variable fc4_n3_t0_2_b : signed(16 downto 0);
-    variable fc4_n3_t0_2 : signed(16 downto 0);
-    variable fc4_n3_t0_3_a : signed(17 downto 0);
-    variable fc4_n3_t0_3_b : signed(17 downto 0);
-    variable fc4_n3_t0_3 : signed(17 downto 0);
-    variable fc4_n3_t1_0_a : signed(19 downto 0);
-    variable fc4_n3_t1_0 : signed(19 downto 0);
-    variable fc4_n3_t1_1_a : signed(17 downto 0);
+    variable fc4_n3_t0_2 : signed(16 downto 0); -- weight 0.6328125
     variable fc4_n3_t1_1 : signed(17 downto 0);
-    variable fc4_n3_t2_0_b : signed(19 downto 0);
     variable fc4_n3_t2_0 : signed(19 downto 0);
-    variable fc4_n3_t3_0_b : signed(19 downto 0);
-    variable fc4_n3_t3_0 : signed(19 downto 0);
     variable fc4_n3_acc : signed(19 downto 0);
-    variable fc4_n3_y_fl : signed(12 downto 0);
-    variable fc4_n3_y_half : std_logic;
-    variable fc4_n3_y_low : unsigned(5 downto 0);
     variable fc4_n3_y_sticky : std_logic;
-    variable fc4_n3_y_lsb : std_logic;
-    variable fc4_n3_y_inc_any : std_logic;
-    variable fc4_n3_y_inc : std_logic;
-    variable fc4_n3_y_incx : signed(12 downto 0);
     variable fc4_n3_y_rnd : signed(12 downto 0);
-    variable fc4_n3_y_wrap : signed(11 downto 0);
-    variable fc4_n3_y_ovf_hi : std_logic;
-    variable fc4_n3_y_ovf_lo : std_logic;
-    variable fc4_n3_y_satlo : signed(11 downto 0);
     variable fc4_n3_y_sat : signed(11 downto 0);
-    variable fc4_n4_p0_m : signed(16 downto 0);
-    variable fc4_n4_p0 : signed(15 downto 0);
-    variable fc4_n4_p1_m : signed(16 downto 0);
-    variable fc4_n4_p1 : signed(15 downto 0);
-    variable fc4_n4_p2_m : signed(16 downto 0);
-    variable fc4_n4_p2 : signed(15 downto 0);
-    variable fc4_n4_p3_m : signed(17 downto 0);
-    variable fc4_n4_p3 : signed(16 downto 0);
-    variable fc4_n4_p4_m : signed(20 downto 0);
-    variable fc4_n4_p4 : signed(19 downto 0);
-    variable fc4_n4_p5_m : signed(14 downto 0);
-    variable fc4_n4_p5 : signed(13 downto 0);
-    variable fc4_n4_p6_m : signed(15 downto 0);
-    variable fc4_n4_p6 : signed(14 downto 0);
-    variable fc4_n4_p7_m : signed(14 downto 0);
-    variable fc4_n4_p7 : signed(13 downto 0);
-    variable fc4_n4_t0_0_a : signed(16 downto 0);
-    variable fc4_n4_t0_0_b : signed(16 downto 0);
+    variable fc4_n4_p0 : signed(15 downto 0); -- weight 0.2578125
+    variable fc4_n4_p1 : signed(15 downto 0); -- weight 0.4921875
+    variable fc4_n4_p2 : signed(15 downto 0); -- weight -0.4296875
+    variable fc4_n4_p5 : signed(13 downto 0); -- weight 0.078125
+    variable fc4_n4_p6 : signed(14 downto 0); -- weight -0.1953125
+    variable fc4_n4_p7 : signed(13 downto 0); -- weight -0.109375
     variable fc4_n4_t0_0 : signed(16 downto 0);
-    variable fc4_n4_t0_1_a : signed(16 downto 0);
-    variable fc4_n4_t0_1 : signed(16 downto 0);
-    variable fc4_n4_t0_2_b : signed(19 downto 0);
-    variable fc4_n4_t0_2 : signed(19 downto 0);
-    variable fc4_n4_t0_3_a : signed(15 downto 0);
-    variable fc4_n4_t0_3_b : signed(15 downto 0);
-    variable fc4_n4_t0_3 : signed(15 downto 0);
-    variable fc4_n4_t1_0_a : signed(17 downto 0);
-    variable fc4_n4_t1_0_b : signed(17 downto 0);
-    variable fc4_n4_t1_0 : signed(17 downto 0);
-    variable fc4_n4_t1_1_b : signed(19 downto 0);
-    variable fc4_n4_t1_1 : signed(19 downto 0);
-    variable fc4_n4_t2_0_a : signed(19 downto 0);
+    variable fc4_n4_t0_1 : signed(16 downto 0); -- weight -0.5625
     variable fc4_n4_t2_0 : signed(19 downto 0);
-    variable fc4_n4_t3_0_b : signed(19 downto 0);
-    variable fc4_n4_t3_0 : signed(19 downto 0);
     variable fc4_n4_acc : signed(19 downto 0);
-    variable fc4_n4_y_fl : signed(12 downto 0);
-    variable fc4_n4_y_half : std_logic;
-    variable fc4_n4_y_low : unsigned(5 downto 0);
     variable fc4_n4_y_sticky : std_logic;
-    variable fc4_n4_y_lsb : std_logic;
-    variable fc4_n4_y_inc_any : std_logic;
-    variable fc4_n4_y_inc : std_logic;
-    variable fc4_n4_y_incx : signed(12 downto 0);
     variable fc4_n4_y_rnd : signed(12 downto 0);
-    variable fc4_n4_y_wrap : signed(11 downto 0);
-    variable fc4_n4_y_ovf_hi : std_logic;
-    variable fc4_n4_y_ovf_lo : std_logic;
-    variable fc4_n4_y_satlo : signed(11 downto 0);
     variable fc4_n4_y_sat : signed(11 downto 0);
-    variable fc4_n5_p0_m : signed(17 downto 0);
-    variable fc4_n5_p0 : signed(16 downto 0);
-    variable fc4_n5_p1_m : signed(15 downto 0);
-    variable fc4_n5_p1 : signed(14 downto 0);
-    variable fc4_n5_p2_m : signed(15 downto 0);
-    variable fc4_n5_p2 : signed(14 downto 0);
-    variable fc4_n5_p3_m : signed(17 downto 0);
-    variable fc4_n5_p3 : signed(16 downto 0);
-    variable fc4_n5_p4_m : signed(14 downto 0);
-    variable fc4_n5_p4 : signed(13 downto 0);
-    variable fc4_n5_p5_m : signed(20 downto 0);
-    variable fc4_n5_p5 : signed(19 downto 0);
-    variable fc4_n5_p6_m : signed(16 downto 0);
-    variable fc4_n5_p6 : signed(15 downto 0);
-    variable fc4_n5_p7_m : signed(15 downto 0);
-    variable fc4_n5_p7 : signed(14 downto 0);
-    variable fc4_n5_t0_0_b : signed(16 downto 0);
-    variable fc4_n5_t0_0 : signed(16 downto 0);
-    variable fc4_n5_t0_1_a : signed(16 downto 0);
-    variable fc4_n5_t0_1 : signed(16 downto 0);
-    variable fc4_n5_t0_2_a : signed(19 downto 0);
-    variable fc4_n5_t0_2 : signed(19 downto 0);
-    variable fc4_n5_t0_3_b : signed(15 downto 0);
-    variable fc4_n5_t0_3 : signed(15 downto 0);
-    variable fc4_n5_t1_0_a : signed(17 downto 0);
-    variable fc4_n5_t1_0_b : signed(17 downto 0);
-    variable fc4_n5_t1_0 : signed(17 downto 0);
-    variable fc4_n5_t1_1_b : signed(19 downto 0);
-    variable fc4_n5_t1_1 : signed(19 downto 0);
-    variable fc4_n5_t2_0_a : signed(19 downto 0);
+    variable fc4_n5_p1 : signed(14 downto 0); -- weight -0.1953125
+    variable fc4_n5_p2 : signed(14 downto 0); -- weight -0.2265625
+    variable fc4_n5_p4 : signed(13 downto 0); -- weight 0.09375
+    variable fc4_n5_p7 : signed(14 downto 0); -- weight 0.21875
+    variable fc4_n5_t0_0 : signed(16 downto 0); -- weight 0.609375
+    variable fc4_n5_t0_1 : signed(16 downto 0); -- weight 0.5859375
     variable fc4_n5_t2_0 : signed(19 downto 0);
-    variable fc4_n5_t3_0_b : signed(19 downto 0);
-    variable fc4_n5_t3_0 : signed(19 downto 0);
     variable fc4_n5_acc : signed(19 downto 0);
-    variable fc4_n5_y_fl : signed(12 downto 0);
-    variable fc4_n5_y_half : std_logic;
-    variable fc4_n5_y_low : unsigned(5 downto 0);
     variable fc4_n5_y_sticky : std_logic;
-    variable fc4_n5_y_lsb : std_logic;
-    variable fc4_n5_y_inc_any : std_logic;
-    variable fc4_n5_y_inc : std_logic;
-    variable fc4_n5_y_incx : signed(12 downto 0);
     variable fc4_n5_y_rnd : signed(12 downto 0);
-    variable fc4_n5_y_wrap : signed(11 downto 0);
-    variable fc4_n5_y_ovf_hi : std_logic;
-    variable fc4_n5_y_ovf_lo : std_logic;
-    variable fc4_n5_y_satlo : signed(11 downto 0);
     variable fc4_n5_y_sat : signed(11 downto 0);
-    variable fc4_n6_p0_m : signed(16 downto 0);
-    variable fc4_n6_p0 : signed(15 downto 0);
-    variable fc4_n6_p1_m : signed(16 downto 0);
-    variable fc4_n6_p1 : signed(15 downto 0);
+    variable fc4_n6_p0 : signed(15 downto 0); -- weight -0.390625
+    variable fc4_n6_p1 : signed(15 downto 0); -- weight 0.328125
     variable fc4_n6_p2_sh : signed(11 downto 0);
-    variable fc4_n6_p3_m : signed(14 downto 0);
-    variable fc4_n6_p3 : signed(13 downto 0);
-    variable fc4_n6_p4_sh : signed(11 downto 0);
-    variable fc4_n6_p5_m : signed(17 downto 0);
-    variable fc4_n6_p5 : signed(16 downto 0);
-    variable fc4_n6_p6_m : signed(20 downto 0);
-    variable fc4_n6_p6 : signed(19 downto 0);
-    variable fc4_n6_p7_m : signed(17 downto 0);
-    variable fc4_n6_p7 : signed(16 downto 0);
-    variable fc4_n6_t0_0_a : signed(16 downto 0);
-    variable fc4_n6_t0_0_b : signed(16 downto 0);
-    variable fc4_n6_t0_0 : signed(16 downto 0);
-    variable fc4_n6_t0_1_a : signed(13 downto 0);
-    variable fc4_n6_t0_1 : signed(13 downto 0);
-    variable fc4_n6_t0_2_a : signed(16 downto 0);
-    variable fc4_n6_t0_2 : signed(16 downto 0);
-    variable fc4_n6_t0_3_b : signed(19 downto 0);
-    variable fc4_n6_t0_3 : signed(19 downto 0);
-    variable fc4_n6_t1_0_b : signed(16 downto 0);
+    variable fc4_n6_p7 : signed(16 downto 0); -- weight -0.6015625
+    variable fc4_n6_t0_1 : signed(13 downto 0); -- weight 0.0859375
     variable fc4_n6_t1_0 : signed(16 downto 0);
-    variable fc4_n6_t1_1_a : signed(19 downto 0);
-    variable fc4_n6_t1_1 : signed(19 downto 0);
-    variable fc4_n6_t2_0_a : signed(19 downto 0);
     variable fc4_n6_t2_0 : signed(19 downto 0);
-    variable fc4_n6_t3_0_a : signed(20 downto 0);
-    variable fc4_n6_t3_0_b : signed(20 downto 0);
-    variable fc4_n6_t3_0 : signed(20 downto 0);
     variable fc4_n6_acc : signed(20 downto 0);
-    variable fc4_n6_y_fl : signed(13 downto 0);
-    variable fc4_n6_y_half : std_logic;
-    variable fc4_n6_y_low : unsigned(5 downto 0);
     variable fc4_n6_y_sticky : std_logic;
-    variable fc4_n6_y_lsb : std_logic;
-    variable fc4_n6_y_inc_any : std_logic;
-    variable fc4_n6_y_inc : std_logic;
-    variable fc4_n6_y_incx : signed(13 downto 0);
     variable fc4_n6_y_rnd : signed(13 downto 0);
-    variable fc4_n6_y_wrap : signed(11 downto 0);
-    variable fc4_n6_y_ovf_hi : std_logic;
-    variable fc4_n6_y_ovf_lo : std_logic;
-    variable fc4_n6_y_satlo : signed(11 downto 0);
     variable fc4_n6_y_sat : signed(11 downto 0);
-    variable fc4_n7_p0_m : signed(12 downto 0);
-    variable fc4_n7_p0 : signed(11 downto 0);
-    variable fc4_n7_p1_m : signed(15 downto 0);
-    variable fc4_n7_p1 : signed(14 downto 0);
-    variable fc4_n7_p2_m : signed(16 downto 0);
-    variable fc4_n7_p2 : signed(15 downto 0);
-    variable fc4_n7_p3_m : signed(12 downto 0);
-    variable fc4_n7_p3 : signed(11 downto 0);
-    variable fc4_n7_p4_m : signed(17 downto 0);
-    variable fc4_n7_p4 : signed(16 downto 0);
-    variable fc4_n7_p5_m : signed(13 downto 0);
-    variable fc4_n7_p5 : signed(12 downto 0);
-    variable fc4_n7_p6_m : signed(16 downto 0);
-    variable fc4_n7_p6 : signed(15 downto 0);
-    variable fc4_n7_p7_m : signed(20 downto 0);
-    variable fc4_n7_p7 : signed(19 downto 0);
-    variable fc4_n7_t0_0_a : signed(14 downto 0);
-    variable fc4_n7_t0_0 : signed(14 downto 0);
-    variable fc4_n7_t0_1_b : signed(15 downto 0);
-    variable fc4_n7_t0_1 : signed(15 downto 0);
-    variable fc4_n7_t0_2_b : signed(16 downto 0);
-    variable fc4_n7_t0_2 : signed(16 downto 0);
-    variable fc4_n7_t0_3_a : signed(19 downto 0);
-    variable fc4_n7_t0_3 : signed(19 downto 0);
-    variable fc4_n7_t1_0_a : signed(16 downto 0);
-    variable fc4_n7_t1_0_b : signed(16 downto 0);
-    variable fc4_n7_t1_0 : signed(16 downto 0);
-    variable fc4_n7_t1_1_a : signed(19 downto 0);
-    variable fc4_n7_t1_1 : signed(19 downto 0);
-    variable fc4_n7_t2_0_a : signed(19 downto 0);
+    variable fc4_n7_p0 : signed(11 downto 0); -- weight 0.0234375
+    variable fc4_n7_p3 : signed(11 downto 0); -- weight -0.0234375
+    variable fc4_n7_p5 : signed(12 downto 0); -- weight -0.0390625
+    variable fc4_n7_p6 : signed(15 downto 0); -- weight -0.421875
+    variable fc4_n7_t0_0 : signed(14 downto 0); -- weight 0.140625
+    variable fc4_n7_t0_1 : signed(15 downto 0); -- weight -0.4453125
     variable fc4_n7_t2_0 : signed(19 downto 0);
-    variable fc4_n7_t3_0_a : signed(20 downto 0);
-    variable fc4_n7_t3_0_b : signed(20 downto 0);
-    variable fc4_n7_t3_0 : signed(20 downto 0);
     variable fc4_n7_acc : signed(20 downto 0);
-    variable fc4_n7_y_fl : signed(13 downto 0);
-    variable fc4_n7_y_half : std_logic;
-    variable fc4_n7_y_low : unsigned(5 downto 0);
     variable fc4_n7_y_sticky : std_logic;
-    variable fc4_n7_y_lsb : std_logic;
-    variable fc4_n7_y_inc_any : std_logic;
-    variable fc4_n7_y_inc : std_logic;
-    variable fc4_n7_y_incx : signed(13 downto 0);
     variable fc4_n7_y_rnd : signed(13 downto 0);
-    variable fc4_n7_y_wrap : signed(11 downto 0);
-    variable fc4_n7_y_ovf_hi : std_logic;
-    variable fc4_n7_y_ovf_lo : std_logic;
-    variable fc4_n7_y_satlo : signed(11 downto 0);
     variable fc4_n7_y_sat : signed(11 downto 0);
   begin
     if rising_edge(clk) then
@@ -584,442 +186,142 @@ begin
         fc4_in_5 := signed(in_data(59 downto 50));
         fc4_in_6 := signed(in_data(69 downto 60));
         fc4_in_7 := signed(in_data(79 downto 70));
-        fc4_n0_p0_m := to_signed(to_integer(fc4_in_0) * to_integer(fc4_w0_0), 21);
-        fc4_n0_p0 := fc4_n0_p0_m(19 downto 0);
-        fc4_n0_p1_m := to_signed(to_integer(fc4_in_1) * to_integer(fc4_w1_0), 17);
-        fc4_n0_p1 := fc4_n0_p1_m(15 downto 0);
-        fc4_n0_p2_m := to_signed(to_integer(fc4_in_2) * to_integer(fc4_w2_0), 17);
-        fc4_n0_p2 := fc4_n0_p2_m(15 downto 0);
-        fc4_n0_p3_m := to_signed(to_integer(fc4_in_3) * to_integer(fc4_w3_0), 18);
-        fc4_n0_p3 := fc4_n0_p3_m(16 downto 0);
+        fc4_n0_p1 := signed(to_unsigned((to_integer(fc4_in_1) * 61) mod 2**16, 16));
+        fc4_n0_p2 := signed(to_unsigned((to_integer(fc4_in_2) * 58) mod 2**16, 16));
         fc4_n0_p4_sh := shift_left(resize(fc4_in_4, 13), 3);
-        fc4_n0_p5_m := to_signed(to_integer(fc4_in_5) * to_integer(fc4_w5_0), 16);
-        fc4_n0_p5 := fc4_n0_p5_m(14 downto 0);
-        fc4_n0_p6_m := to_signed(to_integer(fc4_in_6) * to_integer(fc4_w6_0), 15);
-        fc4_n0_p6 := fc4_n0_p6_m(13 downto 0);
-        fc4_n0_p7_m := to_signed(to_integer(fc4_in_7) * to_integer(fc4_w7_0), 18);
-        fc4_n0_p7 := fc4_n0_p7_m(16 downto 0);
-        fc4_n0_t0_0_b := resize(fc4_n0_p1, 20);
-        fc4_n0_t0_0 := fc4_n0_p0 + fc4_n0_t0_0_b;
-        fc4_n0_t0_1_a := resize(fc4_n0_p2, 17);
-        fc4_n0_t0_1 := fc4_n0_t0_1_a + fc4_n0_p3;
-        fc4_n0_t0_2_a := resize(fc4_n0_p4_sh, 16);
-        fc4_n0_t0_2_b := resize(fc4_n0_p5, 16);
-        fc4_n0_t0_2 := fc4_n0_t0_2_a + fc4_n0_t0_2_b;
-        fc4_n0_t0_3_a := resize(fc4_n0_p6, 17);
-        fc4_n0_t0_3 := fc4_n0_t0_3_a + fc4_n0_p7;
-        fc4_n0_t1_0_b := resize(fc4_n0_t0_1, 20);
-        fc4_n0_t1_0 := fc4_n0_t0_0_d1 + fc4_n0_t1_0_b_d1;
-        fc4_n0_t1_1_a := resize(fc4_n0_t0_2, 17);
-        fc4_n0_t1_1 := fc4_n0_t1_1_a + fc4_n0_t0_3;
-        fc4_n0_t2_0_b := resize(fc4_n0_t1_1, 20);
-        fc4_n0_t2_0 := fc4_n0_t1_0 + fc4_n0_t2_0_b_d1;
-        fc4_n0_t3_0_a := resize(fc4_n0_t2_0, 21);
-        fc4_n0_t3_0_b := resize(fc4_n0_bias, 21);
-        fc4_n0_t3_0 := fc4_n0_t3_0_a + fc4_n0_t3_0_b_d1;
-        fc4_n0_acc := fc4_n0_t3_0;
-        fc4_n0_y_fl := fc4_n0_acc(20 downto 7);
-        fc4_n0_y_half := fc4_n0_acc(6);
-        fc4_n0_y_low := unsigned(fc4_n0_acc(5 downto 0));
-        if fc4_n0_y_low /= 0 then fc4_n0_y_sticky := '1'; else fc4_n0_y_sticky := '0'; end if;
-        fc4_n0_y_lsb := fc4_n0_acc(7);
-        fc4_n0_y_inc_any := fc4_n0_y_sticky or fc4_n0_y_lsb;
-        fc4_n0_y_inc := fc4_n0_y_half and fc4_n0_y_inc_any;
-        fc4_n0_y_incx := (0 => fc4_n0_y_inc, others => '0');
-        fc4_n0_y_rnd := fc4_n0_y_fl_d1 + fc4_n0_y_incx_d1;
-        fc4_n0_y_wrap := fc4_n0_y_rnd(11 downto 0);
-        if fc4_n0_y_rnd < fc4_n0_y_min then fc4_n0_y_ovf_lo := '1'; else fc4_n0_y_ovf_lo := '0'; end if;
-        if fc4_n0_y_ovf_lo = '1' then fc4_n0_y_satlo := fc4_n0_y_minv; else fc4_n0_y_satlo := fc4_n0_y_wrap; end if;
-        fc4_n1_p0_m := to_signed(to_integer(fc4_in_0) * to_integer(fc4_w0_1), 18);
-        fc4_n1_p0 := fc4_n1_p0_m(16 downto 0);
-        fc4_n1_p1_m := to_signed(to_integer(fc4_in_1) * to_integer(fc4_w1_1), 21);
-        fc4_n1_p1 := fc4_n1_p1_m(19 downto 0);
-        fc4_n1_p2_m := to_signed(to_integer(fc4_in_2) * to_integer(fc4_w2_1), 16);
-        fc4_n1_p2 := fc4_n1_p2_m(14 downto 0);
-        fc4_n1_p3_m := to_signed(to_integer(fc4_in_3) * to_integer(fc4_w3_1), 17);
-        fc4_n1_p3 := fc4_n1_p3_m(15 downto 0);
-        fc4_n1_p4_m := to_signed(to_integer(fc4_in_4) * to_integer(fc4_w4_1), 18);
-        fc4_n1_p4 := fc4_n1_p4_m(16 downto 0);
-        fc4_n1_p5_m := to_signed(to_integer(fc4_in_5) * to_integer(fc4_w5_1), 16);
-        fc4_n1_p5 := fc4_n1_p5_m(14 downto 0);
-        fc4_n1_p6_m := to_signed(to_integer(fc4_in_6) * to_integer(fc4_w6_1), 16);
-        fc4_n1_p6 := fc4_n1_p6_m(14 downto 0);
-        fc4_n1_p7_m := to_signed(to_integer(fc4_in_7) * to_integer(fc4_w7_1), 17);
-        fc4_n1_p7 := fc4_n1_p7_m(15 downto 0);
-        fc4_n1_t0_0_a := resize(fc4_n1_p0, 20);
-        fc4_n1_t0_0 := fc4_n1_t0_0_a + fc4_n1_p1;
-        fc4_n1_t0_1_a := resize(fc4_n1_p2, 16);
-        fc4_n1_t0_1 := fc4_n1_t0_1_a + fc4_n1_p3;
-        fc4_n1_t0_2_b := resize(fc4_n1_p5, 17);
-        fc4_n1_t0_2 := fc4_n1_p4 + fc4_n1_t0_2_b;
-        fc4_n1_t0_3_a := resize(fc4_n1_p6, 17);
-        fc4_n1_t0_3_b := resize(fc4_n1_p7, 17);
-        fc4_n1_t0_3 := fc4_n1_t0_3_a + fc4_n1_t0_3_b;
-        fc4_n1_t1_0_b := resize(fc4_n1_t0_1, 20);
-        fc4_n1_t1_0 := fc4_n1_t0_0_d1 + fc4_n1_t1_0_b_d1;
-        fc4_n1_t1_1_a := resize(fc4_n1_t0_2, 18);
-        fc4_n1_t1_1_b := resize(fc4_n1_t0_3, 18);
-        fc4_n1_t1_1 := fc4_n1_t1_1_a + fc4_n1_t1_1_b;
-        fc4_n1_t2_0_b := resize(fc4_n1_t1_1, 20);
-        fc4_n1_t2_0 := fc4_n1_t1_0 + fc4_n1_t2_0_b_d1;
-        fc4_n1_t3_0_a := resize(fc4_n1_t2_0, 21);
-        fc4_n1_t3_0_b := resize(fc4_n1_bias, 21);
-        fc4_n1_t3_0 := fc4_n1_t3_0_a + fc4_n1_t3_0_b_d1;
-        fc4_n1_acc := fc4_n1_t3_0;
-        fc4_n1_y_fl := fc4_n1_acc(20 downto 7);
-        fc4_n1_y_half := fc4_n1_acc(6);
-        fc4_n1_y_low := unsigned(fc4_n1_acc(5 downto 0));
-        if fc4_n1_y_low /= 0 then fc4_n1_y_sticky := '1'; else fc4_n1_y_sticky := '0'; end if;
-        fc4_n1_y_lsb := fc4_n1_acc(7);
-        fc4_n1_y_inc_any := fc4_n1_y_sticky or fc4_n1_y_lsb;
-        fc4_n1_y_inc := fc4_n1_y_half and fc4_n1_y_inc_any;
-        fc4_n1_y_incx := (0 => fc4_n1_y_inc, others => '0');
-        fc4_n1_y_rnd := fc4_n1_y_fl_d1 + fc4_n1_y_incx_d1;
-        fc4_n1_y_wrap := fc4_n1_y_rnd(11 downto 0);
-        if fc4_n1_y_rnd > fc4_n1_y_max then fc4_n1_y_ovf_hi := '1'; else fc4_n1_y_ovf_hi := '0'; end if;
-        if fc4_n1_y_rnd < fc4_n1_y_min then fc4_n1_y_ovf_lo := '1'; else fc4_n1_y_ovf_lo := '0'; end if;
-        if fc4_n1_y_ovf_lo = '1' then fc4_n1_y_satlo := fc4_n1_y_minv; else fc4_n1_y_satlo := fc4_n1_y_wrap; end if;
-        if fc4_n1_y_ovf_hi = '1' then fc4_n1_y_sat := fc4_n1_y_maxv; else fc4_n1_y_sat := fc4_n1_y_satlo; end if;
-        fc4_n2_p0_m := to_signed(to_integer(fc4_in_0) * to_integer(fc4_w0_2), 15);
-        fc4_n2_p0 := fc4_n2_p0_m(13 downto 0);
-        fc4_n2_p1_m := to_signed(to_integer(fc4_in_1) * to_integer(fc4_w1_2), 16);
-        fc4_n2_p1 := fc4_n2_p1_m(14 downto 0);
-        fc4_n2_p2_m := to_signed(to_integer(fc4_in_2) * to_integer(fc4_w2_2), 21);
-        fc4_n2_p2 := fc4_n2_p2_m(19 downto 0);
-        fc4_n2_p3_m := to_signed(to_integer(fc4_in_3) * to_integer(fc4_w3_2), 16);
-        fc4_n2_p3 := fc4_n2_p3_m(14 downto 0);
+        fc4_n0_p5 := signed(to_unsigned((to_integer(fc4_in_5) * 26) mod 2**15, 15));
+        fc4_n0_p6 := signed(to_unsigned((to_integer(fc4_in_6) * 9) mod 2**14, 14));
+        fc4_n0_t0_2 := resize(fc4_n0_p4_sh, 16) + resize(fc4_n0_p5, 16);
+        fc4_n0_t1_1 := resize(fc4_n0_t0_2, 17) + (resize(fc4_n0_p6, 17) + signed(to_unsigned((to_integer(fc4_in_7) * 83) mod 2**17, 17)));
+        fc4_n0_t2_0 := (fc4_n0_t0_0_d1 + resize(fc4_n0_t1_0_b_d1, 20)) + resize(fc4_n0_t2_0_b_d1, 20);
+        fc4_n0_acc := (resize(fc4_n0_t2_0, 21) + to_signed(-209920, 21));
+        if unsigned(fc4_n0_acc(5 downto 0)) /= 0 then fc4_n0_y_sticky := '1'; else fc4_n0_y_sticky := '0'; end if;
+        fc4_n0_y_rnd := fc4_n0_y_fl_d1 + (to_signed(0, 13) & fc4_n0_y_incx_d1);
+        if fc4_n0_y_rnd < to_signed(-2048, 14) then fc4_n0_y_satlo := to_signed(-2048, 12); else fc4_n0_y_satlo := fc4_n0_y_rnd(11 downto 0); end if;
+        fc4_n1_p0 := signed(to_unsigned((to_integer(fc4_in_0) * 81) mod 2**17, 17));
+        fc4_n1_p2 := signed(to_unsigned((to_integer(fc4_in_2) * 22) mod 2**15, 15));
+        fc4_n1_p5 := signed(to_unsigned((to_integer(fc4_in_5) * 28) mod 2**15, 15));
+        fc4_n1_p6 := signed(to_unsigned((to_integer(fc4_in_6) * (-22)) mod 2**15, 15));
+        fc4_n1_p7 := signed(to_unsigned((to_integer(fc4_in_7) * 55) mod 2**16, 16));
+        fc4_n1_t0_2 := signed(to_unsigned((to_integer(fc4_in_4) * 67) mod 2**17, 17)) + resize(fc4_n1_p5, 17);
+        fc4_n1_t0_3 := resize(fc4_n1_p6, 17) + resize(fc4_n1_p7, 17);
+        fc4_n1_t2_0 := (fc4_n1_t0_0_d1 + resize(fc4_n1_t1_0_b_d1, 20)) + resize(fc4_n1_t2_0_b_d1, 20);
+        fc4_n1_acc := (resize(fc4_n1_t2_0, 21) + to_signed(-158720, 21));
+        if unsigned(fc4_n1_acc(5 downto 0)) /= 0 then fc4_n1_y_sticky := '1'; else fc4_n1_y_sticky := '0'; end if;
+        fc4_n1_y_rnd := fc4_n1_y_fl_d1 + (to_signed(0, 13) & fc4_n1_y_incx_d1);
+        if fc4_n1_y_rnd > to_signed(2047, 14) then fc4_n1_y_sat := to_signed(2047, 12); elsif fc4_n1_y_rnd < to_signed(-2048, 14) then fc4_n1_y_sat := to_signed(-2048, 12); else fc4_n1_y_sat := fc4_n1_y_rnd(11 downto 0); end if;
+        fc4_n2_p0 := signed(to_unsigned((to_integer(fc4_in_0) * (-10)) mod 2**14, 14));
+        fc4_n2_p1 := signed(to_unsigned((to_integer(fc4_in_1) * (-31)) mod 2**15, 15));
+        fc4_n2_p3 := signed(to_unsigned((to_integer(fc4_in_3) * (-25)) mod 2**15, 15));
         fc4_n2_p4_sh := shift_left(resize(fc4_in_4, 12), 2);
-        fc4_n2_p5_m := to_signed(to_integer(fc4_in_5) * to_integer(fc4_w5_2), 18);
-        fc4_n2_p5 := fc4_n2_p5_m(16 downto 0);
-        fc4_n2_p6_m := to_signed(to_integer(fc4_in_6) * to_integer(fc4_w6_2), 16);
-        fc4_n2_p6 := fc4_n2_p6_m(14 downto 0);
-        fc4_n2_p7_m := to_signed(to_integer(fc4_in_7) * to_integer(fc4_w7_2), 18);
-        fc4_n2_p7 := fc4_n2_p7_m(16 downto 0);
-        fc4_n2_t0_0_a := resize(fc4_n2_p0, 16);
-        fc4_n2_t0_0_b := resize(fc4_n2_p1, 16);
-        fc4_n2_t0_0 := fc4_n2_t0_0_a + fc4_n2_t0_0_b;
-        fc4_n2_t0_1_b := resize(fc4_n2_p3, 20);
-        fc4_n2_t0_1 := fc4_n2_p2 + fc4_n2_t0_1_b;
+        fc4_n2_p6 := signed(to_unsigned((to_integer(fc4_in_6) * (-31)) mod 2**15, 15));
         fc4_n2_t0_2_a := resize(fc4_n2_p4_sh, 17);
-        fc4_n2_t0_2 := fc4_n2_t0_2_a + fc4_n2_p5;
-        fc4_n2_t0_3_a := resize(fc4_n2_p6, 17);
-        fc4_n2_t0_3 := fc4_n2_t0_3_a + fc4_n2_p7;
-        fc4_n2_t1_0_a := resize(fc4_n2_t0_0, 20);
-        fc4_n2_t1_0 := fc4_n2_t1_0_a_d1 + fc4_n2_t0_1_d1;
-        fc4_n2_t1_1_a := resize(fc4_n2_t0_2, 18);
-        fc4_n2_t1_1_b := resize(fc4_n2_t0_3, 18);
-        fc4_n2_t1_1 := fc4_n2_t1_1_a + fc4_n2_t1_1_b;
-        fc4_n2_t2_0_b := resize(fc4_n2_t1_1, 20);
-        fc4_n2_t2_0 := fc4_n2_t1_0 + fc4_n2_t2_0_b_d1;
-        fc4_n2_t3_0_a := resize(fc4_n2_t2_0, 21);
-        fc4_n2_t3_0_b := resize(fc4_n2_bias, 21);
-        fc4_n2_t3_0 := fc4_n2_t3_0_a + fc4_n2_t3_0_b_d1;
-        fc4_n2_acc := fc4_n2_t3_0;
-        fc4_n2_y_fl := fc4_n2_acc(20 downto 7);
-        fc4_n2_y_half := fc4_n2_acc(6);
-        fc4_n2_y_low := unsigned(fc4_n2_acc(5 downto 0));
-        if fc4_n2_y_low /= 0 then fc4_n2_y_sticky := '1'; else fc4_n2_y_sticky := '0'; end if;
-        fc4_n2_y_lsb := fc4_n2_acc(7);
-        fc4_n2_y_inc_any := fc4_n2_y_sticky or fc4_n2_y_lsb;
-        fc4_n2_y_inc := fc4_n2_y_half and fc4_n2_y_inc_any;
-        fc4_n2_y_incx := (0 => fc4_n2_y_inc, others => '0');
-        fc4_n2_y_rnd := fc4_n2_y_fl_d1 + fc4_n2_y_incx_d1;
-        fc4_n2_y_wrap := fc4_n2_y_rnd(11 downto 0);
-        if fc4_n2_y_rnd > fc4_n2_y_max then fc4_n2_y_ovf_hi := '1'; else fc4_n2_y_ovf_hi := '0'; end if;
-        if fc4_n2_y_rnd < fc4_n2_y_min then fc4_n2_y_ovf_lo := '1'; else fc4_n2_y_ovf_lo := '0'; end if;
-        if fc4_n2_y_ovf_lo = '1' then fc4_n2_y_satlo := fc4_n2_y_minv; else fc4_n2_y_satlo := fc4_n2_y_wrap; end if;
-        if fc4_n2_y_ovf_hi = '1' then fc4_n2_y_sat := fc4_n2_y_maxv; else fc4_n2_y_sat := fc4_n2_y_satlo; end if;
-        fc4_n3_p0_m := to_signed(to_integer(fc4_in_0) * to_integer(fc4_w0_3), 15);
-        fc4_n3_p0 := fc4_n3_p0_m(13 downto 0);
-        fc4_n3_p1_m := to_signed(to_integer(fc4_in_1) * to_integer(fc4_w1_3), 18);
-        fc4_n3_p1 := fc4_n3_p1_m(16 downto 0);
-        fc4_n3_p2_m := to_signed(to_integer(fc4_in_2) * to_integer(fc4_w2_3), 16);
-        fc4_n3_p2 := fc4_n3_p2_m(14 downto 0);
-        fc4_n3_p3_m := to_signed(to_integer(fc4_in_3) * to_integer(fc4_w3_3), 21);
-        fc4_n3_p3 := fc4_n3_p3_m(19 downto 0);
-        fc4_n3_p4_m := to_signed(to_integer(fc4_in_4) * to_integer(fc4_w4_3), 18);
-        fc4_n3_p4 := fc4_n3_p4_m(16 downto 0);
-        fc4_n3_p5_m := to_signed(to_integer(fc4_in_5) * to_integer(fc4_w5_3), 16);
-        fc4_n3_p5 := fc4_n3_p5_m(14 downto 0);
-        fc4_n3_p6_m := to_signed(to_integer(fc4_in_6) * to_integer(fc4_w6_3), 18);
-        fc4_n3_p6 := fc4_n3_p6_m(16 downto 0);
+        fc4_n2_t0_2 := fc4_n2_t0_2_a + signed(to_unsigned((to_integer(fc4_in_5) * (-70)) mod 2**17, 17));
+        fc4_n2_t0_3 := resize(fc4_n2_p6, 17) + signed(to_unsigned((to_integer(fc4_in_7) * (-85)) mod 2**17, 17));
+        fc4_n2_t2_0 := (resize(fc4_n2_t1_0_a_d1, 20) + fc4_n2_t0_1_d1) + resize(fc4_n2_t2_0_b_d1, 20);
+        fc4_n2_acc := (resize(fc4_n2_t2_0, 21) + to_signed(-108544, 21));
+        if unsigned(fc4_n2_acc(5 downto 0)) /= 0 then fc4_n2_y_sticky := '1'; else fc4_n2_y_sticky := '0'; end if;
+        fc4_n2_y_rnd := fc4_n2_y_fl_d1 + (to_signed(0, 13) & fc4_n2_y_incx_d1);
+        if fc4_n2_y_rnd > to_signed(2047, 14) then fc4_n2_y_sat := to_signed(2047, 12); elsif fc4_n2_y_rnd < to_signed(-2048, 14) then fc4_n2_y_sat := to_signed(-2048, 12); else fc4_n2_y_sat := fc4_n2_y_rnd(11 downto 0); end if;
+        fc4_n3_p0 := signed(to_unsigned((to_integer(fc4_in_0) * (-13)) mod 2**14, 14));
+        fc4_n3_p2 := signed(to_unsigned((to_integer(fc4_in_2) * 21) mod 2**15, 15));
+        fc4_n3_p5 := signed(to_unsigned((to_integer(fc4_in_5) * 25) mod 2**15, 15));
+        fc4_n3_p6 := signed(to_unsigned((to_integer(fc4_in_6) * 86) mod 2**17, 17));
         fc4_n3_p7_sh := shift_left(resize(fc4_in_7, 16), 6);
-        fc4_n3_p7_e := resize(fc4_n3_p7_sh, 17);
-        fc4_n3_p7_neg := -fc4_n3_p7_e;
-        fc4_n3_t0_0_a := resize(fc4_n3_p0, 17);
-        fc4_n3_t0_0 := fc4_n3_t0_0_a + fc4_n3_p1;
-        fc4_n3_t0_1_a := resize(fc4_n3_p2, 20);
-        fc4_n3_t0_1 := fc4_n3_t0_1_a + fc4_n3_p3;
-        fc4_n3_t0_2_b := resize(fc4_n3_p5, 17);
-        fc4_n3_t0_2 := fc4_n3_p4 + fc4_n3_t0_2_b;
-        fc4_n3_t0_3_a := resize(fc4_n3_p6, 18);
-        fc4_n3_t0_3_b := resize(fc4_n3_p7_neg, 18);
-        fc4_n3_t0_3 := fc4_n3_t0_3_a + fc4_n3_t0_3_b;
-        fc4_n3_t1_0_a := resize(fc4_n3_t0_0, 20);
-        fc4_n3_t1_0 := fc4_n3_t1_0_a_d1 + fc4_n3_t0_1_d1;
-        fc4_n3_t1_1_a := resize(fc4_n3_t0_2, 18);
-        fc4_n3_t1_1 := fc4_n3_t1_1_a + fc4_n3_t0_3;
-        fc4_n3_t2_0_b := resize(fc4_n3_t1_1, 20);
-        fc4_n3_t2_0 := fc4_n3_t1_0 + fc4_n3_t2_0_b_d1;
-        fc4_n3_t3_0_b := resize(fc4_n3_bias, 20);
-        fc4_n3_t3_0 := fc4_n3_t2_0 + fc4_n3_t3_0_b_d1;
-        fc4_n3_acc := fc4_n3_t3_0;
-        fc4_n3_y_fl := fc4_n3_acc(19 downto 7);
-        fc4_n3_y_half := fc4_n3_acc(6);
-        fc4_n3_y_low := unsigned(fc4_n3_acc(5 downto 0));
-        if fc4_n3_y_low /= 0 then fc4_n3_y_sticky := '1'; else fc4_n3_y_sticky := '0'; end if;
-        fc4_n3_y_lsb := fc4_n3_acc(7);
-        fc4_n3_y_inc_any := fc4_n3_y_sticky or fc4_n3_y_lsb;
-        fc4_n3_y_inc := fc4_n3_y_half and fc4_n3_y_inc_any;
-        fc4_n3_y_incx := (0 => fc4_n3_y_inc, others => '0');
-        fc4_n3_y_rnd := fc4_n3_y_fl_d1 + fc4_n3_y_incx_d1;
-        fc4_n3_y_wrap := fc4_n3_y_rnd(11 downto 0);
-        if fc4_n3_y_rnd > fc4_n3_y_max then fc4_n3_y_ovf_hi := '1'; else fc4_n3_y_ovf_hi := '0'; end if;
-        if fc4_n3_y_rnd < fc4_n3_y_min then fc4_n3_y_ovf_lo := '1'; else fc4_n3_y_ovf_lo := '0'; end if;
-        if fc4_n3_y_ovf_lo = '1' then fc4_n3_y_satlo := fc4_n3_y_minv; else fc4_n3_y_satlo := fc4_n3_y_wrap; end if;
-        if fc4_n3_y_ovf_hi = '1' then fc4_n3_y_sat := fc4_n3_y_maxv; else fc4_n3_y_sat := fc4_n3_y_satlo; end if;
-        fc4_n4_p0_m := to_signed(to_integer(fc4_in_0) * to_integer(fc4_w0_4), 17);
-        fc4_n4_p0 := fc4_n4_p0_m(15 downto 0);
-        fc4_n4_p1_m := to_signed(to_integer(fc4_in_1) * to_integer(fc4_w1_4), 17);
-        fc4_n4_p1 := fc4_n4_p1_m(15 downto 0);
-        fc4_n4_p2_m := to_signed(to_integer(fc4_in_2) * to_integer(fc4_w2_4), 17);
-        fc4_n4_p2 := fc4_n4_p2_m(15 downto 0);
-        fc4_n4_p3_m := to_signed(to_integer(fc4_in_3) * to_integer(fc4_w3_4), 18);
-        fc4_n4_p3 := fc4_n4_p3_m(16 downto 0);
-        fc4_n4_p4_m := to_signed(to_integer(fc4_in_4) * to_integer(fc4_w4_4), 21);
-        fc4_n4_p4 := fc4_n4_p4_m(19 downto 0);
-        fc4_n4_p5_m := to_signed(to_integer(fc4_in_5) * to_integer(fc4_w5_4), 15);
-        fc4_n4_p5 := fc4_n4_p5_m(13 downto 0);
-        fc4_n4_p6_m := to_signed(to_integer(fc4_in_6) * to_integer(fc4_w6_4), 16);
-        fc4_n4_p6 := fc4_n4_p6_m(14 downto 0);
-        fc4_n4_p7_m := to_signed(to_integer(fc4_in_7) * to_integer(fc4_w7_4), 15);
-        fc4_n4_p7 := fc4_n4_p7_m(13 downto 0);
-        fc4_n4_t0_0_a := resize(fc4_n4_p0, 17);
-        fc4_n4_t0_0_b := resize(fc4_n4_p1, 17);
-        fc4_n4_t0_0 := fc4_n4_t0_0_a + fc4_n4_t0_0_b;
-        fc4_n4_t0_1_a := resize(fc4_n4_p2, 17);
-        fc4_n4_t0_1 := fc4_n4_t0_1_a + fc4_n4_p3;
-        fc4_n4_t0_2_b := resize(fc4_n4_p5, 20);
-        fc4_n4_t0_2 := fc4_n4_p4 + fc4_n4_t0_2_b;
-        fc4_n4_t0_3_a := resize(fc4_n4_p6, 16);
-        fc4_n4_t0_3_b := resize(fc4_n4_p7, 16);
-        fc4_n4_t0_3 := fc4_n4_t0_3_a + fc4_n4_t0_3_b;
-        fc4_n4_t1_0_a := resize(fc4_n4_t0_0, 18);
-        fc4_n4_t1_0_b := resize(fc4_n4_t0_1, 18);
-        fc4_n4_t1_0 := fc4_n4_t1_0_a + fc4_n4_t1_0_b;
-        fc4_n4_t1_1_b := resize(fc4_n4_t0_3, 20);
-        fc4_n4_t1_1 := fc4_n4_t0_2_d1 + fc4_n4_t1_1_b_d1;
-        fc4_n4_t2_0_a := resize(fc4_n4_t1_0, 20);
-        fc4_n4_t2_0 := fc4_n4_t2_0_a_d1 + fc4_n4_t1_1;
-        fc4_n4_t3_0_b := resize(fc4_n4_bias, 20);
-        fc4_n4_t3_0 := fc4_n4_t2_0 + fc4_n4_t3_0_b_d1;
-        fc4_n4_acc := fc4_n4_t3_0;
-        fc4_n4_y_fl := fc4_n4_acc(19 downto 7);
-        fc4_n4_y_half := fc4_n4_acc(6);
-        fc4_n4_y_low := unsigned(fc4_n4_acc(5 downto 0));
-        if fc4_n4_y_low /= 0 then fc4_n4_y_sticky := '1'; else fc4_n4_y_sticky := '0'; end if;
-        fc4_n4_y_lsb := fc4_n4_acc(7);
-        fc4_n4_y_inc_any := fc4_n4_y_sticky or fc4_n4_y_lsb;
-        fc4_n4_y_inc := fc4_n4_y_half and fc4_n4_y_inc_any;
-        fc4_n4_y_incx := (0 => fc4_n4_y_inc, others => '0');
-        fc4_n4_y_rnd := fc4_n4_y_fl_d1 + fc4_n4_y_incx_d1;
-        fc4_n4_y_wrap := fc4_n4_y_rnd(11 downto 0);
-        if fc4_n4_y_rnd > fc4_n4_y_max then fc4_n4_y_ovf_hi := '1'; else fc4_n4_y_ovf_hi := '0'; end if;
-        if fc4_n4_y_rnd < fc4_n4_y_min then fc4_n4_y_ovf_lo := '1'; else fc4_n4_y_ovf_lo := '0'; end if;
-        if fc4_n4_y_ovf_lo = '1' then fc4_n4_y_satlo := fc4_n4_y_minv; else fc4_n4_y_satlo := fc4_n4_y_wrap; end if;
-        if fc4_n4_y_ovf_hi = '1' then fc4_n4_y_sat := fc4_n4_y_maxv; else fc4_n4_y_sat := fc4_n4_y_satlo; end if;
-        fc4_n5_p0_m := to_signed(to_integer(fc4_in_0) * to_integer(fc4_w0_5), 18);
-        fc4_n5_p0 := fc4_n5_p0_m(16 downto 0);
-        fc4_n5_p1_m := to_signed(to_integer(fc4_in_1) * to_integer(fc4_w1_5), 16);
-        fc4_n5_p1 := fc4_n5_p1_m(14 downto 0);
-        fc4_n5_p2_m := to_signed(to_integer(fc4_in_2) * to_integer(fc4_w2_5), 16);
-        fc4_n5_p2 := fc4_n5_p2_m(14 downto 0);
-        fc4_n5_p3_m := to_signed(to_integer(fc4_in_3) * to_integer(fc4_w3_5), 18);
-        fc4_n5_p3 := fc4_n5_p3_m(16 downto 0);
-        fc4_n5_p4_m := to_signed(to_integer(fc4_in_4) * to_integer(fc4_w4_5), 15);
-        fc4_n5_p4 := fc4_n5_p4_m(13 downto 0);
-        fc4_n5_p5_m := to_signed(to_integer(fc4_in_5) * to_integer(fc4_w5_5), 21);
-        fc4_n5_p5 := fc4_n5_p5_m(19 downto 0);
-        fc4_n5_p6_m := to_signed(to_integer(fc4_in_6) * to_integer(fc4_w6_5), 17);
-        fc4_n5_p6 := fc4_n5_p6_m(15 downto 0);
-        fc4_n5_p7_m := to_signed(to_integer(fc4_in_7) * to_integer(fc4_w7_5), 16);
-        fc4_n5_p7 := fc4_n5_p7_m(14 downto 0);
-        fc4_n5_t0_0_b := resize(fc4_n5_p1, 17);
-        fc4_n5_t0_0 := fc4_n5_p0 + fc4_n5_t0_0_b;
-        fc4_n5_t0_1_a := resize(fc4_n5_p2, 17);
-        fc4_n5_t0_1 := fc4_n5_t0_1_a + fc4_n5_p3;
-        fc4_n5_t0_2_a := resize(fc4_n5_p4, 20);
-        fc4_n5_t0_2 := fc4_n5_t0_2_a + fc4_n5_p5;
-        fc4_n5_t0_3_b := resize(fc4_n5_p7, 16);
-        fc4_n5_t0_3 := fc4_n5_p6 + fc4_n5_t0_3_b;
-        fc4_n5_t1_0_a := resize(fc4_n5_t0_0, 18);
-        fc4_n5_t1_0_b := resize(fc4_n5_t0_1, 18);
-        fc4_n5_t1_0 := fc4_n5_t1_0_a + fc4_n5_t1_0_b;
-        fc4_n5_t1_1_b := resize(fc4_n5_t0_3, 20);
-        fc4_n5_t1_1 := fc4_n5_t0_2_d1 + fc4_n5_t1_1_b_d1;
-        fc4_n5_t2_0_a := resize(fc4_n5_t1_0, 20);
-        fc4_n5_t2_0 := fc4_n5_t2_0_a_d1 + fc4_n5_t1_1;
-        fc4_n5_t3_0_b := resize(fc4_n5_bias, 20);
-        fc4_n5_t3_0 := fc4_n5_t2_0 + fc4_n5_t3_0_b_d1;
-        fc4_n5_acc := fc4_n5_t3_0;
-        fc4_n5_y_fl := fc4_n5_acc(19 downto 7);
-        fc4_n5_y_half := fc4_n5_acc(6);
-        fc4_n5_y_low := unsigned(fc4_n5_acc(5 downto 0));
-        if fc4_n5_y_low /= 0 then fc4_n5_y_sticky := '1'; else fc4_n5_y_sticky := '0'; end if;
-        fc4_n5_y_lsb := fc4_n5_acc(7);
-        fc4_n5_y_inc_any := fc4_n5_y_sticky or fc4_n5_y_lsb;
-        fc4_n5_y_inc := fc4_n5_y_half and fc4_n5_y_inc_any;
-        fc4_n5_y_incx := (0 => fc4_n5_y_inc, others => '0');
-        fc4_n5_y_rnd := fc4_n5_y_fl_d1 + fc4_n5_y_incx_d1;
-        fc4_n5_y_wrap := fc4_n5_y_rnd(11 downto 0);
-        if fc4_n5_y_rnd > fc4_n5_y_max then fc4_n5_y_ovf_hi := '1'; else fc4_n5_y_ovf_hi := '0'; end if;
-        if fc4_n5_y_rnd < fc4_n5_y_min then fc4_n5_y_ovf_lo := '1'; else fc4_n5_y_ovf_lo := '0'; end if;
-        if fc4_n5_y_ovf_lo = '1' then fc4_n5_y_satlo := fc4_n5_y_minv; else fc4_n5_y_satlo := fc4_n5_y_wrap; end if;
-        if fc4_n5_y_ovf_hi = '1' then fc4_n5_y_sat := fc4_n5_y_maxv; else fc4_n5_y_sat := fc4_n5_y_satlo; end if;
-        fc4_n6_p0_m := to_signed(to_integer(fc4_in_0) * to_integer(fc4_w0_6), 17);
-        fc4_n6_p0 := fc4_n6_p0_m(15 downto 0);
-        fc4_n6_p1_m := to_signed(to_integer(fc4_in_1) * to_integer(fc4_w1_6), 17);
-        fc4_n6_p1 := fc4_n6_p1_m(15 downto 0);
+        fc4_n3_p7_neg := -resize(fc4_n3_p7_sh, 17);
+        fc4_n3_t0_2 := signed(to_unsigned((to_integer(fc4_in_4) * 81) mod 2**17, 17)) + resize(fc4_n3_p5, 17);
+        fc4_n3_t1_1 := resize(fc4_n3_t0_2, 18) + (resize(fc4_n3_p6, 18) + resize(fc4_n3_p7_neg, 18));
+        fc4_n3_t2_0 := (resize(fc4_n3_t1_0_a_d1, 20) + fc4_n3_t0_1_d1) + resize(fc4_n3_t2_0_b_d1, 20);
+        fc4_n3_acc := (fc4_n3_t2_0 + to_signed(-58368, 20));
+        if unsigned(fc4_n3_acc(5 downto 0)) /= 0 then fc4_n3_y_sticky := '1'; else fc4_n3_y_sticky := '0'; end if;
+        fc4_n3_y_rnd := fc4_n3_y_fl_d1 + (to_signed(0, 12) & fc4_n3_y_incx_d1);
+        if fc4_n3_y_rnd > to_signed(2047, 13) then fc4_n3_y_sat := to_signed(2047, 12); elsif fc4_n3_y_rnd < to_signed(-2048, 13) then fc4_n3_y_sat := to_signed(-2048, 12); else fc4_n3_y_sat := fc4_n3_y_rnd(11 downto 0); end if;
+        fc4_n4_p0 := signed(to_unsigned((to_integer(fc4_in_0) * 33) mod 2**16, 16));
+        fc4_n4_p1 := signed(to_unsigned((to_integer(fc4_in_1) * 63) mod 2**16, 16));
+        fc4_n4_p2 := signed(to_unsigned((to_integer(fc4_in_2) * (-55)) mod 2**16, 16));
+        fc4_n4_p5 := signed(to_unsigned((to_integer(fc4_in_5) * 10) mod 2**14, 14));
+        fc4_n4_p6 := signed(to_unsigned((to_integer(fc4_in_6) * (-25)) mod 2**15, 15));
+        fc4_n4_p7 := signed(to_unsigned((to_integer(fc4_in_7) * (-14)) mod 2**14, 14));
+        fc4_n4_t0_0 := resize(fc4_n4_p0, 17) + resize(fc4_n4_p1, 17);
+        fc4_n4_t0_1 := resize(fc4_n4_p2, 17) + signed(to_unsigned((to_integer(fc4_in_3) * (-72)) mod 2**17, 17));
+        fc4_n4_t2_0 := resize(fc4_n4_t2_0_a_d1, 20) + (fc4_n4_t0_2_d1 + resize(fc4_n4_t1_1_b_d1, 20));
+        fc4_n4_acc := (fc4_n4_t2_0 + to_signed(-7168, 20));
+        if unsigned(fc4_n4_acc(5 downto 0)) /= 0 then fc4_n4_y_sticky := '1'; else fc4_n4_y_sticky := '0'; end if;
+        fc4_n4_y_rnd := fc4_n4_y_fl_d1 + (to_signed(0, 12) & fc4_n4_y_incx_d1);
+        if fc4_n4_y_rnd > to_signed(2047, 13) then fc4_n4_y_sat := to_signed(2047, 12); elsif fc4_n4_y_rnd < to_signed(-2048, 13) then fc4_n4_y_sat := to_signed(-2048, 12); else fc4_n4_y_sat := fc4_n4_y_rnd(11 downto 0); end if;
+        fc4_n5_p1 := signed(to_unsigned((to_integer(fc4_in_1) * (-25)) mod 2**15, 15));
+        fc4_n5_p2 := signed(to_unsigned((to_integer(fc4_in_2) * (-29)) mod 2**15, 15));
+        fc4_n5_p4 := signed(to_unsigned((to_integer(fc4_in_4) * 12) mod 2**14, 14));
+        fc4_n5_p7 := signed(to_unsigned((to_integer(fc4_in_7) * 28) mod 2**15, 15));
+        fc4_n5_t0_0 := signed(to_unsigned((to_integer(fc4_in_0) * 78) mod 2**17, 17)) + resize(fc4_n5_p1, 17);
+        fc4_n5_t0_1 := resize(fc4_n5_p2, 17) + signed(to_unsigned((to_integer(fc4_in_3) * 75) mod 2**17, 17));
+        fc4_n5_t2_0 := resize(fc4_n5_t2_0_a_d1, 20) + (fc4_n5_t0_2_d1 + resize(fc4_n5_t1_1_b_d1, 20));
+        fc4_n5_acc := (fc4_n5_t2_0 + to_signed(43008, 20));
+        if unsigned(fc4_n5_acc(5 downto 0)) /= 0 then fc4_n5_y_sticky := '1'; else fc4_n5_y_sticky := '0'; end if;
+        fc4_n5_y_rnd := fc4_n5_y_fl_d1 + (to_signed(0, 12) & fc4_n5_y_incx_d1);
+        if fc4_n5_y_rnd > to_signed(2047, 13) then fc4_n5_y_sat := to_signed(2047, 12); elsif fc4_n5_y_rnd < to_signed(-2048, 13) then fc4_n5_y_sat := to_signed(-2048, 12); else fc4_n5_y_sat := fc4_n5_y_rnd(11 downto 0); end if;
+        fc4_n6_p0 := signed(to_unsigned((to_integer(fc4_in_0) * (-50)) mod 2**16, 16));
+        fc4_n6_p1 := signed(to_unsigned((to_integer(fc4_in_1) * 42) mod 2**16, 16));
         fc4_n6_p2_sh := shift_left(resize(fc4_in_2, 12), 2);
-        fc4_n6_p3_m := to_signed(to_integer(fc4_in_3) * to_integer(fc4_w3_6), 15);
-        fc4_n6_p3 := fc4_n6_p3_m(13 downto 0);
-        fc4_n6_p4_sh := shift_left(resize(fc4_in_4, 12), 2);
-        fc4_n6_p5_m := to_signed(to_integer(fc4_in_5) * to_integer(fc4_w5_6), 18);
-        fc4_n6_p5 := fc4_n6_p5_m(16 downto 0);
-        fc4_n6_p6_m := to_signed(to_integer(fc4_in_6) * to_integer(fc4_w6_6), 21);
-        fc4_n6_p6 := fc4_n6_p6_m(19 downto 0);
-        fc4_n6_p7_m := to_signed(to_integer(fc4_in_7) * to_integer(fc4_w7_6), 18);
-        fc4_n6_p7 := fc4_n6_p7_m(16 downto 0);
-        fc4_n6_t0_0_a := resize(fc4_n6_p0, 17);
-        fc4_n6_t0_0_b := resize(fc4_n6_p1, 17);
-        fc4_n6_t0_0 := fc4_n6_t0_0_a + fc4_n6_t0_0_b;
-        fc4_n6_t0_1_a := resize(fc4_n6_p2_sh, 14);
-        fc4_n6_t0_1 := fc4_n6_t0_1_a + fc4_n6_p3;
-        fc4_n6_t0_2_a := resize(fc4_n6_p4_sh, 17);
-        fc4_n6_t0_2 := fc4_n6_t0_2_a + fc4_n6_p5;
-        fc4_n6_t0_3_b := resize(fc4_n6_p7, 20);
-        fc4_n6_t0_3 := fc4_n6_p6 + fc4_n6_t0_3_b;
-        fc4_n6_t1_0_b := resize(fc4_n6_t0_1, 17);
-        fc4_n6_t1_0 := fc4_n6_t0_0 + fc4_n6_t1_0_b;
-        fc4_n6_t1_1_a := resize(fc4_n6_t0_2, 20);
-        fc4_n6_t1_1 := fc4_n6_t1_1_a_d1 + fc4_n6_t0_3_d1;
-        fc4_n6_t2_0_a := resize(fc4_n6_t1_0, 20);
-        fc4_n6_t2_0 := fc4_n6_t2_0_a_d1 + fc4_n6_t1_1;
-        fc4_n6_t3_0_a := resize(fc4_n6_t2_0, 21);
-        fc4_n6_t3_0_b := resize(fc4_n6_bias, 21);
-        fc4_n6_t3_0 := fc4_n6_t3_0_a + fc4_n6_t3_0_b_d1;
-        fc4_n6_acc := fc4_n6_t3_0;
-        fc4_n6_y_fl := fc4_n6_acc(20 downto 7);
-        fc4_n6_y_half := fc4_n6_acc(6);
-        fc4_n6_y_low := unsigned(fc4_n6_acc(5 downto 0));
-        if fc4_n6_y_low /= 0 then fc4_n6_y_sticky := '1'; else fc4_n6_y_sticky := '0'; end if;
-        fc4_n6_y_lsb := fc4_n6_acc(7);
-        fc4_n6_y_inc_any := fc4_n6_y_sticky or fc4_n6_y_lsb;
-        fc4_n6_y_inc := fc4_n6_y_half and fc4_n6_y_inc_any;
-        fc4_n6_y_incx := (0 => fc4_n6_y_inc, others => '0');
-        fc4_n6_y_rnd := fc4_n6_y_fl_d1 + fc4_n6_y_incx_d1;
-        fc4_n6_y_wrap := fc4_n6_y_rnd(11 downto 0);
-        if fc4_n6_y_rnd > fc4_n6_y_max then fc4_n6_y_ovf_hi := '1'; else fc4_n6_y_ovf_hi := '0'; end if;
-        if fc4_n6_y_rnd < fc4_n6_y_min then fc4_n6_y_ovf_lo := '1'; else fc4_n6_y_ovf_lo := '0'; end if;
-        if fc4_n6_y_ovf_lo = '1' then fc4_n6_y_satlo := fc4_n6_y_minv; else fc4_n6_y_satlo := fc4_n6_y_wrap; end if;
-        if fc4_n6_y_ovf_hi = '1' then fc4_n6_y_sat := fc4_n6_y_maxv; else fc4_n6_y_sat := fc4_n6_y_satlo; end if;
-        fc4_n7_p0_m := to_signed(to_integer(fc4_in_0) * to_integer(fc4_w0_7), 13);
-        fc4_n7_p0 := fc4_n7_p0_m(11 downto 0);
-        fc4_n7_p1_m := to_signed(to_integer(fc4_in_1) * to_integer(fc4_w1_7), 16);
-        fc4_n7_p1 := fc4_n7_p1_m(14 downto 0);
-        fc4_n7_p2_m := to_signed(to_integer(fc4_in_2) * to_integer(fc4_w2_7), 17);
-        fc4_n7_p2 := fc4_n7_p2_m(15 downto 0);
-        fc4_n7_p3_m := to_signed(to_integer(fc4_in_3) * to_integer(fc4_w3_7), 13);
-        fc4_n7_p3 := fc4_n7_p3_m(11 downto 0);
-        fc4_n7_p4_m := to_signed(to_integer(fc4_in_4) * to_integer(fc4_w4_7), 18);
-        fc4_n7_p4 := fc4_n7_p4_m(16 downto 0);
-        fc4_n7_p5_m := to_signed(to_integer(fc4_in_5) * to_integer(fc4_w5_7), 14);
-        fc4_n7_p5 := fc4_n7_p5_m(12 downto 0);
-        fc4_n7_p6_m := to_signed(to_integer(fc4_in_6) * to_integer(fc4_w6_7), 17);
-        fc4_n7_p6 := fc4_n7_p6_m(15 downto 0);
-        fc4_n7_p7_m := to_signed(to_integer(fc4_in_7) * to_integer(fc4_w7_7), 21);
-        fc4_n7_p7 := fc4_n7_p7_m(19 downto 0);
-        fc4_n7_t0_0_a := resize(fc4_n7_p0, 15);
-        fc4_n7_t0_0 := fc4_n7_t0_0_a + fc4_n7_p1;
-        fc4_n7_t0_1_b := resize(fc4_n7_p3, 16);
-        fc4_n7_t0_1 := fc4_n7_p2 + fc4_n7_t0_1_b;
-        fc4_n7_t0_2_b := resize(fc4_n7_p5, 17);
-        fc4_n7_t0_2 := fc4_n7_p4 + fc4_n7_t0_2_b;
-        fc4_n7_t0_3_a := resize(fc4_n7_p6, 20);
-        fc4_n7_t0_3 := fc4_n7_t0_3_a + fc4_n7_p7;
-        fc4_n7_t1_0_a := resize(fc4_n7_t0_0, 17);
-        fc4_n7_t1_0_b := resize(fc4_n7_t0_1, 17);
-        fc4_n7_t1_0 := fc4_n7_t1_0_a + fc4_n7_t1_0_b;
-        fc4_n7_t1_1_a := resize(fc4_n7_t0_2, 20);
-        fc4_n7_t1_1 := fc4_n7_t1_1_a_d1 + fc4_n7_t0_3_d1;
-        fc4_n7_t2_0_a := resize(fc4_n7_t1_0, 20);
-        fc4_n7_t2_0 := fc4_n7_t2_0_a_d1 + fc4_n7_t1_1;
-        fc4_n7_t3_0_a := resize(fc4_n7_t2_0, 21);
-        fc4_n7_t3_0_b := resize(fc4_n7_bias, 21);
-        fc4_n7_t3_0 := fc4_n7_t3_0_a + fc4_n7_t3_0_b_d1;
-        fc4_n7_acc := fc4_n7_t3_0;
-        fc4_n7_y_fl := fc4_n7_acc(20 downto 7);
-        fc4_n7_y_half := fc4_n7_acc(6);
-        fc4_n7_y_low := unsigned(fc4_n7_acc(5 downto 0));
-        if fc4_n7_y_low /= 0 then fc4_n7_y_sticky := '1'; else fc4_n7_y_sticky := '0'; end if;
-        fc4_n7_y_lsb := fc4_n7_acc(7);
-        fc4_n7_y_inc_any := fc4_n7_y_sticky or fc4_n7_y_lsb;
-        fc4_n7_y_inc := fc4_n7_y_half and fc4_n7_y_inc_any;
-        fc4_n7_y_incx := (0 => fc4_n7_y_inc, others => '0');
-        fc4_n7_y_rnd := fc4_n7_y_fl_d1 + fc4_n7_y_incx_d1;
-        fc4_n7_y_wrap := fc4_n7_y_rnd(11 downto 0);
-        if fc4_n7_y_rnd > fc4_n7_y_max then fc4_n7_y_ovf_hi := '1'; else fc4_n7_y_ovf_hi := '0'; end if;
-        if fc4_n7_y_rnd < fc4_n7_y_min then fc4_n7_y_ovf_lo := '1'; else fc4_n7_y_ovf_lo := '0'; end if;
-        if fc4_n7_y_ovf_lo = '1' then fc4_n7_y_satlo := fc4_n7_y_minv; else fc4_n7_y_satlo := fc4_n7_y_wrap; end if;
-        if fc4_n7_y_ovf_hi = '1' then fc4_n7_y_sat := fc4_n7_y_maxv; else fc4_n7_y_sat := fc4_n7_y_satlo; end if;
-        fc4_n0_t0_0_d1 <= fc4_n0_t0_0;
-        fc4_n0_t1_0_b_d1 <= fc4_n0_t1_0_b;
-        fc4_n0_t2_0_b_d1 <= fc4_n0_t2_0_b;
-        fc4_n0_t3_0_b_d1 <= fc4_n0_t3_0_b;
-        fc4_n0_y_fl_d1 <= fc4_n0_y_fl;
-        fc4_n0_y_incx_d1 <= fc4_n0_y_incx;
-        fc4_n1_t0_0_d1 <= fc4_n1_t0_0;
-        fc4_n1_t1_0_b_d1 <= fc4_n1_t1_0_b;
-        fc4_n1_t2_0_b_d1 <= fc4_n1_t2_0_b;
-        fc4_n1_t3_0_b_d1 <= fc4_n1_t3_0_b;
-        fc4_n1_y_fl_d1 <= fc4_n1_y_fl;
-        fc4_n1_y_incx_d1 <= fc4_n1_y_incx;
-        fc4_n2_t1_0_a_d1 <= fc4_n2_t1_0_a;
-        fc4_n2_t0_1_d1 <= fc4_n2_t0_1;
-        fc4_n2_t2_0_b_d1 <= fc4_n2_t2_0_b;
-        fc4_n2_t3_0_b_d1 <= fc4_n2_t3_0_b;
-        fc4_n2_y_fl_d1 <= fc4_n2_y_fl;
-        fc4_n2_y_incx_d1 <= fc4_n2_y_incx;
-        fc4_n3_t1_0_a_d1 <= fc4_n3_t1_0_a;
-        fc4_n3_t0_1_d1 <= fc4_n3_t0_1;
-        fc4_n3_t2_0_b_d1 <= fc4_n3_t2_0_b;
-        fc4_n3_t3_0_b_d1 <= fc4_n3_t3_0_b;
-        fc4_n3_y_fl_d1 <= fc4_n3_y_fl;
-        fc4_n3_y_incx_d1 <= fc4_n3_y_incx;
-        fc4_n4_t0_2_d1 <= fc4_n4_t0_2;
-        fc4_n4_t1_1_b_d1 <= fc4_n4_t1_1_b;
-        fc4_n4_t2_0_a_d1 <= fc4_n4_t2_0_a;
-        fc4_n4_t3_0_b_d1 <= fc4_n4_t3_0_b;
-        fc4_n4_y_fl_d1 <= fc4_n4_y_fl;
-        fc4_n4_y_incx_d1 <= fc4_n4_y_incx;
-        fc4_n5_t0_2_d1 <= fc4_n5_t0_2;
-        fc4_n5_t1_1_b_d1 <= fc4_n5_t1_1_b;
-        fc4_n5_t2_0_a_d1 <= fc4_n5_t2_0_a;
-        fc4_n5_t3_0_b_d1 <= fc4_n5_t3_0_b;
-        fc4_n5_y_fl_d1 <= fc4_n5_y_fl;
-        fc4_n5_y_incx_d1 <= fc4_n5_y_incx;
-        fc4_n6_t1_1_a_d1 <= fc4_n6_t1_1_a;
-        fc4_n6_t0_3_d1 <= fc4_n6_t0_3;
-        fc4_n6_t2_0_a_d1 <= fc4_n6_t2_0_a;
-        fc4_n6_t3_0_b_d1 <= fc4_n6_t3_0_b;
-        fc4_n6_y_fl_d1 <= fc4_n6_y_fl;
-        fc4_n6_y_incx_d1 <= fc4_n6_y_incx;
-        fc4_n7_t1_1_a_d1 <= fc4_n7_t1_1_a;
-        fc4_n7_t0_3_d1 <= fc4_n7_t0_3;
-        fc4_n7_t2_0_a_d1 <= fc4_n7_t2_0_a;
-        fc4_n7_t3_0_b_d1 <= fc4_n7_t3_0_b;
-        fc4_n7_y_fl_d1 <= fc4_n7_y_fl;
-        fc4_n7_y_incx_d1 <= fc4_n7_y_incx;
+        fc4_n6_p7 := signed(to_unsigned((to_integer(fc4_in_7) * (-77)) mod 2**17, 17));
+        fc4_n6_t0_1 := resize(fc4_n6_p2_sh, 14) + signed(to_unsigned((to_integer(fc4_in_3) * 11) mod 2**14, 14));
+        fc4_n6_t1_0 := (resize(fc4_n6_p0, 17) + resize(fc4_n6_p1, 17)) + resize(fc4_n6_t0_1, 17);
+        fc4_n6_t2_0 := resize(fc4_n6_t2_0_a_d1, 20) + (resize(fc4_n6_t1_1_a_d1, 20) + fc4_n6_t0_3_d1);
+        fc4_n6_acc := (resize(fc4_n6_t2_0, 21) + to_signed(93184, 21));
+        if unsigned(fc4_n6_acc(5 downto 0)) /= 0 then fc4_n6_y_sticky := '1'; else fc4_n6_y_sticky := '0'; end if;
+        fc4_n6_y_rnd := fc4_n6_y_fl_d1 + (to_signed(0, 13) & fc4_n6_y_incx_d1);
+        if fc4_n6_y_rnd > to_signed(2047, 14) then fc4_n6_y_sat := to_signed(2047, 12); elsif fc4_n6_y_rnd < to_signed(-2048, 14) then fc4_n6_y_sat := to_signed(-2048, 12); else fc4_n6_y_sat := fc4_n6_y_rnd(11 downto 0); end if;
+        fc4_n7_p0 := signed(to_unsigned((to_integer(fc4_in_0) * 3) mod 2**12, 12));
+        fc4_n7_p3 := signed(to_unsigned((to_integer(fc4_in_3) * (-3)) mod 2**12, 12));
+        fc4_n7_p5 := signed(to_unsigned((to_integer(fc4_in_5) * (-5)) mod 2**13, 13));
+        fc4_n7_p6 := signed(to_unsigned((to_integer(fc4_in_6) * (-54)) mod 2**16, 16));
+        fc4_n7_t0_0 := resize(fc4_n7_p0, 15) + signed(to_unsigned((to_integer(fc4_in_1) * 18) mod 2**15, 15));
+        fc4_n7_t0_1 := signed(to_unsigned((to_integer(fc4_in_2) * (-57)) mod 2**16, 16)) + resize(fc4_n7_p3, 16);
+        fc4_n7_t2_0 := resize(fc4_n7_t2_0_a_d1, 20) + (resize(fc4_n7_t1_1_a_d1, 20) + fc4_n7_t0_3_d1);
+        fc4_n7_acc := (resize(fc4_n7_t2_0, 21) + to_signed(144384, 21));
+        if unsigned(fc4_n7_acc(5 downto 0)) /= 0 then fc4_n7_y_sticky := '1'; else fc4_n7_y_sticky := '0'; end if;
+        fc4_n7_y_rnd := fc4_n7_y_fl_d1 + (to_signed(0, 13) & fc4_n7_y_incx_d1);
+        if fc4_n7_y_rnd > to_signed(2047, 14) then fc4_n7_y_sat := to_signed(2047, 12); elsif fc4_n7_y_rnd < to_signed(-2048, 14) then fc4_n7_y_sat := to_signed(-2048, 12); else fc4_n7_y_sat := fc4_n7_y_rnd(11 downto 0); end if;
+        fc4_n0_t0_0_d1 <= signed(to_unsigned((to_integer(fc4_in_0) * 544) mod 2**20, 20)) + resize(fc4_n0_p1, 20); -- weight 4.25
+        fc4_n0_t1_0_b_d1 <= resize(fc4_n0_p2, 17) + signed(to_unsigned((to_integer(fc4_in_3) * (-68)) mod 2**17, 17)); -- weight -0.53125
+        fc4_n0_t2_0_b_d1 <= fc4_n0_t1_1;
+        fc4_n0_y_fl_d1 <= fc4_n0_acc(20 downto 7);
+        fc4_n0_y_incx_d1 <= fc4_n0_acc(6) and (fc4_n0_y_sticky or fc4_n0_acc(7));
+        fc4_n1_t0_0_d1 <= resize(fc4_n1_p0, 20) + signed(to_unsigned((to_integer(fc4_in_1) * 591) mod 2**20, 20)); -- weight 4.6171875
+        fc4_n1_t1_0_b_d1 <= resize(fc4_n1_p2, 16) + signed(to_unsigned((to_integer(fc4_in_3) * 39) mod 2**16, 16)); -- weight 0.3046875
+        fc4_n1_t2_0_b_d1 <= resize(fc4_n1_t0_2, 18) + resize(fc4_n1_t0_3, 18);
+        fc4_n1_y_fl_d1 <= fc4_n1_acc(20 downto 7);
+        fc4_n1_y_incx_d1 <= fc4_n1_acc(6) and (fc4_n1_y_sticky or fc4_n1_acc(7));
+        fc4_n2_t1_0_a_d1 <= resize(fc4_n2_p0, 16) + resize(fc4_n2_p1, 16);
+        fc4_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc4_in_2) * 657) mod 2**20, 20)) + resize(fc4_n2_p3, 20); -- weight 5.1328125
+        fc4_n2_t2_0_b_d1 <= resize(fc4_n2_t0_2, 18) + resize(fc4_n2_t0_3, 18);
+        fc4_n2_y_fl_d1 <= fc4_n2_acc(20 downto 7);
+        fc4_n2_y_incx_d1 <= fc4_n2_acc(6) and (fc4_n2_y_sticky or fc4_n2_acc(7));
+        fc4_n3_t1_0_a_d1 <= resize(fc4_n3_p0, 17) + signed(to_unsigned((to_integer(fc4_in_1) * (-80)) mod 2**17, 17)); -- weight -0.625
+        fc4_n3_t0_1_d1 <= resize(fc4_n3_p2, 20) + signed(to_unsigned((to_integer(fc4_in_3) * 535) mod 2**20, 20)); -- weight 4.1796875
+        fc4_n3_t2_0_b_d1 <= fc4_n3_t1_1;
+        fc4_n3_y_fl_d1 <= fc4_n3_acc(19 downto 7);
+        fc4_n3_y_incx_d1 <= fc4_n3_acc(6) and (fc4_n3_y_sticky or fc4_n3_acc(7));
+        fc4_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc4_in_4) * 588) mod 2**20, 20)) + resize(fc4_n4_p5, 20); -- weight 4.59375
+        fc4_n4_t1_1_b_d1 <= resize(fc4_n4_p6, 16) + resize(fc4_n4_p7, 16);
+        fc4_n4_t2_0_a_d1 <= resize(fc4_n4_t0_0, 18) + resize(fc4_n4_t0_1, 18);
+        fc4_n4_y_fl_d1 <= fc4_n4_acc(19 downto 7);
+        fc4_n4_y_incx_d1 <= fc4_n4_acc(6) and (fc4_n4_y_sticky or fc4_n4_acc(7));
+        fc4_n5_t0_2_d1 <= resize(fc4_n5_p4, 20) + signed(to_unsigned((to_integer(fc4_in_5) * 609) mod 2**20, 20)); -- weight 4.7578125
+        fc4_n5_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc4_in_6) * 33) mod 2**16, 16)) + resize(fc4_n5_p7, 16); -- weight 0.2578125
+        fc4_n5_t2_0_a_d1 <= resize(fc4_n5_t0_0, 18) + resize(fc4_n5_t0_1, 18);
+        fc4_n5_y_fl_d1 <= fc4_n5_acc(19 downto 7);
+        fc4_n5_y_incx_d1 <= fc4_n5_acc(6) and (fc4_n5_y_sticky or fc4_n5_acc(7));
+        fc4_n6_t1_1_a_d1 <= fc4_n2_t0_2_a + signed(to_unsigned((to_integer(fc4_in_5) * (-77)) mod 2**17, 17)); -- weight -0.6015625
+        fc4_n6_t0_3_d1 <= signed(to_unsigned((to_integer(fc4_in_6) * 602) mod 2**20, 20)) + resize(fc4_n6_p7, 20); -- weight 4.703125
+        fc4_n6_t2_0_a_d1 <= fc4_n6_t1_0;
+        fc4_n6_y_fl_d1 <= fc4_n6_acc(20 downto 7);
+        fc4_n6_y_incx_d1 <= fc4_n6_acc(6) and (fc4_n6_y_sticky or fc4_n6_acc(7));
+        fc4_n7_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc4_in_4) * (-86)) mod 2**17, 17)) + resize(fc4_n7_p5, 17); -- weight -0.671875
+        fc4_n7_t0_3_d1 <= resize(fc4_n7_p6, 20) + signed(to_unsigned((to_integer(fc4_in_7) * 596) mod 2**20, 20)); -- weight 4.65625
+        fc4_n7_t2_0_a_d1 <= resize(fc4_n7_t0_0, 17) + resize(fc4_n7_t0_1, 17);
+        fc4_n7_y_fl_d1 <= fc4_n7_acc(20 downto 7);
+        fc4_n7_y_incx_d1 <= fc4_n7_acc(6) and (fc4_n7_y_sticky or fc4_n7_acc(7));
         fc4_out_0 <= fc4_n0_y_satlo;
         fc4_out_1 <= fc4_n1_y_sat;
         fc4_out_2 <= fc4_n2_y_sat;

@@ -19,151 +19,46 @@ entity activations_fc5 is
 end entity activations_fc5;
 
 architecture rtl of activations_fc5 is
-  constant fc5_w0_0 : signed(9 downto 0) := "0110000001"; -- weight 3.0078125
-  constant fc5_w2_0 : signed(6 downto 0) := "1010100"; -- weight -0.34375
-  constant fc5_w3_0 : signed(5 downto 0) := "010011"; -- weight 0.1484375
-  constant fc5_w4_0 : signed(6 downto 0) := "1010111"; -- weight -0.3203125
-  constant fc5_w5_0 : signed(5 downto 0) := "101111"; -- weight -0.1328125
-  constant fc5_w6_0 : signed(5 downto 0) := "011100"; -- weight 0.21875
-  constant fc5_w7_0 : signed(5 downto 0) := "100001"; -- weight -0.2421875
-  constant fc5_n0_bias : signed(18 downto 0) := "1010100110000000000"; -- bias -5.40625
   signal fc5_n0_t0_0_d1 : signed(20 downto 0);
-  signal fc5_n0_t1_0_b_d1 : signed(20 downto 0);
-  signal fc5_n0_t2_0_b_d1 : signed(21 downto 0);
-  signal fc5_n0_t3_0_b_d1 : signed(21 downto 0);
+  signal fc5_n0_t1_0_b_d1 : signed(17 downto 0);
+  signal fc5_n0_t2_0_b_d1 : signed(18 downto 0);
   signal fc5_n0_y_fl_d1 : signed(13 downto 0);
-  signal fc5_n0_y_incx_d1 : signed(13 downto 0);
-  constant fc5_n0_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc5_n0_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc5_n0_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc5_n0_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc5_w1_1 : signed(9 downto 0) := "0100111001"; -- weight 2.4453125
-  constant fc5_w2_1 : signed(5 downto 0) := "101100"; -- weight -0.15625
-  constant fc5_w3_1 : signed(6 downto 0) := "1010001"; -- weight -0.3671875
-  constant fc5_w4_1 : signed(5 downto 0) := "101011"; -- weight -0.1640625
-  constant fc5_w5_1 : signed(5 downto 0) := "011010"; -- weight 0.203125
-  constant fc5_w6_1 : signed(5 downto 0) := "100010"; -- weight -0.234375
-  constant fc5_w7_1 : signed(5 downto 0) := "100110"; -- weight -0.203125
-  constant fc5_n1_bias : signed(18 downto 0) := "1011110011000000000"; -- bias -4.203125
+  signal fc5_n0_y_incx_d1 : std_logic;
   signal fc5_n1_t0_0_d1 : signed(20 downto 0);
-  signal fc5_n1_t1_0_b_d1 : signed(20 downto 0);
-  signal fc5_n1_t2_0_b_d1 : signed(20 downto 0);
-  signal fc5_n1_t3_0_b_d1 : signed(21 downto 0);
+  signal fc5_n1_t1_0_b_d1 : signed(18 downto 0);
+  signal fc5_n1_t2_0_b_d1 : signed(18 downto 0);
   signal fc5_n1_y_fl_d1 : signed(13 downto 0);
-  signal fc5_n1_y_incx_d1 : signed(13 downto 0);
-  constant fc5_n1_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc5_n1_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc5_n1_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc5_n1_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc5_w0_2 : signed(6 downto 0) := "0100111"; -- weight 0.3046875
-  constant fc5_w1_2 : signed(6 downto 0) := "0100010"; -- weight 0.265625
-  constant fc5_w2_2 : signed(9 downto 0) := "0110000110"; -- weight 3.046875
-  constant fc5_w4_2 : signed(6 downto 0) := "0101000"; -- weight 0.3125
-  constant fc5_w6_2 : signed(6 downto 0) := "0101110"; -- weight 0.359375
-  constant fc5_w7_2 : signed(6 downto 0) := "0100001"; -- weight 0.2578125
-  constant fc5_n2_bias : signed(17 downto 0) := "101000000000000000"; -- bias -3
-  signal fc5_n2_t1_0_a_d1 : signed(20 downto 0);
+  signal fc5_n1_y_incx_d1 : std_logic;
+  signal fc5_n2_t1_0_a_d1 : signed(18 downto 0);
   signal fc5_n2_t0_1_d1 : signed(20 downto 0);
-  signal fc5_n2_t2_0_b_d1 : signed(21 downto 0);
-  signal fc5_n2_t3_0_b_d1 : signed(21 downto 0);
+  signal fc5_n2_t2_0_b_d1 : signed(19 downto 0);
   signal fc5_n2_y_fl_d1 : signed(13 downto 0);
-  signal fc5_n2_y_incx_d1 : signed(13 downto 0);
-  constant fc5_n2_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc5_n2_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc5_n2_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc5_n2_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc5_w0_3 : signed(5 downto 0) := "101110"; -- weight -0.140625
-  constant fc5_w1_3 : signed(6 downto 0) := "0100001"; -- weight 0.2578125
-  constant fc5_w2_3 : signed(5 downto 0) := "100110"; -- weight -0.203125
-  constant fc5_w3_3 : signed(9 downto 0) := "0101111101"; -- weight 2.9765625
-  constant fc5_w4_3 : signed(6 downto 0) := "0110100"; -- weight 0.40625
-  constant fc5_w5_3 : signed(6 downto 0) := "0100001"; -- weight 0.2578125
-  constant fc5_w6_3 : signed(5 downto 0) := "011000"; -- weight 0.1875
-  constant fc5_n3_bias : signed(16 downto 0) := "10001101000000000"; -- bias -1.796875
-  signal fc5_n3_t1_0_a_d1 : signed(20 downto 0);
+  signal fc5_n2_y_incx_d1 : std_logic;
+  signal fc5_n3_t1_0_a_d1 : signed(17 downto 0);
   signal fc5_n3_t0_1_d1 : signed(20 downto 0);
-  signal fc5_n3_t2_0_b_d1 : signed(21 downto 0);
-  signal fc5_n3_t3_0_b_d1 : signed(21 downto 0);
+  signal fc5_n3_t2_0_b_d1 : signed(18 downto 0);
   signal fc5_n3_y_fl_d1 : signed(13 downto 0);
-  signal fc5_n3_y_incx_d1 : signed(13 downto 0);
-  constant fc5_n3_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc5_n3_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc5_n3_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc5_n3_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc5_w0_4 : signed(5 downto 0) := "011011"; -- weight 0.2109375
-  constant fc5_w1_4 : signed(6 downto 0) := "1011001"; -- weight -0.3046875
-  constant fc5_w2_4 : signed(5 downto 0) := "011111"; -- weight 0.2421875
-  constant fc5_w3_4 : signed(5 downto 0) := "011110"; -- weight 0.234375
-  constant fc5_w4_4 : signed(9 downto 0) := "0101111011"; -- weight 2.9609375
-  constant fc5_w5_4 : signed(5 downto 0) := "101101"; -- weight -0.1484375
-  constant fc5_w6_4 : signed(6 downto 0) := "0100111"; -- weight 0.3046875
-  constant fc5_w7_4 : signed(6 downto 0) := "1011110"; -- weight -0.265625
-  constant fc5_n4_bias : signed(15 downto 0) := "1011010000000000"; -- bias -0.59375
+  signal fc5_n3_y_incx_d1 : std_logic;
   signal fc5_n4_t0_2_d1 : signed(20 downto 0);
-  signal fc5_n4_t1_1_b_d1 : signed(20 downto 0);
-  signal fc5_n4_t2_0_a_d1 : signed(21 downto 0);
-  signal fc5_n4_t3_0_b_d1 : signed(21 downto 0);
+  signal fc5_n4_t1_1_b_d1 : signed(18 downto 0);
+  signal fc5_n4_t2_0_a_d1 : signed(18 downto 0);
   signal fc5_n4_y_fl_d1 : signed(13 downto 0);
-  signal fc5_n4_y_incx_d1 : signed(13 downto 0);
-  constant fc5_n4_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc5_n4_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc5_n4_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc5_n4_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc5_w0_5 : signed(5 downto 0) := "100101"; -- weight -0.2109375
-  constant fc5_w1_5 : signed(6 downto 0) := "0100001"; -- weight 0.2578125
-  constant fc5_w2_5 : signed(4 downto 0) := "10101"; -- weight -0.0859375
-  constant fc5_w3_5 : signed(3 downto 0) := "1011"; -- weight -0.0390625
-  constant fc5_w4_5 : signed(6 downto 0) := "1010001"; -- weight -0.3671875
-  constant fc5_w5_5 : signed(9 downto 0) := "0101010111"; -- weight 2.6796875
-  constant fc5_w6_5 : signed(6 downto 0) := "1010100"; -- weight -0.34375
-  constant fc5_w7_5 : signed(3 downto 0) := "0110"; -- weight 0.046875
-  constant fc5_n5_bias : signed(15 downto 0) := "0100110000000000"; -- bias 0.59375
+  signal fc5_n4_y_incx_d1 : std_logic;
   signal fc5_n5_t0_2_d1 : signed(20 downto 0);
-  signal fc5_n5_t1_1_b_d1 : signed(20 downto 0);
-  signal fc5_n5_t2_0_a_d1 : signed(21 downto 0);
-  signal fc5_n5_t3_0_b_d1 : signed(21 downto 0);
+  signal fc5_n5_t1_1_b_d1 : signed(17 downto 0);
+  signal fc5_n5_t2_0_a_d1 : signed(18 downto 0);
   signal fc5_n5_y_fl_d1 : signed(13 downto 0);
-  signal fc5_n5_y_incx_d1 : signed(13 downto 0);
-  constant fc5_n5_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc5_n5_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc5_n5_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc5_n5_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc5_w0_6 : signed(6 downto 0) := "1010100"; -- weight -0.34375
-  constant fc5_w1_6 : signed(4 downto 0) := "10010"; -- weight -0.109375
-  constant fc5_w2_6 : signed(5 downto 0) := "010111"; -- weight 0.1796875
-  constant fc5_w4_6 : signed(6 downto 0) := "1001101"; -- weight -0.3984375
-  constant fc5_w5_6 : signed(6 downto 0) := "1011110"; -- weight -0.265625
-  constant fc5_w6_6 : signed(9 downto 0) := "0101111110"; -- weight 2.984375
-  constant fc5_w7_6 : signed(6 downto 0) := "1010000"; -- weight -0.375
-  constant fc5_n6_bias : signed(16 downto 0) := "01110011000000000"; -- bias 1.796875
-  signal fc5_n6_t1_1_a_d1 : signed(21 downto 0);
-  signal fc5_n6_t1_1_b_d1 : signed(21 downto 0);
-  signal fc5_n6_t2_0_a_d1 : signed(21 downto 0);
-  signal fc5_n6_t3_0_b_d1 : signed(21 downto 0);
+  signal fc5_n5_y_incx_d1 : std_logic;
+  signal fc5_n6_t1_1_a_d1 : signed(18 downto 0);
+  signal fc5_n6_t1_1_b_d1 : signed(20 downto 0);
+  signal fc5_n6_t2_0_a_d1 : signed(18 downto 0);
   signal fc5_n6_y_fl_d1 : signed(13 downto 0);
-  signal fc5_n6_y_incx_d1 : signed(13 downto 0);
-  constant fc5_n6_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc5_n6_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc5_n6_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc5_n6_y_maxv : signed(11 downto 0) := "011111111111";
-  constant fc5_w0_7 : signed(6 downto 0) := "1011111"; -- weight -0.2578125
-  constant fc5_w1_7 : signed(5 downto 0) := "010111"; -- weight 0.1796875
-  constant fc5_w2_7 : signed(5 downto 0) := "101111"; -- weight -0.1328125
-  constant fc5_w4_7 : signed(4 downto 0) := "01111"; -- weight 0.1171875
-  constant fc5_w5_7 : signed(6 downto 0) := "1011000"; -- weight -0.3125
-  constant fc5_w6_7 : signed(5 downto 0) := "011010"; -- weight 0.203125
-  constant fc5_w7_7 : signed(9 downto 0) := "0101001101"; -- weight 2.6015625
-  constant fc5_n7_bias : signed(17 downto 0) := "011000000000000000"; -- bias 3
-  signal fc5_n7_t1_1_a_d1 : signed(20 downto 0);
+  signal fc5_n6_y_incx_d1 : std_logic;
+  signal fc5_n7_t1_1_a_d1 : signed(17 downto 0);
   signal fc5_n7_t0_3_d1 : signed(20 downto 0);
-  signal fc5_n7_t2_0_a_d1 : signed(20 downto 0);
-  signal fc5_n7_t3_0_b_d1 : signed(21 downto 0);
+  signal fc5_n7_t2_0_a_d1 : signed(18 downto 0);
   signal fc5_n7_y_fl_d1 : signed(13 downto 0);
-  signal fc5_n7_y_incx_d1 : signed(13 downto 0);
-  constant fc5_n7_y_max : signed(13 downto 0) := "00011111111111";
-  constant fc5_n7_y_min : signed(13 downto 0) := "11100000000000";
-  constant fc5_n7_y_minv : signed(11 downto 0) := "100000000000";
-  constant fc5_n7_y_maxv : signed(11 downto 0) := "011111111111";
+  signal fc5_n7_y_incx_d1 : std_logic;
   signal fc5_out_0 : signed(11 downto 0);
   signal fc5_out_1 : signed(11 downto 0);
   signal fc5_out_2 : signed(11 downto 0);
@@ -175,7 +70,6 @@ architecture rtl of activations_fc5 is
 begin
   out_data <= std_logic_vector(fc5_out_7) & std_logic_vector(fc5_out_6) & std_logic_vector(fc5_out_5) & std_logic_vector(fc5_out_4) & std_logic_vector(fc5_out_3) & std_logic_vector(fc5_out_2) & std_logic_vector(fc5_out_1) & std_logic_vector(fc5_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable fc5_in_0 : signed(11 downto 0);
     variable fc5_in_1 : signed(11 downto 0);
@@ -185,408 +79,110 @@ begin
     variable fc5_in_5 : signed(11 downto 0);
     variable fc5_in_6 : signed(11 downto 0);
     variable fc5_in_7 : signed(11 downto 0);
-    variable fc5_n0_p0_m : signed(21 downto 0);
-    variable fc5_n0_p0 : signed(20 downto 0);
-    variable fc5_n0_p1_e : signed(12 downto 0);
     variable fc5_n0_p1_neg : signed(12 downto 0);
-    variable fc5_n0_p2_m : signed(18 downto 0);
-    variable fc5_n0_p2 : signed(17 downto 0);
-    variable fc5_n0_p3_m : signed(17 downto 0);
-    variable fc5_n0_p3 : signed(16 downto 0);
-    variable fc5_n0_p4_m : signed(18 downto 0);
-    variable fc5_n0_p4 : signed(17 downto 0);
-    variable fc5_n0_p5_m : signed(17 downto 0);
-    variable fc5_n0_p5 : signed(16 downto 0);
-    variable fc5_n0_p6_m : signed(17 downto 0);
-    variable fc5_n0_p6 : signed(16 downto 0);
-    variable fc5_n0_p7_m : signed(17 downto 0);
-    variable fc5_n0_p7 : signed(16 downto 0);
-    variable fc5_n0_t0_0_b : signed(20 downto 0);
-    variable fc5_n0_t0_0 : signed(20 downto 0);
-    variable fc5_n0_t0_1_b : signed(17 downto 0);
-    variable fc5_n0_t0_1 : signed(17 downto 0);
-    variable fc5_n0_t0_2_b : signed(17 downto 0);
-    variable fc5_n0_t0_2 : signed(17 downto 0);
-    variable fc5_n0_t0_3_a : signed(17 downto 0);
-    variable fc5_n0_t0_3_b : signed(17 downto 0);
+    variable fc5_n0_p3 : signed(16 downto 0); -- weight 0.1484375
+    variable fc5_n0_p5 : signed(16 downto 0); -- weight -0.1328125
+    variable fc5_n0_p6 : signed(16 downto 0); -- weight 0.21875
+    variable fc5_n0_p7 : signed(16 downto 0); -- weight -0.2421875
+    variable fc5_n0_t0_2 : signed(17 downto 0); -- weight -0.3203125
     variable fc5_n0_t0_3 : signed(17 downto 0);
-    variable fc5_n0_t1_0_b : signed(20 downto 0);
     variable fc5_n0_t1_0 : signed(20 downto 0);
-    variable fc5_n0_t1_1_a : signed(18 downto 0);
-    variable fc5_n0_t1_1_b : signed(18 downto 0);
-    variable fc5_n0_t1_1 : signed(18 downto 0);
-    variable fc5_n0_t2_0_a : signed(21 downto 0);
-    variable fc5_n0_t2_0_b : signed(21 downto 0);
-    variable fc5_n0_t2_0 : signed(21 downto 0);
-    variable fc5_n0_t3_0_b : signed(21 downto 0);
-    variable fc5_n0_t3_0 : signed(21 downto 0);
     variable fc5_n0_acc : signed(21 downto 0);
-    variable fc5_n0_y_fl : signed(13 downto 0);
-    variable fc5_n0_y_half : std_logic;
-    variable fc5_n0_y_low : unsigned(6 downto 0);
     variable fc5_n0_y_sticky : std_logic;
-    variable fc5_n0_y_lsb : std_logic;
-    variable fc5_n0_y_inc_any : std_logic;
-    variable fc5_n0_y_inc : std_logic;
-    variable fc5_n0_y_incx : signed(13 downto 0);
     variable fc5_n0_y_rnd : signed(13 downto 0);
-    variable fc5_n0_y_wrap : signed(11 downto 0);
-    variable fc5_n0_y_ovf_hi : std_logic;
-    variable fc5_n0_y_ovf_lo : std_logic;
-    variable fc5_n0_y_satlo : signed(11 downto 0);
     variable fc5_n0_y_sat : signed(11 downto 0);
-    variable fc5_n1_p0_e : signed(12 downto 0);
     variable fc5_n1_p0_neg : signed(12 downto 0);
-    variable fc5_n1_p1_m : signed(21 downto 0);
-    variable fc5_n1_p1 : signed(20 downto 0);
-    variable fc5_n1_p2_m : signed(17 downto 0);
-    variable fc5_n1_p2 : signed(16 downto 0);
-    variable fc5_n1_p3_m : signed(18 downto 0);
-    variable fc5_n1_p3 : signed(17 downto 0);
-    variable fc5_n1_p4_m : signed(17 downto 0);
-    variable fc5_n1_p4 : signed(16 downto 0);
-    variable fc5_n1_p5_m : signed(17 downto 0);
-    variable fc5_n1_p5 : signed(16 downto 0);
-    variable fc5_n1_p6_m : signed(17 downto 0);
-    variable fc5_n1_p6 : signed(16 downto 0);
-    variable fc5_n1_p7_m : signed(17 downto 0);
-    variable fc5_n1_p7 : signed(16 downto 0);
-    variable fc5_n1_t0_0_a : signed(20 downto 0);
-    variable fc5_n1_t0_0 : signed(20 downto 0);
-    variable fc5_n1_t0_1_a : signed(18 downto 0);
-    variable fc5_n1_t0_1_b : signed(18 downto 0);
-    variable fc5_n1_t0_1 : signed(18 downto 0);
-    variable fc5_n1_t0_2_a : signed(17 downto 0);
-    variable fc5_n1_t0_2_b : signed(17 downto 0);
+    variable fc5_n1_p2 : signed(16 downto 0); -- weight -0.15625
+    variable fc5_n1_p3 : signed(17 downto 0); -- weight -0.3671875
+    variable fc5_n1_p4 : signed(16 downto 0); -- weight -0.1640625
+    variable fc5_n1_p5 : signed(16 downto 0); -- weight 0.203125
+    variable fc5_n1_p6 : signed(16 downto 0); -- weight -0.234375
+    variable fc5_n1_p7 : signed(16 downto 0); -- weight -0.203125
     variable fc5_n1_t0_2 : signed(17 downto 0);
-    variable fc5_n1_t0_3_a : signed(17 downto 0);
-    variable fc5_n1_t0_3_b : signed(17 downto 0);
     variable fc5_n1_t0_3 : signed(17 downto 0);
-    variable fc5_n1_t1_0_b : signed(20 downto 0);
-    variable fc5_n1_t1_0 : signed(20 downto 0);
-    variable fc5_n1_t1_1_a : signed(18 downto 0);
-    variable fc5_n1_t1_1_b : signed(18 downto 0);
-    variable fc5_n1_t1_1 : signed(18 downto 0);
-    variable fc5_n1_t2_0_b : signed(20 downto 0);
     variable fc5_n1_t2_0 : signed(20 downto 0);
-    variable fc5_n1_t3_0_a : signed(21 downto 0);
-    variable fc5_n1_t3_0_b : signed(21 downto 0);
-    variable fc5_n1_t3_0 : signed(21 downto 0);
     variable fc5_n1_acc : signed(21 downto 0);
-    variable fc5_n1_y_fl : signed(13 downto 0);
-    variable fc5_n1_y_half : std_logic;
-    variable fc5_n1_y_low : unsigned(6 downto 0);
     variable fc5_n1_y_sticky : std_logic;
-    variable fc5_n1_y_lsb : std_logic;
-    variable fc5_n1_y_inc_any : std_logic;
-    variable fc5_n1_y_inc : std_logic;
-    variable fc5_n1_y_incx : signed(13 downto 0);
     variable fc5_n1_y_rnd : signed(13 downto 0);
-    variable fc5_n1_y_wrap : signed(11 downto 0);
-    variable fc5_n1_y_ovf_hi : std_logic;
-    variable fc5_n1_y_ovf_lo : std_logic;
-    variable fc5_n1_y_satlo : signed(11 downto 0);
     variable fc5_n1_y_sat : signed(11 downto 0);
-    variable fc5_n2_p0_m : signed(18 downto 0);
-    variable fc5_n2_p0 : signed(17 downto 0);
-    variable fc5_n2_p1_m : signed(18 downto 0);
-    variable fc5_n2_p1 : signed(17 downto 0);
-    variable fc5_n2_p2_m : signed(21 downto 0);
-    variable fc5_n2_p2 : signed(20 downto 0);
+    variable fc5_n2_p0 : signed(17 downto 0); -- weight 0.3046875
+    variable fc5_n2_p1 : signed(17 downto 0); -- weight 0.265625
     variable fc5_n2_p3_sh : signed(16 downto 0);
-    variable fc5_n2_p4_m : signed(18 downto 0);
-    variable fc5_n2_p4 : signed(17 downto 0);
+    variable fc5_n2_p4 : signed(17 downto 0); -- weight 0.3125
     variable fc5_n2_p5_sh : signed(16 downto 0);
-    variable fc5_n2_p6_m : signed(18 downto 0);
-    variable fc5_n2_p6 : signed(17 downto 0);
-    variable fc5_n2_p7_m : signed(18 downto 0);
-    variable fc5_n2_p7 : signed(17 downto 0);
-    variable fc5_n2_t0_0_a : signed(18 downto 0);
-    variable fc5_n2_t0_0_b : signed(18 downto 0);
-    variable fc5_n2_t0_0 : signed(18 downto 0);
-    variable fc5_n2_t0_1_b : signed(20 downto 0);
-    variable fc5_n2_t0_1 : signed(20 downto 0);
-    variable fc5_n2_t0_2_a : signed(18 downto 0);
-    variable fc5_n2_t0_2_b : signed(18 downto 0);
+    variable fc5_n2_p6 : signed(17 downto 0); -- weight 0.359375
+    variable fc5_n2_p7 : signed(17 downto 0); -- weight 0.2578125
     variable fc5_n2_t0_2 : signed(18 downto 0);
-    variable fc5_n2_t0_3_a : signed(18 downto 0);
-    variable fc5_n2_t0_3_b : signed(18 downto 0);
     variable fc5_n2_t0_3 : signed(18 downto 0);
-    variable fc5_n2_t1_0_a : signed(20 downto 0);
     variable fc5_n2_t1_0 : signed(20 downto 0);
-    variable fc5_n2_t1_1_a : signed(19 downto 0);
-    variable fc5_n2_t1_1_b : signed(19 downto 0);
-    variable fc5_n2_t1_1 : signed(19 downto 0);
-    variable fc5_n2_t2_0_a : signed(21 downto 0);
-    variable fc5_n2_t2_0_b : signed(21 downto 0);
-    variable fc5_n2_t2_0 : signed(21 downto 0);
-    variable fc5_n2_t3_0_b : signed(21 downto 0);
-    variable fc5_n2_t3_0 : signed(21 downto 0);
     variable fc5_n2_acc : signed(21 downto 0);
-    variable fc5_n2_y_fl : signed(13 downto 0);
-    variable fc5_n2_y_half : std_logic;
-    variable fc5_n2_y_low : unsigned(6 downto 0);
     variable fc5_n2_y_sticky : std_logic;
-    variable fc5_n2_y_lsb : std_logic;
-    variable fc5_n2_y_inc_any : std_logic;
-    variable fc5_n2_y_inc : std_logic;
-    variable fc5_n2_y_incx : signed(13 downto 0);
     variable fc5_n2_y_rnd : signed(13 downto 0);
-    variable fc5_n2_y_wrap : signed(11 downto 0);
-    variable fc5_n2_y_ovf_hi : std_logic;
-    variable fc5_n2_y_ovf_lo : std_logic;
-    variable fc5_n2_y_satlo : signed(11 downto 0);
     variable fc5_n2_y_sat : signed(11 downto 0);
-    variable fc5_n3_p0_m : signed(17 downto 0);
-    variable fc5_n3_p0 : signed(16 downto 0);
-    variable fc5_n3_p1_m : signed(18 downto 0);
-    variable fc5_n3_p1 : signed(17 downto 0);
-    variable fc5_n3_p2_m : signed(17 downto 0);
-    variable fc5_n3_p2 : signed(16 downto 0);
-    variable fc5_n3_p3_m : signed(21 downto 0);
-    variable fc5_n3_p3 : signed(20 downto 0);
-    variable fc5_n3_p4_m : signed(18 downto 0);
-    variable fc5_n3_p4 : signed(17 downto 0);
-    variable fc5_n3_p5_m : signed(18 downto 0);
-    variable fc5_n3_p5 : signed(17 downto 0);
-    variable fc5_n3_p6_m : signed(17 downto 0);
-    variable fc5_n3_p6 : signed(16 downto 0);
+    variable fc5_n3_p0 : signed(16 downto 0); -- weight -0.140625
+    variable fc5_n3_p1 : signed(17 downto 0); -- weight 0.2578125
+    variable fc5_n3_p2 : signed(16 downto 0); -- weight -0.203125
+    variable fc5_n3_p4 : signed(17 downto 0); -- weight 0.40625
+    variable fc5_n3_p5 : signed(17 downto 0); -- weight 0.2578125
+    variable fc5_n3_p6 : signed(16 downto 0); -- weight 0.1875
     variable fc5_n3_p7_sh : signed(15 downto 0);
-    variable fc5_n3_p7_e : signed(16 downto 0);
     variable fc5_n3_p7_neg : signed(16 downto 0);
-    variable fc5_n3_t0_0_a : signed(17 downto 0);
-    variable fc5_n3_t0_0 : signed(17 downto 0);
-    variable fc5_n3_t0_1_a : signed(20 downto 0);
-    variable fc5_n3_t0_1 : signed(20 downto 0);
-    variable fc5_n3_t0_2_a : signed(18 downto 0);
-    variable fc5_n3_t0_2_b : signed(18 downto 0);
-    variable fc5_n3_t0_2 : signed(18 downto 0);
-    variable fc5_n3_t0_3_a : signed(17 downto 0);
-    variable fc5_n3_t0_3_b : signed(17 downto 0);
     variable fc5_n3_t0_3 : signed(17 downto 0);
-    variable fc5_n3_t1_0_a : signed(20 downto 0);
     variable fc5_n3_t1_0 : signed(20 downto 0);
-    variable fc5_n3_t1_1_b : signed(18 downto 0);
     variable fc5_n3_t1_1 : signed(18 downto 0);
-    variable fc5_n3_t2_0_a : signed(21 downto 0);
-    variable fc5_n3_t2_0_b : signed(21 downto 0);
-    variable fc5_n3_t2_0 : signed(21 downto 0);
-    variable fc5_n3_t3_0_b : signed(21 downto 0);
-    variable fc5_n3_t3_0 : signed(21 downto 0);
     variable fc5_n3_acc : signed(21 downto 0);
-    variable fc5_n3_y_fl : signed(13 downto 0);
-    variable fc5_n3_y_half : std_logic;
-    variable fc5_n3_y_low : unsigned(6 downto 0);
     variable fc5_n3_y_sticky : std_logic;
-    variable fc5_n3_y_lsb : std_logic;
-    variable fc5_n3_y_inc_any : std_logic;
-    variable fc5_n3_y_inc : std_logic;
-    variable fc5_n3_y_incx : signed(13 downto 0);
     variable fc5_n3_y_rnd : signed(13 downto 0);
-    variable fc5_n3_y_wrap : signed(11 downto 0);
-    variable fc5_n3_y_ovf_hi : std_logic;
-    variable fc5_n3_y_ovf_lo : std_logic;
-    variable fc5_n3_y_satlo : signed(11 downto 0);
     variable fc5_n3_y_sat : signed(11 downto 0);
-    variable fc5_n4_p0_m : signed(17 downto 0);
-    variable fc5_n4_p0 : signed(16 downto 0);
-    variable fc5_n4_p1_m : signed(18 downto 0);
-    variable fc5_n4_p1 : signed(17 downto 0);
-    variable fc5_n4_p2_m : signed(17 downto 0);
-    variable fc5_n4_p2 : signed(16 downto 0);
-    variable fc5_n4_p3_m : signed(17 downto 0);
-    variable fc5_n4_p3 : signed(16 downto 0);
-    variable fc5_n4_p4_m : signed(21 downto 0);
-    variable fc5_n4_p4 : signed(20 downto 0);
-    variable fc5_n4_p5_m : signed(17 downto 0);
-    variable fc5_n4_p5 : signed(16 downto 0);
-    variable fc5_n4_p6_m : signed(18 downto 0);
-    variable fc5_n4_p6 : signed(17 downto 0);
-    variable fc5_n4_p7_m : signed(18 downto 0);
-    variable fc5_n4_p7 : signed(17 downto 0);
-    variable fc5_n4_t0_0_a : signed(18 downto 0);
-    variable fc5_n4_t0_0_b : signed(18 downto 0);
-    variable fc5_n4_t0_0 : signed(18 downto 0);
-    variable fc5_n4_t0_1_a : signed(17 downto 0);
-    variable fc5_n4_t0_1_b : signed(17 downto 0);
+    variable fc5_n4_p0 : signed(16 downto 0); -- weight 0.2109375
+    variable fc5_n4_p1 : signed(17 downto 0); -- weight -0.3046875
+    variable fc5_n4_p2 : signed(16 downto 0); -- weight 0.2421875
+    variable fc5_n4_p3 : signed(16 downto 0); -- weight 0.234375
+    variable fc5_n4_p5 : signed(16 downto 0); -- weight -0.1484375
+    variable fc5_n4_p6 : signed(17 downto 0); -- weight 0.3046875
+    variable fc5_n4_p7 : signed(17 downto 0); -- weight -0.265625
     variable fc5_n4_t0_1 : signed(17 downto 0);
-    variable fc5_n4_t0_2_b : signed(20 downto 0);
-    variable fc5_n4_t0_2 : signed(20 downto 0);
-    variable fc5_n4_t0_3_a : signed(18 downto 0);
-    variable fc5_n4_t0_3_b : signed(18 downto 0);
-    variable fc5_n4_t0_3 : signed(18 downto 0);
-    variable fc5_n4_t1_0_b : signed(18 downto 0);
     variable fc5_n4_t1_0 : signed(18 downto 0);
-    variable fc5_n4_t1_1_b : signed(20 downto 0);
     variable fc5_n4_t1_1 : signed(20 downto 0);
-    variable fc5_n4_t2_0_a : signed(21 downto 0);
-    variable fc5_n4_t2_0_b : signed(21 downto 0);
-    variable fc5_n4_t2_0 : signed(21 downto 0);
-    variable fc5_n4_t3_0_b : signed(21 downto 0);
-    variable fc5_n4_t3_0 : signed(21 downto 0);
     variable fc5_n4_acc : signed(21 downto 0);
-    variable fc5_n4_y_fl : signed(13 downto 0);
-    variable fc5_n4_y_half : std_logic;
-    variable fc5_n4_y_low : unsigned(6 downto 0);
     variable fc5_n4_y_sticky : std_logic;
-    variable fc5_n4_y_lsb : std_logic;
-    variable fc5_n4_y_inc_any : std_logic;
-    variable fc5_n4_y_inc : std_logic;
-    variable fc5_n4_y_incx : signed(13 downto 0);
     variable fc5_n4_y_rnd : signed(13 downto 0);
-    variable fc5_n4_y_wrap : signed(11 downto 0);
-    variable fc5_n4_y_ovf_hi : std_logic;
-    variable fc5_n4_y_ovf_lo : std_logic;
-    variable fc5_n4_y_satlo : signed(11 downto 0);
     variable fc5_n4_y_sat : signed(11 downto 0);
-    variable fc5_n5_p0_m : signed(17 downto 0);
-    variable fc5_n5_p0 : signed(16 downto 0);
-    variable fc5_n5_p1_m : signed(18 downto 0);
-    variable fc5_n5_p1 : signed(17 downto 0);
-    variable fc5_n5_p2_m : signed(16 downto 0);
-    variable fc5_n5_p2 : signed(15 downto 0);
-    variable fc5_n5_p3_m : signed(15 downto 0);
-    variable fc5_n5_p3 : signed(14 downto 0);
-    variable fc5_n5_p4_m : signed(18 downto 0);
-    variable fc5_n5_p4 : signed(17 downto 0);
-    variable fc5_n5_p5_m : signed(21 downto 0);
-    variable fc5_n5_p5 : signed(20 downto 0);
-    variable fc5_n5_p6_m : signed(18 downto 0);
-    variable fc5_n5_p6 : signed(17 downto 0);
-    variable fc5_n5_p7_m : signed(15 downto 0);
-    variable fc5_n5_p7 : signed(14 downto 0);
-    variable fc5_n5_t0_0_a : signed(17 downto 0);
+    variable fc5_n5_p0 : signed(16 downto 0); -- weight -0.2109375
+    variable fc5_n5_p2 : signed(15 downto 0); -- weight -0.0859375
+    variable fc5_n5_p3 : signed(14 downto 0); -- weight -0.0390625
+    variable fc5_n5_p4 : signed(17 downto 0); -- weight -0.3671875
+    variable fc5_n5_p7 : signed(14 downto 0); -- weight 0.046875
     variable fc5_n5_t0_0 : signed(17 downto 0);
-    variable fc5_n5_t0_1_a : signed(16 downto 0);
-    variable fc5_n5_t0_1_b : signed(16 downto 0);
     variable fc5_n5_t0_1 : signed(16 downto 0);
-    variable fc5_n5_t0_2_a : signed(20 downto 0);
-    variable fc5_n5_t0_2 : signed(20 downto 0);
-    variable fc5_n5_t0_3_b : signed(17 downto 0);
-    variable fc5_n5_t0_3 : signed(17 downto 0);
-    variable fc5_n5_t1_0_a : signed(18 downto 0);
-    variable fc5_n5_t1_0_b : signed(18 downto 0);
-    variable fc5_n5_t1_0 : signed(18 downto 0);
-    variable fc5_n5_t1_1_b : signed(20 downto 0);
     variable fc5_n5_t1_1 : signed(20 downto 0);
-    variable fc5_n5_t2_0_a : signed(21 downto 0);
-    variable fc5_n5_t2_0_b : signed(21 downto 0);
-    variable fc5_n5_t2_0 : signed(21 downto 0);
-    variable fc5_n5_t3_0_b : signed(21 downto 0);
-    variable fc5_n5_t3_0 : signed(21 downto 0);
     variable fc5_n5_acc : signed(21 downto 0);
-    variable fc5_n5_y_fl : signed(13 downto 0);
-    variable fc5_n5_y_half : std_logic;
-    variable fc5_n5_y_low : unsigned(6 downto 0);
     variable fc5_n5_y_sticky : std_logic;
-    variable fc5_n5_y_lsb : std_logic;
-    variable fc5_n5_y_inc_any : std_logic;
-    variable fc5_n5_y_inc : std_logic;
-    variable fc5_n5_y_incx : signed(13 downto 0);
     variable fc5_n5_y_rnd : signed(13 downto 0);
-    variable fc5_n5_y_wrap : signed(11 downto 0);
-    variable fc5_n5_y_ovf_hi : std_logic;
-    variable fc5_n5_y_ovf_lo : std_logic;
-    variable fc5_n5_y_satlo : signed(11 downto 0);
     variable fc5_n5_y_sat : signed(11 downto 0);
-    variable fc5_n6_p0_m : signed(18 downto 0);
-    variable fc5_n6_p0 : signed(17 downto 0);
-    variable fc5_n6_p1_m : signed(16 downto 0);
-    variable fc5_n6_p1 : signed(15 downto 0);
-    variable fc5_n6_p2_m : signed(17 downto 0);
-    variable fc5_n6_p2 : signed(16 downto 0);
+    variable fc5_n6_p1 : signed(15 downto 0); -- weight -0.109375
     variable fc5_n6_p3_sh : signed(12 downto 0);
-    variable fc5_n6_p4_m : signed(18 downto 0);
-    variable fc5_n6_p4 : signed(17 downto 0);
-    variable fc5_n6_p5_m : signed(18 downto 0);
-    variable fc5_n6_p5 : signed(17 downto 0);
-    variable fc5_n6_p6_m : signed(21 downto 0);
-    variable fc5_n6_p6 : signed(20 downto 0);
-    variable fc5_n6_p7_m : signed(18 downto 0);
-    variable fc5_n6_p7 : signed(17 downto 0);
-    variable fc5_n6_t0_0_b : signed(17 downto 0);
-    variable fc5_n6_t0_0 : signed(17 downto 0);
-    variable fc5_n6_t0_1_b : signed(16 downto 0);
-    variable fc5_n6_t0_1 : signed(16 downto 0);
-    variable fc5_n6_t0_2_a : signed(18 downto 0);
-    variable fc5_n6_t0_2_b : signed(18 downto 0);
-    variable fc5_n6_t0_2 : signed(18 downto 0);
-    variable fc5_n6_t0_3_b : signed(20 downto 0);
-    variable fc5_n6_t0_3 : signed(20 downto 0);
-    variable fc5_n6_t1_0_a : signed(18 downto 0);
-    variable fc5_n6_t1_0_b : signed(18 downto 0);
-    variable fc5_n6_t1_0 : signed(18 downto 0);
-    variable fc5_n6_t1_1_a : signed(21 downto 0);
-    variable fc5_n6_t1_1_b : signed(21 downto 0);
-    variable fc5_n6_t1_1 : signed(21 downto 0);
-    variable fc5_n6_t2_0_a : signed(21 downto 0);
+    variable fc5_n6_p4 : signed(17 downto 0); -- weight -0.3984375
+    variable fc5_n6_p5 : signed(17 downto 0); -- weight -0.265625
+    variable fc5_n6_p7 : signed(17 downto 0); -- weight -0.375
+    variable fc5_n6_t0_0 : signed(17 downto 0); -- weight -0.34375
+    variable fc5_n6_t0_1 : signed(16 downto 0); -- weight 0.1796875
     variable fc5_n6_t2_0 : signed(21 downto 0);
-    variable fc5_n6_t3_0_b : signed(21 downto 0);
-    variable fc5_n6_t3_0 : signed(21 downto 0);
     variable fc5_n6_acc : signed(21 downto 0);
-    variable fc5_n6_y_fl : signed(13 downto 0);
-    variable fc5_n6_y_half : std_logic;
-    variable fc5_n6_y_low : unsigned(6 downto 0);
     variable fc5_n6_y_sticky : std_logic;
-    variable fc5_n6_y_lsb : std_logic;
-    variable fc5_n6_y_inc_any : std_logic;
-    variable fc5_n6_y_inc : std_logic;
-    variable fc5_n6_y_incx : signed(13 downto 0);
     variable fc5_n6_y_rnd : signed(13 downto 0);
-    variable fc5_n6_y_wrap : signed(11 downto 0);
-    variable fc5_n6_y_ovf_hi : std_logic;
-    variable fc5_n6_y_ovf_lo : std_logic;
-    variable fc5_n6_y_satlo : signed(11 downto 0);
     variable fc5_n6_y_sat : signed(11 downto 0);
-    variable fc5_n7_p0_m : signed(18 downto 0);
-    variable fc5_n7_p0 : signed(17 downto 0);
-    variable fc5_n7_p1_m : signed(17 downto 0);
-    variable fc5_n7_p1 : signed(16 downto 0);
-    variable fc5_n7_p2_m : signed(17 downto 0);
-    variable fc5_n7_p2 : signed(16 downto 0);
+    variable fc5_n7_p1 : signed(16 downto 0); -- weight 0.1796875
     variable fc5_n7_p3_sh : signed(14 downto 0);
-    variable fc5_n7_p3_e : signed(15 downto 0);
     variable fc5_n7_p3_neg : signed(15 downto 0);
-    variable fc5_n7_p4_m : signed(16 downto 0);
-    variable fc5_n7_p4 : signed(15 downto 0);
-    variable fc5_n7_p5_m : signed(18 downto 0);
-    variable fc5_n7_p5 : signed(17 downto 0);
-    variable fc5_n7_p6_m : signed(17 downto 0);
-    variable fc5_n7_p6 : signed(16 downto 0);
-    variable fc5_n7_p7_m : signed(21 downto 0);
-    variable fc5_n7_p7 : signed(20 downto 0);
-    variable fc5_n7_t0_0_b : signed(17 downto 0);
-    variable fc5_n7_t0_0 : signed(17 downto 0);
-    variable fc5_n7_t0_1_b : signed(16 downto 0);
-    variable fc5_n7_t0_1 : signed(16 downto 0);
-    variable fc5_n7_t0_2_a : signed(17 downto 0);
-    variable fc5_n7_t0_2 : signed(17 downto 0);
-    variable fc5_n7_t0_3_a : signed(20 downto 0);
-    variable fc5_n7_t0_3 : signed(20 downto 0);
-    variable fc5_n7_t1_0_a : signed(18 downto 0);
-    variable fc5_n7_t1_0_b : signed(18 downto 0);
-    variable fc5_n7_t1_0 : signed(18 downto 0);
-    variable fc5_n7_t1_1_a : signed(20 downto 0);
-    variable fc5_n7_t1_1 : signed(20 downto 0);
-    variable fc5_n7_t2_0_a : signed(20 downto 0);
+    variable fc5_n7_p4 : signed(15 downto 0); -- weight 0.1171875
+    variable fc5_n7_p6 : signed(16 downto 0); -- weight 0.203125
+    variable fc5_n7_t0_0 : signed(17 downto 0); -- weight -0.2578125
+    variable fc5_n7_t0_1 : signed(16 downto 0); -- weight -0.1328125
     variable fc5_n7_t2_0 : signed(20 downto 0);
-    variable fc5_n7_t3_0_a : signed(21 downto 0);
-    variable fc5_n7_t3_0_b : signed(21 downto 0);
-    variable fc5_n7_t3_0 : signed(21 downto 0);
     variable fc5_n7_acc : signed(21 downto 0);
-    variable fc5_n7_y_fl : signed(13 downto 0);
-    variable fc5_n7_y_half : std_logic;
-    variable fc5_n7_y_low : unsigned(6 downto 0);
     variable fc5_n7_y_sticky : std_logic;
-    variable fc5_n7_y_lsb : std_logic;
-    variable fc5_n7_y_inc_any : std_logic;
-    variable fc5_n7_y_inc : std_logic;
-    variable fc5_n7_y_incx : signed(13 downto 0);
     variable fc5_n7_y_rnd : signed(13 downto 0);
-    variable fc5_n7_y_wrap : signed(11 downto 0);
-    variable fc5_n7_y_ovf_hi : std_logic;
-    variable fc5_n7_y_ovf_lo : std_logic;
-    variable fc5_n7_y_satlo : signed(11 downto 0);
     variable fc5_n7_y_sat : signed(11 downto 0);
   begin
     if rising_edge(clk) then
@@ -599,457 +195,151 @@ begin
         fc5_in_5 := signed(in_data(71 downto 60));
         fc5_in_6 := signed(in_data(83 downto 72));
         fc5_in_7 := signed(in_data(95 downto 84));
-        fc5_n0_p0_m := to_signed(to_integer(fc5_in_0) * to_integer(fc5_w0_0), 22);
-        fc5_n0_p0 := fc5_n0_p0_m(20 downto 0);
-        fc5_n0_p1_e := resize(fc5_in_1, 13);
-        fc5_n0_p1_neg := -fc5_n0_p1_e;
-        fc5_n0_p2_m := to_signed(to_integer(fc5_in_2) * to_integer(fc5_w2_0), 19);
-        fc5_n0_p2 := fc5_n0_p2_m(17 downto 0);
-        fc5_n0_p3_m := to_signed(to_integer(fc5_in_3) * to_integer(fc5_w3_0), 18);
-        fc5_n0_p3 := fc5_n0_p3_m(16 downto 0);
-        fc5_n0_p4_m := to_signed(to_integer(fc5_in_4) * to_integer(fc5_w4_0), 19);
-        fc5_n0_p4 := fc5_n0_p4_m(17 downto 0);
-        fc5_n0_p5_m := to_signed(to_integer(fc5_in_5) * to_integer(fc5_w5_0), 18);
-        fc5_n0_p5 := fc5_n0_p5_m(16 downto 0);
-        fc5_n0_p6_m := to_signed(to_integer(fc5_in_6) * to_integer(fc5_w6_0), 18);
-        fc5_n0_p6 := fc5_n0_p6_m(16 downto 0);
-        fc5_n0_p7_m := to_signed(to_integer(fc5_in_7) * to_integer(fc5_w7_0), 18);
-        fc5_n0_p7 := fc5_n0_p7_m(16 downto 0);
-        fc5_n0_t0_0_b := resize(fc5_n0_p1_neg, 21);
-        fc5_n0_t0_0 := fc5_n0_p0 + fc5_n0_t0_0_b;
-        fc5_n0_t0_1_b := resize(fc5_n0_p3, 18);
-        fc5_n0_t0_1 := fc5_n0_p2 + fc5_n0_t0_1_b;
-        fc5_n0_t0_2_b := resize(fc5_n0_p5, 18);
-        fc5_n0_t0_2 := fc5_n0_p4 + fc5_n0_t0_2_b;
-        fc5_n0_t0_3_a := resize(fc5_n0_p6, 18);
-        fc5_n0_t0_3_b := resize(fc5_n0_p7, 18);
-        fc5_n0_t0_3 := fc5_n0_t0_3_a + fc5_n0_t0_3_b;
-        fc5_n0_t1_0_b := resize(fc5_n0_t0_1, 21);
-        fc5_n0_t1_0 := fc5_n0_t0_0_d1 + fc5_n0_t1_0_b_d1;
-        fc5_n0_t1_1_a := resize(fc5_n0_t0_2, 19);
-        fc5_n0_t1_1_b := resize(fc5_n0_t0_3, 19);
-        fc5_n0_t1_1 := fc5_n0_t1_1_a + fc5_n0_t1_1_b;
-        fc5_n0_t2_0_a := resize(fc5_n0_t1_0, 22);
-        fc5_n0_t2_0_b := resize(fc5_n0_t1_1, 22);
-        fc5_n0_t2_0 := fc5_n0_t2_0_a + fc5_n0_t2_0_b_d1;
-        fc5_n0_t3_0_b := resize(fc5_n0_bias, 22);
-        fc5_n0_t3_0 := fc5_n0_t2_0 + fc5_n0_t3_0_b_d1;
-        fc5_n0_acc := fc5_n0_t3_0;
-        fc5_n0_y_fl := fc5_n0_acc(21 downto 8);
-        fc5_n0_y_half := fc5_n0_acc(7);
-        fc5_n0_y_low := unsigned(fc5_n0_acc(6 downto 0));
-        if fc5_n0_y_low /= 0 then fc5_n0_y_sticky := '1'; else fc5_n0_y_sticky := '0'; end if;
-        fc5_n0_y_lsb := fc5_n0_acc(8);
-        fc5_n0_y_inc_any := fc5_n0_y_sticky or fc5_n0_y_lsb;
-        fc5_n0_y_inc := fc5_n0_y_half and fc5_n0_y_inc_any;
-        fc5_n0_y_incx := (0 => fc5_n0_y_inc, others => '0');
-        fc5_n0_y_rnd := fc5_n0_y_fl_d1 + fc5_n0_y_incx_d1;
-        fc5_n0_y_wrap := fc5_n0_y_rnd(11 downto 0);
-        if fc5_n0_y_rnd > fc5_n0_y_max then fc5_n0_y_ovf_hi := '1'; else fc5_n0_y_ovf_hi := '0'; end if;
-        if fc5_n0_y_rnd < fc5_n0_y_min then fc5_n0_y_ovf_lo := '1'; else fc5_n0_y_ovf_lo := '0'; end if;
-        if fc5_n0_y_ovf_lo = '1' then fc5_n0_y_satlo := fc5_n0_y_minv; else fc5_n0_y_satlo := fc5_n0_y_wrap; end if;
-        if fc5_n0_y_ovf_hi = '1' then fc5_n0_y_sat := fc5_n0_y_maxv; else fc5_n0_y_sat := fc5_n0_y_satlo; end if;
-        fc5_n1_p0_e := resize(fc5_in_0, 13);
-        fc5_n1_p0_neg := -fc5_n1_p0_e;
-        fc5_n1_p1_m := to_signed(to_integer(fc5_in_1) * to_integer(fc5_w1_1), 22);
-        fc5_n1_p1 := fc5_n1_p1_m(20 downto 0);
-        fc5_n1_p2_m := to_signed(to_integer(fc5_in_2) * to_integer(fc5_w2_1), 18);
-        fc5_n1_p2 := fc5_n1_p2_m(16 downto 0);
-        fc5_n1_p3_m := to_signed(to_integer(fc5_in_3) * to_integer(fc5_w3_1), 19);
-        fc5_n1_p3 := fc5_n1_p3_m(17 downto 0);
-        fc5_n1_p4_m := to_signed(to_integer(fc5_in_4) * to_integer(fc5_w4_1), 18);
-        fc5_n1_p4 := fc5_n1_p4_m(16 downto 0);
-        fc5_n1_p5_m := to_signed(to_integer(fc5_in_5) * to_integer(fc5_w5_1), 18);
-        fc5_n1_p5 := fc5_n1_p5_m(16 downto 0);
-        fc5_n1_p6_m := to_signed(to_integer(fc5_in_6) * to_integer(fc5_w6_1), 18);
-        fc5_n1_p6 := fc5_n1_p6_m(16 downto 0);
-        fc5_n1_p7_m := to_signed(to_integer(fc5_in_7) * to_integer(fc5_w7_1), 18);
-        fc5_n1_p7 := fc5_n1_p7_m(16 downto 0);
-        fc5_n1_t0_0_a := resize(fc5_n1_p0_neg, 21);
-        fc5_n1_t0_0 := fc5_n1_t0_0_a + fc5_n1_p1;
-        fc5_n1_t0_1_a := resize(fc5_n1_p2, 19);
-        fc5_n1_t0_1_b := resize(fc5_n1_p3, 19);
-        fc5_n1_t0_1 := fc5_n1_t0_1_a + fc5_n1_t0_1_b;
-        fc5_n1_t0_2_a := resize(fc5_n1_p4, 18);
-        fc5_n1_t0_2_b := resize(fc5_n1_p5, 18);
-        fc5_n1_t0_2 := fc5_n1_t0_2_a + fc5_n1_t0_2_b;
-        fc5_n1_t0_3_a := resize(fc5_n1_p6, 18);
-        fc5_n1_t0_3_b := resize(fc5_n1_p7, 18);
-        fc5_n1_t0_3 := fc5_n1_t0_3_a + fc5_n1_t0_3_b;
-        fc5_n1_t1_0_b := resize(fc5_n1_t0_1, 21);
-        fc5_n1_t1_0 := fc5_n1_t0_0_d1 + fc5_n1_t1_0_b_d1;
-        fc5_n1_t1_1_a := resize(fc5_n1_t0_2, 19);
-        fc5_n1_t1_1_b := resize(fc5_n1_t0_3, 19);
-        fc5_n1_t1_1 := fc5_n1_t1_1_a + fc5_n1_t1_1_b;
-        fc5_n1_t2_0_b := resize(fc5_n1_t1_1, 21);
-        fc5_n1_t2_0 := fc5_n1_t1_0 + fc5_n1_t2_0_b_d1;
-        fc5_n1_t3_0_a := resize(fc5_n1_t2_0, 22);
-        fc5_n1_t3_0_b := resize(fc5_n1_bias, 22);
-        fc5_n1_t3_0 := fc5_n1_t3_0_a + fc5_n1_t3_0_b_d1;
-        fc5_n1_acc := fc5_n1_t3_0;
-        fc5_n1_y_fl := fc5_n1_acc(21 downto 8);
-        fc5_n1_y_half := fc5_n1_acc(7);
-        fc5_n1_y_low := unsigned(fc5_n1_acc(6 downto 0));
-        if fc5_n1_y_low /= 0 then fc5_n1_y_sticky := '1'; else fc5_n1_y_sticky := '0'; end if;
-        fc5_n1_y_lsb := fc5_n1_acc(8);
-        fc5_n1_y_inc_any := fc5_n1_y_sticky or fc5_n1_y_lsb;
-        fc5_n1_y_inc := fc5_n1_y_half and fc5_n1_y_inc_any;
-        fc5_n1_y_incx := (0 => fc5_n1_y_inc, others => '0');
-        fc5_n1_y_rnd := fc5_n1_y_fl_d1 + fc5_n1_y_incx_d1;
-        fc5_n1_y_wrap := fc5_n1_y_rnd(11 downto 0);
-        if fc5_n1_y_rnd > fc5_n1_y_max then fc5_n1_y_ovf_hi := '1'; else fc5_n1_y_ovf_hi := '0'; end if;
-        if fc5_n1_y_rnd < fc5_n1_y_min then fc5_n1_y_ovf_lo := '1'; else fc5_n1_y_ovf_lo := '0'; end if;
-        if fc5_n1_y_ovf_lo = '1' then fc5_n1_y_satlo := fc5_n1_y_minv; else fc5_n1_y_satlo := fc5_n1_y_wrap; end if;
-        if fc5_n1_y_ovf_hi = '1' then fc5_n1_y_sat := fc5_n1_y_maxv; else fc5_n1_y_sat := fc5_n1_y_satlo; end if;
-        fc5_n2_p0_m := to_signed(to_integer(fc5_in_0) * to_integer(fc5_w0_2), 19);
-        fc5_n2_p0 := fc5_n2_p0_m(17 downto 0);
-        fc5_n2_p1_m := to_signed(to_integer(fc5_in_1) * to_integer(fc5_w1_2), 19);
-        fc5_n2_p1 := fc5_n2_p1_m(17 downto 0);
-        fc5_n2_p2_m := to_signed(to_integer(fc5_in_2) * to_integer(fc5_w2_2), 22);
-        fc5_n2_p2 := fc5_n2_p2_m(20 downto 0);
+        fc5_n0_p1_neg := -resize(fc5_in_1, 13);
+        fc5_n0_p3 := signed(to_unsigned((to_integer(fc5_in_3) * 19) mod 2**17, 17));
+        fc5_n0_p5 := signed(to_unsigned((to_integer(fc5_in_5) * (-17)) mod 2**17, 17));
+        fc5_n0_p6 := signed(to_unsigned((to_integer(fc5_in_6) * 28) mod 2**17, 17));
+        fc5_n0_p7 := signed(to_unsigned((to_integer(fc5_in_7) * (-31)) mod 2**17, 17));
+        fc5_n0_t0_2 := signed(to_unsigned((to_integer(fc5_in_4) * (-41)) mod 2**18, 18)) + resize(fc5_n0_p5, 18);
+        fc5_n0_t0_3 := resize(fc5_n0_p6, 18) + resize(fc5_n0_p7, 18);
+        fc5_n0_t1_0 := fc5_n0_t0_0_d1 + resize(fc5_n0_t1_0_b_d1, 21);
+        fc5_n0_acc := ((resize(fc5_n0_t1_0, 22) + resize(fc5_n0_t2_0_b_d1, 22)) + to_signed(-177152, 22));
+        if unsigned(fc5_n0_acc(6 downto 0)) /= 0 then fc5_n0_y_sticky := '1'; else fc5_n0_y_sticky := '0'; end if;
+        fc5_n0_y_rnd := fc5_n0_y_fl_d1 + (to_signed(0, 13) & fc5_n0_y_incx_d1);
+        if fc5_n0_y_rnd > to_signed(2047, 14) then fc5_n0_y_sat := to_signed(2047, 12); elsif fc5_n0_y_rnd < to_signed(-2048, 14) then fc5_n0_y_sat := to_signed(-2048, 12); else fc5_n0_y_sat := fc5_n0_y_rnd(11 downto 0); end if;
+        fc5_n1_p0_neg := -resize(fc5_in_0, 13);
+        fc5_n1_p2 := signed(to_unsigned((to_integer(fc5_in_2) * (-20)) mod 2**17, 17));
+        fc5_n1_p3 := signed(to_unsigned((to_integer(fc5_in_3) * (-47)) mod 2**18, 18));
+        fc5_n1_p4 := signed(to_unsigned((to_integer(fc5_in_4) * (-21)) mod 2**17, 17));
+        fc5_n1_p5 := signed(to_unsigned((to_integer(fc5_in_5) * 26) mod 2**17, 17));
+        fc5_n1_p6 := signed(to_unsigned((to_integer(fc5_in_6) * (-30)) mod 2**17, 17));
+        fc5_n1_p7 := signed(to_unsigned((to_integer(fc5_in_7) * (-26)) mod 2**17, 17));
+        fc5_n1_t0_2 := resize(fc5_n1_p4, 18) + resize(fc5_n1_p5, 18);
+        fc5_n1_t0_3 := resize(fc5_n1_p6, 18) + resize(fc5_n1_p7, 18);
+        fc5_n1_t2_0 := (fc5_n1_t0_0_d1 + resize(fc5_n1_t1_0_b_d1, 21)) + resize(fc5_n1_t2_0_b_d1, 21);
+        fc5_n1_acc := (resize(fc5_n1_t2_0, 22) + to_signed(-137728, 22));
+        if unsigned(fc5_n1_acc(6 downto 0)) /= 0 then fc5_n1_y_sticky := '1'; else fc5_n1_y_sticky := '0'; end if;
+        fc5_n1_y_rnd := fc5_n1_y_fl_d1 + (to_signed(0, 13) & fc5_n1_y_incx_d1);
+        if fc5_n1_y_rnd > to_signed(2047, 14) then fc5_n1_y_sat := to_signed(2047, 12); elsif fc5_n1_y_rnd < to_signed(-2048, 14) then fc5_n1_y_sat := to_signed(-2048, 12); else fc5_n1_y_sat := fc5_n1_y_rnd(11 downto 0); end if;
+        fc5_n2_p0 := signed(to_unsigned((to_integer(fc5_in_0) * 39) mod 2**18, 18));
+        fc5_n2_p1 := signed(to_unsigned((to_integer(fc5_in_1) * 34) mod 2**18, 18));
         fc5_n2_p3_sh := shift_left(resize(fc5_in_3, 17), 5);
-        fc5_n2_p4_m := to_signed(to_integer(fc5_in_4) * to_integer(fc5_w4_2), 19);
-        fc5_n2_p4 := fc5_n2_p4_m(17 downto 0);
+        fc5_n2_p4 := signed(to_unsigned((to_integer(fc5_in_4) * 40) mod 2**18, 18));
         fc5_n2_p5_sh := shift_left(resize(fc5_in_5, 17), 5);
-        fc5_n2_p6_m := to_signed(to_integer(fc5_in_6) * to_integer(fc5_w6_2), 19);
-        fc5_n2_p6 := fc5_n2_p6_m(17 downto 0);
-        fc5_n2_p7_m := to_signed(to_integer(fc5_in_7) * to_integer(fc5_w7_2), 19);
-        fc5_n2_p7 := fc5_n2_p7_m(17 downto 0);
-        fc5_n2_t0_0_a := resize(fc5_n2_p0, 19);
-        fc5_n2_t0_0_b := resize(fc5_n2_p1, 19);
-        fc5_n2_t0_0 := fc5_n2_t0_0_a + fc5_n2_t0_0_b;
-        fc5_n2_t0_1_b := resize(fc5_n2_p3_sh, 21);
-        fc5_n2_t0_1 := fc5_n2_p2 + fc5_n2_t0_1_b;
-        fc5_n2_t0_2_a := resize(fc5_n2_p4, 19);
-        fc5_n2_t0_2_b := resize(fc5_n2_p5_sh, 19);
-        fc5_n2_t0_2 := fc5_n2_t0_2_a + fc5_n2_t0_2_b;
-        fc5_n2_t0_3_a := resize(fc5_n2_p6, 19);
-        fc5_n2_t0_3_b := resize(fc5_n2_p7, 19);
-        fc5_n2_t0_3 := fc5_n2_t0_3_a + fc5_n2_t0_3_b;
-        fc5_n2_t1_0_a := resize(fc5_n2_t0_0, 21);
-        fc5_n2_t1_0 := fc5_n2_t1_0_a_d1 + fc5_n2_t0_1_d1;
-        fc5_n2_t1_1_a := resize(fc5_n2_t0_2, 20);
-        fc5_n2_t1_1_b := resize(fc5_n2_t0_3, 20);
-        fc5_n2_t1_1 := fc5_n2_t1_1_a + fc5_n2_t1_1_b;
-        fc5_n2_t2_0_a := resize(fc5_n2_t1_0, 22);
-        fc5_n2_t2_0_b := resize(fc5_n2_t1_1, 22);
-        fc5_n2_t2_0 := fc5_n2_t2_0_a + fc5_n2_t2_0_b_d1;
-        fc5_n2_t3_0_b := resize(fc5_n2_bias, 22);
-        fc5_n2_t3_0 := fc5_n2_t2_0 + fc5_n2_t3_0_b_d1;
-        fc5_n2_acc := fc5_n2_t3_0;
-        fc5_n2_y_fl := fc5_n2_acc(21 downto 8);
-        fc5_n2_y_half := fc5_n2_acc(7);
-        fc5_n2_y_low := unsigned(fc5_n2_acc(6 downto 0));
-        if fc5_n2_y_low /= 0 then fc5_n2_y_sticky := '1'; else fc5_n2_y_sticky := '0'; end if;
-        fc5_n2_y_lsb := fc5_n2_acc(8);
-        fc5_n2_y_inc_any := fc5_n2_y_sticky or fc5_n2_y_lsb;
-        fc5_n2_y_inc := fc5_n2_y_half and fc5_n2_y_inc_any;
-        fc5_n2_y_incx := (0 => fc5_n2_y_inc, others => '0');
-        fc5_n2_y_rnd := fc5_n2_y_fl_d1 + fc5_n2_y_incx_d1;
-        fc5_n2_y_wrap := fc5_n2_y_rnd(11 downto 0);
-        if fc5_n2_y_rnd > fc5_n2_y_max then fc5_n2_y_ovf_hi := '1'; else fc5_n2_y_ovf_hi := '0'; end if;
-        if fc5_n2_y_rnd < fc5_n2_y_min then fc5_n2_y_ovf_lo := '1'; else fc5_n2_y_ovf_lo := '0'; end if;
-        if fc5_n2_y_ovf_lo = '1' then fc5_n2_y_satlo := fc5_n2_y_minv; else fc5_n2_y_satlo := fc5_n2_y_wrap; end if;
-        if fc5_n2_y_ovf_hi = '1' then fc5_n2_y_sat := fc5_n2_y_maxv; else fc5_n2_y_sat := fc5_n2_y_satlo; end if;
-        fc5_n3_p0_m := to_signed(to_integer(fc5_in_0) * to_integer(fc5_w0_3), 18);
-        fc5_n3_p0 := fc5_n3_p0_m(16 downto 0);
-        fc5_n3_p1_m := to_signed(to_integer(fc5_in_1) * to_integer(fc5_w1_3), 19);
-        fc5_n3_p1 := fc5_n3_p1_m(17 downto 0);
-        fc5_n3_p2_m := to_signed(to_integer(fc5_in_2) * to_integer(fc5_w2_3), 18);
-        fc5_n3_p2 := fc5_n3_p2_m(16 downto 0);
-        fc5_n3_p3_m := to_signed(to_integer(fc5_in_3) * to_integer(fc5_w3_3), 22);
-        fc5_n3_p3 := fc5_n3_p3_m(20 downto 0);
-        fc5_n3_p4_m := to_signed(to_integer(fc5_in_4) * to_integer(fc5_w4_3), 19);
-        fc5_n3_p4 := fc5_n3_p4_m(17 downto 0);
-        fc5_n3_p5_m := to_signed(to_integer(fc5_in_5) * to_integer(fc5_w5_3), 19);
-        fc5_n3_p5 := fc5_n3_p5_m(17 downto 0);
-        fc5_n3_p6_m := to_signed(to_integer(fc5_in_6) * to_integer(fc5_w6_3), 18);
-        fc5_n3_p6 := fc5_n3_p6_m(16 downto 0);
+        fc5_n2_p6 := signed(to_unsigned((to_integer(fc5_in_6) * 46) mod 2**18, 18));
+        fc5_n2_p7 := signed(to_unsigned((to_integer(fc5_in_7) * 33) mod 2**18, 18));
+        fc5_n2_t0_2 := resize(fc5_n2_p4, 19) + resize(fc5_n2_p5_sh, 19);
+        fc5_n2_t0_3 := resize(fc5_n2_p6, 19) + resize(fc5_n2_p7, 19);
+        fc5_n2_t1_0 := resize(fc5_n2_t1_0_a_d1, 21) + fc5_n2_t0_1_d1;
+        fc5_n2_acc := ((resize(fc5_n2_t1_0, 22) + resize(fc5_n2_t2_0_b_d1, 22)) + to_signed(-98304, 22));
+        if unsigned(fc5_n2_acc(6 downto 0)) /= 0 then fc5_n2_y_sticky := '1'; else fc5_n2_y_sticky := '0'; end if;
+        fc5_n2_y_rnd := fc5_n2_y_fl_d1 + (to_signed(0, 13) & fc5_n2_y_incx_d1);
+        if fc5_n2_y_rnd > to_signed(2047, 14) then fc5_n2_y_sat := to_signed(2047, 12); elsif fc5_n2_y_rnd < to_signed(-2048, 14) then fc5_n2_y_sat := to_signed(-2048, 12); else fc5_n2_y_sat := fc5_n2_y_rnd(11 downto 0); end if;
+        fc5_n3_p0 := signed(to_unsigned((to_integer(fc5_in_0) * (-18)) mod 2**17, 17));
+        fc5_n3_p1 := signed(to_unsigned((to_integer(fc5_in_1) * 33) mod 2**18, 18));
+        fc5_n3_p2 := signed(to_unsigned((to_integer(fc5_in_2) * (-26)) mod 2**17, 17));
+        fc5_n3_p4 := signed(to_unsigned((to_integer(fc5_in_4) * 52) mod 2**18, 18));
+        fc5_n3_p5 := signed(to_unsigned((to_integer(fc5_in_5) * 33) mod 2**18, 18));
+        fc5_n3_p6 := signed(to_unsigned((to_integer(fc5_in_6) * 24) mod 2**17, 17));
         fc5_n3_p7_sh := shift_left(resize(fc5_in_7, 16), 4);
-        fc5_n3_p7_e := resize(fc5_n3_p7_sh, 17);
-        fc5_n3_p7_neg := -fc5_n3_p7_e;
-        fc5_n3_t0_0_a := resize(fc5_n3_p0, 18);
-        fc5_n3_t0_0 := fc5_n3_t0_0_a + fc5_n3_p1;
-        fc5_n3_t0_1_a := resize(fc5_n3_p2, 21);
-        fc5_n3_t0_1 := fc5_n3_t0_1_a + fc5_n3_p3;
-        fc5_n3_t0_2_a := resize(fc5_n3_p4, 19);
-        fc5_n3_t0_2_b := resize(fc5_n3_p5, 19);
-        fc5_n3_t0_2 := fc5_n3_t0_2_a + fc5_n3_t0_2_b;
-        fc5_n3_t0_3_a := resize(fc5_n3_p6, 18);
-        fc5_n3_t0_3_b := resize(fc5_n3_p7_neg, 18);
-        fc5_n3_t0_3 := fc5_n3_t0_3_a + fc5_n3_t0_3_b;
-        fc5_n3_t1_0_a := resize(fc5_n3_t0_0, 21);
-        fc5_n3_t1_0 := fc5_n3_t1_0_a_d1 + fc5_n3_t0_1_d1;
-        fc5_n3_t1_1_b := resize(fc5_n3_t0_3, 19);
-        fc5_n3_t1_1 := fc5_n3_t0_2 + fc5_n3_t1_1_b;
-        fc5_n3_t2_0_a := resize(fc5_n3_t1_0, 22);
-        fc5_n3_t2_0_b := resize(fc5_n3_t1_1, 22);
-        fc5_n3_t2_0 := fc5_n3_t2_0_a + fc5_n3_t2_0_b_d1;
-        fc5_n3_t3_0_b := resize(fc5_n3_bias, 22);
-        fc5_n3_t3_0 := fc5_n3_t2_0 + fc5_n3_t3_0_b_d1;
-        fc5_n3_acc := fc5_n3_t3_0;
-        fc5_n3_y_fl := fc5_n3_acc(21 downto 8);
-        fc5_n3_y_half := fc5_n3_acc(7);
-        fc5_n3_y_low := unsigned(fc5_n3_acc(6 downto 0));
-        if fc5_n3_y_low /= 0 then fc5_n3_y_sticky := '1'; else fc5_n3_y_sticky := '0'; end if;
-        fc5_n3_y_lsb := fc5_n3_acc(8);
-        fc5_n3_y_inc_any := fc5_n3_y_sticky or fc5_n3_y_lsb;
-        fc5_n3_y_inc := fc5_n3_y_half and fc5_n3_y_inc_any;
-        fc5_n3_y_incx := (0 => fc5_n3_y_inc, others => '0');
-        fc5_n3_y_rnd := fc5_n3_y_fl_d1 + fc5_n3_y_incx_d1;
-        fc5_n3_y_wrap := fc5_n3_y_rnd(11 downto 0);
-        if fc5_n3_y_rnd > fc5_n3_y_max then fc5_n3_y_ovf_hi := '1'; else fc5_n3_y_ovf_hi := '0'; end if;
-        if fc5_n3_y_rnd < fc5_n3_y_min then fc5_n3_y_ovf_lo := '1'; else fc5_n3_y_ovf_lo := '0'; end if;
-        if fc5_n3_y_ovf_lo = '1' then fc5_n3_y_satlo := fc5_n3_y_minv; else fc5_n3_y_satlo := fc5_n3_y_wrap; end if;
-        if fc5_n3_y_ovf_hi = '1' then fc5_n3_y_sat := fc5_n3_y_maxv; else fc5_n3_y_sat := fc5_n3_y_satlo; end if;
-        fc5_n4_p0_m := to_signed(to_integer(fc5_in_0) * to_integer(fc5_w0_4), 18);
-        fc5_n4_p0 := fc5_n4_p0_m(16 downto 0);
-        fc5_n4_p1_m := to_signed(to_integer(fc5_in_1) * to_integer(fc5_w1_4), 19);
-        fc5_n4_p1 := fc5_n4_p1_m(17 downto 0);
-        fc5_n4_p2_m := to_signed(to_integer(fc5_in_2) * to_integer(fc5_w2_4), 18);
-        fc5_n4_p2 := fc5_n4_p2_m(16 downto 0);
-        fc5_n4_p3_m := to_signed(to_integer(fc5_in_3) * to_integer(fc5_w3_4), 18);
-        fc5_n4_p3 := fc5_n4_p3_m(16 downto 0);
-        fc5_n4_p4_m := to_signed(to_integer(fc5_in_4) * to_integer(fc5_w4_4), 22);
-        fc5_n4_p4 := fc5_n4_p4_m(20 downto 0);
-        fc5_n4_p5_m := to_signed(to_integer(fc5_in_5) * to_integer(fc5_w5_4), 18);
-        fc5_n4_p5 := fc5_n4_p5_m(16 downto 0);
-        fc5_n4_p6_m := to_signed(to_integer(fc5_in_6) * to_integer(fc5_w6_4), 19);
-        fc5_n4_p6 := fc5_n4_p6_m(17 downto 0);
-        fc5_n4_p7_m := to_signed(to_integer(fc5_in_7) * to_integer(fc5_w7_4), 19);
-        fc5_n4_p7 := fc5_n4_p7_m(17 downto 0);
-        fc5_n4_t0_0_a := resize(fc5_n4_p0, 19);
-        fc5_n4_t0_0_b := resize(fc5_n4_p1, 19);
-        fc5_n4_t0_0 := fc5_n4_t0_0_a + fc5_n4_t0_0_b;
-        fc5_n4_t0_1_a := resize(fc5_n4_p2, 18);
-        fc5_n4_t0_1_b := resize(fc5_n4_p3, 18);
-        fc5_n4_t0_1 := fc5_n4_t0_1_a + fc5_n4_t0_1_b;
-        fc5_n4_t0_2_b := resize(fc5_n4_p5, 21);
-        fc5_n4_t0_2 := fc5_n4_p4 + fc5_n4_t0_2_b;
-        fc5_n4_t0_3_a := resize(fc5_n4_p6, 19);
-        fc5_n4_t0_3_b := resize(fc5_n4_p7, 19);
-        fc5_n4_t0_3 := fc5_n4_t0_3_a + fc5_n4_t0_3_b;
-        fc5_n4_t1_0_b := resize(fc5_n4_t0_1, 19);
-        fc5_n4_t1_0 := fc5_n4_t0_0 + fc5_n4_t1_0_b;
-        fc5_n4_t1_1_b := resize(fc5_n4_t0_3, 21);
-        fc5_n4_t1_1 := fc5_n4_t0_2_d1 + fc5_n4_t1_1_b_d1;
-        fc5_n4_t2_0_a := resize(fc5_n4_t1_0, 22);
-        fc5_n4_t2_0_b := resize(fc5_n4_t1_1, 22);
-        fc5_n4_t2_0 := fc5_n4_t2_0_a_d1 + fc5_n4_t2_0_b;
-        fc5_n4_t3_0_b := resize(fc5_n4_bias, 22);
-        fc5_n4_t3_0 := fc5_n4_t2_0 + fc5_n4_t3_0_b_d1;
-        fc5_n4_acc := fc5_n4_t3_0;
-        fc5_n4_y_fl := fc5_n4_acc(21 downto 8);
-        fc5_n4_y_half := fc5_n4_acc(7);
-        fc5_n4_y_low := unsigned(fc5_n4_acc(6 downto 0));
-        if fc5_n4_y_low /= 0 then fc5_n4_y_sticky := '1'; else fc5_n4_y_sticky := '0'; end if;
-        fc5_n4_y_lsb := fc5_n4_acc(8);
-        fc5_n4_y_inc_any := fc5_n4_y_sticky or fc5_n4_y_lsb;
-        fc5_n4_y_inc := fc5_n4_y_half and fc5_n4_y_inc_any;
-        fc5_n4_y_incx := (0 => fc5_n4_y_inc, others => '0');
-        fc5_n4_y_rnd := fc5_n4_y_fl_d1 + fc5_n4_y_incx_d1;
-        fc5_n4_y_wrap := fc5_n4_y_rnd(11 downto 0);
-        if fc5_n4_y_rnd > fc5_n4_y_max then fc5_n4_y_ovf_hi := '1'; else fc5_n4_y_ovf_hi := '0'; end if;
-        if fc5_n4_y_rnd < fc5_n4_y_min then fc5_n4_y_ovf_lo := '1'; else fc5_n4_y_ovf_lo := '0'; end if;
-        if fc5_n4_y_ovf_lo = '1' then fc5_n4_y_satlo := fc5_n4_y_minv; else fc5_n4_y_satlo := fc5_n4_y_wrap; end if;
-        if fc5_n4_y_ovf_hi = '1' then fc5_n4_y_sat := fc5_n4_y_maxv; else fc5_n4_y_sat := fc5_n4_y_satlo; end if;
-        fc5_n5_p0_m := to_signed(to_integer(fc5_in_0) * to_integer(fc5_w0_5), 18);
-        fc5_n5_p0 := fc5_n5_p0_m(16 downto 0);
-        fc5_n5_p1_m := to_signed(to_integer(fc5_in_1) * to_integer(fc5_w1_5), 19);
-        fc5_n5_p1 := fc5_n5_p1_m(17 downto 0);
-        fc5_n5_p2_m := to_signed(to_integer(fc5_in_2) * to_integer(fc5_w2_5), 17);
-        fc5_n5_p2 := fc5_n5_p2_m(15 downto 0);
-        fc5_n5_p3_m := to_signed(to_integer(fc5_in_3) * to_integer(fc5_w3_5), 16);
-        fc5_n5_p3 := fc5_n5_p3_m(14 downto 0);
-        fc5_n5_p4_m := to_signed(to_integer(fc5_in_4) * to_integer(fc5_w4_5), 19);
-        fc5_n5_p4 := fc5_n5_p4_m(17 downto 0);
-        fc5_n5_p5_m := to_signed(to_integer(fc5_in_5) * to_integer(fc5_w5_5), 22);
-        fc5_n5_p5 := fc5_n5_p5_m(20 downto 0);
-        fc5_n5_p6_m := to_signed(to_integer(fc5_in_6) * to_integer(fc5_w6_5), 19);
-        fc5_n5_p6 := fc5_n5_p6_m(17 downto 0);
-        fc5_n5_p7_m := to_signed(to_integer(fc5_in_7) * to_integer(fc5_w7_5), 16);
-        fc5_n5_p7 := fc5_n5_p7_m(14 downto 0);
-        fc5_n5_t0_0_a := resize(fc5_n5_p0, 18);
-        fc5_n5_t0_0 := fc5_n5_t0_0_a + fc5_n5_p1;
-        fc5_n5_t0_1_a := resize(fc5_n5_p2, 17);
-        fc5_n5_t0_1_b := resize(fc5_n5_p3, 17);
-        fc5_n5_t0_1 := fc5_n5_t0_1_a + fc5_n5_t0_1_b;
-        fc5_n5_t0_2_a := resize(fc5_n5_p4, 21);
-        fc5_n5_t0_2 := fc5_n5_t0_2_a + fc5_n5_p5;
-        fc5_n5_t0_3_b := resize(fc5_n5_p7, 18);
-        fc5_n5_t0_3 := fc5_n5_p6 + fc5_n5_t0_3_b;
-        fc5_n5_t1_0_a := resize(fc5_n5_t0_0, 19);
-        fc5_n5_t1_0_b := resize(fc5_n5_t0_1, 19);
-        fc5_n5_t1_0 := fc5_n5_t1_0_a + fc5_n5_t1_0_b;
-        fc5_n5_t1_1_b := resize(fc5_n5_t0_3, 21);
-        fc5_n5_t1_1 := fc5_n5_t0_2_d1 + fc5_n5_t1_1_b_d1;
-        fc5_n5_t2_0_a := resize(fc5_n5_t1_0, 22);
-        fc5_n5_t2_0_b := resize(fc5_n5_t1_1, 22);
-        fc5_n5_t2_0 := fc5_n5_t2_0_a_d1 + fc5_n5_t2_0_b;
-        fc5_n5_t3_0_b := resize(fc5_n5_bias, 22);
-        fc5_n5_t3_0 := fc5_n5_t2_0 + fc5_n5_t3_0_b_d1;
-        fc5_n5_acc := fc5_n5_t3_0;
-        fc5_n5_y_fl := fc5_n5_acc(21 downto 8);
-        fc5_n5_y_half := fc5_n5_acc(7);
-        fc5_n5_y_low := unsigned(fc5_n5_acc(6 downto 0));
-        if fc5_n5_y_low /= 0 then fc5_n5_y_sticky := '1'; else fc5_n5_y_sticky := '0'; end if;
-        fc5_n5_y_lsb := fc5_n5_acc(8);
-        fc5_n5_y_inc_any := fc5_n5_y_sticky or fc5_n5_y_lsb;
-        fc5_n5_y_inc := fc5_n5_y_half and fc5_n5_y_inc_any;
-        fc5_n5_y_incx := (0 => fc5_n5_y_inc, others => '0');
-        fc5_n5_y_rnd := fc5_n5_y_fl_d1 + fc5_n5_y_incx_d1;
-        fc5_n5_y_wrap := fc5_n5_y_rnd(11 downto 0);
-        if fc5_n5_y_rnd > fc5_n5_y_max then fc5_n5_y_ovf_hi := '1'; else fc5_n5_y_ovf_hi := '0'; end if;
-        if fc5_n5_y_rnd < fc5_n5_y_min then fc5_n5_y_ovf_lo := '1'; else fc5_n5_y_ovf_lo := '0'; end if;
-        if fc5_n5_y_ovf_lo = '1' then fc5_n5_y_satlo := fc5_n5_y_minv; else fc5_n5_y_satlo := fc5_n5_y_wrap; end if;
-        if fc5_n5_y_ovf_hi = '1' then fc5_n5_y_sat := fc5_n5_y_maxv; else fc5_n5_y_sat := fc5_n5_y_satlo; end if;
-        fc5_n6_p0_m := to_signed(to_integer(fc5_in_0) * to_integer(fc5_w0_6), 19);
-        fc5_n6_p0 := fc5_n6_p0_m(17 downto 0);
-        fc5_n6_p1_m := to_signed(to_integer(fc5_in_1) * to_integer(fc5_w1_6), 17);
-        fc5_n6_p1 := fc5_n6_p1_m(15 downto 0);
-        fc5_n6_p2_m := to_signed(to_integer(fc5_in_2) * to_integer(fc5_w2_6), 18);
-        fc5_n6_p2 := fc5_n6_p2_m(16 downto 0);
+        fc5_n3_p7_neg := -resize(fc5_n3_p7_sh, 17);
+        fc5_n3_t0_3 := resize(fc5_n3_p6, 18) + resize(fc5_n3_p7_neg, 18);
+        fc5_n3_t1_0 := resize(fc5_n3_t1_0_a_d1, 21) + fc5_n3_t0_1_d1;
+        fc5_n3_t1_1 := (resize(fc5_n3_p4, 19) + resize(fc5_n3_p5, 19)) + resize(fc5_n3_t0_3, 19);
+        fc5_n3_acc := ((resize(fc5_n3_t1_0, 22) + resize(fc5_n3_t2_0_b_d1, 22)) + to_signed(-58880, 22));
+        if unsigned(fc5_n3_acc(6 downto 0)) /= 0 then fc5_n3_y_sticky := '1'; else fc5_n3_y_sticky := '0'; end if;
+        fc5_n3_y_rnd := fc5_n3_y_fl_d1 + (to_signed(0, 13) & fc5_n3_y_incx_d1);
+        if fc5_n3_y_rnd > to_signed(2047, 14) then fc5_n3_y_sat := to_signed(2047, 12); elsif fc5_n3_y_rnd < to_signed(-2048, 14) then fc5_n3_y_sat := to_signed(-2048, 12); else fc5_n3_y_sat := fc5_n3_y_rnd(11 downto 0); end if;
+        fc5_n4_p0 := signed(to_unsigned((to_integer(fc5_in_0) * 27) mod 2**17, 17));
+        fc5_n4_p1 := signed(to_unsigned((to_integer(fc5_in_1) * (-39)) mod 2**18, 18));
+        fc5_n4_p2 := signed(to_unsigned((to_integer(fc5_in_2) * 31) mod 2**17, 17));
+        fc5_n4_p3 := signed(to_unsigned((to_integer(fc5_in_3) * 30) mod 2**17, 17));
+        fc5_n4_p5 := signed(to_unsigned((to_integer(fc5_in_5) * (-19)) mod 2**17, 17));
+        fc5_n4_p6 := signed(to_unsigned((to_integer(fc5_in_6) * 39) mod 2**18, 18));
+        fc5_n4_p7 := signed(to_unsigned((to_integer(fc5_in_7) * (-34)) mod 2**18, 18));
+        fc5_n4_t0_1 := resize(fc5_n4_p2, 18) + resize(fc5_n4_p3, 18);
+        fc5_n4_t1_0 := (resize(fc5_n4_p0, 19) + resize(fc5_n4_p1, 19)) + resize(fc5_n4_t0_1, 19);
+        fc5_n4_t1_1 := fc5_n4_t0_2_d1 + resize(fc5_n4_t1_1_b_d1, 21);
+        fc5_n4_acc := ((resize(fc5_n4_t2_0_a_d1, 22) + resize(fc5_n4_t1_1, 22)) + to_signed(-19456, 22));
+        if unsigned(fc5_n4_acc(6 downto 0)) /= 0 then fc5_n4_y_sticky := '1'; else fc5_n4_y_sticky := '0'; end if;
+        fc5_n4_y_rnd := fc5_n4_y_fl_d1 + (to_signed(0, 13) & fc5_n4_y_incx_d1);
+        if fc5_n4_y_rnd > to_signed(2047, 14) then fc5_n4_y_sat := to_signed(2047, 12); elsif fc5_n4_y_rnd < to_signed(-2048, 14) then fc5_n4_y_sat := to_signed(-2048, 12); else fc5_n4_y_sat := fc5_n4_y_rnd(11 downto 0); end if;
+        fc5_n5_p0 := signed(to_unsigned((to_integer(fc5_in_0) * (-27)) mod 2**17, 17));
+        fc5_n5_p2 := signed(to_unsigned((to_integer(fc5_in_2) * (-11)) mod 2**16, 16));
+        fc5_n5_p3 := signed(to_unsigned((to_integer(fc5_in_3) * (-5)) mod 2**15, 15));
+        fc5_n5_p4 := signed(to_unsigned((to_integer(fc5_in_4) * (-47)) mod 2**18, 18));
+        fc5_n5_p7 := signed(to_unsigned((to_integer(fc5_in_7) * 6) mod 2**15, 15));
+        fc5_n5_t0_0 := resize(fc5_n5_p0, 18) + fc5_n3_p1;
+        fc5_n5_t0_1 := resize(fc5_n5_p2, 17) + resize(fc5_n5_p3, 17);
+        fc5_n5_t1_1 := fc5_n5_t0_2_d1 + resize(fc5_n5_t1_1_b_d1, 21);
+        fc5_n5_acc := ((resize(fc5_n5_t2_0_a_d1, 22) + resize(fc5_n5_t1_1, 22)) + to_signed(19456, 22));
+        if unsigned(fc5_n5_acc(6 downto 0)) /= 0 then fc5_n5_y_sticky := '1'; else fc5_n5_y_sticky := '0'; end if;
+        fc5_n5_y_rnd := fc5_n5_y_fl_d1 + (to_signed(0, 13) & fc5_n5_y_incx_d1);
+        if fc5_n5_y_rnd > to_signed(2047, 14) then fc5_n5_y_sat := to_signed(2047, 12); elsif fc5_n5_y_rnd < to_signed(-2048, 14) then fc5_n5_y_sat := to_signed(-2048, 12); else fc5_n5_y_sat := fc5_n5_y_rnd(11 downto 0); end if;
+        fc5_n6_p1 := signed(to_unsigned((to_integer(fc5_in_1) * (-14)) mod 2**16, 16));
         fc5_n6_p3_sh := shift_left(resize(fc5_in_3, 13), 1);
-        fc5_n6_p4_m := to_signed(to_integer(fc5_in_4) * to_integer(fc5_w4_6), 19);
-        fc5_n6_p4 := fc5_n6_p4_m(17 downto 0);
-        fc5_n6_p5_m := to_signed(to_integer(fc5_in_5) * to_integer(fc5_w5_6), 19);
-        fc5_n6_p5 := fc5_n6_p5_m(17 downto 0);
-        fc5_n6_p6_m := to_signed(to_integer(fc5_in_6) * to_integer(fc5_w6_6), 22);
-        fc5_n6_p6 := fc5_n6_p6_m(20 downto 0);
-        fc5_n6_p7_m := to_signed(to_integer(fc5_in_7) * to_integer(fc5_w7_6), 19);
-        fc5_n6_p7 := fc5_n6_p7_m(17 downto 0);
-        fc5_n6_t0_0_b := resize(fc5_n6_p1, 18);
-        fc5_n6_t0_0 := fc5_n6_p0 + fc5_n6_t0_0_b;
-        fc5_n6_t0_1_b := resize(fc5_n6_p3_sh, 17);
-        fc5_n6_t0_1 := fc5_n6_p2 + fc5_n6_t0_1_b;
-        fc5_n6_t0_2_a := resize(fc5_n6_p4, 19);
-        fc5_n6_t0_2_b := resize(fc5_n6_p5, 19);
-        fc5_n6_t0_2 := fc5_n6_t0_2_a + fc5_n6_t0_2_b;
-        fc5_n6_t0_3_b := resize(fc5_n6_p7, 21);
-        fc5_n6_t0_3 := fc5_n6_p6 + fc5_n6_t0_3_b;
-        fc5_n6_t1_0_a := resize(fc5_n6_t0_0, 19);
-        fc5_n6_t1_0_b := resize(fc5_n6_t0_1, 19);
-        fc5_n6_t1_0 := fc5_n6_t1_0_a + fc5_n6_t1_0_b;
-        fc5_n6_t1_1_a := resize(fc5_n6_t0_2, 22);
-        fc5_n6_t1_1_b := resize(fc5_n6_t0_3, 22);
-        fc5_n6_t1_1 := fc5_n6_t1_1_a_d1 + fc5_n6_t1_1_b_d1;
-        fc5_n6_t2_0_a := resize(fc5_n6_t1_0, 22);
-        fc5_n6_t2_0 := fc5_n6_t2_0_a_d1 + fc5_n6_t1_1;
-        fc5_n6_t3_0_b := resize(fc5_n6_bias, 22);
-        fc5_n6_t3_0 := fc5_n6_t2_0 + fc5_n6_t3_0_b_d1;
-        fc5_n6_acc := fc5_n6_t3_0;
-        fc5_n6_y_fl := fc5_n6_acc(21 downto 8);
-        fc5_n6_y_half := fc5_n6_acc(7);
-        fc5_n6_y_low := unsigned(fc5_n6_acc(6 downto 0));
-        if fc5_n6_y_low /= 0 then fc5_n6_y_sticky := '1'; else fc5_n6_y_sticky := '0'; end if;
-        fc5_n6_y_lsb := fc5_n6_acc(8);
-        fc5_n6_y_inc_any := fc5_n6_y_sticky or fc5_n6_y_lsb;
-        fc5_n6_y_inc := fc5_n6_y_half and fc5_n6_y_inc_any;
-        fc5_n6_y_incx := (0 => fc5_n6_y_inc, others => '0');
-        fc5_n6_y_rnd := fc5_n6_y_fl_d1 + fc5_n6_y_incx_d1;
-        fc5_n6_y_wrap := fc5_n6_y_rnd(11 downto 0);
-        if fc5_n6_y_rnd > fc5_n6_y_max then fc5_n6_y_ovf_hi := '1'; else fc5_n6_y_ovf_hi := '0'; end if;
-        if fc5_n6_y_rnd < fc5_n6_y_min then fc5_n6_y_ovf_lo := '1'; else fc5_n6_y_ovf_lo := '0'; end if;
-        if fc5_n6_y_ovf_lo = '1' then fc5_n6_y_satlo := fc5_n6_y_minv; else fc5_n6_y_satlo := fc5_n6_y_wrap; end if;
-        if fc5_n6_y_ovf_hi = '1' then fc5_n6_y_sat := fc5_n6_y_maxv; else fc5_n6_y_sat := fc5_n6_y_satlo; end if;
-        fc5_n7_p0_m := to_signed(to_integer(fc5_in_0) * to_integer(fc5_w0_7), 19);
-        fc5_n7_p0 := fc5_n7_p0_m(17 downto 0);
-        fc5_n7_p1_m := to_signed(to_integer(fc5_in_1) * to_integer(fc5_w1_7), 18);
-        fc5_n7_p1 := fc5_n7_p1_m(16 downto 0);
-        fc5_n7_p2_m := to_signed(to_integer(fc5_in_2) * to_integer(fc5_w2_7), 18);
-        fc5_n7_p2 := fc5_n7_p2_m(16 downto 0);
+        fc5_n6_p4 := signed(to_unsigned((to_integer(fc5_in_4) * (-51)) mod 2**18, 18));
+        fc5_n6_p5 := signed(to_unsigned((to_integer(fc5_in_5) * (-34)) mod 2**18, 18));
+        fc5_n6_p7 := signed(to_unsigned((to_integer(fc5_in_7) * (-48)) mod 2**18, 18));
+        fc5_n6_t0_0 := signed(to_unsigned((to_integer(fc5_in_0) * (-44)) mod 2**18, 18)) + resize(fc5_n6_p1, 18);
+        fc5_n6_t0_1 := signed(to_unsigned((to_integer(fc5_in_2) * 23) mod 2**17, 17)) + resize(fc5_n6_p3_sh, 17);
+        fc5_n6_t2_0 := resize(fc5_n6_t2_0_a_d1, 22) + (resize(fc5_n6_t1_1_a_d1, 22) + resize(fc5_n6_t1_1_b_d1, 22));
+        fc5_n6_acc := (fc5_n6_t2_0 + to_signed(58880, 22));
+        if unsigned(fc5_n6_acc(6 downto 0)) /= 0 then fc5_n6_y_sticky := '1'; else fc5_n6_y_sticky := '0'; end if;
+        fc5_n6_y_rnd := fc5_n6_y_fl_d1 + (to_signed(0, 13) & fc5_n6_y_incx_d1);
+        if fc5_n6_y_rnd > to_signed(2047, 14) then fc5_n6_y_sat := to_signed(2047, 12); elsif fc5_n6_y_rnd < to_signed(-2048, 14) then fc5_n6_y_sat := to_signed(-2048, 12); else fc5_n6_y_sat := fc5_n6_y_rnd(11 downto 0); end if;
+        fc5_n7_p1 := signed(to_unsigned((to_integer(fc5_in_1) * 23) mod 2**17, 17));
         fc5_n7_p3_sh := shift_left(resize(fc5_in_3, 15), 3);
-        fc5_n7_p3_e := resize(fc5_n7_p3_sh, 16);
-        fc5_n7_p3_neg := -fc5_n7_p3_e;
-        fc5_n7_p4_m := to_signed(to_integer(fc5_in_4) * to_integer(fc5_w4_7), 17);
-        fc5_n7_p4 := fc5_n7_p4_m(15 downto 0);
-        fc5_n7_p5_m := to_signed(to_integer(fc5_in_5) * to_integer(fc5_w5_7), 19);
-        fc5_n7_p5 := fc5_n7_p5_m(17 downto 0);
-        fc5_n7_p6_m := to_signed(to_integer(fc5_in_6) * to_integer(fc5_w6_7), 18);
-        fc5_n7_p6 := fc5_n7_p6_m(16 downto 0);
-        fc5_n7_p7_m := to_signed(to_integer(fc5_in_7) * to_integer(fc5_w7_7), 22);
-        fc5_n7_p7 := fc5_n7_p7_m(20 downto 0);
-        fc5_n7_t0_0_b := resize(fc5_n7_p1, 18);
-        fc5_n7_t0_0 := fc5_n7_p0 + fc5_n7_t0_0_b;
-        fc5_n7_t0_1_b := resize(fc5_n7_p3_neg, 17);
-        fc5_n7_t0_1 := fc5_n7_p2 + fc5_n7_t0_1_b;
-        fc5_n7_t0_2_a := resize(fc5_n7_p4, 18);
-        fc5_n7_t0_2 := fc5_n7_t0_2_a + fc5_n7_p5;
-        fc5_n7_t0_3_a := resize(fc5_n7_p6, 21);
-        fc5_n7_t0_3 := fc5_n7_t0_3_a + fc5_n7_p7;
-        fc5_n7_t1_0_a := resize(fc5_n7_t0_0, 19);
-        fc5_n7_t1_0_b := resize(fc5_n7_t0_1, 19);
-        fc5_n7_t1_0 := fc5_n7_t1_0_a + fc5_n7_t1_0_b;
-        fc5_n7_t1_1_a := resize(fc5_n7_t0_2, 21);
-        fc5_n7_t1_1 := fc5_n7_t1_1_a_d1 + fc5_n7_t0_3_d1;
-        fc5_n7_t2_0_a := resize(fc5_n7_t1_0, 21);
-        fc5_n7_t2_0 := fc5_n7_t2_0_a_d1 + fc5_n7_t1_1;
-        fc5_n7_t3_0_a := resize(fc5_n7_t2_0, 22);
-        fc5_n7_t3_0_b := resize(fc5_n7_bias, 22);
-        fc5_n7_t3_0 := fc5_n7_t3_0_a + fc5_n7_t3_0_b_d1;
-        fc5_n7_acc := fc5_n7_t3_0;
-        fc5_n7_y_fl := fc5_n7_acc(21 downto 8);
-        fc5_n7_y_half := fc5_n7_acc(7);
-        fc5_n7_y_low := unsigned(fc5_n7_acc(6 downto 0));
-        if fc5_n7_y_low /= 0 then fc5_n7_y_sticky := '1'; else fc5_n7_y_sticky := '0'; end if;
-        fc5_n7_y_lsb := fc5_n7_acc(8);
-        fc5_n7_y_inc_any := fc5_n7_y_sticky or fc5_n7_y_lsb;
-        fc5_n7_y_inc := fc5_n7_y_half and fc5_n7_y_inc_any;
-        fc5_n7_y_incx := (0 => fc5_n7_y_inc, others => '0');
-        fc5_n7_y_rnd := fc5_n7_y_fl_d1 + fc5_n7_y_incx_d1;
-        fc5_n7_y_wrap := fc5_n7_y_rnd(11 downto 0);
-        if fc5_n7_y_rnd > fc5_n7_y_max then fc5_n7_y_ovf_hi := '1'; else fc5_n7_y_ovf_hi := '0'; end if;
-        if fc5_n7_y_rnd < fc5_n7_y_min then fc5_n7_y_ovf_lo := '1'; else fc5_n7_y_ovf_lo := '0'; end if;
-        if fc5_n7_y_ovf_lo = '1' then fc5_n7_y_satlo := fc5_n7_y_minv; else fc5_n7_y_satlo := fc5_n7_y_wrap; end if;
-        if fc5_n7_y_ovf_hi = '1' then fc5_n7_y_sat := fc5_n7_y_maxv; else fc5_n7_y_sat := fc5_n7_y_satlo; end if;
-        fc5_n0_t0_0_d1 <= fc5_n0_t0_0;
-        fc5_n0_t1_0_b_d1 <= fc5_n0_t1_0_b;
-        fc5_n0_t2_0_b_d1 <= fc5_n0_t2_0_b;
-        fc5_n0_t3_0_b_d1 <= fc5_n0_t3_0_b;
-        fc5_n0_y_fl_d1 <= fc5_n0_y_fl;
-        fc5_n0_y_incx_d1 <= fc5_n0_y_incx;
-        fc5_n1_t0_0_d1 <= fc5_n1_t0_0;
-        fc5_n1_t1_0_b_d1 <= fc5_n1_t1_0_b;
-        fc5_n1_t2_0_b_d1 <= fc5_n1_t2_0_b;
-        fc5_n1_t3_0_b_d1 <= fc5_n1_t3_0_b;
-        fc5_n1_y_fl_d1 <= fc5_n1_y_fl;
-        fc5_n1_y_incx_d1 <= fc5_n1_y_incx;
-        fc5_n2_t1_0_a_d1 <= fc5_n2_t1_0_a;
-        fc5_n2_t0_1_d1 <= fc5_n2_t0_1;
-        fc5_n2_t2_0_b_d1 <= fc5_n2_t2_0_b;
-        fc5_n2_t3_0_b_d1 <= fc5_n2_t3_0_b;
-        fc5_n2_y_fl_d1 <= fc5_n2_y_fl;
-        fc5_n2_y_incx_d1 <= fc5_n2_y_incx;
-        fc5_n3_t1_0_a_d1 <= fc5_n3_t1_0_a;
-        fc5_n3_t0_1_d1 <= fc5_n3_t0_1;
-        fc5_n3_t2_0_b_d1 <= fc5_n3_t2_0_b;
-        fc5_n3_t3_0_b_d1 <= fc5_n3_t3_0_b;
-        fc5_n3_y_fl_d1 <= fc5_n3_y_fl;
-        fc5_n3_y_incx_d1 <= fc5_n3_y_incx;
-        fc5_n4_t0_2_d1 <= fc5_n4_t0_2;
-        fc5_n4_t1_1_b_d1 <= fc5_n4_t1_1_b;
-        fc5_n4_t2_0_a_d1 <= fc5_n4_t2_0_a;
-        fc5_n4_t3_0_b_d1 <= fc5_n4_t3_0_b;
-        fc5_n4_y_fl_d1 <= fc5_n4_y_fl;
-        fc5_n4_y_incx_d1 <= fc5_n4_y_incx;
-        fc5_n5_t0_2_d1 <= fc5_n5_t0_2;
-        fc5_n5_t1_1_b_d1 <= fc5_n5_t1_1_b;
-        fc5_n5_t2_0_a_d1 <= fc5_n5_t2_0_a;
-        fc5_n5_t3_0_b_d1 <= fc5_n5_t3_0_b;
-        fc5_n5_y_fl_d1 <= fc5_n5_y_fl;
-        fc5_n5_y_incx_d1 <= fc5_n5_y_incx;
-        fc5_n6_t1_1_a_d1 <= fc5_n6_t1_1_a;
-        fc5_n6_t1_1_b_d1 <= fc5_n6_t1_1_b;
-        fc5_n6_t2_0_a_d1 <= fc5_n6_t2_0_a;
-        fc5_n6_t3_0_b_d1 <= fc5_n6_t3_0_b;
-        fc5_n6_y_fl_d1 <= fc5_n6_y_fl;
-        fc5_n6_y_incx_d1 <= fc5_n6_y_incx;
-        fc5_n7_t1_1_a_d1 <= fc5_n7_t1_1_a;
-        fc5_n7_t0_3_d1 <= fc5_n7_t0_3;
-        fc5_n7_t2_0_a_d1 <= fc5_n7_t2_0_a;
-        fc5_n7_t3_0_b_d1 <= fc5_n7_t3_0_b;
-        fc5_n7_y_fl_d1 <= fc5_n7_y_fl;
-        fc5_n7_y_incx_d1 <= fc5_n7_y_incx;
+        fc5_n7_p3_neg := -resize(fc5_n7_p3_sh, 16);
+        fc5_n7_p4 := signed(to_unsigned((to_integer(fc5_in_4) * 15) mod 2**16, 16));
+        fc5_n7_p6 := signed(to_unsigned((to_integer(fc5_in_6) * 26) mod 2**17, 17));
+        fc5_n7_t0_0 := signed(to_unsigned((to_integer(fc5_in_0) * (-33)) mod 2**18, 18)) + resize(fc5_n7_p1, 18);
+        fc5_n7_t0_1 := signed(to_unsigned((to_integer(fc5_in_2) * (-17)) mod 2**17, 17)) + resize(fc5_n7_p3_neg, 17);
+        fc5_n7_t2_0 := resize(fc5_n7_t2_0_a_d1, 21) + (resize(fc5_n7_t1_1_a_d1, 21) + fc5_n7_t0_3_d1);
+        fc5_n7_acc := (resize(fc5_n7_t2_0, 22) + to_signed(98304, 22));
+        if unsigned(fc5_n7_acc(6 downto 0)) /= 0 then fc5_n7_y_sticky := '1'; else fc5_n7_y_sticky := '0'; end if;
+        fc5_n7_y_rnd := fc5_n7_y_fl_d1 + (to_signed(0, 13) & fc5_n7_y_incx_d1);
+        if fc5_n7_y_rnd > to_signed(2047, 14) then fc5_n7_y_sat := to_signed(2047, 12); elsif fc5_n7_y_rnd < to_signed(-2048, 14) then fc5_n7_y_sat := to_signed(-2048, 12); else fc5_n7_y_sat := fc5_n7_y_rnd(11 downto 0); end if;
+        fc5_n0_t0_0_d1 <= signed(to_unsigned((to_integer(fc5_in_0) * 385) mod 2**21, 21)) + resize(fc5_n0_p1_neg, 21); -- weight 3.0078125
+        fc5_n0_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc5_in_2) * (-44)) mod 2**18, 18)) + resize(fc5_n0_p3, 18); -- weight -0.34375
+        fc5_n0_t2_0_b_d1 <= resize(fc5_n0_t0_2, 19) + resize(fc5_n0_t0_3, 19);
+        fc5_n0_y_fl_d1 <= fc5_n0_acc(21 downto 8);
+        fc5_n0_y_incx_d1 <= fc5_n0_acc(7) and (fc5_n0_y_sticky or fc5_n0_acc(8));
+        fc5_n1_t0_0_d1 <= resize(fc5_n1_p0_neg, 21) + signed(to_unsigned((to_integer(fc5_in_1) * 313) mod 2**21, 21)); -- weight 2.4453125
+        fc5_n1_t1_0_b_d1 <= resize(fc5_n1_p2, 19) + resize(fc5_n1_p3, 19);
+        fc5_n1_t2_0_b_d1 <= resize(fc5_n1_t0_2, 19) + resize(fc5_n1_t0_3, 19);
+        fc5_n1_y_fl_d1 <= fc5_n1_acc(21 downto 8);
+        fc5_n1_y_incx_d1 <= fc5_n1_acc(7) and (fc5_n1_y_sticky or fc5_n1_acc(8));
+        fc5_n2_t1_0_a_d1 <= resize(fc5_n2_p0, 19) + resize(fc5_n2_p1, 19);
+        fc5_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc5_in_2) * 390) mod 2**21, 21)) + resize(fc5_n2_p3_sh, 21); -- weight 3.046875
+        fc5_n2_t2_0_b_d1 <= resize(fc5_n2_t0_2, 20) + resize(fc5_n2_t0_3, 20);
+        fc5_n2_y_fl_d1 <= fc5_n2_acc(21 downto 8);
+        fc5_n2_y_incx_d1 <= fc5_n2_acc(7) and (fc5_n2_y_sticky or fc5_n2_acc(8));
+        fc5_n3_t1_0_a_d1 <= resize(fc5_n3_p0, 18) + fc5_n3_p1;
+        fc5_n3_t0_1_d1 <= resize(fc5_n3_p2, 21) + signed(to_unsigned((to_integer(fc5_in_3) * 381) mod 2**21, 21)); -- weight 2.9765625
+        fc5_n3_t2_0_b_d1 <= fc5_n3_t1_1;
+        fc5_n3_y_fl_d1 <= fc5_n3_acc(21 downto 8);
+        fc5_n3_y_incx_d1 <= fc5_n3_acc(7) and (fc5_n3_y_sticky or fc5_n3_acc(8));
+        fc5_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc5_in_4) * 379) mod 2**21, 21)) + resize(fc5_n4_p5, 21); -- weight 2.9609375
+        fc5_n4_t1_1_b_d1 <= resize(fc5_n4_p6, 19) + resize(fc5_n4_p7, 19);
+        fc5_n4_t2_0_a_d1 <= fc5_n4_t1_0;
+        fc5_n4_y_fl_d1 <= fc5_n4_acc(21 downto 8);
+        fc5_n4_y_incx_d1 <= fc5_n4_acc(7) and (fc5_n4_y_sticky or fc5_n4_acc(8));
+        fc5_n5_t0_2_d1 <= resize(fc5_n5_p4, 21) + signed(to_unsigned((to_integer(fc5_in_5) * 343) mod 2**21, 21)); -- weight 2.6796875
+        fc5_n5_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc5_in_6) * (-44)) mod 2**18, 18)) + resize(fc5_n5_p7, 18); -- weight -0.34375
+        fc5_n5_t2_0_a_d1 <= resize(fc5_n5_t0_0, 19) + resize(fc5_n5_t0_1, 19);
+        fc5_n5_y_fl_d1 <= fc5_n5_acc(21 downto 8);
+        fc5_n5_y_incx_d1 <= fc5_n5_acc(7) and (fc5_n5_y_sticky or fc5_n5_acc(8));
+        fc5_n6_t1_1_a_d1 <= resize(fc5_n6_p4, 19) + resize(fc5_n6_p5, 19);
+        fc5_n6_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc5_in_6) * 382) mod 2**21, 21)) + resize(fc5_n6_p7, 21); -- weight 2.984375
+        fc5_n6_t2_0_a_d1 <= resize(fc5_n6_t0_0, 19) + resize(fc5_n6_t0_1, 19);
+        fc5_n6_y_fl_d1 <= fc5_n6_acc(21 downto 8);
+        fc5_n6_y_incx_d1 <= fc5_n6_acc(7) and (fc5_n6_y_sticky or fc5_n6_acc(8));
+        fc5_n7_t1_1_a_d1 <= resize(fc5_n7_p4, 18) + signed(to_unsigned((to_integer(fc5_in_5) * (-40)) mod 2**18, 18)); -- weight -0.3125
+        fc5_n7_t0_3_d1 <= resize(fc5_n7_p6, 21) + signed(to_unsigned((to_integer(fc5_in_7) * 333) mod 2**21, 21)); -- weight 2.6015625
+        fc5_n7_t2_0_a_d1 <= resize(fc5_n7_t0_0, 19) + resize(fc5_n7_t0_1, 19);
+        fc5_n7_y_fl_d1 <= fc5_n7_acc(21 downto 8);
+        fc5_n7_y_incx_d1 <= fc5_n7_acc(7) and (fc5_n7_y_sticky or fc5_n7_acc(8));
         fc5_out_0 <= fc5_n0_y_sat;
         fc5_out_1 <= fc5_n1_y_sat;
         fc5_out_2 <= fc5_n2_y_sat;

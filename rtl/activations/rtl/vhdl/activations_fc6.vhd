@@ -19,89 +19,23 @@ entity activations_fc6 is
 end entity activations_fc6;
 
 architecture rtl of activations_fc6 is
-  constant fc6_w0_0 : signed(8 downto 0) := "010111100"; -- weight 1.46875
-  constant fc6_w1_0 : signed(5 downto 0) := "101100"; -- weight -0.15625
-  constant fc6_w2_0 : signed(5 downto 0) := "010111"; -- weight 0.1796875
-  constant fc6_w3_0 : signed(5 downto 0) := "011001"; -- weight 0.1953125
-  constant fc6_w4_0 : signed(3 downto 0) := "0101"; -- weight 0.0390625
-  constant fc6_w5_0 : signed(4 downto 0) := "01010"; -- weight 0.078125
-  constant fc6_w6_0 : signed(4 downto 0) := "10110"; -- weight -0.078125
-  constant fc6_w7_0 : signed(5 downto 0) := "011111"; -- weight 0.2421875
-  constant fc6_n0_bias : signed(17 downto 0) := "100000000000000000"; -- bias -8
-  signal fc6_n0_t2_0_a_d1 : signed(19 downto 0);
-  signal fc6_n0_t2_0_b_d1 : signed(19 downto 0);
-  signal fc6_n0_t3_0_b_d1 : signed(18 downto 0);
-  constant fc6_w1_1 : signed(8 downto 0) := "011010111"; -- weight 1.6796875
-  constant fc6_w3_1 : signed(5 downto 0) := "100110"; -- weight -0.203125
-  constant fc6_w4_1 : signed(4 downto 0) := "01001"; -- weight 0.0703125
-  constant fc6_w5_1 : signed(5 downto 0) := "010011"; -- weight 0.1484375
-  constant fc6_n1_bias : signed(17 downto 0) := "100011011100000000"; -- bias -7.140625
+  signal fc6_n0_t2_0_a_d1 : signed(18 downto 0);
+  signal fc6_n0_t2_0_b_d1 : signed(16 downto 0);
   signal fc6_n1_t1_0_d1 : signed(18 downto 0);
-  signal fc6_n1_t2_0_b_d1 : signed(18 downto 0);
-  signal fc6_n1_t3_0_b_d1 : signed(18 downto 0);
-  constant fc6_w0_2 : signed(5 downto 0) := "100010"; -- weight -0.234375
-  constant fc6_w2_2 : signed(8 downto 0) := "011001110"; -- weight 1.609375
-  constant fc6_w4_2 : signed(3 downto 0) := "0111"; -- weight 0.0546875
-  constant fc6_w5_2 : signed(5 downto 0) := "011100"; -- weight 0.21875
-  constant fc6_w7_2 : signed(4 downto 0) := "10001"; -- weight -0.1171875
-  constant fc6_n2_bias : signed(17 downto 0) := "100110111000000000"; -- bias -6.28125
-  signal fc6_n2_t2_0_a_d1 : signed(19 downto 0);
-  signal fc6_n2_t2_0_b_d1 : signed(19 downto 0);
-  signal fc6_n2_t3_0_b_d1 : signed(18 downto 0);
-  constant fc6_w1_3 : signed(4 downto 0) := "10100"; -- weight -0.09375
-  constant fc6_w2_3 : signed(5 downto 0) := "011011"; -- weight 0.2109375
-  constant fc6_w3_3 : signed(8 downto 0) := "011011111"; -- weight 1.7421875
-  constant fc6_w4_3 : signed(5 downto 0) := "011101"; -- weight 0.2265625
-  constant fc6_w5_3 : signed(4 downto 0) := "01100"; -- weight 0.09375
-  constant fc6_w6_3 : signed(5 downto 0) := "010100"; -- weight 0.15625
-  constant fc6_w7_3 : signed(5 downto 0) := "100010"; -- weight -0.234375
-  constant fc6_n3_bias : signed(17 downto 0) := "101010010100000000"; -- bias -5.421875
+  signal fc6_n1_t2_0_b_d1 : signed(15 downto 0);
+  signal fc6_n2_t2_0_a_d1 : signed(18 downto 0);
+  signal fc6_n2_t2_0_b_d1 : signed(16 downto 0);
   signal fc6_n3_t1_0_d1 : signed(19 downto 0);
-  signal fc6_n3_t2_0_b_d1 : signed(19 downto 0);
-  signal fc6_n3_t3_0_b_d1 : signed(18 downto 0);
-  constant fc6_w1_4 : signed(3 downto 0) := "1001"; -- weight -0.0546875
-  constant fc6_w2_4 : signed(5 downto 0) := "010010"; -- weight 0.140625
-  constant fc6_w4_4 : signed(8 downto 0) := "011000010"; -- weight 1.515625
-  constant fc6_w5_4 : signed(5 downto 0) := "010010"; -- weight 0.140625
-  constant fc6_w6_4 : signed(5 downto 0) := "101011"; -- weight -0.1640625
-  constant fc6_w7_4 : signed(5 downto 0) := "011011"; -- weight 0.2109375
-  constant fc6_n4_bias : signed(17 downto 0) := "101101101100000000"; -- bias -4.578125
+  signal fc6_n3_t2_0_b_d1 : signed(16 downto 0);
   signal fc6_n4_t1_0_d1 : signed(18 downto 0);
-  signal fc6_n4_t2_0_b_d1 : signed(18 downto 0);
-  constant fc6_w1_5 : signed(5 downto 0) := "101001"; -- weight -0.1796875
-  constant fc6_w2_5 : signed(4 downto 0) := "10111"; -- weight -0.0703125
-  constant fc6_w4_5 : signed(5 downto 0) := "010101"; -- weight 0.1640625
-  constant fc6_w5_5 : signed(8 downto 0) := "011001000"; -- weight 1.5625
-  constant fc6_w6_5 : signed(4 downto 0) := "10001"; -- weight -0.1171875
-  constant fc6_w7_5 : signed(5 downto 0) := "101101"; -- weight -0.1484375
-  constant fc6_n5_bias : signed(16 downto 0) := "10001001000000000"; -- bias -3.71875
-  signal fc6_n5_t2_0_a_d1 : signed(18 downto 0);
+  signal fc6_n4_t2_0_b_d1 : signed(17 downto 0);
+  signal fc6_n5_t2_0_a_d1 : signed(16 downto 0);
   signal fc6_n5_t1_1_d1 : signed(18 downto 0);
-  signal fc6_n5_t3_0_b_d1 : signed(18 downto 0);
-  constant fc6_w0_6 : signed(4 downto 0) := "10100"; -- weight -0.09375
-  constant fc6_w1_6 : signed(4 downto 0) := "10100"; -- weight -0.09375
-  constant fc6_w3_6 : signed(2 downto 0) := "101"; -- weight -0.0234375
-  constant fc6_w5_6 : signed(5 downto 0) := "010001"; -- weight 0.1328125
-  constant fc6_w6_6 : signed(8 downto 0) := "011010000"; -- weight 1.625
-  constant fc6_w7_6 : signed(5 downto 0) := "010111"; -- weight 0.1796875
-  constant fc6_n6_bias : signed(16 downto 0) := "10100100100000000"; -- bias -2.859375
-  signal fc6_n6_t2_0_a_d1 : signed(18 downto 0);
+  signal fc6_n6_t2_0_a_d1 : signed(15 downto 0);
   signal fc6_n6_t1_1_d1 : signed(18 downto 0);
-  signal fc6_n6_t3_0_b_d1 : signed(18 downto 0);
-  constant fc6_w0_7 : signed(5 downto 0) := "010001"; -- weight 0.1328125
-  constant fc6_w2_7 : signed(5 downto 0) := "010110"; -- weight 0.171875
-  constant fc6_w3_7 : signed(5 downto 0) := "101111"; -- weight -0.1328125
-  constant fc6_w4_7 : signed(5 downto 0) := "010001"; -- weight 0.1328125
-  constant fc6_w5_7 : signed(5 downto 0) := "011110"; -- weight 0.234375
-  constant fc6_w6_7 : signed(4 downto 0) := "01100"; -- weight 0.09375
-  constant fc6_w7_7 : signed(8 downto 0) := "011100100"; -- weight 1.78125
-  constant fc6_n7_bias : signed(15 downto 0) := "1000000000000000"; -- bias -2
-  signal fc6_n7_t2_0_a_d1 : signed(19 downto 0);
+  signal fc6_n7_t2_0_a_d1 : signed(16 downto 0);
   signal fc6_n7_t1_1_d1 : signed(19 downto 0);
-  signal fc6_n7_t3_0_b_d1 : signed(19 downto 0);
-  constant fc6_n7_y_max : signed(16 downto 0) := "00111111111111111";
   signal fc6_n7_y_rnd_d1 : signed(16 downto 0);
-  constant fc6_n7_y_maxv : signed(15 downto 0) := "0111111111111111";
   signal fc6_n7_y_wrap_d1 : signed(15 downto 0);
   signal fc6_n0_y_wrap_d1 : signed(15 downto 0);
   signal fc6_out_0 : signed(15 downto 0);
@@ -121,809 +55,281 @@ architecture rtl of activations_fc6 is
 begin
   out_data <= std_logic_vector(fc6_out_7) & std_logic_vector(fc6_out_6) & std_logic_vector(fc6_out_5) & std_logic_vector(fc6_out_4) & std_logic_vector(fc6_out_3) & std_logic_vector(fc6_out_2) & std_logic_vector(fc6_out_1) & std_logic_vector(fc6_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable fc6_in_0 : unsigned(9 downto 0);
-    variable fc6_in_1 : unsigned(9 downto 0);
-    variable fc6_in_2 : unsigned(9 downto 0);
-    variable fc6_in_3 : unsigned(9 downto 0);
-    variable fc6_in_4 : unsigned(9 downto 0);
-    variable fc6_in_5 : unsigned(9 downto 0);
-    variable fc6_in_6 : unsigned(9 downto 0);
-    variable fc6_in_7 : unsigned(9 downto 0);
-    variable fc6_in_0_s : unsigned(10 downto 0);
     variable fc6_in_0_s_2 : signed(10 downto 0);
-    variable fc6_n0_p0_m : signed(19 downto 0);
-    variable fc6_n0_p0 : signed(18 downto 0);
-    variable fc6_in_1_s : unsigned(10 downto 0);
     variable fc6_in_1_s_2 : signed(10 downto 0);
-    variable fc6_n0_p1_m : signed(16 downto 0);
-    variable fc6_n0_p1 : signed(15 downto 0);
-    variable fc6_in_2_s : unsigned(10 downto 0);
+    variable fc6_n0_p1 : signed(15 downto 0); -- weight -0.15625
     variable fc6_in_2_s_2 : signed(10 downto 0);
-    variable fc6_n0_p2_m : signed(16 downto 0);
-    variable fc6_n0_p2 : signed(15 downto 0);
-    variable fc6_in_3_s : unsigned(10 downto 0);
+    variable fc6_n0_p2 : signed(15 downto 0); -- weight 0.1796875
     variable fc6_in_3_s_2 : signed(10 downto 0);
-    variable fc6_n0_p3_m : signed(16 downto 0);
-    variable fc6_n0_p3 : signed(15 downto 0);
-    variable fc6_in_4_s : unsigned(10 downto 0);
+    variable fc6_n0_p3 : signed(15 downto 0); -- weight 0.1953125
     variable fc6_in_4_s_2 : signed(10 downto 0);
-    variable fc6_n0_p4_m : signed(14 downto 0);
-    variable fc6_n0_p4 : signed(13 downto 0);
-    variable fc6_in_5_s : unsigned(10 downto 0);
+    variable fc6_n0_p4 : signed(13 downto 0); -- weight 0.0390625
     variable fc6_in_5_s_2 : signed(10 downto 0);
-    variable fc6_n0_p5_m : signed(15 downto 0);
-    variable fc6_n0_p5 : signed(14 downto 0);
-    variable fc6_in_6_s : unsigned(10 downto 0);
     variable fc6_in_6_s_2 : signed(10 downto 0);
-    variable fc6_n0_p6_m : signed(15 downto 0);
-    variable fc6_n0_p6 : signed(14 downto 0);
-    variable fc6_in_7_s : unsigned(10 downto 0);
+    variable fc6_n0_p6 : signed(14 downto 0); -- weight -0.078125
     variable fc6_in_7_s_2 : signed(10 downto 0);
-    variable fc6_n0_p7_m : signed(16 downto 0);
-    variable fc6_n0_p7 : signed(15 downto 0);
-    variable fc6_n0_t0_0_b : signed(18 downto 0);
-    variable fc6_n0_t0_0 : signed(18 downto 0);
-    variable fc6_n0_t0_1_a : signed(16 downto 0);
-    variable fc6_n0_t0_1_b : signed(16 downto 0);
     variable fc6_n0_t0_1 : signed(16 downto 0);
-    variable fc6_n0_t0_2_a : signed(14 downto 0);
-    variable fc6_n0_t0_2 : signed(14 downto 0);
-    variable fc6_n0_t0_3_a : signed(15 downto 0);
-    variable fc6_n0_t0_3 : signed(15 downto 0);
-    variable fc6_n0_t1_0_b : signed(18 downto 0);
-    variable fc6_n0_t1_0 : signed(18 downto 0);
-    variable fc6_n0_t1_1_a : signed(16 downto 0);
-    variable fc6_n0_t1_1_b : signed(16 downto 0);
-    variable fc6_n0_t1_1 : signed(16 downto 0);
-    variable fc6_n0_t2_0_a : signed(19 downto 0);
-    variable fc6_n0_t2_0_b : signed(19 downto 0);
+    variable fc6_n0_t0_2 : signed(14 downto 0); -- weight 0.078125
+    variable fc6_n0_t0_3 : signed(15 downto 0); -- weight 0.2421875
+    variable fc6_n0_t1_0 : signed(18 downto 0); -- weight 1.46875
     variable fc6_n0_t2_0 : signed(19 downto 0);
-    variable fc6_n0_t3_0_a : signed(18 downto 0);
-    variable fc6_n0_t3_0_b : signed(18 downto 0);
-    variable fc6_n0_t3_0 : signed(18 downto 0);
     variable fc6_n0_acc : signed(18 downto 0);
-    variable fc6_n0_y_fl : signed(15 downto 0);
-    variable fc6_n0_y_half : std_logic;
-    variable fc6_n0_y_low : unsigned(1 downto 0);
     variable fc6_n0_y_sticky : std_logic;
-    variable fc6_n0_y_lsb : std_logic;
-    variable fc6_n0_y_inc_any : std_logic;
     variable fc6_n0_y_inc : std_logic;
-    variable fc6_n0_y_incx : signed(15 downto 0);
     variable fc6_n0_y_rnd : signed(15 downto 0);
-    variable fc6_n0_y_wrap : signed(15 downto 0);
-    variable fc6_n1_p1_m : signed(19 downto 0);
-    variable fc6_n1_p1 : signed(18 downto 0);
     variable fc6_n1_p2_sh : signed(11 downto 0);
-    variable fc6_n1_p3_m : signed(16 downto 0);
-    variable fc6_n1_p3 : signed(15 downto 0);
-    variable fc6_n1_p4_m : signed(15 downto 0);
-    variable fc6_n1_p4 : signed(14 downto 0);
-    variable fc6_n1_p5_m : signed(16 downto 0);
-    variable fc6_n1_p5 : signed(15 downto 0);
+    variable fc6_n1_p4 : signed(14 downto 0); -- weight 0.0703125
     variable fc6_n1_p6_sh : signed(12 downto 0);
-    variable fc6_n1_p6_e : signed(13 downto 0);
     variable fc6_n1_p6_neg : signed(13 downto 0);
-    variable fc6_n1_p6 : signed(12 downto 0);
     variable fc6_n1_p7_sh : signed(11 downto 0);
-    variable fc6_n1_t0_0_a : signed(18 downto 0);
-    variable fc6_n1_t0_0 : signed(18 downto 0);
-    variable fc6_n1_t0_1_a : signed(15 downto 0);
-    variable fc6_n1_t0_1 : signed(15 downto 0);
-    variable fc6_n1_t0_2_a : signed(15 downto 0);
-    variable fc6_n1_t0_2 : signed(15 downto 0);
-    variable fc6_n1_t0_3_b : signed(12 downto 0);
+    variable fc6_n1_t0_1 : signed(15 downto 0); -- weight -0.203125
     variable fc6_n1_t0_3 : signed(12 downto 0);
-    variable fc6_n1_t1_0_b : signed(18 downto 0);
-    variable fc6_n1_t1_0 : signed(18 downto 0);
-    variable fc6_n1_t1_1_b : signed(15 downto 0);
-    variable fc6_n1_t1_1 : signed(15 downto 0);
-    variable fc6_n1_t2_0_b : signed(18 downto 0);
-    variable fc6_n1_t2_0 : signed(18 downto 0);
-    variable fc6_n1_t3_0_b : signed(18 downto 0);
-    variable fc6_n1_t3_0 : signed(18 downto 0);
+    variable fc6_n1_t1_0 : signed(18 downto 0); -- weight 1.6796875
+    variable fc6_n1_t1_1 : signed(15 downto 0); -- weight 0.1484375
     variable fc6_n1_acc : signed(18 downto 0);
-    variable fc6_n1_y_fl : signed(15 downto 0);
-    variable fc6_n1_y_half : std_logic;
-    variable fc6_n1_y_low : unsigned(1 downto 0);
     variable fc6_n1_y_sticky : std_logic;
-    variable fc6_n1_y_lsb : std_logic;
-    variable fc6_n1_y_inc_any : std_logic;
     variable fc6_n1_y_inc : std_logic;
-    variable fc6_n1_y_incx : signed(15 downto 0);
     variable fc6_n1_y_rnd : signed(15 downto 0);
-    variable fc6_n1_y_wrap : signed(15 downto 0);
-    variable fc6_n2_p0_m : signed(16 downto 0);
-    variable fc6_n2_p0 : signed(15 downto 0);
-    variable fc6_n2_p1_sh : signed(15 downto 0);
-    variable fc6_n2_p2_m : signed(19 downto 0);
-    variable fc6_n2_p2 : signed(18 downto 0);
     variable fc6_n2_p3_sh : signed(11 downto 0);
-    variable fc6_n2_p3_e : signed(12 downto 0);
     variable fc6_n2_p3_neg : signed(12 downto 0);
     variable fc6_n2_p3 : signed(11 downto 0);
-    variable fc6_n2_p4_m : signed(14 downto 0);
-    variable fc6_n2_p4 : signed(13 downto 0);
-    variable fc6_n2_p5_m : signed(16 downto 0);
-    variable fc6_n2_p5 : signed(15 downto 0);
+    variable fc6_n2_p4 : signed(13 downto 0); -- weight 0.0546875
+    variable fc6_n2_p5 : signed(15 downto 0); -- weight 0.21875
     variable fc6_n2_p6_sh : signed(11 downto 0);
-    variable fc6_n2_p7_m : signed(15 downto 0);
-    variable fc6_n2_p7 : signed(14 downto 0);
-    variable fc6_n2_t0_0 : signed(15 downto 0);
-    variable fc6_n2_t0_1_b : signed(18 downto 0);
-    variable fc6_n2_t0_1 : signed(18 downto 0);
-    variable fc6_n2_t0_2_a : signed(16 downto 0);
-    variable fc6_n2_t0_2_b : signed(16 downto 0);
-    variable fc6_n2_t0_2 : signed(16 downto 0);
-    variable fc6_n2_t0_3_a : signed(14 downto 0);
-    variable fc6_n2_t0_3 : signed(14 downto 0);
-    variable fc6_n2_t1_0_a : signed(18 downto 0);
-    variable fc6_n2_t1_0 : signed(18 downto 0);
-    variable fc6_n2_t1_1_b : signed(16 downto 0);
+    variable fc6_n2_t0_0 : signed(15 downto 0); -- weight -0.234375
+    variable fc6_n2_t0_3 : signed(14 downto 0); -- weight -0.1171875
+    variable fc6_n2_t1_0 : signed(18 downto 0); -- weight 1.609375
     variable fc6_n2_t1_1 : signed(16 downto 0);
-    variable fc6_n2_t2_0_a : signed(19 downto 0);
-    variable fc6_n2_t2_0_b : signed(19 downto 0);
     variable fc6_n2_t2_0 : signed(19 downto 0);
-    variable fc6_n2_t3_0_a : signed(18 downto 0);
-    variable fc6_n2_t3_0_b : signed(18 downto 0);
-    variable fc6_n2_t3_0 : signed(18 downto 0);
     variable fc6_n2_acc : signed(18 downto 0);
-    variable fc6_n2_y_fl : signed(15 downto 0);
-    variable fc6_n2_y_half : std_logic;
-    variable fc6_n2_y_low : unsigned(1 downto 0);
     variable fc6_n2_y_sticky : std_logic;
-    variable fc6_n2_y_lsb : std_logic;
-    variable fc6_n2_y_inc_any : std_logic;
     variable fc6_n2_y_inc : std_logic;
-    variable fc6_n2_y_incx : signed(15 downto 0);
     variable fc6_n2_y_rnd : signed(15 downto 0);
-    variable fc6_n2_y_wrap : signed(15 downto 0);
     variable fc6_n3_p0_sh : signed(13 downto 0);
-    variable fc6_n3_p1_m : signed(15 downto 0);
-    variable fc6_n3_p1 : signed(14 downto 0);
-    variable fc6_n3_p2_m : signed(16 downto 0);
-    variable fc6_n3_p2 : signed(15 downto 0);
-    variable fc6_n3_p3_m : signed(19 downto 0);
-    variable fc6_n3_p3 : signed(18 downto 0);
-    variable fc6_n3_p4_m : signed(16 downto 0);
-    variable fc6_n3_p4 : signed(15 downto 0);
-    variable fc6_n3_p5_m : signed(15 downto 0);
-    variable fc6_n3_p5 : signed(14 downto 0);
-    variable fc6_n3_p6_m : signed(16 downto 0);
-    variable fc6_n3_p6 : signed(15 downto 0);
-    variable fc6_n3_p7_m : signed(16 downto 0);
-    variable fc6_n3_p7 : signed(15 downto 0);
-    variable fc6_n3_t0_0_a : signed(14 downto 0);
+    variable fc6_n3_p1 : signed(14 downto 0); -- weight -0.09375
+    variable fc6_n3_p2 : signed(15 downto 0); -- weight 0.2109375
+    variable fc6_n3_p4 : signed(15 downto 0); -- weight 0.2265625
+    variable fc6_n3_p5 : signed(14 downto 0); -- weight 0.09375
     variable fc6_n3_t0_0 : signed(14 downto 0);
-    variable fc6_n3_t0_1_a : signed(18 downto 0);
-    variable fc6_n3_t0_1 : signed(18 downto 0);
-    variable fc6_n3_t0_2_a : signed(16 downto 0);
-    variable fc6_n3_t0_2_b : signed(16 downto 0);
-    variable fc6_n3_t0_2 : signed(16 downto 0);
-    variable fc6_n3_t0_3 : signed(15 downto 0);
-    variable fc6_n3_t1_0_a : signed(19 downto 0);
-    variable fc6_n3_t1_0_b : signed(19 downto 0);
-    variable fc6_n3_t1_0 : signed(19 downto 0);
-    variable fc6_n3_t1_1_b : signed(16 downto 0);
+    variable fc6_n3_t0_1 : signed(18 downto 0); -- weight 1.7421875
+    variable fc6_n3_t0_3 : signed(15 downto 0); -- weight 0.15625; weight -0.234375
     variable fc6_n3_t1_1 : signed(16 downto 0);
-    variable fc6_n3_t2_0_b : signed(19 downto 0);
     variable fc6_n3_t2_0 : signed(19 downto 0);
-    variable fc6_n3_t3_0_a : signed(18 downto 0);
-    variable fc6_n3_t3_0_b : signed(18 downto 0);
-    variable fc6_n3_t3_0 : signed(18 downto 0);
     variable fc6_n3_acc : signed(18 downto 0);
-    variable fc6_n3_y_fl : signed(15 downto 0);
-    variable fc6_n3_y_half : std_logic;
-    variable fc6_n3_y_low : unsigned(1 downto 0);
     variable fc6_n3_y_sticky : std_logic;
-    variable fc6_n3_y_lsb : std_logic;
-    variable fc6_n3_y_inc_any : std_logic;
     variable fc6_n3_y_inc : std_logic;
-    variable fc6_n3_y_incx : signed(15 downto 0);
     variable fc6_n3_y_rnd : signed(15 downto 0);
-    variable fc6_n3_y_wrap : signed(15 downto 0);
-    variable fc6_n4_p1_m : signed(14 downto 0);
-    variable fc6_n4_p1 : signed(13 downto 0);
-    variable fc6_n4_p2_m : signed(16 downto 0);
-    variable fc6_n4_p2 : signed(15 downto 0);
+    variable fc6_n4_p1 : signed(13 downto 0); -- weight -0.0546875
     variable fc6_n4_p3_sh : signed(14 downto 0);
-    variable fc6_n4_p4_m : signed(19 downto 0);
-    variable fc6_n4_p4 : signed(18 downto 0);
-    variable fc6_n4_p5_m : signed(16 downto 0);
-    variable fc6_n4_p5 : signed(15 downto 0);
-    variable fc6_n4_p6_m : signed(16 downto 0);
-    variable fc6_n4_p6 : signed(15 downto 0);
-    variable fc6_n4_p7_m : signed(16 downto 0);
-    variable fc6_n4_p7 : signed(15 downto 0);
-    variable fc6_n4_t0_0_a : signed(15 downto 0);
-    variable fc6_n4_t0_0 : signed(15 downto 0);
-    variable fc6_n4_t0_1_a : signed(18 downto 0);
-    variable fc6_n4_t0_1 : signed(18 downto 0);
-    variable fc6_n4_t0_2 : signed(15 downto 0);
-    variable fc6_n4_t0_3_a : signed(17 downto 0);
-    variable fc6_n4_t0_3 : signed(17 downto 0);
-    variable fc6_n4_t1_0_a : signed(18 downto 0);
-    variable fc6_n4_t1_0 : signed(18 downto 0);
-    variable fc6_n4_t1_1_a : signed(17 downto 0);
-    variable fc6_n4_t1_1 : signed(17 downto 0);
-    variable fc6_n4_t2_0_b : signed(18 downto 0);
-    variable fc6_n4_t2_0 : signed(18 downto 0);
+    variable fc6_n4_p7 : signed(15 downto 0); -- weight 0.2109375
+    variable fc6_n4_t0_0 : signed(15 downto 0); -- weight 0.140625
+    variable fc6_n4_t0_2 : signed(15 downto 0); -- weight 0.140625; weight -0.1640625
+    variable fc6_n4_t1_0 : signed(18 downto 0); -- weight 1.515625
+    variable fc6_n4_t1_1 : signed(17 downto 0); -- bias -4.578125
     variable fc6_n4_acc : signed(18 downto 0);
-    variable fc6_n4_y_fl : signed(15 downto 0);
-    variable fc6_n4_y_half : std_logic;
-    variable fc6_n4_y_low : unsigned(1 downto 0);
     variable fc6_n4_y_sticky : std_logic;
-    variable fc6_n4_y_lsb : std_logic;
-    variable fc6_n4_y_inc_any : std_logic;
     variable fc6_n4_y_inc : std_logic;
-    variable fc6_n4_y_incx : signed(15 downto 0);
     variable fc6_n4_y_rnd : signed(15 downto 0);
-    variable fc6_n4_y_wrap : signed(15 downto 0);
     variable fc6_n5_p0_sh : signed(14 downto 0);
-    variable fc6_n5_p0_e : signed(15 downto 0);
     variable fc6_n5_p0_neg : signed(15 downto 0);
     variable fc6_n5_p0 : signed(14 downto 0);
-    variable fc6_n5_p1_m : signed(16 downto 0);
-    variable fc6_n5_p1 : signed(15 downto 0);
-    variable fc6_n5_p2_m : signed(15 downto 0);
-    variable fc6_n5_p2 : signed(14 downto 0);
-    variable fc6_n5_p3_sh : signed(14 downto 0);
-    variable fc6_n5_p4_m : signed(16 downto 0);
-    variable fc6_n5_p4 : signed(15 downto 0);
-    variable fc6_n5_p5_m : signed(19 downto 0);
-    variable fc6_n5_p5 : signed(18 downto 0);
-    variable fc6_n5_p6_m : signed(15 downto 0);
-    variable fc6_n5_p6 : signed(14 downto 0);
-    variable fc6_n5_p7_m : signed(16 downto 0);
-    variable fc6_n5_p7 : signed(15 downto 0);
-    variable fc6_n5_t0_0_a : signed(16 downto 0);
-    variable fc6_n5_t0_0_b : signed(16 downto 0);
-    variable fc6_n5_t0_0 : signed(16 downto 0);
-    variable fc6_n5_t0_1 : signed(14 downto 0);
-    variable fc6_n5_t0_2_a : signed(18 downto 0);
-    variable fc6_n5_t0_2 : signed(18 downto 0);
-    variable fc6_n5_t0_3_a : signed(16 downto 0);
-    variable fc6_n5_t0_3_b : signed(16 downto 0);
+    variable fc6_n5_p1 : signed(15 downto 0); -- weight -0.1796875
+    variable fc6_n5_p4 : signed(15 downto 0); -- weight 0.1640625
+    variable fc6_n5_p6 : signed(14 downto 0); -- weight -0.1171875
+    variable fc6_n5_p7 : signed(15 downto 0); -- weight -0.1484375
+    variable fc6_n5_t0_1 : signed(14 downto 0); -- weight -0.0703125
     variable fc6_n5_t0_3 : signed(16 downto 0);
-    variable fc6_n5_t1_0_b : signed(16 downto 0);
     variable fc6_n5_t1_0 : signed(16 downto 0);
-    variable fc6_n5_t1_1_b : signed(18 downto 0);
-    variable fc6_n5_t1_1 : signed(18 downto 0);
-    variable fc6_n5_t2_0_a : signed(18 downto 0);
-    variable fc6_n5_t2_0 : signed(18 downto 0);
-    variable fc6_n5_t3_0_b : signed(18 downto 0);
-    variable fc6_n5_t3_0 : signed(18 downto 0);
+    variable fc6_n5_t1_1 : signed(18 downto 0); -- weight 1.5625
     variable fc6_n5_acc : signed(18 downto 0);
-    variable fc6_n5_y_fl : signed(15 downto 0);
-    variable fc6_n5_y_half : std_logic;
-    variable fc6_n5_y_low : unsigned(1 downto 0);
     variable fc6_n5_y_sticky : std_logic;
-    variable fc6_n5_y_lsb : std_logic;
-    variable fc6_n5_y_inc_any : std_logic;
     variable fc6_n5_y_inc : std_logic;
-    variable fc6_n5_y_incx : signed(15 downto 0);
     variable fc6_n5_y_rnd : signed(15 downto 0);
-    variable fc6_n5_y_wrap : signed(15 downto 0);
-    variable fc6_n6_p0_m : signed(15 downto 0);
-    variable fc6_n6_p0 : signed(14 downto 0);
-    variable fc6_n6_p1_m : signed(15 downto 0);
-    variable fc6_n6_p1 : signed(14 downto 0);
-    variable fc6_n6_p2_sh : signed(11 downto 0);
-    variable fc6_n6_p2_e : signed(12 downto 0);
+    variable fc6_n6_p0 : signed(14 downto 0); -- weight -0.09375
     variable fc6_n6_p2_neg : signed(12 downto 0);
     variable fc6_n6_p2 : signed(11 downto 0);
-    variable fc6_n6_p3_m : signed(13 downto 0);
-    variable fc6_n6_p3 : signed(12 downto 0);
+    variable fc6_n6_p3 : signed(12 downto 0); -- weight -0.0234375
     variable fc6_n6_p4_sh : signed(14 downto 0);
-    variable fc6_n6_p4_e : signed(15 downto 0);
     variable fc6_n6_p4_neg : signed(15 downto 0);
     variable fc6_n6_p4 : signed(14 downto 0);
-    variable fc6_n6_p5_m : signed(16 downto 0);
-    variable fc6_n6_p5 : signed(15 downto 0);
-    variable fc6_n6_p6_m : signed(19 downto 0);
-    variable fc6_n6_p6 : signed(18 downto 0);
-    variable fc6_n6_p7_m : signed(16 downto 0);
-    variable fc6_n6_p7 : signed(15 downto 0);
-    variable fc6_n6_t0_0_a : signed(15 downto 0);
-    variable fc6_n6_t0_0_b : signed(15 downto 0);
-    variable fc6_n6_t0_0 : signed(15 downto 0);
-    variable fc6_n6_t0_1_a : signed(13 downto 0);
-    variable fc6_n6_t0_1_b : signed(13 downto 0);
+    variable fc6_n6_p7 : signed(15 downto 0); -- weight 0.1796875
     variable fc6_n6_t0_1 : signed(13 downto 0);
-    variable fc6_n6_t0_2_a : signed(15 downto 0);
-    variable fc6_n6_t0_2 : signed(15 downto 0);
-    variable fc6_n6_t0_3_b : signed(18 downto 0);
-    variable fc6_n6_t0_3 : signed(18 downto 0);
-    variable fc6_n6_t1_0_b : signed(15 downto 0);
+    variable fc6_n6_t0_2 : signed(15 downto 0); -- weight 0.1328125
     variable fc6_n6_t1_0 : signed(15 downto 0);
-    variable fc6_n6_t1_1_a : signed(18 downto 0);
-    variable fc6_n6_t1_1 : signed(18 downto 0);
-    variable fc6_n6_t2_0_a : signed(18 downto 0);
-    variable fc6_n6_t2_0 : signed(18 downto 0);
-    variable fc6_n6_t3_0_b : signed(18 downto 0);
-    variable fc6_n6_t3_0 : signed(18 downto 0);
+    variable fc6_n6_t1_1 : signed(18 downto 0); -- weight 1.625
     variable fc6_n6_acc : signed(18 downto 0);
-    variable fc6_n6_y_fl : signed(15 downto 0);
-    variable fc6_n6_y_half : std_logic;
-    variable fc6_n6_y_low : unsigned(1 downto 0);
     variable fc6_n6_y_sticky : std_logic;
-    variable fc6_n6_y_lsb : std_logic;
-    variable fc6_n6_y_inc_any : std_logic;
     variable fc6_n6_y_inc : std_logic;
-    variable fc6_n6_y_incx : signed(15 downto 0);
     variable fc6_n6_y_rnd : signed(15 downto 0);
-    variable fc6_n6_y_wrap : signed(15 downto 0);
-    variable fc6_n7_p0_m : signed(16 downto 0);
-    variable fc6_n7_p0 : signed(15 downto 0);
-    variable fc6_n7_p1_e : signed(11 downto 0);
     variable fc6_n7_p1_neg : signed(11 downto 0);
     variable fc6_n7_p1 : signed(10 downto 0);
-    variable fc6_n7_p2_m : signed(16 downto 0);
-    variable fc6_n7_p2 : signed(15 downto 0);
-    variable fc6_n7_p3_m : signed(16 downto 0);
-    variable fc6_n7_p3 : signed(15 downto 0);
-    variable fc6_n7_p4_m : signed(16 downto 0);
-    variable fc6_n7_p4 : signed(15 downto 0);
-    variable fc6_n7_p5_m : signed(16 downto 0);
-    variable fc6_n7_p5 : signed(15 downto 0);
-    variable fc6_n7_p6_m : signed(15 downto 0);
-    variable fc6_n7_p6 : signed(14 downto 0);
-    variable fc6_n7_p7_m : signed(19 downto 0);
-    variable fc6_n7_p7 : signed(18 downto 0);
-    variable fc6_n7_t0_0_b : signed(15 downto 0);
-    variable fc6_n7_t0_0 : signed(15 downto 0);
-    variable fc6_n7_t0_1 : signed(15 downto 0);
-    variable fc6_n7_t0_2_a : signed(16 downto 0);
-    variable fc6_n7_t0_2_b : signed(16 downto 0);
+    variable fc6_n7_p4 : signed(15 downto 0); -- weight 0.1328125
+    variable fc6_n7_p5 : signed(15 downto 0); -- weight 0.234375
+    variable fc6_n7_p6 : signed(14 downto 0); -- weight 0.09375
+    variable fc6_n7_t0_0 : signed(15 downto 0); -- weight 0.1328125
+    variable fc6_n7_t0_1 : signed(15 downto 0); -- weight 0.171875; weight -0.1328125
     variable fc6_n7_t0_2 : signed(16 downto 0);
-    variable fc6_n7_t0_3_a : signed(18 downto 0);
-    variable fc6_n7_t0_3 : signed(18 downto 0);
-    variable fc6_n7_t1_0_a : signed(16 downto 0);
-    variable fc6_n7_t1_0_b : signed(16 downto 0);
-    variable fc6_n7_t1_0 : signed(16 downto 0);
-    variable fc6_n7_t1_1_a : signed(19 downto 0);
-    variable fc6_n7_t1_1_b : signed(19 downto 0);
-    variable fc6_n7_t1_1 : signed(19 downto 0);
-    variable fc6_n7_t2_0_a : signed(19 downto 0);
-    variable fc6_n7_t2_0 : signed(19 downto 0);
-    variable fc6_n7_t3_0_b : signed(19 downto 0);
-    variable fc6_n7_t3_0 : signed(19 downto 0);
+    variable fc6_n7_t0_3 : signed(18 downto 0); -- weight 1.78125
     variable fc6_n7_acc : signed(19 downto 0);
-    variable fc6_n7_y_fl : signed(16 downto 0);
-    variable fc6_n7_y_half : std_logic;
-    variable fc6_n7_y_low : unsigned(1 downto 0);
     variable fc6_n7_y_sticky : std_logic;
-    variable fc6_n7_y_lsb : std_logic;
-    variable fc6_n7_y_inc_any : std_logic;
     variable fc6_n7_y_inc : std_logic;
-    variable fc6_n7_y_incx : signed(16 downto 0);
     variable fc6_n7_y_rnd : signed(16 downto 0);
-    variable fc6_n7_y_wrap : signed(15 downto 0);
-    variable fc6_n7_y_ovf_hi : std_logic;
     variable fc6_n7_y_sat : signed(15 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        fc6_in_0 := unsigned(in_data(9 downto 0));
-        fc6_in_1 := unsigned(in_data(19 downto 10));
-        fc6_in_2 := unsigned(in_data(29 downto 20));
-        fc6_in_3 := unsigned(in_data(39 downto 30));
-        fc6_in_4 := unsigned(in_data(49 downto 40));
-        fc6_in_5 := unsigned(in_data(59 downto 50));
-        fc6_in_6 := unsigned(in_data(69 downto 60));
-        fc6_in_7 := unsigned(in_data(79 downto 70));
-        fc6_in_0_s := resize(fc6_in_0, 11);
-        fc6_in_0_s_2 := signed(fc6_in_0_s);
-        fc6_n0_p0_m := to_signed(to_integer(fc6_in_0_s_2) * to_integer(fc6_w0_0), 20);
-        fc6_n0_p0 := fc6_n0_p0_m(18 downto 0);
-        fc6_in_1_s := resize(fc6_in_1, 11);
-        fc6_in_1_s_2 := signed(fc6_in_1_s);
-        fc6_n0_p1_m := to_signed(to_integer(fc6_in_1_s_2) * to_integer(fc6_w1_0), 17);
-        fc6_n0_p1 := fc6_n0_p1_m(15 downto 0);
-        fc6_in_2_s := resize(fc6_in_2, 11);
-        fc6_in_2_s_2 := signed(fc6_in_2_s);
-        fc6_n0_p2_m := to_signed(to_integer(fc6_in_2_s_2) * to_integer(fc6_w2_0), 17);
-        fc6_n0_p2 := fc6_n0_p2_m(15 downto 0);
-        fc6_in_3_s := resize(fc6_in_3, 11);
-        fc6_in_3_s_2 := signed(fc6_in_3_s);
-        fc6_n0_p3_m := to_signed(to_integer(fc6_in_3_s_2) * to_integer(fc6_w3_0), 17);
-        fc6_n0_p3 := fc6_n0_p3_m(15 downto 0);
-        fc6_in_4_s := resize(fc6_in_4, 11);
-        fc6_in_4_s_2 := signed(fc6_in_4_s);
-        fc6_n0_p4_m := to_signed(to_integer(fc6_in_4_s_2) * to_integer(fc6_w4_0), 15);
-        fc6_n0_p4 := fc6_n0_p4_m(13 downto 0);
-        fc6_in_5_s := resize(fc6_in_5, 11);
-        fc6_in_5_s_2 := signed(fc6_in_5_s);
-        fc6_n0_p5_m := to_signed(to_integer(fc6_in_5_s_2) * to_integer(fc6_w5_0), 16);
-        fc6_n0_p5 := fc6_n0_p5_m(14 downto 0);
-        fc6_in_6_s := resize(fc6_in_6, 11);
-        fc6_in_6_s_2 := signed(fc6_in_6_s);
-        fc6_n0_p6_m := to_signed(to_integer(fc6_in_6_s_2) * to_integer(fc6_w6_0), 16);
-        fc6_n0_p6 := fc6_n0_p6_m(14 downto 0);
-        fc6_in_7_s := resize(fc6_in_7, 11);
-        fc6_in_7_s_2 := signed(fc6_in_7_s);
-        fc6_n0_p7_m := to_signed(to_integer(fc6_in_7_s_2) * to_integer(fc6_w7_0), 17);
-        fc6_n0_p7 := fc6_n0_p7_m(15 downto 0);
-        fc6_n0_t0_0_b := resize(fc6_n0_p1, 19);
-        fc6_n0_t0_0 := fc6_n0_p0 + fc6_n0_t0_0_b;
-        fc6_n0_t0_1_a := resize(fc6_n0_p2, 17);
-        fc6_n0_t0_1_b := resize(fc6_n0_p3, 17);
-        fc6_n0_t0_1 := fc6_n0_t0_1_a + fc6_n0_t0_1_b;
-        fc6_n0_t0_2_a := resize(fc6_n0_p4, 15);
-        fc6_n0_t0_2 := fc6_n0_t0_2_a + fc6_n0_p5;
-        fc6_n0_t0_3_a := resize(fc6_n0_p6, 16);
-        fc6_n0_t0_3 := fc6_n0_t0_3_a + fc6_n0_p7;
-        fc6_n0_t1_0_b := resize(fc6_n0_t0_1, 19);
-        fc6_n0_t1_0 := fc6_n0_t0_0 + fc6_n0_t1_0_b;
-        fc6_n0_t1_1_a := resize(fc6_n0_t0_2, 17);
-        fc6_n0_t1_1_b := resize(fc6_n0_t0_3, 17);
-        fc6_n0_t1_1 := fc6_n0_t1_1_a + fc6_n0_t1_1_b;
-        fc6_n0_t2_0_a := resize(fc6_n0_t1_0, 20);
-        fc6_n0_t2_0_b := resize(fc6_n0_t1_1, 20);
-        fc6_n0_t2_0 := fc6_n0_t2_0_a_d1 + fc6_n0_t2_0_b_d1;
-        fc6_n0_t3_0_a := fc6_n0_t2_0(18 downto 0);
-        fc6_n0_t3_0_b := resize(fc6_n0_bias, 19);
-        fc6_n0_t3_0 := fc6_n0_t3_0_a + fc6_n0_t3_0_b_d1;
-        fc6_n0_acc := fc6_n0_t3_0;
-        fc6_n0_y_fl := fc6_n0_acc(18 downto 3);
-        fc6_n0_y_half := fc6_n0_acc(2);
-        fc6_n0_y_low := unsigned(fc6_n0_acc(1 downto 0));
-        if fc6_n0_y_low /= 0 then fc6_n0_y_sticky := '1'; else fc6_n0_y_sticky := '0'; end if;
-        fc6_n0_y_lsb := fc6_n0_acc(3);
-        fc6_n0_y_inc_any := fc6_n0_y_sticky or fc6_n0_y_lsb;
-        fc6_n0_y_inc := fc6_n0_y_half and fc6_n0_y_inc_any;
-        fc6_n0_y_incx := (0 => fc6_n0_y_inc, others => '0');
-        fc6_n0_y_rnd := fc6_n0_y_fl + fc6_n0_y_incx;
-        fc6_n0_y_wrap := fc6_n0_y_rnd(15 downto 0);
-        fc6_n1_p1_m := to_signed(to_integer(fc6_in_1_s_2) * to_integer(fc6_w1_1), 20);
-        fc6_n1_p1 := fc6_n1_p1_m(18 downto 0);
+        fc6_in_0_s_2 := signed(resize(unsigned(in_data(9 downto 0)), 11));
+        fc6_in_1_s_2 := signed(resize(unsigned(in_data(19 downto 10)), 11));
+        fc6_n0_p1 := signed(to_unsigned((to_integer(fc6_in_1_s_2) * (-20)) mod 2**16, 16));
+        fc6_in_2_s_2 := signed(resize(unsigned(in_data(29 downto 20)), 11));
+        fc6_n0_p2 := signed(to_unsigned((to_integer(fc6_in_2_s_2) * 23) mod 2**16, 16));
+        fc6_in_3_s_2 := signed(resize(unsigned(in_data(39 downto 30)), 11));
+        fc6_n0_p3 := signed(to_unsigned((to_integer(fc6_in_3_s_2) * 25) mod 2**16, 16));
+        fc6_in_4_s_2 := signed(resize(unsigned(in_data(49 downto 40)), 11));
+        fc6_n0_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 5) mod 2**14, 14));
+        fc6_in_5_s_2 := signed(resize(unsigned(in_data(59 downto 50)), 11));
+        fc6_in_6_s_2 := signed(resize(unsigned(in_data(69 downto 60)), 11));
+        fc6_n0_p6 := signed(to_unsigned((to_integer(fc6_in_6_s_2) * (-10)) mod 2**15, 15));
+        fc6_in_7_s_2 := signed(resize(unsigned(in_data(79 downto 70)), 11));
+        fc6_n0_t0_1 := resize(fc6_n0_p2, 17) + resize(fc6_n0_p3, 17);
+        fc6_n0_t0_2 := resize(fc6_n0_p4, 15) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 10) mod 2**15, 15));
+        fc6_n0_t0_3 := resize(fc6_n0_p6, 16) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * 31) mod 2**16, 16));
+        fc6_n0_t1_0 := (signed(to_unsigned((to_integer(fc6_in_0_s_2) * 188) mod 2**19, 19)) + resize(fc6_n0_p1, 19)) + resize(fc6_n0_t0_1, 19);
+        fc6_n0_t2_0 := resize(fc6_n0_t2_0_a_d1, 20) + resize(fc6_n0_t2_0_b_d1, 20);
+        fc6_n0_acc := (fc6_n0_t2_0(18 downto 0) + to_signed(-131072, 19));
+        if unsigned(fc6_n0_acc(1 downto 0)) /= 0 then fc6_n0_y_sticky := '1'; else fc6_n0_y_sticky := '0'; end if;
+        fc6_n0_y_inc := fc6_n0_acc(2) and (fc6_n0_y_sticky or fc6_n0_acc(3));
+        fc6_n0_y_rnd := fc6_n0_acc(18 downto 3) + (to_signed(0, 15) & fc6_n0_y_inc);
         fc6_n1_p2_sh := shift_left(resize(fc6_in_2_s_2, 12), 1);
-        fc6_n1_p3_m := to_signed(to_integer(fc6_in_3_s_2) * to_integer(fc6_w3_1), 17);
-        fc6_n1_p3 := fc6_n1_p3_m(15 downto 0);
-        fc6_n1_p4_m := to_signed(to_integer(fc6_in_4_s_2) * to_integer(fc6_w4_1), 16);
-        fc6_n1_p4 := fc6_n1_p4_m(14 downto 0);
-        fc6_n1_p5_m := to_signed(to_integer(fc6_in_5_s_2) * to_integer(fc6_w5_1), 17);
-        fc6_n1_p5 := fc6_n1_p5_m(15 downto 0);
+        fc6_n1_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 9) mod 2**15, 15));
         fc6_n1_p6_sh := shift_left(resize(fc6_in_6_s_2, 13), 2);
-        fc6_n1_p6_e := resize(fc6_n1_p6_sh, 14);
-        fc6_n1_p6_neg := -fc6_n1_p6_e;
-        fc6_n1_p6 := fc6_n1_p6_neg(12 downto 0);
+        fc6_n1_p6_neg := -resize(fc6_n1_p6_sh, 14);
         fc6_n1_p7_sh := shift_left(resize(fc6_in_7_s_2, 12), 1);
-        fc6_n1_t0_0_a := resize(fc6_in_0_s_2, 19);
-        fc6_n1_t0_0 := fc6_n1_t0_0_a + fc6_n1_p1;
-        fc6_n1_t0_1_a := resize(fc6_n1_p2_sh, 16);
-        fc6_n1_t0_1 := fc6_n1_t0_1_a + fc6_n1_p3;
-        fc6_n1_t0_2_a := resize(fc6_n1_p4, 16);
-        fc6_n1_t0_2 := fc6_n1_t0_2_a + fc6_n1_p5;
-        fc6_n1_t0_3_b := resize(fc6_n1_p7_sh, 13);
-        fc6_n1_t0_3 := fc6_n1_p6 + fc6_n1_t0_3_b;
-        fc6_n1_t1_0_b := resize(fc6_n1_t0_1, 19);
-        fc6_n1_t1_0 := fc6_n1_t0_0 + fc6_n1_t1_0_b;
-        fc6_n1_t1_1_b := resize(fc6_n1_t0_3, 16);
-        fc6_n1_t1_1 := fc6_n1_t0_2 + fc6_n1_t1_1_b;
-        fc6_n1_t2_0_b := resize(fc6_n1_t1_1, 19);
-        fc6_n1_t2_0 := fc6_n1_t1_0_d1 + fc6_n1_t2_0_b_d1;
-        fc6_n1_t3_0_b := resize(fc6_n1_bias, 19);
-        fc6_n1_t3_0 := fc6_n1_t2_0 + fc6_n1_t3_0_b_d1;
-        fc6_n1_acc := fc6_n1_t3_0;
-        fc6_n1_y_fl := fc6_n1_acc(18 downto 3);
-        fc6_n1_y_half := fc6_n1_acc(2);
-        fc6_n1_y_low := unsigned(fc6_n1_acc(1 downto 0));
-        if fc6_n1_y_low /= 0 then fc6_n1_y_sticky := '1'; else fc6_n1_y_sticky := '0'; end if;
-        fc6_n1_y_lsb := fc6_n1_acc(3);
-        fc6_n1_y_inc_any := fc6_n1_y_sticky or fc6_n1_y_lsb;
-        fc6_n1_y_inc := fc6_n1_y_half and fc6_n1_y_inc_any;
-        fc6_n1_y_incx := (0 => fc6_n1_y_inc, others => '0');
-        fc6_n1_y_rnd := fc6_n1_y_fl + fc6_n1_y_incx;
-        fc6_n1_y_wrap := fc6_n1_y_rnd(15 downto 0);
-        fc6_n2_p0_m := to_signed(to_integer(fc6_in_0_s_2) * to_integer(fc6_w0_2), 17);
-        fc6_n2_p0 := fc6_n2_p0_m(15 downto 0);
-        fc6_n2_p1_sh := shift_left(resize(fc6_in_1_s_2, 16), 5);
-        fc6_n2_p2_m := to_signed(to_integer(fc6_in_2_s_2) * to_integer(fc6_w2_2), 20);
-        fc6_n2_p2 := fc6_n2_p2_m(18 downto 0);
+        fc6_n1_t0_1 := resize(fc6_n1_p2_sh, 16) + signed(to_unsigned((to_integer(fc6_in_3_s_2) * (-26)) mod 2**16, 16));
+        fc6_n1_t0_3 := fc6_n1_p6_neg(12 downto 0) + resize(fc6_n1_p7_sh, 13);
+        fc6_n1_t1_0 := (resize(fc6_in_0_s_2, 19) + signed(to_unsigned((to_integer(fc6_in_1_s_2) * 215) mod 2**19, 19))) + resize(fc6_n1_t0_1, 19);
+        fc6_n1_t1_1 := (resize(fc6_n1_p4, 16) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 19) mod 2**16, 16))) + resize(fc6_n1_t0_3, 16);
+        fc6_n1_acc := ((fc6_n1_t1_0_d1 + resize(fc6_n1_t2_0_b_d1, 19)) + to_signed(-116992, 19));
+        if unsigned(fc6_n1_acc(1 downto 0)) /= 0 then fc6_n1_y_sticky := '1'; else fc6_n1_y_sticky := '0'; end if;
+        fc6_n1_y_inc := fc6_n1_acc(2) and (fc6_n1_y_sticky or fc6_n1_acc(3));
+        fc6_n1_y_rnd := fc6_n1_acc(18 downto 3) + (to_signed(0, 15) & fc6_n1_y_inc);
         fc6_n2_p3_sh := shift_left(resize(fc6_in_3_s_2, 12), 1);
-        fc6_n2_p3_e := resize(fc6_n2_p3_sh, 13);
-        fc6_n2_p3_neg := -fc6_n2_p3_e;
+        fc6_n2_p3_neg := -resize(fc6_n2_p3_sh, 13);
         fc6_n2_p3 := fc6_n2_p3_neg(11 downto 0);
-        fc6_n2_p4_m := to_signed(to_integer(fc6_in_4_s_2) * to_integer(fc6_w4_2), 15);
-        fc6_n2_p4 := fc6_n2_p4_m(13 downto 0);
-        fc6_n2_p5_m := to_signed(to_integer(fc6_in_5_s_2) * to_integer(fc6_w5_2), 17);
-        fc6_n2_p5 := fc6_n2_p5_m(15 downto 0);
+        fc6_n2_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 7) mod 2**14, 14));
+        fc6_n2_p5 := signed(to_unsigned((to_integer(fc6_in_5_s_2) * 28) mod 2**16, 16));
         fc6_n2_p6_sh := shift_left(resize(fc6_in_6_s_2, 12), 1);
-        fc6_n2_p7_m := to_signed(to_integer(fc6_in_7_s_2) * to_integer(fc6_w7_2), 16);
-        fc6_n2_p7 := fc6_n2_p7_m(14 downto 0);
-        fc6_n2_t0_0 := fc6_n2_p0 + fc6_n2_p1_sh;
-        fc6_n2_t0_1_b := resize(fc6_n2_p3, 19);
-        fc6_n2_t0_1 := fc6_n2_p2 + fc6_n2_t0_1_b;
-        fc6_n2_t0_2_a := resize(fc6_n2_p4, 17);
-        fc6_n2_t0_2_b := resize(fc6_n2_p5, 17);
-        fc6_n2_t0_2 := fc6_n2_t0_2_a + fc6_n2_t0_2_b;
-        fc6_n2_t0_3_a := resize(fc6_n2_p6_sh, 15);
-        fc6_n2_t0_3 := fc6_n2_t0_3_a + fc6_n2_p7;
-        fc6_n2_t1_0_a := resize(fc6_n2_t0_0, 19);
-        fc6_n2_t1_0 := fc6_n2_t1_0_a + fc6_n2_t0_1;
-        fc6_n2_t1_1_b := resize(fc6_n2_t0_3, 17);
-        fc6_n2_t1_1 := fc6_n2_t0_2 + fc6_n2_t1_1_b;
-        fc6_n2_t2_0_a := resize(fc6_n2_t1_0, 20);
-        fc6_n2_t2_0_b := resize(fc6_n2_t1_1, 20);
-        fc6_n2_t2_0 := fc6_n2_t2_0_a_d1 + fc6_n2_t2_0_b_d1;
-        fc6_n2_t3_0_a := fc6_n2_t2_0(18 downto 0);
-        fc6_n2_t3_0_b := resize(fc6_n2_bias, 19);
-        fc6_n2_t3_0 := fc6_n2_t3_0_a + fc6_n2_t3_0_b_d1;
-        fc6_n2_acc := fc6_n2_t3_0;
-        fc6_n2_y_fl := fc6_n2_acc(18 downto 3);
-        fc6_n2_y_half := fc6_n2_acc(2);
-        fc6_n2_y_low := unsigned(fc6_n2_acc(1 downto 0));
-        if fc6_n2_y_low /= 0 then fc6_n2_y_sticky := '1'; else fc6_n2_y_sticky := '0'; end if;
-        fc6_n2_y_lsb := fc6_n2_acc(3);
-        fc6_n2_y_inc_any := fc6_n2_y_sticky or fc6_n2_y_lsb;
-        fc6_n2_y_inc := fc6_n2_y_half and fc6_n2_y_inc_any;
-        fc6_n2_y_incx := (0 => fc6_n2_y_inc, others => '0');
-        fc6_n2_y_rnd := fc6_n2_y_fl + fc6_n2_y_incx;
-        fc6_n2_y_wrap := fc6_n2_y_rnd(15 downto 0);
+        fc6_n2_t0_0 := signed(to_unsigned((to_integer(fc6_in_0_s_2) * (-30)) mod 2**16, 16)) + shift_left(resize(fc6_in_1_s_2, 16), 5);
+        fc6_n2_t0_3 := resize(fc6_n2_p6_sh, 15) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * (-15)) mod 2**15, 15));
+        fc6_n2_t1_0 := resize(fc6_n2_t0_0, 19) + (signed(to_unsigned((to_integer(fc6_in_2_s_2) * 206) mod 2**19, 19)) + resize(fc6_n2_p3, 19));
+        fc6_n2_t1_1 := (resize(fc6_n2_p4, 17) + resize(fc6_n2_p5, 17)) + resize(fc6_n2_t0_3, 17);
+        fc6_n2_t2_0 := resize(fc6_n2_t2_0_a_d1, 20) + resize(fc6_n2_t2_0_b_d1, 20);
+        fc6_n2_acc := (fc6_n2_t2_0(18 downto 0) + to_signed(-102912, 19));
+        if unsigned(fc6_n2_acc(1 downto 0)) /= 0 then fc6_n2_y_sticky := '1'; else fc6_n2_y_sticky := '0'; end if;
+        fc6_n2_y_inc := fc6_n2_acc(2) and (fc6_n2_y_sticky or fc6_n2_acc(3));
+        fc6_n2_y_rnd := fc6_n2_acc(18 downto 3) + (to_signed(0, 15) & fc6_n2_y_inc);
         fc6_n3_p0_sh := shift_left(resize(fc6_in_0_s_2, 14), 3);
-        fc6_n3_p1_m := to_signed(to_integer(fc6_in_1_s_2) * to_integer(fc6_w1_3), 16);
-        fc6_n3_p1 := fc6_n3_p1_m(14 downto 0);
-        fc6_n3_p2_m := to_signed(to_integer(fc6_in_2_s_2) * to_integer(fc6_w2_3), 17);
-        fc6_n3_p2 := fc6_n3_p2_m(15 downto 0);
-        fc6_n3_p3_m := to_signed(to_integer(fc6_in_3_s_2) * to_integer(fc6_w3_3), 20);
-        fc6_n3_p3 := fc6_n3_p3_m(18 downto 0);
-        fc6_n3_p4_m := to_signed(to_integer(fc6_in_4_s_2) * to_integer(fc6_w4_3), 17);
-        fc6_n3_p4 := fc6_n3_p4_m(15 downto 0);
-        fc6_n3_p5_m := to_signed(to_integer(fc6_in_5_s_2) * to_integer(fc6_w5_3), 16);
-        fc6_n3_p5 := fc6_n3_p5_m(14 downto 0);
-        fc6_n3_p6_m := to_signed(to_integer(fc6_in_6_s_2) * to_integer(fc6_w6_3), 17);
-        fc6_n3_p6 := fc6_n3_p6_m(15 downto 0);
-        fc6_n3_p7_m := to_signed(to_integer(fc6_in_7_s_2) * to_integer(fc6_w7_3), 17);
-        fc6_n3_p7 := fc6_n3_p7_m(15 downto 0);
-        fc6_n3_t0_0_a := resize(fc6_n3_p0_sh, 15);
-        fc6_n3_t0_0 := fc6_n3_t0_0_a + fc6_n3_p1;
-        fc6_n3_t0_1_a := resize(fc6_n3_p2, 19);
-        fc6_n3_t0_1 := fc6_n3_t0_1_a + fc6_n3_p3;
-        fc6_n3_t0_2_a := resize(fc6_n3_p4, 17);
-        fc6_n3_t0_2_b := resize(fc6_n3_p5, 17);
-        fc6_n3_t0_2 := fc6_n3_t0_2_a + fc6_n3_t0_2_b;
-        fc6_n3_t0_3 := fc6_n3_p6 + fc6_n3_p7;
-        fc6_n3_t1_0_a := resize(fc6_n3_t0_0, 20);
-        fc6_n3_t1_0_b := resize(fc6_n3_t0_1, 20);
-        fc6_n3_t1_0 := fc6_n3_t1_0_a + fc6_n3_t1_0_b;
-        fc6_n3_t1_1_b := resize(fc6_n3_t0_3, 17);
-        fc6_n3_t1_1 := fc6_n3_t0_2 + fc6_n3_t1_1_b;
-        fc6_n3_t2_0_b := resize(fc6_n3_t1_1, 20);
-        fc6_n3_t2_0 := fc6_n3_t1_0_d1 + fc6_n3_t2_0_b_d1;
-        fc6_n3_t3_0_a := fc6_n3_t2_0(18 downto 0);
-        fc6_n3_t3_0_b := resize(fc6_n3_bias, 19);
-        fc6_n3_t3_0 := fc6_n3_t3_0_a + fc6_n3_t3_0_b_d1;
-        fc6_n3_acc := fc6_n3_t3_0;
-        fc6_n3_y_fl := fc6_n3_acc(18 downto 3);
-        fc6_n3_y_half := fc6_n3_acc(2);
-        fc6_n3_y_low := unsigned(fc6_n3_acc(1 downto 0));
-        if fc6_n3_y_low /= 0 then fc6_n3_y_sticky := '1'; else fc6_n3_y_sticky := '0'; end if;
-        fc6_n3_y_lsb := fc6_n3_acc(3);
-        fc6_n3_y_inc_any := fc6_n3_y_sticky or fc6_n3_y_lsb;
-        fc6_n3_y_inc := fc6_n3_y_half and fc6_n3_y_inc_any;
-        fc6_n3_y_incx := (0 => fc6_n3_y_inc, others => '0');
-        fc6_n3_y_rnd := fc6_n3_y_fl + fc6_n3_y_incx;
-        fc6_n3_y_wrap := fc6_n3_y_rnd(15 downto 0);
-        fc6_n4_p1_m := to_signed(to_integer(fc6_in_1_s_2) * to_integer(fc6_w1_4), 15);
-        fc6_n4_p1 := fc6_n4_p1_m(13 downto 0);
-        fc6_n4_p2_m := to_signed(to_integer(fc6_in_2_s_2) * to_integer(fc6_w2_4), 17);
-        fc6_n4_p2 := fc6_n4_p2_m(15 downto 0);
+        fc6_n3_p1 := signed(to_unsigned((to_integer(fc6_in_1_s_2) * (-12)) mod 2**15, 15));
+        fc6_n3_p2 := signed(to_unsigned((to_integer(fc6_in_2_s_2) * 27) mod 2**16, 16));
+        fc6_n3_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 29) mod 2**16, 16));
+        fc6_n3_p5 := signed(to_unsigned((to_integer(fc6_in_5_s_2) * 12) mod 2**15, 15));
+        fc6_n3_t0_0 := resize(fc6_n3_p0_sh, 15) + fc6_n3_p1;
+        fc6_n3_t0_1 := resize(fc6_n3_p2, 19) + signed(to_unsigned((to_integer(fc6_in_3_s_2) * 223) mod 2**19, 19));
+        fc6_n3_t0_3 := signed(to_unsigned((to_integer(fc6_in_6_s_2) * 20) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * (-30)) mod 2**16, 16));
+        fc6_n3_t1_1 := (resize(fc6_n3_p4, 17) + resize(fc6_n3_p5, 17)) + resize(fc6_n3_t0_3, 17);
+        fc6_n3_t2_0 := fc6_n3_t1_0_d1 + resize(fc6_n3_t2_0_b_d1, 20);
+        fc6_n3_acc := (fc6_n3_t2_0(18 downto 0) + to_signed(-88832, 19));
+        if unsigned(fc6_n3_acc(1 downto 0)) /= 0 then fc6_n3_y_sticky := '1'; else fc6_n3_y_sticky := '0'; end if;
+        fc6_n3_y_inc := fc6_n3_acc(2) and (fc6_n3_y_sticky or fc6_n3_acc(3));
+        fc6_n3_y_rnd := fc6_n3_acc(18 downto 3) + (to_signed(0, 15) & fc6_n3_y_inc);
+        fc6_n4_p1 := signed(to_unsigned((to_integer(fc6_in_1_s_2) * (-7)) mod 2**14, 14));
         fc6_n4_p3_sh := shift_left(resize(fc6_in_3_s_2, 15), 4);
-        fc6_n4_p4_m := to_signed(to_integer(fc6_in_4_s_2) * to_integer(fc6_w4_4), 20);
-        fc6_n4_p4 := fc6_n4_p4_m(18 downto 0);
-        fc6_n4_p5_m := to_signed(to_integer(fc6_in_5_s_2) * to_integer(fc6_w5_4), 17);
-        fc6_n4_p5 := fc6_n4_p5_m(15 downto 0);
-        fc6_n4_p6_m := to_signed(to_integer(fc6_in_6_s_2) * to_integer(fc6_w6_4), 17);
-        fc6_n4_p6 := fc6_n4_p6_m(15 downto 0);
-        fc6_n4_p7_m := to_signed(to_integer(fc6_in_7_s_2) * to_integer(fc6_w7_4), 17);
-        fc6_n4_p7 := fc6_n4_p7_m(15 downto 0);
-        fc6_n4_t0_0_a := resize(fc6_n4_p1, 16);
-        fc6_n4_t0_0 := fc6_n4_t0_0_a + fc6_n4_p2;
-        fc6_n4_t0_1_a := resize(fc6_n4_p3_sh, 19);
-        fc6_n4_t0_1 := fc6_n4_t0_1_a + fc6_n4_p4;
-        fc6_n4_t0_2 := fc6_n4_p5 + fc6_n4_p6;
-        fc6_n4_t0_3_a := resize(fc6_n4_p7, 18);
-        fc6_n4_t0_3 := fc6_n4_t0_3_a + fc6_n4_bias;
-        fc6_n4_t1_0_a := resize(fc6_n4_t0_0, 19);
-        fc6_n4_t1_0 := fc6_n4_t1_0_a + fc6_n4_t0_1;
-        fc6_n4_t1_1_a := resize(fc6_n4_t0_2, 18);
-        fc6_n4_t1_1 := fc6_n4_t1_1_a + fc6_n4_t0_3;
-        fc6_n4_t2_0_b := resize(fc6_n4_t1_1, 19);
-        fc6_n4_t2_0 := fc6_n4_t1_0_d1 + fc6_n4_t2_0_b_d1;
-        fc6_n4_acc := fc6_n4_t2_0;
-        fc6_n4_y_fl := fc6_n4_acc(18 downto 3);
-        fc6_n4_y_half := fc6_n4_acc(2);
-        fc6_n4_y_low := unsigned(fc6_n4_acc(1 downto 0));
-        if fc6_n4_y_low /= 0 then fc6_n4_y_sticky := '1'; else fc6_n4_y_sticky := '0'; end if;
-        fc6_n4_y_lsb := fc6_n4_acc(3);
-        fc6_n4_y_inc_any := fc6_n4_y_sticky or fc6_n4_y_lsb;
-        fc6_n4_y_inc := fc6_n4_y_half and fc6_n4_y_inc_any;
-        fc6_n4_y_incx := (0 => fc6_n4_y_inc, others => '0');
-        fc6_n4_y_rnd := fc6_n4_y_fl + fc6_n4_y_incx;
-        fc6_n4_y_wrap := fc6_n4_y_rnd(15 downto 0);
+        fc6_n4_p7 := signed(to_unsigned((to_integer(fc6_in_7_s_2) * 27) mod 2**16, 16));
+        fc6_n4_t0_0 := resize(fc6_n4_p1, 16) + signed(to_unsigned((to_integer(fc6_in_2_s_2) * 18) mod 2**16, 16));
+        fc6_n4_t0_2 := signed(to_unsigned((to_integer(fc6_in_5_s_2) * 18) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc6_in_6_s_2) * (-21)) mod 2**16, 16));
+        fc6_n4_t1_0 := resize(fc6_n4_t0_0, 19) + (resize(fc6_n4_p3_sh, 19) + signed(to_unsigned((to_integer(fc6_in_4_s_2) * 194) mod 2**19, 19)));
+        fc6_n4_t1_1 := resize(fc6_n4_t0_2, 18) + (resize(fc6_n4_p7, 18) + to_signed(-75008, 18));
+        fc6_n4_acc := (fc6_n4_t1_0_d1 + resize(fc6_n4_t2_0_b_d1, 19));
+        if unsigned(fc6_n4_acc(1 downto 0)) /= 0 then fc6_n4_y_sticky := '1'; else fc6_n4_y_sticky := '0'; end if;
+        fc6_n4_y_inc := fc6_n4_acc(2) and (fc6_n4_y_sticky or fc6_n4_acc(3));
+        fc6_n4_y_rnd := fc6_n4_acc(18 downto 3) + (to_signed(0, 15) & fc6_n4_y_inc);
         fc6_n5_p0_sh := shift_left(resize(fc6_in_0_s_2, 15), 4);
-        fc6_n5_p0_e := resize(fc6_n5_p0_sh, 16);
-        fc6_n5_p0_neg := -fc6_n5_p0_e;
+        fc6_n5_p0_neg := -resize(fc6_n5_p0_sh, 16);
         fc6_n5_p0 := fc6_n5_p0_neg(14 downto 0);
-        fc6_n5_p1_m := to_signed(to_integer(fc6_in_1_s_2) * to_integer(fc6_w1_5), 17);
-        fc6_n5_p1 := fc6_n5_p1_m(15 downto 0);
-        fc6_n5_p2_m := to_signed(to_integer(fc6_in_2_s_2) * to_integer(fc6_w2_5), 16);
-        fc6_n5_p2 := fc6_n5_p2_m(14 downto 0);
-        fc6_n5_p3_sh := shift_left(resize(fc6_in_3_s_2, 15), 4);
-        fc6_n5_p4_m := to_signed(to_integer(fc6_in_4_s_2) * to_integer(fc6_w4_5), 17);
-        fc6_n5_p4 := fc6_n5_p4_m(15 downto 0);
-        fc6_n5_p5_m := to_signed(to_integer(fc6_in_5_s_2) * to_integer(fc6_w5_5), 20);
-        fc6_n5_p5 := fc6_n5_p5_m(18 downto 0);
-        fc6_n5_p6_m := to_signed(to_integer(fc6_in_6_s_2) * to_integer(fc6_w6_5), 16);
-        fc6_n5_p6 := fc6_n5_p6_m(14 downto 0);
-        fc6_n5_p7_m := to_signed(to_integer(fc6_in_7_s_2) * to_integer(fc6_w7_5), 17);
-        fc6_n5_p7 := fc6_n5_p7_m(15 downto 0);
-        fc6_n5_t0_0_a := resize(fc6_n5_p0, 17);
-        fc6_n5_t0_0_b := resize(fc6_n5_p1, 17);
-        fc6_n5_t0_0 := fc6_n5_t0_0_a + fc6_n5_t0_0_b;
-        fc6_n5_t0_1 := fc6_n5_p2 + fc6_n5_p3_sh;
-        fc6_n5_t0_2_a := resize(fc6_n5_p4, 19);
-        fc6_n5_t0_2 := fc6_n5_t0_2_a + fc6_n5_p5;
-        fc6_n5_t0_3_a := resize(fc6_n5_p6, 17);
-        fc6_n5_t0_3_b := resize(fc6_n5_p7, 17);
-        fc6_n5_t0_3 := fc6_n5_t0_3_a + fc6_n5_t0_3_b;
-        fc6_n5_t1_0_b := resize(fc6_n5_t0_1, 17);
-        fc6_n5_t1_0 := fc6_n5_t0_0 + fc6_n5_t1_0_b;
-        fc6_n5_t1_1_b := resize(fc6_n5_t0_3, 19);
-        fc6_n5_t1_1 := fc6_n5_t0_2 + fc6_n5_t1_1_b;
-        fc6_n5_t2_0_a := resize(fc6_n5_t1_0, 19);
-        fc6_n5_t2_0 := fc6_n5_t2_0_a_d1 + fc6_n5_t1_1_d1;
-        fc6_n5_t3_0_b := resize(fc6_n5_bias, 19);
-        fc6_n5_t3_0 := fc6_n5_t2_0 + fc6_n5_t3_0_b_d1;
-        fc6_n5_acc := fc6_n5_t3_0;
-        fc6_n5_y_fl := fc6_n5_acc(18 downto 3);
-        fc6_n5_y_half := fc6_n5_acc(2);
-        fc6_n5_y_low := unsigned(fc6_n5_acc(1 downto 0));
-        if fc6_n5_y_low /= 0 then fc6_n5_y_sticky := '1'; else fc6_n5_y_sticky := '0'; end if;
-        fc6_n5_y_lsb := fc6_n5_acc(3);
-        fc6_n5_y_inc_any := fc6_n5_y_sticky or fc6_n5_y_lsb;
-        fc6_n5_y_inc := fc6_n5_y_half and fc6_n5_y_inc_any;
-        fc6_n5_y_incx := (0 => fc6_n5_y_inc, others => '0');
-        fc6_n5_y_rnd := fc6_n5_y_fl + fc6_n5_y_incx;
-        fc6_n5_y_wrap := fc6_n5_y_rnd(15 downto 0);
-        fc6_n6_p0_m := to_signed(to_integer(fc6_in_0_s_2) * to_integer(fc6_w0_6), 16);
-        fc6_n6_p0 := fc6_n6_p0_m(14 downto 0);
-        fc6_n6_p1_m := to_signed(to_integer(fc6_in_1_s_2) * to_integer(fc6_w1_6), 16);
-        fc6_n6_p1 := fc6_n6_p1_m(14 downto 0);
-        fc6_n6_p2_sh := shift_left(resize(fc6_in_2_s_2, 12), 1);
-        fc6_n6_p2_e := resize(fc6_n6_p2_sh, 13);
-        fc6_n6_p2_neg := -fc6_n6_p2_e;
+        fc6_n5_p1 := signed(to_unsigned((to_integer(fc6_in_1_s_2) * (-23)) mod 2**16, 16));
+        fc6_n5_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 21) mod 2**16, 16));
+        fc6_n5_p6 := signed(to_unsigned((to_integer(fc6_in_6_s_2) * (-15)) mod 2**15, 15));
+        fc6_n5_p7 := signed(to_unsigned((to_integer(fc6_in_7_s_2) * (-19)) mod 2**16, 16));
+        fc6_n5_t0_1 := signed(to_unsigned((to_integer(fc6_in_2_s_2) * (-9)) mod 2**15, 15)) + fc6_n4_p3_sh;
+        fc6_n5_t0_3 := resize(fc6_n5_p6, 17) + resize(fc6_n5_p7, 17);
+        fc6_n5_t1_0 := (resize(fc6_n5_p0, 17) + resize(fc6_n5_p1, 17)) + resize(fc6_n5_t0_1, 17);
+        fc6_n5_t1_1 := (resize(fc6_n5_p4, 19) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 200) mod 2**19, 19))) + resize(fc6_n5_t0_3, 19);
+        fc6_n5_acc := ((resize(fc6_n5_t2_0_a_d1, 19) + fc6_n5_t1_1_d1) + to_signed(-60928, 19));
+        if unsigned(fc6_n5_acc(1 downto 0)) /= 0 then fc6_n5_y_sticky := '1'; else fc6_n5_y_sticky := '0'; end if;
+        fc6_n5_y_inc := fc6_n5_acc(2) and (fc6_n5_y_sticky or fc6_n5_acc(3));
+        fc6_n5_y_rnd := fc6_n5_acc(18 downto 3) + (to_signed(0, 15) & fc6_n5_y_inc);
+        fc6_n6_p0 := signed(to_unsigned((to_integer(fc6_in_0_s_2) * (-12)) mod 2**15, 15));
+        fc6_n6_p2_neg := -resize(fc6_n1_p2_sh, 13);
         fc6_n6_p2 := fc6_n6_p2_neg(11 downto 0);
-        fc6_n6_p3_m := to_signed(to_integer(fc6_in_3_s_2) * to_integer(fc6_w3_6), 14);
-        fc6_n6_p3 := fc6_n6_p3_m(12 downto 0);
+        fc6_n6_p3 := signed(to_unsigned((to_integer(fc6_in_3_s_2) * (-3)) mod 2**13, 13));
         fc6_n6_p4_sh := shift_left(resize(fc6_in_4_s_2, 15), 4);
-        fc6_n6_p4_e := resize(fc6_n6_p4_sh, 16);
-        fc6_n6_p4_neg := -fc6_n6_p4_e;
+        fc6_n6_p4_neg := -resize(fc6_n6_p4_sh, 16);
         fc6_n6_p4 := fc6_n6_p4_neg(14 downto 0);
-        fc6_n6_p5_m := to_signed(to_integer(fc6_in_5_s_2) * to_integer(fc6_w5_6), 17);
-        fc6_n6_p5 := fc6_n6_p5_m(15 downto 0);
-        fc6_n6_p6_m := to_signed(to_integer(fc6_in_6_s_2) * to_integer(fc6_w6_6), 20);
-        fc6_n6_p6 := fc6_n6_p6_m(18 downto 0);
-        fc6_n6_p7_m := to_signed(to_integer(fc6_in_7_s_2) * to_integer(fc6_w7_6), 17);
-        fc6_n6_p7 := fc6_n6_p7_m(15 downto 0);
-        fc6_n6_t0_0_a := resize(fc6_n6_p0, 16);
-        fc6_n6_t0_0_b := resize(fc6_n6_p1, 16);
-        fc6_n6_t0_0 := fc6_n6_t0_0_a + fc6_n6_t0_0_b;
-        fc6_n6_t0_1_a := resize(fc6_n6_p2, 14);
-        fc6_n6_t0_1_b := resize(fc6_n6_p3, 14);
-        fc6_n6_t0_1 := fc6_n6_t0_1_a + fc6_n6_t0_1_b;
-        fc6_n6_t0_2_a := resize(fc6_n6_p4, 16);
-        fc6_n6_t0_2 := fc6_n6_t0_2_a + fc6_n6_p5;
-        fc6_n6_t0_3_b := resize(fc6_n6_p7, 19);
-        fc6_n6_t0_3 := fc6_n6_p6 + fc6_n6_t0_3_b;
-        fc6_n6_t1_0_b := resize(fc6_n6_t0_1, 16);
-        fc6_n6_t1_0 := fc6_n6_t0_0 + fc6_n6_t1_0_b;
-        fc6_n6_t1_1_a := resize(fc6_n6_t0_2, 19);
-        fc6_n6_t1_1 := fc6_n6_t1_1_a + fc6_n6_t0_3;
-        fc6_n6_t2_0_a := resize(fc6_n6_t1_0, 19);
-        fc6_n6_t2_0 := fc6_n6_t2_0_a_d1 + fc6_n6_t1_1_d1;
-        fc6_n6_t3_0_b := resize(fc6_n6_bias, 19);
-        fc6_n6_t3_0 := fc6_n6_t2_0 + fc6_n6_t3_0_b_d1;
-        fc6_n6_acc := fc6_n6_t3_0;
-        fc6_n6_y_fl := fc6_n6_acc(18 downto 3);
-        fc6_n6_y_half := fc6_n6_acc(2);
-        fc6_n6_y_low := unsigned(fc6_n6_acc(1 downto 0));
-        if fc6_n6_y_low /= 0 then fc6_n6_y_sticky := '1'; else fc6_n6_y_sticky := '0'; end if;
-        fc6_n6_y_lsb := fc6_n6_acc(3);
-        fc6_n6_y_inc_any := fc6_n6_y_sticky or fc6_n6_y_lsb;
-        fc6_n6_y_inc := fc6_n6_y_half and fc6_n6_y_inc_any;
-        fc6_n6_y_incx := (0 => fc6_n6_y_inc, others => '0');
-        fc6_n6_y_rnd := fc6_n6_y_fl + fc6_n6_y_incx;
-        fc6_n6_y_wrap := fc6_n6_y_rnd(15 downto 0);
-        fc6_n7_p0_m := to_signed(to_integer(fc6_in_0_s_2) * to_integer(fc6_w0_7), 17);
-        fc6_n7_p0 := fc6_n7_p0_m(15 downto 0);
-        fc6_n7_p1_e := resize(fc6_in_1_s_2, 12);
-        fc6_n7_p1_neg := -fc6_n7_p1_e;
+        fc6_n6_p7 := signed(to_unsigned((to_integer(fc6_in_7_s_2) * 23) mod 2**16, 16));
+        fc6_n6_t0_1 := resize(fc6_n6_p2, 14) + resize(fc6_n6_p3, 14);
+        fc6_n6_t0_2 := resize(fc6_n6_p4, 16) + signed(to_unsigned((to_integer(fc6_in_5_s_2) * 17) mod 2**16, 16));
+        fc6_n6_t1_0 := (resize(fc6_n6_p0, 16) + resize(fc6_n3_p1, 16)) + resize(fc6_n6_t0_1, 16);
+        fc6_n6_t1_1 := resize(fc6_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc6_in_6_s_2) * 208) mod 2**19, 19)) + resize(fc6_n6_p7, 19));
+        fc6_n6_acc := ((resize(fc6_n6_t2_0_a_d1, 19) + fc6_n6_t1_1_d1) + to_signed(-46848, 19));
+        if unsigned(fc6_n6_acc(1 downto 0)) /= 0 then fc6_n6_y_sticky := '1'; else fc6_n6_y_sticky := '0'; end if;
+        fc6_n6_y_inc := fc6_n6_acc(2) and (fc6_n6_y_sticky or fc6_n6_acc(3));
+        fc6_n6_y_rnd := fc6_n6_acc(18 downto 3) + (to_signed(0, 15) & fc6_n6_y_inc);
+        fc6_n7_p1_neg := -resize(fc6_in_1_s_2, 12);
         fc6_n7_p1 := fc6_n7_p1_neg(10 downto 0);
-        fc6_n7_p2_m := to_signed(to_integer(fc6_in_2_s_2) * to_integer(fc6_w2_7), 17);
-        fc6_n7_p2 := fc6_n7_p2_m(15 downto 0);
-        fc6_n7_p3_m := to_signed(to_integer(fc6_in_3_s_2) * to_integer(fc6_w3_7), 17);
-        fc6_n7_p3 := fc6_n7_p3_m(15 downto 0);
-        fc6_n7_p4_m := to_signed(to_integer(fc6_in_4_s_2) * to_integer(fc6_w4_7), 17);
-        fc6_n7_p4 := fc6_n7_p4_m(15 downto 0);
-        fc6_n7_p5_m := to_signed(to_integer(fc6_in_5_s_2) * to_integer(fc6_w5_7), 17);
-        fc6_n7_p5 := fc6_n7_p5_m(15 downto 0);
-        fc6_n7_p6_m := to_signed(to_integer(fc6_in_6_s_2) * to_integer(fc6_w6_7), 16);
-        fc6_n7_p6 := fc6_n7_p6_m(14 downto 0);
-        fc6_n7_p7_m := to_signed(to_integer(fc6_in_7_s_2) * to_integer(fc6_w7_7), 20);
-        fc6_n7_p7 := fc6_n7_p7_m(18 downto 0);
-        fc6_n7_t0_0_b := resize(fc6_n7_p1, 16);
-        fc6_n7_t0_0 := fc6_n7_p0 + fc6_n7_t0_0_b;
-        fc6_n7_t0_1 := fc6_n7_p2 + fc6_n7_p3;
-        fc6_n7_t0_2_a := resize(fc6_n7_p4, 17);
-        fc6_n7_t0_2_b := resize(fc6_n7_p5, 17);
-        fc6_n7_t0_2 := fc6_n7_t0_2_a + fc6_n7_t0_2_b;
-        fc6_n7_t0_3_a := resize(fc6_n7_p6, 19);
-        fc6_n7_t0_3 := fc6_n7_t0_3_a + fc6_n7_p7;
-        fc6_n7_t1_0_a := resize(fc6_n7_t0_0, 17);
-        fc6_n7_t1_0_b := resize(fc6_n7_t0_1, 17);
-        fc6_n7_t1_0 := fc6_n7_t1_0_a + fc6_n7_t1_0_b;
-        fc6_n7_t1_1_a := resize(fc6_n7_t0_2, 20);
-        fc6_n7_t1_1_b := resize(fc6_n7_t0_3, 20);
-        fc6_n7_t1_1 := fc6_n7_t1_1_a + fc6_n7_t1_1_b;
-        fc6_n7_t2_0_a := resize(fc6_n7_t1_0, 20);
-        fc6_n7_t2_0 := fc6_n7_t2_0_a_d1 + fc6_n7_t1_1_d1;
-        fc6_n7_t3_0_b := resize(fc6_n7_bias, 20);
-        fc6_n7_t3_0 := fc6_n7_t2_0 + fc6_n7_t3_0_b_d1;
-        fc6_n7_acc := fc6_n7_t3_0;
-        fc6_n7_y_fl := fc6_n7_acc(19 downto 3);
-        fc6_n7_y_half := fc6_n7_acc(2);
-        fc6_n7_y_low := unsigned(fc6_n7_acc(1 downto 0));
-        if fc6_n7_y_low /= 0 then fc6_n7_y_sticky := '1'; else fc6_n7_y_sticky := '0'; end if;
-        fc6_n7_y_lsb := fc6_n7_acc(3);
-        fc6_n7_y_inc_any := fc6_n7_y_sticky or fc6_n7_y_lsb;
-        fc6_n7_y_inc := fc6_n7_y_half and fc6_n7_y_inc_any;
-        fc6_n7_y_incx := (0 => fc6_n7_y_inc, others => '0');
-        fc6_n7_y_rnd := fc6_n7_y_fl + fc6_n7_y_incx;
-        fc6_n7_y_wrap := fc6_n7_y_rnd(15 downto 0);
-        if fc6_n7_y_rnd_d1 > fc6_n7_y_max then fc6_n7_y_ovf_hi := '1'; else fc6_n7_y_ovf_hi := '0'; end if;
-        if fc6_n7_y_ovf_hi = '1' then fc6_n7_y_sat := fc6_n7_y_maxv; else fc6_n7_y_sat := fc6_n7_y_wrap_d1; end if;
-        fc6_n0_t2_0_a_d1 <= fc6_n0_t2_0_a;
-        fc6_n0_t2_0_b_d1 <= fc6_n0_t2_0_b;
-        fc6_n0_t3_0_b_d1 <= fc6_n0_t3_0_b;
+        fc6_n7_p4 := signed(to_unsigned((to_integer(fc6_in_4_s_2) * 17) mod 2**16, 16));
+        fc6_n7_p5 := signed(to_unsigned((to_integer(fc6_in_5_s_2) * 30) mod 2**16, 16));
+        fc6_n7_p6 := signed(to_unsigned((to_integer(fc6_in_6_s_2) * 12) mod 2**15, 15));
+        fc6_n7_t0_0 := signed(to_unsigned((to_integer(fc6_in_0_s_2) * 17) mod 2**16, 16)) + resize(fc6_n7_p1, 16);
+        fc6_n7_t0_1 := signed(to_unsigned((to_integer(fc6_in_2_s_2) * 22) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc6_in_3_s_2) * (-17)) mod 2**16, 16));
+        fc6_n7_t0_2 := resize(fc6_n7_p4, 17) + resize(fc6_n7_p5, 17);
+        fc6_n7_t0_3 := resize(fc6_n7_p6, 19) + signed(to_unsigned((to_integer(fc6_in_7_s_2) * 228) mod 2**19, 19));
+        fc6_n7_acc := ((resize(fc6_n7_t2_0_a_d1, 20) + fc6_n7_t1_1_d1) + to_signed(-32768, 20));
+        if unsigned(fc6_n7_acc(1 downto 0)) /= 0 then fc6_n7_y_sticky := '1'; else fc6_n7_y_sticky := '0'; end if;
+        fc6_n7_y_inc := fc6_n7_acc(2) and (fc6_n7_y_sticky or fc6_n7_acc(3));
+        fc6_n7_y_rnd := fc6_n7_acc(19 downto 3) + (to_signed(0, 16) & fc6_n7_y_inc);
+        if fc6_n7_y_rnd_d1 > to_signed(32767, 17) then fc6_n7_y_sat := to_signed(32767, 16); else fc6_n7_y_sat := fc6_n7_y_wrap_d1; end if;
+        fc6_n0_t2_0_a_d1 <= fc6_n0_t1_0;
+        fc6_n0_t2_0_b_d1 <= resize(fc6_n0_t0_2, 17) + resize(fc6_n0_t0_3, 17);
         fc6_n1_t1_0_d1 <= fc6_n1_t1_0;
-        fc6_n1_t2_0_b_d1 <= fc6_n1_t2_0_b;
-        fc6_n1_t3_0_b_d1 <= fc6_n1_t3_0_b;
-        fc6_n2_t2_0_a_d1 <= fc6_n2_t2_0_a;
-        fc6_n2_t2_0_b_d1 <= fc6_n2_t2_0_b;
-        fc6_n2_t3_0_b_d1 <= fc6_n2_t3_0_b;
-        fc6_n3_t1_0_d1 <= fc6_n3_t1_0;
-        fc6_n3_t2_0_b_d1 <= fc6_n3_t2_0_b;
-        fc6_n3_t3_0_b_d1 <= fc6_n3_t3_0_b;
+        fc6_n1_t2_0_b_d1 <= fc6_n1_t1_1;
+        fc6_n2_t2_0_a_d1 <= fc6_n2_t1_0;
+        fc6_n2_t2_0_b_d1 <= fc6_n2_t1_1;
+        fc6_n3_t1_0_d1 <= resize(fc6_n3_t0_0, 20) + resize(fc6_n3_t0_1, 20);
+        fc6_n3_t2_0_b_d1 <= fc6_n3_t1_1;
         fc6_n4_t1_0_d1 <= fc6_n4_t1_0;
-        fc6_n4_t2_0_b_d1 <= fc6_n4_t2_0_b;
-        fc6_n5_t2_0_a_d1 <= fc6_n5_t2_0_a;
+        fc6_n4_t2_0_b_d1 <= fc6_n4_t1_1;
+        fc6_n5_t2_0_a_d1 <= fc6_n5_t1_0;
         fc6_n5_t1_1_d1 <= fc6_n5_t1_1;
-        fc6_n5_t3_0_b_d1 <= fc6_n5_t3_0_b;
-        fc6_n6_t2_0_a_d1 <= fc6_n6_t2_0_a;
+        fc6_n6_t2_0_a_d1 <= fc6_n6_t1_0;
         fc6_n6_t1_1_d1 <= fc6_n6_t1_1;
-        fc6_n6_t3_0_b_d1 <= fc6_n6_t3_0_b;
-        fc6_n7_t2_0_a_d1 <= fc6_n7_t2_0_a;
-        fc6_n7_t1_1_d1 <= fc6_n7_t1_1;
-        fc6_n7_t3_0_b_d1 <= fc6_n7_t3_0_b;
+        fc6_n7_t2_0_a_d1 <= resize(fc6_n7_t0_0, 17) + resize(fc6_n7_t0_1, 17);
+        fc6_n7_t1_1_d1 <= resize(fc6_n7_t0_2, 20) + resize(fc6_n7_t0_3, 20);
         fc6_n7_y_rnd_d1 <= fc6_n7_y_rnd;
-        fc6_n7_y_wrap_d1 <= fc6_n7_y_wrap;
-        fc6_n0_y_wrap_d1 <= fc6_n0_y_wrap;
+        fc6_n7_y_wrap_d1 <= fc6_n7_y_rnd(15 downto 0);
+        fc6_n0_y_wrap_d1 <= fc6_n0_y_rnd(15 downto 0);
         fc6_out_0 <= fc6_n0_y_wrap_d1;
-        fc6_n1_y_wrap_d1 <= fc6_n1_y_wrap;
+        fc6_n1_y_wrap_d1 <= fc6_n1_y_rnd(15 downto 0);
         fc6_out_1 <= fc6_n1_y_wrap_d1;
-        fc6_n2_y_wrap_d1 <= fc6_n2_y_wrap;
+        fc6_n2_y_wrap_d1 <= fc6_n2_y_rnd(15 downto 0);
         fc6_out_2 <= fc6_n2_y_wrap_d1;
-        fc6_n3_y_wrap_d1 <= fc6_n3_y_wrap;
+        fc6_n3_y_wrap_d1 <= fc6_n3_y_rnd(15 downto 0);
         fc6_out_3 <= fc6_n3_y_wrap_d1;
-        fc6_n4_y_wrap_d1 <= fc6_n4_y_wrap;
+        fc6_n4_y_wrap_d1 <= fc6_n4_y_rnd(15 downto 0);
         fc6_out_4 <= fc6_n4_y_wrap_d1;
-        fc6_n5_y_wrap_d1 <= fc6_n5_y_wrap;
+        fc6_n5_y_wrap_d1 <= fc6_n5_y_rnd(15 downto 0);
         fc6_out_5 <= fc6_n5_y_wrap_d1;
-        fc6_n6_y_wrap_d1 <= fc6_n6_y_wrap;
+        fc6_n6_y_wrap_d1 <= fc6_n6_y_rnd(15 downto 0);
         fc6_out_6 <= fc6_n6_y_wrap_d1;
         fc6_out_7 <= fc6_n7_y_sat;
       end if;

@@ -19,142 +19,44 @@ entity activations_fc7 is
 end entity activations_fc7;
 
 architecture rtl of activations_fc7 is
-  constant fc7_w0_0 : signed(10 downto 0) := "01110101101"; -- weight 7.3515625
-  constant fc7_w1_0 : signed(7 downto 0) := "10101111"; -- weight -0.6328125
-  constant fc7_w2_0 : signed(8 downto 0) := "010000001"; -- weight 1.0078125
-  constant fc7_w3_0 : signed(7 downto 0) := "10010000"; -- weight -0.875
-  constant fc7_w5_0 : signed(8 downto 0) := "101111010"; -- weight -1.046875
-  constant fc7_w6_0 : signed(7 downto 0) := "10100001"; -- weight -0.7421875
-  constant fc7_w7_0 : signed(7 downto 0) := "01110111"; -- weight 0.9296875
-  constant fc7_n0_bias : signed(18 downto 0) := "1001100110000000000"; -- bias -6.40625
   signal fc7_n0_t1_0_d1 : signed(19 downto 0);
-  signal fc7_n0_t2_0_b_d1 : signed(19 downto 0);
-  signal fc7_n0_t3_0_b_d1 : signed(19 downto 0);
-  constant fc7_n0_y_min : signed(8 downto 0) := "111000000";
+  signal fc7_n0_t2_0_b_d1 : signed(16 downto 0);
   signal fc7_n0_y_rnd_d1 : signed(8 downto 0);
-  constant fc7_n0_y_minv : signed(6 downto 0) := "1000000";
   signal fc7_n0_y_wrap_d1 : signed(6 downto 0);
-  constant fc7_w0_1 : signed(7 downto 0) := "01111111"; -- weight 0.9921875
-  constant fc7_w1_1 : signed(10 downto 0) := "01111000110"; -- weight 7.546875
-  constant fc7_w2_1 : signed(8 downto 0) := "010001000"; -- weight 1.0625
-  constant fc7_w3_1 : signed(8 downto 0) := "010001110"; -- weight 1.109375
-  constant fc7_w4_1 : signed(5 downto 0) := "010100"; -- weight 0.15625
-  constant fc7_w5_1 : signed(8 downto 0) := "101111111"; -- weight -1.0078125
-  constant fc7_w6_1 : signed(3 downto 0) := "0110"; -- weight 0.046875
-  constant fc7_w7_1 : signed(7 downto 0) := "01001011"; -- weight 0.5859375
-  constant fc7_n1_bias : signed(18 downto 0) := "1010010010000000000"; -- bias -5.71875
   signal fc7_n1_t0_0_d1 : signed(19 downto 0);
-  signal fc7_n1_t1_0_b_d1 : signed(19 downto 0);
-  signal fc7_n1_t2_0_b_d1 : signed(19 downto 0);
+  signal fc7_n1_t1_0_b_d1 : signed(17 downto 0);
+  signal fc7_n1_t2_0_b_d1 : signed(16 downto 0);
   signal fc7_n1_y_fl_d1 : signed(7 downto 0);
-  signal fc7_n1_y_incx_d1 : signed(7 downto 0);
-  constant fc7_n1_y_max : signed(7 downto 0) := "00111111";
-  constant fc7_n1_y_min : signed(7 downto 0) := "11000000";
-  constant fc7_n1_y_minv : signed(6 downto 0) := "1000000";
-  constant fc7_n1_y_maxv : signed(6 downto 0) := "0111111";
-  constant fc7_w0_2 : signed(5 downto 0) := "101100"; -- weight -0.15625
-  constant fc7_w1_2 : signed(7 downto 0) := "01111000"; -- weight 0.9375
-  constant fc7_w2_2 : signed(11 downto 0) := "010001100101"; -- weight 8.7890625
-  constant fc7_w3_2 : signed(7 downto 0) := "10000100"; -- weight -0.96875
-  constant fc7_w4_2 : signed(7 downto 0) := "01000110"; -- weight 0.546875
-  constant fc7_w5_2 : signed(8 downto 0) := "101101101"; -- weight -1.1484375
-  constant fc7_w6_2 : signed(6 downto 0) := "1000110"; -- weight -0.453125
-  constant fc7_w7_2 : signed(7 downto 0) := "01111110"; -- weight 0.984375
-  constant fc7_n2_bias : signed(18 downto 0) := "1010111110000000000"; -- bias -5.03125
-  signal fc7_n2_t1_0_a_d1 : signed(19 downto 0);
+  signal fc7_n1_y_incx_d1 : std_logic;
+  signal fc7_n2_t1_0_a_d1 : signed(15 downto 0);
   signal fc7_n2_t0_1_d1 : signed(19 downto 0);
-  signal fc7_n2_t2_0_b_d1 : signed(19 downto 0);
+  signal fc7_n2_t2_0_b_d1 : signed(16 downto 0);
   signal fc7_n2_y_fl_d1 : signed(7 downto 0);
-  signal fc7_n2_y_incx_d1 : signed(7 downto 0);
-  constant fc7_n2_y_max : signed(7 downto 0) := "00111111";
-  constant fc7_n2_y_min : signed(7 downto 0) := "11000000";
-  constant fc7_n2_y_minv : signed(6 downto 0) := "1000000";
-  constant fc7_n2_y_maxv : signed(6 downto 0) := "0111111";
-  constant fc7_w0_3 : signed(7 downto 0) := "10000011"; -- weight -0.9765625
-  constant fc7_w1_3 : signed(5 downto 0) := "010111"; -- weight 0.1796875
-  constant fc7_w2_3 : signed(8 downto 0) := "101110110"; -- weight -1.078125
-  constant fc7_w3_3 : signed(11 downto 0) := "010000001001"; -- weight 8.0703125
-  constant fc7_w4_3 : signed(5 downto 0) := "101011"; -- weight -0.1640625
-  constant fc7_w5_3 : signed(8 downto 0) := "101100111"; -- weight -1.1953125
-  constant fc7_w6_3 : signed(8 downto 0) := "101111101"; -- weight -1.0234375
-  constant fc7_w7_3 : signed(6 downto 0) := "1000111"; -- weight -0.4453125
-  constant fc7_n3_bias : signed(18 downto 0) := "1011101010000000000"; -- bias -4.34375
-  signal fc7_n3_t1_0_a_d1 : signed(19 downto 0);
+  signal fc7_n2_y_incx_d1 : std_logic;
+  signal fc7_n3_t1_0_a_d1 : signed(15 downto 0);
   signal fc7_n3_t0_1_d1 : signed(19 downto 0);
-  signal fc7_n3_t2_0_b_d1 : signed(19 downto 0);
-  signal fc7_n3_t3_0_b_d1 : signed(19 downto 0);
+  signal fc7_n3_t2_0_b_d1 : signed(17 downto 0);
   signal fc7_n3_y_fl_d1 : signed(8 downto 0);
-  signal fc7_n3_y_incx_d1 : signed(8 downto 0);
-  constant fc7_n3_y_min : signed(8 downto 0) := "111000000";
-  constant fc7_n3_y_minv : signed(6 downto 0) := "1000000";
-  constant fc7_w0_4 : signed(3 downto 0) := "0101"; -- weight 0.0390625
-  constant fc7_w1_4 : signed(6 downto 0) := "1001000"; -- weight -0.4375
-  constant fc7_w2_4 : signed(7 downto 0) := "01111010"; -- weight 0.953125
-  constant fc7_w3_4 : signed(8 downto 0) := "010000101"; -- weight 1.0390625
-  constant fc7_w4_4 : signed(11 downto 0) := "010000110000"; -- weight 8.375
-  constant fc7_w5_4 : signed(7 downto 0) := "10110000"; -- weight -0.625
-  constant fc7_w6_4 : signed(6 downto 0) := "1010011"; -- weight -0.3515625
-  constant fc7_w7_4 : signed(7 downto 0) := "01111110"; -- weight 0.984375
-  constant fc7_n4_bias : signed(17 downto 0) := "100010110000000000"; -- bias -3.65625
+  signal fc7_n3_y_incx_d1 : std_logic;
   signal fc7_n4_t0_2_d1 : signed(19 downto 0);
-  signal fc7_n4_t1_1_b_d1 : signed(19 downto 0);
-  signal fc7_n4_t2_0_a_d1 : signed(19 downto 0);
-  signal fc7_n4_t3_0_b_d1 : signed(18 downto 0);
+  signal fc7_n4_t1_1_b_d1 : signed(15 downto 0);
+  signal fc7_n4_t2_0_a_d1 : signed(17 downto 0);
   signal fc7_n4_y_fl_d1 : signed(7 downto 0);
-  signal fc7_n4_y_incx_d1 : signed(7 downto 0);
-  constant fc7_n4_y_max : signed(7 downto 0) := "00111111";
-  constant fc7_n4_y_min : signed(7 downto 0) := "11000000";
-  constant fc7_n4_y_minv : signed(6 downto 0) := "1000000";
-  constant fc7_n4_y_maxv : signed(6 downto 0) := "0111111";
-  constant fc7_w0_5 : signed(7 downto 0) := "10100000"; -- weight -0.75
-  constant fc7_w1_5 : signed(7 downto 0) := "01000011"; -- weight 0.5234375
-  constant fc7_w2_5 : signed(8 downto 0) := "010001011"; -- weight 1.0859375
-  constant fc7_w3_5 : signed(5 downto 0) := "011011"; -- weight 0.2109375
-  constant fc7_w4_5 : signed(6 downto 0) := "0111011"; -- weight 0.4609375
-  constant fc7_w5_5 : signed(11 downto 0) := "010001010100"; -- weight 8.65625
-  constant fc7_w6_5 : signed(6 downto 0) := "0111100"; -- weight 0.46875
-  constant fc7_w7_5 : signed(8 downto 0) := "010001000"; -- weight 1.0625
-  constant fc7_n5_bias : signed(17 downto 0) := "101000010000000000"; -- bias -2.96875
+  signal fc7_n4_y_incx_d1 : std_logic;
   signal fc7_n5_t0_2_d1 : signed(19 downto 0);
-  signal fc7_n5_t1_1_b_d1 : signed(19 downto 0);
-  signal fc7_n5_t2_0_a_d1 : signed(19 downto 0);
-  signal fc7_n5_t3_0_b_d1 : signed(19 downto 0);
+  signal fc7_n5_t1_1_b_d1 : signed(16 downto 0);
+  signal fc7_n5_t2_0_a_d1 : signed(16 downto 0);
   signal fc7_n5_y_fl_d1 : signed(8 downto 0);
-  signal fc7_n5_y_incx_d1 : signed(8 downto 0);
-  constant fc7_n5_y_max : signed(8 downto 0) := "000111111";
-  constant fc7_n5_y_maxv : signed(6 downto 0) := "0111111";
-  constant fc7_w0_6 : signed(7 downto 0) := "01001101"; -- weight 0.6015625
-  constant fc7_w1_6 : signed(7 downto 0) := "01101010"; -- weight 0.828125
-  constant fc7_w2_6 : signed(6 downto 0) := "0100111"; -- weight 0.3046875
-  constant fc7_w3_6 : signed(5 downto 0) := "011111"; -- weight 0.2421875
-  constant fc7_w4_6 : signed(7 downto 0) := "10100011"; -- weight -0.7265625
-  constant fc7_w5_6 : signed(4 downto 0) := "01001"; -- weight 0.0703125
-  constant fc7_w6_6 : signed(10 downto 0) := "01110101100"; -- weight 7.34375
-  constant fc7_w7_6 : signed(6 downto 0) := "1010010"; -- weight -0.359375
-  constant fc7_n6_bias : signed(17 downto 0) := "101101110000000000"; -- bias -2.28125
-  signal fc7_n6_t2_0_a_d1 : signed(19 downto 0);
-  signal fc7_n6_t2_0_b_d1 : signed(19 downto 0);
-  signal fc7_n6_t3_0_b_d1 : signed(18 downto 0);
-  constant fc7_n6_y_max : signed(7 downto 0) := "00111111";
+  signal fc7_n5_y_incx_d1 : std_logic;
+  signal fc7_n6_t2_0_a_d1 : signed(16 downto 0);
+  signal fc7_n6_t2_0_b_d1 : signed(18 downto 0);
   signal fc7_n6_y_rnd_d1 : signed(7 downto 0);
-  constant fc7_n6_y_maxv : signed(6 downto 0) := "0111111";
   signal fc7_n6_y_wrap_d1 : signed(6 downto 0);
-  constant fc7_w1_7 : signed(8 downto 0) := "010010111"; -- weight 1.1796875
-  constant fc7_w2_7 : signed(7 downto 0) := "01010010"; -- weight 0.640625
-  constant fc7_w3_7 : signed(8 downto 0) := "101110001"; -- weight -1.1171875
-  constant fc7_w4_7 : signed(7 downto 0) := "10010100"; -- weight -0.84375
-  constant fc7_w5_7 : signed(4 downto 0) := "01011"; -- weight 0.0859375
-  constant fc7_w6_7 : signed(4 downto 0) := "10001"; -- weight -0.1171875
-  constant fc7_w7_7 : signed(11 downto 0) := "010010001101"; -- weight 9.1015625
-  constant fc7_n7_bias : signed(16 downto 0) := "10011010000000000"; -- bias -1.59375
-  signal fc7_n7_t1_1_a_d1 : signed(19 downto 0);
+  signal fc7_n7_t1_1_a_d1 : signed(15 downto 0);
   signal fc7_n7_t0_3_d1 : signed(19 downto 0);
-  signal fc7_n7_t2_0_a_d1 : signed(19 downto 0);
-  signal fc7_n7_t3_0_b_d1 : signed(19 downto 0);
+  signal fc7_n7_t2_0_a_d1 : signed(17 downto 0);
   signal fc7_n7_y_fl_d1 : signed(8 downto 0);
-  signal fc7_n7_y_incx_d1 : signed(8 downto 0);
-  constant fc7_n7_y_max : signed(8 downto 0) := "000111111";
-  constant fc7_n7_y_maxv : signed(6 downto 0) := "0111111";
+  signal fc7_n7_y_incx_d1 : std_logic;
   signal fc7_out_0 : signed(6 downto 0);
   signal fc7_out_1 : signed(6 downto 0);
   signal fc7_out_2 : signed(6 downto 0);
@@ -166,853 +68,258 @@ architecture rtl of activations_fc7 is
 begin
   out_data <= std_logic_vector(fc7_out_7) & std_logic_vector(fc7_out_6) & std_logic_vector(fc7_out_5) & std_logic_vector(fc7_out_4) & std_logic_vector(fc7_out_3) & std_logic_vector(fc7_out_2) & std_logic_vector(fc7_out_1) & std_logic_vector(fc7_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable fc7_in_0 : unsigned(7 downto 0);
-    variable fc7_in_1 : unsigned(7 downto 0);
-    variable fc7_in_2 : unsigned(7 downto 0);
-    variable fc7_in_3 : unsigned(7 downto 0);
-    variable fc7_in_4 : unsigned(7 downto 0);
-    variable fc7_in_5 : unsigned(7 downto 0);
-    variable fc7_in_6 : unsigned(7 downto 0);
-    variable fc7_in_7 : unsigned(7 downto 0);
-    variable fc7_in_0_s : unsigned(8 downto 0);
     variable fc7_in_0_s_2 : signed(8 downto 0);
-    variable fc7_n0_p0_m : signed(19 downto 0);
-    variable fc7_n0_p0 : signed(18 downto 0);
-    variable fc7_in_1_s : unsigned(8 downto 0);
     variable fc7_in_1_s_2 : signed(8 downto 0);
-    variable fc7_n0_p1_m : signed(16 downto 0);
-    variable fc7_n0_p1 : signed(15 downto 0);
-    variable fc7_in_2_s : unsigned(8 downto 0);
+    variable fc7_n0_p1 : signed(15 downto 0); -- weight -0.6328125
     variable fc7_in_2_s_2 : signed(8 downto 0);
-    variable fc7_n0_p2_m : signed(17 downto 0);
-    variable fc7_n0_p2 : signed(16 downto 0);
-    variable fc7_in_3_s : unsigned(8 downto 0);
     variable fc7_in_3_s_2 : signed(8 downto 0);
-    variable fc7_n0_p3_m : signed(16 downto 0);
-    variable fc7_n0_p3 : signed(15 downto 0);
-    variable fc7_in_4_s : unsigned(8 downto 0);
+    variable fc7_n0_p3 : signed(15 downto 0); -- weight -0.875
     variable fc7_in_4_s_2 : signed(8 downto 0);
-    variable fc7_n0_p4_e : signed(9 downto 0);
     variable fc7_n0_p4_neg : signed(9 downto 0);
     variable fc7_n0_p4 : signed(8 downto 0);
-    variable fc7_in_5_s : unsigned(8 downto 0);
     variable fc7_in_5_s_2 : signed(8 downto 0);
-    variable fc7_n0_p5_m : signed(17 downto 0);
-    variable fc7_n0_p5 : signed(16 downto 0);
-    variable fc7_in_6_s : unsigned(8 downto 0);
     variable fc7_in_6_s_2 : signed(8 downto 0);
-    variable fc7_n0_p6_m : signed(16 downto 0);
-    variable fc7_n0_p6 : signed(15 downto 0);
-    variable fc7_in_7_s : unsigned(8 downto 0);
     variable fc7_in_7_s_2 : signed(8 downto 0);
-    variable fc7_n0_p7_m : signed(16 downto 0);
-    variable fc7_n0_p7 : signed(15 downto 0);
-    variable fc7_n0_t0_0_b : signed(18 downto 0);
-    variable fc7_n0_t0_0 : signed(18 downto 0);
-    variable fc7_n0_t0_1_b : signed(16 downto 0);
-    variable fc7_n0_t0_1 : signed(16 downto 0);
-    variable fc7_n0_t0_2_a : signed(16 downto 0);
-    variable fc7_n0_t0_2 : signed(16 downto 0);
-    variable fc7_n0_t0_3 : signed(15 downto 0);
-    variable fc7_n0_t1_0_a : signed(19 downto 0);
-    variable fc7_n0_t1_0_b : signed(19 downto 0);
-    variable fc7_n0_t1_0 : signed(19 downto 0);
-    variable fc7_n0_t1_1_b : signed(16 downto 0);
-    variable fc7_n0_t1_1 : signed(16 downto 0);
-    variable fc7_n0_t2_0_b : signed(19 downto 0);
-    variable fc7_n0_t2_0 : signed(19 downto 0);
-    variable fc7_n0_t3_0_b : signed(19 downto 0);
-    variable fc7_n0_t3_0 : signed(19 downto 0);
+    variable fc7_n0_t0_0 : signed(18 downto 0); -- weight 7.3515625
+    variable fc7_n0_t0_1 : signed(16 downto 0); -- weight 1.0078125
+    variable fc7_n0_t0_3 : signed(15 downto 0); -- weight -0.7421875; weight 0.9296875
+    variable fc7_n0_t1_1 : signed(16 downto 0); -- weight -1.046875
     variable fc7_n0_acc : signed(19 downto 0);
-    variable fc7_n0_y_fl : signed(8 downto 0);
-    variable fc7_n0_y_half : std_logic;
-    variable fc7_n0_y_low : unsigned(9 downto 0);
     variable fc7_n0_y_sticky : std_logic;
-    variable fc7_n0_y_lsb : std_logic;
-    variable fc7_n0_y_inc_any : std_logic;
     variable fc7_n0_y_inc : std_logic;
-    variable fc7_n0_y_incx : signed(8 downto 0);
     variable fc7_n0_y_rnd : signed(8 downto 0);
-    variable fc7_n0_y_wrap : signed(6 downto 0);
-    variable fc7_n0_y_ovf_lo : std_logic;
     variable fc7_n0_y_satlo : signed(6 downto 0);
-    variable fc7_n1_p0_m : signed(16 downto 0);
-    variable fc7_n1_p0 : signed(15 downto 0);
-    variable fc7_n1_p1_m : signed(19 downto 0);
-    variable fc7_n1_p1 : signed(18 downto 0);
-    variable fc7_n1_p2_m : signed(17 downto 0);
-    variable fc7_n1_p2 : signed(16 downto 0);
-    variable fc7_n1_p3_m : signed(17 downto 0);
-    variable fc7_n1_p3 : signed(16 downto 0);
-    variable fc7_n1_p4_m : signed(14 downto 0);
-    variable fc7_n1_p4 : signed(13 downto 0);
-    variable fc7_n1_p5_m : signed(17 downto 0);
-    variable fc7_n1_p5 : signed(16 downto 0);
-    variable fc7_n1_p6_m : signed(12 downto 0);
-    variable fc7_n1_p6 : signed(11 downto 0);
-    variable fc7_n1_p7_m : signed(16 downto 0);
-    variable fc7_n1_p7 : signed(15 downto 0);
-    variable fc7_n1_t0_0_a : signed(19 downto 0);
-    variable fc7_n1_t0_0_b : signed(19 downto 0);
-    variable fc7_n1_t0_0 : signed(19 downto 0);
-    variable fc7_n1_t0_1_a : signed(17 downto 0);
-    variable fc7_n1_t0_1_b : signed(17 downto 0);
-    variable fc7_n1_t0_1 : signed(17 downto 0);
-    variable fc7_n1_t0_2_a : signed(16 downto 0);
-    variable fc7_n1_t0_2 : signed(16 downto 0);
-    variable fc7_n1_t0_3_a : signed(15 downto 0);
-    variable fc7_n1_t0_3 : signed(15 downto 0);
-    variable fc7_n1_t1_0_b : signed(19 downto 0);
-    variable fc7_n1_t1_0 : signed(19 downto 0);
-    variable fc7_n1_t1_1_b : signed(16 downto 0);
-    variable fc7_n1_t1_1 : signed(16 downto 0);
-    variable fc7_n1_t2_0_b : signed(19 downto 0);
+    variable fc7_n1_p0 : signed(15 downto 0); -- weight 0.9921875
+    variable fc7_n1_p1 : signed(18 downto 0); -- weight 7.546875
+    variable fc7_n1_p2 : signed(16 downto 0); -- weight 1.0625
+    variable fc7_n1_p3 : signed(16 downto 0); -- weight 1.109375
+    variable fc7_n1_p4 : signed(13 downto 0); -- weight 0.15625
+    variable fc7_n1_p6 : signed(11 downto 0); -- weight 0.046875
+    variable fc7_n1_t0_3 : signed(15 downto 0); -- weight 0.5859375
+    variable fc7_n1_t1_1 : signed(16 downto 0); -- weight -1.0078125
     variable fc7_n1_t2_0 : signed(19 downto 0);
-    variable fc7_n1_t3_0_a : signed(18 downto 0);
-    variable fc7_n1_t3_0 : signed(18 downto 0);
-    variable fc7_n1_acc : signed(18 downto 0);
-    variable fc7_n1_y_fl : signed(7 downto 0);
-    variable fc7_n1_y_half : std_logic;
-    variable fc7_n1_y_low : unsigned(9 downto 0);
+    variable fc7_n1_acc : signed(18 downto 0); -- bias -5.71875
     variable fc7_n1_y_sticky : std_logic;
-    variable fc7_n1_y_lsb : std_logic;
-    variable fc7_n1_y_inc_any : std_logic;
-    variable fc7_n1_y_inc : std_logic;
-    variable fc7_n1_y_incx : signed(7 downto 0);
     variable fc7_n1_y_rnd : signed(7 downto 0);
-    variable fc7_n1_y_wrap : signed(6 downto 0);
-    variable fc7_n1_y_ovf_hi : std_logic;
-    variable fc7_n1_y_ovf_lo : std_logic;
-    variable fc7_n1_y_satlo : signed(6 downto 0);
     variable fc7_n1_y_sat : signed(6 downto 0);
-    variable fc7_n2_p0_m : signed(14 downto 0);
-    variable fc7_n2_p0 : signed(13 downto 0);
-    variable fc7_n2_p1_m : signed(16 downto 0);
-    variable fc7_n2_p1 : signed(15 downto 0);
-    variable fc7_n2_p2_m : signed(20 downto 0);
-    variable fc7_n2_p2 : signed(19 downto 0);
-    variable fc7_n2_p3_m : signed(16 downto 0);
-    variable fc7_n2_p3 : signed(15 downto 0);
-    variable fc7_n2_p4_m : signed(16 downto 0);
-    variable fc7_n2_p4 : signed(15 downto 0);
-    variable fc7_n2_p5_m : signed(17 downto 0);
-    variable fc7_n2_p5 : signed(16 downto 0);
-    variable fc7_n2_p6_m : signed(15 downto 0);
-    variable fc7_n2_p6 : signed(14 downto 0);
-    variable fc7_n2_p7_m : signed(16 downto 0);
-    variable fc7_n2_p7 : signed(15 downto 0);
-    variable fc7_n2_t0_0_a : signed(15 downto 0);
-    variable fc7_n2_t0_0 : signed(15 downto 0);
-    variable fc7_n2_t0_1_b : signed(19 downto 0);
-    variable fc7_n2_t0_1 : signed(19 downto 0);
-    variable fc7_n2_t0_2_a : signed(16 downto 0);
-    variable fc7_n2_t0_2 : signed(16 downto 0);
-    variable fc7_n2_t0_3_a : signed(15 downto 0);
+    variable fc7_n2_p0 : signed(13 downto 0); -- weight -0.15625
+    variable fc7_n2_p3 : signed(15 downto 0); -- weight -0.96875
+    variable fc7_n2_p4 : signed(15 downto 0); -- weight 0.546875
+    variable fc7_n2_p6 : signed(14 downto 0); -- weight -0.453125
+    variable fc7_n2_p7 : signed(15 downto 0); -- weight 0.984375
     variable fc7_n2_t0_3 : signed(15 downto 0);
-    variable fc7_n2_t1_0_a : signed(19 downto 0);
-    variable fc7_n2_t1_0 : signed(19 downto 0);
-    variable fc7_n2_t1_1_b : signed(16 downto 0);
-    variable fc7_n2_t1_1 : signed(16 downto 0);
-    variable fc7_n2_t2_0_b : signed(19 downto 0);
+    variable fc7_n2_t1_1 : signed(16 downto 0); -- weight -1.1484375
     variable fc7_n2_t2_0 : signed(19 downto 0);
-    variable fc7_n2_t3_0_a : signed(18 downto 0);
-    variable fc7_n2_t3_0 : signed(18 downto 0);
-    variable fc7_n2_acc : signed(18 downto 0);
-    variable fc7_n2_y_fl : signed(7 downto 0);
-    variable fc7_n2_y_half : std_logic;
-    variable fc7_n2_y_low : unsigned(9 downto 0);
+    variable fc7_n2_acc : signed(18 downto 0); -- bias -5.03125
     variable fc7_n2_y_sticky : std_logic;
-    variable fc7_n2_y_lsb : std_logic;
-    variable fc7_n2_y_inc_any : std_logic;
-    variable fc7_n2_y_inc : std_logic;
-    variable fc7_n2_y_incx : signed(7 downto 0);
     variable fc7_n2_y_rnd : signed(7 downto 0);
-    variable fc7_n2_y_wrap : signed(6 downto 0);
-    variable fc7_n2_y_ovf_hi : std_logic;
-    variable fc7_n2_y_ovf_lo : std_logic;
-    variable fc7_n2_y_satlo : signed(6 downto 0);
     variable fc7_n2_y_sat : signed(6 downto 0);
-    variable fc7_n3_p0_m : signed(16 downto 0);
-    variable fc7_n3_p0 : signed(15 downto 0);
-    variable fc7_n3_p1_m : signed(14 downto 0);
-    variable fc7_n3_p1 : signed(13 downto 0);
-    variable fc7_n3_p2_m : signed(17 downto 0);
-    variable fc7_n3_p2 : signed(16 downto 0);
-    variable fc7_n3_p3_m : signed(20 downto 0);
-    variable fc7_n3_p3 : signed(19 downto 0);
-    variable fc7_n3_p4_m : signed(14 downto 0);
-    variable fc7_n3_p4 : signed(13 downto 0);
-    variable fc7_n3_p5_m : signed(17 downto 0);
-    variable fc7_n3_p5 : signed(16 downto 0);
-    variable fc7_n3_p6_m : signed(17 downto 0);
-    variable fc7_n3_p6 : signed(16 downto 0);
-    variable fc7_n3_p7_m : signed(15 downto 0);
-    variable fc7_n3_p7 : signed(14 downto 0);
-    variable fc7_n3_t0_0_b : signed(15 downto 0);
-    variable fc7_n3_t0_0 : signed(15 downto 0);
-    variable fc7_n3_t0_1_a : signed(19 downto 0);
-    variable fc7_n3_t0_1 : signed(19 downto 0);
-    variable fc7_n3_t0_2_a : signed(16 downto 0);
-    variable fc7_n3_t0_2 : signed(16 downto 0);
-    variable fc7_n3_t0_3_b : signed(16 downto 0);
-    variable fc7_n3_t0_3 : signed(16 downto 0);
-    variable fc7_n3_t1_0_a : signed(19 downto 0);
-    variable fc7_n3_t1_0 : signed(19 downto 0);
-    variable fc7_n3_t1_1_a : signed(17 downto 0);
-    variable fc7_n3_t1_1_b : signed(17 downto 0);
-    variable fc7_n3_t1_1 : signed(17 downto 0);
-    variable fc7_n3_t2_0_b : signed(19 downto 0);
+    variable fc7_n3_p1 : signed(13 downto 0); -- weight 0.1796875
+    variable fc7_n3_p2 : signed(16 downto 0); -- weight -1.078125
+    variable fc7_n3_p4 : signed(13 downto 0); -- weight -0.1640625
+    variable fc7_n3_p7 : signed(14 downto 0); -- weight -0.4453125
+    variable fc7_n3_t0_2 : signed(16 downto 0); -- weight -1.1953125
+    variable fc7_n3_t0_3 : signed(16 downto 0); -- weight -1.0234375
     variable fc7_n3_t2_0 : signed(19 downto 0);
-    variable fc7_n3_t3_0_b : signed(19 downto 0);
-    variable fc7_n3_t3_0 : signed(19 downto 0);
     variable fc7_n3_acc : signed(19 downto 0);
-    variable fc7_n3_y_fl : signed(8 downto 0);
-    variable fc7_n3_y_half : std_logic;
-    variable fc7_n3_y_low : unsigned(9 downto 0);
     variable fc7_n3_y_sticky : std_logic;
-    variable fc7_n3_y_lsb : std_logic;
-    variable fc7_n3_y_inc_any : std_logic;
-    variable fc7_n3_y_inc : std_logic;
-    variable fc7_n3_y_incx : signed(8 downto 0);
     variable fc7_n3_y_rnd : signed(8 downto 0);
-    variable fc7_n3_y_wrap : signed(6 downto 0);
-    variable fc7_n3_y_ovf_lo : std_logic;
     variable fc7_n3_y_satlo : signed(6 downto 0);
-    variable fc7_n4_p0_m : signed(12 downto 0);
-    variable fc7_n4_p0 : signed(11 downto 0);
-    variable fc7_n4_p1_m : signed(15 downto 0);
-    variable fc7_n4_p1 : signed(14 downto 0);
-    variable fc7_n4_p2_m : signed(16 downto 0);
-    variable fc7_n4_p2 : signed(15 downto 0);
-    variable fc7_n4_p3_m : signed(17 downto 0);
-    variable fc7_n4_p3 : signed(16 downto 0);
-    variable fc7_n4_p4_m : signed(20 downto 0);
-    variable fc7_n4_p4 : signed(19 downto 0);
-    variable fc7_n4_p5_m : signed(16 downto 0);
-    variable fc7_n4_p5 : signed(15 downto 0);
-    variable fc7_n4_p6_m : signed(15 downto 0);
-    variable fc7_n4_p6 : signed(14 downto 0);
-    variable fc7_n4_p7_m : signed(16 downto 0);
-    variable fc7_n4_p7 : signed(15 downto 0);
-    variable fc7_n4_t0_0_a : signed(14 downto 0);
-    variable fc7_n4_t0_0 : signed(14 downto 0);
-    variable fc7_n4_t0_1_a : signed(16 downto 0);
-    variable fc7_n4_t0_1 : signed(16 downto 0);
-    variable fc7_n4_t0_2_b : signed(19 downto 0);
-    variable fc7_n4_t0_2 : signed(19 downto 0);
-    variable fc7_n4_t0_3_a : signed(15 downto 0);
-    variable fc7_n4_t0_3 : signed(15 downto 0);
-    variable fc7_n4_t1_0_a : signed(17 downto 0);
-    variable fc7_n4_t1_0_b : signed(17 downto 0);
-    variable fc7_n4_t1_0 : signed(17 downto 0);
-    variable fc7_n4_t1_1_b : signed(19 downto 0);
-    variable fc7_n4_t1_1 : signed(19 downto 0);
-    variable fc7_n4_t2_0_a : signed(19 downto 0);
+    variable fc7_n4_p0 : signed(11 downto 0); -- weight 0.0390625
+    variable fc7_n4_p2 : signed(15 downto 0); -- weight 0.953125
+    variable fc7_n4_p5 : signed(15 downto 0); -- weight -0.625
+    variable fc7_n4_p6 : signed(14 downto 0); -- weight -0.3515625
+    variable fc7_n4_t0_0 : signed(14 downto 0); -- weight -0.4375
+    variable fc7_n4_t0_1 : signed(16 downto 0); -- weight 1.0390625
     variable fc7_n4_t2_0 : signed(19 downto 0);
-    variable fc7_n4_t3_0_a : signed(18 downto 0);
-    variable fc7_n4_t3_0_b : signed(18 downto 0);
-    variable fc7_n4_t3_0 : signed(18 downto 0);
     variable fc7_n4_acc : signed(18 downto 0);
-    variable fc7_n4_y_fl : signed(7 downto 0);
-    variable fc7_n4_y_half : std_logic;
-    variable fc7_n4_y_low : unsigned(9 downto 0);
     variable fc7_n4_y_sticky : std_logic;
-    variable fc7_n4_y_lsb : std_logic;
-    variable fc7_n4_y_inc_any : std_logic;
-    variable fc7_n4_y_inc : std_logic;
-    variable fc7_n4_y_incx : signed(7 downto 0);
     variable fc7_n4_y_rnd : signed(7 downto 0);
-    variable fc7_n4_y_wrap : signed(6 downto 0);
-    variable fc7_n4_y_ovf_hi : std_logic;
-    variable fc7_n4_y_ovf_lo : std_logic;
-    variable fc7_n4_y_satlo : signed(6 downto 0);
     variable fc7_n4_y_sat : signed(6 downto 0);
-    variable fc7_n5_p0_m : signed(16 downto 0);
-    variable fc7_n5_p0 : signed(15 downto 0);
-    variable fc7_n5_p1_m : signed(16 downto 0);
-    variable fc7_n5_p1 : signed(15 downto 0);
-    variable fc7_n5_p2_m : signed(17 downto 0);
-    variable fc7_n5_p2 : signed(16 downto 0);
-    variable fc7_n5_p3_m : signed(14 downto 0);
-    variable fc7_n5_p3 : signed(13 downto 0);
-    variable fc7_n5_p4_m : signed(15 downto 0);
-    variable fc7_n5_p4 : signed(14 downto 0);
-    variable fc7_n5_p5_m : signed(20 downto 0);
-    variable fc7_n5_p5 : signed(19 downto 0);
-    variable fc7_n5_p6_m : signed(15 downto 0);
-    variable fc7_n5_p6 : signed(14 downto 0);
-    variable fc7_n5_p7_m : signed(17 downto 0);
-    variable fc7_n5_p7 : signed(16 downto 0);
-    variable fc7_n5_t0_0 : signed(15 downto 0);
-    variable fc7_n5_t0_1_b : signed(16 downto 0);
-    variable fc7_n5_t0_1 : signed(16 downto 0);
-    variable fc7_n5_t0_2_a : signed(19 downto 0);
-    variable fc7_n5_t0_2 : signed(19 downto 0);
-    variable fc7_n5_t0_3_a : signed(16 downto 0);
-    variable fc7_n5_t0_3 : signed(16 downto 0);
-    variable fc7_n5_t1_0_a : signed(16 downto 0);
-    variable fc7_n5_t1_0 : signed(16 downto 0);
-    variable fc7_n5_t1_1_b : signed(19 downto 0);
-    variable fc7_n5_t1_1 : signed(19 downto 0);
-    variable fc7_n5_t2_0_a : signed(19 downto 0);
+    variable fc7_n5_p3 : signed(13 downto 0); -- weight 0.2109375
+    variable fc7_n5_p4 : signed(14 downto 0); -- weight 0.4609375
+    variable fc7_n5_p6 : signed(14 downto 0); -- weight 0.46875
+    variable fc7_n5_t0_0 : signed(15 downto 0); -- weight -0.75; weight 0.5234375
+    variable fc7_n5_t1_0 : signed(16 downto 0); -- weight 1.0859375
     variable fc7_n5_t2_0 : signed(19 downto 0);
-    variable fc7_n5_t3_0_b : signed(19 downto 0);
-    variable fc7_n5_t3_0 : signed(19 downto 0);
     variable fc7_n5_acc : signed(19 downto 0);
-    variable fc7_n5_y_fl : signed(8 downto 0);
-    variable fc7_n5_y_half : std_logic;
-    variable fc7_n5_y_low : unsigned(9 downto 0);
     variable fc7_n5_y_sticky : std_logic;
-    variable fc7_n5_y_lsb : std_logic;
-    variable fc7_n5_y_inc_any : std_logic;
-    variable fc7_n5_y_inc : std_logic;
-    variable fc7_n5_y_incx : signed(8 downto 0);
     variable fc7_n5_y_rnd : signed(8 downto 0);
-    variable fc7_n5_y_wrap : signed(6 downto 0);
-    variable fc7_n5_y_ovf_hi : std_logic;
     variable fc7_n5_y_sat : signed(6 downto 0);
-    variable fc7_n6_p0_m : signed(16 downto 0);
-    variable fc7_n6_p0 : signed(15 downto 0);
-    variable fc7_n6_p1_m : signed(16 downto 0);
-    variable fc7_n6_p1 : signed(15 downto 0);
-    variable fc7_n6_p2_m : signed(15 downto 0);
-    variable fc7_n6_p2 : signed(14 downto 0);
-    variable fc7_n6_p3_m : signed(14 downto 0);
-    variable fc7_n6_p3 : signed(13 downto 0);
-    variable fc7_n6_p4_m : signed(16 downto 0);
-    variable fc7_n6_p4 : signed(15 downto 0);
-    variable fc7_n6_p5_m : signed(13 downto 0);
-    variable fc7_n6_p5 : signed(12 downto 0);
-    variable fc7_n6_p6_m : signed(19 downto 0);
-    variable fc7_n6_p6 : signed(18 downto 0);
-    variable fc7_n6_p7_m : signed(15 downto 0);
-    variable fc7_n6_p7 : signed(14 downto 0);
-    variable fc7_n6_t0_0_a : signed(16 downto 0);
-    variable fc7_n6_t0_0_b : signed(16 downto 0);
-    variable fc7_n6_t0_0 : signed(16 downto 0);
-    variable fc7_n6_t0_1_a : signed(15 downto 0);
-    variable fc7_n6_t0_1_b : signed(15 downto 0);
+    variable fc7_n6_p0 : signed(15 downto 0); -- weight 0.6015625
+    variable fc7_n6_p1 : signed(15 downto 0); -- weight 0.828125
+    variable fc7_n6_p2 : signed(14 downto 0); -- weight 0.3046875
+    variable fc7_n6_p3 : signed(13 downto 0); -- weight 0.2421875
+    variable fc7_n6_p5 : signed(12 downto 0); -- weight 0.0703125
+    variable fc7_n6_p7 : signed(14 downto 0); -- weight -0.359375
     variable fc7_n6_t0_1 : signed(15 downto 0);
-    variable fc7_n6_t0_2_b : signed(15 downto 0);
-    variable fc7_n6_t0_2 : signed(15 downto 0);
-    variable fc7_n6_t0_3_b : signed(18 downto 0);
-    variable fc7_n6_t0_3 : signed(18 downto 0);
-    variable fc7_n6_t1_0_b : signed(16 downto 0);
+    variable fc7_n6_t0_2 : signed(15 downto 0); -- weight -0.7265625
     variable fc7_n6_t1_0 : signed(16 downto 0);
-    variable fc7_n6_t1_1_a : signed(18 downto 0);
-    variable fc7_n6_t1_1 : signed(18 downto 0);
-    variable fc7_n6_t2_0_a : signed(19 downto 0);
-    variable fc7_n6_t2_0_b : signed(19 downto 0);
+    variable fc7_n6_t1_1 : signed(18 downto 0); -- weight 7.34375
     variable fc7_n6_t2_0 : signed(19 downto 0);
-    variable fc7_n6_t3_0_a : signed(18 downto 0);
-    variable fc7_n6_t3_0_b : signed(18 downto 0);
-    variable fc7_n6_t3_0 : signed(18 downto 0);
     variable fc7_n6_acc : signed(18 downto 0);
-    variable fc7_n6_y_fl : signed(7 downto 0);
-    variable fc7_n6_y_half : std_logic;
-    variable fc7_n6_y_low : unsigned(9 downto 0);
     variable fc7_n6_y_sticky : std_logic;
-    variable fc7_n6_y_lsb : std_logic;
-    variable fc7_n6_y_inc_any : std_logic;
     variable fc7_n6_y_inc : std_logic;
-    variable fc7_n6_y_incx : signed(7 downto 0);
     variable fc7_n6_y_rnd : signed(7 downto 0);
-    variable fc7_n6_y_wrap : signed(6 downto 0);
-    variable fc7_n6_y_ovf_hi : std_logic;
     variable fc7_n6_y_sat : signed(6 downto 0);
     variable fc7_n7_p0_sh : signed(13 downto 0);
-    variable fc7_n7_p1_m : signed(17 downto 0);
-    variable fc7_n7_p1 : signed(16 downto 0);
-    variable fc7_n7_p2_m : signed(16 downto 0);
-    variable fc7_n7_p2 : signed(15 downto 0);
-    variable fc7_n7_p3_m : signed(17 downto 0);
-    variable fc7_n7_p3 : signed(16 downto 0);
-    variable fc7_n7_p4_m : signed(16 downto 0);
-    variable fc7_n7_p4 : signed(15 downto 0);
-    variable fc7_n7_p5_m : signed(13 downto 0);
-    variable fc7_n7_p5 : signed(12 downto 0);
-    variable fc7_n7_p6_m : signed(13 downto 0);
-    variable fc7_n7_p6 : signed(12 downto 0);
-    variable fc7_n7_p7_m : signed(20 downto 0);
-    variable fc7_n7_p7 : signed(19 downto 0);
-    variable fc7_n7_t0_0_a : signed(16 downto 0);
-    variable fc7_n7_t0_0 : signed(16 downto 0);
-    variable fc7_n7_t0_1_a : signed(16 downto 0);
-    variable fc7_n7_t0_1 : signed(16 downto 0);
-    variable fc7_n7_t0_2_b : signed(15 downto 0);
-    variable fc7_n7_t0_2 : signed(15 downto 0);
-    variable fc7_n7_t0_3_a : signed(19 downto 0);
-    variable fc7_n7_t0_3 : signed(19 downto 0);
-    variable fc7_n7_t1_0_a : signed(17 downto 0);
-    variable fc7_n7_t1_0_b : signed(17 downto 0);
-    variable fc7_n7_t1_0 : signed(17 downto 0);
-    variable fc7_n7_t1_1_a : signed(19 downto 0);
-    variable fc7_n7_t1_1 : signed(19 downto 0);
-    variable fc7_n7_t2_0_a : signed(19 downto 0);
+    variable fc7_n7_p2 : signed(15 downto 0); -- weight 0.640625
+    variable fc7_n7_p5 : signed(12 downto 0); -- weight 0.0859375
+    variable fc7_n7_p6 : signed(12 downto 0); -- weight -0.1171875
+    variable fc7_n7_t0_0 : signed(16 downto 0); -- weight 1.1796875
+    variable fc7_n7_t0_1 : signed(16 downto 0); -- weight -1.1171875
     variable fc7_n7_t2_0 : signed(19 downto 0);
-    variable fc7_n7_t3_0_b : signed(19 downto 0);
-    variable fc7_n7_t3_0 : signed(19 downto 0);
     variable fc7_n7_acc : signed(19 downto 0);
-    variable fc7_n7_y_fl : signed(8 downto 0);
-    variable fc7_n7_y_half : std_logic;
-    variable fc7_n7_y_low : unsigned(9 downto 0);
     variable fc7_n7_y_sticky : std_logic;
-    variable fc7_n7_y_lsb : std_logic;
-    variable fc7_n7_y_inc_any : std_logic;
-    variable fc7_n7_y_inc : std_logic;
-    variable fc7_n7_y_incx : signed(8 downto 0);
     variable fc7_n7_y_rnd : signed(8 downto 0);
-    variable fc7_n7_y_wrap : signed(6 downto 0);
-    variable fc7_n7_y_ovf_hi : std_logic;
     variable fc7_n7_y_sat : signed(6 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        fc7_in_0 := unsigned(in_data(7 downto 0));
-        fc7_in_1 := unsigned(in_data(15 downto 8));
-        fc7_in_2 := unsigned(in_data(23 downto 16));
-        fc7_in_3 := unsigned(in_data(31 downto 24));
-        fc7_in_4 := unsigned(in_data(39 downto 32));
-        fc7_in_5 := unsigned(in_data(47 downto 40));
-        fc7_in_6 := unsigned(in_data(55 downto 48));
-        fc7_in_7 := unsigned(in_data(63 downto 56));
-        fc7_in_0_s := resize(fc7_in_0, 9);
-        fc7_in_0_s_2 := signed(fc7_in_0_s);
-        fc7_n0_p0_m := to_signed(to_integer(fc7_in_0_s_2) * to_integer(fc7_w0_0), 20);
-        fc7_n0_p0 := fc7_n0_p0_m(18 downto 0);
-        fc7_in_1_s := resize(fc7_in_1, 9);
-        fc7_in_1_s_2 := signed(fc7_in_1_s);
-        fc7_n0_p1_m := to_signed(to_integer(fc7_in_1_s_2) * to_integer(fc7_w1_0), 17);
-        fc7_n0_p1 := fc7_n0_p1_m(15 downto 0);
-        fc7_in_2_s := resize(fc7_in_2, 9);
-        fc7_in_2_s_2 := signed(fc7_in_2_s);
-        fc7_n0_p2_m := to_signed(to_integer(fc7_in_2_s_2) * to_integer(fc7_w2_0), 18);
-        fc7_n0_p2 := fc7_n0_p2_m(16 downto 0);
-        fc7_in_3_s := resize(fc7_in_3, 9);
-        fc7_in_3_s_2 := signed(fc7_in_3_s);
-        fc7_n0_p3_m := to_signed(to_integer(fc7_in_3_s_2) * to_integer(fc7_w3_0), 17);
-        fc7_n0_p3 := fc7_n0_p3_m(15 downto 0);
-        fc7_in_4_s := resize(fc7_in_4, 9);
-        fc7_in_4_s_2 := signed(fc7_in_4_s);
-        fc7_n0_p4_e := resize(fc7_in_4_s_2, 10);
-        fc7_n0_p4_neg := -fc7_n0_p4_e;
+        fc7_in_0_s_2 := signed(resize(unsigned(in_data(7 downto 0)), 9));
+        fc7_in_1_s_2 := signed(resize(unsigned(in_data(15 downto 8)), 9));
+        fc7_n0_p1 := signed(to_unsigned((to_integer(fc7_in_1_s_2) * (-81)) mod 2**16, 16));
+        fc7_in_2_s_2 := signed(resize(unsigned(in_data(23 downto 16)), 9));
+        fc7_in_3_s_2 := signed(resize(unsigned(in_data(31 downto 24)), 9));
+        fc7_n0_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * (-112)) mod 2**16, 16));
+        fc7_in_4_s_2 := signed(resize(unsigned(in_data(39 downto 32)), 9));
+        fc7_n0_p4_neg := -resize(fc7_in_4_s_2, 10);
         fc7_n0_p4 := fc7_n0_p4_neg(8 downto 0);
-        fc7_in_5_s := resize(fc7_in_5, 9);
-        fc7_in_5_s_2 := signed(fc7_in_5_s);
-        fc7_n0_p5_m := to_signed(to_integer(fc7_in_5_s_2) * to_integer(fc7_w5_0), 18);
-        fc7_n0_p5 := fc7_n0_p5_m(16 downto 0);
-        fc7_in_6_s := resize(fc7_in_6, 9);
-        fc7_in_6_s_2 := signed(fc7_in_6_s);
-        fc7_n0_p6_m := to_signed(to_integer(fc7_in_6_s_2) * to_integer(fc7_w6_0), 17);
-        fc7_n0_p6 := fc7_n0_p6_m(15 downto 0);
-        fc7_in_7_s := resize(fc7_in_7, 9);
-        fc7_in_7_s_2 := signed(fc7_in_7_s);
-        fc7_n0_p7_m := to_signed(to_integer(fc7_in_7_s_2) * to_integer(fc7_w7_0), 17);
-        fc7_n0_p7 := fc7_n0_p7_m(15 downto 0);
-        fc7_n0_t0_0_b := resize(fc7_n0_p1, 19);
-        fc7_n0_t0_0 := fc7_n0_p0 + fc7_n0_t0_0_b;
-        fc7_n0_t0_1_b := resize(fc7_n0_p3, 17);
-        fc7_n0_t0_1 := fc7_n0_p2 + fc7_n0_t0_1_b;
-        fc7_n0_t0_2_a := resize(fc7_n0_p4, 17);
-        fc7_n0_t0_2 := fc7_n0_t0_2_a + fc7_n0_p5;
-        fc7_n0_t0_3 := fc7_n0_p6 + fc7_n0_p7;
-        fc7_n0_t1_0_a := resize(fc7_n0_t0_0, 20);
-        fc7_n0_t1_0_b := resize(fc7_n0_t0_1, 20);
-        fc7_n0_t1_0 := fc7_n0_t1_0_a + fc7_n0_t1_0_b;
-        fc7_n0_t1_1_b := resize(fc7_n0_t0_3, 17);
-        fc7_n0_t1_1 := fc7_n0_t0_2 + fc7_n0_t1_1_b;
-        fc7_n0_t2_0_b := resize(fc7_n0_t1_1, 20);
-        fc7_n0_t2_0 := fc7_n0_t1_0_d1 + fc7_n0_t2_0_b_d1;
-        fc7_n0_t3_0_b := resize(fc7_n0_bias, 20);
-        fc7_n0_t3_0 := fc7_n0_t2_0 + fc7_n0_t3_0_b_d1;
-        fc7_n0_acc := fc7_n0_t3_0;
-        fc7_n0_y_fl := fc7_n0_acc(19 downto 11);
-        fc7_n0_y_half := fc7_n0_acc(10);
-        fc7_n0_y_low := unsigned(fc7_n0_acc(9 downto 0));
-        if fc7_n0_y_low /= 0 then fc7_n0_y_sticky := '1'; else fc7_n0_y_sticky := '0'; end if;
-        fc7_n0_y_lsb := fc7_n0_acc(11);
-        fc7_n0_y_inc_any := fc7_n0_y_sticky or fc7_n0_y_lsb;
-        fc7_n0_y_inc := fc7_n0_y_half and fc7_n0_y_inc_any;
-        fc7_n0_y_incx := (0 => fc7_n0_y_inc, others => '0');
-        fc7_n0_y_rnd := fc7_n0_y_fl + fc7_n0_y_incx;
-        fc7_n0_y_wrap := fc7_n0_y_rnd(6 downto 0);
-        if fc7_n0_y_rnd_d1 < fc7_n0_y_min then fc7_n0_y_ovf_lo := '1'; else fc7_n0_y_ovf_lo := '0'; end if;
-        if fc7_n0_y_ovf_lo = '1' then fc7_n0_y_satlo := fc7_n0_y_minv; else fc7_n0_y_satlo := fc7_n0_y_wrap_d1; end if;
-        fc7_n1_p0_m := to_signed(to_integer(fc7_in_0_s_2) * to_integer(fc7_w0_1), 17);
-        fc7_n1_p0 := fc7_n1_p0_m(15 downto 0);
-        fc7_n1_p1_m := to_signed(to_integer(fc7_in_1_s_2) * to_integer(fc7_w1_1), 20);
-        fc7_n1_p1 := fc7_n1_p1_m(18 downto 0);
-        fc7_n1_p2_m := to_signed(to_integer(fc7_in_2_s_2) * to_integer(fc7_w2_1), 18);
-        fc7_n1_p2 := fc7_n1_p2_m(16 downto 0);
-        fc7_n1_p3_m := to_signed(to_integer(fc7_in_3_s_2) * to_integer(fc7_w3_1), 18);
-        fc7_n1_p3 := fc7_n1_p3_m(16 downto 0);
-        fc7_n1_p4_m := to_signed(to_integer(fc7_in_4_s_2) * to_integer(fc7_w4_1), 15);
-        fc7_n1_p4 := fc7_n1_p4_m(13 downto 0);
-        fc7_n1_p5_m := to_signed(to_integer(fc7_in_5_s_2) * to_integer(fc7_w5_1), 18);
-        fc7_n1_p5 := fc7_n1_p5_m(16 downto 0);
-        fc7_n1_p6_m := to_signed(to_integer(fc7_in_6_s_2) * to_integer(fc7_w6_1), 13);
-        fc7_n1_p6 := fc7_n1_p6_m(11 downto 0);
-        fc7_n1_p7_m := to_signed(to_integer(fc7_in_7_s_2) * to_integer(fc7_w7_1), 17);
-        fc7_n1_p7 := fc7_n1_p7_m(15 downto 0);
-        fc7_n1_t0_0_a := resize(fc7_n1_p0, 20);
-        fc7_n1_t0_0_b := resize(fc7_n1_p1, 20);
-        fc7_n1_t0_0 := fc7_n1_t0_0_a + fc7_n1_t0_0_b;
-        fc7_n1_t0_1_a := resize(fc7_n1_p2, 18);
-        fc7_n1_t0_1_b := resize(fc7_n1_p3, 18);
-        fc7_n1_t0_1 := fc7_n1_t0_1_a + fc7_n1_t0_1_b;
-        fc7_n1_t0_2_a := resize(fc7_n1_p4, 17);
-        fc7_n1_t0_2 := fc7_n1_t0_2_a + fc7_n1_p5;
-        fc7_n1_t0_3_a := resize(fc7_n1_p6, 16);
-        fc7_n1_t0_3 := fc7_n1_t0_3_a + fc7_n1_p7;
-        fc7_n1_t1_0_b := resize(fc7_n1_t0_1, 20);
-        fc7_n1_t1_0 := fc7_n1_t0_0_d1 + fc7_n1_t1_0_b_d1;
-        fc7_n1_t1_1_b := resize(fc7_n1_t0_3, 17);
-        fc7_n1_t1_1 := fc7_n1_t0_2 + fc7_n1_t1_1_b;
-        fc7_n1_t2_0_b := resize(fc7_n1_t1_1, 20);
-        fc7_n1_t2_0 := fc7_n1_t1_0 + fc7_n1_t2_0_b_d1;
-        fc7_n1_t3_0_a := fc7_n1_t2_0(18 downto 0);
-        fc7_n1_t3_0 := fc7_n1_t3_0_a + fc7_n1_bias;
-        fc7_n1_acc := fc7_n1_t3_0;
-        fc7_n1_y_fl := fc7_n1_acc(18 downto 11);
-        fc7_n1_y_half := fc7_n1_acc(10);
-        fc7_n1_y_low := unsigned(fc7_n1_acc(9 downto 0));
-        if fc7_n1_y_low /= 0 then fc7_n1_y_sticky := '1'; else fc7_n1_y_sticky := '0'; end if;
-        fc7_n1_y_lsb := fc7_n1_acc(11);
-        fc7_n1_y_inc_any := fc7_n1_y_sticky or fc7_n1_y_lsb;
-        fc7_n1_y_inc := fc7_n1_y_half and fc7_n1_y_inc_any;
-        fc7_n1_y_incx := (0 => fc7_n1_y_inc, others => '0');
-        fc7_n1_y_rnd := fc7_n1_y_fl_d1 + fc7_n1_y_incx_d1;
-        fc7_n1_y_wrap := fc7_n1_y_rnd(6 downto 0);
-        if fc7_n1_y_rnd > fc7_n1_y_max then fc7_n1_y_ovf_hi := '1'; else fc7_n1_y_ovf_hi := '0'; end if;
-        if fc7_n1_y_rnd < fc7_n1_y_min then fc7_n1_y_ovf_lo := '1'; else fc7_n1_y_ovf_lo := '0'; end if;
-        if fc7_n1_y_ovf_lo = '1' then fc7_n1_y_satlo := fc7_n1_y_minv; else fc7_n1_y_satlo := fc7_n1_y_wrap; end if;
-        if fc7_n1_y_ovf_hi = '1' then fc7_n1_y_sat := fc7_n1_y_maxv; else fc7_n1_y_sat := fc7_n1_y_satlo; end if;
-        fc7_n2_p0_m := to_signed(to_integer(fc7_in_0_s_2) * to_integer(fc7_w0_2), 15);
-        fc7_n2_p0 := fc7_n2_p0_m(13 downto 0);
-        fc7_n2_p1_m := to_signed(to_integer(fc7_in_1_s_2) * to_integer(fc7_w1_2), 17);
-        fc7_n2_p1 := fc7_n2_p1_m(15 downto 0);
-        fc7_n2_p2_m := to_signed(to_integer(fc7_in_2_s_2) * to_integer(fc7_w2_2), 21);
-        fc7_n2_p2 := fc7_n2_p2_m(19 downto 0);
-        fc7_n2_p3_m := to_signed(to_integer(fc7_in_3_s_2) * to_integer(fc7_w3_2), 17);
-        fc7_n2_p3 := fc7_n2_p3_m(15 downto 0);
-        fc7_n2_p4_m := to_signed(to_integer(fc7_in_4_s_2) * to_integer(fc7_w4_2), 17);
-        fc7_n2_p4 := fc7_n2_p4_m(15 downto 0);
-        fc7_n2_p5_m := to_signed(to_integer(fc7_in_5_s_2) * to_integer(fc7_w5_2), 18);
-        fc7_n2_p5 := fc7_n2_p5_m(16 downto 0);
-        fc7_n2_p6_m := to_signed(to_integer(fc7_in_6_s_2) * to_integer(fc7_w6_2), 16);
-        fc7_n2_p6 := fc7_n2_p6_m(14 downto 0);
-        fc7_n2_p7_m := to_signed(to_integer(fc7_in_7_s_2) * to_integer(fc7_w7_2), 17);
-        fc7_n2_p7 := fc7_n2_p7_m(15 downto 0);
-        fc7_n2_t0_0_a := resize(fc7_n2_p0, 16);
-        fc7_n2_t0_0 := fc7_n2_t0_0_a + fc7_n2_p1;
-        fc7_n2_t0_1_b := resize(fc7_n2_p3, 20);
-        fc7_n2_t0_1 := fc7_n2_p2 + fc7_n2_t0_1_b;
-        fc7_n2_t0_2_a := resize(fc7_n2_p4, 17);
-        fc7_n2_t0_2 := fc7_n2_t0_2_a + fc7_n2_p5;
-        fc7_n2_t0_3_a := resize(fc7_n2_p6, 16);
-        fc7_n2_t0_3 := fc7_n2_t0_3_a + fc7_n2_p7;
-        fc7_n2_t1_0_a := resize(fc7_n2_t0_0, 20);
-        fc7_n2_t1_0 := fc7_n2_t1_0_a_d1 + fc7_n2_t0_1_d1;
-        fc7_n2_t1_1_b := resize(fc7_n2_t0_3, 17);
-        fc7_n2_t1_1 := fc7_n2_t0_2 + fc7_n2_t1_1_b;
-        fc7_n2_t2_0_b := resize(fc7_n2_t1_1, 20);
-        fc7_n2_t2_0 := fc7_n2_t1_0 + fc7_n2_t2_0_b_d1;
-        fc7_n2_t3_0_a := fc7_n2_t2_0(18 downto 0);
-        fc7_n2_t3_0 := fc7_n2_t3_0_a + fc7_n2_bias;
-        fc7_n2_acc := fc7_n2_t3_0;
-        fc7_n2_y_fl := fc7_n2_acc(18 downto 11);
-        fc7_n2_y_half := fc7_n2_acc(10);
-        fc7_n2_y_low := unsigned(fc7_n2_acc(9 downto 0));
-        if fc7_n2_y_low /= 0 then fc7_n2_y_sticky := '1'; else fc7_n2_y_sticky := '0'; end if;
-        fc7_n2_y_lsb := fc7_n2_acc(11);
-        fc7_n2_y_inc_any := fc7_n2_y_sticky or fc7_n2_y_lsb;
-        fc7_n2_y_inc := fc7_n2_y_half and fc7_n2_y_inc_any;
-        fc7_n2_y_incx := (0 => fc7_n2_y_inc, others => '0');
-        fc7_n2_y_rnd := fc7_n2_y_fl_d1 + fc7_n2_y_incx_d1;
-        fc7_n2_y_wrap := fc7_n2_y_rnd(6 downto 0);
-        if fc7_n2_y_rnd > fc7_n2_y_max then fc7_n2_y_ovf_hi := '1'; else fc7_n2_y_ovf_hi := '0'; end if;
-        if fc7_n2_y_rnd < fc7_n2_y_min then fc7_n2_y_ovf_lo := '1'; else fc7_n2_y_ovf_lo := '0'; end if;
-        if fc7_n2_y_ovf_lo = '1' then fc7_n2_y_satlo := fc7_n2_y_minv; else fc7_n2_y_satlo := fc7_n2_y_wrap; end if;
-        if fc7_n2_y_ovf_hi = '1' then fc7_n2_y_sat := fc7_n2_y_maxv; else fc7_n2_y_sat := fc7_n2_y_satlo; end if;
-        fc7_n3_p0_m := to_signed(to_integer(fc7_in_0_s_2) * to_integer(fc7_w0_3), 17);
-        fc7_n3_p0 := fc7_n3_p0_m(15 downto 0);
-        fc7_n3_p1_m := to_signed(to_integer(fc7_in_1_s_2) * to_integer(fc7_w1_3), 15);
-        fc7_n3_p1 := fc7_n3_p1_m(13 downto 0);
-        fc7_n3_p2_m := to_signed(to_integer(fc7_in_2_s_2) * to_integer(fc7_w2_3), 18);
-        fc7_n3_p2 := fc7_n3_p2_m(16 downto 0);
-        fc7_n3_p3_m := to_signed(to_integer(fc7_in_3_s_2) * to_integer(fc7_w3_3), 21);
-        fc7_n3_p3 := fc7_n3_p3_m(19 downto 0);
-        fc7_n3_p4_m := to_signed(to_integer(fc7_in_4_s_2) * to_integer(fc7_w4_3), 15);
-        fc7_n3_p4 := fc7_n3_p4_m(13 downto 0);
-        fc7_n3_p5_m := to_signed(to_integer(fc7_in_5_s_2) * to_integer(fc7_w5_3), 18);
-        fc7_n3_p5 := fc7_n3_p5_m(16 downto 0);
-        fc7_n3_p6_m := to_signed(to_integer(fc7_in_6_s_2) * to_integer(fc7_w6_3), 18);
-        fc7_n3_p6 := fc7_n3_p6_m(16 downto 0);
-        fc7_n3_p7_m := to_signed(to_integer(fc7_in_7_s_2) * to_integer(fc7_w7_3), 16);
-        fc7_n3_p7 := fc7_n3_p7_m(14 downto 0);
-        fc7_n3_t0_0_b := resize(fc7_n3_p1, 16);
-        fc7_n3_t0_0 := fc7_n3_p0 + fc7_n3_t0_0_b;
-        fc7_n3_t0_1_a := resize(fc7_n3_p2, 20);
-        fc7_n3_t0_1 := fc7_n3_t0_1_a + fc7_n3_p3;
-        fc7_n3_t0_2_a := resize(fc7_n3_p4, 17);
-        fc7_n3_t0_2 := fc7_n3_t0_2_a + fc7_n3_p5;
-        fc7_n3_t0_3_b := resize(fc7_n3_p7, 17);
-        fc7_n3_t0_3 := fc7_n3_p6 + fc7_n3_t0_3_b;
-        fc7_n3_t1_0_a := resize(fc7_n3_t0_0, 20);
-        fc7_n3_t1_0 := fc7_n3_t1_0_a_d1 + fc7_n3_t0_1_d1;
-        fc7_n3_t1_1_a := resize(fc7_n3_t0_2, 18);
-        fc7_n3_t1_1_b := resize(fc7_n3_t0_3, 18);
-        fc7_n3_t1_1 := fc7_n3_t1_1_a + fc7_n3_t1_1_b;
-        fc7_n3_t2_0_b := resize(fc7_n3_t1_1, 20);
-        fc7_n3_t2_0 := fc7_n3_t1_0 + fc7_n3_t2_0_b_d1;
-        fc7_n3_t3_0_b := resize(fc7_n3_bias, 20);
-        fc7_n3_t3_0 := fc7_n3_t2_0 + fc7_n3_t3_0_b_d1;
-        fc7_n3_acc := fc7_n3_t3_0;
-        fc7_n3_y_fl := fc7_n3_acc(19 downto 11);
-        fc7_n3_y_half := fc7_n3_acc(10);
-        fc7_n3_y_low := unsigned(fc7_n3_acc(9 downto 0));
-        if fc7_n3_y_low /= 0 then fc7_n3_y_sticky := '1'; else fc7_n3_y_sticky := '0'; end if;
-        fc7_n3_y_lsb := fc7_n3_acc(11);
-        fc7_n3_y_inc_any := fc7_n3_y_sticky or fc7_n3_y_lsb;
-        fc7_n3_y_inc := fc7_n3_y_half and fc7_n3_y_inc_any;
-        fc7_n3_y_incx := (0 => fc7_n3_y_inc, others => '0');
-        fc7_n3_y_rnd := fc7_n3_y_fl_d1 + fc7_n3_y_incx_d1;
-        fc7_n3_y_wrap := fc7_n3_y_rnd(6 downto 0);
-        if fc7_n3_y_rnd < fc7_n3_y_min then fc7_n3_y_ovf_lo := '1'; else fc7_n3_y_ovf_lo := '0'; end if;
-        if fc7_n3_y_ovf_lo = '1' then fc7_n3_y_satlo := fc7_n3_y_minv; else fc7_n3_y_satlo := fc7_n3_y_wrap; end if;
-        fc7_n4_p0_m := to_signed(to_integer(fc7_in_0_s_2) * to_integer(fc7_w0_4), 13);
-        fc7_n4_p0 := fc7_n4_p0_m(11 downto 0);
-        fc7_n4_p1_m := to_signed(to_integer(fc7_in_1_s_2) * to_integer(fc7_w1_4), 16);
-        fc7_n4_p1 := fc7_n4_p1_m(14 downto 0);
-        fc7_n4_p2_m := to_signed(to_integer(fc7_in_2_s_2) * to_integer(fc7_w2_4), 17);
-        fc7_n4_p2 := fc7_n4_p2_m(15 downto 0);
-        fc7_n4_p3_m := to_signed(to_integer(fc7_in_3_s_2) * to_integer(fc7_w3_4), 18);
-        fc7_n4_p3 := fc7_n4_p3_m(16 downto 0);
-        fc7_n4_p4_m := to_signed(to_integer(fc7_in_4_s_2) * to_integer(fc7_w4_4), 21);
-        fc7_n4_p4 := fc7_n4_p4_m(19 downto 0);
-        fc7_n4_p5_m := to_signed(to_integer(fc7_in_5_s_2) * to_integer(fc7_w5_4), 17);
-        fc7_n4_p5 := fc7_n4_p5_m(15 downto 0);
-        fc7_n4_p6_m := to_signed(to_integer(fc7_in_6_s_2) * to_integer(fc7_w6_4), 16);
-        fc7_n4_p6 := fc7_n4_p6_m(14 downto 0);
-        fc7_n4_p7_m := to_signed(to_integer(fc7_in_7_s_2) * to_integer(fc7_w7_4), 17);
-        fc7_n4_p7 := fc7_n4_p7_m(15 downto 0);
-        fc7_n4_t0_0_a := resize(fc7_n4_p0, 15);
-        fc7_n4_t0_0 := fc7_n4_t0_0_a + fc7_n4_p1;
-        fc7_n4_t0_1_a := resize(fc7_n4_p2, 17);
-        fc7_n4_t0_1 := fc7_n4_t0_1_a + fc7_n4_p3;
-        fc7_n4_t0_2_b := resize(fc7_n4_p5, 20);
-        fc7_n4_t0_2 := fc7_n4_p4 + fc7_n4_t0_2_b;
-        fc7_n4_t0_3_a := resize(fc7_n4_p6, 16);
-        fc7_n4_t0_3 := fc7_n4_t0_3_a + fc7_n4_p7;
-        fc7_n4_t1_0_a := resize(fc7_n4_t0_0, 18);
-        fc7_n4_t1_0_b := resize(fc7_n4_t0_1, 18);
-        fc7_n4_t1_0 := fc7_n4_t1_0_a + fc7_n4_t1_0_b;
-        fc7_n4_t1_1_b := resize(fc7_n4_t0_3, 20);
-        fc7_n4_t1_1 := fc7_n4_t0_2_d1 + fc7_n4_t1_1_b_d1;
-        fc7_n4_t2_0_a := resize(fc7_n4_t1_0, 20);
-        fc7_n4_t2_0 := fc7_n4_t2_0_a_d1 + fc7_n4_t1_1;
-        fc7_n4_t3_0_a := fc7_n4_t2_0(18 downto 0);
-        fc7_n4_t3_0_b := resize(fc7_n4_bias, 19);
-        fc7_n4_t3_0 := fc7_n4_t3_0_a + fc7_n4_t3_0_b_d1;
-        fc7_n4_acc := fc7_n4_t3_0;
-        fc7_n4_y_fl := fc7_n4_acc(18 downto 11);
-        fc7_n4_y_half := fc7_n4_acc(10);
-        fc7_n4_y_low := unsigned(fc7_n4_acc(9 downto 0));
-        if fc7_n4_y_low /= 0 then fc7_n4_y_sticky := '1'; else fc7_n4_y_sticky := '0'; end if;
-        fc7_n4_y_lsb := fc7_n4_acc(11);
-        fc7_n4_y_inc_any := fc7_n4_y_sticky or fc7_n4_y_lsb;
-        fc7_n4_y_inc := fc7_n4_y_half and fc7_n4_y_inc_any;
-        fc7_n4_y_incx := (0 => fc7_n4_y_inc, others => '0');
-        fc7_n4_y_rnd := fc7_n4_y_fl_d1 + fc7_n4_y_incx_d1;
-        fc7_n4_y_wrap := fc7_n4_y_rnd(6 downto 0);
-        if fc7_n4_y_rnd > fc7_n4_y_max then fc7_n4_y_ovf_hi := '1'; else fc7_n4_y_ovf_hi := '0'; end if;
-        if fc7_n4_y_rnd < fc7_n4_y_min then fc7_n4_y_ovf_lo := '1'; else fc7_n4_y_ovf_lo := '0'; end if;
-        if fc7_n4_y_ovf_lo = '1' then fc7_n4_y_satlo := fc7_n4_y_minv; else fc7_n4_y_satlo := fc7_n4_y_wrap; end if;
-        if fc7_n4_y_ovf_hi = '1' then fc7_n4_y_sat := fc7_n4_y_maxv; else fc7_n4_y_sat := fc7_n4_y_satlo; end if;
-        fc7_n5_p0_m := to_signed(to_integer(fc7_in_0_s_2) * to_integer(fc7_w0_5), 17);
-        fc7_n5_p0 := fc7_n5_p0_m(15 downto 0);
-        fc7_n5_p1_m := to_signed(to_integer(fc7_in_1_s_2) * to_integer(fc7_w1_5), 17);
-        fc7_n5_p1 := fc7_n5_p1_m(15 downto 0);
-        fc7_n5_p2_m := to_signed(to_integer(fc7_in_2_s_2) * to_integer(fc7_w2_5), 18);
-        fc7_n5_p2 := fc7_n5_p2_m(16 downto 0);
-        fc7_n5_p3_m := to_signed(to_integer(fc7_in_3_s_2) * to_integer(fc7_w3_5), 15);
-        fc7_n5_p3 := fc7_n5_p3_m(13 downto 0);
-        fc7_n5_p4_m := to_signed(to_integer(fc7_in_4_s_2) * to_integer(fc7_w4_5), 16);
-        fc7_n5_p4 := fc7_n5_p4_m(14 downto 0);
-        fc7_n5_p5_m := to_signed(to_integer(fc7_in_5_s_2) * to_integer(fc7_w5_5), 21);
-        fc7_n5_p5 := fc7_n5_p5_m(19 downto 0);
-        fc7_n5_p6_m := to_signed(to_integer(fc7_in_6_s_2) * to_integer(fc7_w6_5), 16);
-        fc7_n5_p6 := fc7_n5_p6_m(14 downto 0);
-        fc7_n5_p7_m := to_signed(to_integer(fc7_in_7_s_2) * to_integer(fc7_w7_5), 18);
-        fc7_n5_p7 := fc7_n5_p7_m(16 downto 0);
-        fc7_n5_t0_0 := fc7_n5_p0 + fc7_n5_p1;
-        fc7_n5_t0_1_b := resize(fc7_n5_p3, 17);
-        fc7_n5_t0_1 := fc7_n5_p2 + fc7_n5_t0_1_b;
-        fc7_n5_t0_2_a := resize(fc7_n5_p4, 20);
-        fc7_n5_t0_2 := fc7_n5_t0_2_a + fc7_n5_p5;
-        fc7_n5_t0_3_a := resize(fc7_n5_p6, 17);
-        fc7_n5_t0_3 := fc7_n5_t0_3_a + fc7_n5_p7;
-        fc7_n5_t1_0_a := resize(fc7_n5_t0_0, 17);
-        fc7_n5_t1_0 := fc7_n5_t1_0_a + fc7_n5_t0_1;
-        fc7_n5_t1_1_b := resize(fc7_n5_t0_3, 20);
-        fc7_n5_t1_1 := fc7_n5_t0_2_d1 + fc7_n5_t1_1_b_d1;
-        fc7_n5_t2_0_a := resize(fc7_n5_t1_0, 20);
-        fc7_n5_t2_0 := fc7_n5_t2_0_a_d1 + fc7_n5_t1_1;
-        fc7_n5_t3_0_b := resize(fc7_n5_bias, 20);
-        fc7_n5_t3_0 := fc7_n5_t2_0 + fc7_n5_t3_0_b_d1;
-        fc7_n5_acc := fc7_n5_t3_0;
-        fc7_n5_y_fl := fc7_n5_acc(19 downto 11);
-        fc7_n5_y_half := fc7_n5_acc(10);
-        fc7_n5_y_low := unsigned(fc7_n5_acc(9 downto 0));
-        if fc7_n5_y_low /= 0 then fc7_n5_y_sticky := '1'; else fc7_n5_y_sticky := '0'; end if;
-        fc7_n5_y_lsb := fc7_n5_acc(11);
-        fc7_n5_y_inc_any := fc7_n5_y_sticky or fc7_n5_y_lsb;
-        fc7_n5_y_inc := fc7_n5_y_half and fc7_n5_y_inc_any;
-        fc7_n5_y_incx := (0 => fc7_n5_y_inc, others => '0');
-        fc7_n5_y_rnd := fc7_n5_y_fl_d1 + fc7_n5_y_incx_d1;
-        fc7_n5_y_wrap := fc7_n5_y_rnd(6 downto 0);
-        if fc7_n5_y_rnd > fc7_n5_y_max then fc7_n5_y_ovf_hi := '1'; else fc7_n5_y_ovf_hi := '0'; end if;
-        if fc7_n5_y_ovf_hi = '1' then fc7_n5_y_sat := fc7_n5_y_maxv; else fc7_n5_y_sat := fc7_n5_y_wrap; end if;
-        fc7_n6_p0_m := to_signed(to_integer(fc7_in_0_s_2) * to_integer(fc7_w0_6), 17);
-        fc7_n6_p0 := fc7_n6_p0_m(15 downto 0);
-        fc7_n6_p1_m := to_signed(to_integer(fc7_in_1_s_2) * to_integer(fc7_w1_6), 17);
-        fc7_n6_p1 := fc7_n6_p1_m(15 downto 0);
-        fc7_n6_p2_m := to_signed(to_integer(fc7_in_2_s_2) * to_integer(fc7_w2_6), 16);
-        fc7_n6_p2 := fc7_n6_p2_m(14 downto 0);
-        fc7_n6_p3_m := to_signed(to_integer(fc7_in_3_s_2) * to_integer(fc7_w3_6), 15);
-        fc7_n6_p3 := fc7_n6_p3_m(13 downto 0);
-        fc7_n6_p4_m := to_signed(to_integer(fc7_in_4_s_2) * to_integer(fc7_w4_6), 17);
-        fc7_n6_p4 := fc7_n6_p4_m(15 downto 0);
-        fc7_n6_p5_m := to_signed(to_integer(fc7_in_5_s_2) * to_integer(fc7_w5_6), 14);
-        fc7_n6_p5 := fc7_n6_p5_m(12 downto 0);
-        fc7_n6_p6_m := to_signed(to_integer(fc7_in_6_s_2) * to_integer(fc7_w6_6), 20);
-        fc7_n6_p6 := fc7_n6_p6_m(18 downto 0);
-        fc7_n6_p7_m := to_signed(to_integer(fc7_in_7_s_2) * to_integer(fc7_w7_6), 16);
-        fc7_n6_p7 := fc7_n6_p7_m(14 downto 0);
-        fc7_n6_t0_0_a := resize(fc7_n6_p0, 17);
-        fc7_n6_t0_0_b := resize(fc7_n6_p1, 17);
-        fc7_n6_t0_0 := fc7_n6_t0_0_a + fc7_n6_t0_0_b;
-        fc7_n6_t0_1_a := resize(fc7_n6_p2, 16);
-        fc7_n6_t0_1_b := resize(fc7_n6_p3, 16);
-        fc7_n6_t0_1 := fc7_n6_t0_1_a + fc7_n6_t0_1_b;
-        fc7_n6_t0_2_b := resize(fc7_n6_p5, 16);
-        fc7_n6_t0_2 := fc7_n6_p4 + fc7_n6_t0_2_b;
-        fc7_n6_t0_3_b := resize(fc7_n6_p7, 19);
-        fc7_n6_t0_3 := fc7_n6_p6 + fc7_n6_t0_3_b;
-        fc7_n6_t1_0_b := resize(fc7_n6_t0_1, 17);
-        fc7_n6_t1_0 := fc7_n6_t0_0 + fc7_n6_t1_0_b;
-        fc7_n6_t1_1_a := resize(fc7_n6_t0_2, 19);
-        fc7_n6_t1_1 := fc7_n6_t1_1_a + fc7_n6_t0_3;
-        fc7_n6_t2_0_a := resize(fc7_n6_t1_0, 20);
-        fc7_n6_t2_0_b := resize(fc7_n6_t1_1, 20);
-        fc7_n6_t2_0 := fc7_n6_t2_0_a_d1 + fc7_n6_t2_0_b_d1;
-        fc7_n6_t3_0_a := fc7_n6_t2_0(18 downto 0);
-        fc7_n6_t3_0_b := resize(fc7_n6_bias, 19);
-        fc7_n6_t3_0 := fc7_n6_t3_0_a + fc7_n6_t3_0_b_d1;
-        fc7_n6_acc := fc7_n6_t3_0;
-        fc7_n6_y_fl := fc7_n6_acc(18 downto 11);
-        fc7_n6_y_half := fc7_n6_acc(10);
-        fc7_n6_y_low := unsigned(fc7_n6_acc(9 downto 0));
-        if fc7_n6_y_low /= 0 then fc7_n6_y_sticky := '1'; else fc7_n6_y_sticky := '0'; end if;
-        fc7_n6_y_lsb := fc7_n6_acc(11);
-        fc7_n6_y_inc_any := fc7_n6_y_sticky or fc7_n6_y_lsb;
-        fc7_n6_y_inc := fc7_n6_y_half and fc7_n6_y_inc_any;
-        fc7_n6_y_incx := (0 => fc7_n6_y_inc, others => '0');
-        fc7_n6_y_rnd := fc7_n6_y_fl + fc7_n6_y_incx;
-        fc7_n6_y_wrap := fc7_n6_y_rnd(6 downto 0);
-        if fc7_n6_y_rnd_d1 > fc7_n6_y_max then fc7_n6_y_ovf_hi := '1'; else fc7_n6_y_ovf_hi := '0'; end if;
-        if fc7_n6_y_ovf_hi = '1' then fc7_n6_y_sat := fc7_n6_y_maxv; else fc7_n6_y_sat := fc7_n6_y_wrap_d1; end if;
+        fc7_in_5_s_2 := signed(resize(unsigned(in_data(47 downto 40)), 9));
+        fc7_in_6_s_2 := signed(resize(unsigned(in_data(55 downto 48)), 9));
+        fc7_in_7_s_2 := signed(resize(unsigned(in_data(63 downto 56)), 9));
+        fc7_n0_t0_0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * 941) mod 2**19, 19)) + resize(fc7_n0_p1, 19);
+        fc7_n0_t0_1 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 129) mod 2**17, 17)) + resize(fc7_n0_p3, 17);
+        fc7_n0_t0_3 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-95)) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 119) mod 2**16, 16));
+        fc7_n0_t1_1 := (resize(fc7_n0_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-134)) mod 2**17, 17))) + resize(fc7_n0_t0_3, 17);
+        fc7_n0_acc := ((fc7_n0_t1_0_d1 + resize(fc7_n0_t2_0_b_d1, 20)) + to_signed(-209920, 20));
+        if unsigned(fc7_n0_acc(9 downto 0)) /= 0 then fc7_n0_y_sticky := '1'; else fc7_n0_y_sticky := '0'; end if;
+        fc7_n0_y_inc := fc7_n0_acc(10) and (fc7_n0_y_sticky or fc7_n0_acc(11));
+        fc7_n0_y_rnd := fc7_n0_acc(19 downto 11) + (to_signed(0, 8) & fc7_n0_y_inc);
+        if fc7_n0_y_rnd_d1 < to_signed(-64, 9) then fc7_n0_y_satlo := to_signed(-64, 7); else fc7_n0_y_satlo := fc7_n0_y_wrap_d1; end if;
+        fc7_n1_p0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * 127) mod 2**16, 16));
+        fc7_n1_p1 := signed(to_unsigned((to_integer(fc7_in_1_s_2) * 966) mod 2**19, 19));
+        fc7_n1_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 136) mod 2**17, 17));
+        fc7_n1_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * 142) mod 2**17, 17));
+        fc7_n1_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * 20) mod 2**14, 14));
+        fc7_n1_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * 6) mod 2**12, 12));
+        fc7_n1_t0_3 := resize(fc7_n1_p6, 16) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 75) mod 2**16, 16));
+        fc7_n1_t1_1 := (resize(fc7_n1_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-129)) mod 2**17, 17))) + resize(fc7_n1_t0_3, 17);
+        fc7_n1_t2_0 := (fc7_n1_t0_0_d1 + resize(fc7_n1_t1_0_b_d1, 20)) + resize(fc7_n1_t2_0_b_d1, 20);
+        fc7_n1_acc := (fc7_n1_t2_0(18 downto 0) + to_signed(-187392, 19));
+        if unsigned(fc7_n1_acc(9 downto 0)) /= 0 then fc7_n1_y_sticky := '1'; else fc7_n1_y_sticky := '0'; end if;
+        fc7_n1_y_rnd := fc7_n1_y_fl_d1 + (to_signed(0, 7) & fc7_n1_y_incx_d1);
+        if fc7_n1_y_rnd > to_signed(63, 8) then fc7_n1_y_sat := to_signed(63, 7); elsif fc7_n1_y_rnd < to_signed(-64, 8) then fc7_n1_y_sat := to_signed(-64, 7); else fc7_n1_y_sat := fc7_n1_y_rnd(6 downto 0); end if;
+        fc7_n2_p0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * (-20)) mod 2**14, 14));
+        fc7_n2_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * (-124)) mod 2**16, 16));
+        fc7_n2_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * 70) mod 2**16, 16));
+        fc7_n2_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-58)) mod 2**15, 15));
+        fc7_n2_p7 := signed(to_unsigned((to_integer(fc7_in_7_s_2) * 126) mod 2**16, 16));
+        fc7_n2_t0_3 := resize(fc7_n2_p6, 16) + fc7_n2_p7;
+        fc7_n2_t1_1 := (resize(fc7_n2_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-147)) mod 2**17, 17))) + resize(fc7_n2_t0_3, 17);
+        fc7_n2_t2_0 := (resize(fc7_n2_t1_0_a_d1, 20) + fc7_n2_t0_1_d1) + resize(fc7_n2_t2_0_b_d1, 20);
+        fc7_n2_acc := (fc7_n2_t2_0(18 downto 0) + to_signed(-164864, 19));
+        if unsigned(fc7_n2_acc(9 downto 0)) /= 0 then fc7_n2_y_sticky := '1'; else fc7_n2_y_sticky := '0'; end if;
+        fc7_n2_y_rnd := fc7_n2_y_fl_d1 + (to_signed(0, 7) & fc7_n2_y_incx_d1);
+        if fc7_n2_y_rnd > to_signed(63, 8) then fc7_n2_y_sat := to_signed(63, 7); elsif fc7_n2_y_rnd < to_signed(-64, 8) then fc7_n2_y_sat := to_signed(-64, 7); else fc7_n2_y_sat := fc7_n2_y_rnd(6 downto 0); end if;
+        fc7_n3_p1 := signed(to_unsigned((to_integer(fc7_in_1_s_2) * 23) mod 2**14, 14));
+        fc7_n3_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * (-138)) mod 2**17, 17));
+        fc7_n3_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * (-21)) mod 2**14, 14));
+        fc7_n3_p7 := signed(to_unsigned((to_integer(fc7_in_7_s_2) * (-57)) mod 2**15, 15));
+        fc7_n3_t0_2 := resize(fc7_n3_p4, 17) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-153)) mod 2**17, 17));
+        fc7_n3_t0_3 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-131)) mod 2**17, 17)) + resize(fc7_n3_p7, 17);
+        fc7_n3_t2_0 := (resize(fc7_n3_t1_0_a_d1, 20) + fc7_n3_t0_1_d1) + resize(fc7_n3_t2_0_b_d1, 20);
+        fc7_n3_acc := (fc7_n3_t2_0 + to_signed(-142336, 20));
+        if unsigned(fc7_n3_acc(9 downto 0)) /= 0 then fc7_n3_y_sticky := '1'; else fc7_n3_y_sticky := '0'; end if;
+        fc7_n3_y_rnd := fc7_n3_y_fl_d1 + (to_signed(0, 8) & fc7_n3_y_incx_d1);
+        if fc7_n3_y_rnd < to_signed(-64, 9) then fc7_n3_y_satlo := to_signed(-64, 7); else fc7_n3_y_satlo := fc7_n3_y_rnd(6 downto 0); end if;
+        fc7_n4_p0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * 5) mod 2**12, 12));
+        fc7_n4_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 122) mod 2**16, 16));
+        fc7_n4_p5 := signed(to_unsigned((to_integer(fc7_in_5_s_2) * (-80)) mod 2**16, 16));
+        fc7_n4_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-45)) mod 2**15, 15));
+        fc7_n4_t0_0 := resize(fc7_n4_p0, 15) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * (-56)) mod 2**15, 15));
+        fc7_n4_t0_1 := resize(fc7_n4_p2, 17) + signed(to_unsigned((to_integer(fc7_in_3_s_2) * 133) mod 2**17, 17));
+        fc7_n4_t2_0 := resize(fc7_n4_t2_0_a_d1, 20) + (fc7_n4_t0_2_d1 + resize(fc7_n4_t1_1_b_d1, 20));
+        fc7_n4_acc := (fc7_n4_t2_0(18 downto 0) + to_signed(-119808, 19));
+        if unsigned(fc7_n4_acc(9 downto 0)) /= 0 then fc7_n4_y_sticky := '1'; else fc7_n4_y_sticky := '0'; end if;
+        fc7_n4_y_rnd := fc7_n4_y_fl_d1 + (to_signed(0, 7) & fc7_n4_y_incx_d1);
+        if fc7_n4_y_rnd > to_signed(63, 8) then fc7_n4_y_sat := to_signed(63, 7); elsif fc7_n4_y_rnd < to_signed(-64, 8) then fc7_n4_y_sat := to_signed(-64, 7); else fc7_n4_y_sat := fc7_n4_y_rnd(6 downto 0); end if;
+        fc7_n5_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * 27) mod 2**14, 14));
+        fc7_n5_p4 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * 59) mod 2**15, 15));
+        fc7_n5_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * 60) mod 2**15, 15));
+        fc7_n5_t0_0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * (-96)) mod 2**16, 16)) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * 67) mod 2**16, 16));
+        fc7_n5_t1_0 := resize(fc7_n5_t0_0, 17) + (signed(to_unsigned((to_integer(fc7_in_2_s_2) * 139) mod 2**17, 17)) + resize(fc7_n5_p3, 17));
+        fc7_n5_t2_0 := resize(fc7_n5_t2_0_a_d1, 20) + (fc7_n5_t0_2_d1 + resize(fc7_n5_t1_1_b_d1, 20));
+        fc7_n5_acc := (fc7_n5_t2_0 + to_signed(-97280, 20));
+        if unsigned(fc7_n5_acc(9 downto 0)) /= 0 then fc7_n5_y_sticky := '1'; else fc7_n5_y_sticky := '0'; end if;
+        fc7_n5_y_rnd := fc7_n5_y_fl_d1 + (to_signed(0, 8) & fc7_n5_y_incx_d1);
+        if fc7_n5_y_rnd > to_signed(63, 9) then fc7_n5_y_sat := to_signed(63, 7); else fc7_n5_y_sat := fc7_n5_y_rnd(6 downto 0); end if;
+        fc7_n6_p0 := signed(to_unsigned((to_integer(fc7_in_0_s_2) * 77) mod 2**16, 16));
+        fc7_n6_p1 := signed(to_unsigned((to_integer(fc7_in_1_s_2) * 106) mod 2**16, 16));
+        fc7_n6_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 39) mod 2**15, 15));
+        fc7_n6_p3 := signed(to_unsigned((to_integer(fc7_in_3_s_2) * 31) mod 2**14, 14));
+        fc7_n6_p5 := signed(to_unsigned((to_integer(fc7_in_5_s_2) * 9) mod 2**13, 13));
+        fc7_n6_p7 := signed(to_unsigned((to_integer(fc7_in_7_s_2) * (-46)) mod 2**15, 15));
+        fc7_n6_t0_1 := resize(fc7_n6_p2, 16) + resize(fc7_n6_p3, 16);
+        fc7_n6_t0_2 := signed(to_unsigned((to_integer(fc7_in_4_s_2) * (-93)) mod 2**16, 16)) + resize(fc7_n6_p5, 16);
+        fc7_n6_t1_0 := (resize(fc7_n6_p0, 17) + resize(fc7_n6_p1, 17)) + resize(fc7_n6_t0_1, 17);
+        fc7_n6_t1_1 := resize(fc7_n6_t0_2, 19) + (signed(to_unsigned((to_integer(fc7_in_6_s_2) * 940) mod 2**19, 19)) + resize(fc7_n6_p7, 19));
+        fc7_n6_t2_0 := resize(fc7_n6_t2_0_a_d1, 20) + resize(fc7_n6_t2_0_b_d1, 20);
+        fc7_n6_acc := (fc7_n6_t2_0(18 downto 0) + to_signed(-74752, 19));
+        if unsigned(fc7_n6_acc(9 downto 0)) /= 0 then fc7_n6_y_sticky := '1'; else fc7_n6_y_sticky := '0'; end if;
+        fc7_n6_y_inc := fc7_n6_acc(10) and (fc7_n6_y_sticky or fc7_n6_acc(11));
+        fc7_n6_y_rnd := fc7_n6_acc(18 downto 11) + (to_signed(0, 7) & fc7_n6_y_inc);
+        if fc7_n6_y_rnd_d1 > to_signed(63, 8) then fc7_n6_y_sat := to_signed(63, 7); else fc7_n6_y_sat := fc7_n6_y_wrap_d1; end if;
         fc7_n7_p0_sh := shift_left(resize(fc7_in_0_s_2, 14), 5);
-        fc7_n7_p1_m := to_signed(to_integer(fc7_in_1_s_2) * to_integer(fc7_w1_7), 18);
-        fc7_n7_p1 := fc7_n7_p1_m(16 downto 0);
-        fc7_n7_p2_m := to_signed(to_integer(fc7_in_2_s_2) * to_integer(fc7_w2_7), 17);
-        fc7_n7_p2 := fc7_n7_p2_m(15 downto 0);
-        fc7_n7_p3_m := to_signed(to_integer(fc7_in_3_s_2) * to_integer(fc7_w3_7), 18);
-        fc7_n7_p3 := fc7_n7_p3_m(16 downto 0);
-        fc7_n7_p4_m := to_signed(to_integer(fc7_in_4_s_2) * to_integer(fc7_w4_7), 17);
-        fc7_n7_p4 := fc7_n7_p4_m(15 downto 0);
-        fc7_n7_p5_m := to_signed(to_integer(fc7_in_5_s_2) * to_integer(fc7_w5_7), 14);
-        fc7_n7_p5 := fc7_n7_p5_m(12 downto 0);
-        fc7_n7_p6_m := to_signed(to_integer(fc7_in_6_s_2) * to_integer(fc7_w6_7), 14);
-        fc7_n7_p6 := fc7_n7_p6_m(12 downto 0);
-        fc7_n7_p7_m := to_signed(to_integer(fc7_in_7_s_2) * to_integer(fc7_w7_7), 21);
-        fc7_n7_p7 := fc7_n7_p7_m(19 downto 0);
-        fc7_n7_t0_0_a := resize(fc7_n7_p0_sh, 17);
-        fc7_n7_t0_0 := fc7_n7_t0_0_a + fc7_n7_p1;
-        fc7_n7_t0_1_a := resize(fc7_n7_p2, 17);
-        fc7_n7_t0_1 := fc7_n7_t0_1_a + fc7_n7_p3;
-        fc7_n7_t0_2_b := resize(fc7_n7_p5, 16);
-        fc7_n7_t0_2 := fc7_n7_p4 + fc7_n7_t0_2_b;
-        fc7_n7_t0_3_a := resize(fc7_n7_p6, 20);
-        fc7_n7_t0_3 := fc7_n7_t0_3_a + fc7_n7_p7;
-        fc7_n7_t1_0_a := resize(fc7_n7_t0_0, 18);
-        fc7_n7_t1_0_b := resize(fc7_n7_t0_1, 18);
-        fc7_n7_t1_0 := fc7_n7_t1_0_a + fc7_n7_t1_0_b;
-        fc7_n7_t1_1_a := resize(fc7_n7_t0_2, 20);
-        fc7_n7_t1_1 := fc7_n7_t1_1_a_d1 + fc7_n7_t0_3_d1;
-        fc7_n7_t2_0_a := resize(fc7_n7_t1_0, 20);
-        fc7_n7_t2_0 := fc7_n7_t2_0_a_d1 + fc7_n7_t1_1;
-        fc7_n7_t3_0_b := resize(fc7_n7_bias, 20);
-        fc7_n7_t3_0 := fc7_n7_t2_0 + fc7_n7_t3_0_b_d1;
-        fc7_n7_acc := fc7_n7_t3_0;
-        fc7_n7_y_fl := fc7_n7_acc(19 downto 11);
-        fc7_n7_y_half := fc7_n7_acc(10);
-        fc7_n7_y_low := unsigned(fc7_n7_acc(9 downto 0));
-        if fc7_n7_y_low /= 0 then fc7_n7_y_sticky := '1'; else fc7_n7_y_sticky := '0'; end if;
-        fc7_n7_y_lsb := fc7_n7_acc(11);
-        fc7_n7_y_inc_any := fc7_n7_y_sticky or fc7_n7_y_lsb;
-        fc7_n7_y_inc := fc7_n7_y_half and fc7_n7_y_inc_any;
-        fc7_n7_y_incx := (0 => fc7_n7_y_inc, others => '0');
-        fc7_n7_y_rnd := fc7_n7_y_fl_d1 + fc7_n7_y_incx_d1;
-        fc7_n7_y_wrap := fc7_n7_y_rnd(6 downto 0);
-        if fc7_n7_y_rnd > fc7_n7_y_max then fc7_n7_y_ovf_hi := '1'; else fc7_n7_y_ovf_hi := '0'; end if;
-        if fc7_n7_y_ovf_hi = '1' then fc7_n7_y_sat := fc7_n7_y_maxv; else fc7_n7_y_sat := fc7_n7_y_wrap; end if;
-        fc7_n0_t1_0_d1 <= fc7_n0_t1_0;
-        fc7_n0_t2_0_b_d1 <= fc7_n0_t2_0_b;
-        fc7_n0_t3_0_b_d1 <= fc7_n0_t3_0_b;
+        fc7_n7_p2 := signed(to_unsigned((to_integer(fc7_in_2_s_2) * 82) mod 2**16, 16));
+        fc7_n7_p5 := signed(to_unsigned((to_integer(fc7_in_5_s_2) * 11) mod 2**13, 13));
+        fc7_n7_p6 := signed(to_unsigned((to_integer(fc7_in_6_s_2) * (-15)) mod 2**13, 13));
+        fc7_n7_t0_0 := resize(fc7_n7_p0_sh, 17) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * 151) mod 2**17, 17));
+        fc7_n7_t0_1 := resize(fc7_n7_p2, 17) + signed(to_unsigned((to_integer(fc7_in_3_s_2) * (-143)) mod 2**17, 17));
+        fc7_n7_t2_0 := resize(fc7_n7_t2_0_a_d1, 20) + (resize(fc7_n7_t1_1_a_d1, 20) + fc7_n7_t0_3_d1);
+        fc7_n7_acc := (fc7_n7_t2_0 + to_signed(-52224, 20));
+        if unsigned(fc7_n7_acc(9 downto 0)) /= 0 then fc7_n7_y_sticky := '1'; else fc7_n7_y_sticky := '0'; end if;
+        fc7_n7_y_rnd := fc7_n7_y_fl_d1 + (to_signed(0, 8) & fc7_n7_y_incx_d1);
+        if fc7_n7_y_rnd > to_signed(63, 9) then fc7_n7_y_sat := to_signed(63, 7); else fc7_n7_y_sat := fc7_n7_y_rnd(6 downto 0); end if;
+        fc7_n0_t1_0_d1 <= resize(fc7_n0_t0_0, 20) + resize(fc7_n0_t0_1, 20);
+        fc7_n0_t2_0_b_d1 <= fc7_n0_t1_1;
         fc7_n0_y_rnd_d1 <= fc7_n0_y_rnd;
-        fc7_n0_y_wrap_d1 <= fc7_n0_y_wrap;
-        fc7_n1_t0_0_d1 <= fc7_n1_t0_0;
-        fc7_n1_t1_0_b_d1 <= fc7_n1_t1_0_b;
-        fc7_n1_t2_0_b_d1 <= fc7_n1_t2_0_b;
-        fc7_n1_y_fl_d1 <= fc7_n1_y_fl;
-        fc7_n1_y_incx_d1 <= fc7_n1_y_incx;
-        fc7_n2_t1_0_a_d1 <= fc7_n2_t1_0_a;
-        fc7_n2_t0_1_d1 <= fc7_n2_t0_1;
-        fc7_n2_t2_0_b_d1 <= fc7_n2_t2_0_b;
-        fc7_n2_y_fl_d1 <= fc7_n2_y_fl;
-        fc7_n2_y_incx_d1 <= fc7_n2_y_incx;
-        fc7_n3_t1_0_a_d1 <= fc7_n3_t1_0_a;
-        fc7_n3_t0_1_d1 <= fc7_n3_t0_1;
-        fc7_n3_t2_0_b_d1 <= fc7_n3_t2_0_b;
-        fc7_n3_t3_0_b_d1 <= fc7_n3_t3_0_b;
-        fc7_n3_y_fl_d1 <= fc7_n3_y_fl;
-        fc7_n3_y_incx_d1 <= fc7_n3_y_incx;
-        fc7_n4_t0_2_d1 <= fc7_n4_t0_2;
-        fc7_n4_t1_1_b_d1 <= fc7_n4_t1_1_b;
-        fc7_n4_t2_0_a_d1 <= fc7_n4_t2_0_a;
-        fc7_n4_t3_0_b_d1 <= fc7_n4_t3_0_b;
-        fc7_n4_y_fl_d1 <= fc7_n4_y_fl;
-        fc7_n4_y_incx_d1 <= fc7_n4_y_incx;
-        fc7_n5_t0_2_d1 <= fc7_n5_t0_2;
-        fc7_n5_t1_1_b_d1 <= fc7_n5_t1_1_b;
-        fc7_n5_t2_0_a_d1 <= fc7_n5_t2_0_a;
-        fc7_n5_t3_0_b_d1 <= fc7_n5_t3_0_b;
-        fc7_n5_y_fl_d1 <= fc7_n5_y_fl;
-        fc7_n5_y_incx_d1 <= fc7_n5_y_incx;
-        fc7_n6_t2_0_a_d1 <= fc7_n6_t2_0_a;
-        fc7_n6_t2_0_b_d1 <= fc7_n6_t2_0_b;
-        fc7_n6_t3_0_b_d1 <= fc7_n6_t3_0_b;
+        fc7_n0_y_wrap_d1 <= fc7_n0_y_rnd(6 downto 0);
+        fc7_n1_t0_0_d1 <= resize(fc7_n1_p0, 20) + resize(fc7_n1_p1, 20);
+        fc7_n1_t1_0_b_d1 <= resize(fc7_n1_p2, 18) + resize(fc7_n1_p3, 18);
+        fc7_n1_t2_0_b_d1 <= fc7_n1_t1_1;
+        fc7_n1_y_fl_d1 <= fc7_n1_acc(18 downto 11);
+        fc7_n1_y_incx_d1 <= fc7_n1_acc(10) and (fc7_n1_y_sticky or fc7_n1_acc(11));
+        fc7_n2_t1_0_a_d1 <= resize(fc7_n2_p0, 16) + signed(to_unsigned((to_integer(fc7_in_1_s_2) * 120) mod 2**16, 16)); -- weight 0.9375
+        fc7_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc7_in_2_s_2) * 1125) mod 2**20, 20)) + resize(fc7_n2_p3, 20); -- weight 8.7890625
+        fc7_n2_t2_0_b_d1 <= fc7_n2_t1_1;
+        fc7_n2_y_fl_d1 <= fc7_n2_acc(18 downto 11);
+        fc7_n2_y_incx_d1 <= fc7_n2_acc(10) and (fc7_n2_y_sticky or fc7_n2_acc(11));
+        fc7_n3_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc7_in_0_s_2) * (-125)) mod 2**16, 16)) + resize(fc7_n3_p1, 16); -- weight -0.9765625
+        fc7_n3_t0_1_d1 <= resize(fc7_n3_p2, 20) + signed(to_unsigned((to_integer(fc7_in_3_s_2) * 1033) mod 2**20, 20)); -- weight 8.0703125
+        fc7_n3_t2_0_b_d1 <= resize(fc7_n3_t0_2, 18) + resize(fc7_n3_t0_3, 18);
+        fc7_n3_y_fl_d1 <= fc7_n3_acc(19 downto 11);
+        fc7_n3_y_incx_d1 <= fc7_n3_acc(10) and (fc7_n3_y_sticky or fc7_n3_acc(11));
+        fc7_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc7_in_4_s_2) * 1072) mod 2**20, 20)) + resize(fc7_n4_p5, 20); -- weight 8.375
+        fc7_n4_t1_1_b_d1 <= resize(fc7_n4_p6, 16) + fc7_n2_p7;
+        fc7_n4_t2_0_a_d1 <= resize(fc7_n4_t0_0, 18) + resize(fc7_n4_t0_1, 18);
+        fc7_n4_y_fl_d1 <= fc7_n4_acc(18 downto 11);
+        fc7_n4_y_incx_d1 <= fc7_n4_acc(10) and (fc7_n4_y_sticky or fc7_n4_acc(11));
+        fc7_n5_t0_2_d1 <= resize(fc7_n5_p4, 20) + signed(to_unsigned((to_integer(fc7_in_5_s_2) * 1108) mod 2**20, 20)); -- weight 8.65625
+        fc7_n5_t1_1_b_d1 <= resize(fc7_n5_p6, 17) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 136) mod 2**17, 17)); -- weight 1.0625
+        fc7_n5_t2_0_a_d1 <= fc7_n5_t1_0;
+        fc7_n5_y_fl_d1 <= fc7_n5_acc(19 downto 11);
+        fc7_n5_y_incx_d1 <= fc7_n5_acc(10) and (fc7_n5_y_sticky or fc7_n5_acc(11));
+        fc7_n6_t2_0_a_d1 <= fc7_n6_t1_0;
+        fc7_n6_t2_0_b_d1 <= fc7_n6_t1_1;
         fc7_n6_y_rnd_d1 <= fc7_n6_y_rnd;
-        fc7_n6_y_wrap_d1 <= fc7_n6_y_wrap;
-        fc7_n7_t1_1_a_d1 <= fc7_n7_t1_1_a;
-        fc7_n7_t0_3_d1 <= fc7_n7_t0_3;
-        fc7_n7_t2_0_a_d1 <= fc7_n7_t2_0_a;
-        fc7_n7_t3_0_b_d1 <= fc7_n7_t3_0_b;
-        fc7_n7_y_fl_d1 <= fc7_n7_y_fl;
-        fc7_n7_y_incx_d1 <= fc7_n7_y_incx;
+        fc7_n6_y_wrap_d1 <= fc7_n6_y_rnd(6 downto 0);
+        fc7_n7_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc7_in_4_s_2) * (-108)) mod 2**16, 16)) + resize(fc7_n7_p5, 16); -- weight -0.84375
+        fc7_n7_t0_3_d1 <= resize(fc7_n7_p6, 20) + signed(to_unsigned((to_integer(fc7_in_7_s_2) * 1165) mod 2**20, 20)); -- weight 9.1015625
+        fc7_n7_t2_0_a_d1 <= resize(fc7_n7_t0_0, 18) + resize(fc7_n7_t0_1, 18);
+        fc7_n7_y_fl_d1 <= fc7_n7_acc(19 downto 11);
+        fc7_n7_y_incx_d1 <= fc7_n7_acc(10) and (fc7_n7_y_sticky or fc7_n7_acc(11));
         fc7_out_0 <= fc7_n0_y_satlo;
         fc7_out_1 <= fc7_n1_y_sat;
         fc7_out_2 <= fc7_n2_y_sat;

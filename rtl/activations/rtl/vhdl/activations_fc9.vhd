@@ -19,159 +19,51 @@ entity activations_fc9 is
 end entity activations_fc9;
 
 architecture rtl of activations_fc9 is
-  constant fc9_w0_0 : signed(10 downto 0) := "01010111011"; -- weight 5.4609375
-  constant fc9_w1_0 : signed(4 downto 0) := "01111"; -- weight 0.1171875
-  constant fc9_w2_0 : signed(7 downto 0) := "01011000"; -- weight 0.6875
-  constant fc9_w3_0 : signed(6 downto 0) := "1001010"; -- weight -0.421875
-  constant fc9_w4_0 : signed(6 downto 0) := "1010101"; -- weight -0.3359375
-  constant fc9_w5_0 : signed(7 downto 0) := "10100111"; -- weight -0.6953125
-  constant fc9_w6_0 : signed(6 downto 0) := "1001000"; -- weight -0.4375
-  constant fc9_w7_0 : signed(7 downto 0) := "01000010"; -- weight 0.515625
-  constant fc9_n0_bias : signed(20 downto 0) := "101111011110000000000"; -- bias -16.53125
   signal fc9_n0_t0_0_d1 : signed(21 downto 0);
-  signal fc9_n0_t1_0_b_d1 : signed(21 downto 0);
+  signal fc9_n0_t1_0_b_d1 : signed(19 downto 0);
   signal fc9_n0_t0_2_d1 : signed(19 downto 0);
-  signal fc9_n0_t1_1_b_d1 : signed(19 downto 0);
-  signal fc9_n0_t3_0_b_d1 : signed(22 downto 0);
+  signal fc9_n0_t1_1_b_d1 : signed(18 downto 0);
   signal fc9_n0_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n0_y_incx_d1 : signed(17 downto 0);
-  constant fc9_n0_y_max : signed(17 downto 0) := "000111111111111111";
-  constant fc9_n0_y_min : signed(17 downto 0) := "111000000000000000";
-  constant fc9_n0_y_minv : signed(15 downto 0) := "1000000000000000";
-  constant fc9_n0_y_maxv : signed(15 downto 0) := "0111111111111111";
-  constant fc9_w1_1 : signed(10 downto 0) := "01010010010"; -- weight 5.140625
-  constant fc9_w2_1 : signed(7 downto 0) := "10110100"; -- weight -0.59375
-  constant fc9_w3_1 : signed(6 downto 0) := "0111110"; -- weight 0.484375
-  constant fc9_w4_1 : signed(6 downto 0) := "1010101"; -- weight -0.3359375
-  constant fc9_w5_1 : signed(7 downto 0) := "01100110"; -- weight 0.796875
-  constant fc9_w7_1 : signed(6 downto 0) := "1010101"; -- weight -0.3359375
-  constant fc9_n1_bias : signed(19 downto 0) := "10001100010000000000"; -- bias -14.46875
+  signal fc9_n0_y_incx_d1 : std_logic;
   signal fc9_n1_t0_0_d1 : signed(21 downto 0);
-  signal fc9_n1_t1_0_b_d1 : signed(21 downto 0);
+  signal fc9_n1_t1_0_b_d1 : signed(19 downto 0);
   signal fc9_n1_t0_2_d1 : signed(19 downto 0);
-  signal fc9_n1_t1_1_b_d1 : signed(19 downto 0);
-  signal fc9_n1_t3_0_b_d1 : signed(22 downto 0);
+  signal fc9_n1_t1_1_b_d1 : signed(17 downto 0);
   signal fc9_n1_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n1_y_incx_d1 : signed(17 downto 0);
-  constant fc9_n1_y_max : signed(17 downto 0) := "000111111111111111";
-  constant fc9_n1_y_min : signed(17 downto 0) := "111000000000000000";
-  constant fc9_n1_y_minv : signed(15 downto 0) := "1000000000000000";
-  constant fc9_n1_y_maxv : signed(15 downto 0) := "0111111111111111";
-  constant fc9_w0_2 : signed(3 downto 0) := "1001"; -- weight -0.0546875
-  constant fc9_w1_2 : signed(2 downto 0) := "011"; -- weight 0.0234375
-  constant fc9_w2_2 : signed(10 downto 0) := "01001111000"; -- weight 4.9375
-  constant fc9_w3_2 : signed(5 downto 0) := "101110"; -- weight -0.140625
-  constant fc9_w4_2 : signed(5 downto 0) := "100001"; -- weight -0.2421875
-  constant fc9_w5_2 : signed(5 downto 0) := "100010"; -- weight -0.234375
-  constant fc9_w6_2 : signed(6 downto 0) := "1001100"; -- weight -0.40625
-  constant fc9_w7_2 : signed(6 downto 0) := "1001100"; -- weight -0.40625
-  constant fc9_n2_bias : signed(19 downto 0) := "10011100101000000000"; -- bias -12.421875
-  signal fc9_n2_t1_0_a_d1 : signed(21 downto 0);
+  signal fc9_n1_y_incx_d1 : std_logic;
+  signal fc9_n2_t1_0_a_d1 : signed(15 downto 0);
   signal fc9_n2_t0_1_d1 : signed(21 downto 0);
-  signal fc9_n2_t2_0_b_d1 : signed(21 downto 0);
-  signal fc9_n2_t3_0_b_d1 : signed(21 downto 0);
+  signal fc9_n2_t2_0_b_d1 : signed(19 downto 0);
   signal fc9_n2_y_fl_d1 : signed(16 downto 0);
-  signal fc9_n2_y_incx_d1 : signed(16 downto 0);
-  constant fc9_n2_y_max : signed(16 downto 0) := "00111111111111111";
-  constant fc9_n2_y_min : signed(16 downto 0) := "11000000000000000";
-  constant fc9_n2_y_minv : signed(15 downto 0) := "1000000000000000";
-  constant fc9_n2_y_maxv : signed(15 downto 0) := "0111111111111111";
-  constant fc9_w0_3 : signed(5 downto 0) := "101010"; -- weight -0.171875
-  constant fc9_w1_3 : signed(5 downto 0) := "100100"; -- weight -0.21875
-  constant fc9_w2_3 : signed(7 downto 0) := "10111001"; -- weight -0.5546875
-  constant fc9_w3_3 : signed(10 downto 0) := "01001010100"; -- weight 4.65625
-  constant fc9_w4_3 : signed(7 downto 0) := "01011010"; -- weight 0.703125
-  constant fc9_w5_3 : signed(6 downto 0) := "0110100"; -- weight 0.40625
-  constant fc9_w6_3 : signed(4 downto 0) := "10011"; -- weight -0.1015625
-  constant fc9_w7_3 : signed(7 downto 0) := "01010000"; -- weight 0.625
-  constant fc9_n3_bias : signed(19 downto 0) := "10101101001000000000"; -- bias -10.359375
-  signal fc9_n3_t1_0_a_d1 : signed(21 downto 0);
+  signal fc9_n2_y_incx_d1 : std_logic;
+  signal fc9_n3_t1_0_a_d1 : signed(17 downto 0);
   signal fc9_n3_t0_1_d1 : signed(21 downto 0);
   signal fc9_n3_t0_2_d1 : signed(19 downto 0);
-  signal fc9_n3_t1_1_b_d1 : signed(19 downto 0);
-  signal fc9_n3_t3_0_b_d1 : signed(22 downto 0);
+  signal fc9_n3_t1_1_b_d1 : signed(18 downto 0);
   signal fc9_n3_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n3_y_incx_d1 : signed(17 downto 0);
-  constant fc9_n3_y_max : signed(17 downto 0) := "000111111111111111";
-  constant fc9_n3_y_min : signed(17 downto 0) := "111000000000000000";
-  constant fc9_n3_y_minv : signed(15 downto 0) := "1000000000000000";
-  constant fc9_n3_y_maxv : signed(15 downto 0) := "0111111111111111";
-  constant fc9_w0_4 : signed(6 downto 0) := "1011010"; -- weight -0.296875
-  constant fc9_w1_4 : signed(6 downto 0) := "1001100"; -- weight -0.40625
-  constant fc9_w2_4 : signed(7 downto 0) := "01011110"; -- weight 0.734375
-  constant fc9_w3_4 : signed(7 downto 0) := "10111000"; -- weight -0.5625
-  constant fc9_w4_4 : signed(10 downto 0) := "01001011010"; -- weight 4.703125
-  constant fc9_w5_4 : signed(7 downto 0) := "01001011"; -- weight 0.5859375
-  constant fc9_w6_4 : signed(6 downto 0) := "0111001"; -- weight 0.4453125
-  constant fc9_w7_4 : signed(7 downto 0) := "10111100"; -- weight -0.53125
-  constant fc9_n4_bias : signed(19 downto 0) := "10111101100000000000"; -- bias -8.3125
-  signal fc9_n4_t1_0_a_d1 : signed(19 downto 0);
+  signal fc9_n3_y_incx_d1 : std_logic;
+  signal fc9_n4_t1_0_a_d1 : signed(18 downto 0);
   signal fc9_n4_t0_1_d1 : signed(19 downto 0);
   signal fc9_n4_t0_2_d1 : signed(21 downto 0);
-  signal fc9_n4_t1_1_b_d1 : signed(21 downto 0);
-  signal fc9_n4_t3_0_b_d1 : signed(22 downto 0);
+  signal fc9_n4_t1_1_b_d1 : signed(18 downto 0);
   signal fc9_n4_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n4_y_incx_d1 : signed(17 downto 0);
-  constant fc9_n4_y_max : signed(17 downto 0) := "000111111111111111";
-  constant fc9_n4_y_min : signed(17 downto 0) := "111000000000000000";
-  constant fc9_n4_y_minv : signed(15 downto 0) := "1000000000000000";
-  constant fc9_n4_y_maxv : signed(15 downto 0) := "0111111111111111";
-  constant fc9_w0_5 : signed(7 downto 0) := "01010111"; -- weight 0.6796875
-  constant fc9_w1_5 : signed(4 downto 0) := "01001"; -- weight 0.0703125
-  constant fc9_w2_5 : signed(4 downto 0) := "01110"; -- weight 0.109375
-  constant fc9_w3_5 : signed(6 downto 0) := "1011101"; -- weight -0.2734375
-  constant fc9_w4_5 : signed(7 downto 0) := "10110100"; -- weight -0.59375
-  constant fc9_w5_5 : signed(10 downto 0) := "01001110011"; -- weight 4.8984375
-  constant fc9_w6_5 : signed(6 downto 0) := "1011010"; -- weight -0.296875
-  constant fc9_w7_5 : signed(7 downto 0) := "10101000"; -- weight -0.6875
-  constant fc9_n5_bias : signed(18 downto 0) := "1001110000000000000"; -- bias -6.25
+  signal fc9_n4_y_incx_d1 : std_logic;
   signal fc9_n5_t0_2_d1 : signed(21 downto 0);
-  signal fc9_n5_t1_1_b_d1 : signed(21 downto 0);
-  signal fc9_n5_t2_0_a_d1 : signed(21 downto 0);
-  signal fc9_n5_t3_0_b_d1 : signed(22 downto 0);
+  signal fc9_n5_t1_1_b_d1 : signed(18 downto 0);
+  signal fc9_n5_t2_0_a_d1 : signed(19 downto 0);
   signal fc9_n5_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n5_y_incx_d1 : signed(17 downto 0);
-  constant fc9_n5_y_max : signed(17 downto 0) := "000111111111111111";
-  constant fc9_n5_y_min : signed(17 downto 0) := "111000000000000000";
-  constant fc9_n5_y_minv : signed(15 downto 0) := "1000000000000000";
-  constant fc9_n5_y_maxv : signed(15 downto 0) := "0111111111111111";
-  constant fc9_w0_6 : signed(6 downto 0) := "1011000"; -- weight -0.3125
-  constant fc9_w1_6 : signed(5 downto 0) := "100001"; -- weight -0.2421875
-  constant fc9_w2_6 : signed(6 downto 0) := "0100101"; -- weight 0.2890625
-  constant fc9_w4_6 : signed(6 downto 0) := "1010011"; -- weight -0.3515625
-  constant fc9_w5_6 : signed(6 downto 0) := "0100101"; -- weight 0.2890625
-  constant fc9_w6_6 : signed(10 downto 0) := "01001001111"; -- weight 4.6171875
-  constant fc9_w7_6 : signed(5 downto 0) := "100110"; -- weight -0.203125
-  constant fc9_n6_bias : signed(18 downto 0) := "1011110100000000000"; -- bias -4.1875
-  signal fc9_n6_t1_1_a_d1 : signed(21 downto 0);
+  signal fc9_n5_y_incx_d1 : std_logic;
+  signal fc9_n6_t1_1_a_d1 : signed(18 downto 0);
   signal fc9_n6_t0_3_d1 : signed(21 downto 0);
-  signal fc9_n6_t2_0_a_d1 : signed(21 downto 0);
-  signal fc9_n6_t3_0_b_d1 : signed(21 downto 0);
+  signal fc9_n6_t2_0_a_d1 : signed(18 downto 0);
   signal fc9_n6_y_fl_d1 : signed(16 downto 0);
-  signal fc9_n6_y_incx_d1 : signed(16 downto 0);
-  constant fc9_n6_y_max : signed(16 downto 0) := "00111111111111111";
-  constant fc9_n6_y_min : signed(16 downto 0) := "11000000000000000";
-  constant fc9_n6_y_minv : signed(15 downto 0) := "1000000000000000";
-  constant fc9_n6_y_maxv : signed(15 downto 0) := "0111111111111111";
-  constant fc9_w0_7 : signed(5 downto 0) := "011111"; -- weight 0.2421875
-  constant fc9_w2_7 : signed(7 downto 0) := "01011100"; -- weight 0.71875
-  constant fc9_w3_7 : signed(7 downto 0) := "10101110"; -- weight -0.640625
-  constant fc9_w4_7 : signed(5 downto 0) := "011110"; -- weight 0.234375
-  constant fc9_w5_7 : signed(6 downto 0) := "0101101"; -- weight 0.3515625
-  constant fc9_w6_7 : signed(7 downto 0) := "01001101"; -- weight 0.6015625
-  constant fc9_w7_7 : signed(10 downto 0) := "01011111110"; -- weight 5.984375
-  constant fc9_n7_bias : signed(17 downto 0) := "101110111000000000"; -- bias -2.140625
-  signal fc9_n7_t1_0_a_d1 : signed(19 downto 0);
+  signal fc9_n6_y_incx_d1 : std_logic;
+  signal fc9_n7_t1_0_a_d1 : signed(17 downto 0);
   signal fc9_n7_t0_1_d1 : signed(19 downto 0);
-  signal fc9_n7_t1_1_a_d1 : signed(21 downto 0);
+  signal fc9_n7_t1_1_a_d1 : signed(18 downto 0);
   signal fc9_n7_t0_3_d1 : signed(21 downto 0);
-  signal fc9_n7_t3_0_b_d1 : signed(22 downto 0);
   signal fc9_n7_y_fl_d1 : signed(17 downto 0);
-  signal fc9_n7_y_incx_d1 : signed(17 downto 0);
-  constant fc9_n7_y_max : signed(17 downto 0) := "000111111111111111";
-  constant fc9_n7_y_min : signed(17 downto 0) := "111000000000000000";
-  constant fc9_n7_y_minv : signed(15 downto 0) := "1000000000000000";
-  constant fc9_n7_y_maxv : signed(15 downto 0) := "0111111111111111";
+  signal fc9_n7_y_incx_d1 : std_logic;
   signal fc9_out_0 : signed(15 downto 0);
   signal fc9_out_1 : signed(15 downto 0);
   signal fc9_out_2 : signed(15 downto 0);
@@ -183,7 +75,6 @@ architecture rtl of activations_fc9 is
 begin
   out_data <= std_logic_vector(fc9_out_7) & std_logic_vector(fc9_out_6) & std_logic_vector(fc9_out_5) & std_logic_vector(fc9_out_4) & std_logic_vector(fc9_out_3) & std_logic_vector(fc9_out_2) & std_logic_vector(fc9_out_1) & std_logic_vector(fc9_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable fc9_in_0 : signed(11 downto 0);
     variable fc9_in_1 : signed(11 downto 0);
@@ -193,405 +84,106 @@ begin
     variable fc9_in_5 : signed(11 downto 0);
     variable fc9_in_6 : signed(11 downto 0);
     variable fc9_in_7 : signed(11 downto 0);
-    variable fc9_n0_p0_m : signed(22 downto 0);
-    variable fc9_n0_p0 : signed(21 downto 0);
-    variable fc9_n0_p1_m : signed(16 downto 0);
-    variable fc9_n0_p1 : signed(15 downto 0);
-    variable fc9_n0_p2_m : signed(19 downto 0);
-    variable fc9_n0_p2 : signed(18 downto 0);
-    variable fc9_n0_p3_m : signed(18 downto 0);
-    variable fc9_n0_p3 : signed(17 downto 0);
-    variable fc9_n0_p4_m : signed(18 downto 0);
-    variable fc9_n0_p4 : signed(17 downto 0);
-    variable fc9_n0_p5_m : signed(19 downto 0);
-    variable fc9_n0_p5 : signed(18 downto 0);
-    variable fc9_n0_p6_m : signed(18 downto 0);
-    variable fc9_n0_p6 : signed(17 downto 0);
-    variable fc9_n0_p7_m : signed(19 downto 0);
-    variable fc9_n0_p7 : signed(18 downto 0);
-    variable fc9_n0_t0_0_b : signed(21 downto 0);
-    variable fc9_n0_t0_0 : signed(21 downto 0);
-    variable fc9_n0_t0_1_a : signed(19 downto 0);
-    variable fc9_n0_t0_1_b : signed(19 downto 0);
-    variable fc9_n0_t0_1 : signed(19 downto 0);
+    variable fc9_n0_p1 : signed(15 downto 0); -- weight 0.1171875
+    variable fc9_n0_p2 : signed(18 downto 0); -- weight 0.6875
+    variable fc9_n0_p3 : signed(17 downto 0); -- weight -0.421875
+    variable fc9_n0_p4 : signed(17 downto 0); -- weight -0.3359375
+    variable fc9_n0_p5 : signed(18 downto 0); -- weight -0.6953125
+    variable fc9_n0_p6 : signed(17 downto 0); -- weight -0.4375
     variable fc9_n0_t0_2_a : signed(19 downto 0);
-    variable fc9_n0_t0_2_b : signed(19 downto 0);
-    variable fc9_n0_t0_2 : signed(19 downto 0);
-    variable fc9_n0_t0_3_a : signed(18 downto 0);
-    variable fc9_n0_t0_3 : signed(18 downto 0);
-    variable fc9_n0_t1_0_b : signed(21 downto 0);
     variable fc9_n0_t1_0 : signed(21 downto 0);
-    variable fc9_n0_t1_1_b : signed(19 downto 0);
     variable fc9_n0_t1_1 : signed(19 downto 0);
-    variable fc9_n0_t2_0_a : signed(22 downto 0);
-    variable fc9_n0_t2_0_b : signed(22 downto 0);
-    variable fc9_n0_t2_0 : signed(22 downto 0);
-    variable fc9_n0_t3_0_b : signed(22 downto 0);
-    variable fc9_n0_t3_0 : signed(22 downto 0);
     variable fc9_n0_acc : signed(22 downto 0);
-    variable fc9_n0_y_fl : signed(17 downto 0);
-    variable fc9_n0_y_half : std_logic;
-    variable fc9_n0_y_low : unsigned(3 downto 0);
     variable fc9_n0_y_sticky : std_logic;
-    variable fc9_n0_y_lsb : std_logic;
-    variable fc9_n0_y_inc_any : std_logic;
-    variable fc9_n0_y_inc : std_logic;
-    variable fc9_n0_y_incx : signed(17 downto 0);
     variable fc9_n0_y_rnd : signed(17 downto 0);
-    variable fc9_n0_y_wrap : signed(15 downto 0);
-    variable fc9_n0_y_ovf_hi : std_logic;
-    variable fc9_n0_y_ovf_lo : std_logic;
-    variable fc9_n0_y_satlo : signed(15 downto 0);
     variable fc9_n0_y_sat : signed(15 downto 0);
     variable fc9_n1_p0_sh : signed(12 downto 0);
-    variable fc9_n1_p0_e : signed(13 downto 0);
     variable fc9_n1_p0_neg : signed(13 downto 0);
-    variable fc9_n1_p1_m : signed(22 downto 0);
-    variable fc9_n1_p1 : signed(21 downto 0);
-    variable fc9_n1_p2_m : signed(19 downto 0);
-    variable fc9_n1_p2 : signed(18 downto 0);
-    variable fc9_n1_p3_m : signed(18 downto 0);
-    variable fc9_n1_p3 : signed(17 downto 0);
-    variable fc9_n1_p4_m : signed(18 downto 0);
-    variable fc9_n1_p4 : signed(17 downto 0);
-    variable fc9_n1_p5_m : signed(19 downto 0);
-    variable fc9_n1_p5 : signed(18 downto 0);
+    variable fc9_n1_p2 : signed(18 downto 0); -- weight -0.59375
+    variable fc9_n1_p3 : signed(17 downto 0); -- weight 0.484375
+    variable fc9_n1_p5 : signed(18 downto 0); -- weight 0.796875
     variable fc9_n1_p6_sh : signed(12 downto 0);
-    variable fc9_n1_p6_e : signed(13 downto 0);
     variable fc9_n1_p6_neg : signed(13 downto 0);
-    variable fc9_n1_p7_m : signed(18 downto 0);
-    variable fc9_n1_p7 : signed(17 downto 0);
-    variable fc9_n1_t0_0_a : signed(21 downto 0);
-    variable fc9_n1_t0_0 : signed(21 downto 0);
-    variable fc9_n1_t0_1_a : signed(19 downto 0);
-    variable fc9_n1_t0_1_b : signed(19 downto 0);
-    variable fc9_n1_t0_1 : signed(19 downto 0);
-    variable fc9_n1_t0_2_a : signed(19 downto 0);
-    variable fc9_n1_t0_2_b : signed(19 downto 0);
-    variable fc9_n1_t0_2 : signed(19 downto 0);
-    variable fc9_n1_t0_3_a : signed(17 downto 0);
-    variable fc9_n1_t0_3 : signed(17 downto 0);
-    variable fc9_n1_t1_0_b : signed(21 downto 0);
-    variable fc9_n1_t1_0 : signed(21 downto 0);
-    variable fc9_n1_t1_1_b : signed(19 downto 0);
     variable fc9_n1_t1_1 : signed(19 downto 0);
-    variable fc9_n1_t2_0_b : signed(21 downto 0);
     variable fc9_n1_t2_0 : signed(21 downto 0);
-    variable fc9_n1_t3_0_a : signed(22 downto 0);
-    variable fc9_n1_t3_0_b : signed(22 downto 0);
-    variable fc9_n1_t3_0 : signed(22 downto 0);
     variable fc9_n1_acc : signed(22 downto 0);
-    variable fc9_n1_y_fl : signed(17 downto 0);
-    variable fc9_n1_y_half : std_logic;
-    variable fc9_n1_y_low : unsigned(3 downto 0);
     variable fc9_n1_y_sticky : std_logic;
-    variable fc9_n1_y_lsb : std_logic;
-    variable fc9_n1_y_inc_any : std_logic;
-    variable fc9_n1_y_inc : std_logic;
-    variable fc9_n1_y_incx : signed(17 downto 0);
     variable fc9_n1_y_rnd : signed(17 downto 0);
-    variable fc9_n1_y_wrap : signed(15 downto 0);
-    variable fc9_n1_y_ovf_hi : std_logic;
-    variable fc9_n1_y_ovf_lo : std_logic;
-    variable fc9_n1_y_satlo : signed(15 downto 0);
     variable fc9_n1_y_sat : signed(15 downto 0);
-    variable fc9_n2_p0_m : signed(15 downto 0);
-    variable fc9_n2_p0 : signed(14 downto 0);
-    variable fc9_n2_p1_m : signed(14 downto 0);
-    variable fc9_n2_p1 : signed(13 downto 0);
-    variable fc9_n2_p2_m : signed(22 downto 0);
-    variable fc9_n2_p2 : signed(21 downto 0);
-    variable fc9_n2_p3_m : signed(17 downto 0);
-    variable fc9_n2_p3 : signed(16 downto 0);
-    variable fc9_n2_p4_m : signed(17 downto 0);
-    variable fc9_n2_p4 : signed(16 downto 0);
-    variable fc9_n2_p5_m : signed(17 downto 0);
-    variable fc9_n2_p5 : signed(16 downto 0);
-    variable fc9_n2_p6_m : signed(18 downto 0);
-    variable fc9_n2_p6 : signed(17 downto 0);
-    variable fc9_n2_p7_m : signed(18 downto 0);
-    variable fc9_n2_p7 : signed(17 downto 0);
-    variable fc9_n2_t0_0_a : signed(15 downto 0);
-    variable fc9_n2_t0_0_b : signed(15 downto 0);
-    variable fc9_n2_t0_0 : signed(15 downto 0);
-    variable fc9_n2_t0_1_b : signed(21 downto 0);
-    variable fc9_n2_t0_1 : signed(21 downto 0);
-    variable fc9_n2_t0_2_a : signed(17 downto 0);
-    variable fc9_n2_t0_2_b : signed(17 downto 0);
+    variable fc9_n2_p0 : signed(14 downto 0); -- weight -0.0546875
+    variable fc9_n2_p1 : signed(13 downto 0); -- weight 0.0234375
+    variable fc9_n2_p3 : signed(16 downto 0); -- weight -0.140625
+    variable fc9_n2_p4 : signed(16 downto 0); -- weight -0.2421875
+    variable fc9_n2_p5 : signed(16 downto 0); -- weight -0.234375
+    variable fc9_n2_p6 : signed(17 downto 0); -- weight -0.40625
+    variable fc9_n2_p7 : signed(17 downto 0); -- weight -0.40625
     variable fc9_n2_t0_2 : signed(17 downto 0);
-    variable fc9_n2_t0_3_a : signed(18 downto 0);
-    variable fc9_n2_t0_3_b : signed(18 downto 0);
     variable fc9_n2_t0_3 : signed(18 downto 0);
-    variable fc9_n2_t1_0_a : signed(21 downto 0);
-    variable fc9_n2_t1_0 : signed(21 downto 0);
-    variable fc9_n2_t1_1_a : signed(19 downto 0);
-    variable fc9_n2_t1_1_b : signed(19 downto 0);
-    variable fc9_n2_t1_1 : signed(19 downto 0);
-    variable fc9_n2_t2_0_b : signed(21 downto 0);
     variable fc9_n2_t2_0 : signed(21 downto 0);
-    variable fc9_n2_t3_0_b : signed(21 downto 0);
-    variable fc9_n2_t3_0 : signed(21 downto 0);
     variable fc9_n2_acc : signed(21 downto 0);
-    variable fc9_n2_y_fl : signed(16 downto 0);
-    variable fc9_n2_y_half : std_logic;
-    variable fc9_n2_y_low : unsigned(3 downto 0);
     variable fc9_n2_y_sticky : std_logic;
-    variable fc9_n2_y_lsb : std_logic;
-    variable fc9_n2_y_inc_any : std_logic;
-    variable fc9_n2_y_inc : std_logic;
-    variable fc9_n2_y_incx : signed(16 downto 0);
     variable fc9_n2_y_rnd : signed(16 downto 0);
-    variable fc9_n2_y_wrap : signed(15 downto 0);
-    variable fc9_n2_y_ovf_hi : std_logic;
-    variable fc9_n2_y_ovf_lo : std_logic;
-    variable fc9_n2_y_satlo : signed(15 downto 0);
     variable fc9_n2_y_sat : signed(15 downto 0);
-    variable fc9_n3_p0_m : signed(17 downto 0);
-    variable fc9_n3_p0 : signed(16 downto 0);
-    variable fc9_n3_p1_m : signed(17 downto 0);
-    variable fc9_n3_p1 : signed(16 downto 0);
-    variable fc9_n3_p2_m : signed(19 downto 0);
-    variable fc9_n3_p2 : signed(18 downto 0);
-    variable fc9_n3_p3_m : signed(22 downto 0);
-    variable fc9_n3_p3 : signed(21 downto 0);
-    variable fc9_n3_p4_m : signed(19 downto 0);
-    variable fc9_n3_p4 : signed(18 downto 0);
-    variable fc9_n3_p5_m : signed(18 downto 0);
-    variable fc9_n3_p5 : signed(17 downto 0);
-    variable fc9_n3_p6_m : signed(16 downto 0);
-    variable fc9_n3_p6 : signed(15 downto 0);
-    variable fc9_n3_p7_m : signed(19 downto 0);
-    variable fc9_n3_p7 : signed(18 downto 0);
-    variable fc9_n3_t0_0_a : signed(17 downto 0);
-    variable fc9_n3_t0_0_b : signed(17 downto 0);
-    variable fc9_n3_t0_0 : signed(17 downto 0);
-    variable fc9_n3_t0_1_a : signed(21 downto 0);
-    variable fc9_n3_t0_1 : signed(21 downto 0);
-    variable fc9_n3_t0_2_a : signed(19 downto 0);
-    variable fc9_n3_t0_2_b : signed(19 downto 0);
-    variable fc9_n3_t0_2 : signed(19 downto 0);
-    variable fc9_n3_t0_3_a : signed(18 downto 0);
-    variable fc9_n3_t0_3 : signed(18 downto 0);
-    variable fc9_n3_t1_0_a : signed(21 downto 0);
-    variable fc9_n3_t1_0 : signed(21 downto 0);
-    variable fc9_n3_t1_1_b : signed(19 downto 0);
+    variable fc9_n3_p0 : signed(16 downto 0); -- weight -0.171875
+    variable fc9_n3_p1 : signed(16 downto 0); -- weight -0.21875
+    variable fc9_n3_p2 : signed(18 downto 0); -- weight -0.5546875
+    variable fc9_n3_p4 : signed(18 downto 0); -- weight 0.703125
+    variable fc9_n3_p5 : signed(17 downto 0); -- weight 0.40625
+    variable fc9_n3_p6 : signed(15 downto 0); -- weight -0.1015625
     variable fc9_n3_t1_1 : signed(19 downto 0);
-    variable fc9_n3_t2_0_b : signed(21 downto 0);
     variable fc9_n3_t2_0 : signed(21 downto 0);
-    variable fc9_n3_t3_0_a : signed(22 downto 0);
-    variable fc9_n3_t3_0_b : signed(22 downto 0);
-    variable fc9_n3_t3_0 : signed(22 downto 0);
     variable fc9_n3_acc : signed(22 downto 0);
-    variable fc9_n3_y_fl : signed(17 downto 0);
-    variable fc9_n3_y_half : std_logic;
-    variable fc9_n3_y_low : unsigned(3 downto 0);
     variable fc9_n3_y_sticky : std_logic;
-    variable fc9_n3_y_lsb : std_logic;
-    variable fc9_n3_y_inc_any : std_logic;
-    variable fc9_n3_y_inc : std_logic;
-    variable fc9_n3_y_incx : signed(17 downto 0);
     variable fc9_n3_y_rnd : signed(17 downto 0);
-    variable fc9_n3_y_wrap : signed(15 downto 0);
-    variable fc9_n3_y_ovf_hi : std_logic;
-    variable fc9_n3_y_ovf_lo : std_logic;
-    variable fc9_n3_y_satlo : signed(15 downto 0);
     variable fc9_n3_y_sat : signed(15 downto 0);
-    variable fc9_n4_p0_m : signed(18 downto 0);
-    variable fc9_n4_p0 : signed(17 downto 0);
-    variable fc9_n4_p1_m : signed(18 downto 0);
-    variable fc9_n4_p1 : signed(17 downto 0);
-    variable fc9_n4_p2_m : signed(19 downto 0);
-    variable fc9_n4_p2 : signed(18 downto 0);
-    variable fc9_n4_p3_m : signed(19 downto 0);
-    variable fc9_n4_p3 : signed(18 downto 0);
-    variable fc9_n4_p4_m : signed(22 downto 0);
-    variable fc9_n4_p4 : signed(21 downto 0);
-    variable fc9_n4_p5_m : signed(19 downto 0);
-    variable fc9_n4_p5 : signed(18 downto 0);
-    variable fc9_n4_p6_m : signed(18 downto 0);
-    variable fc9_n4_p6 : signed(17 downto 0);
-    variable fc9_n4_p7_m : signed(19 downto 0);
-    variable fc9_n4_p7 : signed(18 downto 0);
-    variable fc9_n4_t0_0_a : signed(18 downto 0);
-    variable fc9_n4_t0_0_b : signed(18 downto 0);
-    variable fc9_n4_t0_0 : signed(18 downto 0);
-    variable fc9_n4_t0_1_a : signed(19 downto 0);
-    variable fc9_n4_t0_1_b : signed(19 downto 0);
-    variable fc9_n4_t0_1 : signed(19 downto 0);
-    variable fc9_n4_t0_2_b : signed(21 downto 0);
-    variable fc9_n4_t0_2 : signed(21 downto 0);
-    variable fc9_n4_t0_3_a : signed(18 downto 0);
-    variable fc9_n4_t0_3 : signed(18 downto 0);
-    variable fc9_n4_t1_0_a : signed(19 downto 0);
+    variable fc9_n4_p0 : signed(17 downto 0); -- weight -0.296875
+    variable fc9_n4_p1 : signed(17 downto 0); -- weight -0.40625
+    variable fc9_n4_p2 : signed(18 downto 0); -- weight 0.734375
+    variable fc9_n4_p3 : signed(18 downto 0); -- weight -0.5625
+    variable fc9_n4_p5 : signed(18 downto 0); -- weight 0.5859375
+    variable fc9_n4_p6 : signed(17 downto 0); -- weight 0.4453125
     variable fc9_n4_t1_0 : signed(19 downto 0);
-    variable fc9_n4_t1_1_b : signed(21 downto 0);
     variable fc9_n4_t1_1 : signed(21 downto 0);
-    variable fc9_n4_t2_0_a : signed(22 downto 0);
-    variable fc9_n4_t2_0_b : signed(22 downto 0);
-    variable fc9_n4_t2_0 : signed(22 downto 0);
-    variable fc9_n4_t3_0_b : signed(22 downto 0);
-    variable fc9_n4_t3_0 : signed(22 downto 0);
     variable fc9_n4_acc : signed(22 downto 0);
-    variable fc9_n4_y_fl : signed(17 downto 0);
-    variable fc9_n4_y_half : std_logic;
-    variable fc9_n4_y_low : unsigned(3 downto 0);
     variable fc9_n4_y_sticky : std_logic;
-    variable fc9_n4_y_lsb : std_logic;
-    variable fc9_n4_y_inc_any : std_logic;
-    variable fc9_n4_y_inc : std_logic;
-    variable fc9_n4_y_incx : signed(17 downto 0);
     variable fc9_n4_y_rnd : signed(17 downto 0);
-    variable fc9_n4_y_wrap : signed(15 downto 0);
-    variable fc9_n4_y_ovf_hi : std_logic;
-    variable fc9_n4_y_ovf_lo : std_logic;
-    variable fc9_n4_y_satlo : signed(15 downto 0);
     variable fc9_n4_y_sat : signed(15 downto 0);
-    variable fc9_n5_p0_m : signed(19 downto 0);
-    variable fc9_n5_p0 : signed(18 downto 0);
-    variable fc9_n5_p1_m : signed(16 downto 0);
-    variable fc9_n5_p1 : signed(15 downto 0);
-    variable fc9_n5_p2_m : signed(16 downto 0);
-    variable fc9_n5_p2 : signed(15 downto 0);
-    variable fc9_n5_p3_m : signed(18 downto 0);
-    variable fc9_n5_p3 : signed(17 downto 0);
-    variable fc9_n5_p4_m : signed(19 downto 0);
-    variable fc9_n5_p4 : signed(18 downto 0);
-    variable fc9_n5_p5_m : signed(22 downto 0);
-    variable fc9_n5_p5 : signed(21 downto 0);
-    variable fc9_n5_p6_m : signed(18 downto 0);
-    variable fc9_n5_p6 : signed(17 downto 0);
-    variable fc9_n5_p7_m : signed(19 downto 0);
-    variable fc9_n5_p7 : signed(18 downto 0);
-    variable fc9_n5_t0_0_b : signed(18 downto 0);
-    variable fc9_n5_t0_0 : signed(18 downto 0);
-    variable fc9_n5_t0_1_a : signed(17 downto 0);
-    variable fc9_n5_t0_1 : signed(17 downto 0);
-    variable fc9_n5_t0_2_a : signed(21 downto 0);
-    variable fc9_n5_t0_2 : signed(21 downto 0);
-    variable fc9_n5_t0_3_a : signed(18 downto 0);
-    variable fc9_n5_t0_3 : signed(18 downto 0);
-    variable fc9_n5_t1_0_a : signed(19 downto 0);
-    variable fc9_n5_t1_0_b : signed(19 downto 0);
-    variable fc9_n5_t1_0 : signed(19 downto 0);
-    variable fc9_n5_t1_1_b : signed(21 downto 0);
-    variable fc9_n5_t1_1 : signed(21 downto 0);
-    variable fc9_n5_t2_0_a : signed(21 downto 0);
+    variable fc9_n5_p1 : signed(15 downto 0); -- weight 0.0703125
+    variable fc9_n5_p2 : signed(15 downto 0); -- weight 0.109375
+    variable fc9_n5_p4 : signed(18 downto 0); -- weight -0.59375
+    variable fc9_n5_p6 : signed(17 downto 0); -- weight -0.296875
+    variable fc9_n5_t0_0 : signed(18 downto 0); -- weight 0.6796875
+    variable fc9_n5_t0_1 : signed(17 downto 0); -- weight -0.2734375
     variable fc9_n5_t2_0 : signed(21 downto 0);
-    variable fc9_n5_t3_0_a : signed(22 downto 0);
-    variable fc9_n5_t3_0_b : signed(22 downto 0);
-    variable fc9_n5_t3_0 : signed(22 downto 0);
     variable fc9_n5_acc : signed(22 downto 0);
-    variable fc9_n5_y_fl : signed(17 downto 0);
-    variable fc9_n5_y_half : std_logic;
-    variable fc9_n5_y_low : unsigned(3 downto 0);
     variable fc9_n5_y_sticky : std_logic;
-    variable fc9_n5_y_lsb : std_logic;
-    variable fc9_n5_y_inc_any : std_logic;
-    variable fc9_n5_y_inc : std_logic;
-    variable fc9_n5_y_incx : signed(17 downto 0);
     variable fc9_n5_y_rnd : signed(17 downto 0);
-    variable fc9_n5_y_wrap : signed(15 downto 0);
-    variable fc9_n5_y_ovf_hi : std_logic;
-    variable fc9_n5_y_ovf_lo : std_logic;
-    variable fc9_n5_y_satlo : signed(15 downto 0);
     variable fc9_n5_y_sat : signed(15 downto 0);
-    variable fc9_n6_p0_m : signed(18 downto 0);
-    variable fc9_n6_p0 : signed(17 downto 0);
-    variable fc9_n6_p1_m : signed(17 downto 0);
-    variable fc9_n6_p1 : signed(16 downto 0);
-    variable fc9_n6_p2_m : signed(18 downto 0);
-    variable fc9_n6_p2 : signed(17 downto 0);
+    variable fc9_n6_p0 : signed(17 downto 0); -- weight -0.3125
+    variable fc9_n6_p1 : signed(16 downto 0); -- weight -0.2421875
     variable fc9_n6_p3_sh : signed(15 downto 0);
-    variable fc9_n6_p4_m : signed(18 downto 0);
-    variable fc9_n6_p4 : signed(17 downto 0);
-    variable fc9_n6_p5_m : signed(18 downto 0);
-    variable fc9_n6_p5 : signed(17 downto 0);
-    variable fc9_n6_p6_m : signed(22 downto 0);
-    variable fc9_n6_p6 : signed(21 downto 0);
-    variable fc9_n6_p7_m : signed(17 downto 0);
-    variable fc9_n6_p7 : signed(16 downto 0);
-    variable fc9_n6_t0_0_a : signed(18 downto 0);
-    variable fc9_n6_t0_0_b : signed(18 downto 0);
-    variable fc9_n6_t0_0 : signed(18 downto 0);
-    variable fc9_n6_t0_1_b : signed(17 downto 0);
-    variable fc9_n6_t0_1 : signed(17 downto 0);
-    variable fc9_n6_t0_2_a : signed(18 downto 0);
-    variable fc9_n6_t0_2_b : signed(18 downto 0);
-    variable fc9_n6_t0_2 : signed(18 downto 0);
-    variable fc9_n6_t0_3_b : signed(21 downto 0);
-    variable fc9_n6_t0_3 : signed(21 downto 0);
-    variable fc9_n6_t1_0_b : signed(18 downto 0);
+    variable fc9_n6_p4 : signed(17 downto 0); -- weight -0.3515625
+    variable fc9_n6_p5 : signed(17 downto 0); -- weight 0.2890625
+    variable fc9_n6_p7 : signed(16 downto 0); -- weight -0.203125
+    variable fc9_n6_t0_1 : signed(17 downto 0); -- weight 0.2890625
     variable fc9_n6_t1_0 : signed(18 downto 0);
-    variable fc9_n6_t1_1_a : signed(21 downto 0);
-    variable fc9_n6_t1_1 : signed(21 downto 0);
-    variable fc9_n6_t2_0_a : signed(21 downto 0);
     variable fc9_n6_t2_0 : signed(21 downto 0);
-    variable fc9_n6_t3_0_b : signed(21 downto 0);
-    variable fc9_n6_t3_0 : signed(21 downto 0);
     variable fc9_n6_acc : signed(21 downto 0);
-    variable fc9_n6_y_fl : signed(16 downto 0);
-    variable fc9_n6_y_half : std_logic;
-    variable fc9_n6_y_low : unsigned(3 downto 0);
     variable fc9_n6_y_sticky : std_logic;
-    variable fc9_n6_y_lsb : std_logic;
-    variable fc9_n6_y_inc_any : std_logic;
-    variable fc9_n6_y_inc : std_logic;
-    variable fc9_n6_y_incx : signed(16 downto 0);
     variable fc9_n6_y_rnd : signed(16 downto 0);
-    variable fc9_n6_y_wrap : signed(15 downto 0);
-    variable fc9_n6_y_ovf_hi : std_logic;
-    variable fc9_n6_y_ovf_lo : std_logic;
-    variable fc9_n6_y_satlo : signed(15 downto 0);
     variable fc9_n6_y_sat : signed(15 downto 0);
-    variable fc9_n7_p0_m : signed(17 downto 0);
-    variable fc9_n7_p0 : signed(16 downto 0);
+    variable fc9_n7_p0 : signed(16 downto 0); -- weight 0.2421875
     variable fc9_n7_p1_sh : signed(13 downto 0);
-    variable fc9_n7_p2_m : signed(19 downto 0);
-    variable fc9_n7_p2 : signed(18 downto 0);
-    variable fc9_n7_p3_m : signed(19 downto 0);
-    variable fc9_n7_p3 : signed(18 downto 0);
-    variable fc9_n7_p4_m : signed(17 downto 0);
-    variable fc9_n7_p4 : signed(16 downto 0);
-    variable fc9_n7_p5_m : signed(18 downto 0);
-    variable fc9_n7_p5 : signed(17 downto 0);
-    variable fc9_n7_p6_m : signed(19 downto 0);
-    variable fc9_n7_p6 : signed(18 downto 0);
-    variable fc9_n7_p7_m : signed(22 downto 0);
-    variable fc9_n7_p7 : signed(21 downto 0);
-    variable fc9_n7_t0_0_a : signed(17 downto 0);
-    variable fc9_n7_t0_0_b : signed(17 downto 0);
-    variable fc9_n7_t0_0 : signed(17 downto 0);
-    variable fc9_n7_t0_1_a : signed(19 downto 0);
-    variable fc9_n7_t0_1_b : signed(19 downto 0);
-    variable fc9_n7_t0_1 : signed(19 downto 0);
-    variable fc9_n7_t0_2_a : signed(18 downto 0);
-    variable fc9_n7_t0_2_b : signed(18 downto 0);
-    variable fc9_n7_t0_2 : signed(18 downto 0);
-    variable fc9_n7_t0_3_a : signed(21 downto 0);
-    variable fc9_n7_t0_3 : signed(21 downto 0);
-    variable fc9_n7_t1_0_a : signed(19 downto 0);
+    variable fc9_n7_p2 : signed(18 downto 0); -- weight 0.71875
+    variable fc9_n7_p3 : signed(18 downto 0); -- weight -0.640625
+    variable fc9_n7_p4 : signed(16 downto 0); -- weight 0.234375
+    variable fc9_n7_p5 : signed(17 downto 0); -- weight 0.3515625
+    variable fc9_n7_p6 : signed(18 downto 0); -- weight 0.6015625
     variable fc9_n7_t1_0 : signed(19 downto 0);
-    variable fc9_n7_t1_1_a : signed(21 downto 0);
     variable fc9_n7_t1_1 : signed(21 downto 0);
-    variable fc9_n7_t2_0_a : signed(22 downto 0);
-    variable fc9_n7_t2_0_b : signed(22 downto 0);
-    variable fc9_n7_t2_0 : signed(22 downto 0);
-    variable fc9_n7_t3_0_b : signed(22 downto 0);
-    variable fc9_n7_t3_0 : signed(22 downto 0);
     variable fc9_n7_acc : signed(22 downto 0);
-    variable fc9_n7_y_fl : signed(17 downto 0);
-    variable fc9_n7_y_half : std_logic;
-    variable fc9_n7_y_low : unsigned(3 downto 0);
     variable fc9_n7_y_sticky : std_logic;
-    variable fc9_n7_y_lsb : std_logic;
-    variable fc9_n7_y_inc_any : std_logic;
-    variable fc9_n7_y_inc : std_logic;
-    variable fc9_n7_y_incx : signed(17 downto 0);
     variable fc9_n7_y_rnd : signed(17 downto 0);
-    variable fc9_n7_y_wrap : signed(15 downto 0);
-    variable fc9_n7_y_ovf_hi : std_logic;
-    variable fc9_n7_y_ovf_lo : std_logic;
-    variable fc9_n7_y_satlo : signed(15 downto 0);
     variable fc9_n7_y_sat : signed(15 downto 0);
   begin
     if rising_edge(clk) then
@@ -604,459 +196,152 @@ begin
         fc9_in_5 := signed(in_data(71 downto 60));
         fc9_in_6 := signed(in_data(83 downto 72));
         fc9_in_7 := signed(in_data(95 downto 84));
-        fc9_n0_p0_m := to_signed(to_integer(fc9_in_0) * to_integer(fc9_w0_0), 23);
-        fc9_n0_p0 := fc9_n0_p0_m(21 downto 0);
-        fc9_n0_p1_m := to_signed(to_integer(fc9_in_1) * to_integer(fc9_w1_0), 17);
-        fc9_n0_p1 := fc9_n0_p1_m(15 downto 0);
-        fc9_n0_p2_m := to_signed(to_integer(fc9_in_2) * to_integer(fc9_w2_0), 20);
-        fc9_n0_p2 := fc9_n0_p2_m(18 downto 0);
-        fc9_n0_p3_m := to_signed(to_integer(fc9_in_3) * to_integer(fc9_w3_0), 19);
-        fc9_n0_p3 := fc9_n0_p3_m(17 downto 0);
-        fc9_n0_p4_m := to_signed(to_integer(fc9_in_4) * to_integer(fc9_w4_0), 19);
-        fc9_n0_p4 := fc9_n0_p4_m(17 downto 0);
-        fc9_n0_p5_m := to_signed(to_integer(fc9_in_5) * to_integer(fc9_w5_0), 20);
-        fc9_n0_p5 := fc9_n0_p5_m(18 downto 0);
-        fc9_n0_p6_m := to_signed(to_integer(fc9_in_6) * to_integer(fc9_w6_0), 19);
-        fc9_n0_p6 := fc9_n0_p6_m(17 downto 0);
-        fc9_n0_p7_m := to_signed(to_integer(fc9_in_7) * to_integer(fc9_w7_0), 20);
-        fc9_n0_p7 := fc9_n0_p7_m(18 downto 0);
-        fc9_n0_t0_0_b := resize(fc9_n0_p1, 22);
-        fc9_n0_t0_0 := fc9_n0_p0 + fc9_n0_t0_0_b;
-        fc9_n0_t0_1_a := resize(fc9_n0_p2, 20);
-        fc9_n0_t0_1_b := resize(fc9_n0_p3, 20);
-        fc9_n0_t0_1 := fc9_n0_t0_1_a + fc9_n0_t0_1_b;
+        fc9_n0_p1 := signed(to_unsigned((to_integer(fc9_in_1) * 15) mod 2**16, 16));
+        fc9_n0_p2 := signed(to_unsigned((to_integer(fc9_in_2) * 88) mod 2**19, 19));
+        fc9_n0_p3 := signed(to_unsigned((to_integer(fc9_in_3) * (-54)) mod 2**18, 18));
+        fc9_n0_p4 := signed(to_unsigned((to_integer(fc9_in_4) * (-43)) mod 2**18, 18));
+        fc9_n0_p5 := signed(to_unsigned((to_integer(fc9_in_5) * (-89)) mod 2**19, 19));
+        fc9_n0_p6 := signed(to_unsigned((to_integer(fc9_in_6) * (-56)) mod 2**18, 18));
         fc9_n0_t0_2_a := resize(fc9_n0_p4, 20);
-        fc9_n0_t0_2_b := resize(fc9_n0_p5, 20);
-        fc9_n0_t0_2 := fc9_n0_t0_2_a + fc9_n0_t0_2_b;
-        fc9_n0_t0_3_a := resize(fc9_n0_p6, 19);
-        fc9_n0_t0_3 := fc9_n0_t0_3_a + fc9_n0_p7;
-        fc9_n0_t1_0_b := resize(fc9_n0_t0_1, 22);
-        fc9_n0_t1_0 := fc9_n0_t0_0_d1 + fc9_n0_t1_0_b_d1;
-        fc9_n0_t1_1_b := resize(fc9_n0_t0_3, 20);
-        fc9_n0_t1_1 := fc9_n0_t0_2_d1 + fc9_n0_t1_1_b_d1;
-        fc9_n0_t2_0_a := resize(fc9_n0_t1_0, 23);
-        fc9_n0_t2_0_b := resize(fc9_n0_t1_1, 23);
-        fc9_n0_t2_0 := fc9_n0_t2_0_a + fc9_n0_t2_0_b;
-        fc9_n0_t3_0_b := resize(fc9_n0_bias, 23);
-        fc9_n0_t3_0 := fc9_n0_t2_0 + fc9_n0_t3_0_b_d1;
-        fc9_n0_acc := fc9_n0_t3_0;
-        fc9_n0_y_fl := fc9_n0_acc(22 downto 5);
-        fc9_n0_y_half := fc9_n0_acc(4);
-        fc9_n0_y_low := unsigned(fc9_n0_acc(3 downto 0));
-        if fc9_n0_y_low /= 0 then fc9_n0_y_sticky := '1'; else fc9_n0_y_sticky := '0'; end if;
-        fc9_n0_y_lsb := fc9_n0_acc(5);
-        fc9_n0_y_inc_any := fc9_n0_y_sticky or fc9_n0_y_lsb;
-        fc9_n0_y_inc := fc9_n0_y_half and fc9_n0_y_inc_any;
-        fc9_n0_y_incx := (0 => fc9_n0_y_inc, others => '0');
-        fc9_n0_y_rnd := fc9_n0_y_fl_d1 + fc9_n0_y_incx_d1;
-        fc9_n0_y_wrap := fc9_n0_y_rnd(15 downto 0);
-        if fc9_n0_y_rnd > fc9_n0_y_max then fc9_n0_y_ovf_hi := '1'; else fc9_n0_y_ovf_hi := '0'; end if;
-        if fc9_n0_y_rnd < fc9_n0_y_min then fc9_n0_y_ovf_lo := '1'; else fc9_n0_y_ovf_lo := '0'; end if;
-        if fc9_n0_y_ovf_lo = '1' then fc9_n0_y_satlo := fc9_n0_y_minv; else fc9_n0_y_satlo := fc9_n0_y_wrap; end if;
-        if fc9_n0_y_ovf_hi = '1' then fc9_n0_y_sat := fc9_n0_y_maxv; else fc9_n0_y_sat := fc9_n0_y_satlo; end if;
+        fc9_n0_t1_0 := fc9_n0_t0_0_d1 + resize(fc9_n0_t1_0_b_d1, 22);
+        fc9_n0_t1_1 := fc9_n0_t0_2_d1 + resize(fc9_n0_t1_1_b_d1, 20);
+        fc9_n0_acc := ((resize(fc9_n0_t1_0, 23) + resize(fc9_n0_t1_1, 23)) + to_signed(-541696, 23));
+        if unsigned(fc9_n0_acc(3 downto 0)) /= 0 then fc9_n0_y_sticky := '1'; else fc9_n0_y_sticky := '0'; end if;
+        fc9_n0_y_rnd := fc9_n0_y_fl_d1 + (to_signed(0, 17) & fc9_n0_y_incx_d1);
+        if fc9_n0_y_rnd > to_signed(32767, 18) then fc9_n0_y_sat := to_signed(32767, 16); elsif fc9_n0_y_rnd < to_signed(-32768, 18) then fc9_n0_y_sat := to_signed(-32768, 16); else fc9_n0_y_sat := fc9_n0_y_rnd(15 downto 0); end if;
         fc9_n1_p0_sh := shift_left(resize(fc9_in_0, 13), 1);
-        fc9_n1_p0_e := resize(fc9_n1_p0_sh, 14);
-        fc9_n1_p0_neg := -fc9_n1_p0_e;
-        fc9_n1_p1_m := to_signed(to_integer(fc9_in_1) * to_integer(fc9_w1_1), 23);
-        fc9_n1_p1 := fc9_n1_p1_m(21 downto 0);
-        fc9_n1_p2_m := to_signed(to_integer(fc9_in_2) * to_integer(fc9_w2_1), 20);
-        fc9_n1_p2 := fc9_n1_p2_m(18 downto 0);
-        fc9_n1_p3_m := to_signed(to_integer(fc9_in_3) * to_integer(fc9_w3_1), 19);
-        fc9_n1_p3 := fc9_n1_p3_m(17 downto 0);
-        fc9_n1_p4_m := to_signed(to_integer(fc9_in_4) * to_integer(fc9_w4_1), 19);
-        fc9_n1_p4 := fc9_n1_p4_m(17 downto 0);
-        fc9_n1_p5_m := to_signed(to_integer(fc9_in_5) * to_integer(fc9_w5_1), 20);
-        fc9_n1_p5 := fc9_n1_p5_m(18 downto 0);
+        fc9_n1_p0_neg := -resize(fc9_n1_p0_sh, 14);
+        fc9_n1_p2 := signed(to_unsigned((to_integer(fc9_in_2) * (-76)) mod 2**19, 19));
+        fc9_n1_p3 := signed(to_unsigned((to_integer(fc9_in_3) * 62) mod 2**18, 18));
+        fc9_n1_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 102) mod 2**19, 19));
         fc9_n1_p6_sh := shift_left(resize(fc9_in_6, 13), 1);
-        fc9_n1_p6_e := resize(fc9_n1_p6_sh, 14);
-        fc9_n1_p6_neg := -fc9_n1_p6_e;
-        fc9_n1_p7_m := to_signed(to_integer(fc9_in_7) * to_integer(fc9_w7_1), 19);
-        fc9_n1_p7 := fc9_n1_p7_m(17 downto 0);
-        fc9_n1_t0_0_a := resize(fc9_n1_p0_neg, 22);
-        fc9_n1_t0_0 := fc9_n1_t0_0_a + fc9_n1_p1;
-        fc9_n1_t0_1_a := resize(fc9_n1_p2, 20);
-        fc9_n1_t0_1_b := resize(fc9_n1_p3, 20);
-        fc9_n1_t0_1 := fc9_n1_t0_1_a + fc9_n1_t0_1_b;
-        fc9_n1_t0_2_a := resize(fc9_n1_p4, 20);
-        fc9_n1_t0_2_b := resize(fc9_n1_p5, 20);
-        fc9_n1_t0_2 := fc9_n1_t0_2_a + fc9_n1_t0_2_b;
-        fc9_n1_t0_3_a := resize(fc9_n1_p6_neg, 18);
-        fc9_n1_t0_3 := fc9_n1_t0_3_a + fc9_n1_p7;
-        fc9_n1_t1_0_b := resize(fc9_n1_t0_1, 22);
-        fc9_n1_t1_0 := fc9_n1_t0_0_d1 + fc9_n1_t1_0_b_d1;
-        fc9_n1_t1_1_b := resize(fc9_n1_t0_3, 20);
-        fc9_n1_t1_1 := fc9_n1_t0_2_d1 + fc9_n1_t1_1_b_d1;
-        fc9_n1_t2_0_b := resize(fc9_n1_t1_1, 22);
-        fc9_n1_t2_0 := fc9_n1_t1_0 + fc9_n1_t2_0_b;
-        fc9_n1_t3_0_a := resize(fc9_n1_t2_0, 23);
-        fc9_n1_t3_0_b := resize(fc9_n1_bias, 23);
-        fc9_n1_t3_0 := fc9_n1_t3_0_a + fc9_n1_t3_0_b_d1;
-        fc9_n1_acc := fc9_n1_t3_0;
-        fc9_n1_y_fl := fc9_n1_acc(22 downto 5);
-        fc9_n1_y_half := fc9_n1_acc(4);
-        fc9_n1_y_low := unsigned(fc9_n1_acc(3 downto 0));
-        if fc9_n1_y_low /= 0 then fc9_n1_y_sticky := '1'; else fc9_n1_y_sticky := '0'; end if;
-        fc9_n1_y_lsb := fc9_n1_acc(5);
-        fc9_n1_y_inc_any := fc9_n1_y_sticky or fc9_n1_y_lsb;
-        fc9_n1_y_inc := fc9_n1_y_half and fc9_n1_y_inc_any;
-        fc9_n1_y_incx := (0 => fc9_n1_y_inc, others => '0');
-        fc9_n1_y_rnd := fc9_n1_y_fl_d1 + fc9_n1_y_incx_d1;
-        fc9_n1_y_wrap := fc9_n1_y_rnd(15 downto 0);
-        if fc9_n1_y_rnd > fc9_n1_y_max then fc9_n1_y_ovf_hi := '1'; else fc9_n1_y_ovf_hi := '0'; end if;
-        if fc9_n1_y_rnd < fc9_n1_y_min then fc9_n1_y_ovf_lo := '1'; else fc9_n1_y_ovf_lo := '0'; end if;
-        if fc9_n1_y_ovf_lo = '1' then fc9_n1_y_satlo := fc9_n1_y_minv; else fc9_n1_y_satlo := fc9_n1_y_wrap; end if;
-        if fc9_n1_y_ovf_hi = '1' then fc9_n1_y_sat := fc9_n1_y_maxv; else fc9_n1_y_sat := fc9_n1_y_satlo; end if;
-        fc9_n2_p0_m := to_signed(to_integer(fc9_in_0) * to_integer(fc9_w0_2), 16);
-        fc9_n2_p0 := fc9_n2_p0_m(14 downto 0);
-        fc9_n2_p1_m := to_signed(to_integer(fc9_in_1) * to_integer(fc9_w1_2), 15);
-        fc9_n2_p1 := fc9_n2_p1_m(13 downto 0);
-        fc9_n2_p2_m := to_signed(to_integer(fc9_in_2) * to_integer(fc9_w2_2), 23);
-        fc9_n2_p2 := fc9_n2_p2_m(21 downto 0);
-        fc9_n2_p3_m := to_signed(to_integer(fc9_in_3) * to_integer(fc9_w3_2), 18);
-        fc9_n2_p3 := fc9_n2_p3_m(16 downto 0);
-        fc9_n2_p4_m := to_signed(to_integer(fc9_in_4) * to_integer(fc9_w4_2), 18);
-        fc9_n2_p4 := fc9_n2_p4_m(16 downto 0);
-        fc9_n2_p5_m := to_signed(to_integer(fc9_in_5) * to_integer(fc9_w5_2), 18);
-        fc9_n2_p5 := fc9_n2_p5_m(16 downto 0);
-        fc9_n2_p6_m := to_signed(to_integer(fc9_in_6) * to_integer(fc9_w6_2), 19);
-        fc9_n2_p6 := fc9_n2_p6_m(17 downto 0);
-        fc9_n2_p7_m := to_signed(to_integer(fc9_in_7) * to_integer(fc9_w7_2), 19);
-        fc9_n2_p7 := fc9_n2_p7_m(17 downto 0);
-        fc9_n2_t0_0_a := resize(fc9_n2_p0, 16);
-        fc9_n2_t0_0_b := resize(fc9_n2_p1, 16);
-        fc9_n2_t0_0 := fc9_n2_t0_0_a + fc9_n2_t0_0_b;
-        fc9_n2_t0_1_b := resize(fc9_n2_p3, 22);
-        fc9_n2_t0_1 := fc9_n2_p2 + fc9_n2_t0_1_b;
-        fc9_n2_t0_2_a := resize(fc9_n2_p4, 18);
-        fc9_n2_t0_2_b := resize(fc9_n2_p5, 18);
-        fc9_n2_t0_2 := fc9_n2_t0_2_a + fc9_n2_t0_2_b;
-        fc9_n2_t0_3_a := resize(fc9_n2_p6, 19);
-        fc9_n2_t0_3_b := resize(fc9_n2_p7, 19);
-        fc9_n2_t0_3 := fc9_n2_t0_3_a + fc9_n2_t0_3_b;
-        fc9_n2_t1_0_a := resize(fc9_n2_t0_0, 22);
-        fc9_n2_t1_0 := fc9_n2_t1_0_a_d1 + fc9_n2_t0_1_d1;
-        fc9_n2_t1_1_a := resize(fc9_n2_t0_2, 20);
-        fc9_n2_t1_1_b := resize(fc9_n2_t0_3, 20);
-        fc9_n2_t1_1 := fc9_n2_t1_1_a + fc9_n2_t1_1_b;
-        fc9_n2_t2_0_b := resize(fc9_n2_t1_1, 22);
-        fc9_n2_t2_0 := fc9_n2_t1_0 + fc9_n2_t2_0_b_d1;
-        fc9_n2_t3_0_b := resize(fc9_n2_bias, 22);
-        fc9_n2_t3_0 := fc9_n2_t2_0 + fc9_n2_t3_0_b_d1;
-        fc9_n2_acc := fc9_n2_t3_0;
-        fc9_n2_y_fl := fc9_n2_acc(21 downto 5);
-        fc9_n2_y_half := fc9_n2_acc(4);
-        fc9_n2_y_low := unsigned(fc9_n2_acc(3 downto 0));
-        if fc9_n2_y_low /= 0 then fc9_n2_y_sticky := '1'; else fc9_n2_y_sticky := '0'; end if;
-        fc9_n2_y_lsb := fc9_n2_acc(5);
-        fc9_n2_y_inc_any := fc9_n2_y_sticky or fc9_n2_y_lsb;
-        fc9_n2_y_inc := fc9_n2_y_half and fc9_n2_y_inc_any;
-        fc9_n2_y_incx := (0 => fc9_n2_y_inc, others => '0');
-        fc9_n2_y_rnd := fc9_n2_y_fl_d1 + fc9_n2_y_incx_d1;
-        fc9_n2_y_wrap := fc9_n2_y_rnd(15 downto 0);
-        if fc9_n2_y_rnd > fc9_n2_y_max then fc9_n2_y_ovf_hi := '1'; else fc9_n2_y_ovf_hi := '0'; end if;
-        if fc9_n2_y_rnd < fc9_n2_y_min then fc9_n2_y_ovf_lo := '1'; else fc9_n2_y_ovf_lo := '0'; end if;
-        if fc9_n2_y_ovf_lo = '1' then fc9_n2_y_satlo := fc9_n2_y_minv; else fc9_n2_y_satlo := fc9_n2_y_wrap; end if;
-        if fc9_n2_y_ovf_hi = '1' then fc9_n2_y_sat := fc9_n2_y_maxv; else fc9_n2_y_sat := fc9_n2_y_satlo; end if;
-        fc9_n3_p0_m := to_signed(to_integer(fc9_in_0) * to_integer(fc9_w0_3), 18);
-        fc9_n3_p0 := fc9_n3_p0_m(16 downto 0);
-        fc9_n3_p1_m := to_signed(to_integer(fc9_in_1) * to_integer(fc9_w1_3), 18);
-        fc9_n3_p1 := fc9_n3_p1_m(16 downto 0);
-        fc9_n3_p2_m := to_signed(to_integer(fc9_in_2) * to_integer(fc9_w2_3), 20);
-        fc9_n3_p2 := fc9_n3_p2_m(18 downto 0);
-        fc9_n3_p3_m := to_signed(to_integer(fc9_in_3) * to_integer(fc9_w3_3), 23);
-        fc9_n3_p3 := fc9_n3_p3_m(21 downto 0);
-        fc9_n3_p4_m := to_signed(to_integer(fc9_in_4) * to_integer(fc9_w4_3), 20);
-        fc9_n3_p4 := fc9_n3_p4_m(18 downto 0);
-        fc9_n3_p5_m := to_signed(to_integer(fc9_in_5) * to_integer(fc9_w5_3), 19);
-        fc9_n3_p5 := fc9_n3_p5_m(17 downto 0);
-        fc9_n3_p6_m := to_signed(to_integer(fc9_in_6) * to_integer(fc9_w6_3), 17);
-        fc9_n3_p6 := fc9_n3_p6_m(15 downto 0);
-        fc9_n3_p7_m := to_signed(to_integer(fc9_in_7) * to_integer(fc9_w7_3), 20);
-        fc9_n3_p7 := fc9_n3_p7_m(18 downto 0);
-        fc9_n3_t0_0_a := resize(fc9_n3_p0, 18);
-        fc9_n3_t0_0_b := resize(fc9_n3_p1, 18);
-        fc9_n3_t0_0 := fc9_n3_t0_0_a + fc9_n3_t0_0_b;
-        fc9_n3_t0_1_a := resize(fc9_n3_p2, 22);
-        fc9_n3_t0_1 := fc9_n3_t0_1_a + fc9_n3_p3;
-        fc9_n3_t0_2_a := resize(fc9_n3_p4, 20);
-        fc9_n3_t0_2_b := resize(fc9_n3_p5, 20);
-        fc9_n3_t0_2 := fc9_n3_t0_2_a + fc9_n3_t0_2_b;
-        fc9_n3_t0_3_a := resize(fc9_n3_p6, 19);
-        fc9_n3_t0_3 := fc9_n3_t0_3_a + fc9_n3_p7;
-        fc9_n3_t1_0_a := resize(fc9_n3_t0_0, 22);
-        fc9_n3_t1_0 := fc9_n3_t1_0_a_d1 + fc9_n3_t0_1_d1;
-        fc9_n3_t1_1_b := resize(fc9_n3_t0_3, 20);
-        fc9_n3_t1_1 := fc9_n3_t0_2_d1 + fc9_n3_t1_1_b_d1;
-        fc9_n3_t2_0_b := resize(fc9_n3_t1_1, 22);
-        fc9_n3_t2_0 := fc9_n3_t1_0 + fc9_n3_t2_0_b;
-        fc9_n3_t3_0_a := resize(fc9_n3_t2_0, 23);
-        fc9_n3_t3_0_b := resize(fc9_n3_bias, 23);
-        fc9_n3_t3_0 := fc9_n3_t3_0_a + fc9_n3_t3_0_b_d1;
-        fc9_n3_acc := fc9_n3_t3_0;
-        fc9_n3_y_fl := fc9_n3_acc(22 downto 5);
-        fc9_n3_y_half := fc9_n3_acc(4);
-        fc9_n3_y_low := unsigned(fc9_n3_acc(3 downto 0));
-        if fc9_n3_y_low /= 0 then fc9_n3_y_sticky := '1'; else fc9_n3_y_sticky := '0'; end if;
-        fc9_n3_y_lsb := fc9_n3_acc(5);
-        fc9_n3_y_inc_any := fc9_n3_y_sticky or fc9_n3_y_lsb;
-        fc9_n3_y_inc := fc9_n3_y_half and fc9_n3_y_inc_any;
-        fc9_n3_y_incx := (0 => fc9_n3_y_inc, others => '0');
-        fc9_n3_y_rnd := fc9_n3_y_fl_d1 + fc9_n3_y_incx_d1;
-        fc9_n3_y_wrap := fc9_n3_y_rnd(15 downto 0);
-        if fc9_n3_y_rnd > fc9_n3_y_max then fc9_n3_y_ovf_hi := '1'; else fc9_n3_y_ovf_hi := '0'; end if;
-        if fc9_n3_y_rnd < fc9_n3_y_min then fc9_n3_y_ovf_lo := '1'; else fc9_n3_y_ovf_lo := '0'; end if;
-        if fc9_n3_y_ovf_lo = '1' then fc9_n3_y_satlo := fc9_n3_y_minv; else fc9_n3_y_satlo := fc9_n3_y_wrap; end if;
-        if fc9_n3_y_ovf_hi = '1' then fc9_n3_y_sat := fc9_n3_y_maxv; else fc9_n3_y_sat := fc9_n3_y_satlo; end if;
-        fc9_n4_p0_m := to_signed(to_integer(fc9_in_0) * to_integer(fc9_w0_4), 19);
-        fc9_n4_p0 := fc9_n4_p0_m(17 downto 0);
-        fc9_n4_p1_m := to_signed(to_integer(fc9_in_1) * to_integer(fc9_w1_4), 19);
-        fc9_n4_p1 := fc9_n4_p1_m(17 downto 0);
-        fc9_n4_p2_m := to_signed(to_integer(fc9_in_2) * to_integer(fc9_w2_4), 20);
-        fc9_n4_p2 := fc9_n4_p2_m(18 downto 0);
-        fc9_n4_p3_m := to_signed(to_integer(fc9_in_3) * to_integer(fc9_w3_4), 20);
-        fc9_n4_p3 := fc9_n4_p3_m(18 downto 0);
-        fc9_n4_p4_m := to_signed(to_integer(fc9_in_4) * to_integer(fc9_w4_4), 23);
-        fc9_n4_p4 := fc9_n4_p4_m(21 downto 0);
-        fc9_n4_p5_m := to_signed(to_integer(fc9_in_5) * to_integer(fc9_w5_4), 20);
-        fc9_n4_p5 := fc9_n4_p5_m(18 downto 0);
-        fc9_n4_p6_m := to_signed(to_integer(fc9_in_6) * to_integer(fc9_w6_4), 19);
-        fc9_n4_p6 := fc9_n4_p6_m(17 downto 0);
-        fc9_n4_p7_m := to_signed(to_integer(fc9_in_7) * to_integer(fc9_w7_4), 20);
-        fc9_n4_p7 := fc9_n4_p7_m(18 downto 0);
-        fc9_n4_t0_0_a := resize(fc9_n4_p0, 19);
-        fc9_n4_t0_0_b := resize(fc9_n4_p1, 19);
-        fc9_n4_t0_0 := fc9_n4_t0_0_a + fc9_n4_t0_0_b;
-        fc9_n4_t0_1_a := resize(fc9_n4_p2, 20);
-        fc9_n4_t0_1_b := resize(fc9_n4_p3, 20);
-        fc9_n4_t0_1 := fc9_n4_t0_1_a + fc9_n4_t0_1_b;
-        fc9_n4_t0_2_b := resize(fc9_n4_p5, 22);
-        fc9_n4_t0_2 := fc9_n4_p4 + fc9_n4_t0_2_b;
-        fc9_n4_t0_3_a := resize(fc9_n4_p6, 19);
-        fc9_n4_t0_3 := fc9_n4_t0_3_a + fc9_n4_p7;
-        fc9_n4_t1_0_a := resize(fc9_n4_t0_0, 20);
-        fc9_n4_t1_0 := fc9_n4_t1_0_a_d1 + fc9_n4_t0_1_d1;
-        fc9_n4_t1_1_b := resize(fc9_n4_t0_3, 22);
-        fc9_n4_t1_1 := fc9_n4_t0_2_d1 + fc9_n4_t1_1_b_d1;
-        fc9_n4_t2_0_a := resize(fc9_n4_t1_0, 23);
-        fc9_n4_t2_0_b := resize(fc9_n4_t1_1, 23);
-        fc9_n4_t2_0 := fc9_n4_t2_0_a + fc9_n4_t2_0_b;
-        fc9_n4_t3_0_b := resize(fc9_n4_bias, 23);
-        fc9_n4_t3_0 := fc9_n4_t2_0 + fc9_n4_t3_0_b_d1;
-        fc9_n4_acc := fc9_n4_t3_0;
-        fc9_n4_y_fl := fc9_n4_acc(22 downto 5);
-        fc9_n4_y_half := fc9_n4_acc(4);
-        fc9_n4_y_low := unsigned(fc9_n4_acc(3 downto 0));
-        if fc9_n4_y_low /= 0 then fc9_n4_y_sticky := '1'; else fc9_n4_y_sticky := '0'; end if;
-        fc9_n4_y_lsb := fc9_n4_acc(5);
-        fc9_n4_y_inc_any := fc9_n4_y_sticky or fc9_n4_y_lsb;
-        fc9_n4_y_inc := fc9_n4_y_half and fc9_n4_y_inc_any;
-        fc9_n4_y_incx := (0 => fc9_n4_y_inc, others => '0');
-        fc9_n4_y_rnd := fc9_n4_y_fl_d1 + fc9_n4_y_incx_d1;
-        fc9_n4_y_wrap := fc9_n4_y_rnd(15 downto 0);
-        if fc9_n4_y_rnd > fc9_n4_y_max then fc9_n4_y_ovf_hi := '1'; else fc9_n4_y_ovf_hi := '0'; end if;
-        if fc9_n4_y_rnd < fc9_n4_y_min then fc9_n4_y_ovf_lo := '1'; else fc9_n4_y_ovf_lo := '0'; end if;
-        if fc9_n4_y_ovf_lo = '1' then fc9_n4_y_satlo := fc9_n4_y_minv; else fc9_n4_y_satlo := fc9_n4_y_wrap; end if;
-        if fc9_n4_y_ovf_hi = '1' then fc9_n4_y_sat := fc9_n4_y_maxv; else fc9_n4_y_sat := fc9_n4_y_satlo; end if;
-        fc9_n5_p0_m := to_signed(to_integer(fc9_in_0) * to_integer(fc9_w0_5), 20);
-        fc9_n5_p0 := fc9_n5_p0_m(18 downto 0);
-        fc9_n5_p1_m := to_signed(to_integer(fc9_in_1) * to_integer(fc9_w1_5), 17);
-        fc9_n5_p1 := fc9_n5_p1_m(15 downto 0);
-        fc9_n5_p2_m := to_signed(to_integer(fc9_in_2) * to_integer(fc9_w2_5), 17);
-        fc9_n5_p2 := fc9_n5_p2_m(15 downto 0);
-        fc9_n5_p3_m := to_signed(to_integer(fc9_in_3) * to_integer(fc9_w3_5), 19);
-        fc9_n5_p3 := fc9_n5_p3_m(17 downto 0);
-        fc9_n5_p4_m := to_signed(to_integer(fc9_in_4) * to_integer(fc9_w4_5), 20);
-        fc9_n5_p4 := fc9_n5_p4_m(18 downto 0);
-        fc9_n5_p5_m := to_signed(to_integer(fc9_in_5) * to_integer(fc9_w5_5), 23);
-        fc9_n5_p5 := fc9_n5_p5_m(21 downto 0);
-        fc9_n5_p6_m := to_signed(to_integer(fc9_in_6) * to_integer(fc9_w6_5), 19);
-        fc9_n5_p6 := fc9_n5_p6_m(17 downto 0);
-        fc9_n5_p7_m := to_signed(to_integer(fc9_in_7) * to_integer(fc9_w7_5), 20);
-        fc9_n5_p7 := fc9_n5_p7_m(18 downto 0);
-        fc9_n5_t0_0_b := resize(fc9_n5_p1, 19);
-        fc9_n5_t0_0 := fc9_n5_p0 + fc9_n5_t0_0_b;
-        fc9_n5_t0_1_a := resize(fc9_n5_p2, 18);
-        fc9_n5_t0_1 := fc9_n5_t0_1_a + fc9_n5_p3;
-        fc9_n5_t0_2_a := resize(fc9_n5_p4, 22);
-        fc9_n5_t0_2 := fc9_n5_t0_2_a + fc9_n5_p5;
-        fc9_n5_t0_3_a := resize(fc9_n5_p6, 19);
-        fc9_n5_t0_3 := fc9_n5_t0_3_a + fc9_n5_p7;
-        fc9_n5_t1_0_a := resize(fc9_n5_t0_0, 20);
-        fc9_n5_t1_0_b := resize(fc9_n5_t0_1, 20);
-        fc9_n5_t1_0 := fc9_n5_t1_0_a + fc9_n5_t1_0_b;
-        fc9_n5_t1_1_b := resize(fc9_n5_t0_3, 22);
-        fc9_n5_t1_1 := fc9_n5_t0_2_d1 + fc9_n5_t1_1_b_d1;
-        fc9_n5_t2_0_a := resize(fc9_n5_t1_0, 22);
-        fc9_n5_t2_0 := fc9_n5_t2_0_a_d1 + fc9_n5_t1_1;
-        fc9_n5_t3_0_a := resize(fc9_n5_t2_0, 23);
-        fc9_n5_t3_0_b := resize(fc9_n5_bias, 23);
-        fc9_n5_t3_0 := fc9_n5_t3_0_a + fc9_n5_t3_0_b_d1;
-        fc9_n5_acc := fc9_n5_t3_0;
-        fc9_n5_y_fl := fc9_n5_acc(22 downto 5);
-        fc9_n5_y_half := fc9_n5_acc(4);
-        fc9_n5_y_low := unsigned(fc9_n5_acc(3 downto 0));
-        if fc9_n5_y_low /= 0 then fc9_n5_y_sticky := '1'; else fc9_n5_y_sticky := '0'; end if;
-        fc9_n5_y_lsb := fc9_n5_acc(5);
-        fc9_n5_y_inc_any := fc9_n5_y_sticky or fc9_n5_y_lsb;
-        fc9_n5_y_inc := fc9_n5_y_half and fc9_n5_y_inc_any;
-        fc9_n5_y_incx := (0 => fc9_n5_y_inc, others => '0');
-        fc9_n5_y_rnd := fc9_n5_y_fl_d1 + fc9_n5_y_incx_d1;
-        fc9_n5_y_wrap := fc9_n5_y_rnd(15 downto 0);
-        if fc9_n5_y_rnd > fc9_n5_y_max then fc9_n5_y_ovf_hi := '1'; else fc9_n5_y_ovf_hi := '0'; end if;
-        if fc9_n5_y_rnd < fc9_n5_y_min then fc9_n5_y_ovf_lo := '1'; else fc9_n5_y_ovf_lo := '0'; end if;
-        if fc9_n5_y_ovf_lo = '1' then fc9_n5_y_satlo := fc9_n5_y_minv; else fc9_n5_y_satlo := fc9_n5_y_wrap; end if;
-        if fc9_n5_y_ovf_hi = '1' then fc9_n5_y_sat := fc9_n5_y_maxv; else fc9_n5_y_sat := fc9_n5_y_satlo; end if;
-        fc9_n6_p0_m := to_signed(to_integer(fc9_in_0) * to_integer(fc9_w0_6), 19);
-        fc9_n6_p0 := fc9_n6_p0_m(17 downto 0);
-        fc9_n6_p1_m := to_signed(to_integer(fc9_in_1) * to_integer(fc9_w1_6), 18);
-        fc9_n6_p1 := fc9_n6_p1_m(16 downto 0);
-        fc9_n6_p2_m := to_signed(to_integer(fc9_in_2) * to_integer(fc9_w2_6), 19);
-        fc9_n6_p2 := fc9_n6_p2_m(17 downto 0);
+        fc9_n1_p6_neg := -resize(fc9_n1_p6_sh, 14);
+        fc9_n1_t1_1 := fc9_n1_t0_2_d1 + resize(fc9_n1_t1_1_b_d1, 20);
+        fc9_n1_t2_0 := (fc9_n1_t0_0_d1 + resize(fc9_n1_t1_0_b_d1, 22)) + resize(fc9_n1_t1_1, 22);
+        fc9_n1_acc := (resize(fc9_n1_t2_0, 23) + to_signed(-474112, 23));
+        if unsigned(fc9_n1_acc(3 downto 0)) /= 0 then fc9_n1_y_sticky := '1'; else fc9_n1_y_sticky := '0'; end if;
+        fc9_n1_y_rnd := fc9_n1_y_fl_d1 + (to_signed(0, 17) & fc9_n1_y_incx_d1);
+        if fc9_n1_y_rnd > to_signed(32767, 18) then fc9_n1_y_sat := to_signed(32767, 16); elsif fc9_n1_y_rnd < to_signed(-32768, 18) then fc9_n1_y_sat := to_signed(-32768, 16); else fc9_n1_y_sat := fc9_n1_y_rnd(15 downto 0); end if;
+        fc9_n2_p0 := signed(to_unsigned((to_integer(fc9_in_0) * (-7)) mod 2**15, 15));
+        fc9_n2_p1 := signed(to_unsigned((to_integer(fc9_in_1) * 3) mod 2**14, 14));
+        fc9_n2_p3 := signed(to_unsigned((to_integer(fc9_in_3) * (-18)) mod 2**17, 17));
+        fc9_n2_p4 := signed(to_unsigned((to_integer(fc9_in_4) * (-31)) mod 2**17, 17));
+        fc9_n2_p5 := signed(to_unsigned((to_integer(fc9_in_5) * (-30)) mod 2**17, 17));
+        fc9_n2_p6 := signed(to_unsigned((to_integer(fc9_in_6) * (-52)) mod 2**18, 18));
+        fc9_n2_p7 := signed(to_unsigned((to_integer(fc9_in_7) * (-52)) mod 2**18, 18));
+        fc9_n2_t0_2 := resize(fc9_n2_p4, 18) + resize(fc9_n2_p5, 18);
+        fc9_n2_t0_3 := resize(fc9_n2_p6, 19) + resize(fc9_n2_p7, 19);
+        fc9_n2_t2_0 := (resize(fc9_n2_t1_0_a_d1, 22) + fc9_n2_t0_1_d1) + resize(fc9_n2_t2_0_b_d1, 22);
+        fc9_n2_acc := (fc9_n2_t2_0 + to_signed(-407040, 22));
+        if unsigned(fc9_n2_acc(3 downto 0)) /= 0 then fc9_n2_y_sticky := '1'; else fc9_n2_y_sticky := '0'; end if;
+        fc9_n2_y_rnd := fc9_n2_y_fl_d1 + (to_signed(0, 16) & fc9_n2_y_incx_d1);
+        if fc9_n2_y_rnd > to_signed(32767, 17) then fc9_n2_y_sat := to_signed(32767, 16); elsif fc9_n2_y_rnd < to_signed(-32768, 17) then fc9_n2_y_sat := to_signed(-32768, 16); else fc9_n2_y_sat := fc9_n2_y_rnd(15 downto 0); end if;
+        fc9_n3_p0 := signed(to_unsigned((to_integer(fc9_in_0) * (-22)) mod 2**17, 17));
+        fc9_n3_p1 := signed(to_unsigned((to_integer(fc9_in_1) * (-28)) mod 2**17, 17));
+        fc9_n3_p2 := signed(to_unsigned((to_integer(fc9_in_2) * (-71)) mod 2**19, 19));
+        fc9_n3_p4 := signed(to_unsigned((to_integer(fc9_in_4) * 90) mod 2**19, 19));
+        fc9_n3_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 52) mod 2**18, 18));
+        fc9_n3_p6 := signed(to_unsigned((to_integer(fc9_in_6) * (-13)) mod 2**16, 16));
+        fc9_n3_t1_1 := fc9_n3_t0_2_d1 + resize(fc9_n3_t1_1_b_d1, 20);
+        fc9_n3_t2_0 := (resize(fc9_n3_t1_0_a_d1, 22) + fc9_n3_t0_1_d1) + resize(fc9_n3_t1_1, 22);
+        fc9_n3_acc := (resize(fc9_n3_t2_0, 23) + to_signed(-339456, 23));
+        if unsigned(fc9_n3_acc(3 downto 0)) /= 0 then fc9_n3_y_sticky := '1'; else fc9_n3_y_sticky := '0'; end if;
+        fc9_n3_y_rnd := fc9_n3_y_fl_d1 + (to_signed(0, 17) & fc9_n3_y_incx_d1);
+        if fc9_n3_y_rnd > to_signed(32767, 18) then fc9_n3_y_sat := to_signed(32767, 16); elsif fc9_n3_y_rnd < to_signed(-32768, 18) then fc9_n3_y_sat := to_signed(-32768, 16); else fc9_n3_y_sat := fc9_n3_y_rnd(15 downto 0); end if;
+        fc9_n4_p0 := signed(to_unsigned((to_integer(fc9_in_0) * (-38)) mod 2**18, 18));
+        fc9_n4_p1 := signed(to_unsigned((to_integer(fc9_in_1) * (-52)) mod 2**18, 18));
+        fc9_n4_p2 := signed(to_unsigned((to_integer(fc9_in_2) * 94) mod 2**19, 19));
+        fc9_n4_p3 := signed(to_unsigned((to_integer(fc9_in_3) * (-72)) mod 2**19, 19));
+        fc9_n4_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 75) mod 2**19, 19));
+        fc9_n4_p6 := signed(to_unsigned((to_integer(fc9_in_6) * 57) mod 2**18, 18));
+        fc9_n4_t1_0 := resize(fc9_n4_t1_0_a_d1, 20) + fc9_n4_t0_1_d1;
+        fc9_n4_t1_1 := fc9_n4_t0_2_d1 + resize(fc9_n4_t1_1_b_d1, 22);
+        fc9_n4_acc := ((resize(fc9_n4_t1_0, 23) + resize(fc9_n4_t1_1, 23)) + to_signed(-272384, 23));
+        if unsigned(fc9_n4_acc(3 downto 0)) /= 0 then fc9_n4_y_sticky := '1'; else fc9_n4_y_sticky := '0'; end if;
+        fc9_n4_y_rnd := fc9_n4_y_fl_d1 + (to_signed(0, 17) & fc9_n4_y_incx_d1);
+        if fc9_n4_y_rnd > to_signed(32767, 18) then fc9_n4_y_sat := to_signed(32767, 16); elsif fc9_n4_y_rnd < to_signed(-32768, 18) then fc9_n4_y_sat := to_signed(-32768, 16); else fc9_n4_y_sat := fc9_n4_y_rnd(15 downto 0); end if;
+        fc9_n5_p1 := signed(to_unsigned((to_integer(fc9_in_1) * 9) mod 2**16, 16));
+        fc9_n5_p2 := signed(to_unsigned((to_integer(fc9_in_2) * 14) mod 2**16, 16));
+        fc9_n5_p4 := signed(to_unsigned((to_integer(fc9_in_4) * (-76)) mod 2**19, 19));
+        fc9_n5_p6 := signed(to_unsigned((to_integer(fc9_in_6) * (-38)) mod 2**18, 18));
+        fc9_n5_t0_0 := signed(to_unsigned((to_integer(fc9_in_0) * 87) mod 2**19, 19)) + resize(fc9_n5_p1, 19);
+        fc9_n5_t0_1 := resize(fc9_n5_p2, 18) + signed(to_unsigned((to_integer(fc9_in_3) * (-35)) mod 2**18, 18));
+        fc9_n5_t2_0 := resize(fc9_n5_t2_0_a_d1, 22) + (fc9_n5_t0_2_d1 + resize(fc9_n5_t1_1_b_d1, 22));
+        fc9_n5_acc := (resize(fc9_n5_t2_0, 23) + to_signed(-204800, 23));
+        if unsigned(fc9_n5_acc(3 downto 0)) /= 0 then fc9_n5_y_sticky := '1'; else fc9_n5_y_sticky := '0'; end if;
+        fc9_n5_y_rnd := fc9_n5_y_fl_d1 + (to_signed(0, 17) & fc9_n5_y_incx_d1);
+        if fc9_n5_y_rnd > to_signed(32767, 18) then fc9_n5_y_sat := to_signed(32767, 16); elsif fc9_n5_y_rnd < to_signed(-32768, 18) then fc9_n5_y_sat := to_signed(-32768, 16); else fc9_n5_y_sat := fc9_n5_y_rnd(15 downto 0); end if;
+        fc9_n6_p0 := signed(to_unsigned((to_integer(fc9_in_0) * (-40)) mod 2**18, 18));
+        fc9_n6_p1 := signed(to_unsigned((to_integer(fc9_in_1) * (-31)) mod 2**17, 17));
         fc9_n6_p3_sh := shift_left(resize(fc9_in_3, 16), 4);
-        fc9_n6_p4_m := to_signed(to_integer(fc9_in_4) * to_integer(fc9_w4_6), 19);
-        fc9_n6_p4 := fc9_n6_p4_m(17 downto 0);
-        fc9_n6_p5_m := to_signed(to_integer(fc9_in_5) * to_integer(fc9_w5_6), 19);
-        fc9_n6_p5 := fc9_n6_p5_m(17 downto 0);
-        fc9_n6_p6_m := to_signed(to_integer(fc9_in_6) * to_integer(fc9_w6_6), 23);
-        fc9_n6_p6 := fc9_n6_p6_m(21 downto 0);
-        fc9_n6_p7_m := to_signed(to_integer(fc9_in_7) * to_integer(fc9_w7_6), 18);
-        fc9_n6_p7 := fc9_n6_p7_m(16 downto 0);
-        fc9_n6_t0_0_a := resize(fc9_n6_p0, 19);
-        fc9_n6_t0_0_b := resize(fc9_n6_p1, 19);
-        fc9_n6_t0_0 := fc9_n6_t0_0_a + fc9_n6_t0_0_b;
-        fc9_n6_t0_1_b := resize(fc9_n6_p3_sh, 18);
-        fc9_n6_t0_1 := fc9_n6_p2 + fc9_n6_t0_1_b;
-        fc9_n6_t0_2_a := resize(fc9_n6_p4, 19);
-        fc9_n6_t0_2_b := resize(fc9_n6_p5, 19);
-        fc9_n6_t0_2 := fc9_n6_t0_2_a + fc9_n6_t0_2_b;
-        fc9_n6_t0_3_b := resize(fc9_n6_p7, 22);
-        fc9_n6_t0_3 := fc9_n6_p6 + fc9_n6_t0_3_b;
-        fc9_n6_t1_0_b := resize(fc9_n6_t0_1, 19);
-        fc9_n6_t1_0 := fc9_n6_t0_0 + fc9_n6_t1_0_b;
-        fc9_n6_t1_1_a := resize(fc9_n6_t0_2, 22);
-        fc9_n6_t1_1 := fc9_n6_t1_1_a_d1 + fc9_n6_t0_3_d1;
-        fc9_n6_t2_0_a := resize(fc9_n6_t1_0, 22);
-        fc9_n6_t2_0 := fc9_n6_t2_0_a_d1 + fc9_n6_t1_1;
-        fc9_n6_t3_0_b := resize(fc9_n6_bias, 22);
-        fc9_n6_t3_0 := fc9_n6_t2_0 + fc9_n6_t3_0_b_d1;
-        fc9_n6_acc := fc9_n6_t3_0;
-        fc9_n6_y_fl := fc9_n6_acc(21 downto 5);
-        fc9_n6_y_half := fc9_n6_acc(4);
-        fc9_n6_y_low := unsigned(fc9_n6_acc(3 downto 0));
-        if fc9_n6_y_low /= 0 then fc9_n6_y_sticky := '1'; else fc9_n6_y_sticky := '0'; end if;
-        fc9_n6_y_lsb := fc9_n6_acc(5);
-        fc9_n6_y_inc_any := fc9_n6_y_sticky or fc9_n6_y_lsb;
-        fc9_n6_y_inc := fc9_n6_y_half and fc9_n6_y_inc_any;
-        fc9_n6_y_incx := (0 => fc9_n6_y_inc, others => '0');
-        fc9_n6_y_rnd := fc9_n6_y_fl_d1 + fc9_n6_y_incx_d1;
-        fc9_n6_y_wrap := fc9_n6_y_rnd(15 downto 0);
-        if fc9_n6_y_rnd > fc9_n6_y_max then fc9_n6_y_ovf_hi := '1'; else fc9_n6_y_ovf_hi := '0'; end if;
-        if fc9_n6_y_rnd < fc9_n6_y_min then fc9_n6_y_ovf_lo := '1'; else fc9_n6_y_ovf_lo := '0'; end if;
-        if fc9_n6_y_ovf_lo = '1' then fc9_n6_y_satlo := fc9_n6_y_minv; else fc9_n6_y_satlo := fc9_n6_y_wrap; end if;
-        if fc9_n6_y_ovf_hi = '1' then fc9_n6_y_sat := fc9_n6_y_maxv; else fc9_n6_y_sat := fc9_n6_y_satlo; end if;
-        fc9_n7_p0_m := to_signed(to_integer(fc9_in_0) * to_integer(fc9_w0_7), 18);
-        fc9_n7_p0 := fc9_n7_p0_m(16 downto 0);
+        fc9_n6_p4 := signed(to_unsigned((to_integer(fc9_in_4) * (-45)) mod 2**18, 18));
+        fc9_n6_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 37) mod 2**18, 18));
+        fc9_n6_p7 := signed(to_unsigned((to_integer(fc9_in_7) * (-26)) mod 2**17, 17));
+        fc9_n6_t0_1 := signed(to_unsigned((to_integer(fc9_in_2) * 37) mod 2**18, 18)) + resize(fc9_n6_p3_sh, 18);
+        fc9_n6_t1_0 := (resize(fc9_n6_p0, 19) + resize(fc9_n6_p1, 19)) + resize(fc9_n6_t0_1, 19);
+        fc9_n6_t2_0 := resize(fc9_n6_t2_0_a_d1, 22) + (resize(fc9_n6_t1_1_a_d1, 22) + fc9_n6_t0_3_d1);
+        fc9_n6_acc := (fc9_n6_t2_0 + to_signed(-137216, 22));
+        if unsigned(fc9_n6_acc(3 downto 0)) /= 0 then fc9_n6_y_sticky := '1'; else fc9_n6_y_sticky := '0'; end if;
+        fc9_n6_y_rnd := fc9_n6_y_fl_d1 + (to_signed(0, 16) & fc9_n6_y_incx_d1);
+        if fc9_n6_y_rnd > to_signed(32767, 17) then fc9_n6_y_sat := to_signed(32767, 16); elsif fc9_n6_y_rnd < to_signed(-32768, 17) then fc9_n6_y_sat := to_signed(-32768, 16); else fc9_n6_y_sat := fc9_n6_y_rnd(15 downto 0); end if;
+        fc9_n7_p0 := signed(to_unsigned((to_integer(fc9_in_0) * 31) mod 2**17, 17));
         fc9_n7_p1_sh := shift_left(resize(fc9_in_1, 14), 2);
-        fc9_n7_p2_m := to_signed(to_integer(fc9_in_2) * to_integer(fc9_w2_7), 20);
-        fc9_n7_p2 := fc9_n7_p2_m(18 downto 0);
-        fc9_n7_p3_m := to_signed(to_integer(fc9_in_3) * to_integer(fc9_w3_7), 20);
-        fc9_n7_p3 := fc9_n7_p3_m(18 downto 0);
-        fc9_n7_p4_m := to_signed(to_integer(fc9_in_4) * to_integer(fc9_w4_7), 18);
-        fc9_n7_p4 := fc9_n7_p4_m(16 downto 0);
-        fc9_n7_p5_m := to_signed(to_integer(fc9_in_5) * to_integer(fc9_w5_7), 19);
-        fc9_n7_p5 := fc9_n7_p5_m(17 downto 0);
-        fc9_n7_p6_m := to_signed(to_integer(fc9_in_6) * to_integer(fc9_w6_7), 20);
-        fc9_n7_p6 := fc9_n7_p6_m(18 downto 0);
-        fc9_n7_p7_m := to_signed(to_integer(fc9_in_7) * to_integer(fc9_w7_7), 23);
-        fc9_n7_p7 := fc9_n7_p7_m(21 downto 0);
-        fc9_n7_t0_0_a := resize(fc9_n7_p0, 18);
-        fc9_n7_t0_0_b := resize(fc9_n7_p1_sh, 18);
-        fc9_n7_t0_0 := fc9_n7_t0_0_a + fc9_n7_t0_0_b;
-        fc9_n7_t0_1_a := resize(fc9_n7_p2, 20);
-        fc9_n7_t0_1_b := resize(fc9_n7_p3, 20);
-        fc9_n7_t0_1 := fc9_n7_t0_1_a + fc9_n7_t0_1_b;
-        fc9_n7_t0_2_a := resize(fc9_n7_p4, 19);
-        fc9_n7_t0_2_b := resize(fc9_n7_p5, 19);
-        fc9_n7_t0_2 := fc9_n7_t0_2_a + fc9_n7_t0_2_b;
-        fc9_n7_t0_3_a := resize(fc9_n7_p6, 22);
-        fc9_n7_t0_3 := fc9_n7_t0_3_a + fc9_n7_p7;
-        fc9_n7_t1_0_a := resize(fc9_n7_t0_0, 20);
-        fc9_n7_t1_0 := fc9_n7_t1_0_a_d1 + fc9_n7_t0_1_d1;
-        fc9_n7_t1_1_a := resize(fc9_n7_t0_2, 22);
-        fc9_n7_t1_1 := fc9_n7_t1_1_a_d1 + fc9_n7_t0_3_d1;
-        fc9_n7_t2_0_a := resize(fc9_n7_t1_0, 23);
-        fc9_n7_t2_0_b := resize(fc9_n7_t1_1, 23);
-        fc9_n7_t2_0 := fc9_n7_t2_0_a + fc9_n7_t2_0_b;
-        fc9_n7_t3_0_b := resize(fc9_n7_bias, 23);
-        fc9_n7_t3_0 := fc9_n7_t2_0 + fc9_n7_t3_0_b_d1;
-        fc9_n7_acc := fc9_n7_t3_0;
-        fc9_n7_y_fl := fc9_n7_acc(22 downto 5);
-        fc9_n7_y_half := fc9_n7_acc(4);
-        fc9_n7_y_low := unsigned(fc9_n7_acc(3 downto 0));
-        if fc9_n7_y_low /= 0 then fc9_n7_y_sticky := '1'; else fc9_n7_y_sticky := '0'; end if;
-        fc9_n7_y_lsb := fc9_n7_acc(5);
-        fc9_n7_y_inc_any := fc9_n7_y_sticky or fc9_n7_y_lsb;
-        fc9_n7_y_inc := fc9_n7_y_half and fc9_n7_y_inc_any;
-        fc9_n7_y_incx := (0 => fc9_n7_y_inc, others => '0');
-        fc9_n7_y_rnd := fc9_n7_y_fl_d1 + fc9_n7_y_incx_d1;
-        fc9_n7_y_wrap := fc9_n7_y_rnd(15 downto 0);
-        if fc9_n7_y_rnd > fc9_n7_y_max then fc9_n7_y_ovf_hi := '1'; else fc9_n7_y_ovf_hi := '0'; end if;
-        if fc9_n7_y_rnd < fc9_n7_y_min then fc9_n7_y_ovf_lo := '1'; else fc9_n7_y_ovf_lo := '0'; end if;
-        if fc9_n7_y_ovf_lo = '1' then fc9_n7_y_satlo := fc9_n7_y_minv; else fc9_n7_y_satlo := fc9_n7_y_wrap; end if;
-        if fc9_n7_y_ovf_hi = '1' then fc9_n7_y_sat := fc9_n7_y_maxv; else fc9_n7_y_sat := fc9_n7_y_satlo; end if;
-        fc9_n0_t0_0_d1 <= fc9_n0_t0_0;
-        fc9_n0_t1_0_b_d1 <= fc9_n0_t1_0_b;
-        fc9_n0_t0_2_d1 <= fc9_n0_t0_2;
-        fc9_n0_t1_1_b_d1 <= fc9_n0_t1_1_b;
-        fc9_n0_t3_0_b_d1 <= fc9_n0_t3_0_b;
-        fc9_n0_y_fl_d1 <= fc9_n0_y_fl;
-        fc9_n0_y_incx_d1 <= fc9_n0_y_incx;
-        fc9_n1_t0_0_d1 <= fc9_n1_t0_0;
-        fc9_n1_t1_0_b_d1 <= fc9_n1_t1_0_b;
-        fc9_n1_t0_2_d1 <= fc9_n1_t0_2;
-        fc9_n1_t1_1_b_d1 <= fc9_n1_t1_1_b;
-        fc9_n1_t3_0_b_d1 <= fc9_n1_t3_0_b;
-        fc9_n1_y_fl_d1 <= fc9_n1_y_fl;
-        fc9_n1_y_incx_d1 <= fc9_n1_y_incx;
-        fc9_n2_t1_0_a_d1 <= fc9_n2_t1_0_a;
-        fc9_n2_t0_1_d1 <= fc9_n2_t0_1;
-        fc9_n2_t2_0_b_d1 <= fc9_n2_t2_0_b;
-        fc9_n2_t3_0_b_d1 <= fc9_n2_t3_0_b;
-        fc9_n2_y_fl_d1 <= fc9_n2_y_fl;
-        fc9_n2_y_incx_d1 <= fc9_n2_y_incx;
-        fc9_n3_t1_0_a_d1 <= fc9_n3_t1_0_a;
-        fc9_n3_t0_1_d1 <= fc9_n3_t0_1;
-        fc9_n3_t0_2_d1 <= fc9_n3_t0_2;
-        fc9_n3_t1_1_b_d1 <= fc9_n3_t1_1_b;
-        fc9_n3_t3_0_b_d1 <= fc9_n3_t3_0_b;
-        fc9_n3_y_fl_d1 <= fc9_n3_y_fl;
-        fc9_n3_y_incx_d1 <= fc9_n3_y_incx;
-        fc9_n4_t1_0_a_d1 <= fc9_n4_t1_0_a;
-        fc9_n4_t0_1_d1 <= fc9_n4_t0_1;
-        fc9_n4_t0_2_d1 <= fc9_n4_t0_2;
-        fc9_n4_t1_1_b_d1 <= fc9_n4_t1_1_b;
-        fc9_n4_t3_0_b_d1 <= fc9_n4_t3_0_b;
-        fc9_n4_y_fl_d1 <= fc9_n4_y_fl;
-        fc9_n4_y_incx_d1 <= fc9_n4_y_incx;
-        fc9_n5_t0_2_d1 <= fc9_n5_t0_2;
-        fc9_n5_t1_1_b_d1 <= fc9_n5_t1_1_b;
-        fc9_n5_t2_0_a_d1 <= fc9_n5_t2_0_a;
-        fc9_n5_t3_0_b_d1 <= fc9_n5_t3_0_b;
-        fc9_n5_y_fl_d1 <= fc9_n5_y_fl;
-        fc9_n5_y_incx_d1 <= fc9_n5_y_incx;
-        fc9_n6_t1_1_a_d1 <= fc9_n6_t1_1_a;
-        fc9_n6_t0_3_d1 <= fc9_n6_t0_3;
-        fc9_n6_t2_0_a_d1 <= fc9_n6_t2_0_a;
-        fc9_n6_t3_0_b_d1 <= fc9_n6_t3_0_b;
-        fc9_n6_y_fl_d1 <= fc9_n6_y_fl;
-        fc9_n6_y_incx_d1 <= fc9_n6_y_incx;
-        fc9_n7_t1_0_a_d1 <= fc9_n7_t1_0_a;
-        fc9_n7_t0_1_d1 <= fc9_n7_t0_1;
-        fc9_n7_t1_1_a_d1 <= fc9_n7_t1_1_a;
-        fc9_n7_t0_3_d1 <= fc9_n7_t0_3;
-        fc9_n7_t3_0_b_d1 <= fc9_n7_t3_0_b;
-        fc9_n7_y_fl_d1 <= fc9_n7_y_fl;
-        fc9_n7_y_incx_d1 <= fc9_n7_y_incx;
+        fc9_n7_p2 := signed(to_unsigned((to_integer(fc9_in_2) * 92) mod 2**19, 19));
+        fc9_n7_p3 := signed(to_unsigned((to_integer(fc9_in_3) * (-82)) mod 2**19, 19));
+        fc9_n7_p4 := signed(to_unsigned((to_integer(fc9_in_4) * 30) mod 2**17, 17));
+        fc9_n7_p5 := signed(to_unsigned((to_integer(fc9_in_5) * 45) mod 2**18, 18));
+        fc9_n7_p6 := signed(to_unsigned((to_integer(fc9_in_6) * 77) mod 2**19, 19));
+        fc9_n7_t1_0 := resize(fc9_n7_t1_0_a_d1, 20) + fc9_n7_t0_1_d1;
+        fc9_n7_t1_1 := resize(fc9_n7_t1_1_a_d1, 22) + fc9_n7_t0_3_d1;
+        fc9_n7_acc := ((resize(fc9_n7_t1_0, 23) + resize(fc9_n7_t1_1, 23)) + to_signed(-70144, 23));
+        if unsigned(fc9_n7_acc(3 downto 0)) /= 0 then fc9_n7_y_sticky := '1'; else fc9_n7_y_sticky := '0'; end if;
+        fc9_n7_y_rnd := fc9_n7_y_fl_d1 + (to_signed(0, 17) & fc9_n7_y_incx_d1);
+        if fc9_n7_y_rnd > to_signed(32767, 18) then fc9_n7_y_sat := to_signed(32767, 16); elsif fc9_n7_y_rnd < to_signed(-32768, 18) then fc9_n7_y_sat := to_signed(-32768, 16); else fc9_n7_y_sat := fc9_n7_y_rnd(15 downto 0); end if;
+        fc9_n0_t0_0_d1 <= signed(to_unsigned((to_integer(fc9_in_0) * 699) mod 2**22, 22)) + resize(fc9_n0_p1, 22); -- weight 5.4609375
+        fc9_n0_t1_0_b_d1 <= resize(fc9_n0_p2, 20) + resize(fc9_n0_p3, 20);
+        fc9_n0_t0_2_d1 <= fc9_n0_t0_2_a + resize(fc9_n0_p5, 20);
+        fc9_n0_t1_1_b_d1 <= resize(fc9_n0_p6, 19) + signed(to_unsigned((to_integer(fc9_in_7) * 66) mod 2**19, 19)); -- weight 0.515625
+        fc9_n0_y_fl_d1 <= fc9_n0_acc(22 downto 5);
+        fc9_n0_y_incx_d1 <= fc9_n0_acc(4) and (fc9_n0_y_sticky or fc9_n0_acc(5));
+        fc9_n1_t0_0_d1 <= resize(fc9_n1_p0_neg, 22) + signed(to_unsigned((to_integer(fc9_in_1) * 658) mod 2**22, 22)); -- weight 5.140625
+        fc9_n1_t1_0_b_d1 <= resize(fc9_n1_p2, 20) + resize(fc9_n1_p3, 20);
+        fc9_n1_t0_2_d1 <= fc9_n0_t0_2_a + resize(fc9_n1_p5, 20);
+        fc9_n1_t1_1_b_d1 <= resize(fc9_n1_p6_neg, 18) + signed(to_unsigned((to_integer(fc9_in_7) * (-43)) mod 2**18, 18)); -- weight -0.3359375
+        fc9_n1_y_fl_d1 <= fc9_n1_acc(22 downto 5);
+        fc9_n1_y_incx_d1 <= fc9_n1_acc(4) and (fc9_n1_y_sticky or fc9_n1_acc(5));
+        fc9_n2_t1_0_a_d1 <= resize(fc9_n2_p0, 16) + resize(fc9_n2_p1, 16);
+        fc9_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc9_in_2) * 632) mod 2**22, 22)) + resize(fc9_n2_p3, 22); -- weight 4.9375
+        fc9_n2_t2_0_b_d1 <= resize(fc9_n2_t0_2, 20) + resize(fc9_n2_t0_3, 20);
+        fc9_n2_y_fl_d1 <= fc9_n2_acc(21 downto 5);
+        fc9_n2_y_incx_d1 <= fc9_n2_acc(4) and (fc9_n2_y_sticky or fc9_n2_acc(5));
+        fc9_n3_t1_0_a_d1 <= resize(fc9_n3_p0, 18) + resize(fc9_n3_p1, 18);
+        fc9_n3_t0_1_d1 <= resize(fc9_n3_p2, 22) + signed(to_unsigned((to_integer(fc9_in_3) * 596) mod 2**22, 22)); -- weight 4.65625
+        fc9_n3_t0_2_d1 <= resize(fc9_n3_p4, 20) + resize(fc9_n3_p5, 20);
+        fc9_n3_t1_1_b_d1 <= resize(fc9_n3_p6, 19) + signed(to_unsigned((to_integer(fc9_in_7) * 80) mod 2**19, 19)); -- weight 0.625
+        fc9_n3_y_fl_d1 <= fc9_n3_acc(22 downto 5);
+        fc9_n3_y_incx_d1 <= fc9_n3_acc(4) and (fc9_n3_y_sticky or fc9_n3_acc(5));
+        fc9_n4_t1_0_a_d1 <= resize(fc9_n4_p0, 19) + resize(fc9_n4_p1, 19);
+        fc9_n4_t0_1_d1 <= resize(fc9_n4_p2, 20) + resize(fc9_n4_p3, 20);
+        fc9_n4_t0_2_d1 <= signed(to_unsigned((to_integer(fc9_in_4) * 602) mod 2**22, 22)) + resize(fc9_n4_p5, 22); -- weight 4.703125
+        fc9_n4_t1_1_b_d1 <= resize(fc9_n4_p6, 19) + signed(to_unsigned((to_integer(fc9_in_7) * (-68)) mod 2**19, 19)); -- weight -0.53125
+        fc9_n4_y_fl_d1 <= fc9_n4_acc(22 downto 5);
+        fc9_n4_y_incx_d1 <= fc9_n4_acc(4) and (fc9_n4_y_sticky or fc9_n4_acc(5));
+        fc9_n5_t0_2_d1 <= resize(fc9_n5_p4, 22) + signed(to_unsigned((to_integer(fc9_in_5) * 627) mod 2**22, 22)); -- weight 4.8984375
+        fc9_n5_t1_1_b_d1 <= resize(fc9_n5_p6, 19) + signed(to_unsigned((to_integer(fc9_in_7) * (-88)) mod 2**19, 19)); -- weight -0.6875
+        fc9_n5_t2_0_a_d1 <= resize(fc9_n5_t0_0, 20) + resize(fc9_n5_t0_1, 20);
+        fc9_n5_y_fl_d1 <= fc9_n5_acc(22 downto 5);
+        fc9_n5_y_incx_d1 <= fc9_n5_acc(4) and (fc9_n5_y_sticky or fc9_n5_acc(5));
+        fc9_n6_t1_1_a_d1 <= resize(fc9_n6_p4, 19) + resize(fc9_n6_p5, 19);
+        fc9_n6_t0_3_d1 <= signed(to_unsigned((to_integer(fc9_in_6) * 591) mod 2**22, 22)) + resize(fc9_n6_p7, 22); -- weight 4.6171875
+        fc9_n6_t2_0_a_d1 <= fc9_n6_t1_0;
+        fc9_n6_y_fl_d1 <= fc9_n6_acc(21 downto 5);
+        fc9_n6_y_incx_d1 <= fc9_n6_acc(4) and (fc9_n6_y_sticky or fc9_n6_acc(5));
+        fc9_n7_t1_0_a_d1 <= resize(fc9_n7_p0, 18) + resize(fc9_n7_p1_sh, 18);
+        fc9_n7_t0_1_d1 <= resize(fc9_n7_p2, 20) + resize(fc9_n7_p3, 20);
+        fc9_n7_t1_1_a_d1 <= resize(fc9_n7_p4, 19) + resize(fc9_n7_p5, 19);
+        fc9_n7_t0_3_d1 <= resize(fc9_n7_p6, 22) + signed(to_unsigned((to_integer(fc9_in_7) * 766) mod 2**22, 22)); -- weight 5.984375
+        fc9_n7_y_fl_d1 <= fc9_n7_acc(22 downto 5);
+        fc9_n7_y_incx_d1 <= fc9_n7_acc(4) and (fc9_n7_y_sticky or fc9_n7_acc(5));
         fc9_out_0 <= fc9_n0_y_sat;
         fc9_out_1 <= fc9_n1_y_sat;
         fc9_out_2 <= fc9_n2_y_sat;

@@ -19,46 +19,6 @@ entity activations_relu6 is
 end entity activations_relu6;
 
 architecture rtl of activations_relu6 is
-  constant relu6_n0_zero : signed(11 downto 0) := "000000000000";
-  constant relu6_n0_max : signed(11 downto 0) := "001111111111";
-  constant relu6_n0_maxv : unsigned(9 downto 0) := "1111111111";
-  constant relu6_n0_limit : signed(11 downto 0) := "001100000000";
-  constant relu6_n0_maxv_2 : unsigned(9 downto 0) := "1100000000"; -- max = 6
-  constant relu6_n1_zero : signed(11 downto 0) := "000000000000";
-  constant relu6_n1_max : signed(11 downto 0) := "001111111111";
-  constant relu6_n1_maxv : unsigned(9 downto 0) := "1111111111";
-  constant relu6_n1_limit : signed(11 downto 0) := "001100000000";
-  constant relu6_n1_maxv_2 : unsigned(9 downto 0) := "1100000000"; -- max = 6
-  constant relu6_n2_zero : signed(11 downto 0) := "000000000000";
-  constant relu6_n2_max : signed(11 downto 0) := "001111111111";
-  constant relu6_n2_maxv : unsigned(9 downto 0) := "1111111111";
-  constant relu6_n2_limit : signed(11 downto 0) := "001100000000";
-  constant relu6_n2_maxv_2 : unsigned(9 downto 0) := "1100000000"; -- max = 6
-  constant relu6_n3_zero : signed(11 downto 0) := "000000000000";
-  constant relu6_n3_max : signed(11 downto 0) := "001111111111";
-  constant relu6_n3_maxv : unsigned(9 downto 0) := "1111111111";
-  constant relu6_n3_limit : signed(11 downto 0) := "001100000000";
-  constant relu6_n3_maxv_2 : unsigned(9 downto 0) := "1100000000"; -- max = 6
-  constant relu6_n4_zero : signed(11 downto 0) := "000000000000";
-  constant relu6_n4_max : signed(11 downto 0) := "001111111111";
-  constant relu6_n4_maxv : unsigned(9 downto 0) := "1111111111";
-  constant relu6_n4_limit : signed(11 downto 0) := "001100000000";
-  constant relu6_n4_maxv_2 : unsigned(9 downto 0) := "1100000000"; -- max = 6
-  constant relu6_n5_zero : signed(11 downto 0) := "000000000000";
-  constant relu6_n5_max : signed(11 downto 0) := "001111111111";
-  constant relu6_n5_maxv : unsigned(9 downto 0) := "1111111111";
-  constant relu6_n5_limit : signed(11 downto 0) := "001100000000";
-  constant relu6_n5_maxv_2 : unsigned(9 downto 0) := "1100000000"; -- max = 6
-  constant relu6_n6_zero : signed(11 downto 0) := "000000000000";
-  constant relu6_n6_max : signed(11 downto 0) := "001111111111";
-  constant relu6_n6_maxv : unsigned(9 downto 0) := "1111111111";
-  constant relu6_n6_limit : signed(11 downto 0) := "001100000000";
-  constant relu6_n6_maxv_2 : unsigned(9 downto 0) := "1100000000"; -- max = 6
-  constant relu6_n7_zero : signed(11 downto 0) := "000000000000";
-  constant relu6_n7_max : signed(11 downto 0) := "001111111111";
-  constant relu6_n7_maxv : unsigned(9 downto 0) := "1111111111";
-  constant relu6_n7_limit : signed(11 downto 0) := "001100000000";
-  constant relu6_n7_maxv_2 : unsigned(9 downto 0) := "1100000000"; -- max = 6
   signal relu6_out_0 : unsigned(9 downto 0);
   signal relu6_out_1 : unsigned(9 downto 0);
   signal relu6_out_2 : unsigned(9 downto 0);
@@ -70,7 +30,6 @@ architecture rtl of activations_relu6 is
 begin
   out_data <= std_logic_vector(relu6_out_7) & std_logic_vector(relu6_out_6) & std_logic_vector(relu6_out_5) & std_logic_vector(relu6_out_4) & std_logic_vector(relu6_out_3) & std_logic_vector(relu6_out_2) & std_logic_vector(relu6_out_1) & std_logic_vector(relu6_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable relu6_in_0 : signed(11 downto 0);
     variable relu6_in_1 : signed(11 downto 0);
@@ -80,62 +39,30 @@ begin
     variable relu6_in_5 : signed(11 downto 0);
     variable relu6_in_6 : signed(11 downto 0);
     variable relu6_in_7 : signed(11 downto 0);
-    variable relu6_n0_isneg : std_logic;
-    variable relu6_n0_max0 : signed(11 downto 0);
-    variable relu6_n0_wrap : unsigned(9 downto 0);
-    variable relu6_n0_ovf_hi : std_logic;
-    variable relu6_n0_sat : unsigned(9 downto 0);
-    variable relu6_n0_above : std_logic;
-    variable relu6_n0_clip : unsigned(9 downto 0);
-    variable relu6_n1_isneg : std_logic;
-    variable relu6_n1_max0 : signed(11 downto 0);
-    variable relu6_n1_wrap : unsigned(9 downto 0);
-    variable relu6_n1_ovf_hi : std_logic;
-    variable relu6_n1_sat : unsigned(9 downto 0);
-    variable relu6_n1_above : std_logic;
-    variable relu6_n1_clip : unsigned(9 downto 0);
-    variable relu6_n2_isneg : std_logic;
-    variable relu6_n2_max0 : signed(11 downto 0);
-    variable relu6_n2_wrap : unsigned(9 downto 0);
-    variable relu6_n2_ovf_hi : std_logic;
-    variable relu6_n2_sat : unsigned(9 downto 0);
-    variable relu6_n2_above : std_logic;
-    variable relu6_n2_clip : unsigned(9 downto 0);
-    variable relu6_n3_isneg : std_logic;
-    variable relu6_n3_max0 : signed(11 downto 0);
-    variable relu6_n3_wrap : unsigned(9 downto 0);
-    variable relu6_n3_ovf_hi : std_logic;
-    variable relu6_n3_sat : unsigned(9 downto 0);
-    variable relu6_n3_above : std_logic;
-    variable relu6_n3_clip : unsigned(9 downto 0);
-    variable relu6_n4_isneg : std_logic;
-    variable relu6_n4_max0 : signed(11 downto 0);
-    variable relu6_n4_wrap : unsigned(9 downto 0);
-    variable relu6_n4_ovf_hi : std_logic;
-    variable relu6_n4_sat : unsigned(9 downto 0);
-    variable relu6_n4_above : std_logic;
-    variable relu6_n4_clip : unsigned(9 downto 0);
-    variable relu6_n5_isneg : std_logic;
-    variable relu6_n5_max0 : signed(11 downto 0);
-    variable relu6_n5_wrap : unsigned(9 downto 0);
-    variable relu6_n5_ovf_hi : std_logic;
-    variable relu6_n5_sat : unsigned(9 downto 0);
-    variable relu6_n5_above : std_logic;
-    variable relu6_n5_clip : unsigned(9 downto 0);
-    variable relu6_n6_isneg : std_logic;
-    variable relu6_n6_max0 : signed(11 downto 0);
-    variable relu6_n6_wrap : unsigned(9 downto 0);
-    variable relu6_n6_ovf_hi : std_logic;
-    variable relu6_n6_sat : unsigned(9 downto 0);
-    variable relu6_n6_above : std_logic;
-    variable relu6_n6_clip : unsigned(9 downto 0);
-    variable relu6_n7_isneg : std_logic;
-    variable relu6_n7_max0 : signed(11 downto 0);
-    variable relu6_n7_wrap : unsigned(9 downto 0);
-    variable relu6_n7_ovf_hi : std_logic;
-    variable relu6_n7_sat : unsigned(9 downto 0);
-    variable relu6_n7_above : std_logic;
-    variable relu6_n7_clip : unsigned(9 downto 0);
+    variable relu6_n0_max0 : unsigned(10 downto 0);
+    variable relu6_n0_sx_2 : signed(11 downto 0);
+    variable relu6_n0_clip : unsigned(9 downto 0); -- max = 6
+    variable relu6_n1_max0 : unsigned(10 downto 0);
+    variable relu6_n1_sx_2 : signed(11 downto 0);
+    variable relu6_n1_clip : unsigned(9 downto 0); -- max = 6
+    variable relu6_n2_max0 : unsigned(10 downto 0);
+    variable relu6_n2_sx_2 : signed(11 downto 0);
+    variable relu6_n2_clip : unsigned(9 downto 0); -- max = 6
+    variable relu6_n3_max0 : unsigned(10 downto 0);
+    variable relu6_n3_sx_2 : signed(11 downto 0);
+    variable relu6_n3_clip : unsigned(9 downto 0); -- max = 6
+    variable relu6_n4_max0 : unsigned(10 downto 0);
+    variable relu6_n4_sx_2 : signed(11 downto 0);
+    variable relu6_n4_clip : unsigned(9 downto 0); -- max = 6
+    variable relu6_n5_max0 : unsigned(10 downto 0);
+    variable relu6_n5_sx_2 : signed(11 downto 0);
+    variable relu6_n5_clip : unsigned(9 downto 0); -- max = 6
+    variable relu6_n6_max0 : unsigned(10 downto 0);
+    variable relu6_n6_sx_2 : signed(11 downto 0);
+    variable relu6_n6_clip : unsigned(9 downto 0); -- max = 6
+    variable relu6_n7_max0 : unsigned(10 downto 0);
+    variable relu6_n7_sx_2 : signed(11 downto 0);
+    variable relu6_n7_clip : unsigned(9 downto 0); -- max = 6
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -147,62 +74,30 @@ begin
         relu6_in_5 := signed(in_data(71 downto 60));
         relu6_in_6 := signed(in_data(83 downto 72));
         relu6_in_7 := signed(in_data(95 downto 84));
-        relu6_n0_isneg := relu6_in_0(11);
-        if relu6_n0_isneg = '1' then relu6_n0_max0 := relu6_n0_zero; else relu6_n0_max0 := relu6_in_0; end if;
-        relu6_n0_wrap := unsigned(relu6_n0_max0(9 downto 0));
-        if relu6_n0_max0 > relu6_n0_max then relu6_n0_ovf_hi := '1'; else relu6_n0_ovf_hi := '0'; end if;
-        if relu6_n0_ovf_hi = '1' then relu6_n0_sat := relu6_n0_maxv; else relu6_n0_sat := relu6_n0_wrap; end if;
-        if relu6_in_0 > relu6_n0_limit then relu6_n0_above := '1'; else relu6_n0_above := '0'; end if;
-        if relu6_n0_above = '1' then relu6_n0_clip := relu6_n0_maxv_2; else relu6_n0_clip := relu6_n0_sat; end if;
-        relu6_n1_isneg := relu6_in_1(11);
-        if relu6_n1_isneg = '1' then relu6_n1_max0 := relu6_n1_zero; else relu6_n1_max0 := relu6_in_1; end if;
-        relu6_n1_wrap := unsigned(relu6_n1_max0(9 downto 0));
-        if relu6_n1_max0 > relu6_n1_max then relu6_n1_ovf_hi := '1'; else relu6_n1_ovf_hi := '0'; end if;
-        if relu6_n1_ovf_hi = '1' then relu6_n1_sat := relu6_n1_maxv; else relu6_n1_sat := relu6_n1_wrap; end if;
-        if relu6_in_1 > relu6_n1_limit then relu6_n1_above := '1'; else relu6_n1_above := '0'; end if;
-        if relu6_n1_above = '1' then relu6_n1_clip := relu6_n1_maxv_2; else relu6_n1_clip := relu6_n1_sat; end if;
-        relu6_n2_isneg := relu6_in_2(11);
-        if relu6_n2_isneg = '1' then relu6_n2_max0 := relu6_n2_zero; else relu6_n2_max0 := relu6_in_2; end if;
-        relu6_n2_wrap := unsigned(relu6_n2_max0(9 downto 0));
-        if relu6_n2_max0 > relu6_n2_max then relu6_n2_ovf_hi := '1'; else relu6_n2_ovf_hi := '0'; end if;
-        if relu6_n2_ovf_hi = '1' then relu6_n2_sat := relu6_n2_maxv; else relu6_n2_sat := relu6_n2_wrap; end if;
-        if relu6_in_2 > relu6_n2_limit then relu6_n2_above := '1'; else relu6_n2_above := '0'; end if;
-        if relu6_n2_above = '1' then relu6_n2_clip := relu6_n2_maxv_2; else relu6_n2_clip := relu6_n2_sat; end if;
-        relu6_n3_isneg := relu6_in_3(11);
-        if relu6_n3_isneg = '1' then relu6_n3_max0 := relu6_n3_zero; else relu6_n3_max0 := relu6_in_3; end if;
-        relu6_n3_wrap := unsigned(relu6_n3_max0(9 downto 0));
-        if relu6_n3_max0 > relu6_n3_max then relu6_n3_ovf_hi := '1'; else relu6_n3_ovf_hi := '0'; end if;
-        if relu6_n3_ovf_hi = '1' then relu6_n3_sat := relu6_n3_maxv; else relu6_n3_sat := relu6_n3_wrap; end if;
-        if relu6_in_3 > relu6_n3_limit then relu6_n3_above := '1'; else relu6_n3_above := '0'; end if;
-        if relu6_n3_above = '1' then relu6_n3_clip := relu6_n3_maxv_2; else relu6_n3_clip := relu6_n3_sat; end if;
-        relu6_n4_isneg := relu6_in_4(11);
-        if relu6_n4_isneg = '1' then relu6_n4_max0 := relu6_n4_zero; else relu6_n4_max0 := relu6_in_4; end if;
-        relu6_n4_wrap := unsigned(relu6_n4_max0(9 downto 0));
-        if relu6_n4_max0 > relu6_n4_max then relu6_n4_ovf_hi := '1'; else relu6_n4_ovf_hi := '0'; end if;
-        if relu6_n4_ovf_hi = '1' then relu6_n4_sat := relu6_n4_maxv; else relu6_n4_sat := relu6_n4_wrap; end if;
-        if relu6_in_4 > relu6_n4_limit then relu6_n4_above := '1'; else relu6_n4_above := '0'; end if;
-        if relu6_n4_above = '1' then relu6_n4_clip := relu6_n4_maxv_2; else relu6_n4_clip := relu6_n4_sat; end if;
-        relu6_n5_isneg := relu6_in_5(11);
-        if relu6_n5_isneg = '1' then relu6_n5_max0 := relu6_n5_zero; else relu6_n5_max0 := relu6_in_5; end if;
-        relu6_n5_wrap := unsigned(relu6_n5_max0(9 downto 0));
-        if relu6_n5_max0 > relu6_n5_max then relu6_n5_ovf_hi := '1'; else relu6_n5_ovf_hi := '0'; end if;
-        if relu6_n5_ovf_hi = '1' then relu6_n5_sat := relu6_n5_maxv; else relu6_n5_sat := relu6_n5_wrap; end if;
-        if relu6_in_5 > relu6_n5_limit then relu6_n5_above := '1'; else relu6_n5_above := '0'; end if;
-        if relu6_n5_above = '1' then relu6_n5_clip := relu6_n5_maxv_2; else relu6_n5_clip := relu6_n5_sat; end if;
-        relu6_n6_isneg := relu6_in_6(11);
-        if relu6_n6_isneg = '1' then relu6_n6_max0 := relu6_n6_zero; else relu6_n6_max0 := relu6_in_6; end if;
-        relu6_n6_wrap := unsigned(relu6_n6_max0(9 downto 0));
-        if relu6_n6_max0 > relu6_n6_max then relu6_n6_ovf_hi := '1'; else relu6_n6_ovf_hi := '0'; end if;
-        if relu6_n6_ovf_hi = '1' then relu6_n6_sat := relu6_n6_maxv; else relu6_n6_sat := relu6_n6_wrap; end if;
-        if relu6_in_6 > relu6_n6_limit then relu6_n6_above := '1'; else relu6_n6_above := '0'; end if;
-        if relu6_n6_above = '1' then relu6_n6_clip := relu6_n6_maxv_2; else relu6_n6_clip := relu6_n6_sat; end if;
-        relu6_n7_isneg := relu6_in_7(11);
-        if relu6_n7_isneg = '1' then relu6_n7_max0 := relu6_n7_zero; else relu6_n7_max0 := relu6_in_7; end if;
-        relu6_n7_wrap := unsigned(relu6_n7_max0(9 downto 0));
-        if relu6_n7_max0 > relu6_n7_max then relu6_n7_ovf_hi := '1'; else relu6_n7_ovf_hi := '0'; end if;
-        if relu6_n7_ovf_hi = '1' then relu6_n7_sat := relu6_n7_maxv; else relu6_n7_sat := relu6_n7_wrap; end if;
-        if relu6_in_7 > relu6_n7_limit then relu6_n7_above := '1'; else relu6_n7_above := '0'; end if;
-        if relu6_n7_above = '1' then relu6_n7_clip := relu6_n7_maxv_2; else relu6_n7_clip := relu6_n7_sat; end if;
+        if relu6_in_0(11) = '1' then relu6_n0_max0 := to_unsigned(0, 11); else relu6_n0_max0 := unsigned(relu6_in_0(10 downto 0)); end if;
+        relu6_n0_sx_2 := signed(resize(relu6_n0_max0, 12));
+        if relu6_in_0 > to_signed(768, 12) then relu6_n0_clip := to_unsigned(768, 10); elsif relu6_n0_sx_2 > to_signed(1023, 12) then relu6_n0_clip := to_unsigned(1023, 10); else relu6_n0_clip := unsigned(relu6_n0_sx_2(9 downto 0)); end if;
+        if relu6_in_1(11) = '1' then relu6_n1_max0 := to_unsigned(0, 11); else relu6_n1_max0 := unsigned(relu6_in_1(10 downto 0)); end if;
+        relu6_n1_sx_2 := signed(resize(relu6_n1_max0, 12));
+        if relu6_in_1 > to_signed(768, 12) then relu6_n1_clip := to_unsigned(768, 10); elsif relu6_n1_sx_2 > to_signed(1023, 12) then relu6_n1_clip := to_unsigned(1023, 10); else relu6_n1_clip := unsigned(relu6_n1_sx_2(9 downto 0)); end if;
+        if relu6_in_2(11) = '1' then relu6_n2_max0 := to_unsigned(0, 11); else relu6_n2_max0 := unsigned(relu6_in_2(10 downto 0)); end if;
+        relu6_n2_sx_2 := signed(resize(relu6_n2_max0, 12));
+        if relu6_in_2 > to_signed(768, 12) then relu6_n2_clip := to_unsigned(768, 10); elsif relu6_n2_sx_2 > to_signed(1023, 12) then relu6_n2_clip := to_unsigned(1023, 10); else relu6_n2_clip := unsigned(relu6_n2_sx_2(9 downto 0)); end if;
+        if relu6_in_3(11) = '1' then relu6_n3_max0 := to_unsigned(0, 11); else relu6_n3_max0 := unsigned(relu6_in_3(10 downto 0)); end if;
+        relu6_n3_sx_2 := signed(resize(relu6_n3_max0, 12));
+        if relu6_in_3 > to_signed(768, 12) then relu6_n3_clip := to_unsigned(768, 10); elsif relu6_n3_sx_2 > to_signed(1023, 12) then relu6_n3_clip := to_unsigned(1023, 10); else relu6_n3_clip := unsigned(relu6_n3_sx_2(9 downto 0)); end if;
+        if relu6_in_4(11) = '1' then relu6_n4_max0 := to_unsigned(0, 11); else relu6_n4_max0 := unsigned(relu6_in_4(10 downto 0)); end if;
+        relu6_n4_sx_2 := signed(resize(relu6_n4_max0, 12));
+        if relu6_in_4 > to_signed(768, 12) then relu6_n4_clip := to_unsigned(768, 10); elsif relu6_n4_sx_2 > to_signed(1023, 12) then relu6_n4_clip := to_unsigned(1023, 10); else relu6_n4_clip := unsigned(relu6_n4_sx_2(9 downto 0)); end if;
+        if relu6_in_5(11) = '1' then relu6_n5_max0 := to_unsigned(0, 11); else relu6_n5_max0 := unsigned(relu6_in_5(10 downto 0)); end if;
+        relu6_n5_sx_2 := signed(resize(relu6_n5_max0, 12));
+        if relu6_in_5 > to_signed(768, 12) then relu6_n5_clip := to_unsigned(768, 10); elsif relu6_n5_sx_2 > to_signed(1023, 12) then relu6_n5_clip := to_unsigned(1023, 10); else relu6_n5_clip := unsigned(relu6_n5_sx_2(9 downto 0)); end if;
+        if relu6_in_6(11) = '1' then relu6_n6_max0 := to_unsigned(0, 11); else relu6_n6_max0 := unsigned(relu6_in_6(10 downto 0)); end if;
+        relu6_n6_sx_2 := signed(resize(relu6_n6_max0, 12));
+        if relu6_in_6 > to_signed(768, 12) then relu6_n6_clip := to_unsigned(768, 10); elsif relu6_n6_sx_2 > to_signed(1023, 12) then relu6_n6_clip := to_unsigned(1023, 10); else relu6_n6_clip := unsigned(relu6_n6_sx_2(9 downto 0)); end if;
+        if relu6_in_7(11) = '1' then relu6_n7_max0 := to_unsigned(0, 11); else relu6_n7_max0 := unsigned(relu6_in_7(10 downto 0)); end if;
+        relu6_n7_sx_2 := signed(resize(relu6_n7_max0, 12));
+        if relu6_in_7 > to_signed(768, 12) then relu6_n7_clip := to_unsigned(768, 10); elsif relu6_n7_sx_2 > to_signed(1023, 12) then relu6_n7_clip := to_unsigned(1023, 10); else relu6_n7_clip := unsigned(relu6_n7_sx_2(9 downto 0)); end if;
         relu6_out_0 <= relu6_n0_clip;
         relu6_out_1 <= relu6_n1_clip;
         relu6_out_2 <= relu6_n2_clip;

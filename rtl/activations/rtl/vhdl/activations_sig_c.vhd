@@ -1059,7 +1059,6 @@ architecture rtl of activations_sig_c is
 begin
   out_data <= std_logic_vector(sig_c_out_7) & std_logic_vector(sig_c_out_6) & std_logic_vector(sig_c_out_5) & std_logic_vector(sig_c_out_4) & std_logic_vector(sig_c_out_3) & std_logic_vector(sig_c_out_2) & std_logic_vector(sig_c_out_1) & std_logic_vector(sig_c_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable sig_c_in_0 : signed(11 downto 0);
     variable sig_c_in_1 : signed(11 downto 0);

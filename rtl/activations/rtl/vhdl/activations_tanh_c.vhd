@@ -291,16 +291,7 @@ architecture rtl of activations_tanh_c is
 begin
   out_data <= std_logic_vector(tanh_c_out_7) & std_logic_vector(tanh_c_out_6) & std_logic_vector(tanh_c_out_5) & std_logic_vector(tanh_c_out_4) & std_logic_vector(tanh_c_out_3) & std_logic_vector(tanh_c_out_2) & std_logic_vector(tanh_c_out_1) & std_logic_vector(tanh_c_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable tanh_c_in_0 : signed(7 downto 0);
-    variable tanh_c_in_1 : signed(7 downto 0);
-    variable tanh_c_in_2 : signed(7 downto 0);
-    variable tanh_c_in_3 : signed(7 downto 0);
-    variable tanh_c_in_4 : signed(7 downto 0);
-    variable tanh_c_in_5 : signed(7 downto 0);
-    variable tanh_c_in_6 : signed(7 downto 0);
-    variable tanh_c_in_7 : signed(7 downto 0);
     variable tanh_c_n0_addr : unsigned(7 downto 0);
     variable tanh_c_n0_rom : signed(9 downto 0);
     variable tanh_c_n1_addr : unsigned(7 downto 0);
@@ -320,29 +311,21 @@ begin
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        tanh_c_in_0 := signed(in_data(7 downto 0));
-        tanh_c_in_1 := signed(in_data(15 downto 8));
-        tanh_c_in_2 := signed(in_data(23 downto 16));
-        tanh_c_in_3 := signed(in_data(31 downto 24));
-        tanh_c_in_4 := signed(in_data(39 downto 32));
-        tanh_c_in_5 := signed(in_data(47 downto 40));
-        tanh_c_in_6 := signed(in_data(55 downto 48));
-        tanh_c_in_7 := signed(in_data(63 downto 56));
-        tanh_c_n0_addr := unsigned(tanh_c_in_0);
+        tanh_c_n0_addr := unsigned(signed(in_data(7 downto 0)));
         tanh_c_n0_rom := tanh_c_rom(to_integer(tanh_c_n0_addr));
-        tanh_c_n1_addr := unsigned(tanh_c_in_1);
+        tanh_c_n1_addr := unsigned(signed(in_data(15 downto 8)));
         tanh_c_n1_rom := tanh_c_rom(to_integer(tanh_c_n1_addr));
-        tanh_c_n2_addr := unsigned(tanh_c_in_2);
+        tanh_c_n2_addr := unsigned(signed(in_data(23 downto 16)));
         tanh_c_n2_rom := tanh_c_rom(to_integer(tanh_c_n2_addr));
-        tanh_c_n3_addr := unsigned(tanh_c_in_3);
+        tanh_c_n3_addr := unsigned(signed(in_data(31 downto 24)));
         tanh_c_n3_rom := tanh_c_rom(to_integer(tanh_c_n3_addr));
-        tanh_c_n4_addr := unsigned(tanh_c_in_4);
+        tanh_c_n4_addr := unsigned(signed(in_data(39 downto 32)));
         tanh_c_n4_rom := tanh_c_rom(to_integer(tanh_c_n4_addr));
-        tanh_c_n5_addr := unsigned(tanh_c_in_5);
+        tanh_c_n5_addr := unsigned(signed(in_data(47 downto 40)));
         tanh_c_n5_rom := tanh_c_rom(to_integer(tanh_c_n5_addr));
-        tanh_c_n6_addr := unsigned(tanh_c_in_6);
+        tanh_c_n6_addr := unsigned(signed(in_data(55 downto 48)));
         tanh_c_n6_rom := tanh_c_rom(to_integer(tanh_c_n6_addr));
-        tanh_c_n7_addr := unsigned(tanh_c_in_7);
+        tanh_c_n7_addr := unsigned(signed(in_data(63 downto 56)));
         tanh_c_n7_rom := tanh_c_rom(to_integer(tanh_c_n7_addr));
         tanh_c_out_0 <= tanh_c_n0_rom;
         tanh_c_out_1 <= tanh_c_n1_rom;

@@ -40,9 +40,6 @@ module jet_tagger (
     reg  valid_s14;
     reg  valid_s15;
 
-    assign out_valid = valid_s15;
-    assign out_data = softmax_out;
-
     jet_tagger_fc1 u_fc1 (
         .clk(clk),
         .ce(ce),
@@ -128,6 +125,9 @@ module jet_tagger (
             valid_s15 <= valid_s14;
         end
     end
+
+    assign out_valid = valid_s15;
+    assign out_data = softmax_out;
 
 endmodule
 

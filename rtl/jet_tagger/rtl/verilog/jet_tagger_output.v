@@ -13,2395 +13,438 @@ module jet_tagger_output (
     output wire [79:0] out_data
 );
 
-    wire signed [15:0] output_in_0;
-    wire signed [15:0] output_in_1;
-    wire signed [15:0] output_in_2;
-    wire signed [15:0] output_in_3;
-    wire signed [15:0] output_in_4;
-    wire signed [15:0] output_in_5;
-    wire signed [15:0] output_in_6;
-    wire signed [15:0] output_in_7;
-    wire signed [15:0] output_in_8;
-    wire signed [15:0] output_in_9;
-    wire signed [15:0] output_in_10;
-    wire signed [15:0] output_in_11;
-    wire signed [15:0] output_in_12;
-    wire signed [15:0] output_in_13;
-    wire signed [15:0] output_in_14;
-    wire signed [15:0] output_in_15;
-    wire signed [15:0] output_in_16;
-    wire signed [15:0] output_in_17;
-    wire signed [15:0] output_in_18;
-    wire signed [15:0] output_in_19;
-    wire signed [15:0] output_in_20;
-    wire signed [15:0] output_in_21;
-    wire signed [15:0] output_in_22;
-    wire signed [15:0] output_in_23;
-    wire signed [15:0] output_in_24;
-    wire signed [15:0] output_in_25;
-    wire signed [15:0] output_in_26;
-    wire signed [15:0] output_in_27;
-    wire signed [15:0] output_in_28;
-    wire signed [15:0] output_in_29;
-    wire signed [15:0] output_in_30;
-    wire signed [15:0] output_in_31;
-    wire signed [9:0] output_w0_0; // weight 0.3388671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p0;
-    wire signed [10:0] output_w1_0; // weight -0.6572265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p1;
-    wire signed [7:0] output_w2_0; // weight 0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n0_p2;
-    wire signed [8:0] output_w3_0; // weight 0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p3;
-    wire signed [8:0] output_w4_0; // weight 0.2041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p4;
-    wire signed [7:0] output_w5_0; // weight 0.0634765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n0_p5;
-    wire signed [5:0] output_w6_0; // weight -0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n0_p6;
-    wire signed [8:0] output_w7_0; // weight -0.20703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p7;
-    wire signed [10:0] output_w8_0; // weight 0.7431640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n0_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p8;
-    wire signed [9:0] output_w9_0; // weight -0.470703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p9;
-    wire signed [7:0] output_w10_0; // weight -0.1103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n0_p10;
-    wire signed [8:0] output_w11_0; // weight 0.2177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p11;
-    wire signed [7:0] output_w12_0; // weight 0.115234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n0_p12;
-    wire signed [9:0] output_w13_0; // weight -0.29296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p13;
-    wire signed [7:0] output_w14_0; // weight 0.11328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n0_p14;
-    wire signed [8:0] output_w15_0; // weight -0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p15;
-    wire signed [7:0] output_w16_0; // weight -0.0888671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n0_p16;
-    wire signed [8:0] output_w17_0; // weight 0.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p17;
-    wire signed [9:0] output_w18_0; // weight 0.41796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p18;
-    wire signed [8:0] output_w19_0; // weight 0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p19;
-    wire signed [9:0] output_w20_0; // weight 0.3720703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p20;
-    wire signed [8:0] output_w21_0; // weight -0.158203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p21;
-    wire signed [7:0] output_w22_0; // weight 0.0634765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n0_p22;
-    wire signed [9:0] output_w23_0; // weight 0.337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p23;
-    wire signed [7:0] output_w24_0; // weight 0.095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n0_p24;
-    wire signed [8:0] output_w25_0; // weight -0.16796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p25;
-    wire signed [8:0] output_w26_0; // weight -0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p26;
-    wire signed [4:0] output_w27_0; // weight -0.0087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] output_n0_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] output_n0_p27;
-    wire signed [9:0] output_w28_0; // weight -0.31640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p28;
-    wire signed [8:0] output_w29_0; // weight -0.2275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n0_p29;
-    wire signed [6:0] output_w30_0; // weight -0.052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n0_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n0_p30;
-    wire signed [9:0] output_w31_0; // weight -0.2998046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n0_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n0_p31;
-    wire signed [19:0] output_n0_bias; // bias -0.3212890625
-    wire signed [25:0] output_n0_t0_0_a;
-    wire signed [25:0] output_n0_t0_0;
-    wire signed [24:0] output_n0_t0_1_a;
-    wire signed [24:0] output_n0_t0_1_b;
-    wire signed [24:0] output_n0_t0_1;
-    wire signed [24:0] output_n0_t0_2_a;
-    wire signed [24:0] output_n0_t0_2_b;
-    wire signed [24:0] output_n0_t0_2;
-    wire signed [23:0] output_n0_t0_3_a;
-    wire signed [23:0] output_n0_t0_3;
-    wire signed [26:0] output_n0_t0_4_a;
-    wire signed [26:0] output_n0_t0_4_b;
-    wire signed [26:0] output_n0_t0_4;
-    wire signed [24:0] output_n0_t0_5_a;
-    wire signed [24:0] output_n0_t0_5_b;
-    wire signed [24:0] output_n0_t0_5;
-    wire signed [24:0] output_n0_t0_6_a;
-    wire signed [24:0] output_n0_t0_6;
-    wire signed [24:0] output_n0_t0_7_a;
-    wire signed [24:0] output_n0_t0_7_b;
-    wire signed [24:0] output_n0_t0_7;
-    wire signed [24:0] output_n0_t0_8_a;
-    wire signed [24:0] output_n0_t0_8_b;
-    wire signed [24:0] output_n0_t0_8;
-    wire signed [25:0] output_n0_t0_9_a;
-    wire signed [25:0] output_n0_t0_9_b;
-    wire signed [25:0] output_n0_t0_9;
-    wire signed [25:0] output_n0_t0_10_a;
-    wire signed [25:0] output_n0_t0_10_b;
-    wire signed [25:0] output_n0_t0_10;
-    wire signed [24:0] output_n0_t0_11_a;
-    wire signed [24:0] output_n0_t0_11;
-    wire signed [24:0] output_n0_t0_12_a;
-    wire signed [24:0] output_n0_t0_12_b;
-    wire signed [24:0] output_n0_t0_12;
-    wire signed [23:0] output_n0_t0_13_b;
-    wire signed [23:0] output_n0_t0_13;
-    wire signed [25:0] output_n0_t0_14_a;
-    wire signed [25:0] output_n0_t0_14_b;
-    wire signed [25:0] output_n0_t0_14;
-    wire signed [24:0] output_n0_t0_15_a;
-    wire signed [24:0] output_n0_t0_15;
-    wire signed [26:0] output_n0_t1_0_a;
-    wire signed [26:0] output_n0_t1_0_b;
-    reg  signed [26:0] output_n0_t1_0_a_d1;
-    reg  signed [26:0] output_n0_t1_0_b_d1;
-    wire signed [26:0] output_n0_t1_0;
-    wire signed [25:0] output_n0_t1_1_a;
-    wire signed [25:0] output_n0_t1_1_b;
-    reg  signed [25:0] output_n0_t1_1_a_d1;
-    reg  signed [25:0] output_n0_t1_1_b_d1;
-    wire signed [25:0] output_n0_t1_1;
-    wire signed [26:0] output_n0_t1_2_b;
+    wire signed [15:0] output_in_0 = $signed(in_data[15:0]);
+    wire signed [15:0] output_in_1 = $signed(in_data[31:16]);
+    wire signed [15:0] output_in_2 = $signed(in_data[47:32]);
+    wire signed [15:0] output_in_3 = $signed(in_data[63:48]);
+    wire signed [15:0] output_in_4 = $signed(in_data[79:64]);
+    wire signed [15:0] output_in_5 = $signed(in_data[95:80]);
+    wire signed [15:0] output_in_6 = $signed(in_data[111:96]);
+    wire signed [15:0] output_in_7 = $signed(in_data[127:112]);
+    wire signed [15:0] output_in_8 = $signed(in_data[143:128]);
+    wire signed [15:0] output_in_9 = $signed(in_data[159:144]);
+    wire signed [15:0] output_in_10 = $signed(in_data[175:160]);
+    wire signed [15:0] output_in_11 = $signed(in_data[191:176]);
+    wire signed [15:0] output_in_12 = $signed(in_data[207:192]);
+    wire signed [15:0] output_in_13 = $signed(in_data[223:208]);
+    wire signed [15:0] output_in_14 = $signed(in_data[239:224]);
+    wire signed [15:0] output_in_15 = $signed(in_data[255:240]);
+    wire signed [15:0] output_in_16 = $signed(in_data[271:256]);
+    wire signed [15:0] output_in_17 = $signed(in_data[287:272]);
+    wire signed [15:0] output_in_18 = $signed(in_data[303:288]);
+    wire signed [15:0] output_in_19 = $signed(in_data[319:304]);
+    wire signed [15:0] output_in_20 = $signed(in_data[335:320]);
+    wire signed [15:0] output_in_21 = $signed(in_data[351:336]);
+    wire signed [15:0] output_in_22 = $signed(in_data[367:352]);
+    wire signed [15:0] output_in_23 = $signed(in_data[383:368]);
+    wire signed [15:0] output_in_24 = $signed(in_data[399:384]);
+    wire signed [15:0] output_in_25 = $signed(in_data[415:400]);
+    wire signed [15:0] output_in_26 = $signed(in_data[431:416]);
+    wire signed [15:0] output_in_27 = $signed(in_data[447:432]);
+    wire signed [15:0] output_in_28 = $signed(in_data[463:448]);
+    wire signed [15:0] output_in_29 = $signed(in_data[479:464]);
+    wire signed [15:0] output_in_30 = $signed(in_data[495:480]);
+    wire signed [15:0] output_in_31 = $signed(in_data[511:496]);
+    wire signed [24:0] output_n0_p0 = output_in_0 * 10'sd347; // weight 0.3388671875
+    wire signed [22:0] output_n0_p2 = output_in_2 * 8'sd112; // weight 0.109375
+    wire signed [23:0] output_n0_p3 = output_in_3 * 9'sd220; // weight 0.21484375
+    wire signed [23:0] output_n0_p4 = output_in_4 * 9'sd209; // weight 0.2041015625
+    wire signed [22:0] output_n0_p5 = output_in_5 * 8'sd65; // weight 0.0634765625
+    wire signed [20:0] output_n0_p6 = output_in_6 * 6'sh25; // weight -0.0263671875
+    wire signed [25:0] output_n0_p8 = output_in_8 * 11'sd761; // weight 0.7431640625
+    wire signed [24:0] output_n0_p9 = output_in_9 * 10'sh21e; // weight -0.470703125
+    wire signed [22:0] output_n0_p10 = output_in_10 * 8'sh8f; // weight -0.1103515625
+    wire signed [23:0] output_n0_p11 = output_in_11 * 9'sd223; // weight 0.2177734375
+    wire signed [22:0] output_n0_p12 = output_in_12 * 8'sd118; // weight 0.115234375
+    wire signed [22:0] output_n0_p14 = output_in_14 * 8'sd116; // weight 0.11328125
+    wire signed [23:0] output_n0_p15 = output_in_15 * 9'sh138; // weight -0.1953125
+    wire signed [22:0] output_n0_p16 = output_in_16 * 8'sha5; // weight -0.0888671875
+    wire signed [23:0] output_n0_p17 = output_in_17 * 9'sd206; // weight 0.201171875
+    wire signed [24:0] output_n0_p18 = output_in_18 * 10'sd428; // weight 0.41796875
+    wire signed [23:0] output_n0_p19 = output_in_19 * 9'sd167; // weight 0.1630859375
+    wire signed [24:0] output_n0_p20 = output_in_20 * 10'sd381; // weight 0.3720703125
+    wire signed [23:0] output_n0_p21 = output_in_21 * 9'sh15e; // weight -0.158203125
+    wire signed [22:0] output_n0_p22 = output_in_22 * 8'sd65; // weight 0.0634765625
+    wire signed [22:0] output_n0_p24 = output_in_24 * 8'sd98; // weight 0.095703125
+    wire signed [23:0] output_n0_p25 = output_in_25 * 9'sh154; // weight -0.16796875
+    wire signed [19:0] output_n0_p27 = output_in_27 * 5'sh17; // weight -0.0087890625
+    wire signed [24:0] output_n0_p28 = output_in_28 * 10'sh2bc; // weight -0.31640625
+    wire signed [23:0] output_n0_p29 = output_in_29 * 9'sh117; // weight -0.2275390625
+    wire signed [21:0] output_n0_p30 = output_in_30 * 7'sh4a; // weight -0.052734375
+    reg  signed [25:0] output_n0_t1_0_a_d1;
+    reg  signed [24:0] output_n0_t1_0_b_d1;
+    reg  signed [24:0] output_n0_t1_1_a_d1;
+    reg  signed [23:0] output_n0_t1_1_b_d1;
+    wire signed [25:0] output_n0_t1_1 = $signed({output_n0_t1_1_a_d1[24], output_n0_t1_1_a_d1}) + $signed({{2{output_n0_t1_1_b_d1[23]}}, output_n0_t1_1_b_d1});
     reg  signed [26:0] output_n0_t0_4_d1;
-    reg  signed [26:0] output_n0_t1_2_b_d1;
-    wire signed [26:0] output_n0_t1_2;
-    wire signed [25:0] output_n0_t1_3_a;
-    wire signed [25:0] output_n0_t1_3_b;
-    reg  signed [25:0] output_n0_t1_3_a_d1;
-    reg  signed [25:0] output_n0_t1_3_b_d1;
-    wire signed [25:0] output_n0_t1_3;
-    wire signed [25:0] output_n0_t1_4_a;
-    reg  signed [25:0] output_n0_t1_4_a_d1;
+    reg  signed [24:0] output_n0_t1_2_b_d1;
+    wire signed [26:0] output_n0_t1_2 = output_n0_t0_4_d1 + $signed({{2{output_n0_t1_2_b_d1[24]}}, output_n0_t1_2_b_d1});
+    reg  signed [24:0] output_n0_t1_3_a_d1;
+    reg  signed [24:0] output_n0_t1_3_b_d1;
+    wire signed [25:0] output_n0_t1_3 = $signed({output_n0_t1_3_a_d1[24], output_n0_t1_3_a_d1}) + $signed({output_n0_t1_3_b_d1[24], output_n0_t1_3_b_d1});
+    reg  signed [24:0] output_n0_t1_4_a_d1;
     reg  signed [25:0] output_n0_t0_9_d1;
-    wire signed [25:0] output_n0_t1_4;
-    wire signed [25:0] output_n0_t1_5_b;
+    wire signed [25:0] output_n0_t1_4 = $signed({output_n0_t1_4_a_d1[24], output_n0_t1_4_a_d1}) + output_n0_t0_9_d1;
     reg  signed [25:0] output_n0_t0_10_d1;
-    reg  signed [25:0] output_n0_t1_5_b_d1;
-    wire signed [25:0] output_n0_t1_5;
-    wire signed [24:0] output_n0_t1_6_b;
+    reg  signed [24:0] output_n0_t1_5_b_d1;
+    wire signed [25:0] output_n0_t1_5 = output_n0_t0_10_d1 + $signed({output_n0_t1_5_b_d1[24], output_n0_t1_5_b_d1});
     reg  signed [24:0] output_n0_t0_12_d1;
-    reg  signed [24:0] output_n0_t1_6_b_d1;
-    wire signed [24:0] output_n0_t1_6;
-    wire signed [25:0] output_n0_t1_7_b;
+    reg  signed [23:0] output_n0_t1_6_b_d1;
+    wire signed [24:0] output_n0_t1_6 = output_n0_t0_12_d1 + $signed({output_n0_t1_6_b_d1[23], output_n0_t1_6_b_d1});
     reg  signed [25:0] output_n0_t0_14_d1;
-    reg  signed [25:0] output_n0_t1_7_b_d1;
-    wire signed [25:0] output_n0_t1_7;
-    wire signed [26:0] output_n0_t2_0_b;
-    wire signed [26:0] output_n0_t2_0;
-    wire signed [27:0] output_n0_t2_1_a;
-    wire signed [27:0] output_n0_t2_1_b;
-    wire signed [27:0] output_n0_t2_1;
-    wire signed [26:0] output_n0_t2_2_a;
-    wire signed [26:0] output_n0_t2_2_b;
-    wire signed [26:0] output_n0_t2_2;
-    wire signed [26:0] output_n0_t2_3_a;
-    wire signed [26:0] output_n0_t2_3_b;
-    wire signed [26:0] output_n0_t2_3;
-    wire signed [28:0] output_n0_t3_0_a;
-    wire signed [28:0] output_n0_t3_0_b;
-    wire signed [28:0] output_n0_t3_0;
-    wire signed [27:0] output_n0_t3_1_a;
-    wire signed [27:0] output_n0_t3_1_b;
-    wire signed [27:0] output_n0_t3_1;
-    wire signed [28:0] output_n0_t4_0_b;
-    wire signed [28:0] output_n0_t4_0;
-    wire signed [28:0] output_n0_t5_0_b;
+    reg  signed [24:0] output_n0_t1_7_b_d1;
+    wire signed [25:0] output_n0_t1_7 = output_n0_t0_14_d1 + $signed({output_n0_t1_7_b_d1[24], output_n0_t1_7_b_d1});
+    wire signed [26:0] output_n0_t2_0 = ($signed({output_n0_t1_0_a_d1[25], output_n0_t1_0_a_d1}) + $signed({{2{output_n0_t1_0_b_d1[24]}}, output_n0_t1_0_b_d1})) + $signed({output_n0_t1_1[25], output_n0_t1_1});
+    wire signed [27:0] output_n0_t2_1 = $signed({output_n0_t1_2[26], output_n0_t1_2}) + $signed({{2{output_n0_t1_3[25]}}, output_n0_t1_3});
+    wire signed [26:0] output_n0_t2_2 = $signed({output_n0_t1_4[25], output_n0_t1_4}) + $signed({output_n0_t1_5[25], output_n0_t1_5});
+    wire signed [26:0] output_n0_t2_3 = $signed({{2{output_n0_t1_6[24]}}, output_n0_t1_6}) + $signed({output_n0_t1_7[25], output_n0_t1_7});
+    wire signed [27:0] output_n0_t3_1 = $signed({output_n0_t2_2[26], output_n0_t2_2}) + $signed({output_n0_t2_3[26], output_n0_t2_3});
+    wire signed [28:0] output_n0_t4_0 = ($signed({{2{output_n0_t2_0[26]}}, output_n0_t2_0}) + $signed({output_n0_t2_1[27], output_n0_t2_1})) + $signed({output_n0_t3_1[27], output_n0_t3_1});
     reg  signed [28:0] output_n0_t4_0_d1;
-    reg  signed [28:0] output_n0_t5_0_b_d1;
-    reg  signed [28:0] output_n0_t5_0_b_d2;
-    wire signed [28:0] output_n0_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] output_n0_acc;
+    wire signed [28:0] output_n0_acc = (output_n0_t4_0_d1 + 29'sh1ffadc00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] output_n0_y_fl;
+    wire signed [18:0] output_n0_y_fl = $signed(output_n0_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] output_n0_y_wrap;
-    wire signed [9:0] output_w0_1; // weight 0.396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p0;
-    wire signed [9:0] output_w1_1; // weight -0.4658203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p1;
-    wire signed [9:0] output_w2_1; // weight -0.263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p2;
-    wire signed [7:0] output_w3_1; // weight -0.0888671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n1_p3;
-    wire signed [6:0] output_w4_1; // weight -0.041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n1_p4;
-    wire signed [19:0] output_n1_p5_sh;
-    wire signed [5:0] output_w6_1; // weight -0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n1_p6;
-    wire signed [9:0] output_w7_1; // weight 0.30078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p7;
-    wire signed [9:0] output_w8_1; // weight 0.361328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n1_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p8;
-    wire signed [8:0] output_w9_1; // weight -0.2373046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p9;
-    wire signed [5:0] output_w10_1; // weight -0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n1_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n1_p10;
-    wire signed [4:0] output_w11_1; // weight 0.013671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] output_n1_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] output_n1_p11;
-    wire signed [5:0] output_w12_1; // weight 0.0283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n1_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n1_p12;
-    wire signed [9:0] output_w13_1; // weight 0.3466796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n1_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p13;
-    wire signed [6:0] output_w14_1; // weight -0.041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n1_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n1_p14;
-    wire signed [8:0] output_w15_1; // weight 0.1923828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p15;
-    wire signed [3:0] output_w16_1; // weight 0.0048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] output_n1_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] output_n1_p16;
-    wire signed [21:0] output_n1_p17_sh;
-    wire signed [22:0] output_n1_p17_e;
-    wire signed [22:0] output_n1_p17_neg;
-    wire signed [9:0] output_w18_1; // weight 0.3134765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n1_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p18;
-    wire signed [8:0] output_w19_1; // weight 0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p19;
-    wire signed [8:0] output_w20_1; // weight -0.1689453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p20;
-    wire signed [8:0] output_w21_1; // weight 0.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p21;
-    wire signed [7:0] output_w22_1; // weight -0.11328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n1_p22;
-    wire signed [9:0] output_w23_1; // weight 0.4501953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n1_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p23;
-    wire signed [8:0] output_w24_1; // weight 0.1689453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p24;
-    wire signed [8:0] output_w25_1; // weight -0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p25;
-    wire signed [6:0] output_w26_1; // weight 0.0458984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n1_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n1_p26;
-    wire signed [8:0] output_w27_1; // weight 0.130859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p27;
-    wire signed [8:0] output_w28_1; // weight -0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p28;
-    wire signed [9:0] output_w29_1; // weight 0.25390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n1_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n1_p29;
-    wire signed [22:0] output_n1_p30_sh;
-    wire signed [7:0] output_w31_1; // weight -0.0751953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n1_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n1_p31;
-    wire signed [18:0] output_n1_bias; // bias 0.1259765625
-    wire signed [25:0] output_n1_t0_0_a;
-    wire signed [25:0] output_n1_t0_0_b;
-    wire signed [25:0] output_n1_t0_0;
-    wire signed [24:0] output_n1_t0_1_b;
-    wire signed [24:0] output_n1_t0_1;
-    wire signed [21:0] output_n1_t0_2_b;
-    wire signed [21:0] output_n1_t0_2;
-    wire signed [24:0] output_n1_t0_3_a;
-    wire signed [24:0] output_n1_t0_3;
-    wire signed [25:0] output_n1_t0_4_a;
-    wire signed [25:0] output_n1_t0_4_b;
-    wire signed [25:0] output_n1_t0_4;
-    wire signed [21:0] output_n1_t0_5_a;
-    wire signed [21:0] output_n1_t0_5_b;
-    wire signed [21:0] output_n1_t0_5;
-    wire signed [24:0] output_n1_t0_6_a;
-    wire signed [24:0] output_n1_t0_6;
-    wire signed [23:0] output_n1_t0_7_a;
-    wire signed [23:0] output_n1_t0_7;
-    wire signed [22:0] output_n1_t0_8_a;
-    wire signed [22:0] output_n1_t0_8;
-    wire signed [24:0] output_n1_t0_9_b;
-    wire signed [24:0] output_n1_t0_9;
-    wire signed [24:0] output_n1_t0_10_a;
-    wire signed [24:0] output_n1_t0_10_b;
-    wire signed [24:0] output_n1_t0_10;
-    wire signed [25:0] output_n1_t0_11_a;
-    wire signed [25:0] output_n1_t0_11_b;
-    wire signed [25:0] output_n1_t0_11;
-    wire signed [24:0] output_n1_t0_12_a;
-    wire signed [24:0] output_n1_t0_12_b;
-    wire signed [24:0] output_n1_t0_12;
-    wire signed [23:0] output_n1_t0_13_a;
-    wire signed [23:0] output_n1_t0_13;
-    wire signed [24:0] output_n1_t0_14_a;
-    wire signed [24:0] output_n1_t0_14;
-    wire signed [23:0] output_n1_t0_15_a;
-    wire signed [23:0] output_n1_t0_15_b;
-    wire signed [23:0] output_n1_t0_15;
-    wire signed [26:0] output_n1_t1_0_a;
-    wire signed [26:0] output_n1_t1_0_b;
-    reg  signed [26:0] output_n1_t1_0_a_d1;
-    reg  signed [26:0] output_n1_t1_0_b_d1;
-    wire signed [26:0] output_n1_t1_0;
-    wire signed [24:0] output_n1_t1_1_a;
-    reg  signed [24:0] output_n1_t1_1_a_d1;
+    wire signed [24:0] output_n1_p0 = output_in_0 * 10'sd406; // weight 0.396484375
+    wire signed [24:0] output_n1_p1 = output_in_1 * 10'sh223; // weight -0.4658203125
+    wire signed [22:0] output_n1_p3 = output_in_3 * 8'sha5; // weight -0.0888671875
+    wire signed [19:0] output_n1_p5_sh = $signed({output_in_5, 4'd0});
+    wire signed [20:0] output_n1_p6 = output_in_6 * 6'sh2b; // weight -0.0205078125
+    wire signed [24:0] output_n1_p8 = output_in_8 * 10'sd370; // weight 0.361328125
+    wire signed [23:0] output_n1_p9 = output_in_9 * 9'sh10d; // weight -0.2373046875
+    wire signed [20:0] output_n1_p10 = output_in_10 * 6'sh25; // weight -0.0263671875
+    wire signed [19:0] output_n1_p11 = output_in_11 * 5'sd14; // weight 0.013671875
+    wire signed [20:0] output_n1_p12 = output_in_12 * 6'sd29; // weight 0.0283203125
+    wire signed [21:0] output_n1_p14 = output_in_14 * 7'sh56; // weight -0.041015625
+    wire signed [18:0] output_n1_p16 = output_in_16 * 4'sd5; // weight 0.0048828125
+    wire signed [21:0] output_n1_p17_sh = $signed({output_in_17, 6'd0});
+    wire signed [23:0] output_n1_p19 = output_in_19 * 9'sd184; // weight 0.1796875
+    wire signed [23:0] output_n1_p20 = output_in_20 * 9'sh153; // weight -0.1689453125
+    wire signed [23:0] output_n1_p21 = output_in_21 * 9'sd206; // weight 0.201171875
+    wire signed [22:0] output_n1_p22 = output_in_22 * 8'sh8c; // weight -0.11328125
+    wire signed [24:0] output_n1_p23 = output_in_23 * 10'sd461; // weight 0.4501953125
+    wire signed [23:0] output_n1_p24 = output_in_24 * 9'sd173; // weight 0.1689453125
+    wire signed [23:0] output_n1_p25 = output_in_25 * 9'sh113; // weight -0.2314453125
+    wire signed [21:0] output_n1_p26 = output_in_26 * 7'sd47; // weight 0.0458984375
+    wire signed [23:0] output_n1_p28 = output_in_28 * 9'sh163; // weight -0.1533203125
+    wire signed [22:0] output_n1_p30_sh = $signed({output_in_30, 7'd0});
+    wire signed [22:0] output_n1_p31 = output_in_31 * 8'shb3; // weight -0.0751953125
+    wire signed [22:0] output_n1_t0_8 = $signed({{4{output_n1_p16[18]}}, output_n1_p16}) + (-$signed({output_n1_p17_sh[21], output_n1_p17_sh}));
+    reg  signed [25:0] output_n1_t1_0_a_d1;
+    reg  signed [24:0] output_n1_t1_0_b_d1;
+    reg  signed [21:0] output_n1_t1_1_a_d1;
     reg  signed [24:0] output_n1_t0_3_d1;
-    wire signed [24:0] output_n1_t1_1;
-    wire signed [25:0] output_n1_t1_2_b;
+    wire signed [24:0] output_n1_t1_1 = $signed({{3{output_n1_t1_1_a_d1[21]}}, output_n1_t1_1_a_d1}) + output_n1_t0_3_d1;
     reg  signed [25:0] output_n1_t0_4_d1;
-    reg  signed [25:0] output_n1_t1_2_b_d1;
-    wire signed [25:0] output_n1_t1_2;
-    wire signed [25:0] output_n1_t1_3_a;
-    wire signed [25:0] output_n1_t1_3_b;
-    reg  signed [25:0] output_n1_t1_3_a_d1;
-    reg  signed [25:0] output_n1_t1_3_b_d1;
-    wire signed [25:0] output_n1_t1_3;
-    wire signed [25:0] output_n1_t1_4_a;
-    wire signed [25:0] output_n1_t1_4_b;
-    reg  signed [25:0] output_n1_t1_4_a_d1;
-    reg  signed [25:0] output_n1_t1_4_b_d1;
-    wire signed [25:0] output_n1_t1_4;
-    wire signed [25:0] output_n1_t1_5_a;
-    reg  signed [25:0] output_n1_t1_5_a_d1;
+    reg  signed [21:0] output_n1_t1_2_b_d1;
+    wire signed [25:0] output_n1_t1_2 = output_n1_t0_4_d1 + $signed({{4{output_n1_t1_2_b_d1[21]}}, output_n1_t1_2_b_d1});
+    reg  signed [24:0] output_n1_t1_3_a_d1;
+    reg  signed [23:0] output_n1_t1_3_b_d1;
+    wire signed [25:0] output_n1_t1_3 = $signed({output_n1_t1_3_a_d1[24], output_n1_t1_3_a_d1}) + $signed({{2{output_n1_t1_3_b_d1[23]}}, output_n1_t1_3_b_d1});
+    reg  signed [22:0] output_n1_t1_4_a_d1;
+    reg  signed [24:0] output_n1_t1_4_b_d1;
+    wire signed [25:0] output_n1_t1_4 = $signed({{3{output_n1_t1_4_a_d1[22]}}, output_n1_t1_4_a_d1}) + $signed({output_n1_t1_4_b_d1[24], output_n1_t1_4_b_d1});
+    reg  signed [24:0] output_n1_t1_5_a_d1;
     reg  signed [25:0] output_n1_t0_11_d1;
-    wire signed [25:0] output_n1_t1_5;
-    wire signed [25:0] output_n1_t1_6_a;
-    wire signed [25:0] output_n1_t1_6_b;
-    reg  signed [25:0] output_n1_t1_6_a_d1;
-    reg  signed [25:0] output_n1_t1_6_b_d1;
-    wire signed [25:0] output_n1_t1_6;
-    wire signed [25:0] output_n1_t1_7_a;
-    wire signed [25:0] output_n1_t1_7_b;
-    reg  signed [25:0] output_n1_t1_7_a_d1;
-    reg  signed [25:0] output_n1_t1_7_b_d1;
-    wire signed [25:0] output_n1_t1_7;
-    wire signed [26:0] output_n1_t2_0_b;
-    wire signed [26:0] output_n1_t2_0;
-    wire signed [26:0] output_n1_t2_1_a;
-    wire signed [26:0] output_n1_t2_1_b;
-    wire signed [26:0] output_n1_t2_1;
-    wire signed [26:0] output_n1_t2_2_a;
-    wire signed [26:0] output_n1_t2_2_b;
-    wire signed [26:0] output_n1_t2_2;
-    wire signed [26:0] output_n1_t2_3_a;
-    wire signed [26:0] output_n1_t2_3_b;
-    wire signed [26:0] output_n1_t2_3;
-    wire signed [27:0] output_n1_t3_0_a;
-    wire signed [27:0] output_n1_t3_0_b;
-    wire signed [27:0] output_n1_t3_0;
-    wire signed [27:0] output_n1_t3_1_a;
-    wire signed [27:0] output_n1_t3_1_b;
-    wire signed [27:0] output_n1_t3_1;
-    wire signed [28:0] output_n1_t4_0_a;
-    wire signed [28:0] output_n1_t4_0_b;
-    wire signed [28:0] output_n1_t4_0;
-    wire signed [28:0] output_n1_t5_0_b;
+    wire signed [25:0] output_n1_t1_5 = $signed({output_n1_t1_5_a_d1[24], output_n1_t1_5_a_d1}) + output_n1_t0_11_d1;
+    reg  signed [24:0] output_n1_t1_6_a_d1;
+    reg  signed [23:0] output_n1_t1_6_b_d1;
+    wire signed [25:0] output_n1_t1_6 = $signed({output_n1_t1_6_a_d1[24], output_n1_t1_6_a_d1}) + $signed({{2{output_n1_t1_6_b_d1[23]}}, output_n1_t1_6_b_d1});
+    reg  signed [24:0] output_n1_t1_7_a_d1;
+    reg  signed [23:0] output_n1_t1_7_b_d1;
+    wire signed [25:0] output_n1_t1_7 = $signed({output_n1_t1_7_a_d1[24], output_n1_t1_7_a_d1}) + $signed({{2{output_n1_t1_7_b_d1[23]}}, output_n1_t1_7_b_d1});
+    wire signed [26:0] output_n1_t2_0 = ($signed({output_n1_t1_0_a_d1[25], output_n1_t1_0_a_d1}) + $signed({{2{output_n1_t1_0_b_d1[24]}}, output_n1_t1_0_b_d1})) + $signed({{2{output_n1_t1_1[24]}}, output_n1_t1_1});
+    wire signed [26:0] output_n1_t2_1 = $signed({output_n1_t1_2[25], output_n1_t1_2}) + $signed({output_n1_t1_3[25], output_n1_t1_3});
+    wire signed [26:0] output_n1_t2_2 = $signed({output_n1_t1_4[25], output_n1_t1_4}) + $signed({output_n1_t1_5[25], output_n1_t1_5});
+    wire signed [26:0] output_n1_t2_3 = $signed({output_n1_t1_6[25], output_n1_t1_6}) + $signed({output_n1_t1_7[25], output_n1_t1_7});
+    wire signed [27:0] output_n1_t3_0 = $signed({output_n1_t2_0[26], output_n1_t2_0}) + $signed({output_n1_t2_1[26], output_n1_t2_1});
+    wire signed [27:0] output_n1_t3_1 = $signed({output_n1_t2_2[26], output_n1_t2_2}) + $signed({output_n1_t2_3[26], output_n1_t2_3});
     reg  signed [28:0] output_n1_t4_0_d1;
-    reg  signed [28:0] output_n1_t5_0_b_d1;
-    reg  signed [28:0] output_n1_t5_0_b_d2;
-    wire signed [28:0] output_n1_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] output_n1_acc;
+    wire signed [28:0] output_n1_acc = (output_n1_t4_0_d1 + 29'sd132096);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] output_n1_y_fl;
+    wire signed [18:0] output_n1_y_fl = $signed(output_n1_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] output_n1_y_wrap;
-    wire signed [11:0] output_w0_2; // weight 1.330078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] output_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] output_n2_p0;
-    wire signed [8:0] output_w1_2; // weight 0.1259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p1;
-    wire signed [9:0] output_w2_2; // weight 0.294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p2;
-    wire signed [7:0] output_w3_2; // weight 0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n2_p3;
-    wire signed [6:0] output_w4_2; // weight -0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n2_p4;
-    wire signed [9:0] output_w5_2; // weight -0.3427734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p5;
-    wire signed [8:0] output_w6_2; // weight 0.1826171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p6;
-    wire signed [6:0] output_w7_2; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n2_p7;
-    wire signed [20:0] output_n2_p8_sh;
-    wire signed [21:0] output_n2_p8_e;
-    wire signed [21:0] output_n2_p8_neg;
-    wire signed [8:0] output_w9_2; // weight 0.126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p9;
-    wire signed [8:0] output_w10_2; // weight 0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p10;
-    wire signed [8:0] output_w11_2; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p11;
-    wire signed [10:0] output_w12_2; // weight -0.662109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n2_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p12;
-    wire signed [8:0] output_w13_2; // weight 0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p13;
-    wire signed [9:0] output_w14_2; // weight -0.330078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p14;
-    wire signed [9:0] output_w15_2; // weight -0.265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p15;
-    wire signed [3:0] output_w16_2; // weight -0.0068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] output_n2_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] output_n2_p16;
-    wire signed [6:0] output_w17_2; // weight 0.0439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n2_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n2_p17;
-    wire signed [11:0] output_w18_2; // weight -1.4267578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] output_n2_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] output_n2_p18;
-    wire signed [6:0] output_w19_2; // weight 0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n2_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n2_p19;
-    wire signed [4:0] output_w20_2; // weight -0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] output_n2_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] output_n2_p20;
-    wire signed [10:0] output_w21_2; // weight 0.6533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n2_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p21;
-    wire signed [9:0] output_w22_2; // weight 0.3310546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p22;
-    wire signed [10:0] output_w23_2; // weight -0.9306640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n2_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p23;
-    wire signed [10:0] output_w24_2; // weight -0.81640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n2_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p24;
-    wire signed [4:0] output_w25_2; // weight -0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] output_n2_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] output_n2_p25;
-    wire signed [9:0] output_w26_2; // weight -0.3134765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n2_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p26;
-    wire signed [8:0] output_w27_2; // weight 0.1318359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p27;
-    wire signed [7:0] output_w28_2; // weight -0.0771484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n2_p28;
-    wire signed [4:0] output_w29_2; // weight 0.0107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] output_n2_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] output_n2_p29;
-    wire signed [8:0] output_w30_2; // weight 0.1923828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p30;
-    wire signed [8:0] output_w31_2; // weight -0.248046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n2_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n2_p31;
-    wire signed [19:0] output_n2_bias; // bias 0.4248046875
-    wire signed [26:0] output_n2_t0_0_b;
-    wire signed [26:0] output_n2_t0_0;
-    wire signed [24:0] output_n2_t0_1_b;
-    wire signed [24:0] output_n2_t0_1;
-    wire signed [24:0] output_n2_t0_2_a;
-    wire signed [24:0] output_n2_t0_2;
-    wire signed [23:0] output_n2_t0_3_b;
-    wire signed [23:0] output_n2_t0_3;
-    wire signed [23:0] output_n2_t0_4_a;
-    wire signed [23:0] output_n2_t0_4;
-    wire signed [24:0] output_n2_t0_5_a;
-    wire signed [24:0] output_n2_t0_5_b;
-    wire signed [24:0] output_n2_t0_5;
-    wire signed [25:0] output_n2_t0_6_b;
-    wire signed [25:0] output_n2_t0_6;
-    wire signed [25:0] output_n2_t0_7_a;
-    wire signed [25:0] output_n2_t0_7_b;
-    wire signed [25:0] output_n2_t0_7;
-    wire signed [21:0] output_n2_t0_8_a;
-    wire signed [21:0] output_n2_t0_8;
-    wire signed [26:0] output_n2_t0_9_b;
-    wire signed [26:0] output_n2_t0_9;
-    wire signed [25:0] output_n2_t0_10_a;
-    wire signed [25:0] output_n2_t0_10;
-    wire signed [26:0] output_n2_t0_11_a;
-    wire signed [26:0] output_n2_t0_11_b;
-    wire signed [26:0] output_n2_t0_11;
-    wire signed [25:0] output_n2_t0_12_b;
-    wire signed [25:0] output_n2_t0_12;
-    wire signed [24:0] output_n2_t0_13_b;
-    wire signed [24:0] output_n2_t0_13;
-    wire signed [22:0] output_n2_t0_14_b;
-    wire signed [22:0] output_n2_t0_14;
-    wire signed [24:0] output_n2_t0_15_a;
-    wire signed [24:0] output_n2_t0_15_b;
-    wire signed [24:0] output_n2_t0_15;
-    wire signed [26:0] output_n2_t1_0_b;
+    wire signed [23:0] output_n2_p1 = output_in_1 * 9'sd129; // weight 0.1259765625
+    wire signed [22:0] output_n2_p3 = output_in_3 * 8'sd112; // weight 0.109375
+    wire signed [21:0] output_n2_p4 = output_in_4 * 7'sh58; // weight -0.0390625
+    wire signed [21:0] output_n2_p7 = output_in_7 * 7'sd48; // weight 0.046875
+    wire signed [20:0] output_n2_p8_sh = $signed({output_in_8, 5'd0});
+    wire signed [21:0] output_n2_p8_neg = -$signed({output_n2_p8_sh[20], output_n2_p8_sh});
+    wire signed [23:0] output_n2_p10 = output_in_10 * 9'sd237; // weight 0.2314453125
+    wire signed [23:0] output_n2_p11 = output_in_11 * 9'sd248; // weight 0.2421875
+    wire signed [23:0] output_n2_p13 = output_in_13 * 9'sd157; // weight 0.1533203125
+    wire signed [24:0] output_n2_p14 = output_in_14 * 10'sh2ae; // weight -0.330078125
+    wire signed [24:0] output_n2_p15 = output_in_15 * 10'sh2f0; // weight -0.265625
+    wire signed [18:0] output_n2_p16 = output_in_16 * 4'sh9; // weight -0.0068359375
+    wire signed [21:0] output_n2_p19 = output_in_19 * 7'sd52; // weight 0.05078125
+    wire signed [19:0] output_n2_p20 = output_in_20 * 5'sh14; // weight -0.01171875
+    wire signed [24:0] output_n2_p22 = output_in_22 * 10'sd339; // weight 0.3310546875
+    wire signed [25:0] output_n2_p23 = output_in_23 * 11'sh447; // weight -0.9306640625
+    wire signed [19:0] output_n2_p25 = output_in_25 * 5'sh14; // weight -0.01171875
+    wire signed [23:0] output_n2_p27 = output_in_27 * 9'sd135; // weight 0.1318359375
+    wire signed [19:0] output_n2_p29 = output_in_29 * 5'sd11; // weight 0.0107421875
+    wire signed [23:0] output_n2_p30 = output_in_30 * 9'sd197; // weight 0.1923828125
+    wire signed [23:0] output_n2_p31 = output_in_31 * 9'sh102; // weight -0.248046875
     reg  signed [26:0] output_n2_t0_0_d1;
-    reg  signed [26:0] output_n2_t1_0_b_d1;
-    wire signed [26:0] output_n2_t1_0;
-    wire signed [25:0] output_n2_t1_1_a;
-    wire signed [25:0] output_n2_t1_1_b;
-    reg  signed [25:0] output_n2_t1_1_a_d1;
-    reg  signed [25:0] output_n2_t1_1_b_d1;
-    wire signed [25:0] output_n2_t1_1;
-    wire signed [25:0] output_n2_t1_2_a;
-    wire signed [25:0] output_n2_t1_2_b;
-    reg  signed [25:0] output_n2_t1_2_a_d1;
-    reg  signed [25:0] output_n2_t1_2_b_d1;
-    wire signed [25:0] output_n2_t1_2;
-    wire signed [26:0] output_n2_t1_3_a;
-    wire signed [26:0] output_n2_t1_3_b;
-    reg  signed [26:0] output_n2_t1_3_a_d1;
-    reg  signed [26:0] output_n2_t1_3_b_d1;
-    wire signed [26:0] output_n2_t1_3;
-    wire signed [26:0] output_n2_t1_4_a;
-    reg  signed [26:0] output_n2_t1_4_a_d1;
+    reg  signed [24:0] output_n2_t1_0_b_d1;
+    wire signed [26:0] output_n2_t1_0 = output_n2_t0_0_d1 + $signed({{2{output_n2_t1_0_b_d1[24]}}, output_n2_t1_0_b_d1});
+    reg  signed [24:0] output_n2_t1_1_a_d1;
+    reg  signed [23:0] output_n2_t1_1_b_d1;
+    wire signed [25:0] output_n2_t1_1 = $signed({output_n2_t1_1_a_d1[24], output_n2_t1_1_a_d1}) + $signed({{2{output_n2_t1_1_b_d1[23]}}, output_n2_t1_1_b_d1});
+    reg  signed [23:0] output_n2_t1_2_a_d1;
+    reg  signed [24:0] output_n2_t1_2_b_d1;
+    wire signed [25:0] output_n2_t1_2 = $signed({{2{output_n2_t1_2_a_d1[23]}}, output_n2_t1_2_a_d1}) + $signed({output_n2_t1_2_b_d1[24], output_n2_t1_2_b_d1});
+    reg  signed [25:0] output_n2_t1_3_a_d1;
+    reg  signed [25:0] output_n2_t1_3_b_d1;
+    wire signed [26:0] output_n2_t1_3 = $signed({output_n2_t1_3_a_d1[25], output_n2_t1_3_a_d1}) + $signed({output_n2_t1_3_b_d1[25], output_n2_t1_3_b_d1});
+    reg  signed [21:0] output_n2_t1_4_a_d1;
     reg  signed [26:0] output_n2_t0_9_d1;
-    wire signed [26:0] output_n2_t1_4;
-    wire signed [26:0] output_n2_t1_5_a;
-    reg  signed [26:0] output_n2_t1_5_a_d1;
+    wire signed [26:0] output_n2_t1_4 = $signed({{5{output_n2_t1_4_a_d1[21]}}, output_n2_t1_4_a_d1}) + output_n2_t0_9_d1;
+    reg  signed [25:0] output_n2_t1_5_a_d1;
     reg  signed [26:0] output_n2_t0_11_d1;
-    wire signed [26:0] output_n2_t1_5;
-    wire signed [26:0] output_n2_t1_6_a;
-    wire signed [26:0] output_n2_t1_6_b;
-    reg  signed [26:0] output_n2_t1_6_a_d1;
-    reg  signed [26:0] output_n2_t1_6_b_d1;
-    wire signed [26:0] output_n2_t1_6;
-    wire signed [25:0] output_n2_t1_7_a;
-    wire signed [25:0] output_n2_t1_7_b;
-    reg  signed [25:0] output_n2_t1_7_a_d1;
-    reg  signed [25:0] output_n2_t1_7_b_d1;
-    wire signed [25:0] output_n2_t1_7;
-    wire signed [27:0] output_n2_t2_0_a;
-    wire signed [27:0] output_n2_t2_0_b;
-    wire signed [27:0] output_n2_t2_0;
-    wire signed [27:0] output_n2_t2_1_a;
-    wire signed [27:0] output_n2_t2_1_b;
-    wire signed [27:0] output_n2_t2_1;
-    wire signed [27:0] output_n2_t2_2_a;
-    wire signed [27:0] output_n2_t2_2_b;
-    wire signed [27:0] output_n2_t2_2;
-    wire signed [26:0] output_n2_t2_3_b;
-    wire signed [26:0] output_n2_t2_3;
-    wire signed [28:0] output_n2_t3_0_a;
-    wire signed [28:0] output_n2_t3_0_b;
-    wire signed [28:0] output_n2_t3_0;
-    wire signed [28:0] output_n2_t3_1_a;
-    wire signed [28:0] output_n2_t3_1_b;
-    wire signed [28:0] output_n2_t3_1;
-    wire signed [29:0] output_n2_t4_0_a;
-    wire signed [29:0] output_n2_t4_0_b;
-    wire signed [29:0] output_n2_t4_0;
-    wire signed [29:0] output_n2_t5_0_b;
+    wire signed [26:0] output_n2_t1_5 = $signed({output_n2_t1_5_a_d1[25], output_n2_t1_5_a_d1}) + output_n2_t0_11_d1;
+    reg  signed [25:0] output_n2_t1_6_a_d1;
+    reg  signed [24:0] output_n2_t1_6_b_d1;
+    reg  signed [22:0] output_n2_t1_7_a_d1;
+    reg  signed [24:0] output_n2_t1_7_b_d1;
+    wire signed [25:0] output_n2_t1_7 = $signed({{3{output_n2_t1_7_a_d1[22]}}, output_n2_t1_7_a_d1}) + $signed({output_n2_t1_7_b_d1[24], output_n2_t1_7_b_d1});
+    wire signed [27:0] output_n2_t2_0 = $signed({output_n2_t1_0[26], output_n2_t1_0}) + $signed({{2{output_n2_t1_1[25]}}, output_n2_t1_1});
+    wire signed [27:0] output_n2_t2_1 = $signed({{2{output_n2_t1_2[25]}}, output_n2_t1_2}) + $signed({output_n2_t1_3[26], output_n2_t1_3});
+    wire signed [27:0] output_n2_t2_2 = $signed({output_n2_t1_4[26], output_n2_t1_4}) + $signed({output_n2_t1_5[26], output_n2_t1_5});
+    wire signed [26:0] output_n2_t2_3 = ($signed({output_n2_t1_6_a_d1[25], output_n2_t1_6_a_d1}) + $signed({{2{output_n2_t1_6_b_d1[24]}}, output_n2_t1_6_b_d1})) + $signed({output_n2_t1_7[25], output_n2_t1_7});
+    wire signed [28:0] output_n2_t3_0 = $signed({output_n2_t2_0[27], output_n2_t2_0}) + $signed({output_n2_t2_1[27], output_n2_t2_1});
+    wire signed [28:0] output_n2_t3_1 = $signed({output_n2_t2_2[27], output_n2_t2_2}) + $signed({{2{output_n2_t2_3[26]}}, output_n2_t2_3});
     reg  signed [29:0] output_n2_t4_0_d1;
-    reg  signed [29:0] output_n2_t5_0_b_d1;
-    reg  signed [29:0] output_n2_t5_0_b_d2;
-    wire signed [29:0] output_n2_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] output_n2_acc;
+    wire signed [29:0] output_n2_acc = (output_n2_t4_0_d1 + 30'sd445440);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] output_n2_y_fl;
+    wire signed [19:0] output_n2_y_fl = $signed(output_n2_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] output_n2_y_wrap;
-    wire signed [12:0] output_w0_3; // weight -2.1376953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] output_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] output_n3_p0;
-    wire signed [7:0] output_w1_3; // weight -0.09765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p1;
-    wire signed [9:0] output_w2_3; // weight 0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n3_p2;
-    wire signed [7:0] output_w3_3; // weight 0.1083984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p3;
-    wire signed [7:0] output_w4_3; // weight 0.119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p4;
-    wire signed [8:0] output_w5_3; // weight 0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p5;
-    wire signed [7:0] output_w6_3; // weight 0.08203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p6;
-    wire signed [5:0] output_w7_3; // weight 0.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n3_p7;
-    wire signed [9:0] output_w8_3; // weight 0.412109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n3_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n3_p8;
-    wire signed [10:0] output_w9_3; // weight 0.7119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n3_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n3_p9;
-    wire signed [7:0] output_w10_3; // weight -0.0986328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p10;
-    wire signed [7:0] output_w11_3; // weight -0.08203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p11;
-    wire signed [10:0] output_w12_3; // weight -0.861328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n3_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n3_p12;
-    wire signed [8:0] output_w13_3; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n3_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p13;
-    wire signed [7:0] output_w14_3; // weight 0.091796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p14;
-    wire signed [9:0] output_w15_3; // weight 0.2646484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n3_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n3_p15;
-    wire signed [7:0] output_w16_3; // weight -0.095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p16;
-    wire signed [7:0] output_w17_3; // weight 0.0908203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p17;
-    wire signed [8:0] output_w18_3; // weight 0.2177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n3_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p18;
-    wire signed [7:0] output_w19_3; // weight 0.0849609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p19;
-    wire signed [5:0] output_w20_3; // weight -0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n3_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n3_p20;
-    wire signed [8:0] output_w21_3; // weight 0.1337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n3_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p21;
-    wire signed [20:0] output_n3_p22_sh;
-    wire signed [21:0] output_n3_p22_e;
-    wire signed [21:0] output_n3_p22_neg;
-    wire signed [10:0] output_w23_3; // weight 0.54296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n3_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n3_p23;
-    wire signed [10:0] output_w24_3; // weight 0.6845703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n3_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n3_p24;
-    wire signed [6:0] output_w25_3; // weight 0.0595703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n3_p25;
-    wire signed [6:0] output_w26_3; // weight -0.0556640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] output_n3_p26;
-    wire signed [7:0] output_w27_3; // weight 0.1181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p27;
-    wire signed [9:0] output_w28_3; // weight -0.2705078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n3_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n3_p28;
-    wire signed [7:0] output_w29_3; // weight 0.115234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n3_p29;
-    wire signed [23:0] output_n3_p30_sh;
-    wire signed [24:0] output_n3_p30_e;
-    wire signed [24:0] output_n3_p30_neg;
-    wire signed [8:0] output_w31_3; // weight -0.1474609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n3_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n3_p31;
-    wire signed [18:0] output_n3_bias; // bias -0.15625
-    wire signed [27:0] output_n3_t0_0_b;
-    wire signed [27:0] output_n3_t0_0;
-    wire signed [24:0] output_n3_t0_1_b;
-    wire signed [24:0] output_n3_t0_1;
-    wire signed [24:0] output_n3_t0_2_a;
-    wire signed [24:0] output_n3_t0_2_b;
-    wire signed [24:0] output_n3_t0_2;
-    wire signed [22:0] output_n3_t0_3_b;
-    wire signed [22:0] output_n3_t0_3;
-    wire signed [26:0] output_n3_t0_4_a;
-    wire signed [26:0] output_n3_t0_4_b;
-    wire signed [26:0] output_n3_t0_4;
-    wire signed [23:0] output_n3_t0_5_a;
-    wire signed [23:0] output_n3_t0_5_b;
-    wire signed [23:0] output_n3_t0_5;
-    wire signed [26:0] output_n3_t0_6_a;
-    wire signed [26:0] output_n3_t0_6_b;
-    wire signed [26:0] output_n3_t0_6;
-    wire signed [24:0] output_n3_t0_7_a;
-    wire signed [24:0] output_n3_t0_7;
-    wire signed [23:0] output_n3_t0_8_a;
-    wire signed [23:0] output_n3_t0_8_b;
-    wire signed [23:0] output_n3_t0_8;
-    wire signed [24:0] output_n3_t0_9_a;
-    wire signed [24:0] output_n3_t0_9_b;
-    wire signed [24:0] output_n3_t0_9;
-    wire signed [23:0] output_n3_t0_10_a;
-    wire signed [23:0] output_n3_t0_10;
-    wire signed [25:0] output_n3_t0_11_a;
-    wire signed [25:0] output_n3_t0_11;
-    wire signed [25:0] output_n3_t0_12_b;
-    wire signed [25:0] output_n3_t0_12;
-    wire signed [23:0] output_n3_t0_13_a;
-    wire signed [23:0] output_n3_t0_13_b;
-    wire signed [23:0] output_n3_t0_13;
-    wire signed [24:0] output_n3_t0_14_b;
-    wire signed [24:0] output_n3_t0_14;
-    wire signed [24:0] output_n3_t0_15_b;
-    wire signed [24:0] output_n3_t0_15;
-    wire signed [27:0] output_n3_t1_0_b;
+    wire signed [22:0] output_n3_p1 = output_in_1 * 8'sh9c; // weight -0.09765625
+    wire signed [22:0] output_n3_p3 = output_in_3 * 8'sd111; // weight 0.1083984375
+    wire signed [22:0] output_n3_p4 = output_in_4 * 8'sd122; // weight 0.119140625
+    wire signed [23:0] output_n3_p5 = output_in_5 * 9'sd236; // weight 0.23046875
+    wire signed [20:0] output_n3_p7 = output_in_7 * 6'sd22; // weight 0.021484375
+    wire signed [24:0] output_n3_p8 = output_in_8 * 10'sd422; // weight 0.412109375
+    wire signed [25:0] output_n3_p9 = output_in_9 * 11'sd729; // weight 0.7119140625
+    wire signed [22:0] output_n3_p10 = output_in_10 * 8'sh9b; // weight -0.0986328125
+    wire signed [22:0] output_n3_p11 = output_in_11 * 8'shac; // weight -0.08203125
+    wire signed [25:0] output_n3_p12 = output_in_12 * 11'sh48e; // weight -0.861328125
+    wire signed [23:0] output_n3_p13 = output_in_13 * 9'sh108; // weight -0.2421875
+    wire signed [22:0] output_n3_p14 = output_in_14 * 8'sd94; // weight 0.091796875
+    wire signed [22:0] output_n3_p16 = output_in_16 * 8'sh9e; // weight -0.095703125
+    wire signed [22:0] output_n3_p17 = output_in_17 * 8'sd93; // weight 0.0908203125
+    wire signed [23:0] output_n3_p18 = output_in_18 * 9'sd223; // weight 0.2177734375
+    wire signed [22:0] output_n3_p19 = output_in_19 * 8'sd87; // weight 0.0849609375
+    wire signed [20:0] output_n3_p20 = output_in_20 * 6'sh2b; // weight -0.0205078125
+    wire signed [20:0] output_n3_p22_sh = $signed({output_in_22, 5'd0});
+    wire signed [21:0] output_n3_p22_neg = -$signed({output_n3_p22_sh[20], output_n3_p22_sh});
+    wire signed [21:0] output_n3_p25 = output_in_25 * 7'sd61; // weight 0.0595703125
+    wire signed [21:0] output_n3_p26 = output_in_26 * 7'sh47; // weight -0.0556640625
+    wire signed [22:0] output_n3_p27 = output_in_27 * 8'sd121; // weight 0.1181640625
+    wire signed [22:0] output_n3_p29 = output_in_29 * 8'sd118; // weight 0.115234375
+    wire signed [23:0] output_n3_p30_sh = $signed({output_in_30, 8'd0});
+    wire signed [23:0] output_n3_p31 = output_in_31 * 9'sh169; // weight -0.1474609375
+    wire signed [24:0] output_n3_t0_15 = (-$signed({output_n3_p30_sh[23], output_n3_p30_sh})) + $signed({output_n3_p31[23], output_n3_p31});
     reg  signed [27:0] output_n3_t0_0_d1;
-    reg  signed [27:0] output_n3_t1_0_b_d1;
-    wire signed [27:0] output_n3_t1_0;
-    wire signed [24:0] output_n3_t1_1_b;
+    reg  signed [24:0] output_n3_t1_0_b_d1;
     reg  signed [24:0] output_n3_t0_2_d1;
-    reg  signed [24:0] output_n3_t1_1_b_d1;
-    wire signed [24:0] output_n3_t1_1;
-    wire signed [26:0] output_n3_t1_2_b;
+    reg  signed [22:0] output_n3_t1_1_b_d1;
+    wire signed [24:0] output_n3_t1_1 = output_n3_t0_2_d1 + $signed({{2{output_n3_t1_1_b_d1[22]}}, output_n3_t1_1_b_d1});
     reg  signed [26:0] output_n3_t0_4_d1;
-    reg  signed [26:0] output_n3_t1_2_b_d1;
-    wire signed [26:0] output_n3_t1_2;
-    wire signed [26:0] output_n3_t1_3_b;
+    reg  signed [23:0] output_n3_t1_2_b_d1;
+    wire signed [26:0] output_n3_t1_2 = output_n3_t0_4_d1 + $signed({{3{output_n3_t1_2_b_d1[23]}}, output_n3_t1_2_b_d1});
     reg  signed [26:0] output_n3_t0_6_d1;
-    reg  signed [26:0] output_n3_t1_3_b_d1;
-    wire signed [26:0] output_n3_t1_3;
-    wire signed [24:0] output_n3_t1_4_a;
-    reg  signed [24:0] output_n3_t1_4_a_d1;
+    reg  signed [24:0] output_n3_t1_3_b_d1;
+    wire signed [26:0] output_n3_t1_3 = output_n3_t0_6_d1 + $signed({{2{output_n3_t1_3_b_d1[24]}}, output_n3_t1_3_b_d1});
+    reg  signed [23:0] output_n3_t1_4_a_d1;
     reg  signed [24:0] output_n3_t0_9_d1;
-    wire signed [24:0] output_n3_t1_4;
-    wire signed [25:0] output_n3_t1_5_a;
-    reg  signed [25:0] output_n3_t1_5_a_d1;
+    wire signed [24:0] output_n3_t1_4 = $signed({output_n3_t1_4_a_d1[23], output_n3_t1_4_a_d1}) + output_n3_t0_9_d1;
+    reg  signed [23:0] output_n3_t1_5_a_d1;
     reg  signed [25:0] output_n3_t0_11_d1;
-    wire signed [25:0] output_n3_t1_5;
-    wire signed [25:0] output_n3_t1_6_b;
+    wire signed [25:0] output_n3_t1_5 = $signed({{2{output_n3_t1_5_a_d1[23]}}, output_n3_t1_5_a_d1}) + output_n3_t0_11_d1;
     reg  signed [25:0] output_n3_t0_12_d1;
-    reg  signed [25:0] output_n3_t1_6_b_d1;
-    wire signed [25:0] output_n3_t1_6;
-    wire signed [25:0] output_n3_t1_7_a;
-    wire signed [25:0] output_n3_t1_7_b;
-    reg  signed [25:0] output_n3_t1_7_a_d1;
-    reg  signed [25:0] output_n3_t1_7_b_d1;
-    wire signed [25:0] output_n3_t1_7;
-    wire signed [27:0] output_n3_t2_0_b;
-    wire signed [27:0] output_n3_t2_0;
-    wire signed [27:0] output_n3_t2_1_a;
-    wire signed [27:0] output_n3_t2_1_b;
-    wire signed [27:0] output_n3_t2_1;
-    wire signed [26:0] output_n3_t2_2_a;
-    wire signed [26:0] output_n3_t2_2_b;
-    wire signed [26:0] output_n3_t2_2;
-    wire signed [26:0] output_n3_t2_3_a;
-    wire signed [26:0] output_n3_t2_3_b;
-    wire signed [26:0] output_n3_t2_3;
-    wire signed [28:0] output_n3_t3_0_a;
-    wire signed [28:0] output_n3_t3_0_b;
-    wire signed [28:0] output_n3_t3_0;
-    wire signed [27:0] output_n3_t3_1_a;
-    wire signed [27:0] output_n3_t3_1_b;
-    wire signed [27:0] output_n3_t3_1;
-    wire signed [29:0] output_n3_t4_0_a;
-    wire signed [29:0] output_n3_t4_0_b;
-    wire signed [29:0] output_n3_t4_0;
-    wire signed [29:0] output_n3_t5_0_b;
+    reg  signed [23:0] output_n3_t1_6_b_d1;
+    wire signed [25:0] output_n3_t1_6 = output_n3_t0_12_d1 + $signed({{2{output_n3_t1_6_b_d1[23]}}, output_n3_t1_6_b_d1});
+    reg  signed [24:0] output_n3_t1_7_a_d1;
+    reg  signed [24:0] output_n3_t1_7_b_d1;
+    wire signed [25:0] output_n3_t1_7 = $signed({output_n3_t1_7_a_d1[24], output_n3_t1_7_a_d1}) + $signed({output_n3_t1_7_b_d1[24], output_n3_t1_7_b_d1});
+    wire signed [27:0] output_n3_t2_0 = (output_n3_t0_0_d1 + $signed({{3{output_n3_t1_0_b_d1[24]}}, output_n3_t1_0_b_d1})) + $signed({{3{output_n3_t1_1[24]}}, output_n3_t1_1});
+    wire signed [27:0] output_n3_t2_1 = $signed({output_n3_t1_2[26], output_n3_t1_2}) + $signed({output_n3_t1_3[26], output_n3_t1_3});
+    wire signed [26:0] output_n3_t2_2 = $signed({{2{output_n3_t1_4[24]}}, output_n3_t1_4}) + $signed({output_n3_t1_5[25], output_n3_t1_5});
+    wire signed [26:0] output_n3_t2_3 = $signed({output_n3_t1_6[25], output_n3_t1_6}) + $signed({output_n3_t1_7[25], output_n3_t1_7});
+    wire signed [28:0] output_n3_t3_0 = $signed({output_n3_t2_0[27], output_n3_t2_0}) + $signed({output_n3_t2_1[27], output_n3_t2_1});
+    wire signed [27:0] output_n3_t3_1 = $signed({output_n3_t2_2[26], output_n3_t2_2}) + $signed({output_n3_t2_3[26], output_n3_t2_3});
     reg  signed [29:0] output_n3_t4_0_d1;
-    reg  signed [29:0] output_n3_t5_0_b_d1;
-    reg  signed [29:0] output_n3_t5_0_b_d2;
-    wire signed [29:0] output_n3_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] output_n3_acc;
+    wire signed [29:0] output_n3_acc = (output_n3_t4_0_d1 + 30'sh3ffd8000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] output_n3_y_fl;
+    wire signed [19:0] output_n3_y_fl = $signed(output_n3_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] output_n3_y_wrap;
-    wire signed [9:0] output_w0_4; // weight 0.458984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p0;
-    wire signed [5:0] output_w1_4; // weight 0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n4_p1;
-    wire signed [5:0] output_w2_4; // weight -0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n4_p2;
-    wire signed [10:0] output_w3_4; // weight -0.6298828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p3;
-    wire signed [9:0] output_w4_4; // weight 0.3173828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p4;
-    wire signed [8:0] output_w5_4; // weight -0.142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p5;
-    wire signed [8:0] output_w6_4; // weight 0.1494140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p6;
-    wire signed [9:0] output_w7_4; // weight 0.2880859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p7;
-    wire signed [11:0] output_w8_4; // weight -1.19140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] output_n4_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] output_n4_p8;
-    wire signed [8:0] output_w9_4; // weight -0.1474609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p9;
-    wire signed [8:0] output_w10_4; // weight 0.1826171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p10;
-    wire signed [7:0] output_w11_4; // weight -0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n4_p11;
-    wire signed [11:0] output_w12_4; // weight 1.291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] output_n4_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] output_n4_p12;
-    wire signed [16:0] output_n4_p13_sh;
-    wire signed [17:0] output_n4_p13_e;
-    wire signed [17:0] output_n4_p13_neg;
-    wire signed [10:0] output_w14_4; // weight -0.548828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n4_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p14;
-    wire signed [9:0] output_w15_4; // weight 0.271484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p15;
-    wire signed [9:0] output_w16_4; // weight -0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p16;
-    wire signed [5:0] output_w17_4; // weight 0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n4_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n4_p17;
-    wire signed [5:0] output_w18_4; // weight -0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] output_n4_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] output_n4_p18;
-    wire signed [7:0] output_w19_4; // weight -0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n4_p19;
-    wire signed [8:0] output_w20_4; // weight -0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p20;
-    wire signed [10:0] output_w21_4; // weight -0.521484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] output_n4_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p21;
-    wire signed [7:0] output_w22_4; // weight 0.0654296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n4_p22;
-    wire signed [8:0] output_w23_4; // weight -0.2216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p23;
-    wire signed [9:0] output_w24_4; // weight -0.4482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p24;
-    wire signed [9:0] output_w25_4; // weight 0.2998046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p25;
-    wire signed [8:0] output_w26_4; // weight -0.2099609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p26;
-    wire signed [9:0] output_w27_4; // weight -0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p27;
-    wire signed [7:0] output_w28_4; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] output_n4_p28;
-    wire signed [8:0] output_w29_4; // weight -0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p29;
-    wire signed [8:0] output_w30_4; // weight 0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] output_n4_p30;
-    wire signed [9:0] output_w31_4; // weight 0.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] output_n4_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] output_n4_p31;
-    wire signed [15:0] output_n4_bias; // bias 0.0185546875
-    wire signed [24:0] output_n4_t0_0_b;
-    wire signed [24:0] output_n4_t0_0;
-    wire signed [25:0] output_n4_t0_1_a;
-    wire signed [25:0] output_n4_t0_1;
-    wire signed [24:0] output_n4_t0_2_b;
-    wire signed [24:0] output_n4_t0_2;
-    wire signed [24:0] output_n4_t0_3_a;
-    wire signed [24:0] output_n4_t0_3;
-    wire signed [26:0] output_n4_t0_4_b;
-    wire signed [26:0] output_n4_t0_4;
-    wire signed [24:0] output_n4_t0_5_a;
-    wire signed [24:0] output_n4_t0_5_b;
-    wire signed [24:0] output_n4_t0_5;
-    wire signed [26:0] output_n4_t0_6_b;
-    wire signed [26:0] output_n4_t0_6;
-    wire signed [25:0] output_n4_t0_7_b;
-    wire signed [25:0] output_n4_t0_7;
-    wire signed [24:0] output_n4_t0_8_b;
-    wire signed [24:0] output_n4_t0_8;
-    wire signed [22:0] output_n4_t0_9_a;
-    wire signed [22:0] output_n4_t0_9;
-    wire signed [25:0] output_n4_t0_10_a;
-    wire signed [25:0] output_n4_t0_10;
-    wire signed [24:0] output_n4_t0_11_a;
-    wire signed [24:0] output_n4_t0_11_b;
-    wire signed [24:0] output_n4_t0_11;
-    wire signed [25:0] output_n4_t0_12_a;
-    wire signed [25:0] output_n4_t0_12_b;
-    wire signed [25:0] output_n4_t0_12;
-    wire signed [25:0] output_n4_t0_13_a;
-    wire signed [25:0] output_n4_t0_13_b;
-    wire signed [25:0] output_n4_t0_13;
-    wire signed [24:0] output_n4_t0_14_a;
-    wire signed [24:0] output_n4_t0_14_b;
-    wire signed [24:0] output_n4_t0_14;
-    wire signed [24:0] output_n4_t0_15_a;
-    wire signed [24:0] output_n4_t0_15;
-    wire signed [26:0] output_n4_t1_0_a;
-    wire signed [26:0] output_n4_t1_0_b;
-    reg  signed [26:0] output_n4_t1_0_a_d1;
-    reg  signed [26:0] output_n4_t1_0_b_d1;
-    wire signed [26:0] output_n4_t1_0;
-    wire signed [25:0] output_n4_t1_1_a;
-    wire signed [25:0] output_n4_t1_1_b;
-    reg  signed [25:0] output_n4_t1_1_a_d1;
-    reg  signed [25:0] output_n4_t1_1_b_d1;
-    wire signed [25:0] output_n4_t1_1;
-    wire signed [26:0] output_n4_t1_2_b;
+    wire signed [20:0] output_n4_p1 = output_in_1 * 6'sd21; // weight 0.0205078125
+    wire signed [20:0] output_n4_p2 = output_in_2 * 6'sh28; // weight -0.0234375
+    wire signed [23:0] output_n4_p5 = output_in_5 * 9'sh16e; // weight -0.142578125
+    wire signed [23:0] output_n4_p6 = output_in_6 * 9'sd153; // weight 0.1494140625
+    wire signed [23:0] output_n4_p9 = output_in_9 * 9'sh169; // weight -0.1474609375
+    wire signed [23:0] output_n4_p10 = output_in_10 * 9'sd187; // weight 0.1826171875
+    wire signed [22:0] output_n4_p11 = output_in_11 * 8'shb8; // weight -0.0703125
+    wire signed [16:0] output_n4_p13_sh = $signed({output_in_13, 1'd0});
+    wire signed [17:0] output_n4_p13_neg = -$signed({output_n4_p13_sh[16], output_n4_p13_sh});
+    wire signed [24:0] output_n4_p15 = output_in_15 * 10'sd278; // weight 0.271484375
+    wire signed [20:0] output_n4_p17 = output_in_17 * 6'sd25; // weight 0.0244140625
+    wire signed [20:0] output_n4_p18 = output_in_18 * 6'sh2b; // weight -0.0205078125
+    wire signed [23:0] output_n4_p20 = output_in_20 * 9'sh128; // weight -0.2109375
+    wire signed [22:0] output_n4_p22 = output_in_22 * 8'sd67; // weight 0.0654296875
+    wire signed [23:0] output_n4_p23 = output_in_23 * 9'sh11d; // weight -0.2216796875
+    wire signed [24:0] output_n4_p24 = output_in_24 * 10'sh235; // weight -0.4482421875
+    wire signed [24:0] output_n4_p25 = output_in_25 * 10'sd307; // weight 0.2998046875
+    wire signed [23:0] output_n4_p26 = output_in_26 * 9'sh129; // weight -0.2099609375
+    wire signed [24:0] output_n4_p27 = output_in_27 * 10'sh2c0; // weight -0.3125
+    wire signed [22:0] output_n4_p28 = output_in_28 * 8'sd88; // weight 0.0859375
+    wire signed [23:0] output_n4_p29 = output_in_29 * 9'sh144; // weight -0.18359375
+    wire signed [23:0] output_n4_p30 = output_in_30 * 9'sd152; // weight 0.1484375
+    reg  signed [24:0] output_n4_t1_0_a_d1;
+    reg  signed [25:0] output_n4_t1_0_b_d1;
+    wire signed [26:0] output_n4_t1_0 = $signed({{2{output_n4_t1_0_a_d1[24]}}, output_n4_t1_0_a_d1}) + $signed({output_n4_t1_0_b_d1[25], output_n4_t1_0_b_d1});
+    reg  signed [24:0] output_n4_t1_1_a_d1;
+    reg  signed [24:0] output_n4_t1_1_b_d1;
+    wire signed [25:0] output_n4_t1_1 = $signed({output_n4_t1_1_a_d1[24], output_n4_t1_1_a_d1}) + $signed({output_n4_t1_1_b_d1[24], output_n4_t1_1_b_d1});
     reg  signed [26:0] output_n4_t0_4_d1;
-    reg  signed [26:0] output_n4_t1_2_b_d1;
-    wire signed [26:0] output_n4_t1_2;
-    wire signed [27:0] output_n4_t1_3_a;
-    wire signed [27:0] output_n4_t1_3_b;
-    reg  signed [27:0] output_n4_t1_3_a_d1;
-    reg  signed [27:0] output_n4_t1_3_b_d1;
-    wire signed [27:0] output_n4_t1_3;
-    wire signed [24:0] output_n4_t1_4_b;
+    reg  signed [24:0] output_n4_t1_2_b_d1;
+    wire signed [26:0] output_n4_t1_2 = output_n4_t0_4_d1 + $signed({{2{output_n4_t1_2_b_d1[24]}}, output_n4_t1_2_b_d1});
+    reg  signed [26:0] output_n4_t1_3_a_d1;
+    reg  signed [25:0] output_n4_t1_3_b_d1;
     reg  signed [24:0] output_n4_t0_8_d1;
-    reg  signed [24:0] output_n4_t1_4_b_d1;
-    wire signed [24:0] output_n4_t1_4;
-    wire signed [26:0] output_n4_t1_5_a;
-    wire signed [26:0] output_n4_t1_5_b;
-    reg  signed [26:0] output_n4_t1_5_a_d1;
-    reg  signed [26:0] output_n4_t1_5_b_d1;
-    wire signed [26:0] output_n4_t1_5;
-    wire signed [26:0] output_n4_t1_6_a;
-    wire signed [26:0] output_n4_t1_6_b;
-    reg  signed [26:0] output_n4_t1_6_a_d1;
-    reg  signed [26:0] output_n4_t1_6_b_d1;
-    wire signed [26:0] output_n4_t1_6;
-    wire signed [25:0] output_n4_t1_7_a;
-    wire signed [25:0] output_n4_t1_7_b;
-    reg  signed [25:0] output_n4_t1_7_a_d1;
-    reg  signed [25:0] output_n4_t1_7_b_d1;
-    wire signed [25:0] output_n4_t1_7;
-    wire signed [27:0] output_n4_t2_0_a;
-    wire signed [27:0] output_n4_t2_0_b;
-    wire signed [27:0] output_n4_t2_0;
-    wire signed [27:0] output_n4_t2_1_a;
-    wire signed [27:0] output_n4_t2_1;
-    wire signed [26:0] output_n4_t2_2_a;
-    wire signed [26:0] output_n4_t2_2;
-    wire signed [26:0] output_n4_t2_3_b;
-    wire signed [26:0] output_n4_t2_3;
-    wire signed [28:0] output_n4_t3_0_a;
-    wire signed [28:0] output_n4_t3_0_b;
-    wire signed [28:0] output_n4_t3_0;
-    wire signed [27:0] output_n4_t3_1_a;
-    wire signed [27:0] output_n4_t3_1_b;
-    wire signed [27:0] output_n4_t3_1;
-    wire signed [29:0] output_n4_t4_0_a;
-    wire signed [29:0] output_n4_t4_0_b;
-    wire signed [29:0] output_n4_t4_0;
-    wire signed [29:0] output_n4_t5_0_b;
+    reg  signed [22:0] output_n4_t1_4_b_d1;
+    wire signed [24:0] output_n4_t1_4 = output_n4_t0_8_d1 + $signed({{2{output_n4_t1_4_b_d1[22]}}, output_n4_t1_4_b_d1});
+    reg  signed [25:0] output_n4_t1_5_a_d1;
+    reg  signed [24:0] output_n4_t1_5_b_d1;
+    reg  signed [25:0] output_n4_t1_6_a_d1;
+    reg  signed [25:0] output_n4_t1_6_b_d1;
+    reg  signed [24:0] output_n4_t1_7_a_d1;
+    reg  signed [24:0] output_n4_t1_7_b_d1;
+    wire signed [25:0] output_n4_t1_7 = $signed({output_n4_t1_7_a_d1[24], output_n4_t1_7_a_d1}) + $signed({output_n4_t1_7_b_d1[24], output_n4_t1_7_b_d1});
+    wire signed [27:0] output_n4_t2_0 = $signed({output_n4_t1_0[26], output_n4_t1_0}) + $signed({{2{output_n4_t1_1[25]}}, output_n4_t1_1});
+    wire signed [27:0] output_n4_t2_1 = $signed({output_n4_t1_2[26], output_n4_t1_2}) + ($signed({output_n4_t1_3_a_d1[26], output_n4_t1_3_a_d1}) + $signed({{2{output_n4_t1_3_b_d1[25]}}, output_n4_t1_3_b_d1}));
+    wire signed [26:0] output_n4_t2_2 = $signed({{2{output_n4_t1_4[24]}}, output_n4_t1_4}) + ($signed({output_n4_t1_5_a_d1[25], output_n4_t1_5_a_d1}) + $signed({{2{output_n4_t1_5_b_d1[24]}}, output_n4_t1_5_b_d1}));
+    wire signed [26:0] output_n4_t2_3 = ($signed({output_n4_t1_6_a_d1[25], output_n4_t1_6_a_d1}) + $signed({output_n4_t1_6_b_d1[25], output_n4_t1_6_b_d1})) + $signed({output_n4_t1_7[25], output_n4_t1_7});
+    wire signed [28:0] output_n4_t3_0 = $signed({output_n4_t2_0[27], output_n4_t2_0}) + $signed({output_n4_t2_1[27], output_n4_t2_1});
+    wire signed [27:0] output_n4_t3_1 = $signed({output_n4_t2_2[26], output_n4_t2_2}) + $signed({output_n4_t2_3[26], output_n4_t2_3});
     reg  signed [29:0] output_n4_t4_0_d1;
-    reg  signed [29:0] output_n4_t5_0_b_d1;
-    reg  signed [29:0] output_n4_t5_0_b_d2;
-    wire signed [29:0] output_n4_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] output_n4_acc;
+    wire signed [29:0] output_n4_acc = (output_n4_t4_0_d1 + 30'sd19456);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] output_n4_y_fl;
+    wire signed [19:0] output_n4_y_fl = $signed(output_n4_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] output_n4_y_wrap;
     reg  signed [15:0] output_out_0;
     reg  signed [15:0] output_out_1;
     reg  signed [15:0] output_out_2;
     reg  signed [15:0] output_out_3;
     reg  signed [15:0] output_out_4;
 
-    assign output_in_0 = in_data[15:0];
-    assign output_in_1 = in_data[31:16];
-    assign output_in_2 = in_data[47:32];
-    assign output_in_3 = in_data[63:48];
-    assign output_in_4 = in_data[79:64];
-    assign output_in_5 = in_data[95:80];
-    assign output_in_6 = in_data[111:96];
-    assign output_in_7 = in_data[127:112];
-    assign output_in_8 = in_data[143:128];
-    assign output_in_9 = in_data[159:144];
-    assign output_in_10 = in_data[175:160];
-    assign output_in_11 = in_data[191:176];
-    assign output_in_12 = in_data[207:192];
-    assign output_in_13 = in_data[223:208];
-    assign output_in_14 = in_data[239:224];
-    assign output_in_15 = in_data[255:240];
-    assign output_in_16 = in_data[271:256];
-    assign output_in_17 = in_data[287:272];
-    assign output_in_18 = in_data[303:288];
-    assign output_in_19 = in_data[319:304];
-    assign output_in_20 = in_data[335:320];
-    assign output_in_21 = in_data[351:336];
-    assign output_in_22 = in_data[367:352];
-    assign output_in_23 = in_data[383:368];
-    assign output_in_24 = in_data[399:384];
-    assign output_in_25 = in_data[415:400];
-    assign output_in_26 = in_data[431:416];
-    assign output_in_27 = in_data[447:432];
-    assign output_in_28 = in_data[463:448];
-    assign output_in_29 = in_data[479:464];
-    assign output_in_30 = in_data[495:480];
-    assign output_in_31 = in_data[511:496];
-    assign output_w0_0 = 10'h15b;
-    assign output_n0_p0_m = {{10{output_in_0[15]}}, output_in_0} * {{16{output_w0_0[9]}}, output_w0_0};
-    assign output_n0_p0 = output_n0_p0_m[24:0];
-    assign output_w1_0 = 11'h55f;
-    assign output_n0_p1_m = {{11{output_in_1[15]}}, output_in_1} * {{16{output_w1_0[10]}}, output_w1_0};
-    assign output_n0_p1 = output_n0_p1_m[25:0];
-    assign output_w2_0 = 8'h70;
-    assign output_n0_p2_m = {{8{output_in_2[15]}}, output_in_2} * {{16{output_w2_0[7]}}, output_w2_0};
-    assign output_n0_p2 = output_n0_p2_m[22:0];
-    assign output_w3_0 = 9'h0dc;
-    assign output_n0_p3_m = {{9{output_in_3[15]}}, output_in_3} * {{16{output_w3_0[8]}}, output_w3_0};
-    assign output_n0_p3 = output_n0_p3_m[23:0];
-    assign output_w4_0 = 9'h0d1;
-    assign output_n0_p4_m = {{9{output_in_4[15]}}, output_in_4} * {{16{output_w4_0[8]}}, output_w4_0};
-    assign output_n0_p4 = output_n0_p4_m[23:0];
-    assign output_w5_0 = 8'h41;
-    assign output_n0_p5_m = {{8{output_in_5[15]}}, output_in_5} * {{16{output_w5_0[7]}}, output_w5_0};
-    assign output_n0_p5 = output_n0_p5_m[22:0];
-    assign output_w6_0 = 6'h25;
-    assign output_n0_p6_m = {{6{output_in_6[15]}}, output_in_6} * {{16{output_w6_0[5]}}, output_w6_0};
-    assign output_n0_p6 = output_n0_p6_m[20:0];
-    assign output_w7_0 = 9'h12c;
-    assign output_n0_p7_m = {{9{output_in_7[15]}}, output_in_7} * {{16{output_w7_0[8]}}, output_w7_0};
-    assign output_n0_p7 = output_n0_p7_m[23:0];
-    assign output_w8_0 = 11'h2f9;
-    assign output_n0_p8_m = {{11{output_in_8[15]}}, output_in_8} * {{16{output_w8_0[10]}}, output_w8_0};
-    assign output_n0_p8 = output_n0_p8_m[25:0];
-    assign output_w9_0 = 10'h21e;
-    assign output_n0_p9_m = {{10{output_in_9[15]}}, output_in_9} * {{16{output_w9_0[9]}}, output_w9_0};
-    assign output_n0_p9 = output_n0_p9_m[24:0];
-    assign output_w10_0 = 8'h8f;
-    assign output_n0_p10_m = {{8{output_in_10[15]}}, output_in_10} * {{16{output_w10_0[7]}}, output_w10_0};
-    assign output_n0_p10 = output_n0_p10_m[22:0];
-    assign output_w11_0 = 9'h0df;
-    assign output_n0_p11_m = {{9{output_in_11[15]}}, output_in_11} * {{16{output_w11_0[8]}}, output_w11_0};
-    assign output_n0_p11 = output_n0_p11_m[23:0];
-    assign output_w12_0 = 8'h76;
-    assign output_n0_p12_m = {{8{output_in_12[15]}}, output_in_12} * {{16{output_w12_0[7]}}, output_w12_0};
-    assign output_n0_p12 = output_n0_p12_m[22:0];
-    assign output_w13_0 = 10'h2d4;
-    assign output_n0_p13_m = {{10{output_in_13[15]}}, output_in_13} * {{16{output_w13_0[9]}}, output_w13_0};
-    assign output_n0_p13 = output_n0_p13_m[24:0];
-    assign output_w14_0 = 8'h74;
-    assign output_n0_p14_m = {{8{output_in_14[15]}}, output_in_14} * {{16{output_w14_0[7]}}, output_w14_0};
-    assign output_n0_p14 = output_n0_p14_m[22:0];
-    assign output_w15_0 = 9'h138;
-    assign output_n0_p15_m = {{9{output_in_15[15]}}, output_in_15} * {{16{output_w15_0[8]}}, output_w15_0};
-    assign output_n0_p15 = output_n0_p15_m[23:0];
-    assign output_w16_0 = 8'ha5;
-    assign output_n0_p16_m = {{8{output_in_16[15]}}, output_in_16} * {{16{output_w16_0[7]}}, output_w16_0};
-    assign output_n0_p16 = output_n0_p16_m[22:0];
-    assign output_w17_0 = 9'h0ce;
-    assign output_n0_p17_m = {{9{output_in_17[15]}}, output_in_17} * {{16{output_w17_0[8]}}, output_w17_0};
-    assign output_n0_p17 = output_n0_p17_m[23:0];
-    assign output_w18_0 = 10'h1ac;
-    assign output_n0_p18_m = {{10{output_in_18[15]}}, output_in_18} * {{16{output_w18_0[9]}}, output_w18_0};
-    assign output_n0_p18 = output_n0_p18_m[24:0];
-    assign output_w19_0 = 9'h0a7;
-    assign output_n0_p19_m = {{9{output_in_19[15]}}, output_in_19} * {{16{output_w19_0[8]}}, output_w19_0};
-    assign output_n0_p19 = output_n0_p19_m[23:0];
-    assign output_w20_0 = 10'h17d;
-    assign output_n0_p20_m = {{10{output_in_20[15]}}, output_in_20} * {{16{output_w20_0[9]}}, output_w20_0};
-    assign output_n0_p20 = output_n0_p20_m[24:0];
-    assign output_w21_0 = 9'h15e;
-    assign output_n0_p21_m = {{9{output_in_21[15]}}, output_in_21} * {{16{output_w21_0[8]}}, output_w21_0};
-    assign output_n0_p21 = output_n0_p21_m[23:0];
-    assign output_w22_0 = 8'h41;
-    assign output_n0_p22_m = {{8{output_in_22[15]}}, output_in_22} * {{16{output_w22_0[7]}}, output_w22_0};
-    assign output_n0_p22 = output_n0_p22_m[22:0];
-    assign output_w23_0 = 10'h15a;
-    assign output_n0_p23_m = {{10{output_in_23[15]}}, output_in_23} * {{16{output_w23_0[9]}}, output_w23_0};
-    assign output_n0_p23 = output_n0_p23_m[24:0];
-    assign output_w24_0 = 8'h62;
-    assign output_n0_p24_m = {{8{output_in_24[15]}}, output_in_24} * {{16{output_w24_0[7]}}, output_w24_0};
-    assign output_n0_p24 = output_n0_p24_m[22:0];
-    assign output_w25_0 = 9'h154;
-    assign output_n0_p25_m = {{9{output_in_25[15]}}, output_in_25} * {{16{output_w25_0[8]}}, output_w25_0};
-    assign output_n0_p25 = output_n0_p25_m[23:0];
-    assign output_w26_0 = 9'h138;
-    assign output_n0_p26_m = {{9{output_in_26[15]}}, output_in_26} * {{16{output_w26_0[8]}}, output_w26_0};
-    assign output_n0_p26 = output_n0_p26_m[23:0];
-    assign output_w27_0 = 5'h17;
-    assign output_n0_p27_m = {{5{output_in_27[15]}}, output_in_27} * {{16{output_w27_0[4]}}, output_w27_0};
-    assign output_n0_p27 = output_n0_p27_m[19:0];
-    assign output_w28_0 = 10'h2bc;
-    assign output_n0_p28_m = {{10{output_in_28[15]}}, output_in_28} * {{16{output_w28_0[9]}}, output_w28_0};
-    assign output_n0_p28 = output_n0_p28_m[24:0];
-    assign output_w29_0 = 9'h117;
-    assign output_n0_p29_m = {{9{output_in_29[15]}}, output_in_29} * {{16{output_w29_0[8]}}, output_w29_0};
-    assign output_n0_p29 = output_n0_p29_m[23:0];
-    assign output_w30_0 = 7'h4a;
-    assign output_n0_p30_m = {{7{output_in_30[15]}}, output_in_30} * {{16{output_w30_0[6]}}, output_w30_0};
-    assign output_n0_p30 = output_n0_p30_m[21:0];
-    assign output_w31_0 = 10'h2cd;
-    assign output_n0_p31_m = {{10{output_in_31[15]}}, output_in_31} * {{16{output_w31_0[9]}}, output_w31_0};
-    assign output_n0_p31 = output_n0_p31_m[24:0];
-    assign output_n0_bias = 20'hadc00;
-    assign output_n0_t0_0_a = {{1{output_n0_p0[24]}}, output_n0_p0};
-    assign output_n0_t0_0 = output_n0_t0_0_a + output_n0_p1;
-    assign output_n0_t0_1_a = {{2{output_n0_p2[22]}}, output_n0_p2};
-    assign output_n0_t0_1_b = {{1{output_n0_p3[23]}}, output_n0_p3};
-    assign output_n0_t0_1 = output_n0_t0_1_a + output_n0_t0_1_b;
-    assign output_n0_t0_2_a = {{1{output_n0_p4[23]}}, output_n0_p4};
-    assign output_n0_t0_2_b = {{2{output_n0_p5[22]}}, output_n0_p5};
-    assign output_n0_t0_2 = output_n0_t0_2_a + output_n0_t0_2_b;
-    assign output_n0_t0_3_a = {{3{output_n0_p6[20]}}, output_n0_p6};
-    assign output_n0_t0_3 = output_n0_t0_3_a + output_n0_p7;
-    assign output_n0_t0_4_a = {{1{output_n0_p8[25]}}, output_n0_p8};
-    assign output_n0_t0_4_b = {{2{output_n0_p9[24]}}, output_n0_p9};
-    assign output_n0_t0_4 = output_n0_t0_4_a + output_n0_t0_4_b;
-    assign output_n0_t0_5_a = {{2{output_n0_p10[22]}}, output_n0_p10};
-    assign output_n0_t0_5_b = {{1{output_n0_p11[23]}}, output_n0_p11};
-    assign output_n0_t0_5 = output_n0_t0_5_a + output_n0_t0_5_b;
-    assign output_n0_t0_6_a = {{2{output_n0_p12[22]}}, output_n0_p12};
-    assign output_n0_t0_6 = output_n0_t0_6_a + output_n0_p13;
-    assign output_n0_t0_7_a = {{2{output_n0_p14[22]}}, output_n0_p14};
-    assign output_n0_t0_7_b = {{1{output_n0_p15[23]}}, output_n0_p15};
-    assign output_n0_t0_7 = output_n0_t0_7_a + output_n0_t0_7_b;
-    assign output_n0_t0_8_a = {{2{output_n0_p16[22]}}, output_n0_p16};
-    assign output_n0_t0_8_b = {{1{output_n0_p17[23]}}, output_n0_p17};
-    assign output_n0_t0_8 = output_n0_t0_8_a + output_n0_t0_8_b;
-    assign output_n0_t0_9_a = {{1{output_n0_p18[24]}}, output_n0_p18};
-    assign output_n0_t0_9_b = {{2{output_n0_p19[23]}}, output_n0_p19};
-    assign output_n0_t0_9 = output_n0_t0_9_a + output_n0_t0_9_b;
-    assign output_n0_t0_10_a = {{1{output_n0_p20[24]}}, output_n0_p20};
-    assign output_n0_t0_10_b = {{2{output_n0_p21[23]}}, output_n0_p21};
-    assign output_n0_t0_10 = output_n0_t0_10_a + output_n0_t0_10_b;
-    assign output_n0_t0_11_a = {{2{output_n0_p22[22]}}, output_n0_p22};
-    assign output_n0_t0_11 = output_n0_t0_11_a + output_n0_p23;
-    assign output_n0_t0_12_a = {{2{output_n0_p24[22]}}, output_n0_p24};
-    assign output_n0_t0_12_b = {{1{output_n0_p25[23]}}, output_n0_p25};
-    assign output_n0_t0_12 = output_n0_t0_12_a + output_n0_t0_12_b;
-    assign output_n0_t0_13_b = {{4{output_n0_p27[19]}}, output_n0_p27};
-    assign output_n0_t0_13 = output_n0_p26 + output_n0_t0_13_b;
-    assign output_n0_t0_14_a = {{1{output_n0_p28[24]}}, output_n0_p28};
-    assign output_n0_t0_14_b = {{2{output_n0_p29[23]}}, output_n0_p29};
-    assign output_n0_t0_14 = output_n0_t0_14_a + output_n0_t0_14_b;
-    assign output_n0_t0_15_a = {{3{output_n0_p30[21]}}, output_n0_p30};
-    assign output_n0_t0_15 = output_n0_t0_15_a + output_n0_p31;
-    assign output_n0_t1_0_a = {{1{output_n0_t0_0[25]}}, output_n0_t0_0};
-    assign output_n0_t1_0_b = {{2{output_n0_t0_1[24]}}, output_n0_t0_1};
-    assign output_n0_t1_0 = output_n0_t1_0_a_d1 + output_n0_t1_0_b_d1;
-    assign output_n0_t1_1_a = {{1{output_n0_t0_2[24]}}, output_n0_t0_2};
-    assign output_n0_t1_1_b = {{2{output_n0_t0_3[23]}}, output_n0_t0_3};
-    assign output_n0_t1_1 = output_n0_t1_1_a_d1 + output_n0_t1_1_b_d1;
-    assign output_n0_t1_2_b = {{2{output_n0_t0_5[24]}}, output_n0_t0_5};
-    assign output_n0_t1_2 = output_n0_t0_4_d1 + output_n0_t1_2_b_d1;
-    assign output_n0_t1_3_a = {{1{output_n0_t0_6[24]}}, output_n0_t0_6};
-    assign output_n0_t1_3_b = {{1{output_n0_t0_7[24]}}, output_n0_t0_7};
-    assign output_n0_t1_3 = output_n0_t1_3_a_d1 + output_n0_t1_3_b_d1;
-    assign output_n0_t1_4_a = {{1{output_n0_t0_8[24]}}, output_n0_t0_8};
-    assign output_n0_t1_4 = output_n0_t1_4_a_d1 + output_n0_t0_9_d1;
-    assign output_n0_t1_5_b = {{1{output_n0_t0_11[24]}}, output_n0_t0_11};
-    assign output_n0_t1_5 = output_n0_t0_10_d1 + output_n0_t1_5_b_d1;
-    assign output_n0_t1_6_b = {{1{output_n0_t0_13[23]}}, output_n0_t0_13};
-    assign output_n0_t1_6 = output_n0_t0_12_d1 + output_n0_t1_6_b_d1;
-    assign output_n0_t1_7_b = {{1{output_n0_t0_15[24]}}, output_n0_t0_15};
-    assign output_n0_t1_7 = output_n0_t0_14_d1 + output_n0_t1_7_b_d1;
-    assign output_n0_t2_0_b = {{1{output_n0_t1_1[25]}}, output_n0_t1_1};
-    assign output_n0_t2_0 = output_n0_t1_0 + output_n0_t2_0_b;
-    assign output_n0_t2_1_a = {{1{output_n0_t1_2[26]}}, output_n0_t1_2};
-    assign output_n0_t2_1_b = {{2{output_n0_t1_3[25]}}, output_n0_t1_3};
-    assign output_n0_t2_1 = output_n0_t2_1_a + output_n0_t2_1_b;
-    assign output_n0_t2_2_a = {{1{output_n0_t1_4[25]}}, output_n0_t1_4};
-    assign output_n0_t2_2_b = {{1{output_n0_t1_5[25]}}, output_n0_t1_5};
-    assign output_n0_t2_2 = output_n0_t2_2_a + output_n0_t2_2_b;
-    assign output_n0_t2_3_a = {{2{output_n0_t1_6[24]}}, output_n0_t1_6};
-    assign output_n0_t2_3_b = {{1{output_n0_t1_7[25]}}, output_n0_t1_7};
-    assign output_n0_t2_3 = output_n0_t2_3_a + output_n0_t2_3_b;
-    assign output_n0_t3_0_a = {{2{output_n0_t2_0[26]}}, output_n0_t2_0};
-    assign output_n0_t3_0_b = {{1{output_n0_t2_1[27]}}, output_n0_t2_1};
-    assign output_n0_t3_0 = output_n0_t3_0_a + output_n0_t3_0_b;
-    assign output_n0_t3_1_a = {{1{output_n0_t2_2[26]}}, output_n0_t2_2};
-    assign output_n0_t3_1_b = {{1{output_n0_t2_3[26]}}, output_n0_t2_3};
-    assign output_n0_t3_1 = output_n0_t3_1_a + output_n0_t3_1_b;
-    assign output_n0_t4_0_b = {{1{output_n0_t3_1[27]}}, output_n0_t3_1};
-    assign output_n0_t4_0 = output_n0_t3_0 + output_n0_t4_0_b;
-    assign output_n0_t5_0_b = {{9{output_n0_bias[19]}}, output_n0_bias};
-    assign output_n0_t5_0 = output_n0_t4_0_d1 + output_n0_t5_0_b_d2;
-    assign output_n0_acc = output_n0_t5_0;
-    assign output_n0_y_fl = output_n0_acc[28:10];
-    assign output_n0_y_wrap = output_n0_y_fl[15:0];
-    assign output_w0_1 = 10'h196;
-    assign output_n1_p0_m = {{10{output_in_0[15]}}, output_in_0} * {{16{output_w0_1[9]}}, output_w0_1};
-    assign output_n1_p0 = output_n1_p0_m[24:0];
-    assign output_w1_1 = 10'h223;
-    assign output_n1_p1_m = {{10{output_in_1[15]}}, output_in_1} * {{16{output_w1_1[9]}}, output_w1_1};
-    assign output_n1_p1 = output_n1_p1_m[24:0];
-    assign output_w2_1 = 10'h2f2;
-    assign output_n1_p2_m = {{10{output_in_2[15]}}, output_in_2} * {{16{output_w2_1[9]}}, output_w2_1};
-    assign output_n1_p2 = output_n1_p2_m[24:0];
-    assign output_w3_1 = 8'ha5;
-    assign output_n1_p3_m = {{8{output_in_3[15]}}, output_in_3} * {{16{output_w3_1[7]}}, output_w3_1};
-    assign output_n1_p3 = output_n1_p3_m[22:0];
-    assign output_w4_1 = 7'h56;
-    assign output_n1_p4_m = {{7{output_in_4[15]}}, output_in_4} * {{16{output_w4_1[6]}}, output_w4_1};
-    assign output_n1_p4 = output_n1_p4_m[21:0];
-    assign output_n1_p5_sh = {output_in_5, 4'b0000};
-    assign output_w6_1 = 6'h2b;
-    assign output_n1_p6_m = {{6{output_in_6[15]}}, output_in_6} * {{16{output_w6_1[5]}}, output_w6_1};
-    assign output_n1_p6 = output_n1_p6_m[20:0];
-    assign output_w7_1 = 10'h134;
-    assign output_n1_p7_m = {{10{output_in_7[15]}}, output_in_7} * {{16{output_w7_1[9]}}, output_w7_1};
-    assign output_n1_p7 = output_n1_p7_m[24:0];
-    assign output_w8_1 = 10'h172;
-    assign output_n1_p8_m = {{10{output_in_8[15]}}, output_in_8} * {{16{output_w8_1[9]}}, output_w8_1};
-    assign output_n1_p8 = output_n1_p8_m[24:0];
-    assign output_w9_1 = 9'h10d;
-    assign output_n1_p9_m = {{9{output_in_9[15]}}, output_in_9} * {{16{output_w9_1[8]}}, output_w9_1};
-    assign output_n1_p9 = output_n1_p9_m[23:0];
-    assign output_w10_1 = 6'h25;
-    assign output_n1_p10_m = {{6{output_in_10[15]}}, output_in_10} * {{16{output_w10_1[5]}}, output_w10_1};
-    assign output_n1_p10 = output_n1_p10_m[20:0];
-    assign output_w11_1 = 5'h0e;
-    assign output_n1_p11_m = {{5{output_in_11[15]}}, output_in_11} * {{16{output_w11_1[4]}}, output_w11_1};
-    assign output_n1_p11 = output_n1_p11_m[19:0];
-    assign output_w12_1 = 6'h1d;
-    assign output_n1_p12_m = {{6{output_in_12[15]}}, output_in_12} * {{16{output_w12_1[5]}}, output_w12_1};
-    assign output_n1_p12 = output_n1_p12_m[20:0];
-    assign output_w13_1 = 10'h163;
-    assign output_n1_p13_m = {{10{output_in_13[15]}}, output_in_13} * {{16{output_w13_1[9]}}, output_w13_1};
-    assign output_n1_p13 = output_n1_p13_m[24:0];
-    assign output_w14_1 = 7'h56;
-    assign output_n1_p14_m = {{7{output_in_14[15]}}, output_in_14} * {{16{output_w14_1[6]}}, output_w14_1};
-    assign output_n1_p14 = output_n1_p14_m[21:0];
-    assign output_w15_1 = 9'h0c5;
-    assign output_n1_p15_m = {{9{output_in_15[15]}}, output_in_15} * {{16{output_w15_1[8]}}, output_w15_1};
-    assign output_n1_p15 = output_n1_p15_m[23:0];
-    assign output_w16_1 = 4'b0101;
-    assign output_n1_p16_m = {{4{output_in_16[15]}}, output_in_16} * {{16{output_w16_1[3]}}, output_w16_1};
-    assign output_n1_p16 = output_n1_p16_m[18:0];
-    assign output_n1_p17_sh = {output_in_17, 6'b000000};
-    assign output_n1_p17_e = {{1{output_n1_p17_sh[21]}}, output_n1_p17_sh};
-    assign output_n1_p17_neg = -output_n1_p17_e;
-    assign output_w18_1 = 10'h141;
-    assign output_n1_p18_m = {{10{output_in_18[15]}}, output_in_18} * {{16{output_w18_1[9]}}, output_w18_1};
-    assign output_n1_p18 = output_n1_p18_m[24:0];
-    assign output_w19_1 = 9'h0b8;
-    assign output_n1_p19_m = {{9{output_in_19[15]}}, output_in_19} * {{16{output_w19_1[8]}}, output_w19_1};
-    assign output_n1_p19 = output_n1_p19_m[23:0];
-    assign output_w20_1 = 9'h153;
-    assign output_n1_p20_m = {{9{output_in_20[15]}}, output_in_20} * {{16{output_w20_1[8]}}, output_w20_1};
-    assign output_n1_p20 = output_n1_p20_m[23:0];
-    assign output_w21_1 = 9'h0ce;
-    assign output_n1_p21_m = {{9{output_in_21[15]}}, output_in_21} * {{16{output_w21_1[8]}}, output_w21_1};
-    assign output_n1_p21 = output_n1_p21_m[23:0];
-    assign output_w22_1 = 8'h8c;
-    assign output_n1_p22_m = {{8{output_in_22[15]}}, output_in_22} * {{16{output_w22_1[7]}}, output_w22_1};
-    assign output_n1_p22 = output_n1_p22_m[22:0];
-    assign output_w23_1 = 10'h1cd;
-    assign output_n1_p23_m = {{10{output_in_23[15]}}, output_in_23} * {{16{output_w23_1[9]}}, output_w23_1};
-    assign output_n1_p23 = output_n1_p23_m[24:0];
-    assign output_w24_1 = 9'h0ad;
-    assign output_n1_p24_m = {{9{output_in_24[15]}}, output_in_24} * {{16{output_w24_1[8]}}, output_w24_1};
-    assign output_n1_p24 = output_n1_p24_m[23:0];
-    assign output_w25_1 = 9'h113;
-    assign output_n1_p25_m = {{9{output_in_25[15]}}, output_in_25} * {{16{output_w25_1[8]}}, output_w25_1};
-    assign output_n1_p25 = output_n1_p25_m[23:0];
-    assign output_w26_1 = 7'h2f;
-    assign output_n1_p26_m = {{7{output_in_26[15]}}, output_in_26} * {{16{output_w26_1[6]}}, output_w26_1};
-    assign output_n1_p26 = output_n1_p26_m[21:0];
-    assign output_w27_1 = 9'h086;
-    assign output_n1_p27_m = {{9{output_in_27[15]}}, output_in_27} * {{16{output_w27_1[8]}}, output_w27_1};
-    assign output_n1_p27 = output_n1_p27_m[23:0];
-    assign output_w28_1 = 9'h163;
-    assign output_n1_p28_m = {{9{output_in_28[15]}}, output_in_28} * {{16{output_w28_1[8]}}, output_w28_1};
-    assign output_n1_p28 = output_n1_p28_m[23:0];
-    assign output_w29_1 = 10'h104;
-    assign output_n1_p29_m = {{10{output_in_29[15]}}, output_in_29} * {{16{output_w29_1[9]}}, output_w29_1};
-    assign output_n1_p29 = output_n1_p29_m[24:0];
-    assign output_n1_p30_sh = {output_in_30, 7'b0000000};
-    assign output_w31_1 = 8'hb3;
-    assign output_n1_p31_m = {{8{output_in_31[15]}}, output_in_31} * {{16{output_w31_1[7]}}, output_w31_1};
-    assign output_n1_p31 = output_n1_p31_m[22:0];
-    assign output_n1_bias = 19'h20400;
-    assign output_n1_t0_0_a = {{1{output_n1_p0[24]}}, output_n1_p0};
-    assign output_n1_t0_0_b = {{1{output_n1_p1[24]}}, output_n1_p1};
-    assign output_n1_t0_0 = output_n1_t0_0_a + output_n1_t0_0_b;
-    assign output_n1_t0_1_b = {{2{output_n1_p3[22]}}, output_n1_p3};
-    assign output_n1_t0_1 = output_n1_p2 + output_n1_t0_1_b;
-    assign output_n1_t0_2_b = {{2{output_n1_p5_sh[19]}}, output_n1_p5_sh};
-    assign output_n1_t0_2 = output_n1_p4 + output_n1_t0_2_b;
-    assign output_n1_t0_3_a = {{4{output_n1_p6[20]}}, output_n1_p6};
-    assign output_n1_t0_3 = output_n1_t0_3_a + output_n1_p7;
-    assign output_n1_t0_4_a = {{1{output_n1_p8[24]}}, output_n1_p8};
-    assign output_n1_t0_4_b = {{2{output_n1_p9[23]}}, output_n1_p9};
-    assign output_n1_t0_4 = output_n1_t0_4_a + output_n1_t0_4_b;
-    assign output_n1_t0_5_a = {{1{output_n1_p10[20]}}, output_n1_p10};
-    assign output_n1_t0_5_b = {{2{output_n1_p11[19]}}, output_n1_p11};
-    assign output_n1_t0_5 = output_n1_t0_5_a + output_n1_t0_5_b;
-    assign output_n1_t0_6_a = {{4{output_n1_p12[20]}}, output_n1_p12};
-    assign output_n1_t0_6 = output_n1_t0_6_a + output_n1_p13;
-    assign output_n1_t0_7_a = {{2{output_n1_p14[21]}}, output_n1_p14};
-    assign output_n1_t0_7 = output_n1_t0_7_a + output_n1_p15;
-    assign output_n1_t0_8_a = {{4{output_n1_p16[18]}}, output_n1_p16};
-    assign output_n1_t0_8 = output_n1_t0_8_a + output_n1_p17_neg;
-    assign output_n1_t0_9_b = {{1{output_n1_p19[23]}}, output_n1_p19};
-    assign output_n1_t0_9 = output_n1_p18 + output_n1_t0_9_b;
-    assign output_n1_t0_10_a = {{1{output_n1_p20[23]}}, output_n1_p20};
-    assign output_n1_t0_10_b = {{1{output_n1_p21[23]}}, output_n1_p21};
-    assign output_n1_t0_10 = output_n1_t0_10_a + output_n1_t0_10_b;
-    assign output_n1_t0_11_a = {{3{output_n1_p22[22]}}, output_n1_p22};
-    assign output_n1_t0_11_b = {{1{output_n1_p23[24]}}, output_n1_p23};
-    assign output_n1_t0_11 = output_n1_t0_11_a + output_n1_t0_11_b;
-    assign output_n1_t0_12_a = {{1{output_n1_p24[23]}}, output_n1_p24};
-    assign output_n1_t0_12_b = {{1{output_n1_p25[23]}}, output_n1_p25};
-    assign output_n1_t0_12 = output_n1_t0_12_a + output_n1_t0_12_b;
-    assign output_n1_t0_13_a = {{2{output_n1_p26[21]}}, output_n1_p26};
-    assign output_n1_t0_13 = output_n1_t0_13_a + output_n1_p27;
-    assign output_n1_t0_14_a = {{1{output_n1_p28[23]}}, output_n1_p28};
-    assign output_n1_t0_14 = output_n1_t0_14_a + output_n1_p29;
-    assign output_n1_t0_15_a = {{1{output_n1_p30_sh[22]}}, output_n1_p30_sh};
-    assign output_n1_t0_15_b = {{1{output_n1_p31[22]}}, output_n1_p31};
-    assign output_n1_t0_15 = output_n1_t0_15_a + output_n1_t0_15_b;
-    assign output_n1_t1_0_a = {{1{output_n1_t0_0[25]}}, output_n1_t0_0};
-    assign output_n1_t1_0_b = {{2{output_n1_t0_1[24]}}, output_n1_t0_1};
-    assign output_n1_t1_0 = output_n1_t1_0_a_d1 + output_n1_t1_0_b_d1;
-    assign output_n1_t1_1_a = {{3{output_n1_t0_2[21]}}, output_n1_t0_2};
-    assign output_n1_t1_1 = output_n1_t1_1_a_d1 + output_n1_t0_3_d1;
-    assign output_n1_t1_2_b = {{4{output_n1_t0_5[21]}}, output_n1_t0_5};
-    assign output_n1_t1_2 = output_n1_t0_4_d1 + output_n1_t1_2_b_d1;
-    assign output_n1_t1_3_a = {{1{output_n1_t0_6[24]}}, output_n1_t0_6};
-    assign output_n1_t1_3_b = {{2{output_n1_t0_7[23]}}, output_n1_t0_7};
-    assign output_n1_t1_3 = output_n1_t1_3_a_d1 + output_n1_t1_3_b_d1;
-    assign output_n1_t1_4_a = {{3{output_n1_t0_8[22]}}, output_n1_t0_8};
-    assign output_n1_t1_4_b = {{1{output_n1_t0_9[24]}}, output_n1_t0_9};
-    assign output_n1_t1_4 = output_n1_t1_4_a_d1 + output_n1_t1_4_b_d1;
-    assign output_n1_t1_5_a = {{1{output_n1_t0_10[24]}}, output_n1_t0_10};
-    assign output_n1_t1_5 = output_n1_t1_5_a_d1 + output_n1_t0_11_d1;
-    assign output_n1_t1_6_a = {{1{output_n1_t0_12[24]}}, output_n1_t0_12};
-    assign output_n1_t1_6_b = {{2{output_n1_t0_13[23]}}, output_n1_t0_13};
-    assign output_n1_t1_6 = output_n1_t1_6_a_d1 + output_n1_t1_6_b_d1;
-    assign output_n1_t1_7_a = {{1{output_n1_t0_14[24]}}, output_n1_t0_14};
-    assign output_n1_t1_7_b = {{2{output_n1_t0_15[23]}}, output_n1_t0_15};
-    assign output_n1_t1_7 = output_n1_t1_7_a_d1 + output_n1_t1_7_b_d1;
-    assign output_n1_t2_0_b = {{2{output_n1_t1_1[24]}}, output_n1_t1_1};
-    assign output_n1_t2_0 = output_n1_t1_0 + output_n1_t2_0_b;
-    assign output_n1_t2_1_a = {{1{output_n1_t1_2[25]}}, output_n1_t1_2};
-    assign output_n1_t2_1_b = {{1{output_n1_t1_3[25]}}, output_n1_t1_3};
-    assign output_n1_t2_1 = output_n1_t2_1_a + output_n1_t2_1_b;
-    assign output_n1_t2_2_a = {{1{output_n1_t1_4[25]}}, output_n1_t1_4};
-    assign output_n1_t2_2_b = {{1{output_n1_t1_5[25]}}, output_n1_t1_5};
-    assign output_n1_t2_2 = output_n1_t2_2_a + output_n1_t2_2_b;
-    assign output_n1_t2_3_a = {{1{output_n1_t1_6[25]}}, output_n1_t1_6};
-    assign output_n1_t2_3_b = {{1{output_n1_t1_7[25]}}, output_n1_t1_7};
-    assign output_n1_t2_3 = output_n1_t2_3_a + output_n1_t2_3_b;
-    assign output_n1_t3_0_a = {{1{output_n1_t2_0[26]}}, output_n1_t2_0};
-    assign output_n1_t3_0_b = {{1{output_n1_t2_1[26]}}, output_n1_t2_1};
-    assign output_n1_t3_0 = output_n1_t3_0_a + output_n1_t3_0_b;
-    assign output_n1_t3_1_a = {{1{output_n1_t2_2[26]}}, output_n1_t2_2};
-    assign output_n1_t3_1_b = {{1{output_n1_t2_3[26]}}, output_n1_t2_3};
-    assign output_n1_t3_1 = output_n1_t3_1_a + output_n1_t3_1_b;
-    assign output_n1_t4_0_a = {{1{output_n1_t3_0[27]}}, output_n1_t3_0};
-    assign output_n1_t4_0_b = {{1{output_n1_t3_1[27]}}, output_n1_t3_1};
-    assign output_n1_t4_0 = output_n1_t4_0_a + output_n1_t4_0_b;
-    assign output_n1_t5_0_b = {{10{output_n1_bias[18]}}, output_n1_bias};
-    assign output_n1_t5_0 = output_n1_t4_0_d1 + output_n1_t5_0_b_d2;
-    assign output_n1_acc = output_n1_t5_0;
-    assign output_n1_y_fl = output_n1_acc[28:10];
-    assign output_n1_y_wrap = output_n1_y_fl[15:0];
-    assign output_w0_2 = 12'h552;
-    assign output_n2_p0_m = {{12{output_in_0[15]}}, output_in_0} * {{16{output_w0_2[11]}}, output_w0_2};
-    assign output_n2_p0 = output_n2_p0_m[26:0];
-    assign output_w1_2 = 9'h081;
-    assign output_n2_p1_m = {{9{output_in_1[15]}}, output_in_1} * {{16{output_w1_2[8]}}, output_w1_2};
-    assign output_n2_p1 = output_n2_p1_m[23:0];
-    assign output_w2_2 = 10'h12e;
-    assign output_n2_p2_m = {{10{output_in_2[15]}}, output_in_2} * {{16{output_w2_2[9]}}, output_w2_2};
-    assign output_n2_p2 = output_n2_p2_m[24:0];
-    assign output_w3_2 = 8'h70;
-    assign output_n2_p3_m = {{8{output_in_3[15]}}, output_in_3} * {{16{output_w3_2[7]}}, output_w3_2};
-    assign output_n2_p3 = output_n2_p3_m[22:0];
-    assign output_w4_2 = 7'h58;
-    assign output_n2_p4_m = {{7{output_in_4[15]}}, output_in_4} * {{16{output_w4_2[6]}}, output_w4_2};
-    assign output_n2_p4 = output_n2_p4_m[21:0];
-    assign output_w5_2 = 10'h2a1;
-    assign output_n2_p5_m = {{10{output_in_5[15]}}, output_in_5} * {{16{output_w5_2[9]}}, output_w5_2};
-    assign output_n2_p5 = output_n2_p5_m[24:0];
-    assign output_w6_2 = 9'h0bb;
-    assign output_n2_p6_m = {{9{output_in_6[15]}}, output_in_6} * {{16{output_w6_2[8]}}, output_w6_2};
-    assign output_n2_p6 = output_n2_p6_m[23:0];
-    assign output_w7_2 = 7'h30;
-    assign output_n2_p7_m = {{7{output_in_7[15]}}, output_in_7} * {{16{output_w7_2[6]}}, output_w7_2};
-    assign output_n2_p7 = output_n2_p7_m[21:0];
-    assign output_n2_p8_sh = {output_in_8, 5'b00000};
-    assign output_n2_p8_e = {{1{output_n2_p8_sh[20]}}, output_n2_p8_sh};
-    assign output_n2_p8_neg = -output_n2_p8_e;
-    assign output_w9_2 = 9'h082;
-    assign output_n2_p9_m = {{9{output_in_9[15]}}, output_in_9} * {{16{output_w9_2[8]}}, output_w9_2};
-    assign output_n2_p9 = output_n2_p9_m[23:0];
-    assign output_w10_2 = 9'h0ed;
-    assign output_n2_p10_m = {{9{output_in_10[15]}}, output_in_10} * {{16{output_w10_2[8]}}, output_w10_2};
-    assign output_n2_p10 = output_n2_p10_m[23:0];
-    assign output_w11_2 = 9'h0f8;
-    assign output_n2_p11_m = {{9{output_in_11[15]}}, output_in_11} * {{16{output_w11_2[8]}}, output_w11_2};
-    assign output_n2_p11 = output_n2_p11_m[23:0];
-    assign output_w12_2 = 11'h55a;
-    assign output_n2_p12_m = {{11{output_in_12[15]}}, output_in_12} * {{16{output_w12_2[10]}}, output_w12_2};
-    assign output_n2_p12 = output_n2_p12_m[25:0];
-    assign output_w13_2 = 9'h09d;
-    assign output_n2_p13_m = {{9{output_in_13[15]}}, output_in_13} * {{16{output_w13_2[8]}}, output_w13_2};
-    assign output_n2_p13 = output_n2_p13_m[23:0];
-    assign output_w14_2 = 10'h2ae;
-    assign output_n2_p14_m = {{10{output_in_14[15]}}, output_in_14} * {{16{output_w14_2[9]}}, output_w14_2};
-    assign output_n2_p14 = output_n2_p14_m[24:0];
-    assign output_w15_2 = 10'h2f0;
-    assign output_n2_p15_m = {{10{output_in_15[15]}}, output_in_15} * {{16{output_w15_2[9]}}, output_w15_2};
-    assign output_n2_p15 = output_n2_p15_m[24:0];
-    assign output_w16_2 = 4'b1001;
-    assign output_n2_p16_m = {{4{output_in_16[15]}}, output_in_16} * {{16{output_w16_2[3]}}, output_w16_2};
-    assign output_n2_p16 = output_n2_p16_m[18:0];
-    assign output_w17_2 = 7'h2d;
-    assign output_n2_p17_m = {{7{output_in_17[15]}}, output_in_17} * {{16{output_w17_2[6]}}, output_w17_2};
-    assign output_n2_p17 = output_n2_p17_m[21:0];
-    assign output_w18_2 = 12'ha4b;
-    assign output_n2_p18_m = {{12{output_in_18[15]}}, output_in_18} * {{16{output_w18_2[11]}}, output_w18_2};
-    assign output_n2_p18 = output_n2_p18_m[26:0];
-    assign output_w19_2 = 7'h34;
-    assign output_n2_p19_m = {{7{output_in_19[15]}}, output_in_19} * {{16{output_w19_2[6]}}, output_w19_2};
-    assign output_n2_p19 = output_n2_p19_m[21:0];
-    assign output_w20_2 = 5'h14;
-    assign output_n2_p20_m = {{5{output_in_20[15]}}, output_in_20} * {{16{output_w20_2[4]}}, output_w20_2};
-    assign output_n2_p20 = output_n2_p20_m[19:0];
-    assign output_w21_2 = 11'h29d;
-    assign output_n2_p21_m = {{11{output_in_21[15]}}, output_in_21} * {{16{output_w21_2[10]}}, output_w21_2};
-    assign output_n2_p21 = output_n2_p21_m[25:0];
-    assign output_w22_2 = 10'h153;
-    assign output_n2_p22_m = {{10{output_in_22[15]}}, output_in_22} * {{16{output_w22_2[9]}}, output_w22_2};
-    assign output_n2_p22 = output_n2_p22_m[24:0];
-    assign output_w23_2 = 11'h447;
-    assign output_n2_p23_m = {{11{output_in_23[15]}}, output_in_23} * {{16{output_w23_2[10]}}, output_w23_2};
-    assign output_n2_p23 = output_n2_p23_m[25:0];
-    assign output_w24_2 = 11'h4bc;
-    assign output_n2_p24_m = {{11{output_in_24[15]}}, output_in_24} * {{16{output_w24_2[10]}}, output_w24_2};
-    assign output_n2_p24 = output_n2_p24_m[25:0];
-    assign output_w25_2 = 5'h14;
-    assign output_n2_p25_m = {{5{output_in_25[15]}}, output_in_25} * {{16{output_w25_2[4]}}, output_w25_2};
-    assign output_n2_p25 = output_n2_p25_m[19:0];
-    assign output_w26_2 = 10'h2bf;
-    assign output_n2_p26_m = {{10{output_in_26[15]}}, output_in_26} * {{16{output_w26_2[9]}}, output_w26_2};
-    assign output_n2_p26 = output_n2_p26_m[24:0];
-    assign output_w27_2 = 9'h087;
-    assign output_n2_p27_m = {{9{output_in_27[15]}}, output_in_27} * {{16{output_w27_2[8]}}, output_w27_2};
-    assign output_n2_p27 = output_n2_p27_m[23:0];
-    assign output_w28_2 = 8'hb1;
-    assign output_n2_p28_m = {{8{output_in_28[15]}}, output_in_28} * {{16{output_w28_2[7]}}, output_w28_2};
-    assign output_n2_p28 = output_n2_p28_m[22:0];
-    assign output_w29_2 = 5'h0b;
-    assign output_n2_p29_m = {{5{output_in_29[15]}}, output_in_29} * {{16{output_w29_2[4]}}, output_w29_2};
-    assign output_n2_p29 = output_n2_p29_m[19:0];
-    assign output_w30_2 = 9'h0c5;
-    assign output_n2_p30_m = {{9{output_in_30[15]}}, output_in_30} * {{16{output_w30_2[8]}}, output_w30_2};
-    assign output_n2_p30 = output_n2_p30_m[23:0];
-    assign output_w31_2 = 9'h102;
-    assign output_n2_p31_m = {{9{output_in_31[15]}}, output_in_31} * {{16{output_w31_2[8]}}, output_w31_2};
-    assign output_n2_p31 = output_n2_p31_m[23:0];
-    assign output_n2_bias = 20'h6cc00;
-    assign output_n2_t0_0_b = {{3{output_n2_p1[23]}}, output_n2_p1};
-    assign output_n2_t0_0 = output_n2_p0 + output_n2_t0_0_b;
-    assign output_n2_t0_1_b = {{2{output_n2_p3[22]}}, output_n2_p3};
-    assign output_n2_t0_1 = output_n2_p2 + output_n2_t0_1_b;
-    assign output_n2_t0_2_a = {{3{output_n2_p4[21]}}, output_n2_p4};
-    assign output_n2_t0_2 = output_n2_t0_2_a + output_n2_p5;
-    assign output_n2_t0_3_b = {{2{output_n2_p7[21]}}, output_n2_p7};
-    assign output_n2_t0_3 = output_n2_p6 + output_n2_t0_3_b;
-    assign output_n2_t0_4_a = {{2{output_n2_p8_neg[21]}}, output_n2_p8_neg};
-    assign output_n2_t0_4 = output_n2_t0_4_a + output_n2_p9;
-    assign output_n2_t0_5_a = {{1{output_n2_p10[23]}}, output_n2_p10};
-    assign output_n2_t0_5_b = {{1{output_n2_p11[23]}}, output_n2_p11};
-    assign output_n2_t0_5 = output_n2_t0_5_a + output_n2_t0_5_b;
-    assign output_n2_t0_6_b = {{2{output_n2_p13[23]}}, output_n2_p13};
-    assign output_n2_t0_6 = output_n2_p12 + output_n2_t0_6_b;
-    assign output_n2_t0_7_a = {{1{output_n2_p14[24]}}, output_n2_p14};
-    assign output_n2_t0_7_b = {{1{output_n2_p15[24]}}, output_n2_p15};
-    assign output_n2_t0_7 = output_n2_t0_7_a + output_n2_t0_7_b;
-    assign output_n2_t0_8_a = {{3{output_n2_p16[18]}}, output_n2_p16};
-    assign output_n2_t0_8 = output_n2_t0_8_a + output_n2_p17;
-    assign output_n2_t0_9_b = {{5{output_n2_p19[21]}}, output_n2_p19};
-    assign output_n2_t0_9 = output_n2_p18 + output_n2_t0_9_b;
-    assign output_n2_t0_10_a = {{6{output_n2_p20[19]}}, output_n2_p20};
-    assign output_n2_t0_10 = output_n2_t0_10_a + output_n2_p21;
-    assign output_n2_t0_11_a = {{2{output_n2_p22[24]}}, output_n2_p22};
-    assign output_n2_t0_11_b = {{1{output_n2_p23[25]}}, output_n2_p23};
-    assign output_n2_t0_11 = output_n2_t0_11_a + output_n2_t0_11_b;
-    assign output_n2_t0_12_b = {{6{output_n2_p25[19]}}, output_n2_p25};
-    assign output_n2_t0_12 = output_n2_p24 + output_n2_t0_12_b;
-    assign output_n2_t0_13_b = {{1{output_n2_p27[23]}}, output_n2_p27};
-    assign output_n2_t0_13 = output_n2_p26 + output_n2_t0_13_b;
-    assign output_n2_t0_14_b = {{3{output_n2_p29[19]}}, output_n2_p29};
-    assign output_n2_t0_14 = output_n2_p28 + output_n2_t0_14_b;
-    assign output_n2_t0_15_a = {{1{output_n2_p30[23]}}, output_n2_p30};
-    assign output_n2_t0_15_b = {{1{output_n2_p31[23]}}, output_n2_p31};
-    assign output_n2_t0_15 = output_n2_t0_15_a + output_n2_t0_15_b;
-    assign output_n2_t1_0_b = {{2{output_n2_t0_1[24]}}, output_n2_t0_1};
-    assign output_n2_t1_0 = output_n2_t0_0_d1 + output_n2_t1_0_b_d1;
-    assign output_n2_t1_1_a = {{1{output_n2_t0_2[24]}}, output_n2_t0_2};
-    assign output_n2_t1_1_b = {{2{output_n2_t0_3[23]}}, output_n2_t0_3};
-    assign output_n2_t1_1 = output_n2_t1_1_a_d1 + output_n2_t1_1_b_d1;
-    assign output_n2_t1_2_a = {{2{output_n2_t0_4[23]}}, output_n2_t0_4};
-    assign output_n2_t1_2_b = {{1{output_n2_t0_5[24]}}, output_n2_t0_5};
-    assign output_n2_t1_2 = output_n2_t1_2_a_d1 + output_n2_t1_2_b_d1;
-    assign output_n2_t1_3_a = {{1{output_n2_t0_6[25]}}, output_n2_t0_6};
-    assign output_n2_t1_3_b = {{1{output_n2_t0_7[25]}}, output_n2_t0_7};
-    assign output_n2_t1_3 = output_n2_t1_3_a_d1 + output_n2_t1_3_b_d1;
-    assign output_n2_t1_4_a = {{5{output_n2_t0_8[21]}}, output_n2_t0_8};
-    assign output_n2_t1_4 = output_n2_t1_4_a_d1 + output_n2_t0_9_d1;
-    assign output_n2_t1_5_a = {{1{output_n2_t0_10[25]}}, output_n2_t0_10};
-    assign output_n2_t1_5 = output_n2_t1_5_a_d1 + output_n2_t0_11_d1;
-    assign output_n2_t1_6_a = {{1{output_n2_t0_12[25]}}, output_n2_t0_12};
-    assign output_n2_t1_6_b = {{2{output_n2_t0_13[24]}}, output_n2_t0_13};
-    assign output_n2_t1_6 = output_n2_t1_6_a_d1 + output_n2_t1_6_b_d1;
-    assign output_n2_t1_7_a = {{3{output_n2_t0_14[22]}}, output_n2_t0_14};
-    assign output_n2_t1_7_b = {{1{output_n2_t0_15[24]}}, output_n2_t0_15};
-    assign output_n2_t1_7 = output_n2_t1_7_a_d1 + output_n2_t1_7_b_d1;
-    assign output_n2_t2_0_a = {{1{output_n2_t1_0[26]}}, output_n2_t1_0};
-    assign output_n2_t2_0_b = {{2{output_n2_t1_1[25]}}, output_n2_t1_1};
-    assign output_n2_t2_0 = output_n2_t2_0_a + output_n2_t2_0_b;
-    assign output_n2_t2_1_a = {{2{output_n2_t1_2[25]}}, output_n2_t1_2};
-    assign output_n2_t2_1_b = {{1{output_n2_t1_3[26]}}, output_n2_t1_3};
-    assign output_n2_t2_1 = output_n2_t2_1_a + output_n2_t2_1_b;
-    assign output_n2_t2_2_a = {{1{output_n2_t1_4[26]}}, output_n2_t1_4};
-    assign output_n2_t2_2_b = {{1{output_n2_t1_5[26]}}, output_n2_t1_5};
-    assign output_n2_t2_2 = output_n2_t2_2_a + output_n2_t2_2_b;
-    assign output_n2_t2_3_b = {{1{output_n2_t1_7[25]}}, output_n2_t1_7};
-    assign output_n2_t2_3 = output_n2_t1_6 + output_n2_t2_3_b;
-    assign output_n2_t3_0_a = {{1{output_n2_t2_0[27]}}, output_n2_t2_0};
-    assign output_n2_t3_0_b = {{1{output_n2_t2_1[27]}}, output_n2_t2_1};
-    assign output_n2_t3_0 = output_n2_t3_0_a + output_n2_t3_0_b;
-    assign output_n2_t3_1_a = {{1{output_n2_t2_2[27]}}, output_n2_t2_2};
-    assign output_n2_t3_1_b = {{2{output_n2_t2_3[26]}}, output_n2_t2_3};
-    assign output_n2_t3_1 = output_n2_t3_1_a + output_n2_t3_1_b;
-    assign output_n2_t4_0_a = {{1{output_n2_t3_0[28]}}, output_n2_t3_0};
-    assign output_n2_t4_0_b = {{1{output_n2_t3_1[28]}}, output_n2_t3_1};
-    assign output_n2_t4_0 = output_n2_t4_0_a + output_n2_t4_0_b;
-    assign output_n2_t5_0_b = {{10{output_n2_bias[19]}}, output_n2_bias};
-    assign output_n2_t5_0 = output_n2_t4_0_d1 + output_n2_t5_0_b_d2;
-    assign output_n2_acc = output_n2_t5_0;
-    assign output_n2_y_fl = output_n2_acc[29:10];
-    assign output_n2_y_wrap = output_n2_y_fl[15:0];
-    assign output_w0_3 = 13'h1773;
-    assign output_n3_p0_m = {{13{output_in_0[15]}}, output_in_0} * {{16{output_w0_3[12]}}, output_w0_3};
-    assign output_n3_p0 = output_n3_p0_m[27:0];
-    assign output_w1_3 = 8'h9c;
-    assign output_n3_p1_m = {{8{output_in_1[15]}}, output_in_1} * {{16{output_w1_3[7]}}, output_w1_3};
-    assign output_n3_p1 = output_n3_p1_m[22:0];
-    assign output_w2_3 = 10'h130;
-    assign output_n3_p2_m = {{10{output_in_2[15]}}, output_in_2} * {{16{output_w2_3[9]}}, output_w2_3};
-    assign output_n3_p2 = output_n3_p2_m[24:0];
-    assign output_w3_3 = 8'h6f;
-    assign output_n3_p3_m = {{8{output_in_3[15]}}, output_in_3} * {{16{output_w3_3[7]}}, output_w3_3};
-    assign output_n3_p3 = output_n3_p3_m[22:0];
-    assign output_w4_3 = 8'h7a;
-    assign output_n3_p4_m = {{8{output_in_4[15]}}, output_in_4} * {{16{output_w4_3[7]}}, output_w4_3};
-    assign output_n3_p4 = output_n3_p4_m[22:0];
-    assign output_w5_3 = 9'h0ec;
-    assign output_n3_p5_m = {{9{output_in_5[15]}}, output_in_5} * {{16{output_w5_3[8]}}, output_w5_3};
-    assign output_n3_p5 = output_n3_p5_m[23:0];
-    assign output_w6_3 = 8'h54;
-    assign output_n3_p6_m = {{8{output_in_6[15]}}, output_in_6} * {{16{output_w6_3[7]}}, output_w6_3};
-    assign output_n3_p6 = output_n3_p6_m[22:0];
-    assign output_w7_3 = 6'h16;
-    assign output_n3_p7_m = {{6{output_in_7[15]}}, output_in_7} * {{16{output_w7_3[5]}}, output_w7_3};
-    assign output_n3_p7 = output_n3_p7_m[20:0];
-    assign output_w8_3 = 10'h1a6;
-    assign output_n3_p8_m = {{10{output_in_8[15]}}, output_in_8} * {{16{output_w8_3[9]}}, output_w8_3};
-    assign output_n3_p8 = output_n3_p8_m[24:0];
-    assign output_w9_3 = 11'h2d9;
-    assign output_n3_p9_m = {{11{output_in_9[15]}}, output_in_9} * {{16{output_w9_3[10]}}, output_w9_3};
-    assign output_n3_p9 = output_n3_p9_m[25:0];
-    assign output_w10_3 = 8'h9b;
-    assign output_n3_p10_m = {{8{output_in_10[15]}}, output_in_10} * {{16{output_w10_3[7]}}, output_w10_3};
-    assign output_n3_p10 = output_n3_p10_m[22:0];
-    assign output_w11_3 = 8'hac;
-    assign output_n3_p11_m = {{8{output_in_11[15]}}, output_in_11} * {{16{output_w11_3[7]}}, output_w11_3};
-    assign output_n3_p11 = output_n3_p11_m[22:0];
-    assign output_w12_3 = 11'h48e;
-    assign output_n3_p12_m = {{11{output_in_12[15]}}, output_in_12} * {{16{output_w12_3[10]}}, output_w12_3};
-    assign output_n3_p12 = output_n3_p12_m[25:0];
-    assign output_w13_3 = 9'h108;
-    assign output_n3_p13_m = {{9{output_in_13[15]}}, output_in_13} * {{16{output_w13_3[8]}}, output_w13_3};
-    assign output_n3_p13 = output_n3_p13_m[23:0];
-    assign output_w14_3 = 8'h5e;
-    assign output_n3_p14_m = {{8{output_in_14[15]}}, output_in_14} * {{16{output_w14_3[7]}}, output_w14_3};
-    assign output_n3_p14 = output_n3_p14_m[22:0];
-    assign output_w15_3 = 10'h10f;
-    assign output_n3_p15_m = {{10{output_in_15[15]}}, output_in_15} * {{16{output_w15_3[9]}}, output_w15_3};
-    assign output_n3_p15 = output_n3_p15_m[24:0];
-    assign output_w16_3 = 8'h9e;
-    assign output_n3_p16_m = {{8{output_in_16[15]}}, output_in_16} * {{16{output_w16_3[7]}}, output_w16_3};
-    assign output_n3_p16 = output_n3_p16_m[22:0];
-    assign output_w17_3 = 8'h5d;
-    assign output_n3_p17_m = {{8{output_in_17[15]}}, output_in_17} * {{16{output_w17_3[7]}}, output_w17_3};
-    assign output_n3_p17 = output_n3_p17_m[22:0];
-    assign output_w18_3 = 9'h0df;
-    assign output_n3_p18_m = {{9{output_in_18[15]}}, output_in_18} * {{16{output_w18_3[8]}}, output_w18_3};
-    assign output_n3_p18 = output_n3_p18_m[23:0];
-    assign output_w19_3 = 8'h57;
-    assign output_n3_p19_m = {{8{output_in_19[15]}}, output_in_19} * {{16{output_w19_3[7]}}, output_w19_3};
-    assign output_n3_p19 = output_n3_p19_m[22:0];
-    assign output_w20_3 = 6'h2b;
-    assign output_n3_p20_m = {{6{output_in_20[15]}}, output_in_20} * {{16{output_w20_3[5]}}, output_w20_3};
-    assign output_n3_p20 = output_n3_p20_m[20:0];
-    assign output_w21_3 = 9'h089;
-    assign output_n3_p21_m = {{9{output_in_21[15]}}, output_in_21} * {{16{output_w21_3[8]}}, output_w21_3};
-    assign output_n3_p21 = output_n3_p21_m[23:0];
-    assign output_n3_p22_sh = {output_in_22, 5'b00000};
-    assign output_n3_p22_e = {{1{output_n3_p22_sh[20]}}, output_n3_p22_sh};
-    assign output_n3_p22_neg = -output_n3_p22_e;
-    assign output_w23_3 = 11'h22c;
-    assign output_n3_p23_m = {{11{output_in_23[15]}}, output_in_23} * {{16{output_w23_3[10]}}, output_w23_3};
-    assign output_n3_p23 = output_n3_p23_m[25:0];
-    assign output_w24_3 = 11'h2bd;
-    assign output_n3_p24_m = {{11{output_in_24[15]}}, output_in_24} * {{16{output_w24_3[10]}}, output_w24_3};
-    assign output_n3_p24 = output_n3_p24_m[25:0];
-    assign output_w25_3 = 7'h3d;
-    assign output_n3_p25_m = {{7{output_in_25[15]}}, output_in_25} * {{16{output_w25_3[6]}}, output_w25_3};
-    assign output_n3_p25 = output_n3_p25_m[21:0];
-    assign output_w26_3 = 7'h47;
-    assign output_n3_p26_m = {{7{output_in_26[15]}}, output_in_26} * {{16{output_w26_3[6]}}, output_w26_3};
-    assign output_n3_p26 = output_n3_p26_m[21:0];
-    assign output_w27_3 = 8'h79;
-    assign output_n3_p27_m = {{8{output_in_27[15]}}, output_in_27} * {{16{output_w27_3[7]}}, output_w27_3};
-    assign output_n3_p27 = output_n3_p27_m[22:0];
-    assign output_w28_3 = 10'h2eb;
-    assign output_n3_p28_m = {{10{output_in_28[15]}}, output_in_28} * {{16{output_w28_3[9]}}, output_w28_3};
-    assign output_n3_p28 = output_n3_p28_m[24:0];
-    assign output_w29_3 = 8'h76;
-    assign output_n3_p29_m = {{8{output_in_29[15]}}, output_in_29} * {{16{output_w29_3[7]}}, output_w29_3};
-    assign output_n3_p29 = output_n3_p29_m[22:0];
-    assign output_n3_p30_sh = {output_in_30, 8'b00000000};
-    assign output_n3_p30_e = {{1{output_n3_p30_sh[23]}}, output_n3_p30_sh};
-    assign output_n3_p30_neg = -output_n3_p30_e;
-    assign output_w31_3 = 9'h169;
-    assign output_n3_p31_m = {{9{output_in_31[15]}}, output_in_31} * {{16{output_w31_3[8]}}, output_w31_3};
-    assign output_n3_p31 = output_n3_p31_m[23:0];
-    assign output_n3_bias = 19'h58000;
-    assign output_n3_t0_0_b = {{5{output_n3_p1[22]}}, output_n3_p1};
-    assign output_n3_t0_0 = output_n3_p0 + output_n3_t0_0_b;
-    assign output_n3_t0_1_b = {{2{output_n3_p3[22]}}, output_n3_p3};
-    assign output_n3_t0_1 = output_n3_p2 + output_n3_t0_1_b;
-    assign output_n3_t0_2_a = {{2{output_n3_p4[22]}}, output_n3_p4};
-    assign output_n3_t0_2_b = {{1{output_n3_p5[23]}}, output_n3_p5};
-    assign output_n3_t0_2 = output_n3_t0_2_a + output_n3_t0_2_b;
-    assign output_n3_t0_3_b = {{2{output_n3_p7[20]}}, output_n3_p7};
-    assign output_n3_t0_3 = output_n3_p6 + output_n3_t0_3_b;
-    assign output_n3_t0_4_a = {{2{output_n3_p8[24]}}, output_n3_p8};
-    assign output_n3_t0_4_b = {{1{output_n3_p9[25]}}, output_n3_p9};
-    assign output_n3_t0_4 = output_n3_t0_4_a + output_n3_t0_4_b;
-    assign output_n3_t0_5_a = {{1{output_n3_p10[22]}}, output_n3_p10};
-    assign output_n3_t0_5_b = {{1{output_n3_p11[22]}}, output_n3_p11};
-    assign output_n3_t0_5 = output_n3_t0_5_a + output_n3_t0_5_b;
-    assign output_n3_t0_6_a = {{1{output_n3_p12[25]}}, output_n3_p12};
-    assign output_n3_t0_6_b = {{3{output_n3_p13[23]}}, output_n3_p13};
-    assign output_n3_t0_6 = output_n3_t0_6_a + output_n3_t0_6_b;
-    assign output_n3_t0_7_a = {{2{output_n3_p14[22]}}, output_n3_p14};
-    assign output_n3_t0_7 = output_n3_t0_7_a + output_n3_p15;
-    assign output_n3_t0_8_a = {{1{output_n3_p16[22]}}, output_n3_p16};
-    assign output_n3_t0_8_b = {{1{output_n3_p17[22]}}, output_n3_p17};
-    assign output_n3_t0_8 = output_n3_t0_8_a + output_n3_t0_8_b;
-    assign output_n3_t0_9_a = {{1{output_n3_p18[23]}}, output_n3_p18};
-    assign output_n3_t0_9_b = {{2{output_n3_p19[22]}}, output_n3_p19};
-    assign output_n3_t0_9 = output_n3_t0_9_a + output_n3_t0_9_b;
-    assign output_n3_t0_10_a = {{3{output_n3_p20[20]}}, output_n3_p20};
-    assign output_n3_t0_10 = output_n3_t0_10_a + output_n3_p21;
-    assign output_n3_t0_11_a = {{4{output_n3_p22_neg[21]}}, output_n3_p22_neg};
-    assign output_n3_t0_11 = output_n3_t0_11_a + output_n3_p23;
-    assign output_n3_t0_12_b = {{4{output_n3_p25[21]}}, output_n3_p25};
-    assign output_n3_t0_12 = output_n3_p24 + output_n3_t0_12_b;
-    assign output_n3_t0_13_a = {{2{output_n3_p26[21]}}, output_n3_p26};
-    assign output_n3_t0_13_b = {{1{output_n3_p27[22]}}, output_n3_p27};
-    assign output_n3_t0_13 = output_n3_t0_13_a + output_n3_t0_13_b;
-    assign output_n3_t0_14_b = {{2{output_n3_p29[22]}}, output_n3_p29};
-    assign output_n3_t0_14 = output_n3_p28 + output_n3_t0_14_b;
-    assign output_n3_t0_15_b = {{1{output_n3_p31[23]}}, output_n3_p31};
-    assign output_n3_t0_15 = output_n3_p30_neg + output_n3_t0_15_b;
-    assign output_n3_t1_0_b = {{3{output_n3_t0_1[24]}}, output_n3_t0_1};
-    assign output_n3_t1_0 = output_n3_t0_0_d1 + output_n3_t1_0_b_d1;
-    assign output_n3_t1_1_b = {{2{output_n3_t0_3[22]}}, output_n3_t0_3};
-    assign output_n3_t1_1 = output_n3_t0_2_d1 + output_n3_t1_1_b_d1;
-    assign output_n3_t1_2_b = {{3{output_n3_t0_5[23]}}, output_n3_t0_5};
-    assign output_n3_t1_2 = output_n3_t0_4_d1 + output_n3_t1_2_b_d1;
-    assign output_n3_t1_3_b = {{2{output_n3_t0_7[24]}}, output_n3_t0_7};
-    assign output_n3_t1_3 = output_n3_t0_6_d1 + output_n3_t1_3_b_d1;
-    assign output_n3_t1_4_a = {{1{output_n3_t0_8[23]}}, output_n3_t0_8};
-    assign output_n3_t1_4 = output_n3_t1_4_a_d1 + output_n3_t0_9_d1;
-    assign output_n3_t1_5_a = {{2{output_n3_t0_10[23]}}, output_n3_t0_10};
-    assign output_n3_t1_5 = output_n3_t1_5_a_d1 + output_n3_t0_11_d1;
-    assign output_n3_t1_6_b = {{2{output_n3_t0_13[23]}}, output_n3_t0_13};
-    assign output_n3_t1_6 = output_n3_t0_12_d1 + output_n3_t1_6_b_d1;
-    assign output_n3_t1_7_a = {{1{output_n3_t0_14[24]}}, output_n3_t0_14};
-    assign output_n3_t1_7_b = {{1{output_n3_t0_15[24]}}, output_n3_t0_15};
-    assign output_n3_t1_7 = output_n3_t1_7_a_d1 + output_n3_t1_7_b_d1;
-    assign output_n3_t2_0_b = {{3{output_n3_t1_1[24]}}, output_n3_t1_1};
-    assign output_n3_t2_0 = output_n3_t1_0 + output_n3_t2_0_b;
-    assign output_n3_t2_1_a = {{1{output_n3_t1_2[26]}}, output_n3_t1_2};
-    assign output_n3_t2_1_b = {{1{output_n3_t1_3[26]}}, output_n3_t1_3};
-    assign output_n3_t2_1 = output_n3_t2_1_a + output_n3_t2_1_b;
-    assign output_n3_t2_2_a = {{2{output_n3_t1_4[24]}}, output_n3_t1_4};
-    assign output_n3_t2_2_b = {{1{output_n3_t1_5[25]}}, output_n3_t1_5};
-    assign output_n3_t2_2 = output_n3_t2_2_a + output_n3_t2_2_b;
-    assign output_n3_t2_3_a = {{1{output_n3_t1_6[25]}}, output_n3_t1_6};
-    assign output_n3_t2_3_b = {{1{output_n3_t1_7[25]}}, output_n3_t1_7};
-    assign output_n3_t2_3 = output_n3_t2_3_a + output_n3_t2_3_b;
-    assign output_n3_t3_0_a = {{1{output_n3_t2_0[27]}}, output_n3_t2_0};
-    assign output_n3_t3_0_b = {{1{output_n3_t2_1[27]}}, output_n3_t2_1};
-    assign output_n3_t3_0 = output_n3_t3_0_a + output_n3_t3_0_b;
-    assign output_n3_t3_1_a = {{1{output_n3_t2_2[26]}}, output_n3_t2_2};
-    assign output_n3_t3_1_b = {{1{output_n3_t2_3[26]}}, output_n3_t2_3};
-    assign output_n3_t3_1 = output_n3_t3_1_a + output_n3_t3_1_b;
-    assign output_n3_t4_0_a = {{1{output_n3_t3_0[28]}}, output_n3_t3_0};
-    assign output_n3_t4_0_b = {{2{output_n3_t3_1[27]}}, output_n3_t3_1};
-    assign output_n3_t4_0 = output_n3_t4_0_a + output_n3_t4_0_b;
-    assign output_n3_t5_0_b = {{11{output_n3_bias[18]}}, output_n3_bias};
-    assign output_n3_t5_0 = output_n3_t4_0_d1 + output_n3_t5_0_b_d2;
-    assign output_n3_acc = output_n3_t5_0;
-    assign output_n3_y_fl = output_n3_acc[29:10];
-    assign output_n3_y_wrap = output_n3_y_fl[15:0];
-    assign output_w0_4 = 10'h1d6;
-    assign output_n4_p0_m = {{10{output_in_0[15]}}, output_in_0} * {{16{output_w0_4[9]}}, output_w0_4};
-    assign output_n4_p0 = output_n4_p0_m[24:0];
-    assign output_w1_4 = 6'h15;
-    assign output_n4_p1_m = {{6{output_in_1[15]}}, output_in_1} * {{16{output_w1_4[5]}}, output_w1_4};
-    assign output_n4_p1 = output_n4_p1_m[20:0];
-    assign output_w2_4 = 6'h28;
-    assign output_n4_p2_m = {{6{output_in_2[15]}}, output_in_2} * {{16{output_w2_4[5]}}, output_w2_4};
-    assign output_n4_p2 = output_n4_p2_m[20:0];
-    assign output_w3_4 = 11'h57b;
-    assign output_n4_p3_m = {{11{output_in_3[15]}}, output_in_3} * {{16{output_w3_4[10]}}, output_w3_4};
-    assign output_n4_p3 = output_n4_p3_m[25:0];
-    assign output_w4_4 = 10'h145;
-    assign output_n4_p4_m = {{10{output_in_4[15]}}, output_in_4} * {{16{output_w4_4[9]}}, output_w4_4};
-    assign output_n4_p4 = output_n4_p4_m[24:0];
-    assign output_w5_4 = 9'h16e;
-    assign output_n4_p5_m = {{9{output_in_5[15]}}, output_in_5} * {{16{output_w5_4[8]}}, output_w5_4};
-    assign output_n4_p5 = output_n4_p5_m[23:0];
-    assign output_w6_4 = 9'h099;
-    assign output_n4_p6_m = {{9{output_in_6[15]}}, output_in_6} * {{16{output_w6_4[8]}}, output_w6_4};
-    assign output_n4_p6 = output_n4_p6_m[23:0];
-    assign output_w7_4 = 10'h127;
-    assign output_n4_p7_m = {{10{output_in_7[15]}}, output_in_7} * {{16{output_w7_4[9]}}, output_w7_4};
-    assign output_n4_p7 = output_n4_p7_m[24:0];
-    assign output_w8_4 = 12'hb3c;
-    assign output_n4_p8_m = {{12{output_in_8[15]}}, output_in_8} * {{16{output_w8_4[11]}}, output_w8_4};
-    assign output_n4_p8 = output_n4_p8_m[26:0];
-    assign output_w9_4 = 9'h169;
-    assign output_n4_p9_m = {{9{output_in_9[15]}}, output_in_9} * {{16{output_w9_4[8]}}, output_w9_4};
-    assign output_n4_p9 = output_n4_p9_m[23:0];
-    assign output_w10_4 = 9'h0bb;
-    assign output_n4_p10_m = {{9{output_in_10[15]}}, output_in_10} * {{16{output_w10_4[8]}}, output_w10_4};
-    assign output_n4_p10 = output_n4_p10_m[23:0];
-    assign output_w11_4 = 8'hb8;
-    assign output_n4_p11_m = {{8{output_in_11[15]}}, output_in_11} * {{16{output_w11_4[7]}}, output_w11_4};
-    assign output_n4_p11 = output_n4_p11_m[22:0];
-    assign output_w12_4 = 12'h52a;
-    assign output_n4_p12_m = {{12{output_in_12[15]}}, output_in_12} * {{16{output_w12_4[11]}}, output_w12_4};
-    assign output_n4_p12 = output_n4_p12_m[26:0];
-    assign output_n4_p13_sh = {output_in_13, 1'b0};
-    assign output_n4_p13_e = {{1{output_n4_p13_sh[16]}}, output_n4_p13_sh};
-    assign output_n4_p13_neg = -output_n4_p13_e;
-    assign output_w14_4 = 11'h5ce;
-    assign output_n4_p14_m = {{11{output_in_14[15]}}, output_in_14} * {{16{output_w14_4[10]}}, output_w14_4};
-    assign output_n4_p14 = output_n4_p14_m[25:0];
-    assign output_w15_4 = 10'h116;
-    assign output_n4_p15_m = {{10{output_in_15[15]}}, output_in_15} * {{16{output_w15_4[9]}}, output_w15_4};
-    assign output_n4_p15 = output_n4_p15_m[24:0];
-    assign output_w16_4 = 10'h2f8;
-    assign output_n4_p16_m = {{10{output_in_16[15]}}, output_in_16} * {{16{output_w16_4[9]}}, output_w16_4};
-    assign output_n4_p16 = output_n4_p16_m[24:0];
-    assign output_w17_4 = 6'h19;
-    assign output_n4_p17_m = {{6{output_in_17[15]}}, output_in_17} * {{16{output_w17_4[5]}}, output_w17_4};
-    assign output_n4_p17 = output_n4_p17_m[20:0];
-    assign output_w18_4 = 6'h2b;
-    assign output_n4_p18_m = {{6{output_in_18[15]}}, output_in_18} * {{16{output_w18_4[5]}}, output_w18_4};
-    assign output_n4_p18 = output_n4_p18_m[20:0];
-    assign output_w19_4 = 8'hb0;
-    assign output_n4_p19_m = {{8{output_in_19[15]}}, output_in_19} * {{16{output_w19_4[7]}}, output_w19_4};
-    assign output_n4_p19 = output_n4_p19_m[22:0];
-    assign output_w20_4 = 9'h128;
-    assign output_n4_p20_m = {{9{output_in_20[15]}}, output_in_20} * {{16{output_w20_4[8]}}, output_w20_4};
-    assign output_n4_p20 = output_n4_p20_m[23:0];
-    assign output_w21_4 = 11'h5ea;
-    assign output_n4_p21_m = {{11{output_in_21[15]}}, output_in_21} * {{16{output_w21_4[10]}}, output_w21_4};
-    assign output_n4_p21 = output_n4_p21_m[25:0];
-    assign output_w22_4 = 8'h43;
-    assign output_n4_p22_m = {{8{output_in_22[15]}}, output_in_22} * {{16{output_w22_4[7]}}, output_w22_4};
-    assign output_n4_p22 = output_n4_p22_m[22:0];
-    assign output_w23_4 = 9'h11d;
-    assign output_n4_p23_m = {{9{output_in_23[15]}}, output_in_23} * {{16{output_w23_4[8]}}, output_w23_4};
-    assign output_n4_p23 = output_n4_p23_m[23:0];
-    assign output_w24_4 = 10'h235;
-    assign output_n4_p24_m = {{10{output_in_24[15]}}, output_in_24} * {{16{output_w24_4[9]}}, output_w24_4};
-    assign output_n4_p24 = output_n4_p24_m[24:0];
-    assign output_w25_4 = 10'h133;
-    assign output_n4_p25_m = {{10{output_in_25[15]}}, output_in_25} * {{16{output_w25_4[9]}}, output_w25_4};
-    assign output_n4_p25 = output_n4_p25_m[24:0];
-    assign output_w26_4 = 9'h129;
-    assign output_n4_p26_m = {{9{output_in_26[15]}}, output_in_26} * {{16{output_w26_4[8]}}, output_w26_4};
-    assign output_n4_p26 = output_n4_p26_m[23:0];
-    assign output_w27_4 = 10'h2c0;
-    assign output_n4_p27_m = {{10{output_in_27[15]}}, output_in_27} * {{16{output_w27_4[9]}}, output_w27_4};
-    assign output_n4_p27 = output_n4_p27_m[24:0];
-    assign output_w28_4 = 8'h58;
-    assign output_n4_p28_m = {{8{output_in_28[15]}}, output_in_28} * {{16{output_w28_4[7]}}, output_w28_4};
-    assign output_n4_p28 = output_n4_p28_m[22:0];
-    assign output_w29_4 = 9'h144;
-    assign output_n4_p29_m = {{9{output_in_29[15]}}, output_in_29} * {{16{output_w29_4[8]}}, output_w29_4};
-    assign output_n4_p29 = output_n4_p29_m[23:0];
-    assign output_w30_4 = 9'h098;
-    assign output_n4_p30_m = {{9{output_in_30[15]}}, output_in_30} * {{16{output_w30_4[8]}}, output_w30_4};
-    assign output_n4_p30 = output_n4_p30_m[23:0];
-    assign output_w31_4 = 10'h118;
-    assign output_n4_p31_m = {{10{output_in_31[15]}}, output_in_31} * {{16{output_w31_4[9]}}, output_w31_4};
-    assign output_n4_p31 = output_n4_p31_m[24:0];
-    assign output_n4_bias = 16'h4c00;
-    assign output_n4_t0_0_b = {{4{output_n4_p1[20]}}, output_n4_p1};
-    assign output_n4_t0_0 = output_n4_p0 + output_n4_t0_0_b;
-    assign output_n4_t0_1_a = {{5{output_n4_p2[20]}}, output_n4_p2};
-    assign output_n4_t0_1 = output_n4_t0_1_a + output_n4_p3;
-    assign output_n4_t0_2_b = {{1{output_n4_p5[23]}}, output_n4_p5};
-    assign output_n4_t0_2 = output_n4_p4 + output_n4_t0_2_b;
-    assign output_n4_t0_3_a = {{1{output_n4_p6[23]}}, output_n4_p6};
-    assign output_n4_t0_3 = output_n4_t0_3_a + output_n4_p7;
-    assign output_n4_t0_4_b = {{3{output_n4_p9[23]}}, output_n4_p9};
-    assign output_n4_t0_4 = output_n4_p8 + output_n4_t0_4_b;
-    assign output_n4_t0_5_a = {{1{output_n4_p10[23]}}, output_n4_p10};
-    assign output_n4_t0_5_b = {{2{output_n4_p11[22]}}, output_n4_p11};
-    assign output_n4_t0_5 = output_n4_t0_5_a + output_n4_t0_5_b;
-    assign output_n4_t0_6_b = {{9{output_n4_p13_neg[17]}}, output_n4_p13_neg};
-    assign output_n4_t0_6 = output_n4_p12 + output_n4_t0_6_b;
-    assign output_n4_t0_7_b = {{1{output_n4_p15[24]}}, output_n4_p15};
-    assign output_n4_t0_7 = output_n4_p14 + output_n4_t0_7_b;
-    assign output_n4_t0_8_b = {{4{output_n4_p17[20]}}, output_n4_p17};
-    assign output_n4_t0_8 = output_n4_p16 + output_n4_t0_8_b;
-    assign output_n4_t0_9_a = {{2{output_n4_p18[20]}}, output_n4_p18};
-    assign output_n4_t0_9 = output_n4_t0_9_a + output_n4_p19;
-    assign output_n4_t0_10_a = {{2{output_n4_p20[23]}}, output_n4_p20};
-    assign output_n4_t0_10 = output_n4_t0_10_a + output_n4_p21;
-    assign output_n4_t0_11_a = {{2{output_n4_p22[22]}}, output_n4_p22};
-    assign output_n4_t0_11_b = {{1{output_n4_p23[23]}}, output_n4_p23};
-    assign output_n4_t0_11 = output_n4_t0_11_a + output_n4_t0_11_b;
-    assign output_n4_t0_12_a = {{1{output_n4_p24[24]}}, output_n4_p24};
-    assign output_n4_t0_12_b = {{1{output_n4_p25[24]}}, output_n4_p25};
-    assign output_n4_t0_12 = output_n4_t0_12_a + output_n4_t0_12_b;
-    assign output_n4_t0_13_a = {{2{output_n4_p26[23]}}, output_n4_p26};
-    assign output_n4_t0_13_b = {{1{output_n4_p27[24]}}, output_n4_p27};
-    assign output_n4_t0_13 = output_n4_t0_13_a + output_n4_t0_13_b;
-    assign output_n4_t0_14_a = {{2{output_n4_p28[22]}}, output_n4_p28};
-    assign output_n4_t0_14_b = {{1{output_n4_p29[23]}}, output_n4_p29};
-    assign output_n4_t0_14 = output_n4_t0_14_a + output_n4_t0_14_b;
-    assign output_n4_t0_15_a = {{1{output_n4_p30[23]}}, output_n4_p30};
-    assign output_n4_t0_15 = output_n4_t0_15_a + output_n4_p31;
-    assign output_n4_t1_0_a = {{2{output_n4_t0_0[24]}}, output_n4_t0_0};
-    assign output_n4_t1_0_b = {{1{output_n4_t0_1[25]}}, output_n4_t0_1};
-    assign output_n4_t1_0 = output_n4_t1_0_a_d1 + output_n4_t1_0_b_d1;
-    assign output_n4_t1_1_a = {{1{output_n4_t0_2[24]}}, output_n4_t0_2};
-    assign output_n4_t1_1_b = {{1{output_n4_t0_3[24]}}, output_n4_t0_3};
-    assign output_n4_t1_1 = output_n4_t1_1_a_d1 + output_n4_t1_1_b_d1;
-    assign output_n4_t1_2_b = {{2{output_n4_t0_5[24]}}, output_n4_t0_5};
-    assign output_n4_t1_2 = output_n4_t0_4_d1 + output_n4_t1_2_b_d1;
-    assign output_n4_t1_3_a = {{1{output_n4_t0_6[26]}}, output_n4_t0_6};
-    assign output_n4_t1_3_b = {{2{output_n4_t0_7[25]}}, output_n4_t0_7};
-    assign output_n4_t1_3 = output_n4_t1_3_a_d1 + output_n4_t1_3_b_d1;
-    assign output_n4_t1_4_b = {{2{output_n4_t0_9[22]}}, output_n4_t0_9};
-    assign output_n4_t1_4 = output_n4_t0_8_d1 + output_n4_t1_4_b_d1;
-    assign output_n4_t1_5_a = {{1{output_n4_t0_10[25]}}, output_n4_t0_10};
-    assign output_n4_t1_5_b = {{2{output_n4_t0_11[24]}}, output_n4_t0_11};
-    assign output_n4_t1_5 = output_n4_t1_5_a_d1 + output_n4_t1_5_b_d1;
-    assign output_n4_t1_6_a = {{1{output_n4_t0_12[25]}}, output_n4_t0_12};
-    assign output_n4_t1_6_b = {{1{output_n4_t0_13[25]}}, output_n4_t0_13};
-    assign output_n4_t1_6 = output_n4_t1_6_a_d1 + output_n4_t1_6_b_d1;
-    assign output_n4_t1_7_a = {{1{output_n4_t0_14[24]}}, output_n4_t0_14};
-    assign output_n4_t1_7_b = {{1{output_n4_t0_15[24]}}, output_n4_t0_15};
-    assign output_n4_t1_7 = output_n4_t1_7_a_d1 + output_n4_t1_7_b_d1;
-    assign output_n4_t2_0_a = {{1{output_n4_t1_0[26]}}, output_n4_t1_0};
-    assign output_n4_t2_0_b = {{2{output_n4_t1_1[25]}}, output_n4_t1_1};
-    assign output_n4_t2_0 = output_n4_t2_0_a + output_n4_t2_0_b;
-    assign output_n4_t2_1_a = {{1{output_n4_t1_2[26]}}, output_n4_t1_2};
-    assign output_n4_t2_1 = output_n4_t2_1_a + output_n4_t1_3;
-    assign output_n4_t2_2_a = {{2{output_n4_t1_4[24]}}, output_n4_t1_4};
-    assign output_n4_t2_2 = output_n4_t2_2_a + output_n4_t1_5;
-    assign output_n4_t2_3_b = {{1{output_n4_t1_7[25]}}, output_n4_t1_7};
-    assign output_n4_t2_3 = output_n4_t1_6 + output_n4_t2_3_b;
-    assign output_n4_t3_0_a = {{1{output_n4_t2_0[27]}}, output_n4_t2_0};
-    assign output_n4_t3_0_b = {{1{output_n4_t2_1[27]}}, output_n4_t2_1};
-    assign output_n4_t3_0 = output_n4_t3_0_a + output_n4_t3_0_b;
-    assign output_n4_t3_1_a = {{1{output_n4_t2_2[26]}}, output_n4_t2_2};
-    assign output_n4_t3_1_b = {{1{output_n4_t2_3[26]}}, output_n4_t2_3};
-    assign output_n4_t3_1 = output_n4_t3_1_a + output_n4_t3_1_b;
-    assign output_n4_t4_0_a = {{1{output_n4_t3_0[28]}}, output_n4_t3_0};
-    assign output_n4_t4_0_b = {{2{output_n4_t3_1[27]}}, output_n4_t3_1};
-    assign output_n4_t4_0 = output_n4_t4_0_a + output_n4_t4_0_b;
-    assign output_n4_t5_0_b = {{14{output_n4_bias[15]}}, output_n4_bias};
-    assign output_n4_t5_0 = output_n4_t4_0_d1 + output_n4_t5_0_b_d2;
-    assign output_n4_acc = output_n4_t5_0;
-    assign output_n4_y_fl = output_n4_acc[29:10];
-    assign output_n4_y_wrap = output_n4_y_fl[15:0];
-    assign out_data = {output_out_4, output_out_3, output_out_2, output_out_1, output_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            output_n0_t1_0_a_d1 <= output_n0_t1_0_a;
-            output_n0_t1_0_b_d1 <= output_n0_t1_0_b;
-            output_n0_t1_1_a_d1 <= output_n0_t1_1_a;
-            output_n0_t1_1_b_d1 <= output_n0_t1_1_b;
-            output_n0_t0_4_d1 <= output_n0_t0_4;
-            output_n0_t1_2_b_d1 <= output_n0_t1_2_b;
-            output_n0_t1_3_a_d1 <= output_n0_t1_3_a;
-            output_n0_t1_3_b_d1 <= output_n0_t1_3_b;
-            output_n0_t1_4_a_d1 <= output_n0_t1_4_a;
-            output_n0_t0_9_d1 <= output_n0_t0_9;
-            output_n0_t0_10_d1 <= output_n0_t0_10;
-            output_n0_t1_5_b_d1 <= output_n0_t1_5_b;
-            output_n0_t0_12_d1 <= output_n0_t0_12;
-            output_n0_t1_6_b_d1 <= output_n0_t1_6_b;
-            output_n0_t0_14_d1 <= output_n0_t0_14;
-            output_n0_t1_7_b_d1 <= output_n0_t1_7_b;
+            output_n0_t1_0_a_d1 <= $signed({output_n0_p0[24], output_n0_p0}) + (output_in_1 * 11'sh55f); // weight -0.6572265625
+            output_n0_t1_0_b_d1 <= $signed({{2{output_n0_p2[22]}}, output_n0_p2}) + $signed({output_n0_p3[23], output_n0_p3});
+            output_n0_t1_1_a_d1 <= $signed({output_n0_p4[23], output_n0_p4}) + $signed({{2{output_n0_p5[22]}}, output_n0_p5});
+            output_n0_t1_1_b_d1 <= $signed({{3{output_n0_p6[20]}}, output_n0_p6}) + (output_in_7 * 9'sh12c); // weight -0.20703125
+            output_n0_t0_4_d1 <= $signed({output_n0_p8[25], output_n0_p8}) + $signed({{2{output_n0_p9[24]}}, output_n0_p9});
+            output_n0_t1_2_b_d1 <= $signed({{2{output_n0_p10[22]}}, output_n0_p10}) + $signed({output_n0_p11[23], output_n0_p11});
+            output_n0_t1_3_a_d1 <= $signed({{2{output_n0_p12[22]}}, output_n0_p12}) + (output_in_13 * 10'sh2d4); // weight -0.29296875
+            output_n0_t1_3_b_d1 <= $signed({{2{output_n0_p14[22]}}, output_n0_p14}) + $signed({output_n0_p15[23], output_n0_p15});
+            output_n0_t1_4_a_d1 <= $signed({{2{output_n0_p16[22]}}, output_n0_p16}) + $signed({output_n0_p17[23], output_n0_p17});
+            output_n0_t0_9_d1 <= $signed({output_n0_p18[24], output_n0_p18}) + $signed({{2{output_n0_p19[23]}}, output_n0_p19});
+            output_n0_t0_10_d1 <= $signed({output_n0_p20[24], output_n0_p20}) + $signed({{2{output_n0_p21[23]}}, output_n0_p21});
+            output_n0_t1_5_b_d1 <= $signed({{2{output_n0_p22[22]}}, output_n0_p22}) + (output_in_23 * 10'sd346); // weight 0.337890625
+            output_n0_t0_12_d1 <= $signed({{2{output_n0_p24[22]}}, output_n0_p24}) + $signed({output_n0_p25[23], output_n0_p25});
+            output_n0_t1_6_b_d1 <= (output_in_26 * 9'sh138) + $signed({{4{output_n0_p27[19]}}, output_n0_p27}); // weight -0.1953125
+            output_n0_t0_14_d1 <= $signed({output_n0_p28[24], output_n0_p28}) + $signed({{2{output_n0_p29[23]}}, output_n0_p29});
+            output_n0_t1_7_b_d1 <= $signed({{3{output_n0_p30[21]}}, output_n0_p30}) + (output_in_31 * 10'sh2cd); // weight -0.2998046875
             output_n0_t4_0_d1 <= output_n0_t4_0;
-            output_n0_t5_0_b_d1 <= output_n0_t5_0_b;
-            output_n0_t5_0_b_d2 <= output_n0_t5_0_b_d1;
-            output_n1_t1_0_a_d1 <= output_n1_t1_0_a;
-            output_n1_t1_0_b_d1 <= output_n1_t1_0_b;
-            output_n1_t1_1_a_d1 <= output_n1_t1_1_a;
-            output_n1_t0_3_d1 <= output_n1_t0_3;
-            output_n1_t0_4_d1 <= output_n1_t0_4;
-            output_n1_t1_2_b_d1 <= output_n1_t1_2_b;
-            output_n1_t1_3_a_d1 <= output_n1_t1_3_a;
-            output_n1_t1_3_b_d1 <= output_n1_t1_3_b;
-            output_n1_t1_4_a_d1 <= output_n1_t1_4_a;
-            output_n1_t1_4_b_d1 <= output_n1_t1_4_b;
-            output_n1_t1_5_a_d1 <= output_n1_t1_5_a;
-            output_n1_t0_11_d1 <= output_n1_t0_11;
-            output_n1_t1_6_a_d1 <= output_n1_t1_6_a;
-            output_n1_t1_6_b_d1 <= output_n1_t1_6_b;
-            output_n1_t1_7_a_d1 <= output_n1_t1_7_a;
-            output_n1_t1_7_b_d1 <= output_n1_t1_7_b;
-            output_n1_t4_0_d1 <= output_n1_t4_0;
-            output_n1_t5_0_b_d1 <= output_n1_t5_0_b;
-            output_n1_t5_0_b_d2 <= output_n1_t5_0_b_d1;
-            output_n2_t0_0_d1 <= output_n2_t0_0;
-            output_n2_t1_0_b_d1 <= output_n2_t1_0_b;
-            output_n2_t1_1_a_d1 <= output_n2_t1_1_a;
-            output_n2_t1_1_b_d1 <= output_n2_t1_1_b;
-            output_n2_t1_2_a_d1 <= output_n2_t1_2_a;
-            output_n2_t1_2_b_d1 <= output_n2_t1_2_b;
-            output_n2_t1_3_a_d1 <= output_n2_t1_3_a;
-            output_n2_t1_3_b_d1 <= output_n2_t1_3_b;
-            output_n2_t1_4_a_d1 <= output_n2_t1_4_a;
-            output_n2_t0_9_d1 <= output_n2_t0_9;
-            output_n2_t1_5_a_d1 <= output_n2_t1_5_a;
-            output_n2_t0_11_d1 <= output_n2_t0_11;
-            output_n2_t1_6_a_d1 <= output_n2_t1_6_a;
-            output_n2_t1_6_b_d1 <= output_n2_t1_6_b;
-            output_n2_t1_7_a_d1 <= output_n2_t1_7_a;
-            output_n2_t1_7_b_d1 <= output_n2_t1_7_b;
-            output_n2_t4_0_d1 <= output_n2_t4_0;
-            output_n2_t5_0_b_d1 <= output_n2_t5_0_b;
-            output_n2_t5_0_b_d2 <= output_n2_t5_0_b_d1;
-            output_n3_t0_0_d1 <= output_n3_t0_0;
-            output_n3_t1_0_b_d1 <= output_n3_t1_0_b;
-            output_n3_t0_2_d1 <= output_n3_t0_2;
-            output_n3_t1_1_b_d1 <= output_n3_t1_1_b;
-            output_n3_t0_4_d1 <= output_n3_t0_4;
-            output_n3_t1_2_b_d1 <= output_n3_t1_2_b;
-            output_n3_t0_6_d1 <= output_n3_t0_6;
-            output_n3_t1_3_b_d1 <= output_n3_t1_3_b;
-            output_n3_t1_4_a_d1 <= output_n3_t1_4_a;
-            output_n3_t0_9_d1 <= output_n3_t0_9;
-            output_n3_t1_5_a_d1 <= output_n3_t1_5_a;
-            output_n3_t0_11_d1 <= output_n3_t0_11;
-            output_n3_t0_12_d1 <= output_n3_t0_12;
-            output_n3_t1_6_b_d1 <= output_n3_t1_6_b;
-            output_n3_t1_7_a_d1 <= output_n3_t1_7_a;
-            output_n3_t1_7_b_d1 <= output_n3_t1_7_b;
-            output_n3_t4_0_d1 <= output_n3_t4_0;
-            output_n3_t5_0_b_d1 <= output_n3_t5_0_b;
-            output_n3_t5_0_b_d2 <= output_n3_t5_0_b_d1;
-            output_n4_t1_0_a_d1 <= output_n4_t1_0_a;
-            output_n4_t1_0_b_d1 <= output_n4_t1_0_b;
-            output_n4_t1_1_a_d1 <= output_n4_t1_1_a;
-            output_n4_t1_1_b_d1 <= output_n4_t1_1_b;
-            output_n4_t0_4_d1 <= output_n4_t0_4;
-            output_n4_t1_2_b_d1 <= output_n4_t1_2_b;
-            output_n4_t1_3_a_d1 <= output_n4_t1_3_a;
-            output_n4_t1_3_b_d1 <= output_n4_t1_3_b;
-            output_n4_t0_8_d1 <= output_n4_t0_8;
-            output_n4_t1_4_b_d1 <= output_n4_t1_4_b;
-            output_n4_t1_5_a_d1 <= output_n4_t1_5_a;
-            output_n4_t1_5_b_d1 <= output_n4_t1_5_b;
-            output_n4_t1_6_a_d1 <= output_n4_t1_6_a;
-            output_n4_t1_6_b_d1 <= output_n4_t1_6_b;
-            output_n4_t1_7_a_d1 <= output_n4_t1_7_a;
-            output_n4_t1_7_b_d1 <= output_n4_t1_7_b;
-            output_n4_t4_0_d1 <= output_n4_t4_0;
-            output_n4_t5_0_b_d1 <= output_n4_t5_0_b;
-            output_n4_t5_0_b_d2 <= output_n4_t5_0_b_d1;
-            output_out_0 <= output_n0_y_wrap;
-            output_out_1 <= output_n1_y_wrap;
-            output_out_2 <= output_n2_y_wrap;
-            output_out_3 <= output_n3_y_wrap;
-            output_out_4 <= output_n4_y_wrap;
+            output_n1_t1_0_a_d1 <= $signed({output_n1_p0[24], output_n1_p0}) + $signed({output_n1_p1[24], output_n1_p1});
+            output_n1_t1_0_b_d1 <= (output_in_2 * 10'sh2f2) + $signed({{2{output_n1_p3[22]}}, output_n1_p3}); // weight -0.263671875
+            output_n1_t1_1_a_d1 <= (output_in_4 * 7'sh56) + $signed({{2{output_n1_p5_sh[19]}}, output_n1_p5_sh}); // weight -0.041015625
+            output_n1_t0_3_d1 <= $signed({{4{output_n1_p6[20]}}, output_n1_p6}) + (output_in_7 * 10'sd308); // weight 0.30078125
+            output_n1_t0_4_d1 <= $signed({output_n1_p8[24], output_n1_p8}) + $signed({{2{output_n1_p9[23]}}, output_n1_p9});
+            output_n1_t1_2_b_d1 <= $signed({output_n1_p10[20], output_n1_p10}) + $signed({{2{output_n1_p11[19]}}, output_n1_p11});
+            output_n1_t1_3_a_d1 <= $signed({{4{output_n1_p12[20]}}, output_n1_p12}) + (output_in_13 * 10'sd355); // weight 0.3466796875
+            output_n1_t1_3_b_d1 <= $signed({{2{output_n1_p14[21]}}, output_n1_p14}) + (output_in_15 * 9'sd197); // weight 0.1923828125
+            output_n1_t1_4_a_d1 <= output_n1_t0_8;
+            output_n1_t1_4_b_d1 <= (output_in_18 * 10'sd321) + $signed({output_n1_p19[23], output_n1_p19}); // weight 0.3134765625
+            output_n1_t1_5_a_d1 <= $signed({output_n1_p20[23], output_n1_p20}) + $signed({output_n1_p21[23], output_n1_p21});
+            output_n1_t0_11_d1 <= $signed({{3{output_n1_p22[22]}}, output_n1_p22}) + $signed({output_n1_p23[24], output_n1_p23});
+            output_n1_t1_6_a_d1 <= $signed({output_n1_p24[23], output_n1_p24}) + $signed({output_n1_p25[23], output_n1_p25});
+            output_n1_t1_6_b_d1 <= $signed({{2{output_n1_p26[21]}}, output_n1_p26}) + (output_in_27 * 9'sd134); // weight 0.130859375
+            output_n1_t1_7_a_d1 <= $signed({output_n1_p28[23], output_n1_p28}) + (output_in_29 * 10'sd260); // weight 0.25390625
+            output_n1_t1_7_b_d1 <= $signed({output_n1_p30_sh[22], output_n1_p30_sh}) + $signed({output_n1_p31[22], output_n1_p31});
+            output_n1_t4_0_d1 <= $signed({output_n1_t3_0[27], output_n1_t3_0}) + $signed({output_n1_t3_1[27], output_n1_t3_1});
+            output_n2_t0_0_d1 <= (output_in_0 * 12'sd1362) + $signed({{3{output_n2_p1[23]}}, output_n2_p1}); // weight 1.330078125
+            output_n2_t1_0_b_d1 <= (output_in_2 * 10'sd302) + $signed({{2{output_n2_p3[22]}}, output_n2_p3}); // weight 0.294921875
+            output_n2_t1_1_a_d1 <= $signed({{3{output_n2_p4[21]}}, output_n2_p4}) + (output_in_5 * 10'sh2a1); // weight -0.3427734375
+            output_n2_t1_1_b_d1 <= (output_in_6 * 9'sd187) + $signed({{2{output_n2_p7[21]}}, output_n2_p7}); // weight 0.1826171875
+            output_n2_t1_2_a_d1 <= $signed({{2{output_n2_p8_neg[21]}}, output_n2_p8_neg}) + (output_in_9 * 9'sd130); // weight 0.126953125
+            output_n2_t1_2_b_d1 <= $signed({output_n2_p10[23], output_n2_p10}) + $signed({output_n2_p11[23], output_n2_p11});
+            output_n2_t1_3_a_d1 <= (output_in_12 * 11'sh55a) + $signed({{2{output_n2_p13[23]}}, output_n2_p13}); // weight -0.662109375
+            output_n2_t1_3_b_d1 <= $signed({output_n2_p14[24], output_n2_p14}) + $signed({output_n2_p15[24], output_n2_p15});
+            output_n2_t1_4_a_d1 <= $signed({{3{output_n2_p16[18]}}, output_n2_p16}) + (output_in_17 * 7'sd45); // weight 0.0439453125
+            output_n2_t0_9_d1 <= (output_in_18 * 12'sha4b) + $signed({{5{output_n2_p19[21]}}, output_n2_p19}); // weight -1.4267578125
+            output_n2_t1_5_a_d1 <= $signed({{6{output_n2_p20[19]}}, output_n2_p20}) + (output_in_21 * 11'sd669); // weight 0.6533203125
+            output_n2_t0_11_d1 <= $signed({{2{output_n2_p22[24]}}, output_n2_p22}) + $signed({output_n2_p23[25], output_n2_p23});
+            output_n2_t1_6_a_d1 <= (output_in_24 * 11'sh4bc) + $signed({{6{output_n2_p25[19]}}, output_n2_p25}); // weight -0.81640625
+            output_n2_t1_6_b_d1 <= (output_in_26 * 10'sh2bf) + $signed({output_n2_p27[23], output_n2_p27}); // weight -0.3134765625
+            output_n2_t1_7_a_d1 <= (output_in_28 * 8'shb1) + $signed({{3{output_n2_p29[19]}}, output_n2_p29}); // weight -0.0771484375
+            output_n2_t1_7_b_d1 <= $signed({output_n2_p30[23], output_n2_p30}) + $signed({output_n2_p31[23], output_n2_p31});
+            output_n2_t4_0_d1 <= $signed({output_n2_t3_0[28], output_n2_t3_0}) + $signed({output_n2_t3_1[28], output_n2_t3_1});
+            output_n3_t0_0_d1 <= (output_in_0 * 13'sh1773) + $signed({{5{output_n3_p1[22]}}, output_n3_p1}); // weight -2.1376953125
+            output_n3_t1_0_b_d1 <= (output_in_2 * 10'sd304) + $signed({{2{output_n3_p3[22]}}, output_n3_p3}); // weight 0.296875
+            output_n3_t0_2_d1 <= $signed({{2{output_n3_p4[22]}}, output_n3_p4}) + $signed({output_n3_p5[23], output_n3_p5});
+            output_n3_t1_1_b_d1 <= (output_in_6 * 8'sd84) + $signed({{2{output_n3_p7[20]}}, output_n3_p7}); // weight 0.08203125
+            output_n3_t0_4_d1 <= $signed({{2{output_n3_p8[24]}}, output_n3_p8}) + $signed({output_n3_p9[25], output_n3_p9});
+            output_n3_t1_2_b_d1 <= $signed({output_n3_p10[22], output_n3_p10}) + $signed({output_n3_p11[22], output_n3_p11});
+            output_n3_t0_6_d1 <= $signed({output_n3_p12[25], output_n3_p12}) + $signed({{3{output_n3_p13[23]}}, output_n3_p13});
+            output_n3_t1_3_b_d1 <= $signed({{2{output_n3_p14[22]}}, output_n3_p14}) + (output_in_15 * 10'sd271); // weight 0.2646484375
+            output_n3_t1_4_a_d1 <= $signed({output_n3_p16[22], output_n3_p16}) + $signed({output_n3_p17[22], output_n3_p17});
+            output_n3_t0_9_d1 <= $signed({output_n3_p18[23], output_n3_p18}) + $signed({{2{output_n3_p19[22]}}, output_n3_p19});
+            output_n3_t1_5_a_d1 <= $signed({{3{output_n3_p20[20]}}, output_n3_p20}) + (output_in_21 * 9'sd137); // weight 0.1337890625
+            output_n3_t0_11_d1 <= $signed({{4{output_n3_p22_neg[21]}}, output_n3_p22_neg}) + (output_in_23 * 11'sd556); // weight 0.54296875
+            output_n3_t0_12_d1 <= (output_in_24 * 11'sd701) + $signed({{4{output_n3_p25[21]}}, output_n3_p25}); // weight 0.6845703125
+            output_n3_t1_6_b_d1 <= $signed({{2{output_n3_p26[21]}}, output_n3_p26}) + $signed({output_n3_p27[22], output_n3_p27});
+            output_n3_t1_7_a_d1 <= (output_in_28 * 10'sh2eb) + $signed({{2{output_n3_p29[22]}}, output_n3_p29}); // weight -0.2705078125
+            output_n3_t1_7_b_d1 <= output_n3_t0_15;
+            output_n3_t4_0_d1 <= $signed({output_n3_t3_0[28], output_n3_t3_0}) + $signed({{2{output_n3_t3_1[27]}}, output_n3_t3_1});
+            output_n4_t1_0_a_d1 <= (output_in_0 * 10'sd470) + $signed({{4{output_n4_p1[20]}}, output_n4_p1}); // weight 0.458984375
+            output_n4_t1_0_b_d1 <= $signed({{5{output_n4_p2[20]}}, output_n4_p2}) + (output_in_3 * 11'sh57b); // weight -0.6298828125
+            output_n4_t1_1_a_d1 <= (output_in_4 * 10'sd325) + $signed({output_n4_p5[23], output_n4_p5}); // weight 0.3173828125
+            output_n4_t1_1_b_d1 <= $signed({output_n4_p6[23], output_n4_p6}) + (output_in_7 * 10'sd295); // weight 0.2880859375
+            output_n4_t0_4_d1 <= (output_in_8 * 12'shb3c) + $signed({{3{output_n4_p9[23]}}, output_n4_p9}); // weight -1.19140625
+            output_n4_t1_2_b_d1 <= $signed({output_n4_p10[23], output_n4_p10}) + $signed({{2{output_n4_p11[22]}}, output_n4_p11});
+            output_n4_t1_3_a_d1 <= (output_in_12 * 12'sd1322) + $signed({{9{output_n4_p13_neg[17]}}, output_n4_p13_neg}); // weight 1.291015625
+            output_n4_t1_3_b_d1 <= (output_in_14 * 11'sh5ce) + $signed({output_n4_p15[24], output_n4_p15}); // weight -0.548828125
+            output_n4_t0_8_d1 <= (output_in_16 * 10'sh2f8) + $signed({{4{output_n4_p17[20]}}, output_n4_p17}); // weight -0.2578125
+            output_n4_t1_4_b_d1 <= $signed({{2{output_n4_p18[20]}}, output_n4_p18}) + (output_in_19 * 8'shb0); // weight -0.078125
+            output_n4_t1_5_a_d1 <= $signed({{2{output_n4_p20[23]}}, output_n4_p20}) + (output_in_21 * 11'sh5ea); // weight -0.521484375
+            output_n4_t1_5_b_d1 <= $signed({{2{output_n4_p22[22]}}, output_n4_p22}) + $signed({output_n4_p23[23], output_n4_p23});
+            output_n4_t1_6_a_d1 <= $signed({output_n4_p24[24], output_n4_p24}) + $signed({output_n4_p25[24], output_n4_p25});
+            output_n4_t1_6_b_d1 <= $signed({{2{output_n4_p26[23]}}, output_n4_p26}) + $signed({output_n4_p27[24], output_n4_p27});
+            output_n4_t1_7_a_d1 <= $signed({{2{output_n4_p28[22]}}, output_n4_p28}) + $signed({output_n4_p29[23], output_n4_p29});
+            output_n4_t1_7_b_d1 <= $signed({output_n4_p30[23], output_n4_p30}) + (output_in_31 * 10'sd280); // weight 0.2734375
+            output_n4_t4_0_d1 <= $signed({output_n4_t3_0[28], output_n4_t3_0}) + $signed({{2{output_n4_t3_1[27]}}, output_n4_t3_1});
+            output_out_0 <= $signed(output_n0_y_fl[15:0]);
+            output_out_1 <= $signed(output_n1_y_fl[15:0]);
+            output_out_2 <= $signed(output_n2_y_fl[15:0]);
+            output_out_3 <= $signed(output_n3_y_fl[15:0]);
+            output_out_4 <= $signed(output_n4_y_fl[15:0]);
         end
     end
+
+    assign out_data = {output_out_4, output_out_3, output_out_2, output_out_1, output_out_0};
 
 endmodule
 

@@ -38,9 +38,6 @@ module jet_tagger_argmax (
     reg  valid_s12;
     reg  valid_s13;
 
-    assign out_valid = valid_s13;
-    assign out_data = argmax_out;
-
     jet_tagger_argmax_fc1 u_fc1 (
         .clk(clk),
         .ce(ce),
@@ -122,6 +119,9 @@ module jet_tagger_argmax (
             valid_s13 <= valid_s12;
         end
     end
+
+    assign out_valid = valid_s13;
+    assign out_data = argmax_out;
 
 endmodule
 

@@ -13,57 +13,27 @@ module jet_tagger_argmax_argmax (
     output wire [2:0] out_data
 );
 
-    wire signed [15:0] argmax_in_0;
-    wire signed [15:0] argmax_in_1;
-    wire signed [15:0] argmax_in_2;
-    wire signed [15:0] argmax_in_3;
-    wire signed [15:0] argmax_in_4;
-    wire [2:0] argmax_idx0;
-    wire [2:0] argmax_idx1;
-    wire [2:0] argmax_idx2;
-    wire [2:0] argmax_idx3;
-    wire [2:0] argmax_idx4;
-    wire argmax_cmp0_gt;
-    wire signed [15:0] argmax_cmp0_max;
-    wire [2:0] argmax_cmp0_idx;
-    wire argmax_cmp1_gt;
-    wire signed [15:0] argmax_cmp1_max;
-    wire [2:0] argmax_cmp1_idx;
-    wire argmax_cmp2_gt;
-    wire signed [15:0] argmax_cmp2_max;
-    wire [2:0] argmax_cmp2_idx;
-    wire argmax_cmp3_gt;
-    wire [2:0] argmax_cmp3_idx;
+    wire signed [15:0] argmax_in_0 = $signed(in_data[15:0]);
+    wire signed [15:0] argmax_in_1 = $signed(in_data[31:16]);
+    wire signed [15:0] argmax_in_2 = $signed(in_data[47:32]);
+    wire signed [15:0] argmax_in_3 = $signed(in_data[63:48]);
+    wire argmax_cmp0_gt = argmax_in_1 > argmax_in_0;
+    wire signed [15:0] argmax_cmp0_max = argmax_cmp0_gt ? argmax_in_1 : argmax_in_0;
+    wire argmax_cmp1_gt = argmax_in_3 > argmax_in_2;
+    wire signed [15:0] argmax_cmp1_max = argmax_cmp1_gt ? argmax_in_3 : argmax_in_2;
+    wire [2:0] argmax_cmp1_idx = argmax_cmp1_gt ? 3'd3 : 3'd2;
+    wire argmax_cmp2_gt = argmax_cmp1_max > argmax_cmp0_max;
+    wire signed [15:0] argmax_cmp2_max = argmax_cmp2_gt ? argmax_cmp1_max : argmax_cmp0_max;
+    wire [2:0] argmax_cmp3_idx = ($signed(in_data[79:64]) > argmax_cmp2_max) ? 3'd4 : (argmax_cmp2_gt ? argmax_cmp1_idx : (argmax_cmp0_gt ? 3'd1 : 3'd0));
     reg  [2:0] argmax_out_0;
-
-    assign argmax_in_0 = in_data[15:0];
-    assign argmax_in_1 = in_data[31:16];
-    assign argmax_in_2 = in_data[47:32];
-    assign argmax_in_3 = in_data[63:48];
-    assign argmax_in_4 = in_data[79:64];
-    assign argmax_idx0 = 3'b000;
-    assign argmax_idx1 = 3'b001;
-    assign argmax_idx2 = 3'b010;
-    assign argmax_idx3 = 3'b011;
-    assign argmax_idx4 = 3'b100;
-    assign argmax_cmp0_gt = (argmax_in_1 > argmax_in_0);
-    assign argmax_cmp0_max = argmax_cmp0_gt ? argmax_in_1 : argmax_in_0;
-    assign argmax_cmp0_idx = argmax_cmp0_gt ? argmax_idx1 : argmax_idx0;
-    assign argmax_cmp1_gt = (argmax_in_3 > argmax_in_2);
-    assign argmax_cmp1_max = argmax_cmp1_gt ? argmax_in_3 : argmax_in_2;
-    assign argmax_cmp1_idx = argmax_cmp1_gt ? argmax_idx3 : argmax_idx2;
-    assign argmax_cmp2_gt = (argmax_cmp1_max > argmax_cmp0_max);
-    assign argmax_cmp2_max = argmax_cmp2_gt ? argmax_cmp1_max : argmax_cmp0_max;
-    assign argmax_cmp2_idx = argmax_cmp2_gt ? argmax_cmp1_idx : argmax_cmp0_idx;
-    assign argmax_cmp3_gt = (argmax_in_4 > argmax_cmp2_max);
-    assign argmax_cmp3_idx = argmax_cmp3_gt ? argmax_idx4 : argmax_cmp2_idx;
-    assign out_data = argmax_out_0;
 
     always @(posedge clk) begin
         if (ce) begin
             argmax_out_0 <= argmax_cmp3_idx;
         end
     end
+
+    assign out_data = argmax_out_0;
 
 endmodule
 

@@ -13,8673 +13,2074 @@ module jet_tagger_argmax_fc1 (
     output wire [1023:0] out_data
 );
 
-    wire signed [15:0] fc1_in_0;
-    wire signed [15:0] fc1_in_1;
-    wire signed [15:0] fc1_in_2;
-    wire signed [15:0] fc1_in_3;
-    wire signed [15:0] fc1_in_4;
-    wire signed [15:0] fc1_in_5;
-    wire signed [15:0] fc1_in_6;
-    wire signed [15:0] fc1_in_7;
-    wire signed [15:0] fc1_in_8;
-    wire signed [15:0] fc1_in_9;
-    wire signed [15:0] fc1_in_10;
-    wire signed [15:0] fc1_in_11;
-    wire signed [15:0] fc1_in_12;
-    wire signed [15:0] fc1_in_13;
-    wire signed [15:0] fc1_in_14;
-    wire signed [15:0] fc1_in_15;
-    wire signed [9:0] fc1_w0_0; // weight 0.2724609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n0_p0;
-    wire signed [9:0] fc1_w1_0; // weight -0.30859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n0_p1;
-    wire signed [11:0] fc1_w2_0; // weight 1.0185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n0_p2;
-    wire signed [12:0] fc1_w3_0; // weight 2.599609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n0_p3;
-    wire signed [11:0] fc1_w4_0; // weight 1.783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n0_p4;
-    wire signed [12:0] fc1_w5_0; // weight 2.3984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n0_p5;
-    wire signed [6:0] fc1_w6_0; // weight 0.060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n0_p6;
-    wire signed [6:0] fc1_w7_0; // weight 0.056640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n0_p7;
-    wire signed [8:0] fc1_w8_0; // weight 0.1416015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n0_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n0_p8;
-    wire signed [9:0] fc1_w9_0; // weight -0.43359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n0_p9;
-    wire signed [10:0] fc1_w10_0; // weight -0.6181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n0_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p10;
-    wire signed [10:0] fc1_w11_0; // weight -0.822265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n0_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p11;
-    wire signed [10:0] fc1_w12_0; // weight -0.8134765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n0_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p12;
-    wire signed [8:0] fc1_w13_0; // weight -0.1923828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n0_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n0_p13;
-    wire signed [9:0] fc1_w14_0; // weight 0.40234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n0_p14;
-    wire signed [8:0] fc1_w15_0; // weight 0.212890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n0_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n0_p15;
-    wire signed [20:0] fc1_n0_bias; // bias -0.650390625
-    wire signed [25:0] fc1_n0_t0_0_a;
-    wire signed [25:0] fc1_n0_t0_0_b;
-    wire signed [25:0] fc1_n0_t0_0;
-    wire signed [27:0] fc1_n0_t0_1_a;
-    wire signed [27:0] fc1_n0_t0_1;
-    wire signed [28:0] fc1_n0_t0_2_a;
-    wire signed [28:0] fc1_n0_t0_2_b;
-    wire signed [28:0] fc1_n0_t0_2;
-    wire signed [22:0] fc1_n0_t0_3_a;
-    wire signed [22:0] fc1_n0_t0_3_b;
-    wire signed [22:0] fc1_n0_t0_3;
-    wire signed [25:0] fc1_n0_t0_4_a;
-    wire signed [25:0] fc1_n0_t0_4_b;
-    wire signed [25:0] fc1_n0_t0_4;
-    wire signed [26:0] fc1_n0_t0_5_a;
-    wire signed [26:0] fc1_n0_t0_5_b;
-    wire signed [26:0] fc1_n0_t0_5;
-    wire signed [26:0] fc1_n0_t0_6_a;
-    wire signed [26:0] fc1_n0_t0_6_b;
-    wire signed [26:0] fc1_n0_t0_6;
-    wire signed [25:0] fc1_n0_t0_7_a;
-    wire signed [25:0] fc1_n0_t0_7_b;
-    wire signed [25:0] fc1_n0_t0_7;
-    wire signed [28:0] fc1_n0_t1_0_a;
-    wire signed [28:0] fc1_n0_t1_0_b;
-    reg  signed [28:0] fc1_n0_t1_0_a_d1;
-    reg  signed [28:0] fc1_n0_t1_0_b_d1;
-    wire signed [28:0] fc1_n0_t1_0;
-    wire signed [28:0] fc1_n0_t1_1_b;
+    wire signed [15:0] fc1_in_0 = $signed(in_data[15:0]);
+    wire signed [15:0] fc1_in_1 = $signed(in_data[31:16]);
+    wire signed [15:0] fc1_in_2 = $signed(in_data[47:32]);
+    wire signed [15:0] fc1_in_3 = $signed(in_data[63:48]);
+    wire signed [15:0] fc1_in_4 = $signed(in_data[79:64]);
+    wire signed [15:0] fc1_in_5 = $signed(in_data[95:80]);
+    wire signed [15:0] fc1_in_6 = $signed(in_data[111:96]);
+    wire signed [15:0] fc1_in_7 = $signed(in_data[127:112]);
+    wire signed [15:0] fc1_in_8 = $signed(in_data[143:128]);
+    wire signed [15:0] fc1_in_9 = $signed(in_data[159:144]);
+    wire signed [15:0] fc1_in_10 = $signed(in_data[175:160]);
+    wire signed [15:0] fc1_in_11 = $signed(in_data[191:176]);
+    wire signed [15:0] fc1_in_12 = $signed(in_data[207:192]);
+    wire signed [15:0] fc1_in_13 = $signed(in_data[223:208]);
+    wire signed [15:0] fc1_in_14 = $signed(in_data[239:224]);
+    wire signed [15:0] fc1_in_15 = $signed(in_data[255:240]);
+    wire signed [24:0] fc1_n0_p0 = fc1_in_0 * 10'sd279; // weight 0.2724609375
+    wire signed [24:0] fc1_n0_p1 = fc1_in_1 * 10'sh2c4; // weight -0.30859375
+    wire signed [26:0] fc1_n0_p2 = fc1_in_2 * 12'sd1043; // weight 1.0185546875
+    wire signed [26:0] fc1_n0_p4 = fc1_in_4 * 12'sd1826; // weight 1.783203125
+    wire signed [27:0] fc1_n0_p5 = fc1_in_5 * 13'sd2456; // weight 2.3984375
+    wire signed [21:0] fc1_n0_p6 = fc1_in_6 * 7'sd62; // weight 0.060546875
+    wire signed [21:0] fc1_n0_p7 = fc1_in_7 * 7'sd58; // weight 0.056640625
+    wire signed [23:0] fc1_n0_p8 = fc1_in_8 * 9'sd145; // weight 0.1416015625
+    wire signed [24:0] fc1_n0_p9 = fc1_in_9 * 10'sh244; // weight -0.43359375
+    wire signed [25:0] fc1_n0_p10 = fc1_in_10 * 11'sh587; // weight -0.6181640625
+    wire signed [25:0] fc1_n0_p11 = fc1_in_11 * 11'sh4b6; // weight -0.822265625
+    wire signed [25:0] fc1_n0_p12 = fc1_in_12 * 11'sh4bf; // weight -0.8134765625
+    wire signed [23:0] fc1_n0_p13 = fc1_in_13 * 9'sh13b; // weight -0.1923828125
+    wire signed [24:0] fc1_n0_p14 = fc1_in_14 * 10'sd412; // weight 0.40234375
+    wire signed [23:0] fc1_n0_p15 = fc1_in_15 * 9'sd218; // weight 0.212890625
+    reg  signed [25:0] fc1_n0_t1_0_a_d1;
+    reg  signed [27:0] fc1_n0_t1_0_b_d1;
+    wire signed [28:0] fc1_n0_t1_0 = $signed({{3{fc1_n0_t1_0_a_d1[25]}}, fc1_n0_t1_0_a_d1}) + $signed({fc1_n0_t1_0_b_d1[27], fc1_n0_t1_0_b_d1});
     reg  signed [28:0] fc1_n0_t0_2_d1;
-    reg  signed [28:0] fc1_n0_t1_1_b_d1;
-    wire signed [28:0] fc1_n0_t1_1;
-    wire signed [27:0] fc1_n0_t1_2_a;
-    wire signed [27:0] fc1_n0_t1_2_b;
-    reg  signed [27:0] fc1_n0_t1_2_a_d1;
-    reg  signed [27:0] fc1_n0_t1_2_b_d1;
-    wire signed [27:0] fc1_n0_t1_2;
-    wire signed [26:0] fc1_n0_t1_3_b;
+    reg  signed [22:0] fc1_n0_t1_1_b_d1;
+    wire signed [28:0] fc1_n0_t1_1 = fc1_n0_t0_2_d1 + $signed({{6{fc1_n0_t1_1_b_d1[22]}}, fc1_n0_t1_1_b_d1});
+    reg  signed [25:0] fc1_n0_t1_2_a_d1;
+    reg  signed [26:0] fc1_n0_t1_2_b_d1;
     reg  signed [26:0] fc1_n0_t0_6_d1;
-    reg  signed [26:0] fc1_n0_t1_3_b_d1;
-    wire signed [26:0] fc1_n0_t1_3;
-    wire signed [29:0] fc1_n0_t2_0_a;
-    wire signed [29:0] fc1_n0_t2_0_b;
-    wire signed [29:0] fc1_n0_t2_0;
-    wire signed [27:0] fc1_n0_t2_1_b;
-    wire signed [27:0] fc1_n0_t2_1;
-    wire signed [29:0] fc1_n0_t3_0_b;
-    wire signed [29:0] fc1_n0_t3_0;
-    wire signed [29:0] fc1_n0_t4_0_b;
-    reg  signed [29:0] fc1_n0_t4_0_b_d1;
-    wire signed [29:0] fc1_n0_t4_0;
+    reg  signed [25:0] fc1_n0_t1_3_b_d1;
+    wire signed [26:0] fc1_n0_t1_3 = fc1_n0_t0_6_d1 + $signed({fc1_n0_t1_3_b_d1[25], fc1_n0_t1_3_b_d1});
+    wire signed [27:0] fc1_n0_t2_1 = ($signed({{2{fc1_n0_t1_2_a_d1[25]}}, fc1_n0_t1_2_a_d1}) + $signed({fc1_n0_t1_2_b_d1[26], fc1_n0_t1_2_b_d1})) + $signed({fc1_n0_t1_3[26], fc1_n0_t1_3});
+    wire signed [29:0] fc1_n0_t3_0 = ($signed({fc1_n0_t1_0[28], fc1_n0_t1_0}) + $signed({fc1_n0_t1_1[28], fc1_n0_t1_1})) + $signed({{2{fc1_n0_t2_1[27]}}, fc1_n0_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n0_acc;
+    wire signed [29:0] fc1_n0_acc = (fc1_n0_t3_0 + 30'sh3ff59800);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n0_y_fl;
+    wire signed [19:0] fc1_n0_y_fl = $signed(fc1_n0_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n0_y_wrap;
-    wire signed [7:0] fc1_w0_1; // weight -0.1220703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n1_p0;
-    wire signed [8:0] fc1_w1_1; // weight -0.1904296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n1_p1;
-    wire signed [11:0] fc1_w2_1; // weight -1.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n1_p2;
-    wire signed [11:0] fc1_w3_1; // weight -1.7978515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n1_p3;
-    wire signed [11:0] fc1_w4_1; // weight -1.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n1_p4;
-    wire signed [12:0] fc1_w5_1; // weight -2.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n1_p5;
-    wire signed [8:0] fc1_w6_1; // weight -0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n1_p6;
-    wire signed [9:0] fc1_w7_1; // weight 0.2958984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_p7;
-    wire signed [6:0] fc1_w8_1; // weight -0.033203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n1_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n1_p8;
-    wire signed [7:0] fc1_w9_1; // weight -0.1142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n1_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n1_p9;
-    wire signed [9:0] fc1_w10_1; // weight -0.2939453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n1_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_p10;
-    wire signed [7:0] fc1_w11_1; // weight -0.0849609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n1_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n1_p11;
-    wire signed [9:0] fc1_w12_1; // weight -0.4189453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n1_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_p12;
-    wire signed [6:0] fc1_w13_1; // weight -0.0498046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n1_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n1_p13;
-    wire signed [9:0] fc1_w14_1; // weight -0.3818359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n1_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_p14;
-    wire signed [7:0] fc1_w15_1; // weight 0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n1_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n1_p15;
-    wire signed [19:0] fc1_n1_bias; // bias -0.3173828125
-    wire signed [24:0] fc1_n1_t0_0_a;
-    wire signed [24:0] fc1_n1_t0_0_b;
-    wire signed [24:0] fc1_n1_t0_0;
-    wire signed [27:0] fc1_n1_t0_1_a;
-    wire signed [27:0] fc1_n1_t0_1_b;
-    wire signed [27:0] fc1_n1_t0_1;
-    wire signed [27:0] fc1_n1_t0_2_a;
-    wire signed [27:0] fc1_n1_t0_2;
-    wire signed [25:0] fc1_n1_t0_3_a;
-    wire signed [25:0] fc1_n1_t0_3_b;
-    wire signed [25:0] fc1_n1_t0_3;
-    wire signed [23:0] fc1_n1_t0_4_a;
-    wire signed [23:0] fc1_n1_t0_4_b;
-    wire signed [23:0] fc1_n1_t0_4;
-    wire signed [24:0] fc1_n1_t0_5_b;
-    wire signed [24:0] fc1_n1_t0_5;
-    wire signed [24:0] fc1_n1_t0_6_b;
-    wire signed [24:0] fc1_n1_t0_6;
-    wire signed [25:0] fc1_n1_t0_7_a;
-    wire signed [25:0] fc1_n1_t0_7_b;
-    wire signed [25:0] fc1_n1_t0_7;
-    wire signed [27:0] fc1_n1_t1_0_a;
-    reg  signed [27:0] fc1_n1_t1_0_a_d1;
+    wire signed [22:0] fc1_n1_p0 = fc1_in_0 * 8'sh83; // weight -0.1220703125
+    wire signed [23:0] fc1_n1_p1 = fc1_in_1 * 9'sh13d; // weight -0.1904296875
+    wire signed [26:0] fc1_n1_p2 = fc1_in_2 * 12'shae2; // weight -1.279296875
+    wire signed [26:0] fc1_n1_p3 = fc1_in_3 * 12'sh8cf; // weight -1.7978515625
+    wire signed [26:0] fc1_n1_p4 = fc1_in_4 * 12'shae2; // weight -1.279296875
+    wire signed [23:0] fc1_n1_p6 = fc1_in_6 * 9'sh128; // weight -0.2109375
+    wire signed [24:0] fc1_n1_p7 = fc1_in_7 * 10'sd303; // weight 0.2958984375
+    wire signed [21:0] fc1_n1_p8 = fc1_in_8 * 7'sh5e; // weight -0.033203125
+    wire signed [22:0] fc1_n1_p9 = fc1_in_9 * 8'sh8b; // weight -0.1142578125
+    wire signed [22:0] fc1_n1_p11 = fc1_in_11 * 8'sha9; // weight -0.0849609375
+    wire signed [21:0] fc1_n1_p13 = fc1_in_13 * 7'sh4d; // weight -0.0498046875
+    wire signed [24:0] fc1_n1_p14 = fc1_in_14 * 10'sh279; // weight -0.3818359375
+    wire signed [22:0] fc1_n1_p15 = fc1_in_15 * 8'sd126; // weight 0.123046875
+    reg  signed [24:0] fc1_n1_t1_0_a_d1;
     reg  signed [27:0] fc1_n1_t0_1_d1;
-    wire signed [27:0] fc1_n1_t1_0;
-    wire signed [28:0] fc1_n1_t1_1_a;
-    wire signed [28:0] fc1_n1_t1_1_b;
-    reg  signed [28:0] fc1_n1_t1_1_a_d1;
-    reg  signed [28:0] fc1_n1_t1_1_b_d1;
-    wire signed [28:0] fc1_n1_t1_1;
-    wire signed [25:0] fc1_n1_t1_2_a;
-    wire signed [25:0] fc1_n1_t1_2_b;
-    reg  signed [25:0] fc1_n1_t1_2_a_d1;
-    reg  signed [25:0] fc1_n1_t1_2_b_d1;
-    wire signed [25:0] fc1_n1_t1_2;
-    wire signed [25:0] fc1_n1_t1_3_a;
-    reg  signed [25:0] fc1_n1_t1_3_a_d1;
+    wire signed [27:0] fc1_n1_t1_0 = $signed({{3{fc1_n1_t1_0_a_d1[24]}}, fc1_n1_t1_0_a_d1}) + fc1_n1_t0_1_d1;
+    reg  signed [27:0] fc1_n1_t1_1_a_d1;
+    reg  signed [25:0] fc1_n1_t1_1_b_d1;
+    reg  signed [23:0] fc1_n1_t1_2_a_d1;
+    reg  signed [24:0] fc1_n1_t1_2_b_d1;
+    wire signed [25:0] fc1_n1_t1_2 = $signed({{2{fc1_n1_t1_2_a_d1[23]}}, fc1_n1_t1_2_a_d1}) + $signed({fc1_n1_t1_2_b_d1[24], fc1_n1_t1_2_b_d1});
+    reg  signed [24:0] fc1_n1_t1_3_a_d1;
     reg  signed [25:0] fc1_n1_t0_7_d1;
-    wire signed [25:0] fc1_n1_t1_3;
-    wire signed [28:0] fc1_n1_t2_0_a;
-    wire signed [28:0] fc1_n1_t2_0;
-    wire signed [26:0] fc1_n1_t2_1_a;
-    wire signed [26:0] fc1_n1_t2_1_b;
-    wire signed [26:0] fc1_n1_t2_1;
-    wire signed [29:0] fc1_n1_t3_0_a;
-    wire signed [29:0] fc1_n1_t3_0_b;
-    wire signed [29:0] fc1_n1_t3_0;
-    wire signed [29:0] fc1_n1_t4_0_b;
-    reg  signed [29:0] fc1_n1_t4_0_b_d1;
-    wire signed [29:0] fc1_n1_t4_0;
+    wire signed [25:0] fc1_n1_t1_3 = $signed({fc1_n1_t1_3_a_d1[24], fc1_n1_t1_3_a_d1}) + fc1_n1_t0_7_d1;
+    wire signed [28:0] fc1_n1_t2_0 = $signed({fc1_n1_t1_0[27], fc1_n1_t1_0}) + ($signed({fc1_n1_t1_1_a_d1[27], fc1_n1_t1_1_a_d1}) + $signed({{3{fc1_n1_t1_1_b_d1[25]}}, fc1_n1_t1_1_b_d1}));
+    wire signed [26:0] fc1_n1_t2_1 = $signed({fc1_n1_t1_2[25], fc1_n1_t1_2}) + $signed({fc1_n1_t1_3[25], fc1_n1_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n1_acc;
+    wire signed [29:0] fc1_n1_acc = (($signed({fc1_n1_t2_0[28], fc1_n1_t2_0}) + $signed({{3{fc1_n1_t2_1[26]}}, fc1_n1_t2_1})) + 30'sh3ffaec00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n1_y_fl;
+    wire signed [19:0] fc1_n1_y_fl = $signed(fc1_n1_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n1_y_wrap;
-    wire signed [9:0] fc1_w0_2; // weight 0.4951171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p0;
-    wire signed [8:0] fc1_w1_2; // weight 0.216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n2_p1;
-    wire signed [11:0] fc1_w2_2; // weight -1.4833984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n2_p2;
-    wire signed [12:0] fc1_w3_2; // weight -3.03125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n2_p3;
-    wire signed [11:0] fc1_w4_2; // weight -1.7353515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n2_p4;
-    wire signed [12:0] fc1_w5_2; // weight -2.9072265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n2_p5;
-    wire signed [9:0] fc1_w6_2; // weight 0.369140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p6;
-    wire signed [6:0] fc1_w7_2; // weight -0.037109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n2_p7;
-    wire signed [9:0] fc1_w8_2; // weight 0.3740234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n2_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p8;
-    wire signed [8:0] fc1_w9_2; // weight 0.158203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n2_p9;
-    wire signed [10:0] fc1_w10_2; // weight 0.552734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n2_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n2_p10;
-    wire signed [8:0] fc1_w11_2; // weight -0.2060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n2_p11;
-    wire signed [9:0] fc1_w12_2; // weight 0.4150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n2_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p12;
-    wire signed [6:0] fc1_w13_2; // weight 0.0419921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n2_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n2_p13;
-    wire signed [17:0] fc1_n2_p14_sh;
-    wire signed [18:0] fc1_n2_p14_e;
-    wire signed [18:0] fc1_n2_p14_neg;
-    wire signed [19:0] fc1_n2_p15_sh;
-    wire signed [20:0] fc1_n2_bias; // bias 0.8544921875
-    wire signed [25:0] fc1_n2_t0_0_a;
-    wire signed [25:0] fc1_n2_t0_0_b;
-    wire signed [25:0] fc1_n2_t0_0;
-    wire signed [28:0] fc1_n2_t0_1_a;
-    wire signed [28:0] fc1_n2_t0_1_b;
-    wire signed [28:0] fc1_n2_t0_1;
-    wire signed [28:0] fc1_n2_t0_2_a;
-    wire signed [28:0] fc1_n2_t0_2_b;
-    wire signed [28:0] fc1_n2_t0_2;
-    wire signed [24:0] fc1_n2_t0_3_b;
-    wire signed [24:0] fc1_n2_t0_3;
-    wire signed [25:0] fc1_n2_t0_4_a;
-    wire signed [25:0] fc1_n2_t0_4_b;
-    wire signed [25:0] fc1_n2_t0_4;
-    wire signed [25:0] fc1_n2_t0_5_b;
-    wire signed [25:0] fc1_n2_t0_5;
-    wire signed [24:0] fc1_n2_t0_6_b;
-    wire signed [24:0] fc1_n2_t0_6;
-    wire signed [20:0] fc1_n2_t0_7_a;
-    wire signed [20:0] fc1_n2_t0_7_b;
-    wire signed [20:0] fc1_n2_t0_7;
-    wire signed [28:0] fc1_n2_t1_0_a;
-    reg  signed [28:0] fc1_n2_t1_0_a_d1;
+    wire signed [24:0] fc1_n2_p0 = fc1_in_0 * 10'sd507; // weight 0.4951171875
+    wire signed [23:0] fc1_n2_p1 = fc1_in_1 * 9'sd222; // weight 0.216796875
+    wire signed [26:0] fc1_n2_p2 = fc1_in_2 * 12'sha11; // weight -1.4833984375
+    wire signed [27:0] fc1_n2_p3 = fc1_in_3 * 13'sh13e0; // weight -3.03125
+    wire signed [26:0] fc1_n2_p4 = fc1_in_4 * 12'sh90f; // weight -1.7353515625
+    wire signed [27:0] fc1_n2_p5 = fc1_in_5 * 13'sh145f; // weight -2.9072265625
+    wire signed [21:0] fc1_n2_p7 = fc1_in_7 * 7'sh5a; // weight -0.037109375
+    wire signed [24:0] fc1_n2_p8 = fc1_in_8 * 10'sd383; // weight 0.3740234375
+    wire signed [23:0] fc1_n2_p9 = fc1_in_9 * 9'sd162; // weight 0.158203125
+    wire signed [23:0] fc1_n2_p11 = fc1_in_11 * 9'sh12d; // weight -0.2060546875
+    wire signed [21:0] fc1_n2_p13 = fc1_in_13 * 7'sd43; // weight 0.0419921875
+    wire signed [17:0] fc1_n2_p14_sh = $signed({fc1_in_14, 2'd0});
+    wire signed [18:0] fc1_n2_p14_neg = -$signed({fc1_n2_p14_sh[17], fc1_n2_p14_sh});
+    wire signed [19:0] fc1_n2_p15_sh = $signed({fc1_in_15, 4'd0});
+    reg  signed [25:0] fc1_n2_t1_0_a_d1;
     reg  signed [28:0] fc1_n2_t0_1_d1;
-    wire signed [28:0] fc1_n2_t1_0;
-    wire signed [28:0] fc1_n2_t1_1_b;
+    wire signed [28:0] fc1_n2_t1_0 = $signed({{3{fc1_n2_t1_0_a_d1[25]}}, fc1_n2_t1_0_a_d1}) + fc1_n2_t0_1_d1;
     reg  signed [28:0] fc1_n2_t0_2_d1;
-    reg  signed [28:0] fc1_n2_t1_1_b_d1;
-    wire signed [28:0] fc1_n2_t1_1;
-    wire signed [26:0] fc1_n2_t1_2_a;
-    wire signed [26:0] fc1_n2_t1_2_b;
-    reg  signed [26:0] fc1_n2_t1_2_a_d1;
-    reg  signed [26:0] fc1_n2_t1_2_b_d1;
-    wire signed [26:0] fc1_n2_t1_2;
-    wire signed [24:0] fc1_n2_t1_3_b;
+    reg  signed [24:0] fc1_n2_t1_1_b_d1;
+    wire signed [28:0] fc1_n2_t1_1 = fc1_n2_t0_2_d1 + $signed({{4{fc1_n2_t1_1_b_d1[24]}}, fc1_n2_t1_1_b_d1});
+    reg  signed [25:0] fc1_n2_t1_2_a_d1;
+    reg  signed [25:0] fc1_n2_t1_2_b_d1;
     reg  signed [24:0] fc1_n2_t0_6_d1;
-    reg  signed [24:0] fc1_n2_t1_3_b_d1;
-    wire signed [24:0] fc1_n2_t1_3;
-    wire signed [29:0] fc1_n2_t2_0_a;
-    wire signed [29:0] fc1_n2_t2_0_b;
-    wire signed [29:0] fc1_n2_t2_0;
-    wire signed [26:0] fc1_n2_t2_1_b;
-    wire signed [26:0] fc1_n2_t2_1;
-    wire signed [29:0] fc1_n2_t3_0_b;
-    wire signed [29:0] fc1_n2_t3_0;
-    wire signed [29:0] fc1_n2_t4_0_b;
-    reg  signed [29:0] fc1_n2_t4_0_b_d1;
-    wire signed [29:0] fc1_n2_t4_0;
+    reg  signed [20:0] fc1_n2_t1_3_b_d1;
+    wire signed [24:0] fc1_n2_t1_3 = fc1_n2_t0_6_d1 + $signed({{4{fc1_n2_t1_3_b_d1[20]}}, fc1_n2_t1_3_b_d1});
+    wire signed [26:0] fc1_n2_t2_1 = ($signed({fc1_n2_t1_2_a_d1[25], fc1_n2_t1_2_a_d1}) + $signed({fc1_n2_t1_2_b_d1[25], fc1_n2_t1_2_b_d1})) + $signed({{2{fc1_n2_t1_3[24]}}, fc1_n2_t1_3});
+    wire signed [29:0] fc1_n2_t3_0 = ($signed({fc1_n2_t1_0[28], fc1_n2_t1_0}) + $signed({fc1_n2_t1_1[28], fc1_n2_t1_1})) + $signed({{3{fc1_n2_t2_1[26]}}, fc1_n2_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n2_acc;
+    wire signed [29:0] fc1_n2_acc = (fc1_n2_t3_0 + 30'sd896000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n2_y_fl;
+    wire signed [19:0] fc1_n2_y_fl = $signed(fc1_n2_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n2_y_wrap;
-    wire signed [6:0] fc1_w0_3; // weight 0.037109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n3_p0;
-    wire signed [7:0] fc1_w1_3; // weight -0.08984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n3_p1;
-    wire signed [9:0] fc1_w2_3; // weight 0.3056640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p2;
-    wire signed [8:0] fc1_w3_3; // weight -0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p3;
-    wire signed [8:0] fc1_w4_3; // weight -0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p4;
-    wire signed [8:0] fc1_w5_3; // weight 0.19140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p5;
-    wire signed [9:0] fc1_w6_3; // weight -0.392578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p6;
-    wire signed [9:0] fc1_w7_3; // weight -0.294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p7;
-    wire signed [9:0] fc1_w8_3; // weight -0.3505859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n3_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p8;
-    wire signed [9:0] fc1_w9_3; // weight -0.34765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n3_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p9;
-    wire signed [9:0] fc1_w10_3; // weight -0.4111328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n3_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p10;
-    wire signed [6:0] fc1_w11_3; // weight -0.0439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n3_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n3_p11;
-    wire signed [6:0] fc1_w12_3; // weight -0.048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n3_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n3_p12;
-    wire signed [8:0] fc1_w13_3; // weight 0.1611328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p13;
-    wire signed [9:0] fc1_w14_3; // weight -0.419921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n3_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p14;
-    wire signed [8:0] fc1_w15_3; // weight -0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p15;
-    wire signed [23:0] fc1_n3_t0_0_a;
-    wire signed [23:0] fc1_n3_t0_0_b;
-    wire signed [23:0] fc1_n3_t0_0;
-    wire signed [24:0] fc1_n3_t0_1_b;
-    wire signed [24:0] fc1_n3_t0_1;
-    wire signed [24:0] fc1_n3_t0_2_a;
-    wire signed [24:0] fc1_n3_t0_2_b;
-    wire signed [24:0] fc1_n3_t0_2;
-    wire signed [25:0] fc1_n3_t0_3_a;
-    wire signed [25:0] fc1_n3_t0_3_b;
-    wire signed [25:0] fc1_n3_t0_3;
-    wire signed [25:0] fc1_n3_t0_4_a;
-    wire signed [25:0] fc1_n3_t0_4_b;
-    wire signed [25:0] fc1_n3_t0_4;
-    wire signed [24:0] fc1_n3_t0_5_b;
-    wire signed [24:0] fc1_n3_t0_5;
-    wire signed [23:0] fc1_n3_t0_6_a;
-    wire signed [23:0] fc1_n3_t0_6;
-    wire signed [25:0] fc1_n3_t0_7_a;
-    wire signed [25:0] fc1_n3_t0_7_b;
-    wire signed [25:0] fc1_n3_t0_7;
-    wire signed [25:0] fc1_n3_t1_0_a;
-    wire signed [25:0] fc1_n3_t1_0_b;
-    reg  signed [25:0] fc1_n3_t1_0_a_d1;
-    reg  signed [25:0] fc1_n3_t1_0_b_d1;
-    wire signed [25:0] fc1_n3_t1_0;
-    wire signed [26:0] fc1_n3_t1_1_a;
-    wire signed [26:0] fc1_n3_t1_1_b;
-    reg  signed [26:0] fc1_n3_t1_1_a_d1;
-    reg  signed [26:0] fc1_n3_t1_1_b_d1;
-    wire signed [26:0] fc1_n3_t1_1;
-    wire signed [26:0] fc1_n3_t1_2_a;
-    wire signed [26:0] fc1_n3_t1_2_b;
-    reg  signed [26:0] fc1_n3_t1_2_a_d1;
-    reg  signed [26:0] fc1_n3_t1_2_b_d1;
-    wire signed [26:0] fc1_n3_t1_2;
-    wire signed [25:0] fc1_n3_t1_3_a;
-    reg  signed [25:0] fc1_n3_t1_3_a_d1;
+    wire signed [21:0] fc1_n3_p0 = fc1_in_0 * 7'sd38; // weight 0.037109375
+    wire signed [22:0] fc1_n3_p1 = fc1_in_1 * 8'sha4; // weight -0.08984375
+    wire signed [23:0] fc1_n3_p3 = fc1_in_3 * 9'sh144; // weight -0.18359375
+    wire signed [23:0] fc1_n3_p4 = fc1_in_4 * 9'sh124; // weight -0.21484375
+    wire signed [23:0] fc1_n3_p5 = fc1_in_5 * 9'sd196; // weight 0.19140625
+    wire signed [24:0] fc1_n3_p6 = fc1_in_6 * 10'sh26e; // weight -0.392578125
+    wire signed [24:0] fc1_n3_p7 = fc1_in_7 * 10'sh2d2; // weight -0.294921875
+    wire signed [24:0] fc1_n3_p8 = fc1_in_8 * 10'sh299; // weight -0.3505859375
+    wire signed [24:0] fc1_n3_p9 = fc1_in_9 * 10'sh29c; // weight -0.34765625
+    wire signed [21:0] fc1_n3_p11 = fc1_in_11 * 7'sh53; // weight -0.0439453125
+    wire signed [21:0] fc1_n3_p12 = fc1_in_12 * 7'sh4e; // weight -0.048828125
+    wire signed [24:0] fc1_n3_p14 = fc1_in_14 * 10'sh252; // weight -0.419921875
+    wire signed [23:0] fc1_n3_p15 = fc1_in_15 * 9'sh148; // weight -0.1796875
+    reg  signed [23:0] fc1_n3_t1_0_a_d1;
+    reg  signed [24:0] fc1_n3_t1_0_b_d1;
+    wire signed [25:0] fc1_n3_t1_0 = $signed({{2{fc1_n3_t1_0_a_d1[23]}}, fc1_n3_t1_0_a_d1}) + $signed({fc1_n3_t1_0_b_d1[24], fc1_n3_t1_0_b_d1});
+    reg  signed [24:0] fc1_n3_t1_1_a_d1;
+    reg  signed [25:0] fc1_n3_t1_1_b_d1;
+    reg  signed [25:0] fc1_n3_t1_2_a_d1;
+    reg  signed [24:0] fc1_n3_t1_2_b_d1;
+    reg  signed [23:0] fc1_n3_t1_3_a_d1;
     reg  signed [25:0] fc1_n3_t0_7_d1;
-    wire signed [25:0] fc1_n3_t1_3;
-    wire signed [26:0] fc1_n3_t2_0_a;
-    wire signed [26:0] fc1_n3_t2_0;
-    wire signed [26:0] fc1_n3_t2_1_b;
-    wire signed [26:0] fc1_n3_t2_1;
-    wire signed [27:0] fc1_n3_t3_0_a;
-    wire signed [27:0] fc1_n3_t3_0_b;
-    wire signed [27:0] fc1_n3_t3_0;
+    wire signed [25:0] fc1_n3_t1_3 = $signed({{2{fc1_n3_t1_3_a_d1[23]}}, fc1_n3_t1_3_a_d1}) + fc1_n3_t0_7_d1;
+    wire signed [26:0] fc1_n3_t2_0 = $signed({fc1_n3_t1_0[25], fc1_n3_t1_0}) + ($signed({{2{fc1_n3_t1_1_a_d1[24]}}, fc1_n3_t1_1_a_d1}) + $signed({fc1_n3_t1_1_b_d1[25], fc1_n3_t1_1_b_d1}));
+    wire signed [26:0] fc1_n3_t2_1 = ($signed({fc1_n3_t1_2_a_d1[25], fc1_n3_t1_2_a_d1}) + $signed({{2{fc1_n3_t1_2_b_d1[24]}}, fc1_n3_t1_2_b_d1})) + $signed({fc1_n3_t1_3[25], fc1_n3_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n3_acc;
+    wire signed [27:0] fc1_n3_acc = ($signed({fc1_n3_t2_0[26], fc1_n3_t2_0}) + $signed({fc1_n3_t2_1[26], fc1_n3_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n3_y_fl;
+    wire signed [17:0] fc1_n3_y_fl = $signed(fc1_n3_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n3_y_wrap;
-    wire signed [8:0] fc1_w0_4; // weight -0.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n4_p0;
-    wire signed [8:0] fc1_w1_4; // weight -0.158203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n4_p1;
-    wire signed [11:0] fc1_w2_4; // weight -1.60546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n4_p2;
-    wire signed [12:0] fc1_w3_4; // weight -3.044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n4_p3;
-    wire signed [12:0] fc1_w4_4; // weight -2.3935546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n4_p4;
-    wire signed [12:0] fc1_w5_4; // weight -2.8876953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n4_p5;
-    wire signed [8:0] fc1_w6_4; // weight -0.1357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n4_p6;
-    wire signed [9:0] fc1_w7_4; // weight 0.318359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p7;
-    wire signed [8:0] fc1_w8_4; // weight 0.1279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n4_p8;
-    wire signed [10:0] fc1_w9_4; // weight 0.6708984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n4_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n4_p9;
-    wire signed [10:0] fc1_w10_4; // weight 0.7412109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n4_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n4_p10;
-    wire signed [6:0] fc1_w11_4; // weight -0.0380859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n4_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n4_p11;
-    wire signed [8:0] fc1_w12_4; // weight -0.1435546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n4_p12;
-    wire signed [9:0] fc1_w13_4; // weight 0.45703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n4_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p13;
-    wire signed [6:0] fc1_w14_4; // weight 0.056640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n4_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n4_p14;
-    wire signed [8:0] fc1_w15_4; // weight 0.2060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n4_p15;
-    wire signed [20:0] fc1_n4_bias; // bias 0.5908203125
-    wire signed [24:0] fc1_n4_t0_0_a;
-    wire signed [24:0] fc1_n4_t0_0_b;
-    wire signed [24:0] fc1_n4_t0_0;
-    wire signed [28:0] fc1_n4_t0_1_a;
-    wire signed [28:0] fc1_n4_t0_1_b;
-    wire signed [28:0] fc1_n4_t0_1;
-    wire signed [28:0] fc1_n4_t0_2_a;
-    wire signed [28:0] fc1_n4_t0_2_b;
-    wire signed [28:0] fc1_n4_t0_2;
-    wire signed [24:0] fc1_n4_t0_3_a;
-    wire signed [24:0] fc1_n4_t0_3;
-    wire signed [25:0] fc1_n4_t0_4_a;
-    wire signed [25:0] fc1_n4_t0_4;
-    wire signed [25:0] fc1_n4_t0_5_b;
-    wire signed [25:0] fc1_n4_t0_5;
-    wire signed [25:0] fc1_n4_t0_6_a;
-    wire signed [25:0] fc1_n4_t0_6_b;
-    wire signed [25:0] fc1_n4_t0_6;
-    wire signed [24:0] fc1_n4_t0_7_a;
-    wire signed [24:0] fc1_n4_t0_7_b;
-    wire signed [24:0] fc1_n4_t0_7;
-    wire signed [28:0] fc1_n4_t1_0_a;
-    reg  signed [28:0] fc1_n4_t1_0_a_d1;
+    wire signed [23:0] fc1_n4_p0 = fc1_in_0 * 9'sh115; // weight -0.2294921875
+    wire signed [23:0] fc1_n4_p1 = fc1_in_1 * 9'sh15e; // weight -0.158203125
+    wire signed [26:0] fc1_n4_p2 = fc1_in_2 * 12'sh994; // weight -1.60546875
+    wire signed [27:0] fc1_n4_p3 = fc1_in_3 * 13'sh13d2; // weight -3.044921875
+    wire signed [27:0] fc1_n4_p4 = fc1_in_4 * 13'sh166d; // weight -2.3935546875
+    wire signed [27:0] fc1_n4_p5 = fc1_in_5 * 13'sh1473; // weight -2.8876953125
+    wire signed [23:0] fc1_n4_p6 = fc1_in_6 * 9'sh175; // weight -0.1357421875
+    wire signed [23:0] fc1_n4_p8 = fc1_in_8 * 9'sd131; // weight 0.1279296875
+    wire signed [21:0] fc1_n4_p11 = fc1_in_11 * 7'sh59; // weight -0.0380859375
+    wire signed [23:0] fc1_n4_p12 = fc1_in_12 * 9'sh16d; // weight -0.1435546875
+    wire signed [24:0] fc1_n4_p13 = fc1_in_13 * 10'sd468; // weight 0.45703125
+    wire signed [21:0] fc1_n4_p14 = fc1_in_14 * 7'sd58; // weight 0.056640625
+    wire signed [23:0] fc1_n4_p15 = fc1_in_15 * 9'sd211; // weight 0.2060546875
+    reg  signed [24:0] fc1_n4_t1_0_a_d1;
     reg  signed [28:0] fc1_n4_t0_1_d1;
-    wire signed [28:0] fc1_n4_t1_0;
-    wire signed [28:0] fc1_n4_t1_1_b;
+    wire signed [28:0] fc1_n4_t1_0 = $signed({{4{fc1_n4_t1_0_a_d1[24]}}, fc1_n4_t1_0_a_d1}) + fc1_n4_t0_1_d1;
     reg  signed [28:0] fc1_n4_t0_2_d1;
-    reg  signed [28:0] fc1_n4_t1_1_b_d1;
-    wire signed [28:0] fc1_n4_t1_1;
-    wire signed [26:0] fc1_n4_t1_2_a;
-    wire signed [26:0] fc1_n4_t1_2_b;
-    reg  signed [26:0] fc1_n4_t1_2_a_d1;
-    reg  signed [26:0] fc1_n4_t1_2_b_d1;
-    wire signed [26:0] fc1_n4_t1_2;
-    wire signed [25:0] fc1_n4_t1_3_b;
+    reg  signed [24:0] fc1_n4_t1_1_b_d1;
+    wire signed [28:0] fc1_n4_t1_1 = fc1_n4_t0_2_d1 + $signed({{4{fc1_n4_t1_1_b_d1[24]}}, fc1_n4_t1_1_b_d1});
+    reg  signed [25:0] fc1_n4_t1_2_a_d1;
+    reg  signed [25:0] fc1_n4_t1_2_b_d1;
+    wire signed [26:0] fc1_n4_t1_2 = $signed({fc1_n4_t1_2_a_d1[25], fc1_n4_t1_2_a_d1}) + $signed({fc1_n4_t1_2_b_d1[25], fc1_n4_t1_2_b_d1});
     reg  signed [25:0] fc1_n4_t0_6_d1;
-    reg  signed [25:0] fc1_n4_t1_3_b_d1;
-    wire signed [25:0] fc1_n4_t1_3;
-    wire signed [29:0] fc1_n4_t2_0_a;
-    wire signed [29:0] fc1_n4_t2_0_b;
-    wire signed [29:0] fc1_n4_t2_0;
-    wire signed [27:0] fc1_n4_t2_1_a;
-    wire signed [27:0] fc1_n4_t2_1_b;
-    wire signed [27:0] fc1_n4_t2_1;
-    wire signed [29:0] fc1_n4_t3_0_b;
-    wire signed [29:0] fc1_n4_t3_0;
-    wire signed [29:0] fc1_n4_t4_0_b;
-    reg  signed [29:0] fc1_n4_t4_0_b_d1;
-    wire signed [29:0] fc1_n4_t4_0;
+    reg  signed [24:0] fc1_n4_t1_3_b_d1;
+    wire signed [25:0] fc1_n4_t1_3 = fc1_n4_t0_6_d1 + $signed({fc1_n4_t1_3_b_d1[24], fc1_n4_t1_3_b_d1});
+    wire signed [27:0] fc1_n4_t2_1 = $signed({fc1_n4_t1_2[26], fc1_n4_t1_2}) + $signed({{2{fc1_n4_t1_3[25]}}, fc1_n4_t1_3});
+    wire signed [29:0] fc1_n4_t3_0 = ($signed({fc1_n4_t1_0[28], fc1_n4_t1_0}) + $signed({fc1_n4_t1_1[28], fc1_n4_t1_1})) + $signed({{2{fc1_n4_t2_1[27]}}, fc1_n4_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n4_acc;
+    wire signed [29:0] fc1_n4_acc = (fc1_n4_t3_0 + 30'sd619520);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n4_y_fl;
+    wire signed [19:0] fc1_n4_y_fl = $signed(fc1_n4_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n4_y_wrap;
-    wire signed [9:0] fc1_w0_5; // weight 0.3603515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p0;
-    wire signed [9:0] fc1_w1_5; // weight 0.3486328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p1;
-    wire signed [9:0] fc1_w2_5; // weight -0.2919921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p2;
-    wire signed [9:0] fc1_w3_5; // weight 0.2724609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p3;
-    wire signed [4:0] fc1_w4_5; // weight -0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n5_p4;
-    wire signed [7:0] fc1_w5_5; // weight 0.091796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n5_p5;
-    wire signed [7:0] fc1_w6_5; // weight -0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n5_p6;
-    wire signed [9:0] fc1_w7_5; // weight -0.27734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p7;
-    wire signed [9:0] fc1_w8_5; // weight -0.314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p8;
-    wire signed [5:0] fc1_w9_5; // weight 0.0302734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n5_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n5_p9;
-    wire signed [8:0] fc1_w10_5; // weight 0.232421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n5_p10;
-    wire signed [8:0] fc1_w11_5; // weight -0.1875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n5_p11;
-    wire signed [9:0] fc1_w12_5; // weight -0.2841796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p12;
-    wire signed [8:0] fc1_w13_5; // weight 0.1767578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n5_p13;
-    wire signed [9:0] fc1_w14_5; // weight -0.4208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p14;
-    wire signed [7:0] fc1_w15_5; // weight -0.07421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n5_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n5_p15;
-    wire signed [25:0] fc1_n5_t0_0_a;
-    wire signed [25:0] fc1_n5_t0_0_b;
-    wire signed [25:0] fc1_n5_t0_0;
-    wire signed [25:0] fc1_n5_t0_1_a;
-    wire signed [25:0] fc1_n5_t0_1_b;
-    wire signed [25:0] fc1_n5_t0_1;
-    wire signed [22:0] fc1_n5_t0_2_a;
-    wire signed [22:0] fc1_n5_t0_2;
-    wire signed [24:0] fc1_n5_t0_3_a;
-    wire signed [24:0] fc1_n5_t0_3;
-    wire signed [24:0] fc1_n5_t0_4_b;
-    wire signed [24:0] fc1_n5_t0_4;
-    wire signed [24:0] fc1_n5_t0_5_a;
-    wire signed [24:0] fc1_n5_t0_5_b;
-    wire signed [24:0] fc1_n5_t0_5;
-    wire signed [24:0] fc1_n5_t0_6_b;
-    wire signed [24:0] fc1_n5_t0_6;
-    wire signed [24:0] fc1_n5_t0_7_b;
-    wire signed [24:0] fc1_n5_t0_7;
-    wire signed [26:0] fc1_n5_t1_0_a;
-    wire signed [26:0] fc1_n5_t1_0_b;
-    reg  signed [26:0] fc1_n5_t1_0_a_d1;
-    reg  signed [26:0] fc1_n5_t1_0_b_d1;
-    wire signed [26:0] fc1_n5_t1_0;
-    wire signed [24:0] fc1_n5_t1_1_a;
-    reg  signed [24:0] fc1_n5_t1_1_a_d1;
+    wire signed [24:0] fc1_n5_p0 = fc1_in_0 * 10'sd369; // weight 0.3603515625
+    wire signed [24:0] fc1_n5_p1 = fc1_in_1 * 10'sd357; // weight 0.3486328125
+    wire signed [24:0] fc1_n5_p2 = fc1_in_2 * 10'sh2d5; // weight -0.2919921875
+    wire signed [24:0] fc1_n5_p3 = fc1_in_3 * 10'sd279; // weight 0.2724609375
+    wire signed [19:0] fc1_n5_p4 = fc1_in_4 * 5'sh14; // weight -0.01171875
+    wire signed [22:0] fc1_n5_p6 = fc1_in_6 * 8'sh89; // weight -0.1162109375
+    wire signed [20:0] fc1_n5_p9 = fc1_in_9 * 6'sd31; // weight 0.0302734375
+    wire signed [23:0] fc1_n5_p10 = fc1_in_10 * 9'sd238; // weight 0.232421875
+    wire signed [23:0] fc1_n5_p11 = fc1_in_11 * 9'sh140; // weight -0.1875
+    wire signed [23:0] fc1_n5_p13 = fc1_in_13 * 9'sd181; // weight 0.1767578125
+    wire signed [22:0] fc1_n5_p15 = fc1_in_15 * 8'shb4; // weight -0.07421875
+    reg  signed [25:0] fc1_n5_t1_0_a_d1;
+    reg  signed [25:0] fc1_n5_t1_0_b_d1;
+    reg  signed [22:0] fc1_n5_t1_1_a_d1;
     reg  signed [24:0] fc1_n5_t0_3_d1;
-    wire signed [24:0] fc1_n5_t1_1;
-    wire signed [25:0] fc1_n5_t1_2_a;
-    wire signed [25:0] fc1_n5_t1_2_b;
-    reg  signed [25:0] fc1_n5_t1_2_a_d1;
-    reg  signed [25:0] fc1_n5_t1_2_b_d1;
-    wire signed [25:0] fc1_n5_t1_2;
-    wire signed [25:0] fc1_n5_t1_3_a;
-    wire signed [25:0] fc1_n5_t1_3_b;
-    reg  signed [25:0] fc1_n5_t1_3_a_d1;
-    reg  signed [25:0] fc1_n5_t1_3_b_d1;
-    wire signed [25:0] fc1_n5_t1_3;
-    wire signed [26:0] fc1_n5_t2_0_b;
-    wire signed [26:0] fc1_n5_t2_0;
-    wire signed [26:0] fc1_n5_t2_1_a;
-    wire signed [26:0] fc1_n5_t2_1_b;
-    wire signed [26:0] fc1_n5_t2_1;
-    wire signed [27:0] fc1_n5_t3_0_a;
-    wire signed [27:0] fc1_n5_t3_0_b;
-    wire signed [27:0] fc1_n5_t3_0;
+    wire signed [24:0] fc1_n5_t1_1 = $signed({{2{fc1_n5_t1_1_a_d1[22]}}, fc1_n5_t1_1_a_d1}) + fc1_n5_t0_3_d1;
+    reg  signed [24:0] fc1_n5_t1_2_a_d1;
+    reg  signed [24:0] fc1_n5_t1_2_b_d1;
+    wire signed [25:0] fc1_n5_t1_2 = $signed({fc1_n5_t1_2_a_d1[24], fc1_n5_t1_2_a_d1}) + $signed({fc1_n5_t1_2_b_d1[24], fc1_n5_t1_2_b_d1});
+    reg  signed [24:0] fc1_n5_t1_3_a_d1;
+    reg  signed [24:0] fc1_n5_t1_3_b_d1;
+    wire signed [25:0] fc1_n5_t1_3 = $signed({fc1_n5_t1_3_a_d1[24], fc1_n5_t1_3_a_d1}) + $signed({fc1_n5_t1_3_b_d1[24], fc1_n5_t1_3_b_d1});
+    wire signed [26:0] fc1_n5_t2_0 = ($signed({fc1_n5_t1_0_a_d1[25], fc1_n5_t1_0_a_d1}) + $signed({fc1_n5_t1_0_b_d1[25], fc1_n5_t1_0_b_d1})) + $signed({{2{fc1_n5_t1_1[24]}}, fc1_n5_t1_1});
+    wire signed [26:0] fc1_n5_t2_1 = $signed({fc1_n5_t1_2[25], fc1_n5_t1_2}) + $signed({fc1_n5_t1_3[25], fc1_n5_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n5_acc;
+    wire signed [27:0] fc1_n5_acc = ($signed({fc1_n5_t2_0[26], fc1_n5_t2_0}) + $signed({fc1_n5_t2_1[26], fc1_n5_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n5_y_fl;
+    wire signed [17:0] fc1_n5_y_fl = $signed(fc1_n5_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n5_y_wrap;
-    wire signed [7:0] fc1_w0_6; // weight 0.0693359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n6_p0;
-    wire signed [9:0] fc1_w1_6; // weight -0.3408203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p1;
-    wire signed [9:0] fc1_w2_6; // weight 0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p2;
-    wire signed [8:0] fc1_w3_6; // weight 0.240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n6_p3;
-    wire signed [6:0] fc1_w4_6; // weight 0.052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n6_p4;
-    wire signed [7:0] fc1_w5_6; // weight 0.0751953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n6_p5;
-    wire signed [4:0] fc1_w6_6; // weight -0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n6_p6;
-    wire signed [9:0] fc1_w7_6; // weight -0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p7;
-    wire signed [4:0] fc1_w8_6; // weight -0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n6_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n6_p8;
-    wire signed [8:0] fc1_w9_6; // weight -0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n6_p9;
-    wire signed [9:0] fc1_w10_6; // weight 0.2548828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p10;
-    wire signed [9:0] fc1_w11_6; // weight -0.38671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p11;
-    wire signed [9:0] fc1_w12_6; // weight 0.2822265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p12;
-    wire signed [9:0] fc1_w13_6; // weight -0.3486328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p13;
-    wire signed [9:0] fc1_w14_6; // weight -0.359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p14;
-    wire signed [8:0] fc1_w15_6; // weight -0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n6_p15;
-    wire signed [24:0] fc1_n6_t0_0_a;
-    wire signed [24:0] fc1_n6_t0_0;
-    wire signed [25:0] fc1_n6_t0_1_a;
-    wire signed [25:0] fc1_n6_t0_1_b;
-    wire signed [25:0] fc1_n6_t0_1;
-    wire signed [23:0] fc1_n6_t0_2_a;
-    wire signed [23:0] fc1_n6_t0_2_b;
-    wire signed [23:0] fc1_n6_t0_2;
-    wire signed [24:0] fc1_n6_t0_3_a;
-    wire signed [24:0] fc1_n6_t0_3;
-    wire signed [23:0] fc1_n6_t0_4_a;
-    wire signed [23:0] fc1_n6_t0_4;
-    wire signed [25:0] fc1_n6_t0_5_a;
-    wire signed [25:0] fc1_n6_t0_5_b;
-    wire signed [25:0] fc1_n6_t0_5;
-    wire signed [25:0] fc1_n6_t0_6_a;
-    wire signed [25:0] fc1_n6_t0_6_b;
-    wire signed [25:0] fc1_n6_t0_6;
-    wire signed [25:0] fc1_n6_t0_7_a;
-    wire signed [25:0] fc1_n6_t0_7_b;
-    wire signed [25:0] fc1_n6_t0_7;
-    wire signed [25:0] fc1_n6_t1_0_a;
-    reg  signed [25:0] fc1_n6_t1_0_a_d1;
+    wire signed [22:0] fc1_n6_p0 = fc1_in_0 * 8'sd71; // weight 0.0693359375
+    wire signed [24:0] fc1_n6_p2 = fc1_in_2 * 10'sd276; // weight 0.26953125
+    wire signed [23:0] fc1_n6_p3 = fc1_in_3 * 9'sd246; // weight 0.240234375
+    wire signed [21:0] fc1_n6_p4 = fc1_in_4 * 7'sd54; // weight 0.052734375
+    wire signed [22:0] fc1_n6_p5 = fc1_in_5 * 8'sd77; // weight 0.0751953125
+    wire signed [19:0] fc1_n6_p6 = fc1_in_6 * 5'sh14; // weight -0.01171875
+    wire signed [19:0] fc1_n6_p8 = fc1_in_8 * 5'sh14; // weight -0.01171875
+    wire signed [24:0] fc1_n6_p10 = fc1_in_10 * 10'sd261; // weight 0.2548828125
+    wire signed [24:0] fc1_n6_p11 = fc1_in_11 * 10'sh274; // weight -0.38671875
+    wire signed [24:0] fc1_n6_p12 = fc1_in_12 * 10'sd289; // weight 0.2822265625
+    wire signed [24:0] fc1_n6_p13 = fc1_in_13 * 10'sh29b; // weight -0.3486328125
+    wire signed [24:0] fc1_n6_p14 = fc1_in_14 * 10'sh290; // weight -0.359375
+    wire signed [23:0] fc1_n6_p15 = fc1_in_15 * 9'sh163; // weight -0.1533203125
+    reg  signed [24:0] fc1_n6_t1_0_a_d1;
     reg  signed [25:0] fc1_n6_t0_1_d1;
-    wire signed [25:0] fc1_n6_t1_0;
-    wire signed [24:0] fc1_n6_t1_1_a;
-    reg  signed [24:0] fc1_n6_t1_1_a_d1;
+    wire signed [25:0] fc1_n6_t1_0 = $signed({fc1_n6_t1_0_a_d1[24], fc1_n6_t1_0_a_d1}) + fc1_n6_t0_1_d1;
+    reg  signed [23:0] fc1_n6_t1_1_a_d1;
     reg  signed [24:0] fc1_n6_t0_3_d1;
-    wire signed [24:0] fc1_n6_t1_1;
-    wire signed [25:0] fc1_n6_t1_2_a;
-    reg  signed [25:0] fc1_n6_t1_2_a_d1;
+    wire signed [24:0] fc1_n6_t1_1 = $signed({fc1_n6_t1_1_a_d1[23], fc1_n6_t1_1_a_d1}) + fc1_n6_t0_3_d1;
+    reg  signed [23:0] fc1_n6_t1_2_a_d1;
     reg  signed [25:0] fc1_n6_t0_5_d1;
-    wire signed [25:0] fc1_n6_t1_2;
-    wire signed [26:0] fc1_n6_t1_3_a;
-    wire signed [26:0] fc1_n6_t1_3_b;
-    reg  signed [26:0] fc1_n6_t1_3_a_d1;
-    reg  signed [26:0] fc1_n6_t1_3_b_d1;
-    wire signed [26:0] fc1_n6_t1_3;
-    wire signed [26:0] fc1_n6_t2_0_a;
-    wire signed [26:0] fc1_n6_t2_0_b;
-    wire signed [26:0] fc1_n6_t2_0;
-    wire signed [26:0] fc1_n6_t2_1_a;
-    wire signed [26:0] fc1_n6_t2_1;
-    wire signed [27:0] fc1_n6_t3_0_a;
-    wire signed [27:0] fc1_n6_t3_0_b;
-    wire signed [27:0] fc1_n6_t3_0;
+    wire signed [25:0] fc1_n6_t1_2 = $signed({{2{fc1_n6_t1_2_a_d1[23]}}, fc1_n6_t1_2_a_d1}) + fc1_n6_t0_5_d1;
+    reg  signed [25:0] fc1_n6_t1_3_a_d1;
+    reg  signed [25:0] fc1_n6_t1_3_b_d1;
+    wire signed [26:0] fc1_n6_t2_0 = $signed({fc1_n6_t1_0[25], fc1_n6_t1_0}) + $signed({{2{fc1_n6_t1_1[24]}}, fc1_n6_t1_1});
+    wire signed [26:0] fc1_n6_t2_1 = $signed({fc1_n6_t1_2[25], fc1_n6_t1_2}) + ($signed({fc1_n6_t1_3_a_d1[25], fc1_n6_t1_3_a_d1}) + $signed({fc1_n6_t1_3_b_d1[25], fc1_n6_t1_3_b_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n6_acc;
+    wire signed [27:0] fc1_n6_acc = ($signed({fc1_n6_t2_0[26], fc1_n6_t2_0}) + $signed({fc1_n6_t2_1[26], fc1_n6_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n6_y_fl;
+    wire signed [17:0] fc1_n6_y_fl = $signed(fc1_n6_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n6_y_wrap;
-    wire signed [8:0] fc1_w0_7; // weight 0.130859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n7_p0;
-    wire signed [6:0] fc1_w1_7; // weight -0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n7_p1;
-    wire signed [11:0] fc1_w2_7; // weight -1.87890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n7_p2;
-    wire signed [12:0] fc1_w3_7; // weight -2.703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n7_p3;
-    wire signed [11:0] fc1_w4_7; // weight -1.9453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n7_p4;
-    wire signed [12:0] fc1_w5_7; // weight -2.3857421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n7_p5;
-    wire signed [8:0] fc1_w6_7; // weight -0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n7_p6;
-    wire signed [8:0] fc1_w7_7; // weight 0.208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n7_p7;
-    wire signed [8:0] fc1_w8_7; // weight -0.17578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n7_p8;
-    wire signed [8:0] fc1_w9_7; // weight 0.2060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n7_p9;
-    wire signed [6:0] fc1_w10_7; // weight 0.03515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n7_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n7_p10;
-    wire signed [10:0] fc1_w11_7; // weight 0.892578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n7_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n7_p11;
-    wire signed [9:0] fc1_w12_7; // weight 0.3701171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n7_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p12;
-    wire signed [4:0] fc1_w13_7; // weight -0.009765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n7_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n7_p13;
-    wire signed [9:0] fc1_w14_7; // weight -0.2890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n7_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p14;
-    wire signed [8:0] fc1_w15_7; // weight 0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n7_p15;
-    wire signed [19:0] fc1_n7_bias; // bias -0.310546875
-    wire signed [23:0] fc1_n7_t0_0_b;
-    wire signed [23:0] fc1_n7_t0_0;
-    wire signed [28:0] fc1_n7_t0_1_a;
-    wire signed [28:0] fc1_n7_t0_1_b;
-    wire signed [28:0] fc1_n7_t0_1;
-    wire signed [28:0] fc1_n7_t0_2_a;
-    wire signed [28:0] fc1_n7_t0_2_b;
-    wire signed [28:0] fc1_n7_t0_2;
-    wire signed [24:0] fc1_n7_t0_3_a;
-    wire signed [24:0] fc1_n7_t0_3_b;
-    wire signed [24:0] fc1_n7_t0_3;
-    wire signed [24:0] fc1_n7_t0_4_a;
-    wire signed [24:0] fc1_n7_t0_4_b;
-    wire signed [24:0] fc1_n7_t0_4;
-    wire signed [25:0] fc1_n7_t0_5_a;
-    wire signed [25:0] fc1_n7_t0_5;
-    wire signed [24:0] fc1_n7_t0_6_b;
-    wire signed [24:0] fc1_n7_t0_6;
-    wire signed [25:0] fc1_n7_t0_7_a;
-    wire signed [25:0] fc1_n7_t0_7_b;
-    wire signed [25:0] fc1_n7_t0_7;
-    wire signed [28:0] fc1_n7_t1_0_a;
-    reg  signed [28:0] fc1_n7_t1_0_a_d1;
+    wire signed [21:0] fc1_n7_p1 = fc1_in_1 * 7'sh50; // weight -0.046875
+    wire signed [26:0] fc1_n7_p2 = fc1_in_2 * 12'sh87c; // weight -1.87890625
+    wire signed [27:0] fc1_n7_p3 = fc1_in_3 * 13'sh1530; // weight -2.703125
+    wire signed [26:0] fc1_n7_p4 = fc1_in_4 * 12'sh838; // weight -1.9453125
+    wire signed [27:0] fc1_n7_p5 = fc1_in_5 * 13'sh1675; // weight -2.3857421875
+    wire signed [23:0] fc1_n7_p6 = fc1_in_6 * 9'sh110; // weight -0.234375
+    wire signed [23:0] fc1_n7_p7 = fc1_in_7 * 9'sd214; // weight 0.208984375
+    wire signed [23:0] fc1_n7_p8 = fc1_in_8 * 9'sh14c; // weight -0.17578125
+    wire signed [23:0] fc1_n7_p9 = fc1_in_9 * 9'sd211; // weight 0.2060546875
+    wire signed [21:0] fc1_n7_p10 = fc1_in_10 * 7'sd36; // weight 0.03515625
+    wire signed [19:0] fc1_n7_p13 = fc1_in_13 * 5'sh16; // weight -0.009765625
+    wire signed [24:0] fc1_n7_p14 = fc1_in_14 * 10'sh2d8; // weight -0.2890625
+    wire signed [23:0] fc1_n7_p15 = fc1_in_15 * 9'sd224; // weight 0.21875
+    reg  signed [23:0] fc1_n7_t1_0_a_d1;
     reg  signed [28:0] fc1_n7_t0_1_d1;
-    wire signed [28:0] fc1_n7_t1_0;
-    wire signed [28:0] fc1_n7_t1_1_b;
+    wire signed [28:0] fc1_n7_t1_0 = $signed({{5{fc1_n7_t1_0_a_d1[23]}}, fc1_n7_t1_0_a_d1}) + fc1_n7_t0_1_d1;
     reg  signed [28:0] fc1_n7_t0_2_d1;
-    reg  signed [28:0] fc1_n7_t1_1_b_d1;
-    wire signed [28:0] fc1_n7_t1_1;
-    wire signed [26:0] fc1_n7_t1_2_a;
-    wire signed [26:0] fc1_n7_t1_2_b;
-    reg  signed [26:0] fc1_n7_t1_2_a_d1;
-    reg  signed [26:0] fc1_n7_t1_2_b_d1;
-    wire signed [26:0] fc1_n7_t1_2;
-    wire signed [25:0] fc1_n7_t1_3_a;
-    reg  signed [25:0] fc1_n7_t1_3_a_d1;
+    reg  signed [24:0] fc1_n7_t1_1_b_d1;
+    wire signed [28:0] fc1_n7_t1_1 = fc1_n7_t0_2_d1 + $signed({{4{fc1_n7_t1_1_b_d1[24]}}, fc1_n7_t1_1_b_d1});
+    reg  signed [24:0] fc1_n7_t1_2_a_d1;
+    reg  signed [25:0] fc1_n7_t1_2_b_d1;
+    wire signed [26:0] fc1_n7_t1_2 = $signed({{2{fc1_n7_t1_2_a_d1[24]}}, fc1_n7_t1_2_a_d1}) + $signed({fc1_n7_t1_2_b_d1[25], fc1_n7_t1_2_b_d1});
+    reg  signed [24:0] fc1_n7_t1_3_a_d1;
     reg  signed [25:0] fc1_n7_t0_7_d1;
-    wire signed [25:0] fc1_n7_t1_3;
-    wire signed [29:0] fc1_n7_t2_0_a;
-    wire signed [29:0] fc1_n7_t2_0_b;
-    wire signed [29:0] fc1_n7_t2_0;
-    wire signed [27:0] fc1_n7_t2_1_a;
-    wire signed [27:0] fc1_n7_t2_1_b;
-    wire signed [27:0] fc1_n7_t2_1;
-    wire signed [29:0] fc1_n7_t3_0_b;
-    wire signed [29:0] fc1_n7_t3_0;
-    wire signed [29:0] fc1_n7_t4_0_b;
-    reg  signed [29:0] fc1_n7_t4_0_b_d1;
-    wire signed [29:0] fc1_n7_t4_0;
+    wire signed [25:0] fc1_n7_t1_3 = $signed({fc1_n7_t1_3_a_d1[24], fc1_n7_t1_3_a_d1}) + fc1_n7_t0_7_d1;
+    wire signed [27:0] fc1_n7_t2_1 = $signed({fc1_n7_t1_2[26], fc1_n7_t1_2}) + $signed({{2{fc1_n7_t1_3[25]}}, fc1_n7_t1_3});
+    wire signed [29:0] fc1_n7_t3_0 = ($signed({fc1_n7_t1_0[28], fc1_n7_t1_0}) + $signed({fc1_n7_t1_1[28], fc1_n7_t1_1})) + $signed({{2{fc1_n7_t2_1[27]}}, fc1_n7_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n7_acc;
+    wire signed [29:0] fc1_n7_acc = (fc1_n7_t3_0 + 30'sh3ffb0800);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n7_y_fl;
+    wire signed [19:0] fc1_n7_y_fl = $signed(fc1_n7_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n7_y_wrap;
-    wire signed [9:0] fc1_w0_8; // weight 0.3291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n8_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n8_p0;
-    wire signed [8:0] fc1_w1_8; // weight 0.1337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n8_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n8_p1;
-    wire signed [11:0] fc1_w2_8; // weight 1.4541015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n8_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n8_p2;
-    wire signed [11:0] fc1_w3_8; // weight 1.2841796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n8_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n8_p3;
-    wire signed [10:0] fc1_w4_8; // weight 0.67578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n8_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n8_p4;
-    wire signed [11:0] fc1_w5_8; // weight 1.4990234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n8_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n8_p5;
-    wire signed [8:0] fc1_w6_8; // weight -0.2060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n8_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n8_p6;
-    wire signed [9:0] fc1_w7_8; // weight -0.4287109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n8_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n8_p7;
-    wire signed [8:0] fc1_w8_8; // weight 0.2275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n8_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n8_p8;
-    wire signed [8:0] fc1_w9_8; // weight 0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n8_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n8_p9;
-    wire signed [10:0] fc1_w10_8; // weight 0.6142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n8_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n8_p10;
-    wire signed [11:0] fc1_w11_8; // weight 1.107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n8_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n8_p11;
-    wire signed [9:0] fc1_w12_8; // weight 0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n8_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n8_p12;
-    wire signed [9:0] fc1_w13_8; // weight 0.498046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n8_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n8_p13;
-    wire signed [9:0] fc1_w14_8; // weight 0.3720703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n8_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n8_p14;
-    wire signed [7:0] fc1_w15_8; // weight 0.072265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n8_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n8_p15;
-    wire signed [20:0] fc1_n8_bias; // bias 0.677734375
-    wire signed [24:0] fc1_n8_t0_0_b;
-    wire signed [24:0] fc1_n8_t0_0;
-    wire signed [27:0] fc1_n8_t0_1_a;
-    wire signed [27:0] fc1_n8_t0_1_b;
-    wire signed [27:0] fc1_n8_t0_1;
-    wire signed [27:0] fc1_n8_t0_2_a;
-    wire signed [27:0] fc1_n8_t0_2_b;
-    wire signed [27:0] fc1_n8_t0_2;
-    wire signed [25:0] fc1_n8_t0_3_a;
-    wire signed [25:0] fc1_n8_t0_3_b;
-    wire signed [25:0] fc1_n8_t0_3;
-    wire signed [24:0] fc1_n8_t0_4_a;
-    wire signed [24:0] fc1_n8_t0_4_b;
-    wire signed [24:0] fc1_n8_t0_4;
-    wire signed [26:0] fc1_n8_t0_5_a;
-    wire signed [26:0] fc1_n8_t0_5;
-    wire signed [25:0] fc1_n8_t0_6_a;
-    wire signed [25:0] fc1_n8_t0_6_b;
-    wire signed [25:0] fc1_n8_t0_6;
-    wire signed [24:0] fc1_n8_t0_7_b;
-    wire signed [24:0] fc1_n8_t0_7;
-    wire signed [27:0] fc1_n8_t1_0_a;
-    reg  signed [27:0] fc1_n8_t1_0_a_d1;
+    wire signed [23:0] fc1_n8_p1 = fc1_in_1 * 9'sd137; // weight 0.1337890625
+    wire signed [26:0] fc1_n8_p2 = fc1_in_2 * 12'sd1489; // weight 1.4541015625
+    wire signed [26:0] fc1_n8_p3 = fc1_in_3 * 12'sd1315; // weight 1.2841796875
+    wire signed [25:0] fc1_n8_p4 = fc1_in_4 * 11'sd692; // weight 0.67578125
+    wire signed [26:0] fc1_n8_p5 = fc1_in_5 * 12'sd1535; // weight 1.4990234375
+    wire signed [23:0] fc1_n8_p6 = fc1_in_6 * 9'sh12d; // weight -0.2060546875
+    wire signed [24:0] fc1_n8_p7 = fc1_in_7 * 10'sh249; // weight -0.4287109375
+    wire signed [23:0] fc1_n8_p8 = fc1_in_8 * 9'sd233; // weight 0.2275390625
+    wire signed [23:0] fc1_n8_p9 = fc1_in_9 * 9'sd167; // weight 0.1630859375
+    wire signed [25:0] fc1_n8_p10 = fc1_in_10 * 11'sd629; // weight 0.6142578125
+    wire signed [24:0] fc1_n8_p12 = fc1_in_12 * 10'sd288; // weight 0.28125
+    wire signed [24:0] fc1_n8_p13 = fc1_in_13 * 10'sd510; // weight 0.498046875
+    wire signed [22:0] fc1_n8_p15 = fc1_in_15 * 8'sd74; // weight 0.072265625
+    reg  signed [24:0] fc1_n8_t1_0_a_d1;
     reg  signed [27:0] fc1_n8_t0_1_d1;
-    wire signed [27:0] fc1_n8_t1_0;
-    wire signed [27:0] fc1_n8_t1_1_b;
+    wire signed [27:0] fc1_n8_t1_0 = $signed({{3{fc1_n8_t1_0_a_d1[24]}}, fc1_n8_t1_0_a_d1}) + fc1_n8_t0_1_d1;
     reg  signed [27:0] fc1_n8_t0_2_d1;
-    reg  signed [27:0] fc1_n8_t1_1_b_d1;
-    wire signed [27:0] fc1_n8_t1_1;
-    wire signed [27:0] fc1_n8_t1_2_a;
-    wire signed [27:0] fc1_n8_t1_2_b;
-    reg  signed [27:0] fc1_n8_t1_2_a_d1;
-    reg  signed [27:0] fc1_n8_t1_2_b_d1;
-    wire signed [27:0] fc1_n8_t1_2;
-    wire signed [26:0] fc1_n8_t1_3_a;
-    wire signed [26:0] fc1_n8_t1_3_b;
-    reg  signed [26:0] fc1_n8_t1_3_a_d1;
-    reg  signed [26:0] fc1_n8_t1_3_b_d1;
-    wire signed [26:0] fc1_n8_t1_3;
-    wire signed [28:0] fc1_n8_t2_0_a;
-    wire signed [28:0] fc1_n8_t2_0_b;
-    wire signed [28:0] fc1_n8_t2_0;
-    wire signed [27:0] fc1_n8_t2_1_b;
-    wire signed [27:0] fc1_n8_t2_1;
-    wire signed [29:0] fc1_n8_t3_0_a;
-    wire signed [29:0] fc1_n8_t3_0_b;
-    wire signed [29:0] fc1_n8_t3_0;
-    wire signed [29:0] fc1_n8_t4_0_b;
-    reg  signed [29:0] fc1_n8_t4_0_b_d1;
-    wire signed [29:0] fc1_n8_t4_0;
+    reg  signed [25:0] fc1_n8_t1_1_b_d1;
+    wire signed [27:0] fc1_n8_t1_1 = fc1_n8_t0_2_d1 + $signed({{2{fc1_n8_t1_1_b_d1[25]}}, fc1_n8_t1_1_b_d1});
+    reg  signed [24:0] fc1_n8_t1_2_a_d1;
+    reg  signed [26:0] fc1_n8_t1_2_b_d1;
+    reg  signed [25:0] fc1_n8_t1_3_a_d1;
+    reg  signed [24:0] fc1_n8_t1_3_b_d1;
+    wire signed [26:0] fc1_n8_t1_3 = $signed({fc1_n8_t1_3_a_d1[25], fc1_n8_t1_3_a_d1}) + $signed({{2{fc1_n8_t1_3_b_d1[24]}}, fc1_n8_t1_3_b_d1});
+    wire signed [28:0] fc1_n8_t2_0 = $signed({fc1_n8_t1_0[27], fc1_n8_t1_0}) + $signed({fc1_n8_t1_1[27], fc1_n8_t1_1});
+    wire signed [27:0] fc1_n8_t2_1 = ($signed({{3{fc1_n8_t1_2_a_d1[24]}}, fc1_n8_t1_2_a_d1}) + $signed({fc1_n8_t1_2_b_d1[26], fc1_n8_t1_2_b_d1})) + $signed({fc1_n8_t1_3[26], fc1_n8_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n8_acc;
+    wire signed [29:0] fc1_n8_acc = (($signed({fc1_n8_t2_0[28], fc1_n8_t2_0}) + $signed({{2{fc1_n8_t2_1[27]}}, fc1_n8_t2_1})) + 30'sd710656);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n8_y_fl;
+    wire signed [19:0] fc1_n8_y_fl = $signed(fc1_n8_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n8_y_wrap;
-    wire signed [7:0] fc1_w0_9; // weight -0.0908203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n9_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n9_p0;
-    wire signed [8:0] fc1_w1_9; // weight 0.1962890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n9_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n9_p1;
-    wire signed [11:0] fc1_w2_9; // weight -1.4169921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n9_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n9_p2;
-    wire signed [12:0] fc1_w3_9; // weight -2.5947265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n9_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n9_p3;
-    wire signed [11:0] fc1_w4_9; // weight -1.56640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n9_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n9_p4;
-    wire signed [11:0] fc1_w5_9; // weight -1.611328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n9_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n9_p5;
-    wire signed [9:0] fc1_w6_9; // weight -0.38671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n9_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n9_p6;
-    wire signed [9:0] fc1_w7_9; // weight -0.251953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n9_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n9_p7;
-    wire signed [10:0] fc1_w8_9; // weight -0.625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n9_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n9_p8;
-    wire signed [10:0] fc1_w9_9; // weight 0.666015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n9_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n9_p9;
-    wire signed [9:0] fc1_w10_9; // weight 0.2509765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n9_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n9_p10;
-    wire signed [11:0] fc1_w11_9; // weight 1.005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n9_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n9_p11;
-    wire signed [8:0] fc1_w12_9; // weight 0.1416015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n9_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n9_p12;
-    wire signed [4:0] fc1_w13_9; // weight -0.0146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n9_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n9_p13;
-    wire signed [9:0] fc1_w14_9; // weight 0.439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n9_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n9_p14;
-    wire signed [9:0] fc1_w15_9; // weight -0.3359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n9_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n9_p15;
-    wire signed [20:0] fc1_n9_bias; // bias 0.6357421875
-    wire signed [24:0] fc1_n9_t0_0_a;
-    wire signed [24:0] fc1_n9_t0_0_b;
-    wire signed [24:0] fc1_n9_t0_0;
-    wire signed [28:0] fc1_n9_t0_1_a;
-    wire signed [28:0] fc1_n9_t0_1_b;
-    wire signed [28:0] fc1_n9_t0_1;
-    wire signed [27:0] fc1_n9_t0_2_a;
-    wire signed [27:0] fc1_n9_t0_2_b;
-    wire signed [27:0] fc1_n9_t0_2;
-    wire signed [25:0] fc1_n9_t0_3_a;
-    wire signed [25:0] fc1_n9_t0_3_b;
-    wire signed [25:0] fc1_n9_t0_3;
-    wire signed [26:0] fc1_n9_t0_4_a;
-    wire signed [26:0] fc1_n9_t0_4_b;
-    wire signed [26:0] fc1_n9_t0_4;
-    wire signed [26:0] fc1_n9_t0_5_a;
-    wire signed [26:0] fc1_n9_t0_5;
-    wire signed [23:0] fc1_n9_t0_6_b;
-    wire signed [23:0] fc1_n9_t0_6;
-    wire signed [25:0] fc1_n9_t0_7_a;
-    wire signed [25:0] fc1_n9_t0_7_b;
-    wire signed [25:0] fc1_n9_t0_7;
-    wire signed [28:0] fc1_n9_t1_0_a;
-    reg  signed [28:0] fc1_n9_t1_0_a_d1;
+    wire signed [22:0] fc1_n9_p0 = fc1_in_0 * 8'sha3; // weight -0.0908203125
+    wire signed [23:0] fc1_n9_p1 = fc1_in_1 * 9'sd201; // weight 0.1962890625
+    wire signed [26:0] fc1_n9_p2 = fc1_in_2 * 12'sha55; // weight -1.4169921875
+    wire signed [27:0] fc1_n9_p3 = fc1_in_3 * 13'sh159f; // weight -2.5947265625
+    wire signed [26:0] fc1_n9_p4 = fc1_in_4 * 12'sh9bc; // weight -1.56640625
+    wire signed [26:0] fc1_n9_p5 = fc1_in_5 * 12'sh98e; // weight -1.611328125
+    wire signed [24:0] fc1_n9_p6 = fc1_in_6 * 10'sh274; // weight -0.38671875
+    wire signed [24:0] fc1_n9_p7 = fc1_in_7 * 10'sh2fe; // weight -0.251953125
+    wire signed [25:0] fc1_n9_p8 = fc1_in_8 * 11'sh580; // weight -0.625
+    wire signed [25:0] fc1_n9_p9 = fc1_in_9 * 11'sd682; // weight 0.666015625
+    wire signed [24:0] fc1_n9_p10 = fc1_in_10 * 10'sd257; // weight 0.2509765625
+    wire signed [19:0] fc1_n9_p13 = fc1_in_13 * 5'sh11; // weight -0.0146484375
+    wire signed [24:0] fc1_n9_p14 = fc1_in_14 * 10'sd450; // weight 0.439453125
+    wire signed [24:0] fc1_n9_p15 = fc1_in_15 * 10'sh2a8; // weight -0.3359375
+    reg  signed [24:0] fc1_n9_t1_0_a_d1;
     reg  signed [28:0] fc1_n9_t0_1_d1;
-    wire signed [28:0] fc1_n9_t1_0;
-    wire signed [27:0] fc1_n9_t1_1_b;
+    wire signed [28:0] fc1_n9_t1_0 = $signed({{4{fc1_n9_t1_0_a_d1[24]}}, fc1_n9_t1_0_a_d1}) + fc1_n9_t0_1_d1;
     reg  signed [27:0] fc1_n9_t0_2_d1;
-    reg  signed [27:0] fc1_n9_t1_1_b_d1;
-    wire signed [27:0] fc1_n9_t1_1;
-    wire signed [27:0] fc1_n9_t1_2_a;
-    wire signed [27:0] fc1_n9_t1_2_b;
-    reg  signed [27:0] fc1_n9_t1_2_a_d1;
-    reg  signed [27:0] fc1_n9_t1_2_b_d1;
-    wire signed [27:0] fc1_n9_t1_2;
-    wire signed [25:0] fc1_n9_t1_3_a;
-    reg  signed [25:0] fc1_n9_t1_3_a_d1;
+    reg  signed [25:0] fc1_n9_t1_1_b_d1;
+    wire signed [27:0] fc1_n9_t1_1 = fc1_n9_t0_2_d1 + $signed({{2{fc1_n9_t1_1_b_d1[25]}}, fc1_n9_t1_1_b_d1});
+    reg  signed [26:0] fc1_n9_t1_2_a_d1;
+    reg  signed [26:0] fc1_n9_t1_2_b_d1;
+    reg  signed [23:0] fc1_n9_t1_3_a_d1;
     reg  signed [25:0] fc1_n9_t0_7_d1;
-    wire signed [25:0] fc1_n9_t1_3;
-    wire signed [29:0] fc1_n9_t2_0_a;
-    wire signed [29:0] fc1_n9_t2_0_b;
-    wire signed [29:0] fc1_n9_t2_0;
-    wire signed [27:0] fc1_n9_t2_1_b;
-    wire signed [27:0] fc1_n9_t2_1;
-    wire signed [29:0] fc1_n9_t3_0_b;
-    wire signed [29:0] fc1_n9_t3_0;
-    wire signed [29:0] fc1_n9_t4_0_b;
-    reg  signed [29:0] fc1_n9_t4_0_b_d1;
-    wire signed [29:0] fc1_n9_t4_0;
+    wire signed [25:0] fc1_n9_t1_3 = $signed({{2{fc1_n9_t1_3_a_d1[23]}}, fc1_n9_t1_3_a_d1}) + fc1_n9_t0_7_d1;
+    wire signed [27:0] fc1_n9_t2_1 = ($signed({fc1_n9_t1_2_a_d1[26], fc1_n9_t1_2_a_d1}) + $signed({fc1_n9_t1_2_b_d1[26], fc1_n9_t1_2_b_d1})) + $signed({{2{fc1_n9_t1_3[25]}}, fc1_n9_t1_3});
+    wire signed [29:0] fc1_n9_t3_0 = ($signed({fc1_n9_t1_0[28], fc1_n9_t1_0}) + $signed({{2{fc1_n9_t1_1[27]}}, fc1_n9_t1_1})) + $signed({{2{fc1_n9_t2_1[27]}}, fc1_n9_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n9_acc;
+    wire signed [29:0] fc1_n9_acc = (fc1_n9_t3_0 + 30'sd666624);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n9_y_fl;
+    wire signed [19:0] fc1_n9_y_fl = $signed(fc1_n9_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n9_y_wrap;
-    wire signed [8:0] fc1_w0_10; // weight -0.2021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n10_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n10_p0;
-    wire signed [6:0] fc1_w1_10; // weight -0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n10_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n10_p1;
-    wire signed [8:0] fc1_w2_10; // weight 0.1513671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n10_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n10_p2;
-    wire signed [10:0] fc1_w3_10; // weight -0.6142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n10_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n10_p3;
-    wire signed [9:0] fc1_w4_10; // weight -0.3837890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n10_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n10_p4;
-    wire signed [8:0] fc1_w5_10; // weight -0.19921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n10_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n10_p5;
-    wire signed [8:0] fc1_w6_10; // weight -0.208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n10_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n10_p6;
-    wire signed [8:0] fc1_w7_10; // weight -0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n10_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n10_p7;
-    wire signed [9:0] fc1_w8_10; // weight -0.287109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n10_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n10_p8;
-    wire signed [10:0] fc1_w9_10; // weight 0.6494140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n10_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n10_p9;
-    wire signed [11:0] fc1_w10_10; // weight 1.0927734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n10_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n10_p10;
-    wire signed [11:0] fc1_w11_10; // weight 1.052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n10_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n10_p11;
-    wire signed [6:0] fc1_w12_10; // weight 0.0478515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n10_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n10_p12;
-    wire signed [10:0] fc1_w13_10; // weight 0.89453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n10_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n10_p13;
-    wire signed [8:0] fc1_w14_10; // weight 0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n10_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n10_p14;
-    wire signed [9:0] fc1_w15_10; // weight 0.330078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n10_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n10_p15;
-    wire signed [20:0] fc1_n10_bias; // bias 0.8076171875
-    wire signed [23:0] fc1_n10_t0_0_b;
-    wire signed [23:0] fc1_n10_t0_0;
-    wire signed [25:0] fc1_n10_t0_1_a;
-    wire signed [25:0] fc1_n10_t0_1;
-    wire signed [25:0] fc1_n10_t0_2_a;
-    wire signed [25:0] fc1_n10_t0_2_b;
-    wire signed [25:0] fc1_n10_t0_2;
-    wire signed [24:0] fc1_n10_t0_3_a;
-    wire signed [24:0] fc1_n10_t0_3_b;
-    wire signed [24:0] fc1_n10_t0_3;
-    wire signed [25:0] fc1_n10_t0_4_a;
-    wire signed [25:0] fc1_n10_t0_4;
-    wire signed [27:0] fc1_n10_t0_5_a;
-    wire signed [27:0] fc1_n10_t0_5_b;
-    wire signed [27:0] fc1_n10_t0_5;
-    wire signed [25:0] fc1_n10_t0_6_a;
-    wire signed [25:0] fc1_n10_t0_6;
-    wire signed [25:0] fc1_n10_t0_7_a;
-    wire signed [25:0] fc1_n10_t0_7_b;
-    wire signed [25:0] fc1_n10_t0_7;
-    wire signed [26:0] fc1_n10_t1_0_a;
-    wire signed [26:0] fc1_n10_t1_0_b;
-    reg  signed [26:0] fc1_n10_t1_0_a_d1;
-    reg  signed [26:0] fc1_n10_t1_0_b_d1;
-    wire signed [26:0] fc1_n10_t1_0;
-    wire signed [25:0] fc1_n10_t1_1_b;
+    wire signed [21:0] fc1_n10_p1 = fc1_in_1 * 7'sh57; // weight -0.0400390625
+    wire signed [23:0] fc1_n10_p2 = fc1_in_2 * 9'sd155; // weight 0.1513671875
+    wire signed [24:0] fc1_n10_p4 = fc1_in_4 * 10'sh277; // weight -0.3837890625
+    wire signed [23:0] fc1_n10_p5 = fc1_in_5 * 9'sh134; // weight -0.19921875
+    wire signed [23:0] fc1_n10_p6 = fc1_in_6 * 9'sh12a; // weight -0.208984375
+    wire signed [23:0] fc1_n10_p7 = fc1_in_7 * 9'sh144; // weight -0.18359375
+    wire signed [24:0] fc1_n10_p8 = fc1_in_8 * 10'sh2da; // weight -0.287109375
+    wire signed [26:0] fc1_n10_p10 = fc1_in_10 * 12'sd1119; // weight 1.0927734375
+    wire signed [26:0] fc1_n10_p11 = fc1_in_11 * 12'sd1078; // weight 1.052734375
+    wire signed [21:0] fc1_n10_p12 = fc1_in_12 * 7'sd49; // weight 0.0478515625
+    wire signed [23:0] fc1_n10_p14 = fc1_in_14 * 9'sd237; // weight 0.2314453125
+    wire signed [24:0] fc1_n10_p15 = fc1_in_15 * 10'sd338; // weight 0.330078125
+    reg  signed [23:0] fc1_n10_t1_0_a_d1;
+    reg  signed [25:0] fc1_n10_t1_0_b_d1;
     reg  signed [25:0] fc1_n10_t0_2_d1;
-    reg  signed [25:0] fc1_n10_t1_1_b_d1;
-    wire signed [25:0] fc1_n10_t1_1;
-    wire signed [27:0] fc1_n10_t1_2_a;
-    reg  signed [27:0] fc1_n10_t1_2_a_d1;
+    reg  signed [24:0] fc1_n10_t1_1_b_d1;
+    wire signed [25:0] fc1_n10_t1_1 = fc1_n10_t0_2_d1 + $signed({fc1_n10_t1_1_b_d1[24], fc1_n10_t1_1_b_d1});
+    reg  signed [25:0] fc1_n10_t1_2_a_d1;
     reg  signed [27:0] fc1_n10_t0_5_d1;
-    wire signed [27:0] fc1_n10_t1_2;
-    wire signed [26:0] fc1_n10_t1_3_a;
-    wire signed [26:0] fc1_n10_t1_3_b;
-    reg  signed [26:0] fc1_n10_t1_3_a_d1;
-    reg  signed [26:0] fc1_n10_t1_3_b_d1;
-    wire signed [26:0] fc1_n10_t1_3;
-    wire signed [26:0] fc1_n10_t2_0_b;
-    wire signed [26:0] fc1_n10_t2_0;
-    wire signed [28:0] fc1_n10_t2_1_a;
-    wire signed [28:0] fc1_n10_t2_1_b;
-    wire signed [28:0] fc1_n10_t2_1;
-    wire signed [28:0] fc1_n10_t3_0_a;
-    wire signed [28:0] fc1_n10_t3_0;
-    wire signed [28:0] fc1_n10_t4_0_b;
-    reg  signed [28:0] fc1_n10_t4_0_b_d1;
-    wire signed [28:0] fc1_n10_t4_0;
+    wire signed [27:0] fc1_n10_t1_2 = $signed({{2{fc1_n10_t1_2_a_d1[25]}}, fc1_n10_t1_2_a_d1}) + fc1_n10_t0_5_d1;
+    reg  signed [25:0] fc1_n10_t1_3_a_d1;
+    reg  signed [25:0] fc1_n10_t1_3_b_d1;
+    wire signed [26:0] fc1_n10_t1_3 = $signed({fc1_n10_t1_3_a_d1[25], fc1_n10_t1_3_a_d1}) + $signed({fc1_n10_t1_3_b_d1[25], fc1_n10_t1_3_b_d1});
+    wire signed [26:0] fc1_n10_t2_0 = ($signed({{3{fc1_n10_t1_0_a_d1[23]}}, fc1_n10_t1_0_a_d1}) + $signed({fc1_n10_t1_0_b_d1[25], fc1_n10_t1_0_b_d1})) + $signed({fc1_n10_t1_1[25], fc1_n10_t1_1});
+    wire signed [28:0] fc1_n10_t3_0 = $signed({{2{fc1_n10_t2_0[26]}}, fc1_n10_t2_0}) + ($signed({fc1_n10_t1_2[27], fc1_n10_t1_2}) + $signed({{2{fc1_n10_t1_3[26]}}, fc1_n10_t1_3}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n10_acc;
+    wire signed [28:0] fc1_n10_acc = (fc1_n10_t3_0 + 29'sd846848);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n10_y_fl;
+    wire signed [18:0] fc1_n10_y_fl = $signed(fc1_n10_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n10_y_wrap;
-    wire signed [9:0] fc1_w0_11; // weight -0.4248046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n11_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p0;
-    wire signed [9:0] fc1_w1_11; // weight -0.326171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n11_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p1;
-    wire signed [9:0] fc1_w2_11; // weight -0.3583984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n11_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p2;
-    wire signed [8:0] fc1_w3_11; // weight 0.2373046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n11_p3;
-    wire signed [7:0] fc1_w4_11; // weight -0.1005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n11_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n11_p4;
-    wire signed [9:0] fc1_w5_11; // weight 0.3173828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n11_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p5;
-    wire signed [9:0] fc1_w6_11; // weight 0.400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n11_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p6;
-    wire signed [9:0] fc1_w7_11; // weight 0.361328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n11_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p7;
-    wire signed [5:0] fc1_w8_11; // weight 0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n11_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n11_p8;
-    wire signed [19:0] fc1_n11_p10_sh;
-    wire signed [8:0] fc1_w11_11; // weight -0.2392578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n11_p11;
-    wire signed [8:0] fc1_w12_11; // weight 0.150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n11_p12;
-    wire signed [9:0] fc1_w13_11; // weight 0.2685546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n11_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p13;
-    wire signed [9:0] fc1_w14_11; // weight -0.3583984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n11_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p14;
-    wire signed [9:0] fc1_w15_11; // weight -0.2919921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n11_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n11_p15;
-    wire signed [25:0] fc1_n11_t0_0_a;
-    wire signed [25:0] fc1_n11_t0_0_b;
-    wire signed [25:0] fc1_n11_t0_0;
-    wire signed [25:0] fc1_n11_t0_1_a;
-    wire signed [25:0] fc1_n11_t0_1_b;
-    wire signed [25:0] fc1_n11_t0_1;
-    wire signed [24:0] fc1_n11_t0_2_a;
-    wire signed [24:0] fc1_n11_t0_2;
-    wire signed [25:0] fc1_n11_t0_3_a;
-    wire signed [25:0] fc1_n11_t0_3_b;
-    wire signed [25:0] fc1_n11_t0_3;
-    wire signed [20:0] fc1_n11_t0_4_b;
-    wire signed [20:0] fc1_n11_t0_4;
-    wire signed [24:0] fc1_n11_t0_5_a;
-    wire signed [24:0] fc1_n11_t0_5_b;
-    wire signed [24:0] fc1_n11_t0_5;
-    wire signed [24:0] fc1_n11_t0_6_a;
-    wire signed [24:0] fc1_n11_t0_6;
-    wire signed [25:0] fc1_n11_t0_7_a;
-    wire signed [25:0] fc1_n11_t0_7_b;
-    wire signed [25:0] fc1_n11_t0_7;
-    wire signed [26:0] fc1_n11_t1_0_a;
-    wire signed [26:0] fc1_n11_t1_0_b;
-    reg  signed [26:0] fc1_n11_t1_0_a_d1;
-    reg  signed [26:0] fc1_n11_t1_0_b_d1;
-    wire signed [26:0] fc1_n11_t1_0;
-    wire signed [26:0] fc1_n11_t1_1_a;
-    wire signed [26:0] fc1_n11_t1_1_b;
-    reg  signed [26:0] fc1_n11_t1_1_a_d1;
-    reg  signed [26:0] fc1_n11_t1_1_b_d1;
-    wire signed [26:0] fc1_n11_t1_1;
-    wire signed [24:0] fc1_n11_t1_2_a;
-    reg  signed [24:0] fc1_n11_t1_2_a_d1;
+    wire signed [24:0] fc1_n11_p0 = fc1_in_0 * 10'sh24d; // weight -0.4248046875
+    wire signed [24:0] fc1_n11_p1 = fc1_in_1 * 10'sh2b2; // weight -0.326171875
+    wire signed [24:0] fc1_n11_p2 = fc1_in_2 * 10'sh291; // weight -0.3583984375
+    wire signed [23:0] fc1_n11_p3 = fc1_in_3 * 9'sd243; // weight 0.2373046875
+    wire signed [22:0] fc1_n11_p4 = fc1_in_4 * 8'sh99; // weight -0.1005859375
+    wire signed [24:0] fc1_n11_p6 = fc1_in_6 * 10'sd410; // weight 0.400390625
+    wire signed [24:0] fc1_n11_p7 = fc1_in_7 * 10'sd370; // weight 0.361328125
+    wire signed [19:0] fc1_n11_p10_sh = $signed({fc1_in_10, 4'd0});
+    wire signed [23:0] fc1_n11_p11 = fc1_in_11 * 9'sh10b; // weight -0.2392578125
+    wire signed [23:0] fc1_n11_p12 = fc1_in_12 * 9'sd154; // weight 0.150390625
+    wire signed [24:0] fc1_n11_p14 = fc1_in_14 * 10'sh291; // weight -0.3583984375
+    wire signed [24:0] fc1_n11_p15 = fc1_in_15 * 10'sh2d5; // weight -0.2919921875
+    reg  signed [25:0] fc1_n11_t1_0_a_d1;
+    reg  signed [25:0] fc1_n11_t1_0_b_d1;
+    wire signed [26:0] fc1_n11_t1_0 = $signed({fc1_n11_t1_0_a_d1[25], fc1_n11_t1_0_a_d1}) + $signed({fc1_n11_t1_0_b_d1[25], fc1_n11_t1_0_b_d1});
+    reg  signed [24:0] fc1_n11_t1_1_a_d1;
+    reg  signed [25:0] fc1_n11_t1_1_b_d1;
+    wire signed [26:0] fc1_n11_t1_1 = $signed({{2{fc1_n11_t1_1_a_d1[24]}}, fc1_n11_t1_1_a_d1}) + $signed({fc1_n11_t1_1_b_d1[25], fc1_n11_t1_1_b_d1});
+    reg  signed [20:0] fc1_n11_t1_2_a_d1;
     reg  signed [24:0] fc1_n11_t0_5_d1;
-    wire signed [24:0] fc1_n11_t1_2;
-    wire signed [26:0] fc1_n11_t1_3_a;
-    wire signed [26:0] fc1_n11_t1_3_b;
-    reg  signed [26:0] fc1_n11_t1_3_a_d1;
-    reg  signed [26:0] fc1_n11_t1_3_b_d1;
-    wire signed [26:0] fc1_n11_t1_3;
-    wire signed [27:0] fc1_n11_t2_0_a;
-    wire signed [27:0] fc1_n11_t2_0_b;
-    wire signed [27:0] fc1_n11_t2_0;
-    wire signed [26:0] fc1_n11_t2_1_a;
-    wire signed [26:0] fc1_n11_t2_1;
-    wire signed [27:0] fc1_n11_t3_0_b;
-    wire signed [27:0] fc1_n11_t3_0;
+    wire signed [24:0] fc1_n11_t1_2 = $signed({{4{fc1_n11_t1_2_a_d1[20]}}, fc1_n11_t1_2_a_d1}) + fc1_n11_t0_5_d1;
+    reg  signed [24:0] fc1_n11_t1_3_a_d1;
+    reg  signed [25:0] fc1_n11_t1_3_b_d1;
+    wire signed [26:0] fc1_n11_t2_1 = $signed({{2{fc1_n11_t1_2[24]}}, fc1_n11_t1_2}) + ($signed({{2{fc1_n11_t1_3_a_d1[24]}}, fc1_n11_t1_3_a_d1}) + $signed({fc1_n11_t1_3_b_d1[25], fc1_n11_t1_3_b_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n11_acc;
+    wire signed [27:0] fc1_n11_acc = (($signed({fc1_n11_t1_0[26], fc1_n11_t1_0}) + $signed({fc1_n11_t1_1[26], fc1_n11_t1_1})) + $signed({fc1_n11_t2_1[26], fc1_n11_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n11_y_fl;
+    wire signed [17:0] fc1_n11_y_fl = $signed(fc1_n11_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n11_y_wrap;
-    wire signed [5:0] fc1_w0_12; // weight -0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n12_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n12_p0;
-    wire signed [9:0] fc1_w1_12; // weight 0.4150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n12_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p1;
-    wire signed [8:0] fc1_w2_12; // weight 0.244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n12_p2;
-    wire signed [4:0] fc1_w3_12; // weight 0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n12_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n12_p3;
-    wire signed [9:0] fc1_w4_12; // weight 0.404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n12_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p4;
-    wire signed [8:0] fc1_w5_12; // weight -0.2353515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n12_p5;
-    wire signed [8:0] fc1_w6_12; // weight -0.2041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n12_p6;
-    wire signed [4:0] fc1_w7_12; // weight 0.0107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n12_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n12_p7;
-    wire signed [9:0] fc1_w8_12; // weight 0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n12_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p8;
-    wire signed [9:0] fc1_w9_12; // weight 0.271484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n12_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p9;
-    wire signed [8:0] fc1_w10_12; // weight 0.1357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n12_p10;
-    wire signed [8:0] fc1_w11_12; // weight 0.138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n12_p11;
-    wire signed [9:0] fc1_w12_12; // weight -0.2724609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n12_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p12;
-    wire signed [9:0] fc1_w13_12; // weight 0.3828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n12_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p13;
-    wire signed [8:0] fc1_w14_12; // weight -0.1357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n12_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n12_p14;
-    wire signed [7:0] fc1_w15_12; // weight -0.0791015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n12_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n12_p15;
-    wire signed [24:0] fc1_n12_t0_0_a;
-    wire signed [24:0] fc1_n12_t0_0;
-    wire signed [24:0] fc1_n12_t0_1_a;
-    wire signed [24:0] fc1_n12_t0_1_b;
-    wire signed [24:0] fc1_n12_t0_1;
-    wire signed [25:0] fc1_n12_t0_2_a;
-    wire signed [25:0] fc1_n12_t0_2_b;
-    wire signed [25:0] fc1_n12_t0_2;
-    wire signed [23:0] fc1_n12_t0_3_b;
-    wire signed [23:0] fc1_n12_t0_3;
-    wire signed [25:0] fc1_n12_t0_4_a;
-    wire signed [25:0] fc1_n12_t0_4_b;
-    wire signed [25:0] fc1_n12_t0_4;
-    wire signed [24:0] fc1_n12_t0_5_a;
-    wire signed [24:0] fc1_n12_t0_5_b;
-    wire signed [24:0] fc1_n12_t0_5;
-    wire signed [25:0] fc1_n12_t0_6_a;
-    wire signed [25:0] fc1_n12_t0_6_b;
-    wire signed [25:0] fc1_n12_t0_6;
-    wire signed [23:0] fc1_n12_t0_7_b;
-    wire signed [23:0] fc1_n12_t0_7;
-    wire signed [25:0] fc1_n12_t1_0_a;
-    wire signed [25:0] fc1_n12_t1_0_b;
-    reg  signed [25:0] fc1_n12_t1_0_a_d1;
-    reg  signed [25:0] fc1_n12_t1_0_b_d1;
-    wire signed [25:0] fc1_n12_t1_0;
-    wire signed [25:0] fc1_n12_t1_1_b;
+    wire signed [20:0] fc1_n12_p0 = fc1_in_0 * 6'sh2b; // weight -0.0205078125
+    wire signed [23:0] fc1_n12_p2 = fc1_in_2 * 9'sd250; // weight 0.244140625
+    wire signed [19:0] fc1_n12_p3 = fc1_in_3 * 5'sd12; // weight 0.01171875
+    wire signed [24:0] fc1_n12_p4 = fc1_in_4 * 10'sd414; // weight 0.404296875
+    wire signed [23:0] fc1_n12_p5 = fc1_in_5 * 9'sh10f; // weight -0.2353515625
+    wire signed [19:0] fc1_n12_p7 = fc1_in_7 * 5'sd11; // weight 0.0107421875
+    wire signed [24:0] fc1_n12_p8 = fc1_in_8 * 10'sd276; // weight 0.26953125
+    wire signed [24:0] fc1_n12_p9 = fc1_in_9 * 10'sd278; // weight 0.271484375
+    wire signed [23:0] fc1_n12_p10 = fc1_in_10 * 9'sd139; // weight 0.1357421875
+    wire signed [23:0] fc1_n12_p11 = fc1_in_11 * 9'sd142; // weight 0.138671875
+    wire signed [24:0] fc1_n12_p12 = fc1_in_12 * 10'sh2e9; // weight -0.2724609375
+    wire signed [24:0] fc1_n12_p13 = fc1_in_13 * 10'sd392; // weight 0.3828125
+    wire signed [23:0] fc1_n12_p14 = fc1_in_14 * 9'sh175; // weight -0.1357421875
+    wire signed [22:0] fc1_n12_p15 = fc1_in_15 * 8'shaf; // weight -0.0791015625
+    reg  signed [24:0] fc1_n12_t1_0_a_d1;
+    reg  signed [24:0] fc1_n12_t1_0_b_d1;
+    wire signed [25:0] fc1_n12_t1_0 = $signed({fc1_n12_t1_0_a_d1[24], fc1_n12_t1_0_a_d1}) + $signed({fc1_n12_t1_0_b_d1[24], fc1_n12_t1_0_b_d1});
     reg  signed [25:0] fc1_n12_t0_2_d1;
-    reg  signed [25:0] fc1_n12_t1_1_b_d1;
-    wire signed [25:0] fc1_n12_t1_1;
-    wire signed [25:0] fc1_n12_t1_2_b;
+    reg  signed [23:0] fc1_n12_t1_1_b_d1;
+    wire signed [25:0] fc1_n12_t1_1 = fc1_n12_t0_2_d1 + $signed({{2{fc1_n12_t1_1_b_d1[23]}}, fc1_n12_t1_1_b_d1});
     reg  signed [25:0] fc1_n12_t0_4_d1;
-    reg  signed [25:0] fc1_n12_t1_2_b_d1;
-    wire signed [25:0] fc1_n12_t1_2;
-    wire signed [25:0] fc1_n12_t1_3_b;
+    reg  signed [24:0] fc1_n12_t1_2_b_d1;
+    wire signed [25:0] fc1_n12_t1_2 = fc1_n12_t0_4_d1 + $signed({fc1_n12_t1_2_b_d1[24], fc1_n12_t1_2_b_d1});
     reg  signed [25:0] fc1_n12_t0_6_d1;
-    reg  signed [25:0] fc1_n12_t1_3_b_d1;
-    wire signed [25:0] fc1_n12_t1_3;
-    wire signed [26:0] fc1_n12_t2_0_a;
-    wire signed [26:0] fc1_n12_t2_0_b;
-    wire signed [26:0] fc1_n12_t2_0;
-    wire signed [26:0] fc1_n12_t2_1_a;
-    wire signed [26:0] fc1_n12_t2_1_b;
-    wire signed [26:0] fc1_n12_t2_1;
-    wire signed [27:0] fc1_n12_t3_0_a;
-    wire signed [27:0] fc1_n12_t3_0_b;
-    wire signed [27:0] fc1_n12_t3_0;
+    reg  signed [23:0] fc1_n12_t1_3_b_d1;
+    wire signed [25:0] fc1_n12_t1_3 = fc1_n12_t0_6_d1 + $signed({{2{fc1_n12_t1_3_b_d1[23]}}, fc1_n12_t1_3_b_d1});
+    wire signed [26:0] fc1_n12_t2_0 = $signed({fc1_n12_t1_0[25], fc1_n12_t1_0}) + $signed({fc1_n12_t1_1[25], fc1_n12_t1_1});
+    wire signed [26:0] fc1_n12_t2_1 = $signed({fc1_n12_t1_2[25], fc1_n12_t1_2}) + $signed({fc1_n12_t1_3[25], fc1_n12_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n12_acc;
+    wire signed [27:0] fc1_n12_acc = ($signed({fc1_n12_t2_0[26], fc1_n12_t2_0}) + $signed({fc1_n12_t2_1[26], fc1_n12_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n12_y_fl;
+    wire signed [17:0] fc1_n12_y_fl = $signed(fc1_n12_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n12_y_wrap;
-    wire signed [6:0] fc1_w0_13; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n13_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n13_p0;
-    wire signed [10:0] fc1_w1_13; // weight -0.7021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p1;
-    wire signed [10:0] fc1_w2_13; // weight -0.8486328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p2;
-    wire signed [10:0] fc1_w3_13; // weight -0.529296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p3;
-    wire signed [10:0] fc1_w4_13; // weight -0.5419921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p4;
-    wire signed [11:0] fc1_w5_13; // weight -1.2626953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n13_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_p5;
-    wire signed [9:0] fc1_w6_13; // weight 0.275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n13_p6;
-    wire signed [6:0] fc1_w7_13; // weight 0.0498046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n13_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n13_p7;
-    wire signed [8:0] fc1_w8_13; // weight -0.2470703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n13_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n13_p8;
-    wire signed [10:0] fc1_w9_13; // weight -0.8310546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p9;
-    wire signed [10:0] fc1_w10_13; // weight -0.6728515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p10;
-    wire signed [10:0] fc1_w11_13; // weight -0.83203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p11;
-    wire signed [9:0] fc1_w12_13; // weight -0.2509765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n13_p12;
-    wire signed [10:0] fc1_w13_13; // weight -0.7568359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n13_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p13;
-    wire signed [9:0] fc1_w14_13; // weight 0.38671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n13_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n13_p14;
-    wire signed [8:0] fc1_w15_13; // weight -0.23828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n13_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n13_p15;
-    wire signed [20:0] fc1_n13_bias; // bias -0.90234375
-    wire signed [25:0] fc1_n13_t0_0_a;
-    wire signed [25:0] fc1_n13_t0_0;
-    wire signed [26:0] fc1_n13_t0_1_a;
-    wire signed [26:0] fc1_n13_t0_1_b;
-    wire signed [26:0] fc1_n13_t0_1;
-    wire signed [26:0] fc1_n13_t0_2_a;
-    wire signed [26:0] fc1_n13_t0_2;
-    wire signed [24:0] fc1_n13_t0_3_b;
-    wire signed [24:0] fc1_n13_t0_3;
-    wire signed [26:0] fc1_n13_t0_4_a;
-    wire signed [26:0] fc1_n13_t0_4_b;
-    wire signed [26:0] fc1_n13_t0_4;
-    wire signed [26:0] fc1_n13_t0_5_a;
-    wire signed [26:0] fc1_n13_t0_5_b;
-    wire signed [26:0] fc1_n13_t0_5;
-    wire signed [26:0] fc1_n13_t0_6_a;
-    wire signed [26:0] fc1_n13_t0_6_b;
-    wire signed [26:0] fc1_n13_t0_6;
-    wire signed [25:0] fc1_n13_t0_7_a;
-    wire signed [25:0] fc1_n13_t0_7_b;
-    wire signed [25:0] fc1_n13_t0_7;
-    wire signed [27:0] fc1_n13_t1_0_a;
-    wire signed [27:0] fc1_n13_t1_0_b;
-    reg  signed [27:0] fc1_n13_t1_0_a_d1;
-    reg  signed [27:0] fc1_n13_t1_0_b_d1;
-    wire signed [27:0] fc1_n13_t1_0;
-    wire signed [27:0] fc1_n13_t1_1_a;
-    wire signed [27:0] fc1_n13_t1_1_b;
-    reg  signed [27:0] fc1_n13_t1_1_a_d1;
-    reg  signed [27:0] fc1_n13_t1_1_b_d1;
-    wire signed [27:0] fc1_n13_t1_1;
-    wire signed [27:0] fc1_n13_t1_2_a;
-    wire signed [27:0] fc1_n13_t1_2_b;
-    reg  signed [27:0] fc1_n13_t1_2_a_d1;
-    reg  signed [27:0] fc1_n13_t1_2_b_d1;
-    wire signed [27:0] fc1_n13_t1_2;
-    wire signed [26:0] fc1_n13_t1_3_b;
+    wire signed [21:0] fc1_n13_p0 = fc1_in_0 * 7'sd48; // weight 0.046875
+    wire signed [25:0] fc1_n13_p2 = fc1_in_2 * 11'sh49b; // weight -0.8486328125
+    wire signed [25:0] fc1_n13_p3 = fc1_in_3 * 11'sh5e2; // weight -0.529296875
+    wire signed [25:0] fc1_n13_p4 = fc1_in_4 * 11'sh5d5; // weight -0.5419921875
+    wire signed [24:0] fc1_n13_p6 = fc1_in_6 * 10'sd282; // weight 0.275390625
+    wire signed [21:0] fc1_n13_p7 = fc1_in_7 * 7'sd51; // weight 0.0498046875
+    wire signed [23:0] fc1_n13_p8 = fc1_in_8 * 9'sh103; // weight -0.2470703125
+    wire signed [25:0] fc1_n13_p9 = fc1_in_9 * 11'sh4ad; // weight -0.8310546875
+    wire signed [25:0] fc1_n13_p10 = fc1_in_10 * 11'sh54f; // weight -0.6728515625
+    wire signed [25:0] fc1_n13_p11 = fc1_in_11 * 11'sh4ac; // weight -0.83203125
+    wire signed [24:0] fc1_n13_p12 = fc1_in_12 * 10'sh2ff; // weight -0.2509765625
+    wire signed [25:0] fc1_n13_p13 = fc1_in_13 * 11'sh4f9; // weight -0.7568359375
+    wire signed [24:0] fc1_n13_p14 = fc1_in_14 * 10'sd396; // weight 0.38671875
+    wire signed [23:0] fc1_n13_p15 = fc1_in_15 * 9'sh10c; // weight -0.23828125
+    reg  signed [25:0] fc1_n13_t1_0_a_d1;
+    reg  signed [26:0] fc1_n13_t1_0_b_d1;
+    wire signed [27:0] fc1_n13_t1_0 = $signed({{2{fc1_n13_t1_0_a_d1[25]}}, fc1_n13_t1_0_a_d1}) + $signed({fc1_n13_t1_0_b_d1[26], fc1_n13_t1_0_b_d1});
+    reg  signed [26:0] fc1_n13_t1_1_a_d1;
+    reg  signed [24:0] fc1_n13_t1_1_b_d1;
+    wire signed [27:0] fc1_n13_t1_1 = $signed({fc1_n13_t1_1_a_d1[26], fc1_n13_t1_1_a_d1}) + $signed({{3{fc1_n13_t1_1_b_d1[24]}}, fc1_n13_t1_1_b_d1});
+    reg  signed [26:0] fc1_n13_t1_2_a_d1;
+    reg  signed [26:0] fc1_n13_t1_2_b_d1;
+    wire signed [27:0] fc1_n13_t1_2 = $signed({fc1_n13_t1_2_a_d1[26], fc1_n13_t1_2_a_d1}) + $signed({fc1_n13_t1_2_b_d1[26], fc1_n13_t1_2_b_d1});
     reg  signed [26:0] fc1_n13_t0_6_d1;
-    reg  signed [26:0] fc1_n13_t1_3_b_d1;
-    wire signed [26:0] fc1_n13_t1_3;
-    wire signed [28:0] fc1_n13_t2_0_a;
-    wire signed [28:0] fc1_n13_t2_0_b;
-    wire signed [28:0] fc1_n13_t2_0;
-    wire signed [28:0] fc1_n13_t2_1_a;
-    wire signed [28:0] fc1_n13_t2_1_b;
-    wire signed [28:0] fc1_n13_t2_1;
-    wire signed [29:0] fc1_n13_t3_0_a;
-    wire signed [29:0] fc1_n13_t3_0_b;
-    wire signed [29:0] fc1_n13_t3_0;
-    wire signed [29:0] fc1_n13_t4_0_b;
-    reg  signed [29:0] fc1_n13_t4_0_b_d1;
-    wire signed [29:0] fc1_n13_t4_0;
+    reg  signed [25:0] fc1_n13_t1_3_b_d1;
+    wire signed [26:0] fc1_n13_t1_3 = fc1_n13_t0_6_d1 + $signed({fc1_n13_t1_3_b_d1[25], fc1_n13_t1_3_b_d1});
+    wire signed [28:0] fc1_n13_t2_0 = $signed({fc1_n13_t1_0[27], fc1_n13_t1_0}) + $signed({fc1_n13_t1_1[27], fc1_n13_t1_1});
+    wire signed [28:0] fc1_n13_t2_1 = $signed({fc1_n13_t1_2[27], fc1_n13_t1_2}) + $signed({{2{fc1_n13_t1_3[26]}}, fc1_n13_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n13_acc;
+    wire signed [29:0] fc1_n13_acc = (($signed({fc1_n13_t2_0[28], fc1_n13_t2_0}) + $signed({fc1_n13_t2_1[28], fc1_n13_t2_1})) + 30'sh3ff19000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n13_y_fl;
+    wire signed [19:0] fc1_n13_y_fl = $signed(fc1_n13_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n13_y_wrap;
-    wire signed [6:0] fc1_w0_14; // weight -0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n14_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n14_p0;
-    wire signed [9:0] fc1_w1_14; // weight 0.30859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n14_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p1;
-    wire signed [7:0] fc1_w2_14; // weight 0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n14_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n14_p2;
-    wire signed [7:0] fc1_w3_14; // weight -0.0966796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n14_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n14_p3;
-    wire signed [9:0] fc1_w4_14; // weight -0.4013671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n14_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p4;
-    wire signed [9:0] fc1_w5_14; // weight 0.3369140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n14_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p5;
-    wire signed [9:0] fc1_w6_14; // weight -0.34375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n14_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p6;
-    wire signed [9:0] fc1_w7_14; // weight -0.2529296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n14_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p7;
-    wire signed [8:0] fc1_w8_14; // weight -0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n14_p8;
-    wire signed [8:0] fc1_w9_14; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n14_p9;
-    wire signed [9:0] fc1_w10_14; // weight 0.4189453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n14_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p10;
-    wire signed [9:0] fc1_w11_14; // weight -0.4248046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n14_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p11;
-    wire signed [8:0] fc1_w12_14; // weight -0.2255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n14_p12;
-    wire signed [8:0] fc1_w13_14; // weight 0.17578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n14_p13;
-    wire signed [9:0] fc1_w14_14; // weight -0.3759765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n14_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p14;
-    wire signed [8:0] fc1_w15_14; // weight -0.166015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n14_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n14_p15;
-    wire signed [24:0] fc1_n14_t0_0_a;
-    wire signed [24:0] fc1_n14_t0_0;
-    wire signed [23:0] fc1_n14_t0_1_a;
-    wire signed [23:0] fc1_n14_t0_1_b;
-    wire signed [23:0] fc1_n14_t0_1;
-    wire signed [25:0] fc1_n14_t0_2_a;
-    wire signed [25:0] fc1_n14_t0_2_b;
-    wire signed [25:0] fc1_n14_t0_2;
-    wire signed [25:0] fc1_n14_t0_3_a;
-    wire signed [25:0] fc1_n14_t0_3_b;
-    wire signed [25:0] fc1_n14_t0_3;
-    wire signed [24:0] fc1_n14_t0_4_a;
-    wire signed [24:0] fc1_n14_t0_4_b;
-    wire signed [24:0] fc1_n14_t0_4;
-    wire signed [25:0] fc1_n14_t0_5_a;
-    wire signed [25:0] fc1_n14_t0_5_b;
-    wire signed [25:0] fc1_n14_t0_5;
-    wire signed [24:0] fc1_n14_t0_6_a;
-    wire signed [24:0] fc1_n14_t0_6_b;
-    wire signed [24:0] fc1_n14_t0_6;
-    wire signed [25:0] fc1_n14_t0_7_a;
-    wire signed [25:0] fc1_n14_t0_7_b;
-    wire signed [25:0] fc1_n14_t0_7;
-    wire signed [25:0] fc1_n14_t1_0_a;
-    wire signed [25:0] fc1_n14_t1_0_b;
-    reg  signed [25:0] fc1_n14_t1_0_a_d1;
-    reg  signed [25:0] fc1_n14_t1_0_b_d1;
-    wire signed [25:0] fc1_n14_t1_0;
-    wire signed [26:0] fc1_n14_t1_1_a;
-    wire signed [26:0] fc1_n14_t1_1_b;
-    reg  signed [26:0] fc1_n14_t1_1_a_d1;
-    reg  signed [26:0] fc1_n14_t1_1_b_d1;
-    wire signed [26:0] fc1_n14_t1_1;
-    wire signed [26:0] fc1_n14_t1_2_a;
-    wire signed [26:0] fc1_n14_t1_2_b;
-    reg  signed [26:0] fc1_n14_t1_2_a_d1;
-    reg  signed [26:0] fc1_n14_t1_2_b_d1;
-    wire signed [26:0] fc1_n14_t1_2;
-    wire signed [25:0] fc1_n14_t1_3_a;
-    reg  signed [25:0] fc1_n14_t1_3_a_d1;
+    wire signed [21:0] fc1_n14_p0 = fc1_in_0 * 7'sh57; // weight -0.0400390625
+    wire signed [22:0] fc1_n14_p2 = fc1_in_2 * 8'sd104; // weight 0.1015625
+    wire signed [22:0] fc1_n14_p3 = fc1_in_3 * 8'sh9d; // weight -0.0966796875
+    wire signed [24:0] fc1_n14_p4 = fc1_in_4 * 10'sh265; // weight -0.4013671875
+    wire signed [24:0] fc1_n14_p5 = fc1_in_5 * 10'sd345; // weight 0.3369140625
+    wire signed [24:0] fc1_n14_p6 = fc1_in_6 * 10'sh2a0; // weight -0.34375
+    wire signed [24:0] fc1_n14_p7 = fc1_in_7 * 10'sh2fd; // weight -0.2529296875
+    wire signed [23:0] fc1_n14_p8 = fc1_in_8 * 9'sh148; // weight -0.1796875
+    wire signed [23:0] fc1_n14_p9 = fc1_in_9 * 9'sd248; // weight 0.2421875
+    wire signed [24:0] fc1_n14_p10 = fc1_in_10 * 10'sd429; // weight 0.4189453125
+    wire signed [24:0] fc1_n14_p11 = fc1_in_11 * 10'sh24d; // weight -0.4248046875
+    wire signed [23:0] fc1_n14_p12 = fc1_in_12 * 9'sh119; // weight -0.2255859375
+    wire signed [23:0] fc1_n14_p13 = fc1_in_13 * 9'sd180; // weight 0.17578125
+    wire signed [24:0] fc1_n14_p14 = fc1_in_14 * 10'sh27f; // weight -0.3759765625
+    wire signed [23:0] fc1_n14_p15 = fc1_in_15 * 9'sh156; // weight -0.166015625
+    reg  signed [24:0] fc1_n14_t1_0_a_d1;
+    reg  signed [23:0] fc1_n14_t1_0_b_d1;
+    wire signed [25:0] fc1_n14_t1_0 = $signed({fc1_n14_t1_0_a_d1[24], fc1_n14_t1_0_a_d1}) + $signed({{2{fc1_n14_t1_0_b_d1[23]}}, fc1_n14_t1_0_b_d1});
+    reg  signed [25:0] fc1_n14_t1_1_a_d1;
+    reg  signed [25:0] fc1_n14_t1_1_b_d1;
+    reg  signed [24:0] fc1_n14_t1_2_a_d1;
+    reg  signed [25:0] fc1_n14_t1_2_b_d1;
+    wire signed [26:0] fc1_n14_t1_2 = $signed({{2{fc1_n14_t1_2_a_d1[24]}}, fc1_n14_t1_2_a_d1}) + $signed({fc1_n14_t1_2_b_d1[25], fc1_n14_t1_2_b_d1});
+    reg  signed [24:0] fc1_n14_t1_3_a_d1;
     reg  signed [25:0] fc1_n14_t0_7_d1;
-    wire signed [25:0] fc1_n14_t1_3;
-    wire signed [26:0] fc1_n14_t2_0_a;
-    wire signed [26:0] fc1_n14_t2_0;
-    wire signed [27:0] fc1_n14_t2_1_a;
-    wire signed [27:0] fc1_n14_t2_1_b;
-    wire signed [27:0] fc1_n14_t2_1;
-    wire signed [28:0] fc1_n14_t3_0_a;
-    wire signed [28:0] fc1_n14_t3_0_b;
-    wire signed [28:0] fc1_n14_t3_0;
+    wire signed [25:0] fc1_n14_t1_3 = $signed({fc1_n14_t1_3_a_d1[24], fc1_n14_t1_3_a_d1}) + fc1_n14_t0_7_d1;
+    wire signed [26:0] fc1_n14_t2_0 = $signed({fc1_n14_t1_0[25], fc1_n14_t1_0}) + ($signed({fc1_n14_t1_1_a_d1[25], fc1_n14_t1_1_a_d1}) + $signed({fc1_n14_t1_1_b_d1[25], fc1_n14_t1_1_b_d1}));
+    wire signed [27:0] fc1_n14_t2_1 = $signed({fc1_n14_t1_2[26], fc1_n14_t1_2}) + $signed({{2{fc1_n14_t1_3[25]}}, fc1_n14_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n14_acc;
+    wire signed [28:0] fc1_n14_acc = ($signed({{2{fc1_n14_t2_0[26]}}, fc1_n14_t2_0}) + $signed({fc1_n14_t2_1[27], fc1_n14_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n14_y_fl;
+    wire signed [18:0] fc1_n14_y_fl = $signed(fc1_n14_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n14_y_wrap;
-    wire signed [9:0] fc1_w0_15; // weight 0.310546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n15_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p0;
-    wire signed [7:0] fc1_w1_15; // weight 0.064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n15_p1;
-    wire signed [9:0] fc1_w2_15; // weight -0.3291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n15_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p2;
-    wire signed [8:0] fc1_w3_15; // weight -0.2060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p3;
-    wire signed [8:0] fc1_w4_15; // weight -0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p4;
-    wire signed [8:0] fc1_w5_15; // weight -0.1572265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p5;
-    wire signed [8:0] fc1_w6_15; // weight -0.1591796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p6;
-    wire signed [7:0] fc1_w7_15; // weight -0.0634765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n15_p7;
-    wire signed [9:0] fc1_w8_15; // weight -0.3544921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n15_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p8;
-    wire signed [4:0] fc1_w9_15; // weight 0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n15_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n15_p9;
-    wire signed [8:0] fc1_w10_15; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p10;
-    wire signed [8:0] fc1_w11_15; // weight -0.1748046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p11;
-    wire signed [7:0] fc1_w12_15; // weight 0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n15_p12;
-    wire signed [8:0] fc1_w13_15; // weight -0.2197265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p13;
-    wire signed [8:0] fc1_w14_15; // weight -0.208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n15_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n15_p14;
-    wire signed [16:0] fc1_n15_p15_e;
-    wire signed [16:0] fc1_n15_p15_neg;
-    wire signed [24:0] fc1_n15_t0_0_b;
-    wire signed [24:0] fc1_n15_t0_0;
-    wire signed [25:0] fc1_n15_t0_1_a;
-    wire signed [25:0] fc1_n15_t0_1_b;
-    wire signed [25:0] fc1_n15_t0_1;
-    wire signed [24:0] fc1_n15_t0_2_a;
-    wire signed [24:0] fc1_n15_t0_2_b;
-    wire signed [24:0] fc1_n15_t0_2;
-    wire signed [23:0] fc1_n15_t0_3_b;
-    wire signed [23:0] fc1_n15_t0_3;
-    wire signed [24:0] fc1_n15_t0_4_b;
-    wire signed [24:0] fc1_n15_t0_4;
-    wire signed [24:0] fc1_n15_t0_5_a;
-    wire signed [24:0] fc1_n15_t0_5_b;
-    wire signed [24:0] fc1_n15_t0_5;
-    wire signed [24:0] fc1_n15_t0_6_a;
-    wire signed [24:0] fc1_n15_t0_6_b;
-    wire signed [24:0] fc1_n15_t0_6;
-    wire signed [23:0] fc1_n15_t0_7_b;
-    wire signed [23:0] fc1_n15_t0_7;
-    wire signed [25:0] fc1_n15_t1_0_a;
-    reg  signed [25:0] fc1_n15_t1_0_a_d1;
+    wire signed [22:0] fc1_n15_p1 = fc1_in_1 * 8'sd66; // weight 0.064453125
+    wire signed [24:0] fc1_n15_p2 = fc1_in_2 * 10'sh2af; // weight -0.3291015625
+    wire signed [23:0] fc1_n15_p3 = fc1_in_3 * 9'sh12d; // weight -0.2060546875
+    wire signed [23:0] fc1_n15_p4 = fc1_in_4 * 9'sh160; // weight -0.15625
+    wire signed [23:0] fc1_n15_p5 = fc1_in_5 * 9'sh15f; // weight -0.1572265625
+    wire signed [22:0] fc1_n15_p7 = fc1_in_7 * 8'shbf; // weight -0.0634765625
+    wire signed [19:0] fc1_n15_p9 = fc1_in_9 * 5'sd12; // weight 0.01171875
+    wire signed [23:0] fc1_n15_p10 = fc1_in_10 * 9'sh130; // weight -0.203125
+    wire signed [23:0] fc1_n15_p11 = fc1_in_11 * 9'sh14d; // weight -0.1748046875
+    wire signed [22:0] fc1_n15_p12 = fc1_in_12 * 8'sd112; // weight 0.109375
+    wire signed [23:0] fc1_n15_p13 = fc1_in_13 * 9'sh11f; // weight -0.2197265625
+    wire signed [16:0] fc1_n15_p15_neg = -$signed({fc1_in_15[15], fc1_in_15});
+    wire signed [24:0] fc1_n15_t0_4_b = $signed({{5{fc1_n15_p9[19]}}, fc1_n15_p9});
+    reg  signed [24:0] fc1_n15_t1_0_a_d1;
     reg  signed [25:0] fc1_n15_t0_1_d1;
-    wire signed [25:0] fc1_n15_t1_0;
-    wire signed [25:0] fc1_n15_t1_1_a;
-    wire signed [25:0] fc1_n15_t1_1_b;
-    reg  signed [25:0] fc1_n15_t1_1_a_d1;
-    reg  signed [25:0] fc1_n15_t1_1_b_d1;
-    wire signed [25:0] fc1_n15_t1_1;
-    wire signed [25:0] fc1_n15_t1_2_a;
-    wire signed [25:0] fc1_n15_t1_2_b;
-    reg  signed [25:0] fc1_n15_t1_2_a_d1;
-    reg  signed [25:0] fc1_n15_t1_2_b_d1;
-    wire signed [25:0] fc1_n15_t1_2;
-    wire signed [25:0] fc1_n15_t1_3_a;
-    wire signed [25:0] fc1_n15_t1_3_b;
-    reg  signed [25:0] fc1_n15_t1_3_a_d1;
-    reg  signed [25:0] fc1_n15_t1_3_b_d1;
-    wire signed [25:0] fc1_n15_t1_3;
-    wire signed [26:0] fc1_n15_t2_0_a;
-    wire signed [26:0] fc1_n15_t2_0_b;
-    wire signed [26:0] fc1_n15_t2_0;
-    wire signed [26:0] fc1_n15_t2_1_a;
-    wire signed [26:0] fc1_n15_t2_1_b;
-    wire signed [26:0] fc1_n15_t2_1;
-    wire signed [27:0] fc1_n15_t3_0_a;
-    wire signed [27:0] fc1_n15_t3_0_b;
-    wire signed [27:0] fc1_n15_t3_0;
+    wire signed [25:0] fc1_n15_t1_0 = $signed({fc1_n15_t1_0_a_d1[24], fc1_n15_t1_0_a_d1}) + fc1_n15_t0_1_d1;
+    reg  signed [24:0] fc1_n15_t1_1_a_d1;
+    reg  signed [23:0] fc1_n15_t1_1_b_d1;
+    wire signed [25:0] fc1_n15_t1_1 = $signed({fc1_n15_t1_1_a_d1[24], fc1_n15_t1_1_a_d1}) + $signed({{2{fc1_n15_t1_1_b_d1[23]}}, fc1_n15_t1_1_b_d1});
+    reg  signed [24:0] fc1_n15_t1_2_a_d1;
+    reg  signed [24:0] fc1_n15_t1_2_b_d1;
+    wire signed [25:0] fc1_n15_t1_2 = $signed({fc1_n15_t1_2_a_d1[24], fc1_n15_t1_2_a_d1}) + $signed({fc1_n15_t1_2_b_d1[24], fc1_n15_t1_2_b_d1});
+    reg  signed [24:0] fc1_n15_t1_3_a_d1;
+    reg  signed [23:0] fc1_n15_t1_3_b_d1;
+    wire signed [25:0] fc1_n15_t1_3 = $signed({fc1_n15_t1_3_a_d1[24], fc1_n15_t1_3_a_d1}) + $signed({{2{fc1_n15_t1_3_b_d1[23]}}, fc1_n15_t1_3_b_d1});
+    wire signed [26:0] fc1_n15_t2_0 = $signed({fc1_n15_t1_0[25], fc1_n15_t1_0}) + $signed({fc1_n15_t1_1[25], fc1_n15_t1_1});
+    wire signed [26:0] fc1_n15_t2_1 = $signed({fc1_n15_t1_2[25], fc1_n15_t1_2}) + $signed({fc1_n15_t1_3[25], fc1_n15_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n15_acc;
+    wire signed [27:0] fc1_n15_acc = ($signed({fc1_n15_t2_0[26], fc1_n15_t2_0}) + $signed({fc1_n15_t2_1[26], fc1_n15_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n15_y_fl;
+    wire signed [17:0] fc1_n15_y_fl = $signed(fc1_n15_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n15_y_wrap;
-    wire signed [8:0] fc1_w0_16; // weight -0.2470703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n16_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n16_p0;
-    wire signed [9:0] fc1_w1_16; // weight 0.3798828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n16_p1;
-    wire signed [9:0] fc1_w2_16; // weight -0.3037109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n16_p2;
-    wire signed [11:0] fc1_w3_16; // weight -1.2880859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n16_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n16_p3;
-    wire signed [9:0] fc1_w4_16; // weight -0.259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n16_p4;
-    wire signed [8:0] fc1_w5_16; // weight -0.142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n16_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n16_p5;
-    wire signed [8:0] fc1_w6_16; // weight 0.2470703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n16_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n16_p6;
-    wire signed [9:0] fc1_w7_16; // weight -0.3330078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n16_p7;
-    wire signed [6:0] fc1_w8_16; // weight -0.0537109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n16_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n16_p8;
-    wire signed [8:0] fc1_w9_16; // weight 0.126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n16_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n16_p9;
-    wire signed [10:0] fc1_w10_16; // weight 0.6416015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n16_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_p10;
-    wire signed [10:0] fc1_w11_16; // weight 0.6552734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n16_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_p11;
-    wire signed [10:0] fc1_w12_16; // weight 0.818359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n16_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_p12;
-    wire signed [10:0] fc1_w13_16; // weight 0.5009765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n16_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n16_p13;
-    wire signed [8:0] fc1_w14_16; // weight 0.1650390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n16_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n16_p14;
-    wire signed [6:0] fc1_w15_16; // weight 0.0439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n16_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n16_p15;
-    wire signed [20:0] fc1_n16_bias; // bias 0.7236328125
-    wire signed [25:0] fc1_n16_t0_0_a;
-    wire signed [25:0] fc1_n16_t0_0_b;
-    wire signed [25:0] fc1_n16_t0_0;
-    wire signed [26:0] fc1_n16_t0_1_a;
-    wire signed [26:0] fc1_n16_t0_1;
-    wire signed [24:0] fc1_n16_t0_2_b;
-    wire signed [24:0] fc1_n16_t0_2;
-    wire signed [25:0] fc1_n16_t0_3_a;
-    wire signed [25:0] fc1_n16_t0_3_b;
-    wire signed [25:0] fc1_n16_t0_3;
-    wire signed [23:0] fc1_n16_t0_4_a;
-    wire signed [23:0] fc1_n16_t0_4;
-    wire signed [26:0] fc1_n16_t0_5_a;
-    wire signed [26:0] fc1_n16_t0_5_b;
-    wire signed [26:0] fc1_n16_t0_5;
-    wire signed [26:0] fc1_n16_t0_6_a;
-    wire signed [26:0] fc1_n16_t0_6_b;
-    wire signed [26:0] fc1_n16_t0_6;
-    wire signed [23:0] fc1_n16_t0_7_b;
-    wire signed [23:0] fc1_n16_t0_7;
-    wire signed [27:0] fc1_n16_t1_0_a;
-    wire signed [27:0] fc1_n16_t1_0_b;
-    reg  signed [27:0] fc1_n16_t1_0_a_d1;
-    reg  signed [27:0] fc1_n16_t1_0_b_d1;
-    wire signed [27:0] fc1_n16_t1_0;
-    wire signed [25:0] fc1_n16_t1_1_a;
-    reg  signed [25:0] fc1_n16_t1_1_a_d1;
+    wire signed [23:0] fc1_n16_p0 = fc1_in_0 * 9'sh103; // weight -0.2470703125
+    wire signed [24:0] fc1_n16_p1 = fc1_in_1 * 10'sd389; // weight 0.3798828125
+    wire signed [24:0] fc1_n16_p2 = fc1_in_2 * 10'sh2c9; // weight -0.3037109375
+    wire signed [23:0] fc1_n16_p5 = fc1_in_5 * 9'sh16e; // weight -0.142578125
+    wire signed [23:0] fc1_n16_p6 = fc1_in_6 * 9'sd253; // weight 0.2470703125
+    wire signed [24:0] fc1_n16_p7 = fc1_in_7 * 10'sh2ab; // weight -0.3330078125
+    wire signed [21:0] fc1_n16_p8 = fc1_in_8 * 7'sh49; // weight -0.0537109375
+    wire signed [25:0] fc1_n16_p10 = fc1_in_10 * 11'sd657; // weight 0.6416015625
+    wire signed [25:0] fc1_n16_p11 = fc1_in_11 * 11'sd671; // weight 0.6552734375
+    wire signed [25:0] fc1_n16_p12 = fc1_in_12 * 11'sd838; // weight 0.818359375
+    wire signed [25:0] fc1_n16_p13 = fc1_in_13 * 11'sd513; // weight 0.5009765625
+    wire signed [21:0] fc1_n16_p15 = fc1_in_15 * 7'sd45; // weight 0.0439453125
+    reg  signed [25:0] fc1_n16_t1_0_a_d1;
+    reg  signed [26:0] fc1_n16_t1_0_b_d1;
+    reg  signed [24:0] fc1_n16_t1_1_a_d1;
     reg  signed [25:0] fc1_n16_t0_3_d1;
-    wire signed [25:0] fc1_n16_t1_1;
-    wire signed [26:0] fc1_n16_t1_2_a;
-    reg  signed [26:0] fc1_n16_t1_2_a_d1;
+    wire signed [25:0] fc1_n16_t1_1 = $signed({fc1_n16_t1_1_a_d1[24], fc1_n16_t1_1_a_d1}) + fc1_n16_t0_3_d1;
+    reg  signed [23:0] fc1_n16_t1_2_a_d1;
     reg  signed [26:0] fc1_n16_t0_5_d1;
-    wire signed [26:0] fc1_n16_t1_2;
-    wire signed [26:0] fc1_n16_t1_3_b;
+    wire signed [26:0] fc1_n16_t1_2 = $signed({{3{fc1_n16_t1_2_a_d1[23]}}, fc1_n16_t1_2_a_d1}) + fc1_n16_t0_5_d1;
     reg  signed [26:0] fc1_n16_t0_6_d1;
-    reg  signed [26:0] fc1_n16_t1_3_b_d1;
-    wire signed [26:0] fc1_n16_t1_3;
-    wire signed [27:0] fc1_n16_t2_0_b;
-    wire signed [27:0] fc1_n16_t2_0;
-    wire signed [27:0] fc1_n16_t2_1_a;
-    wire signed [27:0] fc1_n16_t2_1_b;
-    wire signed [27:0] fc1_n16_t2_1;
-    wire signed [28:0] fc1_n16_t3_0_a;
-    wire signed [28:0] fc1_n16_t3_0_b;
-    wire signed [28:0] fc1_n16_t3_0;
-    wire signed [28:0] fc1_n16_t4_0_b;
-    reg  signed [28:0] fc1_n16_t4_0_b_d1;
-    wire signed [28:0] fc1_n16_t4_0;
+    reg  signed [23:0] fc1_n16_t1_3_b_d1;
+    wire signed [26:0] fc1_n16_t1_3 = fc1_n16_t0_6_d1 + $signed({{3{fc1_n16_t1_3_b_d1[23]}}, fc1_n16_t1_3_b_d1});
+    wire signed [27:0] fc1_n16_t2_0 = ($signed({{2{fc1_n16_t1_0_a_d1[25]}}, fc1_n16_t1_0_a_d1}) + $signed({fc1_n16_t1_0_b_d1[26], fc1_n16_t1_0_b_d1})) + $signed({{2{fc1_n16_t1_1[25]}}, fc1_n16_t1_1});
+    wire signed [27:0] fc1_n16_t2_1 = $signed({fc1_n16_t1_2[26], fc1_n16_t1_2}) + $signed({fc1_n16_t1_3[26], fc1_n16_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n16_acc;
+    wire signed [28:0] fc1_n16_acc = (($signed({fc1_n16_t2_0[27], fc1_n16_t2_0}) + $signed({fc1_n16_t2_1[27], fc1_n16_t2_1})) + 29'sd758784);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n16_y_fl;
+    wire signed [18:0] fc1_n16_y_fl = $signed(fc1_n16_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n16_y_wrap;
-    wire signed [8:0] fc1_w0_17; // weight -0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_p0;
-    wire signed [8:0] fc1_w2_17; // weight 0.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_p2;
-    wire signed [8:0] fc1_w3_17; // weight -0.1669921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_p3;
-    wire signed [6:0] fc1_w4_17; // weight 0.0537109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n17_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n17_p4;
-    wire signed [9:0] fc1_w5_17; // weight 0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n17_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p5;
-    wire signed [8:0] fc1_w6_17; // weight -0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_p6;
-    wire signed [9:0] fc1_w7_17; // weight -0.3603515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n17_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p7;
-    wire signed [8:0] fc1_w8_17; // weight 0.2099609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_p8;
-    wire signed [9:0] fc1_w9_17; // weight 0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n17_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p9;
-    wire signed [7:0] fc1_w10_17; // weight 0.072265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n17_p10;
-    wire signed [9:0] fc1_w11_17; // weight 0.3310546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n17_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p11;
-    wire signed [8:0] fc1_w12_17; // weight -0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_p12;
-    wire signed [8:0] fc1_w13_17; // weight -0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n17_p13;
-    wire signed [17:0] fc1_n17_p14_sh;
-    wire signed [9:0] fc1_w15_17; // weight -0.35546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n17_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n17_p15;
-    wire signed [24:0] fc1_n17_t0_0_a;
-    wire signed [24:0] fc1_n17_t0_0_b;
-    wire signed [24:0] fc1_n17_t0_0;
-    wire signed [23:0] fc1_n17_t0_1_b;
-    wire signed [23:0] fc1_n17_t0_1;
-    wire signed [25:0] fc1_n17_t0_2_a;
-    wire signed [25:0] fc1_n17_t0_2_b;
-    wire signed [25:0] fc1_n17_t0_2;
-    wire signed [25:0] fc1_n17_t0_3_a;
-    wire signed [25:0] fc1_n17_t0_3_b;
-    wire signed [25:0] fc1_n17_t0_3;
-    wire signed [24:0] fc1_n17_t0_4_b;
-    wire signed [24:0] fc1_n17_t0_4;
-    wire signed [25:0] fc1_n17_t0_5_a;
-    wire signed [25:0] fc1_n17_t0_5_b;
-    wire signed [25:0] fc1_n17_t0_5;
-    wire signed [23:0] fc1_n17_t0_6_b;
-    wire signed [23:0] fc1_n17_t0_6;
-    wire signed [25:0] fc1_n17_t1_0_a;
-    wire signed [25:0] fc1_n17_t1_0_b;
-    reg  signed [25:0] fc1_n17_t1_0_a_d1;
-    reg  signed [25:0] fc1_n17_t1_0_b_d1;
-    wire signed [25:0] fc1_n17_t1_0;
-    wire signed [26:0] fc1_n17_t1_1_a;
-    wire signed [26:0] fc1_n17_t1_1_b;
-    reg  signed [26:0] fc1_n17_t1_1_a_d1;
-    reg  signed [26:0] fc1_n17_t1_1_b_d1;
-    wire signed [26:0] fc1_n17_t1_1;
-    wire signed [25:0] fc1_n17_t1_2_a;
-    reg  signed [25:0] fc1_n17_t1_2_a_d1;
+    wire signed [23:0] fc1_n17_p0 = fc1_in_0 * 9'sh114; // weight -0.23046875
+    wire signed [23:0] fc1_n17_p2 = fc1_in_2 * 9'sd206; // weight 0.201171875
+    wire signed [21:0] fc1_n17_p4 = fc1_in_4 * 7'sd55; // weight 0.0537109375
+    wire signed [24:0] fc1_n17_p5 = fc1_in_5 * 10'sd320; // weight 0.3125
+    wire signed [23:0] fc1_n17_p6 = fc1_in_6 * 9'sh124; // weight -0.21484375
+    wire signed [24:0] fc1_n17_p7 = fc1_in_7 * 10'sh28f; // weight -0.3603515625
+    wire signed [23:0] fc1_n17_p8 = fc1_in_8 * 9'sd215; // weight 0.2099609375
+    wire signed [22:0] fc1_n17_p10 = fc1_in_10 * 8'sd74; // weight 0.072265625
+    wire signed [24:0] fc1_n17_p11 = fc1_in_11 * 10'sd339; // weight 0.3310546875
+    wire signed [23:0] fc1_n17_p12 = fc1_in_12 * 9'sh113; // weight -0.2314453125
+    wire signed [24:0] fc1_n17_p15 = fc1_in_15 * 10'sh294; // weight -0.35546875
+    reg  signed [24:0] fc1_n17_t1_0_a_d1;
+    reg  signed [23:0] fc1_n17_t1_0_b_d1;
+    wire signed [25:0] fc1_n17_t1_0 = $signed({fc1_n17_t1_0_a_d1[24], fc1_n17_t1_0_a_d1}) + $signed({{2{fc1_n17_t1_0_b_d1[23]}}, fc1_n17_t1_0_b_d1});
+    reg  signed [25:0] fc1_n17_t1_1_a_d1;
+    reg  signed [25:0] fc1_n17_t1_1_b_d1;
+    reg  signed [24:0] fc1_n17_t1_2_a_d1;
     reg  signed [25:0] fc1_n17_t0_5_d1;
-    wire signed [25:0] fc1_n17_t1_2;
-    wire signed [24:0] fc1_n17_t1_3_a;
-    reg  signed [24:0] fc1_n17_t1_3_a_d1;
+    wire signed [25:0] fc1_n17_t1_2 = $signed({fc1_n17_t1_2_a_d1[24], fc1_n17_t1_2_a_d1}) + fc1_n17_t0_5_d1;
+    reg  signed [23:0] fc1_n17_t1_3_a_d1;
     reg  signed [24:0] fc1_n17_p15_d1;
-    wire signed [24:0] fc1_n17_t1_3;
-    wire signed [26:0] fc1_n17_t2_0_a;
-    wire signed [26:0] fc1_n17_t2_0;
-    wire signed [26:0] fc1_n17_t2_1_a;
-    wire signed [26:0] fc1_n17_t2_1_b;
-    wire signed [26:0] fc1_n17_t2_1;
-    wire signed [27:0] fc1_n17_t3_0_a;
-    wire signed [27:0] fc1_n17_t3_0_b;
-    wire signed [27:0] fc1_n17_t3_0;
+    wire signed [24:0] fc1_n17_t1_3 = $signed({fc1_n17_t1_3_a_d1[23], fc1_n17_t1_3_a_d1}) + fc1_n17_p15_d1;
+    wire signed [26:0] fc1_n17_t2_0 = $signed({fc1_n17_t1_0[25], fc1_n17_t1_0}) + ($signed({fc1_n17_t1_1_a_d1[25], fc1_n17_t1_1_a_d1}) + $signed({fc1_n17_t1_1_b_d1[25], fc1_n17_t1_1_b_d1}));
+    wire signed [26:0] fc1_n17_t2_1 = $signed({fc1_n17_t1_2[25], fc1_n17_t1_2}) + $signed({{2{fc1_n17_t1_3[24]}}, fc1_n17_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n17_acc;
+    wire signed [27:0] fc1_n17_acc = ($signed({fc1_n17_t2_0[26], fc1_n17_t2_0}) + $signed({fc1_n17_t2_1[26], fc1_n17_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n17_y_fl;
+    wire signed [17:0] fc1_n17_y_fl = $signed(fc1_n17_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n17_y_wrap;
-    wire signed [8:0] fc1_w0_18; // weight 0.1611328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n18_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n18_p0;
-    wire signed [8:0] fc1_w1_18; // weight 0.1474609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n18_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n18_p1;
-    wire signed [12:0] fc1_w2_18; // weight -2.2919921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n18_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n18_p2;
-    wire signed [12:0] fc1_w3_18; // weight -2.4541015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n18_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n18_p3;
-    wire signed [12:0] fc1_w4_18; // weight -2.1767578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n18_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n18_p4;
-    wire signed [12:0] fc1_w5_18; // weight -2.6171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n18_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n18_p5;
-    wire signed [6:0] fc1_w6_18; // weight 0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n18_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n18_p6;
-    wire signed [10:0] fc1_w7_18; // weight -0.75390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n18_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n18_p7;
-    wire signed [8:0] fc1_w8_18; // weight 0.2451171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n18_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n18_p8;
-    wire signed [9:0] fc1_w9_18; // weight -0.3818359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n18_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n18_p9;
-    wire signed [10:0] fc1_w10_18; // weight -0.7373046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n18_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n18_p10;
-    wire signed [11:0] fc1_w11_18; // weight -1.919921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n18_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n18_p11;
-    wire signed [9:0] fc1_w12_18; // weight -0.318359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n18_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n18_p12;
-    wire signed [11:0] fc1_w13_18; // weight -1.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n18_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n18_p13;
-    wire signed [7:0] fc1_w14_18; // weight 0.115234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n18_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n18_p14;
-    wire signed [8:0] fc1_w15_18; // weight -0.1572265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n18_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n18_p15;
-    wire signed [19:0] fc1_n18_bias; // bias 0.345703125
-    wire signed [24:0] fc1_n18_t0_0_a;
-    wire signed [24:0] fc1_n18_t0_0_b;
-    wire signed [24:0] fc1_n18_t0_0;
-    wire signed [28:0] fc1_n18_t0_1_a;
-    wire signed [28:0] fc1_n18_t0_1_b;
-    wire signed [28:0] fc1_n18_t0_1;
-    wire signed [28:0] fc1_n18_t0_2_a;
-    wire signed [28:0] fc1_n18_t0_2_b;
-    wire signed [28:0] fc1_n18_t0_2;
-    wire signed [25:0] fc1_n18_t0_3_a;
-    wire signed [25:0] fc1_n18_t0_3;
-    wire signed [25:0] fc1_n18_t0_4_a;
-    wire signed [25:0] fc1_n18_t0_4_b;
-    wire signed [25:0] fc1_n18_t0_4;
-    wire signed [27:0] fc1_n18_t0_5_a;
-    wire signed [27:0] fc1_n18_t0_5_b;
-    wire signed [27:0] fc1_n18_t0_5;
-    wire signed [26:0] fc1_n18_t0_6_a;
-    wire signed [26:0] fc1_n18_t0_6;
-    wire signed [24:0] fc1_n18_t0_7_a;
-    wire signed [24:0] fc1_n18_t0_7_b;
-    wire signed [24:0] fc1_n18_t0_7;
-    wire signed [28:0] fc1_n18_t1_0_a;
-    reg  signed [28:0] fc1_n18_t1_0_a_d1;
+    wire signed [23:0] fc1_n18_p0 = fc1_in_0 * 9'sd165; // weight 0.1611328125
+    wire signed [23:0] fc1_n18_p1 = fc1_in_1 * 9'sd151; // weight 0.1474609375
+    wire signed [27:0] fc1_n18_p2 = fc1_in_2 * 13'sh16d5; // weight -2.2919921875
+    wire signed [27:0] fc1_n18_p3 = fc1_in_3 * 13'sh162f; // weight -2.4541015625
+    wire signed [27:0] fc1_n18_p4 = fc1_in_4 * 13'sh174b; // weight -2.1767578125
+    wire signed [27:0] fc1_n18_p5 = fc1_in_5 * 13'sh1588; // weight -2.6171875
+    wire signed [21:0] fc1_n18_p6 = fc1_in_6 * 7'sd52; // weight 0.05078125
+    wire signed [23:0] fc1_n18_p8 = fc1_in_8 * 9'sd251; // weight 0.2451171875
+    wire signed [24:0] fc1_n18_p9 = fc1_in_9 * 10'sh279; // weight -0.3818359375
+    wire signed [25:0] fc1_n18_p10 = fc1_in_10 * 11'sh50d; // weight -0.7373046875
+    wire signed [26:0] fc1_n18_p11 = fc1_in_11 * 12'sh852; // weight -1.919921875
+    wire signed [24:0] fc1_n18_p12 = fc1_in_12 * 10'sh2ba; // weight -0.318359375
+    wire signed [22:0] fc1_n18_p14 = fc1_in_14 * 8'sd118; // weight 0.115234375
+    wire signed [23:0] fc1_n18_p15 = fc1_in_15 * 9'sh15f; // weight -0.1572265625
+    reg  signed [24:0] fc1_n18_t1_0_a_d1;
     reg  signed [28:0] fc1_n18_t0_1_d1;
-    wire signed [28:0] fc1_n18_t1_0;
-    wire signed [28:0] fc1_n18_t1_1_b;
+    wire signed [28:0] fc1_n18_t1_0 = $signed({{4{fc1_n18_t1_0_a_d1[24]}}, fc1_n18_t1_0_a_d1}) + fc1_n18_t0_1_d1;
     reg  signed [28:0] fc1_n18_t0_2_d1;
-    reg  signed [28:0] fc1_n18_t1_1_b_d1;
-    wire signed [28:0] fc1_n18_t1_1;
-    wire signed [27:0] fc1_n18_t1_2_a;
-    reg  signed [27:0] fc1_n18_t1_2_a_d1;
+    reg  signed [25:0] fc1_n18_t1_1_b_d1;
+    wire signed [28:0] fc1_n18_t1_1 = fc1_n18_t0_2_d1 + $signed({{3{fc1_n18_t1_1_b_d1[25]}}, fc1_n18_t1_1_b_d1});
+    reg  signed [25:0] fc1_n18_t1_2_a_d1;
     reg  signed [27:0] fc1_n18_t0_5_d1;
-    wire signed [27:0] fc1_n18_t1_2;
-    wire signed [27:0] fc1_n18_t1_3_a;
-    wire signed [27:0] fc1_n18_t1_3_b;
-    reg  signed [27:0] fc1_n18_t1_3_a_d1;
-    reg  signed [27:0] fc1_n18_t1_3_b_d1;
-    wire signed [27:0] fc1_n18_t1_3;
-    wire signed [29:0] fc1_n18_t2_0_a;
-    wire signed [29:0] fc1_n18_t2_0_b;
-    wire signed [29:0] fc1_n18_t2_0;
-    wire signed [28:0] fc1_n18_t2_1_a;
-    wire signed [28:0] fc1_n18_t2_1_b;
-    wire signed [28:0] fc1_n18_t2_1;
-    wire signed [29:0] fc1_n18_t3_0_b;
-    wire signed [29:0] fc1_n18_t3_0;
-    wire signed [29:0] fc1_n18_t4_0_b;
-    reg  signed [29:0] fc1_n18_t4_0_b_d1;
-    wire signed [29:0] fc1_n18_t4_0;
+    wire signed [27:0] fc1_n18_t1_2 = $signed({{2{fc1_n18_t1_2_a_d1[25]}}, fc1_n18_t1_2_a_d1}) + fc1_n18_t0_5_d1;
+    reg  signed [26:0] fc1_n18_t1_3_a_d1;
+    reg  signed [24:0] fc1_n18_t1_3_b_d1;
+    wire signed [27:0] fc1_n18_t1_3 = $signed({fc1_n18_t1_3_a_d1[26], fc1_n18_t1_3_a_d1}) + $signed({{3{fc1_n18_t1_3_b_d1[24]}}, fc1_n18_t1_3_b_d1});
+    wire signed [28:0] fc1_n18_t2_1 = $signed({fc1_n18_t1_2[27], fc1_n18_t1_2}) + $signed({fc1_n18_t1_3[27], fc1_n18_t1_3});
+    wire signed [29:0] fc1_n18_t3_0 = ($signed({fc1_n18_t1_0[28], fc1_n18_t1_0}) + $signed({fc1_n18_t1_1[28], fc1_n18_t1_1})) + $signed({fc1_n18_t2_1[28], fc1_n18_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n18_acc;
+    wire signed [29:0] fc1_n18_acc = (fc1_n18_t3_0 + 30'sd362496);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n18_y_fl;
+    wire signed [19:0] fc1_n18_y_fl = $signed(fc1_n18_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n18_y_wrap;
-    wire signed [6:0] fc1_w0_19; // weight 0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n19_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n19_p0;
-    wire signed [19:0] fc1_n19_p1_sh;
-    wire signed [20:0] fc1_n19_p1_e;
-    wire signed [20:0] fc1_n19_p1_neg;
-    wire signed [10:0] fc1_w2_19; // weight -0.66015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n19_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n19_p2;
-    wire signed [9:0] fc1_w3_19; // weight -0.3349609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n19_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n19_p3;
-    wire signed [9:0] fc1_w4_19; // weight -0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n19_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n19_p4;
-    wire signed [11:0] fc1_w5_19; // weight -1.7744140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n19_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n19_p5;
-    wire signed [9:0] fc1_w6_19; // weight 0.275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n19_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n19_p6;
-    wire signed [8:0] fc1_w7_19; // weight -0.1396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n19_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n19_p7;
-    wire signed [10:0] fc1_w8_19; // weight 0.6318359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n19_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n19_p8;
-    wire signed [8:0] fc1_w9_19; // weight 0.1611328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n19_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n19_p9;
-    wire signed [7:0] fc1_w10_19; // weight 0.1220703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n19_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n19_p10;
-    wire signed [7:0] fc1_w11_19; // weight 0.111328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n19_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n19_p11;
-    wire signed [9:0] fc1_w12_19; // weight 0.3740234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n19_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n19_p12;
-    wire signed [7:0] fc1_w13_19; // weight -0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n19_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n19_p13;
-    wire signed [6:0] fc1_w14_19; // weight -0.041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n19_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n19_p14;
-    wire signed [8:0] fc1_w15_19; // weight 0.22265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n19_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n19_p15;
-    wire signed [20:0] fc1_n19_bias; // bias -0.66015625
-    wire signed [22:0] fc1_n19_t0_0_a;
-    wire signed [22:0] fc1_n19_t0_0_b;
-    wire signed [22:0] fc1_n19_t0_0;
-    wire signed [25:0] fc1_n19_t0_1_b;
-    wire signed [25:0] fc1_n19_t0_1;
-    wire signed [27:0] fc1_n19_t0_2_a;
-    wire signed [27:0] fc1_n19_t0_2_b;
-    wire signed [27:0] fc1_n19_t0_2;
-    wire signed [24:0] fc1_n19_t0_3_b;
-    wire signed [24:0] fc1_n19_t0_3;
-    wire signed [25:0] fc1_n19_t0_4_b;
-    wire signed [25:0] fc1_n19_t0_4;
-    wire signed [23:0] fc1_n19_t0_5_a;
-    wire signed [23:0] fc1_n19_t0_5_b;
-    wire signed [23:0] fc1_n19_t0_5;
-    wire signed [24:0] fc1_n19_t0_6_b;
-    wire signed [24:0] fc1_n19_t0_6;
-    wire signed [24:0] fc1_n19_t0_7_a;
-    wire signed [24:0] fc1_n19_t0_7_b;
-    wire signed [24:0] fc1_n19_t0_7;
-    wire signed [26:0] fc1_n19_t1_0_a;
-    wire signed [26:0] fc1_n19_t1_0_b;
-    reg  signed [26:0] fc1_n19_t1_0_a_d1;
-    reg  signed [26:0] fc1_n19_t1_0_b_d1;
-    wire signed [26:0] fc1_n19_t1_0;
-    wire signed [27:0] fc1_n19_t1_1_b;
+    wire signed [21:0] fc1_n19_p0 = fc1_in_0 * 7'sd52; // weight 0.05078125
+    wire signed [19:0] fc1_n19_p1_sh = $signed({fc1_in_1, 4'd0});
+    wire signed [20:0] fc1_n19_p1_neg = -$signed({fc1_n19_p1_sh[19], fc1_n19_p1_sh});
+    wire signed [24:0] fc1_n19_p3 = fc1_in_3 * 10'sh2a9; // weight -0.3349609375
+    wire signed [24:0] fc1_n19_p4 = fc1_in_4 * 10'sh2c0; // weight -0.3125
+    wire signed [26:0] fc1_n19_p5 = fc1_in_5 * 12'sh8e7; // weight -1.7744140625
+    wire signed [23:0] fc1_n19_p7 = fc1_in_7 * 9'sh171; // weight -0.1396484375
+    wire signed [23:0] fc1_n19_p9 = fc1_in_9 * 9'sd165; // weight 0.1611328125
+    wire signed [22:0] fc1_n19_p10 = fc1_in_10 * 8'sd125; // weight 0.1220703125
+    wire signed [22:0] fc1_n19_p11 = fc1_in_11 * 8'sd114; // weight 0.111328125
+    wire signed [22:0] fc1_n19_p13 = fc1_in_13 * 8'shb0; // weight -0.078125
+    wire signed [21:0] fc1_n19_p14 = fc1_in_14 * 7'sh56; // weight -0.041015625
+    wire signed [23:0] fc1_n19_p15 = fc1_in_15 * 9'sd228; // weight 0.22265625
+    reg  signed [22:0] fc1_n19_t1_0_a_d1;
+    reg  signed [25:0] fc1_n19_t1_0_b_d1;
+    wire signed [26:0] fc1_n19_t1_0 = $signed({{4{fc1_n19_t1_0_a_d1[22]}}, fc1_n19_t1_0_a_d1}) + $signed({fc1_n19_t1_0_b_d1[25], fc1_n19_t1_0_b_d1});
     reg  signed [27:0] fc1_n19_t0_2_d1;
-    reg  signed [27:0] fc1_n19_t1_1_b_d1;
-    wire signed [27:0] fc1_n19_t1_1;
-    wire signed [26:0] fc1_n19_t1_2_a;
-    wire signed [26:0] fc1_n19_t1_2_b;
-    reg  signed [26:0] fc1_n19_t1_2_a_d1;
-    reg  signed [26:0] fc1_n19_t1_2_b_d1;
-    wire signed [26:0] fc1_n19_t1_2;
-    wire signed [25:0] fc1_n19_t1_3_a;
-    wire signed [25:0] fc1_n19_t1_3_b;
-    reg  signed [25:0] fc1_n19_t1_3_a_d1;
-    reg  signed [25:0] fc1_n19_t1_3_b_d1;
-    wire signed [25:0] fc1_n19_t1_3;
-    wire signed [27:0] fc1_n19_t2_0_a;
-    wire signed [27:0] fc1_n19_t2_0;
-    wire signed [26:0] fc1_n19_t2_1_b;
-    wire signed [26:0] fc1_n19_t2_1;
-    wire signed [28:0] fc1_n19_t3_0_a;
-    wire signed [28:0] fc1_n19_t3_0_b;
-    wire signed [28:0] fc1_n19_t3_0;
-    wire signed [28:0] fc1_n19_t4_0_b;
-    reg  signed [28:0] fc1_n19_t4_0_b_d1;
-    wire signed [28:0] fc1_n19_t4_0;
+    reg  signed [24:0] fc1_n19_t1_1_b_d1;
+    reg  signed [25:0] fc1_n19_t1_2_a_d1;
+    reg  signed [23:0] fc1_n19_t1_2_b_d1;
+    reg  signed [24:0] fc1_n19_t1_3_a_d1;
+    reg  signed [24:0] fc1_n19_t1_3_b_d1;
+    wire signed [25:0] fc1_n19_t1_3 = $signed({fc1_n19_t1_3_a_d1[24], fc1_n19_t1_3_a_d1}) + $signed({fc1_n19_t1_3_b_d1[24], fc1_n19_t1_3_b_d1});
+    wire signed [27:0] fc1_n19_t2_0 = $signed({fc1_n19_t1_0[26], fc1_n19_t1_0}) + (fc1_n19_t0_2_d1 + $signed({{3{fc1_n19_t1_1_b_d1[24]}}, fc1_n19_t1_1_b_d1}));
+    wire signed [26:0] fc1_n19_t2_1 = ($signed({fc1_n19_t1_2_a_d1[25], fc1_n19_t1_2_a_d1}) + $signed({{3{fc1_n19_t1_2_b_d1[23]}}, fc1_n19_t1_2_b_d1})) + $signed({fc1_n19_t1_3[25], fc1_n19_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n19_acc;
+    wire signed [28:0] fc1_n19_acc = (($signed({fc1_n19_t2_0[27], fc1_n19_t2_0}) + $signed({{2{fc1_n19_t2_1[26]}}, fc1_n19_t2_1})) + 29'sh1ff57000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n19_y_fl;
+    wire signed [18:0] fc1_n19_y_fl = $signed(fc1_n19_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n19_y_wrap;
-    wire signed [9:0] fc1_w0_20; // weight 0.2529296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n20_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n20_p0;
-    wire signed [16:0] fc1_n20_p1_e;
-    wire signed [16:0] fc1_n20_p1_neg;
-    wire signed [8:0] fc1_w2_20; // weight -0.1875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n20_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n20_p2;
-    wire signed [6:0] fc1_w3_20; // weight -0.0361328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n20_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n20_p3;
-    wire signed [10:0] fc1_w4_20; // weight 0.5419921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n20_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n20_p4;
-    wire signed [11:0] fc1_w5_20; // weight -1.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n20_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n20_p5;
-    wire signed [7:0] fc1_w6_20; // weight -0.080078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n20_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n20_p6;
-    wire signed [9:0] fc1_w7_20; // weight 0.33984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n20_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n20_p7;
-    wire signed [9:0] fc1_w8_20; // weight 0.404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n20_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n20_p8;
-    wire signed [9:0] fc1_w9_20; // weight 0.3076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n20_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n20_p9;
-    wire signed [17:0] fc1_n20_p10_sh;
-    wire signed [18:0] fc1_n20_p10_e;
-    wire signed [18:0] fc1_n20_p10_neg;
-    wire signed [8:0] fc1_w11_20; // weight 0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n20_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n20_p11;
-    wire signed [9:0] fc1_w12_20; // weight -0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n20_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n20_p12;
-    wire signed [8:0] fc1_w13_20; // weight 0.228515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n20_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n20_p13;
-    wire signed [6:0] fc1_w14_20; // weight -0.0341796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n20_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n20_p14;
-    wire signed [9:0] fc1_w15_20; // weight 0.2939453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n20_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n20_p15;
-    wire signed [20:0] fc1_n20_bias; // bias -0.7646484375
-    wire signed [24:0] fc1_n20_t0_0_b;
-    wire signed [24:0] fc1_n20_t0_0;
-    wire signed [23:0] fc1_n20_t0_1_b;
-    wire signed [23:0] fc1_n20_t0_1;
-    wire signed [26:0] fc1_n20_t0_2_a;
-    wire signed [26:0] fc1_n20_t0_2;
-    wire signed [24:0] fc1_n20_t0_3_a;
-    wire signed [24:0] fc1_n20_t0_3;
-    wire signed [25:0] fc1_n20_t0_4_a;
-    wire signed [25:0] fc1_n20_t0_4_b;
-    wire signed [25:0] fc1_n20_t0_4;
-    wire signed [23:0] fc1_n20_t0_5_a;
-    wire signed [23:0] fc1_n20_t0_5;
-    wire signed [25:0] fc1_n20_t0_6_a;
-    wire signed [25:0] fc1_n20_t0_6_b;
-    wire signed [25:0] fc1_n20_t0_6;
-    wire signed [24:0] fc1_n20_t0_7_a;
-    wire signed [24:0] fc1_n20_t0_7;
-    wire signed [24:0] fc1_n20_t1_0_b;
+    wire signed [16:0] fc1_n20_p1_neg = -$signed({fc1_in_1[15], fc1_in_1});
+    wire signed [21:0] fc1_n20_p3 = fc1_in_3 * 7'sh5b; // weight -0.0361328125
+    wire signed [25:0] fc1_n20_p4 = fc1_in_4 * 11'sd555; // weight 0.5419921875
+    wire signed [22:0] fc1_n20_p6 = fc1_in_6 * 8'shae; // weight -0.080078125
+    wire signed [24:0] fc1_n20_p8 = fc1_in_8 * 10'sd414; // weight 0.404296875
+    wire signed [24:0] fc1_n20_p9 = fc1_in_9 * 10'sd315; // weight 0.3076171875
+    wire signed [17:0] fc1_n20_p10_sh = $signed({fc1_in_10, 2'd0});
+    wire signed [18:0] fc1_n20_p10_neg = -$signed({fc1_n20_p10_sh[17], fc1_n20_p10_sh});
+    wire signed [24:0] fc1_n20_p12 = fc1_in_12 * 10'sh2e2; // weight -0.279296875
+    wire signed [23:0] fc1_n20_p13 = fc1_in_13 * 9'sd234; // weight 0.228515625
+    wire signed [21:0] fc1_n20_p14 = fc1_in_14 * 7'sh5d; // weight -0.0341796875
     reg  signed [24:0] fc1_n20_t0_0_d1;
-    reg  signed [24:0] fc1_n20_t1_0_b_d1;
-    wire signed [24:0] fc1_n20_t1_0;
-    wire signed [27:0] fc1_n20_t1_1_a;
-    wire signed [27:0] fc1_n20_t1_1_b;
-    reg  signed [27:0] fc1_n20_t1_1_a_d1;
-    reg  signed [27:0] fc1_n20_t1_1_b_d1;
-    wire signed [27:0] fc1_n20_t1_1;
-    wire signed [25:0] fc1_n20_t1_2_b;
+    reg  signed [23:0] fc1_n20_t1_0_b_d1;
+    wire signed [24:0] fc1_n20_t1_0 = fc1_n20_t0_0_d1 + $signed({fc1_n20_t1_0_b_d1[23], fc1_n20_t1_0_b_d1});
+    reg  signed [26:0] fc1_n20_t1_1_a_d1;
+    reg  signed [24:0] fc1_n20_t1_1_b_d1;
     reg  signed [25:0] fc1_n20_t0_4_d1;
-    reg  signed [25:0] fc1_n20_t1_2_b_d1;
-    wire signed [25:0] fc1_n20_t1_2;
-    wire signed [25:0] fc1_n20_t1_3_b;
+    reg  signed [23:0] fc1_n20_t1_2_b_d1;
+    wire signed [25:0] fc1_n20_t1_2 = fc1_n20_t0_4_d1 + $signed({{2{fc1_n20_t1_2_b_d1[23]}}, fc1_n20_t1_2_b_d1});
     reg  signed [25:0] fc1_n20_t0_6_d1;
-    reg  signed [25:0] fc1_n20_t1_3_b_d1;
-    wire signed [25:0] fc1_n20_t1_3;
-    wire signed [27:0] fc1_n20_t2_0_a;
-    wire signed [27:0] fc1_n20_t2_0;
-    wire signed [26:0] fc1_n20_t2_1_a;
-    wire signed [26:0] fc1_n20_t2_1_b;
-    wire signed [26:0] fc1_n20_t2_1;
-    wire signed [28:0] fc1_n20_t3_0_a;
-    wire signed [28:0] fc1_n20_t3_0_b;
-    wire signed [28:0] fc1_n20_t3_0;
-    wire signed [28:0] fc1_n20_t4_0_b;
-    reg  signed [28:0] fc1_n20_t4_0_b_d1;
-    wire signed [28:0] fc1_n20_t4_0;
+    reg  signed [24:0] fc1_n20_t1_3_b_d1;
+    wire signed [25:0] fc1_n20_t1_3 = fc1_n20_t0_6_d1 + $signed({fc1_n20_t1_3_b_d1[24], fc1_n20_t1_3_b_d1});
+    wire signed [27:0] fc1_n20_t2_0 = $signed({{3{fc1_n20_t1_0[24]}}, fc1_n20_t1_0}) + ($signed({fc1_n20_t1_1_a_d1[26], fc1_n20_t1_1_a_d1}) + $signed({{3{fc1_n20_t1_1_b_d1[24]}}, fc1_n20_t1_1_b_d1}));
+    wire signed [26:0] fc1_n20_t2_1 = $signed({fc1_n20_t1_2[25], fc1_n20_t1_2}) + $signed({fc1_n20_t1_3[25], fc1_n20_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n20_acc;
+    wire signed [28:0] fc1_n20_acc = (($signed({fc1_n20_t2_0[27], fc1_n20_t2_0}) + $signed({{2{fc1_n20_t2_1[26]}}, fc1_n20_t2_1})) + 29'sh1ff3c400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n20_y_fl;
+    wire signed [18:0] fc1_n20_y_fl = $signed(fc1_n20_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n20_y_wrap;
-    wire signed [8:0] fc1_w0_21; // weight 0.1689453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n21_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n21_p0;
-    wire signed [7:0] fc1_w1_21; // weight 0.0654296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n21_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n21_p1;
-    wire signed [5:0] fc1_w2_21; // weight 0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n21_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n21_p2;
-    wire signed [6:0] fc1_w3_21; // weight -0.0439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n21_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n21_p3;
-    wire signed [9:0] fc1_w4_21; // weight 0.3271484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n21_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n21_p4;
-    wire signed [8:0] fc1_w5_21; // weight -0.130859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n21_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n21_p5;
-    wire signed [8:0] fc1_w6_21; // weight 0.2001953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n21_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n21_p6;
-    wire signed [7:0] fc1_w7_21; // weight -0.08984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n21_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n21_p7;
-    wire signed [9:0] fc1_w8_21; // weight 0.2763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n21_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n21_p8;
-    wire signed [8:0] fc1_w9_21; // weight 0.13671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n21_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n21_p9;
-    wire signed [9:0] fc1_w10_21; // weight -0.3857421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n21_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n21_p10;
-    wire signed [9:0] fc1_w11_21; // weight -0.2939453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n21_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n21_p11;
-    wire signed [6:0] fc1_w12_21; // weight 0.060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n21_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n21_p12;
-    wire signed [6:0] fc1_w13_21; // weight 0.044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n21_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n21_p13;
-    wire signed [9:0] fc1_w14_21; // weight -0.2978515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n21_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n21_p14;
-    wire signed [7:0] fc1_w15_21; // weight -0.0810546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n21_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n21_p15;
-    wire signed [23:0] fc1_n21_t0_0_b;
-    wire signed [23:0] fc1_n21_t0_0;
-    wire signed [22:0] fc1_n21_t0_1_a;
-    wire signed [22:0] fc1_n21_t0_1_b;
-    wire signed [22:0] fc1_n21_t0_1;
-    wire signed [24:0] fc1_n21_t0_2_b;
-    wire signed [24:0] fc1_n21_t0_2;
-    wire signed [24:0] fc1_n21_t0_3_a;
-    wire signed [24:0] fc1_n21_t0_3_b;
-    wire signed [24:0] fc1_n21_t0_3;
-    wire signed [24:0] fc1_n21_t0_4_b;
-    wire signed [24:0] fc1_n21_t0_4;
-    wire signed [25:0] fc1_n21_t0_5_a;
-    wire signed [25:0] fc1_n21_t0_5_b;
-    wire signed [25:0] fc1_n21_t0_5;
-    wire signed [22:0] fc1_n21_t0_6_a;
-    wire signed [22:0] fc1_n21_t0_6_b;
-    wire signed [22:0] fc1_n21_t0_6;
-    wire signed [24:0] fc1_n21_t0_7_b;
-    wire signed [24:0] fc1_n21_t0_7;
-    wire signed [24:0] fc1_n21_t1_0_a;
-    wire signed [24:0] fc1_n21_t1_0_b;
-    reg  signed [24:0] fc1_n21_t1_0_a_d1;
-    reg  signed [24:0] fc1_n21_t1_0_b_d1;
-    wire signed [24:0] fc1_n21_t1_0;
-    wire signed [25:0] fc1_n21_t1_1_a;
-    wire signed [25:0] fc1_n21_t1_1_b;
-    reg  signed [25:0] fc1_n21_t1_1_a_d1;
-    reg  signed [25:0] fc1_n21_t1_1_b_d1;
-    wire signed [25:0] fc1_n21_t1_1;
-    wire signed [26:0] fc1_n21_t1_2_a;
-    wire signed [26:0] fc1_n21_t1_2_b;
-    reg  signed [26:0] fc1_n21_t1_2_a_d1;
-    reg  signed [26:0] fc1_n21_t1_2_b_d1;
-    wire signed [26:0] fc1_n21_t1_2;
-    wire signed [24:0] fc1_n21_t1_3_a;
-    reg  signed [24:0] fc1_n21_t1_3_a_d1;
+    wire signed [22:0] fc1_n21_p1 = fc1_in_1 * 8'sd67; // weight 0.0654296875
+    wire signed [20:0] fc1_n21_p2 = fc1_in_2 * 6'sd25; // weight 0.0244140625
+    wire signed [21:0] fc1_n21_p3 = fc1_in_3 * 7'sh53; // weight -0.0439453125
+    wire signed [23:0] fc1_n21_p5 = fc1_in_5 * 9'sh17a; // weight -0.130859375
+    wire signed [23:0] fc1_n21_p6 = fc1_in_6 * 9'sd205; // weight 0.2001953125
+    wire signed [22:0] fc1_n21_p7 = fc1_in_7 * 8'sha4; // weight -0.08984375
+    wire signed [23:0] fc1_n21_p9 = fc1_in_9 * 9'sd140; // weight 0.13671875
+    wire signed [24:0] fc1_n21_p10 = fc1_in_10 * 10'sh275; // weight -0.3857421875
+    wire signed [24:0] fc1_n21_p11 = fc1_in_11 * 10'sh2d3; // weight -0.2939453125
+    wire signed [21:0] fc1_n21_p12 = fc1_in_12 * 7'sd62; // weight 0.060546875
+    wire signed [21:0] fc1_n21_p13 = fc1_in_13 * 7'sd46; // weight 0.044921875
+    wire signed [22:0] fc1_n21_p15 = fc1_in_15 * 8'shad; // weight -0.0810546875
+    reg  signed [23:0] fc1_n21_t1_0_a_d1;
+    reg  signed [22:0] fc1_n21_t1_0_b_d1;
+    wire signed [24:0] fc1_n21_t1_0 = $signed({fc1_n21_t1_0_a_d1[23], fc1_n21_t1_0_a_d1}) + $signed({{2{fc1_n21_t1_0_b_d1[22]}}, fc1_n21_t1_0_b_d1});
+    reg  signed [24:0] fc1_n21_t1_1_a_d1;
+    reg  signed [24:0] fc1_n21_t1_1_b_d1;
+    wire signed [25:0] fc1_n21_t1_1 = $signed({fc1_n21_t1_1_a_d1[24], fc1_n21_t1_1_a_d1}) + $signed({fc1_n21_t1_1_b_d1[24], fc1_n21_t1_1_b_d1});
+    reg  signed [24:0] fc1_n21_t1_2_a_d1;
+    reg  signed [25:0] fc1_n21_t1_2_b_d1;
+    reg  signed [22:0] fc1_n21_t1_3_a_d1;
     reg  signed [24:0] fc1_n21_t0_7_d1;
-    wire signed [24:0] fc1_n21_t1_3;
-    wire signed [26:0] fc1_n21_t2_0_a;
-    wire signed [26:0] fc1_n21_t2_0_b;
-    wire signed [26:0] fc1_n21_t2_0;
-    wire signed [26:0] fc1_n21_t2_1_b;
-    wire signed [26:0] fc1_n21_t2_1;
-    wire signed [27:0] fc1_n21_t3_0_a;
-    wire signed [27:0] fc1_n21_t3_0_b;
-    wire signed [27:0] fc1_n21_t3_0;
+    wire signed [24:0] fc1_n21_t1_3 = $signed({{2{fc1_n21_t1_3_a_d1[22]}}, fc1_n21_t1_3_a_d1}) + fc1_n21_t0_7_d1;
+    wire signed [26:0] fc1_n21_t2_0 = $signed({{2{fc1_n21_t1_0[24]}}, fc1_n21_t1_0}) + $signed({fc1_n21_t1_1[25], fc1_n21_t1_1});
+    wire signed [26:0] fc1_n21_t2_1 = ($signed({{2{fc1_n21_t1_2_a_d1[24]}}, fc1_n21_t1_2_a_d1}) + $signed({fc1_n21_t1_2_b_d1[25], fc1_n21_t1_2_b_d1})) + $signed({{2{fc1_n21_t1_3[24]}}, fc1_n21_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n21_acc;
+    wire signed [27:0] fc1_n21_acc = ($signed({fc1_n21_t2_0[26], fc1_n21_t2_0}) + $signed({fc1_n21_t2_1[26], fc1_n21_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n21_y_fl;
+    wire signed [17:0] fc1_n21_y_fl = $signed(fc1_n21_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n21_y_wrap;
-    wire signed [9:0] fc1_w0_22; // weight -0.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p0;
-    wire signed [9:0] fc1_w1_22; // weight 0.400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p1;
-    wire signed [11:0] fc1_w2_22; // weight 1.087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n22_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n22_p2;
-    wire signed [9:0] fc1_w3_22; // weight 0.419921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p3;
-    wire signed [11:0] fc1_w4_22; // weight 1.125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n22_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n22_p4;
-    wire signed [10:0] fc1_w5_22; // weight 0.9375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n22_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p5;
-    wire signed [8:0] fc1_w6_22; // weight 0.146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n22_p6;
-    wire signed [9:0] fc1_w7_22; // weight -0.302734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p7;
-    wire signed [9:0] fc1_w8_22; // weight -0.2783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p8;
-    wire signed [10:0] fc1_w9_22; // weight 0.5380859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n22_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p9;
-    wire signed [10:0] fc1_w10_22; // weight 0.7216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n22_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p10;
-    wire signed [9:0] fc1_w11_22; // weight 0.4404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p11;
-    wire signed [10:0] fc1_w12_22; // weight 0.572265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n22_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p12;
-    wire signed [10:0] fc1_w13_22; // weight 0.5703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n22_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n22_p13;
-    wire signed [8:0] fc1_w14_22; // weight -0.1396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n22_p14;
-    wire signed [8:0] fc1_w15_22; // weight 0.150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n22_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n22_p15;
-    wire signed [19:0] fc1_n22_bias; // bias 0.3623046875
-    wire signed [25:0] fc1_n22_t0_0_a;
-    wire signed [25:0] fc1_n22_t0_0_b;
-    wire signed [25:0] fc1_n22_t0_0;
-    wire signed [26:0] fc1_n22_t0_1_b;
-    wire signed [26:0] fc1_n22_t0_1;
-    wire signed [27:0] fc1_n22_t0_2_a;
-    wire signed [27:0] fc1_n22_t0_2_b;
-    wire signed [27:0] fc1_n22_t0_2;
-    wire signed [24:0] fc1_n22_t0_3_a;
-    wire signed [24:0] fc1_n22_t0_3;
-    wire signed [25:0] fc1_n22_t0_4_a;
-    wire signed [25:0] fc1_n22_t0_4;
-    wire signed [26:0] fc1_n22_t0_5_a;
-    wire signed [26:0] fc1_n22_t0_5_b;
-    wire signed [26:0] fc1_n22_t0_5;
-    wire signed [26:0] fc1_n22_t0_6_a;
-    wire signed [26:0] fc1_n22_t0_6_b;
-    wire signed [26:0] fc1_n22_t0_6;
-    wire signed [24:0] fc1_n22_t0_7_a;
-    wire signed [24:0] fc1_n22_t0_7_b;
-    wire signed [24:0] fc1_n22_t0_7;
-    wire signed [27:0] fc1_n22_t1_0_a;
-    wire signed [27:0] fc1_n22_t1_0_b;
-    reg  signed [27:0] fc1_n22_t1_0_a_d1;
-    reg  signed [27:0] fc1_n22_t1_0_b_d1;
-    wire signed [27:0] fc1_n22_t1_0;
-    wire signed [27:0] fc1_n22_t1_1_b;
+    wire signed [24:0] fc1_n22_p0 = fc1_in_0 * 10'sh2e8; // weight -0.2734375
+    wire signed [24:0] fc1_n22_p1 = fc1_in_1 * 10'sd410; // weight 0.400390625
+    wire signed [24:0] fc1_n22_p3 = fc1_in_3 * 10'sd430; // weight 0.419921875
+    wire signed [26:0] fc1_n22_p4 = fc1_in_4 * 12'sd1152; // weight 1.125
+    wire signed [25:0] fc1_n22_p5 = fc1_in_5 * 11'sd960; // weight 0.9375
+    wire signed [23:0] fc1_n22_p6 = fc1_in_6 * 9'sd150; // weight 0.146484375
+    wire signed [24:0] fc1_n22_p8 = fc1_in_8 * 10'sh2e3; // weight -0.2783203125
+    wire signed [25:0] fc1_n22_p10 = fc1_in_10 * 11'sd739; // weight 0.7216796875
+    wire signed [24:0] fc1_n22_p11 = fc1_in_11 * 10'sd451; // weight 0.4404296875
+    wire signed [25:0] fc1_n22_p12 = fc1_in_12 * 11'sd586; // weight 0.572265625
+    wire signed [25:0] fc1_n22_p13 = fc1_in_13 * 11'sd584; // weight 0.5703125
+    wire signed [23:0] fc1_n22_p14 = fc1_in_14 * 9'sh171; // weight -0.1396484375
+    wire signed [23:0] fc1_n22_p15 = fc1_in_15 * 9'sd154; // weight 0.150390625
+    reg  signed [25:0] fc1_n22_t1_0_a_d1;
+    reg  signed [26:0] fc1_n22_t1_0_b_d1;
+    wire signed [27:0] fc1_n22_t1_0 = $signed({{2{fc1_n22_t1_0_a_d1[25]}}, fc1_n22_t1_0_a_d1}) + $signed({fc1_n22_t1_0_b_d1[26], fc1_n22_t1_0_b_d1});
     reg  signed [27:0] fc1_n22_t0_2_d1;
-    reg  signed [27:0] fc1_n22_t1_1_b_d1;
-    wire signed [27:0] fc1_n22_t1_1;
-    wire signed [26:0] fc1_n22_t1_2_a;
-    reg  signed [26:0] fc1_n22_t1_2_a_d1;
+    reg  signed [24:0] fc1_n22_t1_1_b_d1;
+    wire signed [27:0] fc1_n22_t1_1 = fc1_n22_t0_2_d1 + $signed({{3{fc1_n22_t1_1_b_d1[24]}}, fc1_n22_t1_1_b_d1});
+    reg  signed [25:0] fc1_n22_t1_2_a_d1;
     reg  signed [26:0] fc1_n22_t0_5_d1;
-    wire signed [26:0] fc1_n22_t1_2;
-    wire signed [26:0] fc1_n22_t1_3_b;
+    wire signed [26:0] fc1_n22_t1_2 = $signed({fc1_n22_t1_2_a_d1[25], fc1_n22_t1_2_a_d1}) + fc1_n22_t0_5_d1;
     reg  signed [26:0] fc1_n22_t0_6_d1;
-    reg  signed [26:0] fc1_n22_t1_3_b_d1;
-    wire signed [26:0] fc1_n22_t1_3;
-    wire signed [28:0] fc1_n22_t2_0_a;
-    wire signed [28:0] fc1_n22_t2_0_b;
-    wire signed [28:0] fc1_n22_t2_0;
-    wire signed [27:0] fc1_n22_t2_1_a;
-    wire signed [27:0] fc1_n22_t2_1_b;
-    wire signed [27:0] fc1_n22_t2_1;
-    wire signed [29:0] fc1_n22_t3_0_a;
-    wire signed [29:0] fc1_n22_t3_0_b;
-    wire signed [29:0] fc1_n22_t3_0;
-    wire signed [29:0] fc1_n22_t4_0_b;
-    reg  signed [29:0] fc1_n22_t4_0_b_d1;
-    wire signed [29:0] fc1_n22_t4_0;
+    reg  signed [24:0] fc1_n22_t1_3_b_d1;
+    wire signed [26:0] fc1_n22_t1_3 = fc1_n22_t0_6_d1 + $signed({{2{fc1_n22_t1_3_b_d1[24]}}, fc1_n22_t1_3_b_d1});
+    wire signed [28:0] fc1_n22_t2_0 = $signed({fc1_n22_t1_0[27], fc1_n22_t1_0}) + $signed({fc1_n22_t1_1[27], fc1_n22_t1_1});
+    wire signed [27:0] fc1_n22_t2_1 = $signed({fc1_n22_t1_2[26], fc1_n22_t1_2}) + $signed({fc1_n22_t1_3[26], fc1_n22_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n22_acc;
+    wire signed [29:0] fc1_n22_acc = (($signed({fc1_n22_t2_0[28], fc1_n22_t2_0}) + $signed({{2{fc1_n22_t2_1[27]}}, fc1_n22_t2_1})) + 30'sd379904);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n22_y_fl;
+    wire signed [19:0] fc1_n22_y_fl = $signed(fc1_n22_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n22_y_wrap;
-    wire signed [8:0] fc1_w0_23; // weight 0.1904296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n23_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n23_p0;
-    wire signed [6:0] fc1_w1_23; // weight -0.0478515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n23_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n23_p1;
-    wire signed [10:0] fc1_w2_23; // weight -0.8740234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n23_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n23_p2;
-    wire signed [9:0] fc1_w3_23; // weight -0.4306640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n23_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n23_p3;
-    wire signed [10:0] fc1_w4_23; // weight -0.603515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n23_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n23_p4;
-    wire signed [11:0] fc1_w5_23; // weight -1.53515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n23_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n23_p5;
-    wire signed [6:0] fc1_w6_23; // weight 0.0537109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n23_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n23_p6;
-    wire signed [4:0] fc1_w7_23; // weight 0.0126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n23_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n23_p7;
-    wire signed [7:0] fc1_w8_23; // weight 0.0751953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n23_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n23_p8;
-    wire signed [9:0] fc1_w9_23; // weight -0.298828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n23_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n23_p9;
-    wire signed [11:0] fc1_w10_23; // weight -1.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n23_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n23_p10;
-    wire signed [11:0] fc1_w11_23; // weight -1.6533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n23_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n23_p11;
-    wire signed [8:0] fc1_w12_23; // weight -0.166015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n23_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n23_p12;
-    wire signed [10:0] fc1_w13_23; // weight -0.6044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n23_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n23_p13;
-    wire signed [8:0] fc1_w14_23; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n23_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n23_p14;
-    wire signed [9:0] fc1_w15_23; // weight -0.3017578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n23_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n23_p15;
-    wire signed [20:0] fc1_n23_bias; // bias -0.763671875
-    wire signed [23:0] fc1_n23_t0_0_b;
-    wire signed [23:0] fc1_n23_t0_0;
-    wire signed [26:0] fc1_n23_t0_1_a;
-    wire signed [26:0] fc1_n23_t0_1_b;
-    wire signed [26:0] fc1_n23_t0_1;
-    wire signed [27:0] fc1_n23_t0_2_a;
-    wire signed [27:0] fc1_n23_t0_2_b;
-    wire signed [27:0] fc1_n23_t0_2;
-    wire signed [22:0] fc1_n23_t0_3_a;
-    wire signed [22:0] fc1_n23_t0_3_b;
-    wire signed [22:0] fc1_n23_t0_3;
-    wire signed [24:0] fc1_n23_t0_4_a;
-    wire signed [24:0] fc1_n23_t0_4;
-    wire signed [27:0] fc1_n23_t0_5_a;
-    wire signed [27:0] fc1_n23_t0_5_b;
-    wire signed [27:0] fc1_n23_t0_5;
-    wire signed [25:0] fc1_n23_t0_6_a;
-    wire signed [25:0] fc1_n23_t0_6;
-    wire signed [25:0] fc1_n23_t0_7_a;
-    wire signed [25:0] fc1_n23_t0_7_b;
-    wire signed [25:0] fc1_n23_t0_7;
-    wire signed [26:0] fc1_n23_t1_0_a;
-    reg  signed [26:0] fc1_n23_t1_0_a_d1;
+    wire signed [21:0] fc1_n23_p1 = fc1_in_1 * 7'sh4f; // weight -0.0478515625
+    wire signed [25:0] fc1_n23_p2 = fc1_in_2 * 11'sh481; // weight -0.8740234375
+    wire signed [24:0] fc1_n23_p3 = fc1_in_3 * 10'sh247; // weight -0.4306640625
+    wire signed [25:0] fc1_n23_p4 = fc1_in_4 * 11'sh596; // weight -0.603515625
+    wire signed [26:0] fc1_n23_p5 = fc1_in_5 * 12'sh9dc; // weight -1.53515625
+    wire signed [21:0] fc1_n23_p6 = fc1_in_6 * 7'sd55; // weight 0.0537109375
+    wire signed [19:0] fc1_n23_p7 = fc1_in_7 * 5'sd13; // weight 0.0126953125
+    wire signed [22:0] fc1_n23_p8 = fc1_in_8 * 8'sd77; // weight 0.0751953125
+    wire signed [26:0] fc1_n23_p10 = fc1_in_10 * 12'shb20; // weight -1.21875
+    wire signed [26:0] fc1_n23_p11 = fc1_in_11 * 12'sh963; // weight -1.6533203125
+    wire signed [23:0] fc1_n23_p12 = fc1_in_12 * 9'sh156; // weight -0.166015625
+    wire signed [23:0] fc1_n23_p14 = fc1_in_14 * 9'sd248; // weight 0.2421875
+    wire signed [24:0] fc1_n23_p15 = fc1_in_15 * 10'sh2cb; // weight -0.3017578125
+    reg  signed [23:0] fc1_n23_t1_0_a_d1;
     reg  signed [26:0] fc1_n23_t0_1_d1;
-    wire signed [26:0] fc1_n23_t1_0;
-    wire signed [27:0] fc1_n23_t1_1_b;
+    wire signed [26:0] fc1_n23_t1_0 = $signed({{3{fc1_n23_t1_0_a_d1[23]}}, fc1_n23_t1_0_a_d1}) + fc1_n23_t0_1_d1;
     reg  signed [27:0] fc1_n23_t0_2_d1;
-    reg  signed [27:0] fc1_n23_t1_1_b_d1;
-    wire signed [27:0] fc1_n23_t1_1;
-    wire signed [27:0] fc1_n23_t1_2_a;
-    reg  signed [27:0] fc1_n23_t1_2_a_d1;
+    reg  signed [22:0] fc1_n23_t1_1_b_d1;
+    reg  signed [24:0] fc1_n23_t1_2_a_d1;
     reg  signed [27:0] fc1_n23_t0_5_d1;
-    wire signed [27:0] fc1_n23_t1_2;
-    wire signed [26:0] fc1_n23_t1_3_a;
-    wire signed [26:0] fc1_n23_t1_3_b;
-    reg  signed [26:0] fc1_n23_t1_3_a_d1;
-    reg  signed [26:0] fc1_n23_t1_3_b_d1;
-    wire signed [26:0] fc1_n23_t1_3;
-    wire signed [27:0] fc1_n23_t2_0_a;
-    wire signed [27:0] fc1_n23_t2_0;
-    wire signed [28:0] fc1_n23_t2_1_a;
-    wire signed [28:0] fc1_n23_t2_1_b;
-    wire signed [28:0] fc1_n23_t2_1;
-    wire signed [29:0] fc1_n23_t3_0_a;
-    wire signed [29:0] fc1_n23_t3_0_b;
-    wire signed [29:0] fc1_n23_t3_0;
-    wire signed [29:0] fc1_n23_t4_0_b;
-    reg  signed [29:0] fc1_n23_t4_0_b_d1;
-    wire signed [29:0] fc1_n23_t4_0;
+    wire signed [27:0] fc1_n23_t1_2 = $signed({{3{fc1_n23_t1_2_a_d1[24]}}, fc1_n23_t1_2_a_d1}) + fc1_n23_t0_5_d1;
+    reg  signed [25:0] fc1_n23_t1_3_a_d1;
+    reg  signed [25:0] fc1_n23_t1_3_b_d1;
+    wire signed [26:0] fc1_n23_t1_3 = $signed({fc1_n23_t1_3_a_d1[25], fc1_n23_t1_3_a_d1}) + $signed({fc1_n23_t1_3_b_d1[25], fc1_n23_t1_3_b_d1});
+    wire signed [27:0] fc1_n23_t2_0 = $signed({fc1_n23_t1_0[26], fc1_n23_t1_0}) + (fc1_n23_t0_2_d1 + $signed({{5{fc1_n23_t1_1_b_d1[22]}}, fc1_n23_t1_1_b_d1}));
+    wire signed [28:0] fc1_n23_t2_1 = $signed({fc1_n23_t1_2[27], fc1_n23_t1_2}) + $signed({{2{fc1_n23_t1_3[26]}}, fc1_n23_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n23_acc;
+    wire signed [29:0] fc1_n23_acc = (($signed({{2{fc1_n23_t2_0[27]}}, fc1_n23_t2_0}) + $signed({fc1_n23_t2_1[28], fc1_n23_t2_1})) + 30'sh3ff3c800);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n23_y_fl;
+    wire signed [19:0] fc1_n23_y_fl = $signed(fc1_n23_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n23_y_wrap;
-    wire signed [8:0] fc1_w0_24; // weight 0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n24_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n24_p0;
-    wire signed [9:0] fc1_w1_24; // weight -0.3505859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n24_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n24_p1;
-    wire signed [7:0] fc1_w2_24; // weight 0.12109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n24_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n24_p2;
-    wire signed [9:0] fc1_w3_24; // weight 0.3115234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n24_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n24_p3;
-    wire signed [7:0] fc1_w4_24; // weight -0.06640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n24_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n24_p4;
-    wire signed [5:0] fc1_w5_24; // weight -0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n24_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n24_p5;
-    wire signed [5:0] fc1_w6_24; // weight 0.0166015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n24_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n24_p6;
-    wire signed [7:0] fc1_w7_24; // weight -0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n24_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n24_p7;
-    wire signed [9:0] fc1_w8_24; // weight 0.3369140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n24_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n24_p8;
-    wire signed [9:0] fc1_w9_24; // weight 0.4267578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n24_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n24_p9;
-    wire signed [9:0] fc1_w10_24; // weight 0.2724609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n24_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n24_p10;
-    wire signed [21:0] fc1_n24_p11_sh;
-    wire signed [22:0] fc1_n24_p11_e;
-    wire signed [22:0] fc1_n24_p11_neg;
-    wire signed [7:0] fc1_w12_24; // weight 0.080078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n24_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n24_p12;
-    wire signed [8:0] fc1_w13_24; // weight 0.212890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n24_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n24_p13;
-    wire signed [9:0] fc1_w14_24; // weight -0.337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n24_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n24_p14;
-    wire signed [9:0] fc1_w15_24; // weight -0.26171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n24_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n24_p15;
-    wire signed [25:0] fc1_n24_t0_0_a;
-    wire signed [25:0] fc1_n24_t0_0_b;
-    wire signed [25:0] fc1_n24_t0_0;
-    wire signed [24:0] fc1_n24_t0_1_a;
-    wire signed [24:0] fc1_n24_t0_1;
-    wire signed [22:0] fc1_n24_t0_2_b;
-    wire signed [22:0] fc1_n24_t0_2;
-    wire signed [23:0] fc1_n24_t0_3_a;
-    wire signed [23:0] fc1_n24_t0_3_b;
-    wire signed [23:0] fc1_n24_t0_3;
-    wire signed [25:0] fc1_n24_t0_4_a;
-    wire signed [25:0] fc1_n24_t0_4_b;
-    wire signed [25:0] fc1_n24_t0_4;
-    wire signed [24:0] fc1_n24_t0_5_b;
-    wire signed [24:0] fc1_n24_t0_5;
-    wire signed [24:0] fc1_n24_t0_6_a;
-    wire signed [24:0] fc1_n24_t0_6_b;
-    wire signed [24:0] fc1_n24_t0_6;
-    wire signed [25:0] fc1_n24_t0_7_a;
-    wire signed [25:0] fc1_n24_t0_7_b;
-    wire signed [25:0] fc1_n24_t0_7;
-    wire signed [26:0] fc1_n24_t1_0_a;
-    wire signed [26:0] fc1_n24_t1_0_b;
-    reg  signed [26:0] fc1_n24_t1_0_a_d1;
-    reg  signed [26:0] fc1_n24_t1_0_b_d1;
-    wire signed [26:0] fc1_n24_t1_0;
-    wire signed [23:0] fc1_n24_t1_1_a;
-    reg  signed [23:0] fc1_n24_t1_1_a_d1;
+    wire signed [23:0] fc1_n24_p0 = fc1_in_0 * 9'sd224; // weight 0.21875
+    wire signed [24:0] fc1_n24_p1 = fc1_in_1 * 10'sh299; // weight -0.3505859375
+    wire signed [22:0] fc1_n24_p2 = fc1_in_2 * 8'sd124; // weight 0.12109375
+    wire signed [20:0] fc1_n24_p5 = fc1_in_5 * 6'sh27; // weight -0.0244140625
+    wire signed [20:0] fc1_n24_p6 = fc1_in_6 * 6'sd17; // weight 0.0166015625
+    wire signed [22:0] fc1_n24_p7 = fc1_in_7 * 8'sh89; // weight -0.1162109375
+    wire signed [24:0] fc1_n24_p8 = fc1_in_8 * 10'sd345; // weight 0.3369140625
+    wire signed [24:0] fc1_n24_p9 = fc1_in_9 * 10'sd437; // weight 0.4267578125
+    wire signed [21:0] fc1_n24_p11_sh = $signed({fc1_in_11, 6'd0});
+    wire signed [22:0] fc1_n24_p11_neg = -$signed({fc1_n24_p11_sh[21], fc1_n24_p11_sh});
+    wire signed [22:0] fc1_n24_p12 = fc1_in_12 * 8'sd82; // weight 0.080078125
+    wire signed [23:0] fc1_n24_p13 = fc1_in_13 * 9'sd218; // weight 0.212890625
+    wire signed [24:0] fc1_n24_p14 = fc1_in_14 * 10'sh2a6; // weight -0.337890625
+    wire signed [24:0] fc1_n24_p15 = fc1_in_15 * 10'sh2f4; // weight -0.26171875
+    reg  signed [25:0] fc1_n24_t1_0_a_d1;
+    reg  signed [24:0] fc1_n24_t1_0_b_d1;
+    reg  signed [22:0] fc1_n24_t1_1_a_d1;
     reg  signed [23:0] fc1_n24_t0_3_d1;
-    wire signed [23:0] fc1_n24_t1_1;
-    wire signed [26:0] fc1_n24_t1_2_a;
-    wire signed [26:0] fc1_n24_t1_2_b;
-    reg  signed [26:0] fc1_n24_t1_2_a_d1;
-    reg  signed [26:0] fc1_n24_t1_2_b_d1;
-    wire signed [26:0] fc1_n24_t1_2;
-    wire signed [25:0] fc1_n24_t1_3_a;
-    reg  signed [25:0] fc1_n24_t1_3_a_d1;
+    wire signed [23:0] fc1_n24_t1_1 = $signed({fc1_n24_t1_1_a_d1[22], fc1_n24_t1_1_a_d1}) + fc1_n24_t0_3_d1;
+    reg  signed [25:0] fc1_n24_t1_2_a_d1;
+    reg  signed [24:0] fc1_n24_t1_2_b_d1;
+    reg  signed [24:0] fc1_n24_t1_3_a_d1;
     reg  signed [25:0] fc1_n24_t0_7_d1;
-    wire signed [25:0] fc1_n24_t1_3;
-    wire signed [26:0] fc1_n24_t2_0_b;
-    wire signed [26:0] fc1_n24_t2_0;
-    wire signed [26:0] fc1_n24_t2_1_b;
-    wire signed [26:0] fc1_n24_t2_1;
-    wire signed [27:0] fc1_n24_t3_0_a;
-    wire signed [27:0] fc1_n24_t3_0_b;
-    wire signed [27:0] fc1_n24_t3_0;
+    wire signed [25:0] fc1_n24_t1_3 = $signed({fc1_n24_t1_3_a_d1[24], fc1_n24_t1_3_a_d1}) + fc1_n24_t0_7_d1;
+    wire signed [26:0] fc1_n24_t2_0 = ($signed({fc1_n24_t1_0_a_d1[25], fc1_n24_t1_0_a_d1}) + $signed({{2{fc1_n24_t1_0_b_d1[24]}}, fc1_n24_t1_0_b_d1})) + $signed({{3{fc1_n24_t1_1[23]}}, fc1_n24_t1_1});
+    wire signed [26:0] fc1_n24_t2_1 = ($signed({fc1_n24_t1_2_a_d1[25], fc1_n24_t1_2_a_d1}) + $signed({{2{fc1_n24_t1_2_b_d1[24]}}, fc1_n24_t1_2_b_d1})) + $signed({fc1_n24_t1_3[25], fc1_n24_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n24_acc;
+    wire signed [27:0] fc1_n24_acc = ($signed({fc1_n24_t2_0[26], fc1_n24_t2_0}) + $signed({fc1_n24_t2_1[26], fc1_n24_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n24_y_fl;
+    wire signed [17:0] fc1_n24_y_fl = $signed(fc1_n24_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n24_y_wrap;
-    wire signed [7:0] fc1_w0_25; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n25_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n25_p0;
-    wire signed [7:0] fc1_w1_25; // weight 0.064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n25_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n25_p1;
-    wire signed [12:0] fc1_w2_25; // weight -2.5029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n25_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n25_p2;
-    wire signed [12:0] fc1_w3_25; // weight -2.5673828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n25_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n25_p3;
-    wire signed [12:0] fc1_w4_25; // weight -2.6025390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n25_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n25_p4;
-    wire signed [12:0] fc1_w5_25; // weight -2.9609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n25_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n25_p5;
-    wire signed [8:0] fc1_w6_25; // weight -0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n25_p6;
-    wire signed [9:0] fc1_w7_25; // weight -0.3505859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n25_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_p7;
-    wire signed [5:0] fc1_w8_25; // weight -0.029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n25_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n25_p8;
-    wire signed [7:0] fc1_w9_25; // weight -0.0654296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n25_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n25_p9;
-    wire signed [8:0] fc1_w10_25; // weight -0.248046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n25_p10;
-    wire signed [8:0] fc1_w11_25; // weight -0.2236328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n25_p11;
-    wire signed [9:0] fc1_w12_25; // weight 0.3642578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n25_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_p12;
-    wire signed [8:0] fc1_w13_25; // weight 0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n25_p13;
-    wire signed [8:0] fc1_w14_25; // weight -0.1728515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n25_p14;
-    wire signed [8:0] fc1_w15_25; // weight 0.1806640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n25_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n25_p15;
-    wire signed [18:0] fc1_n25_bias; // bias -0.1962890625
-    wire signed [23:0] fc1_n25_t0_0_a;
-    wire signed [23:0] fc1_n25_t0_0_b;
-    wire signed [23:0] fc1_n25_t0_0;
-    wire signed [28:0] fc1_n25_t0_1_a;
-    wire signed [28:0] fc1_n25_t0_1_b;
-    wire signed [28:0] fc1_n25_t0_1;
-    wire signed [28:0] fc1_n25_t0_2_a;
-    wire signed [28:0] fc1_n25_t0_2_b;
-    wire signed [28:0] fc1_n25_t0_2;
-    wire signed [25:0] fc1_n25_t0_3_a;
-    wire signed [25:0] fc1_n25_t0_3_b;
-    wire signed [25:0] fc1_n25_t0_3;
-    wire signed [22:0] fc1_n25_t0_4_a;
-    wire signed [22:0] fc1_n25_t0_4;
-    wire signed [24:0] fc1_n25_t0_5_a;
-    wire signed [24:0] fc1_n25_t0_5_b;
-    wire signed [24:0] fc1_n25_t0_5;
-    wire signed [25:0] fc1_n25_t0_6_a;
-    wire signed [25:0] fc1_n25_t0_6_b;
-    wire signed [25:0] fc1_n25_t0_6;
-    wire signed [24:0] fc1_n25_t0_7_a;
-    wire signed [24:0] fc1_n25_t0_7_b;
-    wire signed [24:0] fc1_n25_t0_7;
-    wire signed [28:0] fc1_n25_t1_0_a;
-    reg  signed [28:0] fc1_n25_t1_0_a_d1;
+    wire signed [22:0] fc1_n25_p0 = fc1_in_0 * 8'sd88; // weight 0.0859375
+    wire signed [27:0] fc1_n25_p2 = fc1_in_2 * 13'sh15fd; // weight -2.5029296875
+    wire signed [27:0] fc1_n25_p3 = fc1_in_3 * 13'sh15bb; // weight -2.5673828125
+    wire signed [27:0] fc1_n25_p4 = fc1_in_4 * 13'sh1597; // weight -2.6025390625
+    wire signed [27:0] fc1_n25_p5 = fc1_in_5 * 13'sh1428; // weight -2.9609375
+    wire signed [23:0] fc1_n25_p6 = fc1_in_6 * 9'sh144; // weight -0.18359375
+    wire signed [24:0] fc1_n25_p7 = fc1_in_7 * 10'sh299; // weight -0.3505859375
+    wire signed [20:0] fc1_n25_p8 = fc1_in_8 * 6'sh22; // weight -0.029296875
+    wire signed [23:0] fc1_n25_p10 = fc1_in_10 * 9'sh102; // weight -0.248046875
+    wire signed [23:0] fc1_n25_p11 = fc1_in_11 * 9'sh11b; // weight -0.2236328125
+    wire signed [24:0] fc1_n25_p12 = fc1_in_12 * 10'sd373; // weight 0.3642578125
+    wire signed [23:0] fc1_n25_p13 = fc1_in_13 * 9'sd236; // weight 0.23046875
+    wire signed [23:0] fc1_n25_p14 = fc1_in_14 * 9'sh14f; // weight -0.1728515625
+    wire signed [23:0] fc1_n25_p15 = fc1_in_15 * 9'sd185; // weight 0.1806640625
+    reg  signed [23:0] fc1_n25_t1_0_a_d1;
     reg  signed [28:0] fc1_n25_t0_1_d1;
-    wire signed [28:0] fc1_n25_t1_0;
-    wire signed [28:0] fc1_n25_t1_1_b;
+    wire signed [28:0] fc1_n25_t1_0 = $signed({{5{fc1_n25_t1_0_a_d1[23]}}, fc1_n25_t1_0_a_d1}) + fc1_n25_t0_1_d1;
     reg  signed [28:0] fc1_n25_t0_2_d1;
-    reg  signed [28:0] fc1_n25_t1_1_b_d1;
-    wire signed [28:0] fc1_n25_t1_1;
-    wire signed [25:0] fc1_n25_t1_2_a;
-    wire signed [25:0] fc1_n25_t1_2_b;
-    reg  signed [25:0] fc1_n25_t1_2_a_d1;
-    reg  signed [25:0] fc1_n25_t1_2_b_d1;
-    wire signed [25:0] fc1_n25_t1_2;
-    wire signed [25:0] fc1_n25_t1_3_b;
+    reg  signed [25:0] fc1_n25_t1_1_b_d1;
+    wire signed [28:0] fc1_n25_t1_1 = fc1_n25_t0_2_d1 + $signed({{3{fc1_n25_t1_1_b_d1[25]}}, fc1_n25_t1_1_b_d1});
+    reg  signed [22:0] fc1_n25_t1_2_a_d1;
+    reg  signed [24:0] fc1_n25_t1_2_b_d1;
+    wire signed [25:0] fc1_n25_t1_2 = $signed({{3{fc1_n25_t1_2_a_d1[22]}}, fc1_n25_t1_2_a_d1}) + $signed({fc1_n25_t1_2_b_d1[24], fc1_n25_t1_2_b_d1});
     reg  signed [25:0] fc1_n25_t0_6_d1;
-    reg  signed [25:0] fc1_n25_t1_3_b_d1;
-    wire signed [25:0] fc1_n25_t1_3;
-    wire signed [29:0] fc1_n25_t2_0_a;
-    wire signed [29:0] fc1_n25_t2_0_b;
-    wire signed [29:0] fc1_n25_t2_0;
-    wire signed [26:0] fc1_n25_t2_1_a;
-    wire signed [26:0] fc1_n25_t2_1_b;
-    wire signed [26:0] fc1_n25_t2_1;
-    wire signed [29:0] fc1_n25_t3_0_b;
-    wire signed [29:0] fc1_n25_t3_0;
-    wire signed [29:0] fc1_n25_t4_0_b;
-    reg  signed [29:0] fc1_n25_t4_0_b_d1;
-    wire signed [29:0] fc1_n25_t4_0;
+    reg  signed [24:0] fc1_n25_t1_3_b_d1;
+    wire signed [25:0] fc1_n25_t1_3 = fc1_n25_t0_6_d1 + $signed({fc1_n25_t1_3_b_d1[24], fc1_n25_t1_3_b_d1});
+    wire signed [26:0] fc1_n25_t2_1 = $signed({fc1_n25_t1_2[25], fc1_n25_t1_2}) + $signed({fc1_n25_t1_3[25], fc1_n25_t1_3});
+    wire signed [29:0] fc1_n25_t3_0 = ($signed({fc1_n25_t1_0[28], fc1_n25_t1_0}) + $signed({fc1_n25_t1_1[28], fc1_n25_t1_1})) + $signed({{3{fc1_n25_t2_1[26]}}, fc1_n25_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n25_acc;
+    wire signed [29:0] fc1_n25_acc = (fc1_n25_t3_0 + 30'sh3ffcdc00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n25_y_fl;
+    wire signed [19:0] fc1_n25_y_fl = $signed(fc1_n25_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n25_y_wrap;
-    wire signed [9:0] fc1_w0_26; // weight 0.263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n26_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n26_p0;
-    wire signed [6:0] fc1_w1_26; // weight -0.0439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n26_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n26_p1;
-    wire signed [10:0] fc1_w2_26; // weight 0.92578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n26_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n26_p2;
-    wire signed [12:0] fc1_w3_26; // weight 2.056640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n26_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n26_p3;
-    wire signed [11:0] fc1_w4_26; // weight 1.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n26_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n26_p4;
-    wire signed [11:0] fc1_w5_26; // weight 1.888671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n26_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n26_p5;
-    wire signed [8:0] fc1_w6_26; // weight 0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n26_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n26_p6;
-    wire signed [8:0] fc1_w7_26; // weight -0.1904296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n26_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n26_p7;
-    wire signed [7:0] fc1_w8_26; // weight 0.103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n26_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n26_p8;
-    wire signed [9:0] fc1_w9_26; // weight 0.4306640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n26_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n26_p9;
-    wire signed [9:0] fc1_w10_26; // weight 0.400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n26_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n26_p10;
-    wire signed [10:0] fc1_w11_26; // weight 0.921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n26_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n26_p11;
-    wire signed [8:0] fc1_w12_26; // weight -0.2099609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n26_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n26_p12;
-    wire signed [10:0] fc1_w13_26; // weight 0.5693359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n26_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n26_p13;
-    wire signed [9:0] fc1_w14_26; // weight 0.267578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n26_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n26_p14;
-    wire signed [9:0] fc1_w15_26; // weight -0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n26_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n26_p15;
-    wire signed [20:0] fc1_n26_bias; // bias -0.8515625
-    wire signed [24:0] fc1_n26_t0_0_b;
-    wire signed [24:0] fc1_n26_t0_0;
-    wire signed [27:0] fc1_n26_t0_1_a;
-    wire signed [27:0] fc1_n26_t0_1;
-    wire signed [27:0] fc1_n26_t0_2_a;
-    wire signed [27:0] fc1_n26_t0_2_b;
-    wire signed [27:0] fc1_n26_t0_2;
-    wire signed [24:0] fc1_n26_t0_3_a;
-    wire signed [24:0] fc1_n26_t0_3_b;
-    wire signed [24:0] fc1_n26_t0_3;
-    wire signed [25:0] fc1_n26_t0_4_a;
-    wire signed [25:0] fc1_n26_t0_4_b;
-    wire signed [25:0] fc1_n26_t0_4;
-    wire signed [26:0] fc1_n26_t0_5_a;
-    wire signed [26:0] fc1_n26_t0_5_b;
-    wire signed [26:0] fc1_n26_t0_5;
-    wire signed [25:0] fc1_n26_t0_6_a;
-    wire signed [25:0] fc1_n26_t0_6;
-    wire signed [25:0] fc1_n26_t0_7_a;
-    wire signed [25:0] fc1_n26_t0_7_b;
-    wire signed [25:0] fc1_n26_t0_7;
-    wire signed [27:0] fc1_n26_t1_0_a;
-    reg  signed [27:0] fc1_n26_t1_0_a_d1;
+    wire signed [21:0] fc1_n26_p1 = fc1_in_1 * 7'sh53; // weight -0.0439453125
+    wire signed [25:0] fc1_n26_p2 = fc1_in_2 * 11'sd948; // weight 0.92578125
+    wire signed [26:0] fc1_n26_p4 = fc1_in_4 * 12'sd1264; // weight 1.234375
+    wire signed [26:0] fc1_n26_p5 = fc1_in_5 * 12'sd1934; // weight 1.888671875
+    wire signed [23:0] fc1_n26_p6 = fc1_in_6 * 9'sd136; // weight 0.1328125
+    wire signed [23:0] fc1_n26_p7 = fc1_in_7 * 9'sh13d; // weight -0.1904296875
+    wire signed [22:0] fc1_n26_p8 = fc1_in_8 * 8'sd106; // weight 0.103515625
+    wire signed [24:0] fc1_n26_p9 = fc1_in_9 * 10'sd441; // weight 0.4306640625
+    wire signed [24:0] fc1_n26_p10 = fc1_in_10 * 10'sd410; // weight 0.400390625
+    wire signed [25:0] fc1_n26_p11 = fc1_in_11 * 11'sd944; // weight 0.921875
+    wire signed [23:0] fc1_n26_p12 = fc1_in_12 * 9'sh129; // weight -0.2099609375
+    wire signed [24:0] fc1_n26_p14 = fc1_in_14 * 10'sd274; // weight 0.267578125
+    wire signed [24:0] fc1_n26_p15 = fc1_in_15 * 10'sh2ec; // weight -0.26953125
+    reg  signed [24:0] fc1_n26_t1_0_a_d1;
     reg  signed [27:0] fc1_n26_t0_1_d1;
-    wire signed [27:0] fc1_n26_t1_0;
-    wire signed [27:0] fc1_n26_t1_1_b;
+    wire signed [27:0] fc1_n26_t1_0 = $signed({{3{fc1_n26_t1_0_a_d1[24]}}, fc1_n26_t1_0_a_d1}) + fc1_n26_t0_1_d1;
     reg  signed [27:0] fc1_n26_t0_2_d1;
-    reg  signed [27:0] fc1_n26_t1_1_b_d1;
-    wire signed [27:0] fc1_n26_t1_1;
-    wire signed [26:0] fc1_n26_t1_2_a;
-    reg  signed [26:0] fc1_n26_t1_2_a_d1;
+    reg  signed [24:0] fc1_n26_t1_1_b_d1;
+    wire signed [27:0] fc1_n26_t1_1 = fc1_n26_t0_2_d1 + $signed({{3{fc1_n26_t1_1_b_d1[24]}}, fc1_n26_t1_1_b_d1});
+    reg  signed [25:0] fc1_n26_t1_2_a_d1;
     reg  signed [26:0] fc1_n26_t0_5_d1;
-    wire signed [26:0] fc1_n26_t1_2;
-    wire signed [26:0] fc1_n26_t1_3_a;
-    wire signed [26:0] fc1_n26_t1_3_b;
-    reg  signed [26:0] fc1_n26_t1_3_a_d1;
-    reg  signed [26:0] fc1_n26_t1_3_b_d1;
-    wire signed [26:0] fc1_n26_t1_3;
-    wire signed [28:0] fc1_n26_t2_0_a;
-    wire signed [28:0] fc1_n26_t2_0_b;
-    wire signed [28:0] fc1_n26_t2_0;
-    wire signed [27:0] fc1_n26_t2_1_a;
-    wire signed [27:0] fc1_n26_t2_1_b;
-    wire signed [27:0] fc1_n26_t2_1;
-    wire signed [29:0] fc1_n26_t3_0_a;
-    wire signed [29:0] fc1_n26_t3_0_b;
-    wire signed [29:0] fc1_n26_t3_0;
-    wire signed [29:0] fc1_n26_t4_0_b;
-    reg  signed [29:0] fc1_n26_t4_0_b_d1;
-    wire signed [29:0] fc1_n26_t4_0;
+    wire signed [26:0] fc1_n26_t1_2 = $signed({fc1_n26_t1_2_a_d1[25], fc1_n26_t1_2_a_d1}) + fc1_n26_t0_5_d1;
+    reg  signed [25:0] fc1_n26_t1_3_a_d1;
+    reg  signed [25:0] fc1_n26_t1_3_b_d1;
+    wire signed [26:0] fc1_n26_t1_3 = $signed({fc1_n26_t1_3_a_d1[25], fc1_n26_t1_3_a_d1}) + $signed({fc1_n26_t1_3_b_d1[25], fc1_n26_t1_3_b_d1});
+    wire signed [28:0] fc1_n26_t2_0 = $signed({fc1_n26_t1_0[27], fc1_n26_t1_0}) + $signed({fc1_n26_t1_1[27], fc1_n26_t1_1});
+    wire signed [27:0] fc1_n26_t2_1 = $signed({fc1_n26_t1_2[26], fc1_n26_t1_2}) + $signed({fc1_n26_t1_3[26], fc1_n26_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n26_acc;
+    wire signed [29:0] fc1_n26_acc = (($signed({fc1_n26_t2_0[28], fc1_n26_t2_0}) + $signed({{2{fc1_n26_t2_1[27]}}, fc1_n26_t2_1})) + 30'sh3ff26000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n26_y_fl;
+    wire signed [19:0] fc1_n26_y_fl = $signed(fc1_n26_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n26_y_wrap;
-    wire signed [8:0] fc1_w0_27; // weight -0.1474609375
+    wire signed [23:0] fc1_n27_p0 = fc1_in_0 * 9'sh169; // weight -0.1474609375
+    wire signed [23:0] fc1_n27_p1 = fc1_in_1 * 9'sd216; // weight 0.2109375
+    wire signed [25:0] fc1_n27_p4 = fc1_in_4 * 11'sh564; // weight -0.65234375
+    wire signed [25:0] fc1_n27_p5 = fc1_in_5 * 11'sd710; // weight 0.693359375
+    wire signed [24:0] fc1_n27_p6 = fc1_in_6 * 10'sh23a; // weight -0.443359375
+    wire signed [25:0] fc1_n27_p7 = fc1_in_7 * 11'sh592; // weight -0.607421875
+    wire signed [24:0] fc1_n27_p9 = fc1_in_9 * 10'sd308; // weight 0.30078125
+    wire signed [24:0] fc1_n27_p10 = fc1_in_10 * 10'sd379; // weight 0.3701171875
+    wire signed [24:0] fc1_n27_p12 = fc1_in_12 * 10'sd409; // weight 0.3994140625
+    wire signed [24:0] fc1_n27_p13 = fc1_in_13 * 10'sd472; // weight 0.4609375
+    wire signed [23:0] fc1_n27_p14 = fc1_in_14 * 9'sd235; // weight 0.2294921875
+    wire signed [24:0] fc1_n27_p15 = fc1_in_15 * 10'sh296; // weight -0.353515625
+    wire signed [25:0] fc1_n27_t0_4_b = $signed({fc1_n27_p9[24], fc1_n27_p9});
+    reg  signed [24:0] fc1_n27_t1_0_a_d1;
+    reg  signed [23:0] fc1_n27_t1_0_b_d1;
+    wire signed [25:0] fc1_n27_t1_0 = $signed({fc1_n27_t1_0_a_d1[24], fc1_n27_t1_0_a_d1}) + $signed({{2{fc1_n27_t1_0_b_d1[23]}}, fc1_n27_t1_0_b_d1});
+    reg  signed [26:0] fc1_n27_t1_1_a_d1;
+    reg  signed [26:0] fc1_n27_t1_1_b_d1;
+    reg  signed [25:0] fc1_n27_t1_2_a_d1;
+    reg  signed [26:0] fc1_n27_t1_2_b_d1;
+    wire signed [27:0] fc1_n27_t1_2 = $signed({{2{fc1_n27_t1_2_a_d1[25]}}, fc1_n27_t1_2_a_d1}) + $signed({fc1_n27_t1_2_b_d1[26], fc1_n27_t1_2_b_d1});
+    reg  signed [25:0] fc1_n27_t1_3_a_d1;
+    reg  signed [25:0] fc1_n27_t1_3_b_d1;
+    wire signed [26:0] fc1_n27_t1_3 = $signed({fc1_n27_t1_3_a_d1[25], fc1_n27_t1_3_a_d1}) + $signed({fc1_n27_t1_3_b_d1[25], fc1_n27_t1_3_b_d1});
+    wire signed [27:0] fc1_n27_t2_0 = $signed({{2{fc1_n27_t1_0[25]}}, fc1_n27_t1_0}) + ($signed({fc1_n27_t1_1_a_d1[26], fc1_n27_t1_1_a_d1}) + $signed({fc1_n27_t1_1_b_d1[26], fc1_n27_t1_1_b_d1}));
+    wire signed [28:0] fc1_n27_t3_0 = $signed({fc1_n27_t2_0[27], fc1_n27_t2_0}) + ($signed({fc1_n27_t1_2[27], fc1_n27_t1_2}) + $signed({{2{fc1_n27_t1_3[26]}}, fc1_n27_t1_3}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n27_p0;
-    wire signed [8:0] fc1_w1_27; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n27_p1;
-    wire signed [8:0] fc1_w2_27; // weight -0.13671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n27_p2;
-    wire signed [4:0] fc1_w3_27; // weight 0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n27_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n27_p3;
-    wire signed [10:0] fc1_w4_27; // weight -0.65234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n27_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p4;
-    wire signed [10:0] fc1_w5_27; // weight 0.693359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n27_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p5;
-    wire signed [9:0] fc1_w6_27; // weight -0.443359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p6;
-    wire signed [10:0] fc1_w7_27; // weight -0.607421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n27_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p7;
-    wire signed [10:0] fc1_w8_27; // weight -0.564453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n27_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p8;
-    wire signed [9:0] fc1_w9_27; // weight 0.30078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p9;
-    wire signed [9:0] fc1_w10_27; // weight 0.3701171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p10;
-    wire signed [11:0] fc1_w11_27; // weight 1.4765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n27_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n27_p11;
-    wire signed [9:0] fc1_w12_27; // weight 0.3994140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p12;
-    wire signed [9:0] fc1_w13_27; // weight 0.4609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p13;
-    wire signed [8:0] fc1_w14_27; // weight 0.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n27_p14;
-    wire signed [9:0] fc1_w15_27; // weight -0.353515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n27_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n27_p15;
-    wire signed [20:0] fc1_n27_bias; // bias 0.7607421875
-    wire signed [24:0] fc1_n27_t0_0_a;
-    wire signed [24:0] fc1_n27_t0_0_b;
-    wire signed [24:0] fc1_n27_t0_0;
-    wire signed [23:0] fc1_n27_t0_1_b;
-    wire signed [23:0] fc1_n27_t0_1;
-    wire signed [26:0] fc1_n27_t0_2_a;
-    wire signed [26:0] fc1_n27_t0_2_b;
-    wire signed [26:0] fc1_n27_t0_2;
-    wire signed [26:0] fc1_n27_t0_3_a;
-    wire signed [26:0] fc1_n27_t0_3_b;
-    wire signed [26:0] fc1_n27_t0_3;
-    wire signed [25:0] fc1_n27_t0_4_b;
-    wire signed [25:0] fc1_n27_t0_4;
-    wire signed [26:0] fc1_n27_t0_5_a;
-    wire signed [26:0] fc1_n27_t0_5;
-    wire signed [25:0] fc1_n27_t0_6_a;
-    wire signed [25:0] fc1_n27_t0_6_b;
-    wire signed [25:0] fc1_n27_t0_6;
-    wire signed [25:0] fc1_n27_t0_7_a;
-    wire signed [25:0] fc1_n27_t0_7_b;
-    wire signed [25:0] fc1_n27_t0_7;
-    wire signed [25:0] fc1_n27_t1_0_a;
-    wire signed [25:0] fc1_n27_t1_0_b;
-    reg  signed [25:0] fc1_n27_t1_0_a_d1;
-    reg  signed [25:0] fc1_n27_t1_0_b_d1;
-    wire signed [25:0] fc1_n27_t1_0;
-    wire signed [27:0] fc1_n27_t1_1_a;
-    wire signed [27:0] fc1_n27_t1_1_b;
-    reg  signed [27:0] fc1_n27_t1_1_a_d1;
-    reg  signed [27:0] fc1_n27_t1_1_b_d1;
-    wire signed [27:0] fc1_n27_t1_1;
-    wire signed [27:0] fc1_n27_t1_2_a;
-    wire signed [27:0] fc1_n27_t1_2_b;
-    reg  signed [27:0] fc1_n27_t1_2_a_d1;
-    reg  signed [27:0] fc1_n27_t1_2_b_d1;
-    wire signed [27:0] fc1_n27_t1_2;
-    wire signed [26:0] fc1_n27_t1_3_a;
-    wire signed [26:0] fc1_n27_t1_3_b;
-    reg  signed [26:0] fc1_n27_t1_3_a_d1;
-    reg  signed [26:0] fc1_n27_t1_3_b_d1;
-    wire signed [26:0] fc1_n27_t1_3;
-    wire signed [27:0] fc1_n27_t2_0_a;
-    wire signed [27:0] fc1_n27_t2_0;
-    wire signed [28:0] fc1_n27_t2_1_a;
-    wire signed [28:0] fc1_n27_t2_1_b;
-    wire signed [28:0] fc1_n27_t2_1;
-    wire signed [28:0] fc1_n27_t3_0_a;
-    wire signed [28:0] fc1_n27_t3_0;
-    wire signed [28:0] fc1_n27_t4_0_b;
-    reg  signed [28:0] fc1_n27_t4_0_b_d1;
-    wire signed [28:0] fc1_n27_t4_0;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n27_acc;
+    wire signed [28:0] fc1_n27_acc = (fc1_n27_t3_0 + 29'sd797696);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n27_y_fl;
+    wire signed [18:0] fc1_n27_y_fl = $signed(fc1_n27_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n27_y_wrap;
-    wire signed [8:0] fc1_w0_28; // weight 0.2119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n28_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n28_p0;
-    wire signed [7:0] fc1_w1_28; // weight -0.0908203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n28_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n28_p1;
-    wire signed [8:0] fc1_w2_28; // weight -0.154296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n28_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n28_p2;
-    wire signed [9:0] fc1_w3_28; // weight 0.3134765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n28_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n28_p3;
-    wire signed [7:0] fc1_w4_28; // weight 0.0986328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n28_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n28_p4;
-    wire signed [19:0] fc1_n28_p5_sh;
-    wire signed [7:0] fc1_w6_28; // weight -0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n28_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n28_p6;
-    wire signed [9:0] fc1_w7_28; // weight -0.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n28_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n28_p7;
-    wire signed [8:0] fc1_w8_28; // weight -0.244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n28_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n28_p8;
-    wire signed [9:0] fc1_w9_28; // weight 0.2548828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n28_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n28_p9;
-    wire signed [9:0] fc1_w10_28; // weight -0.255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n28_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n28_p10;
-    wire signed [9:0] fc1_w11_28; // weight 0.3779296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n28_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n28_p11;
-    wire signed [4:0] fc1_w12_28; // weight 0.013671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n28_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n28_p12;
-    wire signed [6:0] fc1_w13_28; // weight -0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n28_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n28_p13;
-    wire signed [9:0] fc1_w14_28; // weight -0.4130859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n28_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n28_p14;
-    wire signed [17:0] fc1_n28_p15_sh;
-    wire signed [18:0] fc1_n28_p15_e;
-    wire signed [18:0] fc1_n28_p15_neg;
-    wire signed [24:0] fc1_n28_t0_0_a;
-    wire signed [24:0] fc1_n28_t0_0_b;
-    wire signed [24:0] fc1_n28_t0_0;
-    wire signed [24:0] fc1_n28_t0_1_a;
-    wire signed [24:0] fc1_n28_t0_1;
-    wire signed [22:0] fc1_n28_t0_2_b;
-    wire signed [22:0] fc1_n28_t0_2;
-    wire signed [24:0] fc1_n28_t0_3_a;
-    wire signed [24:0] fc1_n28_t0_3;
-    wire signed [24:0] fc1_n28_t0_4_a;
-    wire signed [24:0] fc1_n28_t0_4;
-    wire signed [25:0] fc1_n28_t0_5_a;
-    wire signed [25:0] fc1_n28_t0_5_b;
-    wire signed [25:0] fc1_n28_t0_5;
-    wire signed [21:0] fc1_n28_t0_6_a;
-    wire signed [21:0] fc1_n28_t0_6;
-    wire signed [24:0] fc1_n28_t0_7_b;
-    wire signed [24:0] fc1_n28_t0_7;
-    wire signed [25:0] fc1_n28_t1_0_a;
-    wire signed [25:0] fc1_n28_t1_0_b;
-    reg  signed [25:0] fc1_n28_t1_0_a_d1;
-    reg  signed [25:0] fc1_n28_t1_0_b_d1;
-    wire signed [25:0] fc1_n28_t1_0;
-    wire signed [24:0] fc1_n28_t1_1_a;
-    reg  signed [24:0] fc1_n28_t1_1_a_d1;
+    wire signed [23:0] fc1_n28_p0 = fc1_in_0 * 9'sd217; // weight 0.2119140625
+    wire signed [22:0] fc1_n28_p1 = fc1_in_1 * 8'sha3; // weight -0.0908203125
+    wire signed [23:0] fc1_n28_p2 = fc1_in_2 * 9'sh162; // weight -0.154296875
+    wire signed [19:0] fc1_n28_p5_sh = $signed({fc1_in_5, 4'd0});
+    wire signed [22:0] fc1_n28_p6 = fc1_in_6 * 8'sha0; // weight -0.09375
+    wire signed [23:0] fc1_n28_p8 = fc1_in_8 * 9'sh106; // weight -0.244140625
+    wire signed [24:0] fc1_n28_p10 = fc1_in_10 * 10'sh2fa; // weight -0.255859375
+    wire signed [24:0] fc1_n28_p11 = fc1_in_11 * 10'sd387; // weight 0.3779296875
+    wire signed [19:0] fc1_n28_p12 = fc1_in_12 * 5'sd14; // weight 0.013671875
+    wire signed [17:0] fc1_n28_p15_sh = $signed({fc1_in_15, 2'd0});
+    wire signed [18:0] fc1_n28_p15_neg = -$signed({fc1_n28_p15_sh[17], fc1_n28_p15_sh});
+    reg  signed [24:0] fc1_n28_t1_0_a_d1;
+    reg  signed [24:0] fc1_n28_t1_0_b_d1;
+    wire signed [25:0] fc1_n28_t1_0 = $signed({fc1_n28_t1_0_a_d1[24], fc1_n28_t1_0_a_d1}) + $signed({fc1_n28_t1_0_b_d1[24], fc1_n28_t1_0_b_d1});
+    reg  signed [22:0] fc1_n28_t1_1_a_d1;
     reg  signed [24:0] fc1_n28_t0_3_d1;
-    wire signed [24:0] fc1_n28_t1_1;
-    wire signed [26:0] fc1_n28_t1_2_a;
-    wire signed [26:0] fc1_n28_t1_2_b;
-    reg  signed [26:0] fc1_n28_t1_2_a_d1;
-    reg  signed [26:0] fc1_n28_t1_2_b_d1;
-    wire signed [26:0] fc1_n28_t1_2;
-    wire signed [24:0] fc1_n28_t1_3_a;
-    reg  signed [24:0] fc1_n28_t1_3_a_d1;
+    wire signed [24:0] fc1_n28_t1_1 = $signed({{2{fc1_n28_t1_1_a_d1[22]}}, fc1_n28_t1_1_a_d1}) + fc1_n28_t0_3_d1;
+    reg  signed [24:0] fc1_n28_t1_2_a_d1;
+    reg  signed [25:0] fc1_n28_t1_2_b_d1;
+    reg  signed [21:0] fc1_n28_t1_3_a_d1;
     reg  signed [24:0] fc1_n28_t0_7_d1;
-    wire signed [24:0] fc1_n28_t1_3;
-    wire signed [26:0] fc1_n28_t2_0_a;
-    wire signed [26:0] fc1_n28_t2_0_b;
-    wire signed [26:0] fc1_n28_t2_0;
-    wire signed [26:0] fc1_n28_t2_1_b;
-    wire signed [26:0] fc1_n28_t2_1;
-    wire signed [27:0] fc1_n28_t3_0_a;
-    wire signed [27:0] fc1_n28_t3_0_b;
-    wire signed [27:0] fc1_n28_t3_0;
+    wire signed [24:0] fc1_n28_t1_3 = $signed({{3{fc1_n28_t1_3_a_d1[21]}}, fc1_n28_t1_3_a_d1}) + fc1_n28_t0_7_d1;
+    wire signed [26:0] fc1_n28_t2_0 = $signed({fc1_n28_t1_0[25], fc1_n28_t1_0}) + $signed({{2{fc1_n28_t1_1[24]}}, fc1_n28_t1_1});
+    wire signed [26:0] fc1_n28_t2_1 = ($signed({{2{fc1_n28_t1_2_a_d1[24]}}, fc1_n28_t1_2_a_d1}) + $signed({fc1_n28_t1_2_b_d1[25], fc1_n28_t1_2_b_d1})) + $signed({{2{fc1_n28_t1_3[24]}}, fc1_n28_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n28_acc;
+    wire signed [27:0] fc1_n28_acc = ($signed({fc1_n28_t2_0[26], fc1_n28_t2_0}) + $signed({fc1_n28_t2_1[26], fc1_n28_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n28_y_fl;
+    wire signed [17:0] fc1_n28_y_fl = $signed(fc1_n28_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n28_y_wrap;
-    wire signed [8:0] fc1_w0_29; // weight 0.1962890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n29_p0;
-    wire signed [9:0] fc1_w1_29; // weight 0.314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n29_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p1;
-    wire signed [8:0] fc1_w2_29; // weight 0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n29_p2;
-    wire signed [8:0] fc1_w3_29; // weight -0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n29_p3;
-    wire signed [8:0] fc1_w4_29; // weight 0.1826171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n29_p4;
-    wire signed [9:0] fc1_w5_29; // weight 0.2841796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n29_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p5;
-    wire signed [9:0] fc1_w6_29; // weight 0.4208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n29_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p6;
-    wire signed [5:0] fc1_w7_29; // weight -0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n29_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n29_p7;
-    wire signed [8:0] fc1_w8_29; // weight 0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n29_p8;
-    wire signed [9:0] fc1_w9_29; // weight -0.373046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n29_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p9;
-    wire signed [9:0] fc1_w10_29; // weight 0.2978515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n29_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p10;
-    wire signed [19:0] fc1_n29_p11_sh;
-    wire signed [7:0] fc1_w12_29; // weight -0.091796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n29_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n29_p12;
-    wire signed [6:0] fc1_w13_29; // weight 0.0439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n29_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n29_p13;
-    wire signed [8:0] fc1_w14_29; // weight -0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n29_p14;
-    wire signed [8:0] fc1_w15_29; // weight -0.216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n29_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n29_p15;
-    wire signed [25:0] fc1_n29_t0_0_a;
-    wire signed [25:0] fc1_n29_t0_0_b;
-    wire signed [25:0] fc1_n29_t0_0;
-    wire signed [24:0] fc1_n29_t0_1_a;
-    wire signed [24:0] fc1_n29_t0_1_b;
-    wire signed [24:0] fc1_n29_t0_1;
-    wire signed [24:0] fc1_n29_t0_2_a;
-    wire signed [24:0] fc1_n29_t0_2;
-    wire signed [24:0] fc1_n29_t0_3_b;
-    wire signed [24:0] fc1_n29_t0_3;
-    wire signed [25:0] fc1_n29_t0_4_a;
-    wire signed [25:0] fc1_n29_t0_4_b;
-    wire signed [25:0] fc1_n29_t0_4;
-    wire signed [24:0] fc1_n29_t0_5_b;
-    wire signed [24:0] fc1_n29_t0_5;
-    wire signed [23:0] fc1_n29_t0_6_a;
-    wire signed [23:0] fc1_n29_t0_6_b;
-    wire signed [23:0] fc1_n29_t0_6;
-    wire signed [24:0] fc1_n29_t0_7_a;
-    wire signed [24:0] fc1_n29_t0_7_b;
-    wire signed [24:0] fc1_n29_t0_7;
-    wire signed [25:0] fc1_n29_t1_0_b;
+    wire signed [23:0] fc1_n29_p0 = fc1_in_0 * 9'sd201; // weight 0.1962890625
+    wire signed [24:0] fc1_n29_p1 = fc1_in_1 * 10'sd322; // weight 0.314453125
+    wire signed [23:0] fc1_n29_p2 = fc1_in_2 * 9'sd160; // weight 0.15625
+    wire signed [23:0] fc1_n29_p3 = fc1_in_3 * 9'sh159; // weight -0.1630859375
+    wire signed [23:0] fc1_n29_p4 = fc1_in_4 * 9'sd187; // weight 0.1826171875
+    wire signed [20:0] fc1_n29_p7 = fc1_in_7 * 6'sh27; // weight -0.0244140625
+    wire signed [23:0] fc1_n29_p8 = fc1_in_8 * 9'sd237; // weight 0.2314453125
+    wire signed [24:0] fc1_n29_p9 = fc1_in_9 * 10'sh282; // weight -0.373046875
+    wire signed [19:0] fc1_n29_p11_sh = $signed({fc1_in_11, 4'd0});
+    wire signed [22:0] fc1_n29_p12 = fc1_in_12 * 8'sha2; // weight -0.091796875
+    wire signed [21:0] fc1_n29_p13 = fc1_in_13 * 7'sd45; // weight 0.0439453125
+    wire signed [23:0] fc1_n29_p14 = fc1_in_14 * 9'sh159; // weight -0.1630859375
+    wire signed [23:0] fc1_n29_p15 = fc1_in_15 * 9'sh122; // weight -0.216796875
+    wire signed [25:0] fc1_n29_t0_0_b = $signed({fc1_n29_p1[24], fc1_n29_p1});
     reg  signed [25:0] fc1_n29_t0_0_d1;
-    reg  signed [25:0] fc1_n29_t1_0_b_d1;
-    wire signed [25:0] fc1_n29_t1_0;
-    wire signed [25:0] fc1_n29_t1_1_a;
-    wire signed [25:0] fc1_n29_t1_1_b;
-    reg  signed [25:0] fc1_n29_t1_1_a_d1;
-    reg  signed [25:0] fc1_n29_t1_1_b_d1;
-    wire signed [25:0] fc1_n29_t1_1;
-    wire signed [25:0] fc1_n29_t1_2_b;
+    reg  signed [24:0] fc1_n29_t1_0_b_d1;
+    wire signed [25:0] fc1_n29_t1_0 = fc1_n29_t0_0_d1 + $signed({fc1_n29_t1_0_b_d1[24], fc1_n29_t1_0_b_d1});
+    reg  signed [24:0] fc1_n29_t1_1_a_d1;
+    reg  signed [24:0] fc1_n29_t1_1_b_d1;
+    wire signed [25:0] fc1_n29_t1_1 = $signed({fc1_n29_t1_1_a_d1[24], fc1_n29_t1_1_a_d1}) + $signed({fc1_n29_t1_1_b_d1[24], fc1_n29_t1_1_b_d1});
     reg  signed [25:0] fc1_n29_t0_4_d1;
-    reg  signed [25:0] fc1_n29_t1_2_b_d1;
-    wire signed [25:0] fc1_n29_t1_2;
-    wire signed [25:0] fc1_n29_t1_3_a;
-    wire signed [25:0] fc1_n29_t1_3_b;
-    reg  signed [25:0] fc1_n29_t1_3_a_d1;
-    reg  signed [25:0] fc1_n29_t1_3_b_d1;
-    wire signed [25:0] fc1_n29_t1_3;
-    wire signed [26:0] fc1_n29_t2_0_a;
-    wire signed [26:0] fc1_n29_t2_0_b;
-    wire signed [26:0] fc1_n29_t2_0;
-    wire signed [26:0] fc1_n29_t2_1_a;
-    wire signed [26:0] fc1_n29_t2_1_b;
-    wire signed [26:0] fc1_n29_t2_1;
-    wire signed [27:0] fc1_n29_t3_0_a;
-    wire signed [27:0] fc1_n29_t3_0_b;
-    wire signed [27:0] fc1_n29_t3_0;
+    reg  signed [24:0] fc1_n29_t1_2_b_d1;
+    wire signed [25:0] fc1_n29_t1_2 = fc1_n29_t0_4_d1 + $signed({fc1_n29_t1_2_b_d1[24], fc1_n29_t1_2_b_d1});
+    reg  signed [23:0] fc1_n29_t1_3_a_d1;
+    reg  signed [24:0] fc1_n29_t1_3_b_d1;
+    wire signed [25:0] fc1_n29_t1_3 = $signed({{2{fc1_n29_t1_3_a_d1[23]}}, fc1_n29_t1_3_a_d1}) + $signed({fc1_n29_t1_3_b_d1[24], fc1_n29_t1_3_b_d1});
+    wire signed [26:0] fc1_n29_t2_0 = $signed({fc1_n29_t1_0[25], fc1_n29_t1_0}) + $signed({fc1_n29_t1_1[25], fc1_n29_t1_1});
+    wire signed [26:0] fc1_n29_t2_1 = $signed({fc1_n29_t1_2[25], fc1_n29_t1_2}) + $signed({fc1_n29_t1_3[25], fc1_n29_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n29_acc;
+    wire signed [27:0] fc1_n29_acc = ($signed({fc1_n29_t2_0[26], fc1_n29_t2_0}) + $signed({fc1_n29_t2_1[26], fc1_n29_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n29_y_fl;
+    wire signed [17:0] fc1_n29_y_fl = $signed(fc1_n29_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n29_y_wrap;
-    wire signed [9:0] fc1_w0_30; // weight 0.498046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n30_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n30_p0;
-    wire signed [9:0] fc1_w1_30; // weight 0.365234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n30_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n30_p1;
-    wire signed [11:0] fc1_w2_30; // weight 1.8916015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n30_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n30_p2;
-    wire signed [12:0] fc1_w3_30; // weight 2.5166015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n30_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n30_p3;
-    wire signed [11:0] fc1_w4_30; // weight 1.2236328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n30_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n30_p4;
-    wire signed [11:0] fc1_w5_30; // weight 1.9892578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n30_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n30_p5;
-    wire signed [8:0] fc1_w6_30; // weight -0.2412109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n30_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n30_p6;
-    wire signed [10:0] fc1_w7_30; // weight 0.5234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n30_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n30_p7;
-    wire signed [17:0] fc1_n30_p8_sh;
-    wire signed [18:0] fc1_n30_p8_e;
-    wire signed [18:0] fc1_n30_p8_neg;
-    wire signed [7:0] fc1_w9_30; // weight 0.0654296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n30_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n30_p9;
-    wire signed [7:0] fc1_w10_30; // weight -0.0751953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n30_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n30_p10;
-    wire signed [8:0] fc1_w12_30; // weight 0.240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n30_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n30_p12;
-    wire signed [9:0] fc1_w13_30; // weight 0.3408203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n30_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n30_p13;
-    wire signed [9:0] fc1_w14_30; // weight -0.3447265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n30_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n30_p14;
-    wire signed [7:0] fc1_w15_30; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n30_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n30_p15;
-    wire signed [19:0] fc1_n30_bias; // bias 0.4716796875
-    wire signed [25:0] fc1_n30_t0_0_a;
-    wire signed [25:0] fc1_n30_t0_0_b;
-    wire signed [25:0] fc1_n30_t0_0;
-    wire signed [28:0] fc1_n30_t0_1_a;
-    wire signed [28:0] fc1_n30_t0_1_b;
-    wire signed [28:0] fc1_n30_t0_1;
-    wire signed [27:0] fc1_n30_t0_2_a;
-    wire signed [27:0] fc1_n30_t0_2_b;
-    wire signed [27:0] fc1_n30_t0_2;
-    wire signed [25:0] fc1_n30_t0_3_a;
-    wire signed [25:0] fc1_n30_t0_3;
-    wire signed [22:0] fc1_n30_t0_4_a;
-    wire signed [22:0] fc1_n30_t0_4;
-    wire signed [24:0] fc1_n30_t0_5_a;
-    wire signed [24:0] fc1_n30_t0_5_b;
-    wire signed [24:0] fc1_n30_t0_5;
-    wire signed [25:0] fc1_n30_t0_6_a;
-    wire signed [25:0] fc1_n30_t0_6_b;
-    wire signed [25:0] fc1_n30_t0_6;
-    wire signed [22:0] fc1_n30_t0_7_b;
-    wire signed [22:0] fc1_n30_t0_7;
-    wire signed [28:0] fc1_n30_t1_0_a;
-    reg  signed [28:0] fc1_n30_t1_0_a_d1;
+    wire signed [24:0] fc1_n30_p0 = fc1_in_0 * 10'sd510; // weight 0.498046875
+    wire signed [24:0] fc1_n30_p1 = fc1_in_1 * 10'sd374; // weight 0.365234375
+    wire signed [26:0] fc1_n30_p2 = fc1_in_2 * 12'sd1937; // weight 1.8916015625
+    wire signed [27:0] fc1_n30_p3 = fc1_in_3 * 13'sd2577; // weight 2.5166015625
+    wire signed [26:0] fc1_n30_p4 = fc1_in_4 * 12'sd1253; // weight 1.2236328125
+    wire signed [26:0] fc1_n30_p5 = fc1_in_5 * 12'sd2037; // weight 1.9892578125
+    wire signed [23:0] fc1_n30_p6 = fc1_in_6 * 9'sh109; // weight -0.2412109375
+    wire signed [17:0] fc1_n30_p8_sh = $signed({fc1_in_8, 2'd0});
+    wire signed [18:0] fc1_n30_p8_neg = -$signed({fc1_n30_p8_sh[17], fc1_n30_p8_sh});
+    wire signed [22:0] fc1_n30_p10 = fc1_in_10 * 8'shb3; // weight -0.0751953125
+    wire signed [23:0] fc1_n30_p12 = fc1_in_12 * 9'sd246; // weight 0.240234375
+    wire signed [24:0] fc1_n30_p13 = fc1_in_13 * 10'sd349; // weight 0.3408203125
+    wire signed [24:0] fc1_n30_p14 = fc1_in_14 * 10'sh29f; // weight -0.3447265625
+    reg  signed [25:0] fc1_n30_t1_0_a_d1;
     reg  signed [28:0] fc1_n30_t0_1_d1;
-    wire signed [28:0] fc1_n30_t1_0;
-    wire signed [27:0] fc1_n30_t1_1_b;
+    wire signed [28:0] fc1_n30_t1_0 = $signed({{3{fc1_n30_t1_0_a_d1[25]}}, fc1_n30_t1_0_a_d1}) + fc1_n30_t0_1_d1;
     reg  signed [27:0] fc1_n30_t0_2_d1;
-    reg  signed [27:0] fc1_n30_t1_1_b_d1;
-    wire signed [27:0] fc1_n30_t1_1;
-    wire signed [24:0] fc1_n30_t1_2_a;
-    reg  signed [24:0] fc1_n30_t1_2_a_d1;
+    reg  signed [25:0] fc1_n30_t1_1_b_d1;
+    wire signed [27:0] fc1_n30_t1_1 = fc1_n30_t0_2_d1 + $signed({{2{fc1_n30_t1_1_b_d1[25]}}, fc1_n30_t1_1_b_d1});
+    reg  signed [22:0] fc1_n30_t1_2_a_d1;
     reg  signed [24:0] fc1_n30_t0_5_d1;
-    wire signed [24:0] fc1_n30_t1_2;
-    wire signed [25:0] fc1_n30_t1_3_b;
+    wire signed [24:0] fc1_n30_t1_2 = $signed({{2{fc1_n30_t1_2_a_d1[22]}}, fc1_n30_t1_2_a_d1}) + fc1_n30_t0_5_d1;
     reg  signed [25:0] fc1_n30_t0_6_d1;
-    reg  signed [25:0] fc1_n30_t1_3_b_d1;
-    wire signed [25:0] fc1_n30_t1_3;
-    wire signed [29:0] fc1_n30_t2_0_a;
-    wire signed [29:0] fc1_n30_t2_0_b;
-    wire signed [29:0] fc1_n30_t2_0;
-    wire signed [26:0] fc1_n30_t2_1_a;
-    wire signed [26:0] fc1_n30_t2_1_b;
-    wire signed [26:0] fc1_n30_t2_1;
-    wire signed [29:0] fc1_n30_t3_0_b;
-    wire signed [29:0] fc1_n30_t3_0;
+    reg  signed [22:0] fc1_n30_t1_3_b_d1;
+    wire signed [25:0] fc1_n30_t1_3 = fc1_n30_t0_6_d1 + $signed({{3{fc1_n30_t1_3_b_d1[22]}}, fc1_n30_t1_3_b_d1});
+    wire signed [26:0] fc1_n30_t2_1 = $signed({{2{fc1_n30_t1_2[24]}}, fc1_n30_t1_2}) + $signed({fc1_n30_t1_3[25], fc1_n30_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n30_acc;
+    wire signed [29:0] fc1_n30_acc = (($signed({fc1_n30_t1_0[28], fc1_n30_t1_0}) + $signed({{2{fc1_n30_t1_1[27]}}, fc1_n30_t1_1})) + $signed({{3{fc1_n30_t2_1[26]}}, fc1_n30_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n30_y_fl;
+    wire signed [19:0] fc1_n30_y_fl = $signed(fc1_n30_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n30_y_wrap;
-    wire signed [8:0] fc1_w0_31; // weight -0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n31_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n31_p0;
-    wire signed [10:0] fc1_w1_31; // weight -0.6474609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n31_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_p1;
-    wire signed [11:0] fc1_w2_31; // weight 1.111328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n31_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n31_p2;
-    wire signed [12:0] fc1_w3_31; // weight 2.595703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n31_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n31_p3;
-    wire signed [11:0] fc1_w4_31; // weight 1.3076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n31_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n31_p4;
-    wire signed [11:0] fc1_w5_31; // weight 1.5576171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n31_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n31_p5;
-    wire signed [5:0] fc1_w6_31; // weight -0.0185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n31_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n31_p6;
-    wire signed [9:0] fc1_w7_31; // weight -0.2724609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n31_p7;
-    wire signed [10:0] fc1_w8_31; // weight -0.552734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n31_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_p8;
-    wire signed [9:0] fc1_w9_31; // weight -0.4794921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n31_p9;
-    wire signed [10:0] fc1_w10_31; // weight -0.8759765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n31_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_p10;
-    wire signed [10:0] fc1_w11_31; // weight -0.59375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n31_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_p11;
-    wire signed [10:0] fc1_w12_31; // weight -0.748046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n31_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_p12;
-    wire signed [5:0] fc1_w13_31; // weight -0.0224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n31_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n31_p13;
-    wire signed [8:0] fc1_w14_31; // weight 0.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n31_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n31_p14;
-    wire signed [9:0] fc1_w15_31; // weight -0.3076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n31_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n31_p15;
-    wire signed [20:0] fc1_n31_bias; // bias -0.9833984375
-    wire signed [25:0] fc1_n31_t0_0_a;
-    wire signed [25:0] fc1_n31_t0_0;
-    wire signed [27:0] fc1_n31_t0_1_a;
-    wire signed [27:0] fc1_n31_t0_1;
-    wire signed [27:0] fc1_n31_t0_2_a;
-    wire signed [27:0] fc1_n31_t0_2_b;
-    wire signed [27:0] fc1_n31_t0_2;
-    wire signed [24:0] fc1_n31_t0_3_a;
-    wire signed [24:0] fc1_n31_t0_3;
-    wire signed [26:0] fc1_n31_t0_4_a;
-    wire signed [26:0] fc1_n31_t0_4_b;
-    wire signed [26:0] fc1_n31_t0_4;
-    wire signed [26:0] fc1_n31_t0_5_a;
-    wire signed [26:0] fc1_n31_t0_5_b;
-    wire signed [26:0] fc1_n31_t0_5;
-    wire signed [25:0] fc1_n31_t0_6_b;
-    wire signed [25:0] fc1_n31_t0_6;
-    wire signed [25:0] fc1_n31_t0_7_a;
-    wire signed [25:0] fc1_n31_t0_7_b;
-    wire signed [25:0] fc1_n31_t0_7;
-    wire signed [28:0] fc1_n31_t1_0_a;
-    wire signed [28:0] fc1_n31_t1_0_b;
-    reg  signed [28:0] fc1_n31_t1_0_a_d1;
-    reg  signed [28:0] fc1_n31_t1_0_b_d1;
-    wire signed [28:0] fc1_n31_t1_0;
-    wire signed [27:0] fc1_n31_t1_1_b;
+    wire signed [23:0] fc1_n31_p0 = fc1_in_0 * 9'sh128; // weight -0.2109375
+    wire signed [26:0] fc1_n31_p2 = fc1_in_2 * 12'sd1138; // weight 1.111328125
+    wire signed [26:0] fc1_n31_p4 = fc1_in_4 * 12'sd1339; // weight 1.3076171875
+    wire signed [26:0] fc1_n31_p5 = fc1_in_5 * 12'sd1595; // weight 1.5576171875
+    wire signed [20:0] fc1_n31_p6 = fc1_in_6 * 6'sh2d; // weight -0.0185546875
+    wire signed [25:0] fc1_n31_p8 = fc1_in_8 * 11'sh5ca; // weight -0.552734375
+    wire signed [24:0] fc1_n31_p9 = fc1_in_9 * 10'sh215; // weight -0.4794921875
+    wire signed [25:0] fc1_n31_p10 = fc1_in_10 * 11'sh47f; // weight -0.8759765625
+    wire signed [25:0] fc1_n31_p11 = fc1_in_11 * 11'sh5a0; // weight -0.59375
+    wire signed [20:0] fc1_n31_p13 = fc1_in_13 * 6'sh29; // weight -0.0224609375
+    wire signed [23:0] fc1_n31_p14 = fc1_in_14 * 9'sd232; // weight 0.2265625
+    wire signed [24:0] fc1_n31_p15 = fc1_in_15 * 10'sh2c5; // weight -0.3076171875
+    wire signed [24:0] fc1_n31_t0_3_a = $signed({{4{fc1_n31_p6[20]}}, fc1_n31_p6});
+    reg  signed [25:0] fc1_n31_t1_0_a_d1;
+    reg  signed [27:0] fc1_n31_t1_0_b_d1;
     reg  signed [27:0] fc1_n31_t0_2_d1;
-    reg  signed [27:0] fc1_n31_t1_1_b_d1;
-    wire signed [27:0] fc1_n31_t1_1;
-    wire signed [27:0] fc1_n31_t1_2_a;
-    wire signed [27:0] fc1_n31_t1_2_b;
-    reg  signed [27:0] fc1_n31_t1_2_a_d1;
-    reg  signed [27:0] fc1_n31_t1_2_b_d1;
-    wire signed [27:0] fc1_n31_t1_2;
-    wire signed [26:0] fc1_n31_t1_3_a;
-    wire signed [26:0] fc1_n31_t1_3_b;
-    reg  signed [26:0] fc1_n31_t1_3_a_d1;
-    reg  signed [26:0] fc1_n31_t1_3_b_d1;
-    wire signed [26:0] fc1_n31_t1_3;
-    wire signed [28:0] fc1_n31_t2_0_b;
-    wire signed [28:0] fc1_n31_t2_0;
-    wire signed [27:0] fc1_n31_t2_1_b;
-    wire signed [27:0] fc1_n31_t2_1;
-    wire signed [29:0] fc1_n31_t3_0_a;
-    wire signed [29:0] fc1_n31_t3_0_b;
-    wire signed [29:0] fc1_n31_t3_0;
-    wire signed [29:0] fc1_n31_t4_0_b;
-    reg  signed [29:0] fc1_n31_t4_0_b_d1;
-    wire signed [29:0] fc1_n31_t4_0;
+    reg  signed [24:0] fc1_n31_t1_1_b_d1;
+    wire signed [27:0] fc1_n31_t1_1 = fc1_n31_t0_2_d1 + $signed({{3{fc1_n31_t1_1_b_d1[24]}}, fc1_n31_t1_1_b_d1});
+    reg  signed [26:0] fc1_n31_t1_2_a_d1;
+    reg  signed [26:0] fc1_n31_t1_2_b_d1;
+    reg  signed [25:0] fc1_n31_t1_3_a_d1;
+    reg  signed [25:0] fc1_n31_t1_3_b_d1;
+    wire signed [26:0] fc1_n31_t1_3 = $signed({fc1_n31_t1_3_a_d1[25], fc1_n31_t1_3_a_d1}) + $signed({fc1_n31_t1_3_b_d1[25], fc1_n31_t1_3_b_d1});
+    wire signed [28:0] fc1_n31_t2_0 = ($signed({{3{fc1_n31_t1_0_a_d1[25]}}, fc1_n31_t1_0_a_d1}) + $signed({fc1_n31_t1_0_b_d1[27], fc1_n31_t1_0_b_d1})) + $signed({fc1_n31_t1_1[27], fc1_n31_t1_1});
+    wire signed [27:0] fc1_n31_t2_1 = ($signed({fc1_n31_t1_2_a_d1[26], fc1_n31_t1_2_a_d1}) + $signed({fc1_n31_t1_2_b_d1[26], fc1_n31_t1_2_b_d1})) + $signed({fc1_n31_t1_3[26], fc1_n31_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n31_acc;
+    wire signed [29:0] fc1_n31_acc = (($signed({fc1_n31_t2_0[28], fc1_n31_t2_0}) + $signed({{2{fc1_n31_t2_1[27]}}, fc1_n31_t2_1})) + 30'sh3ff04400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n31_y_fl;
+    wire signed [19:0] fc1_n31_y_fl = $signed(fc1_n31_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n31_y_wrap;
-    wire signed [9:0] fc1_w0_32; // weight 0.35546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n32_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p0;
-    wire signed [8:0] fc1_w1_32; // weight -0.1982421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n32_p1;
-    wire signed [7:0] fc1_w2_32; // weight 0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n32_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n32_p2;
-    wire signed [8:0] fc1_w3_32; // weight 0.240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n32_p3;
-    wire signed [9:0] fc1_w4_32; // weight -0.330078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n32_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p4;
-    wire signed [9:0] fc1_w5_32; // weight -0.4306640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n32_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p5;
-    wire signed [9:0] fc1_w6_32; // weight -0.3681640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n32_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p6;
-    wire signed [6:0] fc1_w7_32; // weight -0.052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n32_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n32_p7;
-    wire signed [9:0] fc1_w8_32; // weight 0.33984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n32_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p8;
-    wire signed [4:0] fc1_w9_32; // weight -0.009765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n32_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n32_p9;
-    wire signed [8:0] fc1_w10_32; // weight 0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n32_p10;
-    wire signed [9:0] fc1_w11_32; // weight 0.4267578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n32_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p11;
-    wire signed [8:0] fc1_w12_32; // weight 0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n32_p12;
-    wire signed [9:0] fc1_w13_32; // weight 0.298828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n32_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p13;
-    wire signed [9:0] fc1_w14_32; // weight -0.404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n32_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p14;
-    wire signed [9:0] fc1_w15_32; // weight -0.2529296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n32_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n32_p15;
-    wire signed [25:0] fc1_n32_t0_0_a;
-    wire signed [25:0] fc1_n32_t0_0_b;
-    wire signed [25:0] fc1_n32_t0_0;
-    wire signed [24:0] fc1_n32_t0_1_a;
-    wire signed [24:0] fc1_n32_t0_1_b;
-    wire signed [24:0] fc1_n32_t0_1;
-    wire signed [25:0] fc1_n32_t0_2_a;
-    wire signed [25:0] fc1_n32_t0_2_b;
-    wire signed [25:0] fc1_n32_t0_2;
-    wire signed [24:0] fc1_n32_t0_3_b;
-    wire signed [24:0] fc1_n32_t0_3;
-    wire signed [24:0] fc1_n32_t0_4_b;
-    wire signed [24:0] fc1_n32_t0_4;
-    wire signed [25:0] fc1_n32_t0_5_a;
-    wire signed [25:0] fc1_n32_t0_5_b;
-    wire signed [25:0] fc1_n32_t0_5;
-    wire signed [24:0] fc1_n32_t0_6_a;
-    wire signed [24:0] fc1_n32_t0_6;
-    wire signed [25:0] fc1_n32_t0_7_a;
-    wire signed [25:0] fc1_n32_t0_7_b;
-    wire signed [25:0] fc1_n32_t0_7;
-    wire signed [25:0] fc1_n32_t1_0_b;
+    wire signed [24:0] fc1_n32_p0 = fc1_in_0 * 10'sd364; // weight 0.35546875
+    wire signed [23:0] fc1_n32_p1 = fc1_in_1 * 9'sh135; // weight -0.1982421875
+    wire signed [22:0] fc1_n32_p2 = fc1_in_2 * 8'sd119; // weight 0.1162109375
+    wire signed [24:0] fc1_n32_p4 = fc1_in_4 * 10'sh2ae; // weight -0.330078125
+    wire signed [24:0] fc1_n32_p5 = fc1_in_5 * 10'sh247; // weight -0.4306640625
+    wire signed [21:0] fc1_n32_p7 = fc1_in_7 * 7'sh4a; // weight -0.052734375
+    wire signed [19:0] fc1_n32_p9 = fc1_in_9 * 5'sh16; // weight -0.009765625
+    wire signed [23:0] fc1_n32_p10 = fc1_in_10 * 9'sd193; // weight 0.1884765625
+    wire signed [24:0] fc1_n32_p11 = fc1_in_11 * 10'sd437; // weight 0.4267578125
+    wire signed [23:0] fc1_n32_p12 = fc1_in_12 * 9'sd168; // weight 0.1640625
+    wire signed [24:0] fc1_n32_p14 = fc1_in_14 * 10'sh262; // weight -0.404296875
+    wire signed [24:0] fc1_n32_p15 = fc1_in_15 * 10'sh2fd; // weight -0.2529296875
     reg  signed [25:0] fc1_n32_t0_0_d1;
-    reg  signed [25:0] fc1_n32_t1_0_b_d1;
-    wire signed [25:0] fc1_n32_t1_0;
-    wire signed [26:0] fc1_n32_t1_1_a;
-    wire signed [26:0] fc1_n32_t1_1_b;
-    reg  signed [26:0] fc1_n32_t1_1_a_d1;
-    reg  signed [26:0] fc1_n32_t1_1_b_d1;
-    wire signed [26:0] fc1_n32_t1_1;
-    wire signed [25:0] fc1_n32_t1_2_a;
-    reg  signed [25:0] fc1_n32_t1_2_a_d1;
+    reg  signed [24:0] fc1_n32_t1_0_b_d1;
+    wire signed [25:0] fc1_n32_t1_0 = fc1_n32_t0_0_d1 + $signed({fc1_n32_t1_0_b_d1[24], fc1_n32_t1_0_b_d1});
+    reg  signed [25:0] fc1_n32_t1_1_a_d1;
+    reg  signed [24:0] fc1_n32_t1_1_b_d1;
+    wire signed [26:0] fc1_n32_t1_1 = $signed({fc1_n32_t1_1_a_d1[25], fc1_n32_t1_1_a_d1}) + $signed({{2{fc1_n32_t1_1_b_d1[24]}}, fc1_n32_t1_1_b_d1});
+    reg  signed [24:0] fc1_n32_t1_2_a_d1;
     reg  signed [25:0] fc1_n32_t0_5_d1;
-    wire signed [25:0] fc1_n32_t1_2;
-    wire signed [26:0] fc1_n32_t1_3_a;
-    wire signed [26:0] fc1_n32_t1_3_b;
-    reg  signed [26:0] fc1_n32_t1_3_a_d1;
-    reg  signed [26:0] fc1_n32_t1_3_b_d1;
-    wire signed [26:0] fc1_n32_t1_3;
-    wire signed [27:0] fc1_n32_t2_0_a;
-    wire signed [27:0] fc1_n32_t2_0_b;
-    wire signed [27:0] fc1_n32_t2_0;
-    wire signed [27:0] fc1_n32_t2_1_a;
-    wire signed [27:0] fc1_n32_t2_1_b;
-    wire signed [27:0] fc1_n32_t2_1;
-    wire signed [28:0] fc1_n32_t3_0_a;
-    wire signed [28:0] fc1_n32_t3_0_b;
-    wire signed [28:0] fc1_n32_t3_0;
+    wire signed [25:0] fc1_n32_t1_2 = $signed({fc1_n32_t1_2_a_d1[24], fc1_n32_t1_2_a_d1}) + fc1_n32_t0_5_d1;
+    reg  signed [24:0] fc1_n32_t1_3_a_d1;
+    reg  signed [25:0] fc1_n32_t1_3_b_d1;
+    wire signed [26:0] fc1_n32_t1_3 = $signed({{2{fc1_n32_t1_3_a_d1[24]}}, fc1_n32_t1_3_a_d1}) + $signed({fc1_n32_t1_3_b_d1[25], fc1_n32_t1_3_b_d1});
+    wire signed [27:0] fc1_n32_t2_0 = $signed({{2{fc1_n32_t1_0[25]}}, fc1_n32_t1_0}) + $signed({fc1_n32_t1_1[26], fc1_n32_t1_1});
+    wire signed [27:0] fc1_n32_t2_1 = $signed({{2{fc1_n32_t1_2[25]}}, fc1_n32_t1_2}) + $signed({fc1_n32_t1_3[26], fc1_n32_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n32_acc;
+    wire signed [28:0] fc1_n32_acc = ($signed({fc1_n32_t2_0[27], fc1_n32_t2_0}) + $signed({fc1_n32_t2_1[27], fc1_n32_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n32_y_fl;
+    wire signed [18:0] fc1_n32_y_fl = $signed(fc1_n32_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n32_y_wrap;
-    wire signed [10:0] fc1_w0_33; // weight 0.5419921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n33_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n33_p0;
-    wire signed [9:0] fc1_w1_33; // weight -0.337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n33_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n33_p1;
-    wire signed [11:0] fc1_w2_33; // weight 1.3701171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n33_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n33_p2;
-    wire signed [12:0] fc1_w3_33; // weight 2.8076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n33_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n33_p3;
-    wire signed [11:0] fc1_w4_33; // weight 1.7900390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n33_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n33_p4;
-    wire signed [12:0] fc1_w5_33; // weight 2.5283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n33_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n33_p5;
-    wire signed [4:0] fc1_w6_33; // weight -0.0107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n33_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n33_p6;
-    wire signed [8:0] fc1_w7_33; // weight -0.2216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n33_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n33_p7;
-    wire signed [6:0] fc1_w8_33; // weight -0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n33_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n33_p8;
-    wire signed [9:0] fc1_w9_33; // weight -0.337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n33_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n33_p9;
-    wire signed [10:0] fc1_w10_33; // weight -0.7783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n33_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n33_p10;
-    wire signed [9:0] fc1_w11_33; // weight -0.2529296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n33_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n33_p11;
-    wire signed [7:0] fc1_w12_33; // weight 0.1220703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n33_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n33_p12;
-    wire signed [9:0] fc1_w13_33; // weight -0.4052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n33_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n33_p13;
-    wire signed [9:0] fc1_w14_33; // weight -0.3720703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n33_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n33_p14;
-    wire signed [8:0] fc1_w15_33; // weight 0.1943359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n33_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n33_p15;
-    wire signed [18:0] fc1_n33_bias; // bias 0.2265625
-    wire signed [25:0] fc1_n33_t0_0_b;
-    wire signed [25:0] fc1_n33_t0_0;
-    wire signed [28:0] fc1_n33_t0_1_a;
-    wire signed [28:0] fc1_n33_t0_1_b;
-    wire signed [28:0] fc1_n33_t0_1;
-    wire signed [28:0] fc1_n33_t0_2_a;
-    wire signed [28:0] fc1_n33_t0_2_b;
-    wire signed [28:0] fc1_n33_t0_2;
-    wire signed [23:0] fc1_n33_t0_3_a;
-    wire signed [23:0] fc1_n33_t0_3;
-    wire signed [24:0] fc1_n33_t0_4_a;
-    wire signed [24:0] fc1_n33_t0_4;
-    wire signed [26:0] fc1_n33_t0_5_a;
-    wire signed [26:0] fc1_n33_t0_5_b;
-    wire signed [26:0] fc1_n33_t0_5;
-    wire signed [25:0] fc1_n33_t0_6_a;
-    wire signed [25:0] fc1_n33_t0_6_b;
-    wire signed [25:0] fc1_n33_t0_6;
-    wire signed [25:0] fc1_n33_t0_7_a;
-    wire signed [25:0] fc1_n33_t0_7_b;
-    wire signed [25:0] fc1_n33_t0_7;
-    wire signed [28:0] fc1_n33_t1_0_a;
-    reg  signed [28:0] fc1_n33_t1_0_a_d1;
+    wire signed [24:0] fc1_n33_p1 = fc1_in_1 * 10'sh2a6; // weight -0.337890625
+    wire signed [26:0] fc1_n33_p2 = fc1_in_2 * 12'sd1403; // weight 1.3701171875
+    wire signed [27:0] fc1_n33_p3 = fc1_in_3 * 13'sd2875; // weight 2.8076171875
+    wire signed [26:0] fc1_n33_p4 = fc1_in_4 * 12'sd1833; // weight 1.7900390625
+    wire signed [27:0] fc1_n33_p5 = fc1_in_5 * 13'sd2589; // weight 2.5283203125
+    wire signed [19:0] fc1_n33_p6 = fc1_in_6 * 5'sh15; // weight -0.0107421875
+    wire signed [21:0] fc1_n33_p8 = fc1_in_8 * 7'sh4c; // weight -0.05078125
+    wire signed [24:0] fc1_n33_p9 = fc1_in_9 * 10'sh2a6; // weight -0.337890625
+    wire signed [25:0] fc1_n33_p10 = fc1_in_10 * 11'sh4e3; // weight -0.7783203125
+    wire signed [24:0] fc1_n33_p11 = fc1_in_11 * 10'sh2fd; // weight -0.2529296875
+    wire signed [22:0] fc1_n33_p12 = fc1_in_12 * 8'sd125; // weight 0.1220703125
+    wire signed [24:0] fc1_n33_p13 = fc1_in_13 * 10'sh261; // weight -0.4052734375
+    wire signed [24:0] fc1_n33_p14 = fc1_in_14 * 10'sh283; // weight -0.3720703125
+    wire signed [23:0] fc1_n33_p15 = fc1_in_15 * 9'sd199; // weight 0.1943359375
+    reg  signed [25:0] fc1_n33_t1_0_a_d1;
     reg  signed [28:0] fc1_n33_t0_1_d1;
-    wire signed [28:0] fc1_n33_t1_0;
-    wire signed [28:0] fc1_n33_t1_1_b;
+    wire signed [28:0] fc1_n33_t1_0 = $signed({{3{fc1_n33_t1_0_a_d1[25]}}, fc1_n33_t1_0_a_d1}) + fc1_n33_t0_1_d1;
     reg  signed [28:0] fc1_n33_t0_2_d1;
-    reg  signed [28:0] fc1_n33_t1_1_b_d1;
-    wire signed [28:0] fc1_n33_t1_1;
-    wire signed [26:0] fc1_n33_t1_2_a;
-    reg  signed [26:0] fc1_n33_t1_2_a_d1;
+    reg  signed [23:0] fc1_n33_t1_1_b_d1;
+    wire signed [28:0] fc1_n33_t1_1 = fc1_n33_t0_2_d1 + $signed({{5{fc1_n33_t1_1_b_d1[23]}}, fc1_n33_t1_1_b_d1});
+    reg  signed [24:0] fc1_n33_t1_2_a_d1;
     reg  signed [26:0] fc1_n33_t0_5_d1;
-    wire signed [26:0] fc1_n33_t1_2;
-    wire signed [26:0] fc1_n33_t1_3_a;
-    wire signed [26:0] fc1_n33_t1_3_b;
-    reg  signed [26:0] fc1_n33_t1_3_a_d1;
-    reg  signed [26:0] fc1_n33_t1_3_b_d1;
-    wire signed [26:0] fc1_n33_t1_3;
-    wire signed [29:0] fc1_n33_t2_0_a;
-    wire signed [29:0] fc1_n33_t2_0_b;
-    wire signed [29:0] fc1_n33_t2_0;
-    wire signed [27:0] fc1_n33_t2_1_a;
-    wire signed [27:0] fc1_n33_t2_1_b;
-    wire signed [27:0] fc1_n33_t2_1;
-    wire signed [29:0] fc1_n33_t3_0_b;
-    wire signed [29:0] fc1_n33_t3_0;
-    wire signed [29:0] fc1_n33_t4_0_b;
-    reg  signed [29:0] fc1_n33_t4_0_b_d1;
-    wire signed [29:0] fc1_n33_t4_0;
+    wire signed [26:0] fc1_n33_t1_2 = $signed({{2{fc1_n33_t1_2_a_d1[24]}}, fc1_n33_t1_2_a_d1}) + fc1_n33_t0_5_d1;
+    reg  signed [25:0] fc1_n33_t1_3_a_d1;
+    reg  signed [25:0] fc1_n33_t1_3_b_d1;
+    wire signed [26:0] fc1_n33_t1_3 = $signed({fc1_n33_t1_3_a_d1[25], fc1_n33_t1_3_a_d1}) + $signed({fc1_n33_t1_3_b_d1[25], fc1_n33_t1_3_b_d1});
+    wire signed [27:0] fc1_n33_t2_1 = $signed({fc1_n33_t1_2[26], fc1_n33_t1_2}) + $signed({fc1_n33_t1_3[26], fc1_n33_t1_3});
+    wire signed [29:0] fc1_n33_t3_0 = ($signed({fc1_n33_t1_0[28], fc1_n33_t1_0}) + $signed({fc1_n33_t1_1[28], fc1_n33_t1_1})) + $signed({{2{fc1_n33_t2_1[27]}}, fc1_n33_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n33_acc;
+    wire signed [29:0] fc1_n33_acc = (fc1_n33_t3_0 + 30'sd237568);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n33_y_fl;
+    wire signed [19:0] fc1_n33_y_fl = $signed(fc1_n33_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n33_y_wrap;
-    wire signed [9:0] fc1_w0_34; // weight -0.2861328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n34_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p0;
-    wire signed [9:0] fc1_w1_34; // weight 0.37109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n34_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p1;
-    wire signed [7:0] fc1_w2_34; // weight 0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n34_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n34_p2;
-    wire signed [8:0] fc1_w3_34; // weight 0.177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n34_p3;
-    wire signed [7:0] fc1_w4_34; // weight -0.08984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n34_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n34_p4;
-    wire signed [11:0] fc1_w5_34; // weight 1.1103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n34_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n34_p5;
-    wire signed [9:0] fc1_w6_34; // weight 0.4287109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n34_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p6;
-    wire signed [9:0] fc1_w7_34; // weight 0.271484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n34_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p7;
-    wire signed [8:0] fc1_w8_34; // weight 0.1923828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n34_p8;
-    wire signed [10:0] fc1_w9_34; // weight 0.765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n34_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n34_p9;
-    wire signed [10:0] fc1_w10_34; // weight 0.8896484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n34_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n34_p10;
-    wire signed [10:0] fc1_w11_34; // weight 0.97265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n34_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n34_p11;
-    wire signed [9:0] fc1_w12_34; // weight 0.4619140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n34_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p12;
-    wire signed [11:0] fc1_w13_34; // weight 1.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n34_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n34_p13;
-    wire signed [9:0] fc1_w14_34; // weight 0.4208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n34_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p14;
-    wire signed [8:0] fc1_w15_34; // weight -0.126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n34_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n34_p15;
-    wire signed [20:0] fc1_n34_bias; // bias 0.8974609375
-    wire signed [25:0] fc1_n34_t0_0_a;
-    wire signed [25:0] fc1_n34_t0_0_b;
-    wire signed [25:0] fc1_n34_t0_0;
-    wire signed [23:0] fc1_n34_t0_1_a;
-    wire signed [23:0] fc1_n34_t0_1;
-    wire signed [26:0] fc1_n34_t0_2_a;
-    wire signed [26:0] fc1_n34_t0_2;
-    wire signed [25:0] fc1_n34_t0_3_a;
-    wire signed [25:0] fc1_n34_t0_3_b;
-    wire signed [25:0] fc1_n34_t0_3;
-    wire signed [25:0] fc1_n34_t0_4_a;
-    wire signed [25:0] fc1_n34_t0_4;
-    wire signed [26:0] fc1_n34_t0_5_a;
-    wire signed [26:0] fc1_n34_t0_5_b;
-    wire signed [26:0] fc1_n34_t0_5;
-    wire signed [26:0] fc1_n34_t0_6_a;
-    wire signed [26:0] fc1_n34_t0_6;
-    wire signed [25:0] fc1_n34_t0_7_a;
-    wire signed [25:0] fc1_n34_t0_7_b;
-    wire signed [25:0] fc1_n34_t0_7;
-    wire signed [25:0] fc1_n34_t1_0_b;
+    wire signed [24:0] fc1_n34_p0 = fc1_in_0 * 10'sh2db; // weight -0.2861328125
+    wire signed [24:0] fc1_n34_p1 = fc1_in_1 * 10'sd380; // weight 0.37109375
+    wire signed [22:0] fc1_n34_p2 = fc1_in_2 * 8'sd72; // weight 0.0703125
+    wire signed [22:0] fc1_n34_p4 = fc1_in_4 * 8'sha4; // weight -0.08984375
+    wire signed [24:0] fc1_n34_p6 = fc1_in_6 * 10'sd439; // weight 0.4287109375
+    wire signed [24:0] fc1_n34_p7 = fc1_in_7 * 10'sd278; // weight 0.271484375
+    wire signed [23:0] fc1_n34_p8 = fc1_in_8 * 9'sd197; // weight 0.1923828125
+    wire signed [25:0] fc1_n34_p10 = fc1_in_10 * 11'sd911; // weight 0.8896484375
+    wire signed [25:0] fc1_n34_p11 = fc1_in_11 * 11'sd996; // weight 0.97265625
+    wire signed [24:0] fc1_n34_p12 = fc1_in_12 * 10'sd473; // weight 0.4619140625
+    wire signed [24:0] fc1_n34_p14 = fc1_in_14 * 10'sd431; // weight 0.4208984375
+    wire signed [23:0] fc1_n34_p15 = fc1_in_15 * 9'sh17e; // weight -0.126953125
     reg  signed [25:0] fc1_n34_t0_0_d1;
-    reg  signed [25:0] fc1_n34_t1_0_b_d1;
-    wire signed [25:0] fc1_n34_t1_0;
-    wire signed [26:0] fc1_n34_t1_1_b;
+    reg  signed [23:0] fc1_n34_t1_0_b_d1;
+    wire signed [25:0] fc1_n34_t1_0 = fc1_n34_t0_0_d1 + $signed({{2{fc1_n34_t1_0_b_d1[23]}}, fc1_n34_t1_0_b_d1});
     reg  signed [26:0] fc1_n34_t0_2_d1;
-    reg  signed [26:0] fc1_n34_t1_1_b_d1;
-    wire signed [26:0] fc1_n34_t1_1;
-    wire signed [27:0] fc1_n34_t1_2_a;
-    wire signed [27:0] fc1_n34_t1_2_b;
-    reg  signed [27:0] fc1_n34_t1_2_a_d1;
-    reg  signed [27:0] fc1_n34_t1_2_b_d1;
-    wire signed [27:0] fc1_n34_t1_2;
-    wire signed [27:0] fc1_n34_t1_3_a;
-    wire signed [27:0] fc1_n34_t1_3_b;
-    reg  signed [27:0] fc1_n34_t1_3_a_d1;
-    reg  signed [27:0] fc1_n34_t1_3_b_d1;
-    wire signed [27:0] fc1_n34_t1_3;
-    wire signed [27:0] fc1_n34_t2_0_a;
-    wire signed [27:0] fc1_n34_t2_0_b;
-    wire signed [27:0] fc1_n34_t2_0;
-    wire signed [28:0] fc1_n34_t2_1_a;
-    wire signed [28:0] fc1_n34_t2_1_b;
-    wire signed [28:0] fc1_n34_t2_1;
-    wire signed [28:0] fc1_n34_t3_0_a;
-    wire signed [28:0] fc1_n34_t3_0;
-    wire signed [28:0] fc1_n34_t4_0_b;
-    reg  signed [28:0] fc1_n34_t4_0_b_d1;
-    wire signed [28:0] fc1_n34_t4_0;
+    reg  signed [25:0] fc1_n34_t1_1_b_d1;
+    wire signed [26:0] fc1_n34_t1_1 = fc1_n34_t0_2_d1 + $signed({fc1_n34_t1_1_b_d1[25], fc1_n34_t1_1_b_d1});
+    reg  signed [25:0] fc1_n34_t1_2_a_d1;
+    reg  signed [26:0] fc1_n34_t1_2_b_d1;
+    wire signed [27:0] fc1_n34_t1_2 = $signed({{2{fc1_n34_t1_2_a_d1[25]}}, fc1_n34_t1_2_a_d1}) + $signed({fc1_n34_t1_2_b_d1[26], fc1_n34_t1_2_b_d1});
+    reg  signed [26:0] fc1_n34_t1_3_a_d1;
+    reg  signed [25:0] fc1_n34_t1_3_b_d1;
+    wire signed [27:0] fc1_n34_t1_3 = $signed({fc1_n34_t1_3_a_d1[26], fc1_n34_t1_3_a_d1}) + $signed({{2{fc1_n34_t1_3_b_d1[25]}}, fc1_n34_t1_3_b_d1});
+    wire signed [27:0] fc1_n34_t2_0 = $signed({{2{fc1_n34_t1_0[25]}}, fc1_n34_t1_0}) + $signed({fc1_n34_t1_1[26], fc1_n34_t1_1});
+    wire signed [28:0] fc1_n34_t3_0 = $signed({fc1_n34_t2_0[27], fc1_n34_t2_0}) + ($signed({fc1_n34_t1_2[27], fc1_n34_t1_2}) + $signed({fc1_n34_t1_3[27], fc1_n34_t1_3}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n34_acc;
+    wire signed [28:0] fc1_n34_acc = (fc1_n34_t3_0 + 29'sd941056);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n34_y_fl;
+    wire signed [18:0] fc1_n34_y_fl = $signed(fc1_n34_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n34_y_wrap;
-    wire signed [9:0] fc1_w0_35; // weight -0.255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n35_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n35_p0;
-    wire signed [9:0] fc1_w1_35; // weight -0.328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n35_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n35_p1;
-    wire signed [11:0] fc1_w2_35; // weight 1.9892578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n35_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n35_p2;
-    wire signed [12:0] fc1_w3_35; // weight 2.3095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n35_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n35_p3;
-    wire signed [12:0] fc1_w4_35; // weight 2.3720703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n35_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n35_p4;
-    wire signed [12:0] fc1_w5_35; // weight 2.9755859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n35_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n35_p5;
-    wire signed [8:0] fc1_w6_35; // weight 0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n35_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n35_p6;
-    wire signed [9:0] fc1_w7_35; // weight -0.3349609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n35_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n35_p7;
-    wire signed [8:0] fc1_w8_35; // weight -0.24609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n35_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n35_p8;
-    wire signed [10:0] fc1_w9_35; // weight 0.7763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n35_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n35_p9;
-    wire signed [9:0] fc1_w10_35; // weight 0.486328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n35_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n35_p10;
-    wire signed [10:0] fc1_w11_35; // weight 0.814453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n35_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n35_p11;
-    wire signed [10:0] fc1_w12_35; // weight 0.6357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n35_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n35_p12;
-    wire signed [10:0] fc1_w13_35; // weight 0.5146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n35_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n35_p13;
-    wire signed [5:0] fc1_w14_35; // weight 0.0166015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n35_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n35_p14;
-    wire signed [9:0] fc1_w15_35; // weight 0.28515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n35_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n35_p15;
-    wire signed [20:0] fc1_n35_bias; // bias -0.5791015625
-    wire signed [25:0] fc1_n35_t0_0_a;
-    wire signed [25:0] fc1_n35_t0_0_b;
-    wire signed [25:0] fc1_n35_t0_0;
-    wire signed [28:0] fc1_n35_t0_1_a;
-    wire signed [28:0] fc1_n35_t0_1_b;
-    wire signed [28:0] fc1_n35_t0_1;
-    wire signed [28:0] fc1_n35_t0_2_a;
-    wire signed [28:0] fc1_n35_t0_2_b;
-    wire signed [28:0] fc1_n35_t0_2;
-    wire signed [24:0] fc1_n35_t0_3_a;
-    wire signed [24:0] fc1_n35_t0_3;
-    wire signed [26:0] fc1_n35_t0_4_a;
-    wire signed [26:0] fc1_n35_t0_4_b;
-    wire signed [26:0] fc1_n35_t0_4;
-    wire signed [26:0] fc1_n35_t0_5_a;
-    wire signed [26:0] fc1_n35_t0_5_b;
-    wire signed [26:0] fc1_n35_t0_5;
-    wire signed [26:0] fc1_n35_t0_6_a;
-    wire signed [26:0] fc1_n35_t0_6_b;
-    wire signed [26:0] fc1_n35_t0_6;
-    wire signed [24:0] fc1_n35_t0_7_a;
-    wire signed [24:0] fc1_n35_t0_7;
-    wire signed [28:0] fc1_n35_t1_0_a;
-    reg  signed [28:0] fc1_n35_t1_0_a_d1;
+    wire signed [24:0] fc1_n35_p0 = fc1_in_0 * 10'sh2fa; // weight -0.255859375
+    wire signed [24:0] fc1_n35_p1 = fc1_in_1 * 10'sh2b0; // weight -0.328125
+    wire signed [26:0] fc1_n35_p2 = fc1_in_2 * 12'sd2037; // weight 1.9892578125
+    wire signed [27:0] fc1_n35_p3 = fc1_in_3 * 13'sd2365; // weight 2.3095703125
+    wire signed [27:0] fc1_n35_p4 = fc1_in_4 * 13'sd2429; // weight 2.3720703125
+    wire signed [27:0] fc1_n35_p5 = fc1_in_5 * 13'sd3047; // weight 2.9755859375
+    wire signed [23:0] fc1_n35_p6 = fc1_in_6 * 9'sd157; // weight 0.1533203125
+    wire signed [23:0] fc1_n35_p8 = fc1_in_8 * 9'sh104; // weight -0.24609375
+    wire signed [25:0] fc1_n35_p9 = fc1_in_9 * 11'sd795; // weight 0.7763671875
+    wire signed [24:0] fc1_n35_p10 = fc1_in_10 * 10'sd498; // weight 0.486328125
+    wire signed [25:0] fc1_n35_p11 = fc1_in_11 * 11'sd834; // weight 0.814453125
+    wire signed [25:0] fc1_n35_p12 = fc1_in_12 * 11'sd651; // weight 0.6357421875
+    wire signed [25:0] fc1_n35_p13 = fc1_in_13 * 11'sd527; // weight 0.5146484375
+    wire signed [20:0] fc1_n35_p14 = fc1_in_14 * 6'sd17; // weight 0.0166015625
+    reg  signed [25:0] fc1_n35_t1_0_a_d1;
     reg  signed [28:0] fc1_n35_t0_1_d1;
-    wire signed [28:0] fc1_n35_t1_0;
-    wire signed [28:0] fc1_n35_t1_1_b;
+    wire signed [28:0] fc1_n35_t1_0 = $signed({{3{fc1_n35_t1_0_a_d1[25]}}, fc1_n35_t1_0_a_d1}) + fc1_n35_t0_1_d1;
     reg  signed [28:0] fc1_n35_t0_2_d1;
-    reg  signed [28:0] fc1_n35_t1_1_b_d1;
-    wire signed [28:0] fc1_n35_t1_1;
-    wire signed [27:0] fc1_n35_t1_2_a;
-    wire signed [27:0] fc1_n35_t1_2_b;
-    reg  signed [27:0] fc1_n35_t1_2_a_d1;
-    reg  signed [27:0] fc1_n35_t1_2_b_d1;
-    wire signed [27:0] fc1_n35_t1_2;
-    wire signed [26:0] fc1_n35_t1_3_b;
+    reg  signed [24:0] fc1_n35_t1_1_b_d1;
+    wire signed [28:0] fc1_n35_t1_1 = fc1_n35_t0_2_d1 + $signed({{4{fc1_n35_t1_1_b_d1[24]}}, fc1_n35_t1_1_b_d1});
+    reg  signed [26:0] fc1_n35_t1_2_a_d1;
+    reg  signed [26:0] fc1_n35_t1_2_b_d1;
     reg  signed [26:0] fc1_n35_t0_6_d1;
-    reg  signed [26:0] fc1_n35_t1_3_b_d1;
-    wire signed [26:0] fc1_n35_t1_3;
-    wire signed [29:0] fc1_n35_t2_0_a;
-    wire signed [29:0] fc1_n35_t2_0_b;
-    wire signed [29:0] fc1_n35_t2_0;
-    wire signed [27:0] fc1_n35_t2_1_b;
-    wire signed [27:0] fc1_n35_t2_1;
-    wire signed [29:0] fc1_n35_t3_0_b;
-    wire signed [29:0] fc1_n35_t3_0;
-    wire signed [29:0] fc1_n35_t4_0_b;
-    reg  signed [29:0] fc1_n35_t4_0_b_d1;
-    wire signed [29:0] fc1_n35_t4_0;
+    reg  signed [24:0] fc1_n35_t1_3_b_d1;
+    wire signed [26:0] fc1_n35_t1_3 = fc1_n35_t0_6_d1 + $signed({{2{fc1_n35_t1_3_b_d1[24]}}, fc1_n35_t1_3_b_d1});
+    wire signed [27:0] fc1_n35_t2_1 = ($signed({fc1_n35_t1_2_a_d1[26], fc1_n35_t1_2_a_d1}) + $signed({fc1_n35_t1_2_b_d1[26], fc1_n35_t1_2_b_d1})) + $signed({fc1_n35_t1_3[26], fc1_n35_t1_3});
+    wire signed [29:0] fc1_n35_t3_0 = ($signed({fc1_n35_t1_0[28], fc1_n35_t1_0}) + $signed({fc1_n35_t1_1[28], fc1_n35_t1_1})) + $signed({{2{fc1_n35_t2_1[27]}}, fc1_n35_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n35_acc;
+    wire signed [29:0] fc1_n35_acc = (fc1_n35_t3_0 + 30'sh3ff6bc00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n35_y_fl;
+    wire signed [19:0] fc1_n35_y_fl = $signed(fc1_n35_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n35_y_wrap;
-    wire signed [7:0] fc1_w0_36; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n36_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n36_p0;
-    wire signed [8:0] fc1_w1_36; // weight -0.2119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n36_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n36_p1;
-    wire signed [9:0] fc1_w2_36; // weight 0.41796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n36_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n36_p2;
-    wire signed [12:0] fc1_w3_36; // weight 2.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n36_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n36_p3;
-    wire signed [11:0] fc1_w4_36; // weight 1.34375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n36_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n36_p4;
-    wire signed [11:0] fc1_w5_36; // weight 1.5400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n36_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n36_p5;
-    wire signed [9:0] fc1_w6_36; // weight 0.35546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n36_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n36_p6;
-    wire signed [9:0] fc1_w7_36; // weight -0.25390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n36_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n36_p7;
-    wire signed [6:0] fc1_w8_36; // weight -0.0478515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n36_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n36_p8;
-    wire signed [10:0] fc1_w9_36; // weight -0.958984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n36_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n36_p9;
-    wire signed [11:0] fc1_w10_36; // weight -1.0693359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n36_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n36_p10;
-    wire signed [11:0] fc1_w11_36; // weight -1.4462890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n36_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n36_p11;
-    wire signed [9:0] fc1_w12_36; // weight -0.2529296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n36_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n36_p12;
-    wire signed [9:0] fc1_w13_36; // weight -0.4482421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n36_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n36_p13;
-    wire signed [6:0] fc1_w14_36; // weight -0.0419921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n36_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n36_p14;
-    wire signed [9:0] fc1_w15_36; // weight 0.3876953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n36_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n36_p15;
-    wire signed [20:0] fc1_n36_bias; // bias -0.8134765625
-    wire signed [24:0] fc1_n36_t0_0_a;
-    wire signed [24:0] fc1_n36_t0_0_b;
-    wire signed [24:0] fc1_n36_t0_0;
-    wire signed [27:0] fc1_n36_t0_1_a;
-    wire signed [27:0] fc1_n36_t0_1;
-    wire signed [27:0] fc1_n36_t0_2_a;
-    wire signed [27:0] fc1_n36_t0_2_b;
-    wire signed [27:0] fc1_n36_t0_2;
-    wire signed [25:0] fc1_n36_t0_3_a;
-    wire signed [25:0] fc1_n36_t0_3_b;
-    wire signed [25:0] fc1_n36_t0_3;
-    wire signed [26:0] fc1_n36_t0_4_a;
-    wire signed [26:0] fc1_n36_t0_4_b;
-    wire signed [26:0] fc1_n36_t0_4;
-    wire signed [27:0] fc1_n36_t0_5_a;
-    wire signed [27:0] fc1_n36_t0_5_b;
-    wire signed [27:0] fc1_n36_t0_5;
-    wire signed [25:0] fc1_n36_t0_6_a;
-    wire signed [25:0] fc1_n36_t0_6_b;
-    wire signed [25:0] fc1_n36_t0_6;
-    wire signed [24:0] fc1_n36_t0_7_a;
-    wire signed [24:0] fc1_n36_t0_7;
-    wire signed [27:0] fc1_n36_t1_0_a;
-    reg  signed [27:0] fc1_n36_t1_0_a_d1;
+    wire signed [23:0] fc1_n36_p1 = fc1_in_1 * 9'sh127; // weight -0.2119140625
+    wire signed [24:0] fc1_n36_p2 = fc1_in_2 * 10'sd428; // weight 0.41796875
+    wire signed [26:0] fc1_n36_p4 = fc1_in_4 * 12'sd1376; // weight 1.34375
+    wire signed [26:0] fc1_n36_p5 = fc1_in_5 * 12'sd1577; // weight 1.5400390625
+    wire signed [24:0] fc1_n36_p6 = fc1_in_6 * 10'sd364; // weight 0.35546875
+    wire signed [24:0] fc1_n36_p7 = fc1_in_7 * 10'sh2fc; // weight -0.25390625
+    wire signed [21:0] fc1_n36_p8 = fc1_in_8 * 7'sh4f; // weight -0.0478515625
+    wire signed [25:0] fc1_n36_p9 = fc1_in_9 * 11'sh42a; // weight -0.958984375
+    wire signed [26:0] fc1_n36_p10 = fc1_in_10 * 12'shbb9; // weight -1.0693359375
+    wire signed [26:0] fc1_n36_p11 = fc1_in_11 * 12'sha37; // weight -1.4462890625
+    wire signed [24:0] fc1_n36_p12 = fc1_in_12 * 10'sh2fd; // weight -0.2529296875
+    wire signed [24:0] fc1_n36_p13 = fc1_in_13 * 10'sh235; // weight -0.4482421875
+    wire signed [21:0] fc1_n36_p14 = fc1_in_14 * 7'sh55; // weight -0.0419921875
+    reg  signed [24:0] fc1_n36_t1_0_a_d1;
     reg  signed [27:0] fc1_n36_t0_1_d1;
-    wire signed [27:0] fc1_n36_t1_0;
-    wire signed [27:0] fc1_n36_t1_1_b;
+    wire signed [27:0] fc1_n36_t1_0 = $signed({{3{fc1_n36_t1_0_a_d1[24]}}, fc1_n36_t1_0_a_d1}) + fc1_n36_t0_1_d1;
     reg  signed [27:0] fc1_n36_t0_2_d1;
-    reg  signed [27:0] fc1_n36_t1_1_b_d1;
-    wire signed [27:0] fc1_n36_t1_1;
-    wire signed [27:0] fc1_n36_t1_2_a;
-    reg  signed [27:0] fc1_n36_t1_2_a_d1;
+    reg  signed [25:0] fc1_n36_t1_1_b_d1;
+    wire signed [27:0] fc1_n36_t1_1 = fc1_n36_t0_2_d1 + $signed({{2{fc1_n36_t1_1_b_d1[25]}}, fc1_n36_t1_1_b_d1});
+    reg  signed [26:0] fc1_n36_t1_2_a_d1;
     reg  signed [27:0] fc1_n36_t0_5_d1;
-    wire signed [27:0] fc1_n36_t1_2;
-    wire signed [26:0] fc1_n36_t1_3_a;
-    wire signed [26:0] fc1_n36_t1_3_b;
-    reg  signed [26:0] fc1_n36_t1_3_a_d1;
-    reg  signed [26:0] fc1_n36_t1_3_b_d1;
-    wire signed [26:0] fc1_n36_t1_3;
-    wire signed [28:0] fc1_n36_t2_0_a;
-    wire signed [28:0] fc1_n36_t2_0_b;
-    wire signed [28:0] fc1_n36_t2_0;
-    wire signed [28:0] fc1_n36_t2_1_a;
-    wire signed [28:0] fc1_n36_t2_1_b;
-    wire signed [28:0] fc1_n36_t2_1;
-    wire signed [29:0] fc1_n36_t3_0_a;
-    wire signed [29:0] fc1_n36_t3_0_b;
-    wire signed [29:0] fc1_n36_t3_0;
-    wire signed [29:0] fc1_n36_t4_0_b;
-    reg  signed [29:0] fc1_n36_t4_0_b_d1;
-    wire signed [29:0] fc1_n36_t4_0;
+    wire signed [27:0] fc1_n36_t1_2 = $signed({fc1_n36_t1_2_a_d1[26], fc1_n36_t1_2_a_d1}) + fc1_n36_t0_5_d1;
+    reg  signed [25:0] fc1_n36_t1_3_a_d1;
+    reg  signed [24:0] fc1_n36_t1_3_b_d1;
+    wire signed [26:0] fc1_n36_t1_3 = $signed({fc1_n36_t1_3_a_d1[25], fc1_n36_t1_3_a_d1}) + $signed({{2{fc1_n36_t1_3_b_d1[24]}}, fc1_n36_t1_3_b_d1});
+    wire signed [28:0] fc1_n36_t2_0 = $signed({fc1_n36_t1_0[27], fc1_n36_t1_0}) + $signed({fc1_n36_t1_1[27], fc1_n36_t1_1});
+    wire signed [28:0] fc1_n36_t2_1 = $signed({fc1_n36_t1_2[27], fc1_n36_t1_2}) + $signed({{2{fc1_n36_t1_3[26]}}, fc1_n36_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n36_acc;
+    wire signed [29:0] fc1_n36_acc = (($signed({fc1_n36_t2_0[28], fc1_n36_t2_0}) + $signed({fc1_n36_t2_1[28], fc1_n36_t2_1})) + 30'sh3ff2fc00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n36_y_fl;
+    wire signed [19:0] fc1_n36_y_fl = $signed(fc1_n36_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n36_y_wrap;
-    wire signed [8:0] fc1_w0_37; // weight 0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n37_p0;
-    wire signed [9:0] fc1_w1_37; // weight 0.412109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n37_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p1;
-    wire signed [2:0] fc1_w2_37; // weight 0.0029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n37_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n37_p2;
-    wire signed [8:0] fc1_w3_37; // weight -0.1943359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n37_p3;
-    wire signed [8:0] fc1_w4_37; // weight 0.158203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n37_p4;
-    wire signed [9:0] fc1_w5_37; // weight -0.34765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n37_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p5;
-    wire signed [7:0] fc1_w6_37; // weight 0.0771484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n37_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n37_p6;
-    wire signed [8:0] fc1_w7_37; // weight -0.216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n37_p7;
-    wire signed [9:0] fc1_w8_37; // weight -0.3466796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n37_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p8;
-    wire signed [9:0] fc1_w9_37; // weight 0.30078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n37_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p9;
-    wire signed [6:0] fc1_w10_37; // weight 0.0615234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n37_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n37_p10;
-    wire signed [8:0] fc1_w11_37; // weight 0.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n37_p11;
-    wire signed [9:0] fc1_w12_37; // weight 0.3193359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n37_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p12;
-    wire signed [8:0] fc1_w13_37; // weight 0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n37_p13;
-    wire signed [9:0] fc1_w14_37; // weight -0.2607421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n37_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p14;
-    wire signed [8:0] fc1_w15_37; // weight -0.2197265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n37_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n37_p15;
-    wire signed [25:0] fc1_n37_t0_0_a;
-    wire signed [25:0] fc1_n37_t0_0_b;
-    wire signed [25:0] fc1_n37_t0_0;
-    wire signed [23:0] fc1_n37_t0_1_a;
-    wire signed [23:0] fc1_n37_t0_1;
-    wire signed [25:0] fc1_n37_t0_2_a;
-    wire signed [25:0] fc1_n37_t0_2_b;
-    wire signed [25:0] fc1_n37_t0_2;
-    wire signed [24:0] fc1_n37_t0_3_a;
-    wire signed [24:0] fc1_n37_t0_3_b;
-    wire signed [24:0] fc1_n37_t0_3;
-    wire signed [25:0] fc1_n37_t0_4_a;
-    wire signed [25:0] fc1_n37_t0_4_b;
-    wire signed [25:0] fc1_n37_t0_4;
-    wire signed [24:0] fc1_n37_t0_5_a;
-    wire signed [24:0] fc1_n37_t0_5_b;
-    wire signed [24:0] fc1_n37_t0_5;
-    wire signed [25:0] fc1_n37_t0_6_a;
-    wire signed [25:0] fc1_n37_t0_6_b;
-    wire signed [25:0] fc1_n37_t0_6;
-    wire signed [24:0] fc1_n37_t0_7_b;
-    wire signed [24:0] fc1_n37_t0_7;
-    wire signed [25:0] fc1_n37_t1_0_b;
+    wire signed [23:0] fc1_n37_p0 = fc1_in_0 * 9'sd240; // weight 0.234375
+    wire signed [24:0] fc1_n37_p1 = fc1_in_1 * 10'sd422; // weight 0.412109375
+    wire signed [17:0] fc1_n37_p2 = fc1_in_2 * 3'sd3; // weight 0.0029296875
+    wire signed [23:0] fc1_n37_p4 = fc1_in_4 * 9'sd162; // weight 0.158203125
+    wire signed [24:0] fc1_n37_p5 = fc1_in_5 * 10'sh29c; // weight -0.34765625
+    wire signed [22:0] fc1_n37_p6 = fc1_in_6 * 8'sd79; // weight 0.0771484375
+    wire signed [23:0] fc1_n37_p7 = fc1_in_7 * 9'sh122; // weight -0.216796875
+    wire signed [24:0] fc1_n37_p8 = fc1_in_8 * 10'sh29d; // weight -0.3466796875
+    wire signed [21:0] fc1_n37_p10 = fc1_in_10 * 7'sd63; // weight 0.0615234375
+    wire signed [23:0] fc1_n37_p11 = fc1_in_11 * 9'sd206; // weight 0.201171875
+    wire signed [24:0] fc1_n37_p12 = fc1_in_12 * 10'sd327; // weight 0.3193359375
+    wire signed [23:0] fc1_n37_p13 = fc1_in_13 * 9'sd193; // weight 0.1884765625
+    wire signed [23:0] fc1_n37_p15 = fc1_in_15 * 9'sh11f; // weight -0.2197265625
     reg  signed [25:0] fc1_n37_t0_0_d1;
-    reg  signed [25:0] fc1_n37_t1_0_b_d1;
-    wire signed [25:0] fc1_n37_t1_0;
-    wire signed [25:0] fc1_n37_t1_1_b;
+    reg  signed [23:0] fc1_n37_t1_0_b_d1;
+    wire signed [25:0] fc1_n37_t1_0 = fc1_n37_t0_0_d1 + $signed({{2{fc1_n37_t1_0_b_d1[23]}}, fc1_n37_t1_0_b_d1});
     reg  signed [25:0] fc1_n37_t0_2_d1;
-    reg  signed [25:0] fc1_n37_t1_1_b_d1;
-    wire signed [25:0] fc1_n37_t1_1;
-    wire signed [25:0] fc1_n37_t1_2_b;
+    reg  signed [24:0] fc1_n37_t1_1_b_d1;
+    wire signed [25:0] fc1_n37_t1_1 = fc1_n37_t0_2_d1 + $signed({fc1_n37_t1_1_b_d1[24], fc1_n37_t1_1_b_d1});
     reg  signed [25:0] fc1_n37_t0_4_d1;
-    reg  signed [25:0] fc1_n37_t1_2_b_d1;
-    wire signed [25:0] fc1_n37_t1_2;
-    wire signed [25:0] fc1_n37_t1_3_b;
+    reg  signed [24:0] fc1_n37_t1_2_b_d1;
+    wire signed [25:0] fc1_n37_t1_2 = fc1_n37_t0_4_d1 + $signed({fc1_n37_t1_2_b_d1[24], fc1_n37_t1_2_b_d1});
     reg  signed [25:0] fc1_n37_t0_6_d1;
-    reg  signed [25:0] fc1_n37_t1_3_b_d1;
-    wire signed [25:0] fc1_n37_t1_3;
-    wire signed [26:0] fc1_n37_t2_0_a;
-    wire signed [26:0] fc1_n37_t2_0_b;
-    wire signed [26:0] fc1_n37_t2_0;
-    wire signed [26:0] fc1_n37_t2_1_a;
-    wire signed [26:0] fc1_n37_t2_1_b;
-    wire signed [26:0] fc1_n37_t2_1;
-    wire signed [27:0] fc1_n37_t3_0_a;
-    wire signed [27:0] fc1_n37_t3_0_b;
-    wire signed [27:0] fc1_n37_t3_0;
+    reg  signed [24:0] fc1_n37_t1_3_b_d1;
+    wire signed [25:0] fc1_n37_t1_3 = fc1_n37_t0_6_d1 + $signed({fc1_n37_t1_3_b_d1[24], fc1_n37_t1_3_b_d1});
+    wire signed [26:0] fc1_n37_t2_0 = $signed({fc1_n37_t1_0[25], fc1_n37_t1_0}) + $signed({fc1_n37_t1_1[25], fc1_n37_t1_1});
+    wire signed [26:0] fc1_n37_t2_1 = $signed({fc1_n37_t1_2[25], fc1_n37_t1_2}) + $signed({fc1_n37_t1_3[25], fc1_n37_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n37_acc;
+    wire signed [27:0] fc1_n37_acc = ($signed({fc1_n37_t2_0[26], fc1_n37_t2_0}) + $signed({fc1_n37_t2_1[26], fc1_n37_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n37_y_fl;
+    wire signed [17:0] fc1_n37_y_fl = $signed(fc1_n37_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n37_y_wrap;
-    wire signed [5:0] fc1_w0_38; // weight -0.025390625
+    wire signed [20:0] fc1_n38_p0 = fc1_in_0 * 6'sh26; // weight -0.025390625
+    wire signed [23:0] fc1_n38_p4 = fc1_in_4 * 9'sh13b; // weight -0.1923828125
+    wire signed [23:0] fc1_n38_p5 = fc1_in_5 * 9'sd148; // weight 0.14453125
+    wire signed [24:0] fc1_n38_p6 = fc1_in_6 * 10'sh263; // weight -0.4033203125
+    wire signed [24:0] fc1_n38_p7 = fc1_in_7 * 10'sd308; // weight 0.30078125
+    wire signed [22:0] fc1_n38_p9 = fc1_in_9 * 8'shbf; // weight -0.0634765625
+    wire signed [22:0] fc1_n38_p10 = fc1_in_10 * 8'sd118; // weight 0.115234375
+    wire signed [23:0] fc1_n38_p11 = fc1_in_11 * 9'sh166; // weight -0.150390625
+    wire signed [24:0] fc1_n38_p12 = fc1_in_12 * 10'sd435; // weight 0.4248046875
+    wire signed [24:0] fc1_n38_p13 = fc1_in_13 * 10'sd346; // weight 0.337890625
+    wire signed [22:0] fc1_n38_p15 = fc1_in_15 * 8'sh90; // weight -0.109375
+    reg  signed [23:0] fc1_n38_t1_0_a_d1;
+    reg  signed [24:0] fc1_n38_t1_0_b_d1;
+    wire signed [25:0] fc1_n38_t1_0 = $signed({{2{fc1_n38_t1_0_a_d1[23]}}, fc1_n38_t1_0_a_d1}) + $signed({fc1_n38_t1_0_b_d1[24], fc1_n38_t1_0_b_d1});
+    reg  signed [24:0] fc1_n38_t1_1_a_d1;
+    reg  signed [25:0] fc1_n38_t1_1_b_d1;
+    reg  signed [24:0] fc1_n38_t1_2_a_d1;
+    reg  signed [24:0] fc1_n38_t1_2_b_d1;
+    wire signed [25:0] fc1_n38_t1_2 = $signed({fc1_n38_t1_2_a_d1[24], fc1_n38_t1_2_a_d1}) + $signed({fc1_n38_t1_2_b_d1[24], fc1_n38_t1_2_b_d1});
+    reg  signed [25:0] fc1_n38_t1_3_a_d1;
+    reg  signed [24:0] fc1_n38_t1_3_b_d1;
+    wire signed [26:0] fc1_n38_t2_0 = $signed({fc1_n38_t1_0[25], fc1_n38_t1_0}) + ($signed({{2{fc1_n38_t1_1_a_d1[24]}}, fc1_n38_t1_1_a_d1}) + $signed({fc1_n38_t1_1_b_d1[25], fc1_n38_t1_1_b_d1}));
+    wire signed [26:0] fc1_n38_t2_1 = $signed({fc1_n38_t1_2[25], fc1_n38_t1_2}) + ($signed({fc1_n38_t1_3_a_d1[25], fc1_n38_t1_3_a_d1}) + $signed({{2{fc1_n38_t1_3_b_d1[24]}}, fc1_n38_t1_3_b_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n38_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n38_p0;
-    wire signed [8:0] fc1_w1_38; // weight 0.1708984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n38_p1;
-    wire signed [5:0] fc1_w2_38; // weight 0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n38_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n38_p2;
-    wire signed [9:0] fc1_w3_38; // weight -0.3486328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n38_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p3;
-    wire signed [8:0] fc1_w4_38; // weight -0.1923828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n38_p4;
-    wire signed [8:0] fc1_w5_38; // weight 0.14453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n38_p5;
-    wire signed [9:0] fc1_w6_38; // weight -0.4033203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n38_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p6;
-    wire signed [9:0] fc1_w7_38; // weight 0.30078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n38_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p7;
-    wire signed [9:0] fc1_w8_38; // weight 0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n38_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p8;
-    wire signed [7:0] fc1_w9_38; // weight -0.0634765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n38_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n38_p9;
-    wire signed [7:0] fc1_w10_38; // weight 0.115234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n38_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n38_p10;
-    wire signed [8:0] fc1_w11_38; // weight -0.150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n38_p11;
-    wire signed [9:0] fc1_w12_38; // weight 0.4248046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n38_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p12;
-    wire signed [9:0] fc1_w13_38; // weight 0.337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n38_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p13;
-    wire signed [9:0] fc1_w14_38; // weight -0.3818359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n38_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n38_p14;
-    wire signed [7:0] fc1_w15_38; // weight -0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n38_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n38_p15;
-    wire signed [23:0] fc1_n38_t0_0_a;
-    wire signed [23:0] fc1_n38_t0_0;
-    wire signed [24:0] fc1_n38_t0_1_a;
-    wire signed [24:0] fc1_n38_t0_1;
-    wire signed [24:0] fc1_n38_t0_2_a;
-    wire signed [24:0] fc1_n38_t0_2_b;
-    wire signed [24:0] fc1_n38_t0_2;
-    wire signed [25:0] fc1_n38_t0_3_a;
-    wire signed [25:0] fc1_n38_t0_3_b;
-    wire signed [25:0] fc1_n38_t0_3;
-    wire signed [24:0] fc1_n38_t0_4_b;
-    wire signed [24:0] fc1_n38_t0_4;
-    wire signed [24:0] fc1_n38_t0_5_a;
-    wire signed [24:0] fc1_n38_t0_5_b;
-    wire signed [24:0] fc1_n38_t0_5;
-    wire signed [25:0] fc1_n38_t0_6_a;
-    wire signed [25:0] fc1_n38_t0_6_b;
-    wire signed [25:0] fc1_n38_t0_6;
-    wire signed [24:0] fc1_n38_t0_7_b;
-    wire signed [24:0] fc1_n38_t0_7;
-    wire signed [25:0] fc1_n38_t1_0_a;
-    wire signed [25:0] fc1_n38_t1_0_b;
-    reg  signed [25:0] fc1_n38_t1_0_a_d1;
-    reg  signed [25:0] fc1_n38_t1_0_b_d1;
-    wire signed [25:0] fc1_n38_t1_0;
-    wire signed [26:0] fc1_n38_t1_1_a;
-    wire signed [26:0] fc1_n38_t1_1_b;
-    reg  signed [26:0] fc1_n38_t1_1_a_d1;
-    reg  signed [26:0] fc1_n38_t1_1_b_d1;
-    wire signed [26:0] fc1_n38_t1_1;
-    wire signed [25:0] fc1_n38_t1_2_a;
-    wire signed [25:0] fc1_n38_t1_2_b;
-    reg  signed [25:0] fc1_n38_t1_2_a_d1;
-    reg  signed [25:0] fc1_n38_t1_2_b_d1;
-    wire signed [25:0] fc1_n38_t1_2;
-    wire signed [26:0] fc1_n38_t1_3_a;
-    wire signed [26:0] fc1_n38_t1_3_b;
-    reg  signed [26:0] fc1_n38_t1_3_a_d1;
-    reg  signed [26:0] fc1_n38_t1_3_b_d1;
-    wire signed [26:0] fc1_n38_t1_3;
-    wire signed [26:0] fc1_n38_t2_0_a;
-    wire signed [26:0] fc1_n38_t2_0;
-    wire signed [26:0] fc1_n38_t2_1_a;
-    wire signed [26:0] fc1_n38_t2_1;
-    wire signed [27:0] fc1_n38_t3_0_a;
-    wire signed [27:0] fc1_n38_t3_0_b;
-    wire signed [27:0] fc1_n38_t3_0;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n38_acc;
+    wire signed [27:0] fc1_n38_acc = ($signed({fc1_n38_t2_0[26], fc1_n38_t2_0}) + $signed({fc1_n38_t2_1[26], fc1_n38_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n38_y_fl;
+    wire signed [17:0] fc1_n38_y_fl = $signed(fc1_n38_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n38_y_wrap;
-    wire signed [8:0] fc1_w0_39; // weight 0.248046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_p0;
-    wire signed [9:0] fc1_w1_39; // weight 0.2880859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n39_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p1;
-    wire signed [11:0] fc1_w2_39; // weight -1.49609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n39_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n39_p2;
-    wire signed [12:0] fc1_w3_39; // weight -3.298828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n39_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n39_p3;
-    wire signed [12:0] fc1_w4_39; // weight -2.310546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n39_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n39_p4;
-    wire signed [12:0] fc1_w5_39; // weight -2.623046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n39_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n39_p5;
-    wire signed [8:0] fc1_w6_39; // weight 0.126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_p6;
-    wire signed [9:0] fc1_w7_39; // weight -0.3974609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n39_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p7;
-    wire signed [8:0] fc1_w8_39; // weight 0.2275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_p8;
-    wire signed [9:0] fc1_w9_39; // weight 0.470703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n39_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p9;
-    wire signed [8:0] fc1_w10_39; // weight -0.1650390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_p10;
-    wire signed [9:0] fc1_w11_39; // weight -0.453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n39_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p11;
-    wire signed [8:0] fc1_w12_39; // weight 0.2255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_p12;
-    wire signed [8:0] fc1_w13_39; // weight -0.16015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_p13;
-    wire signed [8:0] fc1_w14_39; // weight 0.19140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_p14;
-    wire signed [8:0] fc1_w15_39; // weight -0.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n39_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n39_p15;
-    wire signed [20:0] fc1_n39_bias; // bias 0.904296875
-    wire signed [25:0] fc1_n39_t0_0_a;
-    wire signed [25:0] fc1_n39_t0_0_b;
-    wire signed [25:0] fc1_n39_t0_0;
-    wire signed [28:0] fc1_n39_t0_1_a;
-    wire signed [28:0] fc1_n39_t0_1_b;
-    wire signed [28:0] fc1_n39_t0_1;
-    wire signed [28:0] fc1_n39_t0_2_a;
-    wire signed [28:0] fc1_n39_t0_2_b;
-    wire signed [28:0] fc1_n39_t0_2;
-    wire signed [25:0] fc1_n39_t0_3_a;
-    wire signed [25:0] fc1_n39_t0_3_b;
-    wire signed [25:0] fc1_n39_t0_3;
-    wire signed [25:0] fc1_n39_t0_4_a;
-    wire signed [25:0] fc1_n39_t0_4_b;
-    wire signed [25:0] fc1_n39_t0_4;
-    wire signed [25:0] fc1_n39_t0_5_a;
-    wire signed [25:0] fc1_n39_t0_5_b;
-    wire signed [25:0] fc1_n39_t0_5;
-    wire signed [24:0] fc1_n39_t0_6_a;
-    wire signed [24:0] fc1_n39_t0_6_b;
-    wire signed [24:0] fc1_n39_t0_6;
-    wire signed [24:0] fc1_n39_t0_7_a;
-    wire signed [24:0] fc1_n39_t0_7_b;
-    wire signed [24:0] fc1_n39_t0_7;
-    wire signed [28:0] fc1_n39_t1_0_a;
-    reg  signed [28:0] fc1_n39_t1_0_a_d1;
+    wire signed [23:0] fc1_n39_p0 = fc1_in_0 * 9'sd254; // weight 0.248046875
+    wire signed [24:0] fc1_n39_p1 = fc1_in_1 * 10'sd295; // weight 0.2880859375
+    wire signed [26:0] fc1_n39_p2 = fc1_in_2 * 12'sha04; // weight -1.49609375
+    wire signed [27:0] fc1_n39_p3 = fc1_in_3 * 13'sh12ce; // weight -3.298828125
+    wire signed [27:0] fc1_n39_p4 = fc1_in_4 * 13'sh16c2; // weight -2.310546875
+    wire signed [27:0] fc1_n39_p5 = fc1_in_5 * 13'sh1582; // weight -2.623046875
+    wire signed [23:0] fc1_n39_p6 = fc1_in_6 * 9'sd130; // weight 0.126953125
+    wire signed [24:0] fc1_n39_p7 = fc1_in_7 * 10'sh269; // weight -0.3974609375
+    wire signed [24:0] fc1_n39_p9 = fc1_in_9 * 10'sd482; // weight 0.470703125
+    wire signed [23:0] fc1_n39_p10 = fc1_in_10 * 9'sh157; // weight -0.1650390625
+    wire signed [24:0] fc1_n39_p11 = fc1_in_11 * 10'sh230; // weight -0.453125
+    wire signed [23:0] fc1_n39_p12 = fc1_in_12 * 9'sd231; // weight 0.2255859375
+    wire signed [23:0] fc1_n39_p13 = fc1_in_13 * 9'sh15c; // weight -0.16015625
+    wire signed [23:0] fc1_n39_p14 = fc1_in_14 * 9'sd196; // weight 0.19140625
+    wire signed [23:0] fc1_n39_p15 = fc1_in_15 * 9'sh132; // weight -0.201171875
+    reg  signed [25:0] fc1_n39_t1_0_a_d1;
     reg  signed [28:0] fc1_n39_t0_1_d1;
-    wire signed [28:0] fc1_n39_t1_0;
-    wire signed [28:0] fc1_n39_t1_1_b;
+    wire signed [28:0] fc1_n39_t1_0 = $signed({{3{fc1_n39_t1_0_a_d1[25]}}, fc1_n39_t1_0_a_d1}) + fc1_n39_t0_1_d1;
     reg  signed [28:0] fc1_n39_t0_2_d1;
-    reg  signed [28:0] fc1_n39_t1_1_b_d1;
-    wire signed [28:0] fc1_n39_t1_1;
-    wire signed [26:0] fc1_n39_t1_2_a;
-    wire signed [26:0] fc1_n39_t1_2_b;
-    reg  signed [26:0] fc1_n39_t1_2_a_d1;
-    reg  signed [26:0] fc1_n39_t1_2_b_d1;
-    wire signed [26:0] fc1_n39_t1_2;
-    wire signed [25:0] fc1_n39_t1_3_a;
-    wire signed [25:0] fc1_n39_t1_3_b;
-    reg  signed [25:0] fc1_n39_t1_3_a_d1;
-    reg  signed [25:0] fc1_n39_t1_3_b_d1;
-    wire signed [25:0] fc1_n39_t1_3;
-    wire signed [29:0] fc1_n39_t2_0_a;
-    wire signed [29:0] fc1_n39_t2_0_b;
-    wire signed [29:0] fc1_n39_t2_0;
-    wire signed [27:0] fc1_n39_t2_1_a;
-    wire signed [27:0] fc1_n39_t2_1_b;
-    wire signed [27:0] fc1_n39_t2_1;
-    wire signed [29:0] fc1_n39_t3_0_b;
-    wire signed [29:0] fc1_n39_t3_0;
-    wire signed [29:0] fc1_n39_t4_0_b;
-    reg  signed [29:0] fc1_n39_t4_0_b_d1;
-    wire signed [29:0] fc1_n39_t4_0;
+    reg  signed [25:0] fc1_n39_t1_1_b_d1;
+    wire signed [28:0] fc1_n39_t1_1 = fc1_n39_t0_2_d1 + $signed({{3{fc1_n39_t1_1_b_d1[25]}}, fc1_n39_t1_1_b_d1});
+    reg  signed [25:0] fc1_n39_t1_2_a_d1;
+    reg  signed [25:0] fc1_n39_t1_2_b_d1;
+    wire signed [26:0] fc1_n39_t1_2 = $signed({fc1_n39_t1_2_a_d1[25], fc1_n39_t1_2_a_d1}) + $signed({fc1_n39_t1_2_b_d1[25], fc1_n39_t1_2_b_d1});
+    reg  signed [24:0] fc1_n39_t1_3_a_d1;
+    reg  signed [24:0] fc1_n39_t1_3_b_d1;
+    wire signed [25:0] fc1_n39_t1_3 = $signed({fc1_n39_t1_3_a_d1[24], fc1_n39_t1_3_a_d1}) + $signed({fc1_n39_t1_3_b_d1[24], fc1_n39_t1_3_b_d1});
+    wire signed [27:0] fc1_n39_t2_1 = $signed({fc1_n39_t1_2[26], fc1_n39_t1_2}) + $signed({{2{fc1_n39_t1_3[25]}}, fc1_n39_t1_3});
+    wire signed [29:0] fc1_n39_t3_0 = ($signed({fc1_n39_t1_0[28], fc1_n39_t1_0}) + $signed({fc1_n39_t1_1[28], fc1_n39_t1_1})) + $signed({{2{fc1_n39_t2_1[27]}}, fc1_n39_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n39_acc;
+    wire signed [29:0] fc1_n39_acc = (fc1_n39_t3_0 + 30'sd948224);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n39_y_fl;
+    wire signed [19:0] fc1_n39_y_fl = $signed(fc1_n39_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n39_y_wrap;
-    wire signed [8:0] fc1_w0_40; // weight 0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n40_p0;
-    wire signed [8:0] fc1_w1_40; // weight 0.224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n40_p1;
-    wire signed [6:0] fc1_w2_40; // weight -0.0537109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n40_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n40_p2;
-    wire signed [8:0] fc1_w3_40; // weight -0.130859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n40_p3;
-    wire signed [9:0] fc1_w4_40; // weight 0.3310546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n40_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p4;
-    wire signed [4:0] fc1_w5_40; // weight 0.0126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n40_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n40_p5;
-    wire signed [6:0] fc1_w6_40; // weight -0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n40_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n40_p6;
-    wire signed [8:0] fc1_w7_40; // weight 0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n40_p7;
-    wire signed [16:0] fc1_n40_p8_e;
-    wire signed [16:0] fc1_n40_p8_neg;
-    wire signed [9:0] fc1_w9_40; // weight -0.2783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n40_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p9;
-    wire signed [7:0] fc1_w10_40; // weight 0.1064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n40_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n40_p10;
-    wire signed [9:0] fc1_w11_40; // weight -0.3603515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n40_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p11;
-    wire signed [6:0] fc1_w12_40; // weight 0.0478515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n40_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n40_p12;
-    wire signed [8:0] fc1_w13_40; // weight -0.2255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n40_p13;
-    wire signed [9:0] fc1_w14_40; // weight -0.328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n40_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p14;
-    wire signed [8:0] fc1_w15_40; // weight -0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n40_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n40_p15;
-    wire signed [24:0] fc1_n40_t0_0_a;
-    wire signed [24:0] fc1_n40_t0_0_b;
-    wire signed [24:0] fc1_n40_t0_0;
-    wire signed [23:0] fc1_n40_t0_1_a;
-    wire signed [23:0] fc1_n40_t0_1;
-    wire signed [24:0] fc1_n40_t0_2_b;
-    wire signed [24:0] fc1_n40_t0_2;
-    wire signed [23:0] fc1_n40_t0_3_a;
-    wire signed [23:0] fc1_n40_t0_3;
-    wire signed [24:0] fc1_n40_t0_4_a;
-    wire signed [24:0] fc1_n40_t0_4;
-    wire signed [24:0] fc1_n40_t0_5_a;
-    wire signed [24:0] fc1_n40_t0_5;
-    wire signed [24:0] fc1_n40_t0_6_a;
-    wire signed [24:0] fc1_n40_t0_6_b;
-    wire signed [24:0] fc1_n40_t0_6;
-    wire signed [25:0] fc1_n40_t0_7_a;
-    wire signed [25:0] fc1_n40_t0_7_b;
-    wire signed [25:0] fc1_n40_t0_7;
-    wire signed [25:0] fc1_n40_t1_0_a;
-    wire signed [25:0] fc1_n40_t1_0_b;
-    reg  signed [25:0] fc1_n40_t1_0_a_d1;
-    reg  signed [25:0] fc1_n40_t1_0_b_d1;
-    wire signed [25:0] fc1_n40_t1_0;
-    wire signed [25:0] fc1_n40_t1_1_a;
-    wire signed [25:0] fc1_n40_t1_1_b;
-    reg  signed [25:0] fc1_n40_t1_1_a_d1;
-    reg  signed [25:0] fc1_n40_t1_1_b_d1;
-    wire signed [25:0] fc1_n40_t1_1;
-    wire signed [25:0] fc1_n40_t1_2_a;
-    wire signed [25:0] fc1_n40_t1_2_b;
-    reg  signed [25:0] fc1_n40_t1_2_a_d1;
-    reg  signed [25:0] fc1_n40_t1_2_b_d1;
-    wire signed [25:0] fc1_n40_t1_2;
-    wire signed [25:0] fc1_n40_t1_3_a;
-    reg  signed [25:0] fc1_n40_t1_3_a_d1;
+    wire signed [23:0] fc1_n40_p0 = fc1_in_0 * 9'sd193; // weight 0.1884765625
+    wire signed [23:0] fc1_n40_p1 = fc1_in_1 * 9'sd230; // weight 0.224609375
+    wire signed [21:0] fc1_n40_p2 = fc1_in_2 * 7'sh49; // weight -0.0537109375
+    wire signed [19:0] fc1_n40_p5 = fc1_in_5 * 5'sd13; // weight 0.0126953125
+    wire signed [21:0] fc1_n40_p6 = fc1_in_6 * 7'sh57; // weight -0.0400390625
+    wire signed [16:0] fc1_n40_p8_neg = -$signed({fc1_in_8[15], fc1_in_8});
+    wire signed [22:0] fc1_n40_p10 = fc1_in_10 * 8'sd109; // weight 0.1064453125
+    wire signed [23:0] fc1_n40_p13 = fc1_in_13 * 9'sh119; // weight -0.2255859375
+    wire signed [24:0] fc1_n40_p14 = fc1_in_14 * 10'sh2b0; // weight -0.328125
+    wire signed [23:0] fc1_n40_p15 = fc1_in_15 * 9'sh110; // weight -0.234375
+    reg  signed [24:0] fc1_n40_t1_0_a_d1;
+    reg  signed [23:0] fc1_n40_t1_0_b_d1;
+    wire signed [25:0] fc1_n40_t1_0 = $signed({fc1_n40_t1_0_a_d1[24], fc1_n40_t1_0_a_d1}) + $signed({{2{fc1_n40_t1_0_b_d1[23]}}, fc1_n40_t1_0_b_d1});
+    reg  signed [24:0] fc1_n40_t1_1_a_d1;
+    reg  signed [23:0] fc1_n40_t1_1_b_d1;
+    wire signed [25:0] fc1_n40_t1_1 = $signed({fc1_n40_t1_1_a_d1[24], fc1_n40_t1_1_a_d1}) + $signed({{2{fc1_n40_t1_1_b_d1[23]}}, fc1_n40_t1_1_b_d1});
+    reg  signed [24:0] fc1_n40_t1_2_a_d1;
+    reg  signed [24:0] fc1_n40_t1_2_b_d1;
+    wire signed [25:0] fc1_n40_t1_2 = $signed({fc1_n40_t1_2_a_d1[24], fc1_n40_t1_2_a_d1}) + $signed({fc1_n40_t1_2_b_d1[24], fc1_n40_t1_2_b_d1});
+    reg  signed [24:0] fc1_n40_t1_3_a_d1;
     reg  signed [25:0] fc1_n40_t0_7_d1;
-    wire signed [25:0] fc1_n40_t1_3;
-    wire signed [26:0] fc1_n40_t2_0_a;
-    wire signed [26:0] fc1_n40_t2_0_b;
-    wire signed [26:0] fc1_n40_t2_0;
-    wire signed [26:0] fc1_n40_t2_1_a;
-    wire signed [26:0] fc1_n40_t2_1_b;
-    wire signed [26:0] fc1_n40_t2_1;
-    wire signed [27:0] fc1_n40_t3_0_a;
-    wire signed [27:0] fc1_n40_t3_0_b;
-    wire signed [27:0] fc1_n40_t3_0;
+    wire signed [25:0] fc1_n40_t1_3 = $signed({fc1_n40_t1_3_a_d1[24], fc1_n40_t1_3_a_d1}) + fc1_n40_t0_7_d1;
+    wire signed [26:0] fc1_n40_t2_0 = $signed({fc1_n40_t1_0[25], fc1_n40_t1_0}) + $signed({fc1_n40_t1_1[25], fc1_n40_t1_1});
+    wire signed [26:0] fc1_n40_t2_1 = $signed({fc1_n40_t1_2[25], fc1_n40_t1_2}) + $signed({fc1_n40_t1_3[25], fc1_n40_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n40_acc;
+    wire signed [27:0] fc1_n40_acc = ($signed({fc1_n40_t2_0[26], fc1_n40_t2_0}) + $signed({fc1_n40_t2_1[26], fc1_n40_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n40_y_fl;
+    wire signed [17:0] fc1_n40_y_fl = $signed(fc1_n40_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n40_y_wrap;
-    wire signed [8:0] fc1_w0_41; // weight 0.17578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p0;
-    wire signed [9:0] fc1_w1_41; // weight 0.3447265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n41_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p1;
-    wire signed [8:0] fc1_w2_41; // weight 0.1767578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p2;
-    wire signed [7:0] fc1_w3_41; // weight -0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n41_p3;
-    wire signed [8:0] fc1_w4_41; // weight -0.142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p4;
-    wire signed [9:0] fc1_w5_41; // weight -0.3857421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n41_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p5;
-    wire signed [5:0] fc1_w6_41; // weight -0.0185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n41_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n41_p6;
-    wire signed [9:0] fc1_w7_41; // weight 0.3740234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n41_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p7;
-    wire signed [8:0] fc1_w8_41; // weight 0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p8;
-    wire signed [7:0] fc1_w9_41; // weight -0.07421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n41_p9;
-    wire signed [9:0] fc1_w10_41; // weight 0.361328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n41_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p10;
-    wire signed [8:0] fc1_w11_41; // weight 0.220703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p11;
-    wire signed [8:0] fc1_w12_41; // weight -0.1259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p12;
-    wire signed [6:0] fc1_w13_41; // weight -0.0322265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n41_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n41_p13;
-    wire signed [8:0] fc1_w14_41; // weight -0.1357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n41_p14;
-    wire signed [9:0] fc1_w15_41; // weight -0.2841796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n41_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n41_p15;
-    wire signed [25:0] fc1_n41_t0_0_a;
-    wire signed [25:0] fc1_n41_t0_0_b;
-    wire signed [25:0] fc1_n41_t0_0;
-    wire signed [24:0] fc1_n41_t0_1_a;
-    wire signed [24:0] fc1_n41_t0_1_b;
-    wire signed [24:0] fc1_n41_t0_1;
-    wire signed [25:0] fc1_n41_t0_2_a;
-    wire signed [25:0] fc1_n41_t0_2_b;
-    wire signed [25:0] fc1_n41_t0_2;
-    wire signed [24:0] fc1_n41_t0_3_a;
-    wire signed [24:0] fc1_n41_t0_3;
-    wire signed [23:0] fc1_n41_t0_4_b;
-    wire signed [23:0] fc1_n41_t0_4;
-    wire signed [25:0] fc1_n41_t0_5_a;
-    wire signed [25:0] fc1_n41_t0_5_b;
-    wire signed [25:0] fc1_n41_t0_5;
-    wire signed [23:0] fc1_n41_t0_6_b;
-    wire signed [23:0] fc1_n41_t0_6;
-    wire signed [24:0] fc1_n41_t0_7_a;
-    wire signed [24:0] fc1_n41_t0_7;
-    wire signed [25:0] fc1_n41_t1_0_b;
+    wire signed [23:0] fc1_n41_p0 = fc1_in_0 * 9'sd180; // weight 0.17578125
+    wire signed [24:0] fc1_n41_p1 = fc1_in_1 * 10'sd353; // weight 0.3447265625
+    wire signed [23:0] fc1_n41_p2 = fc1_in_2 * 9'sd181; // weight 0.1767578125
+    wire signed [22:0] fc1_n41_p3 = fc1_in_3 * 8'sha0; // weight -0.09375
+    wire signed [23:0] fc1_n41_p4 = fc1_in_4 * 9'sh16e; // weight -0.142578125
+    wire signed [24:0] fc1_n41_p5 = fc1_in_5 * 10'sh275; // weight -0.3857421875
+    wire signed [22:0] fc1_n41_p9 = fc1_in_9 * 8'shb4; // weight -0.07421875
+    wire signed [24:0] fc1_n41_p10 = fc1_in_10 * 10'sd370; // weight 0.361328125
+    wire signed [23:0] fc1_n41_p11 = fc1_in_11 * 9'sd226; // weight 0.220703125
+    wire signed [21:0] fc1_n41_p13 = fc1_in_13 * 7'sh5f; // weight -0.0322265625
     reg  signed [25:0] fc1_n41_t0_0_d1;
-    reg  signed [25:0] fc1_n41_t1_0_b_d1;
-    wire signed [25:0] fc1_n41_t1_0;
-    wire signed [25:0] fc1_n41_t1_1_b;
+    reg  signed [24:0] fc1_n41_t1_0_b_d1;
+    wire signed [25:0] fc1_n41_t1_0 = fc1_n41_t0_0_d1 + $signed({fc1_n41_t1_0_b_d1[24], fc1_n41_t1_0_b_d1});
     reg  signed [25:0] fc1_n41_t0_2_d1;
-    reg  signed [25:0] fc1_n41_t1_1_b_d1;
-    wire signed [25:0] fc1_n41_t1_1;
-    wire signed [25:0] fc1_n41_t1_2_a;
-    reg  signed [25:0] fc1_n41_t1_2_a_d1;
+    reg  signed [24:0] fc1_n41_t1_1_b_d1;
+    wire signed [25:0] fc1_n41_t1_1 = fc1_n41_t0_2_d1 + $signed({fc1_n41_t1_1_b_d1[24], fc1_n41_t1_1_b_d1});
+    reg  signed [23:0] fc1_n41_t1_2_a_d1;
     reg  signed [25:0] fc1_n41_t0_5_d1;
-    wire signed [25:0] fc1_n41_t1_2;
-    wire signed [25:0] fc1_n41_t1_3_a;
-    wire signed [25:0] fc1_n41_t1_3_b;
-    reg  signed [25:0] fc1_n41_t1_3_a_d1;
-    reg  signed [25:0] fc1_n41_t1_3_b_d1;
-    wire signed [25:0] fc1_n41_t1_3;
-    wire signed [26:0] fc1_n41_t2_0_a;
-    wire signed [26:0] fc1_n41_t2_0_b;
-    wire signed [26:0] fc1_n41_t2_0;
-    wire signed [26:0] fc1_n41_t2_1_a;
-    wire signed [26:0] fc1_n41_t2_1_b;
-    wire signed [26:0] fc1_n41_t2_1;
-    wire signed [27:0] fc1_n41_t3_0_a;
-    wire signed [27:0] fc1_n41_t3_0_b;
-    wire signed [27:0] fc1_n41_t3_0;
+    wire signed [25:0] fc1_n41_t1_2 = $signed({{2{fc1_n41_t1_2_a_d1[23]}}, fc1_n41_t1_2_a_d1}) + fc1_n41_t0_5_d1;
+    reg  signed [23:0] fc1_n41_t1_3_a_d1;
+    reg  signed [24:0] fc1_n41_t1_3_b_d1;
+    wire signed [25:0] fc1_n41_t1_3 = $signed({{2{fc1_n41_t1_3_a_d1[23]}}, fc1_n41_t1_3_a_d1}) + $signed({fc1_n41_t1_3_b_d1[24], fc1_n41_t1_3_b_d1});
+    wire signed [26:0] fc1_n41_t2_0 = $signed({fc1_n41_t1_0[25], fc1_n41_t1_0}) + $signed({fc1_n41_t1_1[25], fc1_n41_t1_1});
+    wire signed [26:0] fc1_n41_t2_1 = $signed({fc1_n41_t1_2[25], fc1_n41_t1_2}) + $signed({fc1_n41_t1_3[25], fc1_n41_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n41_acc;
+    wire signed [27:0] fc1_n41_acc = ($signed({fc1_n41_t2_0[26], fc1_n41_t2_0}) + $signed({fc1_n41_t2_1[26], fc1_n41_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n41_y_fl;
+    wire signed [17:0] fc1_n41_y_fl = $signed(fc1_n41_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n41_y_wrap;
-    wire signed [9:0] fc1_w0_42; // weight 0.267578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n42_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p0;
-    wire signed [5:0] fc1_w1_42; // weight 0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n42_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n42_p1;
-    wire signed [9:0] fc1_w2_42; // weight 0.30078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n42_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p2;
-    wire signed [9:0] fc1_w3_42; // weight 0.2626953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n42_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p3;
-    wire signed [8:0] fc1_w4_42; // weight -0.232421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n42_p4;
-    wire signed [6:0] fc1_w5_42; // weight -0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n42_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n42_p5;
-    wire signed [9:0] fc1_w6_42; // weight 0.2744140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n42_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p6;
-    wire signed [9:0] fc1_w7_42; // weight 0.2509765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n42_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p7;
-    wire signed [9:0] fc1_w8_42; // weight 0.3525390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n42_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p8;
-    wire signed [9:0] fc1_w9_42; // weight -0.2685546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n42_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p9;
-    wire signed [7:0] fc1_w10_42; // weight 0.1103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n42_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n42_p10;
-    wire signed [9:0] fc1_w11_42; // weight 0.357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n42_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p11;
-    wire signed [9:0] fc1_w12_42; // weight 0.2763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n42_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p12;
-    wire signed [8:0] fc1_w13_42; // weight 0.2451171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n42_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n42_p13;
-    wire signed [6:0] fc1_w14_42; // weight -0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n42_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n42_p14;
-    wire signed [7:0] fc1_w15_42; // weight -0.107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n42_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n42_p15;
-    wire signed [17:0] fc1_n42_bias; // bias 0.0693359375
-    wire signed [24:0] fc1_n42_t0_0_b;
-    wire signed [24:0] fc1_n42_t0_0;
-    wire signed [25:0] fc1_n42_t0_1_a;
-    wire signed [25:0] fc1_n42_t0_1_b;
-    wire signed [25:0] fc1_n42_t0_1;
-    wire signed [24:0] fc1_n42_t0_2_a;
-    wire signed [24:0] fc1_n42_t0_2_b;
-    wire signed [24:0] fc1_n42_t0_2;
-    wire signed [25:0] fc1_n42_t0_3_a;
-    wire signed [25:0] fc1_n42_t0_3_b;
-    wire signed [25:0] fc1_n42_t0_3;
-    wire signed [25:0] fc1_n42_t0_4_a;
-    wire signed [25:0] fc1_n42_t0_4_b;
-    wire signed [25:0] fc1_n42_t0_4;
-    wire signed [24:0] fc1_n42_t0_5_a;
-    wire signed [24:0] fc1_n42_t0_5;
-    wire signed [25:0] fc1_n42_t0_6_a;
-    wire signed [25:0] fc1_n42_t0_6_b;
-    wire signed [25:0] fc1_n42_t0_6;
-    wire signed [23:0] fc1_n42_t0_7_a;
-    wire signed [23:0] fc1_n42_t0_7_b;
-    wire signed [23:0] fc1_n42_t0_7;
-    wire signed [25:0] fc1_n42_t1_0_a;
-    reg  signed [25:0] fc1_n42_t1_0_a_d1;
+    wire signed [20:0] fc1_n42_p1 = fc1_in_1 * 6'sd27; // weight 0.0263671875
+    wire signed [24:0] fc1_n42_p2 = fc1_in_2 * 10'sd308; // weight 0.30078125
+    wire signed [24:0] fc1_n42_p3 = fc1_in_3 * 10'sd269; // weight 0.2626953125
+    wire signed [23:0] fc1_n42_p4 = fc1_in_4 * 9'sh112; // weight -0.232421875
+    wire signed [21:0] fc1_n42_p5 = fc1_in_5 * 7'sh54; // weight -0.04296875
+    wire signed [24:0] fc1_n42_p6 = fc1_in_6 * 10'sd281; // weight 0.2744140625
+    wire signed [24:0] fc1_n42_p7 = fc1_in_7 * 10'sd257; // weight 0.2509765625
+    wire signed [24:0] fc1_n42_p8 = fc1_in_8 * 10'sd361; // weight 0.3525390625
+    wire signed [24:0] fc1_n42_p9 = fc1_in_9 * 10'sh2ed; // weight -0.2685546875
+    wire signed [22:0] fc1_n42_p10 = fc1_in_10 * 8'sd113; // weight 0.1103515625
+    wire signed [24:0] fc1_n42_p12 = fc1_in_12 * 10'sd283; // weight 0.2763671875
+    wire signed [23:0] fc1_n42_p13 = fc1_in_13 * 9'sd251; // weight 0.2451171875
+    wire signed [21:0] fc1_n42_p14 = fc1_in_14 * 7'sh57; // weight -0.0400390625
+    wire signed [22:0] fc1_n42_p15 = fc1_in_15 * 8'sh92; // weight -0.107421875
+    reg  signed [24:0] fc1_n42_t1_0_a_d1;
     reg  signed [25:0] fc1_n42_t0_1_d1;
-    wire signed [25:0] fc1_n42_t1_0;
-    wire signed [25:0] fc1_n42_t1_1_a;
-    reg  signed [25:0] fc1_n42_t1_1_a_d1;
+    wire signed [25:0] fc1_n42_t1_0 = $signed({fc1_n42_t1_0_a_d1[24], fc1_n42_t1_0_a_d1}) + fc1_n42_t0_1_d1;
+    reg  signed [24:0] fc1_n42_t1_1_a_d1;
     reg  signed [25:0] fc1_n42_t0_3_d1;
-    wire signed [25:0] fc1_n42_t1_1;
-    wire signed [26:0] fc1_n42_t1_2_a;
-    wire signed [26:0] fc1_n42_t1_2_b;
-    reg  signed [26:0] fc1_n42_t1_2_a_d1;
-    reg  signed [26:0] fc1_n42_t1_2_b_d1;
-    wire signed [26:0] fc1_n42_t1_2;
-    wire signed [25:0] fc1_n42_t1_3_b;
+    wire signed [25:0] fc1_n42_t1_1 = $signed({fc1_n42_t1_1_a_d1[24], fc1_n42_t1_1_a_d1}) + fc1_n42_t0_3_d1;
+    reg  signed [25:0] fc1_n42_t1_2_a_d1;
+    reg  signed [24:0] fc1_n42_t1_2_b_d1;
     reg  signed [25:0] fc1_n42_t0_6_d1;
-    reg  signed [25:0] fc1_n42_t1_3_b_d1;
-    wire signed [25:0] fc1_n42_t1_3;
-    wire signed [26:0] fc1_n42_t2_0_a;
-    wire signed [26:0] fc1_n42_t2_0_b;
-    wire signed [26:0] fc1_n42_t2_0;
-    wire signed [26:0] fc1_n42_t2_1_b;
-    wire signed [26:0] fc1_n42_t2_1;
-    wire signed [27:0] fc1_n42_t3_0_a;
-    wire signed [27:0] fc1_n42_t3_0_b;
-    wire signed [27:0] fc1_n42_t3_0;
-    wire signed [27:0] fc1_n42_t4_0_b;
-    reg  signed [27:0] fc1_n42_t4_0_b_d1;
-    wire signed [27:0] fc1_n42_t4_0;
+    reg  signed [23:0] fc1_n42_t1_3_b_d1;
+    wire signed [25:0] fc1_n42_t1_3 = fc1_n42_t0_6_d1 + $signed({{2{fc1_n42_t1_3_b_d1[23]}}, fc1_n42_t1_3_b_d1});
+    wire signed [26:0] fc1_n42_t2_0 = $signed({fc1_n42_t1_0[25], fc1_n42_t1_0}) + $signed({fc1_n42_t1_1[25], fc1_n42_t1_1});
+    wire signed [26:0] fc1_n42_t2_1 = ($signed({fc1_n42_t1_2_a_d1[25], fc1_n42_t1_2_a_d1}) + $signed({{2{fc1_n42_t1_2_b_d1[24]}}, fc1_n42_t1_2_b_d1})) + $signed({fc1_n42_t1_3[25], fc1_n42_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n42_acc;
+    wire signed [27:0] fc1_n42_acc = (($signed({fc1_n42_t2_0[26], fc1_n42_t2_0}) + $signed({fc1_n42_t2_1[26], fc1_n42_t2_1})) + 28'sd72704);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n42_y_fl;
+    wire signed [17:0] fc1_n42_y_fl = $signed(fc1_n42_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n42_y_wrap;
-    wire signed [4:0] fc1_w0_43; // weight 0.013671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n43_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n43_p0;
-    wire signed [8:0] fc1_w1_43; // weight -0.1376953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n43_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n43_p1;
-    wire signed [11:0] fc1_w2_43; // weight 1.2841796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n43_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n43_p2;
-    wire signed [11:0] fc1_w3_43; // weight 1.373046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n43_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n43_p3;
-    wire signed [10:0] fc1_w4_43; // weight 0.7265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n43_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n43_p4;
-    wire signed [11:0] fc1_w5_43; // weight 1.5419921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n43_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n43_p5;
-    wire signed [8:0] fc1_w6_43; // weight 0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n43_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n43_p6;
-    wire signed [9:0] fc1_w7_43; // weight -0.2783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n43_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n43_p7;
-    wire signed [10:0] fc1_w8_43; // weight 0.5966796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n43_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n43_p8;
-    wire signed [10:0] fc1_w9_43; // weight -0.6337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n43_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n43_p9;
-    wire signed [11:0] fc1_w10_43; // weight -1.0009765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n43_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n43_p10;
-    wire signed [11:0] fc1_w11_43; // weight -1.28515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n43_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n43_p11;
-    wire signed [3:0] fc1_w12_43; // weight -0.0068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n43_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n43_p12;
-    wire signed [10:0] fc1_w13_43; // weight -0.583984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n43_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n43_p13;
-    wire signed [8:0] fc1_w14_43; // weight -0.22265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n43_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n43_p14;
-    wire signed [8:0] fc1_w15_43; // weight 0.1259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n43_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n43_p15;
-    wire signed [19:0] fc1_n43_bias; // bias 0.3759765625
-    wire signed [23:0] fc1_n43_t0_0_a;
-    wire signed [23:0] fc1_n43_t0_0;
-    wire signed [27:0] fc1_n43_t0_1_a;
-    wire signed [27:0] fc1_n43_t0_1_b;
-    wire signed [27:0] fc1_n43_t0_1;
-    wire signed [27:0] fc1_n43_t0_2_a;
-    wire signed [27:0] fc1_n43_t0_2_b;
-    wire signed [27:0] fc1_n43_t0_2;
-    wire signed [24:0] fc1_n43_t0_3_a;
-    wire signed [24:0] fc1_n43_t0_3;
-    wire signed [26:0] fc1_n43_t0_4_a;
-    wire signed [26:0] fc1_n43_t0_4_b;
-    wire signed [26:0] fc1_n43_t0_4;
-    wire signed [27:0] fc1_n43_t0_5_a;
-    wire signed [27:0] fc1_n43_t0_5_b;
-    wire signed [27:0] fc1_n43_t0_5;
-    wire signed [25:0] fc1_n43_t0_6_a;
-    wire signed [25:0] fc1_n43_t0_6;
-    wire signed [24:0] fc1_n43_t0_7_a;
-    wire signed [24:0] fc1_n43_t0_7_b;
-    wire signed [24:0] fc1_n43_t0_7;
-    wire signed [27:0] fc1_n43_t1_0_a;
-    reg  signed [27:0] fc1_n43_t1_0_a_d1;
+    wire signed [19:0] fc1_n43_p0 = fc1_in_0 * 5'sd14; // weight 0.013671875
+    wire signed [26:0] fc1_n43_p2 = fc1_in_2 * 12'sd1315; // weight 1.2841796875
+    wire signed [26:0] fc1_n43_p3 = fc1_in_3 * 12'sd1406; // weight 1.373046875
+    wire signed [25:0] fc1_n43_p4 = fc1_in_4 * 11'sd744; // weight 0.7265625
+    wire signed [26:0] fc1_n43_p5 = fc1_in_5 * 12'sd1579; // weight 1.5419921875
+    wire signed [23:0] fc1_n43_p6 = fc1_in_6 * 9'sd188; // weight 0.18359375
+    wire signed [25:0] fc1_n43_p8 = fc1_in_8 * 11'sd611; // weight 0.5966796875
+    wire signed [25:0] fc1_n43_p9 = fc1_in_9 * 11'sh577; // weight -0.6337890625
+    wire signed [26:0] fc1_n43_p10 = fc1_in_10 * 12'shbff; // weight -1.0009765625
+    wire signed [26:0] fc1_n43_p11 = fc1_in_11 * 12'shadc; // weight -1.28515625
+    wire signed [18:0] fc1_n43_p12 = fc1_in_12 * 4'sh9; // weight -0.0068359375
+    wire signed [23:0] fc1_n43_p14 = fc1_in_14 * 9'sh11c; // weight -0.22265625
+    wire signed [23:0] fc1_n43_p15 = fc1_in_15 * 9'sd129; // weight 0.1259765625
+    reg  signed [23:0] fc1_n43_t1_0_a_d1;
     reg  signed [27:0] fc1_n43_t0_1_d1;
-    wire signed [27:0] fc1_n43_t1_0;
-    wire signed [27:0] fc1_n43_t1_1_b;
+    wire signed [27:0] fc1_n43_t1_0 = $signed({{4{fc1_n43_t1_0_a_d1[23]}}, fc1_n43_t1_0_a_d1}) + fc1_n43_t0_1_d1;
     reg  signed [27:0] fc1_n43_t0_2_d1;
-    reg  signed [27:0] fc1_n43_t1_1_b_d1;
-    wire signed [27:0] fc1_n43_t1_1;
-    wire signed [27:0] fc1_n43_t1_2_a;
-    reg  signed [27:0] fc1_n43_t1_2_a_d1;
+    reg  signed [24:0] fc1_n43_t1_1_b_d1;
+    wire signed [27:0] fc1_n43_t1_1 = fc1_n43_t0_2_d1 + $signed({{3{fc1_n43_t1_1_b_d1[24]}}, fc1_n43_t1_1_b_d1});
+    reg  signed [26:0] fc1_n43_t1_2_a_d1;
     reg  signed [27:0] fc1_n43_t0_5_d1;
-    wire signed [27:0] fc1_n43_t1_2;
-    wire signed [25:0] fc1_n43_t1_3_b;
+    wire signed [27:0] fc1_n43_t1_2 = $signed({fc1_n43_t1_2_a_d1[26], fc1_n43_t1_2_a_d1}) + fc1_n43_t0_5_d1;
     reg  signed [25:0] fc1_n43_t0_6_d1;
-    reg  signed [25:0] fc1_n43_t1_3_b_d1;
-    wire signed [25:0] fc1_n43_t1_3;
-    wire signed [28:0] fc1_n43_t2_0_a;
-    wire signed [28:0] fc1_n43_t2_0_b;
-    wire signed [28:0] fc1_n43_t2_0;
-    wire signed [28:0] fc1_n43_t2_1_a;
-    wire signed [28:0] fc1_n43_t2_1_b;
-    wire signed [28:0] fc1_n43_t2_1;
-    wire signed [29:0] fc1_n43_t3_0_a;
-    wire signed [29:0] fc1_n43_t3_0_b;
-    wire signed [29:0] fc1_n43_t3_0;
-    wire signed [29:0] fc1_n43_t4_0_b;
-    reg  signed [29:0] fc1_n43_t4_0_b_d1;
-    wire signed [29:0] fc1_n43_t4_0;
+    reg  signed [24:0] fc1_n43_t1_3_b_d1;
+    wire signed [25:0] fc1_n43_t1_3 = fc1_n43_t0_6_d1 + $signed({fc1_n43_t1_3_b_d1[24], fc1_n43_t1_3_b_d1});
+    wire signed [28:0] fc1_n43_t2_0 = $signed({fc1_n43_t1_0[27], fc1_n43_t1_0}) + $signed({fc1_n43_t1_1[27], fc1_n43_t1_1});
+    wire signed [28:0] fc1_n43_t2_1 = $signed({fc1_n43_t1_2[27], fc1_n43_t1_2}) + $signed({{3{fc1_n43_t1_3[25]}}, fc1_n43_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n43_acc;
+    wire signed [29:0] fc1_n43_acc = (($signed({fc1_n43_t2_0[28], fc1_n43_t2_0}) + $signed({fc1_n43_t2_1[28], fc1_n43_t2_1})) + 30'sd394240);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n43_y_fl;
+    wire signed [19:0] fc1_n43_y_fl = $signed(fc1_n43_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n43_y_wrap;
-    wire signed [9:0] fc1_w0_44; // weight 0.3466796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n44_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n44_p0;
-    wire signed [7:0] fc1_w1_44; // weight -0.1201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n44_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n44_p1;
-    wire signed [9:0] fc1_w2_44; // weight -0.404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n44_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n44_p2;
-    wire signed [6:0] fc1_w3_44; // weight 0.052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n44_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n44_p3;
-    wire signed [9:0] fc1_w4_44; // weight -0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n44_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n44_p4;
-    wire signed [10:0] fc1_w5_44; // weight -0.7060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n44_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n44_p5;
-    wire signed [8:0] fc1_w6_44; // weight 0.216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n44_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n44_p6;
-    wire signed [9:0] fc1_w7_44; // weight 0.251953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n44_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n44_p7;
-    wire signed [8:0] fc1_w8_44; // weight 0.181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n44_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n44_p8;
-    wire signed [8:0] fc1_w9_44; // weight -0.17578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n44_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n44_p9;
-    wire signed [10:0] fc1_w10_44; // weight -0.5146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n44_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n44_p10;
-    wire signed [10:0] fc1_w11_44; // weight -0.8984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n44_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n44_p11;
-    wire signed [8:0] fc1_w12_44; // weight -0.1455078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n44_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n44_p12;
-    wire signed [10:0] fc1_w13_44; // weight -0.5712890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n44_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n44_p13;
-    wire signed [9:0] fc1_w14_44; // weight 0.3916015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n44_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n44_p14;
-    wire signed [5:0] fc1_w15_44; // weight -0.0185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n44_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n44_p15;
-    wire signed [20:0] fc1_n44_bias; // bias -0.6015625
-    wire signed [24:0] fc1_n44_t0_0_b;
-    wire signed [24:0] fc1_n44_t0_0;
-    wire signed [24:0] fc1_n44_t0_1_b;
-    wire signed [24:0] fc1_n44_t0_1;
-    wire signed [25:0] fc1_n44_t0_2_a;
-    wire signed [25:0] fc1_n44_t0_2;
-    wire signed [24:0] fc1_n44_t0_3_a;
-    wire signed [24:0] fc1_n44_t0_3;
-    wire signed [24:0] fc1_n44_t0_4_a;
-    wire signed [24:0] fc1_n44_t0_4_b;
-    wire signed [24:0] fc1_n44_t0_4;
-    wire signed [26:0] fc1_n44_t0_5_a;
-    wire signed [26:0] fc1_n44_t0_5_b;
-    wire signed [26:0] fc1_n44_t0_5;
-    wire signed [25:0] fc1_n44_t0_6_a;
-    wire signed [25:0] fc1_n44_t0_6;
-    wire signed [24:0] fc1_n44_t0_7_b;
-    wire signed [24:0] fc1_n44_t0_7;
-    wire signed [25:0] fc1_n44_t1_0_a;
-    wire signed [25:0] fc1_n44_t1_0_b;
-    reg  signed [25:0] fc1_n44_t1_0_a_d1;
-    reg  signed [25:0] fc1_n44_t1_0_b_d1;
-    wire signed [25:0] fc1_n44_t1_0;
-    wire signed [26:0] fc1_n44_t1_1_a;
-    wire signed [26:0] fc1_n44_t1_1_b;
-    reg  signed [26:0] fc1_n44_t1_1_a_d1;
-    reg  signed [26:0] fc1_n44_t1_1_b_d1;
-    wire signed [26:0] fc1_n44_t1_1;
-    wire signed [26:0] fc1_n44_t1_2_a;
-    reg  signed [26:0] fc1_n44_t1_2_a_d1;
+    wire signed [22:0] fc1_n44_p1 = fc1_in_1 * 8'sh85; // weight -0.1201171875
+    wire signed [21:0] fc1_n44_p3 = fc1_in_3 * 7'sd54; // weight 0.052734375
+    wire signed [24:0] fc1_n44_p4 = fc1_in_4 * 10'sh2ec; // weight -0.26953125
+    wire signed [23:0] fc1_n44_p6 = fc1_in_6 * 9'sd222; // weight 0.216796875
+    wire signed [23:0] fc1_n44_p8 = fc1_in_8 * 9'sd186; // weight 0.181640625
+    wire signed [23:0] fc1_n44_p9 = fc1_in_9 * 9'sh14c; // weight -0.17578125
+    wire signed [25:0] fc1_n44_p10 = fc1_in_10 * 11'sh5f1; // weight -0.5146484375
+    wire signed [25:0] fc1_n44_p11 = fc1_in_11 * 11'sh468; // weight -0.8984375
+    wire signed [23:0] fc1_n44_p12 = fc1_in_12 * 9'sh16b; // weight -0.1455078125
+    wire signed [20:0] fc1_n44_p15 = fc1_in_15 * 6'sh2d; // weight -0.0185546875
+    wire signed [26:0] fc1_n44_t0_5_a = $signed({fc1_n44_p10[25], fc1_n44_p10});
+    reg  signed [24:0] fc1_n44_t1_0_a_d1;
+    reg  signed [24:0] fc1_n44_t1_0_b_d1;
+    wire signed [25:0] fc1_n44_t1_0 = $signed({fc1_n44_t1_0_a_d1[24], fc1_n44_t1_0_a_d1}) + $signed({fc1_n44_t1_0_b_d1[24], fc1_n44_t1_0_b_d1});
+    reg  signed [25:0] fc1_n44_t1_1_a_d1;
+    reg  signed [24:0] fc1_n44_t1_1_b_d1;
+    wire signed [26:0] fc1_n44_t1_1 = $signed({fc1_n44_t1_1_a_d1[25], fc1_n44_t1_1_a_d1}) + $signed({{2{fc1_n44_t1_1_b_d1[24]}}, fc1_n44_t1_1_b_d1});
+    reg  signed [24:0] fc1_n44_t1_2_a_d1;
     reg  signed [26:0] fc1_n44_t0_5_d1;
-    wire signed [26:0] fc1_n44_t1_2;
-    wire signed [26:0] fc1_n44_t1_3_a;
-    wire signed [26:0] fc1_n44_t1_3_b;
-    reg  signed [26:0] fc1_n44_t1_3_a_d1;
-    reg  signed [26:0] fc1_n44_t1_3_b_d1;
-    wire signed [26:0] fc1_n44_t1_3;
-    wire signed [27:0] fc1_n44_t2_0_a;
-    wire signed [27:0] fc1_n44_t2_0_b;
-    wire signed [27:0] fc1_n44_t2_0;
-    wire signed [27:0] fc1_n44_t2_1_a;
-    wire signed [27:0] fc1_n44_t2_1_b;
-    wire signed [27:0] fc1_n44_t2_1;
-    wire signed [28:0] fc1_n44_t3_0_a;
-    wire signed [28:0] fc1_n44_t3_0_b;
-    wire signed [28:0] fc1_n44_t3_0;
-    wire signed [28:0] fc1_n44_t4_0_b;
-    reg  signed [28:0] fc1_n44_t4_0_b_d1;
-    wire signed [28:0] fc1_n44_t4_0;
+    wire signed [26:0] fc1_n44_t1_2 = $signed({{2{fc1_n44_t1_2_a_d1[24]}}, fc1_n44_t1_2_a_d1}) + fc1_n44_t0_5_d1;
+    reg  signed [25:0] fc1_n44_t1_3_a_d1;
+    reg  signed [24:0] fc1_n44_t1_3_b_d1;
+    wire signed [26:0] fc1_n44_t1_3 = $signed({fc1_n44_t1_3_a_d1[25], fc1_n44_t1_3_a_d1}) + $signed({{2{fc1_n44_t1_3_b_d1[24]}}, fc1_n44_t1_3_b_d1});
+    wire signed [27:0] fc1_n44_t2_0 = $signed({{2{fc1_n44_t1_0[25]}}, fc1_n44_t1_0}) + $signed({fc1_n44_t1_1[26], fc1_n44_t1_1});
+    wire signed [27:0] fc1_n44_t2_1 = $signed({fc1_n44_t1_2[26], fc1_n44_t1_2}) + $signed({fc1_n44_t1_3[26], fc1_n44_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n44_acc;
+    wire signed [28:0] fc1_n44_acc = (($signed({fc1_n44_t2_0[27], fc1_n44_t2_0}) + $signed({fc1_n44_t2_1[27], fc1_n44_t2_1})) + 29'sh1ff66000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n44_y_fl;
+    wire signed [18:0] fc1_n44_y_fl = $signed(fc1_n44_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n44_y_wrap;
-    wire signed [9:0] fc1_w0_45; // weight 0.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n45_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n45_p0;
-    wire signed [8:0] fc1_w1_45; // weight 0.1416015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n45_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n45_p1;
-    wire signed [11:0] fc1_w2_45; // weight 1.064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n45_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n45_p2;
-    wire signed [12:0] fc1_w3_45; // weight 2.205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n45_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n45_p3;
-    wire signed [11:0] fc1_w4_45; // weight 1.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n45_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n45_p4;
-    wire signed [12:0] fc1_w5_45; // weight 2.3408203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n45_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n45_p5;
-    wire signed [8:0] fc1_w6_45; // weight 0.1865234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n45_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n45_p6;
-    wire signed [8:0] fc1_w7_45; // weight -0.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n45_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n45_p7;
-    wire signed [8:0] fc1_w8_45; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n45_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n45_p8;
-    wire signed [10:0] fc1_w9_45; // weight -0.7255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n45_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n45_p9;
-    wire signed [9:0] fc1_w10_45; // weight -0.4033203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n45_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n45_p10;
-    wire signed [11:0] fc1_w11_45; // weight -1.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n45_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n45_p11;
-    wire signed [10:0] fc1_w12_45; // weight -0.8349609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n45_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n45_p12;
-    wire signed [9:0] fc1_w13_45; // weight -0.29296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n45_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n45_p13;
-    wire signed [4:0] fc1_w14_45; // weight -0.0126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n45_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n45_p14;
-    wire signed [7:0] fc1_w15_45; // weight 0.0751953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n45_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n45_p15;
-    wire signed [20:0] fc1_n45_bias; // bias 0.6220703125
-    wire signed [24:0] fc1_n45_t0_0_b;
-    wire signed [24:0] fc1_n45_t0_0;
-    wire signed [27:0] fc1_n45_t0_1_a;
-    wire signed [27:0] fc1_n45_t0_1;
-    wire signed [27:0] fc1_n45_t0_2_a;
-    wire signed [27:0] fc1_n45_t0_2;
-    wire signed [24:0] fc1_n45_t0_3_a;
-    wire signed [24:0] fc1_n45_t0_3_b;
-    wire signed [24:0] fc1_n45_t0_3;
-    wire signed [25:0] fc1_n45_t0_4_a;
-    wire signed [25:0] fc1_n45_t0_4;
-    wire signed [26:0] fc1_n45_t0_5_a;
-    wire signed [26:0] fc1_n45_t0_5;
-    wire signed [26:0] fc1_n45_t0_6_a;
-    wire signed [26:0] fc1_n45_t0_6_b;
-    wire signed [26:0] fc1_n45_t0_6;
-    wire signed [22:0] fc1_n45_t0_7_a;
-    wire signed [22:0] fc1_n45_t0_7;
-    wire signed [27:0] fc1_n45_t1_0_a;
-    reg  signed [27:0] fc1_n45_t1_0_a_d1;
+    wire signed [23:0] fc1_n45_p1 = fc1_in_1 * 9'sd145; // weight 0.1416015625
+    wire signed [26:0] fc1_n45_p2 = fc1_in_2 * 12'sd1090; // weight 1.064453125
+    wire signed [26:0] fc1_n45_p4 = fc1_in_4 * 12'sd1259; // weight 1.2294921875
+    wire signed [23:0] fc1_n45_p6 = fc1_in_6 * 9'sd191; // weight 0.1865234375
+    wire signed [23:0] fc1_n45_p7 = fc1_in_7 * 9'sh115; // weight -0.2294921875
+    wire signed [23:0] fc1_n45_p8 = fc1_in_8 * 9'sh108; // weight -0.2421875
+    wire signed [24:0] fc1_n45_p10 = fc1_in_10 * 10'sh263; // weight -0.4033203125
+    wire signed [25:0] fc1_n45_p12 = fc1_in_12 * 11'sh4a9; // weight -0.8349609375
+    wire signed [24:0] fc1_n45_p13 = fc1_in_13 * 10'sh2d4; // weight -0.29296875
+    wire signed [19:0] fc1_n45_p14 = fc1_in_14 * 5'sh13; // weight -0.0126953125
+    reg  signed [24:0] fc1_n45_t1_0_a_d1;
     reg  signed [27:0] fc1_n45_t0_1_d1;
-    wire signed [27:0] fc1_n45_t1_0;
-    wire signed [27:0] fc1_n45_t1_1_b;
+    wire signed [27:0] fc1_n45_t1_0 = $signed({{3{fc1_n45_t1_0_a_d1[24]}}, fc1_n45_t1_0_a_d1}) + fc1_n45_t0_1_d1;
     reg  signed [27:0] fc1_n45_t0_2_d1;
-    reg  signed [27:0] fc1_n45_t1_1_b_d1;
-    wire signed [27:0] fc1_n45_t1_1;
-    wire signed [27:0] fc1_n45_t1_2_a;
-    wire signed [27:0] fc1_n45_t1_2_b;
-    reg  signed [27:0] fc1_n45_t1_2_a_d1;
-    reg  signed [27:0] fc1_n45_t1_2_b_d1;
-    wire signed [27:0] fc1_n45_t1_2;
-    wire signed [26:0] fc1_n45_t1_3_b;
+    reg  signed [24:0] fc1_n45_t1_1_b_d1;
+    wire signed [27:0] fc1_n45_t1_1 = fc1_n45_t0_2_d1 + $signed({{3{fc1_n45_t1_1_b_d1[24]}}, fc1_n45_t1_1_b_d1});
+    reg  signed [25:0] fc1_n45_t1_2_a_d1;
+    reg  signed [26:0] fc1_n45_t1_2_b_d1;
     reg  signed [26:0] fc1_n45_t0_6_d1;
-    reg  signed [26:0] fc1_n45_t1_3_b_d1;
-    wire signed [26:0] fc1_n45_t1_3;
-    wire signed [28:0] fc1_n45_t2_0_a;
-    wire signed [28:0] fc1_n45_t2_0_b;
-    wire signed [28:0] fc1_n45_t2_0;
-    wire signed [27:0] fc1_n45_t2_1_b;
-    wire signed [27:0] fc1_n45_t2_1;
-    wire signed [29:0] fc1_n45_t3_0_a;
-    wire signed [29:0] fc1_n45_t3_0_b;
-    wire signed [29:0] fc1_n45_t3_0;
-    wire signed [29:0] fc1_n45_t4_0_b;
-    reg  signed [29:0] fc1_n45_t4_0_b_d1;
-    wire signed [29:0] fc1_n45_t4_0;
+    reg  signed [22:0] fc1_n45_t1_3_b_d1;
+    wire signed [26:0] fc1_n45_t1_3 = fc1_n45_t0_6_d1 + $signed({{4{fc1_n45_t1_3_b_d1[22]}}, fc1_n45_t1_3_b_d1});
+    wire signed [28:0] fc1_n45_t2_0 = $signed({fc1_n45_t1_0[27], fc1_n45_t1_0}) + $signed({fc1_n45_t1_1[27], fc1_n45_t1_1});
+    wire signed [27:0] fc1_n45_t2_1 = ($signed({{2{fc1_n45_t1_2_a_d1[25]}}, fc1_n45_t1_2_a_d1}) + $signed({fc1_n45_t1_2_b_d1[26], fc1_n45_t1_2_b_d1})) + $signed({fc1_n45_t1_3[26], fc1_n45_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n45_acc;
+    wire signed [29:0] fc1_n45_acc = (($signed({fc1_n45_t2_0[28], fc1_n45_t2_0}) + $signed({{2{fc1_n45_t2_1[27]}}, fc1_n45_t2_1})) + 30'sd652288);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n45_y_fl;
+    wire signed [19:0] fc1_n45_y_fl = $signed(fc1_n45_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n45_y_wrap;
-    wire signed [9:0] fc1_w0_46; // weight 0.3662109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_p0;
-    wire signed [10:0] fc1_w1_46; // weight 0.552734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n46_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_p1;
-    wire signed [11:0] fc1_w2_46; // weight 1.2861328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n46_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n46_p2;
-    wire signed [11:0] fc1_w3_46; // weight 1.6640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n46_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n46_p3;
-    wire signed [11:0] fc1_w4_46; // weight 1.2197265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n46_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n46_p4;
-    wire signed [12:0] fc1_w5_46; // weight 2.4794921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n46_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n46_p5;
-    wire signed [9:0] fc1_w6_46; // weight -0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_p6;
-    wire signed [6:0] fc1_w7_46; // weight 0.033203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n46_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n46_p7;
-    wire signed [8:0] fc1_w8_46; // weight 0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n46_p8;
-    wire signed [10:0] fc1_w9_46; // weight 0.5068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n46_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_p9;
-    wire signed [9:0] fc1_w10_46; // weight 0.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_p10;
-    wire signed [10:0] fc1_w11_46; // weight 0.5078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n46_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_p11;
-    wire signed [6:0] fc1_w12_46; // weight 0.033203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n46_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n46_p12;
-    wire signed [9:0] fc1_w13_46; // weight 0.3828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_p13;
-    wire signed [9:0] fc1_w14_46; // weight 0.3818359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_p14;
-    wire signed [9:0] fc1_w15_46; // weight -0.259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n46_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n46_p15;
-    wire signed [20:0] fc1_n46_bias; // bias 0.568359375
-    wire signed [25:0] fc1_n46_t0_0_a;
-    wire signed [25:0] fc1_n46_t0_0;
-    wire signed [27:0] fc1_n46_t0_1_a;
-    wire signed [27:0] fc1_n46_t0_1_b;
-    wire signed [27:0] fc1_n46_t0_1;
-    wire signed [27:0] fc1_n46_t0_2_a;
-    wire signed [27:0] fc1_n46_t0_2;
-    wire signed [24:0] fc1_n46_t0_3_b;
-    wire signed [24:0] fc1_n46_t0_3;
-    wire signed [25:0] fc1_n46_t0_4_a;
-    wire signed [25:0] fc1_n46_t0_4;
-    wire signed [25:0] fc1_n46_t0_5_a;
-    wire signed [25:0] fc1_n46_t0_5;
-    wire signed [24:0] fc1_n46_t0_6_a;
-    wire signed [24:0] fc1_n46_t0_6;
-    wire signed [25:0] fc1_n46_t0_7_a;
-    wire signed [25:0] fc1_n46_t0_7_b;
-    wire signed [25:0] fc1_n46_t0_7;
-    wire signed [27:0] fc1_n46_t1_0_a;
-    reg  signed [27:0] fc1_n46_t1_0_a_d1;
+    wire signed [24:0] fc1_n46_p0 = fc1_in_0 * 10'sd375; // weight 0.3662109375
+    wire signed [26:0] fc1_n46_p2 = fc1_in_2 * 12'sd1317; // weight 1.2861328125
+    wire signed [26:0] fc1_n46_p3 = fc1_in_3 * 12'sd1704; // weight 1.6640625
+    wire signed [26:0] fc1_n46_p4 = fc1_in_4 * 12'sd1249; // weight 1.2197265625
+    wire signed [21:0] fc1_n46_p7 = fc1_in_7 * 7'sd34; // weight 0.033203125
+    wire signed [23:0] fc1_n46_p8 = fc1_in_8 * 9'sd160; // weight 0.15625
+    wire signed [24:0] fc1_n46_p10 = fc1_in_10 * 10'sd456; // weight 0.4453125
+    wire signed [21:0] fc1_n46_p12 = fc1_in_12 * 7'sd34; // weight 0.033203125
+    wire signed [24:0] fc1_n46_p14 = fc1_in_14 * 10'sd391; // weight 0.3818359375
+    wire signed [24:0] fc1_n46_p15 = fc1_in_15 * 10'sh2f6; // weight -0.259765625
+    reg  signed [25:0] fc1_n46_t1_0_a_d1;
     reg  signed [27:0] fc1_n46_t0_1_d1;
-    wire signed [27:0] fc1_n46_t1_0;
-    wire signed [28:0] fc1_n46_t1_1_a;
-    wire signed [28:0] fc1_n46_t1_1_b;
-    reg  signed [28:0] fc1_n46_t1_1_a_d1;
-    reg  signed [28:0] fc1_n46_t1_1_b_d1;
-    wire signed [28:0] fc1_n46_t1_1;
-    wire signed [26:0] fc1_n46_t1_2_a;
-    wire signed [26:0] fc1_n46_t1_2_b;
-    reg  signed [26:0] fc1_n46_t1_2_a_d1;
-    reg  signed [26:0] fc1_n46_t1_2_b_d1;
-    wire signed [26:0] fc1_n46_t1_2;
-    wire signed [26:0] fc1_n46_t1_3_a;
-    wire signed [26:0] fc1_n46_t1_3_b;
-    reg  signed [26:0] fc1_n46_t1_3_a_d1;
-    reg  signed [26:0] fc1_n46_t1_3_b_d1;
-    wire signed [26:0] fc1_n46_t1_3;
-    wire signed [28:0] fc1_n46_t2_0_a;
-    wire signed [28:0] fc1_n46_t2_0;
-    wire signed [27:0] fc1_n46_t2_1_a;
-    wire signed [27:0] fc1_n46_t2_1_b;
-    wire signed [27:0] fc1_n46_t2_1;
-    wire signed [29:0] fc1_n46_t3_0_a;
-    wire signed [29:0] fc1_n46_t3_0_b;
-    wire signed [29:0] fc1_n46_t3_0;
-    wire signed [29:0] fc1_n46_t4_0_b;
-    reg  signed [29:0] fc1_n46_t4_0_b_d1;
-    wire signed [29:0] fc1_n46_t4_0;
+    wire signed [27:0] fc1_n46_t1_0 = $signed({{2{fc1_n46_t1_0_a_d1[25]}}, fc1_n46_t1_0_a_d1}) + fc1_n46_t0_1_d1;
+    reg  signed [27:0] fc1_n46_t1_1_a_d1;
+    reg  signed [24:0] fc1_n46_t1_1_b_d1;
+    reg  signed [25:0] fc1_n46_t1_2_a_d1;
+    reg  signed [25:0] fc1_n46_t1_2_b_d1;
+    wire signed [26:0] fc1_n46_t1_2 = $signed({fc1_n46_t1_2_a_d1[25], fc1_n46_t1_2_a_d1}) + $signed({fc1_n46_t1_2_b_d1[25], fc1_n46_t1_2_b_d1});
+    reg  signed [24:0] fc1_n46_t1_3_a_d1;
+    reg  signed [25:0] fc1_n46_t1_3_b_d1;
+    wire signed [26:0] fc1_n46_t1_3 = $signed({{2{fc1_n46_t1_3_a_d1[24]}}, fc1_n46_t1_3_a_d1}) + $signed({fc1_n46_t1_3_b_d1[25], fc1_n46_t1_3_b_d1});
+    wire signed [28:0] fc1_n46_t2_0 = $signed({fc1_n46_t1_0[27], fc1_n46_t1_0}) + ($signed({fc1_n46_t1_1_a_d1[27], fc1_n46_t1_1_a_d1}) + $signed({{4{fc1_n46_t1_1_b_d1[24]}}, fc1_n46_t1_1_b_d1}));
+    wire signed [27:0] fc1_n46_t2_1 = $signed({fc1_n46_t1_2[26], fc1_n46_t1_2}) + $signed({fc1_n46_t1_3[26], fc1_n46_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n46_acc;
+    wire signed [29:0] fc1_n46_acc = (($signed({fc1_n46_t2_0[28], fc1_n46_t2_0}) + $signed({{2{fc1_n46_t2_1[27]}}, fc1_n46_t2_1})) + 30'sd595968);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n46_y_fl;
+    wire signed [19:0] fc1_n46_y_fl = $signed(fc1_n46_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n46_y_wrap;
-    wire signed [8:0] fc1_w0_47; // weight -0.22265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n47_p0;
-    wire signed [9:0] fc1_w1_47; // weight 0.3759765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n47_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p1;
-    wire signed [12:0] fc1_w2_47; // weight -2.0478515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n47_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n47_p2;
-    wire signed [12:0] fc1_w3_47; // weight -2.26171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n47_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n47_p3;
-    wire signed [11:0] fc1_w4_47; // weight -1.95703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n47_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n47_p4;
-    wire signed [12:0] fc1_w5_47; // weight -2.53125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n47_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n47_p5;
-    wire signed [9:0] fc1_w6_47; // weight -0.3291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n47_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p6;
-    wire signed [9:0] fc1_w7_47; // weight -0.484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n47_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p7;
-    wire signed [9:0] fc1_w8_47; // weight 0.330078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n47_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p8;
-    wire signed [6:0] fc1_w9_47; // weight -0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n47_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n47_p9;
-    wire signed [9:0] fc1_w10_47; // weight -0.3642578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n47_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p10;
-    wire signed [11:0] fc1_w11_47; // weight -1.0927734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n47_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n47_p11;
-    wire signed [8:0] fc1_w12_47; // weight -0.2333984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n47_p12;
-    wire signed [9:0] fc1_w13_47; // weight -0.4130859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n47_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p13;
-    wire signed [9:0] fc1_w14_47; // weight 0.357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n47_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p14;
-    wire signed [9:0] fc1_w15_47; // weight 0.404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n47_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n47_p15;
-    wire signed [19:0] fc1_n47_bias; // bias 0.275390625
-    wire signed [25:0] fc1_n47_t0_0_a;
-    wire signed [25:0] fc1_n47_t0_0_b;
-    wire signed [25:0] fc1_n47_t0_0;
-    wire signed [28:0] fc1_n47_t0_1_a;
-    wire signed [28:0] fc1_n47_t0_1_b;
-    wire signed [28:0] fc1_n47_t0_1;
-    wire signed [28:0] fc1_n47_t0_2_a;
-    wire signed [28:0] fc1_n47_t0_2_b;
-    wire signed [28:0] fc1_n47_t0_2;
-    wire signed [25:0] fc1_n47_t0_3_a;
-    wire signed [25:0] fc1_n47_t0_3_b;
-    wire signed [25:0] fc1_n47_t0_3;
-    wire signed [24:0] fc1_n47_t0_4_b;
-    wire signed [24:0] fc1_n47_t0_4;
-    wire signed [26:0] fc1_n47_t0_5_a;
-    wire signed [26:0] fc1_n47_t0_5;
-    wire signed [25:0] fc1_n47_t0_6_a;
-    wire signed [25:0] fc1_n47_t0_6_b;
-    wire signed [25:0] fc1_n47_t0_6;
-    wire signed [25:0] fc1_n47_t0_7_a;
-    wire signed [25:0] fc1_n47_t0_7_b;
-    wire signed [25:0] fc1_n47_t0_7;
-    wire signed [28:0] fc1_n47_t1_0_a;
-    reg  signed [28:0] fc1_n47_t1_0_a_d1;
+    wire signed [23:0] fc1_n47_p0 = fc1_in_0 * 9'sh11c; // weight -0.22265625
+    wire signed [24:0] fc1_n47_p1 = fc1_in_1 * 10'sd385; // weight 0.3759765625
+    wire signed [27:0] fc1_n47_p2 = fc1_in_2 * 13'sh17cf; // weight -2.0478515625
+    wire signed [27:0] fc1_n47_p3 = fc1_in_3 * 13'sh16f4; // weight -2.26171875
+    wire signed [26:0] fc1_n47_p4 = fc1_in_4 * 12'sh82c; // weight -1.95703125
+    wire signed [27:0] fc1_n47_p5 = fc1_in_5 * 13'sh15e0; // weight -2.53125
+    wire signed [24:0] fc1_n47_p6 = fc1_in_6 * 10'sh2af; // weight -0.3291015625
+    wire signed [24:0] fc1_n47_p7 = fc1_in_7 * 10'sh210; // weight -0.484375
+    wire signed [21:0] fc1_n47_p9 = fc1_in_9 * 7'sh54; // weight -0.04296875
+    wire signed [24:0] fc1_n47_p10 = fc1_in_10 * 10'sh28b; // weight -0.3642578125
+    wire signed [23:0] fc1_n47_p12 = fc1_in_12 * 9'sh111; // weight -0.2333984375
+    wire signed [24:0] fc1_n47_p13 = fc1_in_13 * 10'sh259; // weight -0.4130859375
+    wire signed [24:0] fc1_n47_p14 = fc1_in_14 * 10'sd366; // weight 0.357421875
+    wire signed [24:0] fc1_n47_p15 = fc1_in_15 * 10'sd414; // weight 0.404296875
+    reg  signed [25:0] fc1_n47_t1_0_a_d1;
     reg  signed [28:0] fc1_n47_t0_1_d1;
-    wire signed [28:0] fc1_n47_t1_0;
-    wire signed [28:0] fc1_n47_t1_1_b;
+    wire signed [28:0] fc1_n47_t1_0 = $signed({{3{fc1_n47_t1_0_a_d1[25]}}, fc1_n47_t1_0_a_d1}) + fc1_n47_t0_1_d1;
     reg  signed [28:0] fc1_n47_t0_2_d1;
-    reg  signed [28:0] fc1_n47_t1_1_b_d1;
-    wire signed [28:0] fc1_n47_t1_1;
-    wire signed [26:0] fc1_n47_t1_2_a;
-    reg  signed [26:0] fc1_n47_t1_2_a_d1;
+    reg  signed [25:0] fc1_n47_t1_1_b_d1;
+    wire signed [28:0] fc1_n47_t1_1 = fc1_n47_t0_2_d1 + $signed({{3{fc1_n47_t1_1_b_d1[25]}}, fc1_n47_t1_1_b_d1});
+    reg  signed [24:0] fc1_n47_t1_2_a_d1;
     reg  signed [26:0] fc1_n47_t0_5_d1;
-    wire signed [26:0] fc1_n47_t1_2;
-    wire signed [26:0] fc1_n47_t1_3_a;
-    wire signed [26:0] fc1_n47_t1_3_b;
-    reg  signed [26:0] fc1_n47_t1_3_a_d1;
-    reg  signed [26:0] fc1_n47_t1_3_b_d1;
-    wire signed [26:0] fc1_n47_t1_3;
-    wire signed [29:0] fc1_n47_t2_0_a;
-    wire signed [29:0] fc1_n47_t2_0_b;
-    wire signed [29:0] fc1_n47_t2_0;
-    wire signed [27:0] fc1_n47_t2_1_a;
-    wire signed [27:0] fc1_n47_t2_1_b;
-    wire signed [27:0] fc1_n47_t2_1;
-    wire signed [29:0] fc1_n47_t3_0_b;
-    wire signed [29:0] fc1_n47_t3_0;
-    wire signed [29:0] fc1_n47_t4_0_b;
-    reg  signed [29:0] fc1_n47_t4_0_b_d1;
-    wire signed [29:0] fc1_n47_t4_0;
+    wire signed [26:0] fc1_n47_t1_2 = $signed({{2{fc1_n47_t1_2_a_d1[24]}}, fc1_n47_t1_2_a_d1}) + fc1_n47_t0_5_d1;
+    reg  signed [25:0] fc1_n47_t1_3_a_d1;
+    reg  signed [25:0] fc1_n47_t1_3_b_d1;
+    wire signed [26:0] fc1_n47_t1_3 = $signed({fc1_n47_t1_3_a_d1[25], fc1_n47_t1_3_a_d1}) + $signed({fc1_n47_t1_3_b_d1[25], fc1_n47_t1_3_b_d1});
+    wire signed [27:0] fc1_n47_t2_1 = $signed({fc1_n47_t1_2[26], fc1_n47_t1_2}) + $signed({fc1_n47_t1_3[26], fc1_n47_t1_3});
+    wire signed [29:0] fc1_n47_t3_0 = ($signed({fc1_n47_t1_0[28], fc1_n47_t1_0}) + $signed({fc1_n47_t1_1[28], fc1_n47_t1_1})) + $signed({{2{fc1_n47_t2_1[27]}}, fc1_n47_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n47_acc;
+    wire signed [29:0] fc1_n47_acc = (fc1_n47_t3_0 + 30'sd288768);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n47_y_fl;
+    wire signed [19:0] fc1_n47_y_fl = $signed(fc1_n47_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n47_y_wrap;
-    wire signed [8:0] fc1_w0_48; // weight 0.205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n48_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n48_p0;
-    wire signed [18:0] fc1_n48_p1_sh;
-    wire signed [19:0] fc1_n48_p1_e;
-    wire signed [19:0] fc1_n48_p1_neg;
-    wire signed [12:0] fc1_w2_48; // weight 2.462890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n48_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n48_p2;
-    wire signed [12:0] fc1_w3_48; // weight 3.1708984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n48_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n48_p3;
-    wire signed [12:0] fc1_w4_48; // weight 2.71875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n48_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n48_p4;
-    wire signed [12:0] fc1_w5_48; // weight 3.369140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n48_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n48_p5;
-    wire signed [9:0] fc1_w6_48; // weight 0.4111328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n48_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n48_p6;
-    wire signed [8:0] fc1_w7_48; // weight 0.22265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n48_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n48_p7;
-    wire signed [9:0] fc1_w8_48; // weight -0.2880859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n48_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n48_p8;
-    wire signed [10:0] fc1_w9_48; // weight -0.8681640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n48_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n48_p9;
-    wire signed [11:0] fc1_w10_48; // weight -1.0732421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n48_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n48_p10;
-    wire signed [10:0] fc1_w11_48; // weight -0.7275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n48_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n48_p11;
-    wire signed [10:0] fc1_w12_48; // weight -0.5390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n48_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n48_p12;
-    wire signed [8:0] fc1_w13_48; // weight 0.1337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n48_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n48_p13;
-    wire signed [8:0] fc1_w14_48; // weight 0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n48_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n48_p14;
-    wire signed [6:0] fc1_w15_48; // weight -0.0322265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n48_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n48_p15;
-    wire signed [20:0] fc1_n48_bias; // bias -0.53125
-    wire signed [23:0] fc1_n48_t0_0_b;
-    wire signed [23:0] fc1_n48_t0_0;
-    wire signed [28:0] fc1_n48_t0_1_a;
-    wire signed [28:0] fc1_n48_t0_1_b;
-    wire signed [28:0] fc1_n48_t0_1;
-    wire signed [28:0] fc1_n48_t0_2_a;
-    wire signed [28:0] fc1_n48_t0_2_b;
-    wire signed [28:0] fc1_n48_t0_2;
-    wire signed [25:0] fc1_n48_t0_3_a;
-    wire signed [25:0] fc1_n48_t0_3_b;
-    wire signed [25:0] fc1_n48_t0_3;
-    wire signed [26:0] fc1_n48_t0_4_a;
-    wire signed [26:0] fc1_n48_t0_4_b;
-    wire signed [26:0] fc1_n48_t0_4;
-    wire signed [26:0] fc1_n48_t0_5_b;
-    wire signed [26:0] fc1_n48_t0_5;
-    wire signed [25:0] fc1_n48_t0_6_b;
-    wire signed [25:0] fc1_n48_t0_6;
-    wire signed [23:0] fc1_n48_t0_7_b;
-    wire signed [23:0] fc1_n48_t0_7;
-    wire signed [28:0] fc1_n48_t1_0_a;
-    reg  signed [28:0] fc1_n48_t1_0_a_d1;
+    wire signed [18:0] fc1_n48_p1_sh = $signed({fc1_in_1, 3'd0});
+    wire signed [19:0] fc1_n48_p1_neg = -$signed({fc1_n48_p1_sh[18], fc1_n48_p1_sh});
+    wire signed [27:0] fc1_n48_p2 = fc1_in_2 * 13'sd2522; // weight 2.462890625
+    wire signed [27:0] fc1_n48_p3 = fc1_in_3 * 13'sd3247; // weight 3.1708984375
+    wire signed [27:0] fc1_n48_p4 = fc1_in_4 * 13'sd2784; // weight 2.71875
+    wire signed [27:0] fc1_n48_p5 = fc1_in_5 * 13'sd3450; // weight 3.369140625
+    wire signed [24:0] fc1_n48_p6 = fc1_in_6 * 10'sd421; // weight 0.4111328125
+    wire signed [23:0] fc1_n48_p7 = fc1_in_7 * 9'sd228; // weight 0.22265625
+    wire signed [24:0] fc1_n48_p8 = fc1_in_8 * 10'sh2d9; // weight -0.2880859375
+    wire signed [25:0] fc1_n48_p9 = fc1_in_9 * 11'sh487; // weight -0.8681640625
+    wire signed [25:0] fc1_n48_p11 = fc1_in_11 * 11'sh517; // weight -0.7275390625
+    wire signed [23:0] fc1_n48_p13 = fc1_in_13 * 9'sd137; // weight 0.1337890625
+    wire signed [21:0] fc1_n48_p15 = fc1_in_15 * 7'sh5f; // weight -0.0322265625
+    reg  signed [23:0] fc1_n48_t1_0_a_d1;
     reg  signed [28:0] fc1_n48_t0_1_d1;
-    wire signed [28:0] fc1_n48_t1_0;
-    wire signed [28:0] fc1_n48_t1_1_b;
+    wire signed [28:0] fc1_n48_t1_0 = $signed({{5{fc1_n48_t1_0_a_d1[23]}}, fc1_n48_t1_0_a_d1}) + fc1_n48_t0_1_d1;
     reg  signed [28:0] fc1_n48_t0_2_d1;
-    reg  signed [28:0] fc1_n48_t1_1_b_d1;
-    wire signed [28:0] fc1_n48_t1_1;
-    wire signed [27:0] fc1_n48_t1_2_a;
-    wire signed [27:0] fc1_n48_t1_2_b;
-    reg  signed [27:0] fc1_n48_t1_2_a_d1;
-    reg  signed [27:0] fc1_n48_t1_2_b_d1;
-    wire signed [27:0] fc1_n48_t1_2;
-    wire signed [25:0] fc1_n48_t1_3_b;
+    reg  signed [25:0] fc1_n48_t1_1_b_d1;
+    wire signed [28:0] fc1_n48_t1_1 = fc1_n48_t0_2_d1 + $signed({{3{fc1_n48_t1_1_b_d1[25]}}, fc1_n48_t1_1_b_d1});
+    reg  signed [26:0] fc1_n48_t1_2_a_d1;
+    reg  signed [26:0] fc1_n48_t1_2_b_d1;
     reg  signed [25:0] fc1_n48_t0_6_d1;
-    reg  signed [25:0] fc1_n48_t1_3_b_d1;
-    wire signed [25:0] fc1_n48_t1_3;
-    wire signed [29:0] fc1_n48_t2_0_a;
-    wire signed [29:0] fc1_n48_t2_0_b;
-    wire signed [29:0] fc1_n48_t2_0;
-    wire signed [27:0] fc1_n48_t2_1_b;
-    wire signed [27:0] fc1_n48_t2_1;
-    wire signed [30:0] fc1_n48_t3_0_a;
-    wire signed [30:0] fc1_n48_t3_0_b;
-    wire signed [30:0] fc1_n48_t3_0;
-    wire signed [30:0] fc1_n48_t4_0_b;
+    reg  signed [23:0] fc1_n48_t1_3_b_d1;
+    wire signed [25:0] fc1_n48_t1_3 = fc1_n48_t0_6_d1 + $signed({{2{fc1_n48_t1_3_b_d1[23]}}, fc1_n48_t1_3_b_d1});
+    wire signed [29:0] fc1_n48_t2_0 = $signed({fc1_n48_t1_0[28], fc1_n48_t1_0}) + $signed({fc1_n48_t1_1[28], fc1_n48_t1_1});
+    wire signed [27:0] fc1_n48_t2_1 = ($signed({fc1_n48_t1_2_a_d1[26], fc1_n48_t1_2_a_d1}) + $signed({fc1_n48_t1_2_b_d1[26], fc1_n48_t1_2_b_d1})) + $signed({{2{fc1_n48_t1_3[25]}}, fc1_n48_t1_3});
     reg  signed [30:0] fc1_n48_t3_0_d1;
-    reg  signed [30:0] fc1_n48_t4_0_b_d1;
-    reg  signed [30:0] fc1_n48_t4_0_b_d2;
-    wire signed [30:0] fc1_n48_t4_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [30:0] fc1_n48_acc;
+    wire signed [30:0] fc1_n48_acc = (fc1_n48_t3_0_d1 + 31'sh7ff78000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n48_y_fl;
+    wire signed [20:0] fc1_n48_y_fl = $signed(fc1_n48_acc[30:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n48_y_wrap;
-    wire signed [9:0] fc1_w0_49; // weight -0.3369140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n49_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n49_p0;
-    wire signed [7:0] fc1_w1_49; // weight 0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n49_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n49_p1;
-    wire signed [11:0] fc1_w2_49; // weight -1.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n49_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n49_p2;
-    wire signed [12:0] fc1_w3_49; // weight -2.666015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n49_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n49_p3;
-    wire signed [11:0] fc1_w4_49; // weight -1.6513671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n49_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n49_p4;
-    wire signed [12:0] fc1_w5_49; // weight -2.4521484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n49_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n49_p5;
-    wire signed [5:0] fc1_w6_49; // weight -0.0283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n49_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n49_p6;
-    wire signed [7:0] fc1_w7_49; // weight 0.1201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n49_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n49_p7;
-    wire signed [9:0] fc1_w8_49; // weight 0.2568359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n49_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n49_p8;
-    wire signed [9:0] fc1_w9_49; // weight 0.3916015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n49_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n49_p9;
-    wire signed [7:0] fc1_w10_49; // weight -0.11328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n49_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n49_p10;
-    wire signed [9:0] fc1_w11_49; // weight 0.4384765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n49_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n49_p11;
-    wire signed [8:0] fc1_w12_49; // weight -0.173828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n49_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n49_p12;
-    wire signed [9:0] fc1_w13_49; // weight 0.322265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n49_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n49_p13;
-    wire signed [8:0] fc1_w14_49; // weight 0.2412109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n49_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n49_p14;
-    wire signed [5:0] fc1_w15_49; // weight 0.029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n49_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n49_p15;
-    wire signed [20:0] fc1_n49_bias; // bias 0.6396484375
-    wire signed [24:0] fc1_n49_t0_0_b;
-    wire signed [24:0] fc1_n49_t0_0;
-    wire signed [27:0] fc1_n49_t0_1_a;
-    wire signed [27:0] fc1_n49_t0_1;
-    wire signed [28:0] fc1_n49_t0_2_a;
-    wire signed [28:0] fc1_n49_t0_2_b;
-    wire signed [28:0] fc1_n49_t0_2;
-    wire signed [23:0] fc1_n49_t0_3_a;
-    wire signed [23:0] fc1_n49_t0_3_b;
-    wire signed [23:0] fc1_n49_t0_3;
-    wire signed [25:0] fc1_n49_t0_4_a;
-    wire signed [25:0] fc1_n49_t0_4_b;
-    wire signed [25:0] fc1_n49_t0_4;
-    wire signed [25:0] fc1_n49_t0_5_a;
-    wire signed [25:0] fc1_n49_t0_5_b;
-    wire signed [25:0] fc1_n49_t0_5;
-    wire signed [24:0] fc1_n49_t0_6_a;
-    wire signed [24:0] fc1_n49_t0_6;
-    wire signed [24:0] fc1_n49_t0_7_a;
-    wire signed [24:0] fc1_n49_t0_7_b;
-    wire signed [24:0] fc1_n49_t0_7;
-    wire signed [28:0] fc1_n49_t1_0_a;
-    wire signed [28:0] fc1_n49_t1_0_b;
-    reg  signed [28:0] fc1_n49_t1_0_a_d1;
-    reg  signed [28:0] fc1_n49_t1_0_b_d1;
-    wire signed [28:0] fc1_n49_t1_0;
-    wire signed [28:0] fc1_n49_t1_1_b;
+    wire signed [22:0] fc1_n49_p1 = fc1_in_1 * 8'sd72; // weight 0.0703125
+    wire signed [26:0] fc1_n49_p2 = fc1_in_2 * 12'shbea; // weight -1.021484375
+    wire signed [26:0] fc1_n49_p4 = fc1_in_4 * 12'sh965; // weight -1.6513671875
+    wire signed [27:0] fc1_n49_p5 = fc1_in_5 * 13'sh1631; // weight -2.4521484375
+    wire signed [20:0] fc1_n49_p6 = fc1_in_6 * 6'sh23; // weight -0.0283203125
+    wire signed [22:0] fc1_n49_p7 = fc1_in_7 * 8'sd123; // weight 0.1201171875
+    wire signed [24:0] fc1_n49_p8 = fc1_in_8 * 10'sd263; // weight 0.2568359375
+    wire signed [24:0] fc1_n49_p9 = fc1_in_9 * 10'sd401; // weight 0.3916015625
+    wire signed [22:0] fc1_n49_p10 = fc1_in_10 * 8'sh8c; // weight -0.11328125
+    wire signed [24:0] fc1_n49_p11 = fc1_in_11 * 10'sd449; // weight 0.4384765625
+    wire signed [23:0] fc1_n49_p12 = fc1_in_12 * 9'sh14e; // weight -0.173828125
+    wire signed [23:0] fc1_n49_p14 = fc1_in_14 * 9'sd247; // weight 0.2412109375
+    wire signed [20:0] fc1_n49_p15 = fc1_in_15 * 6'sd30; // weight 0.029296875
+    reg  signed [24:0] fc1_n49_t1_0_a_d1;
+    reg  signed [27:0] fc1_n49_t1_0_b_d1;
+    wire signed [28:0] fc1_n49_t1_0 = $signed({{4{fc1_n49_t1_0_a_d1[24]}}, fc1_n49_t1_0_a_d1}) + $signed({fc1_n49_t1_0_b_d1[27], fc1_n49_t1_0_b_d1});
     reg  signed [28:0] fc1_n49_t0_2_d1;
-    reg  signed [28:0] fc1_n49_t1_1_b_d1;
-    wire signed [28:0] fc1_n49_t1_1;
-    wire signed [26:0] fc1_n49_t1_2_a;
-    wire signed [26:0] fc1_n49_t1_2_b;
-    reg  signed [26:0] fc1_n49_t1_2_a_d1;
-    reg  signed [26:0] fc1_n49_t1_2_b_d1;
-    wire signed [26:0] fc1_n49_t1_2;
-    wire signed [25:0] fc1_n49_t1_3_a;
-    wire signed [25:0] fc1_n49_t1_3_b;
-    reg  signed [25:0] fc1_n49_t1_3_a_d1;
-    reg  signed [25:0] fc1_n49_t1_3_b_d1;
-    wire signed [25:0] fc1_n49_t1_3;
-    wire signed [29:0] fc1_n49_t2_0_a;
-    wire signed [29:0] fc1_n49_t2_0_b;
-    wire signed [29:0] fc1_n49_t2_0;
-    wire signed [26:0] fc1_n49_t2_1_b;
-    wire signed [26:0] fc1_n49_t2_1;
-    wire signed [29:0] fc1_n49_t3_0_b;
-    wire signed [29:0] fc1_n49_t3_0;
-    wire signed [29:0] fc1_n49_t4_0_b;
-    reg  signed [29:0] fc1_n49_t4_0_b_d1;
-    wire signed [29:0] fc1_n49_t4_0;
+    reg  signed [23:0] fc1_n49_t1_1_b_d1;
+    wire signed [28:0] fc1_n49_t1_1 = fc1_n49_t0_2_d1 + $signed({{5{fc1_n49_t1_1_b_d1[23]}}, fc1_n49_t1_1_b_d1});
+    reg  signed [25:0] fc1_n49_t1_2_a_d1;
+    reg  signed [25:0] fc1_n49_t1_2_b_d1;
+    reg  signed [24:0] fc1_n49_t1_3_a_d1;
+    reg  signed [24:0] fc1_n49_t1_3_b_d1;
+    wire signed [25:0] fc1_n49_t1_3 = $signed({fc1_n49_t1_3_a_d1[24], fc1_n49_t1_3_a_d1}) + $signed({fc1_n49_t1_3_b_d1[24], fc1_n49_t1_3_b_d1});
+    wire signed [26:0] fc1_n49_t2_1 = ($signed({fc1_n49_t1_2_a_d1[25], fc1_n49_t1_2_a_d1}) + $signed({fc1_n49_t1_2_b_d1[25], fc1_n49_t1_2_b_d1})) + $signed({fc1_n49_t1_3[25], fc1_n49_t1_3});
+    wire signed [29:0] fc1_n49_t3_0 = ($signed({fc1_n49_t1_0[28], fc1_n49_t1_0}) + $signed({fc1_n49_t1_1[28], fc1_n49_t1_1})) + $signed({{3{fc1_n49_t2_1[26]}}, fc1_n49_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n49_acc;
+    wire signed [29:0] fc1_n49_acc = (fc1_n49_t3_0 + 30'sd670720);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n49_y_fl;
+    wire signed [19:0] fc1_n49_y_fl = $signed(fc1_n49_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n49_y_wrap;
-    wire signed [8:0] fc1_w0_50; // weight -0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n50_p0;
-    wire signed [10:0] fc1_w1_50; // weight -0.8173828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n50_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n50_p1;
-    wire signed [10:0] fc1_w2_50; // weight -0.826171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n50_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n50_p2;
-    wire signed [10:0] fc1_w3_50; // weight -0.767578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n50_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n50_p3;
-    wire signed [7:0] fc1_w4_50; // weight -0.0791015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n50_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n50_p4;
-    wire signed [11:0] fc1_w5_50; // weight -1.142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n50_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n50_p5;
-    wire signed [9:0] fc1_w6_50; // weight -0.3203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n50_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p6;
-    wire signed [8:0] fc1_w7_50; // weight 0.1259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n50_p7;
-    wire signed [7:0] fc1_w8_50; // weight 0.0869140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n50_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n50_p8;
-    wire signed [9:0] fc1_w9_50; // weight -0.404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n50_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p9;
-    wire signed [8:0] fc1_w10_50; // weight 0.177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n50_p10;
-    wire signed [8:0] fc1_w11_50; // weight 0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n50_p11;
-    wire signed [8:0] fc1_w12_50; // weight 0.17578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n50_p12;
-    wire signed [9:0] fc1_w13_50; // weight -0.3740234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n50_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p13;
-    wire signed [9:0] fc1_w14_50; // weight 0.39453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n50_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p14;
-    wire signed [8:0] fc1_w15_50; // weight -0.1279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n50_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n50_p15;
-    wire signed [20:0] fc1_n50_bias; // bias -0.9033203125
-    wire signed [26:0] fc1_n50_t0_0_a;
-    wire signed [26:0] fc1_n50_t0_0_b;
-    wire signed [26:0] fc1_n50_t0_0;
-    wire signed [26:0] fc1_n50_t0_1_a;
-    wire signed [26:0] fc1_n50_t0_1_b;
-    wire signed [26:0] fc1_n50_t0_1;
-    wire signed [26:0] fc1_n50_t0_2_a;
-    wire signed [26:0] fc1_n50_t0_2;
-    wire signed [24:0] fc1_n50_t0_3_b;
-    wire signed [24:0] fc1_n50_t0_3;
-    wire signed [24:0] fc1_n50_t0_4_a;
-    wire signed [24:0] fc1_n50_t0_4;
-    wire signed [24:0] fc1_n50_t0_5_a;
-    wire signed [24:0] fc1_n50_t0_5_b;
-    wire signed [24:0] fc1_n50_t0_5;
-    wire signed [25:0] fc1_n50_t0_6_a;
-    wire signed [25:0] fc1_n50_t0_6_b;
-    wire signed [25:0] fc1_n50_t0_6;
-    wire signed [25:0] fc1_n50_t0_7_a;
-    wire signed [25:0] fc1_n50_t0_7_b;
-    wire signed [25:0] fc1_n50_t0_7;
-    wire signed [27:0] fc1_n50_t1_0_a;
-    wire signed [27:0] fc1_n50_t1_0_b;
-    reg  signed [27:0] fc1_n50_t1_0_a_d1;
-    reg  signed [27:0] fc1_n50_t1_0_b_d1;
-    wire signed [27:0] fc1_n50_t1_0;
-    wire signed [26:0] fc1_n50_t1_1_b;
+    wire signed [23:0] fc1_n50_p0 = fc1_in_0 * 9'sh144; // weight -0.18359375
+    wire signed [25:0] fc1_n50_p1 = fc1_in_1 * 11'sh4bb; // weight -0.8173828125
+    wire signed [25:0] fc1_n50_p2 = fc1_in_2 * 11'sh4b2; // weight -0.826171875
+    wire signed [25:0] fc1_n50_p3 = fc1_in_3 * 11'sh4ee; // weight -0.767578125
+    wire signed [22:0] fc1_n50_p4 = fc1_in_4 * 8'shaf; // weight -0.0791015625
+    wire signed [23:0] fc1_n50_p7 = fc1_in_7 * 9'sd129; // weight 0.1259765625
+    wire signed [22:0] fc1_n50_p8 = fc1_in_8 * 8'sd89; // weight 0.0869140625
+    wire signed [23:0] fc1_n50_p10 = fc1_in_10 * 9'sd182; // weight 0.177734375
+    wire signed [23:0] fc1_n50_p11 = fc1_in_11 * 9'sd136; // weight 0.1328125
+    wire signed [23:0] fc1_n50_p12 = fc1_in_12 * 9'sd180; // weight 0.17578125
+    wire signed [24:0] fc1_n50_p13 = fc1_in_13 * 10'sh281; // weight -0.3740234375
+    wire signed [24:0] fc1_n50_p14 = fc1_in_14 * 10'sd404; // weight 0.39453125
+    wire signed [23:0] fc1_n50_p15 = fc1_in_15 * 9'sh17d; // weight -0.1279296875
+    reg  signed [26:0] fc1_n50_t1_0_a_d1;
+    reg  signed [26:0] fc1_n50_t1_0_b_d1;
+    wire signed [27:0] fc1_n50_t1_0 = $signed({fc1_n50_t1_0_a_d1[26], fc1_n50_t1_0_a_d1}) + $signed({fc1_n50_t1_0_b_d1[26], fc1_n50_t1_0_b_d1});
     reg  signed [26:0] fc1_n50_t0_2_d1;
-    reg  signed [26:0] fc1_n50_t1_1_b_d1;
-    wire signed [26:0] fc1_n50_t1_1;
-    wire signed [25:0] fc1_n50_t1_2_a;
-    wire signed [25:0] fc1_n50_t1_2_b;
-    reg  signed [25:0] fc1_n50_t1_2_a_d1;
-    reg  signed [25:0] fc1_n50_t1_2_b_d1;
-    wire signed [25:0] fc1_n50_t1_2;
-    wire signed [26:0] fc1_n50_t1_3_a;
-    wire signed [26:0] fc1_n50_t1_3_b;
-    reg  signed [26:0] fc1_n50_t1_3_a_d1;
-    reg  signed [26:0] fc1_n50_t1_3_b_d1;
-    wire signed [26:0] fc1_n50_t1_3;
-    wire signed [28:0] fc1_n50_t2_0_a;
-    wire signed [28:0] fc1_n50_t2_0_b;
-    wire signed [28:0] fc1_n50_t2_0;
-    wire signed [26:0] fc1_n50_t2_1_a;
-    wire signed [26:0] fc1_n50_t2_1;
-    wire signed [28:0] fc1_n50_t3_0_b;
-    wire signed [28:0] fc1_n50_t3_0;
-    wire signed [28:0] fc1_n50_t4_0_b;
-    reg  signed [28:0] fc1_n50_t4_0_b_d1;
-    wire signed [28:0] fc1_n50_t4_0;
+    reg  signed [24:0] fc1_n50_t1_1_b_d1;
+    wire signed [26:0] fc1_n50_t1_1 = fc1_n50_t0_2_d1 + $signed({{2{fc1_n50_t1_1_b_d1[24]}}, fc1_n50_t1_1_b_d1});
+    reg  signed [24:0] fc1_n50_t1_2_a_d1;
+    reg  signed [24:0] fc1_n50_t1_2_b_d1;
+    wire signed [25:0] fc1_n50_t1_2 = $signed({fc1_n50_t1_2_a_d1[24], fc1_n50_t1_2_a_d1}) + $signed({fc1_n50_t1_2_b_d1[24], fc1_n50_t1_2_b_d1});
+    reg  signed [25:0] fc1_n50_t1_3_a_d1;
+    reg  signed [25:0] fc1_n50_t1_3_b_d1;
+    wire signed [26:0] fc1_n50_t2_1 = $signed({fc1_n50_t1_2[25], fc1_n50_t1_2}) + ($signed({fc1_n50_t1_3_a_d1[25], fc1_n50_t1_3_a_d1}) + $signed({fc1_n50_t1_3_b_d1[25], fc1_n50_t1_3_b_d1}));
+    wire signed [28:0] fc1_n50_t3_0 = ($signed({fc1_n50_t1_0[27], fc1_n50_t1_0}) + $signed({{2{fc1_n50_t1_1[26]}}, fc1_n50_t1_1})) + $signed({{2{fc1_n50_t2_1[26]}}, fc1_n50_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n50_acc;
+    wire signed [28:0] fc1_n50_acc = (fc1_n50_t3_0 + 29'sh1ff18c00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n50_y_fl;
+    wire signed [18:0] fc1_n50_y_fl = $signed(fc1_n50_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n50_y_wrap;
-    wire signed [6:0] fc1_w0_51; // weight -0.0439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n51_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n51_p0;
-    wire signed [8:0] fc1_w1_51; // weight -0.166015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n51_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n51_p1;
-    wire signed [11:0] fc1_w2_51; // weight -1.6953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n51_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n51_p2;
-    wire signed [12:0] fc1_w3_51; // weight -3.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n51_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n51_p3;
-    wire signed [12:0] fc1_w4_51; // weight -2.5810546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n51_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n51_p4;
-    wire signed [12:0] fc1_w5_51; // weight -3.193359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n51_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n51_p5;
-    wire signed [9:0] fc1_w6_51; // weight -0.3779296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n51_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n51_p6;
-    wire signed [9:0] fc1_w7_51; // weight -0.3271484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n51_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n51_p7;
-    wire signed [8:0] fc1_w8_51; // weight 0.19140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n51_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n51_p8;
-    wire signed [10:0] fc1_w9_51; // weight 0.748046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n51_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n51_p9;
-    wire signed [11:0] fc1_w10_51; // weight 1.1875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n51_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n51_p10;
-    wire signed [11:0] fc1_w11_51; // weight 1.1298828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n51_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n51_p11;
-    wire signed [9:0] fc1_w12_51; // weight 0.42578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n51_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n51_p12;
-    wire signed [3:0] fc1_w13_51; // weight -0.0048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n51_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n51_p13;
-    wire signed [8:0] fc1_w14_51; // weight 0.1728515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n51_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n51_p14;
-    wire signed [6:0] fc1_w15_51; // weight -0.037109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n51_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n51_p15;
-    wire signed [20:0] fc1_n51_bias; // bias 0.646484375
-    wire signed [23:0] fc1_n51_t0_0_a;
-    wire signed [23:0] fc1_n51_t0_0;
-    wire signed [28:0] fc1_n51_t0_1_a;
-    wire signed [28:0] fc1_n51_t0_1_b;
-    wire signed [28:0] fc1_n51_t0_1;
-    wire signed [28:0] fc1_n51_t0_2_a;
-    wire signed [28:0] fc1_n51_t0_2_b;
-    wire signed [28:0] fc1_n51_t0_2;
-    wire signed [25:0] fc1_n51_t0_3_a;
-    wire signed [25:0] fc1_n51_t0_3_b;
-    wire signed [25:0] fc1_n51_t0_3;
-    wire signed [25:0] fc1_n51_t0_4_a;
-    wire signed [25:0] fc1_n51_t0_4;
-    wire signed [27:0] fc1_n51_t0_5_a;
-    wire signed [27:0] fc1_n51_t0_5_b;
-    wire signed [27:0] fc1_n51_t0_5;
-    wire signed [24:0] fc1_n51_t0_6_b;
-    wire signed [24:0] fc1_n51_t0_6;
-    wire signed [23:0] fc1_n51_t0_7_b;
-    wire signed [23:0] fc1_n51_t0_7;
-    wire signed [28:0] fc1_n51_t1_0_a;
-    reg  signed [28:0] fc1_n51_t1_0_a_d1;
+    wire signed [21:0] fc1_n51_p0 = fc1_in_0 * 7'sh53; // weight -0.0439453125
+    wire signed [26:0] fc1_n51_p2 = fc1_in_2 * 12'sh938; // weight -1.6953125
+    wire signed [27:0] fc1_n51_p3 = fc1_in_3 * 13'sh13c8; // weight -3.0546875
+    wire signed [27:0] fc1_n51_p4 = fc1_in_4 * 13'sh15ad; // weight -2.5810546875
+    wire signed [27:0] fc1_n51_p5 = fc1_in_5 * 13'sh133a; // weight -3.193359375
+    wire signed [24:0] fc1_n51_p6 = fc1_in_6 * 10'sh27d; // weight -0.3779296875
+    wire signed [24:0] fc1_n51_p7 = fc1_in_7 * 10'sh2b1; // weight -0.3271484375
+    wire signed [23:0] fc1_n51_p8 = fc1_in_8 * 9'sd196; // weight 0.19140625
+    wire signed [26:0] fc1_n51_p10 = fc1_in_10 * 12'sd1216; // weight 1.1875
+    wire signed [26:0] fc1_n51_p11 = fc1_in_11 * 12'sd1157; // weight 1.1298828125
+    wire signed [18:0] fc1_n51_p13 = fc1_in_13 * 4'shb; // weight -0.0048828125
+    wire signed [21:0] fc1_n51_p15 = fc1_in_15 * 7'sh5a; // weight -0.037109375
+    reg  signed [23:0] fc1_n51_t1_0_a_d1;
     reg  signed [28:0] fc1_n51_t0_1_d1;
-    wire signed [28:0] fc1_n51_t1_0;
-    wire signed [28:0] fc1_n51_t1_1_b;
+    wire signed [28:0] fc1_n51_t1_0 = $signed({{5{fc1_n51_t1_0_a_d1[23]}}, fc1_n51_t1_0_a_d1}) + fc1_n51_t0_1_d1;
     reg  signed [28:0] fc1_n51_t0_2_d1;
-    reg  signed [28:0] fc1_n51_t1_1_b_d1;
-    wire signed [28:0] fc1_n51_t1_1;
-    wire signed [27:0] fc1_n51_t1_2_a;
-    reg  signed [27:0] fc1_n51_t1_2_a_d1;
+    reg  signed [25:0] fc1_n51_t1_1_b_d1;
+    wire signed [28:0] fc1_n51_t1_1 = fc1_n51_t0_2_d1 + $signed({{3{fc1_n51_t1_1_b_d1[25]}}, fc1_n51_t1_1_b_d1});
+    reg  signed [25:0] fc1_n51_t1_2_a_d1;
     reg  signed [27:0] fc1_n51_t0_5_d1;
-    wire signed [27:0] fc1_n51_t1_2;
-    wire signed [25:0] fc1_n51_t1_3_a;
-    wire signed [25:0] fc1_n51_t1_3_b;
-    reg  signed [25:0] fc1_n51_t1_3_a_d1;
-    reg  signed [25:0] fc1_n51_t1_3_b_d1;
-    wire signed [25:0] fc1_n51_t1_3;
-    wire signed [29:0] fc1_n51_t2_0_a;
-    wire signed [29:0] fc1_n51_t2_0_b;
-    wire signed [29:0] fc1_n51_t2_0;
-    wire signed [27:0] fc1_n51_t2_1_b;
-    wire signed [27:0] fc1_n51_t2_1;
-    wire signed [29:0] fc1_n51_t3_0_b;
-    wire signed [29:0] fc1_n51_t3_0;
-    wire signed [29:0] fc1_n51_t4_0_b;
-    reg  signed [29:0] fc1_n51_t4_0_b_d1;
-    wire signed [29:0] fc1_n51_t4_0;
+    reg  signed [24:0] fc1_n51_t1_3_a_d1;
+    reg  signed [23:0] fc1_n51_t1_3_b_d1;
+    wire signed [25:0] fc1_n51_t1_3 = $signed({fc1_n51_t1_3_a_d1[24], fc1_n51_t1_3_a_d1}) + $signed({{2{fc1_n51_t1_3_b_d1[23]}}, fc1_n51_t1_3_b_d1});
+    wire signed [27:0] fc1_n51_t2_1 = ($signed({{2{fc1_n51_t1_2_a_d1[25]}}, fc1_n51_t1_2_a_d1}) + fc1_n51_t0_5_d1) + $signed({{2{fc1_n51_t1_3[25]}}, fc1_n51_t1_3});
+    wire signed [29:0] fc1_n51_t3_0 = ($signed({fc1_n51_t1_0[28], fc1_n51_t1_0}) + $signed({fc1_n51_t1_1[28], fc1_n51_t1_1})) + $signed({{2{fc1_n51_t2_1[27]}}, fc1_n51_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n51_acc;
+    wire signed [29:0] fc1_n51_acc = (fc1_n51_t3_0 + 30'sd677888);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n51_y_fl;
+    wire signed [19:0] fc1_n51_y_fl = $signed(fc1_n51_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n51_y_wrap;
-    wire signed [2:0] fc1_w0_52; // weight 0.0029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n52_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n52_p0;
-    wire signed [9:0] fc1_w1_52; // weight -0.4716796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n52_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n52_p1;
-    wire signed [11:0] fc1_w2_52; // weight 1.548828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n52_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n52_p2;
-    wire signed [12:0] fc1_w3_52; // weight 2.541015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n52_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n52_p3;
-    wire signed [12:0] fc1_w4_52; // weight 2.0947265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n52_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n52_p4;
-    wire signed [12:0] fc1_w5_52; // weight 2.091796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n52_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n52_p5;
-    wire signed [6:0] fc1_w6_52; // weight 0.033203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n52_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n52_p6;
-    wire signed [7:0] fc1_w7_52; // weight -0.0771484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n52_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n52_p7;
-    wire signed [9:0] fc1_w8_52; // weight -0.4443359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n52_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n52_p8;
-    wire signed [10:0] fc1_w9_52; // weight -0.5205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n52_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n52_p9;
-    wire signed [10:0] fc1_w10_52; // weight -0.5693359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n52_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n52_p10;
-    wire signed [8:0] fc1_w11_52; // weight 0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n52_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n52_p11;
-    wire signed [7:0] fc1_w12_52; // weight -0.1025390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n52_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n52_p12;
-    wire signed [7:0] fc1_w13_52; // weight 0.0634765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n52_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n52_p13;
-    wire signed [9:0] fc1_w14_52; // weight 0.41015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n52_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n52_p14;
-    wire signed [9:0] fc1_w15_52; // weight -0.318359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n52_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n52_p15;
-    wire signed [20:0] fc1_n52_bias; // bias -0.955078125
-    wire signed [24:0] fc1_n52_t0_0_a;
-    wire signed [24:0] fc1_n52_t0_0;
-    wire signed [28:0] fc1_n52_t0_1_a;
-    wire signed [28:0] fc1_n52_t0_1_b;
-    wire signed [28:0] fc1_n52_t0_1;
-    wire signed [28:0] fc1_n52_t0_2_a;
-    wire signed [28:0] fc1_n52_t0_2_b;
-    wire signed [28:0] fc1_n52_t0_2;
-    wire signed [22:0] fc1_n52_t0_3_a;
-    wire signed [22:0] fc1_n52_t0_3;
-    wire signed [25:0] fc1_n52_t0_4_a;
-    wire signed [25:0] fc1_n52_t0_4;
-    wire signed [25:0] fc1_n52_t0_5_b;
-    wire signed [25:0] fc1_n52_t0_5;
-    wire signed [23:0] fc1_n52_t0_6_a;
-    wire signed [23:0] fc1_n52_t0_6_b;
-    wire signed [23:0] fc1_n52_t0_6;
-    wire signed [25:0] fc1_n52_t0_7_a;
-    wire signed [25:0] fc1_n52_t0_7_b;
-    wire signed [25:0] fc1_n52_t0_7;
-    wire signed [28:0] fc1_n52_t1_0_a;
-    reg  signed [28:0] fc1_n52_t1_0_a_d1;
+    wire signed [17:0] fc1_n52_p0 = fc1_in_0 * 3'sd3; // weight 0.0029296875
+    wire signed [26:0] fc1_n52_p2 = fc1_in_2 * 12'sd1586; // weight 1.548828125
+    wire signed [27:0] fc1_n52_p3 = fc1_in_3 * 13'sd2602; // weight 2.541015625
+    wire signed [27:0] fc1_n52_p4 = fc1_in_4 * 13'sd2145; // weight 2.0947265625
+    wire signed [27:0] fc1_n52_p5 = fc1_in_5 * 13'sd2142; // weight 2.091796875
+    wire signed [21:0] fc1_n52_p6 = fc1_in_6 * 7'sd34; // weight 0.033203125
+    wire signed [24:0] fc1_n52_p8 = fc1_in_8 * 10'sh239; // weight -0.4443359375
+    wire signed [23:0] fc1_n52_p11 = fc1_in_11 * 9'sd193; // weight 0.1884765625
+    wire signed [22:0] fc1_n52_p12 = fc1_in_12 * 8'sh97; // weight -0.1025390625
+    wire signed [22:0] fc1_n52_p13 = fc1_in_13 * 8'sd65; // weight 0.0634765625
+    wire signed [24:0] fc1_n52_p14 = fc1_in_14 * 10'sd420; // weight 0.41015625
+    wire signed [24:0] fc1_n52_p15 = fc1_in_15 * 10'sh2ba; // weight -0.318359375
+    reg  signed [24:0] fc1_n52_t1_0_a_d1;
     reg  signed [28:0] fc1_n52_t0_1_d1;
-    wire signed [28:0] fc1_n52_t1_0;
-    wire signed [28:0] fc1_n52_t1_1_b;
+    wire signed [28:0] fc1_n52_t1_0 = $signed({{4{fc1_n52_t1_0_a_d1[24]}}, fc1_n52_t1_0_a_d1}) + fc1_n52_t0_1_d1;
     reg  signed [28:0] fc1_n52_t0_2_d1;
-    reg  signed [28:0] fc1_n52_t1_1_b_d1;
-    wire signed [28:0] fc1_n52_t1_1;
-    wire signed [26:0] fc1_n52_t1_2_a;
-    wire signed [26:0] fc1_n52_t1_2_b;
-    reg  signed [26:0] fc1_n52_t1_2_a_d1;
-    reg  signed [26:0] fc1_n52_t1_2_b_d1;
-    wire signed [26:0] fc1_n52_t1_2;
-    wire signed [25:0] fc1_n52_t1_3_a;
-    reg  signed [25:0] fc1_n52_t1_3_a_d1;
+    reg  signed [22:0] fc1_n52_t1_1_b_d1;
+    wire signed [28:0] fc1_n52_t1_1 = fc1_n52_t0_2_d1 + $signed({{6{fc1_n52_t1_1_b_d1[22]}}, fc1_n52_t1_1_b_d1});
+    reg  signed [25:0] fc1_n52_t1_2_a_d1;
+    reg  signed [25:0] fc1_n52_t1_2_b_d1;
+    wire signed [26:0] fc1_n52_t1_2 = $signed({fc1_n52_t1_2_a_d1[25], fc1_n52_t1_2_a_d1}) + $signed({fc1_n52_t1_2_b_d1[25], fc1_n52_t1_2_b_d1});
+    reg  signed [23:0] fc1_n52_t1_3_a_d1;
     reg  signed [25:0] fc1_n52_t0_7_d1;
-    wire signed [25:0] fc1_n52_t1_3;
-    wire signed [29:0] fc1_n52_t2_0_a;
-    wire signed [29:0] fc1_n52_t2_0_b;
-    wire signed [29:0] fc1_n52_t2_0;
-    wire signed [27:0] fc1_n52_t2_1_a;
-    wire signed [27:0] fc1_n52_t2_1_b;
-    wire signed [27:0] fc1_n52_t2_1;
-    wire signed [29:0] fc1_n52_t3_0_b;
-    wire signed [29:0] fc1_n52_t3_0;
-    wire signed [29:0] fc1_n52_t4_0_b;
-    reg  signed [29:0] fc1_n52_t4_0_b_d1;
-    wire signed [29:0] fc1_n52_t4_0;
+    wire signed [25:0] fc1_n52_t1_3 = $signed({{2{fc1_n52_t1_3_a_d1[23]}}, fc1_n52_t1_3_a_d1}) + fc1_n52_t0_7_d1;
+    wire signed [27:0] fc1_n52_t2_1 = $signed({fc1_n52_t1_2[26], fc1_n52_t1_2}) + $signed({{2{fc1_n52_t1_3[25]}}, fc1_n52_t1_3});
+    wire signed [29:0] fc1_n52_t3_0 = ($signed({fc1_n52_t1_0[28], fc1_n52_t1_0}) + $signed({fc1_n52_t1_1[28], fc1_n52_t1_1})) + $signed({{2{fc1_n52_t2_1[27]}}, fc1_n52_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n52_acc;
+    wire signed [29:0] fc1_n52_acc = (fc1_n52_t3_0 + 30'sh3ff0b800);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n52_y_fl;
+    wire signed [19:0] fc1_n52_y_fl = $signed(fc1_n52_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n52_y_wrap;
-    wire signed [7:0] fc1_w0_53; // weight 0.1025390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n53_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n53_p0;
-    wire signed [9:0] fc1_w1_53; // weight -0.4208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n53_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p1;
-    wire signed [6:0] fc1_w2_53; // weight -0.044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n53_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n53_p2;
-    wire signed [8:0] fc1_w3_53; // weight 0.2412109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n53_p3;
-    wire signed [9:0] fc1_w4_53; // weight 0.3544921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n53_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p4;
-    wire signed [9:0] fc1_w6_53; // weight 0.3515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n53_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p6;
-    wire signed [9:0] fc1_w7_53; // weight -0.310546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n53_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p7;
-    wire signed [3:0] fc1_w8_53; // weight -0.0068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n53_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n53_p8;
-    wire signed [9:0] fc1_w9_53; // weight -0.337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n53_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p9;
-    wire signed [9:0] fc1_w10_53; // weight -0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n53_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p10;
-    wire signed [9:0] fc1_w11_53; // weight 0.322265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n53_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p11;
-    wire signed [9:0] fc1_w12_53; // weight 0.3623046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n53_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p12;
-    wire signed [8:0] fc1_w13_53; // weight -0.1708984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n53_p13;
-    wire signed [6:0] fc1_w14_53; // weight -0.0576171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n53_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n53_p14;
-    wire signed [9:0] fc1_w15_53; // weight -0.4052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n53_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n53_p15;
-    wire signed [25:0] fc1_n53_t0_0_a;
-    wire signed [25:0] fc1_n53_t0_0_b;
-    wire signed [25:0] fc1_n53_t0_0;
-    wire signed [24:0] fc1_n53_t0_1_a;
-    wire signed [24:0] fc1_n53_t0_1_b;
-    wire signed [24:0] fc1_n53_t0_1;
-    wire signed [25:0] fc1_n53_t0_2_a;
-    wire signed [25:0] fc1_n53_t0_2_b;
-    wire signed [25:0] fc1_n53_t0_2;
-    wire signed [24:0] fc1_n53_t0_3_b;
-    wire signed [24:0] fc1_n53_t0_3;
-    wire signed [25:0] fc1_n53_t0_4_a;
-    wire signed [25:0] fc1_n53_t0_4_b;
-    wire signed [25:0] fc1_n53_t0_4;
-    wire signed [25:0] fc1_n53_t0_5_a;
-    wire signed [25:0] fc1_n53_t0_5_b;
-    wire signed [25:0] fc1_n53_t0_5;
-    wire signed [23:0] fc1_n53_t0_6_b;
-    wire signed [23:0] fc1_n53_t0_6;
-    wire signed [25:0] fc1_n53_t1_0_b;
+    wire signed [22:0] fc1_n53_p0 = fc1_in_0 * 8'sd105; // weight 0.1025390625
+    wire signed [24:0] fc1_n53_p1 = fc1_in_1 * 10'sh251; // weight -0.4208984375
+    wire signed [21:0] fc1_n53_p2 = fc1_in_2 * 7'sh52; // weight -0.044921875
+    wire signed [23:0] fc1_n53_p3 = fc1_in_3 * 9'sd247; // weight 0.2412109375
+    wire signed [24:0] fc1_n53_p4 = fc1_in_4 * 10'sd363; // weight 0.3544921875
+    wire signed [24:0] fc1_n53_p6 = fc1_in_6 * 10'sd360; // weight 0.3515625
+    wire signed [18:0] fc1_n53_p8 = fc1_in_8 * 4'sh9; // weight -0.0068359375
+    wire signed [24:0] fc1_n53_p10 = fc1_in_10 * 10'sh2c8; // weight -0.3046875
+    wire signed [24:0] fc1_n53_p11 = fc1_in_11 * 10'sd330; // weight 0.322265625
+    wire signed [24:0] fc1_n53_p12 = fc1_in_12 * 10'sd371; // weight 0.3623046875
+    wire signed [21:0] fc1_n53_p14 = fc1_in_14 * 7'sh45; // weight -0.0576171875
+    wire signed [24:0] fc1_n53_p15 = fc1_in_15 * 10'sh261; // weight -0.4052734375
     reg  signed [25:0] fc1_n53_t0_0_d1;
-    reg  signed [25:0] fc1_n53_t1_0_b_d1;
-    wire signed [25:0] fc1_n53_t1_0;
-    wire signed [26:0] fc1_n53_t1_1_a;
-    wire signed [26:0] fc1_n53_t1_1_b;
-    reg  signed [26:0] fc1_n53_t1_1_a_d1;
-    reg  signed [26:0] fc1_n53_t1_1_b_d1;
-    wire signed [26:0] fc1_n53_t1_1;
-    wire signed [26:0] fc1_n53_t1_2_a;
-    wire signed [26:0] fc1_n53_t1_2_b;
-    reg  signed [26:0] fc1_n53_t1_2_a_d1;
-    reg  signed [26:0] fc1_n53_t1_2_b_d1;
-    wire signed [26:0] fc1_n53_t1_2;
-    wire signed [25:0] fc1_n53_t1_3_a;
-    wire signed [25:0] fc1_n53_t1_3_b;
-    reg  signed [25:0] fc1_n53_t1_3_a_d1;
-    reg  signed [25:0] fc1_n53_t1_3_b_d1;
-    wire signed [25:0] fc1_n53_t1_3;
-    wire signed [26:0] fc1_n53_t2_0_a;
-    wire signed [26:0] fc1_n53_t2_0;
-    wire signed [26:0] fc1_n53_t2_1_b;
-    wire signed [26:0] fc1_n53_t2_1;
-    wire signed [27:0] fc1_n53_t3_0_a;
-    wire signed [27:0] fc1_n53_t3_0_b;
-    wire signed [27:0] fc1_n53_t3_0;
+    reg  signed [24:0] fc1_n53_t1_0_b_d1;
+    wire signed [25:0] fc1_n53_t1_0 = fc1_n53_t0_0_d1 + $signed({fc1_n53_t1_0_b_d1[24], fc1_n53_t1_0_b_d1});
+    reg  signed [25:0] fc1_n53_t1_1_a_d1;
+    reg  signed [24:0] fc1_n53_t1_1_b_d1;
+    reg  signed [25:0] fc1_n53_t1_2_a_d1;
+    reg  signed [25:0] fc1_n53_t1_2_b_d1;
+    reg  signed [23:0] fc1_n53_t1_3_a_d1;
+    reg  signed [24:0] fc1_n53_t1_3_b_d1;
+    wire signed [25:0] fc1_n53_t1_3 = $signed({{2{fc1_n53_t1_3_a_d1[23]}}, fc1_n53_t1_3_a_d1}) + $signed({fc1_n53_t1_3_b_d1[24], fc1_n53_t1_3_b_d1});
+    wire signed [26:0] fc1_n53_t2_0 = $signed({fc1_n53_t1_0[25], fc1_n53_t1_0}) + ($signed({fc1_n53_t1_1_a_d1[25], fc1_n53_t1_1_a_d1}) + $signed({{2{fc1_n53_t1_1_b_d1[24]}}, fc1_n53_t1_1_b_d1}));
+    wire signed [26:0] fc1_n53_t2_1 = ($signed({fc1_n53_t1_2_a_d1[25], fc1_n53_t1_2_a_d1}) + $signed({fc1_n53_t1_2_b_d1[25], fc1_n53_t1_2_b_d1})) + $signed({fc1_n53_t1_3[25], fc1_n53_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n53_acc;
+    wire signed [27:0] fc1_n53_acc = ($signed({fc1_n53_t2_0[26], fc1_n53_t2_0}) + $signed({fc1_n53_t2_1[26], fc1_n53_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n53_y_fl;
+    wire signed [17:0] fc1_n53_y_fl = $signed(fc1_n53_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n53_y_wrap;
-    wire signed [8:0] fc1_w0_54; // weight 0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n54_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n54_p0;
-    wire signed [6:0] fc1_w1_54; // weight -0.0361328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n54_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n54_p1;
-    wire signed [11:0] fc1_w2_54; // weight 1.0908203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n54_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n54_p2;
-    wire signed [12:0] fc1_w3_54; // weight 2.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n54_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n54_p3;
-    wire signed [11:0] fc1_w4_54; // weight 1.6201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n54_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n54_p4;
-    wire signed [11:0] fc1_w5_54; // weight 1.244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n54_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n54_p5;
-    wire signed [5:0] fc1_w6_54; // weight -0.0185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n54_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n54_p6;
-    wire signed [5:0] fc1_w7_54; // weight 0.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n54_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n54_p7;
-    wire signed [9:0] fc1_w8_54; // weight 0.3974609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n54_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n54_p8;
-    wire signed [4:0] fc1_w9_54; // weight 0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n54_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n54_p9;
-    wire signed [9:0] fc1_w10_54; // weight -0.396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n54_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n54_p10;
-    wire signed [8:0] fc1_w11_54; // weight -0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n54_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n54_p11;
-    wire signed [10:0] fc1_w12_54; // weight -0.5517578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n54_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n54_p12;
-    wire signed [10:0] fc1_w13_54; // weight 0.61328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n54_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n54_p13;
-    wire signed [8:0] fc1_w14_54; // weight 0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n54_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n54_p14;
-    wire signed [5:0] fc1_w15_54; // weight -0.029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n54_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n54_p15;
-    wire signed [20:0] fc1_n54_bias; // bias -0.8759765625
-    wire signed [23:0] fc1_n54_t0_0_b;
-    wire signed [23:0] fc1_n54_t0_0;
-    wire signed [27:0] fc1_n54_t0_1_a;
-    wire signed [27:0] fc1_n54_t0_1;
-    wire signed [27:0] fc1_n54_t0_2_a;
-    wire signed [27:0] fc1_n54_t0_2_b;
-    wire signed [27:0] fc1_n54_t0_2;
-    wire signed [21:0] fc1_n54_t0_3_a;
-    wire signed [21:0] fc1_n54_t0_3_b;
-    wire signed [21:0] fc1_n54_t0_3;
-    wire signed [24:0] fc1_n54_t0_4_b;
-    wire signed [24:0] fc1_n54_t0_4;
-    wire signed [25:0] fc1_n54_t0_5_a;
-    wire signed [25:0] fc1_n54_t0_5_b;
-    wire signed [25:0] fc1_n54_t0_5;
-    wire signed [26:0] fc1_n54_t0_6_a;
-    wire signed [26:0] fc1_n54_t0_6_b;
-    wire signed [26:0] fc1_n54_t0_6;
-    wire signed [23:0] fc1_n54_t0_7_b;
-    wire signed [23:0] fc1_n54_t0_7;
-    wire signed [27:0] fc1_n54_t1_0_a;
-    reg  signed [27:0] fc1_n54_t1_0_a_d1;
+    wire signed [21:0] fc1_n54_p1 = fc1_in_1 * 7'sh5b; // weight -0.0361328125
+    wire signed [26:0] fc1_n54_p2 = fc1_in_2 * 12'sd1117; // weight 1.0908203125
+    wire signed [26:0] fc1_n54_p4 = fc1_in_4 * 12'sd1659; // weight 1.6201171875
+    wire signed [26:0] fc1_n54_p5 = fc1_in_5 * 12'sd1274; // weight 1.244140625
+    wire signed [20:0] fc1_n54_p7 = fc1_in_7 * 6'sd22; // weight 0.021484375
+    wire signed [24:0] fc1_n54_p10 = fc1_in_10 * 10'sh26a; // weight -0.396484375
+    wire signed [23:0] fc1_n54_p11 = fc1_in_11 * 9'sh114; // weight -0.23046875
+    wire signed [25:0] fc1_n54_p12 = fc1_in_12 * 11'sh5cb; // weight -0.5517578125
+    wire signed [25:0] fc1_n54_p13 = fc1_in_13 * 11'sd628; // weight 0.61328125
+    wire signed [20:0] fc1_n54_p15 = fc1_in_15 * 6'sh22; // weight -0.029296875
+    reg  signed [23:0] fc1_n54_t1_0_a_d1;
     reg  signed [27:0] fc1_n54_t0_1_d1;
-    wire signed [27:0] fc1_n54_t1_0;
-    wire signed [27:0] fc1_n54_t1_1_b;
+    wire signed [27:0] fc1_n54_t1_0 = $signed({{4{fc1_n54_t1_0_a_d1[23]}}, fc1_n54_t1_0_a_d1}) + fc1_n54_t0_1_d1;
     reg  signed [27:0] fc1_n54_t0_2_d1;
-    reg  signed [27:0] fc1_n54_t1_1_b_d1;
-    wire signed [27:0] fc1_n54_t1_1;
-    wire signed [26:0] fc1_n54_t1_2_a;
-    wire signed [26:0] fc1_n54_t1_2_b;
-    reg  signed [26:0] fc1_n54_t1_2_a_d1;
-    reg  signed [26:0] fc1_n54_t1_2_b_d1;
-    wire signed [26:0] fc1_n54_t1_2;
-    wire signed [26:0] fc1_n54_t1_3_b;
+    reg  signed [21:0] fc1_n54_t1_1_b_d1;
+    wire signed [27:0] fc1_n54_t1_1 = fc1_n54_t0_2_d1 + $signed({{6{fc1_n54_t1_1_b_d1[21]}}, fc1_n54_t1_1_b_d1});
+    reg  signed [24:0] fc1_n54_t1_2_a_d1;
+    reg  signed [25:0] fc1_n54_t1_2_b_d1;
+    wire signed [26:0] fc1_n54_t1_2 = $signed({{2{fc1_n54_t1_2_a_d1[24]}}, fc1_n54_t1_2_a_d1}) + $signed({fc1_n54_t1_2_b_d1[25], fc1_n54_t1_2_b_d1});
     reg  signed [26:0] fc1_n54_t0_6_d1;
-    reg  signed [26:0] fc1_n54_t1_3_b_d1;
-    wire signed [26:0] fc1_n54_t1_3;
-    wire signed [28:0] fc1_n54_t2_0_a;
-    wire signed [28:0] fc1_n54_t2_0_b;
-    wire signed [28:0] fc1_n54_t2_0;
-    wire signed [27:0] fc1_n54_t2_1_a;
-    wire signed [27:0] fc1_n54_t2_1_b;
-    wire signed [27:0] fc1_n54_t2_1;
-    wire signed [29:0] fc1_n54_t3_0_a;
-    wire signed [29:0] fc1_n54_t3_0_b;
-    wire signed [29:0] fc1_n54_t3_0;
-    wire signed [29:0] fc1_n54_t4_0_b;
-    reg  signed [29:0] fc1_n54_t4_0_b_d1;
-    wire signed [29:0] fc1_n54_t4_0;
+    reg  signed [23:0] fc1_n54_t1_3_b_d1;
+    wire signed [26:0] fc1_n54_t1_3 = fc1_n54_t0_6_d1 + $signed({{3{fc1_n54_t1_3_b_d1[23]}}, fc1_n54_t1_3_b_d1});
+    wire signed [28:0] fc1_n54_t2_0 = $signed({fc1_n54_t1_0[27], fc1_n54_t1_0}) + $signed({fc1_n54_t1_1[27], fc1_n54_t1_1});
+    wire signed [27:0] fc1_n54_t2_1 = $signed({fc1_n54_t1_2[26], fc1_n54_t1_2}) + $signed({fc1_n54_t1_3[26], fc1_n54_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n54_acc;
+    wire signed [29:0] fc1_n54_acc = (($signed({fc1_n54_t2_0[28], fc1_n54_t2_0}) + $signed({{2{fc1_n54_t2_1[27]}}, fc1_n54_t2_1})) + 30'sh3ff1fc00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n54_y_fl;
+    wire signed [19:0] fc1_n54_y_fl = $signed(fc1_n54_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n54_y_wrap;
-    wire signed [17:0] fc1_n55_p0_sh;
-    wire signed [18:0] fc1_n55_p0_e;
-    wire signed [18:0] fc1_n55_p0_neg;
-    wire signed [10:0] fc1_w1_55; // weight -0.7626953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n55_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_p1;
-    wire signed [10:0] fc1_w2_55; // weight -0.5849609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n55_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_p2;
-    wire signed [11:0] fc1_w3_55; // weight -1.107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n55_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n55_p3;
-    wire signed [8:0] fc1_w4_55; // weight -0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n55_p4;
-    wire signed [11:0] fc1_w5_55; // weight -1.9091796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n55_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n55_p5;
-    wire signed [9:0] fc1_w6_55; // weight 0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_p6;
-    wire signed [9:0] fc1_w7_55; // weight -0.365234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_p7;
-    wire signed [9:0] fc1_w8_55; // weight 0.30078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_p8;
-    wire signed [9:0] fc1_w9_55; // weight -0.2724609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_p9;
-    wire signed [10:0] fc1_w10_55; // weight -0.5712890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n55_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_p10;
-    wire signed [9:0] fc1_w11_55; // weight -0.2685546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_p11;
-    wire signed [9:0] fc1_w12_55; // weight -0.4931640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n55_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_p12;
-    wire signed [8:0] fc1_w13_55; // weight 0.138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n55_p13;
-    wire signed [8:0] fc1_w14_55; // weight 0.150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n55_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n55_p14;
-    wire signed [6:0] fc1_w15_55; // weight 0.0498046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n55_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n55_p15;
-    wire signed [20:0] fc1_n55_bias; // bias -0.7890625
-    wire signed [25:0] fc1_n55_t0_0_a;
-    wire signed [25:0] fc1_n55_t0_0;
-    wire signed [26:0] fc1_n55_t0_1_a;
-    wire signed [26:0] fc1_n55_t0_1;
-    wire signed [27:0] fc1_n55_t0_2_a;
-    wire signed [27:0] fc1_n55_t0_2_b;
-    wire signed [27:0] fc1_n55_t0_2;
-    wire signed [25:0] fc1_n55_t0_3_a;
-    wire signed [25:0] fc1_n55_t0_3_b;
-    wire signed [25:0] fc1_n55_t0_3;
-    wire signed [25:0] fc1_n55_t0_4_a;
-    wire signed [25:0] fc1_n55_t0_4_b;
-    wire signed [25:0] fc1_n55_t0_4;
-    wire signed [25:0] fc1_n55_t0_5_b;
-    wire signed [25:0] fc1_n55_t0_5;
-    wire signed [25:0] fc1_n55_t0_6_a;
-    wire signed [25:0] fc1_n55_t0_6_b;
-    wire signed [25:0] fc1_n55_t0_6;
-    wire signed [23:0] fc1_n55_t0_7_b;
-    wire signed [23:0] fc1_n55_t0_7;
-    wire signed [27:0] fc1_n55_t1_0_a;
-    wire signed [27:0] fc1_n55_t1_0_b;
-    reg  signed [27:0] fc1_n55_t1_0_a_d1;
-    reg  signed [27:0] fc1_n55_t1_0_b_d1;
-    wire signed [27:0] fc1_n55_t1_0;
-    wire signed [27:0] fc1_n55_t1_1_b;
+    wire signed [17:0] fc1_n55_p0_sh = $signed({fc1_in_0, 2'd0});
+    wire signed [18:0] fc1_n55_p0_neg = -$signed({fc1_n55_p0_sh[17], fc1_n55_p0_sh});
+    wire signed [25:0] fc1_n55_p2 = fc1_in_2 * 11'sh5a9; // weight -0.5849609375
+    wire signed [23:0] fc1_n55_p4 = fc1_in_4 * 9'sh17c; // weight -0.12890625
+    wire signed [26:0] fc1_n55_p5 = fc1_in_5 * 12'sh85d; // weight -1.9091796875
+    wire signed [24:0] fc1_n55_p6 = fc1_in_6 * 10'sd286; // weight 0.279296875
+    wire signed [24:0] fc1_n55_p7 = fc1_in_7 * 10'sh28a; // weight -0.365234375
+    wire signed [24:0] fc1_n55_p8 = fc1_in_8 * 10'sd308; // weight 0.30078125
+    wire signed [24:0] fc1_n55_p9 = fc1_in_9 * 10'sh2e9; // weight -0.2724609375
+    wire signed [24:0] fc1_n55_p11 = fc1_in_11 * 10'sh2ed; // weight -0.2685546875
+    wire signed [24:0] fc1_n55_p12 = fc1_in_12 * 10'sh207; // weight -0.4931640625
+    wire signed [23:0] fc1_n55_p13 = fc1_in_13 * 9'sd142; // weight 0.138671875
+    wire signed [21:0] fc1_n55_p15 = fc1_in_15 * 7'sd51; // weight 0.0498046875
+    reg  signed [25:0] fc1_n55_t1_0_a_d1;
+    reg  signed [26:0] fc1_n55_t1_0_b_d1;
+    wire signed [27:0] fc1_n55_t1_0 = $signed({{2{fc1_n55_t1_0_a_d1[25]}}, fc1_n55_t1_0_a_d1}) + $signed({fc1_n55_t1_0_b_d1[26], fc1_n55_t1_0_b_d1});
     reg  signed [27:0] fc1_n55_t0_2_d1;
-    reg  signed [27:0] fc1_n55_t1_1_b_d1;
-    wire signed [27:0] fc1_n55_t1_1;
-    wire signed [26:0] fc1_n55_t1_2_a;
-    wire signed [26:0] fc1_n55_t1_2_b;
-    reg  signed [26:0] fc1_n55_t1_2_a_d1;
-    reg  signed [26:0] fc1_n55_t1_2_b_d1;
-    wire signed [26:0] fc1_n55_t1_2;
-    wire signed [25:0] fc1_n55_t1_3_b;
+    reg  signed [25:0] fc1_n55_t1_1_b_d1;
+    wire signed [27:0] fc1_n55_t1_1 = fc1_n55_t0_2_d1 + $signed({{2{fc1_n55_t1_1_b_d1[25]}}, fc1_n55_t1_1_b_d1});
+    reg  signed [25:0] fc1_n55_t1_2_a_d1;
+    reg  signed [25:0] fc1_n55_t1_2_b_d1;
+    wire signed [26:0] fc1_n55_t1_2 = $signed({fc1_n55_t1_2_a_d1[25], fc1_n55_t1_2_a_d1}) + $signed({fc1_n55_t1_2_b_d1[25], fc1_n55_t1_2_b_d1});
     reg  signed [25:0] fc1_n55_t0_6_d1;
-    reg  signed [25:0] fc1_n55_t1_3_b_d1;
-    wire signed [25:0] fc1_n55_t1_3;
-    wire signed [28:0] fc1_n55_t2_0_a;
-    wire signed [28:0] fc1_n55_t2_0_b;
-    wire signed [28:0] fc1_n55_t2_0;
-    wire signed [27:0] fc1_n55_t2_1_a;
-    wire signed [27:0] fc1_n55_t2_1_b;
-    wire signed [27:0] fc1_n55_t2_1;
-    wire signed [28:0] fc1_n55_t3_0_b;
-    wire signed [28:0] fc1_n55_t3_0;
-    wire signed [28:0] fc1_n55_t4_0_b;
-    reg  signed [28:0] fc1_n55_t4_0_b_d1;
-    wire signed [28:0] fc1_n55_t4_0;
+    reg  signed [23:0] fc1_n55_t1_3_b_d1;
+    wire signed [25:0] fc1_n55_t1_3 = fc1_n55_t0_6_d1 + $signed({{2{fc1_n55_t1_3_b_d1[23]}}, fc1_n55_t1_3_b_d1});
+    wire signed [27:0] fc1_n55_t2_1 = $signed({fc1_n55_t1_2[26], fc1_n55_t1_2}) + $signed({{2{fc1_n55_t1_3[25]}}, fc1_n55_t1_3});
+    wire signed [28:0] fc1_n55_t3_0 = ($signed({fc1_n55_t1_0[27], fc1_n55_t1_0}) + $signed({fc1_n55_t1_1[27], fc1_n55_t1_1})) + $signed({fc1_n55_t2_1[27], fc1_n55_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n55_acc;
+    wire signed [28:0] fc1_n55_acc = (fc1_n55_t3_0 + 29'sh1ff36000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n55_y_fl;
+    wire signed [18:0] fc1_n55_y_fl = $signed(fc1_n55_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n55_y_wrap;
-    wire signed [9:0] fc1_w0_56; // weight -0.447265625
+    wire signed [24:0] fc1_n56_p0 = fc1_in_0 * 10'sh236; // weight -0.447265625
+    wire signed [24:0] fc1_n56_p1 = fc1_in_1 * 10'sh238; // weight -0.4453125
+    wire signed [23:0] fc1_n56_p2 = fc1_in_2 * 9'sh14a; // weight -0.177734375
+    wire signed [24:0] fc1_n56_p4 = fc1_in_4 * 10'sh2f7; // weight -0.2587890625
+    wire signed [24:0] fc1_n56_p5 = fc1_in_5 * 10'sh29a; // weight -0.349609375
+    wire signed [24:0] fc1_n56_p6 = fc1_in_6 * 10'sd383; // weight 0.3740234375
+    wire signed [23:0] fc1_n56_p7 = fc1_in_7 * 9'sd231; // weight 0.2255859375
+    wire signed [23:0] fc1_n56_p8 = fc1_in_8 * 9'sd157; // weight 0.1533203125
+    wire signed [23:0] fc1_n56_p9 = fc1_in_9 * 9'sd216; // weight 0.2109375
+    wire signed [23:0] fc1_n56_p11 = fc1_in_11 * 9'sd132; // weight 0.12890625
+    wire signed [23:0] fc1_n56_p12 = fc1_in_12 * 9'sd206; // weight 0.201171875
+    wire signed [23:0] fc1_n56_p14 = fc1_in_14 * 9'sh178; // weight -0.1328125
+    reg  signed [25:0] fc1_n56_t1_0_a_d1;
+    reg  signed [24:0] fc1_n56_t1_0_b_d1;
+    wire signed [26:0] fc1_n56_t1_0 = $signed({fc1_n56_t1_0_a_d1[25], fc1_n56_t1_0_a_d1}) + $signed({{2{fc1_n56_t1_0_b_d1[24]}}, fc1_n56_t1_0_b_d1});
+    reg  signed [25:0] fc1_n56_t1_1_a_d1;
+    reg  signed [25:0] fc1_n56_t1_1_b_d1;
+    wire signed [26:0] fc1_n56_t1_1 = $signed({fc1_n56_t1_1_a_d1[25], fc1_n56_t1_1_a_d1}) + $signed({fc1_n56_t1_1_b_d1[25], fc1_n56_t1_1_b_d1});
+    reg  signed [24:0] fc1_n56_t1_2_a_d1;
+    reg  signed [24:0] fc1_n56_t1_2_b_d1;
+    wire signed [25:0] fc1_n56_t1_2 = $signed({fc1_n56_t1_2_a_d1[24], fc1_n56_t1_2_a_d1}) + $signed({fc1_n56_t1_2_b_d1[24], fc1_n56_t1_2_b_d1});
+    reg  signed [24:0] fc1_n56_t1_3_a_d1;
+    reg  signed [24:0] fc1_n56_t1_3_b_d1;
+    wire signed [25:0] fc1_n56_t1_3 = $signed({fc1_n56_t1_3_a_d1[24], fc1_n56_t1_3_a_d1}) + $signed({fc1_n56_t1_3_b_d1[24], fc1_n56_t1_3_b_d1});
+    wire signed [27:0] fc1_n56_t2_0 = $signed({fc1_n56_t1_0[26], fc1_n56_t1_0}) + $signed({fc1_n56_t1_1[26], fc1_n56_t1_1});
+    wire signed [26:0] fc1_n56_t2_1 = $signed({fc1_n56_t1_2[25], fc1_n56_t1_2}) + $signed({fc1_n56_t1_3[25], fc1_n56_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n56_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p0;
-    wire signed [9:0] fc1_w1_56; // weight -0.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n56_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p1;
-    wire signed [8:0] fc1_w2_56; // weight -0.177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n56_p2;
-    wire signed [9:0] fc1_w3_56; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n56_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p3;
-    wire signed [9:0] fc1_w4_56; // weight -0.2587890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n56_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p4;
-    wire signed [9:0] fc1_w5_56; // weight -0.349609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n56_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p5;
-    wire signed [9:0] fc1_w6_56; // weight 0.3740234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n56_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p6;
-    wire signed [8:0] fc1_w7_56; // weight 0.2255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n56_p7;
-    wire signed [8:0] fc1_w8_56; // weight 0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n56_p8;
-    wire signed [8:0] fc1_w9_56; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n56_p9;
-    wire signed [9:0] fc1_w10_56; // weight 0.287109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n56_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p10;
-    wire signed [8:0] fc1_w11_56; // weight 0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n56_p11;
-    wire signed [8:0] fc1_w12_56; // weight 0.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n56_p12;
-    wire signed [9:0] fc1_w13_56; // weight 0.2607421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n56_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p13;
-    wire signed [8:0] fc1_w14_56; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n56_p14;
-    wire signed [8:0] fc1_w15_56; // weight -0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n56_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n56_p15;
-    wire signed [15:0] fc1_n56_bias; // bias 0.0234375
-    wire signed [25:0] fc1_n56_t0_0_a;
-    wire signed [25:0] fc1_n56_t0_0_b;
-    wire signed [25:0] fc1_n56_t0_0;
-    wire signed [24:0] fc1_n56_t0_1_a;
-    wire signed [24:0] fc1_n56_t0_1;
-    wire signed [25:0] fc1_n56_t0_2_a;
-    wire signed [25:0] fc1_n56_t0_2_b;
-    wire signed [25:0] fc1_n56_t0_2;
-    wire signed [25:0] fc1_n56_t0_3_a;
-    wire signed [25:0] fc1_n56_t0_3_b;
-    wire signed [25:0] fc1_n56_t0_3;
-    wire signed [24:0] fc1_n56_t0_4_a;
-    wire signed [24:0] fc1_n56_t0_4_b;
-    wire signed [24:0] fc1_n56_t0_4;
-    wire signed [24:0] fc1_n56_t0_5_b;
-    wire signed [24:0] fc1_n56_t0_5;
-    wire signed [24:0] fc1_n56_t0_6_a;
-    wire signed [24:0] fc1_n56_t0_6;
-    wire signed [24:0] fc1_n56_t0_7_a;
-    wire signed [24:0] fc1_n56_t0_7_b;
-    wire signed [24:0] fc1_n56_t0_7;
-    wire signed [26:0] fc1_n56_t1_0_a;
-    wire signed [26:0] fc1_n56_t1_0_b;
-    reg  signed [26:0] fc1_n56_t1_0_a_d1;
-    reg  signed [26:0] fc1_n56_t1_0_b_d1;
-    wire signed [26:0] fc1_n56_t1_0;
-    wire signed [26:0] fc1_n56_t1_1_a;
-    wire signed [26:0] fc1_n56_t1_1_b;
-    reg  signed [26:0] fc1_n56_t1_1_a_d1;
-    reg  signed [26:0] fc1_n56_t1_1_b_d1;
-    wire signed [26:0] fc1_n56_t1_1;
-    wire signed [25:0] fc1_n56_t1_2_a;
-    wire signed [25:0] fc1_n56_t1_2_b;
-    reg  signed [25:0] fc1_n56_t1_2_a_d1;
-    reg  signed [25:0] fc1_n56_t1_2_b_d1;
-    wire signed [25:0] fc1_n56_t1_2;
-    wire signed [25:0] fc1_n56_t1_3_a;
-    wire signed [25:0] fc1_n56_t1_3_b;
-    reg  signed [25:0] fc1_n56_t1_3_a_d1;
-    reg  signed [25:0] fc1_n56_t1_3_b_d1;
-    wire signed [25:0] fc1_n56_t1_3;
-    wire signed [27:0] fc1_n56_t2_0_a;
-    wire signed [27:0] fc1_n56_t2_0_b;
-    wire signed [27:0] fc1_n56_t2_0;
-    wire signed [26:0] fc1_n56_t2_1_a;
-    wire signed [26:0] fc1_n56_t2_1_b;
-    wire signed [26:0] fc1_n56_t2_1;
-    wire signed [28:0] fc1_n56_t3_0_a;
-    wire signed [28:0] fc1_n56_t3_0_b;
-    wire signed [28:0] fc1_n56_t3_0;
-    wire signed [28:0] fc1_n56_t4_0_b;
-    reg  signed [28:0] fc1_n56_t4_0_b_d1;
-    wire signed [28:0] fc1_n56_t4_0;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n56_acc;
+    wire signed [28:0] fc1_n56_acc = (($signed({fc1_n56_t2_0[27], fc1_n56_t2_0}) + $signed({{2{fc1_n56_t2_1[26]}}, fc1_n56_t2_1})) + 29'sd24576);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n56_y_fl;
+    wire signed [18:0] fc1_n56_y_fl = $signed(fc1_n56_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n56_y_wrap;
-    wire signed [4:0] fc1_w0_57; // weight 0.013671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n57_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n57_p0;
-    wire signed [9:0] fc1_w1_57; // weight 0.4140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p1;
-    wire signed [9:0] fc1_w2_57; // weight 0.2763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p2;
-    wire signed [9:0] fc1_w3_57; // weight -0.2861328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p3;
-    wire signed [9:0] fc1_w4_57; // weight 0.37890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p4;
-    wire signed [8:0] fc1_w5_57; // weight -0.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n57_p5;
-    wire signed [8:0] fc1_w6_57; // weight -0.181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n57_p6;
-    wire signed [9:0] fc1_w7_57; // weight -0.4033203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p7;
-    wire signed [5:0] fc1_w8_57; // weight 0.0224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n57_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n57_p8;
-    wire signed [9:0] fc1_w9_57; // weight -0.2705078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p9;
-    wire signed [9:0] fc1_w10_57; // weight -0.3701171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p10;
-    wire signed [5:0] fc1_w11_57; // weight -0.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n57_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n57_p11;
-    wire signed [9:0] fc1_w12_57; // weight -0.3798828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p12;
-    wire signed [9:0] fc1_w13_57; // weight -0.4072265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p13;
-    wire signed [9:0] fc1_w14_57; // weight -0.3486328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n57_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n57_p14;
-    wire signed [6:0] fc1_w15_57; // weight -0.048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n57_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n57_p15;
-    wire signed [24:0] fc1_n57_t0_0_a;
-    wire signed [24:0] fc1_n57_t0_0;
-    wire signed [25:0] fc1_n57_t0_1_a;
-    wire signed [25:0] fc1_n57_t0_1_b;
-    wire signed [25:0] fc1_n57_t0_1;
-    wire signed [25:0] fc1_n57_t0_2_a;
-    wire signed [25:0] fc1_n57_t0_2_b;
-    wire signed [25:0] fc1_n57_t0_2;
-    wire signed [25:0] fc1_n57_t0_3_a;
-    wire signed [25:0] fc1_n57_t0_3_b;
-    wire signed [25:0] fc1_n57_t0_3;
-    wire signed [24:0] fc1_n57_t0_4_a;
-    wire signed [24:0] fc1_n57_t0_4;
-    wire signed [24:0] fc1_n57_t0_5_b;
-    wire signed [24:0] fc1_n57_t0_5;
-    wire signed [25:0] fc1_n57_t0_6_a;
-    wire signed [25:0] fc1_n57_t0_6_b;
-    wire signed [25:0] fc1_n57_t0_6;
-    wire signed [24:0] fc1_n57_t0_7_b;
-    wire signed [24:0] fc1_n57_t0_7;
-    wire signed [25:0] fc1_n57_t1_0_a;
-    reg  signed [25:0] fc1_n57_t1_0_a_d1;
+    wire signed [24:0] fc1_n57_p2 = fc1_in_2 * 10'sd283; // weight 0.2763671875
+    wire signed [24:0] fc1_n57_p3 = fc1_in_3 * 10'sh2db; // weight -0.2861328125
+    wire signed [24:0] fc1_n57_p4 = fc1_in_4 * 10'sd388; // weight 0.37890625
+    wire signed [23:0] fc1_n57_p5 = fc1_in_5 * 9'sh115; // weight -0.2294921875
+    wire signed [23:0] fc1_n57_p6 = fc1_in_6 * 9'sh146; // weight -0.181640625
+    wire signed [24:0] fc1_n57_p7 = fc1_in_7 * 10'sh263; // weight -0.4033203125
+    wire signed [20:0] fc1_n57_p8 = fc1_in_8 * 6'sd23; // weight 0.0224609375
+    wire signed [20:0] fc1_n57_p11 = fc1_in_11 * 6'sh2a; // weight -0.021484375
+    wire signed [24:0] fc1_n57_p12 = fc1_in_12 * 10'sh27b; // weight -0.3798828125
+    wire signed [24:0] fc1_n57_p13 = fc1_in_13 * 10'sh25f; // weight -0.4072265625
+    wire signed [21:0] fc1_n57_p15 = fc1_in_15 * 7'sh4e; // weight -0.048828125
+    reg  signed [24:0] fc1_n57_t1_0_a_d1;
     reg  signed [25:0] fc1_n57_t0_1_d1;
-    wire signed [25:0] fc1_n57_t1_0;
-    wire signed [26:0] fc1_n57_t1_1_a;
-    wire signed [26:0] fc1_n57_t1_1_b;
-    reg  signed [26:0] fc1_n57_t1_1_a_d1;
-    reg  signed [26:0] fc1_n57_t1_1_b_d1;
-    wire signed [26:0] fc1_n57_t1_1;
-    wire signed [25:0] fc1_n57_t1_2_a;
-    wire signed [25:0] fc1_n57_t1_2_b;
-    reg  signed [25:0] fc1_n57_t1_2_a_d1;
-    reg  signed [25:0] fc1_n57_t1_2_b_d1;
-    wire signed [25:0] fc1_n57_t1_2;
-    wire signed [26:0] fc1_n57_t1_3_a;
-    wire signed [26:0] fc1_n57_t1_3_b;
-    reg  signed [26:0] fc1_n57_t1_3_a_d1;
-    reg  signed [26:0] fc1_n57_t1_3_b_d1;
-    wire signed [26:0] fc1_n57_t1_3;
-    wire signed [27:0] fc1_n57_t2_0_a;
-    wire signed [27:0] fc1_n57_t2_0_b;
-    wire signed [27:0] fc1_n57_t2_0;
-    wire signed [26:0] fc1_n57_t2_1_a;
-    wire signed [26:0] fc1_n57_t2_1;
-    wire signed [28:0] fc1_n57_t3_0_a;
-    wire signed [28:0] fc1_n57_t3_0_b;
-    wire signed [28:0] fc1_n57_t3_0;
+    wire signed [25:0] fc1_n57_t1_0 = $signed({fc1_n57_t1_0_a_d1[24], fc1_n57_t1_0_a_d1}) + fc1_n57_t0_1_d1;
+    reg  signed [25:0] fc1_n57_t1_1_a_d1;
+    reg  signed [25:0] fc1_n57_t1_1_b_d1;
+    wire signed [26:0] fc1_n57_t1_1 = $signed({fc1_n57_t1_1_a_d1[25], fc1_n57_t1_1_a_d1}) + $signed({fc1_n57_t1_1_b_d1[25], fc1_n57_t1_1_b_d1});
+    reg  signed [24:0] fc1_n57_t1_2_a_d1;
+    reg  signed [24:0] fc1_n57_t1_2_b_d1;
+    wire signed [25:0] fc1_n57_t1_2 = $signed({fc1_n57_t1_2_a_d1[24], fc1_n57_t1_2_a_d1}) + $signed({fc1_n57_t1_2_b_d1[24], fc1_n57_t1_2_b_d1});
+    reg  signed [25:0] fc1_n57_t1_3_a_d1;
+    reg  signed [24:0] fc1_n57_t1_3_b_d1;
+    wire signed [27:0] fc1_n57_t2_0 = $signed({{2{fc1_n57_t1_0[25]}}, fc1_n57_t1_0}) + $signed({fc1_n57_t1_1[26], fc1_n57_t1_1});
+    wire signed [26:0] fc1_n57_t2_1 = $signed({fc1_n57_t1_2[25], fc1_n57_t1_2}) + ($signed({fc1_n57_t1_3_a_d1[25], fc1_n57_t1_3_a_d1}) + $signed({{2{fc1_n57_t1_3_b_d1[24]}}, fc1_n57_t1_3_b_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n57_acc;
+    wire signed [28:0] fc1_n57_acc = ($signed({fc1_n57_t2_0[27], fc1_n57_t2_0}) + $signed({{2{fc1_n57_t2_1[26]}}, fc1_n57_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n57_y_fl;
+    wire signed [18:0] fc1_n57_y_fl = $signed(fc1_n57_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n57_y_wrap;
-    wire signed [9:0] fc1_w0_58; // weight 0.4267578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n58_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p0;
-    wire signed [6:0] fc1_w1_58; // weight -0.048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n58_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n58_p1;
-    wire signed [8:0] fc1_w2_58; // weight 0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_p2;
-    wire signed [8:0] fc1_w3_58; // weight 0.2470703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_p3;
-    wire signed [8:0] fc1_w4_58; // weight 0.19921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_p4;
-    wire signed [6:0] fc1_w5_58; // weight -0.0341796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n58_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n58_p5;
-    wire signed [8:0] fc1_w6_58; // weight 0.1943359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_p6;
-    wire signed [8:0] fc1_w7_58; // weight -0.1826171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_p7;
-    wire signed [8:0] fc1_w8_58; // weight 0.2021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_p8;
-    wire signed [6:0] fc1_w9_58; // weight 0.060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n58_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n58_p9;
-    wire signed [6:0] fc1_w10_58; // weight 0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n58_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n58_p10;
-    wire signed [9:0] fc1_w11_58; // weight 0.3203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n58_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p11;
-    wire signed [8:0] fc1_w12_58; // weight 0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_p12;
-    wire signed [9:0] fc1_w13_58; // weight 0.29296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n58_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p13;
-    wire signed [8:0] fc1_w14_58; // weight -0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n58_p14;
-    wire signed [9:0] fc1_w15_58; // weight -0.2646484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n58_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n58_p15;
-    wire signed [24:0] fc1_n58_t0_0_b;
-    wire signed [24:0] fc1_n58_t0_0;
-    wire signed [24:0] fc1_n58_t0_1_a;
-    wire signed [24:0] fc1_n58_t0_1_b;
-    wire signed [24:0] fc1_n58_t0_1;
-    wire signed [23:0] fc1_n58_t0_2_b;
-    wire signed [23:0] fc1_n58_t0_2;
-    wire signed [24:0] fc1_n58_t0_3_a;
-    wire signed [24:0] fc1_n58_t0_3_b;
-    wire signed [24:0] fc1_n58_t0_3;
-    wire signed [24:0] fc1_n58_t0_4_a;
-    wire signed [24:0] fc1_n58_t0_4_b;
-    wire signed [24:0] fc1_n58_t0_4;
-    wire signed [24:0] fc1_n58_t0_5_a;
-    wire signed [24:0] fc1_n58_t0_5;
-    wire signed [25:0] fc1_n58_t0_6_a;
-    wire signed [25:0] fc1_n58_t0_6_b;
-    wire signed [25:0] fc1_n58_t0_6;
-    wire signed [24:0] fc1_n58_t0_7_a;
-    wire signed [24:0] fc1_n58_t0_7;
-    wire signed [25:0] fc1_n58_t1_0_a;
-    wire signed [25:0] fc1_n58_t1_0_b;
-    reg  signed [25:0] fc1_n58_t1_0_a_d1;
-    reg  signed [25:0] fc1_n58_t1_0_b_d1;
-    wire signed [25:0] fc1_n58_t1_0;
-    wire signed [25:0] fc1_n58_t1_1_a;
-    wire signed [25:0] fc1_n58_t1_1_b;
-    reg  signed [25:0] fc1_n58_t1_1_a_d1;
-    reg  signed [25:0] fc1_n58_t1_1_b_d1;
-    wire signed [25:0] fc1_n58_t1_1;
-    wire signed [25:0] fc1_n58_t1_2_a;
-    wire signed [25:0] fc1_n58_t1_2_b;
-    reg  signed [25:0] fc1_n58_t1_2_a_d1;
-    reg  signed [25:0] fc1_n58_t1_2_b_d1;
-    wire signed [25:0] fc1_n58_t1_2;
-    wire signed [25:0] fc1_n58_t1_3_b;
+    wire signed [21:0] fc1_n58_p1 = fc1_in_1 * 7'sh4e; // weight -0.048828125
+    wire signed [23:0] fc1_n58_p2 = fc1_in_2 * 9'sd200; // weight 0.1953125
+    wire signed [23:0] fc1_n58_p3 = fc1_in_3 * 9'sd253; // weight 0.2470703125
+    wire signed [21:0] fc1_n58_p5 = fc1_in_5 * 7'sh5d; // weight -0.0341796875
+    wire signed [23:0] fc1_n58_p6 = fc1_in_6 * 9'sd199; // weight 0.1943359375
+    wire signed [23:0] fc1_n58_p7 = fc1_in_7 * 9'sh145; // weight -0.1826171875
+    wire signed [23:0] fc1_n58_p8 = fc1_in_8 * 9'sd207; // weight 0.2021484375
+    wire signed [21:0] fc1_n58_p9 = fc1_in_9 * 7'sd62; // weight 0.060546875
+    wire signed [21:0] fc1_n58_p10 = fc1_in_10 * 7'sd41; // weight 0.0400390625
+    wire signed [23:0] fc1_n58_p12 = fc1_in_12 * 9'sd236; // weight 0.23046875
+    wire signed [24:0] fc1_n58_p13 = fc1_in_13 * 10'sd300; // weight 0.29296875
+    wire signed [23:0] fc1_n58_p14 = fc1_in_14 * 9'sh13f; // weight -0.1884765625
+    reg  signed [24:0] fc1_n58_t1_0_a_d1;
+    reg  signed [24:0] fc1_n58_t1_0_b_d1;
+    wire signed [25:0] fc1_n58_t1_0 = $signed({fc1_n58_t1_0_a_d1[24], fc1_n58_t1_0_a_d1}) + $signed({fc1_n58_t1_0_b_d1[24], fc1_n58_t1_0_b_d1});
+    reg  signed [23:0] fc1_n58_t1_1_a_d1;
+    reg  signed [24:0] fc1_n58_t1_1_b_d1;
+    wire signed [25:0] fc1_n58_t1_1 = $signed({{2{fc1_n58_t1_1_a_d1[23]}}, fc1_n58_t1_1_a_d1}) + $signed({fc1_n58_t1_1_b_d1[24], fc1_n58_t1_1_b_d1});
+    reg  signed [24:0] fc1_n58_t1_2_a_d1;
+    reg  signed [24:0] fc1_n58_t1_2_b_d1;
+    wire signed [25:0] fc1_n58_t1_2 = $signed({fc1_n58_t1_2_a_d1[24], fc1_n58_t1_2_a_d1}) + $signed({fc1_n58_t1_2_b_d1[24], fc1_n58_t1_2_b_d1});
     reg  signed [25:0] fc1_n58_t0_6_d1;
-    reg  signed [25:0] fc1_n58_t1_3_b_d1;
-    wire signed [25:0] fc1_n58_t1_3;
-    wire signed [26:0] fc1_n58_t2_0_a;
-    wire signed [26:0] fc1_n58_t2_0_b;
-    wire signed [26:0] fc1_n58_t2_0;
-    wire signed [26:0] fc1_n58_t2_1_a;
-    wire signed [26:0] fc1_n58_t2_1_b;
-    wire signed [26:0] fc1_n58_t2_1;
-    wire signed [27:0] fc1_n58_t3_0_a;
-    wire signed [27:0] fc1_n58_t3_0_b;
-    wire signed [27:0] fc1_n58_t3_0;
+    reg  signed [24:0] fc1_n58_t1_3_b_d1;
+    wire signed [25:0] fc1_n58_t1_3 = fc1_n58_t0_6_d1 + $signed({fc1_n58_t1_3_b_d1[24], fc1_n58_t1_3_b_d1});
+    wire signed [26:0] fc1_n58_t2_0 = $signed({fc1_n58_t1_0[25], fc1_n58_t1_0}) + $signed({fc1_n58_t1_1[25], fc1_n58_t1_1});
+    wire signed [26:0] fc1_n58_t2_1 = $signed({fc1_n58_t1_2[25], fc1_n58_t1_2}) + $signed({fc1_n58_t1_3[25], fc1_n58_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n58_acc;
+    wire signed [27:0] fc1_n58_acc = ($signed({fc1_n58_t2_0[26], fc1_n58_t2_0}) + $signed({fc1_n58_t2_1[26], fc1_n58_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n58_y_fl;
+    wire signed [17:0] fc1_n58_y_fl = $signed(fc1_n58_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n58_y_wrap;
-    wire signed [9:0] fc1_w0_59; // weight -0.2900390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p0;
-    wire signed [9:0] fc1_w1_59; // weight 0.314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p1;
-    wire signed [9:0] fc1_w2_59; // weight -0.4287109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p2;
-    wire signed [9:0] fc1_w3_59; // weight -0.4296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p3;
-    wire signed [7:0] fc1_w4_59; // weight -0.1240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n59_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n59_p4;
-    wire signed [9:0] fc1_w5_59; // weight -0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p5;
-    wire signed [8:0] fc1_w6_59; // weight 0.2470703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n59_p6;
-    wire signed [8:0] fc1_w7_59; // weight 0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n59_p7;
-    wire signed [8:0] fc1_w8_59; // weight -0.212890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n59_p8;
-    wire signed [9:0] fc1_w9_59; // weight -0.2568359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p9;
-    wire signed [9:0] fc1_w10_59; // weight 0.38671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p10;
-    wire signed [9:0] fc1_w11_59; // weight 0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p11;
-    wire signed [8:0] fc1_w12_59; // weight -0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n59_p12;
-    wire signed [9:0] fc1_w13_59; // weight 0.39453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n59_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p13;
-    wire signed [8:0] fc1_w14_59; // weight -0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n59_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n59_p14;
-    wire signed [7:0] fc1_w15_59; // weight -0.091796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n59_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n59_p15;
-    wire signed [25:0] fc1_n59_t0_0_a;
-    wire signed [25:0] fc1_n59_t0_0_b;
-    wire signed [25:0] fc1_n59_t0_0;
-    wire signed [25:0] fc1_n59_t0_1_a;
-    wire signed [25:0] fc1_n59_t0_1_b;
-    wire signed [25:0] fc1_n59_t0_1;
-    wire signed [25:0] fc1_n59_t0_2_a;
-    wire signed [25:0] fc1_n59_t0_2_b;
-    wire signed [25:0] fc1_n59_t0_2;
-    wire signed [24:0] fc1_n59_t0_3_a;
-    wire signed [24:0] fc1_n59_t0_3_b;
-    wire signed [24:0] fc1_n59_t0_3;
-    wire signed [24:0] fc1_n59_t0_4_a;
-    wire signed [24:0] fc1_n59_t0_4;
-    wire signed [25:0] fc1_n59_t0_5_a;
-    wire signed [25:0] fc1_n59_t0_5_b;
-    wire signed [25:0] fc1_n59_t0_5;
-    wire signed [25:0] fc1_n59_t0_6_a;
-    wire signed [25:0] fc1_n59_t0_6_b;
-    wire signed [25:0] fc1_n59_t0_6;
-    wire signed [24:0] fc1_n59_t0_7_a;
-    wire signed [24:0] fc1_n59_t0_7_b;
-    wire signed [24:0] fc1_n59_t0_7;
-    wire signed [26:0] fc1_n59_t1_0_a;
-    wire signed [26:0] fc1_n59_t1_0_b;
-    reg  signed [26:0] fc1_n59_t1_0_a_d1;
-    reg  signed [26:0] fc1_n59_t1_0_b_d1;
-    wire signed [26:0] fc1_n59_t1_0;
-    wire signed [25:0] fc1_n59_t1_1_b;
+    wire signed [24:0] fc1_n59_p0 = fc1_in_0 * 10'sh2d7; // weight -0.2900390625
+    wire signed [24:0] fc1_n59_p2 = fc1_in_2 * 10'sh249; // weight -0.4287109375
+    wire signed [24:0] fc1_n59_p3 = fc1_in_3 * 10'sh248; // weight -0.4296875
+    wire signed [22:0] fc1_n59_p4 = fc1_in_4 * 8'sh81; // weight -0.1240234375
+    wire signed [24:0] fc1_n59_p5 = fc1_in_5 * 10'sh260; // weight -0.40625
+    wire signed [23:0] fc1_n59_p7 = fc1_in_7 * 9'sd157; // weight 0.1533203125
+    wire signed [23:0] fc1_n59_p8 = fc1_in_8 * 9'sh126; // weight -0.212890625
+    wire signed [24:0] fc1_n59_p10 = fc1_in_10 * 10'sd396; // weight 0.38671875
+    wire signed [24:0] fc1_n59_p11 = fc1_in_11 * 10'sd304; // weight 0.296875
+    wire signed [23:0] fc1_n59_p12 = fc1_in_12 * 9'sh168; // weight -0.1484375
+    wire signed [24:0] fc1_n59_p13 = fc1_in_13 * 10'sd404; // weight 0.39453125
+    wire signed [23:0] fc1_n59_p14 = fc1_in_14 * 9'sh124; // weight -0.21484375
+    wire signed [22:0] fc1_n59_p15 = fc1_in_15 * 8'sha2; // weight -0.091796875
+    reg  signed [25:0] fc1_n59_t1_0_a_d1;
+    reg  signed [25:0] fc1_n59_t1_0_b_d1;
+    wire signed [26:0] fc1_n59_t1_0 = $signed({fc1_n59_t1_0_a_d1[25], fc1_n59_t1_0_a_d1}) + $signed({fc1_n59_t1_0_b_d1[25], fc1_n59_t1_0_b_d1});
     reg  signed [25:0] fc1_n59_t0_2_d1;
-    reg  signed [25:0] fc1_n59_t1_1_b_d1;
-    wire signed [25:0] fc1_n59_t1_1;
-    wire signed [26:0] fc1_n59_t1_2_a;
-    wire signed [26:0] fc1_n59_t1_2_b;
-    reg  signed [26:0] fc1_n59_t1_2_a_d1;
-    reg  signed [26:0] fc1_n59_t1_2_b_d1;
-    wire signed [26:0] fc1_n59_t1_2;
-    wire signed [25:0] fc1_n59_t1_3_b;
+    reg  signed [24:0] fc1_n59_t1_1_b_d1;
+    wire signed [25:0] fc1_n59_t1_1 = fc1_n59_t0_2_d1 + $signed({fc1_n59_t1_1_b_d1[24], fc1_n59_t1_1_b_d1});
+    reg  signed [24:0] fc1_n59_t1_2_a_d1;
+    reg  signed [25:0] fc1_n59_t1_2_b_d1;
+    wire signed [26:0] fc1_n59_t1_2 = $signed({{2{fc1_n59_t1_2_a_d1[24]}}, fc1_n59_t1_2_a_d1}) + $signed({fc1_n59_t1_2_b_d1[25], fc1_n59_t1_2_b_d1});
     reg  signed [25:0] fc1_n59_t0_6_d1;
-    reg  signed [25:0] fc1_n59_t1_3_b_d1;
-    wire signed [25:0] fc1_n59_t1_3;
-    wire signed [27:0] fc1_n59_t2_0_a;
-    wire signed [27:0] fc1_n59_t2_0_b;
-    wire signed [27:0] fc1_n59_t2_0;
-    wire signed [27:0] fc1_n59_t2_1_a;
-    wire signed [27:0] fc1_n59_t2_1_b;
-    wire signed [27:0] fc1_n59_t2_1;
-    wire signed [28:0] fc1_n59_t3_0_a;
-    wire signed [28:0] fc1_n59_t3_0_b;
-    wire signed [28:0] fc1_n59_t3_0;
+    reg  signed [24:0] fc1_n59_t1_3_b_d1;
+    wire signed [25:0] fc1_n59_t1_3 = fc1_n59_t0_6_d1 + $signed({fc1_n59_t1_3_b_d1[24], fc1_n59_t1_3_b_d1});
+    wire signed [27:0] fc1_n59_t2_0 = $signed({fc1_n59_t1_0[26], fc1_n59_t1_0}) + $signed({{2{fc1_n59_t1_1[25]}}, fc1_n59_t1_1});
+    wire signed [27:0] fc1_n59_t2_1 = $signed({fc1_n59_t1_2[26], fc1_n59_t1_2}) + $signed({{2{fc1_n59_t1_3[25]}}, fc1_n59_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n59_acc;
+    wire signed [28:0] fc1_n59_acc = ($signed({fc1_n59_t2_0[27], fc1_n59_t2_0}) + $signed({fc1_n59_t2_1[27], fc1_n59_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n59_y_fl;
+    wire signed [18:0] fc1_n59_y_fl = $signed(fc1_n59_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n59_y_wrap;
-    wire signed [9:0] fc1_w0_60; // weight -0.2861328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n60_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p0;
-    wire signed [8:0] fc1_w1_60; // weight -0.1396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n60_p1;
-    wire signed [12:0] fc1_w2_60; // weight -2.0556640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n60_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n60_p2;
-    wire signed [12:0] fc1_w3_60; // weight -2.708984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n60_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n60_p3;
-    wire signed [11:0] fc1_w4_60; // weight -1.8359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n60_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n60_p4;
-    wire signed [12:0] fc1_w5_60; // weight -2.80078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n60_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n60_p5;
-    wire signed [8:0] fc1_w6_60; // weight 0.1689453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n60_p6;
-    wire signed [8:0] fc1_w7_60; // weight 0.1611328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n60_p7;
-    wire signed [9:0] fc1_w8_60; // weight -0.3701171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n60_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p8;
-    wire signed [8:0] fc1_w9_60; // weight 0.232421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n60_p9;
-    wire signed [8:0] fc1_w10_60; // weight 0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n60_p10;
-    wire signed [11:0] fc1_w11_60; // weight 1.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n60_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n60_p11;
-    wire signed [9:0] fc1_w12_60; // weight 0.37890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n60_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p12;
-    wire signed [9:0] fc1_w13_60; // weight 0.3525390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n60_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p13;
-    wire signed [8:0] fc1_w14_60; // weight -0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n60_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n60_p14;
-    wire signed [7:0] fc1_w15_60; // weight 0.1123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n60_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n60_p15;
-    wire signed [18:0] fc1_n60_bias; // bias -0.24609375
-    wire signed [24:0] fc1_n60_t0_0_b;
-    wire signed [24:0] fc1_n60_t0_0;
-    wire signed [28:0] fc1_n60_t0_1_a;
-    wire signed [28:0] fc1_n60_t0_1_b;
-    wire signed [28:0] fc1_n60_t0_1;
-    wire signed [28:0] fc1_n60_t0_2_a;
-    wire signed [28:0] fc1_n60_t0_2_b;
-    wire signed [28:0] fc1_n60_t0_2;
-    wire signed [24:0] fc1_n60_t0_3_a;
-    wire signed [24:0] fc1_n60_t0_3_b;
-    wire signed [24:0] fc1_n60_t0_3;
-    wire signed [25:0] fc1_n60_t0_4_a;
-    wire signed [25:0] fc1_n60_t0_4_b;
-    wire signed [25:0] fc1_n60_t0_4;
-    wire signed [26:0] fc1_n60_t0_5_a;
-    wire signed [26:0] fc1_n60_t0_5;
-    wire signed [25:0] fc1_n60_t0_6_a;
-    wire signed [25:0] fc1_n60_t0_6_b;
-    wire signed [25:0] fc1_n60_t0_6;
-    wire signed [24:0] fc1_n60_t0_7_a;
-    wire signed [24:0] fc1_n60_t0_7_b;
-    wire signed [24:0] fc1_n60_t0_7;
-    wire signed [28:0] fc1_n60_t1_0_a;
-    reg  signed [28:0] fc1_n60_t1_0_a_d1;
+    wire signed [23:0] fc1_n60_p1 = fc1_in_1 * 9'sh171; // weight -0.1396484375
+    wire signed [27:0] fc1_n60_p2 = fc1_in_2 * 13'sh17c7; // weight -2.0556640625
+    wire signed [27:0] fc1_n60_p3 = fc1_in_3 * 13'sh152a; // weight -2.708984375
+    wire signed [26:0] fc1_n60_p4 = fc1_in_4 * 12'sh8a8; // weight -1.8359375
+    wire signed [27:0] fc1_n60_p5 = fc1_in_5 * 13'sh14cc; // weight -2.80078125
+    wire signed [23:0] fc1_n60_p6 = fc1_in_6 * 9'sd173; // weight 0.1689453125
+    wire signed [23:0] fc1_n60_p7 = fc1_in_7 * 9'sd165; // weight 0.1611328125
+    wire signed [24:0] fc1_n60_p8 = fc1_in_8 * 10'sh285; // weight -0.3701171875
+    wire signed [23:0] fc1_n60_p9 = fc1_in_9 * 9'sd238; // weight 0.232421875
+    wire signed [23:0] fc1_n60_p10 = fc1_in_10 * 9'sd144; // weight 0.140625
+    wire signed [24:0] fc1_n60_p12 = fc1_in_12 * 10'sd388; // weight 0.37890625
+    wire signed [24:0] fc1_n60_p13 = fc1_in_13 * 10'sd361; // weight 0.3525390625
+    wire signed [23:0] fc1_n60_p14 = fc1_in_14 * 9'sh113; // weight -0.2314453125
+    wire signed [22:0] fc1_n60_p15 = fc1_in_15 * 8'sd115; // weight 0.1123046875
+    reg  signed [24:0] fc1_n60_t1_0_a_d1;
     reg  signed [28:0] fc1_n60_t0_1_d1;
-    wire signed [28:0] fc1_n60_t1_0;
-    wire signed [28:0] fc1_n60_t1_1_b;
+    wire signed [28:0] fc1_n60_t1_0 = $signed({{4{fc1_n60_t1_0_a_d1[24]}}, fc1_n60_t1_0_a_d1}) + fc1_n60_t0_1_d1;
     reg  signed [28:0] fc1_n60_t0_2_d1;
-    reg  signed [28:0] fc1_n60_t1_1_b_d1;
-    wire signed [28:0] fc1_n60_t1_1;
-    wire signed [26:0] fc1_n60_t1_2_a;
-    reg  signed [26:0] fc1_n60_t1_2_a_d1;
+    reg  signed [24:0] fc1_n60_t1_1_b_d1;
+    wire signed [28:0] fc1_n60_t1_1 = fc1_n60_t0_2_d1 + $signed({{4{fc1_n60_t1_1_b_d1[24]}}, fc1_n60_t1_1_b_d1});
+    reg  signed [25:0] fc1_n60_t1_2_a_d1;
     reg  signed [26:0] fc1_n60_t0_5_d1;
-    wire signed [26:0] fc1_n60_t1_2;
-    wire signed [26:0] fc1_n60_t1_3_a;
-    wire signed [26:0] fc1_n60_t1_3_b;
-    reg  signed [26:0] fc1_n60_t1_3_a_d1;
-    reg  signed [26:0] fc1_n60_t1_3_b_d1;
-    wire signed [26:0] fc1_n60_t1_3;
-    wire signed [29:0] fc1_n60_t2_0_a;
-    wire signed [29:0] fc1_n60_t2_0_b;
-    wire signed [29:0] fc1_n60_t2_0;
-    wire signed [27:0] fc1_n60_t2_1_a;
-    wire signed [27:0] fc1_n60_t2_1_b;
-    wire signed [27:0] fc1_n60_t2_1;
-    wire signed [29:0] fc1_n60_t3_0_b;
-    wire signed [29:0] fc1_n60_t3_0;
-    wire signed [29:0] fc1_n60_t4_0_b;
-    reg  signed [29:0] fc1_n60_t4_0_b_d1;
-    wire signed [29:0] fc1_n60_t4_0;
+    wire signed [26:0] fc1_n60_t1_2 = $signed({fc1_n60_t1_2_a_d1[25], fc1_n60_t1_2_a_d1}) + fc1_n60_t0_5_d1;
+    reg  signed [25:0] fc1_n60_t1_3_a_d1;
+    reg  signed [24:0] fc1_n60_t1_3_b_d1;
+    wire signed [26:0] fc1_n60_t1_3 = $signed({fc1_n60_t1_3_a_d1[25], fc1_n60_t1_3_a_d1}) + $signed({{2{fc1_n60_t1_3_b_d1[24]}}, fc1_n60_t1_3_b_d1});
+    wire signed [27:0] fc1_n60_t2_1 = $signed({fc1_n60_t1_2[26], fc1_n60_t1_2}) + $signed({fc1_n60_t1_3[26], fc1_n60_t1_3});
+    wire signed [29:0] fc1_n60_t3_0 = ($signed({fc1_n60_t1_0[28], fc1_n60_t1_0}) + $signed({fc1_n60_t1_1[28], fc1_n60_t1_1})) + $signed({{2{fc1_n60_t2_1[27]}}, fc1_n60_t2_1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n60_acc;
+    wire signed [29:0] fc1_n60_acc = (fc1_n60_t3_0 + 30'sh3ffc1000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n60_y_fl;
+    wire signed [19:0] fc1_n60_y_fl = $signed(fc1_n60_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n60_y_wrap;
-    wire signed [9:0] fc1_w0_61; // weight -0.3837890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_p0;
-    wire signed [7:0] fc1_w1_61; // weight 0.1005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n61_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n61_p1;
-    wire signed [9:0] fc1_w2_61; // weight 0.33203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_p2;
-    wire signed [10:0] fc1_w3_61; // weight 0.6005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n61_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p3;
-    wire signed [8:0] fc1_w4_61; // weight 0.17578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n61_p4;
-    wire signed [11:0] fc1_w5_61; // weight 1.8388671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n61_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n61_p5;
-    wire signed [7:0] fc1_w6_61; // weight 0.1123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n61_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n61_p6;
-    wire signed [8:0] fc1_w7_61; // weight -0.2041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n61_p7;
-    wire signed [9:0] fc1_w8_61; // weight -0.3447265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_p8;
-    wire signed [10:0] fc1_w9_61; // weight -0.7744140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n61_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p9;
-    wire signed [10:0] fc1_w10_61; // weight -0.5146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n61_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p10;
-    wire signed [10:0] fc1_w11_61; // weight -0.98046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n61_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p11;
-    wire signed [9:0] fc1_w12_61; // weight -0.3505859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_p12;
-    wire signed [9:0] fc1_w13_61; // weight -0.34765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_p13;
-    wire signed [9:0] fc1_w14_61; // weight 0.396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_p14;
-    wire signed [9:0] fc1_w15_61; // weight 0.30078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n61_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n61_p15;
-    wire signed [20:0] fc1_n61_bias; // bias 0.6708984375
-    wire signed [24:0] fc1_n61_t0_0_b;
-    wire signed [24:0] fc1_n61_t0_0;
-    wire signed [25:0] fc1_n61_t0_1_a;
-    wire signed [25:0] fc1_n61_t0_1;
-    wire signed [27:0] fc1_n61_t0_2_a;
-    wire signed [27:0] fc1_n61_t0_2_b;
-    wire signed [27:0] fc1_n61_t0_2;
-    wire signed [24:0] fc1_n61_t0_3_a;
-    wire signed [24:0] fc1_n61_t0_3_b;
-    wire signed [24:0] fc1_n61_t0_3;
-    wire signed [26:0] fc1_n61_t0_4_a;
-    wire signed [26:0] fc1_n61_t0_4_b;
-    wire signed [26:0] fc1_n61_t0_4;
-    wire signed [26:0] fc1_n61_t0_5_a;
-    wire signed [26:0] fc1_n61_t0_5_b;
-    wire signed [26:0] fc1_n61_t0_5;
-    wire signed [25:0] fc1_n61_t0_6_a;
-    wire signed [25:0] fc1_n61_t0_6_b;
-    wire signed [25:0] fc1_n61_t0_6;
-    wire signed [25:0] fc1_n61_t0_7_a;
-    wire signed [25:0] fc1_n61_t0_7_b;
-    wire signed [25:0] fc1_n61_t0_7;
-    wire signed [26:0] fc1_n61_t1_0_a;
-    wire signed [26:0] fc1_n61_t1_0_b;
-    reg  signed [26:0] fc1_n61_t1_0_a_d1;
-    reg  signed [26:0] fc1_n61_t1_0_b_d1;
-    wire signed [26:0] fc1_n61_t1_0;
-    wire signed [27:0] fc1_n61_t1_1_b;
+    wire signed [22:0] fc1_n61_p1 = fc1_in_1 * 8'sd103; // weight 0.1005859375
+    wire signed [24:0] fc1_n61_p2 = fc1_in_2 * 10'sd340; // weight 0.33203125
+    wire signed [23:0] fc1_n61_p4 = fc1_in_4 * 9'sd180; // weight 0.17578125
+    wire signed [26:0] fc1_n61_p5 = fc1_in_5 * 12'sd1883; // weight 1.8388671875
+    wire signed [22:0] fc1_n61_p6 = fc1_in_6 * 8'sd115; // weight 0.1123046875
+    wire signed [23:0] fc1_n61_p7 = fc1_in_7 * 9'sh12f; // weight -0.2041015625
+    wire signed [24:0] fc1_n61_p8 = fc1_in_8 * 10'sh29f; // weight -0.3447265625
+    wire signed [25:0] fc1_n61_p9 = fc1_in_9 * 11'sh4e7; // weight -0.7744140625
+    wire signed [25:0] fc1_n61_p11 = fc1_in_11 * 11'sh414; // weight -0.98046875
+    wire signed [24:0] fc1_n61_p12 = fc1_in_12 * 10'sh299; // weight -0.3505859375
+    wire signed [24:0] fc1_n61_p13 = fc1_in_13 * 10'sh29c; // weight -0.34765625
+    wire signed [24:0] fc1_n61_p14 = fc1_in_14 * 10'sd406; // weight 0.396484375
+    wire signed [24:0] fc1_n61_p15 = fc1_in_15 * 10'sd308; // weight 0.30078125
+    reg  signed [24:0] fc1_n61_t1_0_a_d1;
+    reg  signed [25:0] fc1_n61_t1_0_b_d1;
+    wire signed [26:0] fc1_n61_t1_0 = $signed({{2{fc1_n61_t1_0_a_d1[24]}}, fc1_n61_t1_0_a_d1}) + $signed({fc1_n61_t1_0_b_d1[25], fc1_n61_t1_0_b_d1});
     reg  signed [27:0] fc1_n61_t0_2_d1;
-    reg  signed [27:0] fc1_n61_t1_1_b_d1;
-    wire signed [27:0] fc1_n61_t1_1;
-    wire signed [27:0] fc1_n61_t1_2_a;
-    wire signed [27:0] fc1_n61_t1_2_b;
-    reg  signed [27:0] fc1_n61_t1_2_a_d1;
-    reg  signed [27:0] fc1_n61_t1_2_b_d1;
-    wire signed [27:0] fc1_n61_t1_2;
-    wire signed [26:0] fc1_n61_t1_3_a;
-    wire signed [26:0] fc1_n61_t1_3_b;
-    reg  signed [26:0] fc1_n61_t1_3_a_d1;
-    reg  signed [26:0] fc1_n61_t1_3_b_d1;
-    wire signed [26:0] fc1_n61_t1_3;
-    wire signed [27:0] fc1_n61_t2_0_a;
-    wire signed [27:0] fc1_n61_t2_0;
-    wire signed [28:0] fc1_n61_t2_1_a;
-    wire signed [28:0] fc1_n61_t2_1_b;
-    wire signed [28:0] fc1_n61_t2_1;
-    wire signed [28:0] fc1_n61_t3_0_a;
-    wire signed [28:0] fc1_n61_t3_0;
-    wire signed [28:0] fc1_n61_t4_0_b;
-    reg  signed [28:0] fc1_n61_t4_0_b_d1;
-    wire signed [28:0] fc1_n61_t4_0;
+    reg  signed [24:0] fc1_n61_t1_1_b_d1;
+    reg  signed [26:0] fc1_n61_t1_2_a_d1;
+    reg  signed [26:0] fc1_n61_t1_2_b_d1;
+    wire signed [27:0] fc1_n61_t1_2 = $signed({fc1_n61_t1_2_a_d1[26], fc1_n61_t1_2_a_d1}) + $signed({fc1_n61_t1_2_b_d1[26], fc1_n61_t1_2_b_d1});
+    reg  signed [25:0] fc1_n61_t1_3_a_d1;
+    reg  signed [25:0] fc1_n61_t1_3_b_d1;
+    wire signed [26:0] fc1_n61_t1_3 = $signed({fc1_n61_t1_3_a_d1[25], fc1_n61_t1_3_a_d1}) + $signed({fc1_n61_t1_3_b_d1[25], fc1_n61_t1_3_b_d1});
+    wire signed [27:0] fc1_n61_t2_0 = $signed({fc1_n61_t1_0[26], fc1_n61_t1_0}) + (fc1_n61_t0_2_d1 + $signed({{3{fc1_n61_t1_1_b_d1[24]}}, fc1_n61_t1_1_b_d1}));
+    wire signed [28:0] fc1_n61_t3_0 = $signed({fc1_n61_t2_0[27], fc1_n61_t2_0}) + ($signed({fc1_n61_t1_2[27], fc1_n61_t1_2}) + $signed({{2{fc1_n61_t1_3[26]}}, fc1_n61_t1_3}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc1_n61_acc;
+    wire signed [28:0] fc1_n61_acc = (fc1_n61_t3_0 + 29'sd703488);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc1_n61_y_fl;
+    wire signed [18:0] fc1_n61_y_fl = $signed(fc1_n61_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n61_y_wrap;
-    wire signed [9:0] fc1_w0_62; // weight -0.345703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n62_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p0;
-    wire signed [9:0] fc1_w1_62; // weight 0.4521484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n62_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p1;
-    wire signed [11:0] fc1_w2_62; // weight 1.1748046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n62_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n62_p2;
-    wire signed [11:0] fc1_w3_62; // weight 1.9560546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n62_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n62_p3;
-    wire signed [11:0] fc1_w4_62; // weight 1.6318359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n62_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n62_p4;
-    wire signed [11:0] fc1_w5_62; // weight 1.6484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n62_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n62_p5;
-    wire signed [4:0] fc1_w6_62; // weight -0.0087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n62_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n62_p6;
-    wire signed [8:0] fc1_w7_62; // weight 0.2392578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n62_p7;
-    wire signed [7:0] fc1_w8_62; // weight 0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n62_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n62_p8;
-    wire signed [9:0] fc1_w9_62; // weight -0.369140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n62_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p9;
-    wire signed [9:0] fc1_w10_62; // weight 0.390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n62_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p10;
-    wire signed [8:0] fc1_w11_62; // weight -0.1298828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n62_p11;
-    wire signed [9:0] fc1_w12_62; // weight 0.2666015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n62_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p12;
-    wire signed [8:0] fc1_w13_62; // weight -0.2119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n62_p13;
-    wire signed [8:0] fc1_w14_62; // weight -0.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n62_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n62_p14;
-    wire signed [6:0] fc1_w15_62; // weight 0.052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n62_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n62_p15;
-    wire signed [19:0] fc1_n62_bias; // bias 0.4619140625
-    wire signed [25:0] fc1_n62_t0_0_a;
-    wire signed [25:0] fc1_n62_t0_0_b;
-    wire signed [25:0] fc1_n62_t0_0;
-    wire signed [27:0] fc1_n62_t0_1_a;
-    wire signed [27:0] fc1_n62_t0_1_b;
-    wire signed [27:0] fc1_n62_t0_1;
-    wire signed [27:0] fc1_n62_t0_2_a;
-    wire signed [27:0] fc1_n62_t0_2_b;
-    wire signed [27:0] fc1_n62_t0_2;
-    wire signed [23:0] fc1_n62_t0_3_a;
-    wire signed [23:0] fc1_n62_t0_3;
-    wire signed [24:0] fc1_n62_t0_4_a;
-    wire signed [24:0] fc1_n62_t0_4;
-    wire signed [25:0] fc1_n62_t0_5_a;
-    wire signed [25:0] fc1_n62_t0_5_b;
-    wire signed [25:0] fc1_n62_t0_5;
-    wire signed [24:0] fc1_n62_t0_6_b;
-    wire signed [24:0] fc1_n62_t0_6;
-    wire signed [24:0] fc1_n62_t0_7_a;
-    wire signed [24:0] fc1_n62_t0_7_b;
-    wire signed [24:0] fc1_n62_t0_7;
-    wire signed [27:0] fc1_n62_t1_0_a;
-    reg  signed [27:0] fc1_n62_t1_0_a_d1;
+    wire signed [24:0] fc1_n62_p0 = fc1_in_0 * 10'sh29e; // weight -0.345703125
+    wire signed [24:0] fc1_n62_p1 = fc1_in_1 * 10'sd463; // weight 0.4521484375
+    wire signed [26:0] fc1_n62_p2 = fc1_in_2 * 12'sd1203; // weight 1.1748046875
+    wire signed [26:0] fc1_n62_p3 = fc1_in_3 * 12'sd2003; // weight 1.9560546875
+    wire signed [26:0] fc1_n62_p4 = fc1_in_4 * 12'sd1671; // weight 1.6318359375
+    wire signed [26:0] fc1_n62_p5 = fc1_in_5 * 12'sd1688; // weight 1.6484375
+    wire signed [19:0] fc1_n62_p6 = fc1_in_6 * 5'sh17; // weight -0.0087890625
+    wire signed [22:0] fc1_n62_p8 = fc1_in_8 * 8'sd104; // weight 0.1015625
+    wire signed [24:0] fc1_n62_p10 = fc1_in_10 * 10'sd400; // weight 0.390625
+    wire signed [23:0] fc1_n62_p11 = fc1_in_11 * 9'sh17b; // weight -0.1298828125
+    wire signed [23:0] fc1_n62_p13 = fc1_in_13 * 9'sh127; // weight -0.2119140625
+    wire signed [23:0] fc1_n62_p14 = fc1_in_14 * 9'sh118; // weight -0.2265625
+    wire signed [21:0] fc1_n62_p15 = fc1_in_15 * 7'sd54; // weight 0.052734375
+    reg  signed [25:0] fc1_n62_t1_0_a_d1;
     reg  signed [27:0] fc1_n62_t0_1_d1;
-    wire signed [27:0] fc1_n62_t1_0;
-    wire signed [27:0] fc1_n62_t1_1_b;
+    wire signed [27:0] fc1_n62_t1_0 = $signed({{2{fc1_n62_t1_0_a_d1[25]}}, fc1_n62_t1_0_a_d1}) + fc1_n62_t0_1_d1;
     reg  signed [27:0] fc1_n62_t0_2_d1;
-    reg  signed [27:0] fc1_n62_t1_1_b_d1;
-    wire signed [27:0] fc1_n62_t1_1;
-    wire signed [25:0] fc1_n62_t1_2_a;
-    reg  signed [25:0] fc1_n62_t1_2_a_d1;
+    reg  signed [23:0] fc1_n62_t1_1_b_d1;
+    wire signed [27:0] fc1_n62_t1_1 = fc1_n62_t0_2_d1 + $signed({{4{fc1_n62_t1_1_b_d1[23]}}, fc1_n62_t1_1_b_d1});
+    reg  signed [24:0] fc1_n62_t1_2_a_d1;
     reg  signed [25:0] fc1_n62_t0_5_d1;
-    wire signed [25:0] fc1_n62_t1_2;
-    wire signed [25:0] fc1_n62_t1_3_a;
-    wire signed [25:0] fc1_n62_t1_3_b;
-    reg  signed [25:0] fc1_n62_t1_3_a_d1;
-    reg  signed [25:0] fc1_n62_t1_3_b_d1;
-    wire signed [25:0] fc1_n62_t1_3;
-    wire signed [28:0] fc1_n62_t2_0_a;
-    wire signed [28:0] fc1_n62_t2_0_b;
-    wire signed [28:0] fc1_n62_t2_0;
-    wire signed [26:0] fc1_n62_t2_1_a;
-    wire signed [26:0] fc1_n62_t2_1_b;
-    wire signed [26:0] fc1_n62_t2_1;
-    wire signed [29:0] fc1_n62_t3_0_a;
-    wire signed [29:0] fc1_n62_t3_0_b;
-    wire signed [29:0] fc1_n62_t3_0;
-    wire signed [29:0] fc1_n62_t4_0_b;
-    reg  signed [29:0] fc1_n62_t4_0_b_d1;
-    wire signed [29:0] fc1_n62_t4_0;
+    wire signed [25:0] fc1_n62_t1_2 = $signed({fc1_n62_t1_2_a_d1[24], fc1_n62_t1_2_a_d1}) + fc1_n62_t0_5_d1;
+    reg  signed [24:0] fc1_n62_t1_3_a_d1;
+    reg  signed [24:0] fc1_n62_t1_3_b_d1;
+    wire signed [25:0] fc1_n62_t1_3 = $signed({fc1_n62_t1_3_a_d1[24], fc1_n62_t1_3_a_d1}) + $signed({fc1_n62_t1_3_b_d1[24], fc1_n62_t1_3_b_d1});
+    wire signed [28:0] fc1_n62_t2_0 = $signed({fc1_n62_t1_0[27], fc1_n62_t1_0}) + $signed({fc1_n62_t1_1[27], fc1_n62_t1_1});
+    wire signed [26:0] fc1_n62_t2_1 = $signed({fc1_n62_t1_2[25], fc1_n62_t1_2}) + $signed({fc1_n62_t1_3[25], fc1_n62_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc1_n62_acc;
+    wire signed [29:0] fc1_n62_acc = (($signed({fc1_n62_t2_0[28], fc1_n62_t2_0}) + $signed({{3{fc1_n62_t2_1[26]}}, fc1_n62_t2_1})) + 30'sd484352);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc1_n62_y_fl;
+    wire signed [19:0] fc1_n62_y_fl = $signed(fc1_n62_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n62_y_wrap;
-    wire signed [8:0] fc1_w0_63; // weight 0.1337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_p0;
-    wire signed [9:0] fc1_w1_63; // weight 0.404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n63_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p1;
-    wire signed [8:0] fc1_w2_63; // weight 0.20703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_p2;
-    wire signed [7:0] fc1_w3_63; // weight 0.0751953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n63_p3;
-    wire signed [7:0] fc1_w4_63; // weight 0.068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n63_p4;
-    wire signed [9:0] fc1_w5_63; // weight -0.4326171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n63_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p5;
-    wire signed [9:0] fc1_w6_63; // weight 0.2568359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n63_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p6;
-    wire signed [8:0] fc1_w7_63; // weight 0.189453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_p7;
-    wire signed [6:0] fc1_w8_63; // weight 0.05859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n63_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n63_p8;
-    wire signed [8:0] fc1_w9_63; // weight 0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_p9;
-    wire signed [7:0] fc1_w10_63; // weight -0.1005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n63_p10;
-    wire signed [7:0] fc1_w11_63; // weight 0.080078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n63_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n63_p11;
-    wire signed [9:0] fc1_w12_63; // weight -0.2607421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n63_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p12;
-    wire signed [9:0] fc1_w13_63; // weight 0.35546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n63_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p13;
-    wire signed [5:0] fc1_w14_63; // weight 0.017578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n63_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n63_p14;
-    wire signed [9:0] fc1_w15_63; // weight -0.365234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n63_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n63_p15;
-    wire signed [25:0] fc1_n63_t0_0_a;
-    wire signed [25:0] fc1_n63_t0_0_b;
-    wire signed [25:0] fc1_n63_t0_0;
-    wire signed [24:0] fc1_n63_t0_1_a;
-    wire signed [24:0] fc1_n63_t0_1_b;
-    wire signed [24:0] fc1_n63_t0_1;
-    wire signed [25:0] fc1_n63_t0_2_a;
-    wire signed [25:0] fc1_n63_t0_2_b;
-    wire signed [25:0] fc1_n63_t0_2;
-    wire signed [24:0] fc1_n63_t0_3_b;
-    wire signed [24:0] fc1_n63_t0_3;
-    wire signed [24:0] fc1_n63_t0_4_a;
-    wire signed [24:0] fc1_n63_t0_4_b;
-    wire signed [24:0] fc1_n63_t0_4;
-    wire signed [23:0] fc1_n63_t0_5_a;
-    wire signed [23:0] fc1_n63_t0_5_b;
-    wire signed [23:0] fc1_n63_t0_5;
-    wire signed [25:0] fc1_n63_t0_6_a;
-    wire signed [25:0] fc1_n63_t0_6_b;
-    wire signed [25:0] fc1_n63_t0_6;
-    wire signed [24:0] fc1_n63_t0_7_a;
-    wire signed [24:0] fc1_n63_t0_7;
-    wire signed [25:0] fc1_n63_t1_0_b;
+    wire signed [23:0] fc1_n63_p0 = fc1_in_0 * 9'sd137; // weight 0.1337890625
+    wire signed [24:0] fc1_n63_p1 = fc1_in_1 * 10'sd414; // weight 0.404296875
+    wire signed [23:0] fc1_n63_p2 = fc1_in_2 * 9'sd212; // weight 0.20703125
+    wire signed [22:0] fc1_n63_p3 = fc1_in_3 * 8'sd77; // weight 0.0751953125
+    wire signed [22:0] fc1_n63_p4 = fc1_in_4 * 8'sd70; // weight 0.068359375
+    wire signed [24:0] fc1_n63_p5 = fc1_in_5 * 10'sh245; // weight -0.4326171875
+    wire signed [23:0] fc1_n63_p7 = fc1_in_7 * 9'sd194; // weight 0.189453125
+    wire signed [21:0] fc1_n63_p8 = fc1_in_8 * 7'sd60; // weight 0.05859375
+    wire signed [23:0] fc1_n63_p9 = fc1_in_9 * 9'sd237; // weight 0.2314453125
+    wire signed [22:0] fc1_n63_p10 = fc1_in_10 * 8'sh99; // weight -0.1005859375
+    wire signed [22:0] fc1_n63_p11 = fc1_in_11 * 8'sd82; // weight 0.080078125
+    wire signed [24:0] fc1_n63_p12 = fc1_in_12 * 10'sh2f5; // weight -0.2607421875
+    wire signed [24:0] fc1_n63_p13 = fc1_in_13 * 10'sd364; // weight 0.35546875
+    wire signed [20:0] fc1_n63_p14 = fc1_in_14 * 6'sd18; // weight 0.017578125
     reg  signed [25:0] fc1_n63_t0_0_d1;
-    reg  signed [25:0] fc1_n63_t1_0_b_d1;
-    wire signed [25:0] fc1_n63_t1_0;
-    wire signed [25:0] fc1_n63_t1_1_b;
+    reg  signed [24:0] fc1_n63_t1_0_b_d1;
+    wire signed [25:0] fc1_n63_t1_0 = fc1_n63_t0_0_d1 + $signed({fc1_n63_t1_0_b_d1[24], fc1_n63_t1_0_b_d1});
     reg  signed [25:0] fc1_n63_t0_2_d1;
-    reg  signed [25:0] fc1_n63_t1_1_b_d1;
-    wire signed [25:0] fc1_n63_t1_1;
-    wire signed [24:0] fc1_n63_t1_2_b;
+    reg  signed [24:0] fc1_n63_t1_1_b_d1;
+    wire signed [25:0] fc1_n63_t1_1 = fc1_n63_t0_2_d1 + $signed({fc1_n63_t1_1_b_d1[24], fc1_n63_t1_1_b_d1});
     reg  signed [24:0] fc1_n63_t0_4_d1;
-    reg  signed [24:0] fc1_n63_t1_2_b_d1;
-    wire signed [24:0] fc1_n63_t1_2;
-    wire signed [25:0] fc1_n63_t1_3_b;
+    reg  signed [23:0] fc1_n63_t1_2_b_d1;
+    wire signed [24:0] fc1_n63_t1_2 = fc1_n63_t0_4_d1 + $signed({fc1_n63_t1_2_b_d1[23], fc1_n63_t1_2_b_d1});
     reg  signed [25:0] fc1_n63_t0_6_d1;
-    reg  signed [25:0] fc1_n63_t1_3_b_d1;
-    wire signed [25:0] fc1_n63_t1_3;
-    wire signed [26:0] fc1_n63_t2_0_a;
-    wire signed [26:0] fc1_n63_t2_0_b;
-    wire signed [26:0] fc1_n63_t2_0;
-    wire signed [26:0] fc1_n63_t2_1_a;
-    wire signed [26:0] fc1_n63_t2_1_b;
-    wire signed [26:0] fc1_n63_t2_1;
-    wire signed [27:0] fc1_n63_t3_0_a;
-    wire signed [27:0] fc1_n63_t3_0_b;
-    wire signed [27:0] fc1_n63_t3_0;
+    reg  signed [24:0] fc1_n63_t1_3_b_d1;
+    wire signed [25:0] fc1_n63_t1_3 = fc1_n63_t0_6_d1 + $signed({fc1_n63_t1_3_b_d1[24], fc1_n63_t1_3_b_d1});
+    wire signed [26:0] fc1_n63_t2_0 = $signed({fc1_n63_t1_0[25], fc1_n63_t1_0}) + $signed({fc1_n63_t1_1[25], fc1_n63_t1_1});
+    wire signed [26:0] fc1_n63_t2_1 = $signed({{2{fc1_n63_t1_2[24]}}, fc1_n63_t1_2}) + $signed({fc1_n63_t1_3[25], fc1_n63_t1_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc1_n63_acc;
+    wire signed [27:0] fc1_n63_acc = ($signed({fc1_n63_t2_0[26], fc1_n63_t2_0}) + $signed({fc1_n63_t2_1[26], fc1_n63_t2_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] fc1_n63_y_fl;
+    wire signed [17:0] fc1_n63_y_fl = $signed(fc1_n63_acc[27:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc1_n63_y_wrap;
     reg  signed [15:0] fc1_n0_y_wrap_d1;
     reg  signed [15:0] fc1_out_0;
     reg  signed [15:0] fc1_n1_y_wrap_d1;
@@ -8808,6542 +2209,652 @@ module jet_tagger_argmax_fc1 (
     reg  signed [15:0] fc1_n63_y_wrap_d1;
     reg  signed [15:0] fc1_out_63;
 
-    assign fc1_in_0 = in_data[15:0];
-    assign fc1_in_1 = in_data[31:16];
-    assign fc1_in_2 = in_data[47:32];
-    assign fc1_in_3 = in_data[63:48];
-    assign fc1_in_4 = in_data[79:64];
-    assign fc1_in_5 = in_data[95:80];
-    assign fc1_in_6 = in_data[111:96];
-    assign fc1_in_7 = in_data[127:112];
-    assign fc1_in_8 = in_data[143:128];
-    assign fc1_in_9 = in_data[159:144];
-    assign fc1_in_10 = in_data[175:160];
-    assign fc1_in_11 = in_data[191:176];
-    assign fc1_in_12 = in_data[207:192];
-    assign fc1_in_13 = in_data[223:208];
-    assign fc1_in_14 = in_data[239:224];
-    assign fc1_in_15 = in_data[255:240];
-    assign fc1_w0_0 = 10'h117;
-    assign fc1_n0_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_0[9]}}, fc1_w0_0};
-    assign fc1_n0_p0 = fc1_n0_p0_m[24:0];
-    assign fc1_w1_0 = 10'h2c4;
-    assign fc1_n0_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_0[9]}}, fc1_w1_0};
-    assign fc1_n0_p1 = fc1_n0_p1_m[24:0];
-    assign fc1_w2_0 = 12'h413;
-    assign fc1_n0_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_0[11]}}, fc1_w2_0};
-    assign fc1_n0_p2 = fc1_n0_p2_m[26:0];
-    assign fc1_w3_0 = 13'h0a66;
-    assign fc1_n0_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_0[12]}}, fc1_w3_0};
-    assign fc1_n0_p3 = fc1_n0_p3_m[27:0];
-    assign fc1_w4_0 = 12'h722;
-    assign fc1_n0_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_0[11]}}, fc1_w4_0};
-    assign fc1_n0_p4 = fc1_n0_p4_m[26:0];
-    assign fc1_w5_0 = 13'h0998;
-    assign fc1_n0_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_0[12]}}, fc1_w5_0};
-    assign fc1_n0_p5 = fc1_n0_p5_m[27:0];
-    assign fc1_w6_0 = 7'h3e;
-    assign fc1_n0_p6_m = {{7{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_0[6]}}, fc1_w6_0};
-    assign fc1_n0_p6 = fc1_n0_p6_m[21:0];
-    assign fc1_w7_0 = 7'h3a;
-    assign fc1_n0_p7_m = {{7{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_0[6]}}, fc1_w7_0};
-    assign fc1_n0_p7 = fc1_n0_p7_m[21:0];
-    assign fc1_w8_0 = 9'h091;
-    assign fc1_n0_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_0[8]}}, fc1_w8_0};
-    assign fc1_n0_p8 = fc1_n0_p8_m[23:0];
-    assign fc1_w9_0 = 10'h244;
-    assign fc1_n0_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_0[9]}}, fc1_w9_0};
-    assign fc1_n0_p9 = fc1_n0_p9_m[24:0];
-    assign fc1_w10_0 = 11'h587;
-    assign fc1_n0_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_0[10]}}, fc1_w10_0};
-    assign fc1_n0_p10 = fc1_n0_p10_m[25:0];
-    assign fc1_w11_0 = 11'h4b6;
-    assign fc1_n0_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_0[10]}}, fc1_w11_0};
-    assign fc1_n0_p11 = fc1_n0_p11_m[25:0];
-    assign fc1_w12_0 = 11'h4bf;
-    assign fc1_n0_p12_m = {{11{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_0[10]}}, fc1_w12_0};
-    assign fc1_n0_p12 = fc1_n0_p12_m[25:0];
-    assign fc1_w13_0 = 9'h13b;
-    assign fc1_n0_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_0[8]}}, fc1_w13_0};
-    assign fc1_n0_p13 = fc1_n0_p13_m[23:0];
-    assign fc1_w14_0 = 10'h19c;
-    assign fc1_n0_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_0[9]}}, fc1_w14_0};
-    assign fc1_n0_p14 = fc1_n0_p14_m[24:0];
-    assign fc1_w15_0 = 9'h0da;
-    assign fc1_n0_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_0[8]}}, fc1_w15_0};
-    assign fc1_n0_p15 = fc1_n0_p15_m[23:0];
-    assign fc1_n0_bias = 21'h159800;
-    assign fc1_n0_t0_0_a = {{1{fc1_n0_p0[24]}}, fc1_n0_p0};
-    assign fc1_n0_t0_0_b = {{1{fc1_n0_p1[24]}}, fc1_n0_p1};
-    assign fc1_n0_t0_0 = fc1_n0_t0_0_a + fc1_n0_t0_0_b;
-    assign fc1_n0_t0_1_a = {{1{fc1_n0_p2[26]}}, fc1_n0_p2};
-    assign fc1_n0_t0_1 = fc1_n0_t0_1_a + fc1_n0_p3;
-    assign fc1_n0_t0_2_a = {{2{fc1_n0_p4[26]}}, fc1_n0_p4};
-    assign fc1_n0_t0_2_b = {{1{fc1_n0_p5[27]}}, fc1_n0_p5};
-    assign fc1_n0_t0_2 = fc1_n0_t0_2_a + fc1_n0_t0_2_b;
-    assign fc1_n0_t0_3_a = {{1{fc1_n0_p6[21]}}, fc1_n0_p6};
-    assign fc1_n0_t0_3_b = {{1{fc1_n0_p7[21]}}, fc1_n0_p7};
-    assign fc1_n0_t0_3 = fc1_n0_t0_3_a + fc1_n0_t0_3_b;
-    assign fc1_n0_t0_4_a = {{2{fc1_n0_p8[23]}}, fc1_n0_p8};
-    assign fc1_n0_t0_4_b = {{1{fc1_n0_p9[24]}}, fc1_n0_p9};
-    assign fc1_n0_t0_4 = fc1_n0_t0_4_a + fc1_n0_t0_4_b;
-    assign fc1_n0_t0_5_a = {{1{fc1_n0_p10[25]}}, fc1_n0_p10};
-    assign fc1_n0_t0_5_b = {{1{fc1_n0_p11[25]}}, fc1_n0_p11};
-    assign fc1_n0_t0_5 = fc1_n0_t0_5_a + fc1_n0_t0_5_b;
-    assign fc1_n0_t0_6_a = {{1{fc1_n0_p12[25]}}, fc1_n0_p12};
-    assign fc1_n0_t0_6_b = {{3{fc1_n0_p13[23]}}, fc1_n0_p13};
-    assign fc1_n0_t0_6 = fc1_n0_t0_6_a + fc1_n0_t0_6_b;
-    assign fc1_n0_t0_7_a = {{1{fc1_n0_p14[24]}}, fc1_n0_p14};
-    assign fc1_n0_t0_7_b = {{2{fc1_n0_p15[23]}}, fc1_n0_p15};
-    assign fc1_n0_t0_7 = fc1_n0_t0_7_a + fc1_n0_t0_7_b;
-    assign fc1_n0_t1_0_a = {{3{fc1_n0_t0_0[25]}}, fc1_n0_t0_0};
-    assign fc1_n0_t1_0_b = {{1{fc1_n0_t0_1[27]}}, fc1_n0_t0_1};
-    assign fc1_n0_t1_0 = fc1_n0_t1_0_a_d1 + fc1_n0_t1_0_b_d1;
-    assign fc1_n0_t1_1_b = {{6{fc1_n0_t0_3[22]}}, fc1_n0_t0_3};
-    assign fc1_n0_t1_1 = fc1_n0_t0_2_d1 + fc1_n0_t1_1_b_d1;
-    assign fc1_n0_t1_2_a = {{2{fc1_n0_t0_4[25]}}, fc1_n0_t0_4};
-    assign fc1_n0_t1_2_b = {{1{fc1_n0_t0_5[26]}}, fc1_n0_t0_5};
-    assign fc1_n0_t1_2 = fc1_n0_t1_2_a_d1 + fc1_n0_t1_2_b_d1;
-    assign fc1_n0_t1_3_b = {{1{fc1_n0_t0_7[25]}}, fc1_n0_t0_7};
-    assign fc1_n0_t1_3 = fc1_n0_t0_6_d1 + fc1_n0_t1_3_b_d1;
-    assign fc1_n0_t2_0_a = {{1{fc1_n0_t1_0[28]}}, fc1_n0_t1_0};
-    assign fc1_n0_t2_0_b = {{1{fc1_n0_t1_1[28]}}, fc1_n0_t1_1};
-    assign fc1_n0_t2_0 = fc1_n0_t2_0_a + fc1_n0_t2_0_b;
-    assign fc1_n0_t2_1_b = {{1{fc1_n0_t1_3[26]}}, fc1_n0_t1_3};
-    assign fc1_n0_t2_1 = fc1_n0_t1_2 + fc1_n0_t2_1_b;
-    assign fc1_n0_t3_0_b = {{2{fc1_n0_t2_1[27]}}, fc1_n0_t2_1};
-    assign fc1_n0_t3_0 = fc1_n0_t2_0 + fc1_n0_t3_0_b;
-    assign fc1_n0_t4_0_b = {{9{fc1_n0_bias[20]}}, fc1_n0_bias};
-    assign fc1_n0_t4_0 = fc1_n0_t3_0 + fc1_n0_t4_0_b_d1;
-    assign fc1_n0_acc = fc1_n0_t4_0;
-    assign fc1_n0_y_fl = fc1_n0_acc[29:10];
-    assign fc1_n0_y_wrap = fc1_n0_y_fl[15:0];
-    assign fc1_w0_1 = 8'h83;
-    assign fc1_n1_p0_m = {{8{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_1[7]}}, fc1_w0_1};
-    assign fc1_n1_p0 = fc1_n1_p0_m[22:0];
-    assign fc1_w1_1 = 9'h13d;
-    assign fc1_n1_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_1[8]}}, fc1_w1_1};
-    assign fc1_n1_p1 = fc1_n1_p1_m[23:0];
-    assign fc1_w2_1 = 12'hae2;
-    assign fc1_n1_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_1[11]}}, fc1_w2_1};
-    assign fc1_n1_p2 = fc1_n1_p2_m[26:0];
-    assign fc1_w3_1 = 12'h8cf;
-    assign fc1_n1_p3_m = {{12{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_1[11]}}, fc1_w3_1};
-    assign fc1_n1_p3 = fc1_n1_p3_m[26:0];
-    assign fc1_w4_1 = 12'hae2;
-    assign fc1_n1_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_1[11]}}, fc1_w4_1};
-    assign fc1_n1_p4 = fc1_n1_p4_m[26:0];
-    assign fc1_w5_1 = 13'h16e8;
-    assign fc1_n1_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_1[12]}}, fc1_w5_1};
-    assign fc1_n1_p5 = fc1_n1_p5_m[27:0];
-    assign fc1_w6_1 = 9'h128;
-    assign fc1_n1_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_1[8]}}, fc1_w6_1};
-    assign fc1_n1_p6 = fc1_n1_p6_m[23:0];
-    assign fc1_w7_1 = 10'h12f;
-    assign fc1_n1_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_1[9]}}, fc1_w7_1};
-    assign fc1_n1_p7 = fc1_n1_p7_m[24:0];
-    assign fc1_w8_1 = 7'h5e;
-    assign fc1_n1_p8_m = {{7{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_1[6]}}, fc1_w8_1};
-    assign fc1_n1_p8 = fc1_n1_p8_m[21:0];
-    assign fc1_w9_1 = 8'h8b;
-    assign fc1_n1_p9_m = {{8{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_1[7]}}, fc1_w9_1};
-    assign fc1_n1_p9 = fc1_n1_p9_m[22:0];
-    assign fc1_w10_1 = 10'h2d3;
-    assign fc1_n1_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_1[9]}}, fc1_w10_1};
-    assign fc1_n1_p10 = fc1_n1_p10_m[24:0];
-    assign fc1_w11_1 = 8'ha9;
-    assign fc1_n1_p11_m = {{8{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_1[7]}}, fc1_w11_1};
-    assign fc1_n1_p11 = fc1_n1_p11_m[22:0];
-    assign fc1_w12_1 = 10'h253;
-    assign fc1_n1_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_1[9]}}, fc1_w12_1};
-    assign fc1_n1_p12 = fc1_n1_p12_m[24:0];
-    assign fc1_w13_1 = 7'h4d;
-    assign fc1_n1_p13_m = {{7{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_1[6]}}, fc1_w13_1};
-    assign fc1_n1_p13 = fc1_n1_p13_m[21:0];
-    assign fc1_w14_1 = 10'h279;
-    assign fc1_n1_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_1[9]}}, fc1_w14_1};
-    assign fc1_n1_p14 = fc1_n1_p14_m[24:0];
-    assign fc1_w15_1 = 8'h7e;
-    assign fc1_n1_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_1[7]}}, fc1_w15_1};
-    assign fc1_n1_p15 = fc1_n1_p15_m[22:0];
-    assign fc1_n1_bias = 20'haec00;
-    assign fc1_n1_t0_0_a = {{2{fc1_n1_p0[22]}}, fc1_n1_p0};
-    assign fc1_n1_t0_0_b = {{1{fc1_n1_p1[23]}}, fc1_n1_p1};
-    assign fc1_n1_t0_0 = fc1_n1_t0_0_a + fc1_n1_t0_0_b;
-    assign fc1_n1_t0_1_a = {{1{fc1_n1_p2[26]}}, fc1_n1_p2};
-    assign fc1_n1_t0_1_b = {{1{fc1_n1_p3[26]}}, fc1_n1_p3};
-    assign fc1_n1_t0_1 = fc1_n1_t0_1_a + fc1_n1_t0_1_b;
-    assign fc1_n1_t0_2_a = {{1{fc1_n1_p4[26]}}, fc1_n1_p4};
-    assign fc1_n1_t0_2 = fc1_n1_t0_2_a + fc1_n1_p5;
-    assign fc1_n1_t0_3_a = {{2{fc1_n1_p6[23]}}, fc1_n1_p6};
-    assign fc1_n1_t0_3_b = {{1{fc1_n1_p7[24]}}, fc1_n1_p7};
-    assign fc1_n1_t0_3 = fc1_n1_t0_3_a + fc1_n1_t0_3_b;
-    assign fc1_n1_t0_4_a = {{2{fc1_n1_p8[21]}}, fc1_n1_p8};
-    assign fc1_n1_t0_4_b = {{1{fc1_n1_p9[22]}}, fc1_n1_p9};
-    assign fc1_n1_t0_4 = fc1_n1_t0_4_a + fc1_n1_t0_4_b;
-    assign fc1_n1_t0_5_b = {{2{fc1_n1_p11[22]}}, fc1_n1_p11};
-    assign fc1_n1_t0_5 = fc1_n1_p10 + fc1_n1_t0_5_b;
-    assign fc1_n1_t0_6_b = {{3{fc1_n1_p13[21]}}, fc1_n1_p13};
-    assign fc1_n1_t0_6 = fc1_n1_p12 + fc1_n1_t0_6_b;
-    assign fc1_n1_t0_7_a = {{1{fc1_n1_p14[24]}}, fc1_n1_p14};
-    assign fc1_n1_t0_7_b = {{3{fc1_n1_p15[22]}}, fc1_n1_p15};
-    assign fc1_n1_t0_7 = fc1_n1_t0_7_a + fc1_n1_t0_7_b;
-    assign fc1_n1_t1_0_a = {{3{fc1_n1_t0_0[24]}}, fc1_n1_t0_0};
-    assign fc1_n1_t1_0 = fc1_n1_t1_0_a_d1 + fc1_n1_t0_1_d1;
-    assign fc1_n1_t1_1_a = {{1{fc1_n1_t0_2[27]}}, fc1_n1_t0_2};
-    assign fc1_n1_t1_1_b = {{3{fc1_n1_t0_3[25]}}, fc1_n1_t0_3};
-    assign fc1_n1_t1_1 = fc1_n1_t1_1_a_d1 + fc1_n1_t1_1_b_d1;
-    assign fc1_n1_t1_2_a = {{2{fc1_n1_t0_4[23]}}, fc1_n1_t0_4};
-    assign fc1_n1_t1_2_b = {{1{fc1_n1_t0_5[24]}}, fc1_n1_t0_5};
-    assign fc1_n1_t1_2 = fc1_n1_t1_2_a_d1 + fc1_n1_t1_2_b_d1;
-    assign fc1_n1_t1_3_a = {{1{fc1_n1_t0_6[24]}}, fc1_n1_t0_6};
-    assign fc1_n1_t1_3 = fc1_n1_t1_3_a_d1 + fc1_n1_t0_7_d1;
-    assign fc1_n1_t2_0_a = {{1{fc1_n1_t1_0[27]}}, fc1_n1_t1_0};
-    assign fc1_n1_t2_0 = fc1_n1_t2_0_a + fc1_n1_t1_1;
-    assign fc1_n1_t2_1_a = {{1{fc1_n1_t1_2[25]}}, fc1_n1_t1_2};
-    assign fc1_n1_t2_1_b = {{1{fc1_n1_t1_3[25]}}, fc1_n1_t1_3};
-    assign fc1_n1_t2_1 = fc1_n1_t2_1_a + fc1_n1_t2_1_b;
-    assign fc1_n1_t3_0_a = {{1{fc1_n1_t2_0[28]}}, fc1_n1_t2_0};
-    assign fc1_n1_t3_0_b = {{3{fc1_n1_t2_1[26]}}, fc1_n1_t2_1};
-    assign fc1_n1_t3_0 = fc1_n1_t3_0_a + fc1_n1_t3_0_b;
-    assign fc1_n1_t4_0_b = {{10{fc1_n1_bias[19]}}, fc1_n1_bias};
-    assign fc1_n1_t4_0 = fc1_n1_t3_0 + fc1_n1_t4_0_b_d1;
-    assign fc1_n1_acc = fc1_n1_t4_0;
-    assign fc1_n1_y_fl = fc1_n1_acc[29:10];
-    assign fc1_n1_y_wrap = fc1_n1_y_fl[15:0];
-    assign fc1_w0_2 = 10'h1fb;
-    assign fc1_n2_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_2[9]}}, fc1_w0_2};
-    assign fc1_n2_p0 = fc1_n2_p0_m[24:0];
-    assign fc1_w1_2 = 9'h0de;
-    assign fc1_n2_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_2[8]}}, fc1_w1_2};
-    assign fc1_n2_p1 = fc1_n2_p1_m[23:0];
-    assign fc1_w2_2 = 12'ha11;
-    assign fc1_n2_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_2[11]}}, fc1_w2_2};
-    assign fc1_n2_p2 = fc1_n2_p2_m[26:0];
-    assign fc1_w3_2 = 13'h13e0;
-    assign fc1_n2_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_2[12]}}, fc1_w3_2};
-    assign fc1_n2_p3 = fc1_n2_p3_m[27:0];
-    assign fc1_w4_2 = 12'h90f;
-    assign fc1_n2_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_2[11]}}, fc1_w4_2};
-    assign fc1_n2_p4 = fc1_n2_p4_m[26:0];
-    assign fc1_w5_2 = 13'h145f;
-    assign fc1_n2_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_2[12]}}, fc1_w5_2};
-    assign fc1_n2_p5 = fc1_n2_p5_m[27:0];
-    assign fc1_w6_2 = 10'h17a;
-    assign fc1_n2_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_2[9]}}, fc1_w6_2};
-    assign fc1_n2_p6 = fc1_n2_p6_m[24:0];
-    assign fc1_w7_2 = 7'h5a;
-    assign fc1_n2_p7_m = {{7{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_2[6]}}, fc1_w7_2};
-    assign fc1_n2_p7 = fc1_n2_p7_m[21:0];
-    assign fc1_w8_2 = 10'h17f;
-    assign fc1_n2_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_2[9]}}, fc1_w8_2};
-    assign fc1_n2_p8 = fc1_n2_p8_m[24:0];
-    assign fc1_w9_2 = 9'h0a2;
-    assign fc1_n2_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_2[8]}}, fc1_w9_2};
-    assign fc1_n2_p9 = fc1_n2_p9_m[23:0];
-    assign fc1_w10_2 = 11'h236;
-    assign fc1_n2_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_2[10]}}, fc1_w10_2};
-    assign fc1_n2_p10 = fc1_n2_p10_m[25:0];
-    assign fc1_w11_2 = 9'h12d;
-    assign fc1_n2_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_2[8]}}, fc1_w11_2};
-    assign fc1_n2_p11 = fc1_n2_p11_m[23:0];
-    assign fc1_w12_2 = 10'h1a9;
-    assign fc1_n2_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_2[9]}}, fc1_w12_2};
-    assign fc1_n2_p12 = fc1_n2_p12_m[24:0];
-    assign fc1_w13_2 = 7'h2b;
-    assign fc1_n2_p13_m = {{7{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_2[6]}}, fc1_w13_2};
-    assign fc1_n2_p13 = fc1_n2_p13_m[21:0];
-    assign fc1_n2_p14_sh = {fc1_in_14, 2'b00};
-    assign fc1_n2_p14_e = {{1{fc1_n2_p14_sh[17]}}, fc1_n2_p14_sh};
-    assign fc1_n2_p14_neg = -fc1_n2_p14_e;
-    assign fc1_n2_p15_sh = {fc1_in_15, 4'b0000};
-    assign fc1_n2_bias = 21'h0dac00;
-    assign fc1_n2_t0_0_a = {{1{fc1_n2_p0[24]}}, fc1_n2_p0};
-    assign fc1_n2_t0_0_b = {{2{fc1_n2_p1[23]}}, fc1_n2_p1};
-    assign fc1_n2_t0_0 = fc1_n2_t0_0_a + fc1_n2_t0_0_b;
-    assign fc1_n2_t0_1_a = {{2{fc1_n2_p2[26]}}, fc1_n2_p2};
-    assign fc1_n2_t0_1_b = {{1{fc1_n2_p3[27]}}, fc1_n2_p3};
-    assign fc1_n2_t0_1 = fc1_n2_t0_1_a + fc1_n2_t0_1_b;
-    assign fc1_n2_t0_2_a = {{2{fc1_n2_p4[26]}}, fc1_n2_p4};
-    assign fc1_n2_t0_2_b = {{1{fc1_n2_p5[27]}}, fc1_n2_p5};
-    assign fc1_n2_t0_2 = fc1_n2_t0_2_a + fc1_n2_t0_2_b;
-    assign fc1_n2_t0_3_b = {{3{fc1_n2_p7[21]}}, fc1_n2_p7};
-    assign fc1_n2_t0_3 = fc1_n2_p6 + fc1_n2_t0_3_b;
-    assign fc1_n2_t0_4_a = {{1{fc1_n2_p8[24]}}, fc1_n2_p8};
-    assign fc1_n2_t0_4_b = {{2{fc1_n2_p9[23]}}, fc1_n2_p9};
-    assign fc1_n2_t0_4 = fc1_n2_t0_4_a + fc1_n2_t0_4_b;
-    assign fc1_n2_t0_5_b = {{2{fc1_n2_p11[23]}}, fc1_n2_p11};
-    assign fc1_n2_t0_5 = fc1_n2_p10 + fc1_n2_t0_5_b;
-    assign fc1_n2_t0_6_b = {{3{fc1_n2_p13[21]}}, fc1_n2_p13};
-    assign fc1_n2_t0_6 = fc1_n2_p12 + fc1_n2_t0_6_b;
-    assign fc1_n2_t0_7_a = {{2{fc1_n2_p14_neg[18]}}, fc1_n2_p14_neg};
-    assign fc1_n2_t0_7_b = {{1{fc1_n2_p15_sh[19]}}, fc1_n2_p15_sh};
-    assign fc1_n2_t0_7 = fc1_n2_t0_7_a + fc1_n2_t0_7_b;
-    assign fc1_n2_t1_0_a = {{3{fc1_n2_t0_0[25]}}, fc1_n2_t0_0};
-    assign fc1_n2_t1_0 = fc1_n2_t1_0_a_d1 + fc1_n2_t0_1_d1;
-    assign fc1_n2_t1_1_b = {{4{fc1_n2_t0_3[24]}}, fc1_n2_t0_3};
-    assign fc1_n2_t1_1 = fc1_n2_t0_2_d1 + fc1_n2_t1_1_b_d1;
-    assign fc1_n2_t1_2_a = {{1{fc1_n2_t0_4[25]}}, fc1_n2_t0_4};
-    assign fc1_n2_t1_2_b = {{1{fc1_n2_t0_5[25]}}, fc1_n2_t0_5};
-    assign fc1_n2_t1_2 = fc1_n2_t1_2_a_d1 + fc1_n2_t1_2_b_d1;
-    assign fc1_n2_t1_3_b = {{4{fc1_n2_t0_7[20]}}, fc1_n2_t0_7};
-    assign fc1_n2_t1_3 = fc1_n2_t0_6_d1 + fc1_n2_t1_3_b_d1;
-    assign fc1_n2_t2_0_a = {{1{fc1_n2_t1_0[28]}}, fc1_n2_t1_0};
-    assign fc1_n2_t2_0_b = {{1{fc1_n2_t1_1[28]}}, fc1_n2_t1_1};
-    assign fc1_n2_t2_0 = fc1_n2_t2_0_a + fc1_n2_t2_0_b;
-    assign fc1_n2_t2_1_b = {{2{fc1_n2_t1_3[24]}}, fc1_n2_t1_3};
-    assign fc1_n2_t2_1 = fc1_n2_t1_2 + fc1_n2_t2_1_b;
-    assign fc1_n2_t3_0_b = {{3{fc1_n2_t2_1[26]}}, fc1_n2_t2_1};
-    assign fc1_n2_t3_0 = fc1_n2_t2_0 + fc1_n2_t3_0_b;
-    assign fc1_n2_t4_0_b = {{9{fc1_n2_bias[20]}}, fc1_n2_bias};
-    assign fc1_n2_t4_0 = fc1_n2_t3_0 + fc1_n2_t4_0_b_d1;
-    assign fc1_n2_acc = fc1_n2_t4_0;
-    assign fc1_n2_y_fl = fc1_n2_acc[29:10];
-    assign fc1_n2_y_wrap = fc1_n2_y_fl[15:0];
-    assign fc1_w0_3 = 7'h26;
-    assign fc1_n3_p0_m = {{7{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_3[6]}}, fc1_w0_3};
-    assign fc1_n3_p0 = fc1_n3_p0_m[21:0];
-    assign fc1_w1_3 = 8'ha4;
-    assign fc1_n3_p1_m = {{8{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_3[7]}}, fc1_w1_3};
-    assign fc1_n3_p1 = fc1_n3_p1_m[22:0];
-    assign fc1_w2_3 = 10'h139;
-    assign fc1_n3_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_3[9]}}, fc1_w2_3};
-    assign fc1_n3_p2 = fc1_n3_p2_m[24:0];
-    assign fc1_w3_3 = 9'h144;
-    assign fc1_n3_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_3[8]}}, fc1_w3_3};
-    assign fc1_n3_p3 = fc1_n3_p3_m[23:0];
-    assign fc1_w4_3 = 9'h124;
-    assign fc1_n3_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_3[8]}}, fc1_w4_3};
-    assign fc1_n3_p4 = fc1_n3_p4_m[23:0];
-    assign fc1_w5_3 = 9'h0c4;
-    assign fc1_n3_p5_m = {{9{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_3[8]}}, fc1_w5_3};
-    assign fc1_n3_p5 = fc1_n3_p5_m[23:0];
-    assign fc1_w6_3 = 10'h26e;
-    assign fc1_n3_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_3[9]}}, fc1_w6_3};
-    assign fc1_n3_p6 = fc1_n3_p6_m[24:0];
-    assign fc1_w7_3 = 10'h2d2;
-    assign fc1_n3_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_3[9]}}, fc1_w7_3};
-    assign fc1_n3_p7 = fc1_n3_p7_m[24:0];
-    assign fc1_w8_3 = 10'h299;
-    assign fc1_n3_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_3[9]}}, fc1_w8_3};
-    assign fc1_n3_p8 = fc1_n3_p8_m[24:0];
-    assign fc1_w9_3 = 10'h29c;
-    assign fc1_n3_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_3[9]}}, fc1_w9_3};
-    assign fc1_n3_p9 = fc1_n3_p9_m[24:0];
-    assign fc1_w10_3 = 10'h25b;
-    assign fc1_n3_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_3[9]}}, fc1_w10_3};
-    assign fc1_n3_p10 = fc1_n3_p10_m[24:0];
-    assign fc1_w11_3 = 7'h53;
-    assign fc1_n3_p11_m = {{7{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_3[6]}}, fc1_w11_3};
-    assign fc1_n3_p11 = fc1_n3_p11_m[21:0];
-    assign fc1_w12_3 = 7'h4e;
-    assign fc1_n3_p12_m = {{7{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_3[6]}}, fc1_w12_3};
-    assign fc1_n3_p12 = fc1_n3_p12_m[21:0];
-    assign fc1_w13_3 = 9'h0a5;
-    assign fc1_n3_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_3[8]}}, fc1_w13_3};
-    assign fc1_n3_p13 = fc1_n3_p13_m[23:0];
-    assign fc1_w14_3 = 10'h252;
-    assign fc1_n3_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_3[9]}}, fc1_w14_3};
-    assign fc1_n3_p14 = fc1_n3_p14_m[24:0];
-    assign fc1_w15_3 = 9'h148;
-    assign fc1_n3_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_3[8]}}, fc1_w15_3};
-    assign fc1_n3_p15 = fc1_n3_p15_m[23:0];
-    assign fc1_n3_t0_0_a = {{2{fc1_n3_p0[21]}}, fc1_n3_p0};
-    assign fc1_n3_t0_0_b = {{1{fc1_n3_p1[22]}}, fc1_n3_p1};
-    assign fc1_n3_t0_0 = fc1_n3_t0_0_a + fc1_n3_t0_0_b;
-    assign fc1_n3_t0_1_b = {{1{fc1_n3_p3[23]}}, fc1_n3_p3};
-    assign fc1_n3_t0_1 = fc1_n3_p2 + fc1_n3_t0_1_b;
-    assign fc1_n3_t0_2_a = {{1{fc1_n3_p4[23]}}, fc1_n3_p4};
-    assign fc1_n3_t0_2_b = {{1{fc1_n3_p5[23]}}, fc1_n3_p5};
-    assign fc1_n3_t0_2 = fc1_n3_t0_2_a + fc1_n3_t0_2_b;
-    assign fc1_n3_t0_3_a = {{1{fc1_n3_p6[24]}}, fc1_n3_p6};
-    assign fc1_n3_t0_3_b = {{1{fc1_n3_p7[24]}}, fc1_n3_p7};
-    assign fc1_n3_t0_3 = fc1_n3_t0_3_a + fc1_n3_t0_3_b;
-    assign fc1_n3_t0_4_a = {{1{fc1_n3_p8[24]}}, fc1_n3_p8};
-    assign fc1_n3_t0_4_b = {{1{fc1_n3_p9[24]}}, fc1_n3_p9};
-    assign fc1_n3_t0_4 = fc1_n3_t0_4_a + fc1_n3_t0_4_b;
-    assign fc1_n3_t0_5_b = {{3{fc1_n3_p11[21]}}, fc1_n3_p11};
-    assign fc1_n3_t0_5 = fc1_n3_p10 + fc1_n3_t0_5_b;
-    assign fc1_n3_t0_6_a = {{2{fc1_n3_p12[21]}}, fc1_n3_p12};
-    assign fc1_n3_t0_6 = fc1_n3_t0_6_a + fc1_n3_p13;
-    assign fc1_n3_t0_7_a = {{1{fc1_n3_p14[24]}}, fc1_n3_p14};
-    assign fc1_n3_t0_7_b = {{2{fc1_n3_p15[23]}}, fc1_n3_p15};
-    assign fc1_n3_t0_7 = fc1_n3_t0_7_a + fc1_n3_t0_7_b;
-    assign fc1_n3_t1_0_a = {{2{fc1_n3_t0_0[23]}}, fc1_n3_t0_0};
-    assign fc1_n3_t1_0_b = {{1{fc1_n3_t0_1[24]}}, fc1_n3_t0_1};
-    assign fc1_n3_t1_0 = fc1_n3_t1_0_a_d1 + fc1_n3_t1_0_b_d1;
-    assign fc1_n3_t1_1_a = {{2{fc1_n3_t0_2[24]}}, fc1_n3_t0_2};
-    assign fc1_n3_t1_1_b = {{1{fc1_n3_t0_3[25]}}, fc1_n3_t0_3};
-    assign fc1_n3_t1_1 = fc1_n3_t1_1_a_d1 + fc1_n3_t1_1_b_d1;
-    assign fc1_n3_t1_2_a = {{1{fc1_n3_t0_4[25]}}, fc1_n3_t0_4};
-    assign fc1_n3_t1_2_b = {{2{fc1_n3_t0_5[24]}}, fc1_n3_t0_5};
-    assign fc1_n3_t1_2 = fc1_n3_t1_2_a_d1 + fc1_n3_t1_2_b_d1;
-    assign fc1_n3_t1_3_a = {{2{fc1_n3_t0_6[23]}}, fc1_n3_t0_6};
-    assign fc1_n3_t1_3 = fc1_n3_t1_3_a_d1 + fc1_n3_t0_7_d1;
-    assign fc1_n3_t2_0_a = {{1{fc1_n3_t1_0[25]}}, fc1_n3_t1_0};
-    assign fc1_n3_t2_0 = fc1_n3_t2_0_a + fc1_n3_t1_1;
-    assign fc1_n3_t2_1_b = {{1{fc1_n3_t1_3[25]}}, fc1_n3_t1_3};
-    assign fc1_n3_t2_1 = fc1_n3_t1_2 + fc1_n3_t2_1_b;
-    assign fc1_n3_t3_0_a = {{1{fc1_n3_t2_0[26]}}, fc1_n3_t2_0};
-    assign fc1_n3_t3_0_b = {{1{fc1_n3_t2_1[26]}}, fc1_n3_t2_1};
-    assign fc1_n3_t3_0 = fc1_n3_t3_0_a + fc1_n3_t3_0_b;
-    assign fc1_n3_acc = fc1_n3_t3_0;
-    assign fc1_n3_y_fl = fc1_n3_acc[27:10];
-    assign fc1_n3_y_wrap = fc1_n3_y_fl[15:0];
-    assign fc1_w0_4 = 9'h115;
-    assign fc1_n4_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_4[8]}}, fc1_w0_4};
-    assign fc1_n4_p0 = fc1_n4_p0_m[23:0];
-    assign fc1_w1_4 = 9'h15e;
-    assign fc1_n4_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_4[8]}}, fc1_w1_4};
-    assign fc1_n4_p1 = fc1_n4_p1_m[23:0];
-    assign fc1_w2_4 = 12'h994;
-    assign fc1_n4_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_4[11]}}, fc1_w2_4};
-    assign fc1_n4_p2 = fc1_n4_p2_m[26:0];
-    assign fc1_w3_4 = 13'h13d2;
-    assign fc1_n4_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_4[12]}}, fc1_w3_4};
-    assign fc1_n4_p3 = fc1_n4_p3_m[27:0];
-    assign fc1_w4_4 = 13'h166d;
-    assign fc1_n4_p4_m = {{13{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_4[12]}}, fc1_w4_4};
-    assign fc1_n4_p4 = fc1_n4_p4_m[27:0];
-    assign fc1_w5_4 = 13'h1473;
-    assign fc1_n4_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_4[12]}}, fc1_w5_4};
-    assign fc1_n4_p5 = fc1_n4_p5_m[27:0];
-    assign fc1_w6_4 = 9'h175;
-    assign fc1_n4_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_4[8]}}, fc1_w6_4};
-    assign fc1_n4_p6 = fc1_n4_p6_m[23:0];
-    assign fc1_w7_4 = 10'h146;
-    assign fc1_n4_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_4[9]}}, fc1_w7_4};
-    assign fc1_n4_p7 = fc1_n4_p7_m[24:0];
-    assign fc1_w8_4 = 9'h083;
-    assign fc1_n4_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_4[8]}}, fc1_w8_4};
-    assign fc1_n4_p8 = fc1_n4_p8_m[23:0];
-    assign fc1_w9_4 = 11'h2af;
-    assign fc1_n4_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_4[10]}}, fc1_w9_4};
-    assign fc1_n4_p9 = fc1_n4_p9_m[25:0];
-    assign fc1_w10_4 = 11'h2f7;
-    assign fc1_n4_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_4[10]}}, fc1_w10_4};
-    assign fc1_n4_p10 = fc1_n4_p10_m[25:0];
-    assign fc1_w11_4 = 7'h59;
-    assign fc1_n4_p11_m = {{7{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_4[6]}}, fc1_w11_4};
-    assign fc1_n4_p11 = fc1_n4_p11_m[21:0];
-    assign fc1_w12_4 = 9'h16d;
-    assign fc1_n4_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_4[8]}}, fc1_w12_4};
-    assign fc1_n4_p12 = fc1_n4_p12_m[23:0];
-    assign fc1_w13_4 = 10'h1d4;
-    assign fc1_n4_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_4[9]}}, fc1_w13_4};
-    assign fc1_n4_p13 = fc1_n4_p13_m[24:0];
-    assign fc1_w14_4 = 7'h3a;
-    assign fc1_n4_p14_m = {{7{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_4[6]}}, fc1_w14_4};
-    assign fc1_n4_p14 = fc1_n4_p14_m[21:0];
-    assign fc1_w15_4 = 9'h0d3;
-    assign fc1_n4_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_4[8]}}, fc1_w15_4};
-    assign fc1_n4_p15 = fc1_n4_p15_m[23:0];
-    assign fc1_n4_bias = 21'h097400;
-    assign fc1_n4_t0_0_a = {{1{fc1_n4_p0[23]}}, fc1_n4_p0};
-    assign fc1_n4_t0_0_b = {{1{fc1_n4_p1[23]}}, fc1_n4_p1};
-    assign fc1_n4_t0_0 = fc1_n4_t0_0_a + fc1_n4_t0_0_b;
-    assign fc1_n4_t0_1_a = {{2{fc1_n4_p2[26]}}, fc1_n4_p2};
-    assign fc1_n4_t0_1_b = {{1{fc1_n4_p3[27]}}, fc1_n4_p3};
-    assign fc1_n4_t0_1 = fc1_n4_t0_1_a + fc1_n4_t0_1_b;
-    assign fc1_n4_t0_2_a = {{1{fc1_n4_p4[27]}}, fc1_n4_p4};
-    assign fc1_n4_t0_2_b = {{1{fc1_n4_p5[27]}}, fc1_n4_p5};
-    assign fc1_n4_t0_2 = fc1_n4_t0_2_a + fc1_n4_t0_2_b;
-    assign fc1_n4_t0_3_a = {{1{fc1_n4_p6[23]}}, fc1_n4_p6};
-    assign fc1_n4_t0_3 = fc1_n4_t0_3_a + fc1_n4_p7;
-    assign fc1_n4_t0_4_a = {{2{fc1_n4_p8[23]}}, fc1_n4_p8};
-    assign fc1_n4_t0_4 = fc1_n4_t0_4_a + fc1_n4_p9;
-    assign fc1_n4_t0_5_b = {{4{fc1_n4_p11[21]}}, fc1_n4_p11};
-    assign fc1_n4_t0_5 = fc1_n4_p10 + fc1_n4_t0_5_b;
-    assign fc1_n4_t0_6_a = {{2{fc1_n4_p12[23]}}, fc1_n4_p12};
-    assign fc1_n4_t0_6_b = {{1{fc1_n4_p13[24]}}, fc1_n4_p13};
-    assign fc1_n4_t0_6 = fc1_n4_t0_6_a + fc1_n4_t0_6_b;
-    assign fc1_n4_t0_7_a = {{3{fc1_n4_p14[21]}}, fc1_n4_p14};
-    assign fc1_n4_t0_7_b = {{1{fc1_n4_p15[23]}}, fc1_n4_p15};
-    assign fc1_n4_t0_7 = fc1_n4_t0_7_a + fc1_n4_t0_7_b;
-    assign fc1_n4_t1_0_a = {{4{fc1_n4_t0_0[24]}}, fc1_n4_t0_0};
-    assign fc1_n4_t1_0 = fc1_n4_t1_0_a_d1 + fc1_n4_t0_1_d1;
-    assign fc1_n4_t1_1_b = {{4{fc1_n4_t0_3[24]}}, fc1_n4_t0_3};
-    assign fc1_n4_t1_1 = fc1_n4_t0_2_d1 + fc1_n4_t1_1_b_d1;
-    assign fc1_n4_t1_2_a = {{1{fc1_n4_t0_4[25]}}, fc1_n4_t0_4};
-    assign fc1_n4_t1_2_b = {{1{fc1_n4_t0_5[25]}}, fc1_n4_t0_5};
-    assign fc1_n4_t1_2 = fc1_n4_t1_2_a_d1 + fc1_n4_t1_2_b_d1;
-    assign fc1_n4_t1_3_b = {{1{fc1_n4_t0_7[24]}}, fc1_n4_t0_7};
-    assign fc1_n4_t1_3 = fc1_n4_t0_6_d1 + fc1_n4_t1_3_b_d1;
-    assign fc1_n4_t2_0_a = {{1{fc1_n4_t1_0[28]}}, fc1_n4_t1_0};
-    assign fc1_n4_t2_0_b = {{1{fc1_n4_t1_1[28]}}, fc1_n4_t1_1};
-    assign fc1_n4_t2_0 = fc1_n4_t2_0_a + fc1_n4_t2_0_b;
-    assign fc1_n4_t2_1_a = {{1{fc1_n4_t1_2[26]}}, fc1_n4_t1_2};
-    assign fc1_n4_t2_1_b = {{2{fc1_n4_t1_3[25]}}, fc1_n4_t1_3};
-    assign fc1_n4_t2_1 = fc1_n4_t2_1_a + fc1_n4_t2_1_b;
-    assign fc1_n4_t3_0_b = {{2{fc1_n4_t2_1[27]}}, fc1_n4_t2_1};
-    assign fc1_n4_t3_0 = fc1_n4_t2_0 + fc1_n4_t3_0_b;
-    assign fc1_n4_t4_0_b = {{9{fc1_n4_bias[20]}}, fc1_n4_bias};
-    assign fc1_n4_t4_0 = fc1_n4_t3_0 + fc1_n4_t4_0_b_d1;
-    assign fc1_n4_acc = fc1_n4_t4_0;
-    assign fc1_n4_y_fl = fc1_n4_acc[29:10];
-    assign fc1_n4_y_wrap = fc1_n4_y_fl[15:0];
-    assign fc1_w0_5 = 10'h171;
-    assign fc1_n5_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_5[9]}}, fc1_w0_5};
-    assign fc1_n5_p0 = fc1_n5_p0_m[24:0];
-    assign fc1_w1_5 = 10'h165;
-    assign fc1_n5_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_5[9]}}, fc1_w1_5};
-    assign fc1_n5_p1 = fc1_n5_p1_m[24:0];
-    assign fc1_w2_5 = 10'h2d5;
-    assign fc1_n5_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_5[9]}}, fc1_w2_5};
-    assign fc1_n5_p2 = fc1_n5_p2_m[24:0];
-    assign fc1_w3_5 = 10'h117;
-    assign fc1_n5_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_5[9]}}, fc1_w3_5};
-    assign fc1_n5_p3 = fc1_n5_p3_m[24:0];
-    assign fc1_w4_5 = 5'h14;
-    assign fc1_n5_p4_m = {{5{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_5[4]}}, fc1_w4_5};
-    assign fc1_n5_p4 = fc1_n5_p4_m[19:0];
-    assign fc1_w5_5 = 8'h5e;
-    assign fc1_n5_p5_m = {{8{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_5[7]}}, fc1_w5_5};
-    assign fc1_n5_p5 = fc1_n5_p5_m[22:0];
-    assign fc1_w6_5 = 8'h89;
-    assign fc1_n5_p6_m = {{8{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_5[7]}}, fc1_w6_5};
-    assign fc1_n5_p6 = fc1_n5_p6_m[22:0];
-    assign fc1_w7_5 = 10'h2e4;
-    assign fc1_n5_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_5[9]}}, fc1_w7_5};
-    assign fc1_n5_p7 = fc1_n5_p7_m[24:0];
-    assign fc1_w8_5 = 10'h2be;
-    assign fc1_n5_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_5[9]}}, fc1_w8_5};
-    assign fc1_n5_p8 = fc1_n5_p8_m[24:0];
-    assign fc1_w9_5 = 6'h1f;
-    assign fc1_n5_p9_m = {{6{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_5[5]}}, fc1_w9_5};
-    assign fc1_n5_p9 = fc1_n5_p9_m[20:0];
-    assign fc1_w10_5 = 9'h0ee;
-    assign fc1_n5_p10_m = {{9{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_5[8]}}, fc1_w10_5};
-    assign fc1_n5_p10 = fc1_n5_p10_m[23:0];
-    assign fc1_w11_5 = 9'h140;
-    assign fc1_n5_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_5[8]}}, fc1_w11_5};
-    assign fc1_n5_p11 = fc1_n5_p11_m[23:0];
-    assign fc1_w12_5 = 10'h2dd;
-    assign fc1_n5_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_5[9]}}, fc1_w12_5};
-    assign fc1_n5_p12 = fc1_n5_p12_m[24:0];
-    assign fc1_w13_5 = 9'h0b5;
-    assign fc1_n5_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_5[8]}}, fc1_w13_5};
-    assign fc1_n5_p13 = fc1_n5_p13_m[23:0];
-    assign fc1_w14_5 = 10'h251;
-    assign fc1_n5_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_5[9]}}, fc1_w14_5};
-    assign fc1_n5_p14 = fc1_n5_p14_m[24:0];
-    assign fc1_w15_5 = 8'hb4;
-    assign fc1_n5_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_5[7]}}, fc1_w15_5};
-    assign fc1_n5_p15 = fc1_n5_p15_m[22:0];
-    assign fc1_n5_t0_0_a = {{1{fc1_n5_p0[24]}}, fc1_n5_p0};
-    assign fc1_n5_t0_0_b = {{1{fc1_n5_p1[24]}}, fc1_n5_p1};
-    assign fc1_n5_t0_0 = fc1_n5_t0_0_a + fc1_n5_t0_0_b;
-    assign fc1_n5_t0_1_a = {{1{fc1_n5_p2[24]}}, fc1_n5_p2};
-    assign fc1_n5_t0_1_b = {{1{fc1_n5_p3[24]}}, fc1_n5_p3};
-    assign fc1_n5_t0_1 = fc1_n5_t0_1_a + fc1_n5_t0_1_b;
-    assign fc1_n5_t0_2_a = {{3{fc1_n5_p4[19]}}, fc1_n5_p4};
-    assign fc1_n5_t0_2 = fc1_n5_t0_2_a + fc1_n5_p5;
-    assign fc1_n5_t0_3_a = {{2{fc1_n5_p6[22]}}, fc1_n5_p6};
-    assign fc1_n5_t0_3 = fc1_n5_t0_3_a + fc1_n5_p7;
-    assign fc1_n5_t0_4_b = {{4{fc1_n5_p9[20]}}, fc1_n5_p9};
-    assign fc1_n5_t0_4 = fc1_n5_p8 + fc1_n5_t0_4_b;
-    assign fc1_n5_t0_5_a = {{1{fc1_n5_p10[23]}}, fc1_n5_p10};
-    assign fc1_n5_t0_5_b = {{1{fc1_n5_p11[23]}}, fc1_n5_p11};
-    assign fc1_n5_t0_5 = fc1_n5_t0_5_a + fc1_n5_t0_5_b;
-    assign fc1_n5_t0_6_b = {{1{fc1_n5_p13[23]}}, fc1_n5_p13};
-    assign fc1_n5_t0_6 = fc1_n5_p12 + fc1_n5_t0_6_b;
-    assign fc1_n5_t0_7_b = {{2{fc1_n5_p15[22]}}, fc1_n5_p15};
-    assign fc1_n5_t0_7 = fc1_n5_p14 + fc1_n5_t0_7_b;
-    assign fc1_n5_t1_0_a = {{1{fc1_n5_t0_0[25]}}, fc1_n5_t0_0};
-    assign fc1_n5_t1_0_b = {{1{fc1_n5_t0_1[25]}}, fc1_n5_t0_1};
-    assign fc1_n5_t1_0 = fc1_n5_t1_0_a_d1 + fc1_n5_t1_0_b_d1;
-    assign fc1_n5_t1_1_a = {{2{fc1_n5_t0_2[22]}}, fc1_n5_t0_2};
-    assign fc1_n5_t1_1 = fc1_n5_t1_1_a_d1 + fc1_n5_t0_3_d1;
-    assign fc1_n5_t1_2_a = {{1{fc1_n5_t0_4[24]}}, fc1_n5_t0_4};
-    assign fc1_n5_t1_2_b = {{1{fc1_n5_t0_5[24]}}, fc1_n5_t0_5};
-    assign fc1_n5_t1_2 = fc1_n5_t1_2_a_d1 + fc1_n5_t1_2_b_d1;
-    assign fc1_n5_t1_3_a = {{1{fc1_n5_t0_6[24]}}, fc1_n5_t0_6};
-    assign fc1_n5_t1_3_b = {{1{fc1_n5_t0_7[24]}}, fc1_n5_t0_7};
-    assign fc1_n5_t1_3 = fc1_n5_t1_3_a_d1 + fc1_n5_t1_3_b_d1;
-    assign fc1_n5_t2_0_b = {{2{fc1_n5_t1_1[24]}}, fc1_n5_t1_1};
-    assign fc1_n5_t2_0 = fc1_n5_t1_0 + fc1_n5_t2_0_b;
-    assign fc1_n5_t2_1_a = {{1{fc1_n5_t1_2[25]}}, fc1_n5_t1_2};
-    assign fc1_n5_t2_1_b = {{1{fc1_n5_t1_3[25]}}, fc1_n5_t1_3};
-    assign fc1_n5_t2_1 = fc1_n5_t2_1_a + fc1_n5_t2_1_b;
-    assign fc1_n5_t3_0_a = {{1{fc1_n5_t2_0[26]}}, fc1_n5_t2_0};
-    assign fc1_n5_t3_0_b = {{1{fc1_n5_t2_1[26]}}, fc1_n5_t2_1};
-    assign fc1_n5_t3_0 = fc1_n5_t3_0_a + fc1_n5_t3_0_b;
-    assign fc1_n5_acc = fc1_n5_t3_0;
-    assign fc1_n5_y_fl = fc1_n5_acc[27:10];
-    assign fc1_n5_y_wrap = fc1_n5_y_fl[15:0];
-    assign fc1_w0_6 = 8'h47;
-    assign fc1_n6_p0_m = {{8{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_6[7]}}, fc1_w0_6};
-    assign fc1_n6_p0 = fc1_n6_p0_m[22:0];
-    assign fc1_w1_6 = 10'h2a3;
-    assign fc1_n6_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_6[9]}}, fc1_w1_6};
-    assign fc1_n6_p1 = fc1_n6_p1_m[24:0];
-    assign fc1_w2_6 = 10'h114;
-    assign fc1_n6_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_6[9]}}, fc1_w2_6};
-    assign fc1_n6_p2 = fc1_n6_p2_m[24:0];
-    assign fc1_w3_6 = 9'h0f6;
-    assign fc1_n6_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_6[8]}}, fc1_w3_6};
-    assign fc1_n6_p3 = fc1_n6_p3_m[23:0];
-    assign fc1_w4_6 = 7'h36;
-    assign fc1_n6_p4_m = {{7{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_6[6]}}, fc1_w4_6};
-    assign fc1_n6_p4 = fc1_n6_p4_m[21:0];
-    assign fc1_w5_6 = 8'h4d;
-    assign fc1_n6_p5_m = {{8{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_6[7]}}, fc1_w5_6};
-    assign fc1_n6_p5 = fc1_n6_p5_m[22:0];
-    assign fc1_w6_6 = 5'h14;
-    assign fc1_n6_p6_m = {{5{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_6[4]}}, fc1_w6_6};
-    assign fc1_n6_p6 = fc1_n6_p6_m[19:0];
-    assign fc1_w7_6 = 10'h2d0;
-    assign fc1_n6_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_6[9]}}, fc1_w7_6};
-    assign fc1_n6_p7 = fc1_n6_p7_m[24:0];
-    assign fc1_w8_6 = 5'h14;
-    assign fc1_n6_p8_m = {{5{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_6[4]}}, fc1_w8_6};
-    assign fc1_n6_p8 = fc1_n6_p8_m[19:0];
-    assign fc1_w9_6 = 9'h159;
-    assign fc1_n6_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_6[8]}}, fc1_w9_6};
-    assign fc1_n6_p9 = fc1_n6_p9_m[23:0];
-    assign fc1_w10_6 = 10'h105;
-    assign fc1_n6_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_6[9]}}, fc1_w10_6};
-    assign fc1_n6_p10 = fc1_n6_p10_m[24:0];
-    assign fc1_w11_6 = 10'h274;
-    assign fc1_n6_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_6[9]}}, fc1_w11_6};
-    assign fc1_n6_p11 = fc1_n6_p11_m[24:0];
-    assign fc1_w12_6 = 10'h121;
-    assign fc1_n6_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_6[9]}}, fc1_w12_6};
-    assign fc1_n6_p12 = fc1_n6_p12_m[24:0];
-    assign fc1_w13_6 = 10'h29b;
-    assign fc1_n6_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_6[9]}}, fc1_w13_6};
-    assign fc1_n6_p13 = fc1_n6_p13_m[24:0];
-    assign fc1_w14_6 = 10'h290;
-    assign fc1_n6_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_6[9]}}, fc1_w14_6};
-    assign fc1_n6_p14 = fc1_n6_p14_m[24:0];
-    assign fc1_w15_6 = 9'h163;
-    assign fc1_n6_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_6[8]}}, fc1_w15_6};
-    assign fc1_n6_p15 = fc1_n6_p15_m[23:0];
-    assign fc1_n6_t0_0_a = {{2{fc1_n6_p0[22]}}, fc1_n6_p0};
-    assign fc1_n6_t0_0 = fc1_n6_t0_0_a + fc1_n6_p1;
-    assign fc1_n6_t0_1_a = {{1{fc1_n6_p2[24]}}, fc1_n6_p2};
-    assign fc1_n6_t0_1_b = {{2{fc1_n6_p3[23]}}, fc1_n6_p3};
-    assign fc1_n6_t0_1 = fc1_n6_t0_1_a + fc1_n6_t0_1_b;
-    assign fc1_n6_t0_2_a = {{2{fc1_n6_p4[21]}}, fc1_n6_p4};
-    assign fc1_n6_t0_2_b = {{1{fc1_n6_p5[22]}}, fc1_n6_p5};
-    assign fc1_n6_t0_2 = fc1_n6_t0_2_a + fc1_n6_t0_2_b;
-    assign fc1_n6_t0_3_a = {{5{fc1_n6_p6[19]}}, fc1_n6_p6};
-    assign fc1_n6_t0_3 = fc1_n6_t0_3_a + fc1_n6_p7;
-    assign fc1_n6_t0_4_a = {{4{fc1_n6_p8[19]}}, fc1_n6_p8};
-    assign fc1_n6_t0_4 = fc1_n6_t0_4_a + fc1_n6_p9;
-    assign fc1_n6_t0_5_a = {{1{fc1_n6_p10[24]}}, fc1_n6_p10};
-    assign fc1_n6_t0_5_b = {{1{fc1_n6_p11[24]}}, fc1_n6_p11};
-    assign fc1_n6_t0_5 = fc1_n6_t0_5_a + fc1_n6_t0_5_b;
-    assign fc1_n6_t0_6_a = {{1{fc1_n6_p12[24]}}, fc1_n6_p12};
-    assign fc1_n6_t0_6_b = {{1{fc1_n6_p13[24]}}, fc1_n6_p13};
-    assign fc1_n6_t0_6 = fc1_n6_t0_6_a + fc1_n6_t0_6_b;
-    assign fc1_n6_t0_7_a = {{1{fc1_n6_p14[24]}}, fc1_n6_p14};
-    assign fc1_n6_t0_7_b = {{2{fc1_n6_p15[23]}}, fc1_n6_p15};
-    assign fc1_n6_t0_7 = fc1_n6_t0_7_a + fc1_n6_t0_7_b;
-    assign fc1_n6_t1_0_a = {{1{fc1_n6_t0_0[24]}}, fc1_n6_t0_0};
-    assign fc1_n6_t1_0 = fc1_n6_t1_0_a_d1 + fc1_n6_t0_1_d1;
-    assign fc1_n6_t1_1_a = {{1{fc1_n6_t0_2[23]}}, fc1_n6_t0_2};
-    assign fc1_n6_t1_1 = fc1_n6_t1_1_a_d1 + fc1_n6_t0_3_d1;
-    assign fc1_n6_t1_2_a = {{2{fc1_n6_t0_4[23]}}, fc1_n6_t0_4};
-    assign fc1_n6_t1_2 = fc1_n6_t1_2_a_d1 + fc1_n6_t0_5_d1;
-    assign fc1_n6_t1_3_a = {{1{fc1_n6_t0_6[25]}}, fc1_n6_t0_6};
-    assign fc1_n6_t1_3_b = {{1{fc1_n6_t0_7[25]}}, fc1_n6_t0_7};
-    assign fc1_n6_t1_3 = fc1_n6_t1_3_a_d1 + fc1_n6_t1_3_b_d1;
-    assign fc1_n6_t2_0_a = {{1{fc1_n6_t1_0[25]}}, fc1_n6_t1_0};
-    assign fc1_n6_t2_0_b = {{2{fc1_n6_t1_1[24]}}, fc1_n6_t1_1};
-    assign fc1_n6_t2_0 = fc1_n6_t2_0_a + fc1_n6_t2_0_b;
-    assign fc1_n6_t2_1_a = {{1{fc1_n6_t1_2[25]}}, fc1_n6_t1_2};
-    assign fc1_n6_t2_1 = fc1_n6_t2_1_a + fc1_n6_t1_3;
-    assign fc1_n6_t3_0_a = {{1{fc1_n6_t2_0[26]}}, fc1_n6_t2_0};
-    assign fc1_n6_t3_0_b = {{1{fc1_n6_t2_1[26]}}, fc1_n6_t2_1};
-    assign fc1_n6_t3_0 = fc1_n6_t3_0_a + fc1_n6_t3_0_b;
-    assign fc1_n6_acc = fc1_n6_t3_0;
-    assign fc1_n6_y_fl = fc1_n6_acc[27:10];
-    assign fc1_n6_y_wrap = fc1_n6_y_fl[15:0];
-    assign fc1_w0_7 = 9'h086;
-    assign fc1_n7_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_7[8]}}, fc1_w0_7};
-    assign fc1_n7_p0 = fc1_n7_p0_m[23:0];
-    assign fc1_w1_7 = 7'h50;
-    assign fc1_n7_p1_m = {{7{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_7[6]}}, fc1_w1_7};
-    assign fc1_n7_p1 = fc1_n7_p1_m[21:0];
-    assign fc1_w2_7 = 12'h87c;
-    assign fc1_n7_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_7[11]}}, fc1_w2_7};
-    assign fc1_n7_p2 = fc1_n7_p2_m[26:0];
-    assign fc1_w3_7 = 13'h1530;
-    assign fc1_n7_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_7[12]}}, fc1_w3_7};
-    assign fc1_n7_p3 = fc1_n7_p3_m[27:0];
-    assign fc1_w4_7 = 12'h838;
-    assign fc1_n7_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_7[11]}}, fc1_w4_7};
-    assign fc1_n7_p4 = fc1_n7_p4_m[26:0];
-    assign fc1_w5_7 = 13'h1675;
-    assign fc1_n7_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_7[12]}}, fc1_w5_7};
-    assign fc1_n7_p5 = fc1_n7_p5_m[27:0];
-    assign fc1_w6_7 = 9'h110;
-    assign fc1_n7_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_7[8]}}, fc1_w6_7};
-    assign fc1_n7_p6 = fc1_n7_p6_m[23:0];
-    assign fc1_w7_7 = 9'h0d6;
-    assign fc1_n7_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_7[8]}}, fc1_w7_7};
-    assign fc1_n7_p7 = fc1_n7_p7_m[23:0];
-    assign fc1_w8_7 = 9'h14c;
-    assign fc1_n7_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_7[8]}}, fc1_w8_7};
-    assign fc1_n7_p8 = fc1_n7_p8_m[23:0];
-    assign fc1_w9_7 = 9'h0d3;
-    assign fc1_n7_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_7[8]}}, fc1_w9_7};
-    assign fc1_n7_p9 = fc1_n7_p9_m[23:0];
-    assign fc1_w10_7 = 7'h24;
-    assign fc1_n7_p10_m = {{7{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_7[6]}}, fc1_w10_7};
-    assign fc1_n7_p10 = fc1_n7_p10_m[21:0];
-    assign fc1_w11_7 = 11'h392;
-    assign fc1_n7_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_7[10]}}, fc1_w11_7};
-    assign fc1_n7_p11 = fc1_n7_p11_m[25:0];
-    assign fc1_w12_7 = 10'h17b;
-    assign fc1_n7_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_7[9]}}, fc1_w12_7};
-    assign fc1_n7_p12 = fc1_n7_p12_m[24:0];
-    assign fc1_w13_7 = 5'h16;
-    assign fc1_n7_p13_m = {{5{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_7[4]}}, fc1_w13_7};
-    assign fc1_n7_p13 = fc1_n7_p13_m[19:0];
-    assign fc1_w14_7 = 10'h2d8;
-    assign fc1_n7_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_7[9]}}, fc1_w14_7};
-    assign fc1_n7_p14 = fc1_n7_p14_m[24:0];
-    assign fc1_w15_7 = 9'h0e0;
-    assign fc1_n7_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_7[8]}}, fc1_w15_7};
-    assign fc1_n7_p15 = fc1_n7_p15_m[23:0];
-    assign fc1_n7_bias = 20'hb0800;
-    assign fc1_n7_t0_0_b = {{2{fc1_n7_p1[21]}}, fc1_n7_p1};
-    assign fc1_n7_t0_0 = fc1_n7_p0 + fc1_n7_t0_0_b;
-    assign fc1_n7_t0_1_a = {{2{fc1_n7_p2[26]}}, fc1_n7_p2};
-    assign fc1_n7_t0_1_b = {{1{fc1_n7_p3[27]}}, fc1_n7_p3};
-    assign fc1_n7_t0_1 = fc1_n7_t0_1_a + fc1_n7_t0_1_b;
-    assign fc1_n7_t0_2_a = {{2{fc1_n7_p4[26]}}, fc1_n7_p4};
-    assign fc1_n7_t0_2_b = {{1{fc1_n7_p5[27]}}, fc1_n7_p5};
-    assign fc1_n7_t0_2 = fc1_n7_t0_2_a + fc1_n7_t0_2_b;
-    assign fc1_n7_t0_3_a = {{1{fc1_n7_p6[23]}}, fc1_n7_p6};
-    assign fc1_n7_t0_3_b = {{1{fc1_n7_p7[23]}}, fc1_n7_p7};
-    assign fc1_n7_t0_3 = fc1_n7_t0_3_a + fc1_n7_t0_3_b;
-    assign fc1_n7_t0_4_a = {{1{fc1_n7_p8[23]}}, fc1_n7_p8};
-    assign fc1_n7_t0_4_b = {{1{fc1_n7_p9[23]}}, fc1_n7_p9};
-    assign fc1_n7_t0_4 = fc1_n7_t0_4_a + fc1_n7_t0_4_b;
-    assign fc1_n7_t0_5_a = {{4{fc1_n7_p10[21]}}, fc1_n7_p10};
-    assign fc1_n7_t0_5 = fc1_n7_t0_5_a + fc1_n7_p11;
-    assign fc1_n7_t0_6_b = {{5{fc1_n7_p13[19]}}, fc1_n7_p13};
-    assign fc1_n7_t0_6 = fc1_n7_p12 + fc1_n7_t0_6_b;
-    assign fc1_n7_t0_7_a = {{1{fc1_n7_p14[24]}}, fc1_n7_p14};
-    assign fc1_n7_t0_7_b = {{2{fc1_n7_p15[23]}}, fc1_n7_p15};
-    assign fc1_n7_t0_7 = fc1_n7_t0_7_a + fc1_n7_t0_7_b;
-    assign fc1_n7_t1_0_a = {{5{fc1_n7_t0_0[23]}}, fc1_n7_t0_0};
-    assign fc1_n7_t1_0 = fc1_n7_t1_0_a_d1 + fc1_n7_t0_1_d1;
-    assign fc1_n7_t1_1_b = {{4{fc1_n7_t0_3[24]}}, fc1_n7_t0_3};
-    assign fc1_n7_t1_1 = fc1_n7_t0_2_d1 + fc1_n7_t1_1_b_d1;
-    assign fc1_n7_t1_2_a = {{2{fc1_n7_t0_4[24]}}, fc1_n7_t0_4};
-    assign fc1_n7_t1_2_b = {{1{fc1_n7_t0_5[25]}}, fc1_n7_t0_5};
-    assign fc1_n7_t1_2 = fc1_n7_t1_2_a_d1 + fc1_n7_t1_2_b_d1;
-    assign fc1_n7_t1_3_a = {{1{fc1_n7_t0_6[24]}}, fc1_n7_t0_6};
-    assign fc1_n7_t1_3 = fc1_n7_t1_3_a_d1 + fc1_n7_t0_7_d1;
-    assign fc1_n7_t2_0_a = {{1{fc1_n7_t1_0[28]}}, fc1_n7_t1_0};
-    assign fc1_n7_t2_0_b = {{1{fc1_n7_t1_1[28]}}, fc1_n7_t1_1};
-    assign fc1_n7_t2_0 = fc1_n7_t2_0_a + fc1_n7_t2_0_b;
-    assign fc1_n7_t2_1_a = {{1{fc1_n7_t1_2[26]}}, fc1_n7_t1_2};
-    assign fc1_n7_t2_1_b = {{2{fc1_n7_t1_3[25]}}, fc1_n7_t1_3};
-    assign fc1_n7_t2_1 = fc1_n7_t2_1_a + fc1_n7_t2_1_b;
-    assign fc1_n7_t3_0_b = {{2{fc1_n7_t2_1[27]}}, fc1_n7_t2_1};
-    assign fc1_n7_t3_0 = fc1_n7_t2_0 + fc1_n7_t3_0_b;
-    assign fc1_n7_t4_0_b = {{10{fc1_n7_bias[19]}}, fc1_n7_bias};
-    assign fc1_n7_t4_0 = fc1_n7_t3_0 + fc1_n7_t4_0_b_d1;
-    assign fc1_n7_acc = fc1_n7_t4_0;
-    assign fc1_n7_y_fl = fc1_n7_acc[29:10];
-    assign fc1_n7_y_wrap = fc1_n7_y_fl[15:0];
-    assign fc1_w0_8 = 10'h151;
-    assign fc1_n8_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_8[9]}}, fc1_w0_8};
-    assign fc1_n8_p0 = fc1_n8_p0_m[24:0];
-    assign fc1_w1_8 = 9'h089;
-    assign fc1_n8_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_8[8]}}, fc1_w1_8};
-    assign fc1_n8_p1 = fc1_n8_p1_m[23:0];
-    assign fc1_w2_8 = 12'h5d1;
-    assign fc1_n8_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_8[11]}}, fc1_w2_8};
-    assign fc1_n8_p2 = fc1_n8_p2_m[26:0];
-    assign fc1_w3_8 = 12'h523;
-    assign fc1_n8_p3_m = {{12{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_8[11]}}, fc1_w3_8};
-    assign fc1_n8_p3 = fc1_n8_p3_m[26:0];
-    assign fc1_w4_8 = 11'h2b4;
-    assign fc1_n8_p4_m = {{11{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_8[10]}}, fc1_w4_8};
-    assign fc1_n8_p4 = fc1_n8_p4_m[25:0];
-    assign fc1_w5_8 = 12'h5ff;
-    assign fc1_n8_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_8[11]}}, fc1_w5_8};
-    assign fc1_n8_p5 = fc1_n8_p5_m[26:0];
-    assign fc1_w6_8 = 9'h12d;
-    assign fc1_n8_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_8[8]}}, fc1_w6_8};
-    assign fc1_n8_p6 = fc1_n8_p6_m[23:0];
-    assign fc1_w7_8 = 10'h249;
-    assign fc1_n8_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_8[9]}}, fc1_w7_8};
-    assign fc1_n8_p7 = fc1_n8_p7_m[24:0];
-    assign fc1_w8_8 = 9'h0e9;
-    assign fc1_n8_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_8[8]}}, fc1_w8_8};
-    assign fc1_n8_p8 = fc1_n8_p8_m[23:0];
-    assign fc1_w9_8 = 9'h0a7;
-    assign fc1_n8_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_8[8]}}, fc1_w9_8};
-    assign fc1_n8_p9 = fc1_n8_p9_m[23:0];
-    assign fc1_w10_8 = 11'h275;
-    assign fc1_n8_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_8[10]}}, fc1_w10_8};
-    assign fc1_n8_p10 = fc1_n8_p10_m[25:0];
-    assign fc1_w11_8 = 12'h46e;
-    assign fc1_n8_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_8[11]}}, fc1_w11_8};
-    assign fc1_n8_p11 = fc1_n8_p11_m[26:0];
-    assign fc1_w12_8 = 10'h120;
-    assign fc1_n8_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_8[9]}}, fc1_w12_8};
-    assign fc1_n8_p12 = fc1_n8_p12_m[24:0];
-    assign fc1_w13_8 = 10'h1fe;
-    assign fc1_n8_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_8[9]}}, fc1_w13_8};
-    assign fc1_n8_p13 = fc1_n8_p13_m[24:0];
-    assign fc1_w14_8 = 10'h17d;
-    assign fc1_n8_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_8[9]}}, fc1_w14_8};
-    assign fc1_n8_p14 = fc1_n8_p14_m[24:0];
-    assign fc1_w15_8 = 8'h4a;
-    assign fc1_n8_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_8[7]}}, fc1_w15_8};
-    assign fc1_n8_p15 = fc1_n8_p15_m[22:0];
-    assign fc1_n8_bias = 21'h0ad800;
-    assign fc1_n8_t0_0_b = {{1{fc1_n8_p1[23]}}, fc1_n8_p1};
-    assign fc1_n8_t0_0 = fc1_n8_p0 + fc1_n8_t0_0_b;
-    assign fc1_n8_t0_1_a = {{1{fc1_n8_p2[26]}}, fc1_n8_p2};
-    assign fc1_n8_t0_1_b = {{1{fc1_n8_p3[26]}}, fc1_n8_p3};
-    assign fc1_n8_t0_1 = fc1_n8_t0_1_a + fc1_n8_t0_1_b;
-    assign fc1_n8_t0_2_a = {{2{fc1_n8_p4[25]}}, fc1_n8_p4};
-    assign fc1_n8_t0_2_b = {{1{fc1_n8_p5[26]}}, fc1_n8_p5};
-    assign fc1_n8_t0_2 = fc1_n8_t0_2_a + fc1_n8_t0_2_b;
-    assign fc1_n8_t0_3_a = {{2{fc1_n8_p6[23]}}, fc1_n8_p6};
-    assign fc1_n8_t0_3_b = {{1{fc1_n8_p7[24]}}, fc1_n8_p7};
-    assign fc1_n8_t0_3 = fc1_n8_t0_3_a + fc1_n8_t0_3_b;
-    assign fc1_n8_t0_4_a = {{1{fc1_n8_p8[23]}}, fc1_n8_p8};
-    assign fc1_n8_t0_4_b = {{1{fc1_n8_p9[23]}}, fc1_n8_p9};
-    assign fc1_n8_t0_4 = fc1_n8_t0_4_a + fc1_n8_t0_4_b;
-    assign fc1_n8_t0_5_a = {{1{fc1_n8_p10[25]}}, fc1_n8_p10};
-    assign fc1_n8_t0_5 = fc1_n8_t0_5_a + fc1_n8_p11;
-    assign fc1_n8_t0_6_a = {{1{fc1_n8_p12[24]}}, fc1_n8_p12};
-    assign fc1_n8_t0_6_b = {{1{fc1_n8_p13[24]}}, fc1_n8_p13};
-    assign fc1_n8_t0_6 = fc1_n8_t0_6_a + fc1_n8_t0_6_b;
-    assign fc1_n8_t0_7_b = {{2{fc1_n8_p15[22]}}, fc1_n8_p15};
-    assign fc1_n8_t0_7 = fc1_n8_p14 + fc1_n8_t0_7_b;
-    assign fc1_n8_t1_0_a = {{3{fc1_n8_t0_0[24]}}, fc1_n8_t0_0};
-    assign fc1_n8_t1_0 = fc1_n8_t1_0_a_d1 + fc1_n8_t0_1_d1;
-    assign fc1_n8_t1_1_b = {{2{fc1_n8_t0_3[25]}}, fc1_n8_t0_3};
-    assign fc1_n8_t1_1 = fc1_n8_t0_2_d1 + fc1_n8_t1_1_b_d1;
-    assign fc1_n8_t1_2_a = {{3{fc1_n8_t0_4[24]}}, fc1_n8_t0_4};
-    assign fc1_n8_t1_2_b = {{1{fc1_n8_t0_5[26]}}, fc1_n8_t0_5};
-    assign fc1_n8_t1_2 = fc1_n8_t1_2_a_d1 + fc1_n8_t1_2_b_d1;
-    assign fc1_n8_t1_3_a = {{1{fc1_n8_t0_6[25]}}, fc1_n8_t0_6};
-    assign fc1_n8_t1_3_b = {{2{fc1_n8_t0_7[24]}}, fc1_n8_t0_7};
-    assign fc1_n8_t1_3 = fc1_n8_t1_3_a_d1 + fc1_n8_t1_3_b_d1;
-    assign fc1_n8_t2_0_a = {{1{fc1_n8_t1_0[27]}}, fc1_n8_t1_0};
-    assign fc1_n8_t2_0_b = {{1{fc1_n8_t1_1[27]}}, fc1_n8_t1_1};
-    assign fc1_n8_t2_0 = fc1_n8_t2_0_a + fc1_n8_t2_0_b;
-    assign fc1_n8_t2_1_b = {{1{fc1_n8_t1_3[26]}}, fc1_n8_t1_3};
-    assign fc1_n8_t2_1 = fc1_n8_t1_2 + fc1_n8_t2_1_b;
-    assign fc1_n8_t3_0_a = {{1{fc1_n8_t2_0[28]}}, fc1_n8_t2_0};
-    assign fc1_n8_t3_0_b = {{2{fc1_n8_t2_1[27]}}, fc1_n8_t2_1};
-    assign fc1_n8_t3_0 = fc1_n8_t3_0_a + fc1_n8_t3_0_b;
-    assign fc1_n8_t4_0_b = {{9{fc1_n8_bias[20]}}, fc1_n8_bias};
-    assign fc1_n8_t4_0 = fc1_n8_t3_0 + fc1_n8_t4_0_b_d1;
-    assign fc1_n8_acc = fc1_n8_t4_0;
-    assign fc1_n8_y_fl = fc1_n8_acc[29:10];
-    assign fc1_n8_y_wrap = fc1_n8_y_fl[15:0];
-    assign fc1_w0_9 = 8'ha3;
-    assign fc1_n9_p0_m = {{8{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_9[7]}}, fc1_w0_9};
-    assign fc1_n9_p0 = fc1_n9_p0_m[22:0];
-    assign fc1_w1_9 = 9'h0c9;
-    assign fc1_n9_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_9[8]}}, fc1_w1_9};
-    assign fc1_n9_p1 = fc1_n9_p1_m[23:0];
-    assign fc1_w2_9 = 12'ha55;
-    assign fc1_n9_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_9[11]}}, fc1_w2_9};
-    assign fc1_n9_p2 = fc1_n9_p2_m[26:0];
-    assign fc1_w3_9 = 13'h159f;
-    assign fc1_n9_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_9[12]}}, fc1_w3_9};
-    assign fc1_n9_p3 = fc1_n9_p3_m[27:0];
-    assign fc1_w4_9 = 12'h9bc;
-    assign fc1_n9_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_9[11]}}, fc1_w4_9};
-    assign fc1_n9_p4 = fc1_n9_p4_m[26:0];
-    assign fc1_w5_9 = 12'h98e;
-    assign fc1_n9_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_9[11]}}, fc1_w5_9};
-    assign fc1_n9_p5 = fc1_n9_p5_m[26:0];
-    assign fc1_w6_9 = 10'h274;
-    assign fc1_n9_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_9[9]}}, fc1_w6_9};
-    assign fc1_n9_p6 = fc1_n9_p6_m[24:0];
-    assign fc1_w7_9 = 10'h2fe;
-    assign fc1_n9_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_9[9]}}, fc1_w7_9};
-    assign fc1_n9_p7 = fc1_n9_p7_m[24:0];
-    assign fc1_w8_9 = 11'h580;
-    assign fc1_n9_p8_m = {{11{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_9[10]}}, fc1_w8_9};
-    assign fc1_n9_p8 = fc1_n9_p8_m[25:0];
-    assign fc1_w9_9 = 11'h2aa;
-    assign fc1_n9_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_9[10]}}, fc1_w9_9};
-    assign fc1_n9_p9 = fc1_n9_p9_m[25:0];
-    assign fc1_w10_9 = 10'h101;
-    assign fc1_n9_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_9[9]}}, fc1_w10_9};
-    assign fc1_n9_p10 = fc1_n9_p10_m[24:0];
-    assign fc1_w11_9 = 12'h406;
-    assign fc1_n9_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_9[11]}}, fc1_w11_9};
-    assign fc1_n9_p11 = fc1_n9_p11_m[26:0];
-    assign fc1_w12_9 = 9'h091;
-    assign fc1_n9_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_9[8]}}, fc1_w12_9};
-    assign fc1_n9_p12 = fc1_n9_p12_m[23:0];
-    assign fc1_w13_9 = 5'h11;
-    assign fc1_n9_p13_m = {{5{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_9[4]}}, fc1_w13_9};
-    assign fc1_n9_p13 = fc1_n9_p13_m[19:0];
-    assign fc1_w14_9 = 10'h1c2;
-    assign fc1_n9_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_9[9]}}, fc1_w14_9};
-    assign fc1_n9_p14 = fc1_n9_p14_m[24:0];
-    assign fc1_w15_9 = 10'h2a8;
-    assign fc1_n9_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_9[9]}}, fc1_w15_9};
-    assign fc1_n9_p15 = fc1_n9_p15_m[24:0];
-    assign fc1_n9_bias = 21'h0a2c00;
-    assign fc1_n9_t0_0_a = {{2{fc1_n9_p0[22]}}, fc1_n9_p0};
-    assign fc1_n9_t0_0_b = {{1{fc1_n9_p1[23]}}, fc1_n9_p1};
-    assign fc1_n9_t0_0 = fc1_n9_t0_0_a + fc1_n9_t0_0_b;
-    assign fc1_n9_t0_1_a = {{2{fc1_n9_p2[26]}}, fc1_n9_p2};
-    assign fc1_n9_t0_1_b = {{1{fc1_n9_p3[27]}}, fc1_n9_p3};
-    assign fc1_n9_t0_1 = fc1_n9_t0_1_a + fc1_n9_t0_1_b;
-    assign fc1_n9_t0_2_a = {{1{fc1_n9_p4[26]}}, fc1_n9_p4};
-    assign fc1_n9_t0_2_b = {{1{fc1_n9_p5[26]}}, fc1_n9_p5};
-    assign fc1_n9_t0_2 = fc1_n9_t0_2_a + fc1_n9_t0_2_b;
-    assign fc1_n9_t0_3_a = {{1{fc1_n9_p6[24]}}, fc1_n9_p6};
-    assign fc1_n9_t0_3_b = {{1{fc1_n9_p7[24]}}, fc1_n9_p7};
-    assign fc1_n9_t0_3 = fc1_n9_t0_3_a + fc1_n9_t0_3_b;
-    assign fc1_n9_t0_4_a = {{1{fc1_n9_p8[25]}}, fc1_n9_p8};
-    assign fc1_n9_t0_4_b = {{1{fc1_n9_p9[25]}}, fc1_n9_p9};
-    assign fc1_n9_t0_4 = fc1_n9_t0_4_a + fc1_n9_t0_4_b;
-    assign fc1_n9_t0_5_a = {{2{fc1_n9_p10[24]}}, fc1_n9_p10};
-    assign fc1_n9_t0_5 = fc1_n9_t0_5_a + fc1_n9_p11;
-    assign fc1_n9_t0_6_b = {{4{fc1_n9_p13[19]}}, fc1_n9_p13};
-    assign fc1_n9_t0_6 = fc1_n9_p12 + fc1_n9_t0_6_b;
-    assign fc1_n9_t0_7_a = {{1{fc1_n9_p14[24]}}, fc1_n9_p14};
-    assign fc1_n9_t0_7_b = {{1{fc1_n9_p15[24]}}, fc1_n9_p15};
-    assign fc1_n9_t0_7 = fc1_n9_t0_7_a + fc1_n9_t0_7_b;
-    assign fc1_n9_t1_0_a = {{4{fc1_n9_t0_0[24]}}, fc1_n9_t0_0};
-    assign fc1_n9_t1_0 = fc1_n9_t1_0_a_d1 + fc1_n9_t0_1_d1;
-    assign fc1_n9_t1_1_b = {{2{fc1_n9_t0_3[25]}}, fc1_n9_t0_3};
-    assign fc1_n9_t1_1 = fc1_n9_t0_2_d1 + fc1_n9_t1_1_b_d1;
-    assign fc1_n9_t1_2_a = {{1{fc1_n9_t0_4[26]}}, fc1_n9_t0_4};
-    assign fc1_n9_t1_2_b = {{1{fc1_n9_t0_5[26]}}, fc1_n9_t0_5};
-    assign fc1_n9_t1_2 = fc1_n9_t1_2_a_d1 + fc1_n9_t1_2_b_d1;
-    assign fc1_n9_t1_3_a = {{2{fc1_n9_t0_6[23]}}, fc1_n9_t0_6};
-    assign fc1_n9_t1_3 = fc1_n9_t1_3_a_d1 + fc1_n9_t0_7_d1;
-    assign fc1_n9_t2_0_a = {{1{fc1_n9_t1_0[28]}}, fc1_n9_t1_0};
-    assign fc1_n9_t2_0_b = {{2{fc1_n9_t1_1[27]}}, fc1_n9_t1_1};
-    assign fc1_n9_t2_0 = fc1_n9_t2_0_a + fc1_n9_t2_0_b;
-    assign fc1_n9_t2_1_b = {{2{fc1_n9_t1_3[25]}}, fc1_n9_t1_3};
-    assign fc1_n9_t2_1 = fc1_n9_t1_2 + fc1_n9_t2_1_b;
-    assign fc1_n9_t3_0_b = {{2{fc1_n9_t2_1[27]}}, fc1_n9_t2_1};
-    assign fc1_n9_t3_0 = fc1_n9_t2_0 + fc1_n9_t3_0_b;
-    assign fc1_n9_t4_0_b = {{9{fc1_n9_bias[20]}}, fc1_n9_bias};
-    assign fc1_n9_t4_0 = fc1_n9_t3_0 + fc1_n9_t4_0_b_d1;
-    assign fc1_n9_acc = fc1_n9_t4_0;
-    assign fc1_n9_y_fl = fc1_n9_acc[29:10];
-    assign fc1_n9_y_wrap = fc1_n9_y_fl[15:0];
-    assign fc1_w0_10 = 9'h131;
-    assign fc1_n10_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_10[8]}}, fc1_w0_10};
-    assign fc1_n10_p0 = fc1_n10_p0_m[23:0];
-    assign fc1_w1_10 = 7'h57;
-    assign fc1_n10_p1_m = {{7{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_10[6]}}, fc1_w1_10};
-    assign fc1_n10_p1 = fc1_n10_p1_m[21:0];
-    assign fc1_w2_10 = 9'h09b;
-    assign fc1_n10_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_10[8]}}, fc1_w2_10};
-    assign fc1_n10_p2 = fc1_n10_p2_m[23:0];
-    assign fc1_w3_10 = 11'h58b;
-    assign fc1_n10_p3_m = {{11{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_10[10]}}, fc1_w3_10};
-    assign fc1_n10_p3 = fc1_n10_p3_m[25:0];
-    assign fc1_w4_10 = 10'h277;
-    assign fc1_n10_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_10[9]}}, fc1_w4_10};
-    assign fc1_n10_p4 = fc1_n10_p4_m[24:0];
-    assign fc1_w5_10 = 9'h134;
-    assign fc1_n10_p5_m = {{9{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_10[8]}}, fc1_w5_10};
-    assign fc1_n10_p5 = fc1_n10_p5_m[23:0];
-    assign fc1_w6_10 = 9'h12a;
-    assign fc1_n10_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_10[8]}}, fc1_w6_10};
-    assign fc1_n10_p6 = fc1_n10_p6_m[23:0];
-    assign fc1_w7_10 = 9'h144;
-    assign fc1_n10_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_10[8]}}, fc1_w7_10};
-    assign fc1_n10_p7 = fc1_n10_p7_m[23:0];
-    assign fc1_w8_10 = 10'h2da;
-    assign fc1_n10_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_10[9]}}, fc1_w8_10};
-    assign fc1_n10_p8 = fc1_n10_p8_m[24:0];
-    assign fc1_w9_10 = 11'h299;
-    assign fc1_n10_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_10[10]}}, fc1_w9_10};
-    assign fc1_n10_p9 = fc1_n10_p9_m[25:0];
-    assign fc1_w10_10 = 12'h45f;
-    assign fc1_n10_p10_m = {{12{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_10[11]}}, fc1_w10_10};
-    assign fc1_n10_p10 = fc1_n10_p10_m[26:0];
-    assign fc1_w11_10 = 12'h436;
-    assign fc1_n10_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_10[11]}}, fc1_w11_10};
-    assign fc1_n10_p11 = fc1_n10_p11_m[26:0];
-    assign fc1_w12_10 = 7'h31;
-    assign fc1_n10_p12_m = {{7{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_10[6]}}, fc1_w12_10};
-    assign fc1_n10_p12 = fc1_n10_p12_m[21:0];
-    assign fc1_w13_10 = 11'h394;
-    assign fc1_n10_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_10[10]}}, fc1_w13_10};
-    assign fc1_n10_p13 = fc1_n10_p13_m[25:0];
-    assign fc1_w14_10 = 9'h0ed;
-    assign fc1_n10_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_10[8]}}, fc1_w14_10};
-    assign fc1_n10_p14 = fc1_n10_p14_m[23:0];
-    assign fc1_w15_10 = 10'h152;
-    assign fc1_n10_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_10[9]}}, fc1_w15_10};
-    assign fc1_n10_p15 = fc1_n10_p15_m[24:0];
-    assign fc1_n10_bias = 21'h0cec00;
-    assign fc1_n10_t0_0_b = {{2{fc1_n10_p1[21]}}, fc1_n10_p1};
-    assign fc1_n10_t0_0 = fc1_n10_p0 + fc1_n10_t0_0_b;
-    assign fc1_n10_t0_1_a = {{2{fc1_n10_p2[23]}}, fc1_n10_p2};
-    assign fc1_n10_t0_1 = fc1_n10_t0_1_a + fc1_n10_p3;
-    assign fc1_n10_t0_2_a = {{1{fc1_n10_p4[24]}}, fc1_n10_p4};
-    assign fc1_n10_t0_2_b = {{2{fc1_n10_p5[23]}}, fc1_n10_p5};
-    assign fc1_n10_t0_2 = fc1_n10_t0_2_a + fc1_n10_t0_2_b;
-    assign fc1_n10_t0_3_a = {{1{fc1_n10_p6[23]}}, fc1_n10_p6};
-    assign fc1_n10_t0_3_b = {{1{fc1_n10_p7[23]}}, fc1_n10_p7};
-    assign fc1_n10_t0_3 = fc1_n10_t0_3_a + fc1_n10_t0_3_b;
-    assign fc1_n10_t0_4_a = {{1{fc1_n10_p8[24]}}, fc1_n10_p8};
-    assign fc1_n10_t0_4 = fc1_n10_t0_4_a + fc1_n10_p9;
-    assign fc1_n10_t0_5_a = {{1{fc1_n10_p10[26]}}, fc1_n10_p10};
-    assign fc1_n10_t0_5_b = {{1{fc1_n10_p11[26]}}, fc1_n10_p11};
-    assign fc1_n10_t0_5 = fc1_n10_t0_5_a + fc1_n10_t0_5_b;
-    assign fc1_n10_t0_6_a = {{4{fc1_n10_p12[21]}}, fc1_n10_p12};
-    assign fc1_n10_t0_6 = fc1_n10_t0_6_a + fc1_n10_p13;
-    assign fc1_n10_t0_7_a = {{2{fc1_n10_p14[23]}}, fc1_n10_p14};
-    assign fc1_n10_t0_7_b = {{1{fc1_n10_p15[24]}}, fc1_n10_p15};
-    assign fc1_n10_t0_7 = fc1_n10_t0_7_a + fc1_n10_t0_7_b;
-    assign fc1_n10_t1_0_a = {{3{fc1_n10_t0_0[23]}}, fc1_n10_t0_0};
-    assign fc1_n10_t1_0_b = {{1{fc1_n10_t0_1[25]}}, fc1_n10_t0_1};
-    assign fc1_n10_t1_0 = fc1_n10_t1_0_a_d1 + fc1_n10_t1_0_b_d1;
-    assign fc1_n10_t1_1_b = {{1{fc1_n10_t0_3[24]}}, fc1_n10_t0_3};
-    assign fc1_n10_t1_1 = fc1_n10_t0_2_d1 + fc1_n10_t1_1_b_d1;
-    assign fc1_n10_t1_2_a = {{2{fc1_n10_t0_4[25]}}, fc1_n10_t0_4};
-    assign fc1_n10_t1_2 = fc1_n10_t1_2_a_d1 + fc1_n10_t0_5_d1;
-    assign fc1_n10_t1_3_a = {{1{fc1_n10_t0_6[25]}}, fc1_n10_t0_6};
-    assign fc1_n10_t1_3_b = {{1{fc1_n10_t0_7[25]}}, fc1_n10_t0_7};
-    assign fc1_n10_t1_3 = fc1_n10_t1_3_a_d1 + fc1_n10_t1_3_b_d1;
-    assign fc1_n10_t2_0_b = {{1{fc1_n10_t1_1[25]}}, fc1_n10_t1_1};
-    assign fc1_n10_t2_0 = fc1_n10_t1_0 + fc1_n10_t2_0_b;
-    assign fc1_n10_t2_1_a = {{1{fc1_n10_t1_2[27]}}, fc1_n10_t1_2};
-    assign fc1_n10_t2_1_b = {{2{fc1_n10_t1_3[26]}}, fc1_n10_t1_3};
-    assign fc1_n10_t2_1 = fc1_n10_t2_1_a + fc1_n10_t2_1_b;
-    assign fc1_n10_t3_0_a = {{2{fc1_n10_t2_0[26]}}, fc1_n10_t2_0};
-    assign fc1_n10_t3_0 = fc1_n10_t3_0_a + fc1_n10_t2_1;
-    assign fc1_n10_t4_0_b = {{8{fc1_n10_bias[20]}}, fc1_n10_bias};
-    assign fc1_n10_t4_0 = fc1_n10_t3_0 + fc1_n10_t4_0_b_d1;
-    assign fc1_n10_acc = fc1_n10_t4_0;
-    assign fc1_n10_y_fl = fc1_n10_acc[28:10];
-    assign fc1_n10_y_wrap = fc1_n10_y_fl[15:0];
-    assign fc1_w0_11 = 10'h24d;
-    assign fc1_n11_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_11[9]}}, fc1_w0_11};
-    assign fc1_n11_p0 = fc1_n11_p0_m[24:0];
-    assign fc1_w1_11 = 10'h2b2;
-    assign fc1_n11_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_11[9]}}, fc1_w1_11};
-    assign fc1_n11_p1 = fc1_n11_p1_m[24:0];
-    assign fc1_w2_11 = 10'h291;
-    assign fc1_n11_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_11[9]}}, fc1_w2_11};
-    assign fc1_n11_p2 = fc1_n11_p2_m[24:0];
-    assign fc1_w3_11 = 9'h0f3;
-    assign fc1_n11_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_11[8]}}, fc1_w3_11};
-    assign fc1_n11_p3 = fc1_n11_p3_m[23:0];
-    assign fc1_w4_11 = 8'h99;
-    assign fc1_n11_p4_m = {{8{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_11[7]}}, fc1_w4_11};
-    assign fc1_n11_p4 = fc1_n11_p4_m[22:0];
-    assign fc1_w5_11 = 10'h145;
-    assign fc1_n11_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_11[9]}}, fc1_w5_11};
-    assign fc1_n11_p5 = fc1_n11_p5_m[24:0];
-    assign fc1_w6_11 = 10'h19a;
-    assign fc1_n11_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_11[9]}}, fc1_w6_11};
-    assign fc1_n11_p6 = fc1_n11_p6_m[24:0];
-    assign fc1_w7_11 = 10'h172;
-    assign fc1_n11_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_11[9]}}, fc1_w7_11};
-    assign fc1_n11_p7 = fc1_n11_p7_m[24:0];
-    assign fc1_w8_11 = 6'h1b;
-    assign fc1_n11_p8_m = {{6{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_11[5]}}, fc1_w8_11};
-    assign fc1_n11_p8 = fc1_n11_p8_m[20:0];
-    assign fc1_n11_p10_sh = {fc1_in_10, 4'b0000};
-    assign fc1_w11_11 = 9'h10b;
-    assign fc1_n11_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_11[8]}}, fc1_w11_11};
-    assign fc1_n11_p11 = fc1_n11_p11_m[23:0];
-    assign fc1_w12_11 = 9'h09a;
-    assign fc1_n11_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_11[8]}}, fc1_w12_11};
-    assign fc1_n11_p12 = fc1_n11_p12_m[23:0];
-    assign fc1_w13_11 = 10'h113;
-    assign fc1_n11_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_11[9]}}, fc1_w13_11};
-    assign fc1_n11_p13 = fc1_n11_p13_m[24:0];
-    assign fc1_w14_11 = 10'h291;
-    assign fc1_n11_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_11[9]}}, fc1_w14_11};
-    assign fc1_n11_p14 = fc1_n11_p14_m[24:0];
-    assign fc1_w15_11 = 10'h2d5;
-    assign fc1_n11_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_11[9]}}, fc1_w15_11};
-    assign fc1_n11_p15 = fc1_n11_p15_m[24:0];
-    assign fc1_n11_t0_0_a = {{1{fc1_n11_p0[24]}}, fc1_n11_p0};
-    assign fc1_n11_t0_0_b = {{1{fc1_n11_p1[24]}}, fc1_n11_p1};
-    assign fc1_n11_t0_0 = fc1_n11_t0_0_a + fc1_n11_t0_0_b;
-    assign fc1_n11_t0_1_a = {{1{fc1_n11_p2[24]}}, fc1_n11_p2};
-    assign fc1_n11_t0_1_b = {{2{fc1_n11_p3[23]}}, fc1_n11_p3};
-    assign fc1_n11_t0_1 = fc1_n11_t0_1_a + fc1_n11_t0_1_b;
-    assign fc1_n11_t0_2_a = {{2{fc1_n11_p4[22]}}, fc1_n11_p4};
-    assign fc1_n11_t0_2 = fc1_n11_t0_2_a + fc1_n11_p5;
-    assign fc1_n11_t0_3_a = {{1{fc1_n11_p6[24]}}, fc1_n11_p6};
-    assign fc1_n11_t0_3_b = {{1{fc1_n11_p7[24]}}, fc1_n11_p7};
-    assign fc1_n11_t0_3 = fc1_n11_t0_3_a + fc1_n11_t0_3_b;
-    assign fc1_n11_t0_4_b = {{5{fc1_in_9[15]}}, fc1_in_9};
-    assign fc1_n11_t0_4 = fc1_n11_p8 + fc1_n11_t0_4_b;
-    assign fc1_n11_t0_5_a = {{5{fc1_n11_p10_sh[19]}}, fc1_n11_p10_sh};
-    assign fc1_n11_t0_5_b = {{1{fc1_n11_p11[23]}}, fc1_n11_p11};
-    assign fc1_n11_t0_5 = fc1_n11_t0_5_a + fc1_n11_t0_5_b;
-    assign fc1_n11_t0_6_a = {{1{fc1_n11_p12[23]}}, fc1_n11_p12};
-    assign fc1_n11_t0_6 = fc1_n11_t0_6_a + fc1_n11_p13;
-    assign fc1_n11_t0_7_a = {{1{fc1_n11_p14[24]}}, fc1_n11_p14};
-    assign fc1_n11_t0_7_b = {{1{fc1_n11_p15[24]}}, fc1_n11_p15};
-    assign fc1_n11_t0_7 = fc1_n11_t0_7_a + fc1_n11_t0_7_b;
-    assign fc1_n11_t1_0_a = {{1{fc1_n11_t0_0[25]}}, fc1_n11_t0_0};
-    assign fc1_n11_t1_0_b = {{1{fc1_n11_t0_1[25]}}, fc1_n11_t0_1};
-    assign fc1_n11_t1_0 = fc1_n11_t1_0_a_d1 + fc1_n11_t1_0_b_d1;
-    assign fc1_n11_t1_1_a = {{2{fc1_n11_t0_2[24]}}, fc1_n11_t0_2};
-    assign fc1_n11_t1_1_b = {{1{fc1_n11_t0_3[25]}}, fc1_n11_t0_3};
-    assign fc1_n11_t1_1 = fc1_n11_t1_1_a_d1 + fc1_n11_t1_1_b_d1;
-    assign fc1_n11_t1_2_a = {{4{fc1_n11_t0_4[20]}}, fc1_n11_t0_4};
-    assign fc1_n11_t1_2 = fc1_n11_t1_2_a_d1 + fc1_n11_t0_5_d1;
-    assign fc1_n11_t1_3_a = {{2{fc1_n11_t0_6[24]}}, fc1_n11_t0_6};
-    assign fc1_n11_t1_3_b = {{1{fc1_n11_t0_7[25]}}, fc1_n11_t0_7};
-    assign fc1_n11_t1_3 = fc1_n11_t1_3_a_d1 + fc1_n11_t1_3_b_d1;
-    assign fc1_n11_t2_0_a = {{1{fc1_n11_t1_0[26]}}, fc1_n11_t1_0};
-    assign fc1_n11_t2_0_b = {{1{fc1_n11_t1_1[26]}}, fc1_n11_t1_1};
-    assign fc1_n11_t2_0 = fc1_n11_t2_0_a + fc1_n11_t2_0_b;
-    assign fc1_n11_t2_1_a = {{2{fc1_n11_t1_2[24]}}, fc1_n11_t1_2};
-    assign fc1_n11_t2_1 = fc1_n11_t2_1_a + fc1_n11_t1_3;
-    assign fc1_n11_t3_0_b = {{1{fc1_n11_t2_1[26]}}, fc1_n11_t2_1};
-    assign fc1_n11_t3_0 = fc1_n11_t2_0 + fc1_n11_t3_0_b;
-    assign fc1_n11_acc = fc1_n11_t3_0;
-    assign fc1_n11_y_fl = fc1_n11_acc[27:10];
-    assign fc1_n11_y_wrap = fc1_n11_y_fl[15:0];
-    assign fc1_w0_12 = 6'h2b;
-    assign fc1_n12_p0_m = {{6{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_12[5]}}, fc1_w0_12};
-    assign fc1_n12_p0 = fc1_n12_p0_m[20:0];
-    assign fc1_w1_12 = 10'h1a9;
-    assign fc1_n12_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_12[9]}}, fc1_w1_12};
-    assign fc1_n12_p1 = fc1_n12_p1_m[24:0];
-    assign fc1_w2_12 = 9'h0fa;
-    assign fc1_n12_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_12[8]}}, fc1_w2_12};
-    assign fc1_n12_p2 = fc1_n12_p2_m[23:0];
-    assign fc1_w3_12 = 5'h0c;
-    assign fc1_n12_p3_m = {{5{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_12[4]}}, fc1_w3_12};
-    assign fc1_n12_p3 = fc1_n12_p3_m[19:0];
-    assign fc1_w4_12 = 10'h19e;
-    assign fc1_n12_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_12[9]}}, fc1_w4_12};
-    assign fc1_n12_p4 = fc1_n12_p4_m[24:0];
-    assign fc1_w5_12 = 9'h10f;
-    assign fc1_n12_p5_m = {{9{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_12[8]}}, fc1_w5_12};
-    assign fc1_n12_p5 = fc1_n12_p5_m[23:0];
-    assign fc1_w6_12 = 9'h12f;
-    assign fc1_n12_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_12[8]}}, fc1_w6_12};
-    assign fc1_n12_p6 = fc1_n12_p6_m[23:0];
-    assign fc1_w7_12 = 5'h0b;
-    assign fc1_n12_p7_m = {{5{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_12[4]}}, fc1_w7_12};
-    assign fc1_n12_p7 = fc1_n12_p7_m[19:0];
-    assign fc1_w8_12 = 10'h114;
-    assign fc1_n12_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_12[9]}}, fc1_w8_12};
-    assign fc1_n12_p8 = fc1_n12_p8_m[24:0];
-    assign fc1_w9_12 = 10'h116;
-    assign fc1_n12_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_12[9]}}, fc1_w9_12};
-    assign fc1_n12_p9 = fc1_n12_p9_m[24:0];
-    assign fc1_w10_12 = 9'h08b;
-    assign fc1_n12_p10_m = {{9{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_12[8]}}, fc1_w10_12};
-    assign fc1_n12_p10 = fc1_n12_p10_m[23:0];
-    assign fc1_w11_12 = 9'h08e;
-    assign fc1_n12_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_12[8]}}, fc1_w11_12};
-    assign fc1_n12_p11 = fc1_n12_p11_m[23:0];
-    assign fc1_w12_12 = 10'h2e9;
-    assign fc1_n12_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_12[9]}}, fc1_w12_12};
-    assign fc1_n12_p12 = fc1_n12_p12_m[24:0];
-    assign fc1_w13_12 = 10'h188;
-    assign fc1_n12_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_12[9]}}, fc1_w13_12};
-    assign fc1_n12_p13 = fc1_n12_p13_m[24:0];
-    assign fc1_w14_12 = 9'h175;
-    assign fc1_n12_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_12[8]}}, fc1_w14_12};
-    assign fc1_n12_p14 = fc1_n12_p14_m[23:0];
-    assign fc1_w15_12 = 8'haf;
-    assign fc1_n12_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_12[7]}}, fc1_w15_12};
-    assign fc1_n12_p15 = fc1_n12_p15_m[22:0];
-    assign fc1_n12_t0_0_a = {{4{fc1_n12_p0[20]}}, fc1_n12_p0};
-    assign fc1_n12_t0_0 = fc1_n12_t0_0_a + fc1_n12_p1;
-    assign fc1_n12_t0_1_a = {{1{fc1_n12_p2[23]}}, fc1_n12_p2};
-    assign fc1_n12_t0_1_b = {{5{fc1_n12_p3[19]}}, fc1_n12_p3};
-    assign fc1_n12_t0_1 = fc1_n12_t0_1_a + fc1_n12_t0_1_b;
-    assign fc1_n12_t0_2_a = {{1{fc1_n12_p4[24]}}, fc1_n12_p4};
-    assign fc1_n12_t0_2_b = {{2{fc1_n12_p5[23]}}, fc1_n12_p5};
-    assign fc1_n12_t0_2 = fc1_n12_t0_2_a + fc1_n12_t0_2_b;
-    assign fc1_n12_t0_3_b = {{4{fc1_n12_p7[19]}}, fc1_n12_p7};
-    assign fc1_n12_t0_3 = fc1_n12_p6 + fc1_n12_t0_3_b;
-    assign fc1_n12_t0_4_a = {{1{fc1_n12_p8[24]}}, fc1_n12_p8};
-    assign fc1_n12_t0_4_b = {{1{fc1_n12_p9[24]}}, fc1_n12_p9};
-    assign fc1_n12_t0_4 = fc1_n12_t0_4_a + fc1_n12_t0_4_b;
-    assign fc1_n12_t0_5_a = {{1{fc1_n12_p10[23]}}, fc1_n12_p10};
-    assign fc1_n12_t0_5_b = {{1{fc1_n12_p11[23]}}, fc1_n12_p11};
-    assign fc1_n12_t0_5 = fc1_n12_t0_5_a + fc1_n12_t0_5_b;
-    assign fc1_n12_t0_6_a = {{1{fc1_n12_p12[24]}}, fc1_n12_p12};
-    assign fc1_n12_t0_6_b = {{1{fc1_n12_p13[24]}}, fc1_n12_p13};
-    assign fc1_n12_t0_6 = fc1_n12_t0_6_a + fc1_n12_t0_6_b;
-    assign fc1_n12_t0_7_b = {{1{fc1_n12_p15[22]}}, fc1_n12_p15};
-    assign fc1_n12_t0_7 = fc1_n12_p14 + fc1_n12_t0_7_b;
-    assign fc1_n12_t1_0_a = {{1{fc1_n12_t0_0[24]}}, fc1_n12_t0_0};
-    assign fc1_n12_t1_0_b = {{1{fc1_n12_t0_1[24]}}, fc1_n12_t0_1};
-    assign fc1_n12_t1_0 = fc1_n12_t1_0_a_d1 + fc1_n12_t1_0_b_d1;
-    assign fc1_n12_t1_1_b = {{2{fc1_n12_t0_3[23]}}, fc1_n12_t0_3};
-    assign fc1_n12_t1_1 = fc1_n12_t0_2_d1 + fc1_n12_t1_1_b_d1;
-    assign fc1_n12_t1_2_b = {{1{fc1_n12_t0_5[24]}}, fc1_n12_t0_5};
-    assign fc1_n12_t1_2 = fc1_n12_t0_4_d1 + fc1_n12_t1_2_b_d1;
-    assign fc1_n12_t1_3_b = {{2{fc1_n12_t0_7[23]}}, fc1_n12_t0_7};
-    assign fc1_n12_t1_3 = fc1_n12_t0_6_d1 + fc1_n12_t1_3_b_d1;
-    assign fc1_n12_t2_0_a = {{1{fc1_n12_t1_0[25]}}, fc1_n12_t1_0};
-    assign fc1_n12_t2_0_b = {{1{fc1_n12_t1_1[25]}}, fc1_n12_t1_1};
-    assign fc1_n12_t2_0 = fc1_n12_t2_0_a + fc1_n12_t2_0_b;
-    assign fc1_n12_t2_1_a = {{1{fc1_n12_t1_2[25]}}, fc1_n12_t1_2};
-    assign fc1_n12_t2_1_b = {{1{fc1_n12_t1_3[25]}}, fc1_n12_t1_3};
-    assign fc1_n12_t2_1 = fc1_n12_t2_1_a + fc1_n12_t2_1_b;
-    assign fc1_n12_t3_0_a = {{1{fc1_n12_t2_0[26]}}, fc1_n12_t2_0};
-    assign fc1_n12_t3_0_b = {{1{fc1_n12_t2_1[26]}}, fc1_n12_t2_1};
-    assign fc1_n12_t3_0 = fc1_n12_t3_0_a + fc1_n12_t3_0_b;
-    assign fc1_n12_acc = fc1_n12_t3_0;
-    assign fc1_n12_y_fl = fc1_n12_acc[27:10];
-    assign fc1_n12_y_wrap = fc1_n12_y_fl[15:0];
-    assign fc1_w0_13 = 7'h30;
-    assign fc1_n13_p0_m = {{7{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_13[6]}}, fc1_w0_13};
-    assign fc1_n13_p0 = fc1_n13_p0_m[21:0];
-    assign fc1_w1_13 = 11'h531;
-    assign fc1_n13_p1_m = {{11{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_13[10]}}, fc1_w1_13};
-    assign fc1_n13_p1 = fc1_n13_p1_m[25:0];
-    assign fc1_w2_13 = 11'h49b;
-    assign fc1_n13_p2_m = {{11{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_13[10]}}, fc1_w2_13};
-    assign fc1_n13_p2 = fc1_n13_p2_m[25:0];
-    assign fc1_w3_13 = 11'h5e2;
-    assign fc1_n13_p3_m = {{11{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_13[10]}}, fc1_w3_13};
-    assign fc1_n13_p3 = fc1_n13_p3_m[25:0];
-    assign fc1_w4_13 = 11'h5d5;
-    assign fc1_n13_p4_m = {{11{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_13[10]}}, fc1_w4_13};
-    assign fc1_n13_p4 = fc1_n13_p4_m[25:0];
-    assign fc1_w5_13 = 12'haf3;
-    assign fc1_n13_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_13[11]}}, fc1_w5_13};
-    assign fc1_n13_p5 = fc1_n13_p5_m[26:0];
-    assign fc1_w6_13 = 10'h11a;
-    assign fc1_n13_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_13[9]}}, fc1_w6_13};
-    assign fc1_n13_p6 = fc1_n13_p6_m[24:0];
-    assign fc1_w7_13 = 7'h33;
-    assign fc1_n13_p7_m = {{7{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_13[6]}}, fc1_w7_13};
-    assign fc1_n13_p7 = fc1_n13_p7_m[21:0];
-    assign fc1_w8_13 = 9'h103;
-    assign fc1_n13_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_13[8]}}, fc1_w8_13};
-    assign fc1_n13_p8 = fc1_n13_p8_m[23:0];
-    assign fc1_w9_13 = 11'h4ad;
-    assign fc1_n13_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_13[10]}}, fc1_w9_13};
-    assign fc1_n13_p9 = fc1_n13_p9_m[25:0];
-    assign fc1_w10_13 = 11'h54f;
-    assign fc1_n13_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_13[10]}}, fc1_w10_13};
-    assign fc1_n13_p10 = fc1_n13_p10_m[25:0];
-    assign fc1_w11_13 = 11'h4ac;
-    assign fc1_n13_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_13[10]}}, fc1_w11_13};
-    assign fc1_n13_p11 = fc1_n13_p11_m[25:0];
-    assign fc1_w12_13 = 10'h2ff;
-    assign fc1_n13_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_13[9]}}, fc1_w12_13};
-    assign fc1_n13_p12 = fc1_n13_p12_m[24:0];
-    assign fc1_w13_13 = 11'h4f9;
-    assign fc1_n13_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_13[10]}}, fc1_w13_13};
-    assign fc1_n13_p13 = fc1_n13_p13_m[25:0];
-    assign fc1_w14_13 = 10'h18c;
-    assign fc1_n13_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_13[9]}}, fc1_w14_13};
-    assign fc1_n13_p14 = fc1_n13_p14_m[24:0];
-    assign fc1_w15_13 = 9'h10c;
-    assign fc1_n13_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_13[8]}}, fc1_w15_13};
-    assign fc1_n13_p15 = fc1_n13_p15_m[23:0];
-    assign fc1_n13_bias = 21'h119000;
-    assign fc1_n13_t0_0_a = {{4{fc1_n13_p0[21]}}, fc1_n13_p0};
-    assign fc1_n13_t0_0 = fc1_n13_t0_0_a + fc1_n13_p1;
-    assign fc1_n13_t0_1_a = {{1{fc1_n13_p2[25]}}, fc1_n13_p2};
-    assign fc1_n13_t0_1_b = {{1{fc1_n13_p3[25]}}, fc1_n13_p3};
-    assign fc1_n13_t0_1 = fc1_n13_t0_1_a + fc1_n13_t0_1_b;
-    assign fc1_n13_t0_2_a = {{1{fc1_n13_p4[25]}}, fc1_n13_p4};
-    assign fc1_n13_t0_2 = fc1_n13_t0_2_a + fc1_n13_p5;
-    assign fc1_n13_t0_3_b = {{3{fc1_n13_p7[21]}}, fc1_n13_p7};
-    assign fc1_n13_t0_3 = fc1_n13_p6 + fc1_n13_t0_3_b;
-    assign fc1_n13_t0_4_a = {{3{fc1_n13_p8[23]}}, fc1_n13_p8};
-    assign fc1_n13_t0_4_b = {{1{fc1_n13_p9[25]}}, fc1_n13_p9};
-    assign fc1_n13_t0_4 = fc1_n13_t0_4_a + fc1_n13_t0_4_b;
-    assign fc1_n13_t0_5_a = {{1{fc1_n13_p10[25]}}, fc1_n13_p10};
-    assign fc1_n13_t0_5_b = {{1{fc1_n13_p11[25]}}, fc1_n13_p11};
-    assign fc1_n13_t0_5 = fc1_n13_t0_5_a + fc1_n13_t0_5_b;
-    assign fc1_n13_t0_6_a = {{2{fc1_n13_p12[24]}}, fc1_n13_p12};
-    assign fc1_n13_t0_6_b = {{1{fc1_n13_p13[25]}}, fc1_n13_p13};
-    assign fc1_n13_t0_6 = fc1_n13_t0_6_a + fc1_n13_t0_6_b;
-    assign fc1_n13_t0_7_a = {{1{fc1_n13_p14[24]}}, fc1_n13_p14};
-    assign fc1_n13_t0_7_b = {{2{fc1_n13_p15[23]}}, fc1_n13_p15};
-    assign fc1_n13_t0_7 = fc1_n13_t0_7_a + fc1_n13_t0_7_b;
-    assign fc1_n13_t1_0_a = {{2{fc1_n13_t0_0[25]}}, fc1_n13_t0_0};
-    assign fc1_n13_t1_0_b = {{1{fc1_n13_t0_1[26]}}, fc1_n13_t0_1};
-    assign fc1_n13_t1_0 = fc1_n13_t1_0_a_d1 + fc1_n13_t1_0_b_d1;
-    assign fc1_n13_t1_1_a = {{1{fc1_n13_t0_2[26]}}, fc1_n13_t0_2};
-    assign fc1_n13_t1_1_b = {{3{fc1_n13_t0_3[24]}}, fc1_n13_t0_3};
-    assign fc1_n13_t1_1 = fc1_n13_t1_1_a_d1 + fc1_n13_t1_1_b_d1;
-    assign fc1_n13_t1_2_a = {{1{fc1_n13_t0_4[26]}}, fc1_n13_t0_4};
-    assign fc1_n13_t1_2_b = {{1{fc1_n13_t0_5[26]}}, fc1_n13_t0_5};
-    assign fc1_n13_t1_2 = fc1_n13_t1_2_a_d1 + fc1_n13_t1_2_b_d1;
-    assign fc1_n13_t1_3_b = {{1{fc1_n13_t0_7[25]}}, fc1_n13_t0_7};
-    assign fc1_n13_t1_3 = fc1_n13_t0_6_d1 + fc1_n13_t1_3_b_d1;
-    assign fc1_n13_t2_0_a = {{1{fc1_n13_t1_0[27]}}, fc1_n13_t1_0};
-    assign fc1_n13_t2_0_b = {{1{fc1_n13_t1_1[27]}}, fc1_n13_t1_1};
-    assign fc1_n13_t2_0 = fc1_n13_t2_0_a + fc1_n13_t2_0_b;
-    assign fc1_n13_t2_1_a = {{1{fc1_n13_t1_2[27]}}, fc1_n13_t1_2};
-    assign fc1_n13_t2_1_b = {{2{fc1_n13_t1_3[26]}}, fc1_n13_t1_3};
-    assign fc1_n13_t2_1 = fc1_n13_t2_1_a + fc1_n13_t2_1_b;
-    assign fc1_n13_t3_0_a = {{1{fc1_n13_t2_0[28]}}, fc1_n13_t2_0};
-    assign fc1_n13_t3_0_b = {{1{fc1_n13_t2_1[28]}}, fc1_n13_t2_1};
-    assign fc1_n13_t3_0 = fc1_n13_t3_0_a + fc1_n13_t3_0_b;
-    assign fc1_n13_t4_0_b = {{9{fc1_n13_bias[20]}}, fc1_n13_bias};
-    assign fc1_n13_t4_0 = fc1_n13_t3_0 + fc1_n13_t4_0_b_d1;
-    assign fc1_n13_acc = fc1_n13_t4_0;
-    assign fc1_n13_y_fl = fc1_n13_acc[29:10];
-    assign fc1_n13_y_wrap = fc1_n13_y_fl[15:0];
-    assign fc1_w0_14 = 7'h57;
-    assign fc1_n14_p0_m = {{7{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_14[6]}}, fc1_w0_14};
-    assign fc1_n14_p0 = fc1_n14_p0_m[21:0];
-    assign fc1_w1_14 = 10'h13c;
-    assign fc1_n14_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_14[9]}}, fc1_w1_14};
-    assign fc1_n14_p1 = fc1_n14_p1_m[24:0];
-    assign fc1_w2_14 = 8'h68;
-    assign fc1_n14_p2_m = {{8{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_14[7]}}, fc1_w2_14};
-    assign fc1_n14_p2 = fc1_n14_p2_m[22:0];
-    assign fc1_w3_14 = 8'h9d;
-    assign fc1_n14_p3_m = {{8{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_14[7]}}, fc1_w3_14};
-    assign fc1_n14_p3 = fc1_n14_p3_m[22:0];
-    assign fc1_w4_14 = 10'h265;
-    assign fc1_n14_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_14[9]}}, fc1_w4_14};
-    assign fc1_n14_p4 = fc1_n14_p4_m[24:0];
-    assign fc1_w5_14 = 10'h159;
-    assign fc1_n14_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_14[9]}}, fc1_w5_14};
-    assign fc1_n14_p5 = fc1_n14_p5_m[24:0];
-    assign fc1_w6_14 = 10'h2a0;
-    assign fc1_n14_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_14[9]}}, fc1_w6_14};
-    assign fc1_n14_p6 = fc1_n14_p6_m[24:0];
-    assign fc1_w7_14 = 10'h2fd;
-    assign fc1_n14_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_14[9]}}, fc1_w7_14};
-    assign fc1_n14_p7 = fc1_n14_p7_m[24:0];
-    assign fc1_w8_14 = 9'h148;
-    assign fc1_n14_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_14[8]}}, fc1_w8_14};
-    assign fc1_n14_p8 = fc1_n14_p8_m[23:0];
-    assign fc1_w9_14 = 9'h0f8;
-    assign fc1_n14_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_14[8]}}, fc1_w9_14};
-    assign fc1_n14_p9 = fc1_n14_p9_m[23:0];
-    assign fc1_w10_14 = 10'h1ad;
-    assign fc1_n14_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_14[9]}}, fc1_w10_14};
-    assign fc1_n14_p10 = fc1_n14_p10_m[24:0];
-    assign fc1_w11_14 = 10'h24d;
-    assign fc1_n14_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_14[9]}}, fc1_w11_14};
-    assign fc1_n14_p11 = fc1_n14_p11_m[24:0];
-    assign fc1_w12_14 = 9'h119;
-    assign fc1_n14_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_14[8]}}, fc1_w12_14};
-    assign fc1_n14_p12 = fc1_n14_p12_m[23:0];
-    assign fc1_w13_14 = 9'h0b4;
-    assign fc1_n14_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_14[8]}}, fc1_w13_14};
-    assign fc1_n14_p13 = fc1_n14_p13_m[23:0];
-    assign fc1_w14_14 = 10'h27f;
-    assign fc1_n14_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_14[9]}}, fc1_w14_14};
-    assign fc1_n14_p14 = fc1_n14_p14_m[24:0];
-    assign fc1_w15_14 = 9'h156;
-    assign fc1_n14_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_14[8]}}, fc1_w15_14};
-    assign fc1_n14_p15 = fc1_n14_p15_m[23:0];
-    assign fc1_n14_t0_0_a = {{3{fc1_n14_p0[21]}}, fc1_n14_p0};
-    assign fc1_n14_t0_0 = fc1_n14_t0_0_a + fc1_n14_p1;
-    assign fc1_n14_t0_1_a = {{1{fc1_n14_p2[22]}}, fc1_n14_p2};
-    assign fc1_n14_t0_1_b = {{1{fc1_n14_p3[22]}}, fc1_n14_p3};
-    assign fc1_n14_t0_1 = fc1_n14_t0_1_a + fc1_n14_t0_1_b;
-    assign fc1_n14_t0_2_a = {{1{fc1_n14_p4[24]}}, fc1_n14_p4};
-    assign fc1_n14_t0_2_b = {{1{fc1_n14_p5[24]}}, fc1_n14_p5};
-    assign fc1_n14_t0_2 = fc1_n14_t0_2_a + fc1_n14_t0_2_b;
-    assign fc1_n14_t0_3_a = {{1{fc1_n14_p6[24]}}, fc1_n14_p6};
-    assign fc1_n14_t0_3_b = {{1{fc1_n14_p7[24]}}, fc1_n14_p7};
-    assign fc1_n14_t0_3 = fc1_n14_t0_3_a + fc1_n14_t0_3_b;
-    assign fc1_n14_t0_4_a = {{1{fc1_n14_p8[23]}}, fc1_n14_p8};
-    assign fc1_n14_t0_4_b = {{1{fc1_n14_p9[23]}}, fc1_n14_p9};
-    assign fc1_n14_t0_4 = fc1_n14_t0_4_a + fc1_n14_t0_4_b;
-    assign fc1_n14_t0_5_a = {{1{fc1_n14_p10[24]}}, fc1_n14_p10};
-    assign fc1_n14_t0_5_b = {{1{fc1_n14_p11[24]}}, fc1_n14_p11};
-    assign fc1_n14_t0_5 = fc1_n14_t0_5_a + fc1_n14_t0_5_b;
-    assign fc1_n14_t0_6_a = {{1{fc1_n14_p12[23]}}, fc1_n14_p12};
-    assign fc1_n14_t0_6_b = {{1{fc1_n14_p13[23]}}, fc1_n14_p13};
-    assign fc1_n14_t0_6 = fc1_n14_t0_6_a + fc1_n14_t0_6_b;
-    assign fc1_n14_t0_7_a = {{1{fc1_n14_p14[24]}}, fc1_n14_p14};
-    assign fc1_n14_t0_7_b = {{2{fc1_n14_p15[23]}}, fc1_n14_p15};
-    assign fc1_n14_t0_7 = fc1_n14_t0_7_a + fc1_n14_t0_7_b;
-    assign fc1_n14_t1_0_a = {{1{fc1_n14_t0_0[24]}}, fc1_n14_t0_0};
-    assign fc1_n14_t1_0_b = {{2{fc1_n14_t0_1[23]}}, fc1_n14_t0_1};
-    assign fc1_n14_t1_0 = fc1_n14_t1_0_a_d1 + fc1_n14_t1_0_b_d1;
-    assign fc1_n14_t1_1_a = {{1{fc1_n14_t0_2[25]}}, fc1_n14_t0_2};
-    assign fc1_n14_t1_1_b = {{1{fc1_n14_t0_3[25]}}, fc1_n14_t0_3};
-    assign fc1_n14_t1_1 = fc1_n14_t1_1_a_d1 + fc1_n14_t1_1_b_d1;
-    assign fc1_n14_t1_2_a = {{2{fc1_n14_t0_4[24]}}, fc1_n14_t0_4};
-    assign fc1_n14_t1_2_b = {{1{fc1_n14_t0_5[25]}}, fc1_n14_t0_5};
-    assign fc1_n14_t1_2 = fc1_n14_t1_2_a_d1 + fc1_n14_t1_2_b_d1;
-    assign fc1_n14_t1_3_a = {{1{fc1_n14_t0_6[24]}}, fc1_n14_t0_6};
-    assign fc1_n14_t1_3 = fc1_n14_t1_3_a_d1 + fc1_n14_t0_7_d1;
-    assign fc1_n14_t2_0_a = {{1{fc1_n14_t1_0[25]}}, fc1_n14_t1_0};
-    assign fc1_n14_t2_0 = fc1_n14_t2_0_a + fc1_n14_t1_1;
-    assign fc1_n14_t2_1_a = {{1{fc1_n14_t1_2[26]}}, fc1_n14_t1_2};
-    assign fc1_n14_t2_1_b = {{2{fc1_n14_t1_3[25]}}, fc1_n14_t1_3};
-    assign fc1_n14_t2_1 = fc1_n14_t2_1_a + fc1_n14_t2_1_b;
-    assign fc1_n14_t3_0_a = {{2{fc1_n14_t2_0[26]}}, fc1_n14_t2_0};
-    assign fc1_n14_t3_0_b = {{1{fc1_n14_t2_1[27]}}, fc1_n14_t2_1};
-    assign fc1_n14_t3_0 = fc1_n14_t3_0_a + fc1_n14_t3_0_b;
-    assign fc1_n14_acc = fc1_n14_t3_0;
-    assign fc1_n14_y_fl = fc1_n14_acc[28:10];
-    assign fc1_n14_y_wrap = fc1_n14_y_fl[15:0];
-    assign fc1_w0_15 = 10'h13e;
-    assign fc1_n15_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_15[9]}}, fc1_w0_15};
-    assign fc1_n15_p0 = fc1_n15_p0_m[24:0];
-    assign fc1_w1_15 = 8'h42;
-    assign fc1_n15_p1_m = {{8{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_15[7]}}, fc1_w1_15};
-    assign fc1_n15_p1 = fc1_n15_p1_m[22:0];
-    assign fc1_w2_15 = 10'h2af;
-    assign fc1_n15_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_15[9]}}, fc1_w2_15};
-    assign fc1_n15_p2 = fc1_n15_p2_m[24:0];
-    assign fc1_w3_15 = 9'h12d;
-    assign fc1_n15_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_15[8]}}, fc1_w3_15};
-    assign fc1_n15_p3 = fc1_n15_p3_m[23:0];
-    assign fc1_w4_15 = 9'h160;
-    assign fc1_n15_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_15[8]}}, fc1_w4_15};
-    assign fc1_n15_p4 = fc1_n15_p4_m[23:0];
-    assign fc1_w5_15 = 9'h15f;
-    assign fc1_n15_p5_m = {{9{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_15[8]}}, fc1_w5_15};
-    assign fc1_n15_p5 = fc1_n15_p5_m[23:0];
-    assign fc1_w6_15 = 9'h15d;
-    assign fc1_n15_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_15[8]}}, fc1_w6_15};
-    assign fc1_n15_p6 = fc1_n15_p6_m[23:0];
-    assign fc1_w7_15 = 8'hbf;
-    assign fc1_n15_p7_m = {{8{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_15[7]}}, fc1_w7_15};
-    assign fc1_n15_p7 = fc1_n15_p7_m[22:0];
-    assign fc1_w8_15 = 10'h295;
-    assign fc1_n15_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_15[9]}}, fc1_w8_15};
-    assign fc1_n15_p8 = fc1_n15_p8_m[24:0];
-    assign fc1_w9_15 = 5'h0c;
-    assign fc1_n15_p9_m = {{5{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_15[4]}}, fc1_w9_15};
-    assign fc1_n15_p9 = fc1_n15_p9_m[19:0];
-    assign fc1_w10_15 = 9'h130;
-    assign fc1_n15_p10_m = {{9{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_15[8]}}, fc1_w10_15};
-    assign fc1_n15_p10 = fc1_n15_p10_m[23:0];
-    assign fc1_w11_15 = 9'h14d;
-    assign fc1_n15_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_15[8]}}, fc1_w11_15};
-    assign fc1_n15_p11 = fc1_n15_p11_m[23:0];
-    assign fc1_w12_15 = 8'h70;
-    assign fc1_n15_p12_m = {{8{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_15[7]}}, fc1_w12_15};
-    assign fc1_n15_p12 = fc1_n15_p12_m[22:0];
-    assign fc1_w13_15 = 9'h11f;
-    assign fc1_n15_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_15[8]}}, fc1_w13_15};
-    assign fc1_n15_p13 = fc1_n15_p13_m[23:0];
-    assign fc1_w14_15 = 9'h12a;
-    assign fc1_n15_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_15[8]}}, fc1_w14_15};
-    assign fc1_n15_p14 = fc1_n15_p14_m[23:0];
-    assign fc1_n15_p15_e = {{1{fc1_in_15[15]}}, fc1_in_15};
-    assign fc1_n15_p15_neg = -fc1_n15_p15_e;
-    assign fc1_n15_t0_0_b = {{2{fc1_n15_p1[22]}}, fc1_n15_p1};
-    assign fc1_n15_t0_0 = fc1_n15_p0 + fc1_n15_t0_0_b;
-    assign fc1_n15_t0_1_a = {{1{fc1_n15_p2[24]}}, fc1_n15_p2};
-    assign fc1_n15_t0_1_b = {{2{fc1_n15_p3[23]}}, fc1_n15_p3};
-    assign fc1_n15_t0_1 = fc1_n15_t0_1_a + fc1_n15_t0_1_b;
-    assign fc1_n15_t0_2_a = {{1{fc1_n15_p4[23]}}, fc1_n15_p4};
-    assign fc1_n15_t0_2_b = {{1{fc1_n15_p5[23]}}, fc1_n15_p5};
-    assign fc1_n15_t0_2 = fc1_n15_t0_2_a + fc1_n15_t0_2_b;
-    assign fc1_n15_t0_3_b = {{1{fc1_n15_p7[22]}}, fc1_n15_p7};
-    assign fc1_n15_t0_3 = fc1_n15_p6 + fc1_n15_t0_3_b;
-    assign fc1_n15_t0_4_b = {{5{fc1_n15_p9[19]}}, fc1_n15_p9};
-    assign fc1_n15_t0_4 = fc1_n15_p8 + fc1_n15_t0_4_b;
-    assign fc1_n15_t0_5_a = {{1{fc1_n15_p10[23]}}, fc1_n15_p10};
-    assign fc1_n15_t0_5_b = {{1{fc1_n15_p11[23]}}, fc1_n15_p11};
-    assign fc1_n15_t0_5 = fc1_n15_t0_5_a + fc1_n15_t0_5_b;
-    assign fc1_n15_t0_6_a = {{2{fc1_n15_p12[22]}}, fc1_n15_p12};
-    assign fc1_n15_t0_6_b = {{1{fc1_n15_p13[23]}}, fc1_n15_p13};
-    assign fc1_n15_t0_6 = fc1_n15_t0_6_a + fc1_n15_t0_6_b;
-    assign fc1_n15_t0_7_b = {{7{fc1_n15_p15_neg[16]}}, fc1_n15_p15_neg};
-    assign fc1_n15_t0_7 = fc1_n15_p14 + fc1_n15_t0_7_b;
-    assign fc1_n15_t1_0_a = {{1{fc1_n15_t0_0[24]}}, fc1_n15_t0_0};
-    assign fc1_n15_t1_0 = fc1_n15_t1_0_a_d1 + fc1_n15_t0_1_d1;
-    assign fc1_n15_t1_1_a = {{1{fc1_n15_t0_2[24]}}, fc1_n15_t0_2};
-    assign fc1_n15_t1_1_b = {{2{fc1_n15_t0_3[23]}}, fc1_n15_t0_3};
-    assign fc1_n15_t1_1 = fc1_n15_t1_1_a_d1 + fc1_n15_t1_1_b_d1;
-    assign fc1_n15_t1_2_a = {{1{fc1_n15_t0_4[24]}}, fc1_n15_t0_4};
-    assign fc1_n15_t1_2_b = {{1{fc1_n15_t0_5[24]}}, fc1_n15_t0_5};
-    assign fc1_n15_t1_2 = fc1_n15_t1_2_a_d1 + fc1_n15_t1_2_b_d1;
-    assign fc1_n15_t1_3_a = {{1{fc1_n15_t0_6[24]}}, fc1_n15_t0_6};
-    assign fc1_n15_t1_3_b = {{2{fc1_n15_t0_7[23]}}, fc1_n15_t0_7};
-    assign fc1_n15_t1_3 = fc1_n15_t1_3_a_d1 + fc1_n15_t1_3_b_d1;
-    assign fc1_n15_t2_0_a = {{1{fc1_n15_t1_0[25]}}, fc1_n15_t1_0};
-    assign fc1_n15_t2_0_b = {{1{fc1_n15_t1_1[25]}}, fc1_n15_t1_1};
-    assign fc1_n15_t2_0 = fc1_n15_t2_0_a + fc1_n15_t2_0_b;
-    assign fc1_n15_t2_1_a = {{1{fc1_n15_t1_2[25]}}, fc1_n15_t1_2};
-    assign fc1_n15_t2_1_b = {{1{fc1_n15_t1_3[25]}}, fc1_n15_t1_3};
-    assign fc1_n15_t2_1 = fc1_n15_t2_1_a + fc1_n15_t2_1_b;
-    assign fc1_n15_t3_0_a = {{1{fc1_n15_t2_0[26]}}, fc1_n15_t2_0};
-    assign fc1_n15_t3_0_b = {{1{fc1_n15_t2_1[26]}}, fc1_n15_t2_1};
-    assign fc1_n15_t3_0 = fc1_n15_t3_0_a + fc1_n15_t3_0_b;
-    assign fc1_n15_acc = fc1_n15_t3_0;
-    assign fc1_n15_y_fl = fc1_n15_acc[27:10];
-    assign fc1_n15_y_wrap = fc1_n15_y_fl[15:0];
-    assign fc1_w0_16 = 9'h103;
-    assign fc1_n16_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_16[8]}}, fc1_w0_16};
-    assign fc1_n16_p0 = fc1_n16_p0_m[23:0];
-    assign fc1_w1_16 = 10'h185;
-    assign fc1_n16_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_16[9]}}, fc1_w1_16};
-    assign fc1_n16_p1 = fc1_n16_p1_m[24:0];
-    assign fc1_w2_16 = 10'h2c9;
-    assign fc1_n16_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_16[9]}}, fc1_w2_16};
-    assign fc1_n16_p2 = fc1_n16_p2_m[24:0];
-    assign fc1_w3_16 = 12'had9;
-    assign fc1_n16_p3_m = {{12{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_16[11]}}, fc1_w3_16};
-    assign fc1_n16_p3 = fc1_n16_p3_m[26:0];
-    assign fc1_w4_16 = 10'h2f6;
-    assign fc1_n16_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_16[9]}}, fc1_w4_16};
-    assign fc1_n16_p4 = fc1_n16_p4_m[24:0];
-    assign fc1_w5_16 = 9'h16e;
-    assign fc1_n16_p5_m = {{9{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_16[8]}}, fc1_w5_16};
-    assign fc1_n16_p5 = fc1_n16_p5_m[23:0];
-    assign fc1_w6_16 = 9'h0fd;
-    assign fc1_n16_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_16[8]}}, fc1_w6_16};
-    assign fc1_n16_p6 = fc1_n16_p6_m[23:0];
-    assign fc1_w7_16 = 10'h2ab;
-    assign fc1_n16_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_16[9]}}, fc1_w7_16};
-    assign fc1_n16_p7 = fc1_n16_p7_m[24:0];
-    assign fc1_w8_16 = 7'h49;
-    assign fc1_n16_p8_m = {{7{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_16[6]}}, fc1_w8_16};
-    assign fc1_n16_p8 = fc1_n16_p8_m[21:0];
-    assign fc1_w9_16 = 9'h082;
-    assign fc1_n16_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_16[8]}}, fc1_w9_16};
-    assign fc1_n16_p9 = fc1_n16_p9_m[23:0];
-    assign fc1_w10_16 = 11'h291;
-    assign fc1_n16_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_16[10]}}, fc1_w10_16};
-    assign fc1_n16_p10 = fc1_n16_p10_m[25:0];
-    assign fc1_w11_16 = 11'h29f;
-    assign fc1_n16_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_16[10]}}, fc1_w11_16};
-    assign fc1_n16_p11 = fc1_n16_p11_m[25:0];
-    assign fc1_w12_16 = 11'h346;
-    assign fc1_n16_p12_m = {{11{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_16[10]}}, fc1_w12_16};
-    assign fc1_n16_p12 = fc1_n16_p12_m[25:0];
-    assign fc1_w13_16 = 11'h201;
-    assign fc1_n16_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_16[10]}}, fc1_w13_16};
-    assign fc1_n16_p13 = fc1_n16_p13_m[25:0];
-    assign fc1_w14_16 = 9'h0a9;
-    assign fc1_n16_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_16[8]}}, fc1_w14_16};
-    assign fc1_n16_p14 = fc1_n16_p14_m[23:0];
-    assign fc1_w15_16 = 7'h2d;
-    assign fc1_n16_p15_m = {{7{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_16[6]}}, fc1_w15_16};
-    assign fc1_n16_p15 = fc1_n16_p15_m[21:0];
-    assign fc1_n16_bias = 21'h0b9400;
-    assign fc1_n16_t0_0_a = {{2{fc1_n16_p0[23]}}, fc1_n16_p0};
-    assign fc1_n16_t0_0_b = {{1{fc1_n16_p1[24]}}, fc1_n16_p1};
-    assign fc1_n16_t0_0 = fc1_n16_t0_0_a + fc1_n16_t0_0_b;
-    assign fc1_n16_t0_1_a = {{2{fc1_n16_p2[24]}}, fc1_n16_p2};
-    assign fc1_n16_t0_1 = fc1_n16_t0_1_a + fc1_n16_p3;
-    assign fc1_n16_t0_2_b = {{1{fc1_n16_p5[23]}}, fc1_n16_p5};
-    assign fc1_n16_t0_2 = fc1_n16_p4 + fc1_n16_t0_2_b;
-    assign fc1_n16_t0_3_a = {{2{fc1_n16_p6[23]}}, fc1_n16_p6};
-    assign fc1_n16_t0_3_b = {{1{fc1_n16_p7[24]}}, fc1_n16_p7};
-    assign fc1_n16_t0_3 = fc1_n16_t0_3_a + fc1_n16_t0_3_b;
-    assign fc1_n16_t0_4_a = {{2{fc1_n16_p8[21]}}, fc1_n16_p8};
-    assign fc1_n16_t0_4 = fc1_n16_t0_4_a + fc1_n16_p9;
-    assign fc1_n16_t0_5_a = {{1{fc1_n16_p10[25]}}, fc1_n16_p10};
-    assign fc1_n16_t0_5_b = {{1{fc1_n16_p11[25]}}, fc1_n16_p11};
-    assign fc1_n16_t0_5 = fc1_n16_t0_5_a + fc1_n16_t0_5_b;
-    assign fc1_n16_t0_6_a = {{1{fc1_n16_p12[25]}}, fc1_n16_p12};
-    assign fc1_n16_t0_6_b = {{1{fc1_n16_p13[25]}}, fc1_n16_p13};
-    assign fc1_n16_t0_6 = fc1_n16_t0_6_a + fc1_n16_t0_6_b;
-    assign fc1_n16_t0_7_b = {{2{fc1_n16_p15[21]}}, fc1_n16_p15};
-    assign fc1_n16_t0_7 = fc1_n16_p14 + fc1_n16_t0_7_b;
-    assign fc1_n16_t1_0_a = {{2{fc1_n16_t0_0[25]}}, fc1_n16_t0_0};
-    assign fc1_n16_t1_0_b = {{1{fc1_n16_t0_1[26]}}, fc1_n16_t0_1};
-    assign fc1_n16_t1_0 = fc1_n16_t1_0_a_d1 + fc1_n16_t1_0_b_d1;
-    assign fc1_n16_t1_1_a = {{1{fc1_n16_t0_2[24]}}, fc1_n16_t0_2};
-    assign fc1_n16_t1_1 = fc1_n16_t1_1_a_d1 + fc1_n16_t0_3_d1;
-    assign fc1_n16_t1_2_a = {{3{fc1_n16_t0_4[23]}}, fc1_n16_t0_4};
-    assign fc1_n16_t1_2 = fc1_n16_t1_2_a_d1 + fc1_n16_t0_5_d1;
-    assign fc1_n16_t1_3_b = {{3{fc1_n16_t0_7[23]}}, fc1_n16_t0_7};
-    assign fc1_n16_t1_3 = fc1_n16_t0_6_d1 + fc1_n16_t1_3_b_d1;
-    assign fc1_n16_t2_0_b = {{2{fc1_n16_t1_1[25]}}, fc1_n16_t1_1};
-    assign fc1_n16_t2_0 = fc1_n16_t1_0 + fc1_n16_t2_0_b;
-    assign fc1_n16_t2_1_a = {{1{fc1_n16_t1_2[26]}}, fc1_n16_t1_2};
-    assign fc1_n16_t2_1_b = {{1{fc1_n16_t1_3[26]}}, fc1_n16_t1_3};
-    assign fc1_n16_t2_1 = fc1_n16_t2_1_a + fc1_n16_t2_1_b;
-    assign fc1_n16_t3_0_a = {{1{fc1_n16_t2_0[27]}}, fc1_n16_t2_0};
-    assign fc1_n16_t3_0_b = {{1{fc1_n16_t2_1[27]}}, fc1_n16_t2_1};
-    assign fc1_n16_t3_0 = fc1_n16_t3_0_a + fc1_n16_t3_0_b;
-    assign fc1_n16_t4_0_b = {{8{fc1_n16_bias[20]}}, fc1_n16_bias};
-    assign fc1_n16_t4_0 = fc1_n16_t3_0 + fc1_n16_t4_0_b_d1;
-    assign fc1_n16_acc = fc1_n16_t4_0;
-    assign fc1_n16_y_fl = fc1_n16_acc[28:10];
-    assign fc1_n16_y_wrap = fc1_n16_y_fl[15:0];
-    assign fc1_w0_17 = 9'h114;
-    assign fc1_n17_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_17[8]}}, fc1_w0_17};
-    assign fc1_n17_p0 = fc1_n17_p0_m[23:0];
-    assign fc1_w2_17 = 9'h0ce;
-    assign fc1_n17_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_17[8]}}, fc1_w2_17};
-    assign fc1_n17_p2 = fc1_n17_p2_m[23:0];
-    assign fc1_w3_17 = 9'h155;
-    assign fc1_n17_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_17[8]}}, fc1_w3_17};
-    assign fc1_n17_p3 = fc1_n17_p3_m[23:0];
-    assign fc1_w4_17 = 7'h37;
-    assign fc1_n17_p4_m = {{7{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_17[6]}}, fc1_w4_17};
-    assign fc1_n17_p4 = fc1_n17_p4_m[21:0];
-    assign fc1_w5_17 = 10'h140;
-    assign fc1_n17_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_17[9]}}, fc1_w5_17};
-    assign fc1_n17_p5 = fc1_n17_p5_m[24:0];
-    assign fc1_w6_17 = 9'h124;
-    assign fc1_n17_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_17[8]}}, fc1_w6_17};
-    assign fc1_n17_p6 = fc1_n17_p6_m[23:0];
-    assign fc1_w7_17 = 10'h28f;
-    assign fc1_n17_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_17[9]}}, fc1_w7_17};
-    assign fc1_n17_p7 = fc1_n17_p7_m[24:0];
-    assign fc1_w8_17 = 9'h0d7;
-    assign fc1_n17_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_17[8]}}, fc1_w8_17};
-    assign fc1_n17_p8 = fc1_n17_p8_m[23:0];
-    assign fc1_w9_17 = 10'h11e;
-    assign fc1_n17_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_17[9]}}, fc1_w9_17};
-    assign fc1_n17_p9 = fc1_n17_p9_m[24:0];
-    assign fc1_w10_17 = 8'h4a;
-    assign fc1_n17_p10_m = {{8{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_17[7]}}, fc1_w10_17};
-    assign fc1_n17_p10 = fc1_n17_p10_m[22:0];
-    assign fc1_w11_17 = 10'h153;
-    assign fc1_n17_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_17[9]}}, fc1_w11_17};
-    assign fc1_n17_p11 = fc1_n17_p11_m[24:0];
-    assign fc1_w12_17 = 9'h113;
-    assign fc1_n17_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_17[8]}}, fc1_w12_17};
-    assign fc1_n17_p12 = fc1_n17_p12_m[23:0];
-    assign fc1_w13_17 = 9'h170;
-    assign fc1_n17_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_17[8]}}, fc1_w13_17};
-    assign fc1_n17_p13 = fc1_n17_p13_m[23:0];
-    assign fc1_n17_p14_sh = {fc1_in_14, 2'b00};
-    assign fc1_w15_17 = 10'h294;
-    assign fc1_n17_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_17[9]}}, fc1_w15_17};
-    assign fc1_n17_p15 = fc1_n17_p15_m[24:0];
-    assign fc1_n17_t0_0_a = {{1{fc1_n17_p0[23]}}, fc1_n17_p0};
-    assign fc1_n17_t0_0_b = {{1{fc1_n17_p2[23]}}, fc1_n17_p2};
-    assign fc1_n17_t0_0 = fc1_n17_t0_0_a + fc1_n17_t0_0_b;
-    assign fc1_n17_t0_1_b = {{2{fc1_n17_p4[21]}}, fc1_n17_p4};
-    assign fc1_n17_t0_1 = fc1_n17_p3 + fc1_n17_t0_1_b;
-    assign fc1_n17_t0_2_a = {{1{fc1_n17_p5[24]}}, fc1_n17_p5};
-    assign fc1_n17_t0_2_b = {{2{fc1_n17_p6[23]}}, fc1_n17_p6};
-    assign fc1_n17_t0_2 = fc1_n17_t0_2_a + fc1_n17_t0_2_b;
-    assign fc1_n17_t0_3_a = {{1{fc1_n17_p7[24]}}, fc1_n17_p7};
-    assign fc1_n17_t0_3_b = {{2{fc1_n17_p8[23]}}, fc1_n17_p8};
-    assign fc1_n17_t0_3 = fc1_n17_t0_3_a + fc1_n17_t0_3_b;
-    assign fc1_n17_t0_4_b = {{2{fc1_n17_p10[22]}}, fc1_n17_p10};
-    assign fc1_n17_t0_4 = fc1_n17_p9 + fc1_n17_t0_4_b;
-    assign fc1_n17_t0_5_a = {{1{fc1_n17_p11[24]}}, fc1_n17_p11};
-    assign fc1_n17_t0_5_b = {{2{fc1_n17_p12[23]}}, fc1_n17_p12};
-    assign fc1_n17_t0_5 = fc1_n17_t0_5_a + fc1_n17_t0_5_b;
-    assign fc1_n17_t0_6_b = {{6{fc1_n17_p14_sh[17]}}, fc1_n17_p14_sh};
-    assign fc1_n17_t0_6 = fc1_n17_p13 + fc1_n17_t0_6_b;
-    assign fc1_n17_t1_0_a = {{1{fc1_n17_t0_0[24]}}, fc1_n17_t0_0};
-    assign fc1_n17_t1_0_b = {{2{fc1_n17_t0_1[23]}}, fc1_n17_t0_1};
-    assign fc1_n17_t1_0 = fc1_n17_t1_0_a_d1 + fc1_n17_t1_0_b_d1;
-    assign fc1_n17_t1_1_a = {{1{fc1_n17_t0_2[25]}}, fc1_n17_t0_2};
-    assign fc1_n17_t1_1_b = {{1{fc1_n17_t0_3[25]}}, fc1_n17_t0_3};
-    assign fc1_n17_t1_1 = fc1_n17_t1_1_a_d1 + fc1_n17_t1_1_b_d1;
-    assign fc1_n17_t1_2_a = {{1{fc1_n17_t0_4[24]}}, fc1_n17_t0_4};
-    assign fc1_n17_t1_2 = fc1_n17_t1_2_a_d1 + fc1_n17_t0_5_d1;
-    assign fc1_n17_t1_3_a = {{1{fc1_n17_t0_6[23]}}, fc1_n17_t0_6};
-    assign fc1_n17_t1_3 = fc1_n17_t1_3_a_d1 + fc1_n17_p15_d1;
-    assign fc1_n17_t2_0_a = {{1{fc1_n17_t1_0[25]}}, fc1_n17_t1_0};
-    assign fc1_n17_t2_0 = fc1_n17_t2_0_a + fc1_n17_t1_1;
-    assign fc1_n17_t2_1_a = {{1{fc1_n17_t1_2[25]}}, fc1_n17_t1_2};
-    assign fc1_n17_t2_1_b = {{2{fc1_n17_t1_3[24]}}, fc1_n17_t1_3};
-    assign fc1_n17_t2_1 = fc1_n17_t2_1_a + fc1_n17_t2_1_b;
-    assign fc1_n17_t3_0_a = {{1{fc1_n17_t2_0[26]}}, fc1_n17_t2_0};
-    assign fc1_n17_t3_0_b = {{1{fc1_n17_t2_1[26]}}, fc1_n17_t2_1};
-    assign fc1_n17_t3_0 = fc1_n17_t3_0_a + fc1_n17_t3_0_b;
-    assign fc1_n17_acc = fc1_n17_t3_0;
-    assign fc1_n17_y_fl = fc1_n17_acc[27:10];
-    assign fc1_n17_y_wrap = fc1_n17_y_fl[15:0];
-    assign fc1_w0_18 = 9'h0a5;
-    assign fc1_n18_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_18[8]}}, fc1_w0_18};
-    assign fc1_n18_p0 = fc1_n18_p0_m[23:0];
-    assign fc1_w1_18 = 9'h097;
-    assign fc1_n18_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_18[8]}}, fc1_w1_18};
-    assign fc1_n18_p1 = fc1_n18_p1_m[23:0];
-    assign fc1_w2_18 = 13'h16d5;
-    assign fc1_n18_p2_m = {{13{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_18[12]}}, fc1_w2_18};
-    assign fc1_n18_p2 = fc1_n18_p2_m[27:0];
-    assign fc1_w3_18 = 13'h162f;
-    assign fc1_n18_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_18[12]}}, fc1_w3_18};
-    assign fc1_n18_p3 = fc1_n18_p3_m[27:0];
-    assign fc1_w4_18 = 13'h174b;
-    assign fc1_n18_p4_m = {{13{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_18[12]}}, fc1_w4_18};
-    assign fc1_n18_p4 = fc1_n18_p4_m[27:0];
-    assign fc1_w5_18 = 13'h1588;
-    assign fc1_n18_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_18[12]}}, fc1_w5_18};
-    assign fc1_n18_p5 = fc1_n18_p5_m[27:0];
-    assign fc1_w6_18 = 7'h34;
-    assign fc1_n18_p6_m = {{7{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_18[6]}}, fc1_w6_18};
-    assign fc1_n18_p6 = fc1_n18_p6_m[21:0];
-    assign fc1_w7_18 = 11'h4fc;
-    assign fc1_n18_p7_m = {{11{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_18[10]}}, fc1_w7_18};
-    assign fc1_n18_p7 = fc1_n18_p7_m[25:0];
-    assign fc1_w8_18 = 9'h0fb;
-    assign fc1_n18_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_18[8]}}, fc1_w8_18};
-    assign fc1_n18_p8 = fc1_n18_p8_m[23:0];
-    assign fc1_w9_18 = 10'h279;
-    assign fc1_n18_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_18[9]}}, fc1_w9_18};
-    assign fc1_n18_p9 = fc1_n18_p9_m[24:0];
-    assign fc1_w10_18 = 11'h50d;
-    assign fc1_n18_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_18[10]}}, fc1_w10_18};
-    assign fc1_n18_p10 = fc1_n18_p10_m[25:0];
-    assign fc1_w11_18 = 12'h852;
-    assign fc1_n18_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_18[11]}}, fc1_w11_18};
-    assign fc1_n18_p11 = fc1_n18_p11_m[26:0];
-    assign fc1_w12_18 = 10'h2ba;
-    assign fc1_n18_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_18[9]}}, fc1_w12_18};
-    assign fc1_n18_p12 = fc1_n18_p12_m[24:0];
-    assign fc1_w13_18 = 12'ha38;
-    assign fc1_n18_p13_m = {{12{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_18[11]}}, fc1_w13_18};
-    assign fc1_n18_p13 = fc1_n18_p13_m[26:0];
-    assign fc1_w14_18 = 8'h76;
-    assign fc1_n18_p14_m = {{8{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_18[7]}}, fc1_w14_18};
-    assign fc1_n18_p14 = fc1_n18_p14_m[22:0];
-    assign fc1_w15_18 = 9'h15f;
-    assign fc1_n18_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_18[8]}}, fc1_w15_18};
-    assign fc1_n18_p15 = fc1_n18_p15_m[23:0];
-    assign fc1_n18_bias = 20'h58800;
-    assign fc1_n18_t0_0_a = {{1{fc1_n18_p0[23]}}, fc1_n18_p0};
-    assign fc1_n18_t0_0_b = {{1{fc1_n18_p1[23]}}, fc1_n18_p1};
-    assign fc1_n18_t0_0 = fc1_n18_t0_0_a + fc1_n18_t0_0_b;
-    assign fc1_n18_t0_1_a = {{1{fc1_n18_p2[27]}}, fc1_n18_p2};
-    assign fc1_n18_t0_1_b = {{1{fc1_n18_p3[27]}}, fc1_n18_p3};
-    assign fc1_n18_t0_1 = fc1_n18_t0_1_a + fc1_n18_t0_1_b;
-    assign fc1_n18_t0_2_a = {{1{fc1_n18_p4[27]}}, fc1_n18_p4};
-    assign fc1_n18_t0_2_b = {{1{fc1_n18_p5[27]}}, fc1_n18_p5};
-    assign fc1_n18_t0_2 = fc1_n18_t0_2_a + fc1_n18_t0_2_b;
-    assign fc1_n18_t0_3_a = {{4{fc1_n18_p6[21]}}, fc1_n18_p6};
-    assign fc1_n18_t0_3 = fc1_n18_t0_3_a + fc1_n18_p7;
-    assign fc1_n18_t0_4_a = {{2{fc1_n18_p8[23]}}, fc1_n18_p8};
-    assign fc1_n18_t0_4_b = {{1{fc1_n18_p9[24]}}, fc1_n18_p9};
-    assign fc1_n18_t0_4 = fc1_n18_t0_4_a + fc1_n18_t0_4_b;
-    assign fc1_n18_t0_5_a = {{2{fc1_n18_p10[25]}}, fc1_n18_p10};
-    assign fc1_n18_t0_5_b = {{1{fc1_n18_p11[26]}}, fc1_n18_p11};
-    assign fc1_n18_t0_5 = fc1_n18_t0_5_a + fc1_n18_t0_5_b;
-    assign fc1_n18_t0_6_a = {{2{fc1_n18_p12[24]}}, fc1_n18_p12};
-    assign fc1_n18_t0_6 = fc1_n18_t0_6_a + fc1_n18_p13;
-    assign fc1_n18_t0_7_a = {{2{fc1_n18_p14[22]}}, fc1_n18_p14};
-    assign fc1_n18_t0_7_b = {{1{fc1_n18_p15[23]}}, fc1_n18_p15};
-    assign fc1_n18_t0_7 = fc1_n18_t0_7_a + fc1_n18_t0_7_b;
-    assign fc1_n18_t1_0_a = {{4{fc1_n18_t0_0[24]}}, fc1_n18_t0_0};
-    assign fc1_n18_t1_0 = fc1_n18_t1_0_a_d1 + fc1_n18_t0_1_d1;
-    assign fc1_n18_t1_1_b = {{3{fc1_n18_t0_3[25]}}, fc1_n18_t0_3};
-    assign fc1_n18_t1_1 = fc1_n18_t0_2_d1 + fc1_n18_t1_1_b_d1;
-    assign fc1_n18_t1_2_a = {{2{fc1_n18_t0_4[25]}}, fc1_n18_t0_4};
-    assign fc1_n18_t1_2 = fc1_n18_t1_2_a_d1 + fc1_n18_t0_5_d1;
-    assign fc1_n18_t1_3_a = {{1{fc1_n18_t0_6[26]}}, fc1_n18_t0_6};
-    assign fc1_n18_t1_3_b = {{3{fc1_n18_t0_7[24]}}, fc1_n18_t0_7};
-    assign fc1_n18_t1_3 = fc1_n18_t1_3_a_d1 + fc1_n18_t1_3_b_d1;
-    assign fc1_n18_t2_0_a = {{1{fc1_n18_t1_0[28]}}, fc1_n18_t1_0};
-    assign fc1_n18_t2_0_b = {{1{fc1_n18_t1_1[28]}}, fc1_n18_t1_1};
-    assign fc1_n18_t2_0 = fc1_n18_t2_0_a + fc1_n18_t2_0_b;
-    assign fc1_n18_t2_1_a = {{1{fc1_n18_t1_2[27]}}, fc1_n18_t1_2};
-    assign fc1_n18_t2_1_b = {{1{fc1_n18_t1_3[27]}}, fc1_n18_t1_3};
-    assign fc1_n18_t2_1 = fc1_n18_t2_1_a + fc1_n18_t2_1_b;
-    assign fc1_n18_t3_0_b = {{1{fc1_n18_t2_1[28]}}, fc1_n18_t2_1};
-    assign fc1_n18_t3_0 = fc1_n18_t2_0 + fc1_n18_t3_0_b;
-    assign fc1_n18_t4_0_b = {{10{fc1_n18_bias[19]}}, fc1_n18_bias};
-    assign fc1_n18_t4_0 = fc1_n18_t3_0 + fc1_n18_t4_0_b_d1;
-    assign fc1_n18_acc = fc1_n18_t4_0;
-    assign fc1_n18_y_fl = fc1_n18_acc[29:10];
-    assign fc1_n18_y_wrap = fc1_n18_y_fl[15:0];
-    assign fc1_w0_19 = 7'h34;
-    assign fc1_n19_p0_m = {{7{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_19[6]}}, fc1_w0_19};
-    assign fc1_n19_p0 = fc1_n19_p0_m[21:0];
-    assign fc1_n19_p1_sh = {fc1_in_1, 4'b0000};
-    assign fc1_n19_p1_e = {{1{fc1_n19_p1_sh[19]}}, fc1_n19_p1_sh};
-    assign fc1_n19_p1_neg = -fc1_n19_p1_e;
-    assign fc1_w2_19 = 11'h55c;
-    assign fc1_n19_p2_m = {{11{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_19[10]}}, fc1_w2_19};
-    assign fc1_n19_p2 = fc1_n19_p2_m[25:0];
-    assign fc1_w3_19 = 10'h2a9;
-    assign fc1_n19_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_19[9]}}, fc1_w3_19};
-    assign fc1_n19_p3 = fc1_n19_p3_m[24:0];
-    assign fc1_w4_19 = 10'h2c0;
-    assign fc1_n19_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_19[9]}}, fc1_w4_19};
-    assign fc1_n19_p4 = fc1_n19_p4_m[24:0];
-    assign fc1_w5_19 = 12'h8e7;
-    assign fc1_n19_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_19[11]}}, fc1_w5_19};
-    assign fc1_n19_p5 = fc1_n19_p5_m[26:0];
-    assign fc1_w6_19 = 10'h11a;
-    assign fc1_n19_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_19[9]}}, fc1_w6_19};
-    assign fc1_n19_p6 = fc1_n19_p6_m[24:0];
-    assign fc1_w7_19 = 9'h171;
-    assign fc1_n19_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_19[8]}}, fc1_w7_19};
-    assign fc1_n19_p7 = fc1_n19_p7_m[23:0];
-    assign fc1_w8_19 = 11'h287;
-    assign fc1_n19_p8_m = {{11{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_19[10]}}, fc1_w8_19};
-    assign fc1_n19_p8 = fc1_n19_p8_m[25:0];
-    assign fc1_w9_19 = 9'h0a5;
-    assign fc1_n19_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_19[8]}}, fc1_w9_19};
-    assign fc1_n19_p9 = fc1_n19_p9_m[23:0];
-    assign fc1_w10_19 = 8'h7d;
-    assign fc1_n19_p10_m = {{8{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_19[7]}}, fc1_w10_19};
-    assign fc1_n19_p10 = fc1_n19_p10_m[22:0];
-    assign fc1_w11_19 = 8'h72;
-    assign fc1_n19_p11_m = {{8{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_19[7]}}, fc1_w11_19};
-    assign fc1_n19_p11 = fc1_n19_p11_m[22:0];
-    assign fc1_w12_19 = 10'h17f;
-    assign fc1_n19_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_19[9]}}, fc1_w12_19};
-    assign fc1_n19_p12 = fc1_n19_p12_m[24:0];
-    assign fc1_w13_19 = 8'hb0;
-    assign fc1_n19_p13_m = {{8{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_19[7]}}, fc1_w13_19};
-    assign fc1_n19_p13 = fc1_n19_p13_m[22:0];
-    assign fc1_w14_19 = 7'h56;
-    assign fc1_n19_p14_m = {{7{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_19[6]}}, fc1_w14_19};
-    assign fc1_n19_p14 = fc1_n19_p14_m[21:0];
-    assign fc1_w15_19 = 9'h0e4;
-    assign fc1_n19_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_19[8]}}, fc1_w15_19};
-    assign fc1_n19_p15 = fc1_n19_p15_m[23:0];
-    assign fc1_n19_bias = 21'h157000;
-    assign fc1_n19_t0_0_a = {{1{fc1_n19_p0[21]}}, fc1_n19_p0};
-    assign fc1_n19_t0_0_b = {{2{fc1_n19_p1_neg[20]}}, fc1_n19_p1_neg};
-    assign fc1_n19_t0_0 = fc1_n19_t0_0_a + fc1_n19_t0_0_b;
-    assign fc1_n19_t0_1_b = {{1{fc1_n19_p3[24]}}, fc1_n19_p3};
-    assign fc1_n19_t0_1 = fc1_n19_p2 + fc1_n19_t0_1_b;
-    assign fc1_n19_t0_2_a = {{3{fc1_n19_p4[24]}}, fc1_n19_p4};
-    assign fc1_n19_t0_2_b = {{1{fc1_n19_p5[26]}}, fc1_n19_p5};
-    assign fc1_n19_t0_2 = fc1_n19_t0_2_a + fc1_n19_t0_2_b;
-    assign fc1_n19_t0_3_b = {{1{fc1_n19_p7[23]}}, fc1_n19_p7};
-    assign fc1_n19_t0_3 = fc1_n19_p6 + fc1_n19_t0_3_b;
-    assign fc1_n19_t0_4_b = {{2{fc1_n19_p9[23]}}, fc1_n19_p9};
-    assign fc1_n19_t0_4 = fc1_n19_p8 + fc1_n19_t0_4_b;
-    assign fc1_n19_t0_5_a = {{1{fc1_n19_p10[22]}}, fc1_n19_p10};
-    assign fc1_n19_t0_5_b = {{1{fc1_n19_p11[22]}}, fc1_n19_p11};
-    assign fc1_n19_t0_5 = fc1_n19_t0_5_a + fc1_n19_t0_5_b;
-    assign fc1_n19_t0_6_b = {{2{fc1_n19_p13[22]}}, fc1_n19_p13};
-    assign fc1_n19_t0_6 = fc1_n19_p12 + fc1_n19_t0_6_b;
-    assign fc1_n19_t0_7_a = {{3{fc1_n19_p14[21]}}, fc1_n19_p14};
-    assign fc1_n19_t0_7_b = {{1{fc1_n19_p15[23]}}, fc1_n19_p15};
-    assign fc1_n19_t0_7 = fc1_n19_t0_7_a + fc1_n19_t0_7_b;
-    assign fc1_n19_t1_0_a = {{4{fc1_n19_t0_0[22]}}, fc1_n19_t0_0};
-    assign fc1_n19_t1_0_b = {{1{fc1_n19_t0_1[25]}}, fc1_n19_t0_1};
-    assign fc1_n19_t1_0 = fc1_n19_t1_0_a_d1 + fc1_n19_t1_0_b_d1;
-    assign fc1_n19_t1_1_b = {{3{fc1_n19_t0_3[24]}}, fc1_n19_t0_3};
-    assign fc1_n19_t1_1 = fc1_n19_t0_2_d1 + fc1_n19_t1_1_b_d1;
-    assign fc1_n19_t1_2_a = {{1{fc1_n19_t0_4[25]}}, fc1_n19_t0_4};
-    assign fc1_n19_t1_2_b = {{3{fc1_n19_t0_5[23]}}, fc1_n19_t0_5};
-    assign fc1_n19_t1_2 = fc1_n19_t1_2_a_d1 + fc1_n19_t1_2_b_d1;
-    assign fc1_n19_t1_3_a = {{1{fc1_n19_t0_6[24]}}, fc1_n19_t0_6};
-    assign fc1_n19_t1_3_b = {{1{fc1_n19_t0_7[24]}}, fc1_n19_t0_7};
-    assign fc1_n19_t1_3 = fc1_n19_t1_3_a_d1 + fc1_n19_t1_3_b_d1;
-    assign fc1_n19_t2_0_a = {{1{fc1_n19_t1_0[26]}}, fc1_n19_t1_0};
-    assign fc1_n19_t2_0 = fc1_n19_t2_0_a + fc1_n19_t1_1;
-    assign fc1_n19_t2_1_b = {{1{fc1_n19_t1_3[25]}}, fc1_n19_t1_3};
-    assign fc1_n19_t2_1 = fc1_n19_t1_2 + fc1_n19_t2_1_b;
-    assign fc1_n19_t3_0_a = {{1{fc1_n19_t2_0[27]}}, fc1_n19_t2_0};
-    assign fc1_n19_t3_0_b = {{2{fc1_n19_t2_1[26]}}, fc1_n19_t2_1};
-    assign fc1_n19_t3_0 = fc1_n19_t3_0_a + fc1_n19_t3_0_b;
-    assign fc1_n19_t4_0_b = {{8{fc1_n19_bias[20]}}, fc1_n19_bias};
-    assign fc1_n19_t4_0 = fc1_n19_t3_0 + fc1_n19_t4_0_b_d1;
-    assign fc1_n19_acc = fc1_n19_t4_0;
-    assign fc1_n19_y_fl = fc1_n19_acc[28:10];
-    assign fc1_n19_y_wrap = fc1_n19_y_fl[15:0];
-    assign fc1_w0_20 = 10'h103;
-    assign fc1_n20_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_20[9]}}, fc1_w0_20};
-    assign fc1_n20_p0 = fc1_n20_p0_m[24:0];
-    assign fc1_n20_p1_e = {{1{fc1_in_1[15]}}, fc1_in_1};
-    assign fc1_n20_p1_neg = -fc1_n20_p1_e;
-    assign fc1_w2_20 = 9'h140;
-    assign fc1_n20_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_20[8]}}, fc1_w2_20};
-    assign fc1_n20_p2 = fc1_n20_p2_m[23:0];
-    assign fc1_w3_20 = 7'h5b;
-    assign fc1_n20_p3_m = {{7{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_20[6]}}, fc1_w3_20};
-    assign fc1_n20_p3 = fc1_n20_p3_m[21:0];
-    assign fc1_w4_20 = 11'h22b;
-    assign fc1_n20_p4_m = {{11{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_20[10]}}, fc1_w4_20};
-    assign fc1_n20_p4 = fc1_n20_p4_m[25:0];
-    assign fc1_w5_20 = 12'hac0;
-    assign fc1_n20_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_20[11]}}, fc1_w5_20};
-    assign fc1_n20_p5 = fc1_n20_p5_m[26:0];
-    assign fc1_w6_20 = 8'hae;
-    assign fc1_n20_p6_m = {{8{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_20[7]}}, fc1_w6_20};
-    assign fc1_n20_p6 = fc1_n20_p6_m[22:0];
-    assign fc1_w7_20 = 10'h15c;
-    assign fc1_n20_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_20[9]}}, fc1_w7_20};
-    assign fc1_n20_p7 = fc1_n20_p7_m[24:0];
-    assign fc1_w8_20 = 10'h19e;
-    assign fc1_n20_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_20[9]}}, fc1_w8_20};
-    assign fc1_n20_p8 = fc1_n20_p8_m[24:0];
-    assign fc1_w9_20 = 10'h13b;
-    assign fc1_n20_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_20[9]}}, fc1_w9_20};
-    assign fc1_n20_p9 = fc1_n20_p9_m[24:0];
-    assign fc1_n20_p10_sh = {fc1_in_10, 2'b00};
-    assign fc1_n20_p10_e = {{1{fc1_n20_p10_sh[17]}}, fc1_n20_p10_sh};
-    assign fc1_n20_p10_neg = -fc1_n20_p10_e;
-    assign fc1_w11_20 = 9'h09d;
-    assign fc1_n20_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_20[8]}}, fc1_w11_20};
-    assign fc1_n20_p11 = fc1_n20_p11_m[23:0];
-    assign fc1_w12_20 = 10'h2e2;
-    assign fc1_n20_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_20[9]}}, fc1_w12_20};
-    assign fc1_n20_p12 = fc1_n20_p12_m[24:0];
-    assign fc1_w13_20 = 9'h0ea;
-    assign fc1_n20_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_20[8]}}, fc1_w13_20};
-    assign fc1_n20_p13 = fc1_n20_p13_m[23:0];
-    assign fc1_w14_20 = 7'h5d;
-    assign fc1_n20_p14_m = {{7{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_20[6]}}, fc1_w14_20};
-    assign fc1_n20_p14 = fc1_n20_p14_m[21:0];
-    assign fc1_w15_20 = 10'h12d;
-    assign fc1_n20_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_20[9]}}, fc1_w15_20};
-    assign fc1_n20_p15 = fc1_n20_p15_m[24:0];
-    assign fc1_n20_bias = 21'h13c400;
-    assign fc1_n20_t0_0_b = {{8{fc1_n20_p1_neg[16]}}, fc1_n20_p1_neg};
-    assign fc1_n20_t0_0 = fc1_n20_p0 + fc1_n20_t0_0_b;
-    assign fc1_n20_t0_1_b = {{2{fc1_n20_p3[21]}}, fc1_n20_p3};
-    assign fc1_n20_t0_1 = fc1_n20_p2 + fc1_n20_t0_1_b;
-    assign fc1_n20_t0_2_a = {{1{fc1_n20_p4[25]}}, fc1_n20_p4};
-    assign fc1_n20_t0_2 = fc1_n20_t0_2_a + fc1_n20_p5;
-    assign fc1_n20_t0_3_a = {{2{fc1_n20_p6[22]}}, fc1_n20_p6};
-    assign fc1_n20_t0_3 = fc1_n20_t0_3_a + fc1_n20_p7;
-    assign fc1_n20_t0_4_a = {{1{fc1_n20_p8[24]}}, fc1_n20_p8};
-    assign fc1_n20_t0_4_b = {{1{fc1_n20_p9[24]}}, fc1_n20_p9};
-    assign fc1_n20_t0_4 = fc1_n20_t0_4_a + fc1_n20_t0_4_b;
-    assign fc1_n20_t0_5_a = {{5{fc1_n20_p10_neg[18]}}, fc1_n20_p10_neg};
-    assign fc1_n20_t0_5 = fc1_n20_t0_5_a + fc1_n20_p11;
-    assign fc1_n20_t0_6_a = {{1{fc1_n20_p12[24]}}, fc1_n20_p12};
-    assign fc1_n20_t0_6_b = {{2{fc1_n20_p13[23]}}, fc1_n20_p13};
-    assign fc1_n20_t0_6 = fc1_n20_t0_6_a + fc1_n20_t0_6_b;
-    assign fc1_n20_t0_7_a = {{3{fc1_n20_p14[21]}}, fc1_n20_p14};
-    assign fc1_n20_t0_7 = fc1_n20_t0_7_a + fc1_n20_p15;
-    assign fc1_n20_t1_0_b = {{1{fc1_n20_t0_1[23]}}, fc1_n20_t0_1};
-    assign fc1_n20_t1_0 = fc1_n20_t0_0_d1 + fc1_n20_t1_0_b_d1;
-    assign fc1_n20_t1_1_a = {{1{fc1_n20_t0_2[26]}}, fc1_n20_t0_2};
-    assign fc1_n20_t1_1_b = {{3{fc1_n20_t0_3[24]}}, fc1_n20_t0_3};
-    assign fc1_n20_t1_1 = fc1_n20_t1_1_a_d1 + fc1_n20_t1_1_b_d1;
-    assign fc1_n20_t1_2_b = {{2{fc1_n20_t0_5[23]}}, fc1_n20_t0_5};
-    assign fc1_n20_t1_2 = fc1_n20_t0_4_d1 + fc1_n20_t1_2_b_d1;
-    assign fc1_n20_t1_3_b = {{1{fc1_n20_t0_7[24]}}, fc1_n20_t0_7};
-    assign fc1_n20_t1_3 = fc1_n20_t0_6_d1 + fc1_n20_t1_3_b_d1;
-    assign fc1_n20_t2_0_a = {{3{fc1_n20_t1_0[24]}}, fc1_n20_t1_0};
-    assign fc1_n20_t2_0 = fc1_n20_t2_0_a + fc1_n20_t1_1;
-    assign fc1_n20_t2_1_a = {{1{fc1_n20_t1_2[25]}}, fc1_n20_t1_2};
-    assign fc1_n20_t2_1_b = {{1{fc1_n20_t1_3[25]}}, fc1_n20_t1_3};
-    assign fc1_n20_t2_1 = fc1_n20_t2_1_a + fc1_n20_t2_1_b;
-    assign fc1_n20_t3_0_a = {{1{fc1_n20_t2_0[27]}}, fc1_n20_t2_0};
-    assign fc1_n20_t3_0_b = {{2{fc1_n20_t2_1[26]}}, fc1_n20_t2_1};
-    assign fc1_n20_t3_0 = fc1_n20_t3_0_a + fc1_n20_t3_0_b;
-    assign fc1_n20_t4_0_b = {{8{fc1_n20_bias[20]}}, fc1_n20_bias};
-    assign fc1_n20_t4_0 = fc1_n20_t3_0 + fc1_n20_t4_0_b_d1;
-    assign fc1_n20_acc = fc1_n20_t4_0;
-    assign fc1_n20_y_fl = fc1_n20_acc[28:10];
-    assign fc1_n20_y_wrap = fc1_n20_y_fl[15:0];
-    assign fc1_w0_21 = 9'h0ad;
-    assign fc1_n21_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_21[8]}}, fc1_w0_21};
-    assign fc1_n21_p0 = fc1_n21_p0_m[23:0];
-    assign fc1_w1_21 = 8'h43;
-    assign fc1_n21_p1_m = {{8{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_21[7]}}, fc1_w1_21};
-    assign fc1_n21_p1 = fc1_n21_p1_m[22:0];
-    assign fc1_w2_21 = 6'h19;
-    assign fc1_n21_p2_m = {{6{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_21[5]}}, fc1_w2_21};
-    assign fc1_n21_p2 = fc1_n21_p2_m[20:0];
-    assign fc1_w3_21 = 7'h53;
-    assign fc1_n21_p3_m = {{7{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_21[6]}}, fc1_w3_21};
-    assign fc1_n21_p3 = fc1_n21_p3_m[21:0];
-    assign fc1_w4_21 = 10'h14f;
-    assign fc1_n21_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_21[9]}}, fc1_w4_21};
-    assign fc1_n21_p4 = fc1_n21_p4_m[24:0];
-    assign fc1_w5_21 = 9'h17a;
-    assign fc1_n21_p5_m = {{9{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_21[8]}}, fc1_w5_21};
-    assign fc1_n21_p5 = fc1_n21_p5_m[23:0];
-    assign fc1_w6_21 = 9'h0cd;
-    assign fc1_n21_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_21[8]}}, fc1_w6_21};
-    assign fc1_n21_p6 = fc1_n21_p6_m[23:0];
-    assign fc1_w7_21 = 8'ha4;
-    assign fc1_n21_p7_m = {{8{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_21[7]}}, fc1_w7_21};
-    assign fc1_n21_p7 = fc1_n21_p7_m[22:0];
-    assign fc1_w8_21 = 10'h11b;
-    assign fc1_n21_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_21[9]}}, fc1_w8_21};
-    assign fc1_n21_p8 = fc1_n21_p8_m[24:0];
-    assign fc1_w9_21 = 9'h08c;
-    assign fc1_n21_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_21[8]}}, fc1_w9_21};
-    assign fc1_n21_p9 = fc1_n21_p9_m[23:0];
-    assign fc1_w10_21 = 10'h275;
-    assign fc1_n21_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_21[9]}}, fc1_w10_21};
-    assign fc1_n21_p10 = fc1_n21_p10_m[24:0];
-    assign fc1_w11_21 = 10'h2d3;
-    assign fc1_n21_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_21[9]}}, fc1_w11_21};
-    assign fc1_n21_p11 = fc1_n21_p11_m[24:0];
-    assign fc1_w12_21 = 7'h3e;
-    assign fc1_n21_p12_m = {{7{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_21[6]}}, fc1_w12_21};
-    assign fc1_n21_p12 = fc1_n21_p12_m[21:0];
-    assign fc1_w13_21 = 7'h2e;
-    assign fc1_n21_p13_m = {{7{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_21[6]}}, fc1_w13_21};
-    assign fc1_n21_p13 = fc1_n21_p13_m[21:0];
-    assign fc1_w14_21 = 10'h2cf;
-    assign fc1_n21_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_21[9]}}, fc1_w14_21};
-    assign fc1_n21_p14 = fc1_n21_p14_m[24:0];
-    assign fc1_w15_21 = 8'had;
-    assign fc1_n21_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_21[7]}}, fc1_w15_21};
-    assign fc1_n21_p15 = fc1_n21_p15_m[22:0];
-    assign fc1_n21_t0_0_b = {{1{fc1_n21_p1[22]}}, fc1_n21_p1};
-    assign fc1_n21_t0_0 = fc1_n21_p0 + fc1_n21_t0_0_b;
-    assign fc1_n21_t0_1_a = {{2{fc1_n21_p2[20]}}, fc1_n21_p2};
-    assign fc1_n21_t0_1_b = {{1{fc1_n21_p3[21]}}, fc1_n21_p3};
-    assign fc1_n21_t0_1 = fc1_n21_t0_1_a + fc1_n21_t0_1_b;
-    assign fc1_n21_t0_2_b = {{1{fc1_n21_p5[23]}}, fc1_n21_p5};
-    assign fc1_n21_t0_2 = fc1_n21_p4 + fc1_n21_t0_2_b;
-    assign fc1_n21_t0_3_a = {{1{fc1_n21_p6[23]}}, fc1_n21_p6};
-    assign fc1_n21_t0_3_b = {{2{fc1_n21_p7[22]}}, fc1_n21_p7};
-    assign fc1_n21_t0_3 = fc1_n21_t0_3_a + fc1_n21_t0_3_b;
-    assign fc1_n21_t0_4_b = {{1{fc1_n21_p9[23]}}, fc1_n21_p9};
-    assign fc1_n21_t0_4 = fc1_n21_p8 + fc1_n21_t0_4_b;
-    assign fc1_n21_t0_5_a = {{1{fc1_n21_p10[24]}}, fc1_n21_p10};
-    assign fc1_n21_t0_5_b = {{1{fc1_n21_p11[24]}}, fc1_n21_p11};
-    assign fc1_n21_t0_5 = fc1_n21_t0_5_a + fc1_n21_t0_5_b;
-    assign fc1_n21_t0_6_a = {{1{fc1_n21_p12[21]}}, fc1_n21_p12};
-    assign fc1_n21_t0_6_b = {{1{fc1_n21_p13[21]}}, fc1_n21_p13};
-    assign fc1_n21_t0_6 = fc1_n21_t0_6_a + fc1_n21_t0_6_b;
-    assign fc1_n21_t0_7_b = {{2{fc1_n21_p15[22]}}, fc1_n21_p15};
-    assign fc1_n21_t0_7 = fc1_n21_p14 + fc1_n21_t0_7_b;
-    assign fc1_n21_t1_0_a = {{1{fc1_n21_t0_0[23]}}, fc1_n21_t0_0};
-    assign fc1_n21_t1_0_b = {{2{fc1_n21_t0_1[22]}}, fc1_n21_t0_1};
-    assign fc1_n21_t1_0 = fc1_n21_t1_0_a_d1 + fc1_n21_t1_0_b_d1;
-    assign fc1_n21_t1_1_a = {{1{fc1_n21_t0_2[24]}}, fc1_n21_t0_2};
-    assign fc1_n21_t1_1_b = {{1{fc1_n21_t0_3[24]}}, fc1_n21_t0_3};
-    assign fc1_n21_t1_1 = fc1_n21_t1_1_a_d1 + fc1_n21_t1_1_b_d1;
-    assign fc1_n21_t1_2_a = {{2{fc1_n21_t0_4[24]}}, fc1_n21_t0_4};
-    assign fc1_n21_t1_2_b = {{1{fc1_n21_t0_5[25]}}, fc1_n21_t0_5};
-    assign fc1_n21_t1_2 = fc1_n21_t1_2_a_d1 + fc1_n21_t1_2_b_d1;
-    assign fc1_n21_t1_3_a = {{2{fc1_n21_t0_6[22]}}, fc1_n21_t0_6};
-    assign fc1_n21_t1_3 = fc1_n21_t1_3_a_d1 + fc1_n21_t0_7_d1;
-    assign fc1_n21_t2_0_a = {{2{fc1_n21_t1_0[24]}}, fc1_n21_t1_0};
-    assign fc1_n21_t2_0_b = {{1{fc1_n21_t1_1[25]}}, fc1_n21_t1_1};
-    assign fc1_n21_t2_0 = fc1_n21_t2_0_a + fc1_n21_t2_0_b;
-    assign fc1_n21_t2_1_b = {{2{fc1_n21_t1_3[24]}}, fc1_n21_t1_3};
-    assign fc1_n21_t2_1 = fc1_n21_t1_2 + fc1_n21_t2_1_b;
-    assign fc1_n21_t3_0_a = {{1{fc1_n21_t2_0[26]}}, fc1_n21_t2_0};
-    assign fc1_n21_t3_0_b = {{1{fc1_n21_t2_1[26]}}, fc1_n21_t2_1};
-    assign fc1_n21_t3_0 = fc1_n21_t3_0_a + fc1_n21_t3_0_b;
-    assign fc1_n21_acc = fc1_n21_t3_0;
-    assign fc1_n21_y_fl = fc1_n21_acc[27:10];
-    assign fc1_n21_y_wrap = fc1_n21_y_fl[15:0];
-    assign fc1_w0_22 = 10'h2e8;
-    assign fc1_n22_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_22[9]}}, fc1_w0_22};
-    assign fc1_n22_p0 = fc1_n22_p0_m[24:0];
-    assign fc1_w1_22 = 10'h19a;
-    assign fc1_n22_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_22[9]}}, fc1_w1_22};
-    assign fc1_n22_p1 = fc1_n22_p1_m[24:0];
-    assign fc1_w2_22 = 12'h45a;
-    assign fc1_n22_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_22[11]}}, fc1_w2_22};
-    assign fc1_n22_p2 = fc1_n22_p2_m[26:0];
-    assign fc1_w3_22 = 10'h1ae;
-    assign fc1_n22_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_22[9]}}, fc1_w3_22};
-    assign fc1_n22_p3 = fc1_n22_p3_m[24:0];
-    assign fc1_w4_22 = 12'h480;
-    assign fc1_n22_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_22[11]}}, fc1_w4_22};
-    assign fc1_n22_p4 = fc1_n22_p4_m[26:0];
-    assign fc1_w5_22 = 11'h3c0;
-    assign fc1_n22_p5_m = {{11{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_22[10]}}, fc1_w5_22};
-    assign fc1_n22_p5 = fc1_n22_p5_m[25:0];
-    assign fc1_w6_22 = 9'h096;
-    assign fc1_n22_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_22[8]}}, fc1_w6_22};
-    assign fc1_n22_p6 = fc1_n22_p6_m[23:0];
-    assign fc1_w7_22 = 10'h2ca;
-    assign fc1_n22_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_22[9]}}, fc1_w7_22};
-    assign fc1_n22_p7 = fc1_n22_p7_m[24:0];
-    assign fc1_w8_22 = 10'h2e3;
-    assign fc1_n22_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_22[9]}}, fc1_w8_22};
-    assign fc1_n22_p8 = fc1_n22_p8_m[24:0];
-    assign fc1_w9_22 = 11'h227;
-    assign fc1_n22_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_22[10]}}, fc1_w9_22};
-    assign fc1_n22_p9 = fc1_n22_p9_m[25:0];
-    assign fc1_w10_22 = 11'h2e3;
-    assign fc1_n22_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_22[10]}}, fc1_w10_22};
-    assign fc1_n22_p10 = fc1_n22_p10_m[25:0];
-    assign fc1_w11_22 = 10'h1c3;
-    assign fc1_n22_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_22[9]}}, fc1_w11_22};
-    assign fc1_n22_p11 = fc1_n22_p11_m[24:0];
-    assign fc1_w12_22 = 11'h24a;
-    assign fc1_n22_p12_m = {{11{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_22[10]}}, fc1_w12_22};
-    assign fc1_n22_p12 = fc1_n22_p12_m[25:0];
-    assign fc1_w13_22 = 11'h248;
-    assign fc1_n22_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_22[10]}}, fc1_w13_22};
-    assign fc1_n22_p13 = fc1_n22_p13_m[25:0];
-    assign fc1_w14_22 = 9'h171;
-    assign fc1_n22_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_22[8]}}, fc1_w14_22};
-    assign fc1_n22_p14 = fc1_n22_p14_m[23:0];
-    assign fc1_w15_22 = 9'h09a;
-    assign fc1_n22_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_22[8]}}, fc1_w15_22};
-    assign fc1_n22_p15 = fc1_n22_p15_m[23:0];
-    assign fc1_n22_bias = 20'h5cc00;
-    assign fc1_n22_t0_0_a = {{1{fc1_n22_p0[24]}}, fc1_n22_p0};
-    assign fc1_n22_t0_0_b = {{1{fc1_n22_p1[24]}}, fc1_n22_p1};
-    assign fc1_n22_t0_0 = fc1_n22_t0_0_a + fc1_n22_t0_0_b;
-    assign fc1_n22_t0_1_b = {{2{fc1_n22_p3[24]}}, fc1_n22_p3};
-    assign fc1_n22_t0_1 = fc1_n22_p2 + fc1_n22_t0_1_b;
-    assign fc1_n22_t0_2_a = {{1{fc1_n22_p4[26]}}, fc1_n22_p4};
-    assign fc1_n22_t0_2_b = {{2{fc1_n22_p5[25]}}, fc1_n22_p5};
-    assign fc1_n22_t0_2 = fc1_n22_t0_2_a + fc1_n22_t0_2_b;
-    assign fc1_n22_t0_3_a = {{1{fc1_n22_p6[23]}}, fc1_n22_p6};
-    assign fc1_n22_t0_3 = fc1_n22_t0_3_a + fc1_n22_p7;
-    assign fc1_n22_t0_4_a = {{1{fc1_n22_p8[24]}}, fc1_n22_p8};
-    assign fc1_n22_t0_4 = fc1_n22_t0_4_a + fc1_n22_p9;
-    assign fc1_n22_t0_5_a = {{1{fc1_n22_p10[25]}}, fc1_n22_p10};
-    assign fc1_n22_t0_5_b = {{2{fc1_n22_p11[24]}}, fc1_n22_p11};
-    assign fc1_n22_t0_5 = fc1_n22_t0_5_a + fc1_n22_t0_5_b;
-    assign fc1_n22_t0_6_a = {{1{fc1_n22_p12[25]}}, fc1_n22_p12};
-    assign fc1_n22_t0_6_b = {{1{fc1_n22_p13[25]}}, fc1_n22_p13};
-    assign fc1_n22_t0_6 = fc1_n22_t0_6_a + fc1_n22_t0_6_b;
-    assign fc1_n22_t0_7_a = {{1{fc1_n22_p14[23]}}, fc1_n22_p14};
-    assign fc1_n22_t0_7_b = {{1{fc1_n22_p15[23]}}, fc1_n22_p15};
-    assign fc1_n22_t0_7 = fc1_n22_t0_7_a + fc1_n22_t0_7_b;
-    assign fc1_n22_t1_0_a = {{2{fc1_n22_t0_0[25]}}, fc1_n22_t0_0};
-    assign fc1_n22_t1_0_b = {{1{fc1_n22_t0_1[26]}}, fc1_n22_t0_1};
-    assign fc1_n22_t1_0 = fc1_n22_t1_0_a_d1 + fc1_n22_t1_0_b_d1;
-    assign fc1_n22_t1_1_b = {{3{fc1_n22_t0_3[24]}}, fc1_n22_t0_3};
-    assign fc1_n22_t1_1 = fc1_n22_t0_2_d1 + fc1_n22_t1_1_b_d1;
-    assign fc1_n22_t1_2_a = {{1{fc1_n22_t0_4[25]}}, fc1_n22_t0_4};
-    assign fc1_n22_t1_2 = fc1_n22_t1_2_a_d1 + fc1_n22_t0_5_d1;
-    assign fc1_n22_t1_3_b = {{2{fc1_n22_t0_7[24]}}, fc1_n22_t0_7};
-    assign fc1_n22_t1_3 = fc1_n22_t0_6_d1 + fc1_n22_t1_3_b_d1;
-    assign fc1_n22_t2_0_a = {{1{fc1_n22_t1_0[27]}}, fc1_n22_t1_0};
-    assign fc1_n22_t2_0_b = {{1{fc1_n22_t1_1[27]}}, fc1_n22_t1_1};
-    assign fc1_n22_t2_0 = fc1_n22_t2_0_a + fc1_n22_t2_0_b;
-    assign fc1_n22_t2_1_a = {{1{fc1_n22_t1_2[26]}}, fc1_n22_t1_2};
-    assign fc1_n22_t2_1_b = {{1{fc1_n22_t1_3[26]}}, fc1_n22_t1_3};
-    assign fc1_n22_t2_1 = fc1_n22_t2_1_a + fc1_n22_t2_1_b;
-    assign fc1_n22_t3_0_a = {{1{fc1_n22_t2_0[28]}}, fc1_n22_t2_0};
-    assign fc1_n22_t3_0_b = {{2{fc1_n22_t2_1[27]}}, fc1_n22_t2_1};
-    assign fc1_n22_t3_0 = fc1_n22_t3_0_a + fc1_n22_t3_0_b;
-    assign fc1_n22_t4_0_b = {{10{fc1_n22_bias[19]}}, fc1_n22_bias};
-    assign fc1_n22_t4_0 = fc1_n22_t3_0 + fc1_n22_t4_0_b_d1;
-    assign fc1_n22_acc = fc1_n22_t4_0;
-    assign fc1_n22_y_fl = fc1_n22_acc[29:10];
-    assign fc1_n22_y_wrap = fc1_n22_y_fl[15:0];
-    assign fc1_w0_23 = 9'h0c3;
-    assign fc1_n23_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_23[8]}}, fc1_w0_23};
-    assign fc1_n23_p0 = fc1_n23_p0_m[23:0];
-    assign fc1_w1_23 = 7'h4f;
-    assign fc1_n23_p1_m = {{7{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_23[6]}}, fc1_w1_23};
-    assign fc1_n23_p1 = fc1_n23_p1_m[21:0];
-    assign fc1_w2_23 = 11'h481;
-    assign fc1_n23_p2_m = {{11{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_23[10]}}, fc1_w2_23};
-    assign fc1_n23_p2 = fc1_n23_p2_m[25:0];
-    assign fc1_w3_23 = 10'h247;
-    assign fc1_n23_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_23[9]}}, fc1_w3_23};
-    assign fc1_n23_p3 = fc1_n23_p3_m[24:0];
-    assign fc1_w4_23 = 11'h596;
-    assign fc1_n23_p4_m = {{11{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_23[10]}}, fc1_w4_23};
-    assign fc1_n23_p4 = fc1_n23_p4_m[25:0];
-    assign fc1_w5_23 = 12'h9dc;
-    assign fc1_n23_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_23[11]}}, fc1_w5_23};
-    assign fc1_n23_p5 = fc1_n23_p5_m[26:0];
-    assign fc1_w6_23 = 7'h37;
-    assign fc1_n23_p6_m = {{7{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_23[6]}}, fc1_w6_23};
-    assign fc1_n23_p6 = fc1_n23_p6_m[21:0];
-    assign fc1_w7_23 = 5'h0d;
-    assign fc1_n23_p7_m = {{5{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_23[4]}}, fc1_w7_23};
-    assign fc1_n23_p7 = fc1_n23_p7_m[19:0];
-    assign fc1_w8_23 = 8'h4d;
-    assign fc1_n23_p8_m = {{8{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_23[7]}}, fc1_w8_23};
-    assign fc1_n23_p8 = fc1_n23_p8_m[22:0];
-    assign fc1_w9_23 = 10'h2ce;
-    assign fc1_n23_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_23[9]}}, fc1_w9_23};
-    assign fc1_n23_p9 = fc1_n23_p9_m[24:0];
-    assign fc1_w10_23 = 12'hb20;
-    assign fc1_n23_p10_m = {{12{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_23[11]}}, fc1_w10_23};
-    assign fc1_n23_p10 = fc1_n23_p10_m[26:0];
-    assign fc1_w11_23 = 12'h963;
-    assign fc1_n23_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_23[11]}}, fc1_w11_23};
-    assign fc1_n23_p11 = fc1_n23_p11_m[26:0];
-    assign fc1_w12_23 = 9'h156;
-    assign fc1_n23_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_23[8]}}, fc1_w12_23};
-    assign fc1_n23_p12 = fc1_n23_p12_m[23:0];
-    assign fc1_w13_23 = 11'h595;
-    assign fc1_n23_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_23[10]}}, fc1_w13_23};
-    assign fc1_n23_p13 = fc1_n23_p13_m[25:0];
-    assign fc1_w14_23 = 9'h0f8;
-    assign fc1_n23_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_23[8]}}, fc1_w14_23};
-    assign fc1_n23_p14 = fc1_n23_p14_m[23:0];
-    assign fc1_w15_23 = 10'h2cb;
-    assign fc1_n23_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_23[9]}}, fc1_w15_23};
-    assign fc1_n23_p15 = fc1_n23_p15_m[24:0];
-    assign fc1_n23_bias = 21'h13c800;
-    assign fc1_n23_t0_0_b = {{2{fc1_n23_p1[21]}}, fc1_n23_p1};
-    assign fc1_n23_t0_0 = fc1_n23_p0 + fc1_n23_t0_0_b;
-    assign fc1_n23_t0_1_a = {{1{fc1_n23_p2[25]}}, fc1_n23_p2};
-    assign fc1_n23_t0_1_b = {{2{fc1_n23_p3[24]}}, fc1_n23_p3};
-    assign fc1_n23_t0_1 = fc1_n23_t0_1_a + fc1_n23_t0_1_b;
-    assign fc1_n23_t0_2_a = {{2{fc1_n23_p4[25]}}, fc1_n23_p4};
-    assign fc1_n23_t0_2_b = {{1{fc1_n23_p5[26]}}, fc1_n23_p5};
-    assign fc1_n23_t0_2 = fc1_n23_t0_2_a + fc1_n23_t0_2_b;
-    assign fc1_n23_t0_3_a = {{1{fc1_n23_p6[21]}}, fc1_n23_p6};
-    assign fc1_n23_t0_3_b = {{3{fc1_n23_p7[19]}}, fc1_n23_p7};
-    assign fc1_n23_t0_3 = fc1_n23_t0_3_a + fc1_n23_t0_3_b;
-    assign fc1_n23_t0_4_a = {{2{fc1_n23_p8[22]}}, fc1_n23_p8};
-    assign fc1_n23_t0_4 = fc1_n23_t0_4_a + fc1_n23_p9;
-    assign fc1_n23_t0_5_a = {{1{fc1_n23_p10[26]}}, fc1_n23_p10};
-    assign fc1_n23_t0_5_b = {{1{fc1_n23_p11[26]}}, fc1_n23_p11};
-    assign fc1_n23_t0_5 = fc1_n23_t0_5_a + fc1_n23_t0_5_b;
-    assign fc1_n23_t0_6_a = {{2{fc1_n23_p12[23]}}, fc1_n23_p12};
-    assign fc1_n23_t0_6 = fc1_n23_t0_6_a + fc1_n23_p13;
-    assign fc1_n23_t0_7_a = {{2{fc1_n23_p14[23]}}, fc1_n23_p14};
-    assign fc1_n23_t0_7_b = {{1{fc1_n23_p15[24]}}, fc1_n23_p15};
-    assign fc1_n23_t0_7 = fc1_n23_t0_7_a + fc1_n23_t0_7_b;
-    assign fc1_n23_t1_0_a = {{3{fc1_n23_t0_0[23]}}, fc1_n23_t0_0};
-    assign fc1_n23_t1_0 = fc1_n23_t1_0_a_d1 + fc1_n23_t0_1_d1;
-    assign fc1_n23_t1_1_b = {{5{fc1_n23_t0_3[22]}}, fc1_n23_t0_3};
-    assign fc1_n23_t1_1 = fc1_n23_t0_2_d1 + fc1_n23_t1_1_b_d1;
-    assign fc1_n23_t1_2_a = {{3{fc1_n23_t0_4[24]}}, fc1_n23_t0_4};
-    assign fc1_n23_t1_2 = fc1_n23_t1_2_a_d1 + fc1_n23_t0_5_d1;
-    assign fc1_n23_t1_3_a = {{1{fc1_n23_t0_6[25]}}, fc1_n23_t0_6};
-    assign fc1_n23_t1_3_b = {{1{fc1_n23_t0_7[25]}}, fc1_n23_t0_7};
-    assign fc1_n23_t1_3 = fc1_n23_t1_3_a_d1 + fc1_n23_t1_3_b_d1;
-    assign fc1_n23_t2_0_a = {{1{fc1_n23_t1_0[26]}}, fc1_n23_t1_0};
-    assign fc1_n23_t2_0 = fc1_n23_t2_0_a + fc1_n23_t1_1;
-    assign fc1_n23_t2_1_a = {{1{fc1_n23_t1_2[27]}}, fc1_n23_t1_2};
-    assign fc1_n23_t2_1_b = {{2{fc1_n23_t1_3[26]}}, fc1_n23_t1_3};
-    assign fc1_n23_t2_1 = fc1_n23_t2_1_a + fc1_n23_t2_1_b;
-    assign fc1_n23_t3_0_a = {{2{fc1_n23_t2_0[27]}}, fc1_n23_t2_0};
-    assign fc1_n23_t3_0_b = {{1{fc1_n23_t2_1[28]}}, fc1_n23_t2_1};
-    assign fc1_n23_t3_0 = fc1_n23_t3_0_a + fc1_n23_t3_0_b;
-    assign fc1_n23_t4_0_b = {{9{fc1_n23_bias[20]}}, fc1_n23_bias};
-    assign fc1_n23_t4_0 = fc1_n23_t3_0 + fc1_n23_t4_0_b_d1;
-    assign fc1_n23_acc = fc1_n23_t4_0;
-    assign fc1_n23_y_fl = fc1_n23_acc[29:10];
-    assign fc1_n23_y_wrap = fc1_n23_y_fl[15:0];
-    assign fc1_w0_24 = 9'h0e0;
-    assign fc1_n24_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_24[8]}}, fc1_w0_24};
-    assign fc1_n24_p0 = fc1_n24_p0_m[23:0];
-    assign fc1_w1_24 = 10'h299;
-    assign fc1_n24_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_24[9]}}, fc1_w1_24};
-    assign fc1_n24_p1 = fc1_n24_p1_m[24:0];
-    assign fc1_w2_24 = 8'h7c;
-    assign fc1_n24_p2_m = {{8{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_24[7]}}, fc1_w2_24};
-    assign fc1_n24_p2 = fc1_n24_p2_m[22:0];
-    assign fc1_w3_24 = 10'h13f;
-    assign fc1_n24_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_24[9]}}, fc1_w3_24};
-    assign fc1_n24_p3 = fc1_n24_p3_m[24:0];
-    assign fc1_w4_24 = 8'hbc;
-    assign fc1_n24_p4_m = {{8{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_24[7]}}, fc1_w4_24};
-    assign fc1_n24_p4 = fc1_n24_p4_m[22:0];
-    assign fc1_w5_24 = 6'h27;
-    assign fc1_n24_p5_m = {{6{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_24[5]}}, fc1_w5_24};
-    assign fc1_n24_p5 = fc1_n24_p5_m[20:0];
-    assign fc1_w6_24 = 6'h11;
-    assign fc1_n24_p6_m = {{6{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_24[5]}}, fc1_w6_24};
-    assign fc1_n24_p6 = fc1_n24_p6_m[20:0];
-    assign fc1_w7_24 = 8'h89;
-    assign fc1_n24_p7_m = {{8{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_24[7]}}, fc1_w7_24};
-    assign fc1_n24_p7 = fc1_n24_p7_m[22:0];
-    assign fc1_w8_24 = 10'h159;
-    assign fc1_n24_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_24[9]}}, fc1_w8_24};
-    assign fc1_n24_p8 = fc1_n24_p8_m[24:0];
-    assign fc1_w9_24 = 10'h1b5;
-    assign fc1_n24_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_24[9]}}, fc1_w9_24};
-    assign fc1_n24_p9 = fc1_n24_p9_m[24:0];
-    assign fc1_w10_24 = 10'h117;
-    assign fc1_n24_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_24[9]}}, fc1_w10_24};
-    assign fc1_n24_p10 = fc1_n24_p10_m[24:0];
-    assign fc1_n24_p11_sh = {fc1_in_11, 6'b000000};
-    assign fc1_n24_p11_e = {{1{fc1_n24_p11_sh[21]}}, fc1_n24_p11_sh};
-    assign fc1_n24_p11_neg = -fc1_n24_p11_e;
-    assign fc1_w12_24 = 8'h52;
-    assign fc1_n24_p12_m = {{8{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_24[7]}}, fc1_w12_24};
-    assign fc1_n24_p12 = fc1_n24_p12_m[22:0];
-    assign fc1_w13_24 = 9'h0da;
-    assign fc1_n24_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_24[8]}}, fc1_w13_24};
-    assign fc1_n24_p13 = fc1_n24_p13_m[23:0];
-    assign fc1_w14_24 = 10'h2a6;
-    assign fc1_n24_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_24[9]}}, fc1_w14_24};
-    assign fc1_n24_p14 = fc1_n24_p14_m[24:0];
-    assign fc1_w15_24 = 10'h2f4;
-    assign fc1_n24_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_24[9]}}, fc1_w15_24};
-    assign fc1_n24_p15 = fc1_n24_p15_m[24:0];
-    assign fc1_n24_t0_0_a = {{2{fc1_n24_p0[23]}}, fc1_n24_p0};
-    assign fc1_n24_t0_0_b = {{1{fc1_n24_p1[24]}}, fc1_n24_p1};
-    assign fc1_n24_t0_0 = fc1_n24_t0_0_a + fc1_n24_t0_0_b;
-    assign fc1_n24_t0_1_a = {{2{fc1_n24_p2[22]}}, fc1_n24_p2};
-    assign fc1_n24_t0_1 = fc1_n24_t0_1_a + fc1_n24_p3;
-    assign fc1_n24_t0_2_b = {{2{fc1_n24_p5[20]}}, fc1_n24_p5};
-    assign fc1_n24_t0_2 = fc1_n24_p4 + fc1_n24_t0_2_b;
-    assign fc1_n24_t0_3_a = {{3{fc1_n24_p6[20]}}, fc1_n24_p6};
-    assign fc1_n24_t0_3_b = {{1{fc1_n24_p7[22]}}, fc1_n24_p7};
-    assign fc1_n24_t0_3 = fc1_n24_t0_3_a + fc1_n24_t0_3_b;
-    assign fc1_n24_t0_4_a = {{1{fc1_n24_p8[24]}}, fc1_n24_p8};
-    assign fc1_n24_t0_4_b = {{1{fc1_n24_p9[24]}}, fc1_n24_p9};
-    assign fc1_n24_t0_4 = fc1_n24_t0_4_a + fc1_n24_t0_4_b;
-    assign fc1_n24_t0_5_b = {{2{fc1_n24_p11_neg[22]}}, fc1_n24_p11_neg};
-    assign fc1_n24_t0_5 = fc1_n24_p10 + fc1_n24_t0_5_b;
-    assign fc1_n24_t0_6_a = {{2{fc1_n24_p12[22]}}, fc1_n24_p12};
-    assign fc1_n24_t0_6_b = {{1{fc1_n24_p13[23]}}, fc1_n24_p13};
-    assign fc1_n24_t0_6 = fc1_n24_t0_6_a + fc1_n24_t0_6_b;
-    assign fc1_n24_t0_7_a = {{1{fc1_n24_p14[24]}}, fc1_n24_p14};
-    assign fc1_n24_t0_7_b = {{1{fc1_n24_p15[24]}}, fc1_n24_p15};
-    assign fc1_n24_t0_7 = fc1_n24_t0_7_a + fc1_n24_t0_7_b;
-    assign fc1_n24_t1_0_a = {{1{fc1_n24_t0_0[25]}}, fc1_n24_t0_0};
-    assign fc1_n24_t1_0_b = {{2{fc1_n24_t0_1[24]}}, fc1_n24_t0_1};
-    assign fc1_n24_t1_0 = fc1_n24_t1_0_a_d1 + fc1_n24_t1_0_b_d1;
-    assign fc1_n24_t1_1_a = {{1{fc1_n24_t0_2[22]}}, fc1_n24_t0_2};
-    assign fc1_n24_t1_1 = fc1_n24_t1_1_a_d1 + fc1_n24_t0_3_d1;
-    assign fc1_n24_t1_2_a = {{1{fc1_n24_t0_4[25]}}, fc1_n24_t0_4};
-    assign fc1_n24_t1_2_b = {{2{fc1_n24_t0_5[24]}}, fc1_n24_t0_5};
-    assign fc1_n24_t1_2 = fc1_n24_t1_2_a_d1 + fc1_n24_t1_2_b_d1;
-    assign fc1_n24_t1_3_a = {{1{fc1_n24_t0_6[24]}}, fc1_n24_t0_6};
-    assign fc1_n24_t1_3 = fc1_n24_t1_3_a_d1 + fc1_n24_t0_7_d1;
-    assign fc1_n24_t2_0_b = {{3{fc1_n24_t1_1[23]}}, fc1_n24_t1_1};
-    assign fc1_n24_t2_0 = fc1_n24_t1_0 + fc1_n24_t2_0_b;
-    assign fc1_n24_t2_1_b = {{1{fc1_n24_t1_3[25]}}, fc1_n24_t1_3};
-    assign fc1_n24_t2_1 = fc1_n24_t1_2 + fc1_n24_t2_1_b;
-    assign fc1_n24_t3_0_a = {{1{fc1_n24_t2_0[26]}}, fc1_n24_t2_0};
-    assign fc1_n24_t3_0_b = {{1{fc1_n24_t2_1[26]}}, fc1_n24_t2_1};
-    assign fc1_n24_t3_0 = fc1_n24_t3_0_a + fc1_n24_t3_0_b;
-    assign fc1_n24_acc = fc1_n24_t3_0;
-    assign fc1_n24_y_fl = fc1_n24_acc[27:10];
-    assign fc1_n24_y_wrap = fc1_n24_y_fl[15:0];
-    assign fc1_w0_25 = 8'h58;
-    assign fc1_n25_p0_m = {{8{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_25[7]}}, fc1_w0_25};
-    assign fc1_n25_p0 = fc1_n25_p0_m[22:0];
-    assign fc1_w1_25 = 8'h42;
-    assign fc1_n25_p1_m = {{8{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_25[7]}}, fc1_w1_25};
-    assign fc1_n25_p1 = fc1_n25_p1_m[22:0];
-    assign fc1_w2_25 = 13'h15fd;
-    assign fc1_n25_p2_m = {{13{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_25[12]}}, fc1_w2_25};
-    assign fc1_n25_p2 = fc1_n25_p2_m[27:0];
-    assign fc1_w3_25 = 13'h15bb;
-    assign fc1_n25_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_25[12]}}, fc1_w3_25};
-    assign fc1_n25_p3 = fc1_n25_p3_m[27:0];
-    assign fc1_w4_25 = 13'h1597;
-    assign fc1_n25_p4_m = {{13{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_25[12]}}, fc1_w4_25};
-    assign fc1_n25_p4 = fc1_n25_p4_m[27:0];
-    assign fc1_w5_25 = 13'h1428;
-    assign fc1_n25_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_25[12]}}, fc1_w5_25};
-    assign fc1_n25_p5 = fc1_n25_p5_m[27:0];
-    assign fc1_w6_25 = 9'h144;
-    assign fc1_n25_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_25[8]}}, fc1_w6_25};
-    assign fc1_n25_p6 = fc1_n25_p6_m[23:0];
-    assign fc1_w7_25 = 10'h299;
-    assign fc1_n25_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_25[9]}}, fc1_w7_25};
-    assign fc1_n25_p7 = fc1_n25_p7_m[24:0];
-    assign fc1_w8_25 = 6'h22;
-    assign fc1_n25_p8_m = {{6{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_25[5]}}, fc1_w8_25};
-    assign fc1_n25_p8 = fc1_n25_p8_m[20:0];
-    assign fc1_w9_25 = 8'hbd;
-    assign fc1_n25_p9_m = {{8{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_25[7]}}, fc1_w9_25};
-    assign fc1_n25_p9 = fc1_n25_p9_m[22:0];
-    assign fc1_w10_25 = 9'h102;
-    assign fc1_n25_p10_m = {{9{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_25[8]}}, fc1_w10_25};
-    assign fc1_n25_p10 = fc1_n25_p10_m[23:0];
-    assign fc1_w11_25 = 9'h11b;
-    assign fc1_n25_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_25[8]}}, fc1_w11_25};
-    assign fc1_n25_p11 = fc1_n25_p11_m[23:0];
-    assign fc1_w12_25 = 10'h175;
-    assign fc1_n25_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_25[9]}}, fc1_w12_25};
-    assign fc1_n25_p12 = fc1_n25_p12_m[24:0];
-    assign fc1_w13_25 = 9'h0ec;
-    assign fc1_n25_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_25[8]}}, fc1_w13_25};
-    assign fc1_n25_p13 = fc1_n25_p13_m[23:0];
-    assign fc1_w14_25 = 9'h14f;
-    assign fc1_n25_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_25[8]}}, fc1_w14_25};
-    assign fc1_n25_p14 = fc1_n25_p14_m[23:0];
-    assign fc1_w15_25 = 9'h0b9;
-    assign fc1_n25_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_25[8]}}, fc1_w15_25};
-    assign fc1_n25_p15 = fc1_n25_p15_m[23:0];
-    assign fc1_n25_bias = 19'h4dc00;
-    assign fc1_n25_t0_0_a = {{1{fc1_n25_p0[22]}}, fc1_n25_p0};
-    assign fc1_n25_t0_0_b = {{1{fc1_n25_p1[22]}}, fc1_n25_p1};
-    assign fc1_n25_t0_0 = fc1_n25_t0_0_a + fc1_n25_t0_0_b;
-    assign fc1_n25_t0_1_a = {{1{fc1_n25_p2[27]}}, fc1_n25_p2};
-    assign fc1_n25_t0_1_b = {{1{fc1_n25_p3[27]}}, fc1_n25_p3};
-    assign fc1_n25_t0_1 = fc1_n25_t0_1_a + fc1_n25_t0_1_b;
-    assign fc1_n25_t0_2_a = {{1{fc1_n25_p4[27]}}, fc1_n25_p4};
-    assign fc1_n25_t0_2_b = {{1{fc1_n25_p5[27]}}, fc1_n25_p5};
-    assign fc1_n25_t0_2 = fc1_n25_t0_2_a + fc1_n25_t0_2_b;
-    assign fc1_n25_t0_3_a = {{2{fc1_n25_p6[23]}}, fc1_n25_p6};
-    assign fc1_n25_t0_3_b = {{1{fc1_n25_p7[24]}}, fc1_n25_p7};
-    assign fc1_n25_t0_3 = fc1_n25_t0_3_a + fc1_n25_t0_3_b;
-    assign fc1_n25_t0_4_a = {{2{fc1_n25_p8[20]}}, fc1_n25_p8};
-    assign fc1_n25_t0_4 = fc1_n25_t0_4_a + fc1_n25_p9;
-    assign fc1_n25_t0_5_a = {{1{fc1_n25_p10[23]}}, fc1_n25_p10};
-    assign fc1_n25_t0_5_b = {{1{fc1_n25_p11[23]}}, fc1_n25_p11};
-    assign fc1_n25_t0_5 = fc1_n25_t0_5_a + fc1_n25_t0_5_b;
-    assign fc1_n25_t0_6_a = {{1{fc1_n25_p12[24]}}, fc1_n25_p12};
-    assign fc1_n25_t0_6_b = {{2{fc1_n25_p13[23]}}, fc1_n25_p13};
-    assign fc1_n25_t0_6 = fc1_n25_t0_6_a + fc1_n25_t0_6_b;
-    assign fc1_n25_t0_7_a = {{1{fc1_n25_p14[23]}}, fc1_n25_p14};
-    assign fc1_n25_t0_7_b = {{1{fc1_n25_p15[23]}}, fc1_n25_p15};
-    assign fc1_n25_t0_7 = fc1_n25_t0_7_a + fc1_n25_t0_7_b;
-    assign fc1_n25_t1_0_a = {{5{fc1_n25_t0_0[23]}}, fc1_n25_t0_0};
-    assign fc1_n25_t1_0 = fc1_n25_t1_0_a_d1 + fc1_n25_t0_1_d1;
-    assign fc1_n25_t1_1_b = {{3{fc1_n25_t0_3[25]}}, fc1_n25_t0_3};
-    assign fc1_n25_t1_1 = fc1_n25_t0_2_d1 + fc1_n25_t1_1_b_d1;
-    assign fc1_n25_t1_2_a = {{3{fc1_n25_t0_4[22]}}, fc1_n25_t0_4};
-    assign fc1_n25_t1_2_b = {{1{fc1_n25_t0_5[24]}}, fc1_n25_t0_5};
-    assign fc1_n25_t1_2 = fc1_n25_t1_2_a_d1 + fc1_n25_t1_2_b_d1;
-    assign fc1_n25_t1_3_b = {{1{fc1_n25_t0_7[24]}}, fc1_n25_t0_7};
-    assign fc1_n25_t1_3 = fc1_n25_t0_6_d1 + fc1_n25_t1_3_b_d1;
-    assign fc1_n25_t2_0_a = {{1{fc1_n25_t1_0[28]}}, fc1_n25_t1_0};
-    assign fc1_n25_t2_0_b = {{1{fc1_n25_t1_1[28]}}, fc1_n25_t1_1};
-    assign fc1_n25_t2_0 = fc1_n25_t2_0_a + fc1_n25_t2_0_b;
-    assign fc1_n25_t2_1_a = {{1{fc1_n25_t1_2[25]}}, fc1_n25_t1_2};
-    assign fc1_n25_t2_1_b = {{1{fc1_n25_t1_3[25]}}, fc1_n25_t1_3};
-    assign fc1_n25_t2_1 = fc1_n25_t2_1_a + fc1_n25_t2_1_b;
-    assign fc1_n25_t3_0_b = {{3{fc1_n25_t2_1[26]}}, fc1_n25_t2_1};
-    assign fc1_n25_t3_0 = fc1_n25_t2_0 + fc1_n25_t3_0_b;
-    assign fc1_n25_t4_0_b = {{11{fc1_n25_bias[18]}}, fc1_n25_bias};
-    assign fc1_n25_t4_0 = fc1_n25_t3_0 + fc1_n25_t4_0_b_d1;
-    assign fc1_n25_acc = fc1_n25_t4_0;
-    assign fc1_n25_y_fl = fc1_n25_acc[29:10];
-    assign fc1_n25_y_wrap = fc1_n25_y_fl[15:0];
-    assign fc1_w0_26 = 10'h10e;
-    assign fc1_n26_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_26[9]}}, fc1_w0_26};
-    assign fc1_n26_p0 = fc1_n26_p0_m[24:0];
-    assign fc1_w1_26 = 7'h53;
-    assign fc1_n26_p1_m = {{7{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_26[6]}}, fc1_w1_26};
-    assign fc1_n26_p1 = fc1_n26_p1_m[21:0];
-    assign fc1_w2_26 = 11'h3b4;
-    assign fc1_n26_p2_m = {{11{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_26[10]}}, fc1_w2_26};
-    assign fc1_n26_p2 = fc1_n26_p2_m[25:0];
-    assign fc1_w3_26 = 13'h083a;
-    assign fc1_n26_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_26[12]}}, fc1_w3_26};
-    assign fc1_n26_p3 = fc1_n26_p3_m[27:0];
-    assign fc1_w4_26 = 12'h4f0;
-    assign fc1_n26_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_26[11]}}, fc1_w4_26};
-    assign fc1_n26_p4 = fc1_n26_p4_m[26:0];
-    assign fc1_w5_26 = 12'h78e;
-    assign fc1_n26_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_26[11]}}, fc1_w5_26};
-    assign fc1_n26_p5 = fc1_n26_p5_m[26:0];
-    assign fc1_w6_26 = 9'h088;
-    assign fc1_n26_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_26[8]}}, fc1_w6_26};
-    assign fc1_n26_p6 = fc1_n26_p6_m[23:0];
-    assign fc1_w7_26 = 9'h13d;
-    assign fc1_n26_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_26[8]}}, fc1_w7_26};
-    assign fc1_n26_p7 = fc1_n26_p7_m[23:0];
-    assign fc1_w8_26 = 8'h6a;
-    assign fc1_n26_p8_m = {{8{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_26[7]}}, fc1_w8_26};
-    assign fc1_n26_p8 = fc1_n26_p8_m[22:0];
-    assign fc1_w9_26 = 10'h1b9;
-    assign fc1_n26_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_26[9]}}, fc1_w9_26};
-    assign fc1_n26_p9 = fc1_n26_p9_m[24:0];
-    assign fc1_w10_26 = 10'h19a;
-    assign fc1_n26_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_26[9]}}, fc1_w10_26};
-    assign fc1_n26_p10 = fc1_n26_p10_m[24:0];
-    assign fc1_w11_26 = 11'h3b0;
-    assign fc1_n26_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_26[10]}}, fc1_w11_26};
-    assign fc1_n26_p11 = fc1_n26_p11_m[25:0];
-    assign fc1_w12_26 = 9'h129;
-    assign fc1_n26_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_26[8]}}, fc1_w12_26};
-    assign fc1_n26_p12 = fc1_n26_p12_m[23:0];
-    assign fc1_w13_26 = 11'h247;
-    assign fc1_n26_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_26[10]}}, fc1_w13_26};
-    assign fc1_n26_p13 = fc1_n26_p13_m[25:0];
-    assign fc1_w14_26 = 10'h112;
-    assign fc1_n26_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_26[9]}}, fc1_w14_26};
-    assign fc1_n26_p14 = fc1_n26_p14_m[24:0];
-    assign fc1_w15_26 = 10'h2ec;
-    assign fc1_n26_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_26[9]}}, fc1_w15_26};
-    assign fc1_n26_p15 = fc1_n26_p15_m[24:0];
-    assign fc1_n26_bias = 21'h126000;
-    assign fc1_n26_t0_0_b = {{3{fc1_n26_p1[21]}}, fc1_n26_p1};
-    assign fc1_n26_t0_0 = fc1_n26_p0 + fc1_n26_t0_0_b;
-    assign fc1_n26_t0_1_a = {{2{fc1_n26_p2[25]}}, fc1_n26_p2};
-    assign fc1_n26_t0_1 = fc1_n26_t0_1_a + fc1_n26_p3;
-    assign fc1_n26_t0_2_a = {{1{fc1_n26_p4[26]}}, fc1_n26_p4};
-    assign fc1_n26_t0_2_b = {{1{fc1_n26_p5[26]}}, fc1_n26_p5};
-    assign fc1_n26_t0_2 = fc1_n26_t0_2_a + fc1_n26_t0_2_b;
-    assign fc1_n26_t0_3_a = {{1{fc1_n26_p6[23]}}, fc1_n26_p6};
-    assign fc1_n26_t0_3_b = {{1{fc1_n26_p7[23]}}, fc1_n26_p7};
-    assign fc1_n26_t0_3 = fc1_n26_t0_3_a + fc1_n26_t0_3_b;
-    assign fc1_n26_t0_4_a = {{3{fc1_n26_p8[22]}}, fc1_n26_p8};
-    assign fc1_n26_t0_4_b = {{1{fc1_n26_p9[24]}}, fc1_n26_p9};
-    assign fc1_n26_t0_4 = fc1_n26_t0_4_a + fc1_n26_t0_4_b;
-    assign fc1_n26_t0_5_a = {{2{fc1_n26_p10[24]}}, fc1_n26_p10};
-    assign fc1_n26_t0_5_b = {{1{fc1_n26_p11[25]}}, fc1_n26_p11};
-    assign fc1_n26_t0_5 = fc1_n26_t0_5_a + fc1_n26_t0_5_b;
-    assign fc1_n26_t0_6_a = {{2{fc1_n26_p12[23]}}, fc1_n26_p12};
-    assign fc1_n26_t0_6 = fc1_n26_t0_6_a + fc1_n26_p13;
-    assign fc1_n26_t0_7_a = {{1{fc1_n26_p14[24]}}, fc1_n26_p14};
-    assign fc1_n26_t0_7_b = {{1{fc1_n26_p15[24]}}, fc1_n26_p15};
-    assign fc1_n26_t0_7 = fc1_n26_t0_7_a + fc1_n26_t0_7_b;
-    assign fc1_n26_t1_0_a = {{3{fc1_n26_t0_0[24]}}, fc1_n26_t0_0};
-    assign fc1_n26_t1_0 = fc1_n26_t1_0_a_d1 + fc1_n26_t0_1_d1;
-    assign fc1_n26_t1_1_b = {{3{fc1_n26_t0_3[24]}}, fc1_n26_t0_3};
-    assign fc1_n26_t1_1 = fc1_n26_t0_2_d1 + fc1_n26_t1_1_b_d1;
-    assign fc1_n26_t1_2_a = {{1{fc1_n26_t0_4[25]}}, fc1_n26_t0_4};
-    assign fc1_n26_t1_2 = fc1_n26_t1_2_a_d1 + fc1_n26_t0_5_d1;
-    assign fc1_n26_t1_3_a = {{1{fc1_n26_t0_6[25]}}, fc1_n26_t0_6};
-    assign fc1_n26_t1_3_b = {{1{fc1_n26_t0_7[25]}}, fc1_n26_t0_7};
-    assign fc1_n26_t1_3 = fc1_n26_t1_3_a_d1 + fc1_n26_t1_3_b_d1;
-    assign fc1_n26_t2_0_a = {{1{fc1_n26_t1_0[27]}}, fc1_n26_t1_0};
-    assign fc1_n26_t2_0_b = {{1{fc1_n26_t1_1[27]}}, fc1_n26_t1_1};
-    assign fc1_n26_t2_0 = fc1_n26_t2_0_a + fc1_n26_t2_0_b;
-    assign fc1_n26_t2_1_a = {{1{fc1_n26_t1_2[26]}}, fc1_n26_t1_2};
-    assign fc1_n26_t2_1_b = {{1{fc1_n26_t1_3[26]}}, fc1_n26_t1_3};
-    assign fc1_n26_t2_1 = fc1_n26_t2_1_a + fc1_n26_t2_1_b;
-    assign fc1_n26_t3_0_a = {{1{fc1_n26_t2_0[28]}}, fc1_n26_t2_0};
-    assign fc1_n26_t3_0_b = {{2{fc1_n26_t2_1[27]}}, fc1_n26_t2_1};
-    assign fc1_n26_t3_0 = fc1_n26_t3_0_a + fc1_n26_t3_0_b;
-    assign fc1_n26_t4_0_b = {{9{fc1_n26_bias[20]}}, fc1_n26_bias};
-    assign fc1_n26_t4_0 = fc1_n26_t3_0 + fc1_n26_t4_0_b_d1;
-    assign fc1_n26_acc = fc1_n26_t4_0;
-    assign fc1_n26_y_fl = fc1_n26_acc[29:10];
-    assign fc1_n26_y_wrap = fc1_n26_y_fl[15:0];
-    assign fc1_w0_27 = 9'h169;
-    assign fc1_n27_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_27[8]}}, fc1_w0_27};
-    assign fc1_n27_p0 = fc1_n27_p0_m[23:0];
-    assign fc1_w1_27 = 9'h0d8;
-    assign fc1_n27_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_27[8]}}, fc1_w1_27};
-    assign fc1_n27_p1 = fc1_n27_p1_m[23:0];
-    assign fc1_w2_27 = 9'h174;
-    assign fc1_n27_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_27[8]}}, fc1_w2_27};
-    assign fc1_n27_p2 = fc1_n27_p2_m[23:0];
-    assign fc1_w3_27 = 5'h0c;
-    assign fc1_n27_p3_m = {{5{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_27[4]}}, fc1_w3_27};
-    assign fc1_n27_p3 = fc1_n27_p3_m[19:0];
-    assign fc1_w4_27 = 11'h564;
-    assign fc1_n27_p4_m = {{11{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_27[10]}}, fc1_w4_27};
-    assign fc1_n27_p4 = fc1_n27_p4_m[25:0];
-    assign fc1_w5_27 = 11'h2c6;
-    assign fc1_n27_p5_m = {{11{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_27[10]}}, fc1_w5_27};
-    assign fc1_n27_p5 = fc1_n27_p5_m[25:0];
-    assign fc1_w6_27 = 10'h23a;
-    assign fc1_n27_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_27[9]}}, fc1_w6_27};
-    assign fc1_n27_p6 = fc1_n27_p6_m[24:0];
-    assign fc1_w7_27 = 11'h592;
-    assign fc1_n27_p7_m = {{11{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_27[10]}}, fc1_w7_27};
-    assign fc1_n27_p7 = fc1_n27_p7_m[25:0];
-    assign fc1_w8_27 = 11'h5be;
-    assign fc1_n27_p8_m = {{11{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_27[10]}}, fc1_w8_27};
-    assign fc1_n27_p8 = fc1_n27_p8_m[25:0];
-    assign fc1_w9_27 = 10'h134;
-    assign fc1_n27_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_27[9]}}, fc1_w9_27};
-    assign fc1_n27_p9 = fc1_n27_p9_m[24:0];
-    assign fc1_w10_27 = 10'h17b;
-    assign fc1_n27_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_27[9]}}, fc1_w10_27};
-    assign fc1_n27_p10 = fc1_n27_p10_m[24:0];
-    assign fc1_w11_27 = 12'h5e8;
-    assign fc1_n27_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_27[11]}}, fc1_w11_27};
-    assign fc1_n27_p11 = fc1_n27_p11_m[26:0];
-    assign fc1_w12_27 = 10'h199;
-    assign fc1_n27_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_27[9]}}, fc1_w12_27};
-    assign fc1_n27_p12 = fc1_n27_p12_m[24:0];
-    assign fc1_w13_27 = 10'h1d8;
-    assign fc1_n27_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_27[9]}}, fc1_w13_27};
-    assign fc1_n27_p13 = fc1_n27_p13_m[24:0];
-    assign fc1_w14_27 = 9'h0eb;
-    assign fc1_n27_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_27[8]}}, fc1_w14_27};
-    assign fc1_n27_p14 = fc1_n27_p14_m[23:0];
-    assign fc1_w15_27 = 10'h296;
-    assign fc1_n27_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_27[9]}}, fc1_w15_27};
-    assign fc1_n27_p15 = fc1_n27_p15_m[24:0];
-    assign fc1_n27_bias = 21'h0c2c00;
-    assign fc1_n27_t0_0_a = {{1{fc1_n27_p0[23]}}, fc1_n27_p0};
-    assign fc1_n27_t0_0_b = {{1{fc1_n27_p1[23]}}, fc1_n27_p1};
-    assign fc1_n27_t0_0 = fc1_n27_t0_0_a + fc1_n27_t0_0_b;
-    assign fc1_n27_t0_1_b = {{4{fc1_n27_p3[19]}}, fc1_n27_p3};
-    assign fc1_n27_t0_1 = fc1_n27_p2 + fc1_n27_t0_1_b;
-    assign fc1_n27_t0_2_a = {{1{fc1_n27_p4[25]}}, fc1_n27_p4};
-    assign fc1_n27_t0_2_b = {{1{fc1_n27_p5[25]}}, fc1_n27_p5};
-    assign fc1_n27_t0_2 = fc1_n27_t0_2_a + fc1_n27_t0_2_b;
-    assign fc1_n27_t0_3_a = {{2{fc1_n27_p6[24]}}, fc1_n27_p6};
-    assign fc1_n27_t0_3_b = {{1{fc1_n27_p7[25]}}, fc1_n27_p7};
-    assign fc1_n27_t0_3 = fc1_n27_t0_3_a + fc1_n27_t0_3_b;
-    assign fc1_n27_t0_4_b = {{1{fc1_n27_p9[24]}}, fc1_n27_p9};
-    assign fc1_n27_t0_4 = fc1_n27_p8 + fc1_n27_t0_4_b;
-    assign fc1_n27_t0_5_a = {{2{fc1_n27_p10[24]}}, fc1_n27_p10};
-    assign fc1_n27_t0_5 = fc1_n27_t0_5_a + fc1_n27_p11;
-    assign fc1_n27_t0_6_a = {{1{fc1_n27_p12[24]}}, fc1_n27_p12};
-    assign fc1_n27_t0_6_b = {{1{fc1_n27_p13[24]}}, fc1_n27_p13};
-    assign fc1_n27_t0_6 = fc1_n27_t0_6_a + fc1_n27_t0_6_b;
-    assign fc1_n27_t0_7_a = {{2{fc1_n27_p14[23]}}, fc1_n27_p14};
-    assign fc1_n27_t0_7_b = {{1{fc1_n27_p15[24]}}, fc1_n27_p15};
-    assign fc1_n27_t0_7 = fc1_n27_t0_7_a + fc1_n27_t0_7_b;
-    assign fc1_n27_t1_0_a = {{1{fc1_n27_t0_0[24]}}, fc1_n27_t0_0};
-    assign fc1_n27_t1_0_b = {{2{fc1_n27_t0_1[23]}}, fc1_n27_t0_1};
-    assign fc1_n27_t1_0 = fc1_n27_t1_0_a_d1 + fc1_n27_t1_0_b_d1;
-    assign fc1_n27_t1_1_a = {{1{fc1_n27_t0_2[26]}}, fc1_n27_t0_2};
-    assign fc1_n27_t1_1_b = {{1{fc1_n27_t0_3[26]}}, fc1_n27_t0_3};
-    assign fc1_n27_t1_1 = fc1_n27_t1_1_a_d1 + fc1_n27_t1_1_b_d1;
-    assign fc1_n27_t1_2_a = {{2{fc1_n27_t0_4[25]}}, fc1_n27_t0_4};
-    assign fc1_n27_t1_2_b = {{1{fc1_n27_t0_5[26]}}, fc1_n27_t0_5};
-    assign fc1_n27_t1_2 = fc1_n27_t1_2_a_d1 + fc1_n27_t1_2_b_d1;
-    assign fc1_n27_t1_3_a = {{1{fc1_n27_t0_6[25]}}, fc1_n27_t0_6};
-    assign fc1_n27_t1_3_b = {{1{fc1_n27_t0_7[25]}}, fc1_n27_t0_7};
-    assign fc1_n27_t1_3 = fc1_n27_t1_3_a_d1 + fc1_n27_t1_3_b_d1;
-    assign fc1_n27_t2_0_a = {{2{fc1_n27_t1_0[25]}}, fc1_n27_t1_0};
-    assign fc1_n27_t2_0 = fc1_n27_t2_0_a + fc1_n27_t1_1;
-    assign fc1_n27_t2_1_a = {{1{fc1_n27_t1_2[27]}}, fc1_n27_t1_2};
-    assign fc1_n27_t2_1_b = {{2{fc1_n27_t1_3[26]}}, fc1_n27_t1_3};
-    assign fc1_n27_t2_1 = fc1_n27_t2_1_a + fc1_n27_t2_1_b;
-    assign fc1_n27_t3_0_a = {{1{fc1_n27_t2_0[27]}}, fc1_n27_t2_0};
-    assign fc1_n27_t3_0 = fc1_n27_t3_0_a + fc1_n27_t2_1;
-    assign fc1_n27_t4_0_b = {{8{fc1_n27_bias[20]}}, fc1_n27_bias};
-    assign fc1_n27_t4_0 = fc1_n27_t3_0 + fc1_n27_t4_0_b_d1;
-    assign fc1_n27_acc = fc1_n27_t4_0;
-    assign fc1_n27_y_fl = fc1_n27_acc[28:10];
-    assign fc1_n27_y_wrap = fc1_n27_y_fl[15:0];
-    assign fc1_w0_28 = 9'h0d9;
-    assign fc1_n28_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_28[8]}}, fc1_w0_28};
-    assign fc1_n28_p0 = fc1_n28_p0_m[23:0];
-    assign fc1_w1_28 = 8'ha3;
-    assign fc1_n28_p1_m = {{8{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_28[7]}}, fc1_w1_28};
-    assign fc1_n28_p1 = fc1_n28_p1_m[22:0];
-    assign fc1_w2_28 = 9'h162;
-    assign fc1_n28_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_28[8]}}, fc1_w2_28};
-    assign fc1_n28_p2 = fc1_n28_p2_m[23:0];
-    assign fc1_w3_28 = 10'h141;
-    assign fc1_n28_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_28[9]}}, fc1_w3_28};
-    assign fc1_n28_p3 = fc1_n28_p3_m[24:0];
-    assign fc1_w4_28 = 8'h65;
-    assign fc1_n28_p4_m = {{8{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_28[7]}}, fc1_w4_28};
-    assign fc1_n28_p4 = fc1_n28_p4_m[22:0];
-    assign fc1_n28_p5_sh = {fc1_in_5, 4'b0000};
-    assign fc1_w6_28 = 8'ha0;
-    assign fc1_n28_p6_m = {{8{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_28[7]}}, fc1_w6_28};
-    assign fc1_n28_p6 = fc1_n28_p6_m[22:0];
-    assign fc1_w7_28 = 10'h2e8;
-    assign fc1_n28_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_28[9]}}, fc1_w7_28};
-    assign fc1_n28_p7 = fc1_n28_p7_m[24:0];
-    assign fc1_w8_28 = 9'h106;
-    assign fc1_n28_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_28[8]}}, fc1_w8_28};
-    assign fc1_n28_p8 = fc1_n28_p8_m[23:0];
-    assign fc1_w9_28 = 10'h105;
-    assign fc1_n28_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_28[9]}}, fc1_w9_28};
-    assign fc1_n28_p9 = fc1_n28_p9_m[24:0];
-    assign fc1_w10_28 = 10'h2fa;
-    assign fc1_n28_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_28[9]}}, fc1_w10_28};
-    assign fc1_n28_p10 = fc1_n28_p10_m[24:0];
-    assign fc1_w11_28 = 10'h183;
-    assign fc1_n28_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_28[9]}}, fc1_w11_28};
-    assign fc1_n28_p11 = fc1_n28_p11_m[24:0];
-    assign fc1_w12_28 = 5'h0e;
-    assign fc1_n28_p12_m = {{5{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_28[4]}}, fc1_w12_28};
-    assign fc1_n28_p12 = fc1_n28_p12_m[19:0];
-    assign fc1_w13_28 = 7'h57;
-    assign fc1_n28_p13_m = {{7{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_28[6]}}, fc1_w13_28};
-    assign fc1_n28_p13 = fc1_n28_p13_m[21:0];
-    assign fc1_w14_28 = 10'h259;
-    assign fc1_n28_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_28[9]}}, fc1_w14_28};
-    assign fc1_n28_p14 = fc1_n28_p14_m[24:0];
-    assign fc1_n28_p15_sh = {fc1_in_15, 2'b00};
-    assign fc1_n28_p15_e = {{1{fc1_n28_p15_sh[17]}}, fc1_n28_p15_sh};
-    assign fc1_n28_p15_neg = -fc1_n28_p15_e;
-    assign fc1_n28_t0_0_a = {{1{fc1_n28_p0[23]}}, fc1_n28_p0};
-    assign fc1_n28_t0_0_b = {{2{fc1_n28_p1[22]}}, fc1_n28_p1};
-    assign fc1_n28_t0_0 = fc1_n28_t0_0_a + fc1_n28_t0_0_b;
-    assign fc1_n28_t0_1_a = {{1{fc1_n28_p2[23]}}, fc1_n28_p2};
-    assign fc1_n28_t0_1 = fc1_n28_t0_1_a + fc1_n28_p3;
-    assign fc1_n28_t0_2_b = {{3{fc1_n28_p5_sh[19]}}, fc1_n28_p5_sh};
-    assign fc1_n28_t0_2 = fc1_n28_p4 + fc1_n28_t0_2_b;
-    assign fc1_n28_t0_3_a = {{2{fc1_n28_p6[22]}}, fc1_n28_p6};
-    assign fc1_n28_t0_3 = fc1_n28_t0_3_a + fc1_n28_p7;
-    assign fc1_n28_t0_4_a = {{1{fc1_n28_p8[23]}}, fc1_n28_p8};
-    assign fc1_n28_t0_4 = fc1_n28_t0_4_a + fc1_n28_p9;
-    assign fc1_n28_t0_5_a = {{1{fc1_n28_p10[24]}}, fc1_n28_p10};
-    assign fc1_n28_t0_5_b = {{1{fc1_n28_p11[24]}}, fc1_n28_p11};
-    assign fc1_n28_t0_5 = fc1_n28_t0_5_a + fc1_n28_t0_5_b;
-    assign fc1_n28_t0_6_a = {{2{fc1_n28_p12[19]}}, fc1_n28_p12};
-    assign fc1_n28_t0_6 = fc1_n28_t0_6_a + fc1_n28_p13;
-    assign fc1_n28_t0_7_b = {{6{fc1_n28_p15_neg[18]}}, fc1_n28_p15_neg};
-    assign fc1_n28_t0_7 = fc1_n28_p14 + fc1_n28_t0_7_b;
-    assign fc1_n28_t1_0_a = {{1{fc1_n28_t0_0[24]}}, fc1_n28_t0_0};
-    assign fc1_n28_t1_0_b = {{1{fc1_n28_t0_1[24]}}, fc1_n28_t0_1};
-    assign fc1_n28_t1_0 = fc1_n28_t1_0_a_d1 + fc1_n28_t1_0_b_d1;
-    assign fc1_n28_t1_1_a = {{2{fc1_n28_t0_2[22]}}, fc1_n28_t0_2};
-    assign fc1_n28_t1_1 = fc1_n28_t1_1_a_d1 + fc1_n28_t0_3_d1;
-    assign fc1_n28_t1_2_a = {{2{fc1_n28_t0_4[24]}}, fc1_n28_t0_4};
-    assign fc1_n28_t1_2_b = {{1{fc1_n28_t0_5[25]}}, fc1_n28_t0_5};
-    assign fc1_n28_t1_2 = fc1_n28_t1_2_a_d1 + fc1_n28_t1_2_b_d1;
-    assign fc1_n28_t1_3_a = {{3{fc1_n28_t0_6[21]}}, fc1_n28_t0_6};
-    assign fc1_n28_t1_3 = fc1_n28_t1_3_a_d1 + fc1_n28_t0_7_d1;
-    assign fc1_n28_t2_0_a = {{1{fc1_n28_t1_0[25]}}, fc1_n28_t1_0};
-    assign fc1_n28_t2_0_b = {{2{fc1_n28_t1_1[24]}}, fc1_n28_t1_1};
-    assign fc1_n28_t2_0 = fc1_n28_t2_0_a + fc1_n28_t2_0_b;
-    assign fc1_n28_t2_1_b = {{2{fc1_n28_t1_3[24]}}, fc1_n28_t1_3};
-    assign fc1_n28_t2_1 = fc1_n28_t1_2 + fc1_n28_t2_1_b;
-    assign fc1_n28_t3_0_a = {{1{fc1_n28_t2_0[26]}}, fc1_n28_t2_0};
-    assign fc1_n28_t3_0_b = {{1{fc1_n28_t2_1[26]}}, fc1_n28_t2_1};
-    assign fc1_n28_t3_0 = fc1_n28_t3_0_a + fc1_n28_t3_0_b;
-    assign fc1_n28_acc = fc1_n28_t3_0;
-    assign fc1_n28_y_fl = fc1_n28_acc[27:10];
-    assign fc1_n28_y_wrap = fc1_n28_y_fl[15:0];
-    assign fc1_w0_29 = 9'h0c9;
-    assign fc1_n29_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_29[8]}}, fc1_w0_29};
-    assign fc1_n29_p0 = fc1_n29_p0_m[23:0];
-    assign fc1_w1_29 = 10'h142;
-    assign fc1_n29_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_29[9]}}, fc1_w1_29};
-    assign fc1_n29_p1 = fc1_n29_p1_m[24:0];
-    assign fc1_w2_29 = 9'h0a0;
-    assign fc1_n29_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_29[8]}}, fc1_w2_29};
-    assign fc1_n29_p2 = fc1_n29_p2_m[23:0];
-    assign fc1_w3_29 = 9'h159;
-    assign fc1_n29_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_29[8]}}, fc1_w3_29};
-    assign fc1_n29_p3 = fc1_n29_p3_m[23:0];
-    assign fc1_w4_29 = 9'h0bb;
-    assign fc1_n29_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_29[8]}}, fc1_w4_29};
-    assign fc1_n29_p4 = fc1_n29_p4_m[23:0];
-    assign fc1_w5_29 = 10'h123;
-    assign fc1_n29_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_29[9]}}, fc1_w5_29};
-    assign fc1_n29_p5 = fc1_n29_p5_m[24:0];
-    assign fc1_w6_29 = 10'h1af;
-    assign fc1_n29_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_29[9]}}, fc1_w6_29};
-    assign fc1_n29_p6 = fc1_n29_p6_m[24:0];
-    assign fc1_w7_29 = 6'h27;
-    assign fc1_n29_p7_m = {{6{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_29[5]}}, fc1_w7_29};
-    assign fc1_n29_p7 = fc1_n29_p7_m[20:0];
-    assign fc1_w8_29 = 9'h0ed;
-    assign fc1_n29_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_29[8]}}, fc1_w8_29};
-    assign fc1_n29_p8 = fc1_n29_p8_m[23:0];
-    assign fc1_w9_29 = 10'h282;
-    assign fc1_n29_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_29[9]}}, fc1_w9_29};
-    assign fc1_n29_p9 = fc1_n29_p9_m[24:0];
-    assign fc1_w10_29 = 10'h131;
-    assign fc1_n29_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_29[9]}}, fc1_w10_29};
-    assign fc1_n29_p10 = fc1_n29_p10_m[24:0];
-    assign fc1_n29_p11_sh = {fc1_in_11, 4'b0000};
-    assign fc1_w12_29 = 8'ha2;
-    assign fc1_n29_p12_m = {{8{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_29[7]}}, fc1_w12_29};
-    assign fc1_n29_p12 = fc1_n29_p12_m[22:0];
-    assign fc1_w13_29 = 7'h2d;
-    assign fc1_n29_p13_m = {{7{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_29[6]}}, fc1_w13_29};
-    assign fc1_n29_p13 = fc1_n29_p13_m[21:0];
-    assign fc1_w14_29 = 9'h159;
-    assign fc1_n29_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_29[8]}}, fc1_w14_29};
-    assign fc1_n29_p14 = fc1_n29_p14_m[23:0];
-    assign fc1_w15_29 = 9'h122;
-    assign fc1_n29_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_29[8]}}, fc1_w15_29};
-    assign fc1_n29_p15 = fc1_n29_p15_m[23:0];
-    assign fc1_n29_t0_0_a = {{2{fc1_n29_p0[23]}}, fc1_n29_p0};
-    assign fc1_n29_t0_0_b = {{1{fc1_n29_p1[24]}}, fc1_n29_p1};
-    assign fc1_n29_t0_0 = fc1_n29_t0_0_a + fc1_n29_t0_0_b;
-    assign fc1_n29_t0_1_a = {{1{fc1_n29_p2[23]}}, fc1_n29_p2};
-    assign fc1_n29_t0_1_b = {{1{fc1_n29_p3[23]}}, fc1_n29_p3};
-    assign fc1_n29_t0_1 = fc1_n29_t0_1_a + fc1_n29_t0_1_b;
-    assign fc1_n29_t0_2_a = {{1{fc1_n29_p4[23]}}, fc1_n29_p4};
-    assign fc1_n29_t0_2 = fc1_n29_t0_2_a + fc1_n29_p5;
-    assign fc1_n29_t0_3_b = {{4{fc1_n29_p7[20]}}, fc1_n29_p7};
-    assign fc1_n29_t0_3 = fc1_n29_p6 + fc1_n29_t0_3_b;
-    assign fc1_n29_t0_4_a = {{2{fc1_n29_p8[23]}}, fc1_n29_p8};
-    assign fc1_n29_t0_4_b = {{1{fc1_n29_p9[24]}}, fc1_n29_p9};
-    assign fc1_n29_t0_4 = fc1_n29_t0_4_a + fc1_n29_t0_4_b;
-    assign fc1_n29_t0_5_b = {{5{fc1_n29_p11_sh[19]}}, fc1_n29_p11_sh};
-    assign fc1_n29_t0_5 = fc1_n29_p10 + fc1_n29_t0_5_b;
-    assign fc1_n29_t0_6_a = {{1{fc1_n29_p12[22]}}, fc1_n29_p12};
-    assign fc1_n29_t0_6_b = {{2{fc1_n29_p13[21]}}, fc1_n29_p13};
-    assign fc1_n29_t0_6 = fc1_n29_t0_6_a + fc1_n29_t0_6_b;
-    assign fc1_n29_t0_7_a = {{1{fc1_n29_p14[23]}}, fc1_n29_p14};
-    assign fc1_n29_t0_7_b = {{1{fc1_n29_p15[23]}}, fc1_n29_p15};
-    assign fc1_n29_t0_7 = fc1_n29_t0_7_a + fc1_n29_t0_7_b;
-    assign fc1_n29_t1_0_b = {{1{fc1_n29_t0_1[24]}}, fc1_n29_t0_1};
-    assign fc1_n29_t1_0 = fc1_n29_t0_0_d1 + fc1_n29_t1_0_b_d1;
-    assign fc1_n29_t1_1_a = {{1{fc1_n29_t0_2[24]}}, fc1_n29_t0_2};
-    assign fc1_n29_t1_1_b = {{1{fc1_n29_t0_3[24]}}, fc1_n29_t0_3};
-    assign fc1_n29_t1_1 = fc1_n29_t1_1_a_d1 + fc1_n29_t1_1_b_d1;
-    assign fc1_n29_t1_2_b = {{1{fc1_n29_t0_5[24]}}, fc1_n29_t0_5};
-    assign fc1_n29_t1_2 = fc1_n29_t0_4_d1 + fc1_n29_t1_2_b_d1;
-    assign fc1_n29_t1_3_a = {{2{fc1_n29_t0_6[23]}}, fc1_n29_t0_6};
-    assign fc1_n29_t1_3_b = {{1{fc1_n29_t0_7[24]}}, fc1_n29_t0_7};
-    assign fc1_n29_t1_3 = fc1_n29_t1_3_a_d1 + fc1_n29_t1_3_b_d1;
-    assign fc1_n29_t2_0_a = {{1{fc1_n29_t1_0[25]}}, fc1_n29_t1_0};
-    assign fc1_n29_t2_0_b = {{1{fc1_n29_t1_1[25]}}, fc1_n29_t1_1};
-    assign fc1_n29_t2_0 = fc1_n29_t2_0_a + fc1_n29_t2_0_b;
-    assign fc1_n29_t2_1_a = {{1{fc1_n29_t1_2[25]}}, fc1_n29_t1_2};
-    assign fc1_n29_t2_1_b = {{1{fc1_n29_t1_3[25]}}, fc1_n29_t1_3};
-    assign fc1_n29_t2_1 = fc1_n29_t2_1_a + fc1_n29_t2_1_b;
-    assign fc1_n29_t3_0_a = {{1{fc1_n29_t2_0[26]}}, fc1_n29_t2_0};
-    assign fc1_n29_t3_0_b = {{1{fc1_n29_t2_1[26]}}, fc1_n29_t2_1};
-    assign fc1_n29_t3_0 = fc1_n29_t3_0_a + fc1_n29_t3_0_b;
-    assign fc1_n29_acc = fc1_n29_t3_0;
-    assign fc1_n29_y_fl = fc1_n29_acc[27:10];
-    assign fc1_n29_y_wrap = fc1_n29_y_fl[15:0];
-    assign fc1_w0_30 = 10'h1fe;
-    assign fc1_n30_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_30[9]}}, fc1_w0_30};
-    assign fc1_n30_p0 = fc1_n30_p0_m[24:0];
-    assign fc1_w1_30 = 10'h176;
-    assign fc1_n30_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_30[9]}}, fc1_w1_30};
-    assign fc1_n30_p1 = fc1_n30_p1_m[24:0];
-    assign fc1_w2_30 = 12'h791;
-    assign fc1_n30_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_30[11]}}, fc1_w2_30};
-    assign fc1_n30_p2 = fc1_n30_p2_m[26:0];
-    assign fc1_w3_30 = 13'h0a11;
-    assign fc1_n30_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_30[12]}}, fc1_w3_30};
-    assign fc1_n30_p3 = fc1_n30_p3_m[27:0];
-    assign fc1_w4_30 = 12'h4e5;
-    assign fc1_n30_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_30[11]}}, fc1_w4_30};
-    assign fc1_n30_p4 = fc1_n30_p4_m[26:0];
-    assign fc1_w5_30 = 12'h7f5;
-    assign fc1_n30_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_30[11]}}, fc1_w5_30};
-    assign fc1_n30_p5 = fc1_n30_p5_m[26:0];
-    assign fc1_w6_30 = 9'h109;
-    assign fc1_n30_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_30[8]}}, fc1_w6_30};
-    assign fc1_n30_p6 = fc1_n30_p6_m[23:0];
-    assign fc1_w7_30 = 11'h218;
-    assign fc1_n30_p7_m = {{11{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_30[10]}}, fc1_w7_30};
-    assign fc1_n30_p7 = fc1_n30_p7_m[25:0];
-    assign fc1_n30_p8_sh = {fc1_in_8, 2'b00};
-    assign fc1_n30_p8_e = {{1{fc1_n30_p8_sh[17]}}, fc1_n30_p8_sh};
-    assign fc1_n30_p8_neg = -fc1_n30_p8_e;
-    assign fc1_w9_30 = 8'h43;
-    assign fc1_n30_p9_m = {{8{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_30[7]}}, fc1_w9_30};
-    assign fc1_n30_p9 = fc1_n30_p9_m[22:0];
-    assign fc1_w10_30 = 8'hb3;
-    assign fc1_n30_p10_m = {{8{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_30[7]}}, fc1_w10_30};
-    assign fc1_n30_p10 = fc1_n30_p10_m[22:0];
-    assign fc1_w12_30 = 9'h0f6;
-    assign fc1_n30_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_30[8]}}, fc1_w12_30};
-    assign fc1_n30_p12 = fc1_n30_p12_m[23:0];
-    assign fc1_w13_30 = 10'h15d;
-    assign fc1_n30_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_30[9]}}, fc1_w13_30};
-    assign fc1_n30_p13 = fc1_n30_p13_m[24:0];
-    assign fc1_w14_30 = 10'h29f;
-    assign fc1_n30_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_30[9]}}, fc1_w14_30};
-    assign fc1_n30_p14 = fc1_n30_p14_m[24:0];
-    assign fc1_w15_30 = 8'h60;
-    assign fc1_n30_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_30[7]}}, fc1_w15_30};
-    assign fc1_n30_p15 = fc1_n30_p15_m[22:0];
-    assign fc1_n30_bias = 20'h78c00;
-    assign fc1_n30_t0_0_a = {{1{fc1_n30_p0[24]}}, fc1_n30_p0};
-    assign fc1_n30_t0_0_b = {{1{fc1_n30_p1[24]}}, fc1_n30_p1};
-    assign fc1_n30_t0_0 = fc1_n30_t0_0_a + fc1_n30_t0_0_b;
-    assign fc1_n30_t0_1_a = {{2{fc1_n30_p2[26]}}, fc1_n30_p2};
-    assign fc1_n30_t0_1_b = {{1{fc1_n30_p3[27]}}, fc1_n30_p3};
-    assign fc1_n30_t0_1 = fc1_n30_t0_1_a + fc1_n30_t0_1_b;
-    assign fc1_n30_t0_2_a = {{1{fc1_n30_p4[26]}}, fc1_n30_p4};
-    assign fc1_n30_t0_2_b = {{1{fc1_n30_p5[26]}}, fc1_n30_p5};
-    assign fc1_n30_t0_2 = fc1_n30_t0_2_a + fc1_n30_t0_2_b;
-    assign fc1_n30_t0_3_a = {{2{fc1_n30_p6[23]}}, fc1_n30_p6};
-    assign fc1_n30_t0_3 = fc1_n30_t0_3_a + fc1_n30_p7;
-    assign fc1_n30_t0_4_a = {{4{fc1_n30_p8_neg[18]}}, fc1_n30_p8_neg};
-    assign fc1_n30_t0_4 = fc1_n30_t0_4_a + fc1_n30_p9;
-    assign fc1_n30_t0_5_a = {{2{fc1_n30_p10[22]}}, fc1_n30_p10};
-    assign fc1_n30_t0_5_b = {{1{fc1_n30_p12[23]}}, fc1_n30_p12};
-    assign fc1_n30_t0_5 = fc1_n30_t0_5_a + fc1_n30_t0_5_b;
-    assign fc1_n30_t0_6_a = {{1{fc1_n30_p13[24]}}, fc1_n30_p13};
-    assign fc1_n30_t0_6_b = {{1{fc1_n30_p14[24]}}, fc1_n30_p14};
-    assign fc1_n30_t0_6 = fc1_n30_t0_6_a + fc1_n30_t0_6_b;
-    assign fc1_n30_t0_7_b = {{3{fc1_n30_bias[19]}}, fc1_n30_bias};
-    assign fc1_n30_t0_7 = fc1_n30_p15 + fc1_n30_t0_7_b;
-    assign fc1_n30_t1_0_a = {{3{fc1_n30_t0_0[25]}}, fc1_n30_t0_0};
-    assign fc1_n30_t1_0 = fc1_n30_t1_0_a_d1 + fc1_n30_t0_1_d1;
-    assign fc1_n30_t1_1_b = {{2{fc1_n30_t0_3[25]}}, fc1_n30_t0_3};
-    assign fc1_n30_t1_1 = fc1_n30_t0_2_d1 + fc1_n30_t1_1_b_d1;
-    assign fc1_n30_t1_2_a = {{2{fc1_n30_t0_4[22]}}, fc1_n30_t0_4};
-    assign fc1_n30_t1_2 = fc1_n30_t1_2_a_d1 + fc1_n30_t0_5_d1;
-    assign fc1_n30_t1_3_b = {{3{fc1_n30_t0_7[22]}}, fc1_n30_t0_7};
-    assign fc1_n30_t1_3 = fc1_n30_t0_6_d1 + fc1_n30_t1_3_b_d1;
-    assign fc1_n30_t2_0_a = {{1{fc1_n30_t1_0[28]}}, fc1_n30_t1_0};
-    assign fc1_n30_t2_0_b = {{2{fc1_n30_t1_1[27]}}, fc1_n30_t1_1};
-    assign fc1_n30_t2_0 = fc1_n30_t2_0_a + fc1_n30_t2_0_b;
-    assign fc1_n30_t2_1_a = {{2{fc1_n30_t1_2[24]}}, fc1_n30_t1_2};
-    assign fc1_n30_t2_1_b = {{1{fc1_n30_t1_3[25]}}, fc1_n30_t1_3};
-    assign fc1_n30_t2_1 = fc1_n30_t2_1_a + fc1_n30_t2_1_b;
-    assign fc1_n30_t3_0_b = {{3{fc1_n30_t2_1[26]}}, fc1_n30_t2_1};
-    assign fc1_n30_t3_0 = fc1_n30_t2_0 + fc1_n30_t3_0_b;
-    assign fc1_n30_acc = fc1_n30_t3_0;
-    assign fc1_n30_y_fl = fc1_n30_acc[29:10];
-    assign fc1_n30_y_wrap = fc1_n30_y_fl[15:0];
-    assign fc1_w0_31 = 9'h128;
-    assign fc1_n31_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_31[8]}}, fc1_w0_31};
-    assign fc1_n31_p0 = fc1_n31_p0_m[23:0];
-    assign fc1_w1_31 = 11'h569;
-    assign fc1_n31_p1_m = {{11{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_31[10]}}, fc1_w1_31};
-    assign fc1_n31_p1 = fc1_n31_p1_m[25:0];
-    assign fc1_w2_31 = 12'h472;
-    assign fc1_n31_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_31[11]}}, fc1_w2_31};
-    assign fc1_n31_p2 = fc1_n31_p2_m[26:0];
-    assign fc1_w3_31 = 13'h0a62;
-    assign fc1_n31_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_31[12]}}, fc1_w3_31};
-    assign fc1_n31_p3 = fc1_n31_p3_m[27:0];
-    assign fc1_w4_31 = 12'h53b;
-    assign fc1_n31_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_31[11]}}, fc1_w4_31};
-    assign fc1_n31_p4 = fc1_n31_p4_m[26:0];
-    assign fc1_w5_31 = 12'h63b;
-    assign fc1_n31_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_31[11]}}, fc1_w5_31};
-    assign fc1_n31_p5 = fc1_n31_p5_m[26:0];
-    assign fc1_w6_31 = 6'h2d;
-    assign fc1_n31_p6_m = {{6{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_31[5]}}, fc1_w6_31};
-    assign fc1_n31_p6 = fc1_n31_p6_m[20:0];
-    assign fc1_w7_31 = 10'h2e9;
-    assign fc1_n31_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_31[9]}}, fc1_w7_31};
-    assign fc1_n31_p7 = fc1_n31_p7_m[24:0];
-    assign fc1_w8_31 = 11'h5ca;
-    assign fc1_n31_p8_m = {{11{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_31[10]}}, fc1_w8_31};
-    assign fc1_n31_p8 = fc1_n31_p8_m[25:0];
-    assign fc1_w9_31 = 10'h215;
-    assign fc1_n31_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_31[9]}}, fc1_w9_31};
-    assign fc1_n31_p9 = fc1_n31_p9_m[24:0];
-    assign fc1_w10_31 = 11'h47f;
-    assign fc1_n31_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_31[10]}}, fc1_w10_31};
-    assign fc1_n31_p10 = fc1_n31_p10_m[25:0];
-    assign fc1_w11_31 = 11'h5a0;
-    assign fc1_n31_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_31[10]}}, fc1_w11_31};
-    assign fc1_n31_p11 = fc1_n31_p11_m[25:0];
-    assign fc1_w12_31 = 11'h502;
-    assign fc1_n31_p12_m = {{11{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_31[10]}}, fc1_w12_31};
-    assign fc1_n31_p12 = fc1_n31_p12_m[25:0];
-    assign fc1_w13_31 = 6'h29;
-    assign fc1_n31_p13_m = {{6{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_31[5]}}, fc1_w13_31};
-    assign fc1_n31_p13 = fc1_n31_p13_m[20:0];
-    assign fc1_w14_31 = 9'h0e8;
-    assign fc1_n31_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_31[8]}}, fc1_w14_31};
-    assign fc1_n31_p14 = fc1_n31_p14_m[23:0];
-    assign fc1_w15_31 = 10'h2c5;
-    assign fc1_n31_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_31[9]}}, fc1_w15_31};
-    assign fc1_n31_p15 = fc1_n31_p15_m[24:0];
-    assign fc1_n31_bias = 21'h104400;
-    assign fc1_n31_t0_0_a = {{2{fc1_n31_p0[23]}}, fc1_n31_p0};
-    assign fc1_n31_t0_0 = fc1_n31_t0_0_a + fc1_n31_p1;
-    assign fc1_n31_t0_1_a = {{1{fc1_n31_p2[26]}}, fc1_n31_p2};
-    assign fc1_n31_t0_1 = fc1_n31_t0_1_a + fc1_n31_p3;
-    assign fc1_n31_t0_2_a = {{1{fc1_n31_p4[26]}}, fc1_n31_p4};
-    assign fc1_n31_t0_2_b = {{1{fc1_n31_p5[26]}}, fc1_n31_p5};
-    assign fc1_n31_t0_2 = fc1_n31_t0_2_a + fc1_n31_t0_2_b;
-    assign fc1_n31_t0_3_a = {{4{fc1_n31_p6[20]}}, fc1_n31_p6};
-    assign fc1_n31_t0_3 = fc1_n31_t0_3_a + fc1_n31_p7;
-    assign fc1_n31_t0_4_a = {{1{fc1_n31_p8[25]}}, fc1_n31_p8};
-    assign fc1_n31_t0_4_b = {{2{fc1_n31_p9[24]}}, fc1_n31_p9};
-    assign fc1_n31_t0_4 = fc1_n31_t0_4_a + fc1_n31_t0_4_b;
-    assign fc1_n31_t0_5_a = {{1{fc1_n31_p10[25]}}, fc1_n31_p10};
-    assign fc1_n31_t0_5_b = {{1{fc1_n31_p11[25]}}, fc1_n31_p11};
-    assign fc1_n31_t0_5 = fc1_n31_t0_5_a + fc1_n31_t0_5_b;
-    assign fc1_n31_t0_6_b = {{5{fc1_n31_p13[20]}}, fc1_n31_p13};
-    assign fc1_n31_t0_6 = fc1_n31_p12 + fc1_n31_t0_6_b;
-    assign fc1_n31_t0_7_a = {{2{fc1_n31_p14[23]}}, fc1_n31_p14};
-    assign fc1_n31_t0_7_b = {{1{fc1_n31_p15[24]}}, fc1_n31_p15};
-    assign fc1_n31_t0_7 = fc1_n31_t0_7_a + fc1_n31_t0_7_b;
-    assign fc1_n31_t1_0_a = {{3{fc1_n31_t0_0[25]}}, fc1_n31_t0_0};
-    assign fc1_n31_t1_0_b = {{1{fc1_n31_t0_1[27]}}, fc1_n31_t0_1};
-    assign fc1_n31_t1_0 = fc1_n31_t1_0_a_d1 + fc1_n31_t1_0_b_d1;
-    assign fc1_n31_t1_1_b = {{3{fc1_n31_t0_3[24]}}, fc1_n31_t0_3};
-    assign fc1_n31_t1_1 = fc1_n31_t0_2_d1 + fc1_n31_t1_1_b_d1;
-    assign fc1_n31_t1_2_a = {{1{fc1_n31_t0_4[26]}}, fc1_n31_t0_4};
-    assign fc1_n31_t1_2_b = {{1{fc1_n31_t0_5[26]}}, fc1_n31_t0_5};
-    assign fc1_n31_t1_2 = fc1_n31_t1_2_a_d1 + fc1_n31_t1_2_b_d1;
-    assign fc1_n31_t1_3_a = {{1{fc1_n31_t0_6[25]}}, fc1_n31_t0_6};
-    assign fc1_n31_t1_3_b = {{1{fc1_n31_t0_7[25]}}, fc1_n31_t0_7};
-    assign fc1_n31_t1_3 = fc1_n31_t1_3_a_d1 + fc1_n31_t1_3_b_d1;
-    assign fc1_n31_t2_0_b = {{1{fc1_n31_t1_1[27]}}, fc1_n31_t1_1};
-    assign fc1_n31_t2_0 = fc1_n31_t1_0 + fc1_n31_t2_0_b;
-    assign fc1_n31_t2_1_b = {{1{fc1_n31_t1_3[26]}}, fc1_n31_t1_3};
-    assign fc1_n31_t2_1 = fc1_n31_t1_2 + fc1_n31_t2_1_b;
-    assign fc1_n31_t3_0_a = {{1{fc1_n31_t2_0[28]}}, fc1_n31_t2_0};
-    assign fc1_n31_t3_0_b = {{2{fc1_n31_t2_1[27]}}, fc1_n31_t2_1};
-    assign fc1_n31_t3_0 = fc1_n31_t3_0_a + fc1_n31_t3_0_b;
-    assign fc1_n31_t4_0_b = {{9{fc1_n31_bias[20]}}, fc1_n31_bias};
-    assign fc1_n31_t4_0 = fc1_n31_t3_0 + fc1_n31_t4_0_b_d1;
-    assign fc1_n31_acc = fc1_n31_t4_0;
-    assign fc1_n31_y_fl = fc1_n31_acc[29:10];
-    assign fc1_n31_y_wrap = fc1_n31_y_fl[15:0];
-    assign fc1_w0_32 = 10'h16c;
-    assign fc1_n32_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_32[9]}}, fc1_w0_32};
-    assign fc1_n32_p0 = fc1_n32_p0_m[24:0];
-    assign fc1_w1_32 = 9'h135;
-    assign fc1_n32_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_32[8]}}, fc1_w1_32};
-    assign fc1_n32_p1 = fc1_n32_p1_m[23:0];
-    assign fc1_w2_32 = 8'h77;
-    assign fc1_n32_p2_m = {{8{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_32[7]}}, fc1_w2_32};
-    assign fc1_n32_p2 = fc1_n32_p2_m[22:0];
-    assign fc1_w3_32 = 9'h0f6;
-    assign fc1_n32_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_32[8]}}, fc1_w3_32};
-    assign fc1_n32_p3 = fc1_n32_p3_m[23:0];
-    assign fc1_w4_32 = 10'h2ae;
-    assign fc1_n32_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_32[9]}}, fc1_w4_32};
-    assign fc1_n32_p4 = fc1_n32_p4_m[24:0];
-    assign fc1_w5_32 = 10'h247;
-    assign fc1_n32_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_32[9]}}, fc1_w5_32};
-    assign fc1_n32_p5 = fc1_n32_p5_m[24:0];
-    assign fc1_w6_32 = 10'h287;
-    assign fc1_n32_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_32[9]}}, fc1_w6_32};
-    assign fc1_n32_p6 = fc1_n32_p6_m[24:0];
-    assign fc1_w7_32 = 7'h4a;
-    assign fc1_n32_p7_m = {{7{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_32[6]}}, fc1_w7_32};
-    assign fc1_n32_p7 = fc1_n32_p7_m[21:0];
-    assign fc1_w8_32 = 10'h15c;
-    assign fc1_n32_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_32[9]}}, fc1_w8_32};
-    assign fc1_n32_p8 = fc1_n32_p8_m[24:0];
-    assign fc1_w9_32 = 5'h16;
-    assign fc1_n32_p9_m = {{5{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_32[4]}}, fc1_w9_32};
-    assign fc1_n32_p9 = fc1_n32_p9_m[19:0];
-    assign fc1_w10_32 = 9'h0c1;
-    assign fc1_n32_p10_m = {{9{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_32[8]}}, fc1_w10_32};
-    assign fc1_n32_p10 = fc1_n32_p10_m[23:0];
-    assign fc1_w11_32 = 10'h1b5;
-    assign fc1_n32_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_32[9]}}, fc1_w11_32};
-    assign fc1_n32_p11 = fc1_n32_p11_m[24:0];
-    assign fc1_w12_32 = 9'h0a8;
-    assign fc1_n32_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_32[8]}}, fc1_w12_32};
-    assign fc1_n32_p12 = fc1_n32_p12_m[23:0];
-    assign fc1_w13_32 = 10'h132;
-    assign fc1_n32_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_32[9]}}, fc1_w13_32};
-    assign fc1_n32_p13 = fc1_n32_p13_m[24:0];
-    assign fc1_w14_32 = 10'h262;
-    assign fc1_n32_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_32[9]}}, fc1_w14_32};
-    assign fc1_n32_p14 = fc1_n32_p14_m[24:0];
-    assign fc1_w15_32 = 10'h2fd;
-    assign fc1_n32_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_32[9]}}, fc1_w15_32};
-    assign fc1_n32_p15 = fc1_n32_p15_m[24:0];
-    assign fc1_n32_t0_0_a = {{1{fc1_n32_p0[24]}}, fc1_n32_p0};
-    assign fc1_n32_t0_0_b = {{2{fc1_n32_p1[23]}}, fc1_n32_p1};
-    assign fc1_n32_t0_0 = fc1_n32_t0_0_a + fc1_n32_t0_0_b;
-    assign fc1_n32_t0_1_a = {{2{fc1_n32_p2[22]}}, fc1_n32_p2};
-    assign fc1_n32_t0_1_b = {{1{fc1_n32_p3[23]}}, fc1_n32_p3};
-    assign fc1_n32_t0_1 = fc1_n32_t0_1_a + fc1_n32_t0_1_b;
-    assign fc1_n32_t0_2_a = {{1{fc1_n32_p4[24]}}, fc1_n32_p4};
-    assign fc1_n32_t0_2_b = {{1{fc1_n32_p5[24]}}, fc1_n32_p5};
-    assign fc1_n32_t0_2 = fc1_n32_t0_2_a + fc1_n32_t0_2_b;
-    assign fc1_n32_t0_3_b = {{3{fc1_n32_p7[21]}}, fc1_n32_p7};
-    assign fc1_n32_t0_3 = fc1_n32_p6 + fc1_n32_t0_3_b;
-    assign fc1_n32_t0_4_b = {{5{fc1_n32_p9[19]}}, fc1_n32_p9};
-    assign fc1_n32_t0_4 = fc1_n32_p8 + fc1_n32_t0_4_b;
-    assign fc1_n32_t0_5_a = {{2{fc1_n32_p10[23]}}, fc1_n32_p10};
-    assign fc1_n32_t0_5_b = {{1{fc1_n32_p11[24]}}, fc1_n32_p11};
-    assign fc1_n32_t0_5 = fc1_n32_t0_5_a + fc1_n32_t0_5_b;
-    assign fc1_n32_t0_6_a = {{1{fc1_n32_p12[23]}}, fc1_n32_p12};
-    assign fc1_n32_t0_6 = fc1_n32_t0_6_a + fc1_n32_p13;
-    assign fc1_n32_t0_7_a = {{1{fc1_n32_p14[24]}}, fc1_n32_p14};
-    assign fc1_n32_t0_7_b = {{1{fc1_n32_p15[24]}}, fc1_n32_p15};
-    assign fc1_n32_t0_7 = fc1_n32_t0_7_a + fc1_n32_t0_7_b;
-    assign fc1_n32_t1_0_b = {{1{fc1_n32_t0_1[24]}}, fc1_n32_t0_1};
-    assign fc1_n32_t1_0 = fc1_n32_t0_0_d1 + fc1_n32_t1_0_b_d1;
-    assign fc1_n32_t1_1_a = {{1{fc1_n32_t0_2[25]}}, fc1_n32_t0_2};
-    assign fc1_n32_t1_1_b = {{2{fc1_n32_t0_3[24]}}, fc1_n32_t0_3};
-    assign fc1_n32_t1_1 = fc1_n32_t1_1_a_d1 + fc1_n32_t1_1_b_d1;
-    assign fc1_n32_t1_2_a = {{1{fc1_n32_t0_4[24]}}, fc1_n32_t0_4};
-    assign fc1_n32_t1_2 = fc1_n32_t1_2_a_d1 + fc1_n32_t0_5_d1;
-    assign fc1_n32_t1_3_a = {{2{fc1_n32_t0_6[24]}}, fc1_n32_t0_6};
-    assign fc1_n32_t1_3_b = {{1{fc1_n32_t0_7[25]}}, fc1_n32_t0_7};
-    assign fc1_n32_t1_3 = fc1_n32_t1_3_a_d1 + fc1_n32_t1_3_b_d1;
-    assign fc1_n32_t2_0_a = {{2{fc1_n32_t1_0[25]}}, fc1_n32_t1_0};
-    assign fc1_n32_t2_0_b = {{1{fc1_n32_t1_1[26]}}, fc1_n32_t1_1};
-    assign fc1_n32_t2_0 = fc1_n32_t2_0_a + fc1_n32_t2_0_b;
-    assign fc1_n32_t2_1_a = {{2{fc1_n32_t1_2[25]}}, fc1_n32_t1_2};
-    assign fc1_n32_t2_1_b = {{1{fc1_n32_t1_3[26]}}, fc1_n32_t1_3};
-    assign fc1_n32_t2_1 = fc1_n32_t2_1_a + fc1_n32_t2_1_b;
-    assign fc1_n32_t3_0_a = {{1{fc1_n32_t2_0[27]}}, fc1_n32_t2_0};
-    assign fc1_n32_t3_0_b = {{1{fc1_n32_t2_1[27]}}, fc1_n32_t2_1};
-    assign fc1_n32_t3_0 = fc1_n32_t3_0_a + fc1_n32_t3_0_b;
-    assign fc1_n32_acc = fc1_n32_t3_0;
-    assign fc1_n32_y_fl = fc1_n32_acc[28:10];
-    assign fc1_n32_y_wrap = fc1_n32_y_fl[15:0];
-    assign fc1_w0_33 = 11'h22b;
-    assign fc1_n33_p0_m = {{11{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_33[10]}}, fc1_w0_33};
-    assign fc1_n33_p0 = fc1_n33_p0_m[25:0];
-    assign fc1_w1_33 = 10'h2a6;
-    assign fc1_n33_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_33[9]}}, fc1_w1_33};
-    assign fc1_n33_p1 = fc1_n33_p1_m[24:0];
-    assign fc1_w2_33 = 12'h57b;
-    assign fc1_n33_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_33[11]}}, fc1_w2_33};
-    assign fc1_n33_p2 = fc1_n33_p2_m[26:0];
-    assign fc1_w3_33 = 13'h0b3b;
-    assign fc1_n33_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_33[12]}}, fc1_w3_33};
-    assign fc1_n33_p3 = fc1_n33_p3_m[27:0];
-    assign fc1_w4_33 = 12'h729;
-    assign fc1_n33_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_33[11]}}, fc1_w4_33};
-    assign fc1_n33_p4 = fc1_n33_p4_m[26:0];
-    assign fc1_w5_33 = 13'h0a1d;
-    assign fc1_n33_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_33[12]}}, fc1_w5_33};
-    assign fc1_n33_p5 = fc1_n33_p5_m[27:0];
-    assign fc1_w6_33 = 5'h15;
-    assign fc1_n33_p6_m = {{5{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_33[4]}}, fc1_w6_33};
-    assign fc1_n33_p6 = fc1_n33_p6_m[19:0];
-    assign fc1_w7_33 = 9'h11d;
-    assign fc1_n33_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_33[8]}}, fc1_w7_33};
-    assign fc1_n33_p7 = fc1_n33_p7_m[23:0];
-    assign fc1_w8_33 = 7'h4c;
-    assign fc1_n33_p8_m = {{7{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_33[6]}}, fc1_w8_33};
-    assign fc1_n33_p8 = fc1_n33_p8_m[21:0];
-    assign fc1_w9_33 = 10'h2a6;
-    assign fc1_n33_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_33[9]}}, fc1_w9_33};
-    assign fc1_n33_p9 = fc1_n33_p9_m[24:0];
-    assign fc1_w10_33 = 11'h4e3;
-    assign fc1_n33_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_33[10]}}, fc1_w10_33};
-    assign fc1_n33_p10 = fc1_n33_p10_m[25:0];
-    assign fc1_w11_33 = 10'h2fd;
-    assign fc1_n33_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_33[9]}}, fc1_w11_33};
-    assign fc1_n33_p11 = fc1_n33_p11_m[24:0];
-    assign fc1_w12_33 = 8'h7d;
-    assign fc1_n33_p12_m = {{8{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_33[7]}}, fc1_w12_33};
-    assign fc1_n33_p12 = fc1_n33_p12_m[22:0];
-    assign fc1_w13_33 = 10'h261;
-    assign fc1_n33_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_33[9]}}, fc1_w13_33};
-    assign fc1_n33_p13 = fc1_n33_p13_m[24:0];
-    assign fc1_w14_33 = 10'h283;
-    assign fc1_n33_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_33[9]}}, fc1_w14_33};
-    assign fc1_n33_p14 = fc1_n33_p14_m[24:0];
-    assign fc1_w15_33 = 9'h0c7;
-    assign fc1_n33_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_33[8]}}, fc1_w15_33};
-    assign fc1_n33_p15 = fc1_n33_p15_m[23:0];
-    assign fc1_n33_bias = 19'h3a000;
-    assign fc1_n33_t0_0_b = {{1{fc1_n33_p1[24]}}, fc1_n33_p1};
-    assign fc1_n33_t0_0 = fc1_n33_p0 + fc1_n33_t0_0_b;
-    assign fc1_n33_t0_1_a = {{2{fc1_n33_p2[26]}}, fc1_n33_p2};
-    assign fc1_n33_t0_1_b = {{1{fc1_n33_p3[27]}}, fc1_n33_p3};
-    assign fc1_n33_t0_1 = fc1_n33_t0_1_a + fc1_n33_t0_1_b;
-    assign fc1_n33_t0_2_a = {{2{fc1_n33_p4[26]}}, fc1_n33_p4};
-    assign fc1_n33_t0_2_b = {{1{fc1_n33_p5[27]}}, fc1_n33_p5};
-    assign fc1_n33_t0_2 = fc1_n33_t0_2_a + fc1_n33_t0_2_b;
-    assign fc1_n33_t0_3_a = {{4{fc1_n33_p6[19]}}, fc1_n33_p6};
-    assign fc1_n33_t0_3 = fc1_n33_t0_3_a + fc1_n33_p7;
-    assign fc1_n33_t0_4_a = {{3{fc1_n33_p8[21]}}, fc1_n33_p8};
-    assign fc1_n33_t0_4 = fc1_n33_t0_4_a + fc1_n33_p9;
-    assign fc1_n33_t0_5_a = {{1{fc1_n33_p10[25]}}, fc1_n33_p10};
-    assign fc1_n33_t0_5_b = {{2{fc1_n33_p11[24]}}, fc1_n33_p11};
-    assign fc1_n33_t0_5 = fc1_n33_t0_5_a + fc1_n33_t0_5_b;
-    assign fc1_n33_t0_6_a = {{3{fc1_n33_p12[22]}}, fc1_n33_p12};
-    assign fc1_n33_t0_6_b = {{1{fc1_n33_p13[24]}}, fc1_n33_p13};
-    assign fc1_n33_t0_6 = fc1_n33_t0_6_a + fc1_n33_t0_6_b;
-    assign fc1_n33_t0_7_a = {{1{fc1_n33_p14[24]}}, fc1_n33_p14};
-    assign fc1_n33_t0_7_b = {{2{fc1_n33_p15[23]}}, fc1_n33_p15};
-    assign fc1_n33_t0_7 = fc1_n33_t0_7_a + fc1_n33_t0_7_b;
-    assign fc1_n33_t1_0_a = {{3{fc1_n33_t0_0[25]}}, fc1_n33_t0_0};
-    assign fc1_n33_t1_0 = fc1_n33_t1_0_a_d1 + fc1_n33_t0_1_d1;
-    assign fc1_n33_t1_1_b = {{5{fc1_n33_t0_3[23]}}, fc1_n33_t0_3};
-    assign fc1_n33_t1_1 = fc1_n33_t0_2_d1 + fc1_n33_t1_1_b_d1;
-    assign fc1_n33_t1_2_a = {{2{fc1_n33_t0_4[24]}}, fc1_n33_t0_4};
-    assign fc1_n33_t1_2 = fc1_n33_t1_2_a_d1 + fc1_n33_t0_5_d1;
-    assign fc1_n33_t1_3_a = {{1{fc1_n33_t0_6[25]}}, fc1_n33_t0_6};
-    assign fc1_n33_t1_3_b = {{1{fc1_n33_t0_7[25]}}, fc1_n33_t0_7};
-    assign fc1_n33_t1_3 = fc1_n33_t1_3_a_d1 + fc1_n33_t1_3_b_d1;
-    assign fc1_n33_t2_0_a = {{1{fc1_n33_t1_0[28]}}, fc1_n33_t1_0};
-    assign fc1_n33_t2_0_b = {{1{fc1_n33_t1_1[28]}}, fc1_n33_t1_1};
-    assign fc1_n33_t2_0 = fc1_n33_t2_0_a + fc1_n33_t2_0_b;
-    assign fc1_n33_t2_1_a = {{1{fc1_n33_t1_2[26]}}, fc1_n33_t1_2};
-    assign fc1_n33_t2_1_b = {{1{fc1_n33_t1_3[26]}}, fc1_n33_t1_3};
-    assign fc1_n33_t2_1 = fc1_n33_t2_1_a + fc1_n33_t2_1_b;
-    assign fc1_n33_t3_0_b = {{2{fc1_n33_t2_1[27]}}, fc1_n33_t2_1};
-    assign fc1_n33_t3_0 = fc1_n33_t2_0 + fc1_n33_t3_0_b;
-    assign fc1_n33_t4_0_b = {{11{fc1_n33_bias[18]}}, fc1_n33_bias};
-    assign fc1_n33_t4_0 = fc1_n33_t3_0 + fc1_n33_t4_0_b_d1;
-    assign fc1_n33_acc = fc1_n33_t4_0;
-    assign fc1_n33_y_fl = fc1_n33_acc[29:10];
-    assign fc1_n33_y_wrap = fc1_n33_y_fl[15:0];
-    assign fc1_w0_34 = 10'h2db;
-    assign fc1_n34_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_34[9]}}, fc1_w0_34};
-    assign fc1_n34_p0 = fc1_n34_p0_m[24:0];
-    assign fc1_w1_34 = 10'h17c;
-    assign fc1_n34_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_34[9]}}, fc1_w1_34};
-    assign fc1_n34_p1 = fc1_n34_p1_m[24:0];
-    assign fc1_w2_34 = 8'h48;
-    assign fc1_n34_p2_m = {{8{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_34[7]}}, fc1_w2_34};
-    assign fc1_n34_p2 = fc1_n34_p2_m[22:0];
-    assign fc1_w3_34 = 9'h0b6;
-    assign fc1_n34_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_34[8]}}, fc1_w3_34};
-    assign fc1_n34_p3 = fc1_n34_p3_m[23:0];
-    assign fc1_w4_34 = 8'ha4;
-    assign fc1_n34_p4_m = {{8{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_34[7]}}, fc1_w4_34};
-    assign fc1_n34_p4 = fc1_n34_p4_m[22:0];
-    assign fc1_w5_34 = 12'h471;
-    assign fc1_n34_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_34[11]}}, fc1_w5_34};
-    assign fc1_n34_p5 = fc1_n34_p5_m[26:0];
-    assign fc1_w6_34 = 10'h1b7;
-    assign fc1_n34_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_34[9]}}, fc1_w6_34};
-    assign fc1_n34_p6 = fc1_n34_p6_m[24:0];
-    assign fc1_w7_34 = 10'h116;
-    assign fc1_n34_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_34[9]}}, fc1_w7_34};
-    assign fc1_n34_p7 = fc1_n34_p7_m[24:0];
-    assign fc1_w8_34 = 9'h0c5;
-    assign fc1_n34_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_34[8]}}, fc1_w8_34};
-    assign fc1_n34_p8 = fc1_n34_p8_m[23:0];
-    assign fc1_w9_34 = 11'h310;
-    assign fc1_n34_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_34[10]}}, fc1_w9_34};
-    assign fc1_n34_p9 = fc1_n34_p9_m[25:0];
-    assign fc1_w10_34 = 11'h38f;
-    assign fc1_n34_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_34[10]}}, fc1_w10_34};
-    assign fc1_n34_p10 = fc1_n34_p10_m[25:0];
-    assign fc1_w11_34 = 11'h3e4;
-    assign fc1_n34_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_34[10]}}, fc1_w11_34};
-    assign fc1_n34_p11 = fc1_n34_p11_m[25:0];
-    assign fc1_w12_34 = 10'h1d9;
-    assign fc1_n34_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_34[9]}}, fc1_w12_34};
-    assign fc1_n34_p12 = fc1_n34_p12_m[24:0];
-    assign fc1_w13_34 = 12'h428;
-    assign fc1_n34_p13_m = {{12{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_34[11]}}, fc1_w13_34};
-    assign fc1_n34_p13 = fc1_n34_p13_m[26:0];
-    assign fc1_w14_34 = 10'h1af;
-    assign fc1_n34_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_34[9]}}, fc1_w14_34};
-    assign fc1_n34_p14 = fc1_n34_p14_m[24:0];
-    assign fc1_w15_34 = 9'h17e;
-    assign fc1_n34_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_34[8]}}, fc1_w15_34};
-    assign fc1_n34_p15 = fc1_n34_p15_m[23:0];
-    assign fc1_n34_bias = 21'h0e5c00;
-    assign fc1_n34_t0_0_a = {{1{fc1_n34_p0[24]}}, fc1_n34_p0};
-    assign fc1_n34_t0_0_b = {{1{fc1_n34_p1[24]}}, fc1_n34_p1};
-    assign fc1_n34_t0_0 = fc1_n34_t0_0_a + fc1_n34_t0_0_b;
-    assign fc1_n34_t0_1_a = {{1{fc1_n34_p2[22]}}, fc1_n34_p2};
-    assign fc1_n34_t0_1 = fc1_n34_t0_1_a + fc1_n34_p3;
-    assign fc1_n34_t0_2_a = {{4{fc1_n34_p4[22]}}, fc1_n34_p4};
-    assign fc1_n34_t0_2 = fc1_n34_t0_2_a + fc1_n34_p5;
-    assign fc1_n34_t0_3_a = {{1{fc1_n34_p6[24]}}, fc1_n34_p6};
-    assign fc1_n34_t0_3_b = {{1{fc1_n34_p7[24]}}, fc1_n34_p7};
-    assign fc1_n34_t0_3 = fc1_n34_t0_3_a + fc1_n34_t0_3_b;
-    assign fc1_n34_t0_4_a = {{2{fc1_n34_p8[23]}}, fc1_n34_p8};
-    assign fc1_n34_t0_4 = fc1_n34_t0_4_a + fc1_n34_p9;
-    assign fc1_n34_t0_5_a = {{1{fc1_n34_p10[25]}}, fc1_n34_p10};
-    assign fc1_n34_t0_5_b = {{1{fc1_n34_p11[25]}}, fc1_n34_p11};
-    assign fc1_n34_t0_5 = fc1_n34_t0_5_a + fc1_n34_t0_5_b;
-    assign fc1_n34_t0_6_a = {{2{fc1_n34_p12[24]}}, fc1_n34_p12};
-    assign fc1_n34_t0_6 = fc1_n34_t0_6_a + fc1_n34_p13;
-    assign fc1_n34_t0_7_a = {{1{fc1_n34_p14[24]}}, fc1_n34_p14};
-    assign fc1_n34_t0_7_b = {{2{fc1_n34_p15[23]}}, fc1_n34_p15};
-    assign fc1_n34_t0_7 = fc1_n34_t0_7_a + fc1_n34_t0_7_b;
-    assign fc1_n34_t1_0_b = {{2{fc1_n34_t0_1[23]}}, fc1_n34_t0_1};
-    assign fc1_n34_t1_0 = fc1_n34_t0_0_d1 + fc1_n34_t1_0_b_d1;
-    assign fc1_n34_t1_1_b = {{1{fc1_n34_t0_3[25]}}, fc1_n34_t0_3};
-    assign fc1_n34_t1_1 = fc1_n34_t0_2_d1 + fc1_n34_t1_1_b_d1;
-    assign fc1_n34_t1_2_a = {{2{fc1_n34_t0_4[25]}}, fc1_n34_t0_4};
-    assign fc1_n34_t1_2_b = {{1{fc1_n34_t0_5[26]}}, fc1_n34_t0_5};
-    assign fc1_n34_t1_2 = fc1_n34_t1_2_a_d1 + fc1_n34_t1_2_b_d1;
-    assign fc1_n34_t1_3_a = {{1{fc1_n34_t0_6[26]}}, fc1_n34_t0_6};
-    assign fc1_n34_t1_3_b = {{2{fc1_n34_t0_7[25]}}, fc1_n34_t0_7};
-    assign fc1_n34_t1_3 = fc1_n34_t1_3_a_d1 + fc1_n34_t1_3_b_d1;
-    assign fc1_n34_t2_0_a = {{2{fc1_n34_t1_0[25]}}, fc1_n34_t1_0};
-    assign fc1_n34_t2_0_b = {{1{fc1_n34_t1_1[26]}}, fc1_n34_t1_1};
-    assign fc1_n34_t2_0 = fc1_n34_t2_0_a + fc1_n34_t2_0_b;
-    assign fc1_n34_t2_1_a = {{1{fc1_n34_t1_2[27]}}, fc1_n34_t1_2};
-    assign fc1_n34_t2_1_b = {{1{fc1_n34_t1_3[27]}}, fc1_n34_t1_3};
-    assign fc1_n34_t2_1 = fc1_n34_t2_1_a + fc1_n34_t2_1_b;
-    assign fc1_n34_t3_0_a = {{1{fc1_n34_t2_0[27]}}, fc1_n34_t2_0};
-    assign fc1_n34_t3_0 = fc1_n34_t3_0_a + fc1_n34_t2_1;
-    assign fc1_n34_t4_0_b = {{8{fc1_n34_bias[20]}}, fc1_n34_bias};
-    assign fc1_n34_t4_0 = fc1_n34_t3_0 + fc1_n34_t4_0_b_d1;
-    assign fc1_n34_acc = fc1_n34_t4_0;
-    assign fc1_n34_y_fl = fc1_n34_acc[28:10];
-    assign fc1_n34_y_wrap = fc1_n34_y_fl[15:0];
-    assign fc1_w0_35 = 10'h2fa;
-    assign fc1_n35_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_35[9]}}, fc1_w0_35};
-    assign fc1_n35_p0 = fc1_n35_p0_m[24:0];
-    assign fc1_w1_35 = 10'h2b0;
-    assign fc1_n35_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_35[9]}}, fc1_w1_35};
-    assign fc1_n35_p1 = fc1_n35_p1_m[24:0];
-    assign fc1_w2_35 = 12'h7f5;
-    assign fc1_n35_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_35[11]}}, fc1_w2_35};
-    assign fc1_n35_p2 = fc1_n35_p2_m[26:0];
-    assign fc1_w3_35 = 13'h093d;
-    assign fc1_n35_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_35[12]}}, fc1_w3_35};
-    assign fc1_n35_p3 = fc1_n35_p3_m[27:0];
-    assign fc1_w4_35 = 13'h097d;
-    assign fc1_n35_p4_m = {{13{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_35[12]}}, fc1_w4_35};
-    assign fc1_n35_p4 = fc1_n35_p4_m[27:0];
-    assign fc1_w5_35 = 13'h0be7;
-    assign fc1_n35_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_35[12]}}, fc1_w5_35};
-    assign fc1_n35_p5 = fc1_n35_p5_m[27:0];
-    assign fc1_w6_35 = 9'h09d;
-    assign fc1_n35_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_35[8]}}, fc1_w6_35};
-    assign fc1_n35_p6 = fc1_n35_p6_m[23:0];
-    assign fc1_w7_35 = 10'h2a9;
-    assign fc1_n35_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_35[9]}}, fc1_w7_35};
-    assign fc1_n35_p7 = fc1_n35_p7_m[24:0];
-    assign fc1_w8_35 = 9'h104;
-    assign fc1_n35_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_35[8]}}, fc1_w8_35};
-    assign fc1_n35_p8 = fc1_n35_p8_m[23:0];
-    assign fc1_w9_35 = 11'h31b;
-    assign fc1_n35_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_35[10]}}, fc1_w9_35};
-    assign fc1_n35_p9 = fc1_n35_p9_m[25:0];
-    assign fc1_w10_35 = 10'h1f2;
-    assign fc1_n35_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_35[9]}}, fc1_w10_35};
-    assign fc1_n35_p10 = fc1_n35_p10_m[24:0];
-    assign fc1_w11_35 = 11'h342;
-    assign fc1_n35_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_35[10]}}, fc1_w11_35};
-    assign fc1_n35_p11 = fc1_n35_p11_m[25:0];
-    assign fc1_w12_35 = 11'h28b;
-    assign fc1_n35_p12_m = {{11{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_35[10]}}, fc1_w12_35};
-    assign fc1_n35_p12 = fc1_n35_p12_m[25:0];
-    assign fc1_w13_35 = 11'h20f;
-    assign fc1_n35_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_35[10]}}, fc1_w13_35};
-    assign fc1_n35_p13 = fc1_n35_p13_m[25:0];
-    assign fc1_w14_35 = 6'h11;
-    assign fc1_n35_p14_m = {{6{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_35[5]}}, fc1_w14_35};
-    assign fc1_n35_p14 = fc1_n35_p14_m[20:0];
-    assign fc1_w15_35 = 10'h124;
-    assign fc1_n35_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_35[9]}}, fc1_w15_35};
-    assign fc1_n35_p15 = fc1_n35_p15_m[24:0];
-    assign fc1_n35_bias = 21'h16bc00;
-    assign fc1_n35_t0_0_a = {{1{fc1_n35_p0[24]}}, fc1_n35_p0};
-    assign fc1_n35_t0_0_b = {{1{fc1_n35_p1[24]}}, fc1_n35_p1};
-    assign fc1_n35_t0_0 = fc1_n35_t0_0_a + fc1_n35_t0_0_b;
-    assign fc1_n35_t0_1_a = {{2{fc1_n35_p2[26]}}, fc1_n35_p2};
-    assign fc1_n35_t0_1_b = {{1{fc1_n35_p3[27]}}, fc1_n35_p3};
-    assign fc1_n35_t0_1 = fc1_n35_t0_1_a + fc1_n35_t0_1_b;
-    assign fc1_n35_t0_2_a = {{1{fc1_n35_p4[27]}}, fc1_n35_p4};
-    assign fc1_n35_t0_2_b = {{1{fc1_n35_p5[27]}}, fc1_n35_p5};
-    assign fc1_n35_t0_2 = fc1_n35_t0_2_a + fc1_n35_t0_2_b;
-    assign fc1_n35_t0_3_a = {{1{fc1_n35_p6[23]}}, fc1_n35_p6};
-    assign fc1_n35_t0_3 = fc1_n35_t0_3_a + fc1_n35_p7;
-    assign fc1_n35_t0_4_a = {{3{fc1_n35_p8[23]}}, fc1_n35_p8};
-    assign fc1_n35_t0_4_b = {{1{fc1_n35_p9[25]}}, fc1_n35_p9};
-    assign fc1_n35_t0_4 = fc1_n35_t0_4_a + fc1_n35_t0_4_b;
-    assign fc1_n35_t0_5_a = {{2{fc1_n35_p10[24]}}, fc1_n35_p10};
-    assign fc1_n35_t0_5_b = {{1{fc1_n35_p11[25]}}, fc1_n35_p11};
-    assign fc1_n35_t0_5 = fc1_n35_t0_5_a + fc1_n35_t0_5_b;
-    assign fc1_n35_t0_6_a = {{1{fc1_n35_p12[25]}}, fc1_n35_p12};
-    assign fc1_n35_t0_6_b = {{1{fc1_n35_p13[25]}}, fc1_n35_p13};
-    assign fc1_n35_t0_6 = fc1_n35_t0_6_a + fc1_n35_t0_6_b;
-    assign fc1_n35_t0_7_a = {{4{fc1_n35_p14[20]}}, fc1_n35_p14};
-    assign fc1_n35_t0_7 = fc1_n35_t0_7_a + fc1_n35_p15;
-    assign fc1_n35_t1_0_a = {{3{fc1_n35_t0_0[25]}}, fc1_n35_t0_0};
-    assign fc1_n35_t1_0 = fc1_n35_t1_0_a_d1 + fc1_n35_t0_1_d1;
-    assign fc1_n35_t1_1_b = {{4{fc1_n35_t0_3[24]}}, fc1_n35_t0_3};
-    assign fc1_n35_t1_1 = fc1_n35_t0_2_d1 + fc1_n35_t1_1_b_d1;
-    assign fc1_n35_t1_2_a = {{1{fc1_n35_t0_4[26]}}, fc1_n35_t0_4};
-    assign fc1_n35_t1_2_b = {{1{fc1_n35_t0_5[26]}}, fc1_n35_t0_5};
-    assign fc1_n35_t1_2 = fc1_n35_t1_2_a_d1 + fc1_n35_t1_2_b_d1;
-    assign fc1_n35_t1_3_b = {{2{fc1_n35_t0_7[24]}}, fc1_n35_t0_7};
-    assign fc1_n35_t1_3 = fc1_n35_t0_6_d1 + fc1_n35_t1_3_b_d1;
-    assign fc1_n35_t2_0_a = {{1{fc1_n35_t1_0[28]}}, fc1_n35_t1_0};
-    assign fc1_n35_t2_0_b = {{1{fc1_n35_t1_1[28]}}, fc1_n35_t1_1};
-    assign fc1_n35_t2_0 = fc1_n35_t2_0_a + fc1_n35_t2_0_b;
-    assign fc1_n35_t2_1_b = {{1{fc1_n35_t1_3[26]}}, fc1_n35_t1_3};
-    assign fc1_n35_t2_1 = fc1_n35_t1_2 + fc1_n35_t2_1_b;
-    assign fc1_n35_t3_0_b = {{2{fc1_n35_t2_1[27]}}, fc1_n35_t2_1};
-    assign fc1_n35_t3_0 = fc1_n35_t2_0 + fc1_n35_t3_0_b;
-    assign fc1_n35_t4_0_b = {{9{fc1_n35_bias[20]}}, fc1_n35_bias};
-    assign fc1_n35_t4_0 = fc1_n35_t3_0 + fc1_n35_t4_0_b_d1;
-    assign fc1_n35_acc = fc1_n35_t4_0;
-    assign fc1_n35_y_fl = fc1_n35_acc[29:10];
-    assign fc1_n35_y_wrap = fc1_n35_y_fl[15:0];
-    assign fc1_w0_36 = 8'h58;
-    assign fc1_n36_p0_m = {{8{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_36[7]}}, fc1_w0_36};
-    assign fc1_n36_p0 = fc1_n36_p0_m[22:0];
-    assign fc1_w1_36 = 9'h127;
-    assign fc1_n36_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_36[8]}}, fc1_w1_36};
-    assign fc1_n36_p1 = fc1_n36_p1_m[23:0];
-    assign fc1_w2_36 = 10'h1ac;
-    assign fc1_n36_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_36[9]}}, fc1_w2_36};
-    assign fc1_n36_p2 = fc1_n36_p2_m[24:0];
-    assign fc1_w3_36 = 13'h08e0;
-    assign fc1_n36_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_36[12]}}, fc1_w3_36};
-    assign fc1_n36_p3 = fc1_n36_p3_m[27:0];
-    assign fc1_w4_36 = 12'h560;
-    assign fc1_n36_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_36[11]}}, fc1_w4_36};
-    assign fc1_n36_p4 = fc1_n36_p4_m[26:0];
-    assign fc1_w5_36 = 12'h629;
-    assign fc1_n36_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_36[11]}}, fc1_w5_36};
-    assign fc1_n36_p5 = fc1_n36_p5_m[26:0];
-    assign fc1_w6_36 = 10'h16c;
-    assign fc1_n36_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_36[9]}}, fc1_w6_36};
-    assign fc1_n36_p6 = fc1_n36_p6_m[24:0];
-    assign fc1_w7_36 = 10'h2fc;
-    assign fc1_n36_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_36[9]}}, fc1_w7_36};
-    assign fc1_n36_p7 = fc1_n36_p7_m[24:0];
-    assign fc1_w8_36 = 7'h4f;
-    assign fc1_n36_p8_m = {{7{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_36[6]}}, fc1_w8_36};
-    assign fc1_n36_p8 = fc1_n36_p8_m[21:0];
-    assign fc1_w9_36 = 11'h42a;
-    assign fc1_n36_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_36[10]}}, fc1_w9_36};
-    assign fc1_n36_p9 = fc1_n36_p9_m[25:0];
-    assign fc1_w10_36 = 12'hbb9;
-    assign fc1_n36_p10_m = {{12{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_36[11]}}, fc1_w10_36};
-    assign fc1_n36_p10 = fc1_n36_p10_m[26:0];
-    assign fc1_w11_36 = 12'ha37;
-    assign fc1_n36_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_36[11]}}, fc1_w11_36};
-    assign fc1_n36_p11 = fc1_n36_p11_m[26:0];
-    assign fc1_w12_36 = 10'h2fd;
-    assign fc1_n36_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_36[9]}}, fc1_w12_36};
-    assign fc1_n36_p12 = fc1_n36_p12_m[24:0];
-    assign fc1_w13_36 = 10'h235;
-    assign fc1_n36_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_36[9]}}, fc1_w13_36};
-    assign fc1_n36_p13 = fc1_n36_p13_m[24:0];
-    assign fc1_w14_36 = 7'h55;
-    assign fc1_n36_p14_m = {{7{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_36[6]}}, fc1_w14_36};
-    assign fc1_n36_p14 = fc1_n36_p14_m[21:0];
-    assign fc1_w15_36 = 10'h18d;
-    assign fc1_n36_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_36[9]}}, fc1_w15_36};
-    assign fc1_n36_p15 = fc1_n36_p15_m[24:0];
-    assign fc1_n36_bias = 21'h12fc00;
-    assign fc1_n36_t0_0_a = {{2{fc1_n36_p0[22]}}, fc1_n36_p0};
-    assign fc1_n36_t0_0_b = {{1{fc1_n36_p1[23]}}, fc1_n36_p1};
-    assign fc1_n36_t0_0 = fc1_n36_t0_0_a + fc1_n36_t0_0_b;
-    assign fc1_n36_t0_1_a = {{3{fc1_n36_p2[24]}}, fc1_n36_p2};
-    assign fc1_n36_t0_1 = fc1_n36_t0_1_a + fc1_n36_p3;
-    assign fc1_n36_t0_2_a = {{1{fc1_n36_p4[26]}}, fc1_n36_p4};
-    assign fc1_n36_t0_2_b = {{1{fc1_n36_p5[26]}}, fc1_n36_p5};
-    assign fc1_n36_t0_2 = fc1_n36_t0_2_a + fc1_n36_t0_2_b;
-    assign fc1_n36_t0_3_a = {{1{fc1_n36_p6[24]}}, fc1_n36_p6};
-    assign fc1_n36_t0_3_b = {{1{fc1_n36_p7[24]}}, fc1_n36_p7};
-    assign fc1_n36_t0_3 = fc1_n36_t0_3_a + fc1_n36_t0_3_b;
-    assign fc1_n36_t0_4_a = {{5{fc1_n36_p8[21]}}, fc1_n36_p8};
-    assign fc1_n36_t0_4_b = {{1{fc1_n36_p9[25]}}, fc1_n36_p9};
-    assign fc1_n36_t0_4 = fc1_n36_t0_4_a + fc1_n36_t0_4_b;
-    assign fc1_n36_t0_5_a = {{1{fc1_n36_p10[26]}}, fc1_n36_p10};
-    assign fc1_n36_t0_5_b = {{1{fc1_n36_p11[26]}}, fc1_n36_p11};
-    assign fc1_n36_t0_5 = fc1_n36_t0_5_a + fc1_n36_t0_5_b;
-    assign fc1_n36_t0_6_a = {{1{fc1_n36_p12[24]}}, fc1_n36_p12};
-    assign fc1_n36_t0_6_b = {{1{fc1_n36_p13[24]}}, fc1_n36_p13};
-    assign fc1_n36_t0_6 = fc1_n36_t0_6_a + fc1_n36_t0_6_b;
-    assign fc1_n36_t0_7_a = {{3{fc1_n36_p14[21]}}, fc1_n36_p14};
-    assign fc1_n36_t0_7 = fc1_n36_t0_7_a + fc1_n36_p15;
-    assign fc1_n36_t1_0_a = {{3{fc1_n36_t0_0[24]}}, fc1_n36_t0_0};
-    assign fc1_n36_t1_0 = fc1_n36_t1_0_a_d1 + fc1_n36_t0_1_d1;
-    assign fc1_n36_t1_1_b = {{2{fc1_n36_t0_3[25]}}, fc1_n36_t0_3};
-    assign fc1_n36_t1_1 = fc1_n36_t0_2_d1 + fc1_n36_t1_1_b_d1;
-    assign fc1_n36_t1_2_a = {{1{fc1_n36_t0_4[26]}}, fc1_n36_t0_4};
-    assign fc1_n36_t1_2 = fc1_n36_t1_2_a_d1 + fc1_n36_t0_5_d1;
-    assign fc1_n36_t1_3_a = {{1{fc1_n36_t0_6[25]}}, fc1_n36_t0_6};
-    assign fc1_n36_t1_3_b = {{2{fc1_n36_t0_7[24]}}, fc1_n36_t0_7};
-    assign fc1_n36_t1_3 = fc1_n36_t1_3_a_d1 + fc1_n36_t1_3_b_d1;
-    assign fc1_n36_t2_0_a = {{1{fc1_n36_t1_0[27]}}, fc1_n36_t1_0};
-    assign fc1_n36_t2_0_b = {{1{fc1_n36_t1_1[27]}}, fc1_n36_t1_1};
-    assign fc1_n36_t2_0 = fc1_n36_t2_0_a + fc1_n36_t2_0_b;
-    assign fc1_n36_t2_1_a = {{1{fc1_n36_t1_2[27]}}, fc1_n36_t1_2};
-    assign fc1_n36_t2_1_b = {{2{fc1_n36_t1_3[26]}}, fc1_n36_t1_3};
-    assign fc1_n36_t2_1 = fc1_n36_t2_1_a + fc1_n36_t2_1_b;
-    assign fc1_n36_t3_0_a = {{1{fc1_n36_t2_0[28]}}, fc1_n36_t2_0};
-    assign fc1_n36_t3_0_b = {{1{fc1_n36_t2_1[28]}}, fc1_n36_t2_1};
-    assign fc1_n36_t3_0 = fc1_n36_t3_0_a + fc1_n36_t3_0_b;
-    assign fc1_n36_t4_0_b = {{9{fc1_n36_bias[20]}}, fc1_n36_bias};
-    assign fc1_n36_t4_0 = fc1_n36_t3_0 + fc1_n36_t4_0_b_d1;
-    assign fc1_n36_acc = fc1_n36_t4_0;
-    assign fc1_n36_y_fl = fc1_n36_acc[29:10];
-    assign fc1_n36_y_wrap = fc1_n36_y_fl[15:0];
-    assign fc1_w0_37 = 9'h0f0;
-    assign fc1_n37_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_37[8]}}, fc1_w0_37};
-    assign fc1_n37_p0 = fc1_n37_p0_m[23:0];
-    assign fc1_w1_37 = 10'h1a6;
-    assign fc1_n37_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_37[9]}}, fc1_w1_37};
-    assign fc1_n37_p1 = fc1_n37_p1_m[24:0];
-    assign fc1_w2_37 = 3'b011;
-    assign fc1_n37_p2_m = {{3{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_37[2]}}, fc1_w2_37};
-    assign fc1_n37_p2 = fc1_n37_p2_m[17:0];
-    assign fc1_w3_37 = 9'h139;
-    assign fc1_n37_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_37[8]}}, fc1_w3_37};
-    assign fc1_n37_p3 = fc1_n37_p3_m[23:0];
-    assign fc1_w4_37 = 9'h0a2;
-    assign fc1_n37_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_37[8]}}, fc1_w4_37};
-    assign fc1_n37_p4 = fc1_n37_p4_m[23:0];
-    assign fc1_w5_37 = 10'h29c;
-    assign fc1_n37_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_37[9]}}, fc1_w5_37};
-    assign fc1_n37_p5 = fc1_n37_p5_m[24:0];
-    assign fc1_w6_37 = 8'h4f;
-    assign fc1_n37_p6_m = {{8{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_37[7]}}, fc1_w6_37};
-    assign fc1_n37_p6 = fc1_n37_p6_m[22:0];
-    assign fc1_w7_37 = 9'h122;
-    assign fc1_n37_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_37[8]}}, fc1_w7_37};
-    assign fc1_n37_p7 = fc1_n37_p7_m[23:0];
-    assign fc1_w8_37 = 10'h29d;
-    assign fc1_n37_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_37[9]}}, fc1_w8_37};
-    assign fc1_n37_p8 = fc1_n37_p8_m[24:0];
-    assign fc1_w9_37 = 10'h134;
-    assign fc1_n37_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_37[9]}}, fc1_w9_37};
-    assign fc1_n37_p9 = fc1_n37_p9_m[24:0];
-    assign fc1_w10_37 = 7'h3f;
-    assign fc1_n37_p10_m = {{7{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_37[6]}}, fc1_w10_37};
-    assign fc1_n37_p10 = fc1_n37_p10_m[21:0];
-    assign fc1_w11_37 = 9'h0ce;
-    assign fc1_n37_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_37[8]}}, fc1_w11_37};
-    assign fc1_n37_p11 = fc1_n37_p11_m[23:0];
-    assign fc1_w12_37 = 10'h147;
-    assign fc1_n37_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_37[9]}}, fc1_w12_37};
-    assign fc1_n37_p12 = fc1_n37_p12_m[24:0];
-    assign fc1_w13_37 = 9'h0c1;
-    assign fc1_n37_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_37[8]}}, fc1_w13_37};
-    assign fc1_n37_p13 = fc1_n37_p13_m[23:0];
-    assign fc1_w14_37 = 10'h2f5;
-    assign fc1_n37_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_37[9]}}, fc1_w14_37};
-    assign fc1_n37_p14 = fc1_n37_p14_m[24:0];
-    assign fc1_w15_37 = 9'h11f;
-    assign fc1_n37_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_37[8]}}, fc1_w15_37};
-    assign fc1_n37_p15 = fc1_n37_p15_m[23:0];
-    assign fc1_n37_t0_0_a = {{2{fc1_n37_p0[23]}}, fc1_n37_p0};
-    assign fc1_n37_t0_0_b = {{1{fc1_n37_p1[24]}}, fc1_n37_p1};
-    assign fc1_n37_t0_0 = fc1_n37_t0_0_a + fc1_n37_t0_0_b;
-    assign fc1_n37_t0_1_a = {{6{fc1_n37_p2[17]}}, fc1_n37_p2};
-    assign fc1_n37_t0_1 = fc1_n37_t0_1_a + fc1_n37_p3;
-    assign fc1_n37_t0_2_a = {{2{fc1_n37_p4[23]}}, fc1_n37_p4};
-    assign fc1_n37_t0_2_b = {{1{fc1_n37_p5[24]}}, fc1_n37_p5};
-    assign fc1_n37_t0_2 = fc1_n37_t0_2_a + fc1_n37_t0_2_b;
-    assign fc1_n37_t0_3_a = {{2{fc1_n37_p6[22]}}, fc1_n37_p6};
-    assign fc1_n37_t0_3_b = {{1{fc1_n37_p7[23]}}, fc1_n37_p7};
-    assign fc1_n37_t0_3 = fc1_n37_t0_3_a + fc1_n37_t0_3_b;
-    assign fc1_n37_t0_4_a = {{1{fc1_n37_p8[24]}}, fc1_n37_p8};
-    assign fc1_n37_t0_4_b = {{1{fc1_n37_p9[24]}}, fc1_n37_p9};
-    assign fc1_n37_t0_4 = fc1_n37_t0_4_a + fc1_n37_t0_4_b;
-    assign fc1_n37_t0_5_a = {{3{fc1_n37_p10[21]}}, fc1_n37_p10};
-    assign fc1_n37_t0_5_b = {{1{fc1_n37_p11[23]}}, fc1_n37_p11};
-    assign fc1_n37_t0_5 = fc1_n37_t0_5_a + fc1_n37_t0_5_b;
-    assign fc1_n37_t0_6_a = {{1{fc1_n37_p12[24]}}, fc1_n37_p12};
-    assign fc1_n37_t0_6_b = {{2{fc1_n37_p13[23]}}, fc1_n37_p13};
-    assign fc1_n37_t0_6 = fc1_n37_t0_6_a + fc1_n37_t0_6_b;
-    assign fc1_n37_t0_7_b = {{1{fc1_n37_p15[23]}}, fc1_n37_p15};
-    assign fc1_n37_t0_7 = fc1_n37_p14 + fc1_n37_t0_7_b;
-    assign fc1_n37_t1_0_b = {{2{fc1_n37_t0_1[23]}}, fc1_n37_t0_1};
-    assign fc1_n37_t1_0 = fc1_n37_t0_0_d1 + fc1_n37_t1_0_b_d1;
-    assign fc1_n37_t1_1_b = {{1{fc1_n37_t0_3[24]}}, fc1_n37_t0_3};
-    assign fc1_n37_t1_1 = fc1_n37_t0_2_d1 + fc1_n37_t1_1_b_d1;
-    assign fc1_n37_t1_2_b = {{1{fc1_n37_t0_5[24]}}, fc1_n37_t0_5};
-    assign fc1_n37_t1_2 = fc1_n37_t0_4_d1 + fc1_n37_t1_2_b_d1;
-    assign fc1_n37_t1_3_b = {{1{fc1_n37_t0_7[24]}}, fc1_n37_t0_7};
-    assign fc1_n37_t1_3 = fc1_n37_t0_6_d1 + fc1_n37_t1_3_b_d1;
-    assign fc1_n37_t2_0_a = {{1{fc1_n37_t1_0[25]}}, fc1_n37_t1_0};
-    assign fc1_n37_t2_0_b = {{1{fc1_n37_t1_1[25]}}, fc1_n37_t1_1};
-    assign fc1_n37_t2_0 = fc1_n37_t2_0_a + fc1_n37_t2_0_b;
-    assign fc1_n37_t2_1_a = {{1{fc1_n37_t1_2[25]}}, fc1_n37_t1_2};
-    assign fc1_n37_t2_1_b = {{1{fc1_n37_t1_3[25]}}, fc1_n37_t1_3};
-    assign fc1_n37_t2_1 = fc1_n37_t2_1_a + fc1_n37_t2_1_b;
-    assign fc1_n37_t3_0_a = {{1{fc1_n37_t2_0[26]}}, fc1_n37_t2_0};
-    assign fc1_n37_t3_0_b = {{1{fc1_n37_t2_1[26]}}, fc1_n37_t2_1};
-    assign fc1_n37_t3_0 = fc1_n37_t3_0_a + fc1_n37_t3_0_b;
-    assign fc1_n37_acc = fc1_n37_t3_0;
-    assign fc1_n37_y_fl = fc1_n37_acc[27:10];
-    assign fc1_n37_y_wrap = fc1_n37_y_fl[15:0];
-    assign fc1_w0_38 = 6'h26;
-    assign fc1_n38_p0_m = {{6{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_38[5]}}, fc1_w0_38};
-    assign fc1_n38_p0 = fc1_n38_p0_m[20:0];
-    assign fc1_w1_38 = 9'h0af;
-    assign fc1_n38_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_38[8]}}, fc1_w1_38};
-    assign fc1_n38_p1 = fc1_n38_p1_m[23:0];
-    assign fc1_w2_38 = 6'h19;
-    assign fc1_n38_p2_m = {{6{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_38[5]}}, fc1_w2_38};
-    assign fc1_n38_p2 = fc1_n38_p2_m[20:0];
-    assign fc1_w3_38 = 10'h29b;
-    assign fc1_n38_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_38[9]}}, fc1_w3_38};
-    assign fc1_n38_p3 = fc1_n38_p3_m[24:0];
-    assign fc1_w4_38 = 9'h13b;
-    assign fc1_n38_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_38[8]}}, fc1_w4_38};
-    assign fc1_n38_p4 = fc1_n38_p4_m[23:0];
-    assign fc1_w5_38 = 9'h094;
-    assign fc1_n38_p5_m = {{9{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_38[8]}}, fc1_w5_38};
-    assign fc1_n38_p5 = fc1_n38_p5_m[23:0];
-    assign fc1_w6_38 = 10'h263;
-    assign fc1_n38_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_38[9]}}, fc1_w6_38};
-    assign fc1_n38_p6 = fc1_n38_p6_m[24:0];
-    assign fc1_w7_38 = 10'h134;
-    assign fc1_n38_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_38[9]}}, fc1_w7_38};
-    assign fc1_n38_p7 = fc1_n38_p7_m[24:0];
-    assign fc1_w8_38 = 10'h1a0;
-    assign fc1_n38_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_38[9]}}, fc1_w8_38};
-    assign fc1_n38_p8 = fc1_n38_p8_m[24:0];
-    assign fc1_w9_38 = 8'hbf;
-    assign fc1_n38_p9_m = {{8{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_38[7]}}, fc1_w9_38};
-    assign fc1_n38_p9 = fc1_n38_p9_m[22:0];
-    assign fc1_w10_38 = 8'h76;
-    assign fc1_n38_p10_m = {{8{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_38[7]}}, fc1_w10_38};
-    assign fc1_n38_p10 = fc1_n38_p10_m[22:0];
-    assign fc1_w11_38 = 9'h166;
-    assign fc1_n38_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_38[8]}}, fc1_w11_38};
-    assign fc1_n38_p11 = fc1_n38_p11_m[23:0];
-    assign fc1_w12_38 = 10'h1b3;
-    assign fc1_n38_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_38[9]}}, fc1_w12_38};
-    assign fc1_n38_p12 = fc1_n38_p12_m[24:0];
-    assign fc1_w13_38 = 10'h15a;
-    assign fc1_n38_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_38[9]}}, fc1_w13_38};
-    assign fc1_n38_p13 = fc1_n38_p13_m[24:0];
-    assign fc1_w14_38 = 10'h279;
-    assign fc1_n38_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_38[9]}}, fc1_w14_38};
-    assign fc1_n38_p14 = fc1_n38_p14_m[24:0];
-    assign fc1_w15_38 = 8'h90;
-    assign fc1_n38_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_38[7]}}, fc1_w15_38};
-    assign fc1_n38_p15 = fc1_n38_p15_m[22:0];
-    assign fc1_n38_t0_0_a = {{3{fc1_n38_p0[20]}}, fc1_n38_p0};
-    assign fc1_n38_t0_0 = fc1_n38_t0_0_a + fc1_n38_p1;
-    assign fc1_n38_t0_1_a = {{4{fc1_n38_p2[20]}}, fc1_n38_p2};
-    assign fc1_n38_t0_1 = fc1_n38_t0_1_a + fc1_n38_p3;
-    assign fc1_n38_t0_2_a = {{1{fc1_n38_p4[23]}}, fc1_n38_p4};
-    assign fc1_n38_t0_2_b = {{1{fc1_n38_p5[23]}}, fc1_n38_p5};
-    assign fc1_n38_t0_2 = fc1_n38_t0_2_a + fc1_n38_t0_2_b;
-    assign fc1_n38_t0_3_a = {{1{fc1_n38_p6[24]}}, fc1_n38_p6};
-    assign fc1_n38_t0_3_b = {{1{fc1_n38_p7[24]}}, fc1_n38_p7};
-    assign fc1_n38_t0_3 = fc1_n38_t0_3_a + fc1_n38_t0_3_b;
-    assign fc1_n38_t0_4_b = {{2{fc1_n38_p9[22]}}, fc1_n38_p9};
-    assign fc1_n38_t0_4 = fc1_n38_p8 + fc1_n38_t0_4_b;
-    assign fc1_n38_t0_5_a = {{2{fc1_n38_p10[22]}}, fc1_n38_p10};
-    assign fc1_n38_t0_5_b = {{1{fc1_n38_p11[23]}}, fc1_n38_p11};
-    assign fc1_n38_t0_5 = fc1_n38_t0_5_a + fc1_n38_t0_5_b;
-    assign fc1_n38_t0_6_a = {{1{fc1_n38_p12[24]}}, fc1_n38_p12};
-    assign fc1_n38_t0_6_b = {{1{fc1_n38_p13[24]}}, fc1_n38_p13};
-    assign fc1_n38_t0_6 = fc1_n38_t0_6_a + fc1_n38_t0_6_b;
-    assign fc1_n38_t0_7_b = {{2{fc1_n38_p15[22]}}, fc1_n38_p15};
-    assign fc1_n38_t0_7 = fc1_n38_p14 + fc1_n38_t0_7_b;
-    assign fc1_n38_t1_0_a = {{2{fc1_n38_t0_0[23]}}, fc1_n38_t0_0};
-    assign fc1_n38_t1_0_b = {{1{fc1_n38_t0_1[24]}}, fc1_n38_t0_1};
-    assign fc1_n38_t1_0 = fc1_n38_t1_0_a_d1 + fc1_n38_t1_0_b_d1;
-    assign fc1_n38_t1_1_a = {{2{fc1_n38_t0_2[24]}}, fc1_n38_t0_2};
-    assign fc1_n38_t1_1_b = {{1{fc1_n38_t0_3[25]}}, fc1_n38_t0_3};
-    assign fc1_n38_t1_1 = fc1_n38_t1_1_a_d1 + fc1_n38_t1_1_b_d1;
-    assign fc1_n38_t1_2_a = {{1{fc1_n38_t0_4[24]}}, fc1_n38_t0_4};
-    assign fc1_n38_t1_2_b = {{1{fc1_n38_t0_5[24]}}, fc1_n38_t0_5};
-    assign fc1_n38_t1_2 = fc1_n38_t1_2_a_d1 + fc1_n38_t1_2_b_d1;
-    assign fc1_n38_t1_3_a = {{1{fc1_n38_t0_6[25]}}, fc1_n38_t0_6};
-    assign fc1_n38_t1_3_b = {{2{fc1_n38_t0_7[24]}}, fc1_n38_t0_7};
-    assign fc1_n38_t1_3 = fc1_n38_t1_3_a_d1 + fc1_n38_t1_3_b_d1;
-    assign fc1_n38_t2_0_a = {{1{fc1_n38_t1_0[25]}}, fc1_n38_t1_0};
-    assign fc1_n38_t2_0 = fc1_n38_t2_0_a + fc1_n38_t1_1;
-    assign fc1_n38_t2_1_a = {{1{fc1_n38_t1_2[25]}}, fc1_n38_t1_2};
-    assign fc1_n38_t2_1 = fc1_n38_t2_1_a + fc1_n38_t1_3;
-    assign fc1_n38_t3_0_a = {{1{fc1_n38_t2_0[26]}}, fc1_n38_t2_0};
-    assign fc1_n38_t3_0_b = {{1{fc1_n38_t2_1[26]}}, fc1_n38_t2_1};
-    assign fc1_n38_t3_0 = fc1_n38_t3_0_a + fc1_n38_t3_0_b;
-    assign fc1_n38_acc = fc1_n38_t3_0;
-    assign fc1_n38_y_fl = fc1_n38_acc[27:10];
-    assign fc1_n38_y_wrap = fc1_n38_y_fl[15:0];
-    assign fc1_w0_39 = 9'h0fe;
-    assign fc1_n39_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_39[8]}}, fc1_w0_39};
-    assign fc1_n39_p0 = fc1_n39_p0_m[23:0];
-    assign fc1_w1_39 = 10'h127;
-    assign fc1_n39_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_39[9]}}, fc1_w1_39};
-    assign fc1_n39_p1 = fc1_n39_p1_m[24:0];
-    assign fc1_w2_39 = 12'ha04;
-    assign fc1_n39_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_39[11]}}, fc1_w2_39};
-    assign fc1_n39_p2 = fc1_n39_p2_m[26:0];
-    assign fc1_w3_39 = 13'h12ce;
-    assign fc1_n39_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_39[12]}}, fc1_w3_39};
-    assign fc1_n39_p3 = fc1_n39_p3_m[27:0];
-    assign fc1_w4_39 = 13'h16c2;
-    assign fc1_n39_p4_m = {{13{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_39[12]}}, fc1_w4_39};
-    assign fc1_n39_p4 = fc1_n39_p4_m[27:0];
-    assign fc1_w5_39 = 13'h1582;
-    assign fc1_n39_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_39[12]}}, fc1_w5_39};
-    assign fc1_n39_p5 = fc1_n39_p5_m[27:0];
-    assign fc1_w6_39 = 9'h082;
-    assign fc1_n39_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_39[8]}}, fc1_w6_39};
-    assign fc1_n39_p6 = fc1_n39_p6_m[23:0];
-    assign fc1_w7_39 = 10'h269;
-    assign fc1_n39_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_39[9]}}, fc1_w7_39};
-    assign fc1_n39_p7 = fc1_n39_p7_m[24:0];
-    assign fc1_w8_39 = 9'h0e9;
-    assign fc1_n39_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_39[8]}}, fc1_w8_39};
-    assign fc1_n39_p8 = fc1_n39_p8_m[23:0];
-    assign fc1_w9_39 = 10'h1e2;
-    assign fc1_n39_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_39[9]}}, fc1_w9_39};
-    assign fc1_n39_p9 = fc1_n39_p9_m[24:0];
-    assign fc1_w10_39 = 9'h157;
-    assign fc1_n39_p10_m = {{9{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_39[8]}}, fc1_w10_39};
-    assign fc1_n39_p10 = fc1_n39_p10_m[23:0];
-    assign fc1_w11_39 = 10'h230;
-    assign fc1_n39_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_39[9]}}, fc1_w11_39};
-    assign fc1_n39_p11 = fc1_n39_p11_m[24:0];
-    assign fc1_w12_39 = 9'h0e7;
-    assign fc1_n39_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_39[8]}}, fc1_w12_39};
-    assign fc1_n39_p12 = fc1_n39_p12_m[23:0];
-    assign fc1_w13_39 = 9'h15c;
-    assign fc1_n39_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_39[8]}}, fc1_w13_39};
-    assign fc1_n39_p13 = fc1_n39_p13_m[23:0];
-    assign fc1_w14_39 = 9'h0c4;
-    assign fc1_n39_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_39[8]}}, fc1_w14_39};
-    assign fc1_n39_p14 = fc1_n39_p14_m[23:0];
-    assign fc1_w15_39 = 9'h132;
-    assign fc1_n39_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_39[8]}}, fc1_w15_39};
-    assign fc1_n39_p15 = fc1_n39_p15_m[23:0];
-    assign fc1_n39_bias = 21'h0e7800;
-    assign fc1_n39_t0_0_a = {{2{fc1_n39_p0[23]}}, fc1_n39_p0};
-    assign fc1_n39_t0_0_b = {{1{fc1_n39_p1[24]}}, fc1_n39_p1};
-    assign fc1_n39_t0_0 = fc1_n39_t0_0_a + fc1_n39_t0_0_b;
-    assign fc1_n39_t0_1_a = {{2{fc1_n39_p2[26]}}, fc1_n39_p2};
-    assign fc1_n39_t0_1_b = {{1{fc1_n39_p3[27]}}, fc1_n39_p3};
-    assign fc1_n39_t0_1 = fc1_n39_t0_1_a + fc1_n39_t0_1_b;
-    assign fc1_n39_t0_2_a = {{1{fc1_n39_p4[27]}}, fc1_n39_p4};
-    assign fc1_n39_t0_2_b = {{1{fc1_n39_p5[27]}}, fc1_n39_p5};
-    assign fc1_n39_t0_2 = fc1_n39_t0_2_a + fc1_n39_t0_2_b;
-    assign fc1_n39_t0_3_a = {{2{fc1_n39_p6[23]}}, fc1_n39_p6};
-    assign fc1_n39_t0_3_b = {{1{fc1_n39_p7[24]}}, fc1_n39_p7};
-    assign fc1_n39_t0_3 = fc1_n39_t0_3_a + fc1_n39_t0_3_b;
-    assign fc1_n39_t0_4_a = {{2{fc1_n39_p8[23]}}, fc1_n39_p8};
-    assign fc1_n39_t0_4_b = {{1{fc1_n39_p9[24]}}, fc1_n39_p9};
-    assign fc1_n39_t0_4 = fc1_n39_t0_4_a + fc1_n39_t0_4_b;
-    assign fc1_n39_t0_5_a = {{2{fc1_n39_p10[23]}}, fc1_n39_p10};
-    assign fc1_n39_t0_5_b = {{1{fc1_n39_p11[24]}}, fc1_n39_p11};
-    assign fc1_n39_t0_5 = fc1_n39_t0_5_a + fc1_n39_t0_5_b;
-    assign fc1_n39_t0_6_a = {{1{fc1_n39_p12[23]}}, fc1_n39_p12};
-    assign fc1_n39_t0_6_b = {{1{fc1_n39_p13[23]}}, fc1_n39_p13};
-    assign fc1_n39_t0_6 = fc1_n39_t0_6_a + fc1_n39_t0_6_b;
-    assign fc1_n39_t0_7_a = {{1{fc1_n39_p14[23]}}, fc1_n39_p14};
-    assign fc1_n39_t0_7_b = {{1{fc1_n39_p15[23]}}, fc1_n39_p15};
-    assign fc1_n39_t0_7 = fc1_n39_t0_7_a + fc1_n39_t0_7_b;
-    assign fc1_n39_t1_0_a = {{3{fc1_n39_t0_0[25]}}, fc1_n39_t0_0};
-    assign fc1_n39_t1_0 = fc1_n39_t1_0_a_d1 + fc1_n39_t0_1_d1;
-    assign fc1_n39_t1_1_b = {{3{fc1_n39_t0_3[25]}}, fc1_n39_t0_3};
-    assign fc1_n39_t1_1 = fc1_n39_t0_2_d1 + fc1_n39_t1_1_b_d1;
-    assign fc1_n39_t1_2_a = {{1{fc1_n39_t0_4[25]}}, fc1_n39_t0_4};
-    assign fc1_n39_t1_2_b = {{1{fc1_n39_t0_5[25]}}, fc1_n39_t0_5};
-    assign fc1_n39_t1_2 = fc1_n39_t1_2_a_d1 + fc1_n39_t1_2_b_d1;
-    assign fc1_n39_t1_3_a = {{1{fc1_n39_t0_6[24]}}, fc1_n39_t0_6};
-    assign fc1_n39_t1_3_b = {{1{fc1_n39_t0_7[24]}}, fc1_n39_t0_7};
-    assign fc1_n39_t1_3 = fc1_n39_t1_3_a_d1 + fc1_n39_t1_3_b_d1;
-    assign fc1_n39_t2_0_a = {{1{fc1_n39_t1_0[28]}}, fc1_n39_t1_0};
-    assign fc1_n39_t2_0_b = {{1{fc1_n39_t1_1[28]}}, fc1_n39_t1_1};
-    assign fc1_n39_t2_0 = fc1_n39_t2_0_a + fc1_n39_t2_0_b;
-    assign fc1_n39_t2_1_a = {{1{fc1_n39_t1_2[26]}}, fc1_n39_t1_2};
-    assign fc1_n39_t2_1_b = {{2{fc1_n39_t1_3[25]}}, fc1_n39_t1_3};
-    assign fc1_n39_t2_1 = fc1_n39_t2_1_a + fc1_n39_t2_1_b;
-    assign fc1_n39_t3_0_b = {{2{fc1_n39_t2_1[27]}}, fc1_n39_t2_1};
-    assign fc1_n39_t3_0 = fc1_n39_t2_0 + fc1_n39_t3_0_b;
-    assign fc1_n39_t4_0_b = {{9{fc1_n39_bias[20]}}, fc1_n39_bias};
-    assign fc1_n39_t4_0 = fc1_n39_t3_0 + fc1_n39_t4_0_b_d1;
-    assign fc1_n39_acc = fc1_n39_t4_0;
-    assign fc1_n39_y_fl = fc1_n39_acc[29:10];
-    assign fc1_n39_y_wrap = fc1_n39_y_fl[15:0];
-    assign fc1_w0_40 = 9'h0c1;
-    assign fc1_n40_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_40[8]}}, fc1_w0_40};
-    assign fc1_n40_p0 = fc1_n40_p0_m[23:0];
-    assign fc1_w1_40 = 9'h0e6;
-    assign fc1_n40_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_40[8]}}, fc1_w1_40};
-    assign fc1_n40_p1 = fc1_n40_p1_m[23:0];
-    assign fc1_w2_40 = 7'h49;
-    assign fc1_n40_p2_m = {{7{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_40[6]}}, fc1_w2_40};
-    assign fc1_n40_p2 = fc1_n40_p2_m[21:0];
-    assign fc1_w3_40 = 9'h17a;
-    assign fc1_n40_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_40[8]}}, fc1_w3_40};
-    assign fc1_n40_p3 = fc1_n40_p3_m[23:0];
-    assign fc1_w4_40 = 10'h153;
-    assign fc1_n40_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_40[9]}}, fc1_w4_40};
-    assign fc1_n40_p4 = fc1_n40_p4_m[24:0];
-    assign fc1_w5_40 = 5'h0d;
-    assign fc1_n40_p5_m = {{5{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_40[4]}}, fc1_w5_40};
-    assign fc1_n40_p5 = fc1_n40_p5_m[19:0];
-    assign fc1_w6_40 = 7'h57;
-    assign fc1_n40_p6_m = {{7{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_40[6]}}, fc1_w6_40};
-    assign fc1_n40_p6 = fc1_n40_p6_m[21:0];
-    assign fc1_w7_40 = 9'h0a7;
-    assign fc1_n40_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_40[8]}}, fc1_w7_40};
-    assign fc1_n40_p7 = fc1_n40_p7_m[23:0];
-    assign fc1_n40_p8_e = {{1{fc1_in_8[15]}}, fc1_in_8};
-    assign fc1_n40_p8_neg = -fc1_n40_p8_e;
-    assign fc1_w9_40 = 10'h2e3;
-    assign fc1_n40_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_40[9]}}, fc1_w9_40};
-    assign fc1_n40_p9 = fc1_n40_p9_m[24:0];
-    assign fc1_w10_40 = 8'h6d;
-    assign fc1_n40_p10_m = {{8{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_40[7]}}, fc1_w10_40};
-    assign fc1_n40_p10 = fc1_n40_p10_m[22:0];
-    assign fc1_w11_40 = 10'h28f;
-    assign fc1_n40_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_40[9]}}, fc1_w11_40};
-    assign fc1_n40_p11 = fc1_n40_p11_m[24:0];
-    assign fc1_w12_40 = 7'h31;
-    assign fc1_n40_p12_m = {{7{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_40[6]}}, fc1_w12_40};
-    assign fc1_n40_p12 = fc1_n40_p12_m[21:0];
-    assign fc1_w13_40 = 9'h119;
-    assign fc1_n40_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_40[8]}}, fc1_w13_40};
-    assign fc1_n40_p13 = fc1_n40_p13_m[23:0];
-    assign fc1_w14_40 = 10'h2b0;
-    assign fc1_n40_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_40[9]}}, fc1_w14_40};
-    assign fc1_n40_p14 = fc1_n40_p14_m[24:0];
-    assign fc1_w15_40 = 9'h110;
-    assign fc1_n40_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_40[8]}}, fc1_w15_40};
-    assign fc1_n40_p15 = fc1_n40_p15_m[23:0];
-    assign fc1_n40_t0_0_a = {{1{fc1_n40_p0[23]}}, fc1_n40_p0};
-    assign fc1_n40_t0_0_b = {{1{fc1_n40_p1[23]}}, fc1_n40_p1};
-    assign fc1_n40_t0_0 = fc1_n40_t0_0_a + fc1_n40_t0_0_b;
-    assign fc1_n40_t0_1_a = {{2{fc1_n40_p2[21]}}, fc1_n40_p2};
-    assign fc1_n40_t0_1 = fc1_n40_t0_1_a + fc1_n40_p3;
-    assign fc1_n40_t0_2_b = {{5{fc1_n40_p5[19]}}, fc1_n40_p5};
-    assign fc1_n40_t0_2 = fc1_n40_p4 + fc1_n40_t0_2_b;
-    assign fc1_n40_t0_3_a = {{2{fc1_n40_p6[21]}}, fc1_n40_p6};
-    assign fc1_n40_t0_3 = fc1_n40_t0_3_a + fc1_n40_p7;
-    assign fc1_n40_t0_4_a = {{8{fc1_n40_p8_neg[16]}}, fc1_n40_p8_neg};
-    assign fc1_n40_t0_4 = fc1_n40_t0_4_a + fc1_n40_p9;
-    assign fc1_n40_t0_5_a = {{2{fc1_n40_p10[22]}}, fc1_n40_p10};
-    assign fc1_n40_t0_5 = fc1_n40_t0_5_a + fc1_n40_p11;
-    assign fc1_n40_t0_6_a = {{3{fc1_n40_p12[21]}}, fc1_n40_p12};
-    assign fc1_n40_t0_6_b = {{1{fc1_n40_p13[23]}}, fc1_n40_p13};
-    assign fc1_n40_t0_6 = fc1_n40_t0_6_a + fc1_n40_t0_6_b;
-    assign fc1_n40_t0_7_a = {{1{fc1_n40_p14[24]}}, fc1_n40_p14};
-    assign fc1_n40_t0_7_b = {{2{fc1_n40_p15[23]}}, fc1_n40_p15};
-    assign fc1_n40_t0_7 = fc1_n40_t0_7_a + fc1_n40_t0_7_b;
-    assign fc1_n40_t1_0_a = {{1{fc1_n40_t0_0[24]}}, fc1_n40_t0_0};
-    assign fc1_n40_t1_0_b = {{2{fc1_n40_t0_1[23]}}, fc1_n40_t0_1};
-    assign fc1_n40_t1_0 = fc1_n40_t1_0_a_d1 + fc1_n40_t1_0_b_d1;
-    assign fc1_n40_t1_1_a = {{1{fc1_n40_t0_2[24]}}, fc1_n40_t0_2};
-    assign fc1_n40_t1_1_b = {{2{fc1_n40_t0_3[23]}}, fc1_n40_t0_3};
-    assign fc1_n40_t1_1 = fc1_n40_t1_1_a_d1 + fc1_n40_t1_1_b_d1;
-    assign fc1_n40_t1_2_a = {{1{fc1_n40_t0_4[24]}}, fc1_n40_t0_4};
-    assign fc1_n40_t1_2_b = {{1{fc1_n40_t0_5[24]}}, fc1_n40_t0_5};
-    assign fc1_n40_t1_2 = fc1_n40_t1_2_a_d1 + fc1_n40_t1_2_b_d1;
-    assign fc1_n40_t1_3_a = {{1{fc1_n40_t0_6[24]}}, fc1_n40_t0_6};
-    assign fc1_n40_t1_3 = fc1_n40_t1_3_a_d1 + fc1_n40_t0_7_d1;
-    assign fc1_n40_t2_0_a = {{1{fc1_n40_t1_0[25]}}, fc1_n40_t1_0};
-    assign fc1_n40_t2_0_b = {{1{fc1_n40_t1_1[25]}}, fc1_n40_t1_1};
-    assign fc1_n40_t2_0 = fc1_n40_t2_0_a + fc1_n40_t2_0_b;
-    assign fc1_n40_t2_1_a = {{1{fc1_n40_t1_2[25]}}, fc1_n40_t1_2};
-    assign fc1_n40_t2_1_b = {{1{fc1_n40_t1_3[25]}}, fc1_n40_t1_3};
-    assign fc1_n40_t2_1 = fc1_n40_t2_1_a + fc1_n40_t2_1_b;
-    assign fc1_n40_t3_0_a = {{1{fc1_n40_t2_0[26]}}, fc1_n40_t2_0};
-    assign fc1_n40_t3_0_b = {{1{fc1_n40_t2_1[26]}}, fc1_n40_t2_1};
-    assign fc1_n40_t3_0 = fc1_n40_t3_0_a + fc1_n40_t3_0_b;
-    assign fc1_n40_acc = fc1_n40_t3_0;
-    assign fc1_n40_y_fl = fc1_n40_acc[27:10];
-    assign fc1_n40_y_wrap = fc1_n40_y_fl[15:0];
-    assign fc1_w0_41 = 9'h0b4;
-    assign fc1_n41_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_41[8]}}, fc1_w0_41};
-    assign fc1_n41_p0 = fc1_n41_p0_m[23:0];
-    assign fc1_w1_41 = 10'h161;
-    assign fc1_n41_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_41[9]}}, fc1_w1_41};
-    assign fc1_n41_p1 = fc1_n41_p1_m[24:0];
-    assign fc1_w2_41 = 9'h0b5;
-    assign fc1_n41_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_41[8]}}, fc1_w2_41};
-    assign fc1_n41_p2 = fc1_n41_p2_m[23:0];
-    assign fc1_w3_41 = 8'ha0;
-    assign fc1_n41_p3_m = {{8{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_41[7]}}, fc1_w3_41};
-    assign fc1_n41_p3 = fc1_n41_p3_m[22:0];
-    assign fc1_w4_41 = 9'h16e;
-    assign fc1_n41_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_41[8]}}, fc1_w4_41};
-    assign fc1_n41_p4 = fc1_n41_p4_m[23:0];
-    assign fc1_w5_41 = 10'h275;
-    assign fc1_n41_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_41[9]}}, fc1_w5_41};
-    assign fc1_n41_p5 = fc1_n41_p5_m[24:0];
-    assign fc1_w6_41 = 6'h2d;
-    assign fc1_n41_p6_m = {{6{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_41[5]}}, fc1_w6_41};
-    assign fc1_n41_p6 = fc1_n41_p6_m[20:0];
-    assign fc1_w7_41 = 10'h17f;
-    assign fc1_n41_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_41[9]}}, fc1_w7_41};
-    assign fc1_n41_p7 = fc1_n41_p7_m[24:0];
-    assign fc1_w8_41 = 9'h0a7;
-    assign fc1_n41_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_41[8]}}, fc1_w8_41};
-    assign fc1_n41_p8 = fc1_n41_p8_m[23:0];
-    assign fc1_w9_41 = 8'hb4;
-    assign fc1_n41_p9_m = {{8{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_41[7]}}, fc1_w9_41};
-    assign fc1_n41_p9 = fc1_n41_p9_m[22:0];
-    assign fc1_w10_41 = 10'h172;
-    assign fc1_n41_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_41[9]}}, fc1_w10_41};
-    assign fc1_n41_p10 = fc1_n41_p10_m[24:0];
-    assign fc1_w11_41 = 9'h0e2;
-    assign fc1_n41_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_41[8]}}, fc1_w11_41};
-    assign fc1_n41_p11 = fc1_n41_p11_m[23:0];
-    assign fc1_w12_41 = 9'h17f;
-    assign fc1_n41_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_41[8]}}, fc1_w12_41};
-    assign fc1_n41_p12 = fc1_n41_p12_m[23:0];
-    assign fc1_w13_41 = 7'h5f;
-    assign fc1_n41_p13_m = {{7{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_41[6]}}, fc1_w13_41};
-    assign fc1_n41_p13 = fc1_n41_p13_m[21:0];
-    assign fc1_w14_41 = 9'h175;
-    assign fc1_n41_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_41[8]}}, fc1_w14_41};
-    assign fc1_n41_p14 = fc1_n41_p14_m[23:0];
-    assign fc1_w15_41 = 10'h2dd;
-    assign fc1_n41_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_41[9]}}, fc1_w15_41};
-    assign fc1_n41_p15 = fc1_n41_p15_m[24:0];
-    assign fc1_n41_t0_0_a = {{2{fc1_n41_p0[23]}}, fc1_n41_p0};
-    assign fc1_n41_t0_0_b = {{1{fc1_n41_p1[24]}}, fc1_n41_p1};
-    assign fc1_n41_t0_0 = fc1_n41_t0_0_a + fc1_n41_t0_0_b;
-    assign fc1_n41_t0_1_a = {{1{fc1_n41_p2[23]}}, fc1_n41_p2};
-    assign fc1_n41_t0_1_b = {{2{fc1_n41_p3[22]}}, fc1_n41_p3};
-    assign fc1_n41_t0_1 = fc1_n41_t0_1_a + fc1_n41_t0_1_b;
-    assign fc1_n41_t0_2_a = {{2{fc1_n41_p4[23]}}, fc1_n41_p4};
-    assign fc1_n41_t0_2_b = {{1{fc1_n41_p5[24]}}, fc1_n41_p5};
-    assign fc1_n41_t0_2 = fc1_n41_t0_2_a + fc1_n41_t0_2_b;
-    assign fc1_n41_t0_3_a = {{4{fc1_n41_p6[20]}}, fc1_n41_p6};
-    assign fc1_n41_t0_3 = fc1_n41_t0_3_a + fc1_n41_p7;
-    assign fc1_n41_t0_4_b = {{1{fc1_n41_p9[22]}}, fc1_n41_p9};
-    assign fc1_n41_t0_4 = fc1_n41_p8 + fc1_n41_t0_4_b;
-    assign fc1_n41_t0_5_a = {{1{fc1_n41_p10[24]}}, fc1_n41_p10};
-    assign fc1_n41_t0_5_b = {{2{fc1_n41_p11[23]}}, fc1_n41_p11};
-    assign fc1_n41_t0_5 = fc1_n41_t0_5_a + fc1_n41_t0_5_b;
-    assign fc1_n41_t0_6_b = {{2{fc1_n41_p13[21]}}, fc1_n41_p13};
-    assign fc1_n41_t0_6 = fc1_n41_p12 + fc1_n41_t0_6_b;
-    assign fc1_n41_t0_7_a = {{1{fc1_n41_p14[23]}}, fc1_n41_p14};
-    assign fc1_n41_t0_7 = fc1_n41_t0_7_a + fc1_n41_p15;
-    assign fc1_n41_t1_0_b = {{1{fc1_n41_t0_1[24]}}, fc1_n41_t0_1};
-    assign fc1_n41_t1_0 = fc1_n41_t0_0_d1 + fc1_n41_t1_0_b_d1;
-    assign fc1_n41_t1_1_b = {{1{fc1_n41_t0_3[24]}}, fc1_n41_t0_3};
-    assign fc1_n41_t1_1 = fc1_n41_t0_2_d1 + fc1_n41_t1_1_b_d1;
-    assign fc1_n41_t1_2_a = {{2{fc1_n41_t0_4[23]}}, fc1_n41_t0_4};
-    assign fc1_n41_t1_2 = fc1_n41_t1_2_a_d1 + fc1_n41_t0_5_d1;
-    assign fc1_n41_t1_3_a = {{2{fc1_n41_t0_6[23]}}, fc1_n41_t0_6};
-    assign fc1_n41_t1_3_b = {{1{fc1_n41_t0_7[24]}}, fc1_n41_t0_7};
-    assign fc1_n41_t1_3 = fc1_n41_t1_3_a_d1 + fc1_n41_t1_3_b_d1;
-    assign fc1_n41_t2_0_a = {{1{fc1_n41_t1_0[25]}}, fc1_n41_t1_0};
-    assign fc1_n41_t2_0_b = {{1{fc1_n41_t1_1[25]}}, fc1_n41_t1_1};
-    assign fc1_n41_t2_0 = fc1_n41_t2_0_a + fc1_n41_t2_0_b;
-    assign fc1_n41_t2_1_a = {{1{fc1_n41_t1_2[25]}}, fc1_n41_t1_2};
-    assign fc1_n41_t2_1_b = {{1{fc1_n41_t1_3[25]}}, fc1_n41_t1_3};
-    assign fc1_n41_t2_1 = fc1_n41_t2_1_a + fc1_n41_t2_1_b;
-    assign fc1_n41_t3_0_a = {{1{fc1_n41_t2_0[26]}}, fc1_n41_t2_0};
-    assign fc1_n41_t3_0_b = {{1{fc1_n41_t2_1[26]}}, fc1_n41_t2_1};
-    assign fc1_n41_t3_0 = fc1_n41_t3_0_a + fc1_n41_t3_0_b;
-    assign fc1_n41_acc = fc1_n41_t3_0;
-    assign fc1_n41_y_fl = fc1_n41_acc[27:10];
-    assign fc1_n41_y_wrap = fc1_n41_y_fl[15:0];
-    assign fc1_w0_42 = 10'h112;
-    assign fc1_n42_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_42[9]}}, fc1_w0_42};
-    assign fc1_n42_p0 = fc1_n42_p0_m[24:0];
-    assign fc1_w1_42 = 6'h1b;
-    assign fc1_n42_p1_m = {{6{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_42[5]}}, fc1_w1_42};
-    assign fc1_n42_p1 = fc1_n42_p1_m[20:0];
-    assign fc1_w2_42 = 10'h134;
-    assign fc1_n42_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_42[9]}}, fc1_w2_42};
-    assign fc1_n42_p2 = fc1_n42_p2_m[24:0];
-    assign fc1_w3_42 = 10'h10d;
-    assign fc1_n42_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_42[9]}}, fc1_w3_42};
-    assign fc1_n42_p3 = fc1_n42_p3_m[24:0];
-    assign fc1_w4_42 = 9'h112;
-    assign fc1_n42_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_42[8]}}, fc1_w4_42};
-    assign fc1_n42_p4 = fc1_n42_p4_m[23:0];
-    assign fc1_w5_42 = 7'h54;
-    assign fc1_n42_p5_m = {{7{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_42[6]}}, fc1_w5_42};
-    assign fc1_n42_p5 = fc1_n42_p5_m[21:0];
-    assign fc1_w6_42 = 10'h119;
-    assign fc1_n42_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_42[9]}}, fc1_w6_42};
-    assign fc1_n42_p6 = fc1_n42_p6_m[24:0];
-    assign fc1_w7_42 = 10'h101;
-    assign fc1_n42_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_42[9]}}, fc1_w7_42};
-    assign fc1_n42_p7 = fc1_n42_p7_m[24:0];
-    assign fc1_w8_42 = 10'h169;
-    assign fc1_n42_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_42[9]}}, fc1_w8_42};
-    assign fc1_n42_p8 = fc1_n42_p8_m[24:0];
-    assign fc1_w9_42 = 10'h2ed;
-    assign fc1_n42_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_42[9]}}, fc1_w9_42};
-    assign fc1_n42_p9 = fc1_n42_p9_m[24:0];
-    assign fc1_w10_42 = 8'h71;
-    assign fc1_n42_p10_m = {{8{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_42[7]}}, fc1_w10_42};
-    assign fc1_n42_p10 = fc1_n42_p10_m[22:0];
-    assign fc1_w11_42 = 10'h16e;
-    assign fc1_n42_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_42[9]}}, fc1_w11_42};
-    assign fc1_n42_p11 = fc1_n42_p11_m[24:0];
-    assign fc1_w12_42 = 10'h11b;
-    assign fc1_n42_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_42[9]}}, fc1_w12_42};
-    assign fc1_n42_p12 = fc1_n42_p12_m[24:0];
-    assign fc1_w13_42 = 9'h0fb;
-    assign fc1_n42_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_42[8]}}, fc1_w13_42};
-    assign fc1_n42_p13 = fc1_n42_p13_m[23:0];
-    assign fc1_w14_42 = 7'h57;
-    assign fc1_n42_p14_m = {{7{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_42[6]}}, fc1_w14_42};
-    assign fc1_n42_p14 = fc1_n42_p14_m[21:0];
-    assign fc1_w15_42 = 8'h92;
-    assign fc1_n42_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_42[7]}}, fc1_w15_42};
-    assign fc1_n42_p15 = fc1_n42_p15_m[22:0];
-    assign fc1_n42_bias = 18'h11c00;
-    assign fc1_n42_t0_0_b = {{4{fc1_n42_p1[20]}}, fc1_n42_p1};
-    assign fc1_n42_t0_0 = fc1_n42_p0 + fc1_n42_t0_0_b;
-    assign fc1_n42_t0_1_a = {{1{fc1_n42_p2[24]}}, fc1_n42_p2};
-    assign fc1_n42_t0_1_b = {{1{fc1_n42_p3[24]}}, fc1_n42_p3};
-    assign fc1_n42_t0_1 = fc1_n42_t0_1_a + fc1_n42_t0_1_b;
-    assign fc1_n42_t0_2_a = {{1{fc1_n42_p4[23]}}, fc1_n42_p4};
-    assign fc1_n42_t0_2_b = {{3{fc1_n42_p5[21]}}, fc1_n42_p5};
-    assign fc1_n42_t0_2 = fc1_n42_t0_2_a + fc1_n42_t0_2_b;
-    assign fc1_n42_t0_3_a = {{1{fc1_n42_p6[24]}}, fc1_n42_p6};
-    assign fc1_n42_t0_3_b = {{1{fc1_n42_p7[24]}}, fc1_n42_p7};
-    assign fc1_n42_t0_3 = fc1_n42_t0_3_a + fc1_n42_t0_3_b;
-    assign fc1_n42_t0_4_a = {{1{fc1_n42_p8[24]}}, fc1_n42_p8};
-    assign fc1_n42_t0_4_b = {{1{fc1_n42_p9[24]}}, fc1_n42_p9};
-    assign fc1_n42_t0_4 = fc1_n42_t0_4_a + fc1_n42_t0_4_b;
-    assign fc1_n42_t0_5_a = {{2{fc1_n42_p10[22]}}, fc1_n42_p10};
-    assign fc1_n42_t0_5 = fc1_n42_t0_5_a + fc1_n42_p11;
-    assign fc1_n42_t0_6_a = {{1{fc1_n42_p12[24]}}, fc1_n42_p12};
-    assign fc1_n42_t0_6_b = {{2{fc1_n42_p13[23]}}, fc1_n42_p13};
-    assign fc1_n42_t0_6 = fc1_n42_t0_6_a + fc1_n42_t0_6_b;
-    assign fc1_n42_t0_7_a = {{2{fc1_n42_p14[21]}}, fc1_n42_p14};
-    assign fc1_n42_t0_7_b = {{1{fc1_n42_p15[22]}}, fc1_n42_p15};
-    assign fc1_n42_t0_7 = fc1_n42_t0_7_a + fc1_n42_t0_7_b;
-    assign fc1_n42_t1_0_a = {{1{fc1_n42_t0_0[24]}}, fc1_n42_t0_0};
-    assign fc1_n42_t1_0 = fc1_n42_t1_0_a_d1 + fc1_n42_t0_1_d1;
-    assign fc1_n42_t1_1_a = {{1{fc1_n42_t0_2[24]}}, fc1_n42_t0_2};
-    assign fc1_n42_t1_1 = fc1_n42_t1_1_a_d1 + fc1_n42_t0_3_d1;
-    assign fc1_n42_t1_2_a = {{1{fc1_n42_t0_4[25]}}, fc1_n42_t0_4};
-    assign fc1_n42_t1_2_b = {{2{fc1_n42_t0_5[24]}}, fc1_n42_t0_5};
-    assign fc1_n42_t1_2 = fc1_n42_t1_2_a_d1 + fc1_n42_t1_2_b_d1;
-    assign fc1_n42_t1_3_b = {{2{fc1_n42_t0_7[23]}}, fc1_n42_t0_7};
-    assign fc1_n42_t1_3 = fc1_n42_t0_6_d1 + fc1_n42_t1_3_b_d1;
-    assign fc1_n42_t2_0_a = {{1{fc1_n42_t1_0[25]}}, fc1_n42_t1_0};
-    assign fc1_n42_t2_0_b = {{1{fc1_n42_t1_1[25]}}, fc1_n42_t1_1};
-    assign fc1_n42_t2_0 = fc1_n42_t2_0_a + fc1_n42_t2_0_b;
-    assign fc1_n42_t2_1_b = {{1{fc1_n42_t1_3[25]}}, fc1_n42_t1_3};
-    assign fc1_n42_t2_1 = fc1_n42_t1_2 + fc1_n42_t2_1_b;
-    assign fc1_n42_t3_0_a = {{1{fc1_n42_t2_0[26]}}, fc1_n42_t2_0};
-    assign fc1_n42_t3_0_b = {{1{fc1_n42_t2_1[26]}}, fc1_n42_t2_1};
-    assign fc1_n42_t3_0 = fc1_n42_t3_0_a + fc1_n42_t3_0_b;
-    assign fc1_n42_t4_0_b = {{10{fc1_n42_bias[17]}}, fc1_n42_bias};
-    assign fc1_n42_t4_0 = fc1_n42_t3_0 + fc1_n42_t4_0_b_d1;
-    assign fc1_n42_acc = fc1_n42_t4_0;
-    assign fc1_n42_y_fl = fc1_n42_acc[27:10];
-    assign fc1_n42_y_wrap = fc1_n42_y_fl[15:0];
-    assign fc1_w0_43 = 5'h0e;
-    assign fc1_n43_p0_m = {{5{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_43[4]}}, fc1_w0_43};
-    assign fc1_n43_p0 = fc1_n43_p0_m[19:0];
-    assign fc1_w1_43 = 9'h173;
-    assign fc1_n43_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_43[8]}}, fc1_w1_43};
-    assign fc1_n43_p1 = fc1_n43_p1_m[23:0];
-    assign fc1_w2_43 = 12'h523;
-    assign fc1_n43_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_43[11]}}, fc1_w2_43};
-    assign fc1_n43_p2 = fc1_n43_p2_m[26:0];
-    assign fc1_w3_43 = 12'h57e;
-    assign fc1_n43_p3_m = {{12{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_43[11]}}, fc1_w3_43};
-    assign fc1_n43_p3 = fc1_n43_p3_m[26:0];
-    assign fc1_w4_43 = 11'h2e8;
-    assign fc1_n43_p4_m = {{11{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_43[10]}}, fc1_w4_43};
-    assign fc1_n43_p4 = fc1_n43_p4_m[25:0];
-    assign fc1_w5_43 = 12'h62b;
-    assign fc1_n43_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_43[11]}}, fc1_w5_43};
-    assign fc1_n43_p5 = fc1_n43_p5_m[26:0];
-    assign fc1_w6_43 = 9'h0bc;
-    assign fc1_n43_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_43[8]}}, fc1_w6_43};
-    assign fc1_n43_p6 = fc1_n43_p6_m[23:0];
-    assign fc1_w7_43 = 10'h2e3;
-    assign fc1_n43_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_43[9]}}, fc1_w7_43};
-    assign fc1_n43_p7 = fc1_n43_p7_m[24:0];
-    assign fc1_w8_43 = 11'h263;
-    assign fc1_n43_p8_m = {{11{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_43[10]}}, fc1_w8_43};
-    assign fc1_n43_p8 = fc1_n43_p8_m[25:0];
-    assign fc1_w9_43 = 11'h577;
-    assign fc1_n43_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_43[10]}}, fc1_w9_43};
-    assign fc1_n43_p9 = fc1_n43_p9_m[25:0];
-    assign fc1_w10_43 = 12'hbff;
-    assign fc1_n43_p10_m = {{12{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_43[11]}}, fc1_w10_43};
-    assign fc1_n43_p10 = fc1_n43_p10_m[26:0];
-    assign fc1_w11_43 = 12'hadc;
-    assign fc1_n43_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_43[11]}}, fc1_w11_43};
-    assign fc1_n43_p11 = fc1_n43_p11_m[26:0];
-    assign fc1_w12_43 = 4'b1001;
-    assign fc1_n43_p12_m = {{4{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_43[3]}}, fc1_w12_43};
-    assign fc1_n43_p12 = fc1_n43_p12_m[18:0];
-    assign fc1_w13_43 = 11'h5aa;
-    assign fc1_n43_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_43[10]}}, fc1_w13_43};
-    assign fc1_n43_p13 = fc1_n43_p13_m[25:0];
-    assign fc1_w14_43 = 9'h11c;
-    assign fc1_n43_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_43[8]}}, fc1_w14_43};
-    assign fc1_n43_p14 = fc1_n43_p14_m[23:0];
-    assign fc1_w15_43 = 9'h081;
-    assign fc1_n43_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_43[8]}}, fc1_w15_43};
-    assign fc1_n43_p15 = fc1_n43_p15_m[23:0];
-    assign fc1_n43_bias = 20'h60400;
-    assign fc1_n43_t0_0_a = {{4{fc1_n43_p0[19]}}, fc1_n43_p0};
-    assign fc1_n43_t0_0 = fc1_n43_t0_0_a + fc1_n43_p1;
-    assign fc1_n43_t0_1_a = {{1{fc1_n43_p2[26]}}, fc1_n43_p2};
-    assign fc1_n43_t0_1_b = {{1{fc1_n43_p3[26]}}, fc1_n43_p3};
-    assign fc1_n43_t0_1 = fc1_n43_t0_1_a + fc1_n43_t0_1_b;
-    assign fc1_n43_t0_2_a = {{2{fc1_n43_p4[25]}}, fc1_n43_p4};
-    assign fc1_n43_t0_2_b = {{1{fc1_n43_p5[26]}}, fc1_n43_p5};
-    assign fc1_n43_t0_2 = fc1_n43_t0_2_a + fc1_n43_t0_2_b;
-    assign fc1_n43_t0_3_a = {{1{fc1_n43_p6[23]}}, fc1_n43_p6};
-    assign fc1_n43_t0_3 = fc1_n43_t0_3_a + fc1_n43_p7;
-    assign fc1_n43_t0_4_a = {{1{fc1_n43_p8[25]}}, fc1_n43_p8};
-    assign fc1_n43_t0_4_b = {{1{fc1_n43_p9[25]}}, fc1_n43_p9};
-    assign fc1_n43_t0_4 = fc1_n43_t0_4_a + fc1_n43_t0_4_b;
-    assign fc1_n43_t0_5_a = {{1{fc1_n43_p10[26]}}, fc1_n43_p10};
-    assign fc1_n43_t0_5_b = {{1{fc1_n43_p11[26]}}, fc1_n43_p11};
-    assign fc1_n43_t0_5 = fc1_n43_t0_5_a + fc1_n43_t0_5_b;
-    assign fc1_n43_t0_6_a = {{7{fc1_n43_p12[18]}}, fc1_n43_p12};
-    assign fc1_n43_t0_6 = fc1_n43_t0_6_a + fc1_n43_p13;
-    assign fc1_n43_t0_7_a = {{1{fc1_n43_p14[23]}}, fc1_n43_p14};
-    assign fc1_n43_t0_7_b = {{1{fc1_n43_p15[23]}}, fc1_n43_p15};
-    assign fc1_n43_t0_7 = fc1_n43_t0_7_a + fc1_n43_t0_7_b;
-    assign fc1_n43_t1_0_a = {{4{fc1_n43_t0_0[23]}}, fc1_n43_t0_0};
-    assign fc1_n43_t1_0 = fc1_n43_t1_0_a_d1 + fc1_n43_t0_1_d1;
-    assign fc1_n43_t1_1_b = {{3{fc1_n43_t0_3[24]}}, fc1_n43_t0_3};
-    assign fc1_n43_t1_1 = fc1_n43_t0_2_d1 + fc1_n43_t1_1_b_d1;
-    assign fc1_n43_t1_2_a = {{1{fc1_n43_t0_4[26]}}, fc1_n43_t0_4};
-    assign fc1_n43_t1_2 = fc1_n43_t1_2_a_d1 + fc1_n43_t0_5_d1;
-    assign fc1_n43_t1_3_b = {{1{fc1_n43_t0_7[24]}}, fc1_n43_t0_7};
-    assign fc1_n43_t1_3 = fc1_n43_t0_6_d1 + fc1_n43_t1_3_b_d1;
-    assign fc1_n43_t2_0_a = {{1{fc1_n43_t1_0[27]}}, fc1_n43_t1_0};
-    assign fc1_n43_t2_0_b = {{1{fc1_n43_t1_1[27]}}, fc1_n43_t1_1};
-    assign fc1_n43_t2_0 = fc1_n43_t2_0_a + fc1_n43_t2_0_b;
-    assign fc1_n43_t2_1_a = {{1{fc1_n43_t1_2[27]}}, fc1_n43_t1_2};
-    assign fc1_n43_t2_1_b = {{3{fc1_n43_t1_3[25]}}, fc1_n43_t1_3};
-    assign fc1_n43_t2_1 = fc1_n43_t2_1_a + fc1_n43_t2_1_b;
-    assign fc1_n43_t3_0_a = {{1{fc1_n43_t2_0[28]}}, fc1_n43_t2_0};
-    assign fc1_n43_t3_0_b = {{1{fc1_n43_t2_1[28]}}, fc1_n43_t2_1};
-    assign fc1_n43_t3_0 = fc1_n43_t3_0_a + fc1_n43_t3_0_b;
-    assign fc1_n43_t4_0_b = {{10{fc1_n43_bias[19]}}, fc1_n43_bias};
-    assign fc1_n43_t4_0 = fc1_n43_t3_0 + fc1_n43_t4_0_b_d1;
-    assign fc1_n43_acc = fc1_n43_t4_0;
-    assign fc1_n43_y_fl = fc1_n43_acc[29:10];
-    assign fc1_n43_y_wrap = fc1_n43_y_fl[15:0];
-    assign fc1_w0_44 = 10'h163;
-    assign fc1_n44_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_44[9]}}, fc1_w0_44};
-    assign fc1_n44_p0 = fc1_n44_p0_m[24:0];
-    assign fc1_w1_44 = 8'h85;
-    assign fc1_n44_p1_m = {{8{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_44[7]}}, fc1_w1_44};
-    assign fc1_n44_p1 = fc1_n44_p1_m[22:0];
-    assign fc1_w2_44 = 10'h262;
-    assign fc1_n44_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_44[9]}}, fc1_w2_44};
-    assign fc1_n44_p2 = fc1_n44_p2_m[24:0];
-    assign fc1_w3_44 = 7'h36;
-    assign fc1_n44_p3_m = {{7{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_44[6]}}, fc1_w3_44};
-    assign fc1_n44_p3 = fc1_n44_p3_m[21:0];
-    assign fc1_w4_44 = 10'h2ec;
-    assign fc1_n44_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_44[9]}}, fc1_w4_44};
-    assign fc1_n44_p4 = fc1_n44_p4_m[24:0];
-    assign fc1_w5_44 = 11'h52d;
-    assign fc1_n44_p5_m = {{11{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_44[10]}}, fc1_w5_44};
-    assign fc1_n44_p5 = fc1_n44_p5_m[25:0];
-    assign fc1_w6_44 = 9'h0de;
-    assign fc1_n44_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_44[8]}}, fc1_w6_44};
-    assign fc1_n44_p6 = fc1_n44_p6_m[23:0];
-    assign fc1_w7_44 = 10'h102;
-    assign fc1_n44_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_44[9]}}, fc1_w7_44};
-    assign fc1_n44_p7 = fc1_n44_p7_m[24:0];
-    assign fc1_w8_44 = 9'h0ba;
-    assign fc1_n44_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_44[8]}}, fc1_w8_44};
-    assign fc1_n44_p8 = fc1_n44_p8_m[23:0];
-    assign fc1_w9_44 = 9'h14c;
-    assign fc1_n44_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_44[8]}}, fc1_w9_44};
-    assign fc1_n44_p9 = fc1_n44_p9_m[23:0];
-    assign fc1_w10_44 = 11'h5f1;
-    assign fc1_n44_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_44[10]}}, fc1_w10_44};
-    assign fc1_n44_p10 = fc1_n44_p10_m[25:0];
-    assign fc1_w11_44 = 11'h468;
-    assign fc1_n44_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_44[10]}}, fc1_w11_44};
-    assign fc1_n44_p11 = fc1_n44_p11_m[25:0];
-    assign fc1_w12_44 = 9'h16b;
-    assign fc1_n44_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_44[8]}}, fc1_w12_44};
-    assign fc1_n44_p12 = fc1_n44_p12_m[23:0];
-    assign fc1_w13_44 = 11'h5b7;
-    assign fc1_n44_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_44[10]}}, fc1_w13_44};
-    assign fc1_n44_p13 = fc1_n44_p13_m[25:0];
-    assign fc1_w14_44 = 10'h191;
-    assign fc1_n44_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_44[9]}}, fc1_w14_44};
-    assign fc1_n44_p14 = fc1_n44_p14_m[24:0];
-    assign fc1_w15_44 = 6'h2d;
-    assign fc1_n44_p15_m = {{6{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_44[5]}}, fc1_w15_44};
-    assign fc1_n44_p15 = fc1_n44_p15_m[20:0];
-    assign fc1_n44_bias = 21'h166000;
-    assign fc1_n44_t0_0_b = {{2{fc1_n44_p1[22]}}, fc1_n44_p1};
-    assign fc1_n44_t0_0 = fc1_n44_p0 + fc1_n44_t0_0_b;
-    assign fc1_n44_t0_1_b = {{3{fc1_n44_p3[21]}}, fc1_n44_p3};
-    assign fc1_n44_t0_1 = fc1_n44_p2 + fc1_n44_t0_1_b;
-    assign fc1_n44_t0_2_a = {{1{fc1_n44_p4[24]}}, fc1_n44_p4};
-    assign fc1_n44_t0_2 = fc1_n44_t0_2_a + fc1_n44_p5;
-    assign fc1_n44_t0_3_a = {{1{fc1_n44_p6[23]}}, fc1_n44_p6};
-    assign fc1_n44_t0_3 = fc1_n44_t0_3_a + fc1_n44_p7;
-    assign fc1_n44_t0_4_a = {{1{fc1_n44_p8[23]}}, fc1_n44_p8};
-    assign fc1_n44_t0_4_b = {{1{fc1_n44_p9[23]}}, fc1_n44_p9};
-    assign fc1_n44_t0_4 = fc1_n44_t0_4_a + fc1_n44_t0_4_b;
-    assign fc1_n44_t0_5_a = {{1{fc1_n44_p10[25]}}, fc1_n44_p10};
-    assign fc1_n44_t0_5_b = {{1{fc1_n44_p11[25]}}, fc1_n44_p11};
-    assign fc1_n44_t0_5 = fc1_n44_t0_5_a + fc1_n44_t0_5_b;
-    assign fc1_n44_t0_6_a = {{2{fc1_n44_p12[23]}}, fc1_n44_p12};
-    assign fc1_n44_t0_6 = fc1_n44_t0_6_a + fc1_n44_p13;
-    assign fc1_n44_t0_7_b = {{4{fc1_n44_p15[20]}}, fc1_n44_p15};
-    assign fc1_n44_t0_7 = fc1_n44_p14 + fc1_n44_t0_7_b;
-    assign fc1_n44_t1_0_a = {{1{fc1_n44_t0_0[24]}}, fc1_n44_t0_0};
-    assign fc1_n44_t1_0_b = {{1{fc1_n44_t0_1[24]}}, fc1_n44_t0_1};
-    assign fc1_n44_t1_0 = fc1_n44_t1_0_a_d1 + fc1_n44_t1_0_b_d1;
-    assign fc1_n44_t1_1_a = {{1{fc1_n44_t0_2[25]}}, fc1_n44_t0_2};
-    assign fc1_n44_t1_1_b = {{2{fc1_n44_t0_3[24]}}, fc1_n44_t0_3};
-    assign fc1_n44_t1_1 = fc1_n44_t1_1_a_d1 + fc1_n44_t1_1_b_d1;
-    assign fc1_n44_t1_2_a = {{2{fc1_n44_t0_4[24]}}, fc1_n44_t0_4};
-    assign fc1_n44_t1_2 = fc1_n44_t1_2_a_d1 + fc1_n44_t0_5_d1;
-    assign fc1_n44_t1_3_a = {{1{fc1_n44_t0_6[25]}}, fc1_n44_t0_6};
-    assign fc1_n44_t1_3_b = {{2{fc1_n44_t0_7[24]}}, fc1_n44_t0_7};
-    assign fc1_n44_t1_3 = fc1_n44_t1_3_a_d1 + fc1_n44_t1_3_b_d1;
-    assign fc1_n44_t2_0_a = {{2{fc1_n44_t1_0[25]}}, fc1_n44_t1_0};
-    assign fc1_n44_t2_0_b = {{1{fc1_n44_t1_1[26]}}, fc1_n44_t1_1};
-    assign fc1_n44_t2_0 = fc1_n44_t2_0_a + fc1_n44_t2_0_b;
-    assign fc1_n44_t2_1_a = {{1{fc1_n44_t1_2[26]}}, fc1_n44_t1_2};
-    assign fc1_n44_t2_1_b = {{1{fc1_n44_t1_3[26]}}, fc1_n44_t1_3};
-    assign fc1_n44_t2_1 = fc1_n44_t2_1_a + fc1_n44_t2_1_b;
-    assign fc1_n44_t3_0_a = {{1{fc1_n44_t2_0[27]}}, fc1_n44_t2_0};
-    assign fc1_n44_t3_0_b = {{1{fc1_n44_t2_1[27]}}, fc1_n44_t2_1};
-    assign fc1_n44_t3_0 = fc1_n44_t3_0_a + fc1_n44_t3_0_b;
-    assign fc1_n44_t4_0_b = {{8{fc1_n44_bias[20]}}, fc1_n44_bias};
-    assign fc1_n44_t4_0 = fc1_n44_t3_0 + fc1_n44_t4_0_b_d1;
-    assign fc1_n44_acc = fc1_n44_t4_0;
-    assign fc1_n44_y_fl = fc1_n44_acc[28:10];
-    assign fc1_n44_y_wrap = fc1_n44_y_fl[15:0];
-    assign fc1_w0_45 = 10'h118;
-    assign fc1_n45_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_45[9]}}, fc1_w0_45};
-    assign fc1_n45_p0 = fc1_n45_p0_m[24:0];
-    assign fc1_w1_45 = 9'h091;
-    assign fc1_n45_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_45[8]}}, fc1_w1_45};
-    assign fc1_n45_p1 = fc1_n45_p1_m[23:0];
-    assign fc1_w2_45 = 12'h442;
-    assign fc1_n45_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_45[11]}}, fc1_w2_45};
-    assign fc1_n45_p2 = fc1_n45_p2_m[26:0];
-    assign fc1_w3_45 = 13'h08d2;
-    assign fc1_n45_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_45[12]}}, fc1_w3_45};
-    assign fc1_n45_p3 = fc1_n45_p3_m[27:0];
-    assign fc1_w4_45 = 12'h4eb;
-    assign fc1_n45_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_45[11]}}, fc1_w4_45};
-    assign fc1_n45_p4 = fc1_n45_p4_m[26:0];
-    assign fc1_w5_45 = 13'h095d;
-    assign fc1_n45_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_45[12]}}, fc1_w5_45};
-    assign fc1_n45_p5 = fc1_n45_p5_m[27:0];
-    assign fc1_w6_45 = 9'h0bf;
-    assign fc1_n45_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_45[8]}}, fc1_w6_45};
-    assign fc1_n45_p6 = fc1_n45_p6_m[23:0];
-    assign fc1_w7_45 = 9'h115;
-    assign fc1_n45_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_45[8]}}, fc1_w7_45};
-    assign fc1_n45_p7 = fc1_n45_p7_m[23:0];
-    assign fc1_w8_45 = 9'h108;
-    assign fc1_n45_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_45[8]}}, fc1_w8_45};
-    assign fc1_n45_p8 = fc1_n45_p8_m[23:0];
-    assign fc1_w9_45 = 11'h519;
-    assign fc1_n45_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_45[10]}}, fc1_w9_45};
-    assign fc1_n45_p9 = fc1_n45_p9_m[25:0];
-    assign fc1_w10_45 = 10'h263;
-    assign fc1_n45_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_45[9]}}, fc1_w10_45};
-    assign fc1_n45_p10 = fc1_n45_p10_m[24:0];
-    assign fc1_w11_45 = 12'hb32;
-    assign fc1_n45_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_45[11]}}, fc1_w11_45};
-    assign fc1_n45_p11 = fc1_n45_p11_m[26:0];
-    assign fc1_w12_45 = 11'h4a9;
-    assign fc1_n45_p12_m = {{11{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_45[10]}}, fc1_w12_45};
-    assign fc1_n45_p12 = fc1_n45_p12_m[25:0];
-    assign fc1_w13_45 = 10'h2d4;
-    assign fc1_n45_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_45[9]}}, fc1_w13_45};
-    assign fc1_n45_p13 = fc1_n45_p13_m[24:0];
-    assign fc1_w14_45 = 5'h13;
-    assign fc1_n45_p14_m = {{5{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_45[4]}}, fc1_w14_45};
-    assign fc1_n45_p14 = fc1_n45_p14_m[19:0];
-    assign fc1_w15_45 = 8'h4d;
-    assign fc1_n45_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_45[7]}}, fc1_w15_45};
-    assign fc1_n45_p15 = fc1_n45_p15_m[22:0];
-    assign fc1_n45_bias = 21'h09f400;
-    assign fc1_n45_t0_0_b = {{1{fc1_n45_p1[23]}}, fc1_n45_p1};
-    assign fc1_n45_t0_0 = fc1_n45_p0 + fc1_n45_t0_0_b;
-    assign fc1_n45_t0_1_a = {{1{fc1_n45_p2[26]}}, fc1_n45_p2};
-    assign fc1_n45_t0_1 = fc1_n45_t0_1_a + fc1_n45_p3;
-    assign fc1_n45_t0_2_a = {{1{fc1_n45_p4[26]}}, fc1_n45_p4};
-    assign fc1_n45_t0_2 = fc1_n45_t0_2_a + fc1_n45_p5;
-    assign fc1_n45_t0_3_a = {{1{fc1_n45_p6[23]}}, fc1_n45_p6};
-    assign fc1_n45_t0_3_b = {{1{fc1_n45_p7[23]}}, fc1_n45_p7};
-    assign fc1_n45_t0_3 = fc1_n45_t0_3_a + fc1_n45_t0_3_b;
-    assign fc1_n45_t0_4_a = {{2{fc1_n45_p8[23]}}, fc1_n45_p8};
-    assign fc1_n45_t0_4 = fc1_n45_t0_4_a + fc1_n45_p9;
-    assign fc1_n45_t0_5_a = {{2{fc1_n45_p10[24]}}, fc1_n45_p10};
-    assign fc1_n45_t0_5 = fc1_n45_t0_5_a + fc1_n45_p11;
-    assign fc1_n45_t0_6_a = {{1{fc1_n45_p12[25]}}, fc1_n45_p12};
-    assign fc1_n45_t0_6_b = {{2{fc1_n45_p13[24]}}, fc1_n45_p13};
-    assign fc1_n45_t0_6 = fc1_n45_t0_6_a + fc1_n45_t0_6_b;
-    assign fc1_n45_t0_7_a = {{3{fc1_n45_p14[19]}}, fc1_n45_p14};
-    assign fc1_n45_t0_7 = fc1_n45_t0_7_a + fc1_n45_p15;
-    assign fc1_n45_t1_0_a = {{3{fc1_n45_t0_0[24]}}, fc1_n45_t0_0};
-    assign fc1_n45_t1_0 = fc1_n45_t1_0_a_d1 + fc1_n45_t0_1_d1;
-    assign fc1_n45_t1_1_b = {{3{fc1_n45_t0_3[24]}}, fc1_n45_t0_3};
-    assign fc1_n45_t1_1 = fc1_n45_t0_2_d1 + fc1_n45_t1_1_b_d1;
-    assign fc1_n45_t1_2_a = {{2{fc1_n45_t0_4[25]}}, fc1_n45_t0_4};
-    assign fc1_n45_t1_2_b = {{1{fc1_n45_t0_5[26]}}, fc1_n45_t0_5};
-    assign fc1_n45_t1_2 = fc1_n45_t1_2_a_d1 + fc1_n45_t1_2_b_d1;
-    assign fc1_n45_t1_3_b = {{4{fc1_n45_t0_7[22]}}, fc1_n45_t0_7};
-    assign fc1_n45_t1_3 = fc1_n45_t0_6_d1 + fc1_n45_t1_3_b_d1;
-    assign fc1_n45_t2_0_a = {{1{fc1_n45_t1_0[27]}}, fc1_n45_t1_0};
-    assign fc1_n45_t2_0_b = {{1{fc1_n45_t1_1[27]}}, fc1_n45_t1_1};
-    assign fc1_n45_t2_0 = fc1_n45_t2_0_a + fc1_n45_t2_0_b;
-    assign fc1_n45_t2_1_b = {{1{fc1_n45_t1_3[26]}}, fc1_n45_t1_3};
-    assign fc1_n45_t2_1 = fc1_n45_t1_2 + fc1_n45_t2_1_b;
-    assign fc1_n45_t3_0_a = {{1{fc1_n45_t2_0[28]}}, fc1_n45_t2_0};
-    assign fc1_n45_t3_0_b = {{2{fc1_n45_t2_1[27]}}, fc1_n45_t2_1};
-    assign fc1_n45_t3_0 = fc1_n45_t3_0_a + fc1_n45_t3_0_b;
-    assign fc1_n45_t4_0_b = {{9{fc1_n45_bias[20]}}, fc1_n45_bias};
-    assign fc1_n45_t4_0 = fc1_n45_t3_0 + fc1_n45_t4_0_b_d1;
-    assign fc1_n45_acc = fc1_n45_t4_0;
-    assign fc1_n45_y_fl = fc1_n45_acc[29:10];
-    assign fc1_n45_y_wrap = fc1_n45_y_fl[15:0];
-    assign fc1_w0_46 = 10'h177;
-    assign fc1_n46_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_46[9]}}, fc1_w0_46};
-    assign fc1_n46_p0 = fc1_n46_p0_m[24:0];
-    assign fc1_w1_46 = 11'h236;
-    assign fc1_n46_p1_m = {{11{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_46[10]}}, fc1_w1_46};
-    assign fc1_n46_p1 = fc1_n46_p1_m[25:0];
-    assign fc1_w2_46 = 12'h525;
-    assign fc1_n46_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_46[11]}}, fc1_w2_46};
-    assign fc1_n46_p2 = fc1_n46_p2_m[26:0];
-    assign fc1_w3_46 = 12'h6a8;
-    assign fc1_n46_p3_m = {{12{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_46[11]}}, fc1_w3_46};
-    assign fc1_n46_p3 = fc1_n46_p3_m[26:0];
-    assign fc1_w4_46 = 12'h4e1;
-    assign fc1_n46_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_46[11]}}, fc1_w4_46};
-    assign fc1_n46_p4 = fc1_n46_p4_m[26:0];
-    assign fc1_w5_46 = 13'h09eb;
-    assign fc1_n46_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_46[12]}}, fc1_w5_46};
-    assign fc1_n46_p5 = fc1_n46_p5_m[27:0];
-    assign fc1_w6_46 = 10'h2d0;
-    assign fc1_n46_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_46[9]}}, fc1_w6_46};
-    assign fc1_n46_p6 = fc1_n46_p6_m[24:0];
-    assign fc1_w7_46 = 7'h22;
-    assign fc1_n46_p7_m = {{7{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_46[6]}}, fc1_w7_46};
-    assign fc1_n46_p7 = fc1_n46_p7_m[21:0];
-    assign fc1_w8_46 = 9'h0a0;
-    assign fc1_n46_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_46[8]}}, fc1_w8_46};
-    assign fc1_n46_p8 = fc1_n46_p8_m[23:0];
-    assign fc1_w9_46 = 11'h207;
-    assign fc1_n46_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_46[10]}}, fc1_w9_46};
-    assign fc1_n46_p9 = fc1_n46_p9_m[25:0];
-    assign fc1_w10_46 = 10'h1c8;
-    assign fc1_n46_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_46[9]}}, fc1_w10_46};
-    assign fc1_n46_p10 = fc1_n46_p10_m[24:0];
-    assign fc1_w11_46 = 11'h208;
-    assign fc1_n46_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_46[10]}}, fc1_w11_46};
-    assign fc1_n46_p11 = fc1_n46_p11_m[25:0];
-    assign fc1_w12_46 = 7'h22;
-    assign fc1_n46_p12_m = {{7{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_46[6]}}, fc1_w12_46};
-    assign fc1_n46_p12 = fc1_n46_p12_m[21:0];
-    assign fc1_w13_46 = 10'h188;
-    assign fc1_n46_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_46[9]}}, fc1_w13_46};
-    assign fc1_n46_p13 = fc1_n46_p13_m[24:0];
-    assign fc1_w14_46 = 10'h187;
-    assign fc1_n46_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_46[9]}}, fc1_w14_46};
-    assign fc1_n46_p14 = fc1_n46_p14_m[24:0];
-    assign fc1_w15_46 = 10'h2f6;
-    assign fc1_n46_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_46[9]}}, fc1_w15_46};
-    assign fc1_n46_p15 = fc1_n46_p15_m[24:0];
-    assign fc1_n46_bias = 21'h091800;
-    assign fc1_n46_t0_0_a = {{1{fc1_n46_p0[24]}}, fc1_n46_p0};
-    assign fc1_n46_t0_0 = fc1_n46_t0_0_a + fc1_n46_p1;
-    assign fc1_n46_t0_1_a = {{1{fc1_n46_p2[26]}}, fc1_n46_p2};
-    assign fc1_n46_t0_1_b = {{1{fc1_n46_p3[26]}}, fc1_n46_p3};
-    assign fc1_n46_t0_1 = fc1_n46_t0_1_a + fc1_n46_t0_1_b;
-    assign fc1_n46_t0_2_a = {{1{fc1_n46_p4[26]}}, fc1_n46_p4};
-    assign fc1_n46_t0_2 = fc1_n46_t0_2_a + fc1_n46_p5;
-    assign fc1_n46_t0_3_b = {{3{fc1_n46_p7[21]}}, fc1_n46_p7};
-    assign fc1_n46_t0_3 = fc1_n46_p6 + fc1_n46_t0_3_b;
-    assign fc1_n46_t0_4_a = {{2{fc1_n46_p8[23]}}, fc1_n46_p8};
-    assign fc1_n46_t0_4 = fc1_n46_t0_4_a + fc1_n46_p9;
-    assign fc1_n46_t0_5_a = {{1{fc1_n46_p10[24]}}, fc1_n46_p10};
-    assign fc1_n46_t0_5 = fc1_n46_t0_5_a + fc1_n46_p11;
-    assign fc1_n46_t0_6_a = {{3{fc1_n46_p12[21]}}, fc1_n46_p12};
-    assign fc1_n46_t0_6 = fc1_n46_t0_6_a + fc1_n46_p13;
-    assign fc1_n46_t0_7_a = {{1{fc1_n46_p14[24]}}, fc1_n46_p14};
-    assign fc1_n46_t0_7_b = {{1{fc1_n46_p15[24]}}, fc1_n46_p15};
-    assign fc1_n46_t0_7 = fc1_n46_t0_7_a + fc1_n46_t0_7_b;
-    assign fc1_n46_t1_0_a = {{2{fc1_n46_t0_0[25]}}, fc1_n46_t0_0};
-    assign fc1_n46_t1_0 = fc1_n46_t1_0_a_d1 + fc1_n46_t0_1_d1;
-    assign fc1_n46_t1_1_a = {{1{fc1_n46_t0_2[27]}}, fc1_n46_t0_2};
-    assign fc1_n46_t1_1_b = {{4{fc1_n46_t0_3[24]}}, fc1_n46_t0_3};
-    assign fc1_n46_t1_1 = fc1_n46_t1_1_a_d1 + fc1_n46_t1_1_b_d1;
-    assign fc1_n46_t1_2_a = {{1{fc1_n46_t0_4[25]}}, fc1_n46_t0_4};
-    assign fc1_n46_t1_2_b = {{1{fc1_n46_t0_5[25]}}, fc1_n46_t0_5};
-    assign fc1_n46_t1_2 = fc1_n46_t1_2_a_d1 + fc1_n46_t1_2_b_d1;
-    assign fc1_n46_t1_3_a = {{2{fc1_n46_t0_6[24]}}, fc1_n46_t0_6};
-    assign fc1_n46_t1_3_b = {{1{fc1_n46_t0_7[25]}}, fc1_n46_t0_7};
-    assign fc1_n46_t1_3 = fc1_n46_t1_3_a_d1 + fc1_n46_t1_3_b_d1;
-    assign fc1_n46_t2_0_a = {{1{fc1_n46_t1_0[27]}}, fc1_n46_t1_0};
-    assign fc1_n46_t2_0 = fc1_n46_t2_0_a + fc1_n46_t1_1;
-    assign fc1_n46_t2_1_a = {{1{fc1_n46_t1_2[26]}}, fc1_n46_t1_2};
-    assign fc1_n46_t2_1_b = {{1{fc1_n46_t1_3[26]}}, fc1_n46_t1_3};
-    assign fc1_n46_t2_1 = fc1_n46_t2_1_a + fc1_n46_t2_1_b;
-    assign fc1_n46_t3_0_a = {{1{fc1_n46_t2_0[28]}}, fc1_n46_t2_0};
-    assign fc1_n46_t3_0_b = {{2{fc1_n46_t2_1[27]}}, fc1_n46_t2_1};
-    assign fc1_n46_t3_0 = fc1_n46_t3_0_a + fc1_n46_t3_0_b;
-    assign fc1_n46_t4_0_b = {{9{fc1_n46_bias[20]}}, fc1_n46_bias};
-    assign fc1_n46_t4_0 = fc1_n46_t3_0 + fc1_n46_t4_0_b_d1;
-    assign fc1_n46_acc = fc1_n46_t4_0;
-    assign fc1_n46_y_fl = fc1_n46_acc[29:10];
-    assign fc1_n46_y_wrap = fc1_n46_y_fl[15:0];
-    assign fc1_w0_47 = 9'h11c;
-    assign fc1_n47_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_47[8]}}, fc1_w0_47};
-    assign fc1_n47_p0 = fc1_n47_p0_m[23:0];
-    assign fc1_w1_47 = 10'h181;
-    assign fc1_n47_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_47[9]}}, fc1_w1_47};
-    assign fc1_n47_p1 = fc1_n47_p1_m[24:0];
-    assign fc1_w2_47 = 13'h17cf;
-    assign fc1_n47_p2_m = {{13{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_47[12]}}, fc1_w2_47};
-    assign fc1_n47_p2 = fc1_n47_p2_m[27:0];
-    assign fc1_w3_47 = 13'h16f4;
-    assign fc1_n47_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_47[12]}}, fc1_w3_47};
-    assign fc1_n47_p3 = fc1_n47_p3_m[27:0];
-    assign fc1_w4_47 = 12'h82c;
-    assign fc1_n47_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_47[11]}}, fc1_w4_47};
-    assign fc1_n47_p4 = fc1_n47_p4_m[26:0];
-    assign fc1_w5_47 = 13'h15e0;
-    assign fc1_n47_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_47[12]}}, fc1_w5_47};
-    assign fc1_n47_p5 = fc1_n47_p5_m[27:0];
-    assign fc1_w6_47 = 10'h2af;
-    assign fc1_n47_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_47[9]}}, fc1_w6_47};
-    assign fc1_n47_p6 = fc1_n47_p6_m[24:0];
-    assign fc1_w7_47 = 10'h210;
-    assign fc1_n47_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_47[9]}}, fc1_w7_47};
-    assign fc1_n47_p7 = fc1_n47_p7_m[24:0];
-    assign fc1_w8_47 = 10'h152;
-    assign fc1_n47_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_47[9]}}, fc1_w8_47};
-    assign fc1_n47_p8 = fc1_n47_p8_m[24:0];
-    assign fc1_w9_47 = 7'h54;
-    assign fc1_n47_p9_m = {{7{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_47[6]}}, fc1_w9_47};
-    assign fc1_n47_p9 = fc1_n47_p9_m[21:0];
-    assign fc1_w10_47 = 10'h28b;
-    assign fc1_n47_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_47[9]}}, fc1_w10_47};
-    assign fc1_n47_p10 = fc1_n47_p10_m[24:0];
-    assign fc1_w11_47 = 12'hba1;
-    assign fc1_n47_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_47[11]}}, fc1_w11_47};
-    assign fc1_n47_p11 = fc1_n47_p11_m[26:0];
-    assign fc1_w12_47 = 9'h111;
-    assign fc1_n47_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_47[8]}}, fc1_w12_47};
-    assign fc1_n47_p12 = fc1_n47_p12_m[23:0];
-    assign fc1_w13_47 = 10'h259;
-    assign fc1_n47_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_47[9]}}, fc1_w13_47};
-    assign fc1_n47_p13 = fc1_n47_p13_m[24:0];
-    assign fc1_w14_47 = 10'h16e;
-    assign fc1_n47_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_47[9]}}, fc1_w14_47};
-    assign fc1_n47_p14 = fc1_n47_p14_m[24:0];
-    assign fc1_w15_47 = 10'h19e;
-    assign fc1_n47_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_47[9]}}, fc1_w15_47};
-    assign fc1_n47_p15 = fc1_n47_p15_m[24:0];
-    assign fc1_n47_bias = 20'h46800;
-    assign fc1_n47_t0_0_a = {{2{fc1_n47_p0[23]}}, fc1_n47_p0};
-    assign fc1_n47_t0_0_b = {{1{fc1_n47_p1[24]}}, fc1_n47_p1};
-    assign fc1_n47_t0_0 = fc1_n47_t0_0_a + fc1_n47_t0_0_b;
-    assign fc1_n47_t0_1_a = {{1{fc1_n47_p2[27]}}, fc1_n47_p2};
-    assign fc1_n47_t0_1_b = {{1{fc1_n47_p3[27]}}, fc1_n47_p3};
-    assign fc1_n47_t0_1 = fc1_n47_t0_1_a + fc1_n47_t0_1_b;
-    assign fc1_n47_t0_2_a = {{2{fc1_n47_p4[26]}}, fc1_n47_p4};
-    assign fc1_n47_t0_2_b = {{1{fc1_n47_p5[27]}}, fc1_n47_p5};
-    assign fc1_n47_t0_2 = fc1_n47_t0_2_a + fc1_n47_t0_2_b;
-    assign fc1_n47_t0_3_a = {{1{fc1_n47_p6[24]}}, fc1_n47_p6};
-    assign fc1_n47_t0_3_b = {{1{fc1_n47_p7[24]}}, fc1_n47_p7};
-    assign fc1_n47_t0_3 = fc1_n47_t0_3_a + fc1_n47_t0_3_b;
-    assign fc1_n47_t0_4_b = {{3{fc1_n47_p9[21]}}, fc1_n47_p9};
-    assign fc1_n47_t0_4 = fc1_n47_p8 + fc1_n47_t0_4_b;
-    assign fc1_n47_t0_5_a = {{2{fc1_n47_p10[24]}}, fc1_n47_p10};
-    assign fc1_n47_t0_5 = fc1_n47_t0_5_a + fc1_n47_p11;
-    assign fc1_n47_t0_6_a = {{2{fc1_n47_p12[23]}}, fc1_n47_p12};
-    assign fc1_n47_t0_6_b = {{1{fc1_n47_p13[24]}}, fc1_n47_p13};
-    assign fc1_n47_t0_6 = fc1_n47_t0_6_a + fc1_n47_t0_6_b;
-    assign fc1_n47_t0_7_a = {{1{fc1_n47_p14[24]}}, fc1_n47_p14};
-    assign fc1_n47_t0_7_b = {{1{fc1_n47_p15[24]}}, fc1_n47_p15};
-    assign fc1_n47_t0_7 = fc1_n47_t0_7_a + fc1_n47_t0_7_b;
-    assign fc1_n47_t1_0_a = {{3{fc1_n47_t0_0[25]}}, fc1_n47_t0_0};
-    assign fc1_n47_t1_0 = fc1_n47_t1_0_a_d1 + fc1_n47_t0_1_d1;
-    assign fc1_n47_t1_1_b = {{3{fc1_n47_t0_3[25]}}, fc1_n47_t0_3};
-    assign fc1_n47_t1_1 = fc1_n47_t0_2_d1 + fc1_n47_t1_1_b_d1;
-    assign fc1_n47_t1_2_a = {{2{fc1_n47_t0_4[24]}}, fc1_n47_t0_4};
-    assign fc1_n47_t1_2 = fc1_n47_t1_2_a_d1 + fc1_n47_t0_5_d1;
-    assign fc1_n47_t1_3_a = {{1{fc1_n47_t0_6[25]}}, fc1_n47_t0_6};
-    assign fc1_n47_t1_3_b = {{1{fc1_n47_t0_7[25]}}, fc1_n47_t0_7};
-    assign fc1_n47_t1_3 = fc1_n47_t1_3_a_d1 + fc1_n47_t1_3_b_d1;
-    assign fc1_n47_t2_0_a = {{1{fc1_n47_t1_0[28]}}, fc1_n47_t1_0};
-    assign fc1_n47_t2_0_b = {{1{fc1_n47_t1_1[28]}}, fc1_n47_t1_1};
-    assign fc1_n47_t2_0 = fc1_n47_t2_0_a + fc1_n47_t2_0_b;
-    assign fc1_n47_t2_1_a = {{1{fc1_n47_t1_2[26]}}, fc1_n47_t1_2};
-    assign fc1_n47_t2_1_b = {{1{fc1_n47_t1_3[26]}}, fc1_n47_t1_3};
-    assign fc1_n47_t2_1 = fc1_n47_t2_1_a + fc1_n47_t2_1_b;
-    assign fc1_n47_t3_0_b = {{2{fc1_n47_t2_1[27]}}, fc1_n47_t2_1};
-    assign fc1_n47_t3_0 = fc1_n47_t2_0 + fc1_n47_t3_0_b;
-    assign fc1_n47_t4_0_b = {{10{fc1_n47_bias[19]}}, fc1_n47_bias};
-    assign fc1_n47_t4_0 = fc1_n47_t3_0 + fc1_n47_t4_0_b_d1;
-    assign fc1_n47_acc = fc1_n47_t4_0;
-    assign fc1_n47_y_fl = fc1_n47_acc[29:10];
-    assign fc1_n47_y_wrap = fc1_n47_y_fl[15:0];
-    assign fc1_w0_48 = 9'h0d2;
-    assign fc1_n48_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_48[8]}}, fc1_w0_48};
-    assign fc1_n48_p0 = fc1_n48_p0_m[23:0];
-    assign fc1_n48_p1_sh = {fc1_in_1, 3'b000};
-    assign fc1_n48_p1_e = {{1{fc1_n48_p1_sh[18]}}, fc1_n48_p1_sh};
-    assign fc1_n48_p1_neg = -fc1_n48_p1_e;
-    assign fc1_w2_48 = 13'h09da;
-    assign fc1_n48_p2_m = {{13{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_48[12]}}, fc1_w2_48};
-    assign fc1_n48_p2 = fc1_n48_p2_m[27:0];
-    assign fc1_w3_48 = 13'h0caf;
-    assign fc1_n48_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_48[12]}}, fc1_w3_48};
-    assign fc1_n48_p3 = fc1_n48_p3_m[27:0];
-    assign fc1_w4_48 = 13'h0ae0;
-    assign fc1_n48_p4_m = {{13{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_48[12]}}, fc1_w4_48};
-    assign fc1_n48_p4 = fc1_n48_p4_m[27:0];
-    assign fc1_w5_48 = 13'h0d7a;
-    assign fc1_n48_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_48[12]}}, fc1_w5_48};
-    assign fc1_n48_p5 = fc1_n48_p5_m[27:0];
-    assign fc1_w6_48 = 10'h1a5;
-    assign fc1_n48_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_48[9]}}, fc1_w6_48};
-    assign fc1_n48_p6 = fc1_n48_p6_m[24:0];
-    assign fc1_w7_48 = 9'h0e4;
-    assign fc1_n48_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_48[8]}}, fc1_w7_48};
-    assign fc1_n48_p7 = fc1_n48_p7_m[23:0];
-    assign fc1_w8_48 = 10'h2d9;
-    assign fc1_n48_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_48[9]}}, fc1_w8_48};
-    assign fc1_n48_p8 = fc1_n48_p8_m[24:0];
-    assign fc1_w9_48 = 11'h487;
-    assign fc1_n48_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_48[10]}}, fc1_w9_48};
-    assign fc1_n48_p9 = fc1_n48_p9_m[25:0];
-    assign fc1_w10_48 = 12'hbb5;
-    assign fc1_n48_p10_m = {{12{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_48[11]}}, fc1_w10_48};
-    assign fc1_n48_p10 = fc1_n48_p10_m[26:0];
-    assign fc1_w11_48 = 11'h517;
-    assign fc1_n48_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_48[10]}}, fc1_w11_48};
-    assign fc1_n48_p11 = fc1_n48_p11_m[25:0];
-    assign fc1_w12_48 = 11'h5d8;
-    assign fc1_n48_p12_m = {{11{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_48[10]}}, fc1_w12_48};
-    assign fc1_n48_p12 = fc1_n48_p12_m[25:0];
-    assign fc1_w13_48 = 9'h089;
-    assign fc1_n48_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_48[8]}}, fc1_w13_48};
-    assign fc1_n48_p13 = fc1_n48_p13_m[23:0];
-    assign fc1_w14_48 = 9'h0d0;
-    assign fc1_n48_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_48[8]}}, fc1_w14_48};
-    assign fc1_n48_p14 = fc1_n48_p14_m[23:0];
-    assign fc1_w15_48 = 7'h5f;
-    assign fc1_n48_p15_m = {{7{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_48[6]}}, fc1_w15_48};
-    assign fc1_n48_p15 = fc1_n48_p15_m[21:0];
-    assign fc1_n48_bias = 21'h178000;
-    assign fc1_n48_t0_0_b = {{4{fc1_n48_p1_neg[19]}}, fc1_n48_p1_neg};
-    assign fc1_n48_t0_0 = fc1_n48_p0 + fc1_n48_t0_0_b;
-    assign fc1_n48_t0_1_a = {{1{fc1_n48_p2[27]}}, fc1_n48_p2};
-    assign fc1_n48_t0_1_b = {{1{fc1_n48_p3[27]}}, fc1_n48_p3};
-    assign fc1_n48_t0_1 = fc1_n48_t0_1_a + fc1_n48_t0_1_b;
-    assign fc1_n48_t0_2_a = {{1{fc1_n48_p4[27]}}, fc1_n48_p4};
-    assign fc1_n48_t0_2_b = {{1{fc1_n48_p5[27]}}, fc1_n48_p5};
-    assign fc1_n48_t0_2 = fc1_n48_t0_2_a + fc1_n48_t0_2_b;
-    assign fc1_n48_t0_3_a = {{1{fc1_n48_p6[24]}}, fc1_n48_p6};
-    assign fc1_n48_t0_3_b = {{2{fc1_n48_p7[23]}}, fc1_n48_p7};
-    assign fc1_n48_t0_3 = fc1_n48_t0_3_a + fc1_n48_t0_3_b;
-    assign fc1_n48_t0_4_a = {{2{fc1_n48_p8[24]}}, fc1_n48_p8};
-    assign fc1_n48_t0_4_b = {{1{fc1_n48_p9[25]}}, fc1_n48_p9};
-    assign fc1_n48_t0_4 = fc1_n48_t0_4_a + fc1_n48_t0_4_b;
-    assign fc1_n48_t0_5_b = {{1{fc1_n48_p11[25]}}, fc1_n48_p11};
-    assign fc1_n48_t0_5 = fc1_n48_p10 + fc1_n48_t0_5_b;
-    assign fc1_n48_t0_6_b = {{2{fc1_n48_p13[23]}}, fc1_n48_p13};
-    assign fc1_n48_t0_6 = fc1_n48_p12 + fc1_n48_t0_6_b;
-    assign fc1_n48_t0_7_b = {{2{fc1_n48_p15[21]}}, fc1_n48_p15};
-    assign fc1_n48_t0_7 = fc1_n48_p14 + fc1_n48_t0_7_b;
-    assign fc1_n48_t1_0_a = {{5{fc1_n48_t0_0[23]}}, fc1_n48_t0_0};
-    assign fc1_n48_t1_0 = fc1_n48_t1_0_a_d1 + fc1_n48_t0_1_d1;
-    assign fc1_n48_t1_1_b = {{3{fc1_n48_t0_3[25]}}, fc1_n48_t0_3};
-    assign fc1_n48_t1_1 = fc1_n48_t0_2_d1 + fc1_n48_t1_1_b_d1;
-    assign fc1_n48_t1_2_a = {{1{fc1_n48_t0_4[26]}}, fc1_n48_t0_4};
-    assign fc1_n48_t1_2_b = {{1{fc1_n48_t0_5[26]}}, fc1_n48_t0_5};
-    assign fc1_n48_t1_2 = fc1_n48_t1_2_a_d1 + fc1_n48_t1_2_b_d1;
-    assign fc1_n48_t1_3_b = {{2{fc1_n48_t0_7[23]}}, fc1_n48_t0_7};
-    assign fc1_n48_t1_3 = fc1_n48_t0_6_d1 + fc1_n48_t1_3_b_d1;
-    assign fc1_n48_t2_0_a = {{1{fc1_n48_t1_0[28]}}, fc1_n48_t1_0};
-    assign fc1_n48_t2_0_b = {{1{fc1_n48_t1_1[28]}}, fc1_n48_t1_1};
-    assign fc1_n48_t2_0 = fc1_n48_t2_0_a + fc1_n48_t2_0_b;
-    assign fc1_n48_t2_1_b = {{2{fc1_n48_t1_3[25]}}, fc1_n48_t1_3};
-    assign fc1_n48_t2_1 = fc1_n48_t1_2 + fc1_n48_t2_1_b;
-    assign fc1_n48_t3_0_a = {{1{fc1_n48_t2_0[29]}}, fc1_n48_t2_0};
-    assign fc1_n48_t3_0_b = {{3{fc1_n48_t2_1[27]}}, fc1_n48_t2_1};
-    assign fc1_n48_t3_0 = fc1_n48_t3_0_a + fc1_n48_t3_0_b;
-    assign fc1_n48_t4_0_b = {{10{fc1_n48_bias[20]}}, fc1_n48_bias};
-    assign fc1_n48_t4_0 = fc1_n48_t3_0_d1 + fc1_n48_t4_0_b_d2;
-    assign fc1_n48_acc = fc1_n48_t4_0;
-    assign fc1_n48_y_fl = fc1_n48_acc[30:10];
-    assign fc1_n48_y_wrap = fc1_n48_y_fl[15:0];
-    assign fc1_w0_49 = 10'h2a7;
-    assign fc1_n49_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_49[9]}}, fc1_w0_49};
-    assign fc1_n49_p0 = fc1_n49_p0_m[24:0];
-    assign fc1_w1_49 = 8'h48;
-    assign fc1_n49_p1_m = {{8{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_49[7]}}, fc1_w1_49};
-    assign fc1_n49_p1 = fc1_n49_p1_m[22:0];
-    assign fc1_w2_49 = 12'hbea;
-    assign fc1_n49_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_49[11]}}, fc1_w2_49};
-    assign fc1_n49_p2 = fc1_n49_p2_m[26:0];
-    assign fc1_w3_49 = 13'h1556;
-    assign fc1_n49_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_49[12]}}, fc1_w3_49};
-    assign fc1_n49_p3 = fc1_n49_p3_m[27:0];
-    assign fc1_w4_49 = 12'h965;
-    assign fc1_n49_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_49[11]}}, fc1_w4_49};
-    assign fc1_n49_p4 = fc1_n49_p4_m[26:0];
-    assign fc1_w5_49 = 13'h1631;
-    assign fc1_n49_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_49[12]}}, fc1_w5_49};
-    assign fc1_n49_p5 = fc1_n49_p5_m[27:0];
-    assign fc1_w6_49 = 6'h23;
-    assign fc1_n49_p6_m = {{6{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_49[5]}}, fc1_w6_49};
-    assign fc1_n49_p6 = fc1_n49_p6_m[20:0];
-    assign fc1_w7_49 = 8'h7b;
-    assign fc1_n49_p7_m = {{8{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_49[7]}}, fc1_w7_49};
-    assign fc1_n49_p7 = fc1_n49_p7_m[22:0];
-    assign fc1_w8_49 = 10'h107;
-    assign fc1_n49_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_49[9]}}, fc1_w8_49};
-    assign fc1_n49_p8 = fc1_n49_p8_m[24:0];
-    assign fc1_w9_49 = 10'h191;
-    assign fc1_n49_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_49[9]}}, fc1_w9_49};
-    assign fc1_n49_p9 = fc1_n49_p9_m[24:0];
-    assign fc1_w10_49 = 8'h8c;
-    assign fc1_n49_p10_m = {{8{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_49[7]}}, fc1_w10_49};
-    assign fc1_n49_p10 = fc1_n49_p10_m[22:0];
-    assign fc1_w11_49 = 10'h1c1;
-    assign fc1_n49_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_49[9]}}, fc1_w11_49};
-    assign fc1_n49_p11 = fc1_n49_p11_m[24:0];
-    assign fc1_w12_49 = 9'h14e;
-    assign fc1_n49_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_49[8]}}, fc1_w12_49};
-    assign fc1_n49_p12 = fc1_n49_p12_m[23:0];
-    assign fc1_w13_49 = 10'h14a;
-    assign fc1_n49_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_49[9]}}, fc1_w13_49};
-    assign fc1_n49_p13 = fc1_n49_p13_m[24:0];
-    assign fc1_w14_49 = 9'h0f7;
-    assign fc1_n49_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_49[8]}}, fc1_w14_49};
-    assign fc1_n49_p14 = fc1_n49_p14_m[23:0];
-    assign fc1_w15_49 = 6'h1e;
-    assign fc1_n49_p15_m = {{6{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_49[5]}}, fc1_w15_49};
-    assign fc1_n49_p15 = fc1_n49_p15_m[20:0];
-    assign fc1_n49_bias = 21'h0a3c00;
-    assign fc1_n49_t0_0_b = {{2{fc1_n49_p1[22]}}, fc1_n49_p1};
-    assign fc1_n49_t0_0 = fc1_n49_p0 + fc1_n49_t0_0_b;
-    assign fc1_n49_t0_1_a = {{1{fc1_n49_p2[26]}}, fc1_n49_p2};
-    assign fc1_n49_t0_1 = fc1_n49_t0_1_a + fc1_n49_p3;
-    assign fc1_n49_t0_2_a = {{2{fc1_n49_p4[26]}}, fc1_n49_p4};
-    assign fc1_n49_t0_2_b = {{1{fc1_n49_p5[27]}}, fc1_n49_p5};
-    assign fc1_n49_t0_2 = fc1_n49_t0_2_a + fc1_n49_t0_2_b;
-    assign fc1_n49_t0_3_a = {{3{fc1_n49_p6[20]}}, fc1_n49_p6};
-    assign fc1_n49_t0_3_b = {{1{fc1_n49_p7[22]}}, fc1_n49_p7};
-    assign fc1_n49_t0_3 = fc1_n49_t0_3_a + fc1_n49_t0_3_b;
-    assign fc1_n49_t0_4_a = {{1{fc1_n49_p8[24]}}, fc1_n49_p8};
-    assign fc1_n49_t0_4_b = {{1{fc1_n49_p9[24]}}, fc1_n49_p9};
-    assign fc1_n49_t0_4 = fc1_n49_t0_4_a + fc1_n49_t0_4_b;
-    assign fc1_n49_t0_5_a = {{3{fc1_n49_p10[22]}}, fc1_n49_p10};
-    assign fc1_n49_t0_5_b = {{1{fc1_n49_p11[24]}}, fc1_n49_p11};
-    assign fc1_n49_t0_5 = fc1_n49_t0_5_a + fc1_n49_t0_5_b;
-    assign fc1_n49_t0_6_a = {{1{fc1_n49_p12[23]}}, fc1_n49_p12};
-    assign fc1_n49_t0_6 = fc1_n49_t0_6_a + fc1_n49_p13;
-    assign fc1_n49_t0_7_a = {{1{fc1_n49_p14[23]}}, fc1_n49_p14};
-    assign fc1_n49_t0_7_b = {{4{fc1_n49_p15[20]}}, fc1_n49_p15};
-    assign fc1_n49_t0_7 = fc1_n49_t0_7_a + fc1_n49_t0_7_b;
-    assign fc1_n49_t1_0_a = {{4{fc1_n49_t0_0[24]}}, fc1_n49_t0_0};
-    assign fc1_n49_t1_0_b = {{1{fc1_n49_t0_1[27]}}, fc1_n49_t0_1};
-    assign fc1_n49_t1_0 = fc1_n49_t1_0_a_d1 + fc1_n49_t1_0_b_d1;
-    assign fc1_n49_t1_1_b = {{5{fc1_n49_t0_3[23]}}, fc1_n49_t0_3};
-    assign fc1_n49_t1_1 = fc1_n49_t0_2_d1 + fc1_n49_t1_1_b_d1;
-    assign fc1_n49_t1_2_a = {{1{fc1_n49_t0_4[25]}}, fc1_n49_t0_4};
-    assign fc1_n49_t1_2_b = {{1{fc1_n49_t0_5[25]}}, fc1_n49_t0_5};
-    assign fc1_n49_t1_2 = fc1_n49_t1_2_a_d1 + fc1_n49_t1_2_b_d1;
-    assign fc1_n49_t1_3_a = {{1{fc1_n49_t0_6[24]}}, fc1_n49_t0_6};
-    assign fc1_n49_t1_3_b = {{1{fc1_n49_t0_7[24]}}, fc1_n49_t0_7};
-    assign fc1_n49_t1_3 = fc1_n49_t1_3_a_d1 + fc1_n49_t1_3_b_d1;
-    assign fc1_n49_t2_0_a = {{1{fc1_n49_t1_0[28]}}, fc1_n49_t1_0};
-    assign fc1_n49_t2_0_b = {{1{fc1_n49_t1_1[28]}}, fc1_n49_t1_1};
-    assign fc1_n49_t2_0 = fc1_n49_t2_0_a + fc1_n49_t2_0_b;
-    assign fc1_n49_t2_1_b = {{1{fc1_n49_t1_3[25]}}, fc1_n49_t1_3};
-    assign fc1_n49_t2_1 = fc1_n49_t1_2 + fc1_n49_t2_1_b;
-    assign fc1_n49_t3_0_b = {{3{fc1_n49_t2_1[26]}}, fc1_n49_t2_1};
-    assign fc1_n49_t3_0 = fc1_n49_t2_0 + fc1_n49_t3_0_b;
-    assign fc1_n49_t4_0_b = {{9{fc1_n49_bias[20]}}, fc1_n49_bias};
-    assign fc1_n49_t4_0 = fc1_n49_t3_0 + fc1_n49_t4_0_b_d1;
-    assign fc1_n49_acc = fc1_n49_t4_0;
-    assign fc1_n49_y_fl = fc1_n49_acc[29:10];
-    assign fc1_n49_y_wrap = fc1_n49_y_fl[15:0];
-    assign fc1_w0_50 = 9'h144;
-    assign fc1_n50_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_50[8]}}, fc1_w0_50};
-    assign fc1_n50_p0 = fc1_n50_p0_m[23:0];
-    assign fc1_w1_50 = 11'h4bb;
-    assign fc1_n50_p1_m = {{11{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_50[10]}}, fc1_w1_50};
-    assign fc1_n50_p1 = fc1_n50_p1_m[25:0];
-    assign fc1_w2_50 = 11'h4b2;
-    assign fc1_n50_p2_m = {{11{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_50[10]}}, fc1_w2_50};
-    assign fc1_n50_p2 = fc1_n50_p2_m[25:0];
-    assign fc1_w3_50 = 11'h4ee;
-    assign fc1_n50_p3_m = {{11{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_50[10]}}, fc1_w3_50};
-    assign fc1_n50_p3 = fc1_n50_p3_m[25:0];
-    assign fc1_w4_50 = 8'haf;
-    assign fc1_n50_p4_m = {{8{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_50[7]}}, fc1_w4_50};
-    assign fc1_n50_p4 = fc1_n50_p4_m[22:0];
-    assign fc1_w5_50 = 12'hb6e;
-    assign fc1_n50_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_50[11]}}, fc1_w5_50};
-    assign fc1_n50_p5 = fc1_n50_p5_m[26:0];
-    assign fc1_w6_50 = 10'h2b8;
-    assign fc1_n50_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_50[9]}}, fc1_w6_50};
-    assign fc1_n50_p6 = fc1_n50_p6_m[24:0];
-    assign fc1_w7_50 = 9'h081;
-    assign fc1_n50_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_50[8]}}, fc1_w7_50};
-    assign fc1_n50_p7 = fc1_n50_p7_m[23:0];
-    assign fc1_w8_50 = 8'h59;
-    assign fc1_n50_p8_m = {{8{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_50[7]}}, fc1_w8_50};
-    assign fc1_n50_p8 = fc1_n50_p8_m[22:0];
-    assign fc1_w9_50 = 10'h262;
-    assign fc1_n50_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_50[9]}}, fc1_w9_50};
-    assign fc1_n50_p9 = fc1_n50_p9_m[24:0];
-    assign fc1_w10_50 = 9'h0b6;
-    assign fc1_n50_p10_m = {{9{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_50[8]}}, fc1_w10_50};
-    assign fc1_n50_p10 = fc1_n50_p10_m[23:0];
-    assign fc1_w11_50 = 9'h088;
-    assign fc1_n50_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_50[8]}}, fc1_w11_50};
-    assign fc1_n50_p11 = fc1_n50_p11_m[23:0];
-    assign fc1_w12_50 = 9'h0b4;
-    assign fc1_n50_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_50[8]}}, fc1_w12_50};
-    assign fc1_n50_p12 = fc1_n50_p12_m[23:0];
-    assign fc1_w13_50 = 10'h281;
-    assign fc1_n50_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_50[9]}}, fc1_w13_50};
-    assign fc1_n50_p13 = fc1_n50_p13_m[24:0];
-    assign fc1_w14_50 = 10'h194;
-    assign fc1_n50_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_50[9]}}, fc1_w14_50};
-    assign fc1_n50_p14 = fc1_n50_p14_m[24:0];
-    assign fc1_w15_50 = 9'h17d;
-    assign fc1_n50_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_50[8]}}, fc1_w15_50};
-    assign fc1_n50_p15 = fc1_n50_p15_m[23:0];
-    assign fc1_n50_bias = 21'h118c00;
-    assign fc1_n50_t0_0_a = {{3{fc1_n50_p0[23]}}, fc1_n50_p0};
-    assign fc1_n50_t0_0_b = {{1{fc1_n50_p1[25]}}, fc1_n50_p1};
-    assign fc1_n50_t0_0 = fc1_n50_t0_0_a + fc1_n50_t0_0_b;
-    assign fc1_n50_t0_1_a = {{1{fc1_n50_p2[25]}}, fc1_n50_p2};
-    assign fc1_n50_t0_1_b = {{1{fc1_n50_p3[25]}}, fc1_n50_p3};
-    assign fc1_n50_t0_1 = fc1_n50_t0_1_a + fc1_n50_t0_1_b;
-    assign fc1_n50_t0_2_a = {{4{fc1_n50_p4[22]}}, fc1_n50_p4};
-    assign fc1_n50_t0_2 = fc1_n50_t0_2_a + fc1_n50_p5;
-    assign fc1_n50_t0_3_b = {{1{fc1_n50_p7[23]}}, fc1_n50_p7};
-    assign fc1_n50_t0_3 = fc1_n50_p6 + fc1_n50_t0_3_b;
-    assign fc1_n50_t0_4_a = {{2{fc1_n50_p8[22]}}, fc1_n50_p8};
-    assign fc1_n50_t0_4 = fc1_n50_t0_4_a + fc1_n50_p9;
-    assign fc1_n50_t0_5_a = {{1{fc1_n50_p10[23]}}, fc1_n50_p10};
-    assign fc1_n50_t0_5_b = {{1{fc1_n50_p11[23]}}, fc1_n50_p11};
-    assign fc1_n50_t0_5 = fc1_n50_t0_5_a + fc1_n50_t0_5_b;
-    assign fc1_n50_t0_6_a = {{2{fc1_n50_p12[23]}}, fc1_n50_p12};
-    assign fc1_n50_t0_6_b = {{1{fc1_n50_p13[24]}}, fc1_n50_p13};
-    assign fc1_n50_t0_6 = fc1_n50_t0_6_a + fc1_n50_t0_6_b;
-    assign fc1_n50_t0_7_a = {{1{fc1_n50_p14[24]}}, fc1_n50_p14};
-    assign fc1_n50_t0_7_b = {{2{fc1_n50_p15[23]}}, fc1_n50_p15};
-    assign fc1_n50_t0_7 = fc1_n50_t0_7_a + fc1_n50_t0_7_b;
-    assign fc1_n50_t1_0_a = {{1{fc1_n50_t0_0[26]}}, fc1_n50_t0_0};
-    assign fc1_n50_t1_0_b = {{1{fc1_n50_t0_1[26]}}, fc1_n50_t0_1};
-    assign fc1_n50_t1_0 = fc1_n50_t1_0_a_d1 + fc1_n50_t1_0_b_d1;
-    assign fc1_n50_t1_1_b = {{2{fc1_n50_t0_3[24]}}, fc1_n50_t0_3};
-    assign fc1_n50_t1_1 = fc1_n50_t0_2_d1 + fc1_n50_t1_1_b_d1;
-    assign fc1_n50_t1_2_a = {{1{fc1_n50_t0_4[24]}}, fc1_n50_t0_4};
-    assign fc1_n50_t1_2_b = {{1{fc1_n50_t0_5[24]}}, fc1_n50_t0_5};
-    assign fc1_n50_t1_2 = fc1_n50_t1_2_a_d1 + fc1_n50_t1_2_b_d1;
-    assign fc1_n50_t1_3_a = {{1{fc1_n50_t0_6[25]}}, fc1_n50_t0_6};
-    assign fc1_n50_t1_3_b = {{1{fc1_n50_t0_7[25]}}, fc1_n50_t0_7};
-    assign fc1_n50_t1_3 = fc1_n50_t1_3_a_d1 + fc1_n50_t1_3_b_d1;
-    assign fc1_n50_t2_0_a = {{1{fc1_n50_t1_0[27]}}, fc1_n50_t1_0};
-    assign fc1_n50_t2_0_b = {{2{fc1_n50_t1_1[26]}}, fc1_n50_t1_1};
-    assign fc1_n50_t2_0 = fc1_n50_t2_0_a + fc1_n50_t2_0_b;
-    assign fc1_n50_t2_1_a = {{1{fc1_n50_t1_2[25]}}, fc1_n50_t1_2};
-    assign fc1_n50_t2_1 = fc1_n50_t2_1_a + fc1_n50_t1_3;
-    assign fc1_n50_t3_0_b = {{2{fc1_n50_t2_1[26]}}, fc1_n50_t2_1};
-    assign fc1_n50_t3_0 = fc1_n50_t2_0 + fc1_n50_t3_0_b;
-    assign fc1_n50_t4_0_b = {{8{fc1_n50_bias[20]}}, fc1_n50_bias};
-    assign fc1_n50_t4_0 = fc1_n50_t3_0 + fc1_n50_t4_0_b_d1;
-    assign fc1_n50_acc = fc1_n50_t4_0;
-    assign fc1_n50_y_fl = fc1_n50_acc[28:10];
-    assign fc1_n50_y_wrap = fc1_n50_y_fl[15:0];
-    assign fc1_w0_51 = 7'h53;
-    assign fc1_n51_p0_m = {{7{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_51[6]}}, fc1_w0_51};
-    assign fc1_n51_p0 = fc1_n51_p0_m[21:0];
-    assign fc1_w1_51 = 9'h156;
-    assign fc1_n51_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_51[8]}}, fc1_w1_51};
-    assign fc1_n51_p1 = fc1_n51_p1_m[23:0];
-    assign fc1_w2_51 = 12'h938;
-    assign fc1_n51_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_51[11]}}, fc1_w2_51};
-    assign fc1_n51_p2 = fc1_n51_p2_m[26:0];
-    assign fc1_w3_51 = 13'h13c8;
-    assign fc1_n51_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_51[12]}}, fc1_w3_51};
-    assign fc1_n51_p3 = fc1_n51_p3_m[27:0];
-    assign fc1_w4_51 = 13'h15ad;
-    assign fc1_n51_p4_m = {{13{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_51[12]}}, fc1_w4_51};
-    assign fc1_n51_p4 = fc1_n51_p4_m[27:0];
-    assign fc1_w5_51 = 13'h133a;
-    assign fc1_n51_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_51[12]}}, fc1_w5_51};
-    assign fc1_n51_p5 = fc1_n51_p5_m[27:0];
-    assign fc1_w6_51 = 10'h27d;
-    assign fc1_n51_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_51[9]}}, fc1_w6_51};
-    assign fc1_n51_p6 = fc1_n51_p6_m[24:0];
-    assign fc1_w7_51 = 10'h2b1;
-    assign fc1_n51_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_51[9]}}, fc1_w7_51};
-    assign fc1_n51_p7 = fc1_n51_p7_m[24:0];
-    assign fc1_w8_51 = 9'h0c4;
-    assign fc1_n51_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_51[8]}}, fc1_w8_51};
-    assign fc1_n51_p8 = fc1_n51_p8_m[23:0];
-    assign fc1_w9_51 = 11'h2fe;
-    assign fc1_n51_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_51[10]}}, fc1_w9_51};
-    assign fc1_n51_p9 = fc1_n51_p9_m[25:0];
-    assign fc1_w10_51 = 12'h4c0;
-    assign fc1_n51_p10_m = {{12{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_51[11]}}, fc1_w10_51};
-    assign fc1_n51_p10 = fc1_n51_p10_m[26:0];
-    assign fc1_w11_51 = 12'h485;
-    assign fc1_n51_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_51[11]}}, fc1_w11_51};
-    assign fc1_n51_p11 = fc1_n51_p11_m[26:0];
-    assign fc1_w12_51 = 10'h1b4;
-    assign fc1_n51_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_51[9]}}, fc1_w12_51};
-    assign fc1_n51_p12 = fc1_n51_p12_m[24:0];
-    assign fc1_w13_51 = 4'b1011;
-    assign fc1_n51_p13_m = {{4{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_51[3]}}, fc1_w13_51};
-    assign fc1_n51_p13 = fc1_n51_p13_m[18:0];
-    assign fc1_w14_51 = 9'h0b1;
-    assign fc1_n51_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_51[8]}}, fc1_w14_51};
-    assign fc1_n51_p14 = fc1_n51_p14_m[23:0];
-    assign fc1_w15_51 = 7'h5a;
-    assign fc1_n51_p15_m = {{7{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_51[6]}}, fc1_w15_51};
-    assign fc1_n51_p15 = fc1_n51_p15_m[21:0];
-    assign fc1_n51_bias = 21'h0a5800;
-    assign fc1_n51_t0_0_a = {{2{fc1_n51_p0[21]}}, fc1_n51_p0};
-    assign fc1_n51_t0_0 = fc1_n51_t0_0_a + fc1_n51_p1;
-    assign fc1_n51_t0_1_a = {{2{fc1_n51_p2[26]}}, fc1_n51_p2};
-    assign fc1_n51_t0_1_b = {{1{fc1_n51_p3[27]}}, fc1_n51_p3};
-    assign fc1_n51_t0_1 = fc1_n51_t0_1_a + fc1_n51_t0_1_b;
-    assign fc1_n51_t0_2_a = {{1{fc1_n51_p4[27]}}, fc1_n51_p4};
-    assign fc1_n51_t0_2_b = {{1{fc1_n51_p5[27]}}, fc1_n51_p5};
-    assign fc1_n51_t0_2 = fc1_n51_t0_2_a + fc1_n51_t0_2_b;
-    assign fc1_n51_t0_3_a = {{1{fc1_n51_p6[24]}}, fc1_n51_p6};
-    assign fc1_n51_t0_3_b = {{1{fc1_n51_p7[24]}}, fc1_n51_p7};
-    assign fc1_n51_t0_3 = fc1_n51_t0_3_a + fc1_n51_t0_3_b;
-    assign fc1_n51_t0_4_a = {{2{fc1_n51_p8[23]}}, fc1_n51_p8};
-    assign fc1_n51_t0_4 = fc1_n51_t0_4_a + fc1_n51_p9;
-    assign fc1_n51_t0_5_a = {{1{fc1_n51_p10[26]}}, fc1_n51_p10};
-    assign fc1_n51_t0_5_b = {{1{fc1_n51_p11[26]}}, fc1_n51_p11};
-    assign fc1_n51_t0_5 = fc1_n51_t0_5_a + fc1_n51_t0_5_b;
-    assign fc1_n51_t0_6_b = {{6{fc1_n51_p13[18]}}, fc1_n51_p13};
-    assign fc1_n51_t0_6 = fc1_n51_p12 + fc1_n51_t0_6_b;
-    assign fc1_n51_t0_7_b = {{2{fc1_n51_p15[21]}}, fc1_n51_p15};
-    assign fc1_n51_t0_7 = fc1_n51_p14 + fc1_n51_t0_7_b;
-    assign fc1_n51_t1_0_a = {{5{fc1_n51_t0_0[23]}}, fc1_n51_t0_0};
-    assign fc1_n51_t1_0 = fc1_n51_t1_0_a_d1 + fc1_n51_t0_1_d1;
-    assign fc1_n51_t1_1_b = {{3{fc1_n51_t0_3[25]}}, fc1_n51_t0_3};
-    assign fc1_n51_t1_1 = fc1_n51_t0_2_d1 + fc1_n51_t1_1_b_d1;
-    assign fc1_n51_t1_2_a = {{2{fc1_n51_t0_4[25]}}, fc1_n51_t0_4};
-    assign fc1_n51_t1_2 = fc1_n51_t1_2_a_d1 + fc1_n51_t0_5_d1;
-    assign fc1_n51_t1_3_a = {{1{fc1_n51_t0_6[24]}}, fc1_n51_t0_6};
-    assign fc1_n51_t1_3_b = {{2{fc1_n51_t0_7[23]}}, fc1_n51_t0_7};
-    assign fc1_n51_t1_3 = fc1_n51_t1_3_a_d1 + fc1_n51_t1_3_b_d1;
-    assign fc1_n51_t2_0_a = {{1{fc1_n51_t1_0[28]}}, fc1_n51_t1_0};
-    assign fc1_n51_t2_0_b = {{1{fc1_n51_t1_1[28]}}, fc1_n51_t1_1};
-    assign fc1_n51_t2_0 = fc1_n51_t2_0_a + fc1_n51_t2_0_b;
-    assign fc1_n51_t2_1_b = {{2{fc1_n51_t1_3[25]}}, fc1_n51_t1_3};
-    assign fc1_n51_t2_1 = fc1_n51_t1_2 + fc1_n51_t2_1_b;
-    assign fc1_n51_t3_0_b = {{2{fc1_n51_t2_1[27]}}, fc1_n51_t2_1};
-    assign fc1_n51_t3_0 = fc1_n51_t2_0 + fc1_n51_t3_0_b;
-    assign fc1_n51_t4_0_b = {{9{fc1_n51_bias[20]}}, fc1_n51_bias};
-    assign fc1_n51_t4_0 = fc1_n51_t3_0 + fc1_n51_t4_0_b_d1;
-    assign fc1_n51_acc = fc1_n51_t4_0;
-    assign fc1_n51_y_fl = fc1_n51_acc[29:10];
-    assign fc1_n51_y_wrap = fc1_n51_y_fl[15:0];
-    assign fc1_w0_52 = 3'b011;
-    assign fc1_n52_p0_m = {{3{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_52[2]}}, fc1_w0_52};
-    assign fc1_n52_p0 = fc1_n52_p0_m[17:0];
-    assign fc1_w1_52 = 10'h21d;
-    assign fc1_n52_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_52[9]}}, fc1_w1_52};
-    assign fc1_n52_p1 = fc1_n52_p1_m[24:0];
-    assign fc1_w2_52 = 12'h632;
-    assign fc1_n52_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_52[11]}}, fc1_w2_52};
-    assign fc1_n52_p2 = fc1_n52_p2_m[26:0];
-    assign fc1_w3_52 = 13'h0a2a;
-    assign fc1_n52_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_52[12]}}, fc1_w3_52};
-    assign fc1_n52_p3 = fc1_n52_p3_m[27:0];
-    assign fc1_w4_52 = 13'h0861;
-    assign fc1_n52_p4_m = {{13{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_52[12]}}, fc1_w4_52};
-    assign fc1_n52_p4 = fc1_n52_p4_m[27:0];
-    assign fc1_w5_52 = 13'h085e;
-    assign fc1_n52_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_52[12]}}, fc1_w5_52};
-    assign fc1_n52_p5 = fc1_n52_p5_m[27:0];
-    assign fc1_w6_52 = 7'h22;
-    assign fc1_n52_p6_m = {{7{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_52[6]}}, fc1_w6_52};
-    assign fc1_n52_p6 = fc1_n52_p6_m[21:0];
-    assign fc1_w7_52 = 8'hb1;
-    assign fc1_n52_p7_m = {{8{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_52[7]}}, fc1_w7_52};
-    assign fc1_n52_p7 = fc1_n52_p7_m[22:0];
-    assign fc1_w8_52 = 10'h239;
-    assign fc1_n52_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_52[9]}}, fc1_w8_52};
-    assign fc1_n52_p8 = fc1_n52_p8_m[24:0];
-    assign fc1_w9_52 = 11'h5eb;
-    assign fc1_n52_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_52[10]}}, fc1_w9_52};
-    assign fc1_n52_p9 = fc1_n52_p9_m[25:0];
-    assign fc1_w10_52 = 11'h5b9;
-    assign fc1_n52_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_52[10]}}, fc1_w10_52};
-    assign fc1_n52_p10 = fc1_n52_p10_m[25:0];
-    assign fc1_w11_52 = 9'h0c1;
-    assign fc1_n52_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_52[8]}}, fc1_w11_52};
-    assign fc1_n52_p11 = fc1_n52_p11_m[23:0];
-    assign fc1_w12_52 = 8'h97;
-    assign fc1_n52_p12_m = {{8{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_52[7]}}, fc1_w12_52};
-    assign fc1_n52_p12 = fc1_n52_p12_m[22:0];
-    assign fc1_w13_52 = 8'h41;
-    assign fc1_n52_p13_m = {{8{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_52[7]}}, fc1_w13_52};
-    assign fc1_n52_p13 = fc1_n52_p13_m[22:0];
-    assign fc1_w14_52 = 10'h1a4;
-    assign fc1_n52_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_52[9]}}, fc1_w14_52};
-    assign fc1_n52_p14 = fc1_n52_p14_m[24:0];
-    assign fc1_w15_52 = 10'h2ba;
-    assign fc1_n52_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_52[9]}}, fc1_w15_52};
-    assign fc1_n52_p15 = fc1_n52_p15_m[24:0];
-    assign fc1_n52_bias = 21'h10b800;
-    assign fc1_n52_t0_0_a = {{7{fc1_n52_p0[17]}}, fc1_n52_p0};
-    assign fc1_n52_t0_0 = fc1_n52_t0_0_a + fc1_n52_p1;
-    assign fc1_n52_t0_1_a = {{2{fc1_n52_p2[26]}}, fc1_n52_p2};
-    assign fc1_n52_t0_1_b = {{1{fc1_n52_p3[27]}}, fc1_n52_p3};
-    assign fc1_n52_t0_1 = fc1_n52_t0_1_a + fc1_n52_t0_1_b;
-    assign fc1_n52_t0_2_a = {{1{fc1_n52_p4[27]}}, fc1_n52_p4};
-    assign fc1_n52_t0_2_b = {{1{fc1_n52_p5[27]}}, fc1_n52_p5};
-    assign fc1_n52_t0_2 = fc1_n52_t0_2_a + fc1_n52_t0_2_b;
-    assign fc1_n52_t0_3_a = {{1{fc1_n52_p6[21]}}, fc1_n52_p6};
-    assign fc1_n52_t0_3 = fc1_n52_t0_3_a + fc1_n52_p7;
-    assign fc1_n52_t0_4_a = {{1{fc1_n52_p8[24]}}, fc1_n52_p8};
-    assign fc1_n52_t0_4 = fc1_n52_t0_4_a + fc1_n52_p9;
-    assign fc1_n52_t0_5_b = {{2{fc1_n52_p11[23]}}, fc1_n52_p11};
-    assign fc1_n52_t0_5 = fc1_n52_p10 + fc1_n52_t0_5_b;
-    assign fc1_n52_t0_6_a = {{1{fc1_n52_p12[22]}}, fc1_n52_p12};
-    assign fc1_n52_t0_6_b = {{1{fc1_n52_p13[22]}}, fc1_n52_p13};
-    assign fc1_n52_t0_6 = fc1_n52_t0_6_a + fc1_n52_t0_6_b;
-    assign fc1_n52_t0_7_a = {{1{fc1_n52_p14[24]}}, fc1_n52_p14};
-    assign fc1_n52_t0_7_b = {{1{fc1_n52_p15[24]}}, fc1_n52_p15};
-    assign fc1_n52_t0_7 = fc1_n52_t0_7_a + fc1_n52_t0_7_b;
-    assign fc1_n52_t1_0_a = {{4{fc1_n52_t0_0[24]}}, fc1_n52_t0_0};
-    assign fc1_n52_t1_0 = fc1_n52_t1_0_a_d1 + fc1_n52_t0_1_d1;
-    assign fc1_n52_t1_1_b = {{6{fc1_n52_t0_3[22]}}, fc1_n52_t0_3};
-    assign fc1_n52_t1_1 = fc1_n52_t0_2_d1 + fc1_n52_t1_1_b_d1;
-    assign fc1_n52_t1_2_a = {{1{fc1_n52_t0_4[25]}}, fc1_n52_t0_4};
-    assign fc1_n52_t1_2_b = {{1{fc1_n52_t0_5[25]}}, fc1_n52_t0_5};
-    assign fc1_n52_t1_2 = fc1_n52_t1_2_a_d1 + fc1_n52_t1_2_b_d1;
-    assign fc1_n52_t1_3_a = {{2{fc1_n52_t0_6[23]}}, fc1_n52_t0_6};
-    assign fc1_n52_t1_3 = fc1_n52_t1_3_a_d1 + fc1_n52_t0_7_d1;
-    assign fc1_n52_t2_0_a = {{1{fc1_n52_t1_0[28]}}, fc1_n52_t1_0};
-    assign fc1_n52_t2_0_b = {{1{fc1_n52_t1_1[28]}}, fc1_n52_t1_1};
-    assign fc1_n52_t2_0 = fc1_n52_t2_0_a + fc1_n52_t2_0_b;
-    assign fc1_n52_t2_1_a = {{1{fc1_n52_t1_2[26]}}, fc1_n52_t1_2};
-    assign fc1_n52_t2_1_b = {{2{fc1_n52_t1_3[25]}}, fc1_n52_t1_3};
-    assign fc1_n52_t2_1 = fc1_n52_t2_1_a + fc1_n52_t2_1_b;
-    assign fc1_n52_t3_0_b = {{2{fc1_n52_t2_1[27]}}, fc1_n52_t2_1};
-    assign fc1_n52_t3_0 = fc1_n52_t2_0 + fc1_n52_t3_0_b;
-    assign fc1_n52_t4_0_b = {{9{fc1_n52_bias[20]}}, fc1_n52_bias};
-    assign fc1_n52_t4_0 = fc1_n52_t3_0 + fc1_n52_t4_0_b_d1;
-    assign fc1_n52_acc = fc1_n52_t4_0;
-    assign fc1_n52_y_fl = fc1_n52_acc[29:10];
-    assign fc1_n52_y_wrap = fc1_n52_y_fl[15:0];
-    assign fc1_w0_53 = 8'h69;
-    assign fc1_n53_p0_m = {{8{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_53[7]}}, fc1_w0_53};
-    assign fc1_n53_p0 = fc1_n53_p0_m[22:0];
-    assign fc1_w1_53 = 10'h251;
-    assign fc1_n53_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_53[9]}}, fc1_w1_53};
-    assign fc1_n53_p1 = fc1_n53_p1_m[24:0];
-    assign fc1_w2_53 = 7'h52;
-    assign fc1_n53_p2_m = {{7{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_53[6]}}, fc1_w2_53};
-    assign fc1_n53_p2 = fc1_n53_p2_m[21:0];
-    assign fc1_w3_53 = 9'h0f7;
-    assign fc1_n53_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_53[8]}}, fc1_w3_53};
-    assign fc1_n53_p3 = fc1_n53_p3_m[23:0];
-    assign fc1_w4_53 = 10'h16b;
-    assign fc1_n53_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_53[9]}}, fc1_w4_53};
-    assign fc1_n53_p4 = fc1_n53_p4_m[24:0];
-    assign fc1_w6_53 = 10'h168;
-    assign fc1_n53_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_53[9]}}, fc1_w6_53};
-    assign fc1_n53_p6 = fc1_n53_p6_m[24:0];
-    assign fc1_w7_53 = 10'h2c2;
-    assign fc1_n53_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_53[9]}}, fc1_w7_53};
-    assign fc1_n53_p7 = fc1_n53_p7_m[24:0];
-    assign fc1_w8_53 = 4'b1001;
-    assign fc1_n53_p8_m = {{4{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_53[3]}}, fc1_w8_53};
-    assign fc1_n53_p8 = fc1_n53_p8_m[18:0];
-    assign fc1_w9_53 = 10'h2a6;
-    assign fc1_n53_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_53[9]}}, fc1_w9_53};
-    assign fc1_n53_p9 = fc1_n53_p9_m[24:0];
-    assign fc1_w10_53 = 10'h2c8;
-    assign fc1_n53_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_53[9]}}, fc1_w10_53};
-    assign fc1_n53_p10 = fc1_n53_p10_m[24:0];
-    assign fc1_w11_53 = 10'h14a;
-    assign fc1_n53_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_53[9]}}, fc1_w11_53};
-    assign fc1_n53_p11 = fc1_n53_p11_m[24:0];
-    assign fc1_w12_53 = 10'h173;
-    assign fc1_n53_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_53[9]}}, fc1_w12_53};
-    assign fc1_n53_p12 = fc1_n53_p12_m[24:0];
-    assign fc1_w13_53 = 9'h151;
-    assign fc1_n53_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_53[8]}}, fc1_w13_53};
-    assign fc1_n53_p13 = fc1_n53_p13_m[23:0];
-    assign fc1_w14_53 = 7'h45;
-    assign fc1_n53_p14_m = {{7{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_53[6]}}, fc1_w14_53};
-    assign fc1_n53_p14 = fc1_n53_p14_m[21:0];
-    assign fc1_w15_53 = 10'h261;
-    assign fc1_n53_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_53[9]}}, fc1_w15_53};
-    assign fc1_n53_p15 = fc1_n53_p15_m[24:0];
-    assign fc1_n53_t0_0_a = {{3{fc1_n53_p0[22]}}, fc1_n53_p0};
-    assign fc1_n53_t0_0_b = {{1{fc1_n53_p1[24]}}, fc1_n53_p1};
-    assign fc1_n53_t0_0 = fc1_n53_t0_0_a + fc1_n53_t0_0_b;
-    assign fc1_n53_t0_1_a = {{3{fc1_n53_p2[21]}}, fc1_n53_p2};
-    assign fc1_n53_t0_1_b = {{1{fc1_n53_p3[23]}}, fc1_n53_p3};
-    assign fc1_n53_t0_1 = fc1_n53_t0_1_a + fc1_n53_t0_1_b;
-    assign fc1_n53_t0_2_a = {{1{fc1_n53_p4[24]}}, fc1_n53_p4};
-    assign fc1_n53_t0_2_b = {{1{fc1_n53_p6[24]}}, fc1_n53_p6};
-    assign fc1_n53_t0_2 = fc1_n53_t0_2_a + fc1_n53_t0_2_b;
-    assign fc1_n53_t0_3_b = {{6{fc1_n53_p8[18]}}, fc1_n53_p8};
-    assign fc1_n53_t0_3 = fc1_n53_p7 + fc1_n53_t0_3_b;
-    assign fc1_n53_t0_4_a = {{1{fc1_n53_p9[24]}}, fc1_n53_p9};
-    assign fc1_n53_t0_4_b = {{1{fc1_n53_p10[24]}}, fc1_n53_p10};
-    assign fc1_n53_t0_4 = fc1_n53_t0_4_a + fc1_n53_t0_4_b;
-    assign fc1_n53_t0_5_a = {{1{fc1_n53_p11[24]}}, fc1_n53_p11};
-    assign fc1_n53_t0_5_b = {{1{fc1_n53_p12[24]}}, fc1_n53_p12};
-    assign fc1_n53_t0_5 = fc1_n53_t0_5_a + fc1_n53_t0_5_b;
-    assign fc1_n53_t0_6_b = {{2{fc1_n53_p14[21]}}, fc1_n53_p14};
-    assign fc1_n53_t0_6 = fc1_n53_p13 + fc1_n53_t0_6_b;
-    assign fc1_n53_t1_0_b = {{1{fc1_n53_t0_1[24]}}, fc1_n53_t0_1};
-    assign fc1_n53_t1_0 = fc1_n53_t0_0_d1 + fc1_n53_t1_0_b_d1;
-    assign fc1_n53_t1_1_a = {{1{fc1_n53_t0_2[25]}}, fc1_n53_t0_2};
-    assign fc1_n53_t1_1_b = {{2{fc1_n53_t0_3[24]}}, fc1_n53_t0_3};
-    assign fc1_n53_t1_1 = fc1_n53_t1_1_a_d1 + fc1_n53_t1_1_b_d1;
-    assign fc1_n53_t1_2_a = {{1{fc1_n53_t0_4[25]}}, fc1_n53_t0_4};
-    assign fc1_n53_t1_2_b = {{1{fc1_n53_t0_5[25]}}, fc1_n53_t0_5};
-    assign fc1_n53_t1_2 = fc1_n53_t1_2_a_d1 + fc1_n53_t1_2_b_d1;
-    assign fc1_n53_t1_3_a = {{2{fc1_n53_t0_6[23]}}, fc1_n53_t0_6};
-    assign fc1_n53_t1_3_b = {{1{fc1_n53_p15[24]}}, fc1_n53_p15};
-    assign fc1_n53_t1_3 = fc1_n53_t1_3_a_d1 + fc1_n53_t1_3_b_d1;
-    assign fc1_n53_t2_0_a = {{1{fc1_n53_t1_0[25]}}, fc1_n53_t1_0};
-    assign fc1_n53_t2_0 = fc1_n53_t2_0_a + fc1_n53_t1_1;
-    assign fc1_n53_t2_1_b = {{1{fc1_n53_t1_3[25]}}, fc1_n53_t1_3};
-    assign fc1_n53_t2_1 = fc1_n53_t1_2 + fc1_n53_t2_1_b;
-    assign fc1_n53_t3_0_a = {{1{fc1_n53_t2_0[26]}}, fc1_n53_t2_0};
-    assign fc1_n53_t3_0_b = {{1{fc1_n53_t2_1[26]}}, fc1_n53_t2_1};
-    assign fc1_n53_t3_0 = fc1_n53_t3_0_a + fc1_n53_t3_0_b;
-    assign fc1_n53_acc = fc1_n53_t3_0;
-    assign fc1_n53_y_fl = fc1_n53_acc[27:10];
-    assign fc1_n53_y_wrap = fc1_n53_y_fl[15:0];
-    assign fc1_w0_54 = 9'h0c8;
-    assign fc1_n54_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_54[8]}}, fc1_w0_54};
-    assign fc1_n54_p0 = fc1_n54_p0_m[23:0];
-    assign fc1_w1_54 = 7'h5b;
-    assign fc1_n54_p1_m = {{7{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_54[6]}}, fc1_w1_54};
-    assign fc1_n54_p1 = fc1_n54_p1_m[21:0];
-    assign fc1_w2_54 = 12'h45d;
-    assign fc1_n54_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_54[11]}}, fc1_w2_54};
-    assign fc1_n54_p2 = fc1_n54_p2_m[26:0];
-    assign fc1_w3_54 = 13'h0816;
-    assign fc1_n54_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_54[12]}}, fc1_w3_54};
-    assign fc1_n54_p3 = fc1_n54_p3_m[27:0];
-    assign fc1_w4_54 = 12'h67b;
-    assign fc1_n54_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_54[11]}}, fc1_w4_54};
-    assign fc1_n54_p4 = fc1_n54_p4_m[26:0];
-    assign fc1_w5_54 = 12'h4fa;
-    assign fc1_n54_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_54[11]}}, fc1_w5_54};
-    assign fc1_n54_p5 = fc1_n54_p5_m[26:0];
-    assign fc1_w6_54 = 6'h2d;
-    assign fc1_n54_p6_m = {{6{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_54[5]}}, fc1_w6_54};
-    assign fc1_n54_p6 = fc1_n54_p6_m[20:0];
-    assign fc1_w7_54 = 6'h16;
-    assign fc1_n54_p7_m = {{6{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_54[5]}}, fc1_w7_54};
-    assign fc1_n54_p7 = fc1_n54_p7_m[20:0];
-    assign fc1_w8_54 = 10'h197;
-    assign fc1_n54_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_54[9]}}, fc1_w8_54};
-    assign fc1_n54_p8 = fc1_n54_p8_m[24:0];
-    assign fc1_w9_54 = 5'h0c;
-    assign fc1_n54_p9_m = {{5{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_54[4]}}, fc1_w9_54};
-    assign fc1_n54_p9 = fc1_n54_p9_m[19:0];
-    assign fc1_w10_54 = 10'h26a;
-    assign fc1_n54_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_54[9]}}, fc1_w10_54};
-    assign fc1_n54_p10 = fc1_n54_p10_m[24:0];
-    assign fc1_w11_54 = 9'h114;
-    assign fc1_n54_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_54[8]}}, fc1_w11_54};
-    assign fc1_n54_p11 = fc1_n54_p11_m[23:0];
-    assign fc1_w12_54 = 11'h5cb;
-    assign fc1_n54_p12_m = {{11{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_54[10]}}, fc1_w12_54};
-    assign fc1_n54_p12 = fc1_n54_p12_m[25:0];
-    assign fc1_w13_54 = 11'h274;
-    assign fc1_n54_p13_m = {{11{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_54[10]}}, fc1_w13_54};
-    assign fc1_n54_p13 = fc1_n54_p13_m[25:0];
-    assign fc1_w14_54 = 9'h0c1;
-    assign fc1_n54_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_54[8]}}, fc1_w14_54};
-    assign fc1_n54_p14 = fc1_n54_p14_m[23:0];
-    assign fc1_w15_54 = 6'h22;
-    assign fc1_n54_p15_m = {{6{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_54[5]}}, fc1_w15_54};
-    assign fc1_n54_p15 = fc1_n54_p15_m[20:0];
-    assign fc1_n54_bias = 21'h11fc00;
-    assign fc1_n54_t0_0_b = {{2{fc1_n54_p1[21]}}, fc1_n54_p1};
-    assign fc1_n54_t0_0 = fc1_n54_p0 + fc1_n54_t0_0_b;
-    assign fc1_n54_t0_1_a = {{1{fc1_n54_p2[26]}}, fc1_n54_p2};
-    assign fc1_n54_t0_1 = fc1_n54_t0_1_a + fc1_n54_p3;
-    assign fc1_n54_t0_2_a = {{1{fc1_n54_p4[26]}}, fc1_n54_p4};
-    assign fc1_n54_t0_2_b = {{1{fc1_n54_p5[26]}}, fc1_n54_p5};
-    assign fc1_n54_t0_2 = fc1_n54_t0_2_a + fc1_n54_t0_2_b;
-    assign fc1_n54_t0_3_a = {{1{fc1_n54_p6[20]}}, fc1_n54_p6};
-    assign fc1_n54_t0_3_b = {{1{fc1_n54_p7[20]}}, fc1_n54_p7};
-    assign fc1_n54_t0_3 = fc1_n54_t0_3_a + fc1_n54_t0_3_b;
-    assign fc1_n54_t0_4_b = {{5{fc1_n54_p9[19]}}, fc1_n54_p9};
-    assign fc1_n54_t0_4 = fc1_n54_p8 + fc1_n54_t0_4_b;
-    assign fc1_n54_t0_5_a = {{1{fc1_n54_p10[24]}}, fc1_n54_p10};
-    assign fc1_n54_t0_5_b = {{2{fc1_n54_p11[23]}}, fc1_n54_p11};
-    assign fc1_n54_t0_5 = fc1_n54_t0_5_a + fc1_n54_t0_5_b;
-    assign fc1_n54_t0_6_a = {{1{fc1_n54_p12[25]}}, fc1_n54_p12};
-    assign fc1_n54_t0_6_b = {{1{fc1_n54_p13[25]}}, fc1_n54_p13};
-    assign fc1_n54_t0_6 = fc1_n54_t0_6_a + fc1_n54_t0_6_b;
-    assign fc1_n54_t0_7_b = {{3{fc1_n54_p15[20]}}, fc1_n54_p15};
-    assign fc1_n54_t0_7 = fc1_n54_p14 + fc1_n54_t0_7_b;
-    assign fc1_n54_t1_0_a = {{4{fc1_n54_t0_0[23]}}, fc1_n54_t0_0};
-    assign fc1_n54_t1_0 = fc1_n54_t1_0_a_d1 + fc1_n54_t0_1_d1;
-    assign fc1_n54_t1_1_b = {{6{fc1_n54_t0_3[21]}}, fc1_n54_t0_3};
-    assign fc1_n54_t1_1 = fc1_n54_t0_2_d1 + fc1_n54_t1_1_b_d1;
-    assign fc1_n54_t1_2_a = {{2{fc1_n54_t0_4[24]}}, fc1_n54_t0_4};
-    assign fc1_n54_t1_2_b = {{1{fc1_n54_t0_5[25]}}, fc1_n54_t0_5};
-    assign fc1_n54_t1_2 = fc1_n54_t1_2_a_d1 + fc1_n54_t1_2_b_d1;
-    assign fc1_n54_t1_3_b = {{3{fc1_n54_t0_7[23]}}, fc1_n54_t0_7};
-    assign fc1_n54_t1_3 = fc1_n54_t0_6_d1 + fc1_n54_t1_3_b_d1;
-    assign fc1_n54_t2_0_a = {{1{fc1_n54_t1_0[27]}}, fc1_n54_t1_0};
-    assign fc1_n54_t2_0_b = {{1{fc1_n54_t1_1[27]}}, fc1_n54_t1_1};
-    assign fc1_n54_t2_0 = fc1_n54_t2_0_a + fc1_n54_t2_0_b;
-    assign fc1_n54_t2_1_a = {{1{fc1_n54_t1_2[26]}}, fc1_n54_t1_2};
-    assign fc1_n54_t2_1_b = {{1{fc1_n54_t1_3[26]}}, fc1_n54_t1_3};
-    assign fc1_n54_t2_1 = fc1_n54_t2_1_a + fc1_n54_t2_1_b;
-    assign fc1_n54_t3_0_a = {{1{fc1_n54_t2_0[28]}}, fc1_n54_t2_0};
-    assign fc1_n54_t3_0_b = {{2{fc1_n54_t2_1[27]}}, fc1_n54_t2_1};
-    assign fc1_n54_t3_0 = fc1_n54_t3_0_a + fc1_n54_t3_0_b;
-    assign fc1_n54_t4_0_b = {{9{fc1_n54_bias[20]}}, fc1_n54_bias};
-    assign fc1_n54_t4_0 = fc1_n54_t3_0 + fc1_n54_t4_0_b_d1;
-    assign fc1_n54_acc = fc1_n54_t4_0;
-    assign fc1_n54_y_fl = fc1_n54_acc[29:10];
-    assign fc1_n54_y_wrap = fc1_n54_y_fl[15:0];
-    assign fc1_n55_p0_sh = {fc1_in_0, 2'b00};
-    assign fc1_n55_p0_e = {{1{fc1_n55_p0_sh[17]}}, fc1_n55_p0_sh};
-    assign fc1_n55_p0_neg = -fc1_n55_p0_e;
-    assign fc1_w1_55 = 11'h4f3;
-    assign fc1_n55_p1_m = {{11{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_55[10]}}, fc1_w1_55};
-    assign fc1_n55_p1 = fc1_n55_p1_m[25:0];
-    assign fc1_w2_55 = 11'h5a9;
-    assign fc1_n55_p2_m = {{11{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_55[10]}}, fc1_w2_55};
-    assign fc1_n55_p2 = fc1_n55_p2_m[25:0];
-    assign fc1_w3_55 = 12'hb92;
-    assign fc1_n55_p3_m = {{12{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_55[11]}}, fc1_w3_55};
-    assign fc1_n55_p3 = fc1_n55_p3_m[26:0];
-    assign fc1_w4_55 = 9'h17c;
-    assign fc1_n55_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_55[8]}}, fc1_w4_55};
-    assign fc1_n55_p4 = fc1_n55_p4_m[23:0];
-    assign fc1_w5_55 = 12'h85d;
-    assign fc1_n55_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_55[11]}}, fc1_w5_55};
-    assign fc1_n55_p5 = fc1_n55_p5_m[26:0];
-    assign fc1_w6_55 = 10'h11e;
-    assign fc1_n55_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_55[9]}}, fc1_w6_55};
-    assign fc1_n55_p6 = fc1_n55_p6_m[24:0];
-    assign fc1_w7_55 = 10'h28a;
-    assign fc1_n55_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_55[9]}}, fc1_w7_55};
-    assign fc1_n55_p7 = fc1_n55_p7_m[24:0];
-    assign fc1_w8_55 = 10'h134;
-    assign fc1_n55_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_55[9]}}, fc1_w8_55};
-    assign fc1_n55_p8 = fc1_n55_p8_m[24:0];
-    assign fc1_w9_55 = 10'h2e9;
-    assign fc1_n55_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_55[9]}}, fc1_w9_55};
-    assign fc1_n55_p9 = fc1_n55_p9_m[24:0];
-    assign fc1_w10_55 = 11'h5b7;
-    assign fc1_n55_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_55[10]}}, fc1_w10_55};
-    assign fc1_n55_p10 = fc1_n55_p10_m[25:0];
-    assign fc1_w11_55 = 10'h2ed;
-    assign fc1_n55_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_55[9]}}, fc1_w11_55};
-    assign fc1_n55_p11 = fc1_n55_p11_m[24:0];
-    assign fc1_w12_55 = 10'h207;
-    assign fc1_n55_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_55[9]}}, fc1_w12_55};
-    assign fc1_n55_p12 = fc1_n55_p12_m[24:0];
-    assign fc1_w13_55 = 9'h08e;
-    assign fc1_n55_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_55[8]}}, fc1_w13_55};
-    assign fc1_n55_p13 = fc1_n55_p13_m[23:0];
-    assign fc1_w14_55 = 9'h09a;
-    assign fc1_n55_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_55[8]}}, fc1_w14_55};
-    assign fc1_n55_p14 = fc1_n55_p14_m[23:0];
-    assign fc1_w15_55 = 7'h33;
-    assign fc1_n55_p15_m = {{7{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_55[6]}}, fc1_w15_55};
-    assign fc1_n55_p15 = fc1_n55_p15_m[21:0];
-    assign fc1_n55_bias = 21'h136000;
-    assign fc1_n55_t0_0_a = {{7{fc1_n55_p0_neg[18]}}, fc1_n55_p0_neg};
-    assign fc1_n55_t0_0 = fc1_n55_t0_0_a + fc1_n55_p1;
-    assign fc1_n55_t0_1_a = {{1{fc1_n55_p2[25]}}, fc1_n55_p2};
-    assign fc1_n55_t0_1 = fc1_n55_t0_1_a + fc1_n55_p3;
-    assign fc1_n55_t0_2_a = {{4{fc1_n55_p4[23]}}, fc1_n55_p4};
-    assign fc1_n55_t0_2_b = {{1{fc1_n55_p5[26]}}, fc1_n55_p5};
-    assign fc1_n55_t0_2 = fc1_n55_t0_2_a + fc1_n55_t0_2_b;
-    assign fc1_n55_t0_3_a = {{1{fc1_n55_p6[24]}}, fc1_n55_p6};
-    assign fc1_n55_t0_3_b = {{1{fc1_n55_p7[24]}}, fc1_n55_p7};
-    assign fc1_n55_t0_3 = fc1_n55_t0_3_a + fc1_n55_t0_3_b;
-    assign fc1_n55_t0_4_a = {{1{fc1_n55_p8[24]}}, fc1_n55_p8};
-    assign fc1_n55_t0_4_b = {{1{fc1_n55_p9[24]}}, fc1_n55_p9};
-    assign fc1_n55_t0_4 = fc1_n55_t0_4_a + fc1_n55_t0_4_b;
-    assign fc1_n55_t0_5_b = {{1{fc1_n55_p11[24]}}, fc1_n55_p11};
-    assign fc1_n55_t0_5 = fc1_n55_p10 + fc1_n55_t0_5_b;
-    assign fc1_n55_t0_6_a = {{1{fc1_n55_p12[24]}}, fc1_n55_p12};
-    assign fc1_n55_t0_6_b = {{2{fc1_n55_p13[23]}}, fc1_n55_p13};
-    assign fc1_n55_t0_6 = fc1_n55_t0_6_a + fc1_n55_t0_6_b;
-    assign fc1_n55_t0_7_b = {{2{fc1_n55_p15[21]}}, fc1_n55_p15};
-    assign fc1_n55_t0_7 = fc1_n55_p14 + fc1_n55_t0_7_b;
-    assign fc1_n55_t1_0_a = {{2{fc1_n55_t0_0[25]}}, fc1_n55_t0_0};
-    assign fc1_n55_t1_0_b = {{1{fc1_n55_t0_1[26]}}, fc1_n55_t0_1};
-    assign fc1_n55_t1_0 = fc1_n55_t1_0_a_d1 + fc1_n55_t1_0_b_d1;
-    assign fc1_n55_t1_1_b = {{2{fc1_n55_t0_3[25]}}, fc1_n55_t0_3};
-    assign fc1_n55_t1_1 = fc1_n55_t0_2_d1 + fc1_n55_t1_1_b_d1;
-    assign fc1_n55_t1_2_a = {{1{fc1_n55_t0_4[25]}}, fc1_n55_t0_4};
-    assign fc1_n55_t1_2_b = {{1{fc1_n55_t0_5[25]}}, fc1_n55_t0_5};
-    assign fc1_n55_t1_2 = fc1_n55_t1_2_a_d1 + fc1_n55_t1_2_b_d1;
-    assign fc1_n55_t1_3_b = {{2{fc1_n55_t0_7[23]}}, fc1_n55_t0_7};
-    assign fc1_n55_t1_3 = fc1_n55_t0_6_d1 + fc1_n55_t1_3_b_d1;
-    assign fc1_n55_t2_0_a = {{1{fc1_n55_t1_0[27]}}, fc1_n55_t1_0};
-    assign fc1_n55_t2_0_b = {{1{fc1_n55_t1_1[27]}}, fc1_n55_t1_1};
-    assign fc1_n55_t2_0 = fc1_n55_t2_0_a + fc1_n55_t2_0_b;
-    assign fc1_n55_t2_1_a = {{1{fc1_n55_t1_2[26]}}, fc1_n55_t1_2};
-    assign fc1_n55_t2_1_b = {{2{fc1_n55_t1_3[25]}}, fc1_n55_t1_3};
-    assign fc1_n55_t2_1 = fc1_n55_t2_1_a + fc1_n55_t2_1_b;
-    assign fc1_n55_t3_0_b = {{1{fc1_n55_t2_1[27]}}, fc1_n55_t2_1};
-    assign fc1_n55_t3_0 = fc1_n55_t2_0 + fc1_n55_t3_0_b;
-    assign fc1_n55_t4_0_b = {{8{fc1_n55_bias[20]}}, fc1_n55_bias};
-    assign fc1_n55_t4_0 = fc1_n55_t3_0 + fc1_n55_t4_0_b_d1;
-    assign fc1_n55_acc = fc1_n55_t4_0;
-    assign fc1_n55_y_fl = fc1_n55_acc[28:10];
-    assign fc1_n55_y_wrap = fc1_n55_y_fl[15:0];
-    assign fc1_w0_56 = 10'h236;
-    assign fc1_n56_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_56[9]}}, fc1_w0_56};
-    assign fc1_n56_p0 = fc1_n56_p0_m[24:0];
-    assign fc1_w1_56 = 10'h238;
-    assign fc1_n56_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_56[9]}}, fc1_w1_56};
-    assign fc1_n56_p1 = fc1_n56_p1_m[24:0];
-    assign fc1_w2_56 = 9'h14a;
-    assign fc1_n56_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_56[8]}}, fc1_w2_56};
-    assign fc1_n56_p2 = fc1_n56_p2_m[23:0];
-    assign fc1_w3_56 = 10'h108;
-    assign fc1_n56_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_56[9]}}, fc1_w3_56};
-    assign fc1_n56_p3 = fc1_n56_p3_m[24:0];
-    assign fc1_w4_56 = 10'h2f7;
-    assign fc1_n56_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_56[9]}}, fc1_w4_56};
-    assign fc1_n56_p4 = fc1_n56_p4_m[24:0];
-    assign fc1_w5_56 = 10'h29a;
-    assign fc1_n56_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_56[9]}}, fc1_w5_56};
-    assign fc1_n56_p5 = fc1_n56_p5_m[24:0];
-    assign fc1_w6_56 = 10'h17f;
-    assign fc1_n56_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_56[9]}}, fc1_w6_56};
-    assign fc1_n56_p6 = fc1_n56_p6_m[24:0];
-    assign fc1_w7_56 = 9'h0e7;
-    assign fc1_n56_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_56[8]}}, fc1_w7_56};
-    assign fc1_n56_p7 = fc1_n56_p7_m[23:0];
-    assign fc1_w8_56 = 9'h09d;
-    assign fc1_n56_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_56[8]}}, fc1_w8_56};
-    assign fc1_n56_p8 = fc1_n56_p8_m[23:0];
-    assign fc1_w9_56 = 9'h0d8;
-    assign fc1_n56_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_56[8]}}, fc1_w9_56};
-    assign fc1_n56_p9 = fc1_n56_p9_m[23:0];
-    assign fc1_w10_56 = 10'h126;
-    assign fc1_n56_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_56[9]}}, fc1_w10_56};
-    assign fc1_n56_p10 = fc1_n56_p10_m[24:0];
-    assign fc1_w11_56 = 9'h084;
-    assign fc1_n56_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_56[8]}}, fc1_w11_56};
-    assign fc1_n56_p11 = fc1_n56_p11_m[23:0];
-    assign fc1_w12_56 = 9'h0ce;
-    assign fc1_n56_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_56[8]}}, fc1_w12_56};
-    assign fc1_n56_p12 = fc1_n56_p12_m[23:0];
-    assign fc1_w13_56 = 10'h10b;
-    assign fc1_n56_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_56[9]}}, fc1_w13_56};
-    assign fc1_n56_p13 = fc1_n56_p13_m[24:0];
-    assign fc1_w14_56 = 9'h178;
-    assign fc1_n56_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_56[8]}}, fc1_w14_56};
-    assign fc1_n56_p14 = fc1_n56_p14_m[23:0];
-    assign fc1_w15_56 = 9'h163;
-    assign fc1_n56_p15_m = {{9{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_56[8]}}, fc1_w15_56};
-    assign fc1_n56_p15 = fc1_n56_p15_m[23:0];
-    assign fc1_n56_bias = 16'h6000;
-    assign fc1_n56_t0_0_a = {{1{fc1_n56_p0[24]}}, fc1_n56_p0};
-    assign fc1_n56_t0_0_b = {{1{fc1_n56_p1[24]}}, fc1_n56_p1};
-    assign fc1_n56_t0_0 = fc1_n56_t0_0_a + fc1_n56_t0_0_b;
-    assign fc1_n56_t0_1_a = {{1{fc1_n56_p2[23]}}, fc1_n56_p2};
-    assign fc1_n56_t0_1 = fc1_n56_t0_1_a + fc1_n56_p3;
-    assign fc1_n56_t0_2_a = {{1{fc1_n56_p4[24]}}, fc1_n56_p4};
-    assign fc1_n56_t0_2_b = {{1{fc1_n56_p5[24]}}, fc1_n56_p5};
-    assign fc1_n56_t0_2 = fc1_n56_t0_2_a + fc1_n56_t0_2_b;
-    assign fc1_n56_t0_3_a = {{1{fc1_n56_p6[24]}}, fc1_n56_p6};
-    assign fc1_n56_t0_3_b = {{2{fc1_n56_p7[23]}}, fc1_n56_p7};
-    assign fc1_n56_t0_3 = fc1_n56_t0_3_a + fc1_n56_t0_3_b;
-    assign fc1_n56_t0_4_a = {{1{fc1_n56_p8[23]}}, fc1_n56_p8};
-    assign fc1_n56_t0_4_b = {{1{fc1_n56_p9[23]}}, fc1_n56_p9};
-    assign fc1_n56_t0_4 = fc1_n56_t0_4_a + fc1_n56_t0_4_b;
-    assign fc1_n56_t0_5_b = {{1{fc1_n56_p11[23]}}, fc1_n56_p11};
-    assign fc1_n56_t0_5 = fc1_n56_p10 + fc1_n56_t0_5_b;
-    assign fc1_n56_t0_6_a = {{1{fc1_n56_p12[23]}}, fc1_n56_p12};
-    assign fc1_n56_t0_6 = fc1_n56_t0_6_a + fc1_n56_p13;
-    assign fc1_n56_t0_7_a = {{1{fc1_n56_p14[23]}}, fc1_n56_p14};
-    assign fc1_n56_t0_7_b = {{1{fc1_n56_p15[23]}}, fc1_n56_p15};
-    assign fc1_n56_t0_7 = fc1_n56_t0_7_a + fc1_n56_t0_7_b;
-    assign fc1_n56_t1_0_a = {{1{fc1_n56_t0_0[25]}}, fc1_n56_t0_0};
-    assign fc1_n56_t1_0_b = {{2{fc1_n56_t0_1[24]}}, fc1_n56_t0_1};
-    assign fc1_n56_t1_0 = fc1_n56_t1_0_a_d1 + fc1_n56_t1_0_b_d1;
-    assign fc1_n56_t1_1_a = {{1{fc1_n56_t0_2[25]}}, fc1_n56_t0_2};
-    assign fc1_n56_t1_1_b = {{1{fc1_n56_t0_3[25]}}, fc1_n56_t0_3};
-    assign fc1_n56_t1_1 = fc1_n56_t1_1_a_d1 + fc1_n56_t1_1_b_d1;
-    assign fc1_n56_t1_2_a = {{1{fc1_n56_t0_4[24]}}, fc1_n56_t0_4};
-    assign fc1_n56_t1_2_b = {{1{fc1_n56_t0_5[24]}}, fc1_n56_t0_5};
-    assign fc1_n56_t1_2 = fc1_n56_t1_2_a_d1 + fc1_n56_t1_2_b_d1;
-    assign fc1_n56_t1_3_a = {{1{fc1_n56_t0_6[24]}}, fc1_n56_t0_6};
-    assign fc1_n56_t1_3_b = {{1{fc1_n56_t0_7[24]}}, fc1_n56_t0_7};
-    assign fc1_n56_t1_3 = fc1_n56_t1_3_a_d1 + fc1_n56_t1_3_b_d1;
-    assign fc1_n56_t2_0_a = {{1{fc1_n56_t1_0[26]}}, fc1_n56_t1_0};
-    assign fc1_n56_t2_0_b = {{1{fc1_n56_t1_1[26]}}, fc1_n56_t1_1};
-    assign fc1_n56_t2_0 = fc1_n56_t2_0_a + fc1_n56_t2_0_b;
-    assign fc1_n56_t2_1_a = {{1{fc1_n56_t1_2[25]}}, fc1_n56_t1_2};
-    assign fc1_n56_t2_1_b = {{1{fc1_n56_t1_3[25]}}, fc1_n56_t1_3};
-    assign fc1_n56_t2_1 = fc1_n56_t2_1_a + fc1_n56_t2_1_b;
-    assign fc1_n56_t3_0_a = {{1{fc1_n56_t2_0[27]}}, fc1_n56_t2_0};
-    assign fc1_n56_t3_0_b = {{2{fc1_n56_t2_1[26]}}, fc1_n56_t2_1};
-    assign fc1_n56_t3_0 = fc1_n56_t3_0_a + fc1_n56_t3_0_b;
-    assign fc1_n56_t4_0_b = {{13{fc1_n56_bias[15]}}, fc1_n56_bias};
-    assign fc1_n56_t4_0 = fc1_n56_t3_0 + fc1_n56_t4_0_b_d1;
-    assign fc1_n56_acc = fc1_n56_t4_0;
-    assign fc1_n56_y_fl = fc1_n56_acc[28:10];
-    assign fc1_n56_y_wrap = fc1_n56_y_fl[15:0];
-    assign fc1_w0_57 = 5'h0e;
-    assign fc1_n57_p0_m = {{5{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_57[4]}}, fc1_w0_57};
-    assign fc1_n57_p0 = fc1_n57_p0_m[19:0];
-    assign fc1_w1_57 = 10'h1a8;
-    assign fc1_n57_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_57[9]}}, fc1_w1_57};
-    assign fc1_n57_p1 = fc1_n57_p1_m[24:0];
-    assign fc1_w2_57 = 10'h11b;
-    assign fc1_n57_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_57[9]}}, fc1_w2_57};
-    assign fc1_n57_p2 = fc1_n57_p2_m[24:0];
-    assign fc1_w3_57 = 10'h2db;
-    assign fc1_n57_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_57[9]}}, fc1_w3_57};
-    assign fc1_n57_p3 = fc1_n57_p3_m[24:0];
-    assign fc1_w4_57 = 10'h184;
-    assign fc1_n57_p4_m = {{10{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_57[9]}}, fc1_w4_57};
-    assign fc1_n57_p4 = fc1_n57_p4_m[24:0];
-    assign fc1_w5_57 = 9'h115;
-    assign fc1_n57_p5_m = {{9{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_57[8]}}, fc1_w5_57};
-    assign fc1_n57_p5 = fc1_n57_p5_m[23:0];
-    assign fc1_w6_57 = 9'h146;
-    assign fc1_n57_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_57[8]}}, fc1_w6_57};
-    assign fc1_n57_p6 = fc1_n57_p6_m[23:0];
-    assign fc1_w7_57 = 10'h263;
-    assign fc1_n57_p7_m = {{10{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_57[9]}}, fc1_w7_57};
-    assign fc1_n57_p7 = fc1_n57_p7_m[24:0];
-    assign fc1_w8_57 = 6'h17;
-    assign fc1_n57_p8_m = {{6{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_57[5]}}, fc1_w8_57};
-    assign fc1_n57_p8 = fc1_n57_p8_m[20:0];
-    assign fc1_w9_57 = 10'h2eb;
-    assign fc1_n57_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_57[9]}}, fc1_w9_57};
-    assign fc1_n57_p9 = fc1_n57_p9_m[24:0];
-    assign fc1_w10_57 = 10'h285;
-    assign fc1_n57_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_57[9]}}, fc1_w10_57};
-    assign fc1_n57_p10 = fc1_n57_p10_m[24:0];
-    assign fc1_w11_57 = 6'h2a;
-    assign fc1_n57_p11_m = {{6{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_57[5]}}, fc1_w11_57};
-    assign fc1_n57_p11 = fc1_n57_p11_m[20:0];
-    assign fc1_w12_57 = 10'h27b;
-    assign fc1_n57_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_57[9]}}, fc1_w12_57};
-    assign fc1_n57_p12 = fc1_n57_p12_m[24:0];
-    assign fc1_w13_57 = 10'h25f;
-    assign fc1_n57_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_57[9]}}, fc1_w13_57};
-    assign fc1_n57_p13 = fc1_n57_p13_m[24:0];
-    assign fc1_w14_57 = 10'h29b;
-    assign fc1_n57_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_57[9]}}, fc1_w14_57};
-    assign fc1_n57_p14 = fc1_n57_p14_m[24:0];
-    assign fc1_w15_57 = 7'h4e;
-    assign fc1_n57_p15_m = {{7{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_57[6]}}, fc1_w15_57};
-    assign fc1_n57_p15 = fc1_n57_p15_m[21:0];
-    assign fc1_n57_t0_0_a = {{5{fc1_n57_p0[19]}}, fc1_n57_p0};
-    assign fc1_n57_t0_0 = fc1_n57_t0_0_a + fc1_n57_p1;
-    assign fc1_n57_t0_1_a = {{1{fc1_n57_p2[24]}}, fc1_n57_p2};
-    assign fc1_n57_t0_1_b = {{1{fc1_n57_p3[24]}}, fc1_n57_p3};
-    assign fc1_n57_t0_1 = fc1_n57_t0_1_a + fc1_n57_t0_1_b;
-    assign fc1_n57_t0_2_a = {{1{fc1_n57_p4[24]}}, fc1_n57_p4};
-    assign fc1_n57_t0_2_b = {{2{fc1_n57_p5[23]}}, fc1_n57_p5};
-    assign fc1_n57_t0_2 = fc1_n57_t0_2_a + fc1_n57_t0_2_b;
-    assign fc1_n57_t0_3_a = {{2{fc1_n57_p6[23]}}, fc1_n57_p6};
-    assign fc1_n57_t0_3_b = {{1{fc1_n57_p7[24]}}, fc1_n57_p7};
-    assign fc1_n57_t0_3 = fc1_n57_t0_3_a + fc1_n57_t0_3_b;
-    assign fc1_n57_t0_4_a = {{4{fc1_n57_p8[20]}}, fc1_n57_p8};
-    assign fc1_n57_t0_4 = fc1_n57_t0_4_a + fc1_n57_p9;
-    assign fc1_n57_t0_5_b = {{4{fc1_n57_p11[20]}}, fc1_n57_p11};
-    assign fc1_n57_t0_5 = fc1_n57_p10 + fc1_n57_t0_5_b;
-    assign fc1_n57_t0_6_a = {{1{fc1_n57_p12[24]}}, fc1_n57_p12};
-    assign fc1_n57_t0_6_b = {{1{fc1_n57_p13[24]}}, fc1_n57_p13};
-    assign fc1_n57_t0_6 = fc1_n57_t0_6_a + fc1_n57_t0_6_b;
-    assign fc1_n57_t0_7_b = {{3{fc1_n57_p15[21]}}, fc1_n57_p15};
-    assign fc1_n57_t0_7 = fc1_n57_p14 + fc1_n57_t0_7_b;
-    assign fc1_n57_t1_0_a = {{1{fc1_n57_t0_0[24]}}, fc1_n57_t0_0};
-    assign fc1_n57_t1_0 = fc1_n57_t1_0_a_d1 + fc1_n57_t0_1_d1;
-    assign fc1_n57_t1_1_a = {{1{fc1_n57_t0_2[25]}}, fc1_n57_t0_2};
-    assign fc1_n57_t1_1_b = {{1{fc1_n57_t0_3[25]}}, fc1_n57_t0_3};
-    assign fc1_n57_t1_1 = fc1_n57_t1_1_a_d1 + fc1_n57_t1_1_b_d1;
-    assign fc1_n57_t1_2_a = {{1{fc1_n57_t0_4[24]}}, fc1_n57_t0_4};
-    assign fc1_n57_t1_2_b = {{1{fc1_n57_t0_5[24]}}, fc1_n57_t0_5};
-    assign fc1_n57_t1_2 = fc1_n57_t1_2_a_d1 + fc1_n57_t1_2_b_d1;
-    assign fc1_n57_t1_3_a = {{1{fc1_n57_t0_6[25]}}, fc1_n57_t0_6};
-    assign fc1_n57_t1_3_b = {{2{fc1_n57_t0_7[24]}}, fc1_n57_t0_7};
-    assign fc1_n57_t1_3 = fc1_n57_t1_3_a_d1 + fc1_n57_t1_3_b_d1;
-    assign fc1_n57_t2_0_a = {{2{fc1_n57_t1_0[25]}}, fc1_n57_t1_0};
-    assign fc1_n57_t2_0_b = {{1{fc1_n57_t1_1[26]}}, fc1_n57_t1_1};
-    assign fc1_n57_t2_0 = fc1_n57_t2_0_a + fc1_n57_t2_0_b;
-    assign fc1_n57_t2_1_a = {{1{fc1_n57_t1_2[25]}}, fc1_n57_t1_2};
-    assign fc1_n57_t2_1 = fc1_n57_t2_1_a + fc1_n57_t1_3;
-    assign fc1_n57_t3_0_a = {{1{fc1_n57_t2_0[27]}}, fc1_n57_t2_0};
-    assign fc1_n57_t3_0_b = {{2{fc1_n57_t2_1[26]}}, fc1_n57_t2_1};
-    assign fc1_n57_t3_0 = fc1_n57_t3_0_a + fc1_n57_t3_0_b;
-    assign fc1_n57_acc = fc1_n57_t3_0;
-    assign fc1_n57_y_fl = fc1_n57_acc[28:10];
-    assign fc1_n57_y_wrap = fc1_n57_y_fl[15:0];
-    assign fc1_w0_58 = 10'h1b5;
-    assign fc1_n58_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_58[9]}}, fc1_w0_58};
-    assign fc1_n58_p0 = fc1_n58_p0_m[24:0];
-    assign fc1_w1_58 = 7'h4e;
-    assign fc1_n58_p1_m = {{7{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_58[6]}}, fc1_w1_58};
-    assign fc1_n58_p1 = fc1_n58_p1_m[21:0];
-    assign fc1_w2_58 = 9'h0c8;
-    assign fc1_n58_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_58[8]}}, fc1_w2_58};
-    assign fc1_n58_p2 = fc1_n58_p2_m[23:0];
-    assign fc1_w3_58 = 9'h0fd;
-    assign fc1_n58_p3_m = {{9{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_58[8]}}, fc1_w3_58};
-    assign fc1_n58_p3 = fc1_n58_p3_m[23:0];
-    assign fc1_w4_58 = 9'h0cc;
-    assign fc1_n58_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_58[8]}}, fc1_w4_58};
-    assign fc1_n58_p4 = fc1_n58_p4_m[23:0];
-    assign fc1_w5_58 = 7'h5d;
-    assign fc1_n58_p5_m = {{7{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_58[6]}}, fc1_w5_58};
-    assign fc1_n58_p5 = fc1_n58_p5_m[21:0];
-    assign fc1_w6_58 = 9'h0c7;
-    assign fc1_n58_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_58[8]}}, fc1_w6_58};
-    assign fc1_n58_p6 = fc1_n58_p6_m[23:0];
-    assign fc1_w7_58 = 9'h145;
-    assign fc1_n58_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_58[8]}}, fc1_w7_58};
-    assign fc1_n58_p7 = fc1_n58_p7_m[23:0];
-    assign fc1_w8_58 = 9'h0cf;
-    assign fc1_n58_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_58[8]}}, fc1_w8_58};
-    assign fc1_n58_p8 = fc1_n58_p8_m[23:0];
-    assign fc1_w9_58 = 7'h3e;
-    assign fc1_n58_p9_m = {{7{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_58[6]}}, fc1_w9_58};
-    assign fc1_n58_p9 = fc1_n58_p9_m[21:0];
-    assign fc1_w10_58 = 7'h29;
-    assign fc1_n58_p10_m = {{7{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_58[6]}}, fc1_w10_58};
-    assign fc1_n58_p10 = fc1_n58_p10_m[21:0];
-    assign fc1_w11_58 = 10'h148;
-    assign fc1_n58_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_58[9]}}, fc1_w11_58};
-    assign fc1_n58_p11 = fc1_n58_p11_m[24:0];
-    assign fc1_w12_58 = 9'h0ec;
-    assign fc1_n58_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_58[8]}}, fc1_w12_58};
-    assign fc1_n58_p12 = fc1_n58_p12_m[23:0];
-    assign fc1_w13_58 = 10'h12c;
-    assign fc1_n58_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_58[9]}}, fc1_w13_58};
-    assign fc1_n58_p13 = fc1_n58_p13_m[24:0];
-    assign fc1_w14_58 = 9'h13f;
-    assign fc1_n58_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_58[8]}}, fc1_w14_58};
-    assign fc1_n58_p14 = fc1_n58_p14_m[23:0];
-    assign fc1_w15_58 = 10'h2f1;
-    assign fc1_n58_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_58[9]}}, fc1_w15_58};
-    assign fc1_n58_p15 = fc1_n58_p15_m[24:0];
-    assign fc1_n58_t0_0_b = {{3{fc1_n58_p1[21]}}, fc1_n58_p1};
-    assign fc1_n58_t0_0 = fc1_n58_p0 + fc1_n58_t0_0_b;
-    assign fc1_n58_t0_1_a = {{1{fc1_n58_p2[23]}}, fc1_n58_p2};
-    assign fc1_n58_t0_1_b = {{1{fc1_n58_p3[23]}}, fc1_n58_p3};
-    assign fc1_n58_t0_1 = fc1_n58_t0_1_a + fc1_n58_t0_1_b;
-    assign fc1_n58_t0_2_b = {{2{fc1_n58_p5[21]}}, fc1_n58_p5};
-    assign fc1_n58_t0_2 = fc1_n58_p4 + fc1_n58_t0_2_b;
-    assign fc1_n58_t0_3_a = {{1{fc1_n58_p6[23]}}, fc1_n58_p6};
-    assign fc1_n58_t0_3_b = {{1{fc1_n58_p7[23]}}, fc1_n58_p7};
-    assign fc1_n58_t0_3 = fc1_n58_t0_3_a + fc1_n58_t0_3_b;
-    assign fc1_n58_t0_4_a = {{1{fc1_n58_p8[23]}}, fc1_n58_p8};
-    assign fc1_n58_t0_4_b = {{3{fc1_n58_p9[21]}}, fc1_n58_p9};
-    assign fc1_n58_t0_4 = fc1_n58_t0_4_a + fc1_n58_t0_4_b;
-    assign fc1_n58_t0_5_a = {{3{fc1_n58_p10[21]}}, fc1_n58_p10};
-    assign fc1_n58_t0_5 = fc1_n58_t0_5_a + fc1_n58_p11;
-    assign fc1_n58_t0_6_a = {{2{fc1_n58_p12[23]}}, fc1_n58_p12};
-    assign fc1_n58_t0_6_b = {{1{fc1_n58_p13[24]}}, fc1_n58_p13};
-    assign fc1_n58_t0_6 = fc1_n58_t0_6_a + fc1_n58_t0_6_b;
-    assign fc1_n58_t0_7_a = {{1{fc1_n58_p14[23]}}, fc1_n58_p14};
-    assign fc1_n58_t0_7 = fc1_n58_t0_7_a + fc1_n58_p15;
-    assign fc1_n58_t1_0_a = {{1{fc1_n58_t0_0[24]}}, fc1_n58_t0_0};
-    assign fc1_n58_t1_0_b = {{1{fc1_n58_t0_1[24]}}, fc1_n58_t0_1};
-    assign fc1_n58_t1_0 = fc1_n58_t1_0_a_d1 + fc1_n58_t1_0_b_d1;
-    assign fc1_n58_t1_1_a = {{2{fc1_n58_t0_2[23]}}, fc1_n58_t0_2};
-    assign fc1_n58_t1_1_b = {{1{fc1_n58_t0_3[24]}}, fc1_n58_t0_3};
-    assign fc1_n58_t1_1 = fc1_n58_t1_1_a_d1 + fc1_n58_t1_1_b_d1;
-    assign fc1_n58_t1_2_a = {{1{fc1_n58_t0_4[24]}}, fc1_n58_t0_4};
-    assign fc1_n58_t1_2_b = {{1{fc1_n58_t0_5[24]}}, fc1_n58_t0_5};
-    assign fc1_n58_t1_2 = fc1_n58_t1_2_a_d1 + fc1_n58_t1_2_b_d1;
-    assign fc1_n58_t1_3_b = {{1{fc1_n58_t0_7[24]}}, fc1_n58_t0_7};
-    assign fc1_n58_t1_3 = fc1_n58_t0_6_d1 + fc1_n58_t1_3_b_d1;
-    assign fc1_n58_t2_0_a = {{1{fc1_n58_t1_0[25]}}, fc1_n58_t1_0};
-    assign fc1_n58_t2_0_b = {{1{fc1_n58_t1_1[25]}}, fc1_n58_t1_1};
-    assign fc1_n58_t2_0 = fc1_n58_t2_0_a + fc1_n58_t2_0_b;
-    assign fc1_n58_t2_1_a = {{1{fc1_n58_t1_2[25]}}, fc1_n58_t1_2};
-    assign fc1_n58_t2_1_b = {{1{fc1_n58_t1_3[25]}}, fc1_n58_t1_3};
-    assign fc1_n58_t2_1 = fc1_n58_t2_1_a + fc1_n58_t2_1_b;
-    assign fc1_n58_t3_0_a = {{1{fc1_n58_t2_0[26]}}, fc1_n58_t2_0};
-    assign fc1_n58_t3_0_b = {{1{fc1_n58_t2_1[26]}}, fc1_n58_t2_1};
-    assign fc1_n58_t3_0 = fc1_n58_t3_0_a + fc1_n58_t3_0_b;
-    assign fc1_n58_acc = fc1_n58_t3_0;
-    assign fc1_n58_y_fl = fc1_n58_acc[27:10];
-    assign fc1_n58_y_wrap = fc1_n58_y_fl[15:0];
-    assign fc1_w0_59 = 10'h2d7;
-    assign fc1_n59_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_59[9]}}, fc1_w0_59};
-    assign fc1_n59_p0 = fc1_n59_p0_m[24:0];
-    assign fc1_w1_59 = 10'h142;
-    assign fc1_n59_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_59[9]}}, fc1_w1_59};
-    assign fc1_n59_p1 = fc1_n59_p1_m[24:0];
-    assign fc1_w2_59 = 10'h249;
-    assign fc1_n59_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_59[9]}}, fc1_w2_59};
-    assign fc1_n59_p2 = fc1_n59_p2_m[24:0];
-    assign fc1_w3_59 = 10'h248;
-    assign fc1_n59_p3_m = {{10{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_59[9]}}, fc1_w3_59};
-    assign fc1_n59_p3 = fc1_n59_p3_m[24:0];
-    assign fc1_w4_59 = 8'h81;
-    assign fc1_n59_p4_m = {{8{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_59[7]}}, fc1_w4_59};
-    assign fc1_n59_p4 = fc1_n59_p4_m[22:0];
-    assign fc1_w5_59 = 10'h260;
-    assign fc1_n59_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_59[9]}}, fc1_w5_59};
-    assign fc1_n59_p5 = fc1_n59_p5_m[24:0];
-    assign fc1_w6_59 = 9'h0fd;
-    assign fc1_n59_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_59[8]}}, fc1_w6_59};
-    assign fc1_n59_p6 = fc1_n59_p6_m[23:0];
-    assign fc1_w7_59 = 9'h09d;
-    assign fc1_n59_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_59[8]}}, fc1_w7_59};
-    assign fc1_n59_p7 = fc1_n59_p7_m[23:0];
-    assign fc1_w8_59 = 9'h126;
-    assign fc1_n59_p8_m = {{9{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_59[8]}}, fc1_w8_59};
-    assign fc1_n59_p8 = fc1_n59_p8_m[23:0];
-    assign fc1_w9_59 = 10'h2f9;
-    assign fc1_n59_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_59[9]}}, fc1_w9_59};
-    assign fc1_n59_p9 = fc1_n59_p9_m[24:0];
-    assign fc1_w10_59 = 10'h18c;
-    assign fc1_n59_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_59[9]}}, fc1_w10_59};
-    assign fc1_n59_p10 = fc1_n59_p10_m[24:0];
-    assign fc1_w11_59 = 10'h130;
-    assign fc1_n59_p11_m = {{10{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_59[9]}}, fc1_w11_59};
-    assign fc1_n59_p11 = fc1_n59_p11_m[24:0];
-    assign fc1_w12_59 = 9'h168;
-    assign fc1_n59_p12_m = {{9{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_59[8]}}, fc1_w12_59};
-    assign fc1_n59_p12 = fc1_n59_p12_m[23:0];
-    assign fc1_w13_59 = 10'h194;
-    assign fc1_n59_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_59[9]}}, fc1_w13_59};
-    assign fc1_n59_p13 = fc1_n59_p13_m[24:0];
-    assign fc1_w14_59 = 9'h124;
-    assign fc1_n59_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_59[8]}}, fc1_w14_59};
-    assign fc1_n59_p14 = fc1_n59_p14_m[23:0];
-    assign fc1_w15_59 = 8'ha2;
-    assign fc1_n59_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_59[7]}}, fc1_w15_59};
-    assign fc1_n59_p15 = fc1_n59_p15_m[22:0];
-    assign fc1_n59_t0_0_a = {{1{fc1_n59_p0[24]}}, fc1_n59_p0};
-    assign fc1_n59_t0_0_b = {{1{fc1_n59_p1[24]}}, fc1_n59_p1};
-    assign fc1_n59_t0_0 = fc1_n59_t0_0_a + fc1_n59_t0_0_b;
-    assign fc1_n59_t0_1_a = {{1{fc1_n59_p2[24]}}, fc1_n59_p2};
-    assign fc1_n59_t0_1_b = {{1{fc1_n59_p3[24]}}, fc1_n59_p3};
-    assign fc1_n59_t0_1 = fc1_n59_t0_1_a + fc1_n59_t0_1_b;
-    assign fc1_n59_t0_2_a = {{3{fc1_n59_p4[22]}}, fc1_n59_p4};
-    assign fc1_n59_t0_2_b = {{1{fc1_n59_p5[24]}}, fc1_n59_p5};
-    assign fc1_n59_t0_2 = fc1_n59_t0_2_a + fc1_n59_t0_2_b;
-    assign fc1_n59_t0_3_a = {{1{fc1_n59_p6[23]}}, fc1_n59_p6};
-    assign fc1_n59_t0_3_b = {{1{fc1_n59_p7[23]}}, fc1_n59_p7};
-    assign fc1_n59_t0_3 = fc1_n59_t0_3_a + fc1_n59_t0_3_b;
-    assign fc1_n59_t0_4_a = {{1{fc1_n59_p8[23]}}, fc1_n59_p8};
-    assign fc1_n59_t0_4 = fc1_n59_t0_4_a + fc1_n59_p9;
-    assign fc1_n59_t0_5_a = {{1{fc1_n59_p10[24]}}, fc1_n59_p10};
-    assign fc1_n59_t0_5_b = {{1{fc1_n59_p11[24]}}, fc1_n59_p11};
-    assign fc1_n59_t0_5 = fc1_n59_t0_5_a + fc1_n59_t0_5_b;
-    assign fc1_n59_t0_6_a = {{2{fc1_n59_p12[23]}}, fc1_n59_p12};
-    assign fc1_n59_t0_6_b = {{1{fc1_n59_p13[24]}}, fc1_n59_p13};
-    assign fc1_n59_t0_6 = fc1_n59_t0_6_a + fc1_n59_t0_6_b;
-    assign fc1_n59_t0_7_a = {{1{fc1_n59_p14[23]}}, fc1_n59_p14};
-    assign fc1_n59_t0_7_b = {{2{fc1_n59_p15[22]}}, fc1_n59_p15};
-    assign fc1_n59_t0_7 = fc1_n59_t0_7_a + fc1_n59_t0_7_b;
-    assign fc1_n59_t1_0_a = {{1{fc1_n59_t0_0[25]}}, fc1_n59_t0_0};
-    assign fc1_n59_t1_0_b = {{1{fc1_n59_t0_1[25]}}, fc1_n59_t0_1};
-    assign fc1_n59_t1_0 = fc1_n59_t1_0_a_d1 + fc1_n59_t1_0_b_d1;
-    assign fc1_n59_t1_1_b = {{1{fc1_n59_t0_3[24]}}, fc1_n59_t0_3};
-    assign fc1_n59_t1_1 = fc1_n59_t0_2_d1 + fc1_n59_t1_1_b_d1;
-    assign fc1_n59_t1_2_a = {{2{fc1_n59_t0_4[24]}}, fc1_n59_t0_4};
-    assign fc1_n59_t1_2_b = {{1{fc1_n59_t0_5[25]}}, fc1_n59_t0_5};
-    assign fc1_n59_t1_2 = fc1_n59_t1_2_a_d1 + fc1_n59_t1_2_b_d1;
-    assign fc1_n59_t1_3_b = {{1{fc1_n59_t0_7[24]}}, fc1_n59_t0_7};
-    assign fc1_n59_t1_3 = fc1_n59_t0_6_d1 + fc1_n59_t1_3_b_d1;
-    assign fc1_n59_t2_0_a = {{1{fc1_n59_t1_0[26]}}, fc1_n59_t1_0};
-    assign fc1_n59_t2_0_b = {{2{fc1_n59_t1_1[25]}}, fc1_n59_t1_1};
-    assign fc1_n59_t2_0 = fc1_n59_t2_0_a + fc1_n59_t2_0_b;
-    assign fc1_n59_t2_1_a = {{1{fc1_n59_t1_2[26]}}, fc1_n59_t1_2};
-    assign fc1_n59_t2_1_b = {{2{fc1_n59_t1_3[25]}}, fc1_n59_t1_3};
-    assign fc1_n59_t2_1 = fc1_n59_t2_1_a + fc1_n59_t2_1_b;
-    assign fc1_n59_t3_0_a = {{1{fc1_n59_t2_0[27]}}, fc1_n59_t2_0};
-    assign fc1_n59_t3_0_b = {{1{fc1_n59_t2_1[27]}}, fc1_n59_t2_1};
-    assign fc1_n59_t3_0 = fc1_n59_t3_0_a + fc1_n59_t3_0_b;
-    assign fc1_n59_acc = fc1_n59_t3_0;
-    assign fc1_n59_y_fl = fc1_n59_acc[28:10];
-    assign fc1_n59_y_wrap = fc1_n59_y_fl[15:0];
-    assign fc1_w0_60 = 10'h2db;
-    assign fc1_n60_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_60[9]}}, fc1_w0_60};
-    assign fc1_n60_p0 = fc1_n60_p0_m[24:0];
-    assign fc1_w1_60 = 9'h171;
-    assign fc1_n60_p1_m = {{9{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_60[8]}}, fc1_w1_60};
-    assign fc1_n60_p1 = fc1_n60_p1_m[23:0];
-    assign fc1_w2_60 = 13'h17c7;
-    assign fc1_n60_p2_m = {{13{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_60[12]}}, fc1_w2_60};
-    assign fc1_n60_p2 = fc1_n60_p2_m[27:0];
-    assign fc1_w3_60 = 13'h152a;
-    assign fc1_n60_p3_m = {{13{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_60[12]}}, fc1_w3_60};
-    assign fc1_n60_p3 = fc1_n60_p3_m[27:0];
-    assign fc1_w4_60 = 12'h8a8;
-    assign fc1_n60_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_60[11]}}, fc1_w4_60};
-    assign fc1_n60_p4 = fc1_n60_p4_m[26:0];
-    assign fc1_w5_60 = 13'h14cc;
-    assign fc1_n60_p5_m = {{13{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_60[12]}}, fc1_w5_60};
-    assign fc1_n60_p5 = fc1_n60_p5_m[27:0];
-    assign fc1_w6_60 = 9'h0ad;
-    assign fc1_n60_p6_m = {{9{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_60[8]}}, fc1_w6_60};
-    assign fc1_n60_p6 = fc1_n60_p6_m[23:0];
-    assign fc1_w7_60 = 9'h0a5;
-    assign fc1_n60_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_60[8]}}, fc1_w7_60};
-    assign fc1_n60_p7 = fc1_n60_p7_m[23:0];
-    assign fc1_w8_60 = 10'h285;
-    assign fc1_n60_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_60[9]}}, fc1_w8_60};
-    assign fc1_n60_p8 = fc1_n60_p8_m[24:0];
-    assign fc1_w9_60 = 9'h0ee;
-    assign fc1_n60_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_60[8]}}, fc1_w9_60};
-    assign fc1_n60_p9 = fc1_n60_p9_m[23:0];
-    assign fc1_w10_60 = 9'h090;
-    assign fc1_n60_p10_m = {{9{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_60[8]}}, fc1_w10_60};
-    assign fc1_n60_p10 = fc1_n60_p10_m[23:0];
-    assign fc1_w11_60 = 12'h429;
-    assign fc1_n60_p11_m = {{12{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_60[11]}}, fc1_w11_60};
-    assign fc1_n60_p11 = fc1_n60_p11_m[26:0];
-    assign fc1_w12_60 = 10'h184;
-    assign fc1_n60_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_60[9]}}, fc1_w12_60};
-    assign fc1_n60_p12 = fc1_n60_p12_m[24:0];
-    assign fc1_w13_60 = 10'h169;
-    assign fc1_n60_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_60[9]}}, fc1_w13_60};
-    assign fc1_n60_p13 = fc1_n60_p13_m[24:0];
-    assign fc1_w14_60 = 9'h113;
-    assign fc1_n60_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_60[8]}}, fc1_w14_60};
-    assign fc1_n60_p14 = fc1_n60_p14_m[23:0];
-    assign fc1_w15_60 = 8'h73;
-    assign fc1_n60_p15_m = {{8{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_60[7]}}, fc1_w15_60};
-    assign fc1_n60_p15 = fc1_n60_p15_m[22:0];
-    assign fc1_n60_bias = 19'h41000;
-    assign fc1_n60_t0_0_b = {{1{fc1_n60_p1[23]}}, fc1_n60_p1};
-    assign fc1_n60_t0_0 = fc1_n60_p0 + fc1_n60_t0_0_b;
-    assign fc1_n60_t0_1_a = {{1{fc1_n60_p2[27]}}, fc1_n60_p2};
-    assign fc1_n60_t0_1_b = {{1{fc1_n60_p3[27]}}, fc1_n60_p3};
-    assign fc1_n60_t0_1 = fc1_n60_t0_1_a + fc1_n60_t0_1_b;
-    assign fc1_n60_t0_2_a = {{2{fc1_n60_p4[26]}}, fc1_n60_p4};
-    assign fc1_n60_t0_2_b = {{1{fc1_n60_p5[27]}}, fc1_n60_p5};
-    assign fc1_n60_t0_2 = fc1_n60_t0_2_a + fc1_n60_t0_2_b;
-    assign fc1_n60_t0_3_a = {{1{fc1_n60_p6[23]}}, fc1_n60_p6};
-    assign fc1_n60_t0_3_b = {{1{fc1_n60_p7[23]}}, fc1_n60_p7};
-    assign fc1_n60_t0_3 = fc1_n60_t0_3_a + fc1_n60_t0_3_b;
-    assign fc1_n60_t0_4_a = {{1{fc1_n60_p8[24]}}, fc1_n60_p8};
-    assign fc1_n60_t0_4_b = {{2{fc1_n60_p9[23]}}, fc1_n60_p9};
-    assign fc1_n60_t0_4 = fc1_n60_t0_4_a + fc1_n60_t0_4_b;
-    assign fc1_n60_t0_5_a = {{3{fc1_n60_p10[23]}}, fc1_n60_p10};
-    assign fc1_n60_t0_5 = fc1_n60_t0_5_a + fc1_n60_p11;
-    assign fc1_n60_t0_6_a = {{1{fc1_n60_p12[24]}}, fc1_n60_p12};
-    assign fc1_n60_t0_6_b = {{1{fc1_n60_p13[24]}}, fc1_n60_p13};
-    assign fc1_n60_t0_6 = fc1_n60_t0_6_a + fc1_n60_t0_6_b;
-    assign fc1_n60_t0_7_a = {{1{fc1_n60_p14[23]}}, fc1_n60_p14};
-    assign fc1_n60_t0_7_b = {{2{fc1_n60_p15[22]}}, fc1_n60_p15};
-    assign fc1_n60_t0_7 = fc1_n60_t0_7_a + fc1_n60_t0_7_b;
-    assign fc1_n60_t1_0_a = {{4{fc1_n60_t0_0[24]}}, fc1_n60_t0_0};
-    assign fc1_n60_t1_0 = fc1_n60_t1_0_a_d1 + fc1_n60_t0_1_d1;
-    assign fc1_n60_t1_1_b = {{4{fc1_n60_t0_3[24]}}, fc1_n60_t0_3};
-    assign fc1_n60_t1_1 = fc1_n60_t0_2_d1 + fc1_n60_t1_1_b_d1;
-    assign fc1_n60_t1_2_a = {{1{fc1_n60_t0_4[25]}}, fc1_n60_t0_4};
-    assign fc1_n60_t1_2 = fc1_n60_t1_2_a_d1 + fc1_n60_t0_5_d1;
-    assign fc1_n60_t1_3_a = {{1{fc1_n60_t0_6[25]}}, fc1_n60_t0_6};
-    assign fc1_n60_t1_3_b = {{2{fc1_n60_t0_7[24]}}, fc1_n60_t0_7};
-    assign fc1_n60_t1_3 = fc1_n60_t1_3_a_d1 + fc1_n60_t1_3_b_d1;
-    assign fc1_n60_t2_0_a = {{1{fc1_n60_t1_0[28]}}, fc1_n60_t1_0};
-    assign fc1_n60_t2_0_b = {{1{fc1_n60_t1_1[28]}}, fc1_n60_t1_1};
-    assign fc1_n60_t2_0 = fc1_n60_t2_0_a + fc1_n60_t2_0_b;
-    assign fc1_n60_t2_1_a = {{1{fc1_n60_t1_2[26]}}, fc1_n60_t1_2};
-    assign fc1_n60_t2_1_b = {{1{fc1_n60_t1_3[26]}}, fc1_n60_t1_3};
-    assign fc1_n60_t2_1 = fc1_n60_t2_1_a + fc1_n60_t2_1_b;
-    assign fc1_n60_t3_0_b = {{2{fc1_n60_t2_1[27]}}, fc1_n60_t2_1};
-    assign fc1_n60_t3_0 = fc1_n60_t2_0 + fc1_n60_t3_0_b;
-    assign fc1_n60_t4_0_b = {{11{fc1_n60_bias[18]}}, fc1_n60_bias};
-    assign fc1_n60_t4_0 = fc1_n60_t3_0 + fc1_n60_t4_0_b_d1;
-    assign fc1_n60_acc = fc1_n60_t4_0;
-    assign fc1_n60_y_fl = fc1_n60_acc[29:10];
-    assign fc1_n60_y_wrap = fc1_n60_y_fl[15:0];
-    assign fc1_w0_61 = 10'h277;
-    assign fc1_n61_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_61[9]}}, fc1_w0_61};
-    assign fc1_n61_p0 = fc1_n61_p0_m[24:0];
-    assign fc1_w1_61 = 8'h67;
-    assign fc1_n61_p1_m = {{8{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_61[7]}}, fc1_w1_61};
-    assign fc1_n61_p1 = fc1_n61_p1_m[22:0];
-    assign fc1_w2_61 = 10'h154;
-    assign fc1_n61_p2_m = {{10{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_61[9]}}, fc1_w2_61};
-    assign fc1_n61_p2 = fc1_n61_p2_m[24:0];
-    assign fc1_w3_61 = 11'h267;
-    assign fc1_n61_p3_m = {{11{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_61[10]}}, fc1_w3_61};
-    assign fc1_n61_p3 = fc1_n61_p3_m[25:0];
-    assign fc1_w4_61 = 9'h0b4;
-    assign fc1_n61_p4_m = {{9{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_61[8]}}, fc1_w4_61};
-    assign fc1_n61_p4 = fc1_n61_p4_m[23:0];
-    assign fc1_w5_61 = 12'h75b;
-    assign fc1_n61_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_61[11]}}, fc1_w5_61};
-    assign fc1_n61_p5 = fc1_n61_p5_m[26:0];
-    assign fc1_w6_61 = 8'h73;
-    assign fc1_n61_p6_m = {{8{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_61[7]}}, fc1_w6_61};
-    assign fc1_n61_p6 = fc1_n61_p6_m[22:0];
-    assign fc1_w7_61 = 9'h12f;
-    assign fc1_n61_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_61[8]}}, fc1_w7_61};
-    assign fc1_n61_p7 = fc1_n61_p7_m[23:0];
-    assign fc1_w8_61 = 10'h29f;
-    assign fc1_n61_p8_m = {{10{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_61[9]}}, fc1_w8_61};
-    assign fc1_n61_p8 = fc1_n61_p8_m[24:0];
-    assign fc1_w9_61 = 11'h4e7;
-    assign fc1_n61_p9_m = {{11{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_61[10]}}, fc1_w9_61};
-    assign fc1_n61_p9 = fc1_n61_p9_m[25:0];
-    assign fc1_w10_61 = 11'h5f1;
-    assign fc1_n61_p10_m = {{11{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_61[10]}}, fc1_w10_61};
-    assign fc1_n61_p10 = fc1_n61_p10_m[25:0];
-    assign fc1_w11_61 = 11'h414;
-    assign fc1_n61_p11_m = {{11{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_61[10]}}, fc1_w11_61};
-    assign fc1_n61_p11 = fc1_n61_p11_m[25:0];
-    assign fc1_w12_61 = 10'h299;
-    assign fc1_n61_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_61[9]}}, fc1_w12_61};
-    assign fc1_n61_p12 = fc1_n61_p12_m[24:0];
-    assign fc1_w13_61 = 10'h29c;
-    assign fc1_n61_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_61[9]}}, fc1_w13_61};
-    assign fc1_n61_p13 = fc1_n61_p13_m[24:0];
-    assign fc1_w14_61 = 10'h196;
-    assign fc1_n61_p14_m = {{10{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_61[9]}}, fc1_w14_61};
-    assign fc1_n61_p14 = fc1_n61_p14_m[24:0];
-    assign fc1_w15_61 = 10'h134;
-    assign fc1_n61_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_61[9]}}, fc1_w15_61};
-    assign fc1_n61_p15 = fc1_n61_p15_m[24:0];
-    assign fc1_n61_bias = 21'h0abc00;
-    assign fc1_n61_t0_0_b = {{2{fc1_n61_p1[22]}}, fc1_n61_p1};
-    assign fc1_n61_t0_0 = fc1_n61_p0 + fc1_n61_t0_0_b;
-    assign fc1_n61_t0_1_a = {{1{fc1_n61_p2[24]}}, fc1_n61_p2};
-    assign fc1_n61_t0_1 = fc1_n61_t0_1_a + fc1_n61_p3;
-    assign fc1_n61_t0_2_a = {{4{fc1_n61_p4[23]}}, fc1_n61_p4};
-    assign fc1_n61_t0_2_b = {{1{fc1_n61_p5[26]}}, fc1_n61_p5};
-    assign fc1_n61_t0_2 = fc1_n61_t0_2_a + fc1_n61_t0_2_b;
-    assign fc1_n61_t0_3_a = {{2{fc1_n61_p6[22]}}, fc1_n61_p6};
-    assign fc1_n61_t0_3_b = {{1{fc1_n61_p7[23]}}, fc1_n61_p7};
-    assign fc1_n61_t0_3 = fc1_n61_t0_3_a + fc1_n61_t0_3_b;
-    assign fc1_n61_t0_4_a = {{2{fc1_n61_p8[24]}}, fc1_n61_p8};
-    assign fc1_n61_t0_4_b = {{1{fc1_n61_p9[25]}}, fc1_n61_p9};
-    assign fc1_n61_t0_4 = fc1_n61_t0_4_a + fc1_n61_t0_4_b;
-    assign fc1_n61_t0_5_a = {{1{fc1_n61_p10[25]}}, fc1_n61_p10};
-    assign fc1_n61_t0_5_b = {{1{fc1_n61_p11[25]}}, fc1_n61_p11};
-    assign fc1_n61_t0_5 = fc1_n61_t0_5_a + fc1_n61_t0_5_b;
-    assign fc1_n61_t0_6_a = {{1{fc1_n61_p12[24]}}, fc1_n61_p12};
-    assign fc1_n61_t0_6_b = {{1{fc1_n61_p13[24]}}, fc1_n61_p13};
-    assign fc1_n61_t0_6 = fc1_n61_t0_6_a + fc1_n61_t0_6_b;
-    assign fc1_n61_t0_7_a = {{1{fc1_n61_p14[24]}}, fc1_n61_p14};
-    assign fc1_n61_t0_7_b = {{1{fc1_n61_p15[24]}}, fc1_n61_p15};
-    assign fc1_n61_t0_7 = fc1_n61_t0_7_a + fc1_n61_t0_7_b;
-    assign fc1_n61_t1_0_a = {{2{fc1_n61_t0_0[24]}}, fc1_n61_t0_0};
-    assign fc1_n61_t1_0_b = {{1{fc1_n61_t0_1[25]}}, fc1_n61_t0_1};
-    assign fc1_n61_t1_0 = fc1_n61_t1_0_a_d1 + fc1_n61_t1_0_b_d1;
-    assign fc1_n61_t1_1_b = {{3{fc1_n61_t0_3[24]}}, fc1_n61_t0_3};
-    assign fc1_n61_t1_1 = fc1_n61_t0_2_d1 + fc1_n61_t1_1_b_d1;
-    assign fc1_n61_t1_2_a = {{1{fc1_n61_t0_4[26]}}, fc1_n61_t0_4};
-    assign fc1_n61_t1_2_b = {{1{fc1_n61_t0_5[26]}}, fc1_n61_t0_5};
-    assign fc1_n61_t1_2 = fc1_n61_t1_2_a_d1 + fc1_n61_t1_2_b_d1;
-    assign fc1_n61_t1_3_a = {{1{fc1_n61_t0_6[25]}}, fc1_n61_t0_6};
-    assign fc1_n61_t1_3_b = {{1{fc1_n61_t0_7[25]}}, fc1_n61_t0_7};
-    assign fc1_n61_t1_3 = fc1_n61_t1_3_a_d1 + fc1_n61_t1_3_b_d1;
-    assign fc1_n61_t2_0_a = {{1{fc1_n61_t1_0[26]}}, fc1_n61_t1_0};
-    assign fc1_n61_t2_0 = fc1_n61_t2_0_a + fc1_n61_t1_1;
-    assign fc1_n61_t2_1_a = {{1{fc1_n61_t1_2[27]}}, fc1_n61_t1_2};
-    assign fc1_n61_t2_1_b = {{2{fc1_n61_t1_3[26]}}, fc1_n61_t1_3};
-    assign fc1_n61_t2_1 = fc1_n61_t2_1_a + fc1_n61_t2_1_b;
-    assign fc1_n61_t3_0_a = {{1{fc1_n61_t2_0[27]}}, fc1_n61_t2_0};
-    assign fc1_n61_t3_0 = fc1_n61_t3_0_a + fc1_n61_t2_1;
-    assign fc1_n61_t4_0_b = {{8{fc1_n61_bias[20]}}, fc1_n61_bias};
-    assign fc1_n61_t4_0 = fc1_n61_t3_0 + fc1_n61_t4_0_b_d1;
-    assign fc1_n61_acc = fc1_n61_t4_0;
-    assign fc1_n61_y_fl = fc1_n61_acc[28:10];
-    assign fc1_n61_y_wrap = fc1_n61_y_fl[15:0];
-    assign fc1_w0_62 = 10'h29e;
-    assign fc1_n62_p0_m = {{10{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_62[9]}}, fc1_w0_62};
-    assign fc1_n62_p0 = fc1_n62_p0_m[24:0];
-    assign fc1_w1_62 = 10'h1cf;
-    assign fc1_n62_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_62[9]}}, fc1_w1_62};
-    assign fc1_n62_p1 = fc1_n62_p1_m[24:0];
-    assign fc1_w2_62 = 12'h4b3;
-    assign fc1_n62_p2_m = {{12{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_62[11]}}, fc1_w2_62};
-    assign fc1_n62_p2 = fc1_n62_p2_m[26:0];
-    assign fc1_w3_62 = 12'h7d3;
-    assign fc1_n62_p3_m = {{12{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_62[11]}}, fc1_w3_62};
-    assign fc1_n62_p3 = fc1_n62_p3_m[26:0];
-    assign fc1_w4_62 = 12'h687;
-    assign fc1_n62_p4_m = {{12{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_62[11]}}, fc1_w4_62};
-    assign fc1_n62_p4 = fc1_n62_p4_m[26:0];
-    assign fc1_w5_62 = 12'h698;
-    assign fc1_n62_p5_m = {{12{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_62[11]}}, fc1_w5_62};
-    assign fc1_n62_p5 = fc1_n62_p5_m[26:0];
-    assign fc1_w6_62 = 5'h17;
-    assign fc1_n62_p6_m = {{5{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_62[4]}}, fc1_w6_62};
-    assign fc1_n62_p6 = fc1_n62_p6_m[19:0];
-    assign fc1_w7_62 = 9'h0f5;
-    assign fc1_n62_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_62[8]}}, fc1_w7_62};
-    assign fc1_n62_p7 = fc1_n62_p7_m[23:0];
-    assign fc1_w8_62 = 8'h68;
-    assign fc1_n62_p8_m = {{8{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_62[7]}}, fc1_w8_62};
-    assign fc1_n62_p8 = fc1_n62_p8_m[22:0];
-    assign fc1_w9_62 = 10'h286;
-    assign fc1_n62_p9_m = {{10{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_62[9]}}, fc1_w9_62};
-    assign fc1_n62_p9 = fc1_n62_p9_m[24:0];
-    assign fc1_w10_62 = 10'h190;
-    assign fc1_n62_p10_m = {{10{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_62[9]}}, fc1_w10_62};
-    assign fc1_n62_p10 = fc1_n62_p10_m[24:0];
-    assign fc1_w11_62 = 9'h17b;
-    assign fc1_n62_p11_m = {{9{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_62[8]}}, fc1_w11_62};
-    assign fc1_n62_p11 = fc1_n62_p11_m[23:0];
-    assign fc1_w12_62 = 10'h111;
-    assign fc1_n62_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_62[9]}}, fc1_w12_62};
-    assign fc1_n62_p12 = fc1_n62_p12_m[24:0];
-    assign fc1_w13_62 = 9'h127;
-    assign fc1_n62_p13_m = {{9{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_62[8]}}, fc1_w13_62};
-    assign fc1_n62_p13 = fc1_n62_p13_m[23:0];
-    assign fc1_w14_62 = 9'h118;
-    assign fc1_n62_p14_m = {{9{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_62[8]}}, fc1_w14_62};
-    assign fc1_n62_p14 = fc1_n62_p14_m[23:0];
-    assign fc1_w15_62 = 7'h36;
-    assign fc1_n62_p15_m = {{7{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_62[6]}}, fc1_w15_62};
-    assign fc1_n62_p15 = fc1_n62_p15_m[21:0];
-    assign fc1_n62_bias = 20'h76400;
-    assign fc1_n62_t0_0_a = {{1{fc1_n62_p0[24]}}, fc1_n62_p0};
-    assign fc1_n62_t0_0_b = {{1{fc1_n62_p1[24]}}, fc1_n62_p1};
-    assign fc1_n62_t0_0 = fc1_n62_t0_0_a + fc1_n62_t0_0_b;
-    assign fc1_n62_t0_1_a = {{1{fc1_n62_p2[26]}}, fc1_n62_p2};
-    assign fc1_n62_t0_1_b = {{1{fc1_n62_p3[26]}}, fc1_n62_p3};
-    assign fc1_n62_t0_1 = fc1_n62_t0_1_a + fc1_n62_t0_1_b;
-    assign fc1_n62_t0_2_a = {{1{fc1_n62_p4[26]}}, fc1_n62_p4};
-    assign fc1_n62_t0_2_b = {{1{fc1_n62_p5[26]}}, fc1_n62_p5};
-    assign fc1_n62_t0_2 = fc1_n62_t0_2_a + fc1_n62_t0_2_b;
-    assign fc1_n62_t0_3_a = {{4{fc1_n62_p6[19]}}, fc1_n62_p6};
-    assign fc1_n62_t0_3 = fc1_n62_t0_3_a + fc1_n62_p7;
-    assign fc1_n62_t0_4_a = {{2{fc1_n62_p8[22]}}, fc1_n62_p8};
-    assign fc1_n62_t0_4 = fc1_n62_t0_4_a + fc1_n62_p9;
-    assign fc1_n62_t0_5_a = {{1{fc1_n62_p10[24]}}, fc1_n62_p10};
-    assign fc1_n62_t0_5_b = {{2{fc1_n62_p11[23]}}, fc1_n62_p11};
-    assign fc1_n62_t0_5 = fc1_n62_t0_5_a + fc1_n62_t0_5_b;
-    assign fc1_n62_t0_6_b = {{1{fc1_n62_p13[23]}}, fc1_n62_p13};
-    assign fc1_n62_t0_6 = fc1_n62_p12 + fc1_n62_t0_6_b;
-    assign fc1_n62_t0_7_a = {{1{fc1_n62_p14[23]}}, fc1_n62_p14};
-    assign fc1_n62_t0_7_b = {{3{fc1_n62_p15[21]}}, fc1_n62_p15};
-    assign fc1_n62_t0_7 = fc1_n62_t0_7_a + fc1_n62_t0_7_b;
-    assign fc1_n62_t1_0_a = {{2{fc1_n62_t0_0[25]}}, fc1_n62_t0_0};
-    assign fc1_n62_t1_0 = fc1_n62_t1_0_a_d1 + fc1_n62_t0_1_d1;
-    assign fc1_n62_t1_1_b = {{4{fc1_n62_t0_3[23]}}, fc1_n62_t0_3};
-    assign fc1_n62_t1_1 = fc1_n62_t0_2_d1 + fc1_n62_t1_1_b_d1;
-    assign fc1_n62_t1_2_a = {{1{fc1_n62_t0_4[24]}}, fc1_n62_t0_4};
-    assign fc1_n62_t1_2 = fc1_n62_t1_2_a_d1 + fc1_n62_t0_5_d1;
-    assign fc1_n62_t1_3_a = {{1{fc1_n62_t0_6[24]}}, fc1_n62_t0_6};
-    assign fc1_n62_t1_3_b = {{1{fc1_n62_t0_7[24]}}, fc1_n62_t0_7};
-    assign fc1_n62_t1_3 = fc1_n62_t1_3_a_d1 + fc1_n62_t1_3_b_d1;
-    assign fc1_n62_t2_0_a = {{1{fc1_n62_t1_0[27]}}, fc1_n62_t1_0};
-    assign fc1_n62_t2_0_b = {{1{fc1_n62_t1_1[27]}}, fc1_n62_t1_1};
-    assign fc1_n62_t2_0 = fc1_n62_t2_0_a + fc1_n62_t2_0_b;
-    assign fc1_n62_t2_1_a = {{1{fc1_n62_t1_2[25]}}, fc1_n62_t1_2};
-    assign fc1_n62_t2_1_b = {{1{fc1_n62_t1_3[25]}}, fc1_n62_t1_3};
-    assign fc1_n62_t2_1 = fc1_n62_t2_1_a + fc1_n62_t2_1_b;
-    assign fc1_n62_t3_0_a = {{1{fc1_n62_t2_0[28]}}, fc1_n62_t2_0};
-    assign fc1_n62_t3_0_b = {{3{fc1_n62_t2_1[26]}}, fc1_n62_t2_1};
-    assign fc1_n62_t3_0 = fc1_n62_t3_0_a + fc1_n62_t3_0_b;
-    assign fc1_n62_t4_0_b = {{10{fc1_n62_bias[19]}}, fc1_n62_bias};
-    assign fc1_n62_t4_0 = fc1_n62_t3_0 + fc1_n62_t4_0_b_d1;
-    assign fc1_n62_acc = fc1_n62_t4_0;
-    assign fc1_n62_y_fl = fc1_n62_acc[29:10];
-    assign fc1_n62_y_wrap = fc1_n62_y_fl[15:0];
-    assign fc1_w0_63 = 9'h089;
-    assign fc1_n63_p0_m = {{9{fc1_in_0[15]}}, fc1_in_0} * {{16{fc1_w0_63[8]}}, fc1_w0_63};
-    assign fc1_n63_p0 = fc1_n63_p0_m[23:0];
-    assign fc1_w1_63 = 10'h19e;
-    assign fc1_n63_p1_m = {{10{fc1_in_1[15]}}, fc1_in_1} * {{16{fc1_w1_63[9]}}, fc1_w1_63};
-    assign fc1_n63_p1 = fc1_n63_p1_m[24:0];
-    assign fc1_w2_63 = 9'h0d4;
-    assign fc1_n63_p2_m = {{9{fc1_in_2[15]}}, fc1_in_2} * {{16{fc1_w2_63[8]}}, fc1_w2_63};
-    assign fc1_n63_p2 = fc1_n63_p2_m[23:0];
-    assign fc1_w3_63 = 8'h4d;
-    assign fc1_n63_p3_m = {{8{fc1_in_3[15]}}, fc1_in_3} * {{16{fc1_w3_63[7]}}, fc1_w3_63};
-    assign fc1_n63_p3 = fc1_n63_p3_m[22:0];
-    assign fc1_w4_63 = 8'h46;
-    assign fc1_n63_p4_m = {{8{fc1_in_4[15]}}, fc1_in_4} * {{16{fc1_w4_63[7]}}, fc1_w4_63};
-    assign fc1_n63_p4 = fc1_n63_p4_m[22:0];
-    assign fc1_w5_63 = 10'h245;
-    assign fc1_n63_p5_m = {{10{fc1_in_5[15]}}, fc1_in_5} * {{16{fc1_w5_63[9]}}, fc1_w5_63};
-    assign fc1_n63_p5 = fc1_n63_p5_m[24:0];
-    assign fc1_w6_63 = 10'h107;
-    assign fc1_n63_p6_m = {{10{fc1_in_6[15]}}, fc1_in_6} * {{16{fc1_w6_63[9]}}, fc1_w6_63};
-    assign fc1_n63_p6 = fc1_n63_p6_m[24:0];
-    assign fc1_w7_63 = 9'h0c2;
-    assign fc1_n63_p7_m = {{9{fc1_in_7[15]}}, fc1_in_7} * {{16{fc1_w7_63[8]}}, fc1_w7_63};
-    assign fc1_n63_p7 = fc1_n63_p7_m[23:0];
-    assign fc1_w8_63 = 7'h3c;
-    assign fc1_n63_p8_m = {{7{fc1_in_8[15]}}, fc1_in_8} * {{16{fc1_w8_63[6]}}, fc1_w8_63};
-    assign fc1_n63_p8 = fc1_n63_p8_m[21:0];
-    assign fc1_w9_63 = 9'h0ed;
-    assign fc1_n63_p9_m = {{9{fc1_in_9[15]}}, fc1_in_9} * {{16{fc1_w9_63[8]}}, fc1_w9_63};
-    assign fc1_n63_p9 = fc1_n63_p9_m[23:0];
-    assign fc1_w10_63 = 8'h99;
-    assign fc1_n63_p10_m = {{8{fc1_in_10[15]}}, fc1_in_10} * {{16{fc1_w10_63[7]}}, fc1_w10_63};
-    assign fc1_n63_p10 = fc1_n63_p10_m[22:0];
-    assign fc1_w11_63 = 8'h52;
-    assign fc1_n63_p11_m = {{8{fc1_in_11[15]}}, fc1_in_11} * {{16{fc1_w11_63[7]}}, fc1_w11_63};
-    assign fc1_n63_p11 = fc1_n63_p11_m[22:0];
-    assign fc1_w12_63 = 10'h2f5;
-    assign fc1_n63_p12_m = {{10{fc1_in_12[15]}}, fc1_in_12} * {{16{fc1_w12_63[9]}}, fc1_w12_63};
-    assign fc1_n63_p12 = fc1_n63_p12_m[24:0];
-    assign fc1_w13_63 = 10'h16c;
-    assign fc1_n63_p13_m = {{10{fc1_in_13[15]}}, fc1_in_13} * {{16{fc1_w13_63[9]}}, fc1_w13_63};
-    assign fc1_n63_p13 = fc1_n63_p13_m[24:0];
-    assign fc1_w14_63 = 6'h12;
-    assign fc1_n63_p14_m = {{6{fc1_in_14[15]}}, fc1_in_14} * {{16{fc1_w14_63[5]}}, fc1_w14_63};
-    assign fc1_n63_p14 = fc1_n63_p14_m[20:0];
-    assign fc1_w15_63 = 10'h28a;
-    assign fc1_n63_p15_m = {{10{fc1_in_15[15]}}, fc1_in_15} * {{16{fc1_w15_63[9]}}, fc1_w15_63};
-    assign fc1_n63_p15 = fc1_n63_p15_m[24:0];
-    assign fc1_n63_t0_0_a = {{2{fc1_n63_p0[23]}}, fc1_n63_p0};
-    assign fc1_n63_t0_0_b = {{1{fc1_n63_p1[24]}}, fc1_n63_p1};
-    assign fc1_n63_t0_0 = fc1_n63_t0_0_a + fc1_n63_t0_0_b;
-    assign fc1_n63_t0_1_a = {{1{fc1_n63_p2[23]}}, fc1_n63_p2};
-    assign fc1_n63_t0_1_b = {{2{fc1_n63_p3[22]}}, fc1_n63_p3};
-    assign fc1_n63_t0_1 = fc1_n63_t0_1_a + fc1_n63_t0_1_b;
-    assign fc1_n63_t0_2_a = {{3{fc1_n63_p4[22]}}, fc1_n63_p4};
-    assign fc1_n63_t0_2_b = {{1{fc1_n63_p5[24]}}, fc1_n63_p5};
-    assign fc1_n63_t0_2 = fc1_n63_t0_2_a + fc1_n63_t0_2_b;
-    assign fc1_n63_t0_3_b = {{1{fc1_n63_p7[23]}}, fc1_n63_p7};
-    assign fc1_n63_t0_3 = fc1_n63_p6 + fc1_n63_t0_3_b;
-    assign fc1_n63_t0_4_a = {{3{fc1_n63_p8[21]}}, fc1_n63_p8};
-    assign fc1_n63_t0_4_b = {{1{fc1_n63_p9[23]}}, fc1_n63_p9};
-    assign fc1_n63_t0_4 = fc1_n63_t0_4_a + fc1_n63_t0_4_b;
-    assign fc1_n63_t0_5_a = {{1{fc1_n63_p10[22]}}, fc1_n63_p10};
-    assign fc1_n63_t0_5_b = {{1{fc1_n63_p11[22]}}, fc1_n63_p11};
-    assign fc1_n63_t0_5 = fc1_n63_t0_5_a + fc1_n63_t0_5_b;
-    assign fc1_n63_t0_6_a = {{1{fc1_n63_p12[24]}}, fc1_n63_p12};
-    assign fc1_n63_t0_6_b = {{1{fc1_n63_p13[24]}}, fc1_n63_p13};
-    assign fc1_n63_t0_6 = fc1_n63_t0_6_a + fc1_n63_t0_6_b;
-    assign fc1_n63_t0_7_a = {{4{fc1_n63_p14[20]}}, fc1_n63_p14};
-    assign fc1_n63_t0_7 = fc1_n63_t0_7_a + fc1_n63_p15;
-    assign fc1_n63_t1_0_b = {{1{fc1_n63_t0_1[24]}}, fc1_n63_t0_1};
-    assign fc1_n63_t1_0 = fc1_n63_t0_0_d1 + fc1_n63_t1_0_b_d1;
-    assign fc1_n63_t1_1_b = {{1{fc1_n63_t0_3[24]}}, fc1_n63_t0_3};
-    assign fc1_n63_t1_1 = fc1_n63_t0_2_d1 + fc1_n63_t1_1_b_d1;
-    assign fc1_n63_t1_2_b = {{1{fc1_n63_t0_5[23]}}, fc1_n63_t0_5};
-    assign fc1_n63_t1_2 = fc1_n63_t0_4_d1 + fc1_n63_t1_2_b_d1;
-    assign fc1_n63_t1_3_b = {{1{fc1_n63_t0_7[24]}}, fc1_n63_t0_7};
-    assign fc1_n63_t1_3 = fc1_n63_t0_6_d1 + fc1_n63_t1_3_b_d1;
-    assign fc1_n63_t2_0_a = {{1{fc1_n63_t1_0[25]}}, fc1_n63_t1_0};
-    assign fc1_n63_t2_0_b = {{1{fc1_n63_t1_1[25]}}, fc1_n63_t1_1};
-    assign fc1_n63_t2_0 = fc1_n63_t2_0_a + fc1_n63_t2_0_b;
-    assign fc1_n63_t2_1_a = {{2{fc1_n63_t1_2[24]}}, fc1_n63_t1_2};
-    assign fc1_n63_t2_1_b = {{1{fc1_n63_t1_3[25]}}, fc1_n63_t1_3};
-    assign fc1_n63_t2_1 = fc1_n63_t2_1_a + fc1_n63_t2_1_b;
-    assign fc1_n63_t3_0_a = {{1{fc1_n63_t2_0[26]}}, fc1_n63_t2_0};
-    assign fc1_n63_t3_0_b = {{1{fc1_n63_t2_1[26]}}, fc1_n63_t2_1};
-    assign fc1_n63_t3_0 = fc1_n63_t3_0_a + fc1_n63_t3_0_b;
-    assign fc1_n63_acc = fc1_n63_t3_0;
-    assign fc1_n63_y_fl = fc1_n63_acc[27:10];
-    assign fc1_n63_y_wrap = fc1_n63_y_fl[15:0];
-    assign out_data = {fc1_out_63, fc1_out_62, fc1_out_61, fc1_out_60, fc1_out_59, fc1_out_58, fc1_out_57, fc1_out_56, fc1_out_55, fc1_out_54, fc1_out_53, fc1_out_52, fc1_out_51, fc1_out_50, fc1_out_49, fc1_out_48, fc1_out_47, fc1_out_46, fc1_out_45, fc1_out_44, fc1_out_43, fc1_out_42, fc1_out_41, fc1_out_40, fc1_out_39, fc1_out_38, fc1_out_37, fc1_out_36, fc1_out_35, fc1_out_34, fc1_out_33, fc1_out_32, fc1_out_31, fc1_out_30, fc1_out_29, fc1_out_28, fc1_out_27, fc1_out_26, fc1_out_25, fc1_out_24, fc1_out_23, fc1_out_22, fc1_out_21, fc1_out_20, fc1_out_19, fc1_out_18, fc1_out_17, fc1_out_16, fc1_out_15, fc1_out_14, fc1_out_13, fc1_out_12, fc1_out_11, fc1_out_10, fc1_out_9, fc1_out_8, fc1_out_7, fc1_out_6, fc1_out_5, fc1_out_4, fc1_out_3, fc1_out_2, fc1_out_1, fc1_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_t1_0_a_d1 <= fc1_n0_t1_0_a;
-            fc1_n0_t1_0_b_d1 <= fc1_n0_t1_0_b;
-            fc1_n0_t0_2_d1 <= fc1_n0_t0_2;
-            fc1_n0_t1_1_b_d1 <= fc1_n0_t1_1_b;
-            fc1_n0_t1_2_a_d1 <= fc1_n0_t1_2_a;
-            fc1_n0_t1_2_b_d1 <= fc1_n0_t1_2_b;
-            fc1_n0_t0_6_d1 <= fc1_n0_t0_6;
-            fc1_n0_t1_3_b_d1 <= fc1_n0_t1_3_b;
-            fc1_n0_t4_0_b_d1 <= fc1_n0_t4_0_b;
-            fc1_n1_t1_0_a_d1 <= fc1_n1_t1_0_a;
-            fc1_n1_t0_1_d1 <= fc1_n1_t0_1;
-            fc1_n1_t1_1_a_d1 <= fc1_n1_t1_1_a;
-            fc1_n1_t1_1_b_d1 <= fc1_n1_t1_1_b;
-            fc1_n1_t1_2_a_d1 <= fc1_n1_t1_2_a;
-            fc1_n1_t1_2_b_d1 <= fc1_n1_t1_2_b;
-            fc1_n1_t1_3_a_d1 <= fc1_n1_t1_3_a;
-            fc1_n1_t0_7_d1 <= fc1_n1_t0_7;
-            fc1_n1_t4_0_b_d1 <= fc1_n1_t4_0_b;
-            fc1_n2_t1_0_a_d1 <= fc1_n2_t1_0_a;
-            fc1_n2_t0_1_d1 <= fc1_n2_t0_1;
-            fc1_n2_t0_2_d1 <= fc1_n2_t0_2;
-            fc1_n2_t1_1_b_d1 <= fc1_n2_t1_1_b;
-            fc1_n2_t1_2_a_d1 <= fc1_n2_t1_2_a;
-            fc1_n2_t1_2_b_d1 <= fc1_n2_t1_2_b;
-            fc1_n2_t0_6_d1 <= fc1_n2_t0_6;
-            fc1_n2_t1_3_b_d1 <= fc1_n2_t1_3_b;
-            fc1_n2_t4_0_b_d1 <= fc1_n2_t4_0_b;
-            fc1_n3_t1_0_a_d1 <= fc1_n3_t1_0_a;
-            fc1_n3_t1_0_b_d1 <= fc1_n3_t1_0_b;
-            fc1_n3_t1_1_a_d1 <= fc1_n3_t1_1_a;
-            fc1_n3_t1_1_b_d1 <= fc1_n3_t1_1_b;
-            fc1_n3_t1_2_a_d1 <= fc1_n3_t1_2_a;
-            fc1_n3_t1_2_b_d1 <= fc1_n3_t1_2_b;
-            fc1_n3_t1_3_a_d1 <= fc1_n3_t1_3_a;
-            fc1_n3_t0_7_d1 <= fc1_n3_t0_7;
-            fc1_n4_t1_0_a_d1 <= fc1_n4_t1_0_a;
-            fc1_n4_t0_1_d1 <= fc1_n4_t0_1;
-            fc1_n4_t0_2_d1 <= fc1_n4_t0_2;
-            fc1_n4_t1_1_b_d1 <= fc1_n4_t1_1_b;
-            fc1_n4_t1_2_a_d1 <= fc1_n4_t1_2_a;
-            fc1_n4_t1_2_b_d1 <= fc1_n4_t1_2_b;
-            fc1_n4_t0_6_d1 <= fc1_n4_t0_6;
-            fc1_n4_t1_3_b_d1 <= fc1_n4_t1_3_b;
-            fc1_n4_t4_0_b_d1 <= fc1_n4_t4_0_b;
-            fc1_n5_t1_0_a_d1 <= fc1_n5_t1_0_a;
-            fc1_n5_t1_0_b_d1 <= fc1_n5_t1_0_b;
-            fc1_n5_t1_1_a_d1 <= fc1_n5_t1_1_a;
-            fc1_n5_t0_3_d1 <= fc1_n5_t0_3;
-            fc1_n5_t1_2_a_d1 <= fc1_n5_t1_2_a;
-            fc1_n5_t1_2_b_d1 <= fc1_n5_t1_2_b;
-            fc1_n5_t1_3_a_d1 <= fc1_n5_t1_3_a;
-            fc1_n5_t1_3_b_d1 <= fc1_n5_t1_3_b;
-            fc1_n6_t1_0_a_d1 <= fc1_n6_t1_0_a;
-            fc1_n6_t0_1_d1 <= fc1_n6_t0_1;
-            fc1_n6_t1_1_a_d1 <= fc1_n6_t1_1_a;
-            fc1_n6_t0_3_d1 <= fc1_n6_t0_3;
-            fc1_n6_t1_2_a_d1 <= fc1_n6_t1_2_a;
-            fc1_n6_t0_5_d1 <= fc1_n6_t0_5;
-            fc1_n6_t1_3_a_d1 <= fc1_n6_t1_3_a;
-            fc1_n6_t1_3_b_d1 <= fc1_n6_t1_3_b;
-            fc1_n7_t1_0_a_d1 <= fc1_n7_t1_0_a;
-            fc1_n7_t0_1_d1 <= fc1_n7_t0_1;
-            fc1_n7_t0_2_d1 <= fc1_n7_t0_2;
-            fc1_n7_t1_1_b_d1 <= fc1_n7_t1_1_b;
-            fc1_n7_t1_2_a_d1 <= fc1_n7_t1_2_a;
-            fc1_n7_t1_2_b_d1 <= fc1_n7_t1_2_b;
-            fc1_n7_t1_3_a_d1 <= fc1_n7_t1_3_a;
-            fc1_n7_t0_7_d1 <= fc1_n7_t0_7;
-            fc1_n7_t4_0_b_d1 <= fc1_n7_t4_0_b;
-            fc1_n8_t1_0_a_d1 <= fc1_n8_t1_0_a;
-            fc1_n8_t0_1_d1 <= fc1_n8_t0_1;
-            fc1_n8_t0_2_d1 <= fc1_n8_t0_2;
-            fc1_n8_t1_1_b_d1 <= fc1_n8_t1_1_b;
-            fc1_n8_t1_2_a_d1 <= fc1_n8_t1_2_a;
-            fc1_n8_t1_2_b_d1 <= fc1_n8_t1_2_b;
-            fc1_n8_t1_3_a_d1 <= fc1_n8_t1_3_a;
-            fc1_n8_t1_3_b_d1 <= fc1_n8_t1_3_b;
-            fc1_n8_t4_0_b_d1 <= fc1_n8_t4_0_b;
-            fc1_n9_t1_0_a_d1 <= fc1_n9_t1_0_a;
-            fc1_n9_t0_1_d1 <= fc1_n9_t0_1;
-            fc1_n9_t0_2_d1 <= fc1_n9_t0_2;
-            fc1_n9_t1_1_b_d1 <= fc1_n9_t1_1_b;
-            fc1_n9_t1_2_a_d1 <= fc1_n9_t1_2_a;
-            fc1_n9_t1_2_b_d1 <= fc1_n9_t1_2_b;
-            fc1_n9_t1_3_a_d1 <= fc1_n9_t1_3_a;
-            fc1_n9_t0_7_d1 <= fc1_n9_t0_7;
-            fc1_n9_t4_0_b_d1 <= fc1_n9_t4_0_b;
-            fc1_n10_t1_0_a_d1 <= fc1_n10_t1_0_a;
-            fc1_n10_t1_0_b_d1 <= fc1_n10_t1_0_b;
-            fc1_n10_t0_2_d1 <= fc1_n10_t0_2;
-            fc1_n10_t1_1_b_d1 <= fc1_n10_t1_1_b;
-            fc1_n10_t1_2_a_d1 <= fc1_n10_t1_2_a;
-            fc1_n10_t0_5_d1 <= fc1_n10_t0_5;
-            fc1_n10_t1_3_a_d1 <= fc1_n10_t1_3_a;
-            fc1_n10_t1_3_b_d1 <= fc1_n10_t1_3_b;
-            fc1_n10_t4_0_b_d1 <= fc1_n10_t4_0_b;
-            fc1_n11_t1_0_a_d1 <= fc1_n11_t1_0_a;
-            fc1_n11_t1_0_b_d1 <= fc1_n11_t1_0_b;
-            fc1_n11_t1_1_a_d1 <= fc1_n11_t1_1_a;
-            fc1_n11_t1_1_b_d1 <= fc1_n11_t1_1_b;
-            fc1_n11_t1_2_a_d1 <= fc1_n11_t1_2_a;
-            fc1_n11_t0_5_d1 <= fc1_n11_t0_5;
-            fc1_n11_t1_3_a_d1 <= fc1_n11_t1_3_a;
-            fc1_n11_t1_3_b_d1 <= fc1_n11_t1_3_b;
-            fc1_n12_t1_0_a_d1 <= fc1_n12_t1_0_a;
-            fc1_n12_t1_0_b_d1 <= fc1_n12_t1_0_b;
-            fc1_n12_t0_2_d1 <= fc1_n12_t0_2;
-            fc1_n12_t1_1_b_d1 <= fc1_n12_t1_1_b;
-            fc1_n12_t0_4_d1 <= fc1_n12_t0_4;
-            fc1_n12_t1_2_b_d1 <= fc1_n12_t1_2_b;
-            fc1_n12_t0_6_d1 <= fc1_n12_t0_6;
-            fc1_n12_t1_3_b_d1 <= fc1_n12_t1_3_b;
-            fc1_n13_t1_0_a_d1 <= fc1_n13_t1_0_a;
-            fc1_n13_t1_0_b_d1 <= fc1_n13_t1_0_b;
-            fc1_n13_t1_1_a_d1 <= fc1_n13_t1_1_a;
-            fc1_n13_t1_1_b_d1 <= fc1_n13_t1_1_b;
-            fc1_n13_t1_2_a_d1 <= fc1_n13_t1_2_a;
-            fc1_n13_t1_2_b_d1 <= fc1_n13_t1_2_b;
-            fc1_n13_t0_6_d1 <= fc1_n13_t0_6;
-            fc1_n13_t1_3_b_d1 <= fc1_n13_t1_3_b;
-            fc1_n13_t4_0_b_d1 <= fc1_n13_t4_0_b;
-            fc1_n14_t1_0_a_d1 <= fc1_n14_t1_0_a;
-            fc1_n14_t1_0_b_d1 <= fc1_n14_t1_0_b;
-            fc1_n14_t1_1_a_d1 <= fc1_n14_t1_1_a;
-            fc1_n14_t1_1_b_d1 <= fc1_n14_t1_1_b;
-            fc1_n14_t1_2_a_d1 <= fc1_n14_t1_2_a;
-            fc1_n14_t1_2_b_d1 <= fc1_n14_t1_2_b;
-            fc1_n14_t1_3_a_d1 <= fc1_n14_t1_3_a;
-            fc1_n14_t0_7_d1 <= fc1_n14_t0_7;
-            fc1_n15_t1_0_a_d1 <= fc1_n15_t1_0_a;
-            fc1_n15_t0_1_d1 <= fc1_n15_t0_1;
-            fc1_n15_t1_1_a_d1 <= fc1_n15_t1_1_a;
-            fc1_n15_t1_1_b_d1 <= fc1_n15_t1_1_b;
-            fc1_n15_t1_2_a_d1 <= fc1_n15_t1_2_a;
-            fc1_n15_t1_2_b_d1 <= fc1_n15_t1_2_b;
-            fc1_n15_t1_3_a_d1 <= fc1_n15_t1_3_a;
-            fc1_n15_t1_3_b_d1 <= fc1_n15_t1_3_b;
-            fc1_n16_t1_0_a_d1 <= fc1_n16_t1_0_a;
-            fc1_n16_t1_0_b_d1 <= fc1_n16_t1_0_b;
-            fc1_n16_t1_1_a_d1 <= fc1_n16_t1_1_a;
-            fc1_n16_t0_3_d1 <= fc1_n16_t0_3;
-            fc1_n16_t1_2_a_d1 <= fc1_n16_t1_2_a;
-            fc1_n16_t0_5_d1 <= fc1_n16_t0_5;
-            fc1_n16_t0_6_d1 <= fc1_n16_t0_6;
-            fc1_n16_t1_3_b_d1 <= fc1_n16_t1_3_b;
-            fc1_n16_t4_0_b_d1 <= fc1_n16_t4_0_b;
-            fc1_n17_t1_0_a_d1 <= fc1_n17_t1_0_a;
-            fc1_n17_t1_0_b_d1 <= fc1_n17_t1_0_b;
-            fc1_n17_t1_1_a_d1 <= fc1_n17_t1_1_a;
-            fc1_n17_t1_1_b_d1 <= fc1_n17_t1_1_b;
-            fc1_n17_t1_2_a_d1 <= fc1_n17_t1_2_a;
-            fc1_n17_t0_5_d1 <= fc1_n17_t0_5;
-            fc1_n17_t1_3_a_d1 <= fc1_n17_t1_3_a;
+            fc1_n0_t1_0_a_d1 <= $signed({fc1_n0_p0[24], fc1_n0_p0}) + $signed({fc1_n0_p1[24], fc1_n0_p1});
+            fc1_n0_t1_0_b_d1 <= $signed({fc1_n0_p2[26], fc1_n0_p2}) + (fc1_in_3 * 13'sd2662); // weight 2.599609375
+            fc1_n0_t0_2_d1 <= $signed({{2{fc1_n0_p4[26]}}, fc1_n0_p4}) + $signed({fc1_n0_p5[27], fc1_n0_p5});
+            fc1_n0_t1_1_b_d1 <= $signed({fc1_n0_p6[21], fc1_n0_p6}) + $signed({fc1_n0_p7[21], fc1_n0_p7});
+            fc1_n0_t1_2_a_d1 <= $signed({{2{fc1_n0_p8[23]}}, fc1_n0_p8}) + $signed({fc1_n0_p9[24], fc1_n0_p9});
+            fc1_n0_t1_2_b_d1 <= $signed({fc1_n0_p10[25], fc1_n0_p10}) + $signed({fc1_n0_p11[25], fc1_n0_p11});
+            fc1_n0_t0_6_d1 <= $signed({fc1_n0_p12[25], fc1_n0_p12}) + $signed({{3{fc1_n0_p13[23]}}, fc1_n0_p13});
+            fc1_n0_t1_3_b_d1 <= $signed({fc1_n0_p14[24], fc1_n0_p14}) + $signed({{2{fc1_n0_p15[23]}}, fc1_n0_p15});
+            fc1_n1_t1_0_a_d1 <= $signed({{2{fc1_n1_p0[22]}}, fc1_n1_p0}) + $signed({fc1_n1_p1[23], fc1_n1_p1});
+            fc1_n1_t0_1_d1 <= $signed({fc1_n1_p2[26], fc1_n1_p2}) + $signed({fc1_n1_p3[26], fc1_n1_p3});
+            fc1_n1_t1_1_a_d1 <= $signed({fc1_n1_p4[26], fc1_n1_p4}) + (fc1_in_5 * 13'sh16e8); // weight -2.2734375
+            fc1_n1_t1_1_b_d1 <= $signed({{2{fc1_n1_p6[23]}}, fc1_n1_p6}) + $signed({fc1_n1_p7[24], fc1_n1_p7});
+            fc1_n1_t1_2_a_d1 <= $signed({{2{fc1_n1_p8[21]}}, fc1_n1_p8}) + $signed({fc1_n1_p9[22], fc1_n1_p9});
+            fc1_n1_t1_2_b_d1 <= (fc1_in_10 * 10'sh2d3) + $signed({{2{fc1_n1_p11[22]}}, fc1_n1_p11}); // weight -0.2939453125
+            fc1_n1_t1_3_a_d1 <= (fc1_in_12 * 10'sh253) + $signed({{3{fc1_n1_p13[21]}}, fc1_n1_p13}); // weight -0.4189453125
+            fc1_n1_t0_7_d1 <= $signed({fc1_n1_p14[24], fc1_n1_p14}) + $signed({{3{fc1_n1_p15[22]}}, fc1_n1_p15});
+            fc1_n2_t1_0_a_d1 <= $signed({fc1_n2_p0[24], fc1_n2_p0}) + $signed({{2{fc1_n2_p1[23]}}, fc1_n2_p1});
+            fc1_n2_t0_1_d1 <= $signed({{2{fc1_n2_p2[26]}}, fc1_n2_p2}) + $signed({fc1_n2_p3[27], fc1_n2_p3});
+            fc1_n2_t0_2_d1 <= $signed({{2{fc1_n2_p4[26]}}, fc1_n2_p4}) + $signed({fc1_n2_p5[27], fc1_n2_p5});
+            fc1_n2_t1_1_b_d1 <= (fc1_in_6 * 10'sd378) + $signed({{3{fc1_n2_p7[21]}}, fc1_n2_p7}); // weight 0.369140625
+            fc1_n2_t1_2_a_d1 <= $signed({fc1_n2_p8[24], fc1_n2_p8}) + $signed({{2{fc1_n2_p9[23]}}, fc1_n2_p9});
+            fc1_n2_t1_2_b_d1 <= (fc1_in_10 * 11'sd566) + $signed({{2{fc1_n2_p11[23]}}, fc1_n2_p11}); // weight 0.552734375
+            fc1_n2_t0_6_d1 <= (fc1_in_12 * 10'sd425) + $signed({{3{fc1_n2_p13[21]}}, fc1_n2_p13}); // weight 0.4150390625
+            fc1_n2_t1_3_b_d1 <= $signed({{2{fc1_n2_p14_neg[18]}}, fc1_n2_p14_neg}) + $signed({fc1_n2_p15_sh[19], fc1_n2_p15_sh});
+            fc1_n3_t1_0_a_d1 <= $signed({{2{fc1_n3_p0[21]}}, fc1_n3_p0}) + $signed({fc1_n3_p1[22], fc1_n3_p1});
+            fc1_n3_t1_0_b_d1 <= (fc1_in_2 * 10'sd313) + $signed({fc1_n3_p3[23], fc1_n3_p3}); // weight 0.3056640625
+            fc1_n3_t1_1_a_d1 <= $signed({fc1_n3_p4[23], fc1_n3_p4}) + $signed({fc1_n3_p5[23], fc1_n3_p5});
+            fc1_n3_t1_1_b_d1 <= $signed({fc1_n3_p6[24], fc1_n3_p6}) + $signed({fc1_n3_p7[24], fc1_n3_p7});
+            fc1_n3_t1_2_a_d1 <= $signed({fc1_n3_p8[24], fc1_n3_p8}) + $signed({fc1_n3_p9[24], fc1_n3_p9});
+            fc1_n3_t1_2_b_d1 <= (fc1_in_10 * 10'sh25b) + $signed({{3{fc1_n3_p11[21]}}, fc1_n3_p11}); // weight -0.4111328125
+            fc1_n3_t1_3_a_d1 <= $signed({{2{fc1_n3_p12[21]}}, fc1_n3_p12}) + (fc1_in_13 * 9'sd165); // weight 0.1611328125
+            fc1_n3_t0_7_d1 <= $signed({fc1_n3_p14[24], fc1_n3_p14}) + $signed({{2{fc1_n3_p15[23]}}, fc1_n3_p15});
+            fc1_n4_t1_0_a_d1 <= $signed({fc1_n4_p0[23], fc1_n4_p0}) + $signed({fc1_n4_p1[23], fc1_n4_p1});
+            fc1_n4_t0_1_d1 <= $signed({{2{fc1_n4_p2[26]}}, fc1_n4_p2}) + $signed({fc1_n4_p3[27], fc1_n4_p3});
+            fc1_n4_t0_2_d1 <= $signed({fc1_n4_p4[27], fc1_n4_p4}) + $signed({fc1_n4_p5[27], fc1_n4_p5});
+            fc1_n4_t1_1_b_d1 <= $signed({fc1_n4_p6[23], fc1_n4_p6}) + (fc1_in_7 * 10'sd326); // weight 0.318359375
+            fc1_n4_t1_2_a_d1 <= $signed({{2{fc1_n4_p8[23]}}, fc1_n4_p8}) + (fc1_in_9 * 11'sd687); // weight 0.6708984375
+            fc1_n4_t1_2_b_d1 <= (fc1_in_10 * 11'sd759) + $signed({{4{fc1_n4_p11[21]}}, fc1_n4_p11}); // weight 0.7412109375
+            fc1_n4_t0_6_d1 <= $signed({{2{fc1_n4_p12[23]}}, fc1_n4_p12}) + $signed({fc1_n4_p13[24], fc1_n4_p13});
+            fc1_n4_t1_3_b_d1 <= $signed({{3{fc1_n4_p14[21]}}, fc1_n4_p14}) + $signed({fc1_n4_p15[23], fc1_n4_p15});
+            fc1_n5_t1_0_a_d1 <= $signed({fc1_n5_p0[24], fc1_n5_p0}) + $signed({fc1_n5_p1[24], fc1_n5_p1});
+            fc1_n5_t1_0_b_d1 <= $signed({fc1_n5_p2[24], fc1_n5_p2}) + $signed({fc1_n5_p3[24], fc1_n5_p3});
+            fc1_n5_t1_1_a_d1 <= $signed({{3{fc1_n5_p4[19]}}, fc1_n5_p4}) + (fc1_in_5 * 8'sd94); // weight 0.091796875
+            fc1_n5_t0_3_d1 <= $signed({{2{fc1_n5_p6[22]}}, fc1_n5_p6}) + (fc1_in_7 * 10'sh2e4); // weight -0.27734375
+            fc1_n5_t1_2_a_d1 <= (fc1_in_8 * 10'sh2be) + $signed({{4{fc1_n5_p9[20]}}, fc1_n5_p9}); // weight -0.314453125
+            fc1_n5_t1_2_b_d1 <= $signed({fc1_n5_p10[23], fc1_n5_p10}) + $signed({fc1_n5_p11[23], fc1_n5_p11});
+            fc1_n5_t1_3_a_d1 <= (fc1_in_12 * 10'sh2dd) + $signed({fc1_n5_p13[23], fc1_n5_p13}); // weight -0.2841796875
+            fc1_n5_t1_3_b_d1 <= (fc1_in_14 * 10'sh251) + $signed({{2{fc1_n5_p15[22]}}, fc1_n5_p15}); // weight -0.4208984375
+            fc1_n6_t1_0_a_d1 <= $signed({{2{fc1_n6_p0[22]}}, fc1_n6_p0}) + (fc1_in_1 * 10'sh2a3); // weight -0.3408203125
+            fc1_n6_t0_1_d1 <= $signed({fc1_n6_p2[24], fc1_n6_p2}) + $signed({{2{fc1_n6_p3[23]}}, fc1_n6_p3});
+            fc1_n6_t1_1_a_d1 <= $signed({{2{fc1_n6_p4[21]}}, fc1_n6_p4}) + $signed({fc1_n6_p5[22], fc1_n6_p5});
+            fc1_n6_t0_3_d1 <= $signed({{5{fc1_n6_p6[19]}}, fc1_n6_p6}) + (fc1_in_7 * 10'sh2d0); // weight -0.296875
+            fc1_n6_t1_2_a_d1 <= $signed({{4{fc1_n6_p8[19]}}, fc1_n6_p8}) + (fc1_in_9 * 9'sh159); // weight -0.1630859375
+            fc1_n6_t0_5_d1 <= $signed({fc1_n6_p10[24], fc1_n6_p10}) + $signed({fc1_n6_p11[24], fc1_n6_p11});
+            fc1_n6_t1_3_a_d1 <= $signed({fc1_n6_p12[24], fc1_n6_p12}) + $signed({fc1_n6_p13[24], fc1_n6_p13});
+            fc1_n6_t1_3_b_d1 <= $signed({fc1_n6_p14[24], fc1_n6_p14}) + $signed({{2{fc1_n6_p15[23]}}, fc1_n6_p15});
+            fc1_n7_t1_0_a_d1 <= (fc1_in_0 * 9'sd134) + $signed({{2{fc1_n7_p1[21]}}, fc1_n7_p1}); // weight 0.130859375
+            fc1_n7_t0_1_d1 <= $signed({{2{fc1_n7_p2[26]}}, fc1_n7_p2}) + $signed({fc1_n7_p3[27], fc1_n7_p3});
+            fc1_n7_t0_2_d1 <= $signed({{2{fc1_n7_p4[26]}}, fc1_n7_p4}) + $signed({fc1_n7_p5[27], fc1_n7_p5});
+            fc1_n7_t1_1_b_d1 <= $signed({fc1_n7_p6[23], fc1_n7_p6}) + $signed({fc1_n7_p7[23], fc1_n7_p7});
+            fc1_n7_t1_2_a_d1 <= $signed({fc1_n7_p8[23], fc1_n7_p8}) + $signed({fc1_n7_p9[23], fc1_n7_p9});
+            fc1_n7_t1_2_b_d1 <= $signed({{4{fc1_n7_p10[21]}}, fc1_n7_p10}) + (fc1_in_11 * 11'sd914); // weight 0.892578125
+            fc1_n7_t1_3_a_d1 <= (fc1_in_12 * 10'sd379) + $signed({{5{fc1_n7_p13[19]}}, fc1_n7_p13}); // weight 0.3701171875
+            fc1_n7_t0_7_d1 <= $signed({fc1_n7_p14[24], fc1_n7_p14}) + $signed({{2{fc1_n7_p15[23]}}, fc1_n7_p15});
+            fc1_n8_t1_0_a_d1 <= (fc1_in_0 * 10'sd337) + $signed({fc1_n8_p1[23], fc1_n8_p1}); // weight 0.3291015625
+            fc1_n8_t0_1_d1 <= $signed({fc1_n8_p2[26], fc1_n8_p2}) + $signed({fc1_n8_p3[26], fc1_n8_p3});
+            fc1_n8_t0_2_d1 <= $signed({{2{fc1_n8_p4[25]}}, fc1_n8_p4}) + $signed({fc1_n8_p5[26], fc1_n8_p5});
+            fc1_n8_t1_1_b_d1 <= $signed({{2{fc1_n8_p6[23]}}, fc1_n8_p6}) + $signed({fc1_n8_p7[24], fc1_n8_p7});
+            fc1_n8_t1_2_a_d1 <= $signed({fc1_n8_p8[23], fc1_n8_p8}) + $signed({fc1_n8_p9[23], fc1_n8_p9});
+            fc1_n8_t1_2_b_d1 <= $signed({fc1_n8_p10[25], fc1_n8_p10}) + (fc1_in_11 * 12'sd1134); // weight 1.107421875
+            fc1_n8_t1_3_a_d1 <= $signed({fc1_n8_p12[24], fc1_n8_p12}) + $signed({fc1_n8_p13[24], fc1_n8_p13});
+            fc1_n8_t1_3_b_d1 <= (fc1_in_14 * 10'sd381) + $signed({{2{fc1_n8_p15[22]}}, fc1_n8_p15}); // weight 0.3720703125
+            fc1_n9_t1_0_a_d1 <= $signed({{2{fc1_n9_p0[22]}}, fc1_n9_p0}) + $signed({fc1_n9_p1[23], fc1_n9_p1});
+            fc1_n9_t0_1_d1 <= $signed({{2{fc1_n9_p2[26]}}, fc1_n9_p2}) + $signed({fc1_n9_p3[27], fc1_n9_p3});
+            fc1_n9_t0_2_d1 <= $signed({fc1_n9_p4[26], fc1_n9_p4}) + $signed({fc1_n9_p5[26], fc1_n9_p5});
+            fc1_n9_t1_1_b_d1 <= $signed({fc1_n9_p6[24], fc1_n9_p6}) + $signed({fc1_n9_p7[24], fc1_n9_p7});
+            fc1_n9_t1_2_a_d1 <= $signed({fc1_n9_p8[25], fc1_n9_p8}) + $signed({fc1_n9_p9[25], fc1_n9_p9});
+            fc1_n9_t1_2_b_d1 <= $signed({{2{fc1_n9_p10[24]}}, fc1_n9_p10}) + (fc1_in_11 * 12'sd1030); // weight 1.005859375
+            fc1_n9_t1_3_a_d1 <= (fc1_in_12 * 9'sd145) + $signed({{4{fc1_n9_p13[19]}}, fc1_n9_p13}); // weight 0.1416015625
+            fc1_n9_t0_7_d1 <= $signed({fc1_n9_p14[24], fc1_n9_p14}) + $signed({fc1_n9_p15[24], fc1_n9_p15});
+            fc1_n10_t1_0_a_d1 <= (fc1_in_0 * 9'sh131) + $signed({{2{fc1_n10_p1[21]}}, fc1_n10_p1}); // weight -0.2021484375
+            fc1_n10_t1_0_b_d1 <= $signed({{2{fc1_n10_p2[23]}}, fc1_n10_p2}) + (fc1_in_3 * 11'sh58b); // weight -0.6142578125
+            fc1_n10_t0_2_d1 <= $signed({fc1_n10_p4[24], fc1_n10_p4}) + $signed({{2{fc1_n10_p5[23]}}, fc1_n10_p5});
+            fc1_n10_t1_1_b_d1 <= $signed({fc1_n10_p6[23], fc1_n10_p6}) + $signed({fc1_n10_p7[23], fc1_n10_p7});
+            fc1_n10_t1_2_a_d1 <= $signed({fc1_n10_p8[24], fc1_n10_p8}) + (fc1_in_9 * 11'sd665); // weight 0.6494140625
+            fc1_n10_t0_5_d1 <= $signed({fc1_n10_p10[26], fc1_n10_p10}) + $signed({fc1_n10_p11[26], fc1_n10_p11});
+            fc1_n10_t1_3_a_d1 <= $signed({{4{fc1_n10_p12[21]}}, fc1_n10_p12}) + (fc1_in_13 * 11'sd916); // weight 0.89453125
+            fc1_n10_t1_3_b_d1 <= $signed({{2{fc1_n10_p14[23]}}, fc1_n10_p14}) + $signed({fc1_n10_p15[24], fc1_n10_p15});
+            fc1_n11_t1_0_a_d1 <= $signed({fc1_n11_p0[24], fc1_n11_p0}) + $signed({fc1_n11_p1[24], fc1_n11_p1});
+            fc1_n11_t1_0_b_d1 <= $signed({fc1_n11_p2[24], fc1_n11_p2}) + $signed({{2{fc1_n11_p3[23]}}, fc1_n11_p3});
+            fc1_n11_t1_1_a_d1 <= $signed({{2{fc1_n11_p4[22]}}, fc1_n11_p4}) + (fc1_in_5 * 10'sd325); // weight 0.3173828125
+            fc1_n11_t1_1_b_d1 <= $signed({fc1_n11_p6[24], fc1_n11_p6}) + $signed({fc1_n11_p7[24], fc1_n11_p7});
+            fc1_n11_t1_2_a_d1 <= (fc1_in_8 * 6'sd27) + $signed({{5{fc1_in_9[15]}}, fc1_in_9}); // weight 0.0263671875
+            fc1_n11_t0_5_d1 <= $signed({{5{fc1_n11_p10_sh[19]}}, fc1_n11_p10_sh}) + $signed({fc1_n11_p11[23], fc1_n11_p11});
+            fc1_n11_t1_3_a_d1 <= $signed({fc1_n11_p12[23], fc1_n11_p12}) + (fc1_in_13 * 10'sd275); // weight 0.2685546875
+            fc1_n11_t1_3_b_d1 <= $signed({fc1_n11_p14[24], fc1_n11_p14}) + $signed({fc1_n11_p15[24], fc1_n11_p15});
+            fc1_n12_t1_0_a_d1 <= $signed({{4{fc1_n12_p0[20]}}, fc1_n12_p0}) + (fc1_in_1 * 10'sd425); // weight 0.4150390625
+            fc1_n12_t1_0_b_d1 <= $signed({fc1_n12_p2[23], fc1_n12_p2}) + $signed({{5{fc1_n12_p3[19]}}, fc1_n12_p3});
+            fc1_n12_t0_2_d1 <= $signed({fc1_n12_p4[24], fc1_n12_p4}) + $signed({{2{fc1_n12_p5[23]}}, fc1_n12_p5});
+            fc1_n12_t1_1_b_d1 <= (fc1_in_6 * 9'sh12f) + $signed({{4{fc1_n12_p7[19]}}, fc1_n12_p7}); // weight -0.2041015625
+            fc1_n12_t0_4_d1 <= $signed({fc1_n12_p8[24], fc1_n12_p8}) + $signed({fc1_n12_p9[24], fc1_n12_p9});
+            fc1_n12_t1_2_b_d1 <= $signed({fc1_n12_p10[23], fc1_n12_p10}) + $signed({fc1_n12_p11[23], fc1_n12_p11});
+            fc1_n12_t0_6_d1 <= $signed({fc1_n12_p12[24], fc1_n12_p12}) + $signed({fc1_n12_p13[24], fc1_n12_p13});
+            fc1_n12_t1_3_b_d1 <= fc1_n12_p14 + $signed({fc1_n12_p15[22], fc1_n12_p15});
+            fc1_n13_t1_0_a_d1 <= $signed({{4{fc1_n13_p0[21]}}, fc1_n13_p0}) + (fc1_in_1 * 11'sh531); // weight -0.7021484375
+            fc1_n13_t1_0_b_d1 <= $signed({fc1_n13_p2[25], fc1_n13_p2}) + $signed({fc1_n13_p3[25], fc1_n13_p3});
+            fc1_n13_t1_1_a_d1 <= $signed({fc1_n13_p4[25], fc1_n13_p4}) + (fc1_in_5 * 12'shaf3); // weight -1.2626953125
+            fc1_n13_t1_1_b_d1 <= fc1_n13_p6 + $signed({{3{fc1_n13_p7[21]}}, fc1_n13_p7});
+            fc1_n13_t1_2_a_d1 <= $signed({{3{fc1_n13_p8[23]}}, fc1_n13_p8}) + $signed({fc1_n13_p9[25], fc1_n13_p9});
+            fc1_n13_t1_2_b_d1 <= $signed({fc1_n13_p10[25], fc1_n13_p10}) + $signed({fc1_n13_p11[25], fc1_n13_p11});
+            fc1_n13_t0_6_d1 <= $signed({{2{fc1_n13_p12[24]}}, fc1_n13_p12}) + $signed({fc1_n13_p13[25], fc1_n13_p13});
+            fc1_n13_t1_3_b_d1 <= $signed({fc1_n13_p14[24], fc1_n13_p14}) + $signed({{2{fc1_n13_p15[23]}}, fc1_n13_p15});
+            fc1_n14_t1_0_a_d1 <= $signed({{3{fc1_n14_p0[21]}}, fc1_n14_p0}) + (fc1_in_1 * 10'sd316); // weight 0.30859375
+            fc1_n14_t1_0_b_d1 <= $signed({fc1_n14_p2[22], fc1_n14_p2}) + $signed({fc1_n14_p3[22], fc1_n14_p3});
+            fc1_n14_t1_1_a_d1 <= $signed({fc1_n14_p4[24], fc1_n14_p4}) + $signed({fc1_n14_p5[24], fc1_n14_p5});
+            fc1_n14_t1_1_b_d1 <= $signed({fc1_n14_p6[24], fc1_n14_p6}) + $signed({fc1_n14_p7[24], fc1_n14_p7});
+            fc1_n14_t1_2_a_d1 <= $signed({fc1_n14_p8[23], fc1_n14_p8}) + $signed({fc1_n14_p9[23], fc1_n14_p9});
+            fc1_n14_t1_2_b_d1 <= $signed({fc1_n14_p10[24], fc1_n14_p10}) + $signed({fc1_n14_p11[24], fc1_n14_p11});
+            fc1_n14_t1_3_a_d1 <= $signed({fc1_n14_p12[23], fc1_n14_p12}) + $signed({fc1_n14_p13[23], fc1_n14_p13});
+            fc1_n14_t0_7_d1 <= $signed({fc1_n14_p14[24], fc1_n14_p14}) + $signed({{2{fc1_n14_p15[23]}}, fc1_n14_p15});
+            fc1_n15_t1_0_a_d1 <= (fc1_in_0 * 10'sd318) + $signed({{2{fc1_n15_p1[22]}}, fc1_n15_p1}); // weight 0.310546875
+            fc1_n15_t0_1_d1 <= $signed({fc1_n15_p2[24], fc1_n15_p2}) + $signed({{2{fc1_n15_p3[23]}}, fc1_n15_p3});
+            fc1_n15_t1_1_a_d1 <= $signed({fc1_n15_p4[23], fc1_n15_p4}) + $signed({fc1_n15_p5[23], fc1_n15_p5});
+            fc1_n15_t1_1_b_d1 <= (fc1_in_6 * 9'sh15d) + $signed({fc1_n15_p7[22], fc1_n15_p7}); // weight -0.1591796875
+            fc1_n15_t1_2_a_d1 <= (fc1_in_8 * 10'sh295) + fc1_n15_t0_4_b; // weight -0.3544921875
+            fc1_n15_t1_2_b_d1 <= $signed({fc1_n15_p10[23], fc1_n15_p10}) + $signed({fc1_n15_p11[23], fc1_n15_p11});
+            fc1_n15_t1_3_a_d1 <= $signed({{2{fc1_n15_p12[22]}}, fc1_n15_p12}) + $signed({fc1_n15_p13[23], fc1_n15_p13});
+            fc1_n15_t1_3_b_d1 <= (fc1_in_14 * 9'sh12a) + $signed({{7{fc1_n15_p15_neg[16]}}, fc1_n15_p15_neg}); // weight -0.208984375
+            fc1_n16_t1_0_a_d1 <= $signed({{2{fc1_n16_p0[23]}}, fc1_n16_p0}) + $signed({fc1_n16_p1[24], fc1_n16_p1});
+            fc1_n16_t1_0_b_d1 <= $signed({{2{fc1_n16_p2[24]}}, fc1_n16_p2}) + (fc1_in_3 * 12'shad9); // weight -1.2880859375
+            fc1_n16_t1_1_a_d1 <= (fc1_in_4 * 10'sh2f6) + $signed({fc1_n16_p5[23], fc1_n16_p5}); // weight -0.259765625
+            fc1_n16_t0_3_d1 <= $signed({{2{fc1_n16_p6[23]}}, fc1_n16_p6}) + $signed({fc1_n16_p7[24], fc1_n16_p7});
+            fc1_n16_t1_2_a_d1 <= $signed({{2{fc1_n16_p8[21]}}, fc1_n16_p8}) + (fc1_in_9 * 9'sd130); // weight 0.126953125
+            fc1_n16_t0_5_d1 <= $signed({fc1_n16_p10[25], fc1_n16_p10}) + $signed({fc1_n16_p11[25], fc1_n16_p11});
+            fc1_n16_t0_6_d1 <= $signed({fc1_n16_p12[25], fc1_n16_p12}) + $signed({fc1_n16_p13[25], fc1_n16_p13});
+            fc1_n16_t1_3_b_d1 <= (fc1_in_14 * 9'sd169) + $signed({{2{fc1_n16_p15[21]}}, fc1_n16_p15}); // weight 0.1650390625
+            fc1_n17_t1_0_a_d1 <= $signed({fc1_n17_p0[23], fc1_n17_p0}) + $signed({fc1_n17_p2[23], fc1_n17_p2});
+            fc1_n17_t1_0_b_d1 <= (fc1_in_3 * 9'sh155) + $signed({{2{fc1_n17_p4[21]}}, fc1_n17_p4}); // weight -0.1669921875
+            fc1_n17_t1_1_a_d1 <= $signed({fc1_n17_p5[24], fc1_n17_p5}) + $signed({{2{fc1_n17_p6[23]}}, fc1_n17_p6});
+            fc1_n17_t1_1_b_d1 <= $signed({fc1_n17_p7[24], fc1_n17_p7}) + $signed({{2{fc1_n17_p8[23]}}, fc1_n17_p8});
+            fc1_n17_t1_2_a_d1 <= (fc1_in_9 * 10'sd286) + $signed({{2{fc1_n17_p10[22]}}, fc1_n17_p10}); // weight 0.279296875
+            fc1_n17_t0_5_d1 <= $signed({fc1_n17_p11[24], fc1_n17_p11}) + $signed({{2{fc1_n17_p12[23]}}, fc1_n17_p12});
+            fc1_n17_t1_3_a_d1 <= (fc1_in_13 * 9'sh170) + $signed({{6{fc1_n2_p14_sh[17]}}, fc1_n2_p14_sh}); // weight -0.140625
             fc1_n17_p15_d1 <= fc1_n17_p15;
-            fc1_n18_t1_0_a_d1 <= fc1_n18_t1_0_a;
-            fc1_n18_t0_1_d1 <= fc1_n18_t0_1;
-            fc1_n18_t0_2_d1 <= fc1_n18_t0_2;
-            fc1_n18_t1_1_b_d1 <= fc1_n18_t1_1_b;
-            fc1_n18_t1_2_a_d1 <= fc1_n18_t1_2_a;
-            fc1_n18_t0_5_d1 <= fc1_n18_t0_5;
-            fc1_n18_t1_3_a_d1 <= fc1_n18_t1_3_a;
-            fc1_n18_t1_3_b_d1 <= fc1_n18_t1_3_b;
-            fc1_n18_t4_0_b_d1 <= fc1_n18_t4_0_b;
-            fc1_n19_t1_0_a_d1 <= fc1_n19_t1_0_a;
-            fc1_n19_t1_0_b_d1 <= fc1_n19_t1_0_b;
-            fc1_n19_t0_2_d1 <= fc1_n19_t0_2;
-            fc1_n19_t1_1_b_d1 <= fc1_n19_t1_1_b;
-            fc1_n19_t1_2_a_d1 <= fc1_n19_t1_2_a;
-            fc1_n19_t1_2_b_d1 <= fc1_n19_t1_2_b;
-            fc1_n19_t1_3_a_d1 <= fc1_n19_t1_3_a;
-            fc1_n19_t1_3_b_d1 <= fc1_n19_t1_3_b;
-            fc1_n19_t4_0_b_d1 <= fc1_n19_t4_0_b;
-            fc1_n20_t0_0_d1 <= fc1_n20_t0_0;
-            fc1_n20_t1_0_b_d1 <= fc1_n20_t1_0_b;
-            fc1_n20_t1_1_a_d1 <= fc1_n20_t1_1_a;
-            fc1_n20_t1_1_b_d1 <= fc1_n20_t1_1_b;
-            fc1_n20_t0_4_d1 <= fc1_n20_t0_4;
-            fc1_n20_t1_2_b_d1 <= fc1_n20_t1_2_b;
-            fc1_n20_t0_6_d1 <= fc1_n20_t0_6;
-            fc1_n20_t1_3_b_d1 <= fc1_n20_t1_3_b;
-            fc1_n20_t4_0_b_d1 <= fc1_n20_t4_0_b;
-            fc1_n21_t1_0_a_d1 <= fc1_n21_t1_0_a;
-            fc1_n21_t1_0_b_d1 <= fc1_n21_t1_0_b;
-            fc1_n21_t1_1_a_d1 <= fc1_n21_t1_1_a;
-            fc1_n21_t1_1_b_d1 <= fc1_n21_t1_1_b;
-            fc1_n21_t1_2_a_d1 <= fc1_n21_t1_2_a;
-            fc1_n21_t1_2_b_d1 <= fc1_n21_t1_2_b;
-            fc1_n21_t1_3_a_d1 <= fc1_n21_t1_3_a;
-            fc1_n21_t0_7_d1 <= fc1_n21_t0_7;
-            fc1_n22_t1_0_a_d1 <= fc1_n22_t1_0_a;
-            fc1_n22_t1_0_b_d1 <= fc1_n22_t1_0_b;
-            fc1_n22_t0_2_d1 <= fc1_n22_t0_2;
-            fc1_n22_t1_1_b_d1 <= fc1_n22_t1_1_b;
-            fc1_n22_t1_2_a_d1 <= fc1_n22_t1_2_a;
-            fc1_n22_t0_5_d1 <= fc1_n22_t0_5;
-            fc1_n22_t0_6_d1 <= fc1_n22_t0_6;
-            fc1_n22_t1_3_b_d1 <= fc1_n22_t1_3_b;
-            fc1_n22_t4_0_b_d1 <= fc1_n22_t4_0_b;
-            fc1_n23_t1_0_a_d1 <= fc1_n23_t1_0_a;
-            fc1_n23_t0_1_d1 <= fc1_n23_t0_1;
-            fc1_n23_t0_2_d1 <= fc1_n23_t0_2;
-            fc1_n23_t1_1_b_d1 <= fc1_n23_t1_1_b;
-            fc1_n23_t1_2_a_d1 <= fc1_n23_t1_2_a;
-            fc1_n23_t0_5_d1 <= fc1_n23_t0_5;
-            fc1_n23_t1_3_a_d1 <= fc1_n23_t1_3_a;
-            fc1_n23_t1_3_b_d1 <= fc1_n23_t1_3_b;
-            fc1_n23_t4_0_b_d1 <= fc1_n23_t4_0_b;
-            fc1_n24_t1_0_a_d1 <= fc1_n24_t1_0_a;
-            fc1_n24_t1_0_b_d1 <= fc1_n24_t1_0_b;
-            fc1_n24_t1_1_a_d1 <= fc1_n24_t1_1_a;
-            fc1_n24_t0_3_d1 <= fc1_n24_t0_3;
-            fc1_n24_t1_2_a_d1 <= fc1_n24_t1_2_a;
-            fc1_n24_t1_2_b_d1 <= fc1_n24_t1_2_b;
-            fc1_n24_t1_3_a_d1 <= fc1_n24_t1_3_a;
-            fc1_n24_t0_7_d1 <= fc1_n24_t0_7;
-            fc1_n25_t1_0_a_d1 <= fc1_n25_t1_0_a;
-            fc1_n25_t0_1_d1 <= fc1_n25_t0_1;
-            fc1_n25_t0_2_d1 <= fc1_n25_t0_2;
-            fc1_n25_t1_1_b_d1 <= fc1_n25_t1_1_b;
-            fc1_n25_t1_2_a_d1 <= fc1_n25_t1_2_a;
-            fc1_n25_t1_2_b_d1 <= fc1_n25_t1_2_b;
-            fc1_n25_t0_6_d1 <= fc1_n25_t0_6;
-            fc1_n25_t1_3_b_d1 <= fc1_n25_t1_3_b;
-            fc1_n25_t4_0_b_d1 <= fc1_n25_t4_0_b;
-            fc1_n26_t1_0_a_d1 <= fc1_n26_t1_0_a;
-            fc1_n26_t0_1_d1 <= fc1_n26_t0_1;
-            fc1_n26_t0_2_d1 <= fc1_n26_t0_2;
-            fc1_n26_t1_1_b_d1 <= fc1_n26_t1_1_b;
-            fc1_n26_t1_2_a_d1 <= fc1_n26_t1_2_a;
-            fc1_n26_t0_5_d1 <= fc1_n26_t0_5;
-            fc1_n26_t1_3_a_d1 <= fc1_n26_t1_3_a;
-            fc1_n26_t1_3_b_d1 <= fc1_n26_t1_3_b;
-            fc1_n26_t4_0_b_d1 <= fc1_n26_t4_0_b;
-            fc1_n27_t1_0_a_d1 <= fc1_n27_t1_0_a;
-            fc1_n27_t1_0_b_d1 <= fc1_n27_t1_0_b;
-            fc1_n27_t1_1_a_d1 <= fc1_n27_t1_1_a;
-            fc1_n27_t1_1_b_d1 <= fc1_n27_t1_1_b;
-            fc1_n27_t1_2_a_d1 <= fc1_n27_t1_2_a;
-            fc1_n27_t1_2_b_d1 <= fc1_n27_t1_2_b;
-            fc1_n27_t1_3_a_d1 <= fc1_n27_t1_3_a;
-            fc1_n27_t1_3_b_d1 <= fc1_n27_t1_3_b;
-            fc1_n27_t4_0_b_d1 <= fc1_n27_t4_0_b;
-            fc1_n28_t1_0_a_d1 <= fc1_n28_t1_0_a;
-            fc1_n28_t1_0_b_d1 <= fc1_n28_t1_0_b;
-            fc1_n28_t1_1_a_d1 <= fc1_n28_t1_1_a;
-            fc1_n28_t0_3_d1 <= fc1_n28_t0_3;
-            fc1_n28_t1_2_a_d1 <= fc1_n28_t1_2_a;
-            fc1_n28_t1_2_b_d1 <= fc1_n28_t1_2_b;
-            fc1_n28_t1_3_a_d1 <= fc1_n28_t1_3_a;
-            fc1_n28_t0_7_d1 <= fc1_n28_t0_7;
-            fc1_n29_t0_0_d1 <= fc1_n29_t0_0;
-            fc1_n29_t1_0_b_d1 <= fc1_n29_t1_0_b;
-            fc1_n29_t1_1_a_d1 <= fc1_n29_t1_1_a;
-            fc1_n29_t1_1_b_d1 <= fc1_n29_t1_1_b;
-            fc1_n29_t0_4_d1 <= fc1_n29_t0_4;
-            fc1_n29_t1_2_b_d1 <= fc1_n29_t1_2_b;
-            fc1_n29_t1_3_a_d1 <= fc1_n29_t1_3_a;
-            fc1_n29_t1_3_b_d1 <= fc1_n29_t1_3_b;
-            fc1_n30_t1_0_a_d1 <= fc1_n30_t1_0_a;
-            fc1_n30_t0_1_d1 <= fc1_n30_t0_1;
-            fc1_n30_t0_2_d1 <= fc1_n30_t0_2;
-            fc1_n30_t1_1_b_d1 <= fc1_n30_t1_1_b;
-            fc1_n30_t1_2_a_d1 <= fc1_n30_t1_2_a;
-            fc1_n30_t0_5_d1 <= fc1_n30_t0_5;
-            fc1_n30_t0_6_d1 <= fc1_n30_t0_6;
-            fc1_n30_t1_3_b_d1 <= fc1_n30_t1_3_b;
-            fc1_n31_t1_0_a_d1 <= fc1_n31_t1_0_a;
-            fc1_n31_t1_0_b_d1 <= fc1_n31_t1_0_b;
-            fc1_n31_t0_2_d1 <= fc1_n31_t0_2;
-            fc1_n31_t1_1_b_d1 <= fc1_n31_t1_1_b;
-            fc1_n31_t1_2_a_d1 <= fc1_n31_t1_2_a;
-            fc1_n31_t1_2_b_d1 <= fc1_n31_t1_2_b;
-            fc1_n31_t1_3_a_d1 <= fc1_n31_t1_3_a;
-            fc1_n31_t1_3_b_d1 <= fc1_n31_t1_3_b;
-            fc1_n31_t4_0_b_d1 <= fc1_n31_t4_0_b;
-            fc1_n32_t0_0_d1 <= fc1_n32_t0_0;
-            fc1_n32_t1_0_b_d1 <= fc1_n32_t1_0_b;
-            fc1_n32_t1_1_a_d1 <= fc1_n32_t1_1_a;
-            fc1_n32_t1_1_b_d1 <= fc1_n32_t1_1_b;
-            fc1_n32_t1_2_a_d1 <= fc1_n32_t1_2_a;
-            fc1_n32_t0_5_d1 <= fc1_n32_t0_5;
-            fc1_n32_t1_3_a_d1 <= fc1_n32_t1_3_a;
-            fc1_n32_t1_3_b_d1 <= fc1_n32_t1_3_b;
-            fc1_n33_t1_0_a_d1 <= fc1_n33_t1_0_a;
-            fc1_n33_t0_1_d1 <= fc1_n33_t0_1;
-            fc1_n33_t0_2_d1 <= fc1_n33_t0_2;
-            fc1_n33_t1_1_b_d1 <= fc1_n33_t1_1_b;
-            fc1_n33_t1_2_a_d1 <= fc1_n33_t1_2_a;
-            fc1_n33_t0_5_d1 <= fc1_n33_t0_5;
-            fc1_n33_t1_3_a_d1 <= fc1_n33_t1_3_a;
-            fc1_n33_t1_3_b_d1 <= fc1_n33_t1_3_b;
-            fc1_n33_t4_0_b_d1 <= fc1_n33_t4_0_b;
-            fc1_n34_t0_0_d1 <= fc1_n34_t0_0;
-            fc1_n34_t1_0_b_d1 <= fc1_n34_t1_0_b;
-            fc1_n34_t0_2_d1 <= fc1_n34_t0_2;
-            fc1_n34_t1_1_b_d1 <= fc1_n34_t1_1_b;
-            fc1_n34_t1_2_a_d1 <= fc1_n34_t1_2_a;
-            fc1_n34_t1_2_b_d1 <= fc1_n34_t1_2_b;
-            fc1_n34_t1_3_a_d1 <= fc1_n34_t1_3_a;
-            fc1_n34_t1_3_b_d1 <= fc1_n34_t1_3_b;
-            fc1_n34_t4_0_b_d1 <= fc1_n34_t4_0_b;
-            fc1_n35_t1_0_a_d1 <= fc1_n35_t1_0_a;
-            fc1_n35_t0_1_d1 <= fc1_n35_t0_1;
-            fc1_n35_t0_2_d1 <= fc1_n35_t0_2;
-            fc1_n35_t1_1_b_d1 <= fc1_n35_t1_1_b;
-            fc1_n35_t1_2_a_d1 <= fc1_n35_t1_2_a;
-            fc1_n35_t1_2_b_d1 <= fc1_n35_t1_2_b;
-            fc1_n35_t0_6_d1 <= fc1_n35_t0_6;
-            fc1_n35_t1_3_b_d1 <= fc1_n35_t1_3_b;
-            fc1_n35_t4_0_b_d1 <= fc1_n35_t4_0_b;
-            fc1_n36_t1_0_a_d1 <= fc1_n36_t1_0_a;
-            fc1_n36_t0_1_d1 <= fc1_n36_t0_1;
-            fc1_n36_t0_2_d1 <= fc1_n36_t0_2;
-            fc1_n36_t1_1_b_d1 <= fc1_n36_t1_1_b;
-            fc1_n36_t1_2_a_d1 <= fc1_n36_t1_2_a;
-            fc1_n36_t0_5_d1 <= fc1_n36_t0_5;
-            fc1_n36_t1_3_a_d1 <= fc1_n36_t1_3_a;
-            fc1_n36_t1_3_b_d1 <= fc1_n36_t1_3_b;
-            fc1_n36_t4_0_b_d1 <= fc1_n36_t4_0_b;
-            fc1_n37_t0_0_d1 <= fc1_n37_t0_0;
-            fc1_n37_t1_0_b_d1 <= fc1_n37_t1_0_b;
-            fc1_n37_t0_2_d1 <= fc1_n37_t0_2;
-            fc1_n37_t1_1_b_d1 <= fc1_n37_t1_1_b;
-            fc1_n37_t0_4_d1 <= fc1_n37_t0_4;
-            fc1_n37_t1_2_b_d1 <= fc1_n37_t1_2_b;
-            fc1_n37_t0_6_d1 <= fc1_n37_t0_6;
-            fc1_n37_t1_3_b_d1 <= fc1_n37_t1_3_b;
-            fc1_n38_t1_0_a_d1 <= fc1_n38_t1_0_a;
-            fc1_n38_t1_0_b_d1 <= fc1_n38_t1_0_b;
-            fc1_n38_t1_1_a_d1 <= fc1_n38_t1_1_a;
-            fc1_n38_t1_1_b_d1 <= fc1_n38_t1_1_b;
-            fc1_n38_t1_2_a_d1 <= fc1_n38_t1_2_a;
-            fc1_n38_t1_2_b_d1 <= fc1_n38_t1_2_b;
-            fc1_n38_t1_3_a_d1 <= fc1_n38_t1_3_a;
-            fc1_n38_t1_3_b_d1 <= fc1_n38_t1_3_b;
-            fc1_n39_t1_0_a_d1 <= fc1_n39_t1_0_a;
-            fc1_n39_t0_1_d1 <= fc1_n39_t0_1;
-            fc1_n39_t0_2_d1 <= fc1_n39_t0_2;
-            fc1_n39_t1_1_b_d1 <= fc1_n39_t1_1_b;
-            fc1_n39_t1_2_a_d1 <= fc1_n39_t1_2_a;
-            fc1_n39_t1_2_b_d1 <= fc1_n39_t1_2_b;
-            fc1_n39_t1_3_a_d1 <= fc1_n39_t1_3_a;
-            fc1_n39_t1_3_b_d1 <= fc1_n39_t1_3_b;
-            fc1_n39_t4_0_b_d1 <= fc1_n39_t4_0_b;
-            fc1_n40_t1_0_a_d1 <= fc1_n40_t1_0_a;
-            fc1_n40_t1_0_b_d1 <= fc1_n40_t1_0_b;
-            fc1_n40_t1_1_a_d1 <= fc1_n40_t1_1_a;
-            fc1_n40_t1_1_b_d1 <= fc1_n40_t1_1_b;
-            fc1_n40_t1_2_a_d1 <= fc1_n40_t1_2_a;
-            fc1_n40_t1_2_b_d1 <= fc1_n40_t1_2_b;
-            fc1_n40_t1_3_a_d1 <= fc1_n40_t1_3_a;
-            fc1_n40_t0_7_d1 <= fc1_n40_t0_7;
-            fc1_n41_t0_0_d1 <= fc1_n41_t0_0;
-            fc1_n41_t1_0_b_d1 <= fc1_n41_t1_0_b;
-            fc1_n41_t0_2_d1 <= fc1_n41_t0_2;
-            fc1_n41_t1_1_b_d1 <= fc1_n41_t1_1_b;
-            fc1_n41_t1_2_a_d1 <= fc1_n41_t1_2_a;
-            fc1_n41_t0_5_d1 <= fc1_n41_t0_5;
-            fc1_n41_t1_3_a_d1 <= fc1_n41_t1_3_a;
-            fc1_n41_t1_3_b_d1 <= fc1_n41_t1_3_b;
-            fc1_n42_t1_0_a_d1 <= fc1_n42_t1_0_a;
-            fc1_n42_t0_1_d1 <= fc1_n42_t0_1;
-            fc1_n42_t1_1_a_d1 <= fc1_n42_t1_1_a;
-            fc1_n42_t0_3_d1 <= fc1_n42_t0_3;
-            fc1_n42_t1_2_a_d1 <= fc1_n42_t1_2_a;
-            fc1_n42_t1_2_b_d1 <= fc1_n42_t1_2_b;
-            fc1_n42_t0_6_d1 <= fc1_n42_t0_6;
-            fc1_n42_t1_3_b_d1 <= fc1_n42_t1_3_b;
-            fc1_n42_t4_0_b_d1 <= fc1_n42_t4_0_b;
-            fc1_n43_t1_0_a_d1 <= fc1_n43_t1_0_a;
-            fc1_n43_t0_1_d1 <= fc1_n43_t0_1;
-            fc1_n43_t0_2_d1 <= fc1_n43_t0_2;
-            fc1_n43_t1_1_b_d1 <= fc1_n43_t1_1_b;
-            fc1_n43_t1_2_a_d1 <= fc1_n43_t1_2_a;
-            fc1_n43_t0_5_d1 <= fc1_n43_t0_5;
-            fc1_n43_t0_6_d1 <= fc1_n43_t0_6;
-            fc1_n43_t1_3_b_d1 <= fc1_n43_t1_3_b;
-            fc1_n43_t4_0_b_d1 <= fc1_n43_t4_0_b;
-            fc1_n44_t1_0_a_d1 <= fc1_n44_t1_0_a;
-            fc1_n44_t1_0_b_d1 <= fc1_n44_t1_0_b;
-            fc1_n44_t1_1_a_d1 <= fc1_n44_t1_1_a;
-            fc1_n44_t1_1_b_d1 <= fc1_n44_t1_1_b;
-            fc1_n44_t1_2_a_d1 <= fc1_n44_t1_2_a;
-            fc1_n44_t0_5_d1 <= fc1_n44_t0_5;
-            fc1_n44_t1_3_a_d1 <= fc1_n44_t1_3_a;
-            fc1_n44_t1_3_b_d1 <= fc1_n44_t1_3_b;
-            fc1_n44_t4_0_b_d1 <= fc1_n44_t4_0_b;
-            fc1_n45_t1_0_a_d1 <= fc1_n45_t1_0_a;
-            fc1_n45_t0_1_d1 <= fc1_n45_t0_1;
-            fc1_n45_t0_2_d1 <= fc1_n45_t0_2;
-            fc1_n45_t1_1_b_d1 <= fc1_n45_t1_1_b;
-            fc1_n45_t1_2_a_d1 <= fc1_n45_t1_2_a;
-            fc1_n45_t1_2_b_d1 <= fc1_n45_t1_2_b;
-            fc1_n45_t0_6_d1 <= fc1_n45_t0_6;
-            fc1_n45_t1_3_b_d1 <= fc1_n45_t1_3_b;
-            fc1_n45_t4_0_b_d1 <= fc1_n45_t4_0_b;
-            fc1_n46_t1_0_a_d1 <= fc1_n46_t1_0_a;
-            fc1_n46_t0_1_d1 <= fc1_n46_t0_1;
-            fc1_n46_t1_1_a_d1 <= fc1_n46_t1_1_a;
-            fc1_n46_t1_1_b_d1 <= fc1_n46_t1_1_b;
-            fc1_n46_t1_2_a_d1 <= fc1_n46_t1_2_a;
-            fc1_n46_t1_2_b_d1 <= fc1_n46_t1_2_b;
-            fc1_n46_t1_3_a_d1 <= fc1_n46_t1_3_a;
-            fc1_n46_t1_3_b_d1 <= fc1_n46_t1_3_b;
-            fc1_n46_t4_0_b_d1 <= fc1_n46_t4_0_b;
-            fc1_n47_t1_0_a_d1 <= fc1_n47_t1_0_a;
-            fc1_n47_t0_1_d1 <= fc1_n47_t0_1;
-            fc1_n47_t0_2_d1 <= fc1_n47_t0_2;
-            fc1_n47_t1_1_b_d1 <= fc1_n47_t1_1_b;
-            fc1_n47_t1_2_a_d1 <= fc1_n47_t1_2_a;
-            fc1_n47_t0_5_d1 <= fc1_n47_t0_5;
-            fc1_n47_t1_3_a_d1 <= fc1_n47_t1_3_a;
-            fc1_n47_t1_3_b_d1 <= fc1_n47_t1_3_b;
-            fc1_n47_t4_0_b_d1 <= fc1_n47_t4_0_b;
-            fc1_n48_t1_0_a_d1 <= fc1_n48_t1_0_a;
-            fc1_n48_t0_1_d1 <= fc1_n48_t0_1;
-            fc1_n48_t0_2_d1 <= fc1_n48_t0_2;
-            fc1_n48_t1_1_b_d1 <= fc1_n48_t1_1_b;
-            fc1_n48_t1_2_a_d1 <= fc1_n48_t1_2_a;
-            fc1_n48_t1_2_b_d1 <= fc1_n48_t1_2_b;
-            fc1_n48_t0_6_d1 <= fc1_n48_t0_6;
-            fc1_n48_t1_3_b_d1 <= fc1_n48_t1_3_b;
-            fc1_n48_t3_0_d1 <= fc1_n48_t3_0;
-            fc1_n48_t4_0_b_d1 <= fc1_n48_t4_0_b;
-            fc1_n48_t4_0_b_d2 <= fc1_n48_t4_0_b_d1;
-            fc1_n49_t1_0_a_d1 <= fc1_n49_t1_0_a;
-            fc1_n49_t1_0_b_d1 <= fc1_n49_t1_0_b;
-            fc1_n49_t0_2_d1 <= fc1_n49_t0_2;
-            fc1_n49_t1_1_b_d1 <= fc1_n49_t1_1_b;
-            fc1_n49_t1_2_a_d1 <= fc1_n49_t1_2_a;
-            fc1_n49_t1_2_b_d1 <= fc1_n49_t1_2_b;
-            fc1_n49_t1_3_a_d1 <= fc1_n49_t1_3_a;
-            fc1_n49_t1_3_b_d1 <= fc1_n49_t1_3_b;
-            fc1_n49_t4_0_b_d1 <= fc1_n49_t4_0_b;
-            fc1_n50_t1_0_a_d1 <= fc1_n50_t1_0_a;
-            fc1_n50_t1_0_b_d1 <= fc1_n50_t1_0_b;
-            fc1_n50_t0_2_d1 <= fc1_n50_t0_2;
-            fc1_n50_t1_1_b_d1 <= fc1_n50_t1_1_b;
-            fc1_n50_t1_2_a_d1 <= fc1_n50_t1_2_a;
-            fc1_n50_t1_2_b_d1 <= fc1_n50_t1_2_b;
-            fc1_n50_t1_3_a_d1 <= fc1_n50_t1_3_a;
-            fc1_n50_t1_3_b_d1 <= fc1_n50_t1_3_b;
-            fc1_n50_t4_0_b_d1 <= fc1_n50_t4_0_b;
-            fc1_n51_t1_0_a_d1 <= fc1_n51_t1_0_a;
-            fc1_n51_t0_1_d1 <= fc1_n51_t0_1;
-            fc1_n51_t0_2_d1 <= fc1_n51_t0_2;
-            fc1_n51_t1_1_b_d1 <= fc1_n51_t1_1_b;
-            fc1_n51_t1_2_a_d1 <= fc1_n51_t1_2_a;
-            fc1_n51_t0_5_d1 <= fc1_n51_t0_5;
-            fc1_n51_t1_3_a_d1 <= fc1_n51_t1_3_a;
-            fc1_n51_t1_3_b_d1 <= fc1_n51_t1_3_b;
-            fc1_n51_t4_0_b_d1 <= fc1_n51_t4_0_b;
-            fc1_n52_t1_0_a_d1 <= fc1_n52_t1_0_a;
-            fc1_n52_t0_1_d1 <= fc1_n52_t0_1;
-            fc1_n52_t0_2_d1 <= fc1_n52_t0_2;
-            fc1_n52_t1_1_b_d1 <= fc1_n52_t1_1_b;
-            fc1_n52_t1_2_a_d1 <= fc1_n52_t1_2_a;
-            fc1_n52_t1_2_b_d1 <= fc1_n52_t1_2_b;
-            fc1_n52_t1_3_a_d1 <= fc1_n52_t1_3_a;
-            fc1_n52_t0_7_d1 <= fc1_n52_t0_7;
-            fc1_n52_t4_0_b_d1 <= fc1_n52_t4_0_b;
-            fc1_n53_t0_0_d1 <= fc1_n53_t0_0;
-            fc1_n53_t1_0_b_d1 <= fc1_n53_t1_0_b;
-            fc1_n53_t1_1_a_d1 <= fc1_n53_t1_1_a;
-            fc1_n53_t1_1_b_d1 <= fc1_n53_t1_1_b;
-            fc1_n53_t1_2_a_d1 <= fc1_n53_t1_2_a;
-            fc1_n53_t1_2_b_d1 <= fc1_n53_t1_2_b;
-            fc1_n53_t1_3_a_d1 <= fc1_n53_t1_3_a;
-            fc1_n53_t1_3_b_d1 <= fc1_n53_t1_3_b;
-            fc1_n54_t1_0_a_d1 <= fc1_n54_t1_0_a;
-            fc1_n54_t0_1_d1 <= fc1_n54_t0_1;
-            fc1_n54_t0_2_d1 <= fc1_n54_t0_2;
-            fc1_n54_t1_1_b_d1 <= fc1_n54_t1_1_b;
-            fc1_n54_t1_2_a_d1 <= fc1_n54_t1_2_a;
-            fc1_n54_t1_2_b_d1 <= fc1_n54_t1_2_b;
-            fc1_n54_t0_6_d1 <= fc1_n54_t0_6;
-            fc1_n54_t1_3_b_d1 <= fc1_n54_t1_3_b;
-            fc1_n54_t4_0_b_d1 <= fc1_n54_t4_0_b;
-            fc1_n55_t1_0_a_d1 <= fc1_n55_t1_0_a;
-            fc1_n55_t1_0_b_d1 <= fc1_n55_t1_0_b;
-            fc1_n55_t0_2_d1 <= fc1_n55_t0_2;
-            fc1_n55_t1_1_b_d1 <= fc1_n55_t1_1_b;
-            fc1_n55_t1_2_a_d1 <= fc1_n55_t1_2_a;
-            fc1_n55_t1_2_b_d1 <= fc1_n55_t1_2_b;
-            fc1_n55_t0_6_d1 <= fc1_n55_t0_6;
-            fc1_n55_t1_3_b_d1 <= fc1_n55_t1_3_b;
-            fc1_n55_t4_0_b_d1 <= fc1_n55_t4_0_b;
-            fc1_n56_t1_0_a_d1 <= fc1_n56_t1_0_a;
-            fc1_n56_t1_0_b_d1 <= fc1_n56_t1_0_b;
-            fc1_n56_t1_1_a_d1 <= fc1_n56_t1_1_a;
-            fc1_n56_t1_1_b_d1 <= fc1_n56_t1_1_b;
-            fc1_n56_t1_2_a_d1 <= fc1_n56_t1_2_a;
-            fc1_n56_t1_2_b_d1 <= fc1_n56_t1_2_b;
-            fc1_n56_t1_3_a_d1 <= fc1_n56_t1_3_a;
-            fc1_n56_t1_3_b_d1 <= fc1_n56_t1_3_b;
-            fc1_n56_t4_0_b_d1 <= fc1_n56_t4_0_b;
-            fc1_n57_t1_0_a_d1 <= fc1_n57_t1_0_a;
-            fc1_n57_t0_1_d1 <= fc1_n57_t0_1;
-            fc1_n57_t1_1_a_d1 <= fc1_n57_t1_1_a;
-            fc1_n57_t1_1_b_d1 <= fc1_n57_t1_1_b;
-            fc1_n57_t1_2_a_d1 <= fc1_n57_t1_2_a;
-            fc1_n57_t1_2_b_d1 <= fc1_n57_t1_2_b;
-            fc1_n57_t1_3_a_d1 <= fc1_n57_t1_3_a;
-            fc1_n57_t1_3_b_d1 <= fc1_n57_t1_3_b;
-            fc1_n58_t1_0_a_d1 <= fc1_n58_t1_0_a;
-            fc1_n58_t1_0_b_d1 <= fc1_n58_t1_0_b;
-            fc1_n58_t1_1_a_d1 <= fc1_n58_t1_1_a;
-            fc1_n58_t1_1_b_d1 <= fc1_n58_t1_1_b;
-            fc1_n58_t1_2_a_d1 <= fc1_n58_t1_2_a;
-            fc1_n58_t1_2_b_d1 <= fc1_n58_t1_2_b;
-            fc1_n58_t0_6_d1 <= fc1_n58_t0_6;
-            fc1_n58_t1_3_b_d1 <= fc1_n58_t1_3_b;
-            fc1_n59_t1_0_a_d1 <= fc1_n59_t1_0_a;
-            fc1_n59_t1_0_b_d1 <= fc1_n59_t1_0_b;
-            fc1_n59_t0_2_d1 <= fc1_n59_t0_2;
-            fc1_n59_t1_1_b_d1 <= fc1_n59_t1_1_b;
-            fc1_n59_t1_2_a_d1 <= fc1_n59_t1_2_a;
-            fc1_n59_t1_2_b_d1 <= fc1_n59_t1_2_b;
-            fc1_n59_t0_6_d1 <= fc1_n59_t0_6;
-            fc1_n59_t1_3_b_d1 <= fc1_n59_t1_3_b;
-            fc1_n60_t1_0_a_d1 <= fc1_n60_t1_0_a;
-            fc1_n60_t0_1_d1 <= fc1_n60_t0_1;
-            fc1_n60_t0_2_d1 <= fc1_n60_t0_2;
-            fc1_n60_t1_1_b_d1 <= fc1_n60_t1_1_b;
-            fc1_n60_t1_2_a_d1 <= fc1_n60_t1_2_a;
-            fc1_n60_t0_5_d1 <= fc1_n60_t0_5;
-            fc1_n60_t1_3_a_d1 <= fc1_n60_t1_3_a;
-            fc1_n60_t1_3_b_d1 <= fc1_n60_t1_3_b;
-            fc1_n60_t4_0_b_d1 <= fc1_n60_t4_0_b;
-            fc1_n61_t1_0_a_d1 <= fc1_n61_t1_0_a;
-            fc1_n61_t1_0_b_d1 <= fc1_n61_t1_0_b;
-            fc1_n61_t0_2_d1 <= fc1_n61_t0_2;
-            fc1_n61_t1_1_b_d1 <= fc1_n61_t1_1_b;
-            fc1_n61_t1_2_a_d1 <= fc1_n61_t1_2_a;
-            fc1_n61_t1_2_b_d1 <= fc1_n61_t1_2_b;
-            fc1_n61_t1_3_a_d1 <= fc1_n61_t1_3_a;
-            fc1_n61_t1_3_b_d1 <= fc1_n61_t1_3_b;
-            fc1_n61_t4_0_b_d1 <= fc1_n61_t4_0_b;
-            fc1_n62_t1_0_a_d1 <= fc1_n62_t1_0_a;
-            fc1_n62_t0_1_d1 <= fc1_n62_t0_1;
-            fc1_n62_t0_2_d1 <= fc1_n62_t0_2;
-            fc1_n62_t1_1_b_d1 <= fc1_n62_t1_1_b;
-            fc1_n62_t1_2_a_d1 <= fc1_n62_t1_2_a;
-            fc1_n62_t0_5_d1 <= fc1_n62_t0_5;
-            fc1_n62_t1_3_a_d1 <= fc1_n62_t1_3_a;
-            fc1_n62_t1_3_b_d1 <= fc1_n62_t1_3_b;
-            fc1_n62_t4_0_b_d1 <= fc1_n62_t4_0_b;
-            fc1_n63_t0_0_d1 <= fc1_n63_t0_0;
-            fc1_n63_t1_0_b_d1 <= fc1_n63_t1_0_b;
-            fc1_n63_t0_2_d1 <= fc1_n63_t0_2;
-            fc1_n63_t1_1_b_d1 <= fc1_n63_t1_1_b;
-            fc1_n63_t0_4_d1 <= fc1_n63_t0_4;
-            fc1_n63_t1_2_b_d1 <= fc1_n63_t1_2_b;
-            fc1_n63_t0_6_d1 <= fc1_n63_t0_6;
-            fc1_n63_t1_3_b_d1 <= fc1_n63_t1_3_b;
-            fc1_n0_y_wrap_d1 <= fc1_n0_y_wrap;
+            fc1_n18_t1_0_a_d1 <= $signed({fc1_n18_p0[23], fc1_n18_p0}) + $signed({fc1_n18_p1[23], fc1_n18_p1});
+            fc1_n18_t0_1_d1 <= $signed({fc1_n18_p2[27], fc1_n18_p2}) + $signed({fc1_n18_p3[27], fc1_n18_p3});
+            fc1_n18_t0_2_d1 <= $signed({fc1_n18_p4[27], fc1_n18_p4}) + $signed({fc1_n18_p5[27], fc1_n18_p5});
+            fc1_n18_t1_1_b_d1 <= $signed({{4{fc1_n18_p6[21]}}, fc1_n18_p6}) + (fc1_in_7 * 11'sh4fc); // weight -0.75390625
+            fc1_n18_t1_2_a_d1 <= $signed({{2{fc1_n18_p8[23]}}, fc1_n18_p8}) + $signed({fc1_n18_p9[24], fc1_n18_p9});
+            fc1_n18_t0_5_d1 <= $signed({{2{fc1_n18_p10[25]}}, fc1_n18_p10}) + $signed({fc1_n18_p11[26], fc1_n18_p11});
+            fc1_n18_t1_3_a_d1 <= $signed({{2{fc1_n18_p12[24]}}, fc1_n18_p12}) + (fc1_in_13 * 12'sha38); // weight -1.4453125
+            fc1_n18_t1_3_b_d1 <= $signed({{2{fc1_n18_p14[22]}}, fc1_n18_p14}) + $signed({fc1_n18_p15[23], fc1_n18_p15});
+            fc1_n19_t1_0_a_d1 <= $signed({fc1_n19_p0[21], fc1_n19_p0}) + $signed({{2{fc1_n19_p1_neg[20]}}, fc1_n19_p1_neg});
+            fc1_n19_t1_0_b_d1 <= (fc1_in_2 * 11'sh55c) + $signed({fc1_n19_p3[24], fc1_n19_p3}); // weight -0.66015625
+            fc1_n19_t0_2_d1 <= $signed({{3{fc1_n19_p4[24]}}, fc1_n19_p4}) + $signed({fc1_n19_p5[26], fc1_n19_p5});
+            fc1_n19_t1_1_b_d1 <= fc1_n13_p6 + $signed({fc1_n19_p7[23], fc1_n19_p7});
+            fc1_n19_t1_2_a_d1 <= (fc1_in_8 * 11'sd647) + $signed({{2{fc1_n19_p9[23]}}, fc1_n19_p9}); // weight 0.6318359375
+            fc1_n19_t1_2_b_d1 <= $signed({fc1_n19_p10[22], fc1_n19_p10}) + $signed({fc1_n19_p11[22], fc1_n19_p11});
+            fc1_n19_t1_3_a_d1 <= (fc1_in_12 * 10'sd383) + $signed({{2{fc1_n19_p13[22]}}, fc1_n19_p13}); // weight 0.3740234375
+            fc1_n19_t1_3_b_d1 <= $signed({{3{fc1_n19_p14[21]}}, fc1_n19_p14}) + $signed({fc1_n19_p15[23], fc1_n19_p15});
+            fc1_n20_t0_0_d1 <= (fc1_in_0 * 10'sd259) + $signed({{8{fc1_n20_p1_neg[16]}}, fc1_n20_p1_neg}); // weight 0.2529296875
+            fc1_n20_t1_0_b_d1 <= (fc1_in_2 * 9'sh140) + $signed({{2{fc1_n20_p3[21]}}, fc1_n20_p3}); // weight -0.1875
+            fc1_n20_t1_1_a_d1 <= $signed({fc1_n20_p4[25], fc1_n20_p4}) + (fc1_in_5 * 12'shac0); // weight -1.3125
+            fc1_n20_t1_1_b_d1 <= $signed({{2{fc1_n20_p6[22]}}, fc1_n20_p6}) + (fc1_in_7 * 10'sd348); // weight 0.33984375
+            fc1_n20_t0_4_d1 <= $signed({fc1_n20_p8[24], fc1_n20_p8}) + $signed({fc1_n20_p9[24], fc1_n20_p9});
+            fc1_n20_t1_2_b_d1 <= $signed({{5{fc1_n20_p10_neg[18]}}, fc1_n20_p10_neg}) + (fc1_in_11 * 9'sd157); // weight 0.1533203125
+            fc1_n20_t0_6_d1 <= $signed({fc1_n20_p12[24], fc1_n20_p12}) + $signed({{2{fc1_n20_p13[23]}}, fc1_n20_p13});
+            fc1_n20_t1_3_b_d1 <= $signed({{3{fc1_n20_p14[21]}}, fc1_n20_p14}) + (fc1_in_15 * 10'sd301); // weight 0.2939453125
+            fc1_n21_t1_0_a_d1 <= (fc1_in_0 * 9'sd173) + $signed({fc1_n21_p1[22], fc1_n21_p1}); // weight 0.1689453125
+            fc1_n21_t1_0_b_d1 <= $signed({{2{fc1_n21_p2[20]}}, fc1_n21_p2}) + $signed({fc1_n21_p3[21], fc1_n21_p3});
+            fc1_n21_t1_1_a_d1 <= (fc1_in_4 * 10'sd335) + $signed({fc1_n21_p5[23], fc1_n21_p5}); // weight 0.3271484375
+            fc1_n21_t1_1_b_d1 <= $signed({fc1_n21_p6[23], fc1_n21_p6}) + $signed({{2{fc1_n21_p7[22]}}, fc1_n21_p7});
+            fc1_n21_t1_2_a_d1 <= (fc1_in_8 * 10'sd283) + $signed({fc1_n21_p9[23], fc1_n21_p9}); // weight 0.2763671875
+            fc1_n21_t1_2_b_d1 <= $signed({fc1_n21_p10[24], fc1_n21_p10}) + $signed({fc1_n21_p11[24], fc1_n21_p11});
+            fc1_n21_t1_3_a_d1 <= $signed({fc1_n21_p12[21], fc1_n21_p12}) + $signed({fc1_n21_p13[21], fc1_n21_p13});
+            fc1_n21_t0_7_d1 <= (fc1_in_14 * 10'sh2cf) + $signed({{2{fc1_n21_p15[22]}}, fc1_n21_p15}); // weight -0.2978515625
+            fc1_n22_t1_0_a_d1 <= $signed({fc1_n22_p0[24], fc1_n22_p0}) + $signed({fc1_n22_p1[24], fc1_n22_p1});
+            fc1_n22_t1_0_b_d1 <= (fc1_in_2 * 12'sd1114) + $signed({{2{fc1_n22_p3[24]}}, fc1_n22_p3}); // weight 1.087890625
+            fc1_n22_t0_2_d1 <= $signed({fc1_n22_p4[26], fc1_n22_p4}) + $signed({{2{fc1_n22_p5[25]}}, fc1_n22_p5});
+            fc1_n22_t1_1_b_d1 <= $signed({fc1_n22_p6[23], fc1_n22_p6}) + (fc1_in_7 * 10'sh2ca); // weight -0.302734375
+            fc1_n22_t1_2_a_d1 <= $signed({fc1_n22_p8[24], fc1_n22_p8}) + (fc1_in_9 * 11'sd551); // weight 0.5380859375
+            fc1_n22_t0_5_d1 <= $signed({fc1_n22_p10[25], fc1_n22_p10}) + $signed({{2{fc1_n22_p11[24]}}, fc1_n22_p11});
+            fc1_n22_t0_6_d1 <= $signed({fc1_n22_p12[25], fc1_n22_p12}) + $signed({fc1_n22_p13[25], fc1_n22_p13});
+            fc1_n22_t1_3_b_d1 <= $signed({fc1_n22_p14[23], fc1_n22_p14}) + $signed({fc1_n22_p15[23], fc1_n22_p15});
+            fc1_n23_t1_0_a_d1 <= (fc1_in_0 * 9'sd195) + $signed({{2{fc1_n23_p1[21]}}, fc1_n23_p1}); // weight 0.1904296875
+            fc1_n23_t0_1_d1 <= $signed({fc1_n23_p2[25], fc1_n23_p2}) + $signed({{2{fc1_n23_p3[24]}}, fc1_n23_p3});
+            fc1_n23_t0_2_d1 <= $signed({{2{fc1_n23_p4[25]}}, fc1_n23_p4}) + $signed({fc1_n23_p5[26], fc1_n23_p5});
+            fc1_n23_t1_1_b_d1 <= $signed({fc1_n23_p6[21], fc1_n23_p6}) + $signed({{3{fc1_n23_p7[19]}}, fc1_n23_p7});
+            fc1_n23_t1_2_a_d1 <= $signed({{2{fc1_n23_p8[22]}}, fc1_n23_p8}) + (fc1_in_9 * 10'sh2ce); // weight -0.298828125
+            fc1_n23_t0_5_d1 <= $signed({fc1_n23_p10[26], fc1_n23_p10}) + $signed({fc1_n23_p11[26], fc1_n23_p11});
+            fc1_n23_t1_3_a_d1 <= $signed({{2{fc1_n23_p12[23]}}, fc1_n23_p12}) + (fc1_in_13 * 11'sh595); // weight -0.6044921875
+            fc1_n23_t1_3_b_d1 <= $signed({{2{fc1_n23_p14[23]}}, fc1_n23_p14}) + $signed({fc1_n23_p15[24], fc1_n23_p15});
+            fc1_n24_t1_0_a_d1 <= $signed({{2{fc1_n24_p0[23]}}, fc1_n24_p0}) + $signed({fc1_n24_p1[24], fc1_n24_p1});
+            fc1_n24_t1_0_b_d1 <= $signed({{2{fc1_n24_p2[22]}}, fc1_n24_p2}) + (fc1_in_3 * 10'sd319); // weight 0.3115234375
+            fc1_n24_t1_1_a_d1 <= (fc1_in_4 * 8'shbc) + $signed({{2{fc1_n24_p5[20]}}, fc1_n24_p5}); // weight -0.06640625
+            fc1_n24_t0_3_d1 <= $signed({{3{fc1_n24_p6[20]}}, fc1_n24_p6}) + $signed({fc1_n24_p7[22], fc1_n24_p7});
+            fc1_n24_t1_2_a_d1 <= $signed({fc1_n24_p8[24], fc1_n24_p8}) + $signed({fc1_n24_p9[24], fc1_n24_p9});
+            fc1_n24_t1_2_b_d1 <= (fc1_in_10 * 10'sd279) + $signed({{2{fc1_n24_p11_neg[22]}}, fc1_n24_p11_neg}); // weight 0.2724609375
+            fc1_n24_t1_3_a_d1 <= $signed({{2{fc1_n24_p12[22]}}, fc1_n24_p12}) + $signed({fc1_n24_p13[23], fc1_n24_p13});
+            fc1_n24_t0_7_d1 <= $signed({fc1_n24_p14[24], fc1_n24_p14}) + $signed({fc1_n24_p15[24], fc1_n24_p15});
+            fc1_n25_t1_0_a_d1 <= $signed({fc1_n25_p0[22], fc1_n25_p0}) + $signed({fc1_n15_p1[22], fc1_n15_p1});
+            fc1_n25_t0_1_d1 <= $signed({fc1_n25_p2[27], fc1_n25_p2}) + $signed({fc1_n25_p3[27], fc1_n25_p3});
+            fc1_n25_t0_2_d1 <= $signed({fc1_n25_p4[27], fc1_n25_p4}) + $signed({fc1_n25_p5[27], fc1_n25_p5});
+            fc1_n25_t1_1_b_d1 <= $signed({{2{fc1_n25_p6[23]}}, fc1_n25_p6}) + $signed({fc1_n25_p7[24], fc1_n25_p7});
+            fc1_n25_t1_2_a_d1 <= $signed({{2{fc1_n25_p8[20]}}, fc1_n25_p8}) + (fc1_in_9 * 8'shbd); // weight -0.0654296875
+            fc1_n25_t1_2_b_d1 <= $signed({fc1_n25_p10[23], fc1_n25_p10}) + $signed({fc1_n25_p11[23], fc1_n25_p11});
+            fc1_n25_t0_6_d1 <= $signed({fc1_n25_p12[24], fc1_n25_p12}) + $signed({{2{fc1_n25_p13[23]}}, fc1_n25_p13});
+            fc1_n25_t1_3_b_d1 <= $signed({fc1_n25_p14[23], fc1_n25_p14}) + $signed({fc1_n25_p15[23], fc1_n25_p15});
+            fc1_n26_t1_0_a_d1 <= (fc1_in_0 * 10'sd270) + $signed({{3{fc1_n26_p1[21]}}, fc1_n26_p1}); // weight 0.263671875
+            fc1_n26_t0_1_d1 <= $signed({{2{fc1_n26_p2[25]}}, fc1_n26_p2}) + (fc1_in_3 * 13'sd2106); // weight 2.056640625
+            fc1_n26_t0_2_d1 <= $signed({fc1_n26_p4[26], fc1_n26_p4}) + $signed({fc1_n26_p5[26], fc1_n26_p5});
+            fc1_n26_t1_1_b_d1 <= $signed({fc1_n26_p6[23], fc1_n26_p6}) + $signed({fc1_n26_p7[23], fc1_n26_p7});
+            fc1_n26_t1_2_a_d1 <= $signed({{3{fc1_n26_p8[22]}}, fc1_n26_p8}) + $signed({fc1_n26_p9[24], fc1_n26_p9});
+            fc1_n26_t0_5_d1 <= $signed({{2{fc1_n26_p10[24]}}, fc1_n26_p10}) + $signed({fc1_n26_p11[25], fc1_n26_p11});
+            fc1_n26_t1_3_a_d1 <= $signed({{2{fc1_n26_p12[23]}}, fc1_n26_p12}) + (fc1_in_13 * 11'sd583); // weight 0.5693359375
+            fc1_n26_t1_3_b_d1 <= $signed({fc1_n26_p14[24], fc1_n26_p14}) + $signed({fc1_n26_p15[24], fc1_n26_p15});
+            fc1_n27_t1_0_a_d1 <= $signed({fc1_n27_p0[23], fc1_n27_p0}) + $signed({fc1_n27_p1[23], fc1_n27_p1});
+            fc1_n27_t1_0_b_d1 <= (fc1_in_2 * 9'sh174) + $signed({{4{fc1_n12_p3[19]}}, fc1_n12_p3}); // weight -0.13671875
+            fc1_n27_t1_1_a_d1 <= $signed({fc1_n27_p4[25], fc1_n27_p4}) + $signed({fc1_n27_p5[25], fc1_n27_p5});
+            fc1_n27_t1_1_b_d1 <= $signed({{2{fc1_n27_p6[24]}}, fc1_n27_p6}) + $signed({fc1_n27_p7[25], fc1_n27_p7});
+            fc1_n27_t1_2_a_d1 <= (fc1_in_8 * 11'sh5be) + fc1_n27_t0_4_b; // weight -0.564453125
+            fc1_n27_t1_2_b_d1 <= $signed({{2{fc1_n27_p10[24]}}, fc1_n27_p10}) + (fc1_in_11 * 12'sd1512); // weight 1.4765625
+            fc1_n27_t1_3_a_d1 <= $signed({fc1_n27_p12[24], fc1_n27_p12}) + $signed({fc1_n27_p13[24], fc1_n27_p13});
+            fc1_n27_t1_3_b_d1 <= $signed({{2{fc1_n27_p14[23]}}, fc1_n27_p14}) + $signed({fc1_n27_p15[24], fc1_n27_p15});
+            fc1_n28_t1_0_a_d1 <= $signed({fc1_n28_p0[23], fc1_n28_p0}) + $signed({{2{fc1_n28_p1[22]}}, fc1_n28_p1});
+            fc1_n28_t1_0_b_d1 <= $signed({fc1_n28_p2[23], fc1_n28_p2}) + (fc1_in_3 * 10'sd321); // weight 0.3134765625
+            fc1_n28_t1_1_a_d1 <= (fc1_in_4 * 8'sd101) + $signed({{3{fc1_n28_p5_sh[19]}}, fc1_n28_p5_sh}); // weight 0.0986328125
+            fc1_n28_t0_3_d1 <= $signed({{2{fc1_n28_p6[22]}}, fc1_n28_p6}) + (fc1_in_7 * 10'sh2e8); // weight -0.2734375
+            fc1_n28_t1_2_a_d1 <= $signed({fc1_n28_p8[23], fc1_n28_p8}) + (fc1_in_9 * 10'sd261); // weight 0.2548828125
+            fc1_n28_t1_2_b_d1 <= $signed({fc1_n28_p10[24], fc1_n28_p10}) + $signed({fc1_n28_p11[24], fc1_n28_p11});
+            fc1_n28_t1_3_a_d1 <= $signed({{2{fc1_n28_p12[19]}}, fc1_n28_p12}) + (fc1_in_13 * 7'sh57); // weight -0.0400390625
+            fc1_n28_t0_7_d1 <= (fc1_in_14 * 10'sh259) + $signed({{6{fc1_n28_p15_neg[18]}}, fc1_n28_p15_neg}); // weight -0.4130859375
+            fc1_n29_t0_0_d1 <= $signed({{2{fc1_n29_p0[23]}}, fc1_n29_p0}) + fc1_n29_t0_0_b;
+            fc1_n29_t1_0_b_d1 <= $signed({fc1_n29_p2[23], fc1_n29_p2}) + $signed({fc1_n29_p3[23], fc1_n29_p3});
+            fc1_n29_t1_1_a_d1 <= $signed({fc1_n29_p4[23], fc1_n29_p4}) + (fc1_in_5 * 10'sd291); // weight 0.2841796875
+            fc1_n29_t1_1_b_d1 <= (fc1_in_6 * 10'sd431) + $signed({{4{fc1_n29_p7[20]}}, fc1_n29_p7}); // weight 0.4208984375
+            fc1_n29_t0_4_d1 <= $signed({{2{fc1_n29_p8[23]}}, fc1_n29_p8}) + $signed({fc1_n29_p9[24], fc1_n29_p9});
+            fc1_n29_t1_2_b_d1 <= (fc1_in_10 * 10'sd305) + $signed({{5{fc1_n29_p11_sh[19]}}, fc1_n29_p11_sh}); // weight 0.2978515625
+            fc1_n29_t1_3_a_d1 <= $signed({fc1_n29_p12[22], fc1_n29_p12}) + $signed({{2{fc1_n29_p13[21]}}, fc1_n29_p13});
+            fc1_n29_t1_3_b_d1 <= $signed({fc1_n29_p14[23], fc1_n29_p14}) + $signed({fc1_n29_p15[23], fc1_n29_p15});
+            fc1_n30_t1_0_a_d1 <= $signed({fc1_n30_p0[24], fc1_n30_p0}) + $signed({fc1_n30_p1[24], fc1_n30_p1});
+            fc1_n30_t0_1_d1 <= $signed({{2{fc1_n30_p2[26]}}, fc1_n30_p2}) + $signed({fc1_n30_p3[27], fc1_n30_p3});
+            fc1_n30_t0_2_d1 <= $signed({fc1_n30_p4[26], fc1_n30_p4}) + $signed({fc1_n30_p5[26], fc1_n30_p5});
+            fc1_n30_t1_1_b_d1 <= $signed({{2{fc1_n30_p6[23]}}, fc1_n30_p6}) + (fc1_in_7 * 11'sd536); // weight 0.5234375
+            fc1_n30_t1_2_a_d1 <= $signed({{4{fc1_n30_p8_neg[18]}}, fc1_n30_p8_neg}) + (fc1_in_9 * 8'sd67); // weight 0.0654296875
+            fc1_n30_t0_5_d1 <= $signed({{2{fc1_n30_p10[22]}}, fc1_n30_p10}) + $signed({fc1_n30_p12[23], fc1_n30_p12});
+            fc1_n30_t0_6_d1 <= $signed({fc1_n30_p13[24], fc1_n30_p13}) + $signed({fc1_n30_p14[24], fc1_n30_p14});
+            fc1_n30_t1_3_b_d1 <= (fc1_in_15 * 8'sd96) + 23'sd494592; // weight 0.09375
+            fc1_n31_t1_0_a_d1 <= $signed({{2{fc1_n31_p0[23]}}, fc1_n31_p0}) + (fc1_in_1 * 11'sh569); // weight -0.6474609375
+            fc1_n31_t1_0_b_d1 <= $signed({fc1_n31_p2[26], fc1_n31_p2}) + (fc1_in_3 * 13'sd2658); // weight 2.595703125
+            fc1_n31_t0_2_d1 <= $signed({fc1_n31_p4[26], fc1_n31_p4}) + $signed({fc1_n31_p5[26], fc1_n31_p5});
+            fc1_n31_t1_1_b_d1 <= fc1_n31_t0_3_a + (fc1_in_7 * 10'sh2e9); // weight -0.2724609375
+            fc1_n31_t1_2_a_d1 <= $signed({fc1_n31_p8[25], fc1_n31_p8}) + $signed({{2{fc1_n31_p9[24]}}, fc1_n31_p9});
+            fc1_n31_t1_2_b_d1 <= $signed({fc1_n31_p10[25], fc1_n31_p10}) + $signed({fc1_n31_p11[25], fc1_n31_p11});
+            fc1_n31_t1_3_a_d1 <= (fc1_in_12 * 11'sh502) + $signed({{5{fc1_n31_p13[20]}}, fc1_n31_p13}); // weight -0.748046875
+            fc1_n31_t1_3_b_d1 <= $signed({{2{fc1_n31_p14[23]}}, fc1_n31_p14}) + $signed({fc1_n31_p15[24], fc1_n31_p15});
+            fc1_n32_t0_0_d1 <= $signed({fc1_n32_p0[24], fc1_n32_p0}) + $signed({{2{fc1_n32_p1[23]}}, fc1_n32_p1});
+            fc1_n32_t1_0_b_d1 <= $signed({{2{fc1_n32_p2[22]}}, fc1_n32_p2}) + $signed({fc1_n6_p3[23], fc1_n6_p3});
+            fc1_n32_t1_1_a_d1 <= $signed({fc1_n32_p4[24], fc1_n32_p4}) + $signed({fc1_n32_p5[24], fc1_n32_p5});
+            fc1_n32_t1_1_b_d1 <= (fc1_in_6 * 10'sh287) + $signed({{3{fc1_n32_p7[21]}}, fc1_n32_p7}); // weight -0.3681640625
+            fc1_n32_t1_2_a_d1 <= (fc1_in_8 * 10'sd348) + $signed({{5{fc1_n32_p9[19]}}, fc1_n32_p9}); // weight 0.33984375
+            fc1_n32_t0_5_d1 <= $signed({{2{fc1_n32_p10[23]}}, fc1_n32_p10}) + $signed({fc1_n32_p11[24], fc1_n32_p11});
+            fc1_n32_t1_3_a_d1 <= $signed({fc1_n32_p12[23], fc1_n32_p12}) + (fc1_in_13 * 10'sd306); // weight 0.298828125
+            fc1_n32_t1_3_b_d1 <= $signed({fc1_n32_p14[24], fc1_n32_p14}) + $signed({fc1_n32_p15[24], fc1_n32_p15});
+            fc1_n33_t1_0_a_d1 <= (fc1_in_0 * 11'sd555) + $signed({fc1_n33_p1[24], fc1_n33_p1}); // weight 0.5419921875
+            fc1_n33_t0_1_d1 <= $signed({{2{fc1_n33_p2[26]}}, fc1_n33_p2}) + $signed({fc1_n33_p3[27], fc1_n33_p3});
+            fc1_n33_t0_2_d1 <= $signed({{2{fc1_n33_p4[26]}}, fc1_n33_p4}) + $signed({fc1_n33_p5[27], fc1_n33_p5});
+            fc1_n33_t1_1_b_d1 <= $signed({{4{fc1_n33_p6[19]}}, fc1_n33_p6}) + (fc1_in_7 * 9'sh11d); // weight -0.2216796875
+            fc1_n33_t1_2_a_d1 <= $signed({{3{fc1_n33_p8[21]}}, fc1_n33_p8}) + fc1_n33_p9;
+            fc1_n33_t0_5_d1 <= $signed({fc1_n33_p10[25], fc1_n33_p10}) + $signed({{2{fc1_n33_p11[24]}}, fc1_n33_p11});
+            fc1_n33_t1_3_a_d1 <= $signed({{3{fc1_n33_p12[22]}}, fc1_n33_p12}) + $signed({fc1_n33_p13[24], fc1_n33_p13});
+            fc1_n33_t1_3_b_d1 <= $signed({fc1_n33_p14[24], fc1_n33_p14}) + $signed({{2{fc1_n33_p15[23]}}, fc1_n33_p15});
+            fc1_n34_t0_0_d1 <= $signed({fc1_n34_p0[24], fc1_n34_p0}) + $signed({fc1_n34_p1[24], fc1_n34_p1});
+            fc1_n34_t1_0_b_d1 <= $signed({fc1_n34_p2[22], fc1_n34_p2}) + (fc1_in_3 * 9'sd182); // weight 0.177734375
+            fc1_n34_t0_2_d1 <= $signed({{4{fc1_n34_p4[22]}}, fc1_n34_p4}) + (fc1_in_5 * 12'sd1137); // weight 1.1103515625
+            fc1_n34_t1_1_b_d1 <= $signed({fc1_n34_p6[24], fc1_n34_p6}) + $signed({fc1_n34_p7[24], fc1_n34_p7});
+            fc1_n34_t1_2_a_d1 <= $signed({{2{fc1_n34_p8[23]}}, fc1_n34_p8}) + (fc1_in_9 * 11'sd784); // weight 0.765625
+            fc1_n34_t1_2_b_d1 <= $signed({fc1_n34_p10[25], fc1_n34_p10}) + $signed({fc1_n34_p11[25], fc1_n34_p11});
+            fc1_n34_t1_3_a_d1 <= $signed({{2{fc1_n34_p12[24]}}, fc1_n34_p12}) + (fc1_in_13 * 12'sd1064); // weight 1.0390625
+            fc1_n34_t1_3_b_d1 <= $signed({fc1_n34_p14[24], fc1_n34_p14}) + $signed({{2{fc1_n34_p15[23]}}, fc1_n34_p15});
+            fc1_n35_t1_0_a_d1 <= $signed({fc1_n35_p0[24], fc1_n35_p0}) + $signed({fc1_n35_p1[24], fc1_n35_p1});
+            fc1_n35_t0_1_d1 <= $signed({{2{fc1_n35_p2[26]}}, fc1_n35_p2}) + $signed({fc1_n35_p3[27], fc1_n35_p3});
+            fc1_n35_t0_2_d1 <= $signed({fc1_n35_p4[27], fc1_n35_p4}) + $signed({fc1_n35_p5[27], fc1_n35_p5});
+            fc1_n35_t1_1_b_d1 <= $signed({fc1_n35_p6[23], fc1_n35_p6}) + (fc1_in_7 * 10'sh2a9); // weight -0.3349609375
+            fc1_n35_t1_2_a_d1 <= $signed({{3{fc1_n35_p8[23]}}, fc1_n35_p8}) + $signed({fc1_n35_p9[25], fc1_n35_p9});
+            fc1_n35_t1_2_b_d1 <= $signed({{2{fc1_n35_p10[24]}}, fc1_n35_p10}) + $signed({fc1_n35_p11[25], fc1_n35_p11});
+            fc1_n35_t0_6_d1 <= $signed({fc1_n35_p12[25], fc1_n35_p12}) + $signed({fc1_n35_p13[25], fc1_n35_p13});
+            fc1_n35_t1_3_b_d1 <= $signed({{4{fc1_n35_p14[20]}}, fc1_n35_p14}) + (fc1_in_15 * 10'sd292); // weight 0.28515625
+            fc1_n36_t1_0_a_d1 <= $signed({{2{fc1_n25_p0[22]}}, fc1_n25_p0}) + $signed({fc1_n36_p1[23], fc1_n36_p1});
+            fc1_n36_t0_1_d1 <= $signed({{3{fc1_n36_p2[24]}}, fc1_n36_p2}) + (fc1_in_3 * 13'sd2272); // weight 2.21875
+            fc1_n36_t0_2_d1 <= $signed({fc1_n36_p4[26], fc1_n36_p4}) + $signed({fc1_n36_p5[26], fc1_n36_p5});
+            fc1_n36_t1_1_b_d1 <= $signed({fc1_n36_p6[24], fc1_n36_p6}) + $signed({fc1_n36_p7[24], fc1_n36_p7});
+            fc1_n36_t1_2_a_d1 <= $signed({{5{fc1_n36_p8[21]}}, fc1_n36_p8}) + $signed({fc1_n36_p9[25], fc1_n36_p9});
+            fc1_n36_t0_5_d1 <= $signed({fc1_n36_p10[26], fc1_n36_p10}) + $signed({fc1_n36_p11[26], fc1_n36_p11});
+            fc1_n36_t1_3_a_d1 <= $signed({fc1_n36_p12[24], fc1_n36_p12}) + $signed({fc1_n36_p13[24], fc1_n36_p13});
+            fc1_n36_t1_3_b_d1 <= $signed({{3{fc1_n36_p14[21]}}, fc1_n36_p14}) + (fc1_in_15 * 10'sd397); // weight 0.3876953125
+            fc1_n37_t0_0_d1 <= $signed({{2{fc1_n37_p0[23]}}, fc1_n37_p0}) + $signed({fc1_n37_p1[24], fc1_n37_p1});
+            fc1_n37_t1_0_b_d1 <= $signed({{6{fc1_n37_p2[17]}}, fc1_n37_p2}) + (fc1_in_3 * 9'sh139); // weight -0.1943359375
+            fc1_n37_t0_2_d1 <= $signed({{2{fc1_n37_p4[23]}}, fc1_n37_p4}) + $signed({fc1_n37_p5[24], fc1_n37_p5});
+            fc1_n37_t1_1_b_d1 <= $signed({{2{fc1_n37_p6[22]}}, fc1_n37_p6}) + $signed({fc1_n37_p7[23], fc1_n37_p7});
+            fc1_n37_t0_4_d1 <= $signed({fc1_n37_p8[24], fc1_n37_p8}) + fc1_n27_t0_4_b;
+            fc1_n37_t1_2_b_d1 <= $signed({{3{fc1_n37_p10[21]}}, fc1_n37_p10}) + $signed({fc1_n37_p11[23], fc1_n37_p11});
+            fc1_n37_t0_6_d1 <= $signed({fc1_n37_p12[24], fc1_n37_p12}) + $signed({{2{fc1_n37_p13[23]}}, fc1_n37_p13});
+            fc1_n37_t1_3_b_d1 <= (fc1_in_14 * 10'sh2f5) + $signed({fc1_n37_p15[23], fc1_n37_p15}); // weight -0.2607421875
+            fc1_n38_t1_0_a_d1 <= $signed({{3{fc1_n38_p0[20]}}, fc1_n38_p0}) + (fc1_in_1 * 9'sd175); // weight 0.1708984375
+            fc1_n38_t1_0_b_d1 <= $signed({{4{fc1_n21_p2[20]}}, fc1_n21_p2}) + (fc1_in_3 * 10'sh29b); // weight -0.3486328125
+            fc1_n38_t1_1_a_d1 <= $signed({fc1_n38_p4[23], fc1_n38_p4}) + $signed({fc1_n38_p5[23], fc1_n38_p5});
+            fc1_n38_t1_1_b_d1 <= $signed({fc1_n38_p6[24], fc1_n38_p6}) + $signed({fc1_n38_p7[24], fc1_n38_p7});
+            fc1_n38_t1_2_a_d1 <= (fc1_in_8 * 10'sd416) + $signed({{2{fc1_n38_p9[22]}}, fc1_n38_p9}); // weight 0.40625
+            fc1_n38_t1_2_b_d1 <= $signed({{2{fc1_n38_p10[22]}}, fc1_n38_p10}) + $signed({fc1_n38_p11[23], fc1_n38_p11});
+            fc1_n38_t1_3_a_d1 <= $signed({fc1_n38_p12[24], fc1_n38_p12}) + $signed({fc1_n38_p13[24], fc1_n38_p13});
+            fc1_n38_t1_3_b_d1 <= fc1_n1_p14 + $signed({{2{fc1_n38_p15[22]}}, fc1_n38_p15});
+            fc1_n39_t1_0_a_d1 <= $signed({{2{fc1_n39_p0[23]}}, fc1_n39_p0}) + $signed({fc1_n39_p1[24], fc1_n39_p1});
+            fc1_n39_t0_1_d1 <= $signed({{2{fc1_n39_p2[26]}}, fc1_n39_p2}) + $signed({fc1_n39_p3[27], fc1_n39_p3});
+            fc1_n39_t0_2_d1 <= $signed({fc1_n39_p4[27], fc1_n39_p4}) + $signed({fc1_n39_p5[27], fc1_n39_p5});
+            fc1_n39_t1_1_b_d1 <= $signed({{2{fc1_n39_p6[23]}}, fc1_n39_p6}) + $signed({fc1_n39_p7[24], fc1_n39_p7});
+            fc1_n39_t1_2_a_d1 <= $signed({{2{fc1_n8_p8[23]}}, fc1_n8_p8}) + $signed({fc1_n39_p9[24], fc1_n39_p9});
+            fc1_n39_t1_2_b_d1 <= $signed({{2{fc1_n39_p10[23]}}, fc1_n39_p10}) + $signed({fc1_n39_p11[24], fc1_n39_p11});
+            fc1_n39_t1_3_a_d1 <= $signed({fc1_n39_p12[23], fc1_n39_p12}) + $signed({fc1_n39_p13[23], fc1_n39_p13});
+            fc1_n39_t1_3_b_d1 <= $signed({fc1_n39_p14[23], fc1_n39_p14}) + $signed({fc1_n39_p15[23], fc1_n39_p15});
+            fc1_n40_t1_0_a_d1 <= $signed({fc1_n40_p0[23], fc1_n40_p0}) + $signed({fc1_n40_p1[23], fc1_n40_p1});
+            fc1_n40_t1_0_b_d1 <= $signed({{2{fc1_n40_p2[21]}}, fc1_n40_p2}) + (fc1_in_3 * 9'sh17a); // weight -0.130859375
+            fc1_n40_t1_1_a_d1 <= (fc1_in_4 * 10'sd339) + $signed({{5{fc1_n40_p5[19]}}, fc1_n40_p5}); // weight 0.3310546875
+            fc1_n40_t1_1_b_d1 <= $signed({{2{fc1_n40_p6[21]}}, fc1_n40_p6}) + (fc1_in_7 * 9'sd167); // weight 0.1630859375
+            fc1_n40_t1_2_a_d1 <= $signed({{8{fc1_n40_p8_neg[16]}}, fc1_n40_p8_neg}) + (fc1_in_9 * 10'sh2e3); // weight -0.2783203125
+            fc1_n40_t1_2_b_d1 <= $signed({{2{fc1_n40_p10[22]}}, fc1_n40_p10}) + (fc1_in_11 * 10'sh28f); // weight -0.3603515625
+            fc1_n40_t1_3_a_d1 <= $signed({{3{fc1_n10_p12[21]}}, fc1_n10_p12}) + $signed({fc1_n40_p13[23], fc1_n40_p13});
+            fc1_n40_t0_7_d1 <= $signed({fc1_n40_p14[24], fc1_n40_p14}) + $signed({{2{fc1_n40_p15[23]}}, fc1_n40_p15});
+            fc1_n41_t0_0_d1 <= $signed({{2{fc1_n41_p0[23]}}, fc1_n41_p0}) + $signed({fc1_n41_p1[24], fc1_n41_p1});
+            fc1_n41_t1_0_b_d1 <= $signed({fc1_n41_p2[23], fc1_n41_p2}) + $signed({{2{fc1_n41_p3[22]}}, fc1_n41_p3});
+            fc1_n41_t0_2_d1 <= $signed({{2{fc1_n41_p4[23]}}, fc1_n41_p4}) + $signed({fc1_n41_p5[24], fc1_n41_p5});
+            fc1_n41_t1_1_b_d1 <= fc1_n31_t0_3_a + (fc1_in_7 * 10'sd383); // weight 0.3740234375
+            fc1_n41_t1_2_a_d1 <= (fc1_in_8 * 9'sd167) + $signed({fc1_n41_p9[22], fc1_n41_p9}); // weight 0.1630859375
+            fc1_n41_t0_5_d1 <= $signed({fc1_n41_p10[24], fc1_n41_p10}) + $signed({{2{fc1_n41_p11[23]}}, fc1_n41_p11});
+            fc1_n41_t1_3_a_d1 <= (fc1_in_12 * 9'sh17f) + $signed({{2{fc1_n41_p13[21]}}, fc1_n41_p13}); // weight -0.1259765625
+            fc1_n41_t1_3_b_d1 <= $signed({fc1_n12_p14[23], fc1_n12_p14}) + (fc1_in_15 * 10'sh2dd); // weight -0.2841796875
+            fc1_n42_t1_0_a_d1 <= (fc1_in_0 * 10'sd274) + $signed({{4{fc1_n42_p1[20]}}, fc1_n42_p1}); // weight 0.267578125
+            fc1_n42_t0_1_d1 <= $signed({fc1_n42_p2[24], fc1_n42_p2}) + $signed({fc1_n42_p3[24], fc1_n42_p3});
+            fc1_n42_t1_1_a_d1 <= $signed({fc1_n42_p4[23], fc1_n42_p4}) + $signed({{3{fc1_n42_p5[21]}}, fc1_n42_p5});
+            fc1_n42_t0_3_d1 <= $signed({fc1_n42_p6[24], fc1_n42_p6}) + $signed({fc1_n42_p7[24], fc1_n42_p7});
+            fc1_n42_t1_2_a_d1 <= $signed({fc1_n42_p8[24], fc1_n42_p8}) + $signed({fc1_n42_p9[24], fc1_n42_p9});
+            fc1_n42_t1_2_b_d1 <= $signed({{2{fc1_n42_p10[22]}}, fc1_n42_p10}) + (fc1_in_11 * 10'sd366); // weight 0.357421875
+            fc1_n42_t0_6_d1 <= $signed({fc1_n42_p12[24], fc1_n42_p12}) + $signed({{2{fc1_n42_p13[23]}}, fc1_n42_p13});
+            fc1_n42_t1_3_b_d1 <= $signed({{2{fc1_n42_p14[21]}}, fc1_n42_p14}) + $signed({fc1_n42_p15[22], fc1_n42_p15});
+            fc1_n43_t1_0_a_d1 <= $signed({{4{fc1_n43_p0[19]}}, fc1_n43_p0}) + (fc1_in_1 * 9'sh173); // weight -0.1376953125
+            fc1_n43_t0_1_d1 <= $signed({fc1_n43_p2[26], fc1_n43_p2}) + $signed({fc1_n43_p3[26], fc1_n43_p3});
+            fc1_n43_t0_2_d1 <= $signed({{2{fc1_n43_p4[25]}}, fc1_n43_p4}) + $signed({fc1_n43_p5[26], fc1_n43_p5});
+            fc1_n43_t1_1_b_d1 <= $signed({fc1_n43_p6[23], fc1_n43_p6}) + (fc1_in_7 * 10'sh2e3); // weight -0.2783203125
+            fc1_n43_t1_2_a_d1 <= $signed({fc1_n43_p8[25], fc1_n43_p8}) + $signed({fc1_n43_p9[25], fc1_n43_p9});
+            fc1_n43_t0_5_d1 <= $signed({fc1_n43_p10[26], fc1_n43_p10}) + $signed({fc1_n43_p11[26], fc1_n43_p11});
+            fc1_n43_t0_6_d1 <= $signed({{7{fc1_n43_p12[18]}}, fc1_n43_p12}) + (fc1_in_13 * 11'sh5aa); // weight -0.583984375
+            fc1_n43_t1_3_b_d1 <= $signed({fc1_n43_p14[23], fc1_n43_p14}) + $signed({fc1_n43_p15[23], fc1_n43_p15});
+            fc1_n44_t1_0_a_d1 <= (fc1_in_0 * 10'sd355) + $signed({{2{fc1_n44_p1[22]}}, fc1_n44_p1}); // weight 0.3466796875
+            fc1_n44_t1_0_b_d1 <= (fc1_in_2 * 10'sh262) + $signed({{3{fc1_n44_p3[21]}}, fc1_n44_p3}); // weight -0.404296875
+            fc1_n44_t1_1_a_d1 <= $signed({fc1_n44_p4[24], fc1_n44_p4}) + (fc1_in_5 * 11'sh52d); // weight -0.7060546875
+            fc1_n44_t1_1_b_d1 <= $signed({fc1_n44_p6[23], fc1_n44_p6}) + (fc1_in_7 * 10'sd258); // weight 0.251953125
+            fc1_n44_t1_2_a_d1 <= $signed({fc1_n44_p8[23], fc1_n44_p8}) + $signed({fc1_n44_p9[23], fc1_n44_p9});
+            fc1_n44_t0_5_d1 <= fc1_n44_t0_5_a + $signed({fc1_n44_p11[25], fc1_n44_p11});
+            fc1_n44_t1_3_a_d1 <= $signed({{2{fc1_n44_p12[23]}}, fc1_n44_p12}) + (fc1_in_13 * 11'sh5b7); // weight -0.5712890625
+            fc1_n44_t1_3_b_d1 <= (fc1_in_14 * 10'sd401) + $signed({{4{fc1_n44_p15[20]}}, fc1_n44_p15}); // weight 0.3916015625
+            fc1_n45_t1_0_a_d1 <= (fc1_in_0 * 10'sd280) + $signed({fc1_n45_p1[23], fc1_n45_p1}); // weight 0.2734375
+            fc1_n45_t0_1_d1 <= $signed({fc1_n45_p2[26], fc1_n45_p2}) + (fc1_in_3 * 13'sd2258); // weight 2.205078125
+            fc1_n45_t0_2_d1 <= $signed({fc1_n45_p4[26], fc1_n45_p4}) + (fc1_in_5 * 13'sd2397); // weight 2.3408203125
+            fc1_n45_t1_1_b_d1 <= $signed({fc1_n45_p6[23], fc1_n45_p6}) + $signed({fc1_n45_p7[23], fc1_n45_p7});
+            fc1_n45_t1_2_a_d1 <= $signed({{2{fc1_n45_p8[23]}}, fc1_n45_p8}) + (fc1_in_9 * 11'sh519); // weight -0.7255859375
+            fc1_n45_t1_2_b_d1 <= $signed({{2{fc1_n45_p10[24]}}, fc1_n45_p10}) + (fc1_in_11 * 12'shb32); // weight -1.201171875
+            fc1_n45_t0_6_d1 <= $signed({fc1_n45_p12[25], fc1_n45_p12}) + $signed({{2{fc1_n45_p13[24]}}, fc1_n45_p13});
+            fc1_n45_t1_3_b_d1 <= $signed({{3{fc1_n45_p14[19]}}, fc1_n45_p14}) + (fc1_in_15 * 8'sd77); // weight 0.0751953125
+            fc1_n46_t1_0_a_d1 <= $signed({fc1_n46_p0[24], fc1_n46_p0}) + (fc1_in_1 * 11'sd566); // weight 0.552734375
+            fc1_n46_t0_1_d1 <= $signed({fc1_n46_p2[26], fc1_n46_p2}) + $signed({fc1_n46_p3[26], fc1_n46_p3});
+            fc1_n46_t1_1_a_d1 <= $signed({fc1_n46_p4[26], fc1_n46_p4}) + (fc1_in_5 * 13'sd2539); // weight 2.4794921875
+            fc1_n46_t1_1_b_d1 <= (fc1_in_6 * 10'sh2d0) + $signed({{3{fc1_n46_p7[21]}}, fc1_n46_p7}); // weight -0.296875
+            fc1_n46_t1_2_a_d1 <= $signed({{2{fc1_n46_p8[23]}}, fc1_n46_p8}) + (fc1_in_9 * 11'sd519); // weight 0.5068359375
+            fc1_n46_t1_2_b_d1 <= $signed({fc1_n46_p10[24], fc1_n46_p10}) + (fc1_in_11 * 11'sd520); // weight 0.5078125
+            fc1_n46_t1_3_a_d1 <= $signed({{3{fc1_n46_p12[21]}}, fc1_n46_p12}) + fc1_n12_p13;
+            fc1_n46_t1_3_b_d1 <= $signed({fc1_n46_p14[24], fc1_n46_p14}) + $signed({fc1_n46_p15[24], fc1_n46_p15});
+            fc1_n47_t1_0_a_d1 <= $signed({{2{fc1_n47_p0[23]}}, fc1_n47_p0}) + $signed({fc1_n47_p1[24], fc1_n47_p1});
+            fc1_n47_t0_1_d1 <= $signed({fc1_n47_p2[27], fc1_n47_p2}) + $signed({fc1_n47_p3[27], fc1_n47_p3});
+            fc1_n47_t0_2_d1 <= $signed({{2{fc1_n47_p4[26]}}, fc1_n47_p4}) + $signed({fc1_n47_p5[27], fc1_n47_p5});
+            fc1_n47_t1_1_b_d1 <= $signed({fc1_n47_p6[24], fc1_n47_p6}) + $signed({fc1_n47_p7[24], fc1_n47_p7});
+            fc1_n47_t1_2_a_d1 <= (fc1_in_8 * 10'sd338) + $signed({{3{fc1_n47_p9[21]}}, fc1_n47_p9}); // weight 0.330078125
+            fc1_n47_t0_5_d1 <= $signed({{2{fc1_n47_p10[24]}}, fc1_n47_p10}) + (fc1_in_11 * 12'shba1); // weight -1.0927734375
+            fc1_n47_t1_3_a_d1 <= $signed({{2{fc1_n47_p12[23]}}, fc1_n47_p12}) + $signed({fc1_n47_p13[24], fc1_n47_p13});
+            fc1_n47_t1_3_b_d1 <= $signed({fc1_n47_p14[24], fc1_n47_p14}) + $signed({fc1_n47_p15[24], fc1_n47_p15});
+            fc1_n48_t1_0_a_d1 <= (fc1_in_0 * 9'sd210) + $signed({{4{fc1_n48_p1_neg[19]}}, fc1_n48_p1_neg}); // weight 0.205078125
+            fc1_n48_t0_1_d1 <= $signed({fc1_n48_p2[27], fc1_n48_p2}) + $signed({fc1_n48_p3[27], fc1_n48_p3});
+            fc1_n48_t0_2_d1 <= $signed({fc1_n48_p4[27], fc1_n48_p4}) + $signed({fc1_n48_p5[27], fc1_n48_p5});
+            fc1_n48_t1_1_b_d1 <= $signed({fc1_n48_p6[24], fc1_n48_p6}) + $signed({{2{fc1_n48_p7[23]}}, fc1_n48_p7});
+            fc1_n48_t1_2_a_d1 <= $signed({{2{fc1_n48_p8[24]}}, fc1_n48_p8}) + $signed({fc1_n48_p9[25], fc1_n48_p9});
+            fc1_n48_t1_2_b_d1 <= (fc1_in_10 * 12'shbb5) + $signed({fc1_n48_p11[25], fc1_n48_p11}); // weight -1.0732421875
+            fc1_n48_t0_6_d1 <= (fc1_in_12 * 11'sh5d8) + $signed({{2{fc1_n48_p13[23]}}, fc1_n48_p13}); // weight -0.5390625
+            fc1_n48_t1_3_b_d1 <= (fc1_in_14 * 9'sd208) + $signed({{2{fc1_n48_p15[21]}}, fc1_n48_p15}); // weight 0.203125
+            fc1_n48_t3_0_d1 <= $signed({fc1_n48_t2_0[29], fc1_n48_t2_0}) + $signed({{3{fc1_n48_t2_1[27]}}, fc1_n48_t2_1});
+            fc1_n49_t1_0_a_d1 <= (fc1_in_0 * 10'sh2a7) + $signed({{2{fc1_n49_p1[22]}}, fc1_n49_p1}); // weight -0.3369140625
+            fc1_n49_t1_0_b_d1 <= $signed({fc1_n49_p2[26], fc1_n49_p2}) + (fc1_in_3 * 13'sh1556); // weight -2.666015625
+            fc1_n49_t0_2_d1 <= $signed({{2{fc1_n49_p4[26]}}, fc1_n49_p4}) + $signed({fc1_n49_p5[27], fc1_n49_p5});
+            fc1_n49_t1_1_b_d1 <= $signed({{3{fc1_n49_p6[20]}}, fc1_n49_p6}) + $signed({fc1_n49_p7[22], fc1_n49_p7});
+            fc1_n49_t1_2_a_d1 <= $signed({fc1_n49_p8[24], fc1_n49_p8}) + $signed({fc1_n49_p9[24], fc1_n49_p9});
+            fc1_n49_t1_2_b_d1 <= $signed({{3{fc1_n49_p10[22]}}, fc1_n49_p10}) + $signed({fc1_n49_p11[24], fc1_n49_p11});
+            fc1_n49_t1_3_a_d1 <= $signed({fc1_n49_p12[23], fc1_n49_p12}) + (fc1_in_13 * 10'sd330); // weight 0.322265625
+            fc1_n49_t1_3_b_d1 <= $signed({fc1_n49_p14[23], fc1_n49_p14}) + $signed({{4{fc1_n49_p15[20]}}, fc1_n49_p15});
+            fc1_n50_t1_0_a_d1 <= $signed({{3{fc1_n50_p0[23]}}, fc1_n50_p0}) + $signed({fc1_n50_p1[25], fc1_n50_p1});
+            fc1_n50_t1_0_b_d1 <= $signed({fc1_n50_p2[25], fc1_n50_p2}) + $signed({fc1_n50_p3[25], fc1_n50_p3});
+            fc1_n50_t0_2_d1 <= $signed({{4{fc1_n50_p4[22]}}, fc1_n50_p4}) + (fc1_in_5 * 12'shb6e); // weight -1.142578125
+            fc1_n50_t1_1_b_d1 <= (fc1_in_6 * 10'sh2b8) + $signed({fc1_n50_p7[23], fc1_n50_p7}); // weight -0.3203125
+            fc1_n50_t1_2_a_d1 <= $signed({{2{fc1_n50_p8[22]}}, fc1_n50_p8}) + (fc1_in_9 * 10'sh262); // weight -0.404296875
+            fc1_n50_t1_2_b_d1 <= $signed({fc1_n50_p10[23], fc1_n50_p10}) + $signed({fc1_n50_p11[23], fc1_n50_p11});
+            fc1_n50_t1_3_a_d1 <= $signed({{2{fc1_n50_p12[23]}}, fc1_n50_p12}) + $signed({fc1_n50_p13[24], fc1_n50_p13});
+            fc1_n50_t1_3_b_d1 <= $signed({fc1_n50_p14[24], fc1_n50_p14}) + $signed({{2{fc1_n50_p15[23]}}, fc1_n50_p15});
+            fc1_n51_t1_0_a_d1 <= $signed({{2{fc1_n51_p0[21]}}, fc1_n51_p0}) + (fc1_in_1 * 9'sh156); // weight -0.166015625
+            fc1_n51_t0_1_d1 <= $signed({{2{fc1_n51_p2[26]}}, fc1_n51_p2}) + $signed({fc1_n51_p3[27], fc1_n51_p3});
+            fc1_n51_t0_2_d1 <= $signed({fc1_n51_p4[27], fc1_n51_p4}) + $signed({fc1_n51_p5[27], fc1_n51_p5});
+            fc1_n51_t1_1_b_d1 <= $signed({fc1_n51_p6[24], fc1_n51_p6}) + $signed({fc1_n51_p7[24], fc1_n51_p7});
+            fc1_n51_t1_2_a_d1 <= $signed({{2{fc1_n51_p8[23]}}, fc1_n51_p8}) + (fc1_in_9 * 11'sd766); // weight 0.748046875
+            fc1_n51_t0_5_d1 <= $signed({fc1_n51_p10[26], fc1_n51_p10}) + $signed({fc1_n51_p11[26], fc1_n51_p11});
+            fc1_n51_t1_3_a_d1 <= (fc1_in_12 * 10'sd436) + $signed({{6{fc1_n51_p13[18]}}, fc1_n51_p13}); // weight 0.42578125
+            fc1_n51_t1_3_b_d1 <= (fc1_in_14 * 9'sd177) + $signed({{2{fc1_n51_p15[21]}}, fc1_n51_p15}); // weight 0.1728515625
+            fc1_n52_t1_0_a_d1 <= $signed({{7{fc1_n52_p0[17]}}, fc1_n52_p0}) + (fc1_in_1 * 10'sh21d); // weight -0.4716796875
+            fc1_n52_t0_1_d1 <= $signed({{2{fc1_n52_p2[26]}}, fc1_n52_p2}) + $signed({fc1_n52_p3[27], fc1_n52_p3});
+            fc1_n52_t0_2_d1 <= $signed({fc1_n52_p4[27], fc1_n52_p4}) + $signed({fc1_n52_p5[27], fc1_n52_p5});
+            fc1_n52_t1_1_b_d1 <= $signed({fc1_n52_p6[21], fc1_n52_p6}) + (fc1_in_7 * 8'shb1); // weight -0.0771484375
+            fc1_n52_t1_2_a_d1 <= $signed({fc1_n52_p8[24], fc1_n52_p8}) + (fc1_in_9 * 11'sh5eb); // weight -0.5205078125
+            fc1_n52_t1_2_b_d1 <= (fc1_in_10 * 11'sh5b9) + $signed({{2{fc1_n52_p11[23]}}, fc1_n52_p11}); // weight -0.5693359375
+            fc1_n52_t1_3_a_d1 <= $signed({fc1_n52_p12[22], fc1_n52_p12}) + $signed({fc1_n52_p13[22], fc1_n52_p13});
+            fc1_n52_t0_7_d1 <= $signed({fc1_n52_p14[24], fc1_n52_p14}) + $signed({fc1_n52_p15[24], fc1_n52_p15});
+            fc1_n53_t0_0_d1 <= $signed({{3{fc1_n53_p0[22]}}, fc1_n53_p0}) + $signed({fc1_n53_p1[24], fc1_n53_p1});
+            fc1_n53_t1_0_b_d1 <= $signed({{3{fc1_n53_p2[21]}}, fc1_n53_p2}) + $signed({fc1_n53_p3[23], fc1_n53_p3});
+            fc1_n53_t1_1_a_d1 <= $signed({fc1_n53_p4[24], fc1_n53_p4}) + $signed({fc1_n53_p6[24], fc1_n53_p6});
+            fc1_n53_t1_1_b_d1 <= (fc1_in_7 * 10'sh2c2) + $signed({{6{fc1_n53_p8[18]}}, fc1_n53_p8}); // weight -0.310546875
+            fc1_n53_t1_2_a_d1 <= $signed({fc1_n33_p9[24], fc1_n33_p9}) + $signed({fc1_n53_p10[24], fc1_n53_p10});
+            fc1_n53_t1_2_b_d1 <= $signed({fc1_n53_p11[24], fc1_n53_p11}) + $signed({fc1_n53_p12[24], fc1_n53_p12});
+            fc1_n53_t1_3_a_d1 <= (fc1_in_13 * 9'sh151) + $signed({{2{fc1_n53_p14[21]}}, fc1_n53_p14}); // weight -0.1708984375
+            fc1_n53_t1_3_b_d1 <= fc1_n53_p15;
+            fc1_n54_t1_0_a_d1 <= (fc1_in_0 * 9'sd200) + $signed({{2{fc1_n54_p1[21]}}, fc1_n54_p1}); // weight 0.1953125
+            fc1_n54_t0_1_d1 <= $signed({fc1_n54_p2[26], fc1_n54_p2}) + (fc1_in_3 * 13'sd2070); // weight 2.021484375
+            fc1_n54_t0_2_d1 <= $signed({fc1_n54_p4[26], fc1_n54_p4}) + $signed({fc1_n54_p5[26], fc1_n54_p5});
+            fc1_n54_t1_1_b_d1 <= $signed({fc1_n31_p6[20], fc1_n31_p6}) + $signed({fc1_n54_p7[20], fc1_n54_p7});
+            fc1_n54_t1_2_a_d1 <= (fc1_in_8 * 10'sd407) + fc1_n15_t0_4_b; // weight 0.3974609375
+            fc1_n54_t1_2_b_d1 <= $signed({fc1_n54_p10[24], fc1_n54_p10}) + $signed({{2{fc1_n54_p11[23]}}, fc1_n54_p11});
+            fc1_n54_t0_6_d1 <= $signed({fc1_n54_p12[25], fc1_n54_p12}) + $signed({fc1_n54_p13[25], fc1_n54_p13});
+            fc1_n54_t1_3_b_d1 <= (fc1_in_14 * 9'sd193) + $signed({{3{fc1_n54_p15[20]}}, fc1_n54_p15}); // weight 0.1884765625
+            fc1_n55_t1_0_a_d1 <= $signed({{7{fc1_n55_p0_neg[18]}}, fc1_n55_p0_neg}) + (fc1_in_1 * 11'sh4f3); // weight -0.7626953125
+            fc1_n55_t1_0_b_d1 <= $signed({fc1_n55_p2[25], fc1_n55_p2}) + (fc1_in_3 * 12'shb92); // weight -1.107421875
+            fc1_n55_t0_2_d1 <= $signed({{4{fc1_n55_p4[23]}}, fc1_n55_p4}) + $signed({fc1_n55_p5[26], fc1_n55_p5});
+            fc1_n55_t1_1_b_d1 <= $signed({fc1_n55_p6[24], fc1_n55_p6}) + $signed({fc1_n55_p7[24], fc1_n55_p7});
+            fc1_n55_t1_2_a_d1 <= $signed({fc1_n55_p8[24], fc1_n55_p8}) + $signed({fc1_n55_p9[24], fc1_n55_p9});
+            fc1_n55_t1_2_b_d1 <= (fc1_in_10 * 11'sh5b7) + $signed({fc1_n55_p11[24], fc1_n55_p11}); // weight -0.5712890625
+            fc1_n55_t0_6_d1 <= $signed({fc1_n55_p12[24], fc1_n55_p12}) + $signed({{2{fc1_n55_p13[23]}}, fc1_n55_p13});
+            fc1_n55_t1_3_b_d1 <= (fc1_in_14 * 9'sd154) + $signed({{2{fc1_n55_p15[21]}}, fc1_n55_p15}); // weight 0.150390625
+            fc1_n56_t1_0_a_d1 <= $signed({fc1_n56_p0[24], fc1_n56_p0}) + $signed({fc1_n56_p1[24], fc1_n56_p1});
+            fc1_n56_t1_0_b_d1 <= $signed({fc1_n56_p2[23], fc1_n56_p2}) + (fc1_in_3 * 10'sd264); // weight 0.2578125
+            fc1_n56_t1_1_a_d1 <= $signed({fc1_n56_p4[24], fc1_n56_p4}) + $signed({fc1_n56_p5[24], fc1_n56_p5});
+            fc1_n56_t1_1_b_d1 <= $signed({fc1_n56_p6[24], fc1_n56_p6}) + $signed({{2{fc1_n56_p7[23]}}, fc1_n56_p7});
+            fc1_n56_t1_2_a_d1 <= $signed({fc1_n56_p8[23], fc1_n56_p8}) + $signed({fc1_n56_p9[23], fc1_n56_p9});
+            fc1_n56_t1_2_b_d1 <= (fc1_in_10 * 10'sd294) + $signed({fc1_n56_p11[23], fc1_n56_p11}); // weight 0.287109375
+            fc1_n56_t1_3_a_d1 <= $signed({fc1_n56_p12[23], fc1_n56_p12}) + (fc1_in_13 * 10'sd267); // weight 0.2607421875
+            fc1_n56_t1_3_b_d1 <= $signed({fc1_n56_p14[23], fc1_n56_p14}) + $signed({fc1_n6_p15[23], fc1_n6_p15});
+            fc1_n57_t1_0_a_d1 <= $signed({{5{fc1_n43_p0[19]}}, fc1_n43_p0}) + (fc1_in_1 * 10'sd424); // weight 0.4140625
+            fc1_n57_t0_1_d1 <= $signed({fc1_n57_p2[24], fc1_n57_p2}) + $signed({fc1_n57_p3[24], fc1_n57_p3});
+            fc1_n57_t1_1_a_d1 <= $signed({fc1_n57_p4[24], fc1_n57_p4}) + $signed({{2{fc1_n57_p5[23]}}, fc1_n57_p5});
+            fc1_n57_t1_1_b_d1 <= $signed({{2{fc1_n57_p6[23]}}, fc1_n57_p6}) + $signed({fc1_n57_p7[24], fc1_n57_p7});
+            fc1_n57_t1_2_a_d1 <= $signed({{4{fc1_n57_p8[20]}}, fc1_n57_p8}) + (fc1_in_9 * 10'sh2eb); // weight -0.2705078125
+            fc1_n57_t1_2_b_d1 <= (fc1_in_10 * 10'sh285) + $signed({{4{fc1_n57_p11[20]}}, fc1_n57_p11}); // weight -0.3701171875
+            fc1_n57_t1_3_a_d1 <= $signed({fc1_n57_p12[24], fc1_n57_p12}) + $signed({fc1_n57_p13[24], fc1_n57_p13});
+            fc1_n57_t1_3_b_d1 <= (fc1_in_14 * 10'sh29b) + $signed({{3{fc1_n57_p15[21]}}, fc1_n57_p15}); // weight -0.3486328125
+            fc1_n58_t1_0_a_d1 <= (fc1_in_0 * 10'sd437) + $signed({{3{fc1_n58_p1[21]}}, fc1_n58_p1}); // weight 0.4267578125
+            fc1_n58_t1_0_b_d1 <= $signed({fc1_n58_p2[23], fc1_n58_p2}) + $signed({fc1_n58_p3[23], fc1_n58_p3});
+            fc1_n58_t1_1_a_d1 <= (fc1_in_4 * 9'sd204) + $signed({{2{fc1_n58_p5[21]}}, fc1_n58_p5}); // weight 0.19921875
+            fc1_n58_t1_1_b_d1 <= $signed({fc1_n58_p6[23], fc1_n58_p6}) + $signed({fc1_n58_p7[23], fc1_n58_p7});
+            fc1_n58_t1_2_a_d1 <= $signed({fc1_n58_p8[23], fc1_n58_p8}) + $signed({{3{fc1_n58_p9[21]}}, fc1_n58_p9});
+            fc1_n58_t1_2_b_d1 <= $signed({{3{fc1_n58_p10[21]}}, fc1_n58_p10}) + (fc1_in_11 * 10'sd328); // weight 0.3203125
+            fc1_n58_t0_6_d1 <= $signed({{2{fc1_n58_p12[23]}}, fc1_n58_p12}) + $signed({fc1_n58_p13[24], fc1_n58_p13});
+            fc1_n58_t1_3_b_d1 <= $signed({fc1_n58_p14[23], fc1_n58_p14}) + (fc1_in_15 * 10'sh2f1); // weight -0.2646484375
+            fc1_n59_t1_0_a_d1 <= $signed({fc1_n59_p0[24], fc1_n59_p0}) + fc1_n29_t0_0_b;
+            fc1_n59_t1_0_b_d1 <= $signed({fc1_n59_p2[24], fc1_n59_p2}) + $signed({fc1_n59_p3[24], fc1_n59_p3});
+            fc1_n59_t0_2_d1 <= $signed({{3{fc1_n59_p4[22]}}, fc1_n59_p4}) + $signed({fc1_n59_p5[24], fc1_n59_p5});
+            fc1_n59_t1_1_b_d1 <= $signed({fc1_n16_p6[23], fc1_n16_p6}) + $signed({fc1_n59_p7[23], fc1_n59_p7});
+            fc1_n59_t1_2_a_d1 <= $signed({fc1_n59_p8[23], fc1_n59_p8}) + (fc1_in_9 * 10'sh2f9); // weight -0.2568359375
+            fc1_n59_t1_2_b_d1 <= $signed({fc1_n59_p10[24], fc1_n59_p10}) + $signed({fc1_n59_p11[24], fc1_n59_p11});
+            fc1_n59_t0_6_d1 <= $signed({{2{fc1_n59_p12[23]}}, fc1_n59_p12}) + $signed({fc1_n59_p13[24], fc1_n59_p13});
+            fc1_n59_t1_3_b_d1 <= $signed({fc1_n59_p14[23], fc1_n59_p14}) + $signed({{2{fc1_n59_p15[22]}}, fc1_n59_p15});
+            fc1_n60_t1_0_a_d1 <= fc1_n34_p0 + $signed({fc1_n60_p1[23], fc1_n60_p1});
+            fc1_n60_t0_1_d1 <= $signed({fc1_n60_p2[27], fc1_n60_p2}) + $signed({fc1_n60_p3[27], fc1_n60_p3});
+            fc1_n60_t0_2_d1 <= $signed({{2{fc1_n60_p4[26]}}, fc1_n60_p4}) + $signed({fc1_n60_p5[27], fc1_n60_p5});
+            fc1_n60_t1_1_b_d1 <= $signed({fc1_n60_p6[23], fc1_n60_p6}) + $signed({fc1_n60_p7[23], fc1_n60_p7});
+            fc1_n60_t1_2_a_d1 <= $signed({fc1_n60_p8[24], fc1_n60_p8}) + $signed({{2{fc1_n60_p9[23]}}, fc1_n60_p9});
+            fc1_n60_t0_5_d1 <= $signed({{3{fc1_n60_p10[23]}}, fc1_n60_p10}) + (fc1_in_11 * 12'sd1065); // weight 1.0400390625
+            fc1_n60_t1_3_a_d1 <= $signed({fc1_n60_p12[24], fc1_n60_p12}) + $signed({fc1_n60_p13[24], fc1_n60_p13});
+            fc1_n60_t1_3_b_d1 <= $signed({fc1_n60_p14[23], fc1_n60_p14}) + $signed({{2{fc1_n60_p15[22]}}, fc1_n60_p15});
+            fc1_n61_t1_0_a_d1 <= (fc1_in_0 * 10'sh277) + $signed({{2{fc1_n61_p1[22]}}, fc1_n61_p1}); // weight -0.3837890625
+            fc1_n61_t1_0_b_d1 <= $signed({fc1_n61_p2[24], fc1_n61_p2}) + (fc1_in_3 * 11'sd615); // weight 0.6005859375
+            fc1_n61_t0_2_d1 <= $signed({{4{fc1_n61_p4[23]}}, fc1_n61_p4}) + $signed({fc1_n61_p5[26], fc1_n61_p5});
+            fc1_n61_t1_1_b_d1 <= $signed({{2{fc1_n61_p6[22]}}, fc1_n61_p6}) + $signed({fc1_n61_p7[23], fc1_n61_p7});
+            fc1_n61_t1_2_a_d1 <= $signed({{2{fc1_n61_p8[24]}}, fc1_n61_p8}) + $signed({fc1_n61_p9[25], fc1_n61_p9});
+            fc1_n61_t1_2_b_d1 <= fc1_n44_t0_5_a + $signed({fc1_n61_p11[25], fc1_n61_p11});
+            fc1_n61_t1_3_a_d1 <= $signed({fc1_n61_p12[24], fc1_n61_p12}) + $signed({fc1_n61_p13[24], fc1_n61_p13});
+            fc1_n61_t1_3_b_d1 <= $signed({fc1_n61_p14[24], fc1_n61_p14}) + $signed({fc1_n61_p15[24], fc1_n61_p15});
+            fc1_n62_t1_0_a_d1 <= $signed({fc1_n62_p0[24], fc1_n62_p0}) + $signed({fc1_n62_p1[24], fc1_n62_p1});
+            fc1_n62_t0_1_d1 <= $signed({fc1_n62_p2[26], fc1_n62_p2}) + $signed({fc1_n62_p3[26], fc1_n62_p3});
+            fc1_n62_t0_2_d1 <= $signed({fc1_n62_p4[26], fc1_n62_p4}) + $signed({fc1_n62_p5[26], fc1_n62_p5});
+            fc1_n62_t1_1_b_d1 <= $signed({{4{fc1_n62_p6[19]}}, fc1_n62_p6}) + (fc1_in_7 * 9'sd245); // weight 0.2392578125
+            fc1_n62_t1_2_a_d1 <= $signed({{2{fc1_n62_p8[22]}}, fc1_n62_p8}) + (fc1_in_9 * 10'sh286); // weight -0.369140625
+            fc1_n62_t0_5_d1 <= $signed({fc1_n62_p10[24], fc1_n62_p10}) + $signed({{2{fc1_n62_p11[23]}}, fc1_n62_p11});
+            fc1_n62_t1_3_a_d1 <= (fc1_in_12 * 10'sd273) + $signed({fc1_n62_p13[23], fc1_n62_p13}); // weight 0.2666015625
+            fc1_n62_t1_3_b_d1 <= $signed({fc1_n62_p14[23], fc1_n62_p14}) + $signed({{3{fc1_n62_p15[21]}}, fc1_n62_p15});
+            fc1_n63_t0_0_d1 <= $signed({{2{fc1_n63_p0[23]}}, fc1_n63_p0}) + $signed({fc1_n63_p1[24], fc1_n63_p1});
+            fc1_n63_t1_0_b_d1 <= $signed({fc1_n63_p2[23], fc1_n63_p2}) + $signed({{2{fc1_n63_p3[22]}}, fc1_n63_p3});
+            fc1_n63_t0_2_d1 <= $signed({{3{fc1_n63_p4[22]}}, fc1_n63_p4}) + $signed({fc1_n63_p5[24], fc1_n63_p5});
+            fc1_n63_t1_1_b_d1 <= (fc1_in_6 * 10'sd263) + $signed({fc1_n63_p7[23], fc1_n63_p7}); // weight 0.2568359375
+            fc1_n63_t0_4_d1 <= $signed({{3{fc1_n63_p8[21]}}, fc1_n63_p8}) + $signed({fc1_n63_p9[23], fc1_n63_p9});
+            fc1_n63_t1_2_b_d1 <= $signed({fc1_n63_p10[22], fc1_n63_p10}) + $signed({fc1_n63_p11[22], fc1_n63_p11});
+            fc1_n63_t0_6_d1 <= $signed({fc1_n63_p12[24], fc1_n63_p12}) + $signed({fc1_n63_p13[24], fc1_n63_p13});
+            fc1_n63_t1_3_b_d1 <= $signed({{4{fc1_n63_p14[20]}}, fc1_n63_p14}) + (fc1_in_15 * 10'sh28a); // weight -0.365234375
+            fc1_n0_y_wrap_d1 <= $signed(fc1_n0_y_fl[15:0]);
             fc1_out_0 <= fc1_n0_y_wrap_d1;
-            fc1_n1_y_wrap_d1 <= fc1_n1_y_wrap;
+            fc1_n1_y_wrap_d1 <= $signed(fc1_n1_y_fl[15:0]);
             fc1_out_1 <= fc1_n1_y_wrap_d1;
-            fc1_n2_y_wrap_d1 <= fc1_n2_y_wrap;
+            fc1_n2_y_wrap_d1 <= $signed(fc1_n2_y_fl[15:0]);
             fc1_out_2 <= fc1_n2_y_wrap_d1;
-            fc1_n3_y_wrap_d1 <= fc1_n3_y_wrap;
+            fc1_n3_y_wrap_d1 <= $signed(fc1_n3_y_fl[15:0]);
             fc1_out_3 <= fc1_n3_y_wrap_d1;
-            fc1_n4_y_wrap_d1 <= fc1_n4_y_wrap;
+            fc1_n4_y_wrap_d1 <= $signed(fc1_n4_y_fl[15:0]);
             fc1_out_4 <= fc1_n4_y_wrap_d1;
-            fc1_n5_y_wrap_d1 <= fc1_n5_y_wrap;
+            fc1_n5_y_wrap_d1 <= $signed(fc1_n5_y_fl[15:0]);
             fc1_out_5 <= fc1_n5_y_wrap_d1;
-            fc1_n6_y_wrap_d1 <= fc1_n6_y_wrap;
+            fc1_n6_y_wrap_d1 <= $signed(fc1_n6_y_fl[15:0]);
             fc1_out_6 <= fc1_n6_y_wrap_d1;
-            fc1_n7_y_wrap_d1 <= fc1_n7_y_wrap;
+            fc1_n7_y_wrap_d1 <= $signed(fc1_n7_y_fl[15:0]);
             fc1_out_7 <= fc1_n7_y_wrap_d1;
-            fc1_n8_y_wrap_d1 <= fc1_n8_y_wrap;
+            fc1_n8_y_wrap_d1 <= $signed(fc1_n8_y_fl[15:0]);
             fc1_out_8 <= fc1_n8_y_wrap_d1;
-            fc1_n9_y_wrap_d1 <= fc1_n9_y_wrap;
+            fc1_n9_y_wrap_d1 <= $signed(fc1_n9_y_fl[15:0]);
             fc1_out_9 <= fc1_n9_y_wrap_d1;
-            fc1_n10_y_wrap_d1 <= fc1_n10_y_wrap;
+            fc1_n10_y_wrap_d1 <= $signed(fc1_n10_y_fl[15:0]);
             fc1_out_10 <= fc1_n10_y_wrap_d1;
-            fc1_n11_y_wrap_d1 <= fc1_n11_y_wrap;
+            fc1_n11_y_wrap_d1 <= $signed(fc1_n11_y_fl[15:0]);
             fc1_out_11 <= fc1_n11_y_wrap_d1;
-            fc1_n12_y_wrap_d1 <= fc1_n12_y_wrap;
+            fc1_n12_y_wrap_d1 <= $signed(fc1_n12_y_fl[15:0]);
             fc1_out_12 <= fc1_n12_y_wrap_d1;
-            fc1_n13_y_wrap_d1 <= fc1_n13_y_wrap;
+            fc1_n13_y_wrap_d1 <= $signed(fc1_n13_y_fl[15:0]);
             fc1_out_13 <= fc1_n13_y_wrap_d1;
-            fc1_n14_y_wrap_d1 <= fc1_n14_y_wrap;
+            fc1_n14_y_wrap_d1 <= $signed(fc1_n14_y_fl[15:0]);
             fc1_out_14 <= fc1_n14_y_wrap_d1;
-            fc1_n15_y_wrap_d1 <= fc1_n15_y_wrap;
+            fc1_n15_y_wrap_d1 <= $signed(fc1_n15_y_fl[15:0]);
             fc1_out_15 <= fc1_n15_y_wrap_d1;
-            fc1_n16_y_wrap_d1 <= fc1_n16_y_wrap;
+            fc1_n16_y_wrap_d1 <= $signed(fc1_n16_y_fl[15:0]);
             fc1_out_16 <= fc1_n16_y_wrap_d1;
-            fc1_n17_y_wrap_d1 <= fc1_n17_y_wrap;
+            fc1_n17_y_wrap_d1 <= $signed(fc1_n17_y_fl[15:0]);
             fc1_out_17 <= fc1_n17_y_wrap_d1;
-            fc1_n18_y_wrap_d1 <= fc1_n18_y_wrap;
+            fc1_n18_y_wrap_d1 <= $signed(fc1_n18_y_fl[15:0]);
             fc1_out_18 <= fc1_n18_y_wrap_d1;
-            fc1_n19_y_wrap_d1 <= fc1_n19_y_wrap;
+            fc1_n19_y_wrap_d1 <= $signed(fc1_n19_y_fl[15:0]);
             fc1_out_19 <= fc1_n19_y_wrap_d1;
-            fc1_n20_y_wrap_d1 <= fc1_n20_y_wrap;
+            fc1_n20_y_wrap_d1 <= $signed(fc1_n20_y_fl[15:0]);
             fc1_out_20 <= fc1_n20_y_wrap_d1;
-            fc1_n21_y_wrap_d1 <= fc1_n21_y_wrap;
+            fc1_n21_y_wrap_d1 <= $signed(fc1_n21_y_fl[15:0]);
             fc1_out_21 <= fc1_n21_y_wrap_d1;
-            fc1_n22_y_wrap_d1 <= fc1_n22_y_wrap;
+            fc1_n22_y_wrap_d1 <= $signed(fc1_n22_y_fl[15:0]);
             fc1_out_22 <= fc1_n22_y_wrap_d1;
-            fc1_n23_y_wrap_d1 <= fc1_n23_y_wrap;
+            fc1_n23_y_wrap_d1 <= $signed(fc1_n23_y_fl[15:0]);
             fc1_out_23 <= fc1_n23_y_wrap_d1;
-            fc1_n24_y_wrap_d1 <= fc1_n24_y_wrap;
+            fc1_n24_y_wrap_d1 <= $signed(fc1_n24_y_fl[15:0]);
             fc1_out_24 <= fc1_n24_y_wrap_d1;
-            fc1_n25_y_wrap_d1 <= fc1_n25_y_wrap;
+            fc1_n25_y_wrap_d1 <= $signed(fc1_n25_y_fl[15:0]);
             fc1_out_25 <= fc1_n25_y_wrap_d1;
-            fc1_n26_y_wrap_d1 <= fc1_n26_y_wrap;
+            fc1_n26_y_wrap_d1 <= $signed(fc1_n26_y_fl[15:0]);
             fc1_out_26 <= fc1_n26_y_wrap_d1;
-            fc1_n27_y_wrap_d1 <= fc1_n27_y_wrap;
+            fc1_n27_y_wrap_d1 <= $signed(fc1_n27_y_fl[15:0]);
             fc1_out_27 <= fc1_n27_y_wrap_d1;
-            fc1_n28_y_wrap_d1 <= fc1_n28_y_wrap;
+            fc1_n28_y_wrap_d1 <= $signed(fc1_n28_y_fl[15:0]);
             fc1_out_28 <= fc1_n28_y_wrap_d1;
-            fc1_n29_y_wrap_d1 <= fc1_n29_y_wrap;
+            fc1_n29_y_wrap_d1 <= $signed(fc1_n29_y_fl[15:0]);
             fc1_out_29 <= fc1_n29_y_wrap_d1;
-            fc1_n30_y_wrap_d1 <= fc1_n30_y_wrap;
+            fc1_n30_y_wrap_d1 <= $signed(fc1_n30_y_fl[15:0]);
             fc1_out_30 <= fc1_n30_y_wrap_d1;
-            fc1_n31_y_wrap_d1 <= fc1_n31_y_wrap;
+            fc1_n31_y_wrap_d1 <= $signed(fc1_n31_y_fl[15:0]);
             fc1_out_31 <= fc1_n31_y_wrap_d1;
-            fc1_n32_y_wrap_d1 <= fc1_n32_y_wrap;
+            fc1_n32_y_wrap_d1 <= $signed(fc1_n32_y_fl[15:0]);
             fc1_out_32 <= fc1_n32_y_wrap_d1;
-            fc1_n33_y_wrap_d1 <= fc1_n33_y_wrap;
+            fc1_n33_y_wrap_d1 <= $signed(fc1_n33_y_fl[15:0]);
             fc1_out_33 <= fc1_n33_y_wrap_d1;
-            fc1_n34_y_wrap_d1 <= fc1_n34_y_wrap;
+            fc1_n34_y_wrap_d1 <= $signed(fc1_n34_y_fl[15:0]);
             fc1_out_34 <= fc1_n34_y_wrap_d1;
-            fc1_n35_y_wrap_d1 <= fc1_n35_y_wrap;
+            fc1_n35_y_wrap_d1 <= $signed(fc1_n35_y_fl[15:0]);
             fc1_out_35 <= fc1_n35_y_wrap_d1;
-            fc1_n36_y_wrap_d1 <= fc1_n36_y_wrap;
+            fc1_n36_y_wrap_d1 <= $signed(fc1_n36_y_fl[15:0]);
             fc1_out_36 <= fc1_n36_y_wrap_d1;
-            fc1_n37_y_wrap_d1 <= fc1_n37_y_wrap;
+            fc1_n37_y_wrap_d1 <= $signed(fc1_n37_y_fl[15:0]);
             fc1_out_37 <= fc1_n37_y_wrap_d1;
-            fc1_n38_y_wrap_d1 <= fc1_n38_y_wrap;
+            fc1_n38_y_wrap_d1 <= $signed(fc1_n38_y_fl[15:0]);
             fc1_out_38 <= fc1_n38_y_wrap_d1;
-            fc1_n39_y_wrap_d1 <= fc1_n39_y_wrap;
+            fc1_n39_y_wrap_d1 <= $signed(fc1_n39_y_fl[15:0]);
             fc1_out_39 <= fc1_n39_y_wrap_d1;
-            fc1_n40_y_wrap_d1 <= fc1_n40_y_wrap;
+            fc1_n40_y_wrap_d1 <= $signed(fc1_n40_y_fl[15:0]);
             fc1_out_40 <= fc1_n40_y_wrap_d1;
-            fc1_n41_y_wrap_d1 <= fc1_n41_y_wrap;
+            fc1_n41_y_wrap_d1 <= $signed(fc1_n41_y_fl[15:0]);
             fc1_out_41 <= fc1_n41_y_wrap_d1;
-            fc1_n42_y_wrap_d1 <= fc1_n42_y_wrap;
+            fc1_n42_y_wrap_d1 <= $signed(fc1_n42_y_fl[15:0]);
             fc1_out_42 <= fc1_n42_y_wrap_d1;
-            fc1_n43_y_wrap_d1 <= fc1_n43_y_wrap;
+            fc1_n43_y_wrap_d1 <= $signed(fc1_n43_y_fl[15:0]);
             fc1_out_43 <= fc1_n43_y_wrap_d1;
-            fc1_n44_y_wrap_d1 <= fc1_n44_y_wrap;
+            fc1_n44_y_wrap_d1 <= $signed(fc1_n44_y_fl[15:0]);
             fc1_out_44 <= fc1_n44_y_wrap_d1;
-            fc1_n45_y_wrap_d1 <= fc1_n45_y_wrap;
+            fc1_n45_y_wrap_d1 <= $signed(fc1_n45_y_fl[15:0]);
             fc1_out_45 <= fc1_n45_y_wrap_d1;
-            fc1_n46_y_wrap_d1 <= fc1_n46_y_wrap;
+            fc1_n46_y_wrap_d1 <= $signed(fc1_n46_y_fl[15:0]);
             fc1_out_46 <= fc1_n46_y_wrap_d1;
-            fc1_n47_y_wrap_d1 <= fc1_n47_y_wrap;
+            fc1_n47_y_wrap_d1 <= $signed(fc1_n47_y_fl[15:0]);
             fc1_out_47 <= fc1_n47_y_wrap_d1;
-            fc1_out_48 <= fc1_n48_y_wrap;
-            fc1_n49_y_wrap_d1 <= fc1_n49_y_wrap;
+            fc1_out_48 <= $signed(fc1_n48_y_fl[15:0]);
+            fc1_n49_y_wrap_d1 <= $signed(fc1_n49_y_fl[15:0]);
             fc1_out_49 <= fc1_n49_y_wrap_d1;
-            fc1_n50_y_wrap_d1 <= fc1_n50_y_wrap;
+            fc1_n50_y_wrap_d1 <= $signed(fc1_n50_y_fl[15:0]);
             fc1_out_50 <= fc1_n50_y_wrap_d1;
-            fc1_n51_y_wrap_d1 <= fc1_n51_y_wrap;
+            fc1_n51_y_wrap_d1 <= $signed(fc1_n51_y_fl[15:0]);
             fc1_out_51 <= fc1_n51_y_wrap_d1;
-            fc1_n52_y_wrap_d1 <= fc1_n52_y_wrap;
+            fc1_n52_y_wrap_d1 <= $signed(fc1_n52_y_fl[15:0]);
             fc1_out_52 <= fc1_n52_y_wrap_d1;
-            fc1_n53_y_wrap_d1 <= fc1_n53_y_wrap;
+            fc1_n53_y_wrap_d1 <= $signed(fc1_n53_y_fl[15:0]);
             fc1_out_53 <= fc1_n53_y_wrap_d1;
-            fc1_n54_y_wrap_d1 <= fc1_n54_y_wrap;
+            fc1_n54_y_wrap_d1 <= $signed(fc1_n54_y_fl[15:0]);
             fc1_out_54 <= fc1_n54_y_wrap_d1;
-            fc1_n55_y_wrap_d1 <= fc1_n55_y_wrap;
+            fc1_n55_y_wrap_d1 <= $signed(fc1_n55_y_fl[15:0]);
             fc1_out_55 <= fc1_n55_y_wrap_d1;
-            fc1_n56_y_wrap_d1 <= fc1_n56_y_wrap;
+            fc1_n56_y_wrap_d1 <= $signed(fc1_n56_y_fl[15:0]);
             fc1_out_56 <= fc1_n56_y_wrap_d1;
-            fc1_n57_y_wrap_d1 <= fc1_n57_y_wrap;
+            fc1_n57_y_wrap_d1 <= $signed(fc1_n57_y_fl[15:0]);
             fc1_out_57 <= fc1_n57_y_wrap_d1;
-            fc1_n58_y_wrap_d1 <= fc1_n58_y_wrap;
+            fc1_n58_y_wrap_d1 <= $signed(fc1_n58_y_fl[15:0]);
             fc1_out_58 <= fc1_n58_y_wrap_d1;
-            fc1_n59_y_wrap_d1 <= fc1_n59_y_wrap;
+            fc1_n59_y_wrap_d1 <= $signed(fc1_n59_y_fl[15:0]);
             fc1_out_59 <= fc1_n59_y_wrap_d1;
-            fc1_n60_y_wrap_d1 <= fc1_n60_y_wrap;
+            fc1_n60_y_wrap_d1 <= $signed(fc1_n60_y_fl[15:0]);
             fc1_out_60 <= fc1_n60_y_wrap_d1;
-            fc1_n61_y_wrap_d1 <= fc1_n61_y_wrap;
+            fc1_n61_y_wrap_d1 <= $signed(fc1_n61_y_fl[15:0]);
             fc1_out_61 <= fc1_n61_y_wrap_d1;
-            fc1_n62_y_wrap_d1 <= fc1_n62_y_wrap;
+            fc1_n62_y_wrap_d1 <= $signed(fc1_n62_y_fl[15:0]);
             fc1_out_62 <= fc1_n62_y_wrap_d1;
-            fc1_n63_y_wrap_d1 <= fc1_n63_y_wrap;
+            fc1_n63_y_wrap_d1 <= $signed(fc1_n63_y_fl[15:0]);
             fc1_out_63 <= fc1_n63_y_wrap_d1;
         end
     end
+
+    assign out_data = {fc1_out_63, fc1_out_62, fc1_out_61, fc1_out_60, fc1_out_59, fc1_out_58, fc1_out_57, fc1_out_56, fc1_out_55, fc1_out_54, fc1_out_53, fc1_out_52, fc1_out_51, fc1_out_50, fc1_out_49, fc1_out_48, fc1_out_47, fc1_out_46, fc1_out_45, fc1_out_44, fc1_out_43, fc1_out_42, fc1_out_41, fc1_out_40, fc1_out_39, fc1_out_38, fc1_out_37, fc1_out_36, fc1_out_35, fc1_out_34, fc1_out_33, fc1_out_32, fc1_out_31, fc1_out_30, fc1_out_29, fc1_out_28, fc1_out_27, fc1_out_26, fc1_out_25, fc1_out_24, fc1_out_23, fc1_out_22, fc1_out_21, fc1_out_20, fc1_out_19, fc1_out_18, fc1_out_17, fc1_out_16, fc1_out_15, fc1_out_14, fc1_out_13, fc1_out_12, fc1_out_11, fc1_out_10, fc1_out_9, fc1_out_8, fc1_out_7, fc1_out_6, fc1_out_5, fc1_out_4, fc1_out_3, fc1_out_2, fc1_out_1, fc1_out_0};
 
 endmodule
 

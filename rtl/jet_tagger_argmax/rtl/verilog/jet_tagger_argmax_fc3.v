@@ -13,8546 +13,1953 @@ module jet_tagger_argmax_fc3 (
     output wire [511:0] out_data
 );
 
-    wire signed [15:0] fc3_in_0;
-    wire signed [15:0] fc3_in_1;
-    wire signed [15:0] fc3_in_2;
-    wire signed [15:0] fc3_in_3;
-    wire signed [15:0] fc3_in_4;
-    wire signed [15:0] fc3_in_5;
-    wire signed [15:0] fc3_in_6;
-    wire signed [15:0] fc3_in_7;
-    wire signed [15:0] fc3_in_8;
-    wire signed [15:0] fc3_in_9;
-    wire signed [15:0] fc3_in_10;
-    wire signed [15:0] fc3_in_11;
-    wire signed [15:0] fc3_in_12;
-    wire signed [15:0] fc3_in_13;
-    wire signed [15:0] fc3_in_14;
-    wire signed [15:0] fc3_in_15;
-    wire signed [15:0] fc3_in_16;
-    wire signed [15:0] fc3_in_17;
-    wire signed [15:0] fc3_in_18;
-    wire signed [15:0] fc3_in_19;
-    wire signed [15:0] fc3_in_20;
-    wire signed [15:0] fc3_in_21;
-    wire signed [15:0] fc3_in_22;
-    wire signed [15:0] fc3_in_23;
-    wire signed [15:0] fc3_in_24;
-    wire signed [15:0] fc3_in_25;
-    wire signed [15:0] fc3_in_26;
-    wire signed [15:0] fc3_in_27;
-    wire signed [15:0] fc3_in_28;
-    wire signed [15:0] fc3_in_29;
-    wire signed [15:0] fc3_in_30;
-    wire signed [15:0] fc3_in_31;
-    wire signed [10:0] fc3_w0_0; // weight -0.6787109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p0;
-    wire signed [4:0] fc3_w1_0; // weight -0.0087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n0_p1;
-    wire signed [8:0] fc3_w2_0; // weight -0.23828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p2;
-    wire signed [9:0] fc3_w3_0; // weight 0.25390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p3;
-    wire signed [5:0] fc3_w4_0; // weight -0.029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n0_p4;
-    wire signed [9:0] fc3_w5_0; // weight 0.2666015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p5;
-    wire signed [10:0] fc3_w6_0; // weight 0.51171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p6;
-    wire signed [4:0] fc3_w7_0; // weight 0.0126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n0_p7;
-    wire signed [8:0] fc3_w8_0; // weight 0.130859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p8;
-    wire signed [6:0] fc3_w9_0; // weight -0.0341796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n0_p9;
-    wire signed [5:0] fc3_w10_0; // weight 0.0302734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n0_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n0_p10;
-    wire signed [4:0] fc3_w11_0; // weight 0.013671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n0_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n0_p11;
-    wire signed [9:0] fc3_w12_0; // weight -0.35546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p12;
-    wire signed [9:0] fc3_w13_0; // weight -0.259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p13;
-    wire signed [8:0] fc3_w14_0; // weight -0.205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p14;
-    wire signed [8:0] fc3_w15_0; // weight 0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p15;
-    wire signed [8:0] fc3_w16_0; // weight -0.2119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p16;
-    wire signed [7:0] fc3_w17_0; // weight 0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p17;
-    wire signed [8:0] fc3_w18_0; // weight -0.1748046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p18;
-    wire signed [8:0] fc3_w19_0; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p19;
-    wire signed [6:0] fc3_w20_0; // weight -0.0322265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n0_p20;
-    wire signed [8:0] fc3_w21_0; // weight 0.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p21;
-    wire signed [9:0] fc3_w22_0; // weight 0.30078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p22;
-    wire signed [7:0] fc3_w23_0; // weight 0.087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p23;
-    wire signed [9:0] fc3_w24_0; // weight 0.3388671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p24;
-    wire signed [7:0] fc3_w25_0; // weight 0.0927734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p25;
-    wire signed [6:0] fc3_w26_0; // weight -0.0576171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n0_p26;
-    wire signed [7:0] fc3_w27_0; // weight -0.0986328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p27;
-    wire signed [9:0] fc3_w28_0; // weight 0.4892578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p28;
-    wire signed [6:0] fc3_w29_0; // weight 0.0595703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n0_p29;
-    wire signed [7:0] fc3_w30_0; // weight 0.1083984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p30;
-    wire signed [9:0] fc3_w31_0; // weight 0.408203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p31;
-    wire signed [19:0] fc3_n0_bias; // bias -0.484375
-    wire signed [25:0] fc3_n0_t0_0_b;
-    wire signed [25:0] fc3_n0_t0_0;
-    wire signed [24:0] fc3_n0_t0_1_a;
-    wire signed [24:0] fc3_n0_t0_1;
-    wire signed [24:0] fc3_n0_t0_2_a;
-    wire signed [24:0] fc3_n0_t0_2;
-    wire signed [25:0] fc3_n0_t0_3_b;
-    wire signed [25:0] fc3_n0_t0_3;
-    wire signed [23:0] fc3_n0_t0_4_b;
-    wire signed [23:0] fc3_n0_t0_4;
-    wire signed [21:0] fc3_n0_t0_5_a;
-    wire signed [21:0] fc3_n0_t0_5_b;
-    wire signed [21:0] fc3_n0_t0_5;
-    wire signed [25:0] fc3_n0_t0_6_a;
-    wire signed [25:0] fc3_n0_t0_6_b;
-    wire signed [25:0] fc3_n0_t0_6;
-    wire signed [24:0] fc3_n0_t0_7_a;
-    wire signed [24:0] fc3_n0_t0_7_b;
-    wire signed [24:0] fc3_n0_t0_7;
-    wire signed [24:0] fc3_n0_t0_8_a;
-    wire signed [24:0] fc3_n0_t0_8_b;
-    wire signed [24:0] fc3_n0_t0_8;
-    wire signed [24:0] fc3_n0_t0_9_a;
-    wire signed [24:0] fc3_n0_t0_9_b;
-    wire signed [24:0] fc3_n0_t0_9;
-    wire signed [24:0] fc3_n0_t0_10_a;
-    wire signed [24:0] fc3_n0_t0_10_b;
-    wire signed [24:0] fc3_n0_t0_10;
-    wire signed [24:0] fc3_n0_t0_11_b;
-    wire signed [24:0] fc3_n0_t0_11;
-    wire signed [24:0] fc3_n0_t0_12_b;
-    wire signed [24:0] fc3_n0_t0_12;
-    wire signed [23:0] fc3_n0_t0_13_a;
-    wire signed [23:0] fc3_n0_t0_13_b;
-    wire signed [23:0] fc3_n0_t0_13;
-    wire signed [25:0] fc3_n0_t0_14_a;
-    wire signed [25:0] fc3_n0_t0_14_b;
-    wire signed [25:0] fc3_n0_t0_14;
-    wire signed [25:0] fc3_n0_t0_15_a;
-    wire signed [25:0] fc3_n0_t0_15_b;
-    wire signed [25:0] fc3_n0_t0_15;
-    wire signed [26:0] fc3_n0_t1_0_a;
-    wire signed [26:0] fc3_n0_t1_0_b;
-    reg  signed [26:0] fc3_n0_t1_0_a_d1;
-    reg  signed [26:0] fc3_n0_t1_0_b_d1;
-    wire signed [26:0] fc3_n0_t1_0;
-    wire signed [25:0] fc3_n0_t1_1_a;
-    reg  signed [25:0] fc3_n0_t1_1_a_d1;
+    wire signed [15:0] fc3_in_0 = $signed(in_data[15:0]);
+    wire signed [15:0] fc3_in_1 = $signed(in_data[31:16]);
+    wire signed [15:0] fc3_in_2 = $signed(in_data[47:32]);
+    wire signed [15:0] fc3_in_3 = $signed(in_data[63:48]);
+    wire signed [15:0] fc3_in_4 = $signed(in_data[79:64]);
+    wire signed [15:0] fc3_in_5 = $signed(in_data[95:80]);
+    wire signed [15:0] fc3_in_6 = $signed(in_data[111:96]);
+    wire signed [15:0] fc3_in_7 = $signed(in_data[127:112]);
+    wire signed [15:0] fc3_in_8 = $signed(in_data[143:128]);
+    wire signed [15:0] fc3_in_9 = $signed(in_data[159:144]);
+    wire signed [15:0] fc3_in_10 = $signed(in_data[175:160]);
+    wire signed [15:0] fc3_in_11 = $signed(in_data[191:176]);
+    wire signed [15:0] fc3_in_12 = $signed(in_data[207:192]);
+    wire signed [15:0] fc3_in_13 = $signed(in_data[223:208]);
+    wire signed [15:0] fc3_in_14 = $signed(in_data[239:224]);
+    wire signed [15:0] fc3_in_15 = $signed(in_data[255:240]);
+    wire signed [15:0] fc3_in_16 = $signed(in_data[271:256]);
+    wire signed [15:0] fc3_in_17 = $signed(in_data[287:272]);
+    wire signed [15:0] fc3_in_18 = $signed(in_data[303:288]);
+    wire signed [15:0] fc3_in_19 = $signed(in_data[319:304]);
+    wire signed [15:0] fc3_in_20 = $signed(in_data[335:320]);
+    wire signed [15:0] fc3_in_21 = $signed(in_data[351:336]);
+    wire signed [15:0] fc3_in_22 = $signed(in_data[367:352]);
+    wire signed [15:0] fc3_in_23 = $signed(in_data[383:368]);
+    wire signed [15:0] fc3_in_24 = $signed(in_data[399:384]);
+    wire signed [15:0] fc3_in_25 = $signed(in_data[415:400]);
+    wire signed [15:0] fc3_in_26 = $signed(in_data[431:416]);
+    wire signed [15:0] fc3_in_27 = $signed(in_data[447:432]);
+    wire signed [15:0] fc3_in_28 = $signed(in_data[463:448]);
+    wire signed [15:0] fc3_in_29 = $signed(in_data[479:464]);
+    wire signed [15:0] fc3_in_30 = $signed(in_data[495:480]);
+    wire signed [15:0] fc3_in_31 = $signed(in_data[511:496]);
+    wire signed [19:0] fc3_n0_p1 = fc3_in_1 * 5'sh17; // weight -0.0087890625
+    wire signed [23:0] fc3_n0_p2 = fc3_in_2 * 9'sh10c; // weight -0.23828125
+    wire signed [24:0] fc3_n0_p3 = fc3_in_3 * 10'sd260; // weight 0.25390625
+    wire signed [20:0] fc3_n0_p4 = fc3_in_4 * 6'sh22; // weight -0.029296875
+    wire signed [19:0] fc3_n0_p7 = fc3_in_7 * 5'sd13; // weight 0.0126953125
+    wire signed [21:0] fc3_n0_p9 = fc3_in_9 * 7'sh5d; // weight -0.0341796875
+    wire signed [20:0] fc3_n0_p10 = fc3_in_10 * 6'sd31; // weight 0.0302734375
+    wire signed [19:0] fc3_n0_p11 = fc3_in_11 * 5'sd14; // weight 0.013671875
+    wire signed [24:0] fc3_n0_p12 = fc3_in_12 * 10'sh294; // weight -0.35546875
+    wire signed [24:0] fc3_n0_p13 = fc3_in_13 * 10'sh2f6; // weight -0.259765625
+    wire signed [23:0] fc3_n0_p14 = fc3_in_14 * 9'sh12e; // weight -0.205078125
+    wire signed [23:0] fc3_n0_p15 = fc3_in_15 * 9'sd200; // weight 0.1953125
+    wire signed [23:0] fc3_n0_p16 = fc3_in_16 * 9'sh127; // weight -0.2119140625
+    wire signed [22:0] fc3_n0_p17 = fc3_in_17 * 8'sd104; // weight 0.1015625
+    wire signed [23:0] fc3_n0_p18 = fc3_in_18 * 9'sh14d; // weight -0.1748046875
+    wire signed [23:0] fc3_n0_p19 = fc3_in_19 * 9'sh130; // weight -0.203125
+    wire signed [21:0] fc3_n0_p20 = fc3_in_20 * 7'sh5f; // weight -0.0322265625
+    wire signed [23:0] fc3_n0_p21 = fc3_in_21 * 9'sd235; // weight 0.2294921875
+    wire signed [22:0] fc3_n0_p23 = fc3_in_23 * 8'sd90; // weight 0.087890625
+    wire signed [22:0] fc3_n0_p25 = fc3_in_25 * 8'sd95; // weight 0.0927734375
+    wire signed [21:0] fc3_n0_p26 = fc3_in_26 * 7'sh45; // weight -0.0576171875
+    wire signed [22:0] fc3_n0_p27 = fc3_in_27 * 8'sh9b; // weight -0.0986328125
+    wire signed [24:0] fc3_n0_p28 = fc3_in_28 * 10'sd501; // weight 0.4892578125
+    wire signed [21:0] fc3_n0_p29 = fc3_in_29 * 7'sd61; // weight 0.0595703125
+    wire signed [22:0] fc3_n0_p30 = fc3_in_30 * 8'sd111; // weight 0.1083984375
+    wire signed [24:0] fc3_n0_p31 = fc3_in_31 * 10'sd418; // weight 0.408203125
+    reg  signed [25:0] fc3_n0_t1_0_a_d1;
+    reg  signed [24:0] fc3_n0_t1_0_b_d1;
+    reg  signed [24:0] fc3_n0_t1_1_a_d1;
     reg  signed [25:0] fc3_n0_t0_3_d1;
-    wire signed [25:0] fc3_n0_t1_1;
-    wire signed [23:0] fc3_n0_t1_2_b;
+    wire signed [25:0] fc3_n0_t1_1 = $signed({fc3_n0_t1_1_a_d1[24], fc3_n0_t1_1_a_d1}) + fc3_n0_t0_3_d1;
     reg  signed [23:0] fc3_n0_t0_4_d1;
-    reg  signed [23:0] fc3_n0_t1_2_b_d1;
-    wire signed [23:0] fc3_n0_t1_2;
-    wire signed [26:0] fc3_n0_t1_3_a;
-    wire signed [26:0] fc3_n0_t1_3_b;
-    reg  signed [26:0] fc3_n0_t1_3_a_d1;
-    reg  signed [26:0] fc3_n0_t1_3_b_d1;
-    wire signed [26:0] fc3_n0_t1_3;
-    wire signed [25:0] fc3_n0_t1_4_a;
-    wire signed [25:0] fc3_n0_t1_4_b;
-    reg  signed [25:0] fc3_n0_t1_4_a_d1;
-    reg  signed [25:0] fc3_n0_t1_4_b_d1;
-    wire signed [25:0] fc3_n0_t1_4;
-    wire signed [25:0] fc3_n0_t1_5_a;
-    wire signed [25:0] fc3_n0_t1_5_b;
-    reg  signed [25:0] fc3_n0_t1_5_a_d1;
-    reg  signed [25:0] fc3_n0_t1_5_b_d1;
-    wire signed [25:0] fc3_n0_t1_5;
-    wire signed [25:0] fc3_n0_t1_6_a;
-    wire signed [25:0] fc3_n0_t1_6_b;
-    reg  signed [25:0] fc3_n0_t1_6_a_d1;
-    reg  signed [25:0] fc3_n0_t1_6_b_d1;
-    wire signed [25:0] fc3_n0_t1_6;
-    wire signed [26:0] fc3_n0_t1_7_a;
-    wire signed [26:0] fc3_n0_t1_7_b;
-    reg  signed [26:0] fc3_n0_t1_7_a_d1;
-    reg  signed [26:0] fc3_n0_t1_7_b_d1;
-    wire signed [26:0] fc3_n0_t1_7;
-    wire signed [26:0] fc3_n0_t2_0_b;
-    wire signed [26:0] fc3_n0_t2_0;
-    wire signed [26:0] fc3_n0_t2_1_a;
-    wire signed [26:0] fc3_n0_t2_1;
-    wire signed [26:0] fc3_n0_t2_2_a;
-    wire signed [26:0] fc3_n0_t2_2_b;
-    wire signed [26:0] fc3_n0_t2_2;
-    wire signed [26:0] fc3_n0_t2_3_a;
-    wire signed [26:0] fc3_n0_t2_3;
-    wire signed [27:0] fc3_n0_t3_0_a;
-    wire signed [27:0] fc3_n0_t3_0_b;
-    wire signed [27:0] fc3_n0_t3_0;
-    wire signed [27:0] fc3_n0_t3_1_a;
-    wire signed [27:0] fc3_n0_t3_1_b;
-    wire signed [27:0] fc3_n0_t3_1;
-    wire signed [28:0] fc3_n0_t4_0_a;
-    wire signed [28:0] fc3_n0_t4_0_b;
-    wire signed [28:0] fc3_n0_t4_0;
-    wire signed [28:0] fc3_n0_t5_0_b;
+    reg  signed [21:0] fc3_n0_t1_2_b_d1;
+    wire signed [23:0] fc3_n0_t1_2 = fc3_n0_t0_4_d1 + $signed({{2{fc3_n0_t1_2_b_d1[21]}}, fc3_n0_t1_2_b_d1});
+    reg  signed [25:0] fc3_n0_t1_3_a_d1;
+    reg  signed [24:0] fc3_n0_t1_3_b_d1;
+    reg  signed [24:0] fc3_n0_t1_4_a_d1;
+    reg  signed [24:0] fc3_n0_t1_4_b_d1;
+    wire signed [25:0] fc3_n0_t1_4 = $signed({fc3_n0_t1_4_a_d1[24], fc3_n0_t1_4_a_d1}) + $signed({fc3_n0_t1_4_b_d1[24], fc3_n0_t1_4_b_d1});
+    reg  signed [24:0] fc3_n0_t1_5_a_d1;
+    reg  signed [24:0] fc3_n0_t1_5_b_d1;
+    wire signed [25:0] fc3_n0_t1_5 = $signed({fc3_n0_t1_5_a_d1[24], fc3_n0_t1_5_a_d1}) + $signed({fc3_n0_t1_5_b_d1[24], fc3_n0_t1_5_b_d1});
+    reg  signed [24:0] fc3_n0_t1_6_a_d1;
+    reg  signed [23:0] fc3_n0_t1_6_b_d1;
+    wire signed [25:0] fc3_n0_t1_6 = $signed({fc3_n0_t1_6_a_d1[24], fc3_n0_t1_6_a_d1}) + $signed({{2{fc3_n0_t1_6_b_d1[23]}}, fc3_n0_t1_6_b_d1});
+    reg  signed [25:0] fc3_n0_t1_7_a_d1;
+    reg  signed [25:0] fc3_n0_t1_7_b_d1;
+    wire signed [26:0] fc3_n0_t2_0 = ($signed({fc3_n0_t1_0_a_d1[25], fc3_n0_t1_0_a_d1}) + $signed({{2{fc3_n0_t1_0_b_d1[24]}}, fc3_n0_t1_0_b_d1})) + $signed({fc3_n0_t1_1[25], fc3_n0_t1_1});
+    wire signed [26:0] fc3_n0_t2_1 = $signed({{3{fc3_n0_t1_2[23]}}, fc3_n0_t1_2}) + ($signed({fc3_n0_t1_3_a_d1[25], fc3_n0_t1_3_a_d1}) + $signed({{2{fc3_n0_t1_3_b_d1[24]}}, fc3_n0_t1_3_b_d1}));
+    wire signed [26:0] fc3_n0_t2_2 = $signed({fc3_n0_t1_4[25], fc3_n0_t1_4}) + $signed({fc3_n0_t1_5[25], fc3_n0_t1_5});
+    wire signed [26:0] fc3_n0_t2_3 = $signed({fc3_n0_t1_6[25], fc3_n0_t1_6}) + ($signed({fc3_n0_t1_7_a_d1[25], fc3_n0_t1_7_a_d1}) + $signed({fc3_n0_t1_7_b_d1[25], fc3_n0_t1_7_b_d1}));
+    wire signed [27:0] fc3_n0_t3_0 = $signed({fc3_n0_t2_0[26], fc3_n0_t2_0}) + $signed({fc3_n0_t2_1[26], fc3_n0_t2_1});
+    wire signed [27:0] fc3_n0_t3_1 = $signed({fc3_n0_t2_2[26], fc3_n0_t2_2}) + $signed({fc3_n0_t2_3[26], fc3_n0_t2_3});
     reg  signed [28:0] fc3_n0_t4_0_d1;
-    reg  signed [28:0] fc3_n0_t5_0_b_d1;
-    reg  signed [28:0] fc3_n0_t5_0_b_d2;
-    wire signed [28:0] fc3_n0_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n0_acc;
+    wire signed [28:0] fc3_n0_acc = (fc3_n0_t4_0_d1 + 29'sh1ff84000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n0_y_fl;
+    wire signed [18:0] fc3_n0_y_fl = $signed(fc3_n0_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n0_y_wrap;
-    wire signed [8:0] fc3_w0_1; // weight 0.248046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p0;
-    wire signed [9:0] fc3_w1_1; // weight 0.33203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p1;
-    wire signed [8:0] fc3_w2_1; // weight -0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p2;
-    wire signed [7:0] fc3_w3_1; // weight 0.1064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p3;
-    wire signed [9:0] fc3_w4_1; // weight -0.3095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p4;
-    wire signed [9:0] fc3_w5_1; // weight -0.302734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p5;
-    wire signed [9:0] fc3_w6_1; // weight -0.30859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p6;
-    wire signed [7:0] fc3_w7_1; // weight -0.076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p7;
-    wire signed [8:0] fc3_w8_1; // weight 0.1767578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p8;
-    wire signed [7:0] fc3_w9_1; // weight 0.083984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p9;
-    wire signed [7:0] fc3_w10_1; // weight -0.0712890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p10;
-    wire signed [9:0] fc3_w11_1; // weight 0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p11;
-    wire signed [8:0] fc3_w12_1; // weight -0.212890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p12;
-    wire signed [8:0] fc3_w13_1; // weight 0.2041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p13;
-    wire signed [9:0] fc3_w14_1; // weight 0.31640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p14;
-    wire signed [8:0] fc3_w15_1; // weight -0.138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p15;
-    wire signed [16:0] fc3_n1_p16_sh;
-    wire signed [8:0] fc3_w17_1; // weight -0.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p17;
-    wire signed [8:0] fc3_w18_1; // weight 0.185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p18;
-    wire signed [7:0] fc3_w19_1; // weight 0.1103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p19;
-    wire signed [9:0] fc3_w20_1; // weight -0.2685546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p20;
-    wire signed [10:0] fc3_w21_1; // weight -0.5146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n1_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p21;
-    wire signed [3:0] fc3_w22_1; // weight 0.005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n1_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n1_p22;
-    wire signed [7:0] fc3_w23_1; // weight -0.1142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p23;
-    wire signed [9:0] fc3_w24_1; // weight -0.2880859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p24;
-    wire signed [8:0] fc3_w26_1; // weight 0.181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p26;
-    wire signed [7:0] fc3_w27_1; // weight -0.0908203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p27;
-    wire signed [8:0] fc3_w28_1; // weight 0.1416015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p28;
-    wire signed [8:0] fc3_w29_1; // weight 0.1357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p29;
-    wire signed [10:0] fc3_w30_1; // weight -0.9609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n1_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p30;
-    wire signed [8:0] fc3_w31_1; // weight 0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p31;
-    wire signed [20:0] fc3_n1_bias; // bias 0.5009765625
-    wire signed [25:0] fc3_n1_t0_0_a;
-    wire signed [25:0] fc3_n1_t0_0_b;
-    wire signed [25:0] fc3_n1_t0_0;
-    wire signed [24:0] fc3_n1_t0_1_a;
-    wire signed [24:0] fc3_n1_t0_1_b;
-    wire signed [24:0] fc3_n1_t0_1;
-    wire signed [25:0] fc3_n1_t0_2_a;
-    wire signed [25:0] fc3_n1_t0_2_b;
-    wire signed [25:0] fc3_n1_t0_2;
-    wire signed [24:0] fc3_n1_t0_3_b;
-    wire signed [24:0] fc3_n1_t0_3;
-    wire signed [24:0] fc3_n1_t0_4_a;
-    wire signed [24:0] fc3_n1_t0_4_b;
-    wire signed [24:0] fc3_n1_t0_4;
-    wire signed [24:0] fc3_n1_t0_5_a;
-    wire signed [24:0] fc3_n1_t0_5;
-    wire signed [24:0] fc3_n1_t0_6_a;
-    wire signed [24:0] fc3_n1_t0_6_b;
-    wire signed [24:0] fc3_n1_t0_6;
-    wire signed [24:0] fc3_n1_t0_7_b;
-    wire signed [24:0] fc3_n1_t0_7;
-    wire signed [23:0] fc3_n1_t0_8_a;
-    wire signed [23:0] fc3_n1_t0_8;
-    wire signed [24:0] fc3_n1_t0_9_a;
-    wire signed [24:0] fc3_n1_t0_9_b;
-    wire signed [24:0] fc3_n1_t0_9;
-    wire signed [25:0] fc3_n1_t0_10_a;
-    wire signed [25:0] fc3_n1_t0_10;
-    wire signed [22:0] fc3_n1_t0_11_a;
-    wire signed [22:0] fc3_n1_t0_11;
-    wire signed [24:0] fc3_n1_t0_12_b;
-    wire signed [24:0] fc3_n1_t0_12;
-    wire signed [24:0] fc3_n1_t0_13_a;
-    wire signed [24:0] fc3_n1_t0_13_b;
-    wire signed [24:0] fc3_n1_t0_13;
-    wire signed [24:0] fc3_n1_t0_14_a;
-    wire signed [24:0] fc3_n1_t0_14_b;
-    wire signed [24:0] fc3_n1_t0_14;
-    wire signed [26:0] fc3_n1_t0_15_a;
-    wire signed [26:0] fc3_n1_t0_15_b;
-    wire signed [26:0] fc3_n1_t0_15;
-    wire signed [25:0] fc3_n1_t1_0_b;
+    wire signed [23:0] fc3_n1_p0 = fc3_in_0 * 9'sd254; // weight 0.248046875
+    wire signed [24:0] fc3_n1_p1 = fc3_in_1 * 10'sd340; // weight 0.33203125
+    wire signed [23:0] fc3_n1_p2 = fc3_in_2 * 9'sh13f; // weight -0.1884765625
+    wire signed [22:0] fc3_n1_p3 = fc3_in_3 * 8'sd109; // weight 0.1064453125
+    wire signed [24:0] fc3_n1_p4 = fc3_in_4 * 10'sh2c3; // weight -0.3095703125
+    wire signed [24:0] fc3_n1_p5 = fc3_in_5 * 10'sh2ca; // weight -0.302734375
+    wire signed [22:0] fc3_n1_p7 = fc3_in_7 * 8'shb2; // weight -0.076171875
+    wire signed [23:0] fc3_n1_p8 = fc3_in_8 * 9'sd181; // weight 0.1767578125
+    wire signed [22:0] fc3_n1_p9 = fc3_in_9 * 8'sd86; // weight 0.083984375
+    wire signed [22:0] fc3_n1_p10 = fc3_in_10 * 8'shb7; // weight -0.0712890625
+    wire signed [23:0] fc3_n1_p12 = fc3_in_12 * 9'sh126; // weight -0.212890625
+    wire signed [23:0] fc3_n1_p13 = fc3_in_13 * 9'sd209; // weight 0.2041015625
+    wire signed [23:0] fc3_n1_p15 = fc3_in_15 * 9'sh172; // weight -0.138671875
+    wire signed [16:0] fc3_n1_p16_sh = $signed({fc3_in_16, 1'd0});
+    wire signed [23:0] fc3_n1_p18 = fc3_in_18 * 9'sd190; // weight 0.185546875
+    wire signed [22:0] fc3_n1_p19 = fc3_in_19 * 8'sd113; // weight 0.1103515625
+    wire signed [24:0] fc3_n1_p20 = fc3_in_20 * 10'sh2ed; // weight -0.2685546875
+    wire signed [18:0] fc3_n1_p22 = fc3_in_22 * 4'sd6; // weight 0.005859375
+    wire signed [23:0] fc3_n1_p26 = fc3_in_26 * 9'sd186; // weight 0.181640625
+    wire signed [22:0] fc3_n1_p27 = fc3_in_27 * 8'sha3; // weight -0.0908203125
+    wire signed [23:0] fc3_n1_p28 = fc3_in_28 * 9'sd145; // weight 0.1416015625
+    wire signed [23:0] fc3_n1_p29 = fc3_in_29 * 9'sd139; // weight 0.1357421875
+    wire signed [25:0] fc3_n1_p30 = fc3_in_30 * 11'sh428; // weight -0.9609375
+    wire signed [23:0] fc3_n1_p31 = fc3_in_31 * 9'sd220; // weight 0.21484375
     reg  signed [25:0] fc3_n1_t0_0_d1;
-    reg  signed [25:0] fc3_n1_t1_0_b_d1;
-    wire signed [25:0] fc3_n1_t1_0;
-    wire signed [25:0] fc3_n1_t1_1_b;
+    reg  signed [24:0] fc3_n1_t1_0_b_d1;
+    wire signed [25:0] fc3_n1_t1_0 = fc3_n1_t0_0_d1 + $signed({fc3_n1_t1_0_b_d1[24], fc3_n1_t1_0_b_d1});
     reg  signed [25:0] fc3_n1_t0_2_d1;
-    reg  signed [25:0] fc3_n1_t1_1_b_d1;
-    wire signed [25:0] fc3_n1_t1_1;
-    wire signed [25:0] fc3_n1_t1_2_a;
-    wire signed [25:0] fc3_n1_t1_2_b;
-    reg  signed [25:0] fc3_n1_t1_2_a_d1;
-    reg  signed [25:0] fc3_n1_t1_2_b_d1;
-    wire signed [25:0] fc3_n1_t1_2;
-    wire signed [25:0] fc3_n1_t1_3_a;
-    wire signed [25:0] fc3_n1_t1_3_b;
-    reg  signed [25:0] fc3_n1_t1_3_a_d1;
-    reg  signed [25:0] fc3_n1_t1_3_b_d1;
-    wire signed [25:0] fc3_n1_t1_3;
-    wire signed [24:0] fc3_n1_t1_4_a;
-    reg  signed [24:0] fc3_n1_t1_4_a_d1;
+    reg  signed [24:0] fc3_n1_t1_1_b_d1;
+    wire signed [25:0] fc3_n1_t1_1 = fc3_n1_t0_2_d1 + $signed({fc3_n1_t1_1_b_d1[24], fc3_n1_t1_1_b_d1});
+    reg  signed [24:0] fc3_n1_t1_2_a_d1;
+    reg  signed [24:0] fc3_n1_t1_2_b_d1;
+    wire signed [25:0] fc3_n1_t1_2 = $signed({fc3_n1_t1_2_a_d1[24], fc3_n1_t1_2_a_d1}) + $signed({fc3_n1_t1_2_b_d1[24], fc3_n1_t1_2_b_d1});
+    reg  signed [24:0] fc3_n1_t1_3_a_d1;
+    reg  signed [24:0] fc3_n1_t1_3_b_d1;
+    wire signed [25:0] fc3_n1_t1_3 = $signed({fc3_n1_t1_3_a_d1[24], fc3_n1_t1_3_a_d1}) + $signed({fc3_n1_t1_3_b_d1[24], fc3_n1_t1_3_b_d1});
+    reg  signed [23:0] fc3_n1_t1_4_a_d1;
     reg  signed [24:0] fc3_n1_t0_9_d1;
-    wire signed [24:0] fc3_n1_t1_4;
-    wire signed [25:0] fc3_n1_t1_5_b;
+    wire signed [24:0] fc3_n1_t1_4 = $signed({fc3_n1_t1_4_a_d1[23], fc3_n1_t1_4_a_d1}) + fc3_n1_t0_9_d1;
     reg  signed [25:0] fc3_n1_t0_10_d1;
-    reg  signed [25:0] fc3_n1_t1_5_b_d1;
-    wire signed [25:0] fc3_n1_t1_5;
-    wire signed [25:0] fc3_n1_t1_6_a;
-    wire signed [25:0] fc3_n1_t1_6_b;
-    reg  signed [25:0] fc3_n1_t1_6_a_d1;
-    reg  signed [25:0] fc3_n1_t1_6_b_d1;
-    wire signed [25:0] fc3_n1_t1_6;
-    wire signed [26:0] fc3_n1_t1_7_a;
-    reg  signed [26:0] fc3_n1_t1_7_a_d1;
+    reg  signed [22:0] fc3_n1_t1_5_b_d1;
+    wire signed [25:0] fc3_n1_t1_5 = fc3_n1_t0_10_d1 + $signed({{3{fc3_n1_t1_5_b_d1[22]}}, fc3_n1_t1_5_b_d1});
+    reg  signed [24:0] fc3_n1_t1_6_a_d1;
+    reg  signed [24:0] fc3_n1_t1_6_b_d1;
+    wire signed [25:0] fc3_n1_t1_6 = $signed({fc3_n1_t1_6_a_d1[24], fc3_n1_t1_6_a_d1}) + $signed({fc3_n1_t1_6_b_d1[24], fc3_n1_t1_6_b_d1});
+    reg  signed [24:0] fc3_n1_t1_7_a_d1;
     reg  signed [26:0] fc3_n1_t0_15_d1;
-    wire signed [26:0] fc3_n1_t1_7;
-    wire signed [26:0] fc3_n1_t2_0_a;
-    wire signed [26:0] fc3_n1_t2_0_b;
-    wire signed [26:0] fc3_n1_t2_0;
-    wire signed [26:0] fc3_n1_t2_1_a;
-    wire signed [26:0] fc3_n1_t2_1_b;
-    wire signed [26:0] fc3_n1_t2_1;
-    wire signed [26:0] fc3_n1_t2_2_a;
-    wire signed [26:0] fc3_n1_t2_2_b;
-    wire signed [26:0] fc3_n1_t2_2;
-    wire signed [27:0] fc3_n1_t2_3_a;
-    wire signed [27:0] fc3_n1_t2_3_b;
-    wire signed [27:0] fc3_n1_t2_3;
-    wire signed [27:0] fc3_n1_t3_0_a;
-    wire signed [27:0] fc3_n1_t3_0_b;
-    wire signed [27:0] fc3_n1_t3_0;
-    wire signed [27:0] fc3_n1_t3_1_a;
-    wire signed [27:0] fc3_n1_t3_1;
-    wire signed [28:0] fc3_n1_t4_0_a;
-    wire signed [28:0] fc3_n1_t4_0_b;
-    wire signed [28:0] fc3_n1_t4_0;
-    wire signed [28:0] fc3_n1_t5_0_b;
+    wire signed [26:0] fc3_n1_t1_7 = $signed({{2{fc3_n1_t1_7_a_d1[24]}}, fc3_n1_t1_7_a_d1}) + fc3_n1_t0_15_d1;
+    wire signed [26:0] fc3_n1_t2_0 = $signed({fc3_n1_t1_0[25], fc3_n1_t1_0}) + $signed({fc3_n1_t1_1[25], fc3_n1_t1_1});
+    wire signed [26:0] fc3_n1_t2_1 = $signed({fc3_n1_t1_2[25], fc3_n1_t1_2}) + $signed({fc3_n1_t1_3[25], fc3_n1_t1_3});
+    wire signed [26:0] fc3_n1_t2_2 = $signed({{2{fc3_n1_t1_4[24]}}, fc3_n1_t1_4}) + $signed({fc3_n1_t1_5[25], fc3_n1_t1_5});
+    wire signed [27:0] fc3_n1_t3_0 = $signed({fc3_n1_t2_0[26], fc3_n1_t2_0}) + $signed({fc3_n1_t2_1[26], fc3_n1_t2_1});
+    wire signed [27:0] fc3_n1_t3_1 = $signed({fc3_n1_t2_2[26], fc3_n1_t2_2}) + ($signed({{2{fc3_n1_t1_6[25]}}, fc3_n1_t1_6}) + $signed({fc3_n1_t1_7[26], fc3_n1_t1_7}));
     reg  signed [28:0] fc3_n1_t4_0_d1;
-    reg  signed [28:0] fc3_n1_t5_0_b_d1;
-    reg  signed [28:0] fc3_n1_t5_0_b_d2;
-    wire signed [28:0] fc3_n1_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n1_acc;
+    wire signed [28:0] fc3_n1_acc = (fc3_n1_t4_0_d1 + 29'sd525312);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n1_y_fl;
+    wire signed [18:0] fc3_n1_y_fl = $signed(fc3_n1_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n1_y_wrap;
-    wire signed [9:0] fc3_w0_2; // weight 0.26171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p0;
-    wire signed [6:0] fc3_w1_2; // weight -0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n2_p1;
-    wire signed [22:0] fc3_n2_p2_sh;
-    wire signed [23:0] fc3_n2_p2_e;
-    wire signed [23:0] fc3_n2_p2_neg;
-    wire signed [9:0] fc3_w3_2; // weight -0.2939453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p3;
-    wire signed [6:0] fc3_w4_2; // weight -0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n2_p4;
-    wire signed [8:0] fc3_w5_2; // weight -0.1357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p5;
-    wire signed [5:0] fc3_w6_2; // weight -0.0224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n2_p6;
-    wire signed [6:0] fc3_w7_2; // weight -0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n2_p7;
-    wire signed [9:0] fc3_w8_2; // weight -0.3017578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p8;
-    wire signed [6:0] fc3_w9_2; // weight -0.041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n2_p9;
-    wire signed [6:0] fc3_w10_2; // weight 0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n2_p10;
-    wire signed [4:0] fc3_w11_2; // weight 0.0107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n2_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n2_p11;
-    wire signed [7:0] fc3_w12_2; // weight -0.103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_p12;
-    wire signed [5:0] fc3_w13_2; // weight 0.029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n2_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n2_p13;
-    wire signed [7:0] fc3_w14_2; // weight -0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_p14;
-    wire signed [9:0] fc3_w15_2; // weight 0.2958984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p15;
-    wire signed [9:0] fc3_w16_2; // weight -0.2744140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p16;
-    wire signed [5:0] fc3_w17_2; // weight 0.025390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n2_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n2_p17;
-    wire signed [8:0] fc3_w18_2; // weight 0.16015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p18;
-    wire signed [2:0] fc3_w19_2; // weight 0.0029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n2_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n2_p19;
-    wire signed [8:0] fc3_w20_2; // weight -0.1591796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p20;
-    wire signed [8:0] fc3_w21_2; // weight 0.193359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p21;
-    wire signed [7:0] fc3_w22_2; // weight 0.12109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_p22;
-    wire signed [9:0] fc3_w23_2; // weight -0.2763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p23;
-    wire signed [3:0] fc3_w24_2; // weight -0.0068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n2_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n2_p24;
-    wire signed [9:0] fc3_w25_2; // weight -0.30078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p25;
-    wire signed [8:0] fc3_w26_2; // weight 0.1865234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p26;
-    wire signed [8:0] fc3_w27_2; // weight -0.146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p27;
-    wire signed [8:0] fc3_w28_2; // weight -0.2099609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p28;
-    wire signed [7:0] fc3_w29_2; // weight 0.1005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n2_p29;
-    wire signed [9:0] fc3_w30_2; // weight -0.2822265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p30;
-    wire signed [8:0] fc3_w31_2; // weight -0.1298828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p31;
-    wire signed [13:0] fc3_n2_bias; // bias -0.0068359375
-    wire signed [24:0] fc3_n2_t0_0_b;
-    wire signed [24:0] fc3_n2_t0_0;
-    wire signed [24:0] fc3_n2_t0_1_a;
-    wire signed [24:0] fc3_n2_t0_1;
-    wire signed [23:0] fc3_n2_t0_2_a;
-    wire signed [23:0] fc3_n2_t0_2;
-    wire signed [22:0] fc3_n2_t0_3_a;
-    wire signed [22:0] fc3_n2_t0_3_b;
-    wire signed [22:0] fc3_n2_t0_3;
-    wire signed [24:0] fc3_n2_t0_4_b;
-    wire signed [24:0] fc3_n2_t0_4;
-    wire signed [21:0] fc3_n2_t0_5_b;
-    wire signed [21:0] fc3_n2_t0_5;
-    wire signed [23:0] fc3_n2_t0_6_a;
-    wire signed [23:0] fc3_n2_t0_6_b;
-    wire signed [23:0] fc3_n2_t0_6;
-    wire signed [24:0] fc3_n2_t0_7_a;
-    wire signed [24:0] fc3_n2_t0_7;
-    wire signed [24:0] fc3_n2_t0_8_b;
-    wire signed [24:0] fc3_n2_t0_8;
-    wire signed [23:0] fc3_n2_t0_9_b;
-    wire signed [23:0] fc3_n2_t0_9;
-    wire signed [24:0] fc3_n2_t0_10_a;
-    wire signed [24:0] fc3_n2_t0_10_b;
-    wire signed [24:0] fc3_n2_t0_10;
-    wire signed [24:0] fc3_n2_t0_11_a;
-    wire signed [24:0] fc3_n2_t0_11;
-    wire signed [24:0] fc3_n2_t0_12_a;
-    wire signed [24:0] fc3_n2_t0_12;
-    wire signed [24:0] fc3_n2_t0_13_a;
-    wire signed [24:0] fc3_n2_t0_13_b;
-    wire signed [24:0] fc3_n2_t0_13;
-    wire signed [24:0] fc3_n2_t0_14_a;
-    wire signed [24:0] fc3_n2_t0_14_b;
-    wire signed [24:0] fc3_n2_t0_14;
-    wire signed [24:0] fc3_n2_t0_15_b;
-    wire signed [24:0] fc3_n2_t0_15;
-    wire signed [25:0] fc3_n2_t1_0_a;
-    wire signed [25:0] fc3_n2_t1_0_b;
-    reg  signed [25:0] fc3_n2_t1_0_a_d1;
-    reg  signed [25:0] fc3_n2_t1_0_b_d1;
-    wire signed [25:0] fc3_n2_t1_0;
-    wire signed [23:0] fc3_n2_t1_1_b;
+    wire signed [24:0] fc3_n2_p0 = fc3_in_0 * 10'sd268; // weight 0.26171875
+    wire signed [21:0] fc3_n2_p1 = fc3_in_1 * 7'sh54; // weight -0.04296875
+    wire signed [22:0] fc3_n2_p2_sh = $signed({fc3_in_2, 7'd0});
+    wire signed [23:0] fc3_n2_p2_neg = -$signed({fc3_n2_p2_sh[22], fc3_n2_p2_sh});
+    wire signed [21:0] fc3_n2_p4 = fc3_in_4 * 7'sh57; // weight -0.0400390625
+    wire signed [20:0] fc3_n2_p6 = fc3_in_6 * 6'sh29; // weight -0.0224609375
+    wire signed [21:0] fc3_n2_p7 = fc3_in_7 * 7'sh54; // weight -0.04296875
+    wire signed [21:0] fc3_n2_p9 = fc3_in_9 * 7'sh56; // weight -0.041015625
+    wire signed [19:0] fc3_n2_p11 = fc3_in_11 * 5'sd11; // weight 0.0107421875
+    wire signed [22:0] fc3_n2_p12 = fc3_in_12 * 8'sh96; // weight -0.103515625
+    wire signed [20:0] fc3_n2_p13 = fc3_in_13 * 6'sd30; // weight 0.029296875
+    wire signed [22:0] fc3_n2_p14 = fc3_in_14 * 8'sh98; // weight -0.1015625
+    wire signed [20:0] fc3_n2_p17 = fc3_in_17 * 6'sd26; // weight 0.025390625
+    wire signed [17:0] fc3_n2_p19 = fc3_in_19 * 3'sd3; // weight 0.0029296875
+    wire signed [23:0] fc3_n2_p20 = fc3_in_20 * 9'sh15d; // weight -0.1591796875
+    wire signed [23:0] fc3_n2_p21 = fc3_in_21 * 9'sd198; // weight 0.193359375
+    wire signed [22:0] fc3_n2_p22 = fc3_in_22 * 8'sd124; // weight 0.12109375
+    wire signed [18:0] fc3_n2_p24 = fc3_in_24 * 4'sh9; // weight -0.0068359375
+    wire signed [23:0] fc3_n2_p26 = fc3_in_26 * 9'sd191; // weight 0.1865234375
+    wire signed [23:0] fc3_n2_p27 = fc3_in_27 * 9'sh16a; // weight -0.146484375
+    wire signed [23:0] fc3_n2_p28 = fc3_in_28 * 9'sh129; // weight -0.2099609375
+    wire signed [22:0] fc3_n2_p29 = fc3_in_29 * 8'sd103; // weight 0.1005859375
+    wire signed [23:0] fc3_n2_p31 = fc3_in_31 * 9'sh17b; // weight -0.1298828125
+    reg  signed [24:0] fc3_n2_t1_0_a_d1;
+    reg  signed [24:0] fc3_n2_t1_0_b_d1;
     reg  signed [23:0] fc3_n2_t0_2_d1;
-    reg  signed [23:0] fc3_n2_t1_1_b_d1;
-    wire signed [23:0] fc3_n2_t1_1;
-    wire signed [24:0] fc3_n2_t1_2_b;
+    reg  signed [22:0] fc3_n2_t1_1_b_d1;
+    wire signed [23:0] fc3_n2_t1_1 = fc3_n2_t0_2_d1 + $signed({fc3_n2_t1_1_b_d1[22], fc3_n2_t1_1_b_d1});
     reg  signed [24:0] fc3_n2_t0_4_d1;
-    reg  signed [24:0] fc3_n2_t1_2_b_d1;
-    wire signed [24:0] fc3_n2_t1_2;
-    wire signed [25:0] fc3_n2_t1_3_a;
-    wire signed [25:0] fc3_n2_t1_3_b;
-    reg  signed [25:0] fc3_n2_t1_3_a_d1;
-    reg  signed [25:0] fc3_n2_t1_3_b_d1;
-    wire signed [25:0] fc3_n2_t1_3;
-    wire signed [24:0] fc3_n2_t1_4_b;
+    reg  signed [21:0] fc3_n2_t1_2_b_d1;
+    wire signed [24:0] fc3_n2_t1_2 = fc3_n2_t0_4_d1 + $signed({{3{fc3_n2_t1_2_b_d1[21]}}, fc3_n2_t1_2_b_d1});
+    reg  signed [23:0] fc3_n2_t1_3_a_d1;
+    reg  signed [24:0] fc3_n2_t1_3_b_d1;
     reg  signed [24:0] fc3_n2_t0_8_d1;
-    reg  signed [24:0] fc3_n2_t1_4_b_d1;
-    wire signed [24:0] fc3_n2_t1_4;
-    wire signed [25:0] fc3_n2_t1_5_a;
-    wire signed [25:0] fc3_n2_t1_5_b;
-    reg  signed [25:0] fc3_n2_t1_5_a_d1;
-    reg  signed [25:0] fc3_n2_t1_5_b_d1;
-    wire signed [25:0] fc3_n2_t1_5;
-    wire signed [25:0] fc3_n2_t1_6_a;
-    wire signed [25:0] fc3_n2_t1_6_b;
-    reg  signed [25:0] fc3_n2_t1_6_a_d1;
-    reg  signed [25:0] fc3_n2_t1_6_b_d1;
-    wire signed [25:0] fc3_n2_t1_6;
-    wire signed [25:0] fc3_n2_t1_7_a;
-    wire signed [25:0] fc3_n2_t1_7_b;
-    reg  signed [25:0] fc3_n2_t1_7_a_d1;
-    reg  signed [25:0] fc3_n2_t1_7_b_d1;
-    wire signed [25:0] fc3_n2_t1_7;
-    wire signed [25:0] fc3_n2_t2_0_b;
-    wire signed [25:0] fc3_n2_t2_0;
-    wire signed [25:0] fc3_n2_t2_1_a;
-    wire signed [25:0] fc3_n2_t2_1;
-    wire signed [26:0] fc3_n2_t2_2_a;
-    wire signed [26:0] fc3_n2_t2_2_b;
-    wire signed [26:0] fc3_n2_t2_2;
-    wire signed [26:0] fc3_n2_t2_3_a;
-    wire signed [26:0] fc3_n2_t2_3_b;
-    wire signed [26:0] fc3_n2_t2_3;
-    wire signed [26:0] fc3_n2_t3_0_a;
-    wire signed [26:0] fc3_n2_t3_0_b;
-    wire signed [26:0] fc3_n2_t3_0;
-    wire signed [27:0] fc3_n2_t3_1_a;
-    wire signed [27:0] fc3_n2_t3_1_b;
-    wire signed [27:0] fc3_n2_t3_1;
-    wire signed [28:0] fc3_n2_t4_0_a;
-    wire signed [28:0] fc3_n2_t4_0_b;
-    wire signed [28:0] fc3_n2_t4_0;
-    wire signed [28:0] fc3_n2_t5_0_b;
+    reg  signed [23:0] fc3_n2_t1_4_b_d1;
+    wire signed [24:0] fc3_n2_t1_4 = fc3_n2_t0_8_d1 + $signed({fc3_n2_t1_4_b_d1[23], fc3_n2_t1_4_b_d1});
+    reg  signed [24:0] fc3_n2_t1_5_a_d1;
+    reg  signed [24:0] fc3_n2_t1_5_b_d1;
+    wire signed [25:0] fc3_n2_t1_5 = $signed({fc3_n2_t1_5_a_d1[24], fc3_n2_t1_5_a_d1}) + $signed({fc3_n2_t1_5_b_d1[24], fc3_n2_t1_5_b_d1});
+    reg  signed [24:0] fc3_n2_t1_6_a_d1;
+    reg  signed [24:0] fc3_n2_t1_6_b_d1;
+    wire signed [25:0] fc3_n2_t1_6 = $signed({fc3_n2_t1_6_a_d1[24], fc3_n2_t1_6_a_d1}) + $signed({fc3_n2_t1_6_b_d1[24], fc3_n2_t1_6_b_d1});
+    reg  signed [24:0] fc3_n2_t1_7_a_d1;
+    reg  signed [24:0] fc3_n2_t1_7_b_d1;
+    wire signed [25:0] fc3_n2_t1_7 = $signed({fc3_n2_t1_7_a_d1[24], fc3_n2_t1_7_a_d1}) + $signed({fc3_n2_t1_7_b_d1[24], fc3_n2_t1_7_b_d1});
+    wire signed [25:0] fc3_n2_t2_0 = ($signed({fc3_n2_t1_0_a_d1[24], fc3_n2_t1_0_a_d1}) + $signed({fc3_n2_t1_0_b_d1[24], fc3_n2_t1_0_b_d1})) + $signed({{2{fc3_n2_t1_1[23]}}, fc3_n2_t1_1});
+    wire signed [25:0] fc3_n2_t2_1 = $signed({fc3_n2_t1_2[24], fc3_n2_t1_2}) + ($signed({{2{fc3_n2_t1_3_a_d1[23]}}, fc3_n2_t1_3_a_d1}) + $signed({fc3_n2_t1_3_b_d1[24], fc3_n2_t1_3_b_d1}));
+    wire signed [26:0] fc3_n2_t2_2 = $signed({{2{fc3_n2_t1_4[24]}}, fc3_n2_t1_4}) + $signed({fc3_n2_t1_5[25], fc3_n2_t1_5});
+    wire signed [26:0] fc3_n2_t2_3 = $signed({fc3_n2_t1_6[25], fc3_n2_t1_6}) + $signed({fc3_n2_t1_7[25], fc3_n2_t1_7});
+    wire signed [26:0] fc3_n2_t3_0 = $signed({fc3_n2_t2_0[25], fc3_n2_t2_0}) + $signed({fc3_n2_t2_1[25], fc3_n2_t2_1});
+    wire signed [27:0] fc3_n2_t3_1 = $signed({fc3_n2_t2_2[26], fc3_n2_t2_2}) + $signed({fc3_n2_t2_3[26], fc3_n2_t2_3});
     reg  signed [28:0] fc3_n2_t4_0_d1;
-    reg  signed [28:0] fc3_n2_t5_0_b_d1;
-    reg  signed [28:0] fc3_n2_t5_0_b_d2;
-    wire signed [28:0] fc3_n2_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n2_acc;
+    wire signed [28:0] fc3_n2_acc = (fc3_n2_t4_0_d1 + 29'sh1fffe400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n2_y_fl;
+    wire signed [18:0] fc3_n2_y_fl = $signed(fc3_n2_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n2_y_wrap;
-    wire signed [9:0] fc3_w0_3; // weight -0.4609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p0;
-    wire signed [9:0] fc3_w1_3; // weight -0.306640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p1;
-    wire signed [7:0] fc3_w2_3; // weight 0.068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n3_p2;
-    wire signed [7:0] fc3_w3_3; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n3_p3;
-    wire signed [9:0] fc3_w4_3; // weight 0.306640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p4;
-    wire signed [8:0] fc3_w5_3; // weight -0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p5;
-    wire signed [7:0] fc3_w6_3; // weight 0.0693359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n3_p6;
-    wire signed [8:0] fc3_w7_3; // weight -0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p7;
-    wire signed [7:0] fc3_w8_3; // weight -0.0673828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n3_p8;
-    wire signed [22:0] fc3_n3_p9_sh;
-    wire signed [8:0] fc3_w10_3; // weight -0.1923828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p10;
-    wire signed [8:0] fc3_w11_3; // weight 0.1865234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p11;
-    wire signed [9:0] fc3_w12_3; // weight 0.2587890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p12;
-    wire signed [8:0] fc3_w13_3; // weight 0.15234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p13;
-    wire signed [7:0] fc3_w14_3; // weight 0.099609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n3_p14;
-    wire signed [9:0] fc3_w15_3; // weight -0.2666015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p15;
-    wire signed [9:0] fc3_w16_3; // weight 0.2646484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p16;
-    wire signed [8:0] fc3_w17_3; // weight 0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p17;
-    wire signed [9:0] fc3_w18_3; // weight -0.291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p18;
-    wire signed [8:0] fc3_w19_3; // weight -0.1787109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p19;
-    wire signed [9:0] fc3_w20_3; // weight 0.357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p20;
-    wire signed [9:0] fc3_w21_3; // weight -0.2587890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p21;
-    wire signed [8:0] fc3_w22_3; // weight -0.134765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p22;
-    wire signed [5:0] fc3_w23_3; // weight -0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n3_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n3_p23;
-    wire signed [7:0] fc3_w24_3; // weight -0.115234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n3_p24;
-    wire signed [9:0] fc3_w25_3; // weight 0.2509765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p25;
-    wire signed [8:0] fc3_w26_3; // weight -0.232421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p26;
-    wire signed [6:0] fc3_w27_3; // weight 0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n3_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n3_p27;
-    wire signed [8:0] fc3_w28_3; // weight -0.1591796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p28;
-    wire signed [8:0] fc3_w29_3; // weight 0.2041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p29;
-    wire signed [8:0] fc3_w30_3; // weight -0.1552734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p30;
-    wire signed [8:0] fc3_w31_3; // weight 0.1650390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p31;
-    wire signed [19:0] fc3_n3_bias; // bias 0.2734375
-    wire signed [25:0] fc3_n3_t0_0_a;
-    wire signed [25:0] fc3_n3_t0_0_b;
-    wire signed [25:0] fc3_n3_t0_0;
-    wire signed [23:0] fc3_n3_t0_1_a;
-    wire signed [23:0] fc3_n3_t0_1_b;
-    wire signed [23:0] fc3_n3_t0_1;
-    wire signed [24:0] fc3_n3_t0_2_b;
-    wire signed [24:0] fc3_n3_t0_2;
-    wire signed [24:0] fc3_n3_t0_3_a;
-    wire signed [24:0] fc3_n3_t0_3_b;
-    wire signed [24:0] fc3_n3_t0_3;
-    wire signed [23:0] fc3_n3_t0_4_a;
-    wire signed [23:0] fc3_n3_t0_4_b;
-    wire signed [23:0] fc3_n3_t0_4;
-    wire signed [24:0] fc3_n3_t0_5_a;
-    wire signed [24:0] fc3_n3_t0_5_b;
-    wire signed [24:0] fc3_n3_t0_5;
-    wire signed [24:0] fc3_n3_t0_6_b;
-    wire signed [24:0] fc3_n3_t0_6;
-    wire signed [24:0] fc3_n3_t0_7_a;
-    wire signed [24:0] fc3_n3_t0_7;
-    wire signed [24:0] fc3_n3_t0_8_b;
-    wire signed [24:0] fc3_n3_t0_8;
-    wire signed [24:0] fc3_n3_t0_9_b;
-    wire signed [24:0] fc3_n3_t0_9;
-    wire signed [25:0] fc3_n3_t0_10_a;
-    wire signed [25:0] fc3_n3_t0_10_b;
-    wire signed [25:0] fc3_n3_t0_10;
-    wire signed [23:0] fc3_n3_t0_11_b;
-    wire signed [23:0] fc3_n3_t0_11;
-    wire signed [24:0] fc3_n3_t0_12_a;
-    wire signed [24:0] fc3_n3_t0_12;
-    wire signed [24:0] fc3_n3_t0_13_a;
-    wire signed [24:0] fc3_n3_t0_13_b;
-    wire signed [24:0] fc3_n3_t0_13;
-    wire signed [24:0] fc3_n3_t0_14_a;
-    wire signed [24:0] fc3_n3_t0_14_b;
-    wire signed [24:0] fc3_n3_t0_14;
-    wire signed [24:0] fc3_n3_t0_15_a;
-    wire signed [24:0] fc3_n3_t0_15_b;
-    wire signed [24:0] fc3_n3_t0_15;
-    wire signed [25:0] fc3_n3_t1_0_b;
+    wire signed [24:0] fc3_n3_p0 = fc3_in_0 * 10'sh228; // weight -0.4609375
+    wire signed [24:0] fc3_n3_p1 = fc3_in_1 * 10'sh2c6; // weight -0.306640625
+    wire signed [22:0] fc3_n3_p2 = fc3_in_2 * 8'sd70; // weight 0.068359375
+    wire signed [22:0] fc3_n3_p3 = fc3_in_3 * 8'sd80; // weight 0.078125
+    wire signed [23:0] fc3_n3_p5 = fc3_in_5 * 9'sh13f; // weight -0.1884765625
+    wire signed [22:0] fc3_n3_p6 = fc3_in_6 * 8'sd71; // weight 0.0693359375
+    wire signed [23:0] fc3_n3_p7 = fc3_in_7 * 9'sh120; // weight -0.21875
+    wire signed [22:0] fc3_n3_p8 = fc3_in_8 * 8'shbb; // weight -0.0673828125
+    wire signed [22:0] fc3_n3_p9_sh = $signed({fc3_in_9, 7'd0});
+    wire signed [23:0] fc3_n3_p10 = fc3_in_10 * 9'sh13b; // weight -0.1923828125
+    wire signed [23:0] fc3_n3_p11 = fc3_in_11 * 9'sd191; // weight 0.1865234375
+    wire signed [23:0] fc3_n3_p13 = fc3_in_13 * 9'sd156; // weight 0.15234375
+    wire signed [22:0] fc3_n3_p14 = fc3_in_14 * 8'sd102; // weight 0.099609375
+    wire signed [23:0] fc3_n3_p17 = fc3_in_17 * 9'sd237; // weight 0.2314453125
+    wire signed [23:0] fc3_n3_p19 = fc3_in_19 * 9'sh149; // weight -0.1787109375
+    wire signed [24:0] fc3_n3_p20 = fc3_in_20 * 10'sd366; // weight 0.357421875
+    wire signed [24:0] fc3_n3_p21 = fc3_in_21 * 10'sh2f7; // weight -0.2587890625
+    wire signed [20:0] fc3_n3_p23 = fc3_in_23 * 6'sh27; // weight -0.0244140625
+    wire signed [22:0] fc3_n3_p24 = fc3_in_24 * 8'sh8a; // weight -0.115234375
+    wire signed [23:0] fc3_n3_p26 = fc3_in_26 * 9'sh112; // weight -0.232421875
+    wire signed [21:0] fc3_n3_p27 = fc3_in_27 * 7'sd52; // weight 0.05078125
+    wire signed [23:0] fc3_n3_p28 = fc3_in_28 * 9'sh15d; // weight -0.1591796875
+    wire signed [23:0] fc3_n3_p29 = fc3_in_29 * 9'sd209; // weight 0.2041015625
+    wire signed [23:0] fc3_n3_p30 = fc3_in_30 * 9'sh161; // weight -0.1552734375
+    wire signed [23:0] fc3_n3_p31 = fc3_in_31 * 9'sd169; // weight 0.1650390625
     reg  signed [25:0] fc3_n3_t0_0_d1;
-    reg  signed [25:0] fc3_n3_t1_0_b_d1;
-    wire signed [25:0] fc3_n3_t1_0;
-    wire signed [25:0] fc3_n3_t1_1_a;
-    wire signed [25:0] fc3_n3_t1_1_b;
-    reg  signed [25:0] fc3_n3_t1_1_a_d1;
-    reg  signed [25:0] fc3_n3_t1_1_b_d1;
-    wire signed [25:0] fc3_n3_t1_1;
-    wire signed [25:0] fc3_n3_t1_2_a;
-    wire signed [25:0] fc3_n3_t1_2_b;
-    reg  signed [25:0] fc3_n3_t1_2_a_d1;
-    reg  signed [25:0] fc3_n3_t1_2_b_d1;
-    wire signed [25:0] fc3_n3_t1_2;
-    wire signed [25:0] fc3_n3_t1_3_a;
-    wire signed [25:0] fc3_n3_t1_3_b;
-    reg  signed [25:0] fc3_n3_t1_3_a_d1;
-    reg  signed [25:0] fc3_n3_t1_3_b_d1;
-    wire signed [25:0] fc3_n3_t1_3;
-    wire signed [25:0] fc3_n3_t1_4_a;
-    wire signed [25:0] fc3_n3_t1_4_b;
-    reg  signed [25:0] fc3_n3_t1_4_a_d1;
-    reg  signed [25:0] fc3_n3_t1_4_b_d1;
-    wire signed [25:0] fc3_n3_t1_4;
-    wire signed [25:0] fc3_n3_t1_5_b;
+    reg  signed [23:0] fc3_n3_t1_0_b_d1;
+    wire signed [25:0] fc3_n3_t1_0 = fc3_n3_t0_0_d1 + $signed({{2{fc3_n3_t1_0_b_d1[23]}}, fc3_n3_t1_0_b_d1});
+    reg  signed [24:0] fc3_n3_t1_1_a_d1;
+    reg  signed [24:0] fc3_n3_t1_1_b_d1;
+    wire signed [25:0] fc3_n3_t1_1 = $signed({fc3_n3_t1_1_a_d1[24], fc3_n3_t1_1_a_d1}) + $signed({fc3_n3_t1_1_b_d1[24], fc3_n3_t1_1_b_d1});
+    reg  signed [23:0] fc3_n3_t1_2_a_d1;
+    reg  signed [24:0] fc3_n3_t1_2_b_d1;
+    wire signed [25:0] fc3_n3_t1_2 = $signed({{2{fc3_n3_t1_2_a_d1[23]}}, fc3_n3_t1_2_a_d1}) + $signed({fc3_n3_t1_2_b_d1[24], fc3_n3_t1_2_b_d1});
+    reg  signed [24:0] fc3_n3_t1_3_a_d1;
+    reg  signed [24:0] fc3_n3_t1_3_b_d1;
+    wire signed [25:0] fc3_n3_t1_3 = $signed({fc3_n3_t1_3_a_d1[24], fc3_n3_t1_3_a_d1}) + $signed({fc3_n3_t1_3_b_d1[24], fc3_n3_t1_3_b_d1});
+    reg  signed [24:0] fc3_n3_t1_4_a_d1;
+    reg  signed [24:0] fc3_n3_t1_4_b_d1;
+    wire signed [25:0] fc3_n3_t1_4 = $signed({fc3_n3_t1_4_a_d1[24], fc3_n3_t1_4_a_d1}) + $signed({fc3_n3_t1_4_b_d1[24], fc3_n3_t1_4_b_d1});
     reg  signed [25:0] fc3_n3_t0_10_d1;
-    reg  signed [25:0] fc3_n3_t1_5_b_d1;
-    wire signed [25:0] fc3_n3_t1_5;
-    wire signed [25:0] fc3_n3_t1_6_a;
-    wire signed [25:0] fc3_n3_t1_6_b;
-    reg  signed [25:0] fc3_n3_t1_6_a_d1;
-    reg  signed [25:0] fc3_n3_t1_6_b_d1;
-    wire signed [25:0] fc3_n3_t1_6;
-    wire signed [25:0] fc3_n3_t1_7_a;
-    wire signed [25:0] fc3_n3_t1_7_b;
-    reg  signed [25:0] fc3_n3_t1_7_a_d1;
-    reg  signed [25:0] fc3_n3_t1_7_b_d1;
-    wire signed [25:0] fc3_n3_t1_7;
-    wire signed [26:0] fc3_n3_t2_0_a;
-    wire signed [26:0] fc3_n3_t2_0_b;
-    wire signed [26:0] fc3_n3_t2_0;
-    wire signed [26:0] fc3_n3_t2_1_a;
-    wire signed [26:0] fc3_n3_t2_1_b;
-    wire signed [26:0] fc3_n3_t2_1;
-    wire signed [26:0] fc3_n3_t2_2_a;
-    wire signed [26:0] fc3_n3_t2_2_b;
-    wire signed [26:0] fc3_n3_t2_2;
-    wire signed [26:0] fc3_n3_t2_3_a;
-    wire signed [26:0] fc3_n3_t2_3_b;
-    wire signed [26:0] fc3_n3_t2_3;
-    wire signed [27:0] fc3_n3_t3_0_a;
-    wire signed [27:0] fc3_n3_t3_0_b;
-    wire signed [27:0] fc3_n3_t3_0;
-    wire signed [27:0] fc3_n3_t3_1_a;
-    wire signed [27:0] fc3_n3_t3_1_b;
-    wire signed [27:0] fc3_n3_t3_1;
-    wire signed [28:0] fc3_n3_t4_0_a;
-    wire signed [28:0] fc3_n3_t4_0_b;
-    wire signed [28:0] fc3_n3_t4_0;
-    wire signed [28:0] fc3_n3_t5_0_b;
+    reg  signed [23:0] fc3_n3_t1_5_b_d1;
+    wire signed [25:0] fc3_n3_t1_5 = fc3_n3_t0_10_d1 + $signed({{2{fc3_n3_t1_5_b_d1[23]}}, fc3_n3_t1_5_b_d1});
+    reg  signed [24:0] fc3_n3_t1_6_a_d1;
+    reg  signed [24:0] fc3_n3_t1_6_b_d1;
+    wire signed [25:0] fc3_n3_t1_6 = $signed({fc3_n3_t1_6_a_d1[24], fc3_n3_t1_6_a_d1}) + $signed({fc3_n3_t1_6_b_d1[24], fc3_n3_t1_6_b_d1});
+    reg  signed [24:0] fc3_n3_t1_7_a_d1;
+    reg  signed [24:0] fc3_n3_t1_7_b_d1;
+    wire signed [25:0] fc3_n3_t1_7 = $signed({fc3_n3_t1_7_a_d1[24], fc3_n3_t1_7_a_d1}) + $signed({fc3_n3_t1_7_b_d1[24], fc3_n3_t1_7_b_d1});
+    wire signed [26:0] fc3_n3_t2_0 = $signed({fc3_n3_t1_0[25], fc3_n3_t1_0}) + $signed({fc3_n3_t1_1[25], fc3_n3_t1_1});
+    wire signed [26:0] fc3_n3_t2_1 = $signed({fc3_n3_t1_2[25], fc3_n3_t1_2}) + $signed({fc3_n3_t1_3[25], fc3_n3_t1_3});
+    wire signed [26:0] fc3_n3_t2_2 = $signed({fc3_n3_t1_4[25], fc3_n3_t1_4}) + $signed({fc3_n3_t1_5[25], fc3_n3_t1_5});
+    wire signed [26:0] fc3_n3_t2_3 = $signed({fc3_n3_t1_6[25], fc3_n3_t1_6}) + $signed({fc3_n3_t1_7[25], fc3_n3_t1_7});
+    wire signed [27:0] fc3_n3_t3_0 = $signed({fc3_n3_t2_0[26], fc3_n3_t2_0}) + $signed({fc3_n3_t2_1[26], fc3_n3_t2_1});
+    wire signed [27:0] fc3_n3_t3_1 = $signed({fc3_n3_t2_2[26], fc3_n3_t2_2}) + $signed({fc3_n3_t2_3[26], fc3_n3_t2_3});
     reg  signed [28:0] fc3_n3_t4_0_d1;
-    reg  signed [28:0] fc3_n3_t5_0_b_d1;
-    reg  signed [28:0] fc3_n3_t5_0_b_d2;
-    wire signed [28:0] fc3_n3_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n3_acc;
+    wire signed [28:0] fc3_n3_acc = (fc3_n3_t4_0_d1 + 29'sd286720);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n3_y_fl;
+    wire signed [18:0] fc3_n3_y_fl = $signed(fc3_n3_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n3_y_wrap;
-    wire signed [8:0] fc3_w0_4; // weight -0.197265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p0;
-    wire signed [8:0] fc3_w1_4; // weight -0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p1;
-    wire signed [3:0] fc3_w2_4; // weight 0.0068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n4_p2;
-    wire signed [9:0] fc3_w3_4; // weight -0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p3;
-    wire signed [9:0] fc3_w4_4; // weight -0.2587890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p4;
-    wire signed [8:0] fc3_w5_4; // weight 0.2490234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p5;
-    wire signed [4:0] fc3_w6_4; // weight -0.0107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n4_p6;
-    wire signed [6:0] fc3_w7_4; // weight 0.0595703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n4_p7;
-    wire signed [7:0] fc3_w8_4; // weight -0.0732421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p8;
-    wire signed [7:0] fc3_w9_4; // weight -0.0654296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p9;
-    wire signed [9:0] fc3_w10_4; // weight 0.2705078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p10;
-    wire signed [9:0] fc3_w11_4; // weight 0.2724609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p11;
-    wire signed [7:0] fc3_w12_4; // weight -0.08203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p12;
-    wire signed [9:0] fc3_w13_4; // weight -0.267578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p13;
-    wire signed [8:0] fc3_w14_4; // weight 0.2099609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p14;
-    wire signed [9:0] fc3_w15_4; // weight 0.2822265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p15;
-    wire signed [19:0] fc3_n4_p16_sh;
-    wire signed [20:0] fc3_n4_p16_e;
-    wire signed [20:0] fc3_n4_p16_neg;
-    wire signed [4:0] fc3_w17_4; // weight -0.0146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n4_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n4_p17;
-    wire signed [8:0] fc3_w18_4; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p18;
-    wire signed [9:0] fc3_w19_4; // weight 0.27734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p19;
-    wire signed [8:0] fc3_w20_4; // weight 0.205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p20;
-    wire signed [7:0] fc3_w21_4; // weight -0.0654296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p21;
-    wire signed [9:0] fc3_w22_4; // weight 0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p22;
-    wire signed [8:0] fc3_w23_4; // weight 0.23828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p23;
-    wire signed [9:0] fc3_w24_4; // weight 0.326171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p24;
-    wire signed [6:0] fc3_w25_4; // weight 0.041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n4_p25;
-    wire signed [23:0] fc3_n4_p26_sh;
-    wire signed [7:0] fc3_w27_4; // weight 0.0830078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p27;
-    wire signed [7:0] fc3_w28_4; // weight 0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p28;
-    wire signed [7:0] fc3_w29_4; // weight 0.0869140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p29;
-    wire signed [7:0] fc3_w30_4; // weight 0.119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p30;
-    wire signed [8:0] fc3_w31_4; // weight 0.1767578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p31;
-    wire signed [19:0] fc3_n4_bias; // bias -0.2607421875
-    wire signed [24:0] fc3_n4_t0_0_a;
-    wire signed [24:0] fc3_n4_t0_0_b;
-    wire signed [24:0] fc3_n4_t0_0;
-    wire signed [24:0] fc3_n4_t0_1_a;
-    wire signed [24:0] fc3_n4_t0_1;
-    wire signed [25:0] fc3_n4_t0_2_a;
-    wire signed [25:0] fc3_n4_t0_2_b;
-    wire signed [25:0] fc3_n4_t0_2;
-    wire signed [22:0] fc3_n4_t0_3_a;
-    wire signed [22:0] fc3_n4_t0_3_b;
-    wire signed [22:0] fc3_n4_t0_3;
-    wire signed [23:0] fc3_n4_t0_4_a;
-    wire signed [23:0] fc3_n4_t0_4_b;
-    wire signed [23:0] fc3_n4_t0_4;
-    wire signed [25:0] fc3_n4_t0_5_a;
-    wire signed [25:0] fc3_n4_t0_5_b;
-    wire signed [25:0] fc3_n4_t0_5;
-    wire signed [24:0] fc3_n4_t0_6_a;
-    wire signed [24:0] fc3_n4_t0_6;
-    wire signed [24:0] fc3_n4_t0_7_a;
-    wire signed [24:0] fc3_n4_t0_7;
-    wire signed [20:0] fc3_n4_t0_8_b;
-    wire signed [20:0] fc3_n4_t0_8;
-    wire signed [25:0] fc3_n4_t0_9_a;
-    wire signed [25:0] fc3_n4_t0_9_b;
-    wire signed [25:0] fc3_n4_t0_9;
-    wire signed [24:0] fc3_n4_t0_10_a;
-    wire signed [24:0] fc3_n4_t0_10_b;
-    wire signed [24:0] fc3_n4_t0_10;
-    wire signed [25:0] fc3_n4_t0_11_a;
-    wire signed [25:0] fc3_n4_t0_11_b;
-    wire signed [25:0] fc3_n4_t0_11;
-    wire signed [24:0] fc3_n4_t0_12_b;
-    wire signed [24:0] fc3_n4_t0_12;
-    wire signed [24:0] fc3_n4_t0_13_a;
-    wire signed [24:0] fc3_n4_t0_13_b;
-    wire signed [24:0] fc3_n4_t0_13;
-    wire signed [23:0] fc3_n4_t0_14_a;
-    wire signed [23:0] fc3_n4_t0_14_b;
-    wire signed [23:0] fc3_n4_t0_14;
-    wire signed [24:0] fc3_n4_t0_15_a;
-    wire signed [24:0] fc3_n4_t0_15_b;
-    wire signed [24:0] fc3_n4_t0_15;
-    wire signed [25:0] fc3_n4_t1_0_a;
-    wire signed [25:0] fc3_n4_t1_0_b;
-    reg  signed [25:0] fc3_n4_t1_0_a_d1;
-    reg  signed [25:0] fc3_n4_t1_0_b_d1;
-    wire signed [25:0] fc3_n4_t1_0;
-    wire signed [25:0] fc3_n4_t1_1_b;
+    wire signed [23:0] fc3_n4_p0 = fc3_in_0 * 9'sh136; // weight -0.197265625
+    wire signed [23:0] fc3_n4_p1 = fc3_in_1 * 9'sh114; // weight -0.23046875
+    wire signed [18:0] fc3_n4_p2 = fc3_in_2 * 4'sd7; // weight 0.0068359375
+    wire signed [24:0] fc3_n4_p4 = fc3_in_4 * 10'sh2f7; // weight -0.2587890625
+    wire signed [23:0] fc3_n4_p5 = fc3_in_5 * 9'sd255; // weight 0.2490234375
+    wire signed [19:0] fc3_n4_p6 = fc3_in_6 * 5'sh15; // weight -0.0107421875
+    wire signed [21:0] fc3_n4_p7 = fc3_in_7 * 7'sd61; // weight 0.0595703125
+    wire signed [22:0] fc3_n4_p8 = fc3_in_8 * 8'shb5; // weight -0.0732421875
+    wire signed [22:0] fc3_n4_p9 = fc3_in_9 * 8'shbd; // weight -0.0654296875
+    wire signed [24:0] fc3_n4_p10 = fc3_in_10 * 10'sd277; // weight 0.2705078125
+    wire signed [24:0] fc3_n4_p11 = fc3_in_11 * 10'sd279; // weight 0.2724609375
+    wire signed [22:0] fc3_n4_p12 = fc3_in_12 * 8'shac; // weight -0.08203125
+    wire signed [23:0] fc3_n4_p14 = fc3_in_14 * 9'sd215; // weight 0.2099609375
+    wire signed [19:0] fc3_n4_p16_sh = $signed({fc3_in_16, 4'd0});
+    wire signed [19:0] fc3_n4_p17 = fc3_in_17 * 5'sh11; // weight -0.0146484375
+    wire signed [23:0] fc3_n4_p18 = fc3_in_18 * 9'sh108; // weight -0.2421875
+    wire signed [24:0] fc3_n4_p19 = fc3_in_19 * 10'sd284; // weight 0.27734375
+    wire signed [23:0] fc3_n4_p20 = fc3_in_20 * 9'sd210; // weight 0.205078125
+    wire signed [22:0] fc3_n4_p21 = fc3_in_21 * 8'shbd; // weight -0.0654296875
+    wire signed [24:0] fc3_n4_p22 = fc3_in_22 * 10'sd286; // weight 0.279296875
+    wire signed [23:0] fc3_n4_p23 = fc3_in_23 * 9'sd244; // weight 0.23828125
+    wire signed [21:0] fc3_n4_p25 = fc3_in_25 * 7'sd42; // weight 0.041015625
+    wire signed [23:0] fc3_n4_p26_sh = $signed({fc3_in_26, 8'd0});
+    wire signed [22:0] fc3_n4_p27 = fc3_in_27 * 8'sd85; // weight 0.0830078125
+    wire signed [22:0] fc3_n4_p28 = fc3_in_28 * 8'sd126; // weight 0.123046875
+    wire signed [22:0] fc3_n4_p29 = fc3_in_29 * 8'sd89; // weight 0.0869140625
+    wire signed [22:0] fc3_n4_p30 = fc3_in_30 * 8'sd122; // weight 0.119140625
+    wire signed [23:0] fc3_n4_p31 = fc3_in_31 * 9'sd181; // weight 0.1767578125
+    wire signed [20:0] fc3_n4_t0_8 = (-$signed({fc3_n4_p16_sh[19], fc3_n4_p16_sh})) + $signed({fc3_n4_p17[19], fc3_n4_p17});
+    reg  signed [24:0] fc3_n4_t1_0_a_d1;
+    reg  signed [24:0] fc3_n4_t1_0_b_d1;
+    wire signed [25:0] fc3_n4_t1_0 = $signed({fc3_n4_t1_0_a_d1[24], fc3_n4_t1_0_a_d1}) + $signed({fc3_n4_t1_0_b_d1[24], fc3_n4_t1_0_b_d1});
     reg  signed [25:0] fc3_n4_t0_2_d1;
-    reg  signed [25:0] fc3_n4_t1_1_b_d1;
-    wire signed [25:0] fc3_n4_t1_1;
-    wire signed [25:0] fc3_n4_t1_2_a;
-    reg  signed [25:0] fc3_n4_t1_2_a_d1;
+    reg  signed [22:0] fc3_n4_t1_1_b_d1;
+    wire signed [25:0] fc3_n4_t1_1 = fc3_n4_t0_2_d1 + $signed({{3{fc3_n4_t1_1_b_d1[22]}}, fc3_n4_t1_1_b_d1});
+    reg  signed [23:0] fc3_n4_t1_2_a_d1;
     reg  signed [25:0] fc3_n4_t0_5_d1;
-    wire signed [25:0] fc3_n4_t1_2;
-    wire signed [25:0] fc3_n4_t1_3_a;
-    wire signed [25:0] fc3_n4_t1_3_b;
-    reg  signed [25:0] fc3_n4_t1_3_a_d1;
-    reg  signed [25:0] fc3_n4_t1_3_b_d1;
-    wire signed [25:0] fc3_n4_t1_3;
-    wire signed [25:0] fc3_n4_t1_4_a;
-    reg  signed [25:0] fc3_n4_t1_4_a_d1;
+    wire signed [25:0] fc3_n4_t1_2 = $signed({{2{fc3_n4_t1_2_a_d1[23]}}, fc3_n4_t1_2_a_d1}) + fc3_n4_t0_5_d1;
+    reg  signed [24:0] fc3_n4_t1_3_a_d1;
+    reg  signed [24:0] fc3_n4_t1_3_b_d1;
+    wire signed [25:0] fc3_n4_t1_3 = $signed({fc3_n4_t1_3_a_d1[24], fc3_n4_t1_3_a_d1}) + $signed({fc3_n4_t1_3_b_d1[24], fc3_n4_t1_3_b_d1});
+    reg  signed [20:0] fc3_n4_t1_4_a_d1;
     reg  signed [25:0] fc3_n4_t0_9_d1;
-    wire signed [25:0] fc3_n4_t1_4;
-    wire signed [25:0] fc3_n4_t1_5_a;
-    reg  signed [25:0] fc3_n4_t1_5_a_d1;
+    wire signed [25:0] fc3_n4_t1_4 = $signed({{5{fc3_n4_t1_4_a_d1[20]}}, fc3_n4_t1_4_a_d1}) + fc3_n4_t0_9_d1;
+    reg  signed [24:0] fc3_n4_t1_5_a_d1;
     reg  signed [25:0] fc3_n4_t0_11_d1;
-    wire signed [25:0] fc3_n4_t1_5;
-    wire signed [25:0] fc3_n4_t1_6_a;
-    wire signed [25:0] fc3_n4_t1_6_b;
-    reg  signed [25:0] fc3_n4_t1_6_a_d1;
-    reg  signed [25:0] fc3_n4_t1_6_b_d1;
-    wire signed [25:0] fc3_n4_t1_6;
-    wire signed [25:0] fc3_n4_t1_7_a;
-    wire signed [25:0] fc3_n4_t1_7_b;
-    reg  signed [25:0] fc3_n4_t1_7_a_d1;
-    reg  signed [25:0] fc3_n4_t1_7_b_d1;
-    wire signed [25:0] fc3_n4_t1_7;
-    wire signed [26:0] fc3_n4_t2_0_a;
-    wire signed [26:0] fc3_n4_t2_0_b;
-    wire signed [26:0] fc3_n4_t2_0;
-    wire signed [26:0] fc3_n4_t2_1_a;
-    wire signed [26:0] fc3_n4_t2_1_b;
-    wire signed [26:0] fc3_n4_t2_1;
-    wire signed [26:0] fc3_n4_t2_2_a;
-    wire signed [26:0] fc3_n4_t2_2_b;
-    wire signed [26:0] fc3_n4_t2_2;
-    wire signed [26:0] fc3_n4_t2_3_a;
-    wire signed [26:0] fc3_n4_t2_3_b;
-    wire signed [26:0] fc3_n4_t2_3;
-    wire signed [27:0] fc3_n4_t3_0_a;
-    wire signed [27:0] fc3_n4_t3_0_b;
-    wire signed [27:0] fc3_n4_t3_0;
-    wire signed [27:0] fc3_n4_t3_1_a;
-    wire signed [27:0] fc3_n4_t3_1_b;
-    wire signed [27:0] fc3_n4_t3_1;
-    wire signed [28:0] fc3_n4_t4_0_a;
-    wire signed [28:0] fc3_n4_t4_0_b;
-    wire signed [28:0] fc3_n4_t4_0;
-    wire signed [28:0] fc3_n4_t5_0_b;
+    wire signed [25:0] fc3_n4_t1_5 = $signed({fc3_n4_t1_5_a_d1[24], fc3_n4_t1_5_a_d1}) + fc3_n4_t0_11_d1;
+    reg  signed [24:0] fc3_n4_t1_6_a_d1;
+    reg  signed [24:0] fc3_n4_t1_6_b_d1;
+    wire signed [25:0] fc3_n4_t1_6 = $signed({fc3_n4_t1_6_a_d1[24], fc3_n4_t1_6_a_d1}) + $signed({fc3_n4_t1_6_b_d1[24], fc3_n4_t1_6_b_d1});
+    reg  signed [23:0] fc3_n4_t1_7_a_d1;
+    reg  signed [24:0] fc3_n4_t1_7_b_d1;
+    wire signed [25:0] fc3_n4_t1_7 = $signed({{2{fc3_n4_t1_7_a_d1[23]}}, fc3_n4_t1_7_a_d1}) + $signed({fc3_n4_t1_7_b_d1[24], fc3_n4_t1_7_b_d1});
+    wire signed [26:0] fc3_n4_t2_0 = $signed({fc3_n4_t1_0[25], fc3_n4_t1_0}) + $signed({fc3_n4_t1_1[25], fc3_n4_t1_1});
+    wire signed [26:0] fc3_n4_t2_1 = $signed({fc3_n4_t1_2[25], fc3_n4_t1_2}) + $signed({fc3_n4_t1_3[25], fc3_n4_t1_3});
+    wire signed [26:0] fc3_n4_t2_2 = $signed({fc3_n4_t1_4[25], fc3_n4_t1_4}) + $signed({fc3_n4_t1_5[25], fc3_n4_t1_5});
+    wire signed [26:0] fc3_n4_t2_3 = $signed({fc3_n4_t1_6[25], fc3_n4_t1_6}) + $signed({fc3_n4_t1_7[25], fc3_n4_t1_7});
+    wire signed [27:0] fc3_n4_t3_0 = $signed({fc3_n4_t2_0[26], fc3_n4_t2_0}) + $signed({fc3_n4_t2_1[26], fc3_n4_t2_1});
+    wire signed [27:0] fc3_n4_t3_1 = $signed({fc3_n4_t2_2[26], fc3_n4_t2_2}) + $signed({fc3_n4_t2_3[26], fc3_n4_t2_3});
     reg  signed [28:0] fc3_n4_t4_0_d1;
-    reg  signed [28:0] fc3_n4_t5_0_b_d1;
-    reg  signed [28:0] fc3_n4_t5_0_b_d2;
-    wire signed [28:0] fc3_n4_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n4_acc;
+    wire signed [28:0] fc3_n4_acc = (fc3_n4_t4_0_d1 + 29'sh1ffbd400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n4_y_fl;
+    wire signed [18:0] fc3_n4_y_fl = $signed(fc3_n4_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n4_y_wrap;
-    wire signed [9:0] fc3_w0_5; // weight -0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p0;
-    wire signed [7:0] fc3_w1_5; // weight 0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p1;
-    wire signed [8:0] fc3_w2_5; // weight -0.1474609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p2;
-    wire signed [8:0] fc3_w3_5; // weight 0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p3;
-    wire signed [6:0] fc3_w4_5; // weight -0.0615234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n5_p4;
-    wire signed [7:0] fc3_w5_5; // weight 0.0712890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p5;
-    wire signed [7:0] fc3_w6_5; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p6;
-    wire signed [6:0] fc3_w7_5; // weight 0.0576171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n5_p7;
-    wire signed [8:0] fc3_w8_5; // weight -0.2451171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p8;
-    wire signed [5:0] fc3_w9_5; // weight -0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n5_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n5_p9;
-    wire signed [5:0] fc3_w10_5; // weight 0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n5_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n5_p10;
-    wire signed [3:0] fc3_w11_5; // weight 0.0048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n5_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n5_p11;
-    wire signed [8:0] fc3_w12_5; // weight -0.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p12;
-    wire signed [8:0] fc3_w13_5; // weight -0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p13;
-    wire signed [8:0] fc3_w14_5; // weight -0.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p14;
-    wire signed [8:0] fc3_w15_5; // weight -0.2216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p15;
-    wire signed [8:0] fc3_w16_5; // weight 0.224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p16;
-    wire signed [7:0] fc3_w17_5; // weight -0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p17;
-    wire signed [9:0] fc3_w18_5; // weight 0.2685546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p18;
-    wire signed [7:0] fc3_w19_5; // weight 0.087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p19;
-    wire signed [6:0] fc3_w20_5; // weight 0.0322265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n5_p20;
-    wire signed [8:0] fc3_w21_5; // weight 0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p21;
-    wire signed [8:0] fc3_w22_5; // weight -0.1435546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p22;
-    wire signed [2:0] fc3_w23_5; // weight -0.0029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n5_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n5_p23;
-    wire signed [9:0] fc3_w24_5; // weight 0.3330078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p24;
-    wire signed [9:0] fc3_w25_5; // weight -0.3076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p25;
-    wire signed [9:0] fc3_w26_5; // weight 0.3193359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p26;
-    wire signed [8:0] fc3_w27_5; // weight 0.2392578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p27;
-    wire signed [8:0] fc3_w28_5; // weight -0.2060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p28;
-    wire signed [6:0] fc3_w29_5; // weight -0.056640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n5_p29;
-    wire signed [10:0] fc3_w30_5; // weight -0.6806640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n5_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p30;
-    wire signed [7:0] fc3_w31_5; // weight -0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p31;
-    wire signed [19:0] fc3_n5_bias; // bias -0.4560546875
-    wire signed [24:0] fc3_n5_t0_0_b;
-    wire signed [24:0] fc3_n5_t0_0;
-    wire signed [24:0] fc3_n5_t0_1_a;
-    wire signed [24:0] fc3_n5_t0_1_b;
-    wire signed [24:0] fc3_n5_t0_1;
-    wire signed [23:0] fc3_n5_t0_2_a;
-    wire signed [23:0] fc3_n5_t0_2_b;
-    wire signed [23:0] fc3_n5_t0_2;
-    wire signed [23:0] fc3_n5_t0_3_a;
-    wire signed [23:0] fc3_n5_t0_3_b;
-    wire signed [23:0] fc3_n5_t0_3;
-    wire signed [24:0] fc3_n5_t0_4_a;
-    wire signed [24:0] fc3_n5_t0_4_b;
-    wire signed [24:0] fc3_n5_t0_4;
-    wire signed [20:0] fc3_n5_t0_5_b;
-    wire signed [20:0] fc3_n5_t0_5;
-    wire signed [24:0] fc3_n5_t0_6_a;
-    wire signed [24:0] fc3_n5_t0_6_b;
-    wire signed [24:0] fc3_n5_t0_6;
-    wire signed [24:0] fc3_n5_t0_7_a;
-    wire signed [24:0] fc3_n5_t0_7_b;
-    wire signed [24:0] fc3_n5_t0_7;
-    wire signed [24:0] fc3_n5_t0_8_a;
-    wire signed [24:0] fc3_n5_t0_8_b;
-    wire signed [24:0] fc3_n5_t0_8;
-    wire signed [24:0] fc3_n5_t0_9_b;
-    wire signed [24:0] fc3_n5_t0_9;
-    wire signed [23:0] fc3_n5_t0_10_a;
-    wire signed [23:0] fc3_n5_t0_10;
-    wire signed [23:0] fc3_n5_t0_11_b;
-    wire signed [23:0] fc3_n5_t0_11;
-    wire signed [25:0] fc3_n5_t0_12_a;
-    wire signed [25:0] fc3_n5_t0_12_b;
-    wire signed [25:0] fc3_n5_t0_12;
-    wire signed [25:0] fc3_n5_t0_13_a;
-    wire signed [25:0] fc3_n5_t0_13_b;
-    wire signed [25:0] fc3_n5_t0_13;
-    wire signed [24:0] fc3_n5_t0_14_a;
-    wire signed [24:0] fc3_n5_t0_14_b;
-    wire signed [24:0] fc3_n5_t0_14;
-    wire signed [25:0] fc3_n5_t0_15_b;
-    wire signed [25:0] fc3_n5_t0_15;
-    wire signed [25:0] fc3_n5_t1_0_a;
-    wire signed [25:0] fc3_n5_t1_0_b;
-    reg  signed [25:0] fc3_n5_t1_0_a_d1;
-    reg  signed [25:0] fc3_n5_t1_0_b_d1;
-    wire signed [25:0] fc3_n5_t1_0;
-    wire signed [24:0] fc3_n5_t1_1_a;
-    wire signed [24:0] fc3_n5_t1_1_b;
-    reg  signed [24:0] fc3_n5_t1_1_a_d1;
-    reg  signed [24:0] fc3_n5_t1_1_b_d1;
-    wire signed [24:0] fc3_n5_t1_1;
-    wire signed [24:0] fc3_n5_t1_2_b;
+    wire signed [22:0] fc3_n5_p1 = fc3_in_1 * 8'sd126; // weight 0.123046875
+    wire signed [23:0] fc3_n5_p2 = fc3_in_2 * 9'sh169; // weight -0.1474609375
+    wire signed [23:0] fc3_n5_p3 = fc3_in_3 * 9'sd200; // weight 0.1953125
+    wire signed [21:0] fc3_n5_p4 = fc3_in_4 * 7'sh41; // weight -0.0615234375
+    wire signed [22:0] fc3_n5_p5 = fc3_in_5 * 8'sd73; // weight 0.0712890625
+    wire signed [22:0] fc3_n5_p6 = fc3_in_6 * 8'sd88; // weight 0.0859375
+    wire signed [21:0] fc3_n5_p7 = fc3_in_7 * 7'sd59; // weight 0.0576171875
+    wire signed [23:0] fc3_n5_p8 = fc3_in_8 * 9'sh105; // weight -0.2451171875
+    wire signed [20:0] fc3_n5_p9 = fc3_in_9 * 6'sh25; // weight -0.0263671875
+    wire signed [18:0] fc3_n5_p11 = fc3_in_11 * 4'sd5; // weight 0.0048828125
+    wire signed [23:0] fc3_n5_p12 = fc3_in_12 * 9'sh115; // weight -0.2294921875
+    wire signed [23:0] fc3_n5_p13 = fc3_in_13 * 9'sh113; // weight -0.2314453125
+    wire signed [23:0] fc3_n5_p14 = fc3_in_14 * 9'sh118; // weight -0.2265625
+    wire signed [23:0] fc3_n5_p15 = fc3_in_15 * 9'sh11d; // weight -0.2216796875
+    wire signed [23:0] fc3_n5_p16 = fc3_in_16 * 9'sd230; // weight 0.224609375
+    wire signed [22:0] fc3_n5_p17 = fc3_in_17 * 8'sh82; // weight -0.123046875
+    wire signed [22:0] fc3_n5_p19 = fc3_in_19 * 8'sd90; // weight 0.087890625
+    wire signed [21:0] fc3_n5_p20 = fc3_in_20 * 7'sd33; // weight 0.0322265625
+    wire signed [17:0] fc3_n5_p23 = fc3_in_23 * 3'sh5; // weight -0.0029296875
+    wire signed [24:0] fc3_n5_p24 = fc3_in_24 * 10'sd341; // weight 0.3330078125
+    wire signed [24:0] fc3_n5_p25 = fc3_in_25 * 10'sh2c5; // weight -0.3076171875
+    wire signed [24:0] fc3_n5_p26 = fc3_in_26 * 10'sd327; // weight 0.3193359375
+    wire signed [23:0] fc3_n5_p27 = fc3_in_27 * 9'sd245; // weight 0.2392578125
+    wire signed [23:0] fc3_n5_p28 = fc3_in_28 * 9'sh12d; // weight -0.2060546875
+    wire signed [21:0] fc3_n5_p29 = fc3_in_29 * 7'sh46; // weight -0.056640625
+    wire signed [22:0] fc3_n5_p31 = fc3_in_31 * 8'shb0; // weight -0.078125
+    wire signed [24:0] fc3_n5_t0_4_b = $signed({{4{fc3_n5_p9[20]}}, fc3_n5_p9});
+    reg  signed [24:0] fc3_n5_t1_0_a_d1;
+    reg  signed [24:0] fc3_n5_t1_0_b_d1;
+    wire signed [25:0] fc3_n5_t1_0 = $signed({fc3_n5_t1_0_a_d1[24], fc3_n5_t1_0_a_d1}) + $signed({fc3_n5_t1_0_b_d1[24], fc3_n5_t1_0_b_d1});
+    reg  signed [23:0] fc3_n5_t1_1_a_d1;
+    reg  signed [23:0] fc3_n5_t1_1_b_d1;
+    wire signed [24:0] fc3_n5_t1_1 = $signed({fc3_n5_t1_1_a_d1[23], fc3_n5_t1_1_a_d1}) + $signed({fc3_n5_t1_1_b_d1[23], fc3_n5_t1_1_b_d1});
     reg  signed [24:0] fc3_n5_t0_4_d1;
-    reg  signed [24:0] fc3_n5_t1_2_b_d1;
-    wire signed [24:0] fc3_n5_t1_2;
-    wire signed [25:0] fc3_n5_t1_3_a;
-    wire signed [25:0] fc3_n5_t1_3_b;
-    reg  signed [25:0] fc3_n5_t1_3_a_d1;
-    reg  signed [25:0] fc3_n5_t1_3_b_d1;
-    wire signed [25:0] fc3_n5_t1_3;
-    wire signed [25:0] fc3_n5_t1_4_a;
-    wire signed [25:0] fc3_n5_t1_4_b;
-    reg  signed [25:0] fc3_n5_t1_4_a_d1;
-    reg  signed [25:0] fc3_n5_t1_4_b_d1;
-    wire signed [25:0] fc3_n5_t1_4;
-    wire signed [24:0] fc3_n5_t1_5_a;
-    wire signed [24:0] fc3_n5_t1_5_b;
-    reg  signed [24:0] fc3_n5_t1_5_a_d1;
-    reg  signed [24:0] fc3_n5_t1_5_b_d1;
-    wire signed [24:0] fc3_n5_t1_5;
-    wire signed [26:0] fc3_n5_t1_6_a;
-    wire signed [26:0] fc3_n5_t1_6_b;
-    reg  signed [26:0] fc3_n5_t1_6_a_d1;
-    reg  signed [26:0] fc3_n5_t1_6_b_d1;
-    wire signed [26:0] fc3_n5_t1_6;
-    wire signed [26:0] fc3_n5_t1_7_a;
-    wire signed [26:0] fc3_n5_t1_7_b;
-    reg  signed [26:0] fc3_n5_t1_7_a_d1;
-    reg  signed [26:0] fc3_n5_t1_7_b_d1;
-    wire signed [26:0] fc3_n5_t1_7;
-    wire signed [26:0] fc3_n5_t2_0_a;
-    wire signed [26:0] fc3_n5_t2_0_b;
-    wire signed [26:0] fc3_n5_t2_0;
-    wire signed [26:0] fc3_n5_t2_1_a;
-    wire signed [26:0] fc3_n5_t2_1_b;
-    wire signed [26:0] fc3_n5_t2_1;
-    wire signed [26:0] fc3_n5_t2_2_a;
-    wire signed [26:0] fc3_n5_t2_2_b;
-    wire signed [26:0] fc3_n5_t2_2;
-    wire signed [27:0] fc3_n5_t2_3_a;
-    wire signed [27:0] fc3_n5_t2_3_b;
-    wire signed [27:0] fc3_n5_t2_3;
-    wire signed [27:0] fc3_n5_t3_0_a;
-    wire signed [27:0] fc3_n5_t3_0_b;
-    wire signed [27:0] fc3_n5_t3_0;
-    wire signed [27:0] fc3_n5_t3_1_a;
-    wire signed [27:0] fc3_n5_t3_1;
-    wire signed [28:0] fc3_n5_t4_0_a;
-    wire signed [28:0] fc3_n5_t4_0_b;
-    wire signed [28:0] fc3_n5_t4_0;
-    wire signed [28:0] fc3_n5_t5_0_b;
+    reg  signed [20:0] fc3_n5_t1_2_b_d1;
+    wire signed [24:0] fc3_n5_t1_2 = fc3_n5_t0_4_d1 + $signed({{4{fc3_n5_t1_2_b_d1[20]}}, fc3_n5_t1_2_b_d1});
+    reg  signed [24:0] fc3_n5_t1_3_a_d1;
+    reg  signed [24:0] fc3_n5_t1_3_b_d1;
+    wire signed [25:0] fc3_n5_t1_3 = $signed({fc3_n5_t1_3_a_d1[24], fc3_n5_t1_3_a_d1}) + $signed({fc3_n5_t1_3_b_d1[24], fc3_n5_t1_3_b_d1});
+    reg  signed [24:0] fc3_n5_t1_4_a_d1;
+    reg  signed [24:0] fc3_n5_t1_4_b_d1;
+    wire signed [25:0] fc3_n5_t1_4 = $signed({fc3_n5_t1_4_a_d1[24], fc3_n5_t1_4_a_d1}) + $signed({fc3_n5_t1_4_b_d1[24], fc3_n5_t1_4_b_d1});
+    reg  signed [23:0] fc3_n5_t1_5_a_d1;
+    reg  signed [23:0] fc3_n5_t1_5_b_d1;
+    wire signed [24:0] fc3_n5_t1_5 = $signed({fc3_n5_t1_5_a_d1[23], fc3_n5_t1_5_a_d1}) + $signed({fc3_n5_t1_5_b_d1[23], fc3_n5_t1_5_b_d1});
+    reg  signed [25:0] fc3_n5_t1_6_a_d1;
+    reg  signed [25:0] fc3_n5_t1_6_b_d1;
+    wire signed [26:0] fc3_n5_t1_6 = $signed({fc3_n5_t1_6_a_d1[25], fc3_n5_t1_6_a_d1}) + $signed({fc3_n5_t1_6_b_d1[25], fc3_n5_t1_6_b_d1});
+    reg  signed [24:0] fc3_n5_t1_7_a_d1;
+    reg  signed [25:0] fc3_n5_t1_7_b_d1;
+    wire signed [26:0] fc3_n5_t1_7 = $signed({{2{fc3_n5_t1_7_a_d1[24]}}, fc3_n5_t1_7_a_d1}) + $signed({fc3_n5_t1_7_b_d1[25], fc3_n5_t1_7_b_d1});
+    wire signed [26:0] fc3_n5_t2_0 = $signed({fc3_n5_t1_0[25], fc3_n5_t1_0}) + $signed({{2{fc3_n5_t1_1[24]}}, fc3_n5_t1_1});
+    wire signed [26:0] fc3_n5_t2_1 = $signed({{2{fc3_n5_t1_2[24]}}, fc3_n5_t1_2}) + $signed({fc3_n5_t1_3[25], fc3_n5_t1_3});
+    wire signed [26:0] fc3_n5_t2_2 = $signed({fc3_n5_t1_4[25], fc3_n5_t1_4}) + $signed({{2{fc3_n5_t1_5[24]}}, fc3_n5_t1_5});
+    wire signed [27:0] fc3_n5_t3_0 = $signed({fc3_n5_t2_0[26], fc3_n5_t2_0}) + $signed({fc3_n5_t2_1[26], fc3_n5_t2_1});
+    wire signed [27:0] fc3_n5_t3_1 = $signed({fc3_n5_t2_2[26], fc3_n5_t2_2}) + ($signed({fc3_n5_t1_6[26], fc3_n5_t1_6}) + $signed({fc3_n5_t1_7[26], fc3_n5_t1_7}));
     reg  signed [28:0] fc3_n5_t4_0_d1;
-    reg  signed [28:0] fc3_n5_t5_0_b_d1;
-    reg  signed [28:0] fc3_n5_t5_0_b_d2;
-    wire signed [28:0] fc3_n5_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n5_acc;
+    wire signed [28:0] fc3_n5_acc = (fc3_n5_t4_0_d1 + 29'sh1ff8b400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n5_y_fl;
+    wire signed [18:0] fc3_n5_y_fl = $signed(fc3_n5_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n5_y_wrap;
-    wire signed [10:0] fc3_w0_6; // weight -0.595703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n6_p0;
-    wire signed [7:0] fc3_w1_6; // weight -0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n6_p1;
-    wire signed [6:0] fc3_w2_6; // weight 0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n6_p2;
-    wire signed [6:0] fc3_w3_6; // weight -0.0439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n6_p3;
-    wire signed [8:0] fc3_w4_6; // weight -0.208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p4;
-    wire signed [3:0] fc3_w5_6; // weight -0.0068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n6_p5;
-    wire signed [8:0] fc3_w6_6; // weight -0.2041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p6;
-    wire signed [8:0] fc3_w7_6; // weight -0.1494140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p7;
-    wire signed [8:0] fc3_w8_6; // weight -0.14453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p8;
-    wire signed [8:0] fc3_w9_6; // weight 0.1943359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p9;
-    wire signed [8:0] fc3_w10_6; // weight 0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p10;
-    wire signed [8:0] fc3_w11_6; // weight 0.2353515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p11;
-    wire signed [8:0] fc3_w12_6; // weight -0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p12;
-    wire signed [6:0] fc3_w13_6; // weight 0.044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n6_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n6_p13;
-    wire signed [8:0] fc3_w14_6; // weight -0.2119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p14;
-    wire signed [8:0] fc3_w15_6; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p15;
-    wire signed [8:0] fc3_w16_6; // weight 0.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p16;
-    wire signed [8:0] fc3_w17_6; // weight -0.2041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p17;
-    wire signed [8:0] fc3_w18_6; // weight 0.1435546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p18;
-    wire signed [6:0] fc3_w19_6; // weight -0.0615234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n6_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n6_p19;
-    wire signed [9:0] fc3_w20_6; // weight 0.326171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n6_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p20;
-    wire signed [8:0] fc3_w21_6; // weight 0.158203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p21;
-    wire signed [5:0] fc3_w22_6; // weight -0.0185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n6_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n6_p22;
-    wire signed [7:0] fc3_w23_6; // weight -0.1123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n6_p23;
-    wire signed [8:0] fc3_w24_6; // weight -0.126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p24;
-    wire signed [6:0] fc3_w25_6; // weight -0.056640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n6_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n6_p25;
-    wire signed [4:0] fc3_w26_6; // weight -0.0146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n6_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n6_p26;
-    wire signed [9:0] fc3_w27_6; // weight 0.2705078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n6_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p27;
-    wire signed [8:0] fc3_w28_6; // weight -0.20703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p28;
-    wire signed [8:0] fc3_w29_6; // weight -0.2353515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p29;
-    wire signed [9:0] fc3_w31_6; // weight -0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n6_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p31;
-    wire signed [17:0] fc3_n6_bias; // bias 0.0830078125
-    wire signed [25:0] fc3_n6_t0_0_b;
-    wire signed [25:0] fc3_n6_t0_0;
-    wire signed [22:0] fc3_n6_t0_1_a;
-    wire signed [22:0] fc3_n6_t0_1_b;
-    wire signed [22:0] fc3_n6_t0_1;
-    wire signed [23:0] fc3_n6_t0_2_b;
-    wire signed [23:0] fc3_n6_t0_2;
-    wire signed [24:0] fc3_n6_t0_3_a;
-    wire signed [24:0] fc3_n6_t0_3_b;
-    wire signed [24:0] fc3_n6_t0_3;
-    wire signed [24:0] fc3_n6_t0_4_a;
-    wire signed [24:0] fc3_n6_t0_4_b;
-    wire signed [24:0] fc3_n6_t0_4;
-    wire signed [24:0] fc3_n6_t0_5_a;
-    wire signed [24:0] fc3_n6_t0_5_b;
-    wire signed [24:0] fc3_n6_t0_5;
-    wire signed [24:0] fc3_n6_t0_6_a;
-    wire signed [24:0] fc3_n6_t0_6_b;
-    wire signed [24:0] fc3_n6_t0_6;
-    wire signed [24:0] fc3_n6_t0_7_a;
-    wire signed [24:0] fc3_n6_t0_7_b;
-    wire signed [24:0] fc3_n6_t0_7;
-    wire signed [24:0] fc3_n6_t0_8_a;
-    wire signed [24:0] fc3_n6_t0_8_b;
-    wire signed [24:0] fc3_n6_t0_8;
-    wire signed [23:0] fc3_n6_t0_9_b;
-    wire signed [23:0] fc3_n6_t0_9;
-    wire signed [24:0] fc3_n6_t0_10_b;
-    wire signed [24:0] fc3_n6_t0_10;
-    wire signed [23:0] fc3_n6_t0_11_a;
-    wire signed [23:0] fc3_n6_t0_11_b;
-    wire signed [23:0] fc3_n6_t0_11;
-    wire signed [23:0] fc3_n6_t0_12_b;
-    wire signed [23:0] fc3_n6_t0_12;
-    wire signed [24:0] fc3_n6_t0_13_a;
-    wire signed [24:0] fc3_n6_t0_13;
-    wire signed [24:0] fc3_n6_t0_14_a;
-    wire signed [24:0] fc3_n6_t0_14_b;
-    wire signed [24:0] fc3_n6_t0_14;
-    wire signed [24:0] fc3_n6_t0_15_b;
-    wire signed [24:0] fc3_n6_t0_15;
-    wire signed [25:0] fc3_n6_t1_0_b;
+    wire signed [22:0] fc3_n6_p1 = fc3_in_1 * 8'sh82; // weight -0.123046875
+    wire signed [21:0] fc3_n6_p2 = fc3_in_2 * 7'sd44; // weight 0.04296875
+    wire signed [21:0] fc3_n6_p3 = fc3_in_3 * 7'sh53; // weight -0.0439453125
+    wire signed [18:0] fc3_n6_p5 = fc3_in_5 * 4'sh9; // weight -0.0068359375
+    wire signed [23:0] fc3_n6_p6 = fc3_in_6 * 9'sh12f; // weight -0.2041015625
+    wire signed [23:0] fc3_n6_p7 = fc3_in_7 * 9'sh167; // weight -0.1494140625
+    wire signed [23:0] fc3_n6_p8 = fc3_in_8 * 9'sh16c; // weight -0.14453125
+    wire signed [23:0] fc3_n6_p9 = fc3_in_9 * 9'sd199; // weight 0.1943359375
+    wire signed [23:0] fc3_n6_p10 = fc3_in_10 * 9'sd167; // weight 0.1630859375
+    wire signed [23:0] fc3_n6_p11 = fc3_in_11 * 9'sd241; // weight 0.2353515625
+    wire signed [23:0] fc3_n6_p12 = fc3_in_12 * 9'sh113; // weight -0.2314453125
+    wire signed [21:0] fc3_n6_p13 = fc3_in_13 * 7'sd46; // weight 0.044921875
+    wire signed [23:0] fc3_n6_p14 = fc3_in_14 * 9'sh127; // weight -0.2119140625
+    wire signed [23:0] fc3_n6_p15 = fc3_in_15 * 9'sh178; // weight -0.1328125
+    wire signed [23:0] fc3_n6_p16 = fc3_in_16 * 9'sd176; // weight 0.171875
+    wire signed [23:0] fc3_n6_p17 = fc3_in_17 * 9'sh12f; // weight -0.2041015625
+    wire signed [21:0] fc3_n6_p19 = fc3_in_19 * 7'sh41; // weight -0.0615234375
+    wire signed [23:0] fc3_n6_p21 = fc3_in_21 * 9'sd162; // weight 0.158203125
+    wire signed [20:0] fc3_n6_p22 = fc3_in_22 * 6'sh2d; // weight -0.0185546875
+    wire signed [22:0] fc3_n6_p23 = fc3_in_23 * 8'sh8d; // weight -0.1123046875
+    wire signed [21:0] fc3_n6_p25 = fc3_in_25 * 7'sh46; // weight -0.056640625
+    wire signed [19:0] fc3_n6_p26 = fc3_in_26 * 5'sh11; // weight -0.0146484375
+    wire signed [23:0] fc3_n6_p28 = fc3_in_28 * 9'sh12c; // weight -0.20703125
+    wire signed [23:0] fc3_n6_p29 = fc3_in_29 * 9'sh10f; // weight -0.2353515625
+    wire signed [22:0] fc3_n6_t0_1_a = $signed({fc3_n6_p2[21], fc3_n6_p2});
     reg  signed [25:0] fc3_n6_t0_0_d1;
-    reg  signed [25:0] fc3_n6_t1_0_b_d1;
-    wire signed [25:0] fc3_n6_t1_0;
-    wire signed [25:0] fc3_n6_t1_1_a;
-    wire signed [25:0] fc3_n6_t1_1_b;
-    reg  signed [25:0] fc3_n6_t1_1_a_d1;
-    reg  signed [25:0] fc3_n6_t1_1_b_d1;
-    wire signed [25:0] fc3_n6_t1_1;
-    wire signed [25:0] fc3_n6_t1_2_a;
-    wire signed [25:0] fc3_n6_t1_2_b;
-    reg  signed [25:0] fc3_n6_t1_2_a_d1;
-    reg  signed [25:0] fc3_n6_t1_2_b_d1;
-    wire signed [25:0] fc3_n6_t1_2;
-    wire signed [25:0] fc3_n6_t1_3_a;
-    wire signed [25:0] fc3_n6_t1_3_b;
-    reg  signed [25:0] fc3_n6_t1_3_a_d1;
-    reg  signed [25:0] fc3_n6_t1_3_b_d1;
-    wire signed [25:0] fc3_n6_t1_3;
-    wire signed [25:0] fc3_n6_t1_4_a;
-    wire signed [25:0] fc3_n6_t1_4_b;
-    reg  signed [25:0] fc3_n6_t1_4_a_d1;
-    reg  signed [25:0] fc3_n6_t1_4_b_d1;
-    wire signed [25:0] fc3_n6_t1_4;
-    wire signed [25:0] fc3_n6_t1_5_a;
-    wire signed [25:0] fc3_n6_t1_5_b;
-    reg  signed [25:0] fc3_n6_t1_5_a_d1;
-    reg  signed [25:0] fc3_n6_t1_5_b_d1;
-    wire signed [25:0] fc3_n6_t1_5;
-    wire signed [24:0] fc3_n6_t1_6_a;
-    reg  signed [24:0] fc3_n6_t1_6_a_d1;
+    reg  signed [22:0] fc3_n6_t1_0_b_d1;
+    wire signed [25:0] fc3_n6_t1_0 = fc3_n6_t0_0_d1 + $signed({{3{fc3_n6_t1_0_b_d1[22]}}, fc3_n6_t1_0_b_d1});
+    reg  signed [23:0] fc3_n6_t1_1_a_d1;
+    reg  signed [24:0] fc3_n6_t1_1_b_d1;
+    wire signed [25:0] fc3_n6_t1_1 = $signed({{2{fc3_n6_t1_1_a_d1[23]}}, fc3_n6_t1_1_a_d1}) + $signed({fc3_n6_t1_1_b_d1[24], fc3_n6_t1_1_b_d1});
+    reg  signed [24:0] fc3_n6_t1_2_a_d1;
+    reg  signed [24:0] fc3_n6_t1_2_b_d1;
+    wire signed [25:0] fc3_n6_t1_2 = $signed({fc3_n6_t1_2_a_d1[24], fc3_n6_t1_2_a_d1}) + $signed({fc3_n6_t1_2_b_d1[24], fc3_n6_t1_2_b_d1});
+    reg  signed [24:0] fc3_n6_t1_3_a_d1;
+    reg  signed [24:0] fc3_n6_t1_3_b_d1;
+    wire signed [25:0] fc3_n6_t1_3 = $signed({fc3_n6_t1_3_a_d1[24], fc3_n6_t1_3_a_d1}) + $signed({fc3_n6_t1_3_b_d1[24], fc3_n6_t1_3_b_d1});
+    reg  signed [24:0] fc3_n6_t1_4_a_d1;
+    reg  signed [23:0] fc3_n6_t1_4_b_d1;
+    wire signed [25:0] fc3_n6_t1_4 = $signed({fc3_n6_t1_4_a_d1[24], fc3_n6_t1_4_a_d1}) + $signed({{2{fc3_n6_t1_4_b_d1[23]}}, fc3_n6_t1_4_b_d1});
+    reg  signed [24:0] fc3_n6_t1_5_a_d1;
+    reg  signed [23:0] fc3_n6_t1_5_b_d1;
+    wire signed [25:0] fc3_n6_t1_5 = $signed({fc3_n6_t1_5_a_d1[24], fc3_n6_t1_5_a_d1}) + $signed({{2{fc3_n6_t1_5_b_d1[23]}}, fc3_n6_t1_5_b_d1});
+    reg  signed [23:0] fc3_n6_t1_6_a_d1;
     reg  signed [24:0] fc3_n6_t0_13_d1;
-    wire signed [24:0] fc3_n6_t1_6;
-    wire signed [25:0] fc3_n6_t1_7_a;
-    wire signed [25:0] fc3_n6_t1_7_b;
-    reg  signed [25:0] fc3_n6_t1_7_a_d1;
-    reg  signed [25:0] fc3_n6_t1_7_b_d1;
-    wire signed [25:0] fc3_n6_t1_7;
-    wire signed [26:0] fc3_n6_t2_0_a;
-    wire signed [26:0] fc3_n6_t2_0_b;
-    wire signed [26:0] fc3_n6_t2_0;
-    wire signed [26:0] fc3_n6_t2_1_a;
-    wire signed [26:0] fc3_n6_t2_1_b;
-    wire signed [26:0] fc3_n6_t2_1;
-    wire signed [26:0] fc3_n6_t2_2_a;
-    wire signed [26:0] fc3_n6_t2_2_b;
-    wire signed [26:0] fc3_n6_t2_2;
-    wire signed [26:0] fc3_n6_t2_3_a;
-    wire signed [26:0] fc3_n6_t2_3_b;
-    wire signed [26:0] fc3_n6_t2_3;
-    wire signed [27:0] fc3_n6_t3_0_a;
-    wire signed [27:0] fc3_n6_t3_0_b;
-    wire signed [27:0] fc3_n6_t3_0;
-    wire signed [27:0] fc3_n6_t3_1_a;
-    wire signed [27:0] fc3_n6_t3_1_b;
-    wire signed [27:0] fc3_n6_t3_1;
-    wire signed [28:0] fc3_n6_t4_0_a;
-    wire signed [28:0] fc3_n6_t4_0_b;
-    wire signed [28:0] fc3_n6_t4_0;
+    wire signed [24:0] fc3_n6_t1_6 = $signed({fc3_n6_t1_6_a_d1[23], fc3_n6_t1_6_a_d1}) + fc3_n6_t0_13_d1;
+    reg  signed [24:0] fc3_n6_t1_7_a_d1;
+    reg  signed [24:0] fc3_n6_t1_7_b_d1;
+    wire signed [25:0] fc3_n6_t1_7 = $signed({fc3_n6_t1_7_a_d1[24], fc3_n6_t1_7_a_d1}) + $signed({fc3_n6_t1_7_b_d1[24], fc3_n6_t1_7_b_d1});
+    wire signed [26:0] fc3_n6_t2_0 = $signed({fc3_n6_t1_0[25], fc3_n6_t1_0}) + $signed({fc3_n6_t1_1[25], fc3_n6_t1_1});
+    wire signed [26:0] fc3_n6_t2_1 = $signed({fc3_n6_t1_2[25], fc3_n6_t1_2}) + $signed({fc3_n6_t1_3[25], fc3_n6_t1_3});
+    wire signed [26:0] fc3_n6_t2_2 = $signed({fc3_n6_t1_4[25], fc3_n6_t1_4}) + $signed({fc3_n6_t1_5[25], fc3_n6_t1_5});
+    wire signed [26:0] fc3_n6_t2_3 = $signed({{2{fc3_n6_t1_6[24]}}, fc3_n6_t1_6}) + $signed({fc3_n6_t1_7[25], fc3_n6_t1_7});
+    wire signed [27:0] fc3_n6_t3_0 = $signed({fc3_n6_t2_0[26], fc3_n6_t2_0}) + $signed({fc3_n6_t2_1[26], fc3_n6_t2_1});
+    wire signed [27:0] fc3_n6_t3_1 = $signed({fc3_n6_t2_2[26], fc3_n6_t2_2}) + $signed({fc3_n6_t2_3[26], fc3_n6_t2_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n6_acc;
+    wire signed [28:0] fc3_n6_acc = ($signed({fc3_n6_t3_0[27], fc3_n6_t3_0}) + $signed({fc3_n6_t3_1[27], fc3_n6_t3_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n6_y_fl;
+    wire signed [18:0] fc3_n6_y_fl = $signed(fc3_n6_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n6_y_wrap;
-    wire signed [8:0] fc3_w0_7; // weight 0.142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p0;
-    wire signed [9:0] fc3_w1_7; // weight -0.255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p1;
-    wire signed [7:0] fc3_w2_7; // weight 0.1201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p2;
-    wire signed [8:0] fc3_w3_7; // weight -0.14453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p3;
-    wire signed [8:0] fc3_w4_7; // weight -0.1591796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p4;
-    wire signed [8:0] fc3_w5_7; // weight -0.2060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p5;
-    wire signed [9:0] fc3_w6_7; // weight -0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p6;
-    wire signed [8:0] fc3_w7_7; // weight -0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p7;
-    wire signed [8:0] fc3_w8_7; // weight -0.1416015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p8;
-    wire signed [7:0] fc3_w9_7; // weight 0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p9;
-    wire signed [8:0] fc3_w10_7; // weight -0.193359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p10;
-    wire signed [7:0] fc3_w11_7; // weight -0.1083984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p11;
-    wire signed [7:0] fc3_w12_7; // weight 0.115234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p12;
-    wire signed [9:0] fc3_w13_7; // weight -0.2763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p13;
-    wire signed [8:0] fc3_w14_7; // weight -0.24609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p14;
-    wire signed [8:0] fc3_w15_7; // weight -0.162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p15;
-    wire signed [3:0] fc3_w16_7; // weight -0.0048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n7_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n7_p16;
-    wire signed [9:0] fc3_w17_7; // weight -0.275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p17;
-    wire signed [5:0] fc3_w18_7; // weight -0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n7_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n7_p18;
-    wire signed [8:0] fc3_w19_7; // weight 0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p19;
-    wire signed [8:0] fc3_w20_7; // weight 0.1513671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p20;
-    wire signed [7:0] fc3_w21_7; // weight 0.09765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p21;
-    wire signed [8:0] fc3_w22_7; // weight -0.158203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p22;
-    wire signed [7:0] fc3_w23_7; // weight -0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p23;
-    wire signed [5:0] fc3_w24_7; // weight -0.0185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n7_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n7_p24;
-    wire signed [8:0] fc3_w25_7; // weight -0.2470703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p25;
-    wire signed [6:0] fc3_w26_7; // weight 0.048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n7_p26;
-    wire signed [8:0] fc3_w27_7; // weight 0.2001953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n7_p27;
-    wire signed [9:0] fc3_w28_7; // weight -0.287109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p28;
-    wire signed [6:0] fc3_w29_7; // weight 0.052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n7_p29;
-    wire signed [5:0] fc3_w30_7; // weight 0.0283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n7_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n7_p30;
-    wire signed [6:0] fc3_w31_7; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n7_p31;
-    wire signed [24:0] fc3_n7_t0_0_a;
-    wire signed [24:0] fc3_n7_t0_0;
-    wire signed [24:0] fc3_n7_t0_1_a;
-    wire signed [24:0] fc3_n7_t0_1_b;
-    wire signed [24:0] fc3_n7_t0_1;
-    wire signed [24:0] fc3_n7_t0_2_a;
-    wire signed [24:0] fc3_n7_t0_2_b;
-    wire signed [24:0] fc3_n7_t0_2;
-    wire signed [24:0] fc3_n7_t0_3_b;
-    wire signed [24:0] fc3_n7_t0_3;
-    wire signed [24:0] fc3_n7_t0_4_a;
-    wire signed [24:0] fc3_n7_t0_4_b;
-    wire signed [24:0] fc3_n7_t0_4;
-    wire signed [24:0] fc3_n7_t0_5_a;
-    wire signed [24:0] fc3_n7_t0_5_b;
-    wire signed [24:0] fc3_n7_t0_5;
-    wire signed [24:0] fc3_n7_t0_6_a;
-    wire signed [24:0] fc3_n7_t0_6;
-    wire signed [24:0] fc3_n7_t0_7_a;
-    wire signed [24:0] fc3_n7_t0_7_b;
-    wire signed [24:0] fc3_n7_t0_7;
-    wire signed [24:0] fc3_n7_t0_8_a;
-    wire signed [24:0] fc3_n7_t0_8;
-    wire signed [23:0] fc3_n7_t0_9_a;
-    wire signed [23:0] fc3_n7_t0_9;
-    wire signed [23:0] fc3_n7_t0_10_b;
-    wire signed [23:0] fc3_n7_t0_10;
-    wire signed [23:0] fc3_n7_t0_11_b;
-    wire signed [23:0] fc3_n7_t0_11;
-    wire signed [24:0] fc3_n7_t0_12_a;
-    wire signed [24:0] fc3_n7_t0_12_b;
-    wire signed [24:0] fc3_n7_t0_12;
-    wire signed [23:0] fc3_n7_t0_13_a;
-    wire signed [23:0] fc3_n7_t0_13;
-    wire signed [24:0] fc3_n7_t0_14_b;
-    wire signed [24:0] fc3_n7_t0_14;
-    wire signed [22:0] fc3_n7_t0_15_a;
-    wire signed [22:0] fc3_n7_t0_15_b;
-    wire signed [22:0] fc3_n7_t0_15;
-    wire signed [25:0] fc3_n7_t1_0_a;
-    wire signed [25:0] fc3_n7_t1_0_b;
-    reg  signed [25:0] fc3_n7_t1_0_a_d1;
-    reg  signed [25:0] fc3_n7_t1_0_b_d1;
-    wire signed [25:0] fc3_n7_t1_0;
-    wire signed [25:0] fc3_n7_t1_1_a;
-    wire signed [25:0] fc3_n7_t1_1_b;
-    reg  signed [25:0] fc3_n7_t1_1_a_d1;
-    reg  signed [25:0] fc3_n7_t1_1_b_d1;
-    wire signed [25:0] fc3_n7_t1_1;
-    wire signed [25:0] fc3_n7_t1_2_a;
-    wire signed [25:0] fc3_n7_t1_2_b;
-    reg  signed [25:0] fc3_n7_t1_2_a_d1;
-    reg  signed [25:0] fc3_n7_t1_2_b_d1;
-    wire signed [25:0] fc3_n7_t1_2;
-    wire signed [25:0] fc3_n7_t1_3_a;
-    wire signed [25:0] fc3_n7_t1_3_b;
-    reg  signed [25:0] fc3_n7_t1_3_a_d1;
-    reg  signed [25:0] fc3_n7_t1_3_b_d1;
-    wire signed [25:0] fc3_n7_t1_3;
-    wire signed [24:0] fc3_n7_t1_4_b;
+    wire signed [23:0] fc3_n7_p0 = fc3_in_0 * 9'sd146; // weight 0.142578125
+    wire signed [22:0] fc3_n7_p2 = fc3_in_2 * 8'sd123; // weight 0.1201171875
+    wire signed [23:0] fc3_n7_p3 = fc3_in_3 * 9'sh16c; // weight -0.14453125
+    wire signed [23:0] fc3_n7_p4 = fc3_in_4 * 9'sh15d; // weight -0.1591796875
+    wire signed [23:0] fc3_n7_p5 = fc3_in_5 * 9'sh12d; // weight -0.2060546875
+    wire signed [23:0] fc3_n7_p7 = fc3_in_7 * 9'sh17c; // weight -0.12890625
+    wire signed [23:0] fc3_n7_p8 = fc3_in_8 * 9'sh16f; // weight -0.1416015625
+    wire signed [22:0] fc3_n7_p9 = fc3_in_9 * 8'sd119; // weight 0.1162109375
+    wire signed [23:0] fc3_n7_p10 = fc3_in_10 * 9'sh13a; // weight -0.193359375
+    wire signed [22:0] fc3_n7_p11 = fc3_in_11 * 8'sh91; // weight -0.1083984375
+    wire signed [22:0] fc3_n7_p12 = fc3_in_12 * 8'sd118; // weight 0.115234375
+    wire signed [24:0] fc3_n7_p13 = fc3_in_13 * 10'sh2e5; // weight -0.2763671875
+    wire signed [23:0] fc3_n7_p14 = fc3_in_14 * 9'sh104; // weight -0.24609375
+    wire signed [23:0] fc3_n7_p15 = fc3_in_15 * 9'sh15a; // weight -0.162109375
+    wire signed [18:0] fc3_n7_p16 = fc3_in_16 * 4'shb; // weight -0.0048828125
+    wire signed [20:0] fc3_n7_p18 = fc3_in_18 * 6'sh28; // weight -0.0234375
+    wire signed [22:0] fc3_n7_p21 = fc3_in_21 * 8'sd100; // weight 0.09765625
+    wire signed [22:0] fc3_n7_p23 = fc3_in_23 * 8'shb0; // weight -0.078125
+    wire signed [20:0] fc3_n7_p24 = fc3_in_24 * 6'sh2d; // weight -0.0185546875
+    wire signed [23:0] fc3_n7_p25 = fc3_in_25 * 9'sh103; // weight -0.2470703125
+    wire signed [21:0] fc3_n7_p26 = fc3_in_26 * 7'sd50; // weight 0.048828125
+    wire signed [23:0] fc3_n7_p27 = fc3_in_27 * 9'sd205; // weight 0.2001953125
+    wire signed [21:0] fc3_n7_p29 = fc3_in_29 * 7'sd54; // weight 0.052734375
+    wire signed [20:0] fc3_n7_p30 = fc3_in_30 * 6'sd29; // weight 0.0283203125
+    wire signed [21:0] fc3_n7_p31 = fc3_in_31 * 7'sd48; // weight 0.046875
+    reg  signed [24:0] fc3_n7_t1_0_a_d1;
+    reg  signed [24:0] fc3_n7_t1_0_b_d1;
+    wire signed [25:0] fc3_n7_t1_0 = $signed({fc3_n7_t1_0_a_d1[24], fc3_n7_t1_0_a_d1}) + $signed({fc3_n7_t1_0_b_d1[24], fc3_n7_t1_0_b_d1});
+    reg  signed [24:0] fc3_n7_t1_1_a_d1;
+    reg  signed [24:0] fc3_n7_t1_1_b_d1;
+    wire signed [25:0] fc3_n7_t1_1 = $signed({fc3_n7_t1_1_a_d1[24], fc3_n7_t1_1_a_d1}) + $signed({fc3_n7_t1_1_b_d1[24], fc3_n7_t1_1_b_d1});
+    reg  signed [24:0] fc3_n7_t1_2_a_d1;
+    reg  signed [24:0] fc3_n7_t1_2_b_d1;
+    wire signed [25:0] fc3_n7_t1_2 = $signed({fc3_n7_t1_2_a_d1[24], fc3_n7_t1_2_a_d1}) + $signed({fc3_n7_t1_2_b_d1[24], fc3_n7_t1_2_b_d1});
+    reg  signed [24:0] fc3_n7_t1_3_a_d1;
+    reg  signed [24:0] fc3_n7_t1_3_b_d1;
+    wire signed [25:0] fc3_n7_t1_3 = $signed({fc3_n7_t1_3_a_d1[24], fc3_n7_t1_3_a_d1}) + $signed({fc3_n7_t1_3_b_d1[24], fc3_n7_t1_3_b_d1});
     reg  signed [24:0] fc3_n7_t0_8_d1;
-    reg  signed [24:0] fc3_n7_t1_4_b_d1;
-    wire signed [24:0] fc3_n7_t1_4;
-    wire signed [24:0] fc3_n7_t1_5_a;
-    wire signed [24:0] fc3_n7_t1_5_b;
-    reg  signed [24:0] fc3_n7_t1_5_a_d1;
-    reg  signed [24:0] fc3_n7_t1_5_b_d1;
-    wire signed [24:0] fc3_n7_t1_5;
-    wire signed [25:0] fc3_n7_t1_6_a;
-    wire signed [25:0] fc3_n7_t1_6_b;
-    reg  signed [25:0] fc3_n7_t1_6_a_d1;
-    reg  signed [25:0] fc3_n7_t1_6_b_d1;
-    wire signed [25:0] fc3_n7_t1_6;
-    wire signed [24:0] fc3_n7_t1_7_b;
+    reg  signed [23:0] fc3_n7_t1_4_b_d1;
+    wire signed [24:0] fc3_n7_t1_4 = fc3_n7_t0_8_d1 + $signed({fc3_n7_t1_4_b_d1[23], fc3_n7_t1_4_b_d1});
+    reg  signed [23:0] fc3_n7_t1_5_a_d1;
+    reg  signed [23:0] fc3_n7_t1_5_b_d1;
+    wire signed [24:0] fc3_n7_t1_5 = $signed({fc3_n7_t1_5_a_d1[23], fc3_n7_t1_5_a_d1}) + $signed({fc3_n7_t1_5_b_d1[23], fc3_n7_t1_5_b_d1});
+    reg  signed [24:0] fc3_n7_t1_6_a_d1;
+    reg  signed [23:0] fc3_n7_t1_6_b_d1;
     reg  signed [24:0] fc3_n7_t0_14_d1;
-    reg  signed [24:0] fc3_n7_t1_7_b_d1;
-    wire signed [24:0] fc3_n7_t1_7;
-    wire signed [26:0] fc3_n7_t2_0_a;
-    wire signed [26:0] fc3_n7_t2_0_b;
-    wire signed [26:0] fc3_n7_t2_0;
-    wire signed [26:0] fc3_n7_t2_1_a;
-    wire signed [26:0] fc3_n7_t2_1_b;
-    wire signed [26:0] fc3_n7_t2_1;
-    wire signed [25:0] fc3_n7_t2_2_a;
-    wire signed [25:0] fc3_n7_t2_2_b;
-    wire signed [25:0] fc3_n7_t2_2;
-    wire signed [25:0] fc3_n7_t2_3_b;
-    wire signed [25:0] fc3_n7_t2_3;
-    wire signed [27:0] fc3_n7_t3_0_a;
-    wire signed [27:0] fc3_n7_t3_0_b;
-    wire signed [27:0] fc3_n7_t3_0;
-    wire signed [26:0] fc3_n7_t3_1_a;
-    wire signed [26:0] fc3_n7_t3_1_b;
-    wire signed [26:0] fc3_n7_t3_1;
-    wire signed [28:0] fc3_n7_t4_0_a;
-    wire signed [28:0] fc3_n7_t4_0_b;
-    wire signed [28:0] fc3_n7_t4_0;
+    reg  signed [22:0] fc3_n7_t1_7_b_d1;
+    wire signed [24:0] fc3_n7_t1_7 = fc3_n7_t0_14_d1 + $signed({{2{fc3_n7_t1_7_b_d1[22]}}, fc3_n7_t1_7_b_d1});
+    wire signed [26:0] fc3_n7_t2_0 = $signed({fc3_n7_t1_0[25], fc3_n7_t1_0}) + $signed({fc3_n7_t1_1[25], fc3_n7_t1_1});
+    wire signed [26:0] fc3_n7_t2_1 = $signed({fc3_n7_t1_2[25], fc3_n7_t1_2}) + $signed({fc3_n7_t1_3[25], fc3_n7_t1_3});
+    wire signed [25:0] fc3_n7_t2_2 = $signed({fc3_n7_t1_4[24], fc3_n7_t1_4}) + $signed({fc3_n7_t1_5[24], fc3_n7_t1_5});
+    wire signed [25:0] fc3_n7_t2_3 = ($signed({fc3_n7_t1_6_a_d1[24], fc3_n7_t1_6_a_d1}) + $signed({{2{fc3_n7_t1_6_b_d1[23]}}, fc3_n7_t1_6_b_d1})) + $signed({fc3_n7_t1_7[24], fc3_n7_t1_7});
+    wire signed [27:0] fc3_n7_t3_0 = $signed({fc3_n7_t2_0[26], fc3_n7_t2_0}) + $signed({fc3_n7_t2_1[26], fc3_n7_t2_1});
+    wire signed [26:0] fc3_n7_t3_1 = $signed({fc3_n7_t2_2[25], fc3_n7_t2_2}) + $signed({fc3_n7_t2_3[25], fc3_n7_t2_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n7_acc;
+    wire signed [28:0] fc3_n7_acc = ($signed({fc3_n7_t3_0[27], fc3_n7_t3_0}) + $signed({{2{fc3_n7_t3_1[26]}}, fc3_n7_t3_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n7_y_fl;
+    wire signed [18:0] fc3_n7_y_fl = $signed(fc3_n7_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n7_y_wrap;
-    wire signed [10:0] fc3_w0_8; // weight -0.609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n8_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n8_p0;
-    wire signed [7:0] fc3_w1_8; // weight 0.1181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p1;
-    wire signed [7:0] fc3_w2_8; // weight 0.1005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p2;
-    wire signed [9:0] fc3_w3_8; // weight -0.27734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n8_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p3;
-    wire signed [8:0] fc3_w4_8; // weight -0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p4;
-    wire signed [8:0] fc3_w5_8; // weight 0.1474609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p5;
-    wire signed [9:0] fc3_w6_8; // weight 0.341796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n8_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p6;
-    wire signed [7:0] fc3_w7_8; // weight 0.111328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p7;
-    wire signed [6:0] fc3_w8_8; // weight -0.037109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n8_p8;
-    wire signed [8:0] fc3_w9_8; // weight 0.1357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p9;
-    wire signed [9:0] fc3_w10_8; // weight -0.3291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n8_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p10;
-    wire signed [9:0] fc3_w11_8; // weight -0.2841796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n8_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p11;
-    wire signed [7:0] fc3_w12_8; // weight 0.115234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p12;
-    wire signed [6:0] fc3_w13_8; // weight -0.0537109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n8_p13;
-    wire signed [9:0] fc3_w14_8; // weight -0.3056640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n8_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p14;
-    wire signed [18:0] fc3_n8_p15_sh;
-    wire signed [7:0] fc3_w16_8; // weight -0.076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p16;
-    wire signed [6:0] fc3_w17_8; // weight -0.0341796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n8_p17;
-    wire signed [6:0] fc3_w18_8; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n8_p18;
-    wire signed [8:0] fc3_w19_8; // weight -0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p19;
-    wire signed [7:0] fc3_w20_8; // weight -0.087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p20;
-    wire signed [7:0] fc3_w21_8; // weight 0.0888671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p21;
-    wire signed [7:0] fc3_w22_8; // weight -0.0966796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p22;
-    wire signed [7:0] fc3_w23_8; // weight 0.0869140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p23;
-    wire signed [7:0] fc3_w24_8; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p24;
-    wire signed [8:0] fc3_w25_8; // weight -0.1904296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p25;
-    wire signed [7:0] fc3_w26_8; // weight 0.1181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p26;
-    wire signed [8:0] fc3_w27_8; // weight 0.150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p27;
-    wire signed [8:0] fc3_w28_8; // weight 0.185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p28;
-    wire signed [8:0] fc3_w29_8; // weight -0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n8_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p29;
-    wire signed [7:0] fc3_w30_8; // weight 0.11328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p30;
-    wire signed [7:0] fc3_w31_8; // weight 0.0751953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n8_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n8_p31;
-    wire signed [19:0] fc3_n8_bias; // bias -0.2646484375
-    wire signed [25:0] fc3_n8_t0_0_b;
-    wire signed [25:0] fc3_n8_t0_0;
-    wire signed [24:0] fc3_n8_t0_1_a;
-    wire signed [24:0] fc3_n8_t0_1;
-    wire signed [24:0] fc3_n8_t0_2_a;
-    wire signed [24:0] fc3_n8_t0_2_b;
-    wire signed [24:0] fc3_n8_t0_2;
-    wire signed [24:0] fc3_n8_t0_3_b;
-    wire signed [24:0] fc3_n8_t0_3;
-    wire signed [23:0] fc3_n8_t0_4_a;
-    wire signed [23:0] fc3_n8_t0_4;
-    wire signed [25:0] fc3_n8_t0_5_a;
-    wire signed [25:0] fc3_n8_t0_5_b;
-    wire signed [25:0] fc3_n8_t0_5;
-    wire signed [23:0] fc3_n8_t0_6_a;
-    wire signed [23:0] fc3_n8_t0_6_b;
-    wire signed [23:0] fc3_n8_t0_6;
-    wire signed [24:0] fc3_n8_t0_7_b;
-    wire signed [24:0] fc3_n8_t0_7;
-    wire signed [22:0] fc3_n8_t0_8_b;
-    wire signed [22:0] fc3_n8_t0_8;
-    wire signed [24:0] fc3_n8_t0_9_a;
-    wire signed [24:0] fc3_n8_t0_9_b;
-    wire signed [24:0] fc3_n8_t0_9;
-    wire signed [23:0] fc3_n8_t0_10_a;
-    wire signed [23:0] fc3_n8_t0_10_b;
-    wire signed [23:0] fc3_n8_t0_10;
-    wire signed [23:0] fc3_n8_t0_11_a;
-    wire signed [23:0] fc3_n8_t0_11_b;
-    wire signed [23:0] fc3_n8_t0_11;
-    wire signed [24:0] fc3_n8_t0_12_a;
-    wire signed [24:0] fc3_n8_t0_12_b;
-    wire signed [24:0] fc3_n8_t0_12;
-    wire signed [24:0] fc3_n8_t0_13_a;
-    wire signed [24:0] fc3_n8_t0_13_b;
-    wire signed [24:0] fc3_n8_t0_13;
-    wire signed [24:0] fc3_n8_t0_14_a;
-    wire signed [24:0] fc3_n8_t0_14_b;
-    wire signed [24:0] fc3_n8_t0_14;
-    wire signed [23:0] fc3_n8_t0_15_a;
-    wire signed [23:0] fc3_n8_t0_15_b;
-    wire signed [23:0] fc3_n8_t0_15;
-    wire signed [26:0] fc3_n8_t1_0_a;
-    wire signed [26:0] fc3_n8_t1_0_b;
-    reg  signed [26:0] fc3_n8_t1_0_a_d1;
-    reg  signed [26:0] fc3_n8_t1_0_b_d1;
-    wire signed [26:0] fc3_n8_t1_0;
-    wire signed [25:0] fc3_n8_t1_1_a;
-    wire signed [25:0] fc3_n8_t1_1_b;
-    reg  signed [25:0] fc3_n8_t1_1_a_d1;
-    reg  signed [25:0] fc3_n8_t1_1_b_d1;
-    wire signed [25:0] fc3_n8_t1_1;
-    wire signed [25:0] fc3_n8_t1_2_a;
-    reg  signed [25:0] fc3_n8_t1_2_a_d1;
+    wire signed [22:0] fc3_n8_p1 = fc3_in_1 * 8'sd121; // weight 0.1181640625
+    wire signed [22:0] fc3_n8_p2 = fc3_in_2 * 8'sd103; // weight 0.1005859375
+    wire signed [23:0] fc3_n8_p4 = fc3_in_4 * 9'sh110; // weight -0.234375
+    wire signed [23:0] fc3_n8_p5 = fc3_in_5 * 9'sd151; // weight 0.1474609375
+    wire signed [22:0] fc3_n8_p7 = fc3_in_7 * 8'sd114; // weight 0.111328125
+    wire signed [21:0] fc3_n8_p8 = fc3_in_8 * 7'sh5a; // weight -0.037109375
+    wire signed [24:0] fc3_n8_p10 = fc3_in_10 * 10'sh2af; // weight -0.3291015625
+    wire signed [24:0] fc3_n8_p11 = fc3_in_11 * 10'sh2dd; // weight -0.2841796875
+    wire signed [21:0] fc3_n8_p13 = fc3_in_13 * 7'sh49; // weight -0.0537109375
+    wire signed [18:0] fc3_n8_p15_sh = $signed({fc3_in_15, 3'd0});
+    wire signed [21:0] fc3_n8_p17 = fc3_in_17 * 7'sh5d; // weight -0.0341796875
+    wire signed [21:0] fc3_n8_p18 = fc3_in_18 * 7'sd48; // weight 0.046875
+    wire signed [23:0] fc3_n8_p19 = fc3_in_19 * 9'sh110; // weight -0.234375
+    wire signed [22:0] fc3_n8_p20 = fc3_in_20 * 8'sha6; // weight -0.087890625
+    wire signed [22:0] fc3_n8_p21 = fc3_in_21 * 8'sd91; // weight 0.0888671875
+    wire signed [22:0] fc3_n8_p22 = fc3_in_22 * 8'sh9d; // weight -0.0966796875
+    wire signed [22:0] fc3_n8_p23 = fc3_in_23 * 8'sd89; // weight 0.0869140625
+    wire signed [22:0] fc3_n8_p24 = fc3_in_24 * 8'sd80; // weight 0.078125
+    wire signed [23:0] fc3_n8_p25 = fc3_in_25 * 9'sh13d; // weight -0.1904296875
+    wire signed [22:0] fc3_n8_p26 = fc3_in_26 * 8'sd121; // weight 0.1181640625
+    wire signed [23:0] fc3_n8_p27 = fc3_in_27 * 9'sd154; // weight 0.150390625
+    wire signed [23:0] fc3_n8_p28 = fc3_in_28 * 9'sd190; // weight 0.185546875
+    wire signed [23:0] fc3_n8_p29 = fc3_in_29 * 9'sh17c; // weight -0.12890625
+    wire signed [22:0] fc3_n8_p30 = fc3_in_30 * 8'sd116; // weight 0.11328125
+    wire signed [22:0] fc3_n8_p31 = fc3_in_31 * 8'sd77; // weight 0.0751953125
+    reg  signed [25:0] fc3_n8_t1_0_a_d1;
+    reg  signed [24:0] fc3_n8_t1_0_b_d1;
+    reg  signed [24:0] fc3_n8_t1_1_a_d1;
+    reg  signed [24:0] fc3_n8_t1_1_b_d1;
+    wire signed [25:0] fc3_n8_t1_1 = $signed({fc3_n8_t1_1_a_d1[24], fc3_n8_t1_1_a_d1}) + $signed({fc3_n8_t1_1_b_d1[24], fc3_n8_t1_1_b_d1});
+    reg  signed [23:0] fc3_n8_t1_2_a_d1;
     reg  signed [25:0] fc3_n8_t0_5_d1;
-    wire signed [25:0] fc3_n8_t1_2;
-    wire signed [24:0] fc3_n8_t1_3_a;
-    reg  signed [24:0] fc3_n8_t1_3_a_d1;
+    wire signed [25:0] fc3_n8_t1_2 = $signed({{2{fc3_n8_t1_2_a_d1[23]}}, fc3_n8_t1_2_a_d1}) + fc3_n8_t0_5_d1;
+    reg  signed [23:0] fc3_n8_t1_3_a_d1;
     reg  signed [24:0] fc3_n8_t0_7_d1;
-    wire signed [24:0] fc3_n8_t1_3;
-    wire signed [24:0] fc3_n8_t1_4_a;
-    reg  signed [24:0] fc3_n8_t1_4_a_d1;
+    wire signed [24:0] fc3_n8_t1_3 = $signed({fc3_n8_t1_3_a_d1[23], fc3_n8_t1_3_a_d1}) + fc3_n8_t0_7_d1;
+    reg  signed [22:0] fc3_n8_t1_4_a_d1;
     reg  signed [24:0] fc3_n8_t0_9_d1;
-    wire signed [24:0] fc3_n8_t1_4;
-    wire signed [24:0] fc3_n8_t1_5_a;
-    wire signed [24:0] fc3_n8_t1_5_b;
-    reg  signed [24:0] fc3_n8_t1_5_a_d1;
-    reg  signed [24:0] fc3_n8_t1_5_b_d1;
-    wire signed [24:0] fc3_n8_t1_5;
-    wire signed [25:0] fc3_n8_t1_6_a;
-    wire signed [25:0] fc3_n8_t1_6_b;
-    reg  signed [25:0] fc3_n8_t1_6_a_d1;
-    reg  signed [25:0] fc3_n8_t1_6_b_d1;
-    wire signed [25:0] fc3_n8_t1_6;
-    wire signed [25:0] fc3_n8_t1_7_a;
-    wire signed [25:0] fc3_n8_t1_7_b;
-    reg  signed [25:0] fc3_n8_t1_7_a_d1;
-    reg  signed [25:0] fc3_n8_t1_7_b_d1;
-    wire signed [25:0] fc3_n8_t1_7;
-    wire signed [26:0] fc3_n8_t2_0_b;
-    wire signed [26:0] fc3_n8_t2_0;
-    wire signed [26:0] fc3_n8_t2_1_a;
-    wire signed [26:0] fc3_n8_t2_1_b;
-    wire signed [26:0] fc3_n8_t2_1;
-    wire signed [25:0] fc3_n8_t2_2_a;
-    wire signed [25:0] fc3_n8_t2_2_b;
-    wire signed [25:0] fc3_n8_t2_2;
-    wire signed [26:0] fc3_n8_t2_3_a;
-    wire signed [26:0] fc3_n8_t2_3_b;
-    wire signed [26:0] fc3_n8_t2_3;
-    wire signed [27:0] fc3_n8_t3_0_a;
-    wire signed [27:0] fc3_n8_t3_0_b;
-    wire signed [27:0] fc3_n8_t3_0;
-    wire signed [26:0] fc3_n8_t3_1_a;
-    wire signed [26:0] fc3_n8_t3_1;
-    wire signed [28:0] fc3_n8_t4_0_a;
-    wire signed [28:0] fc3_n8_t4_0_b;
-    wire signed [28:0] fc3_n8_t4_0;
-    wire signed [28:0] fc3_n8_t5_0_b;
+    wire signed [24:0] fc3_n8_t1_4 = $signed({{2{fc3_n8_t1_4_a_d1[22]}}, fc3_n8_t1_4_a_d1}) + fc3_n8_t0_9_d1;
+    reg  signed [23:0] fc3_n8_t1_5_a_d1;
+    reg  signed [23:0] fc3_n8_t1_5_b_d1;
+    wire signed [24:0] fc3_n8_t1_5 = $signed({fc3_n8_t1_5_a_d1[23], fc3_n8_t1_5_a_d1}) + $signed({fc3_n8_t1_5_b_d1[23], fc3_n8_t1_5_b_d1});
+    reg  signed [24:0] fc3_n8_t1_6_a_d1;
+    reg  signed [24:0] fc3_n8_t1_6_b_d1;
+    wire signed [25:0] fc3_n8_t1_6 = $signed({fc3_n8_t1_6_a_d1[24], fc3_n8_t1_6_a_d1}) + $signed({fc3_n8_t1_6_b_d1[24], fc3_n8_t1_6_b_d1});
+    reg  signed [24:0] fc3_n8_t1_7_a_d1;
+    reg  signed [23:0] fc3_n8_t1_7_b_d1;
+    wire signed [25:0] fc3_n8_t1_7 = $signed({fc3_n8_t1_7_a_d1[24], fc3_n8_t1_7_a_d1}) + $signed({{2{fc3_n8_t1_7_b_d1[23]}}, fc3_n8_t1_7_b_d1});
+    wire signed [26:0] fc3_n8_t2_0 = ($signed({fc3_n8_t1_0_a_d1[25], fc3_n8_t1_0_a_d1}) + $signed({{2{fc3_n8_t1_0_b_d1[24]}}, fc3_n8_t1_0_b_d1})) + $signed({fc3_n8_t1_1[25], fc3_n8_t1_1});
+    wire signed [26:0] fc3_n8_t2_1 = $signed({fc3_n8_t1_2[25], fc3_n8_t1_2}) + $signed({{2{fc3_n8_t1_3[24]}}, fc3_n8_t1_3});
+    wire signed [25:0] fc3_n8_t2_2 = $signed({fc3_n8_t1_4[24], fc3_n8_t1_4}) + $signed({fc3_n8_t1_5[24], fc3_n8_t1_5});
+    wire signed [27:0] fc3_n8_t3_0 = $signed({fc3_n8_t2_0[26], fc3_n8_t2_0}) + $signed({fc3_n8_t2_1[26], fc3_n8_t2_1});
+    wire signed [26:0] fc3_n8_t3_1 = $signed({fc3_n8_t2_2[25], fc3_n8_t2_2}) + ($signed({fc3_n8_t1_6[25], fc3_n8_t1_6}) + $signed({fc3_n8_t1_7[25], fc3_n8_t1_7}));
     reg  signed [28:0] fc3_n8_t4_0_d1;
-    reg  signed [28:0] fc3_n8_t5_0_b_d1;
-    reg  signed [28:0] fc3_n8_t5_0_b_d2;
-    wire signed [28:0] fc3_n8_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n8_acc;
+    wire signed [28:0] fc3_n8_acc = (fc3_n8_t4_0_d1 + 29'sh1ffbc400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n8_y_fl;
+    wire signed [18:0] fc3_n8_y_fl = $signed(fc3_n8_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n8_y_wrap;
-    wire signed [9:0] fc3_w0_9; // weight 0.306640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n9_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p0;
-    wire signed [9:0] fc3_w1_9; // weight 0.26171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n9_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p1;
-    wire signed [8:0] fc3_w2_9; // weight 0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p2;
-    wire signed [9:0] fc3_w3_9; // weight 0.2568359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n9_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p3;
-    wire signed [9:0] fc3_w4_9; // weight -0.3095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n9_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p4;
-    wire signed [16:0] fc3_n9_p5_sh;
-    wire signed [17:0] fc3_n9_p5_e;
-    wire signed [17:0] fc3_n9_p5_neg;
-    wire signed [7:0] fc3_w6_9; // weight -0.0654296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n9_p6;
-    wire signed [5:0] fc3_w7_9; // weight 0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n9_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n9_p7;
-    wire signed [8:0] fc3_w8_9; // weight -0.212890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p8;
-    wire signed [22:0] fc3_n9_p9_sh;
-    wire signed [8:0] fc3_w10_9; // weight -0.1337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p10;
-    wire signed [9:0] fc3_w11_9; // weight -0.2607421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n9_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p11;
-    wire signed [9:0] fc3_w12_9; // weight -0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n9_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p12;
-    wire signed [8:0] fc3_w13_9; // weight 0.138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p13;
-    wire signed [8:0] fc3_w14_9; // weight -0.20703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p14;
-    wire signed [6:0] fc3_w15_9; // weight -0.056640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n9_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n9_p15;
-    wire signed [5:0] fc3_w16_9; // weight -0.029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n9_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n9_p16;
-    wire signed [8:0] fc3_w17_9; // weight -0.189453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p17;
-    wire signed [8:0] fc3_w18_9; // weight 0.1767578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p18;
-    wire signed [7:0] fc3_w19_9; // weight -0.11328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n9_p19;
-    wire signed [8:0] fc3_w20_9; // weight -0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p20;
-    wire signed [9:0] fc3_w21_9; // weight -0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n9_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p21;
-    wire signed [8:0] fc3_w22_9; // weight -0.138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p22;
-    wire signed [9:0] fc3_w23_9; // weight -0.267578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n9_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p23;
-    wire signed [8:0] fc3_w24_9; // weight 0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p24;
-    wire signed [9:0] fc3_w25_9; // weight -0.2568359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n9_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p25;
-    wire signed [8:0] fc3_w26_9; // weight 0.2431640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p26;
-    wire signed [7:0] fc3_w27_9; // weight -0.12109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n9_p27;
-    wire signed [8:0] fc3_w28_9; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p28;
-    wire signed [8:0] fc3_w29_9; // weight -0.1259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p29;
-    wire signed [12:0] fc3_w30_9; // weight -3.224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n9_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [27:0] fc3_n9_p30;
-    wire signed [8:0] fc3_w31_9; // weight 0.2412109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n9_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n9_p31;
-    wire signed [17:0] fc3_n9_bias; // bias -0.0859375
-    wire signed [25:0] fc3_n9_t0_0_a;
-    wire signed [25:0] fc3_n9_t0_0_b;
-    wire signed [25:0] fc3_n9_t0_0;
-    wire signed [24:0] fc3_n9_t0_1_a;
-    wire signed [24:0] fc3_n9_t0_1;
-    wire signed [24:0] fc3_n9_t0_2_b;
-    wire signed [24:0] fc3_n9_t0_2;
-    wire signed [22:0] fc3_n9_t0_3_b;
-    wire signed [22:0] fc3_n9_t0_3;
-    wire signed [24:0] fc3_n9_t0_4_a;
-    wire signed [24:0] fc3_n9_t0_4_b;
-    wire signed [24:0] fc3_n9_t0_4;
-    wire signed [24:0] fc3_n9_t0_5_a;
-    wire signed [24:0] fc3_n9_t0_5;
-    wire signed [24:0] fc3_n9_t0_6_b;
-    wire signed [24:0] fc3_n9_t0_6;
-    wire signed [24:0] fc3_n9_t0_7_a;
-    wire signed [24:0] fc3_n9_t0_7_b;
-    wire signed [24:0] fc3_n9_t0_7;
-    wire signed [23:0] fc3_n9_t0_8_a;
-    wire signed [23:0] fc3_n9_t0_8;
-    wire signed [24:0] fc3_n9_t0_9_a;
-    wire signed [24:0] fc3_n9_t0_9_b;
-    wire signed [24:0] fc3_n9_t0_9;
-    wire signed [24:0] fc3_n9_t0_10_a;
-    wire signed [24:0] fc3_n9_t0_10;
-    wire signed [24:0] fc3_n9_t0_11_a;
-    wire signed [24:0] fc3_n9_t0_11;
-    wire signed [24:0] fc3_n9_t0_12_a;
-    wire signed [24:0] fc3_n9_t0_12;
-    wire signed [24:0] fc3_n9_t0_13_a;
-    wire signed [24:0] fc3_n9_t0_13_b;
-    wire signed [24:0] fc3_n9_t0_13;
-    wire signed [24:0] fc3_n9_t0_14_a;
-    wire signed [24:0] fc3_n9_t0_14_b;
-    wire signed [24:0] fc3_n9_t0_14;
-    wire signed [27:0] fc3_n9_t0_15_b;
-    wire signed [27:0] fc3_n9_t0_15;
-    wire signed [26:0] fc3_n9_t1_0_a;
-    wire signed [26:0] fc3_n9_t1_0_b;
-    reg  signed [26:0] fc3_n9_t1_0_a_d1;
-    reg  signed [26:0] fc3_n9_t1_0_b_d1;
-    wire signed [26:0] fc3_n9_t1_0;
-    wire signed [24:0] fc3_n9_t1_1_b;
+    wire signed [24:0] fc3_n9_p0 = fc3_in_0 * 10'sd314; // weight 0.306640625
+    wire signed [24:0] fc3_n9_p1 = fc3_in_1 * 10'sd268; // weight 0.26171875
+    wire signed [23:0] fc3_n9_p2 = fc3_in_2 * 9'sd220; // weight 0.21484375
+    wire signed [16:0] fc3_n9_p5_sh = $signed({fc3_in_5, 1'd0});
+    wire signed [17:0] fc3_n9_p5_neg = -$signed({fc3_n9_p5_sh[16], fc3_n9_p5_sh});
+    wire signed [20:0] fc3_n9_p7 = fc3_in_7 * 6'sd25; // weight 0.0244140625
+    wire signed [23:0] fc3_n9_p8 = fc3_in_8 * 9'sh126; // weight -0.212890625
+    wire signed [23:0] fc3_n9_p10 = fc3_in_10 * 9'sh177; // weight -0.1337890625
+    wire signed [23:0] fc3_n9_p13 = fc3_in_13 * 9'sd142; // weight 0.138671875
+    wire signed [23:0] fc3_n9_p14 = fc3_in_14 * 9'sh12c; // weight -0.20703125
+    wire signed [21:0] fc3_n9_p15 = fc3_in_15 * 7'sh46; // weight -0.056640625
+    wire signed [20:0] fc3_n9_p16 = fc3_in_16 * 6'sh22; // weight -0.029296875
+    wire signed [23:0] fc3_n9_p18 = fc3_in_18 * 9'sd181; // weight 0.1767578125
+    wire signed [22:0] fc3_n9_p19 = fc3_in_19 * 8'sh8c; // weight -0.11328125
+    wire signed [23:0] fc3_n9_p20 = fc3_in_20 * 9'sh17c; // weight -0.12890625
+    wire signed [23:0] fc3_n9_p22 = fc3_in_22 * 9'sh172; // weight -0.138671875
+    wire signed [23:0] fc3_n9_p24 = fc3_in_24 * 9'sd188; // weight 0.18359375
+    wire signed [23:0] fc3_n9_p26 = fc3_in_26 * 9'sd249; // weight 0.2431640625
+    wire signed [22:0] fc3_n9_p27 = fc3_in_27 * 8'sh84; // weight -0.12109375
+    wire signed [23:0] fc3_n9_p28 = fc3_in_28 * 9'sh130; // weight -0.203125
+    wire signed [23:0] fc3_n9_p29 = fc3_in_29 * 9'sh17f; // weight -0.1259765625
+    wire signed [23:0] fc3_n9_p31 = fc3_in_31 * 9'sd247; // weight 0.2412109375
+    wire signed [24:0] fc3_n9_t0_10_a = $signed({fc3_n9_p20[23], fc3_n9_p20});
+    reg  signed [25:0] fc3_n9_t1_0_a_d1;
+    reg  signed [24:0] fc3_n9_t1_0_b_d1;
     reg  signed [24:0] fc3_n9_t0_2_d1;
-    reg  signed [24:0] fc3_n9_t1_1_b_d1;
-    wire signed [24:0] fc3_n9_t1_1;
-    wire signed [25:0] fc3_n9_t1_2_a;
-    wire signed [25:0] fc3_n9_t1_2_b;
-    reg  signed [25:0] fc3_n9_t1_2_a_d1;
-    reg  signed [25:0] fc3_n9_t1_2_b_d1;
-    wire signed [25:0] fc3_n9_t1_2;
-    wire signed [25:0] fc3_n9_t1_3_a;
-    wire signed [25:0] fc3_n9_t1_3_b;
-    reg  signed [25:0] fc3_n9_t1_3_a_d1;
-    reg  signed [25:0] fc3_n9_t1_3_b_d1;
-    wire signed [25:0] fc3_n9_t1_3;
-    wire signed [25:0] fc3_n9_t1_4_a;
-    wire signed [25:0] fc3_n9_t1_4_b;
-    reg  signed [25:0] fc3_n9_t1_4_a_d1;
-    reg  signed [25:0] fc3_n9_t1_4_b_d1;
-    wire signed [25:0] fc3_n9_t1_4;
-    wire signed [25:0] fc3_n9_t1_5_a;
-    wire signed [25:0] fc3_n9_t1_5_b;
-    reg  signed [25:0] fc3_n9_t1_5_a_d1;
-    reg  signed [25:0] fc3_n9_t1_5_b_d1;
-    wire signed [25:0] fc3_n9_t1_5;
-    wire signed [25:0] fc3_n9_t1_6_a;
-    wire signed [25:0] fc3_n9_t1_6_b;
-    reg  signed [25:0] fc3_n9_t1_6_a_d1;
-    reg  signed [25:0] fc3_n9_t1_6_b_d1;
-    wire signed [25:0] fc3_n9_t1_6;
-    wire signed [27:0] fc3_n9_t1_7_a;
-    reg  signed [27:0] fc3_n9_t1_7_a_d1;
+    reg  signed [22:0] fc3_n9_t1_1_b_d1;
+    wire signed [24:0] fc3_n9_t1_1 = fc3_n9_t0_2_d1 + $signed({{2{fc3_n9_t1_1_b_d1[22]}}, fc3_n9_t1_1_b_d1});
+    reg  signed [24:0] fc3_n9_t1_2_a_d1;
+    reg  signed [24:0] fc3_n9_t1_2_b_d1;
+    wire signed [25:0] fc3_n9_t1_2 = $signed({fc3_n9_t1_2_a_d1[24], fc3_n9_t1_2_a_d1}) + $signed({fc3_n9_t1_2_b_d1[24], fc3_n9_t1_2_b_d1});
+    reg  signed [24:0] fc3_n9_t1_3_a_d1;
+    reg  signed [24:0] fc3_n9_t1_3_b_d1;
+    wire signed [25:0] fc3_n9_t1_3 = $signed({fc3_n9_t1_3_a_d1[24], fc3_n9_t1_3_a_d1}) + $signed({fc3_n9_t1_3_b_d1[24], fc3_n9_t1_3_b_d1});
+    reg  signed [23:0] fc3_n9_t1_4_a_d1;
+    reg  signed [24:0] fc3_n9_t1_4_b_d1;
+    wire signed [25:0] fc3_n9_t1_4 = $signed({{2{fc3_n9_t1_4_a_d1[23]}}, fc3_n9_t1_4_a_d1}) + $signed({fc3_n9_t1_4_b_d1[24], fc3_n9_t1_4_b_d1});
+    reg  signed [24:0] fc3_n9_t1_5_a_d1;
+    reg  signed [24:0] fc3_n9_t1_5_b_d1;
+    wire signed [25:0] fc3_n9_t1_5 = $signed({fc3_n9_t1_5_a_d1[24], fc3_n9_t1_5_a_d1}) + $signed({fc3_n9_t1_5_b_d1[24], fc3_n9_t1_5_b_d1});
+    reg  signed [24:0] fc3_n9_t1_6_a_d1;
+    reg  signed [24:0] fc3_n9_t1_6_b_d1;
+    wire signed [25:0] fc3_n9_t1_6 = $signed({fc3_n9_t1_6_a_d1[24], fc3_n9_t1_6_a_d1}) + $signed({fc3_n9_t1_6_b_d1[24], fc3_n9_t1_6_b_d1});
+    reg  signed [24:0] fc3_n9_t1_7_a_d1;
     reg  signed [27:0] fc3_n9_t0_15_d1;
-    wire signed [27:0] fc3_n9_t1_7;
-    wire signed [26:0] fc3_n9_t2_0_b;
-    wire signed [26:0] fc3_n9_t2_0;
-    wire signed [26:0] fc3_n9_t2_1_a;
-    wire signed [26:0] fc3_n9_t2_1_b;
-    wire signed [26:0] fc3_n9_t2_1;
-    wire signed [26:0] fc3_n9_t2_2_a;
-    wire signed [26:0] fc3_n9_t2_2_b;
-    wire signed [26:0] fc3_n9_t2_2;
-    wire signed [28:0] fc3_n9_t2_3_a;
-    wire signed [28:0] fc3_n9_t2_3_b;
-    wire signed [28:0] fc3_n9_t2_3;
-    wire signed [27:0] fc3_n9_t3_0_a;
-    wire signed [27:0] fc3_n9_t3_0_b;
-    wire signed [27:0] fc3_n9_t3_0;
-    wire signed [28:0] fc3_n9_t3_1_a;
-    wire signed [28:0] fc3_n9_t3_1;
-    wire signed [29:0] fc3_n9_t4_0_a;
-    wire signed [29:0] fc3_n9_t4_0_b;
-    wire signed [29:0] fc3_n9_t4_0;
-    wire signed [29:0] fc3_n9_t5_0_b;
+    wire signed [27:0] fc3_n9_t1_7 = $signed({{3{fc3_n9_t1_7_a_d1[24]}}, fc3_n9_t1_7_a_d1}) + fc3_n9_t0_15_d1;
+    wire signed [26:0] fc3_n9_t2_0 = ($signed({fc3_n9_t1_0_a_d1[25], fc3_n9_t1_0_a_d1}) + $signed({{2{fc3_n9_t1_0_b_d1[24]}}, fc3_n9_t1_0_b_d1})) + $signed({{2{fc3_n9_t1_1[24]}}, fc3_n9_t1_1});
+    wire signed [26:0] fc3_n9_t2_1 = $signed({fc3_n9_t1_2[25], fc3_n9_t1_2}) + $signed({fc3_n9_t1_3[25], fc3_n9_t1_3});
+    wire signed [26:0] fc3_n9_t2_2 = $signed({fc3_n9_t1_4[25], fc3_n9_t1_4}) + $signed({fc3_n9_t1_5[25], fc3_n9_t1_5});
+    wire signed [27:0] fc3_n9_t3_0 = $signed({fc3_n9_t2_0[26], fc3_n9_t2_0}) + $signed({fc3_n9_t2_1[26], fc3_n9_t2_1});
+    wire signed [28:0] fc3_n9_t3_1 = $signed({{2{fc3_n9_t2_2[26]}}, fc3_n9_t2_2}) + ($signed({{3{fc3_n9_t1_6[25]}}, fc3_n9_t1_6}) + $signed({fc3_n9_t1_7[27], fc3_n9_t1_7}));
     reg  signed [29:0] fc3_n9_t4_0_d1;
-    reg  signed [29:0] fc3_n9_t5_0_b_d1;
-    reg  signed [29:0] fc3_n9_t5_0_b_d2;
-    wire signed [29:0] fc3_n9_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc3_n9_acc;
+    wire signed [29:0] fc3_n9_acc = (fc3_n9_t4_0_d1 + 30'sh3ffea000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n9_y_fl;
+    wire signed [19:0] fc3_n9_y_fl = $signed(fc3_n9_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n9_y_wrap;
-    wire signed [6:0] fc3_w0_10; // weight -0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n10_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n10_p0;
-    wire signed [7:0] fc3_w1_10; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n10_p1;
-    wire signed [9:0] fc3_w2_10; // weight 0.392578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n10_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p2;
-    wire signed [8:0] fc3_w3_10; // weight 0.1416015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p3;
-    wire signed [6:0] fc3_w4_10; // weight 0.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n10_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n10_p4;
-    wire signed [7:0] fc3_w5_10; // weight -0.11328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n10_p5;
-    wire signed [23:0] fc3_n10_p6_sh;
-    wire signed [8:0] fc3_w7_10; // weight -0.2216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p7;
-    wire signed [9:0] fc3_w8_10; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n10_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p8;
-    wire signed [7:0] fc3_w9_10; // weight -0.083984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n10_p9;
-    wire signed [9:0] fc3_w10_10; // weight -0.255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n10_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p10;
-    wire signed [8:0] fc3_w11_10; // weight -0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p11;
-    wire signed [5:0] fc3_w12_10; // weight 0.0283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n10_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n10_p12;
-    wire signed [5:0] fc3_w13_10; // weight -0.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n10_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n10_p13;
-    wire signed [9:0] fc3_w14_10; // weight 0.2880859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n10_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p14;
-    wire signed [8:0] fc3_w15_10; // weight 0.193359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p15;
-    wire signed [7:0] fc3_w16_10; // weight 0.115234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n10_p16;
-    wire signed [7:0] fc3_w17_10; // weight 0.119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n10_p17;
-    wire signed [7:0] fc3_w18_10; // weight -0.111328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n10_p18;
-    wire signed [4:0] fc3_w19_10; // weight 0.0126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n10_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n10_p19;
-    wire signed [8:0] fc3_w20_10; // weight 0.2216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p20;
-    wire signed [4:0] fc3_w21_10; // weight -0.0087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n10_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n10_p21;
-    wire signed [8:0] fc3_w22_10; // weight -0.248046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p22;
-    wire signed [8:0] fc3_w23_10; // weight 0.154296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p23;
-    wire signed [8:0] fc3_w24_10; // weight -0.240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p24;
-    wire signed [8:0] fc3_w25_10; // weight 0.173828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p25;
-    wire signed [9:0] fc3_w26_10; // weight 0.2646484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n10_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p26;
-    wire signed [8:0] fc3_w27_10; // weight -0.23828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p27;
-    wire signed [5:0] fc3_w28_10; // weight -0.01953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n10_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n10_p28;
-    wire signed [8:0] fc3_w29_10; // weight -0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n10_p29;
-    wire signed [9:0] fc3_w30_10; // weight 0.44921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n10_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p30;
-    wire signed [9:0] fc3_w31_10; // weight 0.259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n10_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n10_p31;
-    wire signed [19:0] fc3_n10_bias; // bias 0.4423828125
-    wire signed [23:0] fc3_n10_t0_0_a;
-    wire signed [23:0] fc3_n10_t0_0_b;
-    wire signed [23:0] fc3_n10_t0_0;
-    wire signed [25:0] fc3_n10_t0_1_a;
-    wire signed [25:0] fc3_n10_t0_1_b;
-    wire signed [25:0] fc3_n10_t0_1;
-    wire signed [23:0] fc3_n10_t0_2_a;
-    wire signed [23:0] fc3_n10_t0_2_b;
-    wire signed [23:0] fc3_n10_t0_2;
-    wire signed [24:0] fc3_n10_t0_3_a;
-    wire signed [24:0] fc3_n10_t0_3_b;
-    wire signed [24:0] fc3_n10_t0_3;
-    wire signed [24:0] fc3_n10_t0_4_b;
-    wire signed [24:0] fc3_n10_t0_4;
-    wire signed [24:0] fc3_n10_t0_5_b;
-    wire signed [24:0] fc3_n10_t0_5;
-    wire signed [21:0] fc3_n10_t0_6_a;
-    wire signed [21:0] fc3_n10_t0_6_b;
-    wire signed [21:0] fc3_n10_t0_6;
-    wire signed [24:0] fc3_n10_t0_7_b;
-    wire signed [24:0] fc3_n10_t0_7;
-    wire signed [23:0] fc3_n10_t0_8_a;
-    wire signed [23:0] fc3_n10_t0_8_b;
-    wire signed [23:0] fc3_n10_t0_8;
-    wire signed [22:0] fc3_n10_t0_9_b;
-    wire signed [22:0] fc3_n10_t0_9;
-    wire signed [23:0] fc3_n10_t0_10_b;
-    wire signed [23:0] fc3_n10_t0_10;
-    wire signed [24:0] fc3_n10_t0_11_a;
-    wire signed [24:0] fc3_n10_t0_11_b;
-    wire signed [24:0] fc3_n10_t0_11;
-    wire signed [24:0] fc3_n10_t0_12_a;
-    wire signed [24:0] fc3_n10_t0_12_b;
-    wire signed [24:0] fc3_n10_t0_12;
-    wire signed [25:0] fc3_n10_t0_13_a;
-    wire signed [25:0] fc3_n10_t0_13_b;
-    wire signed [25:0] fc3_n10_t0_13;
-    wire signed [23:0] fc3_n10_t0_14_a;
-    wire signed [23:0] fc3_n10_t0_14;
-    wire signed [25:0] fc3_n10_t0_15_a;
-    wire signed [25:0] fc3_n10_t0_15_b;
-    wire signed [25:0] fc3_n10_t0_15;
-    wire signed [25:0] fc3_n10_t1_0_a;
-    reg  signed [25:0] fc3_n10_t1_0_a_d1;
+    wire signed [21:0] fc3_n10_p0 = fc3_in_0 * 7'sh57; // weight -0.0400390625
+    wire signed [22:0] fc3_n10_p1 = fc3_in_1 * 8'sd96; // weight 0.09375
+    wire signed [24:0] fc3_n10_p2 = fc3_in_2 * 10'sd402; // weight 0.392578125
+    wire signed [23:0] fc3_n10_p3 = fc3_in_3 * 9'sd145; // weight 0.1416015625
+    wire signed [21:0] fc3_n10_p4 = fc3_in_4 * 7'sd56; // weight 0.0546875
+    wire signed [22:0] fc3_n10_p5 = fc3_in_5 * 8'sh8c; // weight -0.11328125
+    wire signed [23:0] fc3_n10_p6_sh = $signed({fc3_in_6, 8'd0});
+    wire signed [23:0] fc3_n10_p7 = fc3_in_7 * 9'sh11d; // weight -0.2216796875
+    wire signed [22:0] fc3_n10_p9 = fc3_in_9 * 8'shaa; // weight -0.083984375
+    wire signed [23:0] fc3_n10_p11 = fc3_in_11 * 9'sh13f; // weight -0.1884765625
+    wire signed [20:0] fc3_n10_p12 = fc3_in_12 * 6'sd29; // weight 0.0283203125
+    wire signed [20:0] fc3_n10_p13 = fc3_in_13 * 6'sh2a; // weight -0.021484375
+    wire signed [23:0] fc3_n10_p15 = fc3_in_15 * 9'sd198; // weight 0.193359375
+    wire signed [22:0] fc3_n10_p16 = fc3_in_16 * 8'sd118; // weight 0.115234375
+    wire signed [22:0] fc3_n10_p17 = fc3_in_17 * 8'sd122; // weight 0.119140625
+    wire signed [19:0] fc3_n10_p19 = fc3_in_19 * 5'sd13; // weight 0.0126953125
+    wire signed [19:0] fc3_n10_p21 = fc3_in_21 * 5'sh17; // weight -0.0087890625
+    wire signed [23:0] fc3_n10_p22 = fc3_in_22 * 9'sh102; // weight -0.248046875
+    wire signed [23:0] fc3_n10_p23 = fc3_in_23 * 9'sd158; // weight 0.154296875
+    wire signed [23:0] fc3_n10_p24 = fc3_in_24 * 9'sh10a; // weight -0.240234375
+    wire signed [23:0] fc3_n10_p25 = fc3_in_25 * 9'sd178; // weight 0.173828125
+    wire signed [24:0] fc3_n10_p26 = fc3_in_26 * 10'sd271; // weight 0.2646484375
+    wire signed [23:0] fc3_n10_p27 = fc3_in_27 * 9'sh10c; // weight -0.23828125
+    wire signed [20:0] fc3_n10_p28 = fc3_in_28 * 6'sh2c; // weight -0.01953125
+    wire signed [24:0] fc3_n10_p30 = fc3_in_30 * 10'sd460; // weight 0.44921875
+    wire signed [24:0] fc3_n10_p31 = fc3_in_31 * 10'sd266; // weight 0.259765625
+    wire signed [22:0] fc3_n10_t0_9_b = $signed({{3{fc3_n10_p19[19]}}, fc3_n10_p19});
+    reg  signed [23:0] fc3_n10_t1_0_a_d1;
     reg  signed [25:0] fc3_n10_t0_1_d1;
-    wire signed [25:0] fc3_n10_t1_0;
-    wire signed [25:0] fc3_n10_t1_1_a;
-    wire signed [25:0] fc3_n10_t1_1_b;
-    reg  signed [25:0] fc3_n10_t1_1_a_d1;
-    reg  signed [25:0] fc3_n10_t1_1_b_d1;
-    wire signed [25:0] fc3_n10_t1_1;
-    wire signed [25:0] fc3_n10_t1_2_a;
-    wire signed [25:0] fc3_n10_t1_2_b;
-    reg  signed [25:0] fc3_n10_t1_2_a_d1;
-    reg  signed [25:0] fc3_n10_t1_2_b_d1;
-    wire signed [25:0] fc3_n10_t1_2;
-    wire signed [25:0] fc3_n10_t1_3_a;
-    wire signed [25:0] fc3_n10_t1_3_b;
-    reg  signed [25:0] fc3_n10_t1_3_a_d1;
-    reg  signed [25:0] fc3_n10_t1_3_b_d1;
-    wire signed [25:0] fc3_n10_t1_3;
-    wire signed [24:0] fc3_n10_t1_4_a;
-    wire signed [24:0] fc3_n10_t1_4_b;
-    reg  signed [24:0] fc3_n10_t1_4_a_d1;
-    reg  signed [24:0] fc3_n10_t1_4_b_d1;
-    wire signed [24:0] fc3_n10_t1_4;
-    wire signed [25:0] fc3_n10_t1_5_a;
-    wire signed [25:0] fc3_n10_t1_5_b;
-    reg  signed [25:0] fc3_n10_t1_5_a_d1;
-    reg  signed [25:0] fc3_n10_t1_5_b_d1;
-    wire signed [25:0] fc3_n10_t1_5;
-    wire signed [25:0] fc3_n10_t1_6_a;
-    reg  signed [25:0] fc3_n10_t1_6_a_d1;
+    wire signed [25:0] fc3_n10_t1_0 = $signed({{2{fc3_n10_t1_0_a_d1[23]}}, fc3_n10_t1_0_a_d1}) + fc3_n10_t0_1_d1;
+    reg  signed [23:0] fc3_n10_t1_1_a_d1;
+    reg  signed [24:0] fc3_n10_t1_1_b_d1;
+    wire signed [25:0] fc3_n10_t1_1 = $signed({{2{fc3_n10_t1_1_a_d1[23]}}, fc3_n10_t1_1_a_d1}) + $signed({fc3_n10_t1_1_b_d1[24], fc3_n10_t1_1_b_d1});
+    reg  signed [24:0] fc3_n10_t1_2_a_d1;
+    reg  signed [24:0] fc3_n10_t1_2_b_d1;
+    wire signed [25:0] fc3_n10_t1_2 = $signed({fc3_n10_t1_2_a_d1[24], fc3_n10_t1_2_a_d1}) + $signed({fc3_n10_t1_2_b_d1[24], fc3_n10_t1_2_b_d1});
+    reg  signed [21:0] fc3_n10_t1_3_a_d1;
+    reg  signed [24:0] fc3_n10_t1_3_b_d1;
+    wire signed [25:0] fc3_n10_t1_3 = $signed({{4{fc3_n10_t1_3_a_d1[21]}}, fc3_n10_t1_3_a_d1}) + $signed({fc3_n10_t1_3_b_d1[24], fc3_n10_t1_3_b_d1});
+    reg  signed [23:0] fc3_n10_t1_4_a_d1;
+    reg  signed [22:0] fc3_n10_t1_4_b_d1;
+    wire signed [24:0] fc3_n10_t1_4 = $signed({fc3_n10_t1_4_a_d1[23], fc3_n10_t1_4_a_d1}) + $signed({{2{fc3_n10_t1_4_b_d1[22]}}, fc3_n10_t1_4_b_d1});
+    reg  signed [23:0] fc3_n10_t1_5_a_d1;
+    reg  signed [24:0] fc3_n10_t1_5_b_d1;
+    reg  signed [24:0] fc3_n10_t1_6_a_d1;
     reg  signed [25:0] fc3_n10_t0_13_d1;
-    wire signed [25:0] fc3_n10_t1_6;
-    wire signed [25:0] fc3_n10_t1_7_a;
-    reg  signed [25:0] fc3_n10_t1_7_a_d1;
+    wire signed [25:0] fc3_n10_t1_6 = $signed({fc3_n10_t1_6_a_d1[24], fc3_n10_t1_6_a_d1}) + fc3_n10_t0_13_d1;
+    reg  signed [23:0] fc3_n10_t1_7_a_d1;
     reg  signed [25:0] fc3_n10_t0_15_d1;
-    wire signed [25:0] fc3_n10_t1_7;
-    wire signed [26:0] fc3_n10_t2_0_a;
-    wire signed [26:0] fc3_n10_t2_0_b;
-    wire signed [26:0] fc3_n10_t2_0;
-    wire signed [26:0] fc3_n10_t2_1_a;
-    wire signed [26:0] fc3_n10_t2_1_b;
-    wire signed [26:0] fc3_n10_t2_1;
-    wire signed [25:0] fc3_n10_t2_2_a;
-    wire signed [25:0] fc3_n10_t2_2;
-    wire signed [26:0] fc3_n10_t2_3_a;
-    wire signed [26:0] fc3_n10_t2_3_b;
-    wire signed [26:0] fc3_n10_t2_3;
-    wire signed [27:0] fc3_n10_t3_0_a;
-    wire signed [27:0] fc3_n10_t3_0_b;
-    wire signed [27:0] fc3_n10_t3_0;
-    wire signed [27:0] fc3_n10_t3_1_a;
-    wire signed [27:0] fc3_n10_t3_1_b;
-    wire signed [27:0] fc3_n10_t3_1;
-    wire signed [28:0] fc3_n10_t4_0_a;
-    wire signed [28:0] fc3_n10_t4_0_b;
-    wire signed [28:0] fc3_n10_t4_0;
-    wire signed [28:0] fc3_n10_t5_0_b;
+    wire signed [25:0] fc3_n10_t1_7 = $signed({{2{fc3_n10_t1_7_a_d1[23]}}, fc3_n10_t1_7_a_d1}) + fc3_n10_t0_15_d1;
+    wire signed [26:0] fc3_n10_t2_0 = $signed({fc3_n10_t1_0[25], fc3_n10_t1_0}) + $signed({fc3_n10_t1_1[25], fc3_n10_t1_1});
+    wire signed [26:0] fc3_n10_t2_1 = $signed({fc3_n10_t1_2[25], fc3_n10_t1_2}) + $signed({fc3_n10_t1_3[25], fc3_n10_t1_3});
+    wire signed [25:0] fc3_n10_t2_2 = $signed({fc3_n10_t1_4[24], fc3_n10_t1_4}) + ($signed({{2{fc3_n10_t1_5_a_d1[23]}}, fc3_n10_t1_5_a_d1}) + $signed({fc3_n10_t1_5_b_d1[24], fc3_n10_t1_5_b_d1}));
+    wire signed [26:0] fc3_n10_t2_3 = $signed({fc3_n10_t1_6[25], fc3_n10_t1_6}) + $signed({fc3_n10_t1_7[25], fc3_n10_t1_7});
+    wire signed [27:0] fc3_n10_t3_0 = $signed({fc3_n10_t2_0[26], fc3_n10_t2_0}) + $signed({fc3_n10_t2_1[26], fc3_n10_t2_1});
+    wire signed [27:0] fc3_n10_t3_1 = $signed({{2{fc3_n10_t2_2[25]}}, fc3_n10_t2_2}) + $signed({fc3_n10_t2_3[26], fc3_n10_t2_3});
     reg  signed [28:0] fc3_n10_t4_0_d1;
-    reg  signed [28:0] fc3_n10_t5_0_b_d1;
-    reg  signed [28:0] fc3_n10_t5_0_b_d2;
-    wire signed [28:0] fc3_n10_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n10_acc;
+    wire signed [28:0] fc3_n10_acc = (fc3_n10_t4_0_d1 + 29'sd463872);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n10_y_fl;
+    wire signed [18:0] fc3_n10_y_fl = $signed(fc3_n10_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n10_y_wrap;
-    wire signed [8:0] fc3_w0_11; // weight -0.1904296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p0;
-    wire signed [9:0] fc3_w1_11; // weight -0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n11_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p1;
-    wire signed [7:0] fc3_w2_11; // weight 0.1142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p2;
-    wire signed [7:0] fc3_w3_11; // weight -0.11328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p3;
-    wire signed [9:0] fc3_w4_11; // weight 0.27734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n11_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p4;
-    wire signed [7:0] fc3_w5_11; // weight 0.0732421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p5;
-    wire signed [8:0] fc3_w6_11; // weight 0.1513671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p6;
-    wire signed [7:0] fc3_w7_11; // weight -0.099609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p7;
-    wire signed [7:0] fc3_w8_11; // weight 0.0634765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p8;
-    wire signed [9:0] fc3_w9_11; // weight 0.2646484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n11_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p9;
-    wire signed [8:0] fc3_w10_11; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p10;
-    wire signed [9:0] fc3_w11_11; // weight -0.2529296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n11_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p11;
-    wire signed [8:0] fc3_w12_11; // weight 0.2333984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p12;
-    wire signed [9:0] fc3_w13_11; // weight -0.2763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n11_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p13;
-    wire signed [8:0] fc3_w14_11; // weight 0.24609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p14;
-    wire signed [9:0] fc3_w15_11; // weight -0.2763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n11_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p15;
-    wire signed [8:0] fc3_w16_11; // weight -0.1845703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p16;
-    wire signed [9:0] fc3_w17_11; // weight -0.2783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n11_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p17;
-    wire signed [7:0] fc3_w18_11; // weight 0.080078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p18;
-    wire signed [7:0] fc3_w19_11; // weight -0.1044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p19;
-    wire signed [8:0] fc3_w20_11; // weight -0.228515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p20;
-    wire signed [8:0] fc3_w21_11; // weight -0.2333984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p21;
-    wire signed [8:0] fc3_w22_11; // weight 0.2080078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p22;
-    wire signed [8:0] fc3_w23_11; // weight -0.22265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p23;
-    wire signed [7:0] fc3_w24_11; // weight -0.1103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p24;
-    wire signed [8:0] fc3_w25_11; // weight -0.1806640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p25;
-    wire signed [8:0] fc3_w26_11; // weight -0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n11_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p26;
-    wire signed [16:0] fc3_n11_p27_e;
-    wire signed [16:0] fc3_n11_p27_neg;
-    wire signed [19:0] fc3_n11_p28_sh;
-    wire signed [20:0] fc3_n11_p28_e;
-    wire signed [20:0] fc3_n11_p28_neg;
-    wire signed [5:0] fc3_w29_11; // weight 0.0283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n11_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n11_p29;
-    wire signed [6:0] fc3_w30_11; // weight 0.033203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n11_p30;
-    wire signed [7:0] fc3_w31_11; // weight 0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n11_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n11_p31;
-    wire signed [24:0] fc3_n11_t0_0_a;
-    wire signed [24:0] fc3_n11_t0_0;
-    wire signed [23:0] fc3_n11_t0_1_a;
-    wire signed [23:0] fc3_n11_t0_1_b;
-    wire signed [23:0] fc3_n11_t0_1;
-    wire signed [24:0] fc3_n11_t0_2_b;
-    wire signed [24:0] fc3_n11_t0_2;
-    wire signed [24:0] fc3_n11_t0_3_a;
-    wire signed [24:0] fc3_n11_t0_3_b;
-    wire signed [24:0] fc3_n11_t0_3;
-    wire signed [24:0] fc3_n11_t0_4_a;
-    wire signed [24:0] fc3_n11_t0_4;
-    wire signed [24:0] fc3_n11_t0_5_a;
-    wire signed [24:0] fc3_n11_t0_5;
-    wire signed [25:0] fc3_n11_t0_6_a;
-    wire signed [25:0] fc3_n11_t0_6_b;
-    wire signed [25:0] fc3_n11_t0_6;
-    wire signed [25:0] fc3_n11_t0_7_a;
-    wire signed [25:0] fc3_n11_t0_7_b;
-    wire signed [25:0] fc3_n11_t0_7;
-    wire signed [24:0] fc3_n11_t0_8_a;
-    wire signed [24:0] fc3_n11_t0_8;
-    wire signed [23:0] fc3_n11_t0_9_a;
-    wire signed [23:0] fc3_n11_t0_9_b;
-    wire signed [23:0] fc3_n11_t0_9;
-    wire signed [24:0] fc3_n11_t0_10_a;
-    wire signed [24:0] fc3_n11_t0_10_b;
-    wire signed [24:0] fc3_n11_t0_10;
-    wire signed [24:0] fc3_n11_t0_11_a;
-    wire signed [24:0] fc3_n11_t0_11_b;
-    wire signed [24:0] fc3_n11_t0_11;
-    wire signed [24:0] fc3_n11_t0_12_a;
-    wire signed [24:0] fc3_n11_t0_12_b;
-    wire signed [24:0] fc3_n11_t0_12;
-    wire signed [23:0] fc3_n11_t0_13_b;
-    wire signed [23:0] fc3_n11_t0_13;
-    wire signed [21:0] fc3_n11_t0_14_a;
-    wire signed [21:0] fc3_n11_t0_14_b;
-    wire signed [21:0] fc3_n11_t0_14;
-    wire signed [23:0] fc3_n11_t0_15_a;
-    wire signed [23:0] fc3_n11_t0_15_b;
-    wire signed [23:0] fc3_n11_t0_15;
-    wire signed [25:0] fc3_n11_t1_0_a;
-    wire signed [25:0] fc3_n11_t1_0_b;
-    reg  signed [25:0] fc3_n11_t1_0_a_d1;
-    reg  signed [25:0] fc3_n11_t1_0_b_d1;
-    wire signed [25:0] fc3_n11_t1_0;
-    wire signed [25:0] fc3_n11_t1_1_a;
-    wire signed [25:0] fc3_n11_t1_1_b;
-    reg  signed [25:0] fc3_n11_t1_1_a_d1;
-    reg  signed [25:0] fc3_n11_t1_1_b_d1;
-    wire signed [25:0] fc3_n11_t1_1;
-    wire signed [25:0] fc3_n11_t1_2_a;
-    wire signed [25:0] fc3_n11_t1_2_b;
-    reg  signed [25:0] fc3_n11_t1_2_a_d1;
-    reg  signed [25:0] fc3_n11_t1_2_b_d1;
-    wire signed [25:0] fc3_n11_t1_2;
-    wire signed [26:0] fc3_n11_t1_3_a;
-    wire signed [26:0] fc3_n11_t1_3_b;
-    reg  signed [26:0] fc3_n11_t1_3_a_d1;
-    reg  signed [26:0] fc3_n11_t1_3_b_d1;
-    wire signed [26:0] fc3_n11_t1_3;
-    wire signed [25:0] fc3_n11_t1_4_a;
-    wire signed [25:0] fc3_n11_t1_4_b;
-    reg  signed [25:0] fc3_n11_t1_4_a_d1;
-    reg  signed [25:0] fc3_n11_t1_4_b_d1;
-    wire signed [25:0] fc3_n11_t1_4;
-    wire signed [25:0] fc3_n11_t1_5_a;
-    wire signed [25:0] fc3_n11_t1_5_b;
-    reg  signed [25:0] fc3_n11_t1_5_a_d1;
-    reg  signed [25:0] fc3_n11_t1_5_b_d1;
-    wire signed [25:0] fc3_n11_t1_5;
-    wire signed [25:0] fc3_n11_t1_6_a;
-    wire signed [25:0] fc3_n11_t1_6_b;
-    reg  signed [25:0] fc3_n11_t1_6_a_d1;
-    reg  signed [25:0] fc3_n11_t1_6_b_d1;
-    wire signed [25:0] fc3_n11_t1_6;
-    wire signed [23:0] fc3_n11_t1_7_a;
-    reg  signed [23:0] fc3_n11_t1_7_a_d1;
+    wire signed [23:0] fc3_n11_p0 = fc3_in_0 * 9'sh13d; // weight -0.1904296875
+    wire signed [22:0] fc3_n11_p2 = fc3_in_2 * 8'sd117; // weight 0.1142578125
+    wire signed [22:0] fc3_n11_p3 = fc3_in_3 * 8'sh8c; // weight -0.11328125
+    wire signed [22:0] fc3_n11_p5 = fc3_in_5 * 8'sd75; // weight 0.0732421875
+    wire signed [23:0] fc3_n11_p6 = fc3_in_6 * 9'sd155; // weight 0.1513671875
+    wire signed [22:0] fc3_n11_p7 = fc3_in_7 * 8'sh9a; // weight -0.099609375
+    wire signed [22:0] fc3_n11_p8 = fc3_in_8 * 8'sd65; // weight 0.0634765625
+    wire signed [23:0] fc3_n11_p10 = fc3_in_10 * 9'sh108; // weight -0.2421875
+    wire signed [23:0] fc3_n11_p12 = fc3_in_12 * 9'sd239; // weight 0.2333984375
+    wire signed [23:0] fc3_n11_p14 = fc3_in_14 * 9'sd252; // weight 0.24609375
+    wire signed [24:0] fc3_n11_p15 = fc3_in_15 * 10'sh2e5; // weight -0.2763671875
+    wire signed [23:0] fc3_n11_p16 = fc3_in_16 * 9'sh143; // weight -0.1845703125
+    wire signed [22:0] fc3_n11_p18 = fc3_in_18 * 8'sd82; // weight 0.080078125
+    wire signed [22:0] fc3_n11_p19 = fc3_in_19 * 8'sh95; // weight -0.1044921875
+    wire signed [23:0] fc3_n11_p20 = fc3_in_20 * 9'sh116; // weight -0.228515625
+    wire signed [23:0] fc3_n11_p21 = fc3_in_21 * 9'sh111; // weight -0.2333984375
+    wire signed [23:0] fc3_n11_p22 = fc3_in_22 * 9'sd213; // weight 0.2080078125
+    wire signed [23:0] fc3_n11_p23 = fc3_in_23 * 9'sh11c; // weight -0.22265625
+    wire signed [22:0] fc3_n11_p24 = fc3_in_24 * 8'sh8f; // weight -0.1103515625
+    wire signed [23:0] fc3_n11_p25 = fc3_in_25 * 9'sh147; // weight -0.1806640625
+    wire signed [16:0] fc3_n11_p27_neg = -$signed({fc3_in_27[15], fc3_in_27});
+    wire signed [19:0] fc3_n11_p28_sh = $signed({fc3_in_28, 4'd0});
+    wire signed [20:0] fc3_n11_p28_neg = -$signed({fc3_n11_p28_sh[19], fc3_n11_p28_sh});
+    wire signed [20:0] fc3_n11_p29 = fc3_in_29 * 6'sd29; // weight 0.0283203125
+    wire signed [21:0] fc3_n11_p30 = fc3_in_30 * 7'sd34; // weight 0.033203125
+    wire signed [22:0] fc3_n11_p31 = fc3_in_31 * 8'sd119; // weight 0.1162109375
+    reg  signed [24:0] fc3_n11_t1_0_a_d1;
+    reg  signed [23:0] fc3_n11_t1_0_b_d1;
+    wire signed [25:0] fc3_n11_t1_0 = $signed({fc3_n11_t1_0_a_d1[24], fc3_n11_t1_0_a_d1}) + $signed({{2{fc3_n11_t1_0_b_d1[23]}}, fc3_n11_t1_0_b_d1});
+    reg  signed [24:0] fc3_n11_t1_1_a_d1;
+    reg  signed [24:0] fc3_n11_t1_1_b_d1;
+    wire signed [25:0] fc3_n11_t1_1 = $signed({fc3_n11_t1_1_a_d1[24], fc3_n11_t1_1_a_d1}) + $signed({fc3_n11_t1_1_b_d1[24], fc3_n11_t1_1_b_d1});
+    reg  signed [24:0] fc3_n11_t1_2_a_d1;
+    reg  signed [24:0] fc3_n11_t1_2_b_d1;
+    wire signed [25:0] fc3_n11_t1_2 = $signed({fc3_n11_t1_2_a_d1[24], fc3_n11_t1_2_a_d1}) + $signed({fc3_n11_t1_2_b_d1[24], fc3_n11_t1_2_b_d1});
+    reg  signed [25:0] fc3_n11_t1_3_a_d1;
+    reg  signed [25:0] fc3_n11_t1_3_b_d1;
+    reg  signed [24:0] fc3_n11_t1_4_a_d1;
+    reg  signed [23:0] fc3_n11_t1_4_b_d1;
+    wire signed [25:0] fc3_n11_t1_4 = $signed({fc3_n11_t1_4_a_d1[24], fc3_n11_t1_4_a_d1}) + $signed({{2{fc3_n11_t1_4_b_d1[23]}}, fc3_n11_t1_4_b_d1});
+    reg  signed [24:0] fc3_n11_t1_5_a_d1;
+    reg  signed [24:0] fc3_n11_t1_5_b_d1;
+    wire signed [25:0] fc3_n11_t1_5 = $signed({fc3_n11_t1_5_a_d1[24], fc3_n11_t1_5_a_d1}) + $signed({fc3_n11_t1_5_b_d1[24], fc3_n11_t1_5_b_d1});
+    reg  signed [24:0] fc3_n11_t1_6_a_d1;
+    reg  signed [23:0] fc3_n11_t1_6_b_d1;
+    reg  signed [21:0] fc3_n11_t1_7_a_d1;
     reg  signed [23:0] fc3_n11_t0_15_d1;
-    wire signed [23:0] fc3_n11_t1_7;
-    wire signed [26:0] fc3_n11_t2_0_a;
-    wire signed [26:0] fc3_n11_t2_0_b;
-    wire signed [26:0] fc3_n11_t2_0;
-    wire signed [26:0] fc3_n11_t2_1_a;
-    wire signed [26:0] fc3_n11_t2_1;
-    wire signed [26:0] fc3_n11_t2_2_a;
-    wire signed [26:0] fc3_n11_t2_2_b;
-    wire signed [26:0] fc3_n11_t2_2;
-    wire signed [25:0] fc3_n11_t2_3_b;
-    wire signed [25:0] fc3_n11_t2_3;
-    wire signed [27:0] fc3_n11_t3_0_a;
-    wire signed [27:0] fc3_n11_t3_0_b;
-    wire signed [27:0] fc3_n11_t3_0;
-    wire signed [27:0] fc3_n11_t3_1_a;
-    wire signed [27:0] fc3_n11_t3_1_b;
-    wire signed [27:0] fc3_n11_t3_1;
-    wire signed [28:0] fc3_n11_t4_0_a;
-    wire signed [28:0] fc3_n11_t4_0_b;
-    wire signed [28:0] fc3_n11_t4_0;
+    wire signed [23:0] fc3_n11_t1_7 = $signed({{2{fc3_n11_t1_7_a_d1[21]}}, fc3_n11_t1_7_a_d1}) + fc3_n11_t0_15_d1;
+    wire signed [26:0] fc3_n11_t2_0 = $signed({fc3_n11_t1_0[25], fc3_n11_t1_0}) + $signed({fc3_n11_t1_1[25], fc3_n11_t1_1});
+    wire signed [26:0] fc3_n11_t2_1 = $signed({fc3_n11_t1_2[25], fc3_n11_t1_2}) + ($signed({fc3_n11_t1_3_a_d1[25], fc3_n11_t1_3_a_d1}) + $signed({fc3_n11_t1_3_b_d1[25], fc3_n11_t1_3_b_d1}));
+    wire signed [26:0] fc3_n11_t2_2 = $signed({fc3_n11_t1_4[25], fc3_n11_t1_4}) + $signed({fc3_n11_t1_5[25], fc3_n11_t1_5});
+    wire signed [25:0] fc3_n11_t2_3 = ($signed({fc3_n11_t1_6_a_d1[24], fc3_n11_t1_6_a_d1}) + $signed({{2{fc3_n11_t1_6_b_d1[23]}}, fc3_n11_t1_6_b_d1})) + $signed({{2{fc3_n11_t1_7[23]}}, fc3_n11_t1_7});
+    wire signed [27:0] fc3_n11_t3_0 = $signed({fc3_n11_t2_0[26], fc3_n11_t2_0}) + $signed({fc3_n11_t2_1[26], fc3_n11_t2_1});
+    wire signed [27:0] fc3_n11_t3_1 = $signed({fc3_n11_t2_2[26], fc3_n11_t2_2}) + $signed({{2{fc3_n11_t2_3[25]}}, fc3_n11_t2_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n11_acc;
+    wire signed [28:0] fc3_n11_acc = ($signed({fc3_n11_t3_0[27], fc3_n11_t3_0}) + $signed({fc3_n11_t3_1[27], fc3_n11_t3_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n11_y_fl;
+    wire signed [18:0] fc3_n11_y_fl = $signed(fc3_n11_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n11_y_wrap;
-    wire signed [16:0] fc3_n12_p0_sh;
-    wire signed [17:0] fc3_n12_p0_e;
-    wire signed [17:0] fc3_n12_p0_neg;
-    wire signed [7:0] fc3_w1_12; // weight -0.0712890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n12_p1;
-    wire signed [9:0] fc3_w2_12; // weight -0.48828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n12_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p2;
-    wire signed [7:0] fc3_w3_12; // weight -0.0869140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n12_p3;
-    wire signed [8:0] fc3_w4_12; // weight -0.169921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p4;
-    wire signed [7:0] fc3_w5_12; // weight 0.095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n12_p5;
-    wire signed [8:0] fc3_w6_12; // weight -0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p6;
-    wire signed [6:0] fc3_w7_12; // weight -0.0615234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n12_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n12_p7;
-    wire signed [24:0] fc3_n12_p8_sh;
-    wire signed [25:0] fc3_n12_p8_e;
-    wire signed [25:0] fc3_n12_p8_neg;
-    wire signed [8:0] fc3_w9_12; // weight 0.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p9;
-    wire signed [8:0] fc3_w10_12; // weight 0.1552734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p10;
-    wire signed [7:0] fc3_w11_12; // weight -0.1005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n12_p11;
-    wire signed [8:0] fc3_w12_12; // weight 0.1494140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p12;
-    wire signed [8:0] fc3_w13_12; // weight -0.248046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p13;
-    wire signed [9:0] fc3_w14_12; // weight 0.3125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n12_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p14;
-    wire signed [8:0] fc3_w15_12; // weight -0.154296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p15;
-    wire signed [9:0] fc3_w16_12; // weight 0.294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n12_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p16;
-    wire signed [8:0] fc3_w17_12; // weight 0.1728515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p17;
-    wire signed [8:0] fc3_w18_12; // weight -0.134765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p18;
-    wire signed [6:0] fc3_w19_12; // weight -0.037109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n12_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n12_p19;
-    wire signed [7:0] fc3_w20_12; // weight -0.095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n12_p20;
-    wire signed [8:0] fc3_w21_12; // weight -0.23828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p21;
-    wire signed [8:0] fc3_w22_12; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p22;
-    wire signed [6:0] fc3_w23_12; // weight 0.0419921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n12_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n12_p23;
-    wire signed [9:0] fc3_w24_12; // weight -0.2900390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n12_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p24;
-    wire signed [9:0] fc3_w25_12; // weight 0.4443359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n12_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p25;
-    wire signed [6:0] fc3_w26_12; // weight 0.041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n12_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n12_p26;
-    wire signed [8:0] fc3_w27_12; // weight 0.162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p27;
-    wire signed [9:0] fc3_w28_12; // weight -0.3837890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n12_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p28;
-    wire signed [8:0] fc3_w29_12; // weight 0.244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n12_p29;
-    wire signed [9:0] fc3_w30_12; // weight 0.404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n12_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p30;
-    wire signed [9:0] fc3_w31_12; // weight -0.263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n12_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n12_p31;
-    wire signed [19:0] fc3_n12_bias; // bias 0.3310546875
-    wire signed [22:0] fc3_n12_t0_0_a;
-    wire signed [22:0] fc3_n12_t0_0;
-    wire signed [25:0] fc3_n12_t0_1_a;
-    wire signed [25:0] fc3_n12_t0_1_b;
-    wire signed [25:0] fc3_n12_t0_1;
-    wire signed [24:0] fc3_n12_t0_2_a;
-    wire signed [24:0] fc3_n12_t0_2_b;
-    wire signed [24:0] fc3_n12_t0_2;
-    wire signed [23:0] fc3_n12_t0_3_b;
-    wire signed [23:0] fc3_n12_t0_3;
-    wire signed [25:0] fc3_n12_t0_4_b;
-    wire signed [25:0] fc3_n12_t0_4;
-    wire signed [24:0] fc3_n12_t0_5_a;
-    wire signed [24:0] fc3_n12_t0_5_b;
-    wire signed [24:0] fc3_n12_t0_5;
-    wire signed [24:0] fc3_n12_t0_6_a;
-    wire signed [24:0] fc3_n12_t0_6_b;
-    wire signed [24:0] fc3_n12_t0_6;
-    wire signed [24:0] fc3_n12_t0_7_b;
-    wire signed [24:0] fc3_n12_t0_7;
-    wire signed [24:0] fc3_n12_t0_8_b;
-    wire signed [24:0] fc3_n12_t0_8;
-    wire signed [23:0] fc3_n12_t0_9_b;
-    wire signed [23:0] fc3_n12_t0_9;
-    wire signed [24:0] fc3_n12_t0_10_a;
-    wire signed [24:0] fc3_n12_t0_10_b;
-    wire signed [24:0] fc3_n12_t0_10;
-    wire signed [24:0] fc3_n12_t0_11_a;
-    wire signed [24:0] fc3_n12_t0_11_b;
-    wire signed [24:0] fc3_n12_t0_11;
-    wire signed [25:0] fc3_n12_t0_12_a;
-    wire signed [25:0] fc3_n12_t0_12_b;
-    wire signed [25:0] fc3_n12_t0_12;
-    wire signed [23:0] fc3_n12_t0_13_a;
-    wire signed [23:0] fc3_n12_t0_13;
-    wire signed [25:0] fc3_n12_t0_14_a;
-    wire signed [25:0] fc3_n12_t0_14_b;
-    wire signed [25:0] fc3_n12_t0_14;
-    wire signed [25:0] fc3_n12_t0_15_a;
-    wire signed [25:0] fc3_n12_t0_15_b;
-    wire signed [25:0] fc3_n12_t0_15;
-    wire signed [25:0] fc3_n12_t1_0_a;
-    reg  signed [25:0] fc3_n12_t1_0_a_d1;
+    wire signed [16:0] fc3_n12_p0_sh = $signed({fc3_in_0, 1'd0});
+    wire signed [17:0] fc3_n12_p0_neg = -$signed({fc3_n12_p0_sh[16], fc3_n12_p0_sh});
+    wire signed [24:0] fc3_n12_p2 = fc3_in_2 * 10'sh20c; // weight -0.48828125
+    wire signed [22:0] fc3_n12_p3 = fc3_in_3 * 8'sha7; // weight -0.0869140625
+    wire signed [23:0] fc3_n12_p4 = fc3_in_4 * 9'sh152; // weight -0.169921875
+    wire signed [22:0] fc3_n12_p5 = fc3_in_5 * 8'sd98; // weight 0.095703125
+    wire signed [21:0] fc3_n12_p7 = fc3_in_7 * 7'sh41; // weight -0.0615234375
+    wire signed [24:0] fc3_n12_p8_sh = $signed({fc3_in_8, 9'd0});
+    wire signed [23:0] fc3_n12_p9 = fc3_in_9 * 9'sd176; // weight 0.171875
+    wire signed [23:0] fc3_n12_p10 = fc3_in_10 * 9'sd159; // weight 0.1552734375
+    wire signed [22:0] fc3_n12_p11 = fc3_in_11 * 8'sh99; // weight -0.1005859375
+    wire signed [23:0] fc3_n12_p12 = fc3_in_12 * 9'sd153; // weight 0.1494140625
+    wire signed [23:0] fc3_n12_p13 = fc3_in_13 * 9'sh102; // weight -0.248046875
+    wire signed [23:0] fc3_n12_p15 = fc3_in_15 * 9'sh162; // weight -0.154296875
+    wire signed [23:0] fc3_n12_p17 = fc3_in_17 * 9'sd177; // weight 0.1728515625
+    wire signed [21:0] fc3_n12_p19 = fc3_in_19 * 7'sh5a; // weight -0.037109375
+    wire signed [22:0] fc3_n12_p20 = fc3_in_20 * 8'sh9e; // weight -0.095703125
+    wire signed [23:0] fc3_n12_p21 = fc3_in_21 * 9'sh10c; // weight -0.23828125
+    wire signed [23:0] fc3_n12_p22 = fc3_in_22 * 9'sd216; // weight 0.2109375
+    wire signed [21:0] fc3_n12_p23 = fc3_in_23 * 7'sd43; // weight 0.0419921875
+    wire signed [24:0] fc3_n12_p24 = fc3_in_24 * 10'sh2d7; // weight -0.2900390625
+    wire signed [24:0] fc3_n12_p25 = fc3_in_25 * 10'sd455; // weight 0.4443359375
+    wire signed [21:0] fc3_n12_p26 = fc3_in_26 * 7'sd42; // weight 0.041015625
+    wire signed [24:0] fc3_n12_p28 = fc3_in_28 * 10'sh277; // weight -0.3837890625
+    wire signed [23:0] fc3_n12_p29 = fc3_in_29 * 9'sd250; // weight 0.244140625
+    wire signed [24:0] fc3_n12_p30 = fc3_in_30 * 10'sd414; // weight 0.404296875
+    wire signed [24:0] fc3_n12_p31 = fc3_in_31 * 10'sh2f2; // weight -0.263671875
+    wire signed [25:0] fc3_n12_t0_4 = (-$signed({fc3_n12_p8_sh[24], fc3_n12_p8_sh})) + $signed({{2{fc3_n12_p9[23]}}, fc3_n12_p9});
+    reg  signed [22:0] fc3_n12_t1_0_a_d1;
     reg  signed [25:0] fc3_n12_t0_1_d1;
-    wire signed [25:0] fc3_n12_t1_0;
-    wire signed [24:0] fc3_n12_t1_1_b;
+    wire signed [25:0] fc3_n12_t1_0 = $signed({{3{fc3_n12_t1_0_a_d1[22]}}, fc3_n12_t1_0_a_d1}) + fc3_n12_t0_1_d1;
     reg  signed [24:0] fc3_n12_t0_2_d1;
-    reg  signed [24:0] fc3_n12_t1_1_b_d1;
-    wire signed [24:0] fc3_n12_t1_1;
-    wire signed [25:0] fc3_n12_t1_2_b;
+    reg  signed [23:0] fc3_n12_t1_1_b_d1;
+    wire signed [24:0] fc3_n12_t1_1 = fc3_n12_t0_2_d1 + $signed({fc3_n12_t1_1_b_d1[23], fc3_n12_t1_1_b_d1});
     reg  signed [25:0] fc3_n12_t0_4_d1;
-    reg  signed [25:0] fc3_n12_t1_2_b_d1;
-    wire signed [25:0] fc3_n12_t1_2;
-    wire signed [25:0] fc3_n12_t1_3_a;
-    wire signed [25:0] fc3_n12_t1_3_b;
-    reg  signed [25:0] fc3_n12_t1_3_a_d1;
-    reg  signed [25:0] fc3_n12_t1_3_b_d1;
-    wire signed [25:0] fc3_n12_t1_3;
-    wire signed [25:0] fc3_n12_t1_4_a;
-    wire signed [25:0] fc3_n12_t1_4_b;
-    reg  signed [25:0] fc3_n12_t1_4_a_d1;
-    reg  signed [25:0] fc3_n12_t1_4_b_d1;
-    wire signed [25:0] fc3_n12_t1_4;
-    wire signed [25:0] fc3_n12_t1_5_a;
-    wire signed [25:0] fc3_n12_t1_5_b;
-    reg  signed [25:0] fc3_n12_t1_5_a_d1;
-    reg  signed [25:0] fc3_n12_t1_5_b_d1;
-    wire signed [25:0] fc3_n12_t1_5;
-    wire signed [25:0] fc3_n12_t1_6_b;
+    reg  signed [24:0] fc3_n12_t1_2_b_d1;
+    wire signed [25:0] fc3_n12_t1_2 = fc3_n12_t0_4_d1 + $signed({fc3_n12_t1_2_b_d1[24], fc3_n12_t1_2_b_d1});
+    reg  signed [24:0] fc3_n12_t1_3_a_d1;
+    reg  signed [24:0] fc3_n12_t1_3_b_d1;
+    wire signed [25:0] fc3_n12_t1_3 = $signed({fc3_n12_t1_3_a_d1[24], fc3_n12_t1_3_a_d1}) + $signed({fc3_n12_t1_3_b_d1[24], fc3_n12_t1_3_b_d1});
+    reg  signed [24:0] fc3_n12_t1_4_a_d1;
+    reg  signed [23:0] fc3_n12_t1_4_b_d1;
+    wire signed [25:0] fc3_n12_t1_4 = $signed({fc3_n12_t1_4_a_d1[24], fc3_n12_t1_4_a_d1}) + $signed({{2{fc3_n12_t1_4_b_d1[23]}}, fc3_n12_t1_4_b_d1});
+    reg  signed [24:0] fc3_n12_t1_5_a_d1;
+    reg  signed [24:0] fc3_n12_t1_5_b_d1;
+    wire signed [25:0] fc3_n12_t1_5 = $signed({fc3_n12_t1_5_a_d1[24], fc3_n12_t1_5_a_d1}) + $signed({fc3_n12_t1_5_b_d1[24], fc3_n12_t1_5_b_d1});
     reg  signed [25:0] fc3_n12_t0_12_d1;
-    reg  signed [25:0] fc3_n12_t1_6_b_d1;
-    wire signed [25:0] fc3_n12_t1_6;
-    wire signed [26:0] fc3_n12_t1_7_a;
-    wire signed [26:0] fc3_n12_t1_7_b;
-    reg  signed [26:0] fc3_n12_t1_7_a_d1;
-    reg  signed [26:0] fc3_n12_t1_7_b_d1;
-    wire signed [26:0] fc3_n12_t1_7;
-    wire signed [26:0] fc3_n12_t2_0_a;
-    wire signed [26:0] fc3_n12_t2_0_b;
-    wire signed [26:0] fc3_n12_t2_0;
-    wire signed [26:0] fc3_n12_t2_1_a;
-    wire signed [26:0] fc3_n12_t2_1_b;
-    wire signed [26:0] fc3_n12_t2_1;
-    wire signed [26:0] fc3_n12_t2_2_a;
-    wire signed [26:0] fc3_n12_t2_2_b;
-    wire signed [26:0] fc3_n12_t2_2;
-    wire signed [27:0] fc3_n12_t2_3_a;
-    wire signed [27:0] fc3_n12_t2_3_b;
-    wire signed [27:0] fc3_n12_t2_3;
-    wire signed [27:0] fc3_n12_t3_0_a;
-    wire signed [27:0] fc3_n12_t3_0_b;
-    wire signed [27:0] fc3_n12_t3_0;
-    wire signed [27:0] fc3_n12_t3_1_a;
-    wire signed [27:0] fc3_n12_t3_1;
-    wire signed [28:0] fc3_n12_t4_0_a;
-    wire signed [28:0] fc3_n12_t4_0_b;
-    wire signed [28:0] fc3_n12_t4_0;
-    wire signed [28:0] fc3_n12_t5_0_b;
+    reg  signed [23:0] fc3_n12_t1_6_b_d1;
+    wire signed [25:0] fc3_n12_t1_6 = fc3_n12_t0_12_d1 + $signed({{2{fc3_n12_t1_6_b_d1[23]}}, fc3_n12_t1_6_b_d1});
+    reg  signed [25:0] fc3_n12_t1_7_a_d1;
+    reg  signed [25:0] fc3_n12_t1_7_b_d1;
+    wire signed [26:0] fc3_n12_t1_7 = $signed({fc3_n12_t1_7_a_d1[25], fc3_n12_t1_7_a_d1}) + $signed({fc3_n12_t1_7_b_d1[25], fc3_n12_t1_7_b_d1});
+    wire signed [26:0] fc3_n12_t2_0 = $signed({fc3_n12_t1_0[25], fc3_n12_t1_0}) + $signed({{2{fc3_n12_t1_1[24]}}, fc3_n12_t1_1});
+    wire signed [26:0] fc3_n12_t2_1 = $signed({fc3_n12_t1_2[25], fc3_n12_t1_2}) + $signed({fc3_n12_t1_3[25], fc3_n12_t1_3});
+    wire signed [26:0] fc3_n12_t2_2 = $signed({fc3_n12_t1_4[25], fc3_n12_t1_4}) + $signed({fc3_n12_t1_5[25], fc3_n12_t1_5});
+    wire signed [27:0] fc3_n12_t3_0 = $signed({fc3_n12_t2_0[26], fc3_n12_t2_0}) + $signed({fc3_n12_t2_1[26], fc3_n12_t2_1});
+    wire signed [27:0] fc3_n12_t3_1 = $signed({fc3_n12_t2_2[26], fc3_n12_t2_2}) + ($signed({{2{fc3_n12_t1_6[25]}}, fc3_n12_t1_6}) + $signed({fc3_n12_t1_7[26], fc3_n12_t1_7}));
     reg  signed [28:0] fc3_n12_t4_0_d1;
-    reg  signed [28:0] fc3_n12_t5_0_b_d1;
-    reg  signed [28:0] fc3_n12_t5_0_b_d2;
-    wire signed [28:0] fc3_n12_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n12_acc;
+    wire signed [28:0] fc3_n12_acc = (fc3_n12_t4_0_d1 + 29'sd347136);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n12_y_fl;
+    wire signed [18:0] fc3_n12_y_fl = $signed(fc3_n12_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n12_y_wrap;
-    wire signed [7:0] fc3_w0_13; // weight 0.1064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p0;
-    wire signed [9:0] fc3_w1_13; // weight 0.2900390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n13_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p1;
-    wire signed [6:0] fc3_w2_13; // weight 0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n13_p2;
-    wire signed [6:0] fc3_w3_13; // weight 0.03515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n13_p3;
-    wire signed [7:0] fc3_w4_13; // weight 0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p4;
-    wire signed [9:0] fc3_w5_13; // weight 0.2802734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n13_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p5;
-    wire signed [5:0] fc3_w6_13; // weight 0.02734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n13_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n13_p6;
-    wire signed [7:0] fc3_w7_13; // weight -0.0927734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p7;
-    wire signed [10:0] fc3_w8_13; // weight -0.5146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n13_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n13_p8;
-    wire signed [7:0] fc3_w9_13; // weight 0.1201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p9;
-    wire signed [8:0] fc3_w10_13; // weight 0.1787109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p10;
-    wire signed [9:0] fc3_w11_13; // weight -0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n13_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p11;
-    wire signed [6:0] fc3_w12_13; // weight 0.0517578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n13_p12;
-    wire signed [8:0] fc3_w13_13; // weight -0.1962890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p13;
-    wire signed [7:0] fc3_w14_13; // weight 0.0771484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p14;
-    wire signed [8:0] fc3_w15_13; // weight -0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p15;
-    wire signed [6:0] fc3_w16_13; // weight -0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n13_p16;
-    wire signed [8:0] fc3_w17_13; // weight -0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p17;
-    wire signed [8:0] fc3_w18_13; // weight 0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p18;
-    wire signed [5:0] fc3_w19_13; // weight -0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n13_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n13_p19;
-    wire signed [9:0] fc3_w20_13; // weight 0.29296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n13_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p20;
-    wire signed [7:0] fc3_w21_13; // weight 0.0947265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p21;
-    wire signed [7:0] fc3_w22_13; // weight -0.0986328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n13_p22;
-    wire signed [8:0] fc3_w23_13; // weight 0.1875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p23;
-    wire signed [9:0] fc3_w24_13; // weight 0.2880859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n13_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p24;
-    wire signed [8:0] fc3_w25_13; // weight 0.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p25;
-    wire signed [8:0] fc3_w26_13; // weight -0.2373046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p26;
-    wire signed [8:0] fc3_w27_13; // weight -0.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p27;
-    wire signed [8:0] fc3_w28_13; // weight -0.244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p28;
-    wire signed [8:0] fc3_w29_13; // weight -0.14453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n13_p29;
-    wire signed [9:0] fc3_w30_13; // weight 0.333984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n13_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n13_p30;
-    wire signed [3:0] fc3_w31_13; // weight 0.0068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n13_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n13_p31;
-    wire signed [19:0] fc3_n13_bias; // bias 0.341796875
-    wire signed [24:0] fc3_n13_t0_0_a;
-    wire signed [24:0] fc3_n13_t0_0;
-    wire signed [22:0] fc3_n13_t0_1_a;
-    wire signed [22:0] fc3_n13_t0_1_b;
-    wire signed [22:0] fc3_n13_t0_1;
-    wire signed [24:0] fc3_n13_t0_2_a;
-    wire signed [24:0] fc3_n13_t0_2;
-    wire signed [22:0] fc3_n13_t0_3_a;
-    wire signed [22:0] fc3_n13_t0_3;
-    wire signed [25:0] fc3_n13_t0_4_b;
-    wire signed [25:0] fc3_n13_t0_4;
-    wire signed [24:0] fc3_n13_t0_5_a;
-    wire signed [24:0] fc3_n13_t0_5;
-    wire signed [23:0] fc3_n13_t0_6_a;
-    wire signed [23:0] fc3_n13_t0_6;
-    wire signed [23:0] fc3_n13_t0_7_a;
-    wire signed [23:0] fc3_n13_t0_7;
-    wire signed [23:0] fc3_n13_t0_8_a;
-    wire signed [23:0] fc3_n13_t0_8;
-    wire signed [23:0] fc3_n13_t0_9_b;
-    wire signed [23:0] fc3_n13_t0_9;
-    wire signed [24:0] fc3_n13_t0_10_b;
-    wire signed [24:0] fc3_n13_t0_10;
-    wire signed [24:0] fc3_n13_t0_11_a;
-    wire signed [24:0] fc3_n13_t0_11_b;
-    wire signed [24:0] fc3_n13_t0_11;
-    wire signed [24:0] fc3_n13_t0_12_b;
-    wire signed [24:0] fc3_n13_t0_12;
-    wire signed [24:0] fc3_n13_t0_13_a;
-    wire signed [24:0] fc3_n13_t0_13_b;
-    wire signed [24:0] fc3_n13_t0_13;
-    wire signed [24:0] fc3_n13_t0_14_a;
-    wire signed [24:0] fc3_n13_t0_14_b;
-    wire signed [24:0] fc3_n13_t0_14;
-    wire signed [24:0] fc3_n13_t0_15_b;
-    wire signed [24:0] fc3_n13_t0_15;
-    wire signed [24:0] fc3_n13_t1_0_b;
+    wire signed [22:0] fc3_n13_p0 = fc3_in_0 * 8'sd109; // weight 0.1064453125
+    wire signed [21:0] fc3_n13_p3 = fc3_in_3 * 7'sd36; // weight 0.03515625
+    wire signed [22:0] fc3_n13_p4 = fc3_in_4 * 8'sd119; // weight 0.1162109375
+    wire signed [20:0] fc3_n13_p6 = fc3_in_6 * 6'sd28; // weight 0.02734375
+    wire signed [22:0] fc3_n13_p9 = fc3_in_9 * 8'sd123; // weight 0.1201171875
+    wire signed [23:0] fc3_n13_p10 = fc3_in_10 * 9'sd183; // weight 0.1787109375
+    wire signed [24:0] fc3_n13_p11 = fc3_in_11 * 10'sh2e2; // weight -0.279296875
+    wire signed [21:0] fc3_n13_p12 = fc3_in_12 * 7'sd53; // weight 0.0517578125
+    wire signed [22:0] fc3_n13_p14 = fc3_in_14 * 8'sd79; // weight 0.0771484375
+    wire signed [21:0] fc3_n13_p16 = fc3_in_16 * 7'sh50; // weight -0.046875
+    wire signed [20:0] fc3_n13_p19 = fc3_in_19 * 6'sh2b; // weight -0.0205078125
+    wire signed [22:0] fc3_n13_p21 = fc3_in_21 * 8'sd97; // weight 0.0947265625
+    wire signed [22:0] fc3_n13_p22 = fc3_in_22 * 8'sh9b; // weight -0.0986328125
+    wire signed [23:0] fc3_n13_p23 = fc3_in_23 * 9'sd192; // weight 0.1875
+    wire signed [23:0] fc3_n13_p25 = fc3_in_25 * 9'sd176; // weight 0.171875
+    wire signed [23:0] fc3_n13_p26 = fc3_in_26 * 9'sh10d; // weight -0.2373046875
+    wire signed [23:0] fc3_n13_p27 = fc3_in_27 * 9'sh132; // weight -0.201171875
+    wire signed [23:0] fc3_n13_p28 = fc3_in_28 * 9'sh106; // weight -0.244140625
+    wire signed [23:0] fc3_n13_p29 = fc3_in_29 * 9'sh16c; // weight -0.14453125
+    wire signed [18:0] fc3_n13_p31 = fc3_in_31 * 4'sd7; // weight 0.0068359375
     reg  signed [24:0] fc3_n13_t0_0_d1;
-    reg  signed [24:0] fc3_n13_t1_0_b_d1;
-    wire signed [24:0] fc3_n13_t1_0;
-    wire signed [25:0] fc3_n13_t1_1_a;
-    wire signed [25:0] fc3_n13_t1_1_b;
-    reg  signed [25:0] fc3_n13_t1_1_a_d1;
-    reg  signed [25:0] fc3_n13_t1_1_b_d1;
-    wire signed [25:0] fc3_n13_t1_1;
-    wire signed [26:0] fc3_n13_t1_2_a;
-    wire signed [26:0] fc3_n13_t1_2_b;
-    reg  signed [26:0] fc3_n13_t1_2_a_d1;
-    reg  signed [26:0] fc3_n13_t1_2_b_d1;
-    wire signed [26:0] fc3_n13_t1_2;
-    wire signed [24:0] fc3_n13_t1_3_a;
-    wire signed [24:0] fc3_n13_t1_3_b;
-    reg  signed [24:0] fc3_n13_t1_3_a_d1;
-    reg  signed [24:0] fc3_n13_t1_3_b_d1;
-    wire signed [24:0] fc3_n13_t1_3;
-    wire signed [24:0] fc3_n13_t1_4_a;
-    wire signed [24:0] fc3_n13_t1_4_b;
-    reg  signed [24:0] fc3_n13_t1_4_a_d1;
-    reg  signed [24:0] fc3_n13_t1_4_b_d1;
-    wire signed [24:0] fc3_n13_t1_4;
-    wire signed [25:0] fc3_n13_t1_5_a;
-    wire signed [25:0] fc3_n13_t1_5_b;
-    reg  signed [25:0] fc3_n13_t1_5_a_d1;
-    reg  signed [25:0] fc3_n13_t1_5_b_d1;
-    wire signed [25:0] fc3_n13_t1_5;
-    wire signed [25:0] fc3_n13_t1_6_a;
-    wire signed [25:0] fc3_n13_t1_6_b;
-    reg  signed [25:0] fc3_n13_t1_6_a_d1;
-    reg  signed [25:0] fc3_n13_t1_6_b_d1;
-    wire signed [25:0] fc3_n13_t1_6;
-    wire signed [25:0] fc3_n13_t1_7_a;
-    wire signed [25:0] fc3_n13_t1_7_b;
-    reg  signed [25:0] fc3_n13_t1_7_a_d1;
-    reg  signed [25:0] fc3_n13_t1_7_b_d1;
-    wire signed [25:0] fc3_n13_t1_7;
-    wire signed [25:0] fc3_n13_t2_0_a;
-    wire signed [25:0] fc3_n13_t2_0;
-    wire signed [26:0] fc3_n13_t2_1_b;
-    wire signed [26:0] fc3_n13_t2_1;
-    wire signed [26:0] fc3_n13_t2_2_a;
-    wire signed [26:0] fc3_n13_t2_2_b;
-    wire signed [26:0] fc3_n13_t2_2;
-    wire signed [26:0] fc3_n13_t2_3_a;
-    wire signed [26:0] fc3_n13_t2_3_b;
-    wire signed [26:0] fc3_n13_t2_3;
-    wire signed [27:0] fc3_n13_t3_0_a;
-    wire signed [27:0] fc3_n13_t3_0_b;
-    wire signed [27:0] fc3_n13_t3_0;
-    wire signed [27:0] fc3_n13_t3_1_a;
-    wire signed [27:0] fc3_n13_t3_1_b;
-    wire signed [27:0] fc3_n13_t3_1;
-    wire signed [28:0] fc3_n13_t4_0_a;
-    wire signed [28:0] fc3_n13_t4_0_b;
-    wire signed [28:0] fc3_n13_t4_0;
-    wire signed [28:0] fc3_n13_t5_0_b;
+    reg  signed [22:0] fc3_n13_t1_0_b_d1;
+    wire signed [24:0] fc3_n13_t1_0 = fc3_n13_t0_0_d1 + $signed({{2{fc3_n13_t1_0_b_d1[22]}}, fc3_n13_t1_0_b_d1});
+    reg  signed [24:0] fc3_n13_t1_1_a_d1;
+    reg  signed [22:0] fc3_n13_t1_1_b_d1;
+    reg  signed [25:0] fc3_n13_t1_2_a_d1;
+    reg  signed [24:0] fc3_n13_t1_2_b_d1;
+    reg  signed [23:0] fc3_n13_t1_3_a_d1;
+    reg  signed [23:0] fc3_n13_t1_3_b_d1;
+    wire signed [24:0] fc3_n13_t1_3 = $signed({fc3_n13_t1_3_a_d1[23], fc3_n13_t1_3_a_d1}) + $signed({fc3_n13_t1_3_b_d1[23], fc3_n13_t1_3_b_d1});
+    reg  signed [23:0] fc3_n13_t1_4_a_d1;
+    reg  signed [23:0] fc3_n13_t1_4_b_d1;
+    wire signed [24:0] fc3_n13_t1_4 = $signed({fc3_n13_t1_4_a_d1[23], fc3_n13_t1_4_a_d1}) + $signed({fc3_n13_t1_4_b_d1[23], fc3_n13_t1_4_b_d1});
+    reg  signed [24:0] fc3_n13_t1_5_a_d1;
+    reg  signed [24:0] fc3_n13_t1_5_b_d1;
+    wire signed [25:0] fc3_n13_t1_5 = $signed({fc3_n13_t1_5_a_d1[24], fc3_n13_t1_5_a_d1}) + $signed({fc3_n13_t1_5_b_d1[24], fc3_n13_t1_5_b_d1});
+    reg  signed [24:0] fc3_n13_t1_6_a_d1;
+    reg  signed [24:0] fc3_n13_t1_6_b_d1;
+    wire signed [25:0] fc3_n13_t1_6 = $signed({fc3_n13_t1_6_a_d1[24], fc3_n13_t1_6_a_d1}) + $signed({fc3_n13_t1_6_b_d1[24], fc3_n13_t1_6_b_d1});
+    reg  signed [24:0] fc3_n13_t1_7_a_d1;
+    reg  signed [24:0] fc3_n13_t1_7_b_d1;
+    wire signed [25:0] fc3_n13_t1_7 = $signed({fc3_n13_t1_7_a_d1[24], fc3_n13_t1_7_a_d1}) + $signed({fc3_n13_t1_7_b_d1[24], fc3_n13_t1_7_b_d1});
+    wire signed [25:0] fc3_n13_t2_0 = $signed({fc3_n13_t1_0[24], fc3_n13_t1_0}) + ($signed({fc3_n13_t1_1_a_d1[24], fc3_n13_t1_1_a_d1}) + $signed({{3{fc3_n13_t1_1_b_d1[22]}}, fc3_n13_t1_1_b_d1}));
+    wire signed [26:0] fc3_n13_t2_1 = ($signed({fc3_n13_t1_2_a_d1[25], fc3_n13_t1_2_a_d1}) + $signed({{2{fc3_n13_t1_2_b_d1[24]}}, fc3_n13_t1_2_b_d1})) + $signed({{2{fc3_n13_t1_3[24]}}, fc3_n13_t1_3});
+    wire signed [26:0] fc3_n13_t2_2 = $signed({{2{fc3_n13_t1_4[24]}}, fc3_n13_t1_4}) + $signed({fc3_n13_t1_5[25], fc3_n13_t1_5});
+    wire signed [26:0] fc3_n13_t2_3 = $signed({fc3_n13_t1_6[25], fc3_n13_t1_6}) + $signed({fc3_n13_t1_7[25], fc3_n13_t1_7});
+    wire signed [27:0] fc3_n13_t3_0 = $signed({{2{fc3_n13_t2_0[25]}}, fc3_n13_t2_0}) + $signed({fc3_n13_t2_1[26], fc3_n13_t2_1});
+    wire signed [27:0] fc3_n13_t3_1 = $signed({fc3_n13_t2_2[26], fc3_n13_t2_2}) + $signed({fc3_n13_t2_3[26], fc3_n13_t2_3});
     reg  signed [28:0] fc3_n13_t4_0_d1;
-    reg  signed [28:0] fc3_n13_t5_0_b_d1;
-    reg  signed [28:0] fc3_n13_t5_0_b_d2;
-    wire signed [28:0] fc3_n13_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n13_acc;
+    wire signed [28:0] fc3_n13_acc = (fc3_n13_t4_0_d1 + 29'sd358400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n13_y_fl;
+    wire signed [18:0] fc3_n13_y_fl = $signed(fc3_n13_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n13_y_wrap;
-    wire signed [8:0] fc3_w0_14; // weight -0.1650390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p0;
-    wire signed [7:0] fc3_w1_14; // weight -0.080078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n14_p1;
-    wire signed [8:0] fc3_w2_14; // weight -0.185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p2;
-    wire signed [8:0] fc3_w3_14; // weight 0.2177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p3;
-    wire signed [9:0] fc3_w4_14; // weight 0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n14_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p4;
-    wire signed [5:0] fc3_w5_14; // weight 0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n14_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n14_p5;
-    wire signed [8:0] fc3_w6_14; // weight -0.236328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p6;
-    wire signed [7:0] fc3_w7_14; // weight -0.12109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n14_p7;
-    wire signed [22:0] fc3_n14_p8_sh;
-    wire signed [7:0] fc3_w9_14; // weight -0.0986328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n14_p9;
-    wire signed [9:0] fc3_w10_14; // weight -0.384765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n14_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p10;
-    wire signed [8:0] fc3_w11_14; // weight 0.1259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p11;
-    wire signed [8:0] fc3_w12_14; // weight 0.19140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p12;
-    wire signed [9:0] fc3_w13_14; // weight -0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n14_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p13;
-    wire signed [8:0] fc3_w14_14; // weight -0.16796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p14;
-    wire signed [8:0] fc3_w15_14; // weight -0.224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p15;
-    wire signed [8:0] fc3_w16_14; // weight 0.1806640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p16;
-    wire signed [9:0] fc3_w17_14; // weight -0.291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n14_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p17;
-    wire signed [8:0] fc3_w18_14; // weight 0.205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p18;
-    wire signed [3:0] fc3_w19_14; // weight -0.005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n14_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n14_p19;
-    wire signed [4:0] fc3_w20_14; // weight 0.009765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n14_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n14_p20;
-    wire signed [8:0] fc3_w21_14; // weight 0.2080078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p21;
-    wire signed [8:0] fc3_w22_14; // weight 0.1708984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p22;
-    wire signed [9:0] fc3_w23_14; // weight -0.2626953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n14_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p23;
-    wire signed [6:0] fc3_w24_14; // weight -0.048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n14_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n14_p24;
-    wire signed [8:0] fc3_w25_14; // weight -0.1767578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p25;
-    wire signed [9:0] fc3_w26_14; // weight -0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n14_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p26;
-    wire signed [8:0] fc3_w27_14; // weight 0.240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p27;
-    wire signed [8:0] fc3_w28_14; // weight 0.1611328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n14_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n14_p28;
-    wire signed [5:0] fc3_w29_14; // weight -0.0283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n14_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n14_p29;
-    wire signed [11:0] fc3_w30_14; // weight -1.6640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc3_n14_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n14_p30;
-    wire signed [19:0] fc3_n14_p31_sh;
-    wire signed [20:0] fc3_n14_p31_e;
-    wire signed [20:0] fc3_n14_p31_neg;
-    wire signed [19:0] fc3_n14_bias; // bias -0.4150390625
-    wire signed [23:0] fc3_n14_t0_0_b;
-    wire signed [23:0] fc3_n14_t0_0;
-    wire signed [24:0] fc3_n14_t0_1_a;
-    wire signed [24:0] fc3_n14_t0_1_b;
-    wire signed [24:0] fc3_n14_t0_1;
-    wire signed [24:0] fc3_n14_t0_2_b;
-    wire signed [24:0] fc3_n14_t0_2;
-    wire signed [24:0] fc3_n14_t0_3_a;
-    wire signed [24:0] fc3_n14_t0_3_b;
-    wire signed [24:0] fc3_n14_t0_3;
-    wire signed [23:0] fc3_n14_t0_4_a;
-    wire signed [23:0] fc3_n14_t0_4_b;
-    wire signed [23:0] fc3_n14_t0_4;
-    wire signed [25:0] fc3_n14_t0_5_a;
-    wire signed [25:0] fc3_n14_t0_5_b;
-    wire signed [25:0] fc3_n14_t0_5;
-    wire signed [24:0] fc3_n14_t0_6_a;
-    wire signed [24:0] fc3_n14_t0_6;
-    wire signed [24:0] fc3_n14_t0_7_a;
-    wire signed [24:0] fc3_n14_t0_7_b;
-    wire signed [24:0] fc3_n14_t0_7;
-    wire signed [24:0] fc3_n14_t0_8_a;
-    wire signed [24:0] fc3_n14_t0_8;
-    wire signed [23:0] fc3_n14_t0_9_b;
-    wire signed [23:0] fc3_n14_t0_9;
-    wire signed [23:0] fc3_n14_t0_10_a;
-    wire signed [23:0] fc3_n14_t0_10;
-    wire signed [24:0] fc3_n14_t0_11_a;
-    wire signed [24:0] fc3_n14_t0_11;
-    wire signed [23:0] fc3_n14_t0_12_a;
-    wire signed [23:0] fc3_n14_t0_12;
-    wire signed [24:0] fc3_n14_t0_13_b;
-    wire signed [24:0] fc3_n14_t0_13;
-    wire signed [23:0] fc3_n14_t0_14_b;
-    wire signed [23:0] fc3_n14_t0_14;
-    wire signed [26:0] fc3_n14_t0_15_b;
-    wire signed [26:0] fc3_n14_t0_15;
-    wire signed [25:0] fc3_n14_t1_0_a;
-    wire signed [25:0] fc3_n14_t1_0_b;
-    reg  signed [25:0] fc3_n14_t1_0_a_d1;
-    reg  signed [25:0] fc3_n14_t1_0_b_d1;
-    wire signed [25:0] fc3_n14_t1_0;
-    wire signed [25:0] fc3_n14_t1_1_a;
-    wire signed [25:0] fc3_n14_t1_1_b;
-    reg  signed [25:0] fc3_n14_t1_1_a_d1;
-    reg  signed [25:0] fc3_n14_t1_1_b_d1;
-    wire signed [25:0] fc3_n14_t1_1;
-    wire signed [25:0] fc3_n14_t1_2_a;
-    reg  signed [25:0] fc3_n14_t1_2_a_d1;
+    wire signed [22:0] fc3_n14_p1 = fc3_in_1 * 8'shae; // weight -0.080078125
+    wire signed [23:0] fc3_n14_p2 = fc3_in_2 * 9'sh142; // weight -0.185546875
+    wire signed [23:0] fc3_n14_p3 = fc3_in_3 * 9'sd223; // weight 0.2177734375
+    wire signed [20:0] fc3_n14_p5 = fc3_in_5 * 6'sd27; // weight 0.0263671875
+    wire signed [23:0] fc3_n14_p6 = fc3_in_6 * 9'sh10e; // weight -0.236328125
+    wire signed [22:0] fc3_n14_p7 = fc3_in_7 * 8'sh84; // weight -0.12109375
+    wire signed [22:0] fc3_n14_p8_sh = $signed({fc3_in_8, 7'd0});
+    wire signed [22:0] fc3_n14_p9 = fc3_in_9 * 8'sh9b; // weight -0.0986328125
+    wire signed [24:0] fc3_n14_p10 = fc3_in_10 * 10'sh276; // weight -0.384765625
+    wire signed [23:0] fc3_n14_p11 = fc3_in_11 * 9'sd129; // weight 0.1259765625
+    wire signed [23:0] fc3_n14_p12 = fc3_in_12 * 9'sd196; // weight 0.19140625
+    wire signed [23:0] fc3_n14_p14 = fc3_in_14 * 9'sh154; // weight -0.16796875
+    wire signed [23:0] fc3_n14_p15 = fc3_in_15 * 9'sh11a; // weight -0.224609375
+    wire signed [23:0] fc3_n14_p16 = fc3_in_16 * 9'sd185; // weight 0.1806640625
+    wire signed [18:0] fc3_n14_p19 = fc3_in_19 * 4'sha; // weight -0.005859375
+    wire signed [19:0] fc3_n14_p20 = fc3_in_20 * 5'sd10; // weight 0.009765625
+    wire signed [23:0] fc3_n14_p22 = fc3_in_22 * 9'sd175; // weight 0.1708984375
+    wire signed [24:0] fc3_n14_p23 = fc3_in_23 * 10'sh2f3; // weight -0.2626953125
+    wire signed [21:0] fc3_n14_p24 = fc3_in_24 * 7'sh4e; // weight -0.048828125
+    wire signed [23:0] fc3_n14_p27 = fc3_in_27 * 9'sd246; // weight 0.240234375
+    wire signed [20:0] fc3_n14_p29 = fc3_in_29 * 6'sh23; // weight -0.0283203125
+    wire signed [19:0] fc3_n14_p31_sh = $signed({fc3_in_31, 4'd0});
+    wire signed [20:0] fc3_n14_p31_neg = -$signed({fc3_n14_p31_sh[19], fc3_n14_p31_sh});
+    reg  signed [23:0] fc3_n14_t1_0_a_d1;
+    reg  signed [24:0] fc3_n14_t1_0_b_d1;
+    wire signed [25:0] fc3_n14_t1_0 = $signed({{2{fc3_n14_t1_0_a_d1[23]}}, fc3_n14_t1_0_a_d1}) + $signed({fc3_n14_t1_0_b_d1[24], fc3_n14_t1_0_b_d1});
+    reg  signed [24:0] fc3_n14_t1_1_a_d1;
+    reg  signed [24:0] fc3_n14_t1_1_b_d1;
+    wire signed [25:0] fc3_n14_t1_1 = $signed({fc3_n14_t1_1_a_d1[24], fc3_n14_t1_1_a_d1}) + $signed({fc3_n14_t1_1_b_d1[24], fc3_n14_t1_1_b_d1});
+    reg  signed [23:0] fc3_n14_t1_2_a_d1;
     reg  signed [25:0] fc3_n14_t0_5_d1;
-    wire signed [25:0] fc3_n14_t1_2;
-    wire signed [25:0] fc3_n14_t1_3_a;
-    wire signed [25:0] fc3_n14_t1_3_b;
-    reg  signed [25:0] fc3_n14_t1_3_a_d1;
-    reg  signed [25:0] fc3_n14_t1_3_b_d1;
-    wire signed [25:0] fc3_n14_t1_3;
-    wire signed [25:0] fc3_n14_t1_4_a;
-    wire signed [25:0] fc3_n14_t1_4_b;
-    reg  signed [25:0] fc3_n14_t1_4_a_d1;
-    reg  signed [25:0] fc3_n14_t1_4_b_d1;
-    wire signed [25:0] fc3_n14_t1_4;
-    wire signed [25:0] fc3_n14_t1_5_a;
-    wire signed [25:0] fc3_n14_t1_5_b;
-    reg  signed [25:0] fc3_n14_t1_5_a_d1;
-    reg  signed [25:0] fc3_n14_t1_5_b_d1;
-    wire signed [25:0] fc3_n14_t1_5;
-    wire signed [25:0] fc3_n14_t1_6_a;
-    wire signed [25:0] fc3_n14_t1_6_b;
-    reg  signed [25:0] fc3_n14_t1_6_a_d1;
-    reg  signed [25:0] fc3_n14_t1_6_b_d1;
-    wire signed [25:0] fc3_n14_t1_6;
-    wire signed [26:0] fc3_n14_t1_7_a;
-    reg  signed [26:0] fc3_n14_t1_7_a_d1;
+    wire signed [25:0] fc3_n14_t1_2 = $signed({{2{fc3_n14_t1_2_a_d1[23]}}, fc3_n14_t1_2_a_d1}) + fc3_n14_t0_5_d1;
+    reg  signed [24:0] fc3_n14_t1_3_a_d1;
+    reg  signed [24:0] fc3_n14_t1_3_b_d1;
+    wire signed [25:0] fc3_n14_t1_3 = $signed({fc3_n14_t1_3_a_d1[24], fc3_n14_t1_3_a_d1}) + $signed({fc3_n14_t1_3_b_d1[24], fc3_n14_t1_3_b_d1});
+    reg  signed [24:0] fc3_n14_t1_4_a_d1;
+    reg  signed [23:0] fc3_n14_t1_4_b_d1;
+    wire signed [25:0] fc3_n14_t1_4 = $signed({fc3_n14_t1_4_a_d1[24], fc3_n14_t1_4_a_d1}) + $signed({{2{fc3_n14_t1_4_b_d1[23]}}, fc3_n14_t1_4_b_d1});
+    reg  signed [23:0] fc3_n14_t1_5_a_d1;
+    reg  signed [24:0] fc3_n14_t1_5_b_d1;
+    wire signed [25:0] fc3_n14_t1_5 = $signed({{2{fc3_n14_t1_5_a_d1[23]}}, fc3_n14_t1_5_a_d1}) + $signed({fc3_n14_t1_5_b_d1[24], fc3_n14_t1_5_b_d1});
+    reg  signed [23:0] fc3_n14_t1_6_a_d1;
+    reg  signed [24:0] fc3_n14_t1_6_b_d1;
+    wire signed [25:0] fc3_n14_t1_6 = $signed({{2{fc3_n14_t1_6_a_d1[23]}}, fc3_n14_t1_6_a_d1}) + $signed({fc3_n14_t1_6_b_d1[24], fc3_n14_t1_6_b_d1});
+    reg  signed [23:0] fc3_n14_t1_7_a_d1;
     reg  signed [26:0] fc3_n14_t0_15_d1;
-    wire signed [26:0] fc3_n14_t1_7;
-    wire signed [26:0] fc3_n14_t2_0_a;
-    wire signed [26:0] fc3_n14_t2_0_b;
-    wire signed [26:0] fc3_n14_t2_0;
-    wire signed [26:0] fc3_n14_t2_1_a;
-    wire signed [26:0] fc3_n14_t2_1_b;
-    wire signed [26:0] fc3_n14_t2_1;
-    wire signed [26:0] fc3_n14_t2_2_a;
-    wire signed [26:0] fc3_n14_t2_2_b;
-    wire signed [26:0] fc3_n14_t2_2;
-    wire signed [27:0] fc3_n14_t2_3_a;
-    wire signed [27:0] fc3_n14_t2_3_b;
-    wire signed [27:0] fc3_n14_t2_3;
-    wire signed [27:0] fc3_n14_t3_0_a;
-    wire signed [27:0] fc3_n14_t3_0_b;
-    wire signed [27:0] fc3_n14_t3_0;
-    wire signed [27:0] fc3_n14_t3_1_a;
-    wire signed [27:0] fc3_n14_t3_1;
-    wire signed [28:0] fc3_n14_t4_0_a;
-    wire signed [28:0] fc3_n14_t4_0_b;
-    wire signed [28:0] fc3_n14_t4_0;
-    wire signed [28:0] fc3_n14_t5_0_b;
+    wire signed [26:0] fc3_n14_t1_7 = $signed({{3{fc3_n14_t1_7_a_d1[23]}}, fc3_n14_t1_7_a_d1}) + fc3_n14_t0_15_d1;
+    wire signed [26:0] fc3_n14_t2_0 = $signed({fc3_n14_t1_0[25], fc3_n14_t1_0}) + $signed({fc3_n14_t1_1[25], fc3_n14_t1_1});
+    wire signed [26:0] fc3_n14_t2_1 = $signed({fc3_n14_t1_2[25], fc3_n14_t1_2}) + $signed({fc3_n14_t1_3[25], fc3_n14_t1_3});
+    wire signed [26:0] fc3_n14_t2_2 = $signed({fc3_n14_t1_4[25], fc3_n14_t1_4}) + $signed({fc3_n14_t1_5[25], fc3_n14_t1_5});
+    wire signed [27:0] fc3_n14_t3_0 = $signed({fc3_n14_t2_0[26], fc3_n14_t2_0}) + $signed({fc3_n14_t2_1[26], fc3_n14_t2_1});
+    wire signed [27:0] fc3_n14_t3_1 = $signed({fc3_n14_t2_2[26], fc3_n14_t2_2}) + ($signed({{2{fc3_n14_t1_6[25]}}, fc3_n14_t1_6}) + $signed({fc3_n14_t1_7[26], fc3_n14_t1_7}));
     reg  signed [28:0] fc3_n14_t4_0_d1;
-    reg  signed [28:0] fc3_n14_t5_0_b_d1;
-    reg  signed [28:0] fc3_n14_t5_0_b_d2;
-    wire signed [28:0] fc3_n14_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n14_acc;
+    wire signed [28:0] fc3_n14_acc = (fc3_n14_t4_0_d1 + 29'sh1ff95c00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n14_y_fl;
+    wire signed [18:0] fc3_n14_y_fl = $signed(fc3_n14_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n14_y_wrap;
-    wire signed [7:0] fc3_w0_15; // weight 0.12109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p0;
-    wire signed [9:0] fc3_w1_15; // weight 0.3720703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p1;
-    wire signed [7:0] fc3_w2_15; // weight -0.0986328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p2;
-    wire signed [9:0] fc3_w3_15; // weight 0.25390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p3;
-    wire signed [6:0] fc3_w4_15; // weight 0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n15_p4;
-    wire signed [8:0] fc3_w5_15; // weight -0.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p5;
-    wire signed [9:0] fc3_w6_15; // weight 0.25390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p6;
-    wire signed [7:0] fc3_w7_15; // weight -0.11328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p7;
-    wire signed [7:0] fc3_w8_15; // weight -0.095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p8;
-    wire signed [7:0] fc3_w9_15; // weight -0.0947265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p9;
-    wire signed [6:0] fc3_w10_15; // weight 0.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n15_p10;
-    wire signed [8:0] fc3_w11_15; // weight -0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p11;
-    wire signed [8:0] fc3_w12_15; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p12;
-    wire signed [8:0] fc3_w13_15; // weight -0.1337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p13;
-    wire signed [6:0] fc3_w14_15; // weight 0.05859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n15_p14;
-    wire signed [9:0] fc3_w15_15; // weight 0.2890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p15;
-    wire signed [8:0] fc3_w17_15; // weight 0.189453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p17;
-    wire signed [8:0] fc3_w18_15; // weight 0.2138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p18;
-    wire signed [4:0] fc3_w19_15; // weight -0.0146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n15_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n15_p19;
-    wire signed [9:0] fc3_w20_15; // weight 0.3447265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p20;
-    wire signed [6:0] fc3_w21_15; // weight -0.0498046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n15_p21;
-    wire signed [9:0] fc3_w22_15; // weight 0.291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p22;
-    wire signed [5:0] fc3_w23_15; // weight -0.0224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n15_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n15_p23;
-    wire signed [7:0] fc3_w24_15; // weight -0.0771484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p24;
-    wire signed [6:0] fc3_w25_15; // weight 0.0322265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n15_p25;
-    wire signed [9:0] fc3_w26_15; // weight -0.291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p26;
-    wire signed [9:0] fc3_w27_15; // weight 0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p27;
-    wire signed [9:0] fc3_w28_15; // weight 0.3251953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p28;
-    wire signed [8:0] fc3_w29_15; // weight -0.2275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p29;
-    wire signed [7:0] fc3_w30_15; // weight -0.080078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n15_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n15_p30;
-    wire signed [9:0] fc3_w31_15; // weight 0.3447265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n15_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n15_p31;
-    wire signed [18:0] fc3_n15_bias; // bias -0.1416015625
-    wire signed [24:0] fc3_n15_t0_0_a;
-    wire signed [24:0] fc3_n15_t0_0;
-    wire signed [24:0] fc3_n15_t0_1_a;
-    wire signed [24:0] fc3_n15_t0_1;
-    wire signed [23:0] fc3_n15_t0_2_a;
-    wire signed [23:0] fc3_n15_t0_2;
-    wire signed [24:0] fc3_n15_t0_3_b;
-    wire signed [24:0] fc3_n15_t0_3;
-    wire signed [23:0] fc3_n15_t0_4_a;
-    wire signed [23:0] fc3_n15_t0_4_b;
-    wire signed [23:0] fc3_n15_t0_4;
-    wire signed [24:0] fc3_n15_t0_5_a;
-    wire signed [24:0] fc3_n15_t0_5_b;
-    wire signed [24:0] fc3_n15_t0_5;
-    wire signed [24:0] fc3_n15_t0_6_a;
-    wire signed [24:0] fc3_n15_t0_6_b;
-    wire signed [24:0] fc3_n15_t0_6;
-    wire signed [24:0] fc3_n15_t0_7_a;
-    wire signed [24:0] fc3_n15_t0_7;
-    wire signed [24:0] fc3_n15_t0_8_a;
-    wire signed [24:0] fc3_n15_t0_8_b;
-    wire signed [24:0] fc3_n15_t0_8;
-    wire signed [24:0] fc3_n15_t0_9_a;
-    wire signed [24:0] fc3_n15_t0_9;
-    wire signed [24:0] fc3_n15_t0_10_a;
-    wire signed [24:0] fc3_n15_t0_10;
-    wire signed [22:0] fc3_n15_t0_11_a;
-    wire signed [22:0] fc3_n15_t0_11;
-    wire signed [24:0] fc3_n15_t0_12_a;
-    wire signed [24:0] fc3_n15_t0_12;
-    wire signed [25:0] fc3_n15_t0_13_a;
-    wire signed [25:0] fc3_n15_t0_13_b;
-    wire signed [25:0] fc3_n15_t0_13;
-    wire signed [24:0] fc3_n15_t0_14_a;
-    wire signed [24:0] fc3_n15_t0_14_b;
-    wire signed [24:0] fc3_n15_t0_14;
-    wire signed [24:0] fc3_n15_t0_15_b;
-    wire signed [24:0] fc3_n15_t0_15;
-    wire signed [25:0] fc3_n15_t1_0_a;
-    wire signed [25:0] fc3_n15_t1_0_b;
-    reg  signed [25:0] fc3_n15_t1_0_a_d1;
-    reg  signed [25:0] fc3_n15_t1_0_b_d1;
-    wire signed [25:0] fc3_n15_t1_0;
-    wire signed [25:0] fc3_n15_t1_1_a;
-    wire signed [25:0] fc3_n15_t1_1_b;
-    reg  signed [25:0] fc3_n15_t1_1_a_d1;
-    reg  signed [25:0] fc3_n15_t1_1_b_d1;
-    wire signed [25:0] fc3_n15_t1_1;
-    wire signed [24:0] fc3_n15_t1_2_a;
-    reg  signed [24:0] fc3_n15_t1_2_a_d1;
+    wire signed [22:0] fc3_n15_p0 = fc3_in_0 * 8'sd124; // weight 0.12109375
+    wire signed [22:0] fc3_n15_p2 = fc3_in_2 * 8'sh9b; // weight -0.0986328125
+    wire signed [21:0] fc3_n15_p4 = fc3_in_4 * 7'sd52; // weight 0.05078125
+    wire signed [22:0] fc3_n15_p7 = fc3_in_7 * 8'sh8c; // weight -0.11328125
+    wire signed [22:0] fc3_n15_p8 = fc3_in_8 * 8'sh9e; // weight -0.095703125
+    wire signed [22:0] fc3_n15_p9 = fc3_in_9 * 8'sh9f; // weight -0.0947265625
+    wire signed [21:0] fc3_n15_p10 = fc3_in_10 * 7'sd56; // weight 0.0546875
+    wire signed [23:0] fc3_n15_p11 = fc3_in_11 * 9'sh113; // weight -0.2314453125
+    wire signed [23:0] fc3_n15_p12 = fc3_in_12 * 9'sh178; // weight -0.1328125
+    wire signed [23:0] fc3_n15_p13 = fc3_in_13 * 9'sh177; // weight -0.1337890625
+    wire signed [21:0] fc3_n15_p14 = fc3_in_14 * 7'sd60; // weight 0.05859375
+    wire signed [23:0] fc3_n15_p17 = fc3_in_17 * 9'sd194; // weight 0.189453125
+    wire signed [23:0] fc3_n15_p18 = fc3_in_18 * 9'sd219; // weight 0.2138671875
+    wire signed [19:0] fc3_n15_p19 = fc3_in_19 * 5'sh11; // weight -0.0146484375
+    wire signed [21:0] fc3_n15_p21 = fc3_in_21 * 7'sh4d; // weight -0.0498046875
+    wire signed [20:0] fc3_n15_p23 = fc3_in_23 * 6'sh29; // weight -0.0224609375
+    wire signed [21:0] fc3_n15_p25 = fc3_in_25 * 7'sd33; // weight 0.0322265625
+    wire signed [24:0] fc3_n15_p27 = fc3_in_27 * 10'sd288; // weight 0.28125
+    wire signed [24:0] fc3_n15_p28 = fc3_in_28 * 10'sd333; // weight 0.3251953125
+    wire signed [23:0] fc3_n15_p29 = fc3_in_29 * 9'sh117; // weight -0.2275390625
+    wire signed [22:0] fc3_n15_p30 = fc3_in_30 * 8'shae; // weight -0.080078125
+    reg  signed [24:0] fc3_n15_t1_0_a_d1;
+    reg  signed [24:0] fc3_n15_t1_0_b_d1;
+    wire signed [25:0] fc3_n15_t1_0 = $signed({fc3_n15_t1_0_a_d1[24], fc3_n15_t1_0_a_d1}) + $signed({fc3_n15_t1_0_b_d1[24], fc3_n15_t1_0_b_d1});
+    reg  signed [23:0] fc3_n15_t1_1_a_d1;
+    reg  signed [24:0] fc3_n15_t1_1_b_d1;
+    wire signed [25:0] fc3_n15_t1_1 = $signed({{2{fc3_n15_t1_1_a_d1[23]}}, fc3_n15_t1_1_a_d1}) + $signed({fc3_n15_t1_1_b_d1[24], fc3_n15_t1_1_b_d1});
+    reg  signed [23:0] fc3_n15_t1_2_a_d1;
     reg  signed [24:0] fc3_n15_t0_5_d1;
-    wire signed [24:0] fc3_n15_t1_2;
-    wire signed [25:0] fc3_n15_t1_3_a;
-    wire signed [25:0] fc3_n15_t1_3_b;
-    reg  signed [25:0] fc3_n15_t1_3_a_d1;
-    reg  signed [25:0] fc3_n15_t1_3_b_d1;
-    wire signed [25:0] fc3_n15_t1_3;
-    wire signed [25:0] fc3_n15_t1_4_a;
-    wire signed [25:0] fc3_n15_t1_4_b;
-    reg  signed [25:0] fc3_n15_t1_4_a_d1;
-    reg  signed [25:0] fc3_n15_t1_4_b_d1;
-    wire signed [25:0] fc3_n15_t1_4;
-    wire signed [24:0] fc3_n15_t1_5_b;
+    wire signed [24:0] fc3_n15_t1_2 = $signed({fc3_n15_t1_2_a_d1[23], fc3_n15_t1_2_a_d1}) + fc3_n15_t0_5_d1;
+    reg  signed [24:0] fc3_n15_t1_3_a_d1;
+    reg  signed [24:0] fc3_n15_t1_3_b_d1;
+    wire signed [25:0] fc3_n15_t1_3 = $signed({fc3_n15_t1_3_a_d1[24], fc3_n15_t1_3_a_d1}) + $signed({fc3_n15_t1_3_b_d1[24], fc3_n15_t1_3_b_d1});
+    reg  signed [24:0] fc3_n15_t1_4_a_d1;
+    reg  signed [24:0] fc3_n15_t1_4_b_d1;
+    wire signed [25:0] fc3_n15_t1_4 = $signed({fc3_n15_t1_4_a_d1[24], fc3_n15_t1_4_a_d1}) + $signed({fc3_n15_t1_4_b_d1[24], fc3_n15_t1_4_b_d1});
     reg  signed [24:0] fc3_n15_t0_10_d1;
-    reg  signed [24:0] fc3_n15_t1_5_b_d1;
-    wire signed [24:0] fc3_n15_t1_5;
-    wire signed [25:0] fc3_n15_t1_6_a;
-    reg  signed [25:0] fc3_n15_t1_6_a_d1;
+    reg  signed [22:0] fc3_n15_t1_5_b_d1;
+    wire signed [24:0] fc3_n15_t1_5 = fc3_n15_t0_10_d1 + $signed({{2{fc3_n15_t1_5_b_d1[22]}}, fc3_n15_t1_5_b_d1});
+    reg  signed [24:0] fc3_n15_t1_6_a_d1;
     reg  signed [25:0] fc3_n15_t0_13_d1;
-    wire signed [25:0] fc3_n15_t1_6;
-    wire signed [25:0] fc3_n15_t1_7_a;
-    wire signed [25:0] fc3_n15_t1_7_b;
-    reg  signed [25:0] fc3_n15_t1_7_a_d1;
-    reg  signed [25:0] fc3_n15_t1_7_b_d1;
-    wire signed [25:0] fc3_n15_t1_7;
-    wire signed [26:0] fc3_n15_t2_0_a;
-    wire signed [26:0] fc3_n15_t2_0_b;
-    wire signed [26:0] fc3_n15_t2_0;
-    wire signed [26:0] fc3_n15_t2_1_a;
-    wire signed [26:0] fc3_n15_t2_1_b;
-    wire signed [26:0] fc3_n15_t2_1;
-    wire signed [26:0] fc3_n15_t2_2_a;
-    wire signed [26:0] fc3_n15_t2_2_b;
-    wire signed [26:0] fc3_n15_t2_2;
-    wire signed [26:0] fc3_n15_t2_3_a;
-    wire signed [26:0] fc3_n15_t2_3_b;
-    wire signed [26:0] fc3_n15_t2_3;
-    wire signed [27:0] fc3_n15_t3_0_a;
-    wire signed [27:0] fc3_n15_t3_0_b;
-    wire signed [27:0] fc3_n15_t3_0;
-    wire signed [27:0] fc3_n15_t3_1_a;
-    wire signed [27:0] fc3_n15_t3_1_b;
-    wire signed [27:0] fc3_n15_t3_1;
-    wire signed [28:0] fc3_n15_t4_0_a;
-    wire signed [28:0] fc3_n15_t4_0_b;
-    wire signed [28:0] fc3_n15_t4_0;
+    wire signed [25:0] fc3_n15_t1_6 = $signed({fc3_n15_t1_6_a_d1[24], fc3_n15_t1_6_a_d1}) + fc3_n15_t0_13_d1;
+    reg  signed [24:0] fc3_n15_t1_7_a_d1;
+    reg  signed [24:0] fc3_n15_t1_7_b_d1;
+    wire signed [25:0] fc3_n15_t1_7 = $signed({fc3_n15_t1_7_a_d1[24], fc3_n15_t1_7_a_d1}) + $signed({fc3_n15_t1_7_b_d1[24], fc3_n15_t1_7_b_d1});
+    wire signed [26:0] fc3_n15_t2_0 = $signed({fc3_n15_t1_0[25], fc3_n15_t1_0}) + $signed({fc3_n15_t1_1[25], fc3_n15_t1_1});
+    wire signed [26:0] fc3_n15_t2_1 = $signed({{2{fc3_n15_t1_2[24]}}, fc3_n15_t1_2}) + $signed({fc3_n15_t1_3[25], fc3_n15_t1_3});
+    wire signed [26:0] fc3_n15_t2_2 = $signed({fc3_n15_t1_4[25], fc3_n15_t1_4}) + $signed({{2{fc3_n15_t1_5[24]}}, fc3_n15_t1_5});
+    wire signed [26:0] fc3_n15_t2_3 = $signed({fc3_n15_t1_6[25], fc3_n15_t1_6}) + $signed({fc3_n15_t1_7[25], fc3_n15_t1_7});
+    wire signed [27:0] fc3_n15_t3_0 = $signed({fc3_n15_t2_0[26], fc3_n15_t2_0}) + $signed({fc3_n15_t2_1[26], fc3_n15_t2_1});
+    wire signed [27:0] fc3_n15_t3_1 = $signed({fc3_n15_t2_2[26], fc3_n15_t2_2}) + $signed({fc3_n15_t2_3[26], fc3_n15_t2_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n15_acc;
+    wire signed [28:0] fc3_n15_acc = ($signed({fc3_n15_t3_0[27], fc3_n15_t3_0}) + $signed({fc3_n15_t3_1[27], fc3_n15_t3_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n15_y_fl;
+    wire signed [18:0] fc3_n15_y_fl = $signed(fc3_n15_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n15_y_wrap;
-    wire signed [7:0] fc3_w0_16; // weight -0.0986328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n16_p0;
-    wire signed [8:0] fc3_w1_16; // weight 0.2412109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p1;
-    wire signed [8:0] fc3_w2_16; // weight 0.19921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p2;
-    wire signed [8:0] fc3_w3_16; // weight -0.1298828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p3;
-    wire signed [8:0] fc3_w4_16; // weight 0.1279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p4;
-    wire signed [8:0] fc3_w5_16; // weight 0.1748046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p5;
-    wire signed [5:0] fc3_w6_16; // weight -0.0302734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n16_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n16_p6;
-    wire signed [8:0] fc3_w7_16; // weight -0.2158203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p7;
-    wire signed [5:0] fc3_w8_16; // weight -0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n16_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n16_p8;
-    wire signed [8:0] fc3_w9_16; // weight 0.1455078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p9;
-    wire signed [8:0] fc3_w10_16; // weight 0.193359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p10;
-    wire signed [8:0] fc3_w11_16; // weight 0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p11;
-    wire signed [8:0] fc3_w12_16; // weight -0.1279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p12;
-    wire signed [8:0] fc3_w13_16; // weight 0.1396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p13;
-    wire signed [9:0] fc3_w14_16; // weight -0.357421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n16_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p14;
-    wire signed [6:0] fc3_w15_16; // weight -0.0458984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n16_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n16_p15;
-    wire signed [8:0] fc3_w16_16; // weight 0.1748046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p16;
-    wire signed [8:0] fc3_w17_16; // weight 0.2216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p17;
-    wire signed [7:0] fc3_w18_16; // weight 0.1181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n16_p18;
-    wire signed [8:0] fc3_w19_16; // weight 0.2275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p19;
-    wire signed [6:0] fc3_w20_16; // weight -0.03515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n16_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n16_p20;
-    wire signed [9:0] fc3_w21_16; // weight 0.2822265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n16_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p21;
-    wire signed [7:0] fc3_w22_16; // weight -0.091796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n16_p22;
-    wire signed [8:0] fc3_w23_16; // weight -0.205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p23;
-    wire signed [7:0] fc3_w24_16; // weight -0.0673828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n16_p24;
-    wire signed [5:0] fc3_w25_16; // weight -0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n16_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n16_p25;
-    wire signed [8:0] fc3_w26_16; // weight -0.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p26;
-    wire signed [8:0] fc3_w27_16; // weight -0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n16_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p27;
-    wire signed [5:0] fc3_w28_16; // weight -0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n16_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n16_p28;
-    wire signed [7:0] fc3_w29_16; // weight -0.1240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n16_p29;
-    wire signed [5:0] fc3_w30_16; // weight 0.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n16_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n16_p30;
-    wire signed [7:0] fc3_w31_16; // weight -0.1181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n16_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n16_p31;
-    wire signed [18:0] fc3_n16_bias; // bias 0.125
-    wire signed [24:0] fc3_n16_t0_0_a;
-    wire signed [24:0] fc3_n16_t0_0_b;
-    wire signed [24:0] fc3_n16_t0_0;
-    wire signed [24:0] fc3_n16_t0_1_a;
-    wire signed [24:0] fc3_n16_t0_1_b;
-    wire signed [24:0] fc3_n16_t0_1;
-    wire signed [24:0] fc3_n16_t0_2_a;
-    wire signed [24:0] fc3_n16_t0_2_b;
-    wire signed [24:0] fc3_n16_t0_2;
-    wire signed [23:0] fc3_n16_t0_3_a;
-    wire signed [23:0] fc3_n16_t0_3;
-    wire signed [23:0] fc3_n16_t0_4_a;
-    wire signed [23:0] fc3_n16_t0_4;
-    wire signed [24:0] fc3_n16_t0_5_a;
-    wire signed [24:0] fc3_n16_t0_5_b;
-    wire signed [24:0] fc3_n16_t0_5;
-    wire signed [24:0] fc3_n16_t0_6_a;
-    wire signed [24:0] fc3_n16_t0_6_b;
-    wire signed [24:0] fc3_n16_t0_6;
-    wire signed [24:0] fc3_n16_t0_7_b;
-    wire signed [24:0] fc3_n16_t0_7;
-    wire signed [24:0] fc3_n16_t0_8_a;
-    wire signed [24:0] fc3_n16_t0_8_b;
-    wire signed [24:0] fc3_n16_t0_8;
-    wire signed [24:0] fc3_n16_t0_9_a;
-    wire signed [24:0] fc3_n16_t0_9_b;
-    wire signed [24:0] fc3_n16_t0_9;
-    wire signed [24:0] fc3_n16_t0_10_a;
-    wire signed [24:0] fc3_n16_t0_10;
-    wire signed [24:0] fc3_n16_t0_11_a;
-    wire signed [24:0] fc3_n16_t0_11_b;
-    wire signed [24:0] fc3_n16_t0_11;
-    wire signed [22:0] fc3_n16_t0_12_b;
-    wire signed [22:0] fc3_n16_t0_12;
-    wire signed [24:0] fc3_n16_t0_13_a;
-    wire signed [24:0] fc3_n16_t0_13_b;
-    wire signed [24:0] fc3_n16_t0_13;
-    wire signed [23:0] fc3_n16_t0_14_a;
-    wire signed [23:0] fc3_n16_t0_14_b;
-    wire signed [23:0] fc3_n16_t0_14;
-    wire signed [23:0] fc3_n16_t0_15_a;
-    wire signed [23:0] fc3_n16_t0_15_b;
-    wire signed [23:0] fc3_n16_t0_15;
-    wire signed [25:0] fc3_n16_t1_0_a;
-    wire signed [25:0] fc3_n16_t1_0_b;
-    reg  signed [25:0] fc3_n16_t1_0_a_d1;
-    reg  signed [25:0] fc3_n16_t1_0_b_d1;
-    wire signed [25:0] fc3_n16_t1_0;
-    wire signed [25:0] fc3_n16_t1_1_a;
-    wire signed [25:0] fc3_n16_t1_1_b;
-    reg  signed [25:0] fc3_n16_t1_1_a_d1;
-    reg  signed [25:0] fc3_n16_t1_1_b_d1;
-    wire signed [25:0] fc3_n16_t1_1;
-    wire signed [25:0] fc3_n16_t1_2_a;
-    wire signed [25:0] fc3_n16_t1_2_b;
-    reg  signed [25:0] fc3_n16_t1_2_a_d1;
-    reg  signed [25:0] fc3_n16_t1_2_b_d1;
-    wire signed [25:0] fc3_n16_t1_2;
-    wire signed [25:0] fc3_n16_t1_3_a;
-    wire signed [25:0] fc3_n16_t1_3_b;
-    reg  signed [25:0] fc3_n16_t1_3_a_d1;
-    reg  signed [25:0] fc3_n16_t1_3_b_d1;
-    wire signed [25:0] fc3_n16_t1_3;
-    wire signed [25:0] fc3_n16_t1_4_a;
-    wire signed [25:0] fc3_n16_t1_4_b;
-    reg  signed [25:0] fc3_n16_t1_4_a_d1;
-    reg  signed [25:0] fc3_n16_t1_4_b_d1;
-    wire signed [25:0] fc3_n16_t1_4;
-    wire signed [25:0] fc3_n16_t1_5_a;
-    wire signed [25:0] fc3_n16_t1_5_b;
-    reg  signed [25:0] fc3_n16_t1_5_a_d1;
-    reg  signed [25:0] fc3_n16_t1_5_b_d1;
-    wire signed [25:0] fc3_n16_t1_5;
-    wire signed [24:0] fc3_n16_t1_6_a;
-    reg  signed [24:0] fc3_n16_t1_6_a_d1;
+    wire signed [22:0] fc3_n16_p0 = fc3_in_0 * 8'sh9b; // weight -0.0986328125
+    wire signed [23:0] fc3_n16_p1 = fc3_in_1 * 9'sd247; // weight 0.2412109375
+    wire signed [23:0] fc3_n16_p2 = fc3_in_2 * 9'sd204; // weight 0.19921875
+    wire signed [23:0] fc3_n16_p3 = fc3_in_3 * 9'sh17b; // weight -0.1298828125
+    wire signed [23:0] fc3_n16_p4 = fc3_in_4 * 9'sd131; // weight 0.1279296875
+    wire signed [23:0] fc3_n16_p5 = fc3_in_5 * 9'sd179; // weight 0.1748046875
+    wire signed [20:0] fc3_n16_p6 = fc3_in_6 * 6'sh21; // weight -0.0302734375
+    wire signed [20:0] fc3_n16_p8 = fc3_in_8 * 6'sh27; // weight -0.0244140625
+    wire signed [23:0] fc3_n16_p10 = fc3_in_10 * 9'sd198; // weight 0.193359375
+    wire signed [23:0] fc3_n16_p11 = fc3_in_11 * 9'sd193; // weight 0.1884765625
+    wire signed [23:0] fc3_n16_p12 = fc3_in_12 * 9'sh17d; // weight -0.1279296875
+    wire signed [23:0] fc3_n16_p13 = fc3_in_13 * 9'sd143; // weight 0.1396484375
+    wire signed [21:0] fc3_n16_p15 = fc3_in_15 * 7'sh51; // weight -0.0458984375
+    wire signed [23:0] fc3_n16_p16 = fc3_in_16 * 9'sd179; // weight 0.1748046875
+    wire signed [23:0] fc3_n16_p17 = fc3_in_17 * 9'sd227; // weight 0.2216796875
+    wire signed [22:0] fc3_n16_p18 = fc3_in_18 * 8'sd121; // weight 0.1181640625
+    wire signed [23:0] fc3_n16_p19 = fc3_in_19 * 9'sd233; // weight 0.2275390625
+    wire signed [21:0] fc3_n16_p20 = fc3_in_20 * 7'sh5c; // weight -0.03515625
+    wire signed [22:0] fc3_n16_p22 = fc3_in_22 * 8'sha2; // weight -0.091796875
+    wire signed [23:0] fc3_n16_p23 = fc3_in_23 * 9'sh12e; // weight -0.205078125
+    wire signed [20:0] fc3_n16_p25 = fc3_in_25 * 6'sh27; // weight -0.0244140625
+    wire signed [23:0] fc3_n16_p26 = fc3_in_26 * 9'sh118; // weight -0.2265625
+    wire signed [23:0] fc3_n16_p27 = fc3_in_27 * 9'sh170; // weight -0.140625
+    wire signed [20:0] fc3_n16_p28 = fc3_in_28 * 6'sh25; // weight -0.0263671875
+    wire signed [22:0] fc3_n16_p29 = fc3_in_29 * 8'sh81; // weight -0.1240234375
+    wire signed [20:0] fc3_n16_p30 = fc3_in_30 * 6'sd22; // weight 0.021484375
+    wire signed [22:0] fc3_n16_p31 = fc3_in_31 * 8'sh87; // weight -0.1181640625
+    reg  signed [24:0] fc3_n16_t1_0_a_d1;
+    reg  signed [24:0] fc3_n16_t1_0_b_d1;
+    wire signed [25:0] fc3_n16_t1_0 = $signed({fc3_n16_t1_0_a_d1[24], fc3_n16_t1_0_a_d1}) + $signed({fc3_n16_t1_0_b_d1[24], fc3_n16_t1_0_b_d1});
+    reg  signed [24:0] fc3_n16_t1_1_a_d1;
+    reg  signed [23:0] fc3_n16_t1_1_b_d1;
+    wire signed [25:0] fc3_n16_t1_1 = $signed({fc3_n16_t1_1_a_d1[24], fc3_n16_t1_1_a_d1}) + $signed({{2{fc3_n16_t1_1_b_d1[23]}}, fc3_n16_t1_1_b_d1});
+    reg  signed [23:0] fc3_n16_t1_2_a_d1;
+    reg  signed [24:0] fc3_n16_t1_2_b_d1;
+    wire signed [25:0] fc3_n16_t1_2 = $signed({{2{fc3_n16_t1_2_a_d1[23]}}, fc3_n16_t1_2_a_d1}) + $signed({fc3_n16_t1_2_b_d1[24], fc3_n16_t1_2_b_d1});
+    reg  signed [24:0] fc3_n16_t1_3_a_d1;
+    reg  signed [24:0] fc3_n16_t1_3_b_d1;
+    wire signed [25:0] fc3_n16_t1_3 = $signed({fc3_n16_t1_3_a_d1[24], fc3_n16_t1_3_a_d1}) + $signed({fc3_n16_t1_3_b_d1[24], fc3_n16_t1_3_b_d1});
+    reg  signed [24:0] fc3_n16_t1_4_a_d1;
+    reg  signed [24:0] fc3_n16_t1_4_b_d1;
+    wire signed [25:0] fc3_n16_t1_4 = $signed({fc3_n16_t1_4_a_d1[24], fc3_n16_t1_4_a_d1}) + $signed({fc3_n16_t1_4_b_d1[24], fc3_n16_t1_4_b_d1});
+    reg  signed [24:0] fc3_n16_t1_5_a_d1;
+    reg  signed [24:0] fc3_n16_t1_5_b_d1;
+    wire signed [25:0] fc3_n16_t1_5 = $signed({fc3_n16_t1_5_a_d1[24], fc3_n16_t1_5_a_d1}) + $signed({fc3_n16_t1_5_b_d1[24], fc3_n16_t1_5_b_d1});
+    reg  signed [22:0] fc3_n16_t1_6_a_d1;
     reg  signed [24:0] fc3_n16_t0_13_d1;
-    wire signed [24:0] fc3_n16_t1_6;
-    wire signed [24:0] fc3_n16_t1_7_a;
-    wire signed [24:0] fc3_n16_t1_7_b;
-    reg  signed [24:0] fc3_n16_t1_7_a_d1;
-    reg  signed [24:0] fc3_n16_t1_7_b_d1;
-    wire signed [24:0] fc3_n16_t1_7;
-    wire signed [26:0] fc3_n16_t2_0_a;
-    wire signed [26:0] fc3_n16_t2_0_b;
-    wire signed [26:0] fc3_n16_t2_0;
-    wire signed [26:0] fc3_n16_t2_1_a;
-    wire signed [26:0] fc3_n16_t2_1_b;
-    wire signed [26:0] fc3_n16_t2_1;
-    wire signed [26:0] fc3_n16_t2_2_a;
-    wire signed [26:0] fc3_n16_t2_2_b;
-    wire signed [26:0] fc3_n16_t2_2;
-    wire signed [25:0] fc3_n16_t2_3_a;
-    wire signed [25:0] fc3_n16_t2_3_b;
-    wire signed [25:0] fc3_n16_t2_3;
-    wire signed [27:0] fc3_n16_t3_0_a;
-    wire signed [27:0] fc3_n16_t3_0_b;
-    wire signed [27:0] fc3_n16_t3_0;
-    wire signed [27:0] fc3_n16_t3_1_a;
-    wire signed [27:0] fc3_n16_t3_1_b;
-    wire signed [27:0] fc3_n16_t3_1;
-    wire signed [28:0] fc3_n16_t4_0_a;
-    wire signed [28:0] fc3_n16_t4_0_b;
-    wire signed [28:0] fc3_n16_t4_0;
-    wire signed [28:0] fc3_n16_t5_0_b;
+    wire signed [24:0] fc3_n16_t1_6 = $signed({{2{fc3_n16_t1_6_a_d1[22]}}, fc3_n16_t1_6_a_d1}) + fc3_n16_t0_13_d1;
+    reg  signed [23:0] fc3_n16_t1_7_a_d1;
+    reg  signed [23:0] fc3_n16_t1_7_b_d1;
+    wire signed [24:0] fc3_n16_t1_7 = $signed({fc3_n16_t1_7_a_d1[23], fc3_n16_t1_7_a_d1}) + $signed({fc3_n16_t1_7_b_d1[23], fc3_n16_t1_7_b_d1});
+    wire signed [26:0] fc3_n16_t2_0 = $signed({fc3_n16_t1_0[25], fc3_n16_t1_0}) + $signed({fc3_n16_t1_1[25], fc3_n16_t1_1});
+    wire signed [26:0] fc3_n16_t2_1 = $signed({fc3_n16_t1_2[25], fc3_n16_t1_2}) + $signed({fc3_n16_t1_3[25], fc3_n16_t1_3});
+    wire signed [26:0] fc3_n16_t2_2 = $signed({fc3_n16_t1_4[25], fc3_n16_t1_4}) + $signed({fc3_n16_t1_5[25], fc3_n16_t1_5});
+    wire signed [25:0] fc3_n16_t2_3 = $signed({fc3_n16_t1_6[24], fc3_n16_t1_6}) + $signed({fc3_n16_t1_7[24], fc3_n16_t1_7});
+    wire signed [27:0] fc3_n16_t3_0 = $signed({fc3_n16_t2_0[26], fc3_n16_t2_0}) + $signed({fc3_n16_t2_1[26], fc3_n16_t2_1});
+    wire signed [27:0] fc3_n16_t3_1 = $signed({fc3_n16_t2_2[26], fc3_n16_t2_2}) + $signed({{2{fc3_n16_t2_3[25]}}, fc3_n16_t2_3});
     reg  signed [28:0] fc3_n16_t4_0_d1;
-    reg  signed [28:0] fc3_n16_t5_0_b_d1;
-    reg  signed [28:0] fc3_n16_t5_0_b_d2;
-    wire signed [28:0] fc3_n16_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n16_acc;
+    wire signed [28:0] fc3_n16_acc = (fc3_n16_t4_0_d1 + 29'sd131072);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n16_y_fl;
+    wire signed [18:0] fc3_n16_y_fl = $signed(fc3_n16_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n16_y_wrap;
-    wire signed [9:0] fc3_w0_17; // weight -0.3203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n17_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p0;
-    wire signed [7:0] fc3_w1_17; // weight 0.1142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p1;
-    wire signed [9:0] fc3_w2_17; // weight -0.287109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n17_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p2;
-    wire signed [8:0] fc3_w3_17; // weight 0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p3;
-    wire signed [7:0] fc3_w4_17; // weight -0.08984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p4;
-    wire signed [8:0] fc3_w5_17; // weight 0.1455078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p5;
-    wire signed [7:0] fc3_w6_17; // weight 0.10546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p6;
-    wire signed [7:0] fc3_w7_17; // weight 0.12109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p7;
-    wire signed [17:0] fc3_n17_p8_sh;
-    wire signed [8:0] fc3_w9_17; // weight 0.244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p9;
-    wire signed [6:0] fc3_w10_17; // weight -0.048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n17_p10;
-    wire signed [8:0] fc3_w11_17; // weight 0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p11;
-    wire signed [8:0] fc3_w12_17; // weight -0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p12;
-    wire signed [8:0] fc3_w13_17; // weight 0.150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p13;
-    wire signed [5:0] fc3_w14_17; // weight -0.017578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n17_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n17_p14;
-    wire signed [7:0] fc3_w15_17; // weight 0.072265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p15;
-    wire signed [7:0] fc3_w16_17; // weight -0.0791015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p16;
-    wire signed [8:0] fc3_w17_17; // weight -0.2333984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p17;
-    wire signed [6:0] fc3_w18_17; // weight -0.0517578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n17_p18;
-    wire signed [9:0] fc3_w19_17; // weight 0.2529296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n17_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p19;
-    wire signed [9:0] fc3_w20_17; // weight -0.3408203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n17_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p20;
-    wire signed [8:0] fc3_w21_17; // weight -0.2353515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p21;
-    wire signed [8:0] fc3_w22_17; // weight -0.1943359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p22;
-    wire signed [8:0] fc3_w23_17; // weight -0.2119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p23;
-    wire signed [8:0] fc3_w24_17; // weight 0.212890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p24;
-    wire signed [9:0] fc3_w25_17; // weight -0.44140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n17_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p25;
-    wire signed [8:0] fc3_w26_17; // weight 0.2021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p26;
-    wire signed [8:0] fc3_w27_17; // weight 0.2197265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p27;
-    wire signed [7:0] fc3_w28_17; // weight 0.0673828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p28;
-    wire signed [8:0] fc3_w29_17; // weight 0.2138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n17_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p29;
-    wire signed [5:0] fc3_w30_17; // weight -0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n17_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n17_p30;
-    wire signed [7:0] fc3_w31_17; // weight 0.10546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n17_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n17_p31;
-    wire signed [19:0] fc3_n17_bias; // bias -0.3076171875
-    wire signed [24:0] fc3_n17_t0_0_b;
-    wire signed [24:0] fc3_n17_t0_0;
-    wire signed [25:0] fc3_n17_t0_1_a;
-    wire signed [25:0] fc3_n17_t0_1_b;
-    wire signed [25:0] fc3_n17_t0_1;
-    wire signed [23:0] fc3_n17_t0_2_a;
-    wire signed [23:0] fc3_n17_t0_2;
-    wire signed [23:0] fc3_n17_t0_3_a;
-    wire signed [23:0] fc3_n17_t0_3_b;
-    wire signed [23:0] fc3_n17_t0_3;
-    wire signed [23:0] fc3_n17_t0_4_a;
-    wire signed [23:0] fc3_n17_t0_4;
-    wire signed [24:0] fc3_n17_t0_5_a;
-    wire signed [24:0] fc3_n17_t0_5_b;
-    wire signed [24:0] fc3_n17_t0_5;
-    wire signed [24:0] fc3_n17_t0_6_a;
-    wire signed [24:0] fc3_n17_t0_6_b;
-    wire signed [24:0] fc3_n17_t0_6;
-    wire signed [22:0] fc3_n17_t0_7_a;
-    wire signed [22:0] fc3_n17_t0_7;
-    wire signed [24:0] fc3_n17_t0_8_a;
-    wire signed [24:0] fc3_n17_t0_8_b;
-    wire signed [24:0] fc3_n17_t0_8;
-    wire signed [24:0] fc3_n17_t0_9_a;
-    wire signed [24:0] fc3_n17_t0_9;
-    wire signed [25:0] fc3_n17_t0_10_a;
-    wire signed [25:0] fc3_n17_t0_10_b;
-    wire signed [25:0] fc3_n17_t0_10;
-    wire signed [24:0] fc3_n17_t0_11_a;
-    wire signed [24:0] fc3_n17_t0_11_b;
-    wire signed [24:0] fc3_n17_t0_11;
-    wire signed [25:0] fc3_n17_t0_12_a;
-    wire signed [25:0] fc3_n17_t0_12_b;
-    wire signed [25:0] fc3_n17_t0_12;
-    wire signed [24:0] fc3_n17_t0_13_a;
-    wire signed [24:0] fc3_n17_t0_13_b;
-    wire signed [24:0] fc3_n17_t0_13;
-    wire signed [24:0] fc3_n17_t0_14_a;
-    wire signed [24:0] fc3_n17_t0_14_b;
-    wire signed [24:0] fc3_n17_t0_14;
-    wire signed [23:0] fc3_n17_t0_15_a;
-    wire signed [23:0] fc3_n17_t0_15_b;
-    wire signed [23:0] fc3_n17_t0_15;
-    wire signed [25:0] fc3_n17_t1_0_a;
-    reg  signed [25:0] fc3_n17_t1_0_a_d1;
+    wire signed [22:0] fc3_n17_p1 = fc3_in_1 * 8'sd117; // weight 0.1142578125
+    wire signed [24:0] fc3_n17_p2 = fc3_in_2 * 10'sh2da; // weight -0.287109375
+    wire signed [23:0] fc3_n17_p3 = fc3_in_3 * 9'sd236; // weight 0.23046875
+    wire signed [22:0] fc3_n17_p4 = fc3_in_4 * 8'sha4; // weight -0.08984375
+    wire signed [22:0] fc3_n17_p6 = fc3_in_6 * 8'sd108; // weight 0.10546875
+    wire signed [22:0] fc3_n17_p7 = fc3_in_7 * 8'sd124; // weight 0.12109375
+    wire signed [17:0] fc3_n17_p8_sh = $signed({fc3_in_8, 2'd0});
+    wire signed [21:0] fc3_n17_p10 = fc3_in_10 * 7'sh4e; // weight -0.048828125
+    wire signed [23:0] fc3_n17_p11 = fc3_in_11 * 9'sd240; // weight 0.234375
+    wire signed [23:0] fc3_n17_p12 = fc3_in_12 * 9'sh160; // weight -0.15625
+    wire signed [23:0] fc3_n17_p13 = fc3_in_13 * 9'sd154; // weight 0.150390625
+    wire signed [20:0] fc3_n17_p14 = fc3_in_14 * 6'sh2e; // weight -0.017578125
+    wire signed [22:0] fc3_n17_p16 = fc3_in_16 * 8'shaf; // weight -0.0791015625
+    wire signed [23:0] fc3_n17_p17 = fc3_in_17 * 9'sh111; // weight -0.2333984375
+    wire signed [21:0] fc3_n17_p18 = fc3_in_18 * 7'sh4b; // weight -0.0517578125
+    wire signed [24:0] fc3_n17_p20 = fc3_in_20 * 10'sh2a3; // weight -0.3408203125
+    wire signed [23:0] fc3_n17_p21 = fc3_in_21 * 9'sh10f; // weight -0.2353515625
+    wire signed [23:0] fc3_n17_p22 = fc3_in_22 * 9'sh139; // weight -0.1943359375
+    wire signed [23:0] fc3_n17_p23 = fc3_in_23 * 9'sh127; // weight -0.2119140625
+    wire signed [23:0] fc3_n17_p24 = fc3_in_24 * 9'sd218; // weight 0.212890625
+    wire signed [24:0] fc3_n17_p25 = fc3_in_25 * 10'sh23c; // weight -0.44140625
+    wire signed [23:0] fc3_n17_p26 = fc3_in_26 * 9'sd207; // weight 0.2021484375
+    wire signed [23:0] fc3_n17_p27 = fc3_in_27 * 9'sd225; // weight 0.2197265625
+    wire signed [22:0] fc3_n17_p28 = fc3_in_28 * 8'sd69; // weight 0.0673828125
+    wire signed [23:0] fc3_n17_p29 = fc3_in_29 * 9'sd219; // weight 0.2138671875
+    wire signed [20:0] fc3_n17_p30 = fc3_in_30 * 6'sh2b; // weight -0.0205078125
+    wire signed [22:0] fc3_n17_p31 = fc3_in_31 * 8'sd108; // weight 0.10546875
+    reg  signed [24:0] fc3_n17_t1_0_a_d1;
     reg  signed [25:0] fc3_n17_t0_1_d1;
-    wire signed [25:0] fc3_n17_t1_0;
-    wire signed [24:0] fc3_n17_t1_1_a;
-    wire signed [24:0] fc3_n17_t1_1_b;
-    reg  signed [24:0] fc3_n17_t1_1_a_d1;
-    reg  signed [24:0] fc3_n17_t1_1_b_d1;
-    wire signed [24:0] fc3_n17_t1_1;
-    wire signed [25:0] fc3_n17_t1_2_a;
-    wire signed [25:0] fc3_n17_t1_2_b;
-    reg  signed [25:0] fc3_n17_t1_2_a_d1;
-    reg  signed [25:0] fc3_n17_t1_2_b_d1;
-    wire signed [25:0] fc3_n17_t1_2;
-    wire signed [24:0] fc3_n17_t1_3_b;
+    wire signed [25:0] fc3_n17_t1_0 = $signed({fc3_n17_t1_0_a_d1[24], fc3_n17_t1_0_a_d1}) + fc3_n17_t0_1_d1;
+    reg  signed [23:0] fc3_n17_t1_1_a_d1;
+    reg  signed [23:0] fc3_n17_t1_1_b_d1;
+    wire signed [24:0] fc3_n17_t1_1 = $signed({fc3_n17_t1_1_a_d1[23], fc3_n17_t1_1_a_d1}) + $signed({fc3_n17_t1_1_b_d1[23], fc3_n17_t1_1_b_d1});
+    reg  signed [23:0] fc3_n17_t1_2_a_d1;
+    reg  signed [24:0] fc3_n17_t1_2_b_d1;
     reg  signed [24:0] fc3_n17_t0_6_d1;
-    reg  signed [24:0] fc3_n17_t1_3_b_d1;
-    wire signed [24:0] fc3_n17_t1_3;
-    wire signed [25:0] fc3_n17_t1_4_a;
-    wire signed [25:0] fc3_n17_t1_4_b;
-    reg  signed [25:0] fc3_n17_t1_4_a_d1;
-    reg  signed [25:0] fc3_n17_t1_4_b_d1;
-    wire signed [25:0] fc3_n17_t1_4;
-    wire signed [25:0] fc3_n17_t1_5_b;
+    reg  signed [22:0] fc3_n17_t1_3_b_d1;
+    wire signed [24:0] fc3_n17_t1_3 = fc3_n17_t0_6_d1 + $signed({{2{fc3_n17_t1_3_b_d1[22]}}, fc3_n17_t1_3_b_d1});
+    reg  signed [24:0] fc3_n17_t1_4_a_d1;
+    reg  signed [24:0] fc3_n17_t1_4_b_d1;
+    wire signed [25:0] fc3_n17_t1_4 = $signed({fc3_n17_t1_4_a_d1[24], fc3_n17_t1_4_a_d1}) + $signed({fc3_n17_t1_4_b_d1[24], fc3_n17_t1_4_b_d1});
     reg  signed [25:0] fc3_n17_t0_10_d1;
-    reg  signed [25:0] fc3_n17_t1_5_b_d1;
-    wire signed [25:0] fc3_n17_t1_5;
-    wire signed [26:0] fc3_n17_t1_6_a;
-    wire signed [26:0] fc3_n17_t1_6_b;
-    reg  signed [26:0] fc3_n17_t1_6_a_d1;
-    reg  signed [26:0] fc3_n17_t1_6_b_d1;
-    wire signed [26:0] fc3_n17_t1_6;
-    wire signed [24:0] fc3_n17_t1_7_b;
+    reg  signed [24:0] fc3_n17_t1_5_b_d1;
+    wire signed [25:0] fc3_n17_t1_5 = fc3_n17_t0_10_d1 + $signed({fc3_n17_t1_5_b_d1[24], fc3_n17_t1_5_b_d1});
+    reg  signed [25:0] fc3_n17_t1_6_a_d1;
+    reg  signed [24:0] fc3_n17_t1_6_b_d1;
     reg  signed [24:0] fc3_n17_t0_14_d1;
-    reg  signed [24:0] fc3_n17_t1_7_b_d1;
-    wire signed [24:0] fc3_n17_t1_7;
-    wire signed [26:0] fc3_n17_t2_0_a;
-    wire signed [26:0] fc3_n17_t2_0_b;
-    wire signed [26:0] fc3_n17_t2_0;
-    wire signed [25:0] fc3_n17_t2_1_b;
-    wire signed [25:0] fc3_n17_t2_1;
-    wire signed [26:0] fc3_n17_t2_2_a;
-    wire signed [26:0] fc3_n17_t2_2_b;
-    wire signed [26:0] fc3_n17_t2_2;
-    wire signed [26:0] fc3_n17_t2_3_b;
-    wire signed [26:0] fc3_n17_t2_3;
-    wire signed [27:0] fc3_n17_t3_0_a;
-    wire signed [27:0] fc3_n17_t3_0_b;
-    wire signed [27:0] fc3_n17_t3_0;
-    wire signed [27:0] fc3_n17_t3_1_a;
-    wire signed [27:0] fc3_n17_t3_1_b;
-    wire signed [27:0] fc3_n17_t3_1;
-    wire signed [28:0] fc3_n17_t4_0_a;
-    wire signed [28:0] fc3_n17_t4_0_b;
-    wire signed [28:0] fc3_n17_t4_0;
-    wire signed [28:0] fc3_n17_t5_0_b;
+    reg  signed [23:0] fc3_n17_t1_7_b_d1;
+    wire signed [24:0] fc3_n17_t1_7 = fc3_n17_t0_14_d1 + $signed({fc3_n17_t1_7_b_d1[23], fc3_n17_t1_7_b_d1});
+    wire signed [26:0] fc3_n17_t2_0 = $signed({fc3_n17_t1_0[25], fc3_n17_t1_0}) + $signed({{2{fc3_n17_t1_1[24]}}, fc3_n17_t1_1});
+    wire signed [25:0] fc3_n17_t2_1 = ($signed({{2{fc3_n17_t1_2_a_d1[23]}}, fc3_n17_t1_2_a_d1}) + $signed({fc3_n17_t1_2_b_d1[24], fc3_n17_t1_2_b_d1})) + $signed({fc3_n17_t1_3[24], fc3_n17_t1_3});
+    wire signed [26:0] fc3_n17_t2_2 = $signed({fc3_n17_t1_4[25], fc3_n17_t1_4}) + $signed({fc3_n17_t1_5[25], fc3_n17_t1_5});
+    wire signed [26:0] fc3_n17_t2_3 = ($signed({fc3_n17_t1_6_a_d1[25], fc3_n17_t1_6_a_d1}) + $signed({{2{fc3_n17_t1_6_b_d1[24]}}, fc3_n17_t1_6_b_d1})) + $signed({{2{fc3_n17_t1_7[24]}}, fc3_n17_t1_7});
+    wire signed [27:0] fc3_n17_t3_0 = $signed({fc3_n17_t2_0[26], fc3_n17_t2_0}) + $signed({{2{fc3_n17_t2_1[25]}}, fc3_n17_t2_1});
+    wire signed [27:0] fc3_n17_t3_1 = $signed({fc3_n17_t2_2[26], fc3_n17_t2_2}) + $signed({fc3_n17_t2_3[26], fc3_n17_t2_3});
     reg  signed [28:0] fc3_n17_t4_0_d1;
-    reg  signed [28:0] fc3_n17_t5_0_b_d1;
-    reg  signed [28:0] fc3_n17_t5_0_b_d2;
-    wire signed [28:0] fc3_n17_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n17_acc;
+    wire signed [28:0] fc3_n17_acc = (fc3_n17_t4_0_d1 + 29'sh1ffb1400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n17_y_fl;
+    wire signed [18:0] fc3_n17_y_fl = $signed(fc3_n17_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n17_y_wrap;
-    wire signed [8:0] fc3_w0_18; // weight -0.2431640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p0;
-    wire signed [7:0] fc3_w1_18; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p1;
-    wire signed [6:0] fc3_w2_18; // weight 0.0517578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n18_p2;
-    wire signed [5:0] fc3_w3_18; // weight 0.0166015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n18_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n18_p3;
-    wire signed [21:0] fc3_n18_p4_sh;
-    wire signed [22:0] fc3_n18_p4_e;
-    wire signed [22:0] fc3_n18_p4_neg;
-    wire signed [7:0] fc3_w5_18; // weight 0.06640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p5;
-    wire signed [9:0] fc3_w6_18; // weight 0.4990234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n18_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p6;
-    wire signed [4:0] fc3_w7_18; // weight -0.009765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n18_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n18_p7;
-    wire signed [8:0] fc3_w8_18; // weight 0.1923828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p8;
-    wire signed [9:0] fc3_w9_18; // weight -0.291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n18_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p9;
-    wire signed [7:0] fc3_w10_18; // weight -0.068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p10;
-    wire signed [5:0] fc3_w11_18; // weight -0.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n18_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n18_p11;
-    wire signed [7:0] fc3_w12_18; // weight 0.095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p12;
-    wire signed [6:0] fc3_w13_18; // weight -0.0439453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n18_p13;
-    wire signed [7:0] fc3_w14_18; // weight 0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p14;
-    wire signed [7:0] fc3_w15_18; // weight 0.0810546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p15;
-    wire signed [9:0] fc3_w16_18; // weight -0.3642578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n18_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p16;
-    wire signed [5:0] fc3_w17_18; // weight -0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n18_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n18_p17;
-    wire signed [8:0] fc3_w18_18; // weight -0.1435546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p18;
-    wire signed [7:0] fc3_w19_18; // weight -0.0830078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p19;
-    wire signed [9:0] fc3_w20_18; // weight -0.2705078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n18_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p20;
-    wire signed [9:0] fc3_w21_18; // weight -0.3857421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n18_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p21;
-    wire signed [7:0] fc3_w22_18; // weight -0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p22;
-    wire signed [9:0] fc3_w23_18; // weight 0.275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n18_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p23;
-    wire signed [9:0] fc3_w24_18; // weight 0.451171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n18_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p24;
-    wire signed [8:0] fc3_w25_18; // weight 0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p25;
-    wire signed [7:0] fc3_w26_18; // weight 0.0888671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p26;
-    wire signed [9:0] fc3_w27_18; // weight 0.2548828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n18_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p27;
-    wire signed [17:0] fc3_n18_p28_sh;
-    wire signed [9:0] fc3_w29_18; // weight -0.2744140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n18_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n18_p29;
-    wire signed [11:0] fc3_w30_18; // weight -1.3671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc3_n18_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n18_p30;
-    wire signed [7:0] fc3_w31_18; // weight 0.0693359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n18_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n18_p31;
-    wire signed [20:0] fc3_n18_bias; // bias -0.697265625
-    wire signed [24:0] fc3_n18_t0_0_a;
-    wire signed [24:0] fc3_n18_t0_0_b;
-    wire signed [24:0] fc3_n18_t0_0;
-    wire signed [22:0] fc3_n18_t0_1_a;
-    wire signed [22:0] fc3_n18_t0_1_b;
-    wire signed [22:0] fc3_n18_t0_1;
-    wire signed [23:0] fc3_n18_t0_2_a;
-    wire signed [23:0] fc3_n18_t0_2_b;
-    wire signed [23:0] fc3_n18_t0_2;
-    wire signed [25:0] fc3_n18_t0_3_a;
-    wire signed [25:0] fc3_n18_t0_3_b;
-    wire signed [25:0] fc3_n18_t0_3;
-    wire signed [24:0] fc3_n18_t0_4_a;
-    wire signed [24:0] fc3_n18_t0_4;
-    wire signed [22:0] fc3_n18_t0_5_b;
-    wire signed [22:0] fc3_n18_t0_5;
-    wire signed [23:0] fc3_n18_t0_6_a;
-    wire signed [23:0] fc3_n18_t0_6_b;
-    wire signed [23:0] fc3_n18_t0_6;
-    wire signed [23:0] fc3_n18_t0_7_a;
-    wire signed [23:0] fc3_n18_t0_7_b;
-    wire signed [23:0] fc3_n18_t0_7;
-    wire signed [24:0] fc3_n18_t0_8_b;
-    wire signed [24:0] fc3_n18_t0_8;
-    wire signed [23:0] fc3_n18_t0_9_b;
-    wire signed [23:0] fc3_n18_t0_9;
-    wire signed [25:0] fc3_n18_t0_10_a;
-    wire signed [25:0] fc3_n18_t0_10_b;
-    wire signed [25:0] fc3_n18_t0_10;
-    wire signed [24:0] fc3_n18_t0_11_a;
-    wire signed [24:0] fc3_n18_t0_11;
-    wire signed [25:0] fc3_n18_t0_12_a;
-    wire signed [25:0] fc3_n18_t0_12_b;
-    wire signed [25:0] fc3_n18_t0_12;
-    wire signed [24:0] fc3_n18_t0_13_a;
-    wire signed [24:0] fc3_n18_t0_13;
-    wire signed [24:0] fc3_n18_t0_14_a;
-    wire signed [24:0] fc3_n18_t0_14;
-    wire signed [26:0] fc3_n18_t0_15_b;
-    wire signed [26:0] fc3_n18_t0_15;
-    wire signed [24:0] fc3_n18_t1_0_b;
+    wire signed [23:0] fc3_n18_p0 = fc3_in_0 * 9'sh107; // weight -0.2431640625
+    wire signed [22:0] fc3_n18_p1 = fc3_in_1 * 8'sd88; // weight 0.0859375
+    wire signed [21:0] fc3_n18_p2 = fc3_in_2 * 7'sd53; // weight 0.0517578125
+    wire signed [20:0] fc3_n18_p3 = fc3_in_3 * 6'sd17; // weight 0.0166015625
+    wire signed [21:0] fc3_n18_p4_sh = $signed({fc3_in_4, 6'd0});
+    wire signed [22:0] fc3_n18_p4_neg = -$signed({fc3_n18_p4_sh[21], fc3_n18_p4_sh});
+    wire signed [22:0] fc3_n18_p5 = fc3_in_5 * 8'sd68; // weight 0.06640625
+    wire signed [24:0] fc3_n18_p6 = fc3_in_6 * 10'sd511; // weight 0.4990234375
+    wire signed [19:0] fc3_n18_p7 = fc3_in_7 * 5'sh16; // weight -0.009765625
+    wire signed [23:0] fc3_n18_p8 = fc3_in_8 * 9'sd197; // weight 0.1923828125
+    wire signed [20:0] fc3_n18_p11 = fc3_in_11 * 6'sh2a; // weight -0.021484375
+    wire signed [22:0] fc3_n18_p12 = fc3_in_12 * 8'sd98; // weight 0.095703125
+    wire signed [21:0] fc3_n18_p13 = fc3_in_13 * 7'sh53; // weight -0.0439453125
+    wire signed [22:0] fc3_n18_p14 = fc3_in_14 * 8'sd119; // weight 0.1162109375
+    wire signed [22:0] fc3_n18_p15 = fc3_in_15 * 8'sd83; // weight 0.0810546875
+    wire signed [20:0] fc3_n18_p17 = fc3_in_17 * 6'sh25; // weight -0.0263671875
+    wire signed [22:0] fc3_n18_p19 = fc3_in_19 * 8'shab; // weight -0.0830078125
+    wire signed [24:0] fc3_n18_p20 = fc3_in_20 * 10'sh2eb; // weight -0.2705078125
+    wire signed [24:0] fc3_n18_p21 = fc3_in_21 * 10'sh275; // weight -0.3857421875
+    wire signed [22:0] fc3_n18_p22 = fc3_in_22 * 8'sh98; // weight -0.1015625
+    wire signed [24:0] fc3_n18_p24 = fc3_in_24 * 10'sd462; // weight 0.451171875
+    wire signed [23:0] fc3_n18_p25 = fc3_in_25 * 9'sd224; // weight 0.21875
+    wire signed [22:0] fc3_n18_p26 = fc3_in_26 * 8'sd91; // weight 0.0888671875
+    wire signed [17:0] fc3_n18_p28_sh = $signed({fc3_in_28, 2'd0});
+    wire signed [22:0] fc3_n18_p31 = fc3_in_31 * 8'sd71; // weight 0.0693359375
     reg  signed [24:0] fc3_n18_t0_0_d1;
-    reg  signed [24:0] fc3_n18_t1_0_b_d1;
-    wire signed [24:0] fc3_n18_t1_0;
-    wire signed [25:0] fc3_n18_t1_1_a;
-    reg  signed [25:0] fc3_n18_t1_1_a_d1;
+    reg  signed [22:0] fc3_n18_t1_0_b_d1;
+    wire signed [24:0] fc3_n18_t1_0 = fc3_n18_t0_0_d1 + $signed({{2{fc3_n18_t1_0_b_d1[22]}}, fc3_n18_t1_0_b_d1});
+    reg  signed [23:0] fc3_n18_t1_1_a_d1;
     reg  signed [25:0] fc3_n18_t0_3_d1;
-    wire signed [25:0] fc3_n18_t1_1;
-    wire signed [25:0] fc3_n18_t1_2_a;
-    wire signed [25:0] fc3_n18_t1_2_b;
-    reg  signed [25:0] fc3_n18_t1_2_a_d1;
-    reg  signed [25:0] fc3_n18_t1_2_b_d1;
-    wire signed [25:0] fc3_n18_t1_2;
-    wire signed [24:0] fc3_n18_t1_3_a;
-    wire signed [24:0] fc3_n18_t1_3_b;
-    reg  signed [24:0] fc3_n18_t1_3_a_d1;
-    reg  signed [24:0] fc3_n18_t1_3_b_d1;
-    wire signed [24:0] fc3_n18_t1_3;
-    wire signed [25:0] fc3_n18_t1_4_a;
-    wire signed [25:0] fc3_n18_t1_4_b;
-    reg  signed [25:0] fc3_n18_t1_4_a_d1;
-    reg  signed [25:0] fc3_n18_t1_4_b_d1;
-    wire signed [25:0] fc3_n18_t1_4;
-    wire signed [26:0] fc3_n18_t1_5_a;
-    wire signed [26:0] fc3_n18_t1_5_b;
-    reg  signed [26:0] fc3_n18_t1_5_a_d1;
-    reg  signed [26:0] fc3_n18_t1_5_b_d1;
-    wire signed [26:0] fc3_n18_t1_5;
-    wire signed [26:0] fc3_n18_t1_6_a;
-    wire signed [26:0] fc3_n18_t1_6_b;
-    reg  signed [26:0] fc3_n18_t1_6_a_d1;
-    reg  signed [26:0] fc3_n18_t1_6_b_d1;
-    wire signed [26:0] fc3_n18_t1_6;
-    wire signed [26:0] fc3_n18_t1_7_a;
-    reg  signed [26:0] fc3_n18_t1_7_a_d1;
+    wire signed [25:0] fc3_n18_t1_1 = $signed({{2{fc3_n18_t1_1_a_d1[23]}}, fc3_n18_t1_1_a_d1}) + fc3_n18_t0_3_d1;
+    reg  signed [24:0] fc3_n18_t1_2_a_d1;
+    reg  signed [22:0] fc3_n18_t1_2_b_d1;
+    reg  signed [23:0] fc3_n18_t1_3_a_d1;
+    reg  signed [23:0] fc3_n18_t1_3_b_d1;
+    wire signed [24:0] fc3_n18_t1_3 = $signed({fc3_n18_t1_3_a_d1[23], fc3_n18_t1_3_a_d1}) + $signed({fc3_n18_t1_3_b_d1[23], fc3_n18_t1_3_b_d1});
+    reg  signed [24:0] fc3_n18_t1_4_a_d1;
+    reg  signed [23:0] fc3_n18_t1_4_b_d1;
+    wire signed [25:0] fc3_n18_t1_4 = $signed({fc3_n18_t1_4_a_d1[24], fc3_n18_t1_4_a_d1}) + $signed({{2{fc3_n18_t1_4_b_d1[23]}}, fc3_n18_t1_4_b_d1});
+    reg  signed [25:0] fc3_n18_t1_5_a_d1;
+    reg  signed [24:0] fc3_n18_t1_5_b_d1;
+    reg  signed [25:0] fc3_n18_t1_6_a_d1;
+    reg  signed [24:0] fc3_n18_t1_6_b_d1;
+    wire signed [26:0] fc3_n18_t1_6 = $signed({fc3_n18_t1_6_a_d1[25], fc3_n18_t1_6_a_d1}) + $signed({{2{fc3_n18_t1_6_b_d1[24]}}, fc3_n18_t1_6_b_d1});
+    reg  signed [24:0] fc3_n18_t1_7_a_d1;
     reg  signed [26:0] fc3_n18_t0_15_d1;
-    wire signed [26:0] fc3_n18_t1_7;
-    wire signed [26:0] fc3_n18_t2_0_a;
-    wire signed [26:0] fc3_n18_t2_0_b;
-    wire signed [26:0] fc3_n18_t2_0;
-    wire signed [25:0] fc3_n18_t2_1_b;
-    wire signed [25:0] fc3_n18_t2_1;
-    wire signed [26:0] fc3_n18_t2_2_a;
-    wire signed [26:0] fc3_n18_t2_2;
-    wire signed [27:0] fc3_n18_t2_3_a;
-    wire signed [27:0] fc3_n18_t2_3_b;
-    wire signed [27:0] fc3_n18_t2_3;
-    wire signed [26:0] fc3_n18_t3_0_b;
-    wire signed [26:0] fc3_n18_t3_0;
-    wire signed [28:0] fc3_n18_t3_1_a;
-    wire signed [28:0] fc3_n18_t3_1_b;
-    wire signed [28:0] fc3_n18_t3_1;
-    wire signed [28:0] fc3_n18_t4_0_a;
-    wire signed [28:0] fc3_n18_t4_0;
-    wire signed [28:0] fc3_n18_t5_0_b;
+    wire signed [26:0] fc3_n18_t1_7 = $signed({{2{fc3_n18_t1_7_a_d1[24]}}, fc3_n18_t1_7_a_d1}) + fc3_n18_t0_15_d1;
+    wire signed [25:0] fc3_n18_t2_1 = ($signed({fc3_n18_t1_2_a_d1[24], fc3_n18_t1_2_a_d1}) + $signed({{3{fc3_n18_t1_2_b_d1[22]}}, fc3_n18_t1_2_b_d1})) + $signed({fc3_n18_t1_3[24], fc3_n18_t1_3});
+    wire signed [26:0] fc3_n18_t2_2 = $signed({fc3_n18_t1_4[25], fc3_n18_t1_4}) + ($signed({fc3_n18_t1_5_a_d1[25], fc3_n18_t1_5_a_d1}) + $signed({{2{fc3_n18_t1_5_b_d1[24]}}, fc3_n18_t1_5_b_d1}));
+    wire signed [27:0] fc3_n18_t2_3 = $signed({fc3_n18_t1_6[26], fc3_n18_t1_6}) + $signed({fc3_n18_t1_7[26], fc3_n18_t1_7});
+    wire signed [26:0] fc3_n18_t3_0 = ($signed({{2{fc3_n18_t1_0[24]}}, fc3_n18_t1_0}) + $signed({fc3_n18_t1_1[25], fc3_n18_t1_1})) + $signed({fc3_n18_t2_1[25], fc3_n18_t2_1});
+    wire signed [28:0] fc3_n18_t4_0 = $signed({{2{fc3_n18_t3_0[26]}}, fc3_n18_t3_0}) + ($signed({{2{fc3_n18_t2_2[26]}}, fc3_n18_t2_2}) + $signed({fc3_n18_t2_3[27], fc3_n18_t2_3}));
     reg  signed [28:0] fc3_n18_t4_0_d1;
-    reg  signed [28:0] fc3_n18_t5_0_b_d1;
-    reg  signed [28:0] fc3_n18_t5_0_b_d2;
-    wire signed [28:0] fc3_n18_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n18_acc;
+    wire signed [28:0] fc3_n18_acc = (fc3_n18_t4_0_d1 + 29'sh1ff4d800);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n18_y_fl;
+    wire signed [18:0] fc3_n18_y_fl = $signed(fc3_n18_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n18_y_wrap;
-    wire signed [9:0] fc3_w0_19; // weight -0.41015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n19_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p0;
-    wire signed [9:0] fc3_w1_19; // weight -0.3134765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n19_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p1;
-    wire signed [8:0] fc3_w2_19; // weight -0.169921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p2;
-    wire signed [8:0] fc3_w3_19; // weight 0.208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p3;
-    wire signed [8:0] fc3_w4_19; // weight 0.2353515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p4;
-    wire signed [2:0] fc3_w5_19; // weight 0.0029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n19_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc3_n19_p5;
-    wire signed [7:0] fc3_w6_19; // weight -0.0810546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n19_p6;
-    wire signed [8:0] fc3_w7_19; // weight 0.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p7;
-    wire signed [9:0] fc3_w8_19; // weight 0.255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n19_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p8;
-    wire signed [8:0] fc3_w9_19; // weight -0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p9;
-    wire signed [7:0] fc3_w10_19; // weight 0.1044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n19_p10;
-    wire signed [8:0] fc3_w11_19; // weight 0.2451171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p11;
-    wire signed [5:0] fc3_w12_19; // weight -0.0302734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n19_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n19_p12;
-    wire signed [8:0] fc3_w13_19; // weight 0.2197265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p13;
-    wire signed [9:0] fc3_w14_19; // weight -0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n19_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p14;
-    wire signed [8:0] fc3_w15_19; // weight -0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p15;
-    wire signed [9:0] fc3_w16_19; // weight 0.2568359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n19_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p16;
-    wire signed [7:0] fc3_w17_19; // weight -0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n19_p17;
-    wire signed [8:0] fc3_w18_19; // weight -0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p18;
-    wire signed [8:0] fc3_w19_19; // weight 0.150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p19;
-    wire signed [7:0] fc3_w20_19; // weight -0.1103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n19_p20;
-    wire signed [9:0] fc3_w21_19; // weight 0.3896484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n19_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p21;
-    wire signed [8:0] fc3_w22_19; // weight 0.2490234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p22;
-    wire signed [8:0] fc3_w23_19; // weight -0.150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p23;
-    wire signed [7:0] fc3_w24_19; // weight -0.12109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n19_p24;
-    wire signed [8:0] fc3_w25_19; // weight -0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p25;
-    wire signed [5:0] fc3_w26_19; // weight 0.0166015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n19_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n19_p26;
-    wire signed [8:0] fc3_w27_19; // weight 0.2177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p27;
-    wire signed [6:0] fc3_w28_19; // weight -0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n19_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n19_p28;
-    wire signed [7:0] fc3_w29_19; // weight -0.0908203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n19_p29;
-    wire signed [17:0] fc3_n19_p30_sh;
-    wire signed [8:0] fc3_w31_19; // weight 0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n19_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n19_p31;
-    wire signed [18:0] fc3_n19_bias; // bias -0.1630859375
-    wire signed [25:0] fc3_n19_t0_0_a;
-    wire signed [25:0] fc3_n19_t0_0_b;
-    wire signed [25:0] fc3_n19_t0_0;
-    wire signed [24:0] fc3_n19_t0_1_a;
-    wire signed [24:0] fc3_n19_t0_1_b;
-    wire signed [24:0] fc3_n19_t0_1;
-    wire signed [23:0] fc3_n19_t0_2_b;
-    wire signed [23:0] fc3_n19_t0_2;
-    wire signed [24:0] fc3_n19_t0_3_a;
-    wire signed [24:0] fc3_n19_t0_3_b;
-    wire signed [24:0] fc3_n19_t0_3;
-    wire signed [24:0] fc3_n19_t0_4_b;
-    wire signed [24:0] fc3_n19_t0_4;
-    wire signed [24:0] fc3_n19_t0_5_a;
-    wire signed [24:0] fc3_n19_t0_5_b;
-    wire signed [24:0] fc3_n19_t0_5;
-    wire signed [23:0] fc3_n19_t0_6_a;
-    wire signed [23:0] fc3_n19_t0_6;
-    wire signed [25:0] fc3_n19_t0_7_a;
-    wire signed [25:0] fc3_n19_t0_7_b;
-    wire signed [25:0] fc3_n19_t0_7;
-    wire signed [24:0] fc3_n19_t0_8_b;
-    wire signed [24:0] fc3_n19_t0_8;
-    wire signed [24:0] fc3_n19_t0_9_a;
-    wire signed [24:0] fc3_n19_t0_9_b;
-    wire signed [24:0] fc3_n19_t0_9;
-    wire signed [24:0] fc3_n19_t0_10_a;
-    wire signed [24:0] fc3_n19_t0_10;
-    wire signed [24:0] fc3_n19_t0_11_a;
-    wire signed [24:0] fc3_n19_t0_11_b;
-    wire signed [24:0] fc3_n19_t0_11;
-    wire signed [24:0] fc3_n19_t0_12_a;
-    wire signed [24:0] fc3_n19_t0_12_b;
-    wire signed [24:0] fc3_n19_t0_12;
-    wire signed [23:0] fc3_n19_t0_13_a;
-    wire signed [23:0] fc3_n19_t0_13;
-    wire signed [23:0] fc3_n19_t0_14_a;
-    wire signed [23:0] fc3_n19_t0_14_b;
-    wire signed [23:0] fc3_n19_t0_14;
-    wire signed [23:0] fc3_n19_t0_15_a;
-    wire signed [23:0] fc3_n19_t0_15;
-    wire signed [26:0] fc3_n19_t1_0_a;
-    wire signed [26:0] fc3_n19_t1_0_b;
-    reg  signed [26:0] fc3_n19_t1_0_a_d1;
-    reg  signed [26:0] fc3_n19_t1_0_b_d1;
-    wire signed [26:0] fc3_n19_t1_0;
-    wire signed [25:0] fc3_n19_t1_1_a;
-    wire signed [25:0] fc3_n19_t1_1_b;
-    reg  signed [25:0] fc3_n19_t1_1_a_d1;
-    reg  signed [25:0] fc3_n19_t1_1_b_d1;
-    wire signed [25:0] fc3_n19_t1_1;
-    wire signed [25:0] fc3_n19_t1_2_a;
-    wire signed [25:0] fc3_n19_t1_2_b;
-    reg  signed [25:0] fc3_n19_t1_2_a_d1;
-    reg  signed [25:0] fc3_n19_t1_2_b_d1;
-    wire signed [25:0] fc3_n19_t1_2;
-    wire signed [25:0] fc3_n19_t1_3_a;
-    reg  signed [25:0] fc3_n19_t1_3_a_d1;
+    wire signed [24:0] fc3_n19_p0 = fc3_in_0 * 10'sh25c; // weight -0.41015625
+    wire signed [24:0] fc3_n19_p1 = fc3_in_1 * 10'sh2bf; // weight -0.3134765625
+    wire signed [23:0] fc3_n19_p2 = fc3_in_2 * 9'sh152; // weight -0.169921875
+    wire signed [23:0] fc3_n19_p3 = fc3_in_3 * 9'sd214; // weight 0.208984375
+    wire signed [17:0] fc3_n19_p5 = fc3_in_5 * 3'sd3; // weight 0.0029296875
+    wire signed [22:0] fc3_n19_p6 = fc3_in_6 * 8'shad; // weight -0.0810546875
+    wire signed [23:0] fc3_n19_p7 = fc3_in_7 * 9'sd235; // weight 0.2294921875
+    wire signed [23:0] fc3_n19_p9 = fc3_in_9 * 9'sh163; // weight -0.1533203125
+    wire signed [22:0] fc3_n19_p10 = fc3_in_10 * 8'sd107; // weight 0.1044921875
+    wire signed [23:0] fc3_n19_p11 = fc3_in_11 * 9'sd251; // weight 0.2451171875
+    wire signed [20:0] fc3_n19_p12 = fc3_in_12 * 6'sh21; // weight -0.0302734375
+    wire signed [24:0] fc3_n19_p14 = fc3_in_14 * 10'sh2c8; // weight -0.3046875
+    wire signed [23:0] fc3_n19_p15 = fc3_in_15 * 9'sh114; // weight -0.23046875
+    wire signed [22:0] fc3_n19_p17 = fc3_in_17 * 8'sh89; // weight -0.1162109375
+    wire signed [23:0] fc3_n19_p18 = fc3_in_18 * 9'sh148; // weight -0.1796875
+    wire signed [23:0] fc3_n19_p19 = fc3_in_19 * 9'sd154; // weight 0.150390625
+    wire signed [22:0] fc3_n19_p20 = fc3_in_20 * 8'sh8f; // weight -0.1103515625
+    wire signed [23:0] fc3_n19_p22 = fc3_in_22 * 9'sd255; // weight 0.2490234375
+    wire signed [23:0] fc3_n19_p23 = fc3_in_23 * 9'sh166; // weight -0.150390625
+    wire signed [22:0] fc3_n19_p24 = fc3_in_24 * 8'sh84; // weight -0.12109375
+    wire signed [23:0] fc3_n19_p25 = fc3_in_25 * 9'sh128; // weight -0.2109375
+    wire signed [20:0] fc3_n19_p26 = fc3_in_26 * 6'sd17; // weight 0.0166015625
+    wire signed [21:0] fc3_n19_p28 = fc3_in_28 * 7'sh54; // weight -0.04296875
+    wire signed [22:0] fc3_n19_p29 = fc3_in_29 * 8'sha3; // weight -0.0908203125
+    wire signed [17:0] fc3_n19_p30_sh = $signed({fc3_in_30, 2'd0});
+    reg  signed [25:0] fc3_n19_t1_0_a_d1;
+    reg  signed [24:0] fc3_n19_t1_0_b_d1;
+    reg  signed [23:0] fc3_n19_t1_1_a_d1;
+    reg  signed [24:0] fc3_n19_t1_1_b_d1;
+    wire signed [25:0] fc3_n19_t1_1 = $signed({{2{fc3_n19_t1_1_a_d1[23]}}, fc3_n19_t1_1_a_d1}) + $signed({fc3_n19_t1_1_b_d1[24], fc3_n19_t1_1_b_d1});
+    reg  signed [24:0] fc3_n19_t1_2_a_d1;
+    reg  signed [24:0] fc3_n19_t1_2_b_d1;
+    wire signed [25:0] fc3_n19_t1_2 = $signed({fc3_n19_t1_2_a_d1[24], fc3_n19_t1_2_a_d1}) + $signed({fc3_n19_t1_2_b_d1[24], fc3_n19_t1_2_b_d1});
+    reg  signed [23:0] fc3_n19_t1_3_a_d1;
     reg  signed [25:0] fc3_n19_t0_7_d1;
-    wire signed [25:0] fc3_n19_t1_3;
-    wire signed [25:0] fc3_n19_t1_4_a;
-    wire signed [25:0] fc3_n19_t1_4_b;
-    reg  signed [25:0] fc3_n19_t1_4_a_d1;
-    reg  signed [25:0] fc3_n19_t1_4_b_d1;
-    wire signed [25:0] fc3_n19_t1_4;
-    wire signed [25:0] fc3_n19_t1_5_a;
-    wire signed [25:0] fc3_n19_t1_5_b;
-    reg  signed [25:0] fc3_n19_t1_5_a_d1;
-    reg  signed [25:0] fc3_n19_t1_5_b_d1;
-    wire signed [25:0] fc3_n19_t1_5;
-    wire signed [25:0] fc3_n19_t1_6_a;
-    wire signed [25:0] fc3_n19_t1_6_b;
-    reg  signed [25:0] fc3_n19_t1_6_a_d1;
-    reg  signed [25:0] fc3_n19_t1_6_b_d1;
-    wire signed [25:0] fc3_n19_t1_6;
-    wire signed [24:0] fc3_n19_t1_7_a;
-    wire signed [24:0] fc3_n19_t1_7_b;
-    reg  signed [24:0] fc3_n19_t1_7_a_d1;
-    reg  signed [24:0] fc3_n19_t1_7_b_d1;
-    wire signed [24:0] fc3_n19_t1_7;
-    wire signed [26:0] fc3_n19_t2_0_b;
-    wire signed [26:0] fc3_n19_t2_0;
-    wire signed [26:0] fc3_n19_t2_1_a;
-    wire signed [26:0] fc3_n19_t2_1_b;
-    wire signed [26:0] fc3_n19_t2_1;
-    wire signed [26:0] fc3_n19_t2_2_a;
-    wire signed [26:0] fc3_n19_t2_2_b;
-    wire signed [26:0] fc3_n19_t2_2;
-    wire signed [25:0] fc3_n19_t2_3_b;
-    wire signed [25:0] fc3_n19_t2_3;
-    wire signed [27:0] fc3_n19_t3_0_a;
-    wire signed [27:0] fc3_n19_t3_0_b;
-    wire signed [27:0] fc3_n19_t3_0;
-    wire signed [27:0] fc3_n19_t3_1_a;
-    wire signed [27:0] fc3_n19_t3_1_b;
-    wire signed [27:0] fc3_n19_t3_1;
-    wire signed [28:0] fc3_n19_t4_0_a;
-    wire signed [28:0] fc3_n19_t4_0_b;
-    wire signed [28:0] fc3_n19_t4_0;
-    wire signed [28:0] fc3_n19_t5_0_b;
+    wire signed [25:0] fc3_n19_t1_3 = $signed({{2{fc3_n19_t1_3_a_d1[23]}}, fc3_n19_t1_3_a_d1}) + fc3_n19_t0_7_d1;
+    reg  signed [24:0] fc3_n19_t1_4_a_d1;
+    reg  signed [24:0] fc3_n19_t1_4_b_d1;
+    wire signed [25:0] fc3_n19_t1_4 = $signed({fc3_n19_t1_4_a_d1[24], fc3_n19_t1_4_a_d1}) + $signed({fc3_n19_t1_4_b_d1[24], fc3_n19_t1_4_b_d1});
+    reg  signed [24:0] fc3_n19_t1_5_a_d1;
+    reg  signed [24:0] fc3_n19_t1_5_b_d1;
+    wire signed [25:0] fc3_n19_t1_5 = $signed({fc3_n19_t1_5_a_d1[24], fc3_n19_t1_5_a_d1}) + $signed({fc3_n19_t1_5_b_d1[24], fc3_n19_t1_5_b_d1});
+    reg  signed [24:0] fc3_n19_t1_6_a_d1;
+    reg  signed [23:0] fc3_n19_t1_6_b_d1;
+    reg  signed [23:0] fc3_n19_t1_7_a_d1;
+    reg  signed [23:0] fc3_n19_t1_7_b_d1;
+    wire signed [24:0] fc3_n19_t1_7 = $signed({fc3_n19_t1_7_a_d1[23], fc3_n19_t1_7_a_d1}) + $signed({fc3_n19_t1_7_b_d1[23], fc3_n19_t1_7_b_d1});
+    wire signed [26:0] fc3_n19_t2_0 = ($signed({fc3_n19_t1_0_a_d1[25], fc3_n19_t1_0_a_d1}) + $signed({{2{fc3_n19_t1_0_b_d1[24]}}, fc3_n19_t1_0_b_d1})) + $signed({fc3_n19_t1_1[25], fc3_n19_t1_1});
+    wire signed [26:0] fc3_n19_t2_1 = $signed({fc3_n19_t1_2[25], fc3_n19_t1_2}) + $signed({fc3_n19_t1_3[25], fc3_n19_t1_3});
+    wire signed [26:0] fc3_n19_t2_2 = $signed({fc3_n19_t1_4[25], fc3_n19_t1_4}) + $signed({fc3_n19_t1_5[25], fc3_n19_t1_5});
+    wire signed [25:0] fc3_n19_t2_3 = ($signed({fc3_n19_t1_6_a_d1[24], fc3_n19_t1_6_a_d1}) + $signed({{2{fc3_n19_t1_6_b_d1[23]}}, fc3_n19_t1_6_b_d1})) + $signed({fc3_n19_t1_7[24], fc3_n19_t1_7});
+    wire signed [27:0] fc3_n19_t3_0 = $signed({fc3_n19_t2_0[26], fc3_n19_t2_0}) + $signed({fc3_n19_t2_1[26], fc3_n19_t2_1});
+    wire signed [27:0] fc3_n19_t3_1 = $signed({fc3_n19_t2_2[26], fc3_n19_t2_2}) + $signed({{2{fc3_n19_t2_3[25]}}, fc3_n19_t2_3});
     reg  signed [28:0] fc3_n19_t4_0_d1;
-    reg  signed [28:0] fc3_n19_t5_0_b_d1;
-    reg  signed [28:0] fc3_n19_t5_0_b_d2;
-    wire signed [28:0] fc3_n19_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n19_acc;
+    wire signed [28:0] fc3_n19_acc = (fc3_n19_t4_0_d1 + 29'sh1ffd6400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n19_y_fl;
+    wire signed [18:0] fc3_n19_y_fl = $signed(fc3_n19_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n19_y_wrap;
-    wire signed [5:0] fc3_w0_20; // weight 0.0185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n20_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n20_p0;
-    wire signed [9:0] fc3_w1_20; // weight -0.326171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p1;
-    wire signed [8:0] fc3_w2_20; // weight 0.177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p2;
-    wire signed [7:0] fc3_w3_20; // weight -0.1044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n20_p3;
-    wire signed [7:0] fc3_w4_20; // weight -0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n20_p4;
-    wire signed [9:0] fc3_w5_20; // weight 0.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p5;
-    wire signed [5:0] fc3_w6_20; // weight 0.01953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n20_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n20_p6;
-    wire signed [22:0] fc3_n20_p7_sh;
-    wire signed [9:0] fc3_w8_20; // weight 0.283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p8;
-    wire signed [8:0] fc3_w9_20; // weight -0.16796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p9;
-    wire signed [9:0] fc3_w10_20; // weight -0.421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p10;
-    wire signed [5:0] fc3_w11_20; // weight -0.0302734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n20_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n20_p11;
-    wire signed [5:0] fc3_w12_20; // weight 0.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n20_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n20_p12;
-    wire signed [9:0] fc3_w13_20; // weight 0.30859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p13;
-    wire signed [8:0] fc3_w14_20; // weight -0.2216796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p14;
-    wire signed [7:0] fc3_w15_20; // weight -0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n20_p15;
-    wire signed [20:0] fc3_n20_p16_sh;
-    wire signed [21:0] fc3_n20_p16_e;
-    wire signed [21:0] fc3_n20_p16_neg;
-    wire signed [7:0] fc3_w17_20; // weight -0.1240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n20_p17;
-    wire signed [9:0] fc3_w18_20; // weight -0.2626953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p18;
-    wire signed [8:0] fc3_w19_20; // weight 0.1318359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p19;
-    wire signed [8:0] fc3_w20_20; // weight 0.1376953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p20;
-    wire signed [8:0] fc3_w21_20; // weight 0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p21;
-    wire signed [8:0] fc3_w22_20; // weight 0.2333984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p22;
-    wire signed [9:0] fc3_w23_20; // weight 0.2880859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p23;
-    wire signed [9:0] fc3_w24_20; // weight 0.3173828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p24;
-    wire signed [9:0] fc3_w25_20; // weight -0.478515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p25;
-    wire signed [9:0] fc3_w26_20; // weight 0.3037109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p26;
-    wire signed [8:0] fc3_w27_20; // weight 0.2001953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n20_p27;
-    wire signed [9:0] fc3_w28_20; // weight 0.283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p28;
-    wire signed [6:0] fc3_w29_20; // weight 0.041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n20_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n20_p29;
-    wire signed [9:0] fc3_w31_20; // weight -0.345703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n20_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n20_p31;
-    wire signed [19:0] fc3_n20_bias; // bias -0.263671875
-    wire signed [24:0] fc3_n20_t0_0_a;
-    wire signed [24:0] fc3_n20_t0_0;
-    wire signed [24:0] fc3_n20_t0_1_a;
-    wire signed [24:0] fc3_n20_t0_1_b;
-    wire signed [24:0] fc3_n20_t0_1;
-    wire signed [24:0] fc3_n20_t0_2_a;
-    wire signed [24:0] fc3_n20_t0_2;
-    wire signed [23:0] fc3_n20_t0_3_a;
-    wire signed [23:0] fc3_n20_t0_3_b;
-    wire signed [23:0] fc3_n20_t0_3;
-    wire signed [24:0] fc3_n20_t0_4_b;
-    wire signed [24:0] fc3_n20_t0_4;
-    wire signed [24:0] fc3_n20_t0_5_b;
-    wire signed [24:0] fc3_n20_t0_5;
-    wire signed [24:0] fc3_n20_t0_6_a;
-    wire signed [24:0] fc3_n20_t0_6;
-    wire signed [24:0] fc3_n20_t0_7_a;
-    wire signed [24:0] fc3_n20_t0_7_b;
-    wire signed [24:0] fc3_n20_t0_7;
-    wire signed [23:0] fc3_n20_t0_8_a;
-    wire signed [23:0] fc3_n20_t0_8_b;
-    wire signed [23:0] fc3_n20_t0_8;
-    wire signed [24:0] fc3_n20_t0_9_b;
-    wire signed [24:0] fc3_n20_t0_9;
-    wire signed [24:0] fc3_n20_t0_10_a;
-    wire signed [24:0] fc3_n20_t0_10_b;
-    wire signed [24:0] fc3_n20_t0_10;
-    wire signed [25:0] fc3_n20_t0_11_a;
-    wire signed [25:0] fc3_n20_t0_11_b;
-    wire signed [25:0] fc3_n20_t0_11;
-    wire signed [25:0] fc3_n20_t0_12_a;
-    wire signed [25:0] fc3_n20_t0_12_b;
-    wire signed [25:0] fc3_n20_t0_12;
-    wire signed [25:0] fc3_n20_t0_13_a;
-    wire signed [25:0] fc3_n20_t0_13_b;
-    wire signed [25:0] fc3_n20_t0_13;
-    wire signed [24:0] fc3_n20_t0_14_b;
-    wire signed [24:0] fc3_n20_t0_14;
-    wire signed [24:0] fc3_n20_t0_15_b;
-    wire signed [24:0] fc3_n20_t0_15;
-    wire signed [25:0] fc3_n20_t1_0_a;
-    wire signed [25:0] fc3_n20_t1_0_b;
-    reg  signed [25:0] fc3_n20_t1_0_a_d1;
-    reg  signed [25:0] fc3_n20_t1_0_b_d1;
-    wire signed [25:0] fc3_n20_t1_0;
-    wire signed [25:0] fc3_n20_t1_1_a;
-    wire signed [25:0] fc3_n20_t1_1_b;
-    reg  signed [25:0] fc3_n20_t1_1_a_d1;
-    reg  signed [25:0] fc3_n20_t1_1_b_d1;
-    wire signed [25:0] fc3_n20_t1_1;
-    wire signed [25:0] fc3_n20_t1_2_a;
-    wire signed [25:0] fc3_n20_t1_2_b;
-    reg  signed [25:0] fc3_n20_t1_2_a_d1;
-    reg  signed [25:0] fc3_n20_t1_2_b_d1;
-    wire signed [25:0] fc3_n20_t1_2;
-    wire signed [25:0] fc3_n20_t1_3_a;
-    wire signed [25:0] fc3_n20_t1_3_b;
-    reg  signed [25:0] fc3_n20_t1_3_a_d1;
-    reg  signed [25:0] fc3_n20_t1_3_b_d1;
-    wire signed [25:0] fc3_n20_t1_3;
-    wire signed [25:0] fc3_n20_t1_4_a;
-    wire signed [25:0] fc3_n20_t1_4_b;
-    reg  signed [25:0] fc3_n20_t1_4_a_d1;
-    reg  signed [25:0] fc3_n20_t1_4_b_d1;
-    wire signed [25:0] fc3_n20_t1_4;
-    wire signed [25:0] fc3_n20_t1_5_a;
-    reg  signed [25:0] fc3_n20_t1_5_a_d1;
+    wire signed [20:0] fc3_n20_p0 = fc3_in_0 * 6'sd19; // weight 0.0185546875
+    wire signed [23:0] fc3_n20_p2 = fc3_in_2 * 9'sd182; // weight 0.177734375
+    wire signed [22:0] fc3_n20_p3 = fc3_in_3 * 8'sh95; // weight -0.1044921875
+    wire signed [22:0] fc3_n20_p4 = fc3_in_4 * 8'sh89; // weight -0.1162109375
+    wire signed [20:0] fc3_n20_p6 = fc3_in_6 * 6'sd20; // weight 0.01953125
+    wire signed [22:0] fc3_n20_p7_sh = $signed({fc3_in_7, 7'd0});
+    wire signed [23:0] fc3_n20_p9 = fc3_in_9 * 9'sh154; // weight -0.16796875
+    wire signed [20:0] fc3_n20_p11 = fc3_in_11 * 6'sh21; // weight -0.0302734375
+    wire signed [20:0] fc3_n20_p12 = fc3_in_12 * 6'sd22; // weight 0.021484375
+    wire signed [23:0] fc3_n20_p14 = fc3_in_14 * 9'sh11d; // weight -0.2216796875
+    wire signed [22:0] fc3_n20_p15 = fc3_in_15 * 8'sh82; // weight -0.123046875
+    wire signed [20:0] fc3_n20_p16_sh = $signed({fc3_in_16, 5'd0});
+    wire signed [21:0] fc3_n20_p16_neg = -$signed({fc3_n20_p16_sh[20], fc3_n20_p16_sh});
+    wire signed [22:0] fc3_n20_p17 = fc3_in_17 * 8'sh81; // weight -0.1240234375
+    wire signed [23:0] fc3_n20_p19 = fc3_in_19 * 9'sd135; // weight 0.1318359375
+    wire signed [23:0] fc3_n20_p20 = fc3_in_20 * 9'sd141; // weight 0.1376953125
+    wire signed [23:0] fc3_n20_p21 = fc3_in_21 * 9'sd188; // weight 0.18359375
+    wire signed [23:0] fc3_n20_p22 = fc3_in_22 * 9'sd239; // weight 0.2333984375
+    wire signed [24:0] fc3_n20_p23 = fc3_in_23 * 10'sd295; // weight 0.2880859375
+    wire signed [24:0] fc3_n20_p24 = fc3_in_24 * 10'sd325; // weight 0.3173828125
+    wire signed [24:0] fc3_n20_p25 = fc3_in_25 * 10'sh216; // weight -0.478515625
+    wire signed [24:0] fc3_n20_p26 = fc3_in_26 * 10'sd311; // weight 0.3037109375
+    wire signed [21:0] fc3_n20_p29 = fc3_in_29 * 7'sd42; // weight 0.041015625
+    reg  signed [24:0] fc3_n20_t1_0_a_d1;
+    reg  signed [24:0] fc3_n20_t1_0_b_d1;
+    wire signed [25:0] fc3_n20_t1_0 = $signed({fc3_n20_t1_0_a_d1[24], fc3_n20_t1_0_a_d1}) + $signed({fc3_n20_t1_0_b_d1[24], fc3_n20_t1_0_b_d1});
+    reg  signed [24:0] fc3_n20_t1_1_a_d1;
+    reg  signed [23:0] fc3_n20_t1_1_b_d1;
+    wire signed [25:0] fc3_n20_t1_1 = $signed({fc3_n20_t1_1_a_d1[24], fc3_n20_t1_1_a_d1}) + $signed({{2{fc3_n20_t1_1_b_d1[23]}}, fc3_n20_t1_1_b_d1});
+    reg  signed [24:0] fc3_n20_t1_2_a_d1;
+    reg  signed [24:0] fc3_n20_t1_2_b_d1;
+    wire signed [25:0] fc3_n20_t1_2 = $signed({fc3_n20_t1_2_a_d1[24], fc3_n20_t1_2_a_d1}) + $signed({fc3_n20_t1_2_b_d1[24], fc3_n20_t1_2_b_d1});
+    reg  signed [24:0] fc3_n20_t1_3_a_d1;
+    reg  signed [24:0] fc3_n20_t1_3_b_d1;
+    wire signed [25:0] fc3_n20_t1_3 = $signed({fc3_n20_t1_3_a_d1[24], fc3_n20_t1_3_a_d1}) + $signed({fc3_n20_t1_3_b_d1[24], fc3_n20_t1_3_b_d1});
+    reg  signed [23:0] fc3_n20_t1_4_a_d1;
+    reg  signed [24:0] fc3_n20_t1_4_b_d1;
+    wire signed [25:0] fc3_n20_t1_4 = $signed({{2{fc3_n20_t1_4_a_d1[23]}}, fc3_n20_t1_4_a_d1}) + $signed({fc3_n20_t1_4_b_d1[24], fc3_n20_t1_4_b_d1});
+    reg  signed [24:0] fc3_n20_t1_5_a_d1;
     reg  signed [25:0] fc3_n20_t0_11_d1;
-    wire signed [25:0] fc3_n20_t1_5;
-    wire signed [26:0] fc3_n20_t1_6_a;
-    wire signed [26:0] fc3_n20_t1_6_b;
-    reg  signed [26:0] fc3_n20_t1_6_a_d1;
-    reg  signed [26:0] fc3_n20_t1_6_b_d1;
-    wire signed [26:0] fc3_n20_t1_6;
-    wire signed [25:0] fc3_n20_t1_7_a;
-    wire signed [25:0] fc3_n20_t1_7_b;
-    reg  signed [25:0] fc3_n20_t1_7_a_d1;
-    reg  signed [25:0] fc3_n20_t1_7_b_d1;
-    wire signed [25:0] fc3_n20_t1_7;
-    wire signed [26:0] fc3_n20_t2_0_a;
-    wire signed [26:0] fc3_n20_t2_0_b;
-    wire signed [26:0] fc3_n20_t2_0;
-    wire signed [26:0] fc3_n20_t2_1_a;
-    wire signed [26:0] fc3_n20_t2_1_b;
-    wire signed [26:0] fc3_n20_t2_1;
-    wire signed [26:0] fc3_n20_t2_2_a;
-    wire signed [26:0] fc3_n20_t2_2_b;
-    wire signed [26:0] fc3_n20_t2_2;
-    wire signed [26:0] fc3_n20_t2_3_b;
-    wire signed [26:0] fc3_n20_t2_3;
-    wire signed [27:0] fc3_n20_t3_0_a;
-    wire signed [27:0] fc3_n20_t3_0_b;
-    wire signed [27:0] fc3_n20_t3_0;
-    wire signed [27:0] fc3_n20_t3_1_a;
-    wire signed [27:0] fc3_n20_t3_1_b;
-    wire signed [27:0] fc3_n20_t3_1;
-    wire signed [28:0] fc3_n20_t4_0_a;
-    wire signed [28:0] fc3_n20_t4_0_b;
-    wire signed [28:0] fc3_n20_t4_0;
+    wire signed [25:0] fc3_n20_t1_5 = $signed({fc3_n20_t1_5_a_d1[24], fc3_n20_t1_5_a_d1}) + fc3_n20_t0_11_d1;
+    reg  signed [25:0] fc3_n20_t1_6_a_d1;
+    reg  signed [25:0] fc3_n20_t1_6_b_d1;
+    reg  signed [24:0] fc3_n20_t1_7_a_d1;
+    reg  signed [24:0] fc3_n20_t1_7_b_d1;
+    wire signed [25:0] fc3_n20_t1_7 = $signed({fc3_n20_t1_7_a_d1[24], fc3_n20_t1_7_a_d1}) + $signed({fc3_n20_t1_7_b_d1[24], fc3_n20_t1_7_b_d1});
+    wire signed [26:0] fc3_n20_t2_0 = $signed({fc3_n20_t1_0[25], fc3_n20_t1_0}) + $signed({fc3_n20_t1_1[25], fc3_n20_t1_1});
+    wire signed [26:0] fc3_n20_t2_1 = $signed({fc3_n20_t1_2[25], fc3_n20_t1_2}) + $signed({fc3_n20_t1_3[25], fc3_n20_t1_3});
+    wire signed [26:0] fc3_n20_t2_2 = $signed({fc3_n20_t1_4[25], fc3_n20_t1_4}) + $signed({fc3_n20_t1_5[25], fc3_n20_t1_5});
+    wire signed [26:0] fc3_n20_t2_3 = ($signed({fc3_n20_t1_6_a_d1[25], fc3_n20_t1_6_a_d1}) + $signed({fc3_n20_t1_6_b_d1[25], fc3_n20_t1_6_b_d1})) + $signed({fc3_n20_t1_7[25], fc3_n20_t1_7});
+    wire signed [27:0] fc3_n20_t3_0 = $signed({fc3_n20_t2_0[26], fc3_n20_t2_0}) + $signed({fc3_n20_t2_1[26], fc3_n20_t2_1});
+    wire signed [27:0] fc3_n20_t3_1 = $signed({fc3_n20_t2_2[26], fc3_n20_t2_2}) + $signed({fc3_n20_t2_3[26], fc3_n20_t2_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n20_acc;
+    wire signed [28:0] fc3_n20_acc = ($signed({fc3_n20_t3_0[27], fc3_n20_t3_0}) + $signed({fc3_n20_t3_1[27], fc3_n20_t3_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n20_y_fl;
+    wire signed [18:0] fc3_n20_y_fl = $signed(fc3_n20_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n20_y_wrap;
-    wire signed [16:0] fc3_n21_p0_e;
-    wire signed [16:0] fc3_n21_p0_neg;
-    wire signed [8:0] fc3_w1_21; // weight -0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p1;
-    wire signed [9:0] fc3_w2_21; // weight 0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n21_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p2;
-    wire signed [7:0] fc3_w3_21; // weight -0.103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p3;
-    wire signed [6:0] fc3_w4_21; // weight -0.0576171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n21_p4;
-    wire signed [6:0] fc3_w5_21; // weight -0.048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n21_p5;
-    wire signed [8:0] fc3_w6_21; // weight -0.1259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p6;
-    wire signed [9:0] fc3_w7_21; // weight 0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n21_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p7;
-    wire signed [8:0] fc3_w8_21; // weight -0.2275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p8;
-    wire signed [9:0] fc3_w9_21; // weight 0.412109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n21_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p9;
-    wire signed [5:0] fc3_w10_21; // weight 0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n21_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n21_p10;
-    wire signed [8:0] fc3_w11_21; // weight -0.1396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p11;
-    wire signed [8:0] fc3_w12_21; // weight 0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p12;
-    wire signed [7:0] fc3_w13_21; // weight 0.06640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p13;
-    wire signed [8:0] fc3_w14_21; // weight -0.1787109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p14;
-    wire signed [7:0] fc3_w15_21; // weight -0.0693359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p15;
-    wire signed [9:0] fc3_w16_21; // weight 0.33203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n21_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p16;
-    wire signed [7:0] fc3_w17_21; // weight -0.07421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p17;
-    wire signed [8:0] fc3_w18_21; // weight 0.138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p18;
-    wire signed [9:0] fc3_w19_21; // weight -0.259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n21_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p19;
-    wire signed [7:0] fc3_w20_21; // weight 0.1064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p20;
-    wire signed [7:0] fc3_w21_21; // weight 0.1044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p21;
-    wire signed [7:0] fc3_w22_21; // weight -0.068359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p22;
-    wire signed [9:0] fc3_w23_21; // weight -0.291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n21_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p23;
-    wire signed [8:0] fc3_w24_21; // weight -0.224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p24;
-    wire signed [8:0] fc3_w25_21; // weight 0.181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p25;
-    wire signed [9:0] fc3_w26_21; // weight 0.2509765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n21_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p26;
-    wire signed [8:0] fc3_w27_21; // weight -0.22265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p27;
-    wire signed [7:0] fc3_w28_21; // weight -0.10546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n21_p28;
-    wire signed [8:0] fc3_w29_21; // weight -0.2060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p29;
-    wire signed [8:0] fc3_w30_21; // weight 0.1923828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n21_p30;
-    wire signed [9:0] fc3_w31_21; // weight -0.3564453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n21_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n21_p31;
-    wire signed [19:0] fc3_n21_bias; // bias 0.4208984375
-    wire signed [23:0] fc3_n21_t0_0_a;
-    wire signed [23:0] fc3_n21_t0_0;
-    wire signed [24:0] fc3_n21_t0_1_b;
-    wire signed [24:0] fc3_n21_t0_1;
-    wire signed [22:0] fc3_n21_t0_2_a;
-    wire signed [22:0] fc3_n21_t0_2_b;
-    wire signed [22:0] fc3_n21_t0_2;
-    wire signed [24:0] fc3_n21_t0_3_a;
-    wire signed [24:0] fc3_n21_t0_3;
-    wire signed [25:0] fc3_n21_t0_4_a;
-    wire signed [25:0] fc3_n21_t0_4_b;
-    wire signed [25:0] fc3_n21_t0_4;
-    wire signed [23:0] fc3_n21_t0_5_a;
-    wire signed [23:0] fc3_n21_t0_5;
-    wire signed [23:0] fc3_n21_t0_6_b;
-    wire signed [23:0] fc3_n21_t0_6;
-    wire signed [23:0] fc3_n21_t0_7_b;
-    wire signed [23:0] fc3_n21_t0_7;
-    wire signed [24:0] fc3_n21_t0_8_b;
-    wire signed [24:0] fc3_n21_t0_8;
-    wire signed [24:0] fc3_n21_t0_9_a;
-    wire signed [24:0] fc3_n21_t0_9;
-    wire signed [23:0] fc3_n21_t0_10_a;
-    wire signed [23:0] fc3_n21_t0_10_b;
-    wire signed [23:0] fc3_n21_t0_10;
-    wire signed [24:0] fc3_n21_t0_11_a;
-    wire signed [24:0] fc3_n21_t0_11;
-    wire signed [24:0] fc3_n21_t0_12_a;
-    wire signed [24:0] fc3_n21_t0_12_b;
-    wire signed [24:0] fc3_n21_t0_12;
-    wire signed [24:0] fc3_n21_t0_13_b;
-    wire signed [24:0] fc3_n21_t0_13;
-    wire signed [24:0] fc3_n21_t0_14_a;
-    wire signed [24:0] fc3_n21_t0_14_b;
-    wire signed [24:0] fc3_n21_t0_14;
-    wire signed [25:0] fc3_n21_t0_15_a;
-    wire signed [25:0] fc3_n21_t0_15_b;
-    wire signed [25:0] fc3_n21_t0_15;
-    wire signed [25:0] fc3_n21_t1_0_a;
-    wire signed [25:0] fc3_n21_t1_0_b;
-    reg  signed [25:0] fc3_n21_t1_0_a_d1;
-    reg  signed [25:0] fc3_n21_t1_0_b_d1;
-    wire signed [25:0] fc3_n21_t1_0;
-    wire signed [25:0] fc3_n21_t1_1_a;
-    wire signed [25:0] fc3_n21_t1_1_b;
-    reg  signed [25:0] fc3_n21_t1_1_a_d1;
-    reg  signed [25:0] fc3_n21_t1_1_b_d1;
-    wire signed [25:0] fc3_n21_t1_1;
-    wire signed [25:0] fc3_n21_t1_2_b;
+    wire signed [16:0] fc3_n21_p0_neg = -$signed({fc3_in_0[15], fc3_in_0});
+    wire signed [22:0] fc3_n21_p3 = fc3_in_3 * 8'sh96; // weight -0.103515625
+    wire signed [21:0] fc3_n21_p4 = fc3_in_4 * 7'sh45; // weight -0.0576171875
+    wire signed [21:0] fc3_n21_p5 = fc3_in_5 * 7'sh4e; // weight -0.048828125
+    wire signed [23:0] fc3_n21_p6 = fc3_in_6 * 9'sh17f; // weight -0.1259765625
+    wire signed [23:0] fc3_n21_p8 = fc3_in_8 * 9'sh117; // weight -0.2275390625
+    wire signed [24:0] fc3_n21_p9 = fc3_in_9 * 10'sd422; // weight 0.412109375
+    wire signed [20:0] fc3_n21_p10 = fc3_in_10 * 6'sd21; // weight 0.0205078125
+    wire signed [22:0] fc3_n21_p13 = fc3_in_13 * 8'sd68; // weight 0.06640625
+    wire signed [22:0] fc3_n21_p15 = fc3_in_15 * 8'shb9; // weight -0.0693359375
+    wire signed [22:0] fc3_n21_p17 = fc3_in_17 * 8'shb4; // weight -0.07421875
+    wire signed [23:0] fc3_n21_p18 = fc3_in_18 * 9'sd142; // weight 0.138671875
+    wire signed [22:0] fc3_n21_p20 = fc3_in_20 * 8'sd109; // weight 0.1064453125
+    wire signed [22:0] fc3_n21_p21 = fc3_in_21 * 8'sd107; // weight 0.1044921875
+    wire signed [22:0] fc3_n21_p22 = fc3_in_22 * 8'shba; // weight -0.068359375
+    wire signed [23:0] fc3_n21_p24 = fc3_in_24 * 9'sh11a; // weight -0.224609375
+    wire signed [23:0] fc3_n21_p25 = fc3_in_25 * 9'sd186; // weight 0.181640625
+    wire signed [23:0] fc3_n21_p27 = fc3_in_27 * 9'sh11c; // weight -0.22265625
+    wire signed [22:0] fc3_n21_p28 = fc3_in_28 * 8'sh94; // weight -0.10546875
+    wire signed [23:0] fc3_n21_p29 = fc3_in_29 * 9'sh12d; // weight -0.2060546875
+    wire signed [23:0] fc3_n21_p30 = fc3_in_30 * 9'sd197; // weight 0.1923828125
+    wire signed [24:0] fc3_n21_p31 = fc3_in_31 * 10'sh293; // weight -0.3564453125
+    reg  signed [23:0] fc3_n21_t1_0_a_d1;
+    reg  signed [24:0] fc3_n21_t1_0_b_d1;
+    wire signed [25:0] fc3_n21_t1_0 = $signed({{2{fc3_n21_t1_0_a_d1[23]}}, fc3_n21_t1_0_a_d1}) + $signed({fc3_n21_t1_0_b_d1[24], fc3_n21_t1_0_b_d1});
+    reg  signed [22:0] fc3_n21_t1_1_a_d1;
+    reg  signed [24:0] fc3_n21_t1_1_b_d1;
+    wire signed [25:0] fc3_n21_t1_1 = $signed({{3{fc3_n21_t1_1_a_d1[22]}}, fc3_n21_t1_1_a_d1}) + $signed({fc3_n21_t1_1_b_d1[24], fc3_n21_t1_1_b_d1});
     reg  signed [25:0] fc3_n21_t0_4_d1;
-    reg  signed [25:0] fc3_n21_t1_2_b_d1;
-    wire signed [25:0] fc3_n21_t1_2;
-    wire signed [24:0] fc3_n21_t1_3_a;
-    wire signed [24:0] fc3_n21_t1_3_b;
-    reg  signed [24:0] fc3_n21_t1_3_a_d1;
-    reg  signed [24:0] fc3_n21_t1_3_b_d1;
-    wire signed [24:0] fc3_n21_t1_3;
-    wire signed [25:0] fc3_n21_t1_4_a;
-    wire signed [25:0] fc3_n21_t1_4_b;
-    reg  signed [25:0] fc3_n21_t1_4_a_d1;
-    reg  signed [25:0] fc3_n21_t1_4_b_d1;
-    wire signed [25:0] fc3_n21_t1_4;
-    wire signed [25:0] fc3_n21_t1_5_a;
-    wire signed [25:0] fc3_n21_t1_5_b;
-    reg  signed [25:0] fc3_n21_t1_5_a_d1;
-    reg  signed [25:0] fc3_n21_t1_5_b_d1;
-    wire signed [25:0] fc3_n21_t1_5;
-    wire signed [25:0] fc3_n21_t1_6_a;
-    wire signed [25:0] fc3_n21_t1_6_b;
-    reg  signed [25:0] fc3_n21_t1_6_a_d1;
-    reg  signed [25:0] fc3_n21_t1_6_b_d1;
-    wire signed [25:0] fc3_n21_t1_6;
-    wire signed [25:0] fc3_n21_t1_7_a;
-    reg  signed [25:0] fc3_n21_t1_7_a_d1;
+    reg  signed [23:0] fc3_n21_t1_2_b_d1;
+    wire signed [25:0] fc3_n21_t1_2 = fc3_n21_t0_4_d1 + $signed({{2{fc3_n21_t1_2_b_d1[23]}}, fc3_n21_t1_2_b_d1});
+    reg  signed [23:0] fc3_n21_t1_3_a_d1;
+    reg  signed [23:0] fc3_n21_t1_3_b_d1;
+    wire signed [24:0] fc3_n21_t1_3 = $signed({fc3_n21_t1_3_a_d1[23], fc3_n21_t1_3_a_d1}) + $signed({fc3_n21_t1_3_b_d1[23], fc3_n21_t1_3_b_d1});
+    reg  signed [24:0] fc3_n21_t1_4_a_d1;
+    reg  signed [24:0] fc3_n21_t1_4_b_d1;
+    wire signed [25:0] fc3_n21_t1_4 = $signed({fc3_n21_t1_4_a_d1[24], fc3_n21_t1_4_a_d1}) + $signed({fc3_n21_t1_4_b_d1[24], fc3_n21_t1_4_b_d1});
+    reg  signed [23:0] fc3_n21_t1_5_a_d1;
+    reg  signed [24:0] fc3_n21_t1_5_b_d1;
+    wire signed [25:0] fc3_n21_t1_5 = $signed({{2{fc3_n21_t1_5_a_d1[23]}}, fc3_n21_t1_5_a_d1}) + $signed({fc3_n21_t1_5_b_d1[24], fc3_n21_t1_5_b_d1});
+    reg  signed [24:0] fc3_n21_t1_6_a_d1;
+    reg  signed [24:0] fc3_n21_t1_6_b_d1;
+    wire signed [25:0] fc3_n21_t1_6 = $signed({fc3_n21_t1_6_a_d1[24], fc3_n21_t1_6_a_d1}) + $signed({fc3_n21_t1_6_b_d1[24], fc3_n21_t1_6_b_d1});
+    reg  signed [24:0] fc3_n21_t1_7_a_d1;
     reg  signed [25:0] fc3_n21_t0_15_d1;
-    wire signed [25:0] fc3_n21_t1_7;
-    wire signed [26:0] fc3_n21_t2_0_a;
-    wire signed [26:0] fc3_n21_t2_0_b;
-    wire signed [26:0] fc3_n21_t2_0;
-    wire signed [26:0] fc3_n21_t2_1_a;
-    wire signed [26:0] fc3_n21_t2_1_b;
-    wire signed [26:0] fc3_n21_t2_1;
-    wire signed [26:0] fc3_n21_t2_2_a;
-    wire signed [26:0] fc3_n21_t2_2_b;
-    wire signed [26:0] fc3_n21_t2_2;
-    wire signed [26:0] fc3_n21_t2_3_a;
-    wire signed [26:0] fc3_n21_t2_3_b;
-    wire signed [26:0] fc3_n21_t2_3;
-    wire signed [27:0] fc3_n21_t3_0_a;
-    wire signed [27:0] fc3_n21_t3_0_b;
-    wire signed [27:0] fc3_n21_t3_0;
-    wire signed [27:0] fc3_n21_t3_1_a;
-    wire signed [27:0] fc3_n21_t3_1_b;
-    wire signed [27:0] fc3_n21_t3_1;
-    wire signed [28:0] fc3_n21_t4_0_a;
-    wire signed [28:0] fc3_n21_t4_0_b;
-    wire signed [28:0] fc3_n21_t4_0;
-    wire signed [28:0] fc3_n21_t5_0_b;
+    wire signed [25:0] fc3_n21_t1_7 = $signed({fc3_n21_t1_7_a_d1[24], fc3_n21_t1_7_a_d1}) + fc3_n21_t0_15_d1;
+    wire signed [26:0] fc3_n21_t2_0 = $signed({fc3_n21_t1_0[25], fc3_n21_t1_0}) + $signed({fc3_n21_t1_1[25], fc3_n21_t1_1});
+    wire signed [26:0] fc3_n21_t2_1 = $signed({fc3_n21_t1_2[25], fc3_n21_t1_2}) + $signed({{2{fc3_n21_t1_3[24]}}, fc3_n21_t1_3});
+    wire signed [26:0] fc3_n21_t2_2 = $signed({fc3_n21_t1_4[25], fc3_n21_t1_4}) + $signed({fc3_n21_t1_5[25], fc3_n21_t1_5});
+    wire signed [26:0] fc3_n21_t2_3 = $signed({fc3_n21_t1_6[25], fc3_n21_t1_6}) + $signed({fc3_n21_t1_7[25], fc3_n21_t1_7});
+    wire signed [27:0] fc3_n21_t3_0 = $signed({fc3_n21_t2_0[26], fc3_n21_t2_0}) + $signed({fc3_n21_t2_1[26], fc3_n21_t2_1});
+    wire signed [27:0] fc3_n21_t3_1 = $signed({fc3_n21_t2_2[26], fc3_n21_t2_2}) + $signed({fc3_n21_t2_3[26], fc3_n21_t2_3});
     reg  signed [28:0] fc3_n21_t4_0_d1;
-    reg  signed [28:0] fc3_n21_t5_0_b_d1;
-    reg  signed [28:0] fc3_n21_t5_0_b_d2;
-    wire signed [28:0] fc3_n21_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n21_acc;
+    wire signed [28:0] fc3_n21_acc = (fc3_n21_t4_0_d1 + 29'sd441344);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n21_y_fl;
+    wire signed [18:0] fc3_n21_y_fl = $signed(fc3_n21_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n21_y_wrap;
-    wire signed [10:0] fc3_w0_22; // weight 0.6005859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n22_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n22_p0;
-    wire signed [8:0] fc3_w1_22; // weight -0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p1;
-    wire signed [8:0] fc3_w2_22; // weight -0.134765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p2;
-    wire signed [6:0] fc3_w3_22; // weight 0.046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n22_p3;
-    wire signed [8:0] fc3_w4_22; // weight 0.201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p4;
-    wire signed [7:0] fc3_w5_22; // weight -0.0966796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p5;
-    wire signed [8:0] fc3_w6_22; // weight -0.181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p6;
-    wire signed [7:0] fc3_w7_22; // weight 0.09765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p7;
-    wire signed [10:0] fc3_w8_22; // weight -0.5849609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n22_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n22_p8;
-    wire signed [6:0] fc3_w9_22; // weight -0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n22_p9;
-    wire signed [8:0] fc3_w10_22; // weight 0.1435546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p10;
-    wire signed [8:0] fc3_w11_22; // weight 0.1708984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p11;
-    wire signed [7:0] fc3_w12_22; // weight -0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p12;
-    wire signed [5:0] fc3_w13_22; // weight 0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n22_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n22_p13;
-    wire signed [8:0] fc3_w14_22; // weight -0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p14;
-    wire signed [8:0] fc3_w15_22; // weight -0.2451171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p15;
-    wire signed [9:0] fc3_w16_22; // weight 0.2978515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n22_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p16;
-    wire signed [7:0] fc3_w17_22; // weight 0.1025390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p17;
-    wire signed [9:0] fc3_w18_22; // weight -0.310546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n22_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p18;
-    wire signed [8:0] fc3_w19_22; // weight 0.2001953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p19;
-    wire signed [7:0] fc3_w20_22; // weight 0.0966796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p20;
-    wire signed [7:0] fc3_w21_22; // weight 0.087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p21;
-    wire signed [19:0] fc3_n22_p22_sh;
-    wire signed [7:0] fc3_w23_22; // weight 0.1103515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p23;
-    wire signed [9:0] fc3_w24_22; // weight -0.2763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n22_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p24;
-    wire signed [10:0] fc3_w25_22; // weight 0.6396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n22_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n22_p25;
-    wire signed [9:0] fc3_w26_22; // weight 0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n22_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p26;
-    wire signed [8:0] fc3_w27_22; // weight -0.177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p27;
-    wire signed [9:0] fc3_w28_22; // weight -0.2939453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n22_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p28;
-    wire signed [4:0] fc3_w29_22; // weight -0.0126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n22_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n22_p29;
-    wire signed [8:0] fc3_w30_22; // weight 0.1591796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n22_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n22_p30;
-    wire signed [6:0] fc3_w31_22; // weight 0.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n22_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n22_p31;
-    wire signed [17:0] fc3_n22_bias; // bias 0.0859375
-    wire signed [25:0] fc3_n22_t0_0_b;
-    wire signed [25:0] fc3_n22_t0_0;
-    wire signed [23:0] fc3_n22_t0_1_b;
-    wire signed [23:0] fc3_n22_t0_1;
-    wire signed [24:0] fc3_n22_t0_2_a;
-    wire signed [24:0] fc3_n22_t0_2_b;
-    wire signed [24:0] fc3_n22_t0_2;
-    wire signed [24:0] fc3_n22_t0_3_a;
-    wire signed [24:0] fc3_n22_t0_3_b;
-    wire signed [24:0] fc3_n22_t0_3;
-    wire signed [25:0] fc3_n22_t0_4_b;
-    wire signed [25:0] fc3_n22_t0_4;
-    wire signed [24:0] fc3_n22_t0_5_a;
-    wire signed [24:0] fc3_n22_t0_5_b;
-    wire signed [24:0] fc3_n22_t0_5;
-    wire signed [23:0] fc3_n22_t0_6_a;
-    wire signed [23:0] fc3_n22_t0_6_b;
-    wire signed [23:0] fc3_n22_t0_6;
-    wire signed [24:0] fc3_n22_t0_7_a;
-    wire signed [24:0] fc3_n22_t0_7_b;
-    wire signed [24:0] fc3_n22_t0_7;
-    wire signed [24:0] fc3_n22_t0_8_b;
-    wire signed [24:0] fc3_n22_t0_8;
-    wire signed [25:0] fc3_n22_t0_9_a;
-    wire signed [25:0] fc3_n22_t0_9_b;
-    wire signed [25:0] fc3_n22_t0_9;
-    wire signed [23:0] fc3_n22_t0_10_a;
-    wire signed [23:0] fc3_n22_t0_10_b;
-    wire signed [23:0] fc3_n22_t0_10;
-    wire signed [23:0] fc3_n22_t0_11_a;
-    wire signed [23:0] fc3_n22_t0_11_b;
-    wire signed [23:0] fc3_n22_t0_11;
-    wire signed [25:0] fc3_n22_t0_12_a;
-    wire signed [25:0] fc3_n22_t0_12;
-    wire signed [24:0] fc3_n22_t0_13_b;
-    wire signed [24:0] fc3_n22_t0_13;
-    wire signed [24:0] fc3_n22_t0_14_b;
-    wire signed [24:0] fc3_n22_t0_14;
-    wire signed [23:0] fc3_n22_t0_15_b;
-    wire signed [23:0] fc3_n22_t0_15;
-    wire signed [25:0] fc3_n22_t1_0_b;
+    wire signed [23:0] fc3_n22_p1 = fc3_in_1 * 9'sh17c; // weight -0.12890625
+    wire signed [21:0] fc3_n22_p3 = fc3_in_3 * 7'sd48; // weight 0.046875
+    wire signed [23:0] fc3_n22_p4 = fc3_in_4 * 9'sd206; // weight 0.201171875
+    wire signed [22:0] fc3_n22_p5 = fc3_in_5 * 8'sh9d; // weight -0.0966796875
+    wire signed [23:0] fc3_n22_p6 = fc3_in_6 * 9'sh146; // weight -0.181640625
+    wire signed [22:0] fc3_n22_p7 = fc3_in_7 * 8'sd100; // weight 0.09765625
+    wire signed [21:0] fc3_n22_p9 = fc3_in_9 * 7'sh4c; // weight -0.05078125
+    wire signed [23:0] fc3_n22_p10 = fc3_in_10 * 9'sd147; // weight 0.1435546875
+    wire signed [23:0] fc3_n22_p11 = fc3_in_11 * 9'sd175; // weight 0.1708984375
+    wire signed [22:0] fc3_n22_p12 = fc3_in_12 * 8'sh98; // weight -0.1015625
+    wire signed [20:0] fc3_n22_p13 = fc3_in_13 * 6'sd27; // weight 0.0263671875
+    wire signed [23:0] fc3_n22_p14 = fc3_in_14 * 9'sh128; // weight -0.2109375
+    wire signed [23:0] fc3_n22_p15 = fc3_in_15 * 9'sh105; // weight -0.2451171875
+    wire signed [22:0] fc3_n22_p17 = fc3_in_17 * 8'sd105; // weight 0.1025390625
+    wire signed [24:0] fc3_n22_p18 = fc3_in_18 * 10'sh2c2; // weight -0.310546875
+    wire signed [23:0] fc3_n22_p19 = fc3_in_19 * 9'sd205; // weight 0.2001953125
+    wire signed [22:0] fc3_n22_p20 = fc3_in_20 * 8'sd99; // weight 0.0966796875
+    wire signed [22:0] fc3_n22_p21 = fc3_in_21 * 8'sd90; // weight 0.087890625
+    wire signed [19:0] fc3_n22_p22_sh = $signed({fc3_in_22, 4'd0});
+    wire signed [22:0] fc3_n22_p23 = fc3_in_23 * 8'sd113; // weight 0.1103515625
+    wire signed [24:0] fc3_n22_p24 = fc3_in_24 * 10'sh2e5; // weight -0.2763671875
+    wire signed [23:0] fc3_n22_p27 = fc3_in_27 * 9'sh14a; // weight -0.177734375
+    wire signed [19:0] fc3_n22_p29 = fc3_in_29 * 5'sh13; // weight -0.0126953125
+    wire signed [21:0] fc3_n22_p31 = fc3_in_31 * 7'sd56; // weight 0.0546875
+    wire signed [24:0] fc3_n22_t0_14_b = $signed({{5{fc3_n22_p29[19]}}, fc3_n22_p29});
     reg  signed [25:0] fc3_n22_t0_0_d1;
-    reg  signed [25:0] fc3_n22_t1_0_b_d1;
-    wire signed [25:0] fc3_n22_t1_0;
-    wire signed [25:0] fc3_n22_t1_1_a;
-    wire signed [25:0] fc3_n22_t1_1_b;
-    reg  signed [25:0] fc3_n22_t1_1_a_d1;
-    reg  signed [25:0] fc3_n22_t1_1_b_d1;
-    wire signed [25:0] fc3_n22_t1_1;
-    wire signed [25:0] fc3_n22_t1_2_b;
+    reg  signed [23:0] fc3_n22_t1_0_b_d1;
+    wire signed [25:0] fc3_n22_t1_0 = fc3_n22_t0_0_d1 + $signed({{2{fc3_n22_t1_0_b_d1[23]}}, fc3_n22_t1_0_b_d1});
+    reg  signed [24:0] fc3_n22_t1_1_a_d1;
+    reg  signed [24:0] fc3_n22_t1_1_b_d1;
+    wire signed [25:0] fc3_n22_t1_1 = $signed({fc3_n22_t1_1_a_d1[24], fc3_n22_t1_1_a_d1}) + $signed({fc3_n22_t1_1_b_d1[24], fc3_n22_t1_1_b_d1});
     reg  signed [25:0] fc3_n22_t0_4_d1;
-    reg  signed [25:0] fc3_n22_t1_2_b_d1;
-    wire signed [25:0] fc3_n22_t1_2;
-    wire signed [25:0] fc3_n22_t1_3_a;
-    wire signed [25:0] fc3_n22_t1_3_b;
-    reg  signed [25:0] fc3_n22_t1_3_a_d1;
-    reg  signed [25:0] fc3_n22_t1_3_b_d1;
-    wire signed [25:0] fc3_n22_t1_3;
-    wire signed [25:0] fc3_n22_t1_4_a;
-    reg  signed [25:0] fc3_n22_t1_4_a_d1;
+    reg  signed [24:0] fc3_n22_t1_2_b_d1;
+    wire signed [25:0] fc3_n22_t1_2 = fc3_n22_t0_4_d1 + $signed({fc3_n22_t1_2_b_d1[24], fc3_n22_t1_2_b_d1});
+    reg  signed [23:0] fc3_n22_t1_3_a_d1;
+    reg  signed [24:0] fc3_n22_t1_3_b_d1;
+    wire signed [25:0] fc3_n22_t1_3 = $signed({{2{fc3_n22_t1_3_a_d1[23]}}, fc3_n22_t1_3_a_d1}) + $signed({fc3_n22_t1_3_b_d1[24], fc3_n22_t1_3_b_d1});
+    reg  signed [24:0] fc3_n22_t1_4_a_d1;
     reg  signed [25:0] fc3_n22_t0_9_d1;
-    wire signed [25:0] fc3_n22_t1_4;
-    wire signed [24:0] fc3_n22_t1_5_a;
-    wire signed [24:0] fc3_n22_t1_5_b;
-    reg  signed [24:0] fc3_n22_t1_5_a_d1;
-    reg  signed [24:0] fc3_n22_t1_5_b_d1;
-    wire signed [24:0] fc3_n22_t1_5;
-    wire signed [26:0] fc3_n22_t1_6_a;
-    wire signed [26:0] fc3_n22_t1_6_b;
-    reg  signed [26:0] fc3_n22_t1_6_a_d1;
-    reg  signed [26:0] fc3_n22_t1_6_b_d1;
-    wire signed [26:0] fc3_n22_t1_6;
-    wire signed [25:0] fc3_n22_t1_7_a;
-    wire signed [25:0] fc3_n22_t1_7_b;
-    reg  signed [25:0] fc3_n22_t1_7_a_d1;
-    reg  signed [25:0] fc3_n22_t1_7_b_d1;
-    wire signed [25:0] fc3_n22_t1_7;
-    wire signed [26:0] fc3_n22_t2_0_a;
-    wire signed [26:0] fc3_n22_t2_0_b;
-    wire signed [26:0] fc3_n22_t2_0;
-    wire signed [26:0] fc3_n22_t2_1_a;
-    wire signed [26:0] fc3_n22_t2_1_b;
-    wire signed [26:0] fc3_n22_t2_1;
-    wire signed [26:0] fc3_n22_t2_2_a;
-    wire signed [26:0] fc3_n22_t2_2_b;
-    wire signed [26:0] fc3_n22_t2_2;
-    wire signed [26:0] fc3_n22_t2_3_b;
-    wire signed [26:0] fc3_n22_t2_3;
-    wire signed [27:0] fc3_n22_t3_0_a;
-    wire signed [27:0] fc3_n22_t3_0_b;
-    wire signed [27:0] fc3_n22_t3_0;
-    wire signed [27:0] fc3_n22_t3_1_a;
-    wire signed [27:0] fc3_n22_t3_1_b;
-    wire signed [27:0] fc3_n22_t3_1;
-    wire signed [28:0] fc3_n22_t4_0_a;
-    wire signed [28:0] fc3_n22_t4_0_b;
-    wire signed [28:0] fc3_n22_t4_0;
-    wire signed [28:0] fc3_n22_t5_0_b;
+    wire signed [25:0] fc3_n22_t1_4 = $signed({fc3_n22_t1_4_a_d1[24], fc3_n22_t1_4_a_d1}) + fc3_n22_t0_9_d1;
+    reg  signed [23:0] fc3_n22_t1_5_a_d1;
+    reg  signed [23:0] fc3_n22_t1_5_b_d1;
+    wire signed [24:0] fc3_n22_t1_5 = $signed({fc3_n22_t1_5_a_d1[23], fc3_n22_t1_5_a_d1}) + $signed({fc3_n22_t1_5_b_d1[23], fc3_n22_t1_5_b_d1});
+    reg  signed [25:0] fc3_n22_t1_6_a_d1;
+    reg  signed [24:0] fc3_n22_t1_6_b_d1;
+    reg  signed [24:0] fc3_n22_t1_7_a_d1;
+    reg  signed [23:0] fc3_n22_t1_7_b_d1;
+    wire signed [25:0] fc3_n22_t1_7 = $signed({fc3_n22_t1_7_a_d1[24], fc3_n22_t1_7_a_d1}) + $signed({{2{fc3_n22_t1_7_b_d1[23]}}, fc3_n22_t1_7_b_d1});
+    wire signed [26:0] fc3_n22_t2_0 = $signed({fc3_n22_t1_0[25], fc3_n22_t1_0}) + $signed({fc3_n22_t1_1[25], fc3_n22_t1_1});
+    wire signed [26:0] fc3_n22_t2_1 = $signed({fc3_n22_t1_2[25], fc3_n22_t1_2}) + $signed({fc3_n22_t1_3[25], fc3_n22_t1_3});
+    wire signed [26:0] fc3_n22_t2_2 = $signed({fc3_n22_t1_4[25], fc3_n22_t1_4}) + $signed({{2{fc3_n22_t1_5[24]}}, fc3_n22_t1_5});
+    wire signed [26:0] fc3_n22_t2_3 = ($signed({fc3_n22_t1_6_a_d1[25], fc3_n22_t1_6_a_d1}) + $signed({{2{fc3_n22_t1_6_b_d1[24]}}, fc3_n22_t1_6_b_d1})) + $signed({fc3_n22_t1_7[25], fc3_n22_t1_7});
+    wire signed [27:0] fc3_n22_t3_0 = $signed({fc3_n22_t2_0[26], fc3_n22_t2_0}) + $signed({fc3_n22_t2_1[26], fc3_n22_t2_1});
+    wire signed [27:0] fc3_n22_t3_1 = $signed({fc3_n22_t2_2[26], fc3_n22_t2_2}) + $signed({fc3_n22_t2_3[26], fc3_n22_t2_3});
     reg  signed [28:0] fc3_n22_t4_0_d1;
-    reg  signed [28:0] fc3_n22_t5_0_b_d1;
-    reg  signed [28:0] fc3_n22_t5_0_b_d2;
-    wire signed [28:0] fc3_n22_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n22_acc;
+    wire signed [28:0] fc3_n22_acc = (fc3_n22_t4_0_d1 + 29'sd90112);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n22_y_fl;
+    wire signed [18:0] fc3_n22_y_fl = $signed(fc3_n22_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n22_y_wrap;
-    wire signed [9:0] fc3_w0_23; // weight -0.48046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n23_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p0;
-    wire signed [20:0] fc3_n23_p1_sh;
-    wire signed [9:0] fc3_w2_23; // weight -0.263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n23_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p2;
-    wire signed [9:0] fc3_w3_23; // weight 0.310546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n23_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p3;
-    wire signed [9:0] fc3_w4_23; // weight 0.29296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n23_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p4;
-    wire signed [6:0] fc3_w5_23; // weight 0.0576171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n23_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n23_p5;
-    wire signed [9:0] fc3_w6_23; // weight 0.30859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n23_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p6;
-    wire signed [5:0] fc3_w7_23; // weight 0.0224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n23_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n23_p7;
-    wire signed [9:0] fc3_w8_23; // weight 0.365234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n23_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p8;
-    wire signed [5:0] fc3_w9_23; // weight -0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n23_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n23_p9;
-    wire signed [9:0] fc3_w10_23; // weight -0.3427734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n23_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p10;
-    wire signed [8:0] fc3_w11_23; // weight 0.1982421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p11;
-    wire signed [7:0] fc3_w12_23; // weight -0.1240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n23_p12;
-    wire signed [9:0] fc3_w13_23; // weight -0.302734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n23_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p13;
-    wire signed [8:0] fc3_w14_23; // weight -0.205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p14;
-    wire signed [5:0] fc3_w15_23; // weight 0.0302734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n23_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n23_p15;
-    wire signed [8:0] fc3_w16_23; // weight -0.1337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p16;
-    wire signed [8:0] fc3_w17_23; // weight 0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p17;
-    wire signed [7:0] fc3_w18_23; // weight -0.0986328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n23_p18;
-    wire signed [4:0] fc3_w19_23; // weight 0.0126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n23_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n23_p19;
-    wire signed [6:0] fc3_w20_23; // weight 0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n23_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n23_p20;
-    wire signed [8:0] fc3_w21_23; // weight -0.1708984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p21;
-    wire signed [3:0] fc3_w22_23; // weight 0.0048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n23_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n23_p22;
-    wire signed [8:0] fc3_w23_23; // weight -0.2392578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p23;
-    wire signed [4:0] fc3_w24_23; // weight 0.009765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n23_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n23_p24;
-    wire signed [8:0] fc3_w25_23; // weight -0.2177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p25;
-    wire signed [5:0] fc3_w26_23; // weight -0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n23_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n23_p26;
-    wire signed [7:0] fc3_w27_23; // weight 0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n23_p27;
-    wire signed [7:0] fc3_w28_23; // weight 0.0732421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n23_p28;
-    wire signed [8:0] fc3_w29_23; // weight -0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n23_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p29;
-    wire signed [11:0] fc3_w30_23; // weight -1.7919921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc3_n23_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n23_p30;
-    wire signed [7:0] fc3_w31_23; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n23_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n23_p31;
-    wire signed [20:0] fc3_n23_bias; // bias -0.5927734375
-    wire signed [25:0] fc3_n23_t0_0_a;
-    wire signed [25:0] fc3_n23_t0_0_b;
-    wire signed [25:0] fc3_n23_t0_0;
-    wire signed [25:0] fc3_n23_t0_1_a;
-    wire signed [25:0] fc3_n23_t0_1_b;
-    wire signed [25:0] fc3_n23_t0_1;
-    wire signed [24:0] fc3_n23_t0_2_b;
-    wire signed [24:0] fc3_n23_t0_2;
-    wire signed [24:0] fc3_n23_t0_3_b;
-    wire signed [24:0] fc3_n23_t0_3;
-    wire signed [24:0] fc3_n23_t0_4_b;
-    wire signed [24:0] fc3_n23_t0_4;
-    wire signed [25:0] fc3_n23_t0_5_a;
-    wire signed [25:0] fc3_n23_t0_5_b;
-    wire signed [25:0] fc3_n23_t0_5;
-    wire signed [24:0] fc3_n23_t0_6_a;
-    wire signed [24:0] fc3_n23_t0_6;
-    wire signed [23:0] fc3_n23_t0_7_b;
-    wire signed [23:0] fc3_n23_t0_7;
-    wire signed [24:0] fc3_n23_t0_8_a;
-    wire signed [24:0] fc3_n23_t0_8_b;
-    wire signed [24:0] fc3_n23_t0_8;
-    wire signed [22:0] fc3_n23_t0_9_b;
-    wire signed [22:0] fc3_n23_t0_9;
-    wire signed [23:0] fc3_n23_t0_10_a;
-    wire signed [23:0] fc3_n23_t0_10;
-    wire signed [23:0] fc3_n23_t0_11_a;
-    wire signed [23:0] fc3_n23_t0_11;
-    wire signed [23:0] fc3_n23_t0_12_a;
-    wire signed [23:0] fc3_n23_t0_12;
-    wire signed [23:0] fc3_n23_t0_13_a;
-    wire signed [23:0] fc3_n23_t0_13_b;
-    wire signed [23:0] fc3_n23_t0_13;
-    wire signed [24:0] fc3_n23_t0_14_a;
-    wire signed [24:0] fc3_n23_t0_14_b;
-    wire signed [24:0] fc3_n23_t0_14;
-    wire signed [26:0] fc3_n23_t0_15_b;
-    wire signed [26:0] fc3_n23_t0_15;
-    wire signed [26:0] fc3_n23_t1_0_a;
-    wire signed [26:0] fc3_n23_t1_0_b;
-    reg  signed [26:0] fc3_n23_t1_0_a_d1;
-    reg  signed [26:0] fc3_n23_t1_0_b_d1;
-    wire signed [26:0] fc3_n23_t1_0;
-    wire signed [25:0] fc3_n23_t1_1_a;
-    wire signed [25:0] fc3_n23_t1_1_b;
-    reg  signed [25:0] fc3_n23_t1_1_a_d1;
-    reg  signed [25:0] fc3_n23_t1_1_b_d1;
-    wire signed [25:0] fc3_n23_t1_1;
-    wire signed [25:0] fc3_n23_t1_2_a;
-    reg  signed [25:0] fc3_n23_t1_2_a_d1;
+    wire signed [24:0] fc3_n23_p0 = fc3_in_0 * 10'sh214; // weight -0.48046875
+    wire signed [20:0] fc3_n23_p1_sh = $signed({fc3_in_1, 5'd0});
+    wire signed [24:0] fc3_n23_p2 = fc3_in_2 * 10'sh2f2; // weight -0.263671875
+    wire signed [24:0] fc3_n23_p3 = fc3_in_3 * 10'sd318; // weight 0.310546875
+    wire signed [21:0] fc3_n23_p5 = fc3_in_5 * 7'sd59; // weight 0.0576171875
+    wire signed [20:0] fc3_n23_p7 = fc3_in_7 * 6'sd23; // weight 0.0224609375
+    wire signed [24:0] fc3_n23_p10 = fc3_in_10 * 10'sh2a1; // weight -0.3427734375
+    wire signed [23:0] fc3_n23_p11 = fc3_in_11 * 9'sd203; // weight 0.1982421875
+    wire signed [22:0] fc3_n23_p12 = fc3_in_12 * 8'sh81; // weight -0.1240234375
+    wire signed [20:0] fc3_n23_p15 = fc3_in_15 * 6'sd31; // weight 0.0302734375
+    wire signed [23:0] fc3_n23_p16 = fc3_in_16 * 9'sh177; // weight -0.1337890625
+    wire signed [23:0] fc3_n23_p17 = fc3_in_17 * 9'sd193; // weight 0.1884765625
+    wire signed [21:0] fc3_n23_p20 = fc3_in_20 * 7'sd41; // weight 0.0400390625
+    wire signed [18:0] fc3_n23_p22 = fc3_in_22 * 4'sd5; // weight 0.0048828125
+    wire signed [19:0] fc3_n23_p24 = fc3_in_24 * 5'sd10; // weight 0.009765625
+    wire signed [20:0] fc3_n23_p26 = fc3_in_26 * 6'sh27; // weight -0.0244140625
+    wire signed [22:0] fc3_n23_p27 = fc3_in_27 * 8'sd126; // weight 0.123046875
+    wire signed [22:0] fc3_n23_p28 = fc3_in_28 * 8'sd75; // weight 0.0732421875
+    wire signed [23:0] fc3_n23_p29 = fc3_in_29 * 9'sh124; // weight -0.21484375
+    wire signed [22:0] fc3_n23_p31 = fc3_in_31 * 8'sd80; // weight 0.078125
+    reg  signed [25:0] fc3_n23_t1_0_a_d1;
+    reg  signed [25:0] fc3_n23_t1_0_b_d1;
+    reg  signed [24:0] fc3_n23_t1_1_a_d1;
+    reg  signed [24:0] fc3_n23_t1_1_b_d1;
+    wire signed [25:0] fc3_n23_t1_1 = $signed({fc3_n23_t1_1_a_d1[24], fc3_n23_t1_1_a_d1}) + $signed({fc3_n23_t1_1_b_d1[24], fc3_n23_t1_1_b_d1});
+    reg  signed [24:0] fc3_n23_t1_2_a_d1;
     reg  signed [25:0] fc3_n23_t0_5_d1;
-    wire signed [25:0] fc3_n23_t1_2;
-    wire signed [25:0] fc3_n23_t1_3_a;
-    wire signed [25:0] fc3_n23_t1_3_b;
-    reg  signed [25:0] fc3_n23_t1_3_a_d1;
-    reg  signed [25:0] fc3_n23_t1_3_b_d1;
-    wire signed [25:0] fc3_n23_t1_3;
-    wire signed [24:0] fc3_n23_t1_4_b;
+    wire signed [25:0] fc3_n23_t1_2 = $signed({fc3_n23_t1_2_a_d1[24], fc3_n23_t1_2_a_d1}) + fc3_n23_t0_5_d1;
+    reg  signed [24:0] fc3_n23_t1_3_a_d1;
+    reg  signed [23:0] fc3_n23_t1_3_b_d1;
+    wire signed [25:0] fc3_n23_t1_3 = $signed({fc3_n23_t1_3_a_d1[24], fc3_n23_t1_3_a_d1}) + $signed({{2{fc3_n23_t1_3_b_d1[23]}}, fc3_n23_t1_3_b_d1});
     reg  signed [24:0] fc3_n23_t0_8_d1;
-    reg  signed [24:0] fc3_n23_t1_4_b_d1;
-    wire signed [24:0] fc3_n23_t1_4;
-    wire signed [24:0] fc3_n23_t1_5_a;
-    wire signed [24:0] fc3_n23_t1_5_b;
-    reg  signed [24:0] fc3_n23_t1_5_a_d1;
-    reg  signed [24:0] fc3_n23_t1_5_b_d1;
-    wire signed [24:0] fc3_n23_t1_5;
-    wire signed [24:0] fc3_n23_t1_6_a;
-    wire signed [24:0] fc3_n23_t1_6_b;
-    reg  signed [24:0] fc3_n23_t1_6_a_d1;
-    reg  signed [24:0] fc3_n23_t1_6_b_d1;
-    wire signed [24:0] fc3_n23_t1_6;
-    wire signed [27:0] fc3_n23_t1_7_a;
-    wire signed [27:0] fc3_n23_t1_7_b;
-    reg  signed [27:0] fc3_n23_t1_7_a_d1;
-    reg  signed [27:0] fc3_n23_t1_7_b_d1;
-    wire signed [27:0] fc3_n23_t1_7;
-    wire signed [26:0] fc3_n23_t2_0_b;
-    wire signed [26:0] fc3_n23_t2_0;
-    wire signed [26:0] fc3_n23_t2_1_a;
-    wire signed [26:0] fc3_n23_t2_1_b;
-    wire signed [26:0] fc3_n23_t2_1;
-    wire signed [25:0] fc3_n23_t2_2_a;
-    wire signed [25:0] fc3_n23_t2_2_b;
-    wire signed [25:0] fc3_n23_t2_2;
-    wire signed [27:0] fc3_n23_t2_3_a;
-    wire signed [27:0] fc3_n23_t2_3;
-    wire signed [27:0] fc3_n23_t3_0_a;
-    wire signed [27:0] fc3_n23_t3_0_b;
-    wire signed [27:0] fc3_n23_t3_0;
-    wire signed [27:0] fc3_n23_t3_1_a;
-    wire signed [27:0] fc3_n23_t3_1;
-    wire signed [28:0] fc3_n23_t4_0_a;
-    wire signed [28:0] fc3_n23_t4_0_b;
-    wire signed [28:0] fc3_n23_t4_0;
-    wire signed [28:0] fc3_n23_t5_0_b;
+    reg  signed [22:0] fc3_n23_t1_4_b_d1;
+    wire signed [24:0] fc3_n23_t1_4 = fc3_n23_t0_8_d1 + $signed({{2{fc3_n23_t1_4_b_d1[22]}}, fc3_n23_t1_4_b_d1});
+    reg  signed [23:0] fc3_n23_t1_5_a_d1;
+    reg  signed [23:0] fc3_n23_t1_5_b_d1;
+    wire signed [24:0] fc3_n23_t1_5 = $signed({fc3_n23_t1_5_a_d1[23], fc3_n23_t1_5_a_d1}) + $signed({fc3_n23_t1_5_b_d1[23], fc3_n23_t1_5_b_d1});
+    reg  signed [23:0] fc3_n23_t1_6_a_d1;
+    reg  signed [23:0] fc3_n23_t1_6_b_d1;
+    wire signed [24:0] fc3_n23_t1_6 = $signed({fc3_n23_t1_6_a_d1[23], fc3_n23_t1_6_a_d1}) + $signed({fc3_n23_t1_6_b_d1[23], fc3_n23_t1_6_b_d1});
+    reg  signed [24:0] fc3_n23_t1_7_a_d1;
+    reg  signed [26:0] fc3_n23_t1_7_b_d1;
+    wire signed [26:0] fc3_n23_t2_0 = ($signed({fc3_n23_t1_0_a_d1[25], fc3_n23_t1_0_a_d1}) + $signed({fc3_n23_t1_0_b_d1[25], fc3_n23_t1_0_b_d1})) + $signed({fc3_n23_t1_1[25], fc3_n23_t1_1});
+    wire signed [26:0] fc3_n23_t2_1 = $signed({fc3_n23_t1_2[25], fc3_n23_t1_2}) + $signed({fc3_n23_t1_3[25], fc3_n23_t1_3});
+    wire signed [25:0] fc3_n23_t2_2 = $signed({fc3_n23_t1_4[24], fc3_n23_t1_4}) + $signed({fc3_n23_t1_5[24], fc3_n23_t1_5});
+    wire signed [27:0] fc3_n23_t2_3 = $signed({{3{fc3_n23_t1_6[24]}}, fc3_n23_t1_6}) + ($signed({{3{fc3_n23_t1_7_a_d1[24]}}, fc3_n23_t1_7_a_d1}) + $signed({fc3_n23_t1_7_b_d1[26], fc3_n23_t1_7_b_d1}));
+    wire signed [27:0] fc3_n23_t3_0 = $signed({fc3_n23_t2_0[26], fc3_n23_t2_0}) + $signed({fc3_n23_t2_1[26], fc3_n23_t2_1});
+    wire signed [27:0] fc3_n23_t3_1 = $signed({{2{fc3_n23_t2_2[25]}}, fc3_n23_t2_2}) + fc3_n23_t2_3;
     reg  signed [28:0] fc3_n23_t4_0_d1;
-    reg  signed [28:0] fc3_n23_t5_0_b_d1;
-    reg  signed [28:0] fc3_n23_t5_0_b_d2;
-    wire signed [28:0] fc3_n23_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n23_acc;
+    wire signed [28:0] fc3_n23_acc = (fc3_n23_t4_0_d1 + 29'sh1ff68400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n23_y_fl;
+    wire signed [18:0] fc3_n23_y_fl = $signed(fc3_n23_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n23_y_wrap;
-    wire signed [10:0] fc3_w0_24; // weight 0.724609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n24_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p0;
-    wire signed [9:0] fc3_w1_24; // weight -0.2783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p1;
-    wire signed [7:0] fc3_w2_24; // weight -0.1083984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n24_p2;
-    wire signed [9:0] fc3_w3_24; // weight -0.2744140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p3;
-    wire signed [7:0] fc3_w4_24; // weight -0.1201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n24_p4;
-    wire signed [9:0] fc3_w5_24; // weight 0.2763671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p5;
-    wire signed [10:0] fc3_w6_24; // weight -0.677734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n24_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p6;
-    wire signed [8:0] fc3_w7_24; // weight -0.1728515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p7;
-    wire signed [9:0] fc3_w8_24; // weight -0.498046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p8;
-    wire signed [9:0] fc3_w9_24; // weight 0.3232421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p9;
-    wire signed [9:0] fc3_w10_24; // weight 0.3330078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p10;
-    wire signed [7:0] fc3_w11_24; // weight 0.1240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n24_p11;
-    wire signed [7:0] fc3_w12_24; // weight 0.095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n24_p12;
-    wire signed [8:0] fc3_w13_24; // weight 0.19921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p13;
-    wire signed [6:0] fc3_w14_24; // weight -0.0400390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n24_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n24_p14;
-    wire signed [8:0] fc3_w15_24; // weight -0.1728515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p15;
-    wire signed [7:0] fc3_w16_24; // weight -0.0966796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n24_p16;
-    wire signed [8:0] fc3_w17_24; // weight 0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p17;
-    wire signed [7:0] fc3_w18_24; // weight 0.1201171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n24_p18;
-    wire signed [6:0] fc3_w19_24; // weight 0.05859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n24_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n24_p19;
-    wire signed [8:0] fc3_w20_24; // weight -0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p20;
-    wire signed [8:0] fc3_w21_24; // weight 0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p21;
-    wire signed [9:0] fc3_w22_24; // weight -0.2802734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p22;
-    wire signed [8:0] fc3_w23_24; // weight -0.16796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p23;
-    wire signed [9:0] fc3_w24_24; // weight -0.4404296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p24;
-    wire signed [10:0] fc3_w25_24; // weight 0.5341796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n24_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p25;
-    wire signed [8:0] fc3_w26_24; // weight 0.181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p26;
-    wire signed [9:0] fc3_w27_24; // weight -0.3701171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p27;
-    wire signed [10:0] fc3_w28_24; // weight -0.52734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n24_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p28;
-    wire signed [8:0] fc3_w29_24; // weight -0.205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n24_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p29;
-    wire signed [10:0] fc3_w30_24; // weight 0.61328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n24_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n24_p30;
-    wire signed [7:0] fc3_w31_24; // weight -0.087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n24_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n24_p31;
-    wire signed [19:0] fc3_n24_bias; // bias 0.45703125
-    wire signed [26:0] fc3_n24_t0_0_a;
-    wire signed [26:0] fc3_n24_t0_0_b;
-    wire signed [26:0] fc3_n24_t0_0;
-    wire signed [24:0] fc3_n24_t0_1_a;
-    wire signed [24:0] fc3_n24_t0_1;
-    wire signed [24:0] fc3_n24_t0_2_a;
-    wire signed [24:0] fc3_n24_t0_2;
-    wire signed [25:0] fc3_n24_t0_3_b;
-    wire signed [25:0] fc3_n24_t0_3;
-    wire signed [25:0] fc3_n24_t0_4_a;
-    wire signed [25:0] fc3_n24_t0_4_b;
-    wire signed [25:0] fc3_n24_t0_4;
-    wire signed [24:0] fc3_n24_t0_5_b;
-    wire signed [24:0] fc3_n24_t0_5;
-    wire signed [24:0] fc3_n24_t0_6_a;
-    wire signed [24:0] fc3_n24_t0_6_b;
-    wire signed [24:0] fc3_n24_t0_6;
-    wire signed [23:0] fc3_n24_t0_7_a;
-    wire signed [23:0] fc3_n24_t0_7;
-    wire signed [24:0] fc3_n24_t0_8_a;
-    wire signed [24:0] fc3_n24_t0_8_b;
-    wire signed [24:0] fc3_n24_t0_8;
-    wire signed [23:0] fc3_n24_t0_9_a;
-    wire signed [23:0] fc3_n24_t0_9_b;
-    wire signed [23:0] fc3_n24_t0_9;
-    wire signed [24:0] fc3_n24_t0_10_a;
-    wire signed [24:0] fc3_n24_t0_10_b;
-    wire signed [24:0] fc3_n24_t0_10;
-    wire signed [24:0] fc3_n24_t0_11_b;
-    wire signed [24:0] fc3_n24_t0_11;
-    wire signed [25:0] fc3_n24_t0_12_a;
-    wire signed [25:0] fc3_n24_t0_12;
-    wire signed [25:0] fc3_n24_t0_13_a;
-    wire signed [25:0] fc3_n24_t0_13_b;
-    wire signed [25:0] fc3_n24_t0_13;
-    wire signed [25:0] fc3_n24_t0_14_b;
-    wire signed [25:0] fc3_n24_t0_14;
-    wire signed [25:0] fc3_n24_t0_15_b;
-    wire signed [25:0] fc3_n24_t0_15;
-    wire signed [26:0] fc3_n24_t1_0_b;
+    wire signed [25:0] fc3_n24_p0 = fc3_in_0 * 11'sd742; // weight 0.724609375
+    wire signed [24:0] fc3_n24_p1 = fc3_in_1 * 10'sh2e3; // weight -0.2783203125
+    wire signed [22:0] fc3_n24_p2 = fc3_in_2 * 8'sh91; // weight -0.1083984375
+    wire signed [22:0] fc3_n24_p4 = fc3_in_4 * 8'sh85; // weight -0.1201171875
+    wire signed [23:0] fc3_n24_p7 = fc3_in_7 * 9'sh14f; // weight -0.1728515625
+    wire signed [24:0] fc3_n24_p8 = fc3_in_8 * 10'sh202; // weight -0.498046875
+    wire signed [24:0] fc3_n24_p9 = fc3_in_9 * 10'sd331; // weight 0.3232421875
+    wire signed [22:0] fc3_n24_p11 = fc3_in_11 * 8'sd127; // weight 0.1240234375
+    wire signed [23:0] fc3_n24_p13 = fc3_in_13 * 9'sd204; // weight 0.19921875
+    wire signed [21:0] fc3_n24_p14 = fc3_in_14 * 7'sh57; // weight -0.0400390625
+    wire signed [22:0] fc3_n24_p16 = fc3_in_16 * 8'sh9d; // weight -0.0966796875
+    wire signed [23:0] fc3_n24_p17 = fc3_in_17 * 9'sd220; // weight 0.21484375
+    wire signed [22:0] fc3_n24_p18 = fc3_in_18 * 8'sd123; // weight 0.1201171875
+    wire signed [21:0] fc3_n24_p19 = fc3_in_19 * 7'sd60; // weight 0.05859375
+    wire signed [23:0] fc3_n24_p21 = fc3_in_21 * 9'sd152; // weight 0.1484375
+    wire signed [23:0] fc3_n24_p23 = fc3_in_23 * 9'sh154; // weight -0.16796875
+    wire signed [24:0] fc3_n24_p24 = fc3_in_24 * 10'sh23d; // weight -0.4404296875
+    wire signed [24:0] fc3_n24_p27 = fc3_in_27 * 10'sh285; // weight -0.3701171875
+    wire signed [23:0] fc3_n24_p29 = fc3_in_29 * 9'sh12e; // weight -0.205078125
+    wire signed [22:0] fc3_n24_p31 = fc3_in_31 * 8'sha6; // weight -0.087890625
     reg  signed [26:0] fc3_n24_t0_0_d1;
-    reg  signed [26:0] fc3_n24_t1_0_b_d1;
-    wire signed [26:0] fc3_n24_t1_0;
-    wire signed [26:0] fc3_n24_t1_1_a;
-    wire signed [26:0] fc3_n24_t1_1_b;
-    reg  signed [26:0] fc3_n24_t1_1_a_d1;
-    reg  signed [26:0] fc3_n24_t1_1_b_d1;
-    wire signed [26:0] fc3_n24_t1_1;
-    wire signed [26:0] fc3_n24_t1_2_a;
-    wire signed [26:0] fc3_n24_t1_2_b;
-    reg  signed [26:0] fc3_n24_t1_2_a_d1;
-    reg  signed [26:0] fc3_n24_t1_2_b_d1;
-    wire signed [26:0] fc3_n24_t1_2;
-    wire signed [25:0] fc3_n24_t1_3_a;
-    wire signed [25:0] fc3_n24_t1_3_b;
-    reg  signed [25:0] fc3_n24_t1_3_a_d1;
-    reg  signed [25:0] fc3_n24_t1_3_b_d1;
-    wire signed [25:0] fc3_n24_t1_3;
-    wire signed [24:0] fc3_n24_t1_4_b;
+    reg  signed [24:0] fc3_n24_t1_0_b_d1;
+    wire signed [26:0] fc3_n24_t1_0 = fc3_n24_t0_0_d1 + $signed({{2{fc3_n24_t1_0_b_d1[24]}}, fc3_n24_t1_0_b_d1});
+    reg  signed [24:0] fc3_n24_t1_1_a_d1;
+    reg  signed [25:0] fc3_n24_t1_1_b_d1;
+    wire signed [26:0] fc3_n24_t1_1 = $signed({{2{fc3_n24_t1_1_a_d1[24]}}, fc3_n24_t1_1_a_d1}) + $signed({fc3_n24_t1_1_b_d1[25], fc3_n24_t1_1_b_d1});
+    reg  signed [25:0] fc3_n24_t1_2_a_d1;
+    reg  signed [24:0] fc3_n24_t1_2_b_d1;
+    reg  signed [24:0] fc3_n24_t1_3_a_d1;
+    reg  signed [23:0] fc3_n24_t1_3_b_d1;
+    wire signed [25:0] fc3_n24_t1_3 = $signed({fc3_n24_t1_3_a_d1[24], fc3_n24_t1_3_a_d1}) + $signed({{2{fc3_n24_t1_3_b_d1[23]}}, fc3_n24_t1_3_b_d1});
     reg  signed [24:0] fc3_n24_t0_8_d1;
-    reg  signed [24:0] fc3_n24_t1_4_b_d1;
-    wire signed [24:0] fc3_n24_t1_4;
-    wire signed [25:0] fc3_n24_t1_5_a;
-    wire signed [25:0] fc3_n24_t1_5_b;
-    reg  signed [25:0] fc3_n24_t1_5_a_d1;
-    reg  signed [25:0] fc3_n24_t1_5_b_d1;
-    wire signed [25:0] fc3_n24_t1_5;
-    wire signed [26:0] fc3_n24_t1_6_a;
-    wire signed [26:0] fc3_n24_t1_6_b;
-    reg  signed [26:0] fc3_n24_t1_6_a_d1;
-    reg  signed [26:0] fc3_n24_t1_6_b_d1;
-    wire signed [26:0] fc3_n24_t1_6;
-    wire signed [26:0] fc3_n24_t1_7_a;
-    wire signed [26:0] fc3_n24_t1_7_b;
-    reg  signed [26:0] fc3_n24_t1_7_a_d1;
-    reg  signed [26:0] fc3_n24_t1_7_b_d1;
-    wire signed [26:0] fc3_n24_t1_7;
-    wire signed [27:0] fc3_n24_t2_0_a;
-    wire signed [27:0] fc3_n24_t2_0_b;
-    wire signed [27:0] fc3_n24_t2_0;
-    wire signed [26:0] fc3_n24_t2_1_b;
-    wire signed [26:0] fc3_n24_t2_1;
-    wire signed [26:0] fc3_n24_t2_2_a;
-    wire signed [26:0] fc3_n24_t2_2_b;
-    wire signed [26:0] fc3_n24_t2_2;
-    wire signed [27:0] fc3_n24_t2_3_a;
-    wire signed [27:0] fc3_n24_t2_3_b;
-    wire signed [27:0] fc3_n24_t2_3;
-    wire signed [28:0] fc3_n24_t3_0_a;
-    wire signed [28:0] fc3_n24_t3_0_b;
-    wire signed [28:0] fc3_n24_t3_0;
-    wire signed [28:0] fc3_n24_t3_1_a;
-    wire signed [28:0] fc3_n24_t3_1_b;
-    wire signed [28:0] fc3_n24_t3_1;
-    wire signed [29:0] fc3_n24_t4_0_a;
-    wire signed [29:0] fc3_n24_t4_0_b;
-    wire signed [29:0] fc3_n24_t4_0;
-    wire signed [29:0] fc3_n24_t5_0_b;
+    reg  signed [23:0] fc3_n24_t1_4_b_d1;
+    wire signed [24:0] fc3_n24_t1_4 = fc3_n24_t0_8_d1 + $signed({fc3_n24_t1_4_b_d1[23], fc3_n24_t1_4_b_d1});
+    reg  signed [24:0] fc3_n24_t1_5_a_d1;
+    reg  signed [24:0] fc3_n24_t1_5_b_d1;
+    wire signed [25:0] fc3_n24_t1_5 = $signed({fc3_n24_t1_5_a_d1[24], fc3_n24_t1_5_a_d1}) + $signed({fc3_n24_t1_5_b_d1[24], fc3_n24_t1_5_b_d1});
+    reg  signed [25:0] fc3_n24_t1_6_a_d1;
+    reg  signed [25:0] fc3_n24_t1_6_b_d1;
+    wire signed [26:0] fc3_n24_t1_6 = $signed({fc3_n24_t1_6_a_d1[25], fc3_n24_t1_6_a_d1}) + $signed({fc3_n24_t1_6_b_d1[25], fc3_n24_t1_6_b_d1});
+    reg  signed [25:0] fc3_n24_t1_7_a_d1;
+    reg  signed [25:0] fc3_n24_t1_7_b_d1;
+    wire signed [26:0] fc3_n24_t1_7 = $signed({fc3_n24_t1_7_a_d1[25], fc3_n24_t1_7_a_d1}) + $signed({fc3_n24_t1_7_b_d1[25], fc3_n24_t1_7_b_d1});
+    wire signed [27:0] fc3_n24_t2_0 = $signed({fc3_n24_t1_0[26], fc3_n24_t1_0}) + $signed({fc3_n24_t1_1[26], fc3_n24_t1_1});
+    wire signed [26:0] fc3_n24_t2_1 = ($signed({fc3_n24_t1_2_a_d1[25], fc3_n24_t1_2_a_d1}) + $signed({{2{fc3_n24_t1_2_b_d1[24]}}, fc3_n24_t1_2_b_d1})) + $signed({fc3_n24_t1_3[25], fc3_n24_t1_3});
+    wire signed [26:0] fc3_n24_t2_2 = $signed({{2{fc3_n24_t1_4[24]}}, fc3_n24_t1_4}) + $signed({fc3_n24_t1_5[25], fc3_n24_t1_5});
+    wire signed [27:0] fc3_n24_t2_3 = $signed({fc3_n24_t1_6[26], fc3_n24_t1_6}) + $signed({fc3_n24_t1_7[26], fc3_n24_t1_7});
+    wire signed [28:0] fc3_n24_t3_0 = $signed({fc3_n24_t2_0[27], fc3_n24_t2_0}) + $signed({{2{fc3_n24_t2_1[26]}}, fc3_n24_t2_1});
+    wire signed [28:0] fc3_n24_t3_1 = $signed({{2{fc3_n24_t2_2[26]}}, fc3_n24_t2_2}) + $signed({fc3_n24_t2_3[27], fc3_n24_t2_3});
     reg  signed [29:0] fc3_n24_t4_0_d1;
-    reg  signed [29:0] fc3_n24_t5_0_b_d1;
-    reg  signed [29:0] fc3_n24_t5_0_b_d2;
-    wire signed [29:0] fc3_n24_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [29:0] fc3_n24_acc;
+    wire signed [29:0] fc3_n24_acc = (fc3_n24_t4_0_d1 + 30'sd479232);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n24_y_fl;
+    wire signed [19:0] fc3_n24_y_fl = $signed(fc3_n24_acc[29:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n24_y_wrap;
-    wire signed [8:0] fc3_w0_25; // weight -0.1884765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p0;
-    wire signed [7:0] fc3_w1_25; // weight 0.1123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p1;
-    wire signed [6:0] fc3_w2_25; // weight -0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n25_p2;
-    wire signed [7:0] fc3_w3_25; // weight 0.0712890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p3;
-    wire signed [8:0] fc3_w4_25; // weight -0.1572265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p4;
-    wire signed [8:0] fc3_w5_25; // weight -0.138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p5;
-    wire signed [6:0] fc3_w6_25; // weight 0.0341796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n25_p6;
-    wire signed [8:0] fc3_w7_25; // weight 0.1826171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p7;
-    wire signed [7:0] fc3_w8_25; // weight 0.072265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p8;
-    wire signed [8:0] fc3_w9_25; // weight -0.1513671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p9;
-    wire signed [6:0] fc3_w10_25; // weight 0.0517578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n25_p10;
-    wire signed [8:0] fc3_w11_25; // weight -0.1513671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p11;
-    wire signed [6:0] fc3_w12_25; // weight 0.0576171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n25_p12;
-    wire signed [8:0] fc3_w13_25; // weight 0.1611328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p13;
-    wire signed [7:0] fc3_w14_25; // weight 0.0888671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p14;
-    wire signed [8:0] fc3_w15_25; // weight 0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p15;
-    wire signed [7:0] fc3_w16_25; // weight -0.0869140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p16;
-    wire signed [9:0] fc3_w17_25; // weight -0.283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n25_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p17;
-    wire signed [9:0] fc3_w18_25; // weight 0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n25_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p18;
-    wire signed [8:0] fc3_w19_25; // weight 0.22265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p19;
-    wire signed [9:0] fc3_w20_25; // weight 0.3896484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n25_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p20;
-    wire signed [9:0] fc3_w21_25; // weight -0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n25_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p21;
-    wire signed [8:0] fc3_w22_25; // weight -0.162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p22;
-    wire signed [7:0] fc3_w23_25; // weight 0.0927734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p23;
-    wire signed [6:0] fc3_w24_25; // weight 0.0615234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n25_p24;
-    wire signed [4:0] fc3_w25_25; // weight -0.0107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n25_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n25_p25;
-    wire signed [4:0] fc3_w26_25; // weight 0.0126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n25_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n25_p26;
-    wire signed [9:0] fc3_w27_25; // weight 0.333984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n25_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p27;
-    wire signed [7:0] fc3_w28_25; // weight 0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n25_p28;
-    wire signed [8:0] fc3_w29_25; // weight -0.2373046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n25_p29;
-    wire signed [9:0] fc3_w30_25; // weight -0.48828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n25_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p30;
-    wire signed [9:0] fc3_w31_25; // weight 0.3828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n25_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n25_p31;
-    wire signed [17:0] fc3_n25_bias; // bias 0.1083984375
-    wire signed [24:0] fc3_n25_t0_0_a;
-    wire signed [24:0] fc3_n25_t0_0_b;
-    wire signed [24:0] fc3_n25_t0_0;
-    wire signed [22:0] fc3_n25_t0_1_a;
-    wire signed [22:0] fc3_n25_t0_1;
-    wire signed [24:0] fc3_n25_t0_2_a;
-    wire signed [24:0] fc3_n25_t0_2_b;
-    wire signed [24:0] fc3_n25_t0_2;
-    wire signed [23:0] fc3_n25_t0_3_a;
-    wire signed [23:0] fc3_n25_t0_3;
-    wire signed [23:0] fc3_n25_t0_4_a;
-    wire signed [23:0] fc3_n25_t0_4;
-    wire signed [23:0] fc3_n25_t0_5_a;
-    wire signed [23:0] fc3_n25_t0_5;
-    wire signed [23:0] fc3_n25_t0_6_a;
-    wire signed [23:0] fc3_n25_t0_6;
-    wire signed [23:0] fc3_n25_t0_7_a;
-    wire signed [23:0] fc3_n25_t0_7;
-    wire signed [24:0] fc3_n25_t0_8_a;
-    wire signed [24:0] fc3_n25_t0_8;
-    wire signed [25:0] fc3_n25_t0_9_a;
-    wire signed [25:0] fc3_n25_t0_9_b;
-    wire signed [25:0] fc3_n25_t0_9;
-    wire signed [25:0] fc3_n25_t0_10_a;
-    wire signed [25:0] fc3_n25_t0_10_b;
-    wire signed [25:0] fc3_n25_t0_10;
-    wire signed [24:0] fc3_n25_t0_11_a;
-    wire signed [24:0] fc3_n25_t0_11_b;
-    wire signed [24:0] fc3_n25_t0_11;
-    wire signed [22:0] fc3_n25_t0_12_a;
-    wire signed [22:0] fc3_n25_t0_12_b;
-    wire signed [22:0] fc3_n25_t0_12;
-    wire signed [24:0] fc3_n25_t0_13_a;
-    wire signed [24:0] fc3_n25_t0_13;
-    wire signed [24:0] fc3_n25_t0_14_a;
-    wire signed [24:0] fc3_n25_t0_14_b;
-    wire signed [24:0] fc3_n25_t0_14;
-    wire signed [25:0] fc3_n25_t0_15_a;
-    wire signed [25:0] fc3_n25_t0_15_b;
-    wire signed [25:0] fc3_n25_t0_15;
-    wire signed [24:0] fc3_n25_t1_0_b;
+    wire signed [23:0] fc3_n25_p0 = fc3_in_0 * 9'sh13f; // weight -0.1884765625
+    wire signed [22:0] fc3_n25_p1 = fc3_in_1 * 8'sd115; // weight 0.1123046875
+    wire signed [21:0] fc3_n25_p2 = fc3_in_2 * 7'sh4c; // weight -0.05078125
+    wire signed [23:0] fc3_n25_p4 = fc3_in_4 * 9'sh15f; // weight -0.1572265625
+    wire signed [23:0] fc3_n25_p5 = fc3_in_5 * 9'sh172; // weight -0.138671875
+    wire signed [21:0] fc3_n25_p6 = fc3_in_6 * 7'sd35; // weight 0.0341796875
+    wire signed [22:0] fc3_n25_p8 = fc3_in_8 * 8'sd74; // weight 0.072265625
+    wire signed [21:0] fc3_n25_p10 = fc3_in_10 * 7'sd53; // weight 0.0517578125
+    wire signed [21:0] fc3_n25_p12 = fc3_in_12 * 7'sd59; // weight 0.0576171875
+    wire signed [22:0] fc3_n25_p14 = fc3_in_14 * 8'sd91; // weight 0.0888671875
+    wire signed [22:0] fc3_n25_p16 = fc3_in_16 * 8'sha7; // weight -0.0869140625
+    wire signed [24:0] fc3_n25_p18 = fc3_in_18 * 10'sd288; // weight 0.28125
+    wire signed [23:0] fc3_n25_p19 = fc3_in_19 * 9'sd228; // weight 0.22265625
+    wire signed [24:0] fc3_n25_p20 = fc3_in_20 * 10'sd399; // weight 0.3896484375
+    wire signed [24:0] fc3_n25_p21 = fc3_in_21 * 10'sh2e0; // weight -0.28125
+    wire signed [23:0] fc3_n25_p22 = fc3_in_22 * 9'sh15a; // weight -0.162109375
+    wire signed [22:0] fc3_n25_p23 = fc3_in_23 * 8'sd95; // weight 0.0927734375
+    wire signed [21:0] fc3_n25_p24 = fc3_in_24 * 7'sd63; // weight 0.0615234375
+    wire signed [19:0] fc3_n25_p25 = fc3_in_25 * 5'sh15; // weight -0.0107421875
+    wire signed [19:0] fc3_n25_p26 = fc3_in_26 * 5'sd13; // weight 0.0126953125
+    wire signed [23:0] fc3_n25_p29 = fc3_in_29 * 9'sh10d; // weight -0.2373046875
+    wire signed [24:0] fc3_n25_p30 = fc3_in_30 * 10'sh20c; // weight -0.48828125
+    wire signed [24:0] fc3_n25_p31 = fc3_in_31 * 10'sd392; // weight 0.3828125
     reg  signed [24:0] fc3_n25_t0_0_d1;
-    reg  signed [24:0] fc3_n25_t1_0_b_d1;
-    wire signed [24:0] fc3_n25_t1_0;
-    wire signed [25:0] fc3_n25_t1_1_a;
-    wire signed [25:0] fc3_n25_t1_1_b;
-    reg  signed [25:0] fc3_n25_t1_1_a_d1;
-    reg  signed [25:0] fc3_n25_t1_1_b_d1;
-    wire signed [25:0] fc3_n25_t1_1;
-    wire signed [24:0] fc3_n25_t1_2_a;
-    wire signed [24:0] fc3_n25_t1_2_b;
-    reg  signed [24:0] fc3_n25_t1_2_a_d1;
-    reg  signed [24:0] fc3_n25_t1_2_b_d1;
-    wire signed [24:0] fc3_n25_t1_2;
-    wire signed [24:0] fc3_n25_t1_3_a;
-    wire signed [24:0] fc3_n25_t1_3_b;
-    reg  signed [24:0] fc3_n25_t1_3_a_d1;
-    reg  signed [24:0] fc3_n25_t1_3_b_d1;
-    wire signed [24:0] fc3_n25_t1_3;
-    wire signed [25:0] fc3_n25_t1_4_a;
-    reg  signed [25:0] fc3_n25_t1_4_a_d1;
+    reg  signed [22:0] fc3_n25_t1_0_b_d1;
+    wire signed [24:0] fc3_n25_t1_0 = fc3_n25_t0_0_d1 + $signed({{2{fc3_n25_t1_0_b_d1[22]}}, fc3_n25_t1_0_b_d1});
+    reg  signed [24:0] fc3_n25_t1_1_a_d1;
+    reg  signed [23:0] fc3_n25_t1_1_b_d1;
+    reg  signed [23:0] fc3_n25_t1_2_a_d1;
+    reg  signed [23:0] fc3_n25_t1_2_b_d1;
+    wire signed [24:0] fc3_n25_t1_2 = $signed({fc3_n25_t1_2_a_d1[23], fc3_n25_t1_2_a_d1}) + $signed({fc3_n25_t1_2_b_d1[23], fc3_n25_t1_2_b_d1});
+    reg  signed [23:0] fc3_n25_t1_3_a_d1;
+    reg  signed [23:0] fc3_n25_t1_3_b_d1;
+    wire signed [24:0] fc3_n25_t1_3 = $signed({fc3_n25_t1_3_a_d1[23], fc3_n25_t1_3_a_d1}) + $signed({fc3_n25_t1_3_b_d1[23], fc3_n25_t1_3_b_d1});
+    reg  signed [24:0] fc3_n25_t1_4_a_d1;
     reg  signed [25:0] fc3_n25_t0_9_d1;
-    wire signed [25:0] fc3_n25_t1_4;
-    wire signed [25:0] fc3_n25_t1_5_b;
+    wire signed [25:0] fc3_n25_t1_4 = $signed({fc3_n25_t1_4_a_d1[24], fc3_n25_t1_4_a_d1}) + fc3_n25_t0_9_d1;
     reg  signed [25:0] fc3_n25_t0_10_d1;
-    reg  signed [25:0] fc3_n25_t1_5_b_d1;
-    wire signed [25:0] fc3_n25_t1_5;
-    wire signed [24:0] fc3_n25_t1_6_a;
-    reg  signed [24:0] fc3_n25_t1_6_a_d1;
+    reg  signed [24:0] fc3_n25_t1_5_b_d1;
+    wire signed [25:0] fc3_n25_t1_5 = fc3_n25_t0_10_d1 + $signed({fc3_n25_t1_5_b_d1[24], fc3_n25_t1_5_b_d1});
+    reg  signed [22:0] fc3_n25_t1_6_a_d1;
     reg  signed [24:0] fc3_n25_t0_13_d1;
-    wire signed [24:0] fc3_n25_t1_6;
-    wire signed [26:0] fc3_n25_t1_7_a;
-    wire signed [26:0] fc3_n25_t1_7_b;
-    reg  signed [26:0] fc3_n25_t1_7_a_d1;
-    reg  signed [26:0] fc3_n25_t1_7_b_d1;
-    wire signed [26:0] fc3_n25_t1_7;
-    wire signed [25:0] fc3_n25_t2_0_a;
-    wire signed [25:0] fc3_n25_t2_0;
-    wire signed [25:0] fc3_n25_t2_1_a;
-    wire signed [25:0] fc3_n25_t2_1_b;
-    wire signed [25:0] fc3_n25_t2_1;
-    wire signed [26:0] fc3_n25_t2_2_a;
-    wire signed [26:0] fc3_n25_t2_2_b;
-    wire signed [26:0] fc3_n25_t2_2;
-    wire signed [26:0] fc3_n25_t2_3_a;
-    wire signed [26:0] fc3_n25_t2_3;
-    wire signed [26:0] fc3_n25_t3_0_a;
-    wire signed [26:0] fc3_n25_t3_0_b;
-    wire signed [26:0] fc3_n25_t3_0;
-    wire signed [27:0] fc3_n25_t3_1_a;
-    wire signed [27:0] fc3_n25_t3_1_b;
-    wire signed [27:0] fc3_n25_t3_1;
-    wire signed [28:0] fc3_n25_t4_0_a;
-    wire signed [28:0] fc3_n25_t4_0_b;
-    wire signed [28:0] fc3_n25_t4_0;
-    wire signed [28:0] fc3_n25_t5_0_b;
+    wire signed [24:0] fc3_n25_t1_6 = $signed({{2{fc3_n25_t1_6_a_d1[22]}}, fc3_n25_t1_6_a_d1}) + fc3_n25_t0_13_d1;
+    reg  signed [24:0] fc3_n25_t1_7_a_d1;
+    reg  signed [25:0] fc3_n25_t1_7_b_d1;
+    wire signed [25:0] fc3_n25_t2_0 = $signed({fc3_n25_t1_0[24], fc3_n25_t1_0}) + ($signed({fc3_n25_t1_1_a_d1[24], fc3_n25_t1_1_a_d1}) + $signed({{2{fc3_n25_t1_1_b_d1[23]}}, fc3_n25_t1_1_b_d1}));
+    wire signed [25:0] fc3_n25_t2_1 = $signed({fc3_n25_t1_2[24], fc3_n25_t1_2}) + $signed({fc3_n25_t1_3[24], fc3_n25_t1_3});
+    wire signed [26:0] fc3_n25_t2_2 = $signed({fc3_n25_t1_4[25], fc3_n25_t1_4}) + $signed({fc3_n25_t1_5[25], fc3_n25_t1_5});
+    wire signed [26:0] fc3_n25_t2_3 = $signed({{2{fc3_n25_t1_6[24]}}, fc3_n25_t1_6}) + ($signed({{2{fc3_n25_t1_7_a_d1[24]}}, fc3_n25_t1_7_a_d1}) + $signed({fc3_n25_t1_7_b_d1[25], fc3_n25_t1_7_b_d1}));
+    wire signed [26:0] fc3_n25_t3_0 = $signed({fc3_n25_t2_0[25], fc3_n25_t2_0}) + $signed({fc3_n25_t2_1[25], fc3_n25_t2_1});
+    wire signed [27:0] fc3_n25_t3_1 = $signed({fc3_n25_t2_2[26], fc3_n25_t2_2}) + $signed({fc3_n25_t2_3[26], fc3_n25_t2_3});
     reg  signed [28:0] fc3_n25_t4_0_d1;
-    reg  signed [28:0] fc3_n25_t5_0_b_d1;
-    reg  signed [28:0] fc3_n25_t5_0_b_d2;
-    wire signed [28:0] fc3_n25_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n25_acc;
+    wire signed [28:0] fc3_n25_acc = (fc3_n25_t4_0_d1 + 29'sd113664);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n25_y_fl;
+    wire signed [18:0] fc3_n25_y_fl = $signed(fc3_n25_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n25_y_wrap;
-    wire signed [9:0] fc3_w0_26; // weight -0.392578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n26_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p0;
-    wire signed [7:0] fc3_w1_26; // weight 0.107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p1;
-    wire signed [9:0] fc3_w2_26; // weight -0.25390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n26_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p2;
-    wire signed [9:0] fc3_w3_26; // weight 0.291015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n26_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p3;
-    wire signed [6:0] fc3_w4_26; // weight -0.0537109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n26_p4;
-    wire signed [5:0] fc3_w5_26; // weight 0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n26_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n26_p5;
-    wire signed [8:0] fc3_w6_26; // weight -0.2431640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p6;
-    wire signed [8:0] fc3_w7_26; // weight 0.169921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p7;
-    wire signed [6:0] fc3_w8_26; // weight 0.037109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n26_p8;
-    wire signed [8:0] fc3_w9_26; // weight -0.2138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p9;
-    wire signed [9:0] fc3_w10_26; // weight 0.26171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n26_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p10;
-    wire signed [7:0] fc3_w11_26; // weight -0.09765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p11;
-    wire signed [21:0] fc3_n26_p12_sh;
-    wire signed [22:0] fc3_n26_p12_e;
-    wire signed [22:0] fc3_n26_p12_neg;
-    wire signed [8:0] fc3_w13_26; // weight 0.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p13;
-    wire signed [8:0] fc3_w14_26; // weight 0.22265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p14;
-    wire signed [9:0] fc3_w15_26; // weight 0.2548828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n26_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p15;
-    wire signed [8:0] fc3_w16_26; // weight -0.162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p16;
-    wire signed [9:0] fc3_w17_26; // weight -0.2998046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n26_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p17;
-    wire signed [20:0] fc3_n26_p18_sh;
-    wire signed [8:0] fc3_w19_26; // weight -0.1572265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p19;
-    wire signed [7:0] fc3_w20_26; // weight -0.1044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p20;
-    wire signed [8:0] fc3_w21_26; // weight 0.181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p21;
-    wire signed [8:0] fc3_w22_26; // weight 0.1533203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p22;
-    wire signed [8:0] fc3_w23_26; // weight -0.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p23;
-    wire signed [7:0] fc3_w24_26; // weight 0.1015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p24;
-    wire signed [8:0] fc3_w25_26; // weight 0.1748046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p25;
-    wire signed [8:0] fc3_w26_26; // weight -0.220703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p26;
-    wire signed [7:0] fc3_w27_26; // weight 0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p27;
-    wire signed [6:0] fc3_w28_26; // weight -0.0537109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n26_p28;
-    wire signed [7:0] fc3_w29_26; // weight -0.1123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p29;
-    wire signed [7:0] fc3_w30_26; // weight 0.1181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n26_p30;
-    wire signed [8:0] fc3_w31_26; // weight 0.166015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n26_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n26_p31;
-    wire signed [18:0] fc3_n26_bias; // bias -0.1259765625
-    wire signed [24:0] fc3_n26_t0_0_b;
-    wire signed [24:0] fc3_n26_t0_0;
-    wire signed [25:0] fc3_n26_t0_1_a;
-    wire signed [25:0] fc3_n26_t0_1_b;
-    wire signed [25:0] fc3_n26_t0_1;
-    wire signed [22:0] fc3_n26_t0_2_a;
-    wire signed [22:0] fc3_n26_t0_2_b;
-    wire signed [22:0] fc3_n26_t0_2;
-    wire signed [24:0] fc3_n26_t0_3_a;
-    wire signed [24:0] fc3_n26_t0_3_b;
-    wire signed [24:0] fc3_n26_t0_3;
-    wire signed [24:0] fc3_n26_t0_4_a;
-    wire signed [24:0] fc3_n26_t0_4_b;
-    wire signed [24:0] fc3_n26_t0_4;
-    wire signed [24:0] fc3_n26_t0_5_b;
-    wire signed [24:0] fc3_n26_t0_5;
-    wire signed [24:0] fc3_n26_t0_6_a;
-    wire signed [24:0] fc3_n26_t0_6_b;
-    wire signed [24:0] fc3_n26_t0_6;
-    wire signed [24:0] fc3_n26_t0_7_a;
-    wire signed [24:0] fc3_n26_t0_7;
-    wire signed [24:0] fc3_n26_t0_8_a;
-    wire signed [24:0] fc3_n26_t0_8;
-    wire signed [23:0] fc3_n26_t0_9_a;
-    wire signed [23:0] fc3_n26_t0_9;
-    wire signed [24:0] fc3_n26_t0_10_a;
-    wire signed [24:0] fc3_n26_t0_10_b;
-    wire signed [24:0] fc3_n26_t0_10;
-    wire signed [24:0] fc3_n26_t0_11_a;
-    wire signed [24:0] fc3_n26_t0_11_b;
-    wire signed [24:0] fc3_n26_t0_11;
-    wire signed [24:0] fc3_n26_t0_12_a;
-    wire signed [24:0] fc3_n26_t0_12_b;
-    wire signed [24:0] fc3_n26_t0_12;
-    wire signed [24:0] fc3_n26_t0_13_a;
-    wire signed [24:0] fc3_n26_t0_13_b;
-    wire signed [24:0] fc3_n26_t0_13;
-    wire signed [23:0] fc3_n26_t0_14_a;
-    wire signed [23:0] fc3_n26_t0_14_b;
-    wire signed [23:0] fc3_n26_t0_14;
-    wire signed [24:0] fc3_n26_t0_15_a;
-    wire signed [24:0] fc3_n26_t0_15_b;
-    wire signed [24:0] fc3_n26_t0_15;
-    wire signed [26:0] fc3_n26_t1_0_a;
-    wire signed [26:0] fc3_n26_t1_0_b;
-    reg  signed [26:0] fc3_n26_t1_0_a_d1;
-    reg  signed [26:0] fc3_n26_t1_0_b_d1;
-    wire signed [26:0] fc3_n26_t1_0;
-    wire signed [24:0] fc3_n26_t1_1_a;
-    reg  signed [24:0] fc3_n26_t1_1_a_d1;
+    wire signed [22:0] fc3_n26_p1 = fc3_in_1 * 8'sd110; // weight 0.107421875
+    wire signed [24:0] fc3_n26_p2 = fc3_in_2 * 10'sh2fc; // weight -0.25390625
+    wire signed [24:0] fc3_n26_p3 = fc3_in_3 * 10'sd298; // weight 0.291015625
+    wire signed [21:0] fc3_n26_p4 = fc3_in_4 * 7'sh49; // weight -0.0537109375
+    wire signed [20:0] fc3_n26_p5 = fc3_in_5 * 6'sd24; // weight 0.0234375
+    wire signed [23:0] fc3_n26_p6 = fc3_in_6 * 9'sh107; // weight -0.2431640625
+    wire signed [23:0] fc3_n26_p7 = fc3_in_7 * 9'sd174; // weight 0.169921875
+    wire signed [21:0] fc3_n26_p8 = fc3_in_8 * 7'sd38; // weight 0.037109375
+    wire signed [23:0] fc3_n26_p9 = fc3_in_9 * 9'sh125; // weight -0.2138671875
+    wire signed [22:0] fc3_n26_p11 = fc3_in_11 * 8'sh9c; // weight -0.09765625
+    wire signed [21:0] fc3_n26_p12_sh = $signed({fc3_in_12, 6'd0});
+    wire signed [22:0] fc3_n26_p12_neg = -$signed({fc3_n26_p12_sh[21], fc3_n26_p12_sh});
+    wire signed [23:0] fc3_n26_p13 = fc3_in_13 * 9'sd232; // weight 0.2265625
+    wire signed [23:0] fc3_n26_p14 = fc3_in_14 * 9'sd228; // weight 0.22265625
+    wire signed [23:0] fc3_n26_p16 = fc3_in_16 * 9'sh15a; // weight -0.162109375
+    wire signed [20:0] fc3_n26_p18_sh = $signed({fc3_in_18, 5'd0});
+    wire signed [22:0] fc3_n26_p20 = fc3_in_20 * 8'sh95; // weight -0.1044921875
+    wire signed [23:0] fc3_n26_p21 = fc3_in_21 * 9'sd186; // weight 0.181640625
+    wire signed [23:0] fc3_n26_p22 = fc3_in_22 * 9'sd157; // weight 0.1533203125
+    wire signed [23:0] fc3_n26_p23 = fc3_in_23 * 9'sh115; // weight -0.2294921875
+    wire signed [22:0] fc3_n26_p24 = fc3_in_24 * 8'sd104; // weight 0.1015625
+    wire signed [23:0] fc3_n26_p25 = fc3_in_25 * 9'sd179; // weight 0.1748046875
+    wire signed [23:0] fc3_n26_p26 = fc3_in_26 * 9'sh11e; // weight -0.220703125
+    wire signed [21:0] fc3_n26_p28 = fc3_in_28 * 7'sh49; // weight -0.0537109375
+    wire signed [22:0] fc3_n26_p29 = fc3_in_29 * 8'sh8d; // weight -0.1123046875
+    wire signed [22:0] fc3_n26_p30 = fc3_in_30 * 8'sd121; // weight 0.1181640625
+    wire signed [23:0] fc3_n26_p31 = fc3_in_31 * 9'sd170; // weight 0.166015625
+    wire signed [24:0] fc3_n26_t0_4_b = $signed({fc3_n26_p9[23], fc3_n26_p9});
+    reg  signed [24:0] fc3_n26_t1_0_a_d1;
+    reg  signed [25:0] fc3_n26_t1_0_b_d1;
+    reg  signed [22:0] fc3_n26_t1_1_a_d1;
     reg  signed [24:0] fc3_n26_t0_3_d1;
-    wire signed [24:0] fc3_n26_t1_1;
-    wire signed [25:0] fc3_n26_t1_2_a;
-    wire signed [25:0] fc3_n26_t1_2_b;
-    reg  signed [25:0] fc3_n26_t1_2_a_d1;
-    reg  signed [25:0] fc3_n26_t1_2_b_d1;
-    wire signed [25:0] fc3_n26_t1_2;
-    wire signed [25:0] fc3_n26_t1_3_a;
-    wire signed [25:0] fc3_n26_t1_3_b;
-    reg  signed [25:0] fc3_n26_t1_3_a_d1;
-    reg  signed [25:0] fc3_n26_t1_3_b_d1;
-    wire signed [25:0] fc3_n26_t1_3;
-    wire signed [25:0] fc3_n26_t1_4_a;
-    wire signed [25:0] fc3_n26_t1_4_b;
-    reg  signed [25:0] fc3_n26_t1_4_a_d1;
-    reg  signed [25:0] fc3_n26_t1_4_b_d1;
-    wire signed [25:0] fc3_n26_t1_4;
-    wire signed [25:0] fc3_n26_t1_5_a;
-    wire signed [25:0] fc3_n26_t1_5_b;
-    reg  signed [25:0] fc3_n26_t1_5_a_d1;
-    reg  signed [25:0] fc3_n26_t1_5_b_d1;
-    wire signed [25:0] fc3_n26_t1_5;
-    wire signed [25:0] fc3_n26_t1_6_a;
-    wire signed [25:0] fc3_n26_t1_6_b;
-    reg  signed [25:0] fc3_n26_t1_6_a_d1;
-    reg  signed [25:0] fc3_n26_t1_6_b_d1;
-    wire signed [25:0] fc3_n26_t1_6;
-    wire signed [24:0] fc3_n26_t1_7_a;
-    reg  signed [24:0] fc3_n26_t1_7_a_d1;
+    wire signed [24:0] fc3_n26_t1_1 = $signed({{2{fc3_n26_t1_1_a_d1[22]}}, fc3_n26_t1_1_a_d1}) + fc3_n26_t0_3_d1;
+    reg  signed [24:0] fc3_n26_t1_2_a_d1;
+    reg  signed [24:0] fc3_n26_t1_2_b_d1;
+    wire signed [25:0] fc3_n26_t1_2 = $signed({fc3_n26_t1_2_a_d1[24], fc3_n26_t1_2_a_d1}) + $signed({fc3_n26_t1_2_b_d1[24], fc3_n26_t1_2_b_d1});
+    reg  signed [24:0] fc3_n26_t1_3_a_d1;
+    reg  signed [24:0] fc3_n26_t1_3_b_d1;
+    wire signed [25:0] fc3_n26_t1_3 = $signed({fc3_n26_t1_3_a_d1[24], fc3_n26_t1_3_a_d1}) + $signed({fc3_n26_t1_3_b_d1[24], fc3_n26_t1_3_b_d1});
+    reg  signed [24:0] fc3_n26_t1_4_a_d1;
+    reg  signed [23:0] fc3_n26_t1_4_b_d1;
+    wire signed [25:0] fc3_n26_t1_4 = $signed({fc3_n26_t1_4_a_d1[24], fc3_n26_t1_4_a_d1}) + $signed({{2{fc3_n26_t1_4_b_d1[23]}}, fc3_n26_t1_4_b_d1});
+    reg  signed [24:0] fc3_n26_t1_5_a_d1;
+    reg  signed [24:0] fc3_n26_t1_5_b_d1;
+    wire signed [25:0] fc3_n26_t1_5 = $signed({fc3_n26_t1_5_a_d1[24], fc3_n26_t1_5_a_d1}) + $signed({fc3_n26_t1_5_b_d1[24], fc3_n26_t1_5_b_d1});
+    reg  signed [24:0] fc3_n26_t1_6_a_d1;
+    reg  signed [24:0] fc3_n26_t1_6_b_d1;
+    wire signed [25:0] fc3_n26_t1_6 = $signed({fc3_n26_t1_6_a_d1[24], fc3_n26_t1_6_a_d1}) + $signed({fc3_n26_t1_6_b_d1[24], fc3_n26_t1_6_b_d1});
+    reg  signed [23:0] fc3_n26_t1_7_a_d1;
     reg  signed [24:0] fc3_n26_t0_15_d1;
-    wire signed [24:0] fc3_n26_t1_7;
-    wire signed [26:0] fc3_n26_t2_0_b;
-    wire signed [26:0] fc3_n26_t2_0;
-    wire signed [26:0] fc3_n26_t2_1_a;
-    wire signed [26:0] fc3_n26_t2_1_b;
-    wire signed [26:0] fc3_n26_t2_1;
-    wire signed [26:0] fc3_n26_t2_2_a;
-    wire signed [26:0] fc3_n26_t2_2_b;
-    wire signed [26:0] fc3_n26_t2_2;
-    wire signed [26:0] fc3_n26_t2_3_a;
-    wire signed [26:0] fc3_n26_t2_3_b;
-    wire signed [26:0] fc3_n26_t2_3;
-    wire signed [27:0] fc3_n26_t3_0_a;
-    wire signed [27:0] fc3_n26_t3_0_b;
-    wire signed [27:0] fc3_n26_t3_0;
-    wire signed [27:0] fc3_n26_t3_1_a;
-    wire signed [27:0] fc3_n26_t3_1_b;
-    wire signed [27:0] fc3_n26_t3_1;
-    wire signed [28:0] fc3_n26_t4_0_a;
-    wire signed [28:0] fc3_n26_t4_0_b;
-    wire signed [28:0] fc3_n26_t4_0;
-    wire signed [28:0] fc3_n26_t5_0_b;
+    wire signed [24:0] fc3_n26_t1_7 = $signed({fc3_n26_t1_7_a_d1[23], fc3_n26_t1_7_a_d1}) + fc3_n26_t0_15_d1;
+    wire signed [26:0] fc3_n26_t2_0 = ($signed({{2{fc3_n26_t1_0_a_d1[24]}}, fc3_n26_t1_0_a_d1}) + $signed({fc3_n26_t1_0_b_d1[25], fc3_n26_t1_0_b_d1})) + $signed({{2{fc3_n26_t1_1[24]}}, fc3_n26_t1_1});
+    wire signed [26:0] fc3_n26_t2_1 = $signed({fc3_n26_t1_2[25], fc3_n26_t1_2}) + $signed({fc3_n26_t1_3[25], fc3_n26_t1_3});
+    wire signed [26:0] fc3_n26_t2_2 = $signed({fc3_n26_t1_4[25], fc3_n26_t1_4}) + $signed({fc3_n26_t1_5[25], fc3_n26_t1_5});
+    wire signed [26:0] fc3_n26_t2_3 = $signed({fc3_n26_t1_6[25], fc3_n26_t1_6}) + $signed({{2{fc3_n26_t1_7[24]}}, fc3_n26_t1_7});
+    wire signed [27:0] fc3_n26_t3_0 = $signed({fc3_n26_t2_0[26], fc3_n26_t2_0}) + $signed({fc3_n26_t2_1[26], fc3_n26_t2_1});
+    wire signed [27:0] fc3_n26_t3_1 = $signed({fc3_n26_t2_2[26], fc3_n26_t2_2}) + $signed({fc3_n26_t2_3[26], fc3_n26_t2_3});
     reg  signed [28:0] fc3_n26_t4_0_d1;
-    reg  signed [28:0] fc3_n26_t5_0_b_d1;
-    reg  signed [28:0] fc3_n26_t5_0_b_d2;
-    wire signed [28:0] fc3_n26_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n26_acc;
+    wire signed [28:0] fc3_n26_acc = (fc3_n26_t4_0_d1 + 29'sh1ffdfc00);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n26_y_fl;
+    wire signed [18:0] fc3_n26_y_fl = $signed(fc3_n26_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n26_y_wrap;
-    wire signed [6:0] fc3_w0_27; // weight -0.0537109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n27_p0;
-    wire signed [6:0] fc3_w1_27; // weight -0.0322265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n27_p1;
-    wire signed [5:0] fc3_w2_27; // weight 0.0185546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n27_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n27_p2;
-    wire signed [7:0] fc3_w3_27; // weight 0.1044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p3;
-    wire signed [5:0] fc3_w4_27; // weight -0.0283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n27_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n27_p4;
-    wire signed [7:0] fc3_w5_27; // weight 0.119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p5;
-    wire signed [6:0] fc3_w6_27; // weight -0.05859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n27_p6;
-    wire signed [5:0] fc3_w7_27; // weight 0.0263671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n27_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n27_p7;
-    wire signed [9:0] fc3_w8_27; // weight 0.2783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n27_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p8;
-    wire signed [20:0] fc3_n27_p9_sh;
-    wire signed [9:0] fc3_w10_27; // weight -0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n27_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p10;
-    wire signed [9:0] fc3_w11_27; // weight -0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n27_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p11;
-    wire signed [7:0] fc3_w12_27; // weight 0.1162109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p12;
-    wire signed [4:0] fc3_w13_27; // weight -0.0146484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n27_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n27_p13;
-    wire signed [7:0] fc3_w14_27; // weight -0.1142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p14;
-    wire signed [6:0] fc3_w15_27; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n27_p15;
-    wire signed [9:0] fc3_w16_27; // weight 0.306640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n27_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p16;
-    wire signed [8:0] fc3_w17_27; // weight -0.169921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p17;
-    wire signed [5:0] fc3_w18_27; // weight -0.01953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n27_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n27_p18;
-    wire signed [8:0] fc3_w19_27; // weight -0.1513671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p19;
-    wire signed [7:0] fc3_w20_27; // weight -0.1142578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p20;
-    wire signed [9:0] fc3_w21_27; // weight 0.3173828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n27_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p21;
-    wire signed [7:0] fc3_w22_27; // weight 0.1064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p22;
-    wire signed [9:0] fc3_w23_27; // weight -0.2783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n27_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p23;
-    wire signed [7:0] fc3_w24_27; // weight -0.087890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p24;
-    wire signed [9:0] fc3_w25_27; // weight 0.267578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n27_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p25;
-    wire signed [8:0] fc3_w26_27; // weight 0.232421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p26;
-    wire signed [9:0] fc3_w27_27; // weight -0.2998046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n27_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p27;
-    wire signed [7:0] fc3_w28_27; // weight -0.0966796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n27_p28;
-    wire signed [9:0] fc3_w30_27; // weight -0.4853515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n27_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p30;
-    wire signed [8:0] fc3_w31_27; // weight -0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n27_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n27_p31;
-    wire signed [17:0] fc3_n27_bias; // bias 0.0791015625
-    wire signed [22:0] fc3_n27_t0_0_a;
-    wire signed [22:0] fc3_n27_t0_0_b;
-    wire signed [22:0] fc3_n27_t0_0;
-    wire signed [22:0] fc3_n27_t0_1_a;
-    wire signed [22:0] fc3_n27_t0_1;
-    wire signed [23:0] fc3_n27_t0_2_a;
-    wire signed [23:0] fc3_n27_t0_2_b;
-    wire signed [23:0] fc3_n27_t0_2;
-    wire signed [22:0] fc3_n27_t0_3_a;
-    wire signed [22:0] fc3_n27_t0_3_b;
-    wire signed [22:0] fc3_n27_t0_3;
-    wire signed [24:0] fc3_n27_t0_4_b;
-    wire signed [24:0] fc3_n27_t0_4;
-    wire signed [25:0] fc3_n27_t0_5_a;
-    wire signed [25:0] fc3_n27_t0_5_b;
-    wire signed [25:0] fc3_n27_t0_5;
-    wire signed [23:0] fc3_n27_t0_6_a;
-    wire signed [23:0] fc3_n27_t0_6_b;
-    wire signed [23:0] fc3_n27_t0_6;
-    wire signed [23:0] fc3_n27_t0_7_a;
-    wire signed [23:0] fc3_n27_t0_7_b;
-    wire signed [23:0] fc3_n27_t0_7;
-    wire signed [24:0] fc3_n27_t0_8_b;
-    wire signed [24:0] fc3_n27_t0_8;
-    wire signed [23:0] fc3_n27_t0_9_a;
-    wire signed [23:0] fc3_n27_t0_9;
-    wire signed [24:0] fc3_n27_t0_10_a;
-    wire signed [24:0] fc3_n27_t0_10;
-    wire signed [24:0] fc3_n27_t0_11_a;
-    wire signed [24:0] fc3_n27_t0_11;
-    wire signed [24:0] fc3_n27_t0_12_a;
-    wire signed [24:0] fc3_n27_t0_12;
-    wire signed [25:0] fc3_n27_t0_13_a;
-    wire signed [25:0] fc3_n27_t0_13_b;
-    wire signed [25:0] fc3_n27_t0_13;
-    wire signed [22:0] fc3_n27_t0_14_b;
-    wire signed [22:0] fc3_n27_t0_14;
-    wire signed [25:0] fc3_n27_t0_15_a;
-    wire signed [25:0] fc3_n27_t0_15_b;
-    wire signed [25:0] fc3_n27_t0_15;
-    wire signed [23:0] fc3_n27_t1_0_a;
-    wire signed [23:0] fc3_n27_t1_0_b;
-    reg  signed [23:0] fc3_n27_t1_0_a_d1;
-    reg  signed [23:0] fc3_n27_t1_0_b_d1;
-    wire signed [23:0] fc3_n27_t1_0;
-    wire signed [23:0] fc3_n27_t1_1_b;
+    wire signed [21:0] fc3_n27_p0 = fc3_in_0 * 7'sh49; // weight -0.0537109375
+    wire signed [21:0] fc3_n27_p1 = fc3_in_1 * 7'sh5f; // weight -0.0322265625
+    wire signed [20:0] fc3_n27_p2 = fc3_in_2 * 6'sd19; // weight 0.0185546875
+    wire signed [20:0] fc3_n27_p4 = fc3_in_4 * 6'sh23; // weight -0.0283203125
+    wire signed [22:0] fc3_n27_p5 = fc3_in_5 * 8'sd122; // weight 0.119140625
+    wire signed [21:0] fc3_n27_p6 = fc3_in_6 * 7'sh44; // weight -0.05859375
+    wire signed [20:0] fc3_n27_p7 = fc3_in_7 * 6'sd27; // weight 0.0263671875
+    wire signed [20:0] fc3_n27_p9_sh = $signed({fc3_in_9, 5'd0});
+    wire signed [24:0] fc3_n27_p10 = fc3_in_10 * 10'sh2f8; // weight -0.2578125
+    wire signed [22:0] fc3_n27_p12 = fc3_in_12 * 8'sd119; // weight 0.1162109375
+    wire signed [19:0] fc3_n27_p13 = fc3_in_13 * 5'sh11; // weight -0.0146484375
+    wire signed [22:0] fc3_n27_p14 = fc3_in_14 * 8'sh8b; // weight -0.1142578125
+    wire signed [21:0] fc3_n27_p15 = fc3_in_15 * 7'sd40; // weight 0.0390625
+    wire signed [23:0] fc3_n27_p17 = fc3_in_17 * 9'sh152; // weight -0.169921875
+    wire signed [20:0] fc3_n27_p18 = fc3_in_18 * 6'sh2c; // weight -0.01953125
+    wire signed [22:0] fc3_n27_p20 = fc3_in_20 * 8'sh8b; // weight -0.1142578125
+    wire signed [22:0] fc3_n27_p22 = fc3_in_22 * 8'sd109; // weight 0.1064453125
+    wire signed [22:0] fc3_n27_p24 = fc3_in_24 * 8'sha6; // weight -0.087890625
+    wire signed [23:0] fc3_n27_p26 = fc3_in_26 * 9'sd238; // weight 0.232421875
+    wire signed [24:0] fc3_n27_p27 = fc3_in_27 * 10'sh2cd; // weight -0.2998046875
+    wire signed [24:0] fc3_n27_p30 = fc3_in_30 * 10'sh20f; // weight -0.4853515625
+    wire signed [23:0] fc3_n27_p31 = fc3_in_31 * 9'sh159; // weight -0.1630859375
+    reg  signed [22:0] fc3_n27_t1_0_a_d1;
+    reg  signed [22:0] fc3_n27_t1_0_b_d1;
+    wire signed [23:0] fc3_n27_t1_0 = $signed({fc3_n27_t1_0_a_d1[22], fc3_n27_t1_0_a_d1}) + $signed({fc3_n27_t1_0_b_d1[22], fc3_n27_t1_0_b_d1});
     reg  signed [23:0] fc3_n27_t0_2_d1;
-    reg  signed [23:0] fc3_n27_t1_1_b_d1;
-    wire signed [23:0] fc3_n27_t1_1;
-    wire signed [25:0] fc3_n27_t1_2_a;
-    reg  signed [25:0] fc3_n27_t1_2_a_d1;
+    reg  signed [22:0] fc3_n27_t1_1_b_d1;
+    wire signed [23:0] fc3_n27_t1_1 = fc3_n27_t0_2_d1 + $signed({fc3_n27_t1_1_b_d1[22], fc3_n27_t1_1_b_d1});
+    reg  signed [24:0] fc3_n27_t1_2_a_d1;
     reg  signed [25:0] fc3_n27_t0_5_d1;
-    wire signed [25:0] fc3_n27_t1_2;
-    wire signed [24:0] fc3_n27_t1_3_a;
-    wire signed [24:0] fc3_n27_t1_3_b;
-    reg  signed [24:0] fc3_n27_t1_3_a_d1;
-    reg  signed [24:0] fc3_n27_t1_3_b_d1;
-    wire signed [24:0] fc3_n27_t1_3;
-    wire signed [25:0] fc3_n27_t1_4_a;
-    wire signed [25:0] fc3_n27_t1_4_b;
-    reg  signed [25:0] fc3_n27_t1_4_a_d1;
-    reg  signed [25:0] fc3_n27_t1_4_b_d1;
-    wire signed [25:0] fc3_n27_t1_4;
-    wire signed [25:0] fc3_n27_t1_5_a;
-    wire signed [25:0] fc3_n27_t1_5_b;
-    reg  signed [25:0] fc3_n27_t1_5_a_d1;
-    reg  signed [25:0] fc3_n27_t1_5_b_d1;
-    wire signed [25:0] fc3_n27_t1_5;
-    wire signed [25:0] fc3_n27_t1_6_a;
-    reg  signed [25:0] fc3_n27_t1_6_a_d1;
+    wire signed [25:0] fc3_n27_t1_2 = $signed({fc3_n27_t1_2_a_d1[24], fc3_n27_t1_2_a_d1}) + fc3_n27_t0_5_d1;
+    reg  signed [23:0] fc3_n27_t1_3_a_d1;
+    reg  signed [23:0] fc3_n27_t1_3_b_d1;
+    wire signed [24:0] fc3_n27_t1_3 = $signed({fc3_n27_t1_3_a_d1[23], fc3_n27_t1_3_a_d1}) + $signed({fc3_n27_t1_3_b_d1[23], fc3_n27_t1_3_b_d1});
+    reg  signed [24:0] fc3_n27_t1_4_a_d1;
+    reg  signed [23:0] fc3_n27_t1_4_b_d1;
+    wire signed [25:0] fc3_n27_t1_4 = $signed({fc3_n27_t1_4_a_d1[24], fc3_n27_t1_4_a_d1}) + $signed({{2{fc3_n27_t1_4_b_d1[23]}}, fc3_n27_t1_4_b_d1});
+    reg  signed [24:0] fc3_n27_t1_5_a_d1;
+    reg  signed [24:0] fc3_n27_t1_5_b_d1;
+    wire signed [25:0] fc3_n27_t1_5 = $signed({fc3_n27_t1_5_a_d1[24], fc3_n27_t1_5_a_d1}) + $signed({fc3_n27_t1_5_b_d1[24], fc3_n27_t1_5_b_d1});
+    reg  signed [24:0] fc3_n27_t1_6_a_d1;
     reg  signed [25:0] fc3_n27_t0_13_d1;
-    wire signed [25:0] fc3_n27_t1_6;
-    wire signed [25:0] fc3_n27_t1_7_a;
-    reg  signed [25:0] fc3_n27_t1_7_a_d1;
+    wire signed [25:0] fc3_n27_t1_6 = $signed({fc3_n27_t1_6_a_d1[24], fc3_n27_t1_6_a_d1}) + fc3_n27_t0_13_d1;
+    reg  signed [22:0] fc3_n27_t1_7_a_d1;
     reg  signed [25:0] fc3_n27_t0_15_d1;
-    wire signed [25:0] fc3_n27_t1_7;
-    wire signed [24:0] fc3_n27_t2_0_a;
-    wire signed [24:0] fc3_n27_t2_0_b;
-    wire signed [24:0] fc3_n27_t2_0;
-    wire signed [26:0] fc3_n27_t2_1_a;
-    wire signed [26:0] fc3_n27_t2_1_b;
-    wire signed [26:0] fc3_n27_t2_1;
-    wire signed [26:0] fc3_n27_t2_2_a;
-    wire signed [26:0] fc3_n27_t2_2_b;
-    wire signed [26:0] fc3_n27_t2_2;
-    wire signed [26:0] fc3_n27_t2_3_a;
-    wire signed [26:0] fc3_n27_t2_3_b;
-    wire signed [26:0] fc3_n27_t2_3;
-    wire signed [26:0] fc3_n27_t3_0_a;
-    wire signed [26:0] fc3_n27_t3_0;
-    wire signed [27:0] fc3_n27_t3_1_a;
-    wire signed [27:0] fc3_n27_t3_1_b;
-    wire signed [27:0] fc3_n27_t3_1;
-    wire signed [28:0] fc3_n27_t4_0_a;
-    wire signed [28:0] fc3_n27_t4_0_b;
-    wire signed [28:0] fc3_n27_t4_0;
-    wire signed [28:0] fc3_n27_t5_0_b;
+    wire signed [25:0] fc3_n27_t1_7 = $signed({{3{fc3_n27_t1_7_a_d1[22]}}, fc3_n27_t1_7_a_d1}) + fc3_n27_t0_15_d1;
+    wire signed [24:0] fc3_n27_t2_0 = $signed({fc3_n27_t1_0[23], fc3_n27_t1_0}) + $signed({fc3_n27_t1_1[23], fc3_n27_t1_1});
+    wire signed [26:0] fc3_n27_t2_2 = $signed({fc3_n27_t1_4[25], fc3_n27_t1_4}) + $signed({fc3_n27_t1_5[25], fc3_n27_t1_5});
+    wire signed [26:0] fc3_n27_t2_3 = $signed({fc3_n27_t1_6[25], fc3_n27_t1_6}) + $signed({fc3_n27_t1_7[25], fc3_n27_t1_7});
+    wire signed [26:0] fc3_n27_t3_0 = $signed({{2{fc3_n27_t2_0[24]}}, fc3_n27_t2_0}) + ($signed({fc3_n27_t1_2[25], fc3_n27_t1_2}) + $signed({{2{fc3_n27_t1_3[24]}}, fc3_n27_t1_3}));
+    wire signed [27:0] fc3_n27_t3_1 = $signed({fc3_n27_t2_2[26], fc3_n27_t2_2}) + $signed({fc3_n27_t2_3[26], fc3_n27_t2_3});
     reg  signed [28:0] fc3_n27_t4_0_d1;
-    reg  signed [28:0] fc3_n27_t5_0_b_d1;
-    reg  signed [28:0] fc3_n27_t5_0_b_d2;
-    wire signed [28:0] fc3_n27_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n27_acc;
+    wire signed [28:0] fc3_n27_acc = (fc3_n27_t4_0_d1 + 29'sd82944);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n27_y_fl;
+    wire signed [18:0] fc3_n27_y_fl = $signed(fc3_n27_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n27_y_wrap;
-    wire signed [9:0] fc3_w0_28; // weight 0.26171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n28_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p0;
-    wire signed [7:0] fc3_w1_28; // weight -0.091796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p1;
-    wire signed [7:0] fc3_w2_28; // weight -0.111328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p2;
-    wire signed [9:0] fc3_w3_28; // weight 0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n28_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p3;
-    wire signed [6:0] fc3_w4_28; // weight -0.052734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n28_p4;
-    wire signed [8:0] fc3_w5_28; // weight -0.2197265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p5;
-    wire signed [7:0] fc3_w6_28; // weight 0.076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p6;
-    wire signed [7:0] fc3_w7_28; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p7;
-    wire signed [8:0] fc3_w8_28; // weight -0.173828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p8;
-    wire signed [8:0] fc3_w9_28; // weight -0.2138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p9;
-    wire signed [7:0] fc3_w10_28; // weight 0.0927734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p10;
-    wire signed [9:0] fc3_w11_28; // weight 0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n28_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p11;
-    wire signed [6:0] fc3_w12_28; // weight 0.0380859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n28_p12;
-    wire signed [9:0] fc3_w13_28; // weight -0.275390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n28_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p13;
-    wire signed [6:0] fc3_w14_28; // weight -0.0341796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n28_p14;
-    wire signed [9:0] fc3_w15_28; // weight 0.2978515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n28_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p15;
-    wire signed [6:0] fc3_w16_28; // weight -0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n28_p16;
-    wire signed [5:0] fc3_w17_28; // weight 0.025390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n28_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n28_p17;
-    wire signed [7:0] fc3_w18_28; // weight 0.1064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p18;
-    wire signed [7:0] fc3_w19_28; // weight 0.064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p19;
-    wire signed [3:0] fc3_w20_28; // weight -0.0048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n28_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n28_p20;
-    wire signed [8:0] fc3_w21_28; // weight 0.1904296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p21;
-    wire signed [8:0] fc3_w22_28; // weight -0.2041015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p22;
-    wire signed [9:0] fc3_w23_28; // weight -0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n28_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p23;
-    wire signed [7:0] fc3_w24_28; // weight -0.0830078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p24;
-    wire signed [9:0] fc3_w25_28; // weight 0.474609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n28_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p25;
-    wire signed [5:0] fc3_w26_28; // weight 0.0283203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n28_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n28_p26;
-    wire signed [8:0] fc3_w27_28; // weight 0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p27;
-    wire signed [6:0] fc3_w28_28; // weight 0.0517578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n28_p28;
-    wire signed [8:0] fc3_w29_28; // weight 0.1728515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p29;
-    wire signed [8:0] fc3_w30_28; // weight 0.19921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n28_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p30;
-    wire signed [7:0] fc3_w31_28; // weight -0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n28_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n28_p31;
-    wire signed [19:0] fc3_n28_bias; // bias 0.3623046875
-    wire signed [24:0] fc3_n28_t0_0_b;
-    wire signed [24:0] fc3_n28_t0_0;
-    wire signed [24:0] fc3_n28_t0_1_a;
-    wire signed [24:0] fc3_n28_t0_1;
-    wire signed [24:0] fc3_n28_t0_2_a;
-    wire signed [24:0] fc3_n28_t0_2_b;
-    wire signed [24:0] fc3_n28_t0_2;
-    wire signed [23:0] fc3_n28_t0_3_a;
-    wire signed [23:0] fc3_n28_t0_3_b;
-    wire signed [23:0] fc3_n28_t0_3;
-    wire signed [24:0] fc3_n28_t0_4_a;
-    wire signed [24:0] fc3_n28_t0_4_b;
-    wire signed [24:0] fc3_n28_t0_4;
-    wire signed [24:0] fc3_n28_t0_5_a;
-    wire signed [24:0] fc3_n28_t0_5;
-    wire signed [24:0] fc3_n28_t0_6_a;
-    wire signed [24:0] fc3_n28_t0_6;
-    wire signed [24:0] fc3_n28_t0_7_a;
-    wire signed [24:0] fc3_n28_t0_7;
-    wire signed [22:0] fc3_n28_t0_8_a;
-    wire signed [22:0] fc3_n28_t0_8_b;
-    wire signed [22:0] fc3_n28_t0_8;
-    wire signed [23:0] fc3_n28_t0_9_a;
-    wire signed [23:0] fc3_n28_t0_9_b;
-    wire signed [23:0] fc3_n28_t0_9;
-    wire signed [23:0] fc3_n28_t0_10_a;
-    wire signed [23:0] fc3_n28_t0_10;
-    wire signed [24:0] fc3_n28_t0_11_a;
-    wire signed [24:0] fc3_n28_t0_11;
-    wire signed [25:0] fc3_n28_t0_12_a;
-    wire signed [25:0] fc3_n28_t0_12_b;
-    wire signed [25:0] fc3_n28_t0_12;
-    wire signed [23:0] fc3_n28_t0_13_a;
-    wire signed [23:0] fc3_n28_t0_13;
-    wire signed [23:0] fc3_n28_t0_14_a;
-    wire signed [23:0] fc3_n28_t0_14;
-    wire signed [24:0] fc3_n28_t0_15_a;
-    wire signed [24:0] fc3_n28_t0_15_b;
-    wire signed [24:0] fc3_n28_t0_15;
-    wire signed [25:0] fc3_n28_t1_0_a;
-    wire signed [25:0] fc3_n28_t1_0_b;
-    reg  signed [25:0] fc3_n28_t1_0_a_d1;
-    reg  signed [25:0] fc3_n28_t1_0_b_d1;
-    wire signed [25:0] fc3_n28_t1_0;
-    wire signed [24:0] fc3_n28_t1_1_b;
+    wire signed [22:0] fc3_n28_p1 = fc3_in_1 * 8'sha2; // weight -0.091796875
+    wire signed [22:0] fc3_n28_p2 = fc3_in_2 * 8'sh8e; // weight -0.111328125
+    wire signed [21:0] fc3_n28_p4 = fc3_in_4 * 7'sh4a; // weight -0.052734375
+    wire signed [23:0] fc3_n28_p5 = fc3_in_5 * 9'sh11f; // weight -0.2197265625
+    wire signed [22:0] fc3_n28_p6 = fc3_in_6 * 8'sd78; // weight 0.076171875
+    wire signed [22:0] fc3_n28_p7 = fc3_in_7 * 8'sd96; // weight 0.09375
+    wire signed [23:0] fc3_n28_p8 = fc3_in_8 * 9'sh14e; // weight -0.173828125
+    wire signed [22:0] fc3_n28_p10 = fc3_in_10 * 8'sd95; // weight 0.0927734375
+    wire signed [21:0] fc3_n28_p12 = fc3_in_12 * 7'sd39; // weight 0.0380859375
+    wire signed [21:0] fc3_n28_p14 = fc3_in_14 * 7'sh5d; // weight -0.0341796875
+    wire signed [21:0] fc3_n28_p16 = fc3_in_16 * 7'sh4c; // weight -0.05078125
+    wire signed [22:0] fc3_n28_p18 = fc3_in_18 * 8'sd109; // weight 0.1064453125
+    wire signed [22:0] fc3_n28_p19 = fc3_in_19 * 8'sd66; // weight 0.064453125
+    wire signed [18:0] fc3_n28_p20 = fc3_in_20 * 4'shb; // weight -0.0048828125
+    wire signed [23:0] fc3_n28_p22 = fc3_in_22 * 9'sh12f; // weight -0.2041015625
+    wire signed [22:0] fc3_n28_p24 = fc3_in_24 * 8'shab; // weight -0.0830078125
+    wire signed [24:0] fc3_n28_p25 = fc3_in_25 * 10'sd486; // weight 0.474609375
+    wire signed [20:0] fc3_n28_p26 = fc3_in_26 * 6'sd29; // weight 0.0283203125
+    wire signed [21:0] fc3_n28_p28 = fc3_in_28 * 7'sd53; // weight 0.0517578125
+    wire signed [23:0] fc3_n28_p30 = fc3_in_30 * 9'sd204; // weight 0.19921875
+    wire signed [22:0] fc3_n28_p31 = fc3_in_31 * 8'sha0; // weight -0.09375
+    reg  signed [24:0] fc3_n28_t1_0_a_d1;
+    reg  signed [24:0] fc3_n28_t1_0_b_d1;
+    wire signed [25:0] fc3_n28_t1_0 = $signed({fc3_n28_t1_0_a_d1[24], fc3_n28_t1_0_a_d1}) + $signed({fc3_n28_t1_0_b_d1[24], fc3_n28_t1_0_b_d1});
     reg  signed [24:0] fc3_n28_t0_2_d1;
-    reg  signed [24:0] fc3_n28_t1_1_b_d1;
-    wire signed [24:0] fc3_n28_t1_1;
-    wire signed [25:0] fc3_n28_t1_2_a;
-    wire signed [25:0] fc3_n28_t1_2_b;
-    reg  signed [25:0] fc3_n28_t1_2_a_d1;
-    reg  signed [25:0] fc3_n28_t1_2_b_d1;
-    wire signed [25:0] fc3_n28_t1_2;
-    wire signed [25:0] fc3_n28_t1_3_a;
-    wire signed [25:0] fc3_n28_t1_3_b;
-    reg  signed [25:0] fc3_n28_t1_3_a_d1;
-    reg  signed [25:0] fc3_n28_t1_3_b_d1;
-    wire signed [25:0] fc3_n28_t1_3;
-    wire signed [23:0] fc3_n28_t1_4_a;
-    reg  signed [23:0] fc3_n28_t1_4_a_d1;
+    reg  signed [23:0] fc3_n28_t1_1_b_d1;
+    wire signed [24:0] fc3_n28_t1_1 = fc3_n28_t0_2_d1 + $signed({fc3_n28_t1_1_b_d1[23], fc3_n28_t1_1_b_d1});
+    reg  signed [24:0] fc3_n28_t1_2_a_d1;
+    reg  signed [24:0] fc3_n28_t1_2_b_d1;
+    wire signed [25:0] fc3_n28_t1_2 = $signed({fc3_n28_t1_2_a_d1[24], fc3_n28_t1_2_a_d1}) + $signed({fc3_n28_t1_2_b_d1[24], fc3_n28_t1_2_b_d1});
+    reg  signed [24:0] fc3_n28_t1_3_a_d1;
+    reg  signed [24:0] fc3_n28_t1_3_b_d1;
+    wire signed [25:0] fc3_n28_t1_3 = $signed({fc3_n28_t1_3_a_d1[24], fc3_n28_t1_3_a_d1}) + $signed({fc3_n28_t1_3_b_d1[24], fc3_n28_t1_3_b_d1});
+    reg  signed [22:0] fc3_n28_t1_4_a_d1;
     reg  signed [23:0] fc3_n28_t0_9_d1;
-    wire signed [23:0] fc3_n28_t1_4;
-    wire signed [25:0] fc3_n28_t1_5_a;
-    wire signed [25:0] fc3_n28_t1_5_b;
-    reg  signed [25:0] fc3_n28_t1_5_a_d1;
-    reg  signed [25:0] fc3_n28_t1_5_b_d1;
-    wire signed [25:0] fc3_n28_t1_5;
-    wire signed [25:0] fc3_n28_t1_6_b;
+    wire signed [23:0] fc3_n28_t1_4 = $signed({fc3_n28_t1_4_a_d1[22], fc3_n28_t1_4_a_d1}) + fc3_n28_t0_9_d1;
+    reg  signed [23:0] fc3_n28_t1_5_a_d1;
+    reg  signed [24:0] fc3_n28_t1_5_b_d1;
     reg  signed [25:0] fc3_n28_t0_12_d1;
-    reg  signed [25:0] fc3_n28_t1_6_b_d1;
-    wire signed [25:0] fc3_n28_t1_6;
-    wire signed [25:0] fc3_n28_t1_7_a;
-    wire signed [25:0] fc3_n28_t1_7_b;
-    reg  signed [25:0] fc3_n28_t1_7_a_d1;
-    reg  signed [25:0] fc3_n28_t1_7_b_d1;
-    wire signed [25:0] fc3_n28_t1_7;
-    wire signed [26:0] fc3_n28_t2_0_a;
-    wire signed [26:0] fc3_n28_t2_0_b;
-    wire signed [26:0] fc3_n28_t2_0;
-    wire signed [26:0] fc3_n28_t2_1_a;
-    wire signed [26:0] fc3_n28_t2_1_b;
-    wire signed [26:0] fc3_n28_t2_1;
-    wire signed [25:0] fc3_n28_t2_2_a;
-    wire signed [25:0] fc3_n28_t2_2;
-    wire signed [26:0] fc3_n28_t2_3_a;
-    wire signed [26:0] fc3_n28_t2_3_b;
-    wire signed [26:0] fc3_n28_t2_3;
-    wire signed [27:0] fc3_n28_t3_0_a;
-    wire signed [27:0] fc3_n28_t3_0_b;
-    wire signed [27:0] fc3_n28_t3_0;
-    wire signed [27:0] fc3_n28_t3_1_a;
-    wire signed [27:0] fc3_n28_t3_1_b;
-    wire signed [27:0] fc3_n28_t3_1;
-    wire signed [28:0] fc3_n28_t4_0_a;
-    wire signed [28:0] fc3_n28_t4_0_b;
-    wire signed [28:0] fc3_n28_t4_0;
-    wire signed [28:0] fc3_n28_t5_0_b;
+    reg  signed [23:0] fc3_n28_t1_6_b_d1;
+    wire signed [25:0] fc3_n28_t1_6 = fc3_n28_t0_12_d1 + $signed({{2{fc3_n28_t1_6_b_d1[23]}}, fc3_n28_t1_6_b_d1});
+    reg  signed [23:0] fc3_n28_t1_7_a_d1;
+    reg  signed [24:0] fc3_n28_t1_7_b_d1;
+    wire signed [25:0] fc3_n28_t1_7 = $signed({{2{fc3_n28_t1_7_a_d1[23]}}, fc3_n28_t1_7_a_d1}) + $signed({fc3_n28_t1_7_b_d1[24], fc3_n28_t1_7_b_d1});
+    wire signed [26:0] fc3_n28_t2_0 = $signed({fc3_n28_t1_0[25], fc3_n28_t1_0}) + $signed({{2{fc3_n28_t1_1[24]}}, fc3_n28_t1_1});
+    wire signed [26:0] fc3_n28_t2_1 = $signed({fc3_n28_t1_2[25], fc3_n28_t1_2}) + $signed({fc3_n28_t1_3[25], fc3_n28_t1_3});
+    wire signed [25:0] fc3_n28_t2_2 = $signed({{2{fc3_n28_t1_4[23]}}, fc3_n28_t1_4}) + ($signed({{2{fc3_n28_t1_5_a_d1[23]}}, fc3_n28_t1_5_a_d1}) + $signed({fc3_n28_t1_5_b_d1[24], fc3_n28_t1_5_b_d1}));
+    wire signed [26:0] fc3_n28_t2_3 = $signed({fc3_n28_t1_6[25], fc3_n28_t1_6}) + $signed({fc3_n28_t1_7[25], fc3_n28_t1_7});
+    wire signed [27:0] fc3_n28_t3_0 = $signed({fc3_n28_t2_0[26], fc3_n28_t2_0}) + $signed({fc3_n28_t2_1[26], fc3_n28_t2_1});
+    wire signed [27:0] fc3_n28_t3_1 = $signed({{2{fc3_n28_t2_2[25]}}, fc3_n28_t2_2}) + $signed({fc3_n28_t2_3[26], fc3_n28_t2_3});
     reg  signed [28:0] fc3_n28_t4_0_d1;
-    reg  signed [28:0] fc3_n28_t5_0_b_d1;
-    reg  signed [28:0] fc3_n28_t5_0_b_d2;
-    wire signed [28:0] fc3_n28_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n28_acc;
+    wire signed [28:0] fc3_n28_acc = (fc3_n28_t4_0_d1 + 29'sd379904);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n28_y_fl;
+    wire signed [18:0] fc3_n28_y_fl = $signed(fc3_n28_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n28_y_wrap;
-    wire signed [7:0] fc3_w0_29; // weight 0.076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n29_p0;
-    wire signed [8:0] fc3_w1_29; // weight 0.1337890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p1;
-    wire signed [8:0] fc3_w2_29; // weight 0.2236328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p2;
-    wire signed [5:0] fc3_w3_29; // weight 0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n29_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n29_p3;
-    wire signed [8:0] fc3_w4_29; // weight 0.2021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p4;
-    wire signed [5:0] fc3_w5_29; // weight 0.0244140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n29_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n29_p5;
-    wire signed [5:0] fc3_w6_29; // weight 0.021484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n29_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n29_p6;
-    wire signed [8:0] fc3_w7_29; // weight 0.17578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p7;
-    wire signed [8:0] fc3_w8_29; // weight -0.189453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p8;
-    wire signed [7:0] fc3_w9_29; // weight -0.0791015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n29_p9;
-    wire signed [7:0] fc3_w10_29; // weight -0.0849609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n29_p10;
-    wire signed [9:0] fc3_w11_29; // weight -0.33203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n29_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p11;
-    wire signed [8:0] fc3_w12_29; // weight -0.224609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p12;
-    wire signed [8:0] fc3_w13_29; // weight -0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p13;
-    wire signed [7:0] fc3_w14_29; // weight -0.0791015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n29_p14;
-    wire signed [9:0] fc3_w15_29; // weight -0.3056640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n29_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p15;
-    wire signed [3:0] fc3_w16_29; // weight -0.0048828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n29_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n29_p16;
-    wire signed [16:0] fc3_n29_p17_sh;
-    wire signed [8:0] fc3_w18_29; // weight 0.2177734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p18;
-    wire signed [6:0] fc3_w19_29; // weight -0.0322265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n29_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n29_p19;
-    wire signed [9:0] fc3_w20_29; // weight 0.2607421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n29_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p20;
-    wire signed [9:0] fc3_w21_29; // weight -0.2685546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n29_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p21;
-    wire signed [9:0] fc3_w22_29; // weight 0.2880859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n29_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p22;
-    wire signed [9:0] fc3_w23_29; // weight -0.2626953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n29_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p23;
-    wire signed [8:0] fc3_w24_29; // weight -0.1708984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p24;
-    wire signed [8:0] fc3_w25_29; // weight -0.2431640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p25;
-    wire signed [7:0] fc3_w26_29; // weight 0.123046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n29_p26;
-    wire signed [8:0] fc3_w27_29; // weight 0.1396484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p27;
-    wire signed [7:0] fc3_w28_29; // weight -0.107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n29_p28;
-    wire signed [8:0] fc3_w29_29; // weight -0.1865234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p29;
-    wire signed [16:0] fc3_n29_p30_e;
-    wire signed [16:0] fc3_n29_p30_neg;
-    wire signed [8:0] fc3_w31_29; // weight 0.20703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n29_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n29_p31;
-    wire signed [16:0] fc3_n29_bias; // bias -0.0537109375
-    wire signed [23:0] fc3_n29_t0_0_a;
-    wire signed [23:0] fc3_n29_t0_0;
-    wire signed [23:0] fc3_n29_t0_1_b;
-    wire signed [23:0] fc3_n29_t0_1;
-    wire signed [23:0] fc3_n29_t0_2_b;
-    wire signed [23:0] fc3_n29_t0_2;
-    wire signed [23:0] fc3_n29_t0_3_a;
-    wire signed [23:0] fc3_n29_t0_3;
-    wire signed [24:0] fc3_n29_t0_4_a;
-    wire signed [24:0] fc3_n29_t0_4_b;
-    wire signed [24:0] fc3_n29_t0_4;
-    wire signed [24:0] fc3_n29_t0_5_a;
-    wire signed [24:0] fc3_n29_t0_5;
-    wire signed [24:0] fc3_n29_t0_6_a;
-    wire signed [24:0] fc3_n29_t0_6_b;
-    wire signed [24:0] fc3_n29_t0_6;
-    wire signed [24:0] fc3_n29_t0_7_a;
-    wire signed [24:0] fc3_n29_t0_7;
-    wire signed [18:0] fc3_n29_t0_8_b;
-    wire signed [18:0] fc3_n29_t0_8;
-    wire signed [23:0] fc3_n29_t0_9_b;
-    wire signed [23:0] fc3_n29_t0_9;
-    wire signed [25:0] fc3_n29_t0_10_a;
-    wire signed [25:0] fc3_n29_t0_10_b;
-    wire signed [25:0] fc3_n29_t0_10;
-    wire signed [25:0] fc3_n29_t0_11_a;
-    wire signed [25:0] fc3_n29_t0_11_b;
-    wire signed [25:0] fc3_n29_t0_11;
-    wire signed [24:0] fc3_n29_t0_12_a;
-    wire signed [24:0] fc3_n29_t0_12_b;
-    wire signed [24:0] fc3_n29_t0_12;
-    wire signed [24:0] fc3_n29_t0_13_a;
-    wire signed [24:0] fc3_n29_t0_13_b;
-    wire signed [24:0] fc3_n29_t0_13;
-    wire signed [24:0] fc3_n29_t0_14_a;
-    wire signed [24:0] fc3_n29_t0_14_b;
-    wire signed [24:0] fc3_n29_t0_14;
-    wire signed [23:0] fc3_n29_t0_15_a;
-    wire signed [23:0] fc3_n29_t0_15;
-    wire signed [24:0] fc3_n29_t1_0_a;
-    wire signed [24:0] fc3_n29_t1_0_b;
-    reg  signed [24:0] fc3_n29_t1_0_a_d1;
-    reg  signed [24:0] fc3_n29_t1_0_b_d1;
-    wire signed [24:0] fc3_n29_t1_0;
-    wire signed [24:0] fc3_n29_t1_1_a;
-    wire signed [24:0] fc3_n29_t1_1_b;
-    reg  signed [24:0] fc3_n29_t1_1_a_d1;
-    reg  signed [24:0] fc3_n29_t1_1_b_d1;
-    wire signed [24:0] fc3_n29_t1_1;
-    wire signed [25:0] fc3_n29_t1_2_a;
-    wire signed [25:0] fc3_n29_t1_2_b;
-    reg  signed [25:0] fc3_n29_t1_2_a_d1;
-    reg  signed [25:0] fc3_n29_t1_2_b_d1;
-    wire signed [25:0] fc3_n29_t1_2;
-    wire signed [25:0] fc3_n29_t1_3_a;
-    wire signed [25:0] fc3_n29_t1_3_b;
-    reg  signed [25:0] fc3_n29_t1_3_a_d1;
-    reg  signed [25:0] fc3_n29_t1_3_b_d1;
-    wire signed [25:0] fc3_n29_t1_3;
-    wire signed [24:0] fc3_n29_t1_4_a;
-    wire signed [24:0] fc3_n29_t1_4_b;
-    reg  signed [24:0] fc3_n29_t1_4_a_d1;
-    reg  signed [24:0] fc3_n29_t1_4_b_d1;
-    wire signed [24:0] fc3_n29_t1_4;
-    wire signed [26:0] fc3_n29_t1_5_a;
-    wire signed [26:0] fc3_n29_t1_5_b;
-    reg  signed [26:0] fc3_n29_t1_5_a_d1;
-    reg  signed [26:0] fc3_n29_t1_5_b_d1;
-    wire signed [26:0] fc3_n29_t1_5;
-    wire signed [25:0] fc3_n29_t1_6_a;
-    wire signed [25:0] fc3_n29_t1_6_b;
-    reg  signed [25:0] fc3_n29_t1_6_a_d1;
-    reg  signed [25:0] fc3_n29_t1_6_b_d1;
-    wire signed [25:0] fc3_n29_t1_6;
-    wire signed [25:0] fc3_n29_t1_7_a;
-    wire signed [25:0] fc3_n29_t1_7_b;
-    reg  signed [25:0] fc3_n29_t1_7_a_d1;
-    reg  signed [25:0] fc3_n29_t1_7_b_d1;
-    wire signed [25:0] fc3_n29_t1_7;
-    wire signed [25:0] fc3_n29_t2_0_a;
-    wire signed [25:0] fc3_n29_t2_0_b;
-    wire signed [25:0] fc3_n29_t2_0;
-    wire signed [26:0] fc3_n29_t2_1_a;
-    wire signed [26:0] fc3_n29_t2_1_b;
-    wire signed [26:0] fc3_n29_t2_1;
-    wire signed [26:0] fc3_n29_t2_2_a;
-    wire signed [26:0] fc3_n29_t2_2;
-    wire signed [26:0] fc3_n29_t2_3_a;
-    wire signed [26:0] fc3_n29_t2_3_b;
-    wire signed [26:0] fc3_n29_t2_3;
-    wire signed [27:0] fc3_n29_t3_0_a;
-    wire signed [27:0] fc3_n29_t3_0_b;
-    wire signed [27:0] fc3_n29_t3_0;
-    wire signed [27:0] fc3_n29_t3_1_a;
-    wire signed [27:0] fc3_n29_t3_1_b;
-    wire signed [27:0] fc3_n29_t3_1;
-    wire signed [28:0] fc3_n29_t4_0_a;
-    wire signed [28:0] fc3_n29_t4_0_b;
-    wire signed [28:0] fc3_n29_t4_0;
-    wire signed [28:0] fc3_n29_t5_0_b;
+    wire signed [22:0] fc3_n29_p0 = fc3_in_0 * 8'sd78; // weight 0.076171875
+    wire signed [20:0] fc3_n29_p3 = fc3_in_3 * 6'sd24; // weight 0.0234375
+    wire signed [20:0] fc3_n29_p5 = fc3_in_5 * 6'sd25; // weight 0.0244140625
+    wire signed [20:0] fc3_n29_p6 = fc3_in_6 * 6'sd22; // weight 0.021484375
+    wire signed [23:0] fc3_n29_p8 = fc3_in_8 * 9'sh13e; // weight -0.189453125
+    wire signed [22:0] fc3_n29_p9 = fc3_in_9 * 8'shaf; // weight -0.0791015625
+    wire signed [22:0] fc3_n29_p10 = fc3_in_10 * 8'sha9; // weight -0.0849609375
+    wire signed [23:0] fc3_n29_p12 = fc3_in_12 * 9'sh11a; // weight -0.224609375
+    wire signed [23:0] fc3_n29_p13 = fc3_in_13 * 9'sh158; // weight -0.1640625
+    wire signed [22:0] fc3_n29_p14 = fc3_in_14 * 8'shaf; // weight -0.0791015625
+    wire signed [16:0] fc3_n29_p17_sh = $signed({fc3_in_17, 1'd0});
+    wire signed [21:0] fc3_n29_p19 = fc3_in_19 * 7'sh5f; // weight -0.0322265625
+    wire signed [24:0] fc3_n29_p20 = fc3_in_20 * 10'sd267; // weight 0.2607421875
+    wire signed [24:0] fc3_n29_p21 = fc3_in_21 * 10'sh2ed; // weight -0.2685546875
+    wire signed [24:0] fc3_n29_p22 = fc3_in_22 * 10'sd295; // weight 0.2880859375
+    wire signed [23:0] fc3_n29_p24 = fc3_in_24 * 9'sh151; // weight -0.1708984375
+    wire signed [23:0] fc3_n29_p25 = fc3_in_25 * 9'sh107; // weight -0.2431640625
+    wire signed [22:0] fc3_n29_p26 = fc3_in_26 * 8'sd126; // weight 0.123046875
+    wire signed [23:0] fc3_n29_p27 = fc3_in_27 * 9'sd143; // weight 0.1396484375
+    wire signed [22:0] fc3_n29_p28 = fc3_in_28 * 8'sh92; // weight -0.107421875
+    wire signed [23:0] fc3_n29_p29 = fc3_in_29 * 9'sh141; // weight -0.1865234375
+    wire signed [16:0] fc3_n29_p30_neg = -$signed({fc3_in_30[15], fc3_in_30});
+    reg  signed [23:0] fc3_n29_t1_0_a_d1;
+    reg  signed [23:0] fc3_n29_t1_0_b_d1;
+    wire signed [24:0] fc3_n29_t1_0 = $signed({fc3_n29_t1_0_a_d1[23], fc3_n29_t1_0_a_d1}) + $signed({fc3_n29_t1_0_b_d1[23], fc3_n29_t1_0_b_d1});
+    reg  signed [23:0] fc3_n29_t1_1_a_d1;
+    reg  signed [23:0] fc3_n29_t1_1_b_d1;
+    wire signed [24:0] fc3_n29_t1_1 = $signed({fc3_n29_t1_1_a_d1[23], fc3_n29_t1_1_a_d1}) + $signed({fc3_n29_t1_1_b_d1[23], fc3_n29_t1_1_b_d1});
+    reg  signed [24:0] fc3_n29_t1_2_a_d1;
+    reg  signed [24:0] fc3_n29_t1_2_b_d1;
+    wire signed [25:0] fc3_n29_t1_2 = $signed({fc3_n29_t1_2_a_d1[24], fc3_n29_t1_2_a_d1}) + $signed({fc3_n29_t1_2_b_d1[24], fc3_n29_t1_2_b_d1});
+    reg  signed [24:0] fc3_n29_t1_3_a_d1;
+    reg  signed [24:0] fc3_n29_t1_3_b_d1;
+    wire signed [25:0] fc3_n29_t1_3 = $signed({fc3_n29_t1_3_a_d1[24], fc3_n29_t1_3_a_d1}) + $signed({fc3_n29_t1_3_b_d1[24], fc3_n29_t1_3_b_d1});
+    reg  signed [18:0] fc3_n29_t1_4_a_d1;
+    reg  signed [23:0] fc3_n29_t1_4_b_d1;
+    wire signed [24:0] fc3_n29_t1_4 = $signed({{6{fc3_n29_t1_4_a_d1[18]}}, fc3_n29_t1_4_a_d1}) + $signed({fc3_n29_t1_4_b_d1[23], fc3_n29_t1_4_b_d1});
+    reg  signed [25:0] fc3_n29_t1_5_a_d1;
+    reg  signed [25:0] fc3_n29_t1_5_b_d1;
+    reg  signed [24:0] fc3_n29_t1_6_a_d1;
+    reg  signed [24:0] fc3_n29_t1_6_b_d1;
+    wire signed [25:0] fc3_n29_t1_6 = $signed({fc3_n29_t1_6_a_d1[24], fc3_n29_t1_6_a_d1}) + $signed({fc3_n29_t1_6_b_d1[24], fc3_n29_t1_6_b_d1});
+    reg  signed [24:0] fc3_n29_t1_7_a_d1;
+    reg  signed [23:0] fc3_n29_t1_7_b_d1;
+    wire signed [25:0] fc3_n29_t1_7 = $signed({fc3_n29_t1_7_a_d1[24], fc3_n29_t1_7_a_d1}) + $signed({{2{fc3_n29_t1_7_b_d1[23]}}, fc3_n29_t1_7_b_d1});
+    wire signed [25:0] fc3_n29_t2_0 = $signed({fc3_n29_t1_0[24], fc3_n29_t1_0}) + $signed({fc3_n29_t1_1[24], fc3_n29_t1_1});
+    wire signed [26:0] fc3_n29_t2_1 = $signed({fc3_n29_t1_2[25], fc3_n29_t1_2}) + $signed({fc3_n29_t1_3[25], fc3_n29_t1_3});
+    wire signed [26:0] fc3_n29_t2_2 = $signed({{2{fc3_n29_t1_4[24]}}, fc3_n29_t1_4}) + ($signed({fc3_n29_t1_5_a_d1[25], fc3_n29_t1_5_a_d1}) + $signed({fc3_n29_t1_5_b_d1[25], fc3_n29_t1_5_b_d1}));
+    wire signed [26:0] fc3_n29_t2_3 = $signed({fc3_n29_t1_6[25], fc3_n29_t1_6}) + $signed({fc3_n29_t1_7[25], fc3_n29_t1_7});
+    wire signed [27:0] fc3_n29_t3_0 = $signed({{2{fc3_n29_t2_0[25]}}, fc3_n29_t2_0}) + $signed({fc3_n29_t2_1[26], fc3_n29_t2_1});
+    wire signed [27:0] fc3_n29_t3_1 = $signed({fc3_n29_t2_2[26], fc3_n29_t2_2}) + $signed({fc3_n29_t2_3[26], fc3_n29_t2_3});
     reg  signed [28:0] fc3_n29_t4_0_d1;
-    reg  signed [28:0] fc3_n29_t5_0_b_d1;
-    reg  signed [28:0] fc3_n29_t5_0_b_d2;
-    wire signed [28:0] fc3_n29_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n29_acc;
+    wire signed [28:0] fc3_n29_acc = (fc3_n29_t4_0_d1 + 29'sh1fff2400);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n29_y_fl;
+    wire signed [18:0] fc3_n29_y_fl = $signed(fc3_n29_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n29_y_wrap;
-    wire signed [8:0] fc3_w0_30; // weight -0.1875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p0;
-    wire signed [9:0] fc3_w1_30; // weight 0.28125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n30_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p1;
-    wire signed [6:0] fc3_w2_30; // weight -0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n30_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n30_p2;
-    wire signed [7:0] fc3_w3_30; // weight 0.12109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n30_p3;
-    wire signed [8:0] fc3_w4_30; // weight 0.13671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p4;
-    wire signed [6:0] fc3_w5_30; // weight 0.03515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n30_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n30_p5;
-    wire signed [9:0] fc3_w6_30; // weight -0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n30_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p6;
-    wire signed [8:0] fc3_w7_30; // weight 0.1669921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p7;
-    wire signed [8:0] fc3_w8_30; // weight -0.169921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p8;
-    wire signed [9:0] fc3_w9_30; // weight 0.328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n30_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p9;
-    wire signed [9:0] fc3_w10_30; // weight 0.3681640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n30_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p10;
-    wire signed [7:0] fc3_w11_30; // weight 0.072265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n30_p11;
-    wire signed [9:0] fc3_w12_30; // weight -0.2783203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n30_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p12;
-    wire signed [7:0] fc3_w13_30; // weight 0.0869140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n30_p13;
-    wire signed [8:0] fc3_w14_30; // weight 0.2294921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p14;
-    wire signed [8:0] fc3_w15_30; // weight 0.1650390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p15;
-    wire signed [8:0] fc3_w16_30; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p16;
-    wire signed [7:0] fc3_w17_30; // weight 0.0634765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n30_p17;
-    wire signed [6:0] fc3_w18_30; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n30_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n30_p18;
-    wire signed [9:0] fc3_w19_30; // weight 0.3095703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n30_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p19;
-    wire signed [6:0] fc3_w20_30; // weight -0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n30_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n30_p20;
-    wire signed [7:0] fc3_w21_30; // weight 0.0712890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n30_p21;
-    wire signed [8:0] fc3_w22_30; // weight 0.2255859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p22;
-    wire signed [9:0] fc3_w23_30; // weight 0.2587890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n30_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p23;
-    wire signed [9:0] fc3_w24_30; // weight 0.28515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n30_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p24;
-    wire signed [5:0] fc3_w25_30; // weight -0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n30_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n30_p25;
-    wire signed [8:0] fc3_w26_30; // weight 0.138671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p26;
-    wire signed [8:0] fc3_w27_30; // weight 0.1806640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p27;
-    wire signed [8:0] fc3_w28_30; // weight -0.1630859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p28;
-    wire signed [8:0] fc3_w29_30; // weight -0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n30_p29;
-    wire signed [9:0] fc3_w30_30; // weight 0.4462890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n30_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n30_p30;
-    wire signed [4:0] fc3_w31_30; // weight 0.009765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n30_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n30_p31;
-    wire signed [19:0] fc3_n30_bias; // bias 0.3544921875
-    wire signed [24:0] fc3_n30_t0_0_a;
-    wire signed [24:0] fc3_n30_t0_0;
-    wire signed [23:0] fc3_n30_t0_1_a;
-    wire signed [23:0] fc3_n30_t0_1_b;
-    wire signed [23:0] fc3_n30_t0_1;
-    wire signed [23:0] fc3_n30_t0_2_b;
-    wire signed [23:0] fc3_n30_t0_2;
-    wire signed [24:0] fc3_n30_t0_3_b;
-    wire signed [24:0] fc3_n30_t0_3;
-    wire signed [24:0] fc3_n30_t0_4_a;
-    wire signed [24:0] fc3_n30_t0_4;
-    wire signed [24:0] fc3_n30_t0_5_b;
-    wire signed [24:0] fc3_n30_t0_5;
-    wire signed [24:0] fc3_n30_t0_6_b;
-    wire signed [24:0] fc3_n30_t0_6;
-    wire signed [24:0] fc3_n30_t0_7_a;
-    wire signed [24:0] fc3_n30_t0_7_b;
-    wire signed [24:0] fc3_n30_t0_7;
-    wire signed [24:0] fc3_n30_t0_8_a;
-    wire signed [24:0] fc3_n30_t0_8_b;
-    wire signed [24:0] fc3_n30_t0_8;
-    wire signed [24:0] fc3_n30_t0_9_a;
-    wire signed [24:0] fc3_n30_t0_9;
-    wire signed [22:0] fc3_n30_t0_10_a;
-    wire signed [22:0] fc3_n30_t0_10;
-    wire signed [24:0] fc3_n30_t0_11_a;
-    wire signed [24:0] fc3_n30_t0_11;
-    wire signed [24:0] fc3_n30_t0_12_b;
-    wire signed [24:0] fc3_n30_t0_12;
-    wire signed [24:0] fc3_n30_t0_13_a;
-    wire signed [24:0] fc3_n30_t0_13_b;
-    wire signed [24:0] fc3_n30_t0_13;
-    wire signed [24:0] fc3_n30_t0_14_a;
-    wire signed [24:0] fc3_n30_t0_14_b;
-    wire signed [24:0] fc3_n30_t0_14;
-    wire signed [24:0] fc3_n30_t0_15_b;
-    wire signed [24:0] fc3_n30_t0_15;
-    wire signed [25:0] fc3_n30_t1_0_a;
-    wire signed [25:0] fc3_n30_t1_0_b;
-    reg  signed [25:0] fc3_n30_t1_0_a_d1;
-    reg  signed [25:0] fc3_n30_t1_0_b_d1;
-    wire signed [25:0] fc3_n30_t1_0;
-    wire signed [25:0] fc3_n30_t1_1_a;
-    wire signed [25:0] fc3_n30_t1_1_b;
-    reg  signed [25:0] fc3_n30_t1_1_a_d1;
-    reg  signed [25:0] fc3_n30_t1_1_b_d1;
-    wire signed [25:0] fc3_n30_t1_1;
-    wire signed [25:0] fc3_n30_t1_2_a;
-    wire signed [25:0] fc3_n30_t1_2_b;
-    reg  signed [25:0] fc3_n30_t1_2_a_d1;
-    reg  signed [25:0] fc3_n30_t1_2_b_d1;
-    wire signed [25:0] fc3_n30_t1_2;
-    wire signed [25:0] fc3_n30_t1_3_a;
-    wire signed [25:0] fc3_n30_t1_3_b;
-    reg  signed [25:0] fc3_n30_t1_3_a_d1;
-    reg  signed [25:0] fc3_n30_t1_3_b_d1;
-    wire signed [25:0] fc3_n30_t1_3;
-    wire signed [25:0] fc3_n30_t1_4_a;
-    wire signed [25:0] fc3_n30_t1_4_b;
-    reg  signed [25:0] fc3_n30_t1_4_a_d1;
-    reg  signed [25:0] fc3_n30_t1_4_b_d1;
-    wire signed [25:0] fc3_n30_t1_4;
-    wire signed [25:0] fc3_n30_t1_5_a;
-    wire signed [25:0] fc3_n30_t1_5_b;
-    reg  signed [25:0] fc3_n30_t1_5_a_d1;
-    reg  signed [25:0] fc3_n30_t1_5_b_d1;
-    wire signed [25:0] fc3_n30_t1_5;
-    wire signed [25:0] fc3_n30_t1_6_a;
-    wire signed [25:0] fc3_n30_t1_6_b;
-    reg  signed [25:0] fc3_n30_t1_6_a_d1;
-    reg  signed [25:0] fc3_n30_t1_6_b_d1;
-    wire signed [25:0] fc3_n30_t1_6;
-    wire signed [25:0] fc3_n30_t1_7_a;
-    wire signed [25:0] fc3_n30_t1_7_b;
-    reg  signed [25:0] fc3_n30_t1_7_a_d1;
-    reg  signed [25:0] fc3_n30_t1_7_b_d1;
-    wire signed [25:0] fc3_n30_t1_7;
-    wire signed [26:0] fc3_n30_t2_0_a;
-    wire signed [26:0] fc3_n30_t2_0_b;
-    wire signed [26:0] fc3_n30_t2_0;
-    wire signed [26:0] fc3_n30_t2_1_a;
-    wire signed [26:0] fc3_n30_t2_1_b;
-    wire signed [26:0] fc3_n30_t2_1;
-    wire signed [26:0] fc3_n30_t2_2_a;
-    wire signed [26:0] fc3_n30_t2_2_b;
-    wire signed [26:0] fc3_n30_t2_2;
-    wire signed [26:0] fc3_n30_t2_3_a;
-    wire signed [26:0] fc3_n30_t2_3_b;
-    wire signed [26:0] fc3_n30_t2_3;
-    wire signed [27:0] fc3_n30_t3_0_a;
-    wire signed [27:0] fc3_n30_t3_0_b;
-    wire signed [27:0] fc3_n30_t3_0;
-    wire signed [27:0] fc3_n30_t3_1_a;
-    wire signed [27:0] fc3_n30_t3_1_b;
-    wire signed [27:0] fc3_n30_t3_1;
-    wire signed [28:0] fc3_n30_t4_0_a;
-    wire signed [28:0] fc3_n30_t4_0_b;
-    wire signed [28:0] fc3_n30_t4_0;
-    wire signed [28:0] fc3_n30_t5_0_b;
+    wire signed [23:0] fc3_n30_p0 = fc3_in_0 * 9'sh140; // weight -0.1875
+    wire signed [21:0] fc3_n30_p2 = fc3_in_2 * 7'sh54; // weight -0.04296875
+    wire signed [22:0] fc3_n30_p3 = fc3_in_3 * 8'sd124; // weight 0.12109375
+    wire signed [21:0] fc3_n30_p5 = fc3_in_5 * 7'sd36; // weight 0.03515625
+    wire signed [23:0] fc3_n30_p7 = fc3_in_7 * 9'sd171; // weight 0.1669921875
+    wire signed [23:0] fc3_n30_p8 = fc3_in_8 * 9'sh152; // weight -0.169921875
+    wire signed [22:0] fc3_n30_p11 = fc3_in_11 * 8'sd74; // weight 0.072265625
+    wire signed [22:0] fc3_n30_p13 = fc3_in_13 * 8'sd89; // weight 0.0869140625
+    wire signed [23:0] fc3_n30_p14 = fc3_in_14 * 9'sd235; // weight 0.2294921875
+    wire signed [23:0] fc3_n30_p15 = fc3_in_15 * 9'sd169; // weight 0.1650390625
+    wire signed [23:0] fc3_n30_p16 = fc3_in_16 * 9'sh130; // weight -0.203125
+    wire signed [22:0] fc3_n30_p17 = fc3_in_17 * 8'sd65; // weight 0.0634765625
+    wire signed [21:0] fc3_n30_p18 = fc3_in_18 * 7'sd40; // weight 0.0390625
+    wire signed [21:0] fc3_n30_p20 = fc3_in_20 * 7'sh4c; // weight -0.05078125
+    wire signed [23:0] fc3_n30_p22 = fc3_in_22 * 9'sd231; // weight 0.2255859375
+    wire signed [20:0] fc3_n30_p25 = fc3_in_25 * 6'sh2b; // weight -0.0205078125
+    wire signed [23:0] fc3_n30_p26 = fc3_in_26 * 9'sd142; // weight 0.138671875
+    wire signed [23:0] fc3_n30_p27 = fc3_in_27 * 9'sd185; // weight 0.1806640625
+    wire signed [23:0] fc3_n30_p28 = fc3_in_28 * 9'sh159; // weight -0.1630859375
+    wire signed [23:0] fc3_n30_p29 = fc3_in_29 * 9'sh114; // weight -0.23046875
+    wire signed [19:0] fc3_n30_p31 = fc3_in_31 * 5'sd10; // weight 0.009765625
+    reg  signed [24:0] fc3_n30_t1_0_a_d1;
+    reg  signed [23:0] fc3_n30_t1_0_b_d1;
+    wire signed [25:0] fc3_n30_t1_0 = $signed({fc3_n30_t1_0_a_d1[24], fc3_n30_t1_0_a_d1}) + $signed({{2{fc3_n30_t1_0_b_d1[23]}}, fc3_n30_t1_0_b_d1});
+    reg  signed [23:0] fc3_n30_t1_1_a_d1;
+    reg  signed [24:0] fc3_n30_t1_1_b_d1;
+    wire signed [25:0] fc3_n30_t1_1 = $signed({{2{fc3_n30_t1_1_a_d1[23]}}, fc3_n30_t1_1_a_d1}) + $signed({fc3_n30_t1_1_b_d1[24], fc3_n30_t1_1_b_d1});
+    reg  signed [24:0] fc3_n30_t1_2_a_d1;
+    reg  signed [24:0] fc3_n30_t1_2_b_d1;
+    wire signed [25:0] fc3_n30_t1_2 = $signed({fc3_n30_t1_2_a_d1[24], fc3_n30_t1_2_a_d1}) + $signed({fc3_n30_t1_2_b_d1[24], fc3_n30_t1_2_b_d1});
+    reg  signed [24:0] fc3_n30_t1_3_a_d1;
+    reg  signed [24:0] fc3_n30_t1_3_b_d1;
+    wire signed [25:0] fc3_n30_t1_3 = $signed({fc3_n30_t1_3_a_d1[24], fc3_n30_t1_3_a_d1}) + $signed({fc3_n30_t1_3_b_d1[24], fc3_n30_t1_3_b_d1});
+    reg  signed [24:0] fc3_n30_t1_4_a_d1;
+    reg  signed [24:0] fc3_n30_t1_4_b_d1;
+    wire signed [25:0] fc3_n30_t1_4 = $signed({fc3_n30_t1_4_a_d1[24], fc3_n30_t1_4_a_d1}) + $signed({fc3_n30_t1_4_b_d1[24], fc3_n30_t1_4_b_d1});
+    reg  signed [22:0] fc3_n30_t1_5_a_d1;
+    reg  signed [24:0] fc3_n30_t1_5_b_d1;
+    wire signed [25:0] fc3_n30_t1_5 = $signed({{3{fc3_n30_t1_5_a_d1[22]}}, fc3_n30_t1_5_a_d1}) + $signed({fc3_n30_t1_5_b_d1[24], fc3_n30_t1_5_b_d1});
+    reg  signed [24:0] fc3_n30_t1_6_a_d1;
+    reg  signed [24:0] fc3_n30_t1_6_b_d1;
+    wire signed [25:0] fc3_n30_t1_6 = $signed({fc3_n30_t1_6_a_d1[24], fc3_n30_t1_6_a_d1}) + $signed({fc3_n30_t1_6_b_d1[24], fc3_n30_t1_6_b_d1});
+    reg  signed [24:0] fc3_n30_t1_7_a_d1;
+    reg  signed [24:0] fc3_n30_t1_7_b_d1;
+    wire signed [25:0] fc3_n30_t1_7 = $signed({fc3_n30_t1_7_a_d1[24], fc3_n30_t1_7_a_d1}) + $signed({fc3_n30_t1_7_b_d1[24], fc3_n30_t1_7_b_d1});
+    wire signed [26:0] fc3_n30_t2_0 = $signed({fc3_n30_t1_0[25], fc3_n30_t1_0}) + $signed({fc3_n30_t1_1[25], fc3_n30_t1_1});
+    wire signed [26:0] fc3_n30_t2_1 = $signed({fc3_n30_t1_2[25], fc3_n30_t1_2}) + $signed({fc3_n30_t1_3[25], fc3_n30_t1_3});
+    wire signed [26:0] fc3_n30_t2_2 = $signed({fc3_n30_t1_4[25], fc3_n30_t1_4}) + $signed({fc3_n30_t1_5[25], fc3_n30_t1_5});
+    wire signed [26:0] fc3_n30_t2_3 = $signed({fc3_n30_t1_6[25], fc3_n30_t1_6}) + $signed({fc3_n30_t1_7[25], fc3_n30_t1_7});
+    wire signed [27:0] fc3_n30_t3_0 = $signed({fc3_n30_t2_0[26], fc3_n30_t2_0}) + $signed({fc3_n30_t2_1[26], fc3_n30_t2_1});
+    wire signed [27:0] fc3_n30_t3_1 = $signed({fc3_n30_t2_2[26], fc3_n30_t2_2}) + $signed({fc3_n30_t2_3[26], fc3_n30_t2_3});
     reg  signed [28:0] fc3_n30_t4_0_d1;
-    reg  signed [28:0] fc3_n30_t5_0_b_d1;
-    reg  signed [28:0] fc3_n30_t5_0_b_d2;
-    wire signed [28:0] fc3_n30_t5_0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n30_acc;
+    wire signed [28:0] fc3_n30_acc = (fc3_n30_t4_0_d1 + 29'sd371712);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n30_y_fl;
+    wire signed [18:0] fc3_n30_y_fl = $signed(fc3_n30_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n30_y_wrap;
-    wire signed [9:0] fc3_w0_31; // weight -0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n31_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p0;
-    wire signed [7:0] fc3_w1_31; // weight 0.0634765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p1;
-    wire signed [7:0] fc3_w2_31; // weight 0.064453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p2;
-    wire signed [7:0] fc3_w3_31; // weight -0.076171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p3;
-    wire signed [7:0] fc3_w4_31; // weight 0.08984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p4;
-    wire signed [6:0] fc3_w5_31; // weight 0.0361328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n31_p5;
-    wire signed [9:0] fc3_w6_31; // weight -0.279296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n31_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p6;
-    wire signed [7:0] fc3_w7_31; // weight -0.1025390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p7;
-    wire signed [8:0] fc3_w8_31; // weight -0.1728515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p8_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p8;
-    wire signed [7:0] fc3_w9_31; // weight 0.1044921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p9_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p9;
-    wire signed [7:0] fc3_w10_31; // weight 0.107421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p10_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p10;
-    wire signed [7:0] fc3_w11_31; // weight -0.1181640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p11_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p11;
-    wire signed [9:0] fc3_w12_31; // weight -0.251953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n31_p12_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p12;
-    wire signed [8:0] fc3_w13_31; // weight -0.1650390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p13_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p13;
-    wire signed [7:0] fc3_w14_31; // weight 0.072265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p14_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p14;
-    wire signed [7:0] fc3_w15_31; // weight -0.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p15_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p15;
-    wire signed [8:0] fc3_w16_31; // weight -0.208984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p16_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p16;
-    wire signed [7:0] fc3_w17_31; // weight 0.0810546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p17_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p17;
-    wire signed [7:0] fc3_w18_31; // weight -0.1240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p18_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p18;
-    wire signed [7:0] fc3_w19_31; // weight -0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p19_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n31_p19;
-    wire signed [5:0] fc3_w20_31; // weight -0.0205078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n31_p20_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n31_p20;
-    wire signed [8:0] fc3_w21_31; // weight -0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p21_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p21;
-    wire signed [8:0] fc3_w22_31; // weight -0.1982421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p22_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p22;
-    wire signed [8:0] fc3_w23_31; // weight -0.1923828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p23_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p23;
-    wire signed [5:0] fc3_w24_31; // weight 0.029296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n31_p24_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n31_p24;
-    wire signed [8:0] fc3_w25_31; // weight -0.2314453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p25_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p25;
-    wire signed [8:0] fc3_w26_31; // weight 0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p26_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p26;
-    wire signed [8:0] fc3_w27_31; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p27_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p27;
-    wire signed [9:0] fc3_w28_31; // weight 0.2802734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n31_p28_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p28;
-    wire signed [4:0] fc3_w29_31; // weight -0.0126953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n31_p29_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc3_n31_p29;
-    wire signed [8:0] fc3_w30_31; // weight -0.240234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p30_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n31_p30;
-    wire signed [9:0] fc3_w31_31; // weight -0.259765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n31_p31_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n31_p31;
-    wire signed [24:0] fc3_n31_t0_0_b;
-    wire signed [24:0] fc3_n31_t0_0;
-    wire signed [23:0] fc3_n31_t0_1_a;
-    wire signed [23:0] fc3_n31_t0_1_b;
-    wire signed [23:0] fc3_n31_t0_1;
-    wire signed [23:0] fc3_n31_t0_2_a;
-    wire signed [23:0] fc3_n31_t0_2_b;
-    wire signed [23:0] fc3_n31_t0_2;
-    wire signed [24:0] fc3_n31_t0_3_b;
-    wire signed [24:0] fc3_n31_t0_3;
-    wire signed [24:0] fc3_n31_t0_4_a;
-    wire signed [24:0] fc3_n31_t0_4_b;
-    wire signed [24:0] fc3_n31_t0_4;
-    wire signed [23:0] fc3_n31_t0_5_a;
-    wire signed [23:0] fc3_n31_t0_5_b;
-    wire signed [23:0] fc3_n31_t0_5;
-    wire signed [24:0] fc3_n31_t0_6_b;
-    wire signed [24:0] fc3_n31_t0_6;
-    wire signed [23:0] fc3_n31_t0_7_a;
-    wire signed [23:0] fc3_n31_t0_7_b;
-    wire signed [23:0] fc3_n31_t0_7;
-    wire signed [24:0] fc3_n31_t0_8_a;
-    wire signed [24:0] fc3_n31_t0_8_b;
-    wire signed [24:0] fc3_n31_t0_8;
-    wire signed [23:0] fc3_n31_t0_9_a;
-    wire signed [23:0] fc3_n31_t0_9_b;
-    wire signed [23:0] fc3_n31_t0_9;
-    wire signed [24:0] fc3_n31_t0_10_a;
-    wire signed [24:0] fc3_n31_t0_10_b;
-    wire signed [24:0] fc3_n31_t0_10;
-    wire signed [24:0] fc3_n31_t0_11_a;
-    wire signed [24:0] fc3_n31_t0_11_b;
-    wire signed [24:0] fc3_n31_t0_11;
-    wire signed [24:0] fc3_n31_t0_12_a;
-    wire signed [24:0] fc3_n31_t0_12_b;
-    wire signed [24:0] fc3_n31_t0_12;
-    wire signed [24:0] fc3_n31_t0_13_a;
-    wire signed [24:0] fc3_n31_t0_13_b;
-    wire signed [24:0] fc3_n31_t0_13;
-    wire signed [24:0] fc3_n31_t0_14_b;
-    wire signed [24:0] fc3_n31_t0_14;
-    wire signed [25:0] fc3_n31_t0_15_a;
-    wire signed [25:0] fc3_n31_t0_15_b;
-    wire signed [25:0] fc3_n31_t0_15;
-    wire signed [24:0] fc3_n31_t1_0_b;
+    wire signed [22:0] fc3_n31_p1 = fc3_in_1 * 8'sd65; // weight 0.0634765625
+    wire signed [22:0] fc3_n31_p2 = fc3_in_2 * 8'sd66; // weight 0.064453125
+    wire signed [22:0] fc3_n31_p3 = fc3_in_3 * 8'shb2; // weight -0.076171875
+    wire signed [22:0] fc3_n31_p4 = fc3_in_4 * 8'sd92; // weight 0.08984375
+    wire signed [21:0] fc3_n31_p5 = fc3_in_5 * 7'sd37; // weight 0.0361328125
+    wire signed [22:0] fc3_n31_p7 = fc3_in_7 * 8'sh97; // weight -0.1025390625
+    wire signed [23:0] fc3_n31_p8 = fc3_in_8 * 9'sh14f; // weight -0.1728515625
+    wire signed [22:0] fc3_n31_p9 = fc3_in_9 * 8'sd107; // weight 0.1044921875
+    wire signed [22:0] fc3_n31_p10 = fc3_in_10 * 8'sd110; // weight 0.107421875
+    wire signed [22:0] fc3_n31_p11 = fc3_in_11 * 8'sh87; // weight -0.1181640625
+    wire signed [23:0] fc3_n31_p13 = fc3_in_13 * 9'sh157; // weight -0.1650390625
+    wire signed [22:0] fc3_n31_p14 = fc3_in_14 * 8'sd74; // weight 0.072265625
+    wire signed [22:0] fc3_n31_p15 = fc3_in_15 * 8'sh88; // weight -0.1171875
+    wire signed [23:0] fc3_n31_p16 = fc3_in_16 * 9'sh12a; // weight -0.208984375
+    wire signed [22:0] fc3_n31_p17 = fc3_in_17 * 8'sd83; // weight 0.0810546875
+    wire signed [22:0] fc3_n31_p18 = fc3_in_18 * 8'sh81; // weight -0.1240234375
+    wire signed [22:0] fc3_n31_p19 = fc3_in_19 * 8'sha0; // weight -0.09375
+    wire signed [20:0] fc3_n31_p20 = fc3_in_20 * 6'sh2b; // weight -0.0205078125
+    wire signed [23:0] fc3_n31_p21 = fc3_in_21 * 9'sh113; // weight -0.2314453125
+    wire signed [23:0] fc3_n31_p22 = fc3_in_22 * 9'sh135; // weight -0.1982421875
+    wire signed [23:0] fc3_n31_p23 = fc3_in_23 * 9'sh13b; // weight -0.1923828125
+    wire signed [20:0] fc3_n31_p24 = fc3_in_24 * 6'sd30; // weight 0.029296875
+    wire signed [23:0] fc3_n31_p25 = fc3_in_25 * 9'sh113; // weight -0.2314453125
+    wire signed [23:0] fc3_n31_p26 = fc3_in_26 * 9'sd208; // weight 0.203125
+    wire signed [23:0] fc3_n31_p27 = fc3_in_27 * 9'sh178; // weight -0.1328125
+    wire signed [23:0] fc3_n31_p30 = fc3_in_30 * 9'sh10a; // weight -0.240234375
+    wire signed [24:0] fc3_n31_p31 = fc3_in_31 * 10'sh2f6; // weight -0.259765625
     reg  signed [24:0] fc3_n31_t0_0_d1;
-    reg  signed [24:0] fc3_n31_t1_0_b_d1;
-    wire signed [24:0] fc3_n31_t1_0;
-    wire signed [25:0] fc3_n31_t1_1_a;
-    wire signed [25:0] fc3_n31_t1_1_b;
-    reg  signed [25:0] fc3_n31_t1_1_a_d1;
-    reg  signed [25:0] fc3_n31_t1_1_b_d1;
-    wire signed [25:0] fc3_n31_t1_1;
-    wire signed [25:0] fc3_n31_t1_2_a;
-    wire signed [25:0] fc3_n31_t1_2_b;
-    reg  signed [25:0] fc3_n31_t1_2_a_d1;
-    reg  signed [25:0] fc3_n31_t1_2_b_d1;
-    wire signed [25:0] fc3_n31_t1_2;
-    wire signed [25:0] fc3_n31_t1_3_a;
-    wire signed [25:0] fc3_n31_t1_3_b;
-    reg  signed [25:0] fc3_n31_t1_3_a_d1;
-    reg  signed [25:0] fc3_n31_t1_3_b_d1;
-    wire signed [25:0] fc3_n31_t1_3;
-    wire signed [25:0] fc3_n31_t1_4_a;
-    wire signed [25:0] fc3_n31_t1_4_b;
-    reg  signed [25:0] fc3_n31_t1_4_a_d1;
-    reg  signed [25:0] fc3_n31_t1_4_b_d1;
-    wire signed [25:0] fc3_n31_t1_4;
-    wire signed [25:0] fc3_n31_t1_5_a;
-    wire signed [25:0] fc3_n31_t1_5_b;
-    reg  signed [25:0] fc3_n31_t1_5_a_d1;
-    reg  signed [25:0] fc3_n31_t1_5_b_d1;
-    wire signed [25:0] fc3_n31_t1_5;
-    wire signed [25:0] fc3_n31_t1_6_a;
-    wire signed [25:0] fc3_n31_t1_6_b;
-    reg  signed [25:0] fc3_n31_t1_6_a_d1;
-    reg  signed [25:0] fc3_n31_t1_6_b_d1;
-    wire signed [25:0] fc3_n31_t1_6;
-    wire signed [25:0] fc3_n31_t1_7_a;
-    reg  signed [25:0] fc3_n31_t1_7_a_d1;
+    reg  signed [23:0] fc3_n31_t1_0_b_d1;
+    wire signed [24:0] fc3_n31_t1_0 = fc3_n31_t0_0_d1 + $signed({fc3_n31_t1_0_b_d1[23], fc3_n31_t1_0_b_d1});
+    reg  signed [23:0] fc3_n31_t1_1_a_d1;
+    reg  signed [24:0] fc3_n31_t1_1_b_d1;
+    reg  signed [24:0] fc3_n31_t1_2_a_d1;
+    reg  signed [23:0] fc3_n31_t1_2_b_d1;
+    wire signed [25:0] fc3_n31_t1_2 = $signed({fc3_n31_t1_2_a_d1[24], fc3_n31_t1_2_a_d1}) + $signed({{2{fc3_n31_t1_2_b_d1[23]}}, fc3_n31_t1_2_b_d1});
+    reg  signed [24:0] fc3_n31_t1_3_a_d1;
+    reg  signed [23:0] fc3_n31_t1_3_b_d1;
+    wire signed [25:0] fc3_n31_t1_3 = $signed({fc3_n31_t1_3_a_d1[24], fc3_n31_t1_3_a_d1}) + $signed({{2{fc3_n31_t1_3_b_d1[23]}}, fc3_n31_t1_3_b_d1});
+    reg  signed [24:0] fc3_n31_t1_4_a_d1;
+    reg  signed [23:0] fc3_n31_t1_4_b_d1;
+    wire signed [25:0] fc3_n31_t1_4 = $signed({fc3_n31_t1_4_a_d1[24], fc3_n31_t1_4_a_d1}) + $signed({{2{fc3_n31_t1_4_b_d1[23]}}, fc3_n31_t1_4_b_d1});
+    reg  signed [24:0] fc3_n31_t1_5_a_d1;
+    reg  signed [24:0] fc3_n31_t1_5_b_d1;
+    wire signed [25:0] fc3_n31_t1_5 = $signed({fc3_n31_t1_5_a_d1[24], fc3_n31_t1_5_a_d1}) + $signed({fc3_n31_t1_5_b_d1[24], fc3_n31_t1_5_b_d1});
+    reg  signed [24:0] fc3_n31_t1_6_a_d1;
+    reg  signed [24:0] fc3_n31_t1_6_b_d1;
+    wire signed [25:0] fc3_n31_t1_6 = $signed({fc3_n31_t1_6_a_d1[24], fc3_n31_t1_6_a_d1}) + $signed({fc3_n31_t1_6_b_d1[24], fc3_n31_t1_6_b_d1});
+    reg  signed [24:0] fc3_n31_t1_7_a_d1;
     reg  signed [25:0] fc3_n31_t0_15_d1;
-    wire signed [25:0] fc3_n31_t1_7;
-    wire signed [25:0] fc3_n31_t2_0_a;
-    wire signed [25:0] fc3_n31_t2_0;
-    wire signed [26:0] fc3_n31_t2_1_a;
-    wire signed [26:0] fc3_n31_t2_1_b;
-    wire signed [26:0] fc3_n31_t2_1;
-    wire signed [26:0] fc3_n31_t2_2_a;
-    wire signed [26:0] fc3_n31_t2_2_b;
-    wire signed [26:0] fc3_n31_t2_2;
-    wire signed [26:0] fc3_n31_t2_3_a;
-    wire signed [26:0] fc3_n31_t2_3_b;
-    wire signed [26:0] fc3_n31_t2_3;
-    wire signed [27:0] fc3_n31_t3_0_a;
-    wire signed [27:0] fc3_n31_t3_0_b;
-    wire signed [27:0] fc3_n31_t3_0;
-    wire signed [27:0] fc3_n31_t3_1_a;
-    wire signed [27:0] fc3_n31_t3_1_b;
-    wire signed [27:0] fc3_n31_t3_1;
-    wire signed [28:0] fc3_n31_t4_0_a;
-    wire signed [28:0] fc3_n31_t4_0_b;
-    wire signed [28:0] fc3_n31_t4_0;
+    wire signed [25:0] fc3_n31_t1_7 = $signed({fc3_n31_t1_7_a_d1[24], fc3_n31_t1_7_a_d1}) + fc3_n31_t0_15_d1;
+    wire signed [25:0] fc3_n31_t2_0 = $signed({fc3_n31_t1_0[24], fc3_n31_t1_0}) + ($signed({{2{fc3_n31_t1_1_a_d1[23]}}, fc3_n31_t1_1_a_d1}) + $signed({fc3_n31_t1_1_b_d1[24], fc3_n31_t1_1_b_d1}));
+    wire signed [26:0] fc3_n31_t2_1 = $signed({fc3_n31_t1_2[25], fc3_n31_t1_2}) + $signed({fc3_n31_t1_3[25], fc3_n31_t1_3});
+    wire signed [26:0] fc3_n31_t2_2 = $signed({fc3_n31_t1_4[25], fc3_n31_t1_4}) + $signed({fc3_n31_t1_5[25], fc3_n31_t1_5});
+    wire signed [26:0] fc3_n31_t2_3 = $signed({fc3_n31_t1_6[25], fc3_n31_t1_6}) + $signed({fc3_n31_t1_7[25], fc3_n31_t1_7});
+    wire signed [27:0] fc3_n31_t3_0 = $signed({{2{fc3_n31_t2_0[25]}}, fc3_n31_t2_0}) + $signed({fc3_n31_t2_1[26], fc3_n31_t2_1});
+    wire signed [27:0] fc3_n31_t3_1 = $signed({fc3_n31_t2_2[26], fc3_n31_t2_2}) + $signed({fc3_n31_t2_3[26], fc3_n31_t2_3});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [28:0] fc3_n31_acc;
+    wire signed [28:0] fc3_n31_acc = ($signed({fc3_n31_t3_0[27], fc3_n31_t3_0}) + $signed({fc3_n31_t3_1[27], fc3_n31_t3_1}));
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc3_n31_y_fl;
+    wire signed [18:0] fc3_n31_y_fl = $signed(fc3_n31_acc[28:10]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] fc3_n31_y_wrap;
     reg  signed [15:0] fc3_out_0;
     reg  signed [15:0] fc3_out_1;
     reg  signed [15:0] fc3_out_2;
@@ -8592,6482 +1999,588 @@ module jet_tagger_argmax_fc3 (
     reg  signed [15:0] fc3_n31_y_wrap_d1;
     reg  signed [15:0] fc3_out_31;
 
-    assign fc3_in_0 = in_data[15:0];
-    assign fc3_in_1 = in_data[31:16];
-    assign fc3_in_2 = in_data[47:32];
-    assign fc3_in_3 = in_data[63:48];
-    assign fc3_in_4 = in_data[79:64];
-    assign fc3_in_5 = in_data[95:80];
-    assign fc3_in_6 = in_data[111:96];
-    assign fc3_in_7 = in_data[127:112];
-    assign fc3_in_8 = in_data[143:128];
-    assign fc3_in_9 = in_data[159:144];
-    assign fc3_in_10 = in_data[175:160];
-    assign fc3_in_11 = in_data[191:176];
-    assign fc3_in_12 = in_data[207:192];
-    assign fc3_in_13 = in_data[223:208];
-    assign fc3_in_14 = in_data[239:224];
-    assign fc3_in_15 = in_data[255:240];
-    assign fc3_in_16 = in_data[271:256];
-    assign fc3_in_17 = in_data[287:272];
-    assign fc3_in_18 = in_data[303:288];
-    assign fc3_in_19 = in_data[319:304];
-    assign fc3_in_20 = in_data[335:320];
-    assign fc3_in_21 = in_data[351:336];
-    assign fc3_in_22 = in_data[367:352];
-    assign fc3_in_23 = in_data[383:368];
-    assign fc3_in_24 = in_data[399:384];
-    assign fc3_in_25 = in_data[415:400];
-    assign fc3_in_26 = in_data[431:416];
-    assign fc3_in_27 = in_data[447:432];
-    assign fc3_in_28 = in_data[463:448];
-    assign fc3_in_29 = in_data[479:464];
-    assign fc3_in_30 = in_data[495:480];
-    assign fc3_in_31 = in_data[511:496];
-    assign fc3_w0_0 = 11'h549;
-    assign fc3_n0_p0_m = {{11{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_0[10]}}, fc3_w0_0};
-    assign fc3_n0_p0 = fc3_n0_p0_m[25:0];
-    assign fc3_w1_0 = 5'h17;
-    assign fc3_n0_p1_m = {{5{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_0[4]}}, fc3_w1_0};
-    assign fc3_n0_p1 = fc3_n0_p1_m[19:0];
-    assign fc3_w2_0 = 9'h10c;
-    assign fc3_n0_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_0[8]}}, fc3_w2_0};
-    assign fc3_n0_p2 = fc3_n0_p2_m[23:0];
-    assign fc3_w3_0 = 10'h104;
-    assign fc3_n0_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_0[9]}}, fc3_w3_0};
-    assign fc3_n0_p3 = fc3_n0_p3_m[24:0];
-    assign fc3_w4_0 = 6'h22;
-    assign fc3_n0_p4_m = {{6{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_0[5]}}, fc3_w4_0};
-    assign fc3_n0_p4 = fc3_n0_p4_m[20:0];
-    assign fc3_w5_0 = 10'h111;
-    assign fc3_n0_p5_m = {{10{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_0[9]}}, fc3_w5_0};
-    assign fc3_n0_p5 = fc3_n0_p5_m[24:0];
-    assign fc3_w6_0 = 11'h20c;
-    assign fc3_n0_p6_m = {{11{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_0[10]}}, fc3_w6_0};
-    assign fc3_n0_p6 = fc3_n0_p6_m[25:0];
-    assign fc3_w7_0 = 5'h0d;
-    assign fc3_n0_p7_m = {{5{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_0[4]}}, fc3_w7_0};
-    assign fc3_n0_p7 = fc3_n0_p7_m[19:0];
-    assign fc3_w8_0 = 9'h086;
-    assign fc3_n0_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_0[8]}}, fc3_w8_0};
-    assign fc3_n0_p8 = fc3_n0_p8_m[23:0];
-    assign fc3_w9_0 = 7'h5d;
-    assign fc3_n0_p9_m = {{7{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_0[6]}}, fc3_w9_0};
-    assign fc3_n0_p9 = fc3_n0_p9_m[21:0];
-    assign fc3_w10_0 = 6'h1f;
-    assign fc3_n0_p10_m = {{6{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_0[5]}}, fc3_w10_0};
-    assign fc3_n0_p10 = fc3_n0_p10_m[20:0];
-    assign fc3_w11_0 = 5'h0e;
-    assign fc3_n0_p11_m = {{5{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_0[4]}}, fc3_w11_0};
-    assign fc3_n0_p11 = fc3_n0_p11_m[19:0];
-    assign fc3_w12_0 = 10'h294;
-    assign fc3_n0_p12_m = {{10{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_0[9]}}, fc3_w12_0};
-    assign fc3_n0_p12 = fc3_n0_p12_m[24:0];
-    assign fc3_w13_0 = 10'h2f6;
-    assign fc3_n0_p13_m = {{10{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_0[9]}}, fc3_w13_0};
-    assign fc3_n0_p13 = fc3_n0_p13_m[24:0];
-    assign fc3_w14_0 = 9'h12e;
-    assign fc3_n0_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_0[8]}}, fc3_w14_0};
-    assign fc3_n0_p14 = fc3_n0_p14_m[23:0];
-    assign fc3_w15_0 = 9'h0c8;
-    assign fc3_n0_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_0[8]}}, fc3_w15_0};
-    assign fc3_n0_p15 = fc3_n0_p15_m[23:0];
-    assign fc3_w16_0 = 9'h127;
-    assign fc3_n0_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_0[8]}}, fc3_w16_0};
-    assign fc3_n0_p16 = fc3_n0_p16_m[23:0];
-    assign fc3_w17_0 = 8'h68;
-    assign fc3_n0_p17_m = {{8{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_0[7]}}, fc3_w17_0};
-    assign fc3_n0_p17 = fc3_n0_p17_m[22:0];
-    assign fc3_w18_0 = 9'h14d;
-    assign fc3_n0_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_0[8]}}, fc3_w18_0};
-    assign fc3_n0_p18 = fc3_n0_p18_m[23:0];
-    assign fc3_w19_0 = 9'h130;
-    assign fc3_n0_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_0[8]}}, fc3_w19_0};
-    assign fc3_n0_p19 = fc3_n0_p19_m[23:0];
-    assign fc3_w20_0 = 7'h5f;
-    assign fc3_n0_p20_m = {{7{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_0[6]}}, fc3_w20_0};
-    assign fc3_n0_p20 = fc3_n0_p20_m[21:0];
-    assign fc3_w21_0 = 9'h0eb;
-    assign fc3_n0_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_0[8]}}, fc3_w21_0};
-    assign fc3_n0_p21 = fc3_n0_p21_m[23:0];
-    assign fc3_w22_0 = 10'h134;
-    assign fc3_n0_p22_m = {{10{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_0[9]}}, fc3_w22_0};
-    assign fc3_n0_p22 = fc3_n0_p22_m[24:0];
-    assign fc3_w23_0 = 8'h5a;
-    assign fc3_n0_p23_m = {{8{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_0[7]}}, fc3_w23_0};
-    assign fc3_n0_p23 = fc3_n0_p23_m[22:0];
-    assign fc3_w24_0 = 10'h15b;
-    assign fc3_n0_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_0[9]}}, fc3_w24_0};
-    assign fc3_n0_p24 = fc3_n0_p24_m[24:0];
-    assign fc3_w25_0 = 8'h5f;
-    assign fc3_n0_p25_m = {{8{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_0[7]}}, fc3_w25_0};
-    assign fc3_n0_p25 = fc3_n0_p25_m[22:0];
-    assign fc3_w26_0 = 7'h45;
-    assign fc3_n0_p26_m = {{7{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_0[6]}}, fc3_w26_0};
-    assign fc3_n0_p26 = fc3_n0_p26_m[21:0];
-    assign fc3_w27_0 = 8'h9b;
-    assign fc3_n0_p27_m = {{8{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_0[7]}}, fc3_w27_0};
-    assign fc3_n0_p27 = fc3_n0_p27_m[22:0];
-    assign fc3_w28_0 = 10'h1f5;
-    assign fc3_n0_p28_m = {{10{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_0[9]}}, fc3_w28_0};
-    assign fc3_n0_p28 = fc3_n0_p28_m[24:0];
-    assign fc3_w29_0 = 7'h3d;
-    assign fc3_n0_p29_m = {{7{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_0[6]}}, fc3_w29_0};
-    assign fc3_n0_p29 = fc3_n0_p29_m[21:0];
-    assign fc3_w30_0 = 8'h6f;
-    assign fc3_n0_p30_m = {{8{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_0[7]}}, fc3_w30_0};
-    assign fc3_n0_p30 = fc3_n0_p30_m[22:0];
-    assign fc3_w31_0 = 10'h1a2;
-    assign fc3_n0_p31_m = {{10{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_0[9]}}, fc3_w31_0};
-    assign fc3_n0_p31 = fc3_n0_p31_m[24:0];
-    assign fc3_n0_bias = 20'h84000;
-    assign fc3_n0_t0_0_b = {{6{fc3_n0_p1[19]}}, fc3_n0_p1};
-    assign fc3_n0_t0_0 = fc3_n0_p0 + fc3_n0_t0_0_b;
-    assign fc3_n0_t0_1_a = {{1{fc3_n0_p2[23]}}, fc3_n0_p2};
-    assign fc3_n0_t0_1 = fc3_n0_t0_1_a + fc3_n0_p3;
-    assign fc3_n0_t0_2_a = {{4{fc3_n0_p4[20]}}, fc3_n0_p4};
-    assign fc3_n0_t0_2 = fc3_n0_t0_2_a + fc3_n0_p5;
-    assign fc3_n0_t0_3_b = {{6{fc3_n0_p7[19]}}, fc3_n0_p7};
-    assign fc3_n0_t0_3 = fc3_n0_p6 + fc3_n0_t0_3_b;
-    assign fc3_n0_t0_4_b = {{2{fc3_n0_p9[21]}}, fc3_n0_p9};
-    assign fc3_n0_t0_4 = fc3_n0_p8 + fc3_n0_t0_4_b;
-    assign fc3_n0_t0_5_a = {{1{fc3_n0_p10[20]}}, fc3_n0_p10};
-    assign fc3_n0_t0_5_b = {{2{fc3_n0_p11[19]}}, fc3_n0_p11};
-    assign fc3_n0_t0_5 = fc3_n0_t0_5_a + fc3_n0_t0_5_b;
-    assign fc3_n0_t0_6_a = {{1{fc3_n0_p12[24]}}, fc3_n0_p12};
-    assign fc3_n0_t0_6_b = {{1{fc3_n0_p13[24]}}, fc3_n0_p13};
-    assign fc3_n0_t0_6 = fc3_n0_t0_6_a + fc3_n0_t0_6_b;
-    assign fc3_n0_t0_7_a = {{1{fc3_n0_p14[23]}}, fc3_n0_p14};
-    assign fc3_n0_t0_7_b = {{1{fc3_n0_p15[23]}}, fc3_n0_p15};
-    assign fc3_n0_t0_7 = fc3_n0_t0_7_a + fc3_n0_t0_7_b;
-    assign fc3_n0_t0_8_a = {{1{fc3_n0_p16[23]}}, fc3_n0_p16};
-    assign fc3_n0_t0_8_b = {{2{fc3_n0_p17[22]}}, fc3_n0_p17};
-    assign fc3_n0_t0_8 = fc3_n0_t0_8_a + fc3_n0_t0_8_b;
-    assign fc3_n0_t0_9_a = {{1{fc3_n0_p18[23]}}, fc3_n0_p18};
-    assign fc3_n0_t0_9_b = {{1{fc3_n0_p19[23]}}, fc3_n0_p19};
-    assign fc3_n0_t0_9 = fc3_n0_t0_9_a + fc3_n0_t0_9_b;
-    assign fc3_n0_t0_10_a = {{3{fc3_n0_p20[21]}}, fc3_n0_p20};
-    assign fc3_n0_t0_10_b = {{1{fc3_n0_p21[23]}}, fc3_n0_p21};
-    assign fc3_n0_t0_10 = fc3_n0_t0_10_a + fc3_n0_t0_10_b;
-    assign fc3_n0_t0_11_b = {{2{fc3_n0_p23[22]}}, fc3_n0_p23};
-    assign fc3_n0_t0_11 = fc3_n0_p22 + fc3_n0_t0_11_b;
-    assign fc3_n0_t0_12_b = {{2{fc3_n0_p25[22]}}, fc3_n0_p25};
-    assign fc3_n0_t0_12 = fc3_n0_p24 + fc3_n0_t0_12_b;
-    assign fc3_n0_t0_13_a = {{2{fc3_n0_p26[21]}}, fc3_n0_p26};
-    assign fc3_n0_t0_13_b = {{1{fc3_n0_p27[22]}}, fc3_n0_p27};
-    assign fc3_n0_t0_13 = fc3_n0_t0_13_a + fc3_n0_t0_13_b;
-    assign fc3_n0_t0_14_a = {{1{fc3_n0_p28[24]}}, fc3_n0_p28};
-    assign fc3_n0_t0_14_b = {{4{fc3_n0_p29[21]}}, fc3_n0_p29};
-    assign fc3_n0_t0_14 = fc3_n0_t0_14_a + fc3_n0_t0_14_b;
-    assign fc3_n0_t0_15_a = {{3{fc3_n0_p30[22]}}, fc3_n0_p30};
-    assign fc3_n0_t0_15_b = {{1{fc3_n0_p31[24]}}, fc3_n0_p31};
-    assign fc3_n0_t0_15 = fc3_n0_t0_15_a + fc3_n0_t0_15_b;
-    assign fc3_n0_t1_0_a = {{1{fc3_n0_t0_0[25]}}, fc3_n0_t0_0};
-    assign fc3_n0_t1_0_b = {{2{fc3_n0_t0_1[24]}}, fc3_n0_t0_1};
-    assign fc3_n0_t1_0 = fc3_n0_t1_0_a_d1 + fc3_n0_t1_0_b_d1;
-    assign fc3_n0_t1_1_a = {{1{fc3_n0_t0_2[24]}}, fc3_n0_t0_2};
-    assign fc3_n0_t1_1 = fc3_n0_t1_1_a_d1 + fc3_n0_t0_3_d1;
-    assign fc3_n0_t1_2_b = {{2{fc3_n0_t0_5[21]}}, fc3_n0_t0_5};
-    assign fc3_n0_t1_2 = fc3_n0_t0_4_d1 + fc3_n0_t1_2_b_d1;
-    assign fc3_n0_t1_3_a = {{1{fc3_n0_t0_6[25]}}, fc3_n0_t0_6};
-    assign fc3_n0_t1_3_b = {{2{fc3_n0_t0_7[24]}}, fc3_n0_t0_7};
-    assign fc3_n0_t1_3 = fc3_n0_t1_3_a_d1 + fc3_n0_t1_3_b_d1;
-    assign fc3_n0_t1_4_a = {{1{fc3_n0_t0_8[24]}}, fc3_n0_t0_8};
-    assign fc3_n0_t1_4_b = {{1{fc3_n0_t0_9[24]}}, fc3_n0_t0_9};
-    assign fc3_n0_t1_4 = fc3_n0_t1_4_a_d1 + fc3_n0_t1_4_b_d1;
-    assign fc3_n0_t1_5_a = {{1{fc3_n0_t0_10[24]}}, fc3_n0_t0_10};
-    assign fc3_n0_t1_5_b = {{1{fc3_n0_t0_11[24]}}, fc3_n0_t0_11};
-    assign fc3_n0_t1_5 = fc3_n0_t1_5_a_d1 + fc3_n0_t1_5_b_d1;
-    assign fc3_n0_t1_6_a = {{1{fc3_n0_t0_12[24]}}, fc3_n0_t0_12};
-    assign fc3_n0_t1_6_b = {{2{fc3_n0_t0_13[23]}}, fc3_n0_t0_13};
-    assign fc3_n0_t1_6 = fc3_n0_t1_6_a_d1 + fc3_n0_t1_6_b_d1;
-    assign fc3_n0_t1_7_a = {{1{fc3_n0_t0_14[25]}}, fc3_n0_t0_14};
-    assign fc3_n0_t1_7_b = {{1{fc3_n0_t0_15[25]}}, fc3_n0_t0_15};
-    assign fc3_n0_t1_7 = fc3_n0_t1_7_a_d1 + fc3_n0_t1_7_b_d1;
-    assign fc3_n0_t2_0_b = {{1{fc3_n0_t1_1[25]}}, fc3_n0_t1_1};
-    assign fc3_n0_t2_0 = fc3_n0_t1_0 + fc3_n0_t2_0_b;
-    assign fc3_n0_t2_1_a = {{3{fc3_n0_t1_2[23]}}, fc3_n0_t1_2};
-    assign fc3_n0_t2_1 = fc3_n0_t2_1_a + fc3_n0_t1_3;
-    assign fc3_n0_t2_2_a = {{1{fc3_n0_t1_4[25]}}, fc3_n0_t1_4};
-    assign fc3_n0_t2_2_b = {{1{fc3_n0_t1_5[25]}}, fc3_n0_t1_5};
-    assign fc3_n0_t2_2 = fc3_n0_t2_2_a + fc3_n0_t2_2_b;
-    assign fc3_n0_t2_3_a = {{1{fc3_n0_t1_6[25]}}, fc3_n0_t1_6};
-    assign fc3_n0_t2_3 = fc3_n0_t2_3_a + fc3_n0_t1_7;
-    assign fc3_n0_t3_0_a = {{1{fc3_n0_t2_0[26]}}, fc3_n0_t2_0};
-    assign fc3_n0_t3_0_b = {{1{fc3_n0_t2_1[26]}}, fc3_n0_t2_1};
-    assign fc3_n0_t3_0 = fc3_n0_t3_0_a + fc3_n0_t3_0_b;
-    assign fc3_n0_t3_1_a = {{1{fc3_n0_t2_2[26]}}, fc3_n0_t2_2};
-    assign fc3_n0_t3_1_b = {{1{fc3_n0_t2_3[26]}}, fc3_n0_t2_3};
-    assign fc3_n0_t3_1 = fc3_n0_t3_1_a + fc3_n0_t3_1_b;
-    assign fc3_n0_t4_0_a = {{1{fc3_n0_t3_0[27]}}, fc3_n0_t3_0};
-    assign fc3_n0_t4_0_b = {{1{fc3_n0_t3_1[27]}}, fc3_n0_t3_1};
-    assign fc3_n0_t4_0 = fc3_n0_t4_0_a + fc3_n0_t4_0_b;
-    assign fc3_n0_t5_0_b = {{9{fc3_n0_bias[19]}}, fc3_n0_bias};
-    assign fc3_n0_t5_0 = fc3_n0_t4_0_d1 + fc3_n0_t5_0_b_d2;
-    assign fc3_n0_acc = fc3_n0_t5_0;
-    assign fc3_n0_y_fl = fc3_n0_acc[28:10];
-    assign fc3_n0_y_wrap = fc3_n0_y_fl[15:0];
-    assign fc3_w0_1 = 9'h0fe;
-    assign fc3_n1_p0_m = {{9{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_1[8]}}, fc3_w0_1};
-    assign fc3_n1_p0 = fc3_n1_p0_m[23:0];
-    assign fc3_w1_1 = 10'h154;
-    assign fc3_n1_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_1[9]}}, fc3_w1_1};
-    assign fc3_n1_p1 = fc3_n1_p1_m[24:0];
-    assign fc3_w2_1 = 9'h13f;
-    assign fc3_n1_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_1[8]}}, fc3_w2_1};
-    assign fc3_n1_p2 = fc3_n1_p2_m[23:0];
-    assign fc3_w3_1 = 8'h6d;
-    assign fc3_n1_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_1[7]}}, fc3_w3_1};
-    assign fc3_n1_p3 = fc3_n1_p3_m[22:0];
-    assign fc3_w4_1 = 10'h2c3;
-    assign fc3_n1_p4_m = {{10{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_1[9]}}, fc3_w4_1};
-    assign fc3_n1_p4 = fc3_n1_p4_m[24:0];
-    assign fc3_w5_1 = 10'h2ca;
-    assign fc3_n1_p5_m = {{10{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_1[9]}}, fc3_w5_1};
-    assign fc3_n1_p5 = fc3_n1_p5_m[24:0];
-    assign fc3_w6_1 = 10'h2c4;
-    assign fc3_n1_p6_m = {{10{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_1[9]}}, fc3_w6_1};
-    assign fc3_n1_p6 = fc3_n1_p6_m[24:0];
-    assign fc3_w7_1 = 8'hb2;
-    assign fc3_n1_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_1[7]}}, fc3_w7_1};
-    assign fc3_n1_p7 = fc3_n1_p7_m[22:0];
-    assign fc3_w8_1 = 9'h0b5;
-    assign fc3_n1_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_1[8]}}, fc3_w8_1};
-    assign fc3_n1_p8 = fc3_n1_p8_m[23:0];
-    assign fc3_w9_1 = 8'h56;
-    assign fc3_n1_p9_m = {{8{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_1[7]}}, fc3_w9_1};
-    assign fc3_n1_p9 = fc3_n1_p9_m[22:0];
-    assign fc3_w10_1 = 8'hb7;
-    assign fc3_n1_p10_m = {{8{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_1[7]}}, fc3_w10_1};
-    assign fc3_n1_p10 = fc3_n1_p10_m[22:0];
-    assign fc3_w11_1 = 10'h120;
-    assign fc3_n1_p11_m = {{10{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_1[9]}}, fc3_w11_1};
-    assign fc3_n1_p11 = fc3_n1_p11_m[24:0];
-    assign fc3_w12_1 = 9'h126;
-    assign fc3_n1_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_1[8]}}, fc3_w12_1};
-    assign fc3_n1_p12 = fc3_n1_p12_m[23:0];
-    assign fc3_w13_1 = 9'h0d1;
-    assign fc3_n1_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_1[8]}}, fc3_w13_1};
-    assign fc3_n1_p13 = fc3_n1_p13_m[23:0];
-    assign fc3_w14_1 = 10'h144;
-    assign fc3_n1_p14_m = {{10{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_1[9]}}, fc3_w14_1};
-    assign fc3_n1_p14 = fc3_n1_p14_m[24:0];
-    assign fc3_w15_1 = 9'h172;
-    assign fc3_n1_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_1[8]}}, fc3_w15_1};
-    assign fc3_n1_p15 = fc3_n1_p15_m[23:0];
-    assign fc3_n1_p16_sh = {fc3_in_16, 1'b0};
-    assign fc3_w17_1 = 9'h132;
-    assign fc3_n1_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_1[8]}}, fc3_w17_1};
-    assign fc3_n1_p17 = fc3_n1_p17_m[23:0];
-    assign fc3_w18_1 = 9'h0be;
-    assign fc3_n1_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_1[8]}}, fc3_w18_1};
-    assign fc3_n1_p18 = fc3_n1_p18_m[23:0];
-    assign fc3_w19_1 = 8'h71;
-    assign fc3_n1_p19_m = {{8{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_1[7]}}, fc3_w19_1};
-    assign fc3_n1_p19 = fc3_n1_p19_m[22:0];
-    assign fc3_w20_1 = 10'h2ed;
-    assign fc3_n1_p20_m = {{10{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_1[9]}}, fc3_w20_1};
-    assign fc3_n1_p20 = fc3_n1_p20_m[24:0];
-    assign fc3_w21_1 = 11'h5f1;
-    assign fc3_n1_p21_m = {{11{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_1[10]}}, fc3_w21_1};
-    assign fc3_n1_p21 = fc3_n1_p21_m[25:0];
-    assign fc3_w22_1 = 4'b0110;
-    assign fc3_n1_p22_m = {{4{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_1[3]}}, fc3_w22_1};
-    assign fc3_n1_p22 = fc3_n1_p22_m[18:0];
-    assign fc3_w23_1 = 8'h8b;
-    assign fc3_n1_p23_m = {{8{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_1[7]}}, fc3_w23_1};
-    assign fc3_n1_p23 = fc3_n1_p23_m[22:0];
-    assign fc3_w24_1 = 10'h2d9;
-    assign fc3_n1_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_1[9]}}, fc3_w24_1};
-    assign fc3_n1_p24 = fc3_n1_p24_m[24:0];
-    assign fc3_w26_1 = 9'h0ba;
-    assign fc3_n1_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_1[8]}}, fc3_w26_1};
-    assign fc3_n1_p26 = fc3_n1_p26_m[23:0];
-    assign fc3_w27_1 = 8'ha3;
-    assign fc3_n1_p27_m = {{8{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_1[7]}}, fc3_w27_1};
-    assign fc3_n1_p27 = fc3_n1_p27_m[22:0];
-    assign fc3_w28_1 = 9'h091;
-    assign fc3_n1_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_1[8]}}, fc3_w28_1};
-    assign fc3_n1_p28 = fc3_n1_p28_m[23:0];
-    assign fc3_w29_1 = 9'h08b;
-    assign fc3_n1_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_1[8]}}, fc3_w29_1};
-    assign fc3_n1_p29 = fc3_n1_p29_m[23:0];
-    assign fc3_w30_1 = 11'h428;
-    assign fc3_n1_p30_m = {{11{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_1[10]}}, fc3_w30_1};
-    assign fc3_n1_p30 = fc3_n1_p30_m[25:0];
-    assign fc3_w31_1 = 9'h0dc;
-    assign fc3_n1_p31_m = {{9{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_1[8]}}, fc3_w31_1};
-    assign fc3_n1_p31 = fc3_n1_p31_m[23:0];
-    assign fc3_n1_bias = 21'h080400;
-    assign fc3_n1_t0_0_a = {{2{fc3_n1_p0[23]}}, fc3_n1_p0};
-    assign fc3_n1_t0_0_b = {{1{fc3_n1_p1[24]}}, fc3_n1_p1};
-    assign fc3_n1_t0_0 = fc3_n1_t0_0_a + fc3_n1_t0_0_b;
-    assign fc3_n1_t0_1_a = {{1{fc3_n1_p2[23]}}, fc3_n1_p2};
-    assign fc3_n1_t0_1_b = {{2{fc3_n1_p3[22]}}, fc3_n1_p3};
-    assign fc3_n1_t0_1 = fc3_n1_t0_1_a + fc3_n1_t0_1_b;
-    assign fc3_n1_t0_2_a = {{1{fc3_n1_p4[24]}}, fc3_n1_p4};
-    assign fc3_n1_t0_2_b = {{1{fc3_n1_p5[24]}}, fc3_n1_p5};
-    assign fc3_n1_t0_2 = fc3_n1_t0_2_a + fc3_n1_t0_2_b;
-    assign fc3_n1_t0_3_b = {{2{fc3_n1_p7[22]}}, fc3_n1_p7};
-    assign fc3_n1_t0_3 = fc3_n1_p6 + fc3_n1_t0_3_b;
-    assign fc3_n1_t0_4_a = {{1{fc3_n1_p8[23]}}, fc3_n1_p8};
-    assign fc3_n1_t0_4_b = {{2{fc3_n1_p9[22]}}, fc3_n1_p9};
-    assign fc3_n1_t0_4 = fc3_n1_t0_4_a + fc3_n1_t0_4_b;
-    assign fc3_n1_t0_5_a = {{2{fc3_n1_p10[22]}}, fc3_n1_p10};
-    assign fc3_n1_t0_5 = fc3_n1_t0_5_a + fc3_n1_p11;
-    assign fc3_n1_t0_6_a = {{1{fc3_n1_p12[23]}}, fc3_n1_p12};
-    assign fc3_n1_t0_6_b = {{1{fc3_n1_p13[23]}}, fc3_n1_p13};
-    assign fc3_n1_t0_6 = fc3_n1_t0_6_a + fc3_n1_t0_6_b;
-    assign fc3_n1_t0_7_b = {{1{fc3_n1_p15[23]}}, fc3_n1_p15};
-    assign fc3_n1_t0_7 = fc3_n1_p14 + fc3_n1_t0_7_b;
-    assign fc3_n1_t0_8_a = {{7{fc3_n1_p16_sh[16]}}, fc3_n1_p16_sh};
-    assign fc3_n1_t0_8 = fc3_n1_t0_8_a + fc3_n1_p17;
-    assign fc3_n1_t0_9_a = {{1{fc3_n1_p18[23]}}, fc3_n1_p18};
-    assign fc3_n1_t0_9_b = {{2{fc3_n1_p19[22]}}, fc3_n1_p19};
-    assign fc3_n1_t0_9 = fc3_n1_t0_9_a + fc3_n1_t0_9_b;
-    assign fc3_n1_t0_10_a = {{1{fc3_n1_p20[24]}}, fc3_n1_p20};
-    assign fc3_n1_t0_10 = fc3_n1_t0_10_a + fc3_n1_p21;
-    assign fc3_n1_t0_11_a = {{4{fc3_n1_p22[18]}}, fc3_n1_p22};
-    assign fc3_n1_t0_11 = fc3_n1_t0_11_a + fc3_n1_p23;
-    assign fc3_n1_t0_12_b = {{9{fc3_in_25[15]}}, fc3_in_25};
-    assign fc3_n1_t0_12 = fc3_n1_p24 + fc3_n1_t0_12_b;
-    assign fc3_n1_t0_13_a = {{1{fc3_n1_p26[23]}}, fc3_n1_p26};
-    assign fc3_n1_t0_13_b = {{2{fc3_n1_p27[22]}}, fc3_n1_p27};
-    assign fc3_n1_t0_13 = fc3_n1_t0_13_a + fc3_n1_t0_13_b;
-    assign fc3_n1_t0_14_a = {{1{fc3_n1_p28[23]}}, fc3_n1_p28};
-    assign fc3_n1_t0_14_b = {{1{fc3_n1_p29[23]}}, fc3_n1_p29};
-    assign fc3_n1_t0_14 = fc3_n1_t0_14_a + fc3_n1_t0_14_b;
-    assign fc3_n1_t0_15_a = {{1{fc3_n1_p30[25]}}, fc3_n1_p30};
-    assign fc3_n1_t0_15_b = {{3{fc3_n1_p31[23]}}, fc3_n1_p31};
-    assign fc3_n1_t0_15 = fc3_n1_t0_15_a + fc3_n1_t0_15_b;
-    assign fc3_n1_t1_0_b = {{1{fc3_n1_t0_1[24]}}, fc3_n1_t0_1};
-    assign fc3_n1_t1_0 = fc3_n1_t0_0_d1 + fc3_n1_t1_0_b_d1;
-    assign fc3_n1_t1_1_b = {{1{fc3_n1_t0_3[24]}}, fc3_n1_t0_3};
-    assign fc3_n1_t1_1 = fc3_n1_t0_2_d1 + fc3_n1_t1_1_b_d1;
-    assign fc3_n1_t1_2_a = {{1{fc3_n1_t0_4[24]}}, fc3_n1_t0_4};
-    assign fc3_n1_t1_2_b = {{1{fc3_n1_t0_5[24]}}, fc3_n1_t0_5};
-    assign fc3_n1_t1_2 = fc3_n1_t1_2_a_d1 + fc3_n1_t1_2_b_d1;
-    assign fc3_n1_t1_3_a = {{1{fc3_n1_t0_6[24]}}, fc3_n1_t0_6};
-    assign fc3_n1_t1_3_b = {{1{fc3_n1_t0_7[24]}}, fc3_n1_t0_7};
-    assign fc3_n1_t1_3 = fc3_n1_t1_3_a_d1 + fc3_n1_t1_3_b_d1;
-    assign fc3_n1_t1_4_a = {{1{fc3_n1_t0_8[23]}}, fc3_n1_t0_8};
-    assign fc3_n1_t1_4 = fc3_n1_t1_4_a_d1 + fc3_n1_t0_9_d1;
-    assign fc3_n1_t1_5_b = {{3{fc3_n1_t0_11[22]}}, fc3_n1_t0_11};
-    assign fc3_n1_t1_5 = fc3_n1_t0_10_d1 + fc3_n1_t1_5_b_d1;
-    assign fc3_n1_t1_6_a = {{1{fc3_n1_t0_12[24]}}, fc3_n1_t0_12};
-    assign fc3_n1_t1_6_b = {{1{fc3_n1_t0_13[24]}}, fc3_n1_t0_13};
-    assign fc3_n1_t1_6 = fc3_n1_t1_6_a_d1 + fc3_n1_t1_6_b_d1;
-    assign fc3_n1_t1_7_a = {{2{fc3_n1_t0_14[24]}}, fc3_n1_t0_14};
-    assign fc3_n1_t1_7 = fc3_n1_t1_7_a_d1 + fc3_n1_t0_15_d1;
-    assign fc3_n1_t2_0_a = {{1{fc3_n1_t1_0[25]}}, fc3_n1_t1_0};
-    assign fc3_n1_t2_0_b = {{1{fc3_n1_t1_1[25]}}, fc3_n1_t1_1};
-    assign fc3_n1_t2_0 = fc3_n1_t2_0_a + fc3_n1_t2_0_b;
-    assign fc3_n1_t2_1_a = {{1{fc3_n1_t1_2[25]}}, fc3_n1_t1_2};
-    assign fc3_n1_t2_1_b = {{1{fc3_n1_t1_3[25]}}, fc3_n1_t1_3};
-    assign fc3_n1_t2_1 = fc3_n1_t2_1_a + fc3_n1_t2_1_b;
-    assign fc3_n1_t2_2_a = {{2{fc3_n1_t1_4[24]}}, fc3_n1_t1_4};
-    assign fc3_n1_t2_2_b = {{1{fc3_n1_t1_5[25]}}, fc3_n1_t1_5};
-    assign fc3_n1_t2_2 = fc3_n1_t2_2_a + fc3_n1_t2_2_b;
-    assign fc3_n1_t2_3_a = {{2{fc3_n1_t1_6[25]}}, fc3_n1_t1_6};
-    assign fc3_n1_t2_3_b = {{1{fc3_n1_t1_7[26]}}, fc3_n1_t1_7};
-    assign fc3_n1_t2_3 = fc3_n1_t2_3_a + fc3_n1_t2_3_b;
-    assign fc3_n1_t3_0_a = {{1{fc3_n1_t2_0[26]}}, fc3_n1_t2_0};
-    assign fc3_n1_t3_0_b = {{1{fc3_n1_t2_1[26]}}, fc3_n1_t2_1};
-    assign fc3_n1_t3_0 = fc3_n1_t3_0_a + fc3_n1_t3_0_b;
-    assign fc3_n1_t3_1_a = {{1{fc3_n1_t2_2[26]}}, fc3_n1_t2_2};
-    assign fc3_n1_t3_1 = fc3_n1_t3_1_a + fc3_n1_t2_3;
-    assign fc3_n1_t4_0_a = {{1{fc3_n1_t3_0[27]}}, fc3_n1_t3_0};
-    assign fc3_n1_t4_0_b = {{1{fc3_n1_t3_1[27]}}, fc3_n1_t3_1};
-    assign fc3_n1_t4_0 = fc3_n1_t4_0_a + fc3_n1_t4_0_b;
-    assign fc3_n1_t5_0_b = {{8{fc3_n1_bias[20]}}, fc3_n1_bias};
-    assign fc3_n1_t5_0 = fc3_n1_t4_0_d1 + fc3_n1_t5_0_b_d2;
-    assign fc3_n1_acc = fc3_n1_t5_0;
-    assign fc3_n1_y_fl = fc3_n1_acc[28:10];
-    assign fc3_n1_y_wrap = fc3_n1_y_fl[15:0];
-    assign fc3_w0_2 = 10'h10c;
-    assign fc3_n2_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_2[9]}}, fc3_w0_2};
-    assign fc3_n2_p0 = fc3_n2_p0_m[24:0];
-    assign fc3_w1_2 = 7'h54;
-    assign fc3_n2_p1_m = {{7{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_2[6]}}, fc3_w1_2};
-    assign fc3_n2_p1 = fc3_n2_p1_m[21:0];
-    assign fc3_n2_p2_sh = {fc3_in_2, 7'b0000000};
-    assign fc3_n2_p2_e = {{1{fc3_n2_p2_sh[22]}}, fc3_n2_p2_sh};
-    assign fc3_n2_p2_neg = -fc3_n2_p2_e;
-    assign fc3_w3_2 = 10'h2d3;
-    assign fc3_n2_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_2[9]}}, fc3_w3_2};
-    assign fc3_n2_p3 = fc3_n2_p3_m[24:0];
-    assign fc3_w4_2 = 7'h57;
-    assign fc3_n2_p4_m = {{7{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_2[6]}}, fc3_w4_2};
-    assign fc3_n2_p4 = fc3_n2_p4_m[21:0];
-    assign fc3_w5_2 = 9'h175;
-    assign fc3_n2_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_2[8]}}, fc3_w5_2};
-    assign fc3_n2_p5 = fc3_n2_p5_m[23:0];
-    assign fc3_w6_2 = 6'h29;
-    assign fc3_n2_p6_m = {{6{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_2[5]}}, fc3_w6_2};
-    assign fc3_n2_p6 = fc3_n2_p6_m[20:0];
-    assign fc3_w7_2 = 7'h54;
-    assign fc3_n2_p7_m = {{7{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_2[6]}}, fc3_w7_2};
-    assign fc3_n2_p7 = fc3_n2_p7_m[21:0];
-    assign fc3_w8_2 = 10'h2cb;
-    assign fc3_n2_p8_m = {{10{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_2[9]}}, fc3_w8_2};
-    assign fc3_n2_p8 = fc3_n2_p8_m[24:0];
-    assign fc3_w9_2 = 7'h56;
-    assign fc3_n2_p9_m = {{7{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_2[6]}}, fc3_w9_2};
-    assign fc3_n2_p9 = fc3_n2_p9_m[21:0];
-    assign fc3_w10_2 = 7'h34;
-    assign fc3_n2_p10_m = {{7{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_2[6]}}, fc3_w10_2};
-    assign fc3_n2_p10 = fc3_n2_p10_m[21:0];
-    assign fc3_w11_2 = 5'h0b;
-    assign fc3_n2_p11_m = {{5{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_2[4]}}, fc3_w11_2};
-    assign fc3_n2_p11 = fc3_n2_p11_m[19:0];
-    assign fc3_w12_2 = 8'h96;
-    assign fc3_n2_p12_m = {{8{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_2[7]}}, fc3_w12_2};
-    assign fc3_n2_p12 = fc3_n2_p12_m[22:0];
-    assign fc3_w13_2 = 6'h1e;
-    assign fc3_n2_p13_m = {{6{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_2[5]}}, fc3_w13_2};
-    assign fc3_n2_p13 = fc3_n2_p13_m[20:0];
-    assign fc3_w14_2 = 8'h98;
-    assign fc3_n2_p14_m = {{8{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_2[7]}}, fc3_w14_2};
-    assign fc3_n2_p14 = fc3_n2_p14_m[22:0];
-    assign fc3_w15_2 = 10'h12f;
-    assign fc3_n2_p15_m = {{10{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_2[9]}}, fc3_w15_2};
-    assign fc3_n2_p15 = fc3_n2_p15_m[24:0];
-    assign fc3_w16_2 = 10'h2e7;
-    assign fc3_n2_p16_m = {{10{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_2[9]}}, fc3_w16_2};
-    assign fc3_n2_p16 = fc3_n2_p16_m[24:0];
-    assign fc3_w17_2 = 6'h1a;
-    assign fc3_n2_p17_m = {{6{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_2[5]}}, fc3_w17_2};
-    assign fc3_n2_p17 = fc3_n2_p17_m[20:0];
-    assign fc3_w18_2 = 9'h0a4;
-    assign fc3_n2_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_2[8]}}, fc3_w18_2};
-    assign fc3_n2_p18 = fc3_n2_p18_m[23:0];
-    assign fc3_w19_2 = 3'b011;
-    assign fc3_n2_p19_m = {{3{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_2[2]}}, fc3_w19_2};
-    assign fc3_n2_p19 = fc3_n2_p19_m[17:0];
-    assign fc3_w20_2 = 9'h15d;
-    assign fc3_n2_p20_m = {{9{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_2[8]}}, fc3_w20_2};
-    assign fc3_n2_p20 = fc3_n2_p20_m[23:0];
-    assign fc3_w21_2 = 9'h0c6;
-    assign fc3_n2_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_2[8]}}, fc3_w21_2};
-    assign fc3_n2_p21 = fc3_n2_p21_m[23:0];
-    assign fc3_w22_2 = 8'h7c;
-    assign fc3_n2_p22_m = {{8{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_2[7]}}, fc3_w22_2};
-    assign fc3_n2_p22 = fc3_n2_p22_m[22:0];
-    assign fc3_w23_2 = 10'h2e5;
-    assign fc3_n2_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_2[9]}}, fc3_w23_2};
-    assign fc3_n2_p23 = fc3_n2_p23_m[24:0];
-    assign fc3_w24_2 = 4'b1001;
-    assign fc3_n2_p24_m = {{4{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_2[3]}}, fc3_w24_2};
-    assign fc3_n2_p24 = fc3_n2_p24_m[18:0];
-    assign fc3_w25_2 = 10'h2cc;
-    assign fc3_n2_p25_m = {{10{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_2[9]}}, fc3_w25_2};
-    assign fc3_n2_p25 = fc3_n2_p25_m[24:0];
-    assign fc3_w26_2 = 9'h0bf;
-    assign fc3_n2_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_2[8]}}, fc3_w26_2};
-    assign fc3_n2_p26 = fc3_n2_p26_m[23:0];
-    assign fc3_w27_2 = 9'h16a;
-    assign fc3_n2_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_2[8]}}, fc3_w27_2};
-    assign fc3_n2_p27 = fc3_n2_p27_m[23:0];
-    assign fc3_w28_2 = 9'h129;
-    assign fc3_n2_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_2[8]}}, fc3_w28_2};
-    assign fc3_n2_p28 = fc3_n2_p28_m[23:0];
-    assign fc3_w29_2 = 8'h67;
-    assign fc3_n2_p29_m = {{8{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_2[7]}}, fc3_w29_2};
-    assign fc3_n2_p29 = fc3_n2_p29_m[22:0];
-    assign fc3_w30_2 = 10'h2df;
-    assign fc3_n2_p30_m = {{10{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_2[9]}}, fc3_w30_2};
-    assign fc3_n2_p30 = fc3_n2_p30_m[24:0];
-    assign fc3_w31_2 = 9'h17b;
-    assign fc3_n2_p31_m = {{9{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_2[8]}}, fc3_w31_2};
-    assign fc3_n2_p31 = fc3_n2_p31_m[23:0];
-    assign fc3_n2_bias = 14'h2400;
-    assign fc3_n2_t0_0_b = {{3{fc3_n2_p1[21]}}, fc3_n2_p1};
-    assign fc3_n2_t0_0 = fc3_n2_p0 + fc3_n2_t0_0_b;
-    assign fc3_n2_t0_1_a = {{1{fc3_n2_p2_neg[23]}}, fc3_n2_p2_neg};
-    assign fc3_n2_t0_1 = fc3_n2_t0_1_a + fc3_n2_p3;
-    assign fc3_n2_t0_2_a = {{2{fc3_n2_p4[21]}}, fc3_n2_p4};
-    assign fc3_n2_t0_2 = fc3_n2_t0_2_a + fc3_n2_p5;
-    assign fc3_n2_t0_3_a = {{2{fc3_n2_p6[20]}}, fc3_n2_p6};
-    assign fc3_n2_t0_3_b = {{1{fc3_n2_p7[21]}}, fc3_n2_p7};
-    assign fc3_n2_t0_3 = fc3_n2_t0_3_a + fc3_n2_t0_3_b;
-    assign fc3_n2_t0_4_b = {{3{fc3_n2_p9[21]}}, fc3_n2_p9};
-    assign fc3_n2_t0_4 = fc3_n2_p8 + fc3_n2_t0_4_b;
-    assign fc3_n2_t0_5_b = {{2{fc3_n2_p11[19]}}, fc3_n2_p11};
-    assign fc3_n2_t0_5 = fc3_n2_p10 + fc3_n2_t0_5_b;
-    assign fc3_n2_t0_6_a = {{1{fc3_n2_p12[22]}}, fc3_n2_p12};
-    assign fc3_n2_t0_6_b = {{3{fc3_n2_p13[20]}}, fc3_n2_p13};
-    assign fc3_n2_t0_6 = fc3_n2_t0_6_a + fc3_n2_t0_6_b;
-    assign fc3_n2_t0_7_a = {{2{fc3_n2_p14[22]}}, fc3_n2_p14};
-    assign fc3_n2_t0_7 = fc3_n2_t0_7_a + fc3_n2_p15;
-    assign fc3_n2_t0_8_b = {{4{fc3_n2_p17[20]}}, fc3_n2_p17};
-    assign fc3_n2_t0_8 = fc3_n2_p16 + fc3_n2_t0_8_b;
-    assign fc3_n2_t0_9_b = {{6{fc3_n2_p19[17]}}, fc3_n2_p19};
-    assign fc3_n2_t0_9 = fc3_n2_p18 + fc3_n2_t0_9_b;
-    assign fc3_n2_t0_10_a = {{1{fc3_n2_p20[23]}}, fc3_n2_p20};
-    assign fc3_n2_t0_10_b = {{1{fc3_n2_p21[23]}}, fc3_n2_p21};
-    assign fc3_n2_t0_10 = fc3_n2_t0_10_a + fc3_n2_t0_10_b;
-    assign fc3_n2_t0_11_a = {{2{fc3_n2_p22[22]}}, fc3_n2_p22};
-    assign fc3_n2_t0_11 = fc3_n2_t0_11_a + fc3_n2_p23;
-    assign fc3_n2_t0_12_a = {{6{fc3_n2_p24[18]}}, fc3_n2_p24};
-    assign fc3_n2_t0_12 = fc3_n2_t0_12_a + fc3_n2_p25;
-    assign fc3_n2_t0_13_a = {{1{fc3_n2_p26[23]}}, fc3_n2_p26};
-    assign fc3_n2_t0_13_b = {{1{fc3_n2_p27[23]}}, fc3_n2_p27};
-    assign fc3_n2_t0_13 = fc3_n2_t0_13_a + fc3_n2_t0_13_b;
-    assign fc3_n2_t0_14_a = {{1{fc3_n2_p28[23]}}, fc3_n2_p28};
-    assign fc3_n2_t0_14_b = {{2{fc3_n2_p29[22]}}, fc3_n2_p29};
-    assign fc3_n2_t0_14 = fc3_n2_t0_14_a + fc3_n2_t0_14_b;
-    assign fc3_n2_t0_15_b = {{1{fc3_n2_p31[23]}}, fc3_n2_p31};
-    assign fc3_n2_t0_15 = fc3_n2_p30 + fc3_n2_t0_15_b;
-    assign fc3_n2_t1_0_a = {{1{fc3_n2_t0_0[24]}}, fc3_n2_t0_0};
-    assign fc3_n2_t1_0_b = {{1{fc3_n2_t0_1[24]}}, fc3_n2_t0_1};
-    assign fc3_n2_t1_0 = fc3_n2_t1_0_a_d1 + fc3_n2_t1_0_b_d1;
-    assign fc3_n2_t1_1_b = {{1{fc3_n2_t0_3[22]}}, fc3_n2_t0_3};
-    assign fc3_n2_t1_1 = fc3_n2_t0_2_d1 + fc3_n2_t1_1_b_d1;
-    assign fc3_n2_t1_2_b = {{3{fc3_n2_t0_5[21]}}, fc3_n2_t0_5};
-    assign fc3_n2_t1_2 = fc3_n2_t0_4_d1 + fc3_n2_t1_2_b_d1;
-    assign fc3_n2_t1_3_a = {{2{fc3_n2_t0_6[23]}}, fc3_n2_t0_6};
-    assign fc3_n2_t1_3_b = {{1{fc3_n2_t0_7[24]}}, fc3_n2_t0_7};
-    assign fc3_n2_t1_3 = fc3_n2_t1_3_a_d1 + fc3_n2_t1_3_b_d1;
-    assign fc3_n2_t1_4_b = {{1{fc3_n2_t0_9[23]}}, fc3_n2_t0_9};
-    assign fc3_n2_t1_4 = fc3_n2_t0_8_d1 + fc3_n2_t1_4_b_d1;
-    assign fc3_n2_t1_5_a = {{1{fc3_n2_t0_10[24]}}, fc3_n2_t0_10};
-    assign fc3_n2_t1_5_b = {{1{fc3_n2_t0_11[24]}}, fc3_n2_t0_11};
-    assign fc3_n2_t1_5 = fc3_n2_t1_5_a_d1 + fc3_n2_t1_5_b_d1;
-    assign fc3_n2_t1_6_a = {{1{fc3_n2_t0_12[24]}}, fc3_n2_t0_12};
-    assign fc3_n2_t1_6_b = {{1{fc3_n2_t0_13[24]}}, fc3_n2_t0_13};
-    assign fc3_n2_t1_6 = fc3_n2_t1_6_a_d1 + fc3_n2_t1_6_b_d1;
-    assign fc3_n2_t1_7_a = {{1{fc3_n2_t0_14[24]}}, fc3_n2_t0_14};
-    assign fc3_n2_t1_7_b = {{1{fc3_n2_t0_15[24]}}, fc3_n2_t0_15};
-    assign fc3_n2_t1_7 = fc3_n2_t1_7_a_d1 + fc3_n2_t1_7_b_d1;
-    assign fc3_n2_t2_0_b = {{2{fc3_n2_t1_1[23]}}, fc3_n2_t1_1};
-    assign fc3_n2_t2_0 = fc3_n2_t1_0 + fc3_n2_t2_0_b;
-    assign fc3_n2_t2_1_a = {{1{fc3_n2_t1_2[24]}}, fc3_n2_t1_2};
-    assign fc3_n2_t2_1 = fc3_n2_t2_1_a + fc3_n2_t1_3;
-    assign fc3_n2_t2_2_a = {{2{fc3_n2_t1_4[24]}}, fc3_n2_t1_4};
-    assign fc3_n2_t2_2_b = {{1{fc3_n2_t1_5[25]}}, fc3_n2_t1_5};
-    assign fc3_n2_t2_2 = fc3_n2_t2_2_a + fc3_n2_t2_2_b;
-    assign fc3_n2_t2_3_a = {{1{fc3_n2_t1_6[25]}}, fc3_n2_t1_6};
-    assign fc3_n2_t2_3_b = {{1{fc3_n2_t1_7[25]}}, fc3_n2_t1_7};
-    assign fc3_n2_t2_3 = fc3_n2_t2_3_a + fc3_n2_t2_3_b;
-    assign fc3_n2_t3_0_a = {{1{fc3_n2_t2_0[25]}}, fc3_n2_t2_0};
-    assign fc3_n2_t3_0_b = {{1{fc3_n2_t2_1[25]}}, fc3_n2_t2_1};
-    assign fc3_n2_t3_0 = fc3_n2_t3_0_a + fc3_n2_t3_0_b;
-    assign fc3_n2_t3_1_a = {{1{fc3_n2_t2_2[26]}}, fc3_n2_t2_2};
-    assign fc3_n2_t3_1_b = {{1{fc3_n2_t2_3[26]}}, fc3_n2_t2_3};
-    assign fc3_n2_t3_1 = fc3_n2_t3_1_a + fc3_n2_t3_1_b;
-    assign fc3_n2_t4_0_a = {{2{fc3_n2_t3_0[26]}}, fc3_n2_t3_0};
-    assign fc3_n2_t4_0_b = {{1{fc3_n2_t3_1[27]}}, fc3_n2_t3_1};
-    assign fc3_n2_t4_0 = fc3_n2_t4_0_a + fc3_n2_t4_0_b;
-    assign fc3_n2_t5_0_b = {{15{fc3_n2_bias[13]}}, fc3_n2_bias};
-    assign fc3_n2_t5_0 = fc3_n2_t4_0_d1 + fc3_n2_t5_0_b_d2;
-    assign fc3_n2_acc = fc3_n2_t5_0;
-    assign fc3_n2_y_fl = fc3_n2_acc[28:10];
-    assign fc3_n2_y_wrap = fc3_n2_y_fl[15:0];
-    assign fc3_w0_3 = 10'h228;
-    assign fc3_n3_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_3[9]}}, fc3_w0_3};
-    assign fc3_n3_p0 = fc3_n3_p0_m[24:0];
-    assign fc3_w1_3 = 10'h2c6;
-    assign fc3_n3_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_3[9]}}, fc3_w1_3};
-    assign fc3_n3_p1 = fc3_n3_p1_m[24:0];
-    assign fc3_w2_3 = 8'h46;
-    assign fc3_n3_p2_m = {{8{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_3[7]}}, fc3_w2_3};
-    assign fc3_n3_p2 = fc3_n3_p2_m[22:0];
-    assign fc3_w3_3 = 8'h50;
-    assign fc3_n3_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_3[7]}}, fc3_w3_3};
-    assign fc3_n3_p3 = fc3_n3_p3_m[22:0];
-    assign fc3_w4_3 = 10'h13a;
-    assign fc3_n3_p4_m = {{10{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_3[9]}}, fc3_w4_3};
-    assign fc3_n3_p4 = fc3_n3_p4_m[24:0];
-    assign fc3_w5_3 = 9'h13f;
-    assign fc3_n3_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_3[8]}}, fc3_w5_3};
-    assign fc3_n3_p5 = fc3_n3_p5_m[23:0];
-    assign fc3_w6_3 = 8'h47;
-    assign fc3_n3_p6_m = {{8{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_3[7]}}, fc3_w6_3};
-    assign fc3_n3_p6 = fc3_n3_p6_m[22:0];
-    assign fc3_w7_3 = 9'h120;
-    assign fc3_n3_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_3[8]}}, fc3_w7_3};
-    assign fc3_n3_p7 = fc3_n3_p7_m[23:0];
-    assign fc3_w8_3 = 8'hbb;
-    assign fc3_n3_p8_m = {{8{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_3[7]}}, fc3_w8_3};
-    assign fc3_n3_p8 = fc3_n3_p8_m[22:0];
-    assign fc3_n3_p9_sh = {fc3_in_9, 7'b0000000};
-    assign fc3_w10_3 = 9'h13b;
-    assign fc3_n3_p10_m = {{9{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_3[8]}}, fc3_w10_3};
-    assign fc3_n3_p10 = fc3_n3_p10_m[23:0];
-    assign fc3_w11_3 = 9'h0bf;
-    assign fc3_n3_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_3[8]}}, fc3_w11_3};
-    assign fc3_n3_p11 = fc3_n3_p11_m[23:0];
-    assign fc3_w12_3 = 10'h109;
-    assign fc3_n3_p12_m = {{10{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_3[9]}}, fc3_w12_3};
-    assign fc3_n3_p12 = fc3_n3_p12_m[24:0];
-    assign fc3_w13_3 = 9'h09c;
-    assign fc3_n3_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_3[8]}}, fc3_w13_3};
-    assign fc3_n3_p13 = fc3_n3_p13_m[23:0];
-    assign fc3_w14_3 = 8'h66;
-    assign fc3_n3_p14_m = {{8{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_3[7]}}, fc3_w14_3};
-    assign fc3_n3_p14 = fc3_n3_p14_m[22:0];
-    assign fc3_w15_3 = 10'h2ef;
-    assign fc3_n3_p15_m = {{10{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_3[9]}}, fc3_w15_3};
-    assign fc3_n3_p15 = fc3_n3_p15_m[24:0];
-    assign fc3_w16_3 = 10'h10f;
-    assign fc3_n3_p16_m = {{10{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_3[9]}}, fc3_w16_3};
-    assign fc3_n3_p16 = fc3_n3_p16_m[24:0];
-    assign fc3_w17_3 = 9'h0ed;
-    assign fc3_n3_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_3[8]}}, fc3_w17_3};
-    assign fc3_n3_p17 = fc3_n3_p17_m[23:0];
-    assign fc3_w18_3 = 10'h2d6;
-    assign fc3_n3_p18_m = {{10{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_3[9]}}, fc3_w18_3};
-    assign fc3_n3_p18 = fc3_n3_p18_m[24:0];
-    assign fc3_w19_3 = 9'h149;
-    assign fc3_n3_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_3[8]}}, fc3_w19_3};
-    assign fc3_n3_p19 = fc3_n3_p19_m[23:0];
-    assign fc3_w20_3 = 10'h16e;
-    assign fc3_n3_p20_m = {{10{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_3[9]}}, fc3_w20_3};
-    assign fc3_n3_p20 = fc3_n3_p20_m[24:0];
-    assign fc3_w21_3 = 10'h2f7;
-    assign fc3_n3_p21_m = {{10{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_3[9]}}, fc3_w21_3};
-    assign fc3_n3_p21 = fc3_n3_p21_m[24:0];
-    assign fc3_w22_3 = 9'h176;
-    assign fc3_n3_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_3[8]}}, fc3_w22_3};
-    assign fc3_n3_p22 = fc3_n3_p22_m[23:0];
-    assign fc3_w23_3 = 6'h27;
-    assign fc3_n3_p23_m = {{6{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_3[5]}}, fc3_w23_3};
-    assign fc3_n3_p23 = fc3_n3_p23_m[20:0];
-    assign fc3_w24_3 = 8'h8a;
-    assign fc3_n3_p24_m = {{8{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_3[7]}}, fc3_w24_3};
-    assign fc3_n3_p24 = fc3_n3_p24_m[22:0];
-    assign fc3_w25_3 = 10'h101;
-    assign fc3_n3_p25_m = {{10{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_3[9]}}, fc3_w25_3};
-    assign fc3_n3_p25 = fc3_n3_p25_m[24:0];
-    assign fc3_w26_3 = 9'h112;
-    assign fc3_n3_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_3[8]}}, fc3_w26_3};
-    assign fc3_n3_p26 = fc3_n3_p26_m[23:0];
-    assign fc3_w27_3 = 7'h34;
-    assign fc3_n3_p27_m = {{7{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_3[6]}}, fc3_w27_3};
-    assign fc3_n3_p27 = fc3_n3_p27_m[21:0];
-    assign fc3_w28_3 = 9'h15d;
-    assign fc3_n3_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_3[8]}}, fc3_w28_3};
-    assign fc3_n3_p28 = fc3_n3_p28_m[23:0];
-    assign fc3_w29_3 = 9'h0d1;
-    assign fc3_n3_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_3[8]}}, fc3_w29_3};
-    assign fc3_n3_p29 = fc3_n3_p29_m[23:0];
-    assign fc3_w30_3 = 9'h161;
-    assign fc3_n3_p30_m = {{9{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_3[8]}}, fc3_w30_3};
-    assign fc3_n3_p30 = fc3_n3_p30_m[23:0];
-    assign fc3_w31_3 = 9'h0a9;
-    assign fc3_n3_p31_m = {{9{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_3[8]}}, fc3_w31_3};
-    assign fc3_n3_p31 = fc3_n3_p31_m[23:0];
-    assign fc3_n3_bias = 20'h46000;
-    assign fc3_n3_t0_0_a = {{1{fc3_n3_p0[24]}}, fc3_n3_p0};
-    assign fc3_n3_t0_0_b = {{1{fc3_n3_p1[24]}}, fc3_n3_p1};
-    assign fc3_n3_t0_0 = fc3_n3_t0_0_a + fc3_n3_t0_0_b;
-    assign fc3_n3_t0_1_a = {{1{fc3_n3_p2[22]}}, fc3_n3_p2};
-    assign fc3_n3_t0_1_b = {{1{fc3_n3_p3[22]}}, fc3_n3_p3};
-    assign fc3_n3_t0_1 = fc3_n3_t0_1_a + fc3_n3_t0_1_b;
-    assign fc3_n3_t0_2_b = {{1{fc3_n3_p5[23]}}, fc3_n3_p5};
-    assign fc3_n3_t0_2 = fc3_n3_p4 + fc3_n3_t0_2_b;
-    assign fc3_n3_t0_3_a = {{2{fc3_n3_p6[22]}}, fc3_n3_p6};
-    assign fc3_n3_t0_3_b = {{1{fc3_n3_p7[23]}}, fc3_n3_p7};
-    assign fc3_n3_t0_3 = fc3_n3_t0_3_a + fc3_n3_t0_3_b;
-    assign fc3_n3_t0_4_a = {{1{fc3_n3_p8[22]}}, fc3_n3_p8};
-    assign fc3_n3_t0_4_b = {{1{fc3_n3_p9_sh[22]}}, fc3_n3_p9_sh};
-    assign fc3_n3_t0_4 = fc3_n3_t0_4_a + fc3_n3_t0_4_b;
-    assign fc3_n3_t0_5_a = {{1{fc3_n3_p10[23]}}, fc3_n3_p10};
-    assign fc3_n3_t0_5_b = {{1{fc3_n3_p11[23]}}, fc3_n3_p11};
-    assign fc3_n3_t0_5 = fc3_n3_t0_5_a + fc3_n3_t0_5_b;
-    assign fc3_n3_t0_6_b = {{1{fc3_n3_p13[23]}}, fc3_n3_p13};
-    assign fc3_n3_t0_6 = fc3_n3_p12 + fc3_n3_t0_6_b;
-    assign fc3_n3_t0_7_a = {{2{fc3_n3_p14[22]}}, fc3_n3_p14};
-    assign fc3_n3_t0_7 = fc3_n3_t0_7_a + fc3_n3_p15;
-    assign fc3_n3_t0_8_b = {{1{fc3_n3_p17[23]}}, fc3_n3_p17};
-    assign fc3_n3_t0_8 = fc3_n3_p16 + fc3_n3_t0_8_b;
-    assign fc3_n3_t0_9_b = {{1{fc3_n3_p19[23]}}, fc3_n3_p19};
-    assign fc3_n3_t0_9 = fc3_n3_p18 + fc3_n3_t0_9_b;
-    assign fc3_n3_t0_10_a = {{1{fc3_n3_p20[24]}}, fc3_n3_p20};
-    assign fc3_n3_t0_10_b = {{1{fc3_n3_p21[24]}}, fc3_n3_p21};
-    assign fc3_n3_t0_10 = fc3_n3_t0_10_a + fc3_n3_t0_10_b;
-    assign fc3_n3_t0_11_b = {{3{fc3_n3_p23[20]}}, fc3_n3_p23};
-    assign fc3_n3_t0_11 = fc3_n3_p22 + fc3_n3_t0_11_b;
-    assign fc3_n3_t0_12_a = {{2{fc3_n3_p24[22]}}, fc3_n3_p24};
-    assign fc3_n3_t0_12 = fc3_n3_t0_12_a + fc3_n3_p25;
-    assign fc3_n3_t0_13_a = {{1{fc3_n3_p26[23]}}, fc3_n3_p26};
-    assign fc3_n3_t0_13_b = {{3{fc3_n3_p27[21]}}, fc3_n3_p27};
-    assign fc3_n3_t0_13 = fc3_n3_t0_13_a + fc3_n3_t0_13_b;
-    assign fc3_n3_t0_14_a = {{1{fc3_n3_p28[23]}}, fc3_n3_p28};
-    assign fc3_n3_t0_14_b = {{1{fc3_n3_p29[23]}}, fc3_n3_p29};
-    assign fc3_n3_t0_14 = fc3_n3_t0_14_a + fc3_n3_t0_14_b;
-    assign fc3_n3_t0_15_a = {{1{fc3_n3_p30[23]}}, fc3_n3_p30};
-    assign fc3_n3_t0_15_b = {{1{fc3_n3_p31[23]}}, fc3_n3_p31};
-    assign fc3_n3_t0_15 = fc3_n3_t0_15_a + fc3_n3_t0_15_b;
-    assign fc3_n3_t1_0_b = {{2{fc3_n3_t0_1[23]}}, fc3_n3_t0_1};
-    assign fc3_n3_t1_0 = fc3_n3_t0_0_d1 + fc3_n3_t1_0_b_d1;
-    assign fc3_n3_t1_1_a = {{1{fc3_n3_t0_2[24]}}, fc3_n3_t0_2};
-    assign fc3_n3_t1_1_b = {{1{fc3_n3_t0_3[24]}}, fc3_n3_t0_3};
-    assign fc3_n3_t1_1 = fc3_n3_t1_1_a_d1 + fc3_n3_t1_1_b_d1;
-    assign fc3_n3_t1_2_a = {{2{fc3_n3_t0_4[23]}}, fc3_n3_t0_4};
-    assign fc3_n3_t1_2_b = {{1{fc3_n3_t0_5[24]}}, fc3_n3_t0_5};
-    assign fc3_n3_t1_2 = fc3_n3_t1_2_a_d1 + fc3_n3_t1_2_b_d1;
-    assign fc3_n3_t1_3_a = {{1{fc3_n3_t0_6[24]}}, fc3_n3_t0_6};
-    assign fc3_n3_t1_3_b = {{1{fc3_n3_t0_7[24]}}, fc3_n3_t0_7};
-    assign fc3_n3_t1_3 = fc3_n3_t1_3_a_d1 + fc3_n3_t1_3_b_d1;
-    assign fc3_n3_t1_4_a = {{1{fc3_n3_t0_8[24]}}, fc3_n3_t0_8};
-    assign fc3_n3_t1_4_b = {{1{fc3_n3_t0_9[24]}}, fc3_n3_t0_9};
-    assign fc3_n3_t1_4 = fc3_n3_t1_4_a_d1 + fc3_n3_t1_4_b_d1;
-    assign fc3_n3_t1_5_b = {{2{fc3_n3_t0_11[23]}}, fc3_n3_t0_11};
-    assign fc3_n3_t1_5 = fc3_n3_t0_10_d1 + fc3_n3_t1_5_b_d1;
-    assign fc3_n3_t1_6_a = {{1{fc3_n3_t0_12[24]}}, fc3_n3_t0_12};
-    assign fc3_n3_t1_6_b = {{1{fc3_n3_t0_13[24]}}, fc3_n3_t0_13};
-    assign fc3_n3_t1_6 = fc3_n3_t1_6_a_d1 + fc3_n3_t1_6_b_d1;
-    assign fc3_n3_t1_7_a = {{1{fc3_n3_t0_14[24]}}, fc3_n3_t0_14};
-    assign fc3_n3_t1_7_b = {{1{fc3_n3_t0_15[24]}}, fc3_n3_t0_15};
-    assign fc3_n3_t1_7 = fc3_n3_t1_7_a_d1 + fc3_n3_t1_7_b_d1;
-    assign fc3_n3_t2_0_a = {{1{fc3_n3_t1_0[25]}}, fc3_n3_t1_0};
-    assign fc3_n3_t2_0_b = {{1{fc3_n3_t1_1[25]}}, fc3_n3_t1_1};
-    assign fc3_n3_t2_0 = fc3_n3_t2_0_a + fc3_n3_t2_0_b;
-    assign fc3_n3_t2_1_a = {{1{fc3_n3_t1_2[25]}}, fc3_n3_t1_2};
-    assign fc3_n3_t2_1_b = {{1{fc3_n3_t1_3[25]}}, fc3_n3_t1_3};
-    assign fc3_n3_t2_1 = fc3_n3_t2_1_a + fc3_n3_t2_1_b;
-    assign fc3_n3_t2_2_a = {{1{fc3_n3_t1_4[25]}}, fc3_n3_t1_4};
-    assign fc3_n3_t2_2_b = {{1{fc3_n3_t1_5[25]}}, fc3_n3_t1_5};
-    assign fc3_n3_t2_2 = fc3_n3_t2_2_a + fc3_n3_t2_2_b;
-    assign fc3_n3_t2_3_a = {{1{fc3_n3_t1_6[25]}}, fc3_n3_t1_6};
-    assign fc3_n3_t2_3_b = {{1{fc3_n3_t1_7[25]}}, fc3_n3_t1_7};
-    assign fc3_n3_t2_3 = fc3_n3_t2_3_a + fc3_n3_t2_3_b;
-    assign fc3_n3_t3_0_a = {{1{fc3_n3_t2_0[26]}}, fc3_n3_t2_0};
-    assign fc3_n3_t3_0_b = {{1{fc3_n3_t2_1[26]}}, fc3_n3_t2_1};
-    assign fc3_n3_t3_0 = fc3_n3_t3_0_a + fc3_n3_t3_0_b;
-    assign fc3_n3_t3_1_a = {{1{fc3_n3_t2_2[26]}}, fc3_n3_t2_2};
-    assign fc3_n3_t3_1_b = {{1{fc3_n3_t2_3[26]}}, fc3_n3_t2_3};
-    assign fc3_n3_t3_1 = fc3_n3_t3_1_a + fc3_n3_t3_1_b;
-    assign fc3_n3_t4_0_a = {{1{fc3_n3_t3_0[27]}}, fc3_n3_t3_0};
-    assign fc3_n3_t4_0_b = {{1{fc3_n3_t3_1[27]}}, fc3_n3_t3_1};
-    assign fc3_n3_t4_0 = fc3_n3_t4_0_a + fc3_n3_t4_0_b;
-    assign fc3_n3_t5_0_b = {{9{fc3_n3_bias[19]}}, fc3_n3_bias};
-    assign fc3_n3_t5_0 = fc3_n3_t4_0_d1 + fc3_n3_t5_0_b_d2;
-    assign fc3_n3_acc = fc3_n3_t5_0;
-    assign fc3_n3_y_fl = fc3_n3_acc[28:10];
-    assign fc3_n3_y_wrap = fc3_n3_y_fl[15:0];
-    assign fc3_w0_4 = 9'h136;
-    assign fc3_n4_p0_m = {{9{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_4[8]}}, fc3_w0_4};
-    assign fc3_n4_p0 = fc3_n4_p0_m[23:0];
-    assign fc3_w1_4 = 9'h114;
-    assign fc3_n4_p1_m = {{9{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_4[8]}}, fc3_w1_4};
-    assign fc3_n4_p1 = fc3_n4_p1_m[23:0];
-    assign fc3_w2_4 = 4'b0111;
-    assign fc3_n4_p2_m = {{4{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_4[3]}}, fc3_w2_4};
-    assign fc3_n4_p2 = fc3_n4_p2_m[18:0];
-    assign fc3_w3_4 = 10'h2e2;
-    assign fc3_n4_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_4[9]}}, fc3_w3_4};
-    assign fc3_n4_p3 = fc3_n4_p3_m[24:0];
-    assign fc3_w4_4 = 10'h2f7;
-    assign fc3_n4_p4_m = {{10{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_4[9]}}, fc3_w4_4};
-    assign fc3_n4_p4 = fc3_n4_p4_m[24:0];
-    assign fc3_w5_4 = 9'h0ff;
-    assign fc3_n4_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_4[8]}}, fc3_w5_4};
-    assign fc3_n4_p5 = fc3_n4_p5_m[23:0];
-    assign fc3_w6_4 = 5'h15;
-    assign fc3_n4_p6_m = {{5{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_4[4]}}, fc3_w6_4};
-    assign fc3_n4_p6 = fc3_n4_p6_m[19:0];
-    assign fc3_w7_4 = 7'h3d;
-    assign fc3_n4_p7_m = {{7{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_4[6]}}, fc3_w7_4};
-    assign fc3_n4_p7 = fc3_n4_p7_m[21:0];
-    assign fc3_w8_4 = 8'hb5;
-    assign fc3_n4_p8_m = {{8{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_4[7]}}, fc3_w8_4};
-    assign fc3_n4_p8 = fc3_n4_p8_m[22:0];
-    assign fc3_w9_4 = 8'hbd;
-    assign fc3_n4_p9_m = {{8{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_4[7]}}, fc3_w9_4};
-    assign fc3_n4_p9 = fc3_n4_p9_m[22:0];
-    assign fc3_w10_4 = 10'h115;
-    assign fc3_n4_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_4[9]}}, fc3_w10_4};
-    assign fc3_n4_p10 = fc3_n4_p10_m[24:0];
-    assign fc3_w11_4 = 10'h117;
-    assign fc3_n4_p11_m = {{10{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_4[9]}}, fc3_w11_4};
-    assign fc3_n4_p11 = fc3_n4_p11_m[24:0];
-    assign fc3_w12_4 = 8'hac;
-    assign fc3_n4_p12_m = {{8{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_4[7]}}, fc3_w12_4};
-    assign fc3_n4_p12 = fc3_n4_p12_m[22:0];
-    assign fc3_w13_4 = 10'h2ee;
-    assign fc3_n4_p13_m = {{10{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_4[9]}}, fc3_w13_4};
-    assign fc3_n4_p13 = fc3_n4_p13_m[24:0];
-    assign fc3_w14_4 = 9'h0d7;
-    assign fc3_n4_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_4[8]}}, fc3_w14_4};
-    assign fc3_n4_p14 = fc3_n4_p14_m[23:0];
-    assign fc3_w15_4 = 10'h121;
-    assign fc3_n4_p15_m = {{10{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_4[9]}}, fc3_w15_4};
-    assign fc3_n4_p15 = fc3_n4_p15_m[24:0];
-    assign fc3_n4_p16_sh = {fc3_in_16, 4'b0000};
-    assign fc3_n4_p16_e = {{1{fc3_n4_p16_sh[19]}}, fc3_n4_p16_sh};
-    assign fc3_n4_p16_neg = -fc3_n4_p16_e;
-    assign fc3_w17_4 = 5'h11;
-    assign fc3_n4_p17_m = {{5{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_4[4]}}, fc3_w17_4};
-    assign fc3_n4_p17 = fc3_n4_p17_m[19:0];
-    assign fc3_w18_4 = 9'h108;
-    assign fc3_n4_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_4[8]}}, fc3_w18_4};
-    assign fc3_n4_p18 = fc3_n4_p18_m[23:0];
-    assign fc3_w19_4 = 10'h11c;
-    assign fc3_n4_p19_m = {{10{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_4[9]}}, fc3_w19_4};
-    assign fc3_n4_p19 = fc3_n4_p19_m[24:0];
-    assign fc3_w20_4 = 9'h0d2;
-    assign fc3_n4_p20_m = {{9{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_4[8]}}, fc3_w20_4};
-    assign fc3_n4_p20 = fc3_n4_p20_m[23:0];
-    assign fc3_w21_4 = 8'hbd;
-    assign fc3_n4_p21_m = {{8{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_4[7]}}, fc3_w21_4};
-    assign fc3_n4_p21 = fc3_n4_p21_m[22:0];
-    assign fc3_w22_4 = 10'h11e;
-    assign fc3_n4_p22_m = {{10{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_4[9]}}, fc3_w22_4};
-    assign fc3_n4_p22 = fc3_n4_p22_m[24:0];
-    assign fc3_w23_4 = 9'h0f4;
-    assign fc3_n4_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_4[8]}}, fc3_w23_4};
-    assign fc3_n4_p23 = fc3_n4_p23_m[23:0];
-    assign fc3_w24_4 = 10'h14e;
-    assign fc3_n4_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_4[9]}}, fc3_w24_4};
-    assign fc3_n4_p24 = fc3_n4_p24_m[24:0];
-    assign fc3_w25_4 = 7'h2a;
-    assign fc3_n4_p25_m = {{7{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_4[6]}}, fc3_w25_4};
-    assign fc3_n4_p25 = fc3_n4_p25_m[21:0];
-    assign fc3_n4_p26_sh = {fc3_in_26, 8'b00000000};
-    assign fc3_w27_4 = 8'h55;
-    assign fc3_n4_p27_m = {{8{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_4[7]}}, fc3_w27_4};
-    assign fc3_n4_p27 = fc3_n4_p27_m[22:0];
-    assign fc3_w28_4 = 8'h7e;
-    assign fc3_n4_p28_m = {{8{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_4[7]}}, fc3_w28_4};
-    assign fc3_n4_p28 = fc3_n4_p28_m[22:0];
-    assign fc3_w29_4 = 8'h59;
-    assign fc3_n4_p29_m = {{8{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_4[7]}}, fc3_w29_4};
-    assign fc3_n4_p29 = fc3_n4_p29_m[22:0];
-    assign fc3_w30_4 = 8'h7a;
-    assign fc3_n4_p30_m = {{8{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_4[7]}}, fc3_w30_4};
-    assign fc3_n4_p30 = fc3_n4_p30_m[22:0];
-    assign fc3_w31_4 = 9'h0b5;
-    assign fc3_n4_p31_m = {{9{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_4[8]}}, fc3_w31_4};
-    assign fc3_n4_p31 = fc3_n4_p31_m[23:0];
-    assign fc3_n4_bias = 20'hbd400;
-    assign fc3_n4_t0_0_a = {{1{fc3_n4_p0[23]}}, fc3_n4_p0};
-    assign fc3_n4_t0_0_b = {{1{fc3_n4_p1[23]}}, fc3_n4_p1};
-    assign fc3_n4_t0_0 = fc3_n4_t0_0_a + fc3_n4_t0_0_b;
-    assign fc3_n4_t0_1_a = {{6{fc3_n4_p2[18]}}, fc3_n4_p2};
-    assign fc3_n4_t0_1 = fc3_n4_t0_1_a + fc3_n4_p3;
-    assign fc3_n4_t0_2_a = {{1{fc3_n4_p4[24]}}, fc3_n4_p4};
-    assign fc3_n4_t0_2_b = {{2{fc3_n4_p5[23]}}, fc3_n4_p5};
-    assign fc3_n4_t0_2 = fc3_n4_t0_2_a + fc3_n4_t0_2_b;
-    assign fc3_n4_t0_3_a = {{3{fc3_n4_p6[19]}}, fc3_n4_p6};
-    assign fc3_n4_t0_3_b = {{1{fc3_n4_p7[21]}}, fc3_n4_p7};
-    assign fc3_n4_t0_3 = fc3_n4_t0_3_a + fc3_n4_t0_3_b;
-    assign fc3_n4_t0_4_a = {{1{fc3_n4_p8[22]}}, fc3_n4_p8};
-    assign fc3_n4_t0_4_b = {{1{fc3_n4_p9[22]}}, fc3_n4_p9};
-    assign fc3_n4_t0_4 = fc3_n4_t0_4_a + fc3_n4_t0_4_b;
-    assign fc3_n4_t0_5_a = {{1{fc3_n4_p10[24]}}, fc3_n4_p10};
-    assign fc3_n4_t0_5_b = {{1{fc3_n4_p11[24]}}, fc3_n4_p11};
-    assign fc3_n4_t0_5 = fc3_n4_t0_5_a + fc3_n4_t0_5_b;
-    assign fc3_n4_t0_6_a = {{2{fc3_n4_p12[22]}}, fc3_n4_p12};
-    assign fc3_n4_t0_6 = fc3_n4_t0_6_a + fc3_n4_p13;
-    assign fc3_n4_t0_7_a = {{1{fc3_n4_p14[23]}}, fc3_n4_p14};
-    assign fc3_n4_t0_7 = fc3_n4_t0_7_a + fc3_n4_p15;
-    assign fc3_n4_t0_8_b = {{1{fc3_n4_p17[19]}}, fc3_n4_p17};
-    assign fc3_n4_t0_8 = fc3_n4_p16_neg + fc3_n4_t0_8_b;
-    assign fc3_n4_t0_9_a = {{2{fc3_n4_p18[23]}}, fc3_n4_p18};
-    assign fc3_n4_t0_9_b = {{1{fc3_n4_p19[24]}}, fc3_n4_p19};
-    assign fc3_n4_t0_9 = fc3_n4_t0_9_a + fc3_n4_t0_9_b;
-    assign fc3_n4_t0_10_a = {{1{fc3_n4_p20[23]}}, fc3_n4_p20};
-    assign fc3_n4_t0_10_b = {{2{fc3_n4_p21[22]}}, fc3_n4_p21};
-    assign fc3_n4_t0_10 = fc3_n4_t0_10_a + fc3_n4_t0_10_b;
-    assign fc3_n4_t0_11_a = {{1{fc3_n4_p22[24]}}, fc3_n4_p22};
-    assign fc3_n4_t0_11_b = {{2{fc3_n4_p23[23]}}, fc3_n4_p23};
-    assign fc3_n4_t0_11 = fc3_n4_t0_11_a + fc3_n4_t0_11_b;
-    assign fc3_n4_t0_12_b = {{3{fc3_n4_p25[21]}}, fc3_n4_p25};
-    assign fc3_n4_t0_12 = fc3_n4_p24 + fc3_n4_t0_12_b;
-    assign fc3_n4_t0_13_a = {{1{fc3_n4_p26_sh[23]}}, fc3_n4_p26_sh};
-    assign fc3_n4_t0_13_b = {{2{fc3_n4_p27[22]}}, fc3_n4_p27};
-    assign fc3_n4_t0_13 = fc3_n4_t0_13_a + fc3_n4_t0_13_b;
-    assign fc3_n4_t0_14_a = {{1{fc3_n4_p28[22]}}, fc3_n4_p28};
-    assign fc3_n4_t0_14_b = {{1{fc3_n4_p29[22]}}, fc3_n4_p29};
-    assign fc3_n4_t0_14 = fc3_n4_t0_14_a + fc3_n4_t0_14_b;
-    assign fc3_n4_t0_15_a = {{2{fc3_n4_p30[22]}}, fc3_n4_p30};
-    assign fc3_n4_t0_15_b = {{1{fc3_n4_p31[23]}}, fc3_n4_p31};
-    assign fc3_n4_t0_15 = fc3_n4_t0_15_a + fc3_n4_t0_15_b;
-    assign fc3_n4_t1_0_a = {{1{fc3_n4_t0_0[24]}}, fc3_n4_t0_0};
-    assign fc3_n4_t1_0_b = {{1{fc3_n4_t0_1[24]}}, fc3_n4_t0_1};
-    assign fc3_n4_t1_0 = fc3_n4_t1_0_a_d1 + fc3_n4_t1_0_b_d1;
-    assign fc3_n4_t1_1_b = {{3{fc3_n4_t0_3[22]}}, fc3_n4_t0_3};
-    assign fc3_n4_t1_1 = fc3_n4_t0_2_d1 + fc3_n4_t1_1_b_d1;
-    assign fc3_n4_t1_2_a = {{2{fc3_n4_t0_4[23]}}, fc3_n4_t0_4};
-    assign fc3_n4_t1_2 = fc3_n4_t1_2_a_d1 + fc3_n4_t0_5_d1;
-    assign fc3_n4_t1_3_a = {{1{fc3_n4_t0_6[24]}}, fc3_n4_t0_6};
-    assign fc3_n4_t1_3_b = {{1{fc3_n4_t0_7[24]}}, fc3_n4_t0_7};
-    assign fc3_n4_t1_3 = fc3_n4_t1_3_a_d1 + fc3_n4_t1_3_b_d1;
-    assign fc3_n4_t1_4_a = {{5{fc3_n4_t0_8[20]}}, fc3_n4_t0_8};
-    assign fc3_n4_t1_4 = fc3_n4_t1_4_a_d1 + fc3_n4_t0_9_d1;
-    assign fc3_n4_t1_5_a = {{1{fc3_n4_t0_10[24]}}, fc3_n4_t0_10};
-    assign fc3_n4_t1_5 = fc3_n4_t1_5_a_d1 + fc3_n4_t0_11_d1;
-    assign fc3_n4_t1_6_a = {{1{fc3_n4_t0_12[24]}}, fc3_n4_t0_12};
-    assign fc3_n4_t1_6_b = {{1{fc3_n4_t0_13[24]}}, fc3_n4_t0_13};
-    assign fc3_n4_t1_6 = fc3_n4_t1_6_a_d1 + fc3_n4_t1_6_b_d1;
-    assign fc3_n4_t1_7_a = {{2{fc3_n4_t0_14[23]}}, fc3_n4_t0_14};
-    assign fc3_n4_t1_7_b = {{1{fc3_n4_t0_15[24]}}, fc3_n4_t0_15};
-    assign fc3_n4_t1_7 = fc3_n4_t1_7_a_d1 + fc3_n4_t1_7_b_d1;
-    assign fc3_n4_t2_0_a = {{1{fc3_n4_t1_0[25]}}, fc3_n4_t1_0};
-    assign fc3_n4_t2_0_b = {{1{fc3_n4_t1_1[25]}}, fc3_n4_t1_1};
-    assign fc3_n4_t2_0 = fc3_n4_t2_0_a + fc3_n4_t2_0_b;
-    assign fc3_n4_t2_1_a = {{1{fc3_n4_t1_2[25]}}, fc3_n4_t1_2};
-    assign fc3_n4_t2_1_b = {{1{fc3_n4_t1_3[25]}}, fc3_n4_t1_3};
-    assign fc3_n4_t2_1 = fc3_n4_t2_1_a + fc3_n4_t2_1_b;
-    assign fc3_n4_t2_2_a = {{1{fc3_n4_t1_4[25]}}, fc3_n4_t1_4};
-    assign fc3_n4_t2_2_b = {{1{fc3_n4_t1_5[25]}}, fc3_n4_t1_5};
-    assign fc3_n4_t2_2 = fc3_n4_t2_2_a + fc3_n4_t2_2_b;
-    assign fc3_n4_t2_3_a = {{1{fc3_n4_t1_6[25]}}, fc3_n4_t1_6};
-    assign fc3_n4_t2_3_b = {{1{fc3_n4_t1_7[25]}}, fc3_n4_t1_7};
-    assign fc3_n4_t2_3 = fc3_n4_t2_3_a + fc3_n4_t2_3_b;
-    assign fc3_n4_t3_0_a = {{1{fc3_n4_t2_0[26]}}, fc3_n4_t2_0};
-    assign fc3_n4_t3_0_b = {{1{fc3_n4_t2_1[26]}}, fc3_n4_t2_1};
-    assign fc3_n4_t3_0 = fc3_n4_t3_0_a + fc3_n4_t3_0_b;
-    assign fc3_n4_t3_1_a = {{1{fc3_n4_t2_2[26]}}, fc3_n4_t2_2};
-    assign fc3_n4_t3_1_b = {{1{fc3_n4_t2_3[26]}}, fc3_n4_t2_3};
-    assign fc3_n4_t3_1 = fc3_n4_t3_1_a + fc3_n4_t3_1_b;
-    assign fc3_n4_t4_0_a = {{1{fc3_n4_t3_0[27]}}, fc3_n4_t3_0};
-    assign fc3_n4_t4_0_b = {{1{fc3_n4_t3_1[27]}}, fc3_n4_t3_1};
-    assign fc3_n4_t4_0 = fc3_n4_t4_0_a + fc3_n4_t4_0_b;
-    assign fc3_n4_t5_0_b = {{9{fc3_n4_bias[19]}}, fc3_n4_bias};
-    assign fc3_n4_t5_0 = fc3_n4_t4_0_d1 + fc3_n4_t5_0_b_d2;
-    assign fc3_n4_acc = fc3_n4_t5_0;
-    assign fc3_n4_y_fl = fc3_n4_acc[28:10];
-    assign fc3_n4_y_wrap = fc3_n4_y_fl[15:0];
-    assign fc3_w0_5 = 10'h2e0;
-    assign fc3_n5_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_5[9]}}, fc3_w0_5};
-    assign fc3_n5_p0 = fc3_n5_p0_m[24:0];
-    assign fc3_w1_5 = 8'h7e;
-    assign fc3_n5_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_5[7]}}, fc3_w1_5};
-    assign fc3_n5_p1 = fc3_n5_p1_m[22:0];
-    assign fc3_w2_5 = 9'h169;
-    assign fc3_n5_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_5[8]}}, fc3_w2_5};
-    assign fc3_n5_p2 = fc3_n5_p2_m[23:0];
-    assign fc3_w3_5 = 9'h0c8;
-    assign fc3_n5_p3_m = {{9{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_5[8]}}, fc3_w3_5};
-    assign fc3_n5_p3 = fc3_n5_p3_m[23:0];
-    assign fc3_w4_5 = 7'h41;
-    assign fc3_n5_p4_m = {{7{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_5[6]}}, fc3_w4_5};
-    assign fc3_n5_p4 = fc3_n5_p4_m[21:0];
-    assign fc3_w5_5 = 8'h49;
-    assign fc3_n5_p5_m = {{8{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_5[7]}}, fc3_w5_5};
-    assign fc3_n5_p5 = fc3_n5_p5_m[22:0];
-    assign fc3_w6_5 = 8'h58;
-    assign fc3_n5_p6_m = {{8{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_5[7]}}, fc3_w6_5};
-    assign fc3_n5_p6 = fc3_n5_p6_m[22:0];
-    assign fc3_w7_5 = 7'h3b;
-    assign fc3_n5_p7_m = {{7{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_5[6]}}, fc3_w7_5};
-    assign fc3_n5_p7 = fc3_n5_p7_m[21:0];
-    assign fc3_w8_5 = 9'h105;
-    assign fc3_n5_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_5[8]}}, fc3_w8_5};
-    assign fc3_n5_p8 = fc3_n5_p8_m[23:0];
-    assign fc3_w9_5 = 6'h25;
-    assign fc3_n5_p9_m = {{6{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_5[5]}}, fc3_w9_5};
-    assign fc3_n5_p9 = fc3_n5_p9_m[20:0];
-    assign fc3_w10_5 = 6'h19;
-    assign fc3_n5_p10_m = {{6{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_5[5]}}, fc3_w10_5};
-    assign fc3_n5_p10 = fc3_n5_p10_m[20:0];
-    assign fc3_w11_5 = 4'b0101;
-    assign fc3_n5_p11_m = {{4{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_5[3]}}, fc3_w11_5};
-    assign fc3_n5_p11 = fc3_n5_p11_m[18:0];
-    assign fc3_w12_5 = 9'h115;
-    assign fc3_n5_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_5[8]}}, fc3_w12_5};
-    assign fc3_n5_p12 = fc3_n5_p12_m[23:0];
-    assign fc3_w13_5 = 9'h113;
-    assign fc3_n5_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_5[8]}}, fc3_w13_5};
-    assign fc3_n5_p13 = fc3_n5_p13_m[23:0];
-    assign fc3_w14_5 = 9'h118;
-    assign fc3_n5_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_5[8]}}, fc3_w14_5};
-    assign fc3_n5_p14 = fc3_n5_p14_m[23:0];
-    assign fc3_w15_5 = 9'h11d;
-    assign fc3_n5_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_5[8]}}, fc3_w15_5};
-    assign fc3_n5_p15 = fc3_n5_p15_m[23:0];
-    assign fc3_w16_5 = 9'h0e6;
-    assign fc3_n5_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_5[8]}}, fc3_w16_5};
-    assign fc3_n5_p16 = fc3_n5_p16_m[23:0];
-    assign fc3_w17_5 = 8'h82;
-    assign fc3_n5_p17_m = {{8{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_5[7]}}, fc3_w17_5};
-    assign fc3_n5_p17 = fc3_n5_p17_m[22:0];
-    assign fc3_w18_5 = 10'h113;
-    assign fc3_n5_p18_m = {{10{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_5[9]}}, fc3_w18_5};
-    assign fc3_n5_p18 = fc3_n5_p18_m[24:0];
-    assign fc3_w19_5 = 8'h5a;
-    assign fc3_n5_p19_m = {{8{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_5[7]}}, fc3_w19_5};
-    assign fc3_n5_p19 = fc3_n5_p19_m[22:0];
-    assign fc3_w20_5 = 7'h21;
-    assign fc3_n5_p20_m = {{7{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_5[6]}}, fc3_w20_5};
-    assign fc3_n5_p20 = fc3_n5_p20_m[21:0];
-    assign fc3_w21_5 = 9'h084;
-    assign fc3_n5_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_5[8]}}, fc3_w21_5};
-    assign fc3_n5_p21 = fc3_n5_p21_m[23:0];
-    assign fc3_w22_5 = 9'h16d;
-    assign fc3_n5_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_5[8]}}, fc3_w22_5};
-    assign fc3_n5_p22 = fc3_n5_p22_m[23:0];
-    assign fc3_w23_5 = 3'b101;
-    assign fc3_n5_p23_m = {{3{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_5[2]}}, fc3_w23_5};
-    assign fc3_n5_p23 = fc3_n5_p23_m[17:0];
-    assign fc3_w24_5 = 10'h155;
-    assign fc3_n5_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_5[9]}}, fc3_w24_5};
-    assign fc3_n5_p24 = fc3_n5_p24_m[24:0];
-    assign fc3_w25_5 = 10'h2c5;
-    assign fc3_n5_p25_m = {{10{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_5[9]}}, fc3_w25_5};
-    assign fc3_n5_p25 = fc3_n5_p25_m[24:0];
-    assign fc3_w26_5 = 10'h147;
-    assign fc3_n5_p26_m = {{10{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_5[9]}}, fc3_w26_5};
-    assign fc3_n5_p26 = fc3_n5_p26_m[24:0];
-    assign fc3_w27_5 = 9'h0f5;
-    assign fc3_n5_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_5[8]}}, fc3_w27_5};
-    assign fc3_n5_p27 = fc3_n5_p27_m[23:0];
-    assign fc3_w28_5 = 9'h12d;
-    assign fc3_n5_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_5[8]}}, fc3_w28_5};
-    assign fc3_n5_p28 = fc3_n5_p28_m[23:0];
-    assign fc3_w29_5 = 7'h46;
-    assign fc3_n5_p29_m = {{7{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_5[6]}}, fc3_w29_5};
-    assign fc3_n5_p29 = fc3_n5_p29_m[21:0];
-    assign fc3_w30_5 = 11'h547;
-    assign fc3_n5_p30_m = {{11{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_5[10]}}, fc3_w30_5};
-    assign fc3_n5_p30 = fc3_n5_p30_m[25:0];
-    assign fc3_w31_5 = 8'hb0;
-    assign fc3_n5_p31_m = {{8{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_5[7]}}, fc3_w31_5};
-    assign fc3_n5_p31 = fc3_n5_p31_m[22:0];
-    assign fc3_n5_bias = 20'h8b400;
-    assign fc3_n5_t0_0_b = {{2{fc3_n5_p1[22]}}, fc3_n5_p1};
-    assign fc3_n5_t0_0 = fc3_n5_p0 + fc3_n5_t0_0_b;
-    assign fc3_n5_t0_1_a = {{1{fc3_n5_p2[23]}}, fc3_n5_p2};
-    assign fc3_n5_t0_1_b = {{1{fc3_n5_p3[23]}}, fc3_n5_p3};
-    assign fc3_n5_t0_1 = fc3_n5_t0_1_a + fc3_n5_t0_1_b;
-    assign fc3_n5_t0_2_a = {{2{fc3_n5_p4[21]}}, fc3_n5_p4};
-    assign fc3_n5_t0_2_b = {{1{fc3_n5_p5[22]}}, fc3_n5_p5};
-    assign fc3_n5_t0_2 = fc3_n5_t0_2_a + fc3_n5_t0_2_b;
-    assign fc3_n5_t0_3_a = {{1{fc3_n5_p6[22]}}, fc3_n5_p6};
-    assign fc3_n5_t0_3_b = {{2{fc3_n5_p7[21]}}, fc3_n5_p7};
-    assign fc3_n5_t0_3 = fc3_n5_t0_3_a + fc3_n5_t0_3_b;
-    assign fc3_n5_t0_4_a = {{1{fc3_n5_p8[23]}}, fc3_n5_p8};
-    assign fc3_n5_t0_4_b = {{4{fc3_n5_p9[20]}}, fc3_n5_p9};
-    assign fc3_n5_t0_4 = fc3_n5_t0_4_a + fc3_n5_t0_4_b;
-    assign fc3_n5_t0_5_b = {{2{fc3_n5_p11[18]}}, fc3_n5_p11};
-    assign fc3_n5_t0_5 = fc3_n5_p10 + fc3_n5_t0_5_b;
-    assign fc3_n5_t0_6_a = {{1{fc3_n5_p12[23]}}, fc3_n5_p12};
-    assign fc3_n5_t0_6_b = {{1{fc3_n5_p13[23]}}, fc3_n5_p13};
-    assign fc3_n5_t0_6 = fc3_n5_t0_6_a + fc3_n5_t0_6_b;
-    assign fc3_n5_t0_7_a = {{1{fc3_n5_p14[23]}}, fc3_n5_p14};
-    assign fc3_n5_t0_7_b = {{1{fc3_n5_p15[23]}}, fc3_n5_p15};
-    assign fc3_n5_t0_7 = fc3_n5_t0_7_a + fc3_n5_t0_7_b;
-    assign fc3_n5_t0_8_a = {{1{fc3_n5_p16[23]}}, fc3_n5_p16};
-    assign fc3_n5_t0_8_b = {{2{fc3_n5_p17[22]}}, fc3_n5_p17};
-    assign fc3_n5_t0_8 = fc3_n5_t0_8_a + fc3_n5_t0_8_b;
-    assign fc3_n5_t0_9_b = {{2{fc3_n5_p19[22]}}, fc3_n5_p19};
-    assign fc3_n5_t0_9 = fc3_n5_p18 + fc3_n5_t0_9_b;
-    assign fc3_n5_t0_10_a = {{2{fc3_n5_p20[21]}}, fc3_n5_p20};
-    assign fc3_n5_t0_10 = fc3_n5_t0_10_a + fc3_n5_p21;
-    assign fc3_n5_t0_11_b = {{6{fc3_n5_p23[17]}}, fc3_n5_p23};
-    assign fc3_n5_t0_11 = fc3_n5_p22 + fc3_n5_t0_11_b;
-    assign fc3_n5_t0_12_a = {{1{fc3_n5_p24[24]}}, fc3_n5_p24};
-    assign fc3_n5_t0_12_b = {{1{fc3_n5_p25[24]}}, fc3_n5_p25};
-    assign fc3_n5_t0_12 = fc3_n5_t0_12_a + fc3_n5_t0_12_b;
-    assign fc3_n5_t0_13_a = {{1{fc3_n5_p26[24]}}, fc3_n5_p26};
-    assign fc3_n5_t0_13_b = {{2{fc3_n5_p27[23]}}, fc3_n5_p27};
-    assign fc3_n5_t0_13 = fc3_n5_t0_13_a + fc3_n5_t0_13_b;
-    assign fc3_n5_t0_14_a = {{1{fc3_n5_p28[23]}}, fc3_n5_p28};
-    assign fc3_n5_t0_14_b = {{3{fc3_n5_p29[21]}}, fc3_n5_p29};
-    assign fc3_n5_t0_14 = fc3_n5_t0_14_a + fc3_n5_t0_14_b;
-    assign fc3_n5_t0_15_b = {{3{fc3_n5_p31[22]}}, fc3_n5_p31};
-    assign fc3_n5_t0_15 = fc3_n5_p30 + fc3_n5_t0_15_b;
-    assign fc3_n5_t1_0_a = {{1{fc3_n5_t0_0[24]}}, fc3_n5_t0_0};
-    assign fc3_n5_t1_0_b = {{1{fc3_n5_t0_1[24]}}, fc3_n5_t0_1};
-    assign fc3_n5_t1_0 = fc3_n5_t1_0_a_d1 + fc3_n5_t1_0_b_d1;
-    assign fc3_n5_t1_1_a = {{1{fc3_n5_t0_2[23]}}, fc3_n5_t0_2};
-    assign fc3_n5_t1_1_b = {{1{fc3_n5_t0_3[23]}}, fc3_n5_t0_3};
-    assign fc3_n5_t1_1 = fc3_n5_t1_1_a_d1 + fc3_n5_t1_1_b_d1;
-    assign fc3_n5_t1_2_b = {{4{fc3_n5_t0_5[20]}}, fc3_n5_t0_5};
-    assign fc3_n5_t1_2 = fc3_n5_t0_4_d1 + fc3_n5_t1_2_b_d1;
-    assign fc3_n5_t1_3_a = {{1{fc3_n5_t0_6[24]}}, fc3_n5_t0_6};
-    assign fc3_n5_t1_3_b = {{1{fc3_n5_t0_7[24]}}, fc3_n5_t0_7};
-    assign fc3_n5_t1_3 = fc3_n5_t1_3_a_d1 + fc3_n5_t1_3_b_d1;
-    assign fc3_n5_t1_4_a = {{1{fc3_n5_t0_8[24]}}, fc3_n5_t0_8};
-    assign fc3_n5_t1_4_b = {{1{fc3_n5_t0_9[24]}}, fc3_n5_t0_9};
-    assign fc3_n5_t1_4 = fc3_n5_t1_4_a_d1 + fc3_n5_t1_4_b_d1;
-    assign fc3_n5_t1_5_a = {{1{fc3_n5_t0_10[23]}}, fc3_n5_t0_10};
-    assign fc3_n5_t1_5_b = {{1{fc3_n5_t0_11[23]}}, fc3_n5_t0_11};
-    assign fc3_n5_t1_5 = fc3_n5_t1_5_a_d1 + fc3_n5_t1_5_b_d1;
-    assign fc3_n5_t1_6_a = {{1{fc3_n5_t0_12[25]}}, fc3_n5_t0_12};
-    assign fc3_n5_t1_6_b = {{1{fc3_n5_t0_13[25]}}, fc3_n5_t0_13};
-    assign fc3_n5_t1_6 = fc3_n5_t1_6_a_d1 + fc3_n5_t1_6_b_d1;
-    assign fc3_n5_t1_7_a = {{2{fc3_n5_t0_14[24]}}, fc3_n5_t0_14};
-    assign fc3_n5_t1_7_b = {{1{fc3_n5_t0_15[25]}}, fc3_n5_t0_15};
-    assign fc3_n5_t1_7 = fc3_n5_t1_7_a_d1 + fc3_n5_t1_7_b_d1;
-    assign fc3_n5_t2_0_a = {{1{fc3_n5_t1_0[25]}}, fc3_n5_t1_0};
-    assign fc3_n5_t2_0_b = {{2{fc3_n5_t1_1[24]}}, fc3_n5_t1_1};
-    assign fc3_n5_t2_0 = fc3_n5_t2_0_a + fc3_n5_t2_0_b;
-    assign fc3_n5_t2_1_a = {{2{fc3_n5_t1_2[24]}}, fc3_n5_t1_2};
-    assign fc3_n5_t2_1_b = {{1{fc3_n5_t1_3[25]}}, fc3_n5_t1_3};
-    assign fc3_n5_t2_1 = fc3_n5_t2_1_a + fc3_n5_t2_1_b;
-    assign fc3_n5_t2_2_a = {{1{fc3_n5_t1_4[25]}}, fc3_n5_t1_4};
-    assign fc3_n5_t2_2_b = {{2{fc3_n5_t1_5[24]}}, fc3_n5_t1_5};
-    assign fc3_n5_t2_2 = fc3_n5_t2_2_a + fc3_n5_t2_2_b;
-    assign fc3_n5_t2_3_a = {{1{fc3_n5_t1_6[26]}}, fc3_n5_t1_6};
-    assign fc3_n5_t2_3_b = {{1{fc3_n5_t1_7[26]}}, fc3_n5_t1_7};
-    assign fc3_n5_t2_3 = fc3_n5_t2_3_a + fc3_n5_t2_3_b;
-    assign fc3_n5_t3_0_a = {{1{fc3_n5_t2_0[26]}}, fc3_n5_t2_0};
-    assign fc3_n5_t3_0_b = {{1{fc3_n5_t2_1[26]}}, fc3_n5_t2_1};
-    assign fc3_n5_t3_0 = fc3_n5_t3_0_a + fc3_n5_t3_0_b;
-    assign fc3_n5_t3_1_a = {{1{fc3_n5_t2_2[26]}}, fc3_n5_t2_2};
-    assign fc3_n5_t3_1 = fc3_n5_t3_1_a + fc3_n5_t2_3;
-    assign fc3_n5_t4_0_a = {{1{fc3_n5_t3_0[27]}}, fc3_n5_t3_0};
-    assign fc3_n5_t4_0_b = {{1{fc3_n5_t3_1[27]}}, fc3_n5_t3_1};
-    assign fc3_n5_t4_0 = fc3_n5_t4_0_a + fc3_n5_t4_0_b;
-    assign fc3_n5_t5_0_b = {{9{fc3_n5_bias[19]}}, fc3_n5_bias};
-    assign fc3_n5_t5_0 = fc3_n5_t4_0_d1 + fc3_n5_t5_0_b_d2;
-    assign fc3_n5_acc = fc3_n5_t5_0;
-    assign fc3_n5_y_fl = fc3_n5_acc[28:10];
-    assign fc3_n5_y_wrap = fc3_n5_y_fl[15:0];
-    assign fc3_w0_6 = 11'h59e;
-    assign fc3_n6_p0_m = {{11{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_6[10]}}, fc3_w0_6};
-    assign fc3_n6_p0 = fc3_n6_p0_m[25:0];
-    assign fc3_w1_6 = 8'h82;
-    assign fc3_n6_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_6[7]}}, fc3_w1_6};
-    assign fc3_n6_p1 = fc3_n6_p1_m[22:0];
-    assign fc3_w2_6 = 7'h2c;
-    assign fc3_n6_p2_m = {{7{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_6[6]}}, fc3_w2_6};
-    assign fc3_n6_p2 = fc3_n6_p2_m[21:0];
-    assign fc3_w3_6 = 7'h53;
-    assign fc3_n6_p3_m = {{7{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_6[6]}}, fc3_w3_6};
-    assign fc3_n6_p3 = fc3_n6_p3_m[21:0];
-    assign fc3_w4_6 = 9'h12a;
-    assign fc3_n6_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_6[8]}}, fc3_w4_6};
-    assign fc3_n6_p4 = fc3_n6_p4_m[23:0];
-    assign fc3_w5_6 = 4'b1001;
-    assign fc3_n6_p5_m = {{4{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_6[3]}}, fc3_w5_6};
-    assign fc3_n6_p5 = fc3_n6_p5_m[18:0];
-    assign fc3_w6_6 = 9'h12f;
-    assign fc3_n6_p6_m = {{9{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_6[8]}}, fc3_w6_6};
-    assign fc3_n6_p6 = fc3_n6_p6_m[23:0];
-    assign fc3_w7_6 = 9'h167;
-    assign fc3_n6_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_6[8]}}, fc3_w7_6};
-    assign fc3_n6_p7 = fc3_n6_p7_m[23:0];
-    assign fc3_w8_6 = 9'h16c;
-    assign fc3_n6_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_6[8]}}, fc3_w8_6};
-    assign fc3_n6_p8 = fc3_n6_p8_m[23:0];
-    assign fc3_w9_6 = 9'h0c7;
-    assign fc3_n6_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_6[8]}}, fc3_w9_6};
-    assign fc3_n6_p9 = fc3_n6_p9_m[23:0];
-    assign fc3_w10_6 = 9'h0a7;
-    assign fc3_n6_p10_m = {{9{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_6[8]}}, fc3_w10_6};
-    assign fc3_n6_p10 = fc3_n6_p10_m[23:0];
-    assign fc3_w11_6 = 9'h0f1;
-    assign fc3_n6_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_6[8]}}, fc3_w11_6};
-    assign fc3_n6_p11 = fc3_n6_p11_m[23:0];
-    assign fc3_w12_6 = 9'h113;
-    assign fc3_n6_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_6[8]}}, fc3_w12_6};
-    assign fc3_n6_p12 = fc3_n6_p12_m[23:0];
-    assign fc3_w13_6 = 7'h2e;
-    assign fc3_n6_p13_m = {{7{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_6[6]}}, fc3_w13_6};
-    assign fc3_n6_p13 = fc3_n6_p13_m[21:0];
-    assign fc3_w14_6 = 9'h127;
-    assign fc3_n6_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_6[8]}}, fc3_w14_6};
-    assign fc3_n6_p14 = fc3_n6_p14_m[23:0];
-    assign fc3_w15_6 = 9'h178;
-    assign fc3_n6_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_6[8]}}, fc3_w15_6};
-    assign fc3_n6_p15 = fc3_n6_p15_m[23:0];
-    assign fc3_w16_6 = 9'h0b0;
-    assign fc3_n6_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_6[8]}}, fc3_w16_6};
-    assign fc3_n6_p16 = fc3_n6_p16_m[23:0];
-    assign fc3_w17_6 = 9'h12f;
-    assign fc3_n6_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_6[8]}}, fc3_w17_6};
-    assign fc3_n6_p17 = fc3_n6_p17_m[23:0];
-    assign fc3_w18_6 = 9'h093;
-    assign fc3_n6_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_6[8]}}, fc3_w18_6};
-    assign fc3_n6_p18 = fc3_n6_p18_m[23:0];
-    assign fc3_w19_6 = 7'h41;
-    assign fc3_n6_p19_m = {{7{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_6[6]}}, fc3_w19_6};
-    assign fc3_n6_p19 = fc3_n6_p19_m[21:0];
-    assign fc3_w20_6 = 10'h14e;
-    assign fc3_n6_p20_m = {{10{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_6[9]}}, fc3_w20_6};
-    assign fc3_n6_p20 = fc3_n6_p20_m[24:0];
-    assign fc3_w21_6 = 9'h0a2;
-    assign fc3_n6_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_6[8]}}, fc3_w21_6};
-    assign fc3_n6_p21 = fc3_n6_p21_m[23:0];
-    assign fc3_w22_6 = 6'h2d;
-    assign fc3_n6_p22_m = {{6{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_6[5]}}, fc3_w22_6};
-    assign fc3_n6_p22 = fc3_n6_p22_m[20:0];
-    assign fc3_w23_6 = 8'h8d;
-    assign fc3_n6_p23_m = {{8{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_6[7]}}, fc3_w23_6};
-    assign fc3_n6_p23 = fc3_n6_p23_m[22:0];
-    assign fc3_w24_6 = 9'h17e;
-    assign fc3_n6_p24_m = {{9{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_6[8]}}, fc3_w24_6};
-    assign fc3_n6_p24 = fc3_n6_p24_m[23:0];
-    assign fc3_w25_6 = 7'h46;
-    assign fc3_n6_p25_m = {{7{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_6[6]}}, fc3_w25_6};
-    assign fc3_n6_p25 = fc3_n6_p25_m[21:0];
-    assign fc3_w26_6 = 5'h11;
-    assign fc3_n6_p26_m = {{5{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_6[4]}}, fc3_w26_6};
-    assign fc3_n6_p26 = fc3_n6_p26_m[19:0];
-    assign fc3_w27_6 = 10'h115;
-    assign fc3_n6_p27_m = {{10{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_6[9]}}, fc3_w27_6};
-    assign fc3_n6_p27 = fc3_n6_p27_m[24:0];
-    assign fc3_w28_6 = 9'h12c;
-    assign fc3_n6_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_6[8]}}, fc3_w28_6};
-    assign fc3_n6_p28 = fc3_n6_p28_m[23:0];
-    assign fc3_w29_6 = 9'h10f;
-    assign fc3_n6_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_6[8]}}, fc3_w29_6};
-    assign fc3_n6_p29 = fc3_n6_p29_m[23:0];
-    assign fc3_w31_6 = 10'h2c0;
-    assign fc3_n6_p31_m = {{10{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_6[9]}}, fc3_w31_6};
-    assign fc3_n6_p31 = fc3_n6_p31_m[24:0];
-    assign fc3_n6_bias = 18'h15400;
-    assign fc3_n6_t0_0_b = {{3{fc3_n6_p1[22]}}, fc3_n6_p1};
-    assign fc3_n6_t0_0 = fc3_n6_p0 + fc3_n6_t0_0_b;
-    assign fc3_n6_t0_1_a = {{1{fc3_n6_p2[21]}}, fc3_n6_p2};
-    assign fc3_n6_t0_1_b = {{1{fc3_n6_p3[21]}}, fc3_n6_p3};
-    assign fc3_n6_t0_1 = fc3_n6_t0_1_a + fc3_n6_t0_1_b;
-    assign fc3_n6_t0_2_b = {{5{fc3_n6_p5[18]}}, fc3_n6_p5};
-    assign fc3_n6_t0_2 = fc3_n6_p4 + fc3_n6_t0_2_b;
-    assign fc3_n6_t0_3_a = {{1{fc3_n6_p6[23]}}, fc3_n6_p6};
-    assign fc3_n6_t0_3_b = {{1{fc3_n6_p7[23]}}, fc3_n6_p7};
-    assign fc3_n6_t0_3 = fc3_n6_t0_3_a + fc3_n6_t0_3_b;
-    assign fc3_n6_t0_4_a = {{1{fc3_n6_p8[23]}}, fc3_n6_p8};
-    assign fc3_n6_t0_4_b = {{1{fc3_n6_p9[23]}}, fc3_n6_p9};
-    assign fc3_n6_t0_4 = fc3_n6_t0_4_a + fc3_n6_t0_4_b;
-    assign fc3_n6_t0_5_a = {{1{fc3_n6_p10[23]}}, fc3_n6_p10};
-    assign fc3_n6_t0_5_b = {{1{fc3_n6_p11[23]}}, fc3_n6_p11};
-    assign fc3_n6_t0_5 = fc3_n6_t0_5_a + fc3_n6_t0_5_b;
-    assign fc3_n6_t0_6_a = {{1{fc3_n6_p12[23]}}, fc3_n6_p12};
-    assign fc3_n6_t0_6_b = {{3{fc3_n6_p13[21]}}, fc3_n6_p13};
-    assign fc3_n6_t0_6 = fc3_n6_t0_6_a + fc3_n6_t0_6_b;
-    assign fc3_n6_t0_7_a = {{1{fc3_n6_p14[23]}}, fc3_n6_p14};
-    assign fc3_n6_t0_7_b = {{1{fc3_n6_p15[23]}}, fc3_n6_p15};
-    assign fc3_n6_t0_7 = fc3_n6_t0_7_a + fc3_n6_t0_7_b;
-    assign fc3_n6_t0_8_a = {{1{fc3_n6_p16[23]}}, fc3_n6_p16};
-    assign fc3_n6_t0_8_b = {{1{fc3_n6_p17[23]}}, fc3_n6_p17};
-    assign fc3_n6_t0_8 = fc3_n6_t0_8_a + fc3_n6_t0_8_b;
-    assign fc3_n6_t0_9_b = {{2{fc3_n6_p19[21]}}, fc3_n6_p19};
-    assign fc3_n6_t0_9 = fc3_n6_p18 + fc3_n6_t0_9_b;
-    assign fc3_n6_t0_10_b = {{1{fc3_n6_p21[23]}}, fc3_n6_p21};
-    assign fc3_n6_t0_10 = fc3_n6_p20 + fc3_n6_t0_10_b;
-    assign fc3_n6_t0_11_a = {{3{fc3_n6_p22[20]}}, fc3_n6_p22};
-    assign fc3_n6_t0_11_b = {{1{fc3_n6_p23[22]}}, fc3_n6_p23};
-    assign fc3_n6_t0_11 = fc3_n6_t0_11_a + fc3_n6_t0_11_b;
-    assign fc3_n6_t0_12_b = {{2{fc3_n6_p25[21]}}, fc3_n6_p25};
-    assign fc3_n6_t0_12 = fc3_n6_p24 + fc3_n6_t0_12_b;
-    assign fc3_n6_t0_13_a = {{5{fc3_n6_p26[19]}}, fc3_n6_p26};
-    assign fc3_n6_t0_13 = fc3_n6_t0_13_a + fc3_n6_p27;
-    assign fc3_n6_t0_14_a = {{1{fc3_n6_p28[23]}}, fc3_n6_p28};
-    assign fc3_n6_t0_14_b = {{1{fc3_n6_p29[23]}}, fc3_n6_p29};
-    assign fc3_n6_t0_14 = fc3_n6_t0_14_a + fc3_n6_t0_14_b;
-    assign fc3_n6_t0_15_b = {{7{fc3_n6_bias[17]}}, fc3_n6_bias};
-    assign fc3_n6_t0_15 = fc3_n6_p31 + fc3_n6_t0_15_b;
-    assign fc3_n6_t1_0_b = {{3{fc3_n6_t0_1[22]}}, fc3_n6_t0_1};
-    assign fc3_n6_t1_0 = fc3_n6_t0_0_d1 + fc3_n6_t1_0_b_d1;
-    assign fc3_n6_t1_1_a = {{2{fc3_n6_t0_2[23]}}, fc3_n6_t0_2};
-    assign fc3_n6_t1_1_b = {{1{fc3_n6_t0_3[24]}}, fc3_n6_t0_3};
-    assign fc3_n6_t1_1 = fc3_n6_t1_1_a_d1 + fc3_n6_t1_1_b_d1;
-    assign fc3_n6_t1_2_a = {{1{fc3_n6_t0_4[24]}}, fc3_n6_t0_4};
-    assign fc3_n6_t1_2_b = {{1{fc3_n6_t0_5[24]}}, fc3_n6_t0_5};
-    assign fc3_n6_t1_2 = fc3_n6_t1_2_a_d1 + fc3_n6_t1_2_b_d1;
-    assign fc3_n6_t1_3_a = {{1{fc3_n6_t0_6[24]}}, fc3_n6_t0_6};
-    assign fc3_n6_t1_3_b = {{1{fc3_n6_t0_7[24]}}, fc3_n6_t0_7};
-    assign fc3_n6_t1_3 = fc3_n6_t1_3_a_d1 + fc3_n6_t1_3_b_d1;
-    assign fc3_n6_t1_4_a = {{1{fc3_n6_t0_8[24]}}, fc3_n6_t0_8};
-    assign fc3_n6_t1_4_b = {{2{fc3_n6_t0_9[23]}}, fc3_n6_t0_9};
-    assign fc3_n6_t1_4 = fc3_n6_t1_4_a_d1 + fc3_n6_t1_4_b_d1;
-    assign fc3_n6_t1_5_a = {{1{fc3_n6_t0_10[24]}}, fc3_n6_t0_10};
-    assign fc3_n6_t1_5_b = {{2{fc3_n6_t0_11[23]}}, fc3_n6_t0_11};
-    assign fc3_n6_t1_5 = fc3_n6_t1_5_a_d1 + fc3_n6_t1_5_b_d1;
-    assign fc3_n6_t1_6_a = {{1{fc3_n6_t0_12[23]}}, fc3_n6_t0_12};
-    assign fc3_n6_t1_6 = fc3_n6_t1_6_a_d1 + fc3_n6_t0_13_d1;
-    assign fc3_n6_t1_7_a = {{1{fc3_n6_t0_14[24]}}, fc3_n6_t0_14};
-    assign fc3_n6_t1_7_b = {{1{fc3_n6_t0_15[24]}}, fc3_n6_t0_15};
-    assign fc3_n6_t1_7 = fc3_n6_t1_7_a_d1 + fc3_n6_t1_7_b_d1;
-    assign fc3_n6_t2_0_a = {{1{fc3_n6_t1_0[25]}}, fc3_n6_t1_0};
-    assign fc3_n6_t2_0_b = {{1{fc3_n6_t1_1[25]}}, fc3_n6_t1_1};
-    assign fc3_n6_t2_0 = fc3_n6_t2_0_a + fc3_n6_t2_0_b;
-    assign fc3_n6_t2_1_a = {{1{fc3_n6_t1_2[25]}}, fc3_n6_t1_2};
-    assign fc3_n6_t2_1_b = {{1{fc3_n6_t1_3[25]}}, fc3_n6_t1_3};
-    assign fc3_n6_t2_1 = fc3_n6_t2_1_a + fc3_n6_t2_1_b;
-    assign fc3_n6_t2_2_a = {{1{fc3_n6_t1_4[25]}}, fc3_n6_t1_4};
-    assign fc3_n6_t2_2_b = {{1{fc3_n6_t1_5[25]}}, fc3_n6_t1_5};
-    assign fc3_n6_t2_2 = fc3_n6_t2_2_a + fc3_n6_t2_2_b;
-    assign fc3_n6_t2_3_a = {{2{fc3_n6_t1_6[24]}}, fc3_n6_t1_6};
-    assign fc3_n6_t2_3_b = {{1{fc3_n6_t1_7[25]}}, fc3_n6_t1_7};
-    assign fc3_n6_t2_3 = fc3_n6_t2_3_a + fc3_n6_t2_3_b;
-    assign fc3_n6_t3_0_a = {{1{fc3_n6_t2_0[26]}}, fc3_n6_t2_0};
-    assign fc3_n6_t3_0_b = {{1{fc3_n6_t2_1[26]}}, fc3_n6_t2_1};
-    assign fc3_n6_t3_0 = fc3_n6_t3_0_a + fc3_n6_t3_0_b;
-    assign fc3_n6_t3_1_a = {{1{fc3_n6_t2_2[26]}}, fc3_n6_t2_2};
-    assign fc3_n6_t3_1_b = {{1{fc3_n6_t2_3[26]}}, fc3_n6_t2_3};
-    assign fc3_n6_t3_1 = fc3_n6_t3_1_a + fc3_n6_t3_1_b;
-    assign fc3_n6_t4_0_a = {{1{fc3_n6_t3_0[27]}}, fc3_n6_t3_0};
-    assign fc3_n6_t4_0_b = {{1{fc3_n6_t3_1[27]}}, fc3_n6_t3_1};
-    assign fc3_n6_t4_0 = fc3_n6_t4_0_a + fc3_n6_t4_0_b;
-    assign fc3_n6_acc = fc3_n6_t4_0;
-    assign fc3_n6_y_fl = fc3_n6_acc[28:10];
-    assign fc3_n6_y_wrap = fc3_n6_y_fl[15:0];
-    assign fc3_w0_7 = 9'h092;
-    assign fc3_n7_p0_m = {{9{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_7[8]}}, fc3_w0_7};
-    assign fc3_n7_p0 = fc3_n7_p0_m[23:0];
-    assign fc3_w1_7 = 10'h2fa;
-    assign fc3_n7_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_7[9]}}, fc3_w1_7};
-    assign fc3_n7_p1 = fc3_n7_p1_m[24:0];
-    assign fc3_w2_7 = 8'h7b;
-    assign fc3_n7_p2_m = {{8{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_7[7]}}, fc3_w2_7};
-    assign fc3_n7_p2 = fc3_n7_p2_m[22:0];
-    assign fc3_w3_7 = 9'h16c;
-    assign fc3_n7_p3_m = {{9{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_7[8]}}, fc3_w3_7};
-    assign fc3_n7_p3 = fc3_n7_p3_m[23:0];
-    assign fc3_w4_7 = 9'h15d;
-    assign fc3_n7_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_7[8]}}, fc3_w4_7};
-    assign fc3_n7_p4 = fc3_n7_p4_m[23:0];
-    assign fc3_w5_7 = 9'h12d;
-    assign fc3_n7_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_7[8]}}, fc3_w5_7};
-    assign fc3_n7_p5 = fc3_n7_p5_m[23:0];
-    assign fc3_w6_7 = 10'h2d0;
-    assign fc3_n7_p6_m = {{10{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_7[9]}}, fc3_w6_7};
-    assign fc3_n7_p6 = fc3_n7_p6_m[24:0];
-    assign fc3_w7_7 = 9'h17c;
-    assign fc3_n7_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_7[8]}}, fc3_w7_7};
-    assign fc3_n7_p7 = fc3_n7_p7_m[23:0];
-    assign fc3_w8_7 = 9'h16f;
-    assign fc3_n7_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_7[8]}}, fc3_w8_7};
-    assign fc3_n7_p8 = fc3_n7_p8_m[23:0];
-    assign fc3_w9_7 = 8'h77;
-    assign fc3_n7_p9_m = {{8{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_7[7]}}, fc3_w9_7};
-    assign fc3_n7_p9 = fc3_n7_p9_m[22:0];
-    assign fc3_w10_7 = 9'h13a;
-    assign fc3_n7_p10_m = {{9{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_7[8]}}, fc3_w10_7};
-    assign fc3_n7_p10 = fc3_n7_p10_m[23:0];
-    assign fc3_w11_7 = 8'h91;
-    assign fc3_n7_p11_m = {{8{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_7[7]}}, fc3_w11_7};
-    assign fc3_n7_p11 = fc3_n7_p11_m[22:0];
-    assign fc3_w12_7 = 8'h76;
-    assign fc3_n7_p12_m = {{8{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_7[7]}}, fc3_w12_7};
-    assign fc3_n7_p12 = fc3_n7_p12_m[22:0];
-    assign fc3_w13_7 = 10'h2e5;
-    assign fc3_n7_p13_m = {{10{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_7[9]}}, fc3_w13_7};
-    assign fc3_n7_p13 = fc3_n7_p13_m[24:0];
-    assign fc3_w14_7 = 9'h104;
-    assign fc3_n7_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_7[8]}}, fc3_w14_7};
-    assign fc3_n7_p14 = fc3_n7_p14_m[23:0];
-    assign fc3_w15_7 = 9'h15a;
-    assign fc3_n7_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_7[8]}}, fc3_w15_7};
-    assign fc3_n7_p15 = fc3_n7_p15_m[23:0];
-    assign fc3_w16_7 = 4'b1011;
-    assign fc3_n7_p16_m = {{4{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_7[3]}}, fc3_w16_7};
-    assign fc3_n7_p16 = fc3_n7_p16_m[18:0];
-    assign fc3_w17_7 = 10'h2e6;
-    assign fc3_n7_p17_m = {{10{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_7[9]}}, fc3_w17_7};
-    assign fc3_n7_p17 = fc3_n7_p17_m[24:0];
-    assign fc3_w18_7 = 6'h28;
-    assign fc3_n7_p18_m = {{6{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_7[5]}}, fc3_w18_7};
-    assign fc3_n7_p18 = fc3_n7_p18_m[20:0];
-    assign fc3_w19_7 = 9'h0bc;
-    assign fc3_n7_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_7[8]}}, fc3_w19_7};
-    assign fc3_n7_p19 = fc3_n7_p19_m[23:0];
-    assign fc3_w20_7 = 9'h09b;
-    assign fc3_n7_p20_m = {{9{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_7[8]}}, fc3_w20_7};
-    assign fc3_n7_p20 = fc3_n7_p20_m[23:0];
-    assign fc3_w21_7 = 8'h64;
-    assign fc3_n7_p21_m = {{8{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_7[7]}}, fc3_w21_7};
-    assign fc3_n7_p21 = fc3_n7_p21_m[22:0];
-    assign fc3_w22_7 = 9'h15e;
-    assign fc3_n7_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_7[8]}}, fc3_w22_7};
-    assign fc3_n7_p22 = fc3_n7_p22_m[23:0];
-    assign fc3_w23_7 = 8'hb0;
-    assign fc3_n7_p23_m = {{8{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_7[7]}}, fc3_w23_7};
-    assign fc3_n7_p23 = fc3_n7_p23_m[22:0];
-    assign fc3_w24_7 = 6'h2d;
-    assign fc3_n7_p24_m = {{6{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_7[5]}}, fc3_w24_7};
-    assign fc3_n7_p24 = fc3_n7_p24_m[20:0];
-    assign fc3_w25_7 = 9'h103;
-    assign fc3_n7_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_7[8]}}, fc3_w25_7};
-    assign fc3_n7_p25 = fc3_n7_p25_m[23:0];
-    assign fc3_w26_7 = 7'h32;
-    assign fc3_n7_p26_m = {{7{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_7[6]}}, fc3_w26_7};
-    assign fc3_n7_p26 = fc3_n7_p26_m[21:0];
-    assign fc3_w27_7 = 9'h0cd;
-    assign fc3_n7_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_7[8]}}, fc3_w27_7};
-    assign fc3_n7_p27 = fc3_n7_p27_m[23:0];
-    assign fc3_w28_7 = 10'h2da;
-    assign fc3_n7_p28_m = {{10{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_7[9]}}, fc3_w28_7};
-    assign fc3_n7_p28 = fc3_n7_p28_m[24:0];
-    assign fc3_w29_7 = 7'h36;
-    assign fc3_n7_p29_m = {{7{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_7[6]}}, fc3_w29_7};
-    assign fc3_n7_p29 = fc3_n7_p29_m[21:0];
-    assign fc3_w30_7 = 6'h1d;
-    assign fc3_n7_p30_m = {{6{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_7[5]}}, fc3_w30_7};
-    assign fc3_n7_p30 = fc3_n7_p30_m[20:0];
-    assign fc3_w31_7 = 7'h30;
-    assign fc3_n7_p31_m = {{7{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_7[6]}}, fc3_w31_7};
-    assign fc3_n7_p31 = fc3_n7_p31_m[21:0];
-    assign fc3_n7_t0_0_a = {{1{fc3_n7_p0[23]}}, fc3_n7_p0};
-    assign fc3_n7_t0_0 = fc3_n7_t0_0_a + fc3_n7_p1;
-    assign fc3_n7_t0_1_a = {{2{fc3_n7_p2[22]}}, fc3_n7_p2};
-    assign fc3_n7_t0_1_b = {{1{fc3_n7_p3[23]}}, fc3_n7_p3};
-    assign fc3_n7_t0_1 = fc3_n7_t0_1_a + fc3_n7_t0_1_b;
-    assign fc3_n7_t0_2_a = {{1{fc3_n7_p4[23]}}, fc3_n7_p4};
-    assign fc3_n7_t0_2_b = {{1{fc3_n7_p5[23]}}, fc3_n7_p5};
-    assign fc3_n7_t0_2 = fc3_n7_t0_2_a + fc3_n7_t0_2_b;
-    assign fc3_n7_t0_3_b = {{1{fc3_n7_p7[23]}}, fc3_n7_p7};
-    assign fc3_n7_t0_3 = fc3_n7_p6 + fc3_n7_t0_3_b;
-    assign fc3_n7_t0_4_a = {{1{fc3_n7_p8[23]}}, fc3_n7_p8};
-    assign fc3_n7_t0_4_b = {{2{fc3_n7_p9[22]}}, fc3_n7_p9};
-    assign fc3_n7_t0_4 = fc3_n7_t0_4_a + fc3_n7_t0_4_b;
-    assign fc3_n7_t0_5_a = {{1{fc3_n7_p10[23]}}, fc3_n7_p10};
-    assign fc3_n7_t0_5_b = {{2{fc3_n7_p11[22]}}, fc3_n7_p11};
-    assign fc3_n7_t0_5 = fc3_n7_t0_5_a + fc3_n7_t0_5_b;
-    assign fc3_n7_t0_6_a = {{2{fc3_n7_p12[22]}}, fc3_n7_p12};
-    assign fc3_n7_t0_6 = fc3_n7_t0_6_a + fc3_n7_p13;
-    assign fc3_n7_t0_7_a = {{1{fc3_n7_p14[23]}}, fc3_n7_p14};
-    assign fc3_n7_t0_7_b = {{1{fc3_n7_p15[23]}}, fc3_n7_p15};
-    assign fc3_n7_t0_7 = fc3_n7_t0_7_a + fc3_n7_t0_7_b;
-    assign fc3_n7_t0_8_a = {{6{fc3_n7_p16[18]}}, fc3_n7_p16};
-    assign fc3_n7_t0_8 = fc3_n7_t0_8_a + fc3_n7_p17;
-    assign fc3_n7_t0_9_a = {{3{fc3_n7_p18[20]}}, fc3_n7_p18};
-    assign fc3_n7_t0_9 = fc3_n7_t0_9_a + fc3_n7_p19;
-    assign fc3_n7_t0_10_b = {{1{fc3_n7_p21[22]}}, fc3_n7_p21};
-    assign fc3_n7_t0_10 = fc3_n7_p20 + fc3_n7_t0_10_b;
-    assign fc3_n7_t0_11_b = {{1{fc3_n7_p23[22]}}, fc3_n7_p23};
-    assign fc3_n7_t0_11 = fc3_n7_p22 + fc3_n7_t0_11_b;
-    assign fc3_n7_t0_12_a = {{4{fc3_n7_p24[20]}}, fc3_n7_p24};
-    assign fc3_n7_t0_12_b = {{1{fc3_n7_p25[23]}}, fc3_n7_p25};
-    assign fc3_n7_t0_12 = fc3_n7_t0_12_a + fc3_n7_t0_12_b;
-    assign fc3_n7_t0_13_a = {{2{fc3_n7_p26[21]}}, fc3_n7_p26};
-    assign fc3_n7_t0_13 = fc3_n7_t0_13_a + fc3_n7_p27;
-    assign fc3_n7_t0_14_b = {{3{fc3_n7_p29[21]}}, fc3_n7_p29};
-    assign fc3_n7_t0_14 = fc3_n7_p28 + fc3_n7_t0_14_b;
-    assign fc3_n7_t0_15_a = {{2{fc3_n7_p30[20]}}, fc3_n7_p30};
-    assign fc3_n7_t0_15_b = {{1{fc3_n7_p31[21]}}, fc3_n7_p31};
-    assign fc3_n7_t0_15 = fc3_n7_t0_15_a + fc3_n7_t0_15_b;
-    assign fc3_n7_t1_0_a = {{1{fc3_n7_t0_0[24]}}, fc3_n7_t0_0};
-    assign fc3_n7_t1_0_b = {{1{fc3_n7_t0_1[24]}}, fc3_n7_t0_1};
-    assign fc3_n7_t1_0 = fc3_n7_t1_0_a_d1 + fc3_n7_t1_0_b_d1;
-    assign fc3_n7_t1_1_a = {{1{fc3_n7_t0_2[24]}}, fc3_n7_t0_2};
-    assign fc3_n7_t1_1_b = {{1{fc3_n7_t0_3[24]}}, fc3_n7_t0_3};
-    assign fc3_n7_t1_1 = fc3_n7_t1_1_a_d1 + fc3_n7_t1_1_b_d1;
-    assign fc3_n7_t1_2_a = {{1{fc3_n7_t0_4[24]}}, fc3_n7_t0_4};
-    assign fc3_n7_t1_2_b = {{1{fc3_n7_t0_5[24]}}, fc3_n7_t0_5};
-    assign fc3_n7_t1_2 = fc3_n7_t1_2_a_d1 + fc3_n7_t1_2_b_d1;
-    assign fc3_n7_t1_3_a = {{1{fc3_n7_t0_6[24]}}, fc3_n7_t0_6};
-    assign fc3_n7_t1_3_b = {{1{fc3_n7_t0_7[24]}}, fc3_n7_t0_7};
-    assign fc3_n7_t1_3 = fc3_n7_t1_3_a_d1 + fc3_n7_t1_3_b_d1;
-    assign fc3_n7_t1_4_b = {{1{fc3_n7_t0_9[23]}}, fc3_n7_t0_9};
-    assign fc3_n7_t1_4 = fc3_n7_t0_8_d1 + fc3_n7_t1_4_b_d1;
-    assign fc3_n7_t1_5_a = {{1{fc3_n7_t0_10[23]}}, fc3_n7_t0_10};
-    assign fc3_n7_t1_5_b = {{1{fc3_n7_t0_11[23]}}, fc3_n7_t0_11};
-    assign fc3_n7_t1_5 = fc3_n7_t1_5_a_d1 + fc3_n7_t1_5_b_d1;
-    assign fc3_n7_t1_6_a = {{1{fc3_n7_t0_12[24]}}, fc3_n7_t0_12};
-    assign fc3_n7_t1_6_b = {{2{fc3_n7_t0_13[23]}}, fc3_n7_t0_13};
-    assign fc3_n7_t1_6 = fc3_n7_t1_6_a_d1 + fc3_n7_t1_6_b_d1;
-    assign fc3_n7_t1_7_b = {{2{fc3_n7_t0_15[22]}}, fc3_n7_t0_15};
-    assign fc3_n7_t1_7 = fc3_n7_t0_14_d1 + fc3_n7_t1_7_b_d1;
-    assign fc3_n7_t2_0_a = {{1{fc3_n7_t1_0[25]}}, fc3_n7_t1_0};
-    assign fc3_n7_t2_0_b = {{1{fc3_n7_t1_1[25]}}, fc3_n7_t1_1};
-    assign fc3_n7_t2_0 = fc3_n7_t2_0_a + fc3_n7_t2_0_b;
-    assign fc3_n7_t2_1_a = {{1{fc3_n7_t1_2[25]}}, fc3_n7_t1_2};
-    assign fc3_n7_t2_1_b = {{1{fc3_n7_t1_3[25]}}, fc3_n7_t1_3};
-    assign fc3_n7_t2_1 = fc3_n7_t2_1_a + fc3_n7_t2_1_b;
-    assign fc3_n7_t2_2_a = {{1{fc3_n7_t1_4[24]}}, fc3_n7_t1_4};
-    assign fc3_n7_t2_2_b = {{1{fc3_n7_t1_5[24]}}, fc3_n7_t1_5};
-    assign fc3_n7_t2_2 = fc3_n7_t2_2_a + fc3_n7_t2_2_b;
-    assign fc3_n7_t2_3_b = {{1{fc3_n7_t1_7[24]}}, fc3_n7_t1_7};
-    assign fc3_n7_t2_3 = fc3_n7_t1_6 + fc3_n7_t2_3_b;
-    assign fc3_n7_t3_0_a = {{1{fc3_n7_t2_0[26]}}, fc3_n7_t2_0};
-    assign fc3_n7_t3_0_b = {{1{fc3_n7_t2_1[26]}}, fc3_n7_t2_1};
-    assign fc3_n7_t3_0 = fc3_n7_t3_0_a + fc3_n7_t3_0_b;
-    assign fc3_n7_t3_1_a = {{1{fc3_n7_t2_2[25]}}, fc3_n7_t2_2};
-    assign fc3_n7_t3_1_b = {{1{fc3_n7_t2_3[25]}}, fc3_n7_t2_3};
-    assign fc3_n7_t3_1 = fc3_n7_t3_1_a + fc3_n7_t3_1_b;
-    assign fc3_n7_t4_0_a = {{1{fc3_n7_t3_0[27]}}, fc3_n7_t3_0};
-    assign fc3_n7_t4_0_b = {{2{fc3_n7_t3_1[26]}}, fc3_n7_t3_1};
-    assign fc3_n7_t4_0 = fc3_n7_t4_0_a + fc3_n7_t4_0_b;
-    assign fc3_n7_acc = fc3_n7_t4_0;
-    assign fc3_n7_y_fl = fc3_n7_acc[28:10];
-    assign fc3_n7_y_wrap = fc3_n7_y_fl[15:0];
-    assign fc3_w0_8 = 11'h590;
-    assign fc3_n8_p0_m = {{11{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_8[10]}}, fc3_w0_8};
-    assign fc3_n8_p0 = fc3_n8_p0_m[25:0];
-    assign fc3_w1_8 = 8'h79;
-    assign fc3_n8_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_8[7]}}, fc3_w1_8};
-    assign fc3_n8_p1 = fc3_n8_p1_m[22:0];
-    assign fc3_w2_8 = 8'h67;
-    assign fc3_n8_p2_m = {{8{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_8[7]}}, fc3_w2_8};
-    assign fc3_n8_p2 = fc3_n8_p2_m[22:0];
-    assign fc3_w3_8 = 10'h2e4;
-    assign fc3_n8_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_8[9]}}, fc3_w3_8};
-    assign fc3_n8_p3 = fc3_n8_p3_m[24:0];
-    assign fc3_w4_8 = 9'h110;
-    assign fc3_n8_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_8[8]}}, fc3_w4_8};
-    assign fc3_n8_p4 = fc3_n8_p4_m[23:0];
-    assign fc3_w5_8 = 9'h097;
-    assign fc3_n8_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_8[8]}}, fc3_w5_8};
-    assign fc3_n8_p5 = fc3_n8_p5_m[23:0];
-    assign fc3_w6_8 = 10'h15e;
-    assign fc3_n8_p6_m = {{10{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_8[9]}}, fc3_w6_8};
-    assign fc3_n8_p6 = fc3_n8_p6_m[24:0];
-    assign fc3_w7_8 = 8'h72;
-    assign fc3_n8_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_8[7]}}, fc3_w7_8};
-    assign fc3_n8_p7 = fc3_n8_p7_m[22:0];
-    assign fc3_w8_8 = 7'h5a;
-    assign fc3_n8_p8_m = {{7{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_8[6]}}, fc3_w8_8};
-    assign fc3_n8_p8 = fc3_n8_p8_m[21:0];
-    assign fc3_w9_8 = 9'h08b;
-    assign fc3_n8_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_8[8]}}, fc3_w9_8};
-    assign fc3_n8_p9 = fc3_n8_p9_m[23:0];
-    assign fc3_w10_8 = 10'h2af;
-    assign fc3_n8_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_8[9]}}, fc3_w10_8};
-    assign fc3_n8_p10 = fc3_n8_p10_m[24:0];
-    assign fc3_w11_8 = 10'h2dd;
-    assign fc3_n8_p11_m = {{10{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_8[9]}}, fc3_w11_8};
-    assign fc3_n8_p11 = fc3_n8_p11_m[24:0];
-    assign fc3_w12_8 = 8'h76;
-    assign fc3_n8_p12_m = {{8{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_8[7]}}, fc3_w12_8};
-    assign fc3_n8_p12 = fc3_n8_p12_m[22:0];
-    assign fc3_w13_8 = 7'h49;
-    assign fc3_n8_p13_m = {{7{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_8[6]}}, fc3_w13_8};
-    assign fc3_n8_p13 = fc3_n8_p13_m[21:0];
-    assign fc3_w14_8 = 10'h2c7;
-    assign fc3_n8_p14_m = {{10{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_8[9]}}, fc3_w14_8};
-    assign fc3_n8_p14 = fc3_n8_p14_m[24:0];
-    assign fc3_n8_p15_sh = {fc3_in_15, 3'b000};
-    assign fc3_w16_8 = 8'hb2;
-    assign fc3_n8_p16_m = {{8{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_8[7]}}, fc3_w16_8};
-    assign fc3_n8_p16 = fc3_n8_p16_m[22:0];
-    assign fc3_w17_8 = 7'h5d;
-    assign fc3_n8_p17_m = {{7{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_8[6]}}, fc3_w17_8};
-    assign fc3_n8_p17 = fc3_n8_p17_m[21:0];
-    assign fc3_w18_8 = 7'h30;
-    assign fc3_n8_p18_m = {{7{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_8[6]}}, fc3_w18_8};
-    assign fc3_n8_p18 = fc3_n8_p18_m[21:0];
-    assign fc3_w19_8 = 9'h110;
-    assign fc3_n8_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_8[8]}}, fc3_w19_8};
-    assign fc3_n8_p19 = fc3_n8_p19_m[23:0];
-    assign fc3_w20_8 = 8'ha6;
-    assign fc3_n8_p20_m = {{8{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_8[7]}}, fc3_w20_8};
-    assign fc3_n8_p20 = fc3_n8_p20_m[22:0];
-    assign fc3_w21_8 = 8'h5b;
-    assign fc3_n8_p21_m = {{8{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_8[7]}}, fc3_w21_8};
-    assign fc3_n8_p21 = fc3_n8_p21_m[22:0];
-    assign fc3_w22_8 = 8'h9d;
-    assign fc3_n8_p22_m = {{8{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_8[7]}}, fc3_w22_8};
-    assign fc3_n8_p22 = fc3_n8_p22_m[22:0];
-    assign fc3_w23_8 = 8'h59;
-    assign fc3_n8_p23_m = {{8{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_8[7]}}, fc3_w23_8};
-    assign fc3_n8_p23 = fc3_n8_p23_m[22:0];
-    assign fc3_w24_8 = 8'h50;
-    assign fc3_n8_p24_m = {{8{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_8[7]}}, fc3_w24_8};
-    assign fc3_n8_p24 = fc3_n8_p24_m[22:0];
-    assign fc3_w25_8 = 9'h13d;
-    assign fc3_n8_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_8[8]}}, fc3_w25_8};
-    assign fc3_n8_p25 = fc3_n8_p25_m[23:0];
-    assign fc3_w26_8 = 8'h79;
-    assign fc3_n8_p26_m = {{8{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_8[7]}}, fc3_w26_8};
-    assign fc3_n8_p26 = fc3_n8_p26_m[22:0];
-    assign fc3_w27_8 = 9'h09a;
-    assign fc3_n8_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_8[8]}}, fc3_w27_8};
-    assign fc3_n8_p27 = fc3_n8_p27_m[23:0];
-    assign fc3_w28_8 = 9'h0be;
-    assign fc3_n8_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_8[8]}}, fc3_w28_8};
-    assign fc3_n8_p28 = fc3_n8_p28_m[23:0];
-    assign fc3_w29_8 = 9'h17c;
-    assign fc3_n8_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_8[8]}}, fc3_w29_8};
-    assign fc3_n8_p29 = fc3_n8_p29_m[23:0];
-    assign fc3_w30_8 = 8'h74;
-    assign fc3_n8_p30_m = {{8{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_8[7]}}, fc3_w30_8};
-    assign fc3_n8_p30 = fc3_n8_p30_m[22:0];
-    assign fc3_w31_8 = 8'h4d;
-    assign fc3_n8_p31_m = {{8{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_8[7]}}, fc3_w31_8};
-    assign fc3_n8_p31 = fc3_n8_p31_m[22:0];
-    assign fc3_n8_bias = 20'hbc400;
-    assign fc3_n8_t0_0_b = {{3{fc3_n8_p1[22]}}, fc3_n8_p1};
-    assign fc3_n8_t0_0 = fc3_n8_p0 + fc3_n8_t0_0_b;
-    assign fc3_n8_t0_1_a = {{2{fc3_n8_p2[22]}}, fc3_n8_p2};
-    assign fc3_n8_t0_1 = fc3_n8_t0_1_a + fc3_n8_p3;
-    assign fc3_n8_t0_2_a = {{1{fc3_n8_p4[23]}}, fc3_n8_p4};
-    assign fc3_n8_t0_2_b = {{1{fc3_n8_p5[23]}}, fc3_n8_p5};
-    assign fc3_n8_t0_2 = fc3_n8_t0_2_a + fc3_n8_t0_2_b;
-    assign fc3_n8_t0_3_b = {{2{fc3_n8_p7[22]}}, fc3_n8_p7};
-    assign fc3_n8_t0_3 = fc3_n8_p6 + fc3_n8_t0_3_b;
-    assign fc3_n8_t0_4_a = {{2{fc3_n8_p8[21]}}, fc3_n8_p8};
-    assign fc3_n8_t0_4 = fc3_n8_t0_4_a + fc3_n8_p9;
-    assign fc3_n8_t0_5_a = {{1{fc3_n8_p10[24]}}, fc3_n8_p10};
-    assign fc3_n8_t0_5_b = {{1{fc3_n8_p11[24]}}, fc3_n8_p11};
-    assign fc3_n8_t0_5 = fc3_n8_t0_5_a + fc3_n8_t0_5_b;
-    assign fc3_n8_t0_6_a = {{1{fc3_n8_p12[22]}}, fc3_n8_p12};
-    assign fc3_n8_t0_6_b = {{2{fc3_n8_p13[21]}}, fc3_n8_p13};
-    assign fc3_n8_t0_6 = fc3_n8_t0_6_a + fc3_n8_t0_6_b;
-    assign fc3_n8_t0_7_b = {{6{fc3_n8_p15_sh[18]}}, fc3_n8_p15_sh};
-    assign fc3_n8_t0_7 = fc3_n8_p14 + fc3_n8_t0_7_b;
-    assign fc3_n8_t0_8_b = {{1{fc3_n8_p17[21]}}, fc3_n8_p17};
-    assign fc3_n8_t0_8 = fc3_n8_p16 + fc3_n8_t0_8_b;
-    assign fc3_n8_t0_9_a = {{3{fc3_n8_p18[21]}}, fc3_n8_p18};
-    assign fc3_n8_t0_9_b = {{1{fc3_n8_p19[23]}}, fc3_n8_p19};
-    assign fc3_n8_t0_9 = fc3_n8_t0_9_a + fc3_n8_t0_9_b;
-    assign fc3_n8_t0_10_a = {{1{fc3_n8_p20[22]}}, fc3_n8_p20};
-    assign fc3_n8_t0_10_b = {{1{fc3_n8_p21[22]}}, fc3_n8_p21};
-    assign fc3_n8_t0_10 = fc3_n8_t0_10_a + fc3_n8_t0_10_b;
-    assign fc3_n8_t0_11_a = {{1{fc3_n8_p22[22]}}, fc3_n8_p22};
-    assign fc3_n8_t0_11_b = {{1{fc3_n8_p23[22]}}, fc3_n8_p23};
-    assign fc3_n8_t0_11 = fc3_n8_t0_11_a + fc3_n8_t0_11_b;
-    assign fc3_n8_t0_12_a = {{2{fc3_n8_p24[22]}}, fc3_n8_p24};
-    assign fc3_n8_t0_12_b = {{1{fc3_n8_p25[23]}}, fc3_n8_p25};
-    assign fc3_n8_t0_12 = fc3_n8_t0_12_a + fc3_n8_t0_12_b;
-    assign fc3_n8_t0_13_a = {{2{fc3_n8_p26[22]}}, fc3_n8_p26};
-    assign fc3_n8_t0_13_b = {{1{fc3_n8_p27[23]}}, fc3_n8_p27};
-    assign fc3_n8_t0_13 = fc3_n8_t0_13_a + fc3_n8_t0_13_b;
-    assign fc3_n8_t0_14_a = {{1{fc3_n8_p28[23]}}, fc3_n8_p28};
-    assign fc3_n8_t0_14_b = {{1{fc3_n8_p29[23]}}, fc3_n8_p29};
-    assign fc3_n8_t0_14 = fc3_n8_t0_14_a + fc3_n8_t0_14_b;
-    assign fc3_n8_t0_15_a = {{1{fc3_n8_p30[22]}}, fc3_n8_p30};
-    assign fc3_n8_t0_15_b = {{1{fc3_n8_p31[22]}}, fc3_n8_p31};
-    assign fc3_n8_t0_15 = fc3_n8_t0_15_a + fc3_n8_t0_15_b;
-    assign fc3_n8_t1_0_a = {{1{fc3_n8_t0_0[25]}}, fc3_n8_t0_0};
-    assign fc3_n8_t1_0_b = {{2{fc3_n8_t0_1[24]}}, fc3_n8_t0_1};
-    assign fc3_n8_t1_0 = fc3_n8_t1_0_a_d1 + fc3_n8_t1_0_b_d1;
-    assign fc3_n8_t1_1_a = {{1{fc3_n8_t0_2[24]}}, fc3_n8_t0_2};
-    assign fc3_n8_t1_1_b = {{1{fc3_n8_t0_3[24]}}, fc3_n8_t0_3};
-    assign fc3_n8_t1_1 = fc3_n8_t1_1_a_d1 + fc3_n8_t1_1_b_d1;
-    assign fc3_n8_t1_2_a = {{2{fc3_n8_t0_4[23]}}, fc3_n8_t0_4};
-    assign fc3_n8_t1_2 = fc3_n8_t1_2_a_d1 + fc3_n8_t0_5_d1;
-    assign fc3_n8_t1_3_a = {{1{fc3_n8_t0_6[23]}}, fc3_n8_t0_6};
-    assign fc3_n8_t1_3 = fc3_n8_t1_3_a_d1 + fc3_n8_t0_7_d1;
-    assign fc3_n8_t1_4_a = {{2{fc3_n8_t0_8[22]}}, fc3_n8_t0_8};
-    assign fc3_n8_t1_4 = fc3_n8_t1_4_a_d1 + fc3_n8_t0_9_d1;
-    assign fc3_n8_t1_5_a = {{1{fc3_n8_t0_10[23]}}, fc3_n8_t0_10};
-    assign fc3_n8_t1_5_b = {{1{fc3_n8_t0_11[23]}}, fc3_n8_t0_11};
-    assign fc3_n8_t1_5 = fc3_n8_t1_5_a_d1 + fc3_n8_t1_5_b_d1;
-    assign fc3_n8_t1_6_a = {{1{fc3_n8_t0_12[24]}}, fc3_n8_t0_12};
-    assign fc3_n8_t1_6_b = {{1{fc3_n8_t0_13[24]}}, fc3_n8_t0_13};
-    assign fc3_n8_t1_6 = fc3_n8_t1_6_a_d1 + fc3_n8_t1_6_b_d1;
-    assign fc3_n8_t1_7_a = {{1{fc3_n8_t0_14[24]}}, fc3_n8_t0_14};
-    assign fc3_n8_t1_7_b = {{2{fc3_n8_t0_15[23]}}, fc3_n8_t0_15};
-    assign fc3_n8_t1_7 = fc3_n8_t1_7_a_d1 + fc3_n8_t1_7_b_d1;
-    assign fc3_n8_t2_0_b = {{1{fc3_n8_t1_1[25]}}, fc3_n8_t1_1};
-    assign fc3_n8_t2_0 = fc3_n8_t1_0 + fc3_n8_t2_0_b;
-    assign fc3_n8_t2_1_a = {{1{fc3_n8_t1_2[25]}}, fc3_n8_t1_2};
-    assign fc3_n8_t2_1_b = {{2{fc3_n8_t1_3[24]}}, fc3_n8_t1_3};
-    assign fc3_n8_t2_1 = fc3_n8_t2_1_a + fc3_n8_t2_1_b;
-    assign fc3_n8_t2_2_a = {{1{fc3_n8_t1_4[24]}}, fc3_n8_t1_4};
-    assign fc3_n8_t2_2_b = {{1{fc3_n8_t1_5[24]}}, fc3_n8_t1_5};
-    assign fc3_n8_t2_2 = fc3_n8_t2_2_a + fc3_n8_t2_2_b;
-    assign fc3_n8_t2_3_a = {{1{fc3_n8_t1_6[25]}}, fc3_n8_t1_6};
-    assign fc3_n8_t2_3_b = {{1{fc3_n8_t1_7[25]}}, fc3_n8_t1_7};
-    assign fc3_n8_t2_3 = fc3_n8_t2_3_a + fc3_n8_t2_3_b;
-    assign fc3_n8_t3_0_a = {{1{fc3_n8_t2_0[26]}}, fc3_n8_t2_0};
-    assign fc3_n8_t3_0_b = {{1{fc3_n8_t2_1[26]}}, fc3_n8_t2_1};
-    assign fc3_n8_t3_0 = fc3_n8_t3_0_a + fc3_n8_t3_0_b;
-    assign fc3_n8_t3_1_a = {{1{fc3_n8_t2_2[25]}}, fc3_n8_t2_2};
-    assign fc3_n8_t3_1 = fc3_n8_t3_1_a + fc3_n8_t2_3;
-    assign fc3_n8_t4_0_a = {{1{fc3_n8_t3_0[27]}}, fc3_n8_t3_0};
-    assign fc3_n8_t4_0_b = {{2{fc3_n8_t3_1[26]}}, fc3_n8_t3_1};
-    assign fc3_n8_t4_0 = fc3_n8_t4_0_a + fc3_n8_t4_0_b;
-    assign fc3_n8_t5_0_b = {{9{fc3_n8_bias[19]}}, fc3_n8_bias};
-    assign fc3_n8_t5_0 = fc3_n8_t4_0_d1 + fc3_n8_t5_0_b_d2;
-    assign fc3_n8_acc = fc3_n8_t5_0;
-    assign fc3_n8_y_fl = fc3_n8_acc[28:10];
-    assign fc3_n8_y_wrap = fc3_n8_y_fl[15:0];
-    assign fc3_w0_9 = 10'h13a;
-    assign fc3_n9_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_9[9]}}, fc3_w0_9};
-    assign fc3_n9_p0 = fc3_n9_p0_m[24:0];
-    assign fc3_w1_9 = 10'h10c;
-    assign fc3_n9_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_9[9]}}, fc3_w1_9};
-    assign fc3_n9_p1 = fc3_n9_p1_m[24:0];
-    assign fc3_w2_9 = 9'h0dc;
-    assign fc3_n9_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_9[8]}}, fc3_w2_9};
-    assign fc3_n9_p2 = fc3_n9_p2_m[23:0];
-    assign fc3_w3_9 = 10'h107;
-    assign fc3_n9_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_9[9]}}, fc3_w3_9};
-    assign fc3_n9_p3 = fc3_n9_p3_m[24:0];
-    assign fc3_w4_9 = 10'h2c3;
-    assign fc3_n9_p4_m = {{10{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_9[9]}}, fc3_w4_9};
-    assign fc3_n9_p4 = fc3_n9_p4_m[24:0];
-    assign fc3_n9_p5_sh = {fc3_in_5, 1'b0};
-    assign fc3_n9_p5_e = {{1{fc3_n9_p5_sh[16]}}, fc3_n9_p5_sh};
-    assign fc3_n9_p5_neg = -fc3_n9_p5_e;
-    assign fc3_w6_9 = 8'hbd;
-    assign fc3_n9_p6_m = {{8{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_9[7]}}, fc3_w6_9};
-    assign fc3_n9_p6 = fc3_n9_p6_m[22:0];
-    assign fc3_w7_9 = 6'h19;
-    assign fc3_n9_p7_m = {{6{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_9[5]}}, fc3_w7_9};
-    assign fc3_n9_p7 = fc3_n9_p7_m[20:0];
-    assign fc3_w8_9 = 9'h126;
-    assign fc3_n9_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_9[8]}}, fc3_w8_9};
-    assign fc3_n9_p8 = fc3_n9_p8_m[23:0];
-    assign fc3_n9_p9_sh = {fc3_in_9, 7'b0000000};
-    assign fc3_w10_9 = 9'h177;
-    assign fc3_n9_p10_m = {{9{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_9[8]}}, fc3_w10_9};
-    assign fc3_n9_p10 = fc3_n9_p10_m[23:0];
-    assign fc3_w11_9 = 10'h2f5;
-    assign fc3_n9_p11_m = {{10{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_9[9]}}, fc3_w11_9};
-    assign fc3_n9_p11 = fc3_n9_p11_m[24:0];
-    assign fc3_w12_9 = 10'h2d0;
-    assign fc3_n9_p12_m = {{10{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_9[9]}}, fc3_w12_9};
-    assign fc3_n9_p12 = fc3_n9_p12_m[24:0];
-    assign fc3_w13_9 = 9'h08e;
-    assign fc3_n9_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_9[8]}}, fc3_w13_9};
-    assign fc3_n9_p13 = fc3_n9_p13_m[23:0];
-    assign fc3_w14_9 = 9'h12c;
-    assign fc3_n9_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_9[8]}}, fc3_w14_9};
-    assign fc3_n9_p14 = fc3_n9_p14_m[23:0];
-    assign fc3_w15_9 = 7'h46;
-    assign fc3_n9_p15_m = {{7{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_9[6]}}, fc3_w15_9};
-    assign fc3_n9_p15 = fc3_n9_p15_m[21:0];
-    assign fc3_w16_9 = 6'h22;
-    assign fc3_n9_p16_m = {{6{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_9[5]}}, fc3_w16_9};
-    assign fc3_n9_p16 = fc3_n9_p16_m[20:0];
-    assign fc3_w17_9 = 9'h13e;
-    assign fc3_n9_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_9[8]}}, fc3_w17_9};
-    assign fc3_n9_p17 = fc3_n9_p17_m[23:0];
-    assign fc3_w18_9 = 9'h0b5;
-    assign fc3_n9_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_9[8]}}, fc3_w18_9};
-    assign fc3_n9_p18 = fc3_n9_p18_m[23:0];
-    assign fc3_w19_9 = 8'h8c;
-    assign fc3_n9_p19_m = {{8{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_9[7]}}, fc3_w19_9};
-    assign fc3_n9_p19 = fc3_n9_p19_m[22:0];
-    assign fc3_w20_9 = 9'h17c;
-    assign fc3_n9_p20_m = {{9{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_9[8]}}, fc3_w20_9};
-    assign fc3_n9_p20 = fc3_n9_p20_m[23:0];
-    assign fc3_w21_9 = 10'h2ec;
-    assign fc3_n9_p21_m = {{10{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_9[9]}}, fc3_w21_9};
-    assign fc3_n9_p21 = fc3_n9_p21_m[24:0];
-    assign fc3_w22_9 = 9'h172;
-    assign fc3_n9_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_9[8]}}, fc3_w22_9};
-    assign fc3_n9_p22 = fc3_n9_p22_m[23:0];
-    assign fc3_w23_9 = 10'h2ee;
-    assign fc3_n9_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_9[9]}}, fc3_w23_9};
-    assign fc3_n9_p23 = fc3_n9_p23_m[24:0];
-    assign fc3_w24_9 = 9'h0bc;
-    assign fc3_n9_p24_m = {{9{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_9[8]}}, fc3_w24_9};
-    assign fc3_n9_p24 = fc3_n9_p24_m[23:0];
-    assign fc3_w25_9 = 10'h2f9;
-    assign fc3_n9_p25_m = {{10{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_9[9]}}, fc3_w25_9};
-    assign fc3_n9_p25 = fc3_n9_p25_m[24:0];
-    assign fc3_w26_9 = 9'h0f9;
-    assign fc3_n9_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_9[8]}}, fc3_w26_9};
-    assign fc3_n9_p26 = fc3_n9_p26_m[23:0];
-    assign fc3_w27_9 = 8'h84;
-    assign fc3_n9_p27_m = {{8{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_9[7]}}, fc3_w27_9};
-    assign fc3_n9_p27 = fc3_n9_p27_m[22:0];
-    assign fc3_w28_9 = 9'h130;
-    assign fc3_n9_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_9[8]}}, fc3_w28_9};
-    assign fc3_n9_p28 = fc3_n9_p28_m[23:0];
-    assign fc3_w29_9 = 9'h17f;
-    assign fc3_n9_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_9[8]}}, fc3_w29_9};
-    assign fc3_n9_p29 = fc3_n9_p29_m[23:0];
-    assign fc3_w30_9 = 13'h131a;
-    assign fc3_n9_p30_m = {{13{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_9[12]}}, fc3_w30_9};
-    assign fc3_n9_p30 = fc3_n9_p30_m[27:0];
-    assign fc3_w31_9 = 9'h0f7;
-    assign fc3_n9_p31_m = {{9{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_9[8]}}, fc3_w31_9};
-    assign fc3_n9_p31 = fc3_n9_p31_m[23:0];
-    assign fc3_n9_bias = 18'h2a000;
-    assign fc3_n9_t0_0_a = {{1{fc3_n9_p0[24]}}, fc3_n9_p0};
-    assign fc3_n9_t0_0_b = {{1{fc3_n9_p1[24]}}, fc3_n9_p1};
-    assign fc3_n9_t0_0 = fc3_n9_t0_0_a + fc3_n9_t0_0_b;
-    assign fc3_n9_t0_1_a = {{1{fc3_n9_p2[23]}}, fc3_n9_p2};
-    assign fc3_n9_t0_1 = fc3_n9_t0_1_a + fc3_n9_p3;
-    assign fc3_n9_t0_2_b = {{7{fc3_n9_p5_neg[17]}}, fc3_n9_p5_neg};
-    assign fc3_n9_t0_2 = fc3_n9_p4 + fc3_n9_t0_2_b;
-    assign fc3_n9_t0_3_b = {{2{fc3_n9_p7[20]}}, fc3_n9_p7};
-    assign fc3_n9_t0_3 = fc3_n9_p6 + fc3_n9_t0_3_b;
-    assign fc3_n9_t0_4_a = {{1{fc3_n9_p8[23]}}, fc3_n9_p8};
-    assign fc3_n9_t0_4_b = {{2{fc3_n9_p9_sh[22]}}, fc3_n9_p9_sh};
-    assign fc3_n9_t0_4 = fc3_n9_t0_4_a + fc3_n9_t0_4_b;
-    assign fc3_n9_t0_5_a = {{1{fc3_n9_p10[23]}}, fc3_n9_p10};
-    assign fc3_n9_t0_5 = fc3_n9_t0_5_a + fc3_n9_p11;
-    assign fc3_n9_t0_6_b = {{1{fc3_n9_p13[23]}}, fc3_n9_p13};
-    assign fc3_n9_t0_6 = fc3_n9_p12 + fc3_n9_t0_6_b;
-    assign fc3_n9_t0_7_a = {{1{fc3_n9_p14[23]}}, fc3_n9_p14};
-    assign fc3_n9_t0_7_b = {{3{fc3_n9_p15[21]}}, fc3_n9_p15};
-    assign fc3_n9_t0_7 = fc3_n9_t0_7_a + fc3_n9_t0_7_b;
-    assign fc3_n9_t0_8_a = {{3{fc3_n9_p16[20]}}, fc3_n9_p16};
-    assign fc3_n9_t0_8 = fc3_n9_t0_8_a + fc3_n9_p17;
-    assign fc3_n9_t0_9_a = {{1{fc3_n9_p18[23]}}, fc3_n9_p18};
-    assign fc3_n9_t0_9_b = {{2{fc3_n9_p19[22]}}, fc3_n9_p19};
-    assign fc3_n9_t0_9 = fc3_n9_t0_9_a + fc3_n9_t0_9_b;
-    assign fc3_n9_t0_10_a = {{1{fc3_n9_p20[23]}}, fc3_n9_p20};
-    assign fc3_n9_t0_10 = fc3_n9_t0_10_a + fc3_n9_p21;
-    assign fc3_n9_t0_11_a = {{1{fc3_n9_p22[23]}}, fc3_n9_p22};
-    assign fc3_n9_t0_11 = fc3_n9_t0_11_a + fc3_n9_p23;
-    assign fc3_n9_t0_12_a = {{1{fc3_n9_p24[23]}}, fc3_n9_p24};
-    assign fc3_n9_t0_12 = fc3_n9_t0_12_a + fc3_n9_p25;
-    assign fc3_n9_t0_13_a = {{1{fc3_n9_p26[23]}}, fc3_n9_p26};
-    assign fc3_n9_t0_13_b = {{2{fc3_n9_p27[22]}}, fc3_n9_p27};
-    assign fc3_n9_t0_13 = fc3_n9_t0_13_a + fc3_n9_t0_13_b;
-    assign fc3_n9_t0_14_a = {{1{fc3_n9_p28[23]}}, fc3_n9_p28};
-    assign fc3_n9_t0_14_b = {{1{fc3_n9_p29[23]}}, fc3_n9_p29};
-    assign fc3_n9_t0_14 = fc3_n9_t0_14_a + fc3_n9_t0_14_b;
-    assign fc3_n9_t0_15_b = {{4{fc3_n9_p31[23]}}, fc3_n9_p31};
-    assign fc3_n9_t0_15 = fc3_n9_p30 + fc3_n9_t0_15_b;
-    assign fc3_n9_t1_0_a = {{1{fc3_n9_t0_0[25]}}, fc3_n9_t0_0};
-    assign fc3_n9_t1_0_b = {{2{fc3_n9_t0_1[24]}}, fc3_n9_t0_1};
-    assign fc3_n9_t1_0 = fc3_n9_t1_0_a_d1 + fc3_n9_t1_0_b_d1;
-    assign fc3_n9_t1_1_b = {{2{fc3_n9_t0_3[22]}}, fc3_n9_t0_3};
-    assign fc3_n9_t1_1 = fc3_n9_t0_2_d1 + fc3_n9_t1_1_b_d1;
-    assign fc3_n9_t1_2_a = {{1{fc3_n9_t0_4[24]}}, fc3_n9_t0_4};
-    assign fc3_n9_t1_2_b = {{1{fc3_n9_t0_5[24]}}, fc3_n9_t0_5};
-    assign fc3_n9_t1_2 = fc3_n9_t1_2_a_d1 + fc3_n9_t1_2_b_d1;
-    assign fc3_n9_t1_3_a = {{1{fc3_n9_t0_6[24]}}, fc3_n9_t0_6};
-    assign fc3_n9_t1_3_b = {{1{fc3_n9_t0_7[24]}}, fc3_n9_t0_7};
-    assign fc3_n9_t1_3 = fc3_n9_t1_3_a_d1 + fc3_n9_t1_3_b_d1;
-    assign fc3_n9_t1_4_a = {{2{fc3_n9_t0_8[23]}}, fc3_n9_t0_8};
-    assign fc3_n9_t1_4_b = {{1{fc3_n9_t0_9[24]}}, fc3_n9_t0_9};
-    assign fc3_n9_t1_4 = fc3_n9_t1_4_a_d1 + fc3_n9_t1_4_b_d1;
-    assign fc3_n9_t1_5_a = {{1{fc3_n9_t0_10[24]}}, fc3_n9_t0_10};
-    assign fc3_n9_t1_5_b = {{1{fc3_n9_t0_11[24]}}, fc3_n9_t0_11};
-    assign fc3_n9_t1_5 = fc3_n9_t1_5_a_d1 + fc3_n9_t1_5_b_d1;
-    assign fc3_n9_t1_6_a = {{1{fc3_n9_t0_12[24]}}, fc3_n9_t0_12};
-    assign fc3_n9_t1_6_b = {{1{fc3_n9_t0_13[24]}}, fc3_n9_t0_13};
-    assign fc3_n9_t1_6 = fc3_n9_t1_6_a_d1 + fc3_n9_t1_6_b_d1;
-    assign fc3_n9_t1_7_a = {{3{fc3_n9_t0_14[24]}}, fc3_n9_t0_14};
-    assign fc3_n9_t1_7 = fc3_n9_t1_7_a_d1 + fc3_n9_t0_15_d1;
-    assign fc3_n9_t2_0_b = {{2{fc3_n9_t1_1[24]}}, fc3_n9_t1_1};
-    assign fc3_n9_t2_0 = fc3_n9_t1_0 + fc3_n9_t2_0_b;
-    assign fc3_n9_t2_1_a = {{1{fc3_n9_t1_2[25]}}, fc3_n9_t1_2};
-    assign fc3_n9_t2_1_b = {{1{fc3_n9_t1_3[25]}}, fc3_n9_t1_3};
-    assign fc3_n9_t2_1 = fc3_n9_t2_1_a + fc3_n9_t2_1_b;
-    assign fc3_n9_t2_2_a = {{1{fc3_n9_t1_4[25]}}, fc3_n9_t1_4};
-    assign fc3_n9_t2_2_b = {{1{fc3_n9_t1_5[25]}}, fc3_n9_t1_5};
-    assign fc3_n9_t2_2 = fc3_n9_t2_2_a + fc3_n9_t2_2_b;
-    assign fc3_n9_t2_3_a = {{3{fc3_n9_t1_6[25]}}, fc3_n9_t1_6};
-    assign fc3_n9_t2_3_b = {{1{fc3_n9_t1_7[27]}}, fc3_n9_t1_7};
-    assign fc3_n9_t2_3 = fc3_n9_t2_3_a + fc3_n9_t2_3_b;
-    assign fc3_n9_t3_0_a = {{1{fc3_n9_t2_0[26]}}, fc3_n9_t2_0};
-    assign fc3_n9_t3_0_b = {{1{fc3_n9_t2_1[26]}}, fc3_n9_t2_1};
-    assign fc3_n9_t3_0 = fc3_n9_t3_0_a + fc3_n9_t3_0_b;
-    assign fc3_n9_t3_1_a = {{2{fc3_n9_t2_2[26]}}, fc3_n9_t2_2};
-    assign fc3_n9_t3_1 = fc3_n9_t3_1_a + fc3_n9_t2_3;
-    assign fc3_n9_t4_0_a = {{2{fc3_n9_t3_0[27]}}, fc3_n9_t3_0};
-    assign fc3_n9_t4_0_b = {{1{fc3_n9_t3_1[28]}}, fc3_n9_t3_1};
-    assign fc3_n9_t4_0 = fc3_n9_t4_0_a + fc3_n9_t4_0_b;
-    assign fc3_n9_t5_0_b = {{12{fc3_n9_bias[17]}}, fc3_n9_bias};
-    assign fc3_n9_t5_0 = fc3_n9_t4_0_d1 + fc3_n9_t5_0_b_d2;
-    assign fc3_n9_acc = fc3_n9_t5_0;
-    assign fc3_n9_y_fl = fc3_n9_acc[29:10];
-    assign fc3_n9_y_wrap = fc3_n9_y_fl[15:0];
-    assign fc3_w0_10 = 7'h57;
-    assign fc3_n10_p0_m = {{7{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_10[6]}}, fc3_w0_10};
-    assign fc3_n10_p0 = fc3_n10_p0_m[21:0];
-    assign fc3_w1_10 = 8'h60;
-    assign fc3_n10_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_10[7]}}, fc3_w1_10};
-    assign fc3_n10_p1 = fc3_n10_p1_m[22:0];
-    assign fc3_w2_10 = 10'h192;
-    assign fc3_n10_p2_m = {{10{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_10[9]}}, fc3_w2_10};
-    assign fc3_n10_p2 = fc3_n10_p2_m[24:0];
-    assign fc3_w3_10 = 9'h091;
-    assign fc3_n10_p3_m = {{9{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_10[8]}}, fc3_w3_10};
-    assign fc3_n10_p3 = fc3_n10_p3_m[23:0];
-    assign fc3_w4_10 = 7'h38;
-    assign fc3_n10_p4_m = {{7{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_10[6]}}, fc3_w4_10};
-    assign fc3_n10_p4 = fc3_n10_p4_m[21:0];
-    assign fc3_w5_10 = 8'h8c;
-    assign fc3_n10_p5_m = {{8{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_10[7]}}, fc3_w5_10};
-    assign fc3_n10_p5 = fc3_n10_p5_m[22:0];
-    assign fc3_n10_p6_sh = {fc3_in_6, 8'b00000000};
-    assign fc3_w7_10 = 9'h11d;
-    assign fc3_n10_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_10[8]}}, fc3_w7_10};
-    assign fc3_n10_p7 = fc3_n10_p7_m[23:0];
-    assign fc3_w8_10 = 10'h108;
-    assign fc3_n10_p8_m = {{10{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_10[9]}}, fc3_w8_10};
-    assign fc3_n10_p8 = fc3_n10_p8_m[24:0];
-    assign fc3_w9_10 = 8'haa;
-    assign fc3_n10_p9_m = {{8{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_10[7]}}, fc3_w9_10};
-    assign fc3_n10_p9 = fc3_n10_p9_m[22:0];
-    assign fc3_w10_10 = 10'h2fa;
-    assign fc3_n10_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_10[9]}}, fc3_w10_10};
-    assign fc3_n10_p10 = fc3_n10_p10_m[24:0];
-    assign fc3_w11_10 = 9'h13f;
-    assign fc3_n10_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_10[8]}}, fc3_w11_10};
-    assign fc3_n10_p11 = fc3_n10_p11_m[23:0];
-    assign fc3_w12_10 = 6'h1d;
-    assign fc3_n10_p12_m = {{6{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_10[5]}}, fc3_w12_10};
-    assign fc3_n10_p12 = fc3_n10_p12_m[20:0];
-    assign fc3_w13_10 = 6'h2a;
-    assign fc3_n10_p13_m = {{6{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_10[5]}}, fc3_w13_10};
-    assign fc3_n10_p13 = fc3_n10_p13_m[20:0];
-    assign fc3_w14_10 = 10'h127;
-    assign fc3_n10_p14_m = {{10{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_10[9]}}, fc3_w14_10};
-    assign fc3_n10_p14 = fc3_n10_p14_m[24:0];
-    assign fc3_w15_10 = 9'h0c6;
-    assign fc3_n10_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_10[8]}}, fc3_w15_10};
-    assign fc3_n10_p15 = fc3_n10_p15_m[23:0];
-    assign fc3_w16_10 = 8'h76;
-    assign fc3_n10_p16_m = {{8{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_10[7]}}, fc3_w16_10};
-    assign fc3_n10_p16 = fc3_n10_p16_m[22:0];
-    assign fc3_w17_10 = 8'h7a;
-    assign fc3_n10_p17_m = {{8{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_10[7]}}, fc3_w17_10};
-    assign fc3_n10_p17 = fc3_n10_p17_m[22:0];
-    assign fc3_w18_10 = 8'h8e;
-    assign fc3_n10_p18_m = {{8{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_10[7]}}, fc3_w18_10};
-    assign fc3_n10_p18 = fc3_n10_p18_m[22:0];
-    assign fc3_w19_10 = 5'h0d;
-    assign fc3_n10_p19_m = {{5{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_10[4]}}, fc3_w19_10};
-    assign fc3_n10_p19 = fc3_n10_p19_m[19:0];
-    assign fc3_w20_10 = 9'h0e3;
-    assign fc3_n10_p20_m = {{9{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_10[8]}}, fc3_w20_10};
-    assign fc3_n10_p20 = fc3_n10_p20_m[23:0];
-    assign fc3_w21_10 = 5'h17;
-    assign fc3_n10_p21_m = {{5{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_10[4]}}, fc3_w21_10};
-    assign fc3_n10_p21 = fc3_n10_p21_m[19:0];
-    assign fc3_w22_10 = 9'h102;
-    assign fc3_n10_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_10[8]}}, fc3_w22_10};
-    assign fc3_n10_p22 = fc3_n10_p22_m[23:0];
-    assign fc3_w23_10 = 9'h09e;
-    assign fc3_n10_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_10[8]}}, fc3_w23_10};
-    assign fc3_n10_p23 = fc3_n10_p23_m[23:0];
-    assign fc3_w24_10 = 9'h10a;
-    assign fc3_n10_p24_m = {{9{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_10[8]}}, fc3_w24_10};
-    assign fc3_n10_p24 = fc3_n10_p24_m[23:0];
-    assign fc3_w25_10 = 9'h0b2;
-    assign fc3_n10_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_10[8]}}, fc3_w25_10};
-    assign fc3_n10_p25 = fc3_n10_p25_m[23:0];
-    assign fc3_w26_10 = 10'h10f;
-    assign fc3_n10_p26_m = {{10{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_10[9]}}, fc3_w26_10};
-    assign fc3_n10_p26 = fc3_n10_p26_m[24:0];
-    assign fc3_w27_10 = 9'h10c;
-    assign fc3_n10_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_10[8]}}, fc3_w27_10};
-    assign fc3_n10_p27 = fc3_n10_p27_m[23:0];
-    assign fc3_w28_10 = 6'h2c;
-    assign fc3_n10_p28_m = {{6{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_10[5]}}, fc3_w28_10};
-    assign fc3_n10_p28 = fc3_n10_p28_m[20:0];
-    assign fc3_w29_10 = 9'h160;
-    assign fc3_n10_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_10[8]}}, fc3_w29_10};
-    assign fc3_n10_p29 = fc3_n10_p29_m[23:0];
-    assign fc3_w30_10 = 10'h1cc;
-    assign fc3_n10_p30_m = {{10{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_10[9]}}, fc3_w30_10};
-    assign fc3_n10_p30 = fc3_n10_p30_m[24:0];
-    assign fc3_w31_10 = 10'h10a;
-    assign fc3_n10_p31_m = {{10{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_10[9]}}, fc3_w31_10};
-    assign fc3_n10_p31 = fc3_n10_p31_m[24:0];
-    assign fc3_n10_bias = 20'h71400;
-    assign fc3_n10_t0_0_a = {{2{fc3_n10_p0[21]}}, fc3_n10_p0};
-    assign fc3_n10_t0_0_b = {{1{fc3_n10_p1[22]}}, fc3_n10_p1};
-    assign fc3_n10_t0_0 = fc3_n10_t0_0_a + fc3_n10_t0_0_b;
-    assign fc3_n10_t0_1_a = {{1{fc3_n10_p2[24]}}, fc3_n10_p2};
-    assign fc3_n10_t0_1_b = {{2{fc3_n10_p3[23]}}, fc3_n10_p3};
-    assign fc3_n10_t0_1 = fc3_n10_t0_1_a + fc3_n10_t0_1_b;
-    assign fc3_n10_t0_2_a = {{2{fc3_n10_p4[21]}}, fc3_n10_p4};
-    assign fc3_n10_t0_2_b = {{1{fc3_n10_p5[22]}}, fc3_n10_p5};
-    assign fc3_n10_t0_2 = fc3_n10_t0_2_a + fc3_n10_t0_2_b;
-    assign fc3_n10_t0_3_a = {{1{fc3_n10_p6_sh[23]}}, fc3_n10_p6_sh};
-    assign fc3_n10_t0_3_b = {{1{fc3_n10_p7[23]}}, fc3_n10_p7};
-    assign fc3_n10_t0_3 = fc3_n10_t0_3_a + fc3_n10_t0_3_b;
-    assign fc3_n10_t0_4_b = {{2{fc3_n10_p9[22]}}, fc3_n10_p9};
-    assign fc3_n10_t0_4 = fc3_n10_p8 + fc3_n10_t0_4_b;
-    assign fc3_n10_t0_5_b = {{1{fc3_n10_p11[23]}}, fc3_n10_p11};
-    assign fc3_n10_t0_5 = fc3_n10_p10 + fc3_n10_t0_5_b;
-    assign fc3_n10_t0_6_a = {{1{fc3_n10_p12[20]}}, fc3_n10_p12};
-    assign fc3_n10_t0_6_b = {{1{fc3_n10_p13[20]}}, fc3_n10_p13};
-    assign fc3_n10_t0_6 = fc3_n10_t0_6_a + fc3_n10_t0_6_b;
-    assign fc3_n10_t0_7_b = {{1{fc3_n10_p15[23]}}, fc3_n10_p15};
-    assign fc3_n10_t0_7 = fc3_n10_p14 + fc3_n10_t0_7_b;
-    assign fc3_n10_t0_8_a = {{1{fc3_n10_p16[22]}}, fc3_n10_p16};
-    assign fc3_n10_t0_8_b = {{1{fc3_n10_p17[22]}}, fc3_n10_p17};
-    assign fc3_n10_t0_8 = fc3_n10_t0_8_a + fc3_n10_t0_8_b;
-    assign fc3_n10_t0_9_b = {{3{fc3_n10_p19[19]}}, fc3_n10_p19};
-    assign fc3_n10_t0_9 = fc3_n10_p18 + fc3_n10_t0_9_b;
-    assign fc3_n10_t0_10_b = {{4{fc3_n10_p21[19]}}, fc3_n10_p21};
-    assign fc3_n10_t0_10 = fc3_n10_p20 + fc3_n10_t0_10_b;
-    assign fc3_n10_t0_11_a = {{1{fc3_n10_p22[23]}}, fc3_n10_p22};
-    assign fc3_n10_t0_11_b = {{1{fc3_n10_p23[23]}}, fc3_n10_p23};
-    assign fc3_n10_t0_11 = fc3_n10_t0_11_a + fc3_n10_t0_11_b;
-    assign fc3_n10_t0_12_a = {{1{fc3_n10_p24[23]}}, fc3_n10_p24};
-    assign fc3_n10_t0_12_b = {{1{fc3_n10_p25[23]}}, fc3_n10_p25};
-    assign fc3_n10_t0_12 = fc3_n10_t0_12_a + fc3_n10_t0_12_b;
-    assign fc3_n10_t0_13_a = {{1{fc3_n10_p26[24]}}, fc3_n10_p26};
-    assign fc3_n10_t0_13_b = {{2{fc3_n10_p27[23]}}, fc3_n10_p27};
-    assign fc3_n10_t0_13 = fc3_n10_t0_13_a + fc3_n10_t0_13_b;
-    assign fc3_n10_t0_14_a = {{3{fc3_n10_p28[20]}}, fc3_n10_p28};
-    assign fc3_n10_t0_14 = fc3_n10_t0_14_a + fc3_n10_p29;
-    assign fc3_n10_t0_15_a = {{1{fc3_n10_p30[24]}}, fc3_n10_p30};
-    assign fc3_n10_t0_15_b = {{1{fc3_n10_p31[24]}}, fc3_n10_p31};
-    assign fc3_n10_t0_15 = fc3_n10_t0_15_a + fc3_n10_t0_15_b;
-    assign fc3_n10_t1_0_a = {{2{fc3_n10_t0_0[23]}}, fc3_n10_t0_0};
-    assign fc3_n10_t1_0 = fc3_n10_t1_0_a_d1 + fc3_n10_t0_1_d1;
-    assign fc3_n10_t1_1_a = {{2{fc3_n10_t0_2[23]}}, fc3_n10_t0_2};
-    assign fc3_n10_t1_1_b = {{1{fc3_n10_t0_3[24]}}, fc3_n10_t0_3};
-    assign fc3_n10_t1_1 = fc3_n10_t1_1_a_d1 + fc3_n10_t1_1_b_d1;
-    assign fc3_n10_t1_2_a = {{1{fc3_n10_t0_4[24]}}, fc3_n10_t0_4};
-    assign fc3_n10_t1_2_b = {{1{fc3_n10_t0_5[24]}}, fc3_n10_t0_5};
-    assign fc3_n10_t1_2 = fc3_n10_t1_2_a_d1 + fc3_n10_t1_2_b_d1;
-    assign fc3_n10_t1_3_a = {{4{fc3_n10_t0_6[21]}}, fc3_n10_t0_6};
-    assign fc3_n10_t1_3_b = {{1{fc3_n10_t0_7[24]}}, fc3_n10_t0_7};
-    assign fc3_n10_t1_3 = fc3_n10_t1_3_a_d1 + fc3_n10_t1_3_b_d1;
-    assign fc3_n10_t1_4_a = {{1{fc3_n10_t0_8[23]}}, fc3_n10_t0_8};
-    assign fc3_n10_t1_4_b = {{2{fc3_n10_t0_9[22]}}, fc3_n10_t0_9};
-    assign fc3_n10_t1_4 = fc3_n10_t1_4_a_d1 + fc3_n10_t1_4_b_d1;
-    assign fc3_n10_t1_5_a = {{2{fc3_n10_t0_10[23]}}, fc3_n10_t0_10};
-    assign fc3_n10_t1_5_b = {{1{fc3_n10_t0_11[24]}}, fc3_n10_t0_11};
-    assign fc3_n10_t1_5 = fc3_n10_t1_5_a_d1 + fc3_n10_t1_5_b_d1;
-    assign fc3_n10_t1_6_a = {{1{fc3_n10_t0_12[24]}}, fc3_n10_t0_12};
-    assign fc3_n10_t1_6 = fc3_n10_t1_6_a_d1 + fc3_n10_t0_13_d1;
-    assign fc3_n10_t1_7_a = {{2{fc3_n10_t0_14[23]}}, fc3_n10_t0_14};
-    assign fc3_n10_t1_7 = fc3_n10_t1_7_a_d1 + fc3_n10_t0_15_d1;
-    assign fc3_n10_t2_0_a = {{1{fc3_n10_t1_0[25]}}, fc3_n10_t1_0};
-    assign fc3_n10_t2_0_b = {{1{fc3_n10_t1_1[25]}}, fc3_n10_t1_1};
-    assign fc3_n10_t2_0 = fc3_n10_t2_0_a + fc3_n10_t2_0_b;
-    assign fc3_n10_t2_1_a = {{1{fc3_n10_t1_2[25]}}, fc3_n10_t1_2};
-    assign fc3_n10_t2_1_b = {{1{fc3_n10_t1_3[25]}}, fc3_n10_t1_3};
-    assign fc3_n10_t2_1 = fc3_n10_t2_1_a + fc3_n10_t2_1_b;
-    assign fc3_n10_t2_2_a = {{1{fc3_n10_t1_4[24]}}, fc3_n10_t1_4};
-    assign fc3_n10_t2_2 = fc3_n10_t2_2_a + fc3_n10_t1_5;
-    assign fc3_n10_t2_3_a = {{1{fc3_n10_t1_6[25]}}, fc3_n10_t1_6};
-    assign fc3_n10_t2_3_b = {{1{fc3_n10_t1_7[25]}}, fc3_n10_t1_7};
-    assign fc3_n10_t2_3 = fc3_n10_t2_3_a + fc3_n10_t2_3_b;
-    assign fc3_n10_t3_0_a = {{1{fc3_n10_t2_0[26]}}, fc3_n10_t2_0};
-    assign fc3_n10_t3_0_b = {{1{fc3_n10_t2_1[26]}}, fc3_n10_t2_1};
-    assign fc3_n10_t3_0 = fc3_n10_t3_0_a + fc3_n10_t3_0_b;
-    assign fc3_n10_t3_1_a = {{2{fc3_n10_t2_2[25]}}, fc3_n10_t2_2};
-    assign fc3_n10_t3_1_b = {{1{fc3_n10_t2_3[26]}}, fc3_n10_t2_3};
-    assign fc3_n10_t3_1 = fc3_n10_t3_1_a + fc3_n10_t3_1_b;
-    assign fc3_n10_t4_0_a = {{1{fc3_n10_t3_0[27]}}, fc3_n10_t3_0};
-    assign fc3_n10_t4_0_b = {{1{fc3_n10_t3_1[27]}}, fc3_n10_t3_1};
-    assign fc3_n10_t4_0 = fc3_n10_t4_0_a + fc3_n10_t4_0_b;
-    assign fc3_n10_t5_0_b = {{9{fc3_n10_bias[19]}}, fc3_n10_bias};
-    assign fc3_n10_t5_0 = fc3_n10_t4_0_d1 + fc3_n10_t5_0_b_d2;
-    assign fc3_n10_acc = fc3_n10_t5_0;
-    assign fc3_n10_y_fl = fc3_n10_acc[28:10];
-    assign fc3_n10_y_wrap = fc3_n10_y_fl[15:0];
-    assign fc3_w0_11 = 9'h13d;
-    assign fc3_n11_p0_m = {{9{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_11[8]}}, fc3_w0_11};
-    assign fc3_n11_p0 = fc3_n11_p0_m[23:0];
-    assign fc3_w1_11 = 10'h2e2;
-    assign fc3_n11_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_11[9]}}, fc3_w1_11};
-    assign fc3_n11_p1 = fc3_n11_p1_m[24:0];
-    assign fc3_w2_11 = 8'h75;
-    assign fc3_n11_p2_m = {{8{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_11[7]}}, fc3_w2_11};
-    assign fc3_n11_p2 = fc3_n11_p2_m[22:0];
-    assign fc3_w3_11 = 8'h8c;
-    assign fc3_n11_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_11[7]}}, fc3_w3_11};
-    assign fc3_n11_p3 = fc3_n11_p3_m[22:0];
-    assign fc3_w4_11 = 10'h11c;
-    assign fc3_n11_p4_m = {{10{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_11[9]}}, fc3_w4_11};
-    assign fc3_n11_p4 = fc3_n11_p4_m[24:0];
-    assign fc3_w5_11 = 8'h4b;
-    assign fc3_n11_p5_m = {{8{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_11[7]}}, fc3_w5_11};
-    assign fc3_n11_p5 = fc3_n11_p5_m[22:0];
-    assign fc3_w6_11 = 9'h09b;
-    assign fc3_n11_p6_m = {{9{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_11[8]}}, fc3_w6_11};
-    assign fc3_n11_p6 = fc3_n11_p6_m[23:0];
-    assign fc3_w7_11 = 8'h9a;
-    assign fc3_n11_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_11[7]}}, fc3_w7_11};
-    assign fc3_n11_p7 = fc3_n11_p7_m[22:0];
-    assign fc3_w8_11 = 8'h41;
-    assign fc3_n11_p8_m = {{8{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_11[7]}}, fc3_w8_11};
-    assign fc3_n11_p8 = fc3_n11_p8_m[22:0];
-    assign fc3_w9_11 = 10'h10f;
-    assign fc3_n11_p9_m = {{10{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_11[9]}}, fc3_w9_11};
-    assign fc3_n11_p9 = fc3_n11_p9_m[24:0];
-    assign fc3_w10_11 = 9'h108;
-    assign fc3_n11_p10_m = {{9{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_11[8]}}, fc3_w10_11};
-    assign fc3_n11_p10 = fc3_n11_p10_m[23:0];
-    assign fc3_w11_11 = 10'h2fd;
-    assign fc3_n11_p11_m = {{10{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_11[9]}}, fc3_w11_11};
-    assign fc3_n11_p11 = fc3_n11_p11_m[24:0];
-    assign fc3_w12_11 = 9'h0ef;
-    assign fc3_n11_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_11[8]}}, fc3_w12_11};
-    assign fc3_n11_p12 = fc3_n11_p12_m[23:0];
-    assign fc3_w13_11 = 10'h2e5;
-    assign fc3_n11_p13_m = {{10{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_11[9]}}, fc3_w13_11};
-    assign fc3_n11_p13 = fc3_n11_p13_m[24:0];
-    assign fc3_w14_11 = 9'h0fc;
-    assign fc3_n11_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_11[8]}}, fc3_w14_11};
-    assign fc3_n11_p14 = fc3_n11_p14_m[23:0];
-    assign fc3_w15_11 = 10'h2e5;
-    assign fc3_n11_p15_m = {{10{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_11[9]}}, fc3_w15_11};
-    assign fc3_n11_p15 = fc3_n11_p15_m[24:0];
-    assign fc3_w16_11 = 9'h143;
-    assign fc3_n11_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_11[8]}}, fc3_w16_11};
-    assign fc3_n11_p16 = fc3_n11_p16_m[23:0];
-    assign fc3_w17_11 = 10'h2e3;
-    assign fc3_n11_p17_m = {{10{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_11[9]}}, fc3_w17_11};
-    assign fc3_n11_p17 = fc3_n11_p17_m[24:0];
-    assign fc3_w18_11 = 8'h52;
-    assign fc3_n11_p18_m = {{8{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_11[7]}}, fc3_w18_11};
-    assign fc3_n11_p18 = fc3_n11_p18_m[22:0];
-    assign fc3_w19_11 = 8'h95;
-    assign fc3_n11_p19_m = {{8{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_11[7]}}, fc3_w19_11};
-    assign fc3_n11_p19 = fc3_n11_p19_m[22:0];
-    assign fc3_w20_11 = 9'h116;
-    assign fc3_n11_p20_m = {{9{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_11[8]}}, fc3_w20_11};
-    assign fc3_n11_p20 = fc3_n11_p20_m[23:0];
-    assign fc3_w21_11 = 9'h111;
-    assign fc3_n11_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_11[8]}}, fc3_w21_11};
-    assign fc3_n11_p21 = fc3_n11_p21_m[23:0];
-    assign fc3_w22_11 = 9'h0d5;
-    assign fc3_n11_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_11[8]}}, fc3_w22_11};
-    assign fc3_n11_p22 = fc3_n11_p22_m[23:0];
-    assign fc3_w23_11 = 9'h11c;
-    assign fc3_n11_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_11[8]}}, fc3_w23_11};
-    assign fc3_n11_p23 = fc3_n11_p23_m[23:0];
-    assign fc3_w24_11 = 8'h8f;
-    assign fc3_n11_p24_m = {{8{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_11[7]}}, fc3_w24_11};
-    assign fc3_n11_p24 = fc3_n11_p24_m[22:0];
-    assign fc3_w25_11 = 9'h147;
-    assign fc3_n11_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_11[8]}}, fc3_w25_11};
-    assign fc3_n11_p25 = fc3_n11_p25_m[23:0];
-    assign fc3_w26_11 = 9'h120;
-    assign fc3_n11_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_11[8]}}, fc3_w26_11};
-    assign fc3_n11_p26 = fc3_n11_p26_m[23:0];
-    assign fc3_n11_p27_e = {{1{fc3_in_27[15]}}, fc3_in_27};
-    assign fc3_n11_p27_neg = -fc3_n11_p27_e;
-    assign fc3_n11_p28_sh = {fc3_in_28, 4'b0000};
-    assign fc3_n11_p28_e = {{1{fc3_n11_p28_sh[19]}}, fc3_n11_p28_sh};
-    assign fc3_n11_p28_neg = -fc3_n11_p28_e;
-    assign fc3_w29_11 = 6'h1d;
-    assign fc3_n11_p29_m = {{6{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_11[5]}}, fc3_w29_11};
-    assign fc3_n11_p29 = fc3_n11_p29_m[20:0];
-    assign fc3_w30_11 = 7'h22;
-    assign fc3_n11_p30_m = {{7{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_11[6]}}, fc3_w30_11};
-    assign fc3_n11_p30 = fc3_n11_p30_m[21:0];
-    assign fc3_w31_11 = 8'h77;
-    assign fc3_n11_p31_m = {{8{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_11[7]}}, fc3_w31_11};
-    assign fc3_n11_p31 = fc3_n11_p31_m[22:0];
-    assign fc3_n11_t0_0_a = {{1{fc3_n11_p0[23]}}, fc3_n11_p0};
-    assign fc3_n11_t0_0 = fc3_n11_t0_0_a + fc3_n11_p1;
-    assign fc3_n11_t0_1_a = {{1{fc3_n11_p2[22]}}, fc3_n11_p2};
-    assign fc3_n11_t0_1_b = {{1{fc3_n11_p3[22]}}, fc3_n11_p3};
-    assign fc3_n11_t0_1 = fc3_n11_t0_1_a + fc3_n11_t0_1_b;
-    assign fc3_n11_t0_2_b = {{2{fc3_n11_p5[22]}}, fc3_n11_p5};
-    assign fc3_n11_t0_2 = fc3_n11_p4 + fc3_n11_t0_2_b;
-    assign fc3_n11_t0_3_a = {{1{fc3_n11_p6[23]}}, fc3_n11_p6};
-    assign fc3_n11_t0_3_b = {{2{fc3_n11_p7[22]}}, fc3_n11_p7};
-    assign fc3_n11_t0_3 = fc3_n11_t0_3_a + fc3_n11_t0_3_b;
-    assign fc3_n11_t0_4_a = {{2{fc3_n11_p8[22]}}, fc3_n11_p8};
-    assign fc3_n11_t0_4 = fc3_n11_t0_4_a + fc3_n11_p9;
-    assign fc3_n11_t0_5_a = {{1{fc3_n11_p10[23]}}, fc3_n11_p10};
-    assign fc3_n11_t0_5 = fc3_n11_t0_5_a + fc3_n11_p11;
-    assign fc3_n11_t0_6_a = {{2{fc3_n11_p12[23]}}, fc3_n11_p12};
-    assign fc3_n11_t0_6_b = {{1{fc3_n11_p13[24]}}, fc3_n11_p13};
-    assign fc3_n11_t0_6 = fc3_n11_t0_6_a + fc3_n11_t0_6_b;
-    assign fc3_n11_t0_7_a = {{2{fc3_n11_p14[23]}}, fc3_n11_p14};
-    assign fc3_n11_t0_7_b = {{1{fc3_n11_p15[24]}}, fc3_n11_p15};
-    assign fc3_n11_t0_7 = fc3_n11_t0_7_a + fc3_n11_t0_7_b;
-    assign fc3_n11_t0_8_a = {{1{fc3_n11_p16[23]}}, fc3_n11_p16};
-    assign fc3_n11_t0_8 = fc3_n11_t0_8_a + fc3_n11_p17;
-    assign fc3_n11_t0_9_a = {{1{fc3_n11_p18[22]}}, fc3_n11_p18};
-    assign fc3_n11_t0_9_b = {{1{fc3_n11_p19[22]}}, fc3_n11_p19};
-    assign fc3_n11_t0_9 = fc3_n11_t0_9_a + fc3_n11_t0_9_b;
-    assign fc3_n11_t0_10_a = {{1{fc3_n11_p20[23]}}, fc3_n11_p20};
-    assign fc3_n11_t0_10_b = {{1{fc3_n11_p21[23]}}, fc3_n11_p21};
-    assign fc3_n11_t0_10 = fc3_n11_t0_10_a + fc3_n11_t0_10_b;
-    assign fc3_n11_t0_11_a = {{1{fc3_n11_p22[23]}}, fc3_n11_p22};
-    assign fc3_n11_t0_11_b = {{1{fc3_n11_p23[23]}}, fc3_n11_p23};
-    assign fc3_n11_t0_11 = fc3_n11_t0_11_a + fc3_n11_t0_11_b;
-    assign fc3_n11_t0_12_a = {{2{fc3_n11_p24[22]}}, fc3_n11_p24};
-    assign fc3_n11_t0_12_b = {{1{fc3_n11_p25[23]}}, fc3_n11_p25};
-    assign fc3_n11_t0_12 = fc3_n11_t0_12_a + fc3_n11_t0_12_b;
-    assign fc3_n11_t0_13_b = {{7{fc3_n11_p27_neg[16]}}, fc3_n11_p27_neg};
-    assign fc3_n11_t0_13 = fc3_n11_p26 + fc3_n11_t0_13_b;
-    assign fc3_n11_t0_14_a = {{1{fc3_n11_p28_neg[20]}}, fc3_n11_p28_neg};
-    assign fc3_n11_t0_14_b = {{1{fc3_n11_p29[20]}}, fc3_n11_p29};
-    assign fc3_n11_t0_14 = fc3_n11_t0_14_a + fc3_n11_t0_14_b;
-    assign fc3_n11_t0_15_a = {{2{fc3_n11_p30[21]}}, fc3_n11_p30};
-    assign fc3_n11_t0_15_b = {{1{fc3_n11_p31[22]}}, fc3_n11_p31};
-    assign fc3_n11_t0_15 = fc3_n11_t0_15_a + fc3_n11_t0_15_b;
-    assign fc3_n11_t1_0_a = {{1{fc3_n11_t0_0[24]}}, fc3_n11_t0_0};
-    assign fc3_n11_t1_0_b = {{2{fc3_n11_t0_1[23]}}, fc3_n11_t0_1};
-    assign fc3_n11_t1_0 = fc3_n11_t1_0_a_d1 + fc3_n11_t1_0_b_d1;
-    assign fc3_n11_t1_1_a = {{1{fc3_n11_t0_2[24]}}, fc3_n11_t0_2};
-    assign fc3_n11_t1_1_b = {{1{fc3_n11_t0_3[24]}}, fc3_n11_t0_3};
-    assign fc3_n11_t1_1 = fc3_n11_t1_1_a_d1 + fc3_n11_t1_1_b_d1;
-    assign fc3_n11_t1_2_a = {{1{fc3_n11_t0_4[24]}}, fc3_n11_t0_4};
-    assign fc3_n11_t1_2_b = {{1{fc3_n11_t0_5[24]}}, fc3_n11_t0_5};
-    assign fc3_n11_t1_2 = fc3_n11_t1_2_a_d1 + fc3_n11_t1_2_b_d1;
-    assign fc3_n11_t1_3_a = {{1{fc3_n11_t0_6[25]}}, fc3_n11_t0_6};
-    assign fc3_n11_t1_3_b = {{1{fc3_n11_t0_7[25]}}, fc3_n11_t0_7};
-    assign fc3_n11_t1_3 = fc3_n11_t1_3_a_d1 + fc3_n11_t1_3_b_d1;
-    assign fc3_n11_t1_4_a = {{1{fc3_n11_t0_8[24]}}, fc3_n11_t0_8};
-    assign fc3_n11_t1_4_b = {{2{fc3_n11_t0_9[23]}}, fc3_n11_t0_9};
-    assign fc3_n11_t1_4 = fc3_n11_t1_4_a_d1 + fc3_n11_t1_4_b_d1;
-    assign fc3_n11_t1_5_a = {{1{fc3_n11_t0_10[24]}}, fc3_n11_t0_10};
-    assign fc3_n11_t1_5_b = {{1{fc3_n11_t0_11[24]}}, fc3_n11_t0_11};
-    assign fc3_n11_t1_5 = fc3_n11_t1_5_a_d1 + fc3_n11_t1_5_b_d1;
-    assign fc3_n11_t1_6_a = {{1{fc3_n11_t0_12[24]}}, fc3_n11_t0_12};
-    assign fc3_n11_t1_6_b = {{2{fc3_n11_t0_13[23]}}, fc3_n11_t0_13};
-    assign fc3_n11_t1_6 = fc3_n11_t1_6_a_d1 + fc3_n11_t1_6_b_d1;
-    assign fc3_n11_t1_7_a = {{2{fc3_n11_t0_14[21]}}, fc3_n11_t0_14};
-    assign fc3_n11_t1_7 = fc3_n11_t1_7_a_d1 + fc3_n11_t0_15_d1;
-    assign fc3_n11_t2_0_a = {{1{fc3_n11_t1_0[25]}}, fc3_n11_t1_0};
-    assign fc3_n11_t2_0_b = {{1{fc3_n11_t1_1[25]}}, fc3_n11_t1_1};
-    assign fc3_n11_t2_0 = fc3_n11_t2_0_a + fc3_n11_t2_0_b;
-    assign fc3_n11_t2_1_a = {{1{fc3_n11_t1_2[25]}}, fc3_n11_t1_2};
-    assign fc3_n11_t2_1 = fc3_n11_t2_1_a + fc3_n11_t1_3;
-    assign fc3_n11_t2_2_a = {{1{fc3_n11_t1_4[25]}}, fc3_n11_t1_4};
-    assign fc3_n11_t2_2_b = {{1{fc3_n11_t1_5[25]}}, fc3_n11_t1_5};
-    assign fc3_n11_t2_2 = fc3_n11_t2_2_a + fc3_n11_t2_2_b;
-    assign fc3_n11_t2_3_b = {{2{fc3_n11_t1_7[23]}}, fc3_n11_t1_7};
-    assign fc3_n11_t2_3 = fc3_n11_t1_6 + fc3_n11_t2_3_b;
-    assign fc3_n11_t3_0_a = {{1{fc3_n11_t2_0[26]}}, fc3_n11_t2_0};
-    assign fc3_n11_t3_0_b = {{1{fc3_n11_t2_1[26]}}, fc3_n11_t2_1};
-    assign fc3_n11_t3_0 = fc3_n11_t3_0_a + fc3_n11_t3_0_b;
-    assign fc3_n11_t3_1_a = {{1{fc3_n11_t2_2[26]}}, fc3_n11_t2_2};
-    assign fc3_n11_t3_1_b = {{2{fc3_n11_t2_3[25]}}, fc3_n11_t2_3};
-    assign fc3_n11_t3_1 = fc3_n11_t3_1_a + fc3_n11_t3_1_b;
-    assign fc3_n11_t4_0_a = {{1{fc3_n11_t3_0[27]}}, fc3_n11_t3_0};
-    assign fc3_n11_t4_0_b = {{1{fc3_n11_t3_1[27]}}, fc3_n11_t3_1};
-    assign fc3_n11_t4_0 = fc3_n11_t4_0_a + fc3_n11_t4_0_b;
-    assign fc3_n11_acc = fc3_n11_t4_0;
-    assign fc3_n11_y_fl = fc3_n11_acc[28:10];
-    assign fc3_n11_y_wrap = fc3_n11_y_fl[15:0];
-    assign fc3_n12_p0_sh = {fc3_in_0, 1'b0};
-    assign fc3_n12_p0_e = {{1{fc3_n12_p0_sh[16]}}, fc3_n12_p0_sh};
-    assign fc3_n12_p0_neg = -fc3_n12_p0_e;
-    assign fc3_w1_12 = 8'hb7;
-    assign fc3_n12_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_12[7]}}, fc3_w1_12};
-    assign fc3_n12_p1 = fc3_n12_p1_m[22:0];
-    assign fc3_w2_12 = 10'h20c;
-    assign fc3_n12_p2_m = {{10{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_12[9]}}, fc3_w2_12};
-    assign fc3_n12_p2 = fc3_n12_p2_m[24:0];
-    assign fc3_w3_12 = 8'ha7;
-    assign fc3_n12_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_12[7]}}, fc3_w3_12};
-    assign fc3_n12_p3 = fc3_n12_p3_m[22:0];
-    assign fc3_w4_12 = 9'h152;
-    assign fc3_n12_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_12[8]}}, fc3_w4_12};
-    assign fc3_n12_p4 = fc3_n12_p4_m[23:0];
-    assign fc3_w5_12 = 8'h62;
-    assign fc3_n12_p5_m = {{8{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_12[7]}}, fc3_w5_12};
-    assign fc3_n12_p5 = fc3_n12_p5_m[22:0];
-    assign fc3_w6_12 = 9'h163;
-    assign fc3_n12_p6_m = {{9{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_12[8]}}, fc3_w6_12};
-    assign fc3_n12_p6 = fc3_n12_p6_m[23:0];
-    assign fc3_w7_12 = 7'h41;
-    assign fc3_n12_p7_m = {{7{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_12[6]}}, fc3_w7_12};
-    assign fc3_n12_p7 = fc3_n12_p7_m[21:0];
-    assign fc3_n12_p8_sh = {fc3_in_8, 9'b000000000};
-    assign fc3_n12_p8_e = {{1{fc3_n12_p8_sh[24]}}, fc3_n12_p8_sh};
-    assign fc3_n12_p8_neg = -fc3_n12_p8_e;
-    assign fc3_w9_12 = 9'h0b0;
-    assign fc3_n12_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_12[8]}}, fc3_w9_12};
-    assign fc3_n12_p9 = fc3_n12_p9_m[23:0];
-    assign fc3_w10_12 = 9'h09f;
-    assign fc3_n12_p10_m = {{9{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_12[8]}}, fc3_w10_12};
-    assign fc3_n12_p10 = fc3_n12_p10_m[23:0];
-    assign fc3_w11_12 = 8'h99;
-    assign fc3_n12_p11_m = {{8{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_12[7]}}, fc3_w11_12};
-    assign fc3_n12_p11 = fc3_n12_p11_m[22:0];
-    assign fc3_w12_12 = 9'h099;
-    assign fc3_n12_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_12[8]}}, fc3_w12_12};
-    assign fc3_n12_p12 = fc3_n12_p12_m[23:0];
-    assign fc3_w13_12 = 9'h102;
-    assign fc3_n12_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_12[8]}}, fc3_w13_12};
-    assign fc3_n12_p13 = fc3_n12_p13_m[23:0];
-    assign fc3_w14_12 = 10'h140;
-    assign fc3_n12_p14_m = {{10{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_12[9]}}, fc3_w14_12};
-    assign fc3_n12_p14 = fc3_n12_p14_m[24:0];
-    assign fc3_w15_12 = 9'h162;
-    assign fc3_n12_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_12[8]}}, fc3_w15_12};
-    assign fc3_n12_p15 = fc3_n12_p15_m[23:0];
-    assign fc3_w16_12 = 10'h12e;
-    assign fc3_n12_p16_m = {{10{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_12[9]}}, fc3_w16_12};
-    assign fc3_n12_p16 = fc3_n12_p16_m[24:0];
-    assign fc3_w17_12 = 9'h0b1;
-    assign fc3_n12_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_12[8]}}, fc3_w17_12};
-    assign fc3_n12_p17 = fc3_n12_p17_m[23:0];
-    assign fc3_w18_12 = 9'h176;
-    assign fc3_n12_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_12[8]}}, fc3_w18_12};
-    assign fc3_n12_p18 = fc3_n12_p18_m[23:0];
-    assign fc3_w19_12 = 7'h5a;
-    assign fc3_n12_p19_m = {{7{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_12[6]}}, fc3_w19_12};
-    assign fc3_n12_p19 = fc3_n12_p19_m[21:0];
-    assign fc3_w20_12 = 8'h9e;
-    assign fc3_n12_p20_m = {{8{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_12[7]}}, fc3_w20_12};
-    assign fc3_n12_p20 = fc3_n12_p20_m[22:0];
-    assign fc3_w21_12 = 9'h10c;
-    assign fc3_n12_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_12[8]}}, fc3_w21_12};
-    assign fc3_n12_p21 = fc3_n12_p21_m[23:0];
-    assign fc3_w22_12 = 9'h0d8;
-    assign fc3_n12_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_12[8]}}, fc3_w22_12};
-    assign fc3_n12_p22 = fc3_n12_p22_m[23:0];
-    assign fc3_w23_12 = 7'h2b;
-    assign fc3_n12_p23_m = {{7{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_12[6]}}, fc3_w23_12};
-    assign fc3_n12_p23 = fc3_n12_p23_m[21:0];
-    assign fc3_w24_12 = 10'h2d7;
-    assign fc3_n12_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_12[9]}}, fc3_w24_12};
-    assign fc3_n12_p24 = fc3_n12_p24_m[24:0];
-    assign fc3_w25_12 = 10'h1c7;
-    assign fc3_n12_p25_m = {{10{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_12[9]}}, fc3_w25_12};
-    assign fc3_n12_p25 = fc3_n12_p25_m[24:0];
-    assign fc3_w26_12 = 7'h2a;
-    assign fc3_n12_p26_m = {{7{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_12[6]}}, fc3_w26_12};
-    assign fc3_n12_p26 = fc3_n12_p26_m[21:0];
-    assign fc3_w27_12 = 9'h0a6;
-    assign fc3_n12_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_12[8]}}, fc3_w27_12};
-    assign fc3_n12_p27 = fc3_n12_p27_m[23:0];
-    assign fc3_w28_12 = 10'h277;
-    assign fc3_n12_p28_m = {{10{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_12[9]}}, fc3_w28_12};
-    assign fc3_n12_p28 = fc3_n12_p28_m[24:0];
-    assign fc3_w29_12 = 9'h0fa;
-    assign fc3_n12_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_12[8]}}, fc3_w29_12};
-    assign fc3_n12_p29 = fc3_n12_p29_m[23:0];
-    assign fc3_w30_12 = 10'h19e;
-    assign fc3_n12_p30_m = {{10{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_12[9]}}, fc3_w30_12};
-    assign fc3_n12_p30 = fc3_n12_p30_m[24:0];
-    assign fc3_w31_12 = 10'h2f2;
-    assign fc3_n12_p31_m = {{10{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_12[9]}}, fc3_w31_12};
-    assign fc3_n12_p31 = fc3_n12_p31_m[24:0];
-    assign fc3_n12_bias = 20'h54c00;
-    assign fc3_n12_t0_0_a = {{5{fc3_n12_p0_neg[17]}}, fc3_n12_p0_neg};
-    assign fc3_n12_t0_0 = fc3_n12_t0_0_a + fc3_n12_p1;
-    assign fc3_n12_t0_1_a = {{1{fc3_n12_p2[24]}}, fc3_n12_p2};
-    assign fc3_n12_t0_1_b = {{3{fc3_n12_p3[22]}}, fc3_n12_p3};
-    assign fc3_n12_t0_1 = fc3_n12_t0_1_a + fc3_n12_t0_1_b;
-    assign fc3_n12_t0_2_a = {{1{fc3_n12_p4[23]}}, fc3_n12_p4};
-    assign fc3_n12_t0_2_b = {{2{fc3_n12_p5[22]}}, fc3_n12_p5};
-    assign fc3_n12_t0_2 = fc3_n12_t0_2_a + fc3_n12_t0_2_b;
-    assign fc3_n12_t0_3_b = {{2{fc3_n12_p7[21]}}, fc3_n12_p7};
-    assign fc3_n12_t0_3 = fc3_n12_p6 + fc3_n12_t0_3_b;
-    assign fc3_n12_t0_4_b = {{2{fc3_n12_p9[23]}}, fc3_n12_p9};
-    assign fc3_n12_t0_4 = fc3_n12_p8_neg + fc3_n12_t0_4_b;
-    assign fc3_n12_t0_5_a = {{1{fc3_n12_p10[23]}}, fc3_n12_p10};
-    assign fc3_n12_t0_5_b = {{2{fc3_n12_p11[22]}}, fc3_n12_p11};
-    assign fc3_n12_t0_5 = fc3_n12_t0_5_a + fc3_n12_t0_5_b;
-    assign fc3_n12_t0_6_a = {{1{fc3_n12_p12[23]}}, fc3_n12_p12};
-    assign fc3_n12_t0_6_b = {{1{fc3_n12_p13[23]}}, fc3_n12_p13};
-    assign fc3_n12_t0_6 = fc3_n12_t0_6_a + fc3_n12_t0_6_b;
-    assign fc3_n12_t0_7_b = {{1{fc3_n12_p15[23]}}, fc3_n12_p15};
-    assign fc3_n12_t0_7 = fc3_n12_p14 + fc3_n12_t0_7_b;
-    assign fc3_n12_t0_8_b = {{1{fc3_n12_p17[23]}}, fc3_n12_p17};
-    assign fc3_n12_t0_8 = fc3_n12_p16 + fc3_n12_t0_8_b;
-    assign fc3_n12_t0_9_b = {{2{fc3_n12_p19[21]}}, fc3_n12_p19};
-    assign fc3_n12_t0_9 = fc3_n12_p18 + fc3_n12_t0_9_b;
-    assign fc3_n12_t0_10_a = {{2{fc3_n12_p20[22]}}, fc3_n12_p20};
-    assign fc3_n12_t0_10_b = {{1{fc3_n12_p21[23]}}, fc3_n12_p21};
-    assign fc3_n12_t0_10 = fc3_n12_t0_10_a + fc3_n12_t0_10_b;
-    assign fc3_n12_t0_11_a = {{1{fc3_n12_p22[23]}}, fc3_n12_p22};
-    assign fc3_n12_t0_11_b = {{3{fc3_n12_p23[21]}}, fc3_n12_p23};
-    assign fc3_n12_t0_11 = fc3_n12_t0_11_a + fc3_n12_t0_11_b;
-    assign fc3_n12_t0_12_a = {{1{fc3_n12_p24[24]}}, fc3_n12_p24};
-    assign fc3_n12_t0_12_b = {{1{fc3_n12_p25[24]}}, fc3_n12_p25};
-    assign fc3_n12_t0_12 = fc3_n12_t0_12_a + fc3_n12_t0_12_b;
-    assign fc3_n12_t0_13_a = {{2{fc3_n12_p26[21]}}, fc3_n12_p26};
-    assign fc3_n12_t0_13 = fc3_n12_t0_13_a + fc3_n12_p27;
-    assign fc3_n12_t0_14_a = {{1{fc3_n12_p28[24]}}, fc3_n12_p28};
-    assign fc3_n12_t0_14_b = {{2{fc3_n12_p29[23]}}, fc3_n12_p29};
-    assign fc3_n12_t0_14 = fc3_n12_t0_14_a + fc3_n12_t0_14_b;
-    assign fc3_n12_t0_15_a = {{1{fc3_n12_p30[24]}}, fc3_n12_p30};
-    assign fc3_n12_t0_15_b = {{1{fc3_n12_p31[24]}}, fc3_n12_p31};
-    assign fc3_n12_t0_15 = fc3_n12_t0_15_a + fc3_n12_t0_15_b;
-    assign fc3_n12_t1_0_a = {{3{fc3_n12_t0_0[22]}}, fc3_n12_t0_0};
-    assign fc3_n12_t1_0 = fc3_n12_t1_0_a_d1 + fc3_n12_t0_1_d1;
-    assign fc3_n12_t1_1_b = {{1{fc3_n12_t0_3[23]}}, fc3_n12_t0_3};
-    assign fc3_n12_t1_1 = fc3_n12_t0_2_d1 + fc3_n12_t1_1_b_d1;
-    assign fc3_n12_t1_2_b = {{1{fc3_n12_t0_5[24]}}, fc3_n12_t0_5};
-    assign fc3_n12_t1_2 = fc3_n12_t0_4_d1 + fc3_n12_t1_2_b_d1;
-    assign fc3_n12_t1_3_a = {{1{fc3_n12_t0_6[24]}}, fc3_n12_t0_6};
-    assign fc3_n12_t1_3_b = {{1{fc3_n12_t0_7[24]}}, fc3_n12_t0_7};
-    assign fc3_n12_t1_3 = fc3_n12_t1_3_a_d1 + fc3_n12_t1_3_b_d1;
-    assign fc3_n12_t1_4_a = {{1{fc3_n12_t0_8[24]}}, fc3_n12_t0_8};
-    assign fc3_n12_t1_4_b = {{2{fc3_n12_t0_9[23]}}, fc3_n12_t0_9};
-    assign fc3_n12_t1_4 = fc3_n12_t1_4_a_d1 + fc3_n12_t1_4_b_d1;
-    assign fc3_n12_t1_5_a = {{1{fc3_n12_t0_10[24]}}, fc3_n12_t0_10};
-    assign fc3_n12_t1_5_b = {{1{fc3_n12_t0_11[24]}}, fc3_n12_t0_11};
-    assign fc3_n12_t1_5 = fc3_n12_t1_5_a_d1 + fc3_n12_t1_5_b_d1;
-    assign fc3_n12_t1_6_b = {{2{fc3_n12_t0_13[23]}}, fc3_n12_t0_13};
-    assign fc3_n12_t1_6 = fc3_n12_t0_12_d1 + fc3_n12_t1_6_b_d1;
-    assign fc3_n12_t1_7_a = {{1{fc3_n12_t0_14[25]}}, fc3_n12_t0_14};
-    assign fc3_n12_t1_7_b = {{1{fc3_n12_t0_15[25]}}, fc3_n12_t0_15};
-    assign fc3_n12_t1_7 = fc3_n12_t1_7_a_d1 + fc3_n12_t1_7_b_d1;
-    assign fc3_n12_t2_0_a = {{1{fc3_n12_t1_0[25]}}, fc3_n12_t1_0};
-    assign fc3_n12_t2_0_b = {{2{fc3_n12_t1_1[24]}}, fc3_n12_t1_1};
-    assign fc3_n12_t2_0 = fc3_n12_t2_0_a + fc3_n12_t2_0_b;
-    assign fc3_n12_t2_1_a = {{1{fc3_n12_t1_2[25]}}, fc3_n12_t1_2};
-    assign fc3_n12_t2_1_b = {{1{fc3_n12_t1_3[25]}}, fc3_n12_t1_3};
-    assign fc3_n12_t2_1 = fc3_n12_t2_1_a + fc3_n12_t2_1_b;
-    assign fc3_n12_t2_2_a = {{1{fc3_n12_t1_4[25]}}, fc3_n12_t1_4};
-    assign fc3_n12_t2_2_b = {{1{fc3_n12_t1_5[25]}}, fc3_n12_t1_5};
-    assign fc3_n12_t2_2 = fc3_n12_t2_2_a + fc3_n12_t2_2_b;
-    assign fc3_n12_t2_3_a = {{2{fc3_n12_t1_6[25]}}, fc3_n12_t1_6};
-    assign fc3_n12_t2_3_b = {{1{fc3_n12_t1_7[26]}}, fc3_n12_t1_7};
-    assign fc3_n12_t2_3 = fc3_n12_t2_3_a + fc3_n12_t2_3_b;
-    assign fc3_n12_t3_0_a = {{1{fc3_n12_t2_0[26]}}, fc3_n12_t2_0};
-    assign fc3_n12_t3_0_b = {{1{fc3_n12_t2_1[26]}}, fc3_n12_t2_1};
-    assign fc3_n12_t3_0 = fc3_n12_t3_0_a + fc3_n12_t3_0_b;
-    assign fc3_n12_t3_1_a = {{1{fc3_n12_t2_2[26]}}, fc3_n12_t2_2};
-    assign fc3_n12_t3_1 = fc3_n12_t3_1_a + fc3_n12_t2_3;
-    assign fc3_n12_t4_0_a = {{1{fc3_n12_t3_0[27]}}, fc3_n12_t3_0};
-    assign fc3_n12_t4_0_b = {{1{fc3_n12_t3_1[27]}}, fc3_n12_t3_1};
-    assign fc3_n12_t4_0 = fc3_n12_t4_0_a + fc3_n12_t4_0_b;
-    assign fc3_n12_t5_0_b = {{9{fc3_n12_bias[19]}}, fc3_n12_bias};
-    assign fc3_n12_t5_0 = fc3_n12_t4_0_d1 + fc3_n12_t5_0_b_d2;
-    assign fc3_n12_acc = fc3_n12_t5_0;
-    assign fc3_n12_y_fl = fc3_n12_acc[28:10];
-    assign fc3_n12_y_wrap = fc3_n12_y_fl[15:0];
-    assign fc3_w0_13 = 8'h6d;
-    assign fc3_n13_p0_m = {{8{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_13[7]}}, fc3_w0_13};
-    assign fc3_n13_p0 = fc3_n13_p0_m[22:0];
-    assign fc3_w1_13 = 10'h129;
-    assign fc3_n13_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_13[9]}}, fc3_w1_13};
-    assign fc3_n13_p1 = fc3_n13_p1_m[24:0];
-    assign fc3_w2_13 = 7'h2c;
-    assign fc3_n13_p2_m = {{7{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_13[6]}}, fc3_w2_13};
-    assign fc3_n13_p2 = fc3_n13_p2_m[21:0];
-    assign fc3_w3_13 = 7'h24;
-    assign fc3_n13_p3_m = {{7{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_13[6]}}, fc3_w3_13};
-    assign fc3_n13_p3 = fc3_n13_p3_m[21:0];
-    assign fc3_w4_13 = 8'h77;
-    assign fc3_n13_p4_m = {{8{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_13[7]}}, fc3_w4_13};
-    assign fc3_n13_p4 = fc3_n13_p4_m[22:0];
-    assign fc3_w5_13 = 10'h11f;
-    assign fc3_n13_p5_m = {{10{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_13[9]}}, fc3_w5_13};
-    assign fc3_n13_p5 = fc3_n13_p5_m[24:0];
-    assign fc3_w6_13 = 6'h1c;
-    assign fc3_n13_p6_m = {{6{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_13[5]}}, fc3_w6_13};
-    assign fc3_n13_p6 = fc3_n13_p6_m[20:0];
-    assign fc3_w7_13 = 8'ha1;
-    assign fc3_n13_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_13[7]}}, fc3_w7_13};
-    assign fc3_n13_p7 = fc3_n13_p7_m[22:0];
-    assign fc3_w8_13 = 11'h5f1;
-    assign fc3_n13_p8_m = {{11{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_13[10]}}, fc3_w8_13};
-    assign fc3_n13_p8 = fc3_n13_p8_m[25:0];
-    assign fc3_w9_13 = 8'h7b;
-    assign fc3_n13_p9_m = {{8{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_13[7]}}, fc3_w9_13};
-    assign fc3_n13_p9 = fc3_n13_p9_m[22:0];
-    assign fc3_w10_13 = 9'h0b7;
-    assign fc3_n13_p10_m = {{9{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_13[8]}}, fc3_w10_13};
-    assign fc3_n13_p10 = fc3_n13_p10_m[23:0];
-    assign fc3_w11_13 = 10'h2e2;
-    assign fc3_n13_p11_m = {{10{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_13[9]}}, fc3_w11_13};
-    assign fc3_n13_p11 = fc3_n13_p11_m[24:0];
-    assign fc3_w12_13 = 7'h35;
-    assign fc3_n13_p12_m = {{7{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_13[6]}}, fc3_w12_13};
-    assign fc3_n13_p12 = fc3_n13_p12_m[21:0];
-    assign fc3_w13_13 = 9'h137;
-    assign fc3_n13_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_13[8]}}, fc3_w13_13};
-    assign fc3_n13_p13 = fc3_n13_p13_m[23:0];
-    assign fc3_w14_13 = 8'h4f;
-    assign fc3_n13_p14_m = {{8{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_13[7]}}, fc3_w14_13};
-    assign fc3_n13_p14 = fc3_n13_p14_m[22:0];
-    assign fc3_w15_13 = 9'h163;
-    assign fc3_n13_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_13[8]}}, fc3_w15_13};
-    assign fc3_n13_p15 = fc3_n13_p15_m[23:0];
-    assign fc3_w16_13 = 7'h50;
-    assign fc3_n13_p16_m = {{7{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_13[6]}}, fc3_w16_13};
-    assign fc3_n13_p16 = fc3_n13_p16_m[21:0];
-    assign fc3_w17_13 = 9'h168;
-    assign fc3_n13_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_13[8]}}, fc3_w17_13};
-    assign fc3_n13_p17 = fc3_n13_p17_m[23:0];
-    assign fc3_w18_13 = 9'h0a8;
-    assign fc3_n13_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_13[8]}}, fc3_w18_13};
-    assign fc3_n13_p18 = fc3_n13_p18_m[23:0];
-    assign fc3_w19_13 = 6'h2b;
-    assign fc3_n13_p19_m = {{6{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_13[5]}}, fc3_w19_13};
-    assign fc3_n13_p19 = fc3_n13_p19_m[20:0];
-    assign fc3_w20_13 = 10'h12c;
-    assign fc3_n13_p20_m = {{10{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_13[9]}}, fc3_w20_13};
-    assign fc3_n13_p20 = fc3_n13_p20_m[24:0];
-    assign fc3_w21_13 = 8'h61;
-    assign fc3_n13_p21_m = {{8{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_13[7]}}, fc3_w21_13};
-    assign fc3_n13_p21 = fc3_n13_p21_m[22:0];
-    assign fc3_w22_13 = 8'h9b;
-    assign fc3_n13_p22_m = {{8{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_13[7]}}, fc3_w22_13};
-    assign fc3_n13_p22 = fc3_n13_p22_m[22:0];
-    assign fc3_w23_13 = 9'h0c0;
-    assign fc3_n13_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_13[8]}}, fc3_w23_13};
-    assign fc3_n13_p23 = fc3_n13_p23_m[23:0];
-    assign fc3_w24_13 = 10'h127;
-    assign fc3_n13_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_13[9]}}, fc3_w24_13};
-    assign fc3_n13_p24 = fc3_n13_p24_m[24:0];
-    assign fc3_w25_13 = 9'h0b0;
-    assign fc3_n13_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_13[8]}}, fc3_w25_13};
-    assign fc3_n13_p25 = fc3_n13_p25_m[23:0];
-    assign fc3_w26_13 = 9'h10d;
-    assign fc3_n13_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_13[8]}}, fc3_w26_13};
-    assign fc3_n13_p26 = fc3_n13_p26_m[23:0];
-    assign fc3_w27_13 = 9'h132;
-    assign fc3_n13_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_13[8]}}, fc3_w27_13};
-    assign fc3_n13_p27 = fc3_n13_p27_m[23:0];
-    assign fc3_w28_13 = 9'h106;
-    assign fc3_n13_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_13[8]}}, fc3_w28_13};
-    assign fc3_n13_p28 = fc3_n13_p28_m[23:0];
-    assign fc3_w29_13 = 9'h16c;
-    assign fc3_n13_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_13[8]}}, fc3_w29_13};
-    assign fc3_n13_p29 = fc3_n13_p29_m[23:0];
-    assign fc3_w30_13 = 10'h156;
-    assign fc3_n13_p30_m = {{10{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_13[9]}}, fc3_w30_13};
-    assign fc3_n13_p30 = fc3_n13_p30_m[24:0];
-    assign fc3_w31_13 = 4'b0111;
-    assign fc3_n13_p31_m = {{4{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_13[3]}}, fc3_w31_13};
-    assign fc3_n13_p31 = fc3_n13_p31_m[18:0];
-    assign fc3_n13_bias = 20'h57800;
-    assign fc3_n13_t0_0_a = {{2{fc3_n13_p0[22]}}, fc3_n13_p0};
-    assign fc3_n13_t0_0 = fc3_n13_t0_0_a + fc3_n13_p1;
-    assign fc3_n13_t0_1_a = {{1{fc3_n13_p2[21]}}, fc3_n13_p2};
-    assign fc3_n13_t0_1_b = {{1{fc3_n13_p3[21]}}, fc3_n13_p3};
-    assign fc3_n13_t0_1 = fc3_n13_t0_1_a + fc3_n13_t0_1_b;
-    assign fc3_n13_t0_2_a = {{2{fc3_n13_p4[22]}}, fc3_n13_p4};
-    assign fc3_n13_t0_2 = fc3_n13_t0_2_a + fc3_n13_p5;
-    assign fc3_n13_t0_3_a = {{2{fc3_n13_p6[20]}}, fc3_n13_p6};
-    assign fc3_n13_t0_3 = fc3_n13_t0_3_a + fc3_n13_p7;
-    assign fc3_n13_t0_4_b = {{3{fc3_n13_p9[22]}}, fc3_n13_p9};
-    assign fc3_n13_t0_4 = fc3_n13_p8 + fc3_n13_t0_4_b;
-    assign fc3_n13_t0_5_a = {{1{fc3_n13_p10[23]}}, fc3_n13_p10};
-    assign fc3_n13_t0_5 = fc3_n13_t0_5_a + fc3_n13_p11;
-    assign fc3_n13_t0_6_a = {{2{fc3_n13_p12[21]}}, fc3_n13_p12};
-    assign fc3_n13_t0_6 = fc3_n13_t0_6_a + fc3_n13_p13;
-    assign fc3_n13_t0_7_a = {{1{fc3_n13_p14[22]}}, fc3_n13_p14};
-    assign fc3_n13_t0_7 = fc3_n13_t0_7_a + fc3_n13_p15;
-    assign fc3_n13_t0_8_a = {{2{fc3_n13_p16[21]}}, fc3_n13_p16};
-    assign fc3_n13_t0_8 = fc3_n13_t0_8_a + fc3_n13_p17;
-    assign fc3_n13_t0_9_b = {{3{fc3_n13_p19[20]}}, fc3_n13_p19};
-    assign fc3_n13_t0_9 = fc3_n13_p18 + fc3_n13_t0_9_b;
-    assign fc3_n13_t0_10_b = {{2{fc3_n13_p21[22]}}, fc3_n13_p21};
-    assign fc3_n13_t0_10 = fc3_n13_p20 + fc3_n13_t0_10_b;
-    assign fc3_n13_t0_11_a = {{2{fc3_n13_p22[22]}}, fc3_n13_p22};
-    assign fc3_n13_t0_11_b = {{1{fc3_n13_p23[23]}}, fc3_n13_p23};
-    assign fc3_n13_t0_11 = fc3_n13_t0_11_a + fc3_n13_t0_11_b;
-    assign fc3_n13_t0_12_b = {{1{fc3_n13_p25[23]}}, fc3_n13_p25};
-    assign fc3_n13_t0_12 = fc3_n13_p24 + fc3_n13_t0_12_b;
-    assign fc3_n13_t0_13_a = {{1{fc3_n13_p26[23]}}, fc3_n13_p26};
-    assign fc3_n13_t0_13_b = {{1{fc3_n13_p27[23]}}, fc3_n13_p27};
-    assign fc3_n13_t0_13 = fc3_n13_t0_13_a + fc3_n13_t0_13_b;
-    assign fc3_n13_t0_14_a = {{1{fc3_n13_p28[23]}}, fc3_n13_p28};
-    assign fc3_n13_t0_14_b = {{1{fc3_n13_p29[23]}}, fc3_n13_p29};
-    assign fc3_n13_t0_14 = fc3_n13_t0_14_a + fc3_n13_t0_14_b;
-    assign fc3_n13_t0_15_b = {{6{fc3_n13_p31[18]}}, fc3_n13_p31};
-    assign fc3_n13_t0_15 = fc3_n13_p30 + fc3_n13_t0_15_b;
-    assign fc3_n13_t1_0_b = {{2{fc3_n13_t0_1[22]}}, fc3_n13_t0_1};
-    assign fc3_n13_t1_0 = fc3_n13_t0_0_d1 + fc3_n13_t1_0_b_d1;
-    assign fc3_n13_t1_1_a = {{1{fc3_n13_t0_2[24]}}, fc3_n13_t0_2};
-    assign fc3_n13_t1_1_b = {{3{fc3_n13_t0_3[22]}}, fc3_n13_t0_3};
-    assign fc3_n13_t1_1 = fc3_n13_t1_1_a_d1 + fc3_n13_t1_1_b_d1;
-    assign fc3_n13_t1_2_a = {{1{fc3_n13_t0_4[25]}}, fc3_n13_t0_4};
-    assign fc3_n13_t1_2_b = {{2{fc3_n13_t0_5[24]}}, fc3_n13_t0_5};
-    assign fc3_n13_t1_2 = fc3_n13_t1_2_a_d1 + fc3_n13_t1_2_b_d1;
-    assign fc3_n13_t1_3_a = {{1{fc3_n13_t0_6[23]}}, fc3_n13_t0_6};
-    assign fc3_n13_t1_3_b = {{1{fc3_n13_t0_7[23]}}, fc3_n13_t0_7};
-    assign fc3_n13_t1_3 = fc3_n13_t1_3_a_d1 + fc3_n13_t1_3_b_d1;
-    assign fc3_n13_t1_4_a = {{1{fc3_n13_t0_8[23]}}, fc3_n13_t0_8};
-    assign fc3_n13_t1_4_b = {{1{fc3_n13_t0_9[23]}}, fc3_n13_t0_9};
-    assign fc3_n13_t1_4 = fc3_n13_t1_4_a_d1 + fc3_n13_t1_4_b_d1;
-    assign fc3_n13_t1_5_a = {{1{fc3_n13_t0_10[24]}}, fc3_n13_t0_10};
-    assign fc3_n13_t1_5_b = {{1{fc3_n13_t0_11[24]}}, fc3_n13_t0_11};
-    assign fc3_n13_t1_5 = fc3_n13_t1_5_a_d1 + fc3_n13_t1_5_b_d1;
-    assign fc3_n13_t1_6_a = {{1{fc3_n13_t0_12[24]}}, fc3_n13_t0_12};
-    assign fc3_n13_t1_6_b = {{1{fc3_n13_t0_13[24]}}, fc3_n13_t0_13};
-    assign fc3_n13_t1_6 = fc3_n13_t1_6_a_d1 + fc3_n13_t1_6_b_d1;
-    assign fc3_n13_t1_7_a = {{1{fc3_n13_t0_14[24]}}, fc3_n13_t0_14};
-    assign fc3_n13_t1_7_b = {{1{fc3_n13_t0_15[24]}}, fc3_n13_t0_15};
-    assign fc3_n13_t1_7 = fc3_n13_t1_7_a_d1 + fc3_n13_t1_7_b_d1;
-    assign fc3_n13_t2_0_a = {{1{fc3_n13_t1_0[24]}}, fc3_n13_t1_0};
-    assign fc3_n13_t2_0 = fc3_n13_t2_0_a + fc3_n13_t1_1;
-    assign fc3_n13_t2_1_b = {{2{fc3_n13_t1_3[24]}}, fc3_n13_t1_3};
-    assign fc3_n13_t2_1 = fc3_n13_t1_2 + fc3_n13_t2_1_b;
-    assign fc3_n13_t2_2_a = {{2{fc3_n13_t1_4[24]}}, fc3_n13_t1_4};
-    assign fc3_n13_t2_2_b = {{1{fc3_n13_t1_5[25]}}, fc3_n13_t1_5};
-    assign fc3_n13_t2_2 = fc3_n13_t2_2_a + fc3_n13_t2_2_b;
-    assign fc3_n13_t2_3_a = {{1{fc3_n13_t1_6[25]}}, fc3_n13_t1_6};
-    assign fc3_n13_t2_3_b = {{1{fc3_n13_t1_7[25]}}, fc3_n13_t1_7};
-    assign fc3_n13_t2_3 = fc3_n13_t2_3_a + fc3_n13_t2_3_b;
-    assign fc3_n13_t3_0_a = {{2{fc3_n13_t2_0[25]}}, fc3_n13_t2_0};
-    assign fc3_n13_t3_0_b = {{1{fc3_n13_t2_1[26]}}, fc3_n13_t2_1};
-    assign fc3_n13_t3_0 = fc3_n13_t3_0_a + fc3_n13_t3_0_b;
-    assign fc3_n13_t3_1_a = {{1{fc3_n13_t2_2[26]}}, fc3_n13_t2_2};
-    assign fc3_n13_t3_1_b = {{1{fc3_n13_t2_3[26]}}, fc3_n13_t2_3};
-    assign fc3_n13_t3_1 = fc3_n13_t3_1_a + fc3_n13_t3_1_b;
-    assign fc3_n13_t4_0_a = {{1{fc3_n13_t3_0[27]}}, fc3_n13_t3_0};
-    assign fc3_n13_t4_0_b = {{1{fc3_n13_t3_1[27]}}, fc3_n13_t3_1};
-    assign fc3_n13_t4_0 = fc3_n13_t4_0_a + fc3_n13_t4_0_b;
-    assign fc3_n13_t5_0_b = {{9{fc3_n13_bias[19]}}, fc3_n13_bias};
-    assign fc3_n13_t5_0 = fc3_n13_t4_0_d1 + fc3_n13_t5_0_b_d2;
-    assign fc3_n13_acc = fc3_n13_t5_0;
-    assign fc3_n13_y_fl = fc3_n13_acc[28:10];
-    assign fc3_n13_y_wrap = fc3_n13_y_fl[15:0];
-    assign fc3_w0_14 = 9'h157;
-    assign fc3_n14_p0_m = {{9{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_14[8]}}, fc3_w0_14};
-    assign fc3_n14_p0 = fc3_n14_p0_m[23:0];
-    assign fc3_w1_14 = 8'hae;
-    assign fc3_n14_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_14[7]}}, fc3_w1_14};
-    assign fc3_n14_p1 = fc3_n14_p1_m[22:0];
-    assign fc3_w2_14 = 9'h142;
-    assign fc3_n14_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_14[8]}}, fc3_w2_14};
-    assign fc3_n14_p2 = fc3_n14_p2_m[23:0];
-    assign fc3_w3_14 = 9'h0df;
-    assign fc3_n14_p3_m = {{9{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_14[8]}}, fc3_w3_14};
-    assign fc3_n14_p3 = fc3_n14_p3_m[23:0];
-    assign fc3_w4_14 = 10'h120;
-    assign fc3_n14_p4_m = {{10{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_14[9]}}, fc3_w4_14};
-    assign fc3_n14_p4 = fc3_n14_p4_m[24:0];
-    assign fc3_w5_14 = 6'h1b;
-    assign fc3_n14_p5_m = {{6{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_14[5]}}, fc3_w5_14};
-    assign fc3_n14_p5 = fc3_n14_p5_m[20:0];
-    assign fc3_w6_14 = 9'h10e;
-    assign fc3_n14_p6_m = {{9{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_14[8]}}, fc3_w6_14};
-    assign fc3_n14_p6 = fc3_n14_p6_m[23:0];
-    assign fc3_w7_14 = 8'h84;
-    assign fc3_n14_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_14[7]}}, fc3_w7_14};
-    assign fc3_n14_p7 = fc3_n14_p7_m[22:0];
-    assign fc3_n14_p8_sh = {fc3_in_8, 7'b0000000};
-    assign fc3_w9_14 = 8'h9b;
-    assign fc3_n14_p9_m = {{8{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_14[7]}}, fc3_w9_14};
-    assign fc3_n14_p9 = fc3_n14_p9_m[22:0];
-    assign fc3_w10_14 = 10'h276;
-    assign fc3_n14_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_14[9]}}, fc3_w10_14};
-    assign fc3_n14_p10 = fc3_n14_p10_m[24:0];
-    assign fc3_w11_14 = 9'h081;
-    assign fc3_n14_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_14[8]}}, fc3_w11_14};
-    assign fc3_n14_p11 = fc3_n14_p11_m[23:0];
-    assign fc3_w12_14 = 9'h0c4;
-    assign fc3_n14_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_14[8]}}, fc3_w12_14};
-    assign fc3_n14_p12 = fc3_n14_p12_m[23:0];
-    assign fc3_w13_14 = 10'h2ec;
-    assign fc3_n14_p13_m = {{10{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_14[9]}}, fc3_w13_14};
-    assign fc3_n14_p13 = fc3_n14_p13_m[24:0];
-    assign fc3_w14_14 = 9'h154;
-    assign fc3_n14_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_14[8]}}, fc3_w14_14};
-    assign fc3_n14_p14 = fc3_n14_p14_m[23:0];
-    assign fc3_w15_14 = 9'h11a;
-    assign fc3_n14_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_14[8]}}, fc3_w15_14};
-    assign fc3_n14_p15 = fc3_n14_p15_m[23:0];
-    assign fc3_w16_14 = 9'h0b9;
-    assign fc3_n14_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_14[8]}}, fc3_w16_14};
-    assign fc3_n14_p16 = fc3_n14_p16_m[23:0];
-    assign fc3_w17_14 = 10'h2d6;
-    assign fc3_n14_p17_m = {{10{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_14[9]}}, fc3_w17_14};
-    assign fc3_n14_p17 = fc3_n14_p17_m[24:0];
-    assign fc3_w18_14 = 9'h0d2;
-    assign fc3_n14_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_14[8]}}, fc3_w18_14};
-    assign fc3_n14_p18 = fc3_n14_p18_m[23:0];
-    assign fc3_w19_14 = 4'b1010;
-    assign fc3_n14_p19_m = {{4{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_14[3]}}, fc3_w19_14};
-    assign fc3_n14_p19 = fc3_n14_p19_m[18:0];
-    assign fc3_w20_14 = 5'h0a;
-    assign fc3_n14_p20_m = {{5{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_14[4]}}, fc3_w20_14};
-    assign fc3_n14_p20 = fc3_n14_p20_m[19:0];
-    assign fc3_w21_14 = 9'h0d5;
-    assign fc3_n14_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_14[8]}}, fc3_w21_14};
-    assign fc3_n14_p21 = fc3_n14_p21_m[23:0];
-    assign fc3_w22_14 = 9'h0af;
-    assign fc3_n14_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_14[8]}}, fc3_w22_14};
-    assign fc3_n14_p22 = fc3_n14_p22_m[23:0];
-    assign fc3_w23_14 = 10'h2f3;
-    assign fc3_n14_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_14[9]}}, fc3_w23_14};
-    assign fc3_n14_p23 = fc3_n14_p23_m[24:0];
-    assign fc3_w24_14 = 7'h4e;
-    assign fc3_n14_p24_m = {{7{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_14[6]}}, fc3_w24_14};
-    assign fc3_n14_p24 = fc3_n14_p24_m[21:0];
-    assign fc3_w25_14 = 9'h14b;
-    assign fc3_n14_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_14[8]}}, fc3_w25_14};
-    assign fc3_n14_p25 = fc3_n14_p25_m[23:0];
-    assign fc3_w26_14 = 10'h2f8;
-    assign fc3_n14_p26_m = {{10{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_14[9]}}, fc3_w26_14};
-    assign fc3_n14_p26 = fc3_n14_p26_m[24:0];
-    assign fc3_w27_14 = 9'h0f6;
-    assign fc3_n14_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_14[8]}}, fc3_w27_14};
-    assign fc3_n14_p27 = fc3_n14_p27_m[23:0];
-    assign fc3_w28_14 = 9'h0a5;
-    assign fc3_n14_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_14[8]}}, fc3_w28_14};
-    assign fc3_n14_p28 = fc3_n14_p28_m[23:0];
-    assign fc3_w29_14 = 6'h23;
-    assign fc3_n14_p29_m = {{6{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_14[5]}}, fc3_w29_14};
-    assign fc3_n14_p29 = fc3_n14_p29_m[20:0];
-    assign fc3_w30_14 = 12'h958;
-    assign fc3_n14_p30_m = {{12{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_14[11]}}, fc3_w30_14};
-    assign fc3_n14_p30 = fc3_n14_p30_m[26:0];
-    assign fc3_n14_p31_sh = {fc3_in_31, 4'b0000};
-    assign fc3_n14_p31_e = {{1{fc3_n14_p31_sh[19]}}, fc3_n14_p31_sh};
-    assign fc3_n14_p31_neg = -fc3_n14_p31_e;
-    assign fc3_n14_bias = 20'h95c00;
-    assign fc3_n14_t0_0_b = {{1{fc3_n14_p1[22]}}, fc3_n14_p1};
-    assign fc3_n14_t0_0 = fc3_n14_p0 + fc3_n14_t0_0_b;
-    assign fc3_n14_t0_1_a = {{1{fc3_n14_p2[23]}}, fc3_n14_p2};
-    assign fc3_n14_t0_1_b = {{1{fc3_n14_p3[23]}}, fc3_n14_p3};
-    assign fc3_n14_t0_1 = fc3_n14_t0_1_a + fc3_n14_t0_1_b;
-    assign fc3_n14_t0_2_b = {{4{fc3_n14_p5[20]}}, fc3_n14_p5};
-    assign fc3_n14_t0_2 = fc3_n14_p4 + fc3_n14_t0_2_b;
-    assign fc3_n14_t0_3_a = {{1{fc3_n14_p6[23]}}, fc3_n14_p6};
-    assign fc3_n14_t0_3_b = {{2{fc3_n14_p7[22]}}, fc3_n14_p7};
-    assign fc3_n14_t0_3 = fc3_n14_t0_3_a + fc3_n14_t0_3_b;
-    assign fc3_n14_t0_4_a = {{1{fc3_n14_p8_sh[22]}}, fc3_n14_p8_sh};
-    assign fc3_n14_t0_4_b = {{1{fc3_n14_p9[22]}}, fc3_n14_p9};
-    assign fc3_n14_t0_4 = fc3_n14_t0_4_a + fc3_n14_t0_4_b;
-    assign fc3_n14_t0_5_a = {{1{fc3_n14_p10[24]}}, fc3_n14_p10};
-    assign fc3_n14_t0_5_b = {{2{fc3_n14_p11[23]}}, fc3_n14_p11};
-    assign fc3_n14_t0_5 = fc3_n14_t0_5_a + fc3_n14_t0_5_b;
-    assign fc3_n14_t0_6_a = {{1{fc3_n14_p12[23]}}, fc3_n14_p12};
-    assign fc3_n14_t0_6 = fc3_n14_t0_6_a + fc3_n14_p13;
-    assign fc3_n14_t0_7_a = {{1{fc3_n14_p14[23]}}, fc3_n14_p14};
-    assign fc3_n14_t0_7_b = {{1{fc3_n14_p15[23]}}, fc3_n14_p15};
-    assign fc3_n14_t0_7 = fc3_n14_t0_7_a + fc3_n14_t0_7_b;
-    assign fc3_n14_t0_8_a = {{1{fc3_n14_p16[23]}}, fc3_n14_p16};
-    assign fc3_n14_t0_8 = fc3_n14_t0_8_a + fc3_n14_p17;
-    assign fc3_n14_t0_9_b = {{5{fc3_n14_p19[18]}}, fc3_n14_p19};
-    assign fc3_n14_t0_9 = fc3_n14_p18 + fc3_n14_t0_9_b;
-    assign fc3_n14_t0_10_a = {{4{fc3_n14_p20[19]}}, fc3_n14_p20};
-    assign fc3_n14_t0_10 = fc3_n14_t0_10_a + fc3_n14_p21;
-    assign fc3_n14_t0_11_a = {{1{fc3_n14_p22[23]}}, fc3_n14_p22};
-    assign fc3_n14_t0_11 = fc3_n14_t0_11_a + fc3_n14_p23;
-    assign fc3_n14_t0_12_a = {{2{fc3_n14_p24[21]}}, fc3_n14_p24};
-    assign fc3_n14_t0_12 = fc3_n14_t0_12_a + fc3_n14_p25;
-    assign fc3_n14_t0_13_b = {{1{fc3_n14_p27[23]}}, fc3_n14_p27};
-    assign fc3_n14_t0_13 = fc3_n14_p26 + fc3_n14_t0_13_b;
-    assign fc3_n14_t0_14_b = {{3{fc3_n14_p29[20]}}, fc3_n14_p29};
-    assign fc3_n14_t0_14 = fc3_n14_p28 + fc3_n14_t0_14_b;
-    assign fc3_n14_t0_15_b = {{6{fc3_n14_p31_neg[20]}}, fc3_n14_p31_neg};
-    assign fc3_n14_t0_15 = fc3_n14_p30 + fc3_n14_t0_15_b;
-    assign fc3_n14_t1_0_a = {{2{fc3_n14_t0_0[23]}}, fc3_n14_t0_0};
-    assign fc3_n14_t1_0_b = {{1{fc3_n14_t0_1[24]}}, fc3_n14_t0_1};
-    assign fc3_n14_t1_0 = fc3_n14_t1_0_a_d1 + fc3_n14_t1_0_b_d1;
-    assign fc3_n14_t1_1_a = {{1{fc3_n14_t0_2[24]}}, fc3_n14_t0_2};
-    assign fc3_n14_t1_1_b = {{1{fc3_n14_t0_3[24]}}, fc3_n14_t0_3};
-    assign fc3_n14_t1_1 = fc3_n14_t1_1_a_d1 + fc3_n14_t1_1_b_d1;
-    assign fc3_n14_t1_2_a = {{2{fc3_n14_t0_4[23]}}, fc3_n14_t0_4};
-    assign fc3_n14_t1_2 = fc3_n14_t1_2_a_d1 + fc3_n14_t0_5_d1;
-    assign fc3_n14_t1_3_a = {{1{fc3_n14_t0_6[24]}}, fc3_n14_t0_6};
-    assign fc3_n14_t1_3_b = {{1{fc3_n14_t0_7[24]}}, fc3_n14_t0_7};
-    assign fc3_n14_t1_3 = fc3_n14_t1_3_a_d1 + fc3_n14_t1_3_b_d1;
-    assign fc3_n14_t1_4_a = {{1{fc3_n14_t0_8[24]}}, fc3_n14_t0_8};
-    assign fc3_n14_t1_4_b = {{2{fc3_n14_t0_9[23]}}, fc3_n14_t0_9};
-    assign fc3_n14_t1_4 = fc3_n14_t1_4_a_d1 + fc3_n14_t1_4_b_d1;
-    assign fc3_n14_t1_5_a = {{2{fc3_n14_t0_10[23]}}, fc3_n14_t0_10};
-    assign fc3_n14_t1_5_b = {{1{fc3_n14_t0_11[24]}}, fc3_n14_t0_11};
-    assign fc3_n14_t1_5 = fc3_n14_t1_5_a_d1 + fc3_n14_t1_5_b_d1;
-    assign fc3_n14_t1_6_a = {{2{fc3_n14_t0_12[23]}}, fc3_n14_t0_12};
-    assign fc3_n14_t1_6_b = {{1{fc3_n14_t0_13[24]}}, fc3_n14_t0_13};
-    assign fc3_n14_t1_6 = fc3_n14_t1_6_a_d1 + fc3_n14_t1_6_b_d1;
-    assign fc3_n14_t1_7_a = {{3{fc3_n14_t0_14[23]}}, fc3_n14_t0_14};
-    assign fc3_n14_t1_7 = fc3_n14_t1_7_a_d1 + fc3_n14_t0_15_d1;
-    assign fc3_n14_t2_0_a = {{1{fc3_n14_t1_0[25]}}, fc3_n14_t1_0};
-    assign fc3_n14_t2_0_b = {{1{fc3_n14_t1_1[25]}}, fc3_n14_t1_1};
-    assign fc3_n14_t2_0 = fc3_n14_t2_0_a + fc3_n14_t2_0_b;
-    assign fc3_n14_t2_1_a = {{1{fc3_n14_t1_2[25]}}, fc3_n14_t1_2};
-    assign fc3_n14_t2_1_b = {{1{fc3_n14_t1_3[25]}}, fc3_n14_t1_3};
-    assign fc3_n14_t2_1 = fc3_n14_t2_1_a + fc3_n14_t2_1_b;
-    assign fc3_n14_t2_2_a = {{1{fc3_n14_t1_4[25]}}, fc3_n14_t1_4};
-    assign fc3_n14_t2_2_b = {{1{fc3_n14_t1_5[25]}}, fc3_n14_t1_5};
-    assign fc3_n14_t2_2 = fc3_n14_t2_2_a + fc3_n14_t2_2_b;
-    assign fc3_n14_t2_3_a = {{2{fc3_n14_t1_6[25]}}, fc3_n14_t1_6};
-    assign fc3_n14_t2_3_b = {{1{fc3_n14_t1_7[26]}}, fc3_n14_t1_7};
-    assign fc3_n14_t2_3 = fc3_n14_t2_3_a + fc3_n14_t2_3_b;
-    assign fc3_n14_t3_0_a = {{1{fc3_n14_t2_0[26]}}, fc3_n14_t2_0};
-    assign fc3_n14_t3_0_b = {{1{fc3_n14_t2_1[26]}}, fc3_n14_t2_1};
-    assign fc3_n14_t3_0 = fc3_n14_t3_0_a + fc3_n14_t3_0_b;
-    assign fc3_n14_t3_1_a = {{1{fc3_n14_t2_2[26]}}, fc3_n14_t2_2};
-    assign fc3_n14_t3_1 = fc3_n14_t3_1_a + fc3_n14_t2_3;
-    assign fc3_n14_t4_0_a = {{1{fc3_n14_t3_0[27]}}, fc3_n14_t3_0};
-    assign fc3_n14_t4_0_b = {{1{fc3_n14_t3_1[27]}}, fc3_n14_t3_1};
-    assign fc3_n14_t4_0 = fc3_n14_t4_0_a + fc3_n14_t4_0_b;
-    assign fc3_n14_t5_0_b = {{9{fc3_n14_bias[19]}}, fc3_n14_bias};
-    assign fc3_n14_t5_0 = fc3_n14_t4_0_d1 + fc3_n14_t5_0_b_d2;
-    assign fc3_n14_acc = fc3_n14_t5_0;
-    assign fc3_n14_y_fl = fc3_n14_acc[28:10];
-    assign fc3_n14_y_wrap = fc3_n14_y_fl[15:0];
-    assign fc3_w0_15 = 8'h7c;
-    assign fc3_n15_p0_m = {{8{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_15[7]}}, fc3_w0_15};
-    assign fc3_n15_p0 = fc3_n15_p0_m[22:0];
-    assign fc3_w1_15 = 10'h17d;
-    assign fc3_n15_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_15[9]}}, fc3_w1_15};
-    assign fc3_n15_p1 = fc3_n15_p1_m[24:0];
-    assign fc3_w2_15 = 8'h9b;
-    assign fc3_n15_p2_m = {{8{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_15[7]}}, fc3_w2_15};
-    assign fc3_n15_p2 = fc3_n15_p2_m[22:0];
-    assign fc3_w3_15 = 10'h104;
-    assign fc3_n15_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_15[9]}}, fc3_w3_15};
-    assign fc3_n15_p3 = fc3_n15_p3_m[24:0];
-    assign fc3_w4_15 = 7'h34;
-    assign fc3_n15_p4_m = {{7{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_15[6]}}, fc3_w4_15};
-    assign fc3_n15_p4 = fc3_n15_p4_m[21:0];
-    assign fc3_w5_15 = 9'h150;
-    assign fc3_n15_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_15[8]}}, fc3_w5_15};
-    assign fc3_n15_p5 = fc3_n15_p5_m[23:0];
-    assign fc3_w6_15 = 10'h104;
-    assign fc3_n15_p6_m = {{10{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_15[9]}}, fc3_w6_15};
-    assign fc3_n15_p6 = fc3_n15_p6_m[24:0];
-    assign fc3_w7_15 = 8'h8c;
-    assign fc3_n15_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_15[7]}}, fc3_w7_15};
-    assign fc3_n15_p7 = fc3_n15_p7_m[22:0];
-    assign fc3_w8_15 = 8'h9e;
-    assign fc3_n15_p8_m = {{8{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_15[7]}}, fc3_w8_15};
-    assign fc3_n15_p8 = fc3_n15_p8_m[22:0];
-    assign fc3_w9_15 = 8'h9f;
-    assign fc3_n15_p9_m = {{8{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_15[7]}}, fc3_w9_15};
-    assign fc3_n15_p9 = fc3_n15_p9_m[22:0];
-    assign fc3_w10_15 = 7'h38;
-    assign fc3_n15_p10_m = {{7{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_15[6]}}, fc3_w10_15};
-    assign fc3_n15_p10 = fc3_n15_p10_m[21:0];
-    assign fc3_w11_15 = 9'h113;
-    assign fc3_n15_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_15[8]}}, fc3_w11_15};
-    assign fc3_n15_p11 = fc3_n15_p11_m[23:0];
-    assign fc3_w12_15 = 9'h178;
-    assign fc3_n15_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_15[8]}}, fc3_w12_15};
-    assign fc3_n15_p12 = fc3_n15_p12_m[23:0];
-    assign fc3_w13_15 = 9'h177;
-    assign fc3_n15_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_15[8]}}, fc3_w13_15};
-    assign fc3_n15_p13 = fc3_n15_p13_m[23:0];
-    assign fc3_w14_15 = 7'h3c;
-    assign fc3_n15_p14_m = {{7{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_15[6]}}, fc3_w14_15};
-    assign fc3_n15_p14 = fc3_n15_p14_m[21:0];
-    assign fc3_w15_15 = 10'h128;
-    assign fc3_n15_p15_m = {{10{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_15[9]}}, fc3_w15_15};
-    assign fc3_n15_p15 = fc3_n15_p15_m[24:0];
-    assign fc3_w17_15 = 9'h0c2;
-    assign fc3_n15_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_15[8]}}, fc3_w17_15};
-    assign fc3_n15_p17 = fc3_n15_p17_m[23:0];
-    assign fc3_w18_15 = 9'h0db;
-    assign fc3_n15_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_15[8]}}, fc3_w18_15};
-    assign fc3_n15_p18 = fc3_n15_p18_m[23:0];
-    assign fc3_w19_15 = 5'h11;
-    assign fc3_n15_p19_m = {{5{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_15[4]}}, fc3_w19_15};
-    assign fc3_n15_p19 = fc3_n15_p19_m[19:0];
-    assign fc3_w20_15 = 10'h161;
-    assign fc3_n15_p20_m = {{10{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_15[9]}}, fc3_w20_15};
-    assign fc3_n15_p20 = fc3_n15_p20_m[24:0];
-    assign fc3_w21_15 = 7'h4d;
-    assign fc3_n15_p21_m = {{7{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_15[6]}}, fc3_w21_15};
-    assign fc3_n15_p21 = fc3_n15_p21_m[21:0];
-    assign fc3_w22_15 = 10'h12a;
-    assign fc3_n15_p22_m = {{10{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_15[9]}}, fc3_w22_15};
-    assign fc3_n15_p22 = fc3_n15_p22_m[24:0];
-    assign fc3_w23_15 = 6'h29;
-    assign fc3_n15_p23_m = {{6{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_15[5]}}, fc3_w23_15};
-    assign fc3_n15_p23 = fc3_n15_p23_m[20:0];
-    assign fc3_w24_15 = 8'hb1;
-    assign fc3_n15_p24_m = {{8{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_15[7]}}, fc3_w24_15};
-    assign fc3_n15_p24 = fc3_n15_p24_m[22:0];
-    assign fc3_w25_15 = 7'h21;
-    assign fc3_n15_p25_m = {{7{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_15[6]}}, fc3_w25_15};
-    assign fc3_n15_p25 = fc3_n15_p25_m[21:0];
-    assign fc3_w26_15 = 10'h2d6;
-    assign fc3_n15_p26_m = {{10{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_15[9]}}, fc3_w26_15};
-    assign fc3_n15_p26 = fc3_n15_p26_m[24:0];
-    assign fc3_w27_15 = 10'h120;
-    assign fc3_n15_p27_m = {{10{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_15[9]}}, fc3_w27_15};
-    assign fc3_n15_p27 = fc3_n15_p27_m[24:0];
-    assign fc3_w28_15 = 10'h14d;
-    assign fc3_n15_p28_m = {{10{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_15[9]}}, fc3_w28_15};
-    assign fc3_n15_p28 = fc3_n15_p28_m[24:0];
-    assign fc3_w29_15 = 9'h117;
-    assign fc3_n15_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_15[8]}}, fc3_w29_15};
-    assign fc3_n15_p29 = fc3_n15_p29_m[23:0];
-    assign fc3_w30_15 = 8'hae;
-    assign fc3_n15_p30_m = {{8{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_15[7]}}, fc3_w30_15};
-    assign fc3_n15_p30 = fc3_n15_p30_m[22:0];
-    assign fc3_w31_15 = 10'h161;
-    assign fc3_n15_p31_m = {{10{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_15[9]}}, fc3_w31_15};
-    assign fc3_n15_p31 = fc3_n15_p31_m[24:0];
-    assign fc3_n15_bias = 19'h5bc00;
-    assign fc3_n15_t0_0_a = {{2{fc3_n15_p0[22]}}, fc3_n15_p0};
-    assign fc3_n15_t0_0 = fc3_n15_t0_0_a + fc3_n15_p1;
-    assign fc3_n15_t0_1_a = {{2{fc3_n15_p2[22]}}, fc3_n15_p2};
-    assign fc3_n15_t0_1 = fc3_n15_t0_1_a + fc3_n15_p3;
-    assign fc3_n15_t0_2_a = {{2{fc3_n15_p4[21]}}, fc3_n15_p4};
-    assign fc3_n15_t0_2 = fc3_n15_t0_2_a + fc3_n15_p5;
-    assign fc3_n15_t0_3_b = {{2{fc3_n15_p7[22]}}, fc3_n15_p7};
-    assign fc3_n15_t0_3 = fc3_n15_p6 + fc3_n15_t0_3_b;
-    assign fc3_n15_t0_4_a = {{1{fc3_n15_p8[22]}}, fc3_n15_p8};
-    assign fc3_n15_t0_4_b = {{1{fc3_n15_p9[22]}}, fc3_n15_p9};
-    assign fc3_n15_t0_4 = fc3_n15_t0_4_a + fc3_n15_t0_4_b;
-    assign fc3_n15_t0_5_a = {{3{fc3_n15_p10[21]}}, fc3_n15_p10};
-    assign fc3_n15_t0_5_b = {{1{fc3_n15_p11[23]}}, fc3_n15_p11};
-    assign fc3_n15_t0_5 = fc3_n15_t0_5_a + fc3_n15_t0_5_b;
-    assign fc3_n15_t0_6_a = {{1{fc3_n15_p12[23]}}, fc3_n15_p12};
-    assign fc3_n15_t0_6_b = {{1{fc3_n15_p13[23]}}, fc3_n15_p13};
-    assign fc3_n15_t0_6 = fc3_n15_t0_6_a + fc3_n15_t0_6_b;
-    assign fc3_n15_t0_7_a = {{3{fc3_n15_p14[21]}}, fc3_n15_p14};
-    assign fc3_n15_t0_7 = fc3_n15_t0_7_a + fc3_n15_p15;
-    assign fc3_n15_t0_8_a = {{1{fc3_n15_p17[23]}}, fc3_n15_p17};
-    assign fc3_n15_t0_8_b = {{1{fc3_n15_p18[23]}}, fc3_n15_p18};
-    assign fc3_n15_t0_8 = fc3_n15_t0_8_a + fc3_n15_t0_8_b;
-    assign fc3_n15_t0_9_a = {{5{fc3_n15_p19[19]}}, fc3_n15_p19};
-    assign fc3_n15_t0_9 = fc3_n15_t0_9_a + fc3_n15_p20;
-    assign fc3_n15_t0_10_a = {{3{fc3_n15_p21[21]}}, fc3_n15_p21};
-    assign fc3_n15_t0_10 = fc3_n15_t0_10_a + fc3_n15_p22;
-    assign fc3_n15_t0_11_a = {{2{fc3_n15_p23[20]}}, fc3_n15_p23};
-    assign fc3_n15_t0_11 = fc3_n15_t0_11_a + fc3_n15_p24;
-    assign fc3_n15_t0_12_a = {{3{fc3_n15_p25[21]}}, fc3_n15_p25};
-    assign fc3_n15_t0_12 = fc3_n15_t0_12_a + fc3_n15_p26;
-    assign fc3_n15_t0_13_a = {{1{fc3_n15_p27[24]}}, fc3_n15_p27};
-    assign fc3_n15_t0_13_b = {{1{fc3_n15_p28[24]}}, fc3_n15_p28};
-    assign fc3_n15_t0_13 = fc3_n15_t0_13_a + fc3_n15_t0_13_b;
-    assign fc3_n15_t0_14_a = {{1{fc3_n15_p29[23]}}, fc3_n15_p29};
-    assign fc3_n15_t0_14_b = {{2{fc3_n15_p30[22]}}, fc3_n15_p30};
-    assign fc3_n15_t0_14 = fc3_n15_t0_14_a + fc3_n15_t0_14_b;
-    assign fc3_n15_t0_15_b = {{6{fc3_n15_bias[18]}}, fc3_n15_bias};
-    assign fc3_n15_t0_15 = fc3_n15_p31 + fc3_n15_t0_15_b;
-    assign fc3_n15_t1_0_a = {{1{fc3_n15_t0_0[24]}}, fc3_n15_t0_0};
-    assign fc3_n15_t1_0_b = {{1{fc3_n15_t0_1[24]}}, fc3_n15_t0_1};
-    assign fc3_n15_t1_0 = fc3_n15_t1_0_a_d1 + fc3_n15_t1_0_b_d1;
-    assign fc3_n15_t1_1_a = {{2{fc3_n15_t0_2[23]}}, fc3_n15_t0_2};
-    assign fc3_n15_t1_1_b = {{1{fc3_n15_t0_3[24]}}, fc3_n15_t0_3};
-    assign fc3_n15_t1_1 = fc3_n15_t1_1_a_d1 + fc3_n15_t1_1_b_d1;
-    assign fc3_n15_t1_2_a = {{1{fc3_n15_t0_4[23]}}, fc3_n15_t0_4};
-    assign fc3_n15_t1_2 = fc3_n15_t1_2_a_d1 + fc3_n15_t0_5_d1;
-    assign fc3_n15_t1_3_a = {{1{fc3_n15_t0_6[24]}}, fc3_n15_t0_6};
-    assign fc3_n15_t1_3_b = {{1{fc3_n15_t0_7[24]}}, fc3_n15_t0_7};
-    assign fc3_n15_t1_3 = fc3_n15_t1_3_a_d1 + fc3_n15_t1_3_b_d1;
-    assign fc3_n15_t1_4_a = {{1{fc3_n15_t0_8[24]}}, fc3_n15_t0_8};
-    assign fc3_n15_t1_4_b = {{1{fc3_n15_t0_9[24]}}, fc3_n15_t0_9};
-    assign fc3_n15_t1_4 = fc3_n15_t1_4_a_d1 + fc3_n15_t1_4_b_d1;
-    assign fc3_n15_t1_5_b = {{2{fc3_n15_t0_11[22]}}, fc3_n15_t0_11};
-    assign fc3_n15_t1_5 = fc3_n15_t0_10_d1 + fc3_n15_t1_5_b_d1;
-    assign fc3_n15_t1_6_a = {{1{fc3_n15_t0_12[24]}}, fc3_n15_t0_12};
-    assign fc3_n15_t1_6 = fc3_n15_t1_6_a_d1 + fc3_n15_t0_13_d1;
-    assign fc3_n15_t1_7_a = {{1{fc3_n15_t0_14[24]}}, fc3_n15_t0_14};
-    assign fc3_n15_t1_7_b = {{1{fc3_n15_t0_15[24]}}, fc3_n15_t0_15};
-    assign fc3_n15_t1_7 = fc3_n15_t1_7_a_d1 + fc3_n15_t1_7_b_d1;
-    assign fc3_n15_t2_0_a = {{1{fc3_n15_t1_0[25]}}, fc3_n15_t1_0};
-    assign fc3_n15_t2_0_b = {{1{fc3_n15_t1_1[25]}}, fc3_n15_t1_1};
-    assign fc3_n15_t2_0 = fc3_n15_t2_0_a + fc3_n15_t2_0_b;
-    assign fc3_n15_t2_1_a = {{2{fc3_n15_t1_2[24]}}, fc3_n15_t1_2};
-    assign fc3_n15_t2_1_b = {{1{fc3_n15_t1_3[25]}}, fc3_n15_t1_3};
-    assign fc3_n15_t2_1 = fc3_n15_t2_1_a + fc3_n15_t2_1_b;
-    assign fc3_n15_t2_2_a = {{1{fc3_n15_t1_4[25]}}, fc3_n15_t1_4};
-    assign fc3_n15_t2_2_b = {{2{fc3_n15_t1_5[24]}}, fc3_n15_t1_5};
-    assign fc3_n15_t2_2 = fc3_n15_t2_2_a + fc3_n15_t2_2_b;
-    assign fc3_n15_t2_3_a = {{1{fc3_n15_t1_6[25]}}, fc3_n15_t1_6};
-    assign fc3_n15_t2_3_b = {{1{fc3_n15_t1_7[25]}}, fc3_n15_t1_7};
-    assign fc3_n15_t2_3 = fc3_n15_t2_3_a + fc3_n15_t2_3_b;
-    assign fc3_n15_t3_0_a = {{1{fc3_n15_t2_0[26]}}, fc3_n15_t2_0};
-    assign fc3_n15_t3_0_b = {{1{fc3_n15_t2_1[26]}}, fc3_n15_t2_1};
-    assign fc3_n15_t3_0 = fc3_n15_t3_0_a + fc3_n15_t3_0_b;
-    assign fc3_n15_t3_1_a = {{1{fc3_n15_t2_2[26]}}, fc3_n15_t2_2};
-    assign fc3_n15_t3_1_b = {{1{fc3_n15_t2_3[26]}}, fc3_n15_t2_3};
-    assign fc3_n15_t3_1 = fc3_n15_t3_1_a + fc3_n15_t3_1_b;
-    assign fc3_n15_t4_0_a = {{1{fc3_n15_t3_0[27]}}, fc3_n15_t3_0};
-    assign fc3_n15_t4_0_b = {{1{fc3_n15_t3_1[27]}}, fc3_n15_t3_1};
-    assign fc3_n15_t4_0 = fc3_n15_t4_0_a + fc3_n15_t4_0_b;
-    assign fc3_n15_acc = fc3_n15_t4_0;
-    assign fc3_n15_y_fl = fc3_n15_acc[28:10];
-    assign fc3_n15_y_wrap = fc3_n15_y_fl[15:0];
-    assign fc3_w0_16 = 8'h9b;
-    assign fc3_n16_p0_m = {{8{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_16[7]}}, fc3_w0_16};
-    assign fc3_n16_p0 = fc3_n16_p0_m[22:0];
-    assign fc3_w1_16 = 9'h0f7;
-    assign fc3_n16_p1_m = {{9{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_16[8]}}, fc3_w1_16};
-    assign fc3_n16_p1 = fc3_n16_p1_m[23:0];
-    assign fc3_w2_16 = 9'h0cc;
-    assign fc3_n16_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_16[8]}}, fc3_w2_16};
-    assign fc3_n16_p2 = fc3_n16_p2_m[23:0];
-    assign fc3_w3_16 = 9'h17b;
-    assign fc3_n16_p3_m = {{9{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_16[8]}}, fc3_w3_16};
-    assign fc3_n16_p3 = fc3_n16_p3_m[23:0];
-    assign fc3_w4_16 = 9'h083;
-    assign fc3_n16_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_16[8]}}, fc3_w4_16};
-    assign fc3_n16_p4 = fc3_n16_p4_m[23:0];
-    assign fc3_w5_16 = 9'h0b3;
-    assign fc3_n16_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_16[8]}}, fc3_w5_16};
-    assign fc3_n16_p5 = fc3_n16_p5_m[23:0];
-    assign fc3_w6_16 = 6'h21;
-    assign fc3_n16_p6_m = {{6{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_16[5]}}, fc3_w6_16};
-    assign fc3_n16_p6 = fc3_n16_p6_m[20:0];
-    assign fc3_w7_16 = 9'h123;
-    assign fc3_n16_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_16[8]}}, fc3_w7_16};
-    assign fc3_n16_p7 = fc3_n16_p7_m[23:0];
-    assign fc3_w8_16 = 6'h27;
-    assign fc3_n16_p8_m = {{6{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_16[5]}}, fc3_w8_16};
-    assign fc3_n16_p8 = fc3_n16_p8_m[20:0];
-    assign fc3_w9_16 = 9'h095;
-    assign fc3_n16_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_16[8]}}, fc3_w9_16};
-    assign fc3_n16_p9 = fc3_n16_p9_m[23:0];
-    assign fc3_w10_16 = 9'h0c6;
-    assign fc3_n16_p10_m = {{9{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_16[8]}}, fc3_w10_16};
-    assign fc3_n16_p10 = fc3_n16_p10_m[23:0];
-    assign fc3_w11_16 = 9'h0c1;
-    assign fc3_n16_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_16[8]}}, fc3_w11_16};
-    assign fc3_n16_p11 = fc3_n16_p11_m[23:0];
-    assign fc3_w12_16 = 9'h17d;
-    assign fc3_n16_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_16[8]}}, fc3_w12_16};
-    assign fc3_n16_p12 = fc3_n16_p12_m[23:0];
-    assign fc3_w13_16 = 9'h08f;
-    assign fc3_n16_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_16[8]}}, fc3_w13_16};
-    assign fc3_n16_p13 = fc3_n16_p13_m[23:0];
-    assign fc3_w14_16 = 10'h292;
-    assign fc3_n16_p14_m = {{10{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_16[9]}}, fc3_w14_16};
-    assign fc3_n16_p14 = fc3_n16_p14_m[24:0];
-    assign fc3_w15_16 = 7'h51;
-    assign fc3_n16_p15_m = {{7{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_16[6]}}, fc3_w15_16};
-    assign fc3_n16_p15 = fc3_n16_p15_m[21:0];
-    assign fc3_w16_16 = 9'h0b3;
-    assign fc3_n16_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_16[8]}}, fc3_w16_16};
-    assign fc3_n16_p16 = fc3_n16_p16_m[23:0];
-    assign fc3_w17_16 = 9'h0e3;
-    assign fc3_n16_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_16[8]}}, fc3_w17_16};
-    assign fc3_n16_p17 = fc3_n16_p17_m[23:0];
-    assign fc3_w18_16 = 8'h79;
-    assign fc3_n16_p18_m = {{8{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_16[7]}}, fc3_w18_16};
-    assign fc3_n16_p18 = fc3_n16_p18_m[22:0];
-    assign fc3_w19_16 = 9'h0e9;
-    assign fc3_n16_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_16[8]}}, fc3_w19_16};
-    assign fc3_n16_p19 = fc3_n16_p19_m[23:0];
-    assign fc3_w20_16 = 7'h5c;
-    assign fc3_n16_p20_m = {{7{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_16[6]}}, fc3_w20_16};
-    assign fc3_n16_p20 = fc3_n16_p20_m[21:0];
-    assign fc3_w21_16 = 10'h121;
-    assign fc3_n16_p21_m = {{10{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_16[9]}}, fc3_w21_16};
-    assign fc3_n16_p21 = fc3_n16_p21_m[24:0];
-    assign fc3_w22_16 = 8'ha2;
-    assign fc3_n16_p22_m = {{8{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_16[7]}}, fc3_w22_16};
-    assign fc3_n16_p22 = fc3_n16_p22_m[22:0];
-    assign fc3_w23_16 = 9'h12e;
-    assign fc3_n16_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_16[8]}}, fc3_w23_16};
-    assign fc3_n16_p23 = fc3_n16_p23_m[23:0];
-    assign fc3_w24_16 = 8'hbb;
-    assign fc3_n16_p24_m = {{8{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_16[7]}}, fc3_w24_16};
-    assign fc3_n16_p24 = fc3_n16_p24_m[22:0];
-    assign fc3_w25_16 = 6'h27;
-    assign fc3_n16_p25_m = {{6{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_16[5]}}, fc3_w25_16};
-    assign fc3_n16_p25 = fc3_n16_p25_m[20:0];
-    assign fc3_w26_16 = 9'h118;
-    assign fc3_n16_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_16[8]}}, fc3_w26_16};
-    assign fc3_n16_p26 = fc3_n16_p26_m[23:0];
-    assign fc3_w27_16 = 9'h170;
-    assign fc3_n16_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_16[8]}}, fc3_w27_16};
-    assign fc3_n16_p27 = fc3_n16_p27_m[23:0];
-    assign fc3_w28_16 = 6'h25;
-    assign fc3_n16_p28_m = {{6{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_16[5]}}, fc3_w28_16};
-    assign fc3_n16_p28 = fc3_n16_p28_m[20:0];
-    assign fc3_w29_16 = 8'h81;
-    assign fc3_n16_p29_m = {{8{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_16[7]}}, fc3_w29_16};
-    assign fc3_n16_p29 = fc3_n16_p29_m[22:0];
-    assign fc3_w30_16 = 6'h16;
-    assign fc3_n16_p30_m = {{6{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_16[5]}}, fc3_w30_16};
-    assign fc3_n16_p30 = fc3_n16_p30_m[20:0];
-    assign fc3_w31_16 = 8'h87;
-    assign fc3_n16_p31_m = {{8{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_16[7]}}, fc3_w31_16};
-    assign fc3_n16_p31 = fc3_n16_p31_m[22:0];
-    assign fc3_n16_bias = 19'h20000;
-    assign fc3_n16_t0_0_a = {{2{fc3_n16_p0[22]}}, fc3_n16_p0};
-    assign fc3_n16_t0_0_b = {{1{fc3_n16_p1[23]}}, fc3_n16_p1};
-    assign fc3_n16_t0_0 = fc3_n16_t0_0_a + fc3_n16_t0_0_b;
-    assign fc3_n16_t0_1_a = {{1{fc3_n16_p2[23]}}, fc3_n16_p2};
-    assign fc3_n16_t0_1_b = {{1{fc3_n16_p3[23]}}, fc3_n16_p3};
-    assign fc3_n16_t0_1 = fc3_n16_t0_1_a + fc3_n16_t0_1_b;
-    assign fc3_n16_t0_2_a = {{1{fc3_n16_p4[23]}}, fc3_n16_p4};
-    assign fc3_n16_t0_2_b = {{1{fc3_n16_p5[23]}}, fc3_n16_p5};
-    assign fc3_n16_t0_2 = fc3_n16_t0_2_a + fc3_n16_t0_2_b;
-    assign fc3_n16_t0_3_a = {{3{fc3_n16_p6[20]}}, fc3_n16_p6};
-    assign fc3_n16_t0_3 = fc3_n16_t0_3_a + fc3_n16_p7;
-    assign fc3_n16_t0_4_a = {{3{fc3_n16_p8[20]}}, fc3_n16_p8};
-    assign fc3_n16_t0_4 = fc3_n16_t0_4_a + fc3_n16_p9;
-    assign fc3_n16_t0_5_a = {{1{fc3_n16_p10[23]}}, fc3_n16_p10};
-    assign fc3_n16_t0_5_b = {{1{fc3_n16_p11[23]}}, fc3_n16_p11};
-    assign fc3_n16_t0_5 = fc3_n16_t0_5_a + fc3_n16_t0_5_b;
-    assign fc3_n16_t0_6_a = {{1{fc3_n16_p12[23]}}, fc3_n16_p12};
-    assign fc3_n16_t0_6_b = {{1{fc3_n16_p13[23]}}, fc3_n16_p13};
-    assign fc3_n16_t0_6 = fc3_n16_t0_6_a + fc3_n16_t0_6_b;
-    assign fc3_n16_t0_7_b = {{3{fc3_n16_p15[21]}}, fc3_n16_p15};
-    assign fc3_n16_t0_7 = fc3_n16_p14 + fc3_n16_t0_7_b;
-    assign fc3_n16_t0_8_a = {{1{fc3_n16_p16[23]}}, fc3_n16_p16};
-    assign fc3_n16_t0_8_b = {{1{fc3_n16_p17[23]}}, fc3_n16_p17};
-    assign fc3_n16_t0_8 = fc3_n16_t0_8_a + fc3_n16_t0_8_b;
-    assign fc3_n16_t0_9_a = {{2{fc3_n16_p18[22]}}, fc3_n16_p18};
-    assign fc3_n16_t0_9_b = {{1{fc3_n16_p19[23]}}, fc3_n16_p19};
-    assign fc3_n16_t0_9 = fc3_n16_t0_9_a + fc3_n16_t0_9_b;
-    assign fc3_n16_t0_10_a = {{3{fc3_n16_p20[21]}}, fc3_n16_p20};
-    assign fc3_n16_t0_10 = fc3_n16_t0_10_a + fc3_n16_p21;
-    assign fc3_n16_t0_11_a = {{2{fc3_n16_p22[22]}}, fc3_n16_p22};
-    assign fc3_n16_t0_11_b = {{1{fc3_n16_p23[23]}}, fc3_n16_p23};
-    assign fc3_n16_t0_11 = fc3_n16_t0_11_a + fc3_n16_t0_11_b;
-    assign fc3_n16_t0_12_b = {{2{fc3_n16_p25[20]}}, fc3_n16_p25};
-    assign fc3_n16_t0_12 = fc3_n16_p24 + fc3_n16_t0_12_b;
-    assign fc3_n16_t0_13_a = {{1{fc3_n16_p26[23]}}, fc3_n16_p26};
-    assign fc3_n16_t0_13_b = {{1{fc3_n16_p27[23]}}, fc3_n16_p27};
-    assign fc3_n16_t0_13 = fc3_n16_t0_13_a + fc3_n16_t0_13_b;
-    assign fc3_n16_t0_14_a = {{3{fc3_n16_p28[20]}}, fc3_n16_p28};
-    assign fc3_n16_t0_14_b = {{1{fc3_n16_p29[22]}}, fc3_n16_p29};
-    assign fc3_n16_t0_14 = fc3_n16_t0_14_a + fc3_n16_t0_14_b;
-    assign fc3_n16_t0_15_a = {{3{fc3_n16_p30[20]}}, fc3_n16_p30};
-    assign fc3_n16_t0_15_b = {{1{fc3_n16_p31[22]}}, fc3_n16_p31};
-    assign fc3_n16_t0_15 = fc3_n16_t0_15_a + fc3_n16_t0_15_b;
-    assign fc3_n16_t1_0_a = {{1{fc3_n16_t0_0[24]}}, fc3_n16_t0_0};
-    assign fc3_n16_t1_0_b = {{1{fc3_n16_t0_1[24]}}, fc3_n16_t0_1};
-    assign fc3_n16_t1_0 = fc3_n16_t1_0_a_d1 + fc3_n16_t1_0_b_d1;
-    assign fc3_n16_t1_1_a = {{1{fc3_n16_t0_2[24]}}, fc3_n16_t0_2};
-    assign fc3_n16_t1_1_b = {{2{fc3_n16_t0_3[23]}}, fc3_n16_t0_3};
-    assign fc3_n16_t1_1 = fc3_n16_t1_1_a_d1 + fc3_n16_t1_1_b_d1;
-    assign fc3_n16_t1_2_a = {{2{fc3_n16_t0_4[23]}}, fc3_n16_t0_4};
-    assign fc3_n16_t1_2_b = {{1{fc3_n16_t0_5[24]}}, fc3_n16_t0_5};
-    assign fc3_n16_t1_2 = fc3_n16_t1_2_a_d1 + fc3_n16_t1_2_b_d1;
-    assign fc3_n16_t1_3_a = {{1{fc3_n16_t0_6[24]}}, fc3_n16_t0_6};
-    assign fc3_n16_t1_3_b = {{1{fc3_n16_t0_7[24]}}, fc3_n16_t0_7};
-    assign fc3_n16_t1_3 = fc3_n16_t1_3_a_d1 + fc3_n16_t1_3_b_d1;
-    assign fc3_n16_t1_4_a = {{1{fc3_n16_t0_8[24]}}, fc3_n16_t0_8};
-    assign fc3_n16_t1_4_b = {{1{fc3_n16_t0_9[24]}}, fc3_n16_t0_9};
-    assign fc3_n16_t1_4 = fc3_n16_t1_4_a_d1 + fc3_n16_t1_4_b_d1;
-    assign fc3_n16_t1_5_a = {{1{fc3_n16_t0_10[24]}}, fc3_n16_t0_10};
-    assign fc3_n16_t1_5_b = {{1{fc3_n16_t0_11[24]}}, fc3_n16_t0_11};
-    assign fc3_n16_t1_5 = fc3_n16_t1_5_a_d1 + fc3_n16_t1_5_b_d1;
-    assign fc3_n16_t1_6_a = {{2{fc3_n16_t0_12[22]}}, fc3_n16_t0_12};
-    assign fc3_n16_t1_6 = fc3_n16_t1_6_a_d1 + fc3_n16_t0_13_d1;
-    assign fc3_n16_t1_7_a = {{1{fc3_n16_t0_14[23]}}, fc3_n16_t0_14};
-    assign fc3_n16_t1_7_b = {{1{fc3_n16_t0_15[23]}}, fc3_n16_t0_15};
-    assign fc3_n16_t1_7 = fc3_n16_t1_7_a_d1 + fc3_n16_t1_7_b_d1;
-    assign fc3_n16_t2_0_a = {{1{fc3_n16_t1_0[25]}}, fc3_n16_t1_0};
-    assign fc3_n16_t2_0_b = {{1{fc3_n16_t1_1[25]}}, fc3_n16_t1_1};
-    assign fc3_n16_t2_0 = fc3_n16_t2_0_a + fc3_n16_t2_0_b;
-    assign fc3_n16_t2_1_a = {{1{fc3_n16_t1_2[25]}}, fc3_n16_t1_2};
-    assign fc3_n16_t2_1_b = {{1{fc3_n16_t1_3[25]}}, fc3_n16_t1_3};
-    assign fc3_n16_t2_1 = fc3_n16_t2_1_a + fc3_n16_t2_1_b;
-    assign fc3_n16_t2_2_a = {{1{fc3_n16_t1_4[25]}}, fc3_n16_t1_4};
-    assign fc3_n16_t2_2_b = {{1{fc3_n16_t1_5[25]}}, fc3_n16_t1_5};
-    assign fc3_n16_t2_2 = fc3_n16_t2_2_a + fc3_n16_t2_2_b;
-    assign fc3_n16_t2_3_a = {{1{fc3_n16_t1_6[24]}}, fc3_n16_t1_6};
-    assign fc3_n16_t2_3_b = {{1{fc3_n16_t1_7[24]}}, fc3_n16_t1_7};
-    assign fc3_n16_t2_3 = fc3_n16_t2_3_a + fc3_n16_t2_3_b;
-    assign fc3_n16_t3_0_a = {{1{fc3_n16_t2_0[26]}}, fc3_n16_t2_0};
-    assign fc3_n16_t3_0_b = {{1{fc3_n16_t2_1[26]}}, fc3_n16_t2_1};
-    assign fc3_n16_t3_0 = fc3_n16_t3_0_a + fc3_n16_t3_0_b;
-    assign fc3_n16_t3_1_a = {{1{fc3_n16_t2_2[26]}}, fc3_n16_t2_2};
-    assign fc3_n16_t3_1_b = {{2{fc3_n16_t2_3[25]}}, fc3_n16_t2_3};
-    assign fc3_n16_t3_1 = fc3_n16_t3_1_a + fc3_n16_t3_1_b;
-    assign fc3_n16_t4_0_a = {{1{fc3_n16_t3_0[27]}}, fc3_n16_t3_0};
-    assign fc3_n16_t4_0_b = {{1{fc3_n16_t3_1[27]}}, fc3_n16_t3_1};
-    assign fc3_n16_t4_0 = fc3_n16_t4_0_a + fc3_n16_t4_0_b;
-    assign fc3_n16_t5_0_b = {{10{fc3_n16_bias[18]}}, fc3_n16_bias};
-    assign fc3_n16_t5_0 = fc3_n16_t4_0_d1 + fc3_n16_t5_0_b_d2;
-    assign fc3_n16_acc = fc3_n16_t5_0;
-    assign fc3_n16_y_fl = fc3_n16_acc[28:10];
-    assign fc3_n16_y_wrap = fc3_n16_y_fl[15:0];
-    assign fc3_w0_17 = 10'h2b8;
-    assign fc3_n17_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_17[9]}}, fc3_w0_17};
-    assign fc3_n17_p0 = fc3_n17_p0_m[24:0];
-    assign fc3_w1_17 = 8'h75;
-    assign fc3_n17_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_17[7]}}, fc3_w1_17};
-    assign fc3_n17_p1 = fc3_n17_p1_m[22:0];
-    assign fc3_w2_17 = 10'h2da;
-    assign fc3_n17_p2_m = {{10{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_17[9]}}, fc3_w2_17};
-    assign fc3_n17_p2 = fc3_n17_p2_m[24:0];
-    assign fc3_w3_17 = 9'h0ec;
-    assign fc3_n17_p3_m = {{9{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_17[8]}}, fc3_w3_17};
-    assign fc3_n17_p3 = fc3_n17_p3_m[23:0];
-    assign fc3_w4_17 = 8'ha4;
-    assign fc3_n17_p4_m = {{8{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_17[7]}}, fc3_w4_17};
-    assign fc3_n17_p4 = fc3_n17_p4_m[22:0];
-    assign fc3_w5_17 = 9'h095;
-    assign fc3_n17_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_17[8]}}, fc3_w5_17};
-    assign fc3_n17_p5 = fc3_n17_p5_m[23:0];
-    assign fc3_w6_17 = 8'h6c;
-    assign fc3_n17_p6_m = {{8{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_17[7]}}, fc3_w6_17};
-    assign fc3_n17_p6 = fc3_n17_p6_m[22:0];
-    assign fc3_w7_17 = 8'h7c;
-    assign fc3_n17_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_17[7]}}, fc3_w7_17};
-    assign fc3_n17_p7 = fc3_n17_p7_m[22:0];
-    assign fc3_n17_p8_sh = {fc3_in_8, 2'b00};
-    assign fc3_w9_17 = 9'h0fa;
-    assign fc3_n17_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_17[8]}}, fc3_w9_17};
-    assign fc3_n17_p9 = fc3_n17_p9_m[23:0];
-    assign fc3_w10_17 = 7'h4e;
-    assign fc3_n17_p10_m = {{7{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_17[6]}}, fc3_w10_17};
-    assign fc3_n17_p10 = fc3_n17_p10_m[21:0];
-    assign fc3_w11_17 = 9'h0f0;
-    assign fc3_n17_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_17[8]}}, fc3_w11_17};
-    assign fc3_n17_p11 = fc3_n17_p11_m[23:0];
-    assign fc3_w12_17 = 9'h160;
-    assign fc3_n17_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_17[8]}}, fc3_w12_17};
-    assign fc3_n17_p12 = fc3_n17_p12_m[23:0];
-    assign fc3_w13_17 = 9'h09a;
-    assign fc3_n17_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_17[8]}}, fc3_w13_17};
-    assign fc3_n17_p13 = fc3_n17_p13_m[23:0];
-    assign fc3_w14_17 = 6'h2e;
-    assign fc3_n17_p14_m = {{6{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_17[5]}}, fc3_w14_17};
-    assign fc3_n17_p14 = fc3_n17_p14_m[20:0];
-    assign fc3_w15_17 = 8'h4a;
-    assign fc3_n17_p15_m = {{8{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_17[7]}}, fc3_w15_17};
-    assign fc3_n17_p15 = fc3_n17_p15_m[22:0];
-    assign fc3_w16_17 = 8'haf;
-    assign fc3_n17_p16_m = {{8{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_17[7]}}, fc3_w16_17};
-    assign fc3_n17_p16 = fc3_n17_p16_m[22:0];
-    assign fc3_w17_17 = 9'h111;
-    assign fc3_n17_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_17[8]}}, fc3_w17_17};
-    assign fc3_n17_p17 = fc3_n17_p17_m[23:0];
-    assign fc3_w18_17 = 7'h4b;
-    assign fc3_n17_p18_m = {{7{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_17[6]}}, fc3_w18_17};
-    assign fc3_n17_p18 = fc3_n17_p18_m[21:0];
-    assign fc3_w19_17 = 10'h103;
-    assign fc3_n17_p19_m = {{10{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_17[9]}}, fc3_w19_17};
-    assign fc3_n17_p19 = fc3_n17_p19_m[24:0];
-    assign fc3_w20_17 = 10'h2a3;
-    assign fc3_n17_p20_m = {{10{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_17[9]}}, fc3_w20_17};
-    assign fc3_n17_p20 = fc3_n17_p20_m[24:0];
-    assign fc3_w21_17 = 9'h10f;
-    assign fc3_n17_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_17[8]}}, fc3_w21_17};
-    assign fc3_n17_p21 = fc3_n17_p21_m[23:0];
-    assign fc3_w22_17 = 9'h139;
-    assign fc3_n17_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_17[8]}}, fc3_w22_17};
-    assign fc3_n17_p22 = fc3_n17_p22_m[23:0];
-    assign fc3_w23_17 = 9'h127;
-    assign fc3_n17_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_17[8]}}, fc3_w23_17};
-    assign fc3_n17_p23 = fc3_n17_p23_m[23:0];
-    assign fc3_w24_17 = 9'h0da;
-    assign fc3_n17_p24_m = {{9{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_17[8]}}, fc3_w24_17};
-    assign fc3_n17_p24 = fc3_n17_p24_m[23:0];
-    assign fc3_w25_17 = 10'h23c;
-    assign fc3_n17_p25_m = {{10{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_17[9]}}, fc3_w25_17};
-    assign fc3_n17_p25 = fc3_n17_p25_m[24:0];
-    assign fc3_w26_17 = 9'h0cf;
-    assign fc3_n17_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_17[8]}}, fc3_w26_17};
-    assign fc3_n17_p26 = fc3_n17_p26_m[23:0];
-    assign fc3_w27_17 = 9'h0e1;
-    assign fc3_n17_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_17[8]}}, fc3_w27_17};
-    assign fc3_n17_p27 = fc3_n17_p27_m[23:0];
-    assign fc3_w28_17 = 8'h45;
-    assign fc3_n17_p28_m = {{8{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_17[7]}}, fc3_w28_17};
-    assign fc3_n17_p28 = fc3_n17_p28_m[22:0];
-    assign fc3_w29_17 = 9'h0db;
-    assign fc3_n17_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_17[8]}}, fc3_w29_17};
-    assign fc3_n17_p29 = fc3_n17_p29_m[23:0];
-    assign fc3_w30_17 = 6'h2b;
-    assign fc3_n17_p30_m = {{6{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_17[5]}}, fc3_w30_17};
-    assign fc3_n17_p30 = fc3_n17_p30_m[20:0];
-    assign fc3_w31_17 = 8'h6c;
-    assign fc3_n17_p31_m = {{8{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_17[7]}}, fc3_w31_17};
-    assign fc3_n17_p31 = fc3_n17_p31_m[22:0];
-    assign fc3_n17_bias = 20'hb1400;
-    assign fc3_n17_t0_0_b = {{2{fc3_n17_p1[22]}}, fc3_n17_p1};
-    assign fc3_n17_t0_0 = fc3_n17_p0 + fc3_n17_t0_0_b;
-    assign fc3_n17_t0_1_a = {{1{fc3_n17_p2[24]}}, fc3_n17_p2};
-    assign fc3_n17_t0_1_b = {{2{fc3_n17_p3[23]}}, fc3_n17_p3};
-    assign fc3_n17_t0_1 = fc3_n17_t0_1_a + fc3_n17_t0_1_b;
-    assign fc3_n17_t0_2_a = {{1{fc3_n17_p4[22]}}, fc3_n17_p4};
-    assign fc3_n17_t0_2 = fc3_n17_t0_2_a + fc3_n17_p5;
-    assign fc3_n17_t0_3_a = {{1{fc3_n17_p6[22]}}, fc3_n17_p6};
-    assign fc3_n17_t0_3_b = {{1{fc3_n17_p7[22]}}, fc3_n17_p7};
-    assign fc3_n17_t0_3 = fc3_n17_t0_3_a + fc3_n17_t0_3_b;
-    assign fc3_n17_t0_4_a = {{6{fc3_n17_p8_sh[17]}}, fc3_n17_p8_sh};
-    assign fc3_n17_t0_4 = fc3_n17_t0_4_a + fc3_n17_p9;
-    assign fc3_n17_t0_5_a = {{3{fc3_n17_p10[21]}}, fc3_n17_p10};
-    assign fc3_n17_t0_5_b = {{1{fc3_n17_p11[23]}}, fc3_n17_p11};
-    assign fc3_n17_t0_5 = fc3_n17_t0_5_a + fc3_n17_t0_5_b;
-    assign fc3_n17_t0_6_a = {{1{fc3_n17_p12[23]}}, fc3_n17_p12};
-    assign fc3_n17_t0_6_b = {{1{fc3_n17_p13[23]}}, fc3_n17_p13};
-    assign fc3_n17_t0_6 = fc3_n17_t0_6_a + fc3_n17_t0_6_b;
-    assign fc3_n17_t0_7_a = {{2{fc3_n17_p14[20]}}, fc3_n17_p14};
-    assign fc3_n17_t0_7 = fc3_n17_t0_7_a + fc3_n17_p15;
-    assign fc3_n17_t0_8_a = {{2{fc3_n17_p16[22]}}, fc3_n17_p16};
-    assign fc3_n17_t0_8_b = {{1{fc3_n17_p17[23]}}, fc3_n17_p17};
-    assign fc3_n17_t0_8 = fc3_n17_t0_8_a + fc3_n17_t0_8_b;
-    assign fc3_n17_t0_9_a = {{3{fc3_n17_p18[21]}}, fc3_n17_p18};
-    assign fc3_n17_t0_9 = fc3_n17_t0_9_a + fc3_n17_p19;
-    assign fc3_n17_t0_10_a = {{1{fc3_n17_p20[24]}}, fc3_n17_p20};
-    assign fc3_n17_t0_10_b = {{2{fc3_n17_p21[23]}}, fc3_n17_p21};
-    assign fc3_n17_t0_10 = fc3_n17_t0_10_a + fc3_n17_t0_10_b;
-    assign fc3_n17_t0_11_a = {{1{fc3_n17_p22[23]}}, fc3_n17_p22};
-    assign fc3_n17_t0_11_b = {{1{fc3_n17_p23[23]}}, fc3_n17_p23};
-    assign fc3_n17_t0_11 = fc3_n17_t0_11_a + fc3_n17_t0_11_b;
-    assign fc3_n17_t0_12_a = {{2{fc3_n17_p24[23]}}, fc3_n17_p24};
-    assign fc3_n17_t0_12_b = {{1{fc3_n17_p25[24]}}, fc3_n17_p25};
-    assign fc3_n17_t0_12 = fc3_n17_t0_12_a + fc3_n17_t0_12_b;
-    assign fc3_n17_t0_13_a = {{1{fc3_n17_p26[23]}}, fc3_n17_p26};
-    assign fc3_n17_t0_13_b = {{1{fc3_n17_p27[23]}}, fc3_n17_p27};
-    assign fc3_n17_t0_13 = fc3_n17_t0_13_a + fc3_n17_t0_13_b;
-    assign fc3_n17_t0_14_a = {{2{fc3_n17_p28[22]}}, fc3_n17_p28};
-    assign fc3_n17_t0_14_b = {{1{fc3_n17_p29[23]}}, fc3_n17_p29};
-    assign fc3_n17_t0_14 = fc3_n17_t0_14_a + fc3_n17_t0_14_b;
-    assign fc3_n17_t0_15_a = {{3{fc3_n17_p30[20]}}, fc3_n17_p30};
-    assign fc3_n17_t0_15_b = {{1{fc3_n17_p31[22]}}, fc3_n17_p31};
-    assign fc3_n17_t0_15 = fc3_n17_t0_15_a + fc3_n17_t0_15_b;
-    assign fc3_n17_t1_0_a = {{1{fc3_n17_t0_0[24]}}, fc3_n17_t0_0};
-    assign fc3_n17_t1_0 = fc3_n17_t1_0_a_d1 + fc3_n17_t0_1_d1;
-    assign fc3_n17_t1_1_a = {{1{fc3_n17_t0_2[23]}}, fc3_n17_t0_2};
-    assign fc3_n17_t1_1_b = {{1{fc3_n17_t0_3[23]}}, fc3_n17_t0_3};
-    assign fc3_n17_t1_1 = fc3_n17_t1_1_a_d1 + fc3_n17_t1_1_b_d1;
-    assign fc3_n17_t1_2_a = {{2{fc3_n17_t0_4[23]}}, fc3_n17_t0_4};
-    assign fc3_n17_t1_2_b = {{1{fc3_n17_t0_5[24]}}, fc3_n17_t0_5};
-    assign fc3_n17_t1_2 = fc3_n17_t1_2_a_d1 + fc3_n17_t1_2_b_d1;
-    assign fc3_n17_t1_3_b = {{2{fc3_n17_t0_7[22]}}, fc3_n17_t0_7};
-    assign fc3_n17_t1_3 = fc3_n17_t0_6_d1 + fc3_n17_t1_3_b_d1;
-    assign fc3_n17_t1_4_a = {{1{fc3_n17_t0_8[24]}}, fc3_n17_t0_8};
-    assign fc3_n17_t1_4_b = {{1{fc3_n17_t0_9[24]}}, fc3_n17_t0_9};
-    assign fc3_n17_t1_4 = fc3_n17_t1_4_a_d1 + fc3_n17_t1_4_b_d1;
-    assign fc3_n17_t1_5_b = {{1{fc3_n17_t0_11[24]}}, fc3_n17_t0_11};
-    assign fc3_n17_t1_5 = fc3_n17_t0_10_d1 + fc3_n17_t1_5_b_d1;
-    assign fc3_n17_t1_6_a = {{1{fc3_n17_t0_12[25]}}, fc3_n17_t0_12};
-    assign fc3_n17_t1_6_b = {{2{fc3_n17_t0_13[24]}}, fc3_n17_t0_13};
-    assign fc3_n17_t1_6 = fc3_n17_t1_6_a_d1 + fc3_n17_t1_6_b_d1;
-    assign fc3_n17_t1_7_b = {{1{fc3_n17_t0_15[23]}}, fc3_n17_t0_15};
-    assign fc3_n17_t1_7 = fc3_n17_t0_14_d1 + fc3_n17_t1_7_b_d1;
-    assign fc3_n17_t2_0_a = {{1{fc3_n17_t1_0[25]}}, fc3_n17_t1_0};
-    assign fc3_n17_t2_0_b = {{2{fc3_n17_t1_1[24]}}, fc3_n17_t1_1};
-    assign fc3_n17_t2_0 = fc3_n17_t2_0_a + fc3_n17_t2_0_b;
-    assign fc3_n17_t2_1_b = {{1{fc3_n17_t1_3[24]}}, fc3_n17_t1_3};
-    assign fc3_n17_t2_1 = fc3_n17_t1_2 + fc3_n17_t2_1_b;
-    assign fc3_n17_t2_2_a = {{1{fc3_n17_t1_4[25]}}, fc3_n17_t1_4};
-    assign fc3_n17_t2_2_b = {{1{fc3_n17_t1_5[25]}}, fc3_n17_t1_5};
-    assign fc3_n17_t2_2 = fc3_n17_t2_2_a + fc3_n17_t2_2_b;
-    assign fc3_n17_t2_3_b = {{2{fc3_n17_t1_7[24]}}, fc3_n17_t1_7};
-    assign fc3_n17_t2_3 = fc3_n17_t1_6 + fc3_n17_t2_3_b;
-    assign fc3_n17_t3_0_a = {{1{fc3_n17_t2_0[26]}}, fc3_n17_t2_0};
-    assign fc3_n17_t3_0_b = {{2{fc3_n17_t2_1[25]}}, fc3_n17_t2_1};
-    assign fc3_n17_t3_0 = fc3_n17_t3_0_a + fc3_n17_t3_0_b;
-    assign fc3_n17_t3_1_a = {{1{fc3_n17_t2_2[26]}}, fc3_n17_t2_2};
-    assign fc3_n17_t3_1_b = {{1{fc3_n17_t2_3[26]}}, fc3_n17_t2_3};
-    assign fc3_n17_t3_1 = fc3_n17_t3_1_a + fc3_n17_t3_1_b;
-    assign fc3_n17_t4_0_a = {{1{fc3_n17_t3_0[27]}}, fc3_n17_t3_0};
-    assign fc3_n17_t4_0_b = {{1{fc3_n17_t3_1[27]}}, fc3_n17_t3_1};
-    assign fc3_n17_t4_0 = fc3_n17_t4_0_a + fc3_n17_t4_0_b;
-    assign fc3_n17_t5_0_b = {{9{fc3_n17_bias[19]}}, fc3_n17_bias};
-    assign fc3_n17_t5_0 = fc3_n17_t4_0_d1 + fc3_n17_t5_0_b_d2;
-    assign fc3_n17_acc = fc3_n17_t5_0;
-    assign fc3_n17_y_fl = fc3_n17_acc[28:10];
-    assign fc3_n17_y_wrap = fc3_n17_y_fl[15:0];
-    assign fc3_w0_18 = 9'h107;
-    assign fc3_n18_p0_m = {{9{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_18[8]}}, fc3_w0_18};
-    assign fc3_n18_p0 = fc3_n18_p0_m[23:0];
-    assign fc3_w1_18 = 8'h58;
-    assign fc3_n18_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_18[7]}}, fc3_w1_18};
-    assign fc3_n18_p1 = fc3_n18_p1_m[22:0];
-    assign fc3_w2_18 = 7'h35;
-    assign fc3_n18_p2_m = {{7{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_18[6]}}, fc3_w2_18};
-    assign fc3_n18_p2 = fc3_n18_p2_m[21:0];
-    assign fc3_w3_18 = 6'h11;
-    assign fc3_n18_p3_m = {{6{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_18[5]}}, fc3_w3_18};
-    assign fc3_n18_p3 = fc3_n18_p3_m[20:0];
-    assign fc3_n18_p4_sh = {fc3_in_4, 6'b000000};
-    assign fc3_n18_p4_e = {{1{fc3_n18_p4_sh[21]}}, fc3_n18_p4_sh};
-    assign fc3_n18_p4_neg = -fc3_n18_p4_e;
-    assign fc3_w5_18 = 8'h44;
-    assign fc3_n18_p5_m = {{8{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_18[7]}}, fc3_w5_18};
-    assign fc3_n18_p5 = fc3_n18_p5_m[22:0];
-    assign fc3_w6_18 = 10'h1ff;
-    assign fc3_n18_p6_m = {{10{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_18[9]}}, fc3_w6_18};
-    assign fc3_n18_p6 = fc3_n18_p6_m[24:0];
-    assign fc3_w7_18 = 5'h16;
-    assign fc3_n18_p7_m = {{5{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_18[4]}}, fc3_w7_18};
-    assign fc3_n18_p7 = fc3_n18_p7_m[19:0];
-    assign fc3_w8_18 = 9'h0c5;
-    assign fc3_n18_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_18[8]}}, fc3_w8_18};
-    assign fc3_n18_p8 = fc3_n18_p8_m[23:0];
-    assign fc3_w9_18 = 10'h2d6;
-    assign fc3_n18_p9_m = {{10{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_18[9]}}, fc3_w9_18};
-    assign fc3_n18_p9 = fc3_n18_p9_m[24:0];
-    assign fc3_w10_18 = 8'hba;
-    assign fc3_n18_p10_m = {{8{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_18[7]}}, fc3_w10_18};
-    assign fc3_n18_p10 = fc3_n18_p10_m[22:0];
-    assign fc3_w11_18 = 6'h2a;
-    assign fc3_n18_p11_m = {{6{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_18[5]}}, fc3_w11_18};
-    assign fc3_n18_p11 = fc3_n18_p11_m[20:0];
-    assign fc3_w12_18 = 8'h62;
-    assign fc3_n18_p12_m = {{8{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_18[7]}}, fc3_w12_18};
-    assign fc3_n18_p12 = fc3_n18_p12_m[22:0];
-    assign fc3_w13_18 = 7'h53;
-    assign fc3_n18_p13_m = {{7{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_18[6]}}, fc3_w13_18};
-    assign fc3_n18_p13 = fc3_n18_p13_m[21:0];
-    assign fc3_w14_18 = 8'h77;
-    assign fc3_n18_p14_m = {{8{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_18[7]}}, fc3_w14_18};
-    assign fc3_n18_p14 = fc3_n18_p14_m[22:0];
-    assign fc3_w15_18 = 8'h53;
-    assign fc3_n18_p15_m = {{8{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_18[7]}}, fc3_w15_18};
-    assign fc3_n18_p15 = fc3_n18_p15_m[22:0];
-    assign fc3_w16_18 = 10'h28b;
-    assign fc3_n18_p16_m = {{10{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_18[9]}}, fc3_w16_18};
-    assign fc3_n18_p16 = fc3_n18_p16_m[24:0];
-    assign fc3_w17_18 = 6'h25;
-    assign fc3_n18_p17_m = {{6{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_18[5]}}, fc3_w17_18};
-    assign fc3_n18_p17 = fc3_n18_p17_m[20:0];
-    assign fc3_w18_18 = 9'h16d;
-    assign fc3_n18_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_18[8]}}, fc3_w18_18};
-    assign fc3_n18_p18 = fc3_n18_p18_m[23:0];
-    assign fc3_w19_18 = 8'hab;
-    assign fc3_n18_p19_m = {{8{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_18[7]}}, fc3_w19_18};
-    assign fc3_n18_p19 = fc3_n18_p19_m[22:0];
-    assign fc3_w20_18 = 10'h2eb;
-    assign fc3_n18_p20_m = {{10{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_18[9]}}, fc3_w20_18};
-    assign fc3_n18_p20 = fc3_n18_p20_m[24:0];
-    assign fc3_w21_18 = 10'h275;
-    assign fc3_n18_p21_m = {{10{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_18[9]}}, fc3_w21_18};
-    assign fc3_n18_p21 = fc3_n18_p21_m[24:0];
-    assign fc3_w22_18 = 8'h98;
-    assign fc3_n18_p22_m = {{8{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_18[7]}}, fc3_w22_18};
-    assign fc3_n18_p22 = fc3_n18_p22_m[22:0];
-    assign fc3_w23_18 = 10'h11a;
-    assign fc3_n18_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_18[9]}}, fc3_w23_18};
-    assign fc3_n18_p23 = fc3_n18_p23_m[24:0];
-    assign fc3_w24_18 = 10'h1ce;
-    assign fc3_n18_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_18[9]}}, fc3_w24_18};
-    assign fc3_n18_p24 = fc3_n18_p24_m[24:0];
-    assign fc3_w25_18 = 9'h0e0;
-    assign fc3_n18_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_18[8]}}, fc3_w25_18};
-    assign fc3_n18_p25 = fc3_n18_p25_m[23:0];
-    assign fc3_w26_18 = 8'h5b;
-    assign fc3_n18_p26_m = {{8{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_18[7]}}, fc3_w26_18};
-    assign fc3_n18_p26 = fc3_n18_p26_m[22:0];
-    assign fc3_w27_18 = 10'h105;
-    assign fc3_n18_p27_m = {{10{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_18[9]}}, fc3_w27_18};
-    assign fc3_n18_p27 = fc3_n18_p27_m[24:0];
-    assign fc3_n18_p28_sh = {fc3_in_28, 2'b00};
-    assign fc3_w29_18 = 10'h2e7;
-    assign fc3_n18_p29_m = {{10{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_18[9]}}, fc3_w29_18};
-    assign fc3_n18_p29 = fc3_n18_p29_m[24:0];
-    assign fc3_w30_18 = 12'ha88;
-    assign fc3_n18_p30_m = {{12{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_18[11]}}, fc3_w30_18};
-    assign fc3_n18_p30 = fc3_n18_p30_m[26:0];
-    assign fc3_w31_18 = 8'h47;
-    assign fc3_n18_p31_m = {{8{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_18[7]}}, fc3_w31_18};
-    assign fc3_n18_p31 = fc3_n18_p31_m[22:0];
-    assign fc3_n18_bias = 21'h14d800;
-    assign fc3_n18_t0_0_a = {{1{fc3_n18_p0[23]}}, fc3_n18_p0};
-    assign fc3_n18_t0_0_b = {{2{fc3_n18_p1[22]}}, fc3_n18_p1};
-    assign fc3_n18_t0_0 = fc3_n18_t0_0_a + fc3_n18_t0_0_b;
-    assign fc3_n18_t0_1_a = {{1{fc3_n18_p2[21]}}, fc3_n18_p2};
-    assign fc3_n18_t0_1_b = {{2{fc3_n18_p3[20]}}, fc3_n18_p3};
-    assign fc3_n18_t0_1 = fc3_n18_t0_1_a + fc3_n18_t0_1_b;
-    assign fc3_n18_t0_2_a = {{1{fc3_n18_p4_neg[22]}}, fc3_n18_p4_neg};
-    assign fc3_n18_t0_2_b = {{1{fc3_n18_p5[22]}}, fc3_n18_p5};
-    assign fc3_n18_t0_2 = fc3_n18_t0_2_a + fc3_n18_t0_2_b;
-    assign fc3_n18_t0_3_a = {{1{fc3_n18_p6[24]}}, fc3_n18_p6};
-    assign fc3_n18_t0_3_b = {{6{fc3_n18_p7[19]}}, fc3_n18_p7};
-    assign fc3_n18_t0_3 = fc3_n18_t0_3_a + fc3_n18_t0_3_b;
-    assign fc3_n18_t0_4_a = {{1{fc3_n18_p8[23]}}, fc3_n18_p8};
-    assign fc3_n18_t0_4 = fc3_n18_t0_4_a + fc3_n18_p9;
-    assign fc3_n18_t0_5_b = {{2{fc3_n18_p11[20]}}, fc3_n18_p11};
-    assign fc3_n18_t0_5 = fc3_n18_p10 + fc3_n18_t0_5_b;
-    assign fc3_n18_t0_6_a = {{1{fc3_n18_p12[22]}}, fc3_n18_p12};
-    assign fc3_n18_t0_6_b = {{2{fc3_n18_p13[21]}}, fc3_n18_p13};
-    assign fc3_n18_t0_6 = fc3_n18_t0_6_a + fc3_n18_t0_6_b;
-    assign fc3_n18_t0_7_a = {{1{fc3_n18_p14[22]}}, fc3_n18_p14};
-    assign fc3_n18_t0_7_b = {{1{fc3_n18_p15[22]}}, fc3_n18_p15};
-    assign fc3_n18_t0_7 = fc3_n18_t0_7_a + fc3_n18_t0_7_b;
-    assign fc3_n18_t0_8_b = {{4{fc3_n18_p17[20]}}, fc3_n18_p17};
-    assign fc3_n18_t0_8 = fc3_n18_p16 + fc3_n18_t0_8_b;
-    assign fc3_n18_t0_9_b = {{1{fc3_n18_p19[22]}}, fc3_n18_p19};
-    assign fc3_n18_t0_9 = fc3_n18_p18 + fc3_n18_t0_9_b;
-    assign fc3_n18_t0_10_a = {{1{fc3_n18_p20[24]}}, fc3_n18_p20};
-    assign fc3_n18_t0_10_b = {{1{fc3_n18_p21[24]}}, fc3_n18_p21};
-    assign fc3_n18_t0_10 = fc3_n18_t0_10_a + fc3_n18_t0_10_b;
-    assign fc3_n18_t0_11_a = {{2{fc3_n18_p22[22]}}, fc3_n18_p22};
-    assign fc3_n18_t0_11 = fc3_n18_t0_11_a + fc3_n18_p23;
-    assign fc3_n18_t0_12_a = {{1{fc3_n18_p24[24]}}, fc3_n18_p24};
-    assign fc3_n18_t0_12_b = {{2{fc3_n18_p25[23]}}, fc3_n18_p25};
-    assign fc3_n18_t0_12 = fc3_n18_t0_12_a + fc3_n18_t0_12_b;
-    assign fc3_n18_t0_13_a = {{2{fc3_n18_p26[22]}}, fc3_n18_p26};
-    assign fc3_n18_t0_13 = fc3_n18_t0_13_a + fc3_n18_p27;
-    assign fc3_n18_t0_14_a = {{7{fc3_n18_p28_sh[17]}}, fc3_n18_p28_sh};
-    assign fc3_n18_t0_14 = fc3_n18_t0_14_a + fc3_n18_p29;
-    assign fc3_n18_t0_15_b = {{4{fc3_n18_p31[22]}}, fc3_n18_p31};
-    assign fc3_n18_t0_15 = fc3_n18_p30 + fc3_n18_t0_15_b;
-    assign fc3_n18_t1_0_b = {{2{fc3_n18_t0_1[22]}}, fc3_n18_t0_1};
-    assign fc3_n18_t1_0 = fc3_n18_t0_0_d1 + fc3_n18_t1_0_b_d1;
-    assign fc3_n18_t1_1_a = {{2{fc3_n18_t0_2[23]}}, fc3_n18_t0_2};
-    assign fc3_n18_t1_1 = fc3_n18_t1_1_a_d1 + fc3_n18_t0_3_d1;
-    assign fc3_n18_t1_2_a = {{1{fc3_n18_t0_4[24]}}, fc3_n18_t0_4};
-    assign fc3_n18_t1_2_b = {{3{fc3_n18_t0_5[22]}}, fc3_n18_t0_5};
-    assign fc3_n18_t1_2 = fc3_n18_t1_2_a_d1 + fc3_n18_t1_2_b_d1;
-    assign fc3_n18_t1_3_a = {{1{fc3_n18_t0_6[23]}}, fc3_n18_t0_6};
-    assign fc3_n18_t1_3_b = {{1{fc3_n18_t0_7[23]}}, fc3_n18_t0_7};
-    assign fc3_n18_t1_3 = fc3_n18_t1_3_a_d1 + fc3_n18_t1_3_b_d1;
-    assign fc3_n18_t1_4_a = {{1{fc3_n18_t0_8[24]}}, fc3_n18_t0_8};
-    assign fc3_n18_t1_4_b = {{2{fc3_n18_t0_9[23]}}, fc3_n18_t0_9};
-    assign fc3_n18_t1_4 = fc3_n18_t1_4_a_d1 + fc3_n18_t1_4_b_d1;
-    assign fc3_n18_t1_5_a = {{1{fc3_n18_t0_10[25]}}, fc3_n18_t0_10};
-    assign fc3_n18_t1_5_b = {{2{fc3_n18_t0_11[24]}}, fc3_n18_t0_11};
-    assign fc3_n18_t1_5 = fc3_n18_t1_5_a_d1 + fc3_n18_t1_5_b_d1;
-    assign fc3_n18_t1_6_a = {{1{fc3_n18_t0_12[25]}}, fc3_n18_t0_12};
-    assign fc3_n18_t1_6_b = {{2{fc3_n18_t0_13[24]}}, fc3_n18_t0_13};
-    assign fc3_n18_t1_6 = fc3_n18_t1_6_a_d1 + fc3_n18_t1_6_b_d1;
-    assign fc3_n18_t1_7_a = {{2{fc3_n18_t0_14[24]}}, fc3_n18_t0_14};
-    assign fc3_n18_t1_7 = fc3_n18_t1_7_a_d1 + fc3_n18_t0_15_d1;
-    assign fc3_n18_t2_0_a = {{2{fc3_n18_t1_0[24]}}, fc3_n18_t1_0};
-    assign fc3_n18_t2_0_b = {{1{fc3_n18_t1_1[25]}}, fc3_n18_t1_1};
-    assign fc3_n18_t2_0 = fc3_n18_t2_0_a + fc3_n18_t2_0_b;
-    assign fc3_n18_t2_1_b = {{1{fc3_n18_t1_3[24]}}, fc3_n18_t1_3};
-    assign fc3_n18_t2_1 = fc3_n18_t1_2 + fc3_n18_t2_1_b;
-    assign fc3_n18_t2_2_a = {{1{fc3_n18_t1_4[25]}}, fc3_n18_t1_4};
-    assign fc3_n18_t2_2 = fc3_n18_t2_2_a + fc3_n18_t1_5;
-    assign fc3_n18_t2_3_a = {{1{fc3_n18_t1_6[26]}}, fc3_n18_t1_6};
-    assign fc3_n18_t2_3_b = {{1{fc3_n18_t1_7[26]}}, fc3_n18_t1_7};
-    assign fc3_n18_t2_3 = fc3_n18_t2_3_a + fc3_n18_t2_3_b;
-    assign fc3_n18_t3_0_b = {{1{fc3_n18_t2_1[25]}}, fc3_n18_t2_1};
-    assign fc3_n18_t3_0 = fc3_n18_t2_0 + fc3_n18_t3_0_b;
-    assign fc3_n18_t3_1_a = {{2{fc3_n18_t2_2[26]}}, fc3_n18_t2_2};
-    assign fc3_n18_t3_1_b = {{1{fc3_n18_t2_3[27]}}, fc3_n18_t2_3};
-    assign fc3_n18_t3_1 = fc3_n18_t3_1_a + fc3_n18_t3_1_b;
-    assign fc3_n18_t4_0_a = {{2{fc3_n18_t3_0[26]}}, fc3_n18_t3_0};
-    assign fc3_n18_t4_0 = fc3_n18_t4_0_a + fc3_n18_t3_1;
-    assign fc3_n18_t5_0_b = {{8{fc3_n18_bias[20]}}, fc3_n18_bias};
-    assign fc3_n18_t5_0 = fc3_n18_t4_0_d1 + fc3_n18_t5_0_b_d2;
-    assign fc3_n18_acc = fc3_n18_t5_0;
-    assign fc3_n18_y_fl = fc3_n18_acc[28:10];
-    assign fc3_n18_y_wrap = fc3_n18_y_fl[15:0];
-    assign fc3_w0_19 = 10'h25c;
-    assign fc3_n19_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_19[9]}}, fc3_w0_19};
-    assign fc3_n19_p0 = fc3_n19_p0_m[24:0];
-    assign fc3_w1_19 = 10'h2bf;
-    assign fc3_n19_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_19[9]}}, fc3_w1_19};
-    assign fc3_n19_p1 = fc3_n19_p1_m[24:0];
-    assign fc3_w2_19 = 9'h152;
-    assign fc3_n19_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_19[8]}}, fc3_w2_19};
-    assign fc3_n19_p2 = fc3_n19_p2_m[23:0];
-    assign fc3_w3_19 = 9'h0d6;
-    assign fc3_n19_p3_m = {{9{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_19[8]}}, fc3_w3_19};
-    assign fc3_n19_p3 = fc3_n19_p3_m[23:0];
-    assign fc3_w4_19 = 9'h0f1;
-    assign fc3_n19_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_19[8]}}, fc3_w4_19};
-    assign fc3_n19_p4 = fc3_n19_p4_m[23:0];
-    assign fc3_w5_19 = 3'b011;
-    assign fc3_n19_p5_m = {{3{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_19[2]}}, fc3_w5_19};
-    assign fc3_n19_p5 = fc3_n19_p5_m[17:0];
-    assign fc3_w6_19 = 8'had;
-    assign fc3_n19_p6_m = {{8{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_19[7]}}, fc3_w6_19};
-    assign fc3_n19_p6 = fc3_n19_p6_m[22:0];
-    assign fc3_w7_19 = 9'h0eb;
-    assign fc3_n19_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_19[8]}}, fc3_w7_19};
-    assign fc3_n19_p7 = fc3_n19_p7_m[23:0];
-    assign fc3_w8_19 = 10'h106;
-    assign fc3_n19_p8_m = {{10{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_19[9]}}, fc3_w8_19};
-    assign fc3_n19_p8 = fc3_n19_p8_m[24:0];
-    assign fc3_w9_19 = 9'h163;
-    assign fc3_n19_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_19[8]}}, fc3_w9_19};
-    assign fc3_n19_p9 = fc3_n19_p9_m[23:0];
-    assign fc3_w10_19 = 8'h6b;
-    assign fc3_n19_p10_m = {{8{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_19[7]}}, fc3_w10_19};
-    assign fc3_n19_p10 = fc3_n19_p10_m[22:0];
-    assign fc3_w11_19 = 9'h0fb;
-    assign fc3_n19_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_19[8]}}, fc3_w11_19};
-    assign fc3_n19_p11 = fc3_n19_p11_m[23:0];
-    assign fc3_w12_19 = 6'h21;
-    assign fc3_n19_p12_m = {{6{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_19[5]}}, fc3_w12_19};
-    assign fc3_n19_p12 = fc3_n19_p12_m[20:0];
-    assign fc3_w13_19 = 9'h0e1;
-    assign fc3_n19_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_19[8]}}, fc3_w13_19};
-    assign fc3_n19_p13 = fc3_n19_p13_m[23:0];
-    assign fc3_w14_19 = 10'h2c8;
-    assign fc3_n19_p14_m = {{10{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_19[9]}}, fc3_w14_19};
-    assign fc3_n19_p14 = fc3_n19_p14_m[24:0];
-    assign fc3_w15_19 = 9'h114;
-    assign fc3_n19_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_19[8]}}, fc3_w15_19};
-    assign fc3_n19_p15 = fc3_n19_p15_m[23:0];
-    assign fc3_w16_19 = 10'h107;
-    assign fc3_n19_p16_m = {{10{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_19[9]}}, fc3_w16_19};
-    assign fc3_n19_p16 = fc3_n19_p16_m[24:0];
-    assign fc3_w17_19 = 8'h89;
-    assign fc3_n19_p17_m = {{8{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_19[7]}}, fc3_w17_19};
-    assign fc3_n19_p17 = fc3_n19_p17_m[22:0];
-    assign fc3_w18_19 = 9'h148;
-    assign fc3_n19_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_19[8]}}, fc3_w18_19};
-    assign fc3_n19_p18 = fc3_n19_p18_m[23:0];
-    assign fc3_w19_19 = 9'h09a;
-    assign fc3_n19_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_19[8]}}, fc3_w19_19};
-    assign fc3_n19_p19 = fc3_n19_p19_m[23:0];
-    assign fc3_w20_19 = 8'h8f;
-    assign fc3_n19_p20_m = {{8{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_19[7]}}, fc3_w20_19};
-    assign fc3_n19_p20 = fc3_n19_p20_m[22:0];
-    assign fc3_w21_19 = 10'h18f;
-    assign fc3_n19_p21_m = {{10{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_19[9]}}, fc3_w21_19};
-    assign fc3_n19_p21 = fc3_n19_p21_m[24:0];
-    assign fc3_w22_19 = 9'h0ff;
-    assign fc3_n19_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_19[8]}}, fc3_w22_19};
-    assign fc3_n19_p22 = fc3_n19_p22_m[23:0];
-    assign fc3_w23_19 = 9'h166;
-    assign fc3_n19_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_19[8]}}, fc3_w23_19};
-    assign fc3_n19_p23 = fc3_n19_p23_m[23:0];
-    assign fc3_w24_19 = 8'h84;
-    assign fc3_n19_p24_m = {{8{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_19[7]}}, fc3_w24_19};
-    assign fc3_n19_p24 = fc3_n19_p24_m[22:0];
-    assign fc3_w25_19 = 9'h128;
-    assign fc3_n19_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_19[8]}}, fc3_w25_19};
-    assign fc3_n19_p25 = fc3_n19_p25_m[23:0];
-    assign fc3_w26_19 = 6'h11;
-    assign fc3_n19_p26_m = {{6{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_19[5]}}, fc3_w26_19};
-    assign fc3_n19_p26 = fc3_n19_p26_m[20:0];
-    assign fc3_w27_19 = 9'h0df;
-    assign fc3_n19_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_19[8]}}, fc3_w27_19};
-    assign fc3_n19_p27 = fc3_n19_p27_m[23:0];
-    assign fc3_w28_19 = 7'h54;
-    assign fc3_n19_p28_m = {{7{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_19[6]}}, fc3_w28_19};
-    assign fc3_n19_p28 = fc3_n19_p28_m[21:0];
-    assign fc3_w29_19 = 8'ha3;
-    assign fc3_n19_p29_m = {{8{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_19[7]}}, fc3_w29_19};
-    assign fc3_n19_p29 = fc3_n19_p29_m[22:0];
-    assign fc3_n19_p30_sh = {fc3_in_30, 2'b00};
-    assign fc3_w31_19 = 9'h0a8;
-    assign fc3_n19_p31_m = {{9{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_19[8]}}, fc3_w31_19};
-    assign fc3_n19_p31 = fc3_n19_p31_m[23:0];
-    assign fc3_n19_bias = 19'h56400;
-    assign fc3_n19_t0_0_a = {{1{fc3_n19_p0[24]}}, fc3_n19_p0};
-    assign fc3_n19_t0_0_b = {{1{fc3_n19_p1[24]}}, fc3_n19_p1};
-    assign fc3_n19_t0_0 = fc3_n19_t0_0_a + fc3_n19_t0_0_b;
-    assign fc3_n19_t0_1_a = {{1{fc3_n19_p2[23]}}, fc3_n19_p2};
-    assign fc3_n19_t0_1_b = {{1{fc3_n19_p3[23]}}, fc3_n19_p3};
-    assign fc3_n19_t0_1 = fc3_n19_t0_1_a + fc3_n19_t0_1_b;
-    assign fc3_n19_t0_2_b = {{6{fc3_n19_p5[17]}}, fc3_n19_p5};
-    assign fc3_n19_t0_2 = fc3_n19_p4 + fc3_n19_t0_2_b;
-    assign fc3_n19_t0_3_a = {{2{fc3_n19_p6[22]}}, fc3_n19_p6};
-    assign fc3_n19_t0_3_b = {{1{fc3_n19_p7[23]}}, fc3_n19_p7};
-    assign fc3_n19_t0_3 = fc3_n19_t0_3_a + fc3_n19_t0_3_b;
-    assign fc3_n19_t0_4_b = {{1{fc3_n19_p9[23]}}, fc3_n19_p9};
-    assign fc3_n19_t0_4 = fc3_n19_p8 + fc3_n19_t0_4_b;
-    assign fc3_n19_t0_5_a = {{2{fc3_n19_p10[22]}}, fc3_n19_p10};
-    assign fc3_n19_t0_5_b = {{1{fc3_n19_p11[23]}}, fc3_n19_p11};
-    assign fc3_n19_t0_5 = fc3_n19_t0_5_a + fc3_n19_t0_5_b;
-    assign fc3_n19_t0_6_a = {{3{fc3_n19_p12[20]}}, fc3_n19_p12};
-    assign fc3_n19_t0_6 = fc3_n19_t0_6_a + fc3_n19_p13;
-    assign fc3_n19_t0_7_a = {{1{fc3_n19_p14[24]}}, fc3_n19_p14};
-    assign fc3_n19_t0_7_b = {{2{fc3_n19_p15[23]}}, fc3_n19_p15};
-    assign fc3_n19_t0_7 = fc3_n19_t0_7_a + fc3_n19_t0_7_b;
-    assign fc3_n19_t0_8_b = {{2{fc3_n19_p17[22]}}, fc3_n19_p17};
-    assign fc3_n19_t0_8 = fc3_n19_p16 + fc3_n19_t0_8_b;
-    assign fc3_n19_t0_9_a = {{1{fc3_n19_p18[23]}}, fc3_n19_p18};
-    assign fc3_n19_t0_9_b = {{1{fc3_n19_p19[23]}}, fc3_n19_p19};
-    assign fc3_n19_t0_9 = fc3_n19_t0_9_a + fc3_n19_t0_9_b;
-    assign fc3_n19_t0_10_a = {{2{fc3_n19_p20[22]}}, fc3_n19_p20};
-    assign fc3_n19_t0_10 = fc3_n19_t0_10_a + fc3_n19_p21;
-    assign fc3_n19_t0_11_a = {{1{fc3_n19_p22[23]}}, fc3_n19_p22};
-    assign fc3_n19_t0_11_b = {{1{fc3_n19_p23[23]}}, fc3_n19_p23};
-    assign fc3_n19_t0_11 = fc3_n19_t0_11_a + fc3_n19_t0_11_b;
-    assign fc3_n19_t0_12_a = {{2{fc3_n19_p24[22]}}, fc3_n19_p24};
-    assign fc3_n19_t0_12_b = {{1{fc3_n19_p25[23]}}, fc3_n19_p25};
-    assign fc3_n19_t0_12 = fc3_n19_t0_12_a + fc3_n19_t0_12_b;
-    assign fc3_n19_t0_13_a = {{3{fc3_n19_p26[20]}}, fc3_n19_p26};
-    assign fc3_n19_t0_13 = fc3_n19_t0_13_a + fc3_n19_p27;
-    assign fc3_n19_t0_14_a = {{2{fc3_n19_p28[21]}}, fc3_n19_p28};
-    assign fc3_n19_t0_14_b = {{1{fc3_n19_p29[22]}}, fc3_n19_p29};
-    assign fc3_n19_t0_14 = fc3_n19_t0_14_a + fc3_n19_t0_14_b;
-    assign fc3_n19_t0_15_a = {{6{fc3_n19_p30_sh[17]}}, fc3_n19_p30_sh};
-    assign fc3_n19_t0_15 = fc3_n19_t0_15_a + fc3_n19_p31;
-    assign fc3_n19_t1_0_a = {{1{fc3_n19_t0_0[25]}}, fc3_n19_t0_0};
-    assign fc3_n19_t1_0_b = {{2{fc3_n19_t0_1[24]}}, fc3_n19_t0_1};
-    assign fc3_n19_t1_0 = fc3_n19_t1_0_a_d1 + fc3_n19_t1_0_b_d1;
-    assign fc3_n19_t1_1_a = {{2{fc3_n19_t0_2[23]}}, fc3_n19_t0_2};
-    assign fc3_n19_t1_1_b = {{1{fc3_n19_t0_3[24]}}, fc3_n19_t0_3};
-    assign fc3_n19_t1_1 = fc3_n19_t1_1_a_d1 + fc3_n19_t1_1_b_d1;
-    assign fc3_n19_t1_2_a = {{1{fc3_n19_t0_4[24]}}, fc3_n19_t0_4};
-    assign fc3_n19_t1_2_b = {{1{fc3_n19_t0_5[24]}}, fc3_n19_t0_5};
-    assign fc3_n19_t1_2 = fc3_n19_t1_2_a_d1 + fc3_n19_t1_2_b_d1;
-    assign fc3_n19_t1_3_a = {{2{fc3_n19_t0_6[23]}}, fc3_n19_t0_6};
-    assign fc3_n19_t1_3 = fc3_n19_t1_3_a_d1 + fc3_n19_t0_7_d1;
-    assign fc3_n19_t1_4_a = {{1{fc3_n19_t0_8[24]}}, fc3_n19_t0_8};
-    assign fc3_n19_t1_4_b = {{1{fc3_n19_t0_9[24]}}, fc3_n19_t0_9};
-    assign fc3_n19_t1_4 = fc3_n19_t1_4_a_d1 + fc3_n19_t1_4_b_d1;
-    assign fc3_n19_t1_5_a = {{1{fc3_n19_t0_10[24]}}, fc3_n19_t0_10};
-    assign fc3_n19_t1_5_b = {{1{fc3_n19_t0_11[24]}}, fc3_n19_t0_11};
-    assign fc3_n19_t1_5 = fc3_n19_t1_5_a_d1 + fc3_n19_t1_5_b_d1;
-    assign fc3_n19_t1_6_a = {{1{fc3_n19_t0_12[24]}}, fc3_n19_t0_12};
-    assign fc3_n19_t1_6_b = {{2{fc3_n19_t0_13[23]}}, fc3_n19_t0_13};
-    assign fc3_n19_t1_6 = fc3_n19_t1_6_a_d1 + fc3_n19_t1_6_b_d1;
-    assign fc3_n19_t1_7_a = {{1{fc3_n19_t0_14[23]}}, fc3_n19_t0_14};
-    assign fc3_n19_t1_7_b = {{1{fc3_n19_t0_15[23]}}, fc3_n19_t0_15};
-    assign fc3_n19_t1_7 = fc3_n19_t1_7_a_d1 + fc3_n19_t1_7_b_d1;
-    assign fc3_n19_t2_0_b = {{1{fc3_n19_t1_1[25]}}, fc3_n19_t1_1};
-    assign fc3_n19_t2_0 = fc3_n19_t1_0 + fc3_n19_t2_0_b;
-    assign fc3_n19_t2_1_a = {{1{fc3_n19_t1_2[25]}}, fc3_n19_t1_2};
-    assign fc3_n19_t2_1_b = {{1{fc3_n19_t1_3[25]}}, fc3_n19_t1_3};
-    assign fc3_n19_t2_1 = fc3_n19_t2_1_a + fc3_n19_t2_1_b;
-    assign fc3_n19_t2_2_a = {{1{fc3_n19_t1_4[25]}}, fc3_n19_t1_4};
-    assign fc3_n19_t2_2_b = {{1{fc3_n19_t1_5[25]}}, fc3_n19_t1_5};
-    assign fc3_n19_t2_2 = fc3_n19_t2_2_a + fc3_n19_t2_2_b;
-    assign fc3_n19_t2_3_b = {{1{fc3_n19_t1_7[24]}}, fc3_n19_t1_7};
-    assign fc3_n19_t2_3 = fc3_n19_t1_6 + fc3_n19_t2_3_b;
-    assign fc3_n19_t3_0_a = {{1{fc3_n19_t2_0[26]}}, fc3_n19_t2_0};
-    assign fc3_n19_t3_0_b = {{1{fc3_n19_t2_1[26]}}, fc3_n19_t2_1};
-    assign fc3_n19_t3_0 = fc3_n19_t3_0_a + fc3_n19_t3_0_b;
-    assign fc3_n19_t3_1_a = {{1{fc3_n19_t2_2[26]}}, fc3_n19_t2_2};
-    assign fc3_n19_t3_1_b = {{2{fc3_n19_t2_3[25]}}, fc3_n19_t2_3};
-    assign fc3_n19_t3_1 = fc3_n19_t3_1_a + fc3_n19_t3_1_b;
-    assign fc3_n19_t4_0_a = {{1{fc3_n19_t3_0[27]}}, fc3_n19_t3_0};
-    assign fc3_n19_t4_0_b = {{1{fc3_n19_t3_1[27]}}, fc3_n19_t3_1};
-    assign fc3_n19_t4_0 = fc3_n19_t4_0_a + fc3_n19_t4_0_b;
-    assign fc3_n19_t5_0_b = {{10{fc3_n19_bias[18]}}, fc3_n19_bias};
-    assign fc3_n19_t5_0 = fc3_n19_t4_0_d1 + fc3_n19_t5_0_b_d2;
-    assign fc3_n19_acc = fc3_n19_t5_0;
-    assign fc3_n19_y_fl = fc3_n19_acc[28:10];
-    assign fc3_n19_y_wrap = fc3_n19_y_fl[15:0];
-    assign fc3_w0_20 = 6'h13;
-    assign fc3_n20_p0_m = {{6{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_20[5]}}, fc3_w0_20};
-    assign fc3_n20_p0 = fc3_n20_p0_m[20:0];
-    assign fc3_w1_20 = 10'h2b2;
-    assign fc3_n20_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_20[9]}}, fc3_w1_20};
-    assign fc3_n20_p1 = fc3_n20_p1_m[24:0];
-    assign fc3_w2_20 = 9'h0b6;
-    assign fc3_n20_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_20[8]}}, fc3_w2_20};
-    assign fc3_n20_p2 = fc3_n20_p2_m[23:0];
-    assign fc3_w3_20 = 8'h95;
-    assign fc3_n20_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_20[7]}}, fc3_w3_20};
-    assign fc3_n20_p3 = fc3_n20_p3_m[22:0];
-    assign fc3_w4_20 = 8'h89;
-    assign fc3_n20_p4_m = {{8{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_20[7]}}, fc3_w4_20};
-    assign fc3_n20_p4 = fc3_n20_p4_m[22:0];
-    assign fc3_w5_20 = 10'h118;
-    assign fc3_n20_p5_m = {{10{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_20[9]}}, fc3_w5_20};
-    assign fc3_n20_p5 = fc3_n20_p5_m[24:0];
-    assign fc3_w6_20 = 6'h14;
-    assign fc3_n20_p6_m = {{6{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_20[5]}}, fc3_w6_20};
-    assign fc3_n20_p6 = fc3_n20_p6_m[20:0];
-    assign fc3_n20_p7_sh = {fc3_in_7, 7'b0000000};
-    assign fc3_w8_20 = 10'h122;
-    assign fc3_n20_p8_m = {{10{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_20[9]}}, fc3_w8_20};
-    assign fc3_n20_p8 = fc3_n20_p8_m[24:0];
-    assign fc3_w9_20 = 9'h154;
-    assign fc3_n20_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_20[8]}}, fc3_w9_20};
-    assign fc3_n20_p9 = fc3_n20_p9_m[23:0];
-    assign fc3_w10_20 = 10'h250;
-    assign fc3_n20_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_20[9]}}, fc3_w10_20};
-    assign fc3_n20_p10 = fc3_n20_p10_m[24:0];
-    assign fc3_w11_20 = 6'h21;
-    assign fc3_n20_p11_m = {{6{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_20[5]}}, fc3_w11_20};
-    assign fc3_n20_p11 = fc3_n20_p11_m[20:0];
-    assign fc3_w12_20 = 6'h16;
-    assign fc3_n20_p12_m = {{6{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_20[5]}}, fc3_w12_20};
-    assign fc3_n20_p12 = fc3_n20_p12_m[20:0];
-    assign fc3_w13_20 = 10'h13c;
-    assign fc3_n20_p13_m = {{10{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_20[9]}}, fc3_w13_20};
-    assign fc3_n20_p13 = fc3_n20_p13_m[24:0];
-    assign fc3_w14_20 = 9'h11d;
-    assign fc3_n20_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_20[8]}}, fc3_w14_20};
-    assign fc3_n20_p14 = fc3_n20_p14_m[23:0];
-    assign fc3_w15_20 = 8'h82;
-    assign fc3_n20_p15_m = {{8{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_20[7]}}, fc3_w15_20};
-    assign fc3_n20_p15 = fc3_n20_p15_m[22:0];
-    assign fc3_n20_p16_sh = {fc3_in_16, 5'b00000};
-    assign fc3_n20_p16_e = {{1{fc3_n20_p16_sh[20]}}, fc3_n20_p16_sh};
-    assign fc3_n20_p16_neg = -fc3_n20_p16_e;
-    assign fc3_w17_20 = 8'h81;
-    assign fc3_n20_p17_m = {{8{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_20[7]}}, fc3_w17_20};
-    assign fc3_n20_p17 = fc3_n20_p17_m[22:0];
-    assign fc3_w18_20 = 10'h2f3;
-    assign fc3_n20_p18_m = {{10{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_20[9]}}, fc3_w18_20};
-    assign fc3_n20_p18 = fc3_n20_p18_m[24:0];
-    assign fc3_w19_20 = 9'h087;
-    assign fc3_n20_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_20[8]}}, fc3_w19_20};
-    assign fc3_n20_p19 = fc3_n20_p19_m[23:0];
-    assign fc3_w20_20 = 9'h08d;
-    assign fc3_n20_p20_m = {{9{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_20[8]}}, fc3_w20_20};
-    assign fc3_n20_p20 = fc3_n20_p20_m[23:0];
-    assign fc3_w21_20 = 9'h0bc;
-    assign fc3_n20_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_20[8]}}, fc3_w21_20};
-    assign fc3_n20_p21 = fc3_n20_p21_m[23:0];
-    assign fc3_w22_20 = 9'h0ef;
-    assign fc3_n20_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_20[8]}}, fc3_w22_20};
-    assign fc3_n20_p22 = fc3_n20_p22_m[23:0];
-    assign fc3_w23_20 = 10'h127;
-    assign fc3_n20_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_20[9]}}, fc3_w23_20};
-    assign fc3_n20_p23 = fc3_n20_p23_m[24:0];
-    assign fc3_w24_20 = 10'h145;
-    assign fc3_n20_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_20[9]}}, fc3_w24_20};
-    assign fc3_n20_p24 = fc3_n20_p24_m[24:0];
-    assign fc3_w25_20 = 10'h216;
-    assign fc3_n20_p25_m = {{10{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_20[9]}}, fc3_w25_20};
-    assign fc3_n20_p25 = fc3_n20_p25_m[24:0];
-    assign fc3_w26_20 = 10'h137;
-    assign fc3_n20_p26_m = {{10{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_20[9]}}, fc3_w26_20};
-    assign fc3_n20_p26 = fc3_n20_p26_m[24:0];
-    assign fc3_w27_20 = 9'h0cd;
-    assign fc3_n20_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_20[8]}}, fc3_w27_20};
-    assign fc3_n20_p27 = fc3_n20_p27_m[23:0];
-    assign fc3_w28_20 = 10'h122;
-    assign fc3_n20_p28_m = {{10{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_20[9]}}, fc3_w28_20};
-    assign fc3_n20_p28 = fc3_n20_p28_m[24:0];
-    assign fc3_w29_20 = 7'h2a;
-    assign fc3_n20_p29_m = {{7{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_20[6]}}, fc3_w29_20};
-    assign fc3_n20_p29 = fc3_n20_p29_m[21:0];
-    assign fc3_w31_20 = 10'h29e;
-    assign fc3_n20_p31_m = {{10{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_20[9]}}, fc3_w31_20};
-    assign fc3_n20_p31 = fc3_n20_p31_m[24:0];
-    assign fc3_n20_bias = 20'hbc800;
-    assign fc3_n20_t0_0_a = {{4{fc3_n20_p0[20]}}, fc3_n20_p0};
-    assign fc3_n20_t0_0 = fc3_n20_t0_0_a + fc3_n20_p1;
-    assign fc3_n20_t0_1_a = {{1{fc3_n20_p2[23]}}, fc3_n20_p2};
-    assign fc3_n20_t0_1_b = {{2{fc3_n20_p3[22]}}, fc3_n20_p3};
-    assign fc3_n20_t0_1 = fc3_n20_t0_1_a + fc3_n20_t0_1_b;
-    assign fc3_n20_t0_2_a = {{2{fc3_n20_p4[22]}}, fc3_n20_p4};
-    assign fc3_n20_t0_2 = fc3_n20_t0_2_a + fc3_n20_p5;
-    assign fc3_n20_t0_3_a = {{3{fc3_n20_p6[20]}}, fc3_n20_p6};
-    assign fc3_n20_t0_3_b = {{1{fc3_n20_p7_sh[22]}}, fc3_n20_p7_sh};
-    assign fc3_n20_t0_3 = fc3_n20_t0_3_a + fc3_n20_t0_3_b;
-    assign fc3_n20_t0_4_b = {{1{fc3_n20_p9[23]}}, fc3_n20_p9};
-    assign fc3_n20_t0_4 = fc3_n20_p8 + fc3_n20_t0_4_b;
-    assign fc3_n20_t0_5_b = {{4{fc3_n20_p11[20]}}, fc3_n20_p11};
-    assign fc3_n20_t0_5 = fc3_n20_p10 + fc3_n20_t0_5_b;
-    assign fc3_n20_t0_6_a = {{4{fc3_n20_p12[20]}}, fc3_n20_p12};
-    assign fc3_n20_t0_6 = fc3_n20_t0_6_a + fc3_n20_p13;
-    assign fc3_n20_t0_7_a = {{1{fc3_n20_p14[23]}}, fc3_n20_p14};
-    assign fc3_n20_t0_7_b = {{2{fc3_n20_p15[22]}}, fc3_n20_p15};
-    assign fc3_n20_t0_7 = fc3_n20_t0_7_a + fc3_n20_t0_7_b;
-    assign fc3_n20_t0_8_a = {{2{fc3_n20_p16_neg[21]}}, fc3_n20_p16_neg};
-    assign fc3_n20_t0_8_b = {{1{fc3_n20_p17[22]}}, fc3_n20_p17};
-    assign fc3_n20_t0_8 = fc3_n20_t0_8_a + fc3_n20_t0_8_b;
-    assign fc3_n20_t0_9_b = {{1{fc3_n20_p19[23]}}, fc3_n20_p19};
-    assign fc3_n20_t0_9 = fc3_n20_p18 + fc3_n20_t0_9_b;
-    assign fc3_n20_t0_10_a = {{1{fc3_n20_p20[23]}}, fc3_n20_p20};
-    assign fc3_n20_t0_10_b = {{1{fc3_n20_p21[23]}}, fc3_n20_p21};
-    assign fc3_n20_t0_10 = fc3_n20_t0_10_a + fc3_n20_t0_10_b;
-    assign fc3_n20_t0_11_a = {{2{fc3_n20_p22[23]}}, fc3_n20_p22};
-    assign fc3_n20_t0_11_b = {{1{fc3_n20_p23[24]}}, fc3_n20_p23};
-    assign fc3_n20_t0_11 = fc3_n20_t0_11_a + fc3_n20_t0_11_b;
-    assign fc3_n20_t0_12_a = {{1{fc3_n20_p24[24]}}, fc3_n20_p24};
-    assign fc3_n20_t0_12_b = {{1{fc3_n20_p25[24]}}, fc3_n20_p25};
-    assign fc3_n20_t0_12 = fc3_n20_t0_12_a + fc3_n20_t0_12_b;
-    assign fc3_n20_t0_13_a = {{1{fc3_n20_p26[24]}}, fc3_n20_p26};
-    assign fc3_n20_t0_13_b = {{2{fc3_n20_p27[23]}}, fc3_n20_p27};
-    assign fc3_n20_t0_13 = fc3_n20_t0_13_a + fc3_n20_t0_13_b;
-    assign fc3_n20_t0_14_b = {{3{fc3_n20_p29[21]}}, fc3_n20_p29};
-    assign fc3_n20_t0_14 = fc3_n20_p28 + fc3_n20_t0_14_b;
-    assign fc3_n20_t0_15_b = {{5{fc3_n20_bias[19]}}, fc3_n20_bias};
-    assign fc3_n20_t0_15 = fc3_n20_p31 + fc3_n20_t0_15_b;
-    assign fc3_n20_t1_0_a = {{1{fc3_n20_t0_0[24]}}, fc3_n20_t0_0};
-    assign fc3_n20_t1_0_b = {{1{fc3_n20_t0_1[24]}}, fc3_n20_t0_1};
-    assign fc3_n20_t1_0 = fc3_n20_t1_0_a_d1 + fc3_n20_t1_0_b_d1;
-    assign fc3_n20_t1_1_a = {{1{fc3_n20_t0_2[24]}}, fc3_n20_t0_2};
-    assign fc3_n20_t1_1_b = {{2{fc3_n20_t0_3[23]}}, fc3_n20_t0_3};
-    assign fc3_n20_t1_1 = fc3_n20_t1_1_a_d1 + fc3_n20_t1_1_b_d1;
-    assign fc3_n20_t1_2_a = {{1{fc3_n20_t0_4[24]}}, fc3_n20_t0_4};
-    assign fc3_n20_t1_2_b = {{1{fc3_n20_t0_5[24]}}, fc3_n20_t0_5};
-    assign fc3_n20_t1_2 = fc3_n20_t1_2_a_d1 + fc3_n20_t1_2_b_d1;
-    assign fc3_n20_t1_3_a = {{1{fc3_n20_t0_6[24]}}, fc3_n20_t0_6};
-    assign fc3_n20_t1_3_b = {{1{fc3_n20_t0_7[24]}}, fc3_n20_t0_7};
-    assign fc3_n20_t1_3 = fc3_n20_t1_3_a_d1 + fc3_n20_t1_3_b_d1;
-    assign fc3_n20_t1_4_a = {{2{fc3_n20_t0_8[23]}}, fc3_n20_t0_8};
-    assign fc3_n20_t1_4_b = {{1{fc3_n20_t0_9[24]}}, fc3_n20_t0_9};
-    assign fc3_n20_t1_4 = fc3_n20_t1_4_a_d1 + fc3_n20_t1_4_b_d1;
-    assign fc3_n20_t1_5_a = {{1{fc3_n20_t0_10[24]}}, fc3_n20_t0_10};
-    assign fc3_n20_t1_5 = fc3_n20_t1_5_a_d1 + fc3_n20_t0_11_d1;
-    assign fc3_n20_t1_6_a = {{1{fc3_n20_t0_12[25]}}, fc3_n20_t0_12};
-    assign fc3_n20_t1_6_b = {{1{fc3_n20_t0_13[25]}}, fc3_n20_t0_13};
-    assign fc3_n20_t1_6 = fc3_n20_t1_6_a_d1 + fc3_n20_t1_6_b_d1;
-    assign fc3_n20_t1_7_a = {{1{fc3_n20_t0_14[24]}}, fc3_n20_t0_14};
-    assign fc3_n20_t1_7_b = {{1{fc3_n20_t0_15[24]}}, fc3_n20_t0_15};
-    assign fc3_n20_t1_7 = fc3_n20_t1_7_a_d1 + fc3_n20_t1_7_b_d1;
-    assign fc3_n20_t2_0_a = {{1{fc3_n20_t1_0[25]}}, fc3_n20_t1_0};
-    assign fc3_n20_t2_0_b = {{1{fc3_n20_t1_1[25]}}, fc3_n20_t1_1};
-    assign fc3_n20_t2_0 = fc3_n20_t2_0_a + fc3_n20_t2_0_b;
-    assign fc3_n20_t2_1_a = {{1{fc3_n20_t1_2[25]}}, fc3_n20_t1_2};
-    assign fc3_n20_t2_1_b = {{1{fc3_n20_t1_3[25]}}, fc3_n20_t1_3};
-    assign fc3_n20_t2_1 = fc3_n20_t2_1_a + fc3_n20_t2_1_b;
-    assign fc3_n20_t2_2_a = {{1{fc3_n20_t1_4[25]}}, fc3_n20_t1_4};
-    assign fc3_n20_t2_2_b = {{1{fc3_n20_t1_5[25]}}, fc3_n20_t1_5};
-    assign fc3_n20_t2_2 = fc3_n20_t2_2_a + fc3_n20_t2_2_b;
-    assign fc3_n20_t2_3_b = {{1{fc3_n20_t1_7[25]}}, fc3_n20_t1_7};
-    assign fc3_n20_t2_3 = fc3_n20_t1_6 + fc3_n20_t2_3_b;
-    assign fc3_n20_t3_0_a = {{1{fc3_n20_t2_0[26]}}, fc3_n20_t2_0};
-    assign fc3_n20_t3_0_b = {{1{fc3_n20_t2_1[26]}}, fc3_n20_t2_1};
-    assign fc3_n20_t3_0 = fc3_n20_t3_0_a + fc3_n20_t3_0_b;
-    assign fc3_n20_t3_1_a = {{1{fc3_n20_t2_2[26]}}, fc3_n20_t2_2};
-    assign fc3_n20_t3_1_b = {{1{fc3_n20_t2_3[26]}}, fc3_n20_t2_3};
-    assign fc3_n20_t3_1 = fc3_n20_t3_1_a + fc3_n20_t3_1_b;
-    assign fc3_n20_t4_0_a = {{1{fc3_n20_t3_0[27]}}, fc3_n20_t3_0};
-    assign fc3_n20_t4_0_b = {{1{fc3_n20_t3_1[27]}}, fc3_n20_t3_1};
-    assign fc3_n20_t4_0 = fc3_n20_t4_0_a + fc3_n20_t4_0_b;
-    assign fc3_n20_acc = fc3_n20_t4_0;
-    assign fc3_n20_y_fl = fc3_n20_acc[28:10];
-    assign fc3_n20_y_wrap = fc3_n20_y_fl[15:0];
-    assign fc3_n21_p0_e = {{1{fc3_in_0[15]}}, fc3_in_0};
-    assign fc3_n21_p0_neg = -fc3_n21_p0_e;
-    assign fc3_w1_21 = 9'h128;
-    assign fc3_n21_p1_m = {{9{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_21[8]}}, fc3_w1_21};
-    assign fc3_n21_p1 = fc3_n21_p1_m[23:0];
-    assign fc3_w2_21 = 10'h130;
-    assign fc3_n21_p2_m = {{10{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_21[9]}}, fc3_w2_21};
-    assign fc3_n21_p2 = fc3_n21_p2_m[24:0];
-    assign fc3_w3_21 = 8'h96;
-    assign fc3_n21_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_21[7]}}, fc3_w3_21};
-    assign fc3_n21_p3 = fc3_n21_p3_m[22:0];
-    assign fc3_w4_21 = 7'h45;
-    assign fc3_n21_p4_m = {{7{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_21[6]}}, fc3_w4_21};
-    assign fc3_n21_p4 = fc3_n21_p4_m[21:0];
-    assign fc3_w5_21 = 7'h4e;
-    assign fc3_n21_p5_m = {{7{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_21[6]}}, fc3_w5_21};
-    assign fc3_n21_p5 = fc3_n21_p5_m[21:0];
-    assign fc3_w6_21 = 9'h17f;
-    assign fc3_n21_p6_m = {{9{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_21[8]}}, fc3_w6_21};
-    assign fc3_n21_p6 = fc3_n21_p6_m[23:0];
-    assign fc3_w7_21 = 10'h138;
-    assign fc3_n21_p7_m = {{10{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_21[9]}}, fc3_w7_21};
-    assign fc3_n21_p7 = fc3_n21_p7_m[24:0];
-    assign fc3_w8_21 = 9'h117;
-    assign fc3_n21_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_21[8]}}, fc3_w8_21};
-    assign fc3_n21_p8 = fc3_n21_p8_m[23:0];
-    assign fc3_w9_21 = 10'h1a6;
-    assign fc3_n21_p9_m = {{10{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_21[9]}}, fc3_w9_21};
-    assign fc3_n21_p9 = fc3_n21_p9_m[24:0];
-    assign fc3_w10_21 = 6'h15;
-    assign fc3_n21_p10_m = {{6{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_21[5]}}, fc3_w10_21};
-    assign fc3_n21_p10 = fc3_n21_p10_m[20:0];
-    assign fc3_w11_21 = 9'h171;
-    assign fc3_n21_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_21[8]}}, fc3_w11_21};
-    assign fc3_n21_p11 = fc3_n21_p11_m[23:0];
-    assign fc3_w12_21 = 9'h0b8;
-    assign fc3_n21_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_21[8]}}, fc3_w12_21};
-    assign fc3_n21_p12 = fc3_n21_p12_m[23:0];
-    assign fc3_w13_21 = 8'h44;
-    assign fc3_n21_p13_m = {{8{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_21[7]}}, fc3_w13_21};
-    assign fc3_n21_p13 = fc3_n21_p13_m[22:0];
-    assign fc3_w14_21 = 9'h149;
-    assign fc3_n21_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_21[8]}}, fc3_w14_21};
-    assign fc3_n21_p14 = fc3_n21_p14_m[23:0];
-    assign fc3_w15_21 = 8'hb9;
-    assign fc3_n21_p15_m = {{8{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_21[7]}}, fc3_w15_21};
-    assign fc3_n21_p15 = fc3_n21_p15_m[22:0];
-    assign fc3_w16_21 = 10'h154;
-    assign fc3_n21_p16_m = {{10{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_21[9]}}, fc3_w16_21};
-    assign fc3_n21_p16 = fc3_n21_p16_m[24:0];
-    assign fc3_w17_21 = 8'hb4;
-    assign fc3_n21_p17_m = {{8{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_21[7]}}, fc3_w17_21};
-    assign fc3_n21_p17 = fc3_n21_p17_m[22:0];
-    assign fc3_w18_21 = 9'h08e;
-    assign fc3_n21_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_21[8]}}, fc3_w18_21};
-    assign fc3_n21_p18 = fc3_n21_p18_m[23:0];
-    assign fc3_w19_21 = 10'h2f6;
-    assign fc3_n21_p19_m = {{10{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_21[9]}}, fc3_w19_21};
-    assign fc3_n21_p19 = fc3_n21_p19_m[24:0];
-    assign fc3_w20_21 = 8'h6d;
-    assign fc3_n21_p20_m = {{8{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_21[7]}}, fc3_w20_21};
-    assign fc3_n21_p20 = fc3_n21_p20_m[22:0];
-    assign fc3_w21_21 = 8'h6b;
-    assign fc3_n21_p21_m = {{8{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_21[7]}}, fc3_w21_21};
-    assign fc3_n21_p21 = fc3_n21_p21_m[22:0];
-    assign fc3_w22_21 = 8'hba;
-    assign fc3_n21_p22_m = {{8{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_21[7]}}, fc3_w22_21};
-    assign fc3_n21_p22 = fc3_n21_p22_m[22:0];
-    assign fc3_w23_21 = 10'h2d6;
-    assign fc3_n21_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_21[9]}}, fc3_w23_21};
-    assign fc3_n21_p23 = fc3_n21_p23_m[24:0];
-    assign fc3_w24_21 = 9'h11a;
-    assign fc3_n21_p24_m = {{9{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_21[8]}}, fc3_w24_21};
-    assign fc3_n21_p24 = fc3_n21_p24_m[23:0];
-    assign fc3_w25_21 = 9'h0ba;
-    assign fc3_n21_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_21[8]}}, fc3_w25_21};
-    assign fc3_n21_p25 = fc3_n21_p25_m[23:0];
-    assign fc3_w26_21 = 10'h101;
-    assign fc3_n21_p26_m = {{10{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_21[9]}}, fc3_w26_21};
-    assign fc3_n21_p26 = fc3_n21_p26_m[24:0];
-    assign fc3_w27_21 = 9'h11c;
-    assign fc3_n21_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_21[8]}}, fc3_w27_21};
-    assign fc3_n21_p27 = fc3_n21_p27_m[23:0];
-    assign fc3_w28_21 = 8'h94;
-    assign fc3_n21_p28_m = {{8{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_21[7]}}, fc3_w28_21};
-    assign fc3_n21_p28 = fc3_n21_p28_m[22:0];
-    assign fc3_w29_21 = 9'h12d;
-    assign fc3_n21_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_21[8]}}, fc3_w29_21};
-    assign fc3_n21_p29 = fc3_n21_p29_m[23:0];
-    assign fc3_w30_21 = 9'h0c5;
-    assign fc3_n21_p30_m = {{9{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_21[8]}}, fc3_w30_21};
-    assign fc3_n21_p30 = fc3_n21_p30_m[23:0];
-    assign fc3_w31_21 = 10'h293;
-    assign fc3_n21_p31_m = {{10{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_21[9]}}, fc3_w31_21};
-    assign fc3_n21_p31 = fc3_n21_p31_m[24:0];
-    assign fc3_n21_bias = 20'h6bc00;
-    assign fc3_n21_t0_0_a = {{7{fc3_n21_p0_neg[16]}}, fc3_n21_p0_neg};
-    assign fc3_n21_t0_0 = fc3_n21_t0_0_a + fc3_n21_p1;
-    assign fc3_n21_t0_1_b = {{2{fc3_n21_p3[22]}}, fc3_n21_p3};
-    assign fc3_n21_t0_1 = fc3_n21_p2 + fc3_n21_t0_1_b;
-    assign fc3_n21_t0_2_a = {{1{fc3_n21_p4[21]}}, fc3_n21_p4};
-    assign fc3_n21_t0_2_b = {{1{fc3_n21_p5[21]}}, fc3_n21_p5};
-    assign fc3_n21_t0_2 = fc3_n21_t0_2_a + fc3_n21_t0_2_b;
-    assign fc3_n21_t0_3_a = {{1{fc3_n21_p6[23]}}, fc3_n21_p6};
-    assign fc3_n21_t0_3 = fc3_n21_t0_3_a + fc3_n21_p7;
-    assign fc3_n21_t0_4_a = {{2{fc3_n21_p8[23]}}, fc3_n21_p8};
-    assign fc3_n21_t0_4_b = {{1{fc3_n21_p9[24]}}, fc3_n21_p9};
-    assign fc3_n21_t0_4 = fc3_n21_t0_4_a + fc3_n21_t0_4_b;
-    assign fc3_n21_t0_5_a = {{3{fc3_n21_p10[20]}}, fc3_n21_p10};
-    assign fc3_n21_t0_5 = fc3_n21_t0_5_a + fc3_n21_p11;
-    assign fc3_n21_t0_6_b = {{1{fc3_n21_p13[22]}}, fc3_n21_p13};
-    assign fc3_n21_t0_6 = fc3_n21_p12 + fc3_n21_t0_6_b;
-    assign fc3_n21_t0_7_b = {{1{fc3_n21_p15[22]}}, fc3_n21_p15};
-    assign fc3_n21_t0_7 = fc3_n21_p14 + fc3_n21_t0_7_b;
-    assign fc3_n21_t0_8_b = {{2{fc3_n21_p17[22]}}, fc3_n21_p17};
-    assign fc3_n21_t0_8 = fc3_n21_p16 + fc3_n21_t0_8_b;
-    assign fc3_n21_t0_9_a = {{1{fc3_n21_p18[23]}}, fc3_n21_p18};
-    assign fc3_n21_t0_9 = fc3_n21_t0_9_a + fc3_n21_p19;
-    assign fc3_n21_t0_10_a = {{1{fc3_n21_p20[22]}}, fc3_n21_p20};
-    assign fc3_n21_t0_10_b = {{1{fc3_n21_p21[22]}}, fc3_n21_p21};
-    assign fc3_n21_t0_10 = fc3_n21_t0_10_a + fc3_n21_t0_10_b;
-    assign fc3_n21_t0_11_a = {{2{fc3_n21_p22[22]}}, fc3_n21_p22};
-    assign fc3_n21_t0_11 = fc3_n21_t0_11_a + fc3_n21_p23;
-    assign fc3_n21_t0_12_a = {{1{fc3_n21_p24[23]}}, fc3_n21_p24};
-    assign fc3_n21_t0_12_b = {{1{fc3_n21_p25[23]}}, fc3_n21_p25};
-    assign fc3_n21_t0_12 = fc3_n21_t0_12_a + fc3_n21_t0_12_b;
-    assign fc3_n21_t0_13_b = {{1{fc3_n21_p27[23]}}, fc3_n21_p27};
-    assign fc3_n21_t0_13 = fc3_n21_p26 + fc3_n21_t0_13_b;
-    assign fc3_n21_t0_14_a = {{2{fc3_n21_p28[22]}}, fc3_n21_p28};
-    assign fc3_n21_t0_14_b = {{1{fc3_n21_p29[23]}}, fc3_n21_p29};
-    assign fc3_n21_t0_14 = fc3_n21_t0_14_a + fc3_n21_t0_14_b;
-    assign fc3_n21_t0_15_a = {{2{fc3_n21_p30[23]}}, fc3_n21_p30};
-    assign fc3_n21_t0_15_b = {{1{fc3_n21_p31[24]}}, fc3_n21_p31};
-    assign fc3_n21_t0_15 = fc3_n21_t0_15_a + fc3_n21_t0_15_b;
-    assign fc3_n21_t1_0_a = {{2{fc3_n21_t0_0[23]}}, fc3_n21_t0_0};
-    assign fc3_n21_t1_0_b = {{1{fc3_n21_t0_1[24]}}, fc3_n21_t0_1};
-    assign fc3_n21_t1_0 = fc3_n21_t1_0_a_d1 + fc3_n21_t1_0_b_d1;
-    assign fc3_n21_t1_1_a = {{3{fc3_n21_t0_2[22]}}, fc3_n21_t0_2};
-    assign fc3_n21_t1_1_b = {{1{fc3_n21_t0_3[24]}}, fc3_n21_t0_3};
-    assign fc3_n21_t1_1 = fc3_n21_t1_1_a_d1 + fc3_n21_t1_1_b_d1;
-    assign fc3_n21_t1_2_b = {{2{fc3_n21_t0_5[23]}}, fc3_n21_t0_5};
-    assign fc3_n21_t1_2 = fc3_n21_t0_4_d1 + fc3_n21_t1_2_b_d1;
-    assign fc3_n21_t1_3_a = {{1{fc3_n21_t0_6[23]}}, fc3_n21_t0_6};
-    assign fc3_n21_t1_3_b = {{1{fc3_n21_t0_7[23]}}, fc3_n21_t0_7};
-    assign fc3_n21_t1_3 = fc3_n21_t1_3_a_d1 + fc3_n21_t1_3_b_d1;
-    assign fc3_n21_t1_4_a = {{1{fc3_n21_t0_8[24]}}, fc3_n21_t0_8};
-    assign fc3_n21_t1_4_b = {{1{fc3_n21_t0_9[24]}}, fc3_n21_t0_9};
-    assign fc3_n21_t1_4 = fc3_n21_t1_4_a_d1 + fc3_n21_t1_4_b_d1;
-    assign fc3_n21_t1_5_a = {{2{fc3_n21_t0_10[23]}}, fc3_n21_t0_10};
-    assign fc3_n21_t1_5_b = {{1{fc3_n21_t0_11[24]}}, fc3_n21_t0_11};
-    assign fc3_n21_t1_5 = fc3_n21_t1_5_a_d1 + fc3_n21_t1_5_b_d1;
-    assign fc3_n21_t1_6_a = {{1{fc3_n21_t0_12[24]}}, fc3_n21_t0_12};
-    assign fc3_n21_t1_6_b = {{1{fc3_n21_t0_13[24]}}, fc3_n21_t0_13};
-    assign fc3_n21_t1_6 = fc3_n21_t1_6_a_d1 + fc3_n21_t1_6_b_d1;
-    assign fc3_n21_t1_7_a = {{1{fc3_n21_t0_14[24]}}, fc3_n21_t0_14};
-    assign fc3_n21_t1_7 = fc3_n21_t1_7_a_d1 + fc3_n21_t0_15_d1;
-    assign fc3_n21_t2_0_a = {{1{fc3_n21_t1_0[25]}}, fc3_n21_t1_0};
-    assign fc3_n21_t2_0_b = {{1{fc3_n21_t1_1[25]}}, fc3_n21_t1_1};
-    assign fc3_n21_t2_0 = fc3_n21_t2_0_a + fc3_n21_t2_0_b;
-    assign fc3_n21_t2_1_a = {{1{fc3_n21_t1_2[25]}}, fc3_n21_t1_2};
-    assign fc3_n21_t2_1_b = {{2{fc3_n21_t1_3[24]}}, fc3_n21_t1_3};
-    assign fc3_n21_t2_1 = fc3_n21_t2_1_a + fc3_n21_t2_1_b;
-    assign fc3_n21_t2_2_a = {{1{fc3_n21_t1_4[25]}}, fc3_n21_t1_4};
-    assign fc3_n21_t2_2_b = {{1{fc3_n21_t1_5[25]}}, fc3_n21_t1_5};
-    assign fc3_n21_t2_2 = fc3_n21_t2_2_a + fc3_n21_t2_2_b;
-    assign fc3_n21_t2_3_a = {{1{fc3_n21_t1_6[25]}}, fc3_n21_t1_6};
-    assign fc3_n21_t2_3_b = {{1{fc3_n21_t1_7[25]}}, fc3_n21_t1_7};
-    assign fc3_n21_t2_3 = fc3_n21_t2_3_a + fc3_n21_t2_3_b;
-    assign fc3_n21_t3_0_a = {{1{fc3_n21_t2_0[26]}}, fc3_n21_t2_0};
-    assign fc3_n21_t3_0_b = {{1{fc3_n21_t2_1[26]}}, fc3_n21_t2_1};
-    assign fc3_n21_t3_0 = fc3_n21_t3_0_a + fc3_n21_t3_0_b;
-    assign fc3_n21_t3_1_a = {{1{fc3_n21_t2_2[26]}}, fc3_n21_t2_2};
-    assign fc3_n21_t3_1_b = {{1{fc3_n21_t2_3[26]}}, fc3_n21_t2_3};
-    assign fc3_n21_t3_1 = fc3_n21_t3_1_a + fc3_n21_t3_1_b;
-    assign fc3_n21_t4_0_a = {{1{fc3_n21_t3_0[27]}}, fc3_n21_t3_0};
-    assign fc3_n21_t4_0_b = {{1{fc3_n21_t3_1[27]}}, fc3_n21_t3_1};
-    assign fc3_n21_t4_0 = fc3_n21_t4_0_a + fc3_n21_t4_0_b;
-    assign fc3_n21_t5_0_b = {{9{fc3_n21_bias[19]}}, fc3_n21_bias};
-    assign fc3_n21_t5_0 = fc3_n21_t4_0_d1 + fc3_n21_t5_0_b_d2;
-    assign fc3_n21_acc = fc3_n21_t5_0;
-    assign fc3_n21_y_fl = fc3_n21_acc[28:10];
-    assign fc3_n21_y_wrap = fc3_n21_y_fl[15:0];
-    assign fc3_w0_22 = 11'h267;
-    assign fc3_n22_p0_m = {{11{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_22[10]}}, fc3_w0_22};
-    assign fc3_n22_p0 = fc3_n22_p0_m[25:0];
-    assign fc3_w1_22 = 9'h17c;
-    assign fc3_n22_p1_m = {{9{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_22[8]}}, fc3_w1_22};
-    assign fc3_n22_p1 = fc3_n22_p1_m[23:0];
-    assign fc3_w2_22 = 9'h176;
-    assign fc3_n22_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_22[8]}}, fc3_w2_22};
-    assign fc3_n22_p2 = fc3_n22_p2_m[23:0];
-    assign fc3_w3_22 = 7'h30;
-    assign fc3_n22_p3_m = {{7{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_22[6]}}, fc3_w3_22};
-    assign fc3_n22_p3 = fc3_n22_p3_m[21:0];
-    assign fc3_w4_22 = 9'h0ce;
-    assign fc3_n22_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_22[8]}}, fc3_w4_22};
-    assign fc3_n22_p4 = fc3_n22_p4_m[23:0];
-    assign fc3_w5_22 = 8'h9d;
-    assign fc3_n22_p5_m = {{8{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_22[7]}}, fc3_w5_22};
-    assign fc3_n22_p5 = fc3_n22_p5_m[22:0];
-    assign fc3_w6_22 = 9'h146;
-    assign fc3_n22_p6_m = {{9{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_22[8]}}, fc3_w6_22};
-    assign fc3_n22_p6 = fc3_n22_p6_m[23:0];
-    assign fc3_w7_22 = 8'h64;
-    assign fc3_n22_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_22[7]}}, fc3_w7_22};
-    assign fc3_n22_p7 = fc3_n22_p7_m[22:0];
-    assign fc3_w8_22 = 11'h5a9;
-    assign fc3_n22_p8_m = {{11{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_22[10]}}, fc3_w8_22};
-    assign fc3_n22_p8 = fc3_n22_p8_m[25:0];
-    assign fc3_w9_22 = 7'h4c;
-    assign fc3_n22_p9_m = {{7{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_22[6]}}, fc3_w9_22};
-    assign fc3_n22_p9 = fc3_n22_p9_m[21:0];
-    assign fc3_w10_22 = 9'h093;
-    assign fc3_n22_p10_m = {{9{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_22[8]}}, fc3_w10_22};
-    assign fc3_n22_p10 = fc3_n22_p10_m[23:0];
-    assign fc3_w11_22 = 9'h0af;
-    assign fc3_n22_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_22[8]}}, fc3_w11_22};
-    assign fc3_n22_p11 = fc3_n22_p11_m[23:0];
-    assign fc3_w12_22 = 8'h98;
-    assign fc3_n22_p12_m = {{8{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_22[7]}}, fc3_w12_22};
-    assign fc3_n22_p12 = fc3_n22_p12_m[22:0];
-    assign fc3_w13_22 = 6'h1b;
-    assign fc3_n22_p13_m = {{6{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_22[5]}}, fc3_w13_22};
-    assign fc3_n22_p13 = fc3_n22_p13_m[20:0];
-    assign fc3_w14_22 = 9'h128;
-    assign fc3_n22_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_22[8]}}, fc3_w14_22};
-    assign fc3_n22_p14 = fc3_n22_p14_m[23:0];
-    assign fc3_w15_22 = 9'h105;
-    assign fc3_n22_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_22[8]}}, fc3_w15_22};
-    assign fc3_n22_p15 = fc3_n22_p15_m[23:0];
-    assign fc3_w16_22 = 10'h131;
-    assign fc3_n22_p16_m = {{10{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_22[9]}}, fc3_w16_22};
-    assign fc3_n22_p16 = fc3_n22_p16_m[24:0];
-    assign fc3_w17_22 = 8'h69;
-    assign fc3_n22_p17_m = {{8{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_22[7]}}, fc3_w17_22};
-    assign fc3_n22_p17 = fc3_n22_p17_m[22:0];
-    assign fc3_w18_22 = 10'h2c2;
-    assign fc3_n22_p18_m = {{10{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_22[9]}}, fc3_w18_22};
-    assign fc3_n22_p18 = fc3_n22_p18_m[24:0];
-    assign fc3_w19_22 = 9'h0cd;
-    assign fc3_n22_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_22[8]}}, fc3_w19_22};
-    assign fc3_n22_p19 = fc3_n22_p19_m[23:0];
-    assign fc3_w20_22 = 8'h63;
-    assign fc3_n22_p20_m = {{8{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_22[7]}}, fc3_w20_22};
-    assign fc3_n22_p20 = fc3_n22_p20_m[22:0];
-    assign fc3_w21_22 = 8'h5a;
-    assign fc3_n22_p21_m = {{8{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_22[7]}}, fc3_w21_22};
-    assign fc3_n22_p21 = fc3_n22_p21_m[22:0];
-    assign fc3_n22_p22_sh = {fc3_in_22, 4'b0000};
-    assign fc3_w23_22 = 8'h71;
-    assign fc3_n22_p23_m = {{8{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_22[7]}}, fc3_w23_22};
-    assign fc3_n22_p23 = fc3_n22_p23_m[22:0];
-    assign fc3_w24_22 = 10'h2e5;
-    assign fc3_n22_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_22[9]}}, fc3_w24_22};
-    assign fc3_n22_p24 = fc3_n22_p24_m[24:0];
-    assign fc3_w25_22 = 11'h28f;
-    assign fc3_n22_p25_m = {{11{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_22[10]}}, fc3_w25_22};
-    assign fc3_n22_p25 = fc3_n22_p25_m[25:0];
-    assign fc3_w26_22 = 10'h130;
-    assign fc3_n22_p26_m = {{10{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_22[9]}}, fc3_w26_22};
-    assign fc3_n22_p26 = fc3_n22_p26_m[24:0];
-    assign fc3_w27_22 = 9'h14a;
-    assign fc3_n22_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_22[8]}}, fc3_w27_22};
-    assign fc3_n22_p27 = fc3_n22_p27_m[23:0];
-    assign fc3_w28_22 = 10'h2d3;
-    assign fc3_n22_p28_m = {{10{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_22[9]}}, fc3_w28_22};
-    assign fc3_n22_p28 = fc3_n22_p28_m[24:0];
-    assign fc3_w29_22 = 5'h13;
-    assign fc3_n22_p29_m = {{5{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_22[4]}}, fc3_w29_22};
-    assign fc3_n22_p29 = fc3_n22_p29_m[19:0];
-    assign fc3_w30_22 = 9'h0a3;
-    assign fc3_n22_p30_m = {{9{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_22[8]}}, fc3_w30_22};
-    assign fc3_n22_p30 = fc3_n22_p30_m[23:0];
-    assign fc3_w31_22 = 7'h38;
-    assign fc3_n22_p31_m = {{7{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_22[6]}}, fc3_w31_22};
-    assign fc3_n22_p31 = fc3_n22_p31_m[21:0];
-    assign fc3_n22_bias = 18'h16000;
-    assign fc3_n22_t0_0_b = {{2{fc3_n22_p1[23]}}, fc3_n22_p1};
-    assign fc3_n22_t0_0 = fc3_n22_p0 + fc3_n22_t0_0_b;
-    assign fc3_n22_t0_1_b = {{2{fc3_n22_p3[21]}}, fc3_n22_p3};
-    assign fc3_n22_t0_1 = fc3_n22_p2 + fc3_n22_t0_1_b;
-    assign fc3_n22_t0_2_a = {{1{fc3_n22_p4[23]}}, fc3_n22_p4};
-    assign fc3_n22_t0_2_b = {{2{fc3_n22_p5[22]}}, fc3_n22_p5};
-    assign fc3_n22_t0_2 = fc3_n22_t0_2_a + fc3_n22_t0_2_b;
-    assign fc3_n22_t0_3_a = {{1{fc3_n22_p6[23]}}, fc3_n22_p6};
-    assign fc3_n22_t0_3_b = {{2{fc3_n22_p7[22]}}, fc3_n22_p7};
-    assign fc3_n22_t0_3 = fc3_n22_t0_3_a + fc3_n22_t0_3_b;
-    assign fc3_n22_t0_4_b = {{4{fc3_n22_p9[21]}}, fc3_n22_p9};
-    assign fc3_n22_t0_4 = fc3_n22_p8 + fc3_n22_t0_4_b;
-    assign fc3_n22_t0_5_a = {{1{fc3_n22_p10[23]}}, fc3_n22_p10};
-    assign fc3_n22_t0_5_b = {{1{fc3_n22_p11[23]}}, fc3_n22_p11};
-    assign fc3_n22_t0_5 = fc3_n22_t0_5_a + fc3_n22_t0_5_b;
-    assign fc3_n22_t0_6_a = {{1{fc3_n22_p12[22]}}, fc3_n22_p12};
-    assign fc3_n22_t0_6_b = {{3{fc3_n22_p13[20]}}, fc3_n22_p13};
-    assign fc3_n22_t0_6 = fc3_n22_t0_6_a + fc3_n22_t0_6_b;
-    assign fc3_n22_t0_7_a = {{1{fc3_n22_p14[23]}}, fc3_n22_p14};
-    assign fc3_n22_t0_7_b = {{1{fc3_n22_p15[23]}}, fc3_n22_p15};
-    assign fc3_n22_t0_7 = fc3_n22_t0_7_a + fc3_n22_t0_7_b;
-    assign fc3_n22_t0_8_b = {{2{fc3_n22_p17[22]}}, fc3_n22_p17};
-    assign fc3_n22_t0_8 = fc3_n22_p16 + fc3_n22_t0_8_b;
-    assign fc3_n22_t0_9_a = {{1{fc3_n22_p18[24]}}, fc3_n22_p18};
-    assign fc3_n22_t0_9_b = {{2{fc3_n22_p19[23]}}, fc3_n22_p19};
-    assign fc3_n22_t0_9 = fc3_n22_t0_9_a + fc3_n22_t0_9_b;
-    assign fc3_n22_t0_10_a = {{1{fc3_n22_p20[22]}}, fc3_n22_p20};
-    assign fc3_n22_t0_10_b = {{1{fc3_n22_p21[22]}}, fc3_n22_p21};
-    assign fc3_n22_t0_10 = fc3_n22_t0_10_a + fc3_n22_t0_10_b;
-    assign fc3_n22_t0_11_a = {{4{fc3_n22_p22_sh[19]}}, fc3_n22_p22_sh};
-    assign fc3_n22_t0_11_b = {{1{fc3_n22_p23[22]}}, fc3_n22_p23};
-    assign fc3_n22_t0_11 = fc3_n22_t0_11_a + fc3_n22_t0_11_b;
-    assign fc3_n22_t0_12_a = {{1{fc3_n22_p24[24]}}, fc3_n22_p24};
-    assign fc3_n22_t0_12 = fc3_n22_t0_12_a + fc3_n22_p25;
-    assign fc3_n22_t0_13_b = {{1{fc3_n22_p27[23]}}, fc3_n22_p27};
-    assign fc3_n22_t0_13 = fc3_n22_p26 + fc3_n22_t0_13_b;
-    assign fc3_n22_t0_14_b = {{5{fc3_n22_p29[19]}}, fc3_n22_p29};
-    assign fc3_n22_t0_14 = fc3_n22_p28 + fc3_n22_t0_14_b;
-    assign fc3_n22_t0_15_b = {{2{fc3_n22_p31[21]}}, fc3_n22_p31};
-    assign fc3_n22_t0_15 = fc3_n22_p30 + fc3_n22_t0_15_b;
-    assign fc3_n22_t1_0_b = {{2{fc3_n22_t0_1[23]}}, fc3_n22_t0_1};
-    assign fc3_n22_t1_0 = fc3_n22_t0_0_d1 + fc3_n22_t1_0_b_d1;
-    assign fc3_n22_t1_1_a = {{1{fc3_n22_t0_2[24]}}, fc3_n22_t0_2};
-    assign fc3_n22_t1_1_b = {{1{fc3_n22_t0_3[24]}}, fc3_n22_t0_3};
-    assign fc3_n22_t1_1 = fc3_n22_t1_1_a_d1 + fc3_n22_t1_1_b_d1;
-    assign fc3_n22_t1_2_b = {{1{fc3_n22_t0_5[24]}}, fc3_n22_t0_5};
-    assign fc3_n22_t1_2 = fc3_n22_t0_4_d1 + fc3_n22_t1_2_b_d1;
-    assign fc3_n22_t1_3_a = {{2{fc3_n22_t0_6[23]}}, fc3_n22_t0_6};
-    assign fc3_n22_t1_3_b = {{1{fc3_n22_t0_7[24]}}, fc3_n22_t0_7};
-    assign fc3_n22_t1_3 = fc3_n22_t1_3_a_d1 + fc3_n22_t1_3_b_d1;
-    assign fc3_n22_t1_4_a = {{1{fc3_n22_t0_8[24]}}, fc3_n22_t0_8};
-    assign fc3_n22_t1_4 = fc3_n22_t1_4_a_d1 + fc3_n22_t0_9_d1;
-    assign fc3_n22_t1_5_a = {{1{fc3_n22_t0_10[23]}}, fc3_n22_t0_10};
-    assign fc3_n22_t1_5_b = {{1{fc3_n22_t0_11[23]}}, fc3_n22_t0_11};
-    assign fc3_n22_t1_5 = fc3_n22_t1_5_a_d1 + fc3_n22_t1_5_b_d1;
-    assign fc3_n22_t1_6_a = {{1{fc3_n22_t0_12[25]}}, fc3_n22_t0_12};
-    assign fc3_n22_t1_6_b = {{2{fc3_n22_t0_13[24]}}, fc3_n22_t0_13};
-    assign fc3_n22_t1_6 = fc3_n22_t1_6_a_d1 + fc3_n22_t1_6_b_d1;
-    assign fc3_n22_t1_7_a = {{1{fc3_n22_t0_14[24]}}, fc3_n22_t0_14};
-    assign fc3_n22_t1_7_b = {{2{fc3_n22_t0_15[23]}}, fc3_n22_t0_15};
-    assign fc3_n22_t1_7 = fc3_n22_t1_7_a_d1 + fc3_n22_t1_7_b_d1;
-    assign fc3_n22_t2_0_a = {{1{fc3_n22_t1_0[25]}}, fc3_n22_t1_0};
-    assign fc3_n22_t2_0_b = {{1{fc3_n22_t1_1[25]}}, fc3_n22_t1_1};
-    assign fc3_n22_t2_0 = fc3_n22_t2_0_a + fc3_n22_t2_0_b;
-    assign fc3_n22_t2_1_a = {{1{fc3_n22_t1_2[25]}}, fc3_n22_t1_2};
-    assign fc3_n22_t2_1_b = {{1{fc3_n22_t1_3[25]}}, fc3_n22_t1_3};
-    assign fc3_n22_t2_1 = fc3_n22_t2_1_a + fc3_n22_t2_1_b;
-    assign fc3_n22_t2_2_a = {{1{fc3_n22_t1_4[25]}}, fc3_n22_t1_4};
-    assign fc3_n22_t2_2_b = {{2{fc3_n22_t1_5[24]}}, fc3_n22_t1_5};
-    assign fc3_n22_t2_2 = fc3_n22_t2_2_a + fc3_n22_t2_2_b;
-    assign fc3_n22_t2_3_b = {{1{fc3_n22_t1_7[25]}}, fc3_n22_t1_7};
-    assign fc3_n22_t2_3 = fc3_n22_t1_6 + fc3_n22_t2_3_b;
-    assign fc3_n22_t3_0_a = {{1{fc3_n22_t2_0[26]}}, fc3_n22_t2_0};
-    assign fc3_n22_t3_0_b = {{1{fc3_n22_t2_1[26]}}, fc3_n22_t2_1};
-    assign fc3_n22_t3_0 = fc3_n22_t3_0_a + fc3_n22_t3_0_b;
-    assign fc3_n22_t3_1_a = {{1{fc3_n22_t2_2[26]}}, fc3_n22_t2_2};
-    assign fc3_n22_t3_1_b = {{1{fc3_n22_t2_3[26]}}, fc3_n22_t2_3};
-    assign fc3_n22_t3_1 = fc3_n22_t3_1_a + fc3_n22_t3_1_b;
-    assign fc3_n22_t4_0_a = {{1{fc3_n22_t3_0[27]}}, fc3_n22_t3_0};
-    assign fc3_n22_t4_0_b = {{1{fc3_n22_t3_1[27]}}, fc3_n22_t3_1};
-    assign fc3_n22_t4_0 = fc3_n22_t4_0_a + fc3_n22_t4_0_b;
-    assign fc3_n22_t5_0_b = {{11{fc3_n22_bias[17]}}, fc3_n22_bias};
-    assign fc3_n22_t5_0 = fc3_n22_t4_0_d1 + fc3_n22_t5_0_b_d2;
-    assign fc3_n22_acc = fc3_n22_t5_0;
-    assign fc3_n22_y_fl = fc3_n22_acc[28:10];
-    assign fc3_n22_y_wrap = fc3_n22_y_fl[15:0];
-    assign fc3_w0_23 = 10'h214;
-    assign fc3_n23_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_23[9]}}, fc3_w0_23};
-    assign fc3_n23_p0 = fc3_n23_p0_m[24:0];
-    assign fc3_n23_p1_sh = {fc3_in_1, 5'b00000};
-    assign fc3_w2_23 = 10'h2f2;
-    assign fc3_n23_p2_m = {{10{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_23[9]}}, fc3_w2_23};
-    assign fc3_n23_p2 = fc3_n23_p2_m[24:0];
-    assign fc3_w3_23 = 10'h13e;
-    assign fc3_n23_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_23[9]}}, fc3_w3_23};
-    assign fc3_n23_p3 = fc3_n23_p3_m[24:0];
-    assign fc3_w4_23 = 10'h12c;
-    assign fc3_n23_p4_m = {{10{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_23[9]}}, fc3_w4_23};
-    assign fc3_n23_p4 = fc3_n23_p4_m[24:0];
-    assign fc3_w5_23 = 7'h3b;
-    assign fc3_n23_p5_m = {{7{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_23[6]}}, fc3_w5_23};
-    assign fc3_n23_p5 = fc3_n23_p5_m[21:0];
-    assign fc3_w6_23 = 10'h13c;
-    assign fc3_n23_p6_m = {{10{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_23[9]}}, fc3_w6_23};
-    assign fc3_n23_p6 = fc3_n23_p6_m[24:0];
-    assign fc3_w7_23 = 6'h17;
-    assign fc3_n23_p7_m = {{6{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_23[5]}}, fc3_w7_23};
-    assign fc3_n23_p7 = fc3_n23_p7_m[20:0];
-    assign fc3_w8_23 = 10'h176;
-    assign fc3_n23_p8_m = {{10{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_23[9]}}, fc3_w8_23};
-    assign fc3_n23_p8 = fc3_n23_p8_m[24:0];
-    assign fc3_w9_23 = 6'h25;
-    assign fc3_n23_p9_m = {{6{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_23[5]}}, fc3_w9_23};
-    assign fc3_n23_p9 = fc3_n23_p9_m[20:0];
-    assign fc3_w10_23 = 10'h2a1;
-    assign fc3_n23_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_23[9]}}, fc3_w10_23};
-    assign fc3_n23_p10 = fc3_n23_p10_m[24:0];
-    assign fc3_w11_23 = 9'h0cb;
-    assign fc3_n23_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_23[8]}}, fc3_w11_23};
-    assign fc3_n23_p11 = fc3_n23_p11_m[23:0];
-    assign fc3_w12_23 = 8'h81;
-    assign fc3_n23_p12_m = {{8{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_23[7]}}, fc3_w12_23};
-    assign fc3_n23_p12 = fc3_n23_p12_m[22:0];
-    assign fc3_w13_23 = 10'h2ca;
-    assign fc3_n23_p13_m = {{10{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_23[9]}}, fc3_w13_23};
-    assign fc3_n23_p13 = fc3_n23_p13_m[24:0];
-    assign fc3_w14_23 = 9'h12e;
-    assign fc3_n23_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_23[8]}}, fc3_w14_23};
-    assign fc3_n23_p14 = fc3_n23_p14_m[23:0];
-    assign fc3_w15_23 = 6'h1f;
-    assign fc3_n23_p15_m = {{6{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_23[5]}}, fc3_w15_23};
-    assign fc3_n23_p15 = fc3_n23_p15_m[20:0];
-    assign fc3_w16_23 = 9'h177;
-    assign fc3_n23_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_23[8]}}, fc3_w16_23};
-    assign fc3_n23_p16 = fc3_n23_p16_m[23:0];
-    assign fc3_w17_23 = 9'h0c1;
-    assign fc3_n23_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_23[8]}}, fc3_w17_23};
-    assign fc3_n23_p17 = fc3_n23_p17_m[23:0];
-    assign fc3_w18_23 = 8'h9b;
-    assign fc3_n23_p18_m = {{8{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_23[7]}}, fc3_w18_23};
-    assign fc3_n23_p18 = fc3_n23_p18_m[22:0];
-    assign fc3_w19_23 = 5'h0d;
-    assign fc3_n23_p19_m = {{5{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_23[4]}}, fc3_w19_23};
-    assign fc3_n23_p19 = fc3_n23_p19_m[19:0];
-    assign fc3_w20_23 = 7'h29;
-    assign fc3_n23_p20_m = {{7{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_23[6]}}, fc3_w20_23};
-    assign fc3_n23_p20 = fc3_n23_p20_m[21:0];
-    assign fc3_w21_23 = 9'h151;
-    assign fc3_n23_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_23[8]}}, fc3_w21_23};
-    assign fc3_n23_p21 = fc3_n23_p21_m[23:0];
-    assign fc3_w22_23 = 4'b0101;
-    assign fc3_n23_p22_m = {{4{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_23[3]}}, fc3_w22_23};
-    assign fc3_n23_p22 = fc3_n23_p22_m[18:0];
-    assign fc3_w23_23 = 9'h10b;
-    assign fc3_n23_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_23[8]}}, fc3_w23_23};
-    assign fc3_n23_p23 = fc3_n23_p23_m[23:0];
-    assign fc3_w24_23 = 5'h0a;
-    assign fc3_n23_p24_m = {{5{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_23[4]}}, fc3_w24_23};
-    assign fc3_n23_p24 = fc3_n23_p24_m[19:0];
-    assign fc3_w25_23 = 9'h121;
-    assign fc3_n23_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_23[8]}}, fc3_w25_23};
-    assign fc3_n23_p25 = fc3_n23_p25_m[23:0];
-    assign fc3_w26_23 = 6'h27;
-    assign fc3_n23_p26_m = {{6{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_23[5]}}, fc3_w26_23};
-    assign fc3_n23_p26 = fc3_n23_p26_m[20:0];
-    assign fc3_w27_23 = 8'h7e;
-    assign fc3_n23_p27_m = {{8{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_23[7]}}, fc3_w27_23};
-    assign fc3_n23_p27 = fc3_n23_p27_m[22:0];
-    assign fc3_w28_23 = 8'h4b;
-    assign fc3_n23_p28_m = {{8{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_23[7]}}, fc3_w28_23};
-    assign fc3_n23_p28 = fc3_n23_p28_m[22:0];
-    assign fc3_w29_23 = 9'h124;
-    assign fc3_n23_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_23[8]}}, fc3_w29_23};
-    assign fc3_n23_p29 = fc3_n23_p29_m[23:0];
-    assign fc3_w30_23 = 12'h8d5;
-    assign fc3_n23_p30_m = {{12{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_23[11]}}, fc3_w30_23};
-    assign fc3_n23_p30 = fc3_n23_p30_m[26:0];
-    assign fc3_w31_23 = 8'h50;
-    assign fc3_n23_p31_m = {{8{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_23[7]}}, fc3_w31_23};
-    assign fc3_n23_p31 = fc3_n23_p31_m[22:0];
-    assign fc3_n23_bias = 21'h168400;
-    assign fc3_n23_t0_0_a = {{1{fc3_n23_p0[24]}}, fc3_n23_p0};
-    assign fc3_n23_t0_0_b = {{5{fc3_n23_p1_sh[20]}}, fc3_n23_p1_sh};
-    assign fc3_n23_t0_0 = fc3_n23_t0_0_a + fc3_n23_t0_0_b;
-    assign fc3_n23_t0_1_a = {{1{fc3_n23_p2[24]}}, fc3_n23_p2};
-    assign fc3_n23_t0_1_b = {{1{fc3_n23_p3[24]}}, fc3_n23_p3};
-    assign fc3_n23_t0_1 = fc3_n23_t0_1_a + fc3_n23_t0_1_b;
-    assign fc3_n23_t0_2_b = {{3{fc3_n23_p5[21]}}, fc3_n23_p5};
-    assign fc3_n23_t0_2 = fc3_n23_p4 + fc3_n23_t0_2_b;
-    assign fc3_n23_t0_3_b = {{4{fc3_n23_p7[20]}}, fc3_n23_p7};
-    assign fc3_n23_t0_3 = fc3_n23_p6 + fc3_n23_t0_3_b;
-    assign fc3_n23_t0_4_b = {{4{fc3_n23_p9[20]}}, fc3_n23_p9};
-    assign fc3_n23_t0_4 = fc3_n23_p8 + fc3_n23_t0_4_b;
-    assign fc3_n23_t0_5_a = {{1{fc3_n23_p10[24]}}, fc3_n23_p10};
-    assign fc3_n23_t0_5_b = {{2{fc3_n23_p11[23]}}, fc3_n23_p11};
-    assign fc3_n23_t0_5 = fc3_n23_t0_5_a + fc3_n23_t0_5_b;
-    assign fc3_n23_t0_6_a = {{2{fc3_n23_p12[22]}}, fc3_n23_p12};
-    assign fc3_n23_t0_6 = fc3_n23_t0_6_a + fc3_n23_p13;
-    assign fc3_n23_t0_7_b = {{3{fc3_n23_p15[20]}}, fc3_n23_p15};
-    assign fc3_n23_t0_7 = fc3_n23_p14 + fc3_n23_t0_7_b;
-    assign fc3_n23_t0_8_a = {{1{fc3_n23_p16[23]}}, fc3_n23_p16};
-    assign fc3_n23_t0_8_b = {{1{fc3_n23_p17[23]}}, fc3_n23_p17};
-    assign fc3_n23_t0_8 = fc3_n23_t0_8_a + fc3_n23_t0_8_b;
-    assign fc3_n23_t0_9_b = {{3{fc3_n23_p19[19]}}, fc3_n23_p19};
-    assign fc3_n23_t0_9 = fc3_n23_p18 + fc3_n23_t0_9_b;
-    assign fc3_n23_t0_10_a = {{2{fc3_n23_p20[21]}}, fc3_n23_p20};
-    assign fc3_n23_t0_10 = fc3_n23_t0_10_a + fc3_n23_p21;
-    assign fc3_n23_t0_11_a = {{5{fc3_n23_p22[18]}}, fc3_n23_p22};
-    assign fc3_n23_t0_11 = fc3_n23_t0_11_a + fc3_n23_p23;
-    assign fc3_n23_t0_12_a = {{4{fc3_n23_p24[19]}}, fc3_n23_p24};
-    assign fc3_n23_t0_12 = fc3_n23_t0_12_a + fc3_n23_p25;
-    assign fc3_n23_t0_13_a = {{3{fc3_n23_p26[20]}}, fc3_n23_p26};
-    assign fc3_n23_t0_13_b = {{1{fc3_n23_p27[22]}}, fc3_n23_p27};
-    assign fc3_n23_t0_13 = fc3_n23_t0_13_a + fc3_n23_t0_13_b;
-    assign fc3_n23_t0_14_a = {{2{fc3_n23_p28[22]}}, fc3_n23_p28};
-    assign fc3_n23_t0_14_b = {{1{fc3_n23_p29[23]}}, fc3_n23_p29};
-    assign fc3_n23_t0_14 = fc3_n23_t0_14_a + fc3_n23_t0_14_b;
-    assign fc3_n23_t0_15_b = {{4{fc3_n23_p31[22]}}, fc3_n23_p31};
-    assign fc3_n23_t0_15 = fc3_n23_p30 + fc3_n23_t0_15_b;
-    assign fc3_n23_t1_0_a = {{1{fc3_n23_t0_0[25]}}, fc3_n23_t0_0};
-    assign fc3_n23_t1_0_b = {{1{fc3_n23_t0_1[25]}}, fc3_n23_t0_1};
-    assign fc3_n23_t1_0 = fc3_n23_t1_0_a_d1 + fc3_n23_t1_0_b_d1;
-    assign fc3_n23_t1_1_a = {{1{fc3_n23_t0_2[24]}}, fc3_n23_t0_2};
-    assign fc3_n23_t1_1_b = {{1{fc3_n23_t0_3[24]}}, fc3_n23_t0_3};
-    assign fc3_n23_t1_1 = fc3_n23_t1_1_a_d1 + fc3_n23_t1_1_b_d1;
-    assign fc3_n23_t1_2_a = {{1{fc3_n23_t0_4[24]}}, fc3_n23_t0_4};
-    assign fc3_n23_t1_2 = fc3_n23_t1_2_a_d1 + fc3_n23_t0_5_d1;
-    assign fc3_n23_t1_3_a = {{1{fc3_n23_t0_6[24]}}, fc3_n23_t0_6};
-    assign fc3_n23_t1_3_b = {{2{fc3_n23_t0_7[23]}}, fc3_n23_t0_7};
-    assign fc3_n23_t1_3 = fc3_n23_t1_3_a_d1 + fc3_n23_t1_3_b_d1;
-    assign fc3_n23_t1_4_b = {{2{fc3_n23_t0_9[22]}}, fc3_n23_t0_9};
-    assign fc3_n23_t1_4 = fc3_n23_t0_8_d1 + fc3_n23_t1_4_b_d1;
-    assign fc3_n23_t1_5_a = {{1{fc3_n23_t0_10[23]}}, fc3_n23_t0_10};
-    assign fc3_n23_t1_5_b = {{1{fc3_n23_t0_11[23]}}, fc3_n23_t0_11};
-    assign fc3_n23_t1_5 = fc3_n23_t1_5_a_d1 + fc3_n23_t1_5_b_d1;
-    assign fc3_n23_t1_6_a = {{1{fc3_n23_t0_12[23]}}, fc3_n23_t0_12};
-    assign fc3_n23_t1_6_b = {{1{fc3_n23_t0_13[23]}}, fc3_n23_t0_13};
-    assign fc3_n23_t1_6 = fc3_n23_t1_6_a_d1 + fc3_n23_t1_6_b_d1;
-    assign fc3_n23_t1_7_a = {{3{fc3_n23_t0_14[24]}}, fc3_n23_t0_14};
-    assign fc3_n23_t1_7_b = {{1{fc3_n23_t0_15[26]}}, fc3_n23_t0_15};
-    assign fc3_n23_t1_7 = fc3_n23_t1_7_a_d1 + fc3_n23_t1_7_b_d1;
-    assign fc3_n23_t2_0_b = {{1{fc3_n23_t1_1[25]}}, fc3_n23_t1_1};
-    assign fc3_n23_t2_0 = fc3_n23_t1_0 + fc3_n23_t2_0_b;
-    assign fc3_n23_t2_1_a = {{1{fc3_n23_t1_2[25]}}, fc3_n23_t1_2};
-    assign fc3_n23_t2_1_b = {{1{fc3_n23_t1_3[25]}}, fc3_n23_t1_3};
-    assign fc3_n23_t2_1 = fc3_n23_t2_1_a + fc3_n23_t2_1_b;
-    assign fc3_n23_t2_2_a = {{1{fc3_n23_t1_4[24]}}, fc3_n23_t1_4};
-    assign fc3_n23_t2_2_b = {{1{fc3_n23_t1_5[24]}}, fc3_n23_t1_5};
-    assign fc3_n23_t2_2 = fc3_n23_t2_2_a + fc3_n23_t2_2_b;
-    assign fc3_n23_t2_3_a = {{3{fc3_n23_t1_6[24]}}, fc3_n23_t1_6};
-    assign fc3_n23_t2_3 = fc3_n23_t2_3_a + fc3_n23_t1_7;
-    assign fc3_n23_t3_0_a = {{1{fc3_n23_t2_0[26]}}, fc3_n23_t2_0};
-    assign fc3_n23_t3_0_b = {{1{fc3_n23_t2_1[26]}}, fc3_n23_t2_1};
-    assign fc3_n23_t3_0 = fc3_n23_t3_0_a + fc3_n23_t3_0_b;
-    assign fc3_n23_t3_1_a = {{2{fc3_n23_t2_2[25]}}, fc3_n23_t2_2};
-    assign fc3_n23_t3_1 = fc3_n23_t3_1_a + fc3_n23_t2_3;
-    assign fc3_n23_t4_0_a = {{1{fc3_n23_t3_0[27]}}, fc3_n23_t3_0};
-    assign fc3_n23_t4_0_b = {{1{fc3_n23_t3_1[27]}}, fc3_n23_t3_1};
-    assign fc3_n23_t4_0 = fc3_n23_t4_0_a + fc3_n23_t4_0_b;
-    assign fc3_n23_t5_0_b = {{8{fc3_n23_bias[20]}}, fc3_n23_bias};
-    assign fc3_n23_t5_0 = fc3_n23_t4_0_d1 + fc3_n23_t5_0_b_d2;
-    assign fc3_n23_acc = fc3_n23_t5_0;
-    assign fc3_n23_y_fl = fc3_n23_acc[28:10];
-    assign fc3_n23_y_wrap = fc3_n23_y_fl[15:0];
-    assign fc3_w0_24 = 11'h2e6;
-    assign fc3_n24_p0_m = {{11{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_24[10]}}, fc3_w0_24};
-    assign fc3_n24_p0 = fc3_n24_p0_m[25:0];
-    assign fc3_w1_24 = 10'h2e3;
-    assign fc3_n24_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_24[9]}}, fc3_w1_24};
-    assign fc3_n24_p1 = fc3_n24_p1_m[24:0];
-    assign fc3_w2_24 = 8'h91;
-    assign fc3_n24_p2_m = {{8{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_24[7]}}, fc3_w2_24};
-    assign fc3_n24_p2 = fc3_n24_p2_m[22:0];
-    assign fc3_w3_24 = 10'h2e7;
-    assign fc3_n24_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_24[9]}}, fc3_w3_24};
-    assign fc3_n24_p3 = fc3_n24_p3_m[24:0];
-    assign fc3_w4_24 = 8'h85;
-    assign fc3_n24_p4_m = {{8{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_24[7]}}, fc3_w4_24};
-    assign fc3_n24_p4 = fc3_n24_p4_m[22:0];
-    assign fc3_w5_24 = 10'h11b;
-    assign fc3_n24_p5_m = {{10{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_24[9]}}, fc3_w5_24};
-    assign fc3_n24_p5 = fc3_n24_p5_m[24:0];
-    assign fc3_w6_24 = 11'h54a;
-    assign fc3_n24_p6_m = {{11{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_24[10]}}, fc3_w6_24};
-    assign fc3_n24_p6 = fc3_n24_p6_m[25:0];
-    assign fc3_w7_24 = 9'h14f;
-    assign fc3_n24_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_24[8]}}, fc3_w7_24};
-    assign fc3_n24_p7 = fc3_n24_p7_m[23:0];
-    assign fc3_w8_24 = 10'h202;
-    assign fc3_n24_p8_m = {{10{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_24[9]}}, fc3_w8_24};
-    assign fc3_n24_p8 = fc3_n24_p8_m[24:0];
-    assign fc3_w9_24 = 10'h14b;
-    assign fc3_n24_p9_m = {{10{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_24[9]}}, fc3_w9_24};
-    assign fc3_n24_p9 = fc3_n24_p9_m[24:0];
-    assign fc3_w10_24 = 10'h155;
-    assign fc3_n24_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_24[9]}}, fc3_w10_24};
-    assign fc3_n24_p10 = fc3_n24_p10_m[24:0];
-    assign fc3_w11_24 = 8'h7f;
-    assign fc3_n24_p11_m = {{8{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_24[7]}}, fc3_w11_24};
-    assign fc3_n24_p11 = fc3_n24_p11_m[22:0];
-    assign fc3_w12_24 = 8'h62;
-    assign fc3_n24_p12_m = {{8{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_24[7]}}, fc3_w12_24};
-    assign fc3_n24_p12 = fc3_n24_p12_m[22:0];
-    assign fc3_w13_24 = 9'h0cc;
-    assign fc3_n24_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_24[8]}}, fc3_w13_24};
-    assign fc3_n24_p13 = fc3_n24_p13_m[23:0];
-    assign fc3_w14_24 = 7'h57;
-    assign fc3_n24_p14_m = {{7{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_24[6]}}, fc3_w14_24};
-    assign fc3_n24_p14 = fc3_n24_p14_m[21:0];
-    assign fc3_w15_24 = 9'h14f;
-    assign fc3_n24_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_24[8]}}, fc3_w15_24};
-    assign fc3_n24_p15 = fc3_n24_p15_m[23:0];
-    assign fc3_w16_24 = 8'h9d;
-    assign fc3_n24_p16_m = {{8{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_24[7]}}, fc3_w16_24};
-    assign fc3_n24_p16 = fc3_n24_p16_m[22:0];
-    assign fc3_w17_24 = 9'h0dc;
-    assign fc3_n24_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_24[8]}}, fc3_w17_24};
-    assign fc3_n24_p17 = fc3_n24_p17_m[23:0];
-    assign fc3_w18_24 = 8'h7b;
-    assign fc3_n24_p18_m = {{8{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_24[7]}}, fc3_w18_24};
-    assign fc3_n24_p18 = fc3_n24_p18_m[22:0];
-    assign fc3_w19_24 = 7'h3c;
-    assign fc3_n24_p19_m = {{7{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_24[6]}}, fc3_w19_24};
-    assign fc3_n24_p19 = fc3_n24_p19_m[21:0];
-    assign fc3_w20_24 = 9'h17c;
-    assign fc3_n24_p20_m = {{9{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_24[8]}}, fc3_w20_24};
-    assign fc3_n24_p20 = fc3_n24_p20_m[23:0];
-    assign fc3_w21_24 = 9'h098;
-    assign fc3_n24_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_24[8]}}, fc3_w21_24};
-    assign fc3_n24_p21 = fc3_n24_p21_m[23:0];
-    assign fc3_w22_24 = 10'h2e1;
-    assign fc3_n24_p22_m = {{10{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_24[9]}}, fc3_w22_24};
-    assign fc3_n24_p22 = fc3_n24_p22_m[24:0];
-    assign fc3_w23_24 = 9'h154;
-    assign fc3_n24_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_24[8]}}, fc3_w23_24};
-    assign fc3_n24_p23 = fc3_n24_p23_m[23:0];
-    assign fc3_w24_24 = 10'h23d;
-    assign fc3_n24_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_24[9]}}, fc3_w24_24};
-    assign fc3_n24_p24 = fc3_n24_p24_m[24:0];
-    assign fc3_w25_24 = 11'h223;
-    assign fc3_n24_p25_m = {{11{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_24[10]}}, fc3_w25_24};
-    assign fc3_n24_p25 = fc3_n24_p25_m[25:0];
-    assign fc3_w26_24 = 9'h0ba;
-    assign fc3_n24_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_24[8]}}, fc3_w26_24};
-    assign fc3_n24_p26 = fc3_n24_p26_m[23:0];
-    assign fc3_w27_24 = 10'h285;
-    assign fc3_n24_p27_m = {{10{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_24[9]}}, fc3_w27_24};
-    assign fc3_n24_p27 = fc3_n24_p27_m[24:0];
-    assign fc3_w28_24 = 11'h5e4;
-    assign fc3_n24_p28_m = {{11{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_24[10]}}, fc3_w28_24};
-    assign fc3_n24_p28 = fc3_n24_p28_m[25:0];
-    assign fc3_w29_24 = 9'h12e;
-    assign fc3_n24_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_24[8]}}, fc3_w29_24};
-    assign fc3_n24_p29 = fc3_n24_p29_m[23:0];
-    assign fc3_w30_24 = 11'h274;
-    assign fc3_n24_p30_m = {{11{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_24[10]}}, fc3_w30_24};
-    assign fc3_n24_p30 = fc3_n24_p30_m[25:0];
-    assign fc3_w31_24 = 8'ha6;
-    assign fc3_n24_p31_m = {{8{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_24[7]}}, fc3_w31_24};
-    assign fc3_n24_p31 = fc3_n24_p31_m[22:0];
-    assign fc3_n24_bias = 20'h75000;
-    assign fc3_n24_t0_0_a = {{1{fc3_n24_p0[25]}}, fc3_n24_p0};
-    assign fc3_n24_t0_0_b = {{2{fc3_n24_p1[24]}}, fc3_n24_p1};
-    assign fc3_n24_t0_0 = fc3_n24_t0_0_a + fc3_n24_t0_0_b;
-    assign fc3_n24_t0_1_a = {{2{fc3_n24_p2[22]}}, fc3_n24_p2};
-    assign fc3_n24_t0_1 = fc3_n24_t0_1_a + fc3_n24_p3;
-    assign fc3_n24_t0_2_a = {{2{fc3_n24_p4[22]}}, fc3_n24_p4};
-    assign fc3_n24_t0_2 = fc3_n24_t0_2_a + fc3_n24_p5;
-    assign fc3_n24_t0_3_b = {{2{fc3_n24_p7[23]}}, fc3_n24_p7};
-    assign fc3_n24_t0_3 = fc3_n24_p6 + fc3_n24_t0_3_b;
-    assign fc3_n24_t0_4_a = {{1{fc3_n24_p8[24]}}, fc3_n24_p8};
-    assign fc3_n24_t0_4_b = {{1{fc3_n24_p9[24]}}, fc3_n24_p9};
-    assign fc3_n24_t0_4 = fc3_n24_t0_4_a + fc3_n24_t0_4_b;
-    assign fc3_n24_t0_5_b = {{2{fc3_n24_p11[22]}}, fc3_n24_p11};
-    assign fc3_n24_t0_5 = fc3_n24_p10 + fc3_n24_t0_5_b;
-    assign fc3_n24_t0_6_a = {{2{fc3_n24_p12[22]}}, fc3_n24_p12};
-    assign fc3_n24_t0_6_b = {{1{fc3_n24_p13[23]}}, fc3_n24_p13};
-    assign fc3_n24_t0_6 = fc3_n24_t0_6_a + fc3_n24_t0_6_b;
-    assign fc3_n24_t0_7_a = {{2{fc3_n24_p14[21]}}, fc3_n24_p14};
-    assign fc3_n24_t0_7 = fc3_n24_t0_7_a + fc3_n24_p15;
-    assign fc3_n24_t0_8_a = {{2{fc3_n24_p16[22]}}, fc3_n24_p16};
-    assign fc3_n24_t0_8_b = {{1{fc3_n24_p17[23]}}, fc3_n24_p17};
-    assign fc3_n24_t0_8 = fc3_n24_t0_8_a + fc3_n24_t0_8_b;
-    assign fc3_n24_t0_9_a = {{1{fc3_n24_p18[22]}}, fc3_n24_p18};
-    assign fc3_n24_t0_9_b = {{2{fc3_n24_p19[21]}}, fc3_n24_p19};
-    assign fc3_n24_t0_9 = fc3_n24_t0_9_a + fc3_n24_t0_9_b;
-    assign fc3_n24_t0_10_a = {{1{fc3_n24_p20[23]}}, fc3_n24_p20};
-    assign fc3_n24_t0_10_b = {{1{fc3_n24_p21[23]}}, fc3_n24_p21};
-    assign fc3_n24_t0_10 = fc3_n24_t0_10_a + fc3_n24_t0_10_b;
-    assign fc3_n24_t0_11_b = {{1{fc3_n24_p23[23]}}, fc3_n24_p23};
-    assign fc3_n24_t0_11 = fc3_n24_p22 + fc3_n24_t0_11_b;
-    assign fc3_n24_t0_12_a = {{1{fc3_n24_p24[24]}}, fc3_n24_p24};
-    assign fc3_n24_t0_12 = fc3_n24_t0_12_a + fc3_n24_p25;
-    assign fc3_n24_t0_13_a = {{2{fc3_n24_p26[23]}}, fc3_n24_p26};
-    assign fc3_n24_t0_13_b = {{1{fc3_n24_p27[24]}}, fc3_n24_p27};
-    assign fc3_n24_t0_13 = fc3_n24_t0_13_a + fc3_n24_t0_13_b;
-    assign fc3_n24_t0_14_b = {{2{fc3_n24_p29[23]}}, fc3_n24_p29};
-    assign fc3_n24_t0_14 = fc3_n24_p28 + fc3_n24_t0_14_b;
-    assign fc3_n24_t0_15_b = {{3{fc3_n24_p31[22]}}, fc3_n24_p31};
-    assign fc3_n24_t0_15 = fc3_n24_p30 + fc3_n24_t0_15_b;
-    assign fc3_n24_t1_0_b = {{2{fc3_n24_t0_1[24]}}, fc3_n24_t0_1};
-    assign fc3_n24_t1_0 = fc3_n24_t0_0_d1 + fc3_n24_t1_0_b_d1;
-    assign fc3_n24_t1_1_a = {{2{fc3_n24_t0_2[24]}}, fc3_n24_t0_2};
-    assign fc3_n24_t1_1_b = {{1{fc3_n24_t0_3[25]}}, fc3_n24_t0_3};
-    assign fc3_n24_t1_1 = fc3_n24_t1_1_a_d1 + fc3_n24_t1_1_b_d1;
-    assign fc3_n24_t1_2_a = {{1{fc3_n24_t0_4[25]}}, fc3_n24_t0_4};
-    assign fc3_n24_t1_2_b = {{2{fc3_n24_t0_5[24]}}, fc3_n24_t0_5};
-    assign fc3_n24_t1_2 = fc3_n24_t1_2_a_d1 + fc3_n24_t1_2_b_d1;
-    assign fc3_n24_t1_3_a = {{1{fc3_n24_t0_6[24]}}, fc3_n24_t0_6};
-    assign fc3_n24_t1_3_b = {{2{fc3_n24_t0_7[23]}}, fc3_n24_t0_7};
-    assign fc3_n24_t1_3 = fc3_n24_t1_3_a_d1 + fc3_n24_t1_3_b_d1;
-    assign fc3_n24_t1_4_b = {{1{fc3_n24_t0_9[23]}}, fc3_n24_t0_9};
-    assign fc3_n24_t1_4 = fc3_n24_t0_8_d1 + fc3_n24_t1_4_b_d1;
-    assign fc3_n24_t1_5_a = {{1{fc3_n24_t0_10[24]}}, fc3_n24_t0_10};
-    assign fc3_n24_t1_5_b = {{1{fc3_n24_t0_11[24]}}, fc3_n24_t0_11};
-    assign fc3_n24_t1_5 = fc3_n24_t1_5_a_d1 + fc3_n24_t1_5_b_d1;
-    assign fc3_n24_t1_6_a = {{1{fc3_n24_t0_12[25]}}, fc3_n24_t0_12};
-    assign fc3_n24_t1_6_b = {{1{fc3_n24_t0_13[25]}}, fc3_n24_t0_13};
-    assign fc3_n24_t1_6 = fc3_n24_t1_6_a_d1 + fc3_n24_t1_6_b_d1;
-    assign fc3_n24_t1_7_a = {{1{fc3_n24_t0_14[25]}}, fc3_n24_t0_14};
-    assign fc3_n24_t1_7_b = {{1{fc3_n24_t0_15[25]}}, fc3_n24_t0_15};
-    assign fc3_n24_t1_7 = fc3_n24_t1_7_a_d1 + fc3_n24_t1_7_b_d1;
-    assign fc3_n24_t2_0_a = {{1{fc3_n24_t1_0[26]}}, fc3_n24_t1_0};
-    assign fc3_n24_t2_0_b = {{1{fc3_n24_t1_1[26]}}, fc3_n24_t1_1};
-    assign fc3_n24_t2_0 = fc3_n24_t2_0_a + fc3_n24_t2_0_b;
-    assign fc3_n24_t2_1_b = {{1{fc3_n24_t1_3[25]}}, fc3_n24_t1_3};
-    assign fc3_n24_t2_1 = fc3_n24_t1_2 + fc3_n24_t2_1_b;
-    assign fc3_n24_t2_2_a = {{2{fc3_n24_t1_4[24]}}, fc3_n24_t1_4};
-    assign fc3_n24_t2_2_b = {{1{fc3_n24_t1_5[25]}}, fc3_n24_t1_5};
-    assign fc3_n24_t2_2 = fc3_n24_t2_2_a + fc3_n24_t2_2_b;
-    assign fc3_n24_t2_3_a = {{1{fc3_n24_t1_6[26]}}, fc3_n24_t1_6};
-    assign fc3_n24_t2_3_b = {{1{fc3_n24_t1_7[26]}}, fc3_n24_t1_7};
-    assign fc3_n24_t2_3 = fc3_n24_t2_3_a + fc3_n24_t2_3_b;
-    assign fc3_n24_t3_0_a = {{1{fc3_n24_t2_0[27]}}, fc3_n24_t2_0};
-    assign fc3_n24_t3_0_b = {{2{fc3_n24_t2_1[26]}}, fc3_n24_t2_1};
-    assign fc3_n24_t3_0 = fc3_n24_t3_0_a + fc3_n24_t3_0_b;
-    assign fc3_n24_t3_1_a = {{2{fc3_n24_t2_2[26]}}, fc3_n24_t2_2};
-    assign fc3_n24_t3_1_b = {{1{fc3_n24_t2_3[27]}}, fc3_n24_t2_3};
-    assign fc3_n24_t3_1 = fc3_n24_t3_1_a + fc3_n24_t3_1_b;
-    assign fc3_n24_t4_0_a = {{1{fc3_n24_t3_0[28]}}, fc3_n24_t3_0};
-    assign fc3_n24_t4_0_b = {{1{fc3_n24_t3_1[28]}}, fc3_n24_t3_1};
-    assign fc3_n24_t4_0 = fc3_n24_t4_0_a + fc3_n24_t4_0_b;
-    assign fc3_n24_t5_0_b = {{10{fc3_n24_bias[19]}}, fc3_n24_bias};
-    assign fc3_n24_t5_0 = fc3_n24_t4_0_d1 + fc3_n24_t5_0_b_d2;
-    assign fc3_n24_acc = fc3_n24_t5_0;
-    assign fc3_n24_y_fl = fc3_n24_acc[29:10];
-    assign fc3_n24_y_wrap = fc3_n24_y_fl[15:0];
-    assign fc3_w0_25 = 9'h13f;
-    assign fc3_n25_p0_m = {{9{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_25[8]}}, fc3_w0_25};
-    assign fc3_n25_p0 = fc3_n25_p0_m[23:0];
-    assign fc3_w1_25 = 8'h73;
-    assign fc3_n25_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_25[7]}}, fc3_w1_25};
-    assign fc3_n25_p1 = fc3_n25_p1_m[22:0];
-    assign fc3_w2_25 = 7'h4c;
-    assign fc3_n25_p2_m = {{7{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_25[6]}}, fc3_w2_25};
-    assign fc3_n25_p2 = fc3_n25_p2_m[21:0];
-    assign fc3_w3_25 = 8'h49;
-    assign fc3_n25_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_25[7]}}, fc3_w3_25};
-    assign fc3_n25_p3 = fc3_n25_p3_m[22:0];
-    assign fc3_w4_25 = 9'h15f;
-    assign fc3_n25_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_25[8]}}, fc3_w4_25};
-    assign fc3_n25_p4 = fc3_n25_p4_m[23:0];
-    assign fc3_w5_25 = 9'h172;
-    assign fc3_n25_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_25[8]}}, fc3_w5_25};
-    assign fc3_n25_p5 = fc3_n25_p5_m[23:0];
-    assign fc3_w6_25 = 7'h23;
-    assign fc3_n25_p6_m = {{7{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_25[6]}}, fc3_w6_25};
-    assign fc3_n25_p6 = fc3_n25_p6_m[21:0];
-    assign fc3_w7_25 = 9'h0bb;
-    assign fc3_n25_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_25[8]}}, fc3_w7_25};
-    assign fc3_n25_p7 = fc3_n25_p7_m[23:0];
-    assign fc3_w8_25 = 8'h4a;
-    assign fc3_n25_p8_m = {{8{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_25[7]}}, fc3_w8_25};
-    assign fc3_n25_p8 = fc3_n25_p8_m[22:0];
-    assign fc3_w9_25 = 9'h165;
-    assign fc3_n25_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_25[8]}}, fc3_w9_25};
-    assign fc3_n25_p9 = fc3_n25_p9_m[23:0];
-    assign fc3_w10_25 = 7'h35;
-    assign fc3_n25_p10_m = {{7{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_25[6]}}, fc3_w10_25};
-    assign fc3_n25_p10 = fc3_n25_p10_m[21:0];
-    assign fc3_w11_25 = 9'h165;
-    assign fc3_n25_p11_m = {{9{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_25[8]}}, fc3_w11_25};
-    assign fc3_n25_p11 = fc3_n25_p11_m[23:0];
-    assign fc3_w12_25 = 7'h3b;
-    assign fc3_n25_p12_m = {{7{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_25[6]}}, fc3_w12_25};
-    assign fc3_n25_p12 = fc3_n25_p12_m[21:0];
-    assign fc3_w13_25 = 9'h0a5;
-    assign fc3_n25_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_25[8]}}, fc3_w13_25};
-    assign fc3_n25_p13 = fc3_n25_p13_m[23:0];
-    assign fc3_w14_25 = 8'h5b;
-    assign fc3_n25_p14_m = {{8{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_25[7]}}, fc3_w14_25};
-    assign fc3_n25_p14 = fc3_n25_p14_m[22:0];
-    assign fc3_w15_25 = 9'h088;
-    assign fc3_n25_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_25[8]}}, fc3_w15_25};
-    assign fc3_n25_p15 = fc3_n25_p15_m[23:0];
-    assign fc3_w16_25 = 8'ha7;
-    assign fc3_n25_p16_m = {{8{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_25[7]}}, fc3_w16_25};
-    assign fc3_n25_p16 = fc3_n25_p16_m[22:0];
-    assign fc3_w17_25 = 10'h2de;
-    assign fc3_n25_p17_m = {{10{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_25[9]}}, fc3_w17_25};
-    assign fc3_n25_p17 = fc3_n25_p17_m[24:0];
-    assign fc3_w18_25 = 10'h120;
-    assign fc3_n25_p18_m = {{10{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_25[9]}}, fc3_w18_25};
-    assign fc3_n25_p18 = fc3_n25_p18_m[24:0];
-    assign fc3_w19_25 = 9'h0e4;
-    assign fc3_n25_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_25[8]}}, fc3_w19_25};
-    assign fc3_n25_p19 = fc3_n25_p19_m[23:0];
-    assign fc3_w20_25 = 10'h18f;
-    assign fc3_n25_p20_m = {{10{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_25[9]}}, fc3_w20_25};
-    assign fc3_n25_p20 = fc3_n25_p20_m[24:0];
-    assign fc3_w21_25 = 10'h2e0;
-    assign fc3_n25_p21_m = {{10{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_25[9]}}, fc3_w21_25};
-    assign fc3_n25_p21 = fc3_n25_p21_m[24:0];
-    assign fc3_w22_25 = 9'h15a;
-    assign fc3_n25_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_25[8]}}, fc3_w22_25};
-    assign fc3_n25_p22 = fc3_n25_p22_m[23:0];
-    assign fc3_w23_25 = 8'h5f;
-    assign fc3_n25_p23_m = {{8{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_25[7]}}, fc3_w23_25};
-    assign fc3_n25_p23 = fc3_n25_p23_m[22:0];
-    assign fc3_w24_25 = 7'h3f;
-    assign fc3_n25_p24_m = {{7{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_25[6]}}, fc3_w24_25};
-    assign fc3_n25_p24 = fc3_n25_p24_m[21:0];
-    assign fc3_w25_25 = 5'h15;
-    assign fc3_n25_p25_m = {{5{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_25[4]}}, fc3_w25_25};
-    assign fc3_n25_p25 = fc3_n25_p25_m[19:0];
-    assign fc3_w26_25 = 5'h0d;
-    assign fc3_n25_p26_m = {{5{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_25[4]}}, fc3_w26_25};
-    assign fc3_n25_p26 = fc3_n25_p26_m[19:0];
-    assign fc3_w27_25 = 10'h156;
-    assign fc3_n25_p27_m = {{10{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_25[9]}}, fc3_w27_25};
-    assign fc3_n25_p27 = fc3_n25_p27_m[24:0];
-    assign fc3_w28_25 = 8'h7e;
-    assign fc3_n25_p28_m = {{8{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_25[7]}}, fc3_w28_25};
-    assign fc3_n25_p28 = fc3_n25_p28_m[22:0];
-    assign fc3_w29_25 = 9'h10d;
-    assign fc3_n25_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_25[8]}}, fc3_w29_25};
-    assign fc3_n25_p29 = fc3_n25_p29_m[23:0];
-    assign fc3_w30_25 = 10'h20c;
-    assign fc3_n25_p30_m = {{10{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_25[9]}}, fc3_w30_25};
-    assign fc3_n25_p30 = fc3_n25_p30_m[24:0];
-    assign fc3_w31_25 = 10'h188;
-    assign fc3_n25_p31_m = {{10{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_25[9]}}, fc3_w31_25};
-    assign fc3_n25_p31 = fc3_n25_p31_m[24:0];
-    assign fc3_n25_bias = 18'h1bc00;
-    assign fc3_n25_t0_0_a = {{1{fc3_n25_p0[23]}}, fc3_n25_p0};
-    assign fc3_n25_t0_0_b = {{2{fc3_n25_p1[22]}}, fc3_n25_p1};
-    assign fc3_n25_t0_0 = fc3_n25_t0_0_a + fc3_n25_t0_0_b;
-    assign fc3_n25_t0_1_a = {{1{fc3_n25_p2[21]}}, fc3_n25_p2};
-    assign fc3_n25_t0_1 = fc3_n25_t0_1_a + fc3_n25_p3;
-    assign fc3_n25_t0_2_a = {{1{fc3_n25_p4[23]}}, fc3_n25_p4};
-    assign fc3_n25_t0_2_b = {{1{fc3_n25_p5[23]}}, fc3_n25_p5};
-    assign fc3_n25_t0_2 = fc3_n25_t0_2_a + fc3_n25_t0_2_b;
-    assign fc3_n25_t0_3_a = {{2{fc3_n25_p6[21]}}, fc3_n25_p6};
-    assign fc3_n25_t0_3 = fc3_n25_t0_3_a + fc3_n25_p7;
-    assign fc3_n25_t0_4_a = {{1{fc3_n25_p8[22]}}, fc3_n25_p8};
-    assign fc3_n25_t0_4 = fc3_n25_t0_4_a + fc3_n25_p9;
-    assign fc3_n25_t0_5_a = {{2{fc3_n25_p10[21]}}, fc3_n25_p10};
-    assign fc3_n25_t0_5 = fc3_n25_t0_5_a + fc3_n25_p11;
-    assign fc3_n25_t0_6_a = {{2{fc3_n25_p12[21]}}, fc3_n25_p12};
-    assign fc3_n25_t0_6 = fc3_n25_t0_6_a + fc3_n25_p13;
-    assign fc3_n25_t0_7_a = {{1{fc3_n25_p14[22]}}, fc3_n25_p14};
-    assign fc3_n25_t0_7 = fc3_n25_t0_7_a + fc3_n25_p15;
-    assign fc3_n25_t0_8_a = {{2{fc3_n25_p16[22]}}, fc3_n25_p16};
-    assign fc3_n25_t0_8 = fc3_n25_t0_8_a + fc3_n25_p17;
-    assign fc3_n25_t0_9_a = {{1{fc3_n25_p18[24]}}, fc3_n25_p18};
-    assign fc3_n25_t0_9_b = {{2{fc3_n25_p19[23]}}, fc3_n25_p19};
-    assign fc3_n25_t0_9 = fc3_n25_t0_9_a + fc3_n25_t0_9_b;
-    assign fc3_n25_t0_10_a = {{1{fc3_n25_p20[24]}}, fc3_n25_p20};
-    assign fc3_n25_t0_10_b = {{1{fc3_n25_p21[24]}}, fc3_n25_p21};
-    assign fc3_n25_t0_10 = fc3_n25_t0_10_a + fc3_n25_t0_10_b;
-    assign fc3_n25_t0_11_a = {{1{fc3_n25_p22[23]}}, fc3_n25_p22};
-    assign fc3_n25_t0_11_b = {{2{fc3_n25_p23[22]}}, fc3_n25_p23};
-    assign fc3_n25_t0_11 = fc3_n25_t0_11_a + fc3_n25_t0_11_b;
-    assign fc3_n25_t0_12_a = {{1{fc3_n25_p24[21]}}, fc3_n25_p24};
-    assign fc3_n25_t0_12_b = {{3{fc3_n25_p25[19]}}, fc3_n25_p25};
-    assign fc3_n25_t0_12 = fc3_n25_t0_12_a + fc3_n25_t0_12_b;
-    assign fc3_n25_t0_13_a = {{5{fc3_n25_p26[19]}}, fc3_n25_p26};
-    assign fc3_n25_t0_13 = fc3_n25_t0_13_a + fc3_n25_p27;
-    assign fc3_n25_t0_14_a = {{2{fc3_n25_p28[22]}}, fc3_n25_p28};
-    assign fc3_n25_t0_14_b = {{1{fc3_n25_p29[23]}}, fc3_n25_p29};
-    assign fc3_n25_t0_14 = fc3_n25_t0_14_a + fc3_n25_t0_14_b;
-    assign fc3_n25_t0_15_a = {{1{fc3_n25_p30[24]}}, fc3_n25_p30};
-    assign fc3_n25_t0_15_b = {{1{fc3_n25_p31[24]}}, fc3_n25_p31};
-    assign fc3_n25_t0_15 = fc3_n25_t0_15_a + fc3_n25_t0_15_b;
-    assign fc3_n25_t1_0_b = {{2{fc3_n25_t0_1[22]}}, fc3_n25_t0_1};
-    assign fc3_n25_t1_0 = fc3_n25_t0_0_d1 + fc3_n25_t1_0_b_d1;
-    assign fc3_n25_t1_1_a = {{1{fc3_n25_t0_2[24]}}, fc3_n25_t0_2};
-    assign fc3_n25_t1_1_b = {{2{fc3_n25_t0_3[23]}}, fc3_n25_t0_3};
-    assign fc3_n25_t1_1 = fc3_n25_t1_1_a_d1 + fc3_n25_t1_1_b_d1;
-    assign fc3_n25_t1_2_a = {{1{fc3_n25_t0_4[23]}}, fc3_n25_t0_4};
-    assign fc3_n25_t1_2_b = {{1{fc3_n25_t0_5[23]}}, fc3_n25_t0_5};
-    assign fc3_n25_t1_2 = fc3_n25_t1_2_a_d1 + fc3_n25_t1_2_b_d1;
-    assign fc3_n25_t1_3_a = {{1{fc3_n25_t0_6[23]}}, fc3_n25_t0_6};
-    assign fc3_n25_t1_3_b = {{1{fc3_n25_t0_7[23]}}, fc3_n25_t0_7};
-    assign fc3_n25_t1_3 = fc3_n25_t1_3_a_d1 + fc3_n25_t1_3_b_d1;
-    assign fc3_n25_t1_4_a = {{1{fc3_n25_t0_8[24]}}, fc3_n25_t0_8};
-    assign fc3_n25_t1_4 = fc3_n25_t1_4_a_d1 + fc3_n25_t0_9_d1;
-    assign fc3_n25_t1_5_b = {{1{fc3_n25_t0_11[24]}}, fc3_n25_t0_11};
-    assign fc3_n25_t1_5 = fc3_n25_t0_10_d1 + fc3_n25_t1_5_b_d1;
-    assign fc3_n25_t1_6_a = {{2{fc3_n25_t0_12[22]}}, fc3_n25_t0_12};
-    assign fc3_n25_t1_6 = fc3_n25_t1_6_a_d1 + fc3_n25_t0_13_d1;
-    assign fc3_n25_t1_7_a = {{2{fc3_n25_t0_14[24]}}, fc3_n25_t0_14};
-    assign fc3_n25_t1_7_b = {{1{fc3_n25_t0_15[25]}}, fc3_n25_t0_15};
-    assign fc3_n25_t1_7 = fc3_n25_t1_7_a_d1 + fc3_n25_t1_7_b_d1;
-    assign fc3_n25_t2_0_a = {{1{fc3_n25_t1_0[24]}}, fc3_n25_t1_0};
-    assign fc3_n25_t2_0 = fc3_n25_t2_0_a + fc3_n25_t1_1;
-    assign fc3_n25_t2_1_a = {{1{fc3_n25_t1_2[24]}}, fc3_n25_t1_2};
-    assign fc3_n25_t2_1_b = {{1{fc3_n25_t1_3[24]}}, fc3_n25_t1_3};
-    assign fc3_n25_t2_1 = fc3_n25_t2_1_a + fc3_n25_t2_1_b;
-    assign fc3_n25_t2_2_a = {{1{fc3_n25_t1_4[25]}}, fc3_n25_t1_4};
-    assign fc3_n25_t2_2_b = {{1{fc3_n25_t1_5[25]}}, fc3_n25_t1_5};
-    assign fc3_n25_t2_2 = fc3_n25_t2_2_a + fc3_n25_t2_2_b;
-    assign fc3_n25_t2_3_a = {{2{fc3_n25_t1_6[24]}}, fc3_n25_t1_6};
-    assign fc3_n25_t2_3 = fc3_n25_t2_3_a + fc3_n25_t1_7;
-    assign fc3_n25_t3_0_a = {{1{fc3_n25_t2_0[25]}}, fc3_n25_t2_0};
-    assign fc3_n25_t3_0_b = {{1{fc3_n25_t2_1[25]}}, fc3_n25_t2_1};
-    assign fc3_n25_t3_0 = fc3_n25_t3_0_a + fc3_n25_t3_0_b;
-    assign fc3_n25_t3_1_a = {{1{fc3_n25_t2_2[26]}}, fc3_n25_t2_2};
-    assign fc3_n25_t3_1_b = {{1{fc3_n25_t2_3[26]}}, fc3_n25_t2_3};
-    assign fc3_n25_t3_1 = fc3_n25_t3_1_a + fc3_n25_t3_1_b;
-    assign fc3_n25_t4_0_a = {{2{fc3_n25_t3_0[26]}}, fc3_n25_t3_0};
-    assign fc3_n25_t4_0_b = {{1{fc3_n25_t3_1[27]}}, fc3_n25_t3_1};
-    assign fc3_n25_t4_0 = fc3_n25_t4_0_a + fc3_n25_t4_0_b;
-    assign fc3_n25_t5_0_b = {{11{fc3_n25_bias[17]}}, fc3_n25_bias};
-    assign fc3_n25_t5_0 = fc3_n25_t4_0_d1 + fc3_n25_t5_0_b_d2;
-    assign fc3_n25_acc = fc3_n25_t5_0;
-    assign fc3_n25_y_fl = fc3_n25_acc[28:10];
-    assign fc3_n25_y_wrap = fc3_n25_y_fl[15:0];
-    assign fc3_w0_26 = 10'h26e;
-    assign fc3_n26_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_26[9]}}, fc3_w0_26};
-    assign fc3_n26_p0 = fc3_n26_p0_m[24:0];
-    assign fc3_w1_26 = 8'h6e;
-    assign fc3_n26_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_26[7]}}, fc3_w1_26};
-    assign fc3_n26_p1 = fc3_n26_p1_m[22:0];
-    assign fc3_w2_26 = 10'h2fc;
-    assign fc3_n26_p2_m = {{10{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_26[9]}}, fc3_w2_26};
-    assign fc3_n26_p2 = fc3_n26_p2_m[24:0];
-    assign fc3_w3_26 = 10'h12a;
-    assign fc3_n26_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_26[9]}}, fc3_w3_26};
-    assign fc3_n26_p3 = fc3_n26_p3_m[24:0];
-    assign fc3_w4_26 = 7'h49;
-    assign fc3_n26_p4_m = {{7{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_26[6]}}, fc3_w4_26};
-    assign fc3_n26_p4 = fc3_n26_p4_m[21:0];
-    assign fc3_w5_26 = 6'h18;
-    assign fc3_n26_p5_m = {{6{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_26[5]}}, fc3_w5_26};
-    assign fc3_n26_p5 = fc3_n26_p5_m[20:0];
-    assign fc3_w6_26 = 9'h107;
-    assign fc3_n26_p6_m = {{9{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_26[8]}}, fc3_w6_26};
-    assign fc3_n26_p6 = fc3_n26_p6_m[23:0];
-    assign fc3_w7_26 = 9'h0ae;
-    assign fc3_n26_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_26[8]}}, fc3_w7_26};
-    assign fc3_n26_p7 = fc3_n26_p7_m[23:0];
-    assign fc3_w8_26 = 7'h26;
-    assign fc3_n26_p8_m = {{7{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_26[6]}}, fc3_w8_26};
-    assign fc3_n26_p8 = fc3_n26_p8_m[21:0];
-    assign fc3_w9_26 = 9'h125;
-    assign fc3_n26_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_26[8]}}, fc3_w9_26};
-    assign fc3_n26_p9 = fc3_n26_p9_m[23:0];
-    assign fc3_w10_26 = 10'h10c;
-    assign fc3_n26_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_26[9]}}, fc3_w10_26};
-    assign fc3_n26_p10 = fc3_n26_p10_m[24:0];
-    assign fc3_w11_26 = 8'h9c;
-    assign fc3_n26_p11_m = {{8{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_26[7]}}, fc3_w11_26};
-    assign fc3_n26_p11 = fc3_n26_p11_m[22:0];
-    assign fc3_n26_p12_sh = {fc3_in_12, 6'b000000};
-    assign fc3_n26_p12_e = {{1{fc3_n26_p12_sh[21]}}, fc3_n26_p12_sh};
-    assign fc3_n26_p12_neg = -fc3_n26_p12_e;
-    assign fc3_w13_26 = 9'h0e8;
-    assign fc3_n26_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_26[8]}}, fc3_w13_26};
-    assign fc3_n26_p13 = fc3_n26_p13_m[23:0];
-    assign fc3_w14_26 = 9'h0e4;
-    assign fc3_n26_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_26[8]}}, fc3_w14_26};
-    assign fc3_n26_p14 = fc3_n26_p14_m[23:0];
-    assign fc3_w15_26 = 10'h105;
-    assign fc3_n26_p15_m = {{10{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_26[9]}}, fc3_w15_26};
-    assign fc3_n26_p15 = fc3_n26_p15_m[24:0];
-    assign fc3_w16_26 = 9'h15a;
-    assign fc3_n26_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_26[8]}}, fc3_w16_26};
-    assign fc3_n26_p16 = fc3_n26_p16_m[23:0];
-    assign fc3_w17_26 = 10'h2cd;
-    assign fc3_n26_p17_m = {{10{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_26[9]}}, fc3_w17_26};
-    assign fc3_n26_p17 = fc3_n26_p17_m[24:0];
-    assign fc3_n26_p18_sh = {fc3_in_18, 5'b00000};
-    assign fc3_w19_26 = 9'h15f;
-    assign fc3_n26_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_26[8]}}, fc3_w19_26};
-    assign fc3_n26_p19 = fc3_n26_p19_m[23:0];
-    assign fc3_w20_26 = 8'h95;
-    assign fc3_n26_p20_m = {{8{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_26[7]}}, fc3_w20_26};
-    assign fc3_n26_p20 = fc3_n26_p20_m[22:0];
-    assign fc3_w21_26 = 9'h0ba;
-    assign fc3_n26_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_26[8]}}, fc3_w21_26};
-    assign fc3_n26_p21 = fc3_n26_p21_m[23:0];
-    assign fc3_w22_26 = 9'h09d;
-    assign fc3_n26_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_26[8]}}, fc3_w22_26};
-    assign fc3_n26_p22 = fc3_n26_p22_m[23:0];
-    assign fc3_w23_26 = 9'h115;
-    assign fc3_n26_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_26[8]}}, fc3_w23_26};
-    assign fc3_n26_p23 = fc3_n26_p23_m[23:0];
-    assign fc3_w24_26 = 8'h68;
-    assign fc3_n26_p24_m = {{8{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_26[7]}}, fc3_w24_26};
-    assign fc3_n26_p24 = fc3_n26_p24_m[22:0];
-    assign fc3_w25_26 = 9'h0b3;
-    assign fc3_n26_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_26[8]}}, fc3_w25_26};
-    assign fc3_n26_p25 = fc3_n26_p25_m[23:0];
-    assign fc3_w26_26 = 9'h11e;
-    assign fc3_n26_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_26[8]}}, fc3_w26_26};
-    assign fc3_n26_p26 = fc3_n26_p26_m[23:0];
-    assign fc3_w27_26 = 8'h7e;
-    assign fc3_n26_p27_m = {{8{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_26[7]}}, fc3_w27_26};
-    assign fc3_n26_p27 = fc3_n26_p27_m[22:0];
-    assign fc3_w28_26 = 7'h49;
-    assign fc3_n26_p28_m = {{7{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_26[6]}}, fc3_w28_26};
-    assign fc3_n26_p28 = fc3_n26_p28_m[21:0];
-    assign fc3_w29_26 = 8'h8d;
-    assign fc3_n26_p29_m = {{8{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_26[7]}}, fc3_w29_26};
-    assign fc3_n26_p29 = fc3_n26_p29_m[22:0];
-    assign fc3_w30_26 = 8'h79;
-    assign fc3_n26_p30_m = {{8{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_26[7]}}, fc3_w30_26};
-    assign fc3_n26_p30 = fc3_n26_p30_m[22:0];
-    assign fc3_w31_26 = 9'h0aa;
-    assign fc3_n26_p31_m = {{9{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_26[8]}}, fc3_w31_26};
-    assign fc3_n26_p31 = fc3_n26_p31_m[23:0];
-    assign fc3_n26_bias = 19'h5fc00;
-    assign fc3_n26_t0_0_b = {{2{fc3_n26_p1[22]}}, fc3_n26_p1};
-    assign fc3_n26_t0_0 = fc3_n26_p0 + fc3_n26_t0_0_b;
-    assign fc3_n26_t0_1_a = {{1{fc3_n26_p2[24]}}, fc3_n26_p2};
-    assign fc3_n26_t0_1_b = {{1{fc3_n26_p3[24]}}, fc3_n26_p3};
-    assign fc3_n26_t0_1 = fc3_n26_t0_1_a + fc3_n26_t0_1_b;
-    assign fc3_n26_t0_2_a = {{1{fc3_n26_p4[21]}}, fc3_n26_p4};
-    assign fc3_n26_t0_2_b = {{2{fc3_n26_p5[20]}}, fc3_n26_p5};
-    assign fc3_n26_t0_2 = fc3_n26_t0_2_a + fc3_n26_t0_2_b;
-    assign fc3_n26_t0_3_a = {{1{fc3_n26_p6[23]}}, fc3_n26_p6};
-    assign fc3_n26_t0_3_b = {{1{fc3_n26_p7[23]}}, fc3_n26_p7};
-    assign fc3_n26_t0_3 = fc3_n26_t0_3_a + fc3_n26_t0_3_b;
-    assign fc3_n26_t0_4_a = {{3{fc3_n26_p8[21]}}, fc3_n26_p8};
-    assign fc3_n26_t0_4_b = {{1{fc3_n26_p9[23]}}, fc3_n26_p9};
-    assign fc3_n26_t0_4 = fc3_n26_t0_4_a + fc3_n26_t0_4_b;
-    assign fc3_n26_t0_5_b = {{2{fc3_n26_p11[22]}}, fc3_n26_p11};
-    assign fc3_n26_t0_5 = fc3_n26_p10 + fc3_n26_t0_5_b;
-    assign fc3_n26_t0_6_a = {{2{fc3_n26_p12_neg[22]}}, fc3_n26_p12_neg};
-    assign fc3_n26_t0_6_b = {{1{fc3_n26_p13[23]}}, fc3_n26_p13};
-    assign fc3_n26_t0_6 = fc3_n26_t0_6_a + fc3_n26_t0_6_b;
-    assign fc3_n26_t0_7_a = {{1{fc3_n26_p14[23]}}, fc3_n26_p14};
-    assign fc3_n26_t0_7 = fc3_n26_t0_7_a + fc3_n26_p15;
-    assign fc3_n26_t0_8_a = {{1{fc3_n26_p16[23]}}, fc3_n26_p16};
-    assign fc3_n26_t0_8 = fc3_n26_t0_8_a + fc3_n26_p17;
-    assign fc3_n26_t0_9_a = {{3{fc3_n26_p18_sh[20]}}, fc3_n26_p18_sh};
-    assign fc3_n26_t0_9 = fc3_n26_t0_9_a + fc3_n26_p19;
-    assign fc3_n26_t0_10_a = {{2{fc3_n26_p20[22]}}, fc3_n26_p20};
-    assign fc3_n26_t0_10_b = {{1{fc3_n26_p21[23]}}, fc3_n26_p21};
-    assign fc3_n26_t0_10 = fc3_n26_t0_10_a + fc3_n26_t0_10_b;
-    assign fc3_n26_t0_11_a = {{1{fc3_n26_p22[23]}}, fc3_n26_p22};
-    assign fc3_n26_t0_11_b = {{1{fc3_n26_p23[23]}}, fc3_n26_p23};
-    assign fc3_n26_t0_11 = fc3_n26_t0_11_a + fc3_n26_t0_11_b;
-    assign fc3_n26_t0_12_a = {{2{fc3_n26_p24[22]}}, fc3_n26_p24};
-    assign fc3_n26_t0_12_b = {{1{fc3_n26_p25[23]}}, fc3_n26_p25};
-    assign fc3_n26_t0_12 = fc3_n26_t0_12_a + fc3_n26_t0_12_b;
-    assign fc3_n26_t0_13_a = {{1{fc3_n26_p26[23]}}, fc3_n26_p26};
-    assign fc3_n26_t0_13_b = {{2{fc3_n26_p27[22]}}, fc3_n26_p27};
-    assign fc3_n26_t0_13 = fc3_n26_t0_13_a + fc3_n26_t0_13_b;
-    assign fc3_n26_t0_14_a = {{2{fc3_n26_p28[21]}}, fc3_n26_p28};
-    assign fc3_n26_t0_14_b = {{1{fc3_n26_p29[22]}}, fc3_n26_p29};
-    assign fc3_n26_t0_14 = fc3_n26_t0_14_a + fc3_n26_t0_14_b;
-    assign fc3_n26_t0_15_a = {{2{fc3_n26_p30[22]}}, fc3_n26_p30};
-    assign fc3_n26_t0_15_b = {{1{fc3_n26_p31[23]}}, fc3_n26_p31};
-    assign fc3_n26_t0_15 = fc3_n26_t0_15_a + fc3_n26_t0_15_b;
-    assign fc3_n26_t1_0_a = {{2{fc3_n26_t0_0[24]}}, fc3_n26_t0_0};
-    assign fc3_n26_t1_0_b = {{1{fc3_n26_t0_1[25]}}, fc3_n26_t0_1};
-    assign fc3_n26_t1_0 = fc3_n26_t1_0_a_d1 + fc3_n26_t1_0_b_d1;
-    assign fc3_n26_t1_1_a = {{2{fc3_n26_t0_2[22]}}, fc3_n26_t0_2};
-    assign fc3_n26_t1_1 = fc3_n26_t1_1_a_d1 + fc3_n26_t0_3_d1;
-    assign fc3_n26_t1_2_a = {{1{fc3_n26_t0_4[24]}}, fc3_n26_t0_4};
-    assign fc3_n26_t1_2_b = {{1{fc3_n26_t0_5[24]}}, fc3_n26_t0_5};
-    assign fc3_n26_t1_2 = fc3_n26_t1_2_a_d1 + fc3_n26_t1_2_b_d1;
-    assign fc3_n26_t1_3_a = {{1{fc3_n26_t0_6[24]}}, fc3_n26_t0_6};
-    assign fc3_n26_t1_3_b = {{1{fc3_n26_t0_7[24]}}, fc3_n26_t0_7};
-    assign fc3_n26_t1_3 = fc3_n26_t1_3_a_d1 + fc3_n26_t1_3_b_d1;
-    assign fc3_n26_t1_4_a = {{1{fc3_n26_t0_8[24]}}, fc3_n26_t0_8};
-    assign fc3_n26_t1_4_b = {{2{fc3_n26_t0_9[23]}}, fc3_n26_t0_9};
-    assign fc3_n26_t1_4 = fc3_n26_t1_4_a_d1 + fc3_n26_t1_4_b_d1;
-    assign fc3_n26_t1_5_a = {{1{fc3_n26_t0_10[24]}}, fc3_n26_t0_10};
-    assign fc3_n26_t1_5_b = {{1{fc3_n26_t0_11[24]}}, fc3_n26_t0_11};
-    assign fc3_n26_t1_5 = fc3_n26_t1_5_a_d1 + fc3_n26_t1_5_b_d1;
-    assign fc3_n26_t1_6_a = {{1{fc3_n26_t0_12[24]}}, fc3_n26_t0_12};
-    assign fc3_n26_t1_6_b = {{1{fc3_n26_t0_13[24]}}, fc3_n26_t0_13};
-    assign fc3_n26_t1_6 = fc3_n26_t1_6_a_d1 + fc3_n26_t1_6_b_d1;
-    assign fc3_n26_t1_7_a = {{1{fc3_n26_t0_14[23]}}, fc3_n26_t0_14};
-    assign fc3_n26_t1_7 = fc3_n26_t1_7_a_d1 + fc3_n26_t0_15_d1;
-    assign fc3_n26_t2_0_b = {{2{fc3_n26_t1_1[24]}}, fc3_n26_t1_1};
-    assign fc3_n26_t2_0 = fc3_n26_t1_0 + fc3_n26_t2_0_b;
-    assign fc3_n26_t2_1_a = {{1{fc3_n26_t1_2[25]}}, fc3_n26_t1_2};
-    assign fc3_n26_t2_1_b = {{1{fc3_n26_t1_3[25]}}, fc3_n26_t1_3};
-    assign fc3_n26_t2_1 = fc3_n26_t2_1_a + fc3_n26_t2_1_b;
-    assign fc3_n26_t2_2_a = {{1{fc3_n26_t1_4[25]}}, fc3_n26_t1_4};
-    assign fc3_n26_t2_2_b = {{1{fc3_n26_t1_5[25]}}, fc3_n26_t1_5};
-    assign fc3_n26_t2_2 = fc3_n26_t2_2_a + fc3_n26_t2_2_b;
-    assign fc3_n26_t2_3_a = {{1{fc3_n26_t1_6[25]}}, fc3_n26_t1_6};
-    assign fc3_n26_t2_3_b = {{2{fc3_n26_t1_7[24]}}, fc3_n26_t1_7};
-    assign fc3_n26_t2_3 = fc3_n26_t2_3_a + fc3_n26_t2_3_b;
-    assign fc3_n26_t3_0_a = {{1{fc3_n26_t2_0[26]}}, fc3_n26_t2_0};
-    assign fc3_n26_t3_0_b = {{1{fc3_n26_t2_1[26]}}, fc3_n26_t2_1};
-    assign fc3_n26_t3_0 = fc3_n26_t3_0_a + fc3_n26_t3_0_b;
-    assign fc3_n26_t3_1_a = {{1{fc3_n26_t2_2[26]}}, fc3_n26_t2_2};
-    assign fc3_n26_t3_1_b = {{1{fc3_n26_t2_3[26]}}, fc3_n26_t2_3};
-    assign fc3_n26_t3_1 = fc3_n26_t3_1_a + fc3_n26_t3_1_b;
-    assign fc3_n26_t4_0_a = {{1{fc3_n26_t3_0[27]}}, fc3_n26_t3_0};
-    assign fc3_n26_t4_0_b = {{1{fc3_n26_t3_1[27]}}, fc3_n26_t3_1};
-    assign fc3_n26_t4_0 = fc3_n26_t4_0_a + fc3_n26_t4_0_b;
-    assign fc3_n26_t5_0_b = {{10{fc3_n26_bias[18]}}, fc3_n26_bias};
-    assign fc3_n26_t5_0 = fc3_n26_t4_0_d1 + fc3_n26_t5_0_b_d2;
-    assign fc3_n26_acc = fc3_n26_t5_0;
-    assign fc3_n26_y_fl = fc3_n26_acc[28:10];
-    assign fc3_n26_y_wrap = fc3_n26_y_fl[15:0];
-    assign fc3_w0_27 = 7'h49;
-    assign fc3_n27_p0_m = {{7{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_27[6]}}, fc3_w0_27};
-    assign fc3_n27_p0 = fc3_n27_p0_m[21:0];
-    assign fc3_w1_27 = 7'h5f;
-    assign fc3_n27_p1_m = {{7{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_27[6]}}, fc3_w1_27};
-    assign fc3_n27_p1 = fc3_n27_p1_m[21:0];
-    assign fc3_w2_27 = 6'h13;
-    assign fc3_n27_p2_m = {{6{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_27[5]}}, fc3_w2_27};
-    assign fc3_n27_p2 = fc3_n27_p2_m[20:0];
-    assign fc3_w3_27 = 8'h6b;
-    assign fc3_n27_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_27[7]}}, fc3_w3_27};
-    assign fc3_n27_p3 = fc3_n27_p3_m[22:0];
-    assign fc3_w4_27 = 6'h23;
-    assign fc3_n27_p4_m = {{6{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_27[5]}}, fc3_w4_27};
-    assign fc3_n27_p4 = fc3_n27_p4_m[20:0];
-    assign fc3_w5_27 = 8'h7a;
-    assign fc3_n27_p5_m = {{8{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_27[7]}}, fc3_w5_27};
-    assign fc3_n27_p5 = fc3_n27_p5_m[22:0];
-    assign fc3_w6_27 = 7'h44;
-    assign fc3_n27_p6_m = {{7{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_27[6]}}, fc3_w6_27};
-    assign fc3_n27_p6 = fc3_n27_p6_m[21:0];
-    assign fc3_w7_27 = 6'h1b;
-    assign fc3_n27_p7_m = {{6{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_27[5]}}, fc3_w7_27};
-    assign fc3_n27_p7 = fc3_n27_p7_m[20:0];
-    assign fc3_w8_27 = 10'h11d;
-    assign fc3_n27_p8_m = {{10{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_27[9]}}, fc3_w8_27};
-    assign fc3_n27_p8 = fc3_n27_p8_m[24:0];
-    assign fc3_n27_p9_sh = {fc3_in_9, 5'b00000};
-    assign fc3_w10_27 = 10'h2f8;
-    assign fc3_n27_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_27[9]}}, fc3_w10_27};
-    assign fc3_n27_p10 = fc3_n27_p10_m[24:0];
-    assign fc3_w11_27 = 10'h2e2;
-    assign fc3_n27_p11_m = {{10{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_27[9]}}, fc3_w11_27};
-    assign fc3_n27_p11 = fc3_n27_p11_m[24:0];
-    assign fc3_w12_27 = 8'h77;
-    assign fc3_n27_p12_m = {{8{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_27[7]}}, fc3_w12_27};
-    assign fc3_n27_p12 = fc3_n27_p12_m[22:0];
-    assign fc3_w13_27 = 5'h11;
-    assign fc3_n27_p13_m = {{5{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_27[4]}}, fc3_w13_27};
-    assign fc3_n27_p13 = fc3_n27_p13_m[19:0];
-    assign fc3_w14_27 = 8'h8b;
-    assign fc3_n27_p14_m = {{8{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_27[7]}}, fc3_w14_27};
-    assign fc3_n27_p14 = fc3_n27_p14_m[22:0];
-    assign fc3_w15_27 = 7'h28;
-    assign fc3_n27_p15_m = {{7{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_27[6]}}, fc3_w15_27};
-    assign fc3_n27_p15 = fc3_n27_p15_m[21:0];
-    assign fc3_w16_27 = 10'h13a;
-    assign fc3_n27_p16_m = {{10{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_27[9]}}, fc3_w16_27};
-    assign fc3_n27_p16 = fc3_n27_p16_m[24:0];
-    assign fc3_w17_27 = 9'h152;
-    assign fc3_n27_p17_m = {{9{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_27[8]}}, fc3_w17_27};
-    assign fc3_n27_p17 = fc3_n27_p17_m[23:0];
-    assign fc3_w18_27 = 6'h2c;
-    assign fc3_n27_p18_m = {{6{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_27[5]}}, fc3_w18_27};
-    assign fc3_n27_p18 = fc3_n27_p18_m[20:0];
-    assign fc3_w19_27 = 9'h165;
-    assign fc3_n27_p19_m = {{9{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_27[8]}}, fc3_w19_27};
-    assign fc3_n27_p19 = fc3_n27_p19_m[23:0];
-    assign fc3_w20_27 = 8'h8b;
-    assign fc3_n27_p20_m = {{8{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_27[7]}}, fc3_w20_27};
-    assign fc3_n27_p20 = fc3_n27_p20_m[22:0];
-    assign fc3_w21_27 = 10'h145;
-    assign fc3_n27_p21_m = {{10{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_27[9]}}, fc3_w21_27};
-    assign fc3_n27_p21 = fc3_n27_p21_m[24:0];
-    assign fc3_w22_27 = 8'h6d;
-    assign fc3_n27_p22_m = {{8{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_27[7]}}, fc3_w22_27};
-    assign fc3_n27_p22 = fc3_n27_p22_m[22:0];
-    assign fc3_w23_27 = 10'h2e3;
-    assign fc3_n27_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_27[9]}}, fc3_w23_27};
-    assign fc3_n27_p23 = fc3_n27_p23_m[24:0];
-    assign fc3_w24_27 = 8'ha6;
-    assign fc3_n27_p24_m = {{8{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_27[7]}}, fc3_w24_27};
-    assign fc3_n27_p24 = fc3_n27_p24_m[22:0];
-    assign fc3_w25_27 = 10'h112;
-    assign fc3_n27_p25_m = {{10{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_27[9]}}, fc3_w25_27};
-    assign fc3_n27_p25 = fc3_n27_p25_m[24:0];
-    assign fc3_w26_27 = 9'h0ee;
-    assign fc3_n27_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_27[8]}}, fc3_w26_27};
-    assign fc3_n27_p26 = fc3_n27_p26_m[23:0];
-    assign fc3_w27_27 = 10'h2cd;
-    assign fc3_n27_p27_m = {{10{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_27[9]}}, fc3_w27_27};
-    assign fc3_n27_p27 = fc3_n27_p27_m[24:0];
-    assign fc3_w28_27 = 8'h9d;
-    assign fc3_n27_p28_m = {{8{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_27[7]}}, fc3_w28_27};
-    assign fc3_n27_p28 = fc3_n27_p28_m[22:0];
-    assign fc3_w30_27 = 10'h20f;
-    assign fc3_n27_p30_m = {{10{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_27[9]}}, fc3_w30_27};
-    assign fc3_n27_p30 = fc3_n27_p30_m[24:0];
-    assign fc3_w31_27 = 9'h159;
-    assign fc3_n27_p31_m = {{9{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_27[8]}}, fc3_w31_27};
-    assign fc3_n27_p31 = fc3_n27_p31_m[23:0];
-    assign fc3_n27_bias = 18'h14400;
-    assign fc3_n27_t0_0_a = {{1{fc3_n27_p0[21]}}, fc3_n27_p0};
-    assign fc3_n27_t0_0_b = {{1{fc3_n27_p1[21]}}, fc3_n27_p1};
-    assign fc3_n27_t0_0 = fc3_n27_t0_0_a + fc3_n27_t0_0_b;
-    assign fc3_n27_t0_1_a = {{2{fc3_n27_p2[20]}}, fc3_n27_p2};
-    assign fc3_n27_t0_1 = fc3_n27_t0_1_a + fc3_n27_p3;
-    assign fc3_n27_t0_2_a = {{3{fc3_n27_p4[20]}}, fc3_n27_p4};
-    assign fc3_n27_t0_2_b = {{1{fc3_n27_p5[22]}}, fc3_n27_p5};
-    assign fc3_n27_t0_2 = fc3_n27_t0_2_a + fc3_n27_t0_2_b;
-    assign fc3_n27_t0_3_a = {{1{fc3_n27_p6[21]}}, fc3_n27_p6};
-    assign fc3_n27_t0_3_b = {{2{fc3_n27_p7[20]}}, fc3_n27_p7};
-    assign fc3_n27_t0_3 = fc3_n27_t0_3_a + fc3_n27_t0_3_b;
-    assign fc3_n27_t0_4_b = {{4{fc3_n27_p9_sh[20]}}, fc3_n27_p9_sh};
-    assign fc3_n27_t0_4 = fc3_n27_p8 + fc3_n27_t0_4_b;
-    assign fc3_n27_t0_5_a = {{1{fc3_n27_p10[24]}}, fc3_n27_p10};
-    assign fc3_n27_t0_5_b = {{1{fc3_n27_p11[24]}}, fc3_n27_p11};
-    assign fc3_n27_t0_5 = fc3_n27_t0_5_a + fc3_n27_t0_5_b;
-    assign fc3_n27_t0_6_a = {{1{fc3_n27_p12[22]}}, fc3_n27_p12};
-    assign fc3_n27_t0_6_b = {{4{fc3_n27_p13[19]}}, fc3_n27_p13};
-    assign fc3_n27_t0_6 = fc3_n27_t0_6_a + fc3_n27_t0_6_b;
-    assign fc3_n27_t0_7_a = {{1{fc3_n27_p14[22]}}, fc3_n27_p14};
-    assign fc3_n27_t0_7_b = {{2{fc3_n27_p15[21]}}, fc3_n27_p15};
-    assign fc3_n27_t0_7 = fc3_n27_t0_7_a + fc3_n27_t0_7_b;
-    assign fc3_n27_t0_8_b = {{1{fc3_n27_p17[23]}}, fc3_n27_p17};
-    assign fc3_n27_t0_8 = fc3_n27_p16 + fc3_n27_t0_8_b;
-    assign fc3_n27_t0_9_a = {{3{fc3_n27_p18[20]}}, fc3_n27_p18};
-    assign fc3_n27_t0_9 = fc3_n27_t0_9_a + fc3_n27_p19;
-    assign fc3_n27_t0_10_a = {{2{fc3_n27_p20[22]}}, fc3_n27_p20};
-    assign fc3_n27_t0_10 = fc3_n27_t0_10_a + fc3_n27_p21;
-    assign fc3_n27_t0_11_a = {{2{fc3_n27_p22[22]}}, fc3_n27_p22};
-    assign fc3_n27_t0_11 = fc3_n27_t0_11_a + fc3_n27_p23;
-    assign fc3_n27_t0_12_a = {{2{fc3_n27_p24[22]}}, fc3_n27_p24};
-    assign fc3_n27_t0_12 = fc3_n27_t0_12_a + fc3_n27_p25;
-    assign fc3_n27_t0_13_a = {{2{fc3_n27_p26[23]}}, fc3_n27_p26};
-    assign fc3_n27_t0_13_b = {{1{fc3_n27_p27[24]}}, fc3_n27_p27};
-    assign fc3_n27_t0_13 = fc3_n27_t0_13_a + fc3_n27_t0_13_b;
-    assign fc3_n27_t0_14_b = {{7{fc3_in_29[15]}}, fc3_in_29};
-    assign fc3_n27_t0_14 = fc3_n27_p28 + fc3_n27_t0_14_b;
-    assign fc3_n27_t0_15_a = {{1{fc3_n27_p30[24]}}, fc3_n27_p30};
-    assign fc3_n27_t0_15_b = {{2{fc3_n27_p31[23]}}, fc3_n27_p31};
-    assign fc3_n27_t0_15 = fc3_n27_t0_15_a + fc3_n27_t0_15_b;
-    assign fc3_n27_t1_0_a = {{1{fc3_n27_t0_0[22]}}, fc3_n27_t0_0};
-    assign fc3_n27_t1_0_b = {{1{fc3_n27_t0_1[22]}}, fc3_n27_t0_1};
-    assign fc3_n27_t1_0 = fc3_n27_t1_0_a_d1 + fc3_n27_t1_0_b_d1;
-    assign fc3_n27_t1_1_b = {{1{fc3_n27_t0_3[22]}}, fc3_n27_t0_3};
-    assign fc3_n27_t1_1 = fc3_n27_t0_2_d1 + fc3_n27_t1_1_b_d1;
-    assign fc3_n27_t1_2_a = {{1{fc3_n27_t0_4[24]}}, fc3_n27_t0_4};
-    assign fc3_n27_t1_2 = fc3_n27_t1_2_a_d1 + fc3_n27_t0_5_d1;
-    assign fc3_n27_t1_3_a = {{1{fc3_n27_t0_6[23]}}, fc3_n27_t0_6};
-    assign fc3_n27_t1_3_b = {{1{fc3_n27_t0_7[23]}}, fc3_n27_t0_7};
-    assign fc3_n27_t1_3 = fc3_n27_t1_3_a_d1 + fc3_n27_t1_3_b_d1;
-    assign fc3_n27_t1_4_a = {{1{fc3_n27_t0_8[24]}}, fc3_n27_t0_8};
-    assign fc3_n27_t1_4_b = {{2{fc3_n27_t0_9[23]}}, fc3_n27_t0_9};
-    assign fc3_n27_t1_4 = fc3_n27_t1_4_a_d1 + fc3_n27_t1_4_b_d1;
-    assign fc3_n27_t1_5_a = {{1{fc3_n27_t0_10[24]}}, fc3_n27_t0_10};
-    assign fc3_n27_t1_5_b = {{1{fc3_n27_t0_11[24]}}, fc3_n27_t0_11};
-    assign fc3_n27_t1_5 = fc3_n27_t1_5_a_d1 + fc3_n27_t1_5_b_d1;
-    assign fc3_n27_t1_6_a = {{1{fc3_n27_t0_12[24]}}, fc3_n27_t0_12};
-    assign fc3_n27_t1_6 = fc3_n27_t1_6_a_d1 + fc3_n27_t0_13_d1;
-    assign fc3_n27_t1_7_a = {{3{fc3_n27_t0_14[22]}}, fc3_n27_t0_14};
-    assign fc3_n27_t1_7 = fc3_n27_t1_7_a_d1 + fc3_n27_t0_15_d1;
-    assign fc3_n27_t2_0_a = {{1{fc3_n27_t1_0[23]}}, fc3_n27_t1_0};
-    assign fc3_n27_t2_0_b = {{1{fc3_n27_t1_1[23]}}, fc3_n27_t1_1};
-    assign fc3_n27_t2_0 = fc3_n27_t2_0_a + fc3_n27_t2_0_b;
-    assign fc3_n27_t2_1_a = {{1{fc3_n27_t1_2[25]}}, fc3_n27_t1_2};
-    assign fc3_n27_t2_1_b = {{2{fc3_n27_t1_3[24]}}, fc3_n27_t1_3};
-    assign fc3_n27_t2_1 = fc3_n27_t2_1_a + fc3_n27_t2_1_b;
-    assign fc3_n27_t2_2_a = {{1{fc3_n27_t1_4[25]}}, fc3_n27_t1_4};
-    assign fc3_n27_t2_2_b = {{1{fc3_n27_t1_5[25]}}, fc3_n27_t1_5};
-    assign fc3_n27_t2_2 = fc3_n27_t2_2_a + fc3_n27_t2_2_b;
-    assign fc3_n27_t2_3_a = {{1{fc3_n27_t1_6[25]}}, fc3_n27_t1_6};
-    assign fc3_n27_t2_3_b = {{1{fc3_n27_t1_7[25]}}, fc3_n27_t1_7};
-    assign fc3_n27_t2_3 = fc3_n27_t2_3_a + fc3_n27_t2_3_b;
-    assign fc3_n27_t3_0_a = {{2{fc3_n27_t2_0[24]}}, fc3_n27_t2_0};
-    assign fc3_n27_t3_0 = fc3_n27_t3_0_a + fc3_n27_t2_1;
-    assign fc3_n27_t3_1_a = {{1{fc3_n27_t2_2[26]}}, fc3_n27_t2_2};
-    assign fc3_n27_t3_1_b = {{1{fc3_n27_t2_3[26]}}, fc3_n27_t2_3};
-    assign fc3_n27_t3_1 = fc3_n27_t3_1_a + fc3_n27_t3_1_b;
-    assign fc3_n27_t4_0_a = {{2{fc3_n27_t3_0[26]}}, fc3_n27_t3_0};
-    assign fc3_n27_t4_0_b = {{1{fc3_n27_t3_1[27]}}, fc3_n27_t3_1};
-    assign fc3_n27_t4_0 = fc3_n27_t4_0_a + fc3_n27_t4_0_b;
-    assign fc3_n27_t5_0_b = {{11{fc3_n27_bias[17]}}, fc3_n27_bias};
-    assign fc3_n27_t5_0 = fc3_n27_t4_0_d1 + fc3_n27_t5_0_b_d2;
-    assign fc3_n27_acc = fc3_n27_t5_0;
-    assign fc3_n27_y_fl = fc3_n27_acc[28:10];
-    assign fc3_n27_y_wrap = fc3_n27_y_fl[15:0];
-    assign fc3_w0_28 = 10'h10c;
-    assign fc3_n28_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_28[9]}}, fc3_w0_28};
-    assign fc3_n28_p0 = fc3_n28_p0_m[24:0];
-    assign fc3_w1_28 = 8'ha2;
-    assign fc3_n28_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_28[7]}}, fc3_w1_28};
-    assign fc3_n28_p1 = fc3_n28_p1_m[22:0];
-    assign fc3_w2_28 = 8'h8e;
-    assign fc3_n28_p2_m = {{8{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_28[7]}}, fc3_w2_28};
-    assign fc3_n28_p2 = fc3_n28_p2_m[22:0];
-    assign fc3_w3_28 = 10'h120;
-    assign fc3_n28_p3_m = {{10{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_28[9]}}, fc3_w3_28};
-    assign fc3_n28_p3 = fc3_n28_p3_m[24:0];
-    assign fc3_w4_28 = 7'h4a;
-    assign fc3_n28_p4_m = {{7{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_28[6]}}, fc3_w4_28};
-    assign fc3_n28_p4 = fc3_n28_p4_m[21:0];
-    assign fc3_w5_28 = 9'h11f;
-    assign fc3_n28_p5_m = {{9{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_28[8]}}, fc3_w5_28};
-    assign fc3_n28_p5 = fc3_n28_p5_m[23:0];
-    assign fc3_w6_28 = 8'h4e;
-    assign fc3_n28_p6_m = {{8{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_28[7]}}, fc3_w6_28};
-    assign fc3_n28_p6 = fc3_n28_p6_m[22:0];
-    assign fc3_w7_28 = 8'h60;
-    assign fc3_n28_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_28[7]}}, fc3_w7_28};
-    assign fc3_n28_p7 = fc3_n28_p7_m[22:0];
-    assign fc3_w8_28 = 9'h14e;
-    assign fc3_n28_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_28[8]}}, fc3_w8_28};
-    assign fc3_n28_p8 = fc3_n28_p8_m[23:0];
-    assign fc3_w9_28 = 9'h125;
-    assign fc3_n28_p9_m = {{9{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_28[8]}}, fc3_w9_28};
-    assign fc3_n28_p9 = fc3_n28_p9_m[23:0];
-    assign fc3_w10_28 = 8'h5f;
-    assign fc3_n28_p10_m = {{8{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_28[7]}}, fc3_w10_28};
-    assign fc3_n28_p10 = fc3_n28_p10_m[22:0];
-    assign fc3_w11_28 = 10'h114;
-    assign fc3_n28_p11_m = {{10{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_28[9]}}, fc3_w11_28};
-    assign fc3_n28_p11 = fc3_n28_p11_m[24:0];
-    assign fc3_w12_28 = 7'h27;
-    assign fc3_n28_p12_m = {{7{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_28[6]}}, fc3_w12_28};
-    assign fc3_n28_p12 = fc3_n28_p12_m[21:0];
-    assign fc3_w13_28 = 10'h2e6;
-    assign fc3_n28_p13_m = {{10{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_28[9]}}, fc3_w13_28};
-    assign fc3_n28_p13 = fc3_n28_p13_m[24:0];
-    assign fc3_w14_28 = 7'h5d;
-    assign fc3_n28_p14_m = {{7{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_28[6]}}, fc3_w14_28};
-    assign fc3_n28_p14 = fc3_n28_p14_m[21:0];
-    assign fc3_w15_28 = 10'h131;
-    assign fc3_n28_p15_m = {{10{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_28[9]}}, fc3_w15_28};
-    assign fc3_n28_p15 = fc3_n28_p15_m[24:0];
-    assign fc3_w16_28 = 7'h4c;
-    assign fc3_n28_p16_m = {{7{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_28[6]}}, fc3_w16_28};
-    assign fc3_n28_p16 = fc3_n28_p16_m[21:0];
-    assign fc3_w17_28 = 6'h1a;
-    assign fc3_n28_p17_m = {{6{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_28[5]}}, fc3_w17_28};
-    assign fc3_n28_p17 = fc3_n28_p17_m[20:0];
-    assign fc3_w18_28 = 8'h6d;
-    assign fc3_n28_p18_m = {{8{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_28[7]}}, fc3_w18_28};
-    assign fc3_n28_p18 = fc3_n28_p18_m[22:0];
-    assign fc3_w19_28 = 8'h42;
-    assign fc3_n28_p19_m = {{8{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_28[7]}}, fc3_w19_28};
-    assign fc3_n28_p19 = fc3_n28_p19_m[22:0];
-    assign fc3_w20_28 = 4'b1011;
-    assign fc3_n28_p20_m = {{4{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_28[3]}}, fc3_w20_28};
-    assign fc3_n28_p20 = fc3_n28_p20_m[18:0];
-    assign fc3_w21_28 = 9'h0c3;
-    assign fc3_n28_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_28[8]}}, fc3_w21_28};
-    assign fc3_n28_p21 = fc3_n28_p21_m[23:0];
-    assign fc3_w22_28 = 9'h12f;
-    assign fc3_n28_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_28[8]}}, fc3_w22_28};
-    assign fc3_n28_p22 = fc3_n28_p22_m[23:0];
-    assign fc3_w23_28 = 10'h2e2;
-    assign fc3_n28_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_28[9]}}, fc3_w23_28};
-    assign fc3_n28_p23 = fc3_n28_p23_m[24:0];
-    assign fc3_w24_28 = 8'hab;
-    assign fc3_n28_p24_m = {{8{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_28[7]}}, fc3_w24_28};
-    assign fc3_n28_p24 = fc3_n28_p24_m[22:0];
-    assign fc3_w25_28 = 10'h1e6;
-    assign fc3_n28_p25_m = {{10{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_28[9]}}, fc3_w25_28};
-    assign fc3_n28_p25 = fc3_n28_p25_m[24:0];
-    assign fc3_w26_28 = 6'h1d;
-    assign fc3_n28_p26_m = {{6{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_28[5]}}, fc3_w26_28};
-    assign fc3_n28_p26 = fc3_n28_p26_m[20:0];
-    assign fc3_w27_28 = 9'h0e0;
-    assign fc3_n28_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_28[8]}}, fc3_w27_28};
-    assign fc3_n28_p27 = fc3_n28_p27_m[23:0];
-    assign fc3_w28_28 = 7'h35;
-    assign fc3_n28_p28_m = {{7{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_28[6]}}, fc3_w28_28};
-    assign fc3_n28_p28 = fc3_n28_p28_m[21:0];
-    assign fc3_w29_28 = 9'h0b1;
-    assign fc3_n28_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_28[8]}}, fc3_w29_28};
-    assign fc3_n28_p29 = fc3_n28_p29_m[23:0];
-    assign fc3_w30_28 = 9'h0cc;
-    assign fc3_n28_p30_m = {{9{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_28[8]}}, fc3_w30_28};
-    assign fc3_n28_p30 = fc3_n28_p30_m[23:0];
-    assign fc3_w31_28 = 8'ha0;
-    assign fc3_n28_p31_m = {{8{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_28[7]}}, fc3_w31_28};
-    assign fc3_n28_p31 = fc3_n28_p31_m[22:0];
-    assign fc3_n28_bias = 20'h5cc00;
-    assign fc3_n28_t0_0_b = {{2{fc3_n28_p1[22]}}, fc3_n28_p1};
-    assign fc3_n28_t0_0 = fc3_n28_p0 + fc3_n28_t0_0_b;
-    assign fc3_n28_t0_1_a = {{2{fc3_n28_p2[22]}}, fc3_n28_p2};
-    assign fc3_n28_t0_1 = fc3_n28_t0_1_a + fc3_n28_p3;
-    assign fc3_n28_t0_2_a = {{3{fc3_n28_p4[21]}}, fc3_n28_p4};
-    assign fc3_n28_t0_2_b = {{1{fc3_n28_p5[23]}}, fc3_n28_p5};
-    assign fc3_n28_t0_2 = fc3_n28_t0_2_a + fc3_n28_t0_2_b;
-    assign fc3_n28_t0_3_a = {{1{fc3_n28_p6[22]}}, fc3_n28_p6};
-    assign fc3_n28_t0_3_b = {{1{fc3_n28_p7[22]}}, fc3_n28_p7};
-    assign fc3_n28_t0_3 = fc3_n28_t0_3_a + fc3_n28_t0_3_b;
-    assign fc3_n28_t0_4_a = {{1{fc3_n28_p8[23]}}, fc3_n28_p8};
-    assign fc3_n28_t0_4_b = {{1{fc3_n28_p9[23]}}, fc3_n28_p9};
-    assign fc3_n28_t0_4 = fc3_n28_t0_4_a + fc3_n28_t0_4_b;
-    assign fc3_n28_t0_5_a = {{2{fc3_n28_p10[22]}}, fc3_n28_p10};
-    assign fc3_n28_t0_5 = fc3_n28_t0_5_a + fc3_n28_p11;
-    assign fc3_n28_t0_6_a = {{3{fc3_n28_p12[21]}}, fc3_n28_p12};
-    assign fc3_n28_t0_6 = fc3_n28_t0_6_a + fc3_n28_p13;
-    assign fc3_n28_t0_7_a = {{3{fc3_n28_p14[21]}}, fc3_n28_p14};
-    assign fc3_n28_t0_7 = fc3_n28_t0_7_a + fc3_n28_p15;
-    assign fc3_n28_t0_8_a = {{1{fc3_n28_p16[21]}}, fc3_n28_p16};
-    assign fc3_n28_t0_8_b = {{2{fc3_n28_p17[20]}}, fc3_n28_p17};
-    assign fc3_n28_t0_8 = fc3_n28_t0_8_a + fc3_n28_t0_8_b;
-    assign fc3_n28_t0_9_a = {{1{fc3_n28_p18[22]}}, fc3_n28_p18};
-    assign fc3_n28_t0_9_b = {{1{fc3_n28_p19[22]}}, fc3_n28_p19};
-    assign fc3_n28_t0_9 = fc3_n28_t0_9_a + fc3_n28_t0_9_b;
-    assign fc3_n28_t0_10_a = {{5{fc3_n28_p20[18]}}, fc3_n28_p20};
-    assign fc3_n28_t0_10 = fc3_n28_t0_10_a + fc3_n28_p21;
-    assign fc3_n28_t0_11_a = {{1{fc3_n28_p22[23]}}, fc3_n28_p22};
-    assign fc3_n28_t0_11 = fc3_n28_t0_11_a + fc3_n28_p23;
-    assign fc3_n28_t0_12_a = {{3{fc3_n28_p24[22]}}, fc3_n28_p24};
-    assign fc3_n28_t0_12_b = {{1{fc3_n28_p25[24]}}, fc3_n28_p25};
-    assign fc3_n28_t0_12 = fc3_n28_t0_12_a + fc3_n28_t0_12_b;
-    assign fc3_n28_t0_13_a = {{3{fc3_n28_p26[20]}}, fc3_n28_p26};
-    assign fc3_n28_t0_13 = fc3_n28_t0_13_a + fc3_n28_p27;
-    assign fc3_n28_t0_14_a = {{2{fc3_n28_p28[21]}}, fc3_n28_p28};
-    assign fc3_n28_t0_14 = fc3_n28_t0_14_a + fc3_n28_p29;
-    assign fc3_n28_t0_15_a = {{1{fc3_n28_p30[23]}}, fc3_n28_p30};
-    assign fc3_n28_t0_15_b = {{2{fc3_n28_p31[22]}}, fc3_n28_p31};
-    assign fc3_n28_t0_15 = fc3_n28_t0_15_a + fc3_n28_t0_15_b;
-    assign fc3_n28_t1_0_a = {{1{fc3_n28_t0_0[24]}}, fc3_n28_t0_0};
-    assign fc3_n28_t1_0_b = {{1{fc3_n28_t0_1[24]}}, fc3_n28_t0_1};
-    assign fc3_n28_t1_0 = fc3_n28_t1_0_a_d1 + fc3_n28_t1_0_b_d1;
-    assign fc3_n28_t1_1_b = {{1{fc3_n28_t0_3[23]}}, fc3_n28_t0_3};
-    assign fc3_n28_t1_1 = fc3_n28_t0_2_d1 + fc3_n28_t1_1_b_d1;
-    assign fc3_n28_t1_2_a = {{1{fc3_n28_t0_4[24]}}, fc3_n28_t0_4};
-    assign fc3_n28_t1_2_b = {{1{fc3_n28_t0_5[24]}}, fc3_n28_t0_5};
-    assign fc3_n28_t1_2 = fc3_n28_t1_2_a_d1 + fc3_n28_t1_2_b_d1;
-    assign fc3_n28_t1_3_a = {{1{fc3_n28_t0_6[24]}}, fc3_n28_t0_6};
-    assign fc3_n28_t1_3_b = {{1{fc3_n28_t0_7[24]}}, fc3_n28_t0_7};
-    assign fc3_n28_t1_3 = fc3_n28_t1_3_a_d1 + fc3_n28_t1_3_b_d1;
-    assign fc3_n28_t1_4_a = {{1{fc3_n28_t0_8[22]}}, fc3_n28_t0_8};
-    assign fc3_n28_t1_4 = fc3_n28_t1_4_a_d1 + fc3_n28_t0_9_d1;
-    assign fc3_n28_t1_5_a = {{2{fc3_n28_t0_10[23]}}, fc3_n28_t0_10};
-    assign fc3_n28_t1_5_b = {{1{fc3_n28_t0_11[24]}}, fc3_n28_t0_11};
-    assign fc3_n28_t1_5 = fc3_n28_t1_5_a_d1 + fc3_n28_t1_5_b_d1;
-    assign fc3_n28_t1_6_b = {{2{fc3_n28_t0_13[23]}}, fc3_n28_t0_13};
-    assign fc3_n28_t1_6 = fc3_n28_t0_12_d1 + fc3_n28_t1_6_b_d1;
-    assign fc3_n28_t1_7_a = {{2{fc3_n28_t0_14[23]}}, fc3_n28_t0_14};
-    assign fc3_n28_t1_7_b = {{1{fc3_n28_t0_15[24]}}, fc3_n28_t0_15};
-    assign fc3_n28_t1_7 = fc3_n28_t1_7_a_d1 + fc3_n28_t1_7_b_d1;
-    assign fc3_n28_t2_0_a = {{1{fc3_n28_t1_0[25]}}, fc3_n28_t1_0};
-    assign fc3_n28_t2_0_b = {{2{fc3_n28_t1_1[24]}}, fc3_n28_t1_1};
-    assign fc3_n28_t2_0 = fc3_n28_t2_0_a + fc3_n28_t2_0_b;
-    assign fc3_n28_t2_1_a = {{1{fc3_n28_t1_2[25]}}, fc3_n28_t1_2};
-    assign fc3_n28_t2_1_b = {{1{fc3_n28_t1_3[25]}}, fc3_n28_t1_3};
-    assign fc3_n28_t2_1 = fc3_n28_t2_1_a + fc3_n28_t2_1_b;
-    assign fc3_n28_t2_2_a = {{2{fc3_n28_t1_4[23]}}, fc3_n28_t1_4};
-    assign fc3_n28_t2_2 = fc3_n28_t2_2_a + fc3_n28_t1_5;
-    assign fc3_n28_t2_3_a = {{1{fc3_n28_t1_6[25]}}, fc3_n28_t1_6};
-    assign fc3_n28_t2_3_b = {{1{fc3_n28_t1_7[25]}}, fc3_n28_t1_7};
-    assign fc3_n28_t2_3 = fc3_n28_t2_3_a + fc3_n28_t2_3_b;
-    assign fc3_n28_t3_0_a = {{1{fc3_n28_t2_0[26]}}, fc3_n28_t2_0};
-    assign fc3_n28_t3_0_b = {{1{fc3_n28_t2_1[26]}}, fc3_n28_t2_1};
-    assign fc3_n28_t3_0 = fc3_n28_t3_0_a + fc3_n28_t3_0_b;
-    assign fc3_n28_t3_1_a = {{2{fc3_n28_t2_2[25]}}, fc3_n28_t2_2};
-    assign fc3_n28_t3_1_b = {{1{fc3_n28_t2_3[26]}}, fc3_n28_t2_3};
-    assign fc3_n28_t3_1 = fc3_n28_t3_1_a + fc3_n28_t3_1_b;
-    assign fc3_n28_t4_0_a = {{1{fc3_n28_t3_0[27]}}, fc3_n28_t3_0};
-    assign fc3_n28_t4_0_b = {{1{fc3_n28_t3_1[27]}}, fc3_n28_t3_1};
-    assign fc3_n28_t4_0 = fc3_n28_t4_0_a + fc3_n28_t4_0_b;
-    assign fc3_n28_t5_0_b = {{9{fc3_n28_bias[19]}}, fc3_n28_bias};
-    assign fc3_n28_t5_0 = fc3_n28_t4_0_d1 + fc3_n28_t5_0_b_d2;
-    assign fc3_n28_acc = fc3_n28_t5_0;
-    assign fc3_n28_y_fl = fc3_n28_acc[28:10];
-    assign fc3_n28_y_wrap = fc3_n28_y_fl[15:0];
-    assign fc3_w0_29 = 8'h4e;
-    assign fc3_n29_p0_m = {{8{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_29[7]}}, fc3_w0_29};
-    assign fc3_n29_p0 = fc3_n29_p0_m[22:0];
-    assign fc3_w1_29 = 9'h089;
-    assign fc3_n29_p1_m = {{9{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_29[8]}}, fc3_w1_29};
-    assign fc3_n29_p1 = fc3_n29_p1_m[23:0];
-    assign fc3_w2_29 = 9'h0e5;
-    assign fc3_n29_p2_m = {{9{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_29[8]}}, fc3_w2_29};
-    assign fc3_n29_p2 = fc3_n29_p2_m[23:0];
-    assign fc3_w3_29 = 6'h18;
-    assign fc3_n29_p3_m = {{6{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_29[5]}}, fc3_w3_29};
-    assign fc3_n29_p3 = fc3_n29_p3_m[20:0];
-    assign fc3_w4_29 = 9'h0cf;
-    assign fc3_n29_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_29[8]}}, fc3_w4_29};
-    assign fc3_n29_p4 = fc3_n29_p4_m[23:0];
-    assign fc3_w5_29 = 6'h19;
-    assign fc3_n29_p5_m = {{6{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_29[5]}}, fc3_w5_29};
-    assign fc3_n29_p5 = fc3_n29_p5_m[20:0];
-    assign fc3_w6_29 = 6'h16;
-    assign fc3_n29_p6_m = {{6{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_29[5]}}, fc3_w6_29};
-    assign fc3_n29_p6 = fc3_n29_p6_m[20:0];
-    assign fc3_w7_29 = 9'h0b4;
-    assign fc3_n29_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_29[8]}}, fc3_w7_29};
-    assign fc3_n29_p7 = fc3_n29_p7_m[23:0];
-    assign fc3_w8_29 = 9'h13e;
-    assign fc3_n29_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_29[8]}}, fc3_w8_29};
-    assign fc3_n29_p8 = fc3_n29_p8_m[23:0];
-    assign fc3_w9_29 = 8'haf;
-    assign fc3_n29_p9_m = {{8{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_29[7]}}, fc3_w9_29};
-    assign fc3_n29_p9 = fc3_n29_p9_m[22:0];
-    assign fc3_w10_29 = 8'ha9;
-    assign fc3_n29_p10_m = {{8{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_29[7]}}, fc3_w10_29};
-    assign fc3_n29_p10 = fc3_n29_p10_m[22:0];
-    assign fc3_w11_29 = 10'h2ac;
-    assign fc3_n29_p11_m = {{10{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_29[9]}}, fc3_w11_29};
-    assign fc3_n29_p11 = fc3_n29_p11_m[24:0];
-    assign fc3_w12_29 = 9'h11a;
-    assign fc3_n29_p12_m = {{9{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_29[8]}}, fc3_w12_29};
-    assign fc3_n29_p12 = fc3_n29_p12_m[23:0];
-    assign fc3_w13_29 = 9'h158;
-    assign fc3_n29_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_29[8]}}, fc3_w13_29};
-    assign fc3_n29_p13 = fc3_n29_p13_m[23:0];
-    assign fc3_w14_29 = 8'haf;
-    assign fc3_n29_p14_m = {{8{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_29[7]}}, fc3_w14_29};
-    assign fc3_n29_p14 = fc3_n29_p14_m[22:0];
-    assign fc3_w15_29 = 10'h2c7;
-    assign fc3_n29_p15_m = {{10{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_29[9]}}, fc3_w15_29};
-    assign fc3_n29_p15 = fc3_n29_p15_m[24:0];
-    assign fc3_w16_29 = 4'b1011;
-    assign fc3_n29_p16_m = {{4{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_29[3]}}, fc3_w16_29};
-    assign fc3_n29_p16 = fc3_n29_p16_m[18:0];
-    assign fc3_n29_p17_sh = {fc3_in_17, 1'b0};
-    assign fc3_w18_29 = 9'h0df;
-    assign fc3_n29_p18_m = {{9{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_29[8]}}, fc3_w18_29};
-    assign fc3_n29_p18 = fc3_n29_p18_m[23:0];
-    assign fc3_w19_29 = 7'h5f;
-    assign fc3_n29_p19_m = {{7{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_29[6]}}, fc3_w19_29};
-    assign fc3_n29_p19 = fc3_n29_p19_m[21:0];
-    assign fc3_w20_29 = 10'h10b;
-    assign fc3_n29_p20_m = {{10{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_29[9]}}, fc3_w20_29};
-    assign fc3_n29_p20 = fc3_n29_p20_m[24:0];
-    assign fc3_w21_29 = 10'h2ed;
-    assign fc3_n29_p21_m = {{10{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_29[9]}}, fc3_w21_29};
-    assign fc3_n29_p21 = fc3_n29_p21_m[24:0];
-    assign fc3_w22_29 = 10'h127;
-    assign fc3_n29_p22_m = {{10{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_29[9]}}, fc3_w22_29};
-    assign fc3_n29_p22 = fc3_n29_p22_m[24:0];
-    assign fc3_w23_29 = 10'h2f3;
-    assign fc3_n29_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_29[9]}}, fc3_w23_29};
-    assign fc3_n29_p23 = fc3_n29_p23_m[24:0];
-    assign fc3_w24_29 = 9'h151;
-    assign fc3_n29_p24_m = {{9{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_29[8]}}, fc3_w24_29};
-    assign fc3_n29_p24 = fc3_n29_p24_m[23:0];
-    assign fc3_w25_29 = 9'h107;
-    assign fc3_n29_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_29[8]}}, fc3_w25_29};
-    assign fc3_n29_p25 = fc3_n29_p25_m[23:0];
-    assign fc3_w26_29 = 8'h7e;
-    assign fc3_n29_p26_m = {{8{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_29[7]}}, fc3_w26_29};
-    assign fc3_n29_p26 = fc3_n29_p26_m[22:0];
-    assign fc3_w27_29 = 9'h08f;
-    assign fc3_n29_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_29[8]}}, fc3_w27_29};
-    assign fc3_n29_p27 = fc3_n29_p27_m[23:0];
-    assign fc3_w28_29 = 8'h92;
-    assign fc3_n29_p28_m = {{8{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_29[7]}}, fc3_w28_29};
-    assign fc3_n29_p28 = fc3_n29_p28_m[22:0];
-    assign fc3_w29_29 = 9'h141;
-    assign fc3_n29_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_29[8]}}, fc3_w29_29};
-    assign fc3_n29_p29 = fc3_n29_p29_m[23:0];
-    assign fc3_n29_p30_e = {{1{fc3_in_30[15]}}, fc3_in_30};
-    assign fc3_n29_p30_neg = -fc3_n29_p30_e;
-    assign fc3_w31_29 = 9'h0d4;
-    assign fc3_n29_p31_m = {{9{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_29[8]}}, fc3_w31_29};
-    assign fc3_n29_p31 = fc3_n29_p31_m[23:0];
-    assign fc3_n29_bias = 17'h12400;
-    assign fc3_n29_t0_0_a = {{1{fc3_n29_p0[22]}}, fc3_n29_p0};
-    assign fc3_n29_t0_0 = fc3_n29_t0_0_a + fc3_n29_p1;
-    assign fc3_n29_t0_1_b = {{3{fc3_n29_p3[20]}}, fc3_n29_p3};
-    assign fc3_n29_t0_1 = fc3_n29_p2 + fc3_n29_t0_1_b;
-    assign fc3_n29_t0_2_b = {{3{fc3_n29_p5[20]}}, fc3_n29_p5};
-    assign fc3_n29_t0_2 = fc3_n29_p4 + fc3_n29_t0_2_b;
-    assign fc3_n29_t0_3_a = {{3{fc3_n29_p6[20]}}, fc3_n29_p6};
-    assign fc3_n29_t0_3 = fc3_n29_t0_3_a + fc3_n29_p7;
-    assign fc3_n29_t0_4_a = {{1{fc3_n29_p8[23]}}, fc3_n29_p8};
-    assign fc3_n29_t0_4_b = {{2{fc3_n29_p9[22]}}, fc3_n29_p9};
-    assign fc3_n29_t0_4 = fc3_n29_t0_4_a + fc3_n29_t0_4_b;
-    assign fc3_n29_t0_5_a = {{2{fc3_n29_p10[22]}}, fc3_n29_p10};
-    assign fc3_n29_t0_5 = fc3_n29_t0_5_a + fc3_n29_p11;
-    assign fc3_n29_t0_6_a = {{1{fc3_n29_p12[23]}}, fc3_n29_p12};
-    assign fc3_n29_t0_6_b = {{1{fc3_n29_p13[23]}}, fc3_n29_p13};
-    assign fc3_n29_t0_6 = fc3_n29_t0_6_a + fc3_n29_t0_6_b;
-    assign fc3_n29_t0_7_a = {{2{fc3_n29_p14[22]}}, fc3_n29_p14};
-    assign fc3_n29_t0_7 = fc3_n29_t0_7_a + fc3_n29_p15;
-    assign fc3_n29_t0_8_b = {{2{fc3_n29_p17_sh[16]}}, fc3_n29_p17_sh};
-    assign fc3_n29_t0_8 = fc3_n29_p16 + fc3_n29_t0_8_b;
-    assign fc3_n29_t0_9_b = {{2{fc3_n29_p19[21]}}, fc3_n29_p19};
-    assign fc3_n29_t0_9 = fc3_n29_p18 + fc3_n29_t0_9_b;
-    assign fc3_n29_t0_10_a = {{1{fc3_n29_p20[24]}}, fc3_n29_p20};
-    assign fc3_n29_t0_10_b = {{1{fc3_n29_p21[24]}}, fc3_n29_p21};
-    assign fc3_n29_t0_10 = fc3_n29_t0_10_a + fc3_n29_t0_10_b;
-    assign fc3_n29_t0_11_a = {{1{fc3_n29_p22[24]}}, fc3_n29_p22};
-    assign fc3_n29_t0_11_b = {{1{fc3_n29_p23[24]}}, fc3_n29_p23};
-    assign fc3_n29_t0_11 = fc3_n29_t0_11_a + fc3_n29_t0_11_b;
-    assign fc3_n29_t0_12_a = {{1{fc3_n29_p24[23]}}, fc3_n29_p24};
-    assign fc3_n29_t0_12_b = {{1{fc3_n29_p25[23]}}, fc3_n29_p25};
-    assign fc3_n29_t0_12 = fc3_n29_t0_12_a + fc3_n29_t0_12_b;
-    assign fc3_n29_t0_13_a = {{2{fc3_n29_p26[22]}}, fc3_n29_p26};
-    assign fc3_n29_t0_13_b = {{1{fc3_n29_p27[23]}}, fc3_n29_p27};
-    assign fc3_n29_t0_13 = fc3_n29_t0_13_a + fc3_n29_t0_13_b;
-    assign fc3_n29_t0_14_a = {{2{fc3_n29_p28[22]}}, fc3_n29_p28};
-    assign fc3_n29_t0_14_b = {{1{fc3_n29_p29[23]}}, fc3_n29_p29};
-    assign fc3_n29_t0_14 = fc3_n29_t0_14_a + fc3_n29_t0_14_b;
-    assign fc3_n29_t0_15_a = {{7{fc3_n29_p30_neg[16]}}, fc3_n29_p30_neg};
-    assign fc3_n29_t0_15 = fc3_n29_t0_15_a + fc3_n29_p31;
-    assign fc3_n29_t1_0_a = {{1{fc3_n29_t0_0[23]}}, fc3_n29_t0_0};
-    assign fc3_n29_t1_0_b = {{1{fc3_n29_t0_1[23]}}, fc3_n29_t0_1};
-    assign fc3_n29_t1_0 = fc3_n29_t1_0_a_d1 + fc3_n29_t1_0_b_d1;
-    assign fc3_n29_t1_1_a = {{1{fc3_n29_t0_2[23]}}, fc3_n29_t0_2};
-    assign fc3_n29_t1_1_b = {{1{fc3_n29_t0_3[23]}}, fc3_n29_t0_3};
-    assign fc3_n29_t1_1 = fc3_n29_t1_1_a_d1 + fc3_n29_t1_1_b_d1;
-    assign fc3_n29_t1_2_a = {{1{fc3_n29_t0_4[24]}}, fc3_n29_t0_4};
-    assign fc3_n29_t1_2_b = {{1{fc3_n29_t0_5[24]}}, fc3_n29_t0_5};
-    assign fc3_n29_t1_2 = fc3_n29_t1_2_a_d1 + fc3_n29_t1_2_b_d1;
-    assign fc3_n29_t1_3_a = {{1{fc3_n29_t0_6[24]}}, fc3_n29_t0_6};
-    assign fc3_n29_t1_3_b = {{1{fc3_n29_t0_7[24]}}, fc3_n29_t0_7};
-    assign fc3_n29_t1_3 = fc3_n29_t1_3_a_d1 + fc3_n29_t1_3_b_d1;
-    assign fc3_n29_t1_4_a = {{6{fc3_n29_t0_8[18]}}, fc3_n29_t0_8};
-    assign fc3_n29_t1_4_b = {{1{fc3_n29_t0_9[23]}}, fc3_n29_t0_9};
-    assign fc3_n29_t1_4 = fc3_n29_t1_4_a_d1 + fc3_n29_t1_4_b_d1;
-    assign fc3_n29_t1_5_a = {{1{fc3_n29_t0_10[25]}}, fc3_n29_t0_10};
-    assign fc3_n29_t1_5_b = {{1{fc3_n29_t0_11[25]}}, fc3_n29_t0_11};
-    assign fc3_n29_t1_5 = fc3_n29_t1_5_a_d1 + fc3_n29_t1_5_b_d1;
-    assign fc3_n29_t1_6_a = {{1{fc3_n29_t0_12[24]}}, fc3_n29_t0_12};
-    assign fc3_n29_t1_6_b = {{1{fc3_n29_t0_13[24]}}, fc3_n29_t0_13};
-    assign fc3_n29_t1_6 = fc3_n29_t1_6_a_d1 + fc3_n29_t1_6_b_d1;
-    assign fc3_n29_t1_7_a = {{1{fc3_n29_t0_14[24]}}, fc3_n29_t0_14};
-    assign fc3_n29_t1_7_b = {{2{fc3_n29_t0_15[23]}}, fc3_n29_t0_15};
-    assign fc3_n29_t1_7 = fc3_n29_t1_7_a_d1 + fc3_n29_t1_7_b_d1;
-    assign fc3_n29_t2_0_a = {{1{fc3_n29_t1_0[24]}}, fc3_n29_t1_0};
-    assign fc3_n29_t2_0_b = {{1{fc3_n29_t1_1[24]}}, fc3_n29_t1_1};
-    assign fc3_n29_t2_0 = fc3_n29_t2_0_a + fc3_n29_t2_0_b;
-    assign fc3_n29_t2_1_a = {{1{fc3_n29_t1_2[25]}}, fc3_n29_t1_2};
-    assign fc3_n29_t2_1_b = {{1{fc3_n29_t1_3[25]}}, fc3_n29_t1_3};
-    assign fc3_n29_t2_1 = fc3_n29_t2_1_a + fc3_n29_t2_1_b;
-    assign fc3_n29_t2_2_a = {{2{fc3_n29_t1_4[24]}}, fc3_n29_t1_4};
-    assign fc3_n29_t2_2 = fc3_n29_t2_2_a + fc3_n29_t1_5;
-    assign fc3_n29_t2_3_a = {{1{fc3_n29_t1_6[25]}}, fc3_n29_t1_6};
-    assign fc3_n29_t2_3_b = {{1{fc3_n29_t1_7[25]}}, fc3_n29_t1_7};
-    assign fc3_n29_t2_3 = fc3_n29_t2_3_a + fc3_n29_t2_3_b;
-    assign fc3_n29_t3_0_a = {{2{fc3_n29_t2_0[25]}}, fc3_n29_t2_0};
-    assign fc3_n29_t3_0_b = {{1{fc3_n29_t2_1[26]}}, fc3_n29_t2_1};
-    assign fc3_n29_t3_0 = fc3_n29_t3_0_a + fc3_n29_t3_0_b;
-    assign fc3_n29_t3_1_a = {{1{fc3_n29_t2_2[26]}}, fc3_n29_t2_2};
-    assign fc3_n29_t3_1_b = {{1{fc3_n29_t2_3[26]}}, fc3_n29_t2_3};
-    assign fc3_n29_t3_1 = fc3_n29_t3_1_a + fc3_n29_t3_1_b;
-    assign fc3_n29_t4_0_a = {{1{fc3_n29_t3_0[27]}}, fc3_n29_t3_0};
-    assign fc3_n29_t4_0_b = {{1{fc3_n29_t3_1[27]}}, fc3_n29_t3_1};
-    assign fc3_n29_t4_0 = fc3_n29_t4_0_a + fc3_n29_t4_0_b;
-    assign fc3_n29_t5_0_b = {{12{fc3_n29_bias[16]}}, fc3_n29_bias};
-    assign fc3_n29_t5_0 = fc3_n29_t4_0_d1 + fc3_n29_t5_0_b_d2;
-    assign fc3_n29_acc = fc3_n29_t5_0;
-    assign fc3_n29_y_fl = fc3_n29_acc[28:10];
-    assign fc3_n29_y_wrap = fc3_n29_y_fl[15:0];
-    assign fc3_w0_30 = 9'h140;
-    assign fc3_n30_p0_m = {{9{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_30[8]}}, fc3_w0_30};
-    assign fc3_n30_p0 = fc3_n30_p0_m[23:0];
-    assign fc3_w1_30 = 10'h120;
-    assign fc3_n30_p1_m = {{10{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_30[9]}}, fc3_w1_30};
-    assign fc3_n30_p1 = fc3_n30_p1_m[24:0];
-    assign fc3_w2_30 = 7'h54;
-    assign fc3_n30_p2_m = {{7{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_30[6]}}, fc3_w2_30};
-    assign fc3_n30_p2 = fc3_n30_p2_m[21:0];
-    assign fc3_w3_30 = 8'h7c;
-    assign fc3_n30_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_30[7]}}, fc3_w3_30};
-    assign fc3_n30_p3 = fc3_n30_p3_m[22:0];
-    assign fc3_w4_30 = 9'h08c;
-    assign fc3_n30_p4_m = {{9{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_30[8]}}, fc3_w4_30};
-    assign fc3_n30_p4 = fc3_n30_p4_m[23:0];
-    assign fc3_w5_30 = 7'h24;
-    assign fc3_n30_p5_m = {{7{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_30[6]}}, fc3_w5_30};
-    assign fc3_n30_p5 = fc3_n30_p5_m[21:0];
-    assign fc3_w6_30 = 10'h2ec;
-    assign fc3_n30_p6_m = {{10{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_30[9]}}, fc3_w6_30};
-    assign fc3_n30_p6 = fc3_n30_p6_m[24:0];
-    assign fc3_w7_30 = 9'h0ab;
-    assign fc3_n30_p7_m = {{9{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_30[8]}}, fc3_w7_30};
-    assign fc3_n30_p7 = fc3_n30_p7_m[23:0];
-    assign fc3_w8_30 = 9'h152;
-    assign fc3_n30_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_30[8]}}, fc3_w8_30};
-    assign fc3_n30_p8 = fc3_n30_p8_m[23:0];
-    assign fc3_w9_30 = 10'h150;
-    assign fc3_n30_p9_m = {{10{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_30[9]}}, fc3_w9_30};
-    assign fc3_n30_p9 = fc3_n30_p9_m[24:0];
-    assign fc3_w10_30 = 10'h179;
-    assign fc3_n30_p10_m = {{10{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_30[9]}}, fc3_w10_30};
-    assign fc3_n30_p10 = fc3_n30_p10_m[24:0];
-    assign fc3_w11_30 = 8'h4a;
-    assign fc3_n30_p11_m = {{8{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_30[7]}}, fc3_w11_30};
-    assign fc3_n30_p11 = fc3_n30_p11_m[22:0];
-    assign fc3_w12_30 = 10'h2e3;
-    assign fc3_n30_p12_m = {{10{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_30[9]}}, fc3_w12_30};
-    assign fc3_n30_p12 = fc3_n30_p12_m[24:0];
-    assign fc3_w13_30 = 8'h59;
-    assign fc3_n30_p13_m = {{8{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_30[7]}}, fc3_w13_30};
-    assign fc3_n30_p13 = fc3_n30_p13_m[22:0];
-    assign fc3_w14_30 = 9'h0eb;
-    assign fc3_n30_p14_m = {{9{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_30[8]}}, fc3_w14_30};
-    assign fc3_n30_p14 = fc3_n30_p14_m[23:0];
-    assign fc3_w15_30 = 9'h0a9;
-    assign fc3_n30_p15_m = {{9{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_30[8]}}, fc3_w15_30};
-    assign fc3_n30_p15 = fc3_n30_p15_m[23:0];
-    assign fc3_w16_30 = 9'h130;
-    assign fc3_n30_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_30[8]}}, fc3_w16_30};
-    assign fc3_n30_p16 = fc3_n30_p16_m[23:0];
-    assign fc3_w17_30 = 8'h41;
-    assign fc3_n30_p17_m = {{8{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_30[7]}}, fc3_w17_30};
-    assign fc3_n30_p17 = fc3_n30_p17_m[22:0];
-    assign fc3_w18_30 = 7'h28;
-    assign fc3_n30_p18_m = {{7{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_30[6]}}, fc3_w18_30};
-    assign fc3_n30_p18 = fc3_n30_p18_m[21:0];
-    assign fc3_w19_30 = 10'h13d;
-    assign fc3_n30_p19_m = {{10{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_30[9]}}, fc3_w19_30};
-    assign fc3_n30_p19 = fc3_n30_p19_m[24:0];
-    assign fc3_w20_30 = 7'h4c;
-    assign fc3_n30_p20_m = {{7{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_30[6]}}, fc3_w20_30};
-    assign fc3_n30_p20 = fc3_n30_p20_m[21:0];
-    assign fc3_w21_30 = 8'h49;
-    assign fc3_n30_p21_m = {{8{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_30[7]}}, fc3_w21_30};
-    assign fc3_n30_p21 = fc3_n30_p21_m[22:0];
-    assign fc3_w22_30 = 9'h0e7;
-    assign fc3_n30_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_30[8]}}, fc3_w22_30};
-    assign fc3_n30_p22 = fc3_n30_p22_m[23:0];
-    assign fc3_w23_30 = 10'h109;
-    assign fc3_n30_p23_m = {{10{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_30[9]}}, fc3_w23_30};
-    assign fc3_n30_p23 = fc3_n30_p23_m[24:0];
-    assign fc3_w24_30 = 10'h124;
-    assign fc3_n30_p24_m = {{10{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_30[9]}}, fc3_w24_30};
-    assign fc3_n30_p24 = fc3_n30_p24_m[24:0];
-    assign fc3_w25_30 = 6'h2b;
-    assign fc3_n30_p25_m = {{6{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_30[5]}}, fc3_w25_30};
-    assign fc3_n30_p25 = fc3_n30_p25_m[20:0];
-    assign fc3_w26_30 = 9'h08e;
-    assign fc3_n30_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_30[8]}}, fc3_w26_30};
-    assign fc3_n30_p26 = fc3_n30_p26_m[23:0];
-    assign fc3_w27_30 = 9'h0b9;
-    assign fc3_n30_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_30[8]}}, fc3_w27_30};
-    assign fc3_n30_p27 = fc3_n30_p27_m[23:0];
-    assign fc3_w28_30 = 9'h159;
-    assign fc3_n30_p28_m = {{9{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_30[8]}}, fc3_w28_30};
-    assign fc3_n30_p28 = fc3_n30_p28_m[23:0];
-    assign fc3_w29_30 = 9'h114;
-    assign fc3_n30_p29_m = {{9{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_30[8]}}, fc3_w29_30};
-    assign fc3_n30_p29 = fc3_n30_p29_m[23:0];
-    assign fc3_w30_30 = 10'h1c9;
-    assign fc3_n30_p30_m = {{10{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_30[9]}}, fc3_w30_30};
-    assign fc3_n30_p30 = fc3_n30_p30_m[24:0];
-    assign fc3_w31_30 = 5'h0a;
-    assign fc3_n30_p31_m = {{5{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_30[4]}}, fc3_w31_30};
-    assign fc3_n30_p31 = fc3_n30_p31_m[19:0];
-    assign fc3_n30_bias = 20'h5ac00;
-    assign fc3_n30_t0_0_a = {{1{fc3_n30_p0[23]}}, fc3_n30_p0};
-    assign fc3_n30_t0_0 = fc3_n30_t0_0_a + fc3_n30_p1;
-    assign fc3_n30_t0_1_a = {{2{fc3_n30_p2[21]}}, fc3_n30_p2};
-    assign fc3_n30_t0_1_b = {{1{fc3_n30_p3[22]}}, fc3_n30_p3};
-    assign fc3_n30_t0_1 = fc3_n30_t0_1_a + fc3_n30_t0_1_b;
-    assign fc3_n30_t0_2_b = {{2{fc3_n30_p5[21]}}, fc3_n30_p5};
-    assign fc3_n30_t0_2 = fc3_n30_p4 + fc3_n30_t0_2_b;
-    assign fc3_n30_t0_3_b = {{1{fc3_n30_p7[23]}}, fc3_n30_p7};
-    assign fc3_n30_t0_3 = fc3_n30_p6 + fc3_n30_t0_3_b;
-    assign fc3_n30_t0_4_a = {{1{fc3_n30_p8[23]}}, fc3_n30_p8};
-    assign fc3_n30_t0_4 = fc3_n30_t0_4_a + fc3_n30_p9;
-    assign fc3_n30_t0_5_b = {{2{fc3_n30_p11[22]}}, fc3_n30_p11};
-    assign fc3_n30_t0_5 = fc3_n30_p10 + fc3_n30_t0_5_b;
-    assign fc3_n30_t0_6_b = {{2{fc3_n30_p13[22]}}, fc3_n30_p13};
-    assign fc3_n30_t0_6 = fc3_n30_p12 + fc3_n30_t0_6_b;
-    assign fc3_n30_t0_7_a = {{1{fc3_n30_p14[23]}}, fc3_n30_p14};
-    assign fc3_n30_t0_7_b = {{1{fc3_n30_p15[23]}}, fc3_n30_p15};
-    assign fc3_n30_t0_7 = fc3_n30_t0_7_a + fc3_n30_t0_7_b;
-    assign fc3_n30_t0_8_a = {{1{fc3_n30_p16[23]}}, fc3_n30_p16};
-    assign fc3_n30_t0_8_b = {{2{fc3_n30_p17[22]}}, fc3_n30_p17};
-    assign fc3_n30_t0_8 = fc3_n30_t0_8_a + fc3_n30_t0_8_b;
-    assign fc3_n30_t0_9_a = {{3{fc3_n30_p18[21]}}, fc3_n30_p18};
-    assign fc3_n30_t0_9 = fc3_n30_t0_9_a + fc3_n30_p19;
-    assign fc3_n30_t0_10_a = {{1{fc3_n30_p20[21]}}, fc3_n30_p20};
-    assign fc3_n30_t0_10 = fc3_n30_t0_10_a + fc3_n30_p21;
-    assign fc3_n30_t0_11_a = {{1{fc3_n30_p22[23]}}, fc3_n30_p22};
-    assign fc3_n30_t0_11 = fc3_n30_t0_11_a + fc3_n30_p23;
-    assign fc3_n30_t0_12_b = {{4{fc3_n30_p25[20]}}, fc3_n30_p25};
-    assign fc3_n30_t0_12 = fc3_n30_p24 + fc3_n30_t0_12_b;
-    assign fc3_n30_t0_13_a = {{1{fc3_n30_p26[23]}}, fc3_n30_p26};
-    assign fc3_n30_t0_13_b = {{1{fc3_n30_p27[23]}}, fc3_n30_p27};
-    assign fc3_n30_t0_13 = fc3_n30_t0_13_a + fc3_n30_t0_13_b;
-    assign fc3_n30_t0_14_a = {{1{fc3_n30_p28[23]}}, fc3_n30_p28};
-    assign fc3_n30_t0_14_b = {{1{fc3_n30_p29[23]}}, fc3_n30_p29};
-    assign fc3_n30_t0_14 = fc3_n30_t0_14_a + fc3_n30_t0_14_b;
-    assign fc3_n30_t0_15_b = {{5{fc3_n30_p31[19]}}, fc3_n30_p31};
-    assign fc3_n30_t0_15 = fc3_n30_p30 + fc3_n30_t0_15_b;
-    assign fc3_n30_t1_0_a = {{1{fc3_n30_t0_0[24]}}, fc3_n30_t0_0};
-    assign fc3_n30_t1_0_b = {{2{fc3_n30_t0_1[23]}}, fc3_n30_t0_1};
-    assign fc3_n30_t1_0 = fc3_n30_t1_0_a_d1 + fc3_n30_t1_0_b_d1;
-    assign fc3_n30_t1_1_a = {{2{fc3_n30_t0_2[23]}}, fc3_n30_t0_2};
-    assign fc3_n30_t1_1_b = {{1{fc3_n30_t0_3[24]}}, fc3_n30_t0_3};
-    assign fc3_n30_t1_1 = fc3_n30_t1_1_a_d1 + fc3_n30_t1_1_b_d1;
-    assign fc3_n30_t1_2_a = {{1{fc3_n30_t0_4[24]}}, fc3_n30_t0_4};
-    assign fc3_n30_t1_2_b = {{1{fc3_n30_t0_5[24]}}, fc3_n30_t0_5};
-    assign fc3_n30_t1_2 = fc3_n30_t1_2_a_d1 + fc3_n30_t1_2_b_d1;
-    assign fc3_n30_t1_3_a = {{1{fc3_n30_t0_6[24]}}, fc3_n30_t0_6};
-    assign fc3_n30_t1_3_b = {{1{fc3_n30_t0_7[24]}}, fc3_n30_t0_7};
-    assign fc3_n30_t1_3 = fc3_n30_t1_3_a_d1 + fc3_n30_t1_3_b_d1;
-    assign fc3_n30_t1_4_a = {{1{fc3_n30_t0_8[24]}}, fc3_n30_t0_8};
-    assign fc3_n30_t1_4_b = {{1{fc3_n30_t0_9[24]}}, fc3_n30_t0_9};
-    assign fc3_n30_t1_4 = fc3_n30_t1_4_a_d1 + fc3_n30_t1_4_b_d1;
-    assign fc3_n30_t1_5_a = {{3{fc3_n30_t0_10[22]}}, fc3_n30_t0_10};
-    assign fc3_n30_t1_5_b = {{1{fc3_n30_t0_11[24]}}, fc3_n30_t0_11};
-    assign fc3_n30_t1_5 = fc3_n30_t1_5_a_d1 + fc3_n30_t1_5_b_d1;
-    assign fc3_n30_t1_6_a = {{1{fc3_n30_t0_12[24]}}, fc3_n30_t0_12};
-    assign fc3_n30_t1_6_b = {{1{fc3_n30_t0_13[24]}}, fc3_n30_t0_13};
-    assign fc3_n30_t1_6 = fc3_n30_t1_6_a_d1 + fc3_n30_t1_6_b_d1;
-    assign fc3_n30_t1_7_a = {{1{fc3_n30_t0_14[24]}}, fc3_n30_t0_14};
-    assign fc3_n30_t1_7_b = {{1{fc3_n30_t0_15[24]}}, fc3_n30_t0_15};
-    assign fc3_n30_t1_7 = fc3_n30_t1_7_a_d1 + fc3_n30_t1_7_b_d1;
-    assign fc3_n30_t2_0_a = {{1{fc3_n30_t1_0[25]}}, fc3_n30_t1_0};
-    assign fc3_n30_t2_0_b = {{1{fc3_n30_t1_1[25]}}, fc3_n30_t1_1};
-    assign fc3_n30_t2_0 = fc3_n30_t2_0_a + fc3_n30_t2_0_b;
-    assign fc3_n30_t2_1_a = {{1{fc3_n30_t1_2[25]}}, fc3_n30_t1_2};
-    assign fc3_n30_t2_1_b = {{1{fc3_n30_t1_3[25]}}, fc3_n30_t1_3};
-    assign fc3_n30_t2_1 = fc3_n30_t2_1_a + fc3_n30_t2_1_b;
-    assign fc3_n30_t2_2_a = {{1{fc3_n30_t1_4[25]}}, fc3_n30_t1_4};
-    assign fc3_n30_t2_2_b = {{1{fc3_n30_t1_5[25]}}, fc3_n30_t1_5};
-    assign fc3_n30_t2_2 = fc3_n30_t2_2_a + fc3_n30_t2_2_b;
-    assign fc3_n30_t2_3_a = {{1{fc3_n30_t1_6[25]}}, fc3_n30_t1_6};
-    assign fc3_n30_t2_3_b = {{1{fc3_n30_t1_7[25]}}, fc3_n30_t1_7};
-    assign fc3_n30_t2_3 = fc3_n30_t2_3_a + fc3_n30_t2_3_b;
-    assign fc3_n30_t3_0_a = {{1{fc3_n30_t2_0[26]}}, fc3_n30_t2_0};
-    assign fc3_n30_t3_0_b = {{1{fc3_n30_t2_1[26]}}, fc3_n30_t2_1};
-    assign fc3_n30_t3_0 = fc3_n30_t3_0_a + fc3_n30_t3_0_b;
-    assign fc3_n30_t3_1_a = {{1{fc3_n30_t2_2[26]}}, fc3_n30_t2_2};
-    assign fc3_n30_t3_1_b = {{1{fc3_n30_t2_3[26]}}, fc3_n30_t2_3};
-    assign fc3_n30_t3_1 = fc3_n30_t3_1_a + fc3_n30_t3_1_b;
-    assign fc3_n30_t4_0_a = {{1{fc3_n30_t3_0[27]}}, fc3_n30_t3_0};
-    assign fc3_n30_t4_0_b = {{1{fc3_n30_t3_1[27]}}, fc3_n30_t3_1};
-    assign fc3_n30_t4_0 = fc3_n30_t4_0_a + fc3_n30_t4_0_b;
-    assign fc3_n30_t5_0_b = {{9{fc3_n30_bias[19]}}, fc3_n30_bias};
-    assign fc3_n30_t5_0 = fc3_n30_t4_0_d1 + fc3_n30_t5_0_b_d2;
-    assign fc3_n30_acc = fc3_n30_t5_0;
-    assign fc3_n30_y_fl = fc3_n30_acc[28:10];
-    assign fc3_n30_y_wrap = fc3_n30_y_fl[15:0];
-    assign fc3_w0_31 = 10'h2ec;
-    assign fc3_n31_p0_m = {{10{fc3_in_0[15]}}, fc3_in_0} * {{16{fc3_w0_31[9]}}, fc3_w0_31};
-    assign fc3_n31_p0 = fc3_n31_p0_m[24:0];
-    assign fc3_w1_31 = 8'h41;
-    assign fc3_n31_p1_m = {{8{fc3_in_1[15]}}, fc3_in_1} * {{16{fc3_w1_31[7]}}, fc3_w1_31};
-    assign fc3_n31_p1 = fc3_n31_p1_m[22:0];
-    assign fc3_w2_31 = 8'h42;
-    assign fc3_n31_p2_m = {{8{fc3_in_2[15]}}, fc3_in_2} * {{16{fc3_w2_31[7]}}, fc3_w2_31};
-    assign fc3_n31_p2 = fc3_n31_p2_m[22:0];
-    assign fc3_w3_31 = 8'hb2;
-    assign fc3_n31_p3_m = {{8{fc3_in_3[15]}}, fc3_in_3} * {{16{fc3_w3_31[7]}}, fc3_w3_31};
-    assign fc3_n31_p3 = fc3_n31_p3_m[22:0];
-    assign fc3_w4_31 = 8'h5c;
-    assign fc3_n31_p4_m = {{8{fc3_in_4[15]}}, fc3_in_4} * {{16{fc3_w4_31[7]}}, fc3_w4_31};
-    assign fc3_n31_p4 = fc3_n31_p4_m[22:0];
-    assign fc3_w5_31 = 7'h25;
-    assign fc3_n31_p5_m = {{7{fc3_in_5[15]}}, fc3_in_5} * {{16{fc3_w5_31[6]}}, fc3_w5_31};
-    assign fc3_n31_p5 = fc3_n31_p5_m[21:0];
-    assign fc3_w6_31 = 10'h2e2;
-    assign fc3_n31_p6_m = {{10{fc3_in_6[15]}}, fc3_in_6} * {{16{fc3_w6_31[9]}}, fc3_w6_31};
-    assign fc3_n31_p6 = fc3_n31_p6_m[24:0];
-    assign fc3_w7_31 = 8'h97;
-    assign fc3_n31_p7_m = {{8{fc3_in_7[15]}}, fc3_in_7} * {{16{fc3_w7_31[7]}}, fc3_w7_31};
-    assign fc3_n31_p7 = fc3_n31_p7_m[22:0];
-    assign fc3_w8_31 = 9'h14f;
-    assign fc3_n31_p8_m = {{9{fc3_in_8[15]}}, fc3_in_8} * {{16{fc3_w8_31[8]}}, fc3_w8_31};
-    assign fc3_n31_p8 = fc3_n31_p8_m[23:0];
-    assign fc3_w9_31 = 8'h6b;
-    assign fc3_n31_p9_m = {{8{fc3_in_9[15]}}, fc3_in_9} * {{16{fc3_w9_31[7]}}, fc3_w9_31};
-    assign fc3_n31_p9 = fc3_n31_p9_m[22:0];
-    assign fc3_w10_31 = 8'h6e;
-    assign fc3_n31_p10_m = {{8{fc3_in_10[15]}}, fc3_in_10} * {{16{fc3_w10_31[7]}}, fc3_w10_31};
-    assign fc3_n31_p10 = fc3_n31_p10_m[22:0];
-    assign fc3_w11_31 = 8'h87;
-    assign fc3_n31_p11_m = {{8{fc3_in_11[15]}}, fc3_in_11} * {{16{fc3_w11_31[7]}}, fc3_w11_31};
-    assign fc3_n31_p11 = fc3_n31_p11_m[22:0];
-    assign fc3_w12_31 = 10'h2fe;
-    assign fc3_n31_p12_m = {{10{fc3_in_12[15]}}, fc3_in_12} * {{16{fc3_w12_31[9]}}, fc3_w12_31};
-    assign fc3_n31_p12 = fc3_n31_p12_m[24:0];
-    assign fc3_w13_31 = 9'h157;
-    assign fc3_n31_p13_m = {{9{fc3_in_13[15]}}, fc3_in_13} * {{16{fc3_w13_31[8]}}, fc3_w13_31};
-    assign fc3_n31_p13 = fc3_n31_p13_m[23:0];
-    assign fc3_w14_31 = 8'h4a;
-    assign fc3_n31_p14_m = {{8{fc3_in_14[15]}}, fc3_in_14} * {{16{fc3_w14_31[7]}}, fc3_w14_31};
-    assign fc3_n31_p14 = fc3_n31_p14_m[22:0];
-    assign fc3_w15_31 = 8'h88;
-    assign fc3_n31_p15_m = {{8{fc3_in_15[15]}}, fc3_in_15} * {{16{fc3_w15_31[7]}}, fc3_w15_31};
-    assign fc3_n31_p15 = fc3_n31_p15_m[22:0];
-    assign fc3_w16_31 = 9'h12a;
-    assign fc3_n31_p16_m = {{9{fc3_in_16[15]}}, fc3_in_16} * {{16{fc3_w16_31[8]}}, fc3_w16_31};
-    assign fc3_n31_p16 = fc3_n31_p16_m[23:0];
-    assign fc3_w17_31 = 8'h53;
-    assign fc3_n31_p17_m = {{8{fc3_in_17[15]}}, fc3_in_17} * {{16{fc3_w17_31[7]}}, fc3_w17_31};
-    assign fc3_n31_p17 = fc3_n31_p17_m[22:0];
-    assign fc3_w18_31 = 8'h81;
-    assign fc3_n31_p18_m = {{8{fc3_in_18[15]}}, fc3_in_18} * {{16{fc3_w18_31[7]}}, fc3_w18_31};
-    assign fc3_n31_p18 = fc3_n31_p18_m[22:0];
-    assign fc3_w19_31 = 8'ha0;
-    assign fc3_n31_p19_m = {{8{fc3_in_19[15]}}, fc3_in_19} * {{16{fc3_w19_31[7]}}, fc3_w19_31};
-    assign fc3_n31_p19 = fc3_n31_p19_m[22:0];
-    assign fc3_w20_31 = 6'h2b;
-    assign fc3_n31_p20_m = {{6{fc3_in_20[15]}}, fc3_in_20} * {{16{fc3_w20_31[5]}}, fc3_w20_31};
-    assign fc3_n31_p20 = fc3_n31_p20_m[20:0];
-    assign fc3_w21_31 = 9'h113;
-    assign fc3_n31_p21_m = {{9{fc3_in_21[15]}}, fc3_in_21} * {{16{fc3_w21_31[8]}}, fc3_w21_31};
-    assign fc3_n31_p21 = fc3_n31_p21_m[23:0];
-    assign fc3_w22_31 = 9'h135;
-    assign fc3_n31_p22_m = {{9{fc3_in_22[15]}}, fc3_in_22} * {{16{fc3_w22_31[8]}}, fc3_w22_31};
-    assign fc3_n31_p22 = fc3_n31_p22_m[23:0];
-    assign fc3_w23_31 = 9'h13b;
-    assign fc3_n31_p23_m = {{9{fc3_in_23[15]}}, fc3_in_23} * {{16{fc3_w23_31[8]}}, fc3_w23_31};
-    assign fc3_n31_p23 = fc3_n31_p23_m[23:0];
-    assign fc3_w24_31 = 6'h1e;
-    assign fc3_n31_p24_m = {{6{fc3_in_24[15]}}, fc3_in_24} * {{16{fc3_w24_31[5]}}, fc3_w24_31};
-    assign fc3_n31_p24 = fc3_n31_p24_m[20:0];
-    assign fc3_w25_31 = 9'h113;
-    assign fc3_n31_p25_m = {{9{fc3_in_25[15]}}, fc3_in_25} * {{16{fc3_w25_31[8]}}, fc3_w25_31};
-    assign fc3_n31_p25 = fc3_n31_p25_m[23:0];
-    assign fc3_w26_31 = 9'h0d0;
-    assign fc3_n31_p26_m = {{9{fc3_in_26[15]}}, fc3_in_26} * {{16{fc3_w26_31[8]}}, fc3_w26_31};
-    assign fc3_n31_p26 = fc3_n31_p26_m[23:0];
-    assign fc3_w27_31 = 9'h178;
-    assign fc3_n31_p27_m = {{9{fc3_in_27[15]}}, fc3_in_27} * {{16{fc3_w27_31[8]}}, fc3_w27_31};
-    assign fc3_n31_p27 = fc3_n31_p27_m[23:0];
-    assign fc3_w28_31 = 10'h11f;
-    assign fc3_n31_p28_m = {{10{fc3_in_28[15]}}, fc3_in_28} * {{16{fc3_w28_31[9]}}, fc3_w28_31};
-    assign fc3_n31_p28 = fc3_n31_p28_m[24:0];
-    assign fc3_w29_31 = 5'h13;
-    assign fc3_n31_p29_m = {{5{fc3_in_29[15]}}, fc3_in_29} * {{16{fc3_w29_31[4]}}, fc3_w29_31};
-    assign fc3_n31_p29 = fc3_n31_p29_m[19:0];
-    assign fc3_w30_31 = 9'h10a;
-    assign fc3_n31_p30_m = {{9{fc3_in_30[15]}}, fc3_in_30} * {{16{fc3_w30_31[8]}}, fc3_w30_31};
-    assign fc3_n31_p30 = fc3_n31_p30_m[23:0];
-    assign fc3_w31_31 = 10'h2f6;
-    assign fc3_n31_p31_m = {{10{fc3_in_31[15]}}, fc3_in_31} * {{16{fc3_w31_31[9]}}, fc3_w31_31};
-    assign fc3_n31_p31 = fc3_n31_p31_m[24:0];
-    assign fc3_n31_t0_0_b = {{2{fc3_n31_p1[22]}}, fc3_n31_p1};
-    assign fc3_n31_t0_0 = fc3_n31_p0 + fc3_n31_t0_0_b;
-    assign fc3_n31_t0_1_a = {{1{fc3_n31_p2[22]}}, fc3_n31_p2};
-    assign fc3_n31_t0_1_b = {{1{fc3_n31_p3[22]}}, fc3_n31_p3};
-    assign fc3_n31_t0_1 = fc3_n31_t0_1_a + fc3_n31_t0_1_b;
-    assign fc3_n31_t0_2_a = {{1{fc3_n31_p4[22]}}, fc3_n31_p4};
-    assign fc3_n31_t0_2_b = {{2{fc3_n31_p5[21]}}, fc3_n31_p5};
-    assign fc3_n31_t0_2 = fc3_n31_t0_2_a + fc3_n31_t0_2_b;
-    assign fc3_n31_t0_3_b = {{2{fc3_n31_p7[22]}}, fc3_n31_p7};
-    assign fc3_n31_t0_3 = fc3_n31_p6 + fc3_n31_t0_3_b;
-    assign fc3_n31_t0_4_a = {{1{fc3_n31_p8[23]}}, fc3_n31_p8};
-    assign fc3_n31_t0_4_b = {{2{fc3_n31_p9[22]}}, fc3_n31_p9};
-    assign fc3_n31_t0_4 = fc3_n31_t0_4_a + fc3_n31_t0_4_b;
-    assign fc3_n31_t0_5_a = {{1{fc3_n31_p10[22]}}, fc3_n31_p10};
-    assign fc3_n31_t0_5_b = {{1{fc3_n31_p11[22]}}, fc3_n31_p11};
-    assign fc3_n31_t0_5 = fc3_n31_t0_5_a + fc3_n31_t0_5_b;
-    assign fc3_n31_t0_6_b = {{1{fc3_n31_p13[23]}}, fc3_n31_p13};
-    assign fc3_n31_t0_6 = fc3_n31_p12 + fc3_n31_t0_6_b;
-    assign fc3_n31_t0_7_a = {{1{fc3_n31_p14[22]}}, fc3_n31_p14};
-    assign fc3_n31_t0_7_b = {{1{fc3_n31_p15[22]}}, fc3_n31_p15};
-    assign fc3_n31_t0_7 = fc3_n31_t0_7_a + fc3_n31_t0_7_b;
-    assign fc3_n31_t0_8_a = {{1{fc3_n31_p16[23]}}, fc3_n31_p16};
-    assign fc3_n31_t0_8_b = {{2{fc3_n31_p17[22]}}, fc3_n31_p17};
-    assign fc3_n31_t0_8 = fc3_n31_t0_8_a + fc3_n31_t0_8_b;
-    assign fc3_n31_t0_9_a = {{1{fc3_n31_p18[22]}}, fc3_n31_p18};
-    assign fc3_n31_t0_9_b = {{1{fc3_n31_p19[22]}}, fc3_n31_p19};
-    assign fc3_n31_t0_9 = fc3_n31_t0_9_a + fc3_n31_t0_9_b;
-    assign fc3_n31_t0_10_a = {{4{fc3_n31_p20[20]}}, fc3_n31_p20};
-    assign fc3_n31_t0_10_b = {{1{fc3_n31_p21[23]}}, fc3_n31_p21};
-    assign fc3_n31_t0_10 = fc3_n31_t0_10_a + fc3_n31_t0_10_b;
-    assign fc3_n31_t0_11_a = {{1{fc3_n31_p22[23]}}, fc3_n31_p22};
-    assign fc3_n31_t0_11_b = {{1{fc3_n31_p23[23]}}, fc3_n31_p23};
-    assign fc3_n31_t0_11 = fc3_n31_t0_11_a + fc3_n31_t0_11_b;
-    assign fc3_n31_t0_12_a = {{4{fc3_n31_p24[20]}}, fc3_n31_p24};
-    assign fc3_n31_t0_12_b = {{1{fc3_n31_p25[23]}}, fc3_n31_p25};
-    assign fc3_n31_t0_12 = fc3_n31_t0_12_a + fc3_n31_t0_12_b;
-    assign fc3_n31_t0_13_a = {{1{fc3_n31_p26[23]}}, fc3_n31_p26};
-    assign fc3_n31_t0_13_b = {{1{fc3_n31_p27[23]}}, fc3_n31_p27};
-    assign fc3_n31_t0_13 = fc3_n31_t0_13_a + fc3_n31_t0_13_b;
-    assign fc3_n31_t0_14_b = {{5{fc3_n31_p29[19]}}, fc3_n31_p29};
-    assign fc3_n31_t0_14 = fc3_n31_p28 + fc3_n31_t0_14_b;
-    assign fc3_n31_t0_15_a = {{2{fc3_n31_p30[23]}}, fc3_n31_p30};
-    assign fc3_n31_t0_15_b = {{1{fc3_n31_p31[24]}}, fc3_n31_p31};
-    assign fc3_n31_t0_15 = fc3_n31_t0_15_a + fc3_n31_t0_15_b;
-    assign fc3_n31_t1_0_b = {{1{fc3_n31_t0_1[23]}}, fc3_n31_t0_1};
-    assign fc3_n31_t1_0 = fc3_n31_t0_0_d1 + fc3_n31_t1_0_b_d1;
-    assign fc3_n31_t1_1_a = {{2{fc3_n31_t0_2[23]}}, fc3_n31_t0_2};
-    assign fc3_n31_t1_1_b = {{1{fc3_n31_t0_3[24]}}, fc3_n31_t0_3};
-    assign fc3_n31_t1_1 = fc3_n31_t1_1_a_d1 + fc3_n31_t1_1_b_d1;
-    assign fc3_n31_t1_2_a = {{1{fc3_n31_t0_4[24]}}, fc3_n31_t0_4};
-    assign fc3_n31_t1_2_b = {{2{fc3_n31_t0_5[23]}}, fc3_n31_t0_5};
-    assign fc3_n31_t1_2 = fc3_n31_t1_2_a_d1 + fc3_n31_t1_2_b_d1;
-    assign fc3_n31_t1_3_a = {{1{fc3_n31_t0_6[24]}}, fc3_n31_t0_6};
-    assign fc3_n31_t1_3_b = {{2{fc3_n31_t0_7[23]}}, fc3_n31_t0_7};
-    assign fc3_n31_t1_3 = fc3_n31_t1_3_a_d1 + fc3_n31_t1_3_b_d1;
-    assign fc3_n31_t1_4_a = {{1{fc3_n31_t0_8[24]}}, fc3_n31_t0_8};
-    assign fc3_n31_t1_4_b = {{2{fc3_n31_t0_9[23]}}, fc3_n31_t0_9};
-    assign fc3_n31_t1_4 = fc3_n31_t1_4_a_d1 + fc3_n31_t1_4_b_d1;
-    assign fc3_n31_t1_5_a = {{1{fc3_n31_t0_10[24]}}, fc3_n31_t0_10};
-    assign fc3_n31_t1_5_b = {{1{fc3_n31_t0_11[24]}}, fc3_n31_t0_11};
-    assign fc3_n31_t1_5 = fc3_n31_t1_5_a_d1 + fc3_n31_t1_5_b_d1;
-    assign fc3_n31_t1_6_a = {{1{fc3_n31_t0_12[24]}}, fc3_n31_t0_12};
-    assign fc3_n31_t1_6_b = {{1{fc3_n31_t0_13[24]}}, fc3_n31_t0_13};
-    assign fc3_n31_t1_6 = fc3_n31_t1_6_a_d1 + fc3_n31_t1_6_b_d1;
-    assign fc3_n31_t1_7_a = {{1{fc3_n31_t0_14[24]}}, fc3_n31_t0_14};
-    assign fc3_n31_t1_7 = fc3_n31_t1_7_a_d1 + fc3_n31_t0_15_d1;
-    assign fc3_n31_t2_0_a = {{1{fc3_n31_t1_0[24]}}, fc3_n31_t1_0};
-    assign fc3_n31_t2_0 = fc3_n31_t2_0_a + fc3_n31_t1_1;
-    assign fc3_n31_t2_1_a = {{1{fc3_n31_t1_2[25]}}, fc3_n31_t1_2};
-    assign fc3_n31_t2_1_b = {{1{fc3_n31_t1_3[25]}}, fc3_n31_t1_3};
-    assign fc3_n31_t2_1 = fc3_n31_t2_1_a + fc3_n31_t2_1_b;
-    assign fc3_n31_t2_2_a = {{1{fc3_n31_t1_4[25]}}, fc3_n31_t1_4};
-    assign fc3_n31_t2_2_b = {{1{fc3_n31_t1_5[25]}}, fc3_n31_t1_5};
-    assign fc3_n31_t2_2 = fc3_n31_t2_2_a + fc3_n31_t2_2_b;
-    assign fc3_n31_t2_3_a = {{1{fc3_n31_t1_6[25]}}, fc3_n31_t1_6};
-    assign fc3_n31_t2_3_b = {{1{fc3_n31_t1_7[25]}}, fc3_n31_t1_7};
-    assign fc3_n31_t2_3 = fc3_n31_t2_3_a + fc3_n31_t2_3_b;
-    assign fc3_n31_t3_0_a = {{2{fc3_n31_t2_0[25]}}, fc3_n31_t2_0};
-    assign fc3_n31_t3_0_b = {{1{fc3_n31_t2_1[26]}}, fc3_n31_t2_1};
-    assign fc3_n31_t3_0 = fc3_n31_t3_0_a + fc3_n31_t3_0_b;
-    assign fc3_n31_t3_1_a = {{1{fc3_n31_t2_2[26]}}, fc3_n31_t2_2};
-    assign fc3_n31_t3_1_b = {{1{fc3_n31_t2_3[26]}}, fc3_n31_t2_3};
-    assign fc3_n31_t3_1 = fc3_n31_t3_1_a + fc3_n31_t3_1_b;
-    assign fc3_n31_t4_0_a = {{1{fc3_n31_t3_0[27]}}, fc3_n31_t3_0};
-    assign fc3_n31_t4_0_b = {{1{fc3_n31_t3_1[27]}}, fc3_n31_t3_1};
-    assign fc3_n31_t4_0 = fc3_n31_t4_0_a + fc3_n31_t4_0_b;
-    assign fc3_n31_acc = fc3_n31_t4_0;
-    assign fc3_n31_y_fl = fc3_n31_acc[28:10];
-    assign fc3_n31_y_wrap = fc3_n31_y_fl[15:0];
-    assign out_data = {fc3_out_31, fc3_out_30, fc3_out_29, fc3_out_28, fc3_out_27, fc3_out_26, fc3_out_25, fc3_out_24, fc3_out_23, fc3_out_22, fc3_out_21, fc3_out_20, fc3_out_19, fc3_out_18, fc3_out_17, fc3_out_16, fc3_out_15, fc3_out_14, fc3_out_13, fc3_out_12, fc3_out_11, fc3_out_10, fc3_out_9, fc3_out_8, fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_t1_0_a_d1 <= fc3_n0_t1_0_a;
-            fc3_n0_t1_0_b_d1 <= fc3_n0_t1_0_b;
-            fc3_n0_t1_1_a_d1 <= fc3_n0_t1_1_a;
-            fc3_n0_t0_3_d1 <= fc3_n0_t0_3;
-            fc3_n0_t0_4_d1 <= fc3_n0_t0_4;
-            fc3_n0_t1_2_b_d1 <= fc3_n0_t1_2_b;
-            fc3_n0_t1_3_a_d1 <= fc3_n0_t1_3_a;
-            fc3_n0_t1_3_b_d1 <= fc3_n0_t1_3_b;
-            fc3_n0_t1_4_a_d1 <= fc3_n0_t1_4_a;
-            fc3_n0_t1_4_b_d1 <= fc3_n0_t1_4_b;
-            fc3_n0_t1_5_a_d1 <= fc3_n0_t1_5_a;
-            fc3_n0_t1_5_b_d1 <= fc3_n0_t1_5_b;
-            fc3_n0_t1_6_a_d1 <= fc3_n0_t1_6_a;
-            fc3_n0_t1_6_b_d1 <= fc3_n0_t1_6_b;
-            fc3_n0_t1_7_a_d1 <= fc3_n0_t1_7_a;
-            fc3_n0_t1_7_b_d1 <= fc3_n0_t1_7_b;
-            fc3_n0_t4_0_d1 <= fc3_n0_t4_0;
-            fc3_n0_t5_0_b_d1 <= fc3_n0_t5_0_b;
-            fc3_n0_t5_0_b_d2 <= fc3_n0_t5_0_b_d1;
-            fc3_n1_t0_0_d1 <= fc3_n1_t0_0;
-            fc3_n1_t1_0_b_d1 <= fc3_n1_t1_0_b;
-            fc3_n1_t0_2_d1 <= fc3_n1_t0_2;
-            fc3_n1_t1_1_b_d1 <= fc3_n1_t1_1_b;
-            fc3_n1_t1_2_a_d1 <= fc3_n1_t1_2_a;
-            fc3_n1_t1_2_b_d1 <= fc3_n1_t1_2_b;
-            fc3_n1_t1_3_a_d1 <= fc3_n1_t1_3_a;
-            fc3_n1_t1_3_b_d1 <= fc3_n1_t1_3_b;
-            fc3_n1_t1_4_a_d1 <= fc3_n1_t1_4_a;
-            fc3_n1_t0_9_d1 <= fc3_n1_t0_9;
-            fc3_n1_t0_10_d1 <= fc3_n1_t0_10;
-            fc3_n1_t1_5_b_d1 <= fc3_n1_t1_5_b;
-            fc3_n1_t1_6_a_d1 <= fc3_n1_t1_6_a;
-            fc3_n1_t1_6_b_d1 <= fc3_n1_t1_6_b;
-            fc3_n1_t1_7_a_d1 <= fc3_n1_t1_7_a;
-            fc3_n1_t0_15_d1 <= fc3_n1_t0_15;
-            fc3_n1_t4_0_d1 <= fc3_n1_t4_0;
-            fc3_n1_t5_0_b_d1 <= fc3_n1_t5_0_b;
-            fc3_n1_t5_0_b_d2 <= fc3_n1_t5_0_b_d1;
-            fc3_n2_t1_0_a_d1 <= fc3_n2_t1_0_a;
-            fc3_n2_t1_0_b_d1 <= fc3_n2_t1_0_b;
-            fc3_n2_t0_2_d1 <= fc3_n2_t0_2;
-            fc3_n2_t1_1_b_d1 <= fc3_n2_t1_1_b;
-            fc3_n2_t0_4_d1 <= fc3_n2_t0_4;
-            fc3_n2_t1_2_b_d1 <= fc3_n2_t1_2_b;
-            fc3_n2_t1_3_a_d1 <= fc3_n2_t1_3_a;
-            fc3_n2_t1_3_b_d1 <= fc3_n2_t1_3_b;
-            fc3_n2_t0_8_d1 <= fc3_n2_t0_8;
-            fc3_n2_t1_4_b_d1 <= fc3_n2_t1_4_b;
-            fc3_n2_t1_5_a_d1 <= fc3_n2_t1_5_a;
-            fc3_n2_t1_5_b_d1 <= fc3_n2_t1_5_b;
-            fc3_n2_t1_6_a_d1 <= fc3_n2_t1_6_a;
-            fc3_n2_t1_6_b_d1 <= fc3_n2_t1_6_b;
-            fc3_n2_t1_7_a_d1 <= fc3_n2_t1_7_a;
-            fc3_n2_t1_7_b_d1 <= fc3_n2_t1_7_b;
-            fc3_n2_t4_0_d1 <= fc3_n2_t4_0;
-            fc3_n2_t5_0_b_d1 <= fc3_n2_t5_0_b;
-            fc3_n2_t5_0_b_d2 <= fc3_n2_t5_0_b_d1;
-            fc3_n3_t0_0_d1 <= fc3_n3_t0_0;
-            fc3_n3_t1_0_b_d1 <= fc3_n3_t1_0_b;
-            fc3_n3_t1_1_a_d1 <= fc3_n3_t1_1_a;
-            fc3_n3_t1_1_b_d1 <= fc3_n3_t1_1_b;
-            fc3_n3_t1_2_a_d1 <= fc3_n3_t1_2_a;
-            fc3_n3_t1_2_b_d1 <= fc3_n3_t1_2_b;
-            fc3_n3_t1_3_a_d1 <= fc3_n3_t1_3_a;
-            fc3_n3_t1_3_b_d1 <= fc3_n3_t1_3_b;
-            fc3_n3_t1_4_a_d1 <= fc3_n3_t1_4_a;
-            fc3_n3_t1_4_b_d1 <= fc3_n3_t1_4_b;
-            fc3_n3_t0_10_d1 <= fc3_n3_t0_10;
-            fc3_n3_t1_5_b_d1 <= fc3_n3_t1_5_b;
-            fc3_n3_t1_6_a_d1 <= fc3_n3_t1_6_a;
-            fc3_n3_t1_6_b_d1 <= fc3_n3_t1_6_b;
-            fc3_n3_t1_7_a_d1 <= fc3_n3_t1_7_a;
-            fc3_n3_t1_7_b_d1 <= fc3_n3_t1_7_b;
-            fc3_n3_t4_0_d1 <= fc3_n3_t4_0;
-            fc3_n3_t5_0_b_d1 <= fc3_n3_t5_0_b;
-            fc3_n3_t5_0_b_d2 <= fc3_n3_t5_0_b_d1;
-            fc3_n4_t1_0_a_d1 <= fc3_n4_t1_0_a;
-            fc3_n4_t1_0_b_d1 <= fc3_n4_t1_0_b;
-            fc3_n4_t0_2_d1 <= fc3_n4_t0_2;
-            fc3_n4_t1_1_b_d1 <= fc3_n4_t1_1_b;
-            fc3_n4_t1_2_a_d1 <= fc3_n4_t1_2_a;
-            fc3_n4_t0_5_d1 <= fc3_n4_t0_5;
-            fc3_n4_t1_3_a_d1 <= fc3_n4_t1_3_a;
-            fc3_n4_t1_3_b_d1 <= fc3_n4_t1_3_b;
-            fc3_n4_t1_4_a_d1 <= fc3_n4_t1_4_a;
-            fc3_n4_t0_9_d1 <= fc3_n4_t0_9;
-            fc3_n4_t1_5_a_d1 <= fc3_n4_t1_5_a;
-            fc3_n4_t0_11_d1 <= fc3_n4_t0_11;
-            fc3_n4_t1_6_a_d1 <= fc3_n4_t1_6_a;
-            fc3_n4_t1_6_b_d1 <= fc3_n4_t1_6_b;
-            fc3_n4_t1_7_a_d1 <= fc3_n4_t1_7_a;
-            fc3_n4_t1_7_b_d1 <= fc3_n4_t1_7_b;
-            fc3_n4_t4_0_d1 <= fc3_n4_t4_0;
-            fc3_n4_t5_0_b_d1 <= fc3_n4_t5_0_b;
-            fc3_n4_t5_0_b_d2 <= fc3_n4_t5_0_b_d1;
-            fc3_n5_t1_0_a_d1 <= fc3_n5_t1_0_a;
-            fc3_n5_t1_0_b_d1 <= fc3_n5_t1_0_b;
-            fc3_n5_t1_1_a_d1 <= fc3_n5_t1_1_a;
-            fc3_n5_t1_1_b_d1 <= fc3_n5_t1_1_b;
-            fc3_n5_t0_4_d1 <= fc3_n5_t0_4;
-            fc3_n5_t1_2_b_d1 <= fc3_n5_t1_2_b;
-            fc3_n5_t1_3_a_d1 <= fc3_n5_t1_3_a;
-            fc3_n5_t1_3_b_d1 <= fc3_n5_t1_3_b;
-            fc3_n5_t1_4_a_d1 <= fc3_n5_t1_4_a;
-            fc3_n5_t1_4_b_d1 <= fc3_n5_t1_4_b;
-            fc3_n5_t1_5_a_d1 <= fc3_n5_t1_5_a;
-            fc3_n5_t1_5_b_d1 <= fc3_n5_t1_5_b;
-            fc3_n5_t1_6_a_d1 <= fc3_n5_t1_6_a;
-            fc3_n5_t1_6_b_d1 <= fc3_n5_t1_6_b;
-            fc3_n5_t1_7_a_d1 <= fc3_n5_t1_7_a;
-            fc3_n5_t1_7_b_d1 <= fc3_n5_t1_7_b;
-            fc3_n5_t4_0_d1 <= fc3_n5_t4_0;
-            fc3_n5_t5_0_b_d1 <= fc3_n5_t5_0_b;
-            fc3_n5_t5_0_b_d2 <= fc3_n5_t5_0_b_d1;
-            fc3_n6_t0_0_d1 <= fc3_n6_t0_0;
-            fc3_n6_t1_0_b_d1 <= fc3_n6_t1_0_b;
-            fc3_n6_t1_1_a_d1 <= fc3_n6_t1_1_a;
-            fc3_n6_t1_1_b_d1 <= fc3_n6_t1_1_b;
-            fc3_n6_t1_2_a_d1 <= fc3_n6_t1_2_a;
-            fc3_n6_t1_2_b_d1 <= fc3_n6_t1_2_b;
-            fc3_n6_t1_3_a_d1 <= fc3_n6_t1_3_a;
-            fc3_n6_t1_3_b_d1 <= fc3_n6_t1_3_b;
-            fc3_n6_t1_4_a_d1 <= fc3_n6_t1_4_a;
-            fc3_n6_t1_4_b_d1 <= fc3_n6_t1_4_b;
-            fc3_n6_t1_5_a_d1 <= fc3_n6_t1_5_a;
-            fc3_n6_t1_5_b_d1 <= fc3_n6_t1_5_b;
-            fc3_n6_t1_6_a_d1 <= fc3_n6_t1_6_a;
-            fc3_n6_t0_13_d1 <= fc3_n6_t0_13;
-            fc3_n6_t1_7_a_d1 <= fc3_n6_t1_7_a;
-            fc3_n6_t1_7_b_d1 <= fc3_n6_t1_7_b;
-            fc3_n7_t1_0_a_d1 <= fc3_n7_t1_0_a;
-            fc3_n7_t1_0_b_d1 <= fc3_n7_t1_0_b;
-            fc3_n7_t1_1_a_d1 <= fc3_n7_t1_1_a;
-            fc3_n7_t1_1_b_d1 <= fc3_n7_t1_1_b;
-            fc3_n7_t1_2_a_d1 <= fc3_n7_t1_2_a;
-            fc3_n7_t1_2_b_d1 <= fc3_n7_t1_2_b;
-            fc3_n7_t1_3_a_d1 <= fc3_n7_t1_3_a;
-            fc3_n7_t1_3_b_d1 <= fc3_n7_t1_3_b;
-            fc3_n7_t0_8_d1 <= fc3_n7_t0_8;
-            fc3_n7_t1_4_b_d1 <= fc3_n7_t1_4_b;
-            fc3_n7_t1_5_a_d1 <= fc3_n7_t1_5_a;
-            fc3_n7_t1_5_b_d1 <= fc3_n7_t1_5_b;
-            fc3_n7_t1_6_a_d1 <= fc3_n7_t1_6_a;
-            fc3_n7_t1_6_b_d1 <= fc3_n7_t1_6_b;
-            fc3_n7_t0_14_d1 <= fc3_n7_t0_14;
-            fc3_n7_t1_7_b_d1 <= fc3_n7_t1_7_b;
-            fc3_n8_t1_0_a_d1 <= fc3_n8_t1_0_a;
-            fc3_n8_t1_0_b_d1 <= fc3_n8_t1_0_b;
-            fc3_n8_t1_1_a_d1 <= fc3_n8_t1_1_a;
-            fc3_n8_t1_1_b_d1 <= fc3_n8_t1_1_b;
-            fc3_n8_t1_2_a_d1 <= fc3_n8_t1_2_a;
-            fc3_n8_t0_5_d1 <= fc3_n8_t0_5;
-            fc3_n8_t1_3_a_d1 <= fc3_n8_t1_3_a;
-            fc3_n8_t0_7_d1 <= fc3_n8_t0_7;
-            fc3_n8_t1_4_a_d1 <= fc3_n8_t1_4_a;
-            fc3_n8_t0_9_d1 <= fc3_n8_t0_9;
-            fc3_n8_t1_5_a_d1 <= fc3_n8_t1_5_a;
-            fc3_n8_t1_5_b_d1 <= fc3_n8_t1_5_b;
-            fc3_n8_t1_6_a_d1 <= fc3_n8_t1_6_a;
-            fc3_n8_t1_6_b_d1 <= fc3_n8_t1_6_b;
-            fc3_n8_t1_7_a_d1 <= fc3_n8_t1_7_a;
-            fc3_n8_t1_7_b_d1 <= fc3_n8_t1_7_b;
-            fc3_n8_t4_0_d1 <= fc3_n8_t4_0;
-            fc3_n8_t5_0_b_d1 <= fc3_n8_t5_0_b;
-            fc3_n8_t5_0_b_d2 <= fc3_n8_t5_0_b_d1;
-            fc3_n9_t1_0_a_d1 <= fc3_n9_t1_0_a;
-            fc3_n9_t1_0_b_d1 <= fc3_n9_t1_0_b;
-            fc3_n9_t0_2_d1 <= fc3_n9_t0_2;
-            fc3_n9_t1_1_b_d1 <= fc3_n9_t1_1_b;
-            fc3_n9_t1_2_a_d1 <= fc3_n9_t1_2_a;
-            fc3_n9_t1_2_b_d1 <= fc3_n9_t1_2_b;
-            fc3_n9_t1_3_a_d1 <= fc3_n9_t1_3_a;
-            fc3_n9_t1_3_b_d1 <= fc3_n9_t1_3_b;
-            fc3_n9_t1_4_a_d1 <= fc3_n9_t1_4_a;
-            fc3_n9_t1_4_b_d1 <= fc3_n9_t1_4_b;
-            fc3_n9_t1_5_a_d1 <= fc3_n9_t1_5_a;
-            fc3_n9_t1_5_b_d1 <= fc3_n9_t1_5_b;
-            fc3_n9_t1_6_a_d1 <= fc3_n9_t1_6_a;
-            fc3_n9_t1_6_b_d1 <= fc3_n9_t1_6_b;
-            fc3_n9_t1_7_a_d1 <= fc3_n9_t1_7_a;
-            fc3_n9_t0_15_d1 <= fc3_n9_t0_15;
-            fc3_n9_t4_0_d1 <= fc3_n9_t4_0;
-            fc3_n9_t5_0_b_d1 <= fc3_n9_t5_0_b;
-            fc3_n9_t5_0_b_d2 <= fc3_n9_t5_0_b_d1;
-            fc3_n10_t1_0_a_d1 <= fc3_n10_t1_0_a;
-            fc3_n10_t0_1_d1 <= fc3_n10_t0_1;
-            fc3_n10_t1_1_a_d1 <= fc3_n10_t1_1_a;
-            fc3_n10_t1_1_b_d1 <= fc3_n10_t1_1_b;
-            fc3_n10_t1_2_a_d1 <= fc3_n10_t1_2_a;
-            fc3_n10_t1_2_b_d1 <= fc3_n10_t1_2_b;
-            fc3_n10_t1_3_a_d1 <= fc3_n10_t1_3_a;
-            fc3_n10_t1_3_b_d1 <= fc3_n10_t1_3_b;
-            fc3_n10_t1_4_a_d1 <= fc3_n10_t1_4_a;
-            fc3_n10_t1_4_b_d1 <= fc3_n10_t1_4_b;
-            fc3_n10_t1_5_a_d1 <= fc3_n10_t1_5_a;
-            fc3_n10_t1_5_b_d1 <= fc3_n10_t1_5_b;
-            fc3_n10_t1_6_a_d1 <= fc3_n10_t1_6_a;
-            fc3_n10_t0_13_d1 <= fc3_n10_t0_13;
-            fc3_n10_t1_7_a_d1 <= fc3_n10_t1_7_a;
-            fc3_n10_t0_15_d1 <= fc3_n10_t0_15;
-            fc3_n10_t4_0_d1 <= fc3_n10_t4_0;
-            fc3_n10_t5_0_b_d1 <= fc3_n10_t5_0_b;
-            fc3_n10_t5_0_b_d2 <= fc3_n10_t5_0_b_d1;
-            fc3_n11_t1_0_a_d1 <= fc3_n11_t1_0_a;
-            fc3_n11_t1_0_b_d1 <= fc3_n11_t1_0_b;
-            fc3_n11_t1_1_a_d1 <= fc3_n11_t1_1_a;
-            fc3_n11_t1_1_b_d1 <= fc3_n11_t1_1_b;
-            fc3_n11_t1_2_a_d1 <= fc3_n11_t1_2_a;
-            fc3_n11_t1_2_b_d1 <= fc3_n11_t1_2_b;
-            fc3_n11_t1_3_a_d1 <= fc3_n11_t1_3_a;
-            fc3_n11_t1_3_b_d1 <= fc3_n11_t1_3_b;
-            fc3_n11_t1_4_a_d1 <= fc3_n11_t1_4_a;
-            fc3_n11_t1_4_b_d1 <= fc3_n11_t1_4_b;
-            fc3_n11_t1_5_a_d1 <= fc3_n11_t1_5_a;
-            fc3_n11_t1_5_b_d1 <= fc3_n11_t1_5_b;
-            fc3_n11_t1_6_a_d1 <= fc3_n11_t1_6_a;
-            fc3_n11_t1_6_b_d1 <= fc3_n11_t1_6_b;
-            fc3_n11_t1_7_a_d1 <= fc3_n11_t1_7_a;
-            fc3_n11_t0_15_d1 <= fc3_n11_t0_15;
-            fc3_n12_t1_0_a_d1 <= fc3_n12_t1_0_a;
-            fc3_n12_t0_1_d1 <= fc3_n12_t0_1;
-            fc3_n12_t0_2_d1 <= fc3_n12_t0_2;
-            fc3_n12_t1_1_b_d1 <= fc3_n12_t1_1_b;
+            fc3_n0_t1_0_a_d1 <= (fc3_in_0 * 11'sh549) + $signed({{6{fc3_n0_p1[19]}}, fc3_n0_p1}); // weight -0.6787109375
+            fc3_n0_t1_0_b_d1 <= $signed({fc3_n0_p2[23], fc3_n0_p2}) + fc3_n0_p3;
+            fc3_n0_t1_1_a_d1 <= $signed({{4{fc3_n0_p4[20]}}, fc3_n0_p4}) + (fc3_in_5 * 10'sd273); // weight 0.2666015625
+            fc3_n0_t0_3_d1 <= (fc3_in_6 * 11'sd524) + $signed({{6{fc3_n0_p7[19]}}, fc3_n0_p7}); // weight 0.51171875
+            fc3_n0_t0_4_d1 <= (fc3_in_8 * 9'sd134) + $signed({{2{fc3_n0_p9[21]}}, fc3_n0_p9}); // weight 0.130859375
+            fc3_n0_t1_2_b_d1 <= $signed({fc3_n0_p10[20], fc3_n0_p10}) + $signed({{2{fc3_n0_p11[19]}}, fc3_n0_p11});
+            fc3_n0_t1_3_a_d1 <= $signed({fc3_n0_p12[24], fc3_n0_p12}) + $signed({fc3_n0_p13[24], fc3_n0_p13});
+            fc3_n0_t1_3_b_d1 <= $signed({fc3_n0_p14[23], fc3_n0_p14}) + $signed({fc3_n0_p15[23], fc3_n0_p15});
+            fc3_n0_t1_4_a_d1 <= $signed({fc3_n0_p16[23], fc3_n0_p16}) + $signed({{2{fc3_n0_p17[22]}}, fc3_n0_p17});
+            fc3_n0_t1_4_b_d1 <= $signed({fc3_n0_p18[23], fc3_n0_p18}) + $signed({fc3_n0_p19[23], fc3_n0_p19});
+            fc3_n0_t1_5_a_d1 <= $signed({{3{fc3_n0_p20[21]}}, fc3_n0_p20}) + $signed({fc3_n0_p21[23], fc3_n0_p21});
+            fc3_n0_t1_5_b_d1 <= (fc3_in_22 * 10'sd308) + $signed({{2{fc3_n0_p23[22]}}, fc3_n0_p23}); // weight 0.30078125
+            fc3_n0_t1_6_a_d1 <= (fc3_in_24 * 10'sd347) + $signed({{2{fc3_n0_p25[22]}}, fc3_n0_p25}); // weight 0.3388671875
+            fc3_n0_t1_6_b_d1 <= $signed({{2{fc3_n0_p26[21]}}, fc3_n0_p26}) + $signed({fc3_n0_p27[22], fc3_n0_p27});
+            fc3_n0_t1_7_a_d1 <= $signed({fc3_n0_p28[24], fc3_n0_p28}) + $signed({{4{fc3_n0_p29[21]}}, fc3_n0_p29});
+            fc3_n0_t1_7_b_d1 <= $signed({{3{fc3_n0_p30[22]}}, fc3_n0_p30}) + $signed({fc3_n0_p31[24], fc3_n0_p31});
+            fc3_n0_t4_0_d1 <= $signed({fc3_n0_t3_0[27], fc3_n0_t3_0}) + $signed({fc3_n0_t3_1[27], fc3_n0_t3_1});
+            fc3_n1_t0_0_d1 <= $signed({{2{fc3_n1_p0[23]}}, fc3_n1_p0}) + $signed({fc3_n1_p1[24], fc3_n1_p1});
+            fc3_n1_t1_0_b_d1 <= $signed({fc3_n1_p2[23], fc3_n1_p2}) + $signed({{2{fc3_n1_p3[22]}}, fc3_n1_p3});
+            fc3_n1_t0_2_d1 <= $signed({fc3_n1_p4[24], fc3_n1_p4}) + $signed({fc3_n1_p5[24], fc3_n1_p5});
+            fc3_n1_t1_1_b_d1 <= (fc3_in_6 * 10'sh2c4) + $signed({{2{fc3_n1_p7[22]}}, fc3_n1_p7}); // weight -0.30859375
+            fc3_n1_t1_2_a_d1 <= $signed({fc3_n1_p8[23], fc3_n1_p8}) + $signed({{2{fc3_n1_p9[22]}}, fc3_n1_p9});
+            fc3_n1_t1_2_b_d1 <= $signed({{2{fc3_n1_p10[22]}}, fc3_n1_p10}) + (fc3_in_11 * 10'sd288); // weight 0.28125
+            fc3_n1_t1_3_a_d1 <= $signed({fc3_n1_p12[23], fc3_n1_p12}) + $signed({fc3_n1_p13[23], fc3_n1_p13});
+            fc3_n1_t1_3_b_d1 <= (fc3_in_14 * 10'sd324) + $signed({fc3_n1_p15[23], fc3_n1_p15}); // weight 0.31640625
+            fc3_n1_t1_4_a_d1 <= $signed({{7{fc3_n1_p16_sh[16]}}, fc3_n1_p16_sh}) + (fc3_in_17 * 9'sh132); // weight -0.201171875
+            fc3_n1_t0_9_d1 <= $signed({fc3_n1_p18[23], fc3_n1_p18}) + $signed({{2{fc3_n1_p19[22]}}, fc3_n1_p19});
+            fc3_n1_t0_10_d1 <= $signed({fc3_n1_p20[24], fc3_n1_p20}) + (fc3_in_21 * 11'sh5f1); // weight -0.5146484375
+            fc3_n1_t1_5_b_d1 <= $signed({{4{fc3_n1_p22[18]}}, fc3_n1_p22}) + (fc3_in_23 * 8'sh8b); // weight -0.1142578125
+            fc3_n1_t1_6_a_d1 <= (fc3_in_24 * 10'sh2d9) + $signed({{9{fc3_in_25[15]}}, fc3_in_25}); // weight -0.2880859375
+            fc3_n1_t1_6_b_d1 <= $signed({fc3_n1_p26[23], fc3_n1_p26}) + $signed({{2{fc3_n1_p27[22]}}, fc3_n1_p27});
+            fc3_n1_t1_7_a_d1 <= $signed({fc3_n1_p28[23], fc3_n1_p28}) + $signed({fc3_n1_p29[23], fc3_n1_p29});
+            fc3_n1_t0_15_d1 <= $signed({fc3_n1_p30[25], fc3_n1_p30}) + $signed({{3{fc3_n1_p31[23]}}, fc3_n1_p31});
+            fc3_n1_t4_0_d1 <= $signed({fc3_n1_t3_0[27], fc3_n1_t3_0}) + $signed({fc3_n1_t3_1[27], fc3_n1_t3_1});
+            fc3_n2_t1_0_a_d1 <= fc3_n2_p0 + $signed({{3{fc3_n2_p1[21]}}, fc3_n2_p1});
+            fc3_n2_t1_0_b_d1 <= $signed({fc3_n2_p2_neg[23], fc3_n2_p2_neg}) + (fc3_in_3 * 10'sh2d3); // weight -0.2939453125
+            fc3_n2_t0_2_d1 <= $signed({{2{fc3_n2_p4[21]}}, fc3_n2_p4}) + (fc3_in_5 * 9'sh175); // weight -0.1357421875
+            fc3_n2_t1_1_b_d1 <= $signed({{2{fc3_n2_p6[20]}}, fc3_n2_p6}) + $signed({fc3_n2_p7[21], fc3_n2_p7});
+            fc3_n2_t0_4_d1 <= (fc3_in_8 * 10'sh2cb) + $signed({{3{fc3_n2_p9[21]}}, fc3_n2_p9}); // weight -0.3017578125
+            fc3_n2_t1_2_b_d1 <= (fc3_in_10 * 7'sd52) + $signed({{2{fc3_n2_p11[19]}}, fc3_n2_p11}); // weight 0.05078125
+            fc3_n2_t1_3_a_d1 <= $signed({fc3_n2_p12[22], fc3_n2_p12}) + $signed({{3{fc3_n2_p13[20]}}, fc3_n2_p13});
+            fc3_n2_t1_3_b_d1 <= $signed({{2{fc3_n2_p14[22]}}, fc3_n2_p14}) + (fc3_in_15 * 10'sd303); // weight 0.2958984375
+            fc3_n2_t0_8_d1 <= (fc3_in_16 * 10'sh2e7) + $signed({{4{fc3_n2_p17[20]}}, fc3_n2_p17}); // weight -0.2744140625
+            fc3_n2_t1_4_b_d1 <= (fc3_in_18 * 9'sd164) + $signed({{6{fc3_n2_p19[17]}}, fc3_n2_p19}); // weight 0.16015625
+            fc3_n2_t1_5_a_d1 <= $signed({fc3_n2_p20[23], fc3_n2_p20}) + $signed({fc3_n2_p21[23], fc3_n2_p21});
+            fc3_n2_t1_5_b_d1 <= $signed({{2{fc3_n2_p22[22]}}, fc3_n2_p22}) + (fc3_in_23 * 10'sh2e5); // weight -0.2763671875
+            fc3_n2_t1_6_a_d1 <= $signed({{6{fc3_n2_p24[18]}}, fc3_n2_p24}) + (fc3_in_25 * 10'sh2cc); // weight -0.30078125
+            fc3_n2_t1_6_b_d1 <= $signed({fc3_n2_p26[23], fc3_n2_p26}) + $signed({fc3_n2_p27[23], fc3_n2_p27});
+            fc3_n2_t1_7_a_d1 <= $signed({fc3_n2_p28[23], fc3_n2_p28}) + $signed({{2{fc3_n2_p29[22]}}, fc3_n2_p29});
+            fc3_n2_t1_7_b_d1 <= (fc3_in_30 * 10'sh2df) + $signed({fc3_n2_p31[23], fc3_n2_p31}); // weight -0.2822265625
+            fc3_n2_t4_0_d1 <= $signed({{2{fc3_n2_t3_0[26]}}, fc3_n2_t3_0}) + $signed({fc3_n2_t3_1[27], fc3_n2_t3_1});
+            fc3_n3_t0_0_d1 <= $signed({fc3_n3_p0[24], fc3_n3_p0}) + $signed({fc3_n3_p1[24], fc3_n3_p1});
+            fc3_n3_t1_0_b_d1 <= $signed({fc3_n3_p2[22], fc3_n3_p2}) + $signed({fc3_n3_p3[22], fc3_n3_p3});
+            fc3_n3_t1_1_a_d1 <= (fc3_in_4 * 10'sd314) + $signed({fc3_n3_p5[23], fc3_n3_p5}); // weight 0.306640625
+            fc3_n3_t1_1_b_d1 <= $signed({{2{fc3_n3_p6[22]}}, fc3_n3_p6}) + $signed({fc3_n3_p7[23], fc3_n3_p7});
+            fc3_n3_t1_2_a_d1 <= $signed({fc3_n3_p8[22], fc3_n3_p8}) + $signed({fc3_n3_p9_sh[22], fc3_n3_p9_sh});
+            fc3_n3_t1_2_b_d1 <= $signed({fc3_n3_p10[23], fc3_n3_p10}) + $signed({fc3_n3_p11[23], fc3_n3_p11});
+            fc3_n3_t1_3_a_d1 <= (fc3_in_12 * 10'sd265) + $signed({fc3_n3_p13[23], fc3_n3_p13}); // weight 0.2587890625
+            fc3_n3_t1_3_b_d1 <= $signed({{2{fc3_n3_p14[22]}}, fc3_n3_p14}) + (fc3_in_15 * 10'sh2ef); // weight -0.2666015625
+            fc3_n3_t1_4_a_d1 <= (fc3_in_16 * 10'sd271) + $signed({fc3_n3_p17[23], fc3_n3_p17}); // weight 0.2646484375
+            fc3_n3_t1_4_b_d1 <= (fc3_in_18 * 10'sh2d6) + $signed({fc3_n3_p19[23], fc3_n3_p19}); // weight -0.291015625
+            fc3_n3_t0_10_d1 <= $signed({fc3_n3_p20[24], fc3_n3_p20}) + $signed({fc3_n3_p21[24], fc3_n3_p21});
+            fc3_n3_t1_5_b_d1 <= (fc3_in_22 * 9'sh176) + $signed({{3{fc3_n3_p23[20]}}, fc3_n3_p23}); // weight -0.134765625
+            fc3_n3_t1_6_a_d1 <= $signed({{2{fc3_n3_p24[22]}}, fc3_n3_p24}) + (fc3_in_25 * 10'sd257); // weight 0.2509765625
+            fc3_n3_t1_6_b_d1 <= $signed({fc3_n3_p26[23], fc3_n3_p26}) + $signed({{3{fc3_n3_p27[21]}}, fc3_n3_p27});
+            fc3_n3_t1_7_a_d1 <= $signed({fc3_n3_p28[23], fc3_n3_p28}) + $signed({fc3_n3_p29[23], fc3_n3_p29});
+            fc3_n3_t1_7_b_d1 <= $signed({fc3_n3_p30[23], fc3_n3_p30}) + $signed({fc3_n3_p31[23], fc3_n3_p31});
+            fc3_n3_t4_0_d1 <= $signed({fc3_n3_t3_0[27], fc3_n3_t3_0}) + $signed({fc3_n3_t3_1[27], fc3_n3_t3_1});
+            fc3_n4_t1_0_a_d1 <= $signed({fc3_n4_p0[23], fc3_n4_p0}) + $signed({fc3_n4_p1[23], fc3_n4_p1});
+            fc3_n4_t1_0_b_d1 <= $signed({{6{fc3_n4_p2[18]}}, fc3_n4_p2}) + (fc3_in_3 * 10'sh2e2); // weight -0.279296875
+            fc3_n4_t0_2_d1 <= $signed({fc3_n4_p4[24], fc3_n4_p4}) + $signed({{2{fc3_n4_p5[23]}}, fc3_n4_p5});
+            fc3_n4_t1_1_b_d1 <= $signed({{3{fc3_n4_p6[19]}}, fc3_n4_p6}) + $signed({fc3_n4_p7[21], fc3_n4_p7});
+            fc3_n4_t1_2_a_d1 <= $signed({fc3_n4_p8[22], fc3_n4_p8}) + $signed({fc3_n4_p9[22], fc3_n4_p9});
+            fc3_n4_t0_5_d1 <= $signed({fc3_n4_p10[24], fc3_n4_p10}) + $signed({fc3_n4_p11[24], fc3_n4_p11});
+            fc3_n4_t1_3_a_d1 <= $signed({{2{fc3_n4_p12[22]}}, fc3_n4_p12}) + (fc3_in_13 * 10'sh2ee); // weight -0.267578125
+            fc3_n4_t1_3_b_d1 <= $signed({fc3_n4_p14[23], fc3_n4_p14}) + (fc3_in_15 * 10'sd289); // weight 0.2822265625
+            fc3_n4_t1_4_a_d1 <= fc3_n4_t0_8;
+            fc3_n4_t0_9_d1 <= $signed({{2{fc3_n4_p18[23]}}, fc3_n4_p18}) + $signed({fc3_n4_p19[24], fc3_n4_p19});
+            fc3_n4_t1_5_a_d1 <= $signed({fc3_n4_p20[23], fc3_n4_p20}) + $signed({{2{fc3_n4_p21[22]}}, fc3_n4_p21});
+            fc3_n4_t0_11_d1 <= $signed({fc3_n4_p22[24], fc3_n4_p22}) + $signed({{2{fc3_n4_p23[23]}}, fc3_n4_p23});
+            fc3_n4_t1_6_a_d1 <= (fc3_in_24 * 10'sd334) + $signed({{3{fc3_n4_p25[21]}}, fc3_n4_p25}); // weight 0.326171875
+            fc3_n4_t1_6_b_d1 <= $signed({fc3_n4_p26_sh[23], fc3_n4_p26_sh}) + $signed({{2{fc3_n4_p27[22]}}, fc3_n4_p27});
+            fc3_n4_t1_7_a_d1 <= $signed({fc3_n4_p28[22], fc3_n4_p28}) + $signed({fc3_n4_p29[22], fc3_n4_p29});
+            fc3_n4_t1_7_b_d1 <= $signed({{2{fc3_n4_p30[22]}}, fc3_n4_p30}) + $signed({fc3_n4_p31[23], fc3_n4_p31});
+            fc3_n4_t4_0_d1 <= $signed({fc3_n4_t3_0[27], fc3_n4_t3_0}) + $signed({fc3_n4_t3_1[27], fc3_n4_t3_1});
+            fc3_n5_t1_0_a_d1 <= (fc3_in_0 * 10'sh2e0) + $signed({{2{fc3_n5_p1[22]}}, fc3_n5_p1}); // weight -0.28125
+            fc3_n5_t1_0_b_d1 <= $signed({fc3_n5_p2[23], fc3_n5_p2}) + $signed({fc3_n5_p3[23], fc3_n5_p3});
+            fc3_n5_t1_1_a_d1 <= $signed({{2{fc3_n5_p4[21]}}, fc3_n5_p4}) + $signed({fc3_n5_p5[22], fc3_n5_p5});
+            fc3_n5_t1_1_b_d1 <= $signed({fc3_n5_p6[22], fc3_n5_p6}) + $signed({{2{fc3_n5_p7[21]}}, fc3_n5_p7});
+            fc3_n5_t0_4_d1 <= $signed({fc3_n5_p8[23], fc3_n5_p8}) + fc3_n5_t0_4_b;
+            fc3_n5_t1_2_b_d1 <= (fc3_in_10 * 6'sd25) + $signed({{2{fc3_n5_p11[18]}}, fc3_n5_p11}); // weight 0.0244140625
+            fc3_n5_t1_3_a_d1 <= $signed({fc3_n5_p12[23], fc3_n5_p12}) + $signed({fc3_n5_p13[23], fc3_n5_p13});
+            fc3_n5_t1_3_b_d1 <= $signed({fc3_n5_p14[23], fc3_n5_p14}) + $signed({fc3_n5_p15[23], fc3_n5_p15});
+            fc3_n5_t1_4_a_d1 <= $signed({fc3_n5_p16[23], fc3_n5_p16}) + $signed({{2{fc3_n5_p17[22]}}, fc3_n5_p17});
+            fc3_n5_t1_4_b_d1 <= (fc3_in_18 * 10'sd275) + $signed({{2{fc3_n5_p19[22]}}, fc3_n5_p19}); // weight 0.2685546875
+            fc3_n5_t1_5_a_d1 <= $signed({{2{fc3_n5_p20[21]}}, fc3_n5_p20}) + (fc3_in_21 * 9'sd132); // weight 0.12890625
+            fc3_n5_t1_5_b_d1 <= (fc3_in_22 * 9'sh16d) + $signed({{6{fc3_n5_p23[17]}}, fc3_n5_p23}); // weight -0.1435546875
+            fc3_n5_t1_6_a_d1 <= $signed({fc3_n5_p24[24], fc3_n5_p24}) + $signed({fc3_n5_p25[24], fc3_n5_p25});
+            fc3_n5_t1_6_b_d1 <= $signed({fc3_n5_p26[24], fc3_n5_p26}) + $signed({{2{fc3_n5_p27[23]}}, fc3_n5_p27});
+            fc3_n5_t1_7_a_d1 <= $signed({fc3_n5_p28[23], fc3_n5_p28}) + $signed({{3{fc3_n5_p29[21]}}, fc3_n5_p29});
+            fc3_n5_t1_7_b_d1 <= (fc3_in_30 * 11'sh547) + $signed({{3{fc3_n5_p31[22]}}, fc3_n5_p31}); // weight -0.6806640625
+            fc3_n5_t4_0_d1 <= $signed({fc3_n5_t3_0[27], fc3_n5_t3_0}) + $signed({fc3_n5_t3_1[27], fc3_n5_t3_1});
+            fc3_n6_t0_0_d1 <= (fc3_in_0 * 11'sh59e) + $signed({{3{fc3_n6_p1[22]}}, fc3_n6_p1}); // weight -0.595703125
+            fc3_n6_t1_0_b_d1 <= fc3_n6_t0_1_a + $signed({fc3_n6_p3[21], fc3_n6_p3});
+            fc3_n6_t1_1_a_d1 <= (fc3_in_4 * 9'sh12a) + $signed({{5{fc3_n6_p5[18]}}, fc3_n6_p5}); // weight -0.208984375
+            fc3_n6_t1_1_b_d1 <= $signed({fc3_n6_p6[23], fc3_n6_p6}) + $signed({fc3_n6_p7[23], fc3_n6_p7});
+            fc3_n6_t1_2_a_d1 <= $signed({fc3_n6_p8[23], fc3_n6_p8}) + $signed({fc3_n6_p9[23], fc3_n6_p9});
+            fc3_n6_t1_2_b_d1 <= $signed({fc3_n6_p10[23], fc3_n6_p10}) + $signed({fc3_n6_p11[23], fc3_n6_p11});
+            fc3_n6_t1_3_a_d1 <= $signed({fc3_n6_p12[23], fc3_n6_p12}) + $signed({{3{fc3_n6_p13[21]}}, fc3_n6_p13});
+            fc3_n6_t1_3_b_d1 <= $signed({fc3_n6_p14[23], fc3_n6_p14}) + $signed({fc3_n6_p15[23], fc3_n6_p15});
+            fc3_n6_t1_4_a_d1 <= $signed({fc3_n6_p16[23], fc3_n6_p16}) + $signed({fc3_n6_p17[23], fc3_n6_p17});
+            fc3_n6_t1_4_b_d1 <= (fc3_in_18 * 9'sd147) + $signed({{2{fc3_n6_p19[21]}}, fc3_n6_p19}); // weight 0.1435546875
+            fc3_n6_t1_5_a_d1 <= (fc3_in_20 * 10'sd334) + $signed({fc3_n6_p21[23], fc3_n6_p21}); // weight 0.326171875
+            fc3_n6_t1_5_b_d1 <= $signed({{3{fc3_n6_p22[20]}}, fc3_n6_p22}) + $signed({fc3_n6_p23[22], fc3_n6_p23});
+            fc3_n6_t1_6_a_d1 <= (fc3_in_24 * 9'sh17e) + $signed({{2{fc3_n6_p25[21]}}, fc3_n6_p25}); // weight -0.126953125
+            fc3_n6_t0_13_d1 <= $signed({{5{fc3_n6_p26[19]}}, fc3_n6_p26}) + (fc3_in_27 * 10'sd277); // weight 0.2705078125
+            fc3_n6_t1_7_a_d1 <= $signed({fc3_n6_p28[23], fc3_n6_p28}) + $signed({fc3_n6_p29[23], fc3_n6_p29});
+            fc3_n6_t1_7_b_d1 <= (fc3_in_31 * 10'sh2c0) + 25'sd87040; // weight -0.3125
+            fc3_n7_t1_0_a_d1 <= $signed({fc3_n7_p0[23], fc3_n7_p0}) + (fc3_in_1 * 10'sh2fa); // weight -0.255859375
+            fc3_n7_t1_0_b_d1 <= $signed({{2{fc3_n7_p2[22]}}, fc3_n7_p2}) + $signed({fc3_n7_p3[23], fc3_n7_p3});
+            fc3_n7_t1_1_a_d1 <= $signed({fc3_n7_p4[23], fc3_n7_p4}) + $signed({fc3_n7_p5[23], fc3_n7_p5});
+            fc3_n7_t1_1_b_d1 <= (fc3_in_6 * 10'sh2d0) + $signed({fc3_n7_p7[23], fc3_n7_p7}); // weight -0.296875
+            fc3_n7_t1_2_a_d1 <= $signed({fc3_n7_p8[23], fc3_n7_p8}) + $signed({{2{fc3_n7_p9[22]}}, fc3_n7_p9});
+            fc3_n7_t1_2_b_d1 <= $signed({fc3_n7_p10[23], fc3_n7_p10}) + $signed({{2{fc3_n7_p11[22]}}, fc3_n7_p11});
+            fc3_n7_t1_3_a_d1 <= $signed({{2{fc3_n7_p12[22]}}, fc3_n7_p12}) + fc3_n7_p13;
+            fc3_n7_t1_3_b_d1 <= $signed({fc3_n7_p14[23], fc3_n7_p14}) + $signed({fc3_n7_p15[23], fc3_n7_p15});
+            fc3_n7_t0_8_d1 <= $signed({{6{fc3_n7_p16[18]}}, fc3_n7_p16}) + (fc3_in_17 * 10'sh2e6); // weight -0.275390625
+            fc3_n7_t1_4_b_d1 <= $signed({{3{fc3_n7_p18[20]}}, fc3_n7_p18}) + (fc3_in_19 * 9'sd188); // weight 0.18359375
+            fc3_n7_t1_5_a_d1 <= (fc3_in_20 * 9'sd155) + $signed({fc3_n7_p21[22], fc3_n7_p21}); // weight 0.1513671875
+            fc3_n7_t1_5_b_d1 <= (fc3_in_22 * 9'sh15e) + $signed({fc3_n7_p23[22], fc3_n7_p23}); // weight -0.158203125
+            fc3_n7_t1_6_a_d1 <= $signed({{4{fc3_n7_p24[20]}}, fc3_n7_p24}) + $signed({fc3_n7_p25[23], fc3_n7_p25});
+            fc3_n7_t1_6_b_d1 <= $signed({{2{fc3_n7_p26[21]}}, fc3_n7_p26}) + fc3_n7_p27;
+            fc3_n7_t0_14_d1 <= (fc3_in_28 * 10'sh2da) + $signed({{3{fc3_n7_p29[21]}}, fc3_n7_p29}); // weight -0.287109375
+            fc3_n7_t1_7_b_d1 <= $signed({{2{fc3_n7_p30[20]}}, fc3_n7_p30}) + $signed({fc3_n7_p31[21], fc3_n7_p31});
+            fc3_n8_t1_0_a_d1 <= (fc3_in_0 * 11'sh590) + $signed({{3{fc3_n8_p1[22]}}, fc3_n8_p1}); // weight -0.609375
+            fc3_n8_t1_0_b_d1 <= $signed({{2{fc3_n8_p2[22]}}, fc3_n8_p2}) + (fc3_in_3 * 10'sh2e4); // weight -0.27734375
+            fc3_n8_t1_1_a_d1 <= $signed({fc3_n8_p4[23], fc3_n8_p4}) + $signed({fc3_n8_p5[23], fc3_n8_p5});
+            fc3_n8_t1_1_b_d1 <= (fc3_in_6 * 10'sd350) + $signed({{2{fc3_n8_p7[22]}}, fc3_n8_p7}); // weight 0.341796875
+            fc3_n8_t1_2_a_d1 <= $signed({{2{fc3_n8_p8[21]}}, fc3_n8_p8}) + (fc3_in_9 * 9'sd139); // weight 0.1357421875
+            fc3_n8_t0_5_d1 <= $signed({fc3_n8_p10[24], fc3_n8_p10}) + $signed({fc3_n8_p11[24], fc3_n8_p11});
+            fc3_n8_t1_3_a_d1 <= $signed({fc3_n7_p12[22], fc3_n7_p12}) + $signed({{2{fc3_n8_p13[21]}}, fc3_n8_p13});
+            fc3_n8_t0_7_d1 <= (fc3_in_14 * 10'sh2c7) + $signed({{6{fc3_n8_p15_sh[18]}}, fc3_n8_p15_sh}); // weight -0.3056640625
+            fc3_n8_t1_4_a_d1 <= (fc3_in_16 * 8'shb2) + $signed({fc3_n8_p17[21], fc3_n8_p17}); // weight -0.076171875
+            fc3_n8_t0_9_d1 <= $signed({{3{fc3_n8_p18[21]}}, fc3_n8_p18}) + $signed({fc3_n8_p19[23], fc3_n8_p19});
+            fc3_n8_t1_5_a_d1 <= $signed({fc3_n8_p20[22], fc3_n8_p20}) + $signed({fc3_n8_p21[22], fc3_n8_p21});
+            fc3_n8_t1_5_b_d1 <= $signed({fc3_n8_p22[22], fc3_n8_p22}) + $signed({fc3_n8_p23[22], fc3_n8_p23});
+            fc3_n8_t1_6_a_d1 <= $signed({{2{fc3_n8_p24[22]}}, fc3_n8_p24}) + $signed({fc3_n8_p25[23], fc3_n8_p25});
+            fc3_n8_t1_6_b_d1 <= $signed({{2{fc3_n8_p26[22]}}, fc3_n8_p26}) + $signed({fc3_n8_p27[23], fc3_n8_p27});
+            fc3_n8_t1_7_a_d1 <= $signed({fc3_n8_p28[23], fc3_n8_p28}) + $signed({fc3_n8_p29[23], fc3_n8_p29});
+            fc3_n8_t1_7_b_d1 <= $signed({fc3_n8_p30[22], fc3_n8_p30}) + $signed({fc3_n8_p31[22], fc3_n8_p31});
+            fc3_n8_t4_0_d1 <= $signed({fc3_n8_t3_0[27], fc3_n8_t3_0}) + $signed({{2{fc3_n8_t3_1[26]}}, fc3_n8_t3_1});
+            fc3_n9_t1_0_a_d1 <= $signed({fc3_n9_p0[24], fc3_n9_p0}) + $signed({fc3_n9_p1[24], fc3_n9_p1});
+            fc3_n9_t1_0_b_d1 <= $signed({fc3_n9_p2[23], fc3_n9_p2}) + (fc3_in_3 * 10'sd263); // weight 0.2568359375
+            fc3_n9_t0_2_d1 <= fc3_n1_p4 + $signed({{7{fc3_n9_p5_neg[17]}}, fc3_n9_p5_neg});
+            fc3_n9_t1_1_b_d1 <= (fc3_in_6 * 8'shbd) + $signed({{2{fc3_n9_p7[20]}}, fc3_n9_p7}); // weight -0.0654296875
+            fc3_n9_t1_2_a_d1 <= $signed({fc3_n9_p8[23], fc3_n9_p8}) + $signed({{2{fc3_n3_p9_sh[22]}}, fc3_n3_p9_sh});
+            fc3_n9_t1_2_b_d1 <= $signed({fc3_n9_p10[23], fc3_n9_p10}) + (fc3_in_11 * 10'sh2f5); // weight -0.2607421875
+            fc3_n9_t1_3_a_d1 <= (fc3_in_12 * 10'sh2d0) + $signed({fc3_n9_p13[23], fc3_n9_p13}); // weight -0.296875
+            fc3_n9_t1_3_b_d1 <= $signed({fc3_n9_p14[23], fc3_n9_p14}) + $signed({{3{fc3_n9_p15[21]}}, fc3_n9_p15});
+            fc3_n9_t1_4_a_d1 <= $signed({{3{fc3_n9_p16[20]}}, fc3_n9_p16}) + (fc3_in_17 * 9'sh13e); // weight -0.189453125
+            fc3_n9_t1_4_b_d1 <= $signed({fc3_n9_p18[23], fc3_n9_p18}) + $signed({{2{fc3_n9_p19[22]}}, fc3_n9_p19});
+            fc3_n9_t1_5_a_d1 <= fc3_n9_t0_10_a + (fc3_in_21 * 10'sh2ec); // weight -0.26953125
+            fc3_n9_t1_5_b_d1 <= $signed({fc3_n9_p22[23], fc3_n9_p22}) + (fc3_in_23 * 10'sh2ee); // weight -0.267578125
+            fc3_n9_t1_6_a_d1 <= $signed({fc3_n9_p24[23], fc3_n9_p24}) + (fc3_in_25 * 10'sh2f9); // weight -0.2568359375
+            fc3_n9_t1_6_b_d1 <= $signed({fc3_n9_p26[23], fc3_n9_p26}) + $signed({{2{fc3_n9_p27[22]}}, fc3_n9_p27});
+            fc3_n9_t1_7_a_d1 <= $signed({fc3_n9_p28[23], fc3_n9_p28}) + $signed({fc3_n9_p29[23], fc3_n9_p29});
+            fc3_n9_t0_15_d1 <= (fc3_in_30 * 13'sh131a) + $signed({{4{fc3_n9_p31[23]}}, fc3_n9_p31}); // weight -3.224609375
+            fc3_n9_t4_0_d1 <= $signed({{2{fc3_n9_t3_0[27]}}, fc3_n9_t3_0}) + $signed({fc3_n9_t3_1[28], fc3_n9_t3_1});
+            fc3_n10_t1_0_a_d1 <= $signed({{2{fc3_n10_p0[21]}}, fc3_n10_p0}) + $signed({fc3_n10_p1[22], fc3_n10_p1});
+            fc3_n10_t0_1_d1 <= $signed({fc3_n10_p2[24], fc3_n10_p2}) + $signed({{2{fc3_n10_p3[23]}}, fc3_n10_p3});
+            fc3_n10_t1_1_a_d1 <= $signed({{2{fc3_n10_p4[21]}}, fc3_n10_p4}) + $signed({fc3_n10_p5[22], fc3_n10_p5});
+            fc3_n10_t1_1_b_d1 <= $signed({fc3_n10_p6_sh[23], fc3_n10_p6_sh}) + $signed({fc3_n10_p7[23], fc3_n10_p7});
+            fc3_n10_t1_2_a_d1 <= (fc3_in_8 * 10'sd264) + $signed({{2{fc3_n10_p9[22]}}, fc3_n10_p9}); // weight 0.2578125
+            fc3_n10_t1_2_b_d1 <= (fc3_in_10 * 10'sh2fa) + $signed({fc3_n10_p11[23], fc3_n10_p11}); // weight -0.255859375
+            fc3_n10_t1_3_a_d1 <= $signed({fc3_n10_p12[20], fc3_n10_p12}) + $signed({fc3_n10_p13[20], fc3_n10_p13});
+            fc3_n10_t1_3_b_d1 <= (fc3_in_14 * 10'sd295) + $signed({fc3_n10_p15[23], fc3_n10_p15}); // weight 0.2880859375
+            fc3_n10_t1_4_a_d1 <= $signed({fc3_n10_p16[22], fc3_n10_p16}) + $signed({fc3_n10_p17[22], fc3_n10_p17});
+            fc3_n10_t1_4_b_d1 <= (fc3_in_18 * 8'sh8e) + fc3_n10_t0_9_b; // weight -0.111328125
+            fc3_n10_t1_5_a_d1 <= (fc3_in_20 * 9'sd227) + $signed({{4{fc3_n10_p21[19]}}, fc3_n10_p21}); // weight 0.2216796875
+            fc3_n10_t1_5_b_d1 <= $signed({fc3_n10_p22[23], fc3_n10_p22}) + $signed({fc3_n10_p23[23], fc3_n10_p23});
+            fc3_n10_t1_6_a_d1 <= $signed({fc3_n10_p24[23], fc3_n10_p24}) + $signed({fc3_n10_p25[23], fc3_n10_p25});
+            fc3_n10_t0_13_d1 <= $signed({fc3_n10_p26[24], fc3_n10_p26}) + $signed({{2{fc3_n10_p27[23]}}, fc3_n10_p27});
+            fc3_n10_t1_7_a_d1 <= $signed({{3{fc3_n10_p28[20]}}, fc3_n10_p28}) + (fc3_in_29 * 9'sh160); // weight -0.15625
+            fc3_n10_t0_15_d1 <= $signed({fc3_n10_p30[24], fc3_n10_p30}) + $signed({fc3_n10_p31[24], fc3_n10_p31});
+            fc3_n10_t4_0_d1 <= $signed({fc3_n10_t3_0[27], fc3_n10_t3_0}) + $signed({fc3_n10_t3_1[27], fc3_n10_t3_1});
+            fc3_n11_t1_0_a_d1 <= $signed({fc3_n11_p0[23], fc3_n11_p0}) + (fc3_in_1 * 10'sh2e2); // weight -0.279296875
+            fc3_n11_t1_0_b_d1 <= $signed({fc3_n11_p2[22], fc3_n11_p2}) + $signed({fc3_n11_p3[22], fc3_n11_p3});
+            fc3_n11_t1_1_a_d1 <= (fc3_in_4 * 10'sd284) + $signed({{2{fc3_n11_p5[22]}}, fc3_n11_p5}); // weight 0.27734375
+            fc3_n11_t1_1_b_d1 <= $signed({fc3_n11_p6[23], fc3_n11_p6}) + $signed({{2{fc3_n11_p7[22]}}, fc3_n11_p7});
+            fc3_n11_t1_2_a_d1 <= $signed({{2{fc3_n11_p8[22]}}, fc3_n11_p8}) + (fc3_in_9 * 10'sd271); // weight 0.2646484375
+            fc3_n11_t1_2_b_d1 <= $signed({fc3_n11_p10[23], fc3_n11_p10}) + (fc3_in_11 * 10'sh2fd); // weight -0.2529296875
+            fc3_n11_t1_3_a_d1 <= $signed({{2{fc3_n11_p12[23]}}, fc3_n11_p12}) + $signed({fc3_n7_p13[24], fc3_n7_p13});
+            fc3_n11_t1_3_b_d1 <= $signed({{2{fc3_n11_p14[23]}}, fc3_n11_p14}) + $signed({fc3_n11_p15[24], fc3_n11_p15});
+            fc3_n11_t1_4_a_d1 <= $signed({fc3_n11_p16[23], fc3_n11_p16}) + (fc3_in_17 * 10'sh2e3); // weight -0.2783203125
+            fc3_n11_t1_4_b_d1 <= $signed({fc3_n11_p18[22], fc3_n11_p18}) + $signed({fc3_n11_p19[22], fc3_n11_p19});
+            fc3_n11_t1_5_a_d1 <= $signed({fc3_n11_p20[23], fc3_n11_p20}) + $signed({fc3_n11_p21[23], fc3_n11_p21});
+            fc3_n11_t1_5_b_d1 <= $signed({fc3_n11_p22[23], fc3_n11_p22}) + $signed({fc3_n11_p23[23], fc3_n11_p23});
+            fc3_n11_t1_6_a_d1 <= $signed({{2{fc3_n11_p24[22]}}, fc3_n11_p24}) + $signed({fc3_n11_p25[23], fc3_n11_p25});
+            fc3_n11_t1_6_b_d1 <= (fc3_in_26 * 9'sh120) + $signed({{7{fc3_n11_p27_neg[16]}}, fc3_n11_p27_neg}); // weight -0.21875
+            fc3_n11_t1_7_a_d1 <= $signed({fc3_n11_p28_neg[20], fc3_n11_p28_neg}) + $signed({fc3_n11_p29[20], fc3_n11_p29});
+            fc3_n11_t0_15_d1 <= $signed({{2{fc3_n11_p30[21]}}, fc3_n11_p30}) + $signed({fc3_n11_p31[22], fc3_n11_p31});
+            fc3_n12_t1_0_a_d1 <= $signed({{5{fc3_n12_p0_neg[17]}}, fc3_n12_p0_neg}) + (fc3_in_1 * 8'shb7); // weight -0.0712890625
+            fc3_n12_t0_1_d1 <= $signed({fc3_n12_p2[24], fc3_n12_p2}) + $signed({{3{fc3_n12_p3[22]}}, fc3_n12_p3});
+            fc3_n12_t0_2_d1 <= $signed({fc3_n12_p4[23], fc3_n12_p4}) + $signed({{2{fc3_n12_p5[22]}}, fc3_n12_p5});
+            fc3_n12_t1_1_b_d1 <= (fc3_in_6 * 9'sh163) + $signed({{2{fc3_n12_p7[21]}}, fc3_n12_p7}); // weight -0.1533203125
             fc3_n12_t0_4_d1 <= fc3_n12_t0_4;
-            fc3_n12_t1_2_b_d1 <= fc3_n12_t1_2_b;
-            fc3_n12_t1_3_a_d1 <= fc3_n12_t1_3_a;
-            fc3_n12_t1_3_b_d1 <= fc3_n12_t1_3_b;
-            fc3_n12_t1_4_a_d1 <= fc3_n12_t1_4_a;
-            fc3_n12_t1_4_b_d1 <= fc3_n12_t1_4_b;
-            fc3_n12_t1_5_a_d1 <= fc3_n12_t1_5_a;
-            fc3_n12_t1_5_b_d1 <= fc3_n12_t1_5_b;
-            fc3_n12_t0_12_d1 <= fc3_n12_t0_12;
-            fc3_n12_t1_6_b_d1 <= fc3_n12_t1_6_b;
-            fc3_n12_t1_7_a_d1 <= fc3_n12_t1_7_a;
-            fc3_n12_t1_7_b_d1 <= fc3_n12_t1_7_b;
-            fc3_n12_t4_0_d1 <= fc3_n12_t4_0;
-            fc3_n12_t5_0_b_d1 <= fc3_n12_t5_0_b;
-            fc3_n12_t5_0_b_d2 <= fc3_n12_t5_0_b_d1;
-            fc3_n13_t0_0_d1 <= fc3_n13_t0_0;
-            fc3_n13_t1_0_b_d1 <= fc3_n13_t1_0_b;
-            fc3_n13_t1_1_a_d1 <= fc3_n13_t1_1_a;
-            fc3_n13_t1_1_b_d1 <= fc3_n13_t1_1_b;
-            fc3_n13_t1_2_a_d1 <= fc3_n13_t1_2_a;
-            fc3_n13_t1_2_b_d1 <= fc3_n13_t1_2_b;
-            fc3_n13_t1_3_a_d1 <= fc3_n13_t1_3_a;
-            fc3_n13_t1_3_b_d1 <= fc3_n13_t1_3_b;
-            fc3_n13_t1_4_a_d1 <= fc3_n13_t1_4_a;
-            fc3_n13_t1_4_b_d1 <= fc3_n13_t1_4_b;
-            fc3_n13_t1_5_a_d1 <= fc3_n13_t1_5_a;
-            fc3_n13_t1_5_b_d1 <= fc3_n13_t1_5_b;
-            fc3_n13_t1_6_a_d1 <= fc3_n13_t1_6_a;
-            fc3_n13_t1_6_b_d1 <= fc3_n13_t1_6_b;
-            fc3_n13_t1_7_a_d1 <= fc3_n13_t1_7_a;
-            fc3_n13_t1_7_b_d1 <= fc3_n13_t1_7_b;
-            fc3_n13_t4_0_d1 <= fc3_n13_t4_0;
-            fc3_n13_t5_0_b_d1 <= fc3_n13_t5_0_b;
-            fc3_n13_t5_0_b_d2 <= fc3_n13_t5_0_b_d1;
-            fc3_n14_t1_0_a_d1 <= fc3_n14_t1_0_a;
-            fc3_n14_t1_0_b_d1 <= fc3_n14_t1_0_b;
-            fc3_n14_t1_1_a_d1 <= fc3_n14_t1_1_a;
-            fc3_n14_t1_1_b_d1 <= fc3_n14_t1_1_b;
-            fc3_n14_t1_2_a_d1 <= fc3_n14_t1_2_a;
-            fc3_n14_t0_5_d1 <= fc3_n14_t0_5;
-            fc3_n14_t1_3_a_d1 <= fc3_n14_t1_3_a;
-            fc3_n14_t1_3_b_d1 <= fc3_n14_t1_3_b;
-            fc3_n14_t1_4_a_d1 <= fc3_n14_t1_4_a;
-            fc3_n14_t1_4_b_d1 <= fc3_n14_t1_4_b;
-            fc3_n14_t1_5_a_d1 <= fc3_n14_t1_5_a;
-            fc3_n14_t1_5_b_d1 <= fc3_n14_t1_5_b;
-            fc3_n14_t1_6_a_d1 <= fc3_n14_t1_6_a;
-            fc3_n14_t1_6_b_d1 <= fc3_n14_t1_6_b;
-            fc3_n14_t1_7_a_d1 <= fc3_n14_t1_7_a;
-            fc3_n14_t0_15_d1 <= fc3_n14_t0_15;
-            fc3_n14_t4_0_d1 <= fc3_n14_t4_0;
-            fc3_n14_t5_0_b_d1 <= fc3_n14_t5_0_b;
-            fc3_n14_t5_0_b_d2 <= fc3_n14_t5_0_b_d1;
-            fc3_n15_t1_0_a_d1 <= fc3_n15_t1_0_a;
-            fc3_n15_t1_0_b_d1 <= fc3_n15_t1_0_b;
-            fc3_n15_t1_1_a_d1 <= fc3_n15_t1_1_a;
-            fc3_n15_t1_1_b_d1 <= fc3_n15_t1_1_b;
-            fc3_n15_t1_2_a_d1 <= fc3_n15_t1_2_a;
-            fc3_n15_t0_5_d1 <= fc3_n15_t0_5;
-            fc3_n15_t1_3_a_d1 <= fc3_n15_t1_3_a;
-            fc3_n15_t1_3_b_d1 <= fc3_n15_t1_3_b;
-            fc3_n15_t1_4_a_d1 <= fc3_n15_t1_4_a;
-            fc3_n15_t1_4_b_d1 <= fc3_n15_t1_4_b;
-            fc3_n15_t0_10_d1 <= fc3_n15_t0_10;
-            fc3_n15_t1_5_b_d1 <= fc3_n15_t1_5_b;
-            fc3_n15_t1_6_a_d1 <= fc3_n15_t1_6_a;
-            fc3_n15_t0_13_d1 <= fc3_n15_t0_13;
-            fc3_n15_t1_7_a_d1 <= fc3_n15_t1_7_a;
-            fc3_n15_t1_7_b_d1 <= fc3_n15_t1_7_b;
-            fc3_n16_t1_0_a_d1 <= fc3_n16_t1_0_a;
-            fc3_n16_t1_0_b_d1 <= fc3_n16_t1_0_b;
-            fc3_n16_t1_1_a_d1 <= fc3_n16_t1_1_a;
-            fc3_n16_t1_1_b_d1 <= fc3_n16_t1_1_b;
-            fc3_n16_t1_2_a_d1 <= fc3_n16_t1_2_a;
-            fc3_n16_t1_2_b_d1 <= fc3_n16_t1_2_b;
-            fc3_n16_t1_3_a_d1 <= fc3_n16_t1_3_a;
-            fc3_n16_t1_3_b_d1 <= fc3_n16_t1_3_b;
-            fc3_n16_t1_4_a_d1 <= fc3_n16_t1_4_a;
-            fc3_n16_t1_4_b_d1 <= fc3_n16_t1_4_b;
-            fc3_n16_t1_5_a_d1 <= fc3_n16_t1_5_a;
-            fc3_n16_t1_5_b_d1 <= fc3_n16_t1_5_b;
-            fc3_n16_t1_6_a_d1 <= fc3_n16_t1_6_a;
-            fc3_n16_t0_13_d1 <= fc3_n16_t0_13;
-            fc3_n16_t1_7_a_d1 <= fc3_n16_t1_7_a;
-            fc3_n16_t1_7_b_d1 <= fc3_n16_t1_7_b;
-            fc3_n16_t4_0_d1 <= fc3_n16_t4_0;
-            fc3_n16_t5_0_b_d1 <= fc3_n16_t5_0_b;
-            fc3_n16_t5_0_b_d2 <= fc3_n16_t5_0_b_d1;
-            fc3_n17_t1_0_a_d1 <= fc3_n17_t1_0_a;
-            fc3_n17_t0_1_d1 <= fc3_n17_t0_1;
-            fc3_n17_t1_1_a_d1 <= fc3_n17_t1_1_a;
-            fc3_n17_t1_1_b_d1 <= fc3_n17_t1_1_b;
-            fc3_n17_t1_2_a_d1 <= fc3_n17_t1_2_a;
-            fc3_n17_t1_2_b_d1 <= fc3_n17_t1_2_b;
-            fc3_n17_t0_6_d1 <= fc3_n17_t0_6;
-            fc3_n17_t1_3_b_d1 <= fc3_n17_t1_3_b;
-            fc3_n17_t1_4_a_d1 <= fc3_n17_t1_4_a;
-            fc3_n17_t1_4_b_d1 <= fc3_n17_t1_4_b;
-            fc3_n17_t0_10_d1 <= fc3_n17_t0_10;
-            fc3_n17_t1_5_b_d1 <= fc3_n17_t1_5_b;
-            fc3_n17_t1_6_a_d1 <= fc3_n17_t1_6_a;
-            fc3_n17_t1_6_b_d1 <= fc3_n17_t1_6_b;
-            fc3_n17_t0_14_d1 <= fc3_n17_t0_14;
-            fc3_n17_t1_7_b_d1 <= fc3_n17_t1_7_b;
-            fc3_n17_t4_0_d1 <= fc3_n17_t4_0;
-            fc3_n17_t5_0_b_d1 <= fc3_n17_t5_0_b;
-            fc3_n17_t5_0_b_d2 <= fc3_n17_t5_0_b_d1;
-            fc3_n18_t0_0_d1 <= fc3_n18_t0_0;
-            fc3_n18_t1_0_b_d1 <= fc3_n18_t1_0_b;
-            fc3_n18_t1_1_a_d1 <= fc3_n18_t1_1_a;
-            fc3_n18_t0_3_d1 <= fc3_n18_t0_3;
-            fc3_n18_t1_2_a_d1 <= fc3_n18_t1_2_a;
-            fc3_n18_t1_2_b_d1 <= fc3_n18_t1_2_b;
-            fc3_n18_t1_3_a_d1 <= fc3_n18_t1_3_a;
-            fc3_n18_t1_3_b_d1 <= fc3_n18_t1_3_b;
-            fc3_n18_t1_4_a_d1 <= fc3_n18_t1_4_a;
-            fc3_n18_t1_4_b_d1 <= fc3_n18_t1_4_b;
-            fc3_n18_t1_5_a_d1 <= fc3_n18_t1_5_a;
-            fc3_n18_t1_5_b_d1 <= fc3_n18_t1_5_b;
-            fc3_n18_t1_6_a_d1 <= fc3_n18_t1_6_a;
-            fc3_n18_t1_6_b_d1 <= fc3_n18_t1_6_b;
-            fc3_n18_t1_7_a_d1 <= fc3_n18_t1_7_a;
-            fc3_n18_t0_15_d1 <= fc3_n18_t0_15;
+            fc3_n12_t1_2_b_d1 <= $signed({fc3_n12_p10[23], fc3_n12_p10}) + $signed({{2{fc3_n12_p11[22]}}, fc3_n12_p11});
+            fc3_n12_t1_3_a_d1 <= $signed({fc3_n12_p12[23], fc3_n12_p12}) + $signed({fc3_n12_p13[23], fc3_n12_p13});
+            fc3_n12_t1_3_b_d1 <= (fc3_in_14 * 10'sd320) + $signed({fc3_n12_p15[23], fc3_n12_p15}); // weight 0.3125
+            fc3_n12_t1_4_a_d1 <= (fc3_in_16 * 10'sd302) + $signed({fc3_n12_p17[23], fc3_n12_p17}); // weight 0.294921875
+            fc3_n12_t1_4_b_d1 <= (fc3_in_18 * 9'sh176) + $signed({{2{fc3_n12_p19[21]}}, fc3_n12_p19}); // weight -0.134765625
+            fc3_n12_t1_5_a_d1 <= $signed({{2{fc3_n12_p20[22]}}, fc3_n12_p20}) + $signed({fc3_n12_p21[23], fc3_n12_p21});
+            fc3_n12_t1_5_b_d1 <= $signed({fc3_n12_p22[23], fc3_n12_p22}) + $signed({{3{fc3_n12_p23[21]}}, fc3_n12_p23});
+            fc3_n12_t0_12_d1 <= $signed({fc3_n12_p24[24], fc3_n12_p24}) + $signed({fc3_n12_p25[24], fc3_n12_p25});
+            fc3_n12_t1_6_b_d1 <= $signed({{2{fc3_n12_p26[21]}}, fc3_n12_p26}) + (fc3_in_27 * 9'sd166); // weight 0.162109375
+            fc3_n12_t1_7_a_d1 <= $signed({fc3_n12_p28[24], fc3_n12_p28}) + $signed({{2{fc3_n12_p29[23]}}, fc3_n12_p29});
+            fc3_n12_t1_7_b_d1 <= $signed({fc3_n12_p30[24], fc3_n12_p30}) + $signed({fc3_n12_p31[24], fc3_n12_p31});
+            fc3_n12_t4_0_d1 <= $signed({fc3_n12_t3_0[27], fc3_n12_t3_0}) + $signed({fc3_n12_t3_1[27], fc3_n12_t3_1});
+            fc3_n13_t0_0_d1 <= $signed({{2{fc3_n13_p0[22]}}, fc3_n13_p0}) + (fc3_in_1 * 10'sd297); // weight 0.2900390625
+            fc3_n13_t1_0_b_d1 <= fc3_n6_t0_1_a + $signed({fc3_n13_p3[21], fc3_n13_p3});
+            fc3_n13_t1_1_a_d1 <= $signed({{2{fc3_n13_p4[22]}}, fc3_n13_p4}) + (fc3_in_5 * 10'sd287); // weight 0.2802734375
+            fc3_n13_t1_1_b_d1 <= $signed({{2{fc3_n13_p6[20]}}, fc3_n13_p6}) + (fc3_in_7 * 8'sha1); // weight -0.0927734375
+            fc3_n13_t1_2_a_d1 <= (fc3_in_8 * 11'sh5f1) + $signed({{3{fc3_n13_p9[22]}}, fc3_n13_p9}); // weight -0.5146484375
+            fc3_n13_t1_2_b_d1 <= $signed({fc3_n13_p10[23], fc3_n13_p10}) + fc3_n13_p11;
+            fc3_n13_t1_3_a_d1 <= $signed({{2{fc3_n13_p12[21]}}, fc3_n13_p12}) + (fc3_in_13 * 9'sh137); // weight -0.1962890625
+            fc3_n13_t1_3_b_d1 <= $signed({fc3_n13_p14[22], fc3_n13_p14}) + (fc3_in_15 * 9'sh163); // weight -0.1533203125
+            fc3_n13_t1_4_a_d1 <= $signed({{2{fc3_n13_p16[21]}}, fc3_n13_p16}) + (fc3_in_17 * 9'sh168); // weight -0.1484375
+            fc3_n13_t1_4_b_d1 <= (fc3_in_18 * 9'sd168) + $signed({{3{fc3_n13_p19[20]}}, fc3_n13_p19}); // weight 0.1640625
+            fc3_n13_t1_5_a_d1 <= (fc3_in_20 * 10'sd300) + $signed({{2{fc3_n13_p21[22]}}, fc3_n13_p21}); // weight 0.29296875
+            fc3_n13_t1_5_b_d1 <= $signed({{2{fc3_n13_p22[22]}}, fc3_n13_p22}) + $signed({fc3_n13_p23[23], fc3_n13_p23});
+            fc3_n13_t1_6_a_d1 <= (fc3_in_24 * 10'sd295) + $signed({fc3_n13_p25[23], fc3_n13_p25}); // weight 0.2880859375
+            fc3_n13_t1_6_b_d1 <= $signed({fc3_n13_p26[23], fc3_n13_p26}) + $signed({fc3_n13_p27[23], fc3_n13_p27});
+            fc3_n13_t1_7_a_d1 <= $signed({fc3_n13_p28[23], fc3_n13_p28}) + $signed({fc3_n13_p29[23], fc3_n13_p29});
+            fc3_n13_t1_7_b_d1 <= (fc3_in_30 * 10'sd342) + $signed({{6{fc3_n13_p31[18]}}, fc3_n13_p31}); // weight 0.333984375
+            fc3_n13_t4_0_d1 <= $signed({fc3_n13_t3_0[27], fc3_n13_t3_0}) + $signed({fc3_n13_t3_1[27], fc3_n13_t3_1});
+            fc3_n14_t1_0_a_d1 <= (fc3_in_0 * 9'sh157) + $signed({fc3_n14_p1[22], fc3_n14_p1}); // weight -0.1650390625
+            fc3_n14_t1_0_b_d1 <= $signed({fc3_n14_p2[23], fc3_n14_p2}) + $signed({fc3_n14_p3[23], fc3_n14_p3});
+            fc3_n14_t1_1_a_d1 <= (fc3_in_4 * 10'sd288) + $signed({{4{fc3_n14_p5[20]}}, fc3_n14_p5}); // weight 0.28125
+            fc3_n14_t1_1_b_d1 <= $signed({fc3_n14_p6[23], fc3_n14_p6}) + $signed({{2{fc3_n14_p7[22]}}, fc3_n14_p7});
+            fc3_n14_t1_2_a_d1 <= $signed({fc3_n14_p8_sh[22], fc3_n14_p8_sh}) + $signed({fc3_n14_p9[22], fc3_n14_p9});
+            fc3_n14_t0_5_d1 <= $signed({fc3_n14_p10[24], fc3_n14_p10}) + $signed({{2{fc3_n14_p11[23]}}, fc3_n14_p11});
+            fc3_n14_t1_3_a_d1 <= $signed({fc3_n14_p12[23], fc3_n14_p12}) + (fc3_in_13 * 10'sh2ec); // weight -0.26953125
+            fc3_n14_t1_3_b_d1 <= $signed({fc3_n14_p14[23], fc3_n14_p14}) + $signed({fc3_n14_p15[23], fc3_n14_p15});
+            fc3_n14_t1_4_a_d1 <= $signed({fc3_n14_p16[23], fc3_n14_p16}) + (fc3_in_17 * 10'sh2d6); // weight -0.291015625
+            fc3_n14_t1_4_b_d1 <= (fc3_in_18 * 9'sd210) + $signed({{5{fc3_n14_p19[18]}}, fc3_n14_p19}); // weight 0.205078125
+            fc3_n14_t1_5_a_d1 <= $signed({{4{fc3_n14_p20[19]}}, fc3_n14_p20}) + (fc3_in_21 * 9'sd213); // weight 0.2080078125
+            fc3_n14_t1_5_b_d1 <= $signed({fc3_n14_p22[23], fc3_n14_p22}) + fc3_n14_p23;
+            fc3_n14_t1_6_a_d1 <= $signed({{2{fc3_n14_p24[21]}}, fc3_n14_p24}) + (fc3_in_25 * 9'sh14b); // weight -0.1767578125
+            fc3_n14_t1_6_b_d1 <= (fc3_in_26 * 10'sh2f8) + $signed({fc3_n14_p27[23], fc3_n14_p27}); // weight -0.2578125
+            fc3_n14_t1_7_a_d1 <= (fc3_in_28 * 9'sd165) + $signed({{3{fc3_n14_p29[20]}}, fc3_n14_p29}); // weight 0.1611328125
+            fc3_n14_t0_15_d1 <= (fc3_in_30 * 12'sh958) + $signed({{6{fc3_n14_p31_neg[20]}}, fc3_n14_p31_neg}); // weight -1.6640625
+            fc3_n14_t4_0_d1 <= $signed({fc3_n14_t3_0[27], fc3_n14_t3_0}) + $signed({fc3_n14_t3_1[27], fc3_n14_t3_1});
+            fc3_n15_t1_0_a_d1 <= $signed({{2{fc3_n15_p0[22]}}, fc3_n15_p0}) + (fc3_in_1 * 10'sd381); // weight 0.3720703125
+            fc3_n15_t1_0_b_d1 <= $signed({{2{fc3_n15_p2[22]}}, fc3_n15_p2}) + fc3_n0_p3;
+            fc3_n15_t1_1_a_d1 <= $signed({{2{fc3_n15_p4[21]}}, fc3_n15_p4}) + (fc3_in_5 * 9'sh150); // weight -0.171875
+            fc3_n15_t1_1_b_d1 <= (fc3_in_6 * 10'sd260) + $signed({{2{fc3_n15_p7[22]}}, fc3_n15_p7}); // weight 0.25390625
+            fc3_n15_t1_2_a_d1 <= $signed({fc3_n15_p8[22], fc3_n15_p8}) + $signed({fc3_n15_p9[22], fc3_n15_p9});
+            fc3_n15_t0_5_d1 <= $signed({{3{fc3_n15_p10[21]}}, fc3_n15_p10}) + $signed({fc3_n15_p11[23], fc3_n15_p11});
+            fc3_n15_t1_3_a_d1 <= $signed({fc3_n15_p12[23], fc3_n15_p12}) + $signed({fc3_n15_p13[23], fc3_n15_p13});
+            fc3_n15_t1_3_b_d1 <= $signed({{3{fc3_n15_p14[21]}}, fc3_n15_p14}) + (fc3_in_15 * 10'sd296); // weight 0.2890625
+            fc3_n15_t1_4_a_d1 <= $signed({fc3_n15_p17[23], fc3_n15_p17}) + $signed({fc3_n15_p18[23], fc3_n15_p18});
+            fc3_n15_t1_4_b_d1 <= $signed({{5{fc3_n15_p19[19]}}, fc3_n15_p19}) + (fc3_in_20 * 10'sd353); // weight 0.3447265625
+            fc3_n15_t0_10_d1 <= $signed({{3{fc3_n15_p21[21]}}, fc3_n15_p21}) + (fc3_in_22 * 10'sd298); // weight 0.291015625
+            fc3_n15_t1_5_b_d1 <= $signed({{2{fc3_n15_p23[20]}}, fc3_n15_p23}) + (fc3_in_24 * 8'shb1); // weight -0.0771484375
+            fc3_n15_t1_6_a_d1 <= $signed({{3{fc3_n15_p25[21]}}, fc3_n15_p25}) + (fc3_in_26 * 10'sh2d6); // weight -0.291015625
+            fc3_n15_t0_13_d1 <= $signed({fc3_n15_p27[24], fc3_n15_p27}) + $signed({fc3_n15_p28[24], fc3_n15_p28});
+            fc3_n15_t1_7_a_d1 <= $signed({fc3_n15_p29[23], fc3_n15_p29}) + $signed({{2{fc3_n15_p30[22]}}, fc3_n15_p30});
+            fc3_n15_t1_7_b_d1 <= (fc3_in_31 * 10'sd353) + 25'sh1fdbc00; // weight 0.3447265625
+            fc3_n16_t1_0_a_d1 <= $signed({{2{fc3_n16_p0[22]}}, fc3_n16_p0}) + $signed({fc3_n16_p1[23], fc3_n16_p1});
+            fc3_n16_t1_0_b_d1 <= $signed({fc3_n16_p2[23], fc3_n16_p2}) + $signed({fc3_n16_p3[23], fc3_n16_p3});
+            fc3_n16_t1_1_a_d1 <= $signed({fc3_n16_p4[23], fc3_n16_p4}) + $signed({fc3_n16_p5[23], fc3_n16_p5});
+            fc3_n16_t1_1_b_d1 <= $signed({{3{fc3_n16_p6[20]}}, fc3_n16_p6}) + (fc3_in_7 * 9'sh123); // weight -0.2158203125
+            fc3_n16_t1_2_a_d1 <= $signed({{3{fc3_n16_p8[20]}}, fc3_n16_p8}) + (fc3_in_9 * 9'sd149); // weight 0.1455078125
+            fc3_n16_t1_2_b_d1 <= $signed({fc3_n16_p10[23], fc3_n16_p10}) + $signed({fc3_n16_p11[23], fc3_n16_p11});
+            fc3_n16_t1_3_a_d1 <= $signed({fc3_n16_p12[23], fc3_n16_p12}) + $signed({fc3_n16_p13[23], fc3_n16_p13});
+            fc3_n16_t1_3_b_d1 <= (fc3_in_14 * 10'sh292) + $signed({{3{fc3_n16_p15[21]}}, fc3_n16_p15}); // weight -0.357421875
+            fc3_n16_t1_4_a_d1 <= $signed({fc3_n16_p16[23], fc3_n16_p16}) + $signed({fc3_n16_p17[23], fc3_n16_p17});
+            fc3_n16_t1_4_b_d1 <= $signed({{2{fc3_n16_p18[22]}}, fc3_n16_p18}) + $signed({fc3_n16_p19[23], fc3_n16_p19});
+            fc3_n16_t1_5_a_d1 <= $signed({{3{fc3_n16_p20[21]}}, fc3_n16_p20}) + (fc3_in_21 * 10'sd289); // weight 0.2822265625
+            fc3_n16_t1_5_b_d1 <= $signed({{2{fc3_n16_p22[22]}}, fc3_n16_p22}) + $signed({fc3_n16_p23[23], fc3_n16_p23});
+            fc3_n16_t1_6_a_d1 <= (fc3_in_24 * 8'shbb) + $signed({{2{fc3_n16_p25[20]}}, fc3_n16_p25}); // weight -0.0673828125
+            fc3_n16_t0_13_d1 <= $signed({fc3_n16_p26[23], fc3_n16_p26}) + $signed({fc3_n16_p27[23], fc3_n16_p27});
+            fc3_n16_t1_7_a_d1 <= $signed({{3{fc3_n16_p28[20]}}, fc3_n16_p28}) + $signed({fc3_n16_p29[22], fc3_n16_p29});
+            fc3_n16_t1_7_b_d1 <= $signed({{3{fc3_n16_p30[20]}}, fc3_n16_p30}) + $signed({fc3_n16_p31[22], fc3_n16_p31});
+            fc3_n16_t4_0_d1 <= $signed({fc3_n16_t3_0[27], fc3_n16_t3_0}) + $signed({fc3_n16_t3_1[27], fc3_n16_t3_1});
+            fc3_n17_t1_0_a_d1 <= (fc3_in_0 * 10'sh2b8) + $signed({{2{fc3_n17_p1[22]}}, fc3_n17_p1}); // weight -0.3203125
+            fc3_n17_t0_1_d1 <= $signed({fc3_n17_p2[24], fc3_n17_p2}) + $signed({{2{fc3_n17_p3[23]}}, fc3_n17_p3});
+            fc3_n17_t1_1_a_d1 <= $signed({fc3_n17_p4[22], fc3_n17_p4}) + (fc3_in_5 * 9'sd149); // weight 0.1455078125
+            fc3_n17_t1_1_b_d1 <= $signed({fc3_n17_p6[22], fc3_n17_p6}) + $signed({fc3_n17_p7[22], fc3_n17_p7});
+            fc3_n17_t1_2_a_d1 <= $signed({{6{fc3_n17_p8_sh[17]}}, fc3_n17_p8_sh}) + (fc3_in_9 * 9'sd250); // weight 0.244140625
+            fc3_n17_t1_2_b_d1 <= $signed({{3{fc3_n17_p10[21]}}, fc3_n17_p10}) + $signed({fc3_n17_p11[23], fc3_n17_p11});
+            fc3_n17_t0_6_d1 <= $signed({fc3_n17_p12[23], fc3_n17_p12}) + $signed({fc3_n17_p13[23], fc3_n17_p13});
+            fc3_n17_t1_3_b_d1 <= $signed({{2{fc3_n17_p14[20]}}, fc3_n17_p14}) + (fc3_in_15 * 8'sd74); // weight 0.072265625
+            fc3_n17_t1_4_a_d1 <= $signed({{2{fc3_n17_p16[22]}}, fc3_n17_p16}) + $signed({fc3_n17_p17[23], fc3_n17_p17});
+            fc3_n17_t1_4_b_d1 <= $signed({{3{fc3_n17_p18[21]}}, fc3_n17_p18}) + (fc3_in_19 * 10'sd259); // weight 0.2529296875
+            fc3_n17_t0_10_d1 <= $signed({fc3_n17_p20[24], fc3_n17_p20}) + $signed({{2{fc3_n17_p21[23]}}, fc3_n17_p21});
+            fc3_n17_t1_5_b_d1 <= $signed({fc3_n17_p22[23], fc3_n17_p22}) + $signed({fc3_n17_p23[23], fc3_n17_p23});
+            fc3_n17_t1_6_a_d1 <= $signed({{2{fc3_n17_p24[23]}}, fc3_n17_p24}) + $signed({fc3_n17_p25[24], fc3_n17_p25});
+            fc3_n17_t1_6_b_d1 <= $signed({fc3_n17_p26[23], fc3_n17_p26}) + $signed({fc3_n17_p27[23], fc3_n17_p27});
+            fc3_n17_t0_14_d1 <= $signed({{2{fc3_n17_p28[22]}}, fc3_n17_p28}) + $signed({fc3_n17_p29[23], fc3_n17_p29});
+            fc3_n17_t1_7_b_d1 <= $signed({{3{fc3_n17_p30[20]}}, fc3_n17_p30}) + $signed({fc3_n17_p31[22], fc3_n17_p31});
+            fc3_n17_t4_0_d1 <= $signed({fc3_n17_t3_0[27], fc3_n17_t3_0}) + $signed({fc3_n17_t3_1[27], fc3_n17_t3_1});
+            fc3_n18_t0_0_d1 <= $signed({fc3_n18_p0[23], fc3_n18_p0}) + $signed({{2{fc3_n18_p1[22]}}, fc3_n18_p1});
+            fc3_n18_t1_0_b_d1 <= $signed({fc3_n18_p2[21], fc3_n18_p2}) + $signed({{2{fc3_n18_p3[20]}}, fc3_n18_p3});
+            fc3_n18_t1_1_a_d1 <= $signed({fc3_n18_p4_neg[22], fc3_n18_p4_neg}) + $signed({fc3_n18_p5[22], fc3_n18_p5});
+            fc3_n18_t0_3_d1 <= $signed({fc3_n18_p6[24], fc3_n18_p6}) + $signed({{6{fc3_n18_p7[19]}}, fc3_n18_p7});
+            fc3_n18_t1_2_a_d1 <= $signed({fc3_n18_p8[23], fc3_n18_p8}) + (fc3_in_9 * 10'sh2d6); // weight -0.291015625
+            fc3_n18_t1_2_b_d1 <= (fc3_in_10 * 8'shba) + $signed({{2{fc3_n18_p11[20]}}, fc3_n18_p11}); // weight -0.068359375
+            fc3_n18_t1_3_a_d1 <= $signed({fc3_n18_p12[22], fc3_n18_p12}) + $signed({{2{fc3_n18_p13[21]}}, fc3_n18_p13});
+            fc3_n18_t1_3_b_d1 <= $signed({fc3_n18_p14[22], fc3_n18_p14}) + $signed({fc3_n18_p15[22], fc3_n18_p15});
+            fc3_n18_t1_4_a_d1 <= (fc3_in_16 * 10'sh28b) + $signed({{4{fc3_n18_p17[20]}}, fc3_n18_p17}); // weight -0.3642578125
+            fc3_n18_t1_4_b_d1 <= (fc3_in_18 * 9'sh16d) + $signed({fc3_n18_p19[22], fc3_n18_p19}); // weight -0.1435546875
+            fc3_n18_t1_5_a_d1 <= $signed({fc3_n18_p20[24], fc3_n18_p20}) + $signed({fc3_n18_p21[24], fc3_n18_p21});
+            fc3_n18_t1_5_b_d1 <= $signed({{2{fc3_n18_p22[22]}}, fc3_n18_p22}) + (fc3_in_23 * 10'sd282); // weight 0.275390625
+            fc3_n18_t1_6_a_d1 <= $signed({fc3_n18_p24[24], fc3_n18_p24}) + $signed({{2{fc3_n18_p25[23]}}, fc3_n18_p25});
+            fc3_n18_t1_6_b_d1 <= $signed({{2{fc3_n18_p26[22]}}, fc3_n18_p26}) + (fc3_in_27 * 10'sd261); // weight 0.2548828125
+            fc3_n18_t1_7_a_d1 <= $signed({{7{fc3_n18_p28_sh[17]}}, fc3_n18_p28_sh}) + (fc3_in_29 * 10'sh2e7); // weight -0.2744140625
+            fc3_n18_t0_15_d1 <= (fc3_in_30 * 12'sha88) + $signed({{4{fc3_n18_p31[22]}}, fc3_n18_p31}); // weight -1.3671875
             fc3_n18_t4_0_d1 <= fc3_n18_t4_0;
-            fc3_n18_t5_0_b_d1 <= fc3_n18_t5_0_b;
-            fc3_n18_t5_0_b_d2 <= fc3_n18_t5_0_b_d1;
-            fc3_n19_t1_0_a_d1 <= fc3_n19_t1_0_a;
-            fc3_n19_t1_0_b_d1 <= fc3_n19_t1_0_b;
-            fc3_n19_t1_1_a_d1 <= fc3_n19_t1_1_a;
-            fc3_n19_t1_1_b_d1 <= fc3_n19_t1_1_b;
-            fc3_n19_t1_2_a_d1 <= fc3_n19_t1_2_a;
-            fc3_n19_t1_2_b_d1 <= fc3_n19_t1_2_b;
-            fc3_n19_t1_3_a_d1 <= fc3_n19_t1_3_a;
-            fc3_n19_t0_7_d1 <= fc3_n19_t0_7;
-            fc3_n19_t1_4_a_d1 <= fc3_n19_t1_4_a;
-            fc3_n19_t1_4_b_d1 <= fc3_n19_t1_4_b;
-            fc3_n19_t1_5_a_d1 <= fc3_n19_t1_5_a;
-            fc3_n19_t1_5_b_d1 <= fc3_n19_t1_5_b;
-            fc3_n19_t1_6_a_d1 <= fc3_n19_t1_6_a;
-            fc3_n19_t1_6_b_d1 <= fc3_n19_t1_6_b;
-            fc3_n19_t1_7_a_d1 <= fc3_n19_t1_7_a;
-            fc3_n19_t1_7_b_d1 <= fc3_n19_t1_7_b;
-            fc3_n19_t4_0_d1 <= fc3_n19_t4_0;
-            fc3_n19_t5_0_b_d1 <= fc3_n19_t5_0_b;
-            fc3_n19_t5_0_b_d2 <= fc3_n19_t5_0_b_d1;
-            fc3_n20_t1_0_a_d1 <= fc3_n20_t1_0_a;
-            fc3_n20_t1_0_b_d1 <= fc3_n20_t1_0_b;
-            fc3_n20_t1_1_a_d1 <= fc3_n20_t1_1_a;
-            fc3_n20_t1_1_b_d1 <= fc3_n20_t1_1_b;
-            fc3_n20_t1_2_a_d1 <= fc3_n20_t1_2_a;
-            fc3_n20_t1_2_b_d1 <= fc3_n20_t1_2_b;
-            fc3_n20_t1_3_a_d1 <= fc3_n20_t1_3_a;
-            fc3_n20_t1_3_b_d1 <= fc3_n20_t1_3_b;
-            fc3_n20_t1_4_a_d1 <= fc3_n20_t1_4_a;
-            fc3_n20_t1_4_b_d1 <= fc3_n20_t1_4_b;
-            fc3_n20_t1_5_a_d1 <= fc3_n20_t1_5_a;
-            fc3_n20_t0_11_d1 <= fc3_n20_t0_11;
-            fc3_n20_t1_6_a_d1 <= fc3_n20_t1_6_a;
-            fc3_n20_t1_6_b_d1 <= fc3_n20_t1_6_b;
-            fc3_n20_t1_7_a_d1 <= fc3_n20_t1_7_a;
-            fc3_n20_t1_7_b_d1 <= fc3_n20_t1_7_b;
-            fc3_n21_t1_0_a_d1 <= fc3_n21_t1_0_a;
-            fc3_n21_t1_0_b_d1 <= fc3_n21_t1_0_b;
-            fc3_n21_t1_1_a_d1 <= fc3_n21_t1_1_a;
-            fc3_n21_t1_1_b_d1 <= fc3_n21_t1_1_b;
-            fc3_n21_t0_4_d1 <= fc3_n21_t0_4;
-            fc3_n21_t1_2_b_d1 <= fc3_n21_t1_2_b;
-            fc3_n21_t1_3_a_d1 <= fc3_n21_t1_3_a;
-            fc3_n21_t1_3_b_d1 <= fc3_n21_t1_3_b;
-            fc3_n21_t1_4_a_d1 <= fc3_n21_t1_4_a;
-            fc3_n21_t1_4_b_d1 <= fc3_n21_t1_4_b;
-            fc3_n21_t1_5_a_d1 <= fc3_n21_t1_5_a;
-            fc3_n21_t1_5_b_d1 <= fc3_n21_t1_5_b;
-            fc3_n21_t1_6_a_d1 <= fc3_n21_t1_6_a;
-            fc3_n21_t1_6_b_d1 <= fc3_n21_t1_6_b;
-            fc3_n21_t1_7_a_d1 <= fc3_n21_t1_7_a;
-            fc3_n21_t0_15_d1 <= fc3_n21_t0_15;
-            fc3_n21_t4_0_d1 <= fc3_n21_t4_0;
-            fc3_n21_t5_0_b_d1 <= fc3_n21_t5_0_b;
-            fc3_n21_t5_0_b_d2 <= fc3_n21_t5_0_b_d1;
-            fc3_n22_t0_0_d1 <= fc3_n22_t0_0;
-            fc3_n22_t1_0_b_d1 <= fc3_n22_t1_0_b;
-            fc3_n22_t1_1_a_d1 <= fc3_n22_t1_1_a;
-            fc3_n22_t1_1_b_d1 <= fc3_n22_t1_1_b;
-            fc3_n22_t0_4_d1 <= fc3_n22_t0_4;
-            fc3_n22_t1_2_b_d1 <= fc3_n22_t1_2_b;
-            fc3_n22_t1_3_a_d1 <= fc3_n22_t1_3_a;
-            fc3_n22_t1_3_b_d1 <= fc3_n22_t1_3_b;
-            fc3_n22_t1_4_a_d1 <= fc3_n22_t1_4_a;
-            fc3_n22_t0_9_d1 <= fc3_n22_t0_9;
-            fc3_n22_t1_5_a_d1 <= fc3_n22_t1_5_a;
-            fc3_n22_t1_5_b_d1 <= fc3_n22_t1_5_b;
-            fc3_n22_t1_6_a_d1 <= fc3_n22_t1_6_a;
-            fc3_n22_t1_6_b_d1 <= fc3_n22_t1_6_b;
-            fc3_n22_t1_7_a_d1 <= fc3_n22_t1_7_a;
-            fc3_n22_t1_7_b_d1 <= fc3_n22_t1_7_b;
-            fc3_n22_t4_0_d1 <= fc3_n22_t4_0;
-            fc3_n22_t5_0_b_d1 <= fc3_n22_t5_0_b;
-            fc3_n22_t5_0_b_d2 <= fc3_n22_t5_0_b_d1;
-            fc3_n23_t1_0_a_d1 <= fc3_n23_t1_0_a;
-            fc3_n23_t1_0_b_d1 <= fc3_n23_t1_0_b;
-            fc3_n23_t1_1_a_d1 <= fc3_n23_t1_1_a;
-            fc3_n23_t1_1_b_d1 <= fc3_n23_t1_1_b;
-            fc3_n23_t1_2_a_d1 <= fc3_n23_t1_2_a;
-            fc3_n23_t0_5_d1 <= fc3_n23_t0_5;
-            fc3_n23_t1_3_a_d1 <= fc3_n23_t1_3_a;
-            fc3_n23_t1_3_b_d1 <= fc3_n23_t1_3_b;
-            fc3_n23_t0_8_d1 <= fc3_n23_t0_8;
-            fc3_n23_t1_4_b_d1 <= fc3_n23_t1_4_b;
-            fc3_n23_t1_5_a_d1 <= fc3_n23_t1_5_a;
-            fc3_n23_t1_5_b_d1 <= fc3_n23_t1_5_b;
-            fc3_n23_t1_6_a_d1 <= fc3_n23_t1_6_a;
-            fc3_n23_t1_6_b_d1 <= fc3_n23_t1_6_b;
-            fc3_n23_t1_7_a_d1 <= fc3_n23_t1_7_a;
-            fc3_n23_t1_7_b_d1 <= fc3_n23_t1_7_b;
-            fc3_n23_t4_0_d1 <= fc3_n23_t4_0;
-            fc3_n23_t5_0_b_d1 <= fc3_n23_t5_0_b;
-            fc3_n23_t5_0_b_d2 <= fc3_n23_t5_0_b_d1;
-            fc3_n24_t0_0_d1 <= fc3_n24_t0_0;
-            fc3_n24_t1_0_b_d1 <= fc3_n24_t1_0_b;
-            fc3_n24_t1_1_a_d1 <= fc3_n24_t1_1_a;
-            fc3_n24_t1_1_b_d1 <= fc3_n24_t1_1_b;
-            fc3_n24_t1_2_a_d1 <= fc3_n24_t1_2_a;
-            fc3_n24_t1_2_b_d1 <= fc3_n24_t1_2_b;
-            fc3_n24_t1_3_a_d1 <= fc3_n24_t1_3_a;
-            fc3_n24_t1_3_b_d1 <= fc3_n24_t1_3_b;
-            fc3_n24_t0_8_d1 <= fc3_n24_t0_8;
-            fc3_n24_t1_4_b_d1 <= fc3_n24_t1_4_b;
-            fc3_n24_t1_5_a_d1 <= fc3_n24_t1_5_a;
-            fc3_n24_t1_5_b_d1 <= fc3_n24_t1_5_b;
-            fc3_n24_t1_6_a_d1 <= fc3_n24_t1_6_a;
-            fc3_n24_t1_6_b_d1 <= fc3_n24_t1_6_b;
-            fc3_n24_t1_7_a_d1 <= fc3_n24_t1_7_a;
-            fc3_n24_t1_7_b_d1 <= fc3_n24_t1_7_b;
-            fc3_n24_t4_0_d1 <= fc3_n24_t4_0;
-            fc3_n24_t5_0_b_d1 <= fc3_n24_t5_0_b;
-            fc3_n24_t5_0_b_d2 <= fc3_n24_t5_0_b_d1;
-            fc3_n25_t0_0_d1 <= fc3_n25_t0_0;
-            fc3_n25_t1_0_b_d1 <= fc3_n25_t1_0_b;
-            fc3_n25_t1_1_a_d1 <= fc3_n25_t1_1_a;
-            fc3_n25_t1_1_b_d1 <= fc3_n25_t1_1_b;
-            fc3_n25_t1_2_a_d1 <= fc3_n25_t1_2_a;
-            fc3_n25_t1_2_b_d1 <= fc3_n25_t1_2_b;
-            fc3_n25_t1_3_a_d1 <= fc3_n25_t1_3_a;
-            fc3_n25_t1_3_b_d1 <= fc3_n25_t1_3_b;
-            fc3_n25_t1_4_a_d1 <= fc3_n25_t1_4_a;
-            fc3_n25_t0_9_d1 <= fc3_n25_t0_9;
-            fc3_n25_t0_10_d1 <= fc3_n25_t0_10;
-            fc3_n25_t1_5_b_d1 <= fc3_n25_t1_5_b;
-            fc3_n25_t1_6_a_d1 <= fc3_n25_t1_6_a;
-            fc3_n25_t0_13_d1 <= fc3_n25_t0_13;
-            fc3_n25_t1_7_a_d1 <= fc3_n25_t1_7_a;
-            fc3_n25_t1_7_b_d1 <= fc3_n25_t1_7_b;
-            fc3_n25_t4_0_d1 <= fc3_n25_t4_0;
-            fc3_n25_t5_0_b_d1 <= fc3_n25_t5_0_b;
-            fc3_n25_t5_0_b_d2 <= fc3_n25_t5_0_b_d1;
-            fc3_n26_t1_0_a_d1 <= fc3_n26_t1_0_a;
-            fc3_n26_t1_0_b_d1 <= fc3_n26_t1_0_b;
-            fc3_n26_t1_1_a_d1 <= fc3_n26_t1_1_a;
-            fc3_n26_t0_3_d1 <= fc3_n26_t0_3;
-            fc3_n26_t1_2_a_d1 <= fc3_n26_t1_2_a;
-            fc3_n26_t1_2_b_d1 <= fc3_n26_t1_2_b;
-            fc3_n26_t1_3_a_d1 <= fc3_n26_t1_3_a;
-            fc3_n26_t1_3_b_d1 <= fc3_n26_t1_3_b;
-            fc3_n26_t1_4_a_d1 <= fc3_n26_t1_4_a;
-            fc3_n26_t1_4_b_d1 <= fc3_n26_t1_4_b;
-            fc3_n26_t1_5_a_d1 <= fc3_n26_t1_5_a;
-            fc3_n26_t1_5_b_d1 <= fc3_n26_t1_5_b;
-            fc3_n26_t1_6_a_d1 <= fc3_n26_t1_6_a;
-            fc3_n26_t1_6_b_d1 <= fc3_n26_t1_6_b;
-            fc3_n26_t1_7_a_d1 <= fc3_n26_t1_7_a;
-            fc3_n26_t0_15_d1 <= fc3_n26_t0_15;
-            fc3_n26_t4_0_d1 <= fc3_n26_t4_0;
-            fc3_n26_t5_0_b_d1 <= fc3_n26_t5_0_b;
-            fc3_n26_t5_0_b_d2 <= fc3_n26_t5_0_b_d1;
-            fc3_n27_t1_0_a_d1 <= fc3_n27_t1_0_a;
-            fc3_n27_t1_0_b_d1 <= fc3_n27_t1_0_b;
-            fc3_n27_t0_2_d1 <= fc3_n27_t0_2;
-            fc3_n27_t1_1_b_d1 <= fc3_n27_t1_1_b;
-            fc3_n27_t1_2_a_d1 <= fc3_n27_t1_2_a;
-            fc3_n27_t0_5_d1 <= fc3_n27_t0_5;
-            fc3_n27_t1_3_a_d1 <= fc3_n27_t1_3_a;
-            fc3_n27_t1_3_b_d1 <= fc3_n27_t1_3_b;
-            fc3_n27_t1_4_a_d1 <= fc3_n27_t1_4_a;
-            fc3_n27_t1_4_b_d1 <= fc3_n27_t1_4_b;
-            fc3_n27_t1_5_a_d1 <= fc3_n27_t1_5_a;
-            fc3_n27_t1_5_b_d1 <= fc3_n27_t1_5_b;
-            fc3_n27_t1_6_a_d1 <= fc3_n27_t1_6_a;
-            fc3_n27_t0_13_d1 <= fc3_n27_t0_13;
-            fc3_n27_t1_7_a_d1 <= fc3_n27_t1_7_a;
-            fc3_n27_t0_15_d1 <= fc3_n27_t0_15;
-            fc3_n27_t4_0_d1 <= fc3_n27_t4_0;
-            fc3_n27_t5_0_b_d1 <= fc3_n27_t5_0_b;
-            fc3_n27_t5_0_b_d2 <= fc3_n27_t5_0_b_d1;
-            fc3_n28_t1_0_a_d1 <= fc3_n28_t1_0_a;
-            fc3_n28_t1_0_b_d1 <= fc3_n28_t1_0_b;
-            fc3_n28_t0_2_d1 <= fc3_n28_t0_2;
-            fc3_n28_t1_1_b_d1 <= fc3_n28_t1_1_b;
-            fc3_n28_t1_2_a_d1 <= fc3_n28_t1_2_a;
-            fc3_n28_t1_2_b_d1 <= fc3_n28_t1_2_b;
-            fc3_n28_t1_3_a_d1 <= fc3_n28_t1_3_a;
-            fc3_n28_t1_3_b_d1 <= fc3_n28_t1_3_b;
-            fc3_n28_t1_4_a_d1 <= fc3_n28_t1_4_a;
-            fc3_n28_t0_9_d1 <= fc3_n28_t0_9;
-            fc3_n28_t1_5_a_d1 <= fc3_n28_t1_5_a;
-            fc3_n28_t1_5_b_d1 <= fc3_n28_t1_5_b;
-            fc3_n28_t0_12_d1 <= fc3_n28_t0_12;
-            fc3_n28_t1_6_b_d1 <= fc3_n28_t1_6_b;
-            fc3_n28_t1_7_a_d1 <= fc3_n28_t1_7_a;
-            fc3_n28_t1_7_b_d1 <= fc3_n28_t1_7_b;
-            fc3_n28_t4_0_d1 <= fc3_n28_t4_0;
-            fc3_n28_t5_0_b_d1 <= fc3_n28_t5_0_b;
-            fc3_n28_t5_0_b_d2 <= fc3_n28_t5_0_b_d1;
-            fc3_n29_t1_0_a_d1 <= fc3_n29_t1_0_a;
-            fc3_n29_t1_0_b_d1 <= fc3_n29_t1_0_b;
-            fc3_n29_t1_1_a_d1 <= fc3_n29_t1_1_a;
-            fc3_n29_t1_1_b_d1 <= fc3_n29_t1_1_b;
-            fc3_n29_t1_2_a_d1 <= fc3_n29_t1_2_a;
-            fc3_n29_t1_2_b_d1 <= fc3_n29_t1_2_b;
-            fc3_n29_t1_3_a_d1 <= fc3_n29_t1_3_a;
-            fc3_n29_t1_3_b_d1 <= fc3_n29_t1_3_b;
-            fc3_n29_t1_4_a_d1 <= fc3_n29_t1_4_a;
-            fc3_n29_t1_4_b_d1 <= fc3_n29_t1_4_b;
-            fc3_n29_t1_5_a_d1 <= fc3_n29_t1_5_a;
-            fc3_n29_t1_5_b_d1 <= fc3_n29_t1_5_b;
-            fc3_n29_t1_6_a_d1 <= fc3_n29_t1_6_a;
-            fc3_n29_t1_6_b_d1 <= fc3_n29_t1_6_b;
-            fc3_n29_t1_7_a_d1 <= fc3_n29_t1_7_a;
-            fc3_n29_t1_7_b_d1 <= fc3_n29_t1_7_b;
-            fc3_n29_t4_0_d1 <= fc3_n29_t4_0;
-            fc3_n29_t5_0_b_d1 <= fc3_n29_t5_0_b;
-            fc3_n29_t5_0_b_d2 <= fc3_n29_t5_0_b_d1;
-            fc3_n30_t1_0_a_d1 <= fc3_n30_t1_0_a;
-            fc3_n30_t1_0_b_d1 <= fc3_n30_t1_0_b;
-            fc3_n30_t1_1_a_d1 <= fc3_n30_t1_1_a;
-            fc3_n30_t1_1_b_d1 <= fc3_n30_t1_1_b;
-            fc3_n30_t1_2_a_d1 <= fc3_n30_t1_2_a;
-            fc3_n30_t1_2_b_d1 <= fc3_n30_t1_2_b;
-            fc3_n30_t1_3_a_d1 <= fc3_n30_t1_3_a;
-            fc3_n30_t1_3_b_d1 <= fc3_n30_t1_3_b;
-            fc3_n30_t1_4_a_d1 <= fc3_n30_t1_4_a;
-            fc3_n30_t1_4_b_d1 <= fc3_n30_t1_4_b;
-            fc3_n30_t1_5_a_d1 <= fc3_n30_t1_5_a;
-            fc3_n30_t1_5_b_d1 <= fc3_n30_t1_5_b;
-            fc3_n30_t1_6_a_d1 <= fc3_n30_t1_6_a;
-            fc3_n30_t1_6_b_d1 <= fc3_n30_t1_6_b;
-            fc3_n30_t1_7_a_d1 <= fc3_n30_t1_7_a;
-            fc3_n30_t1_7_b_d1 <= fc3_n30_t1_7_b;
-            fc3_n30_t4_0_d1 <= fc3_n30_t4_0;
-            fc3_n30_t5_0_b_d1 <= fc3_n30_t5_0_b;
-            fc3_n30_t5_0_b_d2 <= fc3_n30_t5_0_b_d1;
-            fc3_n31_t0_0_d1 <= fc3_n31_t0_0;
-            fc3_n31_t1_0_b_d1 <= fc3_n31_t1_0_b;
-            fc3_n31_t1_1_a_d1 <= fc3_n31_t1_1_a;
-            fc3_n31_t1_1_b_d1 <= fc3_n31_t1_1_b;
-            fc3_n31_t1_2_a_d1 <= fc3_n31_t1_2_a;
-            fc3_n31_t1_2_b_d1 <= fc3_n31_t1_2_b;
-            fc3_n31_t1_3_a_d1 <= fc3_n31_t1_3_a;
-            fc3_n31_t1_3_b_d1 <= fc3_n31_t1_3_b;
-            fc3_n31_t1_4_a_d1 <= fc3_n31_t1_4_a;
-            fc3_n31_t1_4_b_d1 <= fc3_n31_t1_4_b;
-            fc3_n31_t1_5_a_d1 <= fc3_n31_t1_5_a;
-            fc3_n31_t1_5_b_d1 <= fc3_n31_t1_5_b;
-            fc3_n31_t1_6_a_d1 <= fc3_n31_t1_6_a;
-            fc3_n31_t1_6_b_d1 <= fc3_n31_t1_6_b;
-            fc3_n31_t1_7_a_d1 <= fc3_n31_t1_7_a;
-            fc3_n31_t0_15_d1 <= fc3_n31_t0_15;
-            fc3_out_0 <= fc3_n0_y_wrap;
-            fc3_out_1 <= fc3_n1_y_wrap;
-            fc3_out_2 <= fc3_n2_y_wrap;
-            fc3_out_3 <= fc3_n3_y_wrap;
-            fc3_out_4 <= fc3_n4_y_wrap;
-            fc3_out_5 <= fc3_n5_y_wrap;
-            fc3_n6_y_wrap_d1 <= fc3_n6_y_wrap;
+            fc3_n19_t1_0_a_d1 <= $signed({fc3_n19_p0[24], fc3_n19_p0}) + $signed({fc3_n19_p1[24], fc3_n19_p1});
+            fc3_n19_t1_0_b_d1 <= $signed({fc3_n19_p2[23], fc3_n19_p2}) + $signed({fc3_n19_p3[23], fc3_n19_p3});
+            fc3_n19_t1_1_a_d1 <= (fc3_in_4 * 9'sd241) + $signed({{6{fc3_n19_p5[17]}}, fc3_n19_p5}); // weight 0.2353515625
+            fc3_n19_t1_1_b_d1 <= $signed({{2{fc3_n19_p6[22]}}, fc3_n19_p6}) + $signed({fc3_n19_p7[23], fc3_n19_p7});
+            fc3_n19_t1_2_a_d1 <= (fc3_in_8 * 10'sd262) + $signed({fc3_n19_p9[23], fc3_n19_p9}); // weight 0.255859375
+            fc3_n19_t1_2_b_d1 <= $signed({{2{fc3_n19_p10[22]}}, fc3_n19_p10}) + $signed({fc3_n19_p11[23], fc3_n19_p11});
+            fc3_n19_t1_3_a_d1 <= $signed({{3{fc3_n19_p12[20]}}, fc3_n19_p12}) + (fc3_in_13 * 9'sd225); // weight 0.2197265625
+            fc3_n19_t0_7_d1 <= $signed({fc3_n19_p14[24], fc3_n19_p14}) + $signed({{2{fc3_n19_p15[23]}}, fc3_n19_p15});
+            fc3_n19_t1_4_a_d1 <= (fc3_in_16 * 10'sd263) + $signed({{2{fc3_n19_p17[22]}}, fc3_n19_p17}); // weight 0.2568359375
+            fc3_n19_t1_4_b_d1 <= $signed({fc3_n19_p18[23], fc3_n19_p18}) + $signed({fc3_n19_p19[23], fc3_n19_p19});
+            fc3_n19_t1_5_a_d1 <= $signed({{2{fc3_n19_p20[22]}}, fc3_n19_p20}) + (fc3_in_21 * 10'sd399); // weight 0.3896484375
+            fc3_n19_t1_5_b_d1 <= $signed({fc3_n19_p22[23], fc3_n19_p22}) + $signed({fc3_n19_p23[23], fc3_n19_p23});
+            fc3_n19_t1_6_a_d1 <= $signed({{2{fc3_n19_p24[22]}}, fc3_n19_p24}) + $signed({fc3_n19_p25[23], fc3_n19_p25});
+            fc3_n19_t1_6_b_d1 <= $signed({{3{fc3_n19_p26[20]}}, fc3_n19_p26}) + (fc3_in_27 * 9'sd223); // weight 0.2177734375
+            fc3_n19_t1_7_a_d1 <= $signed({{2{fc3_n19_p28[21]}}, fc3_n19_p28}) + $signed({fc3_n19_p29[22], fc3_n19_p29});
+            fc3_n19_t1_7_b_d1 <= $signed({{6{fc3_n19_p30_sh[17]}}, fc3_n19_p30_sh}) + (fc3_in_31 * 9'sd168); // weight 0.1640625
+            fc3_n19_t4_0_d1 <= $signed({fc3_n19_t3_0[27], fc3_n19_t3_0}) + $signed({fc3_n19_t3_1[27], fc3_n19_t3_1});
+            fc3_n20_t1_0_a_d1 <= $signed({{4{fc3_n20_p0[20]}}, fc3_n20_p0}) + (fc3_in_1 * 10'sh2b2); // weight -0.326171875
+            fc3_n20_t1_0_b_d1 <= $signed({fc3_n20_p2[23], fc3_n20_p2}) + $signed({{2{fc3_n20_p3[22]}}, fc3_n20_p3});
+            fc3_n20_t1_1_a_d1 <= $signed({{2{fc3_n20_p4[22]}}, fc3_n20_p4}) + (fc3_in_5 * 10'sd280); // weight 0.2734375
+            fc3_n20_t1_1_b_d1 <= $signed({{3{fc3_n20_p6[20]}}, fc3_n20_p6}) + $signed({fc3_n20_p7_sh[22], fc3_n20_p7_sh});
+            fc3_n20_t1_2_a_d1 <= (fc3_in_8 * 10'sd290) + $signed({fc3_n20_p9[23], fc3_n20_p9}); // weight 0.283203125
+            fc3_n20_t1_2_b_d1 <= (fc3_in_10 * 10'sh250) + $signed({{4{fc3_n20_p11[20]}}, fc3_n20_p11}); // weight -0.421875
+            fc3_n20_t1_3_a_d1 <= $signed({{4{fc3_n20_p12[20]}}, fc3_n20_p12}) + (fc3_in_13 * 10'sd316); // weight 0.30859375
+            fc3_n20_t1_3_b_d1 <= $signed({fc3_n20_p14[23], fc3_n20_p14}) + $signed({{2{fc3_n20_p15[22]}}, fc3_n20_p15});
+            fc3_n20_t1_4_a_d1 <= $signed({{2{fc3_n20_p16_neg[21]}}, fc3_n20_p16_neg}) + $signed({fc3_n20_p17[22], fc3_n20_p17});
+            fc3_n20_t1_4_b_d1 <= (fc3_in_18 * 10'sh2f3) + $signed({fc3_n20_p19[23], fc3_n20_p19}); // weight -0.2626953125
+            fc3_n20_t1_5_a_d1 <= $signed({fc3_n20_p20[23], fc3_n20_p20}) + $signed({fc3_n20_p21[23], fc3_n20_p21});
+            fc3_n20_t0_11_d1 <= $signed({{2{fc3_n20_p22[23]}}, fc3_n20_p22}) + $signed({fc3_n20_p23[24], fc3_n20_p23});
+            fc3_n20_t1_6_a_d1 <= $signed({fc3_n20_p24[24], fc3_n20_p24}) + $signed({fc3_n20_p25[24], fc3_n20_p25});
+            fc3_n20_t1_6_b_d1 <= $signed({fc3_n20_p26[24], fc3_n20_p26}) + $signed({{2{fc3_n7_p27[23]}}, fc3_n7_p27});
+            fc3_n20_t1_7_a_d1 <= (fc3_in_28 * 10'sd290) + $signed({{3{fc3_n20_p29[21]}}, fc3_n20_p29}); // weight 0.283203125
+            fc3_n20_t1_7_b_d1 <= (fc3_in_31 * 10'sh29e) + 25'sh1fbc800; // weight -0.345703125
+            fc3_n21_t1_0_a_d1 <= $signed({{7{fc3_n21_p0_neg[16]}}, fc3_n21_p0_neg}) + (fc3_in_1 * 9'sh128); // weight -0.2109375
+            fc3_n21_t1_0_b_d1 <= (fc3_in_2 * 10'sd304) + $signed({{2{fc3_n21_p3[22]}}, fc3_n21_p3}); // weight 0.296875
+            fc3_n21_t1_1_a_d1 <= $signed({fc3_n21_p4[21], fc3_n21_p4}) + $signed({fc3_n21_p5[21], fc3_n21_p5});
+            fc3_n21_t1_1_b_d1 <= $signed({fc3_n21_p6[23], fc3_n21_p6}) + (fc3_in_7 * 10'sd312); // weight 0.3046875
+            fc3_n21_t0_4_d1 <= $signed({{2{fc3_n21_p8[23]}}, fc3_n21_p8}) + $signed({fc3_n21_p9[24], fc3_n21_p9});
+            fc3_n21_t1_2_b_d1 <= $signed({{3{fc3_n21_p10[20]}}, fc3_n21_p10}) + (fc3_in_11 * 9'sh171); // weight -0.1396484375
+            fc3_n21_t1_3_a_d1 <= (fc3_in_12 * 9'sd184) + $signed({fc3_n21_p13[22], fc3_n21_p13}); // weight 0.1796875
+            fc3_n21_t1_3_b_d1 <= (fc3_in_14 * 9'sh149) + $signed({fc3_n21_p15[22], fc3_n21_p15}); // weight -0.1787109375
+            fc3_n21_t1_4_a_d1 <= (fc3_in_16 * 10'sd340) + $signed({{2{fc3_n21_p17[22]}}, fc3_n21_p17}); // weight 0.33203125
+            fc3_n21_t1_4_b_d1 <= $signed({fc3_n21_p18[23], fc3_n21_p18}) + (fc3_in_19 * 10'sh2f6); // weight -0.259765625
+            fc3_n21_t1_5_a_d1 <= $signed({fc3_n21_p20[22], fc3_n21_p20}) + $signed({fc3_n21_p21[22], fc3_n21_p21});
+            fc3_n21_t1_5_b_d1 <= $signed({{2{fc3_n21_p22[22]}}, fc3_n21_p22}) + (fc3_in_23 * 10'sh2d6); // weight -0.291015625
+            fc3_n21_t1_6_a_d1 <= $signed({fc3_n21_p24[23], fc3_n21_p24}) + $signed({fc3_n21_p25[23], fc3_n21_p25});
+            fc3_n21_t1_6_b_d1 <= (fc3_in_26 * 10'sd257) + $signed({fc3_n21_p27[23], fc3_n21_p27}); // weight 0.2509765625
+            fc3_n21_t1_7_a_d1 <= $signed({{2{fc3_n21_p28[22]}}, fc3_n21_p28}) + $signed({fc3_n21_p29[23], fc3_n21_p29});
+            fc3_n21_t0_15_d1 <= $signed({{2{fc3_n21_p30[23]}}, fc3_n21_p30}) + $signed({fc3_n21_p31[24], fc3_n21_p31});
+            fc3_n21_t4_0_d1 <= $signed({fc3_n21_t3_0[27], fc3_n21_t3_0}) + $signed({fc3_n21_t3_1[27], fc3_n21_t3_1});
+            fc3_n22_t0_0_d1 <= (fc3_in_0 * 11'sd615) + $signed({{2{fc3_n22_p1[23]}}, fc3_n22_p1}); // weight 0.6005859375
+            fc3_n22_t1_0_b_d1 <= (fc3_in_2 * 9'sh176) + $signed({{2{fc3_n22_p3[21]}}, fc3_n22_p3}); // weight -0.134765625
+            fc3_n22_t1_1_a_d1 <= $signed({fc3_n22_p4[23], fc3_n22_p4}) + $signed({{2{fc3_n22_p5[22]}}, fc3_n22_p5});
+            fc3_n22_t1_1_b_d1 <= $signed({fc3_n22_p6[23], fc3_n22_p6}) + $signed({{2{fc3_n22_p7[22]}}, fc3_n22_p7});
+            fc3_n22_t0_4_d1 <= (fc3_in_8 * 11'sh5a9) + $signed({{4{fc3_n22_p9[21]}}, fc3_n22_p9}); // weight -0.5849609375
+            fc3_n22_t1_2_b_d1 <= $signed({fc3_n22_p10[23], fc3_n22_p10}) + $signed({fc3_n22_p11[23], fc3_n22_p11});
+            fc3_n22_t1_3_a_d1 <= $signed({fc3_n22_p12[22], fc3_n22_p12}) + $signed({{3{fc3_n22_p13[20]}}, fc3_n22_p13});
+            fc3_n22_t1_3_b_d1 <= $signed({fc3_n22_p14[23], fc3_n22_p14}) + $signed({fc3_n22_p15[23], fc3_n22_p15});
+            fc3_n22_t1_4_a_d1 <= (fc3_in_16 * 10'sd305) + $signed({{2{fc3_n22_p17[22]}}, fc3_n22_p17}); // weight 0.2978515625
+            fc3_n22_t0_9_d1 <= $signed({fc3_n22_p18[24], fc3_n22_p18}) + $signed({{2{fc3_n22_p19[23]}}, fc3_n22_p19});
+            fc3_n22_t1_5_a_d1 <= $signed({fc3_n22_p20[22], fc3_n22_p20}) + $signed({fc3_n22_p21[22], fc3_n22_p21});
+            fc3_n22_t1_5_b_d1 <= $signed({{4{fc3_n22_p22_sh[19]}}, fc3_n22_p22_sh}) + $signed({fc3_n22_p23[22], fc3_n22_p23});
+            fc3_n22_t1_6_a_d1 <= $signed({fc3_n22_p24[24], fc3_n22_p24}) + (fc3_in_25 * 11'sd655); // weight 0.6396484375
+            fc3_n22_t1_6_b_d1 <= (fc3_in_26 * 10'sd304) + $signed({fc3_n22_p27[23], fc3_n22_p27}); // weight 0.296875
+            fc3_n22_t1_7_a_d1 <= (fc3_in_28 * 10'sh2d3) + fc3_n22_t0_14_b; // weight -0.2939453125
+            fc3_n22_t1_7_b_d1 <= (fc3_in_30 * 9'sd163) + $signed({{2{fc3_n22_p31[21]}}, fc3_n22_p31}); // weight 0.1591796875
+            fc3_n22_t4_0_d1 <= $signed({fc3_n22_t3_0[27], fc3_n22_t3_0}) + $signed({fc3_n22_t3_1[27], fc3_n22_t3_1});
+            fc3_n23_t1_0_a_d1 <= $signed({fc3_n23_p0[24], fc3_n23_p0}) + $signed({{5{fc3_n23_p1_sh[20]}}, fc3_n23_p1_sh});
+            fc3_n23_t1_0_b_d1 <= $signed({fc3_n23_p2[24], fc3_n23_p2}) + $signed({fc3_n23_p3[24], fc3_n23_p3});
+            fc3_n23_t1_1_a_d1 <= (fc3_in_4 * 10'sd300) + $signed({{3{fc3_n23_p5[21]}}, fc3_n23_p5}); // weight 0.29296875
+            fc3_n23_t1_1_b_d1 <= (fc3_in_6 * 10'sd316) + $signed({{4{fc3_n23_p7[20]}}, fc3_n23_p7}); // weight 0.30859375
+            fc3_n23_t1_2_a_d1 <= (fc3_in_8 * 10'sd374) + fc3_n5_t0_4_b; // weight 0.365234375
+            fc3_n23_t0_5_d1 <= $signed({fc3_n23_p10[24], fc3_n23_p10}) + $signed({{2{fc3_n23_p11[23]}}, fc3_n23_p11});
+            fc3_n23_t1_3_a_d1 <= $signed({{2{fc3_n23_p12[22]}}, fc3_n23_p12}) + (fc3_in_13 * 10'sh2ca); // weight -0.302734375
+            fc3_n23_t1_3_b_d1 <= fc3_n0_p14 + $signed({{3{fc3_n23_p15[20]}}, fc3_n23_p15});
+            fc3_n23_t0_8_d1 <= $signed({fc3_n23_p16[23], fc3_n23_p16}) + $signed({fc3_n23_p17[23], fc3_n23_p17});
+            fc3_n23_t1_4_b_d1 <= (fc3_in_18 * 8'sh9b) + fc3_n10_t0_9_b; // weight -0.0986328125
+            fc3_n23_t1_5_a_d1 <= $signed({{2{fc3_n23_p20[21]}}, fc3_n23_p20}) + (fc3_in_21 * 9'sh151); // weight -0.1708984375
+            fc3_n23_t1_5_b_d1 <= $signed({{5{fc3_n23_p22[18]}}, fc3_n23_p22}) + (fc3_in_23 * 9'sh10b); // weight -0.2392578125
+            fc3_n23_t1_6_a_d1 <= $signed({{4{fc3_n23_p24[19]}}, fc3_n23_p24}) + (fc3_in_25 * 9'sh121); // weight -0.2177734375
+            fc3_n23_t1_6_b_d1 <= $signed({{3{fc3_n23_p26[20]}}, fc3_n23_p26}) + $signed({fc3_n23_p27[22], fc3_n23_p27});
+            fc3_n23_t1_7_a_d1 <= $signed({{2{fc3_n23_p28[22]}}, fc3_n23_p28}) + $signed({fc3_n23_p29[23], fc3_n23_p29});
+            fc3_n23_t1_7_b_d1 <= (fc3_in_30 * 12'sh8d5) + $signed({{4{fc3_n23_p31[22]}}, fc3_n23_p31}); // weight -1.7919921875
+            fc3_n23_t4_0_d1 <= $signed({fc3_n23_t3_0[27], fc3_n23_t3_0}) + $signed({fc3_n23_t3_1[27], fc3_n23_t3_1});
+            fc3_n24_t0_0_d1 <= $signed({fc3_n24_p0[25], fc3_n24_p0}) + $signed({{2{fc3_n24_p1[24]}}, fc3_n24_p1});
+            fc3_n24_t1_0_b_d1 <= $signed({{2{fc3_n24_p2[22]}}, fc3_n24_p2}) + (fc3_in_3 * 10'sh2e7); // weight -0.2744140625
+            fc3_n24_t1_1_a_d1 <= $signed({{2{fc3_n24_p4[22]}}, fc3_n24_p4}) + (fc3_in_5 * 10'sd283); // weight 0.2763671875
+            fc3_n24_t1_1_b_d1 <= (fc3_in_6 * 11'sh54a) + $signed({{2{fc3_n24_p7[23]}}, fc3_n24_p7}); // weight -0.677734375
+            fc3_n24_t1_2_a_d1 <= $signed({fc3_n24_p8[24], fc3_n24_p8}) + $signed({fc3_n24_p9[24], fc3_n24_p9});
+            fc3_n24_t1_2_b_d1 <= (fc3_in_10 * 10'sd341) + $signed({{2{fc3_n24_p11[22]}}, fc3_n24_p11}); // weight 0.3330078125
+            fc3_n24_t1_3_a_d1 <= $signed({{2{fc3_n18_p12[22]}}, fc3_n18_p12}) + $signed({fc3_n24_p13[23], fc3_n24_p13});
+            fc3_n24_t1_3_b_d1 <= $signed({{2{fc3_n24_p14[21]}}, fc3_n24_p14}) + (fc3_in_15 * 9'sh14f); // weight -0.1728515625
+            fc3_n24_t0_8_d1 <= $signed({{2{fc3_n24_p16[22]}}, fc3_n24_p16}) + $signed({fc3_n24_p17[23], fc3_n24_p17});
+            fc3_n24_t1_4_b_d1 <= $signed({fc3_n24_p18[22], fc3_n24_p18}) + $signed({{2{fc3_n24_p19[21]}}, fc3_n24_p19});
+            fc3_n24_t1_5_a_d1 <= fc3_n9_t0_10_a + $signed({fc3_n24_p21[23], fc3_n24_p21});
+            fc3_n24_t1_5_b_d1 <= (fc3_in_22 * 10'sh2e1) + $signed({fc3_n24_p23[23], fc3_n24_p23}); // weight -0.2802734375
+            fc3_n24_t1_6_a_d1 <= $signed({fc3_n24_p24[24], fc3_n24_p24}) + (fc3_in_25 * 11'sd547); // weight 0.5341796875
+            fc3_n24_t1_6_b_d1 <= $signed({{2{fc3_n1_p26[23]}}, fc3_n1_p26}) + $signed({fc3_n24_p27[24], fc3_n24_p27});
+            fc3_n24_t1_7_a_d1 <= (fc3_in_28 * 11'sh5e4) + $signed({{2{fc3_n24_p29[23]}}, fc3_n24_p29}); // weight -0.52734375
+            fc3_n24_t1_7_b_d1 <= (fc3_in_30 * 11'sd628) + $signed({{3{fc3_n24_p31[22]}}, fc3_n24_p31}); // weight 0.61328125
+            fc3_n24_t4_0_d1 <= $signed({fc3_n24_t3_0[28], fc3_n24_t3_0}) + $signed({fc3_n24_t3_1[28], fc3_n24_t3_1});
+            fc3_n25_t0_0_d1 <= $signed({fc3_n25_p0[23], fc3_n25_p0}) + $signed({{2{fc3_n25_p1[22]}}, fc3_n25_p1});
+            fc3_n25_t1_0_b_d1 <= $signed({fc3_n25_p2[21], fc3_n25_p2}) + (fc3_in_3 * 8'sd73); // weight 0.0712890625
+            fc3_n25_t1_1_a_d1 <= $signed({fc3_n25_p4[23], fc3_n25_p4}) + $signed({fc3_n25_p5[23], fc3_n25_p5});
+            fc3_n25_t1_1_b_d1 <= $signed({{2{fc3_n25_p6[21]}}, fc3_n25_p6}) + (fc3_in_7 * 9'sd187); // weight 0.1826171875
+            fc3_n25_t1_2_a_d1 <= $signed({fc3_n25_p8[22], fc3_n25_p8}) + (fc3_in_9 * 9'sh165); // weight -0.1513671875
+            fc3_n25_t1_2_b_d1 <= $signed({{2{fc3_n25_p10[21]}}, fc3_n25_p10}) + (fc3_in_11 * 9'sh165); // weight -0.1513671875
+            fc3_n25_t1_3_a_d1 <= $signed({{2{fc3_n25_p12[21]}}, fc3_n25_p12}) + (fc3_in_13 * 9'sd165); // weight 0.1611328125
+            fc3_n25_t1_3_b_d1 <= $signed({fc3_n25_p14[22], fc3_n25_p14}) + (fc3_in_15 * 9'sd136); // weight 0.1328125
+            fc3_n25_t1_4_a_d1 <= $signed({{2{fc3_n25_p16[22]}}, fc3_n25_p16}) + (fc3_in_17 * 10'sh2de); // weight -0.283203125
+            fc3_n25_t0_9_d1 <= $signed({fc3_n25_p18[24], fc3_n25_p18}) + $signed({{2{fc3_n25_p19[23]}}, fc3_n25_p19});
+            fc3_n25_t0_10_d1 <= $signed({fc3_n25_p20[24], fc3_n25_p20}) + $signed({fc3_n25_p21[24], fc3_n25_p21});
+            fc3_n25_t1_5_b_d1 <= $signed({fc3_n25_p22[23], fc3_n25_p22}) + $signed({{2{fc3_n25_p23[22]}}, fc3_n25_p23});
+            fc3_n25_t1_6_a_d1 <= $signed({fc3_n25_p24[21], fc3_n25_p24}) + $signed({{3{fc3_n25_p25[19]}}, fc3_n25_p25});
+            fc3_n25_t0_13_d1 <= $signed({{5{fc3_n25_p26[19]}}, fc3_n25_p26}) + (fc3_in_27 * 10'sd342); // weight 0.333984375
+            fc3_n25_t1_7_a_d1 <= $signed({{2{fc3_n4_p28[22]}}, fc3_n4_p28}) + $signed({fc3_n25_p29[23], fc3_n25_p29});
+            fc3_n25_t1_7_b_d1 <= $signed({fc3_n25_p30[24], fc3_n25_p30}) + $signed({fc3_n25_p31[24], fc3_n25_p31});
+            fc3_n25_t4_0_d1 <= $signed({{2{fc3_n25_t3_0[26]}}, fc3_n25_t3_0}) + $signed({fc3_n25_t3_1[27], fc3_n25_t3_1});
+            fc3_n26_t1_0_a_d1 <= (fc3_in_0 * 10'sh26e) + $signed({{2{fc3_n26_p1[22]}}, fc3_n26_p1}); // weight -0.392578125
+            fc3_n26_t1_0_b_d1 <= $signed({fc3_n26_p2[24], fc3_n26_p2}) + $signed({fc3_n26_p3[24], fc3_n26_p3});
+            fc3_n26_t1_1_a_d1 <= $signed({fc3_n26_p4[21], fc3_n26_p4}) + $signed({{2{fc3_n26_p5[20]}}, fc3_n26_p5});
+            fc3_n26_t0_3_d1 <= $signed({fc3_n26_p6[23], fc3_n26_p6}) + $signed({fc3_n26_p7[23], fc3_n26_p7});
+            fc3_n26_t1_2_a_d1 <= $signed({{3{fc3_n26_p8[21]}}, fc3_n26_p8}) + fc3_n26_t0_4_b;
+            fc3_n26_t1_2_b_d1 <= (fc3_in_10 * 10'sd268) + $signed({{2{fc3_n26_p11[22]}}, fc3_n26_p11}); // weight 0.26171875
+            fc3_n26_t1_3_a_d1 <= $signed({{2{fc3_n26_p12_neg[22]}}, fc3_n26_p12_neg}) + $signed({fc3_n26_p13[23], fc3_n26_p13});
+            fc3_n26_t1_3_b_d1 <= $signed({fc3_n26_p14[23], fc3_n26_p14}) + (fc3_in_15 * 10'sd261); // weight 0.2548828125
+            fc3_n26_t1_4_a_d1 <= $signed({fc3_n26_p16[23], fc3_n26_p16}) + (fc3_in_17 * 10'sh2cd); // weight -0.2998046875
+            fc3_n26_t1_4_b_d1 <= $signed({{3{fc3_n26_p18_sh[20]}}, fc3_n26_p18_sh}) + (fc3_in_19 * 9'sh15f); // weight -0.1572265625
+            fc3_n26_t1_5_a_d1 <= $signed({{2{fc3_n26_p20[22]}}, fc3_n26_p20}) + $signed({fc3_n26_p21[23], fc3_n26_p21});
+            fc3_n26_t1_5_b_d1 <= $signed({fc3_n26_p22[23], fc3_n26_p22}) + $signed({fc3_n26_p23[23], fc3_n26_p23});
+            fc3_n26_t1_6_a_d1 <= $signed({{2{fc3_n26_p24[22]}}, fc3_n26_p24}) + $signed({fc3_n26_p25[23], fc3_n26_p25});
+            fc3_n26_t1_6_b_d1 <= $signed({fc3_n26_p26[23], fc3_n26_p26}) + $signed({{2{fc3_n23_p27[22]}}, fc3_n23_p27});
+            fc3_n26_t1_7_a_d1 <= $signed({{2{fc3_n26_p28[21]}}, fc3_n26_p28}) + $signed({fc3_n26_p29[22], fc3_n26_p29});
+            fc3_n26_t0_15_d1 <= $signed({{2{fc3_n26_p30[22]}}, fc3_n26_p30}) + $signed({fc3_n26_p31[23], fc3_n26_p31});
+            fc3_n26_t4_0_d1 <= $signed({fc3_n26_t3_0[27], fc3_n26_t3_0}) + $signed({fc3_n26_t3_1[27], fc3_n26_t3_1});
+            fc3_n27_t1_0_a_d1 <= $signed({fc3_n27_p0[21], fc3_n27_p0}) + $signed({fc3_n27_p1[21], fc3_n27_p1});
+            fc3_n27_t1_0_b_d1 <= $signed({{2{fc3_n27_p2[20]}}, fc3_n27_p2}) + (fc3_in_3 * 8'sd107); // weight 0.1044921875
+            fc3_n27_t0_2_d1 <= $signed({{3{fc3_n27_p4[20]}}, fc3_n27_p4}) + $signed({fc3_n27_p5[22], fc3_n27_p5});
+            fc3_n27_t1_1_b_d1 <= $signed({fc3_n27_p6[21], fc3_n27_p6}) + $signed({{2{fc3_n27_p7[20]}}, fc3_n27_p7});
+            fc3_n27_t1_2_a_d1 <= (fc3_in_8 * 10'sd285) + $signed({{4{fc3_n27_p9_sh[20]}}, fc3_n27_p9_sh}); // weight 0.2783203125
+            fc3_n27_t0_5_d1 <= $signed({fc3_n27_p10[24], fc3_n27_p10}) + $signed({fc3_n13_p11[24], fc3_n13_p11});
+            fc3_n27_t1_3_a_d1 <= $signed({fc3_n27_p12[22], fc3_n27_p12}) + $signed({{4{fc3_n27_p13[19]}}, fc3_n27_p13});
+            fc3_n27_t1_3_b_d1 <= $signed({fc3_n27_p14[22], fc3_n27_p14}) + $signed({{2{fc3_n27_p15[21]}}, fc3_n27_p15});
+            fc3_n27_t1_4_a_d1 <= (fc3_in_16 * 10'sd314) + $signed({fc3_n27_p17[23], fc3_n27_p17}); // weight 0.306640625
+            fc3_n27_t1_4_b_d1 <= $signed({{3{fc3_n27_p18[20]}}, fc3_n27_p18}) + (fc3_in_19 * 9'sh165); // weight -0.1513671875
+            fc3_n27_t1_5_a_d1 <= $signed({{2{fc3_n27_p20[22]}}, fc3_n27_p20}) + (fc3_in_21 * 10'sd325); // weight 0.3173828125
+            fc3_n27_t1_5_b_d1 <= $signed({{2{fc3_n27_p22[22]}}, fc3_n27_p22}) + (fc3_in_23 * 10'sh2e3); // weight -0.2783203125
+            fc3_n27_t1_6_a_d1 <= $signed({{2{fc3_n27_p24[22]}}, fc3_n27_p24}) + (fc3_in_25 * 10'sd274); // weight 0.267578125
+            fc3_n27_t0_13_d1 <= $signed({{2{fc3_n27_p26[23]}}, fc3_n27_p26}) + $signed({fc3_n27_p27[24], fc3_n27_p27});
+            fc3_n27_t1_7_a_d1 <= (fc3_in_28 * 8'sh9d) + $signed({{7{fc3_in_29[15]}}, fc3_in_29}); // weight -0.0966796875
+            fc3_n27_t0_15_d1 <= $signed({fc3_n27_p30[24], fc3_n27_p30}) + $signed({{2{fc3_n27_p31[23]}}, fc3_n27_p31});
+            fc3_n27_t4_0_d1 <= $signed({{2{fc3_n27_t3_0[26]}}, fc3_n27_t3_0}) + $signed({fc3_n27_t3_1[27], fc3_n27_t3_1});
+            fc3_n28_t1_0_a_d1 <= fc3_n2_p0 + $signed({{2{fc3_n28_p1[22]}}, fc3_n28_p1});
+            fc3_n28_t1_0_b_d1 <= $signed({{2{fc3_n28_p2[22]}}, fc3_n28_p2}) + (fc3_in_3 * 10'sd288); // weight 0.28125
+            fc3_n28_t0_2_d1 <= $signed({{3{fc3_n28_p4[21]}}, fc3_n28_p4}) + $signed({fc3_n28_p5[23], fc3_n28_p5});
+            fc3_n28_t1_1_b_d1 <= $signed({fc3_n28_p6[22], fc3_n28_p6}) + $signed({fc3_n28_p7[22], fc3_n28_p7});
+            fc3_n28_t1_2_a_d1 <= $signed({fc3_n28_p8[23], fc3_n28_p8}) + fc3_n26_t0_4_b;
+            fc3_n28_t1_2_b_d1 <= $signed({{2{fc3_n28_p10[22]}}, fc3_n28_p10}) + (fc3_in_11 * 10'sd276); // weight 0.26953125
+            fc3_n28_t1_3_a_d1 <= $signed({{3{fc3_n28_p12[21]}}, fc3_n28_p12}) + (fc3_in_13 * 10'sh2e6); // weight -0.275390625
+            fc3_n28_t1_3_b_d1 <= $signed({{3{fc3_n28_p14[21]}}, fc3_n28_p14}) + (fc3_in_15 * 10'sd305); // weight 0.2978515625
+            fc3_n28_t1_4_a_d1 <= $signed({fc3_n28_p16[21], fc3_n28_p16}) + $signed({{2{fc3_n2_p17[20]}}, fc3_n2_p17});
+            fc3_n28_t0_9_d1 <= $signed({fc3_n28_p18[22], fc3_n28_p18}) + $signed({fc3_n28_p19[22], fc3_n28_p19});
+            fc3_n28_t1_5_a_d1 <= $signed({{5{fc3_n28_p20[18]}}, fc3_n28_p20}) + (fc3_in_21 * 9'sd195); // weight 0.1904296875
+            fc3_n28_t1_5_b_d1 <= $signed({fc3_n28_p22[23], fc3_n28_p22}) + (fc3_in_23 * 10'sh2e2); // weight -0.279296875
+            fc3_n28_t0_12_d1 <= $signed({{3{fc3_n28_p24[22]}}, fc3_n28_p24}) + $signed({fc3_n28_p25[24], fc3_n28_p25});
+            fc3_n28_t1_6_b_d1 <= $signed({{3{fc3_n28_p26[20]}}, fc3_n28_p26}) + (fc3_in_27 * 9'sd224); // weight 0.21875
+            fc3_n28_t1_7_a_d1 <= $signed({{2{fc3_n28_p28[21]}}, fc3_n28_p28}) + (fc3_in_29 * 9'sd177); // weight 0.1728515625
+            fc3_n28_t1_7_b_d1 <= $signed({fc3_n28_p30[23], fc3_n28_p30}) + $signed({{2{fc3_n28_p31[22]}}, fc3_n28_p31});
+            fc3_n28_t4_0_d1 <= $signed({fc3_n28_t3_0[27], fc3_n28_t3_0}) + $signed({fc3_n28_t3_1[27], fc3_n28_t3_1});
+            fc3_n29_t1_0_a_d1 <= $signed({fc3_n29_p0[22], fc3_n29_p0}) + (fc3_in_1 * 9'sd137); // weight 0.1337890625
+            fc3_n29_t1_0_b_d1 <= (fc3_in_2 * 9'sd229) + $signed({{3{fc3_n29_p3[20]}}, fc3_n29_p3}); // weight 0.2236328125
+            fc3_n29_t1_1_a_d1 <= (fc3_in_4 * 9'sd207) + $signed({{3{fc3_n29_p5[20]}}, fc3_n29_p5}); // weight 0.2021484375
+            fc3_n29_t1_1_b_d1 <= $signed({{3{fc3_n29_p6[20]}}, fc3_n29_p6}) + (fc3_in_7 * 9'sd180); // weight 0.17578125
+            fc3_n29_t1_2_a_d1 <= $signed({fc3_n29_p8[23], fc3_n29_p8}) + $signed({{2{fc3_n29_p9[22]}}, fc3_n29_p9});
+            fc3_n29_t1_2_b_d1 <= $signed({{2{fc3_n29_p10[22]}}, fc3_n29_p10}) + (fc3_in_11 * 10'sh2ac); // weight -0.33203125
+            fc3_n29_t1_3_a_d1 <= $signed({fc3_n29_p12[23], fc3_n29_p12}) + $signed({fc3_n29_p13[23], fc3_n29_p13});
+            fc3_n29_t1_3_b_d1 <= $signed({{2{fc3_n29_p14[22]}}, fc3_n29_p14}) + (fc3_in_15 * 10'sh2c7); // weight -0.3056640625
+            fc3_n29_t1_4_a_d1 <= fc3_n7_p16 + $signed({{2{fc3_n29_p17_sh[16]}}, fc3_n29_p17_sh});
+            fc3_n29_t1_4_b_d1 <= (fc3_in_18 * 9'sd223) + $signed({{2{fc3_n29_p19[21]}}, fc3_n29_p19}); // weight 0.2177734375
+            fc3_n29_t1_5_a_d1 <= $signed({fc3_n29_p20[24], fc3_n29_p20}) + $signed({fc3_n29_p21[24], fc3_n29_p21});
+            fc3_n29_t1_5_b_d1 <= $signed({fc3_n29_p22[24], fc3_n29_p22}) + $signed({fc3_n14_p23[24], fc3_n14_p23});
+            fc3_n29_t1_6_a_d1 <= $signed({fc3_n29_p24[23], fc3_n29_p24}) + $signed({fc3_n29_p25[23], fc3_n29_p25});
+            fc3_n29_t1_6_b_d1 <= $signed({{2{fc3_n29_p26[22]}}, fc3_n29_p26}) + $signed({fc3_n29_p27[23], fc3_n29_p27});
+            fc3_n29_t1_7_a_d1 <= $signed({{2{fc3_n29_p28[22]}}, fc3_n29_p28}) + $signed({fc3_n29_p29[23], fc3_n29_p29});
+            fc3_n29_t1_7_b_d1 <= $signed({{7{fc3_n29_p30_neg[16]}}, fc3_n29_p30_neg}) + (fc3_in_31 * 9'sd212); // weight 0.20703125
+            fc3_n29_t4_0_d1 <= $signed({fc3_n29_t3_0[27], fc3_n29_t3_0}) + $signed({fc3_n29_t3_1[27], fc3_n29_t3_1});
+            fc3_n30_t1_0_a_d1 <= $signed({fc3_n30_p0[23], fc3_n30_p0}) + (fc3_in_1 * 10'sd288); // weight 0.28125
+            fc3_n30_t1_0_b_d1 <= $signed({{2{fc3_n30_p2[21]}}, fc3_n30_p2}) + $signed({fc3_n30_p3[22], fc3_n30_p3});
+            fc3_n30_t1_1_a_d1 <= (fc3_in_4 * 9'sd140) + $signed({{2{fc3_n30_p5[21]}}, fc3_n30_p5}); // weight 0.13671875
+            fc3_n30_t1_1_b_d1 <= (fc3_in_6 * 10'sh2ec) + $signed({fc3_n30_p7[23], fc3_n30_p7}); // weight -0.26953125
+            fc3_n30_t1_2_a_d1 <= $signed({fc3_n30_p8[23], fc3_n30_p8}) + (fc3_in_9 * 10'sd336); // weight 0.328125
+            fc3_n30_t1_2_b_d1 <= (fc3_in_10 * 10'sd377) + $signed({{2{fc3_n30_p11[22]}}, fc3_n30_p11}); // weight 0.3681640625
+            fc3_n30_t1_3_a_d1 <= (fc3_in_12 * 10'sh2e3) + $signed({{2{fc3_n30_p13[22]}}, fc3_n30_p13}); // weight -0.2783203125
+            fc3_n30_t1_3_b_d1 <= $signed({fc3_n30_p14[23], fc3_n30_p14}) + $signed({fc3_n30_p15[23], fc3_n30_p15});
+            fc3_n30_t1_4_a_d1 <= $signed({fc3_n30_p16[23], fc3_n30_p16}) + $signed({{2{fc3_n30_p17[22]}}, fc3_n30_p17});
+            fc3_n30_t1_4_b_d1 <= $signed({{3{fc3_n30_p18[21]}}, fc3_n30_p18}) + (fc3_in_19 * 10'sd317); // weight 0.3095703125
+            fc3_n30_t1_5_a_d1 <= $signed({fc3_n30_p20[21], fc3_n30_p20}) + (fc3_in_21 * 8'sd73); // weight 0.0712890625
+            fc3_n30_t1_5_b_d1 <= $signed({fc3_n30_p22[23], fc3_n30_p22}) + (fc3_in_23 * 10'sd265); // weight 0.2587890625
+            fc3_n30_t1_6_a_d1 <= (fc3_in_24 * 10'sd292) + $signed({{4{fc3_n30_p25[20]}}, fc3_n30_p25}); // weight 0.28515625
+            fc3_n30_t1_6_b_d1 <= $signed({fc3_n30_p26[23], fc3_n30_p26}) + $signed({fc3_n30_p27[23], fc3_n30_p27});
+            fc3_n30_t1_7_a_d1 <= $signed({fc3_n30_p28[23], fc3_n30_p28}) + $signed({fc3_n30_p29[23], fc3_n30_p29});
+            fc3_n30_t1_7_b_d1 <= (fc3_in_30 * 10'sd457) + $signed({{5{fc3_n30_p31[19]}}, fc3_n30_p31}); // weight 0.4462890625
+            fc3_n30_t4_0_d1 <= $signed({fc3_n30_t3_0[27], fc3_n30_t3_0}) + $signed({fc3_n30_t3_1[27], fc3_n30_t3_1});
+            fc3_n31_t0_0_d1 <= (fc3_in_0 * 10'sh2ec) + $signed({{2{fc3_n31_p1[22]}}, fc3_n31_p1}); // weight -0.26953125
+            fc3_n31_t1_0_b_d1 <= $signed({fc3_n31_p2[22], fc3_n31_p2}) + $signed({fc3_n31_p3[22], fc3_n31_p3});
+            fc3_n31_t1_1_a_d1 <= $signed({fc3_n31_p4[22], fc3_n31_p4}) + $signed({{2{fc3_n31_p5[21]}}, fc3_n31_p5});
+            fc3_n31_t1_1_b_d1 <= (fc3_in_6 * 10'sh2e2) + $signed({{2{fc3_n31_p7[22]}}, fc3_n31_p7}); // weight -0.279296875
+            fc3_n31_t1_2_a_d1 <= $signed({fc3_n31_p8[23], fc3_n31_p8}) + $signed({{2{fc3_n31_p9[22]}}, fc3_n31_p9});
+            fc3_n31_t1_2_b_d1 <= $signed({fc3_n31_p10[22], fc3_n31_p10}) + $signed({fc3_n31_p11[22], fc3_n31_p11});
+            fc3_n31_t1_3_a_d1 <= (fc3_in_12 * 10'sh2fe) + $signed({fc3_n31_p13[23], fc3_n31_p13}); // weight -0.251953125
+            fc3_n31_t1_3_b_d1 <= $signed({fc3_n31_p14[22], fc3_n31_p14}) + $signed({fc3_n31_p15[22], fc3_n31_p15});
+            fc3_n31_t1_4_a_d1 <= $signed({fc3_n31_p16[23], fc3_n31_p16}) + $signed({{2{fc3_n31_p17[22]}}, fc3_n31_p17});
+            fc3_n31_t1_4_b_d1 <= $signed({fc3_n31_p18[22], fc3_n31_p18}) + $signed({fc3_n31_p19[22], fc3_n31_p19});
+            fc3_n31_t1_5_a_d1 <= $signed({{4{fc3_n31_p20[20]}}, fc3_n31_p20}) + $signed({fc3_n31_p21[23], fc3_n31_p21});
+            fc3_n31_t1_5_b_d1 <= $signed({fc3_n31_p22[23], fc3_n31_p22}) + $signed({fc3_n31_p23[23], fc3_n31_p23});
+            fc3_n31_t1_6_a_d1 <= $signed({{4{fc3_n31_p24[20]}}, fc3_n31_p24}) + $signed({fc3_n31_p25[23], fc3_n31_p25});
+            fc3_n31_t1_6_b_d1 <= $signed({fc3_n31_p26[23], fc3_n31_p26}) + $signed({fc3_n31_p27[23], fc3_n31_p27});
+            fc3_n31_t1_7_a_d1 <= (fc3_in_28 * 10'sd287) + fc3_n22_t0_14_b; // weight 0.2802734375
+            fc3_n31_t0_15_d1 <= $signed({{2{fc3_n31_p30[23]}}, fc3_n31_p30}) + $signed({fc3_n31_p31[24], fc3_n31_p31});
+            fc3_out_0 <= $signed(fc3_n0_y_fl[15:0]);
+            fc3_out_1 <= $signed(fc3_n1_y_fl[15:0]);
+            fc3_out_2 <= $signed(fc3_n2_y_fl[15:0]);
+            fc3_out_3 <= $signed(fc3_n3_y_fl[15:0]);
+            fc3_out_4 <= $signed(fc3_n4_y_fl[15:0]);
+            fc3_out_5 <= $signed(fc3_n5_y_fl[15:0]);
+            fc3_n6_y_wrap_d1 <= $signed(fc3_n6_y_fl[15:0]);
             fc3_out_6 <= fc3_n6_y_wrap_d1;
-            fc3_n7_y_wrap_d1 <= fc3_n7_y_wrap;
+            fc3_n7_y_wrap_d1 <= $signed(fc3_n7_y_fl[15:0]);
             fc3_out_7 <= fc3_n7_y_wrap_d1;
-            fc3_out_8 <= fc3_n8_y_wrap;
-            fc3_out_9 <= fc3_n9_y_wrap;
-            fc3_out_10 <= fc3_n10_y_wrap;
-            fc3_n11_y_wrap_d1 <= fc3_n11_y_wrap;
+            fc3_out_8 <= $signed(fc3_n8_y_fl[15:0]);
+            fc3_out_9 <= $signed(fc3_n9_y_fl[15:0]);
+            fc3_out_10 <= $signed(fc3_n10_y_fl[15:0]);
+            fc3_n11_y_wrap_d1 <= $signed(fc3_n11_y_fl[15:0]);
             fc3_out_11 <= fc3_n11_y_wrap_d1;
-            fc3_out_12 <= fc3_n12_y_wrap;
-            fc3_out_13 <= fc3_n13_y_wrap;
-            fc3_out_14 <= fc3_n14_y_wrap;
-            fc3_n15_y_wrap_d1 <= fc3_n15_y_wrap;
+            fc3_out_12 <= $signed(fc3_n12_y_fl[15:0]);
+            fc3_out_13 <= $signed(fc3_n13_y_fl[15:0]);
+            fc3_out_14 <= $signed(fc3_n14_y_fl[15:0]);
+            fc3_n15_y_wrap_d1 <= $signed(fc3_n15_y_fl[15:0]);
             fc3_out_15 <= fc3_n15_y_wrap_d1;
-            fc3_out_16 <= fc3_n16_y_wrap;
-            fc3_out_17 <= fc3_n17_y_wrap;
-            fc3_out_18 <= fc3_n18_y_wrap;
-            fc3_out_19 <= fc3_n19_y_wrap;
-            fc3_n20_y_wrap_d1 <= fc3_n20_y_wrap;
+            fc3_out_16 <= $signed(fc3_n16_y_fl[15:0]);
+            fc3_out_17 <= $signed(fc3_n17_y_fl[15:0]);
+            fc3_out_18 <= $signed(fc3_n18_y_fl[15:0]);
+            fc3_out_19 <= $signed(fc3_n19_y_fl[15:0]);
+            fc3_n20_y_wrap_d1 <= $signed(fc3_n20_y_fl[15:0]);
             fc3_out_20 <= fc3_n20_y_wrap_d1;
-            fc3_out_21 <= fc3_n21_y_wrap;
-            fc3_out_22 <= fc3_n22_y_wrap;
-            fc3_out_23 <= fc3_n23_y_wrap;
-            fc3_out_24 <= fc3_n24_y_wrap;
-            fc3_out_25 <= fc3_n25_y_wrap;
-            fc3_out_26 <= fc3_n26_y_wrap;
-            fc3_out_27 <= fc3_n27_y_wrap;
-            fc3_out_28 <= fc3_n28_y_wrap;
-            fc3_out_29 <= fc3_n29_y_wrap;
-            fc3_out_30 <= fc3_n30_y_wrap;
-            fc3_n31_y_wrap_d1 <= fc3_n31_y_wrap;
+            fc3_out_21 <= $signed(fc3_n21_y_fl[15:0]);
+            fc3_out_22 <= $signed(fc3_n22_y_fl[15:0]);
+            fc3_out_23 <= $signed(fc3_n23_y_fl[15:0]);
+            fc3_out_24 <= $signed(fc3_n24_y_fl[15:0]);
+            fc3_out_25 <= $signed(fc3_n25_y_fl[15:0]);
+            fc3_out_26 <= $signed(fc3_n26_y_fl[15:0]);
+            fc3_out_27 <= $signed(fc3_n27_y_fl[15:0]);
+            fc3_out_28 <= $signed(fc3_n28_y_fl[15:0]);
+            fc3_out_29 <= $signed(fc3_n29_y_fl[15:0]);
+            fc3_out_30 <= $signed(fc3_n30_y_fl[15:0]);
+            fc3_n31_y_wrap_d1 <= $signed(fc3_n31_y_fl[15:0]);
             fc3_out_31 <= fc3_n31_y_wrap_d1;
         end
     end
+
+    assign out_data = {fc3_out_31, fc3_out_30, fc3_out_29, fc3_out_28, fc3_out_27, fc3_out_26, fc3_out_25, fc3_out_24, fc3_out_23, fc3_out_22, fc3_out_21, fc3_out_20, fc3_out_19, fc3_out_18, fc3_out_17, fc3_out_16, fc3_out_15, fc3_out_14, fc3_out_13, fc3_out_12, fc3_out_11, fc3_out_10, fc3_out_9, fc3_out_8, fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
 
 endmodule
 

@@ -19,32 +19,22 @@ entity jet_tagger_argmax_argmax is
 end entity jet_tagger_argmax_argmax;
 
 architecture rtl of jet_tagger_argmax_argmax is
-  constant argmax_idx0 : unsigned(2 downto 0) := "000";
-  constant argmax_idx1 : unsigned(2 downto 0) := "001";
-  constant argmax_idx2 : unsigned(2 downto 0) := "010";
-  constant argmax_idx3 : unsigned(2 downto 0) := "011";
-  constant argmax_idx4 : unsigned(2 downto 0) := "100";
   signal argmax_out_0 : unsigned(2 downto 0);
 begin
   out_data <= std_logic_vector(argmax_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable argmax_in_0 : signed(15 downto 0);
     variable argmax_in_1 : signed(15 downto 0);
     variable argmax_in_2 : signed(15 downto 0);
     variable argmax_in_3 : signed(15 downto 0);
-    variable argmax_in_4 : signed(15 downto 0);
     variable argmax_cmp0_gt : std_logic;
     variable argmax_cmp0_max : signed(15 downto 0);
-    variable argmax_cmp0_idx : unsigned(2 downto 0);
     variable argmax_cmp1_gt : std_logic;
     variable argmax_cmp1_max : signed(15 downto 0);
     variable argmax_cmp1_idx : unsigned(2 downto 0);
     variable argmax_cmp2_gt : std_logic;
     variable argmax_cmp2_max : signed(15 downto 0);
-    variable argmax_cmp2_idx : unsigned(2 downto 0);
-    variable argmax_cmp3_gt : std_logic;
     variable argmax_cmp3_idx : unsigned(2 downto 0);
   begin
     if rising_edge(clk) then
@@ -53,18 +43,14 @@ begin
         argmax_in_1 := signed(in_data(31 downto 16));
         argmax_in_2 := signed(in_data(47 downto 32));
         argmax_in_3 := signed(in_data(63 downto 48));
-        argmax_in_4 := signed(in_data(79 downto 64));
         if argmax_in_1 > argmax_in_0 then argmax_cmp0_gt := '1'; else argmax_cmp0_gt := '0'; end if;
         if argmax_cmp0_gt = '1' then argmax_cmp0_max := argmax_in_1; else argmax_cmp0_max := argmax_in_0; end if;
-        if argmax_cmp0_gt = '1' then argmax_cmp0_idx := argmax_idx1; else argmax_cmp0_idx := argmax_idx0; end if;
         if argmax_in_3 > argmax_in_2 then argmax_cmp1_gt := '1'; else argmax_cmp1_gt := '0'; end if;
         if argmax_cmp1_gt = '1' then argmax_cmp1_max := argmax_in_3; else argmax_cmp1_max := argmax_in_2; end if;
-        if argmax_cmp1_gt = '1' then argmax_cmp1_idx := argmax_idx3; else argmax_cmp1_idx := argmax_idx2; end if;
+        if argmax_cmp1_gt = '1' then argmax_cmp1_idx := to_unsigned(3, 3); else argmax_cmp1_idx := to_unsigned(2, 3); end if;
         if argmax_cmp1_max > argmax_cmp0_max then argmax_cmp2_gt := '1'; else argmax_cmp2_gt := '0'; end if;
         if argmax_cmp2_gt = '1' then argmax_cmp2_max := argmax_cmp1_max; else argmax_cmp2_max := argmax_cmp0_max; end if;
-        if argmax_cmp2_gt = '1' then argmax_cmp2_idx := argmax_cmp1_idx; else argmax_cmp2_idx := argmax_cmp0_idx; end if;
-        if argmax_in_4 > argmax_cmp2_max then argmax_cmp3_gt := '1'; else argmax_cmp3_gt := '0'; end if;
-        if argmax_cmp3_gt = '1' then argmax_cmp3_idx := argmax_idx4; else argmax_cmp3_idx := argmax_cmp2_idx; end if;
+        if signed(in_data(79 downto 64)) > argmax_cmp2_max then argmax_cmp3_idx := to_unsigned(4, 3); elsif argmax_cmp2_gt = '1' then argmax_cmp3_idx := argmax_cmp1_idx; elsif argmax_cmp0_gt = '1' then argmax_cmp3_idx := to_unsigned(1, 3); else argmax_cmp3_idx := to_unsigned(0, 3); end if;
         argmax_out_0 <= argmax_cmp3_idx;
       end if;
     end if;

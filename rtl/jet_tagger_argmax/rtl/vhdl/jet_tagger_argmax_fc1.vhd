@@ -19,1607 +19,519 @@ entity jet_tagger_argmax_fc1 is
 end entity jet_tagger_argmax_fc1;
 
 architecture rtl of jet_tagger_argmax_fc1 is
-  constant fc1_w0_0 : signed(9 downto 0) := "0100010111"; -- weight 0.2724609375
-  constant fc1_w1_0 : signed(9 downto 0) := "1011000100"; -- weight -0.30859375
-  constant fc1_w2_0 : signed(11 downto 0) := "010000010011"; -- weight 1.0185546875
-  constant fc1_w3_0 : signed(12 downto 0) := "0101001100110"; -- weight 2.599609375
-  constant fc1_w4_0 : signed(11 downto 0) := "011100100010"; -- weight 1.783203125
-  constant fc1_w5_0 : signed(12 downto 0) := "0100110011000"; -- weight 2.3984375
-  constant fc1_w6_0 : signed(6 downto 0) := "0111110"; -- weight 0.060546875
-  constant fc1_w7_0 : signed(6 downto 0) := "0111010"; -- weight 0.056640625
-  constant fc1_w8_0 : signed(8 downto 0) := "010010001"; -- weight 0.1416015625
-  constant fc1_w9_0 : signed(9 downto 0) := "1001000100"; -- weight -0.43359375
-  constant fc1_w10_0 : signed(10 downto 0) := "10110000111"; -- weight -0.6181640625
-  constant fc1_w11_0 : signed(10 downto 0) := "10010110110"; -- weight -0.822265625
-  constant fc1_w12_0 : signed(10 downto 0) := "10010111111"; -- weight -0.8134765625
-  constant fc1_w13_0 : signed(8 downto 0) := "100111011"; -- weight -0.1923828125
-  constant fc1_w14_0 : signed(9 downto 0) := "0110011100"; -- weight 0.40234375
-  constant fc1_w15_0 : signed(8 downto 0) := "011011010"; -- weight 0.212890625
-  constant fc1_n0_bias : signed(20 downto 0) := "101011001100000000000"; -- bias -0.650390625
-  signal fc1_n0_t1_0_a_d1 : signed(28 downto 0);
-  signal fc1_n0_t1_0_b_d1 : signed(28 downto 0);
+  signal fc1_n0_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n0_t1_0_b_d1 : signed(27 downto 0);
   signal fc1_n0_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n0_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n0_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n0_t1_2_b_d1 : signed(27 downto 0);
+  signal fc1_n0_t1_1_b_d1 : signed(22 downto 0);
+  signal fc1_n0_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n0_t1_2_b_d1 : signed(26 downto 0);
   signal fc1_n0_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n0_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n0_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_1 : signed(7 downto 0) := "10000011"; -- weight -0.1220703125
-  constant fc1_w1_1 : signed(8 downto 0) := "100111101"; -- weight -0.1904296875
-  constant fc1_w2_1 : signed(11 downto 0) := "101011100010"; -- weight -1.279296875
-  constant fc1_w3_1 : signed(11 downto 0) := "100011001111"; -- weight -1.7978515625
-  constant fc1_w4_1 : signed(11 downto 0) := "101011100010"; -- weight -1.279296875
-  constant fc1_w5_1 : signed(12 downto 0) := "1011011101000"; -- weight -2.2734375
-  constant fc1_w6_1 : signed(8 downto 0) := "100101000"; -- weight -0.2109375
-  constant fc1_w7_1 : signed(9 downto 0) := "0100101111"; -- weight 0.2958984375
-  constant fc1_w8_1 : signed(6 downto 0) := "1011110"; -- weight -0.033203125
-  constant fc1_w9_1 : signed(7 downto 0) := "10001011"; -- weight -0.1142578125
-  constant fc1_w10_1 : signed(9 downto 0) := "1011010011"; -- weight -0.2939453125
-  constant fc1_w11_1 : signed(7 downto 0) := "10101001"; -- weight -0.0849609375
-  constant fc1_w12_1 : signed(9 downto 0) := "1001010011"; -- weight -0.4189453125
-  constant fc1_w13_1 : signed(6 downto 0) := "1001101"; -- weight -0.0498046875
-  constant fc1_w14_1 : signed(9 downto 0) := "1001111001"; -- weight -0.3818359375
-  constant fc1_w15_1 : signed(7 downto 0) := "01111110"; -- weight 0.123046875
-  constant fc1_n1_bias : signed(19 downto 0) := "10101110110000000000"; -- bias -0.3173828125
-  signal fc1_n1_t1_0_a_d1 : signed(27 downto 0);
+  signal fc1_n0_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n1_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n1_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n1_t1_1_a_d1 : signed(28 downto 0);
-  signal fc1_n1_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n1_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n1_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n1_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n1_t1_1_a_d1 : signed(27 downto 0);
+  signal fc1_n1_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n1_t1_2_a_d1 : signed(23 downto 0);
+  signal fc1_n1_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n1_t1_3_a_d1 : signed(24 downto 0);
   signal fc1_n1_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n1_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_2 : signed(9 downto 0) := "0111111011"; -- weight 0.4951171875
-  constant fc1_w1_2 : signed(8 downto 0) := "011011110"; -- weight 0.216796875
-  constant fc1_w2_2 : signed(11 downto 0) := "101000010001"; -- weight -1.4833984375
-  constant fc1_w3_2 : signed(12 downto 0) := "1001111100000"; -- weight -3.03125
-  constant fc1_w4_2 : signed(11 downto 0) := "100100001111"; -- weight -1.7353515625
-  constant fc1_w5_2 : signed(12 downto 0) := "1010001011111"; -- weight -2.9072265625
-  constant fc1_w6_2 : signed(9 downto 0) := "0101111010"; -- weight 0.369140625
-  constant fc1_w7_2 : signed(6 downto 0) := "1011010"; -- weight -0.037109375
-  constant fc1_w8_2 : signed(9 downto 0) := "0101111111"; -- weight 0.3740234375
-  constant fc1_w9_2 : signed(8 downto 0) := "010100010"; -- weight 0.158203125
-  constant fc1_w10_2 : signed(10 downto 0) := "01000110110"; -- weight 0.552734375
-  constant fc1_w11_2 : signed(8 downto 0) := "100101101"; -- weight -0.2060546875
-  constant fc1_w12_2 : signed(9 downto 0) := "0110101001"; -- weight 0.4150390625
-  constant fc1_w13_2 : signed(6 downto 0) := "0101011"; -- weight 0.0419921875
-  constant fc1_n2_bias : signed(20 downto 0) := "011011010110000000000"; -- bias 0.8544921875
-  signal fc1_n2_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n2_t1_0_a_d1 : signed(25 downto 0);
   signal fc1_n2_t0_1_d1 : signed(28 downto 0);
   signal fc1_n2_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n2_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n2_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n2_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n2_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n2_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n2_t1_2_b_d1 : signed(25 downto 0);
   signal fc1_n2_t0_6_d1 : signed(24 downto 0);
-  signal fc1_n2_t1_3_b_d1 : signed(24 downto 0);
-  signal fc1_n2_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_3 : signed(6 downto 0) := "0100110"; -- weight 0.037109375
-  constant fc1_w1_3 : signed(7 downto 0) := "10100100"; -- weight -0.08984375
-  constant fc1_w2_3 : signed(9 downto 0) := "0100111001"; -- weight 0.3056640625
-  constant fc1_w3_3 : signed(8 downto 0) := "101000100"; -- weight -0.18359375
-  constant fc1_w4_3 : signed(8 downto 0) := "100100100"; -- weight -0.21484375
-  constant fc1_w5_3 : signed(8 downto 0) := "011000100"; -- weight 0.19140625
-  constant fc1_w6_3 : signed(9 downto 0) := "1001101110"; -- weight -0.392578125
-  constant fc1_w7_3 : signed(9 downto 0) := "1011010010"; -- weight -0.294921875
-  constant fc1_w8_3 : signed(9 downto 0) := "1010011001"; -- weight -0.3505859375
-  constant fc1_w9_3 : signed(9 downto 0) := "1010011100"; -- weight -0.34765625
-  constant fc1_w10_3 : signed(9 downto 0) := "1001011011"; -- weight -0.4111328125
-  constant fc1_w11_3 : signed(6 downto 0) := "1010011"; -- weight -0.0439453125
-  constant fc1_w12_3 : signed(6 downto 0) := "1001110"; -- weight -0.048828125
-  constant fc1_w13_3 : signed(8 downto 0) := "010100101"; -- weight 0.1611328125
-  constant fc1_w14_3 : signed(9 downto 0) := "1001010010"; -- weight -0.419921875
-  constant fc1_w15_3 : signed(8 downto 0) := "101001000"; -- weight -0.1796875
-  signal fc1_n3_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n3_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n3_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n3_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n3_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n3_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n3_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n2_t1_3_b_d1 : signed(20 downto 0);
+  signal fc1_n3_t1_0_a_d1 : signed(23 downto 0);
+  signal fc1_n3_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n3_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n3_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n3_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n3_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n3_t1_3_a_d1 : signed(23 downto 0);
   signal fc1_n3_t0_7_d1 : signed(25 downto 0);
-  constant fc1_w0_4 : signed(8 downto 0) := "100010101"; -- weight -0.2294921875
-  constant fc1_w1_4 : signed(8 downto 0) := "101011110"; -- weight -0.158203125
-  constant fc1_w2_4 : signed(11 downto 0) := "100110010100"; -- weight -1.60546875
-  constant fc1_w3_4 : signed(12 downto 0) := "1001111010010"; -- weight -3.044921875
-  constant fc1_w4_4 : signed(12 downto 0) := "1011001101101"; -- weight -2.3935546875
-  constant fc1_w5_4 : signed(12 downto 0) := "1010001110011"; -- weight -2.8876953125
-  constant fc1_w6_4 : signed(8 downto 0) := "101110101"; -- weight -0.1357421875
-  constant fc1_w7_4 : signed(9 downto 0) := "0101000110"; -- weight 0.318359375
-  constant fc1_w8_4 : signed(8 downto 0) := "010000011"; -- weight 0.1279296875
-  constant fc1_w9_4 : signed(10 downto 0) := "01010101111"; -- weight 0.6708984375
-  constant fc1_w10_4 : signed(10 downto 0) := "01011110111"; -- weight 0.7412109375
-  constant fc1_w11_4 : signed(6 downto 0) := "1011001"; -- weight -0.0380859375
-  constant fc1_w12_4 : signed(8 downto 0) := "101101101"; -- weight -0.1435546875
-  constant fc1_w13_4 : signed(9 downto 0) := "0111010100"; -- weight 0.45703125
-  constant fc1_w14_4 : signed(6 downto 0) := "0111010"; -- weight 0.056640625
-  constant fc1_w15_4 : signed(8 downto 0) := "011010011"; -- weight 0.2060546875
-  constant fc1_n4_bias : signed(20 downto 0) := "010010111010000000000"; -- bias 0.5908203125
-  signal fc1_n4_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n4_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n4_t0_1_d1 : signed(28 downto 0);
   signal fc1_n4_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n4_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n4_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n4_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n4_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n4_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n4_t1_2_b_d1 : signed(25 downto 0);
   signal fc1_n4_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n4_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n4_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_5 : signed(9 downto 0) := "0101110001"; -- weight 0.3603515625
-  constant fc1_w1_5 : signed(9 downto 0) := "0101100101"; -- weight 0.3486328125
-  constant fc1_w2_5 : signed(9 downto 0) := "1011010101"; -- weight -0.2919921875
-  constant fc1_w3_5 : signed(9 downto 0) := "0100010111"; -- weight 0.2724609375
-  constant fc1_w4_5 : signed(4 downto 0) := "10100"; -- weight -0.01171875
-  constant fc1_w5_5 : signed(7 downto 0) := "01011110"; -- weight 0.091796875
-  constant fc1_w6_5 : signed(7 downto 0) := "10001001"; -- weight -0.1162109375
-  constant fc1_w7_5 : signed(9 downto 0) := "1011100100"; -- weight -0.27734375
-  constant fc1_w8_5 : signed(9 downto 0) := "1010111110"; -- weight -0.314453125
-  constant fc1_w9_5 : signed(5 downto 0) := "011111"; -- weight 0.0302734375
-  constant fc1_w10_5 : signed(8 downto 0) := "011101110"; -- weight 0.232421875
-  constant fc1_w11_5 : signed(8 downto 0) := "101000000"; -- weight -0.1875
-  constant fc1_w12_5 : signed(9 downto 0) := "1011011101"; -- weight -0.2841796875
-  constant fc1_w13_5 : signed(8 downto 0) := "010110101"; -- weight 0.1767578125
-  constant fc1_w14_5 : signed(9 downto 0) := "1001010001"; -- weight -0.4208984375
-  constant fc1_w15_5 : signed(7 downto 0) := "10110100"; -- weight -0.07421875
-  signal fc1_n5_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n5_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n5_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n4_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n5_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n5_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n5_t1_1_a_d1 : signed(22 downto 0);
   signal fc1_n5_t0_3_d1 : signed(24 downto 0);
-  signal fc1_n5_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n5_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n5_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n5_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_6 : signed(7 downto 0) := "01000111"; -- weight 0.0693359375
-  constant fc1_w1_6 : signed(9 downto 0) := "1010100011"; -- weight -0.3408203125
-  constant fc1_w2_6 : signed(9 downto 0) := "0100010100"; -- weight 0.26953125
-  constant fc1_w3_6 : signed(8 downto 0) := "011110110"; -- weight 0.240234375
-  constant fc1_w4_6 : signed(6 downto 0) := "0110110"; -- weight 0.052734375
-  constant fc1_w5_6 : signed(7 downto 0) := "01001101"; -- weight 0.0751953125
-  constant fc1_w6_6 : signed(4 downto 0) := "10100"; -- weight -0.01171875
-  constant fc1_w7_6 : signed(9 downto 0) := "1011010000"; -- weight -0.296875
-  constant fc1_w8_6 : signed(4 downto 0) := "10100"; -- weight -0.01171875
-  constant fc1_w9_6 : signed(8 downto 0) := "101011001"; -- weight -0.1630859375
-  constant fc1_w10_6 : signed(9 downto 0) := "0100000101"; -- weight 0.2548828125
-  constant fc1_w11_6 : signed(9 downto 0) := "1001110100"; -- weight -0.38671875
-  constant fc1_w12_6 : signed(9 downto 0) := "0100100001"; -- weight 0.2822265625
-  constant fc1_w13_6 : signed(9 downto 0) := "1010011011"; -- weight -0.3486328125
-  constant fc1_w14_6 : signed(9 downto 0) := "1010010000"; -- weight -0.359375
-  constant fc1_w15_6 : signed(8 downto 0) := "101100011"; -- weight -0.1533203125
-  signal fc1_n6_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n5_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n5_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n5_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n5_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n6_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n6_t0_1_d1 : signed(25 downto 0);
-  signal fc1_n6_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n6_t1_1_a_d1 : signed(23 downto 0);
   signal fc1_n6_t0_3_d1 : signed(24 downto 0);
-  signal fc1_n6_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n6_t1_2_a_d1 : signed(23 downto 0);
   signal fc1_n6_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n6_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n6_t1_3_b_d1 : signed(26 downto 0);
-  constant fc1_w0_7 : signed(8 downto 0) := "010000110"; -- weight 0.130859375
-  constant fc1_w1_7 : signed(6 downto 0) := "1010000"; -- weight -0.046875
-  constant fc1_w2_7 : signed(11 downto 0) := "100001111100"; -- weight -1.87890625
-  constant fc1_w3_7 : signed(12 downto 0) := "1010100110000"; -- weight -2.703125
-  constant fc1_w4_7 : signed(11 downto 0) := "100000111000"; -- weight -1.9453125
-  constant fc1_w5_7 : signed(12 downto 0) := "1011001110101"; -- weight -2.3857421875
-  constant fc1_w6_7 : signed(8 downto 0) := "100010000"; -- weight -0.234375
-  constant fc1_w7_7 : signed(8 downto 0) := "011010110"; -- weight 0.208984375
-  constant fc1_w8_7 : signed(8 downto 0) := "101001100"; -- weight -0.17578125
-  constant fc1_w9_7 : signed(8 downto 0) := "011010011"; -- weight 0.2060546875
-  constant fc1_w10_7 : signed(6 downto 0) := "0100100"; -- weight 0.03515625
-  constant fc1_w11_7 : signed(10 downto 0) := "01110010010"; -- weight 0.892578125
-  constant fc1_w12_7 : signed(9 downto 0) := "0101111011"; -- weight 0.3701171875
-  constant fc1_w13_7 : signed(4 downto 0) := "10110"; -- weight -0.009765625
-  constant fc1_w14_7 : signed(9 downto 0) := "1011011000"; -- weight -0.2890625
-  constant fc1_w15_7 : signed(8 downto 0) := "011100000"; -- weight 0.21875
-  constant fc1_n7_bias : signed(19 downto 0) := "10110000100000000000"; -- bias -0.310546875
-  signal fc1_n7_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n6_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n6_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n7_t1_0_a_d1 : signed(23 downto 0);
   signal fc1_n7_t0_1_d1 : signed(28 downto 0);
   signal fc1_n7_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n7_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n7_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n7_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n7_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n7_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n7_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n7_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n7_t1_3_a_d1 : signed(24 downto 0);
   signal fc1_n7_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n7_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_8 : signed(9 downto 0) := "0101010001"; -- weight 0.3291015625
-  constant fc1_w1_8 : signed(8 downto 0) := "010001001"; -- weight 0.1337890625
-  constant fc1_w2_8 : signed(11 downto 0) := "010111010001"; -- weight 1.4541015625
-  constant fc1_w3_8 : signed(11 downto 0) := "010100100011"; -- weight 1.2841796875
-  constant fc1_w4_8 : signed(10 downto 0) := "01010110100"; -- weight 0.67578125
-  constant fc1_w5_8 : signed(11 downto 0) := "010111111111"; -- weight 1.4990234375
-  constant fc1_w6_8 : signed(8 downto 0) := "100101101"; -- weight -0.2060546875
-  constant fc1_w7_8 : signed(9 downto 0) := "1001001001"; -- weight -0.4287109375
-  constant fc1_w8_8 : signed(8 downto 0) := "011101001"; -- weight 0.2275390625
-  constant fc1_w9_8 : signed(8 downto 0) := "010100111"; -- weight 0.1630859375
-  constant fc1_w10_8 : signed(10 downto 0) := "01001110101"; -- weight 0.6142578125
-  constant fc1_w11_8 : signed(11 downto 0) := "010001101110"; -- weight 1.107421875
-  constant fc1_w12_8 : signed(9 downto 0) := "0100100000"; -- weight 0.28125
-  constant fc1_w13_8 : signed(9 downto 0) := "0111111110"; -- weight 0.498046875
-  constant fc1_w14_8 : signed(9 downto 0) := "0101111101"; -- weight 0.3720703125
-  constant fc1_w15_8 : signed(7 downto 0) := "01001010"; -- weight 0.072265625
-  constant fc1_n8_bias : signed(20 downto 0) := "010101101100000000000"; -- bias 0.677734375
-  signal fc1_n8_t1_0_a_d1 : signed(27 downto 0);
+  signal fc1_n8_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n8_t0_1_d1 : signed(27 downto 0);
   signal fc1_n8_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n8_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n8_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n8_t1_2_b_d1 : signed(27 downto 0);
-  signal fc1_n8_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n8_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n8_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_9 : signed(7 downto 0) := "10100011"; -- weight -0.0908203125
-  constant fc1_w1_9 : signed(8 downto 0) := "011001001"; -- weight 0.1962890625
-  constant fc1_w2_9 : signed(11 downto 0) := "101001010101"; -- weight -1.4169921875
-  constant fc1_w3_9 : signed(12 downto 0) := "1010110011111"; -- weight -2.5947265625
-  constant fc1_w4_9 : signed(11 downto 0) := "100110111100"; -- weight -1.56640625
-  constant fc1_w5_9 : signed(11 downto 0) := "100110001110"; -- weight -1.611328125
-  constant fc1_w6_9 : signed(9 downto 0) := "1001110100"; -- weight -0.38671875
-  constant fc1_w7_9 : signed(9 downto 0) := "1011111110"; -- weight -0.251953125
-  constant fc1_w8_9 : signed(10 downto 0) := "10110000000"; -- weight -0.625
-  constant fc1_w9_9 : signed(10 downto 0) := "01010101010"; -- weight 0.666015625
-  constant fc1_w10_9 : signed(9 downto 0) := "0100000001"; -- weight 0.2509765625
-  constant fc1_w11_9 : signed(11 downto 0) := "010000000110"; -- weight 1.005859375
-  constant fc1_w12_9 : signed(8 downto 0) := "010010001"; -- weight 0.1416015625
-  constant fc1_w13_9 : signed(4 downto 0) := "10001"; -- weight -0.0146484375
-  constant fc1_w14_9 : signed(9 downto 0) := "0111000010"; -- weight 0.439453125
-  constant fc1_w15_9 : signed(9 downto 0) := "1010101000"; -- weight -0.3359375
-  constant fc1_n9_bias : signed(20 downto 0) := "010100010110000000000"; -- bias 0.6357421875
-  signal fc1_n9_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n8_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n8_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n8_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n8_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n8_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n9_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n9_t0_1_d1 : signed(28 downto 0);
   signal fc1_n9_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n9_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n9_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n9_t1_2_b_d1 : signed(27 downto 0);
-  signal fc1_n9_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n9_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n9_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n9_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n9_t1_3_a_d1 : signed(23 downto 0);
   signal fc1_n9_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n9_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_10 : signed(8 downto 0) := "100110001"; -- weight -0.2021484375
-  constant fc1_w1_10 : signed(6 downto 0) := "1010111"; -- weight -0.0400390625
-  constant fc1_w2_10 : signed(8 downto 0) := "010011011"; -- weight 0.1513671875
-  constant fc1_w3_10 : signed(10 downto 0) := "10110001011"; -- weight -0.6142578125
-  constant fc1_w4_10 : signed(9 downto 0) := "1001110111"; -- weight -0.3837890625
-  constant fc1_w5_10 : signed(8 downto 0) := "100110100"; -- weight -0.19921875
-  constant fc1_w6_10 : signed(8 downto 0) := "100101010"; -- weight -0.208984375
-  constant fc1_w7_10 : signed(8 downto 0) := "101000100"; -- weight -0.18359375
-  constant fc1_w8_10 : signed(9 downto 0) := "1011011010"; -- weight -0.287109375
-  constant fc1_w9_10 : signed(10 downto 0) := "01010011001"; -- weight 0.6494140625
-  constant fc1_w10_10 : signed(11 downto 0) := "010001011111"; -- weight 1.0927734375
-  constant fc1_w11_10 : signed(11 downto 0) := "010000110110"; -- weight 1.052734375
-  constant fc1_w12_10 : signed(6 downto 0) := "0110001"; -- weight 0.0478515625
-  constant fc1_w13_10 : signed(10 downto 0) := "01110010100"; -- weight 0.89453125
-  constant fc1_w14_10 : signed(8 downto 0) := "011101101"; -- weight 0.2314453125
-  constant fc1_w15_10 : signed(9 downto 0) := "0101010010"; -- weight 0.330078125
-  constant fc1_n10_bias : signed(20 downto 0) := "011001110110000000000"; -- bias 0.8076171875
-  signal fc1_n10_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n10_t1_0_b_d1 : signed(26 downto 0);
+  signal fc1_n10_t1_0_a_d1 : signed(23 downto 0);
+  signal fc1_n10_t1_0_b_d1 : signed(25 downto 0);
   signal fc1_n10_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n10_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n10_t1_2_a_d1 : signed(27 downto 0);
+  signal fc1_n10_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n10_t1_2_a_d1 : signed(25 downto 0);
   signal fc1_n10_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n10_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n10_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n10_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_11 : signed(9 downto 0) := "1001001101"; -- weight -0.4248046875
-  constant fc1_w1_11 : signed(9 downto 0) := "1010110010"; -- weight -0.326171875
-  constant fc1_w2_11 : signed(9 downto 0) := "1010010001"; -- weight -0.3583984375
-  constant fc1_w3_11 : signed(8 downto 0) := "011110011"; -- weight 0.2373046875
-  constant fc1_w4_11 : signed(7 downto 0) := "10011001"; -- weight -0.1005859375
-  constant fc1_w5_11 : signed(9 downto 0) := "0101000101"; -- weight 0.3173828125
-  constant fc1_w6_11 : signed(9 downto 0) := "0110011010"; -- weight 0.400390625
-  constant fc1_w7_11 : signed(9 downto 0) := "0101110010"; -- weight 0.361328125
-  constant fc1_w8_11 : signed(5 downto 0) := "011011"; -- weight 0.0263671875
-  constant fc1_w11_11 : signed(8 downto 0) := "100001011"; -- weight -0.2392578125
-  constant fc1_w12_11 : signed(8 downto 0) := "010011010"; -- weight 0.150390625
-  constant fc1_w13_11 : signed(9 downto 0) := "0100010011"; -- weight 0.2685546875
-  constant fc1_w14_11 : signed(9 downto 0) := "1010010001"; -- weight -0.3583984375
-  constant fc1_w15_11 : signed(9 downto 0) := "1011010101"; -- weight -0.2919921875
-  signal fc1_n11_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n11_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n11_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n11_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n11_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n10_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n10_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n11_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n11_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n11_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n11_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n11_t1_2_a_d1 : signed(20 downto 0);
   signal fc1_n11_t0_5_d1 : signed(24 downto 0);
-  signal fc1_n11_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n11_t1_3_b_d1 : signed(26 downto 0);
-  constant fc1_w0_12 : signed(5 downto 0) := "101011"; -- weight -0.0205078125
-  constant fc1_w1_12 : signed(9 downto 0) := "0110101001"; -- weight 0.4150390625
-  constant fc1_w2_12 : signed(8 downto 0) := "011111010"; -- weight 0.244140625
-  constant fc1_w3_12 : signed(4 downto 0) := "01100"; -- weight 0.01171875
-  constant fc1_w4_12 : signed(9 downto 0) := "0110011110"; -- weight 0.404296875
-  constant fc1_w5_12 : signed(8 downto 0) := "100001111"; -- weight -0.2353515625
-  constant fc1_w6_12 : signed(8 downto 0) := "100101111"; -- weight -0.2041015625
-  constant fc1_w7_12 : signed(4 downto 0) := "01011"; -- weight 0.0107421875
-  constant fc1_w8_12 : signed(9 downto 0) := "0100010100"; -- weight 0.26953125
-  constant fc1_w9_12 : signed(9 downto 0) := "0100010110"; -- weight 0.271484375
-  constant fc1_w10_12 : signed(8 downto 0) := "010001011"; -- weight 0.1357421875
-  constant fc1_w11_12 : signed(8 downto 0) := "010001110"; -- weight 0.138671875
-  constant fc1_w12_12 : signed(9 downto 0) := "1011101001"; -- weight -0.2724609375
-  constant fc1_w13_12 : signed(9 downto 0) := "0110001000"; -- weight 0.3828125
-  constant fc1_w14_12 : signed(8 downto 0) := "101110101"; -- weight -0.1357421875
-  constant fc1_w15_12 : signed(7 downto 0) := "10101111"; -- weight -0.0791015625
-  signal fc1_n12_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n12_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n11_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n11_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n12_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n12_t1_0_b_d1 : signed(24 downto 0);
   signal fc1_n12_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n12_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n12_t1_1_b_d1 : signed(23 downto 0);
   signal fc1_n12_t0_4_d1 : signed(25 downto 0);
-  signal fc1_n12_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n12_t1_2_b_d1 : signed(24 downto 0);
   signal fc1_n12_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n12_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_13 : signed(6 downto 0) := "0110000"; -- weight 0.046875
-  constant fc1_w1_13 : signed(10 downto 0) := "10100110001"; -- weight -0.7021484375
-  constant fc1_w2_13 : signed(10 downto 0) := "10010011011"; -- weight -0.8486328125
-  constant fc1_w3_13 : signed(10 downto 0) := "10111100010"; -- weight -0.529296875
-  constant fc1_w4_13 : signed(10 downto 0) := "10111010101"; -- weight -0.5419921875
-  constant fc1_w5_13 : signed(11 downto 0) := "101011110011"; -- weight -1.2626953125
-  constant fc1_w6_13 : signed(9 downto 0) := "0100011010"; -- weight 0.275390625
-  constant fc1_w7_13 : signed(6 downto 0) := "0110011"; -- weight 0.0498046875
-  constant fc1_w8_13 : signed(8 downto 0) := "100000011"; -- weight -0.2470703125
-  constant fc1_w9_13 : signed(10 downto 0) := "10010101101"; -- weight -0.8310546875
-  constant fc1_w10_13 : signed(10 downto 0) := "10101001111"; -- weight -0.6728515625
-  constant fc1_w11_13 : signed(10 downto 0) := "10010101100"; -- weight -0.83203125
-  constant fc1_w12_13 : signed(9 downto 0) := "1011111111"; -- weight -0.2509765625
-  constant fc1_w13_13 : signed(10 downto 0) := "10011111001"; -- weight -0.7568359375
-  constant fc1_w14_13 : signed(9 downto 0) := "0110001100"; -- weight 0.38671875
-  constant fc1_w15_13 : signed(8 downto 0) := "100001100"; -- weight -0.23828125
-  constant fc1_n13_bias : signed(20 downto 0) := "100011001000000000000"; -- bias -0.90234375
-  signal fc1_n13_t1_0_a_d1 : signed(27 downto 0);
-  signal fc1_n13_t1_0_b_d1 : signed(27 downto 0);
-  signal fc1_n13_t1_1_a_d1 : signed(27 downto 0);
-  signal fc1_n13_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n13_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n13_t1_2_b_d1 : signed(27 downto 0);
+  signal fc1_n12_t1_3_b_d1 : signed(23 downto 0);
+  signal fc1_n13_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n13_t1_0_b_d1 : signed(26 downto 0);
+  signal fc1_n13_t1_1_a_d1 : signed(26 downto 0);
+  signal fc1_n13_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n13_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n13_t1_2_b_d1 : signed(26 downto 0);
   signal fc1_n13_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n13_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n13_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_14 : signed(6 downto 0) := "1010111"; -- weight -0.0400390625
-  constant fc1_w1_14 : signed(9 downto 0) := "0100111100"; -- weight 0.30859375
-  constant fc1_w2_14 : signed(7 downto 0) := "01101000"; -- weight 0.1015625
-  constant fc1_w3_14 : signed(7 downto 0) := "10011101"; -- weight -0.0966796875
-  constant fc1_w4_14 : signed(9 downto 0) := "1001100101"; -- weight -0.4013671875
-  constant fc1_w5_14 : signed(9 downto 0) := "0101011001"; -- weight 0.3369140625
-  constant fc1_w6_14 : signed(9 downto 0) := "1010100000"; -- weight -0.34375
-  constant fc1_w7_14 : signed(9 downto 0) := "1011111101"; -- weight -0.2529296875
-  constant fc1_w8_14 : signed(8 downto 0) := "101001000"; -- weight -0.1796875
-  constant fc1_w9_14 : signed(8 downto 0) := "011111000"; -- weight 0.2421875
-  constant fc1_w10_14 : signed(9 downto 0) := "0110101101"; -- weight 0.4189453125
-  constant fc1_w11_14 : signed(9 downto 0) := "1001001101"; -- weight -0.4248046875
-  constant fc1_w12_14 : signed(8 downto 0) := "100011001"; -- weight -0.2255859375
-  constant fc1_w13_14 : signed(8 downto 0) := "010110100"; -- weight 0.17578125
-  constant fc1_w14_14 : signed(9 downto 0) := "1001111111"; -- weight -0.3759765625
-  constant fc1_w15_14 : signed(8 downto 0) := "101010110"; -- weight -0.166015625
-  signal fc1_n14_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n14_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n14_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n14_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n14_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n14_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n14_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n13_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n14_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n14_t1_0_b_d1 : signed(23 downto 0);
+  signal fc1_n14_t1_1_a_d1 : signed(25 downto 0);
+  signal fc1_n14_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n14_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n14_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n14_t1_3_a_d1 : signed(24 downto 0);
   signal fc1_n14_t0_7_d1 : signed(25 downto 0);
-  constant fc1_w0_15 : signed(9 downto 0) := "0100111110"; -- weight 0.310546875
-  constant fc1_w1_15 : signed(7 downto 0) := "01000010"; -- weight 0.064453125
-  constant fc1_w2_15 : signed(9 downto 0) := "1010101111"; -- weight -0.3291015625
-  constant fc1_w3_15 : signed(8 downto 0) := "100101101"; -- weight -0.2060546875
-  constant fc1_w4_15 : signed(8 downto 0) := "101100000"; -- weight -0.15625
-  constant fc1_w5_15 : signed(8 downto 0) := "101011111"; -- weight -0.1572265625
-  constant fc1_w6_15 : signed(8 downto 0) := "101011101"; -- weight -0.1591796875
-  constant fc1_w7_15 : signed(7 downto 0) := "10111111"; -- weight -0.0634765625
-  constant fc1_w8_15 : signed(9 downto 0) := "1010010101"; -- weight -0.3544921875
-  constant fc1_w9_15 : signed(4 downto 0) := "01100"; -- weight 0.01171875
-  constant fc1_w10_15 : signed(8 downto 0) := "100110000"; -- weight -0.203125
-  constant fc1_w11_15 : signed(8 downto 0) := "101001101"; -- weight -0.1748046875
-  constant fc1_w12_15 : signed(7 downto 0) := "01110000"; -- weight 0.109375
-  constant fc1_w13_15 : signed(8 downto 0) := "100011111"; -- weight -0.2197265625
-  constant fc1_w14_15 : signed(8 downto 0) := "100101010"; -- weight -0.208984375
-  signal fc1_n15_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n15_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n15_t0_1_d1 : signed(25 downto 0);
-  signal fc1_n15_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n15_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n15_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n15_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n15_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n15_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_16 : signed(8 downto 0) := "100000011"; -- weight -0.2470703125
-  constant fc1_w1_16 : signed(9 downto 0) := "0110000101"; -- weight 0.3798828125
-  constant fc1_w2_16 : signed(9 downto 0) := "1011001001"; -- weight -0.3037109375
-  constant fc1_w3_16 : signed(11 downto 0) := "101011011001"; -- weight -1.2880859375
-  constant fc1_w4_16 : signed(9 downto 0) := "1011110110"; -- weight -0.259765625
-  constant fc1_w5_16 : signed(8 downto 0) := "101101110"; -- weight -0.142578125
-  constant fc1_w6_16 : signed(8 downto 0) := "011111101"; -- weight 0.2470703125
-  constant fc1_w7_16 : signed(9 downto 0) := "1010101011"; -- weight -0.3330078125
-  constant fc1_w8_16 : signed(6 downto 0) := "1001001"; -- weight -0.0537109375
-  constant fc1_w9_16 : signed(8 downto 0) := "010000010"; -- weight 0.126953125
-  constant fc1_w10_16 : signed(10 downto 0) := "01010010001"; -- weight 0.6416015625
-  constant fc1_w11_16 : signed(10 downto 0) := "01010011111"; -- weight 0.6552734375
-  constant fc1_w12_16 : signed(10 downto 0) := "01101000110"; -- weight 0.818359375
-  constant fc1_w13_16 : signed(10 downto 0) := "01000000001"; -- weight 0.5009765625
-  constant fc1_w14_16 : signed(8 downto 0) := "010101001"; -- weight 0.1650390625
-  constant fc1_w15_16 : signed(6 downto 0) := "0101101"; -- weight 0.0439453125
-  constant fc1_n16_bias : signed(20 downto 0) := "010111001010000000000"; -- bias 0.7236328125
-  signal fc1_n16_t1_0_a_d1 : signed(27 downto 0);
-  signal fc1_n16_t1_0_b_d1 : signed(27 downto 0);
-  signal fc1_n16_t1_1_a_d1 : signed(25 downto 0);
+  signal fc1_n15_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n15_t1_1_b_d1 : signed(23 downto 0);
+  signal fc1_n15_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n15_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n15_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n15_t1_3_b_d1 : signed(23 downto 0);
+  signal fc1_n16_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n16_t1_0_b_d1 : signed(26 downto 0);
+  signal fc1_n16_t1_1_a_d1 : signed(24 downto 0);
   signal fc1_n16_t0_3_d1 : signed(25 downto 0);
-  signal fc1_n16_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n16_t1_2_a_d1 : signed(23 downto 0);
   signal fc1_n16_t0_5_d1 : signed(26 downto 0);
   signal fc1_n16_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n16_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n16_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_17 : signed(8 downto 0) := "100010100"; -- weight -0.23046875
-  constant fc1_w2_17 : signed(8 downto 0) := "011001110"; -- weight 0.201171875
-  constant fc1_w3_17 : signed(8 downto 0) := "101010101"; -- weight -0.1669921875
-  constant fc1_w4_17 : signed(6 downto 0) := "0110111"; -- weight 0.0537109375
-  constant fc1_w5_17 : signed(9 downto 0) := "0101000000"; -- weight 0.3125
-  constant fc1_w6_17 : signed(8 downto 0) := "100100100"; -- weight -0.21484375
-  constant fc1_w7_17 : signed(9 downto 0) := "1010001111"; -- weight -0.3603515625
-  constant fc1_w8_17 : signed(8 downto 0) := "011010111"; -- weight 0.2099609375
-  constant fc1_w9_17 : signed(9 downto 0) := "0100011110"; -- weight 0.279296875
-  constant fc1_w10_17 : signed(7 downto 0) := "01001010"; -- weight 0.072265625
-  constant fc1_w11_17 : signed(9 downto 0) := "0101010011"; -- weight 0.3310546875
-  constant fc1_w12_17 : signed(8 downto 0) := "100010011"; -- weight -0.2314453125
-  constant fc1_w13_17 : signed(8 downto 0) := "101110000"; -- weight -0.140625
-  constant fc1_w15_17 : signed(9 downto 0) := "1010010100"; -- weight -0.35546875
-  signal fc1_n17_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n17_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n17_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n17_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n17_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n16_t1_3_b_d1 : signed(23 downto 0);
+  signal fc1_n17_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n17_t1_0_b_d1 : signed(23 downto 0);
+  signal fc1_n17_t1_1_a_d1 : signed(25 downto 0);
+  signal fc1_n17_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n17_t1_2_a_d1 : signed(24 downto 0);
   signal fc1_n17_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n17_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n17_t1_3_a_d1 : signed(23 downto 0);
   signal fc1_n17_p15_d1 : signed(24 downto 0);
-  constant fc1_w0_18 : signed(8 downto 0) := "010100101"; -- weight 0.1611328125
-  constant fc1_w1_18 : signed(8 downto 0) := "010010111"; -- weight 0.1474609375
-  constant fc1_w2_18 : signed(12 downto 0) := "1011011010101"; -- weight -2.2919921875
-  constant fc1_w3_18 : signed(12 downto 0) := "1011000101111"; -- weight -2.4541015625
-  constant fc1_w4_18 : signed(12 downto 0) := "1011101001011"; -- weight -2.1767578125
-  constant fc1_w5_18 : signed(12 downto 0) := "1010110001000"; -- weight -2.6171875
-  constant fc1_w6_18 : signed(6 downto 0) := "0110100"; -- weight 0.05078125
-  constant fc1_w7_18 : signed(10 downto 0) := "10011111100"; -- weight -0.75390625
-  constant fc1_w8_18 : signed(8 downto 0) := "011111011"; -- weight 0.2451171875
-  constant fc1_w9_18 : signed(9 downto 0) := "1001111001"; -- weight -0.3818359375
-  constant fc1_w10_18 : signed(10 downto 0) := "10100001101"; -- weight -0.7373046875
-  constant fc1_w11_18 : signed(11 downto 0) := "100001010010"; -- weight -1.919921875
-  constant fc1_w12_18 : signed(9 downto 0) := "1010111010"; -- weight -0.318359375
-  constant fc1_w13_18 : signed(11 downto 0) := "101000111000"; -- weight -1.4453125
-  constant fc1_w14_18 : signed(7 downto 0) := "01110110"; -- weight 0.115234375
-  constant fc1_w15_18 : signed(8 downto 0) := "101011111"; -- weight -0.1572265625
-  constant fc1_n18_bias : signed(19 downto 0) := "01011000100000000000"; -- bias 0.345703125
-  signal fc1_n18_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n18_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n18_t0_1_d1 : signed(28 downto 0);
   signal fc1_n18_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n18_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n18_t1_2_a_d1 : signed(27 downto 0);
+  signal fc1_n18_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n18_t1_2_a_d1 : signed(25 downto 0);
   signal fc1_n18_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n18_t1_3_a_d1 : signed(27 downto 0);
-  signal fc1_n18_t1_3_b_d1 : signed(27 downto 0);
-  signal fc1_n18_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_19 : signed(6 downto 0) := "0110100"; -- weight 0.05078125
-  constant fc1_w2_19 : signed(10 downto 0) := "10101011100"; -- weight -0.66015625
-  constant fc1_w3_19 : signed(9 downto 0) := "1010101001"; -- weight -0.3349609375
-  constant fc1_w4_19 : signed(9 downto 0) := "1011000000"; -- weight -0.3125
-  constant fc1_w5_19 : signed(11 downto 0) := "100011100111"; -- weight -1.7744140625
-  constant fc1_w6_19 : signed(9 downto 0) := "0100011010"; -- weight 0.275390625
-  constant fc1_w7_19 : signed(8 downto 0) := "101110001"; -- weight -0.1396484375
-  constant fc1_w8_19 : signed(10 downto 0) := "01010000111"; -- weight 0.6318359375
-  constant fc1_w9_19 : signed(8 downto 0) := "010100101"; -- weight 0.1611328125
-  constant fc1_w10_19 : signed(7 downto 0) := "01111101"; -- weight 0.1220703125
-  constant fc1_w11_19 : signed(7 downto 0) := "01110010"; -- weight 0.111328125
-  constant fc1_w12_19 : signed(9 downto 0) := "0101111111"; -- weight 0.3740234375
-  constant fc1_w13_19 : signed(7 downto 0) := "10110000"; -- weight -0.078125
-  constant fc1_w14_19 : signed(6 downto 0) := "1010110"; -- weight -0.041015625
-  constant fc1_w15_19 : signed(8 downto 0) := "011100100"; -- weight 0.22265625
-  constant fc1_n19_bias : signed(20 downto 0) := "101010111000000000000"; -- bias -0.66015625
-  signal fc1_n19_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n19_t1_0_b_d1 : signed(26 downto 0);
+  signal fc1_n18_t1_3_a_d1 : signed(26 downto 0);
+  signal fc1_n18_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n19_t1_0_a_d1 : signed(22 downto 0);
+  signal fc1_n19_t1_0_b_d1 : signed(25 downto 0);
   signal fc1_n19_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n19_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n19_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n19_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n19_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n19_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n19_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_20 : signed(9 downto 0) := "0100000011"; -- weight 0.2529296875
-  constant fc1_w2_20 : signed(8 downto 0) := "101000000"; -- weight -0.1875
-  constant fc1_w3_20 : signed(6 downto 0) := "1011011"; -- weight -0.0361328125
-  constant fc1_w4_20 : signed(10 downto 0) := "01000101011"; -- weight 0.5419921875
-  constant fc1_w5_20 : signed(11 downto 0) := "101011000000"; -- weight -1.3125
-  constant fc1_w6_20 : signed(7 downto 0) := "10101110"; -- weight -0.080078125
-  constant fc1_w7_20 : signed(9 downto 0) := "0101011100"; -- weight 0.33984375
-  constant fc1_w8_20 : signed(9 downto 0) := "0110011110"; -- weight 0.404296875
-  constant fc1_w9_20 : signed(9 downto 0) := "0100111011"; -- weight 0.3076171875
-  constant fc1_w11_20 : signed(8 downto 0) := "010011101"; -- weight 0.1533203125
-  constant fc1_w12_20 : signed(9 downto 0) := "1011100010"; -- weight -0.279296875
-  constant fc1_w13_20 : signed(8 downto 0) := "011101010"; -- weight 0.228515625
-  constant fc1_w14_20 : signed(6 downto 0) := "1011101"; -- weight -0.0341796875
-  constant fc1_w15_20 : signed(9 downto 0) := "0100101101"; -- weight 0.2939453125
-  constant fc1_n20_bias : signed(20 downto 0) := "100111100010000000000"; -- bias -0.7646484375
+  signal fc1_n19_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n19_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n19_t1_2_b_d1 : signed(23 downto 0);
+  signal fc1_n19_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n19_t1_3_b_d1 : signed(24 downto 0);
   signal fc1_n20_t0_0_d1 : signed(24 downto 0);
-  signal fc1_n20_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n20_t1_1_a_d1 : signed(27 downto 0);
-  signal fc1_n20_t1_1_b_d1 : signed(27 downto 0);
+  signal fc1_n20_t1_0_b_d1 : signed(23 downto 0);
+  signal fc1_n20_t1_1_a_d1 : signed(26 downto 0);
+  signal fc1_n20_t1_1_b_d1 : signed(24 downto 0);
   signal fc1_n20_t0_4_d1 : signed(25 downto 0);
-  signal fc1_n20_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n20_t1_2_b_d1 : signed(23 downto 0);
   signal fc1_n20_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n20_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n20_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_21 : signed(8 downto 0) := "010101101"; -- weight 0.1689453125
-  constant fc1_w1_21 : signed(7 downto 0) := "01000011"; -- weight 0.0654296875
-  constant fc1_w2_21 : signed(5 downto 0) := "011001"; -- weight 0.0244140625
-  constant fc1_w3_21 : signed(6 downto 0) := "1010011"; -- weight -0.0439453125
-  constant fc1_w4_21 : signed(9 downto 0) := "0101001111"; -- weight 0.3271484375
-  constant fc1_w5_21 : signed(8 downto 0) := "101111010"; -- weight -0.130859375
-  constant fc1_w6_21 : signed(8 downto 0) := "011001101"; -- weight 0.2001953125
-  constant fc1_w7_21 : signed(7 downto 0) := "10100100"; -- weight -0.08984375
-  constant fc1_w8_21 : signed(9 downto 0) := "0100011011"; -- weight 0.2763671875
-  constant fc1_w9_21 : signed(8 downto 0) := "010001100"; -- weight 0.13671875
-  constant fc1_w10_21 : signed(9 downto 0) := "1001110101"; -- weight -0.3857421875
-  constant fc1_w11_21 : signed(9 downto 0) := "1011010011"; -- weight -0.2939453125
-  constant fc1_w12_21 : signed(6 downto 0) := "0111110"; -- weight 0.060546875
-  constant fc1_w13_21 : signed(6 downto 0) := "0101110"; -- weight 0.044921875
-  constant fc1_w14_21 : signed(9 downto 0) := "1011001111"; -- weight -0.2978515625
-  constant fc1_w15_21 : signed(7 downto 0) := "10101101"; -- weight -0.0810546875
-  signal fc1_n21_t1_0_a_d1 : signed(24 downto 0);
-  signal fc1_n21_t1_0_b_d1 : signed(24 downto 0);
-  signal fc1_n21_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n21_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n21_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n21_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n21_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n20_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n21_t1_0_a_d1 : signed(23 downto 0);
+  signal fc1_n21_t1_0_b_d1 : signed(22 downto 0);
+  signal fc1_n21_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n21_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n21_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n21_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n21_t1_3_a_d1 : signed(22 downto 0);
   signal fc1_n21_t0_7_d1 : signed(24 downto 0);
-  constant fc1_w0_22 : signed(9 downto 0) := "1011101000"; -- weight -0.2734375
-  constant fc1_w1_22 : signed(9 downto 0) := "0110011010"; -- weight 0.400390625
-  constant fc1_w2_22 : signed(11 downto 0) := "010001011010"; -- weight 1.087890625
-  constant fc1_w3_22 : signed(9 downto 0) := "0110101110"; -- weight 0.419921875
-  constant fc1_w4_22 : signed(11 downto 0) := "010010000000"; -- weight 1.125
-  constant fc1_w5_22 : signed(10 downto 0) := "01111000000"; -- weight 0.9375
-  constant fc1_w6_22 : signed(8 downto 0) := "010010110"; -- weight 0.146484375
-  constant fc1_w7_22 : signed(9 downto 0) := "1011001010"; -- weight -0.302734375
-  constant fc1_w8_22 : signed(9 downto 0) := "1011100011"; -- weight -0.2783203125
-  constant fc1_w9_22 : signed(10 downto 0) := "01000100111"; -- weight 0.5380859375
-  constant fc1_w10_22 : signed(10 downto 0) := "01011100011"; -- weight 0.7216796875
-  constant fc1_w11_22 : signed(9 downto 0) := "0111000011"; -- weight 0.4404296875
-  constant fc1_w12_22 : signed(10 downto 0) := "01001001010"; -- weight 0.572265625
-  constant fc1_w13_22 : signed(10 downto 0) := "01001001000"; -- weight 0.5703125
-  constant fc1_w14_22 : signed(8 downto 0) := "101110001"; -- weight -0.1396484375
-  constant fc1_w15_22 : signed(8 downto 0) := "010011010"; -- weight 0.150390625
-  constant fc1_n22_bias : signed(19 downto 0) := "01011100110000000000"; -- bias 0.3623046875
-  signal fc1_n22_t1_0_a_d1 : signed(27 downto 0);
-  signal fc1_n22_t1_0_b_d1 : signed(27 downto 0);
+  signal fc1_n22_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n22_t1_0_b_d1 : signed(26 downto 0);
   signal fc1_n22_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n22_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n22_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n22_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n22_t1_2_a_d1 : signed(25 downto 0);
   signal fc1_n22_t0_5_d1 : signed(26 downto 0);
   signal fc1_n22_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n22_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n22_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_23 : signed(8 downto 0) := "011000011"; -- weight 0.1904296875
-  constant fc1_w1_23 : signed(6 downto 0) := "1001111"; -- weight -0.0478515625
-  constant fc1_w2_23 : signed(10 downto 0) := "10010000001"; -- weight -0.8740234375
-  constant fc1_w3_23 : signed(9 downto 0) := "1001000111"; -- weight -0.4306640625
-  constant fc1_w4_23 : signed(10 downto 0) := "10110010110"; -- weight -0.603515625
-  constant fc1_w5_23 : signed(11 downto 0) := "100111011100"; -- weight -1.53515625
-  constant fc1_w6_23 : signed(6 downto 0) := "0110111"; -- weight 0.0537109375
-  constant fc1_w7_23 : signed(4 downto 0) := "01101"; -- weight 0.0126953125
-  constant fc1_w8_23 : signed(7 downto 0) := "01001101"; -- weight 0.0751953125
-  constant fc1_w9_23 : signed(9 downto 0) := "1011001110"; -- weight -0.298828125
-  constant fc1_w10_23 : signed(11 downto 0) := "101100100000"; -- weight -1.21875
-  constant fc1_w11_23 : signed(11 downto 0) := "100101100011"; -- weight -1.6533203125
-  constant fc1_w12_23 : signed(8 downto 0) := "101010110"; -- weight -0.166015625
-  constant fc1_w13_23 : signed(10 downto 0) := "10110010101"; -- weight -0.6044921875
-  constant fc1_w14_23 : signed(8 downto 0) := "011111000"; -- weight 0.2421875
-  constant fc1_w15_23 : signed(9 downto 0) := "1011001011"; -- weight -0.3017578125
-  constant fc1_n23_bias : signed(20 downto 0) := "100111100100000000000"; -- bias -0.763671875
-  signal fc1_n23_t1_0_a_d1 : signed(26 downto 0);
+  signal fc1_n22_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n23_t1_0_a_d1 : signed(23 downto 0);
   signal fc1_n23_t0_1_d1 : signed(26 downto 0);
   signal fc1_n23_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n23_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n23_t1_2_a_d1 : signed(27 downto 0);
+  signal fc1_n23_t1_1_b_d1 : signed(22 downto 0);
+  signal fc1_n23_t1_2_a_d1 : signed(24 downto 0);
   signal fc1_n23_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n23_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n23_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n23_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_24 : signed(8 downto 0) := "011100000"; -- weight 0.21875
-  constant fc1_w1_24 : signed(9 downto 0) := "1010011001"; -- weight -0.3505859375
-  constant fc1_w2_24 : signed(7 downto 0) := "01111100"; -- weight 0.12109375
-  constant fc1_w3_24 : signed(9 downto 0) := "0100111111"; -- weight 0.3115234375
-  constant fc1_w4_24 : signed(7 downto 0) := "10111100"; -- weight -0.06640625
-  constant fc1_w5_24 : signed(5 downto 0) := "100111"; -- weight -0.0244140625
-  constant fc1_w6_24 : signed(5 downto 0) := "010001"; -- weight 0.0166015625
-  constant fc1_w7_24 : signed(7 downto 0) := "10001001"; -- weight -0.1162109375
-  constant fc1_w8_24 : signed(9 downto 0) := "0101011001"; -- weight 0.3369140625
-  constant fc1_w9_24 : signed(9 downto 0) := "0110110101"; -- weight 0.4267578125
-  constant fc1_w10_24 : signed(9 downto 0) := "0100010111"; -- weight 0.2724609375
-  constant fc1_w12_24 : signed(7 downto 0) := "01010010"; -- weight 0.080078125
-  constant fc1_w13_24 : signed(8 downto 0) := "011011010"; -- weight 0.212890625
-  constant fc1_w14_24 : signed(9 downto 0) := "1010100110"; -- weight -0.337890625
-  constant fc1_w15_24 : signed(9 downto 0) := "1011110100"; -- weight -0.26171875
-  signal fc1_n24_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n24_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n24_t1_1_a_d1 : signed(23 downto 0);
+  signal fc1_n23_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n23_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n24_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n24_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n24_t1_1_a_d1 : signed(22 downto 0);
   signal fc1_n24_t0_3_d1 : signed(23 downto 0);
-  signal fc1_n24_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n24_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n24_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n24_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n24_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n24_t1_3_a_d1 : signed(24 downto 0);
   signal fc1_n24_t0_7_d1 : signed(25 downto 0);
-  constant fc1_w0_25 : signed(7 downto 0) := "01011000"; -- weight 0.0859375
-  constant fc1_w1_25 : signed(7 downto 0) := "01000010"; -- weight 0.064453125
-  constant fc1_w2_25 : signed(12 downto 0) := "1010111111101"; -- weight -2.5029296875
-  constant fc1_w3_25 : signed(12 downto 0) := "1010110111011"; -- weight -2.5673828125
-  constant fc1_w4_25 : signed(12 downto 0) := "1010110010111"; -- weight -2.6025390625
-  constant fc1_w5_25 : signed(12 downto 0) := "1010000101000"; -- weight -2.9609375
-  constant fc1_w6_25 : signed(8 downto 0) := "101000100"; -- weight -0.18359375
-  constant fc1_w7_25 : signed(9 downto 0) := "1010011001"; -- weight -0.3505859375
-  constant fc1_w8_25 : signed(5 downto 0) := "100010"; -- weight -0.029296875
-  constant fc1_w9_25 : signed(7 downto 0) := "10111101"; -- weight -0.0654296875
-  constant fc1_w10_25 : signed(8 downto 0) := "100000010"; -- weight -0.248046875
-  constant fc1_w11_25 : signed(8 downto 0) := "100011011"; -- weight -0.2236328125
-  constant fc1_w12_25 : signed(9 downto 0) := "0101110101"; -- weight 0.3642578125
-  constant fc1_w13_25 : signed(8 downto 0) := "011101100"; -- weight 0.23046875
-  constant fc1_w14_25 : signed(8 downto 0) := "101001111"; -- weight -0.1728515625
-  constant fc1_w15_25 : signed(8 downto 0) := "010111001"; -- weight 0.1806640625
-  constant fc1_n25_bias : signed(18 downto 0) := "1001101110000000000"; -- bias -0.1962890625
-  signal fc1_n25_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n25_t1_0_a_d1 : signed(23 downto 0);
   signal fc1_n25_t0_1_d1 : signed(28 downto 0);
   signal fc1_n25_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n25_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n25_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n25_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n25_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n25_t1_2_a_d1 : signed(22 downto 0);
+  signal fc1_n25_t1_2_b_d1 : signed(24 downto 0);
   signal fc1_n25_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n25_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n25_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_26 : signed(9 downto 0) := "0100001110"; -- weight 0.263671875
-  constant fc1_w1_26 : signed(6 downto 0) := "1010011"; -- weight -0.0439453125
-  constant fc1_w2_26 : signed(10 downto 0) := "01110110100"; -- weight 0.92578125
-  constant fc1_w3_26 : signed(12 downto 0) := "0100000111010"; -- weight 2.056640625
-  constant fc1_w4_26 : signed(11 downto 0) := "010011110000"; -- weight 1.234375
-  constant fc1_w5_26 : signed(11 downto 0) := "011110001110"; -- weight 1.888671875
-  constant fc1_w6_26 : signed(8 downto 0) := "010001000"; -- weight 0.1328125
-  constant fc1_w7_26 : signed(8 downto 0) := "100111101"; -- weight -0.1904296875
-  constant fc1_w8_26 : signed(7 downto 0) := "01101010"; -- weight 0.103515625
-  constant fc1_w9_26 : signed(9 downto 0) := "0110111001"; -- weight 0.4306640625
-  constant fc1_w10_26 : signed(9 downto 0) := "0110011010"; -- weight 0.400390625
-  constant fc1_w11_26 : signed(10 downto 0) := "01110110000"; -- weight 0.921875
-  constant fc1_w12_26 : signed(8 downto 0) := "100101001"; -- weight -0.2099609375
-  constant fc1_w13_26 : signed(10 downto 0) := "01001000111"; -- weight 0.5693359375
-  constant fc1_w14_26 : signed(9 downto 0) := "0100010010"; -- weight 0.267578125
-  constant fc1_w15_26 : signed(9 downto 0) := "1011101100"; -- weight -0.26953125
-  constant fc1_n26_bias : signed(20 downto 0) := "100100110000000000000"; -- bias -0.8515625
-  signal fc1_n26_t1_0_a_d1 : signed(27 downto 0);
+  signal fc1_n25_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n26_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n26_t0_1_d1 : signed(27 downto 0);
   signal fc1_n26_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n26_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n26_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n26_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n26_t1_2_a_d1 : signed(25 downto 0);
   signal fc1_n26_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n26_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n26_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n26_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_27 : signed(8 downto 0) := "101101001"; -- weight -0.1474609375
-  constant fc1_w1_27 : signed(8 downto 0) := "011011000"; -- weight 0.2109375
-  constant fc1_w2_27 : signed(8 downto 0) := "101110100"; -- weight -0.13671875
-  constant fc1_w3_27 : signed(4 downto 0) := "01100"; -- weight 0.01171875
-  constant fc1_w4_27 : signed(10 downto 0) := "10101100100"; -- weight -0.65234375
-  constant fc1_w5_27 : signed(10 downto 0) := "01011000110"; -- weight 0.693359375
-  constant fc1_w6_27 : signed(9 downto 0) := "1000111010"; -- weight -0.443359375
-  constant fc1_w7_27 : signed(10 downto 0) := "10110010010"; -- weight -0.607421875
-  constant fc1_w8_27 : signed(10 downto 0) := "10110111110"; -- weight -0.564453125
-  constant fc1_w9_27 : signed(9 downto 0) := "0100110100"; -- weight 0.30078125
-  constant fc1_w10_27 : signed(9 downto 0) := "0101111011"; -- weight 0.3701171875
-  constant fc1_w11_27 : signed(11 downto 0) := "010111101000"; -- weight 1.4765625
-  constant fc1_w12_27 : signed(9 downto 0) := "0110011001"; -- weight 0.3994140625
-  constant fc1_w13_27 : signed(9 downto 0) := "0111011000"; -- weight 0.4609375
-  constant fc1_w14_27 : signed(8 downto 0) := "011101011"; -- weight 0.2294921875
-  constant fc1_w15_27 : signed(9 downto 0) := "1010010110"; -- weight -0.353515625
-  constant fc1_n27_bias : signed(20 downto 0) := "011000010110000000000"; -- bias 0.7607421875
-  signal fc1_n27_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n27_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n27_t1_1_a_d1 : signed(27 downto 0);
-  signal fc1_n27_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n27_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n27_t1_2_b_d1 : signed(27 downto 0);
-  signal fc1_n27_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n27_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n27_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_28 : signed(8 downto 0) := "011011001"; -- weight 0.2119140625
-  constant fc1_w1_28 : signed(7 downto 0) := "10100011"; -- weight -0.0908203125
-  constant fc1_w2_28 : signed(8 downto 0) := "101100010"; -- weight -0.154296875
-  constant fc1_w3_28 : signed(9 downto 0) := "0101000001"; -- weight 0.3134765625
-  constant fc1_w4_28 : signed(7 downto 0) := "01100101"; -- weight 0.0986328125
-  constant fc1_w6_28 : signed(7 downto 0) := "10100000"; -- weight -0.09375
-  constant fc1_w7_28 : signed(9 downto 0) := "1011101000"; -- weight -0.2734375
-  constant fc1_w8_28 : signed(8 downto 0) := "100000110"; -- weight -0.244140625
-  constant fc1_w9_28 : signed(9 downto 0) := "0100000101"; -- weight 0.2548828125
-  constant fc1_w10_28 : signed(9 downto 0) := "1011111010"; -- weight -0.255859375
-  constant fc1_w11_28 : signed(9 downto 0) := "0110000011"; -- weight 0.3779296875
-  constant fc1_w12_28 : signed(4 downto 0) := "01110"; -- weight 0.013671875
-  constant fc1_w13_28 : signed(6 downto 0) := "1010111"; -- weight -0.0400390625
-  constant fc1_w14_28 : signed(9 downto 0) := "1001011001"; -- weight -0.4130859375
-  signal fc1_n28_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n28_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n28_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n26_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n26_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n27_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n27_t1_0_b_d1 : signed(23 downto 0);
+  signal fc1_n27_t1_1_a_d1 : signed(26 downto 0);
+  signal fc1_n27_t1_1_b_d1 : signed(26 downto 0);
+  signal fc1_n27_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n27_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n27_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n27_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n28_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n28_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n28_t1_1_a_d1 : signed(22 downto 0);
   signal fc1_n28_t0_3_d1 : signed(24 downto 0);
-  signal fc1_n28_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n28_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n28_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n28_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n28_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n28_t1_3_a_d1 : signed(21 downto 0);
   signal fc1_n28_t0_7_d1 : signed(24 downto 0);
-  constant fc1_w0_29 : signed(8 downto 0) := "011001001"; -- weight 0.1962890625
-  constant fc1_w1_29 : signed(9 downto 0) := "0101000010"; -- weight 0.314453125
-  constant fc1_w2_29 : signed(8 downto 0) := "010100000"; -- weight 0.15625
-  constant fc1_w3_29 : signed(8 downto 0) := "101011001"; -- weight -0.1630859375
-  constant fc1_w4_29 : signed(8 downto 0) := "010111011"; -- weight 0.1826171875
-  constant fc1_w5_29 : signed(9 downto 0) := "0100100011"; -- weight 0.2841796875
-  constant fc1_w6_29 : signed(9 downto 0) := "0110101111"; -- weight 0.4208984375
-  constant fc1_w7_29 : signed(5 downto 0) := "100111"; -- weight -0.0244140625
-  constant fc1_w8_29 : signed(8 downto 0) := "011101101"; -- weight 0.2314453125
-  constant fc1_w9_29 : signed(9 downto 0) := "1010000010"; -- weight -0.373046875
-  constant fc1_w10_29 : signed(9 downto 0) := "0100110001"; -- weight 0.2978515625
-  constant fc1_w12_29 : signed(7 downto 0) := "10100010"; -- weight -0.091796875
-  constant fc1_w13_29 : signed(6 downto 0) := "0101101"; -- weight 0.0439453125
-  constant fc1_w14_29 : signed(8 downto 0) := "101011001"; -- weight -0.1630859375
-  constant fc1_w15_29 : signed(8 downto 0) := "100100010"; -- weight -0.216796875
   signal fc1_n29_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n29_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n29_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n29_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n29_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n29_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n29_t1_1_b_d1 : signed(24 downto 0);
   signal fc1_n29_t0_4_d1 : signed(25 downto 0);
-  signal fc1_n29_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n29_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n29_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_30 : signed(9 downto 0) := "0111111110"; -- weight 0.498046875
-  constant fc1_w1_30 : signed(9 downto 0) := "0101110110"; -- weight 0.365234375
-  constant fc1_w2_30 : signed(11 downto 0) := "011110010001"; -- weight 1.8916015625
-  constant fc1_w3_30 : signed(12 downto 0) := "0101000010001"; -- weight 2.5166015625
-  constant fc1_w4_30 : signed(11 downto 0) := "010011100101"; -- weight 1.2236328125
-  constant fc1_w5_30 : signed(11 downto 0) := "011111110101"; -- weight 1.9892578125
-  constant fc1_w6_30 : signed(8 downto 0) := "100001001"; -- weight -0.2412109375
-  constant fc1_w7_30 : signed(10 downto 0) := "01000011000"; -- weight 0.5234375
-  constant fc1_w9_30 : signed(7 downto 0) := "01000011"; -- weight 0.0654296875
-  constant fc1_w10_30 : signed(7 downto 0) := "10110011"; -- weight -0.0751953125
-  constant fc1_w12_30 : signed(8 downto 0) := "011110110"; -- weight 0.240234375
-  constant fc1_w13_30 : signed(9 downto 0) := "0101011101"; -- weight 0.3408203125
-  constant fc1_w14_30 : signed(9 downto 0) := "1010011111"; -- weight -0.3447265625
-  constant fc1_w15_30 : signed(7 downto 0) := "01100000"; -- weight 0.09375
-  constant fc1_n30_bias : signed(19 downto 0) := "01111000110000000000"; -- bias 0.4716796875
-  signal fc1_n30_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n29_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n29_t1_3_a_d1 : signed(23 downto 0);
+  signal fc1_n29_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n30_t1_0_a_d1 : signed(25 downto 0);
   signal fc1_n30_t0_1_d1 : signed(28 downto 0);
   signal fc1_n30_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n30_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n30_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n30_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n30_t1_2_a_d1 : signed(22 downto 0);
   signal fc1_n30_t0_5_d1 : signed(24 downto 0);
   signal fc1_n30_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n30_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_31 : signed(8 downto 0) := "100101000"; -- weight -0.2109375
-  constant fc1_w1_31 : signed(10 downto 0) := "10101101001"; -- weight -0.6474609375
-  constant fc1_w2_31 : signed(11 downto 0) := "010001110010"; -- weight 1.111328125
-  constant fc1_w3_31 : signed(12 downto 0) := "0101001100010"; -- weight 2.595703125
-  constant fc1_w4_31 : signed(11 downto 0) := "010100111011"; -- weight 1.3076171875
-  constant fc1_w5_31 : signed(11 downto 0) := "011000111011"; -- weight 1.5576171875
-  constant fc1_w6_31 : signed(5 downto 0) := "101101"; -- weight -0.0185546875
-  constant fc1_w7_31 : signed(9 downto 0) := "1011101001"; -- weight -0.2724609375
-  constant fc1_w8_31 : signed(10 downto 0) := "10111001010"; -- weight -0.552734375
-  constant fc1_w9_31 : signed(9 downto 0) := "1000010101"; -- weight -0.4794921875
-  constant fc1_w10_31 : signed(10 downto 0) := "10001111111"; -- weight -0.8759765625
-  constant fc1_w11_31 : signed(10 downto 0) := "10110100000"; -- weight -0.59375
-  constant fc1_w12_31 : signed(10 downto 0) := "10100000010"; -- weight -0.748046875
-  constant fc1_w13_31 : signed(5 downto 0) := "101001"; -- weight -0.0224609375
-  constant fc1_w14_31 : signed(8 downto 0) := "011101000"; -- weight 0.2265625
-  constant fc1_w15_31 : signed(9 downto 0) := "1011000101"; -- weight -0.3076171875
-  constant fc1_n31_bias : signed(20 downto 0) := "100000100010000000000"; -- bias -0.9833984375
-  signal fc1_n31_t1_0_a_d1 : signed(28 downto 0);
-  signal fc1_n31_t1_0_b_d1 : signed(28 downto 0);
+  signal fc1_n30_t1_3_b_d1 : signed(22 downto 0);
+  signal fc1_n31_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n31_t1_0_b_d1 : signed(27 downto 0);
   signal fc1_n31_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n31_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n31_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n31_t1_2_b_d1 : signed(27 downto 0);
-  signal fc1_n31_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n31_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n31_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_32 : signed(9 downto 0) := "0101101100"; -- weight 0.35546875
-  constant fc1_w1_32 : signed(8 downto 0) := "100110101"; -- weight -0.1982421875
-  constant fc1_w2_32 : signed(7 downto 0) := "01110111"; -- weight 0.1162109375
-  constant fc1_w3_32 : signed(8 downto 0) := "011110110"; -- weight 0.240234375
-  constant fc1_w4_32 : signed(9 downto 0) := "1010101110"; -- weight -0.330078125
-  constant fc1_w5_32 : signed(9 downto 0) := "1001000111"; -- weight -0.4306640625
-  constant fc1_w6_32 : signed(9 downto 0) := "1010000111"; -- weight -0.3681640625
-  constant fc1_w7_32 : signed(6 downto 0) := "1001010"; -- weight -0.052734375
-  constant fc1_w8_32 : signed(9 downto 0) := "0101011100"; -- weight 0.33984375
-  constant fc1_w9_32 : signed(4 downto 0) := "10110"; -- weight -0.009765625
-  constant fc1_w10_32 : signed(8 downto 0) := "011000001"; -- weight 0.1884765625
-  constant fc1_w11_32 : signed(9 downto 0) := "0110110101"; -- weight 0.4267578125
-  constant fc1_w12_32 : signed(8 downto 0) := "010101000"; -- weight 0.1640625
-  constant fc1_w13_32 : signed(9 downto 0) := "0100110010"; -- weight 0.298828125
-  constant fc1_w14_32 : signed(9 downto 0) := "1001100010"; -- weight -0.404296875
-  constant fc1_w15_32 : signed(9 downto 0) := "1011111101"; -- weight -0.2529296875
+  signal fc1_n31_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n31_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n31_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n31_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n31_t1_3_b_d1 : signed(25 downto 0);
   signal fc1_n32_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n32_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n32_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n32_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n32_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n32_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n32_t1_1_a_d1 : signed(25 downto 0);
+  signal fc1_n32_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n32_t1_2_a_d1 : signed(24 downto 0);
   signal fc1_n32_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n32_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n32_t1_3_b_d1 : signed(26 downto 0);
-  constant fc1_w0_33 : signed(10 downto 0) := "01000101011"; -- weight 0.5419921875
-  constant fc1_w1_33 : signed(9 downto 0) := "1010100110"; -- weight -0.337890625
-  constant fc1_w2_33 : signed(11 downto 0) := "010101111011"; -- weight 1.3701171875
-  constant fc1_w3_33 : signed(12 downto 0) := "0101100111011"; -- weight 2.8076171875
-  constant fc1_w4_33 : signed(11 downto 0) := "011100101001"; -- weight 1.7900390625
-  constant fc1_w5_33 : signed(12 downto 0) := "0101000011101"; -- weight 2.5283203125
-  constant fc1_w6_33 : signed(4 downto 0) := "10101"; -- weight -0.0107421875
-  constant fc1_w7_33 : signed(8 downto 0) := "100011101"; -- weight -0.2216796875
-  constant fc1_w8_33 : signed(6 downto 0) := "1001100"; -- weight -0.05078125
-  constant fc1_w9_33 : signed(9 downto 0) := "1010100110"; -- weight -0.337890625
-  constant fc1_w10_33 : signed(10 downto 0) := "10011100011"; -- weight -0.7783203125
-  constant fc1_w11_33 : signed(9 downto 0) := "1011111101"; -- weight -0.2529296875
-  constant fc1_w12_33 : signed(7 downto 0) := "01111101"; -- weight 0.1220703125
-  constant fc1_w13_33 : signed(9 downto 0) := "1001100001"; -- weight -0.4052734375
-  constant fc1_w14_33 : signed(9 downto 0) := "1010000011"; -- weight -0.3720703125
-  constant fc1_w15_33 : signed(8 downto 0) := "011000111"; -- weight 0.1943359375
-  constant fc1_n33_bias : signed(18 downto 0) := "0111010000000000000"; -- bias 0.2265625
-  signal fc1_n33_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n32_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n32_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n33_t1_0_a_d1 : signed(25 downto 0);
   signal fc1_n33_t0_1_d1 : signed(28 downto 0);
   signal fc1_n33_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n33_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n33_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n33_t1_1_b_d1 : signed(23 downto 0);
+  signal fc1_n33_t1_2_a_d1 : signed(24 downto 0);
   signal fc1_n33_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n33_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n33_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n33_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_34 : signed(9 downto 0) := "1011011011"; -- weight -0.2861328125
-  constant fc1_w1_34 : signed(9 downto 0) := "0101111100"; -- weight 0.37109375
-  constant fc1_w2_34 : signed(7 downto 0) := "01001000"; -- weight 0.0703125
-  constant fc1_w3_34 : signed(8 downto 0) := "010110110"; -- weight 0.177734375
-  constant fc1_w4_34 : signed(7 downto 0) := "10100100"; -- weight -0.08984375
-  constant fc1_w5_34 : signed(11 downto 0) := "010001110001"; -- weight 1.1103515625
-  constant fc1_w6_34 : signed(9 downto 0) := "0110110111"; -- weight 0.4287109375
-  constant fc1_w7_34 : signed(9 downto 0) := "0100010110"; -- weight 0.271484375
-  constant fc1_w8_34 : signed(8 downto 0) := "011000101"; -- weight 0.1923828125
-  constant fc1_w9_34 : signed(10 downto 0) := "01100010000"; -- weight 0.765625
-  constant fc1_w10_34 : signed(10 downto 0) := "01110001111"; -- weight 0.8896484375
-  constant fc1_w11_34 : signed(10 downto 0) := "01111100100"; -- weight 0.97265625
-  constant fc1_w12_34 : signed(9 downto 0) := "0111011001"; -- weight 0.4619140625
-  constant fc1_w13_34 : signed(11 downto 0) := "010000101000"; -- weight 1.0390625
-  constant fc1_w14_34 : signed(9 downto 0) := "0110101111"; -- weight 0.4208984375
-  constant fc1_w15_34 : signed(8 downto 0) := "101111110"; -- weight -0.126953125
-  constant fc1_n34_bias : signed(20 downto 0) := "011100101110000000000"; -- bias 0.8974609375
+  signal fc1_n33_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n33_t1_3_b_d1 : signed(25 downto 0);
   signal fc1_n34_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n34_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n34_t1_0_b_d1 : signed(23 downto 0);
   signal fc1_n34_t0_2_d1 : signed(26 downto 0);
-  signal fc1_n34_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n34_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n34_t1_2_b_d1 : signed(27 downto 0);
-  signal fc1_n34_t1_3_a_d1 : signed(27 downto 0);
-  signal fc1_n34_t1_3_b_d1 : signed(27 downto 0);
-  signal fc1_n34_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_35 : signed(9 downto 0) := "1011111010"; -- weight -0.255859375
-  constant fc1_w1_35 : signed(9 downto 0) := "1010110000"; -- weight -0.328125
-  constant fc1_w2_35 : signed(11 downto 0) := "011111110101"; -- weight 1.9892578125
-  constant fc1_w3_35 : signed(12 downto 0) := "0100100111101"; -- weight 2.3095703125
-  constant fc1_w4_35 : signed(12 downto 0) := "0100101111101"; -- weight 2.3720703125
-  constant fc1_w5_35 : signed(12 downto 0) := "0101111100111"; -- weight 2.9755859375
-  constant fc1_w6_35 : signed(8 downto 0) := "010011101"; -- weight 0.1533203125
-  constant fc1_w7_35 : signed(9 downto 0) := "1010101001"; -- weight -0.3349609375
-  constant fc1_w8_35 : signed(8 downto 0) := "100000100"; -- weight -0.24609375
-  constant fc1_w9_35 : signed(10 downto 0) := "01100011011"; -- weight 0.7763671875
-  constant fc1_w10_35 : signed(9 downto 0) := "0111110010"; -- weight 0.486328125
-  constant fc1_w11_35 : signed(10 downto 0) := "01101000010"; -- weight 0.814453125
-  constant fc1_w12_35 : signed(10 downto 0) := "01010001011"; -- weight 0.6357421875
-  constant fc1_w13_35 : signed(10 downto 0) := "01000001111"; -- weight 0.5146484375
-  constant fc1_w14_35 : signed(5 downto 0) := "010001"; -- weight 0.0166015625
-  constant fc1_w15_35 : signed(9 downto 0) := "0100100100"; -- weight 0.28515625
-  constant fc1_n35_bias : signed(20 downto 0) := "101101011110000000000"; -- bias -0.5791015625
-  signal fc1_n35_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n34_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n34_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n34_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n34_t1_3_a_d1 : signed(26 downto 0);
+  signal fc1_n34_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n35_t1_0_a_d1 : signed(25 downto 0);
   signal fc1_n35_t0_1_d1 : signed(28 downto 0);
   signal fc1_n35_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n35_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n35_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n35_t1_2_b_d1 : signed(27 downto 0);
+  signal fc1_n35_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n35_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n35_t1_2_b_d1 : signed(26 downto 0);
   signal fc1_n35_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n35_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n35_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_36 : signed(7 downto 0) := "01011000"; -- weight 0.0859375
-  constant fc1_w1_36 : signed(8 downto 0) := "100100111"; -- weight -0.2119140625
-  constant fc1_w2_36 : signed(9 downto 0) := "0110101100"; -- weight 0.41796875
-  constant fc1_w3_36 : signed(12 downto 0) := "0100011100000"; -- weight 2.21875
-  constant fc1_w4_36 : signed(11 downto 0) := "010101100000"; -- weight 1.34375
-  constant fc1_w5_36 : signed(11 downto 0) := "011000101001"; -- weight 1.5400390625
-  constant fc1_w6_36 : signed(9 downto 0) := "0101101100"; -- weight 0.35546875
-  constant fc1_w7_36 : signed(9 downto 0) := "1011111100"; -- weight -0.25390625
-  constant fc1_w8_36 : signed(6 downto 0) := "1001111"; -- weight -0.0478515625
-  constant fc1_w9_36 : signed(10 downto 0) := "10000101010"; -- weight -0.958984375
-  constant fc1_w10_36 : signed(11 downto 0) := "101110111001"; -- weight -1.0693359375
-  constant fc1_w11_36 : signed(11 downto 0) := "101000110111"; -- weight -1.4462890625
-  constant fc1_w12_36 : signed(9 downto 0) := "1011111101"; -- weight -0.2529296875
-  constant fc1_w13_36 : signed(9 downto 0) := "1000110101"; -- weight -0.4482421875
-  constant fc1_w14_36 : signed(6 downto 0) := "1010101"; -- weight -0.0419921875
-  constant fc1_w15_36 : signed(9 downto 0) := "0110001101"; -- weight 0.3876953125
-  constant fc1_n36_bias : signed(20 downto 0) := "100101111110000000000"; -- bias -0.8134765625
-  signal fc1_n36_t1_0_a_d1 : signed(27 downto 0);
+  signal fc1_n35_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n36_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n36_t0_1_d1 : signed(27 downto 0);
   signal fc1_n36_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n36_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n36_t1_2_a_d1 : signed(27 downto 0);
+  signal fc1_n36_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n36_t1_2_a_d1 : signed(26 downto 0);
   signal fc1_n36_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n36_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n36_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n36_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_37 : signed(8 downto 0) := "011110000"; -- weight 0.234375
-  constant fc1_w1_37 : signed(9 downto 0) := "0110100110"; -- weight 0.412109375
-  constant fc1_w2_37 : signed(2 downto 0) := "011"; -- weight 0.0029296875
-  constant fc1_w3_37 : signed(8 downto 0) := "100111001"; -- weight -0.1943359375
-  constant fc1_w4_37 : signed(8 downto 0) := "010100010"; -- weight 0.158203125
-  constant fc1_w5_37 : signed(9 downto 0) := "1010011100"; -- weight -0.34765625
-  constant fc1_w6_37 : signed(7 downto 0) := "01001111"; -- weight 0.0771484375
-  constant fc1_w7_37 : signed(8 downto 0) := "100100010"; -- weight -0.216796875
-  constant fc1_w8_37 : signed(9 downto 0) := "1010011101"; -- weight -0.3466796875
-  constant fc1_w9_37 : signed(9 downto 0) := "0100110100"; -- weight 0.30078125
-  constant fc1_w10_37 : signed(6 downto 0) := "0111111"; -- weight 0.0615234375
-  constant fc1_w11_37 : signed(8 downto 0) := "011001110"; -- weight 0.201171875
-  constant fc1_w12_37 : signed(9 downto 0) := "0101000111"; -- weight 0.3193359375
-  constant fc1_w13_37 : signed(8 downto 0) := "011000001"; -- weight 0.1884765625
-  constant fc1_w14_37 : signed(9 downto 0) := "1011110101"; -- weight -0.2607421875
-  constant fc1_w15_37 : signed(8 downto 0) := "100011111"; -- weight -0.2197265625
+  signal fc1_n36_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n36_t1_3_b_d1 : signed(24 downto 0);
   signal fc1_n37_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n37_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n37_t1_0_b_d1 : signed(23 downto 0);
   signal fc1_n37_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n37_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n37_t1_1_b_d1 : signed(24 downto 0);
   signal fc1_n37_t0_4_d1 : signed(25 downto 0);
-  signal fc1_n37_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n37_t1_2_b_d1 : signed(24 downto 0);
   signal fc1_n37_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n37_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_38 : signed(5 downto 0) := "100110"; -- weight -0.025390625
-  constant fc1_w1_38 : signed(8 downto 0) := "010101111"; -- weight 0.1708984375
-  constant fc1_w2_38 : signed(5 downto 0) := "011001"; -- weight 0.0244140625
-  constant fc1_w3_38 : signed(9 downto 0) := "1010011011"; -- weight -0.3486328125
-  constant fc1_w4_38 : signed(8 downto 0) := "100111011"; -- weight -0.1923828125
-  constant fc1_w5_38 : signed(8 downto 0) := "010010100"; -- weight 0.14453125
-  constant fc1_w6_38 : signed(9 downto 0) := "1001100011"; -- weight -0.4033203125
-  constant fc1_w7_38 : signed(9 downto 0) := "0100110100"; -- weight 0.30078125
-  constant fc1_w8_38 : signed(9 downto 0) := "0110100000"; -- weight 0.40625
-  constant fc1_w9_38 : signed(7 downto 0) := "10111111"; -- weight -0.0634765625
-  constant fc1_w10_38 : signed(7 downto 0) := "01110110"; -- weight 0.115234375
-  constant fc1_w11_38 : signed(8 downto 0) := "101100110"; -- weight -0.150390625
-  constant fc1_w12_38 : signed(9 downto 0) := "0110110011"; -- weight 0.4248046875
-  constant fc1_w13_38 : signed(9 downto 0) := "0101011010"; -- weight 0.337890625
-  constant fc1_w14_38 : signed(9 downto 0) := "1001111001"; -- weight -0.3818359375
-  constant fc1_w15_38 : signed(7 downto 0) := "10010000"; -- weight -0.109375
-  signal fc1_n38_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n38_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n38_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n38_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n38_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n38_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n38_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n38_t1_3_b_d1 : signed(26 downto 0);
-  constant fc1_w0_39 : signed(8 downto 0) := "011111110"; -- weight 0.248046875
-  constant fc1_w1_39 : signed(9 downto 0) := "0100100111"; -- weight 0.2880859375
-  constant fc1_w2_39 : signed(11 downto 0) := "101000000100"; -- weight -1.49609375
-  constant fc1_w3_39 : signed(12 downto 0) := "1001011001110"; -- weight -3.298828125
-  constant fc1_w4_39 : signed(12 downto 0) := "1011011000010"; -- weight -2.310546875
-  constant fc1_w5_39 : signed(12 downto 0) := "1010110000010"; -- weight -2.623046875
-  constant fc1_w6_39 : signed(8 downto 0) := "010000010"; -- weight 0.126953125
-  constant fc1_w7_39 : signed(9 downto 0) := "1001101001"; -- weight -0.3974609375
-  constant fc1_w8_39 : signed(8 downto 0) := "011101001"; -- weight 0.2275390625
-  constant fc1_w9_39 : signed(9 downto 0) := "0111100010"; -- weight 0.470703125
-  constant fc1_w10_39 : signed(8 downto 0) := "101010111"; -- weight -0.1650390625
-  constant fc1_w11_39 : signed(9 downto 0) := "1000110000"; -- weight -0.453125
-  constant fc1_w12_39 : signed(8 downto 0) := "011100111"; -- weight 0.2255859375
-  constant fc1_w13_39 : signed(8 downto 0) := "101011100"; -- weight -0.16015625
-  constant fc1_w14_39 : signed(8 downto 0) := "011000100"; -- weight 0.19140625
-  constant fc1_w15_39 : signed(8 downto 0) := "100110010"; -- weight -0.201171875
-  constant fc1_n39_bias : signed(20 downto 0) := "011100111100000000000"; -- bias 0.904296875
-  signal fc1_n39_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n37_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n38_t1_0_a_d1 : signed(23 downto 0);
+  signal fc1_n38_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n38_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n38_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n38_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n38_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n38_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n38_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n39_t1_0_a_d1 : signed(25 downto 0);
   signal fc1_n39_t0_1_d1 : signed(28 downto 0);
   signal fc1_n39_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n39_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n39_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n39_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n39_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n39_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n39_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_40 : signed(8 downto 0) := "011000001"; -- weight 0.1884765625
-  constant fc1_w1_40 : signed(8 downto 0) := "011100110"; -- weight 0.224609375
-  constant fc1_w2_40 : signed(6 downto 0) := "1001001"; -- weight -0.0537109375
-  constant fc1_w3_40 : signed(8 downto 0) := "101111010"; -- weight -0.130859375
-  constant fc1_w4_40 : signed(9 downto 0) := "0101010011"; -- weight 0.3310546875
-  constant fc1_w5_40 : signed(4 downto 0) := "01101"; -- weight 0.0126953125
-  constant fc1_w6_40 : signed(6 downto 0) := "1010111"; -- weight -0.0400390625
-  constant fc1_w7_40 : signed(8 downto 0) := "010100111"; -- weight 0.1630859375
-  constant fc1_w9_40 : signed(9 downto 0) := "1011100011"; -- weight -0.2783203125
-  constant fc1_w10_40 : signed(7 downto 0) := "01101101"; -- weight 0.1064453125
-  constant fc1_w11_40 : signed(9 downto 0) := "1010001111"; -- weight -0.3603515625
-  constant fc1_w12_40 : signed(6 downto 0) := "0110001"; -- weight 0.0478515625
-  constant fc1_w13_40 : signed(8 downto 0) := "100011001"; -- weight -0.2255859375
-  constant fc1_w14_40 : signed(9 downto 0) := "1010110000"; -- weight -0.328125
-  constant fc1_w15_40 : signed(8 downto 0) := "100010000"; -- weight -0.234375
-  signal fc1_n40_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n40_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n40_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n40_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n40_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n40_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n40_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n39_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n39_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n39_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n39_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n39_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n40_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n40_t1_0_b_d1 : signed(23 downto 0);
+  signal fc1_n40_t1_1_a_d1 : signed(24 downto 0);
+  signal fc1_n40_t1_1_b_d1 : signed(23 downto 0);
+  signal fc1_n40_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n40_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n40_t1_3_a_d1 : signed(24 downto 0);
   signal fc1_n40_t0_7_d1 : signed(25 downto 0);
-  constant fc1_w0_41 : signed(8 downto 0) := "010110100"; -- weight 0.17578125
-  constant fc1_w1_41 : signed(9 downto 0) := "0101100001"; -- weight 0.3447265625
-  constant fc1_w2_41 : signed(8 downto 0) := "010110101"; -- weight 0.1767578125
-  constant fc1_w3_41 : signed(7 downto 0) := "10100000"; -- weight -0.09375
-  constant fc1_w4_41 : signed(8 downto 0) := "101101110"; -- weight -0.142578125
-  constant fc1_w5_41 : signed(9 downto 0) := "1001110101"; -- weight -0.3857421875
-  constant fc1_w6_41 : signed(5 downto 0) := "101101"; -- weight -0.0185546875
-  constant fc1_w7_41 : signed(9 downto 0) := "0101111111"; -- weight 0.3740234375
-  constant fc1_w8_41 : signed(8 downto 0) := "010100111"; -- weight 0.1630859375
-  constant fc1_w9_41 : signed(7 downto 0) := "10110100"; -- weight -0.07421875
-  constant fc1_w10_41 : signed(9 downto 0) := "0101110010"; -- weight 0.361328125
-  constant fc1_w11_41 : signed(8 downto 0) := "011100010"; -- weight 0.220703125
-  constant fc1_w12_41 : signed(8 downto 0) := "101111111"; -- weight -0.1259765625
-  constant fc1_w13_41 : signed(6 downto 0) := "1011111"; -- weight -0.0322265625
-  constant fc1_w14_41 : signed(8 downto 0) := "101110101"; -- weight -0.1357421875
-  constant fc1_w15_41 : signed(9 downto 0) := "1011011101"; -- weight -0.2841796875
   signal fc1_n41_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n41_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n41_t1_0_b_d1 : signed(24 downto 0);
   signal fc1_n41_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n41_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n41_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n41_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n41_t1_2_a_d1 : signed(23 downto 0);
   signal fc1_n41_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n41_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n41_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_42 : signed(9 downto 0) := "0100010010"; -- weight 0.267578125
-  constant fc1_w1_42 : signed(5 downto 0) := "011011"; -- weight 0.0263671875
-  constant fc1_w2_42 : signed(9 downto 0) := "0100110100"; -- weight 0.30078125
-  constant fc1_w3_42 : signed(9 downto 0) := "0100001101"; -- weight 0.2626953125
-  constant fc1_w4_42 : signed(8 downto 0) := "100010010"; -- weight -0.232421875
-  constant fc1_w5_42 : signed(6 downto 0) := "1010100"; -- weight -0.04296875
-  constant fc1_w6_42 : signed(9 downto 0) := "0100011001"; -- weight 0.2744140625
-  constant fc1_w7_42 : signed(9 downto 0) := "0100000001"; -- weight 0.2509765625
-  constant fc1_w8_42 : signed(9 downto 0) := "0101101001"; -- weight 0.3525390625
-  constant fc1_w9_42 : signed(9 downto 0) := "1011101101"; -- weight -0.2685546875
-  constant fc1_w10_42 : signed(7 downto 0) := "01110001"; -- weight 0.1103515625
-  constant fc1_w11_42 : signed(9 downto 0) := "0101101110"; -- weight 0.357421875
-  constant fc1_w12_42 : signed(9 downto 0) := "0100011011"; -- weight 0.2763671875
-  constant fc1_w13_42 : signed(8 downto 0) := "011111011"; -- weight 0.2451171875
-  constant fc1_w14_42 : signed(6 downto 0) := "1010111"; -- weight -0.0400390625
-  constant fc1_w15_42 : signed(7 downto 0) := "10010010"; -- weight -0.107421875
-  constant fc1_n42_bias : signed(17 downto 0) := "010001110000000000"; -- bias 0.0693359375
-  signal fc1_n42_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n41_t1_3_a_d1 : signed(23 downto 0);
+  signal fc1_n41_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n42_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n42_t0_1_d1 : signed(25 downto 0);
-  signal fc1_n42_t1_1_a_d1 : signed(25 downto 0);
+  signal fc1_n42_t1_1_a_d1 : signed(24 downto 0);
   signal fc1_n42_t0_3_d1 : signed(25 downto 0);
-  signal fc1_n42_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n42_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n42_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n42_t1_2_b_d1 : signed(24 downto 0);
   signal fc1_n42_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n42_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n42_t4_0_b_d1 : signed(27 downto 0);
-  constant fc1_w0_43 : signed(4 downto 0) := "01110"; -- weight 0.013671875
-  constant fc1_w1_43 : signed(8 downto 0) := "101110011"; -- weight -0.1376953125
-  constant fc1_w2_43 : signed(11 downto 0) := "010100100011"; -- weight 1.2841796875
-  constant fc1_w3_43 : signed(11 downto 0) := "010101111110"; -- weight 1.373046875
-  constant fc1_w4_43 : signed(10 downto 0) := "01011101000"; -- weight 0.7265625
-  constant fc1_w5_43 : signed(11 downto 0) := "011000101011"; -- weight 1.5419921875
-  constant fc1_w6_43 : signed(8 downto 0) := "010111100"; -- weight 0.18359375
-  constant fc1_w7_43 : signed(9 downto 0) := "1011100011"; -- weight -0.2783203125
-  constant fc1_w8_43 : signed(10 downto 0) := "01001100011"; -- weight 0.5966796875
-  constant fc1_w9_43 : signed(10 downto 0) := "10101110111"; -- weight -0.6337890625
-  constant fc1_w10_43 : signed(11 downto 0) := "101111111111"; -- weight -1.0009765625
-  constant fc1_w11_43 : signed(11 downto 0) := "101011011100"; -- weight -1.28515625
-  constant fc1_w12_43 : signed(3 downto 0) := "1001"; -- weight -0.0068359375
-  constant fc1_w13_43 : signed(10 downto 0) := "10110101010"; -- weight -0.583984375
-  constant fc1_w14_43 : signed(8 downto 0) := "100011100"; -- weight -0.22265625
-  constant fc1_w15_43 : signed(8 downto 0) := "010000001"; -- weight 0.1259765625
-  constant fc1_n43_bias : signed(19 downto 0) := "01100000010000000000"; -- bias 0.3759765625
-  signal fc1_n43_t1_0_a_d1 : signed(27 downto 0);
+  signal fc1_n42_t1_3_b_d1 : signed(23 downto 0);
+  signal fc1_n43_t1_0_a_d1 : signed(23 downto 0);
   signal fc1_n43_t0_1_d1 : signed(27 downto 0);
   signal fc1_n43_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n43_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n43_t1_2_a_d1 : signed(27 downto 0);
+  signal fc1_n43_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n43_t1_2_a_d1 : signed(26 downto 0);
   signal fc1_n43_t0_5_d1 : signed(27 downto 0);
   signal fc1_n43_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n43_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n43_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_44 : signed(9 downto 0) := "0101100011"; -- weight 0.3466796875
-  constant fc1_w1_44 : signed(7 downto 0) := "10000101"; -- weight -0.1201171875
-  constant fc1_w2_44 : signed(9 downto 0) := "1001100010"; -- weight -0.404296875
-  constant fc1_w3_44 : signed(6 downto 0) := "0110110"; -- weight 0.052734375
-  constant fc1_w4_44 : signed(9 downto 0) := "1011101100"; -- weight -0.26953125
-  constant fc1_w5_44 : signed(10 downto 0) := "10100101101"; -- weight -0.7060546875
-  constant fc1_w6_44 : signed(8 downto 0) := "011011110"; -- weight 0.216796875
-  constant fc1_w7_44 : signed(9 downto 0) := "0100000010"; -- weight 0.251953125
-  constant fc1_w8_44 : signed(8 downto 0) := "010111010"; -- weight 0.181640625
-  constant fc1_w9_44 : signed(8 downto 0) := "101001100"; -- weight -0.17578125
-  constant fc1_w10_44 : signed(10 downto 0) := "10111110001"; -- weight -0.5146484375
-  constant fc1_w11_44 : signed(10 downto 0) := "10001101000"; -- weight -0.8984375
-  constant fc1_w12_44 : signed(8 downto 0) := "101101011"; -- weight -0.1455078125
-  constant fc1_w13_44 : signed(10 downto 0) := "10110110111"; -- weight -0.5712890625
-  constant fc1_w14_44 : signed(9 downto 0) := "0110010001"; -- weight 0.3916015625
-  constant fc1_w15_44 : signed(5 downto 0) := "101101"; -- weight -0.0185546875
-  constant fc1_n44_bias : signed(20 downto 0) := "101100110000000000000"; -- bias -0.6015625
-  signal fc1_n44_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n44_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n44_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n44_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n44_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n43_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n44_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n44_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n44_t1_1_a_d1 : signed(25 downto 0);
+  signal fc1_n44_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n44_t1_2_a_d1 : signed(24 downto 0);
   signal fc1_n44_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n44_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n44_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n44_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_45 : signed(9 downto 0) := "0100011000"; -- weight 0.2734375
-  constant fc1_w1_45 : signed(8 downto 0) := "010010001"; -- weight 0.1416015625
-  constant fc1_w2_45 : signed(11 downto 0) := "010001000010"; -- weight 1.064453125
-  constant fc1_w3_45 : signed(12 downto 0) := "0100011010010"; -- weight 2.205078125
-  constant fc1_w4_45 : signed(11 downto 0) := "010011101011"; -- weight 1.2294921875
-  constant fc1_w5_45 : signed(12 downto 0) := "0100101011101"; -- weight 2.3408203125
-  constant fc1_w6_45 : signed(8 downto 0) := "010111111"; -- weight 0.1865234375
-  constant fc1_w7_45 : signed(8 downto 0) := "100010101"; -- weight -0.2294921875
-  constant fc1_w8_45 : signed(8 downto 0) := "100001000"; -- weight -0.2421875
-  constant fc1_w9_45 : signed(10 downto 0) := "10100011001"; -- weight -0.7255859375
-  constant fc1_w10_45 : signed(9 downto 0) := "1001100011"; -- weight -0.4033203125
-  constant fc1_w11_45 : signed(11 downto 0) := "101100110010"; -- weight -1.201171875
-  constant fc1_w12_45 : signed(10 downto 0) := "10010101001"; -- weight -0.8349609375
-  constant fc1_w13_45 : signed(9 downto 0) := "1011010100"; -- weight -0.29296875
-  constant fc1_w14_45 : signed(4 downto 0) := "10011"; -- weight -0.0126953125
-  constant fc1_w15_45 : signed(7 downto 0) := "01001101"; -- weight 0.0751953125
-  constant fc1_n45_bias : signed(20 downto 0) := "010011111010000000000"; -- bias 0.6220703125
-  signal fc1_n45_t1_0_a_d1 : signed(27 downto 0);
+  signal fc1_n44_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n44_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n45_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n45_t0_1_d1 : signed(27 downto 0);
   signal fc1_n45_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n45_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n45_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n45_t1_2_b_d1 : signed(27 downto 0);
+  signal fc1_n45_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n45_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n45_t1_2_b_d1 : signed(26 downto 0);
   signal fc1_n45_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n45_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n45_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_46 : signed(9 downto 0) := "0101110111"; -- weight 0.3662109375
-  constant fc1_w1_46 : signed(10 downto 0) := "01000110110"; -- weight 0.552734375
-  constant fc1_w2_46 : signed(11 downto 0) := "010100100101"; -- weight 1.2861328125
-  constant fc1_w3_46 : signed(11 downto 0) := "011010101000"; -- weight 1.6640625
-  constant fc1_w4_46 : signed(11 downto 0) := "010011100001"; -- weight 1.2197265625
-  constant fc1_w5_46 : signed(12 downto 0) := "0100111101011"; -- weight 2.4794921875
-  constant fc1_w6_46 : signed(9 downto 0) := "1011010000"; -- weight -0.296875
-  constant fc1_w7_46 : signed(6 downto 0) := "0100010"; -- weight 0.033203125
-  constant fc1_w8_46 : signed(8 downto 0) := "010100000"; -- weight 0.15625
-  constant fc1_w9_46 : signed(10 downto 0) := "01000000111"; -- weight 0.5068359375
-  constant fc1_w10_46 : signed(9 downto 0) := "0111001000"; -- weight 0.4453125
-  constant fc1_w11_46 : signed(10 downto 0) := "01000001000"; -- weight 0.5078125
-  constant fc1_w12_46 : signed(6 downto 0) := "0100010"; -- weight 0.033203125
-  constant fc1_w13_46 : signed(9 downto 0) := "0110001000"; -- weight 0.3828125
-  constant fc1_w14_46 : signed(9 downto 0) := "0110000111"; -- weight 0.3818359375
-  constant fc1_w15_46 : signed(9 downto 0) := "1011110110"; -- weight -0.259765625
-  constant fc1_n46_bias : signed(20 downto 0) := "010010001100000000000"; -- bias 0.568359375
-  signal fc1_n46_t1_0_a_d1 : signed(27 downto 0);
+  signal fc1_n45_t1_3_b_d1 : signed(22 downto 0);
+  signal fc1_n46_t1_0_a_d1 : signed(25 downto 0);
   signal fc1_n46_t0_1_d1 : signed(27 downto 0);
-  signal fc1_n46_t1_1_a_d1 : signed(28 downto 0);
-  signal fc1_n46_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n46_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n46_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n46_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n46_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n46_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_47 : signed(8 downto 0) := "100011100"; -- weight -0.22265625
-  constant fc1_w1_47 : signed(9 downto 0) := "0110000001"; -- weight 0.3759765625
-  constant fc1_w2_47 : signed(12 downto 0) := "1011111001111"; -- weight -2.0478515625
-  constant fc1_w3_47 : signed(12 downto 0) := "1011011110100"; -- weight -2.26171875
-  constant fc1_w4_47 : signed(11 downto 0) := "100000101100"; -- weight -1.95703125
-  constant fc1_w5_47 : signed(12 downto 0) := "1010111100000"; -- weight -2.53125
-  constant fc1_w6_47 : signed(9 downto 0) := "1010101111"; -- weight -0.3291015625
-  constant fc1_w7_47 : signed(9 downto 0) := "1000010000"; -- weight -0.484375
-  constant fc1_w8_47 : signed(9 downto 0) := "0101010010"; -- weight 0.330078125
-  constant fc1_w9_47 : signed(6 downto 0) := "1010100"; -- weight -0.04296875
-  constant fc1_w10_47 : signed(9 downto 0) := "1010001011"; -- weight -0.3642578125
-  constant fc1_w11_47 : signed(11 downto 0) := "101110100001"; -- weight -1.0927734375
-  constant fc1_w12_47 : signed(8 downto 0) := "100010001"; -- weight -0.2333984375
-  constant fc1_w13_47 : signed(9 downto 0) := "1001011001"; -- weight -0.4130859375
-  constant fc1_w14_47 : signed(9 downto 0) := "0101101110"; -- weight 0.357421875
-  constant fc1_w15_47 : signed(9 downto 0) := "0110011110"; -- weight 0.404296875
-  constant fc1_n47_bias : signed(19 downto 0) := "01000110100000000000"; -- bias 0.275390625
-  signal fc1_n47_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n46_t1_1_a_d1 : signed(27 downto 0);
+  signal fc1_n46_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n46_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n46_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n46_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n46_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n47_t1_0_a_d1 : signed(25 downto 0);
   signal fc1_n47_t0_1_d1 : signed(28 downto 0);
   signal fc1_n47_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n47_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n47_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n47_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n47_t1_2_a_d1 : signed(24 downto 0);
   signal fc1_n47_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n47_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n47_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n47_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_48 : signed(8 downto 0) := "011010010"; -- weight 0.205078125
-  constant fc1_w2_48 : signed(12 downto 0) := "0100111011010"; -- weight 2.462890625
-  constant fc1_w3_48 : signed(12 downto 0) := "0110010101111"; -- weight 3.1708984375
-  constant fc1_w4_48 : signed(12 downto 0) := "0101011100000"; -- weight 2.71875
-  constant fc1_w5_48 : signed(12 downto 0) := "0110101111010"; -- weight 3.369140625
-  constant fc1_w6_48 : signed(9 downto 0) := "0110100101"; -- weight 0.4111328125
-  constant fc1_w7_48 : signed(8 downto 0) := "011100100"; -- weight 0.22265625
-  constant fc1_w8_48 : signed(9 downto 0) := "1011011001"; -- weight -0.2880859375
-  constant fc1_w9_48 : signed(10 downto 0) := "10010000111"; -- weight -0.8681640625
-  constant fc1_w10_48 : signed(11 downto 0) := "101110110101"; -- weight -1.0732421875
-  constant fc1_w11_48 : signed(10 downto 0) := "10100010111"; -- weight -0.7275390625
-  constant fc1_w12_48 : signed(10 downto 0) := "10111011000"; -- weight -0.5390625
-  constant fc1_w13_48 : signed(8 downto 0) := "010001001"; -- weight 0.1337890625
-  constant fc1_w14_48 : signed(8 downto 0) := "011010000"; -- weight 0.203125
-  constant fc1_w15_48 : signed(6 downto 0) := "1011111"; -- weight -0.0322265625
-  constant fc1_n48_bias : signed(20 downto 0) := "101111000000000000000"; -- bias -0.53125
-  signal fc1_n48_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n47_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n47_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n48_t1_0_a_d1 : signed(23 downto 0);
   signal fc1_n48_t0_1_d1 : signed(28 downto 0);
   signal fc1_n48_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n48_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n48_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n48_t1_2_b_d1 : signed(27 downto 0);
+  signal fc1_n48_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n48_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n48_t1_2_b_d1 : signed(26 downto 0);
   signal fc1_n48_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n48_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n48_t1_3_b_d1 : signed(23 downto 0);
   signal fc1_n48_t3_0_d1 : signed(30 downto 0);
-  signal fc1_n48_t4_0_b_d1 : signed(30 downto 0);
-  signal fc1_n48_t4_0_b_d2 : signed(30 downto 0);
-  constant fc1_w0_49 : signed(9 downto 0) := "1010100111"; -- weight -0.3369140625
-  constant fc1_w1_49 : signed(7 downto 0) := "01001000"; -- weight 0.0703125
-  constant fc1_w2_49 : signed(11 downto 0) := "101111101010"; -- weight -1.021484375
-  constant fc1_w3_49 : signed(12 downto 0) := "1010101010110"; -- weight -2.666015625
-  constant fc1_w4_49 : signed(11 downto 0) := "100101100101"; -- weight -1.6513671875
-  constant fc1_w5_49 : signed(12 downto 0) := "1011000110001"; -- weight -2.4521484375
-  constant fc1_w6_49 : signed(5 downto 0) := "100011"; -- weight -0.0283203125
-  constant fc1_w7_49 : signed(7 downto 0) := "01111011"; -- weight 0.1201171875
-  constant fc1_w8_49 : signed(9 downto 0) := "0100000111"; -- weight 0.2568359375
-  constant fc1_w9_49 : signed(9 downto 0) := "0110010001"; -- weight 0.3916015625
-  constant fc1_w10_49 : signed(7 downto 0) := "10001100"; -- weight -0.11328125
-  constant fc1_w11_49 : signed(9 downto 0) := "0111000001"; -- weight 0.4384765625
-  constant fc1_w12_49 : signed(8 downto 0) := "101001110"; -- weight -0.173828125
-  constant fc1_w13_49 : signed(9 downto 0) := "0101001010"; -- weight 0.322265625
-  constant fc1_w14_49 : signed(8 downto 0) := "011110111"; -- weight 0.2412109375
-  constant fc1_w15_49 : signed(5 downto 0) := "011110"; -- weight 0.029296875
-  constant fc1_n49_bias : signed(20 downto 0) := "010100011110000000000"; -- bias 0.6396484375
-  signal fc1_n49_t1_0_a_d1 : signed(28 downto 0);
-  signal fc1_n49_t1_0_b_d1 : signed(28 downto 0);
+  signal fc1_n49_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n49_t1_0_b_d1 : signed(27 downto 0);
   signal fc1_n49_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n49_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n49_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n49_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n49_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n49_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n49_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_50 : signed(8 downto 0) := "101000100"; -- weight -0.18359375
-  constant fc1_w1_50 : signed(10 downto 0) := "10010111011"; -- weight -0.8173828125
-  constant fc1_w2_50 : signed(10 downto 0) := "10010110010"; -- weight -0.826171875
-  constant fc1_w3_50 : signed(10 downto 0) := "10011101110"; -- weight -0.767578125
-  constant fc1_w4_50 : signed(7 downto 0) := "10101111"; -- weight -0.0791015625
-  constant fc1_w5_50 : signed(11 downto 0) := "101101101110"; -- weight -1.142578125
-  constant fc1_w6_50 : signed(9 downto 0) := "1010111000"; -- weight -0.3203125
-  constant fc1_w7_50 : signed(8 downto 0) := "010000001"; -- weight 0.1259765625
-  constant fc1_w8_50 : signed(7 downto 0) := "01011001"; -- weight 0.0869140625
-  constant fc1_w9_50 : signed(9 downto 0) := "1001100010"; -- weight -0.404296875
-  constant fc1_w10_50 : signed(8 downto 0) := "010110110"; -- weight 0.177734375
-  constant fc1_w11_50 : signed(8 downto 0) := "010001000"; -- weight 0.1328125
-  constant fc1_w12_50 : signed(8 downto 0) := "010110100"; -- weight 0.17578125
-  constant fc1_w13_50 : signed(9 downto 0) := "1010000001"; -- weight -0.3740234375
-  constant fc1_w14_50 : signed(9 downto 0) := "0110010100"; -- weight 0.39453125
-  constant fc1_w15_50 : signed(8 downto 0) := "101111101"; -- weight -0.1279296875
-  constant fc1_n50_bias : signed(20 downto 0) := "100011000110000000000"; -- bias -0.9033203125
-  signal fc1_n50_t1_0_a_d1 : signed(27 downto 0);
-  signal fc1_n50_t1_0_b_d1 : signed(27 downto 0);
+  signal fc1_n49_t1_1_b_d1 : signed(23 downto 0);
+  signal fc1_n49_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n49_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n49_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n49_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n50_t1_0_a_d1 : signed(26 downto 0);
+  signal fc1_n50_t1_0_b_d1 : signed(26 downto 0);
   signal fc1_n50_t0_2_d1 : signed(26 downto 0);
-  signal fc1_n50_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n50_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n50_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n50_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n50_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n50_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_51 : signed(6 downto 0) := "1010011"; -- weight -0.0439453125
-  constant fc1_w1_51 : signed(8 downto 0) := "101010110"; -- weight -0.166015625
-  constant fc1_w2_51 : signed(11 downto 0) := "100100111000"; -- weight -1.6953125
-  constant fc1_w3_51 : signed(12 downto 0) := "1001111001000"; -- weight -3.0546875
-  constant fc1_w4_51 : signed(12 downto 0) := "1010110101101"; -- weight -2.5810546875
-  constant fc1_w5_51 : signed(12 downto 0) := "1001100111010"; -- weight -3.193359375
-  constant fc1_w6_51 : signed(9 downto 0) := "1001111101"; -- weight -0.3779296875
-  constant fc1_w7_51 : signed(9 downto 0) := "1010110001"; -- weight -0.3271484375
-  constant fc1_w8_51 : signed(8 downto 0) := "011000100"; -- weight 0.19140625
-  constant fc1_w9_51 : signed(10 downto 0) := "01011111110"; -- weight 0.748046875
-  constant fc1_w10_51 : signed(11 downto 0) := "010011000000"; -- weight 1.1875
-  constant fc1_w11_51 : signed(11 downto 0) := "010010000101"; -- weight 1.1298828125
-  constant fc1_w12_51 : signed(9 downto 0) := "0110110100"; -- weight 0.42578125
-  constant fc1_w13_51 : signed(3 downto 0) := "1011"; -- weight -0.0048828125
-  constant fc1_w14_51 : signed(8 downto 0) := "010110001"; -- weight 0.1728515625
-  constant fc1_w15_51 : signed(6 downto 0) := "1011010"; -- weight -0.037109375
-  constant fc1_n51_bias : signed(20 downto 0) := "010100101100000000000"; -- bias 0.646484375
-  signal fc1_n51_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n50_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n50_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n50_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n50_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n50_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n51_t1_0_a_d1 : signed(23 downto 0);
   signal fc1_n51_t0_1_d1 : signed(28 downto 0);
   signal fc1_n51_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n51_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n51_t1_2_a_d1 : signed(27 downto 0);
+  signal fc1_n51_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n51_t1_2_a_d1 : signed(25 downto 0);
   signal fc1_n51_t0_5_d1 : signed(27 downto 0);
-  signal fc1_n51_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n51_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n51_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_52 : signed(2 downto 0) := "011"; -- weight 0.0029296875
-  constant fc1_w1_52 : signed(9 downto 0) := "1000011101"; -- weight -0.4716796875
-  constant fc1_w2_52 : signed(11 downto 0) := "011000110010"; -- weight 1.548828125
-  constant fc1_w3_52 : signed(12 downto 0) := "0101000101010"; -- weight 2.541015625
-  constant fc1_w4_52 : signed(12 downto 0) := "0100001100001"; -- weight 2.0947265625
-  constant fc1_w5_52 : signed(12 downto 0) := "0100001011110"; -- weight 2.091796875
-  constant fc1_w6_52 : signed(6 downto 0) := "0100010"; -- weight 0.033203125
-  constant fc1_w7_52 : signed(7 downto 0) := "10110001"; -- weight -0.0771484375
-  constant fc1_w8_52 : signed(9 downto 0) := "1000111001"; -- weight -0.4443359375
-  constant fc1_w9_52 : signed(10 downto 0) := "10111101011"; -- weight -0.5205078125
-  constant fc1_w10_52 : signed(10 downto 0) := "10110111001"; -- weight -0.5693359375
-  constant fc1_w11_52 : signed(8 downto 0) := "011000001"; -- weight 0.1884765625
-  constant fc1_w12_52 : signed(7 downto 0) := "10010111"; -- weight -0.1025390625
-  constant fc1_w13_52 : signed(7 downto 0) := "01000001"; -- weight 0.0634765625
-  constant fc1_w14_52 : signed(9 downto 0) := "0110100100"; -- weight 0.41015625
-  constant fc1_w15_52 : signed(9 downto 0) := "1010111010"; -- weight -0.318359375
-  constant fc1_n52_bias : signed(20 downto 0) := "100001011100000000000"; -- bias -0.955078125
-  signal fc1_n52_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n51_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n51_t1_3_b_d1 : signed(23 downto 0);
+  signal fc1_n52_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n52_t0_1_d1 : signed(28 downto 0);
   signal fc1_n52_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n52_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n52_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n52_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n52_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n52_t1_1_b_d1 : signed(22 downto 0);
+  signal fc1_n52_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n52_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n52_t1_3_a_d1 : signed(23 downto 0);
   signal fc1_n52_t0_7_d1 : signed(25 downto 0);
-  signal fc1_n52_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_53 : signed(7 downto 0) := "01101001"; -- weight 0.1025390625
-  constant fc1_w1_53 : signed(9 downto 0) := "1001010001"; -- weight -0.4208984375
-  constant fc1_w2_53 : signed(6 downto 0) := "1010010"; -- weight -0.044921875
-  constant fc1_w3_53 : signed(8 downto 0) := "011110111"; -- weight 0.2412109375
-  constant fc1_w4_53 : signed(9 downto 0) := "0101101011"; -- weight 0.3544921875
-  constant fc1_w6_53 : signed(9 downto 0) := "0101101000"; -- weight 0.3515625
-  constant fc1_w7_53 : signed(9 downto 0) := "1011000010"; -- weight -0.310546875
-  constant fc1_w8_53 : signed(3 downto 0) := "1001"; -- weight -0.0068359375
-  constant fc1_w9_53 : signed(9 downto 0) := "1010100110"; -- weight -0.337890625
-  constant fc1_w10_53 : signed(9 downto 0) := "1011001000"; -- weight -0.3046875
-  constant fc1_w11_53 : signed(9 downto 0) := "0101001010"; -- weight 0.322265625
-  constant fc1_w12_53 : signed(9 downto 0) := "0101110011"; -- weight 0.3623046875
-  constant fc1_w13_53 : signed(8 downto 0) := "101010001"; -- weight -0.1708984375
-  constant fc1_w14_53 : signed(6 downto 0) := "1000101"; -- weight -0.0576171875
-  constant fc1_w15_53 : signed(9 downto 0) := "1001100001"; -- weight -0.4052734375
   signal fc1_n53_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n53_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n53_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n53_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n53_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n53_t1_2_b_d1 : signed(26 downto 0);
-  signal fc1_n53_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n53_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_54 : signed(8 downto 0) := "011001000"; -- weight 0.1953125
-  constant fc1_w1_54 : signed(6 downto 0) := "1011011"; -- weight -0.0361328125
-  constant fc1_w2_54 : signed(11 downto 0) := "010001011101"; -- weight 1.0908203125
-  constant fc1_w3_54 : signed(12 downto 0) := "0100000010110"; -- weight 2.021484375
-  constant fc1_w4_54 : signed(11 downto 0) := "011001111011"; -- weight 1.6201171875
-  constant fc1_w5_54 : signed(11 downto 0) := "010011111010"; -- weight 1.244140625
-  constant fc1_w6_54 : signed(5 downto 0) := "101101"; -- weight -0.0185546875
-  constant fc1_w7_54 : signed(5 downto 0) := "010110"; -- weight 0.021484375
-  constant fc1_w8_54 : signed(9 downto 0) := "0110010111"; -- weight 0.3974609375
-  constant fc1_w9_54 : signed(4 downto 0) := "01100"; -- weight 0.01171875
-  constant fc1_w10_54 : signed(9 downto 0) := "1001101010"; -- weight -0.396484375
-  constant fc1_w11_54 : signed(8 downto 0) := "100010100"; -- weight -0.23046875
-  constant fc1_w12_54 : signed(10 downto 0) := "10111001011"; -- weight -0.5517578125
-  constant fc1_w13_54 : signed(10 downto 0) := "01001110100"; -- weight 0.61328125
-  constant fc1_w14_54 : signed(8 downto 0) := "011000001"; -- weight 0.1884765625
-  constant fc1_w15_54 : signed(5 downto 0) := "100010"; -- weight -0.029296875
-  constant fc1_n54_bias : signed(20 downto 0) := "100011111110000000000"; -- bias -0.8759765625
-  signal fc1_n54_t1_0_a_d1 : signed(27 downto 0);
+  signal fc1_n53_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n53_t1_1_a_d1 : signed(25 downto 0);
+  signal fc1_n53_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n53_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n53_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n53_t1_3_a_d1 : signed(23 downto 0);
+  signal fc1_n53_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n54_t1_0_a_d1 : signed(23 downto 0);
   signal fc1_n54_t0_1_d1 : signed(27 downto 0);
   signal fc1_n54_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n54_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n54_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n54_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n54_t1_1_b_d1 : signed(21 downto 0);
+  signal fc1_n54_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n54_t1_2_b_d1 : signed(25 downto 0);
   signal fc1_n54_t0_6_d1 : signed(26 downto 0);
-  signal fc1_n54_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n54_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w1_55 : signed(10 downto 0) := "10011110011"; -- weight -0.7626953125
-  constant fc1_w2_55 : signed(10 downto 0) := "10110101001"; -- weight -0.5849609375
-  constant fc1_w3_55 : signed(11 downto 0) := "101110010010"; -- weight -1.107421875
-  constant fc1_w4_55 : signed(8 downto 0) := "101111100"; -- weight -0.12890625
-  constant fc1_w5_55 : signed(11 downto 0) := "100001011101"; -- weight -1.9091796875
-  constant fc1_w6_55 : signed(9 downto 0) := "0100011110"; -- weight 0.279296875
-  constant fc1_w7_55 : signed(9 downto 0) := "1010001010"; -- weight -0.365234375
-  constant fc1_w8_55 : signed(9 downto 0) := "0100110100"; -- weight 0.30078125
-  constant fc1_w9_55 : signed(9 downto 0) := "1011101001"; -- weight -0.2724609375
-  constant fc1_w10_55 : signed(10 downto 0) := "10110110111"; -- weight -0.5712890625
-  constant fc1_w11_55 : signed(9 downto 0) := "1011101101"; -- weight -0.2685546875
-  constant fc1_w12_55 : signed(9 downto 0) := "1000000111"; -- weight -0.4931640625
-  constant fc1_w13_55 : signed(8 downto 0) := "010001110"; -- weight 0.138671875
-  constant fc1_w14_55 : signed(8 downto 0) := "010011010"; -- weight 0.150390625
-  constant fc1_w15_55 : signed(6 downto 0) := "0110011"; -- weight 0.0498046875
-  constant fc1_n55_bias : signed(20 downto 0) := "100110110000000000000"; -- bias -0.7890625
-  signal fc1_n55_t1_0_a_d1 : signed(27 downto 0);
-  signal fc1_n55_t1_0_b_d1 : signed(27 downto 0);
+  signal fc1_n54_t1_3_b_d1 : signed(23 downto 0);
+  signal fc1_n55_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n55_t1_0_b_d1 : signed(26 downto 0);
   signal fc1_n55_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n55_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n55_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n55_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n55_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n55_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n55_t1_2_b_d1 : signed(25 downto 0);
   signal fc1_n55_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n55_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n55_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_56 : signed(9 downto 0) := "1000110110"; -- weight -0.447265625
-  constant fc1_w1_56 : signed(9 downto 0) := "1000111000"; -- weight -0.4453125
-  constant fc1_w2_56 : signed(8 downto 0) := "101001010"; -- weight -0.177734375
-  constant fc1_w3_56 : signed(9 downto 0) := "0100001000"; -- weight 0.2578125
-  constant fc1_w4_56 : signed(9 downto 0) := "1011110111"; -- weight -0.2587890625
-  constant fc1_w5_56 : signed(9 downto 0) := "1010011010"; -- weight -0.349609375
-  constant fc1_w6_56 : signed(9 downto 0) := "0101111111"; -- weight 0.3740234375
-  constant fc1_w7_56 : signed(8 downto 0) := "011100111"; -- weight 0.2255859375
-  constant fc1_w8_56 : signed(8 downto 0) := "010011101"; -- weight 0.1533203125
-  constant fc1_w9_56 : signed(8 downto 0) := "011011000"; -- weight 0.2109375
-  constant fc1_w10_56 : signed(9 downto 0) := "0100100110"; -- weight 0.287109375
-  constant fc1_w11_56 : signed(8 downto 0) := "010000100"; -- weight 0.12890625
-  constant fc1_w12_56 : signed(8 downto 0) := "011001110"; -- weight 0.201171875
-  constant fc1_w13_56 : signed(9 downto 0) := "0100001011"; -- weight 0.2607421875
-  constant fc1_w14_56 : signed(8 downto 0) := "101111000"; -- weight -0.1328125
-  constant fc1_w15_56 : signed(8 downto 0) := "101100011"; -- weight -0.1533203125
-  constant fc1_n56_bias : signed(15 downto 0) := "0110000000000000"; -- bias 0.0234375
-  signal fc1_n56_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n56_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n56_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n56_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n56_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n56_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n56_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n56_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n56_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_57 : signed(4 downto 0) := "01110"; -- weight 0.013671875
-  constant fc1_w1_57 : signed(9 downto 0) := "0110101000"; -- weight 0.4140625
-  constant fc1_w2_57 : signed(9 downto 0) := "0100011011"; -- weight 0.2763671875
-  constant fc1_w3_57 : signed(9 downto 0) := "1011011011"; -- weight -0.2861328125
-  constant fc1_w4_57 : signed(9 downto 0) := "0110000100"; -- weight 0.37890625
-  constant fc1_w5_57 : signed(8 downto 0) := "100010101"; -- weight -0.2294921875
-  constant fc1_w6_57 : signed(8 downto 0) := "101000110"; -- weight -0.181640625
-  constant fc1_w7_57 : signed(9 downto 0) := "1001100011"; -- weight -0.4033203125
-  constant fc1_w8_57 : signed(5 downto 0) := "010111"; -- weight 0.0224609375
-  constant fc1_w9_57 : signed(9 downto 0) := "1011101011"; -- weight -0.2705078125
-  constant fc1_w10_57 : signed(9 downto 0) := "1010000101"; -- weight -0.3701171875
-  constant fc1_w11_57 : signed(5 downto 0) := "101010"; -- weight -0.021484375
-  constant fc1_w12_57 : signed(9 downto 0) := "1001111011"; -- weight -0.3798828125
-  constant fc1_w13_57 : signed(9 downto 0) := "1001011111"; -- weight -0.4072265625
-  constant fc1_w14_57 : signed(9 downto 0) := "1010011011"; -- weight -0.3486328125
-  constant fc1_w15_57 : signed(6 downto 0) := "1001110"; -- weight -0.048828125
-  signal fc1_n57_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n55_t1_3_b_d1 : signed(23 downto 0);
+  signal fc1_n56_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n56_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n56_t1_1_a_d1 : signed(25 downto 0);
+  signal fc1_n56_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n56_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n56_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n56_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n56_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n57_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n57_t0_1_d1 : signed(25 downto 0);
-  signal fc1_n57_t1_1_a_d1 : signed(26 downto 0);
-  signal fc1_n57_t1_1_b_d1 : signed(26 downto 0);
-  signal fc1_n57_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n57_t1_2_b_d1 : signed(25 downto 0);
-  signal fc1_n57_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n57_t1_3_b_d1 : signed(26 downto 0);
-  constant fc1_w0_58 : signed(9 downto 0) := "0110110101"; -- weight 0.4267578125
-  constant fc1_w1_58 : signed(6 downto 0) := "1001110"; -- weight -0.048828125
-  constant fc1_w2_58 : signed(8 downto 0) := "011001000"; -- weight 0.1953125
-  constant fc1_w3_58 : signed(8 downto 0) := "011111101"; -- weight 0.2470703125
-  constant fc1_w4_58 : signed(8 downto 0) := "011001100"; -- weight 0.19921875
-  constant fc1_w5_58 : signed(6 downto 0) := "1011101"; -- weight -0.0341796875
-  constant fc1_w6_58 : signed(8 downto 0) := "011000111"; -- weight 0.1943359375
-  constant fc1_w7_58 : signed(8 downto 0) := "101000101"; -- weight -0.1826171875
-  constant fc1_w8_58 : signed(8 downto 0) := "011001111"; -- weight 0.2021484375
-  constant fc1_w9_58 : signed(6 downto 0) := "0111110"; -- weight 0.060546875
-  constant fc1_w10_58 : signed(6 downto 0) := "0101001"; -- weight 0.0400390625
-  constant fc1_w11_58 : signed(9 downto 0) := "0101001000"; -- weight 0.3203125
-  constant fc1_w12_58 : signed(8 downto 0) := "011101100"; -- weight 0.23046875
-  constant fc1_w13_58 : signed(9 downto 0) := "0100101100"; -- weight 0.29296875
-  constant fc1_w14_58 : signed(8 downto 0) := "100111111"; -- weight -0.1884765625
-  constant fc1_w15_58 : signed(9 downto 0) := "1011110001"; -- weight -0.2646484375
-  signal fc1_n58_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n58_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n58_t1_1_a_d1 : signed(25 downto 0);
-  signal fc1_n58_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n58_t1_2_a_d1 : signed(25 downto 0);
-  signal fc1_n58_t1_2_b_d1 : signed(25 downto 0);
+  signal fc1_n57_t1_1_a_d1 : signed(25 downto 0);
+  signal fc1_n57_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n57_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n57_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n57_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n57_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n58_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n58_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n58_t1_1_a_d1 : signed(23 downto 0);
+  signal fc1_n58_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n58_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n58_t1_2_b_d1 : signed(24 downto 0);
   signal fc1_n58_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n58_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_59 : signed(9 downto 0) := "1011010111"; -- weight -0.2900390625
-  constant fc1_w1_59 : signed(9 downto 0) := "0101000010"; -- weight 0.314453125
-  constant fc1_w2_59 : signed(9 downto 0) := "1001001001"; -- weight -0.4287109375
-  constant fc1_w3_59 : signed(9 downto 0) := "1001001000"; -- weight -0.4296875
-  constant fc1_w4_59 : signed(7 downto 0) := "10000001"; -- weight -0.1240234375
-  constant fc1_w5_59 : signed(9 downto 0) := "1001100000"; -- weight -0.40625
-  constant fc1_w6_59 : signed(8 downto 0) := "011111101"; -- weight 0.2470703125
-  constant fc1_w7_59 : signed(8 downto 0) := "010011101"; -- weight 0.1533203125
-  constant fc1_w8_59 : signed(8 downto 0) := "100100110"; -- weight -0.212890625
-  constant fc1_w9_59 : signed(9 downto 0) := "1011111001"; -- weight -0.2568359375
-  constant fc1_w10_59 : signed(9 downto 0) := "0110001100"; -- weight 0.38671875
-  constant fc1_w11_59 : signed(9 downto 0) := "0100110000"; -- weight 0.296875
-  constant fc1_w12_59 : signed(8 downto 0) := "101101000"; -- weight -0.1484375
-  constant fc1_w13_59 : signed(9 downto 0) := "0110010100"; -- weight 0.39453125
-  constant fc1_w14_59 : signed(8 downto 0) := "100100100"; -- weight -0.21484375
-  constant fc1_w15_59 : signed(7 downto 0) := "10100010"; -- weight -0.091796875
-  signal fc1_n59_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n59_t1_0_b_d1 : signed(26 downto 0);
+  signal fc1_n58_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n59_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n59_t1_0_b_d1 : signed(25 downto 0);
   signal fc1_n59_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n59_t1_1_b_d1 : signed(25 downto 0);
-  signal fc1_n59_t1_2_a_d1 : signed(26 downto 0);
-  signal fc1_n59_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n59_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n59_t1_2_a_d1 : signed(24 downto 0);
+  signal fc1_n59_t1_2_b_d1 : signed(25 downto 0);
   signal fc1_n59_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n59_t1_3_b_d1 : signed(25 downto 0);
-  constant fc1_w0_60 : signed(9 downto 0) := "1011011011"; -- weight -0.2861328125
-  constant fc1_w1_60 : signed(8 downto 0) := "101110001"; -- weight -0.1396484375
-  constant fc1_w2_60 : signed(12 downto 0) := "1011111000111"; -- weight -2.0556640625
-  constant fc1_w3_60 : signed(12 downto 0) := "1010100101010"; -- weight -2.708984375
-  constant fc1_w4_60 : signed(11 downto 0) := "100010101000"; -- weight -1.8359375
-  constant fc1_w5_60 : signed(12 downto 0) := "1010011001100"; -- weight -2.80078125
-  constant fc1_w6_60 : signed(8 downto 0) := "010101101"; -- weight 0.1689453125
-  constant fc1_w7_60 : signed(8 downto 0) := "010100101"; -- weight 0.1611328125
-  constant fc1_w8_60 : signed(9 downto 0) := "1010000101"; -- weight -0.3701171875
-  constant fc1_w9_60 : signed(8 downto 0) := "011101110"; -- weight 0.232421875
-  constant fc1_w10_60 : signed(8 downto 0) := "010010000"; -- weight 0.140625
-  constant fc1_w11_60 : signed(11 downto 0) := "010000101001"; -- weight 1.0400390625
-  constant fc1_w12_60 : signed(9 downto 0) := "0110000100"; -- weight 0.37890625
-  constant fc1_w13_60 : signed(9 downto 0) := "0101101001"; -- weight 0.3525390625
-  constant fc1_w14_60 : signed(8 downto 0) := "100010011"; -- weight -0.2314453125
-  constant fc1_w15_60 : signed(7 downto 0) := "01110011"; -- weight 0.1123046875
-  constant fc1_n60_bias : signed(18 downto 0) := "1000001000000000000"; -- bias -0.24609375
-  signal fc1_n60_t1_0_a_d1 : signed(28 downto 0);
+  signal fc1_n59_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n60_t1_0_a_d1 : signed(24 downto 0);
   signal fc1_n60_t0_1_d1 : signed(28 downto 0);
   signal fc1_n60_t0_2_d1 : signed(28 downto 0);
-  signal fc1_n60_t1_1_b_d1 : signed(28 downto 0);
-  signal fc1_n60_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n60_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n60_t1_2_a_d1 : signed(25 downto 0);
   signal fc1_n60_t0_5_d1 : signed(26 downto 0);
-  signal fc1_n60_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n60_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n60_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_61 : signed(9 downto 0) := "1001110111"; -- weight -0.3837890625
-  constant fc1_w1_61 : signed(7 downto 0) := "01100111"; -- weight 0.1005859375
-  constant fc1_w2_61 : signed(9 downto 0) := "0101010100"; -- weight 0.33203125
-  constant fc1_w3_61 : signed(10 downto 0) := "01001100111"; -- weight 0.6005859375
-  constant fc1_w4_61 : signed(8 downto 0) := "010110100"; -- weight 0.17578125
-  constant fc1_w5_61 : signed(11 downto 0) := "011101011011"; -- weight 1.8388671875
-  constant fc1_w6_61 : signed(7 downto 0) := "01110011"; -- weight 0.1123046875
-  constant fc1_w7_61 : signed(8 downto 0) := "100101111"; -- weight -0.2041015625
-  constant fc1_w8_61 : signed(9 downto 0) := "1010011111"; -- weight -0.3447265625
-  constant fc1_w9_61 : signed(10 downto 0) := "10011100111"; -- weight -0.7744140625
-  constant fc1_w10_61 : signed(10 downto 0) := "10111110001"; -- weight -0.5146484375
-  constant fc1_w11_61 : signed(10 downto 0) := "10000010100"; -- weight -0.98046875
-  constant fc1_w12_61 : signed(9 downto 0) := "1010011001"; -- weight -0.3505859375
-  constant fc1_w13_61 : signed(9 downto 0) := "1010011100"; -- weight -0.34765625
-  constant fc1_w14_61 : signed(9 downto 0) := "0110010110"; -- weight 0.396484375
-  constant fc1_w15_61 : signed(9 downto 0) := "0100110100"; -- weight 0.30078125
-  constant fc1_n61_bias : signed(20 downto 0) := "010101011110000000000"; -- bias 0.6708984375
-  signal fc1_n61_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n61_t1_0_b_d1 : signed(26 downto 0);
+  signal fc1_n60_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n60_t1_3_b_d1 : signed(24 downto 0);
+  signal fc1_n61_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n61_t1_0_b_d1 : signed(25 downto 0);
   signal fc1_n61_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n61_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n61_t1_2_a_d1 : signed(27 downto 0);
-  signal fc1_n61_t1_2_b_d1 : signed(27 downto 0);
-  signal fc1_n61_t1_3_a_d1 : signed(26 downto 0);
-  signal fc1_n61_t1_3_b_d1 : signed(26 downto 0);
-  signal fc1_n61_t4_0_b_d1 : signed(28 downto 0);
-  constant fc1_w0_62 : signed(9 downto 0) := "1010011110"; -- weight -0.345703125
-  constant fc1_w1_62 : signed(9 downto 0) := "0111001111"; -- weight 0.4521484375
-  constant fc1_w2_62 : signed(11 downto 0) := "010010110011"; -- weight 1.1748046875
-  constant fc1_w3_62 : signed(11 downto 0) := "011111010011"; -- weight 1.9560546875
-  constant fc1_w4_62 : signed(11 downto 0) := "011010000111"; -- weight 1.6318359375
-  constant fc1_w5_62 : signed(11 downto 0) := "011010011000"; -- weight 1.6484375
-  constant fc1_w6_62 : signed(4 downto 0) := "10111"; -- weight -0.0087890625
-  constant fc1_w7_62 : signed(8 downto 0) := "011110101"; -- weight 0.2392578125
-  constant fc1_w8_62 : signed(7 downto 0) := "01101000"; -- weight 0.1015625
-  constant fc1_w9_62 : signed(9 downto 0) := "1010000110"; -- weight -0.369140625
-  constant fc1_w10_62 : signed(9 downto 0) := "0110010000"; -- weight 0.390625
-  constant fc1_w11_62 : signed(8 downto 0) := "101111011"; -- weight -0.1298828125
-  constant fc1_w12_62 : signed(9 downto 0) := "0100010001"; -- weight 0.2666015625
-  constant fc1_w13_62 : signed(8 downto 0) := "100100111"; -- weight -0.2119140625
-  constant fc1_w14_62 : signed(8 downto 0) := "100011000"; -- weight -0.2265625
-  constant fc1_w15_62 : signed(6 downto 0) := "0110110"; -- weight 0.052734375
-  constant fc1_n62_bias : signed(19 downto 0) := "01110110010000000000"; -- bias 0.4619140625
-  signal fc1_n62_t1_0_a_d1 : signed(27 downto 0);
+  signal fc1_n61_t1_1_b_d1 : signed(24 downto 0);
+  signal fc1_n61_t1_2_a_d1 : signed(26 downto 0);
+  signal fc1_n61_t1_2_b_d1 : signed(26 downto 0);
+  signal fc1_n61_t1_3_a_d1 : signed(25 downto 0);
+  signal fc1_n61_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n62_t1_0_a_d1 : signed(25 downto 0);
   signal fc1_n62_t0_1_d1 : signed(27 downto 0);
   signal fc1_n62_t0_2_d1 : signed(27 downto 0);
-  signal fc1_n62_t1_1_b_d1 : signed(27 downto 0);
-  signal fc1_n62_t1_2_a_d1 : signed(25 downto 0);
+  signal fc1_n62_t1_1_b_d1 : signed(23 downto 0);
+  signal fc1_n62_t1_2_a_d1 : signed(24 downto 0);
   signal fc1_n62_t0_5_d1 : signed(25 downto 0);
-  signal fc1_n62_t1_3_a_d1 : signed(25 downto 0);
-  signal fc1_n62_t1_3_b_d1 : signed(25 downto 0);
-  signal fc1_n62_t4_0_b_d1 : signed(29 downto 0);
-  constant fc1_w0_63 : signed(8 downto 0) := "010001001"; -- weight 0.1337890625
-  constant fc1_w1_63 : signed(9 downto 0) := "0110011110"; -- weight 0.404296875
-  constant fc1_w2_63 : signed(8 downto 0) := "011010100"; -- weight 0.20703125
-  constant fc1_w3_63 : signed(7 downto 0) := "01001101"; -- weight 0.0751953125
-  constant fc1_w4_63 : signed(7 downto 0) := "01000110"; -- weight 0.068359375
-  constant fc1_w5_63 : signed(9 downto 0) := "1001000101"; -- weight -0.4326171875
-  constant fc1_w6_63 : signed(9 downto 0) := "0100000111"; -- weight 0.2568359375
-  constant fc1_w7_63 : signed(8 downto 0) := "011000010"; -- weight 0.189453125
-  constant fc1_w8_63 : signed(6 downto 0) := "0111100"; -- weight 0.05859375
-  constant fc1_w9_63 : signed(8 downto 0) := "011101101"; -- weight 0.2314453125
-  constant fc1_w10_63 : signed(7 downto 0) := "10011001"; -- weight -0.1005859375
-  constant fc1_w11_63 : signed(7 downto 0) := "01010010"; -- weight 0.080078125
-  constant fc1_w12_63 : signed(9 downto 0) := "1011110101"; -- weight -0.2607421875
-  constant fc1_w13_63 : signed(9 downto 0) := "0101101100"; -- weight 0.35546875
-  constant fc1_w14_63 : signed(5 downto 0) := "010010"; -- weight 0.017578125
-  constant fc1_w15_63 : signed(9 downto 0) := "1010001010"; -- weight -0.365234375
+  signal fc1_n62_t1_3_a_d1 : signed(24 downto 0);
+  signal fc1_n62_t1_3_b_d1 : signed(24 downto 0);
   signal fc1_n63_t0_0_d1 : signed(25 downto 0);
-  signal fc1_n63_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n63_t1_0_b_d1 : signed(24 downto 0);
   signal fc1_n63_t0_2_d1 : signed(25 downto 0);
-  signal fc1_n63_t1_1_b_d1 : signed(25 downto 0);
+  signal fc1_n63_t1_1_b_d1 : signed(24 downto 0);
   signal fc1_n63_t0_4_d1 : signed(24 downto 0);
-  signal fc1_n63_t1_2_b_d1 : signed(24 downto 0);
+  signal fc1_n63_t1_2_b_d1 : signed(23 downto 0);
   signal fc1_n63_t0_6_d1 : signed(25 downto 0);
-  signal fc1_n63_t1_3_b_d1 : signed(25 downto 0);
+  signal fc1_n63_t1_3_b_d1 : signed(24 downto 0);
   signal fc1_n0_y_wrap_d1 : signed(15 downto 0);
   signal fc1_out_0 : signed(15 downto 0);
   signal fc1_n1_y_wrap_d1 : signed(15 downto 0);
@@ -1750,7 +662,6 @@ architecture rtl of jet_tagger_argmax_fc1 is
 begin
   out_data <= std_logic_vector(fc1_out_63) & std_logic_vector(fc1_out_62) & std_logic_vector(fc1_out_61) & std_logic_vector(fc1_out_60) & std_logic_vector(fc1_out_59) & std_logic_vector(fc1_out_58) & std_logic_vector(fc1_out_57) & std_logic_vector(fc1_out_56) & std_logic_vector(fc1_out_55) & std_logic_vector(fc1_out_54) & std_logic_vector(fc1_out_53) & std_logic_vector(fc1_out_52) & std_logic_vector(fc1_out_51) & std_logic_vector(fc1_out_50) & std_logic_vector(fc1_out_49) & std_logic_vector(fc1_out_48) & std_logic_vector(fc1_out_47) & std_logic_vector(fc1_out_46) & std_logic_vector(fc1_out_45) & std_logic_vector(fc1_out_44) & std_logic_vector(fc1_out_43) & std_logic_vector(fc1_out_42) & std_logic_vector(fc1_out_41) & std_logic_vector(fc1_out_40) & std_logic_vector(fc1_out_39) & std_logic_vector(fc1_out_38) & std_logic_vector(fc1_out_37) & std_logic_vector(fc1_out_36) & std_logic_vector(fc1_out_35) & std_logic_vector(fc1_out_34) & std_logic_vector(fc1_out_33) & std_logic_vector(fc1_out_32) & std_logic_vector(fc1_out_31) & std_logic_vector(fc1_out_30) & std_logic_vector(fc1_out_29) & std_logic_vector(fc1_out_28) & std_logic_vector(fc1_out_27) & std_logic_vector(fc1_out_26) & std_logic_vector(fc1_out_25) & std_logic_vector(fc1_out_24) & std_logic_vector(fc1_out_23) & std_logic_vector(fc1_out_22) & std_logic_vector(fc1_out_21) & std_logic_vector(fc1_out_20) & std_logic_vector(fc1_out_19) & std_logic_vector(fc1_out_18) & std_logic_vector(fc1_out_17) & std_logic_vector(fc1_out_16) & std_logic_vector(fc1_out_15) & std_logic_vector(fc1_out_14) & std_logic_vector(fc1_out_13) & std_logic_vector(fc1_out_12) & std_logic_vector(fc1_out_11) & std_logic_vector(fc1_out_10) & std_logic_vector(fc1_out_9) & std_logic_vector(fc1_out_8) & std_logic_vector(fc1_out_7) & std_logic_vector(fc1_out_6) & std_logic_vector(fc1_out_5) & std_logic_vector(fc1_out_4) & std_logic_vector(fc1_out_3) & std_logic_vector(fc1_out_2) & std_logic_vector(fc1_out_1) & std_logic_vector(fc1_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable fc1_in_0 : signed(15 downto 0);
     variable fc1_in_1 : signed(15 downto 0);
@@ -1768,4792 +679,1289 @@ begin
     variable fc1_in_13 : signed(15 downto 0);
     variable fc1_in_14 : signed(15 downto 0);
     variable fc1_in_15 : signed(15 downto 0);
-    variable fc1_n0_p0_m : signed(25 downto 0);
-    variable fc1_n0_p0 : signed(24 downto 0);
-    variable fc1_n0_p1_m : signed(25 downto 0);
-    variable fc1_n0_p1 : signed(24 downto 0);
-    variable fc1_n0_p2_m : signed(27 downto 0);
-    variable fc1_n0_p2 : signed(26 downto 0);
-    variable fc1_n0_p3_m : signed(28 downto 0);
-    variable fc1_n0_p3 : signed(27 downto 0);
-    variable fc1_n0_p4_m : signed(27 downto 0);
-    variable fc1_n0_p4 : signed(26 downto 0);
-    variable fc1_n0_p5_m : signed(28 downto 0);
-    variable fc1_n0_p5 : signed(27 downto 0);
-    variable fc1_n0_p6_m : signed(22 downto 0);
-    variable fc1_n0_p6 : signed(21 downto 0);
-    variable fc1_n0_p7_m : signed(22 downto 0);
-    variable fc1_n0_p7 : signed(21 downto 0);
-    variable fc1_n0_p8_m : signed(24 downto 0);
-    variable fc1_n0_p8 : signed(23 downto 0);
-    variable fc1_n0_p9_m : signed(25 downto 0);
-    variable fc1_n0_p9 : signed(24 downto 0);
-    variable fc1_n0_p10_m : signed(26 downto 0);
-    variable fc1_n0_p10 : signed(25 downto 0);
-    variable fc1_n0_p11_m : signed(26 downto 0);
-    variable fc1_n0_p11 : signed(25 downto 0);
-    variable fc1_n0_p12_m : signed(26 downto 0);
-    variable fc1_n0_p12 : signed(25 downto 0);
-    variable fc1_n0_p13_m : signed(24 downto 0);
-    variable fc1_n0_p13 : signed(23 downto 0);
-    variable fc1_n0_p14_m : signed(25 downto 0);
-    variable fc1_n0_p14 : signed(24 downto 0);
-    variable fc1_n0_p15_m : signed(24 downto 0);
-    variable fc1_n0_p15 : signed(23 downto 0);
-    variable fc1_n0_t0_0_a : signed(25 downto 0);
-    variable fc1_n0_t0_0_b : signed(25 downto 0);
-    variable fc1_n0_t0_0 : signed(25 downto 0);
-    variable fc1_n0_t0_1_a : signed(27 downto 0);
-    variable fc1_n0_t0_1 : signed(27 downto 0);
-    variable fc1_n0_t0_2_a : signed(28 downto 0);
-    variable fc1_n0_t0_2_b : signed(28 downto 0);
-    variable fc1_n0_t0_2 : signed(28 downto 0);
-    variable fc1_n0_t0_3_a : signed(22 downto 0);
-    variable fc1_n0_t0_3_b : signed(22 downto 0);
-    variable fc1_n0_t0_3 : signed(22 downto 0);
-    variable fc1_n0_t0_4_a : signed(25 downto 0);
-    variable fc1_n0_t0_4_b : signed(25 downto 0);
-    variable fc1_n0_t0_4 : signed(25 downto 0);
-    variable fc1_n0_t0_5_a : signed(26 downto 0);
-    variable fc1_n0_t0_5_b : signed(26 downto 0);
-    variable fc1_n0_t0_5 : signed(26 downto 0);
-    variable fc1_n0_t0_6_a : signed(26 downto 0);
-    variable fc1_n0_t0_6_b : signed(26 downto 0);
-    variable fc1_n0_t0_6 : signed(26 downto 0);
-    variable fc1_n0_t0_7_a : signed(25 downto 0);
-    variable fc1_n0_t0_7_b : signed(25 downto 0);
-    variable fc1_n0_t0_7 : signed(25 downto 0);
-    variable fc1_n0_t1_0_a : signed(28 downto 0);
-    variable fc1_n0_t1_0_b : signed(28 downto 0);
+    variable fc1_n0_p0 : signed(24 downto 0); -- weight 0.2724609375
+    variable fc1_n0_p1 : signed(24 downto 0); -- weight -0.30859375
+    variable fc1_n0_p2 : signed(26 downto 0); -- weight 1.0185546875
+    variable fc1_n0_p4 : signed(26 downto 0); -- weight 1.783203125
+    variable fc1_n0_p5 : signed(27 downto 0); -- weight 2.3984375
+    variable fc1_n0_p6 : signed(21 downto 0); -- weight 0.060546875
+    variable fc1_n0_p7 : signed(21 downto 0); -- weight 0.056640625
+    variable fc1_n0_p8 : signed(23 downto 0); -- weight 0.1416015625
+    variable fc1_n0_p9 : signed(24 downto 0); -- weight -0.43359375
+    variable fc1_n0_p10 : signed(25 downto 0); -- weight -0.6181640625
+    variable fc1_n0_p11 : signed(25 downto 0); -- weight -0.822265625
+    variable fc1_n0_p12 : signed(25 downto 0); -- weight -0.8134765625
+    variable fc1_n0_p13 : signed(23 downto 0); -- weight -0.1923828125
+    variable fc1_n0_p14 : signed(24 downto 0); -- weight 0.40234375
+    variable fc1_n0_p15 : signed(23 downto 0); -- weight 0.212890625
     variable fc1_n0_t1_0 : signed(28 downto 0);
-    variable fc1_n0_t1_1_b : signed(28 downto 0);
     variable fc1_n0_t1_1 : signed(28 downto 0);
-    variable fc1_n0_t1_2_a : signed(27 downto 0);
-    variable fc1_n0_t1_2_b : signed(27 downto 0);
-    variable fc1_n0_t1_2 : signed(27 downto 0);
-    variable fc1_n0_t1_3_b : signed(26 downto 0);
     variable fc1_n0_t1_3 : signed(26 downto 0);
-    variable fc1_n0_t2_0_a : signed(29 downto 0);
-    variable fc1_n0_t2_0_b : signed(29 downto 0);
-    variable fc1_n0_t2_0 : signed(29 downto 0);
-    variable fc1_n0_t2_1_b : signed(27 downto 0);
     variable fc1_n0_t2_1 : signed(27 downto 0);
-    variable fc1_n0_t3_0_b : signed(29 downto 0);
     variable fc1_n0_t3_0 : signed(29 downto 0);
-    variable fc1_n0_t4_0_b : signed(29 downto 0);
-    variable fc1_n0_t4_0 : signed(29 downto 0);
     variable fc1_n0_acc : signed(29 downto 0);
     variable fc1_n0_y_fl : signed(19 downto 0);
-    variable fc1_n0_y_wrap : signed(15 downto 0);
-    variable fc1_n1_p0_m : signed(23 downto 0);
-    variable fc1_n1_p0 : signed(22 downto 0);
-    variable fc1_n1_p1_m : signed(24 downto 0);
-    variable fc1_n1_p1 : signed(23 downto 0);
-    variable fc1_n1_p2_m : signed(27 downto 0);
-    variable fc1_n1_p2 : signed(26 downto 0);
-    variable fc1_n1_p3_m : signed(27 downto 0);
-    variable fc1_n1_p3 : signed(26 downto 0);
-    variable fc1_n1_p4_m : signed(27 downto 0);
-    variable fc1_n1_p4 : signed(26 downto 0);
-    variable fc1_n1_p5_m : signed(28 downto 0);
-    variable fc1_n1_p5 : signed(27 downto 0);
-    variable fc1_n1_p6_m : signed(24 downto 0);
-    variable fc1_n1_p6 : signed(23 downto 0);
-    variable fc1_n1_p7_m : signed(25 downto 0);
-    variable fc1_n1_p7 : signed(24 downto 0);
-    variable fc1_n1_p8_m : signed(22 downto 0);
-    variable fc1_n1_p8 : signed(21 downto 0);
-    variable fc1_n1_p9_m : signed(23 downto 0);
-    variable fc1_n1_p9 : signed(22 downto 0);
-    variable fc1_n1_p10_m : signed(25 downto 0);
-    variable fc1_n1_p10 : signed(24 downto 0);
-    variable fc1_n1_p11_m : signed(23 downto 0);
-    variable fc1_n1_p11 : signed(22 downto 0);
-    variable fc1_n1_p12_m : signed(25 downto 0);
-    variable fc1_n1_p12 : signed(24 downto 0);
-    variable fc1_n1_p13_m : signed(22 downto 0);
-    variable fc1_n1_p13 : signed(21 downto 0);
-    variable fc1_n1_p14_m : signed(25 downto 0);
-    variable fc1_n1_p14 : signed(24 downto 0);
-    variable fc1_n1_p15_m : signed(23 downto 0);
-    variable fc1_n1_p15 : signed(22 downto 0);
-    variable fc1_n1_t0_0_a : signed(24 downto 0);
-    variable fc1_n1_t0_0_b : signed(24 downto 0);
-    variable fc1_n1_t0_0 : signed(24 downto 0);
-    variable fc1_n1_t0_1_a : signed(27 downto 0);
-    variable fc1_n1_t0_1_b : signed(27 downto 0);
-    variable fc1_n1_t0_1 : signed(27 downto 0);
-    variable fc1_n1_t0_2_a : signed(27 downto 0);
-    variable fc1_n1_t0_2 : signed(27 downto 0);
-    variable fc1_n1_t0_3_a : signed(25 downto 0);
-    variable fc1_n1_t0_3_b : signed(25 downto 0);
-    variable fc1_n1_t0_3 : signed(25 downto 0);
-    variable fc1_n1_t0_4_a : signed(23 downto 0);
-    variable fc1_n1_t0_4_b : signed(23 downto 0);
-    variable fc1_n1_t0_4 : signed(23 downto 0);
-    variable fc1_n1_t0_5_b : signed(24 downto 0);
-    variable fc1_n1_t0_5 : signed(24 downto 0);
-    variable fc1_n1_t0_6_b : signed(24 downto 0);
-    variable fc1_n1_t0_6 : signed(24 downto 0);
-    variable fc1_n1_t0_7_a : signed(25 downto 0);
-    variable fc1_n1_t0_7_b : signed(25 downto 0);
-    variable fc1_n1_t0_7 : signed(25 downto 0);
-    variable fc1_n1_t1_0_a : signed(27 downto 0);
+    variable fc1_n1_p0 : signed(22 downto 0); -- weight -0.1220703125
+    variable fc1_n1_p1 : signed(23 downto 0); -- weight -0.1904296875
+    variable fc1_n1_p2 : signed(26 downto 0); -- weight -1.279296875
+    variable fc1_n1_p3 : signed(26 downto 0); -- weight -1.7978515625
+    variable fc1_n1_p4 : signed(26 downto 0); -- weight -1.279296875
+    variable fc1_n1_p6 : signed(23 downto 0); -- weight -0.2109375
+    variable fc1_n1_p7 : signed(24 downto 0); -- weight 0.2958984375
+    variable fc1_n1_p8 : signed(21 downto 0); -- weight -0.033203125
+    variable fc1_n1_p9 : signed(22 downto 0); -- weight -0.1142578125
+    variable fc1_n1_p11 : signed(22 downto 0); -- weight -0.0849609375
+    variable fc1_n1_p13 : signed(21 downto 0); -- weight -0.0498046875
+    variable fc1_n1_p14 : signed(24 downto 0); -- weight -0.3818359375
+    variable fc1_n1_p15 : signed(22 downto 0); -- weight 0.123046875
     variable fc1_n1_t1_0 : signed(27 downto 0);
-    variable fc1_n1_t1_1_a : signed(28 downto 0);
-    variable fc1_n1_t1_1_b : signed(28 downto 0);
-    variable fc1_n1_t1_1 : signed(28 downto 0);
-    variable fc1_n1_t1_2_a : signed(25 downto 0);
-    variable fc1_n1_t1_2_b : signed(25 downto 0);
     variable fc1_n1_t1_2 : signed(25 downto 0);
-    variable fc1_n1_t1_3_a : signed(25 downto 0);
     variable fc1_n1_t1_3 : signed(25 downto 0);
-    variable fc1_n1_t2_0_a : signed(28 downto 0);
     variable fc1_n1_t2_0 : signed(28 downto 0);
-    variable fc1_n1_t2_1_a : signed(26 downto 0);
-    variable fc1_n1_t2_1_b : signed(26 downto 0);
     variable fc1_n1_t2_1 : signed(26 downto 0);
-    variable fc1_n1_t3_0_a : signed(29 downto 0);
-    variable fc1_n1_t3_0_b : signed(29 downto 0);
-    variable fc1_n1_t3_0 : signed(29 downto 0);
-    variable fc1_n1_t4_0_b : signed(29 downto 0);
-    variable fc1_n1_t4_0 : signed(29 downto 0);
     variable fc1_n1_acc : signed(29 downto 0);
     variable fc1_n1_y_fl : signed(19 downto 0);
-    variable fc1_n1_y_wrap : signed(15 downto 0);
-    variable fc1_n2_p0_m : signed(25 downto 0);
-    variable fc1_n2_p0 : signed(24 downto 0);
-    variable fc1_n2_p1_m : signed(24 downto 0);
-    variable fc1_n2_p1 : signed(23 downto 0);
-    variable fc1_n2_p2_m : signed(27 downto 0);
-    variable fc1_n2_p2 : signed(26 downto 0);
-    variable fc1_n2_p3_m : signed(28 downto 0);
-    variable fc1_n2_p3 : signed(27 downto 0);
-    variable fc1_n2_p4_m : signed(27 downto 0);
-    variable fc1_n2_p4 : signed(26 downto 0);
-    variable fc1_n2_p5_m : signed(28 downto 0);
-    variable fc1_n2_p5 : signed(27 downto 0);
-    variable fc1_n2_p6_m : signed(25 downto 0);
-    variable fc1_n2_p6 : signed(24 downto 0);
-    variable fc1_n2_p7_m : signed(22 downto 0);
-    variable fc1_n2_p7 : signed(21 downto 0);
-    variable fc1_n2_p8_m : signed(25 downto 0);
-    variable fc1_n2_p8 : signed(24 downto 0);
-    variable fc1_n2_p9_m : signed(24 downto 0);
-    variable fc1_n2_p9 : signed(23 downto 0);
-    variable fc1_n2_p10_m : signed(26 downto 0);
-    variable fc1_n2_p10 : signed(25 downto 0);
-    variable fc1_n2_p11_m : signed(24 downto 0);
-    variable fc1_n2_p11 : signed(23 downto 0);
-    variable fc1_n2_p12_m : signed(25 downto 0);
-    variable fc1_n2_p12 : signed(24 downto 0);
-    variable fc1_n2_p13_m : signed(22 downto 0);
-    variable fc1_n2_p13 : signed(21 downto 0);
+    variable fc1_n2_p0 : signed(24 downto 0); -- weight 0.4951171875
+    variable fc1_n2_p1 : signed(23 downto 0); -- weight 0.216796875
+    variable fc1_n2_p2 : signed(26 downto 0); -- weight -1.4833984375
+    variable fc1_n2_p3 : signed(27 downto 0); -- weight -3.03125
+    variable fc1_n2_p4 : signed(26 downto 0); -- weight -1.7353515625
+    variable fc1_n2_p5 : signed(27 downto 0); -- weight -2.9072265625
+    variable fc1_n2_p7 : signed(21 downto 0); -- weight -0.037109375
+    variable fc1_n2_p8 : signed(24 downto 0); -- weight 0.3740234375
+    variable fc1_n2_p9 : signed(23 downto 0); -- weight 0.158203125
+    variable fc1_n2_p11 : signed(23 downto 0); -- weight -0.2060546875
+    variable fc1_n2_p13 : signed(21 downto 0); -- weight 0.0419921875
     variable fc1_n2_p14_sh : signed(17 downto 0);
-    variable fc1_n2_p14_e : signed(18 downto 0);
     variable fc1_n2_p14_neg : signed(18 downto 0);
     variable fc1_n2_p15_sh : signed(19 downto 0);
-    variable fc1_n2_t0_0_a : signed(25 downto 0);
-    variable fc1_n2_t0_0_b : signed(25 downto 0);
-    variable fc1_n2_t0_0 : signed(25 downto 0);
-    variable fc1_n2_t0_1_a : signed(28 downto 0);
-    variable fc1_n2_t0_1_b : signed(28 downto 0);
-    variable fc1_n2_t0_1 : signed(28 downto 0);
-    variable fc1_n2_t0_2_a : signed(28 downto 0);
-    variable fc1_n2_t0_2_b : signed(28 downto 0);
-    variable fc1_n2_t0_2 : signed(28 downto 0);
-    variable fc1_n2_t0_3_b : signed(24 downto 0);
-    variable fc1_n2_t0_3 : signed(24 downto 0);
-    variable fc1_n2_t0_4_a : signed(25 downto 0);
-    variable fc1_n2_t0_4_b : signed(25 downto 0);
-    variable fc1_n2_t0_4 : signed(25 downto 0);
-    variable fc1_n2_t0_5_b : signed(25 downto 0);
-    variable fc1_n2_t0_5 : signed(25 downto 0);
-    variable fc1_n2_t0_6_b : signed(24 downto 0);
-    variable fc1_n2_t0_6 : signed(24 downto 0);
-    variable fc1_n2_t0_7_a : signed(20 downto 0);
-    variable fc1_n2_t0_7_b : signed(20 downto 0);
-    variable fc1_n2_t0_7 : signed(20 downto 0);
-    variable fc1_n2_t1_0_a : signed(28 downto 0);
     variable fc1_n2_t1_0 : signed(28 downto 0);
-    variable fc1_n2_t1_1_b : signed(28 downto 0);
     variable fc1_n2_t1_1 : signed(28 downto 0);
-    variable fc1_n2_t1_2_a : signed(26 downto 0);
-    variable fc1_n2_t1_2_b : signed(26 downto 0);
-    variable fc1_n2_t1_2 : signed(26 downto 0);
-    variable fc1_n2_t1_3_b : signed(24 downto 0);
     variable fc1_n2_t1_3 : signed(24 downto 0);
-    variable fc1_n2_t2_0_a : signed(29 downto 0);
-    variable fc1_n2_t2_0_b : signed(29 downto 0);
-    variable fc1_n2_t2_0 : signed(29 downto 0);
-    variable fc1_n2_t2_1_b : signed(26 downto 0);
     variable fc1_n2_t2_1 : signed(26 downto 0);
-    variable fc1_n2_t3_0_b : signed(29 downto 0);
     variable fc1_n2_t3_0 : signed(29 downto 0);
-    variable fc1_n2_t4_0_b : signed(29 downto 0);
-    variable fc1_n2_t4_0 : signed(29 downto 0);
     variable fc1_n2_acc : signed(29 downto 0);
     variable fc1_n2_y_fl : signed(19 downto 0);
-    variable fc1_n2_y_wrap : signed(15 downto 0);
-    variable fc1_n3_p0_m : signed(22 downto 0);
-    variable fc1_n3_p0 : signed(21 downto 0);
-    variable fc1_n3_p1_m : signed(23 downto 0);
-    variable fc1_n3_p1 : signed(22 downto 0);
-    variable fc1_n3_p2_m : signed(25 downto 0);
-    variable fc1_n3_p2 : signed(24 downto 0);
-    variable fc1_n3_p3_m : signed(24 downto 0);
-    variable fc1_n3_p3 : signed(23 downto 0);
-    variable fc1_n3_p4_m : signed(24 downto 0);
-    variable fc1_n3_p4 : signed(23 downto 0);
-    variable fc1_n3_p5_m : signed(24 downto 0);
-    variable fc1_n3_p5 : signed(23 downto 0);
-    variable fc1_n3_p6_m : signed(25 downto 0);
-    variable fc1_n3_p6 : signed(24 downto 0);
-    variable fc1_n3_p7_m : signed(25 downto 0);
-    variable fc1_n3_p7 : signed(24 downto 0);
-    variable fc1_n3_p8_m : signed(25 downto 0);
-    variable fc1_n3_p8 : signed(24 downto 0);
-    variable fc1_n3_p9_m : signed(25 downto 0);
-    variable fc1_n3_p9 : signed(24 downto 0);
-    variable fc1_n3_p10_m : signed(25 downto 0);
-    variable fc1_n3_p10 : signed(24 downto 0);
-    variable fc1_n3_p11_m : signed(22 downto 0);
-    variable fc1_n3_p11 : signed(21 downto 0);
-    variable fc1_n3_p12_m : signed(22 downto 0);
-    variable fc1_n3_p12 : signed(21 downto 0);
-    variable fc1_n3_p13_m : signed(24 downto 0);
-    variable fc1_n3_p13 : signed(23 downto 0);
-    variable fc1_n3_p14_m : signed(25 downto 0);
-    variable fc1_n3_p14 : signed(24 downto 0);
-    variable fc1_n3_p15_m : signed(24 downto 0);
-    variable fc1_n3_p15 : signed(23 downto 0);
-    variable fc1_n3_t0_0_a : signed(23 downto 0);
-    variable fc1_n3_t0_0_b : signed(23 downto 0);
-    variable fc1_n3_t0_0 : signed(23 downto 0);
-    variable fc1_n3_t0_1_b : signed(24 downto 0);
-    variable fc1_n3_t0_1 : signed(24 downto 0);
-    variable fc1_n3_t0_2_a : signed(24 downto 0);
-    variable fc1_n3_t0_2_b : signed(24 downto 0);
-    variable fc1_n3_t0_2 : signed(24 downto 0);
-    variable fc1_n3_t0_3_a : signed(25 downto 0);
-    variable fc1_n3_t0_3_b : signed(25 downto 0);
-    variable fc1_n3_t0_3 : signed(25 downto 0);
-    variable fc1_n3_t0_4_a : signed(25 downto 0);
-    variable fc1_n3_t0_4_b : signed(25 downto 0);
-    variable fc1_n3_t0_4 : signed(25 downto 0);
-    variable fc1_n3_t0_5_b : signed(24 downto 0);
-    variable fc1_n3_t0_5 : signed(24 downto 0);
-    variable fc1_n3_t0_6_a : signed(23 downto 0);
-    variable fc1_n3_t0_6 : signed(23 downto 0);
-    variable fc1_n3_t0_7_a : signed(25 downto 0);
-    variable fc1_n3_t0_7_b : signed(25 downto 0);
-    variable fc1_n3_t0_7 : signed(25 downto 0);
-    variable fc1_n3_t1_0_a : signed(25 downto 0);
-    variable fc1_n3_t1_0_b : signed(25 downto 0);
+    variable fc1_n3_p0 : signed(21 downto 0); -- weight 0.037109375
+    variable fc1_n3_p1 : signed(22 downto 0); -- weight -0.08984375
+    variable fc1_n3_p3 : signed(23 downto 0); -- weight -0.18359375
+    variable fc1_n3_p4 : signed(23 downto 0); -- weight -0.21484375
+    variable fc1_n3_p5 : signed(23 downto 0); -- weight 0.19140625
+    variable fc1_n3_p6 : signed(24 downto 0); -- weight -0.392578125
+    variable fc1_n3_p7 : signed(24 downto 0); -- weight -0.294921875
+    variable fc1_n3_p8 : signed(24 downto 0); -- weight -0.3505859375
+    variable fc1_n3_p9 : signed(24 downto 0); -- weight -0.34765625
+    variable fc1_n3_p11 : signed(21 downto 0); -- weight -0.0439453125
+    variable fc1_n3_p12 : signed(21 downto 0); -- weight -0.048828125
+    variable fc1_n3_p14 : signed(24 downto 0); -- weight -0.419921875
+    variable fc1_n3_p15 : signed(23 downto 0); -- weight -0.1796875
     variable fc1_n3_t1_0 : signed(25 downto 0);
-    variable fc1_n3_t1_1_a : signed(26 downto 0);
-    variable fc1_n3_t1_1_b : signed(26 downto 0);
-    variable fc1_n3_t1_1 : signed(26 downto 0);
-    variable fc1_n3_t1_2_a : signed(26 downto 0);
-    variable fc1_n3_t1_2_b : signed(26 downto 0);
-    variable fc1_n3_t1_2 : signed(26 downto 0);
-    variable fc1_n3_t1_3_a : signed(25 downto 0);
     variable fc1_n3_t1_3 : signed(25 downto 0);
-    variable fc1_n3_t2_0_a : signed(26 downto 0);
     variable fc1_n3_t2_0 : signed(26 downto 0);
-    variable fc1_n3_t2_1_b : signed(26 downto 0);
     variable fc1_n3_t2_1 : signed(26 downto 0);
-    variable fc1_n3_t3_0_a : signed(27 downto 0);
-    variable fc1_n3_t3_0_b : signed(27 downto 0);
-    variable fc1_n3_t3_0 : signed(27 downto 0);
     variable fc1_n3_acc : signed(27 downto 0);
     variable fc1_n3_y_fl : signed(17 downto 0);
-    variable fc1_n3_y_wrap : signed(15 downto 0);
-    variable fc1_n4_p0_m : signed(24 downto 0);
-    variable fc1_n4_p0 : signed(23 downto 0);
-    variable fc1_n4_p1_m : signed(24 downto 0);
-    variable fc1_n4_p1 : signed(23 downto 0);
-    variable fc1_n4_p2_m : signed(27 downto 0);
-    variable fc1_n4_p2 : signed(26 downto 0);
-    variable fc1_n4_p3_m : signed(28 downto 0);
-    variable fc1_n4_p3 : signed(27 downto 0);
-    variable fc1_n4_p4_m : signed(28 downto 0);
-    variable fc1_n4_p4 : signed(27 downto 0);
-    variable fc1_n4_p5_m : signed(28 downto 0);
-    variable fc1_n4_p5 : signed(27 downto 0);
-    variable fc1_n4_p6_m : signed(24 downto 0);
-    variable fc1_n4_p6 : signed(23 downto 0);
-    variable fc1_n4_p7_m : signed(25 downto 0);
-    variable fc1_n4_p7 : signed(24 downto 0);
-    variable fc1_n4_p8_m : signed(24 downto 0);
-    variable fc1_n4_p8 : signed(23 downto 0);
-    variable fc1_n4_p9_m : signed(26 downto 0);
-    variable fc1_n4_p9 : signed(25 downto 0);
-    variable fc1_n4_p10_m : signed(26 downto 0);
-    variable fc1_n4_p10 : signed(25 downto 0);
-    variable fc1_n4_p11_m : signed(22 downto 0);
-    variable fc1_n4_p11 : signed(21 downto 0);
-    variable fc1_n4_p12_m : signed(24 downto 0);
-    variable fc1_n4_p12 : signed(23 downto 0);
-    variable fc1_n4_p13_m : signed(25 downto 0);
-    variable fc1_n4_p13 : signed(24 downto 0);
-    variable fc1_n4_p14_m : signed(22 downto 0);
-    variable fc1_n4_p14 : signed(21 downto 0);
-    variable fc1_n4_p15_m : signed(24 downto 0);
-    variable fc1_n4_p15 : signed(23 downto 0);
-    variable fc1_n4_t0_0_a : signed(24 downto 0);
-    variable fc1_n4_t0_0_b : signed(24 downto 0);
-    variable fc1_n4_t0_0 : signed(24 downto 0);
-    variable fc1_n4_t0_1_a : signed(28 downto 0);
-    variable fc1_n4_t0_1_b : signed(28 downto 0);
-    variable fc1_n4_t0_1 : signed(28 downto 0);
-    variable fc1_n4_t0_2_a : signed(28 downto 0);
-    variable fc1_n4_t0_2_b : signed(28 downto 0);
-    variable fc1_n4_t0_2 : signed(28 downto 0);
-    variable fc1_n4_t0_3_a : signed(24 downto 0);
-    variable fc1_n4_t0_3 : signed(24 downto 0);
-    variable fc1_n4_t0_4_a : signed(25 downto 0);
-    variable fc1_n4_t0_4 : signed(25 downto 0);
-    variable fc1_n4_t0_5_b : signed(25 downto 0);
-    variable fc1_n4_t0_5 : signed(25 downto 0);
-    variable fc1_n4_t0_6_a : signed(25 downto 0);
-    variable fc1_n4_t0_6_b : signed(25 downto 0);
-    variable fc1_n4_t0_6 : signed(25 downto 0);
-    variable fc1_n4_t0_7_a : signed(24 downto 0);
-    variable fc1_n4_t0_7_b : signed(24 downto 0);
-    variable fc1_n4_t0_7 : signed(24 downto 0);
-    variable fc1_n4_t1_0_a : signed(28 downto 0);
+    variable fc1_n4_p0 : signed(23 downto 0); -- weight -0.2294921875
+    variable fc1_n4_p1 : signed(23 downto 0); -- weight -0.158203125
+    variable fc1_n4_p2 : signed(26 downto 0); -- weight -1.60546875
+    variable fc1_n4_p3 : signed(27 downto 0); -- weight -3.044921875
+    variable fc1_n4_p4 : signed(27 downto 0); -- weight -2.3935546875
+    variable fc1_n4_p5 : signed(27 downto 0); -- weight -2.8876953125
+    variable fc1_n4_p6 : signed(23 downto 0); -- weight -0.1357421875
+    variable fc1_n4_p8 : signed(23 downto 0); -- weight 0.1279296875
+    variable fc1_n4_p11 : signed(21 downto 0); -- weight -0.0380859375
+    variable fc1_n4_p12 : signed(23 downto 0); -- weight -0.1435546875
+    variable fc1_n4_p13 : signed(24 downto 0); -- weight 0.45703125
+    variable fc1_n4_p14 : signed(21 downto 0); -- weight 0.056640625
+    variable fc1_n4_p15 : signed(23 downto 0); -- weight 0.2060546875
     variable fc1_n4_t1_0 : signed(28 downto 0);
-    variable fc1_n4_t1_1_b : signed(28 downto 0);
     variable fc1_n4_t1_1 : signed(28 downto 0);
-    variable fc1_n4_t1_2_a : signed(26 downto 0);
-    variable fc1_n4_t1_2_b : signed(26 downto 0);
     variable fc1_n4_t1_2 : signed(26 downto 0);
-    variable fc1_n4_t1_3_b : signed(25 downto 0);
     variable fc1_n4_t1_3 : signed(25 downto 0);
-    variable fc1_n4_t2_0_a : signed(29 downto 0);
-    variable fc1_n4_t2_0_b : signed(29 downto 0);
-    variable fc1_n4_t2_0 : signed(29 downto 0);
-    variable fc1_n4_t2_1_a : signed(27 downto 0);
-    variable fc1_n4_t2_1_b : signed(27 downto 0);
     variable fc1_n4_t2_1 : signed(27 downto 0);
-    variable fc1_n4_t3_0_b : signed(29 downto 0);
     variable fc1_n4_t3_0 : signed(29 downto 0);
-    variable fc1_n4_t4_0_b : signed(29 downto 0);
-    variable fc1_n4_t4_0 : signed(29 downto 0);
     variable fc1_n4_acc : signed(29 downto 0);
     variable fc1_n4_y_fl : signed(19 downto 0);
-    variable fc1_n4_y_wrap : signed(15 downto 0);
-    variable fc1_n5_p0_m : signed(25 downto 0);
-    variable fc1_n5_p0 : signed(24 downto 0);
-    variable fc1_n5_p1_m : signed(25 downto 0);
-    variable fc1_n5_p1 : signed(24 downto 0);
-    variable fc1_n5_p2_m : signed(25 downto 0);
-    variable fc1_n5_p2 : signed(24 downto 0);
-    variable fc1_n5_p3_m : signed(25 downto 0);
-    variable fc1_n5_p3 : signed(24 downto 0);
-    variable fc1_n5_p4_m : signed(20 downto 0);
-    variable fc1_n5_p4 : signed(19 downto 0);
-    variable fc1_n5_p5_m : signed(23 downto 0);
-    variable fc1_n5_p5 : signed(22 downto 0);
-    variable fc1_n5_p6_m : signed(23 downto 0);
-    variable fc1_n5_p6 : signed(22 downto 0);
-    variable fc1_n5_p7_m : signed(25 downto 0);
-    variable fc1_n5_p7 : signed(24 downto 0);
-    variable fc1_n5_p8_m : signed(25 downto 0);
-    variable fc1_n5_p8 : signed(24 downto 0);
-    variable fc1_n5_p9_m : signed(21 downto 0);
-    variable fc1_n5_p9 : signed(20 downto 0);
-    variable fc1_n5_p10_m : signed(24 downto 0);
-    variable fc1_n5_p10 : signed(23 downto 0);
-    variable fc1_n5_p11_m : signed(24 downto 0);
-    variable fc1_n5_p11 : signed(23 downto 0);
-    variable fc1_n5_p12_m : signed(25 downto 0);
-    variable fc1_n5_p12 : signed(24 downto 0);
-    variable fc1_n5_p13_m : signed(24 downto 0);
-    variable fc1_n5_p13 : signed(23 downto 0);
-    variable fc1_n5_p14_m : signed(25 downto 0);
-    variable fc1_n5_p14 : signed(24 downto 0);
-    variable fc1_n5_p15_m : signed(23 downto 0);
-    variable fc1_n5_p15 : signed(22 downto 0);
-    variable fc1_n5_t0_0_a : signed(25 downto 0);
-    variable fc1_n5_t0_0_b : signed(25 downto 0);
-    variable fc1_n5_t0_0 : signed(25 downto 0);
-    variable fc1_n5_t0_1_a : signed(25 downto 0);
-    variable fc1_n5_t0_1_b : signed(25 downto 0);
-    variable fc1_n5_t0_1 : signed(25 downto 0);
-    variable fc1_n5_t0_2_a : signed(22 downto 0);
-    variable fc1_n5_t0_2 : signed(22 downto 0);
-    variable fc1_n5_t0_3_a : signed(24 downto 0);
-    variable fc1_n5_t0_3 : signed(24 downto 0);
-    variable fc1_n5_t0_4_b : signed(24 downto 0);
-    variable fc1_n5_t0_4 : signed(24 downto 0);
-    variable fc1_n5_t0_5_a : signed(24 downto 0);
-    variable fc1_n5_t0_5_b : signed(24 downto 0);
-    variable fc1_n5_t0_5 : signed(24 downto 0);
-    variable fc1_n5_t0_6_b : signed(24 downto 0);
-    variable fc1_n5_t0_6 : signed(24 downto 0);
-    variable fc1_n5_t0_7_b : signed(24 downto 0);
-    variable fc1_n5_t0_7 : signed(24 downto 0);
-    variable fc1_n5_t1_0_a : signed(26 downto 0);
-    variable fc1_n5_t1_0_b : signed(26 downto 0);
-    variable fc1_n5_t1_0 : signed(26 downto 0);
-    variable fc1_n5_t1_1_a : signed(24 downto 0);
+    variable fc1_n5_p0 : signed(24 downto 0); -- weight 0.3603515625
+    variable fc1_n5_p1 : signed(24 downto 0); -- weight 0.3486328125
+    variable fc1_n5_p2 : signed(24 downto 0); -- weight -0.2919921875
+    variable fc1_n5_p3 : signed(24 downto 0); -- weight 0.2724609375
+    variable fc1_n5_p4 : signed(19 downto 0); -- weight -0.01171875
+    variable fc1_n5_p6 : signed(22 downto 0); -- weight -0.1162109375
+    variable fc1_n5_p9 : signed(20 downto 0); -- weight 0.0302734375
+    variable fc1_n5_p10 : signed(23 downto 0); -- weight 0.232421875
+    variable fc1_n5_p11 : signed(23 downto 0); -- weight -0.1875
+    variable fc1_n5_p13 : signed(23 downto 0); -- weight 0.1767578125
+    variable fc1_n5_p15 : signed(22 downto 0); -- weight -0.07421875
     variable fc1_n5_t1_1 : signed(24 downto 0);
-    variable fc1_n5_t1_2_a : signed(25 downto 0);
-    variable fc1_n5_t1_2_b : signed(25 downto 0);
     variable fc1_n5_t1_2 : signed(25 downto 0);
-    variable fc1_n5_t1_3_a : signed(25 downto 0);
-    variable fc1_n5_t1_3_b : signed(25 downto 0);
     variable fc1_n5_t1_3 : signed(25 downto 0);
-    variable fc1_n5_t2_0_b : signed(26 downto 0);
     variable fc1_n5_t2_0 : signed(26 downto 0);
-    variable fc1_n5_t2_1_a : signed(26 downto 0);
-    variable fc1_n5_t2_1_b : signed(26 downto 0);
     variable fc1_n5_t2_1 : signed(26 downto 0);
-    variable fc1_n5_t3_0_a : signed(27 downto 0);
-    variable fc1_n5_t3_0_b : signed(27 downto 0);
-    variable fc1_n5_t3_0 : signed(27 downto 0);
     variable fc1_n5_acc : signed(27 downto 0);
     variable fc1_n5_y_fl : signed(17 downto 0);
-    variable fc1_n5_y_wrap : signed(15 downto 0);
-    variable fc1_n6_p0_m : signed(23 downto 0);
-    variable fc1_n6_p0 : signed(22 downto 0);
-    variable fc1_n6_p1_m : signed(25 downto 0);
-    variable fc1_n6_p1 : signed(24 downto 0);
-    variable fc1_n6_p2_m : signed(25 downto 0);
-    variable fc1_n6_p2 : signed(24 downto 0);
-    variable fc1_n6_p3_m : signed(24 downto 0);
-    variable fc1_n6_p3 : signed(23 downto 0);
-    variable fc1_n6_p4_m : signed(22 downto 0);
-    variable fc1_n6_p4 : signed(21 downto 0);
-    variable fc1_n6_p5_m : signed(23 downto 0);
-    variable fc1_n6_p5 : signed(22 downto 0);
-    variable fc1_n6_p6_m : signed(20 downto 0);
-    variable fc1_n6_p6 : signed(19 downto 0);
-    variable fc1_n6_p7_m : signed(25 downto 0);
-    variable fc1_n6_p7 : signed(24 downto 0);
-    variable fc1_n6_p8_m : signed(20 downto 0);
-    variable fc1_n6_p8 : signed(19 downto 0);
-    variable fc1_n6_p9_m : signed(24 downto 0);
-    variable fc1_n6_p9 : signed(23 downto 0);
-    variable fc1_n6_p10_m : signed(25 downto 0);
-    variable fc1_n6_p10 : signed(24 downto 0);
-    variable fc1_n6_p11_m : signed(25 downto 0);
-    variable fc1_n6_p11 : signed(24 downto 0);
-    variable fc1_n6_p12_m : signed(25 downto 0);
-    variable fc1_n6_p12 : signed(24 downto 0);
-    variable fc1_n6_p13_m : signed(25 downto 0);
-    variable fc1_n6_p13 : signed(24 downto 0);
-    variable fc1_n6_p14_m : signed(25 downto 0);
-    variable fc1_n6_p14 : signed(24 downto 0);
-    variable fc1_n6_p15_m : signed(24 downto 0);
-    variable fc1_n6_p15 : signed(23 downto 0);
-    variable fc1_n6_t0_0_a : signed(24 downto 0);
-    variable fc1_n6_t0_0 : signed(24 downto 0);
-    variable fc1_n6_t0_1_a : signed(25 downto 0);
-    variable fc1_n6_t0_1_b : signed(25 downto 0);
-    variable fc1_n6_t0_1 : signed(25 downto 0);
-    variable fc1_n6_t0_2_a : signed(23 downto 0);
-    variable fc1_n6_t0_2_b : signed(23 downto 0);
-    variable fc1_n6_t0_2 : signed(23 downto 0);
-    variable fc1_n6_t0_3_a : signed(24 downto 0);
-    variable fc1_n6_t0_3 : signed(24 downto 0);
-    variable fc1_n6_t0_4_a : signed(23 downto 0);
-    variable fc1_n6_t0_4 : signed(23 downto 0);
-    variable fc1_n6_t0_5_a : signed(25 downto 0);
-    variable fc1_n6_t0_5_b : signed(25 downto 0);
-    variable fc1_n6_t0_5 : signed(25 downto 0);
-    variable fc1_n6_t0_6_a : signed(25 downto 0);
-    variable fc1_n6_t0_6_b : signed(25 downto 0);
-    variable fc1_n6_t0_6 : signed(25 downto 0);
-    variable fc1_n6_t0_7_a : signed(25 downto 0);
-    variable fc1_n6_t0_7_b : signed(25 downto 0);
-    variable fc1_n6_t0_7 : signed(25 downto 0);
-    variable fc1_n6_t1_0_a : signed(25 downto 0);
+    variable fc1_n6_p0 : signed(22 downto 0); -- weight 0.0693359375
+    variable fc1_n6_p2 : signed(24 downto 0); -- weight 0.26953125
+    variable fc1_n6_p3 : signed(23 downto 0); -- weight 0.240234375
+    variable fc1_n6_p4 : signed(21 downto 0); -- weight 0.052734375
+    variable fc1_n6_p5 : signed(22 downto 0); -- weight 0.0751953125
+    variable fc1_n6_p6 : signed(19 downto 0); -- weight -0.01171875
+    variable fc1_n6_p8 : signed(19 downto 0); -- weight -0.01171875
+    variable fc1_n6_p10 : signed(24 downto 0); -- weight 0.2548828125
+    variable fc1_n6_p11 : signed(24 downto 0); -- weight -0.38671875
+    variable fc1_n6_p12 : signed(24 downto 0); -- weight 0.2822265625
+    variable fc1_n6_p13 : signed(24 downto 0); -- weight -0.3486328125
+    variable fc1_n6_p14 : signed(24 downto 0); -- weight -0.359375
+    variable fc1_n6_p15 : signed(23 downto 0); -- weight -0.1533203125
     variable fc1_n6_t1_0 : signed(25 downto 0);
-    variable fc1_n6_t1_1_a : signed(24 downto 0);
     variable fc1_n6_t1_1 : signed(24 downto 0);
-    variable fc1_n6_t1_2_a : signed(25 downto 0);
     variable fc1_n6_t1_2 : signed(25 downto 0);
-    variable fc1_n6_t1_3_a : signed(26 downto 0);
-    variable fc1_n6_t1_3_b : signed(26 downto 0);
-    variable fc1_n6_t1_3 : signed(26 downto 0);
-    variable fc1_n6_t2_0_a : signed(26 downto 0);
-    variable fc1_n6_t2_0_b : signed(26 downto 0);
     variable fc1_n6_t2_0 : signed(26 downto 0);
-    variable fc1_n6_t2_1_a : signed(26 downto 0);
     variable fc1_n6_t2_1 : signed(26 downto 0);
-    variable fc1_n6_t3_0_a : signed(27 downto 0);
-    variable fc1_n6_t3_0_b : signed(27 downto 0);
-    variable fc1_n6_t3_0 : signed(27 downto 0);
     variable fc1_n6_acc : signed(27 downto 0);
     variable fc1_n6_y_fl : signed(17 downto 0);
-    variable fc1_n6_y_wrap : signed(15 downto 0);
-    variable fc1_n7_p0_m : signed(24 downto 0);
-    variable fc1_n7_p0 : signed(23 downto 0);
-    variable fc1_n7_p1_m : signed(22 downto 0);
-    variable fc1_n7_p1 : signed(21 downto 0);
-    variable fc1_n7_p2_m : signed(27 downto 0);
-    variable fc1_n7_p2 : signed(26 downto 0);
-    variable fc1_n7_p3_m : signed(28 downto 0);
-    variable fc1_n7_p3 : signed(27 downto 0);
-    variable fc1_n7_p4_m : signed(27 downto 0);
-    variable fc1_n7_p4 : signed(26 downto 0);
-    variable fc1_n7_p5_m : signed(28 downto 0);
-    variable fc1_n7_p5 : signed(27 downto 0);
-    variable fc1_n7_p6_m : signed(24 downto 0);
-    variable fc1_n7_p6 : signed(23 downto 0);
-    variable fc1_n7_p7_m : signed(24 downto 0);
-    variable fc1_n7_p7 : signed(23 downto 0);
-    variable fc1_n7_p8_m : signed(24 downto 0);
-    variable fc1_n7_p8 : signed(23 downto 0);
-    variable fc1_n7_p9_m : signed(24 downto 0);
-    variable fc1_n7_p9 : signed(23 downto 0);
-    variable fc1_n7_p10_m : signed(22 downto 0);
-    variable fc1_n7_p10 : signed(21 downto 0);
-    variable fc1_n7_p11_m : signed(26 downto 0);
-    variable fc1_n7_p11 : signed(25 downto 0);
-    variable fc1_n7_p12_m : signed(25 downto 0);
-    variable fc1_n7_p12 : signed(24 downto 0);
-    variable fc1_n7_p13_m : signed(20 downto 0);
-    variable fc1_n7_p13 : signed(19 downto 0);
-    variable fc1_n7_p14_m : signed(25 downto 0);
-    variable fc1_n7_p14 : signed(24 downto 0);
-    variable fc1_n7_p15_m : signed(24 downto 0);
-    variable fc1_n7_p15 : signed(23 downto 0);
-    variable fc1_n7_t0_0_b : signed(23 downto 0);
-    variable fc1_n7_t0_0 : signed(23 downto 0);
-    variable fc1_n7_t0_1_a : signed(28 downto 0);
-    variable fc1_n7_t0_1_b : signed(28 downto 0);
-    variable fc1_n7_t0_1 : signed(28 downto 0);
-    variable fc1_n7_t0_2_a : signed(28 downto 0);
-    variable fc1_n7_t0_2_b : signed(28 downto 0);
-    variable fc1_n7_t0_2 : signed(28 downto 0);
-    variable fc1_n7_t0_3_a : signed(24 downto 0);
-    variable fc1_n7_t0_3_b : signed(24 downto 0);
-    variable fc1_n7_t0_3 : signed(24 downto 0);
-    variable fc1_n7_t0_4_a : signed(24 downto 0);
-    variable fc1_n7_t0_4_b : signed(24 downto 0);
-    variable fc1_n7_t0_4 : signed(24 downto 0);
-    variable fc1_n7_t0_5_a : signed(25 downto 0);
-    variable fc1_n7_t0_5 : signed(25 downto 0);
-    variable fc1_n7_t0_6_b : signed(24 downto 0);
-    variable fc1_n7_t0_6 : signed(24 downto 0);
-    variable fc1_n7_t0_7_a : signed(25 downto 0);
-    variable fc1_n7_t0_7_b : signed(25 downto 0);
-    variable fc1_n7_t0_7 : signed(25 downto 0);
-    variable fc1_n7_t1_0_a : signed(28 downto 0);
+    variable fc1_n7_p1 : signed(21 downto 0); -- weight -0.046875
+    variable fc1_n7_p2 : signed(26 downto 0); -- weight -1.87890625
+    variable fc1_n7_p3 : signed(27 downto 0); -- weight -2.703125
+    variable fc1_n7_p4 : signed(26 downto 0); -- weight -1.9453125
+    variable fc1_n7_p5 : signed(27 downto 0); -- weight -2.3857421875
+    variable fc1_n7_p6 : signed(23 downto 0); -- weight -0.234375
+    variable fc1_n7_p7 : signed(23 downto 0); -- weight 0.208984375
+    variable fc1_n7_p8 : signed(23 downto 0); -- weight -0.17578125
+    variable fc1_n7_p9 : signed(23 downto 0); -- weight 0.2060546875
+    variable fc1_n7_p10 : signed(21 downto 0); -- weight 0.03515625
+    variable fc1_n7_p13 : signed(19 downto 0); -- weight -0.009765625
+    variable fc1_n7_p14 : signed(24 downto 0); -- weight -0.2890625
+    variable fc1_n7_p15 : signed(23 downto 0); -- weight 0.21875
     variable fc1_n7_t1_0 : signed(28 downto 0);
-    variable fc1_n7_t1_1_b : signed(28 downto 0);
     variable fc1_n7_t1_1 : signed(28 downto 0);
-    variable fc1_n7_t1_2_a : signed(26 downto 0);
-    variable fc1_n7_t1_2_b : signed(26 downto 0);
     variable fc1_n7_t1_2 : signed(26 downto 0);
-    variable fc1_n7_t1_3_a : signed(25 downto 0);
     variable fc1_n7_t1_3 : signed(25 downto 0);
-    variable fc1_n7_t2_0_a : signed(29 downto 0);
-    variable fc1_n7_t2_0_b : signed(29 downto 0);
-    variable fc1_n7_t2_0 : signed(29 downto 0);
-    variable fc1_n7_t2_1_a : signed(27 downto 0);
-    variable fc1_n7_t2_1_b : signed(27 downto 0);
     variable fc1_n7_t2_1 : signed(27 downto 0);
-    variable fc1_n7_t3_0_b : signed(29 downto 0);
     variable fc1_n7_t3_0 : signed(29 downto 0);
-    variable fc1_n7_t4_0_b : signed(29 downto 0);
-    variable fc1_n7_t4_0 : signed(29 downto 0);
     variable fc1_n7_acc : signed(29 downto 0);
     variable fc1_n7_y_fl : signed(19 downto 0);
-    variable fc1_n7_y_wrap : signed(15 downto 0);
-    variable fc1_n8_p0_m : signed(25 downto 0);
-    variable fc1_n8_p0 : signed(24 downto 0);
-    variable fc1_n8_p1_m : signed(24 downto 0);
-    variable fc1_n8_p1 : signed(23 downto 0);
-    variable fc1_n8_p2_m : signed(27 downto 0);
-    variable fc1_n8_p2 : signed(26 downto 0);
-    variable fc1_n8_p3_m : signed(27 downto 0);
-    variable fc1_n8_p3 : signed(26 downto 0);
-    variable fc1_n8_p4_m : signed(26 downto 0);
-    variable fc1_n8_p4 : signed(25 downto 0);
-    variable fc1_n8_p5_m : signed(27 downto 0);
-    variable fc1_n8_p5 : signed(26 downto 0);
-    variable fc1_n8_p6_m : signed(24 downto 0);
-    variable fc1_n8_p6 : signed(23 downto 0);
-    variable fc1_n8_p7_m : signed(25 downto 0);
-    variable fc1_n8_p7 : signed(24 downto 0);
-    variable fc1_n8_p8_m : signed(24 downto 0);
-    variable fc1_n8_p8 : signed(23 downto 0);
-    variable fc1_n8_p9_m : signed(24 downto 0);
-    variable fc1_n8_p9 : signed(23 downto 0);
-    variable fc1_n8_p10_m : signed(26 downto 0);
-    variable fc1_n8_p10 : signed(25 downto 0);
-    variable fc1_n8_p11_m : signed(27 downto 0);
-    variable fc1_n8_p11 : signed(26 downto 0);
-    variable fc1_n8_p12_m : signed(25 downto 0);
-    variable fc1_n8_p12 : signed(24 downto 0);
-    variable fc1_n8_p13_m : signed(25 downto 0);
-    variable fc1_n8_p13 : signed(24 downto 0);
-    variable fc1_n8_p14_m : signed(25 downto 0);
-    variable fc1_n8_p14 : signed(24 downto 0);
-    variable fc1_n8_p15_m : signed(23 downto 0);
-    variable fc1_n8_p15 : signed(22 downto 0);
-    variable fc1_n8_t0_0_b : signed(24 downto 0);
-    variable fc1_n8_t0_0 : signed(24 downto 0);
-    variable fc1_n8_t0_1_a : signed(27 downto 0);
-    variable fc1_n8_t0_1_b : signed(27 downto 0);
-    variable fc1_n8_t0_1 : signed(27 downto 0);
-    variable fc1_n8_t0_2_a : signed(27 downto 0);
-    variable fc1_n8_t0_2_b : signed(27 downto 0);
-    variable fc1_n8_t0_2 : signed(27 downto 0);
-    variable fc1_n8_t0_3_a : signed(25 downto 0);
-    variable fc1_n8_t0_3_b : signed(25 downto 0);
-    variable fc1_n8_t0_3 : signed(25 downto 0);
-    variable fc1_n8_t0_4_a : signed(24 downto 0);
-    variable fc1_n8_t0_4_b : signed(24 downto 0);
-    variable fc1_n8_t0_4 : signed(24 downto 0);
-    variable fc1_n8_t0_5_a : signed(26 downto 0);
-    variable fc1_n8_t0_5 : signed(26 downto 0);
-    variable fc1_n8_t0_6_a : signed(25 downto 0);
-    variable fc1_n8_t0_6_b : signed(25 downto 0);
-    variable fc1_n8_t0_6 : signed(25 downto 0);
-    variable fc1_n8_t0_7_b : signed(24 downto 0);
-    variable fc1_n8_t0_7 : signed(24 downto 0);
-    variable fc1_n8_t1_0_a : signed(27 downto 0);
+    variable fc1_n8_p1 : signed(23 downto 0); -- weight 0.1337890625
+    variable fc1_n8_p2 : signed(26 downto 0); -- weight 1.4541015625
+    variable fc1_n8_p3 : signed(26 downto 0); -- weight 1.2841796875
+    variable fc1_n8_p4 : signed(25 downto 0); -- weight 0.67578125
+    variable fc1_n8_p5 : signed(26 downto 0); -- weight 1.4990234375
+    variable fc1_n8_p6 : signed(23 downto 0); -- weight -0.2060546875
+    variable fc1_n8_p7 : signed(24 downto 0); -- weight -0.4287109375
+    variable fc1_n8_p8 : signed(23 downto 0); -- weight 0.2275390625
+    variable fc1_n8_p9 : signed(23 downto 0); -- weight 0.1630859375
+    variable fc1_n8_p10 : signed(25 downto 0); -- weight 0.6142578125
+    variable fc1_n8_p12 : signed(24 downto 0); -- weight 0.28125
+    variable fc1_n8_p13 : signed(24 downto 0); -- weight 0.498046875
+    variable fc1_n8_p15 : signed(22 downto 0); -- weight 0.072265625
     variable fc1_n8_t1_0 : signed(27 downto 0);
-    variable fc1_n8_t1_1_b : signed(27 downto 0);
     variable fc1_n8_t1_1 : signed(27 downto 0);
-    variable fc1_n8_t1_2_a : signed(27 downto 0);
-    variable fc1_n8_t1_2_b : signed(27 downto 0);
-    variable fc1_n8_t1_2 : signed(27 downto 0);
-    variable fc1_n8_t1_3_a : signed(26 downto 0);
-    variable fc1_n8_t1_3_b : signed(26 downto 0);
     variable fc1_n8_t1_3 : signed(26 downto 0);
-    variable fc1_n8_t2_0_a : signed(28 downto 0);
-    variable fc1_n8_t2_0_b : signed(28 downto 0);
     variable fc1_n8_t2_0 : signed(28 downto 0);
-    variable fc1_n8_t2_1_b : signed(27 downto 0);
     variable fc1_n8_t2_1 : signed(27 downto 0);
-    variable fc1_n8_t3_0_a : signed(29 downto 0);
-    variable fc1_n8_t3_0_b : signed(29 downto 0);
-    variable fc1_n8_t3_0 : signed(29 downto 0);
-    variable fc1_n8_t4_0_b : signed(29 downto 0);
-    variable fc1_n8_t4_0 : signed(29 downto 0);
     variable fc1_n8_acc : signed(29 downto 0);
     variable fc1_n8_y_fl : signed(19 downto 0);
-    variable fc1_n8_y_wrap : signed(15 downto 0);
-    variable fc1_n9_p0_m : signed(23 downto 0);
-    variable fc1_n9_p0 : signed(22 downto 0);
-    variable fc1_n9_p1_m : signed(24 downto 0);
-    variable fc1_n9_p1 : signed(23 downto 0);
-    variable fc1_n9_p2_m : signed(27 downto 0);
-    variable fc1_n9_p2 : signed(26 downto 0);
-    variable fc1_n9_p3_m : signed(28 downto 0);
-    variable fc1_n9_p3 : signed(27 downto 0);
-    variable fc1_n9_p4_m : signed(27 downto 0);
-    variable fc1_n9_p4 : signed(26 downto 0);
-    variable fc1_n9_p5_m : signed(27 downto 0);
-    variable fc1_n9_p5 : signed(26 downto 0);
-    variable fc1_n9_p6_m : signed(25 downto 0);
-    variable fc1_n9_p6 : signed(24 downto 0);
-    variable fc1_n9_p7_m : signed(25 downto 0);
-    variable fc1_n9_p7 : signed(24 downto 0);
-    variable fc1_n9_p8_m : signed(26 downto 0);
-    variable fc1_n9_p8 : signed(25 downto 0);
-    variable fc1_n9_p9_m : signed(26 downto 0);
-    variable fc1_n9_p9 : signed(25 downto 0);
-    variable fc1_n9_p10_m : signed(25 downto 0);
-    variable fc1_n9_p10 : signed(24 downto 0);
-    variable fc1_n9_p11_m : signed(27 downto 0);
-    variable fc1_n9_p11 : signed(26 downto 0);
-    variable fc1_n9_p12_m : signed(24 downto 0);
-    variable fc1_n9_p12 : signed(23 downto 0);
-    variable fc1_n9_p13_m : signed(20 downto 0);
-    variable fc1_n9_p13 : signed(19 downto 0);
-    variable fc1_n9_p14_m : signed(25 downto 0);
-    variable fc1_n9_p14 : signed(24 downto 0);
-    variable fc1_n9_p15_m : signed(25 downto 0);
-    variable fc1_n9_p15 : signed(24 downto 0);
-    variable fc1_n9_t0_0_a : signed(24 downto 0);
-    variable fc1_n9_t0_0_b : signed(24 downto 0);
-    variable fc1_n9_t0_0 : signed(24 downto 0);
-    variable fc1_n9_t0_1_a : signed(28 downto 0);
-    variable fc1_n9_t0_1_b : signed(28 downto 0);
-    variable fc1_n9_t0_1 : signed(28 downto 0);
-    variable fc1_n9_t0_2_a : signed(27 downto 0);
-    variable fc1_n9_t0_2_b : signed(27 downto 0);
-    variable fc1_n9_t0_2 : signed(27 downto 0);
-    variable fc1_n9_t0_3_a : signed(25 downto 0);
-    variable fc1_n9_t0_3_b : signed(25 downto 0);
-    variable fc1_n9_t0_3 : signed(25 downto 0);
-    variable fc1_n9_t0_4_a : signed(26 downto 0);
-    variable fc1_n9_t0_4_b : signed(26 downto 0);
-    variable fc1_n9_t0_4 : signed(26 downto 0);
-    variable fc1_n9_t0_5_a : signed(26 downto 0);
-    variable fc1_n9_t0_5 : signed(26 downto 0);
-    variable fc1_n9_t0_6_b : signed(23 downto 0);
-    variable fc1_n9_t0_6 : signed(23 downto 0);
-    variable fc1_n9_t0_7_a : signed(25 downto 0);
-    variable fc1_n9_t0_7_b : signed(25 downto 0);
-    variable fc1_n9_t0_7 : signed(25 downto 0);
-    variable fc1_n9_t1_0_a : signed(28 downto 0);
+    variable fc1_n9_p0 : signed(22 downto 0); -- weight -0.0908203125
+    variable fc1_n9_p1 : signed(23 downto 0); -- weight 0.1962890625
+    variable fc1_n9_p2 : signed(26 downto 0); -- weight -1.4169921875
+    variable fc1_n9_p3 : signed(27 downto 0); -- weight -2.5947265625
+    variable fc1_n9_p4 : signed(26 downto 0); -- weight -1.56640625
+    variable fc1_n9_p5 : signed(26 downto 0); -- weight -1.611328125
+    variable fc1_n9_p6 : signed(24 downto 0); -- weight -0.38671875
+    variable fc1_n9_p7 : signed(24 downto 0); -- weight -0.251953125
+    variable fc1_n9_p8 : signed(25 downto 0); -- weight -0.625
+    variable fc1_n9_p9 : signed(25 downto 0); -- weight 0.666015625
+    variable fc1_n9_p10 : signed(24 downto 0); -- weight 0.2509765625
+    variable fc1_n9_p13 : signed(19 downto 0); -- weight -0.0146484375
+    variable fc1_n9_p14 : signed(24 downto 0); -- weight 0.439453125
+    variable fc1_n9_p15 : signed(24 downto 0); -- weight -0.3359375
     variable fc1_n9_t1_0 : signed(28 downto 0);
-    variable fc1_n9_t1_1_b : signed(27 downto 0);
     variable fc1_n9_t1_1 : signed(27 downto 0);
-    variable fc1_n9_t1_2_a : signed(27 downto 0);
-    variable fc1_n9_t1_2_b : signed(27 downto 0);
-    variable fc1_n9_t1_2 : signed(27 downto 0);
-    variable fc1_n9_t1_3_a : signed(25 downto 0);
     variable fc1_n9_t1_3 : signed(25 downto 0);
-    variable fc1_n9_t2_0_a : signed(29 downto 0);
-    variable fc1_n9_t2_0_b : signed(29 downto 0);
-    variable fc1_n9_t2_0 : signed(29 downto 0);
-    variable fc1_n9_t2_1_b : signed(27 downto 0);
     variable fc1_n9_t2_1 : signed(27 downto 0);
-    variable fc1_n9_t3_0_b : signed(29 downto 0);
     variable fc1_n9_t3_0 : signed(29 downto 0);
-    variable fc1_n9_t4_0_b : signed(29 downto 0);
-    variable fc1_n9_t4_0 : signed(29 downto 0);
     variable fc1_n9_acc : signed(29 downto 0);
     variable fc1_n9_y_fl : signed(19 downto 0);
-    variable fc1_n9_y_wrap : signed(15 downto 0);
-    variable fc1_n10_p0_m : signed(24 downto 0);
-    variable fc1_n10_p0 : signed(23 downto 0);
-    variable fc1_n10_p1_m : signed(22 downto 0);
-    variable fc1_n10_p1 : signed(21 downto 0);
-    variable fc1_n10_p2_m : signed(24 downto 0);
-    variable fc1_n10_p2 : signed(23 downto 0);
-    variable fc1_n10_p3_m : signed(26 downto 0);
-    variable fc1_n10_p3 : signed(25 downto 0);
-    variable fc1_n10_p4_m : signed(25 downto 0);
-    variable fc1_n10_p4 : signed(24 downto 0);
-    variable fc1_n10_p5_m : signed(24 downto 0);
-    variable fc1_n10_p5 : signed(23 downto 0);
-    variable fc1_n10_p6_m : signed(24 downto 0);
-    variable fc1_n10_p6 : signed(23 downto 0);
-    variable fc1_n10_p7_m : signed(24 downto 0);
-    variable fc1_n10_p7 : signed(23 downto 0);
-    variable fc1_n10_p8_m : signed(25 downto 0);
-    variable fc1_n10_p8 : signed(24 downto 0);
-    variable fc1_n10_p9_m : signed(26 downto 0);
-    variable fc1_n10_p9 : signed(25 downto 0);
-    variable fc1_n10_p10_m : signed(27 downto 0);
-    variable fc1_n10_p10 : signed(26 downto 0);
-    variable fc1_n10_p11_m : signed(27 downto 0);
-    variable fc1_n10_p11 : signed(26 downto 0);
-    variable fc1_n10_p12_m : signed(22 downto 0);
-    variable fc1_n10_p12 : signed(21 downto 0);
-    variable fc1_n10_p13_m : signed(26 downto 0);
-    variable fc1_n10_p13 : signed(25 downto 0);
-    variable fc1_n10_p14_m : signed(24 downto 0);
-    variable fc1_n10_p14 : signed(23 downto 0);
-    variable fc1_n10_p15_m : signed(25 downto 0);
-    variable fc1_n10_p15 : signed(24 downto 0);
-    variable fc1_n10_t0_0_b : signed(23 downto 0);
-    variable fc1_n10_t0_0 : signed(23 downto 0);
-    variable fc1_n10_t0_1_a : signed(25 downto 0);
-    variable fc1_n10_t0_1 : signed(25 downto 0);
-    variable fc1_n10_t0_2_a : signed(25 downto 0);
-    variable fc1_n10_t0_2_b : signed(25 downto 0);
-    variable fc1_n10_t0_2 : signed(25 downto 0);
-    variable fc1_n10_t0_3_a : signed(24 downto 0);
-    variable fc1_n10_t0_3_b : signed(24 downto 0);
-    variable fc1_n10_t0_3 : signed(24 downto 0);
-    variable fc1_n10_t0_4_a : signed(25 downto 0);
-    variable fc1_n10_t0_4 : signed(25 downto 0);
-    variable fc1_n10_t0_5_a : signed(27 downto 0);
-    variable fc1_n10_t0_5_b : signed(27 downto 0);
-    variable fc1_n10_t0_5 : signed(27 downto 0);
-    variable fc1_n10_t0_6_a : signed(25 downto 0);
-    variable fc1_n10_t0_6 : signed(25 downto 0);
-    variable fc1_n10_t0_7_a : signed(25 downto 0);
-    variable fc1_n10_t0_7_b : signed(25 downto 0);
-    variable fc1_n10_t0_7 : signed(25 downto 0);
-    variable fc1_n10_t1_0_a : signed(26 downto 0);
-    variable fc1_n10_t1_0_b : signed(26 downto 0);
-    variable fc1_n10_t1_0 : signed(26 downto 0);
-    variable fc1_n10_t1_1_b : signed(25 downto 0);
+    variable fc1_n10_p1 : signed(21 downto 0); -- weight -0.0400390625
+    variable fc1_n10_p2 : signed(23 downto 0); -- weight 0.1513671875
+    variable fc1_n10_p4 : signed(24 downto 0); -- weight -0.3837890625
+    variable fc1_n10_p5 : signed(23 downto 0); -- weight -0.19921875
+    variable fc1_n10_p6 : signed(23 downto 0); -- weight -0.208984375
+    variable fc1_n10_p7 : signed(23 downto 0); -- weight -0.18359375
+    variable fc1_n10_p8 : signed(24 downto 0); -- weight -0.287109375
+    variable fc1_n10_p10 : signed(26 downto 0); -- weight 1.0927734375
+    variable fc1_n10_p11 : signed(26 downto 0); -- weight 1.052734375
+    variable fc1_n10_p12 : signed(21 downto 0); -- weight 0.0478515625
+    variable fc1_n10_p14 : signed(23 downto 0); -- weight 0.2314453125
+    variable fc1_n10_p15 : signed(24 downto 0); -- weight 0.330078125
     variable fc1_n10_t1_1 : signed(25 downto 0);
-    variable fc1_n10_t1_2_a : signed(27 downto 0);
     variable fc1_n10_t1_2 : signed(27 downto 0);
-    variable fc1_n10_t1_3_a : signed(26 downto 0);
-    variable fc1_n10_t1_3_b : signed(26 downto 0);
     variable fc1_n10_t1_3 : signed(26 downto 0);
-    variable fc1_n10_t2_0_b : signed(26 downto 0);
     variable fc1_n10_t2_0 : signed(26 downto 0);
-    variable fc1_n10_t2_1_a : signed(28 downto 0);
-    variable fc1_n10_t2_1_b : signed(28 downto 0);
-    variable fc1_n10_t2_1 : signed(28 downto 0);
-    variable fc1_n10_t3_0_a : signed(28 downto 0);
     variable fc1_n10_t3_0 : signed(28 downto 0);
-    variable fc1_n10_t4_0_b : signed(28 downto 0);
-    variable fc1_n10_t4_0 : signed(28 downto 0);
     variable fc1_n10_acc : signed(28 downto 0);
     variable fc1_n10_y_fl : signed(18 downto 0);
-    variable fc1_n10_y_wrap : signed(15 downto 0);
-    variable fc1_n11_p0_m : signed(25 downto 0);
-    variable fc1_n11_p0 : signed(24 downto 0);
-    variable fc1_n11_p1_m : signed(25 downto 0);
-    variable fc1_n11_p1 : signed(24 downto 0);
-    variable fc1_n11_p2_m : signed(25 downto 0);
-    variable fc1_n11_p2 : signed(24 downto 0);
-    variable fc1_n11_p3_m : signed(24 downto 0);
-    variable fc1_n11_p3 : signed(23 downto 0);
-    variable fc1_n11_p4_m : signed(23 downto 0);
-    variable fc1_n11_p4 : signed(22 downto 0);
-    variable fc1_n11_p5_m : signed(25 downto 0);
-    variable fc1_n11_p5 : signed(24 downto 0);
-    variable fc1_n11_p6_m : signed(25 downto 0);
-    variable fc1_n11_p6 : signed(24 downto 0);
-    variable fc1_n11_p7_m : signed(25 downto 0);
-    variable fc1_n11_p7 : signed(24 downto 0);
-    variable fc1_n11_p8_m : signed(21 downto 0);
-    variable fc1_n11_p8 : signed(20 downto 0);
+    variable fc1_n11_p0 : signed(24 downto 0); -- weight -0.4248046875
+    variable fc1_n11_p1 : signed(24 downto 0); -- weight -0.326171875
+    variable fc1_n11_p2 : signed(24 downto 0); -- weight -0.3583984375
+    variable fc1_n11_p3 : signed(23 downto 0); -- weight 0.2373046875
+    variable fc1_n11_p4 : signed(22 downto 0); -- weight -0.1005859375
+    variable fc1_n11_p6 : signed(24 downto 0); -- weight 0.400390625
+    variable fc1_n11_p7 : signed(24 downto 0); -- weight 0.361328125
     variable fc1_n11_p10_sh : signed(19 downto 0);
-    variable fc1_n11_p11_m : signed(24 downto 0);
-    variable fc1_n11_p11 : signed(23 downto 0);
-    variable fc1_n11_p12_m : signed(24 downto 0);
-    variable fc1_n11_p12 : signed(23 downto 0);
-    variable fc1_n11_p13_m : signed(25 downto 0);
-    variable fc1_n11_p13 : signed(24 downto 0);
-    variable fc1_n11_p14_m : signed(25 downto 0);
-    variable fc1_n11_p14 : signed(24 downto 0);
-    variable fc1_n11_p15_m : signed(25 downto 0);
-    variable fc1_n11_p15 : signed(24 downto 0);
-    variable fc1_n11_t0_0_a : signed(25 downto 0);
-    variable fc1_n11_t0_0_b : signed(25 downto 0);
-    variable fc1_n11_t0_0 : signed(25 downto 0);
-    variable fc1_n11_t0_1_a : signed(25 downto 0);
-    variable fc1_n11_t0_1_b : signed(25 downto 0);
-    variable fc1_n11_t0_1 : signed(25 downto 0);
-    variable fc1_n11_t0_2_a : signed(24 downto 0);
-    variable fc1_n11_t0_2 : signed(24 downto 0);
-    variable fc1_n11_t0_3_a : signed(25 downto 0);
-    variable fc1_n11_t0_3_b : signed(25 downto 0);
-    variable fc1_n11_t0_3 : signed(25 downto 0);
-    variable fc1_n11_t0_4_b : signed(20 downto 0);
-    variable fc1_n11_t0_4 : signed(20 downto 0);
-    variable fc1_n11_t0_5_a : signed(24 downto 0);
-    variable fc1_n11_t0_5_b : signed(24 downto 0);
-    variable fc1_n11_t0_5 : signed(24 downto 0);
-    variable fc1_n11_t0_6_a : signed(24 downto 0);
-    variable fc1_n11_t0_6 : signed(24 downto 0);
-    variable fc1_n11_t0_7_a : signed(25 downto 0);
-    variable fc1_n11_t0_7_b : signed(25 downto 0);
-    variable fc1_n11_t0_7 : signed(25 downto 0);
-    variable fc1_n11_t1_0_a : signed(26 downto 0);
-    variable fc1_n11_t1_0_b : signed(26 downto 0);
+    variable fc1_n11_p11 : signed(23 downto 0); -- weight -0.2392578125
+    variable fc1_n11_p12 : signed(23 downto 0); -- weight 0.150390625
+    variable fc1_n11_p14 : signed(24 downto 0); -- weight -0.3583984375
+    variable fc1_n11_p15 : signed(24 downto 0); -- weight -0.2919921875
     variable fc1_n11_t1_0 : signed(26 downto 0);
-    variable fc1_n11_t1_1_a : signed(26 downto 0);
-    variable fc1_n11_t1_1_b : signed(26 downto 0);
     variable fc1_n11_t1_1 : signed(26 downto 0);
-    variable fc1_n11_t1_2_a : signed(24 downto 0);
     variable fc1_n11_t1_2 : signed(24 downto 0);
-    variable fc1_n11_t1_3_a : signed(26 downto 0);
-    variable fc1_n11_t1_3_b : signed(26 downto 0);
-    variable fc1_n11_t1_3 : signed(26 downto 0);
-    variable fc1_n11_t2_0_a : signed(27 downto 0);
-    variable fc1_n11_t2_0_b : signed(27 downto 0);
-    variable fc1_n11_t2_0 : signed(27 downto 0);
-    variable fc1_n11_t2_1_a : signed(26 downto 0);
     variable fc1_n11_t2_1 : signed(26 downto 0);
-    variable fc1_n11_t3_0_b : signed(27 downto 0);
-    variable fc1_n11_t3_0 : signed(27 downto 0);
     variable fc1_n11_acc : signed(27 downto 0);
     variable fc1_n11_y_fl : signed(17 downto 0);
-    variable fc1_n11_y_wrap : signed(15 downto 0);
-    variable fc1_n12_p0_m : signed(21 downto 0);
-    variable fc1_n12_p0 : signed(20 downto 0);
-    variable fc1_n12_p1_m : signed(25 downto 0);
-    variable fc1_n12_p1 : signed(24 downto 0);
-    variable fc1_n12_p2_m : signed(24 downto 0);
-    variable fc1_n12_p2 : signed(23 downto 0);
-    variable fc1_n12_p3_m : signed(20 downto 0);
-    variable fc1_n12_p3 : signed(19 downto 0);
-    variable fc1_n12_p4_m : signed(25 downto 0);
-    variable fc1_n12_p4 : signed(24 downto 0);
-    variable fc1_n12_p5_m : signed(24 downto 0);
-    variable fc1_n12_p5 : signed(23 downto 0);
-    variable fc1_n12_p6_m : signed(24 downto 0);
-    variable fc1_n12_p6 : signed(23 downto 0);
-    variable fc1_n12_p7_m : signed(20 downto 0);
-    variable fc1_n12_p7 : signed(19 downto 0);
-    variable fc1_n12_p8_m : signed(25 downto 0);
-    variable fc1_n12_p8 : signed(24 downto 0);
-    variable fc1_n12_p9_m : signed(25 downto 0);
-    variable fc1_n12_p9 : signed(24 downto 0);
-    variable fc1_n12_p10_m : signed(24 downto 0);
-    variable fc1_n12_p10 : signed(23 downto 0);
-    variable fc1_n12_p11_m : signed(24 downto 0);
-    variable fc1_n12_p11 : signed(23 downto 0);
-    variable fc1_n12_p12_m : signed(25 downto 0);
-    variable fc1_n12_p12 : signed(24 downto 0);
-    variable fc1_n12_p13_m : signed(25 downto 0);
-    variable fc1_n12_p13 : signed(24 downto 0);
-    variable fc1_n12_p14_m : signed(24 downto 0);
-    variable fc1_n12_p14 : signed(23 downto 0);
-    variable fc1_n12_p15_m : signed(23 downto 0);
-    variable fc1_n12_p15 : signed(22 downto 0);
-    variable fc1_n12_t0_0_a : signed(24 downto 0);
-    variable fc1_n12_t0_0 : signed(24 downto 0);
-    variable fc1_n12_t0_1_a : signed(24 downto 0);
-    variable fc1_n12_t0_1_b : signed(24 downto 0);
-    variable fc1_n12_t0_1 : signed(24 downto 0);
-    variable fc1_n12_t0_2_a : signed(25 downto 0);
-    variable fc1_n12_t0_2_b : signed(25 downto 0);
-    variable fc1_n12_t0_2 : signed(25 downto 0);
-    variable fc1_n12_t0_3_b : signed(23 downto 0);
-    variable fc1_n12_t0_3 : signed(23 downto 0);
-    variable fc1_n12_t0_4_a : signed(25 downto 0);
-    variable fc1_n12_t0_4_b : signed(25 downto 0);
-    variable fc1_n12_t0_4 : signed(25 downto 0);
-    variable fc1_n12_t0_5_a : signed(24 downto 0);
-    variable fc1_n12_t0_5_b : signed(24 downto 0);
-    variable fc1_n12_t0_5 : signed(24 downto 0);
-    variable fc1_n12_t0_6_a : signed(25 downto 0);
-    variable fc1_n12_t0_6_b : signed(25 downto 0);
-    variable fc1_n12_t0_6 : signed(25 downto 0);
-    variable fc1_n12_t0_7_b : signed(23 downto 0);
-    variable fc1_n12_t0_7 : signed(23 downto 0);
-    variable fc1_n12_t1_0_a : signed(25 downto 0);
-    variable fc1_n12_t1_0_b : signed(25 downto 0);
+    variable fc1_n12_p0 : signed(20 downto 0); -- weight -0.0205078125
+    variable fc1_n12_p2 : signed(23 downto 0); -- weight 0.244140625
+    variable fc1_n12_p3 : signed(19 downto 0); -- weight 0.01171875
+    variable fc1_n12_p4 : signed(24 downto 0); -- weight 0.404296875
+    variable fc1_n12_p5 : signed(23 downto 0); -- weight -0.2353515625
+    variable fc1_n12_p7 : signed(19 downto 0); -- weight 0.0107421875
+    variable fc1_n12_p8 : signed(24 downto 0); -- weight 0.26953125
+    variable fc1_n12_p9 : signed(24 downto 0); -- weight 0.271484375
+    variable fc1_n12_p10 : signed(23 downto 0); -- weight 0.1357421875
+    variable fc1_n12_p11 : signed(23 downto 0); -- weight 0.138671875
+    variable fc1_n12_p12 : signed(24 downto 0); -- weight -0.2724609375
+    variable fc1_n12_p13 : signed(24 downto 0); -- weight 0.3828125
+    variable fc1_n12_p14 : signed(23 downto 0); -- weight -0.1357421875
+    variable fc1_n12_p15 : signed(22 downto 0); -- weight -0.0791015625
     variable fc1_n12_t1_0 : signed(25 downto 0);
-    variable fc1_n12_t1_1_b : signed(25 downto 0);
     variable fc1_n12_t1_1 : signed(25 downto 0);
-    variable fc1_n12_t1_2_b : signed(25 downto 0);
     variable fc1_n12_t1_2 : signed(25 downto 0);
-    variable fc1_n12_t1_3_b : signed(25 downto 0);
     variable fc1_n12_t1_3 : signed(25 downto 0);
-    variable fc1_n12_t2_0_a : signed(26 downto 0);
-    variable fc1_n12_t2_0_b : signed(26 downto 0);
     variable fc1_n12_t2_0 : signed(26 downto 0);
-    variable fc1_n12_t2_1_a : signed(26 downto 0);
-    variable fc1_n12_t2_1_b : signed(26 downto 0);
     variable fc1_n12_t2_1 : signed(26 downto 0);
-    variable fc1_n12_t3_0_a : signed(27 downto 0);
-    variable fc1_n12_t3_0_b : signed(27 downto 0);
-    variable fc1_n12_t3_0 : signed(27 downto 0);
     variable fc1_n12_acc : signed(27 downto 0);
     variable fc1_n12_y_fl : signed(17 downto 0);
-    variable fc1_n12_y_wrap : signed(15 downto 0);
-    variable fc1_n13_p0_m : signed(22 downto 0);
-    variable fc1_n13_p0 : signed(21 downto 0);
-    variable fc1_n13_p1_m : signed(26 downto 0);
-    variable fc1_n13_p1 : signed(25 downto 0);
-    variable fc1_n13_p2_m : signed(26 downto 0);
-    variable fc1_n13_p2 : signed(25 downto 0);
-    variable fc1_n13_p3_m : signed(26 downto 0);
-    variable fc1_n13_p3 : signed(25 downto 0);
-    variable fc1_n13_p4_m : signed(26 downto 0);
-    variable fc1_n13_p4 : signed(25 downto 0);
-    variable fc1_n13_p5_m : signed(27 downto 0);
-    variable fc1_n13_p5 : signed(26 downto 0);
-    variable fc1_n13_p6_m : signed(25 downto 0);
-    variable fc1_n13_p6 : signed(24 downto 0);
-    variable fc1_n13_p7_m : signed(22 downto 0);
-    variable fc1_n13_p7 : signed(21 downto 0);
-    variable fc1_n13_p8_m : signed(24 downto 0);
-    variable fc1_n13_p8 : signed(23 downto 0);
-    variable fc1_n13_p9_m : signed(26 downto 0);
-    variable fc1_n13_p9 : signed(25 downto 0);
-    variable fc1_n13_p10_m : signed(26 downto 0);
-    variable fc1_n13_p10 : signed(25 downto 0);
-    variable fc1_n13_p11_m : signed(26 downto 0);
-    variable fc1_n13_p11 : signed(25 downto 0);
-    variable fc1_n13_p12_m : signed(25 downto 0);
-    variable fc1_n13_p12 : signed(24 downto 0);
-    variable fc1_n13_p13_m : signed(26 downto 0);
-    variable fc1_n13_p13 : signed(25 downto 0);
-    variable fc1_n13_p14_m : signed(25 downto 0);
-    variable fc1_n13_p14 : signed(24 downto 0);
-    variable fc1_n13_p15_m : signed(24 downto 0);
-    variable fc1_n13_p15 : signed(23 downto 0);
-    variable fc1_n13_t0_0_a : signed(25 downto 0);
-    variable fc1_n13_t0_0 : signed(25 downto 0);
-    variable fc1_n13_t0_1_a : signed(26 downto 0);
-    variable fc1_n13_t0_1_b : signed(26 downto 0);
-    variable fc1_n13_t0_1 : signed(26 downto 0);
-    variable fc1_n13_t0_2_a : signed(26 downto 0);
-    variable fc1_n13_t0_2 : signed(26 downto 0);
-    variable fc1_n13_t0_3_b : signed(24 downto 0);
-    variable fc1_n13_t0_3 : signed(24 downto 0);
-    variable fc1_n13_t0_4_a : signed(26 downto 0);
-    variable fc1_n13_t0_4_b : signed(26 downto 0);
-    variable fc1_n13_t0_4 : signed(26 downto 0);
-    variable fc1_n13_t0_5_a : signed(26 downto 0);
-    variable fc1_n13_t0_5_b : signed(26 downto 0);
-    variable fc1_n13_t0_5 : signed(26 downto 0);
-    variable fc1_n13_t0_6_a : signed(26 downto 0);
-    variable fc1_n13_t0_6_b : signed(26 downto 0);
-    variable fc1_n13_t0_6 : signed(26 downto 0);
-    variable fc1_n13_t0_7_a : signed(25 downto 0);
-    variable fc1_n13_t0_7_b : signed(25 downto 0);
-    variable fc1_n13_t0_7 : signed(25 downto 0);
-    variable fc1_n13_t1_0_a : signed(27 downto 0);
-    variable fc1_n13_t1_0_b : signed(27 downto 0);
+    variable fc1_n13_p0 : signed(21 downto 0); -- weight 0.046875
+    variable fc1_n13_p2 : signed(25 downto 0); -- weight -0.8486328125
+    variable fc1_n13_p3 : signed(25 downto 0); -- weight -0.529296875
+    variable fc1_n13_p4 : signed(25 downto 0); -- weight -0.5419921875
+    variable fc1_n13_p6 : signed(24 downto 0); -- weight 0.275390625
+    variable fc1_n13_p7 : signed(21 downto 0); -- weight 0.0498046875
+    variable fc1_n13_p8 : signed(23 downto 0); -- weight -0.2470703125
+    variable fc1_n13_p9 : signed(25 downto 0); -- weight -0.8310546875
+    variable fc1_n13_p10 : signed(25 downto 0); -- weight -0.6728515625
+    variable fc1_n13_p11 : signed(25 downto 0); -- weight -0.83203125
+    variable fc1_n13_p12 : signed(24 downto 0); -- weight -0.2509765625
+    variable fc1_n13_p13 : signed(25 downto 0); -- weight -0.7568359375
+    variable fc1_n13_p14 : signed(24 downto 0); -- weight 0.38671875
+    variable fc1_n13_p15 : signed(23 downto 0); -- weight -0.23828125
     variable fc1_n13_t1_0 : signed(27 downto 0);
-    variable fc1_n13_t1_1_a : signed(27 downto 0);
-    variable fc1_n13_t1_1_b : signed(27 downto 0);
     variable fc1_n13_t1_1 : signed(27 downto 0);
-    variable fc1_n13_t1_2_a : signed(27 downto 0);
-    variable fc1_n13_t1_2_b : signed(27 downto 0);
     variable fc1_n13_t1_2 : signed(27 downto 0);
-    variable fc1_n13_t1_3_b : signed(26 downto 0);
     variable fc1_n13_t1_3 : signed(26 downto 0);
-    variable fc1_n13_t2_0_a : signed(28 downto 0);
-    variable fc1_n13_t2_0_b : signed(28 downto 0);
     variable fc1_n13_t2_0 : signed(28 downto 0);
-    variable fc1_n13_t2_1_a : signed(28 downto 0);
-    variable fc1_n13_t2_1_b : signed(28 downto 0);
     variable fc1_n13_t2_1 : signed(28 downto 0);
-    variable fc1_n13_t3_0_a : signed(29 downto 0);
-    variable fc1_n13_t3_0_b : signed(29 downto 0);
-    variable fc1_n13_t3_0 : signed(29 downto 0);
-    variable fc1_n13_t4_0_b : signed(29 downto 0);
-    variable fc1_n13_t4_0 : signed(29 downto 0);
     variable fc1_n13_acc : signed(29 downto 0);
     variable fc1_n13_y_fl : signed(19 downto 0);
-    variable fc1_n13_y_wrap : signed(15 downto 0);
-    variable fc1_n14_p0_m : signed(22 downto 0);
-    variable fc1_n14_p0 : signed(21 downto 0);
-    variable fc1_n14_p1_m : signed(25 downto 0);
-    variable fc1_n14_p1 : signed(24 downto 0);
-    variable fc1_n14_p2_m : signed(23 downto 0);
-    variable fc1_n14_p2 : signed(22 downto 0);
-    variable fc1_n14_p3_m : signed(23 downto 0);
-    variable fc1_n14_p3 : signed(22 downto 0);
-    variable fc1_n14_p4_m : signed(25 downto 0);
-    variable fc1_n14_p4 : signed(24 downto 0);
-    variable fc1_n14_p5_m : signed(25 downto 0);
-    variable fc1_n14_p5 : signed(24 downto 0);
-    variable fc1_n14_p6_m : signed(25 downto 0);
-    variable fc1_n14_p6 : signed(24 downto 0);
-    variable fc1_n14_p7_m : signed(25 downto 0);
-    variable fc1_n14_p7 : signed(24 downto 0);
-    variable fc1_n14_p8_m : signed(24 downto 0);
-    variable fc1_n14_p8 : signed(23 downto 0);
-    variable fc1_n14_p9_m : signed(24 downto 0);
-    variable fc1_n14_p9 : signed(23 downto 0);
-    variable fc1_n14_p10_m : signed(25 downto 0);
-    variable fc1_n14_p10 : signed(24 downto 0);
-    variable fc1_n14_p11_m : signed(25 downto 0);
-    variable fc1_n14_p11 : signed(24 downto 0);
-    variable fc1_n14_p12_m : signed(24 downto 0);
-    variable fc1_n14_p12 : signed(23 downto 0);
-    variable fc1_n14_p13_m : signed(24 downto 0);
-    variable fc1_n14_p13 : signed(23 downto 0);
-    variable fc1_n14_p14_m : signed(25 downto 0);
-    variable fc1_n14_p14 : signed(24 downto 0);
-    variable fc1_n14_p15_m : signed(24 downto 0);
-    variable fc1_n14_p15 : signed(23 downto 0);
-    variable fc1_n14_t0_0_a : signed(24 downto 0);
-    variable fc1_n14_t0_0 : signed(24 downto 0);
-    variable fc1_n14_t0_1_a : signed(23 downto 0);
-    variable fc1_n14_t0_1_b : signed(23 downto 0);
-    variable fc1_n14_t0_1 : signed(23 downto 0);
-    variable fc1_n14_t0_2_a : signed(25 downto 0);
-    variable fc1_n14_t0_2_b : signed(25 downto 0);
-    variable fc1_n14_t0_2 : signed(25 downto 0);
-    variable fc1_n14_t0_3_a : signed(25 downto 0);
-    variable fc1_n14_t0_3_b : signed(25 downto 0);
-    variable fc1_n14_t0_3 : signed(25 downto 0);
-    variable fc1_n14_t0_4_a : signed(24 downto 0);
-    variable fc1_n14_t0_4_b : signed(24 downto 0);
-    variable fc1_n14_t0_4 : signed(24 downto 0);
-    variable fc1_n14_t0_5_a : signed(25 downto 0);
-    variable fc1_n14_t0_5_b : signed(25 downto 0);
-    variable fc1_n14_t0_5 : signed(25 downto 0);
-    variable fc1_n14_t0_6_a : signed(24 downto 0);
-    variable fc1_n14_t0_6_b : signed(24 downto 0);
-    variable fc1_n14_t0_6 : signed(24 downto 0);
-    variable fc1_n14_t0_7_a : signed(25 downto 0);
-    variable fc1_n14_t0_7_b : signed(25 downto 0);
-    variable fc1_n14_t0_7 : signed(25 downto 0);
-    variable fc1_n14_t1_0_a : signed(25 downto 0);
-    variable fc1_n14_t1_0_b : signed(25 downto 0);
+    variable fc1_n14_p0 : signed(21 downto 0); -- weight -0.0400390625
+    variable fc1_n14_p2 : signed(22 downto 0); -- weight 0.1015625
+    variable fc1_n14_p3 : signed(22 downto 0); -- weight -0.0966796875
+    variable fc1_n14_p4 : signed(24 downto 0); -- weight -0.4013671875
+    variable fc1_n14_p5 : signed(24 downto 0); -- weight 0.3369140625
+    variable fc1_n14_p6 : signed(24 downto 0); -- weight -0.34375
+    variable fc1_n14_p7 : signed(24 downto 0); -- weight -0.2529296875
+    variable fc1_n14_p8 : signed(23 downto 0); -- weight -0.1796875
+    variable fc1_n14_p9 : signed(23 downto 0); -- weight 0.2421875
+    variable fc1_n14_p10 : signed(24 downto 0); -- weight 0.4189453125
+    variable fc1_n14_p11 : signed(24 downto 0); -- weight -0.4248046875
+    variable fc1_n14_p12 : signed(23 downto 0); -- weight -0.2255859375
+    variable fc1_n14_p13 : signed(23 downto 0); -- weight 0.17578125
+    variable fc1_n14_p14 : signed(24 downto 0); -- weight -0.3759765625
+    variable fc1_n14_p15 : signed(23 downto 0); -- weight -0.166015625
     variable fc1_n14_t1_0 : signed(25 downto 0);
-    variable fc1_n14_t1_1_a : signed(26 downto 0);
-    variable fc1_n14_t1_1_b : signed(26 downto 0);
-    variable fc1_n14_t1_1 : signed(26 downto 0);
-    variable fc1_n14_t1_2_a : signed(26 downto 0);
-    variable fc1_n14_t1_2_b : signed(26 downto 0);
     variable fc1_n14_t1_2 : signed(26 downto 0);
-    variable fc1_n14_t1_3_a : signed(25 downto 0);
     variable fc1_n14_t1_3 : signed(25 downto 0);
-    variable fc1_n14_t2_0_a : signed(26 downto 0);
     variable fc1_n14_t2_0 : signed(26 downto 0);
-    variable fc1_n14_t2_1_a : signed(27 downto 0);
-    variable fc1_n14_t2_1_b : signed(27 downto 0);
     variable fc1_n14_t2_1 : signed(27 downto 0);
-    variable fc1_n14_t3_0_a : signed(28 downto 0);
-    variable fc1_n14_t3_0_b : signed(28 downto 0);
-    variable fc1_n14_t3_0 : signed(28 downto 0);
     variable fc1_n14_acc : signed(28 downto 0);
     variable fc1_n14_y_fl : signed(18 downto 0);
-    variable fc1_n14_y_wrap : signed(15 downto 0);
-    variable fc1_n15_p0_m : signed(25 downto 0);
-    variable fc1_n15_p0 : signed(24 downto 0);
-    variable fc1_n15_p1_m : signed(23 downto 0);
-    variable fc1_n15_p1 : signed(22 downto 0);
-    variable fc1_n15_p2_m : signed(25 downto 0);
-    variable fc1_n15_p2 : signed(24 downto 0);
-    variable fc1_n15_p3_m : signed(24 downto 0);
-    variable fc1_n15_p3 : signed(23 downto 0);
-    variable fc1_n15_p4_m : signed(24 downto 0);
-    variable fc1_n15_p4 : signed(23 downto 0);
-    variable fc1_n15_p5_m : signed(24 downto 0);
-    variable fc1_n15_p5 : signed(23 downto 0);
-    variable fc1_n15_p6_m : signed(24 downto 0);
-    variable fc1_n15_p6 : signed(23 downto 0);
-    variable fc1_n15_p7_m : signed(23 downto 0);
-    variable fc1_n15_p7 : signed(22 downto 0);
-    variable fc1_n15_p8_m : signed(25 downto 0);
-    variable fc1_n15_p8 : signed(24 downto 0);
-    variable fc1_n15_p9_m : signed(20 downto 0);
-    variable fc1_n15_p9 : signed(19 downto 0);
-    variable fc1_n15_p10_m : signed(24 downto 0);
-    variable fc1_n15_p10 : signed(23 downto 0);
-    variable fc1_n15_p11_m : signed(24 downto 0);
-    variable fc1_n15_p11 : signed(23 downto 0);
-    variable fc1_n15_p12_m : signed(23 downto 0);
-    variable fc1_n15_p12 : signed(22 downto 0);
-    variable fc1_n15_p13_m : signed(24 downto 0);
-    variable fc1_n15_p13 : signed(23 downto 0);
-    variable fc1_n15_p14_m : signed(24 downto 0);
-    variable fc1_n15_p14 : signed(23 downto 0);
-    variable fc1_n15_p15_e : signed(16 downto 0);
+    variable fc1_n15_p1 : signed(22 downto 0); -- weight 0.064453125
+    variable fc1_n15_p2 : signed(24 downto 0); -- weight -0.3291015625
+    variable fc1_n15_p3 : signed(23 downto 0); -- weight -0.2060546875
+    variable fc1_n15_p4 : signed(23 downto 0); -- weight -0.15625
+    variable fc1_n15_p5 : signed(23 downto 0); -- weight -0.1572265625
+    variable fc1_n15_p7 : signed(22 downto 0); -- weight -0.0634765625
+    variable fc1_n15_p9 : signed(19 downto 0); -- weight 0.01171875
+    variable fc1_n15_p10 : signed(23 downto 0); -- weight -0.203125
+    variable fc1_n15_p11 : signed(23 downto 0); -- weight -0.1748046875
+    variable fc1_n15_p12 : signed(22 downto 0); -- weight 0.109375
+    variable fc1_n15_p13 : signed(23 downto 0); -- weight -0.2197265625
     variable fc1_n15_p15_neg : signed(16 downto 0);
-    variable fc1_n15_t0_0_b : signed(24 downto 0);
-    variable fc1_n15_t0_0 : signed(24 downto 0);
-    variable fc1_n15_t0_1_a : signed(25 downto 0);
-    variable fc1_n15_t0_1_b : signed(25 downto 0);
-    variable fc1_n15_t0_1 : signed(25 downto 0);
-    variable fc1_n15_t0_2_a : signed(24 downto 0);
-    variable fc1_n15_t0_2_b : signed(24 downto 0);
-    variable fc1_n15_t0_2 : signed(24 downto 0);
-    variable fc1_n15_t0_3_b : signed(23 downto 0);
-    variable fc1_n15_t0_3 : signed(23 downto 0);
     variable fc1_n15_t0_4_b : signed(24 downto 0);
-    variable fc1_n15_t0_4 : signed(24 downto 0);
-    variable fc1_n15_t0_5_a : signed(24 downto 0);
-    variable fc1_n15_t0_5_b : signed(24 downto 0);
-    variable fc1_n15_t0_5 : signed(24 downto 0);
-    variable fc1_n15_t0_6_a : signed(24 downto 0);
-    variable fc1_n15_t0_6_b : signed(24 downto 0);
-    variable fc1_n15_t0_6 : signed(24 downto 0);
-    variable fc1_n15_t0_7_b : signed(23 downto 0);
-    variable fc1_n15_t0_7 : signed(23 downto 0);
-    variable fc1_n15_t1_0_a : signed(25 downto 0);
     variable fc1_n15_t1_0 : signed(25 downto 0);
-    variable fc1_n15_t1_1_a : signed(25 downto 0);
-    variable fc1_n15_t1_1_b : signed(25 downto 0);
     variable fc1_n15_t1_1 : signed(25 downto 0);
-    variable fc1_n15_t1_2_a : signed(25 downto 0);
-    variable fc1_n15_t1_2_b : signed(25 downto 0);
     variable fc1_n15_t1_2 : signed(25 downto 0);
-    variable fc1_n15_t1_3_a : signed(25 downto 0);
-    variable fc1_n15_t1_3_b : signed(25 downto 0);
     variable fc1_n15_t1_3 : signed(25 downto 0);
-    variable fc1_n15_t2_0_a : signed(26 downto 0);
-    variable fc1_n15_t2_0_b : signed(26 downto 0);
     variable fc1_n15_t2_0 : signed(26 downto 0);
-    variable fc1_n15_t2_1_a : signed(26 downto 0);
-    variable fc1_n15_t2_1_b : signed(26 downto 0);
     variable fc1_n15_t2_1 : signed(26 downto 0);
-    variable fc1_n15_t3_0_a : signed(27 downto 0);
-    variable fc1_n15_t3_0_b : signed(27 downto 0);
-    variable fc1_n15_t3_0 : signed(27 downto 0);
     variable fc1_n15_acc : signed(27 downto 0);
     variable fc1_n15_y_fl : signed(17 downto 0);
-    variable fc1_n15_y_wrap : signed(15 downto 0);
-    variable fc1_n16_p0_m : signed(24 downto 0);
-    variable fc1_n16_p0 : signed(23 downto 0);
-    variable fc1_n16_p1_m : signed(25 downto 0);
-    variable fc1_n16_p1 : signed(24 downto 0);
-    variable fc1_n16_p2_m : signed(25 downto 0);
-    variable fc1_n16_p2 : signed(24 downto 0);
-    variable fc1_n16_p3_m : signed(27 downto 0);
-    variable fc1_n16_p3 : signed(26 downto 0);
-    variable fc1_n16_p4_m : signed(25 downto 0);
-    variable fc1_n16_p4 : signed(24 downto 0);
-    variable fc1_n16_p5_m : signed(24 downto 0);
-    variable fc1_n16_p5 : signed(23 downto 0);
-    variable fc1_n16_p6_m : signed(24 downto 0);
-    variable fc1_n16_p6 : signed(23 downto 0);
-    variable fc1_n16_p7_m : signed(25 downto 0);
-    variable fc1_n16_p7 : signed(24 downto 0);
-    variable fc1_n16_p8_m : signed(22 downto 0);
-    variable fc1_n16_p8 : signed(21 downto 0);
-    variable fc1_n16_p9_m : signed(24 downto 0);
-    variable fc1_n16_p9 : signed(23 downto 0);
-    variable fc1_n16_p10_m : signed(26 downto 0);
-    variable fc1_n16_p10 : signed(25 downto 0);
-    variable fc1_n16_p11_m : signed(26 downto 0);
-    variable fc1_n16_p11 : signed(25 downto 0);
-    variable fc1_n16_p12_m : signed(26 downto 0);
-    variable fc1_n16_p12 : signed(25 downto 0);
-    variable fc1_n16_p13_m : signed(26 downto 0);
-    variable fc1_n16_p13 : signed(25 downto 0);
-    variable fc1_n16_p14_m : signed(24 downto 0);
-    variable fc1_n16_p14 : signed(23 downto 0);
-    variable fc1_n16_p15_m : signed(22 downto 0);
-    variable fc1_n16_p15 : signed(21 downto 0);
-    variable fc1_n16_t0_0_a : signed(25 downto 0);
-    variable fc1_n16_t0_0_b : signed(25 downto 0);
-    variable fc1_n16_t0_0 : signed(25 downto 0);
-    variable fc1_n16_t0_1_a : signed(26 downto 0);
-    variable fc1_n16_t0_1 : signed(26 downto 0);
-    variable fc1_n16_t0_2_b : signed(24 downto 0);
-    variable fc1_n16_t0_2 : signed(24 downto 0);
-    variable fc1_n16_t0_3_a : signed(25 downto 0);
-    variable fc1_n16_t0_3_b : signed(25 downto 0);
-    variable fc1_n16_t0_3 : signed(25 downto 0);
-    variable fc1_n16_t0_4_a : signed(23 downto 0);
-    variable fc1_n16_t0_4 : signed(23 downto 0);
-    variable fc1_n16_t0_5_a : signed(26 downto 0);
-    variable fc1_n16_t0_5_b : signed(26 downto 0);
-    variable fc1_n16_t0_5 : signed(26 downto 0);
-    variable fc1_n16_t0_6_a : signed(26 downto 0);
-    variable fc1_n16_t0_6_b : signed(26 downto 0);
-    variable fc1_n16_t0_6 : signed(26 downto 0);
-    variable fc1_n16_t0_7_b : signed(23 downto 0);
-    variable fc1_n16_t0_7 : signed(23 downto 0);
-    variable fc1_n16_t1_0_a : signed(27 downto 0);
-    variable fc1_n16_t1_0_b : signed(27 downto 0);
-    variable fc1_n16_t1_0 : signed(27 downto 0);
-    variable fc1_n16_t1_1_a : signed(25 downto 0);
+    variable fc1_n16_p0 : signed(23 downto 0); -- weight -0.2470703125
+    variable fc1_n16_p1 : signed(24 downto 0); -- weight 0.3798828125
+    variable fc1_n16_p2 : signed(24 downto 0); -- weight -0.3037109375
+    variable fc1_n16_p5 : signed(23 downto 0); -- weight -0.142578125
+    variable fc1_n16_p6 : signed(23 downto 0); -- weight 0.2470703125
+    variable fc1_n16_p7 : signed(24 downto 0); -- weight -0.3330078125
+    variable fc1_n16_p8 : signed(21 downto 0); -- weight -0.0537109375
+    variable fc1_n16_p10 : signed(25 downto 0); -- weight 0.6416015625
+    variable fc1_n16_p11 : signed(25 downto 0); -- weight 0.6552734375
+    variable fc1_n16_p12 : signed(25 downto 0); -- weight 0.818359375
+    variable fc1_n16_p13 : signed(25 downto 0); -- weight 0.5009765625
+    variable fc1_n16_p15 : signed(21 downto 0); -- weight 0.0439453125
     variable fc1_n16_t1_1 : signed(25 downto 0);
-    variable fc1_n16_t1_2_a : signed(26 downto 0);
     variable fc1_n16_t1_2 : signed(26 downto 0);
-    variable fc1_n16_t1_3_b : signed(26 downto 0);
     variable fc1_n16_t1_3 : signed(26 downto 0);
-    variable fc1_n16_t2_0_b : signed(27 downto 0);
     variable fc1_n16_t2_0 : signed(27 downto 0);
-    variable fc1_n16_t2_1_a : signed(27 downto 0);
-    variable fc1_n16_t2_1_b : signed(27 downto 0);
     variable fc1_n16_t2_1 : signed(27 downto 0);
-    variable fc1_n16_t3_0_a : signed(28 downto 0);
-    variable fc1_n16_t3_0_b : signed(28 downto 0);
-    variable fc1_n16_t3_0 : signed(28 downto 0);
-    variable fc1_n16_t4_0_b : signed(28 downto 0);
-    variable fc1_n16_t4_0 : signed(28 downto 0);
     variable fc1_n16_acc : signed(28 downto 0);
     variable fc1_n16_y_fl : signed(18 downto 0);
-    variable fc1_n16_y_wrap : signed(15 downto 0);
-    variable fc1_n17_p0_m : signed(24 downto 0);
-    variable fc1_n17_p0 : signed(23 downto 0);
-    variable fc1_n17_p2_m : signed(24 downto 0);
-    variable fc1_n17_p2 : signed(23 downto 0);
-    variable fc1_n17_p3_m : signed(24 downto 0);
-    variable fc1_n17_p3 : signed(23 downto 0);
-    variable fc1_n17_p4_m : signed(22 downto 0);
-    variable fc1_n17_p4 : signed(21 downto 0);
-    variable fc1_n17_p5_m : signed(25 downto 0);
-    variable fc1_n17_p5 : signed(24 downto 0);
-    variable fc1_n17_p6_m : signed(24 downto 0);
-    variable fc1_n17_p6 : signed(23 downto 0);
-    variable fc1_n17_p7_m : signed(25 downto 0);
-    variable fc1_n17_p7 : signed(24 downto 0);
-    variable fc1_n17_p8_m : signed(24 downto 0);
-    variable fc1_n17_p8 : signed(23 downto 0);
-    variable fc1_n17_p9_m : signed(25 downto 0);
-    variable fc1_n17_p9 : signed(24 downto 0);
-    variable fc1_n17_p10_m : signed(23 downto 0);
-    variable fc1_n17_p10 : signed(22 downto 0);
-    variable fc1_n17_p11_m : signed(25 downto 0);
-    variable fc1_n17_p11 : signed(24 downto 0);
-    variable fc1_n17_p12_m : signed(24 downto 0);
-    variable fc1_n17_p12 : signed(23 downto 0);
-    variable fc1_n17_p13_m : signed(24 downto 0);
-    variable fc1_n17_p13 : signed(23 downto 0);
-    variable fc1_n17_p14_sh : signed(17 downto 0);
-    variable fc1_n17_p15_m : signed(25 downto 0);
-    variable fc1_n17_p15 : signed(24 downto 0);
-    variable fc1_n17_t0_0_a : signed(24 downto 0);
-    variable fc1_n17_t0_0_b : signed(24 downto 0);
-    variable fc1_n17_t0_0 : signed(24 downto 0);
-    variable fc1_n17_t0_1_b : signed(23 downto 0);
-    variable fc1_n17_t0_1 : signed(23 downto 0);
-    variable fc1_n17_t0_2_a : signed(25 downto 0);
-    variable fc1_n17_t0_2_b : signed(25 downto 0);
-    variable fc1_n17_t0_2 : signed(25 downto 0);
-    variable fc1_n17_t0_3_a : signed(25 downto 0);
-    variable fc1_n17_t0_3_b : signed(25 downto 0);
-    variable fc1_n17_t0_3 : signed(25 downto 0);
-    variable fc1_n17_t0_4_b : signed(24 downto 0);
-    variable fc1_n17_t0_4 : signed(24 downto 0);
-    variable fc1_n17_t0_5_a : signed(25 downto 0);
-    variable fc1_n17_t0_5_b : signed(25 downto 0);
-    variable fc1_n17_t0_5 : signed(25 downto 0);
-    variable fc1_n17_t0_6_b : signed(23 downto 0);
-    variable fc1_n17_t0_6 : signed(23 downto 0);
-    variable fc1_n17_t1_0_a : signed(25 downto 0);
-    variable fc1_n17_t1_0_b : signed(25 downto 0);
+    variable fc1_n17_p0 : signed(23 downto 0); -- weight -0.23046875
+    variable fc1_n17_p2 : signed(23 downto 0); -- weight 0.201171875
+    variable fc1_n17_p4 : signed(21 downto 0); -- weight 0.0537109375
+    variable fc1_n17_p5 : signed(24 downto 0); -- weight 0.3125
+    variable fc1_n17_p6 : signed(23 downto 0); -- weight -0.21484375
+    variable fc1_n17_p7 : signed(24 downto 0); -- weight -0.3603515625
+    variable fc1_n17_p8 : signed(23 downto 0); -- weight 0.2099609375
+    variable fc1_n17_p10 : signed(22 downto 0); -- weight 0.072265625
+    variable fc1_n17_p11 : signed(24 downto 0); -- weight 0.3310546875
+    variable fc1_n17_p12 : signed(23 downto 0); -- weight -0.2314453125
+    variable fc1_n17_p15 : signed(24 downto 0); -- weight -0.35546875
     variable fc1_n17_t1_0 : signed(25 downto 0);
-    variable fc1_n17_t1_1_a : signed(26 downto 0);
-    variable fc1_n17_t1_1_b : signed(26 downto 0);
-    variable fc1_n17_t1_1 : signed(26 downto 0);
-    variable fc1_n17_t1_2_a : signed(25 downto 0);
     variable fc1_n17_t1_2 : signed(25 downto 0);
-    variable fc1_n17_t1_3_a : signed(24 downto 0);
     variable fc1_n17_t1_3 : signed(24 downto 0);
-    variable fc1_n17_t2_0_a : signed(26 downto 0);
     variable fc1_n17_t2_0 : signed(26 downto 0);
-    variable fc1_n17_t2_1_a : signed(26 downto 0);
-    variable fc1_n17_t2_1_b : signed(26 downto 0);
     variable fc1_n17_t2_1 : signed(26 downto 0);
-    variable fc1_n17_t3_0_a : signed(27 downto 0);
-    variable fc1_n17_t3_0_b : signed(27 downto 0);
-    variable fc1_n17_t3_0 : signed(27 downto 0);
     variable fc1_n17_acc : signed(27 downto 0);
     variable fc1_n17_y_fl : signed(17 downto 0);
-    variable fc1_n17_y_wrap : signed(15 downto 0);
-    variable fc1_n18_p0_m : signed(24 downto 0);
-    variable fc1_n18_p0 : signed(23 downto 0);
-    variable fc1_n18_p1_m : signed(24 downto 0);
-    variable fc1_n18_p1 : signed(23 downto 0);
-    variable fc1_n18_p2_m : signed(28 downto 0);
-    variable fc1_n18_p2 : signed(27 downto 0);
-    variable fc1_n18_p3_m : signed(28 downto 0);
-    variable fc1_n18_p3 : signed(27 downto 0);
-    variable fc1_n18_p4_m : signed(28 downto 0);
-    variable fc1_n18_p4 : signed(27 downto 0);
-    variable fc1_n18_p5_m : signed(28 downto 0);
-    variable fc1_n18_p5 : signed(27 downto 0);
-    variable fc1_n18_p6_m : signed(22 downto 0);
-    variable fc1_n18_p6 : signed(21 downto 0);
-    variable fc1_n18_p7_m : signed(26 downto 0);
-    variable fc1_n18_p7 : signed(25 downto 0);
-    variable fc1_n18_p8_m : signed(24 downto 0);
-    variable fc1_n18_p8 : signed(23 downto 0);
-    variable fc1_n18_p9_m : signed(25 downto 0);
-    variable fc1_n18_p9 : signed(24 downto 0);
-    variable fc1_n18_p10_m : signed(26 downto 0);
-    variable fc1_n18_p10 : signed(25 downto 0);
-    variable fc1_n18_p11_m : signed(27 downto 0);
-    variable fc1_n18_p11 : signed(26 downto 0);
-    variable fc1_n18_p12_m : signed(25 downto 0);
-    variable fc1_n18_p12 : signed(24 downto 0);
-    variable fc1_n18_p13_m : signed(27 downto 0);
-    variable fc1_n18_p13 : signed(26 downto 0);
-    variable fc1_n18_p14_m : signed(23 downto 0);
-    variable fc1_n18_p14 : signed(22 downto 0);
-    variable fc1_n18_p15_m : signed(24 downto 0);
-    variable fc1_n18_p15 : signed(23 downto 0);
-    variable fc1_n18_t0_0_a : signed(24 downto 0);
-    variable fc1_n18_t0_0_b : signed(24 downto 0);
-    variable fc1_n18_t0_0 : signed(24 downto 0);
-    variable fc1_n18_t0_1_a : signed(28 downto 0);
-    variable fc1_n18_t0_1_b : signed(28 downto 0);
-    variable fc1_n18_t0_1 : signed(28 downto 0);
-    variable fc1_n18_t0_2_a : signed(28 downto 0);
-    variable fc1_n18_t0_2_b : signed(28 downto 0);
-    variable fc1_n18_t0_2 : signed(28 downto 0);
-    variable fc1_n18_t0_3_a : signed(25 downto 0);
-    variable fc1_n18_t0_3 : signed(25 downto 0);
-    variable fc1_n18_t0_4_a : signed(25 downto 0);
-    variable fc1_n18_t0_4_b : signed(25 downto 0);
-    variable fc1_n18_t0_4 : signed(25 downto 0);
-    variable fc1_n18_t0_5_a : signed(27 downto 0);
-    variable fc1_n18_t0_5_b : signed(27 downto 0);
-    variable fc1_n18_t0_5 : signed(27 downto 0);
-    variable fc1_n18_t0_6_a : signed(26 downto 0);
-    variable fc1_n18_t0_6 : signed(26 downto 0);
-    variable fc1_n18_t0_7_a : signed(24 downto 0);
-    variable fc1_n18_t0_7_b : signed(24 downto 0);
-    variable fc1_n18_t0_7 : signed(24 downto 0);
-    variable fc1_n18_t1_0_a : signed(28 downto 0);
+    variable fc1_n18_p0 : signed(23 downto 0); -- weight 0.1611328125
+    variable fc1_n18_p1 : signed(23 downto 0); -- weight 0.1474609375
+    variable fc1_n18_p2 : signed(27 downto 0); -- weight -2.2919921875
+    variable fc1_n18_p3 : signed(27 downto 0); -- weight -2.4541015625
+    variable fc1_n18_p4 : signed(27 downto 0); -- weight -2.1767578125
+    variable fc1_n18_p5 : signed(27 downto 0); -- weight -2.6171875
+    variable fc1_n18_p6 : signed(21 downto 0); -- weight 0.05078125
+    variable fc1_n18_p8 : signed(23 downto 0); -- weight 0.2451171875
+    variable fc1_n18_p9 : signed(24 downto 0); -- weight -0.3818359375
+    variable fc1_n18_p10 : signed(25 downto 0); -- weight -0.7373046875
+    variable fc1_n18_p11 : signed(26 downto 0); -- weight -1.919921875
+    variable fc1_n18_p12 : signed(24 downto 0); -- weight -0.318359375
+    variable fc1_n18_p14 : signed(22 downto 0); -- weight 0.115234375
+    variable fc1_n18_p15 : signed(23 downto 0); -- weight -0.1572265625
     variable fc1_n18_t1_0 : signed(28 downto 0);
-    variable fc1_n18_t1_1_b : signed(28 downto 0);
     variable fc1_n18_t1_1 : signed(28 downto 0);
-    variable fc1_n18_t1_2_a : signed(27 downto 0);
     variable fc1_n18_t1_2 : signed(27 downto 0);
-    variable fc1_n18_t1_3_a : signed(27 downto 0);
-    variable fc1_n18_t1_3_b : signed(27 downto 0);
     variable fc1_n18_t1_3 : signed(27 downto 0);
-    variable fc1_n18_t2_0_a : signed(29 downto 0);
-    variable fc1_n18_t2_0_b : signed(29 downto 0);
-    variable fc1_n18_t2_0 : signed(29 downto 0);
-    variable fc1_n18_t2_1_a : signed(28 downto 0);
-    variable fc1_n18_t2_1_b : signed(28 downto 0);
     variable fc1_n18_t2_1 : signed(28 downto 0);
-    variable fc1_n18_t3_0_b : signed(29 downto 0);
     variable fc1_n18_t3_0 : signed(29 downto 0);
-    variable fc1_n18_t4_0_b : signed(29 downto 0);
-    variable fc1_n18_t4_0 : signed(29 downto 0);
     variable fc1_n18_acc : signed(29 downto 0);
     variable fc1_n18_y_fl : signed(19 downto 0);
-    variable fc1_n18_y_wrap : signed(15 downto 0);
-    variable fc1_n19_p0_m : signed(22 downto 0);
-    variable fc1_n19_p0 : signed(21 downto 0);
+    variable fc1_n19_p0 : signed(21 downto 0); -- weight 0.05078125
     variable fc1_n19_p1_sh : signed(19 downto 0);
-    variable fc1_n19_p1_e : signed(20 downto 0);
     variable fc1_n19_p1_neg : signed(20 downto 0);
-    variable fc1_n19_p2_m : signed(26 downto 0);
-    variable fc1_n19_p2 : signed(25 downto 0);
-    variable fc1_n19_p3_m : signed(25 downto 0);
-    variable fc1_n19_p3 : signed(24 downto 0);
-    variable fc1_n19_p4_m : signed(25 downto 0);
-    variable fc1_n19_p4 : signed(24 downto 0);
-    variable fc1_n19_p5_m : signed(27 downto 0);
-    variable fc1_n19_p5 : signed(26 downto 0);
-    variable fc1_n19_p6_m : signed(25 downto 0);
-    variable fc1_n19_p6 : signed(24 downto 0);
-    variable fc1_n19_p7_m : signed(24 downto 0);
-    variable fc1_n19_p7 : signed(23 downto 0);
-    variable fc1_n19_p8_m : signed(26 downto 0);
-    variable fc1_n19_p8 : signed(25 downto 0);
-    variable fc1_n19_p9_m : signed(24 downto 0);
-    variable fc1_n19_p9 : signed(23 downto 0);
-    variable fc1_n19_p10_m : signed(23 downto 0);
-    variable fc1_n19_p10 : signed(22 downto 0);
-    variable fc1_n19_p11_m : signed(23 downto 0);
-    variable fc1_n19_p11 : signed(22 downto 0);
-    variable fc1_n19_p12_m : signed(25 downto 0);
-    variable fc1_n19_p12 : signed(24 downto 0);
-    variable fc1_n19_p13_m : signed(23 downto 0);
-    variable fc1_n19_p13 : signed(22 downto 0);
-    variable fc1_n19_p14_m : signed(22 downto 0);
-    variable fc1_n19_p14 : signed(21 downto 0);
-    variable fc1_n19_p15_m : signed(24 downto 0);
-    variable fc1_n19_p15 : signed(23 downto 0);
-    variable fc1_n19_t0_0_a : signed(22 downto 0);
-    variable fc1_n19_t0_0_b : signed(22 downto 0);
-    variable fc1_n19_t0_0 : signed(22 downto 0);
-    variable fc1_n19_t0_1_b : signed(25 downto 0);
-    variable fc1_n19_t0_1 : signed(25 downto 0);
-    variable fc1_n19_t0_2_a : signed(27 downto 0);
-    variable fc1_n19_t0_2_b : signed(27 downto 0);
-    variable fc1_n19_t0_2 : signed(27 downto 0);
-    variable fc1_n19_t0_3_b : signed(24 downto 0);
-    variable fc1_n19_t0_3 : signed(24 downto 0);
-    variable fc1_n19_t0_4_b : signed(25 downto 0);
-    variable fc1_n19_t0_4 : signed(25 downto 0);
-    variable fc1_n19_t0_5_a : signed(23 downto 0);
-    variable fc1_n19_t0_5_b : signed(23 downto 0);
-    variable fc1_n19_t0_5 : signed(23 downto 0);
-    variable fc1_n19_t0_6_b : signed(24 downto 0);
-    variable fc1_n19_t0_6 : signed(24 downto 0);
-    variable fc1_n19_t0_7_a : signed(24 downto 0);
-    variable fc1_n19_t0_7_b : signed(24 downto 0);
-    variable fc1_n19_t0_7 : signed(24 downto 0);
-    variable fc1_n19_t1_0_a : signed(26 downto 0);
-    variable fc1_n19_t1_0_b : signed(26 downto 0);
+    variable fc1_n19_p3 : signed(24 downto 0); -- weight -0.3349609375
+    variable fc1_n19_p4 : signed(24 downto 0); -- weight -0.3125
+    variable fc1_n19_p5 : signed(26 downto 0); -- weight -1.7744140625
+    variable fc1_n19_p7 : signed(23 downto 0); -- weight -0.1396484375
+    variable fc1_n19_p9 : signed(23 downto 0); -- weight 0.1611328125
+    variable fc1_n19_p10 : signed(22 downto 0); -- weight 0.1220703125
+    variable fc1_n19_p11 : signed(22 downto 0); -- weight 0.111328125
+    variable fc1_n19_p13 : signed(22 downto 0); -- weight -0.078125
+    variable fc1_n19_p14 : signed(21 downto 0); -- weight -0.041015625
+    variable fc1_n19_p15 : signed(23 downto 0); -- weight 0.22265625
     variable fc1_n19_t1_0 : signed(26 downto 0);
-    variable fc1_n19_t1_1_b : signed(27 downto 0);
-    variable fc1_n19_t1_1 : signed(27 downto 0);
-    variable fc1_n19_t1_2_a : signed(26 downto 0);
-    variable fc1_n19_t1_2_b : signed(26 downto 0);
-    variable fc1_n19_t1_2 : signed(26 downto 0);
-    variable fc1_n19_t1_3_a : signed(25 downto 0);
-    variable fc1_n19_t1_3_b : signed(25 downto 0);
     variable fc1_n19_t1_3 : signed(25 downto 0);
-    variable fc1_n19_t2_0_a : signed(27 downto 0);
     variable fc1_n19_t2_0 : signed(27 downto 0);
-    variable fc1_n19_t2_1_b : signed(26 downto 0);
     variable fc1_n19_t2_1 : signed(26 downto 0);
-    variable fc1_n19_t3_0_a : signed(28 downto 0);
-    variable fc1_n19_t3_0_b : signed(28 downto 0);
-    variable fc1_n19_t3_0 : signed(28 downto 0);
-    variable fc1_n19_t4_0_b : signed(28 downto 0);
-    variable fc1_n19_t4_0 : signed(28 downto 0);
     variable fc1_n19_acc : signed(28 downto 0);
     variable fc1_n19_y_fl : signed(18 downto 0);
-    variable fc1_n19_y_wrap : signed(15 downto 0);
-    variable fc1_n20_p0_m : signed(25 downto 0);
-    variable fc1_n20_p0 : signed(24 downto 0);
-    variable fc1_n20_p1_e : signed(16 downto 0);
     variable fc1_n20_p1_neg : signed(16 downto 0);
-    variable fc1_n20_p2_m : signed(24 downto 0);
-    variable fc1_n20_p2 : signed(23 downto 0);
-    variable fc1_n20_p3_m : signed(22 downto 0);
-    variable fc1_n20_p3 : signed(21 downto 0);
-    variable fc1_n20_p4_m : signed(26 downto 0);
-    variable fc1_n20_p4 : signed(25 downto 0);
-    variable fc1_n20_p5_m : signed(27 downto 0);
-    variable fc1_n20_p5 : signed(26 downto 0);
-    variable fc1_n20_p6_m : signed(23 downto 0);
-    variable fc1_n20_p6 : signed(22 downto 0);
-    variable fc1_n20_p7_m : signed(25 downto 0);
-    variable fc1_n20_p7 : signed(24 downto 0);
-    variable fc1_n20_p8_m : signed(25 downto 0);
-    variable fc1_n20_p8 : signed(24 downto 0);
-    variable fc1_n20_p9_m : signed(25 downto 0);
-    variable fc1_n20_p9 : signed(24 downto 0);
+    variable fc1_n20_p3 : signed(21 downto 0); -- weight -0.0361328125
+    variable fc1_n20_p4 : signed(25 downto 0); -- weight 0.5419921875
+    variable fc1_n20_p6 : signed(22 downto 0); -- weight -0.080078125
+    variable fc1_n20_p8 : signed(24 downto 0); -- weight 0.404296875
+    variable fc1_n20_p9 : signed(24 downto 0); -- weight 0.3076171875
     variable fc1_n20_p10_sh : signed(17 downto 0);
-    variable fc1_n20_p10_e : signed(18 downto 0);
     variable fc1_n20_p10_neg : signed(18 downto 0);
-    variable fc1_n20_p11_m : signed(24 downto 0);
-    variable fc1_n20_p11 : signed(23 downto 0);
-    variable fc1_n20_p12_m : signed(25 downto 0);
-    variable fc1_n20_p12 : signed(24 downto 0);
-    variable fc1_n20_p13_m : signed(24 downto 0);
-    variable fc1_n20_p13 : signed(23 downto 0);
-    variable fc1_n20_p14_m : signed(22 downto 0);
-    variable fc1_n20_p14 : signed(21 downto 0);
-    variable fc1_n20_p15_m : signed(25 downto 0);
-    variable fc1_n20_p15 : signed(24 downto 0);
-    variable fc1_n20_t0_0_b : signed(24 downto 0);
-    variable fc1_n20_t0_0 : signed(24 downto 0);
-    variable fc1_n20_t0_1_b : signed(23 downto 0);
-    variable fc1_n20_t0_1 : signed(23 downto 0);
-    variable fc1_n20_t0_2_a : signed(26 downto 0);
-    variable fc1_n20_t0_2 : signed(26 downto 0);
-    variable fc1_n20_t0_3_a : signed(24 downto 0);
-    variable fc1_n20_t0_3 : signed(24 downto 0);
-    variable fc1_n20_t0_4_a : signed(25 downto 0);
-    variable fc1_n20_t0_4_b : signed(25 downto 0);
-    variable fc1_n20_t0_4 : signed(25 downto 0);
-    variable fc1_n20_t0_5_a : signed(23 downto 0);
-    variable fc1_n20_t0_5 : signed(23 downto 0);
-    variable fc1_n20_t0_6_a : signed(25 downto 0);
-    variable fc1_n20_t0_6_b : signed(25 downto 0);
-    variable fc1_n20_t0_6 : signed(25 downto 0);
-    variable fc1_n20_t0_7_a : signed(24 downto 0);
-    variable fc1_n20_t0_7 : signed(24 downto 0);
-    variable fc1_n20_t1_0_b : signed(24 downto 0);
+    variable fc1_n20_p12 : signed(24 downto 0); -- weight -0.279296875
+    variable fc1_n20_p13 : signed(23 downto 0); -- weight 0.228515625
+    variable fc1_n20_p14 : signed(21 downto 0); -- weight -0.0341796875
     variable fc1_n20_t1_0 : signed(24 downto 0);
-    variable fc1_n20_t1_1_a : signed(27 downto 0);
-    variable fc1_n20_t1_1_b : signed(27 downto 0);
-    variable fc1_n20_t1_1 : signed(27 downto 0);
-    variable fc1_n20_t1_2_b : signed(25 downto 0);
     variable fc1_n20_t1_2 : signed(25 downto 0);
-    variable fc1_n20_t1_3_b : signed(25 downto 0);
     variable fc1_n20_t1_3 : signed(25 downto 0);
-    variable fc1_n20_t2_0_a : signed(27 downto 0);
     variable fc1_n20_t2_0 : signed(27 downto 0);
-    variable fc1_n20_t2_1_a : signed(26 downto 0);
-    variable fc1_n20_t2_1_b : signed(26 downto 0);
     variable fc1_n20_t2_1 : signed(26 downto 0);
-    variable fc1_n20_t3_0_a : signed(28 downto 0);
-    variable fc1_n20_t3_0_b : signed(28 downto 0);
-    variable fc1_n20_t3_0 : signed(28 downto 0);
-    variable fc1_n20_t4_0_b : signed(28 downto 0);
-    variable fc1_n20_t4_0 : signed(28 downto 0);
     variable fc1_n20_acc : signed(28 downto 0);
     variable fc1_n20_y_fl : signed(18 downto 0);
-    variable fc1_n20_y_wrap : signed(15 downto 0);
-    variable fc1_n21_p0_m : signed(24 downto 0);
-    variable fc1_n21_p0 : signed(23 downto 0);
-    variable fc1_n21_p1_m : signed(23 downto 0);
-    variable fc1_n21_p1 : signed(22 downto 0);
-    variable fc1_n21_p2_m : signed(21 downto 0);
-    variable fc1_n21_p2 : signed(20 downto 0);
-    variable fc1_n21_p3_m : signed(22 downto 0);
-    variable fc1_n21_p3 : signed(21 downto 0);
-    variable fc1_n21_p4_m : signed(25 downto 0);
-    variable fc1_n21_p4 : signed(24 downto 0);
-    variable fc1_n21_p5_m : signed(24 downto 0);
-    variable fc1_n21_p5 : signed(23 downto 0);
-    variable fc1_n21_p6_m : signed(24 downto 0);
-    variable fc1_n21_p6 : signed(23 downto 0);
-    variable fc1_n21_p7_m : signed(23 downto 0);
-    variable fc1_n21_p7 : signed(22 downto 0);
-    variable fc1_n21_p8_m : signed(25 downto 0);
-    variable fc1_n21_p8 : signed(24 downto 0);
-    variable fc1_n21_p9_m : signed(24 downto 0);
-    variable fc1_n21_p9 : signed(23 downto 0);
-    variable fc1_n21_p10_m : signed(25 downto 0);
-    variable fc1_n21_p10 : signed(24 downto 0);
-    variable fc1_n21_p11_m : signed(25 downto 0);
-    variable fc1_n21_p11 : signed(24 downto 0);
-    variable fc1_n21_p12_m : signed(22 downto 0);
-    variable fc1_n21_p12 : signed(21 downto 0);
-    variable fc1_n21_p13_m : signed(22 downto 0);
-    variable fc1_n21_p13 : signed(21 downto 0);
-    variable fc1_n21_p14_m : signed(25 downto 0);
-    variable fc1_n21_p14 : signed(24 downto 0);
-    variable fc1_n21_p15_m : signed(23 downto 0);
-    variable fc1_n21_p15 : signed(22 downto 0);
-    variable fc1_n21_t0_0_b : signed(23 downto 0);
-    variable fc1_n21_t0_0 : signed(23 downto 0);
-    variable fc1_n21_t0_1_a : signed(22 downto 0);
-    variable fc1_n21_t0_1_b : signed(22 downto 0);
-    variable fc1_n21_t0_1 : signed(22 downto 0);
-    variable fc1_n21_t0_2_b : signed(24 downto 0);
-    variable fc1_n21_t0_2 : signed(24 downto 0);
-    variable fc1_n21_t0_3_a : signed(24 downto 0);
-    variable fc1_n21_t0_3_b : signed(24 downto 0);
-    variable fc1_n21_t0_3 : signed(24 downto 0);
-    variable fc1_n21_t0_4_b : signed(24 downto 0);
-    variable fc1_n21_t0_4 : signed(24 downto 0);
-    variable fc1_n21_t0_5_a : signed(25 downto 0);
-    variable fc1_n21_t0_5_b : signed(25 downto 0);
-    variable fc1_n21_t0_5 : signed(25 downto 0);
-    variable fc1_n21_t0_6_a : signed(22 downto 0);
-    variable fc1_n21_t0_6_b : signed(22 downto 0);
-    variable fc1_n21_t0_6 : signed(22 downto 0);
-    variable fc1_n21_t0_7_b : signed(24 downto 0);
-    variable fc1_n21_t0_7 : signed(24 downto 0);
-    variable fc1_n21_t1_0_a : signed(24 downto 0);
-    variable fc1_n21_t1_0_b : signed(24 downto 0);
+    variable fc1_n21_p1 : signed(22 downto 0); -- weight 0.0654296875
+    variable fc1_n21_p2 : signed(20 downto 0); -- weight 0.0244140625
+    variable fc1_n21_p3 : signed(21 downto 0); -- weight -0.0439453125
+    variable fc1_n21_p5 : signed(23 downto 0); -- weight -0.130859375
+    variable fc1_n21_p6 : signed(23 downto 0); -- weight 0.2001953125
+    variable fc1_n21_p7 : signed(22 downto 0); -- weight -0.08984375
+    variable fc1_n21_p9 : signed(23 downto 0); -- weight 0.13671875
+    variable fc1_n21_p10 : signed(24 downto 0); -- weight -0.3857421875
+    variable fc1_n21_p11 : signed(24 downto 0); -- weight -0.2939453125
+    variable fc1_n21_p12 : signed(21 downto 0); -- weight 0.060546875
+    variable fc1_n21_p13 : signed(21 downto 0); -- weight 0.044921875
+    variable fc1_n21_p15 : signed(22 downto 0); -- weight -0.0810546875
     variable fc1_n21_t1_0 : signed(24 downto 0);
-    variable fc1_n21_t1_1_a : signed(25 downto 0);
-    variable fc1_n21_t1_1_b : signed(25 downto 0);
     variable fc1_n21_t1_1 : signed(25 downto 0);
-    variable fc1_n21_t1_2_a : signed(26 downto 0);
-    variable fc1_n21_t1_2_b : signed(26 downto 0);
-    variable fc1_n21_t1_2 : signed(26 downto 0);
-    variable fc1_n21_t1_3_a : signed(24 downto 0);
     variable fc1_n21_t1_3 : signed(24 downto 0);
-    variable fc1_n21_t2_0_a : signed(26 downto 0);
-    variable fc1_n21_t2_0_b : signed(26 downto 0);
     variable fc1_n21_t2_0 : signed(26 downto 0);
-    variable fc1_n21_t2_1_b : signed(26 downto 0);
     variable fc1_n21_t2_1 : signed(26 downto 0);
-    variable fc1_n21_t3_0_a : signed(27 downto 0);
-    variable fc1_n21_t3_0_b : signed(27 downto 0);
-    variable fc1_n21_t3_0 : signed(27 downto 0);
     variable fc1_n21_acc : signed(27 downto 0);
     variable fc1_n21_y_fl : signed(17 downto 0);
-    variable fc1_n21_y_wrap : signed(15 downto 0);
-    variable fc1_n22_p0_m : signed(25 downto 0);
-    variable fc1_n22_p0 : signed(24 downto 0);
-    variable fc1_n22_p1_m : signed(25 downto 0);
-    variable fc1_n22_p1 : signed(24 downto 0);
-    variable fc1_n22_p2_m : signed(27 downto 0);
-    variable fc1_n22_p2 : signed(26 downto 0);
-    variable fc1_n22_p3_m : signed(25 downto 0);
-    variable fc1_n22_p3 : signed(24 downto 0);
-    variable fc1_n22_p4_m : signed(27 downto 0);
-    variable fc1_n22_p4 : signed(26 downto 0);
-    variable fc1_n22_p5_m : signed(26 downto 0);
-    variable fc1_n22_p5 : signed(25 downto 0);
-    variable fc1_n22_p6_m : signed(24 downto 0);
-    variable fc1_n22_p6 : signed(23 downto 0);
-    variable fc1_n22_p7_m : signed(25 downto 0);
-    variable fc1_n22_p7 : signed(24 downto 0);
-    variable fc1_n22_p8_m : signed(25 downto 0);
-    variable fc1_n22_p8 : signed(24 downto 0);
-    variable fc1_n22_p9_m : signed(26 downto 0);
-    variable fc1_n22_p9 : signed(25 downto 0);
-    variable fc1_n22_p10_m : signed(26 downto 0);
-    variable fc1_n22_p10 : signed(25 downto 0);
-    variable fc1_n22_p11_m : signed(25 downto 0);
-    variable fc1_n22_p11 : signed(24 downto 0);
-    variable fc1_n22_p12_m : signed(26 downto 0);
-    variable fc1_n22_p12 : signed(25 downto 0);
-    variable fc1_n22_p13_m : signed(26 downto 0);
-    variable fc1_n22_p13 : signed(25 downto 0);
-    variable fc1_n22_p14_m : signed(24 downto 0);
-    variable fc1_n22_p14 : signed(23 downto 0);
-    variable fc1_n22_p15_m : signed(24 downto 0);
-    variable fc1_n22_p15 : signed(23 downto 0);
-    variable fc1_n22_t0_0_a : signed(25 downto 0);
-    variable fc1_n22_t0_0_b : signed(25 downto 0);
-    variable fc1_n22_t0_0 : signed(25 downto 0);
-    variable fc1_n22_t0_1_b : signed(26 downto 0);
-    variable fc1_n22_t0_1 : signed(26 downto 0);
-    variable fc1_n22_t0_2_a : signed(27 downto 0);
-    variable fc1_n22_t0_2_b : signed(27 downto 0);
-    variable fc1_n22_t0_2 : signed(27 downto 0);
-    variable fc1_n22_t0_3_a : signed(24 downto 0);
-    variable fc1_n22_t0_3 : signed(24 downto 0);
-    variable fc1_n22_t0_4_a : signed(25 downto 0);
-    variable fc1_n22_t0_4 : signed(25 downto 0);
-    variable fc1_n22_t0_5_a : signed(26 downto 0);
-    variable fc1_n22_t0_5_b : signed(26 downto 0);
-    variable fc1_n22_t0_5 : signed(26 downto 0);
-    variable fc1_n22_t0_6_a : signed(26 downto 0);
-    variable fc1_n22_t0_6_b : signed(26 downto 0);
-    variable fc1_n22_t0_6 : signed(26 downto 0);
-    variable fc1_n22_t0_7_a : signed(24 downto 0);
-    variable fc1_n22_t0_7_b : signed(24 downto 0);
-    variable fc1_n22_t0_7 : signed(24 downto 0);
-    variable fc1_n22_t1_0_a : signed(27 downto 0);
-    variable fc1_n22_t1_0_b : signed(27 downto 0);
+    variable fc1_n22_p0 : signed(24 downto 0); -- weight -0.2734375
+    variable fc1_n22_p1 : signed(24 downto 0); -- weight 0.400390625
+    variable fc1_n22_p3 : signed(24 downto 0); -- weight 0.419921875
+    variable fc1_n22_p4 : signed(26 downto 0); -- weight 1.125
+    variable fc1_n22_p5 : signed(25 downto 0); -- weight 0.9375
+    variable fc1_n22_p6 : signed(23 downto 0); -- weight 0.146484375
+    variable fc1_n22_p8 : signed(24 downto 0); -- weight -0.2783203125
+    variable fc1_n22_p10 : signed(25 downto 0); -- weight 0.7216796875
+    variable fc1_n22_p11 : signed(24 downto 0); -- weight 0.4404296875
+    variable fc1_n22_p12 : signed(25 downto 0); -- weight 0.572265625
+    variable fc1_n22_p13 : signed(25 downto 0); -- weight 0.5703125
+    variable fc1_n22_p14 : signed(23 downto 0); -- weight -0.1396484375
+    variable fc1_n22_p15 : signed(23 downto 0); -- weight 0.150390625
     variable fc1_n22_t1_0 : signed(27 downto 0);
-    variable fc1_n22_t1_1_b : signed(27 downto 0);
     variable fc1_n22_t1_1 : signed(27 downto 0);
-    variable fc1_n22_t1_2_a : signed(26 downto 0);
     variable fc1_n22_t1_2 : signed(26 downto 0);
-    variable fc1_n22_t1_3_b : signed(26 downto 0);
     variable fc1_n22_t1_3 : signed(26 downto 0);
-    variable fc1_n22_t2_0_a : signed(28 downto 0);
-    variable fc1_n22_t2_0_b : signed(28 downto 0);
     variable fc1_n22_t2_0 : signed(28 downto 0);
-    variable fc1_n22_t2_1_a : signed(27 downto 0);
-    variable fc1_n22_t2_1_b : signed(27 downto 0);
     variable fc1_n22_t2_1 : signed(27 downto 0);
-    variable fc1_n22_t3_0_a : signed(29 downto 0);
-    variable fc1_n22_t3_0_b : signed(29 downto 0);
-    variable fc1_n22_t3_0 : signed(29 downto 0);
-    variable fc1_n22_t4_0_b : signed(29 downto 0);
-    variable fc1_n22_t4_0 : signed(29 downto 0);
     variable fc1_n22_acc : signed(29 downto 0);
     variable fc1_n22_y_fl : signed(19 downto 0);
-    variable fc1_n22_y_wrap : signed(15 downto 0);
-    variable fc1_n23_p0_m : signed(24 downto 0);
-    variable fc1_n23_p0 : signed(23 downto 0);
-    variable fc1_n23_p1_m : signed(22 downto 0);
-    variable fc1_n23_p1 : signed(21 downto 0);
-    variable fc1_n23_p2_m : signed(26 downto 0);
-    variable fc1_n23_p2 : signed(25 downto 0);
-    variable fc1_n23_p3_m : signed(25 downto 0);
-    variable fc1_n23_p3 : signed(24 downto 0);
-    variable fc1_n23_p4_m : signed(26 downto 0);
-    variable fc1_n23_p4 : signed(25 downto 0);
-    variable fc1_n23_p5_m : signed(27 downto 0);
-    variable fc1_n23_p5 : signed(26 downto 0);
-    variable fc1_n23_p6_m : signed(22 downto 0);
-    variable fc1_n23_p6 : signed(21 downto 0);
-    variable fc1_n23_p7_m : signed(20 downto 0);
-    variable fc1_n23_p7 : signed(19 downto 0);
-    variable fc1_n23_p8_m : signed(23 downto 0);
-    variable fc1_n23_p8 : signed(22 downto 0);
-    variable fc1_n23_p9_m : signed(25 downto 0);
-    variable fc1_n23_p9 : signed(24 downto 0);
-    variable fc1_n23_p10_m : signed(27 downto 0);
-    variable fc1_n23_p10 : signed(26 downto 0);
-    variable fc1_n23_p11_m : signed(27 downto 0);
-    variable fc1_n23_p11 : signed(26 downto 0);
-    variable fc1_n23_p12_m : signed(24 downto 0);
-    variable fc1_n23_p12 : signed(23 downto 0);
-    variable fc1_n23_p13_m : signed(26 downto 0);
-    variable fc1_n23_p13 : signed(25 downto 0);
-    variable fc1_n23_p14_m : signed(24 downto 0);
-    variable fc1_n23_p14 : signed(23 downto 0);
-    variable fc1_n23_p15_m : signed(25 downto 0);
-    variable fc1_n23_p15 : signed(24 downto 0);
-    variable fc1_n23_t0_0_b : signed(23 downto 0);
-    variable fc1_n23_t0_0 : signed(23 downto 0);
-    variable fc1_n23_t0_1_a : signed(26 downto 0);
-    variable fc1_n23_t0_1_b : signed(26 downto 0);
-    variable fc1_n23_t0_1 : signed(26 downto 0);
-    variable fc1_n23_t0_2_a : signed(27 downto 0);
-    variable fc1_n23_t0_2_b : signed(27 downto 0);
-    variable fc1_n23_t0_2 : signed(27 downto 0);
-    variable fc1_n23_t0_3_a : signed(22 downto 0);
-    variable fc1_n23_t0_3_b : signed(22 downto 0);
-    variable fc1_n23_t0_3 : signed(22 downto 0);
-    variable fc1_n23_t0_4_a : signed(24 downto 0);
-    variable fc1_n23_t0_4 : signed(24 downto 0);
-    variable fc1_n23_t0_5_a : signed(27 downto 0);
-    variable fc1_n23_t0_5_b : signed(27 downto 0);
-    variable fc1_n23_t0_5 : signed(27 downto 0);
-    variable fc1_n23_t0_6_a : signed(25 downto 0);
-    variable fc1_n23_t0_6 : signed(25 downto 0);
-    variable fc1_n23_t0_7_a : signed(25 downto 0);
-    variable fc1_n23_t0_7_b : signed(25 downto 0);
-    variable fc1_n23_t0_7 : signed(25 downto 0);
-    variable fc1_n23_t1_0_a : signed(26 downto 0);
+    variable fc1_n23_p1 : signed(21 downto 0); -- weight -0.0478515625
+    variable fc1_n23_p2 : signed(25 downto 0); -- weight -0.8740234375
+    variable fc1_n23_p3 : signed(24 downto 0); -- weight -0.4306640625
+    variable fc1_n23_p4 : signed(25 downto 0); -- weight -0.603515625
+    variable fc1_n23_p5 : signed(26 downto 0); -- weight -1.53515625
+    variable fc1_n23_p6 : signed(21 downto 0); -- weight 0.0537109375
+    variable fc1_n23_p7 : signed(19 downto 0); -- weight 0.0126953125
+    variable fc1_n23_p8 : signed(22 downto 0); -- weight 0.0751953125
+    variable fc1_n23_p10 : signed(26 downto 0); -- weight -1.21875
+    variable fc1_n23_p11 : signed(26 downto 0); -- weight -1.6533203125
+    variable fc1_n23_p12 : signed(23 downto 0); -- weight -0.166015625
+    variable fc1_n23_p14 : signed(23 downto 0); -- weight 0.2421875
+    variable fc1_n23_p15 : signed(24 downto 0); -- weight -0.3017578125
     variable fc1_n23_t1_0 : signed(26 downto 0);
-    variable fc1_n23_t1_1_b : signed(27 downto 0);
-    variable fc1_n23_t1_1 : signed(27 downto 0);
-    variable fc1_n23_t1_2_a : signed(27 downto 0);
     variable fc1_n23_t1_2 : signed(27 downto 0);
-    variable fc1_n23_t1_3_a : signed(26 downto 0);
-    variable fc1_n23_t1_3_b : signed(26 downto 0);
     variable fc1_n23_t1_3 : signed(26 downto 0);
-    variable fc1_n23_t2_0_a : signed(27 downto 0);
     variable fc1_n23_t2_0 : signed(27 downto 0);
-    variable fc1_n23_t2_1_a : signed(28 downto 0);
-    variable fc1_n23_t2_1_b : signed(28 downto 0);
     variable fc1_n23_t2_1 : signed(28 downto 0);
-    variable fc1_n23_t3_0_a : signed(29 downto 0);
-    variable fc1_n23_t3_0_b : signed(29 downto 0);
-    variable fc1_n23_t3_0 : signed(29 downto 0);
-    variable fc1_n23_t4_0_b : signed(29 downto 0);
-    variable fc1_n23_t4_0 : signed(29 downto 0);
     variable fc1_n23_acc : signed(29 downto 0);
     variable fc1_n23_y_fl : signed(19 downto 0);
-    variable fc1_n23_y_wrap : signed(15 downto 0);
-    variable fc1_n24_p0_m : signed(24 downto 0);
-    variable fc1_n24_p0 : signed(23 downto 0);
-    variable fc1_n24_p1_m : signed(25 downto 0);
-    variable fc1_n24_p1 : signed(24 downto 0);
-    variable fc1_n24_p2_m : signed(23 downto 0);
-    variable fc1_n24_p2 : signed(22 downto 0);
-    variable fc1_n24_p3_m : signed(25 downto 0);
-    variable fc1_n24_p3 : signed(24 downto 0);
-    variable fc1_n24_p4_m : signed(23 downto 0);
-    variable fc1_n24_p4 : signed(22 downto 0);
-    variable fc1_n24_p5_m : signed(21 downto 0);
-    variable fc1_n24_p5 : signed(20 downto 0);
-    variable fc1_n24_p6_m : signed(21 downto 0);
-    variable fc1_n24_p6 : signed(20 downto 0);
-    variable fc1_n24_p7_m : signed(23 downto 0);
-    variable fc1_n24_p7 : signed(22 downto 0);
-    variable fc1_n24_p8_m : signed(25 downto 0);
-    variable fc1_n24_p8 : signed(24 downto 0);
-    variable fc1_n24_p9_m : signed(25 downto 0);
-    variable fc1_n24_p9 : signed(24 downto 0);
-    variable fc1_n24_p10_m : signed(25 downto 0);
-    variable fc1_n24_p10 : signed(24 downto 0);
+    variable fc1_n24_p0 : signed(23 downto 0); -- weight 0.21875
+    variable fc1_n24_p1 : signed(24 downto 0); -- weight -0.3505859375
+    variable fc1_n24_p2 : signed(22 downto 0); -- weight 0.12109375
+    variable fc1_n24_p5 : signed(20 downto 0); -- weight -0.0244140625
+    variable fc1_n24_p6 : signed(20 downto 0); -- weight 0.0166015625
+    variable fc1_n24_p7 : signed(22 downto 0); -- weight -0.1162109375
+    variable fc1_n24_p8 : signed(24 downto 0); -- weight 0.3369140625
+    variable fc1_n24_p9 : signed(24 downto 0); -- weight 0.4267578125
     variable fc1_n24_p11_sh : signed(21 downto 0);
-    variable fc1_n24_p11_e : signed(22 downto 0);
     variable fc1_n24_p11_neg : signed(22 downto 0);
-    variable fc1_n24_p12_m : signed(23 downto 0);
-    variable fc1_n24_p12 : signed(22 downto 0);
-    variable fc1_n24_p13_m : signed(24 downto 0);
-    variable fc1_n24_p13 : signed(23 downto 0);
-    variable fc1_n24_p14_m : signed(25 downto 0);
-    variable fc1_n24_p14 : signed(24 downto 0);
-    variable fc1_n24_p15_m : signed(25 downto 0);
-    variable fc1_n24_p15 : signed(24 downto 0);
-    variable fc1_n24_t0_0_a : signed(25 downto 0);
-    variable fc1_n24_t0_0_b : signed(25 downto 0);
-    variable fc1_n24_t0_0 : signed(25 downto 0);
-    variable fc1_n24_t0_1_a : signed(24 downto 0);
-    variable fc1_n24_t0_1 : signed(24 downto 0);
-    variable fc1_n24_t0_2_b : signed(22 downto 0);
-    variable fc1_n24_t0_2 : signed(22 downto 0);
-    variable fc1_n24_t0_3_a : signed(23 downto 0);
-    variable fc1_n24_t0_3_b : signed(23 downto 0);
-    variable fc1_n24_t0_3 : signed(23 downto 0);
-    variable fc1_n24_t0_4_a : signed(25 downto 0);
-    variable fc1_n24_t0_4_b : signed(25 downto 0);
-    variable fc1_n24_t0_4 : signed(25 downto 0);
-    variable fc1_n24_t0_5_b : signed(24 downto 0);
-    variable fc1_n24_t0_5 : signed(24 downto 0);
-    variable fc1_n24_t0_6_a : signed(24 downto 0);
-    variable fc1_n24_t0_6_b : signed(24 downto 0);
-    variable fc1_n24_t0_6 : signed(24 downto 0);
-    variable fc1_n24_t0_7_a : signed(25 downto 0);
-    variable fc1_n24_t0_7_b : signed(25 downto 0);
-    variable fc1_n24_t0_7 : signed(25 downto 0);
-    variable fc1_n24_t1_0_a : signed(26 downto 0);
-    variable fc1_n24_t1_0_b : signed(26 downto 0);
-    variable fc1_n24_t1_0 : signed(26 downto 0);
-    variable fc1_n24_t1_1_a : signed(23 downto 0);
+    variable fc1_n24_p12 : signed(22 downto 0); -- weight 0.080078125
+    variable fc1_n24_p13 : signed(23 downto 0); -- weight 0.212890625
+    variable fc1_n24_p14 : signed(24 downto 0); -- weight -0.337890625
+    variable fc1_n24_p15 : signed(24 downto 0); -- weight -0.26171875
     variable fc1_n24_t1_1 : signed(23 downto 0);
-    variable fc1_n24_t1_2_a : signed(26 downto 0);
-    variable fc1_n24_t1_2_b : signed(26 downto 0);
-    variable fc1_n24_t1_2 : signed(26 downto 0);
-    variable fc1_n24_t1_3_a : signed(25 downto 0);
     variable fc1_n24_t1_3 : signed(25 downto 0);
-    variable fc1_n24_t2_0_b : signed(26 downto 0);
     variable fc1_n24_t2_0 : signed(26 downto 0);
-    variable fc1_n24_t2_1_b : signed(26 downto 0);
     variable fc1_n24_t2_1 : signed(26 downto 0);
-    variable fc1_n24_t3_0_a : signed(27 downto 0);
-    variable fc1_n24_t3_0_b : signed(27 downto 0);
-    variable fc1_n24_t3_0 : signed(27 downto 0);
     variable fc1_n24_acc : signed(27 downto 0);
     variable fc1_n24_y_fl : signed(17 downto 0);
-    variable fc1_n24_y_wrap : signed(15 downto 0);
-    variable fc1_n25_p0_m : signed(23 downto 0);
-    variable fc1_n25_p0 : signed(22 downto 0);
-    variable fc1_n25_p1_m : signed(23 downto 0);
-    variable fc1_n25_p1 : signed(22 downto 0);
-    variable fc1_n25_p2_m : signed(28 downto 0);
-    variable fc1_n25_p2 : signed(27 downto 0);
-    variable fc1_n25_p3_m : signed(28 downto 0);
-    variable fc1_n25_p3 : signed(27 downto 0);
-    variable fc1_n25_p4_m : signed(28 downto 0);
-    variable fc1_n25_p4 : signed(27 downto 0);
-    variable fc1_n25_p5_m : signed(28 downto 0);
-    variable fc1_n25_p5 : signed(27 downto 0);
-    variable fc1_n25_p6_m : signed(24 downto 0);
-    variable fc1_n25_p6 : signed(23 downto 0);
-    variable fc1_n25_p7_m : signed(25 downto 0);
-    variable fc1_n25_p7 : signed(24 downto 0);
-    variable fc1_n25_p8_m : signed(21 downto 0);
-    variable fc1_n25_p8 : signed(20 downto 0);
-    variable fc1_n25_p9_m : signed(23 downto 0);
-    variable fc1_n25_p9 : signed(22 downto 0);
-    variable fc1_n25_p10_m : signed(24 downto 0);
-    variable fc1_n25_p10 : signed(23 downto 0);
-    variable fc1_n25_p11_m : signed(24 downto 0);
-    variable fc1_n25_p11 : signed(23 downto 0);
-    variable fc1_n25_p12_m : signed(25 downto 0);
-    variable fc1_n25_p12 : signed(24 downto 0);
-    variable fc1_n25_p13_m : signed(24 downto 0);
-    variable fc1_n25_p13 : signed(23 downto 0);
-    variable fc1_n25_p14_m : signed(24 downto 0);
-    variable fc1_n25_p14 : signed(23 downto 0);
-    variable fc1_n25_p15_m : signed(24 downto 0);
-    variable fc1_n25_p15 : signed(23 downto 0);
-    variable fc1_n25_t0_0_a : signed(23 downto 0);
-    variable fc1_n25_t0_0_b : signed(23 downto 0);
-    variable fc1_n25_t0_0 : signed(23 downto 0);
-    variable fc1_n25_t0_1_a : signed(28 downto 0);
-    variable fc1_n25_t0_1_b : signed(28 downto 0);
-    variable fc1_n25_t0_1 : signed(28 downto 0);
-    variable fc1_n25_t0_2_a : signed(28 downto 0);
-    variable fc1_n25_t0_2_b : signed(28 downto 0);
-    variable fc1_n25_t0_2 : signed(28 downto 0);
-    variable fc1_n25_t0_3_a : signed(25 downto 0);
-    variable fc1_n25_t0_3_b : signed(25 downto 0);
-    variable fc1_n25_t0_3 : signed(25 downto 0);
-    variable fc1_n25_t0_4_a : signed(22 downto 0);
-    variable fc1_n25_t0_4 : signed(22 downto 0);
-    variable fc1_n25_t0_5_a : signed(24 downto 0);
-    variable fc1_n25_t0_5_b : signed(24 downto 0);
-    variable fc1_n25_t0_5 : signed(24 downto 0);
-    variable fc1_n25_t0_6_a : signed(25 downto 0);
-    variable fc1_n25_t0_6_b : signed(25 downto 0);
-    variable fc1_n25_t0_6 : signed(25 downto 0);
-    variable fc1_n25_t0_7_a : signed(24 downto 0);
-    variable fc1_n25_t0_7_b : signed(24 downto 0);
-    variable fc1_n25_t0_7 : signed(24 downto 0);
-    variable fc1_n25_t1_0_a : signed(28 downto 0);
+    variable fc1_n25_p0 : signed(22 downto 0); -- weight 0.0859375
+    variable fc1_n25_p2 : signed(27 downto 0); -- weight -2.5029296875
+    variable fc1_n25_p3 : signed(27 downto 0); -- weight -2.5673828125
+    variable fc1_n25_p4 : signed(27 downto 0); -- weight -2.6025390625
+    variable fc1_n25_p5 : signed(27 downto 0); -- weight -2.9609375
+    variable fc1_n25_p6 : signed(23 downto 0); -- weight -0.18359375
+    variable fc1_n25_p7 : signed(24 downto 0); -- weight -0.3505859375
+    variable fc1_n25_p8 : signed(20 downto 0); -- weight -0.029296875
+    variable fc1_n25_p10 : signed(23 downto 0); -- weight -0.248046875
+    variable fc1_n25_p11 : signed(23 downto 0); -- weight -0.2236328125
+    variable fc1_n25_p12 : signed(24 downto 0); -- weight 0.3642578125
+    variable fc1_n25_p13 : signed(23 downto 0); -- weight 0.23046875
+    variable fc1_n25_p14 : signed(23 downto 0); -- weight -0.1728515625
+    variable fc1_n25_p15 : signed(23 downto 0); -- weight 0.1806640625
     variable fc1_n25_t1_0 : signed(28 downto 0);
-    variable fc1_n25_t1_1_b : signed(28 downto 0);
     variable fc1_n25_t1_1 : signed(28 downto 0);
-    variable fc1_n25_t1_2_a : signed(25 downto 0);
-    variable fc1_n25_t1_2_b : signed(25 downto 0);
     variable fc1_n25_t1_2 : signed(25 downto 0);
-    variable fc1_n25_t1_3_b : signed(25 downto 0);
     variable fc1_n25_t1_3 : signed(25 downto 0);
-    variable fc1_n25_t2_0_a : signed(29 downto 0);
-    variable fc1_n25_t2_0_b : signed(29 downto 0);
-    variable fc1_n25_t2_0 : signed(29 downto 0);
-    variable fc1_n25_t2_1_a : signed(26 downto 0);
-    variable fc1_n25_t2_1_b : signed(26 downto 0);
     variable fc1_n25_t2_1 : signed(26 downto 0);
-    variable fc1_n25_t3_0_b : signed(29 downto 0);
     variable fc1_n25_t3_0 : signed(29 downto 0);
-    variable fc1_n25_t4_0_b : signed(29 downto 0);
-    variable fc1_n25_t4_0 : signed(29 downto 0);
     variable fc1_n25_acc : signed(29 downto 0);
     variable fc1_n25_y_fl : signed(19 downto 0);
-    variable fc1_n25_y_wrap : signed(15 downto 0);
-    variable fc1_n26_p0_m : signed(25 downto 0);
-    variable fc1_n26_p0 : signed(24 downto 0);
-    variable fc1_n26_p1_m : signed(22 downto 0);
-    variable fc1_n26_p1 : signed(21 downto 0);
-    variable fc1_n26_p2_m : signed(26 downto 0);
-    variable fc1_n26_p2 : signed(25 downto 0);
-    variable fc1_n26_p3_m : signed(28 downto 0);
-    variable fc1_n26_p3 : signed(27 downto 0);
-    variable fc1_n26_p4_m : signed(27 downto 0);
-    variable fc1_n26_p4 : signed(26 downto 0);
-    variable fc1_n26_p5_m : signed(27 downto 0);
-    variable fc1_n26_p5 : signed(26 downto 0);
-    variable fc1_n26_p6_m : signed(24 downto 0);
-    variable fc1_n26_p6 : signed(23 downto 0);
-    variable fc1_n26_p7_m : signed(24 downto 0);
-    variable fc1_n26_p7 : signed(23 downto 0);
-    variable fc1_n26_p8_m : signed(23 downto 0);
-    variable fc1_n26_p8 : signed(22 downto 0);
-    variable fc1_n26_p9_m : signed(25 downto 0);
-    variable fc1_n26_p9 : signed(24 downto 0);
-    variable fc1_n26_p10_m : signed(25 downto 0);
-    variable fc1_n26_p10 : signed(24 downto 0);
-    variable fc1_n26_p11_m : signed(26 downto 0);
-    variable fc1_n26_p11 : signed(25 downto 0);
-    variable fc1_n26_p12_m : signed(24 downto 0);
-    variable fc1_n26_p12 : signed(23 downto 0);
-    variable fc1_n26_p13_m : signed(26 downto 0);
-    variable fc1_n26_p13 : signed(25 downto 0);
-    variable fc1_n26_p14_m : signed(25 downto 0);
-    variable fc1_n26_p14 : signed(24 downto 0);
-    variable fc1_n26_p15_m : signed(25 downto 0);
-    variable fc1_n26_p15 : signed(24 downto 0);
-    variable fc1_n26_t0_0_b : signed(24 downto 0);
-    variable fc1_n26_t0_0 : signed(24 downto 0);
-    variable fc1_n26_t0_1_a : signed(27 downto 0);
-    variable fc1_n26_t0_1 : signed(27 downto 0);
-    variable fc1_n26_t0_2_a : signed(27 downto 0);
-    variable fc1_n26_t0_2_b : signed(27 downto 0);
-    variable fc1_n26_t0_2 : signed(27 downto 0);
-    variable fc1_n26_t0_3_a : signed(24 downto 0);
-    variable fc1_n26_t0_3_b : signed(24 downto 0);
-    variable fc1_n26_t0_3 : signed(24 downto 0);
-    variable fc1_n26_t0_4_a : signed(25 downto 0);
-    variable fc1_n26_t0_4_b : signed(25 downto 0);
-    variable fc1_n26_t0_4 : signed(25 downto 0);
-    variable fc1_n26_t0_5_a : signed(26 downto 0);
-    variable fc1_n26_t0_5_b : signed(26 downto 0);
-    variable fc1_n26_t0_5 : signed(26 downto 0);
-    variable fc1_n26_t0_6_a : signed(25 downto 0);
-    variable fc1_n26_t0_6 : signed(25 downto 0);
-    variable fc1_n26_t0_7_a : signed(25 downto 0);
-    variable fc1_n26_t0_7_b : signed(25 downto 0);
-    variable fc1_n26_t0_7 : signed(25 downto 0);
-    variable fc1_n26_t1_0_a : signed(27 downto 0);
+    variable fc1_n26_p1 : signed(21 downto 0); -- weight -0.0439453125
+    variable fc1_n26_p2 : signed(25 downto 0); -- weight 0.92578125
+    variable fc1_n26_p4 : signed(26 downto 0); -- weight 1.234375
+    variable fc1_n26_p5 : signed(26 downto 0); -- weight 1.888671875
+    variable fc1_n26_p6 : signed(23 downto 0); -- weight 0.1328125
+    variable fc1_n26_p7 : signed(23 downto 0); -- weight -0.1904296875
+    variable fc1_n26_p8 : signed(22 downto 0); -- weight 0.103515625
+    variable fc1_n26_p9 : signed(24 downto 0); -- weight 0.4306640625
+    variable fc1_n26_p10 : signed(24 downto 0); -- weight 0.400390625
+    variable fc1_n26_p11 : signed(25 downto 0); -- weight 0.921875
+    variable fc1_n26_p12 : signed(23 downto 0); -- weight -0.2099609375
+    variable fc1_n26_p14 : signed(24 downto 0); -- weight 0.267578125
+    variable fc1_n26_p15 : signed(24 downto 0); -- weight -0.26953125
     variable fc1_n26_t1_0 : signed(27 downto 0);
-    variable fc1_n26_t1_1_b : signed(27 downto 0);
     variable fc1_n26_t1_1 : signed(27 downto 0);
-    variable fc1_n26_t1_2_a : signed(26 downto 0);
     variable fc1_n26_t1_2 : signed(26 downto 0);
-    variable fc1_n26_t1_3_a : signed(26 downto 0);
-    variable fc1_n26_t1_3_b : signed(26 downto 0);
     variable fc1_n26_t1_3 : signed(26 downto 0);
-    variable fc1_n26_t2_0_a : signed(28 downto 0);
-    variable fc1_n26_t2_0_b : signed(28 downto 0);
     variable fc1_n26_t2_0 : signed(28 downto 0);
-    variable fc1_n26_t2_1_a : signed(27 downto 0);
-    variable fc1_n26_t2_1_b : signed(27 downto 0);
     variable fc1_n26_t2_1 : signed(27 downto 0);
-    variable fc1_n26_t3_0_a : signed(29 downto 0);
-    variable fc1_n26_t3_0_b : signed(29 downto 0);
-    variable fc1_n26_t3_0 : signed(29 downto 0);
-    variable fc1_n26_t4_0_b : signed(29 downto 0);
-    variable fc1_n26_t4_0 : signed(29 downto 0);
     variable fc1_n26_acc : signed(29 downto 0);
     variable fc1_n26_y_fl : signed(19 downto 0);
-    variable fc1_n26_y_wrap : signed(15 downto 0);
-    variable fc1_n27_p0_m : signed(24 downto 0);
-    variable fc1_n27_p0 : signed(23 downto 0);
-    variable fc1_n27_p1_m : signed(24 downto 0);
-    variable fc1_n27_p1 : signed(23 downto 0);
-    variable fc1_n27_p2_m : signed(24 downto 0);
-    variable fc1_n27_p2 : signed(23 downto 0);
-    variable fc1_n27_p3_m : signed(20 downto 0);
-    variable fc1_n27_p3 : signed(19 downto 0);
-    variable fc1_n27_p4_m : signed(26 downto 0);
-    variable fc1_n27_p4 : signed(25 downto 0);
-    variable fc1_n27_p5_m : signed(26 downto 0);
-    variable fc1_n27_p5 : signed(25 downto 0);
-    variable fc1_n27_p6_m : signed(25 downto 0);
-    variable fc1_n27_p6 : signed(24 downto 0);
-    variable fc1_n27_p7_m : signed(26 downto 0);
-    variable fc1_n27_p7 : signed(25 downto 0);
-    variable fc1_n27_p8_m : signed(26 downto 0);
-    variable fc1_n27_p8 : signed(25 downto 0);
-    variable fc1_n27_p9_m : signed(25 downto 0);
-    variable fc1_n27_p9 : signed(24 downto 0);
-    variable fc1_n27_p10_m : signed(25 downto 0);
-    variable fc1_n27_p10 : signed(24 downto 0);
-    variable fc1_n27_p11_m : signed(27 downto 0);
-    variable fc1_n27_p11 : signed(26 downto 0);
-    variable fc1_n27_p12_m : signed(25 downto 0);
-    variable fc1_n27_p12 : signed(24 downto 0);
-    variable fc1_n27_p13_m : signed(25 downto 0);
-    variable fc1_n27_p13 : signed(24 downto 0);
-    variable fc1_n27_p14_m : signed(24 downto 0);
-    variable fc1_n27_p14 : signed(23 downto 0);
-    variable fc1_n27_p15_m : signed(25 downto 0);
-    variable fc1_n27_p15 : signed(24 downto 0);
-    variable fc1_n27_t0_0_a : signed(24 downto 0);
-    variable fc1_n27_t0_0_b : signed(24 downto 0);
-    variable fc1_n27_t0_0 : signed(24 downto 0);
-    variable fc1_n27_t0_1_b : signed(23 downto 0);
-    variable fc1_n27_t0_1 : signed(23 downto 0);
-    variable fc1_n27_t0_2_a : signed(26 downto 0);
-    variable fc1_n27_t0_2_b : signed(26 downto 0);
-    variable fc1_n27_t0_2 : signed(26 downto 0);
-    variable fc1_n27_t0_3_a : signed(26 downto 0);
-    variable fc1_n27_t0_3_b : signed(26 downto 0);
-    variable fc1_n27_t0_3 : signed(26 downto 0);
+    variable fc1_n27_p0 : signed(23 downto 0); -- weight -0.1474609375
+    variable fc1_n27_p1 : signed(23 downto 0); -- weight 0.2109375
+    variable fc1_n27_p4 : signed(25 downto 0); -- weight -0.65234375
+    variable fc1_n27_p5 : signed(25 downto 0); -- weight 0.693359375
+    variable fc1_n27_p6 : signed(24 downto 0); -- weight -0.443359375
+    variable fc1_n27_p7 : signed(25 downto 0); -- weight -0.607421875
+    variable fc1_n27_p9 : signed(24 downto 0); -- weight 0.30078125
+    variable fc1_n27_p10 : signed(24 downto 0); -- weight 0.3701171875
+    variable fc1_n27_p12 : signed(24 downto 0); -- weight 0.3994140625
+    variable fc1_n27_p13 : signed(24 downto 0); -- weight 0.4609375
+    variable fc1_n27_p14 : signed(23 downto 0); -- weight 0.2294921875
+    variable fc1_n27_p15 : signed(24 downto 0); -- weight -0.353515625
     variable fc1_n27_t0_4_b : signed(25 downto 0);
-    variable fc1_n27_t0_4 : signed(25 downto 0);
-    variable fc1_n27_t0_5_a : signed(26 downto 0);
-    variable fc1_n27_t0_5 : signed(26 downto 0);
-    variable fc1_n27_t0_6_a : signed(25 downto 0);
-    variable fc1_n27_t0_6_b : signed(25 downto 0);
-    variable fc1_n27_t0_6 : signed(25 downto 0);
-    variable fc1_n27_t0_7_a : signed(25 downto 0);
-    variable fc1_n27_t0_7_b : signed(25 downto 0);
-    variable fc1_n27_t0_7 : signed(25 downto 0);
-    variable fc1_n27_t1_0_a : signed(25 downto 0);
-    variable fc1_n27_t1_0_b : signed(25 downto 0);
     variable fc1_n27_t1_0 : signed(25 downto 0);
-    variable fc1_n27_t1_1_a : signed(27 downto 0);
-    variable fc1_n27_t1_1_b : signed(27 downto 0);
-    variable fc1_n27_t1_1 : signed(27 downto 0);
-    variable fc1_n27_t1_2_a : signed(27 downto 0);
-    variable fc1_n27_t1_2_b : signed(27 downto 0);
     variable fc1_n27_t1_2 : signed(27 downto 0);
-    variable fc1_n27_t1_3_a : signed(26 downto 0);
-    variable fc1_n27_t1_3_b : signed(26 downto 0);
     variable fc1_n27_t1_3 : signed(26 downto 0);
-    variable fc1_n27_t2_0_a : signed(27 downto 0);
     variable fc1_n27_t2_0 : signed(27 downto 0);
-    variable fc1_n27_t2_1_a : signed(28 downto 0);
-    variable fc1_n27_t2_1_b : signed(28 downto 0);
-    variable fc1_n27_t2_1 : signed(28 downto 0);
-    variable fc1_n27_t3_0_a : signed(28 downto 0);
     variable fc1_n27_t3_0 : signed(28 downto 0);
-    variable fc1_n27_t4_0_b : signed(28 downto 0);
-    variable fc1_n27_t4_0 : signed(28 downto 0);
     variable fc1_n27_acc : signed(28 downto 0);
     variable fc1_n27_y_fl : signed(18 downto 0);
-    variable fc1_n27_y_wrap : signed(15 downto 0);
-    variable fc1_n28_p0_m : signed(24 downto 0);
-    variable fc1_n28_p0 : signed(23 downto 0);
-    variable fc1_n28_p1_m : signed(23 downto 0);
-    variable fc1_n28_p1 : signed(22 downto 0);
-    variable fc1_n28_p2_m : signed(24 downto 0);
-    variable fc1_n28_p2 : signed(23 downto 0);
-    variable fc1_n28_p3_m : signed(25 downto 0);
-    variable fc1_n28_p3 : signed(24 downto 0);
-    variable fc1_n28_p4_m : signed(23 downto 0);
-    variable fc1_n28_p4 : signed(22 downto 0);
+    variable fc1_n28_p0 : signed(23 downto 0); -- weight 0.2119140625
+    variable fc1_n28_p1 : signed(22 downto 0); -- weight -0.0908203125
+    variable fc1_n28_p2 : signed(23 downto 0); -- weight -0.154296875
     variable fc1_n28_p5_sh : signed(19 downto 0);
-    variable fc1_n28_p6_m : signed(23 downto 0);
-    variable fc1_n28_p6 : signed(22 downto 0);
-    variable fc1_n28_p7_m : signed(25 downto 0);
-    variable fc1_n28_p7 : signed(24 downto 0);
-    variable fc1_n28_p8_m : signed(24 downto 0);
-    variable fc1_n28_p8 : signed(23 downto 0);
-    variable fc1_n28_p9_m : signed(25 downto 0);
-    variable fc1_n28_p9 : signed(24 downto 0);
-    variable fc1_n28_p10_m : signed(25 downto 0);
-    variable fc1_n28_p10 : signed(24 downto 0);
-    variable fc1_n28_p11_m : signed(25 downto 0);
-    variable fc1_n28_p11 : signed(24 downto 0);
-    variable fc1_n28_p12_m : signed(20 downto 0);
-    variable fc1_n28_p12 : signed(19 downto 0);
-    variable fc1_n28_p13_m : signed(22 downto 0);
-    variable fc1_n28_p13 : signed(21 downto 0);
-    variable fc1_n28_p14_m : signed(25 downto 0);
-    variable fc1_n28_p14 : signed(24 downto 0);
+    variable fc1_n28_p6 : signed(22 downto 0); -- weight -0.09375
+    variable fc1_n28_p8 : signed(23 downto 0); -- weight -0.244140625
+    variable fc1_n28_p10 : signed(24 downto 0); -- weight -0.255859375
+    variable fc1_n28_p11 : signed(24 downto 0); -- weight 0.3779296875
+    variable fc1_n28_p12 : signed(19 downto 0); -- weight 0.013671875
     variable fc1_n28_p15_sh : signed(17 downto 0);
-    variable fc1_n28_p15_e : signed(18 downto 0);
     variable fc1_n28_p15_neg : signed(18 downto 0);
-    variable fc1_n28_t0_0_a : signed(24 downto 0);
-    variable fc1_n28_t0_0_b : signed(24 downto 0);
-    variable fc1_n28_t0_0 : signed(24 downto 0);
-    variable fc1_n28_t0_1_a : signed(24 downto 0);
-    variable fc1_n28_t0_1 : signed(24 downto 0);
-    variable fc1_n28_t0_2_b : signed(22 downto 0);
-    variable fc1_n28_t0_2 : signed(22 downto 0);
-    variable fc1_n28_t0_3_a : signed(24 downto 0);
-    variable fc1_n28_t0_3 : signed(24 downto 0);
-    variable fc1_n28_t0_4_a : signed(24 downto 0);
-    variable fc1_n28_t0_4 : signed(24 downto 0);
-    variable fc1_n28_t0_5_a : signed(25 downto 0);
-    variable fc1_n28_t0_5_b : signed(25 downto 0);
-    variable fc1_n28_t0_5 : signed(25 downto 0);
-    variable fc1_n28_t0_6_a : signed(21 downto 0);
-    variable fc1_n28_t0_6 : signed(21 downto 0);
-    variable fc1_n28_t0_7_b : signed(24 downto 0);
-    variable fc1_n28_t0_7 : signed(24 downto 0);
-    variable fc1_n28_t1_0_a : signed(25 downto 0);
-    variable fc1_n28_t1_0_b : signed(25 downto 0);
     variable fc1_n28_t1_0 : signed(25 downto 0);
-    variable fc1_n28_t1_1_a : signed(24 downto 0);
     variable fc1_n28_t1_1 : signed(24 downto 0);
-    variable fc1_n28_t1_2_a : signed(26 downto 0);
-    variable fc1_n28_t1_2_b : signed(26 downto 0);
-    variable fc1_n28_t1_2 : signed(26 downto 0);
-    variable fc1_n28_t1_3_a : signed(24 downto 0);
     variable fc1_n28_t1_3 : signed(24 downto 0);
-    variable fc1_n28_t2_0_a : signed(26 downto 0);
-    variable fc1_n28_t2_0_b : signed(26 downto 0);
     variable fc1_n28_t2_0 : signed(26 downto 0);
-    variable fc1_n28_t2_1_b : signed(26 downto 0);
     variable fc1_n28_t2_1 : signed(26 downto 0);
-    variable fc1_n28_t3_0_a : signed(27 downto 0);
-    variable fc1_n28_t3_0_b : signed(27 downto 0);
-    variable fc1_n28_t3_0 : signed(27 downto 0);
     variable fc1_n28_acc : signed(27 downto 0);
     variable fc1_n28_y_fl : signed(17 downto 0);
-    variable fc1_n28_y_wrap : signed(15 downto 0);
-    variable fc1_n29_p0_m : signed(24 downto 0);
-    variable fc1_n29_p0 : signed(23 downto 0);
-    variable fc1_n29_p1_m : signed(25 downto 0);
-    variable fc1_n29_p1 : signed(24 downto 0);
-    variable fc1_n29_p2_m : signed(24 downto 0);
-    variable fc1_n29_p2 : signed(23 downto 0);
-    variable fc1_n29_p3_m : signed(24 downto 0);
-    variable fc1_n29_p3 : signed(23 downto 0);
-    variable fc1_n29_p4_m : signed(24 downto 0);
-    variable fc1_n29_p4 : signed(23 downto 0);
-    variable fc1_n29_p5_m : signed(25 downto 0);
-    variable fc1_n29_p5 : signed(24 downto 0);
-    variable fc1_n29_p6_m : signed(25 downto 0);
-    variable fc1_n29_p6 : signed(24 downto 0);
-    variable fc1_n29_p7_m : signed(21 downto 0);
-    variable fc1_n29_p7 : signed(20 downto 0);
-    variable fc1_n29_p8_m : signed(24 downto 0);
-    variable fc1_n29_p8 : signed(23 downto 0);
-    variable fc1_n29_p9_m : signed(25 downto 0);
-    variable fc1_n29_p9 : signed(24 downto 0);
-    variable fc1_n29_p10_m : signed(25 downto 0);
-    variable fc1_n29_p10 : signed(24 downto 0);
+    variable fc1_n29_p0 : signed(23 downto 0); -- weight 0.1962890625
+    variable fc1_n29_p1 : signed(24 downto 0); -- weight 0.314453125
+    variable fc1_n29_p2 : signed(23 downto 0); -- weight 0.15625
+    variable fc1_n29_p3 : signed(23 downto 0); -- weight -0.1630859375
+    variable fc1_n29_p4 : signed(23 downto 0); -- weight 0.1826171875
+    variable fc1_n29_p7 : signed(20 downto 0); -- weight -0.0244140625
+    variable fc1_n29_p8 : signed(23 downto 0); -- weight 0.2314453125
+    variable fc1_n29_p9 : signed(24 downto 0); -- weight -0.373046875
     variable fc1_n29_p11_sh : signed(19 downto 0);
-    variable fc1_n29_p12_m : signed(23 downto 0);
-    variable fc1_n29_p12 : signed(22 downto 0);
-    variable fc1_n29_p13_m : signed(22 downto 0);
-    variable fc1_n29_p13 : signed(21 downto 0);
-    variable fc1_n29_p14_m : signed(24 downto 0);
-    variable fc1_n29_p14 : signed(23 downto 0);
-    variable fc1_n29_p15_m : signed(24 downto 0);
-    variable fc1_n29_p15 : signed(23 downto 0);
-    variable fc1_n29_t0_0_a : signed(25 downto 0);
+    variable fc1_n29_p12 : signed(22 downto 0); -- weight -0.091796875
+    variable fc1_n29_p13 : signed(21 downto 0); -- weight 0.0439453125
+    variable fc1_n29_p14 : signed(23 downto 0); -- weight -0.1630859375
+    variable fc1_n29_p15 : signed(23 downto 0); -- weight -0.216796875
     variable fc1_n29_t0_0_b : signed(25 downto 0);
-    variable fc1_n29_t0_0 : signed(25 downto 0);
-    variable fc1_n29_t0_1_a : signed(24 downto 0);
-    variable fc1_n29_t0_1_b : signed(24 downto 0);
-    variable fc1_n29_t0_1 : signed(24 downto 0);
-    variable fc1_n29_t0_2_a : signed(24 downto 0);
-    variable fc1_n29_t0_2 : signed(24 downto 0);
-    variable fc1_n29_t0_3_b : signed(24 downto 0);
-    variable fc1_n29_t0_3 : signed(24 downto 0);
-    variable fc1_n29_t0_4_a : signed(25 downto 0);
-    variable fc1_n29_t0_4_b : signed(25 downto 0);
-    variable fc1_n29_t0_4 : signed(25 downto 0);
-    variable fc1_n29_t0_5_b : signed(24 downto 0);
-    variable fc1_n29_t0_5 : signed(24 downto 0);
-    variable fc1_n29_t0_6_a : signed(23 downto 0);
-    variable fc1_n29_t0_6_b : signed(23 downto 0);
-    variable fc1_n29_t0_6 : signed(23 downto 0);
-    variable fc1_n29_t0_7_a : signed(24 downto 0);
-    variable fc1_n29_t0_7_b : signed(24 downto 0);
-    variable fc1_n29_t0_7 : signed(24 downto 0);
-    variable fc1_n29_t1_0_b : signed(25 downto 0);
     variable fc1_n29_t1_0 : signed(25 downto 0);
-    variable fc1_n29_t1_1_a : signed(25 downto 0);
-    variable fc1_n29_t1_1_b : signed(25 downto 0);
     variable fc1_n29_t1_1 : signed(25 downto 0);
-    variable fc1_n29_t1_2_b : signed(25 downto 0);
     variable fc1_n29_t1_2 : signed(25 downto 0);
-    variable fc1_n29_t1_3_a : signed(25 downto 0);
-    variable fc1_n29_t1_3_b : signed(25 downto 0);
     variable fc1_n29_t1_3 : signed(25 downto 0);
-    variable fc1_n29_t2_0_a : signed(26 downto 0);
-    variable fc1_n29_t2_0_b : signed(26 downto 0);
     variable fc1_n29_t2_0 : signed(26 downto 0);
-    variable fc1_n29_t2_1_a : signed(26 downto 0);
-    variable fc1_n29_t2_1_b : signed(26 downto 0);
     variable fc1_n29_t2_1 : signed(26 downto 0);
-    variable fc1_n29_t3_0_a : signed(27 downto 0);
-    variable fc1_n29_t3_0_b : signed(27 downto 0);
-    variable fc1_n29_t3_0 : signed(27 downto 0);
     variable fc1_n29_acc : signed(27 downto 0);
     variable fc1_n29_y_fl : signed(17 downto 0);
-    variable fc1_n29_y_wrap : signed(15 downto 0);
-    variable fc1_n30_p0_m : signed(25 downto 0);
-    variable fc1_n30_p0 : signed(24 downto 0);
-    variable fc1_n30_p1_m : signed(25 downto 0);
-    variable fc1_n30_p1 : signed(24 downto 0);
-    variable fc1_n30_p2_m : signed(27 downto 0);
-    variable fc1_n30_p2 : signed(26 downto 0);
-    variable fc1_n30_p3_m : signed(28 downto 0);
-    variable fc1_n30_p3 : signed(27 downto 0);
-    variable fc1_n30_p4_m : signed(27 downto 0);
-    variable fc1_n30_p4 : signed(26 downto 0);
-    variable fc1_n30_p5_m : signed(27 downto 0);
-    variable fc1_n30_p5 : signed(26 downto 0);
-    variable fc1_n30_p6_m : signed(24 downto 0);
-    variable fc1_n30_p6 : signed(23 downto 0);
-    variable fc1_n30_p7_m : signed(26 downto 0);
-    variable fc1_n30_p7 : signed(25 downto 0);
+    variable fc1_n30_p0 : signed(24 downto 0); -- weight 0.498046875
+    variable fc1_n30_p1 : signed(24 downto 0); -- weight 0.365234375
+    variable fc1_n30_p2 : signed(26 downto 0); -- weight 1.8916015625
+    variable fc1_n30_p3 : signed(27 downto 0); -- weight 2.5166015625
+    variable fc1_n30_p4 : signed(26 downto 0); -- weight 1.2236328125
+    variable fc1_n30_p5 : signed(26 downto 0); -- weight 1.9892578125
+    variable fc1_n30_p6 : signed(23 downto 0); -- weight -0.2412109375
     variable fc1_n30_p8_sh : signed(17 downto 0);
-    variable fc1_n30_p8_e : signed(18 downto 0);
     variable fc1_n30_p8_neg : signed(18 downto 0);
-    variable fc1_n30_p9_m : signed(23 downto 0);
-    variable fc1_n30_p9 : signed(22 downto 0);
-    variable fc1_n30_p10_m : signed(23 downto 0);
-    variable fc1_n30_p10 : signed(22 downto 0);
-    variable fc1_n30_p12_m : signed(24 downto 0);
-    variable fc1_n30_p12 : signed(23 downto 0);
-    variable fc1_n30_p13_m : signed(25 downto 0);
-    variable fc1_n30_p13 : signed(24 downto 0);
-    variable fc1_n30_p14_m : signed(25 downto 0);
-    variable fc1_n30_p14 : signed(24 downto 0);
-    variable fc1_n30_p15_m : signed(23 downto 0);
-    variable fc1_n30_p15 : signed(22 downto 0);
-    variable fc1_n30_t0_0_a : signed(25 downto 0);
-    variable fc1_n30_t0_0_b : signed(25 downto 0);
-    variable fc1_n30_t0_0 : signed(25 downto 0);
-    variable fc1_n30_t0_1_a : signed(28 downto 0);
-    variable fc1_n30_t0_1_b : signed(28 downto 0);
-    variable fc1_n30_t0_1 : signed(28 downto 0);
-    variable fc1_n30_t0_2_a : signed(27 downto 0);
-    variable fc1_n30_t0_2_b : signed(27 downto 0);
-    variable fc1_n30_t0_2 : signed(27 downto 0);
-    variable fc1_n30_t0_3_a : signed(25 downto 0);
-    variable fc1_n30_t0_3 : signed(25 downto 0);
-    variable fc1_n30_t0_4_a : signed(22 downto 0);
-    variable fc1_n30_t0_4 : signed(22 downto 0);
-    variable fc1_n30_t0_5_a : signed(24 downto 0);
-    variable fc1_n30_t0_5_b : signed(24 downto 0);
-    variable fc1_n30_t0_5 : signed(24 downto 0);
-    variable fc1_n30_t0_6_a : signed(25 downto 0);
-    variable fc1_n30_t0_6_b : signed(25 downto 0);
-    variable fc1_n30_t0_6 : signed(25 downto 0);
-    variable fc1_n30_t0_7_b : signed(22 downto 0);
-    variable fc1_n30_t0_7 : signed(22 downto 0);
-    variable fc1_n30_t1_0_a : signed(28 downto 0);
+    variable fc1_n30_p10 : signed(22 downto 0); -- weight -0.0751953125
+    variable fc1_n30_p12 : signed(23 downto 0); -- weight 0.240234375
+    variable fc1_n30_p13 : signed(24 downto 0); -- weight 0.3408203125
+    variable fc1_n30_p14 : signed(24 downto 0); -- weight -0.3447265625
     variable fc1_n30_t1_0 : signed(28 downto 0);
-    variable fc1_n30_t1_1_b : signed(27 downto 0);
     variable fc1_n30_t1_1 : signed(27 downto 0);
-    variable fc1_n30_t1_2_a : signed(24 downto 0);
     variable fc1_n30_t1_2 : signed(24 downto 0);
-    variable fc1_n30_t1_3_b : signed(25 downto 0);
     variable fc1_n30_t1_3 : signed(25 downto 0);
-    variable fc1_n30_t2_0_a : signed(29 downto 0);
-    variable fc1_n30_t2_0_b : signed(29 downto 0);
-    variable fc1_n30_t2_0 : signed(29 downto 0);
-    variable fc1_n30_t2_1_a : signed(26 downto 0);
-    variable fc1_n30_t2_1_b : signed(26 downto 0);
     variable fc1_n30_t2_1 : signed(26 downto 0);
-    variable fc1_n30_t3_0_b : signed(29 downto 0);
-    variable fc1_n30_t3_0 : signed(29 downto 0);
     variable fc1_n30_acc : signed(29 downto 0);
     variable fc1_n30_y_fl : signed(19 downto 0);
-    variable fc1_n30_y_wrap : signed(15 downto 0);
-    variable fc1_n31_p0_m : signed(24 downto 0);
-    variable fc1_n31_p0 : signed(23 downto 0);
-    variable fc1_n31_p1_m : signed(26 downto 0);
-    variable fc1_n31_p1 : signed(25 downto 0);
-    variable fc1_n31_p2_m : signed(27 downto 0);
-    variable fc1_n31_p2 : signed(26 downto 0);
-    variable fc1_n31_p3_m : signed(28 downto 0);
-    variable fc1_n31_p3 : signed(27 downto 0);
-    variable fc1_n31_p4_m : signed(27 downto 0);
-    variable fc1_n31_p4 : signed(26 downto 0);
-    variable fc1_n31_p5_m : signed(27 downto 0);
-    variable fc1_n31_p5 : signed(26 downto 0);
-    variable fc1_n31_p6_m : signed(21 downto 0);
-    variable fc1_n31_p6 : signed(20 downto 0);
-    variable fc1_n31_p7_m : signed(25 downto 0);
-    variable fc1_n31_p7 : signed(24 downto 0);
-    variable fc1_n31_p8_m : signed(26 downto 0);
-    variable fc1_n31_p8 : signed(25 downto 0);
-    variable fc1_n31_p9_m : signed(25 downto 0);
-    variable fc1_n31_p9 : signed(24 downto 0);
-    variable fc1_n31_p10_m : signed(26 downto 0);
-    variable fc1_n31_p10 : signed(25 downto 0);
-    variable fc1_n31_p11_m : signed(26 downto 0);
-    variable fc1_n31_p11 : signed(25 downto 0);
-    variable fc1_n31_p12_m : signed(26 downto 0);
-    variable fc1_n31_p12 : signed(25 downto 0);
-    variable fc1_n31_p13_m : signed(21 downto 0);
-    variable fc1_n31_p13 : signed(20 downto 0);
-    variable fc1_n31_p14_m : signed(24 downto 0);
-    variable fc1_n31_p14 : signed(23 downto 0);
-    variable fc1_n31_p15_m : signed(25 downto 0);
-    variable fc1_n31_p15 : signed(24 downto 0);
-    variable fc1_n31_t0_0_a : signed(25 downto 0);
-    variable fc1_n31_t0_0 : signed(25 downto 0);
-    variable fc1_n31_t0_1_a : signed(27 downto 0);
-    variable fc1_n31_t0_1 : signed(27 downto 0);
-    variable fc1_n31_t0_2_a : signed(27 downto 0);
-    variable fc1_n31_t0_2_b : signed(27 downto 0);
-    variable fc1_n31_t0_2 : signed(27 downto 0);
+    variable fc1_n31_p0 : signed(23 downto 0); -- weight -0.2109375
+    variable fc1_n31_p2 : signed(26 downto 0); -- weight 1.111328125
+    variable fc1_n31_p4 : signed(26 downto 0); -- weight 1.3076171875
+    variable fc1_n31_p5 : signed(26 downto 0); -- weight 1.5576171875
+    variable fc1_n31_p6 : signed(20 downto 0); -- weight -0.0185546875
+    variable fc1_n31_p8 : signed(25 downto 0); -- weight -0.552734375
+    variable fc1_n31_p9 : signed(24 downto 0); -- weight -0.4794921875
+    variable fc1_n31_p10 : signed(25 downto 0); -- weight -0.8759765625
+    variable fc1_n31_p11 : signed(25 downto 0); -- weight -0.59375
+    variable fc1_n31_p13 : signed(20 downto 0); -- weight -0.0224609375
+    variable fc1_n31_p14 : signed(23 downto 0); -- weight 0.2265625
+    variable fc1_n31_p15 : signed(24 downto 0); -- weight -0.3076171875
     variable fc1_n31_t0_3_a : signed(24 downto 0);
-    variable fc1_n31_t0_3 : signed(24 downto 0);
-    variable fc1_n31_t0_4_a : signed(26 downto 0);
-    variable fc1_n31_t0_4_b : signed(26 downto 0);
-    variable fc1_n31_t0_4 : signed(26 downto 0);
-    variable fc1_n31_t0_5_a : signed(26 downto 0);
-    variable fc1_n31_t0_5_b : signed(26 downto 0);
-    variable fc1_n31_t0_5 : signed(26 downto 0);
-    variable fc1_n31_t0_6_b : signed(25 downto 0);
-    variable fc1_n31_t0_6 : signed(25 downto 0);
-    variable fc1_n31_t0_7_a : signed(25 downto 0);
-    variable fc1_n31_t0_7_b : signed(25 downto 0);
-    variable fc1_n31_t0_7 : signed(25 downto 0);
-    variable fc1_n31_t1_0_a : signed(28 downto 0);
-    variable fc1_n31_t1_0_b : signed(28 downto 0);
-    variable fc1_n31_t1_0 : signed(28 downto 0);
-    variable fc1_n31_t1_1_b : signed(27 downto 0);
     variable fc1_n31_t1_1 : signed(27 downto 0);
-    variable fc1_n31_t1_2_a : signed(27 downto 0);
-    variable fc1_n31_t1_2_b : signed(27 downto 0);
-    variable fc1_n31_t1_2 : signed(27 downto 0);
-    variable fc1_n31_t1_3_a : signed(26 downto 0);
-    variable fc1_n31_t1_3_b : signed(26 downto 0);
     variable fc1_n31_t1_3 : signed(26 downto 0);
-    variable fc1_n31_t2_0_b : signed(28 downto 0);
     variable fc1_n31_t2_0 : signed(28 downto 0);
-    variable fc1_n31_t2_1_b : signed(27 downto 0);
     variable fc1_n31_t2_1 : signed(27 downto 0);
-    variable fc1_n31_t3_0_a : signed(29 downto 0);
-    variable fc1_n31_t3_0_b : signed(29 downto 0);
-    variable fc1_n31_t3_0 : signed(29 downto 0);
-    variable fc1_n31_t4_0_b : signed(29 downto 0);
-    variable fc1_n31_t4_0 : signed(29 downto 0);
     variable fc1_n31_acc : signed(29 downto 0);
     variable fc1_n31_y_fl : signed(19 downto 0);
-    variable fc1_n31_y_wrap : signed(15 downto 0);
-    variable fc1_n32_p0_m : signed(25 downto 0);
-    variable fc1_n32_p0 : signed(24 downto 0);
-    variable fc1_n32_p1_m : signed(24 downto 0);
-    variable fc1_n32_p1 : signed(23 downto 0);
-    variable fc1_n32_p2_m : signed(23 downto 0);
-    variable fc1_n32_p2 : signed(22 downto 0);
-    variable fc1_n32_p3_m : signed(24 downto 0);
-    variable fc1_n32_p3 : signed(23 downto 0);
-    variable fc1_n32_p4_m : signed(25 downto 0);
-    variable fc1_n32_p4 : signed(24 downto 0);
-    variable fc1_n32_p5_m : signed(25 downto 0);
-    variable fc1_n32_p5 : signed(24 downto 0);
-    variable fc1_n32_p6_m : signed(25 downto 0);
-    variable fc1_n32_p6 : signed(24 downto 0);
-    variable fc1_n32_p7_m : signed(22 downto 0);
-    variable fc1_n32_p7 : signed(21 downto 0);
-    variable fc1_n32_p8_m : signed(25 downto 0);
-    variable fc1_n32_p8 : signed(24 downto 0);
-    variable fc1_n32_p9_m : signed(20 downto 0);
-    variable fc1_n32_p9 : signed(19 downto 0);
-    variable fc1_n32_p10_m : signed(24 downto 0);
-    variable fc1_n32_p10 : signed(23 downto 0);
-    variable fc1_n32_p11_m : signed(25 downto 0);
-    variable fc1_n32_p11 : signed(24 downto 0);
-    variable fc1_n32_p12_m : signed(24 downto 0);
-    variable fc1_n32_p12 : signed(23 downto 0);
-    variable fc1_n32_p13_m : signed(25 downto 0);
-    variable fc1_n32_p13 : signed(24 downto 0);
-    variable fc1_n32_p14_m : signed(25 downto 0);
-    variable fc1_n32_p14 : signed(24 downto 0);
-    variable fc1_n32_p15_m : signed(25 downto 0);
-    variable fc1_n32_p15 : signed(24 downto 0);
-    variable fc1_n32_t0_0_a : signed(25 downto 0);
-    variable fc1_n32_t0_0_b : signed(25 downto 0);
-    variable fc1_n32_t0_0 : signed(25 downto 0);
-    variable fc1_n32_t0_1_a : signed(24 downto 0);
-    variable fc1_n32_t0_1_b : signed(24 downto 0);
-    variable fc1_n32_t0_1 : signed(24 downto 0);
-    variable fc1_n32_t0_2_a : signed(25 downto 0);
-    variable fc1_n32_t0_2_b : signed(25 downto 0);
-    variable fc1_n32_t0_2 : signed(25 downto 0);
-    variable fc1_n32_t0_3_b : signed(24 downto 0);
-    variable fc1_n32_t0_3 : signed(24 downto 0);
-    variable fc1_n32_t0_4_b : signed(24 downto 0);
-    variable fc1_n32_t0_4 : signed(24 downto 0);
-    variable fc1_n32_t0_5_a : signed(25 downto 0);
-    variable fc1_n32_t0_5_b : signed(25 downto 0);
-    variable fc1_n32_t0_5 : signed(25 downto 0);
-    variable fc1_n32_t0_6_a : signed(24 downto 0);
-    variable fc1_n32_t0_6 : signed(24 downto 0);
-    variable fc1_n32_t0_7_a : signed(25 downto 0);
-    variable fc1_n32_t0_7_b : signed(25 downto 0);
-    variable fc1_n32_t0_7 : signed(25 downto 0);
-    variable fc1_n32_t1_0_b : signed(25 downto 0);
+    variable fc1_n32_p0 : signed(24 downto 0); -- weight 0.35546875
+    variable fc1_n32_p1 : signed(23 downto 0); -- weight -0.1982421875
+    variable fc1_n32_p2 : signed(22 downto 0); -- weight 0.1162109375
+    variable fc1_n32_p4 : signed(24 downto 0); -- weight -0.330078125
+    variable fc1_n32_p5 : signed(24 downto 0); -- weight -0.4306640625
+    variable fc1_n32_p7 : signed(21 downto 0); -- weight -0.052734375
+    variable fc1_n32_p9 : signed(19 downto 0); -- weight -0.009765625
+    variable fc1_n32_p10 : signed(23 downto 0); -- weight 0.1884765625
+    variable fc1_n32_p11 : signed(24 downto 0); -- weight 0.4267578125
+    variable fc1_n32_p12 : signed(23 downto 0); -- weight 0.1640625
+    variable fc1_n32_p14 : signed(24 downto 0); -- weight -0.404296875
+    variable fc1_n32_p15 : signed(24 downto 0); -- weight -0.2529296875
     variable fc1_n32_t1_0 : signed(25 downto 0);
-    variable fc1_n32_t1_1_a : signed(26 downto 0);
-    variable fc1_n32_t1_1_b : signed(26 downto 0);
     variable fc1_n32_t1_1 : signed(26 downto 0);
-    variable fc1_n32_t1_2_a : signed(25 downto 0);
     variable fc1_n32_t1_2 : signed(25 downto 0);
-    variable fc1_n32_t1_3_a : signed(26 downto 0);
-    variable fc1_n32_t1_3_b : signed(26 downto 0);
     variable fc1_n32_t1_3 : signed(26 downto 0);
-    variable fc1_n32_t2_0_a : signed(27 downto 0);
-    variable fc1_n32_t2_0_b : signed(27 downto 0);
     variable fc1_n32_t2_0 : signed(27 downto 0);
-    variable fc1_n32_t2_1_a : signed(27 downto 0);
-    variable fc1_n32_t2_1_b : signed(27 downto 0);
     variable fc1_n32_t2_1 : signed(27 downto 0);
-    variable fc1_n32_t3_0_a : signed(28 downto 0);
-    variable fc1_n32_t3_0_b : signed(28 downto 0);
-    variable fc1_n32_t3_0 : signed(28 downto 0);
     variable fc1_n32_acc : signed(28 downto 0);
     variable fc1_n32_y_fl : signed(18 downto 0);
-    variable fc1_n32_y_wrap : signed(15 downto 0);
-    variable fc1_n33_p0_m : signed(26 downto 0);
-    variable fc1_n33_p0 : signed(25 downto 0);
-    variable fc1_n33_p1_m : signed(25 downto 0);
-    variable fc1_n33_p1 : signed(24 downto 0);
-    variable fc1_n33_p2_m : signed(27 downto 0);
-    variable fc1_n33_p2 : signed(26 downto 0);
-    variable fc1_n33_p3_m : signed(28 downto 0);
-    variable fc1_n33_p3 : signed(27 downto 0);
-    variable fc1_n33_p4_m : signed(27 downto 0);
-    variable fc1_n33_p4 : signed(26 downto 0);
-    variable fc1_n33_p5_m : signed(28 downto 0);
-    variable fc1_n33_p5 : signed(27 downto 0);
-    variable fc1_n33_p6_m : signed(20 downto 0);
-    variable fc1_n33_p6 : signed(19 downto 0);
-    variable fc1_n33_p7_m : signed(24 downto 0);
-    variable fc1_n33_p7 : signed(23 downto 0);
-    variable fc1_n33_p8_m : signed(22 downto 0);
-    variable fc1_n33_p8 : signed(21 downto 0);
-    variable fc1_n33_p9_m : signed(25 downto 0);
-    variable fc1_n33_p9 : signed(24 downto 0);
-    variable fc1_n33_p10_m : signed(26 downto 0);
-    variable fc1_n33_p10 : signed(25 downto 0);
-    variable fc1_n33_p11_m : signed(25 downto 0);
-    variable fc1_n33_p11 : signed(24 downto 0);
-    variable fc1_n33_p12_m : signed(23 downto 0);
-    variable fc1_n33_p12 : signed(22 downto 0);
-    variable fc1_n33_p13_m : signed(25 downto 0);
-    variable fc1_n33_p13 : signed(24 downto 0);
-    variable fc1_n33_p14_m : signed(25 downto 0);
-    variable fc1_n33_p14 : signed(24 downto 0);
-    variable fc1_n33_p15_m : signed(24 downto 0);
-    variable fc1_n33_p15 : signed(23 downto 0);
-    variable fc1_n33_t0_0_b : signed(25 downto 0);
-    variable fc1_n33_t0_0 : signed(25 downto 0);
-    variable fc1_n33_t0_1_a : signed(28 downto 0);
-    variable fc1_n33_t0_1_b : signed(28 downto 0);
-    variable fc1_n33_t0_1 : signed(28 downto 0);
-    variable fc1_n33_t0_2_a : signed(28 downto 0);
-    variable fc1_n33_t0_2_b : signed(28 downto 0);
-    variable fc1_n33_t0_2 : signed(28 downto 0);
-    variable fc1_n33_t0_3_a : signed(23 downto 0);
-    variable fc1_n33_t0_3 : signed(23 downto 0);
-    variable fc1_n33_t0_4_a : signed(24 downto 0);
-    variable fc1_n33_t0_4 : signed(24 downto 0);
-    variable fc1_n33_t0_5_a : signed(26 downto 0);
-    variable fc1_n33_t0_5_b : signed(26 downto 0);
-    variable fc1_n33_t0_5 : signed(26 downto 0);
-    variable fc1_n33_t0_6_a : signed(25 downto 0);
-    variable fc1_n33_t0_6_b : signed(25 downto 0);
-    variable fc1_n33_t0_6 : signed(25 downto 0);
-    variable fc1_n33_t0_7_a : signed(25 downto 0);
-    variable fc1_n33_t0_7_b : signed(25 downto 0);
-    variable fc1_n33_t0_7 : signed(25 downto 0);
-    variable fc1_n33_t1_0_a : signed(28 downto 0);
+    variable fc1_n33_p1 : signed(24 downto 0); -- weight -0.337890625
+    variable fc1_n33_p2 : signed(26 downto 0); -- weight 1.3701171875
+    variable fc1_n33_p3 : signed(27 downto 0); -- weight 2.8076171875
+    variable fc1_n33_p4 : signed(26 downto 0); -- weight 1.7900390625
+    variable fc1_n33_p5 : signed(27 downto 0); -- weight 2.5283203125
+    variable fc1_n33_p6 : signed(19 downto 0); -- weight -0.0107421875
+    variable fc1_n33_p8 : signed(21 downto 0); -- weight -0.05078125
+    variable fc1_n33_p9 : signed(24 downto 0); -- weight -0.337890625
+    variable fc1_n33_p10 : signed(25 downto 0); -- weight -0.7783203125
+    variable fc1_n33_p11 : signed(24 downto 0); -- weight -0.2529296875
+    variable fc1_n33_p12 : signed(22 downto 0); -- weight 0.1220703125
+    variable fc1_n33_p13 : signed(24 downto 0); -- weight -0.4052734375
+    variable fc1_n33_p14 : signed(24 downto 0); -- weight -0.3720703125
+    variable fc1_n33_p15 : signed(23 downto 0); -- weight 0.1943359375
     variable fc1_n33_t1_0 : signed(28 downto 0);
-    variable fc1_n33_t1_1_b : signed(28 downto 0);
     variable fc1_n33_t1_1 : signed(28 downto 0);
-    variable fc1_n33_t1_2_a : signed(26 downto 0);
     variable fc1_n33_t1_2 : signed(26 downto 0);
-    variable fc1_n33_t1_3_a : signed(26 downto 0);
-    variable fc1_n33_t1_3_b : signed(26 downto 0);
     variable fc1_n33_t1_3 : signed(26 downto 0);
-    variable fc1_n33_t2_0_a : signed(29 downto 0);
-    variable fc1_n33_t2_0_b : signed(29 downto 0);
-    variable fc1_n33_t2_0 : signed(29 downto 0);
-    variable fc1_n33_t2_1_a : signed(27 downto 0);
-    variable fc1_n33_t2_1_b : signed(27 downto 0);
     variable fc1_n33_t2_1 : signed(27 downto 0);
-    variable fc1_n33_t3_0_b : signed(29 downto 0);
     variable fc1_n33_t3_0 : signed(29 downto 0);
-    variable fc1_n33_t4_0_b : signed(29 downto 0);
-    variable fc1_n33_t4_0 : signed(29 downto 0);
     variable fc1_n33_acc : signed(29 downto 0);
     variable fc1_n33_y_fl : signed(19 downto 0);
-    variable fc1_n33_y_wrap : signed(15 downto 0);
-    variable fc1_n34_p0_m : signed(25 downto 0);
-    variable fc1_n34_p0 : signed(24 downto 0);
-    variable fc1_n34_p1_m : signed(25 downto 0);
-    variable fc1_n34_p1 : signed(24 downto 0);
-    variable fc1_n34_p2_m : signed(23 downto 0);
-    variable fc1_n34_p2 : signed(22 downto 0);
-    variable fc1_n34_p3_m : signed(24 downto 0);
-    variable fc1_n34_p3 : signed(23 downto 0);
-    variable fc1_n34_p4_m : signed(23 downto 0);
-    variable fc1_n34_p4 : signed(22 downto 0);
-    variable fc1_n34_p5_m : signed(27 downto 0);
-    variable fc1_n34_p5 : signed(26 downto 0);
-    variable fc1_n34_p6_m : signed(25 downto 0);
-    variable fc1_n34_p6 : signed(24 downto 0);
-    variable fc1_n34_p7_m : signed(25 downto 0);
-    variable fc1_n34_p7 : signed(24 downto 0);
-    variable fc1_n34_p8_m : signed(24 downto 0);
-    variable fc1_n34_p8 : signed(23 downto 0);
-    variable fc1_n34_p9_m : signed(26 downto 0);
-    variable fc1_n34_p9 : signed(25 downto 0);
-    variable fc1_n34_p10_m : signed(26 downto 0);
-    variable fc1_n34_p10 : signed(25 downto 0);
-    variable fc1_n34_p11_m : signed(26 downto 0);
-    variable fc1_n34_p11 : signed(25 downto 0);
-    variable fc1_n34_p12_m : signed(25 downto 0);
-    variable fc1_n34_p12 : signed(24 downto 0);
-    variable fc1_n34_p13_m : signed(27 downto 0);
-    variable fc1_n34_p13 : signed(26 downto 0);
-    variable fc1_n34_p14_m : signed(25 downto 0);
-    variable fc1_n34_p14 : signed(24 downto 0);
-    variable fc1_n34_p15_m : signed(24 downto 0);
-    variable fc1_n34_p15 : signed(23 downto 0);
-    variable fc1_n34_t0_0_a : signed(25 downto 0);
-    variable fc1_n34_t0_0_b : signed(25 downto 0);
-    variable fc1_n34_t0_0 : signed(25 downto 0);
-    variable fc1_n34_t0_1_a : signed(23 downto 0);
-    variable fc1_n34_t0_1 : signed(23 downto 0);
-    variable fc1_n34_t0_2_a : signed(26 downto 0);
-    variable fc1_n34_t0_2 : signed(26 downto 0);
-    variable fc1_n34_t0_3_a : signed(25 downto 0);
-    variable fc1_n34_t0_3_b : signed(25 downto 0);
-    variable fc1_n34_t0_3 : signed(25 downto 0);
-    variable fc1_n34_t0_4_a : signed(25 downto 0);
-    variable fc1_n34_t0_4 : signed(25 downto 0);
-    variable fc1_n34_t0_5_a : signed(26 downto 0);
-    variable fc1_n34_t0_5_b : signed(26 downto 0);
-    variable fc1_n34_t0_5 : signed(26 downto 0);
-    variable fc1_n34_t0_6_a : signed(26 downto 0);
-    variable fc1_n34_t0_6 : signed(26 downto 0);
-    variable fc1_n34_t0_7_a : signed(25 downto 0);
-    variable fc1_n34_t0_7_b : signed(25 downto 0);
-    variable fc1_n34_t0_7 : signed(25 downto 0);
-    variable fc1_n34_t1_0_b : signed(25 downto 0);
+    variable fc1_n34_p0 : signed(24 downto 0); -- weight -0.2861328125
+    variable fc1_n34_p1 : signed(24 downto 0); -- weight 0.37109375
+    variable fc1_n34_p2 : signed(22 downto 0); -- weight 0.0703125
+    variable fc1_n34_p4 : signed(22 downto 0); -- weight -0.08984375
+    variable fc1_n34_p6 : signed(24 downto 0); -- weight 0.4287109375
+    variable fc1_n34_p7 : signed(24 downto 0); -- weight 0.271484375
+    variable fc1_n34_p8 : signed(23 downto 0); -- weight 0.1923828125
+    variable fc1_n34_p10 : signed(25 downto 0); -- weight 0.8896484375
+    variable fc1_n34_p11 : signed(25 downto 0); -- weight 0.97265625
+    variable fc1_n34_p12 : signed(24 downto 0); -- weight 0.4619140625
+    variable fc1_n34_p14 : signed(24 downto 0); -- weight 0.4208984375
+    variable fc1_n34_p15 : signed(23 downto 0); -- weight -0.126953125
     variable fc1_n34_t1_0 : signed(25 downto 0);
-    variable fc1_n34_t1_1_b : signed(26 downto 0);
     variable fc1_n34_t1_1 : signed(26 downto 0);
-    variable fc1_n34_t1_2_a : signed(27 downto 0);
-    variable fc1_n34_t1_2_b : signed(27 downto 0);
     variable fc1_n34_t1_2 : signed(27 downto 0);
-    variable fc1_n34_t1_3_a : signed(27 downto 0);
-    variable fc1_n34_t1_3_b : signed(27 downto 0);
     variable fc1_n34_t1_3 : signed(27 downto 0);
-    variable fc1_n34_t2_0_a : signed(27 downto 0);
-    variable fc1_n34_t2_0_b : signed(27 downto 0);
     variable fc1_n34_t2_0 : signed(27 downto 0);
-    variable fc1_n34_t2_1_a : signed(28 downto 0);
-    variable fc1_n34_t2_1_b : signed(28 downto 0);
-    variable fc1_n34_t2_1 : signed(28 downto 0);
-    variable fc1_n34_t3_0_a : signed(28 downto 0);
     variable fc1_n34_t3_0 : signed(28 downto 0);
-    variable fc1_n34_t4_0_b : signed(28 downto 0);
-    variable fc1_n34_t4_0 : signed(28 downto 0);
     variable fc1_n34_acc : signed(28 downto 0);
     variable fc1_n34_y_fl : signed(18 downto 0);
-    variable fc1_n34_y_wrap : signed(15 downto 0);
-    variable fc1_n35_p0_m : signed(25 downto 0);
-    variable fc1_n35_p0 : signed(24 downto 0);
-    variable fc1_n35_p1_m : signed(25 downto 0);
-    variable fc1_n35_p1 : signed(24 downto 0);
-    variable fc1_n35_p2_m : signed(27 downto 0);
-    variable fc1_n35_p2 : signed(26 downto 0);
-    variable fc1_n35_p3_m : signed(28 downto 0);
-    variable fc1_n35_p3 : signed(27 downto 0);
-    variable fc1_n35_p4_m : signed(28 downto 0);
-    variable fc1_n35_p4 : signed(27 downto 0);
-    variable fc1_n35_p5_m : signed(28 downto 0);
-    variable fc1_n35_p5 : signed(27 downto 0);
-    variable fc1_n35_p6_m : signed(24 downto 0);
-    variable fc1_n35_p6 : signed(23 downto 0);
-    variable fc1_n35_p7_m : signed(25 downto 0);
-    variable fc1_n35_p7 : signed(24 downto 0);
-    variable fc1_n35_p8_m : signed(24 downto 0);
-    variable fc1_n35_p8 : signed(23 downto 0);
-    variable fc1_n35_p9_m : signed(26 downto 0);
-    variable fc1_n35_p9 : signed(25 downto 0);
-    variable fc1_n35_p10_m : signed(25 downto 0);
-    variable fc1_n35_p10 : signed(24 downto 0);
-    variable fc1_n35_p11_m : signed(26 downto 0);
-    variable fc1_n35_p11 : signed(25 downto 0);
-    variable fc1_n35_p12_m : signed(26 downto 0);
-    variable fc1_n35_p12 : signed(25 downto 0);
-    variable fc1_n35_p13_m : signed(26 downto 0);
-    variable fc1_n35_p13 : signed(25 downto 0);
-    variable fc1_n35_p14_m : signed(21 downto 0);
-    variable fc1_n35_p14 : signed(20 downto 0);
-    variable fc1_n35_p15_m : signed(25 downto 0);
-    variable fc1_n35_p15 : signed(24 downto 0);
-    variable fc1_n35_t0_0_a : signed(25 downto 0);
-    variable fc1_n35_t0_0_b : signed(25 downto 0);
-    variable fc1_n35_t0_0 : signed(25 downto 0);
-    variable fc1_n35_t0_1_a : signed(28 downto 0);
-    variable fc1_n35_t0_1_b : signed(28 downto 0);
-    variable fc1_n35_t0_1 : signed(28 downto 0);
-    variable fc1_n35_t0_2_a : signed(28 downto 0);
-    variable fc1_n35_t0_2_b : signed(28 downto 0);
-    variable fc1_n35_t0_2 : signed(28 downto 0);
-    variable fc1_n35_t0_3_a : signed(24 downto 0);
-    variable fc1_n35_t0_3 : signed(24 downto 0);
-    variable fc1_n35_t0_4_a : signed(26 downto 0);
-    variable fc1_n35_t0_4_b : signed(26 downto 0);
-    variable fc1_n35_t0_4 : signed(26 downto 0);
-    variable fc1_n35_t0_5_a : signed(26 downto 0);
-    variable fc1_n35_t0_5_b : signed(26 downto 0);
-    variable fc1_n35_t0_5 : signed(26 downto 0);
-    variable fc1_n35_t0_6_a : signed(26 downto 0);
-    variable fc1_n35_t0_6_b : signed(26 downto 0);
-    variable fc1_n35_t0_6 : signed(26 downto 0);
-    variable fc1_n35_t0_7_a : signed(24 downto 0);
-    variable fc1_n35_t0_7 : signed(24 downto 0);
-    variable fc1_n35_t1_0_a : signed(28 downto 0);
+    variable fc1_n35_p0 : signed(24 downto 0); -- weight -0.255859375
+    variable fc1_n35_p1 : signed(24 downto 0); -- weight -0.328125
+    variable fc1_n35_p2 : signed(26 downto 0); -- weight 1.9892578125
+    variable fc1_n35_p3 : signed(27 downto 0); -- weight 2.3095703125
+    variable fc1_n35_p4 : signed(27 downto 0); -- weight 2.3720703125
+    variable fc1_n35_p5 : signed(27 downto 0); -- weight 2.9755859375
+    variable fc1_n35_p6 : signed(23 downto 0); -- weight 0.1533203125
+    variable fc1_n35_p8 : signed(23 downto 0); -- weight -0.24609375
+    variable fc1_n35_p9 : signed(25 downto 0); -- weight 0.7763671875
+    variable fc1_n35_p10 : signed(24 downto 0); -- weight 0.486328125
+    variable fc1_n35_p11 : signed(25 downto 0); -- weight 0.814453125
+    variable fc1_n35_p12 : signed(25 downto 0); -- weight 0.6357421875
+    variable fc1_n35_p13 : signed(25 downto 0); -- weight 0.5146484375
+    variable fc1_n35_p14 : signed(20 downto 0); -- weight 0.0166015625
     variable fc1_n35_t1_0 : signed(28 downto 0);
-    variable fc1_n35_t1_1_b : signed(28 downto 0);
     variable fc1_n35_t1_1 : signed(28 downto 0);
-    variable fc1_n35_t1_2_a : signed(27 downto 0);
-    variable fc1_n35_t1_2_b : signed(27 downto 0);
-    variable fc1_n35_t1_2 : signed(27 downto 0);
-    variable fc1_n35_t1_3_b : signed(26 downto 0);
     variable fc1_n35_t1_3 : signed(26 downto 0);
-    variable fc1_n35_t2_0_a : signed(29 downto 0);
-    variable fc1_n35_t2_0_b : signed(29 downto 0);
-    variable fc1_n35_t2_0 : signed(29 downto 0);
-    variable fc1_n35_t2_1_b : signed(27 downto 0);
     variable fc1_n35_t2_1 : signed(27 downto 0);
-    variable fc1_n35_t3_0_b : signed(29 downto 0);
     variable fc1_n35_t3_0 : signed(29 downto 0);
-    variable fc1_n35_t4_0_b : signed(29 downto 0);
-    variable fc1_n35_t4_0 : signed(29 downto 0);
     variable fc1_n35_acc : signed(29 downto 0);
     variable fc1_n35_y_fl : signed(19 downto 0);
-    variable fc1_n35_y_wrap : signed(15 downto 0);
-    variable fc1_n36_p0_m : signed(23 downto 0);
-    variable fc1_n36_p0 : signed(22 downto 0);
-    variable fc1_n36_p1_m : signed(24 downto 0);
-    variable fc1_n36_p1 : signed(23 downto 0);
-    variable fc1_n36_p2_m : signed(25 downto 0);
-    variable fc1_n36_p2 : signed(24 downto 0);
-    variable fc1_n36_p3_m : signed(28 downto 0);
-    variable fc1_n36_p3 : signed(27 downto 0);
-    variable fc1_n36_p4_m : signed(27 downto 0);
-    variable fc1_n36_p4 : signed(26 downto 0);
-    variable fc1_n36_p5_m : signed(27 downto 0);
-    variable fc1_n36_p5 : signed(26 downto 0);
-    variable fc1_n36_p6_m : signed(25 downto 0);
-    variable fc1_n36_p6 : signed(24 downto 0);
-    variable fc1_n36_p7_m : signed(25 downto 0);
-    variable fc1_n36_p7 : signed(24 downto 0);
-    variable fc1_n36_p8_m : signed(22 downto 0);
-    variable fc1_n36_p8 : signed(21 downto 0);
-    variable fc1_n36_p9_m : signed(26 downto 0);
-    variable fc1_n36_p9 : signed(25 downto 0);
-    variable fc1_n36_p10_m : signed(27 downto 0);
-    variable fc1_n36_p10 : signed(26 downto 0);
-    variable fc1_n36_p11_m : signed(27 downto 0);
-    variable fc1_n36_p11 : signed(26 downto 0);
-    variable fc1_n36_p12_m : signed(25 downto 0);
-    variable fc1_n36_p12 : signed(24 downto 0);
-    variable fc1_n36_p13_m : signed(25 downto 0);
-    variable fc1_n36_p13 : signed(24 downto 0);
-    variable fc1_n36_p14_m : signed(22 downto 0);
-    variable fc1_n36_p14 : signed(21 downto 0);
-    variable fc1_n36_p15_m : signed(25 downto 0);
-    variable fc1_n36_p15 : signed(24 downto 0);
-    variable fc1_n36_t0_0_a : signed(24 downto 0);
-    variable fc1_n36_t0_0_b : signed(24 downto 0);
-    variable fc1_n36_t0_0 : signed(24 downto 0);
-    variable fc1_n36_t0_1_a : signed(27 downto 0);
-    variable fc1_n36_t0_1 : signed(27 downto 0);
-    variable fc1_n36_t0_2_a : signed(27 downto 0);
-    variable fc1_n36_t0_2_b : signed(27 downto 0);
-    variable fc1_n36_t0_2 : signed(27 downto 0);
-    variable fc1_n36_t0_3_a : signed(25 downto 0);
-    variable fc1_n36_t0_3_b : signed(25 downto 0);
-    variable fc1_n36_t0_3 : signed(25 downto 0);
-    variable fc1_n36_t0_4_a : signed(26 downto 0);
-    variable fc1_n36_t0_4_b : signed(26 downto 0);
-    variable fc1_n36_t0_4 : signed(26 downto 0);
-    variable fc1_n36_t0_5_a : signed(27 downto 0);
-    variable fc1_n36_t0_5_b : signed(27 downto 0);
-    variable fc1_n36_t0_5 : signed(27 downto 0);
-    variable fc1_n36_t0_6_a : signed(25 downto 0);
-    variable fc1_n36_t0_6_b : signed(25 downto 0);
-    variable fc1_n36_t0_6 : signed(25 downto 0);
-    variable fc1_n36_t0_7_a : signed(24 downto 0);
-    variable fc1_n36_t0_7 : signed(24 downto 0);
-    variable fc1_n36_t1_0_a : signed(27 downto 0);
+    variable fc1_n36_p1 : signed(23 downto 0); -- weight -0.2119140625
+    variable fc1_n36_p2 : signed(24 downto 0); -- weight 0.41796875
+    variable fc1_n36_p4 : signed(26 downto 0); -- weight 1.34375
+    variable fc1_n36_p5 : signed(26 downto 0); -- weight 1.5400390625
+    variable fc1_n36_p6 : signed(24 downto 0); -- weight 0.35546875
+    variable fc1_n36_p7 : signed(24 downto 0); -- weight -0.25390625
+    variable fc1_n36_p8 : signed(21 downto 0); -- weight -0.0478515625
+    variable fc1_n36_p9 : signed(25 downto 0); -- weight -0.958984375
+    variable fc1_n36_p10 : signed(26 downto 0); -- weight -1.0693359375
+    variable fc1_n36_p11 : signed(26 downto 0); -- weight -1.4462890625
+    variable fc1_n36_p12 : signed(24 downto 0); -- weight -0.2529296875
+    variable fc1_n36_p13 : signed(24 downto 0); -- weight -0.4482421875
+    variable fc1_n36_p14 : signed(21 downto 0); -- weight -0.0419921875
     variable fc1_n36_t1_0 : signed(27 downto 0);
-    variable fc1_n36_t1_1_b : signed(27 downto 0);
     variable fc1_n36_t1_1 : signed(27 downto 0);
-    variable fc1_n36_t1_2_a : signed(27 downto 0);
     variable fc1_n36_t1_2 : signed(27 downto 0);
-    variable fc1_n36_t1_3_a : signed(26 downto 0);
-    variable fc1_n36_t1_3_b : signed(26 downto 0);
     variable fc1_n36_t1_3 : signed(26 downto 0);
-    variable fc1_n36_t2_0_a : signed(28 downto 0);
-    variable fc1_n36_t2_0_b : signed(28 downto 0);
     variable fc1_n36_t2_0 : signed(28 downto 0);
-    variable fc1_n36_t2_1_a : signed(28 downto 0);
-    variable fc1_n36_t2_1_b : signed(28 downto 0);
     variable fc1_n36_t2_1 : signed(28 downto 0);
-    variable fc1_n36_t3_0_a : signed(29 downto 0);
-    variable fc1_n36_t3_0_b : signed(29 downto 0);
-    variable fc1_n36_t3_0 : signed(29 downto 0);
-    variable fc1_n36_t4_0_b : signed(29 downto 0);
-    variable fc1_n36_t4_0 : signed(29 downto 0);
     variable fc1_n36_acc : signed(29 downto 0);
     variable fc1_n36_y_fl : signed(19 downto 0);
-    variable fc1_n36_y_wrap : signed(15 downto 0);
-    variable fc1_n37_p0_m : signed(24 downto 0);
-    variable fc1_n37_p0 : signed(23 downto 0);
-    variable fc1_n37_p1_m : signed(25 downto 0);
-    variable fc1_n37_p1 : signed(24 downto 0);
-    variable fc1_n37_p2_m : signed(18 downto 0);
-    variable fc1_n37_p2 : signed(17 downto 0);
-    variable fc1_n37_p3_m : signed(24 downto 0);
-    variable fc1_n37_p3 : signed(23 downto 0);
-    variable fc1_n37_p4_m : signed(24 downto 0);
-    variable fc1_n37_p4 : signed(23 downto 0);
-    variable fc1_n37_p5_m : signed(25 downto 0);
-    variable fc1_n37_p5 : signed(24 downto 0);
-    variable fc1_n37_p6_m : signed(23 downto 0);
-    variable fc1_n37_p6 : signed(22 downto 0);
-    variable fc1_n37_p7_m : signed(24 downto 0);
-    variable fc1_n37_p7 : signed(23 downto 0);
-    variable fc1_n37_p8_m : signed(25 downto 0);
-    variable fc1_n37_p8 : signed(24 downto 0);
-    variable fc1_n37_p9_m : signed(25 downto 0);
-    variable fc1_n37_p9 : signed(24 downto 0);
-    variable fc1_n37_p10_m : signed(22 downto 0);
-    variable fc1_n37_p10 : signed(21 downto 0);
-    variable fc1_n37_p11_m : signed(24 downto 0);
-    variable fc1_n37_p11 : signed(23 downto 0);
-    variable fc1_n37_p12_m : signed(25 downto 0);
-    variable fc1_n37_p12 : signed(24 downto 0);
-    variable fc1_n37_p13_m : signed(24 downto 0);
-    variable fc1_n37_p13 : signed(23 downto 0);
-    variable fc1_n37_p14_m : signed(25 downto 0);
-    variable fc1_n37_p14 : signed(24 downto 0);
-    variable fc1_n37_p15_m : signed(24 downto 0);
-    variable fc1_n37_p15 : signed(23 downto 0);
-    variable fc1_n37_t0_0_a : signed(25 downto 0);
-    variable fc1_n37_t0_0_b : signed(25 downto 0);
-    variable fc1_n37_t0_0 : signed(25 downto 0);
-    variable fc1_n37_t0_1_a : signed(23 downto 0);
-    variable fc1_n37_t0_1 : signed(23 downto 0);
-    variable fc1_n37_t0_2_a : signed(25 downto 0);
-    variable fc1_n37_t0_2_b : signed(25 downto 0);
-    variable fc1_n37_t0_2 : signed(25 downto 0);
-    variable fc1_n37_t0_3_a : signed(24 downto 0);
-    variable fc1_n37_t0_3_b : signed(24 downto 0);
-    variable fc1_n37_t0_3 : signed(24 downto 0);
-    variable fc1_n37_t0_4_a : signed(25 downto 0);
-    variable fc1_n37_t0_4_b : signed(25 downto 0);
-    variable fc1_n37_t0_4 : signed(25 downto 0);
-    variable fc1_n37_t0_5_a : signed(24 downto 0);
-    variable fc1_n37_t0_5_b : signed(24 downto 0);
-    variable fc1_n37_t0_5 : signed(24 downto 0);
-    variable fc1_n37_t0_6_a : signed(25 downto 0);
-    variable fc1_n37_t0_6_b : signed(25 downto 0);
-    variable fc1_n37_t0_6 : signed(25 downto 0);
-    variable fc1_n37_t0_7_b : signed(24 downto 0);
-    variable fc1_n37_t0_7 : signed(24 downto 0);
-    variable fc1_n37_t1_0_b : signed(25 downto 0);
+    variable fc1_n37_p0 : signed(23 downto 0); -- weight 0.234375
+    variable fc1_n37_p1 : signed(24 downto 0); -- weight 0.412109375
+    variable fc1_n37_p2 : signed(17 downto 0); -- weight 0.0029296875
+    variable fc1_n37_p4 : signed(23 downto 0); -- weight 0.158203125
+    variable fc1_n37_p5 : signed(24 downto 0); -- weight -0.34765625
+    variable fc1_n37_p6 : signed(22 downto 0); -- weight 0.0771484375
+    variable fc1_n37_p7 : signed(23 downto 0); -- weight -0.216796875
+    variable fc1_n37_p8 : signed(24 downto 0); -- weight -0.3466796875
+    variable fc1_n37_p10 : signed(21 downto 0); -- weight 0.0615234375
+    variable fc1_n37_p11 : signed(23 downto 0); -- weight 0.201171875
+    variable fc1_n37_p12 : signed(24 downto 0); -- weight 0.3193359375
+    variable fc1_n37_p13 : signed(23 downto 0); -- weight 0.1884765625
+    variable fc1_n37_p15 : signed(23 downto 0); -- weight -0.2197265625
     variable fc1_n37_t1_0 : signed(25 downto 0);
-    variable fc1_n37_t1_1_b : signed(25 downto 0);
     variable fc1_n37_t1_1 : signed(25 downto 0);
-    variable fc1_n37_t1_2_b : signed(25 downto 0);
     variable fc1_n37_t1_2 : signed(25 downto 0);
-    variable fc1_n37_t1_3_b : signed(25 downto 0);
     variable fc1_n37_t1_3 : signed(25 downto 0);
-    variable fc1_n37_t2_0_a : signed(26 downto 0);
-    variable fc1_n37_t2_0_b : signed(26 downto 0);
     variable fc1_n37_t2_0 : signed(26 downto 0);
-    variable fc1_n37_t2_1_a : signed(26 downto 0);
-    variable fc1_n37_t2_1_b : signed(26 downto 0);
     variable fc1_n37_t2_1 : signed(26 downto 0);
-    variable fc1_n37_t3_0_a : signed(27 downto 0);
-    variable fc1_n37_t3_0_b : signed(27 downto 0);
-    variable fc1_n37_t3_0 : signed(27 downto 0);
     variable fc1_n37_acc : signed(27 downto 0);
     variable fc1_n37_y_fl : signed(17 downto 0);
-    variable fc1_n37_y_wrap : signed(15 downto 0);
-    variable fc1_n38_p0_m : signed(21 downto 0);
-    variable fc1_n38_p0 : signed(20 downto 0);
-    variable fc1_n38_p1_m : signed(24 downto 0);
-    variable fc1_n38_p1 : signed(23 downto 0);
-    variable fc1_n38_p2_m : signed(21 downto 0);
-    variable fc1_n38_p2 : signed(20 downto 0);
-    variable fc1_n38_p3_m : signed(25 downto 0);
-    variable fc1_n38_p3 : signed(24 downto 0);
-    variable fc1_n38_p4_m : signed(24 downto 0);
-    variable fc1_n38_p4 : signed(23 downto 0);
-    variable fc1_n38_p5_m : signed(24 downto 0);
-    variable fc1_n38_p5 : signed(23 downto 0);
-    variable fc1_n38_p6_m : signed(25 downto 0);
-    variable fc1_n38_p6 : signed(24 downto 0);
-    variable fc1_n38_p7_m : signed(25 downto 0);
-    variable fc1_n38_p7 : signed(24 downto 0);
-    variable fc1_n38_p8_m : signed(25 downto 0);
-    variable fc1_n38_p8 : signed(24 downto 0);
-    variable fc1_n38_p9_m : signed(23 downto 0);
-    variable fc1_n38_p9 : signed(22 downto 0);
-    variable fc1_n38_p10_m : signed(23 downto 0);
-    variable fc1_n38_p10 : signed(22 downto 0);
-    variable fc1_n38_p11_m : signed(24 downto 0);
-    variable fc1_n38_p11 : signed(23 downto 0);
-    variable fc1_n38_p12_m : signed(25 downto 0);
-    variable fc1_n38_p12 : signed(24 downto 0);
-    variable fc1_n38_p13_m : signed(25 downto 0);
-    variable fc1_n38_p13 : signed(24 downto 0);
-    variable fc1_n38_p14_m : signed(25 downto 0);
-    variable fc1_n38_p14 : signed(24 downto 0);
-    variable fc1_n38_p15_m : signed(23 downto 0);
-    variable fc1_n38_p15 : signed(22 downto 0);
-    variable fc1_n38_t0_0_a : signed(23 downto 0);
-    variable fc1_n38_t0_0 : signed(23 downto 0);
-    variable fc1_n38_t0_1_a : signed(24 downto 0);
-    variable fc1_n38_t0_1 : signed(24 downto 0);
-    variable fc1_n38_t0_2_a : signed(24 downto 0);
-    variable fc1_n38_t0_2_b : signed(24 downto 0);
-    variable fc1_n38_t0_2 : signed(24 downto 0);
-    variable fc1_n38_t0_3_a : signed(25 downto 0);
-    variable fc1_n38_t0_3_b : signed(25 downto 0);
-    variable fc1_n38_t0_3 : signed(25 downto 0);
-    variable fc1_n38_t0_4_b : signed(24 downto 0);
-    variable fc1_n38_t0_4 : signed(24 downto 0);
-    variable fc1_n38_t0_5_a : signed(24 downto 0);
-    variable fc1_n38_t0_5_b : signed(24 downto 0);
-    variable fc1_n38_t0_5 : signed(24 downto 0);
-    variable fc1_n38_t0_6_a : signed(25 downto 0);
-    variable fc1_n38_t0_6_b : signed(25 downto 0);
-    variable fc1_n38_t0_6 : signed(25 downto 0);
-    variable fc1_n38_t0_7_b : signed(24 downto 0);
-    variable fc1_n38_t0_7 : signed(24 downto 0);
-    variable fc1_n38_t1_0_a : signed(25 downto 0);
-    variable fc1_n38_t1_0_b : signed(25 downto 0);
+    variable fc1_n38_p0 : signed(20 downto 0); -- weight -0.025390625
+    variable fc1_n38_p4 : signed(23 downto 0); -- weight -0.1923828125
+    variable fc1_n38_p5 : signed(23 downto 0); -- weight 0.14453125
+    variable fc1_n38_p6 : signed(24 downto 0); -- weight -0.4033203125
+    variable fc1_n38_p7 : signed(24 downto 0); -- weight 0.30078125
+    variable fc1_n38_p9 : signed(22 downto 0); -- weight -0.0634765625
+    variable fc1_n38_p10 : signed(22 downto 0); -- weight 0.115234375
+    variable fc1_n38_p11 : signed(23 downto 0); -- weight -0.150390625
+    variable fc1_n38_p12 : signed(24 downto 0); -- weight 0.4248046875
+    variable fc1_n38_p13 : signed(24 downto 0); -- weight 0.337890625
+    variable fc1_n38_p15 : signed(22 downto 0); -- weight -0.109375
     variable fc1_n38_t1_0 : signed(25 downto 0);
-    variable fc1_n38_t1_1_a : signed(26 downto 0);
-    variable fc1_n38_t1_1_b : signed(26 downto 0);
-    variable fc1_n38_t1_1 : signed(26 downto 0);
-    variable fc1_n38_t1_2_a : signed(25 downto 0);
-    variable fc1_n38_t1_2_b : signed(25 downto 0);
     variable fc1_n38_t1_2 : signed(25 downto 0);
-    variable fc1_n38_t1_3_a : signed(26 downto 0);
-    variable fc1_n38_t1_3_b : signed(26 downto 0);
-    variable fc1_n38_t1_3 : signed(26 downto 0);
-    variable fc1_n38_t2_0_a : signed(26 downto 0);
     variable fc1_n38_t2_0 : signed(26 downto 0);
-    variable fc1_n38_t2_1_a : signed(26 downto 0);
     variable fc1_n38_t2_1 : signed(26 downto 0);
-    variable fc1_n38_t3_0_a : signed(27 downto 0);
-    variable fc1_n38_t3_0_b : signed(27 downto 0);
-    variable fc1_n38_t3_0 : signed(27 downto 0);
     variable fc1_n38_acc : signed(27 downto 0);
     variable fc1_n38_y_fl : signed(17 downto 0);
-    variable fc1_n38_y_wrap : signed(15 downto 0);
-    variable fc1_n39_p0_m : signed(24 downto 0);
-    variable fc1_n39_p0 : signed(23 downto 0);
-    variable fc1_n39_p1_m : signed(25 downto 0);
-    variable fc1_n39_p1 : signed(24 downto 0);
-    variable fc1_n39_p2_m : signed(27 downto 0);
-    variable fc1_n39_p2 : signed(26 downto 0);
-    variable fc1_n39_p3_m : signed(28 downto 0);
-    variable fc1_n39_p3 : signed(27 downto 0);
-    variable fc1_n39_p4_m : signed(28 downto 0);
-    variable fc1_n39_p4 : signed(27 downto 0);
-    variable fc1_n39_p5_m : signed(28 downto 0);
-    variable fc1_n39_p5 : signed(27 downto 0);
-    variable fc1_n39_p6_m : signed(24 downto 0);
-    variable fc1_n39_p6 : signed(23 downto 0);
-    variable fc1_n39_p7_m : signed(25 downto 0);
-    variable fc1_n39_p7 : signed(24 downto 0);
-    variable fc1_n39_p8_m : signed(24 downto 0);
-    variable fc1_n39_p8 : signed(23 downto 0);
-    variable fc1_n39_p9_m : signed(25 downto 0);
-    variable fc1_n39_p9 : signed(24 downto 0);
-    variable fc1_n39_p10_m : signed(24 downto 0);
-    variable fc1_n39_p10 : signed(23 downto 0);
-    variable fc1_n39_p11_m : signed(25 downto 0);
-    variable fc1_n39_p11 : signed(24 downto 0);
-    variable fc1_n39_p12_m : signed(24 downto 0);
-    variable fc1_n39_p12 : signed(23 downto 0);
-    variable fc1_n39_p13_m : signed(24 downto 0);
-    variable fc1_n39_p13 : signed(23 downto 0);
-    variable fc1_n39_p14_m : signed(24 downto 0);
-    variable fc1_n39_p14 : signed(23 downto 0);
-    variable fc1_n39_p15_m : signed(24 downto 0);
-    variable fc1_n39_p15 : signed(23 downto 0);
-    variable fc1_n39_t0_0_a : signed(25 downto 0);
-    variable fc1_n39_t0_0_b : signed(25 downto 0);
-    variable fc1_n39_t0_0 : signed(25 downto 0);
-    variable fc1_n39_t0_1_a : signed(28 downto 0);
-    variable fc1_n39_t0_1_b : signed(28 downto 0);
-    variable fc1_n39_t0_1 : signed(28 downto 0);
-    variable fc1_n39_t0_2_a : signed(28 downto 0);
-    variable fc1_n39_t0_2_b : signed(28 downto 0);
-    variable fc1_n39_t0_2 : signed(28 downto 0);
-    variable fc1_n39_t0_3_a : signed(25 downto 0);
-    variable fc1_n39_t0_3_b : signed(25 downto 0);
-    variable fc1_n39_t0_3 : signed(25 downto 0);
-    variable fc1_n39_t0_4_a : signed(25 downto 0);
-    variable fc1_n39_t0_4_b : signed(25 downto 0);
-    variable fc1_n39_t0_4 : signed(25 downto 0);
-    variable fc1_n39_t0_5_a : signed(25 downto 0);
-    variable fc1_n39_t0_5_b : signed(25 downto 0);
-    variable fc1_n39_t0_5 : signed(25 downto 0);
-    variable fc1_n39_t0_6_a : signed(24 downto 0);
-    variable fc1_n39_t0_6_b : signed(24 downto 0);
-    variable fc1_n39_t0_6 : signed(24 downto 0);
-    variable fc1_n39_t0_7_a : signed(24 downto 0);
-    variable fc1_n39_t0_7_b : signed(24 downto 0);
-    variable fc1_n39_t0_7 : signed(24 downto 0);
-    variable fc1_n39_t1_0_a : signed(28 downto 0);
+    variable fc1_n39_p0 : signed(23 downto 0); -- weight 0.248046875
+    variable fc1_n39_p1 : signed(24 downto 0); -- weight 0.2880859375
+    variable fc1_n39_p2 : signed(26 downto 0); -- weight -1.49609375
+    variable fc1_n39_p3 : signed(27 downto 0); -- weight -3.298828125
+    variable fc1_n39_p4 : signed(27 downto 0); -- weight -2.310546875
+    variable fc1_n39_p5 : signed(27 downto 0); -- weight -2.623046875
+    variable fc1_n39_p6 : signed(23 downto 0); -- weight 0.126953125
+    variable fc1_n39_p7 : signed(24 downto 0); -- weight -0.3974609375
+    variable fc1_n39_p9 : signed(24 downto 0); -- weight 0.470703125
+    variable fc1_n39_p10 : signed(23 downto 0); -- weight -0.1650390625
+    variable fc1_n39_p11 : signed(24 downto 0); -- weight -0.453125
+    variable fc1_n39_p12 : signed(23 downto 0); -- weight 0.2255859375
+    variable fc1_n39_p13 : signed(23 downto 0); -- weight -0.16015625
+    variable fc1_n39_p14 : signed(23 downto 0); -- weight 0.19140625
+    variable fc1_n39_p15 : signed(23 downto 0); -- weight -0.201171875
     variable fc1_n39_t1_0 : signed(28 downto 0);
-    variable fc1_n39_t1_1_b : signed(28 downto 0);
     variable fc1_n39_t1_1 : signed(28 downto 0);
-    variable fc1_n39_t1_2_a : signed(26 downto 0);
-    variable fc1_n39_t1_2_b : signed(26 downto 0);
     variable fc1_n39_t1_2 : signed(26 downto 0);
-    variable fc1_n39_t1_3_a : signed(25 downto 0);
-    variable fc1_n39_t1_3_b : signed(25 downto 0);
     variable fc1_n39_t1_3 : signed(25 downto 0);
-    variable fc1_n39_t2_0_a : signed(29 downto 0);
-    variable fc1_n39_t2_0_b : signed(29 downto 0);
-    variable fc1_n39_t2_0 : signed(29 downto 0);
-    variable fc1_n39_t2_1_a : signed(27 downto 0);
-    variable fc1_n39_t2_1_b : signed(27 downto 0);
     variable fc1_n39_t2_1 : signed(27 downto 0);
-    variable fc1_n39_t3_0_b : signed(29 downto 0);
     variable fc1_n39_t3_0 : signed(29 downto 0);
-    variable fc1_n39_t4_0_b : signed(29 downto 0);
-    variable fc1_n39_t4_0 : signed(29 downto 0);
     variable fc1_n39_acc : signed(29 downto 0);
     variable fc1_n39_y_fl : signed(19 downto 0);
-    variable fc1_n39_y_wrap : signed(15 downto 0);
-    variable fc1_n40_p0_m : signed(24 downto 0);
-    variable fc1_n40_p0 : signed(23 downto 0);
-    variable fc1_n40_p1_m : signed(24 downto 0);
-    variable fc1_n40_p1 : signed(23 downto 0);
-    variable fc1_n40_p2_m : signed(22 downto 0);
-    variable fc1_n40_p2 : signed(21 downto 0);
-    variable fc1_n40_p3_m : signed(24 downto 0);
-    variable fc1_n40_p3 : signed(23 downto 0);
-    variable fc1_n40_p4_m : signed(25 downto 0);
-    variable fc1_n40_p4 : signed(24 downto 0);
-    variable fc1_n40_p5_m : signed(20 downto 0);
-    variable fc1_n40_p5 : signed(19 downto 0);
-    variable fc1_n40_p6_m : signed(22 downto 0);
-    variable fc1_n40_p6 : signed(21 downto 0);
-    variable fc1_n40_p7_m : signed(24 downto 0);
-    variable fc1_n40_p7 : signed(23 downto 0);
-    variable fc1_n40_p8_e : signed(16 downto 0);
+    variable fc1_n40_p0 : signed(23 downto 0); -- weight 0.1884765625
+    variable fc1_n40_p1 : signed(23 downto 0); -- weight 0.224609375
+    variable fc1_n40_p2 : signed(21 downto 0); -- weight -0.0537109375
+    variable fc1_n40_p5 : signed(19 downto 0); -- weight 0.0126953125
+    variable fc1_n40_p6 : signed(21 downto 0); -- weight -0.0400390625
     variable fc1_n40_p8_neg : signed(16 downto 0);
-    variable fc1_n40_p9_m : signed(25 downto 0);
-    variable fc1_n40_p9 : signed(24 downto 0);
-    variable fc1_n40_p10_m : signed(23 downto 0);
-    variable fc1_n40_p10 : signed(22 downto 0);
-    variable fc1_n40_p11_m : signed(25 downto 0);
-    variable fc1_n40_p11 : signed(24 downto 0);
-    variable fc1_n40_p12_m : signed(22 downto 0);
-    variable fc1_n40_p12 : signed(21 downto 0);
-    variable fc1_n40_p13_m : signed(24 downto 0);
-    variable fc1_n40_p13 : signed(23 downto 0);
-    variable fc1_n40_p14_m : signed(25 downto 0);
-    variable fc1_n40_p14 : signed(24 downto 0);
-    variable fc1_n40_p15_m : signed(24 downto 0);
-    variable fc1_n40_p15 : signed(23 downto 0);
-    variable fc1_n40_t0_0_a : signed(24 downto 0);
-    variable fc1_n40_t0_0_b : signed(24 downto 0);
-    variable fc1_n40_t0_0 : signed(24 downto 0);
-    variable fc1_n40_t0_1_a : signed(23 downto 0);
-    variable fc1_n40_t0_1 : signed(23 downto 0);
-    variable fc1_n40_t0_2_b : signed(24 downto 0);
-    variable fc1_n40_t0_2 : signed(24 downto 0);
-    variable fc1_n40_t0_3_a : signed(23 downto 0);
-    variable fc1_n40_t0_3 : signed(23 downto 0);
-    variable fc1_n40_t0_4_a : signed(24 downto 0);
-    variable fc1_n40_t0_4 : signed(24 downto 0);
-    variable fc1_n40_t0_5_a : signed(24 downto 0);
-    variable fc1_n40_t0_5 : signed(24 downto 0);
-    variable fc1_n40_t0_6_a : signed(24 downto 0);
-    variable fc1_n40_t0_6_b : signed(24 downto 0);
-    variable fc1_n40_t0_6 : signed(24 downto 0);
-    variable fc1_n40_t0_7_a : signed(25 downto 0);
-    variable fc1_n40_t0_7_b : signed(25 downto 0);
-    variable fc1_n40_t0_7 : signed(25 downto 0);
-    variable fc1_n40_t1_0_a : signed(25 downto 0);
-    variable fc1_n40_t1_0_b : signed(25 downto 0);
+    variable fc1_n40_p10 : signed(22 downto 0); -- weight 0.1064453125
+    variable fc1_n40_p13 : signed(23 downto 0); -- weight -0.2255859375
+    variable fc1_n40_p14 : signed(24 downto 0); -- weight -0.328125
+    variable fc1_n40_p15 : signed(23 downto 0); -- weight -0.234375
     variable fc1_n40_t1_0 : signed(25 downto 0);
-    variable fc1_n40_t1_1_a : signed(25 downto 0);
-    variable fc1_n40_t1_1_b : signed(25 downto 0);
     variable fc1_n40_t1_1 : signed(25 downto 0);
-    variable fc1_n40_t1_2_a : signed(25 downto 0);
-    variable fc1_n40_t1_2_b : signed(25 downto 0);
     variable fc1_n40_t1_2 : signed(25 downto 0);
-    variable fc1_n40_t1_3_a : signed(25 downto 0);
     variable fc1_n40_t1_3 : signed(25 downto 0);
-    variable fc1_n40_t2_0_a : signed(26 downto 0);
-    variable fc1_n40_t2_0_b : signed(26 downto 0);
     variable fc1_n40_t2_0 : signed(26 downto 0);
-    variable fc1_n40_t2_1_a : signed(26 downto 0);
-    variable fc1_n40_t2_1_b : signed(26 downto 0);
     variable fc1_n40_t2_1 : signed(26 downto 0);
-    variable fc1_n40_t3_0_a : signed(27 downto 0);
-    variable fc1_n40_t3_0_b : signed(27 downto 0);
-    variable fc1_n40_t3_0 : signed(27 downto 0);
     variable fc1_n40_acc : signed(27 downto 0);
     variable fc1_n40_y_fl : signed(17 downto 0);
-    variable fc1_n40_y_wrap : signed(15 downto 0);
-    variable fc1_n41_p0_m : signed(24 downto 0);
-    variable fc1_n41_p0 : signed(23 downto 0);
-    variable fc1_n41_p1_m : signed(25 downto 0);
-    variable fc1_n41_p1 : signed(24 downto 0);
-    variable fc1_n41_p2_m : signed(24 downto 0);
-    variable fc1_n41_p2 : signed(23 downto 0);
-    variable fc1_n41_p3_m : signed(23 downto 0);
-    variable fc1_n41_p3 : signed(22 downto 0);
-    variable fc1_n41_p4_m : signed(24 downto 0);
-    variable fc1_n41_p4 : signed(23 downto 0);
-    variable fc1_n41_p5_m : signed(25 downto 0);
-    variable fc1_n41_p5 : signed(24 downto 0);
-    variable fc1_n41_p6_m : signed(21 downto 0);
-    variable fc1_n41_p6 : signed(20 downto 0);
-    variable fc1_n41_p7_m : signed(25 downto 0);
-    variable fc1_n41_p7 : signed(24 downto 0);
-    variable fc1_n41_p8_m : signed(24 downto 0);
-    variable fc1_n41_p8 : signed(23 downto 0);
-    variable fc1_n41_p9_m : signed(23 downto 0);
-    variable fc1_n41_p9 : signed(22 downto 0);
-    variable fc1_n41_p10_m : signed(25 downto 0);
-    variable fc1_n41_p10 : signed(24 downto 0);
-    variable fc1_n41_p11_m : signed(24 downto 0);
-    variable fc1_n41_p11 : signed(23 downto 0);
-    variable fc1_n41_p12_m : signed(24 downto 0);
-    variable fc1_n41_p12 : signed(23 downto 0);
-    variable fc1_n41_p13_m : signed(22 downto 0);
-    variable fc1_n41_p13 : signed(21 downto 0);
-    variable fc1_n41_p14_m : signed(24 downto 0);
-    variable fc1_n41_p14 : signed(23 downto 0);
-    variable fc1_n41_p15_m : signed(25 downto 0);
-    variable fc1_n41_p15 : signed(24 downto 0);
-    variable fc1_n41_t0_0_a : signed(25 downto 0);
-    variable fc1_n41_t0_0_b : signed(25 downto 0);
-    variable fc1_n41_t0_0 : signed(25 downto 0);
-    variable fc1_n41_t0_1_a : signed(24 downto 0);
-    variable fc1_n41_t0_1_b : signed(24 downto 0);
-    variable fc1_n41_t0_1 : signed(24 downto 0);
-    variable fc1_n41_t0_2_a : signed(25 downto 0);
-    variable fc1_n41_t0_2_b : signed(25 downto 0);
-    variable fc1_n41_t0_2 : signed(25 downto 0);
-    variable fc1_n41_t0_3_a : signed(24 downto 0);
-    variable fc1_n41_t0_3 : signed(24 downto 0);
-    variable fc1_n41_t0_4_b : signed(23 downto 0);
-    variable fc1_n41_t0_4 : signed(23 downto 0);
-    variable fc1_n41_t0_5_a : signed(25 downto 0);
-    variable fc1_n41_t0_5_b : signed(25 downto 0);
-    variable fc1_n41_t0_5 : signed(25 downto 0);
-    variable fc1_n41_t0_6_b : signed(23 downto 0);
-    variable fc1_n41_t0_6 : signed(23 downto 0);
-    variable fc1_n41_t0_7_a : signed(24 downto 0);
-    variable fc1_n41_t0_7 : signed(24 downto 0);
-    variable fc1_n41_t1_0_b : signed(25 downto 0);
+    variable fc1_n41_p0 : signed(23 downto 0); -- weight 0.17578125
+    variable fc1_n41_p1 : signed(24 downto 0); -- weight 0.3447265625
+    variable fc1_n41_p2 : signed(23 downto 0); -- weight 0.1767578125
+    variable fc1_n41_p3 : signed(22 downto 0); -- weight -0.09375
+    variable fc1_n41_p4 : signed(23 downto 0); -- weight -0.142578125
+    variable fc1_n41_p5 : signed(24 downto 0); -- weight -0.3857421875
+    variable fc1_n41_p9 : signed(22 downto 0); -- weight -0.07421875
+    variable fc1_n41_p10 : signed(24 downto 0); -- weight 0.361328125
+    variable fc1_n41_p11 : signed(23 downto 0); -- weight 0.220703125
+    variable fc1_n41_p13 : signed(21 downto 0); -- weight -0.0322265625
     variable fc1_n41_t1_0 : signed(25 downto 0);
-    variable fc1_n41_t1_1_b : signed(25 downto 0);
     variable fc1_n41_t1_1 : signed(25 downto 0);
-    variable fc1_n41_t1_2_a : signed(25 downto 0);
     variable fc1_n41_t1_2 : signed(25 downto 0);
-    variable fc1_n41_t1_3_a : signed(25 downto 0);
-    variable fc1_n41_t1_3_b : signed(25 downto 0);
     variable fc1_n41_t1_3 : signed(25 downto 0);
-    variable fc1_n41_t2_0_a : signed(26 downto 0);
-    variable fc1_n41_t2_0_b : signed(26 downto 0);
     variable fc1_n41_t2_0 : signed(26 downto 0);
-    variable fc1_n41_t2_1_a : signed(26 downto 0);
-    variable fc1_n41_t2_1_b : signed(26 downto 0);
     variable fc1_n41_t2_1 : signed(26 downto 0);
-    variable fc1_n41_t3_0_a : signed(27 downto 0);
-    variable fc1_n41_t3_0_b : signed(27 downto 0);
-    variable fc1_n41_t3_0 : signed(27 downto 0);
     variable fc1_n41_acc : signed(27 downto 0);
     variable fc1_n41_y_fl : signed(17 downto 0);
-    variable fc1_n41_y_wrap : signed(15 downto 0);
-    variable fc1_n42_p0_m : signed(25 downto 0);
-    variable fc1_n42_p0 : signed(24 downto 0);
-    variable fc1_n42_p1_m : signed(21 downto 0);
-    variable fc1_n42_p1 : signed(20 downto 0);
-    variable fc1_n42_p2_m : signed(25 downto 0);
-    variable fc1_n42_p2 : signed(24 downto 0);
-    variable fc1_n42_p3_m : signed(25 downto 0);
-    variable fc1_n42_p3 : signed(24 downto 0);
-    variable fc1_n42_p4_m : signed(24 downto 0);
-    variable fc1_n42_p4 : signed(23 downto 0);
-    variable fc1_n42_p5_m : signed(22 downto 0);
-    variable fc1_n42_p5 : signed(21 downto 0);
-    variable fc1_n42_p6_m : signed(25 downto 0);
-    variable fc1_n42_p6 : signed(24 downto 0);
-    variable fc1_n42_p7_m : signed(25 downto 0);
-    variable fc1_n42_p7 : signed(24 downto 0);
-    variable fc1_n42_p8_m : signed(25 downto 0);
-    variable fc1_n42_p8 : signed(24 downto 0);
-    variable fc1_n42_p9_m : signed(25 downto 0);
-    variable fc1_n42_p9 : signed(24 downto 0);
-    variable fc1_n42_p10_m : signed(23 downto 0);
-    variable fc1_n42_p10 : signed(22 downto 0);
-    variable fc1_n42_p11_m : signed(25 downto 0);
-    variable fc1_n42_p11 : signed(24 downto 0);
-    variable fc1_n42_p12_m : signed(25 downto 0);
-    variable fc1_n42_p12 : signed(24 downto 0);
-    variable fc1_n42_p13_m : signed(24 downto 0);
-    variable fc1_n42_p13 : signed(23 downto 0);
-    variable fc1_n42_p14_m : signed(22 downto 0);
-    variable fc1_n42_p14 : signed(21 downto 0);
-    variable fc1_n42_p15_m : signed(23 downto 0);
-    variable fc1_n42_p15 : signed(22 downto 0);
-    variable fc1_n42_t0_0_b : signed(24 downto 0);
-    variable fc1_n42_t0_0 : signed(24 downto 0);
-    variable fc1_n42_t0_1_a : signed(25 downto 0);
-    variable fc1_n42_t0_1_b : signed(25 downto 0);
-    variable fc1_n42_t0_1 : signed(25 downto 0);
-    variable fc1_n42_t0_2_a : signed(24 downto 0);
-    variable fc1_n42_t0_2_b : signed(24 downto 0);
-    variable fc1_n42_t0_2 : signed(24 downto 0);
-    variable fc1_n42_t0_3_a : signed(25 downto 0);
-    variable fc1_n42_t0_3_b : signed(25 downto 0);
-    variable fc1_n42_t0_3 : signed(25 downto 0);
-    variable fc1_n42_t0_4_a : signed(25 downto 0);
-    variable fc1_n42_t0_4_b : signed(25 downto 0);
-    variable fc1_n42_t0_4 : signed(25 downto 0);
-    variable fc1_n42_t0_5_a : signed(24 downto 0);
-    variable fc1_n42_t0_5 : signed(24 downto 0);
-    variable fc1_n42_t0_6_a : signed(25 downto 0);
-    variable fc1_n42_t0_6_b : signed(25 downto 0);
-    variable fc1_n42_t0_6 : signed(25 downto 0);
-    variable fc1_n42_t0_7_a : signed(23 downto 0);
-    variable fc1_n42_t0_7_b : signed(23 downto 0);
-    variable fc1_n42_t0_7 : signed(23 downto 0);
-    variable fc1_n42_t1_0_a : signed(25 downto 0);
+    variable fc1_n42_p1 : signed(20 downto 0); -- weight 0.0263671875
+    variable fc1_n42_p2 : signed(24 downto 0); -- weight 0.30078125
+    variable fc1_n42_p3 : signed(24 downto 0); -- weight 0.2626953125
+    variable fc1_n42_p4 : signed(23 downto 0); -- weight -0.232421875
+    variable fc1_n42_p5 : signed(21 downto 0); -- weight -0.04296875
+    variable fc1_n42_p6 : signed(24 downto 0); -- weight 0.2744140625
+    variable fc1_n42_p7 : signed(24 downto 0); -- weight 0.2509765625
+    variable fc1_n42_p8 : signed(24 downto 0); -- weight 0.3525390625
+    variable fc1_n42_p9 : signed(24 downto 0); -- weight -0.2685546875
+    variable fc1_n42_p10 : signed(22 downto 0); -- weight 0.1103515625
+    variable fc1_n42_p12 : signed(24 downto 0); -- weight 0.2763671875
+    variable fc1_n42_p13 : signed(23 downto 0); -- weight 0.2451171875
+    variable fc1_n42_p14 : signed(21 downto 0); -- weight -0.0400390625
+    variable fc1_n42_p15 : signed(22 downto 0); -- weight -0.107421875
     variable fc1_n42_t1_0 : signed(25 downto 0);
-    variable fc1_n42_t1_1_a : signed(25 downto 0);
     variable fc1_n42_t1_1 : signed(25 downto 0);
-    variable fc1_n42_t1_2_a : signed(26 downto 0);
-    variable fc1_n42_t1_2_b : signed(26 downto 0);
-    variable fc1_n42_t1_2 : signed(26 downto 0);
-    variable fc1_n42_t1_3_b : signed(25 downto 0);
     variable fc1_n42_t1_3 : signed(25 downto 0);
-    variable fc1_n42_t2_0_a : signed(26 downto 0);
-    variable fc1_n42_t2_0_b : signed(26 downto 0);
     variable fc1_n42_t2_0 : signed(26 downto 0);
-    variable fc1_n42_t2_1_b : signed(26 downto 0);
     variable fc1_n42_t2_1 : signed(26 downto 0);
-    variable fc1_n42_t3_0_a : signed(27 downto 0);
-    variable fc1_n42_t3_0_b : signed(27 downto 0);
-    variable fc1_n42_t3_0 : signed(27 downto 0);
-    variable fc1_n42_t4_0_b : signed(27 downto 0);
-    variable fc1_n42_t4_0 : signed(27 downto 0);
     variable fc1_n42_acc : signed(27 downto 0);
     variable fc1_n42_y_fl : signed(17 downto 0);
-    variable fc1_n42_y_wrap : signed(15 downto 0);
-    variable fc1_n43_p0_m : signed(20 downto 0);
-    variable fc1_n43_p0 : signed(19 downto 0);
-    variable fc1_n43_p1_m : signed(24 downto 0);
-    variable fc1_n43_p1 : signed(23 downto 0);
-    variable fc1_n43_p2_m : signed(27 downto 0);
-    variable fc1_n43_p2 : signed(26 downto 0);
-    variable fc1_n43_p3_m : signed(27 downto 0);
-    variable fc1_n43_p3 : signed(26 downto 0);
-    variable fc1_n43_p4_m : signed(26 downto 0);
-    variable fc1_n43_p4 : signed(25 downto 0);
-    variable fc1_n43_p5_m : signed(27 downto 0);
-    variable fc1_n43_p5 : signed(26 downto 0);
-    variable fc1_n43_p6_m : signed(24 downto 0);
-    variable fc1_n43_p6 : signed(23 downto 0);
-    variable fc1_n43_p7_m : signed(25 downto 0);
-    variable fc1_n43_p7 : signed(24 downto 0);
-    variable fc1_n43_p8_m : signed(26 downto 0);
-    variable fc1_n43_p8 : signed(25 downto 0);
-    variable fc1_n43_p9_m : signed(26 downto 0);
-    variable fc1_n43_p9 : signed(25 downto 0);
-    variable fc1_n43_p10_m : signed(27 downto 0);
-    variable fc1_n43_p10 : signed(26 downto 0);
-    variable fc1_n43_p11_m : signed(27 downto 0);
-    variable fc1_n43_p11 : signed(26 downto 0);
-    variable fc1_n43_p12_m : signed(19 downto 0);
-    variable fc1_n43_p12 : signed(18 downto 0);
-    variable fc1_n43_p13_m : signed(26 downto 0);
-    variable fc1_n43_p13 : signed(25 downto 0);
-    variable fc1_n43_p14_m : signed(24 downto 0);
-    variable fc1_n43_p14 : signed(23 downto 0);
-    variable fc1_n43_p15_m : signed(24 downto 0);
-    variable fc1_n43_p15 : signed(23 downto 0);
-    variable fc1_n43_t0_0_a : signed(23 downto 0);
-    variable fc1_n43_t0_0 : signed(23 downto 0);
-    variable fc1_n43_t0_1_a : signed(27 downto 0);
-    variable fc1_n43_t0_1_b : signed(27 downto 0);
-    variable fc1_n43_t0_1 : signed(27 downto 0);
-    variable fc1_n43_t0_2_a : signed(27 downto 0);
-    variable fc1_n43_t0_2_b : signed(27 downto 0);
-    variable fc1_n43_t0_2 : signed(27 downto 0);
-    variable fc1_n43_t0_3_a : signed(24 downto 0);
-    variable fc1_n43_t0_3 : signed(24 downto 0);
-    variable fc1_n43_t0_4_a : signed(26 downto 0);
-    variable fc1_n43_t0_4_b : signed(26 downto 0);
-    variable fc1_n43_t0_4 : signed(26 downto 0);
-    variable fc1_n43_t0_5_a : signed(27 downto 0);
-    variable fc1_n43_t0_5_b : signed(27 downto 0);
-    variable fc1_n43_t0_5 : signed(27 downto 0);
-    variable fc1_n43_t0_6_a : signed(25 downto 0);
-    variable fc1_n43_t0_6 : signed(25 downto 0);
-    variable fc1_n43_t0_7_a : signed(24 downto 0);
-    variable fc1_n43_t0_7_b : signed(24 downto 0);
-    variable fc1_n43_t0_7 : signed(24 downto 0);
-    variable fc1_n43_t1_0_a : signed(27 downto 0);
+    variable fc1_n43_p0 : signed(19 downto 0); -- weight 0.013671875
+    variable fc1_n43_p2 : signed(26 downto 0); -- weight 1.2841796875
+    variable fc1_n43_p3 : signed(26 downto 0); -- weight 1.373046875
+    variable fc1_n43_p4 : signed(25 downto 0); -- weight 0.7265625
+    variable fc1_n43_p5 : signed(26 downto 0); -- weight 1.5419921875
+    variable fc1_n43_p6 : signed(23 downto 0); -- weight 0.18359375
+    variable fc1_n43_p8 : signed(25 downto 0); -- weight 0.5966796875
+    variable fc1_n43_p9 : signed(25 downto 0); -- weight -0.6337890625
+    variable fc1_n43_p10 : signed(26 downto 0); -- weight -1.0009765625
+    variable fc1_n43_p11 : signed(26 downto 0); -- weight -1.28515625
+    variable fc1_n43_p12 : signed(18 downto 0); -- weight -0.0068359375
+    variable fc1_n43_p14 : signed(23 downto 0); -- weight -0.22265625
+    variable fc1_n43_p15 : signed(23 downto 0); -- weight 0.1259765625
     variable fc1_n43_t1_0 : signed(27 downto 0);
-    variable fc1_n43_t1_1_b : signed(27 downto 0);
     variable fc1_n43_t1_1 : signed(27 downto 0);
-    variable fc1_n43_t1_2_a : signed(27 downto 0);
     variable fc1_n43_t1_2 : signed(27 downto 0);
-    variable fc1_n43_t1_3_b : signed(25 downto 0);
     variable fc1_n43_t1_3 : signed(25 downto 0);
-    variable fc1_n43_t2_0_a : signed(28 downto 0);
-    variable fc1_n43_t2_0_b : signed(28 downto 0);
     variable fc1_n43_t2_0 : signed(28 downto 0);
-    variable fc1_n43_t2_1_a : signed(28 downto 0);
-    variable fc1_n43_t2_1_b : signed(28 downto 0);
     variable fc1_n43_t2_1 : signed(28 downto 0);
-    variable fc1_n43_t3_0_a : signed(29 downto 0);
-    variable fc1_n43_t3_0_b : signed(29 downto 0);
-    variable fc1_n43_t3_0 : signed(29 downto 0);
-    variable fc1_n43_t4_0_b : signed(29 downto 0);
-    variable fc1_n43_t4_0 : signed(29 downto 0);
     variable fc1_n43_acc : signed(29 downto 0);
     variable fc1_n43_y_fl : signed(19 downto 0);
-    variable fc1_n43_y_wrap : signed(15 downto 0);
-    variable fc1_n44_p0_m : signed(25 downto 0);
-    variable fc1_n44_p0 : signed(24 downto 0);
-    variable fc1_n44_p1_m : signed(23 downto 0);
-    variable fc1_n44_p1 : signed(22 downto 0);
-    variable fc1_n44_p2_m : signed(25 downto 0);
-    variable fc1_n44_p2 : signed(24 downto 0);
-    variable fc1_n44_p3_m : signed(22 downto 0);
-    variable fc1_n44_p3 : signed(21 downto 0);
-    variable fc1_n44_p4_m : signed(25 downto 0);
-    variable fc1_n44_p4 : signed(24 downto 0);
-    variable fc1_n44_p5_m : signed(26 downto 0);
-    variable fc1_n44_p5 : signed(25 downto 0);
-    variable fc1_n44_p6_m : signed(24 downto 0);
-    variable fc1_n44_p6 : signed(23 downto 0);
-    variable fc1_n44_p7_m : signed(25 downto 0);
-    variable fc1_n44_p7 : signed(24 downto 0);
-    variable fc1_n44_p8_m : signed(24 downto 0);
-    variable fc1_n44_p8 : signed(23 downto 0);
-    variable fc1_n44_p9_m : signed(24 downto 0);
-    variable fc1_n44_p9 : signed(23 downto 0);
-    variable fc1_n44_p10_m : signed(26 downto 0);
-    variable fc1_n44_p10 : signed(25 downto 0);
-    variable fc1_n44_p11_m : signed(26 downto 0);
-    variable fc1_n44_p11 : signed(25 downto 0);
-    variable fc1_n44_p12_m : signed(24 downto 0);
-    variable fc1_n44_p12 : signed(23 downto 0);
-    variable fc1_n44_p13_m : signed(26 downto 0);
-    variable fc1_n44_p13 : signed(25 downto 0);
-    variable fc1_n44_p14_m : signed(25 downto 0);
-    variable fc1_n44_p14 : signed(24 downto 0);
-    variable fc1_n44_p15_m : signed(21 downto 0);
-    variable fc1_n44_p15 : signed(20 downto 0);
-    variable fc1_n44_t0_0_b : signed(24 downto 0);
-    variable fc1_n44_t0_0 : signed(24 downto 0);
-    variable fc1_n44_t0_1_b : signed(24 downto 0);
-    variable fc1_n44_t0_1 : signed(24 downto 0);
-    variable fc1_n44_t0_2_a : signed(25 downto 0);
-    variable fc1_n44_t0_2 : signed(25 downto 0);
-    variable fc1_n44_t0_3_a : signed(24 downto 0);
-    variable fc1_n44_t0_3 : signed(24 downto 0);
-    variable fc1_n44_t0_4_a : signed(24 downto 0);
-    variable fc1_n44_t0_4_b : signed(24 downto 0);
-    variable fc1_n44_t0_4 : signed(24 downto 0);
+    variable fc1_n44_p1 : signed(22 downto 0); -- weight -0.1201171875
+    variable fc1_n44_p3 : signed(21 downto 0); -- weight 0.052734375
+    variable fc1_n44_p4 : signed(24 downto 0); -- weight -0.26953125
+    variable fc1_n44_p6 : signed(23 downto 0); -- weight 0.216796875
+    variable fc1_n44_p8 : signed(23 downto 0); -- weight 0.181640625
+    variable fc1_n44_p9 : signed(23 downto 0); -- weight -0.17578125
+    variable fc1_n44_p10 : signed(25 downto 0); -- weight -0.5146484375
+    variable fc1_n44_p11 : signed(25 downto 0); -- weight -0.8984375
+    variable fc1_n44_p12 : signed(23 downto 0); -- weight -0.1455078125
+    variable fc1_n44_p15 : signed(20 downto 0); -- weight -0.0185546875
     variable fc1_n44_t0_5_a : signed(26 downto 0);
-    variable fc1_n44_t0_5_b : signed(26 downto 0);
-    variable fc1_n44_t0_5 : signed(26 downto 0);
-    variable fc1_n44_t0_6_a : signed(25 downto 0);
-    variable fc1_n44_t0_6 : signed(25 downto 0);
-    variable fc1_n44_t0_7_b : signed(24 downto 0);
-    variable fc1_n44_t0_7 : signed(24 downto 0);
-    variable fc1_n44_t1_0_a : signed(25 downto 0);
-    variable fc1_n44_t1_0_b : signed(25 downto 0);
     variable fc1_n44_t1_0 : signed(25 downto 0);
-    variable fc1_n44_t1_1_a : signed(26 downto 0);
-    variable fc1_n44_t1_1_b : signed(26 downto 0);
     variable fc1_n44_t1_1 : signed(26 downto 0);
-    variable fc1_n44_t1_2_a : signed(26 downto 0);
     variable fc1_n44_t1_2 : signed(26 downto 0);
-    variable fc1_n44_t1_3_a : signed(26 downto 0);
-    variable fc1_n44_t1_3_b : signed(26 downto 0);
     variable fc1_n44_t1_3 : signed(26 downto 0);
-    variable fc1_n44_t2_0_a : signed(27 downto 0);
-    variable fc1_n44_t2_0_b : signed(27 downto 0);
     variable fc1_n44_t2_0 : signed(27 downto 0);
-    variable fc1_n44_t2_1_a : signed(27 downto 0);
-    variable fc1_n44_t2_1_b : signed(27 downto 0);
     variable fc1_n44_t2_1 : signed(27 downto 0);
-    variable fc1_n44_t3_0_a : signed(28 downto 0);
-    variable fc1_n44_t3_0_b : signed(28 downto 0);
-    variable fc1_n44_t3_0 : signed(28 downto 0);
-    variable fc1_n44_t4_0_b : signed(28 downto 0);
-    variable fc1_n44_t4_0 : signed(28 downto 0);
     variable fc1_n44_acc : signed(28 downto 0);
     variable fc1_n44_y_fl : signed(18 downto 0);
-    variable fc1_n44_y_wrap : signed(15 downto 0);
-    variable fc1_n45_p0_m : signed(25 downto 0);
-    variable fc1_n45_p0 : signed(24 downto 0);
-    variable fc1_n45_p1_m : signed(24 downto 0);
-    variable fc1_n45_p1 : signed(23 downto 0);
-    variable fc1_n45_p2_m : signed(27 downto 0);
-    variable fc1_n45_p2 : signed(26 downto 0);
-    variable fc1_n45_p3_m : signed(28 downto 0);
-    variable fc1_n45_p3 : signed(27 downto 0);
-    variable fc1_n45_p4_m : signed(27 downto 0);
-    variable fc1_n45_p4 : signed(26 downto 0);
-    variable fc1_n45_p5_m : signed(28 downto 0);
-    variable fc1_n45_p5 : signed(27 downto 0);
-    variable fc1_n45_p6_m : signed(24 downto 0);
-    variable fc1_n45_p6 : signed(23 downto 0);
-    variable fc1_n45_p7_m : signed(24 downto 0);
-    variable fc1_n45_p7 : signed(23 downto 0);
-    variable fc1_n45_p8_m : signed(24 downto 0);
-    variable fc1_n45_p8 : signed(23 downto 0);
-    variable fc1_n45_p9_m : signed(26 downto 0);
-    variable fc1_n45_p9 : signed(25 downto 0);
-    variable fc1_n45_p10_m : signed(25 downto 0);
-    variable fc1_n45_p10 : signed(24 downto 0);
-    variable fc1_n45_p11_m : signed(27 downto 0);
-    variable fc1_n45_p11 : signed(26 downto 0);
-    variable fc1_n45_p12_m : signed(26 downto 0);
-    variable fc1_n45_p12 : signed(25 downto 0);
-    variable fc1_n45_p13_m : signed(25 downto 0);
-    variable fc1_n45_p13 : signed(24 downto 0);
-    variable fc1_n45_p14_m : signed(20 downto 0);
-    variable fc1_n45_p14 : signed(19 downto 0);
-    variable fc1_n45_p15_m : signed(23 downto 0);
-    variable fc1_n45_p15 : signed(22 downto 0);
-    variable fc1_n45_t0_0_b : signed(24 downto 0);
-    variable fc1_n45_t0_0 : signed(24 downto 0);
-    variable fc1_n45_t0_1_a : signed(27 downto 0);
-    variable fc1_n45_t0_1 : signed(27 downto 0);
-    variable fc1_n45_t0_2_a : signed(27 downto 0);
-    variable fc1_n45_t0_2 : signed(27 downto 0);
-    variable fc1_n45_t0_3_a : signed(24 downto 0);
-    variable fc1_n45_t0_3_b : signed(24 downto 0);
-    variable fc1_n45_t0_3 : signed(24 downto 0);
-    variable fc1_n45_t0_4_a : signed(25 downto 0);
-    variable fc1_n45_t0_4 : signed(25 downto 0);
-    variable fc1_n45_t0_5_a : signed(26 downto 0);
-    variable fc1_n45_t0_5 : signed(26 downto 0);
-    variable fc1_n45_t0_6_a : signed(26 downto 0);
-    variable fc1_n45_t0_6_b : signed(26 downto 0);
-    variable fc1_n45_t0_6 : signed(26 downto 0);
-    variable fc1_n45_t0_7_a : signed(22 downto 0);
-    variable fc1_n45_t0_7 : signed(22 downto 0);
-    variable fc1_n45_t1_0_a : signed(27 downto 0);
+    variable fc1_n45_p1 : signed(23 downto 0); -- weight 0.1416015625
+    variable fc1_n45_p2 : signed(26 downto 0); -- weight 1.064453125
+    variable fc1_n45_p4 : signed(26 downto 0); -- weight 1.2294921875
+    variable fc1_n45_p6 : signed(23 downto 0); -- weight 0.1865234375
+    variable fc1_n45_p7 : signed(23 downto 0); -- weight -0.2294921875
+    variable fc1_n45_p8 : signed(23 downto 0); -- weight -0.2421875
+    variable fc1_n45_p10 : signed(24 downto 0); -- weight -0.4033203125
+    variable fc1_n45_p12 : signed(25 downto 0); -- weight -0.8349609375
+    variable fc1_n45_p13 : signed(24 downto 0); -- weight -0.29296875
+    variable fc1_n45_p14 : signed(19 downto 0); -- weight -0.0126953125
     variable fc1_n45_t1_0 : signed(27 downto 0);
-    variable fc1_n45_t1_1_b : signed(27 downto 0);
     variable fc1_n45_t1_1 : signed(27 downto 0);
-    variable fc1_n45_t1_2_a : signed(27 downto 0);
-    variable fc1_n45_t1_2_b : signed(27 downto 0);
-    variable fc1_n45_t1_2 : signed(27 downto 0);
-    variable fc1_n45_t1_3_b : signed(26 downto 0);
     variable fc1_n45_t1_3 : signed(26 downto 0);
-    variable fc1_n45_t2_0_a : signed(28 downto 0);
-    variable fc1_n45_t2_0_b : signed(28 downto 0);
     variable fc1_n45_t2_0 : signed(28 downto 0);
-    variable fc1_n45_t2_1_b : signed(27 downto 0);
     variable fc1_n45_t2_1 : signed(27 downto 0);
-    variable fc1_n45_t3_0_a : signed(29 downto 0);
-    variable fc1_n45_t3_0_b : signed(29 downto 0);
-    variable fc1_n45_t3_0 : signed(29 downto 0);
-    variable fc1_n45_t4_0_b : signed(29 downto 0);
-    variable fc1_n45_t4_0 : signed(29 downto 0);
     variable fc1_n45_acc : signed(29 downto 0);
     variable fc1_n45_y_fl : signed(19 downto 0);
-    variable fc1_n45_y_wrap : signed(15 downto 0);
-    variable fc1_n46_p0_m : signed(25 downto 0);
-    variable fc1_n46_p0 : signed(24 downto 0);
-    variable fc1_n46_p1_m : signed(26 downto 0);
-    variable fc1_n46_p1 : signed(25 downto 0);
-    variable fc1_n46_p2_m : signed(27 downto 0);
-    variable fc1_n46_p2 : signed(26 downto 0);
-    variable fc1_n46_p3_m : signed(27 downto 0);
-    variable fc1_n46_p3 : signed(26 downto 0);
-    variable fc1_n46_p4_m : signed(27 downto 0);
-    variable fc1_n46_p4 : signed(26 downto 0);
-    variable fc1_n46_p5_m : signed(28 downto 0);
-    variable fc1_n46_p5 : signed(27 downto 0);
-    variable fc1_n46_p6_m : signed(25 downto 0);
-    variable fc1_n46_p6 : signed(24 downto 0);
-    variable fc1_n46_p7_m : signed(22 downto 0);
-    variable fc1_n46_p7 : signed(21 downto 0);
-    variable fc1_n46_p8_m : signed(24 downto 0);
-    variable fc1_n46_p8 : signed(23 downto 0);
-    variable fc1_n46_p9_m : signed(26 downto 0);
-    variable fc1_n46_p9 : signed(25 downto 0);
-    variable fc1_n46_p10_m : signed(25 downto 0);
-    variable fc1_n46_p10 : signed(24 downto 0);
-    variable fc1_n46_p11_m : signed(26 downto 0);
-    variable fc1_n46_p11 : signed(25 downto 0);
-    variable fc1_n46_p12_m : signed(22 downto 0);
-    variable fc1_n46_p12 : signed(21 downto 0);
-    variable fc1_n46_p13_m : signed(25 downto 0);
-    variable fc1_n46_p13 : signed(24 downto 0);
-    variable fc1_n46_p14_m : signed(25 downto 0);
-    variable fc1_n46_p14 : signed(24 downto 0);
-    variable fc1_n46_p15_m : signed(25 downto 0);
-    variable fc1_n46_p15 : signed(24 downto 0);
-    variable fc1_n46_t0_0_a : signed(25 downto 0);
-    variable fc1_n46_t0_0 : signed(25 downto 0);
-    variable fc1_n46_t0_1_a : signed(27 downto 0);
-    variable fc1_n46_t0_1_b : signed(27 downto 0);
-    variable fc1_n46_t0_1 : signed(27 downto 0);
-    variable fc1_n46_t0_2_a : signed(27 downto 0);
-    variable fc1_n46_t0_2 : signed(27 downto 0);
-    variable fc1_n46_t0_3_b : signed(24 downto 0);
-    variable fc1_n46_t0_3 : signed(24 downto 0);
-    variable fc1_n46_t0_4_a : signed(25 downto 0);
-    variable fc1_n46_t0_4 : signed(25 downto 0);
-    variable fc1_n46_t0_5_a : signed(25 downto 0);
-    variable fc1_n46_t0_5 : signed(25 downto 0);
-    variable fc1_n46_t0_6_a : signed(24 downto 0);
-    variable fc1_n46_t0_6 : signed(24 downto 0);
-    variable fc1_n46_t0_7_a : signed(25 downto 0);
-    variable fc1_n46_t0_7_b : signed(25 downto 0);
-    variable fc1_n46_t0_7 : signed(25 downto 0);
-    variable fc1_n46_t1_0_a : signed(27 downto 0);
+    variable fc1_n46_p0 : signed(24 downto 0); -- weight 0.3662109375
+    variable fc1_n46_p2 : signed(26 downto 0); -- weight 1.2861328125
+    variable fc1_n46_p3 : signed(26 downto 0); -- weight 1.6640625
+    variable fc1_n46_p4 : signed(26 downto 0); -- weight 1.2197265625
+    variable fc1_n46_p7 : signed(21 downto 0); -- weight 0.033203125
+    variable fc1_n46_p8 : signed(23 downto 0); -- weight 0.15625
+    variable fc1_n46_p10 : signed(24 downto 0); -- weight 0.4453125
+    variable fc1_n46_p12 : signed(21 downto 0); -- weight 0.033203125
+    variable fc1_n46_p14 : signed(24 downto 0); -- weight 0.3818359375
+    variable fc1_n46_p15 : signed(24 downto 0); -- weight -0.259765625
     variable fc1_n46_t1_0 : signed(27 downto 0);
-    variable fc1_n46_t1_1_a : signed(28 downto 0);
-    variable fc1_n46_t1_1_b : signed(28 downto 0);
-    variable fc1_n46_t1_1 : signed(28 downto 0);
-    variable fc1_n46_t1_2_a : signed(26 downto 0);
-    variable fc1_n46_t1_2_b : signed(26 downto 0);
     variable fc1_n46_t1_2 : signed(26 downto 0);
-    variable fc1_n46_t1_3_a : signed(26 downto 0);
-    variable fc1_n46_t1_3_b : signed(26 downto 0);
     variable fc1_n46_t1_3 : signed(26 downto 0);
-    variable fc1_n46_t2_0_a : signed(28 downto 0);
     variable fc1_n46_t2_0 : signed(28 downto 0);
-    variable fc1_n46_t2_1_a : signed(27 downto 0);
-    variable fc1_n46_t2_1_b : signed(27 downto 0);
     variable fc1_n46_t2_1 : signed(27 downto 0);
-    variable fc1_n46_t3_0_a : signed(29 downto 0);
-    variable fc1_n46_t3_0_b : signed(29 downto 0);
-    variable fc1_n46_t3_0 : signed(29 downto 0);
-    variable fc1_n46_t4_0_b : signed(29 downto 0);
-    variable fc1_n46_t4_0 : signed(29 downto 0);
     variable fc1_n46_acc : signed(29 downto 0);
     variable fc1_n46_y_fl : signed(19 downto 0);
-    variable fc1_n46_y_wrap : signed(15 downto 0);
-    variable fc1_n47_p0_m : signed(24 downto 0);
-    variable fc1_n47_p0 : signed(23 downto 0);
-    variable fc1_n47_p1_m : signed(25 downto 0);
-    variable fc1_n47_p1 : signed(24 downto 0);
-    variable fc1_n47_p2_m : signed(28 downto 0);
-    variable fc1_n47_p2 : signed(27 downto 0);
-    variable fc1_n47_p3_m : signed(28 downto 0);
-    variable fc1_n47_p3 : signed(27 downto 0);
-    variable fc1_n47_p4_m : signed(27 downto 0);
-    variable fc1_n47_p4 : signed(26 downto 0);
-    variable fc1_n47_p5_m : signed(28 downto 0);
-    variable fc1_n47_p5 : signed(27 downto 0);
-    variable fc1_n47_p6_m : signed(25 downto 0);
-    variable fc1_n47_p6 : signed(24 downto 0);
-    variable fc1_n47_p7_m : signed(25 downto 0);
-    variable fc1_n47_p7 : signed(24 downto 0);
-    variable fc1_n47_p8_m : signed(25 downto 0);
-    variable fc1_n47_p8 : signed(24 downto 0);
-    variable fc1_n47_p9_m : signed(22 downto 0);
-    variable fc1_n47_p9 : signed(21 downto 0);
-    variable fc1_n47_p10_m : signed(25 downto 0);
-    variable fc1_n47_p10 : signed(24 downto 0);
-    variable fc1_n47_p11_m : signed(27 downto 0);
-    variable fc1_n47_p11 : signed(26 downto 0);
-    variable fc1_n47_p12_m : signed(24 downto 0);
-    variable fc1_n47_p12 : signed(23 downto 0);
-    variable fc1_n47_p13_m : signed(25 downto 0);
-    variable fc1_n47_p13 : signed(24 downto 0);
-    variable fc1_n47_p14_m : signed(25 downto 0);
-    variable fc1_n47_p14 : signed(24 downto 0);
-    variable fc1_n47_p15_m : signed(25 downto 0);
-    variable fc1_n47_p15 : signed(24 downto 0);
-    variable fc1_n47_t0_0_a : signed(25 downto 0);
-    variable fc1_n47_t0_0_b : signed(25 downto 0);
-    variable fc1_n47_t0_0 : signed(25 downto 0);
-    variable fc1_n47_t0_1_a : signed(28 downto 0);
-    variable fc1_n47_t0_1_b : signed(28 downto 0);
-    variable fc1_n47_t0_1 : signed(28 downto 0);
-    variable fc1_n47_t0_2_a : signed(28 downto 0);
-    variable fc1_n47_t0_2_b : signed(28 downto 0);
-    variable fc1_n47_t0_2 : signed(28 downto 0);
-    variable fc1_n47_t0_3_a : signed(25 downto 0);
-    variable fc1_n47_t0_3_b : signed(25 downto 0);
-    variable fc1_n47_t0_3 : signed(25 downto 0);
-    variable fc1_n47_t0_4_b : signed(24 downto 0);
-    variable fc1_n47_t0_4 : signed(24 downto 0);
-    variable fc1_n47_t0_5_a : signed(26 downto 0);
-    variable fc1_n47_t0_5 : signed(26 downto 0);
-    variable fc1_n47_t0_6_a : signed(25 downto 0);
-    variable fc1_n47_t0_6_b : signed(25 downto 0);
-    variable fc1_n47_t0_6 : signed(25 downto 0);
-    variable fc1_n47_t0_7_a : signed(25 downto 0);
-    variable fc1_n47_t0_7_b : signed(25 downto 0);
-    variable fc1_n47_t0_7 : signed(25 downto 0);
-    variable fc1_n47_t1_0_a : signed(28 downto 0);
+    variable fc1_n47_p0 : signed(23 downto 0); -- weight -0.22265625
+    variable fc1_n47_p1 : signed(24 downto 0); -- weight 0.3759765625
+    variable fc1_n47_p2 : signed(27 downto 0); -- weight -2.0478515625
+    variable fc1_n47_p3 : signed(27 downto 0); -- weight -2.26171875
+    variable fc1_n47_p4 : signed(26 downto 0); -- weight -1.95703125
+    variable fc1_n47_p5 : signed(27 downto 0); -- weight -2.53125
+    variable fc1_n47_p6 : signed(24 downto 0); -- weight -0.3291015625
+    variable fc1_n47_p7 : signed(24 downto 0); -- weight -0.484375
+    variable fc1_n47_p9 : signed(21 downto 0); -- weight -0.04296875
+    variable fc1_n47_p10 : signed(24 downto 0); -- weight -0.3642578125
+    variable fc1_n47_p12 : signed(23 downto 0); -- weight -0.2333984375
+    variable fc1_n47_p13 : signed(24 downto 0); -- weight -0.4130859375
+    variable fc1_n47_p14 : signed(24 downto 0); -- weight 0.357421875
+    variable fc1_n47_p15 : signed(24 downto 0); -- weight 0.404296875
     variable fc1_n47_t1_0 : signed(28 downto 0);
-    variable fc1_n47_t1_1_b : signed(28 downto 0);
     variable fc1_n47_t1_1 : signed(28 downto 0);
-    variable fc1_n47_t1_2_a : signed(26 downto 0);
     variable fc1_n47_t1_2 : signed(26 downto 0);
-    variable fc1_n47_t1_3_a : signed(26 downto 0);
-    variable fc1_n47_t1_3_b : signed(26 downto 0);
     variable fc1_n47_t1_3 : signed(26 downto 0);
-    variable fc1_n47_t2_0_a : signed(29 downto 0);
-    variable fc1_n47_t2_0_b : signed(29 downto 0);
-    variable fc1_n47_t2_0 : signed(29 downto 0);
-    variable fc1_n47_t2_1_a : signed(27 downto 0);
-    variable fc1_n47_t2_1_b : signed(27 downto 0);
     variable fc1_n47_t2_1 : signed(27 downto 0);
-    variable fc1_n47_t3_0_b : signed(29 downto 0);
     variable fc1_n47_t3_0 : signed(29 downto 0);
-    variable fc1_n47_t4_0_b : signed(29 downto 0);
-    variable fc1_n47_t4_0 : signed(29 downto 0);
     variable fc1_n47_acc : signed(29 downto 0);
     variable fc1_n47_y_fl : signed(19 downto 0);
-    variable fc1_n47_y_wrap : signed(15 downto 0);
-    variable fc1_n48_p0_m : signed(24 downto 0);
-    variable fc1_n48_p0 : signed(23 downto 0);
     variable fc1_n48_p1_sh : signed(18 downto 0);
-    variable fc1_n48_p1_e : signed(19 downto 0);
     variable fc1_n48_p1_neg : signed(19 downto 0);
-    variable fc1_n48_p2_m : signed(28 downto 0);
-    variable fc1_n48_p2 : signed(27 downto 0);
-    variable fc1_n48_p3_m : signed(28 downto 0);
-    variable fc1_n48_p3 : signed(27 downto 0);
-    variable fc1_n48_p4_m : signed(28 downto 0);
-    variable fc1_n48_p4 : signed(27 downto 0);
-    variable fc1_n48_p5_m : signed(28 downto 0);
-    variable fc1_n48_p5 : signed(27 downto 0);
-    variable fc1_n48_p6_m : signed(25 downto 0);
-    variable fc1_n48_p6 : signed(24 downto 0);
-    variable fc1_n48_p7_m : signed(24 downto 0);
-    variable fc1_n48_p7 : signed(23 downto 0);
-    variable fc1_n48_p8_m : signed(25 downto 0);
-    variable fc1_n48_p8 : signed(24 downto 0);
-    variable fc1_n48_p9_m : signed(26 downto 0);
-    variable fc1_n48_p9 : signed(25 downto 0);
-    variable fc1_n48_p10_m : signed(27 downto 0);
-    variable fc1_n48_p10 : signed(26 downto 0);
-    variable fc1_n48_p11_m : signed(26 downto 0);
-    variable fc1_n48_p11 : signed(25 downto 0);
-    variable fc1_n48_p12_m : signed(26 downto 0);
-    variable fc1_n48_p12 : signed(25 downto 0);
-    variable fc1_n48_p13_m : signed(24 downto 0);
-    variable fc1_n48_p13 : signed(23 downto 0);
-    variable fc1_n48_p14_m : signed(24 downto 0);
-    variable fc1_n48_p14 : signed(23 downto 0);
-    variable fc1_n48_p15_m : signed(22 downto 0);
-    variable fc1_n48_p15 : signed(21 downto 0);
-    variable fc1_n48_t0_0_b : signed(23 downto 0);
-    variable fc1_n48_t0_0 : signed(23 downto 0);
-    variable fc1_n48_t0_1_a : signed(28 downto 0);
-    variable fc1_n48_t0_1_b : signed(28 downto 0);
-    variable fc1_n48_t0_1 : signed(28 downto 0);
-    variable fc1_n48_t0_2_a : signed(28 downto 0);
-    variable fc1_n48_t0_2_b : signed(28 downto 0);
-    variable fc1_n48_t0_2 : signed(28 downto 0);
-    variable fc1_n48_t0_3_a : signed(25 downto 0);
-    variable fc1_n48_t0_3_b : signed(25 downto 0);
-    variable fc1_n48_t0_3 : signed(25 downto 0);
-    variable fc1_n48_t0_4_a : signed(26 downto 0);
-    variable fc1_n48_t0_4_b : signed(26 downto 0);
-    variable fc1_n48_t0_4 : signed(26 downto 0);
-    variable fc1_n48_t0_5_b : signed(26 downto 0);
-    variable fc1_n48_t0_5 : signed(26 downto 0);
-    variable fc1_n48_t0_6_b : signed(25 downto 0);
-    variable fc1_n48_t0_6 : signed(25 downto 0);
-    variable fc1_n48_t0_7_b : signed(23 downto 0);
-    variable fc1_n48_t0_7 : signed(23 downto 0);
-    variable fc1_n48_t1_0_a : signed(28 downto 0);
+    variable fc1_n48_p2 : signed(27 downto 0); -- weight 2.462890625
+    variable fc1_n48_p3 : signed(27 downto 0); -- weight 3.1708984375
+    variable fc1_n48_p4 : signed(27 downto 0); -- weight 2.71875
+    variable fc1_n48_p5 : signed(27 downto 0); -- weight 3.369140625
+    variable fc1_n48_p6 : signed(24 downto 0); -- weight 0.4111328125
+    variable fc1_n48_p7 : signed(23 downto 0); -- weight 0.22265625
+    variable fc1_n48_p8 : signed(24 downto 0); -- weight -0.2880859375
+    variable fc1_n48_p9 : signed(25 downto 0); -- weight -0.8681640625
+    variable fc1_n48_p11 : signed(25 downto 0); -- weight -0.7275390625
+    variable fc1_n48_p13 : signed(23 downto 0); -- weight 0.1337890625
+    variable fc1_n48_p15 : signed(21 downto 0); -- weight -0.0322265625
     variable fc1_n48_t1_0 : signed(28 downto 0);
-    variable fc1_n48_t1_1_b : signed(28 downto 0);
     variable fc1_n48_t1_1 : signed(28 downto 0);
-    variable fc1_n48_t1_2_a : signed(27 downto 0);
-    variable fc1_n48_t1_2_b : signed(27 downto 0);
-    variable fc1_n48_t1_2 : signed(27 downto 0);
-    variable fc1_n48_t1_3_b : signed(25 downto 0);
     variable fc1_n48_t1_3 : signed(25 downto 0);
-    variable fc1_n48_t2_0_a : signed(29 downto 0);
-    variable fc1_n48_t2_0_b : signed(29 downto 0);
     variable fc1_n48_t2_0 : signed(29 downto 0);
-    variable fc1_n48_t2_1_b : signed(27 downto 0);
     variable fc1_n48_t2_1 : signed(27 downto 0);
-    variable fc1_n48_t3_0_a : signed(30 downto 0);
-    variable fc1_n48_t3_0_b : signed(30 downto 0);
-    variable fc1_n48_t3_0 : signed(30 downto 0);
-    variable fc1_n48_t4_0_b : signed(30 downto 0);
-    variable fc1_n48_t4_0 : signed(30 downto 0);
     variable fc1_n48_acc : signed(30 downto 0);
     variable fc1_n48_y_fl : signed(20 downto 0);
-    variable fc1_n48_y_wrap : signed(15 downto 0);
-    variable fc1_n49_p0_m : signed(25 downto 0);
-    variable fc1_n49_p0 : signed(24 downto 0);
-    variable fc1_n49_p1_m : signed(23 downto 0);
-    variable fc1_n49_p1 : signed(22 downto 0);
-    variable fc1_n49_p2_m : signed(27 downto 0);
-    variable fc1_n49_p2 : signed(26 downto 0);
-    variable fc1_n49_p3_m : signed(28 downto 0);
-    variable fc1_n49_p3 : signed(27 downto 0);
-    variable fc1_n49_p4_m : signed(27 downto 0);
-    variable fc1_n49_p4 : signed(26 downto 0);
-    variable fc1_n49_p5_m : signed(28 downto 0);
-    variable fc1_n49_p5 : signed(27 downto 0);
-    variable fc1_n49_p6_m : signed(21 downto 0);
-    variable fc1_n49_p6 : signed(20 downto 0);
-    variable fc1_n49_p7_m : signed(23 downto 0);
-    variable fc1_n49_p7 : signed(22 downto 0);
-    variable fc1_n49_p8_m : signed(25 downto 0);
-    variable fc1_n49_p8 : signed(24 downto 0);
-    variable fc1_n49_p9_m : signed(25 downto 0);
-    variable fc1_n49_p9 : signed(24 downto 0);
-    variable fc1_n49_p10_m : signed(23 downto 0);
-    variable fc1_n49_p10 : signed(22 downto 0);
-    variable fc1_n49_p11_m : signed(25 downto 0);
-    variable fc1_n49_p11 : signed(24 downto 0);
-    variable fc1_n49_p12_m : signed(24 downto 0);
-    variable fc1_n49_p12 : signed(23 downto 0);
-    variable fc1_n49_p13_m : signed(25 downto 0);
-    variable fc1_n49_p13 : signed(24 downto 0);
-    variable fc1_n49_p14_m : signed(24 downto 0);
-    variable fc1_n49_p14 : signed(23 downto 0);
-    variable fc1_n49_p15_m : signed(21 downto 0);
-    variable fc1_n49_p15 : signed(20 downto 0);
-    variable fc1_n49_t0_0_b : signed(24 downto 0);
-    variable fc1_n49_t0_0 : signed(24 downto 0);
-    variable fc1_n49_t0_1_a : signed(27 downto 0);
-    variable fc1_n49_t0_1 : signed(27 downto 0);
-    variable fc1_n49_t0_2_a : signed(28 downto 0);
-    variable fc1_n49_t0_2_b : signed(28 downto 0);
-    variable fc1_n49_t0_2 : signed(28 downto 0);
-    variable fc1_n49_t0_3_a : signed(23 downto 0);
-    variable fc1_n49_t0_3_b : signed(23 downto 0);
-    variable fc1_n49_t0_3 : signed(23 downto 0);
-    variable fc1_n49_t0_4_a : signed(25 downto 0);
-    variable fc1_n49_t0_4_b : signed(25 downto 0);
-    variable fc1_n49_t0_4 : signed(25 downto 0);
-    variable fc1_n49_t0_5_a : signed(25 downto 0);
-    variable fc1_n49_t0_5_b : signed(25 downto 0);
-    variable fc1_n49_t0_5 : signed(25 downto 0);
-    variable fc1_n49_t0_6_a : signed(24 downto 0);
-    variable fc1_n49_t0_6 : signed(24 downto 0);
-    variable fc1_n49_t0_7_a : signed(24 downto 0);
-    variable fc1_n49_t0_7_b : signed(24 downto 0);
-    variable fc1_n49_t0_7 : signed(24 downto 0);
-    variable fc1_n49_t1_0_a : signed(28 downto 0);
-    variable fc1_n49_t1_0_b : signed(28 downto 0);
+    variable fc1_n49_p1 : signed(22 downto 0); -- weight 0.0703125
+    variable fc1_n49_p2 : signed(26 downto 0); -- weight -1.021484375
+    variable fc1_n49_p4 : signed(26 downto 0); -- weight -1.6513671875
+    variable fc1_n49_p5 : signed(27 downto 0); -- weight -2.4521484375
+    variable fc1_n49_p6 : signed(20 downto 0); -- weight -0.0283203125
+    variable fc1_n49_p7 : signed(22 downto 0); -- weight 0.1201171875
+    variable fc1_n49_p8 : signed(24 downto 0); -- weight 0.2568359375
+    variable fc1_n49_p9 : signed(24 downto 0); -- weight 0.3916015625
+    variable fc1_n49_p10 : signed(22 downto 0); -- weight -0.11328125
+    variable fc1_n49_p11 : signed(24 downto 0); -- weight 0.4384765625
+    variable fc1_n49_p12 : signed(23 downto 0); -- weight -0.173828125
+    variable fc1_n49_p14 : signed(23 downto 0); -- weight 0.2412109375
+    variable fc1_n49_p15 : signed(20 downto 0); -- weight 0.029296875
     variable fc1_n49_t1_0 : signed(28 downto 0);
-    variable fc1_n49_t1_1_b : signed(28 downto 0);
     variable fc1_n49_t1_1 : signed(28 downto 0);
-    variable fc1_n49_t1_2_a : signed(26 downto 0);
-    variable fc1_n49_t1_2_b : signed(26 downto 0);
-    variable fc1_n49_t1_2 : signed(26 downto 0);
-    variable fc1_n49_t1_3_a : signed(25 downto 0);
-    variable fc1_n49_t1_3_b : signed(25 downto 0);
     variable fc1_n49_t1_3 : signed(25 downto 0);
-    variable fc1_n49_t2_0_a : signed(29 downto 0);
-    variable fc1_n49_t2_0_b : signed(29 downto 0);
-    variable fc1_n49_t2_0 : signed(29 downto 0);
-    variable fc1_n49_t2_1_b : signed(26 downto 0);
     variable fc1_n49_t2_1 : signed(26 downto 0);
-    variable fc1_n49_t3_0_b : signed(29 downto 0);
     variable fc1_n49_t3_0 : signed(29 downto 0);
-    variable fc1_n49_t4_0_b : signed(29 downto 0);
-    variable fc1_n49_t4_0 : signed(29 downto 0);
     variable fc1_n49_acc : signed(29 downto 0);
     variable fc1_n49_y_fl : signed(19 downto 0);
-    variable fc1_n49_y_wrap : signed(15 downto 0);
-    variable fc1_n50_p0_m : signed(24 downto 0);
-    variable fc1_n50_p0 : signed(23 downto 0);
-    variable fc1_n50_p1_m : signed(26 downto 0);
-    variable fc1_n50_p1 : signed(25 downto 0);
-    variable fc1_n50_p2_m : signed(26 downto 0);
-    variable fc1_n50_p2 : signed(25 downto 0);
-    variable fc1_n50_p3_m : signed(26 downto 0);
-    variable fc1_n50_p3 : signed(25 downto 0);
-    variable fc1_n50_p4_m : signed(23 downto 0);
-    variable fc1_n50_p4 : signed(22 downto 0);
-    variable fc1_n50_p5_m : signed(27 downto 0);
-    variable fc1_n50_p5 : signed(26 downto 0);
-    variable fc1_n50_p6_m : signed(25 downto 0);
-    variable fc1_n50_p6 : signed(24 downto 0);
-    variable fc1_n50_p7_m : signed(24 downto 0);
-    variable fc1_n50_p7 : signed(23 downto 0);
-    variable fc1_n50_p8_m : signed(23 downto 0);
-    variable fc1_n50_p8 : signed(22 downto 0);
-    variable fc1_n50_p9_m : signed(25 downto 0);
-    variable fc1_n50_p9 : signed(24 downto 0);
-    variable fc1_n50_p10_m : signed(24 downto 0);
-    variable fc1_n50_p10 : signed(23 downto 0);
-    variable fc1_n50_p11_m : signed(24 downto 0);
-    variable fc1_n50_p11 : signed(23 downto 0);
-    variable fc1_n50_p12_m : signed(24 downto 0);
-    variable fc1_n50_p12 : signed(23 downto 0);
-    variable fc1_n50_p13_m : signed(25 downto 0);
-    variable fc1_n50_p13 : signed(24 downto 0);
-    variable fc1_n50_p14_m : signed(25 downto 0);
-    variable fc1_n50_p14 : signed(24 downto 0);
-    variable fc1_n50_p15_m : signed(24 downto 0);
-    variable fc1_n50_p15 : signed(23 downto 0);
-    variable fc1_n50_t0_0_a : signed(26 downto 0);
-    variable fc1_n50_t0_0_b : signed(26 downto 0);
-    variable fc1_n50_t0_0 : signed(26 downto 0);
-    variable fc1_n50_t0_1_a : signed(26 downto 0);
-    variable fc1_n50_t0_1_b : signed(26 downto 0);
-    variable fc1_n50_t0_1 : signed(26 downto 0);
-    variable fc1_n50_t0_2_a : signed(26 downto 0);
-    variable fc1_n50_t0_2 : signed(26 downto 0);
-    variable fc1_n50_t0_3_b : signed(24 downto 0);
-    variable fc1_n50_t0_3 : signed(24 downto 0);
-    variable fc1_n50_t0_4_a : signed(24 downto 0);
-    variable fc1_n50_t0_4 : signed(24 downto 0);
-    variable fc1_n50_t0_5_a : signed(24 downto 0);
-    variable fc1_n50_t0_5_b : signed(24 downto 0);
-    variable fc1_n50_t0_5 : signed(24 downto 0);
-    variable fc1_n50_t0_6_a : signed(25 downto 0);
-    variable fc1_n50_t0_6_b : signed(25 downto 0);
-    variable fc1_n50_t0_6 : signed(25 downto 0);
-    variable fc1_n50_t0_7_a : signed(25 downto 0);
-    variable fc1_n50_t0_7_b : signed(25 downto 0);
-    variable fc1_n50_t0_7 : signed(25 downto 0);
-    variable fc1_n50_t1_0_a : signed(27 downto 0);
-    variable fc1_n50_t1_0_b : signed(27 downto 0);
+    variable fc1_n50_p0 : signed(23 downto 0); -- weight -0.18359375
+    variable fc1_n50_p1 : signed(25 downto 0); -- weight -0.8173828125
+    variable fc1_n50_p2 : signed(25 downto 0); -- weight -0.826171875
+    variable fc1_n50_p3 : signed(25 downto 0); -- weight -0.767578125
+    variable fc1_n50_p4 : signed(22 downto 0); -- weight -0.0791015625
+    variable fc1_n50_p7 : signed(23 downto 0); -- weight 0.1259765625
+    variable fc1_n50_p8 : signed(22 downto 0); -- weight 0.0869140625
+    variable fc1_n50_p10 : signed(23 downto 0); -- weight 0.177734375
+    variable fc1_n50_p11 : signed(23 downto 0); -- weight 0.1328125
+    variable fc1_n50_p12 : signed(23 downto 0); -- weight 0.17578125
+    variable fc1_n50_p13 : signed(24 downto 0); -- weight -0.3740234375
+    variable fc1_n50_p14 : signed(24 downto 0); -- weight 0.39453125
+    variable fc1_n50_p15 : signed(23 downto 0); -- weight -0.1279296875
     variable fc1_n50_t1_0 : signed(27 downto 0);
-    variable fc1_n50_t1_1_b : signed(26 downto 0);
     variable fc1_n50_t1_1 : signed(26 downto 0);
-    variable fc1_n50_t1_2_a : signed(25 downto 0);
-    variable fc1_n50_t1_2_b : signed(25 downto 0);
     variable fc1_n50_t1_2 : signed(25 downto 0);
-    variable fc1_n50_t1_3_a : signed(26 downto 0);
-    variable fc1_n50_t1_3_b : signed(26 downto 0);
-    variable fc1_n50_t1_3 : signed(26 downto 0);
-    variable fc1_n50_t2_0_a : signed(28 downto 0);
-    variable fc1_n50_t2_0_b : signed(28 downto 0);
-    variable fc1_n50_t2_0 : signed(28 downto 0);
-    variable fc1_n50_t2_1_a : signed(26 downto 0);
     variable fc1_n50_t2_1 : signed(26 downto 0);
-    variable fc1_n50_t3_0_b : signed(28 downto 0);
     variable fc1_n50_t3_0 : signed(28 downto 0);
-    variable fc1_n50_t4_0_b : signed(28 downto 0);
-    variable fc1_n50_t4_0 : signed(28 downto 0);
     variable fc1_n50_acc : signed(28 downto 0);
     variable fc1_n50_y_fl : signed(18 downto 0);
-    variable fc1_n50_y_wrap : signed(15 downto 0);
-    variable fc1_n51_p0_m : signed(22 downto 0);
-    variable fc1_n51_p0 : signed(21 downto 0);
-    variable fc1_n51_p1_m : signed(24 downto 0);
-    variable fc1_n51_p1 : signed(23 downto 0);
-    variable fc1_n51_p2_m : signed(27 downto 0);
-    variable fc1_n51_p2 : signed(26 downto 0);
-    variable fc1_n51_p3_m : signed(28 downto 0);
-    variable fc1_n51_p3 : signed(27 downto 0);
-    variable fc1_n51_p4_m : signed(28 downto 0);
-    variable fc1_n51_p4 : signed(27 downto 0);
-    variable fc1_n51_p5_m : signed(28 downto 0);
-    variable fc1_n51_p5 : signed(27 downto 0);
-    variable fc1_n51_p6_m : signed(25 downto 0);
-    variable fc1_n51_p6 : signed(24 downto 0);
-    variable fc1_n51_p7_m : signed(25 downto 0);
-    variable fc1_n51_p7 : signed(24 downto 0);
-    variable fc1_n51_p8_m : signed(24 downto 0);
-    variable fc1_n51_p8 : signed(23 downto 0);
-    variable fc1_n51_p9_m : signed(26 downto 0);
-    variable fc1_n51_p9 : signed(25 downto 0);
-    variable fc1_n51_p10_m : signed(27 downto 0);
-    variable fc1_n51_p10 : signed(26 downto 0);
-    variable fc1_n51_p11_m : signed(27 downto 0);
-    variable fc1_n51_p11 : signed(26 downto 0);
-    variable fc1_n51_p12_m : signed(25 downto 0);
-    variable fc1_n51_p12 : signed(24 downto 0);
-    variable fc1_n51_p13_m : signed(19 downto 0);
-    variable fc1_n51_p13 : signed(18 downto 0);
-    variable fc1_n51_p14_m : signed(24 downto 0);
-    variable fc1_n51_p14 : signed(23 downto 0);
-    variable fc1_n51_p15_m : signed(22 downto 0);
-    variable fc1_n51_p15 : signed(21 downto 0);
-    variable fc1_n51_t0_0_a : signed(23 downto 0);
-    variable fc1_n51_t0_0 : signed(23 downto 0);
-    variable fc1_n51_t0_1_a : signed(28 downto 0);
-    variable fc1_n51_t0_1_b : signed(28 downto 0);
-    variable fc1_n51_t0_1 : signed(28 downto 0);
-    variable fc1_n51_t0_2_a : signed(28 downto 0);
-    variable fc1_n51_t0_2_b : signed(28 downto 0);
-    variable fc1_n51_t0_2 : signed(28 downto 0);
-    variable fc1_n51_t0_3_a : signed(25 downto 0);
-    variable fc1_n51_t0_3_b : signed(25 downto 0);
-    variable fc1_n51_t0_3 : signed(25 downto 0);
-    variable fc1_n51_t0_4_a : signed(25 downto 0);
-    variable fc1_n51_t0_4 : signed(25 downto 0);
-    variable fc1_n51_t0_5_a : signed(27 downto 0);
-    variable fc1_n51_t0_5_b : signed(27 downto 0);
-    variable fc1_n51_t0_5 : signed(27 downto 0);
-    variable fc1_n51_t0_6_b : signed(24 downto 0);
-    variable fc1_n51_t0_6 : signed(24 downto 0);
-    variable fc1_n51_t0_7_b : signed(23 downto 0);
-    variable fc1_n51_t0_7 : signed(23 downto 0);
-    variable fc1_n51_t1_0_a : signed(28 downto 0);
+    variable fc1_n51_p0 : signed(21 downto 0); -- weight -0.0439453125
+    variable fc1_n51_p2 : signed(26 downto 0); -- weight -1.6953125
+    variable fc1_n51_p3 : signed(27 downto 0); -- weight -3.0546875
+    variable fc1_n51_p4 : signed(27 downto 0); -- weight -2.5810546875
+    variable fc1_n51_p5 : signed(27 downto 0); -- weight -3.193359375
+    variable fc1_n51_p6 : signed(24 downto 0); -- weight -0.3779296875
+    variable fc1_n51_p7 : signed(24 downto 0); -- weight -0.3271484375
+    variable fc1_n51_p8 : signed(23 downto 0); -- weight 0.19140625
+    variable fc1_n51_p10 : signed(26 downto 0); -- weight 1.1875
+    variable fc1_n51_p11 : signed(26 downto 0); -- weight 1.1298828125
+    variable fc1_n51_p13 : signed(18 downto 0); -- weight -0.0048828125
+    variable fc1_n51_p15 : signed(21 downto 0); -- weight -0.037109375
     variable fc1_n51_t1_0 : signed(28 downto 0);
-    variable fc1_n51_t1_1_b : signed(28 downto 0);
     variable fc1_n51_t1_1 : signed(28 downto 0);
-    variable fc1_n51_t1_2_a : signed(27 downto 0);
-    variable fc1_n51_t1_2 : signed(27 downto 0);
-    variable fc1_n51_t1_3_a : signed(25 downto 0);
-    variable fc1_n51_t1_3_b : signed(25 downto 0);
     variable fc1_n51_t1_3 : signed(25 downto 0);
-    variable fc1_n51_t2_0_a : signed(29 downto 0);
-    variable fc1_n51_t2_0_b : signed(29 downto 0);
-    variable fc1_n51_t2_0 : signed(29 downto 0);
-    variable fc1_n51_t2_1_b : signed(27 downto 0);
     variable fc1_n51_t2_1 : signed(27 downto 0);
-    variable fc1_n51_t3_0_b : signed(29 downto 0);
     variable fc1_n51_t3_0 : signed(29 downto 0);
-    variable fc1_n51_t4_0_b : signed(29 downto 0);
-    variable fc1_n51_t4_0 : signed(29 downto 0);
     variable fc1_n51_acc : signed(29 downto 0);
     variable fc1_n51_y_fl : signed(19 downto 0);
-    variable fc1_n51_y_wrap : signed(15 downto 0);
-    variable fc1_n52_p0_m : signed(18 downto 0);
-    variable fc1_n52_p0 : signed(17 downto 0);
-    variable fc1_n52_p1_m : signed(25 downto 0);
-    variable fc1_n52_p1 : signed(24 downto 0);
-    variable fc1_n52_p2_m : signed(27 downto 0);
-    variable fc1_n52_p2 : signed(26 downto 0);
-    variable fc1_n52_p3_m : signed(28 downto 0);
-    variable fc1_n52_p3 : signed(27 downto 0);
-    variable fc1_n52_p4_m : signed(28 downto 0);
-    variable fc1_n52_p4 : signed(27 downto 0);
-    variable fc1_n52_p5_m : signed(28 downto 0);
-    variable fc1_n52_p5 : signed(27 downto 0);
-    variable fc1_n52_p6_m : signed(22 downto 0);
-    variable fc1_n52_p6 : signed(21 downto 0);
-    variable fc1_n52_p7_m : signed(23 downto 0);
-    variable fc1_n52_p7 : signed(22 downto 0);
-    variable fc1_n52_p8_m : signed(25 downto 0);
-    variable fc1_n52_p8 : signed(24 downto 0);
-    variable fc1_n52_p9_m : signed(26 downto 0);
-    variable fc1_n52_p9 : signed(25 downto 0);
-    variable fc1_n52_p10_m : signed(26 downto 0);
-    variable fc1_n52_p10 : signed(25 downto 0);
-    variable fc1_n52_p11_m : signed(24 downto 0);
-    variable fc1_n52_p11 : signed(23 downto 0);
-    variable fc1_n52_p12_m : signed(23 downto 0);
-    variable fc1_n52_p12 : signed(22 downto 0);
-    variable fc1_n52_p13_m : signed(23 downto 0);
-    variable fc1_n52_p13 : signed(22 downto 0);
-    variable fc1_n52_p14_m : signed(25 downto 0);
-    variable fc1_n52_p14 : signed(24 downto 0);
-    variable fc1_n52_p15_m : signed(25 downto 0);
-    variable fc1_n52_p15 : signed(24 downto 0);
-    variable fc1_n52_t0_0_a : signed(24 downto 0);
-    variable fc1_n52_t0_0 : signed(24 downto 0);
-    variable fc1_n52_t0_1_a : signed(28 downto 0);
-    variable fc1_n52_t0_1_b : signed(28 downto 0);
-    variable fc1_n52_t0_1 : signed(28 downto 0);
-    variable fc1_n52_t0_2_a : signed(28 downto 0);
-    variable fc1_n52_t0_2_b : signed(28 downto 0);
-    variable fc1_n52_t0_2 : signed(28 downto 0);
-    variable fc1_n52_t0_3_a : signed(22 downto 0);
-    variable fc1_n52_t0_3 : signed(22 downto 0);
-    variable fc1_n52_t0_4_a : signed(25 downto 0);
-    variable fc1_n52_t0_4 : signed(25 downto 0);
-    variable fc1_n52_t0_5_b : signed(25 downto 0);
-    variable fc1_n52_t0_5 : signed(25 downto 0);
-    variable fc1_n52_t0_6_a : signed(23 downto 0);
-    variable fc1_n52_t0_6_b : signed(23 downto 0);
-    variable fc1_n52_t0_6 : signed(23 downto 0);
-    variable fc1_n52_t0_7_a : signed(25 downto 0);
-    variable fc1_n52_t0_7_b : signed(25 downto 0);
-    variable fc1_n52_t0_7 : signed(25 downto 0);
-    variable fc1_n52_t1_0_a : signed(28 downto 0);
+    variable fc1_n52_p0 : signed(17 downto 0); -- weight 0.0029296875
+    variable fc1_n52_p2 : signed(26 downto 0); -- weight 1.548828125
+    variable fc1_n52_p3 : signed(27 downto 0); -- weight 2.541015625
+    variable fc1_n52_p4 : signed(27 downto 0); -- weight 2.0947265625
+    variable fc1_n52_p5 : signed(27 downto 0); -- weight 2.091796875
+    variable fc1_n52_p6 : signed(21 downto 0); -- weight 0.033203125
+    variable fc1_n52_p8 : signed(24 downto 0); -- weight -0.4443359375
+    variable fc1_n52_p11 : signed(23 downto 0); -- weight 0.1884765625
+    variable fc1_n52_p12 : signed(22 downto 0); -- weight -0.1025390625
+    variable fc1_n52_p13 : signed(22 downto 0); -- weight 0.0634765625
+    variable fc1_n52_p14 : signed(24 downto 0); -- weight 0.41015625
+    variable fc1_n52_p15 : signed(24 downto 0); -- weight -0.318359375
     variable fc1_n52_t1_0 : signed(28 downto 0);
-    variable fc1_n52_t1_1_b : signed(28 downto 0);
     variable fc1_n52_t1_1 : signed(28 downto 0);
-    variable fc1_n52_t1_2_a : signed(26 downto 0);
-    variable fc1_n52_t1_2_b : signed(26 downto 0);
     variable fc1_n52_t1_2 : signed(26 downto 0);
-    variable fc1_n52_t1_3_a : signed(25 downto 0);
     variable fc1_n52_t1_3 : signed(25 downto 0);
-    variable fc1_n52_t2_0_a : signed(29 downto 0);
-    variable fc1_n52_t2_0_b : signed(29 downto 0);
-    variable fc1_n52_t2_0 : signed(29 downto 0);
-    variable fc1_n52_t2_1_a : signed(27 downto 0);
-    variable fc1_n52_t2_1_b : signed(27 downto 0);
     variable fc1_n52_t2_1 : signed(27 downto 0);
-    variable fc1_n52_t3_0_b : signed(29 downto 0);
     variable fc1_n52_t3_0 : signed(29 downto 0);
-    variable fc1_n52_t4_0_b : signed(29 downto 0);
-    variable fc1_n52_t4_0 : signed(29 downto 0);
     variable fc1_n52_acc : signed(29 downto 0);
     variable fc1_n52_y_fl : signed(19 downto 0);
-    variable fc1_n52_y_wrap : signed(15 downto 0);
-    variable fc1_n53_p0_m : signed(23 downto 0);
-    variable fc1_n53_p0 : signed(22 downto 0);
-    variable fc1_n53_p1_m : signed(25 downto 0);
-    variable fc1_n53_p1 : signed(24 downto 0);
-    variable fc1_n53_p2_m : signed(22 downto 0);
-    variable fc1_n53_p2 : signed(21 downto 0);
-    variable fc1_n53_p3_m : signed(24 downto 0);
-    variable fc1_n53_p3 : signed(23 downto 0);
-    variable fc1_n53_p4_m : signed(25 downto 0);
-    variable fc1_n53_p4 : signed(24 downto 0);
-    variable fc1_n53_p6_m : signed(25 downto 0);
-    variable fc1_n53_p6 : signed(24 downto 0);
-    variable fc1_n53_p7_m : signed(25 downto 0);
-    variable fc1_n53_p7 : signed(24 downto 0);
-    variable fc1_n53_p8_m : signed(19 downto 0);
-    variable fc1_n53_p8 : signed(18 downto 0);
-    variable fc1_n53_p9_m : signed(25 downto 0);
-    variable fc1_n53_p9 : signed(24 downto 0);
-    variable fc1_n53_p10_m : signed(25 downto 0);
-    variable fc1_n53_p10 : signed(24 downto 0);
-    variable fc1_n53_p11_m : signed(25 downto 0);
-    variable fc1_n53_p11 : signed(24 downto 0);
-    variable fc1_n53_p12_m : signed(25 downto 0);
-    variable fc1_n53_p12 : signed(24 downto 0);
-    variable fc1_n53_p13_m : signed(24 downto 0);
-    variable fc1_n53_p13 : signed(23 downto 0);
-    variable fc1_n53_p14_m : signed(22 downto 0);
-    variable fc1_n53_p14 : signed(21 downto 0);
-    variable fc1_n53_p15_m : signed(25 downto 0);
-    variable fc1_n53_p15 : signed(24 downto 0);
-    variable fc1_n53_t0_0_a : signed(25 downto 0);
-    variable fc1_n53_t0_0_b : signed(25 downto 0);
-    variable fc1_n53_t0_0 : signed(25 downto 0);
-    variable fc1_n53_t0_1_a : signed(24 downto 0);
-    variable fc1_n53_t0_1_b : signed(24 downto 0);
-    variable fc1_n53_t0_1 : signed(24 downto 0);
-    variable fc1_n53_t0_2_a : signed(25 downto 0);
-    variable fc1_n53_t0_2_b : signed(25 downto 0);
-    variable fc1_n53_t0_2 : signed(25 downto 0);
-    variable fc1_n53_t0_3_b : signed(24 downto 0);
-    variable fc1_n53_t0_3 : signed(24 downto 0);
-    variable fc1_n53_t0_4_a : signed(25 downto 0);
-    variable fc1_n53_t0_4_b : signed(25 downto 0);
-    variable fc1_n53_t0_4 : signed(25 downto 0);
-    variable fc1_n53_t0_5_a : signed(25 downto 0);
-    variable fc1_n53_t0_5_b : signed(25 downto 0);
-    variable fc1_n53_t0_5 : signed(25 downto 0);
-    variable fc1_n53_t0_6_b : signed(23 downto 0);
-    variable fc1_n53_t0_6 : signed(23 downto 0);
-    variable fc1_n53_t1_0_b : signed(25 downto 0);
+    variable fc1_n53_p0 : signed(22 downto 0); -- weight 0.1025390625
+    variable fc1_n53_p1 : signed(24 downto 0); -- weight -0.4208984375
+    variable fc1_n53_p2 : signed(21 downto 0); -- weight -0.044921875
+    variable fc1_n53_p3 : signed(23 downto 0); -- weight 0.2412109375
+    variable fc1_n53_p4 : signed(24 downto 0); -- weight 0.3544921875
+    variable fc1_n53_p6 : signed(24 downto 0); -- weight 0.3515625
+    variable fc1_n53_p8 : signed(18 downto 0); -- weight -0.0068359375
+    variable fc1_n53_p10 : signed(24 downto 0); -- weight -0.3046875
+    variable fc1_n53_p11 : signed(24 downto 0); -- weight 0.322265625
+    variable fc1_n53_p12 : signed(24 downto 0); -- weight 0.3623046875
+    variable fc1_n53_p14 : signed(21 downto 0); -- weight -0.0576171875
+    variable fc1_n53_p15 : signed(24 downto 0); -- weight -0.4052734375
     variable fc1_n53_t1_0 : signed(25 downto 0);
-    variable fc1_n53_t1_1_a : signed(26 downto 0);
-    variable fc1_n53_t1_1_b : signed(26 downto 0);
-    variable fc1_n53_t1_1 : signed(26 downto 0);
-    variable fc1_n53_t1_2_a : signed(26 downto 0);
-    variable fc1_n53_t1_2_b : signed(26 downto 0);
-    variable fc1_n53_t1_2 : signed(26 downto 0);
-    variable fc1_n53_t1_3_a : signed(25 downto 0);
-    variable fc1_n53_t1_3_b : signed(25 downto 0);
     variable fc1_n53_t1_3 : signed(25 downto 0);
-    variable fc1_n53_t2_0_a : signed(26 downto 0);
     variable fc1_n53_t2_0 : signed(26 downto 0);
-    variable fc1_n53_t2_1_b : signed(26 downto 0);
     variable fc1_n53_t2_1 : signed(26 downto 0);
-    variable fc1_n53_t3_0_a : signed(27 downto 0);
-    variable fc1_n53_t3_0_b : signed(27 downto 0);
-    variable fc1_n53_t3_0 : signed(27 downto 0);
     variable fc1_n53_acc : signed(27 downto 0);
     variable fc1_n53_y_fl : signed(17 downto 0);
-    variable fc1_n53_y_wrap : signed(15 downto 0);
-    variable fc1_n54_p0_m : signed(24 downto 0);
-    variable fc1_n54_p0 : signed(23 downto 0);
-    variable fc1_n54_p1_m : signed(22 downto 0);
-    variable fc1_n54_p1 : signed(21 downto 0);
-    variable fc1_n54_p2_m : signed(27 downto 0);
-    variable fc1_n54_p2 : signed(26 downto 0);
-    variable fc1_n54_p3_m : signed(28 downto 0);
-    variable fc1_n54_p3 : signed(27 downto 0);
-    variable fc1_n54_p4_m : signed(27 downto 0);
-    variable fc1_n54_p4 : signed(26 downto 0);
-    variable fc1_n54_p5_m : signed(27 downto 0);
-    variable fc1_n54_p5 : signed(26 downto 0);
-    variable fc1_n54_p6_m : signed(21 downto 0);
-    variable fc1_n54_p6 : signed(20 downto 0);
-    variable fc1_n54_p7_m : signed(21 downto 0);
-    variable fc1_n54_p7 : signed(20 downto 0);
-    variable fc1_n54_p8_m : signed(25 downto 0);
-    variable fc1_n54_p8 : signed(24 downto 0);
-    variable fc1_n54_p9_m : signed(20 downto 0);
-    variable fc1_n54_p9 : signed(19 downto 0);
-    variable fc1_n54_p10_m : signed(25 downto 0);
-    variable fc1_n54_p10 : signed(24 downto 0);
-    variable fc1_n54_p11_m : signed(24 downto 0);
-    variable fc1_n54_p11 : signed(23 downto 0);
-    variable fc1_n54_p12_m : signed(26 downto 0);
-    variable fc1_n54_p12 : signed(25 downto 0);
-    variable fc1_n54_p13_m : signed(26 downto 0);
-    variable fc1_n54_p13 : signed(25 downto 0);
-    variable fc1_n54_p14_m : signed(24 downto 0);
-    variable fc1_n54_p14 : signed(23 downto 0);
-    variable fc1_n54_p15_m : signed(21 downto 0);
-    variable fc1_n54_p15 : signed(20 downto 0);
-    variable fc1_n54_t0_0_b : signed(23 downto 0);
-    variable fc1_n54_t0_0 : signed(23 downto 0);
-    variable fc1_n54_t0_1_a : signed(27 downto 0);
-    variable fc1_n54_t0_1 : signed(27 downto 0);
-    variable fc1_n54_t0_2_a : signed(27 downto 0);
-    variable fc1_n54_t0_2_b : signed(27 downto 0);
-    variable fc1_n54_t0_2 : signed(27 downto 0);
-    variable fc1_n54_t0_3_a : signed(21 downto 0);
-    variable fc1_n54_t0_3_b : signed(21 downto 0);
-    variable fc1_n54_t0_3 : signed(21 downto 0);
-    variable fc1_n54_t0_4_b : signed(24 downto 0);
-    variable fc1_n54_t0_4 : signed(24 downto 0);
-    variable fc1_n54_t0_5_a : signed(25 downto 0);
-    variable fc1_n54_t0_5_b : signed(25 downto 0);
-    variable fc1_n54_t0_5 : signed(25 downto 0);
-    variable fc1_n54_t0_6_a : signed(26 downto 0);
-    variable fc1_n54_t0_6_b : signed(26 downto 0);
-    variable fc1_n54_t0_6 : signed(26 downto 0);
-    variable fc1_n54_t0_7_b : signed(23 downto 0);
-    variable fc1_n54_t0_7 : signed(23 downto 0);
-    variable fc1_n54_t1_0_a : signed(27 downto 0);
+    variable fc1_n54_p1 : signed(21 downto 0); -- weight -0.0361328125
+    variable fc1_n54_p2 : signed(26 downto 0); -- weight 1.0908203125
+    variable fc1_n54_p4 : signed(26 downto 0); -- weight 1.6201171875
+    variable fc1_n54_p5 : signed(26 downto 0); -- weight 1.244140625
+    variable fc1_n54_p7 : signed(20 downto 0); -- weight 0.021484375
+    variable fc1_n54_p10 : signed(24 downto 0); -- weight -0.396484375
+    variable fc1_n54_p11 : signed(23 downto 0); -- weight -0.23046875
+    variable fc1_n54_p12 : signed(25 downto 0); -- weight -0.5517578125
+    variable fc1_n54_p13 : signed(25 downto 0); -- weight 0.61328125
+    variable fc1_n54_p15 : signed(20 downto 0); -- weight -0.029296875
     variable fc1_n54_t1_0 : signed(27 downto 0);
-    variable fc1_n54_t1_1_b : signed(27 downto 0);
     variable fc1_n54_t1_1 : signed(27 downto 0);
-    variable fc1_n54_t1_2_a : signed(26 downto 0);
-    variable fc1_n54_t1_2_b : signed(26 downto 0);
     variable fc1_n54_t1_2 : signed(26 downto 0);
-    variable fc1_n54_t1_3_b : signed(26 downto 0);
     variable fc1_n54_t1_3 : signed(26 downto 0);
-    variable fc1_n54_t2_0_a : signed(28 downto 0);
-    variable fc1_n54_t2_0_b : signed(28 downto 0);
     variable fc1_n54_t2_0 : signed(28 downto 0);
-    variable fc1_n54_t2_1_a : signed(27 downto 0);
-    variable fc1_n54_t2_1_b : signed(27 downto 0);
     variable fc1_n54_t2_1 : signed(27 downto 0);
-    variable fc1_n54_t3_0_a : signed(29 downto 0);
-    variable fc1_n54_t3_0_b : signed(29 downto 0);
-    variable fc1_n54_t3_0 : signed(29 downto 0);
-    variable fc1_n54_t4_0_b : signed(29 downto 0);
-    variable fc1_n54_t4_0 : signed(29 downto 0);
     variable fc1_n54_acc : signed(29 downto 0);
     variable fc1_n54_y_fl : signed(19 downto 0);
-    variable fc1_n54_y_wrap : signed(15 downto 0);
     variable fc1_n55_p0_sh : signed(17 downto 0);
-    variable fc1_n55_p0_e : signed(18 downto 0);
     variable fc1_n55_p0_neg : signed(18 downto 0);
-    variable fc1_n55_p1_m : signed(26 downto 0);
-    variable fc1_n55_p1 : signed(25 downto 0);
-    variable fc1_n55_p2_m : signed(26 downto 0);
-    variable fc1_n55_p2 : signed(25 downto 0);
-    variable fc1_n55_p3_m : signed(27 downto 0);
-    variable fc1_n55_p3 : signed(26 downto 0);
-    variable fc1_n55_p4_m : signed(24 downto 0);
-    variable fc1_n55_p4 : signed(23 downto 0);
-    variable fc1_n55_p5_m : signed(27 downto 0);
-    variable fc1_n55_p5 : signed(26 downto 0);
-    variable fc1_n55_p6_m : signed(25 downto 0);
-    variable fc1_n55_p6 : signed(24 downto 0);
-    variable fc1_n55_p7_m : signed(25 downto 0);
-    variable fc1_n55_p7 : signed(24 downto 0);
-    variable fc1_n55_p8_m : signed(25 downto 0);
-    variable fc1_n55_p8 : signed(24 downto 0);
-    variable fc1_n55_p9_m : signed(25 downto 0);
-    variable fc1_n55_p9 : signed(24 downto 0);
-    variable fc1_n55_p10_m : signed(26 downto 0);
-    variable fc1_n55_p10 : signed(25 downto 0);
-    variable fc1_n55_p11_m : signed(25 downto 0);
-    variable fc1_n55_p11 : signed(24 downto 0);
-    variable fc1_n55_p12_m : signed(25 downto 0);
-    variable fc1_n55_p12 : signed(24 downto 0);
-    variable fc1_n55_p13_m : signed(24 downto 0);
-    variable fc1_n55_p13 : signed(23 downto 0);
-    variable fc1_n55_p14_m : signed(24 downto 0);
-    variable fc1_n55_p14 : signed(23 downto 0);
-    variable fc1_n55_p15_m : signed(22 downto 0);
-    variable fc1_n55_p15 : signed(21 downto 0);
-    variable fc1_n55_t0_0_a : signed(25 downto 0);
-    variable fc1_n55_t0_0 : signed(25 downto 0);
-    variable fc1_n55_t0_1_a : signed(26 downto 0);
-    variable fc1_n55_t0_1 : signed(26 downto 0);
-    variable fc1_n55_t0_2_a : signed(27 downto 0);
-    variable fc1_n55_t0_2_b : signed(27 downto 0);
-    variable fc1_n55_t0_2 : signed(27 downto 0);
-    variable fc1_n55_t0_3_a : signed(25 downto 0);
-    variable fc1_n55_t0_3_b : signed(25 downto 0);
-    variable fc1_n55_t0_3 : signed(25 downto 0);
-    variable fc1_n55_t0_4_a : signed(25 downto 0);
-    variable fc1_n55_t0_4_b : signed(25 downto 0);
-    variable fc1_n55_t0_4 : signed(25 downto 0);
-    variable fc1_n55_t0_5_b : signed(25 downto 0);
-    variable fc1_n55_t0_5 : signed(25 downto 0);
-    variable fc1_n55_t0_6_a : signed(25 downto 0);
-    variable fc1_n55_t0_6_b : signed(25 downto 0);
-    variable fc1_n55_t0_6 : signed(25 downto 0);
-    variable fc1_n55_t0_7_b : signed(23 downto 0);
-    variable fc1_n55_t0_7 : signed(23 downto 0);
-    variable fc1_n55_t1_0_a : signed(27 downto 0);
-    variable fc1_n55_t1_0_b : signed(27 downto 0);
+    variable fc1_n55_p2 : signed(25 downto 0); -- weight -0.5849609375
+    variable fc1_n55_p4 : signed(23 downto 0); -- weight -0.12890625
+    variable fc1_n55_p5 : signed(26 downto 0); -- weight -1.9091796875
+    variable fc1_n55_p6 : signed(24 downto 0); -- weight 0.279296875
+    variable fc1_n55_p7 : signed(24 downto 0); -- weight -0.365234375
+    variable fc1_n55_p8 : signed(24 downto 0); -- weight 0.30078125
+    variable fc1_n55_p9 : signed(24 downto 0); -- weight -0.2724609375
+    variable fc1_n55_p11 : signed(24 downto 0); -- weight -0.2685546875
+    variable fc1_n55_p12 : signed(24 downto 0); -- weight -0.4931640625
+    variable fc1_n55_p13 : signed(23 downto 0); -- weight 0.138671875
+    variable fc1_n55_p15 : signed(21 downto 0); -- weight 0.0498046875
     variable fc1_n55_t1_0 : signed(27 downto 0);
-    variable fc1_n55_t1_1_b : signed(27 downto 0);
     variable fc1_n55_t1_1 : signed(27 downto 0);
-    variable fc1_n55_t1_2_a : signed(26 downto 0);
-    variable fc1_n55_t1_2_b : signed(26 downto 0);
     variable fc1_n55_t1_2 : signed(26 downto 0);
-    variable fc1_n55_t1_3_b : signed(25 downto 0);
     variable fc1_n55_t1_3 : signed(25 downto 0);
-    variable fc1_n55_t2_0_a : signed(28 downto 0);
-    variable fc1_n55_t2_0_b : signed(28 downto 0);
-    variable fc1_n55_t2_0 : signed(28 downto 0);
-    variable fc1_n55_t2_1_a : signed(27 downto 0);
-    variable fc1_n55_t2_1_b : signed(27 downto 0);
     variable fc1_n55_t2_1 : signed(27 downto 0);
-    variable fc1_n55_t3_0_b : signed(28 downto 0);
     variable fc1_n55_t3_0 : signed(28 downto 0);
-    variable fc1_n55_t4_0_b : signed(28 downto 0);
-    variable fc1_n55_t4_0 : signed(28 downto 0);
     variable fc1_n55_acc : signed(28 downto 0);
     variable fc1_n55_y_fl : signed(18 downto 0);
-    variable fc1_n55_y_wrap : signed(15 downto 0);
-    variable fc1_n56_p0_m : signed(25 downto 0);
-    variable fc1_n56_p0 : signed(24 downto 0);
-    variable fc1_n56_p1_m : signed(25 downto 0);
-    variable fc1_n56_p1 : signed(24 downto 0);
-    variable fc1_n56_p2_m : signed(24 downto 0);
-    variable fc1_n56_p2 : signed(23 downto 0);
-    variable fc1_n56_p3_m : signed(25 downto 0);
-    variable fc1_n56_p3 : signed(24 downto 0);
-    variable fc1_n56_p4_m : signed(25 downto 0);
-    variable fc1_n56_p4 : signed(24 downto 0);
-    variable fc1_n56_p5_m : signed(25 downto 0);
-    variable fc1_n56_p5 : signed(24 downto 0);
-    variable fc1_n56_p6_m : signed(25 downto 0);
-    variable fc1_n56_p6 : signed(24 downto 0);
-    variable fc1_n56_p7_m : signed(24 downto 0);
-    variable fc1_n56_p7 : signed(23 downto 0);
-    variable fc1_n56_p8_m : signed(24 downto 0);
-    variable fc1_n56_p8 : signed(23 downto 0);
-    variable fc1_n56_p9_m : signed(24 downto 0);
-    variable fc1_n56_p9 : signed(23 downto 0);
-    variable fc1_n56_p10_m : signed(25 downto 0);
-    variable fc1_n56_p10 : signed(24 downto 0);
-    variable fc1_n56_p11_m : signed(24 downto 0);
-    variable fc1_n56_p11 : signed(23 downto 0);
-    variable fc1_n56_p12_m : signed(24 downto 0);
-    variable fc1_n56_p12 : signed(23 downto 0);
-    variable fc1_n56_p13_m : signed(25 downto 0);
-    variable fc1_n56_p13 : signed(24 downto 0);
-    variable fc1_n56_p14_m : signed(24 downto 0);
-    variable fc1_n56_p14 : signed(23 downto 0);
-    variable fc1_n56_p15_m : signed(24 downto 0);
-    variable fc1_n56_p15 : signed(23 downto 0);
-    variable fc1_n56_t0_0_a : signed(25 downto 0);
-    variable fc1_n56_t0_0_b : signed(25 downto 0);
-    variable fc1_n56_t0_0 : signed(25 downto 0);
-    variable fc1_n56_t0_1_a : signed(24 downto 0);
-    variable fc1_n56_t0_1 : signed(24 downto 0);
-    variable fc1_n56_t0_2_a : signed(25 downto 0);
-    variable fc1_n56_t0_2_b : signed(25 downto 0);
-    variable fc1_n56_t0_2 : signed(25 downto 0);
-    variable fc1_n56_t0_3_a : signed(25 downto 0);
-    variable fc1_n56_t0_3_b : signed(25 downto 0);
-    variable fc1_n56_t0_3 : signed(25 downto 0);
-    variable fc1_n56_t0_4_a : signed(24 downto 0);
-    variable fc1_n56_t0_4_b : signed(24 downto 0);
-    variable fc1_n56_t0_4 : signed(24 downto 0);
-    variable fc1_n56_t0_5_b : signed(24 downto 0);
-    variable fc1_n56_t0_5 : signed(24 downto 0);
-    variable fc1_n56_t0_6_a : signed(24 downto 0);
-    variable fc1_n56_t0_6 : signed(24 downto 0);
-    variable fc1_n56_t0_7_a : signed(24 downto 0);
-    variable fc1_n56_t0_7_b : signed(24 downto 0);
-    variable fc1_n56_t0_7 : signed(24 downto 0);
-    variable fc1_n56_t1_0_a : signed(26 downto 0);
-    variable fc1_n56_t1_0_b : signed(26 downto 0);
+    variable fc1_n56_p0 : signed(24 downto 0); -- weight -0.447265625
+    variable fc1_n56_p1 : signed(24 downto 0); -- weight -0.4453125
+    variable fc1_n56_p2 : signed(23 downto 0); -- weight -0.177734375
+    variable fc1_n56_p4 : signed(24 downto 0); -- weight -0.2587890625
+    variable fc1_n56_p5 : signed(24 downto 0); -- weight -0.349609375
+    variable fc1_n56_p6 : signed(24 downto 0); -- weight 0.3740234375
+    variable fc1_n56_p7 : signed(23 downto 0); -- weight 0.2255859375
+    variable fc1_n56_p8 : signed(23 downto 0); -- weight 0.1533203125
+    variable fc1_n56_p9 : signed(23 downto 0); -- weight 0.2109375
+    variable fc1_n56_p11 : signed(23 downto 0); -- weight 0.12890625
+    variable fc1_n56_p12 : signed(23 downto 0); -- weight 0.201171875
+    variable fc1_n56_p14 : signed(23 downto 0); -- weight -0.1328125
     variable fc1_n56_t1_0 : signed(26 downto 0);
-    variable fc1_n56_t1_1_a : signed(26 downto 0);
-    variable fc1_n56_t1_1_b : signed(26 downto 0);
     variable fc1_n56_t1_1 : signed(26 downto 0);
-    variable fc1_n56_t1_2_a : signed(25 downto 0);
-    variable fc1_n56_t1_2_b : signed(25 downto 0);
     variable fc1_n56_t1_2 : signed(25 downto 0);
-    variable fc1_n56_t1_3_a : signed(25 downto 0);
-    variable fc1_n56_t1_3_b : signed(25 downto 0);
     variable fc1_n56_t1_3 : signed(25 downto 0);
-    variable fc1_n56_t2_0_a : signed(27 downto 0);
-    variable fc1_n56_t2_0_b : signed(27 downto 0);
     variable fc1_n56_t2_0 : signed(27 downto 0);
-    variable fc1_n56_t2_1_a : signed(26 downto 0);
-    variable fc1_n56_t2_1_b : signed(26 downto 0);
     variable fc1_n56_t2_1 : signed(26 downto 0);
-    variable fc1_n56_t3_0_a : signed(28 downto 0);
-    variable fc1_n56_t3_0_b : signed(28 downto 0);
-    variable fc1_n56_t3_0 : signed(28 downto 0);
-    variable fc1_n56_t4_0_b : signed(28 downto 0);
-    variable fc1_n56_t4_0 : signed(28 downto 0);
     variable fc1_n56_acc : signed(28 downto 0);
     variable fc1_n56_y_fl : signed(18 downto 0);
-    variable fc1_n56_y_wrap : signed(15 downto 0);
-    variable fc1_n57_p0_m : signed(20 downto 0);
-    variable fc1_n57_p0 : signed(19 downto 0);
-    variable fc1_n57_p1_m : signed(25 downto 0);
-    variable fc1_n57_p1 : signed(24 downto 0);
-    variable fc1_n57_p2_m : signed(25 downto 0);
-    variable fc1_n57_p2 : signed(24 downto 0);
-    variable fc1_n57_p3_m : signed(25 downto 0);
-    variable fc1_n57_p3 : signed(24 downto 0);
-    variable fc1_n57_p4_m : signed(25 downto 0);
-    variable fc1_n57_p4 : signed(24 downto 0);
-    variable fc1_n57_p5_m : signed(24 downto 0);
-    variable fc1_n57_p5 : signed(23 downto 0);
-    variable fc1_n57_p6_m : signed(24 downto 0);
-    variable fc1_n57_p6 : signed(23 downto 0);
-    variable fc1_n57_p7_m : signed(25 downto 0);
-    variable fc1_n57_p7 : signed(24 downto 0);
-    variable fc1_n57_p8_m : signed(21 downto 0);
-    variable fc1_n57_p8 : signed(20 downto 0);
-    variable fc1_n57_p9_m : signed(25 downto 0);
-    variable fc1_n57_p9 : signed(24 downto 0);
-    variable fc1_n57_p10_m : signed(25 downto 0);
-    variable fc1_n57_p10 : signed(24 downto 0);
-    variable fc1_n57_p11_m : signed(21 downto 0);
-    variable fc1_n57_p11 : signed(20 downto 0);
-    variable fc1_n57_p12_m : signed(25 downto 0);
-    variable fc1_n57_p12 : signed(24 downto 0);
-    variable fc1_n57_p13_m : signed(25 downto 0);
-    variable fc1_n57_p13 : signed(24 downto 0);
-    variable fc1_n57_p14_m : signed(25 downto 0);
-    variable fc1_n57_p14 : signed(24 downto 0);
-    variable fc1_n57_p15_m : signed(22 downto 0);
-    variable fc1_n57_p15 : signed(21 downto 0);
-    variable fc1_n57_t0_0_a : signed(24 downto 0);
-    variable fc1_n57_t0_0 : signed(24 downto 0);
-    variable fc1_n57_t0_1_a : signed(25 downto 0);
-    variable fc1_n57_t0_1_b : signed(25 downto 0);
-    variable fc1_n57_t0_1 : signed(25 downto 0);
-    variable fc1_n57_t0_2_a : signed(25 downto 0);
-    variable fc1_n57_t0_2_b : signed(25 downto 0);
-    variable fc1_n57_t0_2 : signed(25 downto 0);
-    variable fc1_n57_t0_3_a : signed(25 downto 0);
-    variable fc1_n57_t0_3_b : signed(25 downto 0);
-    variable fc1_n57_t0_3 : signed(25 downto 0);
-    variable fc1_n57_t0_4_a : signed(24 downto 0);
-    variable fc1_n57_t0_4 : signed(24 downto 0);
-    variable fc1_n57_t0_5_b : signed(24 downto 0);
-    variable fc1_n57_t0_5 : signed(24 downto 0);
-    variable fc1_n57_t0_6_a : signed(25 downto 0);
-    variable fc1_n57_t0_6_b : signed(25 downto 0);
-    variable fc1_n57_t0_6 : signed(25 downto 0);
-    variable fc1_n57_t0_7_b : signed(24 downto 0);
-    variable fc1_n57_t0_7 : signed(24 downto 0);
-    variable fc1_n57_t1_0_a : signed(25 downto 0);
+    variable fc1_n57_p2 : signed(24 downto 0); -- weight 0.2763671875
+    variable fc1_n57_p3 : signed(24 downto 0); -- weight -0.2861328125
+    variable fc1_n57_p4 : signed(24 downto 0); -- weight 0.37890625
+    variable fc1_n57_p5 : signed(23 downto 0); -- weight -0.2294921875
+    variable fc1_n57_p6 : signed(23 downto 0); -- weight -0.181640625
+    variable fc1_n57_p7 : signed(24 downto 0); -- weight -0.4033203125
+    variable fc1_n57_p8 : signed(20 downto 0); -- weight 0.0224609375
+    variable fc1_n57_p11 : signed(20 downto 0); -- weight -0.021484375
+    variable fc1_n57_p12 : signed(24 downto 0); -- weight -0.3798828125
+    variable fc1_n57_p13 : signed(24 downto 0); -- weight -0.4072265625
+    variable fc1_n57_p15 : signed(21 downto 0); -- weight -0.048828125
     variable fc1_n57_t1_0 : signed(25 downto 0);
-    variable fc1_n57_t1_1_a : signed(26 downto 0);
-    variable fc1_n57_t1_1_b : signed(26 downto 0);
     variable fc1_n57_t1_1 : signed(26 downto 0);
-    variable fc1_n57_t1_2_a : signed(25 downto 0);
-    variable fc1_n57_t1_2_b : signed(25 downto 0);
     variable fc1_n57_t1_2 : signed(25 downto 0);
-    variable fc1_n57_t1_3_a : signed(26 downto 0);
-    variable fc1_n57_t1_3_b : signed(26 downto 0);
-    variable fc1_n57_t1_3 : signed(26 downto 0);
-    variable fc1_n57_t2_0_a : signed(27 downto 0);
-    variable fc1_n57_t2_0_b : signed(27 downto 0);
     variable fc1_n57_t2_0 : signed(27 downto 0);
-    variable fc1_n57_t2_1_a : signed(26 downto 0);
     variable fc1_n57_t2_1 : signed(26 downto 0);
-    variable fc1_n57_t3_0_a : signed(28 downto 0);
-    variable fc1_n57_t3_0_b : signed(28 downto 0);
-    variable fc1_n57_t3_0 : signed(28 downto 0);
     variable fc1_n57_acc : signed(28 downto 0);
     variable fc1_n57_y_fl : signed(18 downto 0);
-    variable fc1_n57_y_wrap : signed(15 downto 0);
-    variable fc1_n58_p0_m : signed(25 downto 0);
-    variable fc1_n58_p0 : signed(24 downto 0);
-    variable fc1_n58_p1_m : signed(22 downto 0);
-    variable fc1_n58_p1 : signed(21 downto 0);
-    variable fc1_n58_p2_m : signed(24 downto 0);
-    variable fc1_n58_p2 : signed(23 downto 0);
-    variable fc1_n58_p3_m : signed(24 downto 0);
-    variable fc1_n58_p3 : signed(23 downto 0);
-    variable fc1_n58_p4_m : signed(24 downto 0);
-    variable fc1_n58_p4 : signed(23 downto 0);
-    variable fc1_n58_p5_m : signed(22 downto 0);
-    variable fc1_n58_p5 : signed(21 downto 0);
-    variable fc1_n58_p6_m : signed(24 downto 0);
-    variable fc1_n58_p6 : signed(23 downto 0);
-    variable fc1_n58_p7_m : signed(24 downto 0);
-    variable fc1_n58_p7 : signed(23 downto 0);
-    variable fc1_n58_p8_m : signed(24 downto 0);
-    variable fc1_n58_p8 : signed(23 downto 0);
-    variable fc1_n58_p9_m : signed(22 downto 0);
-    variable fc1_n58_p9 : signed(21 downto 0);
-    variable fc1_n58_p10_m : signed(22 downto 0);
-    variable fc1_n58_p10 : signed(21 downto 0);
-    variable fc1_n58_p11_m : signed(25 downto 0);
-    variable fc1_n58_p11 : signed(24 downto 0);
-    variable fc1_n58_p12_m : signed(24 downto 0);
-    variable fc1_n58_p12 : signed(23 downto 0);
-    variable fc1_n58_p13_m : signed(25 downto 0);
-    variable fc1_n58_p13 : signed(24 downto 0);
-    variable fc1_n58_p14_m : signed(24 downto 0);
-    variable fc1_n58_p14 : signed(23 downto 0);
-    variable fc1_n58_p15_m : signed(25 downto 0);
-    variable fc1_n58_p15 : signed(24 downto 0);
-    variable fc1_n58_t0_0_b : signed(24 downto 0);
-    variable fc1_n58_t0_0 : signed(24 downto 0);
-    variable fc1_n58_t0_1_a : signed(24 downto 0);
-    variable fc1_n58_t0_1_b : signed(24 downto 0);
-    variable fc1_n58_t0_1 : signed(24 downto 0);
-    variable fc1_n58_t0_2_b : signed(23 downto 0);
-    variable fc1_n58_t0_2 : signed(23 downto 0);
-    variable fc1_n58_t0_3_a : signed(24 downto 0);
-    variable fc1_n58_t0_3_b : signed(24 downto 0);
-    variable fc1_n58_t0_3 : signed(24 downto 0);
-    variable fc1_n58_t0_4_a : signed(24 downto 0);
-    variable fc1_n58_t0_4_b : signed(24 downto 0);
-    variable fc1_n58_t0_4 : signed(24 downto 0);
-    variable fc1_n58_t0_5_a : signed(24 downto 0);
-    variable fc1_n58_t0_5 : signed(24 downto 0);
-    variable fc1_n58_t0_6_a : signed(25 downto 0);
-    variable fc1_n58_t0_6_b : signed(25 downto 0);
-    variable fc1_n58_t0_6 : signed(25 downto 0);
-    variable fc1_n58_t0_7_a : signed(24 downto 0);
-    variable fc1_n58_t0_7 : signed(24 downto 0);
-    variable fc1_n58_t1_0_a : signed(25 downto 0);
-    variable fc1_n58_t1_0_b : signed(25 downto 0);
+    variable fc1_n58_p1 : signed(21 downto 0); -- weight -0.048828125
+    variable fc1_n58_p2 : signed(23 downto 0); -- weight 0.1953125
+    variable fc1_n58_p3 : signed(23 downto 0); -- weight 0.2470703125
+    variable fc1_n58_p5 : signed(21 downto 0); -- weight -0.0341796875
+    variable fc1_n58_p6 : signed(23 downto 0); -- weight 0.1943359375
+    variable fc1_n58_p7 : signed(23 downto 0); -- weight -0.1826171875
+    variable fc1_n58_p8 : signed(23 downto 0); -- weight 0.2021484375
+    variable fc1_n58_p9 : signed(21 downto 0); -- weight 0.060546875
+    variable fc1_n58_p10 : signed(21 downto 0); -- weight 0.0400390625
+    variable fc1_n58_p12 : signed(23 downto 0); -- weight 0.23046875
+    variable fc1_n58_p13 : signed(24 downto 0); -- weight 0.29296875
+    variable fc1_n58_p14 : signed(23 downto 0); -- weight -0.1884765625
     variable fc1_n58_t1_0 : signed(25 downto 0);
-    variable fc1_n58_t1_1_a : signed(25 downto 0);
-    variable fc1_n58_t1_1_b : signed(25 downto 0);
     variable fc1_n58_t1_1 : signed(25 downto 0);
-    variable fc1_n58_t1_2_a : signed(25 downto 0);
-    variable fc1_n58_t1_2_b : signed(25 downto 0);
     variable fc1_n58_t1_2 : signed(25 downto 0);
-    variable fc1_n58_t1_3_b : signed(25 downto 0);
     variable fc1_n58_t1_3 : signed(25 downto 0);
-    variable fc1_n58_t2_0_a : signed(26 downto 0);
-    variable fc1_n58_t2_0_b : signed(26 downto 0);
     variable fc1_n58_t2_0 : signed(26 downto 0);
-    variable fc1_n58_t2_1_a : signed(26 downto 0);
-    variable fc1_n58_t2_1_b : signed(26 downto 0);
     variable fc1_n58_t2_1 : signed(26 downto 0);
-    variable fc1_n58_t3_0_a : signed(27 downto 0);
-    variable fc1_n58_t3_0_b : signed(27 downto 0);
-    variable fc1_n58_t3_0 : signed(27 downto 0);
     variable fc1_n58_acc : signed(27 downto 0);
     variable fc1_n58_y_fl : signed(17 downto 0);
-    variable fc1_n58_y_wrap : signed(15 downto 0);
-    variable fc1_n59_p0_m : signed(25 downto 0);
-    variable fc1_n59_p0 : signed(24 downto 0);
-    variable fc1_n59_p1_m : signed(25 downto 0);
-    variable fc1_n59_p1 : signed(24 downto 0);
-    variable fc1_n59_p2_m : signed(25 downto 0);
-    variable fc1_n59_p2 : signed(24 downto 0);
-    variable fc1_n59_p3_m : signed(25 downto 0);
-    variable fc1_n59_p3 : signed(24 downto 0);
-    variable fc1_n59_p4_m : signed(23 downto 0);
-    variable fc1_n59_p4 : signed(22 downto 0);
-    variable fc1_n59_p5_m : signed(25 downto 0);
-    variable fc1_n59_p5 : signed(24 downto 0);
-    variable fc1_n59_p6_m : signed(24 downto 0);
-    variable fc1_n59_p6 : signed(23 downto 0);
-    variable fc1_n59_p7_m : signed(24 downto 0);
-    variable fc1_n59_p7 : signed(23 downto 0);
-    variable fc1_n59_p8_m : signed(24 downto 0);
-    variable fc1_n59_p8 : signed(23 downto 0);
-    variable fc1_n59_p9_m : signed(25 downto 0);
-    variable fc1_n59_p9 : signed(24 downto 0);
-    variable fc1_n59_p10_m : signed(25 downto 0);
-    variable fc1_n59_p10 : signed(24 downto 0);
-    variable fc1_n59_p11_m : signed(25 downto 0);
-    variable fc1_n59_p11 : signed(24 downto 0);
-    variable fc1_n59_p12_m : signed(24 downto 0);
-    variable fc1_n59_p12 : signed(23 downto 0);
-    variable fc1_n59_p13_m : signed(25 downto 0);
-    variable fc1_n59_p13 : signed(24 downto 0);
-    variable fc1_n59_p14_m : signed(24 downto 0);
-    variable fc1_n59_p14 : signed(23 downto 0);
-    variable fc1_n59_p15_m : signed(23 downto 0);
-    variable fc1_n59_p15 : signed(22 downto 0);
-    variable fc1_n59_t0_0_a : signed(25 downto 0);
-    variable fc1_n59_t0_0_b : signed(25 downto 0);
-    variable fc1_n59_t0_0 : signed(25 downto 0);
-    variable fc1_n59_t0_1_a : signed(25 downto 0);
-    variable fc1_n59_t0_1_b : signed(25 downto 0);
-    variable fc1_n59_t0_1 : signed(25 downto 0);
-    variable fc1_n59_t0_2_a : signed(25 downto 0);
-    variable fc1_n59_t0_2_b : signed(25 downto 0);
-    variable fc1_n59_t0_2 : signed(25 downto 0);
-    variable fc1_n59_t0_3_a : signed(24 downto 0);
-    variable fc1_n59_t0_3_b : signed(24 downto 0);
-    variable fc1_n59_t0_3 : signed(24 downto 0);
-    variable fc1_n59_t0_4_a : signed(24 downto 0);
-    variable fc1_n59_t0_4 : signed(24 downto 0);
-    variable fc1_n59_t0_5_a : signed(25 downto 0);
-    variable fc1_n59_t0_5_b : signed(25 downto 0);
-    variable fc1_n59_t0_5 : signed(25 downto 0);
-    variable fc1_n59_t0_6_a : signed(25 downto 0);
-    variable fc1_n59_t0_6_b : signed(25 downto 0);
-    variable fc1_n59_t0_6 : signed(25 downto 0);
-    variable fc1_n59_t0_7_a : signed(24 downto 0);
-    variable fc1_n59_t0_7_b : signed(24 downto 0);
-    variable fc1_n59_t0_7 : signed(24 downto 0);
-    variable fc1_n59_t1_0_a : signed(26 downto 0);
-    variable fc1_n59_t1_0_b : signed(26 downto 0);
+    variable fc1_n59_p0 : signed(24 downto 0); -- weight -0.2900390625
+    variable fc1_n59_p2 : signed(24 downto 0); -- weight -0.4287109375
+    variable fc1_n59_p3 : signed(24 downto 0); -- weight -0.4296875
+    variable fc1_n59_p4 : signed(22 downto 0); -- weight -0.1240234375
+    variable fc1_n59_p5 : signed(24 downto 0); -- weight -0.40625
+    variable fc1_n59_p7 : signed(23 downto 0); -- weight 0.1533203125
+    variable fc1_n59_p8 : signed(23 downto 0); -- weight -0.212890625
+    variable fc1_n59_p10 : signed(24 downto 0); -- weight 0.38671875
+    variable fc1_n59_p11 : signed(24 downto 0); -- weight 0.296875
+    variable fc1_n59_p12 : signed(23 downto 0); -- weight -0.1484375
+    variable fc1_n59_p13 : signed(24 downto 0); -- weight 0.39453125
+    variable fc1_n59_p14 : signed(23 downto 0); -- weight -0.21484375
+    variable fc1_n59_p15 : signed(22 downto 0); -- weight -0.091796875
     variable fc1_n59_t1_0 : signed(26 downto 0);
-    variable fc1_n59_t1_1_b : signed(25 downto 0);
     variable fc1_n59_t1_1 : signed(25 downto 0);
-    variable fc1_n59_t1_2_a : signed(26 downto 0);
-    variable fc1_n59_t1_2_b : signed(26 downto 0);
     variable fc1_n59_t1_2 : signed(26 downto 0);
-    variable fc1_n59_t1_3_b : signed(25 downto 0);
     variable fc1_n59_t1_3 : signed(25 downto 0);
-    variable fc1_n59_t2_0_a : signed(27 downto 0);
-    variable fc1_n59_t2_0_b : signed(27 downto 0);
     variable fc1_n59_t2_0 : signed(27 downto 0);
-    variable fc1_n59_t2_1_a : signed(27 downto 0);
-    variable fc1_n59_t2_1_b : signed(27 downto 0);
     variable fc1_n59_t2_1 : signed(27 downto 0);
-    variable fc1_n59_t3_0_a : signed(28 downto 0);
-    variable fc1_n59_t3_0_b : signed(28 downto 0);
-    variable fc1_n59_t3_0 : signed(28 downto 0);
     variable fc1_n59_acc : signed(28 downto 0);
     variable fc1_n59_y_fl : signed(18 downto 0);
-    variable fc1_n59_y_wrap : signed(15 downto 0);
-    variable fc1_n60_p0_m : signed(25 downto 0);
-    variable fc1_n60_p0 : signed(24 downto 0);
-    variable fc1_n60_p1_m : signed(24 downto 0);
-    variable fc1_n60_p1 : signed(23 downto 0);
-    variable fc1_n60_p2_m : signed(28 downto 0);
-    variable fc1_n60_p2 : signed(27 downto 0);
-    variable fc1_n60_p3_m : signed(28 downto 0);
-    variable fc1_n60_p3 : signed(27 downto 0);
-    variable fc1_n60_p4_m : signed(27 downto 0);
-    variable fc1_n60_p4 : signed(26 downto 0);
-    variable fc1_n60_p5_m : signed(28 downto 0);
-    variable fc1_n60_p5 : signed(27 downto 0);
-    variable fc1_n60_p6_m : signed(24 downto 0);
-    variable fc1_n60_p6 : signed(23 downto 0);
-    variable fc1_n60_p7_m : signed(24 downto 0);
-    variable fc1_n60_p7 : signed(23 downto 0);
-    variable fc1_n60_p8_m : signed(25 downto 0);
-    variable fc1_n60_p8 : signed(24 downto 0);
-    variable fc1_n60_p9_m : signed(24 downto 0);
-    variable fc1_n60_p9 : signed(23 downto 0);
-    variable fc1_n60_p10_m : signed(24 downto 0);
-    variable fc1_n60_p10 : signed(23 downto 0);
-    variable fc1_n60_p11_m : signed(27 downto 0);
-    variable fc1_n60_p11 : signed(26 downto 0);
-    variable fc1_n60_p12_m : signed(25 downto 0);
-    variable fc1_n60_p12 : signed(24 downto 0);
-    variable fc1_n60_p13_m : signed(25 downto 0);
-    variable fc1_n60_p13 : signed(24 downto 0);
-    variable fc1_n60_p14_m : signed(24 downto 0);
-    variable fc1_n60_p14 : signed(23 downto 0);
-    variable fc1_n60_p15_m : signed(23 downto 0);
-    variable fc1_n60_p15 : signed(22 downto 0);
-    variable fc1_n60_t0_0_b : signed(24 downto 0);
-    variable fc1_n60_t0_0 : signed(24 downto 0);
-    variable fc1_n60_t0_1_a : signed(28 downto 0);
-    variable fc1_n60_t0_1_b : signed(28 downto 0);
-    variable fc1_n60_t0_1 : signed(28 downto 0);
-    variable fc1_n60_t0_2_a : signed(28 downto 0);
-    variable fc1_n60_t0_2_b : signed(28 downto 0);
-    variable fc1_n60_t0_2 : signed(28 downto 0);
-    variable fc1_n60_t0_3_a : signed(24 downto 0);
-    variable fc1_n60_t0_3_b : signed(24 downto 0);
-    variable fc1_n60_t0_3 : signed(24 downto 0);
-    variable fc1_n60_t0_4_a : signed(25 downto 0);
-    variable fc1_n60_t0_4_b : signed(25 downto 0);
-    variable fc1_n60_t0_4 : signed(25 downto 0);
-    variable fc1_n60_t0_5_a : signed(26 downto 0);
-    variable fc1_n60_t0_5 : signed(26 downto 0);
-    variable fc1_n60_t0_6_a : signed(25 downto 0);
-    variable fc1_n60_t0_6_b : signed(25 downto 0);
-    variable fc1_n60_t0_6 : signed(25 downto 0);
-    variable fc1_n60_t0_7_a : signed(24 downto 0);
-    variable fc1_n60_t0_7_b : signed(24 downto 0);
-    variable fc1_n60_t0_7 : signed(24 downto 0);
-    variable fc1_n60_t1_0_a : signed(28 downto 0);
+    variable fc1_n60_p1 : signed(23 downto 0); -- weight -0.1396484375
+    variable fc1_n60_p2 : signed(27 downto 0); -- weight -2.0556640625
+    variable fc1_n60_p3 : signed(27 downto 0); -- weight -2.708984375
+    variable fc1_n60_p4 : signed(26 downto 0); -- weight -1.8359375
+    variable fc1_n60_p5 : signed(27 downto 0); -- weight -2.80078125
+    variable fc1_n60_p6 : signed(23 downto 0); -- weight 0.1689453125
+    variable fc1_n60_p7 : signed(23 downto 0); -- weight 0.1611328125
+    variable fc1_n60_p8 : signed(24 downto 0); -- weight -0.3701171875
+    variable fc1_n60_p9 : signed(23 downto 0); -- weight 0.232421875
+    variable fc1_n60_p10 : signed(23 downto 0); -- weight 0.140625
+    variable fc1_n60_p12 : signed(24 downto 0); -- weight 0.37890625
+    variable fc1_n60_p13 : signed(24 downto 0); -- weight 0.3525390625
+    variable fc1_n60_p14 : signed(23 downto 0); -- weight -0.2314453125
+    variable fc1_n60_p15 : signed(22 downto 0); -- weight 0.1123046875
     variable fc1_n60_t1_0 : signed(28 downto 0);
-    variable fc1_n60_t1_1_b : signed(28 downto 0);
     variable fc1_n60_t1_1 : signed(28 downto 0);
-    variable fc1_n60_t1_2_a : signed(26 downto 0);
     variable fc1_n60_t1_2 : signed(26 downto 0);
-    variable fc1_n60_t1_3_a : signed(26 downto 0);
-    variable fc1_n60_t1_3_b : signed(26 downto 0);
     variable fc1_n60_t1_3 : signed(26 downto 0);
-    variable fc1_n60_t2_0_a : signed(29 downto 0);
-    variable fc1_n60_t2_0_b : signed(29 downto 0);
-    variable fc1_n60_t2_0 : signed(29 downto 0);
-    variable fc1_n60_t2_1_a : signed(27 downto 0);
-    variable fc1_n60_t2_1_b : signed(27 downto 0);
     variable fc1_n60_t2_1 : signed(27 downto 0);
-    variable fc1_n60_t3_0_b : signed(29 downto 0);
     variable fc1_n60_t3_0 : signed(29 downto 0);
-    variable fc1_n60_t4_0_b : signed(29 downto 0);
-    variable fc1_n60_t4_0 : signed(29 downto 0);
     variable fc1_n60_acc : signed(29 downto 0);
     variable fc1_n60_y_fl : signed(19 downto 0);
-    variable fc1_n60_y_wrap : signed(15 downto 0);
-    variable fc1_n61_p0_m : signed(25 downto 0);
-    variable fc1_n61_p0 : signed(24 downto 0);
-    variable fc1_n61_p1_m : signed(23 downto 0);
-    variable fc1_n61_p1 : signed(22 downto 0);
-    variable fc1_n61_p2_m : signed(25 downto 0);
-    variable fc1_n61_p2 : signed(24 downto 0);
-    variable fc1_n61_p3_m : signed(26 downto 0);
-    variable fc1_n61_p3 : signed(25 downto 0);
-    variable fc1_n61_p4_m : signed(24 downto 0);
-    variable fc1_n61_p4 : signed(23 downto 0);
-    variable fc1_n61_p5_m : signed(27 downto 0);
-    variable fc1_n61_p5 : signed(26 downto 0);
-    variable fc1_n61_p6_m : signed(23 downto 0);
-    variable fc1_n61_p6 : signed(22 downto 0);
-    variable fc1_n61_p7_m : signed(24 downto 0);
-    variable fc1_n61_p7 : signed(23 downto 0);
-    variable fc1_n61_p8_m : signed(25 downto 0);
-    variable fc1_n61_p8 : signed(24 downto 0);
-    variable fc1_n61_p9_m : signed(26 downto 0);
-    variable fc1_n61_p9 : signed(25 downto 0);
-    variable fc1_n61_p10_m : signed(26 downto 0);
-    variable fc1_n61_p10 : signed(25 downto 0);
-    variable fc1_n61_p11_m : signed(26 downto 0);
-    variable fc1_n61_p11 : signed(25 downto 0);
-    variable fc1_n61_p12_m : signed(25 downto 0);
-    variable fc1_n61_p12 : signed(24 downto 0);
-    variable fc1_n61_p13_m : signed(25 downto 0);
-    variable fc1_n61_p13 : signed(24 downto 0);
-    variable fc1_n61_p14_m : signed(25 downto 0);
-    variable fc1_n61_p14 : signed(24 downto 0);
-    variable fc1_n61_p15_m : signed(25 downto 0);
-    variable fc1_n61_p15 : signed(24 downto 0);
-    variable fc1_n61_t0_0_b : signed(24 downto 0);
-    variable fc1_n61_t0_0 : signed(24 downto 0);
-    variable fc1_n61_t0_1_a : signed(25 downto 0);
-    variable fc1_n61_t0_1 : signed(25 downto 0);
-    variable fc1_n61_t0_2_a : signed(27 downto 0);
-    variable fc1_n61_t0_2_b : signed(27 downto 0);
-    variable fc1_n61_t0_2 : signed(27 downto 0);
-    variable fc1_n61_t0_3_a : signed(24 downto 0);
-    variable fc1_n61_t0_3_b : signed(24 downto 0);
-    variable fc1_n61_t0_3 : signed(24 downto 0);
-    variable fc1_n61_t0_4_a : signed(26 downto 0);
-    variable fc1_n61_t0_4_b : signed(26 downto 0);
-    variable fc1_n61_t0_4 : signed(26 downto 0);
-    variable fc1_n61_t0_5_a : signed(26 downto 0);
-    variable fc1_n61_t0_5_b : signed(26 downto 0);
-    variable fc1_n61_t0_5 : signed(26 downto 0);
-    variable fc1_n61_t0_6_a : signed(25 downto 0);
-    variable fc1_n61_t0_6_b : signed(25 downto 0);
-    variable fc1_n61_t0_6 : signed(25 downto 0);
-    variable fc1_n61_t0_7_a : signed(25 downto 0);
-    variable fc1_n61_t0_7_b : signed(25 downto 0);
-    variable fc1_n61_t0_7 : signed(25 downto 0);
-    variable fc1_n61_t1_0_a : signed(26 downto 0);
-    variable fc1_n61_t1_0_b : signed(26 downto 0);
+    variable fc1_n61_p1 : signed(22 downto 0); -- weight 0.1005859375
+    variable fc1_n61_p2 : signed(24 downto 0); -- weight 0.33203125
+    variable fc1_n61_p4 : signed(23 downto 0); -- weight 0.17578125
+    variable fc1_n61_p5 : signed(26 downto 0); -- weight 1.8388671875
+    variable fc1_n61_p6 : signed(22 downto 0); -- weight 0.1123046875
+    variable fc1_n61_p7 : signed(23 downto 0); -- weight -0.2041015625
+    variable fc1_n61_p8 : signed(24 downto 0); -- weight -0.3447265625
+    variable fc1_n61_p9 : signed(25 downto 0); -- weight -0.7744140625
+    variable fc1_n61_p11 : signed(25 downto 0); -- weight -0.98046875
+    variable fc1_n61_p12 : signed(24 downto 0); -- weight -0.3505859375
+    variable fc1_n61_p13 : signed(24 downto 0); -- weight -0.34765625
+    variable fc1_n61_p14 : signed(24 downto 0); -- weight 0.396484375
+    variable fc1_n61_p15 : signed(24 downto 0); -- weight 0.30078125
     variable fc1_n61_t1_0 : signed(26 downto 0);
-    variable fc1_n61_t1_1_b : signed(27 downto 0);
-    variable fc1_n61_t1_1 : signed(27 downto 0);
-    variable fc1_n61_t1_2_a : signed(27 downto 0);
-    variable fc1_n61_t1_2_b : signed(27 downto 0);
     variable fc1_n61_t1_2 : signed(27 downto 0);
-    variable fc1_n61_t1_3_a : signed(26 downto 0);
-    variable fc1_n61_t1_3_b : signed(26 downto 0);
     variable fc1_n61_t1_3 : signed(26 downto 0);
-    variable fc1_n61_t2_0_a : signed(27 downto 0);
     variable fc1_n61_t2_0 : signed(27 downto 0);
-    variable fc1_n61_t2_1_a : signed(28 downto 0);
-    variable fc1_n61_t2_1_b : signed(28 downto 0);
-    variable fc1_n61_t2_1 : signed(28 downto 0);
-    variable fc1_n61_t3_0_a : signed(28 downto 0);
     variable fc1_n61_t3_0 : signed(28 downto 0);
-    variable fc1_n61_t4_0_b : signed(28 downto 0);
-    variable fc1_n61_t4_0 : signed(28 downto 0);
     variable fc1_n61_acc : signed(28 downto 0);
     variable fc1_n61_y_fl : signed(18 downto 0);
-    variable fc1_n61_y_wrap : signed(15 downto 0);
-    variable fc1_n62_p0_m : signed(25 downto 0);
-    variable fc1_n62_p0 : signed(24 downto 0);
-    variable fc1_n62_p1_m : signed(25 downto 0);
-    variable fc1_n62_p1 : signed(24 downto 0);
-    variable fc1_n62_p2_m : signed(27 downto 0);
-    variable fc1_n62_p2 : signed(26 downto 0);
-    variable fc1_n62_p3_m : signed(27 downto 0);
-    variable fc1_n62_p3 : signed(26 downto 0);
-    variable fc1_n62_p4_m : signed(27 downto 0);
-    variable fc1_n62_p4 : signed(26 downto 0);
-    variable fc1_n62_p5_m : signed(27 downto 0);
-    variable fc1_n62_p5 : signed(26 downto 0);
-    variable fc1_n62_p6_m : signed(20 downto 0);
-    variable fc1_n62_p6 : signed(19 downto 0);
-    variable fc1_n62_p7_m : signed(24 downto 0);
-    variable fc1_n62_p7 : signed(23 downto 0);
-    variable fc1_n62_p8_m : signed(23 downto 0);
-    variable fc1_n62_p8 : signed(22 downto 0);
-    variable fc1_n62_p9_m : signed(25 downto 0);
-    variable fc1_n62_p9 : signed(24 downto 0);
-    variable fc1_n62_p10_m : signed(25 downto 0);
-    variable fc1_n62_p10 : signed(24 downto 0);
-    variable fc1_n62_p11_m : signed(24 downto 0);
-    variable fc1_n62_p11 : signed(23 downto 0);
-    variable fc1_n62_p12_m : signed(25 downto 0);
-    variable fc1_n62_p12 : signed(24 downto 0);
-    variable fc1_n62_p13_m : signed(24 downto 0);
-    variable fc1_n62_p13 : signed(23 downto 0);
-    variable fc1_n62_p14_m : signed(24 downto 0);
-    variable fc1_n62_p14 : signed(23 downto 0);
-    variable fc1_n62_p15_m : signed(22 downto 0);
-    variable fc1_n62_p15 : signed(21 downto 0);
-    variable fc1_n62_t0_0_a : signed(25 downto 0);
-    variable fc1_n62_t0_0_b : signed(25 downto 0);
-    variable fc1_n62_t0_0 : signed(25 downto 0);
-    variable fc1_n62_t0_1_a : signed(27 downto 0);
-    variable fc1_n62_t0_1_b : signed(27 downto 0);
-    variable fc1_n62_t0_1 : signed(27 downto 0);
-    variable fc1_n62_t0_2_a : signed(27 downto 0);
-    variable fc1_n62_t0_2_b : signed(27 downto 0);
-    variable fc1_n62_t0_2 : signed(27 downto 0);
-    variable fc1_n62_t0_3_a : signed(23 downto 0);
-    variable fc1_n62_t0_3 : signed(23 downto 0);
-    variable fc1_n62_t0_4_a : signed(24 downto 0);
-    variable fc1_n62_t0_4 : signed(24 downto 0);
-    variable fc1_n62_t0_5_a : signed(25 downto 0);
-    variable fc1_n62_t0_5_b : signed(25 downto 0);
-    variable fc1_n62_t0_5 : signed(25 downto 0);
-    variable fc1_n62_t0_6_b : signed(24 downto 0);
-    variable fc1_n62_t0_6 : signed(24 downto 0);
-    variable fc1_n62_t0_7_a : signed(24 downto 0);
-    variable fc1_n62_t0_7_b : signed(24 downto 0);
-    variable fc1_n62_t0_7 : signed(24 downto 0);
-    variable fc1_n62_t1_0_a : signed(27 downto 0);
+    variable fc1_n62_p0 : signed(24 downto 0); -- weight -0.345703125
+    variable fc1_n62_p1 : signed(24 downto 0); -- weight 0.4521484375
+    variable fc1_n62_p2 : signed(26 downto 0); -- weight 1.1748046875
+    variable fc1_n62_p3 : signed(26 downto 0); -- weight 1.9560546875
+    variable fc1_n62_p4 : signed(26 downto 0); -- weight 1.6318359375
+    variable fc1_n62_p5 : signed(26 downto 0); -- weight 1.6484375
+    variable fc1_n62_p6 : signed(19 downto 0); -- weight -0.0087890625
+    variable fc1_n62_p8 : signed(22 downto 0); -- weight 0.1015625
+    variable fc1_n62_p10 : signed(24 downto 0); -- weight 0.390625
+    variable fc1_n62_p11 : signed(23 downto 0); -- weight -0.1298828125
+    variable fc1_n62_p13 : signed(23 downto 0); -- weight -0.2119140625
+    variable fc1_n62_p14 : signed(23 downto 0); -- weight -0.2265625
+    variable fc1_n62_p15 : signed(21 downto 0); -- weight 0.052734375
     variable fc1_n62_t1_0 : signed(27 downto 0);
-    variable fc1_n62_t1_1_b : signed(27 downto 0);
     variable fc1_n62_t1_1 : signed(27 downto 0);
-    variable fc1_n62_t1_2_a : signed(25 downto 0);
     variable fc1_n62_t1_2 : signed(25 downto 0);
-    variable fc1_n62_t1_3_a : signed(25 downto 0);
-    variable fc1_n62_t1_3_b : signed(25 downto 0);
     variable fc1_n62_t1_3 : signed(25 downto 0);
-    variable fc1_n62_t2_0_a : signed(28 downto 0);
-    variable fc1_n62_t2_0_b : signed(28 downto 0);
     variable fc1_n62_t2_0 : signed(28 downto 0);
-    variable fc1_n62_t2_1_a : signed(26 downto 0);
-    variable fc1_n62_t2_1_b : signed(26 downto 0);
     variable fc1_n62_t2_1 : signed(26 downto 0);
-    variable fc1_n62_t3_0_a : signed(29 downto 0);
-    variable fc1_n62_t3_0_b : signed(29 downto 0);
-    variable fc1_n62_t3_0 : signed(29 downto 0);
-    variable fc1_n62_t4_0_b : signed(29 downto 0);
-    variable fc1_n62_t4_0 : signed(29 downto 0);
     variable fc1_n62_acc : signed(29 downto 0);
     variable fc1_n62_y_fl : signed(19 downto 0);
-    variable fc1_n62_y_wrap : signed(15 downto 0);
-    variable fc1_n63_p0_m : signed(24 downto 0);
-    variable fc1_n63_p0 : signed(23 downto 0);
-    variable fc1_n63_p1_m : signed(25 downto 0);
-    variable fc1_n63_p1 : signed(24 downto 0);
-    variable fc1_n63_p2_m : signed(24 downto 0);
-    variable fc1_n63_p2 : signed(23 downto 0);
-    variable fc1_n63_p3_m : signed(23 downto 0);
-    variable fc1_n63_p3 : signed(22 downto 0);
-    variable fc1_n63_p4_m : signed(23 downto 0);
-    variable fc1_n63_p4 : signed(22 downto 0);
-    variable fc1_n63_p5_m : signed(25 downto 0);
-    variable fc1_n63_p5 : signed(24 downto 0);
-    variable fc1_n63_p6_m : signed(25 downto 0);
-    variable fc1_n63_p6 : signed(24 downto 0);
-    variable fc1_n63_p7_m : signed(24 downto 0);
-    variable fc1_n63_p7 : signed(23 downto 0);
-    variable fc1_n63_p8_m : signed(22 downto 0);
-    variable fc1_n63_p8 : signed(21 downto 0);
-    variable fc1_n63_p9_m : signed(24 downto 0);
-    variable fc1_n63_p9 : signed(23 downto 0);
-    variable fc1_n63_p10_m : signed(23 downto 0);
-    variable fc1_n63_p10 : signed(22 downto 0);
-    variable fc1_n63_p11_m : signed(23 downto 0);
-    variable fc1_n63_p11 : signed(22 downto 0);
-    variable fc1_n63_p12_m : signed(25 downto 0);
-    variable fc1_n63_p12 : signed(24 downto 0);
-    variable fc1_n63_p13_m : signed(25 downto 0);
-    variable fc1_n63_p13 : signed(24 downto 0);
-    variable fc1_n63_p14_m : signed(21 downto 0);
-    variable fc1_n63_p14 : signed(20 downto 0);
-    variable fc1_n63_p15_m : signed(25 downto 0);
-    variable fc1_n63_p15 : signed(24 downto 0);
-    variable fc1_n63_t0_0_a : signed(25 downto 0);
-    variable fc1_n63_t0_0_b : signed(25 downto 0);
-    variable fc1_n63_t0_0 : signed(25 downto 0);
-    variable fc1_n63_t0_1_a : signed(24 downto 0);
-    variable fc1_n63_t0_1_b : signed(24 downto 0);
-    variable fc1_n63_t0_1 : signed(24 downto 0);
-    variable fc1_n63_t0_2_a : signed(25 downto 0);
-    variable fc1_n63_t0_2_b : signed(25 downto 0);
-    variable fc1_n63_t0_2 : signed(25 downto 0);
-    variable fc1_n63_t0_3_b : signed(24 downto 0);
-    variable fc1_n63_t0_3 : signed(24 downto 0);
-    variable fc1_n63_t0_4_a : signed(24 downto 0);
-    variable fc1_n63_t0_4_b : signed(24 downto 0);
-    variable fc1_n63_t0_4 : signed(24 downto 0);
-    variable fc1_n63_t0_5_a : signed(23 downto 0);
-    variable fc1_n63_t0_5_b : signed(23 downto 0);
-    variable fc1_n63_t0_5 : signed(23 downto 0);
-    variable fc1_n63_t0_6_a : signed(25 downto 0);
-    variable fc1_n63_t0_6_b : signed(25 downto 0);
-    variable fc1_n63_t0_6 : signed(25 downto 0);
-    variable fc1_n63_t0_7_a : signed(24 downto 0);
-    variable fc1_n63_t0_7 : signed(24 downto 0);
-    variable fc1_n63_t1_0_b : signed(25 downto 0);
+    variable fc1_n63_p0 : signed(23 downto 0); -- weight 0.1337890625
+    variable fc1_n63_p1 : signed(24 downto 0); -- weight 0.404296875
+    variable fc1_n63_p2 : signed(23 downto 0); -- weight 0.20703125
+    variable fc1_n63_p3 : signed(22 downto 0); -- weight 0.0751953125
+    variable fc1_n63_p4 : signed(22 downto 0); -- weight 0.068359375
+    variable fc1_n63_p5 : signed(24 downto 0); -- weight -0.4326171875
+    variable fc1_n63_p7 : signed(23 downto 0); -- weight 0.189453125
+    variable fc1_n63_p8 : signed(21 downto 0); -- weight 0.05859375
+    variable fc1_n63_p9 : signed(23 downto 0); -- weight 0.2314453125
+    variable fc1_n63_p10 : signed(22 downto 0); -- weight -0.1005859375
+    variable fc1_n63_p11 : signed(22 downto 0); -- weight 0.080078125
+    variable fc1_n63_p12 : signed(24 downto 0); -- weight -0.2607421875
+    variable fc1_n63_p13 : signed(24 downto 0); -- weight 0.35546875
+    variable fc1_n63_p14 : signed(20 downto 0); -- weight 0.017578125
     variable fc1_n63_t1_0 : signed(25 downto 0);
-    variable fc1_n63_t1_1_b : signed(25 downto 0);
     variable fc1_n63_t1_1 : signed(25 downto 0);
-    variable fc1_n63_t1_2_b : signed(24 downto 0);
     variable fc1_n63_t1_2 : signed(24 downto 0);
-    variable fc1_n63_t1_3_b : signed(25 downto 0);
     variable fc1_n63_t1_3 : signed(25 downto 0);
-    variable fc1_n63_t2_0_a : signed(26 downto 0);
-    variable fc1_n63_t2_0_b : signed(26 downto 0);
     variable fc1_n63_t2_0 : signed(26 downto 0);
-    variable fc1_n63_t2_1_a : signed(26 downto 0);
-    variable fc1_n63_t2_1_b : signed(26 downto 0);
     variable fc1_n63_t2_1 : signed(26 downto 0);
-    variable fc1_n63_t3_0_a : signed(27 downto 0);
-    variable fc1_n63_t3_0_b : signed(27 downto 0);
-    variable fc1_n63_t3_0 : signed(27 downto 0);
     variable fc1_n63_acc : signed(27 downto 0);
     variable fc1_n63_y_fl : signed(17 downto 0);
-    variable fc1_n63_y_wrap : signed(15 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -6573,5473 +1981,1928 @@ begin
         fc1_in_13 := signed(in_data(223 downto 208));
         fc1_in_14 := signed(in_data(239 downto 224));
         fc1_in_15 := signed(in_data(255 downto 240));
-        fc1_n0_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_0), 26);
-        fc1_n0_p0 := fc1_n0_p0_m(24 downto 0);
-        fc1_n0_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_0), 26);
-        fc1_n0_p1 := fc1_n0_p1_m(24 downto 0);
-        fc1_n0_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_0), 28);
-        fc1_n0_p2 := fc1_n0_p2_m(26 downto 0);
-        fc1_n0_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_0), 29);
-        fc1_n0_p3 := fc1_n0_p3_m(27 downto 0);
-        fc1_n0_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_0), 28);
-        fc1_n0_p4 := fc1_n0_p4_m(26 downto 0);
-        fc1_n0_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_0), 29);
-        fc1_n0_p5 := fc1_n0_p5_m(27 downto 0);
-        fc1_n0_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_0), 23);
-        fc1_n0_p6 := fc1_n0_p6_m(21 downto 0);
-        fc1_n0_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_0), 23);
-        fc1_n0_p7 := fc1_n0_p7_m(21 downto 0);
-        fc1_n0_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_0), 25);
-        fc1_n0_p8 := fc1_n0_p8_m(23 downto 0);
-        fc1_n0_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_0), 26);
-        fc1_n0_p9 := fc1_n0_p9_m(24 downto 0);
-        fc1_n0_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_0), 27);
-        fc1_n0_p10 := fc1_n0_p10_m(25 downto 0);
-        fc1_n0_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_0), 27);
-        fc1_n0_p11 := fc1_n0_p11_m(25 downto 0);
-        fc1_n0_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_0), 27);
-        fc1_n0_p12 := fc1_n0_p12_m(25 downto 0);
-        fc1_n0_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_0), 25);
-        fc1_n0_p13 := fc1_n0_p13_m(23 downto 0);
-        fc1_n0_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_0), 26);
-        fc1_n0_p14 := fc1_n0_p14_m(24 downto 0);
-        fc1_n0_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_0), 25);
-        fc1_n0_p15 := fc1_n0_p15_m(23 downto 0);
-        fc1_n0_t0_0_a := resize(fc1_n0_p0, 26);
-        fc1_n0_t0_0_b := resize(fc1_n0_p1, 26);
-        fc1_n0_t0_0 := fc1_n0_t0_0_a + fc1_n0_t0_0_b;
-        fc1_n0_t0_1_a := resize(fc1_n0_p2, 28);
-        fc1_n0_t0_1 := fc1_n0_t0_1_a + fc1_n0_p3;
-        fc1_n0_t0_2_a := resize(fc1_n0_p4, 29);
-        fc1_n0_t0_2_b := resize(fc1_n0_p5, 29);
-        fc1_n0_t0_2 := fc1_n0_t0_2_a + fc1_n0_t0_2_b;
-        fc1_n0_t0_3_a := resize(fc1_n0_p6, 23);
-        fc1_n0_t0_3_b := resize(fc1_n0_p7, 23);
-        fc1_n0_t0_3 := fc1_n0_t0_3_a + fc1_n0_t0_3_b;
-        fc1_n0_t0_4_a := resize(fc1_n0_p8, 26);
-        fc1_n0_t0_4_b := resize(fc1_n0_p9, 26);
-        fc1_n0_t0_4 := fc1_n0_t0_4_a + fc1_n0_t0_4_b;
-        fc1_n0_t0_5_a := resize(fc1_n0_p10, 27);
-        fc1_n0_t0_5_b := resize(fc1_n0_p11, 27);
-        fc1_n0_t0_5 := fc1_n0_t0_5_a + fc1_n0_t0_5_b;
-        fc1_n0_t0_6_a := resize(fc1_n0_p12, 27);
-        fc1_n0_t0_6_b := resize(fc1_n0_p13, 27);
-        fc1_n0_t0_6 := fc1_n0_t0_6_a + fc1_n0_t0_6_b;
-        fc1_n0_t0_7_a := resize(fc1_n0_p14, 26);
-        fc1_n0_t0_7_b := resize(fc1_n0_p15, 26);
-        fc1_n0_t0_7 := fc1_n0_t0_7_a + fc1_n0_t0_7_b;
-        fc1_n0_t1_0_a := resize(fc1_n0_t0_0, 29);
-        fc1_n0_t1_0_b := resize(fc1_n0_t0_1, 29);
-        fc1_n0_t1_0 := fc1_n0_t1_0_a_d1 + fc1_n0_t1_0_b_d1;
-        fc1_n0_t1_1_b := resize(fc1_n0_t0_3, 29);
-        fc1_n0_t1_1 := fc1_n0_t0_2_d1 + fc1_n0_t1_1_b_d1;
-        fc1_n0_t1_2_a := resize(fc1_n0_t0_4, 28);
-        fc1_n0_t1_2_b := resize(fc1_n0_t0_5, 28);
-        fc1_n0_t1_2 := fc1_n0_t1_2_a_d1 + fc1_n0_t1_2_b_d1;
-        fc1_n0_t1_3_b := resize(fc1_n0_t0_7, 27);
-        fc1_n0_t1_3 := fc1_n0_t0_6_d1 + fc1_n0_t1_3_b_d1;
-        fc1_n0_t2_0_a := resize(fc1_n0_t1_0, 30);
-        fc1_n0_t2_0_b := resize(fc1_n0_t1_1, 30);
-        fc1_n0_t2_0 := fc1_n0_t2_0_a + fc1_n0_t2_0_b;
-        fc1_n0_t2_1_b := resize(fc1_n0_t1_3, 28);
-        fc1_n0_t2_1 := fc1_n0_t1_2 + fc1_n0_t2_1_b;
-        fc1_n0_t3_0_b := resize(fc1_n0_t2_1, 30);
-        fc1_n0_t3_0 := fc1_n0_t2_0 + fc1_n0_t3_0_b;
-        fc1_n0_t4_0_b := resize(fc1_n0_bias, 30);
-        fc1_n0_t4_0 := fc1_n0_t3_0 + fc1_n0_t4_0_b_d1;
-        fc1_n0_acc := fc1_n0_t4_0;
+        fc1_n0_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 279) mod 2**25, 25));
+        fc1_n0_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-316)) mod 2**25, 25));
+        fc1_n0_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1043) mod 2**27, 27));
+        fc1_n0_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1826) mod 2**27, 27));
+        fc1_n0_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 2456) mod 2**28, 28));
+        fc1_n0_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 62) mod 2**22, 22));
+        fc1_n0_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 58) mod 2**22, 22));
+        fc1_n0_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 145) mod 2**24, 24));
+        fc1_n0_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-444)) mod 2**25, 25));
+        fc1_n0_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-633)) mod 2**26, 26));
+        fc1_n0_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-842)) mod 2**26, 26));
+        fc1_n0_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-833)) mod 2**26, 26));
+        fc1_n0_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-197)) mod 2**24, 24));
+        fc1_n0_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 412) mod 2**25, 25));
+        fc1_n0_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 218) mod 2**24, 24));
+        fc1_n0_t1_0 := resize(fc1_n0_t1_0_a_d1, 29) + resize(fc1_n0_t1_0_b_d1, 29);
+        fc1_n0_t1_1 := fc1_n0_t0_2_d1 + resize(fc1_n0_t1_1_b_d1, 29);
+        fc1_n0_t1_3 := fc1_n0_t0_6_d1 + resize(fc1_n0_t1_3_b_d1, 27);
+        fc1_n0_t2_1 := (resize(fc1_n0_t1_2_a_d1, 28) + resize(fc1_n0_t1_2_b_d1, 28)) + resize(fc1_n0_t1_3, 28);
+        fc1_n0_t3_0 := (resize(fc1_n0_t1_0, 30) + resize(fc1_n0_t1_1, 30)) + resize(fc1_n0_t2_1, 30);
+        fc1_n0_acc := (fc1_n0_t3_0 + to_signed(-681984, 30));
         fc1_n0_y_fl := fc1_n0_acc(29 downto 10);
-        fc1_n0_y_wrap := fc1_n0_y_fl(15 downto 0);
-        fc1_n1_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_1), 24);
-        fc1_n1_p0 := fc1_n1_p0_m(22 downto 0);
-        fc1_n1_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_1), 25);
-        fc1_n1_p1 := fc1_n1_p1_m(23 downto 0);
-        fc1_n1_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_1), 28);
-        fc1_n1_p2 := fc1_n1_p2_m(26 downto 0);
-        fc1_n1_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_1), 28);
-        fc1_n1_p3 := fc1_n1_p3_m(26 downto 0);
-        fc1_n1_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_1), 28);
-        fc1_n1_p4 := fc1_n1_p4_m(26 downto 0);
-        fc1_n1_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_1), 29);
-        fc1_n1_p5 := fc1_n1_p5_m(27 downto 0);
-        fc1_n1_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_1), 25);
-        fc1_n1_p6 := fc1_n1_p6_m(23 downto 0);
-        fc1_n1_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_1), 26);
-        fc1_n1_p7 := fc1_n1_p7_m(24 downto 0);
-        fc1_n1_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_1), 23);
-        fc1_n1_p8 := fc1_n1_p8_m(21 downto 0);
-        fc1_n1_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_1), 24);
-        fc1_n1_p9 := fc1_n1_p9_m(22 downto 0);
-        fc1_n1_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_1), 26);
-        fc1_n1_p10 := fc1_n1_p10_m(24 downto 0);
-        fc1_n1_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_1), 24);
-        fc1_n1_p11 := fc1_n1_p11_m(22 downto 0);
-        fc1_n1_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_1), 26);
-        fc1_n1_p12 := fc1_n1_p12_m(24 downto 0);
-        fc1_n1_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_1), 23);
-        fc1_n1_p13 := fc1_n1_p13_m(21 downto 0);
-        fc1_n1_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_1), 26);
-        fc1_n1_p14 := fc1_n1_p14_m(24 downto 0);
-        fc1_n1_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_1), 24);
-        fc1_n1_p15 := fc1_n1_p15_m(22 downto 0);
-        fc1_n1_t0_0_a := resize(fc1_n1_p0, 25);
-        fc1_n1_t0_0_b := resize(fc1_n1_p1, 25);
-        fc1_n1_t0_0 := fc1_n1_t0_0_a + fc1_n1_t0_0_b;
-        fc1_n1_t0_1_a := resize(fc1_n1_p2, 28);
-        fc1_n1_t0_1_b := resize(fc1_n1_p3, 28);
-        fc1_n1_t0_1 := fc1_n1_t0_1_a + fc1_n1_t0_1_b;
-        fc1_n1_t0_2_a := resize(fc1_n1_p4, 28);
-        fc1_n1_t0_2 := fc1_n1_t0_2_a + fc1_n1_p5;
-        fc1_n1_t0_3_a := resize(fc1_n1_p6, 26);
-        fc1_n1_t0_3_b := resize(fc1_n1_p7, 26);
-        fc1_n1_t0_3 := fc1_n1_t0_3_a + fc1_n1_t0_3_b;
-        fc1_n1_t0_4_a := resize(fc1_n1_p8, 24);
-        fc1_n1_t0_4_b := resize(fc1_n1_p9, 24);
-        fc1_n1_t0_4 := fc1_n1_t0_4_a + fc1_n1_t0_4_b;
-        fc1_n1_t0_5_b := resize(fc1_n1_p11, 25);
-        fc1_n1_t0_5 := fc1_n1_p10 + fc1_n1_t0_5_b;
-        fc1_n1_t0_6_b := resize(fc1_n1_p13, 25);
-        fc1_n1_t0_6 := fc1_n1_p12 + fc1_n1_t0_6_b;
-        fc1_n1_t0_7_a := resize(fc1_n1_p14, 26);
-        fc1_n1_t0_7_b := resize(fc1_n1_p15, 26);
-        fc1_n1_t0_7 := fc1_n1_t0_7_a + fc1_n1_t0_7_b;
-        fc1_n1_t1_0_a := resize(fc1_n1_t0_0, 28);
-        fc1_n1_t1_0 := fc1_n1_t1_0_a_d1 + fc1_n1_t0_1_d1;
-        fc1_n1_t1_1_a := resize(fc1_n1_t0_2, 29);
-        fc1_n1_t1_1_b := resize(fc1_n1_t0_3, 29);
-        fc1_n1_t1_1 := fc1_n1_t1_1_a_d1 + fc1_n1_t1_1_b_d1;
-        fc1_n1_t1_2_a := resize(fc1_n1_t0_4, 26);
-        fc1_n1_t1_2_b := resize(fc1_n1_t0_5, 26);
-        fc1_n1_t1_2 := fc1_n1_t1_2_a_d1 + fc1_n1_t1_2_b_d1;
-        fc1_n1_t1_3_a := resize(fc1_n1_t0_6, 26);
-        fc1_n1_t1_3 := fc1_n1_t1_3_a_d1 + fc1_n1_t0_7_d1;
-        fc1_n1_t2_0_a := resize(fc1_n1_t1_0, 29);
-        fc1_n1_t2_0 := fc1_n1_t2_0_a + fc1_n1_t1_1;
-        fc1_n1_t2_1_a := resize(fc1_n1_t1_2, 27);
-        fc1_n1_t2_1_b := resize(fc1_n1_t1_3, 27);
-        fc1_n1_t2_1 := fc1_n1_t2_1_a + fc1_n1_t2_1_b;
-        fc1_n1_t3_0_a := resize(fc1_n1_t2_0, 30);
-        fc1_n1_t3_0_b := resize(fc1_n1_t2_1, 30);
-        fc1_n1_t3_0 := fc1_n1_t3_0_a + fc1_n1_t3_0_b;
-        fc1_n1_t4_0_b := resize(fc1_n1_bias, 30);
-        fc1_n1_t4_0 := fc1_n1_t3_0 + fc1_n1_t4_0_b_d1;
-        fc1_n1_acc := fc1_n1_t4_0;
+        fc1_n1_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-125)) mod 2**23, 23));
+        fc1_n1_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-195)) mod 2**24, 24));
+        fc1_n1_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1310)) mod 2**27, 27));
+        fc1_n1_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-1841)) mod 2**27, 27));
+        fc1_n1_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1310)) mod 2**27, 27));
+        fc1_n1_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-216)) mod 2**24, 24));
+        fc1_n1_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 303) mod 2**25, 25));
+        fc1_n1_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-34)) mod 2**22, 22));
+        fc1_n1_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-117)) mod 2**23, 23));
+        fc1_n1_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-87)) mod 2**23, 23));
+        fc1_n1_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-51)) mod 2**22, 22));
+        fc1_n1_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-391)) mod 2**25, 25));
+        fc1_n1_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 126) mod 2**23, 23));
+        fc1_n1_t1_0 := resize(fc1_n1_t1_0_a_d1, 28) + fc1_n1_t0_1_d1;
+        fc1_n1_t1_2 := resize(fc1_n1_t1_2_a_d1, 26) + resize(fc1_n1_t1_2_b_d1, 26);
+        fc1_n1_t1_3 := resize(fc1_n1_t1_3_a_d1, 26) + fc1_n1_t0_7_d1;
+        fc1_n1_t2_0 := resize(fc1_n1_t1_0, 29) + (resize(fc1_n1_t1_1_a_d1, 29) + resize(fc1_n1_t1_1_b_d1, 29));
+        fc1_n1_t2_1 := resize(fc1_n1_t1_2, 27) + resize(fc1_n1_t1_3, 27);
+        fc1_n1_acc := ((resize(fc1_n1_t2_0, 30) + resize(fc1_n1_t2_1, 30)) + to_signed(-332800, 30));
         fc1_n1_y_fl := fc1_n1_acc(29 downto 10);
-        fc1_n1_y_wrap := fc1_n1_y_fl(15 downto 0);
-        fc1_n2_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_2), 26);
-        fc1_n2_p0 := fc1_n2_p0_m(24 downto 0);
-        fc1_n2_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_2), 25);
-        fc1_n2_p1 := fc1_n2_p1_m(23 downto 0);
-        fc1_n2_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_2), 28);
-        fc1_n2_p2 := fc1_n2_p2_m(26 downto 0);
-        fc1_n2_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_2), 29);
-        fc1_n2_p3 := fc1_n2_p3_m(27 downto 0);
-        fc1_n2_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_2), 28);
-        fc1_n2_p4 := fc1_n2_p4_m(26 downto 0);
-        fc1_n2_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_2), 29);
-        fc1_n2_p5 := fc1_n2_p5_m(27 downto 0);
-        fc1_n2_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_2), 26);
-        fc1_n2_p6 := fc1_n2_p6_m(24 downto 0);
-        fc1_n2_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_2), 23);
-        fc1_n2_p7 := fc1_n2_p7_m(21 downto 0);
-        fc1_n2_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_2), 26);
-        fc1_n2_p8 := fc1_n2_p8_m(24 downto 0);
-        fc1_n2_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_2), 25);
-        fc1_n2_p9 := fc1_n2_p9_m(23 downto 0);
-        fc1_n2_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_2), 27);
-        fc1_n2_p10 := fc1_n2_p10_m(25 downto 0);
-        fc1_n2_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_2), 25);
-        fc1_n2_p11 := fc1_n2_p11_m(23 downto 0);
-        fc1_n2_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_2), 26);
-        fc1_n2_p12 := fc1_n2_p12_m(24 downto 0);
-        fc1_n2_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_2), 23);
-        fc1_n2_p13 := fc1_n2_p13_m(21 downto 0);
+        fc1_n2_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 507) mod 2**25, 25));
+        fc1_n2_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 222) mod 2**24, 24));
+        fc1_n2_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1519)) mod 2**27, 27));
+        fc1_n2_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-3104)) mod 2**28, 28));
+        fc1_n2_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1777)) mod 2**27, 27));
+        fc1_n2_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2977)) mod 2**28, 28));
+        fc1_n2_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-38)) mod 2**22, 22));
+        fc1_n2_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 383) mod 2**25, 25));
+        fc1_n2_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 162) mod 2**24, 24));
+        fc1_n2_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-211)) mod 2**24, 24));
+        fc1_n2_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 43) mod 2**22, 22));
         fc1_n2_p14_sh := shift_left(resize(fc1_in_14, 18), 2);
-        fc1_n2_p14_e := resize(fc1_n2_p14_sh, 19);
-        fc1_n2_p14_neg := -fc1_n2_p14_e;
+        fc1_n2_p14_neg := -resize(fc1_n2_p14_sh, 19);
         fc1_n2_p15_sh := shift_left(resize(fc1_in_15, 20), 4);
-        fc1_n2_t0_0_a := resize(fc1_n2_p0, 26);
-        fc1_n2_t0_0_b := resize(fc1_n2_p1, 26);
-        fc1_n2_t0_0 := fc1_n2_t0_0_a + fc1_n2_t0_0_b;
-        fc1_n2_t0_1_a := resize(fc1_n2_p2, 29);
-        fc1_n2_t0_1_b := resize(fc1_n2_p3, 29);
-        fc1_n2_t0_1 := fc1_n2_t0_1_a + fc1_n2_t0_1_b;
-        fc1_n2_t0_2_a := resize(fc1_n2_p4, 29);
-        fc1_n2_t0_2_b := resize(fc1_n2_p5, 29);
-        fc1_n2_t0_2 := fc1_n2_t0_2_a + fc1_n2_t0_2_b;
-        fc1_n2_t0_3_b := resize(fc1_n2_p7, 25);
-        fc1_n2_t0_3 := fc1_n2_p6 + fc1_n2_t0_3_b;
-        fc1_n2_t0_4_a := resize(fc1_n2_p8, 26);
-        fc1_n2_t0_4_b := resize(fc1_n2_p9, 26);
-        fc1_n2_t0_4 := fc1_n2_t0_4_a + fc1_n2_t0_4_b;
-        fc1_n2_t0_5_b := resize(fc1_n2_p11, 26);
-        fc1_n2_t0_5 := fc1_n2_p10 + fc1_n2_t0_5_b;
-        fc1_n2_t0_6_b := resize(fc1_n2_p13, 25);
-        fc1_n2_t0_6 := fc1_n2_p12 + fc1_n2_t0_6_b;
-        fc1_n2_t0_7_a := resize(fc1_n2_p14_neg, 21);
-        fc1_n2_t0_7_b := resize(fc1_n2_p15_sh, 21);
-        fc1_n2_t0_7 := fc1_n2_t0_7_a + fc1_n2_t0_7_b;
-        fc1_n2_t1_0_a := resize(fc1_n2_t0_0, 29);
-        fc1_n2_t1_0 := fc1_n2_t1_0_a_d1 + fc1_n2_t0_1_d1;
-        fc1_n2_t1_1_b := resize(fc1_n2_t0_3, 29);
-        fc1_n2_t1_1 := fc1_n2_t0_2_d1 + fc1_n2_t1_1_b_d1;
-        fc1_n2_t1_2_a := resize(fc1_n2_t0_4, 27);
-        fc1_n2_t1_2_b := resize(fc1_n2_t0_5, 27);
-        fc1_n2_t1_2 := fc1_n2_t1_2_a_d1 + fc1_n2_t1_2_b_d1;
-        fc1_n2_t1_3_b := resize(fc1_n2_t0_7, 25);
-        fc1_n2_t1_3 := fc1_n2_t0_6_d1 + fc1_n2_t1_3_b_d1;
-        fc1_n2_t2_0_a := resize(fc1_n2_t1_0, 30);
-        fc1_n2_t2_0_b := resize(fc1_n2_t1_1, 30);
-        fc1_n2_t2_0 := fc1_n2_t2_0_a + fc1_n2_t2_0_b;
-        fc1_n2_t2_1_b := resize(fc1_n2_t1_3, 27);
-        fc1_n2_t2_1 := fc1_n2_t1_2 + fc1_n2_t2_1_b;
-        fc1_n2_t3_0_b := resize(fc1_n2_t2_1, 30);
-        fc1_n2_t3_0 := fc1_n2_t2_0 + fc1_n2_t3_0_b;
-        fc1_n2_t4_0_b := resize(fc1_n2_bias, 30);
-        fc1_n2_t4_0 := fc1_n2_t3_0 + fc1_n2_t4_0_b_d1;
-        fc1_n2_acc := fc1_n2_t4_0;
+        fc1_n2_t1_0 := resize(fc1_n2_t1_0_a_d1, 29) + fc1_n2_t0_1_d1;
+        fc1_n2_t1_1 := fc1_n2_t0_2_d1 + resize(fc1_n2_t1_1_b_d1, 29);
+        fc1_n2_t1_3 := fc1_n2_t0_6_d1 + resize(fc1_n2_t1_3_b_d1, 25);
+        fc1_n2_t2_1 := (resize(fc1_n2_t1_2_a_d1, 27) + resize(fc1_n2_t1_2_b_d1, 27)) + resize(fc1_n2_t1_3, 27);
+        fc1_n2_t3_0 := (resize(fc1_n2_t1_0, 30) + resize(fc1_n2_t1_1, 30)) + resize(fc1_n2_t2_1, 30);
+        fc1_n2_acc := (fc1_n2_t3_0 + to_signed(896000, 30));
         fc1_n2_y_fl := fc1_n2_acc(29 downto 10);
-        fc1_n2_y_wrap := fc1_n2_y_fl(15 downto 0);
-        fc1_n3_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_3), 23);
-        fc1_n3_p0 := fc1_n3_p0_m(21 downto 0);
-        fc1_n3_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_3), 24);
-        fc1_n3_p1 := fc1_n3_p1_m(22 downto 0);
-        fc1_n3_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_3), 26);
-        fc1_n3_p2 := fc1_n3_p2_m(24 downto 0);
-        fc1_n3_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_3), 25);
-        fc1_n3_p3 := fc1_n3_p3_m(23 downto 0);
-        fc1_n3_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_3), 25);
-        fc1_n3_p4 := fc1_n3_p4_m(23 downto 0);
-        fc1_n3_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_3), 25);
-        fc1_n3_p5 := fc1_n3_p5_m(23 downto 0);
-        fc1_n3_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_3), 26);
-        fc1_n3_p6 := fc1_n3_p6_m(24 downto 0);
-        fc1_n3_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_3), 26);
-        fc1_n3_p7 := fc1_n3_p7_m(24 downto 0);
-        fc1_n3_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_3), 26);
-        fc1_n3_p8 := fc1_n3_p8_m(24 downto 0);
-        fc1_n3_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_3), 26);
-        fc1_n3_p9 := fc1_n3_p9_m(24 downto 0);
-        fc1_n3_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_3), 26);
-        fc1_n3_p10 := fc1_n3_p10_m(24 downto 0);
-        fc1_n3_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_3), 23);
-        fc1_n3_p11 := fc1_n3_p11_m(21 downto 0);
-        fc1_n3_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_3), 23);
-        fc1_n3_p12 := fc1_n3_p12_m(21 downto 0);
-        fc1_n3_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_3), 25);
-        fc1_n3_p13 := fc1_n3_p13_m(23 downto 0);
-        fc1_n3_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_3), 26);
-        fc1_n3_p14 := fc1_n3_p14_m(24 downto 0);
-        fc1_n3_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_3), 25);
-        fc1_n3_p15 := fc1_n3_p15_m(23 downto 0);
-        fc1_n3_t0_0_a := resize(fc1_n3_p0, 24);
-        fc1_n3_t0_0_b := resize(fc1_n3_p1, 24);
-        fc1_n3_t0_0 := fc1_n3_t0_0_a + fc1_n3_t0_0_b;
-        fc1_n3_t0_1_b := resize(fc1_n3_p3, 25);
-        fc1_n3_t0_1 := fc1_n3_p2 + fc1_n3_t0_1_b;
-        fc1_n3_t0_2_a := resize(fc1_n3_p4, 25);
-        fc1_n3_t0_2_b := resize(fc1_n3_p5, 25);
-        fc1_n3_t0_2 := fc1_n3_t0_2_a + fc1_n3_t0_2_b;
-        fc1_n3_t0_3_a := resize(fc1_n3_p6, 26);
-        fc1_n3_t0_3_b := resize(fc1_n3_p7, 26);
-        fc1_n3_t0_3 := fc1_n3_t0_3_a + fc1_n3_t0_3_b;
-        fc1_n3_t0_4_a := resize(fc1_n3_p8, 26);
-        fc1_n3_t0_4_b := resize(fc1_n3_p9, 26);
-        fc1_n3_t0_4 := fc1_n3_t0_4_a + fc1_n3_t0_4_b;
-        fc1_n3_t0_5_b := resize(fc1_n3_p11, 25);
-        fc1_n3_t0_5 := fc1_n3_p10 + fc1_n3_t0_5_b;
-        fc1_n3_t0_6_a := resize(fc1_n3_p12, 24);
-        fc1_n3_t0_6 := fc1_n3_t0_6_a + fc1_n3_p13;
-        fc1_n3_t0_7_a := resize(fc1_n3_p14, 26);
-        fc1_n3_t0_7_b := resize(fc1_n3_p15, 26);
-        fc1_n3_t0_7 := fc1_n3_t0_7_a + fc1_n3_t0_7_b;
-        fc1_n3_t1_0_a := resize(fc1_n3_t0_0, 26);
-        fc1_n3_t1_0_b := resize(fc1_n3_t0_1, 26);
-        fc1_n3_t1_0 := fc1_n3_t1_0_a_d1 + fc1_n3_t1_0_b_d1;
-        fc1_n3_t1_1_a := resize(fc1_n3_t0_2, 27);
-        fc1_n3_t1_1_b := resize(fc1_n3_t0_3, 27);
-        fc1_n3_t1_1 := fc1_n3_t1_1_a_d1 + fc1_n3_t1_1_b_d1;
-        fc1_n3_t1_2_a := resize(fc1_n3_t0_4, 27);
-        fc1_n3_t1_2_b := resize(fc1_n3_t0_5, 27);
-        fc1_n3_t1_2 := fc1_n3_t1_2_a_d1 + fc1_n3_t1_2_b_d1;
-        fc1_n3_t1_3_a := resize(fc1_n3_t0_6, 26);
-        fc1_n3_t1_3 := fc1_n3_t1_3_a_d1 + fc1_n3_t0_7_d1;
-        fc1_n3_t2_0_a := resize(fc1_n3_t1_0, 27);
-        fc1_n3_t2_0 := fc1_n3_t2_0_a + fc1_n3_t1_1;
-        fc1_n3_t2_1_b := resize(fc1_n3_t1_3, 27);
-        fc1_n3_t2_1 := fc1_n3_t1_2 + fc1_n3_t2_1_b;
-        fc1_n3_t3_0_a := resize(fc1_n3_t2_0, 28);
-        fc1_n3_t3_0_b := resize(fc1_n3_t2_1, 28);
-        fc1_n3_t3_0 := fc1_n3_t3_0_a + fc1_n3_t3_0_b;
-        fc1_n3_acc := fc1_n3_t3_0;
+        fc1_n3_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 38) mod 2**22, 22));
+        fc1_n3_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-92)) mod 2**23, 23));
+        fc1_n3_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-188)) mod 2**24, 24));
+        fc1_n3_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-220)) mod 2**24, 24));
+        fc1_n3_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 196) mod 2**24, 24));
+        fc1_n3_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-402)) mod 2**25, 25));
+        fc1_n3_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-302)) mod 2**25, 25));
+        fc1_n3_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-359)) mod 2**25, 25));
+        fc1_n3_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-356)) mod 2**25, 25));
+        fc1_n3_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-45)) mod 2**22, 22));
+        fc1_n3_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-50)) mod 2**22, 22));
+        fc1_n3_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-430)) mod 2**25, 25));
+        fc1_n3_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-184)) mod 2**24, 24));
+        fc1_n3_t1_0 := resize(fc1_n3_t1_0_a_d1, 26) + resize(fc1_n3_t1_0_b_d1, 26);
+        fc1_n3_t1_3 := resize(fc1_n3_t1_3_a_d1, 26) + fc1_n3_t0_7_d1;
+        fc1_n3_t2_0 := resize(fc1_n3_t1_0, 27) + (resize(fc1_n3_t1_1_a_d1, 27) + resize(fc1_n3_t1_1_b_d1, 27));
+        fc1_n3_t2_1 := (resize(fc1_n3_t1_2_a_d1, 27) + resize(fc1_n3_t1_2_b_d1, 27)) + resize(fc1_n3_t1_3, 27);
+        fc1_n3_acc := (resize(fc1_n3_t2_0, 28) + resize(fc1_n3_t2_1, 28));
         fc1_n3_y_fl := fc1_n3_acc(27 downto 10);
-        fc1_n3_y_wrap := fc1_n3_y_fl(15 downto 0);
-        fc1_n4_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_4), 25);
-        fc1_n4_p0 := fc1_n4_p0_m(23 downto 0);
-        fc1_n4_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_4), 25);
-        fc1_n4_p1 := fc1_n4_p1_m(23 downto 0);
-        fc1_n4_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_4), 28);
-        fc1_n4_p2 := fc1_n4_p2_m(26 downto 0);
-        fc1_n4_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_4), 29);
-        fc1_n4_p3 := fc1_n4_p3_m(27 downto 0);
-        fc1_n4_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_4), 29);
-        fc1_n4_p4 := fc1_n4_p4_m(27 downto 0);
-        fc1_n4_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_4), 29);
-        fc1_n4_p5 := fc1_n4_p5_m(27 downto 0);
-        fc1_n4_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_4), 25);
-        fc1_n4_p6 := fc1_n4_p6_m(23 downto 0);
-        fc1_n4_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_4), 26);
-        fc1_n4_p7 := fc1_n4_p7_m(24 downto 0);
-        fc1_n4_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_4), 25);
-        fc1_n4_p8 := fc1_n4_p8_m(23 downto 0);
-        fc1_n4_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_4), 27);
-        fc1_n4_p9 := fc1_n4_p9_m(25 downto 0);
-        fc1_n4_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_4), 27);
-        fc1_n4_p10 := fc1_n4_p10_m(25 downto 0);
-        fc1_n4_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_4), 23);
-        fc1_n4_p11 := fc1_n4_p11_m(21 downto 0);
-        fc1_n4_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_4), 25);
-        fc1_n4_p12 := fc1_n4_p12_m(23 downto 0);
-        fc1_n4_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_4), 26);
-        fc1_n4_p13 := fc1_n4_p13_m(24 downto 0);
-        fc1_n4_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_4), 23);
-        fc1_n4_p14 := fc1_n4_p14_m(21 downto 0);
-        fc1_n4_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_4), 25);
-        fc1_n4_p15 := fc1_n4_p15_m(23 downto 0);
-        fc1_n4_t0_0_a := resize(fc1_n4_p0, 25);
-        fc1_n4_t0_0_b := resize(fc1_n4_p1, 25);
-        fc1_n4_t0_0 := fc1_n4_t0_0_a + fc1_n4_t0_0_b;
-        fc1_n4_t0_1_a := resize(fc1_n4_p2, 29);
-        fc1_n4_t0_1_b := resize(fc1_n4_p3, 29);
-        fc1_n4_t0_1 := fc1_n4_t0_1_a + fc1_n4_t0_1_b;
-        fc1_n4_t0_2_a := resize(fc1_n4_p4, 29);
-        fc1_n4_t0_2_b := resize(fc1_n4_p5, 29);
-        fc1_n4_t0_2 := fc1_n4_t0_2_a + fc1_n4_t0_2_b;
-        fc1_n4_t0_3_a := resize(fc1_n4_p6, 25);
-        fc1_n4_t0_3 := fc1_n4_t0_3_a + fc1_n4_p7;
-        fc1_n4_t0_4_a := resize(fc1_n4_p8, 26);
-        fc1_n4_t0_4 := fc1_n4_t0_4_a + fc1_n4_p9;
-        fc1_n4_t0_5_b := resize(fc1_n4_p11, 26);
-        fc1_n4_t0_5 := fc1_n4_p10 + fc1_n4_t0_5_b;
-        fc1_n4_t0_6_a := resize(fc1_n4_p12, 26);
-        fc1_n4_t0_6_b := resize(fc1_n4_p13, 26);
-        fc1_n4_t0_6 := fc1_n4_t0_6_a + fc1_n4_t0_6_b;
-        fc1_n4_t0_7_a := resize(fc1_n4_p14, 25);
-        fc1_n4_t0_7_b := resize(fc1_n4_p15, 25);
-        fc1_n4_t0_7 := fc1_n4_t0_7_a + fc1_n4_t0_7_b;
-        fc1_n4_t1_0_a := resize(fc1_n4_t0_0, 29);
-        fc1_n4_t1_0 := fc1_n4_t1_0_a_d1 + fc1_n4_t0_1_d1;
-        fc1_n4_t1_1_b := resize(fc1_n4_t0_3, 29);
-        fc1_n4_t1_1 := fc1_n4_t0_2_d1 + fc1_n4_t1_1_b_d1;
-        fc1_n4_t1_2_a := resize(fc1_n4_t0_4, 27);
-        fc1_n4_t1_2_b := resize(fc1_n4_t0_5, 27);
-        fc1_n4_t1_2 := fc1_n4_t1_2_a_d1 + fc1_n4_t1_2_b_d1;
-        fc1_n4_t1_3_b := resize(fc1_n4_t0_7, 26);
-        fc1_n4_t1_3 := fc1_n4_t0_6_d1 + fc1_n4_t1_3_b_d1;
-        fc1_n4_t2_0_a := resize(fc1_n4_t1_0, 30);
-        fc1_n4_t2_0_b := resize(fc1_n4_t1_1, 30);
-        fc1_n4_t2_0 := fc1_n4_t2_0_a + fc1_n4_t2_0_b;
-        fc1_n4_t2_1_a := resize(fc1_n4_t1_2, 28);
-        fc1_n4_t2_1_b := resize(fc1_n4_t1_3, 28);
-        fc1_n4_t2_1 := fc1_n4_t2_1_a + fc1_n4_t2_1_b;
-        fc1_n4_t3_0_b := resize(fc1_n4_t2_1, 30);
-        fc1_n4_t3_0 := fc1_n4_t2_0 + fc1_n4_t3_0_b;
-        fc1_n4_t4_0_b := resize(fc1_n4_bias, 30);
-        fc1_n4_t4_0 := fc1_n4_t3_0 + fc1_n4_t4_0_b_d1;
-        fc1_n4_acc := fc1_n4_t4_0;
+        fc1_n4_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-235)) mod 2**24, 24));
+        fc1_n4_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-162)) mod 2**24, 24));
+        fc1_n4_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1644)) mod 2**27, 27));
+        fc1_n4_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-3118)) mod 2**28, 28));
+        fc1_n4_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2451)) mod 2**28, 28));
+        fc1_n4_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2957)) mod 2**28, 28));
+        fc1_n4_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-139)) mod 2**24, 24));
+        fc1_n4_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 131) mod 2**24, 24));
+        fc1_n4_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-39)) mod 2**22, 22));
+        fc1_n4_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-147)) mod 2**24, 24));
+        fc1_n4_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 468) mod 2**25, 25));
+        fc1_n4_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 58) mod 2**22, 22));
+        fc1_n4_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 211) mod 2**24, 24));
+        fc1_n4_t1_0 := resize(fc1_n4_t1_0_a_d1, 29) + fc1_n4_t0_1_d1;
+        fc1_n4_t1_1 := fc1_n4_t0_2_d1 + resize(fc1_n4_t1_1_b_d1, 29);
+        fc1_n4_t1_2 := resize(fc1_n4_t1_2_a_d1, 27) + resize(fc1_n4_t1_2_b_d1, 27);
+        fc1_n4_t1_3 := fc1_n4_t0_6_d1 + resize(fc1_n4_t1_3_b_d1, 26);
+        fc1_n4_t2_1 := resize(fc1_n4_t1_2, 28) + resize(fc1_n4_t1_3, 28);
+        fc1_n4_t3_0 := (resize(fc1_n4_t1_0, 30) + resize(fc1_n4_t1_1, 30)) + resize(fc1_n4_t2_1, 30);
+        fc1_n4_acc := (fc1_n4_t3_0 + to_signed(619520, 30));
         fc1_n4_y_fl := fc1_n4_acc(29 downto 10);
-        fc1_n4_y_wrap := fc1_n4_y_fl(15 downto 0);
-        fc1_n5_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_5), 26);
-        fc1_n5_p0 := fc1_n5_p0_m(24 downto 0);
-        fc1_n5_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_5), 26);
-        fc1_n5_p1 := fc1_n5_p1_m(24 downto 0);
-        fc1_n5_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_5), 26);
-        fc1_n5_p2 := fc1_n5_p2_m(24 downto 0);
-        fc1_n5_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_5), 26);
-        fc1_n5_p3 := fc1_n5_p3_m(24 downto 0);
-        fc1_n5_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_5), 21);
-        fc1_n5_p4 := fc1_n5_p4_m(19 downto 0);
-        fc1_n5_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_5), 24);
-        fc1_n5_p5 := fc1_n5_p5_m(22 downto 0);
-        fc1_n5_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_5), 24);
-        fc1_n5_p6 := fc1_n5_p6_m(22 downto 0);
-        fc1_n5_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_5), 26);
-        fc1_n5_p7 := fc1_n5_p7_m(24 downto 0);
-        fc1_n5_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_5), 26);
-        fc1_n5_p8 := fc1_n5_p8_m(24 downto 0);
-        fc1_n5_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_5), 22);
-        fc1_n5_p9 := fc1_n5_p9_m(20 downto 0);
-        fc1_n5_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_5), 25);
-        fc1_n5_p10 := fc1_n5_p10_m(23 downto 0);
-        fc1_n5_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_5), 25);
-        fc1_n5_p11 := fc1_n5_p11_m(23 downto 0);
-        fc1_n5_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_5), 26);
-        fc1_n5_p12 := fc1_n5_p12_m(24 downto 0);
-        fc1_n5_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_5), 25);
-        fc1_n5_p13 := fc1_n5_p13_m(23 downto 0);
-        fc1_n5_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_5), 26);
-        fc1_n5_p14 := fc1_n5_p14_m(24 downto 0);
-        fc1_n5_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_5), 24);
-        fc1_n5_p15 := fc1_n5_p15_m(22 downto 0);
-        fc1_n5_t0_0_a := resize(fc1_n5_p0, 26);
-        fc1_n5_t0_0_b := resize(fc1_n5_p1, 26);
-        fc1_n5_t0_0 := fc1_n5_t0_0_a + fc1_n5_t0_0_b;
-        fc1_n5_t0_1_a := resize(fc1_n5_p2, 26);
-        fc1_n5_t0_1_b := resize(fc1_n5_p3, 26);
-        fc1_n5_t0_1 := fc1_n5_t0_1_a + fc1_n5_t0_1_b;
-        fc1_n5_t0_2_a := resize(fc1_n5_p4, 23);
-        fc1_n5_t0_2 := fc1_n5_t0_2_a + fc1_n5_p5;
-        fc1_n5_t0_3_a := resize(fc1_n5_p6, 25);
-        fc1_n5_t0_3 := fc1_n5_t0_3_a + fc1_n5_p7;
-        fc1_n5_t0_4_b := resize(fc1_n5_p9, 25);
-        fc1_n5_t0_4 := fc1_n5_p8 + fc1_n5_t0_4_b;
-        fc1_n5_t0_5_a := resize(fc1_n5_p10, 25);
-        fc1_n5_t0_5_b := resize(fc1_n5_p11, 25);
-        fc1_n5_t0_5 := fc1_n5_t0_5_a + fc1_n5_t0_5_b;
-        fc1_n5_t0_6_b := resize(fc1_n5_p13, 25);
-        fc1_n5_t0_6 := fc1_n5_p12 + fc1_n5_t0_6_b;
-        fc1_n5_t0_7_b := resize(fc1_n5_p15, 25);
-        fc1_n5_t0_7 := fc1_n5_p14 + fc1_n5_t0_7_b;
-        fc1_n5_t1_0_a := resize(fc1_n5_t0_0, 27);
-        fc1_n5_t1_0_b := resize(fc1_n5_t0_1, 27);
-        fc1_n5_t1_0 := fc1_n5_t1_0_a_d1 + fc1_n5_t1_0_b_d1;
-        fc1_n5_t1_1_a := resize(fc1_n5_t0_2, 25);
-        fc1_n5_t1_1 := fc1_n5_t1_1_a_d1 + fc1_n5_t0_3_d1;
-        fc1_n5_t1_2_a := resize(fc1_n5_t0_4, 26);
-        fc1_n5_t1_2_b := resize(fc1_n5_t0_5, 26);
-        fc1_n5_t1_2 := fc1_n5_t1_2_a_d1 + fc1_n5_t1_2_b_d1;
-        fc1_n5_t1_3_a := resize(fc1_n5_t0_6, 26);
-        fc1_n5_t1_3_b := resize(fc1_n5_t0_7, 26);
-        fc1_n5_t1_3 := fc1_n5_t1_3_a_d1 + fc1_n5_t1_3_b_d1;
-        fc1_n5_t2_0_b := resize(fc1_n5_t1_1, 27);
-        fc1_n5_t2_0 := fc1_n5_t1_0 + fc1_n5_t2_0_b;
-        fc1_n5_t2_1_a := resize(fc1_n5_t1_2, 27);
-        fc1_n5_t2_1_b := resize(fc1_n5_t1_3, 27);
-        fc1_n5_t2_1 := fc1_n5_t2_1_a + fc1_n5_t2_1_b;
-        fc1_n5_t3_0_a := resize(fc1_n5_t2_0, 28);
-        fc1_n5_t3_0_b := resize(fc1_n5_t2_1, 28);
-        fc1_n5_t3_0 := fc1_n5_t3_0_a + fc1_n5_t3_0_b;
-        fc1_n5_acc := fc1_n5_t3_0;
+        fc1_n5_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 369) mod 2**25, 25));
+        fc1_n5_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 357) mod 2**25, 25));
+        fc1_n5_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-299)) mod 2**25, 25));
+        fc1_n5_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 279) mod 2**25, 25));
+        fc1_n5_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-12)) mod 2**20, 20));
+        fc1_n5_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-119)) mod 2**23, 23));
+        fc1_n5_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 31) mod 2**21, 21));
+        fc1_n5_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 238) mod 2**24, 24));
+        fc1_n5_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-192)) mod 2**24, 24));
+        fc1_n5_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 181) mod 2**24, 24));
+        fc1_n5_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-76)) mod 2**23, 23));
+        fc1_n5_t1_1 := resize(fc1_n5_t1_1_a_d1, 25) + fc1_n5_t0_3_d1;
+        fc1_n5_t1_2 := resize(fc1_n5_t1_2_a_d1, 26) + resize(fc1_n5_t1_2_b_d1, 26);
+        fc1_n5_t1_3 := resize(fc1_n5_t1_3_a_d1, 26) + resize(fc1_n5_t1_3_b_d1, 26);
+        fc1_n5_t2_0 := (resize(fc1_n5_t1_0_a_d1, 27) + resize(fc1_n5_t1_0_b_d1, 27)) + resize(fc1_n5_t1_1, 27);
+        fc1_n5_t2_1 := resize(fc1_n5_t1_2, 27) + resize(fc1_n5_t1_3, 27);
+        fc1_n5_acc := (resize(fc1_n5_t2_0, 28) + resize(fc1_n5_t2_1, 28));
         fc1_n5_y_fl := fc1_n5_acc(27 downto 10);
-        fc1_n5_y_wrap := fc1_n5_y_fl(15 downto 0);
-        fc1_n6_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_6), 24);
-        fc1_n6_p0 := fc1_n6_p0_m(22 downto 0);
-        fc1_n6_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_6), 26);
-        fc1_n6_p1 := fc1_n6_p1_m(24 downto 0);
-        fc1_n6_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_6), 26);
-        fc1_n6_p2 := fc1_n6_p2_m(24 downto 0);
-        fc1_n6_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_6), 25);
-        fc1_n6_p3 := fc1_n6_p3_m(23 downto 0);
-        fc1_n6_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_6), 23);
-        fc1_n6_p4 := fc1_n6_p4_m(21 downto 0);
-        fc1_n6_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_6), 24);
-        fc1_n6_p5 := fc1_n6_p5_m(22 downto 0);
-        fc1_n6_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_6), 21);
-        fc1_n6_p6 := fc1_n6_p6_m(19 downto 0);
-        fc1_n6_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_6), 26);
-        fc1_n6_p7 := fc1_n6_p7_m(24 downto 0);
-        fc1_n6_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_6), 21);
-        fc1_n6_p8 := fc1_n6_p8_m(19 downto 0);
-        fc1_n6_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_6), 25);
-        fc1_n6_p9 := fc1_n6_p9_m(23 downto 0);
-        fc1_n6_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_6), 26);
-        fc1_n6_p10 := fc1_n6_p10_m(24 downto 0);
-        fc1_n6_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_6), 26);
-        fc1_n6_p11 := fc1_n6_p11_m(24 downto 0);
-        fc1_n6_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_6), 26);
-        fc1_n6_p12 := fc1_n6_p12_m(24 downto 0);
-        fc1_n6_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_6), 26);
-        fc1_n6_p13 := fc1_n6_p13_m(24 downto 0);
-        fc1_n6_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_6), 26);
-        fc1_n6_p14 := fc1_n6_p14_m(24 downto 0);
-        fc1_n6_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_6), 25);
-        fc1_n6_p15 := fc1_n6_p15_m(23 downto 0);
-        fc1_n6_t0_0_a := resize(fc1_n6_p0, 25);
-        fc1_n6_t0_0 := fc1_n6_t0_0_a + fc1_n6_p1;
-        fc1_n6_t0_1_a := resize(fc1_n6_p2, 26);
-        fc1_n6_t0_1_b := resize(fc1_n6_p3, 26);
-        fc1_n6_t0_1 := fc1_n6_t0_1_a + fc1_n6_t0_1_b;
-        fc1_n6_t0_2_a := resize(fc1_n6_p4, 24);
-        fc1_n6_t0_2_b := resize(fc1_n6_p5, 24);
-        fc1_n6_t0_2 := fc1_n6_t0_2_a + fc1_n6_t0_2_b;
-        fc1_n6_t0_3_a := resize(fc1_n6_p6, 25);
-        fc1_n6_t0_3 := fc1_n6_t0_3_a + fc1_n6_p7;
-        fc1_n6_t0_4_a := resize(fc1_n6_p8, 24);
-        fc1_n6_t0_4 := fc1_n6_t0_4_a + fc1_n6_p9;
-        fc1_n6_t0_5_a := resize(fc1_n6_p10, 26);
-        fc1_n6_t0_5_b := resize(fc1_n6_p11, 26);
-        fc1_n6_t0_5 := fc1_n6_t0_5_a + fc1_n6_t0_5_b;
-        fc1_n6_t0_6_a := resize(fc1_n6_p12, 26);
-        fc1_n6_t0_6_b := resize(fc1_n6_p13, 26);
-        fc1_n6_t0_6 := fc1_n6_t0_6_a + fc1_n6_t0_6_b;
-        fc1_n6_t0_7_a := resize(fc1_n6_p14, 26);
-        fc1_n6_t0_7_b := resize(fc1_n6_p15, 26);
-        fc1_n6_t0_7 := fc1_n6_t0_7_a + fc1_n6_t0_7_b;
-        fc1_n6_t1_0_a := resize(fc1_n6_t0_0, 26);
-        fc1_n6_t1_0 := fc1_n6_t1_0_a_d1 + fc1_n6_t0_1_d1;
-        fc1_n6_t1_1_a := resize(fc1_n6_t0_2, 25);
-        fc1_n6_t1_1 := fc1_n6_t1_1_a_d1 + fc1_n6_t0_3_d1;
-        fc1_n6_t1_2_a := resize(fc1_n6_t0_4, 26);
-        fc1_n6_t1_2 := fc1_n6_t1_2_a_d1 + fc1_n6_t0_5_d1;
-        fc1_n6_t1_3_a := resize(fc1_n6_t0_6, 27);
-        fc1_n6_t1_3_b := resize(fc1_n6_t0_7, 27);
-        fc1_n6_t1_3 := fc1_n6_t1_3_a_d1 + fc1_n6_t1_3_b_d1;
-        fc1_n6_t2_0_a := resize(fc1_n6_t1_0, 27);
-        fc1_n6_t2_0_b := resize(fc1_n6_t1_1, 27);
-        fc1_n6_t2_0 := fc1_n6_t2_0_a + fc1_n6_t2_0_b;
-        fc1_n6_t2_1_a := resize(fc1_n6_t1_2, 27);
-        fc1_n6_t2_1 := fc1_n6_t2_1_a + fc1_n6_t1_3;
-        fc1_n6_t3_0_a := resize(fc1_n6_t2_0, 28);
-        fc1_n6_t3_0_b := resize(fc1_n6_t2_1, 28);
-        fc1_n6_t3_0 := fc1_n6_t3_0_a + fc1_n6_t3_0_b;
-        fc1_n6_acc := fc1_n6_t3_0;
+        fc1_n6_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 71) mod 2**23, 23));
+        fc1_n6_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 276) mod 2**25, 25));
+        fc1_n6_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 246) mod 2**24, 24));
+        fc1_n6_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 54) mod 2**22, 22));
+        fc1_n6_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 77) mod 2**23, 23));
+        fc1_n6_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-12)) mod 2**20, 20));
+        fc1_n6_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-12)) mod 2**20, 20));
+        fc1_n6_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 261) mod 2**25, 25));
+        fc1_n6_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-396)) mod 2**25, 25));
+        fc1_n6_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 289) mod 2**25, 25));
+        fc1_n6_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-357)) mod 2**25, 25));
+        fc1_n6_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-368)) mod 2**25, 25));
+        fc1_n6_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-157)) mod 2**24, 24));
+        fc1_n6_t1_0 := resize(fc1_n6_t1_0_a_d1, 26) + fc1_n6_t0_1_d1;
+        fc1_n6_t1_1 := resize(fc1_n6_t1_1_a_d1, 25) + fc1_n6_t0_3_d1;
+        fc1_n6_t1_2 := resize(fc1_n6_t1_2_a_d1, 26) + fc1_n6_t0_5_d1;
+        fc1_n6_t2_0 := resize(fc1_n6_t1_0, 27) + resize(fc1_n6_t1_1, 27);
+        fc1_n6_t2_1 := resize(fc1_n6_t1_2, 27) + (resize(fc1_n6_t1_3_a_d1, 27) + resize(fc1_n6_t1_3_b_d1, 27));
+        fc1_n6_acc := (resize(fc1_n6_t2_0, 28) + resize(fc1_n6_t2_1, 28));
         fc1_n6_y_fl := fc1_n6_acc(27 downto 10);
-        fc1_n6_y_wrap := fc1_n6_y_fl(15 downto 0);
-        fc1_n7_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_7), 25);
-        fc1_n7_p0 := fc1_n7_p0_m(23 downto 0);
-        fc1_n7_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_7), 23);
-        fc1_n7_p1 := fc1_n7_p1_m(21 downto 0);
-        fc1_n7_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_7), 28);
-        fc1_n7_p2 := fc1_n7_p2_m(26 downto 0);
-        fc1_n7_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_7), 29);
-        fc1_n7_p3 := fc1_n7_p3_m(27 downto 0);
-        fc1_n7_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_7), 28);
-        fc1_n7_p4 := fc1_n7_p4_m(26 downto 0);
-        fc1_n7_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_7), 29);
-        fc1_n7_p5 := fc1_n7_p5_m(27 downto 0);
-        fc1_n7_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_7), 25);
-        fc1_n7_p6 := fc1_n7_p6_m(23 downto 0);
-        fc1_n7_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_7), 25);
-        fc1_n7_p7 := fc1_n7_p7_m(23 downto 0);
-        fc1_n7_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_7), 25);
-        fc1_n7_p8 := fc1_n7_p8_m(23 downto 0);
-        fc1_n7_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_7), 25);
-        fc1_n7_p9 := fc1_n7_p9_m(23 downto 0);
-        fc1_n7_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_7), 23);
-        fc1_n7_p10 := fc1_n7_p10_m(21 downto 0);
-        fc1_n7_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_7), 27);
-        fc1_n7_p11 := fc1_n7_p11_m(25 downto 0);
-        fc1_n7_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_7), 26);
-        fc1_n7_p12 := fc1_n7_p12_m(24 downto 0);
-        fc1_n7_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_7), 21);
-        fc1_n7_p13 := fc1_n7_p13_m(19 downto 0);
-        fc1_n7_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_7), 26);
-        fc1_n7_p14 := fc1_n7_p14_m(24 downto 0);
-        fc1_n7_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_7), 25);
-        fc1_n7_p15 := fc1_n7_p15_m(23 downto 0);
-        fc1_n7_t0_0_b := resize(fc1_n7_p1, 24);
-        fc1_n7_t0_0 := fc1_n7_p0 + fc1_n7_t0_0_b;
-        fc1_n7_t0_1_a := resize(fc1_n7_p2, 29);
-        fc1_n7_t0_1_b := resize(fc1_n7_p3, 29);
-        fc1_n7_t0_1 := fc1_n7_t0_1_a + fc1_n7_t0_1_b;
-        fc1_n7_t0_2_a := resize(fc1_n7_p4, 29);
-        fc1_n7_t0_2_b := resize(fc1_n7_p5, 29);
-        fc1_n7_t0_2 := fc1_n7_t0_2_a + fc1_n7_t0_2_b;
-        fc1_n7_t0_3_a := resize(fc1_n7_p6, 25);
-        fc1_n7_t0_3_b := resize(fc1_n7_p7, 25);
-        fc1_n7_t0_3 := fc1_n7_t0_3_a + fc1_n7_t0_3_b;
-        fc1_n7_t0_4_a := resize(fc1_n7_p8, 25);
-        fc1_n7_t0_4_b := resize(fc1_n7_p9, 25);
-        fc1_n7_t0_4 := fc1_n7_t0_4_a + fc1_n7_t0_4_b;
-        fc1_n7_t0_5_a := resize(fc1_n7_p10, 26);
-        fc1_n7_t0_5 := fc1_n7_t0_5_a + fc1_n7_p11;
-        fc1_n7_t0_6_b := resize(fc1_n7_p13, 25);
-        fc1_n7_t0_6 := fc1_n7_p12 + fc1_n7_t0_6_b;
-        fc1_n7_t0_7_a := resize(fc1_n7_p14, 26);
-        fc1_n7_t0_7_b := resize(fc1_n7_p15, 26);
-        fc1_n7_t0_7 := fc1_n7_t0_7_a + fc1_n7_t0_7_b;
-        fc1_n7_t1_0_a := resize(fc1_n7_t0_0, 29);
-        fc1_n7_t1_0 := fc1_n7_t1_0_a_d1 + fc1_n7_t0_1_d1;
-        fc1_n7_t1_1_b := resize(fc1_n7_t0_3, 29);
-        fc1_n7_t1_1 := fc1_n7_t0_2_d1 + fc1_n7_t1_1_b_d1;
-        fc1_n7_t1_2_a := resize(fc1_n7_t0_4, 27);
-        fc1_n7_t1_2_b := resize(fc1_n7_t0_5, 27);
-        fc1_n7_t1_2 := fc1_n7_t1_2_a_d1 + fc1_n7_t1_2_b_d1;
-        fc1_n7_t1_3_a := resize(fc1_n7_t0_6, 26);
-        fc1_n7_t1_3 := fc1_n7_t1_3_a_d1 + fc1_n7_t0_7_d1;
-        fc1_n7_t2_0_a := resize(fc1_n7_t1_0, 30);
-        fc1_n7_t2_0_b := resize(fc1_n7_t1_1, 30);
-        fc1_n7_t2_0 := fc1_n7_t2_0_a + fc1_n7_t2_0_b;
-        fc1_n7_t2_1_a := resize(fc1_n7_t1_2, 28);
-        fc1_n7_t2_1_b := resize(fc1_n7_t1_3, 28);
-        fc1_n7_t2_1 := fc1_n7_t2_1_a + fc1_n7_t2_1_b;
-        fc1_n7_t3_0_b := resize(fc1_n7_t2_1, 30);
-        fc1_n7_t3_0 := fc1_n7_t2_0 + fc1_n7_t3_0_b;
-        fc1_n7_t4_0_b := resize(fc1_n7_bias, 30);
-        fc1_n7_t4_0 := fc1_n7_t3_0 + fc1_n7_t4_0_b_d1;
-        fc1_n7_acc := fc1_n7_t4_0;
+        fc1_n7_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-48)) mod 2**22, 22));
+        fc1_n7_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1924)) mod 2**27, 27));
+        fc1_n7_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2768)) mod 2**28, 28));
+        fc1_n7_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1992)) mod 2**27, 27));
+        fc1_n7_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2443)) mod 2**28, 28));
+        fc1_n7_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-240)) mod 2**24, 24));
+        fc1_n7_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 214) mod 2**24, 24));
+        fc1_n7_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-180)) mod 2**24, 24));
+        fc1_n7_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 211) mod 2**24, 24));
+        fc1_n7_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 36) mod 2**22, 22));
+        fc1_n7_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-10)) mod 2**20, 20));
+        fc1_n7_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-296)) mod 2**25, 25));
+        fc1_n7_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 224) mod 2**24, 24));
+        fc1_n7_t1_0 := resize(fc1_n7_t1_0_a_d1, 29) + fc1_n7_t0_1_d1;
+        fc1_n7_t1_1 := fc1_n7_t0_2_d1 + resize(fc1_n7_t1_1_b_d1, 29);
+        fc1_n7_t1_2 := resize(fc1_n7_t1_2_a_d1, 27) + resize(fc1_n7_t1_2_b_d1, 27);
+        fc1_n7_t1_3 := resize(fc1_n7_t1_3_a_d1, 26) + fc1_n7_t0_7_d1;
+        fc1_n7_t2_1 := resize(fc1_n7_t1_2, 28) + resize(fc1_n7_t1_3, 28);
+        fc1_n7_t3_0 := (resize(fc1_n7_t1_0, 30) + resize(fc1_n7_t1_1, 30)) + resize(fc1_n7_t2_1, 30);
+        fc1_n7_acc := (fc1_n7_t3_0 + to_signed(-325632, 30));
         fc1_n7_y_fl := fc1_n7_acc(29 downto 10);
-        fc1_n7_y_wrap := fc1_n7_y_fl(15 downto 0);
-        fc1_n8_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_8), 26);
-        fc1_n8_p0 := fc1_n8_p0_m(24 downto 0);
-        fc1_n8_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_8), 25);
-        fc1_n8_p1 := fc1_n8_p1_m(23 downto 0);
-        fc1_n8_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_8), 28);
-        fc1_n8_p2 := fc1_n8_p2_m(26 downto 0);
-        fc1_n8_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_8), 28);
-        fc1_n8_p3 := fc1_n8_p3_m(26 downto 0);
-        fc1_n8_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_8), 27);
-        fc1_n8_p4 := fc1_n8_p4_m(25 downto 0);
-        fc1_n8_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_8), 28);
-        fc1_n8_p5 := fc1_n8_p5_m(26 downto 0);
-        fc1_n8_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_8), 25);
-        fc1_n8_p6 := fc1_n8_p6_m(23 downto 0);
-        fc1_n8_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_8), 26);
-        fc1_n8_p7 := fc1_n8_p7_m(24 downto 0);
-        fc1_n8_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_8), 25);
-        fc1_n8_p8 := fc1_n8_p8_m(23 downto 0);
-        fc1_n8_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_8), 25);
-        fc1_n8_p9 := fc1_n8_p9_m(23 downto 0);
-        fc1_n8_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_8), 27);
-        fc1_n8_p10 := fc1_n8_p10_m(25 downto 0);
-        fc1_n8_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_8), 28);
-        fc1_n8_p11 := fc1_n8_p11_m(26 downto 0);
-        fc1_n8_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_8), 26);
-        fc1_n8_p12 := fc1_n8_p12_m(24 downto 0);
-        fc1_n8_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_8), 26);
-        fc1_n8_p13 := fc1_n8_p13_m(24 downto 0);
-        fc1_n8_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_8), 26);
-        fc1_n8_p14 := fc1_n8_p14_m(24 downto 0);
-        fc1_n8_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_8), 24);
-        fc1_n8_p15 := fc1_n8_p15_m(22 downto 0);
-        fc1_n8_t0_0_b := resize(fc1_n8_p1, 25);
-        fc1_n8_t0_0 := fc1_n8_p0 + fc1_n8_t0_0_b;
-        fc1_n8_t0_1_a := resize(fc1_n8_p2, 28);
-        fc1_n8_t0_1_b := resize(fc1_n8_p3, 28);
-        fc1_n8_t0_1 := fc1_n8_t0_1_a + fc1_n8_t0_1_b;
-        fc1_n8_t0_2_a := resize(fc1_n8_p4, 28);
-        fc1_n8_t0_2_b := resize(fc1_n8_p5, 28);
-        fc1_n8_t0_2 := fc1_n8_t0_2_a + fc1_n8_t0_2_b;
-        fc1_n8_t0_3_a := resize(fc1_n8_p6, 26);
-        fc1_n8_t0_3_b := resize(fc1_n8_p7, 26);
-        fc1_n8_t0_3 := fc1_n8_t0_3_a + fc1_n8_t0_3_b;
-        fc1_n8_t0_4_a := resize(fc1_n8_p8, 25);
-        fc1_n8_t0_4_b := resize(fc1_n8_p9, 25);
-        fc1_n8_t0_4 := fc1_n8_t0_4_a + fc1_n8_t0_4_b;
-        fc1_n8_t0_5_a := resize(fc1_n8_p10, 27);
-        fc1_n8_t0_5 := fc1_n8_t0_5_a + fc1_n8_p11;
-        fc1_n8_t0_6_a := resize(fc1_n8_p12, 26);
-        fc1_n8_t0_6_b := resize(fc1_n8_p13, 26);
-        fc1_n8_t0_6 := fc1_n8_t0_6_a + fc1_n8_t0_6_b;
-        fc1_n8_t0_7_b := resize(fc1_n8_p15, 25);
-        fc1_n8_t0_7 := fc1_n8_p14 + fc1_n8_t0_7_b;
-        fc1_n8_t1_0_a := resize(fc1_n8_t0_0, 28);
-        fc1_n8_t1_0 := fc1_n8_t1_0_a_d1 + fc1_n8_t0_1_d1;
-        fc1_n8_t1_1_b := resize(fc1_n8_t0_3, 28);
-        fc1_n8_t1_1 := fc1_n8_t0_2_d1 + fc1_n8_t1_1_b_d1;
-        fc1_n8_t1_2_a := resize(fc1_n8_t0_4, 28);
-        fc1_n8_t1_2_b := resize(fc1_n8_t0_5, 28);
-        fc1_n8_t1_2 := fc1_n8_t1_2_a_d1 + fc1_n8_t1_2_b_d1;
-        fc1_n8_t1_3_a := resize(fc1_n8_t0_6, 27);
-        fc1_n8_t1_3_b := resize(fc1_n8_t0_7, 27);
-        fc1_n8_t1_3 := fc1_n8_t1_3_a_d1 + fc1_n8_t1_3_b_d1;
-        fc1_n8_t2_0_a := resize(fc1_n8_t1_0, 29);
-        fc1_n8_t2_0_b := resize(fc1_n8_t1_1, 29);
-        fc1_n8_t2_0 := fc1_n8_t2_0_a + fc1_n8_t2_0_b;
-        fc1_n8_t2_1_b := resize(fc1_n8_t1_3, 28);
-        fc1_n8_t2_1 := fc1_n8_t1_2 + fc1_n8_t2_1_b;
-        fc1_n8_t3_0_a := resize(fc1_n8_t2_0, 30);
-        fc1_n8_t3_0_b := resize(fc1_n8_t2_1, 30);
-        fc1_n8_t3_0 := fc1_n8_t3_0_a + fc1_n8_t3_0_b;
-        fc1_n8_t4_0_b := resize(fc1_n8_bias, 30);
-        fc1_n8_t4_0 := fc1_n8_t3_0 + fc1_n8_t4_0_b_d1;
-        fc1_n8_acc := fc1_n8_t4_0;
+        fc1_n8_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 137) mod 2**24, 24));
+        fc1_n8_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1489) mod 2**27, 27));
+        fc1_n8_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 1315) mod 2**27, 27));
+        fc1_n8_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 692) mod 2**26, 26));
+        fc1_n8_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1535) mod 2**27, 27));
+        fc1_n8_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-211)) mod 2**24, 24));
+        fc1_n8_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-439)) mod 2**25, 25));
+        fc1_n8_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 233) mod 2**24, 24));
+        fc1_n8_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 167) mod 2**24, 24));
+        fc1_n8_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 629) mod 2**26, 26));
+        fc1_n8_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 288) mod 2**25, 25));
+        fc1_n8_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 510) mod 2**25, 25));
+        fc1_n8_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 74) mod 2**23, 23));
+        fc1_n8_t1_0 := resize(fc1_n8_t1_0_a_d1, 28) + fc1_n8_t0_1_d1;
+        fc1_n8_t1_1 := fc1_n8_t0_2_d1 + resize(fc1_n8_t1_1_b_d1, 28);
+        fc1_n8_t1_3 := resize(fc1_n8_t1_3_a_d1, 27) + resize(fc1_n8_t1_3_b_d1, 27);
+        fc1_n8_t2_0 := resize(fc1_n8_t1_0, 29) + resize(fc1_n8_t1_1, 29);
+        fc1_n8_t2_1 := (resize(fc1_n8_t1_2_a_d1, 28) + resize(fc1_n8_t1_2_b_d1, 28)) + resize(fc1_n8_t1_3, 28);
+        fc1_n8_acc := ((resize(fc1_n8_t2_0, 30) + resize(fc1_n8_t2_1, 30)) + to_signed(710656, 30));
         fc1_n8_y_fl := fc1_n8_acc(29 downto 10);
-        fc1_n8_y_wrap := fc1_n8_y_fl(15 downto 0);
-        fc1_n9_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_9), 24);
-        fc1_n9_p0 := fc1_n9_p0_m(22 downto 0);
-        fc1_n9_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_9), 25);
-        fc1_n9_p1 := fc1_n9_p1_m(23 downto 0);
-        fc1_n9_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_9), 28);
-        fc1_n9_p2 := fc1_n9_p2_m(26 downto 0);
-        fc1_n9_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_9), 29);
-        fc1_n9_p3 := fc1_n9_p3_m(27 downto 0);
-        fc1_n9_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_9), 28);
-        fc1_n9_p4 := fc1_n9_p4_m(26 downto 0);
-        fc1_n9_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_9), 28);
-        fc1_n9_p5 := fc1_n9_p5_m(26 downto 0);
-        fc1_n9_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_9), 26);
-        fc1_n9_p6 := fc1_n9_p6_m(24 downto 0);
-        fc1_n9_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_9), 26);
-        fc1_n9_p7 := fc1_n9_p7_m(24 downto 0);
-        fc1_n9_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_9), 27);
-        fc1_n9_p8 := fc1_n9_p8_m(25 downto 0);
-        fc1_n9_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_9), 27);
-        fc1_n9_p9 := fc1_n9_p9_m(25 downto 0);
-        fc1_n9_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_9), 26);
-        fc1_n9_p10 := fc1_n9_p10_m(24 downto 0);
-        fc1_n9_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_9), 28);
-        fc1_n9_p11 := fc1_n9_p11_m(26 downto 0);
-        fc1_n9_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_9), 25);
-        fc1_n9_p12 := fc1_n9_p12_m(23 downto 0);
-        fc1_n9_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_9), 21);
-        fc1_n9_p13 := fc1_n9_p13_m(19 downto 0);
-        fc1_n9_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_9), 26);
-        fc1_n9_p14 := fc1_n9_p14_m(24 downto 0);
-        fc1_n9_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_9), 26);
-        fc1_n9_p15 := fc1_n9_p15_m(24 downto 0);
-        fc1_n9_t0_0_a := resize(fc1_n9_p0, 25);
-        fc1_n9_t0_0_b := resize(fc1_n9_p1, 25);
-        fc1_n9_t0_0 := fc1_n9_t0_0_a + fc1_n9_t0_0_b;
-        fc1_n9_t0_1_a := resize(fc1_n9_p2, 29);
-        fc1_n9_t0_1_b := resize(fc1_n9_p3, 29);
-        fc1_n9_t0_1 := fc1_n9_t0_1_a + fc1_n9_t0_1_b;
-        fc1_n9_t0_2_a := resize(fc1_n9_p4, 28);
-        fc1_n9_t0_2_b := resize(fc1_n9_p5, 28);
-        fc1_n9_t0_2 := fc1_n9_t0_2_a + fc1_n9_t0_2_b;
-        fc1_n9_t0_3_a := resize(fc1_n9_p6, 26);
-        fc1_n9_t0_3_b := resize(fc1_n9_p7, 26);
-        fc1_n9_t0_3 := fc1_n9_t0_3_a + fc1_n9_t0_3_b;
-        fc1_n9_t0_4_a := resize(fc1_n9_p8, 27);
-        fc1_n9_t0_4_b := resize(fc1_n9_p9, 27);
-        fc1_n9_t0_4 := fc1_n9_t0_4_a + fc1_n9_t0_4_b;
-        fc1_n9_t0_5_a := resize(fc1_n9_p10, 27);
-        fc1_n9_t0_5 := fc1_n9_t0_5_a + fc1_n9_p11;
-        fc1_n9_t0_6_b := resize(fc1_n9_p13, 24);
-        fc1_n9_t0_6 := fc1_n9_p12 + fc1_n9_t0_6_b;
-        fc1_n9_t0_7_a := resize(fc1_n9_p14, 26);
-        fc1_n9_t0_7_b := resize(fc1_n9_p15, 26);
-        fc1_n9_t0_7 := fc1_n9_t0_7_a + fc1_n9_t0_7_b;
-        fc1_n9_t1_0_a := resize(fc1_n9_t0_0, 29);
-        fc1_n9_t1_0 := fc1_n9_t1_0_a_d1 + fc1_n9_t0_1_d1;
-        fc1_n9_t1_1_b := resize(fc1_n9_t0_3, 28);
-        fc1_n9_t1_1 := fc1_n9_t0_2_d1 + fc1_n9_t1_1_b_d1;
-        fc1_n9_t1_2_a := resize(fc1_n9_t0_4, 28);
-        fc1_n9_t1_2_b := resize(fc1_n9_t0_5, 28);
-        fc1_n9_t1_2 := fc1_n9_t1_2_a_d1 + fc1_n9_t1_2_b_d1;
-        fc1_n9_t1_3_a := resize(fc1_n9_t0_6, 26);
-        fc1_n9_t1_3 := fc1_n9_t1_3_a_d1 + fc1_n9_t0_7_d1;
-        fc1_n9_t2_0_a := resize(fc1_n9_t1_0, 30);
-        fc1_n9_t2_0_b := resize(fc1_n9_t1_1, 30);
-        fc1_n9_t2_0 := fc1_n9_t2_0_a + fc1_n9_t2_0_b;
-        fc1_n9_t2_1_b := resize(fc1_n9_t1_3, 28);
-        fc1_n9_t2_1 := fc1_n9_t1_2 + fc1_n9_t2_1_b;
-        fc1_n9_t3_0_b := resize(fc1_n9_t2_1, 30);
-        fc1_n9_t3_0 := fc1_n9_t2_0 + fc1_n9_t3_0_b;
-        fc1_n9_t4_0_b := resize(fc1_n9_bias, 30);
-        fc1_n9_t4_0 := fc1_n9_t3_0 + fc1_n9_t4_0_b_d1;
-        fc1_n9_acc := fc1_n9_t4_0;
+        fc1_n9_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-93)) mod 2**23, 23));
+        fc1_n9_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 201) mod 2**24, 24));
+        fc1_n9_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1451)) mod 2**27, 27));
+        fc1_n9_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2657)) mod 2**28, 28));
+        fc1_n9_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1604)) mod 2**27, 27));
+        fc1_n9_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-1650)) mod 2**27, 27));
+        fc1_n9_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-396)) mod 2**25, 25));
+        fc1_n9_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-258)) mod 2**25, 25));
+        fc1_n9_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-640)) mod 2**26, 26));
+        fc1_n9_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 682) mod 2**26, 26));
+        fc1_n9_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 257) mod 2**25, 25));
+        fc1_n9_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-15)) mod 2**20, 20));
+        fc1_n9_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 450) mod 2**25, 25));
+        fc1_n9_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-344)) mod 2**25, 25));
+        fc1_n9_t1_0 := resize(fc1_n9_t1_0_a_d1, 29) + fc1_n9_t0_1_d1;
+        fc1_n9_t1_1 := fc1_n9_t0_2_d1 + resize(fc1_n9_t1_1_b_d1, 28);
+        fc1_n9_t1_3 := resize(fc1_n9_t1_3_a_d1, 26) + fc1_n9_t0_7_d1;
+        fc1_n9_t2_1 := (resize(fc1_n9_t1_2_a_d1, 28) + resize(fc1_n9_t1_2_b_d1, 28)) + resize(fc1_n9_t1_3, 28);
+        fc1_n9_t3_0 := (resize(fc1_n9_t1_0, 30) + resize(fc1_n9_t1_1, 30)) + resize(fc1_n9_t2_1, 30);
+        fc1_n9_acc := (fc1_n9_t3_0 + to_signed(666624, 30));
         fc1_n9_y_fl := fc1_n9_acc(29 downto 10);
-        fc1_n9_y_wrap := fc1_n9_y_fl(15 downto 0);
-        fc1_n10_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_10), 25);
-        fc1_n10_p0 := fc1_n10_p0_m(23 downto 0);
-        fc1_n10_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_10), 23);
-        fc1_n10_p1 := fc1_n10_p1_m(21 downto 0);
-        fc1_n10_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_10), 25);
-        fc1_n10_p2 := fc1_n10_p2_m(23 downto 0);
-        fc1_n10_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_10), 27);
-        fc1_n10_p3 := fc1_n10_p3_m(25 downto 0);
-        fc1_n10_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_10), 26);
-        fc1_n10_p4 := fc1_n10_p4_m(24 downto 0);
-        fc1_n10_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_10), 25);
-        fc1_n10_p5 := fc1_n10_p5_m(23 downto 0);
-        fc1_n10_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_10), 25);
-        fc1_n10_p6 := fc1_n10_p6_m(23 downto 0);
-        fc1_n10_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_10), 25);
-        fc1_n10_p7 := fc1_n10_p7_m(23 downto 0);
-        fc1_n10_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_10), 26);
-        fc1_n10_p8 := fc1_n10_p8_m(24 downto 0);
-        fc1_n10_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_10), 27);
-        fc1_n10_p9 := fc1_n10_p9_m(25 downto 0);
-        fc1_n10_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_10), 28);
-        fc1_n10_p10 := fc1_n10_p10_m(26 downto 0);
-        fc1_n10_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_10), 28);
-        fc1_n10_p11 := fc1_n10_p11_m(26 downto 0);
-        fc1_n10_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_10), 23);
-        fc1_n10_p12 := fc1_n10_p12_m(21 downto 0);
-        fc1_n10_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_10), 27);
-        fc1_n10_p13 := fc1_n10_p13_m(25 downto 0);
-        fc1_n10_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_10), 25);
-        fc1_n10_p14 := fc1_n10_p14_m(23 downto 0);
-        fc1_n10_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_10), 26);
-        fc1_n10_p15 := fc1_n10_p15_m(24 downto 0);
-        fc1_n10_t0_0_b := resize(fc1_n10_p1, 24);
-        fc1_n10_t0_0 := fc1_n10_p0 + fc1_n10_t0_0_b;
-        fc1_n10_t0_1_a := resize(fc1_n10_p2, 26);
-        fc1_n10_t0_1 := fc1_n10_t0_1_a + fc1_n10_p3;
-        fc1_n10_t0_2_a := resize(fc1_n10_p4, 26);
-        fc1_n10_t0_2_b := resize(fc1_n10_p5, 26);
-        fc1_n10_t0_2 := fc1_n10_t0_2_a + fc1_n10_t0_2_b;
-        fc1_n10_t0_3_a := resize(fc1_n10_p6, 25);
-        fc1_n10_t0_3_b := resize(fc1_n10_p7, 25);
-        fc1_n10_t0_3 := fc1_n10_t0_3_a + fc1_n10_t0_3_b;
-        fc1_n10_t0_4_a := resize(fc1_n10_p8, 26);
-        fc1_n10_t0_4 := fc1_n10_t0_4_a + fc1_n10_p9;
-        fc1_n10_t0_5_a := resize(fc1_n10_p10, 28);
-        fc1_n10_t0_5_b := resize(fc1_n10_p11, 28);
-        fc1_n10_t0_5 := fc1_n10_t0_5_a + fc1_n10_t0_5_b;
-        fc1_n10_t0_6_a := resize(fc1_n10_p12, 26);
-        fc1_n10_t0_6 := fc1_n10_t0_6_a + fc1_n10_p13;
-        fc1_n10_t0_7_a := resize(fc1_n10_p14, 26);
-        fc1_n10_t0_7_b := resize(fc1_n10_p15, 26);
-        fc1_n10_t0_7 := fc1_n10_t0_7_a + fc1_n10_t0_7_b;
-        fc1_n10_t1_0_a := resize(fc1_n10_t0_0, 27);
-        fc1_n10_t1_0_b := resize(fc1_n10_t0_1, 27);
-        fc1_n10_t1_0 := fc1_n10_t1_0_a_d1 + fc1_n10_t1_0_b_d1;
-        fc1_n10_t1_1_b := resize(fc1_n10_t0_3, 26);
-        fc1_n10_t1_1 := fc1_n10_t0_2_d1 + fc1_n10_t1_1_b_d1;
-        fc1_n10_t1_2_a := resize(fc1_n10_t0_4, 28);
-        fc1_n10_t1_2 := fc1_n10_t1_2_a_d1 + fc1_n10_t0_5_d1;
-        fc1_n10_t1_3_a := resize(fc1_n10_t0_6, 27);
-        fc1_n10_t1_3_b := resize(fc1_n10_t0_7, 27);
-        fc1_n10_t1_3 := fc1_n10_t1_3_a_d1 + fc1_n10_t1_3_b_d1;
-        fc1_n10_t2_0_b := resize(fc1_n10_t1_1, 27);
-        fc1_n10_t2_0 := fc1_n10_t1_0 + fc1_n10_t2_0_b;
-        fc1_n10_t2_1_a := resize(fc1_n10_t1_2, 29);
-        fc1_n10_t2_1_b := resize(fc1_n10_t1_3, 29);
-        fc1_n10_t2_1 := fc1_n10_t2_1_a + fc1_n10_t2_1_b;
-        fc1_n10_t3_0_a := resize(fc1_n10_t2_0, 29);
-        fc1_n10_t3_0 := fc1_n10_t3_0_a + fc1_n10_t2_1;
-        fc1_n10_t4_0_b := resize(fc1_n10_bias, 29);
-        fc1_n10_t4_0 := fc1_n10_t3_0 + fc1_n10_t4_0_b_d1;
-        fc1_n10_acc := fc1_n10_t4_0;
+        fc1_n10_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-41)) mod 2**22, 22));
+        fc1_n10_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 155) mod 2**24, 24));
+        fc1_n10_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-393)) mod 2**25, 25));
+        fc1_n10_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-204)) mod 2**24, 24));
+        fc1_n10_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-214)) mod 2**24, 24));
+        fc1_n10_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-188)) mod 2**24, 24));
+        fc1_n10_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-294)) mod 2**25, 25));
+        fc1_n10_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 1119) mod 2**27, 27));
+        fc1_n10_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 1078) mod 2**27, 27));
+        fc1_n10_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 49) mod 2**22, 22));
+        fc1_n10_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 237) mod 2**24, 24));
+        fc1_n10_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 338) mod 2**25, 25));
+        fc1_n10_t1_1 := fc1_n10_t0_2_d1 + resize(fc1_n10_t1_1_b_d1, 26);
+        fc1_n10_t1_2 := resize(fc1_n10_t1_2_a_d1, 28) + fc1_n10_t0_5_d1;
+        fc1_n10_t1_3 := resize(fc1_n10_t1_3_a_d1, 27) + resize(fc1_n10_t1_3_b_d1, 27);
+        fc1_n10_t2_0 := (resize(fc1_n10_t1_0_a_d1, 27) + resize(fc1_n10_t1_0_b_d1, 27)) + resize(fc1_n10_t1_1, 27);
+        fc1_n10_t3_0 := resize(fc1_n10_t2_0, 29) + (resize(fc1_n10_t1_2, 29) + resize(fc1_n10_t1_3, 29));
+        fc1_n10_acc := (fc1_n10_t3_0 + to_signed(846848, 29));
         fc1_n10_y_fl := fc1_n10_acc(28 downto 10);
-        fc1_n10_y_wrap := fc1_n10_y_fl(15 downto 0);
-        fc1_n11_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_11), 26);
-        fc1_n11_p0 := fc1_n11_p0_m(24 downto 0);
-        fc1_n11_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_11), 26);
-        fc1_n11_p1 := fc1_n11_p1_m(24 downto 0);
-        fc1_n11_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_11), 26);
-        fc1_n11_p2 := fc1_n11_p2_m(24 downto 0);
-        fc1_n11_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_11), 25);
-        fc1_n11_p3 := fc1_n11_p3_m(23 downto 0);
-        fc1_n11_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_11), 24);
-        fc1_n11_p4 := fc1_n11_p4_m(22 downto 0);
-        fc1_n11_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_11), 26);
-        fc1_n11_p5 := fc1_n11_p5_m(24 downto 0);
-        fc1_n11_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_11), 26);
-        fc1_n11_p6 := fc1_n11_p6_m(24 downto 0);
-        fc1_n11_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_11), 26);
-        fc1_n11_p7 := fc1_n11_p7_m(24 downto 0);
-        fc1_n11_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_11), 22);
-        fc1_n11_p8 := fc1_n11_p8_m(20 downto 0);
+        fc1_n11_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-435)) mod 2**25, 25));
+        fc1_n11_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-334)) mod 2**25, 25));
+        fc1_n11_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-367)) mod 2**25, 25));
+        fc1_n11_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 243) mod 2**24, 24));
+        fc1_n11_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-103)) mod 2**23, 23));
+        fc1_n11_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 410) mod 2**25, 25));
+        fc1_n11_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 370) mod 2**25, 25));
         fc1_n11_p10_sh := shift_left(resize(fc1_in_10, 20), 4);
-        fc1_n11_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_11), 25);
-        fc1_n11_p11 := fc1_n11_p11_m(23 downto 0);
-        fc1_n11_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_11), 25);
-        fc1_n11_p12 := fc1_n11_p12_m(23 downto 0);
-        fc1_n11_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_11), 26);
-        fc1_n11_p13 := fc1_n11_p13_m(24 downto 0);
-        fc1_n11_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_11), 26);
-        fc1_n11_p14 := fc1_n11_p14_m(24 downto 0);
-        fc1_n11_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_11), 26);
-        fc1_n11_p15 := fc1_n11_p15_m(24 downto 0);
-        fc1_n11_t0_0_a := resize(fc1_n11_p0, 26);
-        fc1_n11_t0_0_b := resize(fc1_n11_p1, 26);
-        fc1_n11_t0_0 := fc1_n11_t0_0_a + fc1_n11_t0_0_b;
-        fc1_n11_t0_1_a := resize(fc1_n11_p2, 26);
-        fc1_n11_t0_1_b := resize(fc1_n11_p3, 26);
-        fc1_n11_t0_1 := fc1_n11_t0_1_a + fc1_n11_t0_1_b;
-        fc1_n11_t0_2_a := resize(fc1_n11_p4, 25);
-        fc1_n11_t0_2 := fc1_n11_t0_2_a + fc1_n11_p5;
-        fc1_n11_t0_3_a := resize(fc1_n11_p6, 26);
-        fc1_n11_t0_3_b := resize(fc1_n11_p7, 26);
-        fc1_n11_t0_3 := fc1_n11_t0_3_a + fc1_n11_t0_3_b;
-        fc1_n11_t0_4_b := resize(fc1_in_9, 21);
-        fc1_n11_t0_4 := fc1_n11_p8 + fc1_n11_t0_4_b;
-        fc1_n11_t0_5_a := resize(fc1_n11_p10_sh, 25);
-        fc1_n11_t0_5_b := resize(fc1_n11_p11, 25);
-        fc1_n11_t0_5 := fc1_n11_t0_5_a + fc1_n11_t0_5_b;
-        fc1_n11_t0_6_a := resize(fc1_n11_p12, 25);
-        fc1_n11_t0_6 := fc1_n11_t0_6_a + fc1_n11_p13;
-        fc1_n11_t0_7_a := resize(fc1_n11_p14, 26);
-        fc1_n11_t0_7_b := resize(fc1_n11_p15, 26);
-        fc1_n11_t0_7 := fc1_n11_t0_7_a + fc1_n11_t0_7_b;
-        fc1_n11_t1_0_a := resize(fc1_n11_t0_0, 27);
-        fc1_n11_t1_0_b := resize(fc1_n11_t0_1, 27);
-        fc1_n11_t1_0 := fc1_n11_t1_0_a_d1 + fc1_n11_t1_0_b_d1;
-        fc1_n11_t1_1_a := resize(fc1_n11_t0_2, 27);
-        fc1_n11_t1_1_b := resize(fc1_n11_t0_3, 27);
-        fc1_n11_t1_1 := fc1_n11_t1_1_a_d1 + fc1_n11_t1_1_b_d1;
-        fc1_n11_t1_2_a := resize(fc1_n11_t0_4, 25);
-        fc1_n11_t1_2 := fc1_n11_t1_2_a_d1 + fc1_n11_t0_5_d1;
-        fc1_n11_t1_3_a := resize(fc1_n11_t0_6, 27);
-        fc1_n11_t1_3_b := resize(fc1_n11_t0_7, 27);
-        fc1_n11_t1_3 := fc1_n11_t1_3_a_d1 + fc1_n11_t1_3_b_d1;
-        fc1_n11_t2_0_a := resize(fc1_n11_t1_0, 28);
-        fc1_n11_t2_0_b := resize(fc1_n11_t1_1, 28);
-        fc1_n11_t2_0 := fc1_n11_t2_0_a + fc1_n11_t2_0_b;
-        fc1_n11_t2_1_a := resize(fc1_n11_t1_2, 27);
-        fc1_n11_t2_1 := fc1_n11_t2_1_a + fc1_n11_t1_3;
-        fc1_n11_t3_0_b := resize(fc1_n11_t2_1, 28);
-        fc1_n11_t3_0 := fc1_n11_t2_0 + fc1_n11_t3_0_b;
-        fc1_n11_acc := fc1_n11_t3_0;
+        fc1_n11_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-245)) mod 2**24, 24));
+        fc1_n11_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 154) mod 2**24, 24));
+        fc1_n11_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-367)) mod 2**25, 25));
+        fc1_n11_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-299)) mod 2**25, 25));
+        fc1_n11_t1_0 := resize(fc1_n11_t1_0_a_d1, 27) + resize(fc1_n11_t1_0_b_d1, 27);
+        fc1_n11_t1_1 := resize(fc1_n11_t1_1_a_d1, 27) + resize(fc1_n11_t1_1_b_d1, 27);
+        fc1_n11_t1_2 := resize(fc1_n11_t1_2_a_d1, 25) + fc1_n11_t0_5_d1;
+        fc1_n11_t2_1 := resize(fc1_n11_t1_2, 27) + (resize(fc1_n11_t1_3_a_d1, 27) + resize(fc1_n11_t1_3_b_d1, 27));
+        fc1_n11_acc := ((resize(fc1_n11_t1_0, 28) + resize(fc1_n11_t1_1, 28)) + resize(fc1_n11_t2_1, 28));
         fc1_n11_y_fl := fc1_n11_acc(27 downto 10);
-        fc1_n11_y_wrap := fc1_n11_y_fl(15 downto 0);
-        fc1_n12_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_12), 22);
-        fc1_n12_p0 := fc1_n12_p0_m(20 downto 0);
-        fc1_n12_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_12), 26);
-        fc1_n12_p1 := fc1_n12_p1_m(24 downto 0);
-        fc1_n12_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_12), 25);
-        fc1_n12_p2 := fc1_n12_p2_m(23 downto 0);
-        fc1_n12_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_12), 21);
-        fc1_n12_p3 := fc1_n12_p3_m(19 downto 0);
-        fc1_n12_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_12), 26);
-        fc1_n12_p4 := fc1_n12_p4_m(24 downto 0);
-        fc1_n12_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_12), 25);
-        fc1_n12_p5 := fc1_n12_p5_m(23 downto 0);
-        fc1_n12_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_12), 25);
-        fc1_n12_p6 := fc1_n12_p6_m(23 downto 0);
-        fc1_n12_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_12), 21);
-        fc1_n12_p7 := fc1_n12_p7_m(19 downto 0);
-        fc1_n12_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_12), 26);
-        fc1_n12_p8 := fc1_n12_p8_m(24 downto 0);
-        fc1_n12_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_12), 26);
-        fc1_n12_p9 := fc1_n12_p9_m(24 downto 0);
-        fc1_n12_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_12), 25);
-        fc1_n12_p10 := fc1_n12_p10_m(23 downto 0);
-        fc1_n12_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_12), 25);
-        fc1_n12_p11 := fc1_n12_p11_m(23 downto 0);
-        fc1_n12_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_12), 26);
-        fc1_n12_p12 := fc1_n12_p12_m(24 downto 0);
-        fc1_n12_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_12), 26);
-        fc1_n12_p13 := fc1_n12_p13_m(24 downto 0);
-        fc1_n12_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_12), 25);
-        fc1_n12_p14 := fc1_n12_p14_m(23 downto 0);
-        fc1_n12_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_12), 24);
-        fc1_n12_p15 := fc1_n12_p15_m(22 downto 0);
-        fc1_n12_t0_0_a := resize(fc1_n12_p0, 25);
-        fc1_n12_t0_0 := fc1_n12_t0_0_a + fc1_n12_p1;
-        fc1_n12_t0_1_a := resize(fc1_n12_p2, 25);
-        fc1_n12_t0_1_b := resize(fc1_n12_p3, 25);
-        fc1_n12_t0_1 := fc1_n12_t0_1_a + fc1_n12_t0_1_b;
-        fc1_n12_t0_2_a := resize(fc1_n12_p4, 26);
-        fc1_n12_t0_2_b := resize(fc1_n12_p5, 26);
-        fc1_n12_t0_2 := fc1_n12_t0_2_a + fc1_n12_t0_2_b;
-        fc1_n12_t0_3_b := resize(fc1_n12_p7, 24);
-        fc1_n12_t0_3 := fc1_n12_p6 + fc1_n12_t0_3_b;
-        fc1_n12_t0_4_a := resize(fc1_n12_p8, 26);
-        fc1_n12_t0_4_b := resize(fc1_n12_p9, 26);
-        fc1_n12_t0_4 := fc1_n12_t0_4_a + fc1_n12_t0_4_b;
-        fc1_n12_t0_5_a := resize(fc1_n12_p10, 25);
-        fc1_n12_t0_5_b := resize(fc1_n12_p11, 25);
-        fc1_n12_t0_5 := fc1_n12_t0_5_a + fc1_n12_t0_5_b;
-        fc1_n12_t0_6_a := resize(fc1_n12_p12, 26);
-        fc1_n12_t0_6_b := resize(fc1_n12_p13, 26);
-        fc1_n12_t0_6 := fc1_n12_t0_6_a + fc1_n12_t0_6_b;
-        fc1_n12_t0_7_b := resize(fc1_n12_p15, 24);
-        fc1_n12_t0_7 := fc1_n12_p14 + fc1_n12_t0_7_b;
-        fc1_n12_t1_0_a := resize(fc1_n12_t0_0, 26);
-        fc1_n12_t1_0_b := resize(fc1_n12_t0_1, 26);
-        fc1_n12_t1_0 := fc1_n12_t1_0_a_d1 + fc1_n12_t1_0_b_d1;
-        fc1_n12_t1_1_b := resize(fc1_n12_t0_3, 26);
-        fc1_n12_t1_1 := fc1_n12_t0_2_d1 + fc1_n12_t1_1_b_d1;
-        fc1_n12_t1_2_b := resize(fc1_n12_t0_5, 26);
-        fc1_n12_t1_2 := fc1_n12_t0_4_d1 + fc1_n12_t1_2_b_d1;
-        fc1_n12_t1_3_b := resize(fc1_n12_t0_7, 26);
-        fc1_n12_t1_3 := fc1_n12_t0_6_d1 + fc1_n12_t1_3_b_d1;
-        fc1_n12_t2_0_a := resize(fc1_n12_t1_0, 27);
-        fc1_n12_t2_0_b := resize(fc1_n12_t1_1, 27);
-        fc1_n12_t2_0 := fc1_n12_t2_0_a + fc1_n12_t2_0_b;
-        fc1_n12_t2_1_a := resize(fc1_n12_t1_2, 27);
-        fc1_n12_t2_1_b := resize(fc1_n12_t1_3, 27);
-        fc1_n12_t2_1 := fc1_n12_t2_1_a + fc1_n12_t2_1_b;
-        fc1_n12_t3_0_a := resize(fc1_n12_t2_0, 28);
-        fc1_n12_t3_0_b := resize(fc1_n12_t2_1, 28);
-        fc1_n12_t3_0 := fc1_n12_t3_0_a + fc1_n12_t3_0_b;
-        fc1_n12_acc := fc1_n12_t3_0;
+        fc1_n12_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-21)) mod 2**21, 21));
+        fc1_n12_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 250) mod 2**24, 24));
+        fc1_n12_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 12) mod 2**20, 20));
+        fc1_n12_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 414) mod 2**25, 25));
+        fc1_n12_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-241)) mod 2**24, 24));
+        fc1_n12_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 11) mod 2**20, 20));
+        fc1_n12_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 276) mod 2**25, 25));
+        fc1_n12_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 278) mod 2**25, 25));
+        fc1_n12_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 139) mod 2**24, 24));
+        fc1_n12_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 142) mod 2**24, 24));
+        fc1_n12_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-279)) mod 2**25, 25));
+        fc1_n12_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 392) mod 2**25, 25));
+        fc1_n12_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-139)) mod 2**24, 24));
+        fc1_n12_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-81)) mod 2**23, 23));
+        fc1_n12_t1_0 := resize(fc1_n12_t1_0_a_d1, 26) + resize(fc1_n12_t1_0_b_d1, 26);
+        fc1_n12_t1_1 := fc1_n12_t0_2_d1 + resize(fc1_n12_t1_1_b_d1, 26);
+        fc1_n12_t1_2 := fc1_n12_t0_4_d1 + resize(fc1_n12_t1_2_b_d1, 26);
+        fc1_n12_t1_3 := fc1_n12_t0_6_d1 + resize(fc1_n12_t1_3_b_d1, 26);
+        fc1_n12_t2_0 := resize(fc1_n12_t1_0, 27) + resize(fc1_n12_t1_1, 27);
+        fc1_n12_t2_1 := resize(fc1_n12_t1_2, 27) + resize(fc1_n12_t1_3, 27);
+        fc1_n12_acc := (resize(fc1_n12_t2_0, 28) + resize(fc1_n12_t2_1, 28));
         fc1_n12_y_fl := fc1_n12_acc(27 downto 10);
-        fc1_n12_y_wrap := fc1_n12_y_fl(15 downto 0);
-        fc1_n13_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_13), 23);
-        fc1_n13_p0 := fc1_n13_p0_m(21 downto 0);
-        fc1_n13_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_13), 27);
-        fc1_n13_p1 := fc1_n13_p1_m(25 downto 0);
-        fc1_n13_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_13), 27);
-        fc1_n13_p2 := fc1_n13_p2_m(25 downto 0);
-        fc1_n13_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_13), 27);
-        fc1_n13_p3 := fc1_n13_p3_m(25 downto 0);
-        fc1_n13_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_13), 27);
-        fc1_n13_p4 := fc1_n13_p4_m(25 downto 0);
-        fc1_n13_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_13), 28);
-        fc1_n13_p5 := fc1_n13_p5_m(26 downto 0);
-        fc1_n13_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_13), 26);
-        fc1_n13_p6 := fc1_n13_p6_m(24 downto 0);
-        fc1_n13_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_13), 23);
-        fc1_n13_p7 := fc1_n13_p7_m(21 downto 0);
-        fc1_n13_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_13), 25);
-        fc1_n13_p8 := fc1_n13_p8_m(23 downto 0);
-        fc1_n13_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_13), 27);
-        fc1_n13_p9 := fc1_n13_p9_m(25 downto 0);
-        fc1_n13_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_13), 27);
-        fc1_n13_p10 := fc1_n13_p10_m(25 downto 0);
-        fc1_n13_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_13), 27);
-        fc1_n13_p11 := fc1_n13_p11_m(25 downto 0);
-        fc1_n13_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_13), 26);
-        fc1_n13_p12 := fc1_n13_p12_m(24 downto 0);
-        fc1_n13_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_13), 27);
-        fc1_n13_p13 := fc1_n13_p13_m(25 downto 0);
-        fc1_n13_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_13), 26);
-        fc1_n13_p14 := fc1_n13_p14_m(24 downto 0);
-        fc1_n13_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_13), 25);
-        fc1_n13_p15 := fc1_n13_p15_m(23 downto 0);
-        fc1_n13_t0_0_a := resize(fc1_n13_p0, 26);
-        fc1_n13_t0_0 := fc1_n13_t0_0_a + fc1_n13_p1;
-        fc1_n13_t0_1_a := resize(fc1_n13_p2, 27);
-        fc1_n13_t0_1_b := resize(fc1_n13_p3, 27);
-        fc1_n13_t0_1 := fc1_n13_t0_1_a + fc1_n13_t0_1_b;
-        fc1_n13_t0_2_a := resize(fc1_n13_p4, 27);
-        fc1_n13_t0_2 := fc1_n13_t0_2_a + fc1_n13_p5;
-        fc1_n13_t0_3_b := resize(fc1_n13_p7, 25);
-        fc1_n13_t0_3 := fc1_n13_p6 + fc1_n13_t0_3_b;
-        fc1_n13_t0_4_a := resize(fc1_n13_p8, 27);
-        fc1_n13_t0_4_b := resize(fc1_n13_p9, 27);
-        fc1_n13_t0_4 := fc1_n13_t0_4_a + fc1_n13_t0_4_b;
-        fc1_n13_t0_5_a := resize(fc1_n13_p10, 27);
-        fc1_n13_t0_5_b := resize(fc1_n13_p11, 27);
-        fc1_n13_t0_5 := fc1_n13_t0_5_a + fc1_n13_t0_5_b;
-        fc1_n13_t0_6_a := resize(fc1_n13_p12, 27);
-        fc1_n13_t0_6_b := resize(fc1_n13_p13, 27);
-        fc1_n13_t0_6 := fc1_n13_t0_6_a + fc1_n13_t0_6_b;
-        fc1_n13_t0_7_a := resize(fc1_n13_p14, 26);
-        fc1_n13_t0_7_b := resize(fc1_n13_p15, 26);
-        fc1_n13_t0_7 := fc1_n13_t0_7_a + fc1_n13_t0_7_b;
-        fc1_n13_t1_0_a := resize(fc1_n13_t0_0, 28);
-        fc1_n13_t1_0_b := resize(fc1_n13_t0_1, 28);
-        fc1_n13_t1_0 := fc1_n13_t1_0_a_d1 + fc1_n13_t1_0_b_d1;
-        fc1_n13_t1_1_a := resize(fc1_n13_t0_2, 28);
-        fc1_n13_t1_1_b := resize(fc1_n13_t0_3, 28);
-        fc1_n13_t1_1 := fc1_n13_t1_1_a_d1 + fc1_n13_t1_1_b_d1;
-        fc1_n13_t1_2_a := resize(fc1_n13_t0_4, 28);
-        fc1_n13_t1_2_b := resize(fc1_n13_t0_5, 28);
-        fc1_n13_t1_2 := fc1_n13_t1_2_a_d1 + fc1_n13_t1_2_b_d1;
-        fc1_n13_t1_3_b := resize(fc1_n13_t0_7, 27);
-        fc1_n13_t1_3 := fc1_n13_t0_6_d1 + fc1_n13_t1_3_b_d1;
-        fc1_n13_t2_0_a := resize(fc1_n13_t1_0, 29);
-        fc1_n13_t2_0_b := resize(fc1_n13_t1_1, 29);
-        fc1_n13_t2_0 := fc1_n13_t2_0_a + fc1_n13_t2_0_b;
-        fc1_n13_t2_1_a := resize(fc1_n13_t1_2, 29);
-        fc1_n13_t2_1_b := resize(fc1_n13_t1_3, 29);
-        fc1_n13_t2_1 := fc1_n13_t2_1_a + fc1_n13_t2_1_b;
-        fc1_n13_t3_0_a := resize(fc1_n13_t2_0, 30);
-        fc1_n13_t3_0_b := resize(fc1_n13_t2_1, 30);
-        fc1_n13_t3_0 := fc1_n13_t3_0_a + fc1_n13_t3_0_b;
-        fc1_n13_t4_0_b := resize(fc1_n13_bias, 30);
-        fc1_n13_t4_0 := fc1_n13_t3_0 + fc1_n13_t4_0_b_d1;
-        fc1_n13_acc := fc1_n13_t4_0;
+        fc1_n13_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 48) mod 2**22, 22));
+        fc1_n13_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-869)) mod 2**26, 26));
+        fc1_n13_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-542)) mod 2**26, 26));
+        fc1_n13_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-555)) mod 2**26, 26));
+        fc1_n13_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 282) mod 2**25, 25));
+        fc1_n13_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 51) mod 2**22, 22));
+        fc1_n13_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-253)) mod 2**24, 24));
+        fc1_n13_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-851)) mod 2**26, 26));
+        fc1_n13_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-689)) mod 2**26, 26));
+        fc1_n13_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-852)) mod 2**26, 26));
+        fc1_n13_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-257)) mod 2**25, 25));
+        fc1_n13_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-775)) mod 2**26, 26));
+        fc1_n13_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 396) mod 2**25, 25));
+        fc1_n13_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-244)) mod 2**24, 24));
+        fc1_n13_t1_0 := resize(fc1_n13_t1_0_a_d1, 28) + resize(fc1_n13_t1_0_b_d1, 28);
+        fc1_n13_t1_1 := resize(fc1_n13_t1_1_a_d1, 28) + resize(fc1_n13_t1_1_b_d1, 28);
+        fc1_n13_t1_2 := resize(fc1_n13_t1_2_a_d1, 28) + resize(fc1_n13_t1_2_b_d1, 28);
+        fc1_n13_t1_3 := fc1_n13_t0_6_d1 + resize(fc1_n13_t1_3_b_d1, 27);
+        fc1_n13_t2_0 := resize(fc1_n13_t1_0, 29) + resize(fc1_n13_t1_1, 29);
+        fc1_n13_t2_1 := resize(fc1_n13_t1_2, 29) + resize(fc1_n13_t1_3, 29);
+        fc1_n13_acc := ((resize(fc1_n13_t2_0, 30) + resize(fc1_n13_t2_1, 30)) + to_signed(-946176, 30));
         fc1_n13_y_fl := fc1_n13_acc(29 downto 10);
-        fc1_n13_y_wrap := fc1_n13_y_fl(15 downto 0);
-        fc1_n14_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_14), 23);
-        fc1_n14_p0 := fc1_n14_p0_m(21 downto 0);
-        fc1_n14_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_14), 26);
-        fc1_n14_p1 := fc1_n14_p1_m(24 downto 0);
-        fc1_n14_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_14), 24);
-        fc1_n14_p2 := fc1_n14_p2_m(22 downto 0);
-        fc1_n14_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_14), 24);
-        fc1_n14_p3 := fc1_n14_p3_m(22 downto 0);
-        fc1_n14_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_14), 26);
-        fc1_n14_p4 := fc1_n14_p4_m(24 downto 0);
-        fc1_n14_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_14), 26);
-        fc1_n14_p5 := fc1_n14_p5_m(24 downto 0);
-        fc1_n14_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_14), 26);
-        fc1_n14_p6 := fc1_n14_p6_m(24 downto 0);
-        fc1_n14_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_14), 26);
-        fc1_n14_p7 := fc1_n14_p7_m(24 downto 0);
-        fc1_n14_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_14), 25);
-        fc1_n14_p8 := fc1_n14_p8_m(23 downto 0);
-        fc1_n14_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_14), 25);
-        fc1_n14_p9 := fc1_n14_p9_m(23 downto 0);
-        fc1_n14_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_14), 26);
-        fc1_n14_p10 := fc1_n14_p10_m(24 downto 0);
-        fc1_n14_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_14), 26);
-        fc1_n14_p11 := fc1_n14_p11_m(24 downto 0);
-        fc1_n14_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_14), 25);
-        fc1_n14_p12 := fc1_n14_p12_m(23 downto 0);
-        fc1_n14_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_14), 25);
-        fc1_n14_p13 := fc1_n14_p13_m(23 downto 0);
-        fc1_n14_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_14), 26);
-        fc1_n14_p14 := fc1_n14_p14_m(24 downto 0);
-        fc1_n14_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_14), 25);
-        fc1_n14_p15 := fc1_n14_p15_m(23 downto 0);
-        fc1_n14_t0_0_a := resize(fc1_n14_p0, 25);
-        fc1_n14_t0_0 := fc1_n14_t0_0_a + fc1_n14_p1;
-        fc1_n14_t0_1_a := resize(fc1_n14_p2, 24);
-        fc1_n14_t0_1_b := resize(fc1_n14_p3, 24);
-        fc1_n14_t0_1 := fc1_n14_t0_1_a + fc1_n14_t0_1_b;
-        fc1_n14_t0_2_a := resize(fc1_n14_p4, 26);
-        fc1_n14_t0_2_b := resize(fc1_n14_p5, 26);
-        fc1_n14_t0_2 := fc1_n14_t0_2_a + fc1_n14_t0_2_b;
-        fc1_n14_t0_3_a := resize(fc1_n14_p6, 26);
-        fc1_n14_t0_3_b := resize(fc1_n14_p7, 26);
-        fc1_n14_t0_3 := fc1_n14_t0_3_a + fc1_n14_t0_3_b;
-        fc1_n14_t0_4_a := resize(fc1_n14_p8, 25);
-        fc1_n14_t0_4_b := resize(fc1_n14_p9, 25);
-        fc1_n14_t0_4 := fc1_n14_t0_4_a + fc1_n14_t0_4_b;
-        fc1_n14_t0_5_a := resize(fc1_n14_p10, 26);
-        fc1_n14_t0_5_b := resize(fc1_n14_p11, 26);
-        fc1_n14_t0_5 := fc1_n14_t0_5_a + fc1_n14_t0_5_b;
-        fc1_n14_t0_6_a := resize(fc1_n14_p12, 25);
-        fc1_n14_t0_6_b := resize(fc1_n14_p13, 25);
-        fc1_n14_t0_6 := fc1_n14_t0_6_a + fc1_n14_t0_6_b;
-        fc1_n14_t0_7_a := resize(fc1_n14_p14, 26);
-        fc1_n14_t0_7_b := resize(fc1_n14_p15, 26);
-        fc1_n14_t0_7 := fc1_n14_t0_7_a + fc1_n14_t0_7_b;
-        fc1_n14_t1_0_a := resize(fc1_n14_t0_0, 26);
-        fc1_n14_t1_0_b := resize(fc1_n14_t0_1, 26);
-        fc1_n14_t1_0 := fc1_n14_t1_0_a_d1 + fc1_n14_t1_0_b_d1;
-        fc1_n14_t1_1_a := resize(fc1_n14_t0_2, 27);
-        fc1_n14_t1_1_b := resize(fc1_n14_t0_3, 27);
-        fc1_n14_t1_1 := fc1_n14_t1_1_a_d1 + fc1_n14_t1_1_b_d1;
-        fc1_n14_t1_2_a := resize(fc1_n14_t0_4, 27);
-        fc1_n14_t1_2_b := resize(fc1_n14_t0_5, 27);
-        fc1_n14_t1_2 := fc1_n14_t1_2_a_d1 + fc1_n14_t1_2_b_d1;
-        fc1_n14_t1_3_a := resize(fc1_n14_t0_6, 26);
-        fc1_n14_t1_3 := fc1_n14_t1_3_a_d1 + fc1_n14_t0_7_d1;
-        fc1_n14_t2_0_a := resize(fc1_n14_t1_0, 27);
-        fc1_n14_t2_0 := fc1_n14_t2_0_a + fc1_n14_t1_1;
-        fc1_n14_t2_1_a := resize(fc1_n14_t1_2, 28);
-        fc1_n14_t2_1_b := resize(fc1_n14_t1_3, 28);
-        fc1_n14_t2_1 := fc1_n14_t2_1_a + fc1_n14_t2_1_b;
-        fc1_n14_t3_0_a := resize(fc1_n14_t2_0, 29);
-        fc1_n14_t3_0_b := resize(fc1_n14_t2_1, 29);
-        fc1_n14_t3_0 := fc1_n14_t3_0_a + fc1_n14_t3_0_b;
-        fc1_n14_acc := fc1_n14_t3_0;
+        fc1_n14_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-41)) mod 2**22, 22));
+        fc1_n14_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 104) mod 2**23, 23));
+        fc1_n14_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-99)) mod 2**23, 23));
+        fc1_n14_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-411)) mod 2**25, 25));
+        fc1_n14_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 345) mod 2**25, 25));
+        fc1_n14_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-352)) mod 2**25, 25));
+        fc1_n14_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-259)) mod 2**25, 25));
+        fc1_n14_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-184)) mod 2**24, 24));
+        fc1_n14_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 248) mod 2**24, 24));
+        fc1_n14_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 429) mod 2**25, 25));
+        fc1_n14_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-435)) mod 2**25, 25));
+        fc1_n14_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-231)) mod 2**24, 24));
+        fc1_n14_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 180) mod 2**24, 24));
+        fc1_n14_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-385)) mod 2**25, 25));
+        fc1_n14_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-170)) mod 2**24, 24));
+        fc1_n14_t1_0 := resize(fc1_n14_t1_0_a_d1, 26) + resize(fc1_n14_t1_0_b_d1, 26);
+        fc1_n14_t1_2 := resize(fc1_n14_t1_2_a_d1, 27) + resize(fc1_n14_t1_2_b_d1, 27);
+        fc1_n14_t1_3 := resize(fc1_n14_t1_3_a_d1, 26) + fc1_n14_t0_7_d1;
+        fc1_n14_t2_0 := resize(fc1_n14_t1_0, 27) + (resize(fc1_n14_t1_1_a_d1, 27) + resize(fc1_n14_t1_1_b_d1, 27));
+        fc1_n14_t2_1 := resize(fc1_n14_t1_2, 28) + resize(fc1_n14_t1_3, 28);
+        fc1_n14_acc := (resize(fc1_n14_t2_0, 29) + resize(fc1_n14_t2_1, 29));
         fc1_n14_y_fl := fc1_n14_acc(28 downto 10);
-        fc1_n14_y_wrap := fc1_n14_y_fl(15 downto 0);
-        fc1_n15_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_15), 26);
-        fc1_n15_p0 := fc1_n15_p0_m(24 downto 0);
-        fc1_n15_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_15), 24);
-        fc1_n15_p1 := fc1_n15_p1_m(22 downto 0);
-        fc1_n15_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_15), 26);
-        fc1_n15_p2 := fc1_n15_p2_m(24 downto 0);
-        fc1_n15_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_15), 25);
-        fc1_n15_p3 := fc1_n15_p3_m(23 downto 0);
-        fc1_n15_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_15), 25);
-        fc1_n15_p4 := fc1_n15_p4_m(23 downto 0);
-        fc1_n15_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_15), 25);
-        fc1_n15_p5 := fc1_n15_p5_m(23 downto 0);
-        fc1_n15_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_15), 25);
-        fc1_n15_p6 := fc1_n15_p6_m(23 downto 0);
-        fc1_n15_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_15), 24);
-        fc1_n15_p7 := fc1_n15_p7_m(22 downto 0);
-        fc1_n15_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_15), 26);
-        fc1_n15_p8 := fc1_n15_p8_m(24 downto 0);
-        fc1_n15_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_15), 21);
-        fc1_n15_p9 := fc1_n15_p9_m(19 downto 0);
-        fc1_n15_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_15), 25);
-        fc1_n15_p10 := fc1_n15_p10_m(23 downto 0);
-        fc1_n15_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_15), 25);
-        fc1_n15_p11 := fc1_n15_p11_m(23 downto 0);
-        fc1_n15_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_15), 24);
-        fc1_n15_p12 := fc1_n15_p12_m(22 downto 0);
-        fc1_n15_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_15), 25);
-        fc1_n15_p13 := fc1_n15_p13_m(23 downto 0);
-        fc1_n15_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_15), 25);
-        fc1_n15_p14 := fc1_n15_p14_m(23 downto 0);
-        fc1_n15_p15_e := resize(fc1_in_15, 17);
-        fc1_n15_p15_neg := -fc1_n15_p15_e;
-        fc1_n15_t0_0_b := resize(fc1_n15_p1, 25);
-        fc1_n15_t0_0 := fc1_n15_p0 + fc1_n15_t0_0_b;
-        fc1_n15_t0_1_a := resize(fc1_n15_p2, 26);
-        fc1_n15_t0_1_b := resize(fc1_n15_p3, 26);
-        fc1_n15_t0_1 := fc1_n15_t0_1_a + fc1_n15_t0_1_b;
-        fc1_n15_t0_2_a := resize(fc1_n15_p4, 25);
-        fc1_n15_t0_2_b := resize(fc1_n15_p5, 25);
-        fc1_n15_t0_2 := fc1_n15_t0_2_a + fc1_n15_t0_2_b;
-        fc1_n15_t0_3_b := resize(fc1_n15_p7, 24);
-        fc1_n15_t0_3 := fc1_n15_p6 + fc1_n15_t0_3_b;
+        fc1_n15_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 66) mod 2**23, 23));
+        fc1_n15_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-337)) mod 2**25, 25));
+        fc1_n15_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-211)) mod 2**24, 24));
+        fc1_n15_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-160)) mod 2**24, 24));
+        fc1_n15_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-161)) mod 2**24, 24));
+        fc1_n15_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-65)) mod 2**23, 23));
+        fc1_n15_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 12) mod 2**20, 20));
+        fc1_n15_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-208)) mod 2**24, 24));
+        fc1_n15_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-179)) mod 2**24, 24));
+        fc1_n15_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 112) mod 2**23, 23));
+        fc1_n15_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-225)) mod 2**24, 24));
+        fc1_n15_p15_neg := -resize(fc1_in_15, 17);
         fc1_n15_t0_4_b := resize(fc1_n15_p9, 25);
-        fc1_n15_t0_4 := fc1_n15_p8 + fc1_n15_t0_4_b;
-        fc1_n15_t0_5_a := resize(fc1_n15_p10, 25);
-        fc1_n15_t0_5_b := resize(fc1_n15_p11, 25);
-        fc1_n15_t0_5 := fc1_n15_t0_5_a + fc1_n15_t0_5_b;
-        fc1_n15_t0_6_a := resize(fc1_n15_p12, 25);
-        fc1_n15_t0_6_b := resize(fc1_n15_p13, 25);
-        fc1_n15_t0_6 := fc1_n15_t0_6_a + fc1_n15_t0_6_b;
-        fc1_n15_t0_7_b := resize(fc1_n15_p15_neg, 24);
-        fc1_n15_t0_7 := fc1_n15_p14 + fc1_n15_t0_7_b;
-        fc1_n15_t1_0_a := resize(fc1_n15_t0_0, 26);
-        fc1_n15_t1_0 := fc1_n15_t1_0_a_d1 + fc1_n15_t0_1_d1;
-        fc1_n15_t1_1_a := resize(fc1_n15_t0_2, 26);
-        fc1_n15_t1_1_b := resize(fc1_n15_t0_3, 26);
-        fc1_n15_t1_1 := fc1_n15_t1_1_a_d1 + fc1_n15_t1_1_b_d1;
-        fc1_n15_t1_2_a := resize(fc1_n15_t0_4, 26);
-        fc1_n15_t1_2_b := resize(fc1_n15_t0_5, 26);
-        fc1_n15_t1_2 := fc1_n15_t1_2_a_d1 + fc1_n15_t1_2_b_d1;
-        fc1_n15_t1_3_a := resize(fc1_n15_t0_6, 26);
-        fc1_n15_t1_3_b := resize(fc1_n15_t0_7, 26);
-        fc1_n15_t1_3 := fc1_n15_t1_3_a_d1 + fc1_n15_t1_3_b_d1;
-        fc1_n15_t2_0_a := resize(fc1_n15_t1_0, 27);
-        fc1_n15_t2_0_b := resize(fc1_n15_t1_1, 27);
-        fc1_n15_t2_0 := fc1_n15_t2_0_a + fc1_n15_t2_0_b;
-        fc1_n15_t2_1_a := resize(fc1_n15_t1_2, 27);
-        fc1_n15_t2_1_b := resize(fc1_n15_t1_3, 27);
-        fc1_n15_t2_1 := fc1_n15_t2_1_a + fc1_n15_t2_1_b;
-        fc1_n15_t3_0_a := resize(fc1_n15_t2_0, 28);
-        fc1_n15_t3_0_b := resize(fc1_n15_t2_1, 28);
-        fc1_n15_t3_0 := fc1_n15_t3_0_a + fc1_n15_t3_0_b;
-        fc1_n15_acc := fc1_n15_t3_0;
+        fc1_n15_t1_0 := resize(fc1_n15_t1_0_a_d1, 26) + fc1_n15_t0_1_d1;
+        fc1_n15_t1_1 := resize(fc1_n15_t1_1_a_d1, 26) + resize(fc1_n15_t1_1_b_d1, 26);
+        fc1_n15_t1_2 := resize(fc1_n15_t1_2_a_d1, 26) + resize(fc1_n15_t1_2_b_d1, 26);
+        fc1_n15_t1_3 := resize(fc1_n15_t1_3_a_d1, 26) + resize(fc1_n15_t1_3_b_d1, 26);
+        fc1_n15_t2_0 := resize(fc1_n15_t1_0, 27) + resize(fc1_n15_t1_1, 27);
+        fc1_n15_t2_1 := resize(fc1_n15_t1_2, 27) + resize(fc1_n15_t1_3, 27);
+        fc1_n15_acc := (resize(fc1_n15_t2_0, 28) + resize(fc1_n15_t2_1, 28));
         fc1_n15_y_fl := fc1_n15_acc(27 downto 10);
-        fc1_n15_y_wrap := fc1_n15_y_fl(15 downto 0);
-        fc1_n16_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_16), 25);
-        fc1_n16_p0 := fc1_n16_p0_m(23 downto 0);
-        fc1_n16_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_16), 26);
-        fc1_n16_p1 := fc1_n16_p1_m(24 downto 0);
-        fc1_n16_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_16), 26);
-        fc1_n16_p2 := fc1_n16_p2_m(24 downto 0);
-        fc1_n16_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_16), 28);
-        fc1_n16_p3 := fc1_n16_p3_m(26 downto 0);
-        fc1_n16_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_16), 26);
-        fc1_n16_p4 := fc1_n16_p4_m(24 downto 0);
-        fc1_n16_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_16), 25);
-        fc1_n16_p5 := fc1_n16_p5_m(23 downto 0);
-        fc1_n16_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_16), 25);
-        fc1_n16_p6 := fc1_n16_p6_m(23 downto 0);
-        fc1_n16_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_16), 26);
-        fc1_n16_p7 := fc1_n16_p7_m(24 downto 0);
-        fc1_n16_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_16), 23);
-        fc1_n16_p8 := fc1_n16_p8_m(21 downto 0);
-        fc1_n16_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_16), 25);
-        fc1_n16_p9 := fc1_n16_p9_m(23 downto 0);
-        fc1_n16_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_16), 27);
-        fc1_n16_p10 := fc1_n16_p10_m(25 downto 0);
-        fc1_n16_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_16), 27);
-        fc1_n16_p11 := fc1_n16_p11_m(25 downto 0);
-        fc1_n16_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_16), 27);
-        fc1_n16_p12 := fc1_n16_p12_m(25 downto 0);
-        fc1_n16_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_16), 27);
-        fc1_n16_p13 := fc1_n16_p13_m(25 downto 0);
-        fc1_n16_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_16), 25);
-        fc1_n16_p14 := fc1_n16_p14_m(23 downto 0);
-        fc1_n16_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_16), 23);
-        fc1_n16_p15 := fc1_n16_p15_m(21 downto 0);
-        fc1_n16_t0_0_a := resize(fc1_n16_p0, 26);
-        fc1_n16_t0_0_b := resize(fc1_n16_p1, 26);
-        fc1_n16_t0_0 := fc1_n16_t0_0_a + fc1_n16_t0_0_b;
-        fc1_n16_t0_1_a := resize(fc1_n16_p2, 27);
-        fc1_n16_t0_1 := fc1_n16_t0_1_a + fc1_n16_p3;
-        fc1_n16_t0_2_b := resize(fc1_n16_p5, 25);
-        fc1_n16_t0_2 := fc1_n16_p4 + fc1_n16_t0_2_b;
-        fc1_n16_t0_3_a := resize(fc1_n16_p6, 26);
-        fc1_n16_t0_3_b := resize(fc1_n16_p7, 26);
-        fc1_n16_t0_3 := fc1_n16_t0_3_a + fc1_n16_t0_3_b;
-        fc1_n16_t0_4_a := resize(fc1_n16_p8, 24);
-        fc1_n16_t0_4 := fc1_n16_t0_4_a + fc1_n16_p9;
-        fc1_n16_t0_5_a := resize(fc1_n16_p10, 27);
-        fc1_n16_t0_5_b := resize(fc1_n16_p11, 27);
-        fc1_n16_t0_5 := fc1_n16_t0_5_a + fc1_n16_t0_5_b;
-        fc1_n16_t0_6_a := resize(fc1_n16_p12, 27);
-        fc1_n16_t0_6_b := resize(fc1_n16_p13, 27);
-        fc1_n16_t0_6 := fc1_n16_t0_6_a + fc1_n16_t0_6_b;
-        fc1_n16_t0_7_b := resize(fc1_n16_p15, 24);
-        fc1_n16_t0_7 := fc1_n16_p14 + fc1_n16_t0_7_b;
-        fc1_n16_t1_0_a := resize(fc1_n16_t0_0, 28);
-        fc1_n16_t1_0_b := resize(fc1_n16_t0_1, 28);
-        fc1_n16_t1_0 := fc1_n16_t1_0_a_d1 + fc1_n16_t1_0_b_d1;
-        fc1_n16_t1_1_a := resize(fc1_n16_t0_2, 26);
-        fc1_n16_t1_1 := fc1_n16_t1_1_a_d1 + fc1_n16_t0_3_d1;
-        fc1_n16_t1_2_a := resize(fc1_n16_t0_4, 27);
-        fc1_n16_t1_2 := fc1_n16_t1_2_a_d1 + fc1_n16_t0_5_d1;
-        fc1_n16_t1_3_b := resize(fc1_n16_t0_7, 27);
-        fc1_n16_t1_3 := fc1_n16_t0_6_d1 + fc1_n16_t1_3_b_d1;
-        fc1_n16_t2_0_b := resize(fc1_n16_t1_1, 28);
-        fc1_n16_t2_0 := fc1_n16_t1_0 + fc1_n16_t2_0_b;
-        fc1_n16_t2_1_a := resize(fc1_n16_t1_2, 28);
-        fc1_n16_t2_1_b := resize(fc1_n16_t1_3, 28);
-        fc1_n16_t2_1 := fc1_n16_t2_1_a + fc1_n16_t2_1_b;
-        fc1_n16_t3_0_a := resize(fc1_n16_t2_0, 29);
-        fc1_n16_t3_0_b := resize(fc1_n16_t2_1, 29);
-        fc1_n16_t3_0 := fc1_n16_t3_0_a + fc1_n16_t3_0_b;
-        fc1_n16_t4_0_b := resize(fc1_n16_bias, 29);
-        fc1_n16_t4_0 := fc1_n16_t3_0 + fc1_n16_t4_0_b_d1;
-        fc1_n16_acc := fc1_n16_t4_0;
+        fc1_n16_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-253)) mod 2**24, 24));
+        fc1_n16_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 389) mod 2**25, 25));
+        fc1_n16_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-311)) mod 2**25, 25));
+        fc1_n16_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-146)) mod 2**24, 24));
+        fc1_n16_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 253) mod 2**24, 24));
+        fc1_n16_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-341)) mod 2**25, 25));
+        fc1_n16_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-55)) mod 2**22, 22));
+        fc1_n16_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 657) mod 2**26, 26));
+        fc1_n16_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 671) mod 2**26, 26));
+        fc1_n16_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 838) mod 2**26, 26));
+        fc1_n16_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 513) mod 2**26, 26));
+        fc1_n16_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 45) mod 2**22, 22));
+        fc1_n16_t1_1 := resize(fc1_n16_t1_1_a_d1, 26) + fc1_n16_t0_3_d1;
+        fc1_n16_t1_2 := resize(fc1_n16_t1_2_a_d1, 27) + fc1_n16_t0_5_d1;
+        fc1_n16_t1_3 := fc1_n16_t0_6_d1 + resize(fc1_n16_t1_3_b_d1, 27);
+        fc1_n16_t2_0 := (resize(fc1_n16_t1_0_a_d1, 28) + resize(fc1_n16_t1_0_b_d1, 28)) + resize(fc1_n16_t1_1, 28);
+        fc1_n16_t2_1 := resize(fc1_n16_t1_2, 28) + resize(fc1_n16_t1_3, 28);
+        fc1_n16_acc := ((resize(fc1_n16_t2_0, 29) + resize(fc1_n16_t2_1, 29)) + to_signed(758784, 29));
         fc1_n16_y_fl := fc1_n16_acc(28 downto 10);
-        fc1_n16_y_wrap := fc1_n16_y_fl(15 downto 0);
-        fc1_n17_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_17), 25);
-        fc1_n17_p0 := fc1_n17_p0_m(23 downto 0);
-        fc1_n17_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_17), 25);
-        fc1_n17_p2 := fc1_n17_p2_m(23 downto 0);
-        fc1_n17_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_17), 25);
-        fc1_n17_p3 := fc1_n17_p3_m(23 downto 0);
-        fc1_n17_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_17), 23);
-        fc1_n17_p4 := fc1_n17_p4_m(21 downto 0);
-        fc1_n17_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_17), 26);
-        fc1_n17_p5 := fc1_n17_p5_m(24 downto 0);
-        fc1_n17_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_17), 25);
-        fc1_n17_p6 := fc1_n17_p6_m(23 downto 0);
-        fc1_n17_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_17), 26);
-        fc1_n17_p7 := fc1_n17_p7_m(24 downto 0);
-        fc1_n17_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_17), 25);
-        fc1_n17_p8 := fc1_n17_p8_m(23 downto 0);
-        fc1_n17_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_17), 26);
-        fc1_n17_p9 := fc1_n17_p9_m(24 downto 0);
-        fc1_n17_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_17), 24);
-        fc1_n17_p10 := fc1_n17_p10_m(22 downto 0);
-        fc1_n17_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_17), 26);
-        fc1_n17_p11 := fc1_n17_p11_m(24 downto 0);
-        fc1_n17_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_17), 25);
-        fc1_n17_p12 := fc1_n17_p12_m(23 downto 0);
-        fc1_n17_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_17), 25);
-        fc1_n17_p13 := fc1_n17_p13_m(23 downto 0);
-        fc1_n17_p14_sh := shift_left(resize(fc1_in_14, 18), 2);
-        fc1_n17_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_17), 26);
-        fc1_n17_p15 := fc1_n17_p15_m(24 downto 0);
-        fc1_n17_t0_0_a := resize(fc1_n17_p0, 25);
-        fc1_n17_t0_0_b := resize(fc1_n17_p2, 25);
-        fc1_n17_t0_0 := fc1_n17_t0_0_a + fc1_n17_t0_0_b;
-        fc1_n17_t0_1_b := resize(fc1_n17_p4, 24);
-        fc1_n17_t0_1 := fc1_n17_p3 + fc1_n17_t0_1_b;
-        fc1_n17_t0_2_a := resize(fc1_n17_p5, 26);
-        fc1_n17_t0_2_b := resize(fc1_n17_p6, 26);
-        fc1_n17_t0_2 := fc1_n17_t0_2_a + fc1_n17_t0_2_b;
-        fc1_n17_t0_3_a := resize(fc1_n17_p7, 26);
-        fc1_n17_t0_3_b := resize(fc1_n17_p8, 26);
-        fc1_n17_t0_3 := fc1_n17_t0_3_a + fc1_n17_t0_3_b;
-        fc1_n17_t0_4_b := resize(fc1_n17_p10, 25);
-        fc1_n17_t0_4 := fc1_n17_p9 + fc1_n17_t0_4_b;
-        fc1_n17_t0_5_a := resize(fc1_n17_p11, 26);
-        fc1_n17_t0_5_b := resize(fc1_n17_p12, 26);
-        fc1_n17_t0_5 := fc1_n17_t0_5_a + fc1_n17_t0_5_b;
-        fc1_n17_t0_6_b := resize(fc1_n17_p14_sh, 24);
-        fc1_n17_t0_6 := fc1_n17_p13 + fc1_n17_t0_6_b;
-        fc1_n17_t1_0_a := resize(fc1_n17_t0_0, 26);
-        fc1_n17_t1_0_b := resize(fc1_n17_t0_1, 26);
-        fc1_n17_t1_0 := fc1_n17_t1_0_a_d1 + fc1_n17_t1_0_b_d1;
-        fc1_n17_t1_1_a := resize(fc1_n17_t0_2, 27);
-        fc1_n17_t1_1_b := resize(fc1_n17_t0_3, 27);
-        fc1_n17_t1_1 := fc1_n17_t1_1_a_d1 + fc1_n17_t1_1_b_d1;
-        fc1_n17_t1_2_a := resize(fc1_n17_t0_4, 26);
-        fc1_n17_t1_2 := fc1_n17_t1_2_a_d1 + fc1_n17_t0_5_d1;
-        fc1_n17_t1_3_a := resize(fc1_n17_t0_6, 25);
-        fc1_n17_t1_3 := fc1_n17_t1_3_a_d1 + fc1_n17_p15_d1;
-        fc1_n17_t2_0_a := resize(fc1_n17_t1_0, 27);
-        fc1_n17_t2_0 := fc1_n17_t2_0_a + fc1_n17_t1_1;
-        fc1_n17_t2_1_a := resize(fc1_n17_t1_2, 27);
-        fc1_n17_t2_1_b := resize(fc1_n17_t1_3, 27);
-        fc1_n17_t2_1 := fc1_n17_t2_1_a + fc1_n17_t2_1_b;
-        fc1_n17_t3_0_a := resize(fc1_n17_t2_0, 28);
-        fc1_n17_t3_0_b := resize(fc1_n17_t2_1, 28);
-        fc1_n17_t3_0 := fc1_n17_t3_0_a + fc1_n17_t3_0_b;
-        fc1_n17_acc := fc1_n17_t3_0;
+        fc1_n17_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-236)) mod 2**24, 24));
+        fc1_n17_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 206) mod 2**24, 24));
+        fc1_n17_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 55) mod 2**22, 22));
+        fc1_n17_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 320) mod 2**25, 25));
+        fc1_n17_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-220)) mod 2**24, 24));
+        fc1_n17_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-369)) mod 2**25, 25));
+        fc1_n17_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 215) mod 2**24, 24));
+        fc1_n17_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 74) mod 2**23, 23));
+        fc1_n17_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 339) mod 2**25, 25));
+        fc1_n17_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-237)) mod 2**24, 24));
+        fc1_n17_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-364)) mod 2**25, 25));
+        fc1_n17_t1_0 := resize(fc1_n17_t1_0_a_d1, 26) + resize(fc1_n17_t1_0_b_d1, 26);
+        fc1_n17_t1_2 := resize(fc1_n17_t1_2_a_d1, 26) + fc1_n17_t0_5_d1;
+        fc1_n17_t1_3 := resize(fc1_n17_t1_3_a_d1, 25) + fc1_n17_p15_d1;
+        fc1_n17_t2_0 := resize(fc1_n17_t1_0, 27) + (resize(fc1_n17_t1_1_a_d1, 27) + resize(fc1_n17_t1_1_b_d1, 27));
+        fc1_n17_t2_1 := resize(fc1_n17_t1_2, 27) + resize(fc1_n17_t1_3, 27);
+        fc1_n17_acc := (resize(fc1_n17_t2_0, 28) + resize(fc1_n17_t2_1, 28));
         fc1_n17_y_fl := fc1_n17_acc(27 downto 10);
-        fc1_n17_y_wrap := fc1_n17_y_fl(15 downto 0);
-        fc1_n18_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_18), 25);
-        fc1_n18_p0 := fc1_n18_p0_m(23 downto 0);
-        fc1_n18_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_18), 25);
-        fc1_n18_p1 := fc1_n18_p1_m(23 downto 0);
-        fc1_n18_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_18), 29);
-        fc1_n18_p2 := fc1_n18_p2_m(27 downto 0);
-        fc1_n18_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_18), 29);
-        fc1_n18_p3 := fc1_n18_p3_m(27 downto 0);
-        fc1_n18_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_18), 29);
-        fc1_n18_p4 := fc1_n18_p4_m(27 downto 0);
-        fc1_n18_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_18), 29);
-        fc1_n18_p5 := fc1_n18_p5_m(27 downto 0);
-        fc1_n18_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_18), 23);
-        fc1_n18_p6 := fc1_n18_p6_m(21 downto 0);
-        fc1_n18_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_18), 27);
-        fc1_n18_p7 := fc1_n18_p7_m(25 downto 0);
-        fc1_n18_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_18), 25);
-        fc1_n18_p8 := fc1_n18_p8_m(23 downto 0);
-        fc1_n18_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_18), 26);
-        fc1_n18_p9 := fc1_n18_p9_m(24 downto 0);
-        fc1_n18_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_18), 27);
-        fc1_n18_p10 := fc1_n18_p10_m(25 downto 0);
-        fc1_n18_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_18), 28);
-        fc1_n18_p11 := fc1_n18_p11_m(26 downto 0);
-        fc1_n18_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_18), 26);
-        fc1_n18_p12 := fc1_n18_p12_m(24 downto 0);
-        fc1_n18_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_18), 28);
-        fc1_n18_p13 := fc1_n18_p13_m(26 downto 0);
-        fc1_n18_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_18), 24);
-        fc1_n18_p14 := fc1_n18_p14_m(22 downto 0);
-        fc1_n18_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_18), 25);
-        fc1_n18_p15 := fc1_n18_p15_m(23 downto 0);
-        fc1_n18_t0_0_a := resize(fc1_n18_p0, 25);
-        fc1_n18_t0_0_b := resize(fc1_n18_p1, 25);
-        fc1_n18_t0_0 := fc1_n18_t0_0_a + fc1_n18_t0_0_b;
-        fc1_n18_t0_1_a := resize(fc1_n18_p2, 29);
-        fc1_n18_t0_1_b := resize(fc1_n18_p3, 29);
-        fc1_n18_t0_1 := fc1_n18_t0_1_a + fc1_n18_t0_1_b;
-        fc1_n18_t0_2_a := resize(fc1_n18_p4, 29);
-        fc1_n18_t0_2_b := resize(fc1_n18_p5, 29);
-        fc1_n18_t0_2 := fc1_n18_t0_2_a + fc1_n18_t0_2_b;
-        fc1_n18_t0_3_a := resize(fc1_n18_p6, 26);
-        fc1_n18_t0_3 := fc1_n18_t0_3_a + fc1_n18_p7;
-        fc1_n18_t0_4_a := resize(fc1_n18_p8, 26);
-        fc1_n18_t0_4_b := resize(fc1_n18_p9, 26);
-        fc1_n18_t0_4 := fc1_n18_t0_4_a + fc1_n18_t0_4_b;
-        fc1_n18_t0_5_a := resize(fc1_n18_p10, 28);
-        fc1_n18_t0_5_b := resize(fc1_n18_p11, 28);
-        fc1_n18_t0_5 := fc1_n18_t0_5_a + fc1_n18_t0_5_b;
-        fc1_n18_t0_6_a := resize(fc1_n18_p12, 27);
-        fc1_n18_t0_6 := fc1_n18_t0_6_a + fc1_n18_p13;
-        fc1_n18_t0_7_a := resize(fc1_n18_p14, 25);
-        fc1_n18_t0_7_b := resize(fc1_n18_p15, 25);
-        fc1_n18_t0_7 := fc1_n18_t0_7_a + fc1_n18_t0_7_b;
-        fc1_n18_t1_0_a := resize(fc1_n18_t0_0, 29);
-        fc1_n18_t1_0 := fc1_n18_t1_0_a_d1 + fc1_n18_t0_1_d1;
-        fc1_n18_t1_1_b := resize(fc1_n18_t0_3, 29);
-        fc1_n18_t1_1 := fc1_n18_t0_2_d1 + fc1_n18_t1_1_b_d1;
-        fc1_n18_t1_2_a := resize(fc1_n18_t0_4, 28);
-        fc1_n18_t1_2 := fc1_n18_t1_2_a_d1 + fc1_n18_t0_5_d1;
-        fc1_n18_t1_3_a := resize(fc1_n18_t0_6, 28);
-        fc1_n18_t1_3_b := resize(fc1_n18_t0_7, 28);
-        fc1_n18_t1_3 := fc1_n18_t1_3_a_d1 + fc1_n18_t1_3_b_d1;
-        fc1_n18_t2_0_a := resize(fc1_n18_t1_0, 30);
-        fc1_n18_t2_0_b := resize(fc1_n18_t1_1, 30);
-        fc1_n18_t2_0 := fc1_n18_t2_0_a + fc1_n18_t2_0_b;
-        fc1_n18_t2_1_a := resize(fc1_n18_t1_2, 29);
-        fc1_n18_t2_1_b := resize(fc1_n18_t1_3, 29);
-        fc1_n18_t2_1 := fc1_n18_t2_1_a + fc1_n18_t2_1_b;
-        fc1_n18_t3_0_b := resize(fc1_n18_t2_1, 30);
-        fc1_n18_t3_0 := fc1_n18_t2_0 + fc1_n18_t3_0_b;
-        fc1_n18_t4_0_b := resize(fc1_n18_bias, 30);
-        fc1_n18_t4_0 := fc1_n18_t3_0 + fc1_n18_t4_0_b_d1;
-        fc1_n18_acc := fc1_n18_t4_0;
+        fc1_n18_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 165) mod 2**24, 24));
+        fc1_n18_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 151) mod 2**24, 24));
+        fc1_n18_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-2347)) mod 2**28, 28));
+        fc1_n18_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2513)) mod 2**28, 28));
+        fc1_n18_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2229)) mod 2**28, 28));
+        fc1_n18_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2680)) mod 2**28, 28));
+        fc1_n18_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 52) mod 2**22, 22));
+        fc1_n18_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 251) mod 2**24, 24));
+        fc1_n18_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-391)) mod 2**25, 25));
+        fc1_n18_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-755)) mod 2**26, 26));
+        fc1_n18_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1966)) mod 2**27, 27));
+        fc1_n18_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-326)) mod 2**25, 25));
+        fc1_n18_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 118) mod 2**23, 23));
+        fc1_n18_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-161)) mod 2**24, 24));
+        fc1_n18_t1_0 := resize(fc1_n18_t1_0_a_d1, 29) + fc1_n18_t0_1_d1;
+        fc1_n18_t1_1 := fc1_n18_t0_2_d1 + resize(fc1_n18_t1_1_b_d1, 29);
+        fc1_n18_t1_2 := resize(fc1_n18_t1_2_a_d1, 28) + fc1_n18_t0_5_d1;
+        fc1_n18_t1_3 := resize(fc1_n18_t1_3_a_d1, 28) + resize(fc1_n18_t1_3_b_d1, 28);
+        fc1_n18_t2_1 := resize(fc1_n18_t1_2, 29) + resize(fc1_n18_t1_3, 29);
+        fc1_n18_t3_0 := (resize(fc1_n18_t1_0, 30) + resize(fc1_n18_t1_1, 30)) + resize(fc1_n18_t2_1, 30);
+        fc1_n18_acc := (fc1_n18_t3_0 + to_signed(362496, 30));
         fc1_n18_y_fl := fc1_n18_acc(29 downto 10);
-        fc1_n18_y_wrap := fc1_n18_y_fl(15 downto 0);
-        fc1_n19_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_19), 23);
-        fc1_n19_p0 := fc1_n19_p0_m(21 downto 0);
+        fc1_n19_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 52) mod 2**22, 22));
         fc1_n19_p1_sh := shift_left(resize(fc1_in_1, 20), 4);
-        fc1_n19_p1_e := resize(fc1_n19_p1_sh, 21);
-        fc1_n19_p1_neg := -fc1_n19_p1_e;
-        fc1_n19_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_19), 27);
-        fc1_n19_p2 := fc1_n19_p2_m(25 downto 0);
-        fc1_n19_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_19), 26);
-        fc1_n19_p3 := fc1_n19_p3_m(24 downto 0);
-        fc1_n19_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_19), 26);
-        fc1_n19_p4 := fc1_n19_p4_m(24 downto 0);
-        fc1_n19_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_19), 28);
-        fc1_n19_p5 := fc1_n19_p5_m(26 downto 0);
-        fc1_n19_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_19), 26);
-        fc1_n19_p6 := fc1_n19_p6_m(24 downto 0);
-        fc1_n19_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_19), 25);
-        fc1_n19_p7 := fc1_n19_p7_m(23 downto 0);
-        fc1_n19_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_19), 27);
-        fc1_n19_p8 := fc1_n19_p8_m(25 downto 0);
-        fc1_n19_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_19), 25);
-        fc1_n19_p9 := fc1_n19_p9_m(23 downto 0);
-        fc1_n19_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_19), 24);
-        fc1_n19_p10 := fc1_n19_p10_m(22 downto 0);
-        fc1_n19_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_19), 24);
-        fc1_n19_p11 := fc1_n19_p11_m(22 downto 0);
-        fc1_n19_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_19), 26);
-        fc1_n19_p12 := fc1_n19_p12_m(24 downto 0);
-        fc1_n19_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_19), 24);
-        fc1_n19_p13 := fc1_n19_p13_m(22 downto 0);
-        fc1_n19_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_19), 23);
-        fc1_n19_p14 := fc1_n19_p14_m(21 downto 0);
-        fc1_n19_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_19), 25);
-        fc1_n19_p15 := fc1_n19_p15_m(23 downto 0);
-        fc1_n19_t0_0_a := resize(fc1_n19_p0, 23);
-        fc1_n19_t0_0_b := resize(fc1_n19_p1_neg, 23);
-        fc1_n19_t0_0 := fc1_n19_t0_0_a + fc1_n19_t0_0_b;
-        fc1_n19_t0_1_b := resize(fc1_n19_p3, 26);
-        fc1_n19_t0_1 := fc1_n19_p2 + fc1_n19_t0_1_b;
-        fc1_n19_t0_2_a := resize(fc1_n19_p4, 28);
-        fc1_n19_t0_2_b := resize(fc1_n19_p5, 28);
-        fc1_n19_t0_2 := fc1_n19_t0_2_a + fc1_n19_t0_2_b;
-        fc1_n19_t0_3_b := resize(fc1_n19_p7, 25);
-        fc1_n19_t0_3 := fc1_n19_p6 + fc1_n19_t0_3_b;
-        fc1_n19_t0_4_b := resize(fc1_n19_p9, 26);
-        fc1_n19_t0_4 := fc1_n19_p8 + fc1_n19_t0_4_b;
-        fc1_n19_t0_5_a := resize(fc1_n19_p10, 24);
-        fc1_n19_t0_5_b := resize(fc1_n19_p11, 24);
-        fc1_n19_t0_5 := fc1_n19_t0_5_a + fc1_n19_t0_5_b;
-        fc1_n19_t0_6_b := resize(fc1_n19_p13, 25);
-        fc1_n19_t0_6 := fc1_n19_p12 + fc1_n19_t0_6_b;
-        fc1_n19_t0_7_a := resize(fc1_n19_p14, 25);
-        fc1_n19_t0_7_b := resize(fc1_n19_p15, 25);
-        fc1_n19_t0_7 := fc1_n19_t0_7_a + fc1_n19_t0_7_b;
-        fc1_n19_t1_0_a := resize(fc1_n19_t0_0, 27);
-        fc1_n19_t1_0_b := resize(fc1_n19_t0_1, 27);
-        fc1_n19_t1_0 := fc1_n19_t1_0_a_d1 + fc1_n19_t1_0_b_d1;
-        fc1_n19_t1_1_b := resize(fc1_n19_t0_3, 28);
-        fc1_n19_t1_1 := fc1_n19_t0_2_d1 + fc1_n19_t1_1_b_d1;
-        fc1_n19_t1_2_a := resize(fc1_n19_t0_4, 27);
-        fc1_n19_t1_2_b := resize(fc1_n19_t0_5, 27);
-        fc1_n19_t1_2 := fc1_n19_t1_2_a_d1 + fc1_n19_t1_2_b_d1;
-        fc1_n19_t1_3_a := resize(fc1_n19_t0_6, 26);
-        fc1_n19_t1_3_b := resize(fc1_n19_t0_7, 26);
-        fc1_n19_t1_3 := fc1_n19_t1_3_a_d1 + fc1_n19_t1_3_b_d1;
-        fc1_n19_t2_0_a := resize(fc1_n19_t1_0, 28);
-        fc1_n19_t2_0 := fc1_n19_t2_0_a + fc1_n19_t1_1;
-        fc1_n19_t2_1_b := resize(fc1_n19_t1_3, 27);
-        fc1_n19_t2_1 := fc1_n19_t1_2 + fc1_n19_t2_1_b;
-        fc1_n19_t3_0_a := resize(fc1_n19_t2_0, 29);
-        fc1_n19_t3_0_b := resize(fc1_n19_t2_1, 29);
-        fc1_n19_t3_0 := fc1_n19_t3_0_a + fc1_n19_t3_0_b;
-        fc1_n19_t4_0_b := resize(fc1_n19_bias, 29);
-        fc1_n19_t4_0 := fc1_n19_t3_0 + fc1_n19_t4_0_b_d1;
-        fc1_n19_acc := fc1_n19_t4_0;
+        fc1_n19_p1_neg := -resize(fc1_n19_p1_sh, 21);
+        fc1_n19_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-343)) mod 2**25, 25));
+        fc1_n19_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-320)) mod 2**25, 25));
+        fc1_n19_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-1817)) mod 2**27, 27));
+        fc1_n19_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-143)) mod 2**24, 24));
+        fc1_n19_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 165) mod 2**24, 24));
+        fc1_n19_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 125) mod 2**23, 23));
+        fc1_n19_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 114) mod 2**23, 23));
+        fc1_n19_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-80)) mod 2**23, 23));
+        fc1_n19_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-42)) mod 2**22, 22));
+        fc1_n19_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 228) mod 2**24, 24));
+        fc1_n19_t1_0 := resize(fc1_n19_t1_0_a_d1, 27) + resize(fc1_n19_t1_0_b_d1, 27);
+        fc1_n19_t1_3 := resize(fc1_n19_t1_3_a_d1, 26) + resize(fc1_n19_t1_3_b_d1, 26);
+        fc1_n19_t2_0 := resize(fc1_n19_t1_0, 28) + (fc1_n19_t0_2_d1 + resize(fc1_n19_t1_1_b_d1, 28));
+        fc1_n19_t2_1 := (resize(fc1_n19_t1_2_a_d1, 27) + resize(fc1_n19_t1_2_b_d1, 27)) + resize(fc1_n19_t1_3, 27);
+        fc1_n19_acc := ((resize(fc1_n19_t2_0, 29) + resize(fc1_n19_t2_1, 29)) + to_signed(-692224, 29));
         fc1_n19_y_fl := fc1_n19_acc(28 downto 10);
-        fc1_n19_y_wrap := fc1_n19_y_fl(15 downto 0);
-        fc1_n20_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_20), 26);
-        fc1_n20_p0 := fc1_n20_p0_m(24 downto 0);
-        fc1_n20_p1_e := resize(fc1_in_1, 17);
-        fc1_n20_p1_neg := -fc1_n20_p1_e;
-        fc1_n20_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_20), 25);
-        fc1_n20_p2 := fc1_n20_p2_m(23 downto 0);
-        fc1_n20_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_20), 23);
-        fc1_n20_p3 := fc1_n20_p3_m(21 downto 0);
-        fc1_n20_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_20), 27);
-        fc1_n20_p4 := fc1_n20_p4_m(25 downto 0);
-        fc1_n20_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_20), 28);
-        fc1_n20_p5 := fc1_n20_p5_m(26 downto 0);
-        fc1_n20_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_20), 24);
-        fc1_n20_p6 := fc1_n20_p6_m(22 downto 0);
-        fc1_n20_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_20), 26);
-        fc1_n20_p7 := fc1_n20_p7_m(24 downto 0);
-        fc1_n20_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_20), 26);
-        fc1_n20_p8 := fc1_n20_p8_m(24 downto 0);
-        fc1_n20_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_20), 26);
-        fc1_n20_p9 := fc1_n20_p9_m(24 downto 0);
+        fc1_n20_p1_neg := -resize(fc1_in_1, 17);
+        fc1_n20_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-37)) mod 2**22, 22));
+        fc1_n20_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 555) mod 2**26, 26));
+        fc1_n20_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-82)) mod 2**23, 23));
+        fc1_n20_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 414) mod 2**25, 25));
+        fc1_n20_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 315) mod 2**25, 25));
         fc1_n20_p10_sh := shift_left(resize(fc1_in_10, 18), 2);
-        fc1_n20_p10_e := resize(fc1_n20_p10_sh, 19);
-        fc1_n20_p10_neg := -fc1_n20_p10_e;
-        fc1_n20_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_20), 25);
-        fc1_n20_p11 := fc1_n20_p11_m(23 downto 0);
-        fc1_n20_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_20), 26);
-        fc1_n20_p12 := fc1_n20_p12_m(24 downto 0);
-        fc1_n20_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_20), 25);
-        fc1_n20_p13 := fc1_n20_p13_m(23 downto 0);
-        fc1_n20_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_20), 23);
-        fc1_n20_p14 := fc1_n20_p14_m(21 downto 0);
-        fc1_n20_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_20), 26);
-        fc1_n20_p15 := fc1_n20_p15_m(24 downto 0);
-        fc1_n20_t0_0_b := resize(fc1_n20_p1_neg, 25);
-        fc1_n20_t0_0 := fc1_n20_p0 + fc1_n20_t0_0_b;
-        fc1_n20_t0_1_b := resize(fc1_n20_p3, 24);
-        fc1_n20_t0_1 := fc1_n20_p2 + fc1_n20_t0_1_b;
-        fc1_n20_t0_2_a := resize(fc1_n20_p4, 27);
-        fc1_n20_t0_2 := fc1_n20_t0_2_a + fc1_n20_p5;
-        fc1_n20_t0_3_a := resize(fc1_n20_p6, 25);
-        fc1_n20_t0_3 := fc1_n20_t0_3_a + fc1_n20_p7;
-        fc1_n20_t0_4_a := resize(fc1_n20_p8, 26);
-        fc1_n20_t0_4_b := resize(fc1_n20_p9, 26);
-        fc1_n20_t0_4 := fc1_n20_t0_4_a + fc1_n20_t0_4_b;
-        fc1_n20_t0_5_a := resize(fc1_n20_p10_neg, 24);
-        fc1_n20_t0_5 := fc1_n20_t0_5_a + fc1_n20_p11;
-        fc1_n20_t0_6_a := resize(fc1_n20_p12, 26);
-        fc1_n20_t0_6_b := resize(fc1_n20_p13, 26);
-        fc1_n20_t0_6 := fc1_n20_t0_6_a + fc1_n20_t0_6_b;
-        fc1_n20_t0_7_a := resize(fc1_n20_p14, 25);
-        fc1_n20_t0_7 := fc1_n20_t0_7_a + fc1_n20_p15;
-        fc1_n20_t1_0_b := resize(fc1_n20_t0_1, 25);
-        fc1_n20_t1_0 := fc1_n20_t0_0_d1 + fc1_n20_t1_0_b_d1;
-        fc1_n20_t1_1_a := resize(fc1_n20_t0_2, 28);
-        fc1_n20_t1_1_b := resize(fc1_n20_t0_3, 28);
-        fc1_n20_t1_1 := fc1_n20_t1_1_a_d1 + fc1_n20_t1_1_b_d1;
-        fc1_n20_t1_2_b := resize(fc1_n20_t0_5, 26);
-        fc1_n20_t1_2 := fc1_n20_t0_4_d1 + fc1_n20_t1_2_b_d1;
-        fc1_n20_t1_3_b := resize(fc1_n20_t0_7, 26);
-        fc1_n20_t1_3 := fc1_n20_t0_6_d1 + fc1_n20_t1_3_b_d1;
-        fc1_n20_t2_0_a := resize(fc1_n20_t1_0, 28);
-        fc1_n20_t2_0 := fc1_n20_t2_0_a + fc1_n20_t1_1;
-        fc1_n20_t2_1_a := resize(fc1_n20_t1_2, 27);
-        fc1_n20_t2_1_b := resize(fc1_n20_t1_3, 27);
-        fc1_n20_t2_1 := fc1_n20_t2_1_a + fc1_n20_t2_1_b;
-        fc1_n20_t3_0_a := resize(fc1_n20_t2_0, 29);
-        fc1_n20_t3_0_b := resize(fc1_n20_t2_1, 29);
-        fc1_n20_t3_0 := fc1_n20_t3_0_a + fc1_n20_t3_0_b;
-        fc1_n20_t4_0_b := resize(fc1_n20_bias, 29);
-        fc1_n20_t4_0 := fc1_n20_t3_0 + fc1_n20_t4_0_b_d1;
-        fc1_n20_acc := fc1_n20_t4_0;
+        fc1_n20_p10_neg := -resize(fc1_n20_p10_sh, 19);
+        fc1_n20_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-286)) mod 2**25, 25));
+        fc1_n20_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 234) mod 2**24, 24));
+        fc1_n20_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-35)) mod 2**22, 22));
+        fc1_n20_t1_0 := fc1_n20_t0_0_d1 + resize(fc1_n20_t1_0_b_d1, 25);
+        fc1_n20_t1_2 := fc1_n20_t0_4_d1 + resize(fc1_n20_t1_2_b_d1, 26);
+        fc1_n20_t1_3 := fc1_n20_t0_6_d1 + resize(fc1_n20_t1_3_b_d1, 26);
+        fc1_n20_t2_0 := resize(fc1_n20_t1_0, 28) + (resize(fc1_n20_t1_1_a_d1, 28) + resize(fc1_n20_t1_1_b_d1, 28));
+        fc1_n20_t2_1 := resize(fc1_n20_t1_2, 27) + resize(fc1_n20_t1_3, 27);
+        fc1_n20_acc := ((resize(fc1_n20_t2_0, 29) + resize(fc1_n20_t2_1, 29)) + to_signed(-801792, 29));
         fc1_n20_y_fl := fc1_n20_acc(28 downto 10);
-        fc1_n20_y_wrap := fc1_n20_y_fl(15 downto 0);
-        fc1_n21_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_21), 25);
-        fc1_n21_p0 := fc1_n21_p0_m(23 downto 0);
-        fc1_n21_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_21), 24);
-        fc1_n21_p1 := fc1_n21_p1_m(22 downto 0);
-        fc1_n21_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_21), 22);
-        fc1_n21_p2 := fc1_n21_p2_m(20 downto 0);
-        fc1_n21_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_21), 23);
-        fc1_n21_p3 := fc1_n21_p3_m(21 downto 0);
-        fc1_n21_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_21), 26);
-        fc1_n21_p4 := fc1_n21_p4_m(24 downto 0);
-        fc1_n21_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_21), 25);
-        fc1_n21_p5 := fc1_n21_p5_m(23 downto 0);
-        fc1_n21_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_21), 25);
-        fc1_n21_p6 := fc1_n21_p6_m(23 downto 0);
-        fc1_n21_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_21), 24);
-        fc1_n21_p7 := fc1_n21_p7_m(22 downto 0);
-        fc1_n21_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_21), 26);
-        fc1_n21_p8 := fc1_n21_p8_m(24 downto 0);
-        fc1_n21_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_21), 25);
-        fc1_n21_p9 := fc1_n21_p9_m(23 downto 0);
-        fc1_n21_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_21), 26);
-        fc1_n21_p10 := fc1_n21_p10_m(24 downto 0);
-        fc1_n21_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_21), 26);
-        fc1_n21_p11 := fc1_n21_p11_m(24 downto 0);
-        fc1_n21_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_21), 23);
-        fc1_n21_p12 := fc1_n21_p12_m(21 downto 0);
-        fc1_n21_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_21), 23);
-        fc1_n21_p13 := fc1_n21_p13_m(21 downto 0);
-        fc1_n21_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_21), 26);
-        fc1_n21_p14 := fc1_n21_p14_m(24 downto 0);
-        fc1_n21_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_21), 24);
-        fc1_n21_p15 := fc1_n21_p15_m(22 downto 0);
-        fc1_n21_t0_0_b := resize(fc1_n21_p1, 24);
-        fc1_n21_t0_0 := fc1_n21_p0 + fc1_n21_t0_0_b;
-        fc1_n21_t0_1_a := resize(fc1_n21_p2, 23);
-        fc1_n21_t0_1_b := resize(fc1_n21_p3, 23);
-        fc1_n21_t0_1 := fc1_n21_t0_1_a + fc1_n21_t0_1_b;
-        fc1_n21_t0_2_b := resize(fc1_n21_p5, 25);
-        fc1_n21_t0_2 := fc1_n21_p4 + fc1_n21_t0_2_b;
-        fc1_n21_t0_3_a := resize(fc1_n21_p6, 25);
-        fc1_n21_t0_3_b := resize(fc1_n21_p7, 25);
-        fc1_n21_t0_3 := fc1_n21_t0_3_a + fc1_n21_t0_3_b;
-        fc1_n21_t0_4_b := resize(fc1_n21_p9, 25);
-        fc1_n21_t0_4 := fc1_n21_p8 + fc1_n21_t0_4_b;
-        fc1_n21_t0_5_a := resize(fc1_n21_p10, 26);
-        fc1_n21_t0_5_b := resize(fc1_n21_p11, 26);
-        fc1_n21_t0_5 := fc1_n21_t0_5_a + fc1_n21_t0_5_b;
-        fc1_n21_t0_6_a := resize(fc1_n21_p12, 23);
-        fc1_n21_t0_6_b := resize(fc1_n21_p13, 23);
-        fc1_n21_t0_6 := fc1_n21_t0_6_a + fc1_n21_t0_6_b;
-        fc1_n21_t0_7_b := resize(fc1_n21_p15, 25);
-        fc1_n21_t0_7 := fc1_n21_p14 + fc1_n21_t0_7_b;
-        fc1_n21_t1_0_a := resize(fc1_n21_t0_0, 25);
-        fc1_n21_t1_0_b := resize(fc1_n21_t0_1, 25);
-        fc1_n21_t1_0 := fc1_n21_t1_0_a_d1 + fc1_n21_t1_0_b_d1;
-        fc1_n21_t1_1_a := resize(fc1_n21_t0_2, 26);
-        fc1_n21_t1_1_b := resize(fc1_n21_t0_3, 26);
-        fc1_n21_t1_1 := fc1_n21_t1_1_a_d1 + fc1_n21_t1_1_b_d1;
-        fc1_n21_t1_2_a := resize(fc1_n21_t0_4, 27);
-        fc1_n21_t1_2_b := resize(fc1_n21_t0_5, 27);
-        fc1_n21_t1_2 := fc1_n21_t1_2_a_d1 + fc1_n21_t1_2_b_d1;
-        fc1_n21_t1_3_a := resize(fc1_n21_t0_6, 25);
-        fc1_n21_t1_3 := fc1_n21_t1_3_a_d1 + fc1_n21_t0_7_d1;
-        fc1_n21_t2_0_a := resize(fc1_n21_t1_0, 27);
-        fc1_n21_t2_0_b := resize(fc1_n21_t1_1, 27);
-        fc1_n21_t2_0 := fc1_n21_t2_0_a + fc1_n21_t2_0_b;
-        fc1_n21_t2_1_b := resize(fc1_n21_t1_3, 27);
-        fc1_n21_t2_1 := fc1_n21_t1_2 + fc1_n21_t2_1_b;
-        fc1_n21_t3_0_a := resize(fc1_n21_t2_0, 28);
-        fc1_n21_t3_0_b := resize(fc1_n21_t2_1, 28);
-        fc1_n21_t3_0 := fc1_n21_t3_0_a + fc1_n21_t3_0_b;
-        fc1_n21_acc := fc1_n21_t3_0;
+        fc1_n21_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 67) mod 2**23, 23));
+        fc1_n21_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 25) mod 2**21, 21));
+        fc1_n21_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-45)) mod 2**22, 22));
+        fc1_n21_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-134)) mod 2**24, 24));
+        fc1_n21_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 205) mod 2**24, 24));
+        fc1_n21_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-92)) mod 2**23, 23));
+        fc1_n21_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 140) mod 2**24, 24));
+        fc1_n21_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-395)) mod 2**25, 25));
+        fc1_n21_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-301)) mod 2**25, 25));
+        fc1_n21_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 62) mod 2**22, 22));
+        fc1_n21_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 46) mod 2**22, 22));
+        fc1_n21_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-83)) mod 2**23, 23));
+        fc1_n21_t1_0 := resize(fc1_n21_t1_0_a_d1, 25) + resize(fc1_n21_t1_0_b_d1, 25);
+        fc1_n21_t1_1 := resize(fc1_n21_t1_1_a_d1, 26) + resize(fc1_n21_t1_1_b_d1, 26);
+        fc1_n21_t1_3 := resize(fc1_n21_t1_3_a_d1, 25) + fc1_n21_t0_7_d1;
+        fc1_n21_t2_0 := resize(fc1_n21_t1_0, 27) + resize(fc1_n21_t1_1, 27);
+        fc1_n21_t2_1 := (resize(fc1_n21_t1_2_a_d1, 27) + resize(fc1_n21_t1_2_b_d1, 27)) + resize(fc1_n21_t1_3, 27);
+        fc1_n21_acc := (resize(fc1_n21_t2_0, 28) + resize(fc1_n21_t2_1, 28));
         fc1_n21_y_fl := fc1_n21_acc(27 downto 10);
-        fc1_n21_y_wrap := fc1_n21_y_fl(15 downto 0);
-        fc1_n22_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_22), 26);
-        fc1_n22_p0 := fc1_n22_p0_m(24 downto 0);
-        fc1_n22_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_22), 26);
-        fc1_n22_p1 := fc1_n22_p1_m(24 downto 0);
-        fc1_n22_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_22), 28);
-        fc1_n22_p2 := fc1_n22_p2_m(26 downto 0);
-        fc1_n22_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_22), 26);
-        fc1_n22_p3 := fc1_n22_p3_m(24 downto 0);
-        fc1_n22_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_22), 28);
-        fc1_n22_p4 := fc1_n22_p4_m(26 downto 0);
-        fc1_n22_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_22), 27);
-        fc1_n22_p5 := fc1_n22_p5_m(25 downto 0);
-        fc1_n22_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_22), 25);
-        fc1_n22_p6 := fc1_n22_p6_m(23 downto 0);
-        fc1_n22_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_22), 26);
-        fc1_n22_p7 := fc1_n22_p7_m(24 downto 0);
-        fc1_n22_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_22), 26);
-        fc1_n22_p8 := fc1_n22_p8_m(24 downto 0);
-        fc1_n22_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_22), 27);
-        fc1_n22_p9 := fc1_n22_p9_m(25 downto 0);
-        fc1_n22_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_22), 27);
-        fc1_n22_p10 := fc1_n22_p10_m(25 downto 0);
-        fc1_n22_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_22), 26);
-        fc1_n22_p11 := fc1_n22_p11_m(24 downto 0);
-        fc1_n22_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_22), 27);
-        fc1_n22_p12 := fc1_n22_p12_m(25 downto 0);
-        fc1_n22_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_22), 27);
-        fc1_n22_p13 := fc1_n22_p13_m(25 downto 0);
-        fc1_n22_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_22), 25);
-        fc1_n22_p14 := fc1_n22_p14_m(23 downto 0);
-        fc1_n22_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_22), 25);
-        fc1_n22_p15 := fc1_n22_p15_m(23 downto 0);
-        fc1_n22_t0_0_a := resize(fc1_n22_p0, 26);
-        fc1_n22_t0_0_b := resize(fc1_n22_p1, 26);
-        fc1_n22_t0_0 := fc1_n22_t0_0_a + fc1_n22_t0_0_b;
-        fc1_n22_t0_1_b := resize(fc1_n22_p3, 27);
-        fc1_n22_t0_1 := fc1_n22_p2 + fc1_n22_t0_1_b;
-        fc1_n22_t0_2_a := resize(fc1_n22_p4, 28);
-        fc1_n22_t0_2_b := resize(fc1_n22_p5, 28);
-        fc1_n22_t0_2 := fc1_n22_t0_2_a + fc1_n22_t0_2_b;
-        fc1_n22_t0_3_a := resize(fc1_n22_p6, 25);
-        fc1_n22_t0_3 := fc1_n22_t0_3_a + fc1_n22_p7;
-        fc1_n22_t0_4_a := resize(fc1_n22_p8, 26);
-        fc1_n22_t0_4 := fc1_n22_t0_4_a + fc1_n22_p9;
-        fc1_n22_t0_5_a := resize(fc1_n22_p10, 27);
-        fc1_n22_t0_5_b := resize(fc1_n22_p11, 27);
-        fc1_n22_t0_5 := fc1_n22_t0_5_a + fc1_n22_t0_5_b;
-        fc1_n22_t0_6_a := resize(fc1_n22_p12, 27);
-        fc1_n22_t0_6_b := resize(fc1_n22_p13, 27);
-        fc1_n22_t0_6 := fc1_n22_t0_6_a + fc1_n22_t0_6_b;
-        fc1_n22_t0_7_a := resize(fc1_n22_p14, 25);
-        fc1_n22_t0_7_b := resize(fc1_n22_p15, 25);
-        fc1_n22_t0_7 := fc1_n22_t0_7_a + fc1_n22_t0_7_b;
-        fc1_n22_t1_0_a := resize(fc1_n22_t0_0, 28);
-        fc1_n22_t1_0_b := resize(fc1_n22_t0_1, 28);
-        fc1_n22_t1_0 := fc1_n22_t1_0_a_d1 + fc1_n22_t1_0_b_d1;
-        fc1_n22_t1_1_b := resize(fc1_n22_t0_3, 28);
-        fc1_n22_t1_1 := fc1_n22_t0_2_d1 + fc1_n22_t1_1_b_d1;
-        fc1_n22_t1_2_a := resize(fc1_n22_t0_4, 27);
-        fc1_n22_t1_2 := fc1_n22_t1_2_a_d1 + fc1_n22_t0_5_d1;
-        fc1_n22_t1_3_b := resize(fc1_n22_t0_7, 27);
-        fc1_n22_t1_3 := fc1_n22_t0_6_d1 + fc1_n22_t1_3_b_d1;
-        fc1_n22_t2_0_a := resize(fc1_n22_t1_0, 29);
-        fc1_n22_t2_0_b := resize(fc1_n22_t1_1, 29);
-        fc1_n22_t2_0 := fc1_n22_t2_0_a + fc1_n22_t2_0_b;
-        fc1_n22_t2_1_a := resize(fc1_n22_t1_2, 28);
-        fc1_n22_t2_1_b := resize(fc1_n22_t1_3, 28);
-        fc1_n22_t2_1 := fc1_n22_t2_1_a + fc1_n22_t2_1_b;
-        fc1_n22_t3_0_a := resize(fc1_n22_t2_0, 30);
-        fc1_n22_t3_0_b := resize(fc1_n22_t2_1, 30);
-        fc1_n22_t3_0 := fc1_n22_t3_0_a + fc1_n22_t3_0_b;
-        fc1_n22_t4_0_b := resize(fc1_n22_bias, 30);
-        fc1_n22_t4_0 := fc1_n22_t3_0 + fc1_n22_t4_0_b_d1;
-        fc1_n22_acc := fc1_n22_t4_0;
+        fc1_n22_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-280)) mod 2**25, 25));
+        fc1_n22_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 410) mod 2**25, 25));
+        fc1_n22_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 430) mod 2**25, 25));
+        fc1_n22_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1152) mod 2**27, 27));
+        fc1_n22_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 960) mod 2**26, 26));
+        fc1_n22_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 150) mod 2**24, 24));
+        fc1_n22_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-285)) mod 2**25, 25));
+        fc1_n22_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 739) mod 2**26, 26));
+        fc1_n22_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 451) mod 2**25, 25));
+        fc1_n22_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 586) mod 2**26, 26));
+        fc1_n22_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 584) mod 2**26, 26));
+        fc1_n22_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-143)) mod 2**24, 24));
+        fc1_n22_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 154) mod 2**24, 24));
+        fc1_n22_t1_0 := resize(fc1_n22_t1_0_a_d1, 28) + resize(fc1_n22_t1_0_b_d1, 28);
+        fc1_n22_t1_1 := fc1_n22_t0_2_d1 + resize(fc1_n22_t1_1_b_d1, 28);
+        fc1_n22_t1_2 := resize(fc1_n22_t1_2_a_d1, 27) + fc1_n22_t0_5_d1;
+        fc1_n22_t1_3 := fc1_n22_t0_6_d1 + resize(fc1_n22_t1_3_b_d1, 27);
+        fc1_n22_t2_0 := resize(fc1_n22_t1_0, 29) + resize(fc1_n22_t1_1, 29);
+        fc1_n22_t2_1 := resize(fc1_n22_t1_2, 28) + resize(fc1_n22_t1_3, 28);
+        fc1_n22_acc := ((resize(fc1_n22_t2_0, 30) + resize(fc1_n22_t2_1, 30)) + to_signed(379904, 30));
         fc1_n22_y_fl := fc1_n22_acc(29 downto 10);
-        fc1_n22_y_wrap := fc1_n22_y_fl(15 downto 0);
-        fc1_n23_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_23), 25);
-        fc1_n23_p0 := fc1_n23_p0_m(23 downto 0);
-        fc1_n23_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_23), 23);
-        fc1_n23_p1 := fc1_n23_p1_m(21 downto 0);
-        fc1_n23_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_23), 27);
-        fc1_n23_p2 := fc1_n23_p2_m(25 downto 0);
-        fc1_n23_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_23), 26);
-        fc1_n23_p3 := fc1_n23_p3_m(24 downto 0);
-        fc1_n23_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_23), 27);
-        fc1_n23_p4 := fc1_n23_p4_m(25 downto 0);
-        fc1_n23_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_23), 28);
-        fc1_n23_p5 := fc1_n23_p5_m(26 downto 0);
-        fc1_n23_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_23), 23);
-        fc1_n23_p6 := fc1_n23_p6_m(21 downto 0);
-        fc1_n23_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_23), 21);
-        fc1_n23_p7 := fc1_n23_p7_m(19 downto 0);
-        fc1_n23_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_23), 24);
-        fc1_n23_p8 := fc1_n23_p8_m(22 downto 0);
-        fc1_n23_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_23), 26);
-        fc1_n23_p9 := fc1_n23_p9_m(24 downto 0);
-        fc1_n23_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_23), 28);
-        fc1_n23_p10 := fc1_n23_p10_m(26 downto 0);
-        fc1_n23_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_23), 28);
-        fc1_n23_p11 := fc1_n23_p11_m(26 downto 0);
-        fc1_n23_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_23), 25);
-        fc1_n23_p12 := fc1_n23_p12_m(23 downto 0);
-        fc1_n23_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_23), 27);
-        fc1_n23_p13 := fc1_n23_p13_m(25 downto 0);
-        fc1_n23_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_23), 25);
-        fc1_n23_p14 := fc1_n23_p14_m(23 downto 0);
-        fc1_n23_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_23), 26);
-        fc1_n23_p15 := fc1_n23_p15_m(24 downto 0);
-        fc1_n23_t0_0_b := resize(fc1_n23_p1, 24);
-        fc1_n23_t0_0 := fc1_n23_p0 + fc1_n23_t0_0_b;
-        fc1_n23_t0_1_a := resize(fc1_n23_p2, 27);
-        fc1_n23_t0_1_b := resize(fc1_n23_p3, 27);
-        fc1_n23_t0_1 := fc1_n23_t0_1_a + fc1_n23_t0_1_b;
-        fc1_n23_t0_2_a := resize(fc1_n23_p4, 28);
-        fc1_n23_t0_2_b := resize(fc1_n23_p5, 28);
-        fc1_n23_t0_2 := fc1_n23_t0_2_a + fc1_n23_t0_2_b;
-        fc1_n23_t0_3_a := resize(fc1_n23_p6, 23);
-        fc1_n23_t0_3_b := resize(fc1_n23_p7, 23);
-        fc1_n23_t0_3 := fc1_n23_t0_3_a + fc1_n23_t0_3_b;
-        fc1_n23_t0_4_a := resize(fc1_n23_p8, 25);
-        fc1_n23_t0_4 := fc1_n23_t0_4_a + fc1_n23_p9;
-        fc1_n23_t0_5_a := resize(fc1_n23_p10, 28);
-        fc1_n23_t0_5_b := resize(fc1_n23_p11, 28);
-        fc1_n23_t0_5 := fc1_n23_t0_5_a + fc1_n23_t0_5_b;
-        fc1_n23_t0_6_a := resize(fc1_n23_p12, 26);
-        fc1_n23_t0_6 := fc1_n23_t0_6_a + fc1_n23_p13;
-        fc1_n23_t0_7_a := resize(fc1_n23_p14, 26);
-        fc1_n23_t0_7_b := resize(fc1_n23_p15, 26);
-        fc1_n23_t0_7 := fc1_n23_t0_7_a + fc1_n23_t0_7_b;
-        fc1_n23_t1_0_a := resize(fc1_n23_t0_0, 27);
-        fc1_n23_t1_0 := fc1_n23_t1_0_a_d1 + fc1_n23_t0_1_d1;
-        fc1_n23_t1_1_b := resize(fc1_n23_t0_3, 28);
-        fc1_n23_t1_1 := fc1_n23_t0_2_d1 + fc1_n23_t1_1_b_d1;
-        fc1_n23_t1_2_a := resize(fc1_n23_t0_4, 28);
-        fc1_n23_t1_2 := fc1_n23_t1_2_a_d1 + fc1_n23_t0_5_d1;
-        fc1_n23_t1_3_a := resize(fc1_n23_t0_6, 27);
-        fc1_n23_t1_3_b := resize(fc1_n23_t0_7, 27);
-        fc1_n23_t1_3 := fc1_n23_t1_3_a_d1 + fc1_n23_t1_3_b_d1;
-        fc1_n23_t2_0_a := resize(fc1_n23_t1_0, 28);
-        fc1_n23_t2_0 := fc1_n23_t2_0_a + fc1_n23_t1_1;
-        fc1_n23_t2_1_a := resize(fc1_n23_t1_2, 29);
-        fc1_n23_t2_1_b := resize(fc1_n23_t1_3, 29);
-        fc1_n23_t2_1 := fc1_n23_t2_1_a + fc1_n23_t2_1_b;
-        fc1_n23_t3_0_a := resize(fc1_n23_t2_0, 30);
-        fc1_n23_t3_0_b := resize(fc1_n23_t2_1, 30);
-        fc1_n23_t3_0 := fc1_n23_t3_0_a + fc1_n23_t3_0_b;
-        fc1_n23_t4_0_b := resize(fc1_n23_bias, 30);
-        fc1_n23_t4_0 := fc1_n23_t3_0 + fc1_n23_t4_0_b_d1;
-        fc1_n23_acc := fc1_n23_t4_0;
+        fc1_n23_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-49)) mod 2**22, 22));
+        fc1_n23_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-895)) mod 2**26, 26));
+        fc1_n23_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-441)) mod 2**25, 25));
+        fc1_n23_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-618)) mod 2**26, 26));
+        fc1_n23_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-1572)) mod 2**27, 27));
+        fc1_n23_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 55) mod 2**22, 22));
+        fc1_n23_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 13) mod 2**20, 20));
+        fc1_n23_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 77) mod 2**23, 23));
+        fc1_n23_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-1248)) mod 2**27, 27));
+        fc1_n23_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1693)) mod 2**27, 27));
+        fc1_n23_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-170)) mod 2**24, 24));
+        fc1_n23_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 248) mod 2**24, 24));
+        fc1_n23_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-309)) mod 2**25, 25));
+        fc1_n23_t1_0 := resize(fc1_n23_t1_0_a_d1, 27) + fc1_n23_t0_1_d1;
+        fc1_n23_t1_2 := resize(fc1_n23_t1_2_a_d1, 28) + fc1_n23_t0_5_d1;
+        fc1_n23_t1_3 := resize(fc1_n23_t1_3_a_d1, 27) + resize(fc1_n23_t1_3_b_d1, 27);
+        fc1_n23_t2_0 := resize(fc1_n23_t1_0, 28) + (fc1_n23_t0_2_d1 + resize(fc1_n23_t1_1_b_d1, 28));
+        fc1_n23_t2_1 := resize(fc1_n23_t1_2, 29) + resize(fc1_n23_t1_3, 29);
+        fc1_n23_acc := ((resize(fc1_n23_t2_0, 30) + resize(fc1_n23_t2_1, 30)) + to_signed(-800768, 30));
         fc1_n23_y_fl := fc1_n23_acc(29 downto 10);
-        fc1_n23_y_wrap := fc1_n23_y_fl(15 downto 0);
-        fc1_n24_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_24), 25);
-        fc1_n24_p0 := fc1_n24_p0_m(23 downto 0);
-        fc1_n24_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_24), 26);
-        fc1_n24_p1 := fc1_n24_p1_m(24 downto 0);
-        fc1_n24_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_24), 24);
-        fc1_n24_p2 := fc1_n24_p2_m(22 downto 0);
-        fc1_n24_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_24), 26);
-        fc1_n24_p3 := fc1_n24_p3_m(24 downto 0);
-        fc1_n24_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_24), 24);
-        fc1_n24_p4 := fc1_n24_p4_m(22 downto 0);
-        fc1_n24_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_24), 22);
-        fc1_n24_p5 := fc1_n24_p5_m(20 downto 0);
-        fc1_n24_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_24), 22);
-        fc1_n24_p6 := fc1_n24_p6_m(20 downto 0);
-        fc1_n24_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_24), 24);
-        fc1_n24_p7 := fc1_n24_p7_m(22 downto 0);
-        fc1_n24_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_24), 26);
-        fc1_n24_p8 := fc1_n24_p8_m(24 downto 0);
-        fc1_n24_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_24), 26);
-        fc1_n24_p9 := fc1_n24_p9_m(24 downto 0);
-        fc1_n24_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_24), 26);
-        fc1_n24_p10 := fc1_n24_p10_m(24 downto 0);
+        fc1_n24_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 224) mod 2**24, 24));
+        fc1_n24_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-359)) mod 2**25, 25));
+        fc1_n24_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 124) mod 2**23, 23));
+        fc1_n24_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-25)) mod 2**21, 21));
+        fc1_n24_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 17) mod 2**21, 21));
+        fc1_n24_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-119)) mod 2**23, 23));
+        fc1_n24_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 345) mod 2**25, 25));
+        fc1_n24_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 437) mod 2**25, 25));
         fc1_n24_p11_sh := shift_left(resize(fc1_in_11, 22), 6);
-        fc1_n24_p11_e := resize(fc1_n24_p11_sh, 23);
-        fc1_n24_p11_neg := -fc1_n24_p11_e;
-        fc1_n24_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_24), 24);
-        fc1_n24_p12 := fc1_n24_p12_m(22 downto 0);
-        fc1_n24_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_24), 25);
-        fc1_n24_p13 := fc1_n24_p13_m(23 downto 0);
-        fc1_n24_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_24), 26);
-        fc1_n24_p14 := fc1_n24_p14_m(24 downto 0);
-        fc1_n24_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_24), 26);
-        fc1_n24_p15 := fc1_n24_p15_m(24 downto 0);
-        fc1_n24_t0_0_a := resize(fc1_n24_p0, 26);
-        fc1_n24_t0_0_b := resize(fc1_n24_p1, 26);
-        fc1_n24_t0_0 := fc1_n24_t0_0_a + fc1_n24_t0_0_b;
-        fc1_n24_t0_1_a := resize(fc1_n24_p2, 25);
-        fc1_n24_t0_1 := fc1_n24_t0_1_a + fc1_n24_p3;
-        fc1_n24_t0_2_b := resize(fc1_n24_p5, 23);
-        fc1_n24_t0_2 := fc1_n24_p4 + fc1_n24_t0_2_b;
-        fc1_n24_t0_3_a := resize(fc1_n24_p6, 24);
-        fc1_n24_t0_3_b := resize(fc1_n24_p7, 24);
-        fc1_n24_t0_3 := fc1_n24_t0_3_a + fc1_n24_t0_3_b;
-        fc1_n24_t0_4_a := resize(fc1_n24_p8, 26);
-        fc1_n24_t0_4_b := resize(fc1_n24_p9, 26);
-        fc1_n24_t0_4 := fc1_n24_t0_4_a + fc1_n24_t0_4_b;
-        fc1_n24_t0_5_b := resize(fc1_n24_p11_neg, 25);
-        fc1_n24_t0_5 := fc1_n24_p10 + fc1_n24_t0_5_b;
-        fc1_n24_t0_6_a := resize(fc1_n24_p12, 25);
-        fc1_n24_t0_6_b := resize(fc1_n24_p13, 25);
-        fc1_n24_t0_6 := fc1_n24_t0_6_a + fc1_n24_t0_6_b;
-        fc1_n24_t0_7_a := resize(fc1_n24_p14, 26);
-        fc1_n24_t0_7_b := resize(fc1_n24_p15, 26);
-        fc1_n24_t0_7 := fc1_n24_t0_7_a + fc1_n24_t0_7_b;
-        fc1_n24_t1_0_a := resize(fc1_n24_t0_0, 27);
-        fc1_n24_t1_0_b := resize(fc1_n24_t0_1, 27);
-        fc1_n24_t1_0 := fc1_n24_t1_0_a_d1 + fc1_n24_t1_0_b_d1;
-        fc1_n24_t1_1_a := resize(fc1_n24_t0_2, 24);
-        fc1_n24_t1_1 := fc1_n24_t1_1_a_d1 + fc1_n24_t0_3_d1;
-        fc1_n24_t1_2_a := resize(fc1_n24_t0_4, 27);
-        fc1_n24_t1_2_b := resize(fc1_n24_t0_5, 27);
-        fc1_n24_t1_2 := fc1_n24_t1_2_a_d1 + fc1_n24_t1_2_b_d1;
-        fc1_n24_t1_3_a := resize(fc1_n24_t0_6, 26);
-        fc1_n24_t1_3 := fc1_n24_t1_3_a_d1 + fc1_n24_t0_7_d1;
-        fc1_n24_t2_0_b := resize(fc1_n24_t1_1, 27);
-        fc1_n24_t2_0 := fc1_n24_t1_0 + fc1_n24_t2_0_b;
-        fc1_n24_t2_1_b := resize(fc1_n24_t1_3, 27);
-        fc1_n24_t2_1 := fc1_n24_t1_2 + fc1_n24_t2_1_b;
-        fc1_n24_t3_0_a := resize(fc1_n24_t2_0, 28);
-        fc1_n24_t3_0_b := resize(fc1_n24_t2_1, 28);
-        fc1_n24_t3_0 := fc1_n24_t3_0_a + fc1_n24_t3_0_b;
-        fc1_n24_acc := fc1_n24_t3_0;
+        fc1_n24_p11_neg := -resize(fc1_n24_p11_sh, 23);
+        fc1_n24_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 82) mod 2**23, 23));
+        fc1_n24_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 218) mod 2**24, 24));
+        fc1_n24_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-346)) mod 2**25, 25));
+        fc1_n24_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-268)) mod 2**25, 25));
+        fc1_n24_t1_1 := resize(fc1_n24_t1_1_a_d1, 24) + fc1_n24_t0_3_d1;
+        fc1_n24_t1_3 := resize(fc1_n24_t1_3_a_d1, 26) + fc1_n24_t0_7_d1;
+        fc1_n24_t2_0 := (resize(fc1_n24_t1_0_a_d1, 27) + resize(fc1_n24_t1_0_b_d1, 27)) + resize(fc1_n24_t1_1, 27);
+        fc1_n24_t2_1 := (resize(fc1_n24_t1_2_a_d1, 27) + resize(fc1_n24_t1_2_b_d1, 27)) + resize(fc1_n24_t1_3, 27);
+        fc1_n24_acc := (resize(fc1_n24_t2_0, 28) + resize(fc1_n24_t2_1, 28));
         fc1_n24_y_fl := fc1_n24_acc(27 downto 10);
-        fc1_n24_y_wrap := fc1_n24_y_fl(15 downto 0);
-        fc1_n25_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_25), 24);
-        fc1_n25_p0 := fc1_n25_p0_m(22 downto 0);
-        fc1_n25_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_25), 24);
-        fc1_n25_p1 := fc1_n25_p1_m(22 downto 0);
-        fc1_n25_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_25), 29);
-        fc1_n25_p2 := fc1_n25_p2_m(27 downto 0);
-        fc1_n25_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_25), 29);
-        fc1_n25_p3 := fc1_n25_p3_m(27 downto 0);
-        fc1_n25_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_25), 29);
-        fc1_n25_p4 := fc1_n25_p4_m(27 downto 0);
-        fc1_n25_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_25), 29);
-        fc1_n25_p5 := fc1_n25_p5_m(27 downto 0);
-        fc1_n25_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_25), 25);
-        fc1_n25_p6 := fc1_n25_p6_m(23 downto 0);
-        fc1_n25_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_25), 26);
-        fc1_n25_p7 := fc1_n25_p7_m(24 downto 0);
-        fc1_n25_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_25), 22);
-        fc1_n25_p8 := fc1_n25_p8_m(20 downto 0);
-        fc1_n25_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_25), 24);
-        fc1_n25_p9 := fc1_n25_p9_m(22 downto 0);
-        fc1_n25_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_25), 25);
-        fc1_n25_p10 := fc1_n25_p10_m(23 downto 0);
-        fc1_n25_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_25), 25);
-        fc1_n25_p11 := fc1_n25_p11_m(23 downto 0);
-        fc1_n25_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_25), 26);
-        fc1_n25_p12 := fc1_n25_p12_m(24 downto 0);
-        fc1_n25_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_25), 25);
-        fc1_n25_p13 := fc1_n25_p13_m(23 downto 0);
-        fc1_n25_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_25), 25);
-        fc1_n25_p14 := fc1_n25_p14_m(23 downto 0);
-        fc1_n25_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_25), 25);
-        fc1_n25_p15 := fc1_n25_p15_m(23 downto 0);
-        fc1_n25_t0_0_a := resize(fc1_n25_p0, 24);
-        fc1_n25_t0_0_b := resize(fc1_n25_p1, 24);
-        fc1_n25_t0_0 := fc1_n25_t0_0_a + fc1_n25_t0_0_b;
-        fc1_n25_t0_1_a := resize(fc1_n25_p2, 29);
-        fc1_n25_t0_1_b := resize(fc1_n25_p3, 29);
-        fc1_n25_t0_1 := fc1_n25_t0_1_a + fc1_n25_t0_1_b;
-        fc1_n25_t0_2_a := resize(fc1_n25_p4, 29);
-        fc1_n25_t0_2_b := resize(fc1_n25_p5, 29);
-        fc1_n25_t0_2 := fc1_n25_t0_2_a + fc1_n25_t0_2_b;
-        fc1_n25_t0_3_a := resize(fc1_n25_p6, 26);
-        fc1_n25_t0_3_b := resize(fc1_n25_p7, 26);
-        fc1_n25_t0_3 := fc1_n25_t0_3_a + fc1_n25_t0_3_b;
-        fc1_n25_t0_4_a := resize(fc1_n25_p8, 23);
-        fc1_n25_t0_4 := fc1_n25_t0_4_a + fc1_n25_p9;
-        fc1_n25_t0_5_a := resize(fc1_n25_p10, 25);
-        fc1_n25_t0_5_b := resize(fc1_n25_p11, 25);
-        fc1_n25_t0_5 := fc1_n25_t0_5_a + fc1_n25_t0_5_b;
-        fc1_n25_t0_6_a := resize(fc1_n25_p12, 26);
-        fc1_n25_t0_6_b := resize(fc1_n25_p13, 26);
-        fc1_n25_t0_6 := fc1_n25_t0_6_a + fc1_n25_t0_6_b;
-        fc1_n25_t0_7_a := resize(fc1_n25_p14, 25);
-        fc1_n25_t0_7_b := resize(fc1_n25_p15, 25);
-        fc1_n25_t0_7 := fc1_n25_t0_7_a + fc1_n25_t0_7_b;
-        fc1_n25_t1_0_a := resize(fc1_n25_t0_0, 29);
-        fc1_n25_t1_0 := fc1_n25_t1_0_a_d1 + fc1_n25_t0_1_d1;
-        fc1_n25_t1_1_b := resize(fc1_n25_t0_3, 29);
-        fc1_n25_t1_1 := fc1_n25_t0_2_d1 + fc1_n25_t1_1_b_d1;
-        fc1_n25_t1_2_a := resize(fc1_n25_t0_4, 26);
-        fc1_n25_t1_2_b := resize(fc1_n25_t0_5, 26);
-        fc1_n25_t1_2 := fc1_n25_t1_2_a_d1 + fc1_n25_t1_2_b_d1;
-        fc1_n25_t1_3_b := resize(fc1_n25_t0_7, 26);
-        fc1_n25_t1_3 := fc1_n25_t0_6_d1 + fc1_n25_t1_3_b_d1;
-        fc1_n25_t2_0_a := resize(fc1_n25_t1_0, 30);
-        fc1_n25_t2_0_b := resize(fc1_n25_t1_1, 30);
-        fc1_n25_t2_0 := fc1_n25_t2_0_a + fc1_n25_t2_0_b;
-        fc1_n25_t2_1_a := resize(fc1_n25_t1_2, 27);
-        fc1_n25_t2_1_b := resize(fc1_n25_t1_3, 27);
-        fc1_n25_t2_1 := fc1_n25_t2_1_a + fc1_n25_t2_1_b;
-        fc1_n25_t3_0_b := resize(fc1_n25_t2_1, 30);
-        fc1_n25_t3_0 := fc1_n25_t2_0 + fc1_n25_t3_0_b;
-        fc1_n25_t4_0_b := resize(fc1_n25_bias, 30);
-        fc1_n25_t4_0 := fc1_n25_t3_0 + fc1_n25_t4_0_b_d1;
-        fc1_n25_acc := fc1_n25_t4_0;
+        fc1_n25_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 88) mod 2**23, 23));
+        fc1_n25_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-2563)) mod 2**28, 28));
+        fc1_n25_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2629)) mod 2**28, 28));
+        fc1_n25_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2665)) mod 2**28, 28));
+        fc1_n25_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-3032)) mod 2**28, 28));
+        fc1_n25_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-188)) mod 2**24, 24));
+        fc1_n25_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-359)) mod 2**25, 25));
+        fc1_n25_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-30)) mod 2**21, 21));
+        fc1_n25_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-254)) mod 2**24, 24));
+        fc1_n25_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-229)) mod 2**24, 24));
+        fc1_n25_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 373) mod 2**25, 25));
+        fc1_n25_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 236) mod 2**24, 24));
+        fc1_n25_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-177)) mod 2**24, 24));
+        fc1_n25_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 185) mod 2**24, 24));
+        fc1_n25_t1_0 := resize(fc1_n25_t1_0_a_d1, 29) + fc1_n25_t0_1_d1;
+        fc1_n25_t1_1 := fc1_n25_t0_2_d1 + resize(fc1_n25_t1_1_b_d1, 29);
+        fc1_n25_t1_2 := resize(fc1_n25_t1_2_a_d1, 26) + resize(fc1_n25_t1_2_b_d1, 26);
+        fc1_n25_t1_3 := fc1_n25_t0_6_d1 + resize(fc1_n25_t1_3_b_d1, 26);
+        fc1_n25_t2_1 := resize(fc1_n25_t1_2, 27) + resize(fc1_n25_t1_3, 27);
+        fc1_n25_t3_0 := (resize(fc1_n25_t1_0, 30) + resize(fc1_n25_t1_1, 30)) + resize(fc1_n25_t2_1, 30);
+        fc1_n25_acc := (fc1_n25_t3_0 + to_signed(-205824, 30));
         fc1_n25_y_fl := fc1_n25_acc(29 downto 10);
-        fc1_n25_y_wrap := fc1_n25_y_fl(15 downto 0);
-        fc1_n26_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_26), 26);
-        fc1_n26_p0 := fc1_n26_p0_m(24 downto 0);
-        fc1_n26_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_26), 23);
-        fc1_n26_p1 := fc1_n26_p1_m(21 downto 0);
-        fc1_n26_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_26), 27);
-        fc1_n26_p2 := fc1_n26_p2_m(25 downto 0);
-        fc1_n26_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_26), 29);
-        fc1_n26_p3 := fc1_n26_p3_m(27 downto 0);
-        fc1_n26_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_26), 28);
-        fc1_n26_p4 := fc1_n26_p4_m(26 downto 0);
-        fc1_n26_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_26), 28);
-        fc1_n26_p5 := fc1_n26_p5_m(26 downto 0);
-        fc1_n26_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_26), 25);
-        fc1_n26_p6 := fc1_n26_p6_m(23 downto 0);
-        fc1_n26_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_26), 25);
-        fc1_n26_p7 := fc1_n26_p7_m(23 downto 0);
-        fc1_n26_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_26), 24);
-        fc1_n26_p8 := fc1_n26_p8_m(22 downto 0);
-        fc1_n26_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_26), 26);
-        fc1_n26_p9 := fc1_n26_p9_m(24 downto 0);
-        fc1_n26_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_26), 26);
-        fc1_n26_p10 := fc1_n26_p10_m(24 downto 0);
-        fc1_n26_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_26), 27);
-        fc1_n26_p11 := fc1_n26_p11_m(25 downto 0);
-        fc1_n26_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_26), 25);
-        fc1_n26_p12 := fc1_n26_p12_m(23 downto 0);
-        fc1_n26_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_26), 27);
-        fc1_n26_p13 := fc1_n26_p13_m(25 downto 0);
-        fc1_n26_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_26), 26);
-        fc1_n26_p14 := fc1_n26_p14_m(24 downto 0);
-        fc1_n26_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_26), 26);
-        fc1_n26_p15 := fc1_n26_p15_m(24 downto 0);
-        fc1_n26_t0_0_b := resize(fc1_n26_p1, 25);
-        fc1_n26_t0_0 := fc1_n26_p0 + fc1_n26_t0_0_b;
-        fc1_n26_t0_1_a := resize(fc1_n26_p2, 28);
-        fc1_n26_t0_1 := fc1_n26_t0_1_a + fc1_n26_p3;
-        fc1_n26_t0_2_a := resize(fc1_n26_p4, 28);
-        fc1_n26_t0_2_b := resize(fc1_n26_p5, 28);
-        fc1_n26_t0_2 := fc1_n26_t0_2_a + fc1_n26_t0_2_b;
-        fc1_n26_t0_3_a := resize(fc1_n26_p6, 25);
-        fc1_n26_t0_3_b := resize(fc1_n26_p7, 25);
-        fc1_n26_t0_3 := fc1_n26_t0_3_a + fc1_n26_t0_3_b;
-        fc1_n26_t0_4_a := resize(fc1_n26_p8, 26);
-        fc1_n26_t0_4_b := resize(fc1_n26_p9, 26);
-        fc1_n26_t0_4 := fc1_n26_t0_4_a + fc1_n26_t0_4_b;
-        fc1_n26_t0_5_a := resize(fc1_n26_p10, 27);
-        fc1_n26_t0_5_b := resize(fc1_n26_p11, 27);
-        fc1_n26_t0_5 := fc1_n26_t0_5_a + fc1_n26_t0_5_b;
-        fc1_n26_t0_6_a := resize(fc1_n26_p12, 26);
-        fc1_n26_t0_6 := fc1_n26_t0_6_a + fc1_n26_p13;
-        fc1_n26_t0_7_a := resize(fc1_n26_p14, 26);
-        fc1_n26_t0_7_b := resize(fc1_n26_p15, 26);
-        fc1_n26_t0_7 := fc1_n26_t0_7_a + fc1_n26_t0_7_b;
-        fc1_n26_t1_0_a := resize(fc1_n26_t0_0, 28);
-        fc1_n26_t1_0 := fc1_n26_t1_0_a_d1 + fc1_n26_t0_1_d1;
-        fc1_n26_t1_1_b := resize(fc1_n26_t0_3, 28);
-        fc1_n26_t1_1 := fc1_n26_t0_2_d1 + fc1_n26_t1_1_b_d1;
-        fc1_n26_t1_2_a := resize(fc1_n26_t0_4, 27);
-        fc1_n26_t1_2 := fc1_n26_t1_2_a_d1 + fc1_n26_t0_5_d1;
-        fc1_n26_t1_3_a := resize(fc1_n26_t0_6, 27);
-        fc1_n26_t1_3_b := resize(fc1_n26_t0_7, 27);
-        fc1_n26_t1_3 := fc1_n26_t1_3_a_d1 + fc1_n26_t1_3_b_d1;
-        fc1_n26_t2_0_a := resize(fc1_n26_t1_0, 29);
-        fc1_n26_t2_0_b := resize(fc1_n26_t1_1, 29);
-        fc1_n26_t2_0 := fc1_n26_t2_0_a + fc1_n26_t2_0_b;
-        fc1_n26_t2_1_a := resize(fc1_n26_t1_2, 28);
-        fc1_n26_t2_1_b := resize(fc1_n26_t1_3, 28);
-        fc1_n26_t2_1 := fc1_n26_t2_1_a + fc1_n26_t2_1_b;
-        fc1_n26_t3_0_a := resize(fc1_n26_t2_0, 30);
-        fc1_n26_t3_0_b := resize(fc1_n26_t2_1, 30);
-        fc1_n26_t3_0 := fc1_n26_t3_0_a + fc1_n26_t3_0_b;
-        fc1_n26_t4_0_b := resize(fc1_n26_bias, 30);
-        fc1_n26_t4_0 := fc1_n26_t3_0 + fc1_n26_t4_0_b_d1;
-        fc1_n26_acc := fc1_n26_t4_0;
+        fc1_n26_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-45)) mod 2**22, 22));
+        fc1_n26_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 948) mod 2**26, 26));
+        fc1_n26_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1264) mod 2**27, 27));
+        fc1_n26_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1934) mod 2**27, 27));
+        fc1_n26_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 136) mod 2**24, 24));
+        fc1_n26_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-195)) mod 2**24, 24));
+        fc1_n26_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 106) mod 2**23, 23));
+        fc1_n26_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 441) mod 2**25, 25));
+        fc1_n26_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 410) mod 2**25, 25));
+        fc1_n26_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 944) mod 2**26, 26));
+        fc1_n26_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-215)) mod 2**24, 24));
+        fc1_n26_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 274) mod 2**25, 25));
+        fc1_n26_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-276)) mod 2**25, 25));
+        fc1_n26_t1_0 := resize(fc1_n26_t1_0_a_d1, 28) + fc1_n26_t0_1_d1;
+        fc1_n26_t1_1 := fc1_n26_t0_2_d1 + resize(fc1_n26_t1_1_b_d1, 28);
+        fc1_n26_t1_2 := resize(fc1_n26_t1_2_a_d1, 27) + fc1_n26_t0_5_d1;
+        fc1_n26_t1_3 := resize(fc1_n26_t1_3_a_d1, 27) + resize(fc1_n26_t1_3_b_d1, 27);
+        fc1_n26_t2_0 := resize(fc1_n26_t1_0, 29) + resize(fc1_n26_t1_1, 29);
+        fc1_n26_t2_1 := resize(fc1_n26_t1_2, 28) + resize(fc1_n26_t1_3, 28);
+        fc1_n26_acc := ((resize(fc1_n26_t2_0, 30) + resize(fc1_n26_t2_1, 30)) + to_signed(-892928, 30));
         fc1_n26_y_fl := fc1_n26_acc(29 downto 10);
-        fc1_n26_y_wrap := fc1_n26_y_fl(15 downto 0);
-        fc1_n27_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_27), 25);
-        fc1_n27_p0 := fc1_n27_p0_m(23 downto 0);
-        fc1_n27_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_27), 25);
-        fc1_n27_p1 := fc1_n27_p1_m(23 downto 0);
-        fc1_n27_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_27), 25);
-        fc1_n27_p2 := fc1_n27_p2_m(23 downto 0);
-        fc1_n27_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_27), 21);
-        fc1_n27_p3 := fc1_n27_p3_m(19 downto 0);
-        fc1_n27_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_27), 27);
-        fc1_n27_p4 := fc1_n27_p4_m(25 downto 0);
-        fc1_n27_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_27), 27);
-        fc1_n27_p5 := fc1_n27_p5_m(25 downto 0);
-        fc1_n27_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_27), 26);
-        fc1_n27_p6 := fc1_n27_p6_m(24 downto 0);
-        fc1_n27_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_27), 27);
-        fc1_n27_p7 := fc1_n27_p7_m(25 downto 0);
-        fc1_n27_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_27), 27);
-        fc1_n27_p8 := fc1_n27_p8_m(25 downto 0);
-        fc1_n27_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_27), 26);
-        fc1_n27_p9 := fc1_n27_p9_m(24 downto 0);
-        fc1_n27_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_27), 26);
-        fc1_n27_p10 := fc1_n27_p10_m(24 downto 0);
-        fc1_n27_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_27), 28);
-        fc1_n27_p11 := fc1_n27_p11_m(26 downto 0);
-        fc1_n27_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_27), 26);
-        fc1_n27_p12 := fc1_n27_p12_m(24 downto 0);
-        fc1_n27_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_27), 26);
-        fc1_n27_p13 := fc1_n27_p13_m(24 downto 0);
-        fc1_n27_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_27), 25);
-        fc1_n27_p14 := fc1_n27_p14_m(23 downto 0);
-        fc1_n27_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_27), 26);
-        fc1_n27_p15 := fc1_n27_p15_m(24 downto 0);
-        fc1_n27_t0_0_a := resize(fc1_n27_p0, 25);
-        fc1_n27_t0_0_b := resize(fc1_n27_p1, 25);
-        fc1_n27_t0_0 := fc1_n27_t0_0_a + fc1_n27_t0_0_b;
-        fc1_n27_t0_1_b := resize(fc1_n27_p3, 24);
-        fc1_n27_t0_1 := fc1_n27_p2 + fc1_n27_t0_1_b;
-        fc1_n27_t0_2_a := resize(fc1_n27_p4, 27);
-        fc1_n27_t0_2_b := resize(fc1_n27_p5, 27);
-        fc1_n27_t0_2 := fc1_n27_t0_2_a + fc1_n27_t0_2_b;
-        fc1_n27_t0_3_a := resize(fc1_n27_p6, 27);
-        fc1_n27_t0_3_b := resize(fc1_n27_p7, 27);
-        fc1_n27_t0_3 := fc1_n27_t0_3_a + fc1_n27_t0_3_b;
+        fc1_n27_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-151)) mod 2**24, 24));
+        fc1_n27_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 216) mod 2**24, 24));
+        fc1_n27_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-668)) mod 2**26, 26));
+        fc1_n27_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 710) mod 2**26, 26));
+        fc1_n27_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-454)) mod 2**25, 25));
+        fc1_n27_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-622)) mod 2**26, 26));
+        fc1_n27_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 308) mod 2**25, 25));
+        fc1_n27_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 379) mod 2**25, 25));
+        fc1_n27_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 409) mod 2**25, 25));
+        fc1_n27_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 472) mod 2**25, 25));
+        fc1_n27_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 235) mod 2**24, 24));
+        fc1_n27_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-362)) mod 2**25, 25));
         fc1_n27_t0_4_b := resize(fc1_n27_p9, 26);
-        fc1_n27_t0_4 := fc1_n27_p8 + fc1_n27_t0_4_b;
-        fc1_n27_t0_5_a := resize(fc1_n27_p10, 27);
-        fc1_n27_t0_5 := fc1_n27_t0_5_a + fc1_n27_p11;
-        fc1_n27_t0_6_a := resize(fc1_n27_p12, 26);
-        fc1_n27_t0_6_b := resize(fc1_n27_p13, 26);
-        fc1_n27_t0_6 := fc1_n27_t0_6_a + fc1_n27_t0_6_b;
-        fc1_n27_t0_7_a := resize(fc1_n27_p14, 26);
-        fc1_n27_t0_7_b := resize(fc1_n27_p15, 26);
-        fc1_n27_t0_7 := fc1_n27_t0_7_a + fc1_n27_t0_7_b;
-        fc1_n27_t1_0_a := resize(fc1_n27_t0_0, 26);
-        fc1_n27_t1_0_b := resize(fc1_n27_t0_1, 26);
-        fc1_n27_t1_0 := fc1_n27_t1_0_a_d1 + fc1_n27_t1_0_b_d1;
-        fc1_n27_t1_1_a := resize(fc1_n27_t0_2, 28);
-        fc1_n27_t1_1_b := resize(fc1_n27_t0_3, 28);
-        fc1_n27_t1_1 := fc1_n27_t1_1_a_d1 + fc1_n27_t1_1_b_d1;
-        fc1_n27_t1_2_a := resize(fc1_n27_t0_4, 28);
-        fc1_n27_t1_2_b := resize(fc1_n27_t0_5, 28);
-        fc1_n27_t1_2 := fc1_n27_t1_2_a_d1 + fc1_n27_t1_2_b_d1;
-        fc1_n27_t1_3_a := resize(fc1_n27_t0_6, 27);
-        fc1_n27_t1_3_b := resize(fc1_n27_t0_7, 27);
-        fc1_n27_t1_3 := fc1_n27_t1_3_a_d1 + fc1_n27_t1_3_b_d1;
-        fc1_n27_t2_0_a := resize(fc1_n27_t1_0, 28);
-        fc1_n27_t2_0 := fc1_n27_t2_0_a + fc1_n27_t1_1;
-        fc1_n27_t2_1_a := resize(fc1_n27_t1_2, 29);
-        fc1_n27_t2_1_b := resize(fc1_n27_t1_3, 29);
-        fc1_n27_t2_1 := fc1_n27_t2_1_a + fc1_n27_t2_1_b;
-        fc1_n27_t3_0_a := resize(fc1_n27_t2_0, 29);
-        fc1_n27_t3_0 := fc1_n27_t3_0_a + fc1_n27_t2_1;
-        fc1_n27_t4_0_b := resize(fc1_n27_bias, 29);
-        fc1_n27_t4_0 := fc1_n27_t3_0 + fc1_n27_t4_0_b_d1;
-        fc1_n27_acc := fc1_n27_t4_0;
+        fc1_n27_t1_0 := resize(fc1_n27_t1_0_a_d1, 26) + resize(fc1_n27_t1_0_b_d1, 26);
+        fc1_n27_t1_2 := resize(fc1_n27_t1_2_a_d1, 28) + resize(fc1_n27_t1_2_b_d1, 28);
+        fc1_n27_t1_3 := resize(fc1_n27_t1_3_a_d1, 27) + resize(fc1_n27_t1_3_b_d1, 27);
+        fc1_n27_t2_0 := resize(fc1_n27_t1_0, 28) + (resize(fc1_n27_t1_1_a_d1, 28) + resize(fc1_n27_t1_1_b_d1, 28));
+        fc1_n27_t3_0 := resize(fc1_n27_t2_0, 29) + (resize(fc1_n27_t1_2, 29) + resize(fc1_n27_t1_3, 29));
+        fc1_n27_acc := (fc1_n27_t3_0 + to_signed(797696, 29));
         fc1_n27_y_fl := fc1_n27_acc(28 downto 10);
-        fc1_n27_y_wrap := fc1_n27_y_fl(15 downto 0);
-        fc1_n28_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_28), 25);
-        fc1_n28_p0 := fc1_n28_p0_m(23 downto 0);
-        fc1_n28_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_28), 24);
-        fc1_n28_p1 := fc1_n28_p1_m(22 downto 0);
-        fc1_n28_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_28), 25);
-        fc1_n28_p2 := fc1_n28_p2_m(23 downto 0);
-        fc1_n28_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_28), 26);
-        fc1_n28_p3 := fc1_n28_p3_m(24 downto 0);
-        fc1_n28_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_28), 24);
-        fc1_n28_p4 := fc1_n28_p4_m(22 downto 0);
+        fc1_n28_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 217) mod 2**24, 24));
+        fc1_n28_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-93)) mod 2**23, 23));
+        fc1_n28_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-158)) mod 2**24, 24));
         fc1_n28_p5_sh := shift_left(resize(fc1_in_5, 20), 4);
-        fc1_n28_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_28), 24);
-        fc1_n28_p6 := fc1_n28_p6_m(22 downto 0);
-        fc1_n28_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_28), 26);
-        fc1_n28_p7 := fc1_n28_p7_m(24 downto 0);
-        fc1_n28_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_28), 25);
-        fc1_n28_p8 := fc1_n28_p8_m(23 downto 0);
-        fc1_n28_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_28), 26);
-        fc1_n28_p9 := fc1_n28_p9_m(24 downto 0);
-        fc1_n28_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_28), 26);
-        fc1_n28_p10 := fc1_n28_p10_m(24 downto 0);
-        fc1_n28_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_28), 26);
-        fc1_n28_p11 := fc1_n28_p11_m(24 downto 0);
-        fc1_n28_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_28), 21);
-        fc1_n28_p12 := fc1_n28_p12_m(19 downto 0);
-        fc1_n28_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_28), 23);
-        fc1_n28_p13 := fc1_n28_p13_m(21 downto 0);
-        fc1_n28_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_28), 26);
-        fc1_n28_p14 := fc1_n28_p14_m(24 downto 0);
+        fc1_n28_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-96)) mod 2**23, 23));
+        fc1_n28_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-250)) mod 2**24, 24));
+        fc1_n28_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-262)) mod 2**25, 25));
+        fc1_n28_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 387) mod 2**25, 25));
+        fc1_n28_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 14) mod 2**20, 20));
         fc1_n28_p15_sh := shift_left(resize(fc1_in_15, 18), 2);
-        fc1_n28_p15_e := resize(fc1_n28_p15_sh, 19);
-        fc1_n28_p15_neg := -fc1_n28_p15_e;
-        fc1_n28_t0_0_a := resize(fc1_n28_p0, 25);
-        fc1_n28_t0_0_b := resize(fc1_n28_p1, 25);
-        fc1_n28_t0_0 := fc1_n28_t0_0_a + fc1_n28_t0_0_b;
-        fc1_n28_t0_1_a := resize(fc1_n28_p2, 25);
-        fc1_n28_t0_1 := fc1_n28_t0_1_a + fc1_n28_p3;
-        fc1_n28_t0_2_b := resize(fc1_n28_p5_sh, 23);
-        fc1_n28_t0_2 := fc1_n28_p4 + fc1_n28_t0_2_b;
-        fc1_n28_t0_3_a := resize(fc1_n28_p6, 25);
-        fc1_n28_t0_3 := fc1_n28_t0_3_a + fc1_n28_p7;
-        fc1_n28_t0_4_a := resize(fc1_n28_p8, 25);
-        fc1_n28_t0_4 := fc1_n28_t0_4_a + fc1_n28_p9;
-        fc1_n28_t0_5_a := resize(fc1_n28_p10, 26);
-        fc1_n28_t0_5_b := resize(fc1_n28_p11, 26);
-        fc1_n28_t0_5 := fc1_n28_t0_5_a + fc1_n28_t0_5_b;
-        fc1_n28_t0_6_a := resize(fc1_n28_p12, 22);
-        fc1_n28_t0_6 := fc1_n28_t0_6_a + fc1_n28_p13;
-        fc1_n28_t0_7_b := resize(fc1_n28_p15_neg, 25);
-        fc1_n28_t0_7 := fc1_n28_p14 + fc1_n28_t0_7_b;
-        fc1_n28_t1_0_a := resize(fc1_n28_t0_0, 26);
-        fc1_n28_t1_0_b := resize(fc1_n28_t0_1, 26);
-        fc1_n28_t1_0 := fc1_n28_t1_0_a_d1 + fc1_n28_t1_0_b_d1;
-        fc1_n28_t1_1_a := resize(fc1_n28_t0_2, 25);
-        fc1_n28_t1_1 := fc1_n28_t1_1_a_d1 + fc1_n28_t0_3_d1;
-        fc1_n28_t1_2_a := resize(fc1_n28_t0_4, 27);
-        fc1_n28_t1_2_b := resize(fc1_n28_t0_5, 27);
-        fc1_n28_t1_2 := fc1_n28_t1_2_a_d1 + fc1_n28_t1_2_b_d1;
-        fc1_n28_t1_3_a := resize(fc1_n28_t0_6, 25);
-        fc1_n28_t1_3 := fc1_n28_t1_3_a_d1 + fc1_n28_t0_7_d1;
-        fc1_n28_t2_0_a := resize(fc1_n28_t1_0, 27);
-        fc1_n28_t2_0_b := resize(fc1_n28_t1_1, 27);
-        fc1_n28_t2_0 := fc1_n28_t2_0_a + fc1_n28_t2_0_b;
-        fc1_n28_t2_1_b := resize(fc1_n28_t1_3, 27);
-        fc1_n28_t2_1 := fc1_n28_t1_2 + fc1_n28_t2_1_b;
-        fc1_n28_t3_0_a := resize(fc1_n28_t2_0, 28);
-        fc1_n28_t3_0_b := resize(fc1_n28_t2_1, 28);
-        fc1_n28_t3_0 := fc1_n28_t3_0_a + fc1_n28_t3_0_b;
-        fc1_n28_acc := fc1_n28_t3_0;
+        fc1_n28_p15_neg := -resize(fc1_n28_p15_sh, 19);
+        fc1_n28_t1_0 := resize(fc1_n28_t1_0_a_d1, 26) + resize(fc1_n28_t1_0_b_d1, 26);
+        fc1_n28_t1_1 := resize(fc1_n28_t1_1_a_d1, 25) + fc1_n28_t0_3_d1;
+        fc1_n28_t1_3 := resize(fc1_n28_t1_3_a_d1, 25) + fc1_n28_t0_7_d1;
+        fc1_n28_t2_0 := resize(fc1_n28_t1_0, 27) + resize(fc1_n28_t1_1, 27);
+        fc1_n28_t2_1 := (resize(fc1_n28_t1_2_a_d1, 27) + resize(fc1_n28_t1_2_b_d1, 27)) + resize(fc1_n28_t1_3, 27);
+        fc1_n28_acc := (resize(fc1_n28_t2_0, 28) + resize(fc1_n28_t2_1, 28));
         fc1_n28_y_fl := fc1_n28_acc(27 downto 10);
-        fc1_n28_y_wrap := fc1_n28_y_fl(15 downto 0);
-        fc1_n29_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_29), 25);
-        fc1_n29_p0 := fc1_n29_p0_m(23 downto 0);
-        fc1_n29_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_29), 26);
-        fc1_n29_p1 := fc1_n29_p1_m(24 downto 0);
-        fc1_n29_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_29), 25);
-        fc1_n29_p2 := fc1_n29_p2_m(23 downto 0);
-        fc1_n29_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_29), 25);
-        fc1_n29_p3 := fc1_n29_p3_m(23 downto 0);
-        fc1_n29_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_29), 25);
-        fc1_n29_p4 := fc1_n29_p4_m(23 downto 0);
-        fc1_n29_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_29), 26);
-        fc1_n29_p5 := fc1_n29_p5_m(24 downto 0);
-        fc1_n29_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_29), 26);
-        fc1_n29_p6 := fc1_n29_p6_m(24 downto 0);
-        fc1_n29_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_29), 22);
-        fc1_n29_p7 := fc1_n29_p7_m(20 downto 0);
-        fc1_n29_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_29), 25);
-        fc1_n29_p8 := fc1_n29_p8_m(23 downto 0);
-        fc1_n29_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_29), 26);
-        fc1_n29_p9 := fc1_n29_p9_m(24 downto 0);
-        fc1_n29_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_29), 26);
-        fc1_n29_p10 := fc1_n29_p10_m(24 downto 0);
+        fc1_n29_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 201) mod 2**24, 24));
+        fc1_n29_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 322) mod 2**25, 25));
+        fc1_n29_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 160) mod 2**24, 24));
+        fc1_n29_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-167)) mod 2**24, 24));
+        fc1_n29_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 187) mod 2**24, 24));
+        fc1_n29_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-25)) mod 2**21, 21));
+        fc1_n29_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 237) mod 2**24, 24));
+        fc1_n29_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-382)) mod 2**25, 25));
         fc1_n29_p11_sh := shift_left(resize(fc1_in_11, 20), 4);
-        fc1_n29_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_29), 24);
-        fc1_n29_p12 := fc1_n29_p12_m(22 downto 0);
-        fc1_n29_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_29), 23);
-        fc1_n29_p13 := fc1_n29_p13_m(21 downto 0);
-        fc1_n29_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_29), 25);
-        fc1_n29_p14 := fc1_n29_p14_m(23 downto 0);
-        fc1_n29_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_29), 25);
-        fc1_n29_p15 := fc1_n29_p15_m(23 downto 0);
-        fc1_n29_t0_0_a := resize(fc1_n29_p0, 26);
+        fc1_n29_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-94)) mod 2**23, 23));
+        fc1_n29_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 45) mod 2**22, 22));
+        fc1_n29_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-167)) mod 2**24, 24));
+        fc1_n29_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-222)) mod 2**24, 24));
         fc1_n29_t0_0_b := resize(fc1_n29_p1, 26);
-        fc1_n29_t0_0 := fc1_n29_t0_0_a + fc1_n29_t0_0_b;
-        fc1_n29_t0_1_a := resize(fc1_n29_p2, 25);
-        fc1_n29_t0_1_b := resize(fc1_n29_p3, 25);
-        fc1_n29_t0_1 := fc1_n29_t0_1_a + fc1_n29_t0_1_b;
-        fc1_n29_t0_2_a := resize(fc1_n29_p4, 25);
-        fc1_n29_t0_2 := fc1_n29_t0_2_a + fc1_n29_p5;
-        fc1_n29_t0_3_b := resize(fc1_n29_p7, 25);
-        fc1_n29_t0_3 := fc1_n29_p6 + fc1_n29_t0_3_b;
-        fc1_n29_t0_4_a := resize(fc1_n29_p8, 26);
-        fc1_n29_t0_4_b := resize(fc1_n29_p9, 26);
-        fc1_n29_t0_4 := fc1_n29_t0_4_a + fc1_n29_t0_4_b;
-        fc1_n29_t0_5_b := resize(fc1_n29_p11_sh, 25);
-        fc1_n29_t0_5 := fc1_n29_p10 + fc1_n29_t0_5_b;
-        fc1_n29_t0_6_a := resize(fc1_n29_p12, 24);
-        fc1_n29_t0_6_b := resize(fc1_n29_p13, 24);
-        fc1_n29_t0_6 := fc1_n29_t0_6_a + fc1_n29_t0_6_b;
-        fc1_n29_t0_7_a := resize(fc1_n29_p14, 25);
-        fc1_n29_t0_7_b := resize(fc1_n29_p15, 25);
-        fc1_n29_t0_7 := fc1_n29_t0_7_a + fc1_n29_t0_7_b;
-        fc1_n29_t1_0_b := resize(fc1_n29_t0_1, 26);
-        fc1_n29_t1_0 := fc1_n29_t0_0_d1 + fc1_n29_t1_0_b_d1;
-        fc1_n29_t1_1_a := resize(fc1_n29_t0_2, 26);
-        fc1_n29_t1_1_b := resize(fc1_n29_t0_3, 26);
-        fc1_n29_t1_1 := fc1_n29_t1_1_a_d1 + fc1_n29_t1_1_b_d1;
-        fc1_n29_t1_2_b := resize(fc1_n29_t0_5, 26);
-        fc1_n29_t1_2 := fc1_n29_t0_4_d1 + fc1_n29_t1_2_b_d1;
-        fc1_n29_t1_3_a := resize(fc1_n29_t0_6, 26);
-        fc1_n29_t1_3_b := resize(fc1_n29_t0_7, 26);
-        fc1_n29_t1_3 := fc1_n29_t1_3_a_d1 + fc1_n29_t1_3_b_d1;
-        fc1_n29_t2_0_a := resize(fc1_n29_t1_0, 27);
-        fc1_n29_t2_0_b := resize(fc1_n29_t1_1, 27);
-        fc1_n29_t2_0 := fc1_n29_t2_0_a + fc1_n29_t2_0_b;
-        fc1_n29_t2_1_a := resize(fc1_n29_t1_2, 27);
-        fc1_n29_t2_1_b := resize(fc1_n29_t1_3, 27);
-        fc1_n29_t2_1 := fc1_n29_t2_1_a + fc1_n29_t2_1_b;
-        fc1_n29_t3_0_a := resize(fc1_n29_t2_0, 28);
-        fc1_n29_t3_0_b := resize(fc1_n29_t2_1, 28);
-        fc1_n29_t3_0 := fc1_n29_t3_0_a + fc1_n29_t3_0_b;
-        fc1_n29_acc := fc1_n29_t3_0;
+        fc1_n29_t1_0 := fc1_n29_t0_0_d1 + resize(fc1_n29_t1_0_b_d1, 26);
+        fc1_n29_t1_1 := resize(fc1_n29_t1_1_a_d1, 26) + resize(fc1_n29_t1_1_b_d1, 26);
+        fc1_n29_t1_2 := fc1_n29_t0_4_d1 + resize(fc1_n29_t1_2_b_d1, 26);
+        fc1_n29_t1_3 := resize(fc1_n29_t1_3_a_d1, 26) + resize(fc1_n29_t1_3_b_d1, 26);
+        fc1_n29_t2_0 := resize(fc1_n29_t1_0, 27) + resize(fc1_n29_t1_1, 27);
+        fc1_n29_t2_1 := resize(fc1_n29_t1_2, 27) + resize(fc1_n29_t1_3, 27);
+        fc1_n29_acc := (resize(fc1_n29_t2_0, 28) + resize(fc1_n29_t2_1, 28));
         fc1_n29_y_fl := fc1_n29_acc(27 downto 10);
-        fc1_n29_y_wrap := fc1_n29_y_fl(15 downto 0);
-        fc1_n30_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_30), 26);
-        fc1_n30_p0 := fc1_n30_p0_m(24 downto 0);
-        fc1_n30_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_30), 26);
-        fc1_n30_p1 := fc1_n30_p1_m(24 downto 0);
-        fc1_n30_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_30), 28);
-        fc1_n30_p2 := fc1_n30_p2_m(26 downto 0);
-        fc1_n30_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_30), 29);
-        fc1_n30_p3 := fc1_n30_p3_m(27 downto 0);
-        fc1_n30_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_30), 28);
-        fc1_n30_p4 := fc1_n30_p4_m(26 downto 0);
-        fc1_n30_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_30), 28);
-        fc1_n30_p5 := fc1_n30_p5_m(26 downto 0);
-        fc1_n30_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_30), 25);
-        fc1_n30_p6 := fc1_n30_p6_m(23 downto 0);
-        fc1_n30_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_30), 27);
-        fc1_n30_p7 := fc1_n30_p7_m(25 downto 0);
+        fc1_n30_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 510) mod 2**25, 25));
+        fc1_n30_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 374) mod 2**25, 25));
+        fc1_n30_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1937) mod 2**27, 27));
+        fc1_n30_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2577) mod 2**28, 28));
+        fc1_n30_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1253) mod 2**27, 27));
+        fc1_n30_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 2037) mod 2**27, 27));
+        fc1_n30_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-247)) mod 2**24, 24));
         fc1_n30_p8_sh := shift_left(resize(fc1_in_8, 18), 2);
-        fc1_n30_p8_e := resize(fc1_n30_p8_sh, 19);
-        fc1_n30_p8_neg := -fc1_n30_p8_e;
-        fc1_n30_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_30), 24);
-        fc1_n30_p9 := fc1_n30_p9_m(22 downto 0);
-        fc1_n30_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_30), 24);
-        fc1_n30_p10 := fc1_n30_p10_m(22 downto 0);
-        fc1_n30_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_30), 25);
-        fc1_n30_p12 := fc1_n30_p12_m(23 downto 0);
-        fc1_n30_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_30), 26);
-        fc1_n30_p13 := fc1_n30_p13_m(24 downto 0);
-        fc1_n30_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_30), 26);
-        fc1_n30_p14 := fc1_n30_p14_m(24 downto 0);
-        fc1_n30_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_30), 24);
-        fc1_n30_p15 := fc1_n30_p15_m(22 downto 0);
-        fc1_n30_t0_0_a := resize(fc1_n30_p0, 26);
-        fc1_n30_t0_0_b := resize(fc1_n30_p1, 26);
-        fc1_n30_t0_0 := fc1_n30_t0_0_a + fc1_n30_t0_0_b;
-        fc1_n30_t0_1_a := resize(fc1_n30_p2, 29);
-        fc1_n30_t0_1_b := resize(fc1_n30_p3, 29);
-        fc1_n30_t0_1 := fc1_n30_t0_1_a + fc1_n30_t0_1_b;
-        fc1_n30_t0_2_a := resize(fc1_n30_p4, 28);
-        fc1_n30_t0_2_b := resize(fc1_n30_p5, 28);
-        fc1_n30_t0_2 := fc1_n30_t0_2_a + fc1_n30_t0_2_b;
-        fc1_n30_t0_3_a := resize(fc1_n30_p6, 26);
-        fc1_n30_t0_3 := fc1_n30_t0_3_a + fc1_n30_p7;
-        fc1_n30_t0_4_a := resize(fc1_n30_p8_neg, 23);
-        fc1_n30_t0_4 := fc1_n30_t0_4_a + fc1_n30_p9;
-        fc1_n30_t0_5_a := resize(fc1_n30_p10, 25);
-        fc1_n30_t0_5_b := resize(fc1_n30_p12, 25);
-        fc1_n30_t0_5 := fc1_n30_t0_5_a + fc1_n30_t0_5_b;
-        fc1_n30_t0_6_a := resize(fc1_n30_p13, 26);
-        fc1_n30_t0_6_b := resize(fc1_n30_p14, 26);
-        fc1_n30_t0_6 := fc1_n30_t0_6_a + fc1_n30_t0_6_b;
-        fc1_n30_t0_7_b := resize(fc1_n30_bias, 23);
-        fc1_n30_t0_7 := fc1_n30_p15 + fc1_n30_t0_7_b;
-        fc1_n30_t1_0_a := resize(fc1_n30_t0_0, 29);
-        fc1_n30_t1_0 := fc1_n30_t1_0_a_d1 + fc1_n30_t0_1_d1;
-        fc1_n30_t1_1_b := resize(fc1_n30_t0_3, 28);
-        fc1_n30_t1_1 := fc1_n30_t0_2_d1 + fc1_n30_t1_1_b_d1;
-        fc1_n30_t1_2_a := resize(fc1_n30_t0_4, 25);
-        fc1_n30_t1_2 := fc1_n30_t1_2_a_d1 + fc1_n30_t0_5_d1;
-        fc1_n30_t1_3_b := resize(fc1_n30_t0_7, 26);
-        fc1_n30_t1_3 := fc1_n30_t0_6_d1 + fc1_n30_t1_3_b_d1;
-        fc1_n30_t2_0_a := resize(fc1_n30_t1_0, 30);
-        fc1_n30_t2_0_b := resize(fc1_n30_t1_1, 30);
-        fc1_n30_t2_0 := fc1_n30_t2_0_a + fc1_n30_t2_0_b;
-        fc1_n30_t2_1_a := resize(fc1_n30_t1_2, 27);
-        fc1_n30_t2_1_b := resize(fc1_n30_t1_3, 27);
-        fc1_n30_t2_1 := fc1_n30_t2_1_a + fc1_n30_t2_1_b;
-        fc1_n30_t3_0_b := resize(fc1_n30_t2_1, 30);
-        fc1_n30_t3_0 := fc1_n30_t2_0 + fc1_n30_t3_0_b;
-        fc1_n30_acc := fc1_n30_t3_0;
+        fc1_n30_p8_neg := -resize(fc1_n30_p8_sh, 19);
+        fc1_n30_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-77)) mod 2**23, 23));
+        fc1_n30_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 246) mod 2**24, 24));
+        fc1_n30_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 349) mod 2**25, 25));
+        fc1_n30_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-353)) mod 2**25, 25));
+        fc1_n30_t1_0 := resize(fc1_n30_t1_0_a_d1, 29) + fc1_n30_t0_1_d1;
+        fc1_n30_t1_1 := fc1_n30_t0_2_d1 + resize(fc1_n30_t1_1_b_d1, 28);
+        fc1_n30_t1_2 := resize(fc1_n30_t1_2_a_d1, 25) + fc1_n30_t0_5_d1;
+        fc1_n30_t1_3 := fc1_n30_t0_6_d1 + resize(fc1_n30_t1_3_b_d1, 26);
+        fc1_n30_t2_1 := resize(fc1_n30_t1_2, 27) + resize(fc1_n30_t1_3, 27);
+        fc1_n30_acc := ((resize(fc1_n30_t1_0, 30) + resize(fc1_n30_t1_1, 30)) + resize(fc1_n30_t2_1, 30));
         fc1_n30_y_fl := fc1_n30_acc(29 downto 10);
-        fc1_n30_y_wrap := fc1_n30_y_fl(15 downto 0);
-        fc1_n31_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_31), 25);
-        fc1_n31_p0 := fc1_n31_p0_m(23 downto 0);
-        fc1_n31_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_31), 27);
-        fc1_n31_p1 := fc1_n31_p1_m(25 downto 0);
-        fc1_n31_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_31), 28);
-        fc1_n31_p2 := fc1_n31_p2_m(26 downto 0);
-        fc1_n31_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_31), 29);
-        fc1_n31_p3 := fc1_n31_p3_m(27 downto 0);
-        fc1_n31_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_31), 28);
-        fc1_n31_p4 := fc1_n31_p4_m(26 downto 0);
-        fc1_n31_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_31), 28);
-        fc1_n31_p5 := fc1_n31_p5_m(26 downto 0);
-        fc1_n31_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_31), 22);
-        fc1_n31_p6 := fc1_n31_p6_m(20 downto 0);
-        fc1_n31_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_31), 26);
-        fc1_n31_p7 := fc1_n31_p7_m(24 downto 0);
-        fc1_n31_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_31), 27);
-        fc1_n31_p8 := fc1_n31_p8_m(25 downto 0);
-        fc1_n31_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_31), 26);
-        fc1_n31_p9 := fc1_n31_p9_m(24 downto 0);
-        fc1_n31_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_31), 27);
-        fc1_n31_p10 := fc1_n31_p10_m(25 downto 0);
-        fc1_n31_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_31), 27);
-        fc1_n31_p11 := fc1_n31_p11_m(25 downto 0);
-        fc1_n31_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_31), 27);
-        fc1_n31_p12 := fc1_n31_p12_m(25 downto 0);
-        fc1_n31_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_31), 22);
-        fc1_n31_p13 := fc1_n31_p13_m(20 downto 0);
-        fc1_n31_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_31), 25);
-        fc1_n31_p14 := fc1_n31_p14_m(23 downto 0);
-        fc1_n31_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_31), 26);
-        fc1_n31_p15 := fc1_n31_p15_m(24 downto 0);
-        fc1_n31_t0_0_a := resize(fc1_n31_p0, 26);
-        fc1_n31_t0_0 := fc1_n31_t0_0_a + fc1_n31_p1;
-        fc1_n31_t0_1_a := resize(fc1_n31_p2, 28);
-        fc1_n31_t0_1 := fc1_n31_t0_1_a + fc1_n31_p3;
-        fc1_n31_t0_2_a := resize(fc1_n31_p4, 28);
-        fc1_n31_t0_2_b := resize(fc1_n31_p5, 28);
-        fc1_n31_t0_2 := fc1_n31_t0_2_a + fc1_n31_t0_2_b;
+        fc1_n31_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-216)) mod 2**24, 24));
+        fc1_n31_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1138) mod 2**27, 27));
+        fc1_n31_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1339) mod 2**27, 27));
+        fc1_n31_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1595) mod 2**27, 27));
+        fc1_n31_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-19)) mod 2**21, 21));
+        fc1_n31_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-566)) mod 2**26, 26));
+        fc1_n31_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-491)) mod 2**25, 25));
+        fc1_n31_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-897)) mod 2**26, 26));
+        fc1_n31_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-608)) mod 2**26, 26));
+        fc1_n31_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-23)) mod 2**21, 21));
+        fc1_n31_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 232) mod 2**24, 24));
+        fc1_n31_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-315)) mod 2**25, 25));
         fc1_n31_t0_3_a := resize(fc1_n31_p6, 25);
-        fc1_n31_t0_3 := fc1_n31_t0_3_a + fc1_n31_p7;
-        fc1_n31_t0_4_a := resize(fc1_n31_p8, 27);
-        fc1_n31_t0_4_b := resize(fc1_n31_p9, 27);
-        fc1_n31_t0_4 := fc1_n31_t0_4_a + fc1_n31_t0_4_b;
-        fc1_n31_t0_5_a := resize(fc1_n31_p10, 27);
-        fc1_n31_t0_5_b := resize(fc1_n31_p11, 27);
-        fc1_n31_t0_5 := fc1_n31_t0_5_a + fc1_n31_t0_5_b;
-        fc1_n31_t0_6_b := resize(fc1_n31_p13, 26);
-        fc1_n31_t0_6 := fc1_n31_p12 + fc1_n31_t0_6_b;
-        fc1_n31_t0_7_a := resize(fc1_n31_p14, 26);
-        fc1_n31_t0_7_b := resize(fc1_n31_p15, 26);
-        fc1_n31_t0_7 := fc1_n31_t0_7_a + fc1_n31_t0_7_b;
-        fc1_n31_t1_0_a := resize(fc1_n31_t0_0, 29);
-        fc1_n31_t1_0_b := resize(fc1_n31_t0_1, 29);
-        fc1_n31_t1_0 := fc1_n31_t1_0_a_d1 + fc1_n31_t1_0_b_d1;
-        fc1_n31_t1_1_b := resize(fc1_n31_t0_3, 28);
-        fc1_n31_t1_1 := fc1_n31_t0_2_d1 + fc1_n31_t1_1_b_d1;
-        fc1_n31_t1_2_a := resize(fc1_n31_t0_4, 28);
-        fc1_n31_t1_2_b := resize(fc1_n31_t0_5, 28);
-        fc1_n31_t1_2 := fc1_n31_t1_2_a_d1 + fc1_n31_t1_2_b_d1;
-        fc1_n31_t1_3_a := resize(fc1_n31_t0_6, 27);
-        fc1_n31_t1_3_b := resize(fc1_n31_t0_7, 27);
-        fc1_n31_t1_3 := fc1_n31_t1_3_a_d1 + fc1_n31_t1_3_b_d1;
-        fc1_n31_t2_0_b := resize(fc1_n31_t1_1, 29);
-        fc1_n31_t2_0 := fc1_n31_t1_0 + fc1_n31_t2_0_b;
-        fc1_n31_t2_1_b := resize(fc1_n31_t1_3, 28);
-        fc1_n31_t2_1 := fc1_n31_t1_2 + fc1_n31_t2_1_b;
-        fc1_n31_t3_0_a := resize(fc1_n31_t2_0, 30);
-        fc1_n31_t3_0_b := resize(fc1_n31_t2_1, 30);
-        fc1_n31_t3_0 := fc1_n31_t3_0_a + fc1_n31_t3_0_b;
-        fc1_n31_t4_0_b := resize(fc1_n31_bias, 30);
-        fc1_n31_t4_0 := fc1_n31_t3_0 + fc1_n31_t4_0_b_d1;
-        fc1_n31_acc := fc1_n31_t4_0;
+        fc1_n31_t1_1 := fc1_n31_t0_2_d1 + resize(fc1_n31_t1_1_b_d1, 28);
+        fc1_n31_t1_3 := resize(fc1_n31_t1_3_a_d1, 27) + resize(fc1_n31_t1_3_b_d1, 27);
+        fc1_n31_t2_0 := (resize(fc1_n31_t1_0_a_d1, 29) + resize(fc1_n31_t1_0_b_d1, 29)) + resize(fc1_n31_t1_1, 29);
+        fc1_n31_t2_1 := (resize(fc1_n31_t1_2_a_d1, 28) + resize(fc1_n31_t1_2_b_d1, 28)) + resize(fc1_n31_t1_3, 28);
+        fc1_n31_acc := ((resize(fc1_n31_t2_0, 30) + resize(fc1_n31_t2_1, 30)) + to_signed(-1031168, 30));
         fc1_n31_y_fl := fc1_n31_acc(29 downto 10);
-        fc1_n31_y_wrap := fc1_n31_y_fl(15 downto 0);
-        fc1_n32_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_32), 26);
-        fc1_n32_p0 := fc1_n32_p0_m(24 downto 0);
-        fc1_n32_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_32), 25);
-        fc1_n32_p1 := fc1_n32_p1_m(23 downto 0);
-        fc1_n32_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_32), 24);
-        fc1_n32_p2 := fc1_n32_p2_m(22 downto 0);
-        fc1_n32_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_32), 25);
-        fc1_n32_p3 := fc1_n32_p3_m(23 downto 0);
-        fc1_n32_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_32), 26);
-        fc1_n32_p4 := fc1_n32_p4_m(24 downto 0);
-        fc1_n32_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_32), 26);
-        fc1_n32_p5 := fc1_n32_p5_m(24 downto 0);
-        fc1_n32_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_32), 26);
-        fc1_n32_p6 := fc1_n32_p6_m(24 downto 0);
-        fc1_n32_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_32), 23);
-        fc1_n32_p7 := fc1_n32_p7_m(21 downto 0);
-        fc1_n32_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_32), 26);
-        fc1_n32_p8 := fc1_n32_p8_m(24 downto 0);
-        fc1_n32_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_32), 21);
-        fc1_n32_p9 := fc1_n32_p9_m(19 downto 0);
-        fc1_n32_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_32), 25);
-        fc1_n32_p10 := fc1_n32_p10_m(23 downto 0);
-        fc1_n32_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_32), 26);
-        fc1_n32_p11 := fc1_n32_p11_m(24 downto 0);
-        fc1_n32_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_32), 25);
-        fc1_n32_p12 := fc1_n32_p12_m(23 downto 0);
-        fc1_n32_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_32), 26);
-        fc1_n32_p13 := fc1_n32_p13_m(24 downto 0);
-        fc1_n32_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_32), 26);
-        fc1_n32_p14 := fc1_n32_p14_m(24 downto 0);
-        fc1_n32_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_32), 26);
-        fc1_n32_p15 := fc1_n32_p15_m(24 downto 0);
-        fc1_n32_t0_0_a := resize(fc1_n32_p0, 26);
-        fc1_n32_t0_0_b := resize(fc1_n32_p1, 26);
-        fc1_n32_t0_0 := fc1_n32_t0_0_a + fc1_n32_t0_0_b;
-        fc1_n32_t0_1_a := resize(fc1_n32_p2, 25);
-        fc1_n32_t0_1_b := resize(fc1_n32_p3, 25);
-        fc1_n32_t0_1 := fc1_n32_t0_1_a + fc1_n32_t0_1_b;
-        fc1_n32_t0_2_a := resize(fc1_n32_p4, 26);
-        fc1_n32_t0_2_b := resize(fc1_n32_p5, 26);
-        fc1_n32_t0_2 := fc1_n32_t0_2_a + fc1_n32_t0_2_b;
-        fc1_n32_t0_3_b := resize(fc1_n32_p7, 25);
-        fc1_n32_t0_3 := fc1_n32_p6 + fc1_n32_t0_3_b;
-        fc1_n32_t0_4_b := resize(fc1_n32_p9, 25);
-        fc1_n32_t0_4 := fc1_n32_p8 + fc1_n32_t0_4_b;
-        fc1_n32_t0_5_a := resize(fc1_n32_p10, 26);
-        fc1_n32_t0_5_b := resize(fc1_n32_p11, 26);
-        fc1_n32_t0_5 := fc1_n32_t0_5_a + fc1_n32_t0_5_b;
-        fc1_n32_t0_6_a := resize(fc1_n32_p12, 25);
-        fc1_n32_t0_6 := fc1_n32_t0_6_a + fc1_n32_p13;
-        fc1_n32_t0_7_a := resize(fc1_n32_p14, 26);
-        fc1_n32_t0_7_b := resize(fc1_n32_p15, 26);
-        fc1_n32_t0_7 := fc1_n32_t0_7_a + fc1_n32_t0_7_b;
-        fc1_n32_t1_0_b := resize(fc1_n32_t0_1, 26);
-        fc1_n32_t1_0 := fc1_n32_t0_0_d1 + fc1_n32_t1_0_b_d1;
-        fc1_n32_t1_1_a := resize(fc1_n32_t0_2, 27);
-        fc1_n32_t1_1_b := resize(fc1_n32_t0_3, 27);
-        fc1_n32_t1_1 := fc1_n32_t1_1_a_d1 + fc1_n32_t1_1_b_d1;
-        fc1_n32_t1_2_a := resize(fc1_n32_t0_4, 26);
-        fc1_n32_t1_2 := fc1_n32_t1_2_a_d1 + fc1_n32_t0_5_d1;
-        fc1_n32_t1_3_a := resize(fc1_n32_t0_6, 27);
-        fc1_n32_t1_3_b := resize(fc1_n32_t0_7, 27);
-        fc1_n32_t1_3 := fc1_n32_t1_3_a_d1 + fc1_n32_t1_3_b_d1;
-        fc1_n32_t2_0_a := resize(fc1_n32_t1_0, 28);
-        fc1_n32_t2_0_b := resize(fc1_n32_t1_1, 28);
-        fc1_n32_t2_0 := fc1_n32_t2_0_a + fc1_n32_t2_0_b;
-        fc1_n32_t2_1_a := resize(fc1_n32_t1_2, 28);
-        fc1_n32_t2_1_b := resize(fc1_n32_t1_3, 28);
-        fc1_n32_t2_1 := fc1_n32_t2_1_a + fc1_n32_t2_1_b;
-        fc1_n32_t3_0_a := resize(fc1_n32_t2_0, 29);
-        fc1_n32_t3_0_b := resize(fc1_n32_t2_1, 29);
-        fc1_n32_t3_0 := fc1_n32_t3_0_a + fc1_n32_t3_0_b;
-        fc1_n32_acc := fc1_n32_t3_0;
+        fc1_n32_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 364) mod 2**25, 25));
+        fc1_n32_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-203)) mod 2**24, 24));
+        fc1_n32_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 119) mod 2**23, 23));
+        fc1_n32_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-338)) mod 2**25, 25));
+        fc1_n32_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-441)) mod 2**25, 25));
+        fc1_n32_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-54)) mod 2**22, 22));
+        fc1_n32_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-10)) mod 2**20, 20));
+        fc1_n32_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 193) mod 2**24, 24));
+        fc1_n32_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 437) mod 2**25, 25));
+        fc1_n32_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 168) mod 2**24, 24));
+        fc1_n32_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-414)) mod 2**25, 25));
+        fc1_n32_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-259)) mod 2**25, 25));
+        fc1_n32_t1_0 := fc1_n32_t0_0_d1 + resize(fc1_n32_t1_0_b_d1, 26);
+        fc1_n32_t1_1 := resize(fc1_n32_t1_1_a_d1, 27) + resize(fc1_n32_t1_1_b_d1, 27);
+        fc1_n32_t1_2 := resize(fc1_n32_t1_2_a_d1, 26) + fc1_n32_t0_5_d1;
+        fc1_n32_t1_3 := resize(fc1_n32_t1_3_a_d1, 27) + resize(fc1_n32_t1_3_b_d1, 27);
+        fc1_n32_t2_0 := resize(fc1_n32_t1_0, 28) + resize(fc1_n32_t1_1, 28);
+        fc1_n32_t2_1 := resize(fc1_n32_t1_2, 28) + resize(fc1_n32_t1_3, 28);
+        fc1_n32_acc := (resize(fc1_n32_t2_0, 29) + resize(fc1_n32_t2_1, 29));
         fc1_n32_y_fl := fc1_n32_acc(28 downto 10);
-        fc1_n32_y_wrap := fc1_n32_y_fl(15 downto 0);
-        fc1_n33_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_33), 27);
-        fc1_n33_p0 := fc1_n33_p0_m(25 downto 0);
-        fc1_n33_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_33), 26);
-        fc1_n33_p1 := fc1_n33_p1_m(24 downto 0);
-        fc1_n33_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_33), 28);
-        fc1_n33_p2 := fc1_n33_p2_m(26 downto 0);
-        fc1_n33_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_33), 29);
-        fc1_n33_p3 := fc1_n33_p3_m(27 downto 0);
-        fc1_n33_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_33), 28);
-        fc1_n33_p4 := fc1_n33_p4_m(26 downto 0);
-        fc1_n33_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_33), 29);
-        fc1_n33_p5 := fc1_n33_p5_m(27 downto 0);
-        fc1_n33_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_33), 21);
-        fc1_n33_p6 := fc1_n33_p6_m(19 downto 0);
-        fc1_n33_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_33), 25);
-        fc1_n33_p7 := fc1_n33_p7_m(23 downto 0);
-        fc1_n33_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_33), 23);
-        fc1_n33_p8 := fc1_n33_p8_m(21 downto 0);
-        fc1_n33_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_33), 26);
-        fc1_n33_p9 := fc1_n33_p9_m(24 downto 0);
-        fc1_n33_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_33), 27);
-        fc1_n33_p10 := fc1_n33_p10_m(25 downto 0);
-        fc1_n33_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_33), 26);
-        fc1_n33_p11 := fc1_n33_p11_m(24 downto 0);
-        fc1_n33_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_33), 24);
-        fc1_n33_p12 := fc1_n33_p12_m(22 downto 0);
-        fc1_n33_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_33), 26);
-        fc1_n33_p13 := fc1_n33_p13_m(24 downto 0);
-        fc1_n33_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_33), 26);
-        fc1_n33_p14 := fc1_n33_p14_m(24 downto 0);
-        fc1_n33_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_33), 25);
-        fc1_n33_p15 := fc1_n33_p15_m(23 downto 0);
-        fc1_n33_t0_0_b := resize(fc1_n33_p1, 26);
-        fc1_n33_t0_0 := fc1_n33_p0 + fc1_n33_t0_0_b;
-        fc1_n33_t0_1_a := resize(fc1_n33_p2, 29);
-        fc1_n33_t0_1_b := resize(fc1_n33_p3, 29);
-        fc1_n33_t0_1 := fc1_n33_t0_1_a + fc1_n33_t0_1_b;
-        fc1_n33_t0_2_a := resize(fc1_n33_p4, 29);
-        fc1_n33_t0_2_b := resize(fc1_n33_p5, 29);
-        fc1_n33_t0_2 := fc1_n33_t0_2_a + fc1_n33_t0_2_b;
-        fc1_n33_t0_3_a := resize(fc1_n33_p6, 24);
-        fc1_n33_t0_3 := fc1_n33_t0_3_a + fc1_n33_p7;
-        fc1_n33_t0_4_a := resize(fc1_n33_p8, 25);
-        fc1_n33_t0_4 := fc1_n33_t0_4_a + fc1_n33_p9;
-        fc1_n33_t0_5_a := resize(fc1_n33_p10, 27);
-        fc1_n33_t0_5_b := resize(fc1_n33_p11, 27);
-        fc1_n33_t0_5 := fc1_n33_t0_5_a + fc1_n33_t0_5_b;
-        fc1_n33_t0_6_a := resize(fc1_n33_p12, 26);
-        fc1_n33_t0_6_b := resize(fc1_n33_p13, 26);
-        fc1_n33_t0_6 := fc1_n33_t0_6_a + fc1_n33_t0_6_b;
-        fc1_n33_t0_7_a := resize(fc1_n33_p14, 26);
-        fc1_n33_t0_7_b := resize(fc1_n33_p15, 26);
-        fc1_n33_t0_7 := fc1_n33_t0_7_a + fc1_n33_t0_7_b;
-        fc1_n33_t1_0_a := resize(fc1_n33_t0_0, 29);
-        fc1_n33_t1_0 := fc1_n33_t1_0_a_d1 + fc1_n33_t0_1_d1;
-        fc1_n33_t1_1_b := resize(fc1_n33_t0_3, 29);
-        fc1_n33_t1_1 := fc1_n33_t0_2_d1 + fc1_n33_t1_1_b_d1;
-        fc1_n33_t1_2_a := resize(fc1_n33_t0_4, 27);
-        fc1_n33_t1_2 := fc1_n33_t1_2_a_d1 + fc1_n33_t0_5_d1;
-        fc1_n33_t1_3_a := resize(fc1_n33_t0_6, 27);
-        fc1_n33_t1_3_b := resize(fc1_n33_t0_7, 27);
-        fc1_n33_t1_3 := fc1_n33_t1_3_a_d1 + fc1_n33_t1_3_b_d1;
-        fc1_n33_t2_0_a := resize(fc1_n33_t1_0, 30);
-        fc1_n33_t2_0_b := resize(fc1_n33_t1_1, 30);
-        fc1_n33_t2_0 := fc1_n33_t2_0_a + fc1_n33_t2_0_b;
-        fc1_n33_t2_1_a := resize(fc1_n33_t1_2, 28);
-        fc1_n33_t2_1_b := resize(fc1_n33_t1_3, 28);
-        fc1_n33_t2_1 := fc1_n33_t2_1_a + fc1_n33_t2_1_b;
-        fc1_n33_t3_0_b := resize(fc1_n33_t2_1, 30);
-        fc1_n33_t3_0 := fc1_n33_t2_0 + fc1_n33_t3_0_b;
-        fc1_n33_t4_0_b := resize(fc1_n33_bias, 30);
-        fc1_n33_t4_0 := fc1_n33_t3_0 + fc1_n33_t4_0_b_d1;
-        fc1_n33_acc := fc1_n33_t4_0;
+        fc1_n33_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-346)) mod 2**25, 25));
+        fc1_n33_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1403) mod 2**27, 27));
+        fc1_n33_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2875) mod 2**28, 28));
+        fc1_n33_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1833) mod 2**27, 27));
+        fc1_n33_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 2589) mod 2**28, 28));
+        fc1_n33_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-11)) mod 2**20, 20));
+        fc1_n33_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-52)) mod 2**22, 22));
+        fc1_n33_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-346)) mod 2**25, 25));
+        fc1_n33_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-797)) mod 2**26, 26));
+        fc1_n33_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-259)) mod 2**25, 25));
+        fc1_n33_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 125) mod 2**23, 23));
+        fc1_n33_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-415)) mod 2**25, 25));
+        fc1_n33_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-381)) mod 2**25, 25));
+        fc1_n33_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 199) mod 2**24, 24));
+        fc1_n33_t1_0 := resize(fc1_n33_t1_0_a_d1, 29) + fc1_n33_t0_1_d1;
+        fc1_n33_t1_1 := fc1_n33_t0_2_d1 + resize(fc1_n33_t1_1_b_d1, 29);
+        fc1_n33_t1_2 := resize(fc1_n33_t1_2_a_d1, 27) + fc1_n33_t0_5_d1;
+        fc1_n33_t1_3 := resize(fc1_n33_t1_3_a_d1, 27) + resize(fc1_n33_t1_3_b_d1, 27);
+        fc1_n33_t2_1 := resize(fc1_n33_t1_2, 28) + resize(fc1_n33_t1_3, 28);
+        fc1_n33_t3_0 := (resize(fc1_n33_t1_0, 30) + resize(fc1_n33_t1_1, 30)) + resize(fc1_n33_t2_1, 30);
+        fc1_n33_acc := (fc1_n33_t3_0 + to_signed(237568, 30));
         fc1_n33_y_fl := fc1_n33_acc(29 downto 10);
-        fc1_n33_y_wrap := fc1_n33_y_fl(15 downto 0);
-        fc1_n34_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_34), 26);
-        fc1_n34_p0 := fc1_n34_p0_m(24 downto 0);
-        fc1_n34_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_34), 26);
-        fc1_n34_p1 := fc1_n34_p1_m(24 downto 0);
-        fc1_n34_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_34), 24);
-        fc1_n34_p2 := fc1_n34_p2_m(22 downto 0);
-        fc1_n34_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_34), 25);
-        fc1_n34_p3 := fc1_n34_p3_m(23 downto 0);
-        fc1_n34_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_34), 24);
-        fc1_n34_p4 := fc1_n34_p4_m(22 downto 0);
-        fc1_n34_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_34), 28);
-        fc1_n34_p5 := fc1_n34_p5_m(26 downto 0);
-        fc1_n34_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_34), 26);
-        fc1_n34_p6 := fc1_n34_p6_m(24 downto 0);
-        fc1_n34_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_34), 26);
-        fc1_n34_p7 := fc1_n34_p7_m(24 downto 0);
-        fc1_n34_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_34), 25);
-        fc1_n34_p8 := fc1_n34_p8_m(23 downto 0);
-        fc1_n34_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_34), 27);
-        fc1_n34_p9 := fc1_n34_p9_m(25 downto 0);
-        fc1_n34_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_34), 27);
-        fc1_n34_p10 := fc1_n34_p10_m(25 downto 0);
-        fc1_n34_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_34), 27);
-        fc1_n34_p11 := fc1_n34_p11_m(25 downto 0);
-        fc1_n34_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_34), 26);
-        fc1_n34_p12 := fc1_n34_p12_m(24 downto 0);
-        fc1_n34_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_34), 28);
-        fc1_n34_p13 := fc1_n34_p13_m(26 downto 0);
-        fc1_n34_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_34), 26);
-        fc1_n34_p14 := fc1_n34_p14_m(24 downto 0);
-        fc1_n34_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_34), 25);
-        fc1_n34_p15 := fc1_n34_p15_m(23 downto 0);
-        fc1_n34_t0_0_a := resize(fc1_n34_p0, 26);
-        fc1_n34_t0_0_b := resize(fc1_n34_p1, 26);
-        fc1_n34_t0_0 := fc1_n34_t0_0_a + fc1_n34_t0_0_b;
-        fc1_n34_t0_1_a := resize(fc1_n34_p2, 24);
-        fc1_n34_t0_1 := fc1_n34_t0_1_a + fc1_n34_p3;
-        fc1_n34_t0_2_a := resize(fc1_n34_p4, 27);
-        fc1_n34_t0_2 := fc1_n34_t0_2_a + fc1_n34_p5;
-        fc1_n34_t0_3_a := resize(fc1_n34_p6, 26);
-        fc1_n34_t0_3_b := resize(fc1_n34_p7, 26);
-        fc1_n34_t0_3 := fc1_n34_t0_3_a + fc1_n34_t0_3_b;
-        fc1_n34_t0_4_a := resize(fc1_n34_p8, 26);
-        fc1_n34_t0_4 := fc1_n34_t0_4_a + fc1_n34_p9;
-        fc1_n34_t0_5_a := resize(fc1_n34_p10, 27);
-        fc1_n34_t0_5_b := resize(fc1_n34_p11, 27);
-        fc1_n34_t0_5 := fc1_n34_t0_5_a + fc1_n34_t0_5_b;
-        fc1_n34_t0_6_a := resize(fc1_n34_p12, 27);
-        fc1_n34_t0_6 := fc1_n34_t0_6_a + fc1_n34_p13;
-        fc1_n34_t0_7_a := resize(fc1_n34_p14, 26);
-        fc1_n34_t0_7_b := resize(fc1_n34_p15, 26);
-        fc1_n34_t0_7 := fc1_n34_t0_7_a + fc1_n34_t0_7_b;
-        fc1_n34_t1_0_b := resize(fc1_n34_t0_1, 26);
-        fc1_n34_t1_0 := fc1_n34_t0_0_d1 + fc1_n34_t1_0_b_d1;
-        fc1_n34_t1_1_b := resize(fc1_n34_t0_3, 27);
-        fc1_n34_t1_1 := fc1_n34_t0_2_d1 + fc1_n34_t1_1_b_d1;
-        fc1_n34_t1_2_a := resize(fc1_n34_t0_4, 28);
-        fc1_n34_t1_2_b := resize(fc1_n34_t0_5, 28);
-        fc1_n34_t1_2 := fc1_n34_t1_2_a_d1 + fc1_n34_t1_2_b_d1;
-        fc1_n34_t1_3_a := resize(fc1_n34_t0_6, 28);
-        fc1_n34_t1_3_b := resize(fc1_n34_t0_7, 28);
-        fc1_n34_t1_3 := fc1_n34_t1_3_a_d1 + fc1_n34_t1_3_b_d1;
-        fc1_n34_t2_0_a := resize(fc1_n34_t1_0, 28);
-        fc1_n34_t2_0_b := resize(fc1_n34_t1_1, 28);
-        fc1_n34_t2_0 := fc1_n34_t2_0_a + fc1_n34_t2_0_b;
-        fc1_n34_t2_1_a := resize(fc1_n34_t1_2, 29);
-        fc1_n34_t2_1_b := resize(fc1_n34_t1_3, 29);
-        fc1_n34_t2_1 := fc1_n34_t2_1_a + fc1_n34_t2_1_b;
-        fc1_n34_t3_0_a := resize(fc1_n34_t2_0, 29);
-        fc1_n34_t3_0 := fc1_n34_t3_0_a + fc1_n34_t2_1;
-        fc1_n34_t4_0_b := resize(fc1_n34_bias, 29);
-        fc1_n34_t4_0 := fc1_n34_t3_0 + fc1_n34_t4_0_b_d1;
-        fc1_n34_acc := fc1_n34_t4_0;
+        fc1_n34_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-293)) mod 2**25, 25));
+        fc1_n34_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 380) mod 2**25, 25));
+        fc1_n34_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 72) mod 2**23, 23));
+        fc1_n34_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-92)) mod 2**23, 23));
+        fc1_n34_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 439) mod 2**25, 25));
+        fc1_n34_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 278) mod 2**25, 25));
+        fc1_n34_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 197) mod 2**24, 24));
+        fc1_n34_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 911) mod 2**26, 26));
+        fc1_n34_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 996) mod 2**26, 26));
+        fc1_n34_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 473) mod 2**25, 25));
+        fc1_n34_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 431) mod 2**25, 25));
+        fc1_n34_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-130)) mod 2**24, 24));
+        fc1_n34_t1_0 := fc1_n34_t0_0_d1 + resize(fc1_n34_t1_0_b_d1, 26);
+        fc1_n34_t1_1 := fc1_n34_t0_2_d1 + resize(fc1_n34_t1_1_b_d1, 27);
+        fc1_n34_t1_2 := resize(fc1_n34_t1_2_a_d1, 28) + resize(fc1_n34_t1_2_b_d1, 28);
+        fc1_n34_t1_3 := resize(fc1_n34_t1_3_a_d1, 28) + resize(fc1_n34_t1_3_b_d1, 28);
+        fc1_n34_t2_0 := resize(fc1_n34_t1_0, 28) + resize(fc1_n34_t1_1, 28);
+        fc1_n34_t3_0 := resize(fc1_n34_t2_0, 29) + (resize(fc1_n34_t1_2, 29) + resize(fc1_n34_t1_3, 29));
+        fc1_n34_acc := (fc1_n34_t3_0 + to_signed(941056, 29));
         fc1_n34_y_fl := fc1_n34_acc(28 downto 10);
-        fc1_n34_y_wrap := fc1_n34_y_fl(15 downto 0);
-        fc1_n35_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_35), 26);
-        fc1_n35_p0 := fc1_n35_p0_m(24 downto 0);
-        fc1_n35_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_35), 26);
-        fc1_n35_p1 := fc1_n35_p1_m(24 downto 0);
-        fc1_n35_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_35), 28);
-        fc1_n35_p2 := fc1_n35_p2_m(26 downto 0);
-        fc1_n35_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_35), 29);
-        fc1_n35_p3 := fc1_n35_p3_m(27 downto 0);
-        fc1_n35_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_35), 29);
-        fc1_n35_p4 := fc1_n35_p4_m(27 downto 0);
-        fc1_n35_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_35), 29);
-        fc1_n35_p5 := fc1_n35_p5_m(27 downto 0);
-        fc1_n35_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_35), 25);
-        fc1_n35_p6 := fc1_n35_p6_m(23 downto 0);
-        fc1_n35_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_35), 26);
-        fc1_n35_p7 := fc1_n35_p7_m(24 downto 0);
-        fc1_n35_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_35), 25);
-        fc1_n35_p8 := fc1_n35_p8_m(23 downto 0);
-        fc1_n35_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_35), 27);
-        fc1_n35_p9 := fc1_n35_p9_m(25 downto 0);
-        fc1_n35_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_35), 26);
-        fc1_n35_p10 := fc1_n35_p10_m(24 downto 0);
-        fc1_n35_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_35), 27);
-        fc1_n35_p11 := fc1_n35_p11_m(25 downto 0);
-        fc1_n35_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_35), 27);
-        fc1_n35_p12 := fc1_n35_p12_m(25 downto 0);
-        fc1_n35_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_35), 27);
-        fc1_n35_p13 := fc1_n35_p13_m(25 downto 0);
-        fc1_n35_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_35), 22);
-        fc1_n35_p14 := fc1_n35_p14_m(20 downto 0);
-        fc1_n35_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_35), 26);
-        fc1_n35_p15 := fc1_n35_p15_m(24 downto 0);
-        fc1_n35_t0_0_a := resize(fc1_n35_p0, 26);
-        fc1_n35_t0_0_b := resize(fc1_n35_p1, 26);
-        fc1_n35_t0_0 := fc1_n35_t0_0_a + fc1_n35_t0_0_b;
-        fc1_n35_t0_1_a := resize(fc1_n35_p2, 29);
-        fc1_n35_t0_1_b := resize(fc1_n35_p3, 29);
-        fc1_n35_t0_1 := fc1_n35_t0_1_a + fc1_n35_t0_1_b;
-        fc1_n35_t0_2_a := resize(fc1_n35_p4, 29);
-        fc1_n35_t0_2_b := resize(fc1_n35_p5, 29);
-        fc1_n35_t0_2 := fc1_n35_t0_2_a + fc1_n35_t0_2_b;
-        fc1_n35_t0_3_a := resize(fc1_n35_p6, 25);
-        fc1_n35_t0_3 := fc1_n35_t0_3_a + fc1_n35_p7;
-        fc1_n35_t0_4_a := resize(fc1_n35_p8, 27);
-        fc1_n35_t0_4_b := resize(fc1_n35_p9, 27);
-        fc1_n35_t0_4 := fc1_n35_t0_4_a + fc1_n35_t0_4_b;
-        fc1_n35_t0_5_a := resize(fc1_n35_p10, 27);
-        fc1_n35_t0_5_b := resize(fc1_n35_p11, 27);
-        fc1_n35_t0_5 := fc1_n35_t0_5_a + fc1_n35_t0_5_b;
-        fc1_n35_t0_6_a := resize(fc1_n35_p12, 27);
-        fc1_n35_t0_6_b := resize(fc1_n35_p13, 27);
-        fc1_n35_t0_6 := fc1_n35_t0_6_a + fc1_n35_t0_6_b;
-        fc1_n35_t0_7_a := resize(fc1_n35_p14, 25);
-        fc1_n35_t0_7 := fc1_n35_t0_7_a + fc1_n35_p15;
-        fc1_n35_t1_0_a := resize(fc1_n35_t0_0, 29);
-        fc1_n35_t1_0 := fc1_n35_t1_0_a_d1 + fc1_n35_t0_1_d1;
-        fc1_n35_t1_1_b := resize(fc1_n35_t0_3, 29);
-        fc1_n35_t1_1 := fc1_n35_t0_2_d1 + fc1_n35_t1_1_b_d1;
-        fc1_n35_t1_2_a := resize(fc1_n35_t0_4, 28);
-        fc1_n35_t1_2_b := resize(fc1_n35_t0_5, 28);
-        fc1_n35_t1_2 := fc1_n35_t1_2_a_d1 + fc1_n35_t1_2_b_d1;
-        fc1_n35_t1_3_b := resize(fc1_n35_t0_7, 27);
-        fc1_n35_t1_3 := fc1_n35_t0_6_d1 + fc1_n35_t1_3_b_d1;
-        fc1_n35_t2_0_a := resize(fc1_n35_t1_0, 30);
-        fc1_n35_t2_0_b := resize(fc1_n35_t1_1, 30);
-        fc1_n35_t2_0 := fc1_n35_t2_0_a + fc1_n35_t2_0_b;
-        fc1_n35_t2_1_b := resize(fc1_n35_t1_3, 28);
-        fc1_n35_t2_1 := fc1_n35_t1_2 + fc1_n35_t2_1_b;
-        fc1_n35_t3_0_b := resize(fc1_n35_t2_1, 30);
-        fc1_n35_t3_0 := fc1_n35_t2_0 + fc1_n35_t3_0_b;
-        fc1_n35_t4_0_b := resize(fc1_n35_bias, 30);
-        fc1_n35_t4_0 := fc1_n35_t3_0 + fc1_n35_t4_0_b_d1;
-        fc1_n35_acc := fc1_n35_t4_0;
+        fc1_n35_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-262)) mod 2**25, 25));
+        fc1_n35_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-336)) mod 2**25, 25));
+        fc1_n35_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 2037) mod 2**27, 27));
+        fc1_n35_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2365) mod 2**28, 28));
+        fc1_n35_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 2429) mod 2**28, 28));
+        fc1_n35_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 3047) mod 2**28, 28));
+        fc1_n35_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 157) mod 2**24, 24));
+        fc1_n35_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-252)) mod 2**24, 24));
+        fc1_n35_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 795) mod 2**26, 26));
+        fc1_n35_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 498) mod 2**25, 25));
+        fc1_n35_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 834) mod 2**26, 26));
+        fc1_n35_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 651) mod 2**26, 26));
+        fc1_n35_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 527) mod 2**26, 26));
+        fc1_n35_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 17) mod 2**21, 21));
+        fc1_n35_t1_0 := resize(fc1_n35_t1_0_a_d1, 29) + fc1_n35_t0_1_d1;
+        fc1_n35_t1_1 := fc1_n35_t0_2_d1 + resize(fc1_n35_t1_1_b_d1, 29);
+        fc1_n35_t1_3 := fc1_n35_t0_6_d1 + resize(fc1_n35_t1_3_b_d1, 27);
+        fc1_n35_t2_1 := (resize(fc1_n35_t1_2_a_d1, 28) + resize(fc1_n35_t1_2_b_d1, 28)) + resize(fc1_n35_t1_3, 28);
+        fc1_n35_t3_0 := (resize(fc1_n35_t1_0, 30) + resize(fc1_n35_t1_1, 30)) + resize(fc1_n35_t2_1, 30);
+        fc1_n35_acc := (fc1_n35_t3_0 + to_signed(-607232, 30));
         fc1_n35_y_fl := fc1_n35_acc(29 downto 10);
-        fc1_n35_y_wrap := fc1_n35_y_fl(15 downto 0);
-        fc1_n36_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_36), 24);
-        fc1_n36_p0 := fc1_n36_p0_m(22 downto 0);
-        fc1_n36_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_36), 25);
-        fc1_n36_p1 := fc1_n36_p1_m(23 downto 0);
-        fc1_n36_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_36), 26);
-        fc1_n36_p2 := fc1_n36_p2_m(24 downto 0);
-        fc1_n36_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_36), 29);
-        fc1_n36_p3 := fc1_n36_p3_m(27 downto 0);
-        fc1_n36_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_36), 28);
-        fc1_n36_p4 := fc1_n36_p4_m(26 downto 0);
-        fc1_n36_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_36), 28);
-        fc1_n36_p5 := fc1_n36_p5_m(26 downto 0);
-        fc1_n36_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_36), 26);
-        fc1_n36_p6 := fc1_n36_p6_m(24 downto 0);
-        fc1_n36_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_36), 26);
-        fc1_n36_p7 := fc1_n36_p7_m(24 downto 0);
-        fc1_n36_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_36), 23);
-        fc1_n36_p8 := fc1_n36_p8_m(21 downto 0);
-        fc1_n36_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_36), 27);
-        fc1_n36_p9 := fc1_n36_p9_m(25 downto 0);
-        fc1_n36_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_36), 28);
-        fc1_n36_p10 := fc1_n36_p10_m(26 downto 0);
-        fc1_n36_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_36), 28);
-        fc1_n36_p11 := fc1_n36_p11_m(26 downto 0);
-        fc1_n36_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_36), 26);
-        fc1_n36_p12 := fc1_n36_p12_m(24 downto 0);
-        fc1_n36_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_36), 26);
-        fc1_n36_p13 := fc1_n36_p13_m(24 downto 0);
-        fc1_n36_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_36), 23);
-        fc1_n36_p14 := fc1_n36_p14_m(21 downto 0);
-        fc1_n36_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_36), 26);
-        fc1_n36_p15 := fc1_n36_p15_m(24 downto 0);
-        fc1_n36_t0_0_a := resize(fc1_n36_p0, 25);
-        fc1_n36_t0_0_b := resize(fc1_n36_p1, 25);
-        fc1_n36_t0_0 := fc1_n36_t0_0_a + fc1_n36_t0_0_b;
-        fc1_n36_t0_1_a := resize(fc1_n36_p2, 28);
-        fc1_n36_t0_1 := fc1_n36_t0_1_a + fc1_n36_p3;
-        fc1_n36_t0_2_a := resize(fc1_n36_p4, 28);
-        fc1_n36_t0_2_b := resize(fc1_n36_p5, 28);
-        fc1_n36_t0_2 := fc1_n36_t0_2_a + fc1_n36_t0_2_b;
-        fc1_n36_t0_3_a := resize(fc1_n36_p6, 26);
-        fc1_n36_t0_3_b := resize(fc1_n36_p7, 26);
-        fc1_n36_t0_3 := fc1_n36_t0_3_a + fc1_n36_t0_3_b;
-        fc1_n36_t0_4_a := resize(fc1_n36_p8, 27);
-        fc1_n36_t0_4_b := resize(fc1_n36_p9, 27);
-        fc1_n36_t0_4 := fc1_n36_t0_4_a + fc1_n36_t0_4_b;
-        fc1_n36_t0_5_a := resize(fc1_n36_p10, 28);
-        fc1_n36_t0_5_b := resize(fc1_n36_p11, 28);
-        fc1_n36_t0_5 := fc1_n36_t0_5_a + fc1_n36_t0_5_b;
-        fc1_n36_t0_6_a := resize(fc1_n36_p12, 26);
-        fc1_n36_t0_6_b := resize(fc1_n36_p13, 26);
-        fc1_n36_t0_6 := fc1_n36_t0_6_a + fc1_n36_t0_6_b;
-        fc1_n36_t0_7_a := resize(fc1_n36_p14, 25);
-        fc1_n36_t0_7 := fc1_n36_t0_7_a + fc1_n36_p15;
-        fc1_n36_t1_0_a := resize(fc1_n36_t0_0, 28);
-        fc1_n36_t1_0 := fc1_n36_t1_0_a_d1 + fc1_n36_t0_1_d1;
-        fc1_n36_t1_1_b := resize(fc1_n36_t0_3, 28);
-        fc1_n36_t1_1 := fc1_n36_t0_2_d1 + fc1_n36_t1_1_b_d1;
-        fc1_n36_t1_2_a := resize(fc1_n36_t0_4, 28);
-        fc1_n36_t1_2 := fc1_n36_t1_2_a_d1 + fc1_n36_t0_5_d1;
-        fc1_n36_t1_3_a := resize(fc1_n36_t0_6, 27);
-        fc1_n36_t1_3_b := resize(fc1_n36_t0_7, 27);
-        fc1_n36_t1_3 := fc1_n36_t1_3_a_d1 + fc1_n36_t1_3_b_d1;
-        fc1_n36_t2_0_a := resize(fc1_n36_t1_0, 29);
-        fc1_n36_t2_0_b := resize(fc1_n36_t1_1, 29);
-        fc1_n36_t2_0 := fc1_n36_t2_0_a + fc1_n36_t2_0_b;
-        fc1_n36_t2_1_a := resize(fc1_n36_t1_2, 29);
-        fc1_n36_t2_1_b := resize(fc1_n36_t1_3, 29);
-        fc1_n36_t2_1 := fc1_n36_t2_1_a + fc1_n36_t2_1_b;
-        fc1_n36_t3_0_a := resize(fc1_n36_t2_0, 30);
-        fc1_n36_t3_0_b := resize(fc1_n36_t2_1, 30);
-        fc1_n36_t3_0 := fc1_n36_t3_0_a + fc1_n36_t3_0_b;
-        fc1_n36_t4_0_b := resize(fc1_n36_bias, 30);
-        fc1_n36_t4_0 := fc1_n36_t3_0 + fc1_n36_t4_0_b_d1;
-        fc1_n36_acc := fc1_n36_t4_0;
+        fc1_n36_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-217)) mod 2**24, 24));
+        fc1_n36_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 428) mod 2**25, 25));
+        fc1_n36_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1376) mod 2**27, 27));
+        fc1_n36_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1577) mod 2**27, 27));
+        fc1_n36_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 364) mod 2**25, 25));
+        fc1_n36_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-260)) mod 2**25, 25));
+        fc1_n36_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-49)) mod 2**22, 22));
+        fc1_n36_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-982)) mod 2**26, 26));
+        fc1_n36_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-1095)) mod 2**27, 27));
+        fc1_n36_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1481)) mod 2**27, 27));
+        fc1_n36_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-259)) mod 2**25, 25));
+        fc1_n36_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-459)) mod 2**25, 25));
+        fc1_n36_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-43)) mod 2**22, 22));
+        fc1_n36_t1_0 := resize(fc1_n36_t1_0_a_d1, 28) + fc1_n36_t0_1_d1;
+        fc1_n36_t1_1 := fc1_n36_t0_2_d1 + resize(fc1_n36_t1_1_b_d1, 28);
+        fc1_n36_t1_2 := resize(fc1_n36_t1_2_a_d1, 28) + fc1_n36_t0_5_d1;
+        fc1_n36_t1_3 := resize(fc1_n36_t1_3_a_d1, 27) + resize(fc1_n36_t1_3_b_d1, 27);
+        fc1_n36_t2_0 := resize(fc1_n36_t1_0, 29) + resize(fc1_n36_t1_1, 29);
+        fc1_n36_t2_1 := resize(fc1_n36_t1_2, 29) + resize(fc1_n36_t1_3, 29);
+        fc1_n36_acc := ((resize(fc1_n36_t2_0, 30) + resize(fc1_n36_t2_1, 30)) + to_signed(-852992, 30));
         fc1_n36_y_fl := fc1_n36_acc(29 downto 10);
-        fc1_n36_y_wrap := fc1_n36_y_fl(15 downto 0);
-        fc1_n37_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_37), 25);
-        fc1_n37_p0 := fc1_n37_p0_m(23 downto 0);
-        fc1_n37_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_37), 26);
-        fc1_n37_p1 := fc1_n37_p1_m(24 downto 0);
-        fc1_n37_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_37), 19);
-        fc1_n37_p2 := fc1_n37_p2_m(17 downto 0);
-        fc1_n37_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_37), 25);
-        fc1_n37_p3 := fc1_n37_p3_m(23 downto 0);
-        fc1_n37_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_37), 25);
-        fc1_n37_p4 := fc1_n37_p4_m(23 downto 0);
-        fc1_n37_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_37), 26);
-        fc1_n37_p5 := fc1_n37_p5_m(24 downto 0);
-        fc1_n37_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_37), 24);
-        fc1_n37_p6 := fc1_n37_p6_m(22 downto 0);
-        fc1_n37_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_37), 25);
-        fc1_n37_p7 := fc1_n37_p7_m(23 downto 0);
-        fc1_n37_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_37), 26);
-        fc1_n37_p8 := fc1_n37_p8_m(24 downto 0);
-        fc1_n37_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_37), 26);
-        fc1_n37_p9 := fc1_n37_p9_m(24 downto 0);
-        fc1_n37_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_37), 23);
-        fc1_n37_p10 := fc1_n37_p10_m(21 downto 0);
-        fc1_n37_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_37), 25);
-        fc1_n37_p11 := fc1_n37_p11_m(23 downto 0);
-        fc1_n37_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_37), 26);
-        fc1_n37_p12 := fc1_n37_p12_m(24 downto 0);
-        fc1_n37_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_37), 25);
-        fc1_n37_p13 := fc1_n37_p13_m(23 downto 0);
-        fc1_n37_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_37), 26);
-        fc1_n37_p14 := fc1_n37_p14_m(24 downto 0);
-        fc1_n37_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_37), 25);
-        fc1_n37_p15 := fc1_n37_p15_m(23 downto 0);
-        fc1_n37_t0_0_a := resize(fc1_n37_p0, 26);
-        fc1_n37_t0_0_b := resize(fc1_n37_p1, 26);
-        fc1_n37_t0_0 := fc1_n37_t0_0_a + fc1_n37_t0_0_b;
-        fc1_n37_t0_1_a := resize(fc1_n37_p2, 24);
-        fc1_n37_t0_1 := fc1_n37_t0_1_a + fc1_n37_p3;
-        fc1_n37_t0_2_a := resize(fc1_n37_p4, 26);
-        fc1_n37_t0_2_b := resize(fc1_n37_p5, 26);
-        fc1_n37_t0_2 := fc1_n37_t0_2_a + fc1_n37_t0_2_b;
-        fc1_n37_t0_3_a := resize(fc1_n37_p6, 25);
-        fc1_n37_t0_3_b := resize(fc1_n37_p7, 25);
-        fc1_n37_t0_3 := fc1_n37_t0_3_a + fc1_n37_t0_3_b;
-        fc1_n37_t0_4_a := resize(fc1_n37_p8, 26);
-        fc1_n37_t0_4_b := resize(fc1_n37_p9, 26);
-        fc1_n37_t0_4 := fc1_n37_t0_4_a + fc1_n37_t0_4_b;
-        fc1_n37_t0_5_a := resize(fc1_n37_p10, 25);
-        fc1_n37_t0_5_b := resize(fc1_n37_p11, 25);
-        fc1_n37_t0_5 := fc1_n37_t0_5_a + fc1_n37_t0_5_b;
-        fc1_n37_t0_6_a := resize(fc1_n37_p12, 26);
-        fc1_n37_t0_6_b := resize(fc1_n37_p13, 26);
-        fc1_n37_t0_6 := fc1_n37_t0_6_a + fc1_n37_t0_6_b;
-        fc1_n37_t0_7_b := resize(fc1_n37_p15, 25);
-        fc1_n37_t0_7 := fc1_n37_p14 + fc1_n37_t0_7_b;
-        fc1_n37_t1_0_b := resize(fc1_n37_t0_1, 26);
-        fc1_n37_t1_0 := fc1_n37_t0_0_d1 + fc1_n37_t1_0_b_d1;
-        fc1_n37_t1_1_b := resize(fc1_n37_t0_3, 26);
-        fc1_n37_t1_1 := fc1_n37_t0_2_d1 + fc1_n37_t1_1_b_d1;
-        fc1_n37_t1_2_b := resize(fc1_n37_t0_5, 26);
-        fc1_n37_t1_2 := fc1_n37_t0_4_d1 + fc1_n37_t1_2_b_d1;
-        fc1_n37_t1_3_b := resize(fc1_n37_t0_7, 26);
-        fc1_n37_t1_3 := fc1_n37_t0_6_d1 + fc1_n37_t1_3_b_d1;
-        fc1_n37_t2_0_a := resize(fc1_n37_t1_0, 27);
-        fc1_n37_t2_0_b := resize(fc1_n37_t1_1, 27);
-        fc1_n37_t2_0 := fc1_n37_t2_0_a + fc1_n37_t2_0_b;
-        fc1_n37_t2_1_a := resize(fc1_n37_t1_2, 27);
-        fc1_n37_t2_1_b := resize(fc1_n37_t1_3, 27);
-        fc1_n37_t2_1 := fc1_n37_t2_1_a + fc1_n37_t2_1_b;
-        fc1_n37_t3_0_a := resize(fc1_n37_t2_0, 28);
-        fc1_n37_t3_0_b := resize(fc1_n37_t2_1, 28);
-        fc1_n37_t3_0 := fc1_n37_t3_0_a + fc1_n37_t3_0_b;
-        fc1_n37_acc := fc1_n37_t3_0;
+        fc1_n37_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 240) mod 2**24, 24));
+        fc1_n37_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 422) mod 2**25, 25));
+        fc1_n37_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 3) mod 2**18, 18));
+        fc1_n37_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 162) mod 2**24, 24));
+        fc1_n37_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-356)) mod 2**25, 25));
+        fc1_n37_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 79) mod 2**23, 23));
+        fc1_n37_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-222)) mod 2**24, 24));
+        fc1_n37_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-355)) mod 2**25, 25));
+        fc1_n37_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 63) mod 2**22, 22));
+        fc1_n37_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 206) mod 2**24, 24));
+        fc1_n37_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 327) mod 2**25, 25));
+        fc1_n37_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 193) mod 2**24, 24));
+        fc1_n37_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-225)) mod 2**24, 24));
+        fc1_n37_t1_0 := fc1_n37_t0_0_d1 + resize(fc1_n37_t1_0_b_d1, 26);
+        fc1_n37_t1_1 := fc1_n37_t0_2_d1 + resize(fc1_n37_t1_1_b_d1, 26);
+        fc1_n37_t1_2 := fc1_n37_t0_4_d1 + resize(fc1_n37_t1_2_b_d1, 26);
+        fc1_n37_t1_3 := fc1_n37_t0_6_d1 + resize(fc1_n37_t1_3_b_d1, 26);
+        fc1_n37_t2_0 := resize(fc1_n37_t1_0, 27) + resize(fc1_n37_t1_1, 27);
+        fc1_n37_t2_1 := resize(fc1_n37_t1_2, 27) + resize(fc1_n37_t1_3, 27);
+        fc1_n37_acc := (resize(fc1_n37_t2_0, 28) + resize(fc1_n37_t2_1, 28));
         fc1_n37_y_fl := fc1_n37_acc(27 downto 10);
-        fc1_n37_y_wrap := fc1_n37_y_fl(15 downto 0);
-        fc1_n38_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_38), 22);
-        fc1_n38_p0 := fc1_n38_p0_m(20 downto 0);
-        fc1_n38_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_38), 25);
-        fc1_n38_p1 := fc1_n38_p1_m(23 downto 0);
-        fc1_n38_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_38), 22);
-        fc1_n38_p2 := fc1_n38_p2_m(20 downto 0);
-        fc1_n38_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_38), 26);
-        fc1_n38_p3 := fc1_n38_p3_m(24 downto 0);
-        fc1_n38_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_38), 25);
-        fc1_n38_p4 := fc1_n38_p4_m(23 downto 0);
-        fc1_n38_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_38), 25);
-        fc1_n38_p5 := fc1_n38_p5_m(23 downto 0);
-        fc1_n38_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_38), 26);
-        fc1_n38_p6 := fc1_n38_p6_m(24 downto 0);
-        fc1_n38_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_38), 26);
-        fc1_n38_p7 := fc1_n38_p7_m(24 downto 0);
-        fc1_n38_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_38), 26);
-        fc1_n38_p8 := fc1_n38_p8_m(24 downto 0);
-        fc1_n38_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_38), 24);
-        fc1_n38_p9 := fc1_n38_p9_m(22 downto 0);
-        fc1_n38_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_38), 24);
-        fc1_n38_p10 := fc1_n38_p10_m(22 downto 0);
-        fc1_n38_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_38), 25);
-        fc1_n38_p11 := fc1_n38_p11_m(23 downto 0);
-        fc1_n38_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_38), 26);
-        fc1_n38_p12 := fc1_n38_p12_m(24 downto 0);
-        fc1_n38_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_38), 26);
-        fc1_n38_p13 := fc1_n38_p13_m(24 downto 0);
-        fc1_n38_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_38), 26);
-        fc1_n38_p14 := fc1_n38_p14_m(24 downto 0);
-        fc1_n38_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_38), 24);
-        fc1_n38_p15 := fc1_n38_p15_m(22 downto 0);
-        fc1_n38_t0_0_a := resize(fc1_n38_p0, 24);
-        fc1_n38_t0_0 := fc1_n38_t0_0_a + fc1_n38_p1;
-        fc1_n38_t0_1_a := resize(fc1_n38_p2, 25);
-        fc1_n38_t0_1 := fc1_n38_t0_1_a + fc1_n38_p3;
-        fc1_n38_t0_2_a := resize(fc1_n38_p4, 25);
-        fc1_n38_t0_2_b := resize(fc1_n38_p5, 25);
-        fc1_n38_t0_2 := fc1_n38_t0_2_a + fc1_n38_t0_2_b;
-        fc1_n38_t0_3_a := resize(fc1_n38_p6, 26);
-        fc1_n38_t0_3_b := resize(fc1_n38_p7, 26);
-        fc1_n38_t0_3 := fc1_n38_t0_3_a + fc1_n38_t0_3_b;
-        fc1_n38_t0_4_b := resize(fc1_n38_p9, 25);
-        fc1_n38_t0_4 := fc1_n38_p8 + fc1_n38_t0_4_b;
-        fc1_n38_t0_5_a := resize(fc1_n38_p10, 25);
-        fc1_n38_t0_5_b := resize(fc1_n38_p11, 25);
-        fc1_n38_t0_5 := fc1_n38_t0_5_a + fc1_n38_t0_5_b;
-        fc1_n38_t0_6_a := resize(fc1_n38_p12, 26);
-        fc1_n38_t0_6_b := resize(fc1_n38_p13, 26);
-        fc1_n38_t0_6 := fc1_n38_t0_6_a + fc1_n38_t0_6_b;
-        fc1_n38_t0_7_b := resize(fc1_n38_p15, 25);
-        fc1_n38_t0_7 := fc1_n38_p14 + fc1_n38_t0_7_b;
-        fc1_n38_t1_0_a := resize(fc1_n38_t0_0, 26);
-        fc1_n38_t1_0_b := resize(fc1_n38_t0_1, 26);
-        fc1_n38_t1_0 := fc1_n38_t1_0_a_d1 + fc1_n38_t1_0_b_d1;
-        fc1_n38_t1_1_a := resize(fc1_n38_t0_2, 27);
-        fc1_n38_t1_1_b := resize(fc1_n38_t0_3, 27);
-        fc1_n38_t1_1 := fc1_n38_t1_1_a_d1 + fc1_n38_t1_1_b_d1;
-        fc1_n38_t1_2_a := resize(fc1_n38_t0_4, 26);
-        fc1_n38_t1_2_b := resize(fc1_n38_t0_5, 26);
-        fc1_n38_t1_2 := fc1_n38_t1_2_a_d1 + fc1_n38_t1_2_b_d1;
-        fc1_n38_t1_3_a := resize(fc1_n38_t0_6, 27);
-        fc1_n38_t1_3_b := resize(fc1_n38_t0_7, 27);
-        fc1_n38_t1_3 := fc1_n38_t1_3_a_d1 + fc1_n38_t1_3_b_d1;
-        fc1_n38_t2_0_a := resize(fc1_n38_t1_0, 27);
-        fc1_n38_t2_0 := fc1_n38_t2_0_a + fc1_n38_t1_1;
-        fc1_n38_t2_1_a := resize(fc1_n38_t1_2, 27);
-        fc1_n38_t2_1 := fc1_n38_t2_1_a + fc1_n38_t1_3;
-        fc1_n38_t3_0_a := resize(fc1_n38_t2_0, 28);
-        fc1_n38_t3_0_b := resize(fc1_n38_t2_1, 28);
-        fc1_n38_t3_0 := fc1_n38_t3_0_a + fc1_n38_t3_0_b;
-        fc1_n38_acc := fc1_n38_t3_0;
+        fc1_n38_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-26)) mod 2**21, 21));
+        fc1_n38_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-197)) mod 2**24, 24));
+        fc1_n38_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 148) mod 2**24, 24));
+        fc1_n38_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-413)) mod 2**25, 25));
+        fc1_n38_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 308) mod 2**25, 25));
+        fc1_n38_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-65)) mod 2**23, 23));
+        fc1_n38_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 118) mod 2**23, 23));
+        fc1_n38_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-154)) mod 2**24, 24));
+        fc1_n38_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 435) mod 2**25, 25));
+        fc1_n38_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 346) mod 2**25, 25));
+        fc1_n38_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-112)) mod 2**23, 23));
+        fc1_n38_t1_0 := resize(fc1_n38_t1_0_a_d1, 26) + resize(fc1_n38_t1_0_b_d1, 26);
+        fc1_n38_t1_2 := resize(fc1_n38_t1_2_a_d1, 26) + resize(fc1_n38_t1_2_b_d1, 26);
+        fc1_n38_t2_0 := resize(fc1_n38_t1_0, 27) + (resize(fc1_n38_t1_1_a_d1, 27) + resize(fc1_n38_t1_1_b_d1, 27));
+        fc1_n38_t2_1 := resize(fc1_n38_t1_2, 27) + (resize(fc1_n38_t1_3_a_d1, 27) + resize(fc1_n38_t1_3_b_d1, 27));
+        fc1_n38_acc := (resize(fc1_n38_t2_0, 28) + resize(fc1_n38_t2_1, 28));
         fc1_n38_y_fl := fc1_n38_acc(27 downto 10);
-        fc1_n38_y_wrap := fc1_n38_y_fl(15 downto 0);
-        fc1_n39_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_39), 25);
-        fc1_n39_p0 := fc1_n39_p0_m(23 downto 0);
-        fc1_n39_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_39), 26);
-        fc1_n39_p1 := fc1_n39_p1_m(24 downto 0);
-        fc1_n39_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_39), 28);
-        fc1_n39_p2 := fc1_n39_p2_m(26 downto 0);
-        fc1_n39_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_39), 29);
-        fc1_n39_p3 := fc1_n39_p3_m(27 downto 0);
-        fc1_n39_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_39), 29);
-        fc1_n39_p4 := fc1_n39_p4_m(27 downto 0);
-        fc1_n39_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_39), 29);
-        fc1_n39_p5 := fc1_n39_p5_m(27 downto 0);
-        fc1_n39_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_39), 25);
-        fc1_n39_p6 := fc1_n39_p6_m(23 downto 0);
-        fc1_n39_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_39), 26);
-        fc1_n39_p7 := fc1_n39_p7_m(24 downto 0);
-        fc1_n39_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_39), 25);
-        fc1_n39_p8 := fc1_n39_p8_m(23 downto 0);
-        fc1_n39_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_39), 26);
-        fc1_n39_p9 := fc1_n39_p9_m(24 downto 0);
-        fc1_n39_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_39), 25);
-        fc1_n39_p10 := fc1_n39_p10_m(23 downto 0);
-        fc1_n39_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_39), 26);
-        fc1_n39_p11 := fc1_n39_p11_m(24 downto 0);
-        fc1_n39_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_39), 25);
-        fc1_n39_p12 := fc1_n39_p12_m(23 downto 0);
-        fc1_n39_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_39), 25);
-        fc1_n39_p13 := fc1_n39_p13_m(23 downto 0);
-        fc1_n39_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_39), 25);
-        fc1_n39_p14 := fc1_n39_p14_m(23 downto 0);
-        fc1_n39_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_39), 25);
-        fc1_n39_p15 := fc1_n39_p15_m(23 downto 0);
-        fc1_n39_t0_0_a := resize(fc1_n39_p0, 26);
-        fc1_n39_t0_0_b := resize(fc1_n39_p1, 26);
-        fc1_n39_t0_0 := fc1_n39_t0_0_a + fc1_n39_t0_0_b;
-        fc1_n39_t0_1_a := resize(fc1_n39_p2, 29);
-        fc1_n39_t0_1_b := resize(fc1_n39_p3, 29);
-        fc1_n39_t0_1 := fc1_n39_t0_1_a + fc1_n39_t0_1_b;
-        fc1_n39_t0_2_a := resize(fc1_n39_p4, 29);
-        fc1_n39_t0_2_b := resize(fc1_n39_p5, 29);
-        fc1_n39_t0_2 := fc1_n39_t0_2_a + fc1_n39_t0_2_b;
-        fc1_n39_t0_3_a := resize(fc1_n39_p6, 26);
-        fc1_n39_t0_3_b := resize(fc1_n39_p7, 26);
-        fc1_n39_t0_3 := fc1_n39_t0_3_a + fc1_n39_t0_3_b;
-        fc1_n39_t0_4_a := resize(fc1_n39_p8, 26);
-        fc1_n39_t0_4_b := resize(fc1_n39_p9, 26);
-        fc1_n39_t0_4 := fc1_n39_t0_4_a + fc1_n39_t0_4_b;
-        fc1_n39_t0_5_a := resize(fc1_n39_p10, 26);
-        fc1_n39_t0_5_b := resize(fc1_n39_p11, 26);
-        fc1_n39_t0_5 := fc1_n39_t0_5_a + fc1_n39_t0_5_b;
-        fc1_n39_t0_6_a := resize(fc1_n39_p12, 25);
-        fc1_n39_t0_6_b := resize(fc1_n39_p13, 25);
-        fc1_n39_t0_6 := fc1_n39_t0_6_a + fc1_n39_t0_6_b;
-        fc1_n39_t0_7_a := resize(fc1_n39_p14, 25);
-        fc1_n39_t0_7_b := resize(fc1_n39_p15, 25);
-        fc1_n39_t0_7 := fc1_n39_t0_7_a + fc1_n39_t0_7_b;
-        fc1_n39_t1_0_a := resize(fc1_n39_t0_0, 29);
-        fc1_n39_t1_0 := fc1_n39_t1_0_a_d1 + fc1_n39_t0_1_d1;
-        fc1_n39_t1_1_b := resize(fc1_n39_t0_3, 29);
-        fc1_n39_t1_1 := fc1_n39_t0_2_d1 + fc1_n39_t1_1_b_d1;
-        fc1_n39_t1_2_a := resize(fc1_n39_t0_4, 27);
-        fc1_n39_t1_2_b := resize(fc1_n39_t0_5, 27);
-        fc1_n39_t1_2 := fc1_n39_t1_2_a_d1 + fc1_n39_t1_2_b_d1;
-        fc1_n39_t1_3_a := resize(fc1_n39_t0_6, 26);
-        fc1_n39_t1_3_b := resize(fc1_n39_t0_7, 26);
-        fc1_n39_t1_3 := fc1_n39_t1_3_a_d1 + fc1_n39_t1_3_b_d1;
-        fc1_n39_t2_0_a := resize(fc1_n39_t1_0, 30);
-        fc1_n39_t2_0_b := resize(fc1_n39_t1_1, 30);
-        fc1_n39_t2_0 := fc1_n39_t2_0_a + fc1_n39_t2_0_b;
-        fc1_n39_t2_1_a := resize(fc1_n39_t1_2, 28);
-        fc1_n39_t2_1_b := resize(fc1_n39_t1_3, 28);
-        fc1_n39_t2_1 := fc1_n39_t2_1_a + fc1_n39_t2_1_b;
-        fc1_n39_t3_0_b := resize(fc1_n39_t2_1, 30);
-        fc1_n39_t3_0 := fc1_n39_t2_0 + fc1_n39_t3_0_b;
-        fc1_n39_t4_0_b := resize(fc1_n39_bias, 30);
-        fc1_n39_t4_0 := fc1_n39_t3_0 + fc1_n39_t4_0_b_d1;
-        fc1_n39_acc := fc1_n39_t4_0;
+        fc1_n39_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 254) mod 2**24, 24));
+        fc1_n39_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 295) mod 2**25, 25));
+        fc1_n39_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1532)) mod 2**27, 27));
+        fc1_n39_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-3378)) mod 2**28, 28));
+        fc1_n39_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2366)) mod 2**28, 28));
+        fc1_n39_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2686)) mod 2**28, 28));
+        fc1_n39_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 130) mod 2**24, 24));
+        fc1_n39_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-407)) mod 2**25, 25));
+        fc1_n39_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 482) mod 2**25, 25));
+        fc1_n39_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-169)) mod 2**24, 24));
+        fc1_n39_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-464)) mod 2**25, 25));
+        fc1_n39_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 231) mod 2**24, 24));
+        fc1_n39_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-164)) mod 2**24, 24));
+        fc1_n39_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 196) mod 2**24, 24));
+        fc1_n39_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-206)) mod 2**24, 24));
+        fc1_n39_t1_0 := resize(fc1_n39_t1_0_a_d1, 29) + fc1_n39_t0_1_d1;
+        fc1_n39_t1_1 := fc1_n39_t0_2_d1 + resize(fc1_n39_t1_1_b_d1, 29);
+        fc1_n39_t1_2 := resize(fc1_n39_t1_2_a_d1, 27) + resize(fc1_n39_t1_2_b_d1, 27);
+        fc1_n39_t1_3 := resize(fc1_n39_t1_3_a_d1, 26) + resize(fc1_n39_t1_3_b_d1, 26);
+        fc1_n39_t2_1 := resize(fc1_n39_t1_2, 28) + resize(fc1_n39_t1_3, 28);
+        fc1_n39_t3_0 := (resize(fc1_n39_t1_0, 30) + resize(fc1_n39_t1_1, 30)) + resize(fc1_n39_t2_1, 30);
+        fc1_n39_acc := (fc1_n39_t3_0 + to_signed(948224, 30));
         fc1_n39_y_fl := fc1_n39_acc(29 downto 10);
-        fc1_n39_y_wrap := fc1_n39_y_fl(15 downto 0);
-        fc1_n40_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_40), 25);
-        fc1_n40_p0 := fc1_n40_p0_m(23 downto 0);
-        fc1_n40_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_40), 25);
-        fc1_n40_p1 := fc1_n40_p1_m(23 downto 0);
-        fc1_n40_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_40), 23);
-        fc1_n40_p2 := fc1_n40_p2_m(21 downto 0);
-        fc1_n40_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_40), 25);
-        fc1_n40_p3 := fc1_n40_p3_m(23 downto 0);
-        fc1_n40_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_40), 26);
-        fc1_n40_p4 := fc1_n40_p4_m(24 downto 0);
-        fc1_n40_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_40), 21);
-        fc1_n40_p5 := fc1_n40_p5_m(19 downto 0);
-        fc1_n40_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_40), 23);
-        fc1_n40_p6 := fc1_n40_p6_m(21 downto 0);
-        fc1_n40_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_40), 25);
-        fc1_n40_p7 := fc1_n40_p7_m(23 downto 0);
-        fc1_n40_p8_e := resize(fc1_in_8, 17);
-        fc1_n40_p8_neg := -fc1_n40_p8_e;
-        fc1_n40_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_40), 26);
-        fc1_n40_p9 := fc1_n40_p9_m(24 downto 0);
-        fc1_n40_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_40), 24);
-        fc1_n40_p10 := fc1_n40_p10_m(22 downto 0);
-        fc1_n40_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_40), 26);
-        fc1_n40_p11 := fc1_n40_p11_m(24 downto 0);
-        fc1_n40_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_40), 23);
-        fc1_n40_p12 := fc1_n40_p12_m(21 downto 0);
-        fc1_n40_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_40), 25);
-        fc1_n40_p13 := fc1_n40_p13_m(23 downto 0);
-        fc1_n40_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_40), 26);
-        fc1_n40_p14 := fc1_n40_p14_m(24 downto 0);
-        fc1_n40_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_40), 25);
-        fc1_n40_p15 := fc1_n40_p15_m(23 downto 0);
-        fc1_n40_t0_0_a := resize(fc1_n40_p0, 25);
-        fc1_n40_t0_0_b := resize(fc1_n40_p1, 25);
-        fc1_n40_t0_0 := fc1_n40_t0_0_a + fc1_n40_t0_0_b;
-        fc1_n40_t0_1_a := resize(fc1_n40_p2, 24);
-        fc1_n40_t0_1 := fc1_n40_t0_1_a + fc1_n40_p3;
-        fc1_n40_t0_2_b := resize(fc1_n40_p5, 25);
-        fc1_n40_t0_2 := fc1_n40_p4 + fc1_n40_t0_2_b;
-        fc1_n40_t0_3_a := resize(fc1_n40_p6, 24);
-        fc1_n40_t0_3 := fc1_n40_t0_3_a + fc1_n40_p7;
-        fc1_n40_t0_4_a := resize(fc1_n40_p8_neg, 25);
-        fc1_n40_t0_4 := fc1_n40_t0_4_a + fc1_n40_p9;
-        fc1_n40_t0_5_a := resize(fc1_n40_p10, 25);
-        fc1_n40_t0_5 := fc1_n40_t0_5_a + fc1_n40_p11;
-        fc1_n40_t0_6_a := resize(fc1_n40_p12, 25);
-        fc1_n40_t0_6_b := resize(fc1_n40_p13, 25);
-        fc1_n40_t0_6 := fc1_n40_t0_6_a + fc1_n40_t0_6_b;
-        fc1_n40_t0_7_a := resize(fc1_n40_p14, 26);
-        fc1_n40_t0_7_b := resize(fc1_n40_p15, 26);
-        fc1_n40_t0_7 := fc1_n40_t0_7_a + fc1_n40_t0_7_b;
-        fc1_n40_t1_0_a := resize(fc1_n40_t0_0, 26);
-        fc1_n40_t1_0_b := resize(fc1_n40_t0_1, 26);
-        fc1_n40_t1_0 := fc1_n40_t1_0_a_d1 + fc1_n40_t1_0_b_d1;
-        fc1_n40_t1_1_a := resize(fc1_n40_t0_2, 26);
-        fc1_n40_t1_1_b := resize(fc1_n40_t0_3, 26);
-        fc1_n40_t1_1 := fc1_n40_t1_1_a_d1 + fc1_n40_t1_1_b_d1;
-        fc1_n40_t1_2_a := resize(fc1_n40_t0_4, 26);
-        fc1_n40_t1_2_b := resize(fc1_n40_t0_5, 26);
-        fc1_n40_t1_2 := fc1_n40_t1_2_a_d1 + fc1_n40_t1_2_b_d1;
-        fc1_n40_t1_3_a := resize(fc1_n40_t0_6, 26);
-        fc1_n40_t1_3 := fc1_n40_t1_3_a_d1 + fc1_n40_t0_7_d1;
-        fc1_n40_t2_0_a := resize(fc1_n40_t1_0, 27);
-        fc1_n40_t2_0_b := resize(fc1_n40_t1_1, 27);
-        fc1_n40_t2_0 := fc1_n40_t2_0_a + fc1_n40_t2_0_b;
-        fc1_n40_t2_1_a := resize(fc1_n40_t1_2, 27);
-        fc1_n40_t2_1_b := resize(fc1_n40_t1_3, 27);
-        fc1_n40_t2_1 := fc1_n40_t2_1_a + fc1_n40_t2_1_b;
-        fc1_n40_t3_0_a := resize(fc1_n40_t2_0, 28);
-        fc1_n40_t3_0_b := resize(fc1_n40_t2_1, 28);
-        fc1_n40_t3_0 := fc1_n40_t3_0_a + fc1_n40_t3_0_b;
-        fc1_n40_acc := fc1_n40_t3_0;
+        fc1_n40_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 193) mod 2**24, 24));
+        fc1_n40_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 230) mod 2**24, 24));
+        fc1_n40_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-55)) mod 2**22, 22));
+        fc1_n40_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 13) mod 2**20, 20));
+        fc1_n40_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-41)) mod 2**22, 22));
+        fc1_n40_p8_neg := -resize(fc1_in_8, 17);
+        fc1_n40_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 109) mod 2**23, 23));
+        fc1_n40_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-231)) mod 2**24, 24));
+        fc1_n40_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-336)) mod 2**25, 25));
+        fc1_n40_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-240)) mod 2**24, 24));
+        fc1_n40_t1_0 := resize(fc1_n40_t1_0_a_d1, 26) + resize(fc1_n40_t1_0_b_d1, 26);
+        fc1_n40_t1_1 := resize(fc1_n40_t1_1_a_d1, 26) + resize(fc1_n40_t1_1_b_d1, 26);
+        fc1_n40_t1_2 := resize(fc1_n40_t1_2_a_d1, 26) + resize(fc1_n40_t1_2_b_d1, 26);
+        fc1_n40_t1_3 := resize(fc1_n40_t1_3_a_d1, 26) + fc1_n40_t0_7_d1;
+        fc1_n40_t2_0 := resize(fc1_n40_t1_0, 27) + resize(fc1_n40_t1_1, 27);
+        fc1_n40_t2_1 := resize(fc1_n40_t1_2, 27) + resize(fc1_n40_t1_3, 27);
+        fc1_n40_acc := (resize(fc1_n40_t2_0, 28) + resize(fc1_n40_t2_1, 28));
         fc1_n40_y_fl := fc1_n40_acc(27 downto 10);
-        fc1_n40_y_wrap := fc1_n40_y_fl(15 downto 0);
-        fc1_n41_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_41), 25);
-        fc1_n41_p0 := fc1_n41_p0_m(23 downto 0);
-        fc1_n41_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_41), 26);
-        fc1_n41_p1 := fc1_n41_p1_m(24 downto 0);
-        fc1_n41_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_41), 25);
-        fc1_n41_p2 := fc1_n41_p2_m(23 downto 0);
-        fc1_n41_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_41), 24);
-        fc1_n41_p3 := fc1_n41_p3_m(22 downto 0);
-        fc1_n41_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_41), 25);
-        fc1_n41_p4 := fc1_n41_p4_m(23 downto 0);
-        fc1_n41_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_41), 26);
-        fc1_n41_p5 := fc1_n41_p5_m(24 downto 0);
-        fc1_n41_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_41), 22);
-        fc1_n41_p6 := fc1_n41_p6_m(20 downto 0);
-        fc1_n41_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_41), 26);
-        fc1_n41_p7 := fc1_n41_p7_m(24 downto 0);
-        fc1_n41_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_41), 25);
-        fc1_n41_p8 := fc1_n41_p8_m(23 downto 0);
-        fc1_n41_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_41), 24);
-        fc1_n41_p9 := fc1_n41_p9_m(22 downto 0);
-        fc1_n41_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_41), 26);
-        fc1_n41_p10 := fc1_n41_p10_m(24 downto 0);
-        fc1_n41_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_41), 25);
-        fc1_n41_p11 := fc1_n41_p11_m(23 downto 0);
-        fc1_n41_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_41), 25);
-        fc1_n41_p12 := fc1_n41_p12_m(23 downto 0);
-        fc1_n41_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_41), 23);
-        fc1_n41_p13 := fc1_n41_p13_m(21 downto 0);
-        fc1_n41_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_41), 25);
-        fc1_n41_p14 := fc1_n41_p14_m(23 downto 0);
-        fc1_n41_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_41), 26);
-        fc1_n41_p15 := fc1_n41_p15_m(24 downto 0);
-        fc1_n41_t0_0_a := resize(fc1_n41_p0, 26);
-        fc1_n41_t0_0_b := resize(fc1_n41_p1, 26);
-        fc1_n41_t0_0 := fc1_n41_t0_0_a + fc1_n41_t0_0_b;
-        fc1_n41_t0_1_a := resize(fc1_n41_p2, 25);
-        fc1_n41_t0_1_b := resize(fc1_n41_p3, 25);
-        fc1_n41_t0_1 := fc1_n41_t0_1_a + fc1_n41_t0_1_b;
-        fc1_n41_t0_2_a := resize(fc1_n41_p4, 26);
-        fc1_n41_t0_2_b := resize(fc1_n41_p5, 26);
-        fc1_n41_t0_2 := fc1_n41_t0_2_a + fc1_n41_t0_2_b;
-        fc1_n41_t0_3_a := resize(fc1_n41_p6, 25);
-        fc1_n41_t0_3 := fc1_n41_t0_3_a + fc1_n41_p7;
-        fc1_n41_t0_4_b := resize(fc1_n41_p9, 24);
-        fc1_n41_t0_4 := fc1_n41_p8 + fc1_n41_t0_4_b;
-        fc1_n41_t0_5_a := resize(fc1_n41_p10, 26);
-        fc1_n41_t0_5_b := resize(fc1_n41_p11, 26);
-        fc1_n41_t0_5 := fc1_n41_t0_5_a + fc1_n41_t0_5_b;
-        fc1_n41_t0_6_b := resize(fc1_n41_p13, 24);
-        fc1_n41_t0_6 := fc1_n41_p12 + fc1_n41_t0_6_b;
-        fc1_n41_t0_7_a := resize(fc1_n41_p14, 25);
-        fc1_n41_t0_7 := fc1_n41_t0_7_a + fc1_n41_p15;
-        fc1_n41_t1_0_b := resize(fc1_n41_t0_1, 26);
-        fc1_n41_t1_0 := fc1_n41_t0_0_d1 + fc1_n41_t1_0_b_d1;
-        fc1_n41_t1_1_b := resize(fc1_n41_t0_3, 26);
-        fc1_n41_t1_1 := fc1_n41_t0_2_d1 + fc1_n41_t1_1_b_d1;
-        fc1_n41_t1_2_a := resize(fc1_n41_t0_4, 26);
-        fc1_n41_t1_2 := fc1_n41_t1_2_a_d1 + fc1_n41_t0_5_d1;
-        fc1_n41_t1_3_a := resize(fc1_n41_t0_6, 26);
-        fc1_n41_t1_3_b := resize(fc1_n41_t0_7, 26);
-        fc1_n41_t1_3 := fc1_n41_t1_3_a_d1 + fc1_n41_t1_3_b_d1;
-        fc1_n41_t2_0_a := resize(fc1_n41_t1_0, 27);
-        fc1_n41_t2_0_b := resize(fc1_n41_t1_1, 27);
-        fc1_n41_t2_0 := fc1_n41_t2_0_a + fc1_n41_t2_0_b;
-        fc1_n41_t2_1_a := resize(fc1_n41_t1_2, 27);
-        fc1_n41_t2_1_b := resize(fc1_n41_t1_3, 27);
-        fc1_n41_t2_1 := fc1_n41_t2_1_a + fc1_n41_t2_1_b;
-        fc1_n41_t3_0_a := resize(fc1_n41_t2_0, 28);
-        fc1_n41_t3_0_b := resize(fc1_n41_t2_1, 28);
-        fc1_n41_t3_0 := fc1_n41_t3_0_a + fc1_n41_t3_0_b;
-        fc1_n41_acc := fc1_n41_t3_0;
+        fc1_n41_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 180) mod 2**24, 24));
+        fc1_n41_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 353) mod 2**25, 25));
+        fc1_n41_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 181) mod 2**24, 24));
+        fc1_n41_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-96)) mod 2**23, 23));
+        fc1_n41_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-146)) mod 2**24, 24));
+        fc1_n41_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-395)) mod 2**25, 25));
+        fc1_n41_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-76)) mod 2**23, 23));
+        fc1_n41_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 370) mod 2**25, 25));
+        fc1_n41_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 226) mod 2**24, 24));
+        fc1_n41_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-33)) mod 2**22, 22));
+        fc1_n41_t1_0 := fc1_n41_t0_0_d1 + resize(fc1_n41_t1_0_b_d1, 26);
+        fc1_n41_t1_1 := fc1_n41_t0_2_d1 + resize(fc1_n41_t1_1_b_d1, 26);
+        fc1_n41_t1_2 := resize(fc1_n41_t1_2_a_d1, 26) + fc1_n41_t0_5_d1;
+        fc1_n41_t1_3 := resize(fc1_n41_t1_3_a_d1, 26) + resize(fc1_n41_t1_3_b_d1, 26);
+        fc1_n41_t2_0 := resize(fc1_n41_t1_0, 27) + resize(fc1_n41_t1_1, 27);
+        fc1_n41_t2_1 := resize(fc1_n41_t1_2, 27) + resize(fc1_n41_t1_3, 27);
+        fc1_n41_acc := (resize(fc1_n41_t2_0, 28) + resize(fc1_n41_t2_1, 28));
         fc1_n41_y_fl := fc1_n41_acc(27 downto 10);
-        fc1_n41_y_wrap := fc1_n41_y_fl(15 downto 0);
-        fc1_n42_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_42), 26);
-        fc1_n42_p0 := fc1_n42_p0_m(24 downto 0);
-        fc1_n42_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_42), 22);
-        fc1_n42_p1 := fc1_n42_p1_m(20 downto 0);
-        fc1_n42_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_42), 26);
-        fc1_n42_p2 := fc1_n42_p2_m(24 downto 0);
-        fc1_n42_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_42), 26);
-        fc1_n42_p3 := fc1_n42_p3_m(24 downto 0);
-        fc1_n42_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_42), 25);
-        fc1_n42_p4 := fc1_n42_p4_m(23 downto 0);
-        fc1_n42_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_42), 23);
-        fc1_n42_p5 := fc1_n42_p5_m(21 downto 0);
-        fc1_n42_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_42), 26);
-        fc1_n42_p6 := fc1_n42_p6_m(24 downto 0);
-        fc1_n42_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_42), 26);
-        fc1_n42_p7 := fc1_n42_p7_m(24 downto 0);
-        fc1_n42_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_42), 26);
-        fc1_n42_p8 := fc1_n42_p8_m(24 downto 0);
-        fc1_n42_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_42), 26);
-        fc1_n42_p9 := fc1_n42_p9_m(24 downto 0);
-        fc1_n42_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_42), 24);
-        fc1_n42_p10 := fc1_n42_p10_m(22 downto 0);
-        fc1_n42_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_42), 26);
-        fc1_n42_p11 := fc1_n42_p11_m(24 downto 0);
-        fc1_n42_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_42), 26);
-        fc1_n42_p12 := fc1_n42_p12_m(24 downto 0);
-        fc1_n42_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_42), 25);
-        fc1_n42_p13 := fc1_n42_p13_m(23 downto 0);
-        fc1_n42_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_42), 23);
-        fc1_n42_p14 := fc1_n42_p14_m(21 downto 0);
-        fc1_n42_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_42), 24);
-        fc1_n42_p15 := fc1_n42_p15_m(22 downto 0);
-        fc1_n42_t0_0_b := resize(fc1_n42_p1, 25);
-        fc1_n42_t0_0 := fc1_n42_p0 + fc1_n42_t0_0_b;
-        fc1_n42_t0_1_a := resize(fc1_n42_p2, 26);
-        fc1_n42_t0_1_b := resize(fc1_n42_p3, 26);
-        fc1_n42_t0_1 := fc1_n42_t0_1_a + fc1_n42_t0_1_b;
-        fc1_n42_t0_2_a := resize(fc1_n42_p4, 25);
-        fc1_n42_t0_2_b := resize(fc1_n42_p5, 25);
-        fc1_n42_t0_2 := fc1_n42_t0_2_a + fc1_n42_t0_2_b;
-        fc1_n42_t0_3_a := resize(fc1_n42_p6, 26);
-        fc1_n42_t0_3_b := resize(fc1_n42_p7, 26);
-        fc1_n42_t0_3 := fc1_n42_t0_3_a + fc1_n42_t0_3_b;
-        fc1_n42_t0_4_a := resize(fc1_n42_p8, 26);
-        fc1_n42_t0_4_b := resize(fc1_n42_p9, 26);
-        fc1_n42_t0_4 := fc1_n42_t0_4_a + fc1_n42_t0_4_b;
-        fc1_n42_t0_5_a := resize(fc1_n42_p10, 25);
-        fc1_n42_t0_5 := fc1_n42_t0_5_a + fc1_n42_p11;
-        fc1_n42_t0_6_a := resize(fc1_n42_p12, 26);
-        fc1_n42_t0_6_b := resize(fc1_n42_p13, 26);
-        fc1_n42_t0_6 := fc1_n42_t0_6_a + fc1_n42_t0_6_b;
-        fc1_n42_t0_7_a := resize(fc1_n42_p14, 24);
-        fc1_n42_t0_7_b := resize(fc1_n42_p15, 24);
-        fc1_n42_t0_7 := fc1_n42_t0_7_a + fc1_n42_t0_7_b;
-        fc1_n42_t1_0_a := resize(fc1_n42_t0_0, 26);
-        fc1_n42_t1_0 := fc1_n42_t1_0_a_d1 + fc1_n42_t0_1_d1;
-        fc1_n42_t1_1_a := resize(fc1_n42_t0_2, 26);
-        fc1_n42_t1_1 := fc1_n42_t1_1_a_d1 + fc1_n42_t0_3_d1;
-        fc1_n42_t1_2_a := resize(fc1_n42_t0_4, 27);
-        fc1_n42_t1_2_b := resize(fc1_n42_t0_5, 27);
-        fc1_n42_t1_2 := fc1_n42_t1_2_a_d1 + fc1_n42_t1_2_b_d1;
-        fc1_n42_t1_3_b := resize(fc1_n42_t0_7, 26);
-        fc1_n42_t1_3 := fc1_n42_t0_6_d1 + fc1_n42_t1_3_b_d1;
-        fc1_n42_t2_0_a := resize(fc1_n42_t1_0, 27);
-        fc1_n42_t2_0_b := resize(fc1_n42_t1_1, 27);
-        fc1_n42_t2_0 := fc1_n42_t2_0_a + fc1_n42_t2_0_b;
-        fc1_n42_t2_1_b := resize(fc1_n42_t1_3, 27);
-        fc1_n42_t2_1 := fc1_n42_t1_2 + fc1_n42_t2_1_b;
-        fc1_n42_t3_0_a := resize(fc1_n42_t2_0, 28);
-        fc1_n42_t3_0_b := resize(fc1_n42_t2_1, 28);
-        fc1_n42_t3_0 := fc1_n42_t3_0_a + fc1_n42_t3_0_b;
-        fc1_n42_t4_0_b := resize(fc1_n42_bias, 28);
-        fc1_n42_t4_0 := fc1_n42_t3_0 + fc1_n42_t4_0_b_d1;
-        fc1_n42_acc := fc1_n42_t4_0;
+        fc1_n42_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 27) mod 2**21, 21));
+        fc1_n42_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 308) mod 2**25, 25));
+        fc1_n42_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 269) mod 2**25, 25));
+        fc1_n42_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-238)) mod 2**24, 24));
+        fc1_n42_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-44)) mod 2**22, 22));
+        fc1_n42_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 281) mod 2**25, 25));
+        fc1_n42_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 257) mod 2**25, 25));
+        fc1_n42_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 361) mod 2**25, 25));
+        fc1_n42_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-275)) mod 2**25, 25));
+        fc1_n42_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 113) mod 2**23, 23));
+        fc1_n42_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 283) mod 2**25, 25));
+        fc1_n42_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 251) mod 2**24, 24));
+        fc1_n42_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-41)) mod 2**22, 22));
+        fc1_n42_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-110)) mod 2**23, 23));
+        fc1_n42_t1_0 := resize(fc1_n42_t1_0_a_d1, 26) + fc1_n42_t0_1_d1;
+        fc1_n42_t1_1 := resize(fc1_n42_t1_1_a_d1, 26) + fc1_n42_t0_3_d1;
+        fc1_n42_t1_3 := fc1_n42_t0_6_d1 + resize(fc1_n42_t1_3_b_d1, 26);
+        fc1_n42_t2_0 := resize(fc1_n42_t1_0, 27) + resize(fc1_n42_t1_1, 27);
+        fc1_n42_t2_1 := (resize(fc1_n42_t1_2_a_d1, 27) + resize(fc1_n42_t1_2_b_d1, 27)) + resize(fc1_n42_t1_3, 27);
+        fc1_n42_acc := ((resize(fc1_n42_t2_0, 28) + resize(fc1_n42_t2_1, 28)) + to_signed(72704, 28));
         fc1_n42_y_fl := fc1_n42_acc(27 downto 10);
-        fc1_n42_y_wrap := fc1_n42_y_fl(15 downto 0);
-        fc1_n43_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_43), 21);
-        fc1_n43_p0 := fc1_n43_p0_m(19 downto 0);
-        fc1_n43_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_43), 25);
-        fc1_n43_p1 := fc1_n43_p1_m(23 downto 0);
-        fc1_n43_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_43), 28);
-        fc1_n43_p2 := fc1_n43_p2_m(26 downto 0);
-        fc1_n43_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_43), 28);
-        fc1_n43_p3 := fc1_n43_p3_m(26 downto 0);
-        fc1_n43_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_43), 27);
-        fc1_n43_p4 := fc1_n43_p4_m(25 downto 0);
-        fc1_n43_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_43), 28);
-        fc1_n43_p5 := fc1_n43_p5_m(26 downto 0);
-        fc1_n43_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_43), 25);
-        fc1_n43_p6 := fc1_n43_p6_m(23 downto 0);
-        fc1_n43_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_43), 26);
-        fc1_n43_p7 := fc1_n43_p7_m(24 downto 0);
-        fc1_n43_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_43), 27);
-        fc1_n43_p8 := fc1_n43_p8_m(25 downto 0);
-        fc1_n43_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_43), 27);
-        fc1_n43_p9 := fc1_n43_p9_m(25 downto 0);
-        fc1_n43_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_43), 28);
-        fc1_n43_p10 := fc1_n43_p10_m(26 downto 0);
-        fc1_n43_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_43), 28);
-        fc1_n43_p11 := fc1_n43_p11_m(26 downto 0);
-        fc1_n43_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_43), 20);
-        fc1_n43_p12 := fc1_n43_p12_m(18 downto 0);
-        fc1_n43_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_43), 27);
-        fc1_n43_p13 := fc1_n43_p13_m(25 downto 0);
-        fc1_n43_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_43), 25);
-        fc1_n43_p14 := fc1_n43_p14_m(23 downto 0);
-        fc1_n43_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_43), 25);
-        fc1_n43_p15 := fc1_n43_p15_m(23 downto 0);
-        fc1_n43_t0_0_a := resize(fc1_n43_p0, 24);
-        fc1_n43_t0_0 := fc1_n43_t0_0_a + fc1_n43_p1;
-        fc1_n43_t0_1_a := resize(fc1_n43_p2, 28);
-        fc1_n43_t0_1_b := resize(fc1_n43_p3, 28);
-        fc1_n43_t0_1 := fc1_n43_t0_1_a + fc1_n43_t0_1_b;
-        fc1_n43_t0_2_a := resize(fc1_n43_p4, 28);
-        fc1_n43_t0_2_b := resize(fc1_n43_p5, 28);
-        fc1_n43_t0_2 := fc1_n43_t0_2_a + fc1_n43_t0_2_b;
-        fc1_n43_t0_3_a := resize(fc1_n43_p6, 25);
-        fc1_n43_t0_3 := fc1_n43_t0_3_a + fc1_n43_p7;
-        fc1_n43_t0_4_a := resize(fc1_n43_p8, 27);
-        fc1_n43_t0_4_b := resize(fc1_n43_p9, 27);
-        fc1_n43_t0_4 := fc1_n43_t0_4_a + fc1_n43_t0_4_b;
-        fc1_n43_t0_5_a := resize(fc1_n43_p10, 28);
-        fc1_n43_t0_5_b := resize(fc1_n43_p11, 28);
-        fc1_n43_t0_5 := fc1_n43_t0_5_a + fc1_n43_t0_5_b;
-        fc1_n43_t0_6_a := resize(fc1_n43_p12, 26);
-        fc1_n43_t0_6 := fc1_n43_t0_6_a + fc1_n43_p13;
-        fc1_n43_t0_7_a := resize(fc1_n43_p14, 25);
-        fc1_n43_t0_7_b := resize(fc1_n43_p15, 25);
-        fc1_n43_t0_7 := fc1_n43_t0_7_a + fc1_n43_t0_7_b;
-        fc1_n43_t1_0_a := resize(fc1_n43_t0_0, 28);
-        fc1_n43_t1_0 := fc1_n43_t1_0_a_d1 + fc1_n43_t0_1_d1;
-        fc1_n43_t1_1_b := resize(fc1_n43_t0_3, 28);
-        fc1_n43_t1_1 := fc1_n43_t0_2_d1 + fc1_n43_t1_1_b_d1;
-        fc1_n43_t1_2_a := resize(fc1_n43_t0_4, 28);
-        fc1_n43_t1_2 := fc1_n43_t1_2_a_d1 + fc1_n43_t0_5_d1;
-        fc1_n43_t1_3_b := resize(fc1_n43_t0_7, 26);
-        fc1_n43_t1_3 := fc1_n43_t0_6_d1 + fc1_n43_t1_3_b_d1;
-        fc1_n43_t2_0_a := resize(fc1_n43_t1_0, 29);
-        fc1_n43_t2_0_b := resize(fc1_n43_t1_1, 29);
-        fc1_n43_t2_0 := fc1_n43_t2_0_a + fc1_n43_t2_0_b;
-        fc1_n43_t2_1_a := resize(fc1_n43_t1_2, 29);
-        fc1_n43_t2_1_b := resize(fc1_n43_t1_3, 29);
-        fc1_n43_t2_1 := fc1_n43_t2_1_a + fc1_n43_t2_1_b;
-        fc1_n43_t3_0_a := resize(fc1_n43_t2_0, 30);
-        fc1_n43_t3_0_b := resize(fc1_n43_t2_1, 30);
-        fc1_n43_t3_0 := fc1_n43_t3_0_a + fc1_n43_t3_0_b;
-        fc1_n43_t4_0_b := resize(fc1_n43_bias, 30);
-        fc1_n43_t4_0 := fc1_n43_t3_0 + fc1_n43_t4_0_b_d1;
-        fc1_n43_acc := fc1_n43_t4_0;
+        fc1_n43_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 14) mod 2**20, 20));
+        fc1_n43_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1315) mod 2**27, 27));
+        fc1_n43_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 1406) mod 2**27, 27));
+        fc1_n43_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 744) mod 2**26, 26));
+        fc1_n43_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1579) mod 2**27, 27));
+        fc1_n43_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 188) mod 2**24, 24));
+        fc1_n43_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 611) mod 2**26, 26));
+        fc1_n43_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-649)) mod 2**26, 26));
+        fc1_n43_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-1025)) mod 2**27, 27));
+        fc1_n43_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1316)) mod 2**27, 27));
+        fc1_n43_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-7)) mod 2**19, 19));
+        fc1_n43_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-228)) mod 2**24, 24));
+        fc1_n43_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 129) mod 2**24, 24));
+        fc1_n43_t1_0 := resize(fc1_n43_t1_0_a_d1, 28) + fc1_n43_t0_1_d1;
+        fc1_n43_t1_1 := fc1_n43_t0_2_d1 + resize(fc1_n43_t1_1_b_d1, 28);
+        fc1_n43_t1_2 := resize(fc1_n43_t1_2_a_d1, 28) + fc1_n43_t0_5_d1;
+        fc1_n43_t1_3 := fc1_n43_t0_6_d1 + resize(fc1_n43_t1_3_b_d1, 26);
+        fc1_n43_t2_0 := resize(fc1_n43_t1_0, 29) + resize(fc1_n43_t1_1, 29);
+        fc1_n43_t2_1 := resize(fc1_n43_t1_2, 29) + resize(fc1_n43_t1_3, 29);
+        fc1_n43_acc := ((resize(fc1_n43_t2_0, 30) + resize(fc1_n43_t2_1, 30)) + to_signed(394240, 30));
         fc1_n43_y_fl := fc1_n43_acc(29 downto 10);
-        fc1_n43_y_wrap := fc1_n43_y_fl(15 downto 0);
-        fc1_n44_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_44), 26);
-        fc1_n44_p0 := fc1_n44_p0_m(24 downto 0);
-        fc1_n44_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_44), 24);
-        fc1_n44_p1 := fc1_n44_p1_m(22 downto 0);
-        fc1_n44_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_44), 26);
-        fc1_n44_p2 := fc1_n44_p2_m(24 downto 0);
-        fc1_n44_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_44), 23);
-        fc1_n44_p3 := fc1_n44_p3_m(21 downto 0);
-        fc1_n44_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_44), 26);
-        fc1_n44_p4 := fc1_n44_p4_m(24 downto 0);
-        fc1_n44_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_44), 27);
-        fc1_n44_p5 := fc1_n44_p5_m(25 downto 0);
-        fc1_n44_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_44), 25);
-        fc1_n44_p6 := fc1_n44_p6_m(23 downto 0);
-        fc1_n44_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_44), 26);
-        fc1_n44_p7 := fc1_n44_p7_m(24 downto 0);
-        fc1_n44_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_44), 25);
-        fc1_n44_p8 := fc1_n44_p8_m(23 downto 0);
-        fc1_n44_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_44), 25);
-        fc1_n44_p9 := fc1_n44_p9_m(23 downto 0);
-        fc1_n44_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_44), 27);
-        fc1_n44_p10 := fc1_n44_p10_m(25 downto 0);
-        fc1_n44_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_44), 27);
-        fc1_n44_p11 := fc1_n44_p11_m(25 downto 0);
-        fc1_n44_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_44), 25);
-        fc1_n44_p12 := fc1_n44_p12_m(23 downto 0);
-        fc1_n44_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_44), 27);
-        fc1_n44_p13 := fc1_n44_p13_m(25 downto 0);
-        fc1_n44_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_44), 26);
-        fc1_n44_p14 := fc1_n44_p14_m(24 downto 0);
-        fc1_n44_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_44), 22);
-        fc1_n44_p15 := fc1_n44_p15_m(20 downto 0);
-        fc1_n44_t0_0_b := resize(fc1_n44_p1, 25);
-        fc1_n44_t0_0 := fc1_n44_p0 + fc1_n44_t0_0_b;
-        fc1_n44_t0_1_b := resize(fc1_n44_p3, 25);
-        fc1_n44_t0_1 := fc1_n44_p2 + fc1_n44_t0_1_b;
-        fc1_n44_t0_2_a := resize(fc1_n44_p4, 26);
-        fc1_n44_t0_2 := fc1_n44_t0_2_a + fc1_n44_p5;
-        fc1_n44_t0_3_a := resize(fc1_n44_p6, 25);
-        fc1_n44_t0_3 := fc1_n44_t0_3_a + fc1_n44_p7;
-        fc1_n44_t0_4_a := resize(fc1_n44_p8, 25);
-        fc1_n44_t0_4_b := resize(fc1_n44_p9, 25);
-        fc1_n44_t0_4 := fc1_n44_t0_4_a + fc1_n44_t0_4_b;
+        fc1_n44_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-123)) mod 2**23, 23));
+        fc1_n44_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 54) mod 2**22, 22));
+        fc1_n44_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-276)) mod 2**25, 25));
+        fc1_n44_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 222) mod 2**24, 24));
+        fc1_n44_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 186) mod 2**24, 24));
+        fc1_n44_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-180)) mod 2**24, 24));
+        fc1_n44_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-527)) mod 2**26, 26));
+        fc1_n44_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-920)) mod 2**26, 26));
+        fc1_n44_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-149)) mod 2**24, 24));
+        fc1_n44_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-19)) mod 2**21, 21));
         fc1_n44_t0_5_a := resize(fc1_n44_p10, 27);
-        fc1_n44_t0_5_b := resize(fc1_n44_p11, 27);
-        fc1_n44_t0_5 := fc1_n44_t0_5_a + fc1_n44_t0_5_b;
-        fc1_n44_t0_6_a := resize(fc1_n44_p12, 26);
-        fc1_n44_t0_6 := fc1_n44_t0_6_a + fc1_n44_p13;
-        fc1_n44_t0_7_b := resize(fc1_n44_p15, 25);
-        fc1_n44_t0_7 := fc1_n44_p14 + fc1_n44_t0_7_b;
-        fc1_n44_t1_0_a := resize(fc1_n44_t0_0, 26);
-        fc1_n44_t1_0_b := resize(fc1_n44_t0_1, 26);
-        fc1_n44_t1_0 := fc1_n44_t1_0_a_d1 + fc1_n44_t1_0_b_d1;
-        fc1_n44_t1_1_a := resize(fc1_n44_t0_2, 27);
-        fc1_n44_t1_1_b := resize(fc1_n44_t0_3, 27);
-        fc1_n44_t1_1 := fc1_n44_t1_1_a_d1 + fc1_n44_t1_1_b_d1;
-        fc1_n44_t1_2_a := resize(fc1_n44_t0_4, 27);
-        fc1_n44_t1_2 := fc1_n44_t1_2_a_d1 + fc1_n44_t0_5_d1;
-        fc1_n44_t1_3_a := resize(fc1_n44_t0_6, 27);
-        fc1_n44_t1_3_b := resize(fc1_n44_t0_7, 27);
-        fc1_n44_t1_3 := fc1_n44_t1_3_a_d1 + fc1_n44_t1_3_b_d1;
-        fc1_n44_t2_0_a := resize(fc1_n44_t1_0, 28);
-        fc1_n44_t2_0_b := resize(fc1_n44_t1_1, 28);
-        fc1_n44_t2_0 := fc1_n44_t2_0_a + fc1_n44_t2_0_b;
-        fc1_n44_t2_1_a := resize(fc1_n44_t1_2, 28);
-        fc1_n44_t2_1_b := resize(fc1_n44_t1_3, 28);
-        fc1_n44_t2_1 := fc1_n44_t2_1_a + fc1_n44_t2_1_b;
-        fc1_n44_t3_0_a := resize(fc1_n44_t2_0, 29);
-        fc1_n44_t3_0_b := resize(fc1_n44_t2_1, 29);
-        fc1_n44_t3_0 := fc1_n44_t3_0_a + fc1_n44_t3_0_b;
-        fc1_n44_t4_0_b := resize(fc1_n44_bias, 29);
-        fc1_n44_t4_0 := fc1_n44_t3_0 + fc1_n44_t4_0_b_d1;
-        fc1_n44_acc := fc1_n44_t4_0;
+        fc1_n44_t1_0 := resize(fc1_n44_t1_0_a_d1, 26) + resize(fc1_n44_t1_0_b_d1, 26);
+        fc1_n44_t1_1 := resize(fc1_n44_t1_1_a_d1, 27) + resize(fc1_n44_t1_1_b_d1, 27);
+        fc1_n44_t1_2 := resize(fc1_n44_t1_2_a_d1, 27) + fc1_n44_t0_5_d1;
+        fc1_n44_t1_3 := resize(fc1_n44_t1_3_a_d1, 27) + resize(fc1_n44_t1_3_b_d1, 27);
+        fc1_n44_t2_0 := resize(fc1_n44_t1_0, 28) + resize(fc1_n44_t1_1, 28);
+        fc1_n44_t2_1 := resize(fc1_n44_t1_2, 28) + resize(fc1_n44_t1_3, 28);
+        fc1_n44_acc := ((resize(fc1_n44_t2_0, 29) + resize(fc1_n44_t2_1, 29)) + to_signed(-630784, 29));
         fc1_n44_y_fl := fc1_n44_acc(28 downto 10);
-        fc1_n44_y_wrap := fc1_n44_y_fl(15 downto 0);
-        fc1_n45_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_45), 26);
-        fc1_n45_p0 := fc1_n45_p0_m(24 downto 0);
-        fc1_n45_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_45), 25);
-        fc1_n45_p1 := fc1_n45_p1_m(23 downto 0);
-        fc1_n45_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_45), 28);
-        fc1_n45_p2 := fc1_n45_p2_m(26 downto 0);
-        fc1_n45_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_45), 29);
-        fc1_n45_p3 := fc1_n45_p3_m(27 downto 0);
-        fc1_n45_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_45), 28);
-        fc1_n45_p4 := fc1_n45_p4_m(26 downto 0);
-        fc1_n45_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_45), 29);
-        fc1_n45_p5 := fc1_n45_p5_m(27 downto 0);
-        fc1_n45_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_45), 25);
-        fc1_n45_p6 := fc1_n45_p6_m(23 downto 0);
-        fc1_n45_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_45), 25);
-        fc1_n45_p7 := fc1_n45_p7_m(23 downto 0);
-        fc1_n45_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_45), 25);
-        fc1_n45_p8 := fc1_n45_p8_m(23 downto 0);
-        fc1_n45_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_45), 27);
-        fc1_n45_p9 := fc1_n45_p9_m(25 downto 0);
-        fc1_n45_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_45), 26);
-        fc1_n45_p10 := fc1_n45_p10_m(24 downto 0);
-        fc1_n45_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_45), 28);
-        fc1_n45_p11 := fc1_n45_p11_m(26 downto 0);
-        fc1_n45_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_45), 27);
-        fc1_n45_p12 := fc1_n45_p12_m(25 downto 0);
-        fc1_n45_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_45), 26);
-        fc1_n45_p13 := fc1_n45_p13_m(24 downto 0);
-        fc1_n45_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_45), 21);
-        fc1_n45_p14 := fc1_n45_p14_m(19 downto 0);
-        fc1_n45_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_45), 24);
-        fc1_n45_p15 := fc1_n45_p15_m(22 downto 0);
-        fc1_n45_t0_0_b := resize(fc1_n45_p1, 25);
-        fc1_n45_t0_0 := fc1_n45_p0 + fc1_n45_t0_0_b;
-        fc1_n45_t0_1_a := resize(fc1_n45_p2, 28);
-        fc1_n45_t0_1 := fc1_n45_t0_1_a + fc1_n45_p3;
-        fc1_n45_t0_2_a := resize(fc1_n45_p4, 28);
-        fc1_n45_t0_2 := fc1_n45_t0_2_a + fc1_n45_p5;
-        fc1_n45_t0_3_a := resize(fc1_n45_p6, 25);
-        fc1_n45_t0_3_b := resize(fc1_n45_p7, 25);
-        fc1_n45_t0_3 := fc1_n45_t0_3_a + fc1_n45_t0_3_b;
-        fc1_n45_t0_4_a := resize(fc1_n45_p8, 26);
-        fc1_n45_t0_4 := fc1_n45_t0_4_a + fc1_n45_p9;
-        fc1_n45_t0_5_a := resize(fc1_n45_p10, 27);
-        fc1_n45_t0_5 := fc1_n45_t0_5_a + fc1_n45_p11;
-        fc1_n45_t0_6_a := resize(fc1_n45_p12, 27);
-        fc1_n45_t0_6_b := resize(fc1_n45_p13, 27);
-        fc1_n45_t0_6 := fc1_n45_t0_6_a + fc1_n45_t0_6_b;
-        fc1_n45_t0_7_a := resize(fc1_n45_p14, 23);
-        fc1_n45_t0_7 := fc1_n45_t0_7_a + fc1_n45_p15;
-        fc1_n45_t1_0_a := resize(fc1_n45_t0_0, 28);
-        fc1_n45_t1_0 := fc1_n45_t1_0_a_d1 + fc1_n45_t0_1_d1;
-        fc1_n45_t1_1_b := resize(fc1_n45_t0_3, 28);
-        fc1_n45_t1_1 := fc1_n45_t0_2_d1 + fc1_n45_t1_1_b_d1;
-        fc1_n45_t1_2_a := resize(fc1_n45_t0_4, 28);
-        fc1_n45_t1_2_b := resize(fc1_n45_t0_5, 28);
-        fc1_n45_t1_2 := fc1_n45_t1_2_a_d1 + fc1_n45_t1_2_b_d1;
-        fc1_n45_t1_3_b := resize(fc1_n45_t0_7, 27);
-        fc1_n45_t1_3 := fc1_n45_t0_6_d1 + fc1_n45_t1_3_b_d1;
-        fc1_n45_t2_0_a := resize(fc1_n45_t1_0, 29);
-        fc1_n45_t2_0_b := resize(fc1_n45_t1_1, 29);
-        fc1_n45_t2_0 := fc1_n45_t2_0_a + fc1_n45_t2_0_b;
-        fc1_n45_t2_1_b := resize(fc1_n45_t1_3, 28);
-        fc1_n45_t2_1 := fc1_n45_t1_2 + fc1_n45_t2_1_b;
-        fc1_n45_t3_0_a := resize(fc1_n45_t2_0, 30);
-        fc1_n45_t3_0_b := resize(fc1_n45_t2_1, 30);
-        fc1_n45_t3_0 := fc1_n45_t3_0_a + fc1_n45_t3_0_b;
-        fc1_n45_t4_0_b := resize(fc1_n45_bias, 30);
-        fc1_n45_t4_0 := fc1_n45_t3_0 + fc1_n45_t4_0_b_d1;
-        fc1_n45_acc := fc1_n45_t4_0;
+        fc1_n45_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 145) mod 2**24, 24));
+        fc1_n45_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1090) mod 2**27, 27));
+        fc1_n45_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1259) mod 2**27, 27));
+        fc1_n45_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 191) mod 2**24, 24));
+        fc1_n45_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-235)) mod 2**24, 24));
+        fc1_n45_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-248)) mod 2**24, 24));
+        fc1_n45_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-413)) mod 2**25, 25));
+        fc1_n45_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-855)) mod 2**26, 26));
+        fc1_n45_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-300)) mod 2**25, 25));
+        fc1_n45_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-13)) mod 2**20, 20));
+        fc1_n45_t1_0 := resize(fc1_n45_t1_0_a_d1, 28) + fc1_n45_t0_1_d1;
+        fc1_n45_t1_1 := fc1_n45_t0_2_d1 + resize(fc1_n45_t1_1_b_d1, 28);
+        fc1_n45_t1_3 := fc1_n45_t0_6_d1 + resize(fc1_n45_t1_3_b_d1, 27);
+        fc1_n45_t2_0 := resize(fc1_n45_t1_0, 29) + resize(fc1_n45_t1_1, 29);
+        fc1_n45_t2_1 := (resize(fc1_n45_t1_2_a_d1, 28) + resize(fc1_n45_t1_2_b_d1, 28)) + resize(fc1_n45_t1_3, 28);
+        fc1_n45_acc := ((resize(fc1_n45_t2_0, 30) + resize(fc1_n45_t2_1, 30)) + to_signed(652288, 30));
         fc1_n45_y_fl := fc1_n45_acc(29 downto 10);
-        fc1_n45_y_wrap := fc1_n45_y_fl(15 downto 0);
-        fc1_n46_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_46), 26);
-        fc1_n46_p0 := fc1_n46_p0_m(24 downto 0);
-        fc1_n46_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_46), 27);
-        fc1_n46_p1 := fc1_n46_p1_m(25 downto 0);
-        fc1_n46_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_46), 28);
-        fc1_n46_p2 := fc1_n46_p2_m(26 downto 0);
-        fc1_n46_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_46), 28);
-        fc1_n46_p3 := fc1_n46_p3_m(26 downto 0);
-        fc1_n46_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_46), 28);
-        fc1_n46_p4 := fc1_n46_p4_m(26 downto 0);
-        fc1_n46_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_46), 29);
-        fc1_n46_p5 := fc1_n46_p5_m(27 downto 0);
-        fc1_n46_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_46), 26);
-        fc1_n46_p6 := fc1_n46_p6_m(24 downto 0);
-        fc1_n46_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_46), 23);
-        fc1_n46_p7 := fc1_n46_p7_m(21 downto 0);
-        fc1_n46_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_46), 25);
-        fc1_n46_p8 := fc1_n46_p8_m(23 downto 0);
-        fc1_n46_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_46), 27);
-        fc1_n46_p9 := fc1_n46_p9_m(25 downto 0);
-        fc1_n46_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_46), 26);
-        fc1_n46_p10 := fc1_n46_p10_m(24 downto 0);
-        fc1_n46_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_46), 27);
-        fc1_n46_p11 := fc1_n46_p11_m(25 downto 0);
-        fc1_n46_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_46), 23);
-        fc1_n46_p12 := fc1_n46_p12_m(21 downto 0);
-        fc1_n46_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_46), 26);
-        fc1_n46_p13 := fc1_n46_p13_m(24 downto 0);
-        fc1_n46_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_46), 26);
-        fc1_n46_p14 := fc1_n46_p14_m(24 downto 0);
-        fc1_n46_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_46), 26);
-        fc1_n46_p15 := fc1_n46_p15_m(24 downto 0);
-        fc1_n46_t0_0_a := resize(fc1_n46_p0, 26);
-        fc1_n46_t0_0 := fc1_n46_t0_0_a + fc1_n46_p1;
-        fc1_n46_t0_1_a := resize(fc1_n46_p2, 28);
-        fc1_n46_t0_1_b := resize(fc1_n46_p3, 28);
-        fc1_n46_t0_1 := fc1_n46_t0_1_a + fc1_n46_t0_1_b;
-        fc1_n46_t0_2_a := resize(fc1_n46_p4, 28);
-        fc1_n46_t0_2 := fc1_n46_t0_2_a + fc1_n46_p5;
-        fc1_n46_t0_3_b := resize(fc1_n46_p7, 25);
-        fc1_n46_t0_3 := fc1_n46_p6 + fc1_n46_t0_3_b;
-        fc1_n46_t0_4_a := resize(fc1_n46_p8, 26);
-        fc1_n46_t0_4 := fc1_n46_t0_4_a + fc1_n46_p9;
-        fc1_n46_t0_5_a := resize(fc1_n46_p10, 26);
-        fc1_n46_t0_5 := fc1_n46_t0_5_a + fc1_n46_p11;
-        fc1_n46_t0_6_a := resize(fc1_n46_p12, 25);
-        fc1_n46_t0_6 := fc1_n46_t0_6_a + fc1_n46_p13;
-        fc1_n46_t0_7_a := resize(fc1_n46_p14, 26);
-        fc1_n46_t0_7_b := resize(fc1_n46_p15, 26);
-        fc1_n46_t0_7 := fc1_n46_t0_7_a + fc1_n46_t0_7_b;
-        fc1_n46_t1_0_a := resize(fc1_n46_t0_0, 28);
-        fc1_n46_t1_0 := fc1_n46_t1_0_a_d1 + fc1_n46_t0_1_d1;
-        fc1_n46_t1_1_a := resize(fc1_n46_t0_2, 29);
-        fc1_n46_t1_1_b := resize(fc1_n46_t0_3, 29);
-        fc1_n46_t1_1 := fc1_n46_t1_1_a_d1 + fc1_n46_t1_1_b_d1;
-        fc1_n46_t1_2_a := resize(fc1_n46_t0_4, 27);
-        fc1_n46_t1_2_b := resize(fc1_n46_t0_5, 27);
-        fc1_n46_t1_2 := fc1_n46_t1_2_a_d1 + fc1_n46_t1_2_b_d1;
-        fc1_n46_t1_3_a := resize(fc1_n46_t0_6, 27);
-        fc1_n46_t1_3_b := resize(fc1_n46_t0_7, 27);
-        fc1_n46_t1_3 := fc1_n46_t1_3_a_d1 + fc1_n46_t1_3_b_d1;
-        fc1_n46_t2_0_a := resize(fc1_n46_t1_0, 29);
-        fc1_n46_t2_0 := fc1_n46_t2_0_a + fc1_n46_t1_1;
-        fc1_n46_t2_1_a := resize(fc1_n46_t1_2, 28);
-        fc1_n46_t2_1_b := resize(fc1_n46_t1_3, 28);
-        fc1_n46_t2_1 := fc1_n46_t2_1_a + fc1_n46_t2_1_b;
-        fc1_n46_t3_0_a := resize(fc1_n46_t2_0, 30);
-        fc1_n46_t3_0_b := resize(fc1_n46_t2_1, 30);
-        fc1_n46_t3_0 := fc1_n46_t3_0_a + fc1_n46_t3_0_b;
-        fc1_n46_t4_0_b := resize(fc1_n46_bias, 30);
-        fc1_n46_t4_0 := fc1_n46_t3_0 + fc1_n46_t4_0_b_d1;
-        fc1_n46_acc := fc1_n46_t4_0;
+        fc1_n46_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 375) mod 2**25, 25));
+        fc1_n46_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1317) mod 2**27, 27));
+        fc1_n46_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 1704) mod 2**27, 27));
+        fc1_n46_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1249) mod 2**27, 27));
+        fc1_n46_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 34) mod 2**22, 22));
+        fc1_n46_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 160) mod 2**24, 24));
+        fc1_n46_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 456) mod 2**25, 25));
+        fc1_n46_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 34) mod 2**22, 22));
+        fc1_n46_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 391) mod 2**25, 25));
+        fc1_n46_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-266)) mod 2**25, 25));
+        fc1_n46_t1_0 := resize(fc1_n46_t1_0_a_d1, 28) + fc1_n46_t0_1_d1;
+        fc1_n46_t1_2 := resize(fc1_n46_t1_2_a_d1, 27) + resize(fc1_n46_t1_2_b_d1, 27);
+        fc1_n46_t1_3 := resize(fc1_n46_t1_3_a_d1, 27) + resize(fc1_n46_t1_3_b_d1, 27);
+        fc1_n46_t2_0 := resize(fc1_n46_t1_0, 29) + (resize(fc1_n46_t1_1_a_d1, 29) + resize(fc1_n46_t1_1_b_d1, 29));
+        fc1_n46_t2_1 := resize(fc1_n46_t1_2, 28) + resize(fc1_n46_t1_3, 28);
+        fc1_n46_acc := ((resize(fc1_n46_t2_0, 30) + resize(fc1_n46_t2_1, 30)) + to_signed(595968, 30));
         fc1_n46_y_fl := fc1_n46_acc(29 downto 10);
-        fc1_n46_y_wrap := fc1_n46_y_fl(15 downto 0);
-        fc1_n47_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_47), 25);
-        fc1_n47_p0 := fc1_n47_p0_m(23 downto 0);
-        fc1_n47_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_47), 26);
-        fc1_n47_p1 := fc1_n47_p1_m(24 downto 0);
-        fc1_n47_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_47), 29);
-        fc1_n47_p2 := fc1_n47_p2_m(27 downto 0);
-        fc1_n47_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_47), 29);
-        fc1_n47_p3 := fc1_n47_p3_m(27 downto 0);
-        fc1_n47_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_47), 28);
-        fc1_n47_p4 := fc1_n47_p4_m(26 downto 0);
-        fc1_n47_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_47), 29);
-        fc1_n47_p5 := fc1_n47_p5_m(27 downto 0);
-        fc1_n47_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_47), 26);
-        fc1_n47_p6 := fc1_n47_p6_m(24 downto 0);
-        fc1_n47_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_47), 26);
-        fc1_n47_p7 := fc1_n47_p7_m(24 downto 0);
-        fc1_n47_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_47), 26);
-        fc1_n47_p8 := fc1_n47_p8_m(24 downto 0);
-        fc1_n47_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_47), 23);
-        fc1_n47_p9 := fc1_n47_p9_m(21 downto 0);
-        fc1_n47_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_47), 26);
-        fc1_n47_p10 := fc1_n47_p10_m(24 downto 0);
-        fc1_n47_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_47), 28);
-        fc1_n47_p11 := fc1_n47_p11_m(26 downto 0);
-        fc1_n47_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_47), 25);
-        fc1_n47_p12 := fc1_n47_p12_m(23 downto 0);
-        fc1_n47_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_47), 26);
-        fc1_n47_p13 := fc1_n47_p13_m(24 downto 0);
-        fc1_n47_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_47), 26);
-        fc1_n47_p14 := fc1_n47_p14_m(24 downto 0);
-        fc1_n47_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_47), 26);
-        fc1_n47_p15 := fc1_n47_p15_m(24 downto 0);
-        fc1_n47_t0_0_a := resize(fc1_n47_p0, 26);
-        fc1_n47_t0_0_b := resize(fc1_n47_p1, 26);
-        fc1_n47_t0_0 := fc1_n47_t0_0_a + fc1_n47_t0_0_b;
-        fc1_n47_t0_1_a := resize(fc1_n47_p2, 29);
-        fc1_n47_t0_1_b := resize(fc1_n47_p3, 29);
-        fc1_n47_t0_1 := fc1_n47_t0_1_a + fc1_n47_t0_1_b;
-        fc1_n47_t0_2_a := resize(fc1_n47_p4, 29);
-        fc1_n47_t0_2_b := resize(fc1_n47_p5, 29);
-        fc1_n47_t0_2 := fc1_n47_t0_2_a + fc1_n47_t0_2_b;
-        fc1_n47_t0_3_a := resize(fc1_n47_p6, 26);
-        fc1_n47_t0_3_b := resize(fc1_n47_p7, 26);
-        fc1_n47_t0_3 := fc1_n47_t0_3_a + fc1_n47_t0_3_b;
-        fc1_n47_t0_4_b := resize(fc1_n47_p9, 25);
-        fc1_n47_t0_4 := fc1_n47_p8 + fc1_n47_t0_4_b;
-        fc1_n47_t0_5_a := resize(fc1_n47_p10, 27);
-        fc1_n47_t0_5 := fc1_n47_t0_5_a + fc1_n47_p11;
-        fc1_n47_t0_6_a := resize(fc1_n47_p12, 26);
-        fc1_n47_t0_6_b := resize(fc1_n47_p13, 26);
-        fc1_n47_t0_6 := fc1_n47_t0_6_a + fc1_n47_t0_6_b;
-        fc1_n47_t0_7_a := resize(fc1_n47_p14, 26);
-        fc1_n47_t0_7_b := resize(fc1_n47_p15, 26);
-        fc1_n47_t0_7 := fc1_n47_t0_7_a + fc1_n47_t0_7_b;
-        fc1_n47_t1_0_a := resize(fc1_n47_t0_0, 29);
-        fc1_n47_t1_0 := fc1_n47_t1_0_a_d1 + fc1_n47_t0_1_d1;
-        fc1_n47_t1_1_b := resize(fc1_n47_t0_3, 29);
-        fc1_n47_t1_1 := fc1_n47_t0_2_d1 + fc1_n47_t1_1_b_d1;
-        fc1_n47_t1_2_a := resize(fc1_n47_t0_4, 27);
-        fc1_n47_t1_2 := fc1_n47_t1_2_a_d1 + fc1_n47_t0_5_d1;
-        fc1_n47_t1_3_a := resize(fc1_n47_t0_6, 27);
-        fc1_n47_t1_3_b := resize(fc1_n47_t0_7, 27);
-        fc1_n47_t1_3 := fc1_n47_t1_3_a_d1 + fc1_n47_t1_3_b_d1;
-        fc1_n47_t2_0_a := resize(fc1_n47_t1_0, 30);
-        fc1_n47_t2_0_b := resize(fc1_n47_t1_1, 30);
-        fc1_n47_t2_0 := fc1_n47_t2_0_a + fc1_n47_t2_0_b;
-        fc1_n47_t2_1_a := resize(fc1_n47_t1_2, 28);
-        fc1_n47_t2_1_b := resize(fc1_n47_t1_3, 28);
-        fc1_n47_t2_1 := fc1_n47_t2_1_a + fc1_n47_t2_1_b;
-        fc1_n47_t3_0_b := resize(fc1_n47_t2_1, 30);
-        fc1_n47_t3_0 := fc1_n47_t2_0 + fc1_n47_t3_0_b;
-        fc1_n47_t4_0_b := resize(fc1_n47_bias, 30);
-        fc1_n47_t4_0 := fc1_n47_t3_0 + fc1_n47_t4_0_b_d1;
-        fc1_n47_acc := fc1_n47_t4_0;
+        fc1_n47_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-228)) mod 2**24, 24));
+        fc1_n47_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 385) mod 2**25, 25));
+        fc1_n47_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-2097)) mod 2**28, 28));
+        fc1_n47_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2316)) mod 2**28, 28));
+        fc1_n47_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2004)) mod 2**27, 27));
+        fc1_n47_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2592)) mod 2**28, 28));
+        fc1_n47_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-337)) mod 2**25, 25));
+        fc1_n47_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-496)) mod 2**25, 25));
+        fc1_n47_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-44)) mod 2**22, 22));
+        fc1_n47_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-373)) mod 2**25, 25));
+        fc1_n47_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-239)) mod 2**24, 24));
+        fc1_n47_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-423)) mod 2**25, 25));
+        fc1_n47_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 366) mod 2**25, 25));
+        fc1_n47_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 414) mod 2**25, 25));
+        fc1_n47_t1_0 := resize(fc1_n47_t1_0_a_d1, 29) + fc1_n47_t0_1_d1;
+        fc1_n47_t1_1 := fc1_n47_t0_2_d1 + resize(fc1_n47_t1_1_b_d1, 29);
+        fc1_n47_t1_2 := resize(fc1_n47_t1_2_a_d1, 27) + fc1_n47_t0_5_d1;
+        fc1_n47_t1_3 := resize(fc1_n47_t1_3_a_d1, 27) + resize(fc1_n47_t1_3_b_d1, 27);
+        fc1_n47_t2_1 := resize(fc1_n47_t1_2, 28) + resize(fc1_n47_t1_3, 28);
+        fc1_n47_t3_0 := (resize(fc1_n47_t1_0, 30) + resize(fc1_n47_t1_1, 30)) + resize(fc1_n47_t2_1, 30);
+        fc1_n47_acc := (fc1_n47_t3_0 + to_signed(288768, 30));
         fc1_n47_y_fl := fc1_n47_acc(29 downto 10);
-        fc1_n47_y_wrap := fc1_n47_y_fl(15 downto 0);
-        fc1_n48_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_48), 25);
-        fc1_n48_p0 := fc1_n48_p0_m(23 downto 0);
         fc1_n48_p1_sh := shift_left(resize(fc1_in_1, 19), 3);
-        fc1_n48_p1_e := resize(fc1_n48_p1_sh, 20);
-        fc1_n48_p1_neg := -fc1_n48_p1_e;
-        fc1_n48_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_48), 29);
-        fc1_n48_p2 := fc1_n48_p2_m(27 downto 0);
-        fc1_n48_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_48), 29);
-        fc1_n48_p3 := fc1_n48_p3_m(27 downto 0);
-        fc1_n48_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_48), 29);
-        fc1_n48_p4 := fc1_n48_p4_m(27 downto 0);
-        fc1_n48_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_48), 29);
-        fc1_n48_p5 := fc1_n48_p5_m(27 downto 0);
-        fc1_n48_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_48), 26);
-        fc1_n48_p6 := fc1_n48_p6_m(24 downto 0);
-        fc1_n48_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_48), 25);
-        fc1_n48_p7 := fc1_n48_p7_m(23 downto 0);
-        fc1_n48_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_48), 26);
-        fc1_n48_p8 := fc1_n48_p8_m(24 downto 0);
-        fc1_n48_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_48), 27);
-        fc1_n48_p9 := fc1_n48_p9_m(25 downto 0);
-        fc1_n48_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_48), 28);
-        fc1_n48_p10 := fc1_n48_p10_m(26 downto 0);
-        fc1_n48_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_48), 27);
-        fc1_n48_p11 := fc1_n48_p11_m(25 downto 0);
-        fc1_n48_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_48), 27);
-        fc1_n48_p12 := fc1_n48_p12_m(25 downto 0);
-        fc1_n48_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_48), 25);
-        fc1_n48_p13 := fc1_n48_p13_m(23 downto 0);
-        fc1_n48_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_48), 25);
-        fc1_n48_p14 := fc1_n48_p14_m(23 downto 0);
-        fc1_n48_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_48), 23);
-        fc1_n48_p15 := fc1_n48_p15_m(21 downto 0);
-        fc1_n48_t0_0_b := resize(fc1_n48_p1_neg, 24);
-        fc1_n48_t0_0 := fc1_n48_p0 + fc1_n48_t0_0_b;
-        fc1_n48_t0_1_a := resize(fc1_n48_p2, 29);
-        fc1_n48_t0_1_b := resize(fc1_n48_p3, 29);
-        fc1_n48_t0_1 := fc1_n48_t0_1_a + fc1_n48_t0_1_b;
-        fc1_n48_t0_2_a := resize(fc1_n48_p4, 29);
-        fc1_n48_t0_2_b := resize(fc1_n48_p5, 29);
-        fc1_n48_t0_2 := fc1_n48_t0_2_a + fc1_n48_t0_2_b;
-        fc1_n48_t0_3_a := resize(fc1_n48_p6, 26);
-        fc1_n48_t0_3_b := resize(fc1_n48_p7, 26);
-        fc1_n48_t0_3 := fc1_n48_t0_3_a + fc1_n48_t0_3_b;
-        fc1_n48_t0_4_a := resize(fc1_n48_p8, 27);
-        fc1_n48_t0_4_b := resize(fc1_n48_p9, 27);
-        fc1_n48_t0_4 := fc1_n48_t0_4_a + fc1_n48_t0_4_b;
-        fc1_n48_t0_5_b := resize(fc1_n48_p11, 27);
-        fc1_n48_t0_5 := fc1_n48_p10 + fc1_n48_t0_5_b;
-        fc1_n48_t0_6_b := resize(fc1_n48_p13, 26);
-        fc1_n48_t0_6 := fc1_n48_p12 + fc1_n48_t0_6_b;
-        fc1_n48_t0_7_b := resize(fc1_n48_p15, 24);
-        fc1_n48_t0_7 := fc1_n48_p14 + fc1_n48_t0_7_b;
-        fc1_n48_t1_0_a := resize(fc1_n48_t0_0, 29);
-        fc1_n48_t1_0 := fc1_n48_t1_0_a_d1 + fc1_n48_t0_1_d1;
-        fc1_n48_t1_1_b := resize(fc1_n48_t0_3, 29);
-        fc1_n48_t1_1 := fc1_n48_t0_2_d1 + fc1_n48_t1_1_b_d1;
-        fc1_n48_t1_2_a := resize(fc1_n48_t0_4, 28);
-        fc1_n48_t1_2_b := resize(fc1_n48_t0_5, 28);
-        fc1_n48_t1_2 := fc1_n48_t1_2_a_d1 + fc1_n48_t1_2_b_d1;
-        fc1_n48_t1_3_b := resize(fc1_n48_t0_7, 26);
-        fc1_n48_t1_3 := fc1_n48_t0_6_d1 + fc1_n48_t1_3_b_d1;
-        fc1_n48_t2_0_a := resize(fc1_n48_t1_0, 30);
-        fc1_n48_t2_0_b := resize(fc1_n48_t1_1, 30);
-        fc1_n48_t2_0 := fc1_n48_t2_0_a + fc1_n48_t2_0_b;
-        fc1_n48_t2_1_b := resize(fc1_n48_t1_3, 28);
-        fc1_n48_t2_1 := fc1_n48_t1_2 + fc1_n48_t2_1_b;
-        fc1_n48_t3_0_a := resize(fc1_n48_t2_0, 31);
-        fc1_n48_t3_0_b := resize(fc1_n48_t2_1, 31);
-        fc1_n48_t3_0 := fc1_n48_t3_0_a + fc1_n48_t3_0_b;
-        fc1_n48_t4_0_b := resize(fc1_n48_bias, 31);
-        fc1_n48_t4_0 := fc1_n48_t3_0_d1 + fc1_n48_t4_0_b_d2;
-        fc1_n48_acc := fc1_n48_t4_0;
+        fc1_n48_p1_neg := -resize(fc1_n48_p1_sh, 20);
+        fc1_n48_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 2522) mod 2**28, 28));
+        fc1_n48_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 3247) mod 2**28, 28));
+        fc1_n48_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 2784) mod 2**28, 28));
+        fc1_n48_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 3450) mod 2**28, 28));
+        fc1_n48_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 421) mod 2**25, 25));
+        fc1_n48_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 228) mod 2**24, 24));
+        fc1_n48_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-295)) mod 2**25, 25));
+        fc1_n48_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-889)) mod 2**26, 26));
+        fc1_n48_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-745)) mod 2**26, 26));
+        fc1_n48_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 137) mod 2**24, 24));
+        fc1_n48_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-33)) mod 2**22, 22));
+        fc1_n48_t1_0 := resize(fc1_n48_t1_0_a_d1, 29) + fc1_n48_t0_1_d1;
+        fc1_n48_t1_1 := fc1_n48_t0_2_d1 + resize(fc1_n48_t1_1_b_d1, 29);
+        fc1_n48_t1_3 := fc1_n48_t0_6_d1 + resize(fc1_n48_t1_3_b_d1, 26);
+        fc1_n48_t2_0 := resize(fc1_n48_t1_0, 30) + resize(fc1_n48_t1_1, 30);
+        fc1_n48_t2_1 := (resize(fc1_n48_t1_2_a_d1, 28) + resize(fc1_n48_t1_2_b_d1, 28)) + resize(fc1_n48_t1_3, 28);
+        fc1_n48_acc := (fc1_n48_t3_0_d1 + to_signed(-557056, 31));
         fc1_n48_y_fl := fc1_n48_acc(30 downto 10);
-        fc1_n48_y_wrap := fc1_n48_y_fl(15 downto 0);
-        fc1_n49_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_49), 26);
-        fc1_n49_p0 := fc1_n49_p0_m(24 downto 0);
-        fc1_n49_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_49), 24);
-        fc1_n49_p1 := fc1_n49_p1_m(22 downto 0);
-        fc1_n49_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_49), 28);
-        fc1_n49_p2 := fc1_n49_p2_m(26 downto 0);
-        fc1_n49_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_49), 29);
-        fc1_n49_p3 := fc1_n49_p3_m(27 downto 0);
-        fc1_n49_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_49), 28);
-        fc1_n49_p4 := fc1_n49_p4_m(26 downto 0);
-        fc1_n49_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_49), 29);
-        fc1_n49_p5 := fc1_n49_p5_m(27 downto 0);
-        fc1_n49_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_49), 22);
-        fc1_n49_p6 := fc1_n49_p6_m(20 downto 0);
-        fc1_n49_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_49), 24);
-        fc1_n49_p7 := fc1_n49_p7_m(22 downto 0);
-        fc1_n49_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_49), 26);
-        fc1_n49_p8 := fc1_n49_p8_m(24 downto 0);
-        fc1_n49_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_49), 26);
-        fc1_n49_p9 := fc1_n49_p9_m(24 downto 0);
-        fc1_n49_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_49), 24);
-        fc1_n49_p10 := fc1_n49_p10_m(22 downto 0);
-        fc1_n49_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_49), 26);
-        fc1_n49_p11 := fc1_n49_p11_m(24 downto 0);
-        fc1_n49_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_49), 25);
-        fc1_n49_p12 := fc1_n49_p12_m(23 downto 0);
-        fc1_n49_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_49), 26);
-        fc1_n49_p13 := fc1_n49_p13_m(24 downto 0);
-        fc1_n49_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_49), 25);
-        fc1_n49_p14 := fc1_n49_p14_m(23 downto 0);
-        fc1_n49_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_49), 22);
-        fc1_n49_p15 := fc1_n49_p15_m(20 downto 0);
-        fc1_n49_t0_0_b := resize(fc1_n49_p1, 25);
-        fc1_n49_t0_0 := fc1_n49_p0 + fc1_n49_t0_0_b;
-        fc1_n49_t0_1_a := resize(fc1_n49_p2, 28);
-        fc1_n49_t0_1 := fc1_n49_t0_1_a + fc1_n49_p3;
-        fc1_n49_t0_2_a := resize(fc1_n49_p4, 29);
-        fc1_n49_t0_2_b := resize(fc1_n49_p5, 29);
-        fc1_n49_t0_2 := fc1_n49_t0_2_a + fc1_n49_t0_2_b;
-        fc1_n49_t0_3_a := resize(fc1_n49_p6, 24);
-        fc1_n49_t0_3_b := resize(fc1_n49_p7, 24);
-        fc1_n49_t0_3 := fc1_n49_t0_3_a + fc1_n49_t0_3_b;
-        fc1_n49_t0_4_a := resize(fc1_n49_p8, 26);
-        fc1_n49_t0_4_b := resize(fc1_n49_p9, 26);
-        fc1_n49_t0_4 := fc1_n49_t0_4_a + fc1_n49_t0_4_b;
-        fc1_n49_t0_5_a := resize(fc1_n49_p10, 26);
-        fc1_n49_t0_5_b := resize(fc1_n49_p11, 26);
-        fc1_n49_t0_5 := fc1_n49_t0_5_a + fc1_n49_t0_5_b;
-        fc1_n49_t0_6_a := resize(fc1_n49_p12, 25);
-        fc1_n49_t0_6 := fc1_n49_t0_6_a + fc1_n49_p13;
-        fc1_n49_t0_7_a := resize(fc1_n49_p14, 25);
-        fc1_n49_t0_7_b := resize(fc1_n49_p15, 25);
-        fc1_n49_t0_7 := fc1_n49_t0_7_a + fc1_n49_t0_7_b;
-        fc1_n49_t1_0_a := resize(fc1_n49_t0_0, 29);
-        fc1_n49_t1_0_b := resize(fc1_n49_t0_1, 29);
-        fc1_n49_t1_0 := fc1_n49_t1_0_a_d1 + fc1_n49_t1_0_b_d1;
-        fc1_n49_t1_1_b := resize(fc1_n49_t0_3, 29);
-        fc1_n49_t1_1 := fc1_n49_t0_2_d1 + fc1_n49_t1_1_b_d1;
-        fc1_n49_t1_2_a := resize(fc1_n49_t0_4, 27);
-        fc1_n49_t1_2_b := resize(fc1_n49_t0_5, 27);
-        fc1_n49_t1_2 := fc1_n49_t1_2_a_d1 + fc1_n49_t1_2_b_d1;
-        fc1_n49_t1_3_a := resize(fc1_n49_t0_6, 26);
-        fc1_n49_t1_3_b := resize(fc1_n49_t0_7, 26);
-        fc1_n49_t1_3 := fc1_n49_t1_3_a_d1 + fc1_n49_t1_3_b_d1;
-        fc1_n49_t2_0_a := resize(fc1_n49_t1_0, 30);
-        fc1_n49_t2_0_b := resize(fc1_n49_t1_1, 30);
-        fc1_n49_t2_0 := fc1_n49_t2_0_a + fc1_n49_t2_0_b;
-        fc1_n49_t2_1_b := resize(fc1_n49_t1_3, 27);
-        fc1_n49_t2_1 := fc1_n49_t1_2 + fc1_n49_t2_1_b;
-        fc1_n49_t3_0_b := resize(fc1_n49_t2_1, 30);
-        fc1_n49_t3_0 := fc1_n49_t2_0 + fc1_n49_t3_0_b;
-        fc1_n49_t4_0_b := resize(fc1_n49_bias, 30);
-        fc1_n49_t4_0 := fc1_n49_t3_0 + fc1_n49_t4_0_b_d1;
-        fc1_n49_acc := fc1_n49_t4_0;
+        fc1_n49_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 72) mod 2**23, 23));
+        fc1_n49_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1046)) mod 2**27, 27));
+        fc1_n49_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1691)) mod 2**27, 27));
+        fc1_n49_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2511)) mod 2**28, 28));
+        fc1_n49_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-29)) mod 2**21, 21));
+        fc1_n49_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 123) mod 2**23, 23));
+        fc1_n49_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 263) mod 2**25, 25));
+        fc1_n49_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 401) mod 2**25, 25));
+        fc1_n49_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-116)) mod 2**23, 23));
+        fc1_n49_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 449) mod 2**25, 25));
+        fc1_n49_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-178)) mod 2**24, 24));
+        fc1_n49_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 247) mod 2**24, 24));
+        fc1_n49_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 30) mod 2**21, 21));
+        fc1_n49_t1_0 := resize(fc1_n49_t1_0_a_d1, 29) + resize(fc1_n49_t1_0_b_d1, 29);
+        fc1_n49_t1_1 := fc1_n49_t0_2_d1 + resize(fc1_n49_t1_1_b_d1, 29);
+        fc1_n49_t1_3 := resize(fc1_n49_t1_3_a_d1, 26) + resize(fc1_n49_t1_3_b_d1, 26);
+        fc1_n49_t2_1 := (resize(fc1_n49_t1_2_a_d1, 27) + resize(fc1_n49_t1_2_b_d1, 27)) + resize(fc1_n49_t1_3, 27);
+        fc1_n49_t3_0 := (resize(fc1_n49_t1_0, 30) + resize(fc1_n49_t1_1, 30)) + resize(fc1_n49_t2_1, 30);
+        fc1_n49_acc := (fc1_n49_t3_0 + to_signed(670720, 30));
         fc1_n49_y_fl := fc1_n49_acc(29 downto 10);
-        fc1_n49_y_wrap := fc1_n49_y_fl(15 downto 0);
-        fc1_n50_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_50), 25);
-        fc1_n50_p0 := fc1_n50_p0_m(23 downto 0);
-        fc1_n50_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_50), 27);
-        fc1_n50_p1 := fc1_n50_p1_m(25 downto 0);
-        fc1_n50_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_50), 27);
-        fc1_n50_p2 := fc1_n50_p2_m(25 downto 0);
-        fc1_n50_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_50), 27);
-        fc1_n50_p3 := fc1_n50_p3_m(25 downto 0);
-        fc1_n50_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_50), 24);
-        fc1_n50_p4 := fc1_n50_p4_m(22 downto 0);
-        fc1_n50_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_50), 28);
-        fc1_n50_p5 := fc1_n50_p5_m(26 downto 0);
-        fc1_n50_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_50), 26);
-        fc1_n50_p6 := fc1_n50_p6_m(24 downto 0);
-        fc1_n50_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_50), 25);
-        fc1_n50_p7 := fc1_n50_p7_m(23 downto 0);
-        fc1_n50_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_50), 24);
-        fc1_n50_p8 := fc1_n50_p8_m(22 downto 0);
-        fc1_n50_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_50), 26);
-        fc1_n50_p9 := fc1_n50_p9_m(24 downto 0);
-        fc1_n50_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_50), 25);
-        fc1_n50_p10 := fc1_n50_p10_m(23 downto 0);
-        fc1_n50_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_50), 25);
-        fc1_n50_p11 := fc1_n50_p11_m(23 downto 0);
-        fc1_n50_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_50), 25);
-        fc1_n50_p12 := fc1_n50_p12_m(23 downto 0);
-        fc1_n50_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_50), 26);
-        fc1_n50_p13 := fc1_n50_p13_m(24 downto 0);
-        fc1_n50_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_50), 26);
-        fc1_n50_p14 := fc1_n50_p14_m(24 downto 0);
-        fc1_n50_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_50), 25);
-        fc1_n50_p15 := fc1_n50_p15_m(23 downto 0);
-        fc1_n50_t0_0_a := resize(fc1_n50_p0, 27);
-        fc1_n50_t0_0_b := resize(fc1_n50_p1, 27);
-        fc1_n50_t0_0 := fc1_n50_t0_0_a + fc1_n50_t0_0_b;
-        fc1_n50_t0_1_a := resize(fc1_n50_p2, 27);
-        fc1_n50_t0_1_b := resize(fc1_n50_p3, 27);
-        fc1_n50_t0_1 := fc1_n50_t0_1_a + fc1_n50_t0_1_b;
-        fc1_n50_t0_2_a := resize(fc1_n50_p4, 27);
-        fc1_n50_t0_2 := fc1_n50_t0_2_a + fc1_n50_p5;
-        fc1_n50_t0_3_b := resize(fc1_n50_p7, 25);
-        fc1_n50_t0_3 := fc1_n50_p6 + fc1_n50_t0_3_b;
-        fc1_n50_t0_4_a := resize(fc1_n50_p8, 25);
-        fc1_n50_t0_4 := fc1_n50_t0_4_a + fc1_n50_p9;
-        fc1_n50_t0_5_a := resize(fc1_n50_p10, 25);
-        fc1_n50_t0_5_b := resize(fc1_n50_p11, 25);
-        fc1_n50_t0_5 := fc1_n50_t0_5_a + fc1_n50_t0_5_b;
-        fc1_n50_t0_6_a := resize(fc1_n50_p12, 26);
-        fc1_n50_t0_6_b := resize(fc1_n50_p13, 26);
-        fc1_n50_t0_6 := fc1_n50_t0_6_a + fc1_n50_t0_6_b;
-        fc1_n50_t0_7_a := resize(fc1_n50_p14, 26);
-        fc1_n50_t0_7_b := resize(fc1_n50_p15, 26);
-        fc1_n50_t0_7 := fc1_n50_t0_7_a + fc1_n50_t0_7_b;
-        fc1_n50_t1_0_a := resize(fc1_n50_t0_0, 28);
-        fc1_n50_t1_0_b := resize(fc1_n50_t0_1, 28);
-        fc1_n50_t1_0 := fc1_n50_t1_0_a_d1 + fc1_n50_t1_0_b_d1;
-        fc1_n50_t1_1_b := resize(fc1_n50_t0_3, 27);
-        fc1_n50_t1_1 := fc1_n50_t0_2_d1 + fc1_n50_t1_1_b_d1;
-        fc1_n50_t1_2_a := resize(fc1_n50_t0_4, 26);
-        fc1_n50_t1_2_b := resize(fc1_n50_t0_5, 26);
-        fc1_n50_t1_2 := fc1_n50_t1_2_a_d1 + fc1_n50_t1_2_b_d1;
-        fc1_n50_t1_3_a := resize(fc1_n50_t0_6, 27);
-        fc1_n50_t1_3_b := resize(fc1_n50_t0_7, 27);
-        fc1_n50_t1_3 := fc1_n50_t1_3_a_d1 + fc1_n50_t1_3_b_d1;
-        fc1_n50_t2_0_a := resize(fc1_n50_t1_0, 29);
-        fc1_n50_t2_0_b := resize(fc1_n50_t1_1, 29);
-        fc1_n50_t2_0 := fc1_n50_t2_0_a + fc1_n50_t2_0_b;
-        fc1_n50_t2_1_a := resize(fc1_n50_t1_2, 27);
-        fc1_n50_t2_1 := fc1_n50_t2_1_a + fc1_n50_t1_3;
-        fc1_n50_t3_0_b := resize(fc1_n50_t2_1, 29);
-        fc1_n50_t3_0 := fc1_n50_t2_0 + fc1_n50_t3_0_b;
-        fc1_n50_t4_0_b := resize(fc1_n50_bias, 29);
-        fc1_n50_t4_0 := fc1_n50_t3_0 + fc1_n50_t4_0_b_d1;
-        fc1_n50_acc := fc1_n50_t4_0;
+        fc1_n50_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-188)) mod 2**24, 24));
+        fc1_n50_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-837)) mod 2**26, 26));
+        fc1_n50_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-846)) mod 2**26, 26));
+        fc1_n50_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-786)) mod 2**26, 26));
+        fc1_n50_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-81)) mod 2**23, 23));
+        fc1_n50_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 129) mod 2**24, 24));
+        fc1_n50_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 89) mod 2**23, 23));
+        fc1_n50_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 182) mod 2**24, 24));
+        fc1_n50_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 136) mod 2**24, 24));
+        fc1_n50_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 180) mod 2**24, 24));
+        fc1_n50_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-383)) mod 2**25, 25));
+        fc1_n50_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 404) mod 2**25, 25));
+        fc1_n50_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-131)) mod 2**24, 24));
+        fc1_n50_t1_0 := resize(fc1_n50_t1_0_a_d1, 28) + resize(fc1_n50_t1_0_b_d1, 28);
+        fc1_n50_t1_1 := fc1_n50_t0_2_d1 + resize(fc1_n50_t1_1_b_d1, 27);
+        fc1_n50_t1_2 := resize(fc1_n50_t1_2_a_d1, 26) + resize(fc1_n50_t1_2_b_d1, 26);
+        fc1_n50_t2_1 := resize(fc1_n50_t1_2, 27) + (resize(fc1_n50_t1_3_a_d1, 27) + resize(fc1_n50_t1_3_b_d1, 27));
+        fc1_n50_t3_0 := (resize(fc1_n50_t1_0, 29) + resize(fc1_n50_t1_1, 29)) + resize(fc1_n50_t2_1, 29);
+        fc1_n50_acc := (fc1_n50_t3_0 + to_signed(-947200, 29));
         fc1_n50_y_fl := fc1_n50_acc(28 downto 10);
-        fc1_n50_y_wrap := fc1_n50_y_fl(15 downto 0);
-        fc1_n51_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_51), 23);
-        fc1_n51_p0 := fc1_n51_p0_m(21 downto 0);
-        fc1_n51_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_51), 25);
-        fc1_n51_p1 := fc1_n51_p1_m(23 downto 0);
-        fc1_n51_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_51), 28);
-        fc1_n51_p2 := fc1_n51_p2_m(26 downto 0);
-        fc1_n51_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_51), 29);
-        fc1_n51_p3 := fc1_n51_p3_m(27 downto 0);
-        fc1_n51_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_51), 29);
-        fc1_n51_p4 := fc1_n51_p4_m(27 downto 0);
-        fc1_n51_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_51), 29);
-        fc1_n51_p5 := fc1_n51_p5_m(27 downto 0);
-        fc1_n51_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_51), 26);
-        fc1_n51_p6 := fc1_n51_p6_m(24 downto 0);
-        fc1_n51_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_51), 26);
-        fc1_n51_p7 := fc1_n51_p7_m(24 downto 0);
-        fc1_n51_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_51), 25);
-        fc1_n51_p8 := fc1_n51_p8_m(23 downto 0);
-        fc1_n51_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_51), 27);
-        fc1_n51_p9 := fc1_n51_p9_m(25 downto 0);
-        fc1_n51_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_51), 28);
-        fc1_n51_p10 := fc1_n51_p10_m(26 downto 0);
-        fc1_n51_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_51), 28);
-        fc1_n51_p11 := fc1_n51_p11_m(26 downto 0);
-        fc1_n51_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_51), 26);
-        fc1_n51_p12 := fc1_n51_p12_m(24 downto 0);
-        fc1_n51_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_51), 20);
-        fc1_n51_p13 := fc1_n51_p13_m(18 downto 0);
-        fc1_n51_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_51), 25);
-        fc1_n51_p14 := fc1_n51_p14_m(23 downto 0);
-        fc1_n51_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_51), 23);
-        fc1_n51_p15 := fc1_n51_p15_m(21 downto 0);
-        fc1_n51_t0_0_a := resize(fc1_n51_p0, 24);
-        fc1_n51_t0_0 := fc1_n51_t0_0_a + fc1_n51_p1;
-        fc1_n51_t0_1_a := resize(fc1_n51_p2, 29);
-        fc1_n51_t0_1_b := resize(fc1_n51_p3, 29);
-        fc1_n51_t0_1 := fc1_n51_t0_1_a + fc1_n51_t0_1_b;
-        fc1_n51_t0_2_a := resize(fc1_n51_p4, 29);
-        fc1_n51_t0_2_b := resize(fc1_n51_p5, 29);
-        fc1_n51_t0_2 := fc1_n51_t0_2_a + fc1_n51_t0_2_b;
-        fc1_n51_t0_3_a := resize(fc1_n51_p6, 26);
-        fc1_n51_t0_3_b := resize(fc1_n51_p7, 26);
-        fc1_n51_t0_3 := fc1_n51_t0_3_a + fc1_n51_t0_3_b;
-        fc1_n51_t0_4_a := resize(fc1_n51_p8, 26);
-        fc1_n51_t0_4 := fc1_n51_t0_4_a + fc1_n51_p9;
-        fc1_n51_t0_5_a := resize(fc1_n51_p10, 28);
-        fc1_n51_t0_5_b := resize(fc1_n51_p11, 28);
-        fc1_n51_t0_5 := fc1_n51_t0_5_a + fc1_n51_t0_5_b;
-        fc1_n51_t0_6_b := resize(fc1_n51_p13, 25);
-        fc1_n51_t0_6 := fc1_n51_p12 + fc1_n51_t0_6_b;
-        fc1_n51_t0_7_b := resize(fc1_n51_p15, 24);
-        fc1_n51_t0_7 := fc1_n51_p14 + fc1_n51_t0_7_b;
-        fc1_n51_t1_0_a := resize(fc1_n51_t0_0, 29);
-        fc1_n51_t1_0 := fc1_n51_t1_0_a_d1 + fc1_n51_t0_1_d1;
-        fc1_n51_t1_1_b := resize(fc1_n51_t0_3, 29);
-        fc1_n51_t1_1 := fc1_n51_t0_2_d1 + fc1_n51_t1_1_b_d1;
-        fc1_n51_t1_2_a := resize(fc1_n51_t0_4, 28);
-        fc1_n51_t1_2 := fc1_n51_t1_2_a_d1 + fc1_n51_t0_5_d1;
-        fc1_n51_t1_3_a := resize(fc1_n51_t0_6, 26);
-        fc1_n51_t1_3_b := resize(fc1_n51_t0_7, 26);
-        fc1_n51_t1_3 := fc1_n51_t1_3_a_d1 + fc1_n51_t1_3_b_d1;
-        fc1_n51_t2_0_a := resize(fc1_n51_t1_0, 30);
-        fc1_n51_t2_0_b := resize(fc1_n51_t1_1, 30);
-        fc1_n51_t2_0 := fc1_n51_t2_0_a + fc1_n51_t2_0_b;
-        fc1_n51_t2_1_b := resize(fc1_n51_t1_3, 28);
-        fc1_n51_t2_1 := fc1_n51_t1_2 + fc1_n51_t2_1_b;
-        fc1_n51_t3_0_b := resize(fc1_n51_t2_1, 30);
-        fc1_n51_t3_0 := fc1_n51_t2_0 + fc1_n51_t3_0_b;
-        fc1_n51_t4_0_b := resize(fc1_n51_bias, 30);
-        fc1_n51_t4_0 := fc1_n51_t3_0 + fc1_n51_t4_0_b_d1;
-        fc1_n51_acc := fc1_n51_t4_0;
+        fc1_n51_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-45)) mod 2**22, 22));
+        fc1_n51_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-1736)) mod 2**27, 27));
+        fc1_n51_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-3128)) mod 2**28, 28));
+        fc1_n51_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-2643)) mod 2**28, 28));
+        fc1_n51_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-3270)) mod 2**28, 28));
+        fc1_n51_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-387)) mod 2**25, 25));
+        fc1_n51_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-335)) mod 2**25, 25));
+        fc1_n51_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 196) mod 2**24, 24));
+        fc1_n51_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 1216) mod 2**27, 27));
+        fc1_n51_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 1157) mod 2**27, 27));
+        fc1_n51_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-5)) mod 2**19, 19));
+        fc1_n51_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-38)) mod 2**22, 22));
+        fc1_n51_t1_0 := resize(fc1_n51_t1_0_a_d1, 29) + fc1_n51_t0_1_d1;
+        fc1_n51_t1_1 := fc1_n51_t0_2_d1 + resize(fc1_n51_t1_1_b_d1, 29);
+        fc1_n51_t1_3 := resize(fc1_n51_t1_3_a_d1, 26) + resize(fc1_n51_t1_3_b_d1, 26);
+        fc1_n51_t2_1 := (resize(fc1_n51_t1_2_a_d1, 28) + fc1_n51_t0_5_d1) + resize(fc1_n51_t1_3, 28);
+        fc1_n51_t3_0 := (resize(fc1_n51_t1_0, 30) + resize(fc1_n51_t1_1, 30)) + resize(fc1_n51_t2_1, 30);
+        fc1_n51_acc := (fc1_n51_t3_0 + to_signed(677888, 30));
         fc1_n51_y_fl := fc1_n51_acc(29 downto 10);
-        fc1_n51_y_wrap := fc1_n51_y_fl(15 downto 0);
-        fc1_n52_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_52), 19);
-        fc1_n52_p0 := fc1_n52_p0_m(17 downto 0);
-        fc1_n52_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_52), 26);
-        fc1_n52_p1 := fc1_n52_p1_m(24 downto 0);
-        fc1_n52_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_52), 28);
-        fc1_n52_p2 := fc1_n52_p2_m(26 downto 0);
-        fc1_n52_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_52), 29);
-        fc1_n52_p3 := fc1_n52_p3_m(27 downto 0);
-        fc1_n52_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_52), 29);
-        fc1_n52_p4 := fc1_n52_p4_m(27 downto 0);
-        fc1_n52_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_52), 29);
-        fc1_n52_p5 := fc1_n52_p5_m(27 downto 0);
-        fc1_n52_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_52), 23);
-        fc1_n52_p6 := fc1_n52_p6_m(21 downto 0);
-        fc1_n52_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_52), 24);
-        fc1_n52_p7 := fc1_n52_p7_m(22 downto 0);
-        fc1_n52_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_52), 26);
-        fc1_n52_p8 := fc1_n52_p8_m(24 downto 0);
-        fc1_n52_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_52), 27);
-        fc1_n52_p9 := fc1_n52_p9_m(25 downto 0);
-        fc1_n52_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_52), 27);
-        fc1_n52_p10 := fc1_n52_p10_m(25 downto 0);
-        fc1_n52_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_52), 25);
-        fc1_n52_p11 := fc1_n52_p11_m(23 downto 0);
-        fc1_n52_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_52), 24);
-        fc1_n52_p12 := fc1_n52_p12_m(22 downto 0);
-        fc1_n52_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_52), 24);
-        fc1_n52_p13 := fc1_n52_p13_m(22 downto 0);
-        fc1_n52_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_52), 26);
-        fc1_n52_p14 := fc1_n52_p14_m(24 downto 0);
-        fc1_n52_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_52), 26);
-        fc1_n52_p15 := fc1_n52_p15_m(24 downto 0);
-        fc1_n52_t0_0_a := resize(fc1_n52_p0, 25);
-        fc1_n52_t0_0 := fc1_n52_t0_0_a + fc1_n52_p1;
-        fc1_n52_t0_1_a := resize(fc1_n52_p2, 29);
-        fc1_n52_t0_1_b := resize(fc1_n52_p3, 29);
-        fc1_n52_t0_1 := fc1_n52_t0_1_a + fc1_n52_t0_1_b;
-        fc1_n52_t0_2_a := resize(fc1_n52_p4, 29);
-        fc1_n52_t0_2_b := resize(fc1_n52_p5, 29);
-        fc1_n52_t0_2 := fc1_n52_t0_2_a + fc1_n52_t0_2_b;
-        fc1_n52_t0_3_a := resize(fc1_n52_p6, 23);
-        fc1_n52_t0_3 := fc1_n52_t0_3_a + fc1_n52_p7;
-        fc1_n52_t0_4_a := resize(fc1_n52_p8, 26);
-        fc1_n52_t0_4 := fc1_n52_t0_4_a + fc1_n52_p9;
-        fc1_n52_t0_5_b := resize(fc1_n52_p11, 26);
-        fc1_n52_t0_5 := fc1_n52_p10 + fc1_n52_t0_5_b;
-        fc1_n52_t0_6_a := resize(fc1_n52_p12, 24);
-        fc1_n52_t0_6_b := resize(fc1_n52_p13, 24);
-        fc1_n52_t0_6 := fc1_n52_t0_6_a + fc1_n52_t0_6_b;
-        fc1_n52_t0_7_a := resize(fc1_n52_p14, 26);
-        fc1_n52_t0_7_b := resize(fc1_n52_p15, 26);
-        fc1_n52_t0_7 := fc1_n52_t0_7_a + fc1_n52_t0_7_b;
-        fc1_n52_t1_0_a := resize(fc1_n52_t0_0, 29);
-        fc1_n52_t1_0 := fc1_n52_t1_0_a_d1 + fc1_n52_t0_1_d1;
-        fc1_n52_t1_1_b := resize(fc1_n52_t0_3, 29);
-        fc1_n52_t1_1 := fc1_n52_t0_2_d1 + fc1_n52_t1_1_b_d1;
-        fc1_n52_t1_2_a := resize(fc1_n52_t0_4, 27);
-        fc1_n52_t1_2_b := resize(fc1_n52_t0_5, 27);
-        fc1_n52_t1_2 := fc1_n52_t1_2_a_d1 + fc1_n52_t1_2_b_d1;
-        fc1_n52_t1_3_a := resize(fc1_n52_t0_6, 26);
-        fc1_n52_t1_3 := fc1_n52_t1_3_a_d1 + fc1_n52_t0_7_d1;
-        fc1_n52_t2_0_a := resize(fc1_n52_t1_0, 30);
-        fc1_n52_t2_0_b := resize(fc1_n52_t1_1, 30);
-        fc1_n52_t2_0 := fc1_n52_t2_0_a + fc1_n52_t2_0_b;
-        fc1_n52_t2_1_a := resize(fc1_n52_t1_2, 28);
-        fc1_n52_t2_1_b := resize(fc1_n52_t1_3, 28);
-        fc1_n52_t2_1 := fc1_n52_t2_1_a + fc1_n52_t2_1_b;
-        fc1_n52_t3_0_b := resize(fc1_n52_t2_1, 30);
-        fc1_n52_t3_0 := fc1_n52_t2_0 + fc1_n52_t3_0_b;
-        fc1_n52_t4_0_b := resize(fc1_n52_bias, 30);
-        fc1_n52_t4_0 := fc1_n52_t3_0 + fc1_n52_t4_0_b_d1;
-        fc1_n52_acc := fc1_n52_t4_0;
+        fc1_n52_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 3) mod 2**18, 18));
+        fc1_n52_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1586) mod 2**27, 27));
+        fc1_n52_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2602) mod 2**28, 28));
+        fc1_n52_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 2145) mod 2**28, 28));
+        fc1_n52_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 2142) mod 2**28, 28));
+        fc1_n52_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 34) mod 2**22, 22));
+        fc1_n52_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-455)) mod 2**25, 25));
+        fc1_n52_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 193) mod 2**24, 24));
+        fc1_n52_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-105)) mod 2**23, 23));
+        fc1_n52_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 65) mod 2**23, 23));
+        fc1_n52_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 420) mod 2**25, 25));
+        fc1_n52_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-326)) mod 2**25, 25));
+        fc1_n52_t1_0 := resize(fc1_n52_t1_0_a_d1, 29) + fc1_n52_t0_1_d1;
+        fc1_n52_t1_1 := fc1_n52_t0_2_d1 + resize(fc1_n52_t1_1_b_d1, 29);
+        fc1_n52_t1_2 := resize(fc1_n52_t1_2_a_d1, 27) + resize(fc1_n52_t1_2_b_d1, 27);
+        fc1_n52_t1_3 := resize(fc1_n52_t1_3_a_d1, 26) + fc1_n52_t0_7_d1;
+        fc1_n52_t2_1 := resize(fc1_n52_t1_2, 28) + resize(fc1_n52_t1_3, 28);
+        fc1_n52_t3_0 := (resize(fc1_n52_t1_0, 30) + resize(fc1_n52_t1_1, 30)) + resize(fc1_n52_t2_1, 30);
+        fc1_n52_acc := (fc1_n52_t3_0 + to_signed(-1001472, 30));
         fc1_n52_y_fl := fc1_n52_acc(29 downto 10);
-        fc1_n52_y_wrap := fc1_n52_y_fl(15 downto 0);
-        fc1_n53_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_53), 24);
-        fc1_n53_p0 := fc1_n53_p0_m(22 downto 0);
-        fc1_n53_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_53), 26);
-        fc1_n53_p1 := fc1_n53_p1_m(24 downto 0);
-        fc1_n53_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_53), 23);
-        fc1_n53_p2 := fc1_n53_p2_m(21 downto 0);
-        fc1_n53_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_53), 25);
-        fc1_n53_p3 := fc1_n53_p3_m(23 downto 0);
-        fc1_n53_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_53), 26);
-        fc1_n53_p4 := fc1_n53_p4_m(24 downto 0);
-        fc1_n53_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_53), 26);
-        fc1_n53_p6 := fc1_n53_p6_m(24 downto 0);
-        fc1_n53_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_53), 26);
-        fc1_n53_p7 := fc1_n53_p7_m(24 downto 0);
-        fc1_n53_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_53), 20);
-        fc1_n53_p8 := fc1_n53_p8_m(18 downto 0);
-        fc1_n53_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_53), 26);
-        fc1_n53_p9 := fc1_n53_p9_m(24 downto 0);
-        fc1_n53_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_53), 26);
-        fc1_n53_p10 := fc1_n53_p10_m(24 downto 0);
-        fc1_n53_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_53), 26);
-        fc1_n53_p11 := fc1_n53_p11_m(24 downto 0);
-        fc1_n53_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_53), 26);
-        fc1_n53_p12 := fc1_n53_p12_m(24 downto 0);
-        fc1_n53_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_53), 25);
-        fc1_n53_p13 := fc1_n53_p13_m(23 downto 0);
-        fc1_n53_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_53), 23);
-        fc1_n53_p14 := fc1_n53_p14_m(21 downto 0);
-        fc1_n53_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_53), 26);
-        fc1_n53_p15 := fc1_n53_p15_m(24 downto 0);
-        fc1_n53_t0_0_a := resize(fc1_n53_p0, 26);
-        fc1_n53_t0_0_b := resize(fc1_n53_p1, 26);
-        fc1_n53_t0_0 := fc1_n53_t0_0_a + fc1_n53_t0_0_b;
-        fc1_n53_t0_1_a := resize(fc1_n53_p2, 25);
-        fc1_n53_t0_1_b := resize(fc1_n53_p3, 25);
-        fc1_n53_t0_1 := fc1_n53_t0_1_a + fc1_n53_t0_1_b;
-        fc1_n53_t0_2_a := resize(fc1_n53_p4, 26);
-        fc1_n53_t0_2_b := resize(fc1_n53_p6, 26);
-        fc1_n53_t0_2 := fc1_n53_t0_2_a + fc1_n53_t0_2_b;
-        fc1_n53_t0_3_b := resize(fc1_n53_p8, 25);
-        fc1_n53_t0_3 := fc1_n53_p7 + fc1_n53_t0_3_b;
-        fc1_n53_t0_4_a := resize(fc1_n53_p9, 26);
-        fc1_n53_t0_4_b := resize(fc1_n53_p10, 26);
-        fc1_n53_t0_4 := fc1_n53_t0_4_a + fc1_n53_t0_4_b;
-        fc1_n53_t0_5_a := resize(fc1_n53_p11, 26);
-        fc1_n53_t0_5_b := resize(fc1_n53_p12, 26);
-        fc1_n53_t0_5 := fc1_n53_t0_5_a + fc1_n53_t0_5_b;
-        fc1_n53_t0_6_b := resize(fc1_n53_p14, 24);
-        fc1_n53_t0_6 := fc1_n53_p13 + fc1_n53_t0_6_b;
-        fc1_n53_t1_0_b := resize(fc1_n53_t0_1, 26);
-        fc1_n53_t1_0 := fc1_n53_t0_0_d1 + fc1_n53_t1_0_b_d1;
-        fc1_n53_t1_1_a := resize(fc1_n53_t0_2, 27);
-        fc1_n53_t1_1_b := resize(fc1_n53_t0_3, 27);
-        fc1_n53_t1_1 := fc1_n53_t1_1_a_d1 + fc1_n53_t1_1_b_d1;
-        fc1_n53_t1_2_a := resize(fc1_n53_t0_4, 27);
-        fc1_n53_t1_2_b := resize(fc1_n53_t0_5, 27);
-        fc1_n53_t1_2 := fc1_n53_t1_2_a_d1 + fc1_n53_t1_2_b_d1;
-        fc1_n53_t1_3_a := resize(fc1_n53_t0_6, 26);
-        fc1_n53_t1_3_b := resize(fc1_n53_p15, 26);
-        fc1_n53_t1_3 := fc1_n53_t1_3_a_d1 + fc1_n53_t1_3_b_d1;
-        fc1_n53_t2_0_a := resize(fc1_n53_t1_0, 27);
-        fc1_n53_t2_0 := fc1_n53_t2_0_a + fc1_n53_t1_1;
-        fc1_n53_t2_1_b := resize(fc1_n53_t1_3, 27);
-        fc1_n53_t2_1 := fc1_n53_t1_2 + fc1_n53_t2_1_b;
-        fc1_n53_t3_0_a := resize(fc1_n53_t2_0, 28);
-        fc1_n53_t3_0_b := resize(fc1_n53_t2_1, 28);
-        fc1_n53_t3_0 := fc1_n53_t3_0_a + fc1_n53_t3_0_b;
-        fc1_n53_acc := fc1_n53_t3_0;
+        fc1_n53_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 105) mod 2**23, 23));
+        fc1_n53_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-431)) mod 2**25, 25));
+        fc1_n53_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-46)) mod 2**22, 22));
+        fc1_n53_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 247) mod 2**24, 24));
+        fc1_n53_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 363) mod 2**25, 25));
+        fc1_n53_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 360) mod 2**25, 25));
+        fc1_n53_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-7)) mod 2**19, 19));
+        fc1_n53_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-312)) mod 2**25, 25));
+        fc1_n53_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 330) mod 2**25, 25));
+        fc1_n53_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 371) mod 2**25, 25));
+        fc1_n53_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-59)) mod 2**22, 22));
+        fc1_n53_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-415)) mod 2**25, 25));
+        fc1_n53_t1_0 := fc1_n53_t0_0_d1 + resize(fc1_n53_t1_0_b_d1, 26);
+        fc1_n53_t1_3 := resize(fc1_n53_t1_3_a_d1, 26) + resize(fc1_n53_t1_3_b_d1, 26);
+        fc1_n53_t2_0 := resize(fc1_n53_t1_0, 27) + (resize(fc1_n53_t1_1_a_d1, 27) + resize(fc1_n53_t1_1_b_d1, 27));
+        fc1_n53_t2_1 := (resize(fc1_n53_t1_2_a_d1, 27) + resize(fc1_n53_t1_2_b_d1, 27)) + resize(fc1_n53_t1_3, 27);
+        fc1_n53_acc := (resize(fc1_n53_t2_0, 28) + resize(fc1_n53_t2_1, 28));
         fc1_n53_y_fl := fc1_n53_acc(27 downto 10);
-        fc1_n53_y_wrap := fc1_n53_y_fl(15 downto 0);
-        fc1_n54_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_54), 25);
-        fc1_n54_p0 := fc1_n54_p0_m(23 downto 0);
-        fc1_n54_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_54), 23);
-        fc1_n54_p1 := fc1_n54_p1_m(21 downto 0);
-        fc1_n54_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_54), 28);
-        fc1_n54_p2 := fc1_n54_p2_m(26 downto 0);
-        fc1_n54_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_54), 29);
-        fc1_n54_p3 := fc1_n54_p3_m(27 downto 0);
-        fc1_n54_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_54), 28);
-        fc1_n54_p4 := fc1_n54_p4_m(26 downto 0);
-        fc1_n54_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_54), 28);
-        fc1_n54_p5 := fc1_n54_p5_m(26 downto 0);
-        fc1_n54_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_54), 22);
-        fc1_n54_p6 := fc1_n54_p6_m(20 downto 0);
-        fc1_n54_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_54), 22);
-        fc1_n54_p7 := fc1_n54_p7_m(20 downto 0);
-        fc1_n54_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_54), 26);
-        fc1_n54_p8 := fc1_n54_p8_m(24 downto 0);
-        fc1_n54_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_54), 21);
-        fc1_n54_p9 := fc1_n54_p9_m(19 downto 0);
-        fc1_n54_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_54), 26);
-        fc1_n54_p10 := fc1_n54_p10_m(24 downto 0);
-        fc1_n54_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_54), 25);
-        fc1_n54_p11 := fc1_n54_p11_m(23 downto 0);
-        fc1_n54_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_54), 27);
-        fc1_n54_p12 := fc1_n54_p12_m(25 downto 0);
-        fc1_n54_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_54), 27);
-        fc1_n54_p13 := fc1_n54_p13_m(25 downto 0);
-        fc1_n54_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_54), 25);
-        fc1_n54_p14 := fc1_n54_p14_m(23 downto 0);
-        fc1_n54_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_54), 22);
-        fc1_n54_p15 := fc1_n54_p15_m(20 downto 0);
-        fc1_n54_t0_0_b := resize(fc1_n54_p1, 24);
-        fc1_n54_t0_0 := fc1_n54_p0 + fc1_n54_t0_0_b;
-        fc1_n54_t0_1_a := resize(fc1_n54_p2, 28);
-        fc1_n54_t0_1 := fc1_n54_t0_1_a + fc1_n54_p3;
-        fc1_n54_t0_2_a := resize(fc1_n54_p4, 28);
-        fc1_n54_t0_2_b := resize(fc1_n54_p5, 28);
-        fc1_n54_t0_2 := fc1_n54_t0_2_a + fc1_n54_t0_2_b;
-        fc1_n54_t0_3_a := resize(fc1_n54_p6, 22);
-        fc1_n54_t0_3_b := resize(fc1_n54_p7, 22);
-        fc1_n54_t0_3 := fc1_n54_t0_3_a + fc1_n54_t0_3_b;
-        fc1_n54_t0_4_b := resize(fc1_n54_p9, 25);
-        fc1_n54_t0_4 := fc1_n54_p8 + fc1_n54_t0_4_b;
-        fc1_n54_t0_5_a := resize(fc1_n54_p10, 26);
-        fc1_n54_t0_5_b := resize(fc1_n54_p11, 26);
-        fc1_n54_t0_5 := fc1_n54_t0_5_a + fc1_n54_t0_5_b;
-        fc1_n54_t0_6_a := resize(fc1_n54_p12, 27);
-        fc1_n54_t0_6_b := resize(fc1_n54_p13, 27);
-        fc1_n54_t0_6 := fc1_n54_t0_6_a + fc1_n54_t0_6_b;
-        fc1_n54_t0_7_b := resize(fc1_n54_p15, 24);
-        fc1_n54_t0_7 := fc1_n54_p14 + fc1_n54_t0_7_b;
-        fc1_n54_t1_0_a := resize(fc1_n54_t0_0, 28);
-        fc1_n54_t1_0 := fc1_n54_t1_0_a_d1 + fc1_n54_t0_1_d1;
-        fc1_n54_t1_1_b := resize(fc1_n54_t0_3, 28);
-        fc1_n54_t1_1 := fc1_n54_t0_2_d1 + fc1_n54_t1_1_b_d1;
-        fc1_n54_t1_2_a := resize(fc1_n54_t0_4, 27);
-        fc1_n54_t1_2_b := resize(fc1_n54_t0_5, 27);
-        fc1_n54_t1_2 := fc1_n54_t1_2_a_d1 + fc1_n54_t1_2_b_d1;
-        fc1_n54_t1_3_b := resize(fc1_n54_t0_7, 27);
-        fc1_n54_t1_3 := fc1_n54_t0_6_d1 + fc1_n54_t1_3_b_d1;
-        fc1_n54_t2_0_a := resize(fc1_n54_t1_0, 29);
-        fc1_n54_t2_0_b := resize(fc1_n54_t1_1, 29);
-        fc1_n54_t2_0 := fc1_n54_t2_0_a + fc1_n54_t2_0_b;
-        fc1_n54_t2_1_a := resize(fc1_n54_t1_2, 28);
-        fc1_n54_t2_1_b := resize(fc1_n54_t1_3, 28);
-        fc1_n54_t2_1 := fc1_n54_t2_1_a + fc1_n54_t2_1_b;
-        fc1_n54_t3_0_a := resize(fc1_n54_t2_0, 30);
-        fc1_n54_t3_0_b := resize(fc1_n54_t2_1, 30);
-        fc1_n54_t3_0 := fc1_n54_t3_0_a + fc1_n54_t3_0_b;
-        fc1_n54_t4_0_b := resize(fc1_n54_bias, 30);
-        fc1_n54_t4_0 := fc1_n54_t3_0 + fc1_n54_t4_0_b_d1;
-        fc1_n54_acc := fc1_n54_t4_0;
+        fc1_n54_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-37)) mod 2**22, 22));
+        fc1_n54_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1117) mod 2**27, 27));
+        fc1_n54_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1659) mod 2**27, 27));
+        fc1_n54_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1274) mod 2**27, 27));
+        fc1_n54_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 22) mod 2**21, 21));
+        fc1_n54_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-406)) mod 2**25, 25));
+        fc1_n54_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-236)) mod 2**24, 24));
+        fc1_n54_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-565)) mod 2**26, 26));
+        fc1_n54_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 628) mod 2**26, 26));
+        fc1_n54_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-30)) mod 2**21, 21));
+        fc1_n54_t1_0 := resize(fc1_n54_t1_0_a_d1, 28) + fc1_n54_t0_1_d1;
+        fc1_n54_t1_1 := fc1_n54_t0_2_d1 + resize(fc1_n54_t1_1_b_d1, 28);
+        fc1_n54_t1_2 := resize(fc1_n54_t1_2_a_d1, 27) + resize(fc1_n54_t1_2_b_d1, 27);
+        fc1_n54_t1_3 := fc1_n54_t0_6_d1 + resize(fc1_n54_t1_3_b_d1, 27);
+        fc1_n54_t2_0 := resize(fc1_n54_t1_0, 29) + resize(fc1_n54_t1_1, 29);
+        fc1_n54_t2_1 := resize(fc1_n54_t1_2, 28) + resize(fc1_n54_t1_3, 28);
+        fc1_n54_acc := ((resize(fc1_n54_t2_0, 30) + resize(fc1_n54_t2_1, 30)) + to_signed(-918528, 30));
         fc1_n54_y_fl := fc1_n54_acc(29 downto 10);
-        fc1_n54_y_wrap := fc1_n54_y_fl(15 downto 0);
         fc1_n55_p0_sh := shift_left(resize(fc1_in_0, 18), 2);
-        fc1_n55_p0_e := resize(fc1_n55_p0_sh, 19);
-        fc1_n55_p0_neg := -fc1_n55_p0_e;
-        fc1_n55_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_55), 27);
-        fc1_n55_p1 := fc1_n55_p1_m(25 downto 0);
-        fc1_n55_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_55), 27);
-        fc1_n55_p2 := fc1_n55_p2_m(25 downto 0);
-        fc1_n55_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_55), 28);
-        fc1_n55_p3 := fc1_n55_p3_m(26 downto 0);
-        fc1_n55_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_55), 25);
-        fc1_n55_p4 := fc1_n55_p4_m(23 downto 0);
-        fc1_n55_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_55), 28);
-        fc1_n55_p5 := fc1_n55_p5_m(26 downto 0);
-        fc1_n55_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_55), 26);
-        fc1_n55_p6 := fc1_n55_p6_m(24 downto 0);
-        fc1_n55_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_55), 26);
-        fc1_n55_p7 := fc1_n55_p7_m(24 downto 0);
-        fc1_n55_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_55), 26);
-        fc1_n55_p8 := fc1_n55_p8_m(24 downto 0);
-        fc1_n55_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_55), 26);
-        fc1_n55_p9 := fc1_n55_p9_m(24 downto 0);
-        fc1_n55_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_55), 27);
-        fc1_n55_p10 := fc1_n55_p10_m(25 downto 0);
-        fc1_n55_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_55), 26);
-        fc1_n55_p11 := fc1_n55_p11_m(24 downto 0);
-        fc1_n55_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_55), 26);
-        fc1_n55_p12 := fc1_n55_p12_m(24 downto 0);
-        fc1_n55_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_55), 25);
-        fc1_n55_p13 := fc1_n55_p13_m(23 downto 0);
-        fc1_n55_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_55), 25);
-        fc1_n55_p14 := fc1_n55_p14_m(23 downto 0);
-        fc1_n55_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_55), 23);
-        fc1_n55_p15 := fc1_n55_p15_m(21 downto 0);
-        fc1_n55_t0_0_a := resize(fc1_n55_p0_neg, 26);
-        fc1_n55_t0_0 := fc1_n55_t0_0_a + fc1_n55_p1;
-        fc1_n55_t0_1_a := resize(fc1_n55_p2, 27);
-        fc1_n55_t0_1 := fc1_n55_t0_1_a + fc1_n55_p3;
-        fc1_n55_t0_2_a := resize(fc1_n55_p4, 28);
-        fc1_n55_t0_2_b := resize(fc1_n55_p5, 28);
-        fc1_n55_t0_2 := fc1_n55_t0_2_a + fc1_n55_t0_2_b;
-        fc1_n55_t0_3_a := resize(fc1_n55_p6, 26);
-        fc1_n55_t0_3_b := resize(fc1_n55_p7, 26);
-        fc1_n55_t0_3 := fc1_n55_t0_3_a + fc1_n55_t0_3_b;
-        fc1_n55_t0_4_a := resize(fc1_n55_p8, 26);
-        fc1_n55_t0_4_b := resize(fc1_n55_p9, 26);
-        fc1_n55_t0_4 := fc1_n55_t0_4_a + fc1_n55_t0_4_b;
-        fc1_n55_t0_5_b := resize(fc1_n55_p11, 26);
-        fc1_n55_t0_5 := fc1_n55_p10 + fc1_n55_t0_5_b;
-        fc1_n55_t0_6_a := resize(fc1_n55_p12, 26);
-        fc1_n55_t0_6_b := resize(fc1_n55_p13, 26);
-        fc1_n55_t0_6 := fc1_n55_t0_6_a + fc1_n55_t0_6_b;
-        fc1_n55_t0_7_b := resize(fc1_n55_p15, 24);
-        fc1_n55_t0_7 := fc1_n55_p14 + fc1_n55_t0_7_b;
-        fc1_n55_t1_0_a := resize(fc1_n55_t0_0, 28);
-        fc1_n55_t1_0_b := resize(fc1_n55_t0_1, 28);
-        fc1_n55_t1_0 := fc1_n55_t1_0_a_d1 + fc1_n55_t1_0_b_d1;
-        fc1_n55_t1_1_b := resize(fc1_n55_t0_3, 28);
-        fc1_n55_t1_1 := fc1_n55_t0_2_d1 + fc1_n55_t1_1_b_d1;
-        fc1_n55_t1_2_a := resize(fc1_n55_t0_4, 27);
-        fc1_n55_t1_2_b := resize(fc1_n55_t0_5, 27);
-        fc1_n55_t1_2 := fc1_n55_t1_2_a_d1 + fc1_n55_t1_2_b_d1;
-        fc1_n55_t1_3_b := resize(fc1_n55_t0_7, 26);
-        fc1_n55_t1_3 := fc1_n55_t0_6_d1 + fc1_n55_t1_3_b_d1;
-        fc1_n55_t2_0_a := resize(fc1_n55_t1_0, 29);
-        fc1_n55_t2_0_b := resize(fc1_n55_t1_1, 29);
-        fc1_n55_t2_0 := fc1_n55_t2_0_a + fc1_n55_t2_0_b;
-        fc1_n55_t2_1_a := resize(fc1_n55_t1_2, 28);
-        fc1_n55_t2_1_b := resize(fc1_n55_t1_3, 28);
-        fc1_n55_t2_1 := fc1_n55_t2_1_a + fc1_n55_t2_1_b;
-        fc1_n55_t3_0_b := resize(fc1_n55_t2_1, 29);
-        fc1_n55_t3_0 := fc1_n55_t2_0 + fc1_n55_t3_0_b;
-        fc1_n55_t4_0_b := resize(fc1_n55_bias, 29);
-        fc1_n55_t4_0 := fc1_n55_t3_0 + fc1_n55_t4_0_b_d1;
-        fc1_n55_acc := fc1_n55_t4_0;
+        fc1_n55_p0_neg := -resize(fc1_n55_p0_sh, 19);
+        fc1_n55_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-599)) mod 2**26, 26));
+        fc1_n55_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-132)) mod 2**24, 24));
+        fc1_n55_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-1955)) mod 2**27, 27));
+        fc1_n55_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 286) mod 2**25, 25));
+        fc1_n55_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-374)) mod 2**25, 25));
+        fc1_n55_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 308) mod 2**25, 25));
+        fc1_n55_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-279)) mod 2**25, 25));
+        fc1_n55_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-275)) mod 2**25, 25));
+        fc1_n55_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-505)) mod 2**25, 25));
+        fc1_n55_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 142) mod 2**24, 24));
+        fc1_n55_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 51) mod 2**22, 22));
+        fc1_n55_t1_0 := resize(fc1_n55_t1_0_a_d1, 28) + resize(fc1_n55_t1_0_b_d1, 28);
+        fc1_n55_t1_1 := fc1_n55_t0_2_d1 + resize(fc1_n55_t1_1_b_d1, 28);
+        fc1_n55_t1_2 := resize(fc1_n55_t1_2_a_d1, 27) + resize(fc1_n55_t1_2_b_d1, 27);
+        fc1_n55_t1_3 := fc1_n55_t0_6_d1 + resize(fc1_n55_t1_3_b_d1, 26);
+        fc1_n55_t2_1 := resize(fc1_n55_t1_2, 28) + resize(fc1_n55_t1_3, 28);
+        fc1_n55_t3_0 := (resize(fc1_n55_t1_0, 29) + resize(fc1_n55_t1_1, 29)) + resize(fc1_n55_t2_1, 29);
+        fc1_n55_acc := (fc1_n55_t3_0 + to_signed(-827392, 29));
         fc1_n55_y_fl := fc1_n55_acc(28 downto 10);
-        fc1_n55_y_wrap := fc1_n55_y_fl(15 downto 0);
-        fc1_n56_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_56), 26);
-        fc1_n56_p0 := fc1_n56_p0_m(24 downto 0);
-        fc1_n56_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_56), 26);
-        fc1_n56_p1 := fc1_n56_p1_m(24 downto 0);
-        fc1_n56_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_56), 25);
-        fc1_n56_p2 := fc1_n56_p2_m(23 downto 0);
-        fc1_n56_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_56), 26);
-        fc1_n56_p3 := fc1_n56_p3_m(24 downto 0);
-        fc1_n56_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_56), 26);
-        fc1_n56_p4 := fc1_n56_p4_m(24 downto 0);
-        fc1_n56_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_56), 26);
-        fc1_n56_p5 := fc1_n56_p5_m(24 downto 0);
-        fc1_n56_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_56), 26);
-        fc1_n56_p6 := fc1_n56_p6_m(24 downto 0);
-        fc1_n56_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_56), 25);
-        fc1_n56_p7 := fc1_n56_p7_m(23 downto 0);
-        fc1_n56_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_56), 25);
-        fc1_n56_p8 := fc1_n56_p8_m(23 downto 0);
-        fc1_n56_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_56), 25);
-        fc1_n56_p9 := fc1_n56_p9_m(23 downto 0);
-        fc1_n56_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_56), 26);
-        fc1_n56_p10 := fc1_n56_p10_m(24 downto 0);
-        fc1_n56_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_56), 25);
-        fc1_n56_p11 := fc1_n56_p11_m(23 downto 0);
-        fc1_n56_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_56), 25);
-        fc1_n56_p12 := fc1_n56_p12_m(23 downto 0);
-        fc1_n56_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_56), 26);
-        fc1_n56_p13 := fc1_n56_p13_m(24 downto 0);
-        fc1_n56_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_56), 25);
-        fc1_n56_p14 := fc1_n56_p14_m(23 downto 0);
-        fc1_n56_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_56), 25);
-        fc1_n56_p15 := fc1_n56_p15_m(23 downto 0);
-        fc1_n56_t0_0_a := resize(fc1_n56_p0, 26);
-        fc1_n56_t0_0_b := resize(fc1_n56_p1, 26);
-        fc1_n56_t0_0 := fc1_n56_t0_0_a + fc1_n56_t0_0_b;
-        fc1_n56_t0_1_a := resize(fc1_n56_p2, 25);
-        fc1_n56_t0_1 := fc1_n56_t0_1_a + fc1_n56_p3;
-        fc1_n56_t0_2_a := resize(fc1_n56_p4, 26);
-        fc1_n56_t0_2_b := resize(fc1_n56_p5, 26);
-        fc1_n56_t0_2 := fc1_n56_t0_2_a + fc1_n56_t0_2_b;
-        fc1_n56_t0_3_a := resize(fc1_n56_p6, 26);
-        fc1_n56_t0_3_b := resize(fc1_n56_p7, 26);
-        fc1_n56_t0_3 := fc1_n56_t0_3_a + fc1_n56_t0_3_b;
-        fc1_n56_t0_4_a := resize(fc1_n56_p8, 25);
-        fc1_n56_t0_4_b := resize(fc1_n56_p9, 25);
-        fc1_n56_t0_4 := fc1_n56_t0_4_a + fc1_n56_t0_4_b;
-        fc1_n56_t0_5_b := resize(fc1_n56_p11, 25);
-        fc1_n56_t0_5 := fc1_n56_p10 + fc1_n56_t0_5_b;
-        fc1_n56_t0_6_a := resize(fc1_n56_p12, 25);
-        fc1_n56_t0_6 := fc1_n56_t0_6_a + fc1_n56_p13;
-        fc1_n56_t0_7_a := resize(fc1_n56_p14, 25);
-        fc1_n56_t0_7_b := resize(fc1_n56_p15, 25);
-        fc1_n56_t0_7 := fc1_n56_t0_7_a + fc1_n56_t0_7_b;
-        fc1_n56_t1_0_a := resize(fc1_n56_t0_0, 27);
-        fc1_n56_t1_0_b := resize(fc1_n56_t0_1, 27);
-        fc1_n56_t1_0 := fc1_n56_t1_0_a_d1 + fc1_n56_t1_0_b_d1;
-        fc1_n56_t1_1_a := resize(fc1_n56_t0_2, 27);
-        fc1_n56_t1_1_b := resize(fc1_n56_t0_3, 27);
-        fc1_n56_t1_1 := fc1_n56_t1_1_a_d1 + fc1_n56_t1_1_b_d1;
-        fc1_n56_t1_2_a := resize(fc1_n56_t0_4, 26);
-        fc1_n56_t1_2_b := resize(fc1_n56_t0_5, 26);
-        fc1_n56_t1_2 := fc1_n56_t1_2_a_d1 + fc1_n56_t1_2_b_d1;
-        fc1_n56_t1_3_a := resize(fc1_n56_t0_6, 26);
-        fc1_n56_t1_3_b := resize(fc1_n56_t0_7, 26);
-        fc1_n56_t1_3 := fc1_n56_t1_3_a_d1 + fc1_n56_t1_3_b_d1;
-        fc1_n56_t2_0_a := resize(fc1_n56_t1_0, 28);
-        fc1_n56_t2_0_b := resize(fc1_n56_t1_1, 28);
-        fc1_n56_t2_0 := fc1_n56_t2_0_a + fc1_n56_t2_0_b;
-        fc1_n56_t2_1_a := resize(fc1_n56_t1_2, 27);
-        fc1_n56_t2_1_b := resize(fc1_n56_t1_3, 27);
-        fc1_n56_t2_1 := fc1_n56_t2_1_a + fc1_n56_t2_1_b;
-        fc1_n56_t3_0_a := resize(fc1_n56_t2_0, 29);
-        fc1_n56_t3_0_b := resize(fc1_n56_t2_1, 29);
-        fc1_n56_t3_0 := fc1_n56_t3_0_a + fc1_n56_t3_0_b;
-        fc1_n56_t4_0_b := resize(fc1_n56_bias, 29);
-        fc1_n56_t4_0 := fc1_n56_t3_0 + fc1_n56_t4_0_b_d1;
-        fc1_n56_acc := fc1_n56_t4_0;
+        fc1_n56_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-458)) mod 2**25, 25));
+        fc1_n56_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-456)) mod 2**25, 25));
+        fc1_n56_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-182)) mod 2**24, 24));
+        fc1_n56_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-265)) mod 2**25, 25));
+        fc1_n56_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-358)) mod 2**25, 25));
+        fc1_n56_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 383) mod 2**25, 25));
+        fc1_n56_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 231) mod 2**24, 24));
+        fc1_n56_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 157) mod 2**24, 24));
+        fc1_n56_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 216) mod 2**24, 24));
+        fc1_n56_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 132) mod 2**24, 24));
+        fc1_n56_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 206) mod 2**24, 24));
+        fc1_n56_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-136)) mod 2**24, 24));
+        fc1_n56_t1_0 := resize(fc1_n56_t1_0_a_d1, 27) + resize(fc1_n56_t1_0_b_d1, 27);
+        fc1_n56_t1_1 := resize(fc1_n56_t1_1_a_d1, 27) + resize(fc1_n56_t1_1_b_d1, 27);
+        fc1_n56_t1_2 := resize(fc1_n56_t1_2_a_d1, 26) + resize(fc1_n56_t1_2_b_d1, 26);
+        fc1_n56_t1_3 := resize(fc1_n56_t1_3_a_d1, 26) + resize(fc1_n56_t1_3_b_d1, 26);
+        fc1_n56_t2_0 := resize(fc1_n56_t1_0, 28) + resize(fc1_n56_t1_1, 28);
+        fc1_n56_t2_1 := resize(fc1_n56_t1_2, 27) + resize(fc1_n56_t1_3, 27);
+        fc1_n56_acc := ((resize(fc1_n56_t2_0, 29) + resize(fc1_n56_t2_1, 29)) + to_signed(24576, 29));
         fc1_n56_y_fl := fc1_n56_acc(28 downto 10);
-        fc1_n56_y_wrap := fc1_n56_y_fl(15 downto 0);
-        fc1_n57_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_57), 21);
-        fc1_n57_p0 := fc1_n57_p0_m(19 downto 0);
-        fc1_n57_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_57), 26);
-        fc1_n57_p1 := fc1_n57_p1_m(24 downto 0);
-        fc1_n57_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_57), 26);
-        fc1_n57_p2 := fc1_n57_p2_m(24 downto 0);
-        fc1_n57_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_57), 26);
-        fc1_n57_p3 := fc1_n57_p3_m(24 downto 0);
-        fc1_n57_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_57), 26);
-        fc1_n57_p4 := fc1_n57_p4_m(24 downto 0);
-        fc1_n57_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_57), 25);
-        fc1_n57_p5 := fc1_n57_p5_m(23 downto 0);
-        fc1_n57_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_57), 25);
-        fc1_n57_p6 := fc1_n57_p6_m(23 downto 0);
-        fc1_n57_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_57), 26);
-        fc1_n57_p7 := fc1_n57_p7_m(24 downto 0);
-        fc1_n57_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_57), 22);
-        fc1_n57_p8 := fc1_n57_p8_m(20 downto 0);
-        fc1_n57_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_57), 26);
-        fc1_n57_p9 := fc1_n57_p9_m(24 downto 0);
-        fc1_n57_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_57), 26);
-        fc1_n57_p10 := fc1_n57_p10_m(24 downto 0);
-        fc1_n57_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_57), 22);
-        fc1_n57_p11 := fc1_n57_p11_m(20 downto 0);
-        fc1_n57_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_57), 26);
-        fc1_n57_p12 := fc1_n57_p12_m(24 downto 0);
-        fc1_n57_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_57), 26);
-        fc1_n57_p13 := fc1_n57_p13_m(24 downto 0);
-        fc1_n57_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_57), 26);
-        fc1_n57_p14 := fc1_n57_p14_m(24 downto 0);
-        fc1_n57_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_57), 23);
-        fc1_n57_p15 := fc1_n57_p15_m(21 downto 0);
-        fc1_n57_t0_0_a := resize(fc1_n57_p0, 25);
-        fc1_n57_t0_0 := fc1_n57_t0_0_a + fc1_n57_p1;
-        fc1_n57_t0_1_a := resize(fc1_n57_p2, 26);
-        fc1_n57_t0_1_b := resize(fc1_n57_p3, 26);
-        fc1_n57_t0_1 := fc1_n57_t0_1_a + fc1_n57_t0_1_b;
-        fc1_n57_t0_2_a := resize(fc1_n57_p4, 26);
-        fc1_n57_t0_2_b := resize(fc1_n57_p5, 26);
-        fc1_n57_t0_2 := fc1_n57_t0_2_a + fc1_n57_t0_2_b;
-        fc1_n57_t0_3_a := resize(fc1_n57_p6, 26);
-        fc1_n57_t0_3_b := resize(fc1_n57_p7, 26);
-        fc1_n57_t0_3 := fc1_n57_t0_3_a + fc1_n57_t0_3_b;
-        fc1_n57_t0_4_a := resize(fc1_n57_p8, 25);
-        fc1_n57_t0_4 := fc1_n57_t0_4_a + fc1_n57_p9;
-        fc1_n57_t0_5_b := resize(fc1_n57_p11, 25);
-        fc1_n57_t0_5 := fc1_n57_p10 + fc1_n57_t0_5_b;
-        fc1_n57_t0_6_a := resize(fc1_n57_p12, 26);
-        fc1_n57_t0_6_b := resize(fc1_n57_p13, 26);
-        fc1_n57_t0_6 := fc1_n57_t0_6_a + fc1_n57_t0_6_b;
-        fc1_n57_t0_7_b := resize(fc1_n57_p15, 25);
-        fc1_n57_t0_7 := fc1_n57_p14 + fc1_n57_t0_7_b;
-        fc1_n57_t1_0_a := resize(fc1_n57_t0_0, 26);
-        fc1_n57_t1_0 := fc1_n57_t1_0_a_d1 + fc1_n57_t0_1_d1;
-        fc1_n57_t1_1_a := resize(fc1_n57_t0_2, 27);
-        fc1_n57_t1_1_b := resize(fc1_n57_t0_3, 27);
-        fc1_n57_t1_1 := fc1_n57_t1_1_a_d1 + fc1_n57_t1_1_b_d1;
-        fc1_n57_t1_2_a := resize(fc1_n57_t0_4, 26);
-        fc1_n57_t1_2_b := resize(fc1_n57_t0_5, 26);
-        fc1_n57_t1_2 := fc1_n57_t1_2_a_d1 + fc1_n57_t1_2_b_d1;
-        fc1_n57_t1_3_a := resize(fc1_n57_t0_6, 27);
-        fc1_n57_t1_3_b := resize(fc1_n57_t0_7, 27);
-        fc1_n57_t1_3 := fc1_n57_t1_3_a_d1 + fc1_n57_t1_3_b_d1;
-        fc1_n57_t2_0_a := resize(fc1_n57_t1_0, 28);
-        fc1_n57_t2_0_b := resize(fc1_n57_t1_1, 28);
-        fc1_n57_t2_0 := fc1_n57_t2_0_a + fc1_n57_t2_0_b;
-        fc1_n57_t2_1_a := resize(fc1_n57_t1_2, 27);
-        fc1_n57_t2_1 := fc1_n57_t2_1_a + fc1_n57_t1_3;
-        fc1_n57_t3_0_a := resize(fc1_n57_t2_0, 29);
-        fc1_n57_t3_0_b := resize(fc1_n57_t2_1, 29);
-        fc1_n57_t3_0 := fc1_n57_t3_0_a + fc1_n57_t3_0_b;
-        fc1_n57_acc := fc1_n57_t3_0;
+        fc1_n57_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 283) mod 2**25, 25));
+        fc1_n57_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-293)) mod 2**25, 25));
+        fc1_n57_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 388) mod 2**25, 25));
+        fc1_n57_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-235)) mod 2**24, 24));
+        fc1_n57_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-186)) mod 2**24, 24));
+        fc1_n57_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-413)) mod 2**25, 25));
+        fc1_n57_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 23) mod 2**21, 21));
+        fc1_n57_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-22)) mod 2**21, 21));
+        fc1_n57_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-389)) mod 2**25, 25));
+        fc1_n57_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-417)) mod 2**25, 25));
+        fc1_n57_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-50)) mod 2**22, 22));
+        fc1_n57_t1_0 := resize(fc1_n57_t1_0_a_d1, 26) + fc1_n57_t0_1_d1;
+        fc1_n57_t1_1 := resize(fc1_n57_t1_1_a_d1, 27) + resize(fc1_n57_t1_1_b_d1, 27);
+        fc1_n57_t1_2 := resize(fc1_n57_t1_2_a_d1, 26) + resize(fc1_n57_t1_2_b_d1, 26);
+        fc1_n57_t2_0 := resize(fc1_n57_t1_0, 28) + resize(fc1_n57_t1_1, 28);
+        fc1_n57_t2_1 := resize(fc1_n57_t1_2, 27) + (resize(fc1_n57_t1_3_a_d1, 27) + resize(fc1_n57_t1_3_b_d1, 27));
+        fc1_n57_acc := (resize(fc1_n57_t2_0, 29) + resize(fc1_n57_t2_1, 29));
         fc1_n57_y_fl := fc1_n57_acc(28 downto 10);
-        fc1_n57_y_wrap := fc1_n57_y_fl(15 downto 0);
-        fc1_n58_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_58), 26);
-        fc1_n58_p0 := fc1_n58_p0_m(24 downto 0);
-        fc1_n58_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_58), 23);
-        fc1_n58_p1 := fc1_n58_p1_m(21 downto 0);
-        fc1_n58_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_58), 25);
-        fc1_n58_p2 := fc1_n58_p2_m(23 downto 0);
-        fc1_n58_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_58), 25);
-        fc1_n58_p3 := fc1_n58_p3_m(23 downto 0);
-        fc1_n58_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_58), 25);
-        fc1_n58_p4 := fc1_n58_p4_m(23 downto 0);
-        fc1_n58_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_58), 23);
-        fc1_n58_p5 := fc1_n58_p5_m(21 downto 0);
-        fc1_n58_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_58), 25);
-        fc1_n58_p6 := fc1_n58_p6_m(23 downto 0);
-        fc1_n58_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_58), 25);
-        fc1_n58_p7 := fc1_n58_p7_m(23 downto 0);
-        fc1_n58_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_58), 25);
-        fc1_n58_p8 := fc1_n58_p8_m(23 downto 0);
-        fc1_n58_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_58), 23);
-        fc1_n58_p9 := fc1_n58_p9_m(21 downto 0);
-        fc1_n58_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_58), 23);
-        fc1_n58_p10 := fc1_n58_p10_m(21 downto 0);
-        fc1_n58_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_58), 26);
-        fc1_n58_p11 := fc1_n58_p11_m(24 downto 0);
-        fc1_n58_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_58), 25);
-        fc1_n58_p12 := fc1_n58_p12_m(23 downto 0);
-        fc1_n58_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_58), 26);
-        fc1_n58_p13 := fc1_n58_p13_m(24 downto 0);
-        fc1_n58_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_58), 25);
-        fc1_n58_p14 := fc1_n58_p14_m(23 downto 0);
-        fc1_n58_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_58), 26);
-        fc1_n58_p15 := fc1_n58_p15_m(24 downto 0);
-        fc1_n58_t0_0_b := resize(fc1_n58_p1, 25);
-        fc1_n58_t0_0 := fc1_n58_p0 + fc1_n58_t0_0_b;
-        fc1_n58_t0_1_a := resize(fc1_n58_p2, 25);
-        fc1_n58_t0_1_b := resize(fc1_n58_p3, 25);
-        fc1_n58_t0_1 := fc1_n58_t0_1_a + fc1_n58_t0_1_b;
-        fc1_n58_t0_2_b := resize(fc1_n58_p5, 24);
-        fc1_n58_t0_2 := fc1_n58_p4 + fc1_n58_t0_2_b;
-        fc1_n58_t0_3_a := resize(fc1_n58_p6, 25);
-        fc1_n58_t0_3_b := resize(fc1_n58_p7, 25);
-        fc1_n58_t0_3 := fc1_n58_t0_3_a + fc1_n58_t0_3_b;
-        fc1_n58_t0_4_a := resize(fc1_n58_p8, 25);
-        fc1_n58_t0_4_b := resize(fc1_n58_p9, 25);
-        fc1_n58_t0_4 := fc1_n58_t0_4_a + fc1_n58_t0_4_b;
-        fc1_n58_t0_5_a := resize(fc1_n58_p10, 25);
-        fc1_n58_t0_5 := fc1_n58_t0_5_a + fc1_n58_p11;
-        fc1_n58_t0_6_a := resize(fc1_n58_p12, 26);
-        fc1_n58_t0_6_b := resize(fc1_n58_p13, 26);
-        fc1_n58_t0_6 := fc1_n58_t0_6_a + fc1_n58_t0_6_b;
-        fc1_n58_t0_7_a := resize(fc1_n58_p14, 25);
-        fc1_n58_t0_7 := fc1_n58_t0_7_a + fc1_n58_p15;
-        fc1_n58_t1_0_a := resize(fc1_n58_t0_0, 26);
-        fc1_n58_t1_0_b := resize(fc1_n58_t0_1, 26);
-        fc1_n58_t1_0 := fc1_n58_t1_0_a_d1 + fc1_n58_t1_0_b_d1;
-        fc1_n58_t1_1_a := resize(fc1_n58_t0_2, 26);
-        fc1_n58_t1_1_b := resize(fc1_n58_t0_3, 26);
-        fc1_n58_t1_1 := fc1_n58_t1_1_a_d1 + fc1_n58_t1_1_b_d1;
-        fc1_n58_t1_2_a := resize(fc1_n58_t0_4, 26);
-        fc1_n58_t1_2_b := resize(fc1_n58_t0_5, 26);
-        fc1_n58_t1_2 := fc1_n58_t1_2_a_d1 + fc1_n58_t1_2_b_d1;
-        fc1_n58_t1_3_b := resize(fc1_n58_t0_7, 26);
-        fc1_n58_t1_3 := fc1_n58_t0_6_d1 + fc1_n58_t1_3_b_d1;
-        fc1_n58_t2_0_a := resize(fc1_n58_t1_0, 27);
-        fc1_n58_t2_0_b := resize(fc1_n58_t1_1, 27);
-        fc1_n58_t2_0 := fc1_n58_t2_0_a + fc1_n58_t2_0_b;
-        fc1_n58_t2_1_a := resize(fc1_n58_t1_2, 27);
-        fc1_n58_t2_1_b := resize(fc1_n58_t1_3, 27);
-        fc1_n58_t2_1 := fc1_n58_t2_1_a + fc1_n58_t2_1_b;
-        fc1_n58_t3_0_a := resize(fc1_n58_t2_0, 28);
-        fc1_n58_t3_0_b := resize(fc1_n58_t2_1, 28);
-        fc1_n58_t3_0 := fc1_n58_t3_0_a + fc1_n58_t3_0_b;
-        fc1_n58_acc := fc1_n58_t3_0;
+        fc1_n58_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-50)) mod 2**22, 22));
+        fc1_n58_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 200) mod 2**24, 24));
+        fc1_n58_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 253) mod 2**24, 24));
+        fc1_n58_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-35)) mod 2**22, 22));
+        fc1_n58_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 199) mod 2**24, 24));
+        fc1_n58_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-187)) mod 2**24, 24));
+        fc1_n58_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 207) mod 2**24, 24));
+        fc1_n58_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 62) mod 2**22, 22));
+        fc1_n58_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 41) mod 2**22, 22));
+        fc1_n58_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 236) mod 2**24, 24));
+        fc1_n58_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 300) mod 2**25, 25));
+        fc1_n58_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-193)) mod 2**24, 24));
+        fc1_n58_t1_0 := resize(fc1_n58_t1_0_a_d1, 26) + resize(fc1_n58_t1_0_b_d1, 26);
+        fc1_n58_t1_1 := resize(fc1_n58_t1_1_a_d1, 26) + resize(fc1_n58_t1_1_b_d1, 26);
+        fc1_n58_t1_2 := resize(fc1_n58_t1_2_a_d1, 26) + resize(fc1_n58_t1_2_b_d1, 26);
+        fc1_n58_t1_3 := fc1_n58_t0_6_d1 + resize(fc1_n58_t1_3_b_d1, 26);
+        fc1_n58_t2_0 := resize(fc1_n58_t1_0, 27) + resize(fc1_n58_t1_1, 27);
+        fc1_n58_t2_1 := resize(fc1_n58_t1_2, 27) + resize(fc1_n58_t1_3, 27);
+        fc1_n58_acc := (resize(fc1_n58_t2_0, 28) + resize(fc1_n58_t2_1, 28));
         fc1_n58_y_fl := fc1_n58_acc(27 downto 10);
-        fc1_n58_y_wrap := fc1_n58_y_fl(15 downto 0);
-        fc1_n59_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_59), 26);
-        fc1_n59_p0 := fc1_n59_p0_m(24 downto 0);
-        fc1_n59_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_59), 26);
-        fc1_n59_p1 := fc1_n59_p1_m(24 downto 0);
-        fc1_n59_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_59), 26);
-        fc1_n59_p2 := fc1_n59_p2_m(24 downto 0);
-        fc1_n59_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_59), 26);
-        fc1_n59_p3 := fc1_n59_p3_m(24 downto 0);
-        fc1_n59_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_59), 24);
-        fc1_n59_p4 := fc1_n59_p4_m(22 downto 0);
-        fc1_n59_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_59), 26);
-        fc1_n59_p5 := fc1_n59_p5_m(24 downto 0);
-        fc1_n59_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_59), 25);
-        fc1_n59_p6 := fc1_n59_p6_m(23 downto 0);
-        fc1_n59_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_59), 25);
-        fc1_n59_p7 := fc1_n59_p7_m(23 downto 0);
-        fc1_n59_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_59), 25);
-        fc1_n59_p8 := fc1_n59_p8_m(23 downto 0);
-        fc1_n59_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_59), 26);
-        fc1_n59_p9 := fc1_n59_p9_m(24 downto 0);
-        fc1_n59_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_59), 26);
-        fc1_n59_p10 := fc1_n59_p10_m(24 downto 0);
-        fc1_n59_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_59), 26);
-        fc1_n59_p11 := fc1_n59_p11_m(24 downto 0);
-        fc1_n59_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_59), 25);
-        fc1_n59_p12 := fc1_n59_p12_m(23 downto 0);
-        fc1_n59_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_59), 26);
-        fc1_n59_p13 := fc1_n59_p13_m(24 downto 0);
-        fc1_n59_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_59), 25);
-        fc1_n59_p14 := fc1_n59_p14_m(23 downto 0);
-        fc1_n59_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_59), 24);
-        fc1_n59_p15 := fc1_n59_p15_m(22 downto 0);
-        fc1_n59_t0_0_a := resize(fc1_n59_p0, 26);
-        fc1_n59_t0_0_b := resize(fc1_n59_p1, 26);
-        fc1_n59_t0_0 := fc1_n59_t0_0_a + fc1_n59_t0_0_b;
-        fc1_n59_t0_1_a := resize(fc1_n59_p2, 26);
-        fc1_n59_t0_1_b := resize(fc1_n59_p3, 26);
-        fc1_n59_t0_1 := fc1_n59_t0_1_a + fc1_n59_t0_1_b;
-        fc1_n59_t0_2_a := resize(fc1_n59_p4, 26);
-        fc1_n59_t0_2_b := resize(fc1_n59_p5, 26);
-        fc1_n59_t0_2 := fc1_n59_t0_2_a + fc1_n59_t0_2_b;
-        fc1_n59_t0_3_a := resize(fc1_n59_p6, 25);
-        fc1_n59_t0_3_b := resize(fc1_n59_p7, 25);
-        fc1_n59_t0_3 := fc1_n59_t0_3_a + fc1_n59_t0_3_b;
-        fc1_n59_t0_4_a := resize(fc1_n59_p8, 25);
-        fc1_n59_t0_4 := fc1_n59_t0_4_a + fc1_n59_p9;
-        fc1_n59_t0_5_a := resize(fc1_n59_p10, 26);
-        fc1_n59_t0_5_b := resize(fc1_n59_p11, 26);
-        fc1_n59_t0_5 := fc1_n59_t0_5_a + fc1_n59_t0_5_b;
-        fc1_n59_t0_6_a := resize(fc1_n59_p12, 26);
-        fc1_n59_t0_6_b := resize(fc1_n59_p13, 26);
-        fc1_n59_t0_6 := fc1_n59_t0_6_a + fc1_n59_t0_6_b;
-        fc1_n59_t0_7_a := resize(fc1_n59_p14, 25);
-        fc1_n59_t0_7_b := resize(fc1_n59_p15, 25);
-        fc1_n59_t0_7 := fc1_n59_t0_7_a + fc1_n59_t0_7_b;
-        fc1_n59_t1_0_a := resize(fc1_n59_t0_0, 27);
-        fc1_n59_t1_0_b := resize(fc1_n59_t0_1, 27);
-        fc1_n59_t1_0 := fc1_n59_t1_0_a_d1 + fc1_n59_t1_0_b_d1;
-        fc1_n59_t1_1_b := resize(fc1_n59_t0_3, 26);
-        fc1_n59_t1_1 := fc1_n59_t0_2_d1 + fc1_n59_t1_1_b_d1;
-        fc1_n59_t1_2_a := resize(fc1_n59_t0_4, 27);
-        fc1_n59_t1_2_b := resize(fc1_n59_t0_5, 27);
-        fc1_n59_t1_2 := fc1_n59_t1_2_a_d1 + fc1_n59_t1_2_b_d1;
-        fc1_n59_t1_3_b := resize(fc1_n59_t0_7, 26);
-        fc1_n59_t1_3 := fc1_n59_t0_6_d1 + fc1_n59_t1_3_b_d1;
-        fc1_n59_t2_0_a := resize(fc1_n59_t1_0, 28);
-        fc1_n59_t2_0_b := resize(fc1_n59_t1_1, 28);
-        fc1_n59_t2_0 := fc1_n59_t2_0_a + fc1_n59_t2_0_b;
-        fc1_n59_t2_1_a := resize(fc1_n59_t1_2, 28);
-        fc1_n59_t2_1_b := resize(fc1_n59_t1_3, 28);
-        fc1_n59_t2_1 := fc1_n59_t2_1_a + fc1_n59_t2_1_b;
-        fc1_n59_t3_0_a := resize(fc1_n59_t2_0, 29);
-        fc1_n59_t3_0_b := resize(fc1_n59_t2_1, 29);
-        fc1_n59_t3_0 := fc1_n59_t3_0_a + fc1_n59_t3_0_b;
-        fc1_n59_acc := fc1_n59_t3_0;
+        fc1_n59_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-297)) mod 2**25, 25));
+        fc1_n59_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-439)) mod 2**25, 25));
+        fc1_n59_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-440)) mod 2**25, 25));
+        fc1_n59_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-127)) mod 2**23, 23));
+        fc1_n59_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-416)) mod 2**25, 25));
+        fc1_n59_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 157) mod 2**24, 24));
+        fc1_n59_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-218)) mod 2**24, 24));
+        fc1_n59_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 396) mod 2**25, 25));
+        fc1_n59_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 304) mod 2**25, 25));
+        fc1_n59_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-152)) mod 2**24, 24));
+        fc1_n59_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 404) mod 2**25, 25));
+        fc1_n59_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-220)) mod 2**24, 24));
+        fc1_n59_p15 := signed(to_unsigned((to_integer(fc1_in_15) * (-94)) mod 2**23, 23));
+        fc1_n59_t1_0 := resize(fc1_n59_t1_0_a_d1, 27) + resize(fc1_n59_t1_0_b_d1, 27);
+        fc1_n59_t1_1 := fc1_n59_t0_2_d1 + resize(fc1_n59_t1_1_b_d1, 26);
+        fc1_n59_t1_2 := resize(fc1_n59_t1_2_a_d1, 27) + resize(fc1_n59_t1_2_b_d1, 27);
+        fc1_n59_t1_3 := fc1_n59_t0_6_d1 + resize(fc1_n59_t1_3_b_d1, 26);
+        fc1_n59_t2_0 := resize(fc1_n59_t1_0, 28) + resize(fc1_n59_t1_1, 28);
+        fc1_n59_t2_1 := resize(fc1_n59_t1_2, 28) + resize(fc1_n59_t1_3, 28);
+        fc1_n59_acc := (resize(fc1_n59_t2_0, 29) + resize(fc1_n59_t2_1, 29));
         fc1_n59_y_fl := fc1_n59_acc(28 downto 10);
-        fc1_n59_y_wrap := fc1_n59_y_fl(15 downto 0);
-        fc1_n60_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_60), 26);
-        fc1_n60_p0 := fc1_n60_p0_m(24 downto 0);
-        fc1_n60_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_60), 25);
-        fc1_n60_p1 := fc1_n60_p1_m(23 downto 0);
-        fc1_n60_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_60), 29);
-        fc1_n60_p2 := fc1_n60_p2_m(27 downto 0);
-        fc1_n60_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_60), 29);
-        fc1_n60_p3 := fc1_n60_p3_m(27 downto 0);
-        fc1_n60_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_60), 28);
-        fc1_n60_p4 := fc1_n60_p4_m(26 downto 0);
-        fc1_n60_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_60), 29);
-        fc1_n60_p5 := fc1_n60_p5_m(27 downto 0);
-        fc1_n60_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_60), 25);
-        fc1_n60_p6 := fc1_n60_p6_m(23 downto 0);
-        fc1_n60_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_60), 25);
-        fc1_n60_p7 := fc1_n60_p7_m(23 downto 0);
-        fc1_n60_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_60), 26);
-        fc1_n60_p8 := fc1_n60_p8_m(24 downto 0);
-        fc1_n60_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_60), 25);
-        fc1_n60_p9 := fc1_n60_p9_m(23 downto 0);
-        fc1_n60_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_60), 25);
-        fc1_n60_p10 := fc1_n60_p10_m(23 downto 0);
-        fc1_n60_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_60), 28);
-        fc1_n60_p11 := fc1_n60_p11_m(26 downto 0);
-        fc1_n60_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_60), 26);
-        fc1_n60_p12 := fc1_n60_p12_m(24 downto 0);
-        fc1_n60_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_60), 26);
-        fc1_n60_p13 := fc1_n60_p13_m(24 downto 0);
-        fc1_n60_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_60), 25);
-        fc1_n60_p14 := fc1_n60_p14_m(23 downto 0);
-        fc1_n60_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_60), 24);
-        fc1_n60_p15 := fc1_n60_p15_m(22 downto 0);
-        fc1_n60_t0_0_b := resize(fc1_n60_p1, 25);
-        fc1_n60_t0_0 := fc1_n60_p0 + fc1_n60_t0_0_b;
-        fc1_n60_t0_1_a := resize(fc1_n60_p2, 29);
-        fc1_n60_t0_1_b := resize(fc1_n60_p3, 29);
-        fc1_n60_t0_1 := fc1_n60_t0_1_a + fc1_n60_t0_1_b;
-        fc1_n60_t0_2_a := resize(fc1_n60_p4, 29);
-        fc1_n60_t0_2_b := resize(fc1_n60_p5, 29);
-        fc1_n60_t0_2 := fc1_n60_t0_2_a + fc1_n60_t0_2_b;
-        fc1_n60_t0_3_a := resize(fc1_n60_p6, 25);
-        fc1_n60_t0_3_b := resize(fc1_n60_p7, 25);
-        fc1_n60_t0_3 := fc1_n60_t0_3_a + fc1_n60_t0_3_b;
-        fc1_n60_t0_4_a := resize(fc1_n60_p8, 26);
-        fc1_n60_t0_4_b := resize(fc1_n60_p9, 26);
-        fc1_n60_t0_4 := fc1_n60_t0_4_a + fc1_n60_t0_4_b;
-        fc1_n60_t0_5_a := resize(fc1_n60_p10, 27);
-        fc1_n60_t0_5 := fc1_n60_t0_5_a + fc1_n60_p11;
-        fc1_n60_t0_6_a := resize(fc1_n60_p12, 26);
-        fc1_n60_t0_6_b := resize(fc1_n60_p13, 26);
-        fc1_n60_t0_6 := fc1_n60_t0_6_a + fc1_n60_t0_6_b;
-        fc1_n60_t0_7_a := resize(fc1_n60_p14, 25);
-        fc1_n60_t0_7_b := resize(fc1_n60_p15, 25);
-        fc1_n60_t0_7 := fc1_n60_t0_7_a + fc1_n60_t0_7_b;
-        fc1_n60_t1_0_a := resize(fc1_n60_t0_0, 29);
-        fc1_n60_t1_0 := fc1_n60_t1_0_a_d1 + fc1_n60_t0_1_d1;
-        fc1_n60_t1_1_b := resize(fc1_n60_t0_3, 29);
-        fc1_n60_t1_1 := fc1_n60_t0_2_d1 + fc1_n60_t1_1_b_d1;
-        fc1_n60_t1_2_a := resize(fc1_n60_t0_4, 27);
-        fc1_n60_t1_2 := fc1_n60_t1_2_a_d1 + fc1_n60_t0_5_d1;
-        fc1_n60_t1_3_a := resize(fc1_n60_t0_6, 27);
-        fc1_n60_t1_3_b := resize(fc1_n60_t0_7, 27);
-        fc1_n60_t1_3 := fc1_n60_t1_3_a_d1 + fc1_n60_t1_3_b_d1;
-        fc1_n60_t2_0_a := resize(fc1_n60_t1_0, 30);
-        fc1_n60_t2_0_b := resize(fc1_n60_t1_1, 30);
-        fc1_n60_t2_0 := fc1_n60_t2_0_a + fc1_n60_t2_0_b;
-        fc1_n60_t2_1_a := resize(fc1_n60_t1_2, 28);
-        fc1_n60_t2_1_b := resize(fc1_n60_t1_3, 28);
-        fc1_n60_t2_1 := fc1_n60_t2_1_a + fc1_n60_t2_1_b;
-        fc1_n60_t3_0_b := resize(fc1_n60_t2_1, 30);
-        fc1_n60_t3_0 := fc1_n60_t2_0 + fc1_n60_t3_0_b;
-        fc1_n60_t4_0_b := resize(fc1_n60_bias, 30);
-        fc1_n60_t4_0 := fc1_n60_t3_0 + fc1_n60_t4_0_b_d1;
-        fc1_n60_acc := fc1_n60_t4_0;
+        fc1_n60_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-143)) mod 2**24, 24));
+        fc1_n60_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-2105)) mod 2**28, 28));
+        fc1_n60_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-2774)) mod 2**28, 28));
+        fc1_n60_p4 := signed(to_unsigned((to_integer(fc1_in_4) * (-1880)) mod 2**27, 27));
+        fc1_n60_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-2868)) mod 2**28, 28));
+        fc1_n60_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 173) mod 2**24, 24));
+        fc1_n60_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 165) mod 2**24, 24));
+        fc1_n60_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-379)) mod 2**25, 25));
+        fc1_n60_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 238) mod 2**24, 24));
+        fc1_n60_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 144) mod 2**24, 24));
+        fc1_n60_p12 := signed(to_unsigned((to_integer(fc1_in_12) * 388) mod 2**25, 25));
+        fc1_n60_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 361) mod 2**25, 25));
+        fc1_n60_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-237)) mod 2**24, 24));
+        fc1_n60_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 115) mod 2**23, 23));
+        fc1_n60_t1_0 := resize(fc1_n60_t1_0_a_d1, 29) + fc1_n60_t0_1_d1;
+        fc1_n60_t1_1 := fc1_n60_t0_2_d1 + resize(fc1_n60_t1_1_b_d1, 29);
+        fc1_n60_t1_2 := resize(fc1_n60_t1_2_a_d1, 27) + fc1_n60_t0_5_d1;
+        fc1_n60_t1_3 := resize(fc1_n60_t1_3_a_d1, 27) + resize(fc1_n60_t1_3_b_d1, 27);
+        fc1_n60_t2_1 := resize(fc1_n60_t1_2, 28) + resize(fc1_n60_t1_3, 28);
+        fc1_n60_t3_0 := (resize(fc1_n60_t1_0, 30) + resize(fc1_n60_t1_1, 30)) + resize(fc1_n60_t2_1, 30);
+        fc1_n60_acc := (fc1_n60_t3_0 + to_signed(-258048, 30));
         fc1_n60_y_fl := fc1_n60_acc(29 downto 10);
-        fc1_n60_y_wrap := fc1_n60_y_fl(15 downto 0);
-        fc1_n61_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_61), 26);
-        fc1_n61_p0 := fc1_n61_p0_m(24 downto 0);
-        fc1_n61_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_61), 24);
-        fc1_n61_p1 := fc1_n61_p1_m(22 downto 0);
-        fc1_n61_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_61), 26);
-        fc1_n61_p2 := fc1_n61_p2_m(24 downto 0);
-        fc1_n61_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_61), 27);
-        fc1_n61_p3 := fc1_n61_p3_m(25 downto 0);
-        fc1_n61_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_61), 25);
-        fc1_n61_p4 := fc1_n61_p4_m(23 downto 0);
-        fc1_n61_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_61), 28);
-        fc1_n61_p5 := fc1_n61_p5_m(26 downto 0);
-        fc1_n61_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_61), 24);
-        fc1_n61_p6 := fc1_n61_p6_m(22 downto 0);
-        fc1_n61_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_61), 25);
-        fc1_n61_p7 := fc1_n61_p7_m(23 downto 0);
-        fc1_n61_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_61), 26);
-        fc1_n61_p8 := fc1_n61_p8_m(24 downto 0);
-        fc1_n61_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_61), 27);
-        fc1_n61_p9 := fc1_n61_p9_m(25 downto 0);
-        fc1_n61_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_61), 27);
-        fc1_n61_p10 := fc1_n61_p10_m(25 downto 0);
-        fc1_n61_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_61), 27);
-        fc1_n61_p11 := fc1_n61_p11_m(25 downto 0);
-        fc1_n61_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_61), 26);
-        fc1_n61_p12 := fc1_n61_p12_m(24 downto 0);
-        fc1_n61_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_61), 26);
-        fc1_n61_p13 := fc1_n61_p13_m(24 downto 0);
-        fc1_n61_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_61), 26);
-        fc1_n61_p14 := fc1_n61_p14_m(24 downto 0);
-        fc1_n61_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_61), 26);
-        fc1_n61_p15 := fc1_n61_p15_m(24 downto 0);
-        fc1_n61_t0_0_b := resize(fc1_n61_p1, 25);
-        fc1_n61_t0_0 := fc1_n61_p0 + fc1_n61_t0_0_b;
-        fc1_n61_t0_1_a := resize(fc1_n61_p2, 26);
-        fc1_n61_t0_1 := fc1_n61_t0_1_a + fc1_n61_p3;
-        fc1_n61_t0_2_a := resize(fc1_n61_p4, 28);
-        fc1_n61_t0_2_b := resize(fc1_n61_p5, 28);
-        fc1_n61_t0_2 := fc1_n61_t0_2_a + fc1_n61_t0_2_b;
-        fc1_n61_t0_3_a := resize(fc1_n61_p6, 25);
-        fc1_n61_t0_3_b := resize(fc1_n61_p7, 25);
-        fc1_n61_t0_3 := fc1_n61_t0_3_a + fc1_n61_t0_3_b;
-        fc1_n61_t0_4_a := resize(fc1_n61_p8, 27);
-        fc1_n61_t0_4_b := resize(fc1_n61_p9, 27);
-        fc1_n61_t0_4 := fc1_n61_t0_4_a + fc1_n61_t0_4_b;
-        fc1_n61_t0_5_a := resize(fc1_n61_p10, 27);
-        fc1_n61_t0_5_b := resize(fc1_n61_p11, 27);
-        fc1_n61_t0_5 := fc1_n61_t0_5_a + fc1_n61_t0_5_b;
-        fc1_n61_t0_6_a := resize(fc1_n61_p12, 26);
-        fc1_n61_t0_6_b := resize(fc1_n61_p13, 26);
-        fc1_n61_t0_6 := fc1_n61_t0_6_a + fc1_n61_t0_6_b;
-        fc1_n61_t0_7_a := resize(fc1_n61_p14, 26);
-        fc1_n61_t0_7_b := resize(fc1_n61_p15, 26);
-        fc1_n61_t0_7 := fc1_n61_t0_7_a + fc1_n61_t0_7_b;
-        fc1_n61_t1_0_a := resize(fc1_n61_t0_0, 27);
-        fc1_n61_t1_0_b := resize(fc1_n61_t0_1, 27);
-        fc1_n61_t1_0 := fc1_n61_t1_0_a_d1 + fc1_n61_t1_0_b_d1;
-        fc1_n61_t1_1_b := resize(fc1_n61_t0_3, 28);
-        fc1_n61_t1_1 := fc1_n61_t0_2_d1 + fc1_n61_t1_1_b_d1;
-        fc1_n61_t1_2_a := resize(fc1_n61_t0_4, 28);
-        fc1_n61_t1_2_b := resize(fc1_n61_t0_5, 28);
-        fc1_n61_t1_2 := fc1_n61_t1_2_a_d1 + fc1_n61_t1_2_b_d1;
-        fc1_n61_t1_3_a := resize(fc1_n61_t0_6, 27);
-        fc1_n61_t1_3_b := resize(fc1_n61_t0_7, 27);
-        fc1_n61_t1_3 := fc1_n61_t1_3_a_d1 + fc1_n61_t1_3_b_d1;
-        fc1_n61_t2_0_a := resize(fc1_n61_t1_0, 28);
-        fc1_n61_t2_0 := fc1_n61_t2_0_a + fc1_n61_t1_1;
-        fc1_n61_t2_1_a := resize(fc1_n61_t1_2, 29);
-        fc1_n61_t2_1_b := resize(fc1_n61_t1_3, 29);
-        fc1_n61_t2_1 := fc1_n61_t2_1_a + fc1_n61_t2_1_b;
-        fc1_n61_t3_0_a := resize(fc1_n61_t2_0, 29);
-        fc1_n61_t3_0 := fc1_n61_t3_0_a + fc1_n61_t2_1;
-        fc1_n61_t4_0_b := resize(fc1_n61_bias, 29);
-        fc1_n61_t4_0 := fc1_n61_t3_0 + fc1_n61_t4_0_b_d1;
-        fc1_n61_acc := fc1_n61_t4_0;
+        fc1_n61_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 103) mod 2**23, 23));
+        fc1_n61_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 340) mod 2**25, 25));
+        fc1_n61_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 180) mod 2**24, 24));
+        fc1_n61_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1883) mod 2**27, 27));
+        fc1_n61_p6 := signed(to_unsigned((to_integer(fc1_in_6) * 115) mod 2**23, 23));
+        fc1_n61_p7 := signed(to_unsigned((to_integer(fc1_in_7) * (-209)) mod 2**24, 24));
+        fc1_n61_p8 := signed(to_unsigned((to_integer(fc1_in_8) * (-353)) mod 2**25, 25));
+        fc1_n61_p9 := signed(to_unsigned((to_integer(fc1_in_9) * (-793)) mod 2**26, 26));
+        fc1_n61_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-1004)) mod 2**26, 26));
+        fc1_n61_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-359)) mod 2**25, 25));
+        fc1_n61_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-356)) mod 2**25, 25));
+        fc1_n61_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 406) mod 2**25, 25));
+        fc1_n61_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 308) mod 2**25, 25));
+        fc1_n61_t1_0 := resize(fc1_n61_t1_0_a_d1, 27) + resize(fc1_n61_t1_0_b_d1, 27);
+        fc1_n61_t1_2 := resize(fc1_n61_t1_2_a_d1, 28) + resize(fc1_n61_t1_2_b_d1, 28);
+        fc1_n61_t1_3 := resize(fc1_n61_t1_3_a_d1, 27) + resize(fc1_n61_t1_3_b_d1, 27);
+        fc1_n61_t2_0 := resize(fc1_n61_t1_0, 28) + (fc1_n61_t0_2_d1 + resize(fc1_n61_t1_1_b_d1, 28));
+        fc1_n61_t3_0 := resize(fc1_n61_t2_0, 29) + (resize(fc1_n61_t1_2, 29) + resize(fc1_n61_t1_3, 29));
+        fc1_n61_acc := (fc1_n61_t3_0 + to_signed(703488, 29));
         fc1_n61_y_fl := fc1_n61_acc(28 downto 10);
-        fc1_n61_y_wrap := fc1_n61_y_fl(15 downto 0);
-        fc1_n62_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_62), 26);
-        fc1_n62_p0 := fc1_n62_p0_m(24 downto 0);
-        fc1_n62_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_62), 26);
-        fc1_n62_p1 := fc1_n62_p1_m(24 downto 0);
-        fc1_n62_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_62), 28);
-        fc1_n62_p2 := fc1_n62_p2_m(26 downto 0);
-        fc1_n62_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_62), 28);
-        fc1_n62_p3 := fc1_n62_p3_m(26 downto 0);
-        fc1_n62_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_62), 28);
-        fc1_n62_p4 := fc1_n62_p4_m(26 downto 0);
-        fc1_n62_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_62), 28);
-        fc1_n62_p5 := fc1_n62_p5_m(26 downto 0);
-        fc1_n62_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_62), 21);
-        fc1_n62_p6 := fc1_n62_p6_m(19 downto 0);
-        fc1_n62_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_62), 25);
-        fc1_n62_p7 := fc1_n62_p7_m(23 downto 0);
-        fc1_n62_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_62), 24);
-        fc1_n62_p8 := fc1_n62_p8_m(22 downto 0);
-        fc1_n62_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_62), 26);
-        fc1_n62_p9 := fc1_n62_p9_m(24 downto 0);
-        fc1_n62_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_62), 26);
-        fc1_n62_p10 := fc1_n62_p10_m(24 downto 0);
-        fc1_n62_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_62), 25);
-        fc1_n62_p11 := fc1_n62_p11_m(23 downto 0);
-        fc1_n62_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_62), 26);
-        fc1_n62_p12 := fc1_n62_p12_m(24 downto 0);
-        fc1_n62_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_62), 25);
-        fc1_n62_p13 := fc1_n62_p13_m(23 downto 0);
-        fc1_n62_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_62), 25);
-        fc1_n62_p14 := fc1_n62_p14_m(23 downto 0);
-        fc1_n62_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_62), 23);
-        fc1_n62_p15 := fc1_n62_p15_m(21 downto 0);
-        fc1_n62_t0_0_a := resize(fc1_n62_p0, 26);
-        fc1_n62_t0_0_b := resize(fc1_n62_p1, 26);
-        fc1_n62_t0_0 := fc1_n62_t0_0_a + fc1_n62_t0_0_b;
-        fc1_n62_t0_1_a := resize(fc1_n62_p2, 28);
-        fc1_n62_t0_1_b := resize(fc1_n62_p3, 28);
-        fc1_n62_t0_1 := fc1_n62_t0_1_a + fc1_n62_t0_1_b;
-        fc1_n62_t0_2_a := resize(fc1_n62_p4, 28);
-        fc1_n62_t0_2_b := resize(fc1_n62_p5, 28);
-        fc1_n62_t0_2 := fc1_n62_t0_2_a + fc1_n62_t0_2_b;
-        fc1_n62_t0_3_a := resize(fc1_n62_p6, 24);
-        fc1_n62_t0_3 := fc1_n62_t0_3_a + fc1_n62_p7;
-        fc1_n62_t0_4_a := resize(fc1_n62_p8, 25);
-        fc1_n62_t0_4 := fc1_n62_t0_4_a + fc1_n62_p9;
-        fc1_n62_t0_5_a := resize(fc1_n62_p10, 26);
-        fc1_n62_t0_5_b := resize(fc1_n62_p11, 26);
-        fc1_n62_t0_5 := fc1_n62_t0_5_a + fc1_n62_t0_5_b;
-        fc1_n62_t0_6_b := resize(fc1_n62_p13, 25);
-        fc1_n62_t0_6 := fc1_n62_p12 + fc1_n62_t0_6_b;
-        fc1_n62_t0_7_a := resize(fc1_n62_p14, 25);
-        fc1_n62_t0_7_b := resize(fc1_n62_p15, 25);
-        fc1_n62_t0_7 := fc1_n62_t0_7_a + fc1_n62_t0_7_b;
-        fc1_n62_t1_0_a := resize(fc1_n62_t0_0, 28);
-        fc1_n62_t1_0 := fc1_n62_t1_0_a_d1 + fc1_n62_t0_1_d1;
-        fc1_n62_t1_1_b := resize(fc1_n62_t0_3, 28);
-        fc1_n62_t1_1 := fc1_n62_t0_2_d1 + fc1_n62_t1_1_b_d1;
-        fc1_n62_t1_2_a := resize(fc1_n62_t0_4, 26);
-        fc1_n62_t1_2 := fc1_n62_t1_2_a_d1 + fc1_n62_t0_5_d1;
-        fc1_n62_t1_3_a := resize(fc1_n62_t0_6, 26);
-        fc1_n62_t1_3_b := resize(fc1_n62_t0_7, 26);
-        fc1_n62_t1_3 := fc1_n62_t1_3_a_d1 + fc1_n62_t1_3_b_d1;
-        fc1_n62_t2_0_a := resize(fc1_n62_t1_0, 29);
-        fc1_n62_t2_0_b := resize(fc1_n62_t1_1, 29);
-        fc1_n62_t2_0 := fc1_n62_t2_0_a + fc1_n62_t2_0_b;
-        fc1_n62_t2_1_a := resize(fc1_n62_t1_2, 27);
-        fc1_n62_t2_1_b := resize(fc1_n62_t1_3, 27);
-        fc1_n62_t2_1 := fc1_n62_t2_1_a + fc1_n62_t2_1_b;
-        fc1_n62_t3_0_a := resize(fc1_n62_t2_0, 30);
-        fc1_n62_t3_0_b := resize(fc1_n62_t2_1, 30);
-        fc1_n62_t3_0 := fc1_n62_t3_0_a + fc1_n62_t3_0_b;
-        fc1_n62_t4_0_b := resize(fc1_n62_bias, 30);
-        fc1_n62_t4_0 := fc1_n62_t3_0 + fc1_n62_t4_0_b_d1;
-        fc1_n62_acc := fc1_n62_t4_0;
+        fc1_n62_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-354)) mod 2**25, 25));
+        fc1_n62_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 463) mod 2**25, 25));
+        fc1_n62_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 1203) mod 2**27, 27));
+        fc1_n62_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 2003) mod 2**27, 27));
+        fc1_n62_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 1671) mod 2**27, 27));
+        fc1_n62_p5 := signed(to_unsigned((to_integer(fc1_in_5) * 1688) mod 2**27, 27));
+        fc1_n62_p6 := signed(to_unsigned((to_integer(fc1_in_6) * (-9)) mod 2**20, 20));
+        fc1_n62_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 104) mod 2**23, 23));
+        fc1_n62_p10 := signed(to_unsigned((to_integer(fc1_in_10) * 400) mod 2**25, 25));
+        fc1_n62_p11 := signed(to_unsigned((to_integer(fc1_in_11) * (-133)) mod 2**24, 24));
+        fc1_n62_p13 := signed(to_unsigned((to_integer(fc1_in_13) * (-217)) mod 2**24, 24));
+        fc1_n62_p14 := signed(to_unsigned((to_integer(fc1_in_14) * (-232)) mod 2**24, 24));
+        fc1_n62_p15 := signed(to_unsigned((to_integer(fc1_in_15) * 54) mod 2**22, 22));
+        fc1_n62_t1_0 := resize(fc1_n62_t1_0_a_d1, 28) + fc1_n62_t0_1_d1;
+        fc1_n62_t1_1 := fc1_n62_t0_2_d1 + resize(fc1_n62_t1_1_b_d1, 28);
+        fc1_n62_t1_2 := resize(fc1_n62_t1_2_a_d1, 26) + fc1_n62_t0_5_d1;
+        fc1_n62_t1_3 := resize(fc1_n62_t1_3_a_d1, 26) + resize(fc1_n62_t1_3_b_d1, 26);
+        fc1_n62_t2_0 := resize(fc1_n62_t1_0, 29) + resize(fc1_n62_t1_1, 29);
+        fc1_n62_t2_1 := resize(fc1_n62_t1_2, 27) + resize(fc1_n62_t1_3, 27);
+        fc1_n62_acc := ((resize(fc1_n62_t2_0, 30) + resize(fc1_n62_t2_1, 30)) + to_signed(484352, 30));
         fc1_n62_y_fl := fc1_n62_acc(29 downto 10);
-        fc1_n62_y_wrap := fc1_n62_y_fl(15 downto 0);
-        fc1_n63_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_63), 25);
-        fc1_n63_p0 := fc1_n63_p0_m(23 downto 0);
-        fc1_n63_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_63), 26);
-        fc1_n63_p1 := fc1_n63_p1_m(24 downto 0);
-        fc1_n63_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_63), 25);
-        fc1_n63_p2 := fc1_n63_p2_m(23 downto 0);
-        fc1_n63_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_63), 24);
-        fc1_n63_p3 := fc1_n63_p3_m(22 downto 0);
-        fc1_n63_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_63), 24);
-        fc1_n63_p4 := fc1_n63_p4_m(22 downto 0);
-        fc1_n63_p5_m := to_signed(to_integer(fc1_in_5) * to_integer(fc1_w5_63), 26);
-        fc1_n63_p5 := fc1_n63_p5_m(24 downto 0);
-        fc1_n63_p6_m := to_signed(to_integer(fc1_in_6) * to_integer(fc1_w6_63), 26);
-        fc1_n63_p6 := fc1_n63_p6_m(24 downto 0);
-        fc1_n63_p7_m := to_signed(to_integer(fc1_in_7) * to_integer(fc1_w7_63), 25);
-        fc1_n63_p7 := fc1_n63_p7_m(23 downto 0);
-        fc1_n63_p8_m := to_signed(to_integer(fc1_in_8) * to_integer(fc1_w8_63), 23);
-        fc1_n63_p8 := fc1_n63_p8_m(21 downto 0);
-        fc1_n63_p9_m := to_signed(to_integer(fc1_in_9) * to_integer(fc1_w9_63), 25);
-        fc1_n63_p9 := fc1_n63_p9_m(23 downto 0);
-        fc1_n63_p10_m := to_signed(to_integer(fc1_in_10) * to_integer(fc1_w10_63), 24);
-        fc1_n63_p10 := fc1_n63_p10_m(22 downto 0);
-        fc1_n63_p11_m := to_signed(to_integer(fc1_in_11) * to_integer(fc1_w11_63), 24);
-        fc1_n63_p11 := fc1_n63_p11_m(22 downto 0);
-        fc1_n63_p12_m := to_signed(to_integer(fc1_in_12) * to_integer(fc1_w12_63), 26);
-        fc1_n63_p12 := fc1_n63_p12_m(24 downto 0);
-        fc1_n63_p13_m := to_signed(to_integer(fc1_in_13) * to_integer(fc1_w13_63), 26);
-        fc1_n63_p13 := fc1_n63_p13_m(24 downto 0);
-        fc1_n63_p14_m := to_signed(to_integer(fc1_in_14) * to_integer(fc1_w14_63), 22);
-        fc1_n63_p14 := fc1_n63_p14_m(20 downto 0);
-        fc1_n63_p15_m := to_signed(to_integer(fc1_in_15) * to_integer(fc1_w15_63), 26);
-        fc1_n63_p15 := fc1_n63_p15_m(24 downto 0);
-        fc1_n63_t0_0_a := resize(fc1_n63_p0, 26);
-        fc1_n63_t0_0_b := resize(fc1_n63_p1, 26);
-        fc1_n63_t0_0 := fc1_n63_t0_0_a + fc1_n63_t0_0_b;
-        fc1_n63_t0_1_a := resize(fc1_n63_p2, 25);
-        fc1_n63_t0_1_b := resize(fc1_n63_p3, 25);
-        fc1_n63_t0_1 := fc1_n63_t0_1_a + fc1_n63_t0_1_b;
-        fc1_n63_t0_2_a := resize(fc1_n63_p4, 26);
-        fc1_n63_t0_2_b := resize(fc1_n63_p5, 26);
-        fc1_n63_t0_2 := fc1_n63_t0_2_a + fc1_n63_t0_2_b;
-        fc1_n63_t0_3_b := resize(fc1_n63_p7, 25);
-        fc1_n63_t0_3 := fc1_n63_p6 + fc1_n63_t0_3_b;
-        fc1_n63_t0_4_a := resize(fc1_n63_p8, 25);
-        fc1_n63_t0_4_b := resize(fc1_n63_p9, 25);
-        fc1_n63_t0_4 := fc1_n63_t0_4_a + fc1_n63_t0_4_b;
-        fc1_n63_t0_5_a := resize(fc1_n63_p10, 24);
-        fc1_n63_t0_5_b := resize(fc1_n63_p11, 24);
-        fc1_n63_t0_5 := fc1_n63_t0_5_a + fc1_n63_t0_5_b;
-        fc1_n63_t0_6_a := resize(fc1_n63_p12, 26);
-        fc1_n63_t0_6_b := resize(fc1_n63_p13, 26);
-        fc1_n63_t0_6 := fc1_n63_t0_6_a + fc1_n63_t0_6_b;
-        fc1_n63_t0_7_a := resize(fc1_n63_p14, 25);
-        fc1_n63_t0_7 := fc1_n63_t0_7_a + fc1_n63_p15;
-        fc1_n63_t1_0_b := resize(fc1_n63_t0_1, 26);
-        fc1_n63_t1_0 := fc1_n63_t0_0_d1 + fc1_n63_t1_0_b_d1;
-        fc1_n63_t1_1_b := resize(fc1_n63_t0_3, 26);
-        fc1_n63_t1_1 := fc1_n63_t0_2_d1 + fc1_n63_t1_1_b_d1;
-        fc1_n63_t1_2_b := resize(fc1_n63_t0_5, 25);
-        fc1_n63_t1_2 := fc1_n63_t0_4_d1 + fc1_n63_t1_2_b_d1;
-        fc1_n63_t1_3_b := resize(fc1_n63_t0_7, 26);
-        fc1_n63_t1_3 := fc1_n63_t0_6_d1 + fc1_n63_t1_3_b_d1;
-        fc1_n63_t2_0_a := resize(fc1_n63_t1_0, 27);
-        fc1_n63_t2_0_b := resize(fc1_n63_t1_1, 27);
-        fc1_n63_t2_0 := fc1_n63_t2_0_a + fc1_n63_t2_0_b;
-        fc1_n63_t2_1_a := resize(fc1_n63_t1_2, 27);
-        fc1_n63_t2_1_b := resize(fc1_n63_t1_3, 27);
-        fc1_n63_t2_1 := fc1_n63_t2_1_a + fc1_n63_t2_1_b;
-        fc1_n63_t3_0_a := resize(fc1_n63_t2_0, 28);
-        fc1_n63_t3_0_b := resize(fc1_n63_t2_1, 28);
-        fc1_n63_t3_0 := fc1_n63_t3_0_a + fc1_n63_t3_0_b;
-        fc1_n63_acc := fc1_n63_t3_0;
+        fc1_n63_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 137) mod 2**24, 24));
+        fc1_n63_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 414) mod 2**25, 25));
+        fc1_n63_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 212) mod 2**24, 24));
+        fc1_n63_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 77) mod 2**23, 23));
+        fc1_n63_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 70) mod 2**23, 23));
+        fc1_n63_p5 := signed(to_unsigned((to_integer(fc1_in_5) * (-443)) mod 2**25, 25));
+        fc1_n63_p7 := signed(to_unsigned((to_integer(fc1_in_7) * 194) mod 2**24, 24));
+        fc1_n63_p8 := signed(to_unsigned((to_integer(fc1_in_8) * 60) mod 2**22, 22));
+        fc1_n63_p9 := signed(to_unsigned((to_integer(fc1_in_9) * 237) mod 2**24, 24));
+        fc1_n63_p10 := signed(to_unsigned((to_integer(fc1_in_10) * (-103)) mod 2**23, 23));
+        fc1_n63_p11 := signed(to_unsigned((to_integer(fc1_in_11) * 82) mod 2**23, 23));
+        fc1_n63_p12 := signed(to_unsigned((to_integer(fc1_in_12) * (-267)) mod 2**25, 25));
+        fc1_n63_p13 := signed(to_unsigned((to_integer(fc1_in_13) * 364) mod 2**25, 25));
+        fc1_n63_p14 := signed(to_unsigned((to_integer(fc1_in_14) * 18) mod 2**21, 21));
+        fc1_n63_t1_0 := fc1_n63_t0_0_d1 + resize(fc1_n63_t1_0_b_d1, 26);
+        fc1_n63_t1_1 := fc1_n63_t0_2_d1 + resize(fc1_n63_t1_1_b_d1, 26);
+        fc1_n63_t1_2 := fc1_n63_t0_4_d1 + resize(fc1_n63_t1_2_b_d1, 25);
+        fc1_n63_t1_3 := fc1_n63_t0_6_d1 + resize(fc1_n63_t1_3_b_d1, 26);
+        fc1_n63_t2_0 := resize(fc1_n63_t1_0, 27) + resize(fc1_n63_t1_1, 27);
+        fc1_n63_t2_1 := resize(fc1_n63_t1_2, 27) + resize(fc1_n63_t1_3, 27);
+        fc1_n63_acc := (resize(fc1_n63_t2_0, 28) + resize(fc1_n63_t2_1, 28));
         fc1_n63_y_fl := fc1_n63_acc(27 downto 10);
-        fc1_n63_y_wrap := fc1_n63_y_fl(15 downto 0);
-        fc1_n0_t1_0_a_d1 <= fc1_n0_t1_0_a;
-        fc1_n0_t1_0_b_d1 <= fc1_n0_t1_0_b;
-        fc1_n0_t0_2_d1 <= fc1_n0_t0_2;
-        fc1_n0_t1_1_b_d1 <= fc1_n0_t1_1_b;
-        fc1_n0_t1_2_a_d1 <= fc1_n0_t1_2_a;
-        fc1_n0_t1_2_b_d1 <= fc1_n0_t1_2_b;
-        fc1_n0_t0_6_d1 <= fc1_n0_t0_6;
-        fc1_n0_t1_3_b_d1 <= fc1_n0_t1_3_b;
-        fc1_n0_t4_0_b_d1 <= fc1_n0_t4_0_b;
-        fc1_n1_t1_0_a_d1 <= fc1_n1_t1_0_a;
-        fc1_n1_t0_1_d1 <= fc1_n1_t0_1;
-        fc1_n1_t1_1_a_d1 <= fc1_n1_t1_1_a;
-        fc1_n1_t1_1_b_d1 <= fc1_n1_t1_1_b;
-        fc1_n1_t1_2_a_d1 <= fc1_n1_t1_2_a;
-        fc1_n1_t1_2_b_d1 <= fc1_n1_t1_2_b;
-        fc1_n1_t1_3_a_d1 <= fc1_n1_t1_3_a;
-        fc1_n1_t0_7_d1 <= fc1_n1_t0_7;
-        fc1_n1_t4_0_b_d1 <= fc1_n1_t4_0_b;
-        fc1_n2_t1_0_a_d1 <= fc1_n2_t1_0_a;
-        fc1_n2_t0_1_d1 <= fc1_n2_t0_1;
-        fc1_n2_t0_2_d1 <= fc1_n2_t0_2;
-        fc1_n2_t1_1_b_d1 <= fc1_n2_t1_1_b;
-        fc1_n2_t1_2_a_d1 <= fc1_n2_t1_2_a;
-        fc1_n2_t1_2_b_d1 <= fc1_n2_t1_2_b;
-        fc1_n2_t0_6_d1 <= fc1_n2_t0_6;
-        fc1_n2_t1_3_b_d1 <= fc1_n2_t1_3_b;
-        fc1_n2_t4_0_b_d1 <= fc1_n2_t4_0_b;
-        fc1_n3_t1_0_a_d1 <= fc1_n3_t1_0_a;
-        fc1_n3_t1_0_b_d1 <= fc1_n3_t1_0_b;
-        fc1_n3_t1_1_a_d1 <= fc1_n3_t1_1_a;
-        fc1_n3_t1_1_b_d1 <= fc1_n3_t1_1_b;
-        fc1_n3_t1_2_a_d1 <= fc1_n3_t1_2_a;
-        fc1_n3_t1_2_b_d1 <= fc1_n3_t1_2_b;
-        fc1_n3_t1_3_a_d1 <= fc1_n3_t1_3_a;
-        fc1_n3_t0_7_d1 <= fc1_n3_t0_7;
-        fc1_n4_t1_0_a_d1 <= fc1_n4_t1_0_a;
-        fc1_n4_t0_1_d1 <= fc1_n4_t0_1;
-        fc1_n4_t0_2_d1 <= fc1_n4_t0_2;
-        fc1_n4_t1_1_b_d1 <= fc1_n4_t1_1_b;
-        fc1_n4_t1_2_a_d1 <= fc1_n4_t1_2_a;
-        fc1_n4_t1_2_b_d1 <= fc1_n4_t1_2_b;
-        fc1_n4_t0_6_d1 <= fc1_n4_t0_6;
-        fc1_n4_t1_3_b_d1 <= fc1_n4_t1_3_b;
-        fc1_n4_t4_0_b_d1 <= fc1_n4_t4_0_b;
-        fc1_n5_t1_0_a_d1 <= fc1_n5_t1_0_a;
-        fc1_n5_t1_0_b_d1 <= fc1_n5_t1_0_b;
-        fc1_n5_t1_1_a_d1 <= fc1_n5_t1_1_a;
-        fc1_n5_t0_3_d1 <= fc1_n5_t0_3;
-        fc1_n5_t1_2_a_d1 <= fc1_n5_t1_2_a;
-        fc1_n5_t1_2_b_d1 <= fc1_n5_t1_2_b;
-        fc1_n5_t1_3_a_d1 <= fc1_n5_t1_3_a;
-        fc1_n5_t1_3_b_d1 <= fc1_n5_t1_3_b;
-        fc1_n6_t1_0_a_d1 <= fc1_n6_t1_0_a;
-        fc1_n6_t0_1_d1 <= fc1_n6_t0_1;
-        fc1_n6_t1_1_a_d1 <= fc1_n6_t1_1_a;
-        fc1_n6_t0_3_d1 <= fc1_n6_t0_3;
-        fc1_n6_t1_2_a_d1 <= fc1_n6_t1_2_a;
-        fc1_n6_t0_5_d1 <= fc1_n6_t0_5;
-        fc1_n6_t1_3_a_d1 <= fc1_n6_t1_3_a;
-        fc1_n6_t1_3_b_d1 <= fc1_n6_t1_3_b;
-        fc1_n7_t1_0_a_d1 <= fc1_n7_t1_0_a;
-        fc1_n7_t0_1_d1 <= fc1_n7_t0_1;
-        fc1_n7_t0_2_d1 <= fc1_n7_t0_2;
-        fc1_n7_t1_1_b_d1 <= fc1_n7_t1_1_b;
-        fc1_n7_t1_2_a_d1 <= fc1_n7_t1_2_a;
-        fc1_n7_t1_2_b_d1 <= fc1_n7_t1_2_b;
-        fc1_n7_t1_3_a_d1 <= fc1_n7_t1_3_a;
-        fc1_n7_t0_7_d1 <= fc1_n7_t0_7;
-        fc1_n7_t4_0_b_d1 <= fc1_n7_t4_0_b;
-        fc1_n8_t1_0_a_d1 <= fc1_n8_t1_0_a;
-        fc1_n8_t0_1_d1 <= fc1_n8_t0_1;
-        fc1_n8_t0_2_d1 <= fc1_n8_t0_2;
-        fc1_n8_t1_1_b_d1 <= fc1_n8_t1_1_b;
-        fc1_n8_t1_2_a_d1 <= fc1_n8_t1_2_a;
-        fc1_n8_t1_2_b_d1 <= fc1_n8_t1_2_b;
-        fc1_n8_t1_3_a_d1 <= fc1_n8_t1_3_a;
-        fc1_n8_t1_3_b_d1 <= fc1_n8_t1_3_b;
-        fc1_n8_t4_0_b_d1 <= fc1_n8_t4_0_b;
-        fc1_n9_t1_0_a_d1 <= fc1_n9_t1_0_a;
-        fc1_n9_t0_1_d1 <= fc1_n9_t0_1;
-        fc1_n9_t0_2_d1 <= fc1_n9_t0_2;
-        fc1_n9_t1_1_b_d1 <= fc1_n9_t1_1_b;
-        fc1_n9_t1_2_a_d1 <= fc1_n9_t1_2_a;
-        fc1_n9_t1_2_b_d1 <= fc1_n9_t1_2_b;
-        fc1_n9_t1_3_a_d1 <= fc1_n9_t1_3_a;
-        fc1_n9_t0_7_d1 <= fc1_n9_t0_7;
-        fc1_n9_t4_0_b_d1 <= fc1_n9_t4_0_b;
-        fc1_n10_t1_0_a_d1 <= fc1_n10_t1_0_a;
-        fc1_n10_t1_0_b_d1 <= fc1_n10_t1_0_b;
-        fc1_n10_t0_2_d1 <= fc1_n10_t0_2;
-        fc1_n10_t1_1_b_d1 <= fc1_n10_t1_1_b;
-        fc1_n10_t1_2_a_d1 <= fc1_n10_t1_2_a;
-        fc1_n10_t0_5_d1 <= fc1_n10_t0_5;
-        fc1_n10_t1_3_a_d1 <= fc1_n10_t1_3_a;
-        fc1_n10_t1_3_b_d1 <= fc1_n10_t1_3_b;
-        fc1_n10_t4_0_b_d1 <= fc1_n10_t4_0_b;
-        fc1_n11_t1_0_a_d1 <= fc1_n11_t1_0_a;
-        fc1_n11_t1_0_b_d1 <= fc1_n11_t1_0_b;
-        fc1_n11_t1_1_a_d1 <= fc1_n11_t1_1_a;
-        fc1_n11_t1_1_b_d1 <= fc1_n11_t1_1_b;
-        fc1_n11_t1_2_a_d1 <= fc1_n11_t1_2_a;
-        fc1_n11_t0_5_d1 <= fc1_n11_t0_5;
-        fc1_n11_t1_3_a_d1 <= fc1_n11_t1_3_a;
-        fc1_n11_t1_3_b_d1 <= fc1_n11_t1_3_b;
-        fc1_n12_t1_0_a_d1 <= fc1_n12_t1_0_a;
-        fc1_n12_t1_0_b_d1 <= fc1_n12_t1_0_b;
-        fc1_n12_t0_2_d1 <= fc1_n12_t0_2;
-        fc1_n12_t1_1_b_d1 <= fc1_n12_t1_1_b;
-        fc1_n12_t0_4_d1 <= fc1_n12_t0_4;
-        fc1_n12_t1_2_b_d1 <= fc1_n12_t1_2_b;
-        fc1_n12_t0_6_d1 <= fc1_n12_t0_6;
-        fc1_n12_t1_3_b_d1 <= fc1_n12_t1_3_b;
-        fc1_n13_t1_0_a_d1 <= fc1_n13_t1_0_a;
-        fc1_n13_t1_0_b_d1 <= fc1_n13_t1_0_b;
-        fc1_n13_t1_1_a_d1 <= fc1_n13_t1_1_a;
-        fc1_n13_t1_1_b_d1 <= fc1_n13_t1_1_b;
-        fc1_n13_t1_2_a_d1 <= fc1_n13_t1_2_a;
-        fc1_n13_t1_2_b_d1 <= fc1_n13_t1_2_b;
-        fc1_n13_t0_6_d1 <= fc1_n13_t0_6;
-        fc1_n13_t1_3_b_d1 <= fc1_n13_t1_3_b;
-        fc1_n13_t4_0_b_d1 <= fc1_n13_t4_0_b;
-        fc1_n14_t1_0_a_d1 <= fc1_n14_t1_0_a;
-        fc1_n14_t1_0_b_d1 <= fc1_n14_t1_0_b;
-        fc1_n14_t1_1_a_d1 <= fc1_n14_t1_1_a;
-        fc1_n14_t1_1_b_d1 <= fc1_n14_t1_1_b;
-        fc1_n14_t1_2_a_d1 <= fc1_n14_t1_2_a;
-        fc1_n14_t1_2_b_d1 <= fc1_n14_t1_2_b;
-        fc1_n14_t1_3_a_d1 <= fc1_n14_t1_3_a;
-        fc1_n14_t0_7_d1 <= fc1_n14_t0_7;
-        fc1_n15_t1_0_a_d1 <= fc1_n15_t1_0_a;
-        fc1_n15_t0_1_d1 <= fc1_n15_t0_1;
-        fc1_n15_t1_1_a_d1 <= fc1_n15_t1_1_a;
-        fc1_n15_t1_1_b_d1 <= fc1_n15_t1_1_b;
-        fc1_n15_t1_2_a_d1 <= fc1_n15_t1_2_a;
-        fc1_n15_t1_2_b_d1 <= fc1_n15_t1_2_b;
-        fc1_n15_t1_3_a_d1 <= fc1_n15_t1_3_a;
-        fc1_n15_t1_3_b_d1 <= fc1_n15_t1_3_b;
-        fc1_n16_t1_0_a_d1 <= fc1_n16_t1_0_a;
-        fc1_n16_t1_0_b_d1 <= fc1_n16_t1_0_b;
-        fc1_n16_t1_1_a_d1 <= fc1_n16_t1_1_a;
-        fc1_n16_t0_3_d1 <= fc1_n16_t0_3;
-        fc1_n16_t1_2_a_d1 <= fc1_n16_t1_2_a;
-        fc1_n16_t0_5_d1 <= fc1_n16_t0_5;
-        fc1_n16_t0_6_d1 <= fc1_n16_t0_6;
-        fc1_n16_t1_3_b_d1 <= fc1_n16_t1_3_b;
-        fc1_n16_t4_0_b_d1 <= fc1_n16_t4_0_b;
-        fc1_n17_t1_0_a_d1 <= fc1_n17_t1_0_a;
-        fc1_n17_t1_0_b_d1 <= fc1_n17_t1_0_b;
-        fc1_n17_t1_1_a_d1 <= fc1_n17_t1_1_a;
-        fc1_n17_t1_1_b_d1 <= fc1_n17_t1_1_b;
-        fc1_n17_t1_2_a_d1 <= fc1_n17_t1_2_a;
-        fc1_n17_t0_5_d1 <= fc1_n17_t0_5;
-        fc1_n17_t1_3_a_d1 <= fc1_n17_t1_3_a;
+        fc1_n0_t1_0_a_d1 <= resize(fc1_n0_p0, 26) + resize(fc1_n0_p1, 26);
+        fc1_n0_t1_0_b_d1 <= resize(fc1_n0_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2662) mod 2**28, 28)); -- weight 2.599609375
+        fc1_n0_t0_2_d1 <= resize(fc1_n0_p4, 29) + resize(fc1_n0_p5, 29);
+        fc1_n0_t1_1_b_d1 <= resize(fc1_n0_p6, 23) + resize(fc1_n0_p7, 23);
+        fc1_n0_t1_2_a_d1 <= resize(fc1_n0_p8, 26) + resize(fc1_n0_p9, 26);
+        fc1_n0_t1_2_b_d1 <= resize(fc1_n0_p10, 27) + resize(fc1_n0_p11, 27);
+        fc1_n0_t0_6_d1 <= resize(fc1_n0_p12, 27) + resize(fc1_n0_p13, 27);
+        fc1_n0_t1_3_b_d1 <= resize(fc1_n0_p14, 26) + resize(fc1_n0_p15, 26);
+        fc1_n1_t1_0_a_d1 <= resize(fc1_n1_p0, 25) + resize(fc1_n1_p1, 25);
+        fc1_n1_t0_1_d1 <= resize(fc1_n1_p2, 28) + resize(fc1_n1_p3, 28);
+        fc1_n1_t1_1_a_d1 <= resize(fc1_n1_p4, 28) + signed(to_unsigned((to_integer(fc1_in_5) * (-2328)) mod 2**28, 28)); -- weight -2.2734375
+        fc1_n1_t1_1_b_d1 <= resize(fc1_n1_p6, 26) + resize(fc1_n1_p7, 26);
+        fc1_n1_t1_2_a_d1 <= resize(fc1_n1_p8, 24) + resize(fc1_n1_p9, 24);
+        fc1_n1_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-301)) mod 2**25, 25)) + resize(fc1_n1_p11, 25); -- weight -0.2939453125
+        fc1_n1_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-429)) mod 2**25, 25)) + resize(fc1_n1_p13, 25); -- weight -0.4189453125
+        fc1_n1_t0_7_d1 <= resize(fc1_n1_p14, 26) + resize(fc1_n1_p15, 26);
+        fc1_n2_t1_0_a_d1 <= resize(fc1_n2_p0, 26) + resize(fc1_n2_p1, 26);
+        fc1_n2_t0_1_d1 <= resize(fc1_n2_p2, 29) + resize(fc1_n2_p3, 29);
+        fc1_n2_t0_2_d1 <= resize(fc1_n2_p4, 29) + resize(fc1_n2_p5, 29);
+        fc1_n2_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * 378) mod 2**25, 25)) + resize(fc1_n2_p7, 25); -- weight 0.369140625
+        fc1_n2_t1_2_a_d1 <= resize(fc1_n2_p8, 26) + resize(fc1_n2_p9, 26);
+        fc1_n2_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 566) mod 2**26, 26)) + resize(fc1_n2_p11, 26); -- weight 0.552734375
+        fc1_n2_t0_6_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 425) mod 2**25, 25)) + resize(fc1_n2_p13, 25); -- weight 0.4150390625
+        fc1_n2_t1_3_b_d1 <= resize(fc1_n2_p14_neg, 21) + resize(fc1_n2_p15_sh, 21);
+        fc1_n3_t1_0_a_d1 <= resize(fc1_n3_p0, 24) + resize(fc1_n3_p1, 24);
+        fc1_n3_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * 313) mod 2**25, 25)) + resize(fc1_n3_p3, 25); -- weight 0.3056640625
+        fc1_n3_t1_1_a_d1 <= resize(fc1_n3_p4, 25) + resize(fc1_n3_p5, 25);
+        fc1_n3_t1_1_b_d1 <= resize(fc1_n3_p6, 26) + resize(fc1_n3_p7, 26);
+        fc1_n3_t1_2_a_d1 <= resize(fc1_n3_p8, 26) + resize(fc1_n3_p9, 26);
+        fc1_n3_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-421)) mod 2**25, 25)) + resize(fc1_n3_p11, 25); -- weight -0.4111328125
+        fc1_n3_t1_3_a_d1 <= resize(fc1_n3_p12, 24) + signed(to_unsigned((to_integer(fc1_in_13) * 165) mod 2**24, 24)); -- weight 0.1611328125
+        fc1_n3_t0_7_d1 <= resize(fc1_n3_p14, 26) + resize(fc1_n3_p15, 26);
+        fc1_n4_t1_0_a_d1 <= resize(fc1_n4_p0, 25) + resize(fc1_n4_p1, 25);
+        fc1_n4_t0_1_d1 <= resize(fc1_n4_p2, 29) + resize(fc1_n4_p3, 29);
+        fc1_n4_t0_2_d1 <= resize(fc1_n4_p4, 29) + resize(fc1_n4_p5, 29);
+        fc1_n4_t1_1_b_d1 <= resize(fc1_n4_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * 326) mod 2**25, 25)); -- weight 0.318359375
+        fc1_n4_t1_2_a_d1 <= resize(fc1_n4_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 687) mod 2**26, 26)); -- weight 0.6708984375
+        fc1_n4_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 759) mod 2**26, 26)) + resize(fc1_n4_p11, 26); -- weight 0.7412109375
+        fc1_n4_t0_6_d1 <= resize(fc1_n4_p12, 26) + resize(fc1_n4_p13, 26);
+        fc1_n4_t1_3_b_d1 <= resize(fc1_n4_p14, 25) + resize(fc1_n4_p15, 25);
+        fc1_n5_t1_0_a_d1 <= resize(fc1_n5_p0, 26) + resize(fc1_n5_p1, 26);
+        fc1_n5_t1_0_b_d1 <= resize(fc1_n5_p2, 26) + resize(fc1_n5_p3, 26);
+        fc1_n5_t1_1_a_d1 <= resize(fc1_n5_p4, 23) + signed(to_unsigned((to_integer(fc1_in_5) * 94) mod 2**23, 23)); -- weight 0.091796875
+        fc1_n5_t0_3_d1 <= resize(fc1_n5_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-284)) mod 2**25, 25)); -- weight -0.27734375
+        fc1_n5_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * (-322)) mod 2**25, 25)) + resize(fc1_n5_p9, 25); -- weight -0.314453125
+        fc1_n5_t1_2_b_d1 <= resize(fc1_n5_p10, 25) + resize(fc1_n5_p11, 25);
+        fc1_n5_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-291)) mod 2**25, 25)) + resize(fc1_n5_p13, 25); -- weight -0.2841796875
+        fc1_n5_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-431)) mod 2**25, 25)) + resize(fc1_n5_p15, 25); -- weight -0.4208984375
+        fc1_n6_t1_0_a_d1 <= resize(fc1_n6_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * (-349)) mod 2**25, 25)); -- weight -0.3408203125
+        fc1_n6_t0_1_d1 <= resize(fc1_n6_p2, 26) + resize(fc1_n6_p3, 26);
+        fc1_n6_t1_1_a_d1 <= resize(fc1_n6_p4, 24) + resize(fc1_n6_p5, 24);
+        fc1_n6_t0_3_d1 <= resize(fc1_n6_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-304)) mod 2**25, 25)); -- weight -0.296875
+        fc1_n6_t1_2_a_d1 <= resize(fc1_n6_p8, 24) + signed(to_unsigned((to_integer(fc1_in_9) * (-167)) mod 2**24, 24)); -- weight -0.1630859375
+        fc1_n6_t0_5_d1 <= resize(fc1_n6_p10, 26) + resize(fc1_n6_p11, 26);
+        fc1_n6_t1_3_a_d1 <= resize(fc1_n6_p12, 26) + resize(fc1_n6_p13, 26);
+        fc1_n6_t1_3_b_d1 <= resize(fc1_n6_p14, 26) + resize(fc1_n6_p15, 26);
+        fc1_n7_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 134) mod 2**24, 24)) + resize(fc1_n7_p1, 24); -- weight 0.130859375
+        fc1_n7_t0_1_d1 <= resize(fc1_n7_p2, 29) + resize(fc1_n7_p3, 29);
+        fc1_n7_t0_2_d1 <= resize(fc1_n7_p4, 29) + resize(fc1_n7_p5, 29);
+        fc1_n7_t1_1_b_d1 <= resize(fc1_n7_p6, 25) + resize(fc1_n7_p7, 25);
+        fc1_n7_t1_2_a_d1 <= resize(fc1_n7_p8, 25) + resize(fc1_n7_p9, 25);
+        fc1_n7_t1_2_b_d1 <= resize(fc1_n7_p10, 26) + signed(to_unsigned((to_integer(fc1_in_11) * 914) mod 2**26, 26)); -- weight 0.892578125
+        fc1_n7_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 379) mod 2**25, 25)) + resize(fc1_n7_p13, 25); -- weight 0.3701171875
+        fc1_n7_t0_7_d1 <= resize(fc1_n7_p14, 26) + resize(fc1_n7_p15, 26);
+        fc1_n8_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 337) mod 2**25, 25)) + resize(fc1_n8_p1, 25); -- weight 0.3291015625
+        fc1_n8_t0_1_d1 <= resize(fc1_n8_p2, 28) + resize(fc1_n8_p3, 28);
+        fc1_n8_t0_2_d1 <= resize(fc1_n8_p4, 28) + resize(fc1_n8_p5, 28);
+        fc1_n8_t1_1_b_d1 <= resize(fc1_n8_p6, 26) + resize(fc1_n8_p7, 26);
+        fc1_n8_t1_2_a_d1 <= resize(fc1_n8_p8, 25) + resize(fc1_n8_p9, 25);
+        fc1_n8_t1_2_b_d1 <= resize(fc1_n8_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * 1134) mod 2**27, 27)); -- weight 1.107421875
+        fc1_n8_t1_3_a_d1 <= resize(fc1_n8_p12, 26) + resize(fc1_n8_p13, 26);
+        fc1_n8_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 381) mod 2**25, 25)) + resize(fc1_n8_p15, 25); -- weight 0.3720703125
+        fc1_n9_t1_0_a_d1 <= resize(fc1_n9_p0, 25) + resize(fc1_n9_p1, 25);
+        fc1_n9_t0_1_d1 <= resize(fc1_n9_p2, 29) + resize(fc1_n9_p3, 29);
+        fc1_n9_t0_2_d1 <= resize(fc1_n9_p4, 28) + resize(fc1_n9_p5, 28);
+        fc1_n9_t1_1_b_d1 <= resize(fc1_n9_p6, 26) + resize(fc1_n9_p7, 26);
+        fc1_n9_t1_2_a_d1 <= resize(fc1_n9_p8, 27) + resize(fc1_n9_p9, 27);
+        fc1_n9_t1_2_b_d1 <= resize(fc1_n9_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * 1030) mod 2**27, 27)); -- weight 1.005859375
+        fc1_n9_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 145) mod 2**24, 24)) + resize(fc1_n9_p13, 24); -- weight 0.1416015625
+        fc1_n9_t0_7_d1 <= resize(fc1_n9_p14, 26) + resize(fc1_n9_p15, 26);
+        fc1_n10_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * (-207)) mod 2**24, 24)) + resize(fc1_n10_p1, 24); -- weight -0.2021484375
+        fc1_n10_t1_0_b_d1 <= resize(fc1_n10_p2, 26) + signed(to_unsigned((to_integer(fc1_in_3) * (-629)) mod 2**26, 26)); -- weight -0.6142578125
+        fc1_n10_t0_2_d1 <= resize(fc1_n10_p4, 26) + resize(fc1_n10_p5, 26);
+        fc1_n10_t1_1_b_d1 <= resize(fc1_n10_p6, 25) + resize(fc1_n10_p7, 25);
+        fc1_n10_t1_2_a_d1 <= resize(fc1_n10_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 665) mod 2**26, 26)); -- weight 0.6494140625
+        fc1_n10_t0_5_d1 <= resize(fc1_n10_p10, 28) + resize(fc1_n10_p11, 28);
+        fc1_n10_t1_3_a_d1 <= resize(fc1_n10_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * 916) mod 2**26, 26)); -- weight 0.89453125
+        fc1_n10_t1_3_b_d1 <= resize(fc1_n10_p14, 26) + resize(fc1_n10_p15, 26);
+        fc1_n11_t1_0_a_d1 <= resize(fc1_n11_p0, 26) + resize(fc1_n11_p1, 26);
+        fc1_n11_t1_0_b_d1 <= resize(fc1_n11_p2, 26) + resize(fc1_n11_p3, 26);
+        fc1_n11_t1_1_a_d1 <= resize(fc1_n11_p4, 25) + signed(to_unsigned((to_integer(fc1_in_5) * 325) mod 2**25, 25)); -- weight 0.3173828125
+        fc1_n11_t1_1_b_d1 <= resize(fc1_n11_p6, 26) + resize(fc1_n11_p7, 26);
+        fc1_n11_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 27) mod 2**21, 21)) + resize(fc1_in_9, 21); -- weight 0.0263671875
+        fc1_n11_t0_5_d1 <= resize(fc1_n11_p10_sh, 25) + resize(fc1_n11_p11, 25);
+        fc1_n11_t1_3_a_d1 <= resize(fc1_n11_p12, 25) + signed(to_unsigned((to_integer(fc1_in_13) * 275) mod 2**25, 25)); -- weight 0.2685546875
+        fc1_n11_t1_3_b_d1 <= resize(fc1_n11_p14, 26) + resize(fc1_n11_p15, 26);
+        fc1_n12_t1_0_a_d1 <= resize(fc1_n12_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * 425) mod 2**25, 25)); -- weight 0.4150390625
+        fc1_n12_t1_0_b_d1 <= resize(fc1_n12_p2, 25) + resize(fc1_n12_p3, 25);
+        fc1_n12_t0_2_d1 <= resize(fc1_n12_p4, 26) + resize(fc1_n12_p5, 26);
+        fc1_n12_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-209)) mod 2**24, 24)) + resize(fc1_n12_p7, 24); -- weight -0.2041015625
+        fc1_n12_t0_4_d1 <= resize(fc1_n12_p8, 26) + resize(fc1_n12_p9, 26);
+        fc1_n12_t1_2_b_d1 <= resize(fc1_n12_p10, 25) + resize(fc1_n12_p11, 25);
+        fc1_n12_t0_6_d1 <= resize(fc1_n12_p12, 26) + resize(fc1_n12_p13, 26);
+        fc1_n12_t1_3_b_d1 <= fc1_n12_p14 + resize(fc1_n12_p15, 24);
+        fc1_n13_t1_0_a_d1 <= resize(fc1_n13_p0, 26) + signed(to_unsigned((to_integer(fc1_in_1) * (-719)) mod 2**26, 26)); -- weight -0.7021484375
+        fc1_n13_t1_0_b_d1 <= resize(fc1_n13_p2, 27) + resize(fc1_n13_p3, 27);
+        fc1_n13_t1_1_a_d1 <= resize(fc1_n13_p4, 27) + signed(to_unsigned((to_integer(fc1_in_5) * (-1293)) mod 2**27, 27)); -- weight -1.2626953125
+        fc1_n13_t1_1_b_d1 <= fc1_n13_p6 + resize(fc1_n13_p7, 25);
+        fc1_n13_t1_2_a_d1 <= resize(fc1_n13_p8, 27) + resize(fc1_n13_p9, 27);
+        fc1_n13_t1_2_b_d1 <= resize(fc1_n13_p10, 27) + resize(fc1_n13_p11, 27);
+        fc1_n13_t0_6_d1 <= resize(fc1_n13_p12, 27) + resize(fc1_n13_p13, 27);
+        fc1_n13_t1_3_b_d1 <= resize(fc1_n13_p14, 26) + resize(fc1_n13_p15, 26);
+        fc1_n14_t1_0_a_d1 <= resize(fc1_n14_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * 316) mod 2**25, 25)); -- weight 0.30859375
+        fc1_n14_t1_0_b_d1 <= resize(fc1_n14_p2, 24) + resize(fc1_n14_p3, 24);
+        fc1_n14_t1_1_a_d1 <= resize(fc1_n14_p4, 26) + resize(fc1_n14_p5, 26);
+        fc1_n14_t1_1_b_d1 <= resize(fc1_n14_p6, 26) + resize(fc1_n14_p7, 26);
+        fc1_n14_t1_2_a_d1 <= resize(fc1_n14_p8, 25) + resize(fc1_n14_p9, 25);
+        fc1_n14_t1_2_b_d1 <= resize(fc1_n14_p10, 26) + resize(fc1_n14_p11, 26);
+        fc1_n14_t1_3_a_d1 <= resize(fc1_n14_p12, 25) + resize(fc1_n14_p13, 25);
+        fc1_n14_t0_7_d1 <= resize(fc1_n14_p14, 26) + resize(fc1_n14_p15, 26);
+        fc1_n15_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 318) mod 2**25, 25)) + resize(fc1_n15_p1, 25); -- weight 0.310546875
+        fc1_n15_t0_1_d1 <= resize(fc1_n15_p2, 26) + resize(fc1_n15_p3, 26);
+        fc1_n15_t1_1_a_d1 <= resize(fc1_n15_p4, 25) + resize(fc1_n15_p5, 25);
+        fc1_n15_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-163)) mod 2**24, 24)) + resize(fc1_n15_p7, 24); -- weight -0.1591796875
+        fc1_n15_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * (-363)) mod 2**25, 25)) + fc1_n15_t0_4_b; -- weight -0.3544921875
+        fc1_n15_t1_2_b_d1 <= resize(fc1_n15_p10, 25) + resize(fc1_n15_p11, 25);
+        fc1_n15_t1_3_a_d1 <= resize(fc1_n15_p12, 25) + resize(fc1_n15_p13, 25);
+        fc1_n15_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-214)) mod 2**24, 24)) + resize(fc1_n15_p15_neg, 24); -- weight -0.208984375
+        fc1_n16_t1_0_a_d1 <= resize(fc1_n16_p0, 26) + resize(fc1_n16_p1, 26);
+        fc1_n16_t1_0_b_d1 <= resize(fc1_n16_p2, 27) + signed(to_unsigned((to_integer(fc1_in_3) * (-1319)) mod 2**27, 27)); -- weight -1.2880859375
+        fc1_n16_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * (-266)) mod 2**25, 25)) + resize(fc1_n16_p5, 25); -- weight -0.259765625
+        fc1_n16_t0_3_d1 <= resize(fc1_n16_p6, 26) + resize(fc1_n16_p7, 26);
+        fc1_n16_t1_2_a_d1 <= resize(fc1_n16_p8, 24) + signed(to_unsigned((to_integer(fc1_in_9) * 130) mod 2**24, 24)); -- weight 0.126953125
+        fc1_n16_t0_5_d1 <= resize(fc1_n16_p10, 27) + resize(fc1_n16_p11, 27);
+        fc1_n16_t0_6_d1 <= resize(fc1_n16_p12, 27) + resize(fc1_n16_p13, 27);
+        fc1_n16_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 169) mod 2**24, 24)) + resize(fc1_n16_p15, 24); -- weight 0.1650390625
+        fc1_n17_t1_0_a_d1 <= resize(fc1_n17_p0, 25) + resize(fc1_n17_p2, 25);
+        fc1_n17_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_3) * (-171)) mod 2**24, 24)) + resize(fc1_n17_p4, 24); -- weight -0.1669921875
+        fc1_n17_t1_1_a_d1 <= resize(fc1_n17_p5, 26) + resize(fc1_n17_p6, 26);
+        fc1_n17_t1_1_b_d1 <= resize(fc1_n17_p7, 26) + resize(fc1_n17_p8, 26);
+        fc1_n17_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_9) * 286) mod 2**25, 25)) + resize(fc1_n17_p10, 25); -- weight 0.279296875
+        fc1_n17_t0_5_d1 <= resize(fc1_n17_p11, 26) + resize(fc1_n17_p12, 26);
+        fc1_n17_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_13) * (-144)) mod 2**24, 24)) + resize(fc1_n2_p14_sh, 24); -- weight -0.140625
         fc1_n17_p15_d1 <= fc1_n17_p15;
-        fc1_n18_t1_0_a_d1 <= fc1_n18_t1_0_a;
-        fc1_n18_t0_1_d1 <= fc1_n18_t0_1;
-        fc1_n18_t0_2_d1 <= fc1_n18_t0_2;
-        fc1_n18_t1_1_b_d1 <= fc1_n18_t1_1_b;
-        fc1_n18_t1_2_a_d1 <= fc1_n18_t1_2_a;
-        fc1_n18_t0_5_d1 <= fc1_n18_t0_5;
-        fc1_n18_t1_3_a_d1 <= fc1_n18_t1_3_a;
-        fc1_n18_t1_3_b_d1 <= fc1_n18_t1_3_b;
-        fc1_n18_t4_0_b_d1 <= fc1_n18_t4_0_b;
-        fc1_n19_t1_0_a_d1 <= fc1_n19_t1_0_a;
-        fc1_n19_t1_0_b_d1 <= fc1_n19_t1_0_b;
-        fc1_n19_t0_2_d1 <= fc1_n19_t0_2;
-        fc1_n19_t1_1_b_d1 <= fc1_n19_t1_1_b;
-        fc1_n19_t1_2_a_d1 <= fc1_n19_t1_2_a;
-        fc1_n19_t1_2_b_d1 <= fc1_n19_t1_2_b;
-        fc1_n19_t1_3_a_d1 <= fc1_n19_t1_3_a;
-        fc1_n19_t1_3_b_d1 <= fc1_n19_t1_3_b;
-        fc1_n19_t4_0_b_d1 <= fc1_n19_t4_0_b;
-        fc1_n20_t0_0_d1 <= fc1_n20_t0_0;
-        fc1_n20_t1_0_b_d1 <= fc1_n20_t1_0_b;
-        fc1_n20_t1_1_a_d1 <= fc1_n20_t1_1_a;
-        fc1_n20_t1_1_b_d1 <= fc1_n20_t1_1_b;
-        fc1_n20_t0_4_d1 <= fc1_n20_t0_4;
-        fc1_n20_t1_2_b_d1 <= fc1_n20_t1_2_b;
-        fc1_n20_t0_6_d1 <= fc1_n20_t0_6;
-        fc1_n20_t1_3_b_d1 <= fc1_n20_t1_3_b;
-        fc1_n20_t4_0_b_d1 <= fc1_n20_t4_0_b;
-        fc1_n21_t1_0_a_d1 <= fc1_n21_t1_0_a;
-        fc1_n21_t1_0_b_d1 <= fc1_n21_t1_0_b;
-        fc1_n21_t1_1_a_d1 <= fc1_n21_t1_1_a;
-        fc1_n21_t1_1_b_d1 <= fc1_n21_t1_1_b;
-        fc1_n21_t1_2_a_d1 <= fc1_n21_t1_2_a;
-        fc1_n21_t1_2_b_d1 <= fc1_n21_t1_2_b;
-        fc1_n21_t1_3_a_d1 <= fc1_n21_t1_3_a;
-        fc1_n21_t0_7_d1 <= fc1_n21_t0_7;
-        fc1_n22_t1_0_a_d1 <= fc1_n22_t1_0_a;
-        fc1_n22_t1_0_b_d1 <= fc1_n22_t1_0_b;
-        fc1_n22_t0_2_d1 <= fc1_n22_t0_2;
-        fc1_n22_t1_1_b_d1 <= fc1_n22_t1_1_b;
-        fc1_n22_t1_2_a_d1 <= fc1_n22_t1_2_a;
-        fc1_n22_t0_5_d1 <= fc1_n22_t0_5;
-        fc1_n22_t0_6_d1 <= fc1_n22_t0_6;
-        fc1_n22_t1_3_b_d1 <= fc1_n22_t1_3_b;
-        fc1_n22_t4_0_b_d1 <= fc1_n22_t4_0_b;
-        fc1_n23_t1_0_a_d1 <= fc1_n23_t1_0_a;
-        fc1_n23_t0_1_d1 <= fc1_n23_t0_1;
-        fc1_n23_t0_2_d1 <= fc1_n23_t0_2;
-        fc1_n23_t1_1_b_d1 <= fc1_n23_t1_1_b;
-        fc1_n23_t1_2_a_d1 <= fc1_n23_t1_2_a;
-        fc1_n23_t0_5_d1 <= fc1_n23_t0_5;
-        fc1_n23_t1_3_a_d1 <= fc1_n23_t1_3_a;
-        fc1_n23_t1_3_b_d1 <= fc1_n23_t1_3_b;
-        fc1_n23_t4_0_b_d1 <= fc1_n23_t4_0_b;
-        fc1_n24_t1_0_a_d1 <= fc1_n24_t1_0_a;
-        fc1_n24_t1_0_b_d1 <= fc1_n24_t1_0_b;
-        fc1_n24_t1_1_a_d1 <= fc1_n24_t1_1_a;
-        fc1_n24_t0_3_d1 <= fc1_n24_t0_3;
-        fc1_n24_t1_2_a_d1 <= fc1_n24_t1_2_a;
-        fc1_n24_t1_2_b_d1 <= fc1_n24_t1_2_b;
-        fc1_n24_t1_3_a_d1 <= fc1_n24_t1_3_a;
-        fc1_n24_t0_7_d1 <= fc1_n24_t0_7;
-        fc1_n25_t1_0_a_d1 <= fc1_n25_t1_0_a;
-        fc1_n25_t0_1_d1 <= fc1_n25_t0_1;
-        fc1_n25_t0_2_d1 <= fc1_n25_t0_2;
-        fc1_n25_t1_1_b_d1 <= fc1_n25_t1_1_b;
-        fc1_n25_t1_2_a_d1 <= fc1_n25_t1_2_a;
-        fc1_n25_t1_2_b_d1 <= fc1_n25_t1_2_b;
-        fc1_n25_t0_6_d1 <= fc1_n25_t0_6;
-        fc1_n25_t1_3_b_d1 <= fc1_n25_t1_3_b;
-        fc1_n25_t4_0_b_d1 <= fc1_n25_t4_0_b;
-        fc1_n26_t1_0_a_d1 <= fc1_n26_t1_0_a;
-        fc1_n26_t0_1_d1 <= fc1_n26_t0_1;
-        fc1_n26_t0_2_d1 <= fc1_n26_t0_2;
-        fc1_n26_t1_1_b_d1 <= fc1_n26_t1_1_b;
-        fc1_n26_t1_2_a_d1 <= fc1_n26_t1_2_a;
-        fc1_n26_t0_5_d1 <= fc1_n26_t0_5;
-        fc1_n26_t1_3_a_d1 <= fc1_n26_t1_3_a;
-        fc1_n26_t1_3_b_d1 <= fc1_n26_t1_3_b;
-        fc1_n26_t4_0_b_d1 <= fc1_n26_t4_0_b;
-        fc1_n27_t1_0_a_d1 <= fc1_n27_t1_0_a;
-        fc1_n27_t1_0_b_d1 <= fc1_n27_t1_0_b;
-        fc1_n27_t1_1_a_d1 <= fc1_n27_t1_1_a;
-        fc1_n27_t1_1_b_d1 <= fc1_n27_t1_1_b;
-        fc1_n27_t1_2_a_d1 <= fc1_n27_t1_2_a;
-        fc1_n27_t1_2_b_d1 <= fc1_n27_t1_2_b;
-        fc1_n27_t1_3_a_d1 <= fc1_n27_t1_3_a;
-        fc1_n27_t1_3_b_d1 <= fc1_n27_t1_3_b;
-        fc1_n27_t4_0_b_d1 <= fc1_n27_t4_0_b;
-        fc1_n28_t1_0_a_d1 <= fc1_n28_t1_0_a;
-        fc1_n28_t1_0_b_d1 <= fc1_n28_t1_0_b;
-        fc1_n28_t1_1_a_d1 <= fc1_n28_t1_1_a;
-        fc1_n28_t0_3_d1 <= fc1_n28_t0_3;
-        fc1_n28_t1_2_a_d1 <= fc1_n28_t1_2_a;
-        fc1_n28_t1_2_b_d1 <= fc1_n28_t1_2_b;
-        fc1_n28_t1_3_a_d1 <= fc1_n28_t1_3_a;
-        fc1_n28_t0_7_d1 <= fc1_n28_t0_7;
-        fc1_n29_t0_0_d1 <= fc1_n29_t0_0;
-        fc1_n29_t1_0_b_d1 <= fc1_n29_t1_0_b;
-        fc1_n29_t1_1_a_d1 <= fc1_n29_t1_1_a;
-        fc1_n29_t1_1_b_d1 <= fc1_n29_t1_1_b;
-        fc1_n29_t0_4_d1 <= fc1_n29_t0_4;
-        fc1_n29_t1_2_b_d1 <= fc1_n29_t1_2_b;
-        fc1_n29_t1_3_a_d1 <= fc1_n29_t1_3_a;
-        fc1_n29_t1_3_b_d1 <= fc1_n29_t1_3_b;
-        fc1_n30_t1_0_a_d1 <= fc1_n30_t1_0_a;
-        fc1_n30_t0_1_d1 <= fc1_n30_t0_1;
-        fc1_n30_t0_2_d1 <= fc1_n30_t0_2;
-        fc1_n30_t1_1_b_d1 <= fc1_n30_t1_1_b;
-        fc1_n30_t1_2_a_d1 <= fc1_n30_t1_2_a;
-        fc1_n30_t0_5_d1 <= fc1_n30_t0_5;
-        fc1_n30_t0_6_d1 <= fc1_n30_t0_6;
-        fc1_n30_t1_3_b_d1 <= fc1_n30_t1_3_b;
-        fc1_n31_t1_0_a_d1 <= fc1_n31_t1_0_a;
-        fc1_n31_t1_0_b_d1 <= fc1_n31_t1_0_b;
-        fc1_n31_t0_2_d1 <= fc1_n31_t0_2;
-        fc1_n31_t1_1_b_d1 <= fc1_n31_t1_1_b;
-        fc1_n31_t1_2_a_d1 <= fc1_n31_t1_2_a;
-        fc1_n31_t1_2_b_d1 <= fc1_n31_t1_2_b;
-        fc1_n31_t1_3_a_d1 <= fc1_n31_t1_3_a;
-        fc1_n31_t1_3_b_d1 <= fc1_n31_t1_3_b;
-        fc1_n31_t4_0_b_d1 <= fc1_n31_t4_0_b;
-        fc1_n32_t0_0_d1 <= fc1_n32_t0_0;
-        fc1_n32_t1_0_b_d1 <= fc1_n32_t1_0_b;
-        fc1_n32_t1_1_a_d1 <= fc1_n32_t1_1_a;
-        fc1_n32_t1_1_b_d1 <= fc1_n32_t1_1_b;
-        fc1_n32_t1_2_a_d1 <= fc1_n32_t1_2_a;
-        fc1_n32_t0_5_d1 <= fc1_n32_t0_5;
-        fc1_n32_t1_3_a_d1 <= fc1_n32_t1_3_a;
-        fc1_n32_t1_3_b_d1 <= fc1_n32_t1_3_b;
-        fc1_n33_t1_0_a_d1 <= fc1_n33_t1_0_a;
-        fc1_n33_t0_1_d1 <= fc1_n33_t0_1;
-        fc1_n33_t0_2_d1 <= fc1_n33_t0_2;
-        fc1_n33_t1_1_b_d1 <= fc1_n33_t1_1_b;
-        fc1_n33_t1_2_a_d1 <= fc1_n33_t1_2_a;
-        fc1_n33_t0_5_d1 <= fc1_n33_t0_5;
-        fc1_n33_t1_3_a_d1 <= fc1_n33_t1_3_a;
-        fc1_n33_t1_3_b_d1 <= fc1_n33_t1_3_b;
-        fc1_n33_t4_0_b_d1 <= fc1_n33_t4_0_b;
-        fc1_n34_t0_0_d1 <= fc1_n34_t0_0;
-        fc1_n34_t1_0_b_d1 <= fc1_n34_t1_0_b;
-        fc1_n34_t0_2_d1 <= fc1_n34_t0_2;
-        fc1_n34_t1_1_b_d1 <= fc1_n34_t1_1_b;
-        fc1_n34_t1_2_a_d1 <= fc1_n34_t1_2_a;
-        fc1_n34_t1_2_b_d1 <= fc1_n34_t1_2_b;
-        fc1_n34_t1_3_a_d1 <= fc1_n34_t1_3_a;
-        fc1_n34_t1_3_b_d1 <= fc1_n34_t1_3_b;
-        fc1_n34_t4_0_b_d1 <= fc1_n34_t4_0_b;
-        fc1_n35_t1_0_a_d1 <= fc1_n35_t1_0_a;
-        fc1_n35_t0_1_d1 <= fc1_n35_t0_1;
-        fc1_n35_t0_2_d1 <= fc1_n35_t0_2;
-        fc1_n35_t1_1_b_d1 <= fc1_n35_t1_1_b;
-        fc1_n35_t1_2_a_d1 <= fc1_n35_t1_2_a;
-        fc1_n35_t1_2_b_d1 <= fc1_n35_t1_2_b;
-        fc1_n35_t0_6_d1 <= fc1_n35_t0_6;
-        fc1_n35_t1_3_b_d1 <= fc1_n35_t1_3_b;
-        fc1_n35_t4_0_b_d1 <= fc1_n35_t4_0_b;
-        fc1_n36_t1_0_a_d1 <= fc1_n36_t1_0_a;
-        fc1_n36_t0_1_d1 <= fc1_n36_t0_1;
-        fc1_n36_t0_2_d1 <= fc1_n36_t0_2;
-        fc1_n36_t1_1_b_d1 <= fc1_n36_t1_1_b;
-        fc1_n36_t1_2_a_d1 <= fc1_n36_t1_2_a;
-        fc1_n36_t0_5_d1 <= fc1_n36_t0_5;
-        fc1_n36_t1_3_a_d1 <= fc1_n36_t1_3_a;
-        fc1_n36_t1_3_b_d1 <= fc1_n36_t1_3_b;
-        fc1_n36_t4_0_b_d1 <= fc1_n36_t4_0_b;
-        fc1_n37_t0_0_d1 <= fc1_n37_t0_0;
-        fc1_n37_t1_0_b_d1 <= fc1_n37_t1_0_b;
-        fc1_n37_t0_2_d1 <= fc1_n37_t0_2;
-        fc1_n37_t1_1_b_d1 <= fc1_n37_t1_1_b;
-        fc1_n37_t0_4_d1 <= fc1_n37_t0_4;
-        fc1_n37_t1_2_b_d1 <= fc1_n37_t1_2_b;
-        fc1_n37_t0_6_d1 <= fc1_n37_t0_6;
-        fc1_n37_t1_3_b_d1 <= fc1_n37_t1_3_b;
-        fc1_n38_t1_0_a_d1 <= fc1_n38_t1_0_a;
-        fc1_n38_t1_0_b_d1 <= fc1_n38_t1_0_b;
-        fc1_n38_t1_1_a_d1 <= fc1_n38_t1_1_a;
-        fc1_n38_t1_1_b_d1 <= fc1_n38_t1_1_b;
-        fc1_n38_t1_2_a_d1 <= fc1_n38_t1_2_a;
-        fc1_n38_t1_2_b_d1 <= fc1_n38_t1_2_b;
-        fc1_n38_t1_3_a_d1 <= fc1_n38_t1_3_a;
-        fc1_n38_t1_3_b_d1 <= fc1_n38_t1_3_b;
-        fc1_n39_t1_0_a_d1 <= fc1_n39_t1_0_a;
-        fc1_n39_t0_1_d1 <= fc1_n39_t0_1;
-        fc1_n39_t0_2_d1 <= fc1_n39_t0_2;
-        fc1_n39_t1_1_b_d1 <= fc1_n39_t1_1_b;
-        fc1_n39_t1_2_a_d1 <= fc1_n39_t1_2_a;
-        fc1_n39_t1_2_b_d1 <= fc1_n39_t1_2_b;
-        fc1_n39_t1_3_a_d1 <= fc1_n39_t1_3_a;
-        fc1_n39_t1_3_b_d1 <= fc1_n39_t1_3_b;
-        fc1_n39_t4_0_b_d1 <= fc1_n39_t4_0_b;
-        fc1_n40_t1_0_a_d1 <= fc1_n40_t1_0_a;
-        fc1_n40_t1_0_b_d1 <= fc1_n40_t1_0_b;
-        fc1_n40_t1_1_a_d1 <= fc1_n40_t1_1_a;
-        fc1_n40_t1_1_b_d1 <= fc1_n40_t1_1_b;
-        fc1_n40_t1_2_a_d1 <= fc1_n40_t1_2_a;
-        fc1_n40_t1_2_b_d1 <= fc1_n40_t1_2_b;
-        fc1_n40_t1_3_a_d1 <= fc1_n40_t1_3_a;
-        fc1_n40_t0_7_d1 <= fc1_n40_t0_7;
-        fc1_n41_t0_0_d1 <= fc1_n41_t0_0;
-        fc1_n41_t1_0_b_d1 <= fc1_n41_t1_0_b;
-        fc1_n41_t0_2_d1 <= fc1_n41_t0_2;
-        fc1_n41_t1_1_b_d1 <= fc1_n41_t1_1_b;
-        fc1_n41_t1_2_a_d1 <= fc1_n41_t1_2_a;
-        fc1_n41_t0_5_d1 <= fc1_n41_t0_5;
-        fc1_n41_t1_3_a_d1 <= fc1_n41_t1_3_a;
-        fc1_n41_t1_3_b_d1 <= fc1_n41_t1_3_b;
-        fc1_n42_t1_0_a_d1 <= fc1_n42_t1_0_a;
-        fc1_n42_t0_1_d1 <= fc1_n42_t0_1;
-        fc1_n42_t1_1_a_d1 <= fc1_n42_t1_1_a;
-        fc1_n42_t0_3_d1 <= fc1_n42_t0_3;
-        fc1_n42_t1_2_a_d1 <= fc1_n42_t1_2_a;
-        fc1_n42_t1_2_b_d1 <= fc1_n42_t1_2_b;
-        fc1_n42_t0_6_d1 <= fc1_n42_t0_6;
-        fc1_n42_t1_3_b_d1 <= fc1_n42_t1_3_b;
-        fc1_n42_t4_0_b_d1 <= fc1_n42_t4_0_b;
-        fc1_n43_t1_0_a_d1 <= fc1_n43_t1_0_a;
-        fc1_n43_t0_1_d1 <= fc1_n43_t0_1;
-        fc1_n43_t0_2_d1 <= fc1_n43_t0_2;
-        fc1_n43_t1_1_b_d1 <= fc1_n43_t1_1_b;
-        fc1_n43_t1_2_a_d1 <= fc1_n43_t1_2_a;
-        fc1_n43_t0_5_d1 <= fc1_n43_t0_5;
-        fc1_n43_t0_6_d1 <= fc1_n43_t0_6;
-        fc1_n43_t1_3_b_d1 <= fc1_n43_t1_3_b;
-        fc1_n43_t4_0_b_d1 <= fc1_n43_t4_0_b;
-        fc1_n44_t1_0_a_d1 <= fc1_n44_t1_0_a;
-        fc1_n44_t1_0_b_d1 <= fc1_n44_t1_0_b;
-        fc1_n44_t1_1_a_d1 <= fc1_n44_t1_1_a;
-        fc1_n44_t1_1_b_d1 <= fc1_n44_t1_1_b;
-        fc1_n44_t1_2_a_d1 <= fc1_n44_t1_2_a;
-        fc1_n44_t0_5_d1 <= fc1_n44_t0_5;
-        fc1_n44_t1_3_a_d1 <= fc1_n44_t1_3_a;
-        fc1_n44_t1_3_b_d1 <= fc1_n44_t1_3_b;
-        fc1_n44_t4_0_b_d1 <= fc1_n44_t4_0_b;
-        fc1_n45_t1_0_a_d1 <= fc1_n45_t1_0_a;
-        fc1_n45_t0_1_d1 <= fc1_n45_t0_1;
-        fc1_n45_t0_2_d1 <= fc1_n45_t0_2;
-        fc1_n45_t1_1_b_d1 <= fc1_n45_t1_1_b;
-        fc1_n45_t1_2_a_d1 <= fc1_n45_t1_2_a;
-        fc1_n45_t1_2_b_d1 <= fc1_n45_t1_2_b;
-        fc1_n45_t0_6_d1 <= fc1_n45_t0_6;
-        fc1_n45_t1_3_b_d1 <= fc1_n45_t1_3_b;
-        fc1_n45_t4_0_b_d1 <= fc1_n45_t4_0_b;
-        fc1_n46_t1_0_a_d1 <= fc1_n46_t1_0_a;
-        fc1_n46_t0_1_d1 <= fc1_n46_t0_1;
-        fc1_n46_t1_1_a_d1 <= fc1_n46_t1_1_a;
-        fc1_n46_t1_1_b_d1 <= fc1_n46_t1_1_b;
-        fc1_n46_t1_2_a_d1 <= fc1_n46_t1_2_a;
-        fc1_n46_t1_2_b_d1 <= fc1_n46_t1_2_b;
-        fc1_n46_t1_3_a_d1 <= fc1_n46_t1_3_a;
-        fc1_n46_t1_3_b_d1 <= fc1_n46_t1_3_b;
-        fc1_n46_t4_0_b_d1 <= fc1_n46_t4_0_b;
-        fc1_n47_t1_0_a_d1 <= fc1_n47_t1_0_a;
-        fc1_n47_t0_1_d1 <= fc1_n47_t0_1;
-        fc1_n47_t0_2_d1 <= fc1_n47_t0_2;
-        fc1_n47_t1_1_b_d1 <= fc1_n47_t1_1_b;
-        fc1_n47_t1_2_a_d1 <= fc1_n47_t1_2_a;
-        fc1_n47_t0_5_d1 <= fc1_n47_t0_5;
-        fc1_n47_t1_3_a_d1 <= fc1_n47_t1_3_a;
-        fc1_n47_t1_3_b_d1 <= fc1_n47_t1_3_b;
-        fc1_n47_t4_0_b_d1 <= fc1_n47_t4_0_b;
-        fc1_n48_t1_0_a_d1 <= fc1_n48_t1_0_a;
-        fc1_n48_t0_1_d1 <= fc1_n48_t0_1;
-        fc1_n48_t0_2_d1 <= fc1_n48_t0_2;
-        fc1_n48_t1_1_b_d1 <= fc1_n48_t1_1_b;
-        fc1_n48_t1_2_a_d1 <= fc1_n48_t1_2_a;
-        fc1_n48_t1_2_b_d1 <= fc1_n48_t1_2_b;
-        fc1_n48_t0_6_d1 <= fc1_n48_t0_6;
-        fc1_n48_t1_3_b_d1 <= fc1_n48_t1_3_b;
-        fc1_n48_t3_0_d1 <= fc1_n48_t3_0;
-        fc1_n48_t4_0_b_d1 <= fc1_n48_t4_0_b;
-        fc1_n48_t4_0_b_d2 <= fc1_n48_t4_0_b_d1;
-        fc1_n49_t1_0_a_d1 <= fc1_n49_t1_0_a;
-        fc1_n49_t1_0_b_d1 <= fc1_n49_t1_0_b;
-        fc1_n49_t0_2_d1 <= fc1_n49_t0_2;
-        fc1_n49_t1_1_b_d1 <= fc1_n49_t1_1_b;
-        fc1_n49_t1_2_a_d1 <= fc1_n49_t1_2_a;
-        fc1_n49_t1_2_b_d1 <= fc1_n49_t1_2_b;
-        fc1_n49_t1_3_a_d1 <= fc1_n49_t1_3_a;
-        fc1_n49_t1_3_b_d1 <= fc1_n49_t1_3_b;
-        fc1_n49_t4_0_b_d1 <= fc1_n49_t4_0_b;
-        fc1_n50_t1_0_a_d1 <= fc1_n50_t1_0_a;
-        fc1_n50_t1_0_b_d1 <= fc1_n50_t1_0_b;
-        fc1_n50_t0_2_d1 <= fc1_n50_t0_2;
-        fc1_n50_t1_1_b_d1 <= fc1_n50_t1_1_b;
-        fc1_n50_t1_2_a_d1 <= fc1_n50_t1_2_a;
-        fc1_n50_t1_2_b_d1 <= fc1_n50_t1_2_b;
-        fc1_n50_t1_3_a_d1 <= fc1_n50_t1_3_a;
-        fc1_n50_t1_3_b_d1 <= fc1_n50_t1_3_b;
-        fc1_n50_t4_0_b_d1 <= fc1_n50_t4_0_b;
-        fc1_n51_t1_0_a_d1 <= fc1_n51_t1_0_a;
-        fc1_n51_t0_1_d1 <= fc1_n51_t0_1;
-        fc1_n51_t0_2_d1 <= fc1_n51_t0_2;
-        fc1_n51_t1_1_b_d1 <= fc1_n51_t1_1_b;
-        fc1_n51_t1_2_a_d1 <= fc1_n51_t1_2_a;
-        fc1_n51_t0_5_d1 <= fc1_n51_t0_5;
-        fc1_n51_t1_3_a_d1 <= fc1_n51_t1_3_a;
-        fc1_n51_t1_3_b_d1 <= fc1_n51_t1_3_b;
-        fc1_n51_t4_0_b_d1 <= fc1_n51_t4_0_b;
-        fc1_n52_t1_0_a_d1 <= fc1_n52_t1_0_a;
-        fc1_n52_t0_1_d1 <= fc1_n52_t0_1;
-        fc1_n52_t0_2_d1 <= fc1_n52_t0_2;
-        fc1_n52_t1_1_b_d1 <= fc1_n52_t1_1_b;
-        fc1_n52_t1_2_a_d1 <= fc1_n52_t1_2_a;
-        fc1_n52_t1_2_b_d1 <= fc1_n52_t1_2_b;
-        fc1_n52_t1_3_a_d1 <= fc1_n52_t1_3_a;
-        fc1_n52_t0_7_d1 <= fc1_n52_t0_7;
-        fc1_n52_t4_0_b_d1 <= fc1_n52_t4_0_b;
-        fc1_n53_t0_0_d1 <= fc1_n53_t0_0;
-        fc1_n53_t1_0_b_d1 <= fc1_n53_t1_0_b;
-        fc1_n53_t1_1_a_d1 <= fc1_n53_t1_1_a;
-        fc1_n53_t1_1_b_d1 <= fc1_n53_t1_1_b;
-        fc1_n53_t1_2_a_d1 <= fc1_n53_t1_2_a;
-        fc1_n53_t1_2_b_d1 <= fc1_n53_t1_2_b;
-        fc1_n53_t1_3_a_d1 <= fc1_n53_t1_3_a;
-        fc1_n53_t1_3_b_d1 <= fc1_n53_t1_3_b;
-        fc1_n54_t1_0_a_d1 <= fc1_n54_t1_0_a;
-        fc1_n54_t0_1_d1 <= fc1_n54_t0_1;
-        fc1_n54_t0_2_d1 <= fc1_n54_t0_2;
-        fc1_n54_t1_1_b_d1 <= fc1_n54_t1_1_b;
-        fc1_n54_t1_2_a_d1 <= fc1_n54_t1_2_a;
-        fc1_n54_t1_2_b_d1 <= fc1_n54_t1_2_b;
-        fc1_n54_t0_6_d1 <= fc1_n54_t0_6;
-        fc1_n54_t1_3_b_d1 <= fc1_n54_t1_3_b;
-        fc1_n54_t4_0_b_d1 <= fc1_n54_t4_0_b;
-        fc1_n55_t1_0_a_d1 <= fc1_n55_t1_0_a;
-        fc1_n55_t1_0_b_d1 <= fc1_n55_t1_0_b;
-        fc1_n55_t0_2_d1 <= fc1_n55_t0_2;
-        fc1_n55_t1_1_b_d1 <= fc1_n55_t1_1_b;
-        fc1_n55_t1_2_a_d1 <= fc1_n55_t1_2_a;
-        fc1_n55_t1_2_b_d1 <= fc1_n55_t1_2_b;
-        fc1_n55_t0_6_d1 <= fc1_n55_t0_6;
-        fc1_n55_t1_3_b_d1 <= fc1_n55_t1_3_b;
-        fc1_n55_t4_0_b_d1 <= fc1_n55_t4_0_b;
-        fc1_n56_t1_0_a_d1 <= fc1_n56_t1_0_a;
-        fc1_n56_t1_0_b_d1 <= fc1_n56_t1_0_b;
-        fc1_n56_t1_1_a_d1 <= fc1_n56_t1_1_a;
-        fc1_n56_t1_1_b_d1 <= fc1_n56_t1_1_b;
-        fc1_n56_t1_2_a_d1 <= fc1_n56_t1_2_a;
-        fc1_n56_t1_2_b_d1 <= fc1_n56_t1_2_b;
-        fc1_n56_t1_3_a_d1 <= fc1_n56_t1_3_a;
-        fc1_n56_t1_3_b_d1 <= fc1_n56_t1_3_b;
-        fc1_n56_t4_0_b_d1 <= fc1_n56_t4_0_b;
-        fc1_n57_t1_0_a_d1 <= fc1_n57_t1_0_a;
-        fc1_n57_t0_1_d1 <= fc1_n57_t0_1;
-        fc1_n57_t1_1_a_d1 <= fc1_n57_t1_1_a;
-        fc1_n57_t1_1_b_d1 <= fc1_n57_t1_1_b;
-        fc1_n57_t1_2_a_d1 <= fc1_n57_t1_2_a;
-        fc1_n57_t1_2_b_d1 <= fc1_n57_t1_2_b;
-        fc1_n57_t1_3_a_d1 <= fc1_n57_t1_3_a;
-        fc1_n57_t1_3_b_d1 <= fc1_n57_t1_3_b;
-        fc1_n58_t1_0_a_d1 <= fc1_n58_t1_0_a;
-        fc1_n58_t1_0_b_d1 <= fc1_n58_t1_0_b;
-        fc1_n58_t1_1_a_d1 <= fc1_n58_t1_1_a;
-        fc1_n58_t1_1_b_d1 <= fc1_n58_t1_1_b;
-        fc1_n58_t1_2_a_d1 <= fc1_n58_t1_2_a;
-        fc1_n58_t1_2_b_d1 <= fc1_n58_t1_2_b;
-        fc1_n58_t0_6_d1 <= fc1_n58_t0_6;
-        fc1_n58_t1_3_b_d1 <= fc1_n58_t1_3_b;
-        fc1_n59_t1_0_a_d1 <= fc1_n59_t1_0_a;
-        fc1_n59_t1_0_b_d1 <= fc1_n59_t1_0_b;
-        fc1_n59_t0_2_d1 <= fc1_n59_t0_2;
-        fc1_n59_t1_1_b_d1 <= fc1_n59_t1_1_b;
-        fc1_n59_t1_2_a_d1 <= fc1_n59_t1_2_a;
-        fc1_n59_t1_2_b_d1 <= fc1_n59_t1_2_b;
-        fc1_n59_t0_6_d1 <= fc1_n59_t0_6;
-        fc1_n59_t1_3_b_d1 <= fc1_n59_t1_3_b;
-        fc1_n60_t1_0_a_d1 <= fc1_n60_t1_0_a;
-        fc1_n60_t0_1_d1 <= fc1_n60_t0_1;
-        fc1_n60_t0_2_d1 <= fc1_n60_t0_2;
-        fc1_n60_t1_1_b_d1 <= fc1_n60_t1_1_b;
-        fc1_n60_t1_2_a_d1 <= fc1_n60_t1_2_a;
-        fc1_n60_t0_5_d1 <= fc1_n60_t0_5;
-        fc1_n60_t1_3_a_d1 <= fc1_n60_t1_3_a;
-        fc1_n60_t1_3_b_d1 <= fc1_n60_t1_3_b;
-        fc1_n60_t4_0_b_d1 <= fc1_n60_t4_0_b;
-        fc1_n61_t1_0_a_d1 <= fc1_n61_t1_0_a;
-        fc1_n61_t1_0_b_d1 <= fc1_n61_t1_0_b;
-        fc1_n61_t0_2_d1 <= fc1_n61_t0_2;
-        fc1_n61_t1_1_b_d1 <= fc1_n61_t1_1_b;
-        fc1_n61_t1_2_a_d1 <= fc1_n61_t1_2_a;
-        fc1_n61_t1_2_b_d1 <= fc1_n61_t1_2_b;
-        fc1_n61_t1_3_a_d1 <= fc1_n61_t1_3_a;
-        fc1_n61_t1_3_b_d1 <= fc1_n61_t1_3_b;
-        fc1_n61_t4_0_b_d1 <= fc1_n61_t4_0_b;
-        fc1_n62_t1_0_a_d1 <= fc1_n62_t1_0_a;
-        fc1_n62_t0_1_d1 <= fc1_n62_t0_1;
-        fc1_n62_t0_2_d1 <= fc1_n62_t0_2;
-        fc1_n62_t1_1_b_d1 <= fc1_n62_t1_1_b;
-        fc1_n62_t1_2_a_d1 <= fc1_n62_t1_2_a;
-        fc1_n62_t0_5_d1 <= fc1_n62_t0_5;
-        fc1_n62_t1_3_a_d1 <= fc1_n62_t1_3_a;
-        fc1_n62_t1_3_b_d1 <= fc1_n62_t1_3_b;
-        fc1_n62_t4_0_b_d1 <= fc1_n62_t4_0_b;
-        fc1_n63_t0_0_d1 <= fc1_n63_t0_0;
-        fc1_n63_t1_0_b_d1 <= fc1_n63_t1_0_b;
-        fc1_n63_t0_2_d1 <= fc1_n63_t0_2;
-        fc1_n63_t1_1_b_d1 <= fc1_n63_t1_1_b;
-        fc1_n63_t0_4_d1 <= fc1_n63_t0_4;
-        fc1_n63_t1_2_b_d1 <= fc1_n63_t1_2_b;
-        fc1_n63_t0_6_d1 <= fc1_n63_t0_6;
-        fc1_n63_t1_3_b_d1 <= fc1_n63_t1_3_b;
-        fc1_n0_y_wrap_d1 <= fc1_n0_y_wrap;
+        fc1_n18_t1_0_a_d1 <= resize(fc1_n18_p0, 25) + resize(fc1_n18_p1, 25);
+        fc1_n18_t0_1_d1 <= resize(fc1_n18_p2, 29) + resize(fc1_n18_p3, 29);
+        fc1_n18_t0_2_d1 <= resize(fc1_n18_p4, 29) + resize(fc1_n18_p5, 29);
+        fc1_n18_t1_1_b_d1 <= resize(fc1_n18_p6, 26) + signed(to_unsigned((to_integer(fc1_in_7) * (-772)) mod 2**26, 26)); -- weight -0.75390625
+        fc1_n18_t1_2_a_d1 <= resize(fc1_n18_p8, 26) + resize(fc1_n18_p9, 26);
+        fc1_n18_t0_5_d1 <= resize(fc1_n18_p10, 28) + resize(fc1_n18_p11, 28);
+        fc1_n18_t1_3_a_d1 <= resize(fc1_n18_p12, 27) + signed(to_unsigned((to_integer(fc1_in_13) * (-1480)) mod 2**27, 27)); -- weight -1.4453125
+        fc1_n18_t1_3_b_d1 <= resize(fc1_n18_p14, 25) + resize(fc1_n18_p15, 25);
+        fc1_n19_t1_0_a_d1 <= resize(fc1_n19_p0, 23) + resize(fc1_n19_p1_neg, 23);
+        fc1_n19_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * (-676)) mod 2**26, 26)) + resize(fc1_n19_p3, 26); -- weight -0.66015625
+        fc1_n19_t0_2_d1 <= resize(fc1_n19_p4, 28) + resize(fc1_n19_p5, 28);
+        fc1_n19_t1_1_b_d1 <= fc1_n13_p6 + resize(fc1_n19_p7, 25);
+        fc1_n19_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 647) mod 2**26, 26)) + resize(fc1_n19_p9, 26); -- weight 0.6318359375
+        fc1_n19_t1_2_b_d1 <= resize(fc1_n19_p10, 24) + resize(fc1_n19_p11, 24);
+        fc1_n19_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 383) mod 2**25, 25)) + resize(fc1_n19_p13, 25); -- weight 0.3740234375
+        fc1_n19_t1_3_b_d1 <= resize(fc1_n19_p14, 25) + resize(fc1_n19_p15, 25);
+        fc1_n20_t0_0_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 259) mod 2**25, 25)) + resize(fc1_n20_p1_neg, 25); -- weight 0.2529296875
+        fc1_n20_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * (-192)) mod 2**24, 24)) + resize(fc1_n20_p3, 24); -- weight -0.1875
+        fc1_n20_t1_1_a_d1 <= resize(fc1_n20_p4, 27) + signed(to_unsigned((to_integer(fc1_in_5) * (-1344)) mod 2**27, 27)); -- weight -1.3125
+        fc1_n20_t1_1_b_d1 <= resize(fc1_n20_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * 348) mod 2**25, 25)); -- weight 0.33984375
+        fc1_n20_t0_4_d1 <= resize(fc1_n20_p8, 26) + resize(fc1_n20_p9, 26);
+        fc1_n20_t1_2_b_d1 <= resize(fc1_n20_p10_neg, 24) + signed(to_unsigned((to_integer(fc1_in_11) * 157) mod 2**24, 24)); -- weight 0.1533203125
+        fc1_n20_t0_6_d1 <= resize(fc1_n20_p12, 26) + resize(fc1_n20_p13, 26);
+        fc1_n20_t1_3_b_d1 <= resize(fc1_n20_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * 301) mod 2**25, 25)); -- weight 0.2939453125
+        fc1_n21_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 173) mod 2**24, 24)) + resize(fc1_n21_p1, 24); -- weight 0.1689453125
+        fc1_n21_t1_0_b_d1 <= resize(fc1_n21_p2, 23) + resize(fc1_n21_p3, 23);
+        fc1_n21_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 335) mod 2**25, 25)) + resize(fc1_n21_p5, 25); -- weight 0.3271484375
+        fc1_n21_t1_1_b_d1 <= resize(fc1_n21_p6, 25) + resize(fc1_n21_p7, 25);
+        fc1_n21_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 283) mod 2**25, 25)) + resize(fc1_n21_p9, 25); -- weight 0.2763671875
+        fc1_n21_t1_2_b_d1 <= resize(fc1_n21_p10, 26) + resize(fc1_n21_p11, 26);
+        fc1_n21_t1_3_a_d1 <= resize(fc1_n21_p12, 23) + resize(fc1_n21_p13, 23);
+        fc1_n21_t0_7_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-305)) mod 2**25, 25)) + resize(fc1_n21_p15, 25); -- weight -0.2978515625
+        fc1_n22_t1_0_a_d1 <= resize(fc1_n22_p0, 26) + resize(fc1_n22_p1, 26);
+        fc1_n22_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * 1114) mod 2**27, 27)) + resize(fc1_n22_p3, 27); -- weight 1.087890625
+        fc1_n22_t0_2_d1 <= resize(fc1_n22_p4, 28) + resize(fc1_n22_p5, 28);
+        fc1_n22_t1_1_b_d1 <= resize(fc1_n22_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-310)) mod 2**25, 25)); -- weight -0.302734375
+        fc1_n22_t1_2_a_d1 <= resize(fc1_n22_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 551) mod 2**26, 26)); -- weight 0.5380859375
+        fc1_n22_t0_5_d1 <= resize(fc1_n22_p10, 27) + resize(fc1_n22_p11, 27);
+        fc1_n22_t0_6_d1 <= resize(fc1_n22_p12, 27) + resize(fc1_n22_p13, 27);
+        fc1_n22_t1_3_b_d1 <= resize(fc1_n22_p14, 25) + resize(fc1_n22_p15, 25);
+        fc1_n23_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 195) mod 2**24, 24)) + resize(fc1_n23_p1, 24); -- weight 0.1904296875
+        fc1_n23_t0_1_d1 <= resize(fc1_n23_p2, 27) + resize(fc1_n23_p3, 27);
+        fc1_n23_t0_2_d1 <= resize(fc1_n23_p4, 28) + resize(fc1_n23_p5, 28);
+        fc1_n23_t1_1_b_d1 <= resize(fc1_n23_p6, 23) + resize(fc1_n23_p7, 23);
+        fc1_n23_t1_2_a_d1 <= resize(fc1_n23_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-306)) mod 2**25, 25)); -- weight -0.298828125
+        fc1_n23_t0_5_d1 <= resize(fc1_n23_p10, 28) + resize(fc1_n23_p11, 28);
+        fc1_n23_t1_3_a_d1 <= resize(fc1_n23_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * (-619)) mod 2**26, 26)); -- weight -0.6044921875
+        fc1_n23_t1_3_b_d1 <= resize(fc1_n23_p14, 26) + resize(fc1_n23_p15, 26);
+        fc1_n24_t1_0_a_d1 <= resize(fc1_n24_p0, 26) + resize(fc1_n24_p1, 26);
+        fc1_n24_t1_0_b_d1 <= resize(fc1_n24_p2, 25) + signed(to_unsigned((to_integer(fc1_in_3) * 319) mod 2**25, 25)); -- weight 0.3115234375
+        fc1_n24_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * (-68)) mod 2**23, 23)) + resize(fc1_n24_p5, 23); -- weight -0.06640625
+        fc1_n24_t0_3_d1 <= resize(fc1_n24_p6, 24) + resize(fc1_n24_p7, 24);
+        fc1_n24_t1_2_a_d1 <= resize(fc1_n24_p8, 26) + resize(fc1_n24_p9, 26);
+        fc1_n24_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 279) mod 2**25, 25)) + resize(fc1_n24_p11_neg, 25); -- weight 0.2724609375
+        fc1_n24_t1_3_a_d1 <= resize(fc1_n24_p12, 25) + resize(fc1_n24_p13, 25);
+        fc1_n24_t0_7_d1 <= resize(fc1_n24_p14, 26) + resize(fc1_n24_p15, 26);
+        fc1_n25_t1_0_a_d1 <= resize(fc1_n25_p0, 24) + resize(fc1_n15_p1, 24);
+        fc1_n25_t0_1_d1 <= resize(fc1_n25_p2, 29) + resize(fc1_n25_p3, 29);
+        fc1_n25_t0_2_d1 <= resize(fc1_n25_p4, 29) + resize(fc1_n25_p5, 29);
+        fc1_n25_t1_1_b_d1 <= resize(fc1_n25_p6, 26) + resize(fc1_n25_p7, 26);
+        fc1_n25_t1_2_a_d1 <= resize(fc1_n25_p8, 23) + signed(to_unsigned((to_integer(fc1_in_9) * (-67)) mod 2**23, 23)); -- weight -0.0654296875
+        fc1_n25_t1_2_b_d1 <= resize(fc1_n25_p10, 25) + resize(fc1_n25_p11, 25);
+        fc1_n25_t0_6_d1 <= resize(fc1_n25_p12, 26) + resize(fc1_n25_p13, 26);
+        fc1_n25_t1_3_b_d1 <= resize(fc1_n25_p14, 25) + resize(fc1_n25_p15, 25);
+        fc1_n26_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 270) mod 2**25, 25)) + resize(fc1_n26_p1, 25); -- weight 0.263671875
+        fc1_n26_t0_1_d1 <= resize(fc1_n26_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2106) mod 2**28, 28)); -- weight 2.056640625
+        fc1_n26_t0_2_d1 <= resize(fc1_n26_p4, 28) + resize(fc1_n26_p5, 28);
+        fc1_n26_t1_1_b_d1 <= resize(fc1_n26_p6, 25) + resize(fc1_n26_p7, 25);
+        fc1_n26_t1_2_a_d1 <= resize(fc1_n26_p8, 26) + resize(fc1_n26_p9, 26);
+        fc1_n26_t0_5_d1 <= resize(fc1_n26_p10, 27) + resize(fc1_n26_p11, 27);
+        fc1_n26_t1_3_a_d1 <= resize(fc1_n26_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * 583) mod 2**26, 26)); -- weight 0.5693359375
+        fc1_n26_t1_3_b_d1 <= resize(fc1_n26_p14, 26) + resize(fc1_n26_p15, 26);
+        fc1_n27_t1_0_a_d1 <= resize(fc1_n27_p0, 25) + resize(fc1_n27_p1, 25);
+        fc1_n27_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * (-140)) mod 2**24, 24)) + resize(fc1_n12_p3, 24); -- weight -0.13671875
+        fc1_n27_t1_1_a_d1 <= resize(fc1_n27_p4, 27) + resize(fc1_n27_p5, 27);
+        fc1_n27_t1_1_b_d1 <= resize(fc1_n27_p6, 27) + resize(fc1_n27_p7, 27);
+        fc1_n27_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * (-578)) mod 2**26, 26)) + fc1_n27_t0_4_b; -- weight -0.564453125
+        fc1_n27_t1_2_b_d1 <= resize(fc1_n27_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * 1512) mod 2**27, 27)); -- weight 1.4765625
+        fc1_n27_t1_3_a_d1 <= resize(fc1_n27_p12, 26) + resize(fc1_n27_p13, 26);
+        fc1_n27_t1_3_b_d1 <= resize(fc1_n27_p14, 26) + resize(fc1_n27_p15, 26);
+        fc1_n28_t1_0_a_d1 <= resize(fc1_n28_p0, 25) + resize(fc1_n28_p1, 25);
+        fc1_n28_t1_0_b_d1 <= resize(fc1_n28_p2, 25) + signed(to_unsigned((to_integer(fc1_in_3) * 321) mod 2**25, 25)); -- weight 0.3134765625
+        fc1_n28_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 101) mod 2**23, 23)) + resize(fc1_n28_p5_sh, 23); -- weight 0.0986328125
+        fc1_n28_t0_3_d1 <= resize(fc1_n28_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-280)) mod 2**25, 25)); -- weight -0.2734375
+        fc1_n28_t1_2_a_d1 <= resize(fc1_n28_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * 261) mod 2**25, 25)); -- weight 0.2548828125
+        fc1_n28_t1_2_b_d1 <= resize(fc1_n28_p10, 26) + resize(fc1_n28_p11, 26);
+        fc1_n28_t1_3_a_d1 <= resize(fc1_n28_p12, 22) + signed(to_unsigned((to_integer(fc1_in_13) * (-41)) mod 2**22, 22)); -- weight -0.0400390625
+        fc1_n28_t0_7_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-423)) mod 2**25, 25)) + resize(fc1_n28_p15_neg, 25); -- weight -0.4130859375
+        fc1_n29_t0_0_d1 <= resize(fc1_n29_p0, 26) + fc1_n29_t0_0_b;
+        fc1_n29_t1_0_b_d1 <= resize(fc1_n29_p2, 25) + resize(fc1_n29_p3, 25);
+        fc1_n29_t1_1_a_d1 <= resize(fc1_n29_p4, 25) + signed(to_unsigned((to_integer(fc1_in_5) * 291) mod 2**25, 25)); -- weight 0.2841796875
+        fc1_n29_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * 431) mod 2**25, 25)) + resize(fc1_n29_p7, 25); -- weight 0.4208984375
+        fc1_n29_t0_4_d1 <= resize(fc1_n29_p8, 26) + resize(fc1_n29_p9, 26);
+        fc1_n29_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 305) mod 2**25, 25)) + resize(fc1_n29_p11_sh, 25); -- weight 0.2978515625
+        fc1_n29_t1_3_a_d1 <= resize(fc1_n29_p12, 24) + resize(fc1_n29_p13, 24);
+        fc1_n29_t1_3_b_d1 <= resize(fc1_n29_p14, 25) + resize(fc1_n29_p15, 25);
+        fc1_n30_t1_0_a_d1 <= resize(fc1_n30_p0, 26) + resize(fc1_n30_p1, 26);
+        fc1_n30_t0_1_d1 <= resize(fc1_n30_p2, 29) + resize(fc1_n30_p3, 29);
+        fc1_n30_t0_2_d1 <= resize(fc1_n30_p4, 28) + resize(fc1_n30_p5, 28);
+        fc1_n30_t1_1_b_d1 <= resize(fc1_n30_p6, 26) + signed(to_unsigned((to_integer(fc1_in_7) * 536) mod 2**26, 26)); -- weight 0.5234375
+        fc1_n30_t1_2_a_d1 <= resize(fc1_n30_p8_neg, 23) + signed(to_unsigned((to_integer(fc1_in_9) * 67) mod 2**23, 23)); -- weight 0.0654296875
+        fc1_n30_t0_5_d1 <= resize(fc1_n30_p10, 25) + resize(fc1_n30_p12, 25);
+        fc1_n30_t0_6_d1 <= resize(fc1_n30_p13, 26) + resize(fc1_n30_p14, 26);
+        fc1_n30_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_15) * 96) mod 2**23, 23)) + to_signed(494592, 23); -- weight 0.09375
+        fc1_n31_t1_0_a_d1 <= resize(fc1_n31_p0, 26) + signed(to_unsigned((to_integer(fc1_in_1) * (-663)) mod 2**26, 26)); -- weight -0.6474609375
+        fc1_n31_t1_0_b_d1 <= resize(fc1_n31_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2658) mod 2**28, 28)); -- weight 2.595703125
+        fc1_n31_t0_2_d1 <= resize(fc1_n31_p4, 28) + resize(fc1_n31_p5, 28);
+        fc1_n31_t1_1_b_d1 <= fc1_n31_t0_3_a + signed(to_unsigned((to_integer(fc1_in_7) * (-279)) mod 2**25, 25)); -- weight -0.2724609375
+        fc1_n31_t1_2_a_d1 <= resize(fc1_n31_p8, 27) + resize(fc1_n31_p9, 27);
+        fc1_n31_t1_2_b_d1 <= resize(fc1_n31_p10, 27) + resize(fc1_n31_p11, 27);
+        fc1_n31_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-766)) mod 2**26, 26)) + resize(fc1_n31_p13, 26); -- weight -0.748046875
+        fc1_n31_t1_3_b_d1 <= resize(fc1_n31_p14, 26) + resize(fc1_n31_p15, 26);
+        fc1_n32_t0_0_d1 <= resize(fc1_n32_p0, 26) + resize(fc1_n32_p1, 26);
+        fc1_n32_t1_0_b_d1 <= resize(fc1_n32_p2, 25) + resize(fc1_n6_p3, 25);
+        fc1_n32_t1_1_a_d1 <= resize(fc1_n32_p4, 26) + resize(fc1_n32_p5, 26);
+        fc1_n32_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-377)) mod 2**25, 25)) + resize(fc1_n32_p7, 25); -- weight -0.3681640625
+        fc1_n32_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 348) mod 2**25, 25)) + resize(fc1_n32_p9, 25); -- weight 0.33984375
+        fc1_n32_t0_5_d1 <= resize(fc1_n32_p10, 26) + resize(fc1_n32_p11, 26);
+        fc1_n32_t1_3_a_d1 <= resize(fc1_n32_p12, 25) + signed(to_unsigned((to_integer(fc1_in_13) * 306) mod 2**25, 25)); -- weight 0.298828125
+        fc1_n32_t1_3_b_d1 <= resize(fc1_n32_p14, 26) + resize(fc1_n32_p15, 26);
+        fc1_n33_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 555) mod 2**26, 26)) + resize(fc1_n33_p1, 26); -- weight 0.5419921875
+        fc1_n33_t0_1_d1 <= resize(fc1_n33_p2, 29) + resize(fc1_n33_p3, 29);
+        fc1_n33_t0_2_d1 <= resize(fc1_n33_p4, 29) + resize(fc1_n33_p5, 29);
+        fc1_n33_t1_1_b_d1 <= resize(fc1_n33_p6, 24) + signed(to_unsigned((to_integer(fc1_in_7) * (-227)) mod 2**24, 24)); -- weight -0.2216796875
+        fc1_n33_t1_2_a_d1 <= resize(fc1_n33_p8, 25) + fc1_n33_p9;
+        fc1_n33_t0_5_d1 <= resize(fc1_n33_p10, 27) + resize(fc1_n33_p11, 27);
+        fc1_n33_t1_3_a_d1 <= resize(fc1_n33_p12, 26) + resize(fc1_n33_p13, 26);
+        fc1_n33_t1_3_b_d1 <= resize(fc1_n33_p14, 26) + resize(fc1_n33_p15, 26);
+        fc1_n34_t0_0_d1 <= resize(fc1_n34_p0, 26) + resize(fc1_n34_p1, 26);
+        fc1_n34_t1_0_b_d1 <= resize(fc1_n34_p2, 24) + signed(to_unsigned((to_integer(fc1_in_3) * 182) mod 2**24, 24)); -- weight 0.177734375
+        fc1_n34_t0_2_d1 <= resize(fc1_n34_p4, 27) + signed(to_unsigned((to_integer(fc1_in_5) * 1137) mod 2**27, 27)); -- weight 1.1103515625
+        fc1_n34_t1_1_b_d1 <= resize(fc1_n34_p6, 26) + resize(fc1_n34_p7, 26);
+        fc1_n34_t1_2_a_d1 <= resize(fc1_n34_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 784) mod 2**26, 26)); -- weight 0.765625
+        fc1_n34_t1_2_b_d1 <= resize(fc1_n34_p10, 27) + resize(fc1_n34_p11, 27);
+        fc1_n34_t1_3_a_d1 <= resize(fc1_n34_p12, 27) + signed(to_unsigned((to_integer(fc1_in_13) * 1064) mod 2**27, 27)); -- weight 1.0390625
+        fc1_n34_t1_3_b_d1 <= resize(fc1_n34_p14, 26) + resize(fc1_n34_p15, 26);
+        fc1_n35_t1_0_a_d1 <= resize(fc1_n35_p0, 26) + resize(fc1_n35_p1, 26);
+        fc1_n35_t0_1_d1 <= resize(fc1_n35_p2, 29) + resize(fc1_n35_p3, 29);
+        fc1_n35_t0_2_d1 <= resize(fc1_n35_p4, 29) + resize(fc1_n35_p5, 29);
+        fc1_n35_t1_1_b_d1 <= resize(fc1_n35_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-343)) mod 2**25, 25)); -- weight -0.3349609375
+        fc1_n35_t1_2_a_d1 <= resize(fc1_n35_p8, 27) + resize(fc1_n35_p9, 27);
+        fc1_n35_t1_2_b_d1 <= resize(fc1_n35_p10, 27) + resize(fc1_n35_p11, 27);
+        fc1_n35_t0_6_d1 <= resize(fc1_n35_p12, 27) + resize(fc1_n35_p13, 27);
+        fc1_n35_t1_3_b_d1 <= resize(fc1_n35_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * 292) mod 2**25, 25)); -- weight 0.28515625
+        fc1_n36_t1_0_a_d1 <= resize(fc1_n25_p0, 25) + resize(fc1_n36_p1, 25);
+        fc1_n36_t0_1_d1 <= resize(fc1_n36_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2272) mod 2**28, 28)); -- weight 2.21875
+        fc1_n36_t0_2_d1 <= resize(fc1_n36_p4, 28) + resize(fc1_n36_p5, 28);
+        fc1_n36_t1_1_b_d1 <= resize(fc1_n36_p6, 26) + resize(fc1_n36_p7, 26);
+        fc1_n36_t1_2_a_d1 <= resize(fc1_n36_p8, 27) + resize(fc1_n36_p9, 27);
+        fc1_n36_t0_5_d1 <= resize(fc1_n36_p10, 28) + resize(fc1_n36_p11, 28);
+        fc1_n36_t1_3_a_d1 <= resize(fc1_n36_p12, 26) + resize(fc1_n36_p13, 26);
+        fc1_n36_t1_3_b_d1 <= resize(fc1_n36_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * 397) mod 2**25, 25)); -- weight 0.3876953125
+        fc1_n37_t0_0_d1 <= resize(fc1_n37_p0, 26) + resize(fc1_n37_p1, 26);
+        fc1_n37_t1_0_b_d1 <= resize(fc1_n37_p2, 24) + signed(to_unsigned((to_integer(fc1_in_3) * (-199)) mod 2**24, 24)); -- weight -0.1943359375
+        fc1_n37_t0_2_d1 <= resize(fc1_n37_p4, 26) + resize(fc1_n37_p5, 26);
+        fc1_n37_t1_1_b_d1 <= resize(fc1_n37_p6, 25) + resize(fc1_n37_p7, 25);
+        fc1_n37_t0_4_d1 <= resize(fc1_n37_p8, 26) + fc1_n27_t0_4_b;
+        fc1_n37_t1_2_b_d1 <= resize(fc1_n37_p10, 25) + resize(fc1_n37_p11, 25);
+        fc1_n37_t0_6_d1 <= resize(fc1_n37_p12, 26) + resize(fc1_n37_p13, 26);
+        fc1_n37_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-267)) mod 2**25, 25)) + resize(fc1_n37_p15, 25); -- weight -0.2607421875
+        fc1_n38_t1_0_a_d1 <= resize(fc1_n38_p0, 24) + signed(to_unsigned((to_integer(fc1_in_1) * 175) mod 2**24, 24)); -- weight 0.1708984375
+        fc1_n38_t1_0_b_d1 <= resize(fc1_n21_p2, 25) + signed(to_unsigned((to_integer(fc1_in_3) * (-357)) mod 2**25, 25)); -- weight -0.3486328125
+        fc1_n38_t1_1_a_d1 <= resize(fc1_n38_p4, 25) + resize(fc1_n38_p5, 25);
+        fc1_n38_t1_1_b_d1 <= resize(fc1_n38_p6, 26) + resize(fc1_n38_p7, 26);
+        fc1_n38_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 416) mod 2**25, 25)) + resize(fc1_n38_p9, 25); -- weight 0.40625
+        fc1_n38_t1_2_b_d1 <= resize(fc1_n38_p10, 25) + resize(fc1_n38_p11, 25);
+        fc1_n38_t1_3_a_d1 <= resize(fc1_n38_p12, 26) + resize(fc1_n38_p13, 26);
+        fc1_n38_t1_3_b_d1 <= fc1_n1_p14 + resize(fc1_n38_p15, 25);
+        fc1_n39_t1_0_a_d1 <= resize(fc1_n39_p0, 26) + resize(fc1_n39_p1, 26);
+        fc1_n39_t0_1_d1 <= resize(fc1_n39_p2, 29) + resize(fc1_n39_p3, 29);
+        fc1_n39_t0_2_d1 <= resize(fc1_n39_p4, 29) + resize(fc1_n39_p5, 29);
+        fc1_n39_t1_1_b_d1 <= resize(fc1_n39_p6, 26) + resize(fc1_n39_p7, 26);
+        fc1_n39_t1_2_a_d1 <= resize(fc1_n8_p8, 26) + resize(fc1_n39_p9, 26);
+        fc1_n39_t1_2_b_d1 <= resize(fc1_n39_p10, 26) + resize(fc1_n39_p11, 26);
+        fc1_n39_t1_3_a_d1 <= resize(fc1_n39_p12, 25) + resize(fc1_n39_p13, 25);
+        fc1_n39_t1_3_b_d1 <= resize(fc1_n39_p14, 25) + resize(fc1_n39_p15, 25);
+        fc1_n40_t1_0_a_d1 <= resize(fc1_n40_p0, 25) + resize(fc1_n40_p1, 25);
+        fc1_n40_t1_0_b_d1 <= resize(fc1_n40_p2, 24) + signed(to_unsigned((to_integer(fc1_in_3) * (-134)) mod 2**24, 24)); -- weight -0.130859375
+        fc1_n40_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 339) mod 2**25, 25)) + resize(fc1_n40_p5, 25); -- weight 0.3310546875
+        fc1_n40_t1_1_b_d1 <= resize(fc1_n40_p6, 24) + signed(to_unsigned((to_integer(fc1_in_7) * 167) mod 2**24, 24)); -- weight 0.1630859375
+        fc1_n40_t1_2_a_d1 <= resize(fc1_n40_p8_neg, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-285)) mod 2**25, 25)); -- weight -0.2783203125
+        fc1_n40_t1_2_b_d1 <= resize(fc1_n40_p10, 25) + signed(to_unsigned((to_integer(fc1_in_11) * (-369)) mod 2**25, 25)); -- weight -0.3603515625
+        fc1_n40_t1_3_a_d1 <= resize(fc1_n10_p12, 25) + resize(fc1_n40_p13, 25);
+        fc1_n40_t0_7_d1 <= resize(fc1_n40_p14, 26) + resize(fc1_n40_p15, 26);
+        fc1_n41_t0_0_d1 <= resize(fc1_n41_p0, 26) + resize(fc1_n41_p1, 26);
+        fc1_n41_t1_0_b_d1 <= resize(fc1_n41_p2, 25) + resize(fc1_n41_p3, 25);
+        fc1_n41_t0_2_d1 <= resize(fc1_n41_p4, 26) + resize(fc1_n41_p5, 26);
+        fc1_n41_t1_1_b_d1 <= fc1_n31_t0_3_a + signed(to_unsigned((to_integer(fc1_in_7) * 383) mod 2**25, 25)); -- weight 0.3740234375
+        fc1_n41_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 167) mod 2**24, 24)) + resize(fc1_n41_p9, 24); -- weight 0.1630859375
+        fc1_n41_t0_5_d1 <= resize(fc1_n41_p10, 26) + resize(fc1_n41_p11, 26);
+        fc1_n41_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-129)) mod 2**24, 24)) + resize(fc1_n41_p13, 24); -- weight -0.1259765625
+        fc1_n41_t1_3_b_d1 <= resize(fc1_n12_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * (-291)) mod 2**25, 25)); -- weight -0.2841796875
+        fc1_n42_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 274) mod 2**25, 25)) + resize(fc1_n42_p1, 25); -- weight 0.267578125
+        fc1_n42_t0_1_d1 <= resize(fc1_n42_p2, 26) + resize(fc1_n42_p3, 26);
+        fc1_n42_t1_1_a_d1 <= resize(fc1_n42_p4, 25) + resize(fc1_n42_p5, 25);
+        fc1_n42_t0_3_d1 <= resize(fc1_n42_p6, 26) + resize(fc1_n42_p7, 26);
+        fc1_n42_t1_2_a_d1 <= resize(fc1_n42_p8, 26) + resize(fc1_n42_p9, 26);
+        fc1_n42_t1_2_b_d1 <= resize(fc1_n42_p10, 25) + signed(to_unsigned((to_integer(fc1_in_11) * 366) mod 2**25, 25)); -- weight 0.357421875
+        fc1_n42_t0_6_d1 <= resize(fc1_n42_p12, 26) + resize(fc1_n42_p13, 26);
+        fc1_n42_t1_3_b_d1 <= resize(fc1_n42_p14, 24) + resize(fc1_n42_p15, 24);
+        fc1_n43_t1_0_a_d1 <= resize(fc1_n43_p0, 24) + signed(to_unsigned((to_integer(fc1_in_1) * (-141)) mod 2**24, 24)); -- weight -0.1376953125
+        fc1_n43_t0_1_d1 <= resize(fc1_n43_p2, 28) + resize(fc1_n43_p3, 28);
+        fc1_n43_t0_2_d1 <= resize(fc1_n43_p4, 28) + resize(fc1_n43_p5, 28);
+        fc1_n43_t1_1_b_d1 <= resize(fc1_n43_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * (-285)) mod 2**25, 25)); -- weight -0.2783203125
+        fc1_n43_t1_2_a_d1 <= resize(fc1_n43_p8, 27) + resize(fc1_n43_p9, 27);
+        fc1_n43_t0_5_d1 <= resize(fc1_n43_p10, 28) + resize(fc1_n43_p11, 28);
+        fc1_n43_t0_6_d1 <= resize(fc1_n43_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * (-598)) mod 2**26, 26)); -- weight -0.583984375
+        fc1_n43_t1_3_b_d1 <= resize(fc1_n43_p14, 25) + resize(fc1_n43_p15, 25);
+        fc1_n44_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 355) mod 2**25, 25)) + resize(fc1_n44_p1, 25); -- weight 0.3466796875
+        fc1_n44_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * (-414)) mod 2**25, 25)) + resize(fc1_n44_p3, 25); -- weight -0.404296875
+        fc1_n44_t1_1_a_d1 <= resize(fc1_n44_p4, 26) + signed(to_unsigned((to_integer(fc1_in_5) * (-723)) mod 2**26, 26)); -- weight -0.7060546875
+        fc1_n44_t1_1_b_d1 <= resize(fc1_n44_p6, 25) + signed(to_unsigned((to_integer(fc1_in_7) * 258) mod 2**25, 25)); -- weight 0.251953125
+        fc1_n44_t1_2_a_d1 <= resize(fc1_n44_p8, 25) + resize(fc1_n44_p9, 25);
+        fc1_n44_t0_5_d1 <= fc1_n44_t0_5_a + resize(fc1_n44_p11, 27);
+        fc1_n44_t1_3_a_d1 <= resize(fc1_n44_p12, 26) + signed(to_unsigned((to_integer(fc1_in_13) * (-585)) mod 2**26, 26)); -- weight -0.5712890625
+        fc1_n44_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 401) mod 2**25, 25)) + resize(fc1_n44_p15, 25); -- weight 0.3916015625
+        fc1_n45_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 280) mod 2**25, 25)) + resize(fc1_n45_p1, 25); -- weight 0.2734375
+        fc1_n45_t0_1_d1 <= resize(fc1_n45_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2258) mod 2**28, 28)); -- weight 2.205078125
+        fc1_n45_t0_2_d1 <= resize(fc1_n45_p4, 28) + signed(to_unsigned((to_integer(fc1_in_5) * 2397) mod 2**28, 28)); -- weight 2.3408203125
+        fc1_n45_t1_1_b_d1 <= resize(fc1_n45_p6, 25) + resize(fc1_n45_p7, 25);
+        fc1_n45_t1_2_a_d1 <= resize(fc1_n45_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * (-743)) mod 2**26, 26)); -- weight -0.7255859375
+        fc1_n45_t1_2_b_d1 <= resize(fc1_n45_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * (-1230)) mod 2**27, 27)); -- weight -1.201171875
+        fc1_n45_t0_6_d1 <= resize(fc1_n45_p12, 27) + resize(fc1_n45_p13, 27);
+        fc1_n45_t1_3_b_d1 <= resize(fc1_n45_p14, 23) + signed(to_unsigned((to_integer(fc1_in_15) * 77) mod 2**23, 23)); -- weight 0.0751953125
+        fc1_n46_t1_0_a_d1 <= resize(fc1_n46_p0, 26) + signed(to_unsigned((to_integer(fc1_in_1) * 566) mod 2**26, 26)); -- weight 0.552734375
+        fc1_n46_t0_1_d1 <= resize(fc1_n46_p2, 28) + resize(fc1_n46_p3, 28);
+        fc1_n46_t1_1_a_d1 <= resize(fc1_n46_p4, 28) + signed(to_unsigned((to_integer(fc1_in_5) * 2539) mod 2**28, 28)); -- weight 2.4794921875
+        fc1_n46_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-304)) mod 2**25, 25)) + resize(fc1_n46_p7, 25); -- weight -0.296875
+        fc1_n46_t1_2_a_d1 <= resize(fc1_n46_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 519) mod 2**26, 26)); -- weight 0.5068359375
+        fc1_n46_t1_2_b_d1 <= resize(fc1_n46_p10, 26) + signed(to_unsigned((to_integer(fc1_in_11) * 520) mod 2**26, 26)); -- weight 0.5078125
+        fc1_n46_t1_3_a_d1 <= resize(fc1_n46_p12, 25) + fc1_n12_p13;
+        fc1_n46_t1_3_b_d1 <= resize(fc1_n46_p14, 26) + resize(fc1_n46_p15, 26);
+        fc1_n47_t1_0_a_d1 <= resize(fc1_n47_p0, 26) + resize(fc1_n47_p1, 26);
+        fc1_n47_t0_1_d1 <= resize(fc1_n47_p2, 29) + resize(fc1_n47_p3, 29);
+        fc1_n47_t0_2_d1 <= resize(fc1_n47_p4, 29) + resize(fc1_n47_p5, 29);
+        fc1_n47_t1_1_b_d1 <= resize(fc1_n47_p6, 26) + resize(fc1_n47_p7, 26);
+        fc1_n47_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 338) mod 2**25, 25)) + resize(fc1_n47_p9, 25); -- weight 0.330078125
+        fc1_n47_t0_5_d1 <= resize(fc1_n47_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * (-1119)) mod 2**27, 27)); -- weight -1.0927734375
+        fc1_n47_t1_3_a_d1 <= resize(fc1_n47_p12, 26) + resize(fc1_n47_p13, 26);
+        fc1_n47_t1_3_b_d1 <= resize(fc1_n47_p14, 26) + resize(fc1_n47_p15, 26);
+        fc1_n48_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 210) mod 2**24, 24)) + resize(fc1_n48_p1_neg, 24); -- weight 0.205078125
+        fc1_n48_t0_1_d1 <= resize(fc1_n48_p2, 29) + resize(fc1_n48_p3, 29);
+        fc1_n48_t0_2_d1 <= resize(fc1_n48_p4, 29) + resize(fc1_n48_p5, 29);
+        fc1_n48_t1_1_b_d1 <= resize(fc1_n48_p6, 26) + resize(fc1_n48_p7, 26);
+        fc1_n48_t1_2_a_d1 <= resize(fc1_n48_p8, 27) + resize(fc1_n48_p9, 27);
+        fc1_n48_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-1099)) mod 2**27, 27)) + resize(fc1_n48_p11, 27); -- weight -1.0732421875
+        fc1_n48_t0_6_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * (-552)) mod 2**26, 26)) + resize(fc1_n48_p13, 26); -- weight -0.5390625
+        fc1_n48_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 208) mod 2**24, 24)) + resize(fc1_n48_p15, 24); -- weight 0.203125
+        fc1_n48_t3_0_d1 <= resize(fc1_n48_t2_0, 31) + resize(fc1_n48_t2_1, 31);
+        fc1_n49_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * (-345)) mod 2**25, 25)) + resize(fc1_n49_p1, 25); -- weight -0.3369140625
+        fc1_n49_t1_0_b_d1 <= resize(fc1_n49_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * (-2730)) mod 2**28, 28)); -- weight -2.666015625
+        fc1_n49_t0_2_d1 <= resize(fc1_n49_p4, 29) + resize(fc1_n49_p5, 29);
+        fc1_n49_t1_1_b_d1 <= resize(fc1_n49_p6, 24) + resize(fc1_n49_p7, 24);
+        fc1_n49_t1_2_a_d1 <= resize(fc1_n49_p8, 26) + resize(fc1_n49_p9, 26);
+        fc1_n49_t1_2_b_d1 <= resize(fc1_n49_p10, 26) + resize(fc1_n49_p11, 26);
+        fc1_n49_t1_3_a_d1 <= resize(fc1_n49_p12, 25) + signed(to_unsigned((to_integer(fc1_in_13) * 330) mod 2**25, 25)); -- weight 0.322265625
+        fc1_n49_t1_3_b_d1 <= resize(fc1_n49_p14, 25) + resize(fc1_n49_p15, 25);
+        fc1_n50_t1_0_a_d1 <= resize(fc1_n50_p0, 27) + resize(fc1_n50_p1, 27);
+        fc1_n50_t1_0_b_d1 <= resize(fc1_n50_p2, 27) + resize(fc1_n50_p3, 27);
+        fc1_n50_t0_2_d1 <= resize(fc1_n50_p4, 27) + signed(to_unsigned((to_integer(fc1_in_5) * (-1170)) mod 2**27, 27)); -- weight -1.142578125
+        fc1_n50_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * (-328)) mod 2**25, 25)) + resize(fc1_n50_p7, 25); -- weight -0.3203125
+        fc1_n50_t1_2_a_d1 <= resize(fc1_n50_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-414)) mod 2**25, 25)); -- weight -0.404296875
+        fc1_n50_t1_2_b_d1 <= resize(fc1_n50_p10, 25) + resize(fc1_n50_p11, 25);
+        fc1_n50_t1_3_a_d1 <= resize(fc1_n50_p12, 26) + resize(fc1_n50_p13, 26);
+        fc1_n50_t1_3_b_d1 <= resize(fc1_n50_p14, 26) + resize(fc1_n50_p15, 26);
+        fc1_n51_t1_0_a_d1 <= resize(fc1_n51_p0, 24) + signed(to_unsigned((to_integer(fc1_in_1) * (-170)) mod 2**24, 24)); -- weight -0.166015625
+        fc1_n51_t0_1_d1 <= resize(fc1_n51_p2, 29) + resize(fc1_n51_p3, 29);
+        fc1_n51_t0_2_d1 <= resize(fc1_n51_p4, 29) + resize(fc1_n51_p5, 29);
+        fc1_n51_t1_1_b_d1 <= resize(fc1_n51_p6, 26) + resize(fc1_n51_p7, 26);
+        fc1_n51_t1_2_a_d1 <= resize(fc1_n51_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * 766) mod 2**26, 26)); -- weight 0.748046875
+        fc1_n51_t0_5_d1 <= resize(fc1_n51_p10, 28) + resize(fc1_n51_p11, 28);
+        fc1_n51_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 436) mod 2**25, 25)) + resize(fc1_n51_p13, 25); -- weight 0.42578125
+        fc1_n51_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 177) mod 2**24, 24)) + resize(fc1_n51_p15, 24); -- weight 0.1728515625
+        fc1_n52_t1_0_a_d1 <= resize(fc1_n52_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * (-483)) mod 2**25, 25)); -- weight -0.4716796875
+        fc1_n52_t0_1_d1 <= resize(fc1_n52_p2, 29) + resize(fc1_n52_p3, 29);
+        fc1_n52_t0_2_d1 <= resize(fc1_n52_p4, 29) + resize(fc1_n52_p5, 29);
+        fc1_n52_t1_1_b_d1 <= resize(fc1_n52_p6, 23) + signed(to_unsigned((to_integer(fc1_in_7) * (-79)) mod 2**23, 23)); -- weight -0.0771484375
+        fc1_n52_t1_2_a_d1 <= resize(fc1_n52_p8, 26) + signed(to_unsigned((to_integer(fc1_in_9) * (-533)) mod 2**26, 26)); -- weight -0.5205078125
+        fc1_n52_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-583)) mod 2**26, 26)) + resize(fc1_n52_p11, 26); -- weight -0.5693359375
+        fc1_n52_t1_3_a_d1 <= resize(fc1_n52_p12, 24) + resize(fc1_n52_p13, 24);
+        fc1_n52_t0_7_d1 <= resize(fc1_n52_p14, 26) + resize(fc1_n52_p15, 26);
+        fc1_n53_t0_0_d1 <= resize(fc1_n53_p0, 26) + resize(fc1_n53_p1, 26);
+        fc1_n53_t1_0_b_d1 <= resize(fc1_n53_p2, 25) + resize(fc1_n53_p3, 25);
+        fc1_n53_t1_1_a_d1 <= resize(fc1_n53_p4, 26) + resize(fc1_n53_p6, 26);
+        fc1_n53_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_7) * (-318)) mod 2**25, 25)) + resize(fc1_n53_p8, 25); -- weight -0.310546875
+        fc1_n53_t1_2_a_d1 <= resize(fc1_n33_p9, 26) + resize(fc1_n53_p10, 26);
+        fc1_n53_t1_2_b_d1 <= resize(fc1_n53_p11, 26) + resize(fc1_n53_p12, 26);
+        fc1_n53_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_13) * (-175)) mod 2**24, 24)) + resize(fc1_n53_p14, 24); -- weight -0.1708984375
+        fc1_n53_t1_3_b_d1 <= fc1_n53_p15;
+        fc1_n54_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 200) mod 2**24, 24)) + resize(fc1_n54_p1, 24); -- weight 0.1953125
+        fc1_n54_t0_1_d1 <= resize(fc1_n54_p2, 28) + signed(to_unsigned((to_integer(fc1_in_3) * 2070) mod 2**28, 28)); -- weight 2.021484375
+        fc1_n54_t0_2_d1 <= resize(fc1_n54_p4, 28) + resize(fc1_n54_p5, 28);
+        fc1_n54_t1_1_b_d1 <= resize(fc1_n31_p6, 22) + resize(fc1_n54_p7, 22);
+        fc1_n54_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc1_in_8) * 407) mod 2**25, 25)) + fc1_n15_t0_4_b; -- weight 0.3974609375
+        fc1_n54_t1_2_b_d1 <= resize(fc1_n54_p10, 26) + resize(fc1_n54_p11, 26);
+        fc1_n54_t0_6_d1 <= resize(fc1_n54_p12, 27) + resize(fc1_n54_p13, 27);
+        fc1_n54_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 193) mod 2**24, 24)) + resize(fc1_n54_p15, 24); -- weight 0.1884765625
+        fc1_n55_t1_0_a_d1 <= resize(fc1_n55_p0_neg, 26) + signed(to_unsigned((to_integer(fc1_in_1) * (-781)) mod 2**26, 26)); -- weight -0.7626953125
+        fc1_n55_t1_0_b_d1 <= resize(fc1_n55_p2, 27) + signed(to_unsigned((to_integer(fc1_in_3) * (-1134)) mod 2**27, 27)); -- weight -1.107421875
+        fc1_n55_t0_2_d1 <= resize(fc1_n55_p4, 28) + resize(fc1_n55_p5, 28);
+        fc1_n55_t1_1_b_d1 <= resize(fc1_n55_p6, 26) + resize(fc1_n55_p7, 26);
+        fc1_n55_t1_2_a_d1 <= resize(fc1_n55_p8, 26) + resize(fc1_n55_p9, 26);
+        fc1_n55_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-585)) mod 2**26, 26)) + resize(fc1_n55_p11, 26); -- weight -0.5712890625
+        fc1_n55_t0_6_d1 <= resize(fc1_n55_p12, 26) + resize(fc1_n55_p13, 26);
+        fc1_n55_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * 154) mod 2**24, 24)) + resize(fc1_n55_p15, 24); -- weight 0.150390625
+        fc1_n56_t1_0_a_d1 <= resize(fc1_n56_p0, 26) + resize(fc1_n56_p1, 26);
+        fc1_n56_t1_0_b_d1 <= resize(fc1_n56_p2, 25) + signed(to_unsigned((to_integer(fc1_in_3) * 264) mod 2**25, 25)); -- weight 0.2578125
+        fc1_n56_t1_1_a_d1 <= resize(fc1_n56_p4, 26) + resize(fc1_n56_p5, 26);
+        fc1_n56_t1_1_b_d1 <= resize(fc1_n56_p6, 26) + resize(fc1_n56_p7, 26);
+        fc1_n56_t1_2_a_d1 <= resize(fc1_n56_p8, 25) + resize(fc1_n56_p9, 25);
+        fc1_n56_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * 294) mod 2**25, 25)) + resize(fc1_n56_p11, 25); -- weight 0.287109375
+        fc1_n56_t1_3_a_d1 <= resize(fc1_n56_p12, 25) + signed(to_unsigned((to_integer(fc1_in_13) * 267) mod 2**25, 25)); -- weight 0.2607421875
+        fc1_n56_t1_3_b_d1 <= resize(fc1_n56_p14, 25) + resize(fc1_n6_p15, 25);
+        fc1_n57_t1_0_a_d1 <= resize(fc1_n43_p0, 25) + signed(to_unsigned((to_integer(fc1_in_1) * 424) mod 2**25, 25)); -- weight 0.4140625
+        fc1_n57_t0_1_d1 <= resize(fc1_n57_p2, 26) + resize(fc1_n57_p3, 26);
+        fc1_n57_t1_1_a_d1 <= resize(fc1_n57_p4, 26) + resize(fc1_n57_p5, 26);
+        fc1_n57_t1_1_b_d1 <= resize(fc1_n57_p6, 26) + resize(fc1_n57_p7, 26);
+        fc1_n57_t1_2_a_d1 <= resize(fc1_n57_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-277)) mod 2**25, 25)); -- weight -0.2705078125
+        fc1_n57_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc1_in_10) * (-379)) mod 2**25, 25)) + resize(fc1_n57_p11, 25); -- weight -0.3701171875
+        fc1_n57_t1_3_a_d1 <= resize(fc1_n57_p12, 26) + resize(fc1_n57_p13, 26);
+        fc1_n57_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc1_in_14) * (-357)) mod 2**25, 25)) + resize(fc1_n57_p15, 25); -- weight -0.3486328125
+        fc1_n58_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * 437) mod 2**25, 25)) + resize(fc1_n58_p1, 25); -- weight 0.4267578125
+        fc1_n58_t1_0_b_d1 <= resize(fc1_n58_p2, 25) + resize(fc1_n58_p3, 25);
+        fc1_n58_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 204) mod 2**24, 24)) + resize(fc1_n58_p5, 24); -- weight 0.19921875
+        fc1_n58_t1_1_b_d1 <= resize(fc1_n58_p6, 25) + resize(fc1_n58_p7, 25);
+        fc1_n58_t1_2_a_d1 <= resize(fc1_n58_p8, 25) + resize(fc1_n58_p9, 25);
+        fc1_n58_t1_2_b_d1 <= resize(fc1_n58_p10, 25) + signed(to_unsigned((to_integer(fc1_in_11) * 328) mod 2**25, 25)); -- weight 0.3203125
+        fc1_n58_t0_6_d1 <= resize(fc1_n58_p12, 26) + resize(fc1_n58_p13, 26);
+        fc1_n58_t1_3_b_d1 <= resize(fc1_n58_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * (-271)) mod 2**25, 25)); -- weight -0.2646484375
+        fc1_n59_t1_0_a_d1 <= resize(fc1_n59_p0, 26) + fc1_n29_t0_0_b;
+        fc1_n59_t1_0_b_d1 <= resize(fc1_n59_p2, 26) + resize(fc1_n59_p3, 26);
+        fc1_n59_t0_2_d1 <= resize(fc1_n59_p4, 26) + resize(fc1_n59_p5, 26);
+        fc1_n59_t1_1_b_d1 <= resize(fc1_n16_p6, 25) + resize(fc1_n59_p7, 25);
+        fc1_n59_t1_2_a_d1 <= resize(fc1_n59_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-263)) mod 2**25, 25)); -- weight -0.2568359375
+        fc1_n59_t1_2_b_d1 <= resize(fc1_n59_p10, 26) + resize(fc1_n59_p11, 26);
+        fc1_n59_t0_6_d1 <= resize(fc1_n59_p12, 26) + resize(fc1_n59_p13, 26);
+        fc1_n59_t1_3_b_d1 <= resize(fc1_n59_p14, 25) + resize(fc1_n59_p15, 25);
+        fc1_n60_t1_0_a_d1 <= fc1_n34_p0 + resize(fc1_n60_p1, 25);
+        fc1_n60_t0_1_d1 <= resize(fc1_n60_p2, 29) + resize(fc1_n60_p3, 29);
+        fc1_n60_t0_2_d1 <= resize(fc1_n60_p4, 29) + resize(fc1_n60_p5, 29);
+        fc1_n60_t1_1_b_d1 <= resize(fc1_n60_p6, 25) + resize(fc1_n60_p7, 25);
+        fc1_n60_t1_2_a_d1 <= resize(fc1_n60_p8, 26) + resize(fc1_n60_p9, 26);
+        fc1_n60_t0_5_d1 <= resize(fc1_n60_p10, 27) + signed(to_unsigned((to_integer(fc1_in_11) * 1065) mod 2**27, 27)); -- weight 1.0400390625
+        fc1_n60_t1_3_a_d1 <= resize(fc1_n60_p12, 26) + resize(fc1_n60_p13, 26);
+        fc1_n60_t1_3_b_d1 <= resize(fc1_n60_p14, 25) + resize(fc1_n60_p15, 25);
+        fc1_n61_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * (-393)) mod 2**25, 25)) + resize(fc1_n61_p1, 25); -- weight -0.3837890625
+        fc1_n61_t1_0_b_d1 <= resize(fc1_n61_p2, 26) + signed(to_unsigned((to_integer(fc1_in_3) * 615) mod 2**26, 26)); -- weight 0.6005859375
+        fc1_n61_t0_2_d1 <= resize(fc1_n61_p4, 28) + resize(fc1_n61_p5, 28);
+        fc1_n61_t1_1_b_d1 <= resize(fc1_n61_p6, 25) + resize(fc1_n61_p7, 25);
+        fc1_n61_t1_2_a_d1 <= resize(fc1_n61_p8, 27) + resize(fc1_n61_p9, 27);
+        fc1_n61_t1_2_b_d1 <= fc1_n44_t0_5_a + resize(fc1_n61_p11, 27);
+        fc1_n61_t1_3_a_d1 <= resize(fc1_n61_p12, 26) + resize(fc1_n61_p13, 26);
+        fc1_n61_t1_3_b_d1 <= resize(fc1_n61_p14, 26) + resize(fc1_n61_p15, 26);
+        fc1_n62_t1_0_a_d1 <= resize(fc1_n62_p0, 26) + resize(fc1_n62_p1, 26);
+        fc1_n62_t0_1_d1 <= resize(fc1_n62_p2, 28) + resize(fc1_n62_p3, 28);
+        fc1_n62_t0_2_d1 <= resize(fc1_n62_p4, 28) + resize(fc1_n62_p5, 28);
+        fc1_n62_t1_1_b_d1 <= resize(fc1_n62_p6, 24) + signed(to_unsigned((to_integer(fc1_in_7) * 245) mod 2**24, 24)); -- weight 0.2392578125
+        fc1_n62_t1_2_a_d1 <= resize(fc1_n62_p8, 25) + signed(to_unsigned((to_integer(fc1_in_9) * (-378)) mod 2**25, 25)); -- weight -0.369140625
+        fc1_n62_t0_5_d1 <= resize(fc1_n62_p10, 26) + resize(fc1_n62_p11, 26);
+        fc1_n62_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc1_in_12) * 273) mod 2**25, 25)) + resize(fc1_n62_p13, 25); -- weight 0.2666015625
+        fc1_n62_t1_3_b_d1 <= resize(fc1_n62_p14, 25) + resize(fc1_n62_p15, 25);
+        fc1_n63_t0_0_d1 <= resize(fc1_n63_p0, 26) + resize(fc1_n63_p1, 26);
+        fc1_n63_t1_0_b_d1 <= resize(fc1_n63_p2, 25) + resize(fc1_n63_p3, 25);
+        fc1_n63_t0_2_d1 <= resize(fc1_n63_p4, 26) + resize(fc1_n63_p5, 26);
+        fc1_n63_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc1_in_6) * 263) mod 2**25, 25)) + resize(fc1_n63_p7, 25); -- weight 0.2568359375
+        fc1_n63_t0_4_d1 <= resize(fc1_n63_p8, 25) + resize(fc1_n63_p9, 25);
+        fc1_n63_t1_2_b_d1 <= resize(fc1_n63_p10, 24) + resize(fc1_n63_p11, 24);
+        fc1_n63_t0_6_d1 <= resize(fc1_n63_p12, 26) + resize(fc1_n63_p13, 26);
+        fc1_n63_t1_3_b_d1 <= resize(fc1_n63_p14, 25) + signed(to_unsigned((to_integer(fc1_in_15) * (-374)) mod 2**25, 25)); -- weight -0.365234375
+        fc1_n0_y_wrap_d1 <= fc1_n0_y_fl(15 downto 0);
         fc1_out_0 <= fc1_n0_y_wrap_d1;
-        fc1_n1_y_wrap_d1 <= fc1_n1_y_wrap;
+        fc1_n1_y_wrap_d1 <= fc1_n1_y_fl(15 downto 0);
         fc1_out_1 <= fc1_n1_y_wrap_d1;
-        fc1_n2_y_wrap_d1 <= fc1_n2_y_wrap;
+        fc1_n2_y_wrap_d1 <= fc1_n2_y_fl(15 downto 0);
         fc1_out_2 <= fc1_n2_y_wrap_d1;
-        fc1_n3_y_wrap_d1 <= fc1_n3_y_wrap;
+        fc1_n3_y_wrap_d1 <= fc1_n3_y_fl(15 downto 0);
         fc1_out_3 <= fc1_n3_y_wrap_d1;
-        fc1_n4_y_wrap_d1 <= fc1_n4_y_wrap;
+        fc1_n4_y_wrap_d1 <= fc1_n4_y_fl(15 downto 0);
         fc1_out_4 <= fc1_n4_y_wrap_d1;
-        fc1_n5_y_wrap_d1 <= fc1_n5_y_wrap;
+        fc1_n5_y_wrap_d1 <= fc1_n5_y_fl(15 downto 0);
         fc1_out_5 <= fc1_n5_y_wrap_d1;
-        fc1_n6_y_wrap_d1 <= fc1_n6_y_wrap;
+        fc1_n6_y_wrap_d1 <= fc1_n6_y_fl(15 downto 0);
         fc1_out_6 <= fc1_n6_y_wrap_d1;
-        fc1_n7_y_wrap_d1 <= fc1_n7_y_wrap;
+        fc1_n7_y_wrap_d1 <= fc1_n7_y_fl(15 downto 0);
         fc1_out_7 <= fc1_n7_y_wrap_d1;
-        fc1_n8_y_wrap_d1 <= fc1_n8_y_wrap;
+        fc1_n8_y_wrap_d1 <= fc1_n8_y_fl(15 downto 0);
         fc1_out_8 <= fc1_n8_y_wrap_d1;
-        fc1_n9_y_wrap_d1 <= fc1_n9_y_wrap;
+        fc1_n9_y_wrap_d1 <= fc1_n9_y_fl(15 downto 0);
         fc1_out_9 <= fc1_n9_y_wrap_d1;
-        fc1_n10_y_wrap_d1 <= fc1_n10_y_wrap;
+        fc1_n10_y_wrap_d1 <= fc1_n10_y_fl(15 downto 0);
         fc1_out_10 <= fc1_n10_y_wrap_d1;
-        fc1_n11_y_wrap_d1 <= fc1_n11_y_wrap;
+        fc1_n11_y_wrap_d1 <= fc1_n11_y_fl(15 downto 0);
         fc1_out_11 <= fc1_n11_y_wrap_d1;
-        fc1_n12_y_wrap_d1 <= fc1_n12_y_wrap;
+        fc1_n12_y_wrap_d1 <= fc1_n12_y_fl(15 downto 0);
         fc1_out_12 <= fc1_n12_y_wrap_d1;
-        fc1_n13_y_wrap_d1 <= fc1_n13_y_wrap;
+        fc1_n13_y_wrap_d1 <= fc1_n13_y_fl(15 downto 0);
         fc1_out_13 <= fc1_n13_y_wrap_d1;
-        fc1_n14_y_wrap_d1 <= fc1_n14_y_wrap;
+        fc1_n14_y_wrap_d1 <= fc1_n14_y_fl(15 downto 0);
         fc1_out_14 <= fc1_n14_y_wrap_d1;
-        fc1_n15_y_wrap_d1 <= fc1_n15_y_wrap;
+        fc1_n15_y_wrap_d1 <= fc1_n15_y_fl(15 downto 0);
         fc1_out_15 <= fc1_n15_y_wrap_d1;
-        fc1_n16_y_wrap_d1 <= fc1_n16_y_wrap;
+        fc1_n16_y_wrap_d1 <= fc1_n16_y_fl(15 downto 0);
         fc1_out_16 <= fc1_n16_y_wrap_d1;
-        fc1_n17_y_wrap_d1 <= fc1_n17_y_wrap;
+        fc1_n17_y_wrap_d1 <= fc1_n17_y_fl(15 downto 0);
         fc1_out_17 <= fc1_n17_y_wrap_d1;
-        fc1_n18_y_wrap_d1 <= fc1_n18_y_wrap;
+        fc1_n18_y_wrap_d1 <= fc1_n18_y_fl(15 downto 0);
         fc1_out_18 <= fc1_n18_y_wrap_d1;
-        fc1_n19_y_wrap_d1 <= fc1_n19_y_wrap;
+        fc1_n19_y_wrap_d1 <= fc1_n19_y_fl(15 downto 0);
         fc1_out_19 <= fc1_n19_y_wrap_d1;
-        fc1_n20_y_wrap_d1 <= fc1_n20_y_wrap;
+        fc1_n20_y_wrap_d1 <= fc1_n20_y_fl(15 downto 0);
         fc1_out_20 <= fc1_n20_y_wrap_d1;
-        fc1_n21_y_wrap_d1 <= fc1_n21_y_wrap;
+        fc1_n21_y_wrap_d1 <= fc1_n21_y_fl(15 downto 0);
         fc1_out_21 <= fc1_n21_y_wrap_d1;
-        fc1_n22_y_wrap_d1 <= fc1_n22_y_wrap;
+        fc1_n22_y_wrap_d1 <= fc1_n22_y_fl(15 downto 0);
         fc1_out_22 <= fc1_n22_y_wrap_d1;
-        fc1_n23_y_wrap_d1 <= fc1_n23_y_wrap;
+        fc1_n23_y_wrap_d1 <= fc1_n23_y_fl(15 downto 0);
         fc1_out_23 <= fc1_n23_y_wrap_d1;
-        fc1_n24_y_wrap_d1 <= fc1_n24_y_wrap;
+        fc1_n24_y_wrap_d1 <= fc1_n24_y_fl(15 downto 0);
         fc1_out_24 <= fc1_n24_y_wrap_d1;
-        fc1_n25_y_wrap_d1 <= fc1_n25_y_wrap;
+        fc1_n25_y_wrap_d1 <= fc1_n25_y_fl(15 downto 0);
         fc1_out_25 <= fc1_n25_y_wrap_d1;
-        fc1_n26_y_wrap_d1 <= fc1_n26_y_wrap;
+        fc1_n26_y_wrap_d1 <= fc1_n26_y_fl(15 downto 0);
         fc1_out_26 <= fc1_n26_y_wrap_d1;
-        fc1_n27_y_wrap_d1 <= fc1_n27_y_wrap;
+        fc1_n27_y_wrap_d1 <= fc1_n27_y_fl(15 downto 0);
         fc1_out_27 <= fc1_n27_y_wrap_d1;
-        fc1_n28_y_wrap_d1 <= fc1_n28_y_wrap;
+        fc1_n28_y_wrap_d1 <= fc1_n28_y_fl(15 downto 0);
         fc1_out_28 <= fc1_n28_y_wrap_d1;
-        fc1_n29_y_wrap_d1 <= fc1_n29_y_wrap;
+        fc1_n29_y_wrap_d1 <= fc1_n29_y_fl(15 downto 0);
         fc1_out_29 <= fc1_n29_y_wrap_d1;
-        fc1_n30_y_wrap_d1 <= fc1_n30_y_wrap;
+        fc1_n30_y_wrap_d1 <= fc1_n30_y_fl(15 downto 0);
         fc1_out_30 <= fc1_n30_y_wrap_d1;
-        fc1_n31_y_wrap_d1 <= fc1_n31_y_wrap;
+        fc1_n31_y_wrap_d1 <= fc1_n31_y_fl(15 downto 0);
         fc1_out_31 <= fc1_n31_y_wrap_d1;
-        fc1_n32_y_wrap_d1 <= fc1_n32_y_wrap;
+        fc1_n32_y_wrap_d1 <= fc1_n32_y_fl(15 downto 0);
         fc1_out_32 <= fc1_n32_y_wrap_d1;
-        fc1_n33_y_wrap_d1 <= fc1_n33_y_wrap;
+        fc1_n33_y_wrap_d1 <= fc1_n33_y_fl(15 downto 0);
         fc1_out_33 <= fc1_n33_y_wrap_d1;
-        fc1_n34_y_wrap_d1 <= fc1_n34_y_wrap;
+        fc1_n34_y_wrap_d1 <= fc1_n34_y_fl(15 downto 0);
         fc1_out_34 <= fc1_n34_y_wrap_d1;
-        fc1_n35_y_wrap_d1 <= fc1_n35_y_wrap;
+        fc1_n35_y_wrap_d1 <= fc1_n35_y_fl(15 downto 0);
         fc1_out_35 <= fc1_n35_y_wrap_d1;
-        fc1_n36_y_wrap_d1 <= fc1_n36_y_wrap;
+        fc1_n36_y_wrap_d1 <= fc1_n36_y_fl(15 downto 0);
         fc1_out_36 <= fc1_n36_y_wrap_d1;
-        fc1_n37_y_wrap_d1 <= fc1_n37_y_wrap;
+        fc1_n37_y_wrap_d1 <= fc1_n37_y_fl(15 downto 0);
         fc1_out_37 <= fc1_n37_y_wrap_d1;
-        fc1_n38_y_wrap_d1 <= fc1_n38_y_wrap;
+        fc1_n38_y_wrap_d1 <= fc1_n38_y_fl(15 downto 0);
         fc1_out_38 <= fc1_n38_y_wrap_d1;
-        fc1_n39_y_wrap_d1 <= fc1_n39_y_wrap;
+        fc1_n39_y_wrap_d1 <= fc1_n39_y_fl(15 downto 0);
         fc1_out_39 <= fc1_n39_y_wrap_d1;
-        fc1_n40_y_wrap_d1 <= fc1_n40_y_wrap;
+        fc1_n40_y_wrap_d1 <= fc1_n40_y_fl(15 downto 0);
         fc1_out_40 <= fc1_n40_y_wrap_d1;
-        fc1_n41_y_wrap_d1 <= fc1_n41_y_wrap;
+        fc1_n41_y_wrap_d1 <= fc1_n41_y_fl(15 downto 0);
         fc1_out_41 <= fc1_n41_y_wrap_d1;
-        fc1_n42_y_wrap_d1 <= fc1_n42_y_wrap;
+        fc1_n42_y_wrap_d1 <= fc1_n42_y_fl(15 downto 0);
         fc1_out_42 <= fc1_n42_y_wrap_d1;
-        fc1_n43_y_wrap_d1 <= fc1_n43_y_wrap;
+        fc1_n43_y_wrap_d1 <= fc1_n43_y_fl(15 downto 0);
         fc1_out_43 <= fc1_n43_y_wrap_d1;
-        fc1_n44_y_wrap_d1 <= fc1_n44_y_wrap;
+        fc1_n44_y_wrap_d1 <= fc1_n44_y_fl(15 downto 0);
         fc1_out_44 <= fc1_n44_y_wrap_d1;
-        fc1_n45_y_wrap_d1 <= fc1_n45_y_wrap;
+        fc1_n45_y_wrap_d1 <= fc1_n45_y_fl(15 downto 0);
         fc1_out_45 <= fc1_n45_y_wrap_d1;
-        fc1_n46_y_wrap_d1 <= fc1_n46_y_wrap;
+        fc1_n46_y_wrap_d1 <= fc1_n46_y_fl(15 downto 0);
         fc1_out_46 <= fc1_n46_y_wrap_d1;
-        fc1_n47_y_wrap_d1 <= fc1_n47_y_wrap;
+        fc1_n47_y_wrap_d1 <= fc1_n47_y_fl(15 downto 0);
         fc1_out_47 <= fc1_n47_y_wrap_d1;
-        fc1_out_48 <= fc1_n48_y_wrap;
-        fc1_n49_y_wrap_d1 <= fc1_n49_y_wrap;
+        fc1_out_48 <= fc1_n48_y_fl(15 downto 0);
+        fc1_n49_y_wrap_d1 <= fc1_n49_y_fl(15 downto 0);
         fc1_out_49 <= fc1_n49_y_wrap_d1;
-        fc1_n50_y_wrap_d1 <= fc1_n50_y_wrap;
+        fc1_n50_y_wrap_d1 <= fc1_n50_y_fl(15 downto 0);
         fc1_out_50 <= fc1_n50_y_wrap_d1;
-        fc1_n51_y_wrap_d1 <= fc1_n51_y_wrap;
+        fc1_n51_y_wrap_d1 <= fc1_n51_y_fl(15 downto 0);
         fc1_out_51 <= fc1_n51_y_wrap_d1;
-        fc1_n52_y_wrap_d1 <= fc1_n52_y_wrap;
+        fc1_n52_y_wrap_d1 <= fc1_n52_y_fl(15 downto 0);
         fc1_out_52 <= fc1_n52_y_wrap_d1;
-        fc1_n53_y_wrap_d1 <= fc1_n53_y_wrap;
+        fc1_n53_y_wrap_d1 <= fc1_n53_y_fl(15 downto 0);
         fc1_out_53 <= fc1_n53_y_wrap_d1;
-        fc1_n54_y_wrap_d1 <= fc1_n54_y_wrap;
+        fc1_n54_y_wrap_d1 <= fc1_n54_y_fl(15 downto 0);
         fc1_out_54 <= fc1_n54_y_wrap_d1;
-        fc1_n55_y_wrap_d1 <= fc1_n55_y_wrap;
+        fc1_n55_y_wrap_d1 <= fc1_n55_y_fl(15 downto 0);
         fc1_out_55 <= fc1_n55_y_wrap_d1;
-        fc1_n56_y_wrap_d1 <= fc1_n56_y_wrap;
+        fc1_n56_y_wrap_d1 <= fc1_n56_y_fl(15 downto 0);
         fc1_out_56 <= fc1_n56_y_wrap_d1;
-        fc1_n57_y_wrap_d1 <= fc1_n57_y_wrap;
+        fc1_n57_y_wrap_d1 <= fc1_n57_y_fl(15 downto 0);
         fc1_out_57 <= fc1_n57_y_wrap_d1;
-        fc1_n58_y_wrap_d1 <= fc1_n58_y_wrap;
+        fc1_n58_y_wrap_d1 <= fc1_n58_y_fl(15 downto 0);
         fc1_out_58 <= fc1_n58_y_wrap_d1;
-        fc1_n59_y_wrap_d1 <= fc1_n59_y_wrap;
+        fc1_n59_y_wrap_d1 <= fc1_n59_y_fl(15 downto 0);
         fc1_out_59 <= fc1_n59_y_wrap_d1;
-        fc1_n60_y_wrap_d1 <= fc1_n60_y_wrap;
+        fc1_n60_y_wrap_d1 <= fc1_n60_y_fl(15 downto 0);
         fc1_out_60 <= fc1_n60_y_wrap_d1;
-        fc1_n61_y_wrap_d1 <= fc1_n61_y_wrap;
+        fc1_n61_y_wrap_d1 <= fc1_n61_y_fl(15 downto 0);
         fc1_out_61 <= fc1_n61_y_wrap_d1;
-        fc1_n62_y_wrap_d1 <= fc1_n62_y_wrap;
+        fc1_n62_y_wrap_d1 <= fc1_n62_y_fl(15 downto 0);
         fc1_out_62 <= fc1_n62_y_wrap_d1;
-        fc1_n63_y_wrap_d1 <= fc1_n63_y_wrap;
+        fc1_n63_y_wrap_d1 <= fc1_n63_y_fl(15 downto 0);
         fc1_out_63 <= fc1_n63_y_wrap_d1;
       end if;
     end if;

@@ -19,1614 +19,543 @@ entity jet_tagger_argmax_fc3 is
 end entity jet_tagger_argmax_fc3;
 
 architecture rtl of jet_tagger_argmax_fc3 is
-  constant fc3_w0_0 : signed(10 downto 0) := "10101001001"; -- weight -0.6787109375
-  constant fc3_w1_0 : signed(4 downto 0) := "10111"; -- weight -0.0087890625
-  constant fc3_w2_0 : signed(8 downto 0) := "100001100"; -- weight -0.23828125
-  constant fc3_w3_0 : signed(9 downto 0) := "0100000100"; -- weight 0.25390625
-  constant fc3_w4_0 : signed(5 downto 0) := "100010"; -- weight -0.029296875
-  constant fc3_w5_0 : signed(9 downto 0) := "0100010001"; -- weight 0.2666015625
-  constant fc3_w6_0 : signed(10 downto 0) := "01000001100"; -- weight 0.51171875
-  constant fc3_w7_0 : signed(4 downto 0) := "01101"; -- weight 0.0126953125
-  constant fc3_w8_0 : signed(8 downto 0) := "010000110"; -- weight 0.130859375
-  constant fc3_w9_0 : signed(6 downto 0) := "1011101"; -- weight -0.0341796875
-  constant fc3_w10_0 : signed(5 downto 0) := "011111"; -- weight 0.0302734375
-  constant fc3_w11_0 : signed(4 downto 0) := "01110"; -- weight 0.013671875
-  constant fc3_w12_0 : signed(9 downto 0) := "1010010100"; -- weight -0.35546875
-  constant fc3_w13_0 : signed(9 downto 0) := "1011110110"; -- weight -0.259765625
-  constant fc3_w14_0 : signed(8 downto 0) := "100101110"; -- weight -0.205078125
-  constant fc3_w15_0 : signed(8 downto 0) := "011001000"; -- weight 0.1953125
-  constant fc3_w16_0 : signed(8 downto 0) := "100100111"; -- weight -0.2119140625
-  constant fc3_w17_0 : signed(7 downto 0) := "01101000"; -- weight 0.1015625
-  constant fc3_w18_0 : signed(8 downto 0) := "101001101"; -- weight -0.1748046875
-  constant fc3_w19_0 : signed(8 downto 0) := "100110000"; -- weight -0.203125
-  constant fc3_w20_0 : signed(6 downto 0) := "1011111"; -- weight -0.0322265625
-  constant fc3_w21_0 : signed(8 downto 0) := "011101011"; -- weight 0.2294921875
-  constant fc3_w22_0 : signed(9 downto 0) := "0100110100"; -- weight 0.30078125
-  constant fc3_w23_0 : signed(7 downto 0) := "01011010"; -- weight 0.087890625
-  constant fc3_w24_0 : signed(9 downto 0) := "0101011011"; -- weight 0.3388671875
-  constant fc3_w25_0 : signed(7 downto 0) := "01011111"; -- weight 0.0927734375
-  constant fc3_w26_0 : signed(6 downto 0) := "1000101"; -- weight -0.0576171875
-  constant fc3_w27_0 : signed(7 downto 0) := "10011011"; -- weight -0.0986328125
-  constant fc3_w28_0 : signed(9 downto 0) := "0111110101"; -- weight 0.4892578125
-  constant fc3_w29_0 : signed(6 downto 0) := "0111101"; -- weight 0.0595703125
-  constant fc3_w30_0 : signed(7 downto 0) := "01101111"; -- weight 0.1083984375
-  constant fc3_w31_0 : signed(9 downto 0) := "0110100010"; -- weight 0.408203125
-  constant fc3_n0_bias : signed(19 downto 0) := "10000100000000000000"; -- bias -0.484375
-  signal fc3_n0_t1_0_a_d1 : signed(26 downto 0);
-  signal fc3_n0_t1_0_b_d1 : signed(26 downto 0);
-  signal fc3_n0_t1_1_a_d1 : signed(25 downto 0);
+  signal fc3_n0_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n0_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n0_t1_1_a_d1 : signed(24 downto 0);
   signal fc3_n0_t0_3_d1 : signed(25 downto 0);
   signal fc3_n0_t0_4_d1 : signed(23 downto 0);
-  signal fc3_n0_t1_2_b_d1 : signed(23 downto 0);
-  signal fc3_n0_t1_3_a_d1 : signed(26 downto 0);
-  signal fc3_n0_t1_3_b_d1 : signed(26 downto 0);
-  signal fc3_n0_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n0_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n0_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n0_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n0_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n0_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n0_t1_7_a_d1 : signed(26 downto 0);
-  signal fc3_n0_t1_7_b_d1 : signed(26 downto 0);
+  signal fc3_n0_t1_2_b_d1 : signed(21 downto 0);
+  signal fc3_n0_t1_3_a_d1 : signed(25 downto 0);
+  signal fc3_n0_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n0_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n0_t1_4_b_d1 : signed(24 downto 0);
+  signal fc3_n0_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n0_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n0_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n0_t1_6_b_d1 : signed(23 downto 0);
+  signal fc3_n0_t1_7_a_d1 : signed(25 downto 0);
+  signal fc3_n0_t1_7_b_d1 : signed(25 downto 0);
   signal fc3_n0_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n0_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n0_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_1 : signed(8 downto 0) := "011111110"; -- weight 0.248046875
-  constant fc3_w1_1 : signed(9 downto 0) := "0101010100"; -- weight 0.33203125
-  constant fc3_w2_1 : signed(8 downto 0) := "100111111"; -- weight -0.1884765625
-  constant fc3_w3_1 : signed(7 downto 0) := "01101101"; -- weight 0.1064453125
-  constant fc3_w4_1 : signed(9 downto 0) := "1011000011"; -- weight -0.3095703125
-  constant fc3_w5_1 : signed(9 downto 0) := "1011001010"; -- weight -0.302734375
-  constant fc3_w6_1 : signed(9 downto 0) := "1011000100"; -- weight -0.30859375
-  constant fc3_w7_1 : signed(7 downto 0) := "10110010"; -- weight -0.076171875
-  constant fc3_w8_1 : signed(8 downto 0) := "010110101"; -- weight 0.1767578125
-  constant fc3_w9_1 : signed(7 downto 0) := "01010110"; -- weight 0.083984375
-  constant fc3_w10_1 : signed(7 downto 0) := "10110111"; -- weight -0.0712890625
-  constant fc3_w11_1 : signed(9 downto 0) := "0100100000"; -- weight 0.28125
-  constant fc3_w12_1 : signed(8 downto 0) := "100100110"; -- weight -0.212890625
-  constant fc3_w13_1 : signed(8 downto 0) := "011010001"; -- weight 0.2041015625
-  constant fc3_w14_1 : signed(9 downto 0) := "0101000100"; -- weight 0.31640625
-  constant fc3_w15_1 : signed(8 downto 0) := "101110010"; -- weight -0.138671875
-  constant fc3_w17_1 : signed(8 downto 0) := "100110010"; -- weight -0.201171875
-  constant fc3_w18_1 : signed(8 downto 0) := "010111110"; -- weight 0.185546875
-  constant fc3_w19_1 : signed(7 downto 0) := "01110001"; -- weight 0.1103515625
-  constant fc3_w20_1 : signed(9 downto 0) := "1011101101"; -- weight -0.2685546875
-  constant fc3_w21_1 : signed(10 downto 0) := "10111110001"; -- weight -0.5146484375
-  constant fc3_w22_1 : signed(3 downto 0) := "0110"; -- weight 0.005859375
-  constant fc3_w23_1 : signed(7 downto 0) := "10001011"; -- weight -0.1142578125
-  constant fc3_w24_1 : signed(9 downto 0) := "1011011001"; -- weight -0.2880859375
-  constant fc3_w26_1 : signed(8 downto 0) := "010111010"; -- weight 0.181640625
-  constant fc3_w27_1 : signed(7 downto 0) := "10100011"; -- weight -0.0908203125
-  constant fc3_w28_1 : signed(8 downto 0) := "010010001"; -- weight 0.1416015625
-  constant fc3_w29_1 : signed(8 downto 0) := "010001011"; -- weight 0.1357421875
-  constant fc3_w30_1 : signed(10 downto 0) := "10000101000"; -- weight -0.9609375
-  constant fc3_w31_1 : signed(8 downto 0) := "011011100"; -- weight 0.21484375
-  constant fc3_n1_bias : signed(20 downto 0) := "010000000010000000000"; -- bias 0.5009765625
   signal fc3_n1_t0_0_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_0_b_d1 : signed(25 downto 0);
+  signal fc3_n1_t1_0_b_d1 : signed(24 downto 0);
   signal fc3_n1_t0_2_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n1_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n1_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n1_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n1_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n1_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n1_t1_4_a_d1 : signed(23 downto 0);
   signal fc3_n1_t0_9_d1 : signed(24 downto 0);
   signal fc3_n1_t0_10_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_7_a_d1 : signed(26 downto 0);
+  signal fc3_n1_t1_5_b_d1 : signed(22 downto 0);
+  signal fc3_n1_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n1_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n1_t1_7_a_d1 : signed(24 downto 0);
   signal fc3_n1_t0_15_d1 : signed(26 downto 0);
   signal fc3_n1_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n1_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n1_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_2 : signed(9 downto 0) := "0100001100"; -- weight 0.26171875
-  constant fc3_w1_2 : signed(6 downto 0) := "1010100"; -- weight -0.04296875
-  constant fc3_w3_2 : signed(9 downto 0) := "1011010011"; -- weight -0.2939453125
-  constant fc3_w4_2 : signed(6 downto 0) := "1010111"; -- weight -0.0400390625
-  constant fc3_w5_2 : signed(8 downto 0) := "101110101"; -- weight -0.1357421875
-  constant fc3_w6_2 : signed(5 downto 0) := "101001"; -- weight -0.0224609375
-  constant fc3_w7_2 : signed(6 downto 0) := "1010100"; -- weight -0.04296875
-  constant fc3_w8_2 : signed(9 downto 0) := "1011001011"; -- weight -0.3017578125
-  constant fc3_w9_2 : signed(6 downto 0) := "1010110"; -- weight -0.041015625
-  constant fc3_w10_2 : signed(6 downto 0) := "0110100"; -- weight 0.05078125
-  constant fc3_w11_2 : signed(4 downto 0) := "01011"; -- weight 0.0107421875
-  constant fc3_w12_2 : signed(7 downto 0) := "10010110"; -- weight -0.103515625
-  constant fc3_w13_2 : signed(5 downto 0) := "011110"; -- weight 0.029296875
-  constant fc3_w14_2 : signed(7 downto 0) := "10011000"; -- weight -0.1015625
-  constant fc3_w15_2 : signed(9 downto 0) := "0100101111"; -- weight 0.2958984375
-  constant fc3_w16_2 : signed(9 downto 0) := "1011100111"; -- weight -0.2744140625
-  constant fc3_w17_2 : signed(5 downto 0) := "011010"; -- weight 0.025390625
-  constant fc3_w18_2 : signed(8 downto 0) := "010100100"; -- weight 0.16015625
-  constant fc3_w19_2 : signed(2 downto 0) := "011"; -- weight 0.0029296875
-  constant fc3_w20_2 : signed(8 downto 0) := "101011101"; -- weight -0.1591796875
-  constant fc3_w21_2 : signed(8 downto 0) := "011000110"; -- weight 0.193359375
-  constant fc3_w22_2 : signed(7 downto 0) := "01111100"; -- weight 0.12109375
-  constant fc3_w23_2 : signed(9 downto 0) := "1011100101"; -- weight -0.2763671875
-  constant fc3_w24_2 : signed(3 downto 0) := "1001"; -- weight -0.0068359375
-  constant fc3_w25_2 : signed(9 downto 0) := "1011001100"; -- weight -0.30078125
-  constant fc3_w26_2 : signed(8 downto 0) := "010111111"; -- weight 0.1865234375
-  constant fc3_w27_2 : signed(8 downto 0) := "101101010"; -- weight -0.146484375
-  constant fc3_w28_2 : signed(8 downto 0) := "100101001"; -- weight -0.2099609375
-  constant fc3_w29_2 : signed(7 downto 0) := "01100111"; -- weight 0.1005859375
-  constant fc3_w30_2 : signed(9 downto 0) := "1011011111"; -- weight -0.2822265625
-  constant fc3_w31_2 : signed(8 downto 0) := "101111011"; -- weight -0.1298828125
-  constant fc3_n2_bias : signed(13 downto 0) := "10010000000000"; -- bias -0.0068359375
-  signal fc3_n2_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n2_t1_0_b_d1 : signed(25 downto 0);
+  signal fc3_n2_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n2_t1_0_b_d1 : signed(24 downto 0);
   signal fc3_n2_t0_2_d1 : signed(23 downto 0);
-  signal fc3_n2_t1_1_b_d1 : signed(23 downto 0);
+  signal fc3_n2_t1_1_b_d1 : signed(22 downto 0);
   signal fc3_n2_t0_4_d1 : signed(24 downto 0);
-  signal fc3_n2_t1_2_b_d1 : signed(24 downto 0);
-  signal fc3_n2_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n2_t1_3_b_d1 : signed(25 downto 0);
+  signal fc3_n2_t1_2_b_d1 : signed(21 downto 0);
+  signal fc3_n2_t1_3_a_d1 : signed(23 downto 0);
+  signal fc3_n2_t1_3_b_d1 : signed(24 downto 0);
   signal fc3_n2_t0_8_d1 : signed(24 downto 0);
-  signal fc3_n2_t1_4_b_d1 : signed(24 downto 0);
-  signal fc3_n2_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n2_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n2_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n2_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n2_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n2_t1_7_b_d1 : signed(25 downto 0);
+  signal fc3_n2_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n2_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n2_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n2_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n2_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n2_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n2_t1_7_b_d1 : signed(24 downto 0);
   signal fc3_n2_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n2_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n2_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_3 : signed(9 downto 0) := "1000101000"; -- weight -0.4609375
-  constant fc3_w1_3 : signed(9 downto 0) := "1011000110"; -- weight -0.306640625
-  constant fc3_w2_3 : signed(7 downto 0) := "01000110"; -- weight 0.068359375
-  constant fc3_w3_3 : signed(7 downto 0) := "01010000"; -- weight 0.078125
-  constant fc3_w4_3 : signed(9 downto 0) := "0100111010"; -- weight 0.306640625
-  constant fc3_w5_3 : signed(8 downto 0) := "100111111"; -- weight -0.1884765625
-  constant fc3_w6_3 : signed(7 downto 0) := "01000111"; -- weight 0.0693359375
-  constant fc3_w7_3 : signed(8 downto 0) := "100100000"; -- weight -0.21875
-  constant fc3_w8_3 : signed(7 downto 0) := "10111011"; -- weight -0.0673828125
-  constant fc3_w10_3 : signed(8 downto 0) := "100111011"; -- weight -0.1923828125
-  constant fc3_w11_3 : signed(8 downto 0) := "010111111"; -- weight 0.1865234375
-  constant fc3_w12_3 : signed(9 downto 0) := "0100001001"; -- weight 0.2587890625
-  constant fc3_w13_3 : signed(8 downto 0) := "010011100"; -- weight 0.15234375
-  constant fc3_w14_3 : signed(7 downto 0) := "01100110"; -- weight 0.099609375
-  constant fc3_w15_3 : signed(9 downto 0) := "1011101111"; -- weight -0.2666015625
-  constant fc3_w16_3 : signed(9 downto 0) := "0100001111"; -- weight 0.2646484375
-  constant fc3_w17_3 : signed(8 downto 0) := "011101101"; -- weight 0.2314453125
-  constant fc3_w18_3 : signed(9 downto 0) := "1011010110"; -- weight -0.291015625
-  constant fc3_w19_3 : signed(8 downto 0) := "101001001"; -- weight -0.1787109375
-  constant fc3_w20_3 : signed(9 downto 0) := "0101101110"; -- weight 0.357421875
-  constant fc3_w21_3 : signed(9 downto 0) := "1011110111"; -- weight -0.2587890625
-  constant fc3_w22_3 : signed(8 downto 0) := "101110110"; -- weight -0.134765625
-  constant fc3_w23_3 : signed(5 downto 0) := "100111"; -- weight -0.0244140625
-  constant fc3_w24_3 : signed(7 downto 0) := "10001010"; -- weight -0.115234375
-  constant fc3_w25_3 : signed(9 downto 0) := "0100000001"; -- weight 0.2509765625
-  constant fc3_w26_3 : signed(8 downto 0) := "100010010"; -- weight -0.232421875
-  constant fc3_w27_3 : signed(6 downto 0) := "0110100"; -- weight 0.05078125
-  constant fc3_w28_3 : signed(8 downto 0) := "101011101"; -- weight -0.1591796875
-  constant fc3_w29_3 : signed(8 downto 0) := "011010001"; -- weight 0.2041015625
-  constant fc3_w30_3 : signed(8 downto 0) := "101100001"; -- weight -0.1552734375
-  constant fc3_w31_3 : signed(8 downto 0) := "010101001"; -- weight 0.1650390625
-  constant fc3_n3_bias : signed(19 downto 0) := "01000110000000000000"; -- bias 0.2734375
   signal fc3_n3_t0_0_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_4_b_d1 : signed(25 downto 0);
+  signal fc3_n3_t1_0_b_d1 : signed(23 downto 0);
+  signal fc3_n3_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n3_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n3_t1_2_a_d1 : signed(23 downto 0);
+  signal fc3_n3_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n3_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n3_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n3_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n3_t1_4_b_d1 : signed(24 downto 0);
   signal fc3_n3_t0_10_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_7_b_d1 : signed(25 downto 0);
+  signal fc3_n3_t1_5_b_d1 : signed(23 downto 0);
+  signal fc3_n3_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n3_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n3_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n3_t1_7_b_d1 : signed(24 downto 0);
   signal fc3_n3_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n3_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n3_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_4 : signed(8 downto 0) := "100110110"; -- weight -0.197265625
-  constant fc3_w1_4 : signed(8 downto 0) := "100010100"; -- weight -0.23046875
-  constant fc3_w2_4 : signed(3 downto 0) := "0111"; -- weight 0.0068359375
-  constant fc3_w3_4 : signed(9 downto 0) := "1011100010"; -- weight -0.279296875
-  constant fc3_w4_4 : signed(9 downto 0) := "1011110111"; -- weight -0.2587890625
-  constant fc3_w5_4 : signed(8 downto 0) := "011111111"; -- weight 0.2490234375
-  constant fc3_w6_4 : signed(4 downto 0) := "10101"; -- weight -0.0107421875
-  constant fc3_w7_4 : signed(6 downto 0) := "0111101"; -- weight 0.0595703125
-  constant fc3_w8_4 : signed(7 downto 0) := "10110101"; -- weight -0.0732421875
-  constant fc3_w9_4 : signed(7 downto 0) := "10111101"; -- weight -0.0654296875
-  constant fc3_w10_4 : signed(9 downto 0) := "0100010101"; -- weight 0.2705078125
-  constant fc3_w11_4 : signed(9 downto 0) := "0100010111"; -- weight 0.2724609375
-  constant fc3_w12_4 : signed(7 downto 0) := "10101100"; -- weight -0.08203125
-  constant fc3_w13_4 : signed(9 downto 0) := "1011101110"; -- weight -0.267578125
-  constant fc3_w14_4 : signed(8 downto 0) := "011010111"; -- weight 0.2099609375
-  constant fc3_w15_4 : signed(9 downto 0) := "0100100001"; -- weight 0.2822265625
-  constant fc3_w17_4 : signed(4 downto 0) := "10001"; -- weight -0.0146484375
-  constant fc3_w18_4 : signed(8 downto 0) := "100001000"; -- weight -0.2421875
-  constant fc3_w19_4 : signed(9 downto 0) := "0100011100"; -- weight 0.27734375
-  constant fc3_w20_4 : signed(8 downto 0) := "011010010"; -- weight 0.205078125
-  constant fc3_w21_4 : signed(7 downto 0) := "10111101"; -- weight -0.0654296875
-  constant fc3_w22_4 : signed(9 downto 0) := "0100011110"; -- weight 0.279296875
-  constant fc3_w23_4 : signed(8 downto 0) := "011110100"; -- weight 0.23828125
-  constant fc3_w24_4 : signed(9 downto 0) := "0101001110"; -- weight 0.326171875
-  constant fc3_w25_4 : signed(6 downto 0) := "0101010"; -- weight 0.041015625
-  constant fc3_w27_4 : signed(7 downto 0) := "01010101"; -- weight 0.0830078125
-  constant fc3_w28_4 : signed(7 downto 0) := "01111110"; -- weight 0.123046875
-  constant fc3_w29_4 : signed(7 downto 0) := "01011001"; -- weight 0.0869140625
-  constant fc3_w30_4 : signed(7 downto 0) := "01111010"; -- weight 0.119140625
-  constant fc3_w31_4 : signed(8 downto 0) := "010110101"; -- weight 0.1767578125
-  constant fc3_n4_bias : signed(19 downto 0) := "10111101010000000000"; -- bias -0.2607421875
-  signal fc3_n4_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_0_b_d1 : signed(25 downto 0);
+  signal fc3_n4_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n4_t1_0_b_d1 : signed(24 downto 0);
   signal fc3_n4_t0_2_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_2_a_d1 : signed(25 downto 0);
+  signal fc3_n4_t1_1_b_d1 : signed(22 downto 0);
+  signal fc3_n4_t1_2_a_d1 : signed(23 downto 0);
   signal fc3_n4_t0_5_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_4_a_d1 : signed(25 downto 0);
+  signal fc3_n4_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n4_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n4_t1_4_a_d1 : signed(20 downto 0);
   signal fc3_n4_t0_9_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_5_a_d1 : signed(25 downto 0);
+  signal fc3_n4_t1_5_a_d1 : signed(24 downto 0);
   signal fc3_n4_t0_11_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_7_b_d1 : signed(25 downto 0);
+  signal fc3_n4_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n4_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n4_t1_7_a_d1 : signed(23 downto 0);
+  signal fc3_n4_t1_7_b_d1 : signed(24 downto 0);
   signal fc3_n4_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n4_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n4_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_5 : signed(9 downto 0) := "1011100000"; -- weight -0.28125
-  constant fc3_w1_5 : signed(7 downto 0) := "01111110"; -- weight 0.123046875
-  constant fc3_w2_5 : signed(8 downto 0) := "101101001"; -- weight -0.1474609375
-  constant fc3_w3_5 : signed(8 downto 0) := "011001000"; -- weight 0.1953125
-  constant fc3_w4_5 : signed(6 downto 0) := "1000001"; -- weight -0.0615234375
-  constant fc3_w5_5 : signed(7 downto 0) := "01001001"; -- weight 0.0712890625
-  constant fc3_w6_5 : signed(7 downto 0) := "01011000"; -- weight 0.0859375
-  constant fc3_w7_5 : signed(6 downto 0) := "0111011"; -- weight 0.0576171875
-  constant fc3_w8_5 : signed(8 downto 0) := "100000101"; -- weight -0.2451171875
-  constant fc3_w9_5 : signed(5 downto 0) := "100101"; -- weight -0.0263671875
-  constant fc3_w10_5 : signed(5 downto 0) := "011001"; -- weight 0.0244140625
-  constant fc3_w11_5 : signed(3 downto 0) := "0101"; -- weight 0.0048828125
-  constant fc3_w12_5 : signed(8 downto 0) := "100010101"; -- weight -0.2294921875
-  constant fc3_w13_5 : signed(8 downto 0) := "100010011"; -- weight -0.2314453125
-  constant fc3_w14_5 : signed(8 downto 0) := "100011000"; -- weight -0.2265625
-  constant fc3_w15_5 : signed(8 downto 0) := "100011101"; -- weight -0.2216796875
-  constant fc3_w16_5 : signed(8 downto 0) := "011100110"; -- weight 0.224609375
-  constant fc3_w17_5 : signed(7 downto 0) := "10000010"; -- weight -0.123046875
-  constant fc3_w18_5 : signed(9 downto 0) := "0100010011"; -- weight 0.2685546875
-  constant fc3_w19_5 : signed(7 downto 0) := "01011010"; -- weight 0.087890625
-  constant fc3_w20_5 : signed(6 downto 0) := "0100001"; -- weight 0.0322265625
-  constant fc3_w21_5 : signed(8 downto 0) := "010000100"; -- weight 0.12890625
-  constant fc3_w22_5 : signed(8 downto 0) := "101101101"; -- weight -0.1435546875
-  constant fc3_w23_5 : signed(2 downto 0) := "101"; -- weight -0.0029296875
-  constant fc3_w24_5 : signed(9 downto 0) := "0101010101"; -- weight 0.3330078125
-  constant fc3_w25_5 : signed(9 downto 0) := "1011000101"; -- weight -0.3076171875
-  constant fc3_w26_5 : signed(9 downto 0) := "0101000111"; -- weight 0.3193359375
-  constant fc3_w27_5 : signed(8 downto 0) := "011110101"; -- weight 0.2392578125
-  constant fc3_w28_5 : signed(8 downto 0) := "100101101"; -- weight -0.2060546875
-  constant fc3_w29_5 : signed(6 downto 0) := "1000110"; -- weight -0.056640625
-  constant fc3_w30_5 : signed(10 downto 0) := "10101000111"; -- weight -0.6806640625
-  constant fc3_w31_5 : signed(7 downto 0) := "10110000"; -- weight -0.078125
-  constant fc3_n5_bias : signed(19 downto 0) := "10001011010000000000"; -- bias -0.4560546875
-  signal fc3_n5_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n5_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n5_t1_1_a_d1 : signed(24 downto 0);
-  signal fc3_n5_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_1_a_d1 : signed(23 downto 0);
+  signal fc3_n5_t1_1_b_d1 : signed(23 downto 0);
   signal fc3_n5_t0_4_d1 : signed(24 downto 0);
-  signal fc3_n5_t1_2_b_d1 : signed(24 downto 0);
-  signal fc3_n5_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n5_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n5_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n5_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n5_t1_5_a_d1 : signed(24 downto 0);
-  signal fc3_n5_t1_5_b_d1 : signed(24 downto 0);
-  signal fc3_n5_t1_6_a_d1 : signed(26 downto 0);
-  signal fc3_n5_t1_6_b_d1 : signed(26 downto 0);
-  signal fc3_n5_t1_7_a_d1 : signed(26 downto 0);
-  signal fc3_n5_t1_7_b_d1 : signed(26 downto 0);
+  signal fc3_n5_t1_2_b_d1 : signed(20 downto 0);
+  signal fc3_n5_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_4_b_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_5_a_d1 : signed(23 downto 0);
+  signal fc3_n5_t1_5_b_d1 : signed(23 downto 0);
+  signal fc3_n5_t1_6_a_d1 : signed(25 downto 0);
+  signal fc3_n5_t1_6_b_d1 : signed(25 downto 0);
+  signal fc3_n5_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_7_b_d1 : signed(25 downto 0);
   signal fc3_n5_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n5_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n5_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_6 : signed(10 downto 0) := "10110011110"; -- weight -0.595703125
-  constant fc3_w1_6 : signed(7 downto 0) := "10000010"; -- weight -0.123046875
-  constant fc3_w2_6 : signed(6 downto 0) := "0101100"; -- weight 0.04296875
-  constant fc3_w3_6 : signed(6 downto 0) := "1010011"; -- weight -0.0439453125
-  constant fc3_w4_6 : signed(8 downto 0) := "100101010"; -- weight -0.208984375
-  constant fc3_w5_6 : signed(3 downto 0) := "1001"; -- weight -0.0068359375
-  constant fc3_w6_6 : signed(8 downto 0) := "100101111"; -- weight -0.2041015625
-  constant fc3_w7_6 : signed(8 downto 0) := "101100111"; -- weight -0.1494140625
-  constant fc3_w8_6 : signed(8 downto 0) := "101101100"; -- weight -0.14453125
-  constant fc3_w9_6 : signed(8 downto 0) := "011000111"; -- weight 0.1943359375
-  constant fc3_w10_6 : signed(8 downto 0) := "010100111"; -- weight 0.1630859375
-  constant fc3_w11_6 : signed(8 downto 0) := "011110001"; -- weight 0.2353515625
-  constant fc3_w12_6 : signed(8 downto 0) := "100010011"; -- weight -0.2314453125
-  constant fc3_w13_6 : signed(6 downto 0) := "0101110"; -- weight 0.044921875
-  constant fc3_w14_6 : signed(8 downto 0) := "100100111"; -- weight -0.2119140625
-  constant fc3_w15_6 : signed(8 downto 0) := "101111000"; -- weight -0.1328125
-  constant fc3_w16_6 : signed(8 downto 0) := "010110000"; -- weight 0.171875
-  constant fc3_w17_6 : signed(8 downto 0) := "100101111"; -- weight -0.2041015625
-  constant fc3_w18_6 : signed(8 downto 0) := "010010011"; -- weight 0.1435546875
-  constant fc3_w19_6 : signed(6 downto 0) := "1000001"; -- weight -0.0615234375
-  constant fc3_w20_6 : signed(9 downto 0) := "0101001110"; -- weight 0.326171875
-  constant fc3_w21_6 : signed(8 downto 0) := "010100010"; -- weight 0.158203125
-  constant fc3_w22_6 : signed(5 downto 0) := "101101"; -- weight -0.0185546875
-  constant fc3_w23_6 : signed(7 downto 0) := "10001101"; -- weight -0.1123046875
-  constant fc3_w24_6 : signed(8 downto 0) := "101111110"; -- weight -0.126953125
-  constant fc3_w25_6 : signed(6 downto 0) := "1000110"; -- weight -0.056640625
-  constant fc3_w26_6 : signed(4 downto 0) := "10001"; -- weight -0.0146484375
-  constant fc3_w27_6 : signed(9 downto 0) := "0100010101"; -- weight 0.2705078125
-  constant fc3_w28_6 : signed(8 downto 0) := "100101100"; -- weight -0.20703125
-  constant fc3_w29_6 : signed(8 downto 0) := "100001111"; -- weight -0.2353515625
-  constant fc3_w31_6 : signed(9 downto 0) := "1011000000"; -- weight -0.3125
-  constant fc3_n6_bias : signed(17 downto 0) := "010101010000000000"; -- bias 0.0830078125
   signal fc3_n6_t0_0_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n6_t1_0_b_d1 : signed(22 downto 0);
+  signal fc3_n6_t1_1_a_d1 : signed(23 downto 0);
+  signal fc3_n6_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n6_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n6_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n6_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n6_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n6_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n6_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n6_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n6_t1_5_b_d1 : signed(23 downto 0);
+  signal fc3_n6_t1_6_a_d1 : signed(23 downto 0);
   signal fc3_n6_t0_13_d1 : signed(24 downto 0);
-  signal fc3_n6_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_7_b_d1 : signed(25 downto 0);
-  constant fc3_w0_7 : signed(8 downto 0) := "010010010"; -- weight 0.142578125
-  constant fc3_w1_7 : signed(9 downto 0) := "1011111010"; -- weight -0.255859375
-  constant fc3_w2_7 : signed(7 downto 0) := "01111011"; -- weight 0.1201171875
-  constant fc3_w3_7 : signed(8 downto 0) := "101101100"; -- weight -0.14453125
-  constant fc3_w4_7 : signed(8 downto 0) := "101011101"; -- weight -0.1591796875
-  constant fc3_w5_7 : signed(8 downto 0) := "100101101"; -- weight -0.2060546875
-  constant fc3_w6_7 : signed(9 downto 0) := "1011010000"; -- weight -0.296875
-  constant fc3_w7_7 : signed(8 downto 0) := "101111100"; -- weight -0.12890625
-  constant fc3_w8_7 : signed(8 downto 0) := "101101111"; -- weight -0.1416015625
-  constant fc3_w9_7 : signed(7 downto 0) := "01110111"; -- weight 0.1162109375
-  constant fc3_w10_7 : signed(8 downto 0) := "100111010"; -- weight -0.193359375
-  constant fc3_w11_7 : signed(7 downto 0) := "10010001"; -- weight -0.1083984375
-  constant fc3_w12_7 : signed(7 downto 0) := "01110110"; -- weight 0.115234375
-  constant fc3_w13_7 : signed(9 downto 0) := "1011100101"; -- weight -0.2763671875
-  constant fc3_w14_7 : signed(8 downto 0) := "100000100"; -- weight -0.24609375
-  constant fc3_w15_7 : signed(8 downto 0) := "101011010"; -- weight -0.162109375
-  constant fc3_w16_7 : signed(3 downto 0) := "1011"; -- weight -0.0048828125
-  constant fc3_w17_7 : signed(9 downto 0) := "1011100110"; -- weight -0.275390625
-  constant fc3_w18_7 : signed(5 downto 0) := "101000"; -- weight -0.0234375
-  constant fc3_w19_7 : signed(8 downto 0) := "010111100"; -- weight 0.18359375
-  constant fc3_w20_7 : signed(8 downto 0) := "010011011"; -- weight 0.1513671875
-  constant fc3_w21_7 : signed(7 downto 0) := "01100100"; -- weight 0.09765625
-  constant fc3_w22_7 : signed(8 downto 0) := "101011110"; -- weight -0.158203125
-  constant fc3_w23_7 : signed(7 downto 0) := "10110000"; -- weight -0.078125
-  constant fc3_w24_7 : signed(5 downto 0) := "101101"; -- weight -0.0185546875
-  constant fc3_w25_7 : signed(8 downto 0) := "100000011"; -- weight -0.2470703125
-  constant fc3_w26_7 : signed(6 downto 0) := "0110010"; -- weight 0.048828125
-  constant fc3_w27_7 : signed(8 downto 0) := "011001101"; -- weight 0.2001953125
-  constant fc3_w28_7 : signed(9 downto 0) := "1011011010"; -- weight -0.287109375
-  constant fc3_w29_7 : signed(6 downto 0) := "0110110"; -- weight 0.052734375
-  constant fc3_w30_7 : signed(5 downto 0) := "011101"; -- weight 0.0283203125
-  constant fc3_w31_7 : signed(6 downto 0) := "0110000"; -- weight 0.046875
-  signal fc3_n7_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n7_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n7_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n7_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n7_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n7_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n7_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n7_t1_3_b_d1 : signed(25 downto 0);
+  signal fc3_n6_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n6_t1_7_b_d1 : signed(24 downto 0);
+  signal fc3_n7_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n7_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n7_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n7_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n7_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n7_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n7_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n7_t1_3_b_d1 : signed(24 downto 0);
   signal fc3_n7_t0_8_d1 : signed(24 downto 0);
-  signal fc3_n7_t1_4_b_d1 : signed(24 downto 0);
-  signal fc3_n7_t1_5_a_d1 : signed(24 downto 0);
-  signal fc3_n7_t1_5_b_d1 : signed(24 downto 0);
-  signal fc3_n7_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n7_t1_6_b_d1 : signed(25 downto 0);
+  signal fc3_n7_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n7_t1_5_a_d1 : signed(23 downto 0);
+  signal fc3_n7_t1_5_b_d1 : signed(23 downto 0);
+  signal fc3_n7_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n7_t1_6_b_d1 : signed(23 downto 0);
   signal fc3_n7_t0_14_d1 : signed(24 downto 0);
-  signal fc3_n7_t1_7_b_d1 : signed(24 downto 0);
-  constant fc3_w0_8 : signed(10 downto 0) := "10110010000"; -- weight -0.609375
-  constant fc3_w1_8 : signed(7 downto 0) := "01111001"; -- weight 0.1181640625
-  constant fc3_w2_8 : signed(7 downto 0) := "01100111"; -- weight 0.1005859375
-  constant fc3_w3_8 : signed(9 downto 0) := "1011100100"; -- weight -0.27734375
-  constant fc3_w4_8 : signed(8 downto 0) := "100010000"; -- weight -0.234375
-  constant fc3_w5_8 : signed(8 downto 0) := "010010111"; -- weight 0.1474609375
-  constant fc3_w6_8 : signed(9 downto 0) := "0101011110"; -- weight 0.341796875
-  constant fc3_w7_8 : signed(7 downto 0) := "01110010"; -- weight 0.111328125
-  constant fc3_w8_8 : signed(6 downto 0) := "1011010"; -- weight -0.037109375
-  constant fc3_w9_8 : signed(8 downto 0) := "010001011"; -- weight 0.1357421875
-  constant fc3_w10_8 : signed(9 downto 0) := "1010101111"; -- weight -0.3291015625
-  constant fc3_w11_8 : signed(9 downto 0) := "1011011101"; -- weight -0.2841796875
-  constant fc3_w12_8 : signed(7 downto 0) := "01110110"; -- weight 0.115234375
-  constant fc3_w13_8 : signed(6 downto 0) := "1001001"; -- weight -0.0537109375
-  constant fc3_w14_8 : signed(9 downto 0) := "1011000111"; -- weight -0.3056640625
-  constant fc3_w16_8 : signed(7 downto 0) := "10110010"; -- weight -0.076171875
-  constant fc3_w17_8 : signed(6 downto 0) := "1011101"; -- weight -0.0341796875
-  constant fc3_w18_8 : signed(6 downto 0) := "0110000"; -- weight 0.046875
-  constant fc3_w19_8 : signed(8 downto 0) := "100010000"; -- weight -0.234375
-  constant fc3_w20_8 : signed(7 downto 0) := "10100110"; -- weight -0.087890625
-  constant fc3_w21_8 : signed(7 downto 0) := "01011011"; -- weight 0.0888671875
-  constant fc3_w22_8 : signed(7 downto 0) := "10011101"; -- weight -0.0966796875
-  constant fc3_w23_8 : signed(7 downto 0) := "01011001"; -- weight 0.0869140625
-  constant fc3_w24_8 : signed(7 downto 0) := "01010000"; -- weight 0.078125
-  constant fc3_w25_8 : signed(8 downto 0) := "100111101"; -- weight -0.1904296875
-  constant fc3_w26_8 : signed(7 downto 0) := "01111001"; -- weight 0.1181640625
-  constant fc3_w27_8 : signed(8 downto 0) := "010011010"; -- weight 0.150390625
-  constant fc3_w28_8 : signed(8 downto 0) := "010111110"; -- weight 0.185546875
-  constant fc3_w29_8 : signed(8 downto 0) := "101111100"; -- weight -0.12890625
-  constant fc3_w30_8 : signed(7 downto 0) := "01110100"; -- weight 0.11328125
-  constant fc3_w31_8 : signed(7 downto 0) := "01001101"; -- weight 0.0751953125
-  constant fc3_n8_bias : signed(19 downto 0) := "10111100010000000000"; -- bias -0.2646484375
-  signal fc3_n8_t1_0_a_d1 : signed(26 downto 0);
-  signal fc3_n8_t1_0_b_d1 : signed(26 downto 0);
-  signal fc3_n8_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n8_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n8_t1_2_a_d1 : signed(25 downto 0);
+  signal fc3_n7_t1_7_b_d1 : signed(22 downto 0);
+  signal fc3_n8_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n8_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n8_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n8_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n8_t1_2_a_d1 : signed(23 downto 0);
   signal fc3_n8_t0_5_d1 : signed(25 downto 0);
-  signal fc3_n8_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n8_t1_3_a_d1 : signed(23 downto 0);
   signal fc3_n8_t0_7_d1 : signed(24 downto 0);
-  signal fc3_n8_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n8_t1_4_a_d1 : signed(22 downto 0);
   signal fc3_n8_t0_9_d1 : signed(24 downto 0);
-  signal fc3_n8_t1_5_a_d1 : signed(24 downto 0);
-  signal fc3_n8_t1_5_b_d1 : signed(24 downto 0);
-  signal fc3_n8_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n8_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n8_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n8_t1_7_b_d1 : signed(25 downto 0);
+  signal fc3_n8_t1_5_a_d1 : signed(23 downto 0);
+  signal fc3_n8_t1_5_b_d1 : signed(23 downto 0);
+  signal fc3_n8_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n8_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n8_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n8_t1_7_b_d1 : signed(23 downto 0);
   signal fc3_n8_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n8_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n8_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_9 : signed(9 downto 0) := "0100111010"; -- weight 0.306640625
-  constant fc3_w1_9 : signed(9 downto 0) := "0100001100"; -- weight 0.26171875
-  constant fc3_w2_9 : signed(8 downto 0) := "011011100"; -- weight 0.21484375
-  constant fc3_w3_9 : signed(9 downto 0) := "0100000111"; -- weight 0.2568359375
-  constant fc3_w4_9 : signed(9 downto 0) := "1011000011"; -- weight -0.3095703125
-  constant fc3_w6_9 : signed(7 downto 0) := "10111101"; -- weight -0.0654296875
-  constant fc3_w7_9 : signed(5 downto 0) := "011001"; -- weight 0.0244140625
-  constant fc3_w8_9 : signed(8 downto 0) := "100100110"; -- weight -0.212890625
-  constant fc3_w10_9 : signed(8 downto 0) := "101110111"; -- weight -0.1337890625
-  constant fc3_w11_9 : signed(9 downto 0) := "1011110101"; -- weight -0.2607421875
-  constant fc3_w12_9 : signed(9 downto 0) := "1011010000"; -- weight -0.296875
-  constant fc3_w13_9 : signed(8 downto 0) := "010001110"; -- weight 0.138671875
-  constant fc3_w14_9 : signed(8 downto 0) := "100101100"; -- weight -0.20703125
-  constant fc3_w15_9 : signed(6 downto 0) := "1000110"; -- weight -0.056640625
-  constant fc3_w16_9 : signed(5 downto 0) := "100010"; -- weight -0.029296875
-  constant fc3_w17_9 : signed(8 downto 0) := "100111110"; -- weight -0.189453125
-  constant fc3_w18_9 : signed(8 downto 0) := "010110101"; -- weight 0.1767578125
-  constant fc3_w19_9 : signed(7 downto 0) := "10001100"; -- weight -0.11328125
-  constant fc3_w20_9 : signed(8 downto 0) := "101111100"; -- weight -0.12890625
-  constant fc3_w21_9 : signed(9 downto 0) := "1011101100"; -- weight -0.26953125
-  constant fc3_w22_9 : signed(8 downto 0) := "101110010"; -- weight -0.138671875
-  constant fc3_w23_9 : signed(9 downto 0) := "1011101110"; -- weight -0.267578125
-  constant fc3_w24_9 : signed(8 downto 0) := "010111100"; -- weight 0.18359375
-  constant fc3_w25_9 : signed(9 downto 0) := "1011111001"; -- weight -0.2568359375
-  constant fc3_w26_9 : signed(8 downto 0) := "011111001"; -- weight 0.2431640625
-  constant fc3_w27_9 : signed(7 downto 0) := "10000100"; -- weight -0.12109375
-  constant fc3_w28_9 : signed(8 downto 0) := "100110000"; -- weight -0.203125
-  constant fc3_w29_9 : signed(8 downto 0) := "101111111"; -- weight -0.1259765625
-  constant fc3_w30_9 : signed(12 downto 0) := "1001100011010"; -- weight -3.224609375
-  constant fc3_w31_9 : signed(8 downto 0) := "011110111"; -- weight 0.2412109375
-  constant fc3_n9_bias : signed(17 downto 0) := "101010000000000000"; -- bias -0.0859375
-  signal fc3_n9_t1_0_a_d1 : signed(26 downto 0);
-  signal fc3_n9_t1_0_b_d1 : signed(26 downto 0);
+  signal fc3_n9_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n9_t1_0_b_d1 : signed(24 downto 0);
   signal fc3_n9_t0_2_d1 : signed(24 downto 0);
-  signal fc3_n9_t1_1_b_d1 : signed(24 downto 0);
-  signal fc3_n9_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n9_t1_7_a_d1 : signed(27 downto 0);
+  signal fc3_n9_t1_1_b_d1 : signed(22 downto 0);
+  signal fc3_n9_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n9_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n9_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n9_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n9_t1_4_a_d1 : signed(23 downto 0);
+  signal fc3_n9_t1_4_b_d1 : signed(24 downto 0);
+  signal fc3_n9_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n9_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n9_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n9_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n9_t1_7_a_d1 : signed(24 downto 0);
   signal fc3_n9_t0_15_d1 : signed(27 downto 0);
   signal fc3_n9_t4_0_d1 : signed(29 downto 0);
-  signal fc3_n9_t5_0_b_d1 : signed(29 downto 0);
-  signal fc3_n9_t5_0_b_d2 : signed(29 downto 0);
-  constant fc3_w0_10 : signed(6 downto 0) := "1010111"; -- weight -0.0400390625
-  constant fc3_w1_10 : signed(7 downto 0) := "01100000"; -- weight 0.09375
-  constant fc3_w2_10 : signed(9 downto 0) := "0110010010"; -- weight 0.392578125
-  constant fc3_w3_10 : signed(8 downto 0) := "010010001"; -- weight 0.1416015625
-  constant fc3_w4_10 : signed(6 downto 0) := "0111000"; -- weight 0.0546875
-  constant fc3_w5_10 : signed(7 downto 0) := "10001100"; -- weight -0.11328125
-  constant fc3_w7_10 : signed(8 downto 0) := "100011101"; -- weight -0.2216796875
-  constant fc3_w8_10 : signed(9 downto 0) := "0100001000"; -- weight 0.2578125
-  constant fc3_w9_10 : signed(7 downto 0) := "10101010"; -- weight -0.083984375
-  constant fc3_w10_10 : signed(9 downto 0) := "1011111010"; -- weight -0.255859375
-  constant fc3_w11_10 : signed(8 downto 0) := "100111111"; -- weight -0.1884765625
-  constant fc3_w12_10 : signed(5 downto 0) := "011101"; -- weight 0.0283203125
-  constant fc3_w13_10 : signed(5 downto 0) := "101010"; -- weight -0.021484375
-  constant fc3_w14_10 : signed(9 downto 0) := "0100100111"; -- weight 0.2880859375
-  constant fc3_w15_10 : signed(8 downto 0) := "011000110"; -- weight 0.193359375
-  constant fc3_w16_10 : signed(7 downto 0) := "01110110"; -- weight 0.115234375
-  constant fc3_w17_10 : signed(7 downto 0) := "01111010"; -- weight 0.119140625
-  constant fc3_w18_10 : signed(7 downto 0) := "10001110"; -- weight -0.111328125
-  constant fc3_w19_10 : signed(4 downto 0) := "01101"; -- weight 0.0126953125
-  constant fc3_w20_10 : signed(8 downto 0) := "011100011"; -- weight 0.2216796875
-  constant fc3_w21_10 : signed(4 downto 0) := "10111"; -- weight -0.0087890625
-  constant fc3_w22_10 : signed(8 downto 0) := "100000010"; -- weight -0.248046875
-  constant fc3_w23_10 : signed(8 downto 0) := "010011110"; -- weight 0.154296875
-  constant fc3_w24_10 : signed(8 downto 0) := "100001010"; -- weight -0.240234375
-  constant fc3_w25_10 : signed(8 downto 0) := "010110010"; -- weight 0.173828125
-  constant fc3_w26_10 : signed(9 downto 0) := "0100001111"; -- weight 0.2646484375
-  constant fc3_w27_10 : signed(8 downto 0) := "100001100"; -- weight -0.23828125
-  constant fc3_w28_10 : signed(5 downto 0) := "101100"; -- weight -0.01953125
-  constant fc3_w29_10 : signed(8 downto 0) := "101100000"; -- weight -0.15625
-  constant fc3_w30_10 : signed(9 downto 0) := "0111001100"; -- weight 0.44921875
-  constant fc3_w31_10 : signed(9 downto 0) := "0100001010"; -- weight 0.259765625
-  constant fc3_n10_bias : signed(19 downto 0) := "01110001010000000000"; -- bias 0.4423828125
-  signal fc3_n10_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n10_t1_0_a_d1 : signed(23 downto 0);
   signal fc3_n10_t0_1_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_4_a_d1 : signed(24 downto 0);
-  signal fc3_n10_t1_4_b_d1 : signed(24 downto 0);
-  signal fc3_n10_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_6_a_d1 : signed(25 downto 0);
+  signal fc3_n10_t1_1_a_d1 : signed(23 downto 0);
+  signal fc3_n10_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n10_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n10_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n10_t1_3_a_d1 : signed(21 downto 0);
+  signal fc3_n10_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n10_t1_4_a_d1 : signed(23 downto 0);
+  signal fc3_n10_t1_4_b_d1 : signed(22 downto 0);
+  signal fc3_n10_t1_5_a_d1 : signed(23 downto 0);
+  signal fc3_n10_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n10_t1_6_a_d1 : signed(24 downto 0);
   signal fc3_n10_t0_13_d1 : signed(25 downto 0);
-  signal fc3_n10_t1_7_a_d1 : signed(25 downto 0);
+  signal fc3_n10_t1_7_a_d1 : signed(23 downto 0);
   signal fc3_n10_t0_15_d1 : signed(25 downto 0);
   signal fc3_n10_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n10_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n10_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_11 : signed(8 downto 0) := "100111101"; -- weight -0.1904296875
-  constant fc3_w1_11 : signed(9 downto 0) := "1011100010"; -- weight -0.279296875
-  constant fc3_w2_11 : signed(7 downto 0) := "01110101"; -- weight 0.1142578125
-  constant fc3_w3_11 : signed(7 downto 0) := "10001100"; -- weight -0.11328125
-  constant fc3_w4_11 : signed(9 downto 0) := "0100011100"; -- weight 0.27734375
-  constant fc3_w5_11 : signed(7 downto 0) := "01001011"; -- weight 0.0732421875
-  constant fc3_w6_11 : signed(8 downto 0) := "010011011"; -- weight 0.1513671875
-  constant fc3_w7_11 : signed(7 downto 0) := "10011010"; -- weight -0.099609375
-  constant fc3_w8_11 : signed(7 downto 0) := "01000001"; -- weight 0.0634765625
-  constant fc3_w9_11 : signed(9 downto 0) := "0100001111"; -- weight 0.2646484375
-  constant fc3_w10_11 : signed(8 downto 0) := "100001000"; -- weight -0.2421875
-  constant fc3_w11_11 : signed(9 downto 0) := "1011111101"; -- weight -0.2529296875
-  constant fc3_w12_11 : signed(8 downto 0) := "011101111"; -- weight 0.2333984375
-  constant fc3_w13_11 : signed(9 downto 0) := "1011100101"; -- weight -0.2763671875
-  constant fc3_w14_11 : signed(8 downto 0) := "011111100"; -- weight 0.24609375
-  constant fc3_w15_11 : signed(9 downto 0) := "1011100101"; -- weight -0.2763671875
-  constant fc3_w16_11 : signed(8 downto 0) := "101000011"; -- weight -0.1845703125
-  constant fc3_w17_11 : signed(9 downto 0) := "1011100011"; -- weight -0.2783203125
-  constant fc3_w18_11 : signed(7 downto 0) := "01010010"; -- weight 0.080078125
-  constant fc3_w19_11 : signed(7 downto 0) := "10010101"; -- weight -0.1044921875
-  constant fc3_w20_11 : signed(8 downto 0) := "100010110"; -- weight -0.228515625
-  constant fc3_w21_11 : signed(8 downto 0) := "100010001"; -- weight -0.2333984375
-  constant fc3_w22_11 : signed(8 downto 0) := "011010101"; -- weight 0.2080078125
-  constant fc3_w23_11 : signed(8 downto 0) := "100011100"; -- weight -0.22265625
-  constant fc3_w24_11 : signed(7 downto 0) := "10001111"; -- weight -0.1103515625
-  constant fc3_w25_11 : signed(8 downto 0) := "101000111"; -- weight -0.1806640625
-  constant fc3_w26_11 : signed(8 downto 0) := "100100000"; -- weight -0.21875
-  constant fc3_w29_11 : signed(5 downto 0) := "011101"; -- weight 0.0283203125
-  constant fc3_w30_11 : signed(6 downto 0) := "0100010"; -- weight 0.033203125
-  constant fc3_w31_11 : signed(7 downto 0) := "01110111"; -- weight 0.1162109375
-  signal fc3_n11_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_3_a_d1 : signed(26 downto 0);
-  signal fc3_n11_t1_3_b_d1 : signed(26 downto 0);
-  signal fc3_n11_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n11_t1_7_a_d1 : signed(23 downto 0);
+  signal fc3_n11_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n11_t1_0_b_d1 : signed(23 downto 0);
+  signal fc3_n11_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n11_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n11_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n11_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n11_t1_3_a_d1 : signed(25 downto 0);
+  signal fc3_n11_t1_3_b_d1 : signed(25 downto 0);
+  signal fc3_n11_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n11_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n11_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n11_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n11_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n11_t1_6_b_d1 : signed(23 downto 0);
+  signal fc3_n11_t1_7_a_d1 : signed(21 downto 0);
   signal fc3_n11_t0_15_d1 : signed(23 downto 0);
-  constant fc3_w1_12 : signed(7 downto 0) := "10110111"; -- weight -0.0712890625
-  constant fc3_w2_12 : signed(9 downto 0) := "1000001100"; -- weight -0.48828125
-  constant fc3_w3_12 : signed(7 downto 0) := "10100111"; -- weight -0.0869140625
-  constant fc3_w4_12 : signed(8 downto 0) := "101010010"; -- weight -0.169921875
-  constant fc3_w5_12 : signed(7 downto 0) := "01100010"; -- weight 0.095703125
-  constant fc3_w6_12 : signed(8 downto 0) := "101100011"; -- weight -0.1533203125
-  constant fc3_w7_12 : signed(6 downto 0) := "1000001"; -- weight -0.0615234375
-  constant fc3_w9_12 : signed(8 downto 0) := "010110000"; -- weight 0.171875
-  constant fc3_w10_12 : signed(8 downto 0) := "010011111"; -- weight 0.1552734375
-  constant fc3_w11_12 : signed(7 downto 0) := "10011001"; -- weight -0.1005859375
-  constant fc3_w12_12 : signed(8 downto 0) := "010011001"; -- weight 0.1494140625
-  constant fc3_w13_12 : signed(8 downto 0) := "100000010"; -- weight -0.248046875
-  constant fc3_w14_12 : signed(9 downto 0) := "0101000000"; -- weight 0.3125
-  constant fc3_w15_12 : signed(8 downto 0) := "101100010"; -- weight -0.154296875
-  constant fc3_w16_12 : signed(9 downto 0) := "0100101110"; -- weight 0.294921875
-  constant fc3_w17_12 : signed(8 downto 0) := "010110001"; -- weight 0.1728515625
-  constant fc3_w18_12 : signed(8 downto 0) := "101110110"; -- weight -0.134765625
-  constant fc3_w19_12 : signed(6 downto 0) := "1011010"; -- weight -0.037109375
-  constant fc3_w20_12 : signed(7 downto 0) := "10011110"; -- weight -0.095703125
-  constant fc3_w21_12 : signed(8 downto 0) := "100001100"; -- weight -0.23828125
-  constant fc3_w22_12 : signed(8 downto 0) := "011011000"; -- weight 0.2109375
-  constant fc3_w23_12 : signed(6 downto 0) := "0101011"; -- weight 0.0419921875
-  constant fc3_w24_12 : signed(9 downto 0) := "1011010111"; -- weight -0.2900390625
-  constant fc3_w25_12 : signed(9 downto 0) := "0111000111"; -- weight 0.4443359375
-  constant fc3_w26_12 : signed(6 downto 0) := "0101010"; -- weight 0.041015625
-  constant fc3_w27_12 : signed(8 downto 0) := "010100110"; -- weight 0.162109375
-  constant fc3_w28_12 : signed(9 downto 0) := "1001110111"; -- weight -0.3837890625
-  constant fc3_w29_12 : signed(8 downto 0) := "011111010"; -- weight 0.244140625
-  constant fc3_w30_12 : signed(9 downto 0) := "0110011110"; -- weight 0.404296875
-  constant fc3_w31_12 : signed(9 downto 0) := "1011110010"; -- weight -0.263671875
-  constant fc3_n12_bias : signed(19 downto 0) := "01010100110000000000"; -- bias 0.3310546875
-  signal fc3_n12_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n12_t1_0_a_d1 : signed(22 downto 0);
   signal fc3_n12_t0_1_d1 : signed(25 downto 0);
   signal fc3_n12_t0_2_d1 : signed(24 downto 0);
-  signal fc3_n12_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n12_t1_1_b_d1 : signed(23 downto 0);
   signal fc3_n12_t0_4_d1 : signed(25 downto 0);
-  signal fc3_n12_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n12_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n12_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n12_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n12_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n12_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n12_t1_5_b_d1 : signed(25 downto 0);
+  signal fc3_n12_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n12_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n12_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n12_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n12_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n12_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n12_t1_5_b_d1 : signed(24 downto 0);
   signal fc3_n12_t0_12_d1 : signed(25 downto 0);
-  signal fc3_n12_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n12_t1_7_a_d1 : signed(26 downto 0);
-  signal fc3_n12_t1_7_b_d1 : signed(26 downto 0);
+  signal fc3_n12_t1_6_b_d1 : signed(23 downto 0);
+  signal fc3_n12_t1_7_a_d1 : signed(25 downto 0);
+  signal fc3_n12_t1_7_b_d1 : signed(25 downto 0);
   signal fc3_n12_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n12_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n12_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_13 : signed(7 downto 0) := "01101101"; -- weight 0.1064453125
-  constant fc3_w1_13 : signed(9 downto 0) := "0100101001"; -- weight 0.2900390625
-  constant fc3_w2_13 : signed(6 downto 0) := "0101100"; -- weight 0.04296875
-  constant fc3_w3_13 : signed(6 downto 0) := "0100100"; -- weight 0.03515625
-  constant fc3_w4_13 : signed(7 downto 0) := "01110111"; -- weight 0.1162109375
-  constant fc3_w5_13 : signed(9 downto 0) := "0100011111"; -- weight 0.2802734375
-  constant fc3_w6_13 : signed(5 downto 0) := "011100"; -- weight 0.02734375
-  constant fc3_w7_13 : signed(7 downto 0) := "10100001"; -- weight -0.0927734375
-  constant fc3_w8_13 : signed(10 downto 0) := "10111110001"; -- weight -0.5146484375
-  constant fc3_w9_13 : signed(7 downto 0) := "01111011"; -- weight 0.1201171875
-  constant fc3_w10_13 : signed(8 downto 0) := "010110111"; -- weight 0.1787109375
-  constant fc3_w11_13 : signed(9 downto 0) := "1011100010"; -- weight -0.279296875
-  constant fc3_w12_13 : signed(6 downto 0) := "0110101"; -- weight 0.0517578125
-  constant fc3_w13_13 : signed(8 downto 0) := "100110111"; -- weight -0.1962890625
-  constant fc3_w14_13 : signed(7 downto 0) := "01001111"; -- weight 0.0771484375
-  constant fc3_w15_13 : signed(8 downto 0) := "101100011"; -- weight -0.1533203125
-  constant fc3_w16_13 : signed(6 downto 0) := "1010000"; -- weight -0.046875
-  constant fc3_w17_13 : signed(8 downto 0) := "101101000"; -- weight -0.1484375
-  constant fc3_w18_13 : signed(8 downto 0) := "010101000"; -- weight 0.1640625
-  constant fc3_w19_13 : signed(5 downto 0) := "101011"; -- weight -0.0205078125
-  constant fc3_w20_13 : signed(9 downto 0) := "0100101100"; -- weight 0.29296875
-  constant fc3_w21_13 : signed(7 downto 0) := "01100001"; -- weight 0.0947265625
-  constant fc3_w22_13 : signed(7 downto 0) := "10011011"; -- weight -0.0986328125
-  constant fc3_w23_13 : signed(8 downto 0) := "011000000"; -- weight 0.1875
-  constant fc3_w24_13 : signed(9 downto 0) := "0100100111"; -- weight 0.2880859375
-  constant fc3_w25_13 : signed(8 downto 0) := "010110000"; -- weight 0.171875
-  constant fc3_w26_13 : signed(8 downto 0) := "100001101"; -- weight -0.2373046875
-  constant fc3_w27_13 : signed(8 downto 0) := "100110010"; -- weight -0.201171875
-  constant fc3_w28_13 : signed(8 downto 0) := "100000110"; -- weight -0.244140625
-  constant fc3_w29_13 : signed(8 downto 0) := "101101100"; -- weight -0.14453125
-  constant fc3_w30_13 : signed(9 downto 0) := "0101010110"; -- weight 0.333984375
-  constant fc3_w31_13 : signed(3 downto 0) := "0111"; -- weight 0.0068359375
-  constant fc3_n13_bias : signed(19 downto 0) := "01010111100000000000"; -- bias 0.341796875
   signal fc3_n13_t0_0_d1 : signed(24 downto 0);
-  signal fc3_n13_t1_0_b_d1 : signed(24 downto 0);
-  signal fc3_n13_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n13_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n13_t1_2_a_d1 : signed(26 downto 0);
-  signal fc3_n13_t1_2_b_d1 : signed(26 downto 0);
-  signal fc3_n13_t1_3_a_d1 : signed(24 downto 0);
-  signal fc3_n13_t1_3_b_d1 : signed(24 downto 0);
-  signal fc3_n13_t1_4_a_d1 : signed(24 downto 0);
-  signal fc3_n13_t1_4_b_d1 : signed(24 downto 0);
-  signal fc3_n13_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n13_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n13_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n13_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n13_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n13_t1_7_b_d1 : signed(25 downto 0);
+  signal fc3_n13_t1_0_b_d1 : signed(22 downto 0);
+  signal fc3_n13_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n13_t1_1_b_d1 : signed(22 downto 0);
+  signal fc3_n13_t1_2_a_d1 : signed(25 downto 0);
+  signal fc3_n13_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n13_t1_3_a_d1 : signed(23 downto 0);
+  signal fc3_n13_t1_3_b_d1 : signed(23 downto 0);
+  signal fc3_n13_t1_4_a_d1 : signed(23 downto 0);
+  signal fc3_n13_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n13_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n13_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n13_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n13_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n13_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n13_t1_7_b_d1 : signed(24 downto 0);
   signal fc3_n13_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n13_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n13_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_14 : signed(8 downto 0) := "101010111"; -- weight -0.1650390625
-  constant fc3_w1_14 : signed(7 downto 0) := "10101110"; -- weight -0.080078125
-  constant fc3_w2_14 : signed(8 downto 0) := "101000010"; -- weight -0.185546875
-  constant fc3_w3_14 : signed(8 downto 0) := "011011111"; -- weight 0.2177734375
-  constant fc3_w4_14 : signed(9 downto 0) := "0100100000"; -- weight 0.28125
-  constant fc3_w5_14 : signed(5 downto 0) := "011011"; -- weight 0.0263671875
-  constant fc3_w6_14 : signed(8 downto 0) := "100001110"; -- weight -0.236328125
-  constant fc3_w7_14 : signed(7 downto 0) := "10000100"; -- weight -0.12109375
-  constant fc3_w9_14 : signed(7 downto 0) := "10011011"; -- weight -0.0986328125
-  constant fc3_w10_14 : signed(9 downto 0) := "1001110110"; -- weight -0.384765625
-  constant fc3_w11_14 : signed(8 downto 0) := "010000001"; -- weight 0.1259765625
-  constant fc3_w12_14 : signed(8 downto 0) := "011000100"; -- weight 0.19140625
-  constant fc3_w13_14 : signed(9 downto 0) := "1011101100"; -- weight -0.26953125
-  constant fc3_w14_14 : signed(8 downto 0) := "101010100"; -- weight -0.16796875
-  constant fc3_w15_14 : signed(8 downto 0) := "100011010"; -- weight -0.224609375
-  constant fc3_w16_14 : signed(8 downto 0) := "010111001"; -- weight 0.1806640625
-  constant fc3_w17_14 : signed(9 downto 0) := "1011010110"; -- weight -0.291015625
-  constant fc3_w18_14 : signed(8 downto 0) := "011010010"; -- weight 0.205078125
-  constant fc3_w19_14 : signed(3 downto 0) := "1010"; -- weight -0.005859375
-  constant fc3_w20_14 : signed(4 downto 0) := "01010"; -- weight 0.009765625
-  constant fc3_w21_14 : signed(8 downto 0) := "011010101"; -- weight 0.2080078125
-  constant fc3_w22_14 : signed(8 downto 0) := "010101111"; -- weight 0.1708984375
-  constant fc3_w23_14 : signed(9 downto 0) := "1011110011"; -- weight -0.2626953125
-  constant fc3_w24_14 : signed(6 downto 0) := "1001110"; -- weight -0.048828125
-  constant fc3_w25_14 : signed(8 downto 0) := "101001011"; -- weight -0.1767578125
-  constant fc3_w26_14 : signed(9 downto 0) := "1011111000"; -- weight -0.2578125
-  constant fc3_w27_14 : signed(8 downto 0) := "011110110"; -- weight 0.240234375
-  constant fc3_w28_14 : signed(8 downto 0) := "010100101"; -- weight 0.1611328125
-  constant fc3_w29_14 : signed(5 downto 0) := "100011"; -- weight -0.0283203125
-  constant fc3_w30_14 : signed(11 downto 0) := "100101011000"; -- weight -1.6640625
-  constant fc3_n14_bias : signed(19 downto 0) := "10010101110000000000"; -- bias -0.4150390625
-  signal fc3_n14_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_2_a_d1 : signed(25 downto 0);
+  signal fc3_n14_t1_0_a_d1 : signed(23 downto 0);
+  signal fc3_n14_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n14_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n14_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n14_t1_2_a_d1 : signed(23 downto 0);
   signal fc3_n14_t0_5_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n14_t1_7_a_d1 : signed(26 downto 0);
+  signal fc3_n14_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n14_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n14_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n14_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n14_t1_5_a_d1 : signed(23 downto 0);
+  signal fc3_n14_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n14_t1_6_a_d1 : signed(23 downto 0);
+  signal fc3_n14_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n14_t1_7_a_d1 : signed(23 downto 0);
   signal fc3_n14_t0_15_d1 : signed(26 downto 0);
   signal fc3_n14_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n14_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n14_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_15 : signed(7 downto 0) := "01111100"; -- weight 0.12109375
-  constant fc3_w1_15 : signed(9 downto 0) := "0101111101"; -- weight 0.3720703125
-  constant fc3_w2_15 : signed(7 downto 0) := "10011011"; -- weight -0.0986328125
-  constant fc3_w3_15 : signed(9 downto 0) := "0100000100"; -- weight 0.25390625
-  constant fc3_w4_15 : signed(6 downto 0) := "0110100"; -- weight 0.05078125
-  constant fc3_w5_15 : signed(8 downto 0) := "101010000"; -- weight -0.171875
-  constant fc3_w6_15 : signed(9 downto 0) := "0100000100"; -- weight 0.25390625
-  constant fc3_w7_15 : signed(7 downto 0) := "10001100"; -- weight -0.11328125
-  constant fc3_w8_15 : signed(7 downto 0) := "10011110"; -- weight -0.095703125
-  constant fc3_w9_15 : signed(7 downto 0) := "10011111"; -- weight -0.0947265625
-  constant fc3_w10_15 : signed(6 downto 0) := "0111000"; -- weight 0.0546875
-  constant fc3_w11_15 : signed(8 downto 0) := "100010011"; -- weight -0.2314453125
-  constant fc3_w12_15 : signed(8 downto 0) := "101111000"; -- weight -0.1328125
-  constant fc3_w13_15 : signed(8 downto 0) := "101110111"; -- weight -0.1337890625
-  constant fc3_w14_15 : signed(6 downto 0) := "0111100"; -- weight 0.05859375
-  constant fc3_w15_15 : signed(9 downto 0) := "0100101000"; -- weight 0.2890625
-  constant fc3_w17_15 : signed(8 downto 0) := "011000010"; -- weight 0.189453125
-  constant fc3_w18_15 : signed(8 downto 0) := "011011011"; -- weight 0.2138671875
-  constant fc3_w19_15 : signed(4 downto 0) := "10001"; -- weight -0.0146484375
-  constant fc3_w20_15 : signed(9 downto 0) := "0101100001"; -- weight 0.3447265625
-  constant fc3_w21_15 : signed(6 downto 0) := "1001101"; -- weight -0.0498046875
-  constant fc3_w22_15 : signed(9 downto 0) := "0100101010"; -- weight 0.291015625
-  constant fc3_w23_15 : signed(5 downto 0) := "101001"; -- weight -0.0224609375
-  constant fc3_w24_15 : signed(7 downto 0) := "10110001"; -- weight -0.0771484375
-  constant fc3_w25_15 : signed(6 downto 0) := "0100001"; -- weight 0.0322265625
-  constant fc3_w26_15 : signed(9 downto 0) := "1011010110"; -- weight -0.291015625
-  constant fc3_w27_15 : signed(9 downto 0) := "0100100000"; -- weight 0.28125
-  constant fc3_w28_15 : signed(9 downto 0) := "0101001101"; -- weight 0.3251953125
-  constant fc3_w29_15 : signed(8 downto 0) := "100010111"; -- weight -0.2275390625
-  constant fc3_w30_15 : signed(7 downto 0) := "10101110"; -- weight -0.080078125
-  constant fc3_w31_15 : signed(9 downto 0) := "0101100001"; -- weight 0.3447265625
-  constant fc3_n15_bias : signed(18 downto 0) := "1011011110000000000"; -- bias -0.1416015625
-  signal fc3_n15_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n15_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n15_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n15_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n15_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n15_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n15_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n15_t1_1_a_d1 : signed(23 downto 0);
+  signal fc3_n15_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n15_t1_2_a_d1 : signed(23 downto 0);
   signal fc3_n15_t0_5_d1 : signed(24 downto 0);
-  signal fc3_n15_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n15_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n15_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n15_t1_4_b_d1 : signed(25 downto 0);
+  signal fc3_n15_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n15_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n15_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n15_t1_4_b_d1 : signed(24 downto 0);
   signal fc3_n15_t0_10_d1 : signed(24 downto 0);
-  signal fc3_n15_t1_5_b_d1 : signed(24 downto 0);
-  signal fc3_n15_t1_6_a_d1 : signed(25 downto 0);
+  signal fc3_n15_t1_5_b_d1 : signed(22 downto 0);
+  signal fc3_n15_t1_6_a_d1 : signed(24 downto 0);
   signal fc3_n15_t0_13_d1 : signed(25 downto 0);
-  signal fc3_n15_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n15_t1_7_b_d1 : signed(25 downto 0);
-  constant fc3_w0_16 : signed(7 downto 0) := "10011011"; -- weight -0.0986328125
-  constant fc3_w1_16 : signed(8 downto 0) := "011110111"; -- weight 0.2412109375
-  constant fc3_w2_16 : signed(8 downto 0) := "011001100"; -- weight 0.19921875
-  constant fc3_w3_16 : signed(8 downto 0) := "101111011"; -- weight -0.1298828125
-  constant fc3_w4_16 : signed(8 downto 0) := "010000011"; -- weight 0.1279296875
-  constant fc3_w5_16 : signed(8 downto 0) := "010110011"; -- weight 0.1748046875
-  constant fc3_w6_16 : signed(5 downto 0) := "100001"; -- weight -0.0302734375
-  constant fc3_w7_16 : signed(8 downto 0) := "100100011"; -- weight -0.2158203125
-  constant fc3_w8_16 : signed(5 downto 0) := "100111"; -- weight -0.0244140625
-  constant fc3_w9_16 : signed(8 downto 0) := "010010101"; -- weight 0.1455078125
-  constant fc3_w10_16 : signed(8 downto 0) := "011000110"; -- weight 0.193359375
-  constant fc3_w11_16 : signed(8 downto 0) := "011000001"; -- weight 0.1884765625
-  constant fc3_w12_16 : signed(8 downto 0) := "101111101"; -- weight -0.1279296875
-  constant fc3_w13_16 : signed(8 downto 0) := "010001111"; -- weight 0.1396484375
-  constant fc3_w14_16 : signed(9 downto 0) := "1010010010"; -- weight -0.357421875
-  constant fc3_w15_16 : signed(6 downto 0) := "1010001"; -- weight -0.0458984375
-  constant fc3_w16_16 : signed(8 downto 0) := "010110011"; -- weight 0.1748046875
-  constant fc3_w17_16 : signed(8 downto 0) := "011100011"; -- weight 0.2216796875
-  constant fc3_w18_16 : signed(7 downto 0) := "01111001"; -- weight 0.1181640625
-  constant fc3_w19_16 : signed(8 downto 0) := "011101001"; -- weight 0.2275390625
-  constant fc3_w20_16 : signed(6 downto 0) := "1011100"; -- weight -0.03515625
-  constant fc3_w21_16 : signed(9 downto 0) := "0100100001"; -- weight 0.2822265625
-  constant fc3_w22_16 : signed(7 downto 0) := "10100010"; -- weight -0.091796875
-  constant fc3_w23_16 : signed(8 downto 0) := "100101110"; -- weight -0.205078125
-  constant fc3_w24_16 : signed(7 downto 0) := "10111011"; -- weight -0.0673828125
-  constant fc3_w25_16 : signed(5 downto 0) := "100111"; -- weight -0.0244140625
-  constant fc3_w26_16 : signed(8 downto 0) := "100011000"; -- weight -0.2265625
-  constant fc3_w27_16 : signed(8 downto 0) := "101110000"; -- weight -0.140625
-  constant fc3_w28_16 : signed(5 downto 0) := "100101"; -- weight -0.0263671875
-  constant fc3_w29_16 : signed(7 downto 0) := "10000001"; -- weight -0.1240234375
-  constant fc3_w30_16 : signed(5 downto 0) := "010110"; -- weight 0.021484375
-  constant fc3_w31_16 : signed(7 downto 0) := "10000111"; -- weight -0.1181640625
-  constant fc3_n16_bias : signed(18 downto 0) := "0100000000000000000"; -- bias 0.125
-  signal fc3_n16_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n16_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n15_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n15_t1_7_b_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_1_b_d1 : signed(23 downto 0);
+  signal fc3_n16_t1_2_a_d1 : signed(23 downto 0);
+  signal fc3_n16_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_4_b_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_6_a_d1 : signed(22 downto 0);
   signal fc3_n16_t0_13_d1 : signed(24 downto 0);
-  signal fc3_n16_t1_7_a_d1 : signed(24 downto 0);
-  signal fc3_n16_t1_7_b_d1 : signed(24 downto 0);
+  signal fc3_n16_t1_7_a_d1 : signed(23 downto 0);
+  signal fc3_n16_t1_7_b_d1 : signed(23 downto 0);
   signal fc3_n16_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n16_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n16_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_17 : signed(9 downto 0) := "1010111000"; -- weight -0.3203125
-  constant fc3_w1_17 : signed(7 downto 0) := "01110101"; -- weight 0.1142578125
-  constant fc3_w2_17 : signed(9 downto 0) := "1011011010"; -- weight -0.287109375
-  constant fc3_w3_17 : signed(8 downto 0) := "011101100"; -- weight 0.23046875
-  constant fc3_w4_17 : signed(7 downto 0) := "10100100"; -- weight -0.08984375
-  constant fc3_w5_17 : signed(8 downto 0) := "010010101"; -- weight 0.1455078125
-  constant fc3_w6_17 : signed(7 downto 0) := "01101100"; -- weight 0.10546875
-  constant fc3_w7_17 : signed(7 downto 0) := "01111100"; -- weight 0.12109375
-  constant fc3_w9_17 : signed(8 downto 0) := "011111010"; -- weight 0.244140625
-  constant fc3_w10_17 : signed(6 downto 0) := "1001110"; -- weight -0.048828125
-  constant fc3_w11_17 : signed(8 downto 0) := "011110000"; -- weight 0.234375
-  constant fc3_w12_17 : signed(8 downto 0) := "101100000"; -- weight -0.15625
-  constant fc3_w13_17 : signed(8 downto 0) := "010011010"; -- weight 0.150390625
-  constant fc3_w14_17 : signed(5 downto 0) := "101110"; -- weight -0.017578125
-  constant fc3_w15_17 : signed(7 downto 0) := "01001010"; -- weight 0.072265625
-  constant fc3_w16_17 : signed(7 downto 0) := "10101111"; -- weight -0.0791015625
-  constant fc3_w17_17 : signed(8 downto 0) := "100010001"; -- weight -0.2333984375
-  constant fc3_w18_17 : signed(6 downto 0) := "1001011"; -- weight -0.0517578125
-  constant fc3_w19_17 : signed(9 downto 0) := "0100000011"; -- weight 0.2529296875
-  constant fc3_w20_17 : signed(9 downto 0) := "1010100011"; -- weight -0.3408203125
-  constant fc3_w21_17 : signed(8 downto 0) := "100001111"; -- weight -0.2353515625
-  constant fc3_w22_17 : signed(8 downto 0) := "100111001"; -- weight -0.1943359375
-  constant fc3_w23_17 : signed(8 downto 0) := "100100111"; -- weight -0.2119140625
-  constant fc3_w24_17 : signed(8 downto 0) := "011011010"; -- weight 0.212890625
-  constant fc3_w25_17 : signed(9 downto 0) := "1000111100"; -- weight -0.44140625
-  constant fc3_w26_17 : signed(8 downto 0) := "011001111"; -- weight 0.2021484375
-  constant fc3_w27_17 : signed(8 downto 0) := "011100001"; -- weight 0.2197265625
-  constant fc3_w28_17 : signed(7 downto 0) := "01000101"; -- weight 0.0673828125
-  constant fc3_w29_17 : signed(8 downto 0) := "011011011"; -- weight 0.2138671875
-  constant fc3_w30_17 : signed(5 downto 0) := "101011"; -- weight -0.0205078125
-  constant fc3_w31_17 : signed(7 downto 0) := "01101100"; -- weight 0.10546875
-  constant fc3_n17_bias : signed(19 downto 0) := "10110001010000000000"; -- bias -0.3076171875
-  signal fc3_n17_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n17_t1_0_a_d1 : signed(24 downto 0);
   signal fc3_n17_t0_1_d1 : signed(25 downto 0);
-  signal fc3_n17_t1_1_a_d1 : signed(24 downto 0);
-  signal fc3_n17_t1_1_b_d1 : signed(24 downto 0);
-  signal fc3_n17_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n17_t1_2_b_d1 : signed(25 downto 0);
+  signal fc3_n17_t1_1_a_d1 : signed(23 downto 0);
+  signal fc3_n17_t1_1_b_d1 : signed(23 downto 0);
+  signal fc3_n17_t1_2_a_d1 : signed(23 downto 0);
+  signal fc3_n17_t1_2_b_d1 : signed(24 downto 0);
   signal fc3_n17_t0_6_d1 : signed(24 downto 0);
-  signal fc3_n17_t1_3_b_d1 : signed(24 downto 0);
-  signal fc3_n17_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n17_t1_4_b_d1 : signed(25 downto 0);
+  signal fc3_n17_t1_3_b_d1 : signed(22 downto 0);
+  signal fc3_n17_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n17_t1_4_b_d1 : signed(24 downto 0);
   signal fc3_n17_t0_10_d1 : signed(25 downto 0);
-  signal fc3_n17_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n17_t1_6_a_d1 : signed(26 downto 0);
-  signal fc3_n17_t1_6_b_d1 : signed(26 downto 0);
+  signal fc3_n17_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n17_t1_6_a_d1 : signed(25 downto 0);
+  signal fc3_n17_t1_6_b_d1 : signed(24 downto 0);
   signal fc3_n17_t0_14_d1 : signed(24 downto 0);
-  signal fc3_n17_t1_7_b_d1 : signed(24 downto 0);
+  signal fc3_n17_t1_7_b_d1 : signed(23 downto 0);
   signal fc3_n17_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n17_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n17_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_18 : signed(8 downto 0) := "100000111"; -- weight -0.2431640625
-  constant fc3_w1_18 : signed(7 downto 0) := "01011000"; -- weight 0.0859375
-  constant fc3_w2_18 : signed(6 downto 0) := "0110101"; -- weight 0.0517578125
-  constant fc3_w3_18 : signed(5 downto 0) := "010001"; -- weight 0.0166015625
-  constant fc3_w5_18 : signed(7 downto 0) := "01000100"; -- weight 0.06640625
-  constant fc3_w6_18 : signed(9 downto 0) := "0111111111"; -- weight 0.4990234375
-  constant fc3_w7_18 : signed(4 downto 0) := "10110"; -- weight -0.009765625
-  constant fc3_w8_18 : signed(8 downto 0) := "011000101"; -- weight 0.1923828125
-  constant fc3_w9_18 : signed(9 downto 0) := "1011010110"; -- weight -0.291015625
-  constant fc3_w10_18 : signed(7 downto 0) := "10111010"; -- weight -0.068359375
-  constant fc3_w11_18 : signed(5 downto 0) := "101010"; -- weight -0.021484375
-  constant fc3_w12_18 : signed(7 downto 0) := "01100010"; -- weight 0.095703125
-  constant fc3_w13_18 : signed(6 downto 0) := "1010011"; -- weight -0.0439453125
-  constant fc3_w14_18 : signed(7 downto 0) := "01110111"; -- weight 0.1162109375
-  constant fc3_w15_18 : signed(7 downto 0) := "01010011"; -- weight 0.0810546875
-  constant fc3_w16_18 : signed(9 downto 0) := "1010001011"; -- weight -0.3642578125
-  constant fc3_w17_18 : signed(5 downto 0) := "100101"; -- weight -0.0263671875
-  constant fc3_w18_18 : signed(8 downto 0) := "101101101"; -- weight -0.1435546875
-  constant fc3_w19_18 : signed(7 downto 0) := "10101011"; -- weight -0.0830078125
-  constant fc3_w20_18 : signed(9 downto 0) := "1011101011"; -- weight -0.2705078125
-  constant fc3_w21_18 : signed(9 downto 0) := "1001110101"; -- weight -0.3857421875
-  constant fc3_w22_18 : signed(7 downto 0) := "10011000"; -- weight -0.1015625
-  constant fc3_w23_18 : signed(9 downto 0) := "0100011010"; -- weight 0.275390625
-  constant fc3_w24_18 : signed(9 downto 0) := "0111001110"; -- weight 0.451171875
-  constant fc3_w25_18 : signed(8 downto 0) := "011100000"; -- weight 0.21875
-  constant fc3_w26_18 : signed(7 downto 0) := "01011011"; -- weight 0.0888671875
-  constant fc3_w27_18 : signed(9 downto 0) := "0100000101"; -- weight 0.2548828125
-  constant fc3_w29_18 : signed(9 downto 0) := "1011100111"; -- weight -0.2744140625
-  constant fc3_w30_18 : signed(11 downto 0) := "101010001000"; -- weight -1.3671875
-  constant fc3_w31_18 : signed(7 downto 0) := "01000111"; -- weight 0.0693359375
-  constant fc3_n18_bias : signed(20 downto 0) := "101001101100000000000"; -- bias -0.697265625
   signal fc3_n18_t0_0_d1 : signed(24 downto 0);
-  signal fc3_n18_t1_0_b_d1 : signed(24 downto 0);
-  signal fc3_n18_t1_1_a_d1 : signed(25 downto 0);
+  signal fc3_n18_t1_0_b_d1 : signed(22 downto 0);
+  signal fc3_n18_t1_1_a_d1 : signed(23 downto 0);
   signal fc3_n18_t0_3_d1 : signed(25 downto 0);
-  signal fc3_n18_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n18_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n18_t1_3_a_d1 : signed(24 downto 0);
-  signal fc3_n18_t1_3_b_d1 : signed(24 downto 0);
-  signal fc3_n18_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n18_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n18_t1_5_a_d1 : signed(26 downto 0);
-  signal fc3_n18_t1_5_b_d1 : signed(26 downto 0);
-  signal fc3_n18_t1_6_a_d1 : signed(26 downto 0);
-  signal fc3_n18_t1_6_b_d1 : signed(26 downto 0);
-  signal fc3_n18_t1_7_a_d1 : signed(26 downto 0);
+  signal fc3_n18_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n18_t1_2_b_d1 : signed(22 downto 0);
+  signal fc3_n18_t1_3_a_d1 : signed(23 downto 0);
+  signal fc3_n18_t1_3_b_d1 : signed(23 downto 0);
+  signal fc3_n18_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n18_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n18_t1_5_a_d1 : signed(25 downto 0);
+  signal fc3_n18_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n18_t1_6_a_d1 : signed(25 downto 0);
+  signal fc3_n18_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n18_t1_7_a_d1 : signed(24 downto 0);
   signal fc3_n18_t0_15_d1 : signed(26 downto 0);
   signal fc3_n18_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n18_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n18_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_19 : signed(9 downto 0) := "1001011100"; -- weight -0.41015625
-  constant fc3_w1_19 : signed(9 downto 0) := "1010111111"; -- weight -0.3134765625
-  constant fc3_w2_19 : signed(8 downto 0) := "101010010"; -- weight -0.169921875
-  constant fc3_w3_19 : signed(8 downto 0) := "011010110"; -- weight 0.208984375
-  constant fc3_w4_19 : signed(8 downto 0) := "011110001"; -- weight 0.2353515625
-  constant fc3_w5_19 : signed(2 downto 0) := "011"; -- weight 0.0029296875
-  constant fc3_w6_19 : signed(7 downto 0) := "10101101"; -- weight -0.0810546875
-  constant fc3_w7_19 : signed(8 downto 0) := "011101011"; -- weight 0.2294921875
-  constant fc3_w8_19 : signed(9 downto 0) := "0100000110"; -- weight 0.255859375
-  constant fc3_w9_19 : signed(8 downto 0) := "101100011"; -- weight -0.1533203125
-  constant fc3_w10_19 : signed(7 downto 0) := "01101011"; -- weight 0.1044921875
-  constant fc3_w11_19 : signed(8 downto 0) := "011111011"; -- weight 0.2451171875
-  constant fc3_w12_19 : signed(5 downto 0) := "100001"; -- weight -0.0302734375
-  constant fc3_w13_19 : signed(8 downto 0) := "011100001"; -- weight 0.2197265625
-  constant fc3_w14_19 : signed(9 downto 0) := "1011001000"; -- weight -0.3046875
-  constant fc3_w15_19 : signed(8 downto 0) := "100010100"; -- weight -0.23046875
-  constant fc3_w16_19 : signed(9 downto 0) := "0100000111"; -- weight 0.2568359375
-  constant fc3_w17_19 : signed(7 downto 0) := "10001001"; -- weight -0.1162109375
-  constant fc3_w18_19 : signed(8 downto 0) := "101001000"; -- weight -0.1796875
-  constant fc3_w19_19 : signed(8 downto 0) := "010011010"; -- weight 0.150390625
-  constant fc3_w20_19 : signed(7 downto 0) := "10001111"; -- weight -0.1103515625
-  constant fc3_w21_19 : signed(9 downto 0) := "0110001111"; -- weight 0.3896484375
-  constant fc3_w22_19 : signed(8 downto 0) := "011111111"; -- weight 0.2490234375
-  constant fc3_w23_19 : signed(8 downto 0) := "101100110"; -- weight -0.150390625
-  constant fc3_w24_19 : signed(7 downto 0) := "10000100"; -- weight -0.12109375
-  constant fc3_w25_19 : signed(8 downto 0) := "100101000"; -- weight -0.2109375
-  constant fc3_w26_19 : signed(5 downto 0) := "010001"; -- weight 0.0166015625
-  constant fc3_w27_19 : signed(8 downto 0) := "011011111"; -- weight 0.2177734375
-  constant fc3_w28_19 : signed(6 downto 0) := "1010100"; -- weight -0.04296875
-  constant fc3_w29_19 : signed(7 downto 0) := "10100011"; -- weight -0.0908203125
-  constant fc3_w31_19 : signed(8 downto 0) := "010101000"; -- weight 0.1640625
-  constant fc3_n19_bias : signed(18 downto 0) := "1010110010000000000"; -- bias -0.1630859375
-  signal fc3_n19_t1_0_a_d1 : signed(26 downto 0);
-  signal fc3_n19_t1_0_b_d1 : signed(26 downto 0);
-  signal fc3_n19_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_3_a_d1 : signed(25 downto 0);
+  signal fc3_n19_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n19_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_1_a_d1 : signed(23 downto 0);
+  signal fc3_n19_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_3_a_d1 : signed(23 downto 0);
   signal fc3_n19_t0_7_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n19_t1_7_a_d1 : signed(24 downto 0);
-  signal fc3_n19_t1_7_b_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_4_b_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n19_t1_6_b_d1 : signed(23 downto 0);
+  signal fc3_n19_t1_7_a_d1 : signed(23 downto 0);
+  signal fc3_n19_t1_7_b_d1 : signed(23 downto 0);
   signal fc3_n19_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n19_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n19_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_20 : signed(5 downto 0) := "010011"; -- weight 0.0185546875
-  constant fc3_w1_20 : signed(9 downto 0) := "1010110010"; -- weight -0.326171875
-  constant fc3_w2_20 : signed(8 downto 0) := "010110110"; -- weight 0.177734375
-  constant fc3_w3_20 : signed(7 downto 0) := "10010101"; -- weight -0.1044921875
-  constant fc3_w4_20 : signed(7 downto 0) := "10001001"; -- weight -0.1162109375
-  constant fc3_w5_20 : signed(9 downto 0) := "0100011000"; -- weight 0.2734375
-  constant fc3_w6_20 : signed(5 downto 0) := "010100"; -- weight 0.01953125
-  constant fc3_w8_20 : signed(9 downto 0) := "0100100010"; -- weight 0.283203125
-  constant fc3_w9_20 : signed(8 downto 0) := "101010100"; -- weight -0.16796875
-  constant fc3_w10_20 : signed(9 downto 0) := "1001010000"; -- weight -0.421875
-  constant fc3_w11_20 : signed(5 downto 0) := "100001"; -- weight -0.0302734375
-  constant fc3_w12_20 : signed(5 downto 0) := "010110"; -- weight 0.021484375
-  constant fc3_w13_20 : signed(9 downto 0) := "0100111100"; -- weight 0.30859375
-  constant fc3_w14_20 : signed(8 downto 0) := "100011101"; -- weight -0.2216796875
-  constant fc3_w15_20 : signed(7 downto 0) := "10000010"; -- weight -0.123046875
-  constant fc3_w17_20 : signed(7 downto 0) := "10000001"; -- weight -0.1240234375
-  constant fc3_w18_20 : signed(9 downto 0) := "1011110011"; -- weight -0.2626953125
-  constant fc3_w19_20 : signed(8 downto 0) := "010000111"; -- weight 0.1318359375
-  constant fc3_w20_20 : signed(8 downto 0) := "010001101"; -- weight 0.1376953125
-  constant fc3_w21_20 : signed(8 downto 0) := "010111100"; -- weight 0.18359375
-  constant fc3_w22_20 : signed(8 downto 0) := "011101111"; -- weight 0.2333984375
-  constant fc3_w23_20 : signed(9 downto 0) := "0100100111"; -- weight 0.2880859375
-  constant fc3_w24_20 : signed(9 downto 0) := "0101000101"; -- weight 0.3173828125
-  constant fc3_w25_20 : signed(9 downto 0) := "1000010110"; -- weight -0.478515625
-  constant fc3_w26_20 : signed(9 downto 0) := "0100110111"; -- weight 0.3037109375
-  constant fc3_w27_20 : signed(8 downto 0) := "011001101"; -- weight 0.2001953125
-  constant fc3_w28_20 : signed(9 downto 0) := "0100100010"; -- weight 0.283203125
-  constant fc3_w29_20 : signed(6 downto 0) := "0101010"; -- weight 0.041015625
-  constant fc3_w31_20 : signed(9 downto 0) := "1010011110"; -- weight -0.345703125
-  constant fc3_n20_bias : signed(19 downto 0) := "10111100100000000000"; -- bias -0.263671875
-  signal fc3_n20_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_5_a_d1 : signed(25 downto 0);
+  signal fc3_n20_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n20_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n20_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n20_t1_1_b_d1 : signed(23 downto 0);
+  signal fc3_n20_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n20_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n20_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n20_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n20_t1_4_a_d1 : signed(23 downto 0);
+  signal fc3_n20_t1_4_b_d1 : signed(24 downto 0);
+  signal fc3_n20_t1_5_a_d1 : signed(24 downto 0);
   signal fc3_n20_t0_11_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_6_a_d1 : signed(26 downto 0);
-  signal fc3_n20_t1_6_b_d1 : signed(26 downto 0);
-  signal fc3_n20_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n20_t1_7_b_d1 : signed(25 downto 0);
-  constant fc3_w1_21 : signed(8 downto 0) := "100101000"; -- weight -0.2109375
-  constant fc3_w2_21 : signed(9 downto 0) := "0100110000"; -- weight 0.296875
-  constant fc3_w3_21 : signed(7 downto 0) := "10010110"; -- weight -0.103515625
-  constant fc3_w4_21 : signed(6 downto 0) := "1000101"; -- weight -0.0576171875
-  constant fc3_w5_21 : signed(6 downto 0) := "1001110"; -- weight -0.048828125
-  constant fc3_w6_21 : signed(8 downto 0) := "101111111"; -- weight -0.1259765625
-  constant fc3_w7_21 : signed(9 downto 0) := "0100111000"; -- weight 0.3046875
-  constant fc3_w8_21 : signed(8 downto 0) := "100010111"; -- weight -0.2275390625
-  constant fc3_w9_21 : signed(9 downto 0) := "0110100110"; -- weight 0.412109375
-  constant fc3_w10_21 : signed(5 downto 0) := "010101"; -- weight 0.0205078125
-  constant fc3_w11_21 : signed(8 downto 0) := "101110001"; -- weight -0.1396484375
-  constant fc3_w12_21 : signed(8 downto 0) := "010111000"; -- weight 0.1796875
-  constant fc3_w13_21 : signed(7 downto 0) := "01000100"; -- weight 0.06640625
-  constant fc3_w14_21 : signed(8 downto 0) := "101001001"; -- weight -0.1787109375
-  constant fc3_w15_21 : signed(7 downto 0) := "10111001"; -- weight -0.0693359375
-  constant fc3_w16_21 : signed(9 downto 0) := "0101010100"; -- weight 0.33203125
-  constant fc3_w17_21 : signed(7 downto 0) := "10110100"; -- weight -0.07421875
-  constant fc3_w18_21 : signed(8 downto 0) := "010001110"; -- weight 0.138671875
-  constant fc3_w19_21 : signed(9 downto 0) := "1011110110"; -- weight -0.259765625
-  constant fc3_w20_21 : signed(7 downto 0) := "01101101"; -- weight 0.1064453125
-  constant fc3_w21_21 : signed(7 downto 0) := "01101011"; -- weight 0.1044921875
-  constant fc3_w22_21 : signed(7 downto 0) := "10111010"; -- weight -0.068359375
-  constant fc3_w23_21 : signed(9 downto 0) := "1011010110"; -- weight -0.291015625
-  constant fc3_w24_21 : signed(8 downto 0) := "100011010"; -- weight -0.224609375
-  constant fc3_w25_21 : signed(8 downto 0) := "010111010"; -- weight 0.181640625
-  constant fc3_w26_21 : signed(9 downto 0) := "0100000001"; -- weight 0.2509765625
-  constant fc3_w27_21 : signed(8 downto 0) := "100011100"; -- weight -0.22265625
-  constant fc3_w28_21 : signed(7 downto 0) := "10010100"; -- weight -0.10546875
-  constant fc3_w29_21 : signed(8 downto 0) := "100101101"; -- weight -0.2060546875
-  constant fc3_w30_21 : signed(8 downto 0) := "011000101"; -- weight 0.1923828125
-  constant fc3_w31_21 : signed(9 downto 0) := "1010010011"; -- weight -0.3564453125
-  constant fc3_n21_bias : signed(19 downto 0) := "01101011110000000000"; -- bias 0.4208984375
-  signal fc3_n21_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_1_b_d1 : signed(25 downto 0);
+  signal fc3_n20_t1_6_a_d1 : signed(25 downto 0);
+  signal fc3_n20_t1_6_b_d1 : signed(25 downto 0);
+  signal fc3_n20_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n20_t1_7_b_d1 : signed(24 downto 0);
+  signal fc3_n21_t1_0_a_d1 : signed(23 downto 0);
+  signal fc3_n21_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n21_t1_1_a_d1 : signed(22 downto 0);
+  signal fc3_n21_t1_1_b_d1 : signed(24 downto 0);
   signal fc3_n21_t0_4_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_3_a_d1 : signed(24 downto 0);
-  signal fc3_n21_t1_3_b_d1 : signed(24 downto 0);
-  signal fc3_n21_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n21_t1_7_a_d1 : signed(25 downto 0);
+  signal fc3_n21_t1_2_b_d1 : signed(23 downto 0);
+  signal fc3_n21_t1_3_a_d1 : signed(23 downto 0);
+  signal fc3_n21_t1_3_b_d1 : signed(23 downto 0);
+  signal fc3_n21_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n21_t1_4_b_d1 : signed(24 downto 0);
+  signal fc3_n21_t1_5_a_d1 : signed(23 downto 0);
+  signal fc3_n21_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n21_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n21_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n21_t1_7_a_d1 : signed(24 downto 0);
   signal fc3_n21_t0_15_d1 : signed(25 downto 0);
   signal fc3_n21_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n21_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n21_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_22 : signed(10 downto 0) := "01001100111"; -- weight 0.6005859375
-  constant fc3_w1_22 : signed(8 downto 0) := "101111100"; -- weight -0.12890625
-  constant fc3_w2_22 : signed(8 downto 0) := "101110110"; -- weight -0.134765625
-  constant fc3_w3_22 : signed(6 downto 0) := "0110000"; -- weight 0.046875
-  constant fc3_w4_22 : signed(8 downto 0) := "011001110"; -- weight 0.201171875
-  constant fc3_w5_22 : signed(7 downto 0) := "10011101"; -- weight -0.0966796875
-  constant fc3_w6_22 : signed(8 downto 0) := "101000110"; -- weight -0.181640625
-  constant fc3_w7_22 : signed(7 downto 0) := "01100100"; -- weight 0.09765625
-  constant fc3_w8_22 : signed(10 downto 0) := "10110101001"; -- weight -0.5849609375
-  constant fc3_w9_22 : signed(6 downto 0) := "1001100"; -- weight -0.05078125
-  constant fc3_w10_22 : signed(8 downto 0) := "010010011"; -- weight 0.1435546875
-  constant fc3_w11_22 : signed(8 downto 0) := "010101111"; -- weight 0.1708984375
-  constant fc3_w12_22 : signed(7 downto 0) := "10011000"; -- weight -0.1015625
-  constant fc3_w13_22 : signed(5 downto 0) := "011011"; -- weight 0.0263671875
-  constant fc3_w14_22 : signed(8 downto 0) := "100101000"; -- weight -0.2109375
-  constant fc3_w15_22 : signed(8 downto 0) := "100000101"; -- weight -0.2451171875
-  constant fc3_w16_22 : signed(9 downto 0) := "0100110001"; -- weight 0.2978515625
-  constant fc3_w17_22 : signed(7 downto 0) := "01101001"; -- weight 0.1025390625
-  constant fc3_w18_22 : signed(9 downto 0) := "1011000010"; -- weight -0.310546875
-  constant fc3_w19_22 : signed(8 downto 0) := "011001101"; -- weight 0.2001953125
-  constant fc3_w20_22 : signed(7 downto 0) := "01100011"; -- weight 0.0966796875
-  constant fc3_w21_22 : signed(7 downto 0) := "01011010"; -- weight 0.087890625
-  constant fc3_w23_22 : signed(7 downto 0) := "01110001"; -- weight 0.1103515625
-  constant fc3_w24_22 : signed(9 downto 0) := "1011100101"; -- weight -0.2763671875
-  constant fc3_w25_22 : signed(10 downto 0) := "01010001111"; -- weight 0.6396484375
-  constant fc3_w26_22 : signed(9 downto 0) := "0100110000"; -- weight 0.296875
-  constant fc3_w27_22 : signed(8 downto 0) := "101001010"; -- weight -0.177734375
-  constant fc3_w28_22 : signed(9 downto 0) := "1011010011"; -- weight -0.2939453125
-  constant fc3_w29_22 : signed(4 downto 0) := "10011"; -- weight -0.0126953125
-  constant fc3_w30_22 : signed(8 downto 0) := "010100011"; -- weight 0.1591796875
-  constant fc3_w31_22 : signed(6 downto 0) := "0111000"; -- weight 0.0546875
-  constant fc3_n22_bias : signed(17 downto 0) := "010110000000000000"; -- bias 0.0859375
   signal fc3_n22_t0_0_d1 : signed(25 downto 0);
-  signal fc3_n22_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n22_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n22_t1_1_b_d1 : signed(25 downto 0);
+  signal fc3_n22_t1_0_b_d1 : signed(23 downto 0);
+  signal fc3_n22_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n22_t1_1_b_d1 : signed(24 downto 0);
   signal fc3_n22_t0_4_d1 : signed(25 downto 0);
-  signal fc3_n22_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n22_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n22_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n22_t1_4_a_d1 : signed(25 downto 0);
+  signal fc3_n22_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n22_t1_3_a_d1 : signed(23 downto 0);
+  signal fc3_n22_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n22_t1_4_a_d1 : signed(24 downto 0);
   signal fc3_n22_t0_9_d1 : signed(25 downto 0);
-  signal fc3_n22_t1_5_a_d1 : signed(24 downto 0);
-  signal fc3_n22_t1_5_b_d1 : signed(24 downto 0);
-  signal fc3_n22_t1_6_a_d1 : signed(26 downto 0);
-  signal fc3_n22_t1_6_b_d1 : signed(26 downto 0);
-  signal fc3_n22_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n22_t1_7_b_d1 : signed(25 downto 0);
+  signal fc3_n22_t1_5_a_d1 : signed(23 downto 0);
+  signal fc3_n22_t1_5_b_d1 : signed(23 downto 0);
+  signal fc3_n22_t1_6_a_d1 : signed(25 downto 0);
+  signal fc3_n22_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n22_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n22_t1_7_b_d1 : signed(23 downto 0);
   signal fc3_n22_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n22_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n22_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_23 : signed(9 downto 0) := "1000010100"; -- weight -0.48046875
-  constant fc3_w2_23 : signed(9 downto 0) := "1011110010"; -- weight -0.263671875
-  constant fc3_w3_23 : signed(9 downto 0) := "0100111110"; -- weight 0.310546875
-  constant fc3_w4_23 : signed(9 downto 0) := "0100101100"; -- weight 0.29296875
-  constant fc3_w5_23 : signed(6 downto 0) := "0111011"; -- weight 0.0576171875
-  constant fc3_w6_23 : signed(9 downto 0) := "0100111100"; -- weight 0.30859375
-  constant fc3_w7_23 : signed(5 downto 0) := "010111"; -- weight 0.0224609375
-  constant fc3_w8_23 : signed(9 downto 0) := "0101110110"; -- weight 0.365234375
-  constant fc3_w9_23 : signed(5 downto 0) := "100101"; -- weight -0.0263671875
-  constant fc3_w10_23 : signed(9 downto 0) := "1010100001"; -- weight -0.3427734375
-  constant fc3_w11_23 : signed(8 downto 0) := "011001011"; -- weight 0.1982421875
-  constant fc3_w12_23 : signed(7 downto 0) := "10000001"; -- weight -0.1240234375
-  constant fc3_w13_23 : signed(9 downto 0) := "1011001010"; -- weight -0.302734375
-  constant fc3_w14_23 : signed(8 downto 0) := "100101110"; -- weight -0.205078125
-  constant fc3_w15_23 : signed(5 downto 0) := "011111"; -- weight 0.0302734375
-  constant fc3_w16_23 : signed(8 downto 0) := "101110111"; -- weight -0.1337890625
-  constant fc3_w17_23 : signed(8 downto 0) := "011000001"; -- weight 0.1884765625
-  constant fc3_w18_23 : signed(7 downto 0) := "10011011"; -- weight -0.0986328125
-  constant fc3_w19_23 : signed(4 downto 0) := "01101"; -- weight 0.0126953125
-  constant fc3_w20_23 : signed(6 downto 0) := "0101001"; -- weight 0.0400390625
-  constant fc3_w21_23 : signed(8 downto 0) := "101010001"; -- weight -0.1708984375
-  constant fc3_w22_23 : signed(3 downto 0) := "0101"; -- weight 0.0048828125
-  constant fc3_w23_23 : signed(8 downto 0) := "100001011"; -- weight -0.2392578125
-  constant fc3_w24_23 : signed(4 downto 0) := "01010"; -- weight 0.009765625
-  constant fc3_w25_23 : signed(8 downto 0) := "100100001"; -- weight -0.2177734375
-  constant fc3_w26_23 : signed(5 downto 0) := "100111"; -- weight -0.0244140625
-  constant fc3_w27_23 : signed(7 downto 0) := "01111110"; -- weight 0.123046875
-  constant fc3_w28_23 : signed(7 downto 0) := "01001011"; -- weight 0.0732421875
-  constant fc3_w29_23 : signed(8 downto 0) := "100100100"; -- weight -0.21484375
-  constant fc3_w30_23 : signed(11 downto 0) := "100011010101"; -- weight -1.7919921875
-  constant fc3_w31_23 : signed(7 downto 0) := "01010000"; -- weight 0.078125
-  constant fc3_n23_bias : signed(20 downto 0) := "101101000010000000000"; -- bias -0.5927734375
-  signal fc3_n23_t1_0_a_d1 : signed(26 downto 0);
-  signal fc3_n23_t1_0_b_d1 : signed(26 downto 0);
-  signal fc3_n23_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n23_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n23_t1_2_a_d1 : signed(25 downto 0);
+  signal fc3_n23_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n23_t1_0_b_d1 : signed(25 downto 0);
+  signal fc3_n23_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n23_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n23_t1_2_a_d1 : signed(24 downto 0);
   signal fc3_n23_t0_5_d1 : signed(25 downto 0);
-  signal fc3_n23_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n23_t1_3_b_d1 : signed(25 downto 0);
+  signal fc3_n23_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n23_t1_3_b_d1 : signed(23 downto 0);
   signal fc3_n23_t0_8_d1 : signed(24 downto 0);
-  signal fc3_n23_t1_4_b_d1 : signed(24 downto 0);
-  signal fc3_n23_t1_5_a_d1 : signed(24 downto 0);
-  signal fc3_n23_t1_5_b_d1 : signed(24 downto 0);
-  signal fc3_n23_t1_6_a_d1 : signed(24 downto 0);
-  signal fc3_n23_t1_6_b_d1 : signed(24 downto 0);
-  signal fc3_n23_t1_7_a_d1 : signed(27 downto 0);
-  signal fc3_n23_t1_7_b_d1 : signed(27 downto 0);
+  signal fc3_n23_t1_4_b_d1 : signed(22 downto 0);
+  signal fc3_n23_t1_5_a_d1 : signed(23 downto 0);
+  signal fc3_n23_t1_5_b_d1 : signed(23 downto 0);
+  signal fc3_n23_t1_6_a_d1 : signed(23 downto 0);
+  signal fc3_n23_t1_6_b_d1 : signed(23 downto 0);
+  signal fc3_n23_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n23_t1_7_b_d1 : signed(26 downto 0);
   signal fc3_n23_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n23_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n23_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_24 : signed(10 downto 0) := "01011100110"; -- weight 0.724609375
-  constant fc3_w1_24 : signed(9 downto 0) := "1011100011"; -- weight -0.2783203125
-  constant fc3_w2_24 : signed(7 downto 0) := "10010001"; -- weight -0.1083984375
-  constant fc3_w3_24 : signed(9 downto 0) := "1011100111"; -- weight -0.2744140625
-  constant fc3_w4_24 : signed(7 downto 0) := "10000101"; -- weight -0.1201171875
-  constant fc3_w5_24 : signed(9 downto 0) := "0100011011"; -- weight 0.2763671875
-  constant fc3_w6_24 : signed(10 downto 0) := "10101001010"; -- weight -0.677734375
-  constant fc3_w7_24 : signed(8 downto 0) := "101001111"; -- weight -0.1728515625
-  constant fc3_w8_24 : signed(9 downto 0) := "1000000010"; -- weight -0.498046875
-  constant fc3_w9_24 : signed(9 downto 0) := "0101001011"; -- weight 0.3232421875
-  constant fc3_w10_24 : signed(9 downto 0) := "0101010101"; -- weight 0.3330078125
-  constant fc3_w11_24 : signed(7 downto 0) := "01111111"; -- weight 0.1240234375
-  constant fc3_w12_24 : signed(7 downto 0) := "01100010"; -- weight 0.095703125
-  constant fc3_w13_24 : signed(8 downto 0) := "011001100"; -- weight 0.19921875
-  constant fc3_w14_24 : signed(6 downto 0) := "1010111"; -- weight -0.0400390625
-  constant fc3_w15_24 : signed(8 downto 0) := "101001111"; -- weight -0.1728515625
-  constant fc3_w16_24 : signed(7 downto 0) := "10011101"; -- weight -0.0966796875
-  constant fc3_w17_24 : signed(8 downto 0) := "011011100"; -- weight 0.21484375
-  constant fc3_w18_24 : signed(7 downto 0) := "01111011"; -- weight 0.1201171875
-  constant fc3_w19_24 : signed(6 downto 0) := "0111100"; -- weight 0.05859375
-  constant fc3_w20_24 : signed(8 downto 0) := "101111100"; -- weight -0.12890625
-  constant fc3_w21_24 : signed(8 downto 0) := "010011000"; -- weight 0.1484375
-  constant fc3_w22_24 : signed(9 downto 0) := "1011100001"; -- weight -0.2802734375
-  constant fc3_w23_24 : signed(8 downto 0) := "101010100"; -- weight -0.16796875
-  constant fc3_w24_24 : signed(9 downto 0) := "1000111101"; -- weight -0.4404296875
-  constant fc3_w25_24 : signed(10 downto 0) := "01000100011"; -- weight 0.5341796875
-  constant fc3_w26_24 : signed(8 downto 0) := "010111010"; -- weight 0.181640625
-  constant fc3_w27_24 : signed(9 downto 0) := "1010000101"; -- weight -0.3701171875
-  constant fc3_w28_24 : signed(10 downto 0) := "10111100100"; -- weight -0.52734375
-  constant fc3_w29_24 : signed(8 downto 0) := "100101110"; -- weight -0.205078125
-  constant fc3_w30_24 : signed(10 downto 0) := "01001110100"; -- weight 0.61328125
-  constant fc3_w31_24 : signed(7 downto 0) := "10100110"; -- weight -0.087890625
-  constant fc3_n24_bias : signed(19 downto 0) := "01110101000000000000"; -- bias 0.45703125
   signal fc3_n24_t0_0_d1 : signed(26 downto 0);
-  signal fc3_n24_t1_0_b_d1 : signed(26 downto 0);
-  signal fc3_n24_t1_1_a_d1 : signed(26 downto 0);
-  signal fc3_n24_t1_1_b_d1 : signed(26 downto 0);
-  signal fc3_n24_t1_2_a_d1 : signed(26 downto 0);
-  signal fc3_n24_t1_2_b_d1 : signed(26 downto 0);
-  signal fc3_n24_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n24_t1_3_b_d1 : signed(25 downto 0);
+  signal fc3_n24_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n24_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n24_t1_1_b_d1 : signed(25 downto 0);
+  signal fc3_n24_t1_2_a_d1 : signed(25 downto 0);
+  signal fc3_n24_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n24_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n24_t1_3_b_d1 : signed(23 downto 0);
   signal fc3_n24_t0_8_d1 : signed(24 downto 0);
-  signal fc3_n24_t1_4_b_d1 : signed(24 downto 0);
-  signal fc3_n24_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n24_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n24_t1_6_a_d1 : signed(26 downto 0);
-  signal fc3_n24_t1_6_b_d1 : signed(26 downto 0);
-  signal fc3_n24_t1_7_a_d1 : signed(26 downto 0);
-  signal fc3_n24_t1_7_b_d1 : signed(26 downto 0);
+  signal fc3_n24_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n24_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n24_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n24_t1_6_a_d1 : signed(25 downto 0);
+  signal fc3_n24_t1_6_b_d1 : signed(25 downto 0);
+  signal fc3_n24_t1_7_a_d1 : signed(25 downto 0);
+  signal fc3_n24_t1_7_b_d1 : signed(25 downto 0);
   signal fc3_n24_t4_0_d1 : signed(29 downto 0);
-  signal fc3_n24_t5_0_b_d1 : signed(29 downto 0);
-  signal fc3_n24_t5_0_b_d2 : signed(29 downto 0);
-  constant fc3_w0_25 : signed(8 downto 0) := "100111111"; -- weight -0.1884765625
-  constant fc3_w1_25 : signed(7 downto 0) := "01110011"; -- weight 0.1123046875
-  constant fc3_w2_25 : signed(6 downto 0) := "1001100"; -- weight -0.05078125
-  constant fc3_w3_25 : signed(7 downto 0) := "01001001"; -- weight 0.0712890625
-  constant fc3_w4_25 : signed(8 downto 0) := "101011111"; -- weight -0.1572265625
-  constant fc3_w5_25 : signed(8 downto 0) := "101110010"; -- weight -0.138671875
-  constant fc3_w6_25 : signed(6 downto 0) := "0100011"; -- weight 0.0341796875
-  constant fc3_w7_25 : signed(8 downto 0) := "010111011"; -- weight 0.1826171875
-  constant fc3_w8_25 : signed(7 downto 0) := "01001010"; -- weight 0.072265625
-  constant fc3_w9_25 : signed(8 downto 0) := "101100101"; -- weight -0.1513671875
-  constant fc3_w10_25 : signed(6 downto 0) := "0110101"; -- weight 0.0517578125
-  constant fc3_w11_25 : signed(8 downto 0) := "101100101"; -- weight -0.1513671875
-  constant fc3_w12_25 : signed(6 downto 0) := "0111011"; -- weight 0.0576171875
-  constant fc3_w13_25 : signed(8 downto 0) := "010100101"; -- weight 0.1611328125
-  constant fc3_w14_25 : signed(7 downto 0) := "01011011"; -- weight 0.0888671875
-  constant fc3_w15_25 : signed(8 downto 0) := "010001000"; -- weight 0.1328125
-  constant fc3_w16_25 : signed(7 downto 0) := "10100111"; -- weight -0.0869140625
-  constant fc3_w17_25 : signed(9 downto 0) := "1011011110"; -- weight -0.283203125
-  constant fc3_w18_25 : signed(9 downto 0) := "0100100000"; -- weight 0.28125
-  constant fc3_w19_25 : signed(8 downto 0) := "011100100"; -- weight 0.22265625
-  constant fc3_w20_25 : signed(9 downto 0) := "0110001111"; -- weight 0.3896484375
-  constant fc3_w21_25 : signed(9 downto 0) := "1011100000"; -- weight -0.28125
-  constant fc3_w22_25 : signed(8 downto 0) := "101011010"; -- weight -0.162109375
-  constant fc3_w23_25 : signed(7 downto 0) := "01011111"; -- weight 0.0927734375
-  constant fc3_w24_25 : signed(6 downto 0) := "0111111"; -- weight 0.0615234375
-  constant fc3_w25_25 : signed(4 downto 0) := "10101"; -- weight -0.0107421875
-  constant fc3_w26_25 : signed(4 downto 0) := "01101"; -- weight 0.0126953125
-  constant fc3_w27_25 : signed(9 downto 0) := "0101010110"; -- weight 0.333984375
-  constant fc3_w28_25 : signed(7 downto 0) := "01111110"; -- weight 0.123046875
-  constant fc3_w29_25 : signed(8 downto 0) := "100001101"; -- weight -0.2373046875
-  constant fc3_w30_25 : signed(9 downto 0) := "1000001100"; -- weight -0.48828125
-  constant fc3_w31_25 : signed(9 downto 0) := "0110001000"; -- weight 0.3828125
-  constant fc3_n25_bias : signed(17 downto 0) := "011011110000000000"; -- bias 0.1083984375
   signal fc3_n25_t0_0_d1 : signed(24 downto 0);
-  signal fc3_n25_t1_0_b_d1 : signed(24 downto 0);
-  signal fc3_n25_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n25_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n25_t1_2_a_d1 : signed(24 downto 0);
-  signal fc3_n25_t1_2_b_d1 : signed(24 downto 0);
-  signal fc3_n25_t1_3_a_d1 : signed(24 downto 0);
-  signal fc3_n25_t1_3_b_d1 : signed(24 downto 0);
-  signal fc3_n25_t1_4_a_d1 : signed(25 downto 0);
+  signal fc3_n25_t1_0_b_d1 : signed(22 downto 0);
+  signal fc3_n25_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n25_t1_1_b_d1 : signed(23 downto 0);
+  signal fc3_n25_t1_2_a_d1 : signed(23 downto 0);
+  signal fc3_n25_t1_2_b_d1 : signed(23 downto 0);
+  signal fc3_n25_t1_3_a_d1 : signed(23 downto 0);
+  signal fc3_n25_t1_3_b_d1 : signed(23 downto 0);
+  signal fc3_n25_t1_4_a_d1 : signed(24 downto 0);
   signal fc3_n25_t0_9_d1 : signed(25 downto 0);
   signal fc3_n25_t0_10_d1 : signed(25 downto 0);
-  signal fc3_n25_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n25_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n25_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n25_t1_6_a_d1 : signed(22 downto 0);
   signal fc3_n25_t0_13_d1 : signed(24 downto 0);
-  signal fc3_n25_t1_7_a_d1 : signed(26 downto 0);
-  signal fc3_n25_t1_7_b_d1 : signed(26 downto 0);
+  signal fc3_n25_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n25_t1_7_b_d1 : signed(25 downto 0);
   signal fc3_n25_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n25_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n25_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_26 : signed(9 downto 0) := "1001101110"; -- weight -0.392578125
-  constant fc3_w1_26 : signed(7 downto 0) := "01101110"; -- weight 0.107421875
-  constant fc3_w2_26 : signed(9 downto 0) := "1011111100"; -- weight -0.25390625
-  constant fc3_w3_26 : signed(9 downto 0) := "0100101010"; -- weight 0.291015625
-  constant fc3_w4_26 : signed(6 downto 0) := "1001001"; -- weight -0.0537109375
-  constant fc3_w5_26 : signed(5 downto 0) := "011000"; -- weight 0.0234375
-  constant fc3_w6_26 : signed(8 downto 0) := "100000111"; -- weight -0.2431640625
-  constant fc3_w7_26 : signed(8 downto 0) := "010101110"; -- weight 0.169921875
-  constant fc3_w8_26 : signed(6 downto 0) := "0100110"; -- weight 0.037109375
-  constant fc3_w9_26 : signed(8 downto 0) := "100100101"; -- weight -0.2138671875
-  constant fc3_w10_26 : signed(9 downto 0) := "0100001100"; -- weight 0.26171875
-  constant fc3_w11_26 : signed(7 downto 0) := "10011100"; -- weight -0.09765625
-  constant fc3_w13_26 : signed(8 downto 0) := "011101000"; -- weight 0.2265625
-  constant fc3_w14_26 : signed(8 downto 0) := "011100100"; -- weight 0.22265625
-  constant fc3_w15_26 : signed(9 downto 0) := "0100000101"; -- weight 0.2548828125
-  constant fc3_w16_26 : signed(8 downto 0) := "101011010"; -- weight -0.162109375
-  constant fc3_w17_26 : signed(9 downto 0) := "1011001101"; -- weight -0.2998046875
-  constant fc3_w19_26 : signed(8 downto 0) := "101011111"; -- weight -0.1572265625
-  constant fc3_w20_26 : signed(7 downto 0) := "10010101"; -- weight -0.1044921875
-  constant fc3_w21_26 : signed(8 downto 0) := "010111010"; -- weight 0.181640625
-  constant fc3_w22_26 : signed(8 downto 0) := "010011101"; -- weight 0.1533203125
-  constant fc3_w23_26 : signed(8 downto 0) := "100010101"; -- weight -0.2294921875
-  constant fc3_w24_26 : signed(7 downto 0) := "01101000"; -- weight 0.1015625
-  constant fc3_w25_26 : signed(8 downto 0) := "010110011"; -- weight 0.1748046875
-  constant fc3_w26_26 : signed(8 downto 0) := "100011110"; -- weight -0.220703125
-  constant fc3_w27_26 : signed(7 downto 0) := "01111110"; -- weight 0.123046875
-  constant fc3_w28_26 : signed(6 downto 0) := "1001001"; -- weight -0.0537109375
-  constant fc3_w29_26 : signed(7 downto 0) := "10001101"; -- weight -0.1123046875
-  constant fc3_w30_26 : signed(7 downto 0) := "01111001"; -- weight 0.1181640625
-  constant fc3_w31_26 : signed(8 downto 0) := "010101010"; -- weight 0.166015625
-  constant fc3_n26_bias : signed(18 downto 0) := "1011111110000000000"; -- bias -0.1259765625
-  signal fc3_n26_t1_0_a_d1 : signed(26 downto 0);
-  signal fc3_n26_t1_0_b_d1 : signed(26 downto 0);
-  signal fc3_n26_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_0_b_d1 : signed(25 downto 0);
+  signal fc3_n26_t1_1_a_d1 : signed(22 downto 0);
   signal fc3_n26_t0_3_d1 : signed(24 downto 0);
-  signal fc3_n26_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n26_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n26_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n26_t1_7_a_d1 : signed(23 downto 0);
   signal fc3_n26_t0_15_d1 : signed(24 downto 0);
   signal fc3_n26_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n26_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n26_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_27 : signed(6 downto 0) := "1001001"; -- weight -0.0537109375
-  constant fc3_w1_27 : signed(6 downto 0) := "1011111"; -- weight -0.0322265625
-  constant fc3_w2_27 : signed(5 downto 0) := "010011"; -- weight 0.0185546875
-  constant fc3_w3_27 : signed(7 downto 0) := "01101011"; -- weight 0.1044921875
-  constant fc3_w4_27 : signed(5 downto 0) := "100011"; -- weight -0.0283203125
-  constant fc3_w5_27 : signed(7 downto 0) := "01111010"; -- weight 0.119140625
-  constant fc3_w6_27 : signed(6 downto 0) := "1000100"; -- weight -0.05859375
-  constant fc3_w7_27 : signed(5 downto 0) := "011011"; -- weight 0.0263671875
-  constant fc3_w8_27 : signed(9 downto 0) := "0100011101"; -- weight 0.2783203125
-  constant fc3_w10_27 : signed(9 downto 0) := "1011111000"; -- weight -0.2578125
-  constant fc3_w11_27 : signed(9 downto 0) := "1011100010"; -- weight -0.279296875
-  constant fc3_w12_27 : signed(7 downto 0) := "01110111"; -- weight 0.1162109375
-  constant fc3_w13_27 : signed(4 downto 0) := "10001"; -- weight -0.0146484375
-  constant fc3_w14_27 : signed(7 downto 0) := "10001011"; -- weight -0.1142578125
-  constant fc3_w15_27 : signed(6 downto 0) := "0101000"; -- weight 0.0390625
-  constant fc3_w16_27 : signed(9 downto 0) := "0100111010"; -- weight 0.306640625
-  constant fc3_w17_27 : signed(8 downto 0) := "101010010"; -- weight -0.169921875
-  constant fc3_w18_27 : signed(5 downto 0) := "101100"; -- weight -0.01953125
-  constant fc3_w19_27 : signed(8 downto 0) := "101100101"; -- weight -0.1513671875
-  constant fc3_w20_27 : signed(7 downto 0) := "10001011"; -- weight -0.1142578125
-  constant fc3_w21_27 : signed(9 downto 0) := "0101000101"; -- weight 0.3173828125
-  constant fc3_w22_27 : signed(7 downto 0) := "01101101"; -- weight 0.1064453125
-  constant fc3_w23_27 : signed(9 downto 0) := "1011100011"; -- weight -0.2783203125
-  constant fc3_w24_27 : signed(7 downto 0) := "10100110"; -- weight -0.087890625
-  constant fc3_w25_27 : signed(9 downto 0) := "0100010010"; -- weight 0.267578125
-  constant fc3_w26_27 : signed(8 downto 0) := "011101110"; -- weight 0.232421875
-  constant fc3_w27_27 : signed(9 downto 0) := "1011001101"; -- weight -0.2998046875
-  constant fc3_w28_27 : signed(7 downto 0) := "10011101"; -- weight -0.0966796875
-  constant fc3_w30_27 : signed(9 downto 0) := "1000001111"; -- weight -0.4853515625
-  constant fc3_w31_27 : signed(8 downto 0) := "101011001"; -- weight -0.1630859375
-  constant fc3_n27_bias : signed(17 downto 0) := "010100010000000000"; -- bias 0.0791015625
-  signal fc3_n27_t1_0_a_d1 : signed(23 downto 0);
-  signal fc3_n27_t1_0_b_d1 : signed(23 downto 0);
+  signal fc3_n27_t1_0_a_d1 : signed(22 downto 0);
+  signal fc3_n27_t1_0_b_d1 : signed(22 downto 0);
   signal fc3_n27_t0_2_d1 : signed(23 downto 0);
-  signal fc3_n27_t1_1_b_d1 : signed(23 downto 0);
-  signal fc3_n27_t1_2_a_d1 : signed(25 downto 0);
+  signal fc3_n27_t1_1_b_d1 : signed(22 downto 0);
+  signal fc3_n27_t1_2_a_d1 : signed(24 downto 0);
   signal fc3_n27_t0_5_d1 : signed(25 downto 0);
-  signal fc3_n27_t1_3_a_d1 : signed(24 downto 0);
-  signal fc3_n27_t1_3_b_d1 : signed(24 downto 0);
-  signal fc3_n27_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n27_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n27_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n27_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n27_t1_6_a_d1 : signed(25 downto 0);
+  signal fc3_n27_t1_3_a_d1 : signed(23 downto 0);
+  signal fc3_n27_t1_3_b_d1 : signed(23 downto 0);
+  signal fc3_n27_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n27_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n27_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n27_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n27_t1_6_a_d1 : signed(24 downto 0);
   signal fc3_n27_t0_13_d1 : signed(25 downto 0);
-  signal fc3_n27_t1_7_a_d1 : signed(25 downto 0);
+  signal fc3_n27_t1_7_a_d1 : signed(22 downto 0);
   signal fc3_n27_t0_15_d1 : signed(25 downto 0);
   signal fc3_n27_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n27_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n27_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_28 : signed(9 downto 0) := "0100001100"; -- weight 0.26171875
-  constant fc3_w1_28 : signed(7 downto 0) := "10100010"; -- weight -0.091796875
-  constant fc3_w2_28 : signed(7 downto 0) := "10001110"; -- weight -0.111328125
-  constant fc3_w3_28 : signed(9 downto 0) := "0100100000"; -- weight 0.28125
-  constant fc3_w4_28 : signed(6 downto 0) := "1001010"; -- weight -0.052734375
-  constant fc3_w5_28 : signed(8 downto 0) := "100011111"; -- weight -0.2197265625
-  constant fc3_w6_28 : signed(7 downto 0) := "01001110"; -- weight 0.076171875
-  constant fc3_w7_28 : signed(7 downto 0) := "01100000"; -- weight 0.09375
-  constant fc3_w8_28 : signed(8 downto 0) := "101001110"; -- weight -0.173828125
-  constant fc3_w9_28 : signed(8 downto 0) := "100100101"; -- weight -0.2138671875
-  constant fc3_w10_28 : signed(7 downto 0) := "01011111"; -- weight 0.0927734375
-  constant fc3_w11_28 : signed(9 downto 0) := "0100010100"; -- weight 0.26953125
-  constant fc3_w12_28 : signed(6 downto 0) := "0100111"; -- weight 0.0380859375
-  constant fc3_w13_28 : signed(9 downto 0) := "1011100110"; -- weight -0.275390625
-  constant fc3_w14_28 : signed(6 downto 0) := "1011101"; -- weight -0.0341796875
-  constant fc3_w15_28 : signed(9 downto 0) := "0100110001"; -- weight 0.2978515625
-  constant fc3_w16_28 : signed(6 downto 0) := "1001100"; -- weight -0.05078125
-  constant fc3_w17_28 : signed(5 downto 0) := "011010"; -- weight 0.025390625
-  constant fc3_w18_28 : signed(7 downto 0) := "01101101"; -- weight 0.1064453125
-  constant fc3_w19_28 : signed(7 downto 0) := "01000010"; -- weight 0.064453125
-  constant fc3_w20_28 : signed(3 downto 0) := "1011"; -- weight -0.0048828125
-  constant fc3_w21_28 : signed(8 downto 0) := "011000011"; -- weight 0.1904296875
-  constant fc3_w22_28 : signed(8 downto 0) := "100101111"; -- weight -0.2041015625
-  constant fc3_w23_28 : signed(9 downto 0) := "1011100010"; -- weight -0.279296875
-  constant fc3_w24_28 : signed(7 downto 0) := "10101011"; -- weight -0.0830078125
-  constant fc3_w25_28 : signed(9 downto 0) := "0111100110"; -- weight 0.474609375
-  constant fc3_w26_28 : signed(5 downto 0) := "011101"; -- weight 0.0283203125
-  constant fc3_w27_28 : signed(8 downto 0) := "011100000"; -- weight 0.21875
-  constant fc3_w28_28 : signed(6 downto 0) := "0110101"; -- weight 0.0517578125
-  constant fc3_w29_28 : signed(8 downto 0) := "010110001"; -- weight 0.1728515625
-  constant fc3_w30_28 : signed(8 downto 0) := "011001100"; -- weight 0.19921875
-  constant fc3_w31_28 : signed(7 downto 0) := "10100000"; -- weight -0.09375
-  constant fc3_n28_bias : signed(19 downto 0) := "01011100110000000000"; -- bias 0.3623046875
-  signal fc3_n28_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n28_t1_0_b_d1 : signed(25 downto 0);
+  signal fc3_n28_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n28_t1_0_b_d1 : signed(24 downto 0);
   signal fc3_n28_t0_2_d1 : signed(24 downto 0);
-  signal fc3_n28_t1_1_b_d1 : signed(24 downto 0);
-  signal fc3_n28_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n28_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n28_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n28_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n28_t1_4_a_d1 : signed(23 downto 0);
+  signal fc3_n28_t1_1_b_d1 : signed(23 downto 0);
+  signal fc3_n28_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n28_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n28_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n28_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n28_t1_4_a_d1 : signed(22 downto 0);
   signal fc3_n28_t0_9_d1 : signed(23 downto 0);
-  signal fc3_n28_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n28_t1_5_b_d1 : signed(25 downto 0);
+  signal fc3_n28_t1_5_a_d1 : signed(23 downto 0);
+  signal fc3_n28_t1_5_b_d1 : signed(24 downto 0);
   signal fc3_n28_t0_12_d1 : signed(25 downto 0);
-  signal fc3_n28_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n28_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n28_t1_7_b_d1 : signed(25 downto 0);
+  signal fc3_n28_t1_6_b_d1 : signed(23 downto 0);
+  signal fc3_n28_t1_7_a_d1 : signed(23 downto 0);
+  signal fc3_n28_t1_7_b_d1 : signed(24 downto 0);
   signal fc3_n28_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n28_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n28_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_29 : signed(7 downto 0) := "01001110"; -- weight 0.076171875
-  constant fc3_w1_29 : signed(8 downto 0) := "010001001"; -- weight 0.1337890625
-  constant fc3_w2_29 : signed(8 downto 0) := "011100101"; -- weight 0.2236328125
-  constant fc3_w3_29 : signed(5 downto 0) := "011000"; -- weight 0.0234375
-  constant fc3_w4_29 : signed(8 downto 0) := "011001111"; -- weight 0.2021484375
-  constant fc3_w5_29 : signed(5 downto 0) := "011001"; -- weight 0.0244140625
-  constant fc3_w6_29 : signed(5 downto 0) := "010110"; -- weight 0.021484375
-  constant fc3_w7_29 : signed(8 downto 0) := "010110100"; -- weight 0.17578125
-  constant fc3_w8_29 : signed(8 downto 0) := "100111110"; -- weight -0.189453125
-  constant fc3_w9_29 : signed(7 downto 0) := "10101111"; -- weight -0.0791015625
-  constant fc3_w10_29 : signed(7 downto 0) := "10101001"; -- weight -0.0849609375
-  constant fc3_w11_29 : signed(9 downto 0) := "1010101100"; -- weight -0.33203125
-  constant fc3_w12_29 : signed(8 downto 0) := "100011010"; -- weight -0.224609375
-  constant fc3_w13_29 : signed(8 downto 0) := "101011000"; -- weight -0.1640625
-  constant fc3_w14_29 : signed(7 downto 0) := "10101111"; -- weight -0.0791015625
-  constant fc3_w15_29 : signed(9 downto 0) := "1011000111"; -- weight -0.3056640625
-  constant fc3_w16_29 : signed(3 downto 0) := "1011"; -- weight -0.0048828125
-  constant fc3_w18_29 : signed(8 downto 0) := "011011111"; -- weight 0.2177734375
-  constant fc3_w19_29 : signed(6 downto 0) := "1011111"; -- weight -0.0322265625
-  constant fc3_w20_29 : signed(9 downto 0) := "0100001011"; -- weight 0.2607421875
-  constant fc3_w21_29 : signed(9 downto 0) := "1011101101"; -- weight -0.2685546875
-  constant fc3_w22_29 : signed(9 downto 0) := "0100100111"; -- weight 0.2880859375
-  constant fc3_w23_29 : signed(9 downto 0) := "1011110011"; -- weight -0.2626953125
-  constant fc3_w24_29 : signed(8 downto 0) := "101010001"; -- weight -0.1708984375
-  constant fc3_w25_29 : signed(8 downto 0) := "100000111"; -- weight -0.2431640625
-  constant fc3_w26_29 : signed(7 downto 0) := "01111110"; -- weight 0.123046875
-  constant fc3_w27_29 : signed(8 downto 0) := "010001111"; -- weight 0.1396484375
-  constant fc3_w28_29 : signed(7 downto 0) := "10010010"; -- weight -0.107421875
-  constant fc3_w29_29 : signed(8 downto 0) := "101000001"; -- weight -0.1865234375
-  constant fc3_w31_29 : signed(8 downto 0) := "011010100"; -- weight 0.20703125
-  constant fc3_n29_bias : signed(16 downto 0) := "10010010000000000"; -- bias -0.0537109375
-  signal fc3_n29_t1_0_a_d1 : signed(24 downto 0);
-  signal fc3_n29_t1_0_b_d1 : signed(24 downto 0);
-  signal fc3_n29_t1_1_a_d1 : signed(24 downto 0);
-  signal fc3_n29_t1_1_b_d1 : signed(24 downto 0);
-  signal fc3_n29_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n29_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n29_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n29_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n29_t1_4_a_d1 : signed(24 downto 0);
-  signal fc3_n29_t1_4_b_d1 : signed(24 downto 0);
-  signal fc3_n29_t1_5_a_d1 : signed(26 downto 0);
-  signal fc3_n29_t1_5_b_d1 : signed(26 downto 0);
-  signal fc3_n29_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n29_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n29_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n29_t1_7_b_d1 : signed(25 downto 0);
+  signal fc3_n29_t1_0_a_d1 : signed(23 downto 0);
+  signal fc3_n29_t1_0_b_d1 : signed(23 downto 0);
+  signal fc3_n29_t1_1_a_d1 : signed(23 downto 0);
+  signal fc3_n29_t1_1_b_d1 : signed(23 downto 0);
+  signal fc3_n29_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n29_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n29_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n29_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n29_t1_4_a_d1 : signed(18 downto 0);
+  signal fc3_n29_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n29_t1_5_a_d1 : signed(25 downto 0);
+  signal fc3_n29_t1_5_b_d1 : signed(25 downto 0);
+  signal fc3_n29_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n29_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n29_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n29_t1_7_b_d1 : signed(23 downto 0);
   signal fc3_n29_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n29_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n29_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_30 : signed(8 downto 0) := "101000000"; -- weight -0.1875
-  constant fc3_w1_30 : signed(9 downto 0) := "0100100000"; -- weight 0.28125
-  constant fc3_w2_30 : signed(6 downto 0) := "1010100"; -- weight -0.04296875
-  constant fc3_w3_30 : signed(7 downto 0) := "01111100"; -- weight 0.12109375
-  constant fc3_w4_30 : signed(8 downto 0) := "010001100"; -- weight 0.13671875
-  constant fc3_w5_30 : signed(6 downto 0) := "0100100"; -- weight 0.03515625
-  constant fc3_w6_30 : signed(9 downto 0) := "1011101100"; -- weight -0.26953125
-  constant fc3_w7_30 : signed(8 downto 0) := "010101011"; -- weight 0.1669921875
-  constant fc3_w8_30 : signed(8 downto 0) := "101010010"; -- weight -0.169921875
-  constant fc3_w9_30 : signed(9 downto 0) := "0101010000"; -- weight 0.328125
-  constant fc3_w10_30 : signed(9 downto 0) := "0101111001"; -- weight 0.3681640625
-  constant fc3_w11_30 : signed(7 downto 0) := "01001010"; -- weight 0.072265625
-  constant fc3_w12_30 : signed(9 downto 0) := "1011100011"; -- weight -0.2783203125
-  constant fc3_w13_30 : signed(7 downto 0) := "01011001"; -- weight 0.0869140625
-  constant fc3_w14_30 : signed(8 downto 0) := "011101011"; -- weight 0.2294921875
-  constant fc3_w15_30 : signed(8 downto 0) := "010101001"; -- weight 0.1650390625
-  constant fc3_w16_30 : signed(8 downto 0) := "100110000"; -- weight -0.203125
-  constant fc3_w17_30 : signed(7 downto 0) := "01000001"; -- weight 0.0634765625
-  constant fc3_w18_30 : signed(6 downto 0) := "0101000"; -- weight 0.0390625
-  constant fc3_w19_30 : signed(9 downto 0) := "0100111101"; -- weight 0.3095703125
-  constant fc3_w20_30 : signed(6 downto 0) := "1001100"; -- weight -0.05078125
-  constant fc3_w21_30 : signed(7 downto 0) := "01001001"; -- weight 0.0712890625
-  constant fc3_w22_30 : signed(8 downto 0) := "011100111"; -- weight 0.2255859375
-  constant fc3_w23_30 : signed(9 downto 0) := "0100001001"; -- weight 0.2587890625
-  constant fc3_w24_30 : signed(9 downto 0) := "0100100100"; -- weight 0.28515625
-  constant fc3_w25_30 : signed(5 downto 0) := "101011"; -- weight -0.0205078125
-  constant fc3_w26_30 : signed(8 downto 0) := "010001110"; -- weight 0.138671875
-  constant fc3_w27_30 : signed(8 downto 0) := "010111001"; -- weight 0.1806640625
-  constant fc3_w28_30 : signed(8 downto 0) := "101011001"; -- weight -0.1630859375
-  constant fc3_w29_30 : signed(8 downto 0) := "100010100"; -- weight -0.23046875
-  constant fc3_w30_30 : signed(9 downto 0) := "0111001001"; -- weight 0.4462890625
-  constant fc3_w31_30 : signed(4 downto 0) := "01010"; -- weight 0.009765625
-  constant fc3_n30_bias : signed(19 downto 0) := "01011010110000000000"; -- bias 0.3544921875
-  signal fc3_n30_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_7_a_d1 : signed(25 downto 0);
-  signal fc3_n30_t1_7_b_d1 : signed(25 downto 0);
+  signal fc3_n30_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_0_b_d1 : signed(23 downto 0);
+  signal fc3_n30_t1_1_a_d1 : signed(23 downto 0);
+  signal fc3_n30_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_2_b_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_3_b_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_4_b_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_5_a_d1 : signed(22 downto 0);
+  signal fc3_n30_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_7_a_d1 : signed(24 downto 0);
+  signal fc3_n30_t1_7_b_d1 : signed(24 downto 0);
   signal fc3_n30_t4_0_d1 : signed(28 downto 0);
-  signal fc3_n30_t5_0_b_d1 : signed(28 downto 0);
-  signal fc3_n30_t5_0_b_d2 : signed(28 downto 0);
-  constant fc3_w0_31 : signed(9 downto 0) := "1011101100"; -- weight -0.26953125
-  constant fc3_w1_31 : signed(7 downto 0) := "01000001"; -- weight 0.0634765625
-  constant fc3_w2_31 : signed(7 downto 0) := "01000010"; -- weight 0.064453125
-  constant fc3_w3_31 : signed(7 downto 0) := "10110010"; -- weight -0.076171875
-  constant fc3_w4_31 : signed(7 downto 0) := "01011100"; -- weight 0.08984375
-  constant fc3_w5_31 : signed(6 downto 0) := "0100101"; -- weight 0.0361328125
-  constant fc3_w6_31 : signed(9 downto 0) := "1011100010"; -- weight -0.279296875
-  constant fc3_w7_31 : signed(7 downto 0) := "10010111"; -- weight -0.1025390625
-  constant fc3_w8_31 : signed(8 downto 0) := "101001111"; -- weight -0.1728515625
-  constant fc3_w9_31 : signed(7 downto 0) := "01101011"; -- weight 0.1044921875
-  constant fc3_w10_31 : signed(7 downto 0) := "01101110"; -- weight 0.107421875
-  constant fc3_w11_31 : signed(7 downto 0) := "10000111"; -- weight -0.1181640625
-  constant fc3_w12_31 : signed(9 downto 0) := "1011111110"; -- weight -0.251953125
-  constant fc3_w13_31 : signed(8 downto 0) := "101010111"; -- weight -0.1650390625
-  constant fc3_w14_31 : signed(7 downto 0) := "01001010"; -- weight 0.072265625
-  constant fc3_w15_31 : signed(7 downto 0) := "10001000"; -- weight -0.1171875
-  constant fc3_w16_31 : signed(8 downto 0) := "100101010"; -- weight -0.208984375
-  constant fc3_w17_31 : signed(7 downto 0) := "01010011"; -- weight 0.0810546875
-  constant fc3_w18_31 : signed(7 downto 0) := "10000001"; -- weight -0.1240234375
-  constant fc3_w19_31 : signed(7 downto 0) := "10100000"; -- weight -0.09375
-  constant fc3_w20_31 : signed(5 downto 0) := "101011"; -- weight -0.0205078125
-  constant fc3_w21_31 : signed(8 downto 0) := "100010011"; -- weight -0.2314453125
-  constant fc3_w22_31 : signed(8 downto 0) := "100110101"; -- weight -0.1982421875
-  constant fc3_w23_31 : signed(8 downto 0) := "100111011"; -- weight -0.1923828125
-  constant fc3_w24_31 : signed(5 downto 0) := "011110"; -- weight 0.029296875
-  constant fc3_w25_31 : signed(8 downto 0) := "100010011"; -- weight -0.2314453125
-  constant fc3_w26_31 : signed(8 downto 0) := "011010000"; -- weight 0.203125
-  constant fc3_w27_31 : signed(8 downto 0) := "101111000"; -- weight -0.1328125
-  constant fc3_w28_31 : signed(9 downto 0) := "0100011111"; -- weight 0.2802734375
-  constant fc3_w29_31 : signed(4 downto 0) := "10011"; -- weight -0.0126953125
-  constant fc3_w30_31 : signed(8 downto 0) := "100001010"; -- weight -0.240234375
-  constant fc3_w31_31 : signed(9 downto 0) := "1011110110"; -- weight -0.259765625
   signal fc3_n31_t0_0_d1 : signed(24 downto 0);
-  signal fc3_n31_t1_0_b_d1 : signed(24 downto 0);
-  signal fc3_n31_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_2_a_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_2_b_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_3_a_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_3_b_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_4_a_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_4_b_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_5_a_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_5_b_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_6_a_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_6_b_d1 : signed(25 downto 0);
-  signal fc3_n31_t1_7_a_d1 : signed(25 downto 0);
+  signal fc3_n31_t1_0_b_d1 : signed(23 downto 0);
+  signal fc3_n31_t1_1_a_d1 : signed(23 downto 0);
+  signal fc3_n31_t1_1_b_d1 : signed(24 downto 0);
+  signal fc3_n31_t1_2_a_d1 : signed(24 downto 0);
+  signal fc3_n31_t1_2_b_d1 : signed(23 downto 0);
+  signal fc3_n31_t1_3_a_d1 : signed(24 downto 0);
+  signal fc3_n31_t1_3_b_d1 : signed(23 downto 0);
+  signal fc3_n31_t1_4_a_d1 : signed(24 downto 0);
+  signal fc3_n31_t1_4_b_d1 : signed(23 downto 0);
+  signal fc3_n31_t1_5_a_d1 : signed(24 downto 0);
+  signal fc3_n31_t1_5_b_d1 : signed(24 downto 0);
+  signal fc3_n31_t1_6_a_d1 : signed(24 downto 0);
+  signal fc3_n31_t1_6_b_d1 : signed(24 downto 0);
+  signal fc3_n31_t1_7_a_d1 : signed(24 downto 0);
   signal fc3_n31_t0_15_d1 : signed(25 downto 0);
   signal fc3_out_0 : signed(15 downto 0);
   signal fc3_out_1 : signed(15 downto 0);
@@ -1669,7 +598,6 @@ architecture rtl of jet_tagger_argmax_fc3 is
 begin
   out_data <= std_logic_vector(fc3_out_31) & std_logic_vector(fc3_out_30) & std_logic_vector(fc3_out_29) & std_logic_vector(fc3_out_28) & std_logic_vector(fc3_out_27) & std_logic_vector(fc3_out_26) & std_logic_vector(fc3_out_25) & std_logic_vector(fc3_out_24) & std_logic_vector(fc3_out_23) & std_logic_vector(fc3_out_22) & std_logic_vector(fc3_out_21) & std_logic_vector(fc3_out_20) & std_logic_vector(fc3_out_19) & std_logic_vector(fc3_out_18) & std_logic_vector(fc3_out_17) & std_logic_vector(fc3_out_16) & std_logic_vector(fc3_out_15) & std_logic_vector(fc3_out_14) & std_logic_vector(fc3_out_13) & std_logic_vector(fc3_out_12) & std_logic_vector(fc3_out_11) & std_logic_vector(fc3_out_10) & std_logic_vector(fc3_out_9) & std_logic_vector(fc3_out_8) & std_logic_vector(fc3_out_7) & std_logic_vector(fc3_out_6) & std_logic_vector(fc3_out_5) & std_logic_vector(fc3_out_4) & std_logic_vector(fc3_out_3) & std_logic_vector(fc3_out_2) & std_logic_vector(fc3_out_1) & std_logic_vector(fc3_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable fc3_in_0 : signed(15 downto 0);
     variable fc3_in_1 : signed(15 downto 0);
@@ -1703,4797 +631,1255 @@ begin
     variable fc3_in_29 : signed(15 downto 0);
     variable fc3_in_30 : signed(15 downto 0);
     variable fc3_in_31 : signed(15 downto 0);
-    variable fc3_n0_p0_m : signed(26 downto 0);
-    variable fc3_n0_p0 : signed(25 downto 0);
-    variable fc3_n0_p1_m : signed(20 downto 0);
-    variable fc3_n0_p1 : signed(19 downto 0);
-    variable fc3_n0_p2_m : signed(24 downto 0);
-    variable fc3_n0_p2 : signed(23 downto 0);
-    variable fc3_n0_p3_m : signed(25 downto 0);
-    variable fc3_n0_p3 : signed(24 downto 0);
-    variable fc3_n0_p4_m : signed(21 downto 0);
-    variable fc3_n0_p4 : signed(20 downto 0);
-    variable fc3_n0_p5_m : signed(25 downto 0);
-    variable fc3_n0_p5 : signed(24 downto 0);
-    variable fc3_n0_p6_m : signed(26 downto 0);
-    variable fc3_n0_p6 : signed(25 downto 0);
-    variable fc3_n0_p7_m : signed(20 downto 0);
-    variable fc3_n0_p7 : signed(19 downto 0);
-    variable fc3_n0_p8_m : signed(24 downto 0);
-    variable fc3_n0_p8 : signed(23 downto 0);
-    variable fc3_n0_p9_m : signed(22 downto 0);
-    variable fc3_n0_p9 : signed(21 downto 0);
-    variable fc3_n0_p10_m : signed(21 downto 0);
-    variable fc3_n0_p10 : signed(20 downto 0);
-    variable fc3_n0_p11_m : signed(20 downto 0);
-    variable fc3_n0_p11 : signed(19 downto 0);
-    variable fc3_n0_p12_m : signed(25 downto 0);
-    variable fc3_n0_p12 : signed(24 downto 0);
-    variable fc3_n0_p13_m : signed(25 downto 0);
-    variable fc3_n0_p13 : signed(24 downto 0);
-    variable fc3_n0_p14_m : signed(24 downto 0);
-    variable fc3_n0_p14 : signed(23 downto 0);
-    variable fc3_n0_p15_m : signed(24 downto 0);
-    variable fc3_n0_p15 : signed(23 downto 0);
-    variable fc3_n0_p16_m : signed(24 downto 0);
-    variable fc3_n0_p16 : signed(23 downto 0);
-    variable fc3_n0_p17_m : signed(23 downto 0);
-    variable fc3_n0_p17 : signed(22 downto 0);
-    variable fc3_n0_p18_m : signed(24 downto 0);
-    variable fc3_n0_p18 : signed(23 downto 0);
-    variable fc3_n0_p19_m : signed(24 downto 0);
-    variable fc3_n0_p19 : signed(23 downto 0);
-    variable fc3_n0_p20_m : signed(22 downto 0);
-    variable fc3_n0_p20 : signed(21 downto 0);
-    variable fc3_n0_p21_m : signed(24 downto 0);
-    variable fc3_n0_p21 : signed(23 downto 0);
-    variable fc3_n0_p22_m : signed(25 downto 0);
-    variable fc3_n0_p22 : signed(24 downto 0);
-    variable fc3_n0_p23_m : signed(23 downto 0);
-    variable fc3_n0_p23 : signed(22 downto 0);
-    variable fc3_n0_p24_m : signed(25 downto 0);
-    variable fc3_n0_p24 : signed(24 downto 0);
-    variable fc3_n0_p25_m : signed(23 downto 0);
-    variable fc3_n0_p25 : signed(22 downto 0);
-    variable fc3_n0_p26_m : signed(22 downto 0);
-    variable fc3_n0_p26 : signed(21 downto 0);
-    variable fc3_n0_p27_m : signed(23 downto 0);
-    variable fc3_n0_p27 : signed(22 downto 0);
-    variable fc3_n0_p28_m : signed(25 downto 0);
-    variable fc3_n0_p28 : signed(24 downto 0);
-    variable fc3_n0_p29_m : signed(22 downto 0);
-    variable fc3_n0_p29 : signed(21 downto 0);
-    variable fc3_n0_p30_m : signed(23 downto 0);
-    variable fc3_n0_p30 : signed(22 downto 0);
-    variable fc3_n0_p31_m : signed(25 downto 0);
-    variable fc3_n0_p31 : signed(24 downto 0);
-    variable fc3_n0_t0_0_b : signed(25 downto 0);
-    variable fc3_n0_t0_0 : signed(25 downto 0);
-    variable fc3_n0_t0_1_a : signed(24 downto 0);
-    variable fc3_n0_t0_1 : signed(24 downto 0);
-    variable fc3_n0_t0_2_a : signed(24 downto 0);
-    variable fc3_n0_t0_2 : signed(24 downto 0);
-    variable fc3_n0_t0_3_b : signed(25 downto 0);
-    variable fc3_n0_t0_3 : signed(25 downto 0);
-    variable fc3_n0_t0_4_b : signed(23 downto 0);
-    variable fc3_n0_t0_4 : signed(23 downto 0);
-    variable fc3_n0_t0_5_a : signed(21 downto 0);
-    variable fc3_n0_t0_5_b : signed(21 downto 0);
-    variable fc3_n0_t0_5 : signed(21 downto 0);
-    variable fc3_n0_t0_6_a : signed(25 downto 0);
-    variable fc3_n0_t0_6_b : signed(25 downto 0);
-    variable fc3_n0_t0_6 : signed(25 downto 0);
-    variable fc3_n0_t0_7_a : signed(24 downto 0);
-    variable fc3_n0_t0_7_b : signed(24 downto 0);
-    variable fc3_n0_t0_7 : signed(24 downto 0);
-    variable fc3_n0_t0_8_a : signed(24 downto 0);
-    variable fc3_n0_t0_8_b : signed(24 downto 0);
-    variable fc3_n0_t0_8 : signed(24 downto 0);
-    variable fc3_n0_t0_9_a : signed(24 downto 0);
-    variable fc3_n0_t0_9_b : signed(24 downto 0);
-    variable fc3_n0_t0_9 : signed(24 downto 0);
-    variable fc3_n0_t0_10_a : signed(24 downto 0);
-    variable fc3_n0_t0_10_b : signed(24 downto 0);
-    variable fc3_n0_t0_10 : signed(24 downto 0);
-    variable fc3_n0_t0_11_b : signed(24 downto 0);
-    variable fc3_n0_t0_11 : signed(24 downto 0);
-    variable fc3_n0_t0_12_b : signed(24 downto 0);
-    variable fc3_n0_t0_12 : signed(24 downto 0);
-    variable fc3_n0_t0_13_a : signed(23 downto 0);
-    variable fc3_n0_t0_13_b : signed(23 downto 0);
-    variable fc3_n0_t0_13 : signed(23 downto 0);
-    variable fc3_n0_t0_14_a : signed(25 downto 0);
-    variable fc3_n0_t0_14_b : signed(25 downto 0);
-    variable fc3_n0_t0_14 : signed(25 downto 0);
-    variable fc3_n0_t0_15_a : signed(25 downto 0);
-    variable fc3_n0_t0_15_b : signed(25 downto 0);
-    variable fc3_n0_t0_15 : signed(25 downto 0);
-    variable fc3_n0_t1_0_a : signed(26 downto 0);
-    variable fc3_n0_t1_0_b : signed(26 downto 0);
-    variable fc3_n0_t1_0 : signed(26 downto 0);
-    variable fc3_n0_t1_1_a : signed(25 downto 0);
+    variable fc3_n0_p1 : signed(19 downto 0); -- weight -0.0087890625
+    variable fc3_n0_p2 : signed(23 downto 0); -- weight -0.23828125
+    variable fc3_n0_p3 : signed(24 downto 0); -- weight 0.25390625
+    variable fc3_n0_p4 : signed(20 downto 0); -- weight -0.029296875
+    variable fc3_n0_p7 : signed(19 downto 0); -- weight 0.0126953125
+    variable fc3_n0_p9 : signed(21 downto 0); -- weight -0.0341796875
+    variable fc3_n0_p10 : signed(20 downto 0); -- weight 0.0302734375
+    variable fc3_n0_p11 : signed(19 downto 0); -- weight 0.013671875
+    variable fc3_n0_p12 : signed(24 downto 0); -- weight -0.35546875
+    variable fc3_n0_p13 : signed(24 downto 0); -- weight -0.259765625
+    variable fc3_n0_p14 : signed(23 downto 0); -- weight -0.205078125
+    variable fc3_n0_p15 : signed(23 downto 0); -- weight 0.1953125
+    variable fc3_n0_p16 : signed(23 downto 0); -- weight -0.2119140625
+    variable fc3_n0_p17 : signed(22 downto 0); -- weight 0.1015625
+    variable fc3_n0_p18 : signed(23 downto 0); -- weight -0.1748046875
+    variable fc3_n0_p19 : signed(23 downto 0); -- weight -0.203125
+    variable fc3_n0_p20 : signed(21 downto 0); -- weight -0.0322265625
+    variable fc3_n0_p21 : signed(23 downto 0); -- weight 0.2294921875
+    variable fc3_n0_p23 : signed(22 downto 0); -- weight 0.087890625
+    variable fc3_n0_p25 : signed(22 downto 0); -- weight 0.0927734375
+    variable fc3_n0_p26 : signed(21 downto 0); -- weight -0.0576171875
+    variable fc3_n0_p27 : signed(22 downto 0); -- weight -0.0986328125
+    variable fc3_n0_p28 : signed(24 downto 0); -- weight 0.4892578125
+    variable fc3_n0_p29 : signed(21 downto 0); -- weight 0.0595703125
+    variable fc3_n0_p30 : signed(22 downto 0); -- weight 0.1083984375
+    variable fc3_n0_p31 : signed(24 downto 0); -- weight 0.408203125
     variable fc3_n0_t1_1 : signed(25 downto 0);
-    variable fc3_n0_t1_2_b : signed(23 downto 0);
     variable fc3_n0_t1_2 : signed(23 downto 0);
-    variable fc3_n0_t1_3_a : signed(26 downto 0);
-    variable fc3_n0_t1_3_b : signed(26 downto 0);
-    variable fc3_n0_t1_3 : signed(26 downto 0);
-    variable fc3_n0_t1_4_a : signed(25 downto 0);
-    variable fc3_n0_t1_4_b : signed(25 downto 0);
     variable fc3_n0_t1_4 : signed(25 downto 0);
-    variable fc3_n0_t1_5_a : signed(25 downto 0);
-    variable fc3_n0_t1_5_b : signed(25 downto 0);
     variable fc3_n0_t1_5 : signed(25 downto 0);
-    variable fc3_n0_t1_6_a : signed(25 downto 0);
-    variable fc3_n0_t1_6_b : signed(25 downto 0);
     variable fc3_n0_t1_6 : signed(25 downto 0);
-    variable fc3_n0_t1_7_a : signed(26 downto 0);
-    variable fc3_n0_t1_7_b : signed(26 downto 0);
-    variable fc3_n0_t1_7 : signed(26 downto 0);
-    variable fc3_n0_t2_0_b : signed(26 downto 0);
     variable fc3_n0_t2_0 : signed(26 downto 0);
-    variable fc3_n0_t2_1_a : signed(26 downto 0);
     variable fc3_n0_t2_1 : signed(26 downto 0);
-    variable fc3_n0_t2_2_a : signed(26 downto 0);
-    variable fc3_n0_t2_2_b : signed(26 downto 0);
     variable fc3_n0_t2_2 : signed(26 downto 0);
-    variable fc3_n0_t2_3_a : signed(26 downto 0);
     variable fc3_n0_t2_3 : signed(26 downto 0);
-    variable fc3_n0_t3_0_a : signed(27 downto 0);
-    variable fc3_n0_t3_0_b : signed(27 downto 0);
     variable fc3_n0_t3_0 : signed(27 downto 0);
-    variable fc3_n0_t3_1_a : signed(27 downto 0);
-    variable fc3_n0_t3_1_b : signed(27 downto 0);
     variable fc3_n0_t3_1 : signed(27 downto 0);
-    variable fc3_n0_t4_0_a : signed(28 downto 0);
-    variable fc3_n0_t4_0_b : signed(28 downto 0);
-    variable fc3_n0_t4_0 : signed(28 downto 0);
-    variable fc3_n0_t5_0_b : signed(28 downto 0);
-    variable fc3_n0_t5_0 : signed(28 downto 0);
     variable fc3_n0_acc : signed(28 downto 0);
     variable fc3_n0_y_fl : signed(18 downto 0);
-    variable fc3_n0_y_wrap : signed(15 downto 0);
-    variable fc3_n1_p0_m : signed(24 downto 0);
-    variable fc3_n1_p0 : signed(23 downto 0);
-    variable fc3_n1_p1_m : signed(25 downto 0);
-    variable fc3_n1_p1 : signed(24 downto 0);
-    variable fc3_n1_p2_m : signed(24 downto 0);
-    variable fc3_n1_p2 : signed(23 downto 0);
-    variable fc3_n1_p3_m : signed(23 downto 0);
-    variable fc3_n1_p3 : signed(22 downto 0);
-    variable fc3_n1_p4_m : signed(25 downto 0);
-    variable fc3_n1_p4 : signed(24 downto 0);
-    variable fc3_n1_p5_m : signed(25 downto 0);
-    variable fc3_n1_p5 : signed(24 downto 0);
-    variable fc3_n1_p6_m : signed(25 downto 0);
-    variable fc3_n1_p6 : signed(24 downto 0);
-    variable fc3_n1_p7_m : signed(23 downto 0);
-    variable fc3_n1_p7 : signed(22 downto 0);
-    variable fc3_n1_p8_m : signed(24 downto 0);
-    variable fc3_n1_p8 : signed(23 downto 0);
-    variable fc3_n1_p9_m : signed(23 downto 0);
-    variable fc3_n1_p9 : signed(22 downto 0);
-    variable fc3_n1_p10_m : signed(23 downto 0);
-    variable fc3_n1_p10 : signed(22 downto 0);
-    variable fc3_n1_p11_m : signed(25 downto 0);
-    variable fc3_n1_p11 : signed(24 downto 0);
-    variable fc3_n1_p12_m : signed(24 downto 0);
-    variable fc3_n1_p12 : signed(23 downto 0);
-    variable fc3_n1_p13_m : signed(24 downto 0);
-    variable fc3_n1_p13 : signed(23 downto 0);
-    variable fc3_n1_p14_m : signed(25 downto 0);
-    variable fc3_n1_p14 : signed(24 downto 0);
-    variable fc3_n1_p15_m : signed(24 downto 0);
-    variable fc3_n1_p15 : signed(23 downto 0);
+    variable fc3_n1_p0 : signed(23 downto 0); -- weight 0.248046875
+    variable fc3_n1_p1 : signed(24 downto 0); -- weight 0.33203125
+    variable fc3_n1_p2 : signed(23 downto 0); -- weight -0.1884765625
+    variable fc3_n1_p3 : signed(22 downto 0); -- weight 0.1064453125
+    variable fc3_n1_p4 : signed(24 downto 0); -- weight -0.3095703125
+    variable fc3_n1_p5 : signed(24 downto 0); -- weight -0.302734375
+    variable fc3_n1_p7 : signed(22 downto 0); -- weight -0.076171875
+    variable fc3_n1_p8 : signed(23 downto 0); -- weight 0.1767578125
+    variable fc3_n1_p9 : signed(22 downto 0); -- weight 0.083984375
+    variable fc3_n1_p10 : signed(22 downto 0); -- weight -0.0712890625
+    variable fc3_n1_p12 : signed(23 downto 0); -- weight -0.212890625
+    variable fc3_n1_p13 : signed(23 downto 0); -- weight 0.2041015625
+    variable fc3_n1_p15 : signed(23 downto 0); -- weight -0.138671875
     variable fc3_n1_p16_sh : signed(16 downto 0);
-    variable fc3_n1_p17_m : signed(24 downto 0);
-    variable fc3_n1_p17 : signed(23 downto 0);
-    variable fc3_n1_p18_m : signed(24 downto 0);
-    variable fc3_n1_p18 : signed(23 downto 0);
-    variable fc3_n1_p19_m : signed(23 downto 0);
-    variable fc3_n1_p19 : signed(22 downto 0);
-    variable fc3_n1_p20_m : signed(25 downto 0);
-    variable fc3_n1_p20 : signed(24 downto 0);
-    variable fc3_n1_p21_m : signed(26 downto 0);
-    variable fc3_n1_p21 : signed(25 downto 0);
-    variable fc3_n1_p22_m : signed(19 downto 0);
-    variable fc3_n1_p22 : signed(18 downto 0);
-    variable fc3_n1_p23_m : signed(23 downto 0);
-    variable fc3_n1_p23 : signed(22 downto 0);
-    variable fc3_n1_p24_m : signed(25 downto 0);
-    variable fc3_n1_p24 : signed(24 downto 0);
-    variable fc3_n1_p26_m : signed(24 downto 0);
-    variable fc3_n1_p26 : signed(23 downto 0);
-    variable fc3_n1_p27_m : signed(23 downto 0);
-    variable fc3_n1_p27 : signed(22 downto 0);
-    variable fc3_n1_p28_m : signed(24 downto 0);
-    variable fc3_n1_p28 : signed(23 downto 0);
-    variable fc3_n1_p29_m : signed(24 downto 0);
-    variable fc3_n1_p29 : signed(23 downto 0);
-    variable fc3_n1_p30_m : signed(26 downto 0);
-    variable fc3_n1_p30 : signed(25 downto 0);
-    variable fc3_n1_p31_m : signed(24 downto 0);
-    variable fc3_n1_p31 : signed(23 downto 0);
-    variable fc3_n1_t0_0_a : signed(25 downto 0);
-    variable fc3_n1_t0_0_b : signed(25 downto 0);
-    variable fc3_n1_t0_0 : signed(25 downto 0);
-    variable fc3_n1_t0_1_a : signed(24 downto 0);
-    variable fc3_n1_t0_1_b : signed(24 downto 0);
-    variable fc3_n1_t0_1 : signed(24 downto 0);
-    variable fc3_n1_t0_2_a : signed(25 downto 0);
-    variable fc3_n1_t0_2_b : signed(25 downto 0);
-    variable fc3_n1_t0_2 : signed(25 downto 0);
-    variable fc3_n1_t0_3_b : signed(24 downto 0);
-    variable fc3_n1_t0_3 : signed(24 downto 0);
-    variable fc3_n1_t0_4_a : signed(24 downto 0);
-    variable fc3_n1_t0_4_b : signed(24 downto 0);
-    variable fc3_n1_t0_4 : signed(24 downto 0);
-    variable fc3_n1_t0_5_a : signed(24 downto 0);
-    variable fc3_n1_t0_5 : signed(24 downto 0);
-    variable fc3_n1_t0_6_a : signed(24 downto 0);
-    variable fc3_n1_t0_6_b : signed(24 downto 0);
-    variable fc3_n1_t0_6 : signed(24 downto 0);
-    variable fc3_n1_t0_7_b : signed(24 downto 0);
-    variable fc3_n1_t0_7 : signed(24 downto 0);
-    variable fc3_n1_t0_8_a : signed(23 downto 0);
-    variable fc3_n1_t0_8 : signed(23 downto 0);
-    variable fc3_n1_t0_9_a : signed(24 downto 0);
-    variable fc3_n1_t0_9_b : signed(24 downto 0);
-    variable fc3_n1_t0_9 : signed(24 downto 0);
-    variable fc3_n1_t0_10_a : signed(25 downto 0);
-    variable fc3_n1_t0_10 : signed(25 downto 0);
-    variable fc3_n1_t0_11_a : signed(22 downto 0);
-    variable fc3_n1_t0_11 : signed(22 downto 0);
-    variable fc3_n1_t0_12_b : signed(24 downto 0);
-    variable fc3_n1_t0_12 : signed(24 downto 0);
-    variable fc3_n1_t0_13_a : signed(24 downto 0);
-    variable fc3_n1_t0_13_b : signed(24 downto 0);
-    variable fc3_n1_t0_13 : signed(24 downto 0);
-    variable fc3_n1_t0_14_a : signed(24 downto 0);
-    variable fc3_n1_t0_14_b : signed(24 downto 0);
-    variable fc3_n1_t0_14 : signed(24 downto 0);
-    variable fc3_n1_t0_15_a : signed(26 downto 0);
-    variable fc3_n1_t0_15_b : signed(26 downto 0);
-    variable fc3_n1_t0_15 : signed(26 downto 0);
-    variable fc3_n1_t1_0_b : signed(25 downto 0);
+    variable fc3_n1_p18 : signed(23 downto 0); -- weight 0.185546875
+    variable fc3_n1_p19 : signed(22 downto 0); -- weight 0.1103515625
+    variable fc3_n1_p20 : signed(24 downto 0); -- weight -0.2685546875
+    variable fc3_n1_p22 : signed(18 downto 0); -- weight 0.005859375
+    variable fc3_n1_p26 : signed(23 downto 0); -- weight 0.181640625
+    variable fc3_n1_p27 : signed(22 downto 0); -- weight -0.0908203125
+    variable fc3_n1_p28 : signed(23 downto 0); -- weight 0.1416015625
+    variable fc3_n1_p29 : signed(23 downto 0); -- weight 0.1357421875
+    variable fc3_n1_p30 : signed(25 downto 0); -- weight -0.9609375
+    variable fc3_n1_p31 : signed(23 downto 0); -- weight 0.21484375
     variable fc3_n1_t1_0 : signed(25 downto 0);
-    variable fc3_n1_t1_1_b : signed(25 downto 0);
     variable fc3_n1_t1_1 : signed(25 downto 0);
-    variable fc3_n1_t1_2_a : signed(25 downto 0);
-    variable fc3_n1_t1_2_b : signed(25 downto 0);
     variable fc3_n1_t1_2 : signed(25 downto 0);
-    variable fc3_n1_t1_3_a : signed(25 downto 0);
-    variable fc3_n1_t1_3_b : signed(25 downto 0);
     variable fc3_n1_t1_3 : signed(25 downto 0);
-    variable fc3_n1_t1_4_a : signed(24 downto 0);
     variable fc3_n1_t1_4 : signed(24 downto 0);
-    variable fc3_n1_t1_5_b : signed(25 downto 0);
     variable fc3_n1_t1_5 : signed(25 downto 0);
-    variable fc3_n1_t1_6_a : signed(25 downto 0);
-    variable fc3_n1_t1_6_b : signed(25 downto 0);
     variable fc3_n1_t1_6 : signed(25 downto 0);
-    variable fc3_n1_t1_7_a : signed(26 downto 0);
     variable fc3_n1_t1_7 : signed(26 downto 0);
-    variable fc3_n1_t2_0_a : signed(26 downto 0);
-    variable fc3_n1_t2_0_b : signed(26 downto 0);
     variable fc3_n1_t2_0 : signed(26 downto 0);
-    variable fc3_n1_t2_1_a : signed(26 downto 0);
-    variable fc3_n1_t2_1_b : signed(26 downto 0);
     variable fc3_n1_t2_1 : signed(26 downto 0);
-    variable fc3_n1_t2_2_a : signed(26 downto 0);
-    variable fc3_n1_t2_2_b : signed(26 downto 0);
     variable fc3_n1_t2_2 : signed(26 downto 0);
-    variable fc3_n1_t2_3_a : signed(27 downto 0);
-    variable fc3_n1_t2_3_b : signed(27 downto 0);
-    variable fc3_n1_t2_3 : signed(27 downto 0);
-    variable fc3_n1_t3_0_a : signed(27 downto 0);
-    variable fc3_n1_t3_0_b : signed(27 downto 0);
     variable fc3_n1_t3_0 : signed(27 downto 0);
-    variable fc3_n1_t3_1_a : signed(27 downto 0);
     variable fc3_n1_t3_1 : signed(27 downto 0);
-    variable fc3_n1_t4_0_a : signed(28 downto 0);
-    variable fc3_n1_t4_0_b : signed(28 downto 0);
-    variable fc3_n1_t4_0 : signed(28 downto 0);
-    variable fc3_n1_t5_0_b : signed(28 downto 0);
-    variable fc3_n1_t5_0 : signed(28 downto 0);
     variable fc3_n1_acc : signed(28 downto 0);
     variable fc3_n1_y_fl : signed(18 downto 0);
-    variable fc3_n1_y_wrap : signed(15 downto 0);
-    variable fc3_n2_p0_m : signed(25 downto 0);
-    variable fc3_n2_p0 : signed(24 downto 0);
-    variable fc3_n2_p1_m : signed(22 downto 0);
-    variable fc3_n2_p1 : signed(21 downto 0);
+    variable fc3_n2_p0 : signed(24 downto 0); -- weight 0.26171875
+    variable fc3_n2_p1 : signed(21 downto 0); -- weight -0.04296875
     variable fc3_n2_p2_sh : signed(22 downto 0);
-    variable fc3_n2_p2_e : signed(23 downto 0);
     variable fc3_n2_p2_neg : signed(23 downto 0);
-    variable fc3_n2_p3_m : signed(25 downto 0);
-    variable fc3_n2_p3 : signed(24 downto 0);
-    variable fc3_n2_p4_m : signed(22 downto 0);
-    variable fc3_n2_p4 : signed(21 downto 0);
-    variable fc3_n2_p5_m : signed(24 downto 0);
-    variable fc3_n2_p5 : signed(23 downto 0);
-    variable fc3_n2_p6_m : signed(21 downto 0);
-    variable fc3_n2_p6 : signed(20 downto 0);
-    variable fc3_n2_p7_m : signed(22 downto 0);
-    variable fc3_n2_p7 : signed(21 downto 0);
-    variable fc3_n2_p8_m : signed(25 downto 0);
-    variable fc3_n2_p8 : signed(24 downto 0);
-    variable fc3_n2_p9_m : signed(22 downto 0);
-    variable fc3_n2_p9 : signed(21 downto 0);
-    variable fc3_n2_p10_m : signed(22 downto 0);
-    variable fc3_n2_p10 : signed(21 downto 0);
-    variable fc3_n2_p11_m : signed(20 downto 0);
-    variable fc3_n2_p11 : signed(19 downto 0);
-    variable fc3_n2_p12_m : signed(23 downto 0);
-    variable fc3_n2_p12 : signed(22 downto 0);
-    variable fc3_n2_p13_m : signed(21 downto 0);
-    variable fc3_n2_p13 : signed(20 downto 0);
-    variable fc3_n2_p14_m : signed(23 downto 0);
-    variable fc3_n2_p14 : signed(22 downto 0);
-    variable fc3_n2_p15_m : signed(25 downto 0);
-    variable fc3_n2_p15 : signed(24 downto 0);
-    variable fc3_n2_p16_m : signed(25 downto 0);
-    variable fc3_n2_p16 : signed(24 downto 0);
-    variable fc3_n2_p17_m : signed(21 downto 0);
-    variable fc3_n2_p17 : signed(20 downto 0);
-    variable fc3_n2_p18_m : signed(24 downto 0);
-    variable fc3_n2_p18 : signed(23 downto 0);
-    variable fc3_n2_p19_m : signed(18 downto 0);
-    variable fc3_n2_p19 : signed(17 downto 0);
-    variable fc3_n2_p20_m : signed(24 downto 0);
-    variable fc3_n2_p20 : signed(23 downto 0);
-    variable fc3_n2_p21_m : signed(24 downto 0);
-    variable fc3_n2_p21 : signed(23 downto 0);
-    variable fc3_n2_p22_m : signed(23 downto 0);
-    variable fc3_n2_p22 : signed(22 downto 0);
-    variable fc3_n2_p23_m : signed(25 downto 0);
-    variable fc3_n2_p23 : signed(24 downto 0);
-    variable fc3_n2_p24_m : signed(19 downto 0);
-    variable fc3_n2_p24 : signed(18 downto 0);
-    variable fc3_n2_p25_m : signed(25 downto 0);
-    variable fc3_n2_p25 : signed(24 downto 0);
-    variable fc3_n2_p26_m : signed(24 downto 0);
-    variable fc3_n2_p26 : signed(23 downto 0);
-    variable fc3_n2_p27_m : signed(24 downto 0);
-    variable fc3_n2_p27 : signed(23 downto 0);
-    variable fc3_n2_p28_m : signed(24 downto 0);
-    variable fc3_n2_p28 : signed(23 downto 0);
-    variable fc3_n2_p29_m : signed(23 downto 0);
-    variable fc3_n2_p29 : signed(22 downto 0);
-    variable fc3_n2_p30_m : signed(25 downto 0);
-    variable fc3_n2_p30 : signed(24 downto 0);
-    variable fc3_n2_p31_m : signed(24 downto 0);
-    variable fc3_n2_p31 : signed(23 downto 0);
-    variable fc3_n2_t0_0_b : signed(24 downto 0);
-    variable fc3_n2_t0_0 : signed(24 downto 0);
-    variable fc3_n2_t0_1_a : signed(24 downto 0);
-    variable fc3_n2_t0_1 : signed(24 downto 0);
-    variable fc3_n2_t0_2_a : signed(23 downto 0);
-    variable fc3_n2_t0_2 : signed(23 downto 0);
-    variable fc3_n2_t0_3_a : signed(22 downto 0);
-    variable fc3_n2_t0_3_b : signed(22 downto 0);
-    variable fc3_n2_t0_3 : signed(22 downto 0);
-    variable fc3_n2_t0_4_b : signed(24 downto 0);
-    variable fc3_n2_t0_4 : signed(24 downto 0);
-    variable fc3_n2_t0_5_b : signed(21 downto 0);
-    variable fc3_n2_t0_5 : signed(21 downto 0);
-    variable fc3_n2_t0_6_a : signed(23 downto 0);
-    variable fc3_n2_t0_6_b : signed(23 downto 0);
-    variable fc3_n2_t0_6 : signed(23 downto 0);
-    variable fc3_n2_t0_7_a : signed(24 downto 0);
-    variable fc3_n2_t0_7 : signed(24 downto 0);
-    variable fc3_n2_t0_8_b : signed(24 downto 0);
-    variable fc3_n2_t0_8 : signed(24 downto 0);
-    variable fc3_n2_t0_9_b : signed(23 downto 0);
-    variable fc3_n2_t0_9 : signed(23 downto 0);
-    variable fc3_n2_t0_10_a : signed(24 downto 0);
-    variable fc3_n2_t0_10_b : signed(24 downto 0);
-    variable fc3_n2_t0_10 : signed(24 downto 0);
-    variable fc3_n2_t0_11_a : signed(24 downto 0);
-    variable fc3_n2_t0_11 : signed(24 downto 0);
-    variable fc3_n2_t0_12_a : signed(24 downto 0);
-    variable fc3_n2_t0_12 : signed(24 downto 0);
-    variable fc3_n2_t0_13_a : signed(24 downto 0);
-    variable fc3_n2_t0_13_b : signed(24 downto 0);
-    variable fc3_n2_t0_13 : signed(24 downto 0);
-    variable fc3_n2_t0_14_a : signed(24 downto 0);
-    variable fc3_n2_t0_14_b : signed(24 downto 0);
-    variable fc3_n2_t0_14 : signed(24 downto 0);
-    variable fc3_n2_t0_15_b : signed(24 downto 0);
-    variable fc3_n2_t0_15 : signed(24 downto 0);
-    variable fc3_n2_t1_0_a : signed(25 downto 0);
-    variable fc3_n2_t1_0_b : signed(25 downto 0);
-    variable fc3_n2_t1_0 : signed(25 downto 0);
-    variable fc3_n2_t1_1_b : signed(23 downto 0);
+    variable fc3_n2_p4 : signed(21 downto 0); -- weight -0.0400390625
+    variable fc3_n2_p6 : signed(20 downto 0); -- weight -0.0224609375
+    variable fc3_n2_p7 : signed(21 downto 0); -- weight -0.04296875
+    variable fc3_n2_p9 : signed(21 downto 0); -- weight -0.041015625
+    variable fc3_n2_p11 : signed(19 downto 0); -- weight 0.0107421875
+    variable fc3_n2_p12 : signed(22 downto 0); -- weight -0.103515625
+    variable fc3_n2_p13 : signed(20 downto 0); -- weight 0.029296875
+    variable fc3_n2_p14 : signed(22 downto 0); -- weight -0.1015625
+    variable fc3_n2_p17 : signed(20 downto 0); -- weight 0.025390625
+    variable fc3_n2_p19 : signed(17 downto 0); -- weight 0.0029296875
+    variable fc3_n2_p20 : signed(23 downto 0); -- weight -0.1591796875
+    variable fc3_n2_p21 : signed(23 downto 0); -- weight 0.193359375
+    variable fc3_n2_p22 : signed(22 downto 0); -- weight 0.12109375
+    variable fc3_n2_p24 : signed(18 downto 0); -- weight -0.0068359375
+    variable fc3_n2_p26 : signed(23 downto 0); -- weight 0.1865234375
+    variable fc3_n2_p27 : signed(23 downto 0); -- weight -0.146484375
+    variable fc3_n2_p28 : signed(23 downto 0); -- weight -0.2099609375
+    variable fc3_n2_p29 : signed(22 downto 0); -- weight 0.1005859375
+    variable fc3_n2_p31 : signed(23 downto 0); -- weight -0.1298828125
     variable fc3_n2_t1_1 : signed(23 downto 0);
-    variable fc3_n2_t1_2_b : signed(24 downto 0);
     variable fc3_n2_t1_2 : signed(24 downto 0);
-    variable fc3_n2_t1_3_a : signed(25 downto 0);
-    variable fc3_n2_t1_3_b : signed(25 downto 0);
-    variable fc3_n2_t1_3 : signed(25 downto 0);
-    variable fc3_n2_t1_4_b : signed(24 downto 0);
     variable fc3_n2_t1_4 : signed(24 downto 0);
-    variable fc3_n2_t1_5_a : signed(25 downto 0);
-    variable fc3_n2_t1_5_b : signed(25 downto 0);
     variable fc3_n2_t1_5 : signed(25 downto 0);
-    variable fc3_n2_t1_6_a : signed(25 downto 0);
-    variable fc3_n2_t1_6_b : signed(25 downto 0);
     variable fc3_n2_t1_6 : signed(25 downto 0);
-    variable fc3_n2_t1_7_a : signed(25 downto 0);
-    variable fc3_n2_t1_7_b : signed(25 downto 0);
     variable fc3_n2_t1_7 : signed(25 downto 0);
-    variable fc3_n2_t2_0_b : signed(25 downto 0);
     variable fc3_n2_t2_0 : signed(25 downto 0);
-    variable fc3_n2_t2_1_a : signed(25 downto 0);
     variable fc3_n2_t2_1 : signed(25 downto 0);
-    variable fc3_n2_t2_2_a : signed(26 downto 0);
-    variable fc3_n2_t2_2_b : signed(26 downto 0);
     variable fc3_n2_t2_2 : signed(26 downto 0);
-    variable fc3_n2_t2_3_a : signed(26 downto 0);
-    variable fc3_n2_t2_3_b : signed(26 downto 0);
     variable fc3_n2_t2_3 : signed(26 downto 0);
-    variable fc3_n2_t3_0_a : signed(26 downto 0);
-    variable fc3_n2_t3_0_b : signed(26 downto 0);
     variable fc3_n2_t3_0 : signed(26 downto 0);
-    variable fc3_n2_t3_1_a : signed(27 downto 0);
-    variable fc3_n2_t3_1_b : signed(27 downto 0);
     variable fc3_n2_t3_1 : signed(27 downto 0);
-    variable fc3_n2_t4_0_a : signed(28 downto 0);
-    variable fc3_n2_t4_0_b : signed(28 downto 0);
-    variable fc3_n2_t4_0 : signed(28 downto 0);
-    variable fc3_n2_t5_0_b : signed(28 downto 0);
-    variable fc3_n2_t5_0 : signed(28 downto 0);
     variable fc3_n2_acc : signed(28 downto 0);
     variable fc3_n2_y_fl : signed(18 downto 0);
-    variable fc3_n2_y_wrap : signed(15 downto 0);
-    variable fc3_n3_p0_m : signed(25 downto 0);
-    variable fc3_n3_p0 : signed(24 downto 0);
-    variable fc3_n3_p1_m : signed(25 downto 0);
-    variable fc3_n3_p1 : signed(24 downto 0);
-    variable fc3_n3_p2_m : signed(23 downto 0);
-    variable fc3_n3_p2 : signed(22 downto 0);
-    variable fc3_n3_p3_m : signed(23 downto 0);
-    variable fc3_n3_p3 : signed(22 downto 0);
-    variable fc3_n3_p4_m : signed(25 downto 0);
-    variable fc3_n3_p4 : signed(24 downto 0);
-    variable fc3_n3_p5_m : signed(24 downto 0);
-    variable fc3_n3_p5 : signed(23 downto 0);
-    variable fc3_n3_p6_m : signed(23 downto 0);
-    variable fc3_n3_p6 : signed(22 downto 0);
-    variable fc3_n3_p7_m : signed(24 downto 0);
-    variable fc3_n3_p7 : signed(23 downto 0);
-    variable fc3_n3_p8_m : signed(23 downto 0);
-    variable fc3_n3_p8 : signed(22 downto 0);
+    variable fc3_n3_p0 : signed(24 downto 0); -- weight -0.4609375
+    variable fc3_n3_p1 : signed(24 downto 0); -- weight -0.306640625
+    variable fc3_n3_p2 : signed(22 downto 0); -- weight 0.068359375
+    variable fc3_n3_p3 : signed(22 downto 0); -- weight 0.078125
+    variable fc3_n3_p5 : signed(23 downto 0); -- weight -0.1884765625
+    variable fc3_n3_p6 : signed(22 downto 0); -- weight 0.0693359375
+    variable fc3_n3_p7 : signed(23 downto 0); -- weight -0.21875
+    variable fc3_n3_p8 : signed(22 downto 0); -- weight -0.0673828125
     variable fc3_n3_p9_sh : signed(22 downto 0);
-    variable fc3_n3_p10_m : signed(24 downto 0);
-    variable fc3_n3_p10 : signed(23 downto 0);
-    variable fc3_n3_p11_m : signed(24 downto 0);
-    variable fc3_n3_p11 : signed(23 downto 0);
-    variable fc3_n3_p12_m : signed(25 downto 0);
-    variable fc3_n3_p12 : signed(24 downto 0);
-    variable fc3_n3_p13_m : signed(24 downto 0);
-    variable fc3_n3_p13 : signed(23 downto 0);
-    variable fc3_n3_p14_m : signed(23 downto 0);
-    variable fc3_n3_p14 : signed(22 downto 0);
-    variable fc3_n3_p15_m : signed(25 downto 0);
-    variable fc3_n3_p15 : signed(24 downto 0);
-    variable fc3_n3_p16_m : signed(25 downto 0);
-    variable fc3_n3_p16 : signed(24 downto 0);
-    variable fc3_n3_p17_m : signed(24 downto 0);
-    variable fc3_n3_p17 : signed(23 downto 0);
-    variable fc3_n3_p18_m : signed(25 downto 0);
-    variable fc3_n3_p18 : signed(24 downto 0);
-    variable fc3_n3_p19_m : signed(24 downto 0);
-    variable fc3_n3_p19 : signed(23 downto 0);
-    variable fc3_n3_p20_m : signed(25 downto 0);
-    variable fc3_n3_p20 : signed(24 downto 0);
-    variable fc3_n3_p21_m : signed(25 downto 0);
-    variable fc3_n3_p21 : signed(24 downto 0);
-    variable fc3_n3_p22_m : signed(24 downto 0);
-    variable fc3_n3_p22 : signed(23 downto 0);
-    variable fc3_n3_p23_m : signed(21 downto 0);
-    variable fc3_n3_p23 : signed(20 downto 0);
-    variable fc3_n3_p24_m : signed(23 downto 0);
-    variable fc3_n3_p24 : signed(22 downto 0);
-    variable fc3_n3_p25_m : signed(25 downto 0);
-    variable fc3_n3_p25 : signed(24 downto 0);
-    variable fc3_n3_p26_m : signed(24 downto 0);
-    variable fc3_n3_p26 : signed(23 downto 0);
-    variable fc3_n3_p27_m : signed(22 downto 0);
-    variable fc3_n3_p27 : signed(21 downto 0);
-    variable fc3_n3_p28_m : signed(24 downto 0);
-    variable fc3_n3_p28 : signed(23 downto 0);
-    variable fc3_n3_p29_m : signed(24 downto 0);
-    variable fc3_n3_p29 : signed(23 downto 0);
-    variable fc3_n3_p30_m : signed(24 downto 0);
-    variable fc3_n3_p30 : signed(23 downto 0);
-    variable fc3_n3_p31_m : signed(24 downto 0);
-    variable fc3_n3_p31 : signed(23 downto 0);
-    variable fc3_n3_t0_0_a : signed(25 downto 0);
-    variable fc3_n3_t0_0_b : signed(25 downto 0);
-    variable fc3_n3_t0_0 : signed(25 downto 0);
-    variable fc3_n3_t0_1_a : signed(23 downto 0);
-    variable fc3_n3_t0_1_b : signed(23 downto 0);
-    variable fc3_n3_t0_1 : signed(23 downto 0);
-    variable fc3_n3_t0_2_b : signed(24 downto 0);
-    variable fc3_n3_t0_2 : signed(24 downto 0);
-    variable fc3_n3_t0_3_a : signed(24 downto 0);
-    variable fc3_n3_t0_3_b : signed(24 downto 0);
-    variable fc3_n3_t0_3 : signed(24 downto 0);
-    variable fc3_n3_t0_4_a : signed(23 downto 0);
-    variable fc3_n3_t0_4_b : signed(23 downto 0);
-    variable fc3_n3_t0_4 : signed(23 downto 0);
-    variable fc3_n3_t0_5_a : signed(24 downto 0);
-    variable fc3_n3_t0_5_b : signed(24 downto 0);
-    variable fc3_n3_t0_5 : signed(24 downto 0);
-    variable fc3_n3_t0_6_b : signed(24 downto 0);
-    variable fc3_n3_t0_6 : signed(24 downto 0);
-    variable fc3_n3_t0_7_a : signed(24 downto 0);
-    variable fc3_n3_t0_7 : signed(24 downto 0);
-    variable fc3_n3_t0_8_b : signed(24 downto 0);
-    variable fc3_n3_t0_8 : signed(24 downto 0);
-    variable fc3_n3_t0_9_b : signed(24 downto 0);
-    variable fc3_n3_t0_9 : signed(24 downto 0);
-    variable fc3_n3_t0_10_a : signed(25 downto 0);
-    variable fc3_n3_t0_10_b : signed(25 downto 0);
-    variable fc3_n3_t0_10 : signed(25 downto 0);
-    variable fc3_n3_t0_11_b : signed(23 downto 0);
-    variable fc3_n3_t0_11 : signed(23 downto 0);
-    variable fc3_n3_t0_12_a : signed(24 downto 0);
-    variable fc3_n3_t0_12 : signed(24 downto 0);
-    variable fc3_n3_t0_13_a : signed(24 downto 0);
-    variable fc3_n3_t0_13_b : signed(24 downto 0);
-    variable fc3_n3_t0_13 : signed(24 downto 0);
-    variable fc3_n3_t0_14_a : signed(24 downto 0);
-    variable fc3_n3_t0_14_b : signed(24 downto 0);
-    variable fc3_n3_t0_14 : signed(24 downto 0);
-    variable fc3_n3_t0_15_a : signed(24 downto 0);
-    variable fc3_n3_t0_15_b : signed(24 downto 0);
-    variable fc3_n3_t0_15 : signed(24 downto 0);
-    variable fc3_n3_t1_0_b : signed(25 downto 0);
+    variable fc3_n3_p10 : signed(23 downto 0); -- weight -0.1923828125
+    variable fc3_n3_p11 : signed(23 downto 0); -- weight 0.1865234375
+    variable fc3_n3_p13 : signed(23 downto 0); -- weight 0.15234375
+    variable fc3_n3_p14 : signed(22 downto 0); -- weight 0.099609375
+    variable fc3_n3_p17 : signed(23 downto 0); -- weight 0.2314453125
+    variable fc3_n3_p19 : signed(23 downto 0); -- weight -0.1787109375
+    variable fc3_n3_p20 : signed(24 downto 0); -- weight 0.357421875
+    variable fc3_n3_p21 : signed(24 downto 0); -- weight -0.2587890625
+    variable fc3_n3_p23 : signed(20 downto 0); -- weight -0.0244140625
+    variable fc3_n3_p24 : signed(22 downto 0); -- weight -0.115234375
+    variable fc3_n3_p26 : signed(23 downto 0); -- weight -0.232421875
+    variable fc3_n3_p27 : signed(21 downto 0); -- weight 0.05078125
+    variable fc3_n3_p28 : signed(23 downto 0); -- weight -0.1591796875
+    variable fc3_n3_p29 : signed(23 downto 0); -- weight 0.2041015625
+    variable fc3_n3_p30 : signed(23 downto 0); -- weight -0.1552734375
+    variable fc3_n3_p31 : signed(23 downto 0); -- weight 0.1650390625
     variable fc3_n3_t1_0 : signed(25 downto 0);
-    variable fc3_n3_t1_1_a : signed(25 downto 0);
-    variable fc3_n3_t1_1_b : signed(25 downto 0);
     variable fc3_n3_t1_1 : signed(25 downto 0);
-    variable fc3_n3_t1_2_a : signed(25 downto 0);
-    variable fc3_n3_t1_2_b : signed(25 downto 0);
     variable fc3_n3_t1_2 : signed(25 downto 0);
-    variable fc3_n3_t1_3_a : signed(25 downto 0);
-    variable fc3_n3_t1_3_b : signed(25 downto 0);
     variable fc3_n3_t1_3 : signed(25 downto 0);
-    variable fc3_n3_t1_4_a : signed(25 downto 0);
-    variable fc3_n3_t1_4_b : signed(25 downto 0);
     variable fc3_n3_t1_4 : signed(25 downto 0);
-    variable fc3_n3_t1_5_b : signed(25 downto 0);
     variable fc3_n3_t1_5 : signed(25 downto 0);
-    variable fc3_n3_t1_6_a : signed(25 downto 0);
-    variable fc3_n3_t1_6_b : signed(25 downto 0);
     variable fc3_n3_t1_6 : signed(25 downto 0);
-    variable fc3_n3_t1_7_a : signed(25 downto 0);
-    variable fc3_n3_t1_7_b : signed(25 downto 0);
     variable fc3_n3_t1_7 : signed(25 downto 0);
-    variable fc3_n3_t2_0_a : signed(26 downto 0);
-    variable fc3_n3_t2_0_b : signed(26 downto 0);
     variable fc3_n3_t2_0 : signed(26 downto 0);
-    variable fc3_n3_t2_1_a : signed(26 downto 0);
-    variable fc3_n3_t2_1_b : signed(26 downto 0);
     variable fc3_n3_t2_1 : signed(26 downto 0);
-    variable fc3_n3_t2_2_a : signed(26 downto 0);
-    variable fc3_n3_t2_2_b : signed(26 downto 0);
     variable fc3_n3_t2_2 : signed(26 downto 0);
-    variable fc3_n3_t2_3_a : signed(26 downto 0);
-    variable fc3_n3_t2_3_b : signed(26 downto 0);
     variable fc3_n3_t2_3 : signed(26 downto 0);
-    variable fc3_n3_t3_0_a : signed(27 downto 0);
-    variable fc3_n3_t3_0_b : signed(27 downto 0);
     variable fc3_n3_t3_0 : signed(27 downto 0);
-    variable fc3_n3_t3_1_a : signed(27 downto 0);
-    variable fc3_n3_t3_1_b : signed(27 downto 0);
     variable fc3_n3_t3_1 : signed(27 downto 0);
-    variable fc3_n3_t4_0_a : signed(28 downto 0);
-    variable fc3_n3_t4_0_b : signed(28 downto 0);
-    variable fc3_n3_t4_0 : signed(28 downto 0);
-    variable fc3_n3_t5_0_b : signed(28 downto 0);
-    variable fc3_n3_t5_0 : signed(28 downto 0);
     variable fc3_n3_acc : signed(28 downto 0);
     variable fc3_n3_y_fl : signed(18 downto 0);
-    variable fc3_n3_y_wrap : signed(15 downto 0);
-    variable fc3_n4_p0_m : signed(24 downto 0);
-    variable fc3_n4_p0 : signed(23 downto 0);
-    variable fc3_n4_p1_m : signed(24 downto 0);
-    variable fc3_n4_p1 : signed(23 downto 0);
-    variable fc3_n4_p2_m : signed(19 downto 0);
-    variable fc3_n4_p2 : signed(18 downto 0);
-    variable fc3_n4_p3_m : signed(25 downto 0);
-    variable fc3_n4_p3 : signed(24 downto 0);
-    variable fc3_n4_p4_m : signed(25 downto 0);
-    variable fc3_n4_p4 : signed(24 downto 0);
-    variable fc3_n4_p5_m : signed(24 downto 0);
-    variable fc3_n4_p5 : signed(23 downto 0);
-    variable fc3_n4_p6_m : signed(20 downto 0);
-    variable fc3_n4_p6 : signed(19 downto 0);
-    variable fc3_n4_p7_m : signed(22 downto 0);
-    variable fc3_n4_p7 : signed(21 downto 0);
-    variable fc3_n4_p8_m : signed(23 downto 0);
-    variable fc3_n4_p8 : signed(22 downto 0);
-    variable fc3_n4_p9_m : signed(23 downto 0);
-    variable fc3_n4_p9 : signed(22 downto 0);
-    variable fc3_n4_p10_m : signed(25 downto 0);
-    variable fc3_n4_p10 : signed(24 downto 0);
-    variable fc3_n4_p11_m : signed(25 downto 0);
-    variable fc3_n4_p11 : signed(24 downto 0);
-    variable fc3_n4_p12_m : signed(23 downto 0);
-    variable fc3_n4_p12 : signed(22 downto 0);
-    variable fc3_n4_p13_m : signed(25 downto 0);
-    variable fc3_n4_p13 : signed(24 downto 0);
-    variable fc3_n4_p14_m : signed(24 downto 0);
-    variable fc3_n4_p14 : signed(23 downto 0);
-    variable fc3_n4_p15_m : signed(25 downto 0);
-    variable fc3_n4_p15 : signed(24 downto 0);
+    variable fc3_n4_p0 : signed(23 downto 0); -- weight -0.197265625
+    variable fc3_n4_p1 : signed(23 downto 0); -- weight -0.23046875
+    variable fc3_n4_p2 : signed(18 downto 0); -- weight 0.0068359375
+    variable fc3_n4_p4 : signed(24 downto 0); -- weight -0.2587890625
+    variable fc3_n4_p5 : signed(23 downto 0); -- weight 0.2490234375
+    variable fc3_n4_p6 : signed(19 downto 0); -- weight -0.0107421875
+    variable fc3_n4_p7 : signed(21 downto 0); -- weight 0.0595703125
+    variable fc3_n4_p8 : signed(22 downto 0); -- weight -0.0732421875
+    variable fc3_n4_p9 : signed(22 downto 0); -- weight -0.0654296875
+    variable fc3_n4_p10 : signed(24 downto 0); -- weight 0.2705078125
+    variable fc3_n4_p11 : signed(24 downto 0); -- weight 0.2724609375
+    variable fc3_n4_p12 : signed(22 downto 0); -- weight -0.08203125
+    variable fc3_n4_p14 : signed(23 downto 0); -- weight 0.2099609375
     variable fc3_n4_p16_sh : signed(19 downto 0);
-    variable fc3_n4_p16_e : signed(20 downto 0);
-    variable fc3_n4_p16_neg : signed(20 downto 0);
-    variable fc3_n4_p17_m : signed(20 downto 0);
-    variable fc3_n4_p17 : signed(19 downto 0);
-    variable fc3_n4_p18_m : signed(24 downto 0);
-    variable fc3_n4_p18 : signed(23 downto 0);
-    variable fc3_n4_p19_m : signed(25 downto 0);
-    variable fc3_n4_p19 : signed(24 downto 0);
-    variable fc3_n4_p20_m : signed(24 downto 0);
-    variable fc3_n4_p20 : signed(23 downto 0);
-    variable fc3_n4_p21_m : signed(23 downto 0);
-    variable fc3_n4_p21 : signed(22 downto 0);
-    variable fc3_n4_p22_m : signed(25 downto 0);
-    variable fc3_n4_p22 : signed(24 downto 0);
-    variable fc3_n4_p23_m : signed(24 downto 0);
-    variable fc3_n4_p23 : signed(23 downto 0);
-    variable fc3_n4_p24_m : signed(25 downto 0);
-    variable fc3_n4_p24 : signed(24 downto 0);
-    variable fc3_n4_p25_m : signed(22 downto 0);
-    variable fc3_n4_p25 : signed(21 downto 0);
+    variable fc3_n4_p17 : signed(19 downto 0); -- weight -0.0146484375
+    variable fc3_n4_p18 : signed(23 downto 0); -- weight -0.2421875
+    variable fc3_n4_p19 : signed(24 downto 0); -- weight 0.27734375
+    variable fc3_n4_p20 : signed(23 downto 0); -- weight 0.205078125
+    variable fc3_n4_p21 : signed(22 downto 0); -- weight -0.0654296875
+    variable fc3_n4_p22 : signed(24 downto 0); -- weight 0.279296875
+    variable fc3_n4_p23 : signed(23 downto 0); -- weight 0.23828125
+    variable fc3_n4_p25 : signed(21 downto 0); -- weight 0.041015625
     variable fc3_n4_p26_sh : signed(23 downto 0);
-    variable fc3_n4_p27_m : signed(23 downto 0);
-    variable fc3_n4_p27 : signed(22 downto 0);
-    variable fc3_n4_p28_m : signed(23 downto 0);
-    variable fc3_n4_p28 : signed(22 downto 0);
-    variable fc3_n4_p29_m : signed(23 downto 0);
-    variable fc3_n4_p29 : signed(22 downto 0);
-    variable fc3_n4_p30_m : signed(23 downto 0);
-    variable fc3_n4_p30 : signed(22 downto 0);
-    variable fc3_n4_p31_m : signed(24 downto 0);
-    variable fc3_n4_p31 : signed(23 downto 0);
-    variable fc3_n4_t0_0_a : signed(24 downto 0);
-    variable fc3_n4_t0_0_b : signed(24 downto 0);
-    variable fc3_n4_t0_0 : signed(24 downto 0);
-    variable fc3_n4_t0_1_a : signed(24 downto 0);
-    variable fc3_n4_t0_1 : signed(24 downto 0);
-    variable fc3_n4_t0_2_a : signed(25 downto 0);
-    variable fc3_n4_t0_2_b : signed(25 downto 0);
-    variable fc3_n4_t0_2 : signed(25 downto 0);
-    variable fc3_n4_t0_3_a : signed(22 downto 0);
-    variable fc3_n4_t0_3_b : signed(22 downto 0);
-    variable fc3_n4_t0_3 : signed(22 downto 0);
-    variable fc3_n4_t0_4_a : signed(23 downto 0);
-    variable fc3_n4_t0_4_b : signed(23 downto 0);
-    variable fc3_n4_t0_4 : signed(23 downto 0);
-    variable fc3_n4_t0_5_a : signed(25 downto 0);
-    variable fc3_n4_t0_5_b : signed(25 downto 0);
-    variable fc3_n4_t0_5 : signed(25 downto 0);
-    variable fc3_n4_t0_6_a : signed(24 downto 0);
-    variable fc3_n4_t0_6 : signed(24 downto 0);
-    variable fc3_n4_t0_7_a : signed(24 downto 0);
-    variable fc3_n4_t0_7 : signed(24 downto 0);
-    variable fc3_n4_t0_8_b : signed(20 downto 0);
+    variable fc3_n4_p27 : signed(22 downto 0); -- weight 0.0830078125
+    variable fc3_n4_p28 : signed(22 downto 0); -- weight 0.123046875
+    variable fc3_n4_p29 : signed(22 downto 0); -- weight 0.0869140625
+    variable fc3_n4_p30 : signed(22 downto 0); -- weight 0.119140625
+    variable fc3_n4_p31 : signed(23 downto 0); -- weight 0.1767578125
     variable fc3_n4_t0_8 : signed(20 downto 0);
-    variable fc3_n4_t0_9_a : signed(25 downto 0);
-    variable fc3_n4_t0_9_b : signed(25 downto 0);
-    variable fc3_n4_t0_9 : signed(25 downto 0);
-    variable fc3_n4_t0_10_a : signed(24 downto 0);
-    variable fc3_n4_t0_10_b : signed(24 downto 0);
-    variable fc3_n4_t0_10 : signed(24 downto 0);
-    variable fc3_n4_t0_11_a : signed(25 downto 0);
-    variable fc3_n4_t0_11_b : signed(25 downto 0);
-    variable fc3_n4_t0_11 : signed(25 downto 0);
-    variable fc3_n4_t0_12_b : signed(24 downto 0);
-    variable fc3_n4_t0_12 : signed(24 downto 0);
-    variable fc3_n4_t0_13_a : signed(24 downto 0);
-    variable fc3_n4_t0_13_b : signed(24 downto 0);
-    variable fc3_n4_t0_13 : signed(24 downto 0);
-    variable fc3_n4_t0_14_a : signed(23 downto 0);
-    variable fc3_n4_t0_14_b : signed(23 downto 0);
-    variable fc3_n4_t0_14 : signed(23 downto 0);
-    variable fc3_n4_t0_15_a : signed(24 downto 0);
-    variable fc3_n4_t0_15_b : signed(24 downto 0);
-    variable fc3_n4_t0_15 : signed(24 downto 0);
-    variable fc3_n4_t1_0_a : signed(25 downto 0);
-    variable fc3_n4_t1_0_b : signed(25 downto 0);
     variable fc3_n4_t1_0 : signed(25 downto 0);
-    variable fc3_n4_t1_1_b : signed(25 downto 0);
     variable fc3_n4_t1_1 : signed(25 downto 0);
-    variable fc3_n4_t1_2_a : signed(25 downto 0);
     variable fc3_n4_t1_2 : signed(25 downto 0);
-    variable fc3_n4_t1_3_a : signed(25 downto 0);
-    variable fc3_n4_t1_3_b : signed(25 downto 0);
     variable fc3_n4_t1_3 : signed(25 downto 0);
-    variable fc3_n4_t1_4_a : signed(25 downto 0);
     variable fc3_n4_t1_4 : signed(25 downto 0);
-    variable fc3_n4_t1_5_a : signed(25 downto 0);
     variable fc3_n4_t1_5 : signed(25 downto 0);
-    variable fc3_n4_t1_6_a : signed(25 downto 0);
-    variable fc3_n4_t1_6_b : signed(25 downto 0);
     variable fc3_n4_t1_6 : signed(25 downto 0);
-    variable fc3_n4_t1_7_a : signed(25 downto 0);
-    variable fc3_n4_t1_7_b : signed(25 downto 0);
     variable fc3_n4_t1_7 : signed(25 downto 0);
-    variable fc3_n4_t2_0_a : signed(26 downto 0);
-    variable fc3_n4_t2_0_b : signed(26 downto 0);
     variable fc3_n4_t2_0 : signed(26 downto 0);
-    variable fc3_n4_t2_1_a : signed(26 downto 0);
-    variable fc3_n4_t2_1_b : signed(26 downto 0);
     variable fc3_n4_t2_1 : signed(26 downto 0);
-    variable fc3_n4_t2_2_a : signed(26 downto 0);
-    variable fc3_n4_t2_2_b : signed(26 downto 0);
     variable fc3_n4_t2_2 : signed(26 downto 0);
-    variable fc3_n4_t2_3_a : signed(26 downto 0);
-    variable fc3_n4_t2_3_b : signed(26 downto 0);
     variable fc3_n4_t2_3 : signed(26 downto 0);
-    variable fc3_n4_t3_0_a : signed(27 downto 0);
-    variable fc3_n4_t3_0_b : signed(27 downto 0);
     variable fc3_n4_t3_0 : signed(27 downto 0);
-    variable fc3_n4_t3_1_a : signed(27 downto 0);
-    variable fc3_n4_t3_1_b : signed(27 downto 0);
     variable fc3_n4_t3_1 : signed(27 downto 0);
-    variable fc3_n4_t4_0_a : signed(28 downto 0);
-    variable fc3_n4_t4_0_b : signed(28 downto 0);
-    variable fc3_n4_t4_0 : signed(28 downto 0);
-    variable fc3_n4_t5_0_b : signed(28 downto 0);
-    variable fc3_n4_t5_0 : signed(28 downto 0);
     variable fc3_n4_acc : signed(28 downto 0);
     variable fc3_n4_y_fl : signed(18 downto 0);
-    variable fc3_n4_y_wrap : signed(15 downto 0);
-    variable fc3_n5_p0_m : signed(25 downto 0);
-    variable fc3_n5_p0 : signed(24 downto 0);
-    variable fc3_n5_p1_m : signed(23 downto 0);
-    variable fc3_n5_p1 : signed(22 downto 0);
-    variable fc3_n5_p2_m : signed(24 downto 0);
-    variable fc3_n5_p2 : signed(23 downto 0);
-    variable fc3_n5_p3_m : signed(24 downto 0);
-    variable fc3_n5_p3 : signed(23 downto 0);
-    variable fc3_n5_p4_m : signed(22 downto 0);
-    variable fc3_n5_p4 : signed(21 downto 0);
-    variable fc3_n5_p5_m : signed(23 downto 0);
-    variable fc3_n5_p5 : signed(22 downto 0);
-    variable fc3_n5_p6_m : signed(23 downto 0);
-    variable fc3_n5_p6 : signed(22 downto 0);
-    variable fc3_n5_p7_m : signed(22 downto 0);
-    variable fc3_n5_p7 : signed(21 downto 0);
-    variable fc3_n5_p8_m : signed(24 downto 0);
-    variable fc3_n5_p8 : signed(23 downto 0);
-    variable fc3_n5_p9_m : signed(21 downto 0);
-    variable fc3_n5_p9 : signed(20 downto 0);
-    variable fc3_n5_p10_m : signed(21 downto 0);
-    variable fc3_n5_p10 : signed(20 downto 0);
-    variable fc3_n5_p11_m : signed(19 downto 0);
-    variable fc3_n5_p11 : signed(18 downto 0);
-    variable fc3_n5_p12_m : signed(24 downto 0);
-    variable fc3_n5_p12 : signed(23 downto 0);
-    variable fc3_n5_p13_m : signed(24 downto 0);
-    variable fc3_n5_p13 : signed(23 downto 0);
-    variable fc3_n5_p14_m : signed(24 downto 0);
-    variable fc3_n5_p14 : signed(23 downto 0);
-    variable fc3_n5_p15_m : signed(24 downto 0);
-    variable fc3_n5_p15 : signed(23 downto 0);
-    variable fc3_n5_p16_m : signed(24 downto 0);
-    variable fc3_n5_p16 : signed(23 downto 0);
-    variable fc3_n5_p17_m : signed(23 downto 0);
-    variable fc3_n5_p17 : signed(22 downto 0);
-    variable fc3_n5_p18_m : signed(25 downto 0);
-    variable fc3_n5_p18 : signed(24 downto 0);
-    variable fc3_n5_p19_m : signed(23 downto 0);
-    variable fc3_n5_p19 : signed(22 downto 0);
-    variable fc3_n5_p20_m : signed(22 downto 0);
-    variable fc3_n5_p20 : signed(21 downto 0);
-    variable fc3_n5_p21_m : signed(24 downto 0);
-    variable fc3_n5_p21 : signed(23 downto 0);
-    variable fc3_n5_p22_m : signed(24 downto 0);
-    variable fc3_n5_p22 : signed(23 downto 0);
-    variable fc3_n5_p23_m : signed(18 downto 0);
-    variable fc3_n5_p23 : signed(17 downto 0);
-    variable fc3_n5_p24_m : signed(25 downto 0);
-    variable fc3_n5_p24 : signed(24 downto 0);
-    variable fc3_n5_p25_m : signed(25 downto 0);
-    variable fc3_n5_p25 : signed(24 downto 0);
-    variable fc3_n5_p26_m : signed(25 downto 0);
-    variable fc3_n5_p26 : signed(24 downto 0);
-    variable fc3_n5_p27_m : signed(24 downto 0);
-    variable fc3_n5_p27 : signed(23 downto 0);
-    variable fc3_n5_p28_m : signed(24 downto 0);
-    variable fc3_n5_p28 : signed(23 downto 0);
-    variable fc3_n5_p29_m : signed(22 downto 0);
-    variable fc3_n5_p29 : signed(21 downto 0);
-    variable fc3_n5_p30_m : signed(26 downto 0);
-    variable fc3_n5_p30 : signed(25 downto 0);
-    variable fc3_n5_p31_m : signed(23 downto 0);
-    variable fc3_n5_p31 : signed(22 downto 0);
-    variable fc3_n5_t0_0_b : signed(24 downto 0);
-    variable fc3_n5_t0_0 : signed(24 downto 0);
-    variable fc3_n5_t0_1_a : signed(24 downto 0);
-    variable fc3_n5_t0_1_b : signed(24 downto 0);
-    variable fc3_n5_t0_1 : signed(24 downto 0);
-    variable fc3_n5_t0_2_a : signed(23 downto 0);
-    variable fc3_n5_t0_2_b : signed(23 downto 0);
-    variable fc3_n5_t0_2 : signed(23 downto 0);
-    variable fc3_n5_t0_3_a : signed(23 downto 0);
-    variable fc3_n5_t0_3_b : signed(23 downto 0);
-    variable fc3_n5_t0_3 : signed(23 downto 0);
-    variable fc3_n5_t0_4_a : signed(24 downto 0);
+    variable fc3_n5_p1 : signed(22 downto 0); -- weight 0.123046875
+    variable fc3_n5_p2 : signed(23 downto 0); -- weight -0.1474609375
+    variable fc3_n5_p3 : signed(23 downto 0); -- weight 0.1953125
+    variable fc3_n5_p4 : signed(21 downto 0); -- weight -0.0615234375
+    variable fc3_n5_p5 : signed(22 downto 0); -- weight 0.0712890625
+    variable fc3_n5_p6 : signed(22 downto 0); -- weight 0.0859375
+    variable fc3_n5_p7 : signed(21 downto 0); -- weight 0.0576171875
+    variable fc3_n5_p8 : signed(23 downto 0); -- weight -0.2451171875
+    variable fc3_n5_p9 : signed(20 downto 0); -- weight -0.0263671875
+    variable fc3_n5_p11 : signed(18 downto 0); -- weight 0.0048828125
+    variable fc3_n5_p12 : signed(23 downto 0); -- weight -0.2294921875
+    variable fc3_n5_p13 : signed(23 downto 0); -- weight -0.2314453125
+    variable fc3_n5_p14 : signed(23 downto 0); -- weight -0.2265625
+    variable fc3_n5_p15 : signed(23 downto 0); -- weight -0.2216796875
+    variable fc3_n5_p16 : signed(23 downto 0); -- weight 0.224609375
+    variable fc3_n5_p17 : signed(22 downto 0); -- weight -0.123046875
+    variable fc3_n5_p19 : signed(22 downto 0); -- weight 0.087890625
+    variable fc3_n5_p20 : signed(21 downto 0); -- weight 0.0322265625
+    variable fc3_n5_p23 : signed(17 downto 0); -- weight -0.0029296875
+    variable fc3_n5_p24 : signed(24 downto 0); -- weight 0.3330078125
+    variable fc3_n5_p25 : signed(24 downto 0); -- weight -0.3076171875
+    variable fc3_n5_p26 : signed(24 downto 0); -- weight 0.3193359375
+    variable fc3_n5_p27 : signed(23 downto 0); -- weight 0.2392578125
+    variable fc3_n5_p28 : signed(23 downto 0); -- weight -0.2060546875
+    variable fc3_n5_p29 : signed(21 downto 0); -- weight -0.056640625
+    variable fc3_n5_p31 : signed(22 downto 0); -- weight -0.078125
     variable fc3_n5_t0_4_b : signed(24 downto 0);
-    variable fc3_n5_t0_4 : signed(24 downto 0);
-    variable fc3_n5_t0_5_b : signed(20 downto 0);
-    variable fc3_n5_t0_5 : signed(20 downto 0);
-    variable fc3_n5_t0_6_a : signed(24 downto 0);
-    variable fc3_n5_t0_6_b : signed(24 downto 0);
-    variable fc3_n5_t0_6 : signed(24 downto 0);
-    variable fc3_n5_t0_7_a : signed(24 downto 0);
-    variable fc3_n5_t0_7_b : signed(24 downto 0);
-    variable fc3_n5_t0_7 : signed(24 downto 0);
-    variable fc3_n5_t0_8_a : signed(24 downto 0);
-    variable fc3_n5_t0_8_b : signed(24 downto 0);
-    variable fc3_n5_t0_8 : signed(24 downto 0);
-    variable fc3_n5_t0_9_b : signed(24 downto 0);
-    variable fc3_n5_t0_9 : signed(24 downto 0);
-    variable fc3_n5_t0_10_a : signed(23 downto 0);
-    variable fc3_n5_t0_10 : signed(23 downto 0);
-    variable fc3_n5_t0_11_b : signed(23 downto 0);
-    variable fc3_n5_t0_11 : signed(23 downto 0);
-    variable fc3_n5_t0_12_a : signed(25 downto 0);
-    variable fc3_n5_t0_12_b : signed(25 downto 0);
-    variable fc3_n5_t0_12 : signed(25 downto 0);
-    variable fc3_n5_t0_13_a : signed(25 downto 0);
-    variable fc3_n5_t0_13_b : signed(25 downto 0);
-    variable fc3_n5_t0_13 : signed(25 downto 0);
-    variable fc3_n5_t0_14_a : signed(24 downto 0);
-    variable fc3_n5_t0_14_b : signed(24 downto 0);
-    variable fc3_n5_t0_14 : signed(24 downto 0);
-    variable fc3_n5_t0_15_b : signed(25 downto 0);
-    variable fc3_n5_t0_15 : signed(25 downto 0);
-    variable fc3_n5_t1_0_a : signed(25 downto 0);
-    variable fc3_n5_t1_0_b : signed(25 downto 0);
     variable fc3_n5_t1_0 : signed(25 downto 0);
-    variable fc3_n5_t1_1_a : signed(24 downto 0);
-    variable fc3_n5_t1_1_b : signed(24 downto 0);
     variable fc3_n5_t1_1 : signed(24 downto 0);
-    variable fc3_n5_t1_2_b : signed(24 downto 0);
     variable fc3_n5_t1_2 : signed(24 downto 0);
-    variable fc3_n5_t1_3_a : signed(25 downto 0);
-    variable fc3_n5_t1_3_b : signed(25 downto 0);
     variable fc3_n5_t1_3 : signed(25 downto 0);
-    variable fc3_n5_t1_4_a : signed(25 downto 0);
-    variable fc3_n5_t1_4_b : signed(25 downto 0);
     variable fc3_n5_t1_4 : signed(25 downto 0);
-    variable fc3_n5_t1_5_a : signed(24 downto 0);
-    variable fc3_n5_t1_5_b : signed(24 downto 0);
     variable fc3_n5_t1_5 : signed(24 downto 0);
-    variable fc3_n5_t1_6_a : signed(26 downto 0);
-    variable fc3_n5_t1_6_b : signed(26 downto 0);
     variable fc3_n5_t1_6 : signed(26 downto 0);
-    variable fc3_n5_t1_7_a : signed(26 downto 0);
-    variable fc3_n5_t1_7_b : signed(26 downto 0);
     variable fc3_n5_t1_7 : signed(26 downto 0);
-    variable fc3_n5_t2_0_a : signed(26 downto 0);
-    variable fc3_n5_t2_0_b : signed(26 downto 0);
     variable fc3_n5_t2_0 : signed(26 downto 0);
-    variable fc3_n5_t2_1_a : signed(26 downto 0);
-    variable fc3_n5_t2_1_b : signed(26 downto 0);
     variable fc3_n5_t2_1 : signed(26 downto 0);
-    variable fc3_n5_t2_2_a : signed(26 downto 0);
-    variable fc3_n5_t2_2_b : signed(26 downto 0);
     variable fc3_n5_t2_2 : signed(26 downto 0);
-    variable fc3_n5_t2_3_a : signed(27 downto 0);
-    variable fc3_n5_t2_3_b : signed(27 downto 0);
-    variable fc3_n5_t2_3 : signed(27 downto 0);
-    variable fc3_n5_t3_0_a : signed(27 downto 0);
-    variable fc3_n5_t3_0_b : signed(27 downto 0);
     variable fc3_n5_t3_0 : signed(27 downto 0);
-    variable fc3_n5_t3_1_a : signed(27 downto 0);
     variable fc3_n5_t3_1 : signed(27 downto 0);
-    variable fc3_n5_t4_0_a : signed(28 downto 0);
-    variable fc3_n5_t4_0_b : signed(28 downto 0);
-    variable fc3_n5_t4_0 : signed(28 downto 0);
-    variable fc3_n5_t5_0_b : signed(28 downto 0);
-    variable fc3_n5_t5_0 : signed(28 downto 0);
     variable fc3_n5_acc : signed(28 downto 0);
     variable fc3_n5_y_fl : signed(18 downto 0);
-    variable fc3_n5_y_wrap : signed(15 downto 0);
-    variable fc3_n6_p0_m : signed(26 downto 0);
-    variable fc3_n6_p0 : signed(25 downto 0);
-    variable fc3_n6_p1_m : signed(23 downto 0);
-    variable fc3_n6_p1 : signed(22 downto 0);
-    variable fc3_n6_p2_m : signed(22 downto 0);
-    variable fc3_n6_p2 : signed(21 downto 0);
-    variable fc3_n6_p3_m : signed(22 downto 0);
-    variable fc3_n6_p3 : signed(21 downto 0);
-    variable fc3_n6_p4_m : signed(24 downto 0);
-    variable fc3_n6_p4 : signed(23 downto 0);
-    variable fc3_n6_p5_m : signed(19 downto 0);
-    variable fc3_n6_p5 : signed(18 downto 0);
-    variable fc3_n6_p6_m : signed(24 downto 0);
-    variable fc3_n6_p6 : signed(23 downto 0);
-    variable fc3_n6_p7_m : signed(24 downto 0);
-    variable fc3_n6_p7 : signed(23 downto 0);
-    variable fc3_n6_p8_m : signed(24 downto 0);
-    variable fc3_n6_p8 : signed(23 downto 0);
-    variable fc3_n6_p9_m : signed(24 downto 0);
-    variable fc3_n6_p9 : signed(23 downto 0);
-    variable fc3_n6_p10_m : signed(24 downto 0);
-    variable fc3_n6_p10 : signed(23 downto 0);
-    variable fc3_n6_p11_m : signed(24 downto 0);
-    variable fc3_n6_p11 : signed(23 downto 0);
-    variable fc3_n6_p12_m : signed(24 downto 0);
-    variable fc3_n6_p12 : signed(23 downto 0);
-    variable fc3_n6_p13_m : signed(22 downto 0);
-    variable fc3_n6_p13 : signed(21 downto 0);
-    variable fc3_n6_p14_m : signed(24 downto 0);
-    variable fc3_n6_p14 : signed(23 downto 0);
-    variable fc3_n6_p15_m : signed(24 downto 0);
-    variable fc3_n6_p15 : signed(23 downto 0);
-    variable fc3_n6_p16_m : signed(24 downto 0);
-    variable fc3_n6_p16 : signed(23 downto 0);
-    variable fc3_n6_p17_m : signed(24 downto 0);
-    variable fc3_n6_p17 : signed(23 downto 0);
-    variable fc3_n6_p18_m : signed(24 downto 0);
-    variable fc3_n6_p18 : signed(23 downto 0);
-    variable fc3_n6_p19_m : signed(22 downto 0);
-    variable fc3_n6_p19 : signed(21 downto 0);
-    variable fc3_n6_p20_m : signed(25 downto 0);
-    variable fc3_n6_p20 : signed(24 downto 0);
-    variable fc3_n6_p21_m : signed(24 downto 0);
-    variable fc3_n6_p21 : signed(23 downto 0);
-    variable fc3_n6_p22_m : signed(21 downto 0);
-    variable fc3_n6_p22 : signed(20 downto 0);
-    variable fc3_n6_p23_m : signed(23 downto 0);
-    variable fc3_n6_p23 : signed(22 downto 0);
-    variable fc3_n6_p24_m : signed(24 downto 0);
-    variable fc3_n6_p24 : signed(23 downto 0);
-    variable fc3_n6_p25_m : signed(22 downto 0);
-    variable fc3_n6_p25 : signed(21 downto 0);
-    variable fc3_n6_p26_m : signed(20 downto 0);
-    variable fc3_n6_p26 : signed(19 downto 0);
-    variable fc3_n6_p27_m : signed(25 downto 0);
-    variable fc3_n6_p27 : signed(24 downto 0);
-    variable fc3_n6_p28_m : signed(24 downto 0);
-    variable fc3_n6_p28 : signed(23 downto 0);
-    variable fc3_n6_p29_m : signed(24 downto 0);
-    variable fc3_n6_p29 : signed(23 downto 0);
-    variable fc3_n6_p31_m : signed(25 downto 0);
-    variable fc3_n6_p31 : signed(24 downto 0);
-    variable fc3_n6_t0_0_b : signed(25 downto 0);
-    variable fc3_n6_t0_0 : signed(25 downto 0);
+    variable fc3_n6_p1 : signed(22 downto 0); -- weight -0.123046875
+    variable fc3_n6_p2 : signed(21 downto 0); -- weight 0.04296875
+    variable fc3_n6_p3 : signed(21 downto 0); -- weight -0.0439453125
+    variable fc3_n6_p5 : signed(18 downto 0); -- weight -0.0068359375
+    variable fc3_n6_p6 : signed(23 downto 0); -- weight -0.2041015625
+    variable fc3_n6_p7 : signed(23 downto 0); -- weight -0.1494140625
+    variable fc3_n6_p8 : signed(23 downto 0); -- weight -0.14453125
+    variable fc3_n6_p9 : signed(23 downto 0); -- weight 0.1943359375
+    variable fc3_n6_p10 : signed(23 downto 0); -- weight 0.1630859375
+    variable fc3_n6_p11 : signed(23 downto 0); -- weight 0.2353515625
+    variable fc3_n6_p12 : signed(23 downto 0); -- weight -0.2314453125
+    variable fc3_n6_p13 : signed(21 downto 0); -- weight 0.044921875
+    variable fc3_n6_p14 : signed(23 downto 0); -- weight -0.2119140625
+    variable fc3_n6_p15 : signed(23 downto 0); -- weight -0.1328125
+    variable fc3_n6_p16 : signed(23 downto 0); -- weight 0.171875
+    variable fc3_n6_p17 : signed(23 downto 0); -- weight -0.2041015625
+    variable fc3_n6_p19 : signed(21 downto 0); -- weight -0.0615234375
+    variable fc3_n6_p21 : signed(23 downto 0); -- weight 0.158203125
+    variable fc3_n6_p22 : signed(20 downto 0); -- weight -0.0185546875
+    variable fc3_n6_p23 : signed(22 downto 0); -- weight -0.1123046875
+    variable fc3_n6_p25 : signed(21 downto 0); -- weight -0.056640625
+    variable fc3_n6_p26 : signed(19 downto 0); -- weight -0.0146484375
+    variable fc3_n6_p28 : signed(23 downto 0); -- weight -0.20703125
+    variable fc3_n6_p29 : signed(23 downto 0); -- weight -0.2353515625
     variable fc3_n6_t0_1_a : signed(22 downto 0);
-    variable fc3_n6_t0_1_b : signed(22 downto 0);
-    variable fc3_n6_t0_1 : signed(22 downto 0);
-    variable fc3_n6_t0_2_b : signed(23 downto 0);
-    variable fc3_n6_t0_2 : signed(23 downto 0);
-    variable fc3_n6_t0_3_a : signed(24 downto 0);
-    variable fc3_n6_t0_3_b : signed(24 downto 0);
-    variable fc3_n6_t0_3 : signed(24 downto 0);
-    variable fc3_n6_t0_4_a : signed(24 downto 0);
-    variable fc3_n6_t0_4_b : signed(24 downto 0);
-    variable fc3_n6_t0_4 : signed(24 downto 0);
-    variable fc3_n6_t0_5_a : signed(24 downto 0);
-    variable fc3_n6_t0_5_b : signed(24 downto 0);
-    variable fc3_n6_t0_5 : signed(24 downto 0);
-    variable fc3_n6_t0_6_a : signed(24 downto 0);
-    variable fc3_n6_t0_6_b : signed(24 downto 0);
-    variable fc3_n6_t0_6 : signed(24 downto 0);
-    variable fc3_n6_t0_7_a : signed(24 downto 0);
-    variable fc3_n6_t0_7_b : signed(24 downto 0);
-    variable fc3_n6_t0_7 : signed(24 downto 0);
-    variable fc3_n6_t0_8_a : signed(24 downto 0);
-    variable fc3_n6_t0_8_b : signed(24 downto 0);
-    variable fc3_n6_t0_8 : signed(24 downto 0);
-    variable fc3_n6_t0_9_b : signed(23 downto 0);
-    variable fc3_n6_t0_9 : signed(23 downto 0);
-    variable fc3_n6_t0_10_b : signed(24 downto 0);
-    variable fc3_n6_t0_10 : signed(24 downto 0);
-    variable fc3_n6_t0_11_a : signed(23 downto 0);
-    variable fc3_n6_t0_11_b : signed(23 downto 0);
-    variable fc3_n6_t0_11 : signed(23 downto 0);
-    variable fc3_n6_t0_12_b : signed(23 downto 0);
-    variable fc3_n6_t0_12 : signed(23 downto 0);
-    variable fc3_n6_t0_13_a : signed(24 downto 0);
-    variable fc3_n6_t0_13 : signed(24 downto 0);
-    variable fc3_n6_t0_14_a : signed(24 downto 0);
-    variable fc3_n6_t0_14_b : signed(24 downto 0);
-    variable fc3_n6_t0_14 : signed(24 downto 0);
-    variable fc3_n6_t0_15_b : signed(24 downto 0);
-    variable fc3_n6_t0_15 : signed(24 downto 0);
-    variable fc3_n6_t1_0_b : signed(25 downto 0);
     variable fc3_n6_t1_0 : signed(25 downto 0);
-    variable fc3_n6_t1_1_a : signed(25 downto 0);
-    variable fc3_n6_t1_1_b : signed(25 downto 0);
     variable fc3_n6_t1_1 : signed(25 downto 0);
-    variable fc3_n6_t1_2_a : signed(25 downto 0);
-    variable fc3_n6_t1_2_b : signed(25 downto 0);
     variable fc3_n6_t1_2 : signed(25 downto 0);
-    variable fc3_n6_t1_3_a : signed(25 downto 0);
-    variable fc3_n6_t1_3_b : signed(25 downto 0);
     variable fc3_n6_t1_3 : signed(25 downto 0);
-    variable fc3_n6_t1_4_a : signed(25 downto 0);
-    variable fc3_n6_t1_4_b : signed(25 downto 0);
     variable fc3_n6_t1_4 : signed(25 downto 0);
-    variable fc3_n6_t1_5_a : signed(25 downto 0);
-    variable fc3_n6_t1_5_b : signed(25 downto 0);
     variable fc3_n6_t1_5 : signed(25 downto 0);
-    variable fc3_n6_t1_6_a : signed(24 downto 0);
     variable fc3_n6_t1_6 : signed(24 downto 0);
-    variable fc3_n6_t1_7_a : signed(25 downto 0);
-    variable fc3_n6_t1_7_b : signed(25 downto 0);
     variable fc3_n6_t1_7 : signed(25 downto 0);
-    variable fc3_n6_t2_0_a : signed(26 downto 0);
-    variable fc3_n6_t2_0_b : signed(26 downto 0);
     variable fc3_n6_t2_0 : signed(26 downto 0);
-    variable fc3_n6_t2_1_a : signed(26 downto 0);
-    variable fc3_n6_t2_1_b : signed(26 downto 0);
     variable fc3_n6_t2_1 : signed(26 downto 0);
-    variable fc3_n6_t2_2_a : signed(26 downto 0);
-    variable fc3_n6_t2_2_b : signed(26 downto 0);
     variable fc3_n6_t2_2 : signed(26 downto 0);
-    variable fc3_n6_t2_3_a : signed(26 downto 0);
-    variable fc3_n6_t2_3_b : signed(26 downto 0);
     variable fc3_n6_t2_3 : signed(26 downto 0);
-    variable fc3_n6_t3_0_a : signed(27 downto 0);
-    variable fc3_n6_t3_0_b : signed(27 downto 0);
     variable fc3_n6_t3_0 : signed(27 downto 0);
-    variable fc3_n6_t3_1_a : signed(27 downto 0);
-    variable fc3_n6_t3_1_b : signed(27 downto 0);
     variable fc3_n6_t3_1 : signed(27 downto 0);
-    variable fc3_n6_t4_0_a : signed(28 downto 0);
-    variable fc3_n6_t4_0_b : signed(28 downto 0);
-    variable fc3_n6_t4_0 : signed(28 downto 0);
     variable fc3_n6_acc : signed(28 downto 0);
     variable fc3_n6_y_fl : signed(18 downto 0);
-    variable fc3_n6_y_wrap : signed(15 downto 0);
-    variable fc3_n7_p0_m : signed(24 downto 0);
-    variable fc3_n7_p0 : signed(23 downto 0);
-    variable fc3_n7_p1_m : signed(25 downto 0);
-    variable fc3_n7_p1 : signed(24 downto 0);
-    variable fc3_n7_p2_m : signed(23 downto 0);
-    variable fc3_n7_p2 : signed(22 downto 0);
-    variable fc3_n7_p3_m : signed(24 downto 0);
-    variable fc3_n7_p3 : signed(23 downto 0);
-    variable fc3_n7_p4_m : signed(24 downto 0);
-    variable fc3_n7_p4 : signed(23 downto 0);
-    variable fc3_n7_p5_m : signed(24 downto 0);
-    variable fc3_n7_p5 : signed(23 downto 0);
-    variable fc3_n7_p6_m : signed(25 downto 0);
-    variable fc3_n7_p6 : signed(24 downto 0);
-    variable fc3_n7_p7_m : signed(24 downto 0);
-    variable fc3_n7_p7 : signed(23 downto 0);
-    variable fc3_n7_p8_m : signed(24 downto 0);
-    variable fc3_n7_p8 : signed(23 downto 0);
-    variable fc3_n7_p9_m : signed(23 downto 0);
-    variable fc3_n7_p9 : signed(22 downto 0);
-    variable fc3_n7_p10_m : signed(24 downto 0);
-    variable fc3_n7_p10 : signed(23 downto 0);
-    variable fc3_n7_p11_m : signed(23 downto 0);
-    variable fc3_n7_p11 : signed(22 downto 0);
-    variable fc3_n7_p12_m : signed(23 downto 0);
-    variable fc3_n7_p12 : signed(22 downto 0);
-    variable fc3_n7_p13_m : signed(25 downto 0);
-    variable fc3_n7_p13 : signed(24 downto 0);
-    variable fc3_n7_p14_m : signed(24 downto 0);
-    variable fc3_n7_p14 : signed(23 downto 0);
-    variable fc3_n7_p15_m : signed(24 downto 0);
-    variable fc3_n7_p15 : signed(23 downto 0);
-    variable fc3_n7_p16_m : signed(19 downto 0);
-    variable fc3_n7_p16 : signed(18 downto 0);
-    variable fc3_n7_p17_m : signed(25 downto 0);
-    variable fc3_n7_p17 : signed(24 downto 0);
-    variable fc3_n7_p18_m : signed(21 downto 0);
-    variable fc3_n7_p18 : signed(20 downto 0);
-    variable fc3_n7_p19_m : signed(24 downto 0);
-    variable fc3_n7_p19 : signed(23 downto 0);
-    variable fc3_n7_p20_m : signed(24 downto 0);
-    variable fc3_n7_p20 : signed(23 downto 0);
-    variable fc3_n7_p21_m : signed(23 downto 0);
-    variable fc3_n7_p21 : signed(22 downto 0);
-    variable fc3_n7_p22_m : signed(24 downto 0);
-    variable fc3_n7_p22 : signed(23 downto 0);
-    variable fc3_n7_p23_m : signed(23 downto 0);
-    variable fc3_n7_p23 : signed(22 downto 0);
-    variable fc3_n7_p24_m : signed(21 downto 0);
-    variable fc3_n7_p24 : signed(20 downto 0);
-    variable fc3_n7_p25_m : signed(24 downto 0);
-    variable fc3_n7_p25 : signed(23 downto 0);
-    variable fc3_n7_p26_m : signed(22 downto 0);
-    variable fc3_n7_p26 : signed(21 downto 0);
-    variable fc3_n7_p27_m : signed(24 downto 0);
-    variable fc3_n7_p27 : signed(23 downto 0);
-    variable fc3_n7_p28_m : signed(25 downto 0);
-    variable fc3_n7_p28 : signed(24 downto 0);
-    variable fc3_n7_p29_m : signed(22 downto 0);
-    variable fc3_n7_p29 : signed(21 downto 0);
-    variable fc3_n7_p30_m : signed(21 downto 0);
-    variable fc3_n7_p30 : signed(20 downto 0);
-    variable fc3_n7_p31_m : signed(22 downto 0);
-    variable fc3_n7_p31 : signed(21 downto 0);
-    variable fc3_n7_t0_0_a : signed(24 downto 0);
-    variable fc3_n7_t0_0 : signed(24 downto 0);
-    variable fc3_n7_t0_1_a : signed(24 downto 0);
-    variable fc3_n7_t0_1_b : signed(24 downto 0);
-    variable fc3_n7_t0_1 : signed(24 downto 0);
-    variable fc3_n7_t0_2_a : signed(24 downto 0);
-    variable fc3_n7_t0_2_b : signed(24 downto 0);
-    variable fc3_n7_t0_2 : signed(24 downto 0);
-    variable fc3_n7_t0_3_b : signed(24 downto 0);
-    variable fc3_n7_t0_3 : signed(24 downto 0);
-    variable fc3_n7_t0_4_a : signed(24 downto 0);
-    variable fc3_n7_t0_4_b : signed(24 downto 0);
-    variable fc3_n7_t0_4 : signed(24 downto 0);
-    variable fc3_n7_t0_5_a : signed(24 downto 0);
-    variable fc3_n7_t0_5_b : signed(24 downto 0);
-    variable fc3_n7_t0_5 : signed(24 downto 0);
-    variable fc3_n7_t0_6_a : signed(24 downto 0);
-    variable fc3_n7_t0_6 : signed(24 downto 0);
-    variable fc3_n7_t0_7_a : signed(24 downto 0);
-    variable fc3_n7_t0_7_b : signed(24 downto 0);
-    variable fc3_n7_t0_7 : signed(24 downto 0);
-    variable fc3_n7_t0_8_a : signed(24 downto 0);
-    variable fc3_n7_t0_8 : signed(24 downto 0);
-    variable fc3_n7_t0_9_a : signed(23 downto 0);
-    variable fc3_n7_t0_9 : signed(23 downto 0);
-    variable fc3_n7_t0_10_b : signed(23 downto 0);
-    variable fc3_n7_t0_10 : signed(23 downto 0);
-    variable fc3_n7_t0_11_b : signed(23 downto 0);
-    variable fc3_n7_t0_11 : signed(23 downto 0);
-    variable fc3_n7_t0_12_a : signed(24 downto 0);
-    variable fc3_n7_t0_12_b : signed(24 downto 0);
-    variable fc3_n7_t0_12 : signed(24 downto 0);
-    variable fc3_n7_t0_13_a : signed(23 downto 0);
-    variable fc3_n7_t0_13 : signed(23 downto 0);
-    variable fc3_n7_t0_14_b : signed(24 downto 0);
-    variable fc3_n7_t0_14 : signed(24 downto 0);
-    variable fc3_n7_t0_15_a : signed(22 downto 0);
-    variable fc3_n7_t0_15_b : signed(22 downto 0);
-    variable fc3_n7_t0_15 : signed(22 downto 0);
-    variable fc3_n7_t1_0_a : signed(25 downto 0);
-    variable fc3_n7_t1_0_b : signed(25 downto 0);
+    variable fc3_n7_p0 : signed(23 downto 0); -- weight 0.142578125
+    variable fc3_n7_p2 : signed(22 downto 0); -- weight 0.1201171875
+    variable fc3_n7_p3 : signed(23 downto 0); -- weight -0.14453125
+    variable fc3_n7_p4 : signed(23 downto 0); -- weight -0.1591796875
+    variable fc3_n7_p5 : signed(23 downto 0); -- weight -0.2060546875
+    variable fc3_n7_p7 : signed(23 downto 0); -- weight -0.12890625
+    variable fc3_n7_p8 : signed(23 downto 0); -- weight -0.1416015625
+    variable fc3_n7_p9 : signed(22 downto 0); -- weight 0.1162109375
+    variable fc3_n7_p10 : signed(23 downto 0); -- weight -0.193359375
+    variable fc3_n7_p11 : signed(22 downto 0); -- weight -0.1083984375
+    variable fc3_n7_p12 : signed(22 downto 0); -- weight 0.115234375
+    variable fc3_n7_p13 : signed(24 downto 0); -- weight -0.2763671875
+    variable fc3_n7_p14 : signed(23 downto 0); -- weight -0.24609375
+    variable fc3_n7_p15 : signed(23 downto 0); -- weight -0.162109375
+    variable fc3_n7_p16 : signed(18 downto 0); -- weight -0.0048828125
+    variable fc3_n7_p18 : signed(20 downto 0); -- weight -0.0234375
+    variable fc3_n7_p21 : signed(22 downto 0); -- weight 0.09765625
+    variable fc3_n7_p23 : signed(22 downto 0); -- weight -0.078125
+    variable fc3_n7_p24 : signed(20 downto 0); -- weight -0.0185546875
+    variable fc3_n7_p25 : signed(23 downto 0); -- weight -0.2470703125
+    variable fc3_n7_p26 : signed(21 downto 0); -- weight 0.048828125
+    variable fc3_n7_p27 : signed(23 downto 0); -- weight 0.2001953125
+    variable fc3_n7_p29 : signed(21 downto 0); -- weight 0.052734375
+    variable fc3_n7_p30 : signed(20 downto 0); -- weight 0.0283203125
+    variable fc3_n7_p31 : signed(21 downto 0); -- weight 0.046875
     variable fc3_n7_t1_0 : signed(25 downto 0);
-    variable fc3_n7_t1_1_a : signed(25 downto 0);
-    variable fc3_n7_t1_1_b : signed(25 downto 0);
     variable fc3_n7_t1_1 : signed(25 downto 0);
-    variable fc3_n7_t1_2_a : signed(25 downto 0);
-    variable fc3_n7_t1_2_b : signed(25 downto 0);
     variable fc3_n7_t1_2 : signed(25 downto 0);
-    variable fc3_n7_t1_3_a : signed(25 downto 0);
-    variable fc3_n7_t1_3_b : signed(25 downto 0);
     variable fc3_n7_t1_3 : signed(25 downto 0);
-    variable fc3_n7_t1_4_b : signed(24 downto 0);
     variable fc3_n7_t1_4 : signed(24 downto 0);
-    variable fc3_n7_t1_5_a : signed(24 downto 0);
-    variable fc3_n7_t1_5_b : signed(24 downto 0);
     variable fc3_n7_t1_5 : signed(24 downto 0);
-    variable fc3_n7_t1_6_a : signed(25 downto 0);
-    variable fc3_n7_t1_6_b : signed(25 downto 0);
-    variable fc3_n7_t1_6 : signed(25 downto 0);
-    variable fc3_n7_t1_7_b : signed(24 downto 0);
     variable fc3_n7_t1_7 : signed(24 downto 0);
-    variable fc3_n7_t2_0_a : signed(26 downto 0);
-    variable fc3_n7_t2_0_b : signed(26 downto 0);
     variable fc3_n7_t2_0 : signed(26 downto 0);
-    variable fc3_n7_t2_1_a : signed(26 downto 0);
-    variable fc3_n7_t2_1_b : signed(26 downto 0);
     variable fc3_n7_t2_1 : signed(26 downto 0);
-    variable fc3_n7_t2_2_a : signed(25 downto 0);
-    variable fc3_n7_t2_2_b : signed(25 downto 0);
     variable fc3_n7_t2_2 : signed(25 downto 0);
-    variable fc3_n7_t2_3_b : signed(25 downto 0);
     variable fc3_n7_t2_3 : signed(25 downto 0);
-    variable fc3_n7_t3_0_a : signed(27 downto 0);
-    variable fc3_n7_t3_0_b : signed(27 downto 0);
     variable fc3_n7_t3_0 : signed(27 downto 0);
-    variable fc3_n7_t3_1_a : signed(26 downto 0);
-    variable fc3_n7_t3_1_b : signed(26 downto 0);
     variable fc3_n7_t3_1 : signed(26 downto 0);
-    variable fc3_n7_t4_0_a : signed(28 downto 0);
-    variable fc3_n7_t4_0_b : signed(28 downto 0);
-    variable fc3_n7_t4_0 : signed(28 downto 0);
     variable fc3_n7_acc : signed(28 downto 0);
     variable fc3_n7_y_fl : signed(18 downto 0);
-    variable fc3_n7_y_wrap : signed(15 downto 0);
-    variable fc3_n8_p0_m : signed(26 downto 0);
-    variable fc3_n8_p0 : signed(25 downto 0);
-    variable fc3_n8_p1_m : signed(23 downto 0);
-    variable fc3_n8_p1 : signed(22 downto 0);
-    variable fc3_n8_p2_m : signed(23 downto 0);
-    variable fc3_n8_p2 : signed(22 downto 0);
-    variable fc3_n8_p3_m : signed(25 downto 0);
-    variable fc3_n8_p3 : signed(24 downto 0);
-    variable fc3_n8_p4_m : signed(24 downto 0);
-    variable fc3_n8_p4 : signed(23 downto 0);
-    variable fc3_n8_p5_m : signed(24 downto 0);
-    variable fc3_n8_p5 : signed(23 downto 0);
-    variable fc3_n8_p6_m : signed(25 downto 0);
-    variable fc3_n8_p6 : signed(24 downto 0);
-    variable fc3_n8_p7_m : signed(23 downto 0);
-    variable fc3_n8_p7 : signed(22 downto 0);
-    variable fc3_n8_p8_m : signed(22 downto 0);
-    variable fc3_n8_p8 : signed(21 downto 0);
-    variable fc3_n8_p9_m : signed(24 downto 0);
-    variable fc3_n8_p9 : signed(23 downto 0);
-    variable fc3_n8_p10_m : signed(25 downto 0);
-    variable fc3_n8_p10 : signed(24 downto 0);
-    variable fc3_n8_p11_m : signed(25 downto 0);
-    variable fc3_n8_p11 : signed(24 downto 0);
-    variable fc3_n8_p12_m : signed(23 downto 0);
-    variable fc3_n8_p12 : signed(22 downto 0);
-    variable fc3_n8_p13_m : signed(22 downto 0);
-    variable fc3_n8_p13 : signed(21 downto 0);
-    variable fc3_n8_p14_m : signed(25 downto 0);
-    variable fc3_n8_p14 : signed(24 downto 0);
+    variable fc3_n8_p1 : signed(22 downto 0); -- weight 0.1181640625
+    variable fc3_n8_p2 : signed(22 downto 0); -- weight 0.1005859375
+    variable fc3_n8_p4 : signed(23 downto 0); -- weight -0.234375
+    variable fc3_n8_p5 : signed(23 downto 0); -- weight 0.1474609375
+    variable fc3_n8_p7 : signed(22 downto 0); -- weight 0.111328125
+    variable fc3_n8_p8 : signed(21 downto 0); -- weight -0.037109375
+    variable fc3_n8_p10 : signed(24 downto 0); -- weight -0.3291015625
+    variable fc3_n8_p11 : signed(24 downto 0); -- weight -0.2841796875
+    variable fc3_n8_p13 : signed(21 downto 0); -- weight -0.0537109375
     variable fc3_n8_p15_sh : signed(18 downto 0);
-    variable fc3_n8_p16_m : signed(23 downto 0);
-    variable fc3_n8_p16 : signed(22 downto 0);
-    variable fc3_n8_p17_m : signed(22 downto 0);
-    variable fc3_n8_p17 : signed(21 downto 0);
-    variable fc3_n8_p18_m : signed(22 downto 0);
-    variable fc3_n8_p18 : signed(21 downto 0);
-    variable fc3_n8_p19_m : signed(24 downto 0);
-    variable fc3_n8_p19 : signed(23 downto 0);
-    variable fc3_n8_p20_m : signed(23 downto 0);
-    variable fc3_n8_p20 : signed(22 downto 0);
-    variable fc3_n8_p21_m : signed(23 downto 0);
-    variable fc3_n8_p21 : signed(22 downto 0);
-    variable fc3_n8_p22_m : signed(23 downto 0);
-    variable fc3_n8_p22 : signed(22 downto 0);
-    variable fc3_n8_p23_m : signed(23 downto 0);
-    variable fc3_n8_p23 : signed(22 downto 0);
-    variable fc3_n8_p24_m : signed(23 downto 0);
-    variable fc3_n8_p24 : signed(22 downto 0);
-    variable fc3_n8_p25_m : signed(24 downto 0);
-    variable fc3_n8_p25 : signed(23 downto 0);
-    variable fc3_n8_p26_m : signed(23 downto 0);
-    variable fc3_n8_p26 : signed(22 downto 0);
-    variable fc3_n8_p27_m : signed(24 downto 0);
-    variable fc3_n8_p27 : signed(23 downto 0);
-    variable fc3_n8_p28_m : signed(24 downto 0);
-    variable fc3_n8_p28 : signed(23 downto 0);
-    variable fc3_n8_p29_m : signed(24 downto 0);
-    variable fc3_n8_p29 : signed(23 downto 0);
-    variable fc3_n8_p30_m : signed(23 downto 0);
-    variable fc3_n8_p30 : signed(22 downto 0);
-    variable fc3_n8_p31_m : signed(23 downto 0);
-    variable fc3_n8_p31 : signed(22 downto 0);
-    variable fc3_n8_t0_0_b : signed(25 downto 0);
-    variable fc3_n8_t0_0 : signed(25 downto 0);
-    variable fc3_n8_t0_1_a : signed(24 downto 0);
-    variable fc3_n8_t0_1 : signed(24 downto 0);
-    variable fc3_n8_t0_2_a : signed(24 downto 0);
-    variable fc3_n8_t0_2_b : signed(24 downto 0);
-    variable fc3_n8_t0_2 : signed(24 downto 0);
-    variable fc3_n8_t0_3_b : signed(24 downto 0);
-    variable fc3_n8_t0_3 : signed(24 downto 0);
-    variable fc3_n8_t0_4_a : signed(23 downto 0);
-    variable fc3_n8_t0_4 : signed(23 downto 0);
-    variable fc3_n8_t0_5_a : signed(25 downto 0);
-    variable fc3_n8_t0_5_b : signed(25 downto 0);
-    variable fc3_n8_t0_5 : signed(25 downto 0);
-    variable fc3_n8_t0_6_a : signed(23 downto 0);
-    variable fc3_n8_t0_6_b : signed(23 downto 0);
-    variable fc3_n8_t0_6 : signed(23 downto 0);
-    variable fc3_n8_t0_7_b : signed(24 downto 0);
-    variable fc3_n8_t0_7 : signed(24 downto 0);
-    variable fc3_n8_t0_8_b : signed(22 downto 0);
-    variable fc3_n8_t0_8 : signed(22 downto 0);
-    variable fc3_n8_t0_9_a : signed(24 downto 0);
-    variable fc3_n8_t0_9_b : signed(24 downto 0);
-    variable fc3_n8_t0_9 : signed(24 downto 0);
-    variable fc3_n8_t0_10_a : signed(23 downto 0);
-    variable fc3_n8_t0_10_b : signed(23 downto 0);
-    variable fc3_n8_t0_10 : signed(23 downto 0);
-    variable fc3_n8_t0_11_a : signed(23 downto 0);
-    variable fc3_n8_t0_11_b : signed(23 downto 0);
-    variable fc3_n8_t0_11 : signed(23 downto 0);
-    variable fc3_n8_t0_12_a : signed(24 downto 0);
-    variable fc3_n8_t0_12_b : signed(24 downto 0);
-    variable fc3_n8_t0_12 : signed(24 downto 0);
-    variable fc3_n8_t0_13_a : signed(24 downto 0);
-    variable fc3_n8_t0_13_b : signed(24 downto 0);
-    variable fc3_n8_t0_13 : signed(24 downto 0);
-    variable fc3_n8_t0_14_a : signed(24 downto 0);
-    variable fc3_n8_t0_14_b : signed(24 downto 0);
-    variable fc3_n8_t0_14 : signed(24 downto 0);
-    variable fc3_n8_t0_15_a : signed(23 downto 0);
-    variable fc3_n8_t0_15_b : signed(23 downto 0);
-    variable fc3_n8_t0_15 : signed(23 downto 0);
-    variable fc3_n8_t1_0_a : signed(26 downto 0);
-    variable fc3_n8_t1_0_b : signed(26 downto 0);
-    variable fc3_n8_t1_0 : signed(26 downto 0);
-    variable fc3_n8_t1_1_a : signed(25 downto 0);
-    variable fc3_n8_t1_1_b : signed(25 downto 0);
+    variable fc3_n8_p17 : signed(21 downto 0); -- weight -0.0341796875
+    variable fc3_n8_p18 : signed(21 downto 0); -- weight 0.046875
+    variable fc3_n8_p19 : signed(23 downto 0); -- weight -0.234375
+    variable fc3_n8_p20 : signed(22 downto 0); -- weight -0.087890625
+    variable fc3_n8_p21 : signed(22 downto 0); -- weight 0.0888671875
+    variable fc3_n8_p22 : signed(22 downto 0); -- weight -0.0966796875
+    variable fc3_n8_p23 : signed(22 downto 0); -- weight 0.0869140625
+    variable fc3_n8_p24 : signed(22 downto 0); -- weight 0.078125
+    variable fc3_n8_p25 : signed(23 downto 0); -- weight -0.1904296875
+    variable fc3_n8_p26 : signed(22 downto 0); -- weight 0.1181640625
+    variable fc3_n8_p27 : signed(23 downto 0); -- weight 0.150390625
+    variable fc3_n8_p28 : signed(23 downto 0); -- weight 0.185546875
+    variable fc3_n8_p29 : signed(23 downto 0); -- weight -0.12890625
+    variable fc3_n8_p30 : signed(22 downto 0); -- weight 0.11328125
+    variable fc3_n8_p31 : signed(22 downto 0); -- weight 0.0751953125
     variable fc3_n8_t1_1 : signed(25 downto 0);
-    variable fc3_n8_t1_2_a : signed(25 downto 0);
     variable fc3_n8_t1_2 : signed(25 downto 0);
-    variable fc3_n8_t1_3_a : signed(24 downto 0);
     variable fc3_n8_t1_3 : signed(24 downto 0);
-    variable fc3_n8_t1_4_a : signed(24 downto 0);
     variable fc3_n8_t1_4 : signed(24 downto 0);
-    variable fc3_n8_t1_5_a : signed(24 downto 0);
-    variable fc3_n8_t1_5_b : signed(24 downto 0);
     variable fc3_n8_t1_5 : signed(24 downto 0);
-    variable fc3_n8_t1_6_a : signed(25 downto 0);
-    variable fc3_n8_t1_6_b : signed(25 downto 0);
     variable fc3_n8_t1_6 : signed(25 downto 0);
-    variable fc3_n8_t1_7_a : signed(25 downto 0);
-    variable fc3_n8_t1_7_b : signed(25 downto 0);
     variable fc3_n8_t1_7 : signed(25 downto 0);
-    variable fc3_n8_t2_0_b : signed(26 downto 0);
     variable fc3_n8_t2_0 : signed(26 downto 0);
-    variable fc3_n8_t2_1_a : signed(26 downto 0);
-    variable fc3_n8_t2_1_b : signed(26 downto 0);
     variable fc3_n8_t2_1 : signed(26 downto 0);
-    variable fc3_n8_t2_2_a : signed(25 downto 0);
-    variable fc3_n8_t2_2_b : signed(25 downto 0);
     variable fc3_n8_t2_2 : signed(25 downto 0);
-    variable fc3_n8_t2_3_a : signed(26 downto 0);
-    variable fc3_n8_t2_3_b : signed(26 downto 0);
-    variable fc3_n8_t2_3 : signed(26 downto 0);
-    variable fc3_n8_t3_0_a : signed(27 downto 0);
-    variable fc3_n8_t3_0_b : signed(27 downto 0);
     variable fc3_n8_t3_0 : signed(27 downto 0);
-    variable fc3_n8_t3_1_a : signed(26 downto 0);
     variable fc3_n8_t3_1 : signed(26 downto 0);
-    variable fc3_n8_t4_0_a : signed(28 downto 0);
-    variable fc3_n8_t4_0_b : signed(28 downto 0);
-    variable fc3_n8_t4_0 : signed(28 downto 0);
-    variable fc3_n8_t5_0_b : signed(28 downto 0);
-    variable fc3_n8_t5_0 : signed(28 downto 0);
     variable fc3_n8_acc : signed(28 downto 0);
     variable fc3_n8_y_fl : signed(18 downto 0);
-    variable fc3_n8_y_wrap : signed(15 downto 0);
-    variable fc3_n9_p0_m : signed(25 downto 0);
-    variable fc3_n9_p0 : signed(24 downto 0);
-    variable fc3_n9_p1_m : signed(25 downto 0);
-    variable fc3_n9_p1 : signed(24 downto 0);
-    variable fc3_n9_p2_m : signed(24 downto 0);
-    variable fc3_n9_p2 : signed(23 downto 0);
-    variable fc3_n9_p3_m : signed(25 downto 0);
-    variable fc3_n9_p3 : signed(24 downto 0);
-    variable fc3_n9_p4_m : signed(25 downto 0);
-    variable fc3_n9_p4 : signed(24 downto 0);
+    variable fc3_n9_p0 : signed(24 downto 0); -- weight 0.306640625
+    variable fc3_n9_p1 : signed(24 downto 0); -- weight 0.26171875
+    variable fc3_n9_p2 : signed(23 downto 0); -- weight 0.21484375
     variable fc3_n9_p5_sh : signed(16 downto 0);
-    variable fc3_n9_p5_e : signed(17 downto 0);
     variable fc3_n9_p5_neg : signed(17 downto 0);
-    variable fc3_n9_p6_m : signed(23 downto 0);
-    variable fc3_n9_p6 : signed(22 downto 0);
-    variable fc3_n9_p7_m : signed(21 downto 0);
-    variable fc3_n9_p7 : signed(20 downto 0);
-    variable fc3_n9_p8_m : signed(24 downto 0);
-    variable fc3_n9_p8 : signed(23 downto 0);
-    variable fc3_n9_p9_sh : signed(22 downto 0);
-    variable fc3_n9_p10_m : signed(24 downto 0);
-    variable fc3_n9_p10 : signed(23 downto 0);
-    variable fc3_n9_p11_m : signed(25 downto 0);
-    variable fc3_n9_p11 : signed(24 downto 0);
-    variable fc3_n9_p12_m : signed(25 downto 0);
-    variable fc3_n9_p12 : signed(24 downto 0);
-    variable fc3_n9_p13_m : signed(24 downto 0);
-    variable fc3_n9_p13 : signed(23 downto 0);
-    variable fc3_n9_p14_m : signed(24 downto 0);
-    variable fc3_n9_p14 : signed(23 downto 0);
-    variable fc3_n9_p15_m : signed(22 downto 0);
-    variable fc3_n9_p15 : signed(21 downto 0);
-    variable fc3_n9_p16_m : signed(21 downto 0);
-    variable fc3_n9_p16 : signed(20 downto 0);
-    variable fc3_n9_p17_m : signed(24 downto 0);
-    variable fc3_n9_p17 : signed(23 downto 0);
-    variable fc3_n9_p18_m : signed(24 downto 0);
-    variable fc3_n9_p18 : signed(23 downto 0);
-    variable fc3_n9_p19_m : signed(23 downto 0);
-    variable fc3_n9_p19 : signed(22 downto 0);
-    variable fc3_n9_p20_m : signed(24 downto 0);
-    variable fc3_n9_p20 : signed(23 downto 0);
-    variable fc3_n9_p21_m : signed(25 downto 0);
-    variable fc3_n9_p21 : signed(24 downto 0);
-    variable fc3_n9_p22_m : signed(24 downto 0);
-    variable fc3_n9_p22 : signed(23 downto 0);
-    variable fc3_n9_p23_m : signed(25 downto 0);
-    variable fc3_n9_p23 : signed(24 downto 0);
-    variable fc3_n9_p24_m : signed(24 downto 0);
-    variable fc3_n9_p24 : signed(23 downto 0);
-    variable fc3_n9_p25_m : signed(25 downto 0);
-    variable fc3_n9_p25 : signed(24 downto 0);
-    variable fc3_n9_p26_m : signed(24 downto 0);
-    variable fc3_n9_p26 : signed(23 downto 0);
-    variable fc3_n9_p27_m : signed(23 downto 0);
-    variable fc3_n9_p27 : signed(22 downto 0);
-    variable fc3_n9_p28_m : signed(24 downto 0);
-    variable fc3_n9_p28 : signed(23 downto 0);
-    variable fc3_n9_p29_m : signed(24 downto 0);
-    variable fc3_n9_p29 : signed(23 downto 0);
-    variable fc3_n9_p30_m : signed(28 downto 0);
-    variable fc3_n9_p30 : signed(27 downto 0);
-    variable fc3_n9_p31_m : signed(24 downto 0);
-    variable fc3_n9_p31 : signed(23 downto 0);
-    variable fc3_n9_t0_0_a : signed(25 downto 0);
-    variable fc3_n9_t0_0_b : signed(25 downto 0);
-    variable fc3_n9_t0_0 : signed(25 downto 0);
-    variable fc3_n9_t0_1_a : signed(24 downto 0);
-    variable fc3_n9_t0_1 : signed(24 downto 0);
-    variable fc3_n9_t0_2_b : signed(24 downto 0);
-    variable fc3_n9_t0_2 : signed(24 downto 0);
-    variable fc3_n9_t0_3_b : signed(22 downto 0);
-    variable fc3_n9_t0_3 : signed(22 downto 0);
-    variable fc3_n9_t0_4_a : signed(24 downto 0);
-    variable fc3_n9_t0_4_b : signed(24 downto 0);
-    variable fc3_n9_t0_4 : signed(24 downto 0);
-    variable fc3_n9_t0_5_a : signed(24 downto 0);
-    variable fc3_n9_t0_5 : signed(24 downto 0);
-    variable fc3_n9_t0_6_b : signed(24 downto 0);
-    variable fc3_n9_t0_6 : signed(24 downto 0);
-    variable fc3_n9_t0_7_a : signed(24 downto 0);
-    variable fc3_n9_t0_7_b : signed(24 downto 0);
-    variable fc3_n9_t0_7 : signed(24 downto 0);
-    variable fc3_n9_t0_8_a : signed(23 downto 0);
-    variable fc3_n9_t0_8 : signed(23 downto 0);
-    variable fc3_n9_t0_9_a : signed(24 downto 0);
-    variable fc3_n9_t0_9_b : signed(24 downto 0);
-    variable fc3_n9_t0_9 : signed(24 downto 0);
+    variable fc3_n9_p7 : signed(20 downto 0); -- weight 0.0244140625
+    variable fc3_n9_p8 : signed(23 downto 0); -- weight -0.212890625
+    variable fc3_n9_p10 : signed(23 downto 0); -- weight -0.1337890625
+    variable fc3_n9_p13 : signed(23 downto 0); -- weight 0.138671875
+    variable fc3_n9_p14 : signed(23 downto 0); -- weight -0.20703125
+    variable fc3_n9_p15 : signed(21 downto 0); -- weight -0.056640625
+    variable fc3_n9_p16 : signed(20 downto 0); -- weight -0.029296875
+    variable fc3_n9_p18 : signed(23 downto 0); -- weight 0.1767578125
+    variable fc3_n9_p19 : signed(22 downto 0); -- weight -0.11328125
+    variable fc3_n9_p20 : signed(23 downto 0); -- weight -0.12890625
+    variable fc3_n9_p22 : signed(23 downto 0); -- weight -0.138671875
+    variable fc3_n9_p24 : signed(23 downto 0); -- weight 0.18359375
+    variable fc3_n9_p26 : signed(23 downto 0); -- weight 0.2431640625
+    variable fc3_n9_p27 : signed(22 downto 0); -- weight -0.12109375
+    variable fc3_n9_p28 : signed(23 downto 0); -- weight -0.203125
+    variable fc3_n9_p29 : signed(23 downto 0); -- weight -0.1259765625
+    variable fc3_n9_p31 : signed(23 downto 0); -- weight 0.2412109375
     variable fc3_n9_t0_10_a : signed(24 downto 0);
-    variable fc3_n9_t0_10 : signed(24 downto 0);
-    variable fc3_n9_t0_11_a : signed(24 downto 0);
-    variable fc3_n9_t0_11 : signed(24 downto 0);
-    variable fc3_n9_t0_12_a : signed(24 downto 0);
-    variable fc3_n9_t0_12 : signed(24 downto 0);
-    variable fc3_n9_t0_13_a : signed(24 downto 0);
-    variable fc3_n9_t0_13_b : signed(24 downto 0);
-    variable fc3_n9_t0_13 : signed(24 downto 0);
-    variable fc3_n9_t0_14_a : signed(24 downto 0);
-    variable fc3_n9_t0_14_b : signed(24 downto 0);
-    variable fc3_n9_t0_14 : signed(24 downto 0);
-    variable fc3_n9_t0_15_b : signed(27 downto 0);
-    variable fc3_n9_t0_15 : signed(27 downto 0);
-    variable fc3_n9_t1_0_a : signed(26 downto 0);
-    variable fc3_n9_t1_0_b : signed(26 downto 0);
-    variable fc3_n9_t1_0 : signed(26 downto 0);
-    variable fc3_n9_t1_1_b : signed(24 downto 0);
     variable fc3_n9_t1_1 : signed(24 downto 0);
-    variable fc3_n9_t1_2_a : signed(25 downto 0);
-    variable fc3_n9_t1_2_b : signed(25 downto 0);
     variable fc3_n9_t1_2 : signed(25 downto 0);
-    variable fc3_n9_t1_3_a : signed(25 downto 0);
-    variable fc3_n9_t1_3_b : signed(25 downto 0);
     variable fc3_n9_t1_3 : signed(25 downto 0);
-    variable fc3_n9_t1_4_a : signed(25 downto 0);
-    variable fc3_n9_t1_4_b : signed(25 downto 0);
     variable fc3_n9_t1_4 : signed(25 downto 0);
-    variable fc3_n9_t1_5_a : signed(25 downto 0);
-    variable fc3_n9_t1_5_b : signed(25 downto 0);
     variable fc3_n9_t1_5 : signed(25 downto 0);
-    variable fc3_n9_t1_6_a : signed(25 downto 0);
-    variable fc3_n9_t1_6_b : signed(25 downto 0);
     variable fc3_n9_t1_6 : signed(25 downto 0);
-    variable fc3_n9_t1_7_a : signed(27 downto 0);
     variable fc3_n9_t1_7 : signed(27 downto 0);
-    variable fc3_n9_t2_0_b : signed(26 downto 0);
     variable fc3_n9_t2_0 : signed(26 downto 0);
-    variable fc3_n9_t2_1_a : signed(26 downto 0);
-    variable fc3_n9_t2_1_b : signed(26 downto 0);
     variable fc3_n9_t2_1 : signed(26 downto 0);
-    variable fc3_n9_t2_2_a : signed(26 downto 0);
-    variable fc3_n9_t2_2_b : signed(26 downto 0);
     variable fc3_n9_t2_2 : signed(26 downto 0);
-    variable fc3_n9_t2_3_a : signed(28 downto 0);
-    variable fc3_n9_t2_3_b : signed(28 downto 0);
-    variable fc3_n9_t2_3 : signed(28 downto 0);
-    variable fc3_n9_t3_0_a : signed(27 downto 0);
-    variable fc3_n9_t3_0_b : signed(27 downto 0);
     variable fc3_n9_t3_0 : signed(27 downto 0);
-    variable fc3_n9_t3_1_a : signed(28 downto 0);
     variable fc3_n9_t3_1 : signed(28 downto 0);
-    variable fc3_n9_t4_0_a : signed(29 downto 0);
-    variable fc3_n9_t4_0_b : signed(29 downto 0);
-    variable fc3_n9_t4_0 : signed(29 downto 0);
-    variable fc3_n9_t5_0_b : signed(29 downto 0);
-    variable fc3_n9_t5_0 : signed(29 downto 0);
     variable fc3_n9_acc : signed(29 downto 0);
     variable fc3_n9_y_fl : signed(19 downto 0);
-    variable fc3_n9_y_wrap : signed(15 downto 0);
-    variable fc3_n10_p0_m : signed(22 downto 0);
-    variable fc3_n10_p0 : signed(21 downto 0);
-    variable fc3_n10_p1_m : signed(23 downto 0);
-    variable fc3_n10_p1 : signed(22 downto 0);
-    variable fc3_n10_p2_m : signed(25 downto 0);
-    variable fc3_n10_p2 : signed(24 downto 0);
-    variable fc3_n10_p3_m : signed(24 downto 0);
-    variable fc3_n10_p3 : signed(23 downto 0);
-    variable fc3_n10_p4_m : signed(22 downto 0);
-    variable fc3_n10_p4 : signed(21 downto 0);
-    variable fc3_n10_p5_m : signed(23 downto 0);
-    variable fc3_n10_p5 : signed(22 downto 0);
+    variable fc3_n10_p0 : signed(21 downto 0); -- weight -0.0400390625
+    variable fc3_n10_p1 : signed(22 downto 0); -- weight 0.09375
+    variable fc3_n10_p2 : signed(24 downto 0); -- weight 0.392578125
+    variable fc3_n10_p3 : signed(23 downto 0); -- weight 0.1416015625
+    variable fc3_n10_p4 : signed(21 downto 0); -- weight 0.0546875
+    variable fc3_n10_p5 : signed(22 downto 0); -- weight -0.11328125
     variable fc3_n10_p6_sh : signed(23 downto 0);
-    variable fc3_n10_p7_m : signed(24 downto 0);
-    variable fc3_n10_p7 : signed(23 downto 0);
-    variable fc3_n10_p8_m : signed(25 downto 0);
-    variable fc3_n10_p8 : signed(24 downto 0);
-    variable fc3_n10_p9_m : signed(23 downto 0);
-    variable fc3_n10_p9 : signed(22 downto 0);
-    variable fc3_n10_p10_m : signed(25 downto 0);
-    variable fc3_n10_p10 : signed(24 downto 0);
-    variable fc3_n10_p11_m : signed(24 downto 0);
-    variable fc3_n10_p11 : signed(23 downto 0);
-    variable fc3_n10_p12_m : signed(21 downto 0);
-    variable fc3_n10_p12 : signed(20 downto 0);
-    variable fc3_n10_p13_m : signed(21 downto 0);
-    variable fc3_n10_p13 : signed(20 downto 0);
-    variable fc3_n10_p14_m : signed(25 downto 0);
-    variable fc3_n10_p14 : signed(24 downto 0);
-    variable fc3_n10_p15_m : signed(24 downto 0);
-    variable fc3_n10_p15 : signed(23 downto 0);
-    variable fc3_n10_p16_m : signed(23 downto 0);
-    variable fc3_n10_p16 : signed(22 downto 0);
-    variable fc3_n10_p17_m : signed(23 downto 0);
-    variable fc3_n10_p17 : signed(22 downto 0);
-    variable fc3_n10_p18_m : signed(23 downto 0);
-    variable fc3_n10_p18 : signed(22 downto 0);
-    variable fc3_n10_p19_m : signed(20 downto 0);
-    variable fc3_n10_p19 : signed(19 downto 0);
-    variable fc3_n10_p20_m : signed(24 downto 0);
-    variable fc3_n10_p20 : signed(23 downto 0);
-    variable fc3_n10_p21_m : signed(20 downto 0);
-    variable fc3_n10_p21 : signed(19 downto 0);
-    variable fc3_n10_p22_m : signed(24 downto 0);
-    variable fc3_n10_p22 : signed(23 downto 0);
-    variable fc3_n10_p23_m : signed(24 downto 0);
-    variable fc3_n10_p23 : signed(23 downto 0);
-    variable fc3_n10_p24_m : signed(24 downto 0);
-    variable fc3_n10_p24 : signed(23 downto 0);
-    variable fc3_n10_p25_m : signed(24 downto 0);
-    variable fc3_n10_p25 : signed(23 downto 0);
-    variable fc3_n10_p26_m : signed(25 downto 0);
-    variable fc3_n10_p26 : signed(24 downto 0);
-    variable fc3_n10_p27_m : signed(24 downto 0);
-    variable fc3_n10_p27 : signed(23 downto 0);
-    variable fc3_n10_p28_m : signed(21 downto 0);
-    variable fc3_n10_p28 : signed(20 downto 0);
-    variable fc3_n10_p29_m : signed(24 downto 0);
-    variable fc3_n10_p29 : signed(23 downto 0);
-    variable fc3_n10_p30_m : signed(25 downto 0);
-    variable fc3_n10_p30 : signed(24 downto 0);
-    variable fc3_n10_p31_m : signed(25 downto 0);
-    variable fc3_n10_p31 : signed(24 downto 0);
-    variable fc3_n10_t0_0_a : signed(23 downto 0);
-    variable fc3_n10_t0_0_b : signed(23 downto 0);
-    variable fc3_n10_t0_0 : signed(23 downto 0);
-    variable fc3_n10_t0_1_a : signed(25 downto 0);
-    variable fc3_n10_t0_1_b : signed(25 downto 0);
-    variable fc3_n10_t0_1 : signed(25 downto 0);
-    variable fc3_n10_t0_2_a : signed(23 downto 0);
-    variable fc3_n10_t0_2_b : signed(23 downto 0);
-    variable fc3_n10_t0_2 : signed(23 downto 0);
-    variable fc3_n10_t0_3_a : signed(24 downto 0);
-    variable fc3_n10_t0_3_b : signed(24 downto 0);
-    variable fc3_n10_t0_3 : signed(24 downto 0);
-    variable fc3_n10_t0_4_b : signed(24 downto 0);
-    variable fc3_n10_t0_4 : signed(24 downto 0);
-    variable fc3_n10_t0_5_b : signed(24 downto 0);
-    variable fc3_n10_t0_5 : signed(24 downto 0);
-    variable fc3_n10_t0_6_a : signed(21 downto 0);
-    variable fc3_n10_t0_6_b : signed(21 downto 0);
-    variable fc3_n10_t0_6 : signed(21 downto 0);
-    variable fc3_n10_t0_7_b : signed(24 downto 0);
-    variable fc3_n10_t0_7 : signed(24 downto 0);
-    variable fc3_n10_t0_8_a : signed(23 downto 0);
-    variable fc3_n10_t0_8_b : signed(23 downto 0);
-    variable fc3_n10_t0_8 : signed(23 downto 0);
+    variable fc3_n10_p7 : signed(23 downto 0); -- weight -0.2216796875
+    variable fc3_n10_p9 : signed(22 downto 0); -- weight -0.083984375
+    variable fc3_n10_p11 : signed(23 downto 0); -- weight -0.1884765625
+    variable fc3_n10_p12 : signed(20 downto 0); -- weight 0.0283203125
+    variable fc3_n10_p13 : signed(20 downto 0); -- weight -0.021484375
+    variable fc3_n10_p15 : signed(23 downto 0); -- weight 0.193359375
+    variable fc3_n10_p16 : signed(22 downto 0); -- weight 0.115234375
+    variable fc3_n10_p17 : signed(22 downto 0); -- weight 0.119140625
+    variable fc3_n10_p19 : signed(19 downto 0); -- weight 0.0126953125
+    variable fc3_n10_p21 : signed(19 downto 0); -- weight -0.0087890625
+    variable fc3_n10_p22 : signed(23 downto 0); -- weight -0.248046875
+    variable fc3_n10_p23 : signed(23 downto 0); -- weight 0.154296875
+    variable fc3_n10_p24 : signed(23 downto 0); -- weight -0.240234375
+    variable fc3_n10_p25 : signed(23 downto 0); -- weight 0.173828125
+    variable fc3_n10_p26 : signed(24 downto 0); -- weight 0.2646484375
+    variable fc3_n10_p27 : signed(23 downto 0); -- weight -0.23828125
+    variable fc3_n10_p28 : signed(20 downto 0); -- weight -0.01953125
+    variable fc3_n10_p30 : signed(24 downto 0); -- weight 0.44921875
+    variable fc3_n10_p31 : signed(24 downto 0); -- weight 0.259765625
     variable fc3_n10_t0_9_b : signed(22 downto 0);
-    variable fc3_n10_t0_9 : signed(22 downto 0);
-    variable fc3_n10_t0_10_b : signed(23 downto 0);
-    variable fc3_n10_t0_10 : signed(23 downto 0);
-    variable fc3_n10_t0_11_a : signed(24 downto 0);
-    variable fc3_n10_t0_11_b : signed(24 downto 0);
-    variable fc3_n10_t0_11 : signed(24 downto 0);
-    variable fc3_n10_t0_12_a : signed(24 downto 0);
-    variable fc3_n10_t0_12_b : signed(24 downto 0);
-    variable fc3_n10_t0_12 : signed(24 downto 0);
-    variable fc3_n10_t0_13_a : signed(25 downto 0);
-    variable fc3_n10_t0_13_b : signed(25 downto 0);
-    variable fc3_n10_t0_13 : signed(25 downto 0);
-    variable fc3_n10_t0_14_a : signed(23 downto 0);
-    variable fc3_n10_t0_14 : signed(23 downto 0);
-    variable fc3_n10_t0_15_a : signed(25 downto 0);
-    variable fc3_n10_t0_15_b : signed(25 downto 0);
-    variable fc3_n10_t0_15 : signed(25 downto 0);
-    variable fc3_n10_t1_0_a : signed(25 downto 0);
     variable fc3_n10_t1_0 : signed(25 downto 0);
-    variable fc3_n10_t1_1_a : signed(25 downto 0);
-    variable fc3_n10_t1_1_b : signed(25 downto 0);
     variable fc3_n10_t1_1 : signed(25 downto 0);
-    variable fc3_n10_t1_2_a : signed(25 downto 0);
-    variable fc3_n10_t1_2_b : signed(25 downto 0);
     variable fc3_n10_t1_2 : signed(25 downto 0);
-    variable fc3_n10_t1_3_a : signed(25 downto 0);
-    variable fc3_n10_t1_3_b : signed(25 downto 0);
     variable fc3_n10_t1_3 : signed(25 downto 0);
-    variable fc3_n10_t1_4_a : signed(24 downto 0);
-    variable fc3_n10_t1_4_b : signed(24 downto 0);
     variable fc3_n10_t1_4 : signed(24 downto 0);
-    variable fc3_n10_t1_5_a : signed(25 downto 0);
-    variable fc3_n10_t1_5_b : signed(25 downto 0);
-    variable fc3_n10_t1_5 : signed(25 downto 0);
-    variable fc3_n10_t1_6_a : signed(25 downto 0);
     variable fc3_n10_t1_6 : signed(25 downto 0);
-    variable fc3_n10_t1_7_a : signed(25 downto 0);
     variable fc3_n10_t1_7 : signed(25 downto 0);
-    variable fc3_n10_t2_0_a : signed(26 downto 0);
-    variable fc3_n10_t2_0_b : signed(26 downto 0);
     variable fc3_n10_t2_0 : signed(26 downto 0);
-    variable fc3_n10_t2_1_a : signed(26 downto 0);
-    variable fc3_n10_t2_1_b : signed(26 downto 0);
     variable fc3_n10_t2_1 : signed(26 downto 0);
-    variable fc3_n10_t2_2_a : signed(25 downto 0);
     variable fc3_n10_t2_2 : signed(25 downto 0);
-    variable fc3_n10_t2_3_a : signed(26 downto 0);
-    variable fc3_n10_t2_3_b : signed(26 downto 0);
     variable fc3_n10_t2_3 : signed(26 downto 0);
-    variable fc3_n10_t3_0_a : signed(27 downto 0);
-    variable fc3_n10_t3_0_b : signed(27 downto 0);
     variable fc3_n10_t3_0 : signed(27 downto 0);
-    variable fc3_n10_t3_1_a : signed(27 downto 0);
-    variable fc3_n10_t3_1_b : signed(27 downto 0);
     variable fc3_n10_t3_1 : signed(27 downto 0);
-    variable fc3_n10_t4_0_a : signed(28 downto 0);
-    variable fc3_n10_t4_0_b : signed(28 downto 0);
-    variable fc3_n10_t4_0 : signed(28 downto 0);
-    variable fc3_n10_t5_0_b : signed(28 downto 0);
-    variable fc3_n10_t5_0 : signed(28 downto 0);
     variable fc3_n10_acc : signed(28 downto 0);
     variable fc3_n10_y_fl : signed(18 downto 0);
-    variable fc3_n10_y_wrap : signed(15 downto 0);
-    variable fc3_n11_p0_m : signed(24 downto 0);
-    variable fc3_n11_p0 : signed(23 downto 0);
-    variable fc3_n11_p1_m : signed(25 downto 0);
-    variable fc3_n11_p1 : signed(24 downto 0);
-    variable fc3_n11_p2_m : signed(23 downto 0);
-    variable fc3_n11_p2 : signed(22 downto 0);
-    variable fc3_n11_p3_m : signed(23 downto 0);
-    variable fc3_n11_p3 : signed(22 downto 0);
-    variable fc3_n11_p4_m : signed(25 downto 0);
-    variable fc3_n11_p4 : signed(24 downto 0);
-    variable fc3_n11_p5_m : signed(23 downto 0);
-    variable fc3_n11_p5 : signed(22 downto 0);
-    variable fc3_n11_p6_m : signed(24 downto 0);
-    variable fc3_n11_p6 : signed(23 downto 0);
-    variable fc3_n11_p7_m : signed(23 downto 0);
-    variable fc3_n11_p7 : signed(22 downto 0);
-    variable fc3_n11_p8_m : signed(23 downto 0);
-    variable fc3_n11_p8 : signed(22 downto 0);
-    variable fc3_n11_p9_m : signed(25 downto 0);
-    variable fc3_n11_p9 : signed(24 downto 0);
-    variable fc3_n11_p10_m : signed(24 downto 0);
-    variable fc3_n11_p10 : signed(23 downto 0);
-    variable fc3_n11_p11_m : signed(25 downto 0);
-    variable fc3_n11_p11 : signed(24 downto 0);
-    variable fc3_n11_p12_m : signed(24 downto 0);
-    variable fc3_n11_p12 : signed(23 downto 0);
-    variable fc3_n11_p13_m : signed(25 downto 0);
-    variable fc3_n11_p13 : signed(24 downto 0);
-    variable fc3_n11_p14_m : signed(24 downto 0);
-    variable fc3_n11_p14 : signed(23 downto 0);
-    variable fc3_n11_p15_m : signed(25 downto 0);
-    variable fc3_n11_p15 : signed(24 downto 0);
-    variable fc3_n11_p16_m : signed(24 downto 0);
-    variable fc3_n11_p16 : signed(23 downto 0);
-    variable fc3_n11_p17_m : signed(25 downto 0);
-    variable fc3_n11_p17 : signed(24 downto 0);
-    variable fc3_n11_p18_m : signed(23 downto 0);
-    variable fc3_n11_p18 : signed(22 downto 0);
-    variable fc3_n11_p19_m : signed(23 downto 0);
-    variable fc3_n11_p19 : signed(22 downto 0);
-    variable fc3_n11_p20_m : signed(24 downto 0);
-    variable fc3_n11_p20 : signed(23 downto 0);
-    variable fc3_n11_p21_m : signed(24 downto 0);
-    variable fc3_n11_p21 : signed(23 downto 0);
-    variable fc3_n11_p22_m : signed(24 downto 0);
-    variable fc3_n11_p22 : signed(23 downto 0);
-    variable fc3_n11_p23_m : signed(24 downto 0);
-    variable fc3_n11_p23 : signed(23 downto 0);
-    variable fc3_n11_p24_m : signed(23 downto 0);
-    variable fc3_n11_p24 : signed(22 downto 0);
-    variable fc3_n11_p25_m : signed(24 downto 0);
-    variable fc3_n11_p25 : signed(23 downto 0);
-    variable fc3_n11_p26_m : signed(24 downto 0);
-    variable fc3_n11_p26 : signed(23 downto 0);
-    variable fc3_n11_p27_e : signed(16 downto 0);
+    variable fc3_n11_p0 : signed(23 downto 0); -- weight -0.1904296875
+    variable fc3_n11_p2 : signed(22 downto 0); -- weight 0.1142578125
+    variable fc3_n11_p3 : signed(22 downto 0); -- weight -0.11328125
+    variable fc3_n11_p5 : signed(22 downto 0); -- weight 0.0732421875
+    variable fc3_n11_p6 : signed(23 downto 0); -- weight 0.1513671875
+    variable fc3_n11_p7 : signed(22 downto 0); -- weight -0.099609375
+    variable fc3_n11_p8 : signed(22 downto 0); -- weight 0.0634765625
+    variable fc3_n11_p10 : signed(23 downto 0); -- weight -0.2421875
+    variable fc3_n11_p12 : signed(23 downto 0); -- weight 0.2333984375
+    variable fc3_n11_p14 : signed(23 downto 0); -- weight 0.24609375
+    variable fc3_n11_p15 : signed(24 downto 0); -- weight -0.2763671875
+    variable fc3_n11_p16 : signed(23 downto 0); -- weight -0.1845703125
+    variable fc3_n11_p18 : signed(22 downto 0); -- weight 0.080078125
+    variable fc3_n11_p19 : signed(22 downto 0); -- weight -0.1044921875
+    variable fc3_n11_p20 : signed(23 downto 0); -- weight -0.228515625
+    variable fc3_n11_p21 : signed(23 downto 0); -- weight -0.2333984375
+    variable fc3_n11_p22 : signed(23 downto 0); -- weight 0.2080078125
+    variable fc3_n11_p23 : signed(23 downto 0); -- weight -0.22265625
+    variable fc3_n11_p24 : signed(22 downto 0); -- weight -0.1103515625
+    variable fc3_n11_p25 : signed(23 downto 0); -- weight -0.1806640625
     variable fc3_n11_p27_neg : signed(16 downto 0);
     variable fc3_n11_p28_sh : signed(19 downto 0);
-    variable fc3_n11_p28_e : signed(20 downto 0);
     variable fc3_n11_p28_neg : signed(20 downto 0);
-    variable fc3_n11_p29_m : signed(21 downto 0);
-    variable fc3_n11_p29 : signed(20 downto 0);
-    variable fc3_n11_p30_m : signed(22 downto 0);
-    variable fc3_n11_p30 : signed(21 downto 0);
-    variable fc3_n11_p31_m : signed(23 downto 0);
-    variable fc3_n11_p31 : signed(22 downto 0);
-    variable fc3_n11_t0_0_a : signed(24 downto 0);
-    variable fc3_n11_t0_0 : signed(24 downto 0);
-    variable fc3_n11_t0_1_a : signed(23 downto 0);
-    variable fc3_n11_t0_1_b : signed(23 downto 0);
-    variable fc3_n11_t0_1 : signed(23 downto 0);
-    variable fc3_n11_t0_2_b : signed(24 downto 0);
-    variable fc3_n11_t0_2 : signed(24 downto 0);
-    variable fc3_n11_t0_3_a : signed(24 downto 0);
-    variable fc3_n11_t0_3_b : signed(24 downto 0);
-    variable fc3_n11_t0_3 : signed(24 downto 0);
-    variable fc3_n11_t0_4_a : signed(24 downto 0);
-    variable fc3_n11_t0_4 : signed(24 downto 0);
-    variable fc3_n11_t0_5_a : signed(24 downto 0);
-    variable fc3_n11_t0_5 : signed(24 downto 0);
-    variable fc3_n11_t0_6_a : signed(25 downto 0);
-    variable fc3_n11_t0_6_b : signed(25 downto 0);
-    variable fc3_n11_t0_6 : signed(25 downto 0);
-    variable fc3_n11_t0_7_a : signed(25 downto 0);
-    variable fc3_n11_t0_7_b : signed(25 downto 0);
-    variable fc3_n11_t0_7 : signed(25 downto 0);
-    variable fc3_n11_t0_8_a : signed(24 downto 0);
-    variable fc3_n11_t0_8 : signed(24 downto 0);
-    variable fc3_n11_t0_9_a : signed(23 downto 0);
-    variable fc3_n11_t0_9_b : signed(23 downto 0);
-    variable fc3_n11_t0_9 : signed(23 downto 0);
-    variable fc3_n11_t0_10_a : signed(24 downto 0);
-    variable fc3_n11_t0_10_b : signed(24 downto 0);
-    variable fc3_n11_t0_10 : signed(24 downto 0);
-    variable fc3_n11_t0_11_a : signed(24 downto 0);
-    variable fc3_n11_t0_11_b : signed(24 downto 0);
-    variable fc3_n11_t0_11 : signed(24 downto 0);
-    variable fc3_n11_t0_12_a : signed(24 downto 0);
-    variable fc3_n11_t0_12_b : signed(24 downto 0);
-    variable fc3_n11_t0_12 : signed(24 downto 0);
-    variable fc3_n11_t0_13_b : signed(23 downto 0);
-    variable fc3_n11_t0_13 : signed(23 downto 0);
-    variable fc3_n11_t0_14_a : signed(21 downto 0);
-    variable fc3_n11_t0_14_b : signed(21 downto 0);
-    variable fc3_n11_t0_14 : signed(21 downto 0);
-    variable fc3_n11_t0_15_a : signed(23 downto 0);
-    variable fc3_n11_t0_15_b : signed(23 downto 0);
-    variable fc3_n11_t0_15 : signed(23 downto 0);
-    variable fc3_n11_t1_0_a : signed(25 downto 0);
-    variable fc3_n11_t1_0_b : signed(25 downto 0);
+    variable fc3_n11_p29 : signed(20 downto 0); -- weight 0.0283203125
+    variable fc3_n11_p30 : signed(21 downto 0); -- weight 0.033203125
+    variable fc3_n11_p31 : signed(22 downto 0); -- weight 0.1162109375
     variable fc3_n11_t1_0 : signed(25 downto 0);
-    variable fc3_n11_t1_1_a : signed(25 downto 0);
-    variable fc3_n11_t1_1_b : signed(25 downto 0);
     variable fc3_n11_t1_1 : signed(25 downto 0);
-    variable fc3_n11_t1_2_a : signed(25 downto 0);
-    variable fc3_n11_t1_2_b : signed(25 downto 0);
     variable fc3_n11_t1_2 : signed(25 downto 0);
-    variable fc3_n11_t1_3_a : signed(26 downto 0);
-    variable fc3_n11_t1_3_b : signed(26 downto 0);
-    variable fc3_n11_t1_3 : signed(26 downto 0);
-    variable fc3_n11_t1_4_a : signed(25 downto 0);
-    variable fc3_n11_t1_4_b : signed(25 downto 0);
     variable fc3_n11_t1_4 : signed(25 downto 0);
-    variable fc3_n11_t1_5_a : signed(25 downto 0);
-    variable fc3_n11_t1_5_b : signed(25 downto 0);
     variable fc3_n11_t1_5 : signed(25 downto 0);
-    variable fc3_n11_t1_6_a : signed(25 downto 0);
-    variable fc3_n11_t1_6_b : signed(25 downto 0);
-    variable fc3_n11_t1_6 : signed(25 downto 0);
-    variable fc3_n11_t1_7_a : signed(23 downto 0);
     variable fc3_n11_t1_7 : signed(23 downto 0);
-    variable fc3_n11_t2_0_a : signed(26 downto 0);
-    variable fc3_n11_t2_0_b : signed(26 downto 0);
     variable fc3_n11_t2_0 : signed(26 downto 0);
-    variable fc3_n11_t2_1_a : signed(26 downto 0);
     variable fc3_n11_t2_1 : signed(26 downto 0);
-    variable fc3_n11_t2_2_a : signed(26 downto 0);
-    variable fc3_n11_t2_2_b : signed(26 downto 0);
     variable fc3_n11_t2_2 : signed(26 downto 0);
-    variable fc3_n11_t2_3_b : signed(25 downto 0);
     variable fc3_n11_t2_3 : signed(25 downto 0);
-    variable fc3_n11_t3_0_a : signed(27 downto 0);
-    variable fc3_n11_t3_0_b : signed(27 downto 0);
     variable fc3_n11_t3_0 : signed(27 downto 0);
-    variable fc3_n11_t3_1_a : signed(27 downto 0);
-    variable fc3_n11_t3_1_b : signed(27 downto 0);
     variable fc3_n11_t3_1 : signed(27 downto 0);
-    variable fc3_n11_t4_0_a : signed(28 downto 0);
-    variable fc3_n11_t4_0_b : signed(28 downto 0);
-    variable fc3_n11_t4_0 : signed(28 downto 0);
     variable fc3_n11_acc : signed(28 downto 0);
     variable fc3_n11_y_fl : signed(18 downto 0);
-    variable fc3_n11_y_wrap : signed(15 downto 0);
     variable fc3_n12_p0_sh : signed(16 downto 0);
-    variable fc3_n12_p0_e : signed(17 downto 0);
     variable fc3_n12_p0_neg : signed(17 downto 0);
-    variable fc3_n12_p1_m : signed(23 downto 0);
-    variable fc3_n12_p1 : signed(22 downto 0);
-    variable fc3_n12_p2_m : signed(25 downto 0);
-    variable fc3_n12_p2 : signed(24 downto 0);
-    variable fc3_n12_p3_m : signed(23 downto 0);
-    variable fc3_n12_p3 : signed(22 downto 0);
-    variable fc3_n12_p4_m : signed(24 downto 0);
-    variable fc3_n12_p4 : signed(23 downto 0);
-    variable fc3_n12_p5_m : signed(23 downto 0);
-    variable fc3_n12_p5 : signed(22 downto 0);
-    variable fc3_n12_p6_m : signed(24 downto 0);
-    variable fc3_n12_p6 : signed(23 downto 0);
-    variable fc3_n12_p7_m : signed(22 downto 0);
-    variable fc3_n12_p7 : signed(21 downto 0);
+    variable fc3_n12_p2 : signed(24 downto 0); -- weight -0.48828125
+    variable fc3_n12_p3 : signed(22 downto 0); -- weight -0.0869140625
+    variable fc3_n12_p4 : signed(23 downto 0); -- weight -0.169921875
+    variable fc3_n12_p5 : signed(22 downto 0); -- weight 0.095703125
+    variable fc3_n12_p7 : signed(21 downto 0); -- weight -0.0615234375
     variable fc3_n12_p8_sh : signed(24 downto 0);
-    variable fc3_n12_p8_e : signed(25 downto 0);
-    variable fc3_n12_p8_neg : signed(25 downto 0);
-    variable fc3_n12_p9_m : signed(24 downto 0);
-    variable fc3_n12_p9 : signed(23 downto 0);
-    variable fc3_n12_p10_m : signed(24 downto 0);
-    variable fc3_n12_p10 : signed(23 downto 0);
-    variable fc3_n12_p11_m : signed(23 downto 0);
-    variable fc3_n12_p11 : signed(22 downto 0);
-    variable fc3_n12_p12_m : signed(24 downto 0);
-    variable fc3_n12_p12 : signed(23 downto 0);
-    variable fc3_n12_p13_m : signed(24 downto 0);
-    variable fc3_n12_p13 : signed(23 downto 0);
-    variable fc3_n12_p14_m : signed(25 downto 0);
-    variable fc3_n12_p14 : signed(24 downto 0);
-    variable fc3_n12_p15_m : signed(24 downto 0);
-    variable fc3_n12_p15 : signed(23 downto 0);
-    variable fc3_n12_p16_m : signed(25 downto 0);
-    variable fc3_n12_p16 : signed(24 downto 0);
-    variable fc3_n12_p17_m : signed(24 downto 0);
-    variable fc3_n12_p17 : signed(23 downto 0);
-    variable fc3_n12_p18_m : signed(24 downto 0);
-    variable fc3_n12_p18 : signed(23 downto 0);
-    variable fc3_n12_p19_m : signed(22 downto 0);
-    variable fc3_n12_p19 : signed(21 downto 0);
-    variable fc3_n12_p20_m : signed(23 downto 0);
-    variable fc3_n12_p20 : signed(22 downto 0);
-    variable fc3_n12_p21_m : signed(24 downto 0);
-    variable fc3_n12_p21 : signed(23 downto 0);
-    variable fc3_n12_p22_m : signed(24 downto 0);
-    variable fc3_n12_p22 : signed(23 downto 0);
-    variable fc3_n12_p23_m : signed(22 downto 0);
-    variable fc3_n12_p23 : signed(21 downto 0);
-    variable fc3_n12_p24_m : signed(25 downto 0);
-    variable fc3_n12_p24 : signed(24 downto 0);
-    variable fc3_n12_p25_m : signed(25 downto 0);
-    variable fc3_n12_p25 : signed(24 downto 0);
-    variable fc3_n12_p26_m : signed(22 downto 0);
-    variable fc3_n12_p26 : signed(21 downto 0);
-    variable fc3_n12_p27_m : signed(24 downto 0);
-    variable fc3_n12_p27 : signed(23 downto 0);
-    variable fc3_n12_p28_m : signed(25 downto 0);
-    variable fc3_n12_p28 : signed(24 downto 0);
-    variable fc3_n12_p29_m : signed(24 downto 0);
-    variable fc3_n12_p29 : signed(23 downto 0);
-    variable fc3_n12_p30_m : signed(25 downto 0);
-    variable fc3_n12_p30 : signed(24 downto 0);
-    variable fc3_n12_p31_m : signed(25 downto 0);
-    variable fc3_n12_p31 : signed(24 downto 0);
-    variable fc3_n12_t0_0_a : signed(22 downto 0);
-    variable fc3_n12_t0_0 : signed(22 downto 0);
-    variable fc3_n12_t0_1_a : signed(25 downto 0);
-    variable fc3_n12_t0_1_b : signed(25 downto 0);
-    variable fc3_n12_t0_1 : signed(25 downto 0);
-    variable fc3_n12_t0_2_a : signed(24 downto 0);
-    variable fc3_n12_t0_2_b : signed(24 downto 0);
-    variable fc3_n12_t0_2 : signed(24 downto 0);
-    variable fc3_n12_t0_3_b : signed(23 downto 0);
-    variable fc3_n12_t0_3 : signed(23 downto 0);
-    variable fc3_n12_t0_4_b : signed(25 downto 0);
+    variable fc3_n12_p9 : signed(23 downto 0); -- weight 0.171875
+    variable fc3_n12_p10 : signed(23 downto 0); -- weight 0.1552734375
+    variable fc3_n12_p11 : signed(22 downto 0); -- weight -0.1005859375
+    variable fc3_n12_p12 : signed(23 downto 0); -- weight 0.1494140625
+    variable fc3_n12_p13 : signed(23 downto 0); -- weight -0.248046875
+    variable fc3_n12_p15 : signed(23 downto 0); -- weight -0.154296875
+    variable fc3_n12_p17 : signed(23 downto 0); -- weight 0.1728515625
+    variable fc3_n12_p19 : signed(21 downto 0); -- weight -0.037109375
+    variable fc3_n12_p20 : signed(22 downto 0); -- weight -0.095703125
+    variable fc3_n12_p21 : signed(23 downto 0); -- weight -0.23828125
+    variable fc3_n12_p22 : signed(23 downto 0); -- weight 0.2109375
+    variable fc3_n12_p23 : signed(21 downto 0); -- weight 0.0419921875
+    variable fc3_n12_p24 : signed(24 downto 0); -- weight -0.2900390625
+    variable fc3_n12_p25 : signed(24 downto 0); -- weight 0.4443359375
+    variable fc3_n12_p26 : signed(21 downto 0); -- weight 0.041015625
+    variable fc3_n12_p28 : signed(24 downto 0); -- weight -0.3837890625
+    variable fc3_n12_p29 : signed(23 downto 0); -- weight 0.244140625
+    variable fc3_n12_p30 : signed(24 downto 0); -- weight 0.404296875
+    variable fc3_n12_p31 : signed(24 downto 0); -- weight -0.263671875
     variable fc3_n12_t0_4 : signed(25 downto 0);
-    variable fc3_n12_t0_5_a : signed(24 downto 0);
-    variable fc3_n12_t0_5_b : signed(24 downto 0);
-    variable fc3_n12_t0_5 : signed(24 downto 0);
-    variable fc3_n12_t0_6_a : signed(24 downto 0);
-    variable fc3_n12_t0_6_b : signed(24 downto 0);
-    variable fc3_n12_t0_6 : signed(24 downto 0);
-    variable fc3_n12_t0_7_b : signed(24 downto 0);
-    variable fc3_n12_t0_7 : signed(24 downto 0);
-    variable fc3_n12_t0_8_b : signed(24 downto 0);
-    variable fc3_n12_t0_8 : signed(24 downto 0);
-    variable fc3_n12_t0_9_b : signed(23 downto 0);
-    variable fc3_n12_t0_9 : signed(23 downto 0);
-    variable fc3_n12_t0_10_a : signed(24 downto 0);
-    variable fc3_n12_t0_10_b : signed(24 downto 0);
-    variable fc3_n12_t0_10 : signed(24 downto 0);
-    variable fc3_n12_t0_11_a : signed(24 downto 0);
-    variable fc3_n12_t0_11_b : signed(24 downto 0);
-    variable fc3_n12_t0_11 : signed(24 downto 0);
-    variable fc3_n12_t0_12_a : signed(25 downto 0);
-    variable fc3_n12_t0_12_b : signed(25 downto 0);
-    variable fc3_n12_t0_12 : signed(25 downto 0);
-    variable fc3_n12_t0_13_a : signed(23 downto 0);
-    variable fc3_n12_t0_13 : signed(23 downto 0);
-    variable fc3_n12_t0_14_a : signed(25 downto 0);
-    variable fc3_n12_t0_14_b : signed(25 downto 0);
-    variable fc3_n12_t0_14 : signed(25 downto 0);
-    variable fc3_n12_t0_15_a : signed(25 downto 0);
-    variable fc3_n12_t0_15_b : signed(25 downto 0);
-    variable fc3_n12_t0_15 : signed(25 downto 0);
-    variable fc3_n12_t1_0_a : signed(25 downto 0);
     variable fc3_n12_t1_0 : signed(25 downto 0);
-    variable fc3_n12_t1_1_b : signed(24 downto 0);
     variable fc3_n12_t1_1 : signed(24 downto 0);
-    variable fc3_n12_t1_2_b : signed(25 downto 0);
     variable fc3_n12_t1_2 : signed(25 downto 0);
-    variable fc3_n12_t1_3_a : signed(25 downto 0);
-    variable fc3_n12_t1_3_b : signed(25 downto 0);
     variable fc3_n12_t1_3 : signed(25 downto 0);
-    variable fc3_n12_t1_4_a : signed(25 downto 0);
-    variable fc3_n12_t1_4_b : signed(25 downto 0);
     variable fc3_n12_t1_4 : signed(25 downto 0);
-    variable fc3_n12_t1_5_a : signed(25 downto 0);
-    variable fc3_n12_t1_5_b : signed(25 downto 0);
     variable fc3_n12_t1_5 : signed(25 downto 0);
-    variable fc3_n12_t1_6_b : signed(25 downto 0);
     variable fc3_n12_t1_6 : signed(25 downto 0);
-    variable fc3_n12_t1_7_a : signed(26 downto 0);
-    variable fc3_n12_t1_7_b : signed(26 downto 0);
     variable fc3_n12_t1_7 : signed(26 downto 0);
-    variable fc3_n12_t2_0_a : signed(26 downto 0);
-    variable fc3_n12_t2_0_b : signed(26 downto 0);
     variable fc3_n12_t2_0 : signed(26 downto 0);
-    variable fc3_n12_t2_1_a : signed(26 downto 0);
-    variable fc3_n12_t2_1_b : signed(26 downto 0);
     variable fc3_n12_t2_1 : signed(26 downto 0);
-    variable fc3_n12_t2_2_a : signed(26 downto 0);
-    variable fc3_n12_t2_2_b : signed(26 downto 0);
     variable fc3_n12_t2_2 : signed(26 downto 0);
-    variable fc3_n12_t2_3_a : signed(27 downto 0);
-    variable fc3_n12_t2_3_b : signed(27 downto 0);
-    variable fc3_n12_t2_3 : signed(27 downto 0);
-    variable fc3_n12_t3_0_a : signed(27 downto 0);
-    variable fc3_n12_t3_0_b : signed(27 downto 0);
     variable fc3_n12_t3_0 : signed(27 downto 0);
-    variable fc3_n12_t3_1_a : signed(27 downto 0);
     variable fc3_n12_t3_1 : signed(27 downto 0);
-    variable fc3_n12_t4_0_a : signed(28 downto 0);
-    variable fc3_n12_t4_0_b : signed(28 downto 0);
-    variable fc3_n12_t4_0 : signed(28 downto 0);
-    variable fc3_n12_t5_0_b : signed(28 downto 0);
-    variable fc3_n12_t5_0 : signed(28 downto 0);
     variable fc3_n12_acc : signed(28 downto 0);
     variable fc3_n12_y_fl : signed(18 downto 0);
-    variable fc3_n12_y_wrap : signed(15 downto 0);
-    variable fc3_n13_p0_m : signed(23 downto 0);
-    variable fc3_n13_p0 : signed(22 downto 0);
-    variable fc3_n13_p1_m : signed(25 downto 0);
-    variable fc3_n13_p1 : signed(24 downto 0);
-    variable fc3_n13_p2_m : signed(22 downto 0);
-    variable fc3_n13_p2 : signed(21 downto 0);
-    variable fc3_n13_p3_m : signed(22 downto 0);
-    variable fc3_n13_p3 : signed(21 downto 0);
-    variable fc3_n13_p4_m : signed(23 downto 0);
-    variable fc3_n13_p4 : signed(22 downto 0);
-    variable fc3_n13_p5_m : signed(25 downto 0);
-    variable fc3_n13_p5 : signed(24 downto 0);
-    variable fc3_n13_p6_m : signed(21 downto 0);
-    variable fc3_n13_p6 : signed(20 downto 0);
-    variable fc3_n13_p7_m : signed(23 downto 0);
-    variable fc3_n13_p7 : signed(22 downto 0);
-    variable fc3_n13_p8_m : signed(26 downto 0);
-    variable fc3_n13_p8 : signed(25 downto 0);
-    variable fc3_n13_p9_m : signed(23 downto 0);
-    variable fc3_n13_p9 : signed(22 downto 0);
-    variable fc3_n13_p10_m : signed(24 downto 0);
-    variable fc3_n13_p10 : signed(23 downto 0);
-    variable fc3_n13_p11_m : signed(25 downto 0);
-    variable fc3_n13_p11 : signed(24 downto 0);
-    variable fc3_n13_p12_m : signed(22 downto 0);
-    variable fc3_n13_p12 : signed(21 downto 0);
-    variable fc3_n13_p13_m : signed(24 downto 0);
-    variable fc3_n13_p13 : signed(23 downto 0);
-    variable fc3_n13_p14_m : signed(23 downto 0);
-    variable fc3_n13_p14 : signed(22 downto 0);
-    variable fc3_n13_p15_m : signed(24 downto 0);
-    variable fc3_n13_p15 : signed(23 downto 0);
-    variable fc3_n13_p16_m : signed(22 downto 0);
-    variable fc3_n13_p16 : signed(21 downto 0);
-    variable fc3_n13_p17_m : signed(24 downto 0);
-    variable fc3_n13_p17 : signed(23 downto 0);
-    variable fc3_n13_p18_m : signed(24 downto 0);
-    variable fc3_n13_p18 : signed(23 downto 0);
-    variable fc3_n13_p19_m : signed(21 downto 0);
-    variable fc3_n13_p19 : signed(20 downto 0);
-    variable fc3_n13_p20_m : signed(25 downto 0);
-    variable fc3_n13_p20 : signed(24 downto 0);
-    variable fc3_n13_p21_m : signed(23 downto 0);
-    variable fc3_n13_p21 : signed(22 downto 0);
-    variable fc3_n13_p22_m : signed(23 downto 0);
-    variable fc3_n13_p22 : signed(22 downto 0);
-    variable fc3_n13_p23_m : signed(24 downto 0);
-    variable fc3_n13_p23 : signed(23 downto 0);
-    variable fc3_n13_p24_m : signed(25 downto 0);
-    variable fc3_n13_p24 : signed(24 downto 0);
-    variable fc3_n13_p25_m : signed(24 downto 0);
-    variable fc3_n13_p25 : signed(23 downto 0);
-    variable fc3_n13_p26_m : signed(24 downto 0);
-    variable fc3_n13_p26 : signed(23 downto 0);
-    variable fc3_n13_p27_m : signed(24 downto 0);
-    variable fc3_n13_p27 : signed(23 downto 0);
-    variable fc3_n13_p28_m : signed(24 downto 0);
-    variable fc3_n13_p28 : signed(23 downto 0);
-    variable fc3_n13_p29_m : signed(24 downto 0);
-    variable fc3_n13_p29 : signed(23 downto 0);
-    variable fc3_n13_p30_m : signed(25 downto 0);
-    variable fc3_n13_p30 : signed(24 downto 0);
-    variable fc3_n13_p31_m : signed(19 downto 0);
-    variable fc3_n13_p31 : signed(18 downto 0);
-    variable fc3_n13_t0_0_a : signed(24 downto 0);
-    variable fc3_n13_t0_0 : signed(24 downto 0);
-    variable fc3_n13_t0_1_a : signed(22 downto 0);
-    variable fc3_n13_t0_1_b : signed(22 downto 0);
-    variable fc3_n13_t0_1 : signed(22 downto 0);
-    variable fc3_n13_t0_2_a : signed(24 downto 0);
-    variable fc3_n13_t0_2 : signed(24 downto 0);
-    variable fc3_n13_t0_3_a : signed(22 downto 0);
-    variable fc3_n13_t0_3 : signed(22 downto 0);
-    variable fc3_n13_t0_4_b : signed(25 downto 0);
-    variable fc3_n13_t0_4 : signed(25 downto 0);
-    variable fc3_n13_t0_5_a : signed(24 downto 0);
-    variable fc3_n13_t0_5 : signed(24 downto 0);
-    variable fc3_n13_t0_6_a : signed(23 downto 0);
-    variable fc3_n13_t0_6 : signed(23 downto 0);
-    variable fc3_n13_t0_7_a : signed(23 downto 0);
-    variable fc3_n13_t0_7 : signed(23 downto 0);
-    variable fc3_n13_t0_8_a : signed(23 downto 0);
-    variable fc3_n13_t0_8 : signed(23 downto 0);
-    variable fc3_n13_t0_9_b : signed(23 downto 0);
-    variable fc3_n13_t0_9 : signed(23 downto 0);
-    variable fc3_n13_t0_10_b : signed(24 downto 0);
-    variable fc3_n13_t0_10 : signed(24 downto 0);
-    variable fc3_n13_t0_11_a : signed(24 downto 0);
-    variable fc3_n13_t0_11_b : signed(24 downto 0);
-    variable fc3_n13_t0_11 : signed(24 downto 0);
-    variable fc3_n13_t0_12_b : signed(24 downto 0);
-    variable fc3_n13_t0_12 : signed(24 downto 0);
-    variable fc3_n13_t0_13_a : signed(24 downto 0);
-    variable fc3_n13_t0_13_b : signed(24 downto 0);
-    variable fc3_n13_t0_13 : signed(24 downto 0);
-    variable fc3_n13_t0_14_a : signed(24 downto 0);
-    variable fc3_n13_t0_14_b : signed(24 downto 0);
-    variable fc3_n13_t0_14 : signed(24 downto 0);
-    variable fc3_n13_t0_15_b : signed(24 downto 0);
-    variable fc3_n13_t0_15 : signed(24 downto 0);
-    variable fc3_n13_t1_0_b : signed(24 downto 0);
+    variable fc3_n13_p0 : signed(22 downto 0); -- weight 0.1064453125
+    variable fc3_n13_p3 : signed(21 downto 0); -- weight 0.03515625
+    variable fc3_n13_p4 : signed(22 downto 0); -- weight 0.1162109375
+    variable fc3_n13_p6 : signed(20 downto 0); -- weight 0.02734375
+    variable fc3_n13_p9 : signed(22 downto 0); -- weight 0.1201171875
+    variable fc3_n13_p10 : signed(23 downto 0); -- weight 0.1787109375
+    variable fc3_n13_p11 : signed(24 downto 0); -- weight -0.279296875
+    variable fc3_n13_p12 : signed(21 downto 0); -- weight 0.0517578125
+    variable fc3_n13_p14 : signed(22 downto 0); -- weight 0.0771484375
+    variable fc3_n13_p16 : signed(21 downto 0); -- weight -0.046875
+    variable fc3_n13_p19 : signed(20 downto 0); -- weight -0.0205078125
+    variable fc3_n13_p21 : signed(22 downto 0); -- weight 0.0947265625
+    variable fc3_n13_p22 : signed(22 downto 0); -- weight -0.0986328125
+    variable fc3_n13_p23 : signed(23 downto 0); -- weight 0.1875
+    variable fc3_n13_p25 : signed(23 downto 0); -- weight 0.171875
+    variable fc3_n13_p26 : signed(23 downto 0); -- weight -0.2373046875
+    variable fc3_n13_p27 : signed(23 downto 0); -- weight -0.201171875
+    variable fc3_n13_p28 : signed(23 downto 0); -- weight -0.244140625
+    variable fc3_n13_p29 : signed(23 downto 0); -- weight -0.14453125
+    variable fc3_n13_p31 : signed(18 downto 0); -- weight 0.0068359375
     variable fc3_n13_t1_0 : signed(24 downto 0);
-    variable fc3_n13_t1_1_a : signed(25 downto 0);
-    variable fc3_n13_t1_1_b : signed(25 downto 0);
-    variable fc3_n13_t1_1 : signed(25 downto 0);
-    variable fc3_n13_t1_2_a : signed(26 downto 0);
-    variable fc3_n13_t1_2_b : signed(26 downto 0);
-    variable fc3_n13_t1_2 : signed(26 downto 0);
-    variable fc3_n13_t1_3_a : signed(24 downto 0);
-    variable fc3_n13_t1_3_b : signed(24 downto 0);
     variable fc3_n13_t1_3 : signed(24 downto 0);
-    variable fc3_n13_t1_4_a : signed(24 downto 0);
-    variable fc3_n13_t1_4_b : signed(24 downto 0);
     variable fc3_n13_t1_4 : signed(24 downto 0);
-    variable fc3_n13_t1_5_a : signed(25 downto 0);
-    variable fc3_n13_t1_5_b : signed(25 downto 0);
     variable fc3_n13_t1_5 : signed(25 downto 0);
-    variable fc3_n13_t1_6_a : signed(25 downto 0);
-    variable fc3_n13_t1_6_b : signed(25 downto 0);
     variable fc3_n13_t1_6 : signed(25 downto 0);
-    variable fc3_n13_t1_7_a : signed(25 downto 0);
-    variable fc3_n13_t1_7_b : signed(25 downto 0);
     variable fc3_n13_t1_7 : signed(25 downto 0);
-    variable fc3_n13_t2_0_a : signed(25 downto 0);
     variable fc3_n13_t2_0 : signed(25 downto 0);
-    variable fc3_n13_t2_1_b : signed(26 downto 0);
     variable fc3_n13_t2_1 : signed(26 downto 0);
-    variable fc3_n13_t2_2_a : signed(26 downto 0);
-    variable fc3_n13_t2_2_b : signed(26 downto 0);
     variable fc3_n13_t2_2 : signed(26 downto 0);
-    variable fc3_n13_t2_3_a : signed(26 downto 0);
-    variable fc3_n13_t2_3_b : signed(26 downto 0);
     variable fc3_n13_t2_3 : signed(26 downto 0);
-    variable fc3_n13_t3_0_a : signed(27 downto 0);
-    variable fc3_n13_t3_0_b : signed(27 downto 0);
     variable fc3_n13_t3_0 : signed(27 downto 0);
-    variable fc3_n13_t3_1_a : signed(27 downto 0);
-    variable fc3_n13_t3_1_b : signed(27 downto 0);
     variable fc3_n13_t3_1 : signed(27 downto 0);
-    variable fc3_n13_t4_0_a : signed(28 downto 0);
-    variable fc3_n13_t4_0_b : signed(28 downto 0);
-    variable fc3_n13_t4_0 : signed(28 downto 0);
-    variable fc3_n13_t5_0_b : signed(28 downto 0);
-    variable fc3_n13_t5_0 : signed(28 downto 0);
     variable fc3_n13_acc : signed(28 downto 0);
     variable fc3_n13_y_fl : signed(18 downto 0);
-    variable fc3_n13_y_wrap : signed(15 downto 0);
-    variable fc3_n14_p0_m : signed(24 downto 0);
-    variable fc3_n14_p0 : signed(23 downto 0);
-    variable fc3_n14_p1_m : signed(23 downto 0);
-    variable fc3_n14_p1 : signed(22 downto 0);
-    variable fc3_n14_p2_m : signed(24 downto 0);
-    variable fc3_n14_p2 : signed(23 downto 0);
-    variable fc3_n14_p3_m : signed(24 downto 0);
-    variable fc3_n14_p3 : signed(23 downto 0);
-    variable fc3_n14_p4_m : signed(25 downto 0);
-    variable fc3_n14_p4 : signed(24 downto 0);
-    variable fc3_n14_p5_m : signed(21 downto 0);
-    variable fc3_n14_p5 : signed(20 downto 0);
-    variable fc3_n14_p6_m : signed(24 downto 0);
-    variable fc3_n14_p6 : signed(23 downto 0);
-    variable fc3_n14_p7_m : signed(23 downto 0);
-    variable fc3_n14_p7 : signed(22 downto 0);
+    variable fc3_n14_p1 : signed(22 downto 0); -- weight -0.080078125
+    variable fc3_n14_p2 : signed(23 downto 0); -- weight -0.185546875
+    variable fc3_n14_p3 : signed(23 downto 0); -- weight 0.2177734375
+    variable fc3_n14_p5 : signed(20 downto 0); -- weight 0.0263671875
+    variable fc3_n14_p6 : signed(23 downto 0); -- weight -0.236328125
+    variable fc3_n14_p7 : signed(22 downto 0); -- weight -0.12109375
     variable fc3_n14_p8_sh : signed(22 downto 0);
-    variable fc3_n14_p9_m : signed(23 downto 0);
-    variable fc3_n14_p9 : signed(22 downto 0);
-    variable fc3_n14_p10_m : signed(25 downto 0);
-    variable fc3_n14_p10 : signed(24 downto 0);
-    variable fc3_n14_p11_m : signed(24 downto 0);
-    variable fc3_n14_p11 : signed(23 downto 0);
-    variable fc3_n14_p12_m : signed(24 downto 0);
-    variable fc3_n14_p12 : signed(23 downto 0);
-    variable fc3_n14_p13_m : signed(25 downto 0);
-    variable fc3_n14_p13 : signed(24 downto 0);
-    variable fc3_n14_p14_m : signed(24 downto 0);
-    variable fc3_n14_p14 : signed(23 downto 0);
-    variable fc3_n14_p15_m : signed(24 downto 0);
-    variable fc3_n14_p15 : signed(23 downto 0);
-    variable fc3_n14_p16_m : signed(24 downto 0);
-    variable fc3_n14_p16 : signed(23 downto 0);
-    variable fc3_n14_p17_m : signed(25 downto 0);
-    variable fc3_n14_p17 : signed(24 downto 0);
-    variable fc3_n14_p18_m : signed(24 downto 0);
-    variable fc3_n14_p18 : signed(23 downto 0);
-    variable fc3_n14_p19_m : signed(19 downto 0);
-    variable fc3_n14_p19 : signed(18 downto 0);
-    variable fc3_n14_p20_m : signed(20 downto 0);
-    variable fc3_n14_p20 : signed(19 downto 0);
-    variable fc3_n14_p21_m : signed(24 downto 0);
-    variable fc3_n14_p21 : signed(23 downto 0);
-    variable fc3_n14_p22_m : signed(24 downto 0);
-    variable fc3_n14_p22 : signed(23 downto 0);
-    variable fc3_n14_p23_m : signed(25 downto 0);
-    variable fc3_n14_p23 : signed(24 downto 0);
-    variable fc3_n14_p24_m : signed(22 downto 0);
-    variable fc3_n14_p24 : signed(21 downto 0);
-    variable fc3_n14_p25_m : signed(24 downto 0);
-    variable fc3_n14_p25 : signed(23 downto 0);
-    variable fc3_n14_p26_m : signed(25 downto 0);
-    variable fc3_n14_p26 : signed(24 downto 0);
-    variable fc3_n14_p27_m : signed(24 downto 0);
-    variable fc3_n14_p27 : signed(23 downto 0);
-    variable fc3_n14_p28_m : signed(24 downto 0);
-    variable fc3_n14_p28 : signed(23 downto 0);
-    variable fc3_n14_p29_m : signed(21 downto 0);
-    variable fc3_n14_p29 : signed(20 downto 0);
-    variable fc3_n14_p30_m : signed(27 downto 0);
-    variable fc3_n14_p30 : signed(26 downto 0);
+    variable fc3_n14_p9 : signed(22 downto 0); -- weight -0.0986328125
+    variable fc3_n14_p10 : signed(24 downto 0); -- weight -0.384765625
+    variable fc3_n14_p11 : signed(23 downto 0); -- weight 0.1259765625
+    variable fc3_n14_p12 : signed(23 downto 0); -- weight 0.19140625
+    variable fc3_n14_p14 : signed(23 downto 0); -- weight -0.16796875
+    variable fc3_n14_p15 : signed(23 downto 0); -- weight -0.224609375
+    variable fc3_n14_p16 : signed(23 downto 0); -- weight 0.1806640625
+    variable fc3_n14_p19 : signed(18 downto 0); -- weight -0.005859375
+    variable fc3_n14_p20 : signed(19 downto 0); -- weight 0.009765625
+    variable fc3_n14_p22 : signed(23 downto 0); -- weight 0.1708984375
+    variable fc3_n14_p23 : signed(24 downto 0); -- weight -0.2626953125
+    variable fc3_n14_p24 : signed(21 downto 0); -- weight -0.048828125
+    variable fc3_n14_p27 : signed(23 downto 0); -- weight 0.240234375
+    variable fc3_n14_p29 : signed(20 downto 0); -- weight -0.0283203125
     variable fc3_n14_p31_sh : signed(19 downto 0);
-    variable fc3_n14_p31_e : signed(20 downto 0);
     variable fc3_n14_p31_neg : signed(20 downto 0);
-    variable fc3_n14_t0_0_b : signed(23 downto 0);
-    variable fc3_n14_t0_0 : signed(23 downto 0);
-    variable fc3_n14_t0_1_a : signed(24 downto 0);
-    variable fc3_n14_t0_1_b : signed(24 downto 0);
-    variable fc3_n14_t0_1 : signed(24 downto 0);
-    variable fc3_n14_t0_2_b : signed(24 downto 0);
-    variable fc3_n14_t0_2 : signed(24 downto 0);
-    variable fc3_n14_t0_3_a : signed(24 downto 0);
-    variable fc3_n14_t0_3_b : signed(24 downto 0);
-    variable fc3_n14_t0_3 : signed(24 downto 0);
-    variable fc3_n14_t0_4_a : signed(23 downto 0);
-    variable fc3_n14_t0_4_b : signed(23 downto 0);
-    variable fc3_n14_t0_4 : signed(23 downto 0);
-    variable fc3_n14_t0_5_a : signed(25 downto 0);
-    variable fc3_n14_t0_5_b : signed(25 downto 0);
-    variable fc3_n14_t0_5 : signed(25 downto 0);
-    variable fc3_n14_t0_6_a : signed(24 downto 0);
-    variable fc3_n14_t0_6 : signed(24 downto 0);
-    variable fc3_n14_t0_7_a : signed(24 downto 0);
-    variable fc3_n14_t0_7_b : signed(24 downto 0);
-    variable fc3_n14_t0_7 : signed(24 downto 0);
-    variable fc3_n14_t0_8_a : signed(24 downto 0);
-    variable fc3_n14_t0_8 : signed(24 downto 0);
-    variable fc3_n14_t0_9_b : signed(23 downto 0);
-    variable fc3_n14_t0_9 : signed(23 downto 0);
-    variable fc3_n14_t0_10_a : signed(23 downto 0);
-    variable fc3_n14_t0_10 : signed(23 downto 0);
-    variable fc3_n14_t0_11_a : signed(24 downto 0);
-    variable fc3_n14_t0_11 : signed(24 downto 0);
-    variable fc3_n14_t0_12_a : signed(23 downto 0);
-    variable fc3_n14_t0_12 : signed(23 downto 0);
-    variable fc3_n14_t0_13_b : signed(24 downto 0);
-    variable fc3_n14_t0_13 : signed(24 downto 0);
-    variable fc3_n14_t0_14_b : signed(23 downto 0);
-    variable fc3_n14_t0_14 : signed(23 downto 0);
-    variable fc3_n14_t0_15_b : signed(26 downto 0);
-    variable fc3_n14_t0_15 : signed(26 downto 0);
-    variable fc3_n14_t1_0_a : signed(25 downto 0);
-    variable fc3_n14_t1_0_b : signed(25 downto 0);
     variable fc3_n14_t1_0 : signed(25 downto 0);
-    variable fc3_n14_t1_1_a : signed(25 downto 0);
-    variable fc3_n14_t1_1_b : signed(25 downto 0);
     variable fc3_n14_t1_1 : signed(25 downto 0);
-    variable fc3_n14_t1_2_a : signed(25 downto 0);
     variable fc3_n14_t1_2 : signed(25 downto 0);
-    variable fc3_n14_t1_3_a : signed(25 downto 0);
-    variable fc3_n14_t1_3_b : signed(25 downto 0);
     variable fc3_n14_t1_3 : signed(25 downto 0);
-    variable fc3_n14_t1_4_a : signed(25 downto 0);
-    variable fc3_n14_t1_4_b : signed(25 downto 0);
     variable fc3_n14_t1_4 : signed(25 downto 0);
-    variable fc3_n14_t1_5_a : signed(25 downto 0);
-    variable fc3_n14_t1_5_b : signed(25 downto 0);
     variable fc3_n14_t1_5 : signed(25 downto 0);
-    variable fc3_n14_t1_6_a : signed(25 downto 0);
-    variable fc3_n14_t1_6_b : signed(25 downto 0);
     variable fc3_n14_t1_6 : signed(25 downto 0);
-    variable fc3_n14_t1_7_a : signed(26 downto 0);
     variable fc3_n14_t1_7 : signed(26 downto 0);
-    variable fc3_n14_t2_0_a : signed(26 downto 0);
-    variable fc3_n14_t2_0_b : signed(26 downto 0);
     variable fc3_n14_t2_0 : signed(26 downto 0);
-    variable fc3_n14_t2_1_a : signed(26 downto 0);
-    variable fc3_n14_t2_1_b : signed(26 downto 0);
     variable fc3_n14_t2_1 : signed(26 downto 0);
-    variable fc3_n14_t2_2_a : signed(26 downto 0);
-    variable fc3_n14_t2_2_b : signed(26 downto 0);
     variable fc3_n14_t2_2 : signed(26 downto 0);
-    variable fc3_n14_t2_3_a : signed(27 downto 0);
-    variable fc3_n14_t2_3_b : signed(27 downto 0);
-    variable fc3_n14_t2_3 : signed(27 downto 0);
-    variable fc3_n14_t3_0_a : signed(27 downto 0);
-    variable fc3_n14_t3_0_b : signed(27 downto 0);
     variable fc3_n14_t3_0 : signed(27 downto 0);
-    variable fc3_n14_t3_1_a : signed(27 downto 0);
     variable fc3_n14_t3_1 : signed(27 downto 0);
-    variable fc3_n14_t4_0_a : signed(28 downto 0);
-    variable fc3_n14_t4_0_b : signed(28 downto 0);
-    variable fc3_n14_t4_0 : signed(28 downto 0);
-    variable fc3_n14_t5_0_b : signed(28 downto 0);
-    variable fc3_n14_t5_0 : signed(28 downto 0);
     variable fc3_n14_acc : signed(28 downto 0);
     variable fc3_n14_y_fl : signed(18 downto 0);
-    variable fc3_n14_y_wrap : signed(15 downto 0);
-    variable fc3_n15_p0_m : signed(23 downto 0);
-    variable fc3_n15_p0 : signed(22 downto 0);
-    variable fc3_n15_p1_m : signed(25 downto 0);
-    variable fc3_n15_p1 : signed(24 downto 0);
-    variable fc3_n15_p2_m : signed(23 downto 0);
-    variable fc3_n15_p2 : signed(22 downto 0);
-    variable fc3_n15_p3_m : signed(25 downto 0);
-    variable fc3_n15_p3 : signed(24 downto 0);
-    variable fc3_n15_p4_m : signed(22 downto 0);
-    variable fc3_n15_p4 : signed(21 downto 0);
-    variable fc3_n15_p5_m : signed(24 downto 0);
-    variable fc3_n15_p5 : signed(23 downto 0);
-    variable fc3_n15_p6_m : signed(25 downto 0);
-    variable fc3_n15_p6 : signed(24 downto 0);
-    variable fc3_n15_p7_m : signed(23 downto 0);
-    variable fc3_n15_p7 : signed(22 downto 0);
-    variable fc3_n15_p8_m : signed(23 downto 0);
-    variable fc3_n15_p8 : signed(22 downto 0);
-    variable fc3_n15_p9_m : signed(23 downto 0);
-    variable fc3_n15_p9 : signed(22 downto 0);
-    variable fc3_n15_p10_m : signed(22 downto 0);
-    variable fc3_n15_p10 : signed(21 downto 0);
-    variable fc3_n15_p11_m : signed(24 downto 0);
-    variable fc3_n15_p11 : signed(23 downto 0);
-    variable fc3_n15_p12_m : signed(24 downto 0);
-    variable fc3_n15_p12 : signed(23 downto 0);
-    variable fc3_n15_p13_m : signed(24 downto 0);
-    variable fc3_n15_p13 : signed(23 downto 0);
-    variable fc3_n15_p14_m : signed(22 downto 0);
-    variable fc3_n15_p14 : signed(21 downto 0);
-    variable fc3_n15_p15_m : signed(25 downto 0);
-    variable fc3_n15_p15 : signed(24 downto 0);
-    variable fc3_n15_p17_m : signed(24 downto 0);
-    variable fc3_n15_p17 : signed(23 downto 0);
-    variable fc3_n15_p18_m : signed(24 downto 0);
-    variable fc3_n15_p18 : signed(23 downto 0);
-    variable fc3_n15_p19_m : signed(20 downto 0);
-    variable fc3_n15_p19 : signed(19 downto 0);
-    variable fc3_n15_p20_m : signed(25 downto 0);
-    variable fc3_n15_p20 : signed(24 downto 0);
-    variable fc3_n15_p21_m : signed(22 downto 0);
-    variable fc3_n15_p21 : signed(21 downto 0);
-    variable fc3_n15_p22_m : signed(25 downto 0);
-    variable fc3_n15_p22 : signed(24 downto 0);
-    variable fc3_n15_p23_m : signed(21 downto 0);
-    variable fc3_n15_p23 : signed(20 downto 0);
-    variable fc3_n15_p24_m : signed(23 downto 0);
-    variable fc3_n15_p24 : signed(22 downto 0);
-    variable fc3_n15_p25_m : signed(22 downto 0);
-    variable fc3_n15_p25 : signed(21 downto 0);
-    variable fc3_n15_p26_m : signed(25 downto 0);
-    variable fc3_n15_p26 : signed(24 downto 0);
-    variable fc3_n15_p27_m : signed(25 downto 0);
-    variable fc3_n15_p27 : signed(24 downto 0);
-    variable fc3_n15_p28_m : signed(25 downto 0);
-    variable fc3_n15_p28 : signed(24 downto 0);
-    variable fc3_n15_p29_m : signed(24 downto 0);
-    variable fc3_n15_p29 : signed(23 downto 0);
-    variable fc3_n15_p30_m : signed(23 downto 0);
-    variable fc3_n15_p30 : signed(22 downto 0);
-    variable fc3_n15_p31_m : signed(25 downto 0);
-    variable fc3_n15_p31 : signed(24 downto 0);
-    variable fc3_n15_t0_0_a : signed(24 downto 0);
-    variable fc3_n15_t0_0 : signed(24 downto 0);
-    variable fc3_n15_t0_1_a : signed(24 downto 0);
-    variable fc3_n15_t0_1 : signed(24 downto 0);
-    variable fc3_n15_t0_2_a : signed(23 downto 0);
-    variable fc3_n15_t0_2 : signed(23 downto 0);
-    variable fc3_n15_t0_3_b : signed(24 downto 0);
-    variable fc3_n15_t0_3 : signed(24 downto 0);
-    variable fc3_n15_t0_4_a : signed(23 downto 0);
-    variable fc3_n15_t0_4_b : signed(23 downto 0);
-    variable fc3_n15_t0_4 : signed(23 downto 0);
-    variable fc3_n15_t0_5_a : signed(24 downto 0);
-    variable fc3_n15_t0_5_b : signed(24 downto 0);
-    variable fc3_n15_t0_5 : signed(24 downto 0);
-    variable fc3_n15_t0_6_a : signed(24 downto 0);
-    variable fc3_n15_t0_6_b : signed(24 downto 0);
-    variable fc3_n15_t0_6 : signed(24 downto 0);
-    variable fc3_n15_t0_7_a : signed(24 downto 0);
-    variable fc3_n15_t0_7 : signed(24 downto 0);
-    variable fc3_n15_t0_8_a : signed(24 downto 0);
-    variable fc3_n15_t0_8_b : signed(24 downto 0);
-    variable fc3_n15_t0_8 : signed(24 downto 0);
-    variable fc3_n15_t0_9_a : signed(24 downto 0);
-    variable fc3_n15_t0_9 : signed(24 downto 0);
-    variable fc3_n15_t0_10_a : signed(24 downto 0);
-    variable fc3_n15_t0_10 : signed(24 downto 0);
-    variable fc3_n15_t0_11_a : signed(22 downto 0);
-    variable fc3_n15_t0_11 : signed(22 downto 0);
-    variable fc3_n15_t0_12_a : signed(24 downto 0);
-    variable fc3_n15_t0_12 : signed(24 downto 0);
-    variable fc3_n15_t0_13_a : signed(25 downto 0);
-    variable fc3_n15_t0_13_b : signed(25 downto 0);
-    variable fc3_n15_t0_13 : signed(25 downto 0);
-    variable fc3_n15_t0_14_a : signed(24 downto 0);
-    variable fc3_n15_t0_14_b : signed(24 downto 0);
-    variable fc3_n15_t0_14 : signed(24 downto 0);
-    variable fc3_n15_t0_15_b : signed(24 downto 0);
-    variable fc3_n15_t0_15 : signed(24 downto 0);
-    variable fc3_n15_t1_0_a : signed(25 downto 0);
-    variable fc3_n15_t1_0_b : signed(25 downto 0);
+    variable fc3_n15_p0 : signed(22 downto 0); -- weight 0.12109375
+    variable fc3_n15_p2 : signed(22 downto 0); -- weight -0.0986328125
+    variable fc3_n15_p4 : signed(21 downto 0); -- weight 0.05078125
+    variable fc3_n15_p7 : signed(22 downto 0); -- weight -0.11328125
+    variable fc3_n15_p8 : signed(22 downto 0); -- weight -0.095703125
+    variable fc3_n15_p9 : signed(22 downto 0); -- weight -0.0947265625
+    variable fc3_n15_p10 : signed(21 downto 0); -- weight 0.0546875
+    variable fc3_n15_p11 : signed(23 downto 0); -- weight -0.2314453125
+    variable fc3_n15_p12 : signed(23 downto 0); -- weight -0.1328125
+    variable fc3_n15_p13 : signed(23 downto 0); -- weight -0.1337890625
+    variable fc3_n15_p14 : signed(21 downto 0); -- weight 0.05859375
+    variable fc3_n15_p17 : signed(23 downto 0); -- weight 0.189453125
+    variable fc3_n15_p18 : signed(23 downto 0); -- weight 0.2138671875
+    variable fc3_n15_p19 : signed(19 downto 0); -- weight -0.0146484375
+    variable fc3_n15_p21 : signed(21 downto 0); -- weight -0.0498046875
+    variable fc3_n15_p23 : signed(20 downto 0); -- weight -0.0224609375
+    variable fc3_n15_p25 : signed(21 downto 0); -- weight 0.0322265625
+    variable fc3_n15_p27 : signed(24 downto 0); -- weight 0.28125
+    variable fc3_n15_p28 : signed(24 downto 0); -- weight 0.3251953125
+    variable fc3_n15_p29 : signed(23 downto 0); -- weight -0.2275390625
+    variable fc3_n15_p30 : signed(22 downto 0); -- weight -0.080078125
     variable fc3_n15_t1_0 : signed(25 downto 0);
-    variable fc3_n15_t1_1_a : signed(25 downto 0);
-    variable fc3_n15_t1_1_b : signed(25 downto 0);
     variable fc3_n15_t1_1 : signed(25 downto 0);
-    variable fc3_n15_t1_2_a : signed(24 downto 0);
     variable fc3_n15_t1_2 : signed(24 downto 0);
-    variable fc3_n15_t1_3_a : signed(25 downto 0);
-    variable fc3_n15_t1_3_b : signed(25 downto 0);
     variable fc3_n15_t1_3 : signed(25 downto 0);
-    variable fc3_n15_t1_4_a : signed(25 downto 0);
-    variable fc3_n15_t1_4_b : signed(25 downto 0);
     variable fc3_n15_t1_4 : signed(25 downto 0);
-    variable fc3_n15_t1_5_b : signed(24 downto 0);
     variable fc3_n15_t1_5 : signed(24 downto 0);
-    variable fc3_n15_t1_6_a : signed(25 downto 0);
     variable fc3_n15_t1_6 : signed(25 downto 0);
-    variable fc3_n15_t1_7_a : signed(25 downto 0);
-    variable fc3_n15_t1_7_b : signed(25 downto 0);
     variable fc3_n15_t1_7 : signed(25 downto 0);
-    variable fc3_n15_t2_0_a : signed(26 downto 0);
-    variable fc3_n15_t2_0_b : signed(26 downto 0);
     variable fc3_n15_t2_0 : signed(26 downto 0);
-    variable fc3_n15_t2_1_a : signed(26 downto 0);
-    variable fc3_n15_t2_1_b : signed(26 downto 0);
     variable fc3_n15_t2_1 : signed(26 downto 0);
-    variable fc3_n15_t2_2_a : signed(26 downto 0);
-    variable fc3_n15_t2_2_b : signed(26 downto 0);
     variable fc3_n15_t2_2 : signed(26 downto 0);
-    variable fc3_n15_t2_3_a : signed(26 downto 0);
-    variable fc3_n15_t2_3_b : signed(26 downto 0);
     variable fc3_n15_t2_3 : signed(26 downto 0);
-    variable fc3_n15_t3_0_a : signed(27 downto 0);
-    variable fc3_n15_t3_0_b : signed(27 downto 0);
     variable fc3_n15_t3_0 : signed(27 downto 0);
-    variable fc3_n15_t3_1_a : signed(27 downto 0);
-    variable fc3_n15_t3_1_b : signed(27 downto 0);
     variable fc3_n15_t3_1 : signed(27 downto 0);
-    variable fc3_n15_t4_0_a : signed(28 downto 0);
-    variable fc3_n15_t4_0_b : signed(28 downto 0);
-    variable fc3_n15_t4_0 : signed(28 downto 0);
     variable fc3_n15_acc : signed(28 downto 0);
     variable fc3_n15_y_fl : signed(18 downto 0);
-    variable fc3_n15_y_wrap : signed(15 downto 0);
-    variable fc3_n16_p0_m : signed(23 downto 0);
-    variable fc3_n16_p0 : signed(22 downto 0);
-    variable fc3_n16_p1_m : signed(24 downto 0);
-    variable fc3_n16_p1 : signed(23 downto 0);
-    variable fc3_n16_p2_m : signed(24 downto 0);
-    variable fc3_n16_p2 : signed(23 downto 0);
-    variable fc3_n16_p3_m : signed(24 downto 0);
-    variable fc3_n16_p3 : signed(23 downto 0);
-    variable fc3_n16_p4_m : signed(24 downto 0);
-    variable fc3_n16_p4 : signed(23 downto 0);
-    variable fc3_n16_p5_m : signed(24 downto 0);
-    variable fc3_n16_p5 : signed(23 downto 0);
-    variable fc3_n16_p6_m : signed(21 downto 0);
-    variable fc3_n16_p6 : signed(20 downto 0);
-    variable fc3_n16_p7_m : signed(24 downto 0);
-    variable fc3_n16_p7 : signed(23 downto 0);
-    variable fc3_n16_p8_m : signed(21 downto 0);
-    variable fc3_n16_p8 : signed(20 downto 0);
-    variable fc3_n16_p9_m : signed(24 downto 0);
-    variable fc3_n16_p9 : signed(23 downto 0);
-    variable fc3_n16_p10_m : signed(24 downto 0);
-    variable fc3_n16_p10 : signed(23 downto 0);
-    variable fc3_n16_p11_m : signed(24 downto 0);
-    variable fc3_n16_p11 : signed(23 downto 0);
-    variable fc3_n16_p12_m : signed(24 downto 0);
-    variable fc3_n16_p12 : signed(23 downto 0);
-    variable fc3_n16_p13_m : signed(24 downto 0);
-    variable fc3_n16_p13 : signed(23 downto 0);
-    variable fc3_n16_p14_m : signed(25 downto 0);
-    variable fc3_n16_p14 : signed(24 downto 0);
-    variable fc3_n16_p15_m : signed(22 downto 0);
-    variable fc3_n16_p15 : signed(21 downto 0);
-    variable fc3_n16_p16_m : signed(24 downto 0);
-    variable fc3_n16_p16 : signed(23 downto 0);
-    variable fc3_n16_p17_m : signed(24 downto 0);
-    variable fc3_n16_p17 : signed(23 downto 0);
-    variable fc3_n16_p18_m : signed(23 downto 0);
-    variable fc3_n16_p18 : signed(22 downto 0);
-    variable fc3_n16_p19_m : signed(24 downto 0);
-    variable fc3_n16_p19 : signed(23 downto 0);
-    variable fc3_n16_p20_m : signed(22 downto 0);
-    variable fc3_n16_p20 : signed(21 downto 0);
-    variable fc3_n16_p21_m : signed(25 downto 0);
-    variable fc3_n16_p21 : signed(24 downto 0);
-    variable fc3_n16_p22_m : signed(23 downto 0);
-    variable fc3_n16_p22 : signed(22 downto 0);
-    variable fc3_n16_p23_m : signed(24 downto 0);
-    variable fc3_n16_p23 : signed(23 downto 0);
-    variable fc3_n16_p24_m : signed(23 downto 0);
-    variable fc3_n16_p24 : signed(22 downto 0);
-    variable fc3_n16_p25_m : signed(21 downto 0);
-    variable fc3_n16_p25 : signed(20 downto 0);
-    variable fc3_n16_p26_m : signed(24 downto 0);
-    variable fc3_n16_p26 : signed(23 downto 0);
-    variable fc3_n16_p27_m : signed(24 downto 0);
-    variable fc3_n16_p27 : signed(23 downto 0);
-    variable fc3_n16_p28_m : signed(21 downto 0);
-    variable fc3_n16_p28 : signed(20 downto 0);
-    variable fc3_n16_p29_m : signed(23 downto 0);
-    variable fc3_n16_p29 : signed(22 downto 0);
-    variable fc3_n16_p30_m : signed(21 downto 0);
-    variable fc3_n16_p30 : signed(20 downto 0);
-    variable fc3_n16_p31_m : signed(23 downto 0);
-    variable fc3_n16_p31 : signed(22 downto 0);
-    variable fc3_n16_t0_0_a : signed(24 downto 0);
-    variable fc3_n16_t0_0_b : signed(24 downto 0);
-    variable fc3_n16_t0_0 : signed(24 downto 0);
-    variable fc3_n16_t0_1_a : signed(24 downto 0);
-    variable fc3_n16_t0_1_b : signed(24 downto 0);
-    variable fc3_n16_t0_1 : signed(24 downto 0);
-    variable fc3_n16_t0_2_a : signed(24 downto 0);
-    variable fc3_n16_t0_2_b : signed(24 downto 0);
-    variable fc3_n16_t0_2 : signed(24 downto 0);
-    variable fc3_n16_t0_3_a : signed(23 downto 0);
-    variable fc3_n16_t0_3 : signed(23 downto 0);
-    variable fc3_n16_t0_4_a : signed(23 downto 0);
-    variable fc3_n16_t0_4 : signed(23 downto 0);
-    variable fc3_n16_t0_5_a : signed(24 downto 0);
-    variable fc3_n16_t0_5_b : signed(24 downto 0);
-    variable fc3_n16_t0_5 : signed(24 downto 0);
-    variable fc3_n16_t0_6_a : signed(24 downto 0);
-    variable fc3_n16_t0_6_b : signed(24 downto 0);
-    variable fc3_n16_t0_6 : signed(24 downto 0);
-    variable fc3_n16_t0_7_b : signed(24 downto 0);
-    variable fc3_n16_t0_7 : signed(24 downto 0);
-    variable fc3_n16_t0_8_a : signed(24 downto 0);
-    variable fc3_n16_t0_8_b : signed(24 downto 0);
-    variable fc3_n16_t0_8 : signed(24 downto 0);
-    variable fc3_n16_t0_9_a : signed(24 downto 0);
-    variable fc3_n16_t0_9_b : signed(24 downto 0);
-    variable fc3_n16_t0_9 : signed(24 downto 0);
-    variable fc3_n16_t0_10_a : signed(24 downto 0);
-    variable fc3_n16_t0_10 : signed(24 downto 0);
-    variable fc3_n16_t0_11_a : signed(24 downto 0);
-    variable fc3_n16_t0_11_b : signed(24 downto 0);
-    variable fc3_n16_t0_11 : signed(24 downto 0);
-    variable fc3_n16_t0_12_b : signed(22 downto 0);
-    variable fc3_n16_t0_12 : signed(22 downto 0);
-    variable fc3_n16_t0_13_a : signed(24 downto 0);
-    variable fc3_n16_t0_13_b : signed(24 downto 0);
-    variable fc3_n16_t0_13 : signed(24 downto 0);
-    variable fc3_n16_t0_14_a : signed(23 downto 0);
-    variable fc3_n16_t0_14_b : signed(23 downto 0);
-    variable fc3_n16_t0_14 : signed(23 downto 0);
-    variable fc3_n16_t0_15_a : signed(23 downto 0);
-    variable fc3_n16_t0_15_b : signed(23 downto 0);
-    variable fc3_n16_t0_15 : signed(23 downto 0);
-    variable fc3_n16_t1_0_a : signed(25 downto 0);
-    variable fc3_n16_t1_0_b : signed(25 downto 0);
+    variable fc3_n16_p0 : signed(22 downto 0); -- weight -0.0986328125
+    variable fc3_n16_p1 : signed(23 downto 0); -- weight 0.2412109375
+    variable fc3_n16_p2 : signed(23 downto 0); -- weight 0.19921875
+    variable fc3_n16_p3 : signed(23 downto 0); -- weight -0.1298828125
+    variable fc3_n16_p4 : signed(23 downto 0); -- weight 0.1279296875
+    variable fc3_n16_p5 : signed(23 downto 0); -- weight 0.1748046875
+    variable fc3_n16_p6 : signed(20 downto 0); -- weight -0.0302734375
+    variable fc3_n16_p8 : signed(20 downto 0); -- weight -0.0244140625
+    variable fc3_n16_p10 : signed(23 downto 0); -- weight 0.193359375
+    variable fc3_n16_p11 : signed(23 downto 0); -- weight 0.1884765625
+    variable fc3_n16_p12 : signed(23 downto 0); -- weight -0.1279296875
+    variable fc3_n16_p13 : signed(23 downto 0); -- weight 0.1396484375
+    variable fc3_n16_p15 : signed(21 downto 0); -- weight -0.0458984375
+    variable fc3_n16_p16 : signed(23 downto 0); -- weight 0.1748046875
+    variable fc3_n16_p17 : signed(23 downto 0); -- weight 0.2216796875
+    variable fc3_n16_p18 : signed(22 downto 0); -- weight 0.1181640625
+    variable fc3_n16_p19 : signed(23 downto 0); -- weight 0.2275390625
+    variable fc3_n16_p20 : signed(21 downto 0); -- weight -0.03515625
+    variable fc3_n16_p22 : signed(22 downto 0); -- weight -0.091796875
+    variable fc3_n16_p23 : signed(23 downto 0); -- weight -0.205078125
+    variable fc3_n16_p25 : signed(20 downto 0); -- weight -0.0244140625
+    variable fc3_n16_p26 : signed(23 downto 0); -- weight -0.2265625
+    variable fc3_n16_p27 : signed(23 downto 0); -- weight -0.140625
+    variable fc3_n16_p28 : signed(20 downto 0); -- weight -0.0263671875
+    variable fc3_n16_p29 : signed(22 downto 0); -- weight -0.1240234375
+    variable fc3_n16_p30 : signed(20 downto 0); -- weight 0.021484375
+    variable fc3_n16_p31 : signed(22 downto 0); -- weight -0.1181640625
     variable fc3_n16_t1_0 : signed(25 downto 0);
-    variable fc3_n16_t1_1_a : signed(25 downto 0);
-    variable fc3_n16_t1_1_b : signed(25 downto 0);
     variable fc3_n16_t1_1 : signed(25 downto 0);
-    variable fc3_n16_t1_2_a : signed(25 downto 0);
-    variable fc3_n16_t1_2_b : signed(25 downto 0);
     variable fc3_n16_t1_2 : signed(25 downto 0);
-    variable fc3_n16_t1_3_a : signed(25 downto 0);
-    variable fc3_n16_t1_3_b : signed(25 downto 0);
     variable fc3_n16_t1_3 : signed(25 downto 0);
-    variable fc3_n16_t1_4_a : signed(25 downto 0);
-    variable fc3_n16_t1_4_b : signed(25 downto 0);
     variable fc3_n16_t1_4 : signed(25 downto 0);
-    variable fc3_n16_t1_5_a : signed(25 downto 0);
-    variable fc3_n16_t1_5_b : signed(25 downto 0);
     variable fc3_n16_t1_5 : signed(25 downto 0);
-    variable fc3_n16_t1_6_a : signed(24 downto 0);
     variable fc3_n16_t1_6 : signed(24 downto 0);
-    variable fc3_n16_t1_7_a : signed(24 downto 0);
-    variable fc3_n16_t1_7_b : signed(24 downto 0);
     variable fc3_n16_t1_7 : signed(24 downto 0);
-    variable fc3_n16_t2_0_a : signed(26 downto 0);
-    variable fc3_n16_t2_0_b : signed(26 downto 0);
     variable fc3_n16_t2_0 : signed(26 downto 0);
-    variable fc3_n16_t2_1_a : signed(26 downto 0);
-    variable fc3_n16_t2_1_b : signed(26 downto 0);
     variable fc3_n16_t2_1 : signed(26 downto 0);
-    variable fc3_n16_t2_2_a : signed(26 downto 0);
-    variable fc3_n16_t2_2_b : signed(26 downto 0);
     variable fc3_n16_t2_2 : signed(26 downto 0);
-    variable fc3_n16_t2_3_a : signed(25 downto 0);
-    variable fc3_n16_t2_3_b : signed(25 downto 0);
     variable fc3_n16_t2_3 : signed(25 downto 0);
-    variable fc3_n16_t3_0_a : signed(27 downto 0);
-    variable fc3_n16_t3_0_b : signed(27 downto 0);
     variable fc3_n16_t3_0 : signed(27 downto 0);
-    variable fc3_n16_t3_1_a : signed(27 downto 0);
-    variable fc3_n16_t3_1_b : signed(27 downto 0);
     variable fc3_n16_t3_1 : signed(27 downto 0);
-    variable fc3_n16_t4_0_a : signed(28 downto 0);
-    variable fc3_n16_t4_0_b : signed(28 downto 0);
-    variable fc3_n16_t4_0 : signed(28 downto 0);
-    variable fc3_n16_t5_0_b : signed(28 downto 0);
-    variable fc3_n16_t5_0 : signed(28 downto 0);
     variable fc3_n16_acc : signed(28 downto 0);
     variable fc3_n16_y_fl : signed(18 downto 0);
-    variable fc3_n16_y_wrap : signed(15 downto 0);
-    variable fc3_n17_p0_m : signed(25 downto 0);
-    variable fc3_n17_p0 : signed(24 downto 0);
-    variable fc3_n17_p1_m : signed(23 downto 0);
-    variable fc3_n17_p1 : signed(22 downto 0);
-    variable fc3_n17_p2_m : signed(25 downto 0);
-    variable fc3_n17_p2 : signed(24 downto 0);
-    variable fc3_n17_p3_m : signed(24 downto 0);
-    variable fc3_n17_p3 : signed(23 downto 0);
-    variable fc3_n17_p4_m : signed(23 downto 0);
-    variable fc3_n17_p4 : signed(22 downto 0);
-    variable fc3_n17_p5_m : signed(24 downto 0);
-    variable fc3_n17_p5 : signed(23 downto 0);
-    variable fc3_n17_p6_m : signed(23 downto 0);
-    variable fc3_n17_p6 : signed(22 downto 0);
-    variable fc3_n17_p7_m : signed(23 downto 0);
-    variable fc3_n17_p7 : signed(22 downto 0);
+    variable fc3_n17_p1 : signed(22 downto 0); -- weight 0.1142578125
+    variable fc3_n17_p2 : signed(24 downto 0); -- weight -0.287109375
+    variable fc3_n17_p3 : signed(23 downto 0); -- weight 0.23046875
+    variable fc3_n17_p4 : signed(22 downto 0); -- weight -0.08984375
+    variable fc3_n17_p6 : signed(22 downto 0); -- weight 0.10546875
+    variable fc3_n17_p7 : signed(22 downto 0); -- weight 0.12109375
     variable fc3_n17_p8_sh : signed(17 downto 0);
-    variable fc3_n17_p9_m : signed(24 downto 0);
-    variable fc3_n17_p9 : signed(23 downto 0);
-    variable fc3_n17_p10_m : signed(22 downto 0);
-    variable fc3_n17_p10 : signed(21 downto 0);
-    variable fc3_n17_p11_m : signed(24 downto 0);
-    variable fc3_n17_p11 : signed(23 downto 0);
-    variable fc3_n17_p12_m : signed(24 downto 0);
-    variable fc3_n17_p12 : signed(23 downto 0);
-    variable fc3_n17_p13_m : signed(24 downto 0);
-    variable fc3_n17_p13 : signed(23 downto 0);
-    variable fc3_n17_p14_m : signed(21 downto 0);
-    variable fc3_n17_p14 : signed(20 downto 0);
-    variable fc3_n17_p15_m : signed(23 downto 0);
-    variable fc3_n17_p15 : signed(22 downto 0);
-    variable fc3_n17_p16_m : signed(23 downto 0);
-    variable fc3_n17_p16 : signed(22 downto 0);
-    variable fc3_n17_p17_m : signed(24 downto 0);
-    variable fc3_n17_p17 : signed(23 downto 0);
-    variable fc3_n17_p18_m : signed(22 downto 0);
-    variable fc3_n17_p18 : signed(21 downto 0);
-    variable fc3_n17_p19_m : signed(25 downto 0);
-    variable fc3_n17_p19 : signed(24 downto 0);
-    variable fc3_n17_p20_m : signed(25 downto 0);
-    variable fc3_n17_p20 : signed(24 downto 0);
-    variable fc3_n17_p21_m : signed(24 downto 0);
-    variable fc3_n17_p21 : signed(23 downto 0);
-    variable fc3_n17_p22_m : signed(24 downto 0);
-    variable fc3_n17_p22 : signed(23 downto 0);
-    variable fc3_n17_p23_m : signed(24 downto 0);
-    variable fc3_n17_p23 : signed(23 downto 0);
-    variable fc3_n17_p24_m : signed(24 downto 0);
-    variable fc3_n17_p24 : signed(23 downto 0);
-    variable fc3_n17_p25_m : signed(25 downto 0);
-    variable fc3_n17_p25 : signed(24 downto 0);
-    variable fc3_n17_p26_m : signed(24 downto 0);
-    variable fc3_n17_p26 : signed(23 downto 0);
-    variable fc3_n17_p27_m : signed(24 downto 0);
-    variable fc3_n17_p27 : signed(23 downto 0);
-    variable fc3_n17_p28_m : signed(23 downto 0);
-    variable fc3_n17_p28 : signed(22 downto 0);
-    variable fc3_n17_p29_m : signed(24 downto 0);
-    variable fc3_n17_p29 : signed(23 downto 0);
-    variable fc3_n17_p30_m : signed(21 downto 0);
-    variable fc3_n17_p30 : signed(20 downto 0);
-    variable fc3_n17_p31_m : signed(23 downto 0);
-    variable fc3_n17_p31 : signed(22 downto 0);
-    variable fc3_n17_t0_0_b : signed(24 downto 0);
-    variable fc3_n17_t0_0 : signed(24 downto 0);
-    variable fc3_n17_t0_1_a : signed(25 downto 0);
-    variable fc3_n17_t0_1_b : signed(25 downto 0);
-    variable fc3_n17_t0_1 : signed(25 downto 0);
-    variable fc3_n17_t0_2_a : signed(23 downto 0);
-    variable fc3_n17_t0_2 : signed(23 downto 0);
-    variable fc3_n17_t0_3_a : signed(23 downto 0);
-    variable fc3_n17_t0_3_b : signed(23 downto 0);
-    variable fc3_n17_t0_3 : signed(23 downto 0);
-    variable fc3_n17_t0_4_a : signed(23 downto 0);
-    variable fc3_n17_t0_4 : signed(23 downto 0);
-    variable fc3_n17_t0_5_a : signed(24 downto 0);
-    variable fc3_n17_t0_5_b : signed(24 downto 0);
-    variable fc3_n17_t0_5 : signed(24 downto 0);
-    variable fc3_n17_t0_6_a : signed(24 downto 0);
-    variable fc3_n17_t0_6_b : signed(24 downto 0);
-    variable fc3_n17_t0_6 : signed(24 downto 0);
-    variable fc3_n17_t0_7_a : signed(22 downto 0);
-    variable fc3_n17_t0_7 : signed(22 downto 0);
-    variable fc3_n17_t0_8_a : signed(24 downto 0);
-    variable fc3_n17_t0_8_b : signed(24 downto 0);
-    variable fc3_n17_t0_8 : signed(24 downto 0);
-    variable fc3_n17_t0_9_a : signed(24 downto 0);
-    variable fc3_n17_t0_9 : signed(24 downto 0);
-    variable fc3_n17_t0_10_a : signed(25 downto 0);
-    variable fc3_n17_t0_10_b : signed(25 downto 0);
-    variable fc3_n17_t0_10 : signed(25 downto 0);
-    variable fc3_n17_t0_11_a : signed(24 downto 0);
-    variable fc3_n17_t0_11_b : signed(24 downto 0);
-    variable fc3_n17_t0_11 : signed(24 downto 0);
-    variable fc3_n17_t0_12_a : signed(25 downto 0);
-    variable fc3_n17_t0_12_b : signed(25 downto 0);
-    variable fc3_n17_t0_12 : signed(25 downto 0);
-    variable fc3_n17_t0_13_a : signed(24 downto 0);
-    variable fc3_n17_t0_13_b : signed(24 downto 0);
-    variable fc3_n17_t0_13 : signed(24 downto 0);
-    variable fc3_n17_t0_14_a : signed(24 downto 0);
-    variable fc3_n17_t0_14_b : signed(24 downto 0);
-    variable fc3_n17_t0_14 : signed(24 downto 0);
-    variable fc3_n17_t0_15_a : signed(23 downto 0);
-    variable fc3_n17_t0_15_b : signed(23 downto 0);
-    variable fc3_n17_t0_15 : signed(23 downto 0);
-    variable fc3_n17_t1_0_a : signed(25 downto 0);
+    variable fc3_n17_p10 : signed(21 downto 0); -- weight -0.048828125
+    variable fc3_n17_p11 : signed(23 downto 0); -- weight 0.234375
+    variable fc3_n17_p12 : signed(23 downto 0); -- weight -0.15625
+    variable fc3_n17_p13 : signed(23 downto 0); -- weight 0.150390625
+    variable fc3_n17_p14 : signed(20 downto 0); -- weight -0.017578125
+    variable fc3_n17_p16 : signed(22 downto 0); -- weight -0.0791015625
+    variable fc3_n17_p17 : signed(23 downto 0); -- weight -0.2333984375
+    variable fc3_n17_p18 : signed(21 downto 0); -- weight -0.0517578125
+    variable fc3_n17_p20 : signed(24 downto 0); -- weight -0.3408203125
+    variable fc3_n17_p21 : signed(23 downto 0); -- weight -0.2353515625
+    variable fc3_n17_p22 : signed(23 downto 0); -- weight -0.1943359375
+    variable fc3_n17_p23 : signed(23 downto 0); -- weight -0.2119140625
+    variable fc3_n17_p24 : signed(23 downto 0); -- weight 0.212890625
+    variable fc3_n17_p25 : signed(24 downto 0); -- weight -0.44140625
+    variable fc3_n17_p26 : signed(23 downto 0); -- weight 0.2021484375
+    variable fc3_n17_p27 : signed(23 downto 0); -- weight 0.2197265625
+    variable fc3_n17_p28 : signed(22 downto 0); -- weight 0.0673828125
+    variable fc3_n17_p29 : signed(23 downto 0); -- weight 0.2138671875
+    variable fc3_n17_p30 : signed(20 downto 0); -- weight -0.0205078125
+    variable fc3_n17_p31 : signed(22 downto 0); -- weight 0.10546875
     variable fc3_n17_t1_0 : signed(25 downto 0);
-    variable fc3_n17_t1_1_a : signed(24 downto 0);
-    variable fc3_n17_t1_1_b : signed(24 downto 0);
     variable fc3_n17_t1_1 : signed(24 downto 0);
-    variable fc3_n17_t1_2_a : signed(25 downto 0);
-    variable fc3_n17_t1_2_b : signed(25 downto 0);
-    variable fc3_n17_t1_2 : signed(25 downto 0);
-    variable fc3_n17_t1_3_b : signed(24 downto 0);
     variable fc3_n17_t1_3 : signed(24 downto 0);
-    variable fc3_n17_t1_4_a : signed(25 downto 0);
-    variable fc3_n17_t1_4_b : signed(25 downto 0);
     variable fc3_n17_t1_4 : signed(25 downto 0);
-    variable fc3_n17_t1_5_b : signed(25 downto 0);
     variable fc3_n17_t1_5 : signed(25 downto 0);
-    variable fc3_n17_t1_6_a : signed(26 downto 0);
-    variable fc3_n17_t1_6_b : signed(26 downto 0);
-    variable fc3_n17_t1_6 : signed(26 downto 0);
-    variable fc3_n17_t1_7_b : signed(24 downto 0);
     variable fc3_n17_t1_7 : signed(24 downto 0);
-    variable fc3_n17_t2_0_a : signed(26 downto 0);
-    variable fc3_n17_t2_0_b : signed(26 downto 0);
     variable fc3_n17_t2_0 : signed(26 downto 0);
-    variable fc3_n17_t2_1_b : signed(25 downto 0);
     variable fc3_n17_t2_1 : signed(25 downto 0);
-    variable fc3_n17_t2_2_a : signed(26 downto 0);
-    variable fc3_n17_t2_2_b : signed(26 downto 0);
     variable fc3_n17_t2_2 : signed(26 downto 0);
-    variable fc3_n17_t2_3_b : signed(26 downto 0);
     variable fc3_n17_t2_3 : signed(26 downto 0);
-    variable fc3_n17_t3_0_a : signed(27 downto 0);
-    variable fc3_n17_t3_0_b : signed(27 downto 0);
     variable fc3_n17_t3_0 : signed(27 downto 0);
-    variable fc3_n17_t3_1_a : signed(27 downto 0);
-    variable fc3_n17_t3_1_b : signed(27 downto 0);
     variable fc3_n17_t3_1 : signed(27 downto 0);
-    variable fc3_n17_t4_0_a : signed(28 downto 0);
-    variable fc3_n17_t4_0_b : signed(28 downto 0);
-    variable fc3_n17_t4_0 : signed(28 downto 0);
-    variable fc3_n17_t5_0_b : signed(28 downto 0);
-    variable fc3_n17_t5_0 : signed(28 downto 0);
     variable fc3_n17_acc : signed(28 downto 0);
     variable fc3_n17_y_fl : signed(18 downto 0);
-    variable fc3_n17_y_wrap : signed(15 downto 0);
-    variable fc3_n18_p0_m : signed(24 downto 0);
-    variable fc3_n18_p0 : signed(23 downto 0);
-    variable fc3_n18_p1_m : signed(23 downto 0);
-    variable fc3_n18_p1 : signed(22 downto 0);
-    variable fc3_n18_p2_m : signed(22 downto 0);
-    variable fc3_n18_p2 : signed(21 downto 0);
-    variable fc3_n18_p3_m : signed(21 downto 0);
-    variable fc3_n18_p3 : signed(20 downto 0);
+    variable fc3_n18_p0 : signed(23 downto 0); -- weight -0.2431640625
+    variable fc3_n18_p1 : signed(22 downto 0); -- weight 0.0859375
+    variable fc3_n18_p2 : signed(21 downto 0); -- weight 0.0517578125
+    variable fc3_n18_p3 : signed(20 downto 0); -- weight 0.0166015625
     variable fc3_n18_p4_sh : signed(21 downto 0);
-    variable fc3_n18_p4_e : signed(22 downto 0);
     variable fc3_n18_p4_neg : signed(22 downto 0);
-    variable fc3_n18_p5_m : signed(23 downto 0);
-    variable fc3_n18_p5 : signed(22 downto 0);
-    variable fc3_n18_p6_m : signed(25 downto 0);
-    variable fc3_n18_p6 : signed(24 downto 0);
-    variable fc3_n18_p7_m : signed(20 downto 0);
-    variable fc3_n18_p7 : signed(19 downto 0);
-    variable fc3_n18_p8_m : signed(24 downto 0);
-    variable fc3_n18_p8 : signed(23 downto 0);
-    variable fc3_n18_p9_m : signed(25 downto 0);
-    variable fc3_n18_p9 : signed(24 downto 0);
-    variable fc3_n18_p10_m : signed(23 downto 0);
-    variable fc3_n18_p10 : signed(22 downto 0);
-    variable fc3_n18_p11_m : signed(21 downto 0);
-    variable fc3_n18_p11 : signed(20 downto 0);
-    variable fc3_n18_p12_m : signed(23 downto 0);
-    variable fc3_n18_p12 : signed(22 downto 0);
-    variable fc3_n18_p13_m : signed(22 downto 0);
-    variable fc3_n18_p13 : signed(21 downto 0);
-    variable fc3_n18_p14_m : signed(23 downto 0);
-    variable fc3_n18_p14 : signed(22 downto 0);
-    variable fc3_n18_p15_m : signed(23 downto 0);
-    variable fc3_n18_p15 : signed(22 downto 0);
-    variable fc3_n18_p16_m : signed(25 downto 0);
-    variable fc3_n18_p16 : signed(24 downto 0);
-    variable fc3_n18_p17_m : signed(21 downto 0);
-    variable fc3_n18_p17 : signed(20 downto 0);
-    variable fc3_n18_p18_m : signed(24 downto 0);
-    variable fc3_n18_p18 : signed(23 downto 0);
-    variable fc3_n18_p19_m : signed(23 downto 0);
-    variable fc3_n18_p19 : signed(22 downto 0);
-    variable fc3_n18_p20_m : signed(25 downto 0);
-    variable fc3_n18_p20 : signed(24 downto 0);
-    variable fc3_n18_p21_m : signed(25 downto 0);
-    variable fc3_n18_p21 : signed(24 downto 0);
-    variable fc3_n18_p22_m : signed(23 downto 0);
-    variable fc3_n18_p22 : signed(22 downto 0);
-    variable fc3_n18_p23_m : signed(25 downto 0);
-    variable fc3_n18_p23 : signed(24 downto 0);
-    variable fc3_n18_p24_m : signed(25 downto 0);
-    variable fc3_n18_p24 : signed(24 downto 0);
-    variable fc3_n18_p25_m : signed(24 downto 0);
-    variable fc3_n18_p25 : signed(23 downto 0);
-    variable fc3_n18_p26_m : signed(23 downto 0);
-    variable fc3_n18_p26 : signed(22 downto 0);
-    variable fc3_n18_p27_m : signed(25 downto 0);
-    variable fc3_n18_p27 : signed(24 downto 0);
+    variable fc3_n18_p5 : signed(22 downto 0); -- weight 0.06640625
+    variable fc3_n18_p6 : signed(24 downto 0); -- weight 0.4990234375
+    variable fc3_n18_p7 : signed(19 downto 0); -- weight -0.009765625
+    variable fc3_n18_p8 : signed(23 downto 0); -- weight 0.1923828125
+    variable fc3_n18_p11 : signed(20 downto 0); -- weight -0.021484375
+    variable fc3_n18_p12 : signed(22 downto 0); -- weight 0.095703125
+    variable fc3_n18_p13 : signed(21 downto 0); -- weight -0.0439453125
+    variable fc3_n18_p14 : signed(22 downto 0); -- weight 0.1162109375
+    variable fc3_n18_p15 : signed(22 downto 0); -- weight 0.0810546875
+    variable fc3_n18_p17 : signed(20 downto 0); -- weight -0.0263671875
+    variable fc3_n18_p19 : signed(22 downto 0); -- weight -0.0830078125
+    variable fc3_n18_p20 : signed(24 downto 0); -- weight -0.2705078125
+    variable fc3_n18_p21 : signed(24 downto 0); -- weight -0.3857421875
+    variable fc3_n18_p22 : signed(22 downto 0); -- weight -0.1015625
+    variable fc3_n18_p24 : signed(24 downto 0); -- weight 0.451171875
+    variable fc3_n18_p25 : signed(23 downto 0); -- weight 0.21875
+    variable fc3_n18_p26 : signed(22 downto 0); -- weight 0.0888671875
     variable fc3_n18_p28_sh : signed(17 downto 0);
-    variable fc3_n18_p29_m : signed(25 downto 0);
-    variable fc3_n18_p29 : signed(24 downto 0);
-    variable fc3_n18_p30_m : signed(27 downto 0);
-    variable fc3_n18_p30 : signed(26 downto 0);
-    variable fc3_n18_p31_m : signed(23 downto 0);
-    variable fc3_n18_p31 : signed(22 downto 0);
-    variable fc3_n18_t0_0_a : signed(24 downto 0);
-    variable fc3_n18_t0_0_b : signed(24 downto 0);
-    variable fc3_n18_t0_0 : signed(24 downto 0);
-    variable fc3_n18_t0_1_a : signed(22 downto 0);
-    variable fc3_n18_t0_1_b : signed(22 downto 0);
-    variable fc3_n18_t0_1 : signed(22 downto 0);
-    variable fc3_n18_t0_2_a : signed(23 downto 0);
-    variable fc3_n18_t0_2_b : signed(23 downto 0);
-    variable fc3_n18_t0_2 : signed(23 downto 0);
-    variable fc3_n18_t0_3_a : signed(25 downto 0);
-    variable fc3_n18_t0_3_b : signed(25 downto 0);
-    variable fc3_n18_t0_3 : signed(25 downto 0);
-    variable fc3_n18_t0_4_a : signed(24 downto 0);
-    variable fc3_n18_t0_4 : signed(24 downto 0);
-    variable fc3_n18_t0_5_b : signed(22 downto 0);
-    variable fc3_n18_t0_5 : signed(22 downto 0);
-    variable fc3_n18_t0_6_a : signed(23 downto 0);
-    variable fc3_n18_t0_6_b : signed(23 downto 0);
-    variable fc3_n18_t0_6 : signed(23 downto 0);
-    variable fc3_n18_t0_7_a : signed(23 downto 0);
-    variable fc3_n18_t0_7_b : signed(23 downto 0);
-    variable fc3_n18_t0_7 : signed(23 downto 0);
-    variable fc3_n18_t0_8_b : signed(24 downto 0);
-    variable fc3_n18_t0_8 : signed(24 downto 0);
-    variable fc3_n18_t0_9_b : signed(23 downto 0);
-    variable fc3_n18_t0_9 : signed(23 downto 0);
-    variable fc3_n18_t0_10_a : signed(25 downto 0);
-    variable fc3_n18_t0_10_b : signed(25 downto 0);
-    variable fc3_n18_t0_10 : signed(25 downto 0);
-    variable fc3_n18_t0_11_a : signed(24 downto 0);
-    variable fc3_n18_t0_11 : signed(24 downto 0);
-    variable fc3_n18_t0_12_a : signed(25 downto 0);
-    variable fc3_n18_t0_12_b : signed(25 downto 0);
-    variable fc3_n18_t0_12 : signed(25 downto 0);
-    variable fc3_n18_t0_13_a : signed(24 downto 0);
-    variable fc3_n18_t0_13 : signed(24 downto 0);
-    variable fc3_n18_t0_14_a : signed(24 downto 0);
-    variable fc3_n18_t0_14 : signed(24 downto 0);
-    variable fc3_n18_t0_15_b : signed(26 downto 0);
-    variable fc3_n18_t0_15 : signed(26 downto 0);
-    variable fc3_n18_t1_0_b : signed(24 downto 0);
+    variable fc3_n18_p31 : signed(22 downto 0); -- weight 0.0693359375
     variable fc3_n18_t1_0 : signed(24 downto 0);
-    variable fc3_n18_t1_1_a : signed(25 downto 0);
     variable fc3_n18_t1_1 : signed(25 downto 0);
-    variable fc3_n18_t1_2_a : signed(25 downto 0);
-    variable fc3_n18_t1_2_b : signed(25 downto 0);
-    variable fc3_n18_t1_2 : signed(25 downto 0);
-    variable fc3_n18_t1_3_a : signed(24 downto 0);
-    variable fc3_n18_t1_3_b : signed(24 downto 0);
     variable fc3_n18_t1_3 : signed(24 downto 0);
-    variable fc3_n18_t1_4_a : signed(25 downto 0);
-    variable fc3_n18_t1_4_b : signed(25 downto 0);
     variable fc3_n18_t1_4 : signed(25 downto 0);
-    variable fc3_n18_t1_5_a : signed(26 downto 0);
-    variable fc3_n18_t1_5_b : signed(26 downto 0);
-    variable fc3_n18_t1_5 : signed(26 downto 0);
-    variable fc3_n18_t1_6_a : signed(26 downto 0);
-    variable fc3_n18_t1_6_b : signed(26 downto 0);
     variable fc3_n18_t1_6 : signed(26 downto 0);
-    variable fc3_n18_t1_7_a : signed(26 downto 0);
     variable fc3_n18_t1_7 : signed(26 downto 0);
-    variable fc3_n18_t2_0_a : signed(26 downto 0);
-    variable fc3_n18_t2_0_b : signed(26 downto 0);
-    variable fc3_n18_t2_0 : signed(26 downto 0);
-    variable fc3_n18_t2_1_b : signed(25 downto 0);
     variable fc3_n18_t2_1 : signed(25 downto 0);
-    variable fc3_n18_t2_2_a : signed(26 downto 0);
     variable fc3_n18_t2_2 : signed(26 downto 0);
-    variable fc3_n18_t2_3_a : signed(27 downto 0);
-    variable fc3_n18_t2_3_b : signed(27 downto 0);
     variable fc3_n18_t2_3 : signed(27 downto 0);
-    variable fc3_n18_t3_0_b : signed(26 downto 0);
     variable fc3_n18_t3_0 : signed(26 downto 0);
-    variable fc3_n18_t3_1_a : signed(28 downto 0);
-    variable fc3_n18_t3_1_b : signed(28 downto 0);
-    variable fc3_n18_t3_1 : signed(28 downto 0);
-    variable fc3_n18_t4_0_a : signed(28 downto 0);
     variable fc3_n18_t4_0 : signed(28 downto 0);
-    variable fc3_n18_t5_0_b : signed(28 downto 0);
-    variable fc3_n18_t5_0 : signed(28 downto 0);
     variable fc3_n18_acc : signed(28 downto 0);
     variable fc3_n18_y_fl : signed(18 downto 0);
-    variable fc3_n18_y_wrap : signed(15 downto 0);
-    variable fc3_n19_p0_m : signed(25 downto 0);
-    variable fc3_n19_p0 : signed(24 downto 0);
-    variable fc3_n19_p1_m : signed(25 downto 0);
-    variable fc3_n19_p1 : signed(24 downto 0);
-    variable fc3_n19_p2_m : signed(24 downto 0);
-    variable fc3_n19_p2 : signed(23 downto 0);
-    variable fc3_n19_p3_m : signed(24 downto 0);
-    variable fc3_n19_p3 : signed(23 downto 0);
-    variable fc3_n19_p4_m : signed(24 downto 0);
-    variable fc3_n19_p4 : signed(23 downto 0);
-    variable fc3_n19_p5_m : signed(18 downto 0);
-    variable fc3_n19_p5 : signed(17 downto 0);
-    variable fc3_n19_p6_m : signed(23 downto 0);
-    variable fc3_n19_p6 : signed(22 downto 0);
-    variable fc3_n19_p7_m : signed(24 downto 0);
-    variable fc3_n19_p7 : signed(23 downto 0);
-    variable fc3_n19_p8_m : signed(25 downto 0);
-    variable fc3_n19_p8 : signed(24 downto 0);
-    variable fc3_n19_p9_m : signed(24 downto 0);
-    variable fc3_n19_p9 : signed(23 downto 0);
-    variable fc3_n19_p10_m : signed(23 downto 0);
-    variable fc3_n19_p10 : signed(22 downto 0);
-    variable fc3_n19_p11_m : signed(24 downto 0);
-    variable fc3_n19_p11 : signed(23 downto 0);
-    variable fc3_n19_p12_m : signed(21 downto 0);
-    variable fc3_n19_p12 : signed(20 downto 0);
-    variable fc3_n19_p13_m : signed(24 downto 0);
-    variable fc3_n19_p13 : signed(23 downto 0);
-    variable fc3_n19_p14_m : signed(25 downto 0);
-    variable fc3_n19_p14 : signed(24 downto 0);
-    variable fc3_n19_p15_m : signed(24 downto 0);
-    variable fc3_n19_p15 : signed(23 downto 0);
-    variable fc3_n19_p16_m : signed(25 downto 0);
-    variable fc3_n19_p16 : signed(24 downto 0);
-    variable fc3_n19_p17_m : signed(23 downto 0);
-    variable fc3_n19_p17 : signed(22 downto 0);
-    variable fc3_n19_p18_m : signed(24 downto 0);
-    variable fc3_n19_p18 : signed(23 downto 0);
-    variable fc3_n19_p19_m : signed(24 downto 0);
-    variable fc3_n19_p19 : signed(23 downto 0);
-    variable fc3_n19_p20_m : signed(23 downto 0);
-    variable fc3_n19_p20 : signed(22 downto 0);
-    variable fc3_n19_p21_m : signed(25 downto 0);
-    variable fc3_n19_p21 : signed(24 downto 0);
-    variable fc3_n19_p22_m : signed(24 downto 0);
-    variable fc3_n19_p22 : signed(23 downto 0);
-    variable fc3_n19_p23_m : signed(24 downto 0);
-    variable fc3_n19_p23 : signed(23 downto 0);
-    variable fc3_n19_p24_m : signed(23 downto 0);
-    variable fc3_n19_p24 : signed(22 downto 0);
-    variable fc3_n19_p25_m : signed(24 downto 0);
-    variable fc3_n19_p25 : signed(23 downto 0);
-    variable fc3_n19_p26_m : signed(21 downto 0);
-    variable fc3_n19_p26 : signed(20 downto 0);
-    variable fc3_n19_p27_m : signed(24 downto 0);
-    variable fc3_n19_p27 : signed(23 downto 0);
-    variable fc3_n19_p28_m : signed(22 downto 0);
-    variable fc3_n19_p28 : signed(21 downto 0);
-    variable fc3_n19_p29_m : signed(23 downto 0);
-    variable fc3_n19_p29 : signed(22 downto 0);
+    variable fc3_n19_p0 : signed(24 downto 0); -- weight -0.41015625
+    variable fc3_n19_p1 : signed(24 downto 0); -- weight -0.3134765625
+    variable fc3_n19_p2 : signed(23 downto 0); -- weight -0.169921875
+    variable fc3_n19_p3 : signed(23 downto 0); -- weight 0.208984375
+    variable fc3_n19_p5 : signed(17 downto 0); -- weight 0.0029296875
+    variable fc3_n19_p6 : signed(22 downto 0); -- weight -0.0810546875
+    variable fc3_n19_p7 : signed(23 downto 0); -- weight 0.2294921875
+    variable fc3_n19_p9 : signed(23 downto 0); -- weight -0.1533203125
+    variable fc3_n19_p10 : signed(22 downto 0); -- weight 0.1044921875
+    variable fc3_n19_p11 : signed(23 downto 0); -- weight 0.2451171875
+    variable fc3_n19_p12 : signed(20 downto 0); -- weight -0.0302734375
+    variable fc3_n19_p14 : signed(24 downto 0); -- weight -0.3046875
+    variable fc3_n19_p15 : signed(23 downto 0); -- weight -0.23046875
+    variable fc3_n19_p17 : signed(22 downto 0); -- weight -0.1162109375
+    variable fc3_n19_p18 : signed(23 downto 0); -- weight -0.1796875
+    variable fc3_n19_p19 : signed(23 downto 0); -- weight 0.150390625
+    variable fc3_n19_p20 : signed(22 downto 0); -- weight -0.1103515625
+    variable fc3_n19_p22 : signed(23 downto 0); -- weight 0.2490234375
+    variable fc3_n19_p23 : signed(23 downto 0); -- weight -0.150390625
+    variable fc3_n19_p24 : signed(22 downto 0); -- weight -0.12109375
+    variable fc3_n19_p25 : signed(23 downto 0); -- weight -0.2109375
+    variable fc3_n19_p26 : signed(20 downto 0); -- weight 0.0166015625
+    variable fc3_n19_p28 : signed(21 downto 0); -- weight -0.04296875
+    variable fc3_n19_p29 : signed(22 downto 0); -- weight -0.0908203125
     variable fc3_n19_p30_sh : signed(17 downto 0);
-    variable fc3_n19_p31_m : signed(24 downto 0);
-    variable fc3_n19_p31 : signed(23 downto 0);
-    variable fc3_n19_t0_0_a : signed(25 downto 0);
-    variable fc3_n19_t0_0_b : signed(25 downto 0);
-    variable fc3_n19_t0_0 : signed(25 downto 0);
-    variable fc3_n19_t0_1_a : signed(24 downto 0);
-    variable fc3_n19_t0_1_b : signed(24 downto 0);
-    variable fc3_n19_t0_1 : signed(24 downto 0);
-    variable fc3_n19_t0_2_b : signed(23 downto 0);
-    variable fc3_n19_t0_2 : signed(23 downto 0);
-    variable fc3_n19_t0_3_a : signed(24 downto 0);
-    variable fc3_n19_t0_3_b : signed(24 downto 0);
-    variable fc3_n19_t0_3 : signed(24 downto 0);
-    variable fc3_n19_t0_4_b : signed(24 downto 0);
-    variable fc3_n19_t0_4 : signed(24 downto 0);
-    variable fc3_n19_t0_5_a : signed(24 downto 0);
-    variable fc3_n19_t0_5_b : signed(24 downto 0);
-    variable fc3_n19_t0_5 : signed(24 downto 0);
-    variable fc3_n19_t0_6_a : signed(23 downto 0);
-    variable fc3_n19_t0_6 : signed(23 downto 0);
-    variable fc3_n19_t0_7_a : signed(25 downto 0);
-    variable fc3_n19_t0_7_b : signed(25 downto 0);
-    variable fc3_n19_t0_7 : signed(25 downto 0);
-    variable fc3_n19_t0_8_b : signed(24 downto 0);
-    variable fc3_n19_t0_8 : signed(24 downto 0);
-    variable fc3_n19_t0_9_a : signed(24 downto 0);
-    variable fc3_n19_t0_9_b : signed(24 downto 0);
-    variable fc3_n19_t0_9 : signed(24 downto 0);
-    variable fc3_n19_t0_10_a : signed(24 downto 0);
-    variable fc3_n19_t0_10 : signed(24 downto 0);
-    variable fc3_n19_t0_11_a : signed(24 downto 0);
-    variable fc3_n19_t0_11_b : signed(24 downto 0);
-    variable fc3_n19_t0_11 : signed(24 downto 0);
-    variable fc3_n19_t0_12_a : signed(24 downto 0);
-    variable fc3_n19_t0_12_b : signed(24 downto 0);
-    variable fc3_n19_t0_12 : signed(24 downto 0);
-    variable fc3_n19_t0_13_a : signed(23 downto 0);
-    variable fc3_n19_t0_13 : signed(23 downto 0);
-    variable fc3_n19_t0_14_a : signed(23 downto 0);
-    variable fc3_n19_t0_14_b : signed(23 downto 0);
-    variable fc3_n19_t0_14 : signed(23 downto 0);
-    variable fc3_n19_t0_15_a : signed(23 downto 0);
-    variable fc3_n19_t0_15 : signed(23 downto 0);
-    variable fc3_n19_t1_0_a : signed(26 downto 0);
-    variable fc3_n19_t1_0_b : signed(26 downto 0);
-    variable fc3_n19_t1_0 : signed(26 downto 0);
-    variable fc3_n19_t1_1_a : signed(25 downto 0);
-    variable fc3_n19_t1_1_b : signed(25 downto 0);
     variable fc3_n19_t1_1 : signed(25 downto 0);
-    variable fc3_n19_t1_2_a : signed(25 downto 0);
-    variable fc3_n19_t1_2_b : signed(25 downto 0);
     variable fc3_n19_t1_2 : signed(25 downto 0);
-    variable fc3_n19_t1_3_a : signed(25 downto 0);
     variable fc3_n19_t1_3 : signed(25 downto 0);
-    variable fc3_n19_t1_4_a : signed(25 downto 0);
-    variable fc3_n19_t1_4_b : signed(25 downto 0);
     variable fc3_n19_t1_4 : signed(25 downto 0);
-    variable fc3_n19_t1_5_a : signed(25 downto 0);
-    variable fc3_n19_t1_5_b : signed(25 downto 0);
     variable fc3_n19_t1_5 : signed(25 downto 0);
-    variable fc3_n19_t1_6_a : signed(25 downto 0);
-    variable fc3_n19_t1_6_b : signed(25 downto 0);
-    variable fc3_n19_t1_6 : signed(25 downto 0);
-    variable fc3_n19_t1_7_a : signed(24 downto 0);
-    variable fc3_n19_t1_7_b : signed(24 downto 0);
     variable fc3_n19_t1_7 : signed(24 downto 0);
-    variable fc3_n19_t2_0_b : signed(26 downto 0);
     variable fc3_n19_t2_0 : signed(26 downto 0);
-    variable fc3_n19_t2_1_a : signed(26 downto 0);
-    variable fc3_n19_t2_1_b : signed(26 downto 0);
     variable fc3_n19_t2_1 : signed(26 downto 0);
-    variable fc3_n19_t2_2_a : signed(26 downto 0);
-    variable fc3_n19_t2_2_b : signed(26 downto 0);
     variable fc3_n19_t2_2 : signed(26 downto 0);
-    variable fc3_n19_t2_3_b : signed(25 downto 0);
     variable fc3_n19_t2_3 : signed(25 downto 0);
-    variable fc3_n19_t3_0_a : signed(27 downto 0);
-    variable fc3_n19_t3_0_b : signed(27 downto 0);
     variable fc3_n19_t3_0 : signed(27 downto 0);
-    variable fc3_n19_t3_1_a : signed(27 downto 0);
-    variable fc3_n19_t3_1_b : signed(27 downto 0);
     variable fc3_n19_t3_1 : signed(27 downto 0);
-    variable fc3_n19_t4_0_a : signed(28 downto 0);
-    variable fc3_n19_t4_0_b : signed(28 downto 0);
-    variable fc3_n19_t4_0 : signed(28 downto 0);
-    variable fc3_n19_t5_0_b : signed(28 downto 0);
-    variable fc3_n19_t5_0 : signed(28 downto 0);
     variable fc3_n19_acc : signed(28 downto 0);
     variable fc3_n19_y_fl : signed(18 downto 0);
-    variable fc3_n19_y_wrap : signed(15 downto 0);
-    variable fc3_n20_p0_m : signed(21 downto 0);
-    variable fc3_n20_p0 : signed(20 downto 0);
-    variable fc3_n20_p1_m : signed(25 downto 0);
-    variable fc3_n20_p1 : signed(24 downto 0);
-    variable fc3_n20_p2_m : signed(24 downto 0);
-    variable fc3_n20_p2 : signed(23 downto 0);
-    variable fc3_n20_p3_m : signed(23 downto 0);
-    variable fc3_n20_p3 : signed(22 downto 0);
-    variable fc3_n20_p4_m : signed(23 downto 0);
-    variable fc3_n20_p4 : signed(22 downto 0);
-    variable fc3_n20_p5_m : signed(25 downto 0);
-    variable fc3_n20_p5 : signed(24 downto 0);
-    variable fc3_n20_p6_m : signed(21 downto 0);
-    variable fc3_n20_p6 : signed(20 downto 0);
+    variable fc3_n20_p0 : signed(20 downto 0); -- weight 0.0185546875
+    variable fc3_n20_p2 : signed(23 downto 0); -- weight 0.177734375
+    variable fc3_n20_p3 : signed(22 downto 0); -- weight -0.1044921875
+    variable fc3_n20_p4 : signed(22 downto 0); -- weight -0.1162109375
+    variable fc3_n20_p6 : signed(20 downto 0); -- weight 0.01953125
     variable fc3_n20_p7_sh : signed(22 downto 0);
-    variable fc3_n20_p8_m : signed(25 downto 0);
-    variable fc3_n20_p8 : signed(24 downto 0);
-    variable fc3_n20_p9_m : signed(24 downto 0);
-    variable fc3_n20_p9 : signed(23 downto 0);
-    variable fc3_n20_p10_m : signed(25 downto 0);
-    variable fc3_n20_p10 : signed(24 downto 0);
-    variable fc3_n20_p11_m : signed(21 downto 0);
-    variable fc3_n20_p11 : signed(20 downto 0);
-    variable fc3_n20_p12_m : signed(21 downto 0);
-    variable fc3_n20_p12 : signed(20 downto 0);
-    variable fc3_n20_p13_m : signed(25 downto 0);
-    variable fc3_n20_p13 : signed(24 downto 0);
-    variable fc3_n20_p14_m : signed(24 downto 0);
-    variable fc3_n20_p14 : signed(23 downto 0);
-    variable fc3_n20_p15_m : signed(23 downto 0);
-    variable fc3_n20_p15 : signed(22 downto 0);
+    variable fc3_n20_p9 : signed(23 downto 0); -- weight -0.16796875
+    variable fc3_n20_p11 : signed(20 downto 0); -- weight -0.0302734375
+    variable fc3_n20_p12 : signed(20 downto 0); -- weight 0.021484375
+    variable fc3_n20_p14 : signed(23 downto 0); -- weight -0.2216796875
+    variable fc3_n20_p15 : signed(22 downto 0); -- weight -0.123046875
     variable fc3_n20_p16_sh : signed(20 downto 0);
-    variable fc3_n20_p16_e : signed(21 downto 0);
     variable fc3_n20_p16_neg : signed(21 downto 0);
-    variable fc3_n20_p17_m : signed(23 downto 0);
-    variable fc3_n20_p17 : signed(22 downto 0);
-    variable fc3_n20_p18_m : signed(25 downto 0);
-    variable fc3_n20_p18 : signed(24 downto 0);
-    variable fc3_n20_p19_m : signed(24 downto 0);
-    variable fc3_n20_p19 : signed(23 downto 0);
-    variable fc3_n20_p20_m : signed(24 downto 0);
-    variable fc3_n20_p20 : signed(23 downto 0);
-    variable fc3_n20_p21_m : signed(24 downto 0);
-    variable fc3_n20_p21 : signed(23 downto 0);
-    variable fc3_n20_p22_m : signed(24 downto 0);
-    variable fc3_n20_p22 : signed(23 downto 0);
-    variable fc3_n20_p23_m : signed(25 downto 0);
-    variable fc3_n20_p23 : signed(24 downto 0);
-    variable fc3_n20_p24_m : signed(25 downto 0);
-    variable fc3_n20_p24 : signed(24 downto 0);
-    variable fc3_n20_p25_m : signed(25 downto 0);
-    variable fc3_n20_p25 : signed(24 downto 0);
-    variable fc3_n20_p26_m : signed(25 downto 0);
-    variable fc3_n20_p26 : signed(24 downto 0);
-    variable fc3_n20_p27_m : signed(24 downto 0);
-    variable fc3_n20_p27 : signed(23 downto 0);
-    variable fc3_n20_p28_m : signed(25 downto 0);
-    variable fc3_n20_p28 : signed(24 downto 0);
-    variable fc3_n20_p29_m : signed(22 downto 0);
-    variable fc3_n20_p29 : signed(21 downto 0);
-    variable fc3_n20_p31_m : signed(25 downto 0);
-    variable fc3_n20_p31 : signed(24 downto 0);
-    variable fc3_n20_t0_0_a : signed(24 downto 0);
-    variable fc3_n20_t0_0 : signed(24 downto 0);
-    variable fc3_n20_t0_1_a : signed(24 downto 0);
-    variable fc3_n20_t0_1_b : signed(24 downto 0);
-    variable fc3_n20_t0_1 : signed(24 downto 0);
-    variable fc3_n20_t0_2_a : signed(24 downto 0);
-    variable fc3_n20_t0_2 : signed(24 downto 0);
-    variable fc3_n20_t0_3_a : signed(23 downto 0);
-    variable fc3_n20_t0_3_b : signed(23 downto 0);
-    variable fc3_n20_t0_3 : signed(23 downto 0);
-    variable fc3_n20_t0_4_b : signed(24 downto 0);
-    variable fc3_n20_t0_4 : signed(24 downto 0);
-    variable fc3_n20_t0_5_b : signed(24 downto 0);
-    variable fc3_n20_t0_5 : signed(24 downto 0);
-    variable fc3_n20_t0_6_a : signed(24 downto 0);
-    variable fc3_n20_t0_6 : signed(24 downto 0);
-    variable fc3_n20_t0_7_a : signed(24 downto 0);
-    variable fc3_n20_t0_7_b : signed(24 downto 0);
-    variable fc3_n20_t0_7 : signed(24 downto 0);
-    variable fc3_n20_t0_8_a : signed(23 downto 0);
-    variable fc3_n20_t0_8_b : signed(23 downto 0);
-    variable fc3_n20_t0_8 : signed(23 downto 0);
-    variable fc3_n20_t0_9_b : signed(24 downto 0);
-    variable fc3_n20_t0_9 : signed(24 downto 0);
-    variable fc3_n20_t0_10_a : signed(24 downto 0);
-    variable fc3_n20_t0_10_b : signed(24 downto 0);
-    variable fc3_n20_t0_10 : signed(24 downto 0);
-    variable fc3_n20_t0_11_a : signed(25 downto 0);
-    variable fc3_n20_t0_11_b : signed(25 downto 0);
-    variable fc3_n20_t0_11 : signed(25 downto 0);
-    variable fc3_n20_t0_12_a : signed(25 downto 0);
-    variable fc3_n20_t0_12_b : signed(25 downto 0);
-    variable fc3_n20_t0_12 : signed(25 downto 0);
-    variable fc3_n20_t0_13_a : signed(25 downto 0);
-    variable fc3_n20_t0_13_b : signed(25 downto 0);
-    variable fc3_n20_t0_13 : signed(25 downto 0);
-    variable fc3_n20_t0_14_b : signed(24 downto 0);
-    variable fc3_n20_t0_14 : signed(24 downto 0);
-    variable fc3_n20_t0_15_b : signed(24 downto 0);
-    variable fc3_n20_t0_15 : signed(24 downto 0);
-    variable fc3_n20_t1_0_a : signed(25 downto 0);
-    variable fc3_n20_t1_0_b : signed(25 downto 0);
+    variable fc3_n20_p17 : signed(22 downto 0); -- weight -0.1240234375
+    variable fc3_n20_p19 : signed(23 downto 0); -- weight 0.1318359375
+    variable fc3_n20_p20 : signed(23 downto 0); -- weight 0.1376953125
+    variable fc3_n20_p21 : signed(23 downto 0); -- weight 0.18359375
+    variable fc3_n20_p22 : signed(23 downto 0); -- weight 0.2333984375
+    variable fc3_n20_p23 : signed(24 downto 0); -- weight 0.2880859375
+    variable fc3_n20_p24 : signed(24 downto 0); -- weight 0.3173828125
+    variable fc3_n20_p25 : signed(24 downto 0); -- weight -0.478515625
+    variable fc3_n20_p26 : signed(24 downto 0); -- weight 0.3037109375
+    variable fc3_n20_p29 : signed(21 downto 0); -- weight 0.041015625
     variable fc3_n20_t1_0 : signed(25 downto 0);
-    variable fc3_n20_t1_1_a : signed(25 downto 0);
-    variable fc3_n20_t1_1_b : signed(25 downto 0);
     variable fc3_n20_t1_1 : signed(25 downto 0);
-    variable fc3_n20_t1_2_a : signed(25 downto 0);
-    variable fc3_n20_t1_2_b : signed(25 downto 0);
     variable fc3_n20_t1_2 : signed(25 downto 0);
-    variable fc3_n20_t1_3_a : signed(25 downto 0);
-    variable fc3_n20_t1_3_b : signed(25 downto 0);
     variable fc3_n20_t1_3 : signed(25 downto 0);
-    variable fc3_n20_t1_4_a : signed(25 downto 0);
-    variable fc3_n20_t1_4_b : signed(25 downto 0);
     variable fc3_n20_t1_4 : signed(25 downto 0);
-    variable fc3_n20_t1_5_a : signed(25 downto 0);
     variable fc3_n20_t1_5 : signed(25 downto 0);
-    variable fc3_n20_t1_6_a : signed(26 downto 0);
-    variable fc3_n20_t1_6_b : signed(26 downto 0);
-    variable fc3_n20_t1_6 : signed(26 downto 0);
-    variable fc3_n20_t1_7_a : signed(25 downto 0);
-    variable fc3_n20_t1_7_b : signed(25 downto 0);
     variable fc3_n20_t1_7 : signed(25 downto 0);
-    variable fc3_n20_t2_0_a : signed(26 downto 0);
-    variable fc3_n20_t2_0_b : signed(26 downto 0);
     variable fc3_n20_t2_0 : signed(26 downto 0);
-    variable fc3_n20_t2_1_a : signed(26 downto 0);
-    variable fc3_n20_t2_1_b : signed(26 downto 0);
     variable fc3_n20_t2_1 : signed(26 downto 0);
-    variable fc3_n20_t2_2_a : signed(26 downto 0);
-    variable fc3_n20_t2_2_b : signed(26 downto 0);
     variable fc3_n20_t2_2 : signed(26 downto 0);
-    variable fc3_n20_t2_3_b : signed(26 downto 0);
     variable fc3_n20_t2_3 : signed(26 downto 0);
-    variable fc3_n20_t3_0_a : signed(27 downto 0);
-    variable fc3_n20_t3_0_b : signed(27 downto 0);
     variable fc3_n20_t3_0 : signed(27 downto 0);
-    variable fc3_n20_t3_1_a : signed(27 downto 0);
-    variable fc3_n20_t3_1_b : signed(27 downto 0);
     variable fc3_n20_t3_1 : signed(27 downto 0);
-    variable fc3_n20_t4_0_a : signed(28 downto 0);
-    variable fc3_n20_t4_0_b : signed(28 downto 0);
-    variable fc3_n20_t4_0 : signed(28 downto 0);
     variable fc3_n20_acc : signed(28 downto 0);
     variable fc3_n20_y_fl : signed(18 downto 0);
-    variable fc3_n20_y_wrap : signed(15 downto 0);
-    variable fc3_n21_p0_e : signed(16 downto 0);
     variable fc3_n21_p0_neg : signed(16 downto 0);
-    variable fc3_n21_p1_m : signed(24 downto 0);
-    variable fc3_n21_p1 : signed(23 downto 0);
-    variable fc3_n21_p2_m : signed(25 downto 0);
-    variable fc3_n21_p2 : signed(24 downto 0);
-    variable fc3_n21_p3_m : signed(23 downto 0);
-    variable fc3_n21_p3 : signed(22 downto 0);
-    variable fc3_n21_p4_m : signed(22 downto 0);
-    variable fc3_n21_p4 : signed(21 downto 0);
-    variable fc3_n21_p5_m : signed(22 downto 0);
-    variable fc3_n21_p5 : signed(21 downto 0);
-    variable fc3_n21_p6_m : signed(24 downto 0);
-    variable fc3_n21_p6 : signed(23 downto 0);
-    variable fc3_n21_p7_m : signed(25 downto 0);
-    variable fc3_n21_p7 : signed(24 downto 0);
-    variable fc3_n21_p8_m : signed(24 downto 0);
-    variable fc3_n21_p8 : signed(23 downto 0);
-    variable fc3_n21_p9_m : signed(25 downto 0);
-    variable fc3_n21_p9 : signed(24 downto 0);
-    variable fc3_n21_p10_m : signed(21 downto 0);
-    variable fc3_n21_p10 : signed(20 downto 0);
-    variable fc3_n21_p11_m : signed(24 downto 0);
-    variable fc3_n21_p11 : signed(23 downto 0);
-    variable fc3_n21_p12_m : signed(24 downto 0);
-    variable fc3_n21_p12 : signed(23 downto 0);
-    variable fc3_n21_p13_m : signed(23 downto 0);
-    variable fc3_n21_p13 : signed(22 downto 0);
-    variable fc3_n21_p14_m : signed(24 downto 0);
-    variable fc3_n21_p14 : signed(23 downto 0);
-    variable fc3_n21_p15_m : signed(23 downto 0);
-    variable fc3_n21_p15 : signed(22 downto 0);
-    variable fc3_n21_p16_m : signed(25 downto 0);
-    variable fc3_n21_p16 : signed(24 downto 0);
-    variable fc3_n21_p17_m : signed(23 downto 0);
-    variable fc3_n21_p17 : signed(22 downto 0);
-    variable fc3_n21_p18_m : signed(24 downto 0);
-    variable fc3_n21_p18 : signed(23 downto 0);
-    variable fc3_n21_p19_m : signed(25 downto 0);
-    variable fc3_n21_p19 : signed(24 downto 0);
-    variable fc3_n21_p20_m : signed(23 downto 0);
-    variable fc3_n21_p20 : signed(22 downto 0);
-    variable fc3_n21_p21_m : signed(23 downto 0);
-    variable fc3_n21_p21 : signed(22 downto 0);
-    variable fc3_n21_p22_m : signed(23 downto 0);
-    variable fc3_n21_p22 : signed(22 downto 0);
-    variable fc3_n21_p23_m : signed(25 downto 0);
-    variable fc3_n21_p23 : signed(24 downto 0);
-    variable fc3_n21_p24_m : signed(24 downto 0);
-    variable fc3_n21_p24 : signed(23 downto 0);
-    variable fc3_n21_p25_m : signed(24 downto 0);
-    variable fc3_n21_p25 : signed(23 downto 0);
-    variable fc3_n21_p26_m : signed(25 downto 0);
-    variable fc3_n21_p26 : signed(24 downto 0);
-    variable fc3_n21_p27_m : signed(24 downto 0);
-    variable fc3_n21_p27 : signed(23 downto 0);
-    variable fc3_n21_p28_m : signed(23 downto 0);
-    variable fc3_n21_p28 : signed(22 downto 0);
-    variable fc3_n21_p29_m : signed(24 downto 0);
-    variable fc3_n21_p29 : signed(23 downto 0);
-    variable fc3_n21_p30_m : signed(24 downto 0);
-    variable fc3_n21_p30 : signed(23 downto 0);
-    variable fc3_n21_p31_m : signed(25 downto 0);
-    variable fc3_n21_p31 : signed(24 downto 0);
-    variable fc3_n21_t0_0_a : signed(23 downto 0);
-    variable fc3_n21_t0_0 : signed(23 downto 0);
-    variable fc3_n21_t0_1_b : signed(24 downto 0);
-    variable fc3_n21_t0_1 : signed(24 downto 0);
-    variable fc3_n21_t0_2_a : signed(22 downto 0);
-    variable fc3_n21_t0_2_b : signed(22 downto 0);
-    variable fc3_n21_t0_2 : signed(22 downto 0);
-    variable fc3_n21_t0_3_a : signed(24 downto 0);
-    variable fc3_n21_t0_3 : signed(24 downto 0);
-    variable fc3_n21_t0_4_a : signed(25 downto 0);
-    variable fc3_n21_t0_4_b : signed(25 downto 0);
-    variable fc3_n21_t0_4 : signed(25 downto 0);
-    variable fc3_n21_t0_5_a : signed(23 downto 0);
-    variable fc3_n21_t0_5 : signed(23 downto 0);
-    variable fc3_n21_t0_6_b : signed(23 downto 0);
-    variable fc3_n21_t0_6 : signed(23 downto 0);
-    variable fc3_n21_t0_7_b : signed(23 downto 0);
-    variable fc3_n21_t0_7 : signed(23 downto 0);
-    variable fc3_n21_t0_8_b : signed(24 downto 0);
-    variable fc3_n21_t0_8 : signed(24 downto 0);
-    variable fc3_n21_t0_9_a : signed(24 downto 0);
-    variable fc3_n21_t0_9 : signed(24 downto 0);
-    variable fc3_n21_t0_10_a : signed(23 downto 0);
-    variable fc3_n21_t0_10_b : signed(23 downto 0);
-    variable fc3_n21_t0_10 : signed(23 downto 0);
-    variable fc3_n21_t0_11_a : signed(24 downto 0);
-    variable fc3_n21_t0_11 : signed(24 downto 0);
-    variable fc3_n21_t0_12_a : signed(24 downto 0);
-    variable fc3_n21_t0_12_b : signed(24 downto 0);
-    variable fc3_n21_t0_12 : signed(24 downto 0);
-    variable fc3_n21_t0_13_b : signed(24 downto 0);
-    variable fc3_n21_t0_13 : signed(24 downto 0);
-    variable fc3_n21_t0_14_a : signed(24 downto 0);
-    variable fc3_n21_t0_14_b : signed(24 downto 0);
-    variable fc3_n21_t0_14 : signed(24 downto 0);
-    variable fc3_n21_t0_15_a : signed(25 downto 0);
-    variable fc3_n21_t0_15_b : signed(25 downto 0);
-    variable fc3_n21_t0_15 : signed(25 downto 0);
-    variable fc3_n21_t1_0_a : signed(25 downto 0);
-    variable fc3_n21_t1_0_b : signed(25 downto 0);
+    variable fc3_n21_p3 : signed(22 downto 0); -- weight -0.103515625
+    variable fc3_n21_p4 : signed(21 downto 0); -- weight -0.0576171875
+    variable fc3_n21_p5 : signed(21 downto 0); -- weight -0.048828125
+    variable fc3_n21_p6 : signed(23 downto 0); -- weight -0.1259765625
+    variable fc3_n21_p8 : signed(23 downto 0); -- weight -0.2275390625
+    variable fc3_n21_p9 : signed(24 downto 0); -- weight 0.412109375
+    variable fc3_n21_p10 : signed(20 downto 0); -- weight 0.0205078125
+    variable fc3_n21_p13 : signed(22 downto 0); -- weight 0.06640625
+    variable fc3_n21_p15 : signed(22 downto 0); -- weight -0.0693359375
+    variable fc3_n21_p17 : signed(22 downto 0); -- weight -0.07421875
+    variable fc3_n21_p18 : signed(23 downto 0); -- weight 0.138671875
+    variable fc3_n21_p20 : signed(22 downto 0); -- weight 0.1064453125
+    variable fc3_n21_p21 : signed(22 downto 0); -- weight 0.1044921875
+    variable fc3_n21_p22 : signed(22 downto 0); -- weight -0.068359375
+    variable fc3_n21_p24 : signed(23 downto 0); -- weight -0.224609375
+    variable fc3_n21_p25 : signed(23 downto 0); -- weight 0.181640625
+    variable fc3_n21_p27 : signed(23 downto 0); -- weight -0.22265625
+    variable fc3_n21_p28 : signed(22 downto 0); -- weight -0.10546875
+    variable fc3_n21_p29 : signed(23 downto 0); -- weight -0.2060546875
+    variable fc3_n21_p30 : signed(23 downto 0); -- weight 0.1923828125
+    variable fc3_n21_p31 : signed(24 downto 0); -- weight -0.3564453125
     variable fc3_n21_t1_0 : signed(25 downto 0);
-    variable fc3_n21_t1_1_a : signed(25 downto 0);
-    variable fc3_n21_t1_1_b : signed(25 downto 0);
     variable fc3_n21_t1_1 : signed(25 downto 0);
-    variable fc3_n21_t1_2_b : signed(25 downto 0);
     variable fc3_n21_t1_2 : signed(25 downto 0);
-    variable fc3_n21_t1_3_a : signed(24 downto 0);
-    variable fc3_n21_t1_3_b : signed(24 downto 0);
     variable fc3_n21_t1_3 : signed(24 downto 0);
-    variable fc3_n21_t1_4_a : signed(25 downto 0);
-    variable fc3_n21_t1_4_b : signed(25 downto 0);
     variable fc3_n21_t1_4 : signed(25 downto 0);
-    variable fc3_n21_t1_5_a : signed(25 downto 0);
-    variable fc3_n21_t1_5_b : signed(25 downto 0);
     variable fc3_n21_t1_5 : signed(25 downto 0);
-    variable fc3_n21_t1_6_a : signed(25 downto 0);
-    variable fc3_n21_t1_6_b : signed(25 downto 0);
     variable fc3_n21_t1_6 : signed(25 downto 0);
-    variable fc3_n21_t1_7_a : signed(25 downto 0);
     variable fc3_n21_t1_7 : signed(25 downto 0);
-    variable fc3_n21_t2_0_a : signed(26 downto 0);
-    variable fc3_n21_t2_0_b : signed(26 downto 0);
     variable fc3_n21_t2_0 : signed(26 downto 0);
-    variable fc3_n21_t2_1_a : signed(26 downto 0);
-    variable fc3_n21_t2_1_b : signed(26 downto 0);
     variable fc3_n21_t2_1 : signed(26 downto 0);
-    variable fc3_n21_t2_2_a : signed(26 downto 0);
-    variable fc3_n21_t2_2_b : signed(26 downto 0);
     variable fc3_n21_t2_2 : signed(26 downto 0);
-    variable fc3_n21_t2_3_a : signed(26 downto 0);
-    variable fc3_n21_t2_3_b : signed(26 downto 0);
     variable fc3_n21_t2_3 : signed(26 downto 0);
-    variable fc3_n21_t3_0_a : signed(27 downto 0);
-    variable fc3_n21_t3_0_b : signed(27 downto 0);
     variable fc3_n21_t3_0 : signed(27 downto 0);
-    variable fc3_n21_t3_1_a : signed(27 downto 0);
-    variable fc3_n21_t3_1_b : signed(27 downto 0);
     variable fc3_n21_t3_1 : signed(27 downto 0);
-    variable fc3_n21_t4_0_a : signed(28 downto 0);
-    variable fc3_n21_t4_0_b : signed(28 downto 0);
-    variable fc3_n21_t4_0 : signed(28 downto 0);
-    variable fc3_n21_t5_0_b : signed(28 downto 0);
-    variable fc3_n21_t5_0 : signed(28 downto 0);
     variable fc3_n21_acc : signed(28 downto 0);
     variable fc3_n21_y_fl : signed(18 downto 0);
-    variable fc3_n21_y_wrap : signed(15 downto 0);
-    variable fc3_n22_p0_m : signed(26 downto 0);
-    variable fc3_n22_p0 : signed(25 downto 0);
-    variable fc3_n22_p1_m : signed(24 downto 0);
-    variable fc3_n22_p1 : signed(23 downto 0);
-    variable fc3_n22_p2_m : signed(24 downto 0);
-    variable fc3_n22_p2 : signed(23 downto 0);
-    variable fc3_n22_p3_m : signed(22 downto 0);
-    variable fc3_n22_p3 : signed(21 downto 0);
-    variable fc3_n22_p4_m : signed(24 downto 0);
-    variable fc3_n22_p4 : signed(23 downto 0);
-    variable fc3_n22_p5_m : signed(23 downto 0);
-    variable fc3_n22_p5 : signed(22 downto 0);
-    variable fc3_n22_p6_m : signed(24 downto 0);
-    variable fc3_n22_p6 : signed(23 downto 0);
-    variable fc3_n22_p7_m : signed(23 downto 0);
-    variable fc3_n22_p7 : signed(22 downto 0);
-    variable fc3_n22_p8_m : signed(26 downto 0);
-    variable fc3_n22_p8 : signed(25 downto 0);
-    variable fc3_n22_p9_m : signed(22 downto 0);
-    variable fc3_n22_p9 : signed(21 downto 0);
-    variable fc3_n22_p10_m : signed(24 downto 0);
-    variable fc3_n22_p10 : signed(23 downto 0);
-    variable fc3_n22_p11_m : signed(24 downto 0);
-    variable fc3_n22_p11 : signed(23 downto 0);
-    variable fc3_n22_p12_m : signed(23 downto 0);
-    variable fc3_n22_p12 : signed(22 downto 0);
-    variable fc3_n22_p13_m : signed(21 downto 0);
-    variable fc3_n22_p13 : signed(20 downto 0);
-    variable fc3_n22_p14_m : signed(24 downto 0);
-    variable fc3_n22_p14 : signed(23 downto 0);
-    variable fc3_n22_p15_m : signed(24 downto 0);
-    variable fc3_n22_p15 : signed(23 downto 0);
-    variable fc3_n22_p16_m : signed(25 downto 0);
-    variable fc3_n22_p16 : signed(24 downto 0);
-    variable fc3_n22_p17_m : signed(23 downto 0);
-    variable fc3_n22_p17 : signed(22 downto 0);
-    variable fc3_n22_p18_m : signed(25 downto 0);
-    variable fc3_n22_p18 : signed(24 downto 0);
-    variable fc3_n22_p19_m : signed(24 downto 0);
-    variable fc3_n22_p19 : signed(23 downto 0);
-    variable fc3_n22_p20_m : signed(23 downto 0);
-    variable fc3_n22_p20 : signed(22 downto 0);
-    variable fc3_n22_p21_m : signed(23 downto 0);
-    variable fc3_n22_p21 : signed(22 downto 0);
+    variable fc3_n22_p1 : signed(23 downto 0); -- weight -0.12890625
+    variable fc3_n22_p3 : signed(21 downto 0); -- weight 0.046875
+    variable fc3_n22_p4 : signed(23 downto 0); -- weight 0.201171875
+    variable fc3_n22_p5 : signed(22 downto 0); -- weight -0.0966796875
+    variable fc3_n22_p6 : signed(23 downto 0); -- weight -0.181640625
+    variable fc3_n22_p7 : signed(22 downto 0); -- weight 0.09765625
+    variable fc3_n22_p9 : signed(21 downto 0); -- weight -0.05078125
+    variable fc3_n22_p10 : signed(23 downto 0); -- weight 0.1435546875
+    variable fc3_n22_p11 : signed(23 downto 0); -- weight 0.1708984375
+    variable fc3_n22_p12 : signed(22 downto 0); -- weight -0.1015625
+    variable fc3_n22_p13 : signed(20 downto 0); -- weight 0.0263671875
+    variable fc3_n22_p14 : signed(23 downto 0); -- weight -0.2109375
+    variable fc3_n22_p15 : signed(23 downto 0); -- weight -0.2451171875
+    variable fc3_n22_p17 : signed(22 downto 0); -- weight 0.1025390625
+    variable fc3_n22_p18 : signed(24 downto 0); -- weight -0.310546875
+    variable fc3_n22_p19 : signed(23 downto 0); -- weight 0.2001953125
+    variable fc3_n22_p20 : signed(22 downto 0); -- weight 0.0966796875
+    variable fc3_n22_p21 : signed(22 downto 0); -- weight 0.087890625
     variable fc3_n22_p22_sh : signed(19 downto 0);
-    variable fc3_n22_p23_m : signed(23 downto 0);
-    variable fc3_n22_p23 : signed(22 downto 0);
-    variable fc3_n22_p24_m : signed(25 downto 0);
-    variable fc3_n22_p24 : signed(24 downto 0);
-    variable fc3_n22_p25_m : signed(26 downto 0);
-    variable fc3_n22_p25 : signed(25 downto 0);
-    variable fc3_n22_p26_m : signed(25 downto 0);
-    variable fc3_n22_p26 : signed(24 downto 0);
-    variable fc3_n22_p27_m : signed(24 downto 0);
-    variable fc3_n22_p27 : signed(23 downto 0);
-    variable fc3_n22_p28_m : signed(25 downto 0);
-    variable fc3_n22_p28 : signed(24 downto 0);
-    variable fc3_n22_p29_m : signed(20 downto 0);
-    variable fc3_n22_p29 : signed(19 downto 0);
-    variable fc3_n22_p30_m : signed(24 downto 0);
-    variable fc3_n22_p30 : signed(23 downto 0);
-    variable fc3_n22_p31_m : signed(22 downto 0);
-    variable fc3_n22_p31 : signed(21 downto 0);
-    variable fc3_n22_t0_0_b : signed(25 downto 0);
-    variable fc3_n22_t0_0 : signed(25 downto 0);
-    variable fc3_n22_t0_1_b : signed(23 downto 0);
-    variable fc3_n22_t0_1 : signed(23 downto 0);
-    variable fc3_n22_t0_2_a : signed(24 downto 0);
-    variable fc3_n22_t0_2_b : signed(24 downto 0);
-    variable fc3_n22_t0_2 : signed(24 downto 0);
-    variable fc3_n22_t0_3_a : signed(24 downto 0);
-    variable fc3_n22_t0_3_b : signed(24 downto 0);
-    variable fc3_n22_t0_3 : signed(24 downto 0);
-    variable fc3_n22_t0_4_b : signed(25 downto 0);
-    variable fc3_n22_t0_4 : signed(25 downto 0);
-    variable fc3_n22_t0_5_a : signed(24 downto 0);
-    variable fc3_n22_t0_5_b : signed(24 downto 0);
-    variable fc3_n22_t0_5 : signed(24 downto 0);
-    variable fc3_n22_t0_6_a : signed(23 downto 0);
-    variable fc3_n22_t0_6_b : signed(23 downto 0);
-    variable fc3_n22_t0_6 : signed(23 downto 0);
-    variable fc3_n22_t0_7_a : signed(24 downto 0);
-    variable fc3_n22_t0_7_b : signed(24 downto 0);
-    variable fc3_n22_t0_7 : signed(24 downto 0);
-    variable fc3_n22_t0_8_b : signed(24 downto 0);
-    variable fc3_n22_t0_8 : signed(24 downto 0);
-    variable fc3_n22_t0_9_a : signed(25 downto 0);
-    variable fc3_n22_t0_9_b : signed(25 downto 0);
-    variable fc3_n22_t0_9 : signed(25 downto 0);
-    variable fc3_n22_t0_10_a : signed(23 downto 0);
-    variable fc3_n22_t0_10_b : signed(23 downto 0);
-    variable fc3_n22_t0_10 : signed(23 downto 0);
-    variable fc3_n22_t0_11_a : signed(23 downto 0);
-    variable fc3_n22_t0_11_b : signed(23 downto 0);
-    variable fc3_n22_t0_11 : signed(23 downto 0);
-    variable fc3_n22_t0_12_a : signed(25 downto 0);
-    variable fc3_n22_t0_12 : signed(25 downto 0);
-    variable fc3_n22_t0_13_b : signed(24 downto 0);
-    variable fc3_n22_t0_13 : signed(24 downto 0);
+    variable fc3_n22_p23 : signed(22 downto 0); -- weight 0.1103515625
+    variable fc3_n22_p24 : signed(24 downto 0); -- weight -0.2763671875
+    variable fc3_n22_p27 : signed(23 downto 0); -- weight -0.177734375
+    variable fc3_n22_p29 : signed(19 downto 0); -- weight -0.0126953125
+    variable fc3_n22_p31 : signed(21 downto 0); -- weight 0.0546875
     variable fc3_n22_t0_14_b : signed(24 downto 0);
-    variable fc3_n22_t0_14 : signed(24 downto 0);
-    variable fc3_n22_t0_15_b : signed(23 downto 0);
-    variable fc3_n22_t0_15 : signed(23 downto 0);
-    variable fc3_n22_t1_0_b : signed(25 downto 0);
     variable fc3_n22_t1_0 : signed(25 downto 0);
-    variable fc3_n22_t1_1_a : signed(25 downto 0);
-    variable fc3_n22_t1_1_b : signed(25 downto 0);
     variable fc3_n22_t1_1 : signed(25 downto 0);
-    variable fc3_n22_t1_2_b : signed(25 downto 0);
     variable fc3_n22_t1_2 : signed(25 downto 0);
-    variable fc3_n22_t1_3_a : signed(25 downto 0);
-    variable fc3_n22_t1_3_b : signed(25 downto 0);
     variable fc3_n22_t1_3 : signed(25 downto 0);
-    variable fc3_n22_t1_4_a : signed(25 downto 0);
     variable fc3_n22_t1_4 : signed(25 downto 0);
-    variable fc3_n22_t1_5_a : signed(24 downto 0);
-    variable fc3_n22_t1_5_b : signed(24 downto 0);
     variable fc3_n22_t1_5 : signed(24 downto 0);
-    variable fc3_n22_t1_6_a : signed(26 downto 0);
-    variable fc3_n22_t1_6_b : signed(26 downto 0);
-    variable fc3_n22_t1_6 : signed(26 downto 0);
-    variable fc3_n22_t1_7_a : signed(25 downto 0);
-    variable fc3_n22_t1_7_b : signed(25 downto 0);
     variable fc3_n22_t1_7 : signed(25 downto 0);
-    variable fc3_n22_t2_0_a : signed(26 downto 0);
-    variable fc3_n22_t2_0_b : signed(26 downto 0);
     variable fc3_n22_t2_0 : signed(26 downto 0);
-    variable fc3_n22_t2_1_a : signed(26 downto 0);
-    variable fc3_n22_t2_1_b : signed(26 downto 0);
     variable fc3_n22_t2_1 : signed(26 downto 0);
-    variable fc3_n22_t2_2_a : signed(26 downto 0);
-    variable fc3_n22_t2_2_b : signed(26 downto 0);
     variable fc3_n22_t2_2 : signed(26 downto 0);
-    variable fc3_n22_t2_3_b : signed(26 downto 0);
     variable fc3_n22_t2_3 : signed(26 downto 0);
-    variable fc3_n22_t3_0_a : signed(27 downto 0);
-    variable fc3_n22_t3_0_b : signed(27 downto 0);
     variable fc3_n22_t3_0 : signed(27 downto 0);
-    variable fc3_n22_t3_1_a : signed(27 downto 0);
-    variable fc3_n22_t3_1_b : signed(27 downto 0);
     variable fc3_n22_t3_1 : signed(27 downto 0);
-    variable fc3_n22_t4_0_a : signed(28 downto 0);
-    variable fc3_n22_t4_0_b : signed(28 downto 0);
-    variable fc3_n22_t4_0 : signed(28 downto 0);
-    variable fc3_n22_t5_0_b : signed(28 downto 0);
-    variable fc3_n22_t5_0 : signed(28 downto 0);
     variable fc3_n22_acc : signed(28 downto 0);
     variable fc3_n22_y_fl : signed(18 downto 0);
-    variable fc3_n22_y_wrap : signed(15 downto 0);
-    variable fc3_n23_p0_m : signed(25 downto 0);
-    variable fc3_n23_p0 : signed(24 downto 0);
+    variable fc3_n23_p0 : signed(24 downto 0); -- weight -0.48046875
     variable fc3_n23_p1_sh : signed(20 downto 0);
-    variable fc3_n23_p2_m : signed(25 downto 0);
-    variable fc3_n23_p2 : signed(24 downto 0);
-    variable fc3_n23_p3_m : signed(25 downto 0);
-    variable fc3_n23_p3 : signed(24 downto 0);
-    variable fc3_n23_p4_m : signed(25 downto 0);
-    variable fc3_n23_p4 : signed(24 downto 0);
-    variable fc3_n23_p5_m : signed(22 downto 0);
-    variable fc3_n23_p5 : signed(21 downto 0);
-    variable fc3_n23_p6_m : signed(25 downto 0);
-    variable fc3_n23_p6 : signed(24 downto 0);
-    variable fc3_n23_p7_m : signed(21 downto 0);
-    variable fc3_n23_p7 : signed(20 downto 0);
-    variable fc3_n23_p8_m : signed(25 downto 0);
-    variable fc3_n23_p8 : signed(24 downto 0);
-    variable fc3_n23_p9_m : signed(21 downto 0);
-    variable fc3_n23_p9 : signed(20 downto 0);
-    variable fc3_n23_p10_m : signed(25 downto 0);
-    variable fc3_n23_p10 : signed(24 downto 0);
-    variable fc3_n23_p11_m : signed(24 downto 0);
-    variable fc3_n23_p11 : signed(23 downto 0);
-    variable fc3_n23_p12_m : signed(23 downto 0);
-    variable fc3_n23_p12 : signed(22 downto 0);
-    variable fc3_n23_p13_m : signed(25 downto 0);
-    variable fc3_n23_p13 : signed(24 downto 0);
-    variable fc3_n23_p14_m : signed(24 downto 0);
-    variable fc3_n23_p14 : signed(23 downto 0);
-    variable fc3_n23_p15_m : signed(21 downto 0);
-    variable fc3_n23_p15 : signed(20 downto 0);
-    variable fc3_n23_p16_m : signed(24 downto 0);
-    variable fc3_n23_p16 : signed(23 downto 0);
-    variable fc3_n23_p17_m : signed(24 downto 0);
-    variable fc3_n23_p17 : signed(23 downto 0);
-    variable fc3_n23_p18_m : signed(23 downto 0);
-    variable fc3_n23_p18 : signed(22 downto 0);
-    variable fc3_n23_p19_m : signed(20 downto 0);
-    variable fc3_n23_p19 : signed(19 downto 0);
-    variable fc3_n23_p20_m : signed(22 downto 0);
-    variable fc3_n23_p20 : signed(21 downto 0);
-    variable fc3_n23_p21_m : signed(24 downto 0);
-    variable fc3_n23_p21 : signed(23 downto 0);
-    variable fc3_n23_p22_m : signed(19 downto 0);
-    variable fc3_n23_p22 : signed(18 downto 0);
-    variable fc3_n23_p23_m : signed(24 downto 0);
-    variable fc3_n23_p23 : signed(23 downto 0);
-    variable fc3_n23_p24_m : signed(20 downto 0);
-    variable fc3_n23_p24 : signed(19 downto 0);
-    variable fc3_n23_p25_m : signed(24 downto 0);
-    variable fc3_n23_p25 : signed(23 downto 0);
-    variable fc3_n23_p26_m : signed(21 downto 0);
-    variable fc3_n23_p26 : signed(20 downto 0);
-    variable fc3_n23_p27_m : signed(23 downto 0);
-    variable fc3_n23_p27 : signed(22 downto 0);
-    variable fc3_n23_p28_m : signed(23 downto 0);
-    variable fc3_n23_p28 : signed(22 downto 0);
-    variable fc3_n23_p29_m : signed(24 downto 0);
-    variable fc3_n23_p29 : signed(23 downto 0);
-    variable fc3_n23_p30_m : signed(27 downto 0);
-    variable fc3_n23_p30 : signed(26 downto 0);
-    variable fc3_n23_p31_m : signed(23 downto 0);
-    variable fc3_n23_p31 : signed(22 downto 0);
-    variable fc3_n23_t0_0_a : signed(25 downto 0);
-    variable fc3_n23_t0_0_b : signed(25 downto 0);
-    variable fc3_n23_t0_0 : signed(25 downto 0);
-    variable fc3_n23_t0_1_a : signed(25 downto 0);
-    variable fc3_n23_t0_1_b : signed(25 downto 0);
-    variable fc3_n23_t0_1 : signed(25 downto 0);
-    variable fc3_n23_t0_2_b : signed(24 downto 0);
-    variable fc3_n23_t0_2 : signed(24 downto 0);
-    variable fc3_n23_t0_3_b : signed(24 downto 0);
-    variable fc3_n23_t0_3 : signed(24 downto 0);
-    variable fc3_n23_t0_4_b : signed(24 downto 0);
-    variable fc3_n23_t0_4 : signed(24 downto 0);
-    variable fc3_n23_t0_5_a : signed(25 downto 0);
-    variable fc3_n23_t0_5_b : signed(25 downto 0);
-    variable fc3_n23_t0_5 : signed(25 downto 0);
-    variable fc3_n23_t0_6_a : signed(24 downto 0);
-    variable fc3_n23_t0_6 : signed(24 downto 0);
-    variable fc3_n23_t0_7_b : signed(23 downto 0);
-    variable fc3_n23_t0_7 : signed(23 downto 0);
-    variable fc3_n23_t0_8_a : signed(24 downto 0);
-    variable fc3_n23_t0_8_b : signed(24 downto 0);
-    variable fc3_n23_t0_8 : signed(24 downto 0);
-    variable fc3_n23_t0_9_b : signed(22 downto 0);
-    variable fc3_n23_t0_9 : signed(22 downto 0);
-    variable fc3_n23_t0_10_a : signed(23 downto 0);
-    variable fc3_n23_t0_10 : signed(23 downto 0);
-    variable fc3_n23_t0_11_a : signed(23 downto 0);
-    variable fc3_n23_t0_11 : signed(23 downto 0);
-    variable fc3_n23_t0_12_a : signed(23 downto 0);
-    variable fc3_n23_t0_12 : signed(23 downto 0);
-    variable fc3_n23_t0_13_a : signed(23 downto 0);
-    variable fc3_n23_t0_13_b : signed(23 downto 0);
-    variable fc3_n23_t0_13 : signed(23 downto 0);
-    variable fc3_n23_t0_14_a : signed(24 downto 0);
-    variable fc3_n23_t0_14_b : signed(24 downto 0);
-    variable fc3_n23_t0_14 : signed(24 downto 0);
-    variable fc3_n23_t0_15_b : signed(26 downto 0);
-    variable fc3_n23_t0_15 : signed(26 downto 0);
-    variable fc3_n23_t1_0_a : signed(26 downto 0);
-    variable fc3_n23_t1_0_b : signed(26 downto 0);
-    variable fc3_n23_t1_0 : signed(26 downto 0);
-    variable fc3_n23_t1_1_a : signed(25 downto 0);
-    variable fc3_n23_t1_1_b : signed(25 downto 0);
+    variable fc3_n23_p2 : signed(24 downto 0); -- weight -0.263671875
+    variable fc3_n23_p3 : signed(24 downto 0); -- weight 0.310546875
+    variable fc3_n23_p5 : signed(21 downto 0); -- weight 0.0576171875
+    variable fc3_n23_p7 : signed(20 downto 0); -- weight 0.0224609375
+    variable fc3_n23_p10 : signed(24 downto 0); -- weight -0.3427734375
+    variable fc3_n23_p11 : signed(23 downto 0); -- weight 0.1982421875
+    variable fc3_n23_p12 : signed(22 downto 0); -- weight -0.1240234375
+    variable fc3_n23_p15 : signed(20 downto 0); -- weight 0.0302734375
+    variable fc3_n23_p16 : signed(23 downto 0); -- weight -0.1337890625
+    variable fc3_n23_p17 : signed(23 downto 0); -- weight 0.1884765625
+    variable fc3_n23_p20 : signed(21 downto 0); -- weight 0.0400390625
+    variable fc3_n23_p22 : signed(18 downto 0); -- weight 0.0048828125
+    variable fc3_n23_p24 : signed(19 downto 0); -- weight 0.009765625
+    variable fc3_n23_p26 : signed(20 downto 0); -- weight -0.0244140625
+    variable fc3_n23_p27 : signed(22 downto 0); -- weight 0.123046875
+    variable fc3_n23_p28 : signed(22 downto 0); -- weight 0.0732421875
+    variable fc3_n23_p29 : signed(23 downto 0); -- weight -0.21484375
+    variable fc3_n23_p31 : signed(22 downto 0); -- weight 0.078125
     variable fc3_n23_t1_1 : signed(25 downto 0);
-    variable fc3_n23_t1_2_a : signed(25 downto 0);
     variable fc3_n23_t1_2 : signed(25 downto 0);
-    variable fc3_n23_t1_3_a : signed(25 downto 0);
-    variable fc3_n23_t1_3_b : signed(25 downto 0);
     variable fc3_n23_t1_3 : signed(25 downto 0);
-    variable fc3_n23_t1_4_b : signed(24 downto 0);
     variable fc3_n23_t1_4 : signed(24 downto 0);
-    variable fc3_n23_t1_5_a : signed(24 downto 0);
-    variable fc3_n23_t1_5_b : signed(24 downto 0);
     variable fc3_n23_t1_5 : signed(24 downto 0);
-    variable fc3_n23_t1_6_a : signed(24 downto 0);
-    variable fc3_n23_t1_6_b : signed(24 downto 0);
     variable fc3_n23_t1_6 : signed(24 downto 0);
-    variable fc3_n23_t1_7_a : signed(27 downto 0);
-    variable fc3_n23_t1_7_b : signed(27 downto 0);
-    variable fc3_n23_t1_7 : signed(27 downto 0);
-    variable fc3_n23_t2_0_b : signed(26 downto 0);
     variable fc3_n23_t2_0 : signed(26 downto 0);
-    variable fc3_n23_t2_1_a : signed(26 downto 0);
-    variable fc3_n23_t2_1_b : signed(26 downto 0);
     variable fc3_n23_t2_1 : signed(26 downto 0);
-    variable fc3_n23_t2_2_a : signed(25 downto 0);
-    variable fc3_n23_t2_2_b : signed(25 downto 0);
     variable fc3_n23_t2_2 : signed(25 downto 0);
-    variable fc3_n23_t2_3_a : signed(27 downto 0);
     variable fc3_n23_t2_3 : signed(27 downto 0);
-    variable fc3_n23_t3_0_a : signed(27 downto 0);
-    variable fc3_n23_t3_0_b : signed(27 downto 0);
     variable fc3_n23_t3_0 : signed(27 downto 0);
-    variable fc3_n23_t3_1_a : signed(27 downto 0);
     variable fc3_n23_t3_1 : signed(27 downto 0);
-    variable fc3_n23_t4_0_a : signed(28 downto 0);
-    variable fc3_n23_t4_0_b : signed(28 downto 0);
-    variable fc3_n23_t4_0 : signed(28 downto 0);
-    variable fc3_n23_t5_0_b : signed(28 downto 0);
-    variable fc3_n23_t5_0 : signed(28 downto 0);
     variable fc3_n23_acc : signed(28 downto 0);
     variable fc3_n23_y_fl : signed(18 downto 0);
-    variable fc3_n23_y_wrap : signed(15 downto 0);
-    variable fc3_n24_p0_m : signed(26 downto 0);
-    variable fc3_n24_p0 : signed(25 downto 0);
-    variable fc3_n24_p1_m : signed(25 downto 0);
-    variable fc3_n24_p1 : signed(24 downto 0);
-    variable fc3_n24_p2_m : signed(23 downto 0);
-    variable fc3_n24_p2 : signed(22 downto 0);
-    variable fc3_n24_p3_m : signed(25 downto 0);
-    variable fc3_n24_p3 : signed(24 downto 0);
-    variable fc3_n24_p4_m : signed(23 downto 0);
-    variable fc3_n24_p4 : signed(22 downto 0);
-    variable fc3_n24_p5_m : signed(25 downto 0);
-    variable fc3_n24_p5 : signed(24 downto 0);
-    variable fc3_n24_p6_m : signed(26 downto 0);
-    variable fc3_n24_p6 : signed(25 downto 0);
-    variable fc3_n24_p7_m : signed(24 downto 0);
-    variable fc3_n24_p7 : signed(23 downto 0);
-    variable fc3_n24_p8_m : signed(25 downto 0);
-    variable fc3_n24_p8 : signed(24 downto 0);
-    variable fc3_n24_p9_m : signed(25 downto 0);
-    variable fc3_n24_p9 : signed(24 downto 0);
-    variable fc3_n24_p10_m : signed(25 downto 0);
-    variable fc3_n24_p10 : signed(24 downto 0);
-    variable fc3_n24_p11_m : signed(23 downto 0);
-    variable fc3_n24_p11 : signed(22 downto 0);
-    variable fc3_n24_p12_m : signed(23 downto 0);
-    variable fc3_n24_p12 : signed(22 downto 0);
-    variable fc3_n24_p13_m : signed(24 downto 0);
-    variable fc3_n24_p13 : signed(23 downto 0);
-    variable fc3_n24_p14_m : signed(22 downto 0);
-    variable fc3_n24_p14 : signed(21 downto 0);
-    variable fc3_n24_p15_m : signed(24 downto 0);
-    variable fc3_n24_p15 : signed(23 downto 0);
-    variable fc3_n24_p16_m : signed(23 downto 0);
-    variable fc3_n24_p16 : signed(22 downto 0);
-    variable fc3_n24_p17_m : signed(24 downto 0);
-    variable fc3_n24_p17 : signed(23 downto 0);
-    variable fc3_n24_p18_m : signed(23 downto 0);
-    variable fc3_n24_p18 : signed(22 downto 0);
-    variable fc3_n24_p19_m : signed(22 downto 0);
-    variable fc3_n24_p19 : signed(21 downto 0);
-    variable fc3_n24_p20_m : signed(24 downto 0);
-    variable fc3_n24_p20 : signed(23 downto 0);
-    variable fc3_n24_p21_m : signed(24 downto 0);
-    variable fc3_n24_p21 : signed(23 downto 0);
-    variable fc3_n24_p22_m : signed(25 downto 0);
-    variable fc3_n24_p22 : signed(24 downto 0);
-    variable fc3_n24_p23_m : signed(24 downto 0);
-    variable fc3_n24_p23 : signed(23 downto 0);
-    variable fc3_n24_p24_m : signed(25 downto 0);
-    variable fc3_n24_p24 : signed(24 downto 0);
-    variable fc3_n24_p25_m : signed(26 downto 0);
-    variable fc3_n24_p25 : signed(25 downto 0);
-    variable fc3_n24_p26_m : signed(24 downto 0);
-    variable fc3_n24_p26 : signed(23 downto 0);
-    variable fc3_n24_p27_m : signed(25 downto 0);
-    variable fc3_n24_p27 : signed(24 downto 0);
-    variable fc3_n24_p28_m : signed(26 downto 0);
-    variable fc3_n24_p28 : signed(25 downto 0);
-    variable fc3_n24_p29_m : signed(24 downto 0);
-    variable fc3_n24_p29 : signed(23 downto 0);
-    variable fc3_n24_p30_m : signed(26 downto 0);
-    variable fc3_n24_p30 : signed(25 downto 0);
-    variable fc3_n24_p31_m : signed(23 downto 0);
-    variable fc3_n24_p31 : signed(22 downto 0);
-    variable fc3_n24_t0_0_a : signed(26 downto 0);
-    variable fc3_n24_t0_0_b : signed(26 downto 0);
-    variable fc3_n24_t0_0 : signed(26 downto 0);
-    variable fc3_n24_t0_1_a : signed(24 downto 0);
-    variable fc3_n24_t0_1 : signed(24 downto 0);
-    variable fc3_n24_t0_2_a : signed(24 downto 0);
-    variable fc3_n24_t0_2 : signed(24 downto 0);
-    variable fc3_n24_t0_3_b : signed(25 downto 0);
-    variable fc3_n24_t0_3 : signed(25 downto 0);
-    variable fc3_n24_t0_4_a : signed(25 downto 0);
-    variable fc3_n24_t0_4_b : signed(25 downto 0);
-    variable fc3_n24_t0_4 : signed(25 downto 0);
-    variable fc3_n24_t0_5_b : signed(24 downto 0);
-    variable fc3_n24_t0_5 : signed(24 downto 0);
-    variable fc3_n24_t0_6_a : signed(24 downto 0);
-    variable fc3_n24_t0_6_b : signed(24 downto 0);
-    variable fc3_n24_t0_6 : signed(24 downto 0);
-    variable fc3_n24_t0_7_a : signed(23 downto 0);
-    variable fc3_n24_t0_7 : signed(23 downto 0);
-    variable fc3_n24_t0_8_a : signed(24 downto 0);
-    variable fc3_n24_t0_8_b : signed(24 downto 0);
-    variable fc3_n24_t0_8 : signed(24 downto 0);
-    variable fc3_n24_t0_9_a : signed(23 downto 0);
-    variable fc3_n24_t0_9_b : signed(23 downto 0);
-    variable fc3_n24_t0_9 : signed(23 downto 0);
-    variable fc3_n24_t0_10_a : signed(24 downto 0);
-    variable fc3_n24_t0_10_b : signed(24 downto 0);
-    variable fc3_n24_t0_10 : signed(24 downto 0);
-    variable fc3_n24_t0_11_b : signed(24 downto 0);
-    variable fc3_n24_t0_11 : signed(24 downto 0);
-    variable fc3_n24_t0_12_a : signed(25 downto 0);
-    variable fc3_n24_t0_12 : signed(25 downto 0);
-    variable fc3_n24_t0_13_a : signed(25 downto 0);
-    variable fc3_n24_t0_13_b : signed(25 downto 0);
-    variable fc3_n24_t0_13 : signed(25 downto 0);
-    variable fc3_n24_t0_14_b : signed(25 downto 0);
-    variable fc3_n24_t0_14 : signed(25 downto 0);
-    variable fc3_n24_t0_15_b : signed(25 downto 0);
-    variable fc3_n24_t0_15 : signed(25 downto 0);
-    variable fc3_n24_t1_0_b : signed(26 downto 0);
+    variable fc3_n24_p0 : signed(25 downto 0); -- weight 0.724609375
+    variable fc3_n24_p1 : signed(24 downto 0); -- weight -0.2783203125
+    variable fc3_n24_p2 : signed(22 downto 0); -- weight -0.1083984375
+    variable fc3_n24_p4 : signed(22 downto 0); -- weight -0.1201171875
+    variable fc3_n24_p7 : signed(23 downto 0); -- weight -0.1728515625
+    variable fc3_n24_p8 : signed(24 downto 0); -- weight -0.498046875
+    variable fc3_n24_p9 : signed(24 downto 0); -- weight 0.3232421875
+    variable fc3_n24_p11 : signed(22 downto 0); -- weight 0.1240234375
+    variable fc3_n24_p13 : signed(23 downto 0); -- weight 0.19921875
+    variable fc3_n24_p14 : signed(21 downto 0); -- weight -0.0400390625
+    variable fc3_n24_p16 : signed(22 downto 0); -- weight -0.0966796875
+    variable fc3_n24_p17 : signed(23 downto 0); -- weight 0.21484375
+    variable fc3_n24_p18 : signed(22 downto 0); -- weight 0.1201171875
+    variable fc3_n24_p19 : signed(21 downto 0); -- weight 0.05859375
+    variable fc3_n24_p21 : signed(23 downto 0); -- weight 0.1484375
+    variable fc3_n24_p23 : signed(23 downto 0); -- weight -0.16796875
+    variable fc3_n24_p24 : signed(24 downto 0); -- weight -0.4404296875
+    variable fc3_n24_p27 : signed(24 downto 0); -- weight -0.3701171875
+    variable fc3_n24_p29 : signed(23 downto 0); -- weight -0.205078125
+    variable fc3_n24_p31 : signed(22 downto 0); -- weight -0.087890625
     variable fc3_n24_t1_0 : signed(26 downto 0);
-    variable fc3_n24_t1_1_a : signed(26 downto 0);
-    variable fc3_n24_t1_1_b : signed(26 downto 0);
     variable fc3_n24_t1_1 : signed(26 downto 0);
-    variable fc3_n24_t1_2_a : signed(26 downto 0);
-    variable fc3_n24_t1_2_b : signed(26 downto 0);
-    variable fc3_n24_t1_2 : signed(26 downto 0);
-    variable fc3_n24_t1_3_a : signed(25 downto 0);
-    variable fc3_n24_t1_3_b : signed(25 downto 0);
     variable fc3_n24_t1_3 : signed(25 downto 0);
-    variable fc3_n24_t1_4_b : signed(24 downto 0);
     variable fc3_n24_t1_4 : signed(24 downto 0);
-    variable fc3_n24_t1_5_a : signed(25 downto 0);
-    variable fc3_n24_t1_5_b : signed(25 downto 0);
     variable fc3_n24_t1_5 : signed(25 downto 0);
-    variable fc3_n24_t1_6_a : signed(26 downto 0);
-    variable fc3_n24_t1_6_b : signed(26 downto 0);
     variable fc3_n24_t1_6 : signed(26 downto 0);
-    variable fc3_n24_t1_7_a : signed(26 downto 0);
-    variable fc3_n24_t1_7_b : signed(26 downto 0);
     variable fc3_n24_t1_7 : signed(26 downto 0);
-    variable fc3_n24_t2_0_a : signed(27 downto 0);
-    variable fc3_n24_t2_0_b : signed(27 downto 0);
     variable fc3_n24_t2_0 : signed(27 downto 0);
-    variable fc3_n24_t2_1_b : signed(26 downto 0);
     variable fc3_n24_t2_1 : signed(26 downto 0);
-    variable fc3_n24_t2_2_a : signed(26 downto 0);
-    variable fc3_n24_t2_2_b : signed(26 downto 0);
     variable fc3_n24_t2_2 : signed(26 downto 0);
-    variable fc3_n24_t2_3_a : signed(27 downto 0);
-    variable fc3_n24_t2_3_b : signed(27 downto 0);
     variable fc3_n24_t2_3 : signed(27 downto 0);
-    variable fc3_n24_t3_0_a : signed(28 downto 0);
-    variable fc3_n24_t3_0_b : signed(28 downto 0);
     variable fc3_n24_t3_0 : signed(28 downto 0);
-    variable fc3_n24_t3_1_a : signed(28 downto 0);
-    variable fc3_n24_t3_1_b : signed(28 downto 0);
     variable fc3_n24_t3_1 : signed(28 downto 0);
-    variable fc3_n24_t4_0_a : signed(29 downto 0);
-    variable fc3_n24_t4_0_b : signed(29 downto 0);
-    variable fc3_n24_t4_0 : signed(29 downto 0);
-    variable fc3_n24_t5_0_b : signed(29 downto 0);
-    variable fc3_n24_t5_0 : signed(29 downto 0);
     variable fc3_n24_acc : signed(29 downto 0);
     variable fc3_n24_y_fl : signed(19 downto 0);
-    variable fc3_n24_y_wrap : signed(15 downto 0);
-    variable fc3_n25_p0_m : signed(24 downto 0);
-    variable fc3_n25_p0 : signed(23 downto 0);
-    variable fc3_n25_p1_m : signed(23 downto 0);
-    variable fc3_n25_p1 : signed(22 downto 0);
-    variable fc3_n25_p2_m : signed(22 downto 0);
-    variable fc3_n25_p2 : signed(21 downto 0);
-    variable fc3_n25_p3_m : signed(23 downto 0);
-    variable fc3_n25_p3 : signed(22 downto 0);
-    variable fc3_n25_p4_m : signed(24 downto 0);
-    variable fc3_n25_p4 : signed(23 downto 0);
-    variable fc3_n25_p5_m : signed(24 downto 0);
-    variable fc3_n25_p5 : signed(23 downto 0);
-    variable fc3_n25_p6_m : signed(22 downto 0);
-    variable fc3_n25_p6 : signed(21 downto 0);
-    variable fc3_n25_p7_m : signed(24 downto 0);
-    variable fc3_n25_p7 : signed(23 downto 0);
-    variable fc3_n25_p8_m : signed(23 downto 0);
-    variable fc3_n25_p8 : signed(22 downto 0);
-    variable fc3_n25_p9_m : signed(24 downto 0);
-    variable fc3_n25_p9 : signed(23 downto 0);
-    variable fc3_n25_p10_m : signed(22 downto 0);
-    variable fc3_n25_p10 : signed(21 downto 0);
-    variable fc3_n25_p11_m : signed(24 downto 0);
-    variable fc3_n25_p11 : signed(23 downto 0);
-    variable fc3_n25_p12_m : signed(22 downto 0);
-    variable fc3_n25_p12 : signed(21 downto 0);
-    variable fc3_n25_p13_m : signed(24 downto 0);
-    variable fc3_n25_p13 : signed(23 downto 0);
-    variable fc3_n25_p14_m : signed(23 downto 0);
-    variable fc3_n25_p14 : signed(22 downto 0);
-    variable fc3_n25_p15_m : signed(24 downto 0);
-    variable fc3_n25_p15 : signed(23 downto 0);
-    variable fc3_n25_p16_m : signed(23 downto 0);
-    variable fc3_n25_p16 : signed(22 downto 0);
-    variable fc3_n25_p17_m : signed(25 downto 0);
-    variable fc3_n25_p17 : signed(24 downto 0);
-    variable fc3_n25_p18_m : signed(25 downto 0);
-    variable fc3_n25_p18 : signed(24 downto 0);
-    variable fc3_n25_p19_m : signed(24 downto 0);
-    variable fc3_n25_p19 : signed(23 downto 0);
-    variable fc3_n25_p20_m : signed(25 downto 0);
-    variable fc3_n25_p20 : signed(24 downto 0);
-    variable fc3_n25_p21_m : signed(25 downto 0);
-    variable fc3_n25_p21 : signed(24 downto 0);
-    variable fc3_n25_p22_m : signed(24 downto 0);
-    variable fc3_n25_p22 : signed(23 downto 0);
-    variable fc3_n25_p23_m : signed(23 downto 0);
-    variable fc3_n25_p23 : signed(22 downto 0);
-    variable fc3_n25_p24_m : signed(22 downto 0);
-    variable fc3_n25_p24 : signed(21 downto 0);
-    variable fc3_n25_p25_m : signed(20 downto 0);
-    variable fc3_n25_p25 : signed(19 downto 0);
-    variable fc3_n25_p26_m : signed(20 downto 0);
-    variable fc3_n25_p26 : signed(19 downto 0);
-    variable fc3_n25_p27_m : signed(25 downto 0);
-    variable fc3_n25_p27 : signed(24 downto 0);
-    variable fc3_n25_p28_m : signed(23 downto 0);
-    variable fc3_n25_p28 : signed(22 downto 0);
-    variable fc3_n25_p29_m : signed(24 downto 0);
-    variable fc3_n25_p29 : signed(23 downto 0);
-    variable fc3_n25_p30_m : signed(25 downto 0);
-    variable fc3_n25_p30 : signed(24 downto 0);
-    variable fc3_n25_p31_m : signed(25 downto 0);
-    variable fc3_n25_p31 : signed(24 downto 0);
-    variable fc3_n25_t0_0_a : signed(24 downto 0);
-    variable fc3_n25_t0_0_b : signed(24 downto 0);
-    variable fc3_n25_t0_0 : signed(24 downto 0);
-    variable fc3_n25_t0_1_a : signed(22 downto 0);
-    variable fc3_n25_t0_1 : signed(22 downto 0);
-    variable fc3_n25_t0_2_a : signed(24 downto 0);
-    variable fc3_n25_t0_2_b : signed(24 downto 0);
-    variable fc3_n25_t0_2 : signed(24 downto 0);
-    variable fc3_n25_t0_3_a : signed(23 downto 0);
-    variable fc3_n25_t0_3 : signed(23 downto 0);
-    variable fc3_n25_t0_4_a : signed(23 downto 0);
-    variable fc3_n25_t0_4 : signed(23 downto 0);
-    variable fc3_n25_t0_5_a : signed(23 downto 0);
-    variable fc3_n25_t0_5 : signed(23 downto 0);
-    variable fc3_n25_t0_6_a : signed(23 downto 0);
-    variable fc3_n25_t0_6 : signed(23 downto 0);
-    variable fc3_n25_t0_7_a : signed(23 downto 0);
-    variable fc3_n25_t0_7 : signed(23 downto 0);
-    variable fc3_n25_t0_8_a : signed(24 downto 0);
-    variable fc3_n25_t0_8 : signed(24 downto 0);
-    variable fc3_n25_t0_9_a : signed(25 downto 0);
-    variable fc3_n25_t0_9_b : signed(25 downto 0);
-    variable fc3_n25_t0_9 : signed(25 downto 0);
-    variable fc3_n25_t0_10_a : signed(25 downto 0);
-    variable fc3_n25_t0_10_b : signed(25 downto 0);
-    variable fc3_n25_t0_10 : signed(25 downto 0);
-    variable fc3_n25_t0_11_a : signed(24 downto 0);
-    variable fc3_n25_t0_11_b : signed(24 downto 0);
-    variable fc3_n25_t0_11 : signed(24 downto 0);
-    variable fc3_n25_t0_12_a : signed(22 downto 0);
-    variable fc3_n25_t0_12_b : signed(22 downto 0);
-    variable fc3_n25_t0_12 : signed(22 downto 0);
-    variable fc3_n25_t0_13_a : signed(24 downto 0);
-    variable fc3_n25_t0_13 : signed(24 downto 0);
-    variable fc3_n25_t0_14_a : signed(24 downto 0);
-    variable fc3_n25_t0_14_b : signed(24 downto 0);
-    variable fc3_n25_t0_14 : signed(24 downto 0);
-    variable fc3_n25_t0_15_a : signed(25 downto 0);
-    variable fc3_n25_t0_15_b : signed(25 downto 0);
-    variable fc3_n25_t0_15 : signed(25 downto 0);
-    variable fc3_n25_t1_0_b : signed(24 downto 0);
+    variable fc3_n25_p0 : signed(23 downto 0); -- weight -0.1884765625
+    variable fc3_n25_p1 : signed(22 downto 0); -- weight 0.1123046875
+    variable fc3_n25_p2 : signed(21 downto 0); -- weight -0.05078125
+    variable fc3_n25_p4 : signed(23 downto 0); -- weight -0.1572265625
+    variable fc3_n25_p5 : signed(23 downto 0); -- weight -0.138671875
+    variable fc3_n25_p6 : signed(21 downto 0); -- weight 0.0341796875
+    variable fc3_n25_p8 : signed(22 downto 0); -- weight 0.072265625
+    variable fc3_n25_p10 : signed(21 downto 0); -- weight 0.0517578125
+    variable fc3_n25_p12 : signed(21 downto 0); -- weight 0.0576171875
+    variable fc3_n25_p14 : signed(22 downto 0); -- weight 0.0888671875
+    variable fc3_n25_p16 : signed(22 downto 0); -- weight -0.0869140625
+    variable fc3_n25_p18 : signed(24 downto 0); -- weight 0.28125
+    variable fc3_n25_p19 : signed(23 downto 0); -- weight 0.22265625
+    variable fc3_n25_p20 : signed(24 downto 0); -- weight 0.3896484375
+    variable fc3_n25_p21 : signed(24 downto 0); -- weight -0.28125
+    variable fc3_n25_p22 : signed(23 downto 0); -- weight -0.162109375
+    variable fc3_n25_p23 : signed(22 downto 0); -- weight 0.0927734375
+    variable fc3_n25_p24 : signed(21 downto 0); -- weight 0.0615234375
+    variable fc3_n25_p25 : signed(19 downto 0); -- weight -0.0107421875
+    variable fc3_n25_p26 : signed(19 downto 0); -- weight 0.0126953125
+    variable fc3_n25_p29 : signed(23 downto 0); -- weight -0.2373046875
+    variable fc3_n25_p30 : signed(24 downto 0); -- weight -0.48828125
+    variable fc3_n25_p31 : signed(24 downto 0); -- weight 0.3828125
     variable fc3_n25_t1_0 : signed(24 downto 0);
-    variable fc3_n25_t1_1_a : signed(25 downto 0);
-    variable fc3_n25_t1_1_b : signed(25 downto 0);
-    variable fc3_n25_t1_1 : signed(25 downto 0);
-    variable fc3_n25_t1_2_a : signed(24 downto 0);
-    variable fc3_n25_t1_2_b : signed(24 downto 0);
     variable fc3_n25_t1_2 : signed(24 downto 0);
-    variable fc3_n25_t1_3_a : signed(24 downto 0);
-    variable fc3_n25_t1_3_b : signed(24 downto 0);
     variable fc3_n25_t1_3 : signed(24 downto 0);
-    variable fc3_n25_t1_4_a : signed(25 downto 0);
     variable fc3_n25_t1_4 : signed(25 downto 0);
-    variable fc3_n25_t1_5_b : signed(25 downto 0);
     variable fc3_n25_t1_5 : signed(25 downto 0);
-    variable fc3_n25_t1_6_a : signed(24 downto 0);
     variable fc3_n25_t1_6 : signed(24 downto 0);
-    variable fc3_n25_t1_7_a : signed(26 downto 0);
-    variable fc3_n25_t1_7_b : signed(26 downto 0);
-    variable fc3_n25_t1_7 : signed(26 downto 0);
-    variable fc3_n25_t2_0_a : signed(25 downto 0);
     variable fc3_n25_t2_0 : signed(25 downto 0);
-    variable fc3_n25_t2_1_a : signed(25 downto 0);
-    variable fc3_n25_t2_1_b : signed(25 downto 0);
     variable fc3_n25_t2_1 : signed(25 downto 0);
-    variable fc3_n25_t2_2_a : signed(26 downto 0);
-    variable fc3_n25_t2_2_b : signed(26 downto 0);
     variable fc3_n25_t2_2 : signed(26 downto 0);
-    variable fc3_n25_t2_3_a : signed(26 downto 0);
     variable fc3_n25_t2_3 : signed(26 downto 0);
-    variable fc3_n25_t3_0_a : signed(26 downto 0);
-    variable fc3_n25_t3_0_b : signed(26 downto 0);
     variable fc3_n25_t3_0 : signed(26 downto 0);
-    variable fc3_n25_t3_1_a : signed(27 downto 0);
-    variable fc3_n25_t3_1_b : signed(27 downto 0);
     variable fc3_n25_t3_1 : signed(27 downto 0);
-    variable fc3_n25_t4_0_a : signed(28 downto 0);
-    variable fc3_n25_t4_0_b : signed(28 downto 0);
-    variable fc3_n25_t4_0 : signed(28 downto 0);
-    variable fc3_n25_t5_0_b : signed(28 downto 0);
-    variable fc3_n25_t5_0 : signed(28 downto 0);
     variable fc3_n25_acc : signed(28 downto 0);
     variable fc3_n25_y_fl : signed(18 downto 0);
-    variable fc3_n25_y_wrap : signed(15 downto 0);
-    variable fc3_n26_p0_m : signed(25 downto 0);
-    variable fc3_n26_p0 : signed(24 downto 0);
-    variable fc3_n26_p1_m : signed(23 downto 0);
-    variable fc3_n26_p1 : signed(22 downto 0);
-    variable fc3_n26_p2_m : signed(25 downto 0);
-    variable fc3_n26_p2 : signed(24 downto 0);
-    variable fc3_n26_p3_m : signed(25 downto 0);
-    variable fc3_n26_p3 : signed(24 downto 0);
-    variable fc3_n26_p4_m : signed(22 downto 0);
-    variable fc3_n26_p4 : signed(21 downto 0);
-    variable fc3_n26_p5_m : signed(21 downto 0);
-    variable fc3_n26_p5 : signed(20 downto 0);
-    variable fc3_n26_p6_m : signed(24 downto 0);
-    variable fc3_n26_p6 : signed(23 downto 0);
-    variable fc3_n26_p7_m : signed(24 downto 0);
-    variable fc3_n26_p7 : signed(23 downto 0);
-    variable fc3_n26_p8_m : signed(22 downto 0);
-    variable fc3_n26_p8 : signed(21 downto 0);
-    variable fc3_n26_p9_m : signed(24 downto 0);
-    variable fc3_n26_p9 : signed(23 downto 0);
-    variable fc3_n26_p10_m : signed(25 downto 0);
-    variable fc3_n26_p10 : signed(24 downto 0);
-    variable fc3_n26_p11_m : signed(23 downto 0);
-    variable fc3_n26_p11 : signed(22 downto 0);
+    variable fc3_n26_p1 : signed(22 downto 0); -- weight 0.107421875
+    variable fc3_n26_p2 : signed(24 downto 0); -- weight -0.25390625
+    variable fc3_n26_p3 : signed(24 downto 0); -- weight 0.291015625
+    variable fc3_n26_p4 : signed(21 downto 0); -- weight -0.0537109375
+    variable fc3_n26_p5 : signed(20 downto 0); -- weight 0.0234375
+    variable fc3_n26_p6 : signed(23 downto 0); -- weight -0.2431640625
+    variable fc3_n26_p7 : signed(23 downto 0); -- weight 0.169921875
+    variable fc3_n26_p8 : signed(21 downto 0); -- weight 0.037109375
+    variable fc3_n26_p9 : signed(23 downto 0); -- weight -0.2138671875
+    variable fc3_n26_p11 : signed(22 downto 0); -- weight -0.09765625
     variable fc3_n26_p12_sh : signed(21 downto 0);
-    variable fc3_n26_p12_e : signed(22 downto 0);
     variable fc3_n26_p12_neg : signed(22 downto 0);
-    variable fc3_n26_p13_m : signed(24 downto 0);
-    variable fc3_n26_p13 : signed(23 downto 0);
-    variable fc3_n26_p14_m : signed(24 downto 0);
-    variable fc3_n26_p14 : signed(23 downto 0);
-    variable fc3_n26_p15_m : signed(25 downto 0);
-    variable fc3_n26_p15 : signed(24 downto 0);
-    variable fc3_n26_p16_m : signed(24 downto 0);
-    variable fc3_n26_p16 : signed(23 downto 0);
-    variable fc3_n26_p17_m : signed(25 downto 0);
-    variable fc3_n26_p17 : signed(24 downto 0);
+    variable fc3_n26_p13 : signed(23 downto 0); -- weight 0.2265625
+    variable fc3_n26_p14 : signed(23 downto 0); -- weight 0.22265625
+    variable fc3_n26_p16 : signed(23 downto 0); -- weight -0.162109375
     variable fc3_n26_p18_sh : signed(20 downto 0);
-    variable fc3_n26_p19_m : signed(24 downto 0);
-    variable fc3_n26_p19 : signed(23 downto 0);
-    variable fc3_n26_p20_m : signed(23 downto 0);
-    variable fc3_n26_p20 : signed(22 downto 0);
-    variable fc3_n26_p21_m : signed(24 downto 0);
-    variable fc3_n26_p21 : signed(23 downto 0);
-    variable fc3_n26_p22_m : signed(24 downto 0);
-    variable fc3_n26_p22 : signed(23 downto 0);
-    variable fc3_n26_p23_m : signed(24 downto 0);
-    variable fc3_n26_p23 : signed(23 downto 0);
-    variable fc3_n26_p24_m : signed(23 downto 0);
-    variable fc3_n26_p24 : signed(22 downto 0);
-    variable fc3_n26_p25_m : signed(24 downto 0);
-    variable fc3_n26_p25 : signed(23 downto 0);
-    variable fc3_n26_p26_m : signed(24 downto 0);
-    variable fc3_n26_p26 : signed(23 downto 0);
-    variable fc3_n26_p27_m : signed(23 downto 0);
-    variable fc3_n26_p27 : signed(22 downto 0);
-    variable fc3_n26_p28_m : signed(22 downto 0);
-    variable fc3_n26_p28 : signed(21 downto 0);
-    variable fc3_n26_p29_m : signed(23 downto 0);
-    variable fc3_n26_p29 : signed(22 downto 0);
-    variable fc3_n26_p30_m : signed(23 downto 0);
-    variable fc3_n26_p30 : signed(22 downto 0);
-    variable fc3_n26_p31_m : signed(24 downto 0);
-    variable fc3_n26_p31 : signed(23 downto 0);
-    variable fc3_n26_t0_0_b : signed(24 downto 0);
-    variable fc3_n26_t0_0 : signed(24 downto 0);
-    variable fc3_n26_t0_1_a : signed(25 downto 0);
-    variable fc3_n26_t0_1_b : signed(25 downto 0);
-    variable fc3_n26_t0_1 : signed(25 downto 0);
-    variable fc3_n26_t0_2_a : signed(22 downto 0);
-    variable fc3_n26_t0_2_b : signed(22 downto 0);
-    variable fc3_n26_t0_2 : signed(22 downto 0);
-    variable fc3_n26_t0_3_a : signed(24 downto 0);
-    variable fc3_n26_t0_3_b : signed(24 downto 0);
-    variable fc3_n26_t0_3 : signed(24 downto 0);
-    variable fc3_n26_t0_4_a : signed(24 downto 0);
+    variable fc3_n26_p20 : signed(22 downto 0); -- weight -0.1044921875
+    variable fc3_n26_p21 : signed(23 downto 0); -- weight 0.181640625
+    variable fc3_n26_p22 : signed(23 downto 0); -- weight 0.1533203125
+    variable fc3_n26_p23 : signed(23 downto 0); -- weight -0.2294921875
+    variable fc3_n26_p24 : signed(22 downto 0); -- weight 0.1015625
+    variable fc3_n26_p25 : signed(23 downto 0); -- weight 0.1748046875
+    variable fc3_n26_p26 : signed(23 downto 0); -- weight -0.220703125
+    variable fc3_n26_p28 : signed(21 downto 0); -- weight -0.0537109375
+    variable fc3_n26_p29 : signed(22 downto 0); -- weight -0.1123046875
+    variable fc3_n26_p30 : signed(22 downto 0); -- weight 0.1181640625
+    variable fc3_n26_p31 : signed(23 downto 0); -- weight 0.166015625
     variable fc3_n26_t0_4_b : signed(24 downto 0);
-    variable fc3_n26_t0_4 : signed(24 downto 0);
-    variable fc3_n26_t0_5_b : signed(24 downto 0);
-    variable fc3_n26_t0_5 : signed(24 downto 0);
-    variable fc3_n26_t0_6_a : signed(24 downto 0);
-    variable fc3_n26_t0_6_b : signed(24 downto 0);
-    variable fc3_n26_t0_6 : signed(24 downto 0);
-    variable fc3_n26_t0_7_a : signed(24 downto 0);
-    variable fc3_n26_t0_7 : signed(24 downto 0);
-    variable fc3_n26_t0_8_a : signed(24 downto 0);
-    variable fc3_n26_t0_8 : signed(24 downto 0);
-    variable fc3_n26_t0_9_a : signed(23 downto 0);
-    variable fc3_n26_t0_9 : signed(23 downto 0);
-    variable fc3_n26_t0_10_a : signed(24 downto 0);
-    variable fc3_n26_t0_10_b : signed(24 downto 0);
-    variable fc3_n26_t0_10 : signed(24 downto 0);
-    variable fc3_n26_t0_11_a : signed(24 downto 0);
-    variable fc3_n26_t0_11_b : signed(24 downto 0);
-    variable fc3_n26_t0_11 : signed(24 downto 0);
-    variable fc3_n26_t0_12_a : signed(24 downto 0);
-    variable fc3_n26_t0_12_b : signed(24 downto 0);
-    variable fc3_n26_t0_12 : signed(24 downto 0);
-    variable fc3_n26_t0_13_a : signed(24 downto 0);
-    variable fc3_n26_t0_13_b : signed(24 downto 0);
-    variable fc3_n26_t0_13 : signed(24 downto 0);
-    variable fc3_n26_t0_14_a : signed(23 downto 0);
-    variable fc3_n26_t0_14_b : signed(23 downto 0);
-    variable fc3_n26_t0_14 : signed(23 downto 0);
-    variable fc3_n26_t0_15_a : signed(24 downto 0);
-    variable fc3_n26_t0_15_b : signed(24 downto 0);
-    variable fc3_n26_t0_15 : signed(24 downto 0);
-    variable fc3_n26_t1_0_a : signed(26 downto 0);
-    variable fc3_n26_t1_0_b : signed(26 downto 0);
-    variable fc3_n26_t1_0 : signed(26 downto 0);
-    variable fc3_n26_t1_1_a : signed(24 downto 0);
     variable fc3_n26_t1_1 : signed(24 downto 0);
-    variable fc3_n26_t1_2_a : signed(25 downto 0);
-    variable fc3_n26_t1_2_b : signed(25 downto 0);
     variable fc3_n26_t1_2 : signed(25 downto 0);
-    variable fc3_n26_t1_3_a : signed(25 downto 0);
-    variable fc3_n26_t1_3_b : signed(25 downto 0);
     variable fc3_n26_t1_3 : signed(25 downto 0);
-    variable fc3_n26_t1_4_a : signed(25 downto 0);
-    variable fc3_n26_t1_4_b : signed(25 downto 0);
     variable fc3_n26_t1_4 : signed(25 downto 0);
-    variable fc3_n26_t1_5_a : signed(25 downto 0);
-    variable fc3_n26_t1_5_b : signed(25 downto 0);
     variable fc3_n26_t1_5 : signed(25 downto 0);
-    variable fc3_n26_t1_6_a : signed(25 downto 0);
-    variable fc3_n26_t1_6_b : signed(25 downto 0);
     variable fc3_n26_t1_6 : signed(25 downto 0);
-    variable fc3_n26_t1_7_a : signed(24 downto 0);
     variable fc3_n26_t1_7 : signed(24 downto 0);
-    variable fc3_n26_t2_0_b : signed(26 downto 0);
     variable fc3_n26_t2_0 : signed(26 downto 0);
-    variable fc3_n26_t2_1_a : signed(26 downto 0);
-    variable fc3_n26_t2_1_b : signed(26 downto 0);
     variable fc3_n26_t2_1 : signed(26 downto 0);
-    variable fc3_n26_t2_2_a : signed(26 downto 0);
-    variable fc3_n26_t2_2_b : signed(26 downto 0);
     variable fc3_n26_t2_2 : signed(26 downto 0);
-    variable fc3_n26_t2_3_a : signed(26 downto 0);
-    variable fc3_n26_t2_3_b : signed(26 downto 0);
     variable fc3_n26_t2_3 : signed(26 downto 0);
-    variable fc3_n26_t3_0_a : signed(27 downto 0);
-    variable fc3_n26_t3_0_b : signed(27 downto 0);
     variable fc3_n26_t3_0 : signed(27 downto 0);
-    variable fc3_n26_t3_1_a : signed(27 downto 0);
-    variable fc3_n26_t3_1_b : signed(27 downto 0);
     variable fc3_n26_t3_1 : signed(27 downto 0);
-    variable fc3_n26_t4_0_a : signed(28 downto 0);
-    variable fc3_n26_t4_0_b : signed(28 downto 0);
-    variable fc3_n26_t4_0 : signed(28 downto 0);
-    variable fc3_n26_t5_0_b : signed(28 downto 0);
-    variable fc3_n26_t5_0 : signed(28 downto 0);
     variable fc3_n26_acc : signed(28 downto 0);
     variable fc3_n26_y_fl : signed(18 downto 0);
-    variable fc3_n26_y_wrap : signed(15 downto 0);
-    variable fc3_n27_p0_m : signed(22 downto 0);
-    variable fc3_n27_p0 : signed(21 downto 0);
-    variable fc3_n27_p1_m : signed(22 downto 0);
-    variable fc3_n27_p1 : signed(21 downto 0);
-    variable fc3_n27_p2_m : signed(21 downto 0);
-    variable fc3_n27_p2 : signed(20 downto 0);
-    variable fc3_n27_p3_m : signed(23 downto 0);
-    variable fc3_n27_p3 : signed(22 downto 0);
-    variable fc3_n27_p4_m : signed(21 downto 0);
-    variable fc3_n27_p4 : signed(20 downto 0);
-    variable fc3_n27_p5_m : signed(23 downto 0);
-    variable fc3_n27_p5 : signed(22 downto 0);
-    variable fc3_n27_p6_m : signed(22 downto 0);
-    variable fc3_n27_p6 : signed(21 downto 0);
-    variable fc3_n27_p7_m : signed(21 downto 0);
-    variable fc3_n27_p7 : signed(20 downto 0);
-    variable fc3_n27_p8_m : signed(25 downto 0);
-    variable fc3_n27_p8 : signed(24 downto 0);
+    variable fc3_n27_p0 : signed(21 downto 0); -- weight -0.0537109375
+    variable fc3_n27_p1 : signed(21 downto 0); -- weight -0.0322265625
+    variable fc3_n27_p2 : signed(20 downto 0); -- weight 0.0185546875
+    variable fc3_n27_p4 : signed(20 downto 0); -- weight -0.0283203125
+    variable fc3_n27_p5 : signed(22 downto 0); -- weight 0.119140625
+    variable fc3_n27_p6 : signed(21 downto 0); -- weight -0.05859375
+    variable fc3_n27_p7 : signed(20 downto 0); -- weight 0.0263671875
     variable fc3_n27_p9_sh : signed(20 downto 0);
-    variable fc3_n27_p10_m : signed(25 downto 0);
-    variable fc3_n27_p10 : signed(24 downto 0);
-    variable fc3_n27_p11_m : signed(25 downto 0);
-    variable fc3_n27_p11 : signed(24 downto 0);
-    variable fc3_n27_p12_m : signed(23 downto 0);
-    variable fc3_n27_p12 : signed(22 downto 0);
-    variable fc3_n27_p13_m : signed(20 downto 0);
-    variable fc3_n27_p13 : signed(19 downto 0);
-    variable fc3_n27_p14_m : signed(23 downto 0);
-    variable fc3_n27_p14 : signed(22 downto 0);
-    variable fc3_n27_p15_m : signed(22 downto 0);
-    variable fc3_n27_p15 : signed(21 downto 0);
-    variable fc3_n27_p16_m : signed(25 downto 0);
-    variable fc3_n27_p16 : signed(24 downto 0);
-    variable fc3_n27_p17_m : signed(24 downto 0);
-    variable fc3_n27_p17 : signed(23 downto 0);
-    variable fc3_n27_p18_m : signed(21 downto 0);
-    variable fc3_n27_p18 : signed(20 downto 0);
-    variable fc3_n27_p19_m : signed(24 downto 0);
-    variable fc3_n27_p19 : signed(23 downto 0);
-    variable fc3_n27_p20_m : signed(23 downto 0);
-    variable fc3_n27_p20 : signed(22 downto 0);
-    variable fc3_n27_p21_m : signed(25 downto 0);
-    variable fc3_n27_p21 : signed(24 downto 0);
-    variable fc3_n27_p22_m : signed(23 downto 0);
-    variable fc3_n27_p22 : signed(22 downto 0);
-    variable fc3_n27_p23_m : signed(25 downto 0);
-    variable fc3_n27_p23 : signed(24 downto 0);
-    variable fc3_n27_p24_m : signed(23 downto 0);
-    variable fc3_n27_p24 : signed(22 downto 0);
-    variable fc3_n27_p25_m : signed(25 downto 0);
-    variable fc3_n27_p25 : signed(24 downto 0);
-    variable fc3_n27_p26_m : signed(24 downto 0);
-    variable fc3_n27_p26 : signed(23 downto 0);
-    variable fc3_n27_p27_m : signed(25 downto 0);
-    variable fc3_n27_p27 : signed(24 downto 0);
-    variable fc3_n27_p28_m : signed(23 downto 0);
-    variable fc3_n27_p28 : signed(22 downto 0);
-    variable fc3_n27_p30_m : signed(25 downto 0);
-    variable fc3_n27_p30 : signed(24 downto 0);
-    variable fc3_n27_p31_m : signed(24 downto 0);
-    variable fc3_n27_p31 : signed(23 downto 0);
-    variable fc3_n27_t0_0_a : signed(22 downto 0);
-    variable fc3_n27_t0_0_b : signed(22 downto 0);
-    variable fc3_n27_t0_0 : signed(22 downto 0);
-    variable fc3_n27_t0_1_a : signed(22 downto 0);
-    variable fc3_n27_t0_1 : signed(22 downto 0);
-    variable fc3_n27_t0_2_a : signed(23 downto 0);
-    variable fc3_n27_t0_2_b : signed(23 downto 0);
-    variable fc3_n27_t0_2 : signed(23 downto 0);
-    variable fc3_n27_t0_3_a : signed(22 downto 0);
-    variable fc3_n27_t0_3_b : signed(22 downto 0);
-    variable fc3_n27_t0_3 : signed(22 downto 0);
-    variable fc3_n27_t0_4_b : signed(24 downto 0);
-    variable fc3_n27_t0_4 : signed(24 downto 0);
-    variable fc3_n27_t0_5_a : signed(25 downto 0);
-    variable fc3_n27_t0_5_b : signed(25 downto 0);
-    variable fc3_n27_t0_5 : signed(25 downto 0);
-    variable fc3_n27_t0_6_a : signed(23 downto 0);
-    variable fc3_n27_t0_6_b : signed(23 downto 0);
-    variable fc3_n27_t0_6 : signed(23 downto 0);
-    variable fc3_n27_t0_7_a : signed(23 downto 0);
-    variable fc3_n27_t0_7_b : signed(23 downto 0);
-    variable fc3_n27_t0_7 : signed(23 downto 0);
-    variable fc3_n27_t0_8_b : signed(24 downto 0);
-    variable fc3_n27_t0_8 : signed(24 downto 0);
-    variable fc3_n27_t0_9_a : signed(23 downto 0);
-    variable fc3_n27_t0_9 : signed(23 downto 0);
-    variable fc3_n27_t0_10_a : signed(24 downto 0);
-    variable fc3_n27_t0_10 : signed(24 downto 0);
-    variable fc3_n27_t0_11_a : signed(24 downto 0);
-    variable fc3_n27_t0_11 : signed(24 downto 0);
-    variable fc3_n27_t0_12_a : signed(24 downto 0);
-    variable fc3_n27_t0_12 : signed(24 downto 0);
-    variable fc3_n27_t0_13_a : signed(25 downto 0);
-    variable fc3_n27_t0_13_b : signed(25 downto 0);
-    variable fc3_n27_t0_13 : signed(25 downto 0);
-    variable fc3_n27_t0_14_b : signed(22 downto 0);
-    variable fc3_n27_t0_14 : signed(22 downto 0);
-    variable fc3_n27_t0_15_a : signed(25 downto 0);
-    variable fc3_n27_t0_15_b : signed(25 downto 0);
-    variable fc3_n27_t0_15 : signed(25 downto 0);
-    variable fc3_n27_t1_0_a : signed(23 downto 0);
-    variable fc3_n27_t1_0_b : signed(23 downto 0);
+    variable fc3_n27_p10 : signed(24 downto 0); -- weight -0.2578125
+    variable fc3_n27_p12 : signed(22 downto 0); -- weight 0.1162109375
+    variable fc3_n27_p13 : signed(19 downto 0); -- weight -0.0146484375
+    variable fc3_n27_p14 : signed(22 downto 0); -- weight -0.1142578125
+    variable fc3_n27_p15 : signed(21 downto 0); -- weight 0.0390625
+    variable fc3_n27_p17 : signed(23 downto 0); -- weight -0.169921875
+    variable fc3_n27_p18 : signed(20 downto 0); -- weight -0.01953125
+    variable fc3_n27_p20 : signed(22 downto 0); -- weight -0.1142578125
+    variable fc3_n27_p22 : signed(22 downto 0); -- weight 0.1064453125
+    variable fc3_n27_p24 : signed(22 downto 0); -- weight -0.087890625
+    variable fc3_n27_p26 : signed(23 downto 0); -- weight 0.232421875
+    variable fc3_n27_p27 : signed(24 downto 0); -- weight -0.2998046875
+    variable fc3_n27_p30 : signed(24 downto 0); -- weight -0.4853515625
+    variable fc3_n27_p31 : signed(23 downto 0); -- weight -0.1630859375
     variable fc3_n27_t1_0 : signed(23 downto 0);
-    variable fc3_n27_t1_1_b : signed(23 downto 0);
     variable fc3_n27_t1_1 : signed(23 downto 0);
-    variable fc3_n27_t1_2_a : signed(25 downto 0);
     variable fc3_n27_t1_2 : signed(25 downto 0);
-    variable fc3_n27_t1_3_a : signed(24 downto 0);
-    variable fc3_n27_t1_3_b : signed(24 downto 0);
     variable fc3_n27_t1_3 : signed(24 downto 0);
-    variable fc3_n27_t1_4_a : signed(25 downto 0);
-    variable fc3_n27_t1_4_b : signed(25 downto 0);
     variable fc3_n27_t1_4 : signed(25 downto 0);
-    variable fc3_n27_t1_5_a : signed(25 downto 0);
-    variable fc3_n27_t1_5_b : signed(25 downto 0);
     variable fc3_n27_t1_5 : signed(25 downto 0);
-    variable fc3_n27_t1_6_a : signed(25 downto 0);
     variable fc3_n27_t1_6 : signed(25 downto 0);
-    variable fc3_n27_t1_7_a : signed(25 downto 0);
     variable fc3_n27_t1_7 : signed(25 downto 0);
-    variable fc3_n27_t2_0_a : signed(24 downto 0);
-    variable fc3_n27_t2_0_b : signed(24 downto 0);
     variable fc3_n27_t2_0 : signed(24 downto 0);
-    variable fc3_n27_t2_1_a : signed(26 downto 0);
-    variable fc3_n27_t2_1_b : signed(26 downto 0);
-    variable fc3_n27_t2_1 : signed(26 downto 0);
-    variable fc3_n27_t2_2_a : signed(26 downto 0);
-    variable fc3_n27_t2_2_b : signed(26 downto 0);
     variable fc3_n27_t2_2 : signed(26 downto 0);
-    variable fc3_n27_t2_3_a : signed(26 downto 0);
-    variable fc3_n27_t2_3_b : signed(26 downto 0);
     variable fc3_n27_t2_3 : signed(26 downto 0);
-    variable fc3_n27_t3_0_a : signed(26 downto 0);
     variable fc3_n27_t3_0 : signed(26 downto 0);
-    variable fc3_n27_t3_1_a : signed(27 downto 0);
-    variable fc3_n27_t3_1_b : signed(27 downto 0);
     variable fc3_n27_t3_1 : signed(27 downto 0);
-    variable fc3_n27_t4_0_a : signed(28 downto 0);
-    variable fc3_n27_t4_0_b : signed(28 downto 0);
-    variable fc3_n27_t4_0 : signed(28 downto 0);
-    variable fc3_n27_t5_0_b : signed(28 downto 0);
-    variable fc3_n27_t5_0 : signed(28 downto 0);
     variable fc3_n27_acc : signed(28 downto 0);
     variable fc3_n27_y_fl : signed(18 downto 0);
-    variable fc3_n27_y_wrap : signed(15 downto 0);
-    variable fc3_n28_p0_m : signed(25 downto 0);
-    variable fc3_n28_p0 : signed(24 downto 0);
-    variable fc3_n28_p1_m : signed(23 downto 0);
-    variable fc3_n28_p1 : signed(22 downto 0);
-    variable fc3_n28_p2_m : signed(23 downto 0);
-    variable fc3_n28_p2 : signed(22 downto 0);
-    variable fc3_n28_p3_m : signed(25 downto 0);
-    variable fc3_n28_p3 : signed(24 downto 0);
-    variable fc3_n28_p4_m : signed(22 downto 0);
-    variable fc3_n28_p4 : signed(21 downto 0);
-    variable fc3_n28_p5_m : signed(24 downto 0);
-    variable fc3_n28_p5 : signed(23 downto 0);
-    variable fc3_n28_p6_m : signed(23 downto 0);
-    variable fc3_n28_p6 : signed(22 downto 0);
-    variable fc3_n28_p7_m : signed(23 downto 0);
-    variable fc3_n28_p7 : signed(22 downto 0);
-    variable fc3_n28_p8_m : signed(24 downto 0);
-    variable fc3_n28_p8 : signed(23 downto 0);
-    variable fc3_n28_p9_m : signed(24 downto 0);
-    variable fc3_n28_p9 : signed(23 downto 0);
-    variable fc3_n28_p10_m : signed(23 downto 0);
-    variable fc3_n28_p10 : signed(22 downto 0);
-    variable fc3_n28_p11_m : signed(25 downto 0);
-    variable fc3_n28_p11 : signed(24 downto 0);
-    variable fc3_n28_p12_m : signed(22 downto 0);
-    variable fc3_n28_p12 : signed(21 downto 0);
-    variable fc3_n28_p13_m : signed(25 downto 0);
-    variable fc3_n28_p13 : signed(24 downto 0);
-    variable fc3_n28_p14_m : signed(22 downto 0);
-    variable fc3_n28_p14 : signed(21 downto 0);
-    variable fc3_n28_p15_m : signed(25 downto 0);
-    variable fc3_n28_p15 : signed(24 downto 0);
-    variable fc3_n28_p16_m : signed(22 downto 0);
-    variable fc3_n28_p16 : signed(21 downto 0);
-    variable fc3_n28_p17_m : signed(21 downto 0);
-    variable fc3_n28_p17 : signed(20 downto 0);
-    variable fc3_n28_p18_m : signed(23 downto 0);
-    variable fc3_n28_p18 : signed(22 downto 0);
-    variable fc3_n28_p19_m : signed(23 downto 0);
-    variable fc3_n28_p19 : signed(22 downto 0);
-    variable fc3_n28_p20_m : signed(19 downto 0);
-    variable fc3_n28_p20 : signed(18 downto 0);
-    variable fc3_n28_p21_m : signed(24 downto 0);
-    variable fc3_n28_p21 : signed(23 downto 0);
-    variable fc3_n28_p22_m : signed(24 downto 0);
-    variable fc3_n28_p22 : signed(23 downto 0);
-    variable fc3_n28_p23_m : signed(25 downto 0);
-    variable fc3_n28_p23 : signed(24 downto 0);
-    variable fc3_n28_p24_m : signed(23 downto 0);
-    variable fc3_n28_p24 : signed(22 downto 0);
-    variable fc3_n28_p25_m : signed(25 downto 0);
-    variable fc3_n28_p25 : signed(24 downto 0);
-    variable fc3_n28_p26_m : signed(21 downto 0);
-    variable fc3_n28_p26 : signed(20 downto 0);
-    variable fc3_n28_p27_m : signed(24 downto 0);
-    variable fc3_n28_p27 : signed(23 downto 0);
-    variable fc3_n28_p28_m : signed(22 downto 0);
-    variable fc3_n28_p28 : signed(21 downto 0);
-    variable fc3_n28_p29_m : signed(24 downto 0);
-    variable fc3_n28_p29 : signed(23 downto 0);
-    variable fc3_n28_p30_m : signed(24 downto 0);
-    variable fc3_n28_p30 : signed(23 downto 0);
-    variable fc3_n28_p31_m : signed(23 downto 0);
-    variable fc3_n28_p31 : signed(22 downto 0);
-    variable fc3_n28_t0_0_b : signed(24 downto 0);
-    variable fc3_n28_t0_0 : signed(24 downto 0);
-    variable fc3_n28_t0_1_a : signed(24 downto 0);
-    variable fc3_n28_t0_1 : signed(24 downto 0);
-    variable fc3_n28_t0_2_a : signed(24 downto 0);
-    variable fc3_n28_t0_2_b : signed(24 downto 0);
-    variable fc3_n28_t0_2 : signed(24 downto 0);
-    variable fc3_n28_t0_3_a : signed(23 downto 0);
-    variable fc3_n28_t0_3_b : signed(23 downto 0);
-    variable fc3_n28_t0_3 : signed(23 downto 0);
-    variable fc3_n28_t0_4_a : signed(24 downto 0);
-    variable fc3_n28_t0_4_b : signed(24 downto 0);
-    variable fc3_n28_t0_4 : signed(24 downto 0);
-    variable fc3_n28_t0_5_a : signed(24 downto 0);
-    variable fc3_n28_t0_5 : signed(24 downto 0);
-    variable fc3_n28_t0_6_a : signed(24 downto 0);
-    variable fc3_n28_t0_6 : signed(24 downto 0);
-    variable fc3_n28_t0_7_a : signed(24 downto 0);
-    variable fc3_n28_t0_7 : signed(24 downto 0);
-    variable fc3_n28_t0_8_a : signed(22 downto 0);
-    variable fc3_n28_t0_8_b : signed(22 downto 0);
-    variable fc3_n28_t0_8 : signed(22 downto 0);
-    variable fc3_n28_t0_9_a : signed(23 downto 0);
-    variable fc3_n28_t0_9_b : signed(23 downto 0);
-    variable fc3_n28_t0_9 : signed(23 downto 0);
-    variable fc3_n28_t0_10_a : signed(23 downto 0);
-    variable fc3_n28_t0_10 : signed(23 downto 0);
-    variable fc3_n28_t0_11_a : signed(24 downto 0);
-    variable fc3_n28_t0_11 : signed(24 downto 0);
-    variable fc3_n28_t0_12_a : signed(25 downto 0);
-    variable fc3_n28_t0_12_b : signed(25 downto 0);
-    variable fc3_n28_t0_12 : signed(25 downto 0);
-    variable fc3_n28_t0_13_a : signed(23 downto 0);
-    variable fc3_n28_t0_13 : signed(23 downto 0);
-    variable fc3_n28_t0_14_a : signed(23 downto 0);
-    variable fc3_n28_t0_14 : signed(23 downto 0);
-    variable fc3_n28_t0_15_a : signed(24 downto 0);
-    variable fc3_n28_t0_15_b : signed(24 downto 0);
-    variable fc3_n28_t0_15 : signed(24 downto 0);
-    variable fc3_n28_t1_0_a : signed(25 downto 0);
-    variable fc3_n28_t1_0_b : signed(25 downto 0);
+    variable fc3_n28_p1 : signed(22 downto 0); -- weight -0.091796875
+    variable fc3_n28_p2 : signed(22 downto 0); -- weight -0.111328125
+    variable fc3_n28_p4 : signed(21 downto 0); -- weight -0.052734375
+    variable fc3_n28_p5 : signed(23 downto 0); -- weight -0.2197265625
+    variable fc3_n28_p6 : signed(22 downto 0); -- weight 0.076171875
+    variable fc3_n28_p7 : signed(22 downto 0); -- weight 0.09375
+    variable fc3_n28_p8 : signed(23 downto 0); -- weight -0.173828125
+    variable fc3_n28_p10 : signed(22 downto 0); -- weight 0.0927734375
+    variable fc3_n28_p12 : signed(21 downto 0); -- weight 0.0380859375
+    variable fc3_n28_p14 : signed(21 downto 0); -- weight -0.0341796875
+    variable fc3_n28_p16 : signed(21 downto 0); -- weight -0.05078125
+    variable fc3_n28_p18 : signed(22 downto 0); -- weight 0.1064453125
+    variable fc3_n28_p19 : signed(22 downto 0); -- weight 0.064453125
+    variable fc3_n28_p20 : signed(18 downto 0); -- weight -0.0048828125
+    variable fc3_n28_p22 : signed(23 downto 0); -- weight -0.2041015625
+    variable fc3_n28_p24 : signed(22 downto 0); -- weight -0.0830078125
+    variable fc3_n28_p25 : signed(24 downto 0); -- weight 0.474609375
+    variable fc3_n28_p26 : signed(20 downto 0); -- weight 0.0283203125
+    variable fc3_n28_p28 : signed(21 downto 0); -- weight 0.0517578125
+    variable fc3_n28_p30 : signed(23 downto 0); -- weight 0.19921875
+    variable fc3_n28_p31 : signed(22 downto 0); -- weight -0.09375
     variable fc3_n28_t1_0 : signed(25 downto 0);
-    variable fc3_n28_t1_1_b : signed(24 downto 0);
     variable fc3_n28_t1_1 : signed(24 downto 0);
-    variable fc3_n28_t1_2_a : signed(25 downto 0);
-    variable fc3_n28_t1_2_b : signed(25 downto 0);
     variable fc3_n28_t1_2 : signed(25 downto 0);
-    variable fc3_n28_t1_3_a : signed(25 downto 0);
-    variable fc3_n28_t1_3_b : signed(25 downto 0);
     variable fc3_n28_t1_3 : signed(25 downto 0);
-    variable fc3_n28_t1_4_a : signed(23 downto 0);
     variable fc3_n28_t1_4 : signed(23 downto 0);
-    variable fc3_n28_t1_5_a : signed(25 downto 0);
-    variable fc3_n28_t1_5_b : signed(25 downto 0);
-    variable fc3_n28_t1_5 : signed(25 downto 0);
-    variable fc3_n28_t1_6_b : signed(25 downto 0);
     variable fc3_n28_t1_6 : signed(25 downto 0);
-    variable fc3_n28_t1_7_a : signed(25 downto 0);
-    variable fc3_n28_t1_7_b : signed(25 downto 0);
     variable fc3_n28_t1_7 : signed(25 downto 0);
-    variable fc3_n28_t2_0_a : signed(26 downto 0);
-    variable fc3_n28_t2_0_b : signed(26 downto 0);
     variable fc3_n28_t2_0 : signed(26 downto 0);
-    variable fc3_n28_t2_1_a : signed(26 downto 0);
-    variable fc3_n28_t2_1_b : signed(26 downto 0);
     variable fc3_n28_t2_1 : signed(26 downto 0);
-    variable fc3_n28_t2_2_a : signed(25 downto 0);
     variable fc3_n28_t2_2 : signed(25 downto 0);
-    variable fc3_n28_t2_3_a : signed(26 downto 0);
-    variable fc3_n28_t2_3_b : signed(26 downto 0);
     variable fc3_n28_t2_3 : signed(26 downto 0);
-    variable fc3_n28_t3_0_a : signed(27 downto 0);
-    variable fc3_n28_t3_0_b : signed(27 downto 0);
     variable fc3_n28_t3_0 : signed(27 downto 0);
-    variable fc3_n28_t3_1_a : signed(27 downto 0);
-    variable fc3_n28_t3_1_b : signed(27 downto 0);
     variable fc3_n28_t3_1 : signed(27 downto 0);
-    variable fc3_n28_t4_0_a : signed(28 downto 0);
-    variable fc3_n28_t4_0_b : signed(28 downto 0);
-    variable fc3_n28_t4_0 : signed(28 downto 0);
-    variable fc3_n28_t5_0_b : signed(28 downto 0);
-    variable fc3_n28_t5_0 : signed(28 downto 0);
     variable fc3_n28_acc : signed(28 downto 0);
     variable fc3_n28_y_fl : signed(18 downto 0);
-    variable fc3_n28_y_wrap : signed(15 downto 0);
-    variable fc3_n29_p0_m : signed(23 downto 0);
-    variable fc3_n29_p0 : signed(22 downto 0);
-    variable fc3_n29_p1_m : signed(24 downto 0);
-    variable fc3_n29_p1 : signed(23 downto 0);
-    variable fc3_n29_p2_m : signed(24 downto 0);
-    variable fc3_n29_p2 : signed(23 downto 0);
-    variable fc3_n29_p3_m : signed(21 downto 0);
-    variable fc3_n29_p3 : signed(20 downto 0);
-    variable fc3_n29_p4_m : signed(24 downto 0);
-    variable fc3_n29_p4 : signed(23 downto 0);
-    variable fc3_n29_p5_m : signed(21 downto 0);
-    variable fc3_n29_p5 : signed(20 downto 0);
-    variable fc3_n29_p6_m : signed(21 downto 0);
-    variable fc3_n29_p6 : signed(20 downto 0);
-    variable fc3_n29_p7_m : signed(24 downto 0);
-    variable fc3_n29_p7 : signed(23 downto 0);
-    variable fc3_n29_p8_m : signed(24 downto 0);
-    variable fc3_n29_p8 : signed(23 downto 0);
-    variable fc3_n29_p9_m : signed(23 downto 0);
-    variable fc3_n29_p9 : signed(22 downto 0);
-    variable fc3_n29_p10_m : signed(23 downto 0);
-    variable fc3_n29_p10 : signed(22 downto 0);
-    variable fc3_n29_p11_m : signed(25 downto 0);
-    variable fc3_n29_p11 : signed(24 downto 0);
-    variable fc3_n29_p12_m : signed(24 downto 0);
-    variable fc3_n29_p12 : signed(23 downto 0);
-    variable fc3_n29_p13_m : signed(24 downto 0);
-    variable fc3_n29_p13 : signed(23 downto 0);
-    variable fc3_n29_p14_m : signed(23 downto 0);
-    variable fc3_n29_p14 : signed(22 downto 0);
-    variable fc3_n29_p15_m : signed(25 downto 0);
-    variable fc3_n29_p15 : signed(24 downto 0);
-    variable fc3_n29_p16_m : signed(19 downto 0);
-    variable fc3_n29_p16 : signed(18 downto 0);
+    variable fc3_n29_p0 : signed(22 downto 0); -- weight 0.076171875
+    variable fc3_n29_p3 : signed(20 downto 0); -- weight 0.0234375
+    variable fc3_n29_p5 : signed(20 downto 0); -- weight 0.0244140625
+    variable fc3_n29_p6 : signed(20 downto 0); -- weight 0.021484375
+    variable fc3_n29_p8 : signed(23 downto 0); -- weight -0.189453125
+    variable fc3_n29_p9 : signed(22 downto 0); -- weight -0.0791015625
+    variable fc3_n29_p10 : signed(22 downto 0); -- weight -0.0849609375
+    variable fc3_n29_p12 : signed(23 downto 0); -- weight -0.224609375
+    variable fc3_n29_p13 : signed(23 downto 0); -- weight -0.1640625
+    variable fc3_n29_p14 : signed(22 downto 0); -- weight -0.0791015625
     variable fc3_n29_p17_sh : signed(16 downto 0);
-    variable fc3_n29_p18_m : signed(24 downto 0);
-    variable fc3_n29_p18 : signed(23 downto 0);
-    variable fc3_n29_p19_m : signed(22 downto 0);
-    variable fc3_n29_p19 : signed(21 downto 0);
-    variable fc3_n29_p20_m : signed(25 downto 0);
-    variable fc3_n29_p20 : signed(24 downto 0);
-    variable fc3_n29_p21_m : signed(25 downto 0);
-    variable fc3_n29_p21 : signed(24 downto 0);
-    variable fc3_n29_p22_m : signed(25 downto 0);
-    variable fc3_n29_p22 : signed(24 downto 0);
-    variable fc3_n29_p23_m : signed(25 downto 0);
-    variable fc3_n29_p23 : signed(24 downto 0);
-    variable fc3_n29_p24_m : signed(24 downto 0);
-    variable fc3_n29_p24 : signed(23 downto 0);
-    variable fc3_n29_p25_m : signed(24 downto 0);
-    variable fc3_n29_p25 : signed(23 downto 0);
-    variable fc3_n29_p26_m : signed(23 downto 0);
-    variable fc3_n29_p26 : signed(22 downto 0);
-    variable fc3_n29_p27_m : signed(24 downto 0);
-    variable fc3_n29_p27 : signed(23 downto 0);
-    variable fc3_n29_p28_m : signed(23 downto 0);
-    variable fc3_n29_p28 : signed(22 downto 0);
-    variable fc3_n29_p29_m : signed(24 downto 0);
-    variable fc3_n29_p29 : signed(23 downto 0);
-    variable fc3_n29_p30_e : signed(16 downto 0);
+    variable fc3_n29_p19 : signed(21 downto 0); -- weight -0.0322265625
+    variable fc3_n29_p20 : signed(24 downto 0); -- weight 0.2607421875
+    variable fc3_n29_p21 : signed(24 downto 0); -- weight -0.2685546875
+    variable fc3_n29_p22 : signed(24 downto 0); -- weight 0.2880859375
+    variable fc3_n29_p24 : signed(23 downto 0); -- weight -0.1708984375
+    variable fc3_n29_p25 : signed(23 downto 0); -- weight -0.2431640625
+    variable fc3_n29_p26 : signed(22 downto 0); -- weight 0.123046875
+    variable fc3_n29_p27 : signed(23 downto 0); -- weight 0.1396484375
+    variable fc3_n29_p28 : signed(22 downto 0); -- weight -0.107421875
+    variable fc3_n29_p29 : signed(23 downto 0); -- weight -0.1865234375
     variable fc3_n29_p30_neg : signed(16 downto 0);
-    variable fc3_n29_p31_m : signed(24 downto 0);
-    variable fc3_n29_p31 : signed(23 downto 0);
-    variable fc3_n29_t0_0_a : signed(23 downto 0);
-    variable fc3_n29_t0_0 : signed(23 downto 0);
-    variable fc3_n29_t0_1_b : signed(23 downto 0);
-    variable fc3_n29_t0_1 : signed(23 downto 0);
-    variable fc3_n29_t0_2_b : signed(23 downto 0);
-    variable fc3_n29_t0_2 : signed(23 downto 0);
-    variable fc3_n29_t0_3_a : signed(23 downto 0);
-    variable fc3_n29_t0_3 : signed(23 downto 0);
-    variable fc3_n29_t0_4_a : signed(24 downto 0);
-    variable fc3_n29_t0_4_b : signed(24 downto 0);
-    variable fc3_n29_t0_4 : signed(24 downto 0);
-    variable fc3_n29_t0_5_a : signed(24 downto 0);
-    variable fc3_n29_t0_5 : signed(24 downto 0);
-    variable fc3_n29_t0_6_a : signed(24 downto 0);
-    variable fc3_n29_t0_6_b : signed(24 downto 0);
-    variable fc3_n29_t0_6 : signed(24 downto 0);
-    variable fc3_n29_t0_7_a : signed(24 downto 0);
-    variable fc3_n29_t0_7 : signed(24 downto 0);
-    variable fc3_n29_t0_8_b : signed(18 downto 0);
-    variable fc3_n29_t0_8 : signed(18 downto 0);
-    variable fc3_n29_t0_9_b : signed(23 downto 0);
-    variable fc3_n29_t0_9 : signed(23 downto 0);
-    variable fc3_n29_t0_10_a : signed(25 downto 0);
-    variable fc3_n29_t0_10_b : signed(25 downto 0);
-    variable fc3_n29_t0_10 : signed(25 downto 0);
-    variable fc3_n29_t0_11_a : signed(25 downto 0);
-    variable fc3_n29_t0_11_b : signed(25 downto 0);
-    variable fc3_n29_t0_11 : signed(25 downto 0);
-    variable fc3_n29_t0_12_a : signed(24 downto 0);
-    variable fc3_n29_t0_12_b : signed(24 downto 0);
-    variable fc3_n29_t0_12 : signed(24 downto 0);
-    variable fc3_n29_t0_13_a : signed(24 downto 0);
-    variable fc3_n29_t0_13_b : signed(24 downto 0);
-    variable fc3_n29_t0_13 : signed(24 downto 0);
-    variable fc3_n29_t0_14_a : signed(24 downto 0);
-    variable fc3_n29_t0_14_b : signed(24 downto 0);
-    variable fc3_n29_t0_14 : signed(24 downto 0);
-    variable fc3_n29_t0_15_a : signed(23 downto 0);
-    variable fc3_n29_t0_15 : signed(23 downto 0);
-    variable fc3_n29_t1_0_a : signed(24 downto 0);
-    variable fc3_n29_t1_0_b : signed(24 downto 0);
     variable fc3_n29_t1_0 : signed(24 downto 0);
-    variable fc3_n29_t1_1_a : signed(24 downto 0);
-    variable fc3_n29_t1_1_b : signed(24 downto 0);
     variable fc3_n29_t1_1 : signed(24 downto 0);
-    variable fc3_n29_t1_2_a : signed(25 downto 0);
-    variable fc3_n29_t1_2_b : signed(25 downto 0);
     variable fc3_n29_t1_2 : signed(25 downto 0);
-    variable fc3_n29_t1_3_a : signed(25 downto 0);
-    variable fc3_n29_t1_3_b : signed(25 downto 0);
     variable fc3_n29_t1_3 : signed(25 downto 0);
-    variable fc3_n29_t1_4_a : signed(24 downto 0);
-    variable fc3_n29_t1_4_b : signed(24 downto 0);
     variable fc3_n29_t1_4 : signed(24 downto 0);
-    variable fc3_n29_t1_5_a : signed(26 downto 0);
-    variable fc3_n29_t1_5_b : signed(26 downto 0);
-    variable fc3_n29_t1_5 : signed(26 downto 0);
-    variable fc3_n29_t1_6_a : signed(25 downto 0);
-    variable fc3_n29_t1_6_b : signed(25 downto 0);
     variable fc3_n29_t1_6 : signed(25 downto 0);
-    variable fc3_n29_t1_7_a : signed(25 downto 0);
-    variable fc3_n29_t1_7_b : signed(25 downto 0);
     variable fc3_n29_t1_7 : signed(25 downto 0);
-    variable fc3_n29_t2_0_a : signed(25 downto 0);
-    variable fc3_n29_t2_0_b : signed(25 downto 0);
     variable fc3_n29_t2_0 : signed(25 downto 0);
-    variable fc3_n29_t2_1_a : signed(26 downto 0);
-    variable fc3_n29_t2_1_b : signed(26 downto 0);
     variable fc3_n29_t2_1 : signed(26 downto 0);
-    variable fc3_n29_t2_2_a : signed(26 downto 0);
     variable fc3_n29_t2_2 : signed(26 downto 0);
-    variable fc3_n29_t2_3_a : signed(26 downto 0);
-    variable fc3_n29_t2_3_b : signed(26 downto 0);
     variable fc3_n29_t2_3 : signed(26 downto 0);
-    variable fc3_n29_t3_0_a : signed(27 downto 0);
-    variable fc3_n29_t3_0_b : signed(27 downto 0);
     variable fc3_n29_t3_0 : signed(27 downto 0);
-    variable fc3_n29_t3_1_a : signed(27 downto 0);
-    variable fc3_n29_t3_1_b : signed(27 downto 0);
     variable fc3_n29_t3_1 : signed(27 downto 0);
-    variable fc3_n29_t4_0_a : signed(28 downto 0);
-    variable fc3_n29_t4_0_b : signed(28 downto 0);
-    variable fc3_n29_t4_0 : signed(28 downto 0);
-    variable fc3_n29_t5_0_b : signed(28 downto 0);
-    variable fc3_n29_t5_0 : signed(28 downto 0);
     variable fc3_n29_acc : signed(28 downto 0);
     variable fc3_n29_y_fl : signed(18 downto 0);
-    variable fc3_n29_y_wrap : signed(15 downto 0);
-    variable fc3_n30_p0_m : signed(24 downto 0);
-    variable fc3_n30_p0 : signed(23 downto 0);
-    variable fc3_n30_p1_m : signed(25 downto 0);
-    variable fc3_n30_p1 : signed(24 downto 0);
-    variable fc3_n30_p2_m : signed(22 downto 0);
-    variable fc3_n30_p2 : signed(21 downto 0);
-    variable fc3_n30_p3_m : signed(23 downto 0);
-    variable fc3_n30_p3 : signed(22 downto 0);
-    variable fc3_n30_p4_m : signed(24 downto 0);
-    variable fc3_n30_p4 : signed(23 downto 0);
-    variable fc3_n30_p5_m : signed(22 downto 0);
-    variable fc3_n30_p5 : signed(21 downto 0);
-    variable fc3_n30_p6_m : signed(25 downto 0);
-    variable fc3_n30_p6 : signed(24 downto 0);
-    variable fc3_n30_p7_m : signed(24 downto 0);
-    variable fc3_n30_p7 : signed(23 downto 0);
-    variable fc3_n30_p8_m : signed(24 downto 0);
-    variable fc3_n30_p8 : signed(23 downto 0);
-    variable fc3_n30_p9_m : signed(25 downto 0);
-    variable fc3_n30_p9 : signed(24 downto 0);
-    variable fc3_n30_p10_m : signed(25 downto 0);
-    variable fc3_n30_p10 : signed(24 downto 0);
-    variable fc3_n30_p11_m : signed(23 downto 0);
-    variable fc3_n30_p11 : signed(22 downto 0);
-    variable fc3_n30_p12_m : signed(25 downto 0);
-    variable fc3_n30_p12 : signed(24 downto 0);
-    variable fc3_n30_p13_m : signed(23 downto 0);
-    variable fc3_n30_p13 : signed(22 downto 0);
-    variable fc3_n30_p14_m : signed(24 downto 0);
-    variable fc3_n30_p14 : signed(23 downto 0);
-    variable fc3_n30_p15_m : signed(24 downto 0);
-    variable fc3_n30_p15 : signed(23 downto 0);
-    variable fc3_n30_p16_m : signed(24 downto 0);
-    variable fc3_n30_p16 : signed(23 downto 0);
-    variable fc3_n30_p17_m : signed(23 downto 0);
-    variable fc3_n30_p17 : signed(22 downto 0);
-    variable fc3_n30_p18_m : signed(22 downto 0);
-    variable fc3_n30_p18 : signed(21 downto 0);
-    variable fc3_n30_p19_m : signed(25 downto 0);
-    variable fc3_n30_p19 : signed(24 downto 0);
-    variable fc3_n30_p20_m : signed(22 downto 0);
-    variable fc3_n30_p20 : signed(21 downto 0);
-    variable fc3_n30_p21_m : signed(23 downto 0);
-    variable fc3_n30_p21 : signed(22 downto 0);
-    variable fc3_n30_p22_m : signed(24 downto 0);
-    variable fc3_n30_p22 : signed(23 downto 0);
-    variable fc3_n30_p23_m : signed(25 downto 0);
-    variable fc3_n30_p23 : signed(24 downto 0);
-    variable fc3_n30_p24_m : signed(25 downto 0);
-    variable fc3_n30_p24 : signed(24 downto 0);
-    variable fc3_n30_p25_m : signed(21 downto 0);
-    variable fc3_n30_p25 : signed(20 downto 0);
-    variable fc3_n30_p26_m : signed(24 downto 0);
-    variable fc3_n30_p26 : signed(23 downto 0);
-    variable fc3_n30_p27_m : signed(24 downto 0);
-    variable fc3_n30_p27 : signed(23 downto 0);
-    variable fc3_n30_p28_m : signed(24 downto 0);
-    variable fc3_n30_p28 : signed(23 downto 0);
-    variable fc3_n30_p29_m : signed(24 downto 0);
-    variable fc3_n30_p29 : signed(23 downto 0);
-    variable fc3_n30_p30_m : signed(25 downto 0);
-    variable fc3_n30_p30 : signed(24 downto 0);
-    variable fc3_n30_p31_m : signed(20 downto 0);
-    variable fc3_n30_p31 : signed(19 downto 0);
-    variable fc3_n30_t0_0_a : signed(24 downto 0);
-    variable fc3_n30_t0_0 : signed(24 downto 0);
-    variable fc3_n30_t0_1_a : signed(23 downto 0);
-    variable fc3_n30_t0_1_b : signed(23 downto 0);
-    variable fc3_n30_t0_1 : signed(23 downto 0);
-    variable fc3_n30_t0_2_b : signed(23 downto 0);
-    variable fc3_n30_t0_2 : signed(23 downto 0);
-    variable fc3_n30_t0_3_b : signed(24 downto 0);
-    variable fc3_n30_t0_3 : signed(24 downto 0);
-    variable fc3_n30_t0_4_a : signed(24 downto 0);
-    variable fc3_n30_t0_4 : signed(24 downto 0);
-    variable fc3_n30_t0_5_b : signed(24 downto 0);
-    variable fc3_n30_t0_5 : signed(24 downto 0);
-    variable fc3_n30_t0_6_b : signed(24 downto 0);
-    variable fc3_n30_t0_6 : signed(24 downto 0);
-    variable fc3_n30_t0_7_a : signed(24 downto 0);
-    variable fc3_n30_t0_7_b : signed(24 downto 0);
-    variable fc3_n30_t0_7 : signed(24 downto 0);
-    variable fc3_n30_t0_8_a : signed(24 downto 0);
-    variable fc3_n30_t0_8_b : signed(24 downto 0);
-    variable fc3_n30_t0_8 : signed(24 downto 0);
-    variable fc3_n30_t0_9_a : signed(24 downto 0);
-    variable fc3_n30_t0_9 : signed(24 downto 0);
-    variable fc3_n30_t0_10_a : signed(22 downto 0);
-    variable fc3_n30_t0_10 : signed(22 downto 0);
-    variable fc3_n30_t0_11_a : signed(24 downto 0);
-    variable fc3_n30_t0_11 : signed(24 downto 0);
-    variable fc3_n30_t0_12_b : signed(24 downto 0);
-    variable fc3_n30_t0_12 : signed(24 downto 0);
-    variable fc3_n30_t0_13_a : signed(24 downto 0);
-    variable fc3_n30_t0_13_b : signed(24 downto 0);
-    variable fc3_n30_t0_13 : signed(24 downto 0);
-    variable fc3_n30_t0_14_a : signed(24 downto 0);
-    variable fc3_n30_t0_14_b : signed(24 downto 0);
-    variable fc3_n30_t0_14 : signed(24 downto 0);
-    variable fc3_n30_t0_15_b : signed(24 downto 0);
-    variable fc3_n30_t0_15 : signed(24 downto 0);
-    variable fc3_n30_t1_0_a : signed(25 downto 0);
-    variable fc3_n30_t1_0_b : signed(25 downto 0);
+    variable fc3_n30_p0 : signed(23 downto 0); -- weight -0.1875
+    variable fc3_n30_p2 : signed(21 downto 0); -- weight -0.04296875
+    variable fc3_n30_p3 : signed(22 downto 0); -- weight 0.12109375
+    variable fc3_n30_p5 : signed(21 downto 0); -- weight 0.03515625
+    variable fc3_n30_p7 : signed(23 downto 0); -- weight 0.1669921875
+    variable fc3_n30_p8 : signed(23 downto 0); -- weight -0.169921875
+    variable fc3_n30_p11 : signed(22 downto 0); -- weight 0.072265625
+    variable fc3_n30_p13 : signed(22 downto 0); -- weight 0.0869140625
+    variable fc3_n30_p14 : signed(23 downto 0); -- weight 0.2294921875
+    variable fc3_n30_p15 : signed(23 downto 0); -- weight 0.1650390625
+    variable fc3_n30_p16 : signed(23 downto 0); -- weight -0.203125
+    variable fc3_n30_p17 : signed(22 downto 0); -- weight 0.0634765625
+    variable fc3_n30_p18 : signed(21 downto 0); -- weight 0.0390625
+    variable fc3_n30_p20 : signed(21 downto 0); -- weight -0.05078125
+    variable fc3_n30_p22 : signed(23 downto 0); -- weight 0.2255859375
+    variable fc3_n30_p25 : signed(20 downto 0); -- weight -0.0205078125
+    variable fc3_n30_p26 : signed(23 downto 0); -- weight 0.138671875
+    variable fc3_n30_p27 : signed(23 downto 0); -- weight 0.1806640625
+    variable fc3_n30_p28 : signed(23 downto 0); -- weight -0.1630859375
+    variable fc3_n30_p29 : signed(23 downto 0); -- weight -0.23046875
+    variable fc3_n30_p31 : signed(19 downto 0); -- weight 0.009765625
     variable fc3_n30_t1_0 : signed(25 downto 0);
-    variable fc3_n30_t1_1_a : signed(25 downto 0);
-    variable fc3_n30_t1_1_b : signed(25 downto 0);
     variable fc3_n30_t1_1 : signed(25 downto 0);
-    variable fc3_n30_t1_2_a : signed(25 downto 0);
-    variable fc3_n30_t1_2_b : signed(25 downto 0);
     variable fc3_n30_t1_2 : signed(25 downto 0);
-    variable fc3_n30_t1_3_a : signed(25 downto 0);
-    variable fc3_n30_t1_3_b : signed(25 downto 0);
     variable fc3_n30_t1_3 : signed(25 downto 0);
-    variable fc3_n30_t1_4_a : signed(25 downto 0);
-    variable fc3_n30_t1_4_b : signed(25 downto 0);
     variable fc3_n30_t1_4 : signed(25 downto 0);
-    variable fc3_n30_t1_5_a : signed(25 downto 0);
-    variable fc3_n30_t1_5_b : signed(25 downto 0);
     variable fc3_n30_t1_5 : signed(25 downto 0);
-    variable fc3_n30_t1_6_a : signed(25 downto 0);
-    variable fc3_n30_t1_6_b : signed(25 downto 0);
     variable fc3_n30_t1_6 : signed(25 downto 0);
-    variable fc3_n30_t1_7_a : signed(25 downto 0);
-    variable fc3_n30_t1_7_b : signed(25 downto 0);
     variable fc3_n30_t1_7 : signed(25 downto 0);
-    variable fc3_n30_t2_0_a : signed(26 downto 0);
-    variable fc3_n30_t2_0_b : signed(26 downto 0);
     variable fc3_n30_t2_0 : signed(26 downto 0);
-    variable fc3_n30_t2_1_a : signed(26 downto 0);
-    variable fc3_n30_t2_1_b : signed(26 downto 0);
     variable fc3_n30_t2_1 : signed(26 downto 0);
-    variable fc3_n30_t2_2_a : signed(26 downto 0);
-    variable fc3_n30_t2_2_b : signed(26 downto 0);
     variable fc3_n30_t2_2 : signed(26 downto 0);
-    variable fc3_n30_t2_3_a : signed(26 downto 0);
-    variable fc3_n30_t2_3_b : signed(26 downto 0);
     variable fc3_n30_t2_3 : signed(26 downto 0);
-    variable fc3_n30_t3_0_a : signed(27 downto 0);
-    variable fc3_n30_t3_0_b : signed(27 downto 0);
     variable fc3_n30_t3_0 : signed(27 downto 0);
-    variable fc3_n30_t3_1_a : signed(27 downto 0);
-    variable fc3_n30_t3_1_b : signed(27 downto 0);
     variable fc3_n30_t3_1 : signed(27 downto 0);
-    variable fc3_n30_t4_0_a : signed(28 downto 0);
-    variable fc3_n30_t4_0_b : signed(28 downto 0);
-    variable fc3_n30_t4_0 : signed(28 downto 0);
-    variable fc3_n30_t5_0_b : signed(28 downto 0);
-    variable fc3_n30_t5_0 : signed(28 downto 0);
     variable fc3_n30_acc : signed(28 downto 0);
     variable fc3_n30_y_fl : signed(18 downto 0);
-    variable fc3_n30_y_wrap : signed(15 downto 0);
-    variable fc3_n31_p0_m : signed(25 downto 0);
-    variable fc3_n31_p0 : signed(24 downto 0);
-    variable fc3_n31_p1_m : signed(23 downto 0);
-    variable fc3_n31_p1 : signed(22 downto 0);
-    variable fc3_n31_p2_m : signed(23 downto 0);
-    variable fc3_n31_p2 : signed(22 downto 0);
-    variable fc3_n31_p3_m : signed(23 downto 0);
-    variable fc3_n31_p3 : signed(22 downto 0);
-    variable fc3_n31_p4_m : signed(23 downto 0);
-    variable fc3_n31_p4 : signed(22 downto 0);
-    variable fc3_n31_p5_m : signed(22 downto 0);
-    variable fc3_n31_p5 : signed(21 downto 0);
-    variable fc3_n31_p6_m : signed(25 downto 0);
-    variable fc3_n31_p6 : signed(24 downto 0);
-    variable fc3_n31_p7_m : signed(23 downto 0);
-    variable fc3_n31_p7 : signed(22 downto 0);
-    variable fc3_n31_p8_m : signed(24 downto 0);
-    variable fc3_n31_p8 : signed(23 downto 0);
-    variable fc3_n31_p9_m : signed(23 downto 0);
-    variable fc3_n31_p9 : signed(22 downto 0);
-    variable fc3_n31_p10_m : signed(23 downto 0);
-    variable fc3_n31_p10 : signed(22 downto 0);
-    variable fc3_n31_p11_m : signed(23 downto 0);
-    variable fc3_n31_p11 : signed(22 downto 0);
-    variable fc3_n31_p12_m : signed(25 downto 0);
-    variable fc3_n31_p12 : signed(24 downto 0);
-    variable fc3_n31_p13_m : signed(24 downto 0);
-    variable fc3_n31_p13 : signed(23 downto 0);
-    variable fc3_n31_p14_m : signed(23 downto 0);
-    variable fc3_n31_p14 : signed(22 downto 0);
-    variable fc3_n31_p15_m : signed(23 downto 0);
-    variable fc3_n31_p15 : signed(22 downto 0);
-    variable fc3_n31_p16_m : signed(24 downto 0);
-    variable fc3_n31_p16 : signed(23 downto 0);
-    variable fc3_n31_p17_m : signed(23 downto 0);
-    variable fc3_n31_p17 : signed(22 downto 0);
-    variable fc3_n31_p18_m : signed(23 downto 0);
-    variable fc3_n31_p18 : signed(22 downto 0);
-    variable fc3_n31_p19_m : signed(23 downto 0);
-    variable fc3_n31_p19 : signed(22 downto 0);
-    variable fc3_n31_p20_m : signed(21 downto 0);
-    variable fc3_n31_p20 : signed(20 downto 0);
-    variable fc3_n31_p21_m : signed(24 downto 0);
-    variable fc3_n31_p21 : signed(23 downto 0);
-    variable fc3_n31_p22_m : signed(24 downto 0);
-    variable fc3_n31_p22 : signed(23 downto 0);
-    variable fc3_n31_p23_m : signed(24 downto 0);
-    variable fc3_n31_p23 : signed(23 downto 0);
-    variable fc3_n31_p24_m : signed(21 downto 0);
-    variable fc3_n31_p24 : signed(20 downto 0);
-    variable fc3_n31_p25_m : signed(24 downto 0);
-    variable fc3_n31_p25 : signed(23 downto 0);
-    variable fc3_n31_p26_m : signed(24 downto 0);
-    variable fc3_n31_p26 : signed(23 downto 0);
-    variable fc3_n31_p27_m : signed(24 downto 0);
-    variable fc3_n31_p27 : signed(23 downto 0);
-    variable fc3_n31_p28_m : signed(25 downto 0);
-    variable fc3_n31_p28 : signed(24 downto 0);
-    variable fc3_n31_p29_m : signed(20 downto 0);
-    variable fc3_n31_p29 : signed(19 downto 0);
-    variable fc3_n31_p30_m : signed(24 downto 0);
-    variable fc3_n31_p30 : signed(23 downto 0);
-    variable fc3_n31_p31_m : signed(25 downto 0);
-    variable fc3_n31_p31 : signed(24 downto 0);
-    variable fc3_n31_t0_0_b : signed(24 downto 0);
-    variable fc3_n31_t0_0 : signed(24 downto 0);
-    variable fc3_n31_t0_1_a : signed(23 downto 0);
-    variable fc3_n31_t0_1_b : signed(23 downto 0);
-    variable fc3_n31_t0_1 : signed(23 downto 0);
-    variable fc3_n31_t0_2_a : signed(23 downto 0);
-    variable fc3_n31_t0_2_b : signed(23 downto 0);
-    variable fc3_n31_t0_2 : signed(23 downto 0);
-    variable fc3_n31_t0_3_b : signed(24 downto 0);
-    variable fc3_n31_t0_3 : signed(24 downto 0);
-    variable fc3_n31_t0_4_a : signed(24 downto 0);
-    variable fc3_n31_t0_4_b : signed(24 downto 0);
-    variable fc3_n31_t0_4 : signed(24 downto 0);
-    variable fc3_n31_t0_5_a : signed(23 downto 0);
-    variable fc3_n31_t0_5_b : signed(23 downto 0);
-    variable fc3_n31_t0_5 : signed(23 downto 0);
-    variable fc3_n31_t0_6_b : signed(24 downto 0);
-    variable fc3_n31_t0_6 : signed(24 downto 0);
-    variable fc3_n31_t0_7_a : signed(23 downto 0);
-    variable fc3_n31_t0_7_b : signed(23 downto 0);
-    variable fc3_n31_t0_7 : signed(23 downto 0);
-    variable fc3_n31_t0_8_a : signed(24 downto 0);
-    variable fc3_n31_t0_8_b : signed(24 downto 0);
-    variable fc3_n31_t0_8 : signed(24 downto 0);
-    variable fc3_n31_t0_9_a : signed(23 downto 0);
-    variable fc3_n31_t0_9_b : signed(23 downto 0);
-    variable fc3_n31_t0_9 : signed(23 downto 0);
-    variable fc3_n31_t0_10_a : signed(24 downto 0);
-    variable fc3_n31_t0_10_b : signed(24 downto 0);
-    variable fc3_n31_t0_10 : signed(24 downto 0);
-    variable fc3_n31_t0_11_a : signed(24 downto 0);
-    variable fc3_n31_t0_11_b : signed(24 downto 0);
-    variable fc3_n31_t0_11 : signed(24 downto 0);
-    variable fc3_n31_t0_12_a : signed(24 downto 0);
-    variable fc3_n31_t0_12_b : signed(24 downto 0);
-    variable fc3_n31_t0_12 : signed(24 downto 0);
-    variable fc3_n31_t0_13_a : signed(24 downto 0);
-    variable fc3_n31_t0_13_b : signed(24 downto 0);
-    variable fc3_n31_t0_13 : signed(24 downto 0);
-    variable fc3_n31_t0_14_b : signed(24 downto 0);
-    variable fc3_n31_t0_14 : signed(24 downto 0);
-    variable fc3_n31_t0_15_a : signed(25 downto 0);
-    variable fc3_n31_t0_15_b : signed(25 downto 0);
-    variable fc3_n31_t0_15 : signed(25 downto 0);
-    variable fc3_n31_t1_0_b : signed(24 downto 0);
+    variable fc3_n31_p1 : signed(22 downto 0); -- weight 0.0634765625
+    variable fc3_n31_p2 : signed(22 downto 0); -- weight 0.064453125
+    variable fc3_n31_p3 : signed(22 downto 0); -- weight -0.076171875
+    variable fc3_n31_p4 : signed(22 downto 0); -- weight 0.08984375
+    variable fc3_n31_p5 : signed(21 downto 0); -- weight 0.0361328125
+    variable fc3_n31_p7 : signed(22 downto 0); -- weight -0.1025390625
+    variable fc3_n31_p8 : signed(23 downto 0); -- weight -0.1728515625
+    variable fc3_n31_p9 : signed(22 downto 0); -- weight 0.1044921875
+    variable fc3_n31_p10 : signed(22 downto 0); -- weight 0.107421875
+    variable fc3_n31_p11 : signed(22 downto 0); -- weight -0.1181640625
+    variable fc3_n31_p13 : signed(23 downto 0); -- weight -0.1650390625
+    variable fc3_n31_p14 : signed(22 downto 0); -- weight 0.072265625
+    variable fc3_n31_p15 : signed(22 downto 0); -- weight -0.1171875
+    variable fc3_n31_p16 : signed(23 downto 0); -- weight -0.208984375
+    variable fc3_n31_p17 : signed(22 downto 0); -- weight 0.0810546875
+    variable fc3_n31_p18 : signed(22 downto 0); -- weight -0.1240234375
+    variable fc3_n31_p19 : signed(22 downto 0); -- weight -0.09375
+    variable fc3_n31_p20 : signed(20 downto 0); -- weight -0.0205078125
+    variable fc3_n31_p21 : signed(23 downto 0); -- weight -0.2314453125
+    variable fc3_n31_p22 : signed(23 downto 0); -- weight -0.1982421875
+    variable fc3_n31_p23 : signed(23 downto 0); -- weight -0.1923828125
+    variable fc3_n31_p24 : signed(20 downto 0); -- weight 0.029296875
+    variable fc3_n31_p25 : signed(23 downto 0); -- weight -0.2314453125
+    variable fc3_n31_p26 : signed(23 downto 0); -- weight 0.203125
+    variable fc3_n31_p27 : signed(23 downto 0); -- weight -0.1328125
+    variable fc3_n31_p30 : signed(23 downto 0); -- weight -0.240234375
+    variable fc3_n31_p31 : signed(24 downto 0); -- weight -0.259765625
     variable fc3_n31_t1_0 : signed(24 downto 0);
-    variable fc3_n31_t1_1_a : signed(25 downto 0);
-    variable fc3_n31_t1_1_b : signed(25 downto 0);
-    variable fc3_n31_t1_1 : signed(25 downto 0);
-    variable fc3_n31_t1_2_a : signed(25 downto 0);
-    variable fc3_n31_t1_2_b : signed(25 downto 0);
     variable fc3_n31_t1_2 : signed(25 downto 0);
-    variable fc3_n31_t1_3_a : signed(25 downto 0);
-    variable fc3_n31_t1_3_b : signed(25 downto 0);
     variable fc3_n31_t1_3 : signed(25 downto 0);
-    variable fc3_n31_t1_4_a : signed(25 downto 0);
-    variable fc3_n31_t1_4_b : signed(25 downto 0);
     variable fc3_n31_t1_4 : signed(25 downto 0);
-    variable fc3_n31_t1_5_a : signed(25 downto 0);
-    variable fc3_n31_t1_5_b : signed(25 downto 0);
     variable fc3_n31_t1_5 : signed(25 downto 0);
-    variable fc3_n31_t1_6_a : signed(25 downto 0);
-    variable fc3_n31_t1_6_b : signed(25 downto 0);
     variable fc3_n31_t1_6 : signed(25 downto 0);
-    variable fc3_n31_t1_7_a : signed(25 downto 0);
     variable fc3_n31_t1_7 : signed(25 downto 0);
-    variable fc3_n31_t2_0_a : signed(25 downto 0);
     variable fc3_n31_t2_0 : signed(25 downto 0);
-    variable fc3_n31_t2_1_a : signed(26 downto 0);
-    variable fc3_n31_t2_1_b : signed(26 downto 0);
     variable fc3_n31_t2_1 : signed(26 downto 0);
-    variable fc3_n31_t2_2_a : signed(26 downto 0);
-    variable fc3_n31_t2_2_b : signed(26 downto 0);
     variable fc3_n31_t2_2 : signed(26 downto 0);
-    variable fc3_n31_t2_3_a : signed(26 downto 0);
-    variable fc3_n31_t2_3_b : signed(26 downto 0);
     variable fc3_n31_t2_3 : signed(26 downto 0);
-    variable fc3_n31_t3_0_a : signed(27 downto 0);
-    variable fc3_n31_t3_0_b : signed(27 downto 0);
     variable fc3_n31_t3_0 : signed(27 downto 0);
-    variable fc3_n31_t3_1_a : signed(27 downto 0);
-    variable fc3_n31_t3_1_b : signed(27 downto 0);
     variable fc3_n31_t3_1 : signed(27 downto 0);
-    variable fc3_n31_t4_0_a : signed(28 downto 0);
-    variable fc3_n31_t4_0_b : signed(28 downto 0);
-    variable fc3_n31_t4_0 : signed(28 downto 0);
     variable fc3_n31_acc : signed(28 downto 0);
     variable fc3_n31_y_fl : signed(18 downto 0);
-    variable fc3_n31_y_wrap : signed(15 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -6529,5424 +1915,1830 @@ begin
         fc3_in_29 := signed(in_data(479 downto 464));
         fc3_in_30 := signed(in_data(495 downto 480));
         fc3_in_31 := signed(in_data(511 downto 496));
-        fc3_n0_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_0), 27);
-        fc3_n0_p0 := fc3_n0_p0_m(25 downto 0);
-        fc3_n0_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_0), 21);
-        fc3_n0_p1 := fc3_n0_p1_m(19 downto 0);
-        fc3_n0_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_0), 25);
-        fc3_n0_p2 := fc3_n0_p2_m(23 downto 0);
-        fc3_n0_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_0), 26);
-        fc3_n0_p3 := fc3_n0_p3_m(24 downto 0);
-        fc3_n0_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_0), 22);
-        fc3_n0_p4 := fc3_n0_p4_m(20 downto 0);
-        fc3_n0_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_0), 26);
-        fc3_n0_p5 := fc3_n0_p5_m(24 downto 0);
-        fc3_n0_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_0), 27);
-        fc3_n0_p6 := fc3_n0_p6_m(25 downto 0);
-        fc3_n0_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_0), 21);
-        fc3_n0_p7 := fc3_n0_p7_m(19 downto 0);
-        fc3_n0_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_0), 25);
-        fc3_n0_p8 := fc3_n0_p8_m(23 downto 0);
-        fc3_n0_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_0), 23);
-        fc3_n0_p9 := fc3_n0_p9_m(21 downto 0);
-        fc3_n0_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_0), 22);
-        fc3_n0_p10 := fc3_n0_p10_m(20 downto 0);
-        fc3_n0_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_0), 21);
-        fc3_n0_p11 := fc3_n0_p11_m(19 downto 0);
-        fc3_n0_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_0), 26);
-        fc3_n0_p12 := fc3_n0_p12_m(24 downto 0);
-        fc3_n0_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_0), 26);
-        fc3_n0_p13 := fc3_n0_p13_m(24 downto 0);
-        fc3_n0_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_0), 25);
-        fc3_n0_p14 := fc3_n0_p14_m(23 downto 0);
-        fc3_n0_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_0), 25);
-        fc3_n0_p15 := fc3_n0_p15_m(23 downto 0);
-        fc3_n0_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_0), 25);
-        fc3_n0_p16 := fc3_n0_p16_m(23 downto 0);
-        fc3_n0_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_0), 24);
-        fc3_n0_p17 := fc3_n0_p17_m(22 downto 0);
-        fc3_n0_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_0), 25);
-        fc3_n0_p18 := fc3_n0_p18_m(23 downto 0);
-        fc3_n0_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_0), 25);
-        fc3_n0_p19 := fc3_n0_p19_m(23 downto 0);
-        fc3_n0_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_0), 23);
-        fc3_n0_p20 := fc3_n0_p20_m(21 downto 0);
-        fc3_n0_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_0), 25);
-        fc3_n0_p21 := fc3_n0_p21_m(23 downto 0);
-        fc3_n0_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_0), 26);
-        fc3_n0_p22 := fc3_n0_p22_m(24 downto 0);
-        fc3_n0_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_0), 24);
-        fc3_n0_p23 := fc3_n0_p23_m(22 downto 0);
-        fc3_n0_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_0), 26);
-        fc3_n0_p24 := fc3_n0_p24_m(24 downto 0);
-        fc3_n0_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_0), 24);
-        fc3_n0_p25 := fc3_n0_p25_m(22 downto 0);
-        fc3_n0_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_0), 23);
-        fc3_n0_p26 := fc3_n0_p26_m(21 downto 0);
-        fc3_n0_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_0), 24);
-        fc3_n0_p27 := fc3_n0_p27_m(22 downto 0);
-        fc3_n0_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_0), 26);
-        fc3_n0_p28 := fc3_n0_p28_m(24 downto 0);
-        fc3_n0_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_0), 23);
-        fc3_n0_p29 := fc3_n0_p29_m(21 downto 0);
-        fc3_n0_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_0), 24);
-        fc3_n0_p30 := fc3_n0_p30_m(22 downto 0);
-        fc3_n0_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_0), 26);
-        fc3_n0_p31 := fc3_n0_p31_m(24 downto 0);
-        fc3_n0_t0_0_b := resize(fc3_n0_p1, 26);
-        fc3_n0_t0_0 := fc3_n0_p0 + fc3_n0_t0_0_b;
-        fc3_n0_t0_1_a := resize(fc3_n0_p2, 25);
-        fc3_n0_t0_1 := fc3_n0_t0_1_a + fc3_n0_p3;
-        fc3_n0_t0_2_a := resize(fc3_n0_p4, 25);
-        fc3_n0_t0_2 := fc3_n0_t0_2_a + fc3_n0_p5;
-        fc3_n0_t0_3_b := resize(fc3_n0_p7, 26);
-        fc3_n0_t0_3 := fc3_n0_p6 + fc3_n0_t0_3_b;
-        fc3_n0_t0_4_b := resize(fc3_n0_p9, 24);
-        fc3_n0_t0_4 := fc3_n0_p8 + fc3_n0_t0_4_b;
-        fc3_n0_t0_5_a := resize(fc3_n0_p10, 22);
-        fc3_n0_t0_5_b := resize(fc3_n0_p11, 22);
-        fc3_n0_t0_5 := fc3_n0_t0_5_a + fc3_n0_t0_5_b;
-        fc3_n0_t0_6_a := resize(fc3_n0_p12, 26);
-        fc3_n0_t0_6_b := resize(fc3_n0_p13, 26);
-        fc3_n0_t0_6 := fc3_n0_t0_6_a + fc3_n0_t0_6_b;
-        fc3_n0_t0_7_a := resize(fc3_n0_p14, 25);
-        fc3_n0_t0_7_b := resize(fc3_n0_p15, 25);
-        fc3_n0_t0_7 := fc3_n0_t0_7_a + fc3_n0_t0_7_b;
-        fc3_n0_t0_8_a := resize(fc3_n0_p16, 25);
-        fc3_n0_t0_8_b := resize(fc3_n0_p17, 25);
-        fc3_n0_t0_8 := fc3_n0_t0_8_a + fc3_n0_t0_8_b;
-        fc3_n0_t0_9_a := resize(fc3_n0_p18, 25);
-        fc3_n0_t0_9_b := resize(fc3_n0_p19, 25);
-        fc3_n0_t0_9 := fc3_n0_t0_9_a + fc3_n0_t0_9_b;
-        fc3_n0_t0_10_a := resize(fc3_n0_p20, 25);
-        fc3_n0_t0_10_b := resize(fc3_n0_p21, 25);
-        fc3_n0_t0_10 := fc3_n0_t0_10_a + fc3_n0_t0_10_b;
-        fc3_n0_t0_11_b := resize(fc3_n0_p23, 25);
-        fc3_n0_t0_11 := fc3_n0_p22 + fc3_n0_t0_11_b;
-        fc3_n0_t0_12_b := resize(fc3_n0_p25, 25);
-        fc3_n0_t0_12 := fc3_n0_p24 + fc3_n0_t0_12_b;
-        fc3_n0_t0_13_a := resize(fc3_n0_p26, 24);
-        fc3_n0_t0_13_b := resize(fc3_n0_p27, 24);
-        fc3_n0_t0_13 := fc3_n0_t0_13_a + fc3_n0_t0_13_b;
-        fc3_n0_t0_14_a := resize(fc3_n0_p28, 26);
-        fc3_n0_t0_14_b := resize(fc3_n0_p29, 26);
-        fc3_n0_t0_14 := fc3_n0_t0_14_a + fc3_n0_t0_14_b;
-        fc3_n0_t0_15_a := resize(fc3_n0_p30, 26);
-        fc3_n0_t0_15_b := resize(fc3_n0_p31, 26);
-        fc3_n0_t0_15 := fc3_n0_t0_15_a + fc3_n0_t0_15_b;
-        fc3_n0_t1_0_a := resize(fc3_n0_t0_0, 27);
-        fc3_n0_t1_0_b := resize(fc3_n0_t0_1, 27);
-        fc3_n0_t1_0 := fc3_n0_t1_0_a_d1 + fc3_n0_t1_0_b_d1;
-        fc3_n0_t1_1_a := resize(fc3_n0_t0_2, 26);
-        fc3_n0_t1_1 := fc3_n0_t1_1_a_d1 + fc3_n0_t0_3_d1;
-        fc3_n0_t1_2_b := resize(fc3_n0_t0_5, 24);
-        fc3_n0_t1_2 := fc3_n0_t0_4_d1 + fc3_n0_t1_2_b_d1;
-        fc3_n0_t1_3_a := resize(fc3_n0_t0_6, 27);
-        fc3_n0_t1_3_b := resize(fc3_n0_t0_7, 27);
-        fc3_n0_t1_3 := fc3_n0_t1_3_a_d1 + fc3_n0_t1_3_b_d1;
-        fc3_n0_t1_4_a := resize(fc3_n0_t0_8, 26);
-        fc3_n0_t1_4_b := resize(fc3_n0_t0_9, 26);
-        fc3_n0_t1_4 := fc3_n0_t1_4_a_d1 + fc3_n0_t1_4_b_d1;
-        fc3_n0_t1_5_a := resize(fc3_n0_t0_10, 26);
-        fc3_n0_t1_5_b := resize(fc3_n0_t0_11, 26);
-        fc3_n0_t1_5 := fc3_n0_t1_5_a_d1 + fc3_n0_t1_5_b_d1;
-        fc3_n0_t1_6_a := resize(fc3_n0_t0_12, 26);
-        fc3_n0_t1_6_b := resize(fc3_n0_t0_13, 26);
-        fc3_n0_t1_6 := fc3_n0_t1_6_a_d1 + fc3_n0_t1_6_b_d1;
-        fc3_n0_t1_7_a := resize(fc3_n0_t0_14, 27);
-        fc3_n0_t1_7_b := resize(fc3_n0_t0_15, 27);
-        fc3_n0_t1_7 := fc3_n0_t1_7_a_d1 + fc3_n0_t1_7_b_d1;
-        fc3_n0_t2_0_b := resize(fc3_n0_t1_1, 27);
-        fc3_n0_t2_0 := fc3_n0_t1_0 + fc3_n0_t2_0_b;
-        fc3_n0_t2_1_a := resize(fc3_n0_t1_2, 27);
-        fc3_n0_t2_1 := fc3_n0_t2_1_a + fc3_n0_t1_3;
-        fc3_n0_t2_2_a := resize(fc3_n0_t1_4, 27);
-        fc3_n0_t2_2_b := resize(fc3_n0_t1_5, 27);
-        fc3_n0_t2_2 := fc3_n0_t2_2_a + fc3_n0_t2_2_b;
-        fc3_n0_t2_3_a := resize(fc3_n0_t1_6, 27);
-        fc3_n0_t2_3 := fc3_n0_t2_3_a + fc3_n0_t1_7;
-        fc3_n0_t3_0_a := resize(fc3_n0_t2_0, 28);
-        fc3_n0_t3_0_b := resize(fc3_n0_t2_1, 28);
-        fc3_n0_t3_0 := fc3_n0_t3_0_a + fc3_n0_t3_0_b;
-        fc3_n0_t3_1_a := resize(fc3_n0_t2_2, 28);
-        fc3_n0_t3_1_b := resize(fc3_n0_t2_3, 28);
-        fc3_n0_t3_1 := fc3_n0_t3_1_a + fc3_n0_t3_1_b;
-        fc3_n0_t4_0_a := resize(fc3_n0_t3_0, 29);
-        fc3_n0_t4_0_b := resize(fc3_n0_t3_1, 29);
-        fc3_n0_t4_0 := fc3_n0_t4_0_a + fc3_n0_t4_0_b;
-        fc3_n0_t5_0_b := resize(fc3_n0_bias, 29);
-        fc3_n0_t5_0 := fc3_n0_t4_0_d1 + fc3_n0_t5_0_b_d2;
-        fc3_n0_acc := fc3_n0_t5_0;
+        fc3_n0_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-9)) mod 2**20, 20));
+        fc3_n0_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-244)) mod 2**24, 24));
+        fc3_n0_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 260) mod 2**25, 25));
+        fc3_n0_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-30)) mod 2**21, 21));
+        fc3_n0_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 13) mod 2**20, 20));
+        fc3_n0_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-35)) mod 2**22, 22));
+        fc3_n0_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 31) mod 2**21, 21));
+        fc3_n0_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 14) mod 2**20, 20));
+        fc3_n0_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-364)) mod 2**25, 25));
+        fc3_n0_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-266)) mod 2**25, 25));
+        fc3_n0_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-210)) mod 2**24, 24));
+        fc3_n0_p15 := signed(to_unsigned((to_integer(fc3_in_15) * 200) mod 2**24, 24));
+        fc3_n0_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-217)) mod 2**24, 24));
+        fc3_n0_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 104) mod 2**23, 23));
+        fc3_n0_p18 := signed(to_unsigned((to_integer(fc3_in_18) * (-179)) mod 2**24, 24));
+        fc3_n0_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-208)) mod 2**24, 24));
+        fc3_n0_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-33)) mod 2**22, 22));
+        fc3_n0_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 235) mod 2**24, 24));
+        fc3_n0_p23 := signed(to_unsigned((to_integer(fc3_in_23) * 90) mod 2**23, 23));
+        fc3_n0_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 95) mod 2**23, 23));
+        fc3_n0_p26 := signed(to_unsigned((to_integer(fc3_in_26) * (-59)) mod 2**22, 22));
+        fc3_n0_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-101)) mod 2**23, 23));
+        fc3_n0_p28 := signed(to_unsigned((to_integer(fc3_in_28) * 501) mod 2**25, 25));
+        fc3_n0_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 61) mod 2**22, 22));
+        fc3_n0_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 111) mod 2**23, 23));
+        fc3_n0_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 418) mod 2**25, 25));
+        fc3_n0_t1_1 := resize(fc3_n0_t1_1_a_d1, 26) + fc3_n0_t0_3_d1;
+        fc3_n0_t1_2 := fc3_n0_t0_4_d1 + resize(fc3_n0_t1_2_b_d1, 24);
+        fc3_n0_t1_4 := resize(fc3_n0_t1_4_a_d1, 26) + resize(fc3_n0_t1_4_b_d1, 26);
+        fc3_n0_t1_5 := resize(fc3_n0_t1_5_a_d1, 26) + resize(fc3_n0_t1_5_b_d1, 26);
+        fc3_n0_t1_6 := resize(fc3_n0_t1_6_a_d1, 26) + resize(fc3_n0_t1_6_b_d1, 26);
+        fc3_n0_t2_0 := (resize(fc3_n0_t1_0_a_d1, 27) + resize(fc3_n0_t1_0_b_d1, 27)) + resize(fc3_n0_t1_1, 27);
+        fc3_n0_t2_1 := resize(fc3_n0_t1_2, 27) + (resize(fc3_n0_t1_3_a_d1, 27) + resize(fc3_n0_t1_3_b_d1, 27));
+        fc3_n0_t2_2 := resize(fc3_n0_t1_4, 27) + resize(fc3_n0_t1_5, 27);
+        fc3_n0_t2_3 := resize(fc3_n0_t1_6, 27) + (resize(fc3_n0_t1_7_a_d1, 27) + resize(fc3_n0_t1_7_b_d1, 27));
+        fc3_n0_t3_0 := resize(fc3_n0_t2_0, 28) + resize(fc3_n0_t2_1, 28);
+        fc3_n0_t3_1 := resize(fc3_n0_t2_2, 28) + resize(fc3_n0_t2_3, 28);
+        fc3_n0_acc := (fc3_n0_t4_0_d1 + to_signed(-507904, 29));
         fc3_n0_y_fl := fc3_n0_acc(28 downto 10);
-        fc3_n0_y_wrap := fc3_n0_y_fl(15 downto 0);
-        fc3_n1_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_1), 25);
-        fc3_n1_p0 := fc3_n1_p0_m(23 downto 0);
-        fc3_n1_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_1), 26);
-        fc3_n1_p1 := fc3_n1_p1_m(24 downto 0);
-        fc3_n1_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_1), 25);
-        fc3_n1_p2 := fc3_n1_p2_m(23 downto 0);
-        fc3_n1_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_1), 24);
-        fc3_n1_p3 := fc3_n1_p3_m(22 downto 0);
-        fc3_n1_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_1), 26);
-        fc3_n1_p4 := fc3_n1_p4_m(24 downto 0);
-        fc3_n1_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_1), 26);
-        fc3_n1_p5 := fc3_n1_p5_m(24 downto 0);
-        fc3_n1_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_1), 26);
-        fc3_n1_p6 := fc3_n1_p6_m(24 downto 0);
-        fc3_n1_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_1), 24);
-        fc3_n1_p7 := fc3_n1_p7_m(22 downto 0);
-        fc3_n1_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_1), 25);
-        fc3_n1_p8 := fc3_n1_p8_m(23 downto 0);
-        fc3_n1_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_1), 24);
-        fc3_n1_p9 := fc3_n1_p9_m(22 downto 0);
-        fc3_n1_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_1), 24);
-        fc3_n1_p10 := fc3_n1_p10_m(22 downto 0);
-        fc3_n1_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_1), 26);
-        fc3_n1_p11 := fc3_n1_p11_m(24 downto 0);
-        fc3_n1_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_1), 25);
-        fc3_n1_p12 := fc3_n1_p12_m(23 downto 0);
-        fc3_n1_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_1), 25);
-        fc3_n1_p13 := fc3_n1_p13_m(23 downto 0);
-        fc3_n1_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_1), 26);
-        fc3_n1_p14 := fc3_n1_p14_m(24 downto 0);
-        fc3_n1_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_1), 25);
-        fc3_n1_p15 := fc3_n1_p15_m(23 downto 0);
+        fc3_n1_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 254) mod 2**24, 24));
+        fc3_n1_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 340) mod 2**25, 25));
+        fc3_n1_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-193)) mod 2**24, 24));
+        fc3_n1_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 109) mod 2**23, 23));
+        fc3_n1_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-317)) mod 2**25, 25));
+        fc3_n1_p5 := signed(to_unsigned((to_integer(fc3_in_5) * (-310)) mod 2**25, 25));
+        fc3_n1_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-78)) mod 2**23, 23));
+        fc3_n1_p8 := signed(to_unsigned((to_integer(fc3_in_8) * 181) mod 2**24, 24));
+        fc3_n1_p9 := signed(to_unsigned((to_integer(fc3_in_9) * 86) mod 2**23, 23));
+        fc3_n1_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-73)) mod 2**23, 23));
+        fc3_n1_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-218)) mod 2**24, 24));
+        fc3_n1_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 209) mod 2**24, 24));
+        fc3_n1_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-142)) mod 2**24, 24));
         fc3_n1_p16_sh := shift_left(resize(fc3_in_16, 17), 1);
-        fc3_n1_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_1), 25);
-        fc3_n1_p17 := fc3_n1_p17_m(23 downto 0);
-        fc3_n1_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_1), 25);
-        fc3_n1_p18 := fc3_n1_p18_m(23 downto 0);
-        fc3_n1_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_1), 24);
-        fc3_n1_p19 := fc3_n1_p19_m(22 downto 0);
-        fc3_n1_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_1), 26);
-        fc3_n1_p20 := fc3_n1_p20_m(24 downto 0);
-        fc3_n1_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_1), 27);
-        fc3_n1_p21 := fc3_n1_p21_m(25 downto 0);
-        fc3_n1_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_1), 20);
-        fc3_n1_p22 := fc3_n1_p22_m(18 downto 0);
-        fc3_n1_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_1), 24);
-        fc3_n1_p23 := fc3_n1_p23_m(22 downto 0);
-        fc3_n1_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_1), 26);
-        fc3_n1_p24 := fc3_n1_p24_m(24 downto 0);
-        fc3_n1_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_1), 25);
-        fc3_n1_p26 := fc3_n1_p26_m(23 downto 0);
-        fc3_n1_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_1), 24);
-        fc3_n1_p27 := fc3_n1_p27_m(22 downto 0);
-        fc3_n1_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_1), 25);
-        fc3_n1_p28 := fc3_n1_p28_m(23 downto 0);
-        fc3_n1_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_1), 25);
-        fc3_n1_p29 := fc3_n1_p29_m(23 downto 0);
-        fc3_n1_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_1), 27);
-        fc3_n1_p30 := fc3_n1_p30_m(25 downto 0);
-        fc3_n1_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_1), 25);
-        fc3_n1_p31 := fc3_n1_p31_m(23 downto 0);
-        fc3_n1_t0_0_a := resize(fc3_n1_p0, 26);
-        fc3_n1_t0_0_b := resize(fc3_n1_p1, 26);
-        fc3_n1_t0_0 := fc3_n1_t0_0_a + fc3_n1_t0_0_b;
-        fc3_n1_t0_1_a := resize(fc3_n1_p2, 25);
-        fc3_n1_t0_1_b := resize(fc3_n1_p3, 25);
-        fc3_n1_t0_1 := fc3_n1_t0_1_a + fc3_n1_t0_1_b;
-        fc3_n1_t0_2_a := resize(fc3_n1_p4, 26);
-        fc3_n1_t0_2_b := resize(fc3_n1_p5, 26);
-        fc3_n1_t0_2 := fc3_n1_t0_2_a + fc3_n1_t0_2_b;
-        fc3_n1_t0_3_b := resize(fc3_n1_p7, 25);
-        fc3_n1_t0_3 := fc3_n1_p6 + fc3_n1_t0_3_b;
-        fc3_n1_t0_4_a := resize(fc3_n1_p8, 25);
-        fc3_n1_t0_4_b := resize(fc3_n1_p9, 25);
-        fc3_n1_t0_4 := fc3_n1_t0_4_a + fc3_n1_t0_4_b;
-        fc3_n1_t0_5_a := resize(fc3_n1_p10, 25);
-        fc3_n1_t0_5 := fc3_n1_t0_5_a + fc3_n1_p11;
-        fc3_n1_t0_6_a := resize(fc3_n1_p12, 25);
-        fc3_n1_t0_6_b := resize(fc3_n1_p13, 25);
-        fc3_n1_t0_6 := fc3_n1_t0_6_a + fc3_n1_t0_6_b;
-        fc3_n1_t0_7_b := resize(fc3_n1_p15, 25);
-        fc3_n1_t0_7 := fc3_n1_p14 + fc3_n1_t0_7_b;
-        fc3_n1_t0_8_a := resize(fc3_n1_p16_sh, 24);
-        fc3_n1_t0_8 := fc3_n1_t0_8_a + fc3_n1_p17;
-        fc3_n1_t0_9_a := resize(fc3_n1_p18, 25);
-        fc3_n1_t0_9_b := resize(fc3_n1_p19, 25);
-        fc3_n1_t0_9 := fc3_n1_t0_9_a + fc3_n1_t0_9_b;
-        fc3_n1_t0_10_a := resize(fc3_n1_p20, 26);
-        fc3_n1_t0_10 := fc3_n1_t0_10_a + fc3_n1_p21;
-        fc3_n1_t0_11_a := resize(fc3_n1_p22, 23);
-        fc3_n1_t0_11 := fc3_n1_t0_11_a + fc3_n1_p23;
-        fc3_n1_t0_12_b := resize(fc3_in_25, 25);
-        fc3_n1_t0_12 := fc3_n1_p24 + fc3_n1_t0_12_b;
-        fc3_n1_t0_13_a := resize(fc3_n1_p26, 25);
-        fc3_n1_t0_13_b := resize(fc3_n1_p27, 25);
-        fc3_n1_t0_13 := fc3_n1_t0_13_a + fc3_n1_t0_13_b;
-        fc3_n1_t0_14_a := resize(fc3_n1_p28, 25);
-        fc3_n1_t0_14_b := resize(fc3_n1_p29, 25);
-        fc3_n1_t0_14 := fc3_n1_t0_14_a + fc3_n1_t0_14_b;
-        fc3_n1_t0_15_a := resize(fc3_n1_p30, 27);
-        fc3_n1_t0_15_b := resize(fc3_n1_p31, 27);
-        fc3_n1_t0_15 := fc3_n1_t0_15_a + fc3_n1_t0_15_b;
-        fc3_n1_t1_0_b := resize(fc3_n1_t0_1, 26);
-        fc3_n1_t1_0 := fc3_n1_t0_0_d1 + fc3_n1_t1_0_b_d1;
-        fc3_n1_t1_1_b := resize(fc3_n1_t0_3, 26);
-        fc3_n1_t1_1 := fc3_n1_t0_2_d1 + fc3_n1_t1_1_b_d1;
-        fc3_n1_t1_2_a := resize(fc3_n1_t0_4, 26);
-        fc3_n1_t1_2_b := resize(fc3_n1_t0_5, 26);
-        fc3_n1_t1_2 := fc3_n1_t1_2_a_d1 + fc3_n1_t1_2_b_d1;
-        fc3_n1_t1_3_a := resize(fc3_n1_t0_6, 26);
-        fc3_n1_t1_3_b := resize(fc3_n1_t0_7, 26);
-        fc3_n1_t1_3 := fc3_n1_t1_3_a_d1 + fc3_n1_t1_3_b_d1;
-        fc3_n1_t1_4_a := resize(fc3_n1_t0_8, 25);
-        fc3_n1_t1_4 := fc3_n1_t1_4_a_d1 + fc3_n1_t0_9_d1;
-        fc3_n1_t1_5_b := resize(fc3_n1_t0_11, 26);
-        fc3_n1_t1_5 := fc3_n1_t0_10_d1 + fc3_n1_t1_5_b_d1;
-        fc3_n1_t1_6_a := resize(fc3_n1_t0_12, 26);
-        fc3_n1_t1_6_b := resize(fc3_n1_t0_13, 26);
-        fc3_n1_t1_6 := fc3_n1_t1_6_a_d1 + fc3_n1_t1_6_b_d1;
-        fc3_n1_t1_7_a := resize(fc3_n1_t0_14, 27);
-        fc3_n1_t1_7 := fc3_n1_t1_7_a_d1 + fc3_n1_t0_15_d1;
-        fc3_n1_t2_0_a := resize(fc3_n1_t1_0, 27);
-        fc3_n1_t2_0_b := resize(fc3_n1_t1_1, 27);
-        fc3_n1_t2_0 := fc3_n1_t2_0_a + fc3_n1_t2_0_b;
-        fc3_n1_t2_1_a := resize(fc3_n1_t1_2, 27);
-        fc3_n1_t2_1_b := resize(fc3_n1_t1_3, 27);
-        fc3_n1_t2_1 := fc3_n1_t2_1_a + fc3_n1_t2_1_b;
-        fc3_n1_t2_2_a := resize(fc3_n1_t1_4, 27);
-        fc3_n1_t2_2_b := resize(fc3_n1_t1_5, 27);
-        fc3_n1_t2_2 := fc3_n1_t2_2_a + fc3_n1_t2_2_b;
-        fc3_n1_t2_3_a := resize(fc3_n1_t1_6, 28);
-        fc3_n1_t2_3_b := resize(fc3_n1_t1_7, 28);
-        fc3_n1_t2_3 := fc3_n1_t2_3_a + fc3_n1_t2_3_b;
-        fc3_n1_t3_0_a := resize(fc3_n1_t2_0, 28);
-        fc3_n1_t3_0_b := resize(fc3_n1_t2_1, 28);
-        fc3_n1_t3_0 := fc3_n1_t3_0_a + fc3_n1_t3_0_b;
-        fc3_n1_t3_1_a := resize(fc3_n1_t2_2, 28);
-        fc3_n1_t3_1 := fc3_n1_t3_1_a + fc3_n1_t2_3;
-        fc3_n1_t4_0_a := resize(fc3_n1_t3_0, 29);
-        fc3_n1_t4_0_b := resize(fc3_n1_t3_1, 29);
-        fc3_n1_t4_0 := fc3_n1_t4_0_a + fc3_n1_t4_0_b;
-        fc3_n1_t5_0_b := resize(fc3_n1_bias, 29);
-        fc3_n1_t5_0 := fc3_n1_t4_0_d1 + fc3_n1_t5_0_b_d2;
-        fc3_n1_acc := fc3_n1_t5_0;
+        fc3_n1_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 190) mod 2**24, 24));
+        fc3_n1_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 113) mod 2**23, 23));
+        fc3_n1_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-275)) mod 2**25, 25));
+        fc3_n1_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 6) mod 2**19, 19));
+        fc3_n1_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 186) mod 2**24, 24));
+        fc3_n1_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-93)) mod 2**23, 23));
+        fc3_n1_p28 := signed(to_unsigned((to_integer(fc3_in_28) * 145) mod 2**24, 24));
+        fc3_n1_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 139) mod 2**24, 24));
+        fc3_n1_p30 := signed(to_unsigned((to_integer(fc3_in_30) * (-984)) mod 2**26, 26));
+        fc3_n1_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 220) mod 2**24, 24));
+        fc3_n1_t1_0 := fc3_n1_t0_0_d1 + resize(fc3_n1_t1_0_b_d1, 26);
+        fc3_n1_t1_1 := fc3_n1_t0_2_d1 + resize(fc3_n1_t1_1_b_d1, 26);
+        fc3_n1_t1_2 := resize(fc3_n1_t1_2_a_d1, 26) + resize(fc3_n1_t1_2_b_d1, 26);
+        fc3_n1_t1_3 := resize(fc3_n1_t1_3_a_d1, 26) + resize(fc3_n1_t1_3_b_d1, 26);
+        fc3_n1_t1_4 := resize(fc3_n1_t1_4_a_d1, 25) + fc3_n1_t0_9_d1;
+        fc3_n1_t1_5 := fc3_n1_t0_10_d1 + resize(fc3_n1_t1_5_b_d1, 26);
+        fc3_n1_t1_6 := resize(fc3_n1_t1_6_a_d1, 26) + resize(fc3_n1_t1_6_b_d1, 26);
+        fc3_n1_t1_7 := resize(fc3_n1_t1_7_a_d1, 27) + fc3_n1_t0_15_d1;
+        fc3_n1_t2_0 := resize(fc3_n1_t1_0, 27) + resize(fc3_n1_t1_1, 27);
+        fc3_n1_t2_1 := resize(fc3_n1_t1_2, 27) + resize(fc3_n1_t1_3, 27);
+        fc3_n1_t2_2 := resize(fc3_n1_t1_4, 27) + resize(fc3_n1_t1_5, 27);
+        fc3_n1_t3_0 := resize(fc3_n1_t2_0, 28) + resize(fc3_n1_t2_1, 28);
+        fc3_n1_t3_1 := resize(fc3_n1_t2_2, 28) + (resize(fc3_n1_t1_6, 28) + resize(fc3_n1_t1_7, 28));
+        fc3_n1_acc := (fc3_n1_t4_0_d1 + to_signed(525312, 29));
         fc3_n1_y_fl := fc3_n1_acc(28 downto 10);
-        fc3_n1_y_wrap := fc3_n1_y_fl(15 downto 0);
-        fc3_n2_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_2), 26);
-        fc3_n2_p0 := fc3_n2_p0_m(24 downto 0);
-        fc3_n2_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_2), 23);
-        fc3_n2_p1 := fc3_n2_p1_m(21 downto 0);
+        fc3_n2_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 268) mod 2**25, 25));
+        fc3_n2_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-44)) mod 2**22, 22));
         fc3_n2_p2_sh := shift_left(resize(fc3_in_2, 23), 7);
-        fc3_n2_p2_e := resize(fc3_n2_p2_sh, 24);
-        fc3_n2_p2_neg := -fc3_n2_p2_e;
-        fc3_n2_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_2), 26);
-        fc3_n2_p3 := fc3_n2_p3_m(24 downto 0);
-        fc3_n2_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_2), 23);
-        fc3_n2_p4 := fc3_n2_p4_m(21 downto 0);
-        fc3_n2_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_2), 25);
-        fc3_n2_p5 := fc3_n2_p5_m(23 downto 0);
-        fc3_n2_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_2), 22);
-        fc3_n2_p6 := fc3_n2_p6_m(20 downto 0);
-        fc3_n2_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_2), 23);
-        fc3_n2_p7 := fc3_n2_p7_m(21 downto 0);
-        fc3_n2_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_2), 26);
-        fc3_n2_p8 := fc3_n2_p8_m(24 downto 0);
-        fc3_n2_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_2), 23);
-        fc3_n2_p9 := fc3_n2_p9_m(21 downto 0);
-        fc3_n2_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_2), 23);
-        fc3_n2_p10 := fc3_n2_p10_m(21 downto 0);
-        fc3_n2_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_2), 21);
-        fc3_n2_p11 := fc3_n2_p11_m(19 downto 0);
-        fc3_n2_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_2), 24);
-        fc3_n2_p12 := fc3_n2_p12_m(22 downto 0);
-        fc3_n2_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_2), 22);
-        fc3_n2_p13 := fc3_n2_p13_m(20 downto 0);
-        fc3_n2_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_2), 24);
-        fc3_n2_p14 := fc3_n2_p14_m(22 downto 0);
-        fc3_n2_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_2), 26);
-        fc3_n2_p15 := fc3_n2_p15_m(24 downto 0);
-        fc3_n2_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_2), 26);
-        fc3_n2_p16 := fc3_n2_p16_m(24 downto 0);
-        fc3_n2_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_2), 22);
-        fc3_n2_p17 := fc3_n2_p17_m(20 downto 0);
-        fc3_n2_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_2), 25);
-        fc3_n2_p18 := fc3_n2_p18_m(23 downto 0);
-        fc3_n2_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_2), 19);
-        fc3_n2_p19 := fc3_n2_p19_m(17 downto 0);
-        fc3_n2_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_2), 25);
-        fc3_n2_p20 := fc3_n2_p20_m(23 downto 0);
-        fc3_n2_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_2), 25);
-        fc3_n2_p21 := fc3_n2_p21_m(23 downto 0);
-        fc3_n2_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_2), 24);
-        fc3_n2_p22 := fc3_n2_p22_m(22 downto 0);
-        fc3_n2_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_2), 26);
-        fc3_n2_p23 := fc3_n2_p23_m(24 downto 0);
-        fc3_n2_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_2), 20);
-        fc3_n2_p24 := fc3_n2_p24_m(18 downto 0);
-        fc3_n2_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_2), 26);
-        fc3_n2_p25 := fc3_n2_p25_m(24 downto 0);
-        fc3_n2_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_2), 25);
-        fc3_n2_p26 := fc3_n2_p26_m(23 downto 0);
-        fc3_n2_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_2), 25);
-        fc3_n2_p27 := fc3_n2_p27_m(23 downto 0);
-        fc3_n2_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_2), 25);
-        fc3_n2_p28 := fc3_n2_p28_m(23 downto 0);
-        fc3_n2_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_2), 24);
-        fc3_n2_p29 := fc3_n2_p29_m(22 downto 0);
-        fc3_n2_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_2), 26);
-        fc3_n2_p30 := fc3_n2_p30_m(24 downto 0);
-        fc3_n2_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_2), 25);
-        fc3_n2_p31 := fc3_n2_p31_m(23 downto 0);
-        fc3_n2_t0_0_b := resize(fc3_n2_p1, 25);
-        fc3_n2_t0_0 := fc3_n2_p0 + fc3_n2_t0_0_b;
-        fc3_n2_t0_1_a := resize(fc3_n2_p2_neg, 25);
-        fc3_n2_t0_1 := fc3_n2_t0_1_a + fc3_n2_p3;
-        fc3_n2_t0_2_a := resize(fc3_n2_p4, 24);
-        fc3_n2_t0_2 := fc3_n2_t0_2_a + fc3_n2_p5;
-        fc3_n2_t0_3_a := resize(fc3_n2_p6, 23);
-        fc3_n2_t0_3_b := resize(fc3_n2_p7, 23);
-        fc3_n2_t0_3 := fc3_n2_t0_3_a + fc3_n2_t0_3_b;
-        fc3_n2_t0_4_b := resize(fc3_n2_p9, 25);
-        fc3_n2_t0_4 := fc3_n2_p8 + fc3_n2_t0_4_b;
-        fc3_n2_t0_5_b := resize(fc3_n2_p11, 22);
-        fc3_n2_t0_5 := fc3_n2_p10 + fc3_n2_t0_5_b;
-        fc3_n2_t0_6_a := resize(fc3_n2_p12, 24);
-        fc3_n2_t0_6_b := resize(fc3_n2_p13, 24);
-        fc3_n2_t0_6 := fc3_n2_t0_6_a + fc3_n2_t0_6_b;
-        fc3_n2_t0_7_a := resize(fc3_n2_p14, 25);
-        fc3_n2_t0_7 := fc3_n2_t0_7_a + fc3_n2_p15;
-        fc3_n2_t0_8_b := resize(fc3_n2_p17, 25);
-        fc3_n2_t0_8 := fc3_n2_p16 + fc3_n2_t0_8_b;
-        fc3_n2_t0_9_b := resize(fc3_n2_p19, 24);
-        fc3_n2_t0_9 := fc3_n2_p18 + fc3_n2_t0_9_b;
-        fc3_n2_t0_10_a := resize(fc3_n2_p20, 25);
-        fc3_n2_t0_10_b := resize(fc3_n2_p21, 25);
-        fc3_n2_t0_10 := fc3_n2_t0_10_a + fc3_n2_t0_10_b;
-        fc3_n2_t0_11_a := resize(fc3_n2_p22, 25);
-        fc3_n2_t0_11 := fc3_n2_t0_11_a + fc3_n2_p23;
-        fc3_n2_t0_12_a := resize(fc3_n2_p24, 25);
-        fc3_n2_t0_12 := fc3_n2_t0_12_a + fc3_n2_p25;
-        fc3_n2_t0_13_a := resize(fc3_n2_p26, 25);
-        fc3_n2_t0_13_b := resize(fc3_n2_p27, 25);
-        fc3_n2_t0_13 := fc3_n2_t0_13_a + fc3_n2_t0_13_b;
-        fc3_n2_t0_14_a := resize(fc3_n2_p28, 25);
-        fc3_n2_t0_14_b := resize(fc3_n2_p29, 25);
-        fc3_n2_t0_14 := fc3_n2_t0_14_a + fc3_n2_t0_14_b;
-        fc3_n2_t0_15_b := resize(fc3_n2_p31, 25);
-        fc3_n2_t0_15 := fc3_n2_p30 + fc3_n2_t0_15_b;
-        fc3_n2_t1_0_a := resize(fc3_n2_t0_0, 26);
-        fc3_n2_t1_0_b := resize(fc3_n2_t0_1, 26);
-        fc3_n2_t1_0 := fc3_n2_t1_0_a_d1 + fc3_n2_t1_0_b_d1;
-        fc3_n2_t1_1_b := resize(fc3_n2_t0_3, 24);
-        fc3_n2_t1_1 := fc3_n2_t0_2_d1 + fc3_n2_t1_1_b_d1;
-        fc3_n2_t1_2_b := resize(fc3_n2_t0_5, 25);
-        fc3_n2_t1_2 := fc3_n2_t0_4_d1 + fc3_n2_t1_2_b_d1;
-        fc3_n2_t1_3_a := resize(fc3_n2_t0_6, 26);
-        fc3_n2_t1_3_b := resize(fc3_n2_t0_7, 26);
-        fc3_n2_t1_3 := fc3_n2_t1_3_a_d1 + fc3_n2_t1_3_b_d1;
-        fc3_n2_t1_4_b := resize(fc3_n2_t0_9, 25);
-        fc3_n2_t1_4 := fc3_n2_t0_8_d1 + fc3_n2_t1_4_b_d1;
-        fc3_n2_t1_5_a := resize(fc3_n2_t0_10, 26);
-        fc3_n2_t1_5_b := resize(fc3_n2_t0_11, 26);
-        fc3_n2_t1_5 := fc3_n2_t1_5_a_d1 + fc3_n2_t1_5_b_d1;
-        fc3_n2_t1_6_a := resize(fc3_n2_t0_12, 26);
-        fc3_n2_t1_6_b := resize(fc3_n2_t0_13, 26);
-        fc3_n2_t1_6 := fc3_n2_t1_6_a_d1 + fc3_n2_t1_6_b_d1;
-        fc3_n2_t1_7_a := resize(fc3_n2_t0_14, 26);
-        fc3_n2_t1_7_b := resize(fc3_n2_t0_15, 26);
-        fc3_n2_t1_7 := fc3_n2_t1_7_a_d1 + fc3_n2_t1_7_b_d1;
-        fc3_n2_t2_0_b := resize(fc3_n2_t1_1, 26);
-        fc3_n2_t2_0 := fc3_n2_t1_0 + fc3_n2_t2_0_b;
-        fc3_n2_t2_1_a := resize(fc3_n2_t1_2, 26);
-        fc3_n2_t2_1 := fc3_n2_t2_1_a + fc3_n2_t1_3;
-        fc3_n2_t2_2_a := resize(fc3_n2_t1_4, 27);
-        fc3_n2_t2_2_b := resize(fc3_n2_t1_5, 27);
-        fc3_n2_t2_2 := fc3_n2_t2_2_a + fc3_n2_t2_2_b;
-        fc3_n2_t2_3_a := resize(fc3_n2_t1_6, 27);
-        fc3_n2_t2_3_b := resize(fc3_n2_t1_7, 27);
-        fc3_n2_t2_3 := fc3_n2_t2_3_a + fc3_n2_t2_3_b;
-        fc3_n2_t3_0_a := resize(fc3_n2_t2_0, 27);
-        fc3_n2_t3_0_b := resize(fc3_n2_t2_1, 27);
-        fc3_n2_t3_0 := fc3_n2_t3_0_a + fc3_n2_t3_0_b;
-        fc3_n2_t3_1_a := resize(fc3_n2_t2_2, 28);
-        fc3_n2_t3_1_b := resize(fc3_n2_t2_3, 28);
-        fc3_n2_t3_1 := fc3_n2_t3_1_a + fc3_n2_t3_1_b;
-        fc3_n2_t4_0_a := resize(fc3_n2_t3_0, 29);
-        fc3_n2_t4_0_b := resize(fc3_n2_t3_1, 29);
-        fc3_n2_t4_0 := fc3_n2_t4_0_a + fc3_n2_t4_0_b;
-        fc3_n2_t5_0_b := resize(fc3_n2_bias, 29);
-        fc3_n2_t5_0 := fc3_n2_t4_0_d1 + fc3_n2_t5_0_b_d2;
-        fc3_n2_acc := fc3_n2_t5_0;
+        fc3_n2_p2_neg := -resize(fc3_n2_p2_sh, 24);
+        fc3_n2_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-41)) mod 2**22, 22));
+        fc3_n2_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-23)) mod 2**21, 21));
+        fc3_n2_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-44)) mod 2**22, 22));
+        fc3_n2_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-42)) mod 2**22, 22));
+        fc3_n2_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 11) mod 2**20, 20));
+        fc3_n2_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-106)) mod 2**23, 23));
+        fc3_n2_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 30) mod 2**21, 21));
+        fc3_n2_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-104)) mod 2**23, 23));
+        fc3_n2_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 26) mod 2**21, 21));
+        fc3_n2_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 3) mod 2**18, 18));
+        fc3_n2_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-163)) mod 2**24, 24));
+        fc3_n2_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 198) mod 2**24, 24));
+        fc3_n2_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 124) mod 2**23, 23));
+        fc3_n2_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-7)) mod 2**19, 19));
+        fc3_n2_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 191) mod 2**24, 24));
+        fc3_n2_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-150)) mod 2**24, 24));
+        fc3_n2_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-215)) mod 2**24, 24));
+        fc3_n2_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 103) mod 2**23, 23));
+        fc3_n2_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-133)) mod 2**24, 24));
+        fc3_n2_t1_1 := fc3_n2_t0_2_d1 + resize(fc3_n2_t1_1_b_d1, 24);
+        fc3_n2_t1_2 := fc3_n2_t0_4_d1 + resize(fc3_n2_t1_2_b_d1, 25);
+        fc3_n2_t1_4 := fc3_n2_t0_8_d1 + resize(fc3_n2_t1_4_b_d1, 25);
+        fc3_n2_t1_5 := resize(fc3_n2_t1_5_a_d1, 26) + resize(fc3_n2_t1_5_b_d1, 26);
+        fc3_n2_t1_6 := resize(fc3_n2_t1_6_a_d1, 26) + resize(fc3_n2_t1_6_b_d1, 26);
+        fc3_n2_t1_7 := resize(fc3_n2_t1_7_a_d1, 26) + resize(fc3_n2_t1_7_b_d1, 26);
+        fc3_n2_t2_0 := (resize(fc3_n2_t1_0_a_d1, 26) + resize(fc3_n2_t1_0_b_d1, 26)) + resize(fc3_n2_t1_1, 26);
+        fc3_n2_t2_1 := resize(fc3_n2_t1_2, 26) + (resize(fc3_n2_t1_3_a_d1, 26) + resize(fc3_n2_t1_3_b_d1, 26));
+        fc3_n2_t2_2 := resize(fc3_n2_t1_4, 27) + resize(fc3_n2_t1_5, 27);
+        fc3_n2_t2_3 := resize(fc3_n2_t1_6, 27) + resize(fc3_n2_t1_7, 27);
+        fc3_n2_t3_0 := resize(fc3_n2_t2_0, 27) + resize(fc3_n2_t2_1, 27);
+        fc3_n2_t3_1 := resize(fc3_n2_t2_2, 28) + resize(fc3_n2_t2_3, 28);
+        fc3_n2_acc := (fc3_n2_t4_0_d1 + to_signed(-7168, 29));
         fc3_n2_y_fl := fc3_n2_acc(28 downto 10);
-        fc3_n2_y_wrap := fc3_n2_y_fl(15 downto 0);
-        fc3_n3_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_3), 26);
-        fc3_n3_p0 := fc3_n3_p0_m(24 downto 0);
-        fc3_n3_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_3), 26);
-        fc3_n3_p1 := fc3_n3_p1_m(24 downto 0);
-        fc3_n3_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_3), 24);
-        fc3_n3_p2 := fc3_n3_p2_m(22 downto 0);
-        fc3_n3_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_3), 24);
-        fc3_n3_p3 := fc3_n3_p3_m(22 downto 0);
-        fc3_n3_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_3), 26);
-        fc3_n3_p4 := fc3_n3_p4_m(24 downto 0);
-        fc3_n3_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_3), 25);
-        fc3_n3_p5 := fc3_n3_p5_m(23 downto 0);
-        fc3_n3_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_3), 24);
-        fc3_n3_p6 := fc3_n3_p6_m(22 downto 0);
-        fc3_n3_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_3), 25);
-        fc3_n3_p7 := fc3_n3_p7_m(23 downto 0);
-        fc3_n3_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_3), 24);
-        fc3_n3_p8 := fc3_n3_p8_m(22 downto 0);
+        fc3_n3_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-472)) mod 2**25, 25));
+        fc3_n3_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-314)) mod 2**25, 25));
+        fc3_n3_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 70) mod 2**23, 23));
+        fc3_n3_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 80) mod 2**23, 23));
+        fc3_n3_p5 := signed(to_unsigned((to_integer(fc3_in_5) * (-193)) mod 2**24, 24));
+        fc3_n3_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 71) mod 2**23, 23));
+        fc3_n3_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-224)) mod 2**24, 24));
+        fc3_n3_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-69)) mod 2**23, 23));
         fc3_n3_p9_sh := shift_left(resize(fc3_in_9, 23), 7);
-        fc3_n3_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_3), 25);
-        fc3_n3_p10 := fc3_n3_p10_m(23 downto 0);
-        fc3_n3_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_3), 25);
-        fc3_n3_p11 := fc3_n3_p11_m(23 downto 0);
-        fc3_n3_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_3), 26);
-        fc3_n3_p12 := fc3_n3_p12_m(24 downto 0);
-        fc3_n3_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_3), 25);
-        fc3_n3_p13 := fc3_n3_p13_m(23 downto 0);
-        fc3_n3_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_3), 24);
-        fc3_n3_p14 := fc3_n3_p14_m(22 downto 0);
-        fc3_n3_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_3), 26);
-        fc3_n3_p15 := fc3_n3_p15_m(24 downto 0);
-        fc3_n3_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_3), 26);
-        fc3_n3_p16 := fc3_n3_p16_m(24 downto 0);
-        fc3_n3_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_3), 25);
-        fc3_n3_p17 := fc3_n3_p17_m(23 downto 0);
-        fc3_n3_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_3), 26);
-        fc3_n3_p18 := fc3_n3_p18_m(24 downto 0);
-        fc3_n3_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_3), 25);
-        fc3_n3_p19 := fc3_n3_p19_m(23 downto 0);
-        fc3_n3_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_3), 26);
-        fc3_n3_p20 := fc3_n3_p20_m(24 downto 0);
-        fc3_n3_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_3), 26);
-        fc3_n3_p21 := fc3_n3_p21_m(24 downto 0);
-        fc3_n3_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_3), 25);
-        fc3_n3_p22 := fc3_n3_p22_m(23 downto 0);
-        fc3_n3_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_3), 22);
-        fc3_n3_p23 := fc3_n3_p23_m(20 downto 0);
-        fc3_n3_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_3), 24);
-        fc3_n3_p24 := fc3_n3_p24_m(22 downto 0);
-        fc3_n3_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_3), 26);
-        fc3_n3_p25 := fc3_n3_p25_m(24 downto 0);
-        fc3_n3_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_3), 25);
-        fc3_n3_p26 := fc3_n3_p26_m(23 downto 0);
-        fc3_n3_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_3), 23);
-        fc3_n3_p27 := fc3_n3_p27_m(21 downto 0);
-        fc3_n3_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_3), 25);
-        fc3_n3_p28 := fc3_n3_p28_m(23 downto 0);
-        fc3_n3_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_3), 25);
-        fc3_n3_p29 := fc3_n3_p29_m(23 downto 0);
-        fc3_n3_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_3), 25);
-        fc3_n3_p30 := fc3_n3_p30_m(23 downto 0);
-        fc3_n3_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_3), 25);
-        fc3_n3_p31 := fc3_n3_p31_m(23 downto 0);
-        fc3_n3_t0_0_a := resize(fc3_n3_p0, 26);
-        fc3_n3_t0_0_b := resize(fc3_n3_p1, 26);
-        fc3_n3_t0_0 := fc3_n3_t0_0_a + fc3_n3_t0_0_b;
-        fc3_n3_t0_1_a := resize(fc3_n3_p2, 24);
-        fc3_n3_t0_1_b := resize(fc3_n3_p3, 24);
-        fc3_n3_t0_1 := fc3_n3_t0_1_a + fc3_n3_t0_1_b;
-        fc3_n3_t0_2_b := resize(fc3_n3_p5, 25);
-        fc3_n3_t0_2 := fc3_n3_p4 + fc3_n3_t0_2_b;
-        fc3_n3_t0_3_a := resize(fc3_n3_p6, 25);
-        fc3_n3_t0_3_b := resize(fc3_n3_p7, 25);
-        fc3_n3_t0_3 := fc3_n3_t0_3_a + fc3_n3_t0_3_b;
-        fc3_n3_t0_4_a := resize(fc3_n3_p8, 24);
-        fc3_n3_t0_4_b := resize(fc3_n3_p9_sh, 24);
-        fc3_n3_t0_4 := fc3_n3_t0_4_a + fc3_n3_t0_4_b;
-        fc3_n3_t0_5_a := resize(fc3_n3_p10, 25);
-        fc3_n3_t0_5_b := resize(fc3_n3_p11, 25);
-        fc3_n3_t0_5 := fc3_n3_t0_5_a + fc3_n3_t0_5_b;
-        fc3_n3_t0_6_b := resize(fc3_n3_p13, 25);
-        fc3_n3_t0_6 := fc3_n3_p12 + fc3_n3_t0_6_b;
-        fc3_n3_t0_7_a := resize(fc3_n3_p14, 25);
-        fc3_n3_t0_7 := fc3_n3_t0_7_a + fc3_n3_p15;
-        fc3_n3_t0_8_b := resize(fc3_n3_p17, 25);
-        fc3_n3_t0_8 := fc3_n3_p16 + fc3_n3_t0_8_b;
-        fc3_n3_t0_9_b := resize(fc3_n3_p19, 25);
-        fc3_n3_t0_9 := fc3_n3_p18 + fc3_n3_t0_9_b;
-        fc3_n3_t0_10_a := resize(fc3_n3_p20, 26);
-        fc3_n3_t0_10_b := resize(fc3_n3_p21, 26);
-        fc3_n3_t0_10 := fc3_n3_t0_10_a + fc3_n3_t0_10_b;
-        fc3_n3_t0_11_b := resize(fc3_n3_p23, 24);
-        fc3_n3_t0_11 := fc3_n3_p22 + fc3_n3_t0_11_b;
-        fc3_n3_t0_12_a := resize(fc3_n3_p24, 25);
-        fc3_n3_t0_12 := fc3_n3_t0_12_a + fc3_n3_p25;
-        fc3_n3_t0_13_a := resize(fc3_n3_p26, 25);
-        fc3_n3_t0_13_b := resize(fc3_n3_p27, 25);
-        fc3_n3_t0_13 := fc3_n3_t0_13_a + fc3_n3_t0_13_b;
-        fc3_n3_t0_14_a := resize(fc3_n3_p28, 25);
-        fc3_n3_t0_14_b := resize(fc3_n3_p29, 25);
-        fc3_n3_t0_14 := fc3_n3_t0_14_a + fc3_n3_t0_14_b;
-        fc3_n3_t0_15_a := resize(fc3_n3_p30, 25);
-        fc3_n3_t0_15_b := resize(fc3_n3_p31, 25);
-        fc3_n3_t0_15 := fc3_n3_t0_15_a + fc3_n3_t0_15_b;
-        fc3_n3_t1_0_b := resize(fc3_n3_t0_1, 26);
-        fc3_n3_t1_0 := fc3_n3_t0_0_d1 + fc3_n3_t1_0_b_d1;
-        fc3_n3_t1_1_a := resize(fc3_n3_t0_2, 26);
-        fc3_n3_t1_1_b := resize(fc3_n3_t0_3, 26);
-        fc3_n3_t1_1 := fc3_n3_t1_1_a_d1 + fc3_n3_t1_1_b_d1;
-        fc3_n3_t1_2_a := resize(fc3_n3_t0_4, 26);
-        fc3_n3_t1_2_b := resize(fc3_n3_t0_5, 26);
-        fc3_n3_t1_2 := fc3_n3_t1_2_a_d1 + fc3_n3_t1_2_b_d1;
-        fc3_n3_t1_3_a := resize(fc3_n3_t0_6, 26);
-        fc3_n3_t1_3_b := resize(fc3_n3_t0_7, 26);
-        fc3_n3_t1_3 := fc3_n3_t1_3_a_d1 + fc3_n3_t1_3_b_d1;
-        fc3_n3_t1_4_a := resize(fc3_n3_t0_8, 26);
-        fc3_n3_t1_4_b := resize(fc3_n3_t0_9, 26);
-        fc3_n3_t1_4 := fc3_n3_t1_4_a_d1 + fc3_n3_t1_4_b_d1;
-        fc3_n3_t1_5_b := resize(fc3_n3_t0_11, 26);
-        fc3_n3_t1_5 := fc3_n3_t0_10_d1 + fc3_n3_t1_5_b_d1;
-        fc3_n3_t1_6_a := resize(fc3_n3_t0_12, 26);
-        fc3_n3_t1_6_b := resize(fc3_n3_t0_13, 26);
-        fc3_n3_t1_6 := fc3_n3_t1_6_a_d1 + fc3_n3_t1_6_b_d1;
-        fc3_n3_t1_7_a := resize(fc3_n3_t0_14, 26);
-        fc3_n3_t1_7_b := resize(fc3_n3_t0_15, 26);
-        fc3_n3_t1_7 := fc3_n3_t1_7_a_d1 + fc3_n3_t1_7_b_d1;
-        fc3_n3_t2_0_a := resize(fc3_n3_t1_0, 27);
-        fc3_n3_t2_0_b := resize(fc3_n3_t1_1, 27);
-        fc3_n3_t2_0 := fc3_n3_t2_0_a + fc3_n3_t2_0_b;
-        fc3_n3_t2_1_a := resize(fc3_n3_t1_2, 27);
-        fc3_n3_t2_1_b := resize(fc3_n3_t1_3, 27);
-        fc3_n3_t2_1 := fc3_n3_t2_1_a + fc3_n3_t2_1_b;
-        fc3_n3_t2_2_a := resize(fc3_n3_t1_4, 27);
-        fc3_n3_t2_2_b := resize(fc3_n3_t1_5, 27);
-        fc3_n3_t2_2 := fc3_n3_t2_2_a + fc3_n3_t2_2_b;
-        fc3_n3_t2_3_a := resize(fc3_n3_t1_6, 27);
-        fc3_n3_t2_3_b := resize(fc3_n3_t1_7, 27);
-        fc3_n3_t2_3 := fc3_n3_t2_3_a + fc3_n3_t2_3_b;
-        fc3_n3_t3_0_a := resize(fc3_n3_t2_0, 28);
-        fc3_n3_t3_0_b := resize(fc3_n3_t2_1, 28);
-        fc3_n3_t3_0 := fc3_n3_t3_0_a + fc3_n3_t3_0_b;
-        fc3_n3_t3_1_a := resize(fc3_n3_t2_2, 28);
-        fc3_n3_t3_1_b := resize(fc3_n3_t2_3, 28);
-        fc3_n3_t3_1 := fc3_n3_t3_1_a + fc3_n3_t3_1_b;
-        fc3_n3_t4_0_a := resize(fc3_n3_t3_0, 29);
-        fc3_n3_t4_0_b := resize(fc3_n3_t3_1, 29);
-        fc3_n3_t4_0 := fc3_n3_t4_0_a + fc3_n3_t4_0_b;
-        fc3_n3_t5_0_b := resize(fc3_n3_bias, 29);
-        fc3_n3_t5_0 := fc3_n3_t4_0_d1 + fc3_n3_t5_0_b_d2;
-        fc3_n3_acc := fc3_n3_t5_0;
+        fc3_n3_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-197)) mod 2**24, 24));
+        fc3_n3_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 191) mod 2**24, 24));
+        fc3_n3_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 156) mod 2**24, 24));
+        fc3_n3_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 102) mod 2**23, 23));
+        fc3_n3_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 237) mod 2**24, 24));
+        fc3_n3_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-183)) mod 2**24, 24));
+        fc3_n3_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 366) mod 2**25, 25));
+        fc3_n3_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-265)) mod 2**25, 25));
+        fc3_n3_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-25)) mod 2**21, 21));
+        fc3_n3_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-118)) mod 2**23, 23));
+        fc3_n3_p26 := signed(to_unsigned((to_integer(fc3_in_26) * (-238)) mod 2**24, 24));
+        fc3_n3_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 52) mod 2**22, 22));
+        fc3_n3_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-163)) mod 2**24, 24));
+        fc3_n3_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 209) mod 2**24, 24));
+        fc3_n3_p30 := signed(to_unsigned((to_integer(fc3_in_30) * (-159)) mod 2**24, 24));
+        fc3_n3_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 169) mod 2**24, 24));
+        fc3_n3_t1_0 := fc3_n3_t0_0_d1 + resize(fc3_n3_t1_0_b_d1, 26);
+        fc3_n3_t1_1 := resize(fc3_n3_t1_1_a_d1, 26) + resize(fc3_n3_t1_1_b_d1, 26);
+        fc3_n3_t1_2 := resize(fc3_n3_t1_2_a_d1, 26) + resize(fc3_n3_t1_2_b_d1, 26);
+        fc3_n3_t1_3 := resize(fc3_n3_t1_3_a_d1, 26) + resize(fc3_n3_t1_3_b_d1, 26);
+        fc3_n3_t1_4 := resize(fc3_n3_t1_4_a_d1, 26) + resize(fc3_n3_t1_4_b_d1, 26);
+        fc3_n3_t1_5 := fc3_n3_t0_10_d1 + resize(fc3_n3_t1_5_b_d1, 26);
+        fc3_n3_t1_6 := resize(fc3_n3_t1_6_a_d1, 26) + resize(fc3_n3_t1_6_b_d1, 26);
+        fc3_n3_t1_7 := resize(fc3_n3_t1_7_a_d1, 26) + resize(fc3_n3_t1_7_b_d1, 26);
+        fc3_n3_t2_0 := resize(fc3_n3_t1_0, 27) + resize(fc3_n3_t1_1, 27);
+        fc3_n3_t2_1 := resize(fc3_n3_t1_2, 27) + resize(fc3_n3_t1_3, 27);
+        fc3_n3_t2_2 := resize(fc3_n3_t1_4, 27) + resize(fc3_n3_t1_5, 27);
+        fc3_n3_t2_3 := resize(fc3_n3_t1_6, 27) + resize(fc3_n3_t1_7, 27);
+        fc3_n3_t3_0 := resize(fc3_n3_t2_0, 28) + resize(fc3_n3_t2_1, 28);
+        fc3_n3_t3_1 := resize(fc3_n3_t2_2, 28) + resize(fc3_n3_t2_3, 28);
+        fc3_n3_acc := (fc3_n3_t4_0_d1 + to_signed(286720, 29));
         fc3_n3_y_fl := fc3_n3_acc(28 downto 10);
-        fc3_n3_y_wrap := fc3_n3_y_fl(15 downto 0);
-        fc3_n4_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_4), 25);
-        fc3_n4_p0 := fc3_n4_p0_m(23 downto 0);
-        fc3_n4_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_4), 25);
-        fc3_n4_p1 := fc3_n4_p1_m(23 downto 0);
-        fc3_n4_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_4), 20);
-        fc3_n4_p2 := fc3_n4_p2_m(18 downto 0);
-        fc3_n4_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_4), 26);
-        fc3_n4_p3 := fc3_n4_p3_m(24 downto 0);
-        fc3_n4_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_4), 26);
-        fc3_n4_p4 := fc3_n4_p4_m(24 downto 0);
-        fc3_n4_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_4), 25);
-        fc3_n4_p5 := fc3_n4_p5_m(23 downto 0);
-        fc3_n4_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_4), 21);
-        fc3_n4_p6 := fc3_n4_p6_m(19 downto 0);
-        fc3_n4_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_4), 23);
-        fc3_n4_p7 := fc3_n4_p7_m(21 downto 0);
-        fc3_n4_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_4), 24);
-        fc3_n4_p8 := fc3_n4_p8_m(22 downto 0);
-        fc3_n4_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_4), 24);
-        fc3_n4_p9 := fc3_n4_p9_m(22 downto 0);
-        fc3_n4_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_4), 26);
-        fc3_n4_p10 := fc3_n4_p10_m(24 downto 0);
-        fc3_n4_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_4), 26);
-        fc3_n4_p11 := fc3_n4_p11_m(24 downto 0);
-        fc3_n4_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_4), 24);
-        fc3_n4_p12 := fc3_n4_p12_m(22 downto 0);
-        fc3_n4_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_4), 26);
-        fc3_n4_p13 := fc3_n4_p13_m(24 downto 0);
-        fc3_n4_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_4), 25);
-        fc3_n4_p14 := fc3_n4_p14_m(23 downto 0);
-        fc3_n4_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_4), 26);
-        fc3_n4_p15 := fc3_n4_p15_m(24 downto 0);
+        fc3_n4_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-202)) mod 2**24, 24));
+        fc3_n4_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-236)) mod 2**24, 24));
+        fc3_n4_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 7) mod 2**19, 19));
+        fc3_n4_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-265)) mod 2**25, 25));
+        fc3_n4_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 255) mod 2**24, 24));
+        fc3_n4_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-11)) mod 2**20, 20));
+        fc3_n4_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 61) mod 2**22, 22));
+        fc3_n4_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-75)) mod 2**23, 23));
+        fc3_n4_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-67)) mod 2**23, 23));
+        fc3_n4_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 277) mod 2**25, 25));
+        fc3_n4_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 279) mod 2**25, 25));
+        fc3_n4_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-84)) mod 2**23, 23));
+        fc3_n4_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 215) mod 2**24, 24));
         fc3_n4_p16_sh := shift_left(resize(fc3_in_16, 20), 4);
-        fc3_n4_p16_e := resize(fc3_n4_p16_sh, 21);
-        fc3_n4_p16_neg := -fc3_n4_p16_e;
-        fc3_n4_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_4), 21);
-        fc3_n4_p17 := fc3_n4_p17_m(19 downto 0);
-        fc3_n4_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_4), 25);
-        fc3_n4_p18 := fc3_n4_p18_m(23 downto 0);
-        fc3_n4_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_4), 26);
-        fc3_n4_p19 := fc3_n4_p19_m(24 downto 0);
-        fc3_n4_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_4), 25);
-        fc3_n4_p20 := fc3_n4_p20_m(23 downto 0);
-        fc3_n4_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_4), 24);
-        fc3_n4_p21 := fc3_n4_p21_m(22 downto 0);
-        fc3_n4_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_4), 26);
-        fc3_n4_p22 := fc3_n4_p22_m(24 downto 0);
-        fc3_n4_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_4), 25);
-        fc3_n4_p23 := fc3_n4_p23_m(23 downto 0);
-        fc3_n4_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_4), 26);
-        fc3_n4_p24 := fc3_n4_p24_m(24 downto 0);
-        fc3_n4_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_4), 23);
-        fc3_n4_p25 := fc3_n4_p25_m(21 downto 0);
+        fc3_n4_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-15)) mod 2**20, 20));
+        fc3_n4_p18 := signed(to_unsigned((to_integer(fc3_in_18) * (-248)) mod 2**24, 24));
+        fc3_n4_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 284) mod 2**25, 25));
+        fc3_n4_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 210) mod 2**24, 24));
+        fc3_n4_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-67)) mod 2**23, 23));
+        fc3_n4_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 286) mod 2**25, 25));
+        fc3_n4_p23 := signed(to_unsigned((to_integer(fc3_in_23) * 244) mod 2**24, 24));
+        fc3_n4_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 42) mod 2**22, 22));
         fc3_n4_p26_sh := shift_left(resize(fc3_in_26, 24), 8);
-        fc3_n4_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_4), 24);
-        fc3_n4_p27 := fc3_n4_p27_m(22 downto 0);
-        fc3_n4_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_4), 24);
-        fc3_n4_p28 := fc3_n4_p28_m(22 downto 0);
-        fc3_n4_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_4), 24);
-        fc3_n4_p29 := fc3_n4_p29_m(22 downto 0);
-        fc3_n4_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_4), 24);
-        fc3_n4_p30 := fc3_n4_p30_m(22 downto 0);
-        fc3_n4_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_4), 25);
-        fc3_n4_p31 := fc3_n4_p31_m(23 downto 0);
-        fc3_n4_t0_0_a := resize(fc3_n4_p0, 25);
-        fc3_n4_t0_0_b := resize(fc3_n4_p1, 25);
-        fc3_n4_t0_0 := fc3_n4_t0_0_a + fc3_n4_t0_0_b;
-        fc3_n4_t0_1_a := resize(fc3_n4_p2, 25);
-        fc3_n4_t0_1 := fc3_n4_t0_1_a + fc3_n4_p3;
-        fc3_n4_t0_2_a := resize(fc3_n4_p4, 26);
-        fc3_n4_t0_2_b := resize(fc3_n4_p5, 26);
-        fc3_n4_t0_2 := fc3_n4_t0_2_a + fc3_n4_t0_2_b;
-        fc3_n4_t0_3_a := resize(fc3_n4_p6, 23);
-        fc3_n4_t0_3_b := resize(fc3_n4_p7, 23);
-        fc3_n4_t0_3 := fc3_n4_t0_3_a + fc3_n4_t0_3_b;
-        fc3_n4_t0_4_a := resize(fc3_n4_p8, 24);
-        fc3_n4_t0_4_b := resize(fc3_n4_p9, 24);
-        fc3_n4_t0_4 := fc3_n4_t0_4_a + fc3_n4_t0_4_b;
-        fc3_n4_t0_5_a := resize(fc3_n4_p10, 26);
-        fc3_n4_t0_5_b := resize(fc3_n4_p11, 26);
-        fc3_n4_t0_5 := fc3_n4_t0_5_a + fc3_n4_t0_5_b;
-        fc3_n4_t0_6_a := resize(fc3_n4_p12, 25);
-        fc3_n4_t0_6 := fc3_n4_t0_6_a + fc3_n4_p13;
-        fc3_n4_t0_7_a := resize(fc3_n4_p14, 25);
-        fc3_n4_t0_7 := fc3_n4_t0_7_a + fc3_n4_p15;
-        fc3_n4_t0_8_b := resize(fc3_n4_p17, 21);
-        fc3_n4_t0_8 := fc3_n4_p16_neg + fc3_n4_t0_8_b;
-        fc3_n4_t0_9_a := resize(fc3_n4_p18, 26);
-        fc3_n4_t0_9_b := resize(fc3_n4_p19, 26);
-        fc3_n4_t0_9 := fc3_n4_t0_9_a + fc3_n4_t0_9_b;
-        fc3_n4_t0_10_a := resize(fc3_n4_p20, 25);
-        fc3_n4_t0_10_b := resize(fc3_n4_p21, 25);
-        fc3_n4_t0_10 := fc3_n4_t0_10_a + fc3_n4_t0_10_b;
-        fc3_n4_t0_11_a := resize(fc3_n4_p22, 26);
-        fc3_n4_t0_11_b := resize(fc3_n4_p23, 26);
-        fc3_n4_t0_11 := fc3_n4_t0_11_a + fc3_n4_t0_11_b;
-        fc3_n4_t0_12_b := resize(fc3_n4_p25, 25);
-        fc3_n4_t0_12 := fc3_n4_p24 + fc3_n4_t0_12_b;
-        fc3_n4_t0_13_a := resize(fc3_n4_p26_sh, 25);
-        fc3_n4_t0_13_b := resize(fc3_n4_p27, 25);
-        fc3_n4_t0_13 := fc3_n4_t0_13_a + fc3_n4_t0_13_b;
-        fc3_n4_t0_14_a := resize(fc3_n4_p28, 24);
-        fc3_n4_t0_14_b := resize(fc3_n4_p29, 24);
-        fc3_n4_t0_14 := fc3_n4_t0_14_a + fc3_n4_t0_14_b;
-        fc3_n4_t0_15_a := resize(fc3_n4_p30, 25);
-        fc3_n4_t0_15_b := resize(fc3_n4_p31, 25);
-        fc3_n4_t0_15 := fc3_n4_t0_15_a + fc3_n4_t0_15_b;
-        fc3_n4_t1_0_a := resize(fc3_n4_t0_0, 26);
-        fc3_n4_t1_0_b := resize(fc3_n4_t0_1, 26);
-        fc3_n4_t1_0 := fc3_n4_t1_0_a_d1 + fc3_n4_t1_0_b_d1;
-        fc3_n4_t1_1_b := resize(fc3_n4_t0_3, 26);
-        fc3_n4_t1_1 := fc3_n4_t0_2_d1 + fc3_n4_t1_1_b_d1;
-        fc3_n4_t1_2_a := resize(fc3_n4_t0_4, 26);
-        fc3_n4_t1_2 := fc3_n4_t1_2_a_d1 + fc3_n4_t0_5_d1;
-        fc3_n4_t1_3_a := resize(fc3_n4_t0_6, 26);
-        fc3_n4_t1_3_b := resize(fc3_n4_t0_7, 26);
-        fc3_n4_t1_3 := fc3_n4_t1_3_a_d1 + fc3_n4_t1_3_b_d1;
-        fc3_n4_t1_4_a := resize(fc3_n4_t0_8, 26);
-        fc3_n4_t1_4 := fc3_n4_t1_4_a_d1 + fc3_n4_t0_9_d1;
-        fc3_n4_t1_5_a := resize(fc3_n4_t0_10, 26);
-        fc3_n4_t1_5 := fc3_n4_t1_5_a_d1 + fc3_n4_t0_11_d1;
-        fc3_n4_t1_6_a := resize(fc3_n4_t0_12, 26);
-        fc3_n4_t1_6_b := resize(fc3_n4_t0_13, 26);
-        fc3_n4_t1_6 := fc3_n4_t1_6_a_d1 + fc3_n4_t1_6_b_d1;
-        fc3_n4_t1_7_a := resize(fc3_n4_t0_14, 26);
-        fc3_n4_t1_7_b := resize(fc3_n4_t0_15, 26);
-        fc3_n4_t1_7 := fc3_n4_t1_7_a_d1 + fc3_n4_t1_7_b_d1;
-        fc3_n4_t2_0_a := resize(fc3_n4_t1_0, 27);
-        fc3_n4_t2_0_b := resize(fc3_n4_t1_1, 27);
-        fc3_n4_t2_0 := fc3_n4_t2_0_a + fc3_n4_t2_0_b;
-        fc3_n4_t2_1_a := resize(fc3_n4_t1_2, 27);
-        fc3_n4_t2_1_b := resize(fc3_n4_t1_3, 27);
-        fc3_n4_t2_1 := fc3_n4_t2_1_a + fc3_n4_t2_1_b;
-        fc3_n4_t2_2_a := resize(fc3_n4_t1_4, 27);
-        fc3_n4_t2_2_b := resize(fc3_n4_t1_5, 27);
-        fc3_n4_t2_2 := fc3_n4_t2_2_a + fc3_n4_t2_2_b;
-        fc3_n4_t2_3_a := resize(fc3_n4_t1_6, 27);
-        fc3_n4_t2_3_b := resize(fc3_n4_t1_7, 27);
-        fc3_n4_t2_3 := fc3_n4_t2_3_a + fc3_n4_t2_3_b;
-        fc3_n4_t3_0_a := resize(fc3_n4_t2_0, 28);
-        fc3_n4_t3_0_b := resize(fc3_n4_t2_1, 28);
-        fc3_n4_t3_0 := fc3_n4_t3_0_a + fc3_n4_t3_0_b;
-        fc3_n4_t3_1_a := resize(fc3_n4_t2_2, 28);
-        fc3_n4_t3_1_b := resize(fc3_n4_t2_3, 28);
-        fc3_n4_t3_1 := fc3_n4_t3_1_a + fc3_n4_t3_1_b;
-        fc3_n4_t4_0_a := resize(fc3_n4_t3_0, 29);
-        fc3_n4_t4_0_b := resize(fc3_n4_t3_1, 29);
-        fc3_n4_t4_0 := fc3_n4_t4_0_a + fc3_n4_t4_0_b;
-        fc3_n4_t5_0_b := resize(fc3_n4_bias, 29);
-        fc3_n4_t5_0 := fc3_n4_t4_0_d1 + fc3_n4_t5_0_b_d2;
-        fc3_n4_acc := fc3_n4_t5_0;
+        fc3_n4_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 85) mod 2**23, 23));
+        fc3_n4_p28 := signed(to_unsigned((to_integer(fc3_in_28) * 126) mod 2**23, 23));
+        fc3_n4_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 89) mod 2**23, 23));
+        fc3_n4_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 122) mod 2**23, 23));
+        fc3_n4_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 181) mod 2**24, 24));
+        fc3_n4_t0_8 := (-resize(fc3_n4_p16_sh, 21)) + resize(fc3_n4_p17, 21);
+        fc3_n4_t1_0 := resize(fc3_n4_t1_0_a_d1, 26) + resize(fc3_n4_t1_0_b_d1, 26);
+        fc3_n4_t1_1 := fc3_n4_t0_2_d1 + resize(fc3_n4_t1_1_b_d1, 26);
+        fc3_n4_t1_2 := resize(fc3_n4_t1_2_a_d1, 26) + fc3_n4_t0_5_d1;
+        fc3_n4_t1_3 := resize(fc3_n4_t1_3_a_d1, 26) + resize(fc3_n4_t1_3_b_d1, 26);
+        fc3_n4_t1_4 := resize(fc3_n4_t1_4_a_d1, 26) + fc3_n4_t0_9_d1;
+        fc3_n4_t1_5 := resize(fc3_n4_t1_5_a_d1, 26) + fc3_n4_t0_11_d1;
+        fc3_n4_t1_6 := resize(fc3_n4_t1_6_a_d1, 26) + resize(fc3_n4_t1_6_b_d1, 26);
+        fc3_n4_t1_7 := resize(fc3_n4_t1_7_a_d1, 26) + resize(fc3_n4_t1_7_b_d1, 26);
+        fc3_n4_t2_0 := resize(fc3_n4_t1_0, 27) + resize(fc3_n4_t1_1, 27);
+        fc3_n4_t2_1 := resize(fc3_n4_t1_2, 27) + resize(fc3_n4_t1_3, 27);
+        fc3_n4_t2_2 := resize(fc3_n4_t1_4, 27) + resize(fc3_n4_t1_5, 27);
+        fc3_n4_t2_3 := resize(fc3_n4_t1_6, 27) + resize(fc3_n4_t1_7, 27);
+        fc3_n4_t3_0 := resize(fc3_n4_t2_0, 28) + resize(fc3_n4_t2_1, 28);
+        fc3_n4_t3_1 := resize(fc3_n4_t2_2, 28) + resize(fc3_n4_t2_3, 28);
+        fc3_n4_acc := (fc3_n4_t4_0_d1 + to_signed(-273408, 29));
         fc3_n4_y_fl := fc3_n4_acc(28 downto 10);
-        fc3_n4_y_wrap := fc3_n4_y_fl(15 downto 0);
-        fc3_n5_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_5), 26);
-        fc3_n5_p0 := fc3_n5_p0_m(24 downto 0);
-        fc3_n5_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_5), 24);
-        fc3_n5_p1 := fc3_n5_p1_m(22 downto 0);
-        fc3_n5_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_5), 25);
-        fc3_n5_p2 := fc3_n5_p2_m(23 downto 0);
-        fc3_n5_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_5), 25);
-        fc3_n5_p3 := fc3_n5_p3_m(23 downto 0);
-        fc3_n5_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_5), 23);
-        fc3_n5_p4 := fc3_n5_p4_m(21 downto 0);
-        fc3_n5_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_5), 24);
-        fc3_n5_p5 := fc3_n5_p5_m(22 downto 0);
-        fc3_n5_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_5), 24);
-        fc3_n5_p6 := fc3_n5_p6_m(22 downto 0);
-        fc3_n5_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_5), 23);
-        fc3_n5_p7 := fc3_n5_p7_m(21 downto 0);
-        fc3_n5_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_5), 25);
-        fc3_n5_p8 := fc3_n5_p8_m(23 downto 0);
-        fc3_n5_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_5), 22);
-        fc3_n5_p9 := fc3_n5_p9_m(20 downto 0);
-        fc3_n5_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_5), 22);
-        fc3_n5_p10 := fc3_n5_p10_m(20 downto 0);
-        fc3_n5_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_5), 20);
-        fc3_n5_p11 := fc3_n5_p11_m(18 downto 0);
-        fc3_n5_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_5), 25);
-        fc3_n5_p12 := fc3_n5_p12_m(23 downto 0);
-        fc3_n5_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_5), 25);
-        fc3_n5_p13 := fc3_n5_p13_m(23 downto 0);
-        fc3_n5_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_5), 25);
-        fc3_n5_p14 := fc3_n5_p14_m(23 downto 0);
-        fc3_n5_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_5), 25);
-        fc3_n5_p15 := fc3_n5_p15_m(23 downto 0);
-        fc3_n5_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_5), 25);
-        fc3_n5_p16 := fc3_n5_p16_m(23 downto 0);
-        fc3_n5_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_5), 24);
-        fc3_n5_p17 := fc3_n5_p17_m(22 downto 0);
-        fc3_n5_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_5), 26);
-        fc3_n5_p18 := fc3_n5_p18_m(24 downto 0);
-        fc3_n5_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_5), 24);
-        fc3_n5_p19 := fc3_n5_p19_m(22 downto 0);
-        fc3_n5_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_5), 23);
-        fc3_n5_p20 := fc3_n5_p20_m(21 downto 0);
-        fc3_n5_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_5), 25);
-        fc3_n5_p21 := fc3_n5_p21_m(23 downto 0);
-        fc3_n5_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_5), 25);
-        fc3_n5_p22 := fc3_n5_p22_m(23 downto 0);
-        fc3_n5_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_5), 19);
-        fc3_n5_p23 := fc3_n5_p23_m(17 downto 0);
-        fc3_n5_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_5), 26);
-        fc3_n5_p24 := fc3_n5_p24_m(24 downto 0);
-        fc3_n5_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_5), 26);
-        fc3_n5_p25 := fc3_n5_p25_m(24 downto 0);
-        fc3_n5_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_5), 26);
-        fc3_n5_p26 := fc3_n5_p26_m(24 downto 0);
-        fc3_n5_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_5), 25);
-        fc3_n5_p27 := fc3_n5_p27_m(23 downto 0);
-        fc3_n5_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_5), 25);
-        fc3_n5_p28 := fc3_n5_p28_m(23 downto 0);
-        fc3_n5_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_5), 23);
-        fc3_n5_p29 := fc3_n5_p29_m(21 downto 0);
-        fc3_n5_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_5), 27);
-        fc3_n5_p30 := fc3_n5_p30_m(25 downto 0);
-        fc3_n5_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_5), 24);
-        fc3_n5_p31 := fc3_n5_p31_m(22 downto 0);
-        fc3_n5_t0_0_b := resize(fc3_n5_p1, 25);
-        fc3_n5_t0_0 := fc3_n5_p0 + fc3_n5_t0_0_b;
-        fc3_n5_t0_1_a := resize(fc3_n5_p2, 25);
-        fc3_n5_t0_1_b := resize(fc3_n5_p3, 25);
-        fc3_n5_t0_1 := fc3_n5_t0_1_a + fc3_n5_t0_1_b;
-        fc3_n5_t0_2_a := resize(fc3_n5_p4, 24);
-        fc3_n5_t0_2_b := resize(fc3_n5_p5, 24);
-        fc3_n5_t0_2 := fc3_n5_t0_2_a + fc3_n5_t0_2_b;
-        fc3_n5_t0_3_a := resize(fc3_n5_p6, 24);
-        fc3_n5_t0_3_b := resize(fc3_n5_p7, 24);
-        fc3_n5_t0_3 := fc3_n5_t0_3_a + fc3_n5_t0_3_b;
-        fc3_n5_t0_4_a := resize(fc3_n5_p8, 25);
+        fc3_n5_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 126) mod 2**23, 23));
+        fc3_n5_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-151)) mod 2**24, 24));
+        fc3_n5_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 200) mod 2**24, 24));
+        fc3_n5_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-63)) mod 2**22, 22));
+        fc3_n5_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 73) mod 2**23, 23));
+        fc3_n5_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 88) mod 2**23, 23));
+        fc3_n5_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 59) mod 2**22, 22));
+        fc3_n5_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-251)) mod 2**24, 24));
+        fc3_n5_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-27)) mod 2**21, 21));
+        fc3_n5_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 5) mod 2**19, 19));
+        fc3_n5_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-235)) mod 2**24, 24));
+        fc3_n5_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-237)) mod 2**24, 24));
+        fc3_n5_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-232)) mod 2**24, 24));
+        fc3_n5_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-227)) mod 2**24, 24));
+        fc3_n5_p16 := signed(to_unsigned((to_integer(fc3_in_16) * 230) mod 2**24, 24));
+        fc3_n5_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-126)) mod 2**23, 23));
+        fc3_n5_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 90) mod 2**23, 23));
+        fc3_n5_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 33) mod 2**22, 22));
+        fc3_n5_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-3)) mod 2**18, 18));
+        fc3_n5_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 341) mod 2**25, 25));
+        fc3_n5_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-315)) mod 2**25, 25));
+        fc3_n5_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 327) mod 2**25, 25));
+        fc3_n5_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 245) mod 2**24, 24));
+        fc3_n5_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-211)) mod 2**24, 24));
+        fc3_n5_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-58)) mod 2**22, 22));
+        fc3_n5_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-80)) mod 2**23, 23));
         fc3_n5_t0_4_b := resize(fc3_n5_p9, 25);
-        fc3_n5_t0_4 := fc3_n5_t0_4_a + fc3_n5_t0_4_b;
-        fc3_n5_t0_5_b := resize(fc3_n5_p11, 21);
-        fc3_n5_t0_5 := fc3_n5_p10 + fc3_n5_t0_5_b;
-        fc3_n5_t0_6_a := resize(fc3_n5_p12, 25);
-        fc3_n5_t0_6_b := resize(fc3_n5_p13, 25);
-        fc3_n5_t0_6 := fc3_n5_t0_6_a + fc3_n5_t0_6_b;
-        fc3_n5_t0_7_a := resize(fc3_n5_p14, 25);
-        fc3_n5_t0_7_b := resize(fc3_n5_p15, 25);
-        fc3_n5_t0_7 := fc3_n5_t0_7_a + fc3_n5_t0_7_b;
-        fc3_n5_t0_8_a := resize(fc3_n5_p16, 25);
-        fc3_n5_t0_8_b := resize(fc3_n5_p17, 25);
-        fc3_n5_t0_8 := fc3_n5_t0_8_a + fc3_n5_t0_8_b;
-        fc3_n5_t0_9_b := resize(fc3_n5_p19, 25);
-        fc3_n5_t0_9 := fc3_n5_p18 + fc3_n5_t0_9_b;
-        fc3_n5_t0_10_a := resize(fc3_n5_p20, 24);
-        fc3_n5_t0_10 := fc3_n5_t0_10_a + fc3_n5_p21;
-        fc3_n5_t0_11_b := resize(fc3_n5_p23, 24);
-        fc3_n5_t0_11 := fc3_n5_p22 + fc3_n5_t0_11_b;
-        fc3_n5_t0_12_a := resize(fc3_n5_p24, 26);
-        fc3_n5_t0_12_b := resize(fc3_n5_p25, 26);
-        fc3_n5_t0_12 := fc3_n5_t0_12_a + fc3_n5_t0_12_b;
-        fc3_n5_t0_13_a := resize(fc3_n5_p26, 26);
-        fc3_n5_t0_13_b := resize(fc3_n5_p27, 26);
-        fc3_n5_t0_13 := fc3_n5_t0_13_a + fc3_n5_t0_13_b;
-        fc3_n5_t0_14_a := resize(fc3_n5_p28, 25);
-        fc3_n5_t0_14_b := resize(fc3_n5_p29, 25);
-        fc3_n5_t0_14 := fc3_n5_t0_14_a + fc3_n5_t0_14_b;
-        fc3_n5_t0_15_b := resize(fc3_n5_p31, 26);
-        fc3_n5_t0_15 := fc3_n5_p30 + fc3_n5_t0_15_b;
-        fc3_n5_t1_0_a := resize(fc3_n5_t0_0, 26);
-        fc3_n5_t1_0_b := resize(fc3_n5_t0_1, 26);
-        fc3_n5_t1_0 := fc3_n5_t1_0_a_d1 + fc3_n5_t1_0_b_d1;
-        fc3_n5_t1_1_a := resize(fc3_n5_t0_2, 25);
-        fc3_n5_t1_1_b := resize(fc3_n5_t0_3, 25);
-        fc3_n5_t1_1 := fc3_n5_t1_1_a_d1 + fc3_n5_t1_1_b_d1;
-        fc3_n5_t1_2_b := resize(fc3_n5_t0_5, 25);
-        fc3_n5_t1_2 := fc3_n5_t0_4_d1 + fc3_n5_t1_2_b_d1;
-        fc3_n5_t1_3_a := resize(fc3_n5_t0_6, 26);
-        fc3_n5_t1_3_b := resize(fc3_n5_t0_7, 26);
-        fc3_n5_t1_3 := fc3_n5_t1_3_a_d1 + fc3_n5_t1_3_b_d1;
-        fc3_n5_t1_4_a := resize(fc3_n5_t0_8, 26);
-        fc3_n5_t1_4_b := resize(fc3_n5_t0_9, 26);
-        fc3_n5_t1_4 := fc3_n5_t1_4_a_d1 + fc3_n5_t1_4_b_d1;
-        fc3_n5_t1_5_a := resize(fc3_n5_t0_10, 25);
-        fc3_n5_t1_5_b := resize(fc3_n5_t0_11, 25);
-        fc3_n5_t1_5 := fc3_n5_t1_5_a_d1 + fc3_n5_t1_5_b_d1;
-        fc3_n5_t1_6_a := resize(fc3_n5_t0_12, 27);
-        fc3_n5_t1_6_b := resize(fc3_n5_t0_13, 27);
-        fc3_n5_t1_6 := fc3_n5_t1_6_a_d1 + fc3_n5_t1_6_b_d1;
-        fc3_n5_t1_7_a := resize(fc3_n5_t0_14, 27);
-        fc3_n5_t1_7_b := resize(fc3_n5_t0_15, 27);
-        fc3_n5_t1_7 := fc3_n5_t1_7_a_d1 + fc3_n5_t1_7_b_d1;
-        fc3_n5_t2_0_a := resize(fc3_n5_t1_0, 27);
-        fc3_n5_t2_0_b := resize(fc3_n5_t1_1, 27);
-        fc3_n5_t2_0 := fc3_n5_t2_0_a + fc3_n5_t2_0_b;
-        fc3_n5_t2_1_a := resize(fc3_n5_t1_2, 27);
-        fc3_n5_t2_1_b := resize(fc3_n5_t1_3, 27);
-        fc3_n5_t2_1 := fc3_n5_t2_1_a + fc3_n5_t2_1_b;
-        fc3_n5_t2_2_a := resize(fc3_n5_t1_4, 27);
-        fc3_n5_t2_2_b := resize(fc3_n5_t1_5, 27);
-        fc3_n5_t2_2 := fc3_n5_t2_2_a + fc3_n5_t2_2_b;
-        fc3_n5_t2_3_a := resize(fc3_n5_t1_6, 28);
-        fc3_n5_t2_3_b := resize(fc3_n5_t1_7, 28);
-        fc3_n5_t2_3 := fc3_n5_t2_3_a + fc3_n5_t2_3_b;
-        fc3_n5_t3_0_a := resize(fc3_n5_t2_0, 28);
-        fc3_n5_t3_0_b := resize(fc3_n5_t2_1, 28);
-        fc3_n5_t3_0 := fc3_n5_t3_0_a + fc3_n5_t3_0_b;
-        fc3_n5_t3_1_a := resize(fc3_n5_t2_2, 28);
-        fc3_n5_t3_1 := fc3_n5_t3_1_a + fc3_n5_t2_3;
-        fc3_n5_t4_0_a := resize(fc3_n5_t3_0, 29);
-        fc3_n5_t4_0_b := resize(fc3_n5_t3_1, 29);
-        fc3_n5_t4_0 := fc3_n5_t4_0_a + fc3_n5_t4_0_b;
-        fc3_n5_t5_0_b := resize(fc3_n5_bias, 29);
-        fc3_n5_t5_0 := fc3_n5_t4_0_d1 + fc3_n5_t5_0_b_d2;
-        fc3_n5_acc := fc3_n5_t5_0;
+        fc3_n5_t1_0 := resize(fc3_n5_t1_0_a_d1, 26) + resize(fc3_n5_t1_0_b_d1, 26);
+        fc3_n5_t1_1 := resize(fc3_n5_t1_1_a_d1, 25) + resize(fc3_n5_t1_1_b_d1, 25);
+        fc3_n5_t1_2 := fc3_n5_t0_4_d1 + resize(fc3_n5_t1_2_b_d1, 25);
+        fc3_n5_t1_3 := resize(fc3_n5_t1_3_a_d1, 26) + resize(fc3_n5_t1_3_b_d1, 26);
+        fc3_n5_t1_4 := resize(fc3_n5_t1_4_a_d1, 26) + resize(fc3_n5_t1_4_b_d1, 26);
+        fc3_n5_t1_5 := resize(fc3_n5_t1_5_a_d1, 25) + resize(fc3_n5_t1_5_b_d1, 25);
+        fc3_n5_t1_6 := resize(fc3_n5_t1_6_a_d1, 27) + resize(fc3_n5_t1_6_b_d1, 27);
+        fc3_n5_t1_7 := resize(fc3_n5_t1_7_a_d1, 27) + resize(fc3_n5_t1_7_b_d1, 27);
+        fc3_n5_t2_0 := resize(fc3_n5_t1_0, 27) + resize(fc3_n5_t1_1, 27);
+        fc3_n5_t2_1 := resize(fc3_n5_t1_2, 27) + resize(fc3_n5_t1_3, 27);
+        fc3_n5_t2_2 := resize(fc3_n5_t1_4, 27) + resize(fc3_n5_t1_5, 27);
+        fc3_n5_t3_0 := resize(fc3_n5_t2_0, 28) + resize(fc3_n5_t2_1, 28);
+        fc3_n5_t3_1 := resize(fc3_n5_t2_2, 28) + (resize(fc3_n5_t1_6, 28) + resize(fc3_n5_t1_7, 28));
+        fc3_n5_acc := (fc3_n5_t4_0_d1 + to_signed(-478208, 29));
         fc3_n5_y_fl := fc3_n5_acc(28 downto 10);
-        fc3_n5_y_wrap := fc3_n5_y_fl(15 downto 0);
-        fc3_n6_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_6), 27);
-        fc3_n6_p0 := fc3_n6_p0_m(25 downto 0);
-        fc3_n6_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_6), 24);
-        fc3_n6_p1 := fc3_n6_p1_m(22 downto 0);
-        fc3_n6_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_6), 23);
-        fc3_n6_p2 := fc3_n6_p2_m(21 downto 0);
-        fc3_n6_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_6), 23);
-        fc3_n6_p3 := fc3_n6_p3_m(21 downto 0);
-        fc3_n6_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_6), 25);
-        fc3_n6_p4 := fc3_n6_p4_m(23 downto 0);
-        fc3_n6_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_6), 20);
-        fc3_n6_p5 := fc3_n6_p5_m(18 downto 0);
-        fc3_n6_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_6), 25);
-        fc3_n6_p6 := fc3_n6_p6_m(23 downto 0);
-        fc3_n6_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_6), 25);
-        fc3_n6_p7 := fc3_n6_p7_m(23 downto 0);
-        fc3_n6_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_6), 25);
-        fc3_n6_p8 := fc3_n6_p8_m(23 downto 0);
-        fc3_n6_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_6), 25);
-        fc3_n6_p9 := fc3_n6_p9_m(23 downto 0);
-        fc3_n6_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_6), 25);
-        fc3_n6_p10 := fc3_n6_p10_m(23 downto 0);
-        fc3_n6_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_6), 25);
-        fc3_n6_p11 := fc3_n6_p11_m(23 downto 0);
-        fc3_n6_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_6), 25);
-        fc3_n6_p12 := fc3_n6_p12_m(23 downto 0);
-        fc3_n6_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_6), 23);
-        fc3_n6_p13 := fc3_n6_p13_m(21 downto 0);
-        fc3_n6_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_6), 25);
-        fc3_n6_p14 := fc3_n6_p14_m(23 downto 0);
-        fc3_n6_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_6), 25);
-        fc3_n6_p15 := fc3_n6_p15_m(23 downto 0);
-        fc3_n6_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_6), 25);
-        fc3_n6_p16 := fc3_n6_p16_m(23 downto 0);
-        fc3_n6_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_6), 25);
-        fc3_n6_p17 := fc3_n6_p17_m(23 downto 0);
-        fc3_n6_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_6), 25);
-        fc3_n6_p18 := fc3_n6_p18_m(23 downto 0);
-        fc3_n6_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_6), 23);
-        fc3_n6_p19 := fc3_n6_p19_m(21 downto 0);
-        fc3_n6_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_6), 26);
-        fc3_n6_p20 := fc3_n6_p20_m(24 downto 0);
-        fc3_n6_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_6), 25);
-        fc3_n6_p21 := fc3_n6_p21_m(23 downto 0);
-        fc3_n6_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_6), 22);
-        fc3_n6_p22 := fc3_n6_p22_m(20 downto 0);
-        fc3_n6_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_6), 24);
-        fc3_n6_p23 := fc3_n6_p23_m(22 downto 0);
-        fc3_n6_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_6), 25);
-        fc3_n6_p24 := fc3_n6_p24_m(23 downto 0);
-        fc3_n6_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_6), 23);
-        fc3_n6_p25 := fc3_n6_p25_m(21 downto 0);
-        fc3_n6_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_6), 21);
-        fc3_n6_p26 := fc3_n6_p26_m(19 downto 0);
-        fc3_n6_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_6), 26);
-        fc3_n6_p27 := fc3_n6_p27_m(24 downto 0);
-        fc3_n6_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_6), 25);
-        fc3_n6_p28 := fc3_n6_p28_m(23 downto 0);
-        fc3_n6_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_6), 25);
-        fc3_n6_p29 := fc3_n6_p29_m(23 downto 0);
-        fc3_n6_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_6), 26);
-        fc3_n6_p31 := fc3_n6_p31_m(24 downto 0);
-        fc3_n6_t0_0_b := resize(fc3_n6_p1, 26);
-        fc3_n6_t0_0 := fc3_n6_p0 + fc3_n6_t0_0_b;
+        fc3_n6_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-126)) mod 2**23, 23));
+        fc3_n6_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 44) mod 2**22, 22));
+        fc3_n6_p3 := signed(to_unsigned((to_integer(fc3_in_3) * (-45)) mod 2**22, 22));
+        fc3_n6_p5 := signed(to_unsigned((to_integer(fc3_in_5) * (-7)) mod 2**19, 19));
+        fc3_n6_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-209)) mod 2**24, 24));
+        fc3_n6_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-153)) mod 2**24, 24));
+        fc3_n6_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-148)) mod 2**24, 24));
+        fc3_n6_p9 := signed(to_unsigned((to_integer(fc3_in_9) * 199) mod 2**24, 24));
+        fc3_n6_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 167) mod 2**24, 24));
+        fc3_n6_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 241) mod 2**24, 24));
+        fc3_n6_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-237)) mod 2**24, 24));
+        fc3_n6_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 46) mod 2**22, 22));
+        fc3_n6_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-217)) mod 2**24, 24));
+        fc3_n6_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-136)) mod 2**24, 24));
+        fc3_n6_p16 := signed(to_unsigned((to_integer(fc3_in_16) * 176) mod 2**24, 24));
+        fc3_n6_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-209)) mod 2**24, 24));
+        fc3_n6_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-63)) mod 2**22, 22));
+        fc3_n6_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 162) mod 2**24, 24));
+        fc3_n6_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-19)) mod 2**21, 21));
+        fc3_n6_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-115)) mod 2**23, 23));
+        fc3_n6_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-58)) mod 2**22, 22));
+        fc3_n6_p26 := signed(to_unsigned((to_integer(fc3_in_26) * (-15)) mod 2**20, 20));
+        fc3_n6_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-212)) mod 2**24, 24));
+        fc3_n6_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-241)) mod 2**24, 24));
         fc3_n6_t0_1_a := resize(fc3_n6_p2, 23);
-        fc3_n6_t0_1_b := resize(fc3_n6_p3, 23);
-        fc3_n6_t0_1 := fc3_n6_t0_1_a + fc3_n6_t0_1_b;
-        fc3_n6_t0_2_b := resize(fc3_n6_p5, 24);
-        fc3_n6_t0_2 := fc3_n6_p4 + fc3_n6_t0_2_b;
-        fc3_n6_t0_3_a := resize(fc3_n6_p6, 25);
-        fc3_n6_t0_3_b := resize(fc3_n6_p7, 25);
-        fc3_n6_t0_3 := fc3_n6_t0_3_a + fc3_n6_t0_3_b;
-        fc3_n6_t0_4_a := resize(fc3_n6_p8, 25);
-        fc3_n6_t0_4_b := resize(fc3_n6_p9, 25);
-        fc3_n6_t0_4 := fc3_n6_t0_4_a + fc3_n6_t0_4_b;
-        fc3_n6_t0_5_a := resize(fc3_n6_p10, 25);
-        fc3_n6_t0_5_b := resize(fc3_n6_p11, 25);
-        fc3_n6_t0_5 := fc3_n6_t0_5_a + fc3_n6_t0_5_b;
-        fc3_n6_t0_6_a := resize(fc3_n6_p12, 25);
-        fc3_n6_t0_6_b := resize(fc3_n6_p13, 25);
-        fc3_n6_t0_6 := fc3_n6_t0_6_a + fc3_n6_t0_6_b;
-        fc3_n6_t0_7_a := resize(fc3_n6_p14, 25);
-        fc3_n6_t0_7_b := resize(fc3_n6_p15, 25);
-        fc3_n6_t0_7 := fc3_n6_t0_7_a + fc3_n6_t0_7_b;
-        fc3_n6_t0_8_a := resize(fc3_n6_p16, 25);
-        fc3_n6_t0_8_b := resize(fc3_n6_p17, 25);
-        fc3_n6_t0_8 := fc3_n6_t0_8_a + fc3_n6_t0_8_b;
-        fc3_n6_t0_9_b := resize(fc3_n6_p19, 24);
-        fc3_n6_t0_9 := fc3_n6_p18 + fc3_n6_t0_9_b;
-        fc3_n6_t0_10_b := resize(fc3_n6_p21, 25);
-        fc3_n6_t0_10 := fc3_n6_p20 + fc3_n6_t0_10_b;
-        fc3_n6_t0_11_a := resize(fc3_n6_p22, 24);
-        fc3_n6_t0_11_b := resize(fc3_n6_p23, 24);
-        fc3_n6_t0_11 := fc3_n6_t0_11_a + fc3_n6_t0_11_b;
-        fc3_n6_t0_12_b := resize(fc3_n6_p25, 24);
-        fc3_n6_t0_12 := fc3_n6_p24 + fc3_n6_t0_12_b;
-        fc3_n6_t0_13_a := resize(fc3_n6_p26, 25);
-        fc3_n6_t0_13 := fc3_n6_t0_13_a + fc3_n6_p27;
-        fc3_n6_t0_14_a := resize(fc3_n6_p28, 25);
-        fc3_n6_t0_14_b := resize(fc3_n6_p29, 25);
-        fc3_n6_t0_14 := fc3_n6_t0_14_a + fc3_n6_t0_14_b;
-        fc3_n6_t0_15_b := resize(fc3_n6_bias, 25);
-        fc3_n6_t0_15 := fc3_n6_p31 + fc3_n6_t0_15_b;
-        fc3_n6_t1_0_b := resize(fc3_n6_t0_1, 26);
-        fc3_n6_t1_0 := fc3_n6_t0_0_d1 + fc3_n6_t1_0_b_d1;
-        fc3_n6_t1_1_a := resize(fc3_n6_t0_2, 26);
-        fc3_n6_t1_1_b := resize(fc3_n6_t0_3, 26);
-        fc3_n6_t1_1 := fc3_n6_t1_1_a_d1 + fc3_n6_t1_1_b_d1;
-        fc3_n6_t1_2_a := resize(fc3_n6_t0_4, 26);
-        fc3_n6_t1_2_b := resize(fc3_n6_t0_5, 26);
-        fc3_n6_t1_2 := fc3_n6_t1_2_a_d1 + fc3_n6_t1_2_b_d1;
-        fc3_n6_t1_3_a := resize(fc3_n6_t0_6, 26);
-        fc3_n6_t1_3_b := resize(fc3_n6_t0_7, 26);
-        fc3_n6_t1_3 := fc3_n6_t1_3_a_d1 + fc3_n6_t1_3_b_d1;
-        fc3_n6_t1_4_a := resize(fc3_n6_t0_8, 26);
-        fc3_n6_t1_4_b := resize(fc3_n6_t0_9, 26);
-        fc3_n6_t1_4 := fc3_n6_t1_4_a_d1 + fc3_n6_t1_4_b_d1;
-        fc3_n6_t1_5_a := resize(fc3_n6_t0_10, 26);
-        fc3_n6_t1_5_b := resize(fc3_n6_t0_11, 26);
-        fc3_n6_t1_5 := fc3_n6_t1_5_a_d1 + fc3_n6_t1_5_b_d1;
-        fc3_n6_t1_6_a := resize(fc3_n6_t0_12, 25);
-        fc3_n6_t1_6 := fc3_n6_t1_6_a_d1 + fc3_n6_t0_13_d1;
-        fc3_n6_t1_7_a := resize(fc3_n6_t0_14, 26);
-        fc3_n6_t1_7_b := resize(fc3_n6_t0_15, 26);
-        fc3_n6_t1_7 := fc3_n6_t1_7_a_d1 + fc3_n6_t1_7_b_d1;
-        fc3_n6_t2_0_a := resize(fc3_n6_t1_0, 27);
-        fc3_n6_t2_0_b := resize(fc3_n6_t1_1, 27);
-        fc3_n6_t2_0 := fc3_n6_t2_0_a + fc3_n6_t2_0_b;
-        fc3_n6_t2_1_a := resize(fc3_n6_t1_2, 27);
-        fc3_n6_t2_1_b := resize(fc3_n6_t1_3, 27);
-        fc3_n6_t2_1 := fc3_n6_t2_1_a + fc3_n6_t2_1_b;
-        fc3_n6_t2_2_a := resize(fc3_n6_t1_4, 27);
-        fc3_n6_t2_2_b := resize(fc3_n6_t1_5, 27);
-        fc3_n6_t2_2 := fc3_n6_t2_2_a + fc3_n6_t2_2_b;
-        fc3_n6_t2_3_a := resize(fc3_n6_t1_6, 27);
-        fc3_n6_t2_3_b := resize(fc3_n6_t1_7, 27);
-        fc3_n6_t2_3 := fc3_n6_t2_3_a + fc3_n6_t2_3_b;
-        fc3_n6_t3_0_a := resize(fc3_n6_t2_0, 28);
-        fc3_n6_t3_0_b := resize(fc3_n6_t2_1, 28);
-        fc3_n6_t3_0 := fc3_n6_t3_0_a + fc3_n6_t3_0_b;
-        fc3_n6_t3_1_a := resize(fc3_n6_t2_2, 28);
-        fc3_n6_t3_1_b := resize(fc3_n6_t2_3, 28);
-        fc3_n6_t3_1 := fc3_n6_t3_1_a + fc3_n6_t3_1_b;
-        fc3_n6_t4_0_a := resize(fc3_n6_t3_0, 29);
-        fc3_n6_t4_0_b := resize(fc3_n6_t3_1, 29);
-        fc3_n6_t4_0 := fc3_n6_t4_0_a + fc3_n6_t4_0_b;
-        fc3_n6_acc := fc3_n6_t4_0;
+        fc3_n6_t1_0 := fc3_n6_t0_0_d1 + resize(fc3_n6_t1_0_b_d1, 26);
+        fc3_n6_t1_1 := resize(fc3_n6_t1_1_a_d1, 26) + resize(fc3_n6_t1_1_b_d1, 26);
+        fc3_n6_t1_2 := resize(fc3_n6_t1_2_a_d1, 26) + resize(fc3_n6_t1_2_b_d1, 26);
+        fc3_n6_t1_3 := resize(fc3_n6_t1_3_a_d1, 26) + resize(fc3_n6_t1_3_b_d1, 26);
+        fc3_n6_t1_4 := resize(fc3_n6_t1_4_a_d1, 26) + resize(fc3_n6_t1_4_b_d1, 26);
+        fc3_n6_t1_5 := resize(fc3_n6_t1_5_a_d1, 26) + resize(fc3_n6_t1_5_b_d1, 26);
+        fc3_n6_t1_6 := resize(fc3_n6_t1_6_a_d1, 25) + fc3_n6_t0_13_d1;
+        fc3_n6_t1_7 := resize(fc3_n6_t1_7_a_d1, 26) + resize(fc3_n6_t1_7_b_d1, 26);
+        fc3_n6_t2_0 := resize(fc3_n6_t1_0, 27) + resize(fc3_n6_t1_1, 27);
+        fc3_n6_t2_1 := resize(fc3_n6_t1_2, 27) + resize(fc3_n6_t1_3, 27);
+        fc3_n6_t2_2 := resize(fc3_n6_t1_4, 27) + resize(fc3_n6_t1_5, 27);
+        fc3_n6_t2_3 := resize(fc3_n6_t1_6, 27) + resize(fc3_n6_t1_7, 27);
+        fc3_n6_t3_0 := resize(fc3_n6_t2_0, 28) + resize(fc3_n6_t2_1, 28);
+        fc3_n6_t3_1 := resize(fc3_n6_t2_2, 28) + resize(fc3_n6_t2_3, 28);
+        fc3_n6_acc := (resize(fc3_n6_t3_0, 29) + resize(fc3_n6_t3_1, 29));
         fc3_n6_y_fl := fc3_n6_acc(28 downto 10);
-        fc3_n6_y_wrap := fc3_n6_y_fl(15 downto 0);
-        fc3_n7_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_7), 25);
-        fc3_n7_p0 := fc3_n7_p0_m(23 downto 0);
-        fc3_n7_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_7), 26);
-        fc3_n7_p1 := fc3_n7_p1_m(24 downto 0);
-        fc3_n7_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_7), 24);
-        fc3_n7_p2 := fc3_n7_p2_m(22 downto 0);
-        fc3_n7_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_7), 25);
-        fc3_n7_p3 := fc3_n7_p3_m(23 downto 0);
-        fc3_n7_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_7), 25);
-        fc3_n7_p4 := fc3_n7_p4_m(23 downto 0);
-        fc3_n7_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_7), 25);
-        fc3_n7_p5 := fc3_n7_p5_m(23 downto 0);
-        fc3_n7_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_7), 26);
-        fc3_n7_p6 := fc3_n7_p6_m(24 downto 0);
-        fc3_n7_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_7), 25);
-        fc3_n7_p7 := fc3_n7_p7_m(23 downto 0);
-        fc3_n7_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_7), 25);
-        fc3_n7_p8 := fc3_n7_p8_m(23 downto 0);
-        fc3_n7_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_7), 24);
-        fc3_n7_p9 := fc3_n7_p9_m(22 downto 0);
-        fc3_n7_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_7), 25);
-        fc3_n7_p10 := fc3_n7_p10_m(23 downto 0);
-        fc3_n7_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_7), 24);
-        fc3_n7_p11 := fc3_n7_p11_m(22 downto 0);
-        fc3_n7_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_7), 24);
-        fc3_n7_p12 := fc3_n7_p12_m(22 downto 0);
-        fc3_n7_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_7), 26);
-        fc3_n7_p13 := fc3_n7_p13_m(24 downto 0);
-        fc3_n7_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_7), 25);
-        fc3_n7_p14 := fc3_n7_p14_m(23 downto 0);
-        fc3_n7_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_7), 25);
-        fc3_n7_p15 := fc3_n7_p15_m(23 downto 0);
-        fc3_n7_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_7), 20);
-        fc3_n7_p16 := fc3_n7_p16_m(18 downto 0);
-        fc3_n7_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_7), 26);
-        fc3_n7_p17 := fc3_n7_p17_m(24 downto 0);
-        fc3_n7_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_7), 22);
-        fc3_n7_p18 := fc3_n7_p18_m(20 downto 0);
-        fc3_n7_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_7), 25);
-        fc3_n7_p19 := fc3_n7_p19_m(23 downto 0);
-        fc3_n7_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_7), 25);
-        fc3_n7_p20 := fc3_n7_p20_m(23 downto 0);
-        fc3_n7_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_7), 24);
-        fc3_n7_p21 := fc3_n7_p21_m(22 downto 0);
-        fc3_n7_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_7), 25);
-        fc3_n7_p22 := fc3_n7_p22_m(23 downto 0);
-        fc3_n7_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_7), 24);
-        fc3_n7_p23 := fc3_n7_p23_m(22 downto 0);
-        fc3_n7_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_7), 22);
-        fc3_n7_p24 := fc3_n7_p24_m(20 downto 0);
-        fc3_n7_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_7), 25);
-        fc3_n7_p25 := fc3_n7_p25_m(23 downto 0);
-        fc3_n7_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_7), 23);
-        fc3_n7_p26 := fc3_n7_p26_m(21 downto 0);
-        fc3_n7_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_7), 25);
-        fc3_n7_p27 := fc3_n7_p27_m(23 downto 0);
-        fc3_n7_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_7), 26);
-        fc3_n7_p28 := fc3_n7_p28_m(24 downto 0);
-        fc3_n7_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_7), 23);
-        fc3_n7_p29 := fc3_n7_p29_m(21 downto 0);
-        fc3_n7_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_7), 22);
-        fc3_n7_p30 := fc3_n7_p30_m(20 downto 0);
-        fc3_n7_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_7), 23);
-        fc3_n7_p31 := fc3_n7_p31_m(21 downto 0);
-        fc3_n7_t0_0_a := resize(fc3_n7_p0, 25);
-        fc3_n7_t0_0 := fc3_n7_t0_0_a + fc3_n7_p1;
-        fc3_n7_t0_1_a := resize(fc3_n7_p2, 25);
-        fc3_n7_t0_1_b := resize(fc3_n7_p3, 25);
-        fc3_n7_t0_1 := fc3_n7_t0_1_a + fc3_n7_t0_1_b;
-        fc3_n7_t0_2_a := resize(fc3_n7_p4, 25);
-        fc3_n7_t0_2_b := resize(fc3_n7_p5, 25);
-        fc3_n7_t0_2 := fc3_n7_t0_2_a + fc3_n7_t0_2_b;
-        fc3_n7_t0_3_b := resize(fc3_n7_p7, 25);
-        fc3_n7_t0_3 := fc3_n7_p6 + fc3_n7_t0_3_b;
-        fc3_n7_t0_4_a := resize(fc3_n7_p8, 25);
-        fc3_n7_t0_4_b := resize(fc3_n7_p9, 25);
-        fc3_n7_t0_4 := fc3_n7_t0_4_a + fc3_n7_t0_4_b;
-        fc3_n7_t0_5_a := resize(fc3_n7_p10, 25);
-        fc3_n7_t0_5_b := resize(fc3_n7_p11, 25);
-        fc3_n7_t0_5 := fc3_n7_t0_5_a + fc3_n7_t0_5_b;
-        fc3_n7_t0_6_a := resize(fc3_n7_p12, 25);
-        fc3_n7_t0_6 := fc3_n7_t0_6_a + fc3_n7_p13;
-        fc3_n7_t0_7_a := resize(fc3_n7_p14, 25);
-        fc3_n7_t0_7_b := resize(fc3_n7_p15, 25);
-        fc3_n7_t0_7 := fc3_n7_t0_7_a + fc3_n7_t0_7_b;
-        fc3_n7_t0_8_a := resize(fc3_n7_p16, 25);
-        fc3_n7_t0_8 := fc3_n7_t0_8_a + fc3_n7_p17;
-        fc3_n7_t0_9_a := resize(fc3_n7_p18, 24);
-        fc3_n7_t0_9 := fc3_n7_t0_9_a + fc3_n7_p19;
-        fc3_n7_t0_10_b := resize(fc3_n7_p21, 24);
-        fc3_n7_t0_10 := fc3_n7_p20 + fc3_n7_t0_10_b;
-        fc3_n7_t0_11_b := resize(fc3_n7_p23, 24);
-        fc3_n7_t0_11 := fc3_n7_p22 + fc3_n7_t0_11_b;
-        fc3_n7_t0_12_a := resize(fc3_n7_p24, 25);
-        fc3_n7_t0_12_b := resize(fc3_n7_p25, 25);
-        fc3_n7_t0_12 := fc3_n7_t0_12_a + fc3_n7_t0_12_b;
-        fc3_n7_t0_13_a := resize(fc3_n7_p26, 24);
-        fc3_n7_t0_13 := fc3_n7_t0_13_a + fc3_n7_p27;
-        fc3_n7_t0_14_b := resize(fc3_n7_p29, 25);
-        fc3_n7_t0_14 := fc3_n7_p28 + fc3_n7_t0_14_b;
-        fc3_n7_t0_15_a := resize(fc3_n7_p30, 23);
-        fc3_n7_t0_15_b := resize(fc3_n7_p31, 23);
-        fc3_n7_t0_15 := fc3_n7_t0_15_a + fc3_n7_t0_15_b;
-        fc3_n7_t1_0_a := resize(fc3_n7_t0_0, 26);
-        fc3_n7_t1_0_b := resize(fc3_n7_t0_1, 26);
-        fc3_n7_t1_0 := fc3_n7_t1_0_a_d1 + fc3_n7_t1_0_b_d1;
-        fc3_n7_t1_1_a := resize(fc3_n7_t0_2, 26);
-        fc3_n7_t1_1_b := resize(fc3_n7_t0_3, 26);
-        fc3_n7_t1_1 := fc3_n7_t1_1_a_d1 + fc3_n7_t1_1_b_d1;
-        fc3_n7_t1_2_a := resize(fc3_n7_t0_4, 26);
-        fc3_n7_t1_2_b := resize(fc3_n7_t0_5, 26);
-        fc3_n7_t1_2 := fc3_n7_t1_2_a_d1 + fc3_n7_t1_2_b_d1;
-        fc3_n7_t1_3_a := resize(fc3_n7_t0_6, 26);
-        fc3_n7_t1_3_b := resize(fc3_n7_t0_7, 26);
-        fc3_n7_t1_3 := fc3_n7_t1_3_a_d1 + fc3_n7_t1_3_b_d1;
-        fc3_n7_t1_4_b := resize(fc3_n7_t0_9, 25);
-        fc3_n7_t1_4 := fc3_n7_t0_8_d1 + fc3_n7_t1_4_b_d1;
-        fc3_n7_t1_5_a := resize(fc3_n7_t0_10, 25);
-        fc3_n7_t1_5_b := resize(fc3_n7_t0_11, 25);
-        fc3_n7_t1_5 := fc3_n7_t1_5_a_d1 + fc3_n7_t1_5_b_d1;
-        fc3_n7_t1_6_a := resize(fc3_n7_t0_12, 26);
-        fc3_n7_t1_6_b := resize(fc3_n7_t0_13, 26);
-        fc3_n7_t1_6 := fc3_n7_t1_6_a_d1 + fc3_n7_t1_6_b_d1;
-        fc3_n7_t1_7_b := resize(fc3_n7_t0_15, 25);
-        fc3_n7_t1_7 := fc3_n7_t0_14_d1 + fc3_n7_t1_7_b_d1;
-        fc3_n7_t2_0_a := resize(fc3_n7_t1_0, 27);
-        fc3_n7_t2_0_b := resize(fc3_n7_t1_1, 27);
-        fc3_n7_t2_0 := fc3_n7_t2_0_a + fc3_n7_t2_0_b;
-        fc3_n7_t2_1_a := resize(fc3_n7_t1_2, 27);
-        fc3_n7_t2_1_b := resize(fc3_n7_t1_3, 27);
-        fc3_n7_t2_1 := fc3_n7_t2_1_a + fc3_n7_t2_1_b;
-        fc3_n7_t2_2_a := resize(fc3_n7_t1_4, 26);
-        fc3_n7_t2_2_b := resize(fc3_n7_t1_5, 26);
-        fc3_n7_t2_2 := fc3_n7_t2_2_a + fc3_n7_t2_2_b;
-        fc3_n7_t2_3_b := resize(fc3_n7_t1_7, 26);
-        fc3_n7_t2_3 := fc3_n7_t1_6 + fc3_n7_t2_3_b;
-        fc3_n7_t3_0_a := resize(fc3_n7_t2_0, 28);
-        fc3_n7_t3_0_b := resize(fc3_n7_t2_1, 28);
-        fc3_n7_t3_0 := fc3_n7_t3_0_a + fc3_n7_t3_0_b;
-        fc3_n7_t3_1_a := resize(fc3_n7_t2_2, 27);
-        fc3_n7_t3_1_b := resize(fc3_n7_t2_3, 27);
-        fc3_n7_t3_1 := fc3_n7_t3_1_a + fc3_n7_t3_1_b;
-        fc3_n7_t4_0_a := resize(fc3_n7_t3_0, 29);
-        fc3_n7_t4_0_b := resize(fc3_n7_t3_1, 29);
-        fc3_n7_t4_0 := fc3_n7_t4_0_a + fc3_n7_t4_0_b;
-        fc3_n7_acc := fc3_n7_t4_0;
+        fc3_n7_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 146) mod 2**24, 24));
+        fc3_n7_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 123) mod 2**23, 23));
+        fc3_n7_p3 := signed(to_unsigned((to_integer(fc3_in_3) * (-148)) mod 2**24, 24));
+        fc3_n7_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-163)) mod 2**24, 24));
+        fc3_n7_p5 := signed(to_unsigned((to_integer(fc3_in_5) * (-211)) mod 2**24, 24));
+        fc3_n7_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-132)) mod 2**24, 24));
+        fc3_n7_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-145)) mod 2**24, 24));
+        fc3_n7_p9 := signed(to_unsigned((to_integer(fc3_in_9) * 119) mod 2**23, 23));
+        fc3_n7_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-198)) mod 2**24, 24));
+        fc3_n7_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-111)) mod 2**23, 23));
+        fc3_n7_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 118) mod 2**23, 23));
+        fc3_n7_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-283)) mod 2**25, 25));
+        fc3_n7_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-252)) mod 2**24, 24));
+        fc3_n7_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-166)) mod 2**24, 24));
+        fc3_n7_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-5)) mod 2**19, 19));
+        fc3_n7_p18 := signed(to_unsigned((to_integer(fc3_in_18) * (-24)) mod 2**21, 21));
+        fc3_n7_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 100) mod 2**23, 23));
+        fc3_n7_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-80)) mod 2**23, 23));
+        fc3_n7_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-19)) mod 2**21, 21));
+        fc3_n7_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-253)) mod 2**24, 24));
+        fc3_n7_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 50) mod 2**22, 22));
+        fc3_n7_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 205) mod 2**24, 24));
+        fc3_n7_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 54) mod 2**22, 22));
+        fc3_n7_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 29) mod 2**21, 21));
+        fc3_n7_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 48) mod 2**22, 22));
+        fc3_n7_t1_0 := resize(fc3_n7_t1_0_a_d1, 26) + resize(fc3_n7_t1_0_b_d1, 26);
+        fc3_n7_t1_1 := resize(fc3_n7_t1_1_a_d1, 26) + resize(fc3_n7_t1_1_b_d1, 26);
+        fc3_n7_t1_2 := resize(fc3_n7_t1_2_a_d1, 26) + resize(fc3_n7_t1_2_b_d1, 26);
+        fc3_n7_t1_3 := resize(fc3_n7_t1_3_a_d1, 26) + resize(fc3_n7_t1_3_b_d1, 26);
+        fc3_n7_t1_4 := fc3_n7_t0_8_d1 + resize(fc3_n7_t1_4_b_d1, 25);
+        fc3_n7_t1_5 := resize(fc3_n7_t1_5_a_d1, 25) + resize(fc3_n7_t1_5_b_d1, 25);
+        fc3_n7_t1_7 := fc3_n7_t0_14_d1 + resize(fc3_n7_t1_7_b_d1, 25);
+        fc3_n7_t2_0 := resize(fc3_n7_t1_0, 27) + resize(fc3_n7_t1_1, 27);
+        fc3_n7_t2_1 := resize(fc3_n7_t1_2, 27) + resize(fc3_n7_t1_3, 27);
+        fc3_n7_t2_2 := resize(fc3_n7_t1_4, 26) + resize(fc3_n7_t1_5, 26);
+        fc3_n7_t2_3 := (resize(fc3_n7_t1_6_a_d1, 26) + resize(fc3_n7_t1_6_b_d1, 26)) + resize(fc3_n7_t1_7, 26);
+        fc3_n7_t3_0 := resize(fc3_n7_t2_0, 28) + resize(fc3_n7_t2_1, 28);
+        fc3_n7_t3_1 := resize(fc3_n7_t2_2, 27) + resize(fc3_n7_t2_3, 27);
+        fc3_n7_acc := (resize(fc3_n7_t3_0, 29) + resize(fc3_n7_t3_1, 29));
         fc3_n7_y_fl := fc3_n7_acc(28 downto 10);
-        fc3_n7_y_wrap := fc3_n7_y_fl(15 downto 0);
-        fc3_n8_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_8), 27);
-        fc3_n8_p0 := fc3_n8_p0_m(25 downto 0);
-        fc3_n8_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_8), 24);
-        fc3_n8_p1 := fc3_n8_p1_m(22 downto 0);
-        fc3_n8_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_8), 24);
-        fc3_n8_p2 := fc3_n8_p2_m(22 downto 0);
-        fc3_n8_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_8), 26);
-        fc3_n8_p3 := fc3_n8_p3_m(24 downto 0);
-        fc3_n8_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_8), 25);
-        fc3_n8_p4 := fc3_n8_p4_m(23 downto 0);
-        fc3_n8_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_8), 25);
-        fc3_n8_p5 := fc3_n8_p5_m(23 downto 0);
-        fc3_n8_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_8), 26);
-        fc3_n8_p6 := fc3_n8_p6_m(24 downto 0);
-        fc3_n8_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_8), 24);
-        fc3_n8_p7 := fc3_n8_p7_m(22 downto 0);
-        fc3_n8_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_8), 23);
-        fc3_n8_p8 := fc3_n8_p8_m(21 downto 0);
-        fc3_n8_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_8), 25);
-        fc3_n8_p9 := fc3_n8_p9_m(23 downto 0);
-        fc3_n8_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_8), 26);
-        fc3_n8_p10 := fc3_n8_p10_m(24 downto 0);
-        fc3_n8_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_8), 26);
-        fc3_n8_p11 := fc3_n8_p11_m(24 downto 0);
-        fc3_n8_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_8), 24);
-        fc3_n8_p12 := fc3_n8_p12_m(22 downto 0);
-        fc3_n8_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_8), 23);
-        fc3_n8_p13 := fc3_n8_p13_m(21 downto 0);
-        fc3_n8_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_8), 26);
-        fc3_n8_p14 := fc3_n8_p14_m(24 downto 0);
+        fc3_n8_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 121) mod 2**23, 23));
+        fc3_n8_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 103) mod 2**23, 23));
+        fc3_n8_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-240)) mod 2**24, 24));
+        fc3_n8_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 151) mod 2**24, 24));
+        fc3_n8_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 114) mod 2**23, 23));
+        fc3_n8_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-38)) mod 2**22, 22));
+        fc3_n8_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-337)) mod 2**25, 25));
+        fc3_n8_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-291)) mod 2**25, 25));
+        fc3_n8_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-55)) mod 2**22, 22));
         fc3_n8_p15_sh := shift_left(resize(fc3_in_15, 19), 3);
-        fc3_n8_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_8), 24);
-        fc3_n8_p16 := fc3_n8_p16_m(22 downto 0);
-        fc3_n8_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_8), 23);
-        fc3_n8_p17 := fc3_n8_p17_m(21 downto 0);
-        fc3_n8_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_8), 23);
-        fc3_n8_p18 := fc3_n8_p18_m(21 downto 0);
-        fc3_n8_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_8), 25);
-        fc3_n8_p19 := fc3_n8_p19_m(23 downto 0);
-        fc3_n8_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_8), 24);
-        fc3_n8_p20 := fc3_n8_p20_m(22 downto 0);
-        fc3_n8_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_8), 24);
-        fc3_n8_p21 := fc3_n8_p21_m(22 downto 0);
-        fc3_n8_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_8), 24);
-        fc3_n8_p22 := fc3_n8_p22_m(22 downto 0);
-        fc3_n8_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_8), 24);
-        fc3_n8_p23 := fc3_n8_p23_m(22 downto 0);
-        fc3_n8_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_8), 24);
-        fc3_n8_p24 := fc3_n8_p24_m(22 downto 0);
-        fc3_n8_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_8), 25);
-        fc3_n8_p25 := fc3_n8_p25_m(23 downto 0);
-        fc3_n8_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_8), 24);
-        fc3_n8_p26 := fc3_n8_p26_m(22 downto 0);
-        fc3_n8_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_8), 25);
-        fc3_n8_p27 := fc3_n8_p27_m(23 downto 0);
-        fc3_n8_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_8), 25);
-        fc3_n8_p28 := fc3_n8_p28_m(23 downto 0);
-        fc3_n8_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_8), 25);
-        fc3_n8_p29 := fc3_n8_p29_m(23 downto 0);
-        fc3_n8_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_8), 24);
-        fc3_n8_p30 := fc3_n8_p30_m(22 downto 0);
-        fc3_n8_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_8), 24);
-        fc3_n8_p31 := fc3_n8_p31_m(22 downto 0);
-        fc3_n8_t0_0_b := resize(fc3_n8_p1, 26);
-        fc3_n8_t0_0 := fc3_n8_p0 + fc3_n8_t0_0_b;
-        fc3_n8_t0_1_a := resize(fc3_n8_p2, 25);
-        fc3_n8_t0_1 := fc3_n8_t0_1_a + fc3_n8_p3;
-        fc3_n8_t0_2_a := resize(fc3_n8_p4, 25);
-        fc3_n8_t0_2_b := resize(fc3_n8_p5, 25);
-        fc3_n8_t0_2 := fc3_n8_t0_2_a + fc3_n8_t0_2_b;
-        fc3_n8_t0_3_b := resize(fc3_n8_p7, 25);
-        fc3_n8_t0_3 := fc3_n8_p6 + fc3_n8_t0_3_b;
-        fc3_n8_t0_4_a := resize(fc3_n8_p8, 24);
-        fc3_n8_t0_4 := fc3_n8_t0_4_a + fc3_n8_p9;
-        fc3_n8_t0_5_a := resize(fc3_n8_p10, 26);
-        fc3_n8_t0_5_b := resize(fc3_n8_p11, 26);
-        fc3_n8_t0_5 := fc3_n8_t0_5_a + fc3_n8_t0_5_b;
-        fc3_n8_t0_6_a := resize(fc3_n8_p12, 24);
-        fc3_n8_t0_6_b := resize(fc3_n8_p13, 24);
-        fc3_n8_t0_6 := fc3_n8_t0_6_a + fc3_n8_t0_6_b;
-        fc3_n8_t0_7_b := resize(fc3_n8_p15_sh, 25);
-        fc3_n8_t0_7 := fc3_n8_p14 + fc3_n8_t0_7_b;
-        fc3_n8_t0_8_b := resize(fc3_n8_p17, 23);
-        fc3_n8_t0_8 := fc3_n8_p16 + fc3_n8_t0_8_b;
-        fc3_n8_t0_9_a := resize(fc3_n8_p18, 25);
-        fc3_n8_t0_9_b := resize(fc3_n8_p19, 25);
-        fc3_n8_t0_9 := fc3_n8_t0_9_a + fc3_n8_t0_9_b;
-        fc3_n8_t0_10_a := resize(fc3_n8_p20, 24);
-        fc3_n8_t0_10_b := resize(fc3_n8_p21, 24);
-        fc3_n8_t0_10 := fc3_n8_t0_10_a + fc3_n8_t0_10_b;
-        fc3_n8_t0_11_a := resize(fc3_n8_p22, 24);
-        fc3_n8_t0_11_b := resize(fc3_n8_p23, 24);
-        fc3_n8_t0_11 := fc3_n8_t0_11_a + fc3_n8_t0_11_b;
-        fc3_n8_t0_12_a := resize(fc3_n8_p24, 25);
-        fc3_n8_t0_12_b := resize(fc3_n8_p25, 25);
-        fc3_n8_t0_12 := fc3_n8_t0_12_a + fc3_n8_t0_12_b;
-        fc3_n8_t0_13_a := resize(fc3_n8_p26, 25);
-        fc3_n8_t0_13_b := resize(fc3_n8_p27, 25);
-        fc3_n8_t0_13 := fc3_n8_t0_13_a + fc3_n8_t0_13_b;
-        fc3_n8_t0_14_a := resize(fc3_n8_p28, 25);
-        fc3_n8_t0_14_b := resize(fc3_n8_p29, 25);
-        fc3_n8_t0_14 := fc3_n8_t0_14_a + fc3_n8_t0_14_b;
-        fc3_n8_t0_15_a := resize(fc3_n8_p30, 24);
-        fc3_n8_t0_15_b := resize(fc3_n8_p31, 24);
-        fc3_n8_t0_15 := fc3_n8_t0_15_a + fc3_n8_t0_15_b;
-        fc3_n8_t1_0_a := resize(fc3_n8_t0_0, 27);
-        fc3_n8_t1_0_b := resize(fc3_n8_t0_1, 27);
-        fc3_n8_t1_0 := fc3_n8_t1_0_a_d1 + fc3_n8_t1_0_b_d1;
-        fc3_n8_t1_1_a := resize(fc3_n8_t0_2, 26);
-        fc3_n8_t1_1_b := resize(fc3_n8_t0_3, 26);
-        fc3_n8_t1_1 := fc3_n8_t1_1_a_d1 + fc3_n8_t1_1_b_d1;
-        fc3_n8_t1_2_a := resize(fc3_n8_t0_4, 26);
-        fc3_n8_t1_2 := fc3_n8_t1_2_a_d1 + fc3_n8_t0_5_d1;
-        fc3_n8_t1_3_a := resize(fc3_n8_t0_6, 25);
-        fc3_n8_t1_3 := fc3_n8_t1_3_a_d1 + fc3_n8_t0_7_d1;
-        fc3_n8_t1_4_a := resize(fc3_n8_t0_8, 25);
-        fc3_n8_t1_4 := fc3_n8_t1_4_a_d1 + fc3_n8_t0_9_d1;
-        fc3_n8_t1_5_a := resize(fc3_n8_t0_10, 25);
-        fc3_n8_t1_5_b := resize(fc3_n8_t0_11, 25);
-        fc3_n8_t1_5 := fc3_n8_t1_5_a_d1 + fc3_n8_t1_5_b_d1;
-        fc3_n8_t1_6_a := resize(fc3_n8_t0_12, 26);
-        fc3_n8_t1_6_b := resize(fc3_n8_t0_13, 26);
-        fc3_n8_t1_6 := fc3_n8_t1_6_a_d1 + fc3_n8_t1_6_b_d1;
-        fc3_n8_t1_7_a := resize(fc3_n8_t0_14, 26);
-        fc3_n8_t1_7_b := resize(fc3_n8_t0_15, 26);
-        fc3_n8_t1_7 := fc3_n8_t1_7_a_d1 + fc3_n8_t1_7_b_d1;
-        fc3_n8_t2_0_b := resize(fc3_n8_t1_1, 27);
-        fc3_n8_t2_0 := fc3_n8_t1_0 + fc3_n8_t2_0_b;
-        fc3_n8_t2_1_a := resize(fc3_n8_t1_2, 27);
-        fc3_n8_t2_1_b := resize(fc3_n8_t1_3, 27);
-        fc3_n8_t2_1 := fc3_n8_t2_1_a + fc3_n8_t2_1_b;
-        fc3_n8_t2_2_a := resize(fc3_n8_t1_4, 26);
-        fc3_n8_t2_2_b := resize(fc3_n8_t1_5, 26);
-        fc3_n8_t2_2 := fc3_n8_t2_2_a + fc3_n8_t2_2_b;
-        fc3_n8_t2_3_a := resize(fc3_n8_t1_6, 27);
-        fc3_n8_t2_3_b := resize(fc3_n8_t1_7, 27);
-        fc3_n8_t2_3 := fc3_n8_t2_3_a + fc3_n8_t2_3_b;
-        fc3_n8_t3_0_a := resize(fc3_n8_t2_0, 28);
-        fc3_n8_t3_0_b := resize(fc3_n8_t2_1, 28);
-        fc3_n8_t3_0 := fc3_n8_t3_0_a + fc3_n8_t3_0_b;
-        fc3_n8_t3_1_a := resize(fc3_n8_t2_2, 27);
-        fc3_n8_t3_1 := fc3_n8_t3_1_a + fc3_n8_t2_3;
-        fc3_n8_t4_0_a := resize(fc3_n8_t3_0, 29);
-        fc3_n8_t4_0_b := resize(fc3_n8_t3_1, 29);
-        fc3_n8_t4_0 := fc3_n8_t4_0_a + fc3_n8_t4_0_b;
-        fc3_n8_t5_0_b := resize(fc3_n8_bias, 29);
-        fc3_n8_t5_0 := fc3_n8_t4_0_d1 + fc3_n8_t5_0_b_d2;
-        fc3_n8_acc := fc3_n8_t5_0;
+        fc3_n8_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-35)) mod 2**22, 22));
+        fc3_n8_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 48) mod 2**22, 22));
+        fc3_n8_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-240)) mod 2**24, 24));
+        fc3_n8_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-90)) mod 2**23, 23));
+        fc3_n8_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 91) mod 2**23, 23));
+        fc3_n8_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-99)) mod 2**23, 23));
+        fc3_n8_p23 := signed(to_unsigned((to_integer(fc3_in_23) * 89) mod 2**23, 23));
+        fc3_n8_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 80) mod 2**23, 23));
+        fc3_n8_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-195)) mod 2**24, 24));
+        fc3_n8_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 121) mod 2**23, 23));
+        fc3_n8_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 154) mod 2**24, 24));
+        fc3_n8_p28 := signed(to_unsigned((to_integer(fc3_in_28) * 190) mod 2**24, 24));
+        fc3_n8_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-132)) mod 2**24, 24));
+        fc3_n8_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 116) mod 2**23, 23));
+        fc3_n8_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 77) mod 2**23, 23));
+        fc3_n8_t1_1 := resize(fc3_n8_t1_1_a_d1, 26) + resize(fc3_n8_t1_1_b_d1, 26);
+        fc3_n8_t1_2 := resize(fc3_n8_t1_2_a_d1, 26) + fc3_n8_t0_5_d1;
+        fc3_n8_t1_3 := resize(fc3_n8_t1_3_a_d1, 25) + fc3_n8_t0_7_d1;
+        fc3_n8_t1_4 := resize(fc3_n8_t1_4_a_d1, 25) + fc3_n8_t0_9_d1;
+        fc3_n8_t1_5 := resize(fc3_n8_t1_5_a_d1, 25) + resize(fc3_n8_t1_5_b_d1, 25);
+        fc3_n8_t1_6 := resize(fc3_n8_t1_6_a_d1, 26) + resize(fc3_n8_t1_6_b_d1, 26);
+        fc3_n8_t1_7 := resize(fc3_n8_t1_7_a_d1, 26) + resize(fc3_n8_t1_7_b_d1, 26);
+        fc3_n8_t2_0 := (resize(fc3_n8_t1_0_a_d1, 27) + resize(fc3_n8_t1_0_b_d1, 27)) + resize(fc3_n8_t1_1, 27);
+        fc3_n8_t2_1 := resize(fc3_n8_t1_2, 27) + resize(fc3_n8_t1_3, 27);
+        fc3_n8_t2_2 := resize(fc3_n8_t1_4, 26) + resize(fc3_n8_t1_5, 26);
+        fc3_n8_t3_0 := resize(fc3_n8_t2_0, 28) + resize(fc3_n8_t2_1, 28);
+        fc3_n8_t3_1 := resize(fc3_n8_t2_2, 27) + (resize(fc3_n8_t1_6, 27) + resize(fc3_n8_t1_7, 27));
+        fc3_n8_acc := (fc3_n8_t4_0_d1 + to_signed(-277504, 29));
         fc3_n8_y_fl := fc3_n8_acc(28 downto 10);
-        fc3_n8_y_wrap := fc3_n8_y_fl(15 downto 0);
-        fc3_n9_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_9), 26);
-        fc3_n9_p0 := fc3_n9_p0_m(24 downto 0);
-        fc3_n9_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_9), 26);
-        fc3_n9_p1 := fc3_n9_p1_m(24 downto 0);
-        fc3_n9_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_9), 25);
-        fc3_n9_p2 := fc3_n9_p2_m(23 downto 0);
-        fc3_n9_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_9), 26);
-        fc3_n9_p3 := fc3_n9_p3_m(24 downto 0);
-        fc3_n9_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_9), 26);
-        fc3_n9_p4 := fc3_n9_p4_m(24 downto 0);
+        fc3_n9_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 314) mod 2**25, 25));
+        fc3_n9_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 268) mod 2**25, 25));
+        fc3_n9_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 220) mod 2**24, 24));
         fc3_n9_p5_sh := shift_left(resize(fc3_in_5, 17), 1);
-        fc3_n9_p5_e := resize(fc3_n9_p5_sh, 18);
-        fc3_n9_p5_neg := -fc3_n9_p5_e;
-        fc3_n9_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_9), 24);
-        fc3_n9_p6 := fc3_n9_p6_m(22 downto 0);
-        fc3_n9_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_9), 22);
-        fc3_n9_p7 := fc3_n9_p7_m(20 downto 0);
-        fc3_n9_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_9), 25);
-        fc3_n9_p8 := fc3_n9_p8_m(23 downto 0);
-        fc3_n9_p9_sh := shift_left(resize(fc3_in_9, 23), 7);
-        fc3_n9_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_9), 25);
-        fc3_n9_p10 := fc3_n9_p10_m(23 downto 0);
-        fc3_n9_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_9), 26);
-        fc3_n9_p11 := fc3_n9_p11_m(24 downto 0);
-        fc3_n9_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_9), 26);
-        fc3_n9_p12 := fc3_n9_p12_m(24 downto 0);
-        fc3_n9_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_9), 25);
-        fc3_n9_p13 := fc3_n9_p13_m(23 downto 0);
-        fc3_n9_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_9), 25);
-        fc3_n9_p14 := fc3_n9_p14_m(23 downto 0);
-        fc3_n9_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_9), 23);
-        fc3_n9_p15 := fc3_n9_p15_m(21 downto 0);
-        fc3_n9_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_9), 22);
-        fc3_n9_p16 := fc3_n9_p16_m(20 downto 0);
-        fc3_n9_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_9), 25);
-        fc3_n9_p17 := fc3_n9_p17_m(23 downto 0);
-        fc3_n9_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_9), 25);
-        fc3_n9_p18 := fc3_n9_p18_m(23 downto 0);
-        fc3_n9_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_9), 24);
-        fc3_n9_p19 := fc3_n9_p19_m(22 downto 0);
-        fc3_n9_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_9), 25);
-        fc3_n9_p20 := fc3_n9_p20_m(23 downto 0);
-        fc3_n9_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_9), 26);
-        fc3_n9_p21 := fc3_n9_p21_m(24 downto 0);
-        fc3_n9_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_9), 25);
-        fc3_n9_p22 := fc3_n9_p22_m(23 downto 0);
-        fc3_n9_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_9), 26);
-        fc3_n9_p23 := fc3_n9_p23_m(24 downto 0);
-        fc3_n9_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_9), 25);
-        fc3_n9_p24 := fc3_n9_p24_m(23 downto 0);
-        fc3_n9_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_9), 26);
-        fc3_n9_p25 := fc3_n9_p25_m(24 downto 0);
-        fc3_n9_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_9), 25);
-        fc3_n9_p26 := fc3_n9_p26_m(23 downto 0);
-        fc3_n9_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_9), 24);
-        fc3_n9_p27 := fc3_n9_p27_m(22 downto 0);
-        fc3_n9_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_9), 25);
-        fc3_n9_p28 := fc3_n9_p28_m(23 downto 0);
-        fc3_n9_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_9), 25);
-        fc3_n9_p29 := fc3_n9_p29_m(23 downto 0);
-        fc3_n9_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_9), 29);
-        fc3_n9_p30 := fc3_n9_p30_m(27 downto 0);
-        fc3_n9_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_9), 25);
-        fc3_n9_p31 := fc3_n9_p31_m(23 downto 0);
-        fc3_n9_t0_0_a := resize(fc3_n9_p0, 26);
-        fc3_n9_t0_0_b := resize(fc3_n9_p1, 26);
-        fc3_n9_t0_0 := fc3_n9_t0_0_a + fc3_n9_t0_0_b;
-        fc3_n9_t0_1_a := resize(fc3_n9_p2, 25);
-        fc3_n9_t0_1 := fc3_n9_t0_1_a + fc3_n9_p3;
-        fc3_n9_t0_2_b := resize(fc3_n9_p5_neg, 25);
-        fc3_n9_t0_2 := fc3_n9_p4 + fc3_n9_t0_2_b;
-        fc3_n9_t0_3_b := resize(fc3_n9_p7, 23);
-        fc3_n9_t0_3 := fc3_n9_p6 + fc3_n9_t0_3_b;
-        fc3_n9_t0_4_a := resize(fc3_n9_p8, 25);
-        fc3_n9_t0_4_b := resize(fc3_n9_p9_sh, 25);
-        fc3_n9_t0_4 := fc3_n9_t0_4_a + fc3_n9_t0_4_b;
-        fc3_n9_t0_5_a := resize(fc3_n9_p10, 25);
-        fc3_n9_t0_5 := fc3_n9_t0_5_a + fc3_n9_p11;
-        fc3_n9_t0_6_b := resize(fc3_n9_p13, 25);
-        fc3_n9_t0_6 := fc3_n9_p12 + fc3_n9_t0_6_b;
-        fc3_n9_t0_7_a := resize(fc3_n9_p14, 25);
-        fc3_n9_t0_7_b := resize(fc3_n9_p15, 25);
-        fc3_n9_t0_7 := fc3_n9_t0_7_a + fc3_n9_t0_7_b;
-        fc3_n9_t0_8_a := resize(fc3_n9_p16, 24);
-        fc3_n9_t0_8 := fc3_n9_t0_8_a + fc3_n9_p17;
-        fc3_n9_t0_9_a := resize(fc3_n9_p18, 25);
-        fc3_n9_t0_9_b := resize(fc3_n9_p19, 25);
-        fc3_n9_t0_9 := fc3_n9_t0_9_a + fc3_n9_t0_9_b;
+        fc3_n9_p5_neg := -resize(fc3_n9_p5_sh, 18);
+        fc3_n9_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 25) mod 2**21, 21));
+        fc3_n9_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-218)) mod 2**24, 24));
+        fc3_n9_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-137)) mod 2**24, 24));
+        fc3_n9_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 142) mod 2**24, 24));
+        fc3_n9_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-212)) mod 2**24, 24));
+        fc3_n9_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-58)) mod 2**22, 22));
+        fc3_n9_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-30)) mod 2**21, 21));
+        fc3_n9_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 181) mod 2**24, 24));
+        fc3_n9_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-116)) mod 2**23, 23));
+        fc3_n9_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-132)) mod 2**24, 24));
+        fc3_n9_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-142)) mod 2**24, 24));
+        fc3_n9_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 188) mod 2**24, 24));
+        fc3_n9_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 249) mod 2**24, 24));
+        fc3_n9_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-124)) mod 2**23, 23));
+        fc3_n9_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-208)) mod 2**24, 24));
+        fc3_n9_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-129)) mod 2**24, 24));
+        fc3_n9_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 247) mod 2**24, 24));
         fc3_n9_t0_10_a := resize(fc3_n9_p20, 25);
-        fc3_n9_t0_10 := fc3_n9_t0_10_a + fc3_n9_p21;
-        fc3_n9_t0_11_a := resize(fc3_n9_p22, 25);
-        fc3_n9_t0_11 := fc3_n9_t0_11_a + fc3_n9_p23;
-        fc3_n9_t0_12_a := resize(fc3_n9_p24, 25);
-        fc3_n9_t0_12 := fc3_n9_t0_12_a + fc3_n9_p25;
-        fc3_n9_t0_13_a := resize(fc3_n9_p26, 25);
-        fc3_n9_t0_13_b := resize(fc3_n9_p27, 25);
-        fc3_n9_t0_13 := fc3_n9_t0_13_a + fc3_n9_t0_13_b;
-        fc3_n9_t0_14_a := resize(fc3_n9_p28, 25);
-        fc3_n9_t0_14_b := resize(fc3_n9_p29, 25);
-        fc3_n9_t0_14 := fc3_n9_t0_14_a + fc3_n9_t0_14_b;
-        fc3_n9_t0_15_b := resize(fc3_n9_p31, 28);
-        fc3_n9_t0_15 := fc3_n9_p30 + fc3_n9_t0_15_b;
-        fc3_n9_t1_0_a := resize(fc3_n9_t0_0, 27);
-        fc3_n9_t1_0_b := resize(fc3_n9_t0_1, 27);
-        fc3_n9_t1_0 := fc3_n9_t1_0_a_d1 + fc3_n9_t1_0_b_d1;
-        fc3_n9_t1_1_b := resize(fc3_n9_t0_3, 25);
-        fc3_n9_t1_1 := fc3_n9_t0_2_d1 + fc3_n9_t1_1_b_d1;
-        fc3_n9_t1_2_a := resize(fc3_n9_t0_4, 26);
-        fc3_n9_t1_2_b := resize(fc3_n9_t0_5, 26);
-        fc3_n9_t1_2 := fc3_n9_t1_2_a_d1 + fc3_n9_t1_2_b_d1;
-        fc3_n9_t1_3_a := resize(fc3_n9_t0_6, 26);
-        fc3_n9_t1_3_b := resize(fc3_n9_t0_7, 26);
-        fc3_n9_t1_3 := fc3_n9_t1_3_a_d1 + fc3_n9_t1_3_b_d1;
-        fc3_n9_t1_4_a := resize(fc3_n9_t0_8, 26);
-        fc3_n9_t1_4_b := resize(fc3_n9_t0_9, 26);
-        fc3_n9_t1_4 := fc3_n9_t1_4_a_d1 + fc3_n9_t1_4_b_d1;
-        fc3_n9_t1_5_a := resize(fc3_n9_t0_10, 26);
-        fc3_n9_t1_5_b := resize(fc3_n9_t0_11, 26);
-        fc3_n9_t1_5 := fc3_n9_t1_5_a_d1 + fc3_n9_t1_5_b_d1;
-        fc3_n9_t1_6_a := resize(fc3_n9_t0_12, 26);
-        fc3_n9_t1_6_b := resize(fc3_n9_t0_13, 26);
-        fc3_n9_t1_6 := fc3_n9_t1_6_a_d1 + fc3_n9_t1_6_b_d1;
-        fc3_n9_t1_7_a := resize(fc3_n9_t0_14, 28);
-        fc3_n9_t1_7 := fc3_n9_t1_7_a_d1 + fc3_n9_t0_15_d1;
-        fc3_n9_t2_0_b := resize(fc3_n9_t1_1, 27);
-        fc3_n9_t2_0 := fc3_n9_t1_0 + fc3_n9_t2_0_b;
-        fc3_n9_t2_1_a := resize(fc3_n9_t1_2, 27);
-        fc3_n9_t2_1_b := resize(fc3_n9_t1_3, 27);
-        fc3_n9_t2_1 := fc3_n9_t2_1_a + fc3_n9_t2_1_b;
-        fc3_n9_t2_2_a := resize(fc3_n9_t1_4, 27);
-        fc3_n9_t2_2_b := resize(fc3_n9_t1_5, 27);
-        fc3_n9_t2_2 := fc3_n9_t2_2_a + fc3_n9_t2_2_b;
-        fc3_n9_t2_3_a := resize(fc3_n9_t1_6, 29);
-        fc3_n9_t2_3_b := resize(fc3_n9_t1_7, 29);
-        fc3_n9_t2_3 := fc3_n9_t2_3_a + fc3_n9_t2_3_b;
-        fc3_n9_t3_0_a := resize(fc3_n9_t2_0, 28);
-        fc3_n9_t3_0_b := resize(fc3_n9_t2_1, 28);
-        fc3_n9_t3_0 := fc3_n9_t3_0_a + fc3_n9_t3_0_b;
-        fc3_n9_t3_1_a := resize(fc3_n9_t2_2, 29);
-        fc3_n9_t3_1 := fc3_n9_t3_1_a + fc3_n9_t2_3;
-        fc3_n9_t4_0_a := resize(fc3_n9_t3_0, 30);
-        fc3_n9_t4_0_b := resize(fc3_n9_t3_1, 30);
-        fc3_n9_t4_0 := fc3_n9_t4_0_a + fc3_n9_t4_0_b;
-        fc3_n9_t5_0_b := resize(fc3_n9_bias, 30);
-        fc3_n9_t5_0 := fc3_n9_t4_0_d1 + fc3_n9_t5_0_b_d2;
-        fc3_n9_acc := fc3_n9_t5_0;
+        fc3_n9_t1_1 := fc3_n9_t0_2_d1 + resize(fc3_n9_t1_1_b_d1, 25);
+        fc3_n9_t1_2 := resize(fc3_n9_t1_2_a_d1, 26) + resize(fc3_n9_t1_2_b_d1, 26);
+        fc3_n9_t1_3 := resize(fc3_n9_t1_3_a_d1, 26) + resize(fc3_n9_t1_3_b_d1, 26);
+        fc3_n9_t1_4 := resize(fc3_n9_t1_4_a_d1, 26) + resize(fc3_n9_t1_4_b_d1, 26);
+        fc3_n9_t1_5 := resize(fc3_n9_t1_5_a_d1, 26) + resize(fc3_n9_t1_5_b_d1, 26);
+        fc3_n9_t1_6 := resize(fc3_n9_t1_6_a_d1, 26) + resize(fc3_n9_t1_6_b_d1, 26);
+        fc3_n9_t1_7 := resize(fc3_n9_t1_7_a_d1, 28) + fc3_n9_t0_15_d1;
+        fc3_n9_t2_0 := (resize(fc3_n9_t1_0_a_d1, 27) + resize(fc3_n9_t1_0_b_d1, 27)) + resize(fc3_n9_t1_1, 27);
+        fc3_n9_t2_1 := resize(fc3_n9_t1_2, 27) + resize(fc3_n9_t1_3, 27);
+        fc3_n9_t2_2 := resize(fc3_n9_t1_4, 27) + resize(fc3_n9_t1_5, 27);
+        fc3_n9_t3_0 := resize(fc3_n9_t2_0, 28) + resize(fc3_n9_t2_1, 28);
+        fc3_n9_t3_1 := resize(fc3_n9_t2_2, 29) + (resize(fc3_n9_t1_6, 29) + resize(fc3_n9_t1_7, 29));
+        fc3_n9_acc := (fc3_n9_t4_0_d1 + to_signed(-90112, 30));
         fc3_n9_y_fl := fc3_n9_acc(29 downto 10);
-        fc3_n9_y_wrap := fc3_n9_y_fl(15 downto 0);
-        fc3_n10_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_10), 23);
-        fc3_n10_p0 := fc3_n10_p0_m(21 downto 0);
-        fc3_n10_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_10), 24);
-        fc3_n10_p1 := fc3_n10_p1_m(22 downto 0);
-        fc3_n10_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_10), 26);
-        fc3_n10_p2 := fc3_n10_p2_m(24 downto 0);
-        fc3_n10_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_10), 25);
-        fc3_n10_p3 := fc3_n10_p3_m(23 downto 0);
-        fc3_n10_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_10), 23);
-        fc3_n10_p4 := fc3_n10_p4_m(21 downto 0);
-        fc3_n10_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_10), 24);
-        fc3_n10_p5 := fc3_n10_p5_m(22 downto 0);
+        fc3_n10_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-41)) mod 2**22, 22));
+        fc3_n10_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 96) mod 2**23, 23));
+        fc3_n10_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 402) mod 2**25, 25));
+        fc3_n10_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 145) mod 2**24, 24));
+        fc3_n10_p4 := signed(to_unsigned((to_integer(fc3_in_4) * 56) mod 2**22, 22));
+        fc3_n10_p5 := signed(to_unsigned((to_integer(fc3_in_5) * (-116)) mod 2**23, 23));
         fc3_n10_p6_sh := shift_left(resize(fc3_in_6, 24), 8);
-        fc3_n10_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_10), 25);
-        fc3_n10_p7 := fc3_n10_p7_m(23 downto 0);
-        fc3_n10_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_10), 26);
-        fc3_n10_p8 := fc3_n10_p8_m(24 downto 0);
-        fc3_n10_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_10), 24);
-        fc3_n10_p9 := fc3_n10_p9_m(22 downto 0);
-        fc3_n10_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_10), 26);
-        fc3_n10_p10 := fc3_n10_p10_m(24 downto 0);
-        fc3_n10_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_10), 25);
-        fc3_n10_p11 := fc3_n10_p11_m(23 downto 0);
-        fc3_n10_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_10), 22);
-        fc3_n10_p12 := fc3_n10_p12_m(20 downto 0);
-        fc3_n10_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_10), 22);
-        fc3_n10_p13 := fc3_n10_p13_m(20 downto 0);
-        fc3_n10_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_10), 26);
-        fc3_n10_p14 := fc3_n10_p14_m(24 downto 0);
-        fc3_n10_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_10), 25);
-        fc3_n10_p15 := fc3_n10_p15_m(23 downto 0);
-        fc3_n10_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_10), 24);
-        fc3_n10_p16 := fc3_n10_p16_m(22 downto 0);
-        fc3_n10_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_10), 24);
-        fc3_n10_p17 := fc3_n10_p17_m(22 downto 0);
-        fc3_n10_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_10), 24);
-        fc3_n10_p18 := fc3_n10_p18_m(22 downto 0);
-        fc3_n10_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_10), 21);
-        fc3_n10_p19 := fc3_n10_p19_m(19 downto 0);
-        fc3_n10_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_10), 25);
-        fc3_n10_p20 := fc3_n10_p20_m(23 downto 0);
-        fc3_n10_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_10), 21);
-        fc3_n10_p21 := fc3_n10_p21_m(19 downto 0);
-        fc3_n10_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_10), 25);
-        fc3_n10_p22 := fc3_n10_p22_m(23 downto 0);
-        fc3_n10_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_10), 25);
-        fc3_n10_p23 := fc3_n10_p23_m(23 downto 0);
-        fc3_n10_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_10), 25);
-        fc3_n10_p24 := fc3_n10_p24_m(23 downto 0);
-        fc3_n10_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_10), 25);
-        fc3_n10_p25 := fc3_n10_p25_m(23 downto 0);
-        fc3_n10_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_10), 26);
-        fc3_n10_p26 := fc3_n10_p26_m(24 downto 0);
-        fc3_n10_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_10), 25);
-        fc3_n10_p27 := fc3_n10_p27_m(23 downto 0);
-        fc3_n10_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_10), 22);
-        fc3_n10_p28 := fc3_n10_p28_m(20 downto 0);
-        fc3_n10_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_10), 25);
-        fc3_n10_p29 := fc3_n10_p29_m(23 downto 0);
-        fc3_n10_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_10), 26);
-        fc3_n10_p30 := fc3_n10_p30_m(24 downto 0);
-        fc3_n10_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_10), 26);
-        fc3_n10_p31 := fc3_n10_p31_m(24 downto 0);
-        fc3_n10_t0_0_a := resize(fc3_n10_p0, 24);
-        fc3_n10_t0_0_b := resize(fc3_n10_p1, 24);
-        fc3_n10_t0_0 := fc3_n10_t0_0_a + fc3_n10_t0_0_b;
-        fc3_n10_t0_1_a := resize(fc3_n10_p2, 26);
-        fc3_n10_t0_1_b := resize(fc3_n10_p3, 26);
-        fc3_n10_t0_1 := fc3_n10_t0_1_a + fc3_n10_t0_1_b;
-        fc3_n10_t0_2_a := resize(fc3_n10_p4, 24);
-        fc3_n10_t0_2_b := resize(fc3_n10_p5, 24);
-        fc3_n10_t0_2 := fc3_n10_t0_2_a + fc3_n10_t0_2_b;
-        fc3_n10_t0_3_a := resize(fc3_n10_p6_sh, 25);
-        fc3_n10_t0_3_b := resize(fc3_n10_p7, 25);
-        fc3_n10_t0_3 := fc3_n10_t0_3_a + fc3_n10_t0_3_b;
-        fc3_n10_t0_4_b := resize(fc3_n10_p9, 25);
-        fc3_n10_t0_4 := fc3_n10_p8 + fc3_n10_t0_4_b;
-        fc3_n10_t0_5_b := resize(fc3_n10_p11, 25);
-        fc3_n10_t0_5 := fc3_n10_p10 + fc3_n10_t0_5_b;
-        fc3_n10_t0_6_a := resize(fc3_n10_p12, 22);
-        fc3_n10_t0_6_b := resize(fc3_n10_p13, 22);
-        fc3_n10_t0_6 := fc3_n10_t0_6_a + fc3_n10_t0_6_b;
-        fc3_n10_t0_7_b := resize(fc3_n10_p15, 25);
-        fc3_n10_t0_7 := fc3_n10_p14 + fc3_n10_t0_7_b;
-        fc3_n10_t0_8_a := resize(fc3_n10_p16, 24);
-        fc3_n10_t0_8_b := resize(fc3_n10_p17, 24);
-        fc3_n10_t0_8 := fc3_n10_t0_8_a + fc3_n10_t0_8_b;
+        fc3_n10_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-227)) mod 2**24, 24));
+        fc3_n10_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-86)) mod 2**23, 23));
+        fc3_n10_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-193)) mod 2**24, 24));
+        fc3_n10_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 29) mod 2**21, 21));
+        fc3_n10_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-22)) mod 2**21, 21));
+        fc3_n10_p15 := signed(to_unsigned((to_integer(fc3_in_15) * 198) mod 2**24, 24));
+        fc3_n10_p16 := signed(to_unsigned((to_integer(fc3_in_16) * 118) mod 2**23, 23));
+        fc3_n10_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 122) mod 2**23, 23));
+        fc3_n10_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 13) mod 2**20, 20));
+        fc3_n10_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-9)) mod 2**20, 20));
+        fc3_n10_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-254)) mod 2**24, 24));
+        fc3_n10_p23 := signed(to_unsigned((to_integer(fc3_in_23) * 158) mod 2**24, 24));
+        fc3_n10_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-246)) mod 2**24, 24));
+        fc3_n10_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 178) mod 2**24, 24));
+        fc3_n10_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 271) mod 2**25, 25));
+        fc3_n10_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-244)) mod 2**24, 24));
+        fc3_n10_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-20)) mod 2**21, 21));
+        fc3_n10_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 460) mod 2**25, 25));
+        fc3_n10_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 266) mod 2**25, 25));
         fc3_n10_t0_9_b := resize(fc3_n10_p19, 23);
-        fc3_n10_t0_9 := fc3_n10_p18 + fc3_n10_t0_9_b;
-        fc3_n10_t0_10_b := resize(fc3_n10_p21, 24);
-        fc3_n10_t0_10 := fc3_n10_p20 + fc3_n10_t0_10_b;
-        fc3_n10_t0_11_a := resize(fc3_n10_p22, 25);
-        fc3_n10_t0_11_b := resize(fc3_n10_p23, 25);
-        fc3_n10_t0_11 := fc3_n10_t0_11_a + fc3_n10_t0_11_b;
-        fc3_n10_t0_12_a := resize(fc3_n10_p24, 25);
-        fc3_n10_t0_12_b := resize(fc3_n10_p25, 25);
-        fc3_n10_t0_12 := fc3_n10_t0_12_a + fc3_n10_t0_12_b;
-        fc3_n10_t0_13_a := resize(fc3_n10_p26, 26);
-        fc3_n10_t0_13_b := resize(fc3_n10_p27, 26);
-        fc3_n10_t0_13 := fc3_n10_t0_13_a + fc3_n10_t0_13_b;
-        fc3_n10_t0_14_a := resize(fc3_n10_p28, 24);
-        fc3_n10_t0_14 := fc3_n10_t0_14_a + fc3_n10_p29;
-        fc3_n10_t0_15_a := resize(fc3_n10_p30, 26);
-        fc3_n10_t0_15_b := resize(fc3_n10_p31, 26);
-        fc3_n10_t0_15 := fc3_n10_t0_15_a + fc3_n10_t0_15_b;
-        fc3_n10_t1_0_a := resize(fc3_n10_t0_0, 26);
-        fc3_n10_t1_0 := fc3_n10_t1_0_a_d1 + fc3_n10_t0_1_d1;
-        fc3_n10_t1_1_a := resize(fc3_n10_t0_2, 26);
-        fc3_n10_t1_1_b := resize(fc3_n10_t0_3, 26);
-        fc3_n10_t1_1 := fc3_n10_t1_1_a_d1 + fc3_n10_t1_1_b_d1;
-        fc3_n10_t1_2_a := resize(fc3_n10_t0_4, 26);
-        fc3_n10_t1_2_b := resize(fc3_n10_t0_5, 26);
-        fc3_n10_t1_2 := fc3_n10_t1_2_a_d1 + fc3_n10_t1_2_b_d1;
-        fc3_n10_t1_3_a := resize(fc3_n10_t0_6, 26);
-        fc3_n10_t1_3_b := resize(fc3_n10_t0_7, 26);
-        fc3_n10_t1_3 := fc3_n10_t1_3_a_d1 + fc3_n10_t1_3_b_d1;
-        fc3_n10_t1_4_a := resize(fc3_n10_t0_8, 25);
-        fc3_n10_t1_4_b := resize(fc3_n10_t0_9, 25);
-        fc3_n10_t1_4 := fc3_n10_t1_4_a_d1 + fc3_n10_t1_4_b_d1;
-        fc3_n10_t1_5_a := resize(fc3_n10_t0_10, 26);
-        fc3_n10_t1_5_b := resize(fc3_n10_t0_11, 26);
-        fc3_n10_t1_5 := fc3_n10_t1_5_a_d1 + fc3_n10_t1_5_b_d1;
-        fc3_n10_t1_6_a := resize(fc3_n10_t0_12, 26);
-        fc3_n10_t1_6 := fc3_n10_t1_6_a_d1 + fc3_n10_t0_13_d1;
-        fc3_n10_t1_7_a := resize(fc3_n10_t0_14, 26);
-        fc3_n10_t1_7 := fc3_n10_t1_7_a_d1 + fc3_n10_t0_15_d1;
-        fc3_n10_t2_0_a := resize(fc3_n10_t1_0, 27);
-        fc3_n10_t2_0_b := resize(fc3_n10_t1_1, 27);
-        fc3_n10_t2_0 := fc3_n10_t2_0_a + fc3_n10_t2_0_b;
-        fc3_n10_t2_1_a := resize(fc3_n10_t1_2, 27);
-        fc3_n10_t2_1_b := resize(fc3_n10_t1_3, 27);
-        fc3_n10_t2_1 := fc3_n10_t2_1_a + fc3_n10_t2_1_b;
-        fc3_n10_t2_2_a := resize(fc3_n10_t1_4, 26);
-        fc3_n10_t2_2 := fc3_n10_t2_2_a + fc3_n10_t1_5;
-        fc3_n10_t2_3_a := resize(fc3_n10_t1_6, 27);
-        fc3_n10_t2_3_b := resize(fc3_n10_t1_7, 27);
-        fc3_n10_t2_3 := fc3_n10_t2_3_a + fc3_n10_t2_3_b;
-        fc3_n10_t3_0_a := resize(fc3_n10_t2_0, 28);
-        fc3_n10_t3_0_b := resize(fc3_n10_t2_1, 28);
-        fc3_n10_t3_0 := fc3_n10_t3_0_a + fc3_n10_t3_0_b;
-        fc3_n10_t3_1_a := resize(fc3_n10_t2_2, 28);
-        fc3_n10_t3_1_b := resize(fc3_n10_t2_3, 28);
-        fc3_n10_t3_1 := fc3_n10_t3_1_a + fc3_n10_t3_1_b;
-        fc3_n10_t4_0_a := resize(fc3_n10_t3_0, 29);
-        fc3_n10_t4_0_b := resize(fc3_n10_t3_1, 29);
-        fc3_n10_t4_0 := fc3_n10_t4_0_a + fc3_n10_t4_0_b;
-        fc3_n10_t5_0_b := resize(fc3_n10_bias, 29);
-        fc3_n10_t5_0 := fc3_n10_t4_0_d1 + fc3_n10_t5_0_b_d2;
-        fc3_n10_acc := fc3_n10_t5_0;
+        fc3_n10_t1_0 := resize(fc3_n10_t1_0_a_d1, 26) + fc3_n10_t0_1_d1;
+        fc3_n10_t1_1 := resize(fc3_n10_t1_1_a_d1, 26) + resize(fc3_n10_t1_1_b_d1, 26);
+        fc3_n10_t1_2 := resize(fc3_n10_t1_2_a_d1, 26) + resize(fc3_n10_t1_2_b_d1, 26);
+        fc3_n10_t1_3 := resize(fc3_n10_t1_3_a_d1, 26) + resize(fc3_n10_t1_3_b_d1, 26);
+        fc3_n10_t1_4 := resize(fc3_n10_t1_4_a_d1, 25) + resize(fc3_n10_t1_4_b_d1, 25);
+        fc3_n10_t1_6 := resize(fc3_n10_t1_6_a_d1, 26) + fc3_n10_t0_13_d1;
+        fc3_n10_t1_7 := resize(fc3_n10_t1_7_a_d1, 26) + fc3_n10_t0_15_d1;
+        fc3_n10_t2_0 := resize(fc3_n10_t1_0, 27) + resize(fc3_n10_t1_1, 27);
+        fc3_n10_t2_1 := resize(fc3_n10_t1_2, 27) + resize(fc3_n10_t1_3, 27);
+        fc3_n10_t2_2 := resize(fc3_n10_t1_4, 26) + (resize(fc3_n10_t1_5_a_d1, 26) + resize(fc3_n10_t1_5_b_d1, 26));
+        fc3_n10_t2_3 := resize(fc3_n10_t1_6, 27) + resize(fc3_n10_t1_7, 27);
+        fc3_n10_t3_0 := resize(fc3_n10_t2_0, 28) + resize(fc3_n10_t2_1, 28);
+        fc3_n10_t3_1 := resize(fc3_n10_t2_2, 28) + resize(fc3_n10_t2_3, 28);
+        fc3_n10_acc := (fc3_n10_t4_0_d1 + to_signed(463872, 29));
         fc3_n10_y_fl := fc3_n10_acc(28 downto 10);
-        fc3_n10_y_wrap := fc3_n10_y_fl(15 downto 0);
-        fc3_n11_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_11), 25);
-        fc3_n11_p0 := fc3_n11_p0_m(23 downto 0);
-        fc3_n11_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_11), 26);
-        fc3_n11_p1 := fc3_n11_p1_m(24 downto 0);
-        fc3_n11_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_11), 24);
-        fc3_n11_p2 := fc3_n11_p2_m(22 downto 0);
-        fc3_n11_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_11), 24);
-        fc3_n11_p3 := fc3_n11_p3_m(22 downto 0);
-        fc3_n11_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_11), 26);
-        fc3_n11_p4 := fc3_n11_p4_m(24 downto 0);
-        fc3_n11_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_11), 24);
-        fc3_n11_p5 := fc3_n11_p5_m(22 downto 0);
-        fc3_n11_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_11), 25);
-        fc3_n11_p6 := fc3_n11_p6_m(23 downto 0);
-        fc3_n11_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_11), 24);
-        fc3_n11_p7 := fc3_n11_p7_m(22 downto 0);
-        fc3_n11_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_11), 24);
-        fc3_n11_p8 := fc3_n11_p8_m(22 downto 0);
-        fc3_n11_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_11), 26);
-        fc3_n11_p9 := fc3_n11_p9_m(24 downto 0);
-        fc3_n11_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_11), 25);
-        fc3_n11_p10 := fc3_n11_p10_m(23 downto 0);
-        fc3_n11_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_11), 26);
-        fc3_n11_p11 := fc3_n11_p11_m(24 downto 0);
-        fc3_n11_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_11), 25);
-        fc3_n11_p12 := fc3_n11_p12_m(23 downto 0);
-        fc3_n11_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_11), 26);
-        fc3_n11_p13 := fc3_n11_p13_m(24 downto 0);
-        fc3_n11_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_11), 25);
-        fc3_n11_p14 := fc3_n11_p14_m(23 downto 0);
-        fc3_n11_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_11), 26);
-        fc3_n11_p15 := fc3_n11_p15_m(24 downto 0);
-        fc3_n11_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_11), 25);
-        fc3_n11_p16 := fc3_n11_p16_m(23 downto 0);
-        fc3_n11_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_11), 26);
-        fc3_n11_p17 := fc3_n11_p17_m(24 downto 0);
-        fc3_n11_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_11), 24);
-        fc3_n11_p18 := fc3_n11_p18_m(22 downto 0);
-        fc3_n11_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_11), 24);
-        fc3_n11_p19 := fc3_n11_p19_m(22 downto 0);
-        fc3_n11_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_11), 25);
-        fc3_n11_p20 := fc3_n11_p20_m(23 downto 0);
-        fc3_n11_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_11), 25);
-        fc3_n11_p21 := fc3_n11_p21_m(23 downto 0);
-        fc3_n11_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_11), 25);
-        fc3_n11_p22 := fc3_n11_p22_m(23 downto 0);
-        fc3_n11_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_11), 25);
-        fc3_n11_p23 := fc3_n11_p23_m(23 downto 0);
-        fc3_n11_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_11), 24);
-        fc3_n11_p24 := fc3_n11_p24_m(22 downto 0);
-        fc3_n11_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_11), 25);
-        fc3_n11_p25 := fc3_n11_p25_m(23 downto 0);
-        fc3_n11_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_11), 25);
-        fc3_n11_p26 := fc3_n11_p26_m(23 downto 0);
-        fc3_n11_p27_e := resize(fc3_in_27, 17);
-        fc3_n11_p27_neg := -fc3_n11_p27_e;
+        fc3_n11_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-195)) mod 2**24, 24));
+        fc3_n11_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 117) mod 2**23, 23));
+        fc3_n11_p3 := signed(to_unsigned((to_integer(fc3_in_3) * (-116)) mod 2**23, 23));
+        fc3_n11_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 75) mod 2**23, 23));
+        fc3_n11_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 155) mod 2**24, 24));
+        fc3_n11_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-102)) mod 2**23, 23));
+        fc3_n11_p8 := signed(to_unsigned((to_integer(fc3_in_8) * 65) mod 2**23, 23));
+        fc3_n11_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-248)) mod 2**24, 24));
+        fc3_n11_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 239) mod 2**24, 24));
+        fc3_n11_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 252) mod 2**24, 24));
+        fc3_n11_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-283)) mod 2**25, 25));
+        fc3_n11_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-189)) mod 2**24, 24));
+        fc3_n11_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 82) mod 2**23, 23));
+        fc3_n11_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-107)) mod 2**23, 23));
+        fc3_n11_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-234)) mod 2**24, 24));
+        fc3_n11_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-239)) mod 2**24, 24));
+        fc3_n11_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 213) mod 2**24, 24));
+        fc3_n11_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-228)) mod 2**24, 24));
+        fc3_n11_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-113)) mod 2**23, 23));
+        fc3_n11_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-185)) mod 2**24, 24));
+        fc3_n11_p27_neg := -resize(fc3_in_27, 17);
         fc3_n11_p28_sh := shift_left(resize(fc3_in_28, 20), 4);
-        fc3_n11_p28_e := resize(fc3_n11_p28_sh, 21);
-        fc3_n11_p28_neg := -fc3_n11_p28_e;
-        fc3_n11_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_11), 22);
-        fc3_n11_p29 := fc3_n11_p29_m(20 downto 0);
-        fc3_n11_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_11), 23);
-        fc3_n11_p30 := fc3_n11_p30_m(21 downto 0);
-        fc3_n11_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_11), 24);
-        fc3_n11_p31 := fc3_n11_p31_m(22 downto 0);
-        fc3_n11_t0_0_a := resize(fc3_n11_p0, 25);
-        fc3_n11_t0_0 := fc3_n11_t0_0_a + fc3_n11_p1;
-        fc3_n11_t0_1_a := resize(fc3_n11_p2, 24);
-        fc3_n11_t0_1_b := resize(fc3_n11_p3, 24);
-        fc3_n11_t0_1 := fc3_n11_t0_1_a + fc3_n11_t0_1_b;
-        fc3_n11_t0_2_b := resize(fc3_n11_p5, 25);
-        fc3_n11_t0_2 := fc3_n11_p4 + fc3_n11_t0_2_b;
-        fc3_n11_t0_3_a := resize(fc3_n11_p6, 25);
-        fc3_n11_t0_3_b := resize(fc3_n11_p7, 25);
-        fc3_n11_t0_3 := fc3_n11_t0_3_a + fc3_n11_t0_3_b;
-        fc3_n11_t0_4_a := resize(fc3_n11_p8, 25);
-        fc3_n11_t0_4 := fc3_n11_t0_4_a + fc3_n11_p9;
-        fc3_n11_t0_5_a := resize(fc3_n11_p10, 25);
-        fc3_n11_t0_5 := fc3_n11_t0_5_a + fc3_n11_p11;
-        fc3_n11_t0_6_a := resize(fc3_n11_p12, 26);
-        fc3_n11_t0_6_b := resize(fc3_n11_p13, 26);
-        fc3_n11_t0_6 := fc3_n11_t0_6_a + fc3_n11_t0_6_b;
-        fc3_n11_t0_7_a := resize(fc3_n11_p14, 26);
-        fc3_n11_t0_7_b := resize(fc3_n11_p15, 26);
-        fc3_n11_t0_7 := fc3_n11_t0_7_a + fc3_n11_t0_7_b;
-        fc3_n11_t0_8_a := resize(fc3_n11_p16, 25);
-        fc3_n11_t0_8 := fc3_n11_t0_8_a + fc3_n11_p17;
-        fc3_n11_t0_9_a := resize(fc3_n11_p18, 24);
-        fc3_n11_t0_9_b := resize(fc3_n11_p19, 24);
-        fc3_n11_t0_9 := fc3_n11_t0_9_a + fc3_n11_t0_9_b;
-        fc3_n11_t0_10_a := resize(fc3_n11_p20, 25);
-        fc3_n11_t0_10_b := resize(fc3_n11_p21, 25);
-        fc3_n11_t0_10 := fc3_n11_t0_10_a + fc3_n11_t0_10_b;
-        fc3_n11_t0_11_a := resize(fc3_n11_p22, 25);
-        fc3_n11_t0_11_b := resize(fc3_n11_p23, 25);
-        fc3_n11_t0_11 := fc3_n11_t0_11_a + fc3_n11_t0_11_b;
-        fc3_n11_t0_12_a := resize(fc3_n11_p24, 25);
-        fc3_n11_t0_12_b := resize(fc3_n11_p25, 25);
-        fc3_n11_t0_12 := fc3_n11_t0_12_a + fc3_n11_t0_12_b;
-        fc3_n11_t0_13_b := resize(fc3_n11_p27_neg, 24);
-        fc3_n11_t0_13 := fc3_n11_p26 + fc3_n11_t0_13_b;
-        fc3_n11_t0_14_a := resize(fc3_n11_p28_neg, 22);
-        fc3_n11_t0_14_b := resize(fc3_n11_p29, 22);
-        fc3_n11_t0_14 := fc3_n11_t0_14_a + fc3_n11_t0_14_b;
-        fc3_n11_t0_15_a := resize(fc3_n11_p30, 24);
-        fc3_n11_t0_15_b := resize(fc3_n11_p31, 24);
-        fc3_n11_t0_15 := fc3_n11_t0_15_a + fc3_n11_t0_15_b;
-        fc3_n11_t1_0_a := resize(fc3_n11_t0_0, 26);
-        fc3_n11_t1_0_b := resize(fc3_n11_t0_1, 26);
-        fc3_n11_t1_0 := fc3_n11_t1_0_a_d1 + fc3_n11_t1_0_b_d1;
-        fc3_n11_t1_1_a := resize(fc3_n11_t0_2, 26);
-        fc3_n11_t1_1_b := resize(fc3_n11_t0_3, 26);
-        fc3_n11_t1_1 := fc3_n11_t1_1_a_d1 + fc3_n11_t1_1_b_d1;
-        fc3_n11_t1_2_a := resize(fc3_n11_t0_4, 26);
-        fc3_n11_t1_2_b := resize(fc3_n11_t0_5, 26);
-        fc3_n11_t1_2 := fc3_n11_t1_2_a_d1 + fc3_n11_t1_2_b_d1;
-        fc3_n11_t1_3_a := resize(fc3_n11_t0_6, 27);
-        fc3_n11_t1_3_b := resize(fc3_n11_t0_7, 27);
-        fc3_n11_t1_3 := fc3_n11_t1_3_a_d1 + fc3_n11_t1_3_b_d1;
-        fc3_n11_t1_4_a := resize(fc3_n11_t0_8, 26);
-        fc3_n11_t1_4_b := resize(fc3_n11_t0_9, 26);
-        fc3_n11_t1_4 := fc3_n11_t1_4_a_d1 + fc3_n11_t1_4_b_d1;
-        fc3_n11_t1_5_a := resize(fc3_n11_t0_10, 26);
-        fc3_n11_t1_5_b := resize(fc3_n11_t0_11, 26);
-        fc3_n11_t1_5 := fc3_n11_t1_5_a_d1 + fc3_n11_t1_5_b_d1;
-        fc3_n11_t1_6_a := resize(fc3_n11_t0_12, 26);
-        fc3_n11_t1_6_b := resize(fc3_n11_t0_13, 26);
-        fc3_n11_t1_6 := fc3_n11_t1_6_a_d1 + fc3_n11_t1_6_b_d1;
-        fc3_n11_t1_7_a := resize(fc3_n11_t0_14, 24);
-        fc3_n11_t1_7 := fc3_n11_t1_7_a_d1 + fc3_n11_t0_15_d1;
-        fc3_n11_t2_0_a := resize(fc3_n11_t1_0, 27);
-        fc3_n11_t2_0_b := resize(fc3_n11_t1_1, 27);
-        fc3_n11_t2_0 := fc3_n11_t2_0_a + fc3_n11_t2_0_b;
-        fc3_n11_t2_1_a := resize(fc3_n11_t1_2, 27);
-        fc3_n11_t2_1 := fc3_n11_t2_1_a + fc3_n11_t1_3;
-        fc3_n11_t2_2_a := resize(fc3_n11_t1_4, 27);
-        fc3_n11_t2_2_b := resize(fc3_n11_t1_5, 27);
-        fc3_n11_t2_2 := fc3_n11_t2_2_a + fc3_n11_t2_2_b;
-        fc3_n11_t2_3_b := resize(fc3_n11_t1_7, 26);
-        fc3_n11_t2_3 := fc3_n11_t1_6 + fc3_n11_t2_3_b;
-        fc3_n11_t3_0_a := resize(fc3_n11_t2_0, 28);
-        fc3_n11_t3_0_b := resize(fc3_n11_t2_1, 28);
-        fc3_n11_t3_0 := fc3_n11_t3_0_a + fc3_n11_t3_0_b;
-        fc3_n11_t3_1_a := resize(fc3_n11_t2_2, 28);
-        fc3_n11_t3_1_b := resize(fc3_n11_t2_3, 28);
-        fc3_n11_t3_1 := fc3_n11_t3_1_a + fc3_n11_t3_1_b;
-        fc3_n11_t4_0_a := resize(fc3_n11_t3_0, 29);
-        fc3_n11_t4_0_b := resize(fc3_n11_t3_1, 29);
-        fc3_n11_t4_0 := fc3_n11_t4_0_a + fc3_n11_t4_0_b;
-        fc3_n11_acc := fc3_n11_t4_0;
+        fc3_n11_p28_neg := -resize(fc3_n11_p28_sh, 21);
+        fc3_n11_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 29) mod 2**21, 21));
+        fc3_n11_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 34) mod 2**22, 22));
+        fc3_n11_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 119) mod 2**23, 23));
+        fc3_n11_t1_0 := resize(fc3_n11_t1_0_a_d1, 26) + resize(fc3_n11_t1_0_b_d1, 26);
+        fc3_n11_t1_1 := resize(fc3_n11_t1_1_a_d1, 26) + resize(fc3_n11_t1_1_b_d1, 26);
+        fc3_n11_t1_2 := resize(fc3_n11_t1_2_a_d1, 26) + resize(fc3_n11_t1_2_b_d1, 26);
+        fc3_n11_t1_4 := resize(fc3_n11_t1_4_a_d1, 26) + resize(fc3_n11_t1_4_b_d1, 26);
+        fc3_n11_t1_5 := resize(fc3_n11_t1_5_a_d1, 26) + resize(fc3_n11_t1_5_b_d1, 26);
+        fc3_n11_t1_7 := resize(fc3_n11_t1_7_a_d1, 24) + fc3_n11_t0_15_d1;
+        fc3_n11_t2_0 := resize(fc3_n11_t1_0, 27) + resize(fc3_n11_t1_1, 27);
+        fc3_n11_t2_1 := resize(fc3_n11_t1_2, 27) + (resize(fc3_n11_t1_3_a_d1, 27) + resize(fc3_n11_t1_3_b_d1, 27));
+        fc3_n11_t2_2 := resize(fc3_n11_t1_4, 27) + resize(fc3_n11_t1_5, 27);
+        fc3_n11_t2_3 := (resize(fc3_n11_t1_6_a_d1, 26) + resize(fc3_n11_t1_6_b_d1, 26)) + resize(fc3_n11_t1_7, 26);
+        fc3_n11_t3_0 := resize(fc3_n11_t2_0, 28) + resize(fc3_n11_t2_1, 28);
+        fc3_n11_t3_1 := resize(fc3_n11_t2_2, 28) + resize(fc3_n11_t2_3, 28);
+        fc3_n11_acc := (resize(fc3_n11_t3_0, 29) + resize(fc3_n11_t3_1, 29));
         fc3_n11_y_fl := fc3_n11_acc(28 downto 10);
-        fc3_n11_y_wrap := fc3_n11_y_fl(15 downto 0);
         fc3_n12_p0_sh := shift_left(resize(fc3_in_0, 17), 1);
-        fc3_n12_p0_e := resize(fc3_n12_p0_sh, 18);
-        fc3_n12_p0_neg := -fc3_n12_p0_e;
-        fc3_n12_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_12), 24);
-        fc3_n12_p1 := fc3_n12_p1_m(22 downto 0);
-        fc3_n12_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_12), 26);
-        fc3_n12_p2 := fc3_n12_p2_m(24 downto 0);
-        fc3_n12_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_12), 24);
-        fc3_n12_p3 := fc3_n12_p3_m(22 downto 0);
-        fc3_n12_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_12), 25);
-        fc3_n12_p4 := fc3_n12_p4_m(23 downto 0);
-        fc3_n12_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_12), 24);
-        fc3_n12_p5 := fc3_n12_p5_m(22 downto 0);
-        fc3_n12_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_12), 25);
-        fc3_n12_p6 := fc3_n12_p6_m(23 downto 0);
-        fc3_n12_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_12), 23);
-        fc3_n12_p7 := fc3_n12_p7_m(21 downto 0);
+        fc3_n12_p0_neg := -resize(fc3_n12_p0_sh, 18);
+        fc3_n12_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-500)) mod 2**25, 25));
+        fc3_n12_p3 := signed(to_unsigned((to_integer(fc3_in_3) * (-89)) mod 2**23, 23));
+        fc3_n12_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-174)) mod 2**24, 24));
+        fc3_n12_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 98) mod 2**23, 23));
+        fc3_n12_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-63)) mod 2**22, 22));
         fc3_n12_p8_sh := shift_left(resize(fc3_in_8, 25), 9);
-        fc3_n12_p8_e := resize(fc3_n12_p8_sh, 26);
-        fc3_n12_p8_neg := -fc3_n12_p8_e;
-        fc3_n12_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_12), 25);
-        fc3_n12_p9 := fc3_n12_p9_m(23 downto 0);
-        fc3_n12_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_12), 25);
-        fc3_n12_p10 := fc3_n12_p10_m(23 downto 0);
-        fc3_n12_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_12), 24);
-        fc3_n12_p11 := fc3_n12_p11_m(22 downto 0);
-        fc3_n12_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_12), 25);
-        fc3_n12_p12 := fc3_n12_p12_m(23 downto 0);
-        fc3_n12_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_12), 25);
-        fc3_n12_p13 := fc3_n12_p13_m(23 downto 0);
-        fc3_n12_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_12), 26);
-        fc3_n12_p14 := fc3_n12_p14_m(24 downto 0);
-        fc3_n12_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_12), 25);
-        fc3_n12_p15 := fc3_n12_p15_m(23 downto 0);
-        fc3_n12_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_12), 26);
-        fc3_n12_p16 := fc3_n12_p16_m(24 downto 0);
-        fc3_n12_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_12), 25);
-        fc3_n12_p17 := fc3_n12_p17_m(23 downto 0);
-        fc3_n12_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_12), 25);
-        fc3_n12_p18 := fc3_n12_p18_m(23 downto 0);
-        fc3_n12_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_12), 23);
-        fc3_n12_p19 := fc3_n12_p19_m(21 downto 0);
-        fc3_n12_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_12), 24);
-        fc3_n12_p20 := fc3_n12_p20_m(22 downto 0);
-        fc3_n12_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_12), 25);
-        fc3_n12_p21 := fc3_n12_p21_m(23 downto 0);
-        fc3_n12_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_12), 25);
-        fc3_n12_p22 := fc3_n12_p22_m(23 downto 0);
-        fc3_n12_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_12), 23);
-        fc3_n12_p23 := fc3_n12_p23_m(21 downto 0);
-        fc3_n12_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_12), 26);
-        fc3_n12_p24 := fc3_n12_p24_m(24 downto 0);
-        fc3_n12_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_12), 26);
-        fc3_n12_p25 := fc3_n12_p25_m(24 downto 0);
-        fc3_n12_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_12), 23);
-        fc3_n12_p26 := fc3_n12_p26_m(21 downto 0);
-        fc3_n12_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_12), 25);
-        fc3_n12_p27 := fc3_n12_p27_m(23 downto 0);
-        fc3_n12_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_12), 26);
-        fc3_n12_p28 := fc3_n12_p28_m(24 downto 0);
-        fc3_n12_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_12), 25);
-        fc3_n12_p29 := fc3_n12_p29_m(23 downto 0);
-        fc3_n12_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_12), 26);
-        fc3_n12_p30 := fc3_n12_p30_m(24 downto 0);
-        fc3_n12_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_12), 26);
-        fc3_n12_p31 := fc3_n12_p31_m(24 downto 0);
-        fc3_n12_t0_0_a := resize(fc3_n12_p0_neg, 23);
-        fc3_n12_t0_0 := fc3_n12_t0_0_a + fc3_n12_p1;
-        fc3_n12_t0_1_a := resize(fc3_n12_p2, 26);
-        fc3_n12_t0_1_b := resize(fc3_n12_p3, 26);
-        fc3_n12_t0_1 := fc3_n12_t0_1_a + fc3_n12_t0_1_b;
-        fc3_n12_t0_2_a := resize(fc3_n12_p4, 25);
-        fc3_n12_t0_2_b := resize(fc3_n12_p5, 25);
-        fc3_n12_t0_2 := fc3_n12_t0_2_a + fc3_n12_t0_2_b;
-        fc3_n12_t0_3_b := resize(fc3_n12_p7, 24);
-        fc3_n12_t0_3 := fc3_n12_p6 + fc3_n12_t0_3_b;
-        fc3_n12_t0_4_b := resize(fc3_n12_p9, 26);
-        fc3_n12_t0_4 := fc3_n12_p8_neg + fc3_n12_t0_4_b;
-        fc3_n12_t0_5_a := resize(fc3_n12_p10, 25);
-        fc3_n12_t0_5_b := resize(fc3_n12_p11, 25);
-        fc3_n12_t0_5 := fc3_n12_t0_5_a + fc3_n12_t0_5_b;
-        fc3_n12_t0_6_a := resize(fc3_n12_p12, 25);
-        fc3_n12_t0_6_b := resize(fc3_n12_p13, 25);
-        fc3_n12_t0_6 := fc3_n12_t0_6_a + fc3_n12_t0_6_b;
-        fc3_n12_t0_7_b := resize(fc3_n12_p15, 25);
-        fc3_n12_t0_7 := fc3_n12_p14 + fc3_n12_t0_7_b;
-        fc3_n12_t0_8_b := resize(fc3_n12_p17, 25);
-        fc3_n12_t0_8 := fc3_n12_p16 + fc3_n12_t0_8_b;
-        fc3_n12_t0_9_b := resize(fc3_n12_p19, 24);
-        fc3_n12_t0_9 := fc3_n12_p18 + fc3_n12_t0_9_b;
-        fc3_n12_t0_10_a := resize(fc3_n12_p20, 25);
-        fc3_n12_t0_10_b := resize(fc3_n12_p21, 25);
-        fc3_n12_t0_10 := fc3_n12_t0_10_a + fc3_n12_t0_10_b;
-        fc3_n12_t0_11_a := resize(fc3_n12_p22, 25);
-        fc3_n12_t0_11_b := resize(fc3_n12_p23, 25);
-        fc3_n12_t0_11 := fc3_n12_t0_11_a + fc3_n12_t0_11_b;
-        fc3_n12_t0_12_a := resize(fc3_n12_p24, 26);
-        fc3_n12_t0_12_b := resize(fc3_n12_p25, 26);
-        fc3_n12_t0_12 := fc3_n12_t0_12_a + fc3_n12_t0_12_b;
-        fc3_n12_t0_13_a := resize(fc3_n12_p26, 24);
-        fc3_n12_t0_13 := fc3_n12_t0_13_a + fc3_n12_p27;
-        fc3_n12_t0_14_a := resize(fc3_n12_p28, 26);
-        fc3_n12_t0_14_b := resize(fc3_n12_p29, 26);
-        fc3_n12_t0_14 := fc3_n12_t0_14_a + fc3_n12_t0_14_b;
-        fc3_n12_t0_15_a := resize(fc3_n12_p30, 26);
-        fc3_n12_t0_15_b := resize(fc3_n12_p31, 26);
-        fc3_n12_t0_15 := fc3_n12_t0_15_a + fc3_n12_t0_15_b;
-        fc3_n12_t1_0_a := resize(fc3_n12_t0_0, 26);
-        fc3_n12_t1_0 := fc3_n12_t1_0_a_d1 + fc3_n12_t0_1_d1;
-        fc3_n12_t1_1_b := resize(fc3_n12_t0_3, 25);
-        fc3_n12_t1_1 := fc3_n12_t0_2_d1 + fc3_n12_t1_1_b_d1;
-        fc3_n12_t1_2_b := resize(fc3_n12_t0_5, 26);
-        fc3_n12_t1_2 := fc3_n12_t0_4_d1 + fc3_n12_t1_2_b_d1;
-        fc3_n12_t1_3_a := resize(fc3_n12_t0_6, 26);
-        fc3_n12_t1_3_b := resize(fc3_n12_t0_7, 26);
-        fc3_n12_t1_3 := fc3_n12_t1_3_a_d1 + fc3_n12_t1_3_b_d1;
-        fc3_n12_t1_4_a := resize(fc3_n12_t0_8, 26);
-        fc3_n12_t1_4_b := resize(fc3_n12_t0_9, 26);
-        fc3_n12_t1_4 := fc3_n12_t1_4_a_d1 + fc3_n12_t1_4_b_d1;
-        fc3_n12_t1_5_a := resize(fc3_n12_t0_10, 26);
-        fc3_n12_t1_5_b := resize(fc3_n12_t0_11, 26);
-        fc3_n12_t1_5 := fc3_n12_t1_5_a_d1 + fc3_n12_t1_5_b_d1;
-        fc3_n12_t1_6_b := resize(fc3_n12_t0_13, 26);
-        fc3_n12_t1_6 := fc3_n12_t0_12_d1 + fc3_n12_t1_6_b_d1;
-        fc3_n12_t1_7_a := resize(fc3_n12_t0_14, 27);
-        fc3_n12_t1_7_b := resize(fc3_n12_t0_15, 27);
-        fc3_n12_t1_7 := fc3_n12_t1_7_a_d1 + fc3_n12_t1_7_b_d1;
-        fc3_n12_t2_0_a := resize(fc3_n12_t1_0, 27);
-        fc3_n12_t2_0_b := resize(fc3_n12_t1_1, 27);
-        fc3_n12_t2_0 := fc3_n12_t2_0_a + fc3_n12_t2_0_b;
-        fc3_n12_t2_1_a := resize(fc3_n12_t1_2, 27);
-        fc3_n12_t2_1_b := resize(fc3_n12_t1_3, 27);
-        fc3_n12_t2_1 := fc3_n12_t2_1_a + fc3_n12_t2_1_b;
-        fc3_n12_t2_2_a := resize(fc3_n12_t1_4, 27);
-        fc3_n12_t2_2_b := resize(fc3_n12_t1_5, 27);
-        fc3_n12_t2_2 := fc3_n12_t2_2_a + fc3_n12_t2_2_b;
-        fc3_n12_t2_3_a := resize(fc3_n12_t1_6, 28);
-        fc3_n12_t2_3_b := resize(fc3_n12_t1_7, 28);
-        fc3_n12_t2_3 := fc3_n12_t2_3_a + fc3_n12_t2_3_b;
-        fc3_n12_t3_0_a := resize(fc3_n12_t2_0, 28);
-        fc3_n12_t3_0_b := resize(fc3_n12_t2_1, 28);
-        fc3_n12_t3_0 := fc3_n12_t3_0_a + fc3_n12_t3_0_b;
-        fc3_n12_t3_1_a := resize(fc3_n12_t2_2, 28);
-        fc3_n12_t3_1 := fc3_n12_t3_1_a + fc3_n12_t2_3;
-        fc3_n12_t4_0_a := resize(fc3_n12_t3_0, 29);
-        fc3_n12_t4_0_b := resize(fc3_n12_t3_1, 29);
-        fc3_n12_t4_0 := fc3_n12_t4_0_a + fc3_n12_t4_0_b;
-        fc3_n12_t5_0_b := resize(fc3_n12_bias, 29);
-        fc3_n12_t5_0 := fc3_n12_t4_0_d1 + fc3_n12_t5_0_b_d2;
-        fc3_n12_acc := fc3_n12_t5_0;
+        fc3_n12_p9 := signed(to_unsigned((to_integer(fc3_in_9) * 176) mod 2**24, 24));
+        fc3_n12_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 159) mod 2**24, 24));
+        fc3_n12_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-103)) mod 2**23, 23));
+        fc3_n12_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 153) mod 2**24, 24));
+        fc3_n12_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-254)) mod 2**24, 24));
+        fc3_n12_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-158)) mod 2**24, 24));
+        fc3_n12_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 177) mod 2**24, 24));
+        fc3_n12_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-38)) mod 2**22, 22));
+        fc3_n12_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-98)) mod 2**23, 23));
+        fc3_n12_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-244)) mod 2**24, 24));
+        fc3_n12_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 216) mod 2**24, 24));
+        fc3_n12_p23 := signed(to_unsigned((to_integer(fc3_in_23) * 43) mod 2**22, 22));
+        fc3_n12_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-297)) mod 2**25, 25));
+        fc3_n12_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 455) mod 2**25, 25));
+        fc3_n12_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 42) mod 2**22, 22));
+        fc3_n12_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-393)) mod 2**25, 25));
+        fc3_n12_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 250) mod 2**24, 24));
+        fc3_n12_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 414) mod 2**25, 25));
+        fc3_n12_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-270)) mod 2**25, 25));
+        fc3_n12_t0_4 := (-resize(fc3_n12_p8_sh, 26)) + resize(fc3_n12_p9, 26);
+        fc3_n12_t1_0 := resize(fc3_n12_t1_0_a_d1, 26) + fc3_n12_t0_1_d1;
+        fc3_n12_t1_1 := fc3_n12_t0_2_d1 + resize(fc3_n12_t1_1_b_d1, 25);
+        fc3_n12_t1_2 := fc3_n12_t0_4_d1 + resize(fc3_n12_t1_2_b_d1, 26);
+        fc3_n12_t1_3 := resize(fc3_n12_t1_3_a_d1, 26) + resize(fc3_n12_t1_3_b_d1, 26);
+        fc3_n12_t1_4 := resize(fc3_n12_t1_4_a_d1, 26) + resize(fc3_n12_t1_4_b_d1, 26);
+        fc3_n12_t1_5 := resize(fc3_n12_t1_5_a_d1, 26) + resize(fc3_n12_t1_5_b_d1, 26);
+        fc3_n12_t1_6 := fc3_n12_t0_12_d1 + resize(fc3_n12_t1_6_b_d1, 26);
+        fc3_n12_t1_7 := resize(fc3_n12_t1_7_a_d1, 27) + resize(fc3_n12_t1_7_b_d1, 27);
+        fc3_n12_t2_0 := resize(fc3_n12_t1_0, 27) + resize(fc3_n12_t1_1, 27);
+        fc3_n12_t2_1 := resize(fc3_n12_t1_2, 27) + resize(fc3_n12_t1_3, 27);
+        fc3_n12_t2_2 := resize(fc3_n12_t1_4, 27) + resize(fc3_n12_t1_5, 27);
+        fc3_n12_t3_0 := resize(fc3_n12_t2_0, 28) + resize(fc3_n12_t2_1, 28);
+        fc3_n12_t3_1 := resize(fc3_n12_t2_2, 28) + (resize(fc3_n12_t1_6, 28) + resize(fc3_n12_t1_7, 28));
+        fc3_n12_acc := (fc3_n12_t4_0_d1 + to_signed(347136, 29));
         fc3_n12_y_fl := fc3_n12_acc(28 downto 10);
-        fc3_n12_y_wrap := fc3_n12_y_fl(15 downto 0);
-        fc3_n13_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_13), 24);
-        fc3_n13_p0 := fc3_n13_p0_m(22 downto 0);
-        fc3_n13_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_13), 26);
-        fc3_n13_p1 := fc3_n13_p1_m(24 downto 0);
-        fc3_n13_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_13), 23);
-        fc3_n13_p2 := fc3_n13_p2_m(21 downto 0);
-        fc3_n13_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_13), 23);
-        fc3_n13_p3 := fc3_n13_p3_m(21 downto 0);
-        fc3_n13_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_13), 24);
-        fc3_n13_p4 := fc3_n13_p4_m(22 downto 0);
-        fc3_n13_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_13), 26);
-        fc3_n13_p5 := fc3_n13_p5_m(24 downto 0);
-        fc3_n13_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_13), 22);
-        fc3_n13_p6 := fc3_n13_p6_m(20 downto 0);
-        fc3_n13_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_13), 24);
-        fc3_n13_p7 := fc3_n13_p7_m(22 downto 0);
-        fc3_n13_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_13), 27);
-        fc3_n13_p8 := fc3_n13_p8_m(25 downto 0);
-        fc3_n13_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_13), 24);
-        fc3_n13_p9 := fc3_n13_p9_m(22 downto 0);
-        fc3_n13_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_13), 25);
-        fc3_n13_p10 := fc3_n13_p10_m(23 downto 0);
-        fc3_n13_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_13), 26);
-        fc3_n13_p11 := fc3_n13_p11_m(24 downto 0);
-        fc3_n13_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_13), 23);
-        fc3_n13_p12 := fc3_n13_p12_m(21 downto 0);
-        fc3_n13_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_13), 25);
-        fc3_n13_p13 := fc3_n13_p13_m(23 downto 0);
-        fc3_n13_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_13), 24);
-        fc3_n13_p14 := fc3_n13_p14_m(22 downto 0);
-        fc3_n13_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_13), 25);
-        fc3_n13_p15 := fc3_n13_p15_m(23 downto 0);
-        fc3_n13_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_13), 23);
-        fc3_n13_p16 := fc3_n13_p16_m(21 downto 0);
-        fc3_n13_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_13), 25);
-        fc3_n13_p17 := fc3_n13_p17_m(23 downto 0);
-        fc3_n13_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_13), 25);
-        fc3_n13_p18 := fc3_n13_p18_m(23 downto 0);
-        fc3_n13_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_13), 22);
-        fc3_n13_p19 := fc3_n13_p19_m(20 downto 0);
-        fc3_n13_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_13), 26);
-        fc3_n13_p20 := fc3_n13_p20_m(24 downto 0);
-        fc3_n13_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_13), 24);
-        fc3_n13_p21 := fc3_n13_p21_m(22 downto 0);
-        fc3_n13_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_13), 24);
-        fc3_n13_p22 := fc3_n13_p22_m(22 downto 0);
-        fc3_n13_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_13), 25);
-        fc3_n13_p23 := fc3_n13_p23_m(23 downto 0);
-        fc3_n13_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_13), 26);
-        fc3_n13_p24 := fc3_n13_p24_m(24 downto 0);
-        fc3_n13_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_13), 25);
-        fc3_n13_p25 := fc3_n13_p25_m(23 downto 0);
-        fc3_n13_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_13), 25);
-        fc3_n13_p26 := fc3_n13_p26_m(23 downto 0);
-        fc3_n13_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_13), 25);
-        fc3_n13_p27 := fc3_n13_p27_m(23 downto 0);
-        fc3_n13_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_13), 25);
-        fc3_n13_p28 := fc3_n13_p28_m(23 downto 0);
-        fc3_n13_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_13), 25);
-        fc3_n13_p29 := fc3_n13_p29_m(23 downto 0);
-        fc3_n13_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_13), 26);
-        fc3_n13_p30 := fc3_n13_p30_m(24 downto 0);
-        fc3_n13_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_13), 20);
-        fc3_n13_p31 := fc3_n13_p31_m(18 downto 0);
-        fc3_n13_t0_0_a := resize(fc3_n13_p0, 25);
-        fc3_n13_t0_0 := fc3_n13_t0_0_a + fc3_n13_p1;
-        fc3_n13_t0_1_a := resize(fc3_n13_p2, 23);
-        fc3_n13_t0_1_b := resize(fc3_n13_p3, 23);
-        fc3_n13_t0_1 := fc3_n13_t0_1_a + fc3_n13_t0_1_b;
-        fc3_n13_t0_2_a := resize(fc3_n13_p4, 25);
-        fc3_n13_t0_2 := fc3_n13_t0_2_a + fc3_n13_p5;
-        fc3_n13_t0_3_a := resize(fc3_n13_p6, 23);
-        fc3_n13_t0_3 := fc3_n13_t0_3_a + fc3_n13_p7;
-        fc3_n13_t0_4_b := resize(fc3_n13_p9, 26);
-        fc3_n13_t0_4 := fc3_n13_p8 + fc3_n13_t0_4_b;
-        fc3_n13_t0_5_a := resize(fc3_n13_p10, 25);
-        fc3_n13_t0_5 := fc3_n13_t0_5_a + fc3_n13_p11;
-        fc3_n13_t0_6_a := resize(fc3_n13_p12, 24);
-        fc3_n13_t0_6 := fc3_n13_t0_6_a + fc3_n13_p13;
-        fc3_n13_t0_7_a := resize(fc3_n13_p14, 24);
-        fc3_n13_t0_7 := fc3_n13_t0_7_a + fc3_n13_p15;
-        fc3_n13_t0_8_a := resize(fc3_n13_p16, 24);
-        fc3_n13_t0_8 := fc3_n13_t0_8_a + fc3_n13_p17;
-        fc3_n13_t0_9_b := resize(fc3_n13_p19, 24);
-        fc3_n13_t0_9 := fc3_n13_p18 + fc3_n13_t0_9_b;
-        fc3_n13_t0_10_b := resize(fc3_n13_p21, 25);
-        fc3_n13_t0_10 := fc3_n13_p20 + fc3_n13_t0_10_b;
-        fc3_n13_t0_11_a := resize(fc3_n13_p22, 25);
-        fc3_n13_t0_11_b := resize(fc3_n13_p23, 25);
-        fc3_n13_t0_11 := fc3_n13_t0_11_a + fc3_n13_t0_11_b;
-        fc3_n13_t0_12_b := resize(fc3_n13_p25, 25);
-        fc3_n13_t0_12 := fc3_n13_p24 + fc3_n13_t0_12_b;
-        fc3_n13_t0_13_a := resize(fc3_n13_p26, 25);
-        fc3_n13_t0_13_b := resize(fc3_n13_p27, 25);
-        fc3_n13_t0_13 := fc3_n13_t0_13_a + fc3_n13_t0_13_b;
-        fc3_n13_t0_14_a := resize(fc3_n13_p28, 25);
-        fc3_n13_t0_14_b := resize(fc3_n13_p29, 25);
-        fc3_n13_t0_14 := fc3_n13_t0_14_a + fc3_n13_t0_14_b;
-        fc3_n13_t0_15_b := resize(fc3_n13_p31, 25);
-        fc3_n13_t0_15 := fc3_n13_p30 + fc3_n13_t0_15_b;
-        fc3_n13_t1_0_b := resize(fc3_n13_t0_1, 25);
-        fc3_n13_t1_0 := fc3_n13_t0_0_d1 + fc3_n13_t1_0_b_d1;
-        fc3_n13_t1_1_a := resize(fc3_n13_t0_2, 26);
-        fc3_n13_t1_1_b := resize(fc3_n13_t0_3, 26);
-        fc3_n13_t1_1 := fc3_n13_t1_1_a_d1 + fc3_n13_t1_1_b_d1;
-        fc3_n13_t1_2_a := resize(fc3_n13_t0_4, 27);
-        fc3_n13_t1_2_b := resize(fc3_n13_t0_5, 27);
-        fc3_n13_t1_2 := fc3_n13_t1_2_a_d1 + fc3_n13_t1_2_b_d1;
-        fc3_n13_t1_3_a := resize(fc3_n13_t0_6, 25);
-        fc3_n13_t1_3_b := resize(fc3_n13_t0_7, 25);
-        fc3_n13_t1_3 := fc3_n13_t1_3_a_d1 + fc3_n13_t1_3_b_d1;
-        fc3_n13_t1_4_a := resize(fc3_n13_t0_8, 25);
-        fc3_n13_t1_4_b := resize(fc3_n13_t0_9, 25);
-        fc3_n13_t1_4 := fc3_n13_t1_4_a_d1 + fc3_n13_t1_4_b_d1;
-        fc3_n13_t1_5_a := resize(fc3_n13_t0_10, 26);
-        fc3_n13_t1_5_b := resize(fc3_n13_t0_11, 26);
-        fc3_n13_t1_5 := fc3_n13_t1_5_a_d1 + fc3_n13_t1_5_b_d1;
-        fc3_n13_t1_6_a := resize(fc3_n13_t0_12, 26);
-        fc3_n13_t1_6_b := resize(fc3_n13_t0_13, 26);
-        fc3_n13_t1_6 := fc3_n13_t1_6_a_d1 + fc3_n13_t1_6_b_d1;
-        fc3_n13_t1_7_a := resize(fc3_n13_t0_14, 26);
-        fc3_n13_t1_7_b := resize(fc3_n13_t0_15, 26);
-        fc3_n13_t1_7 := fc3_n13_t1_7_a_d1 + fc3_n13_t1_7_b_d1;
-        fc3_n13_t2_0_a := resize(fc3_n13_t1_0, 26);
-        fc3_n13_t2_0 := fc3_n13_t2_0_a + fc3_n13_t1_1;
-        fc3_n13_t2_1_b := resize(fc3_n13_t1_3, 27);
-        fc3_n13_t2_1 := fc3_n13_t1_2 + fc3_n13_t2_1_b;
-        fc3_n13_t2_2_a := resize(fc3_n13_t1_4, 27);
-        fc3_n13_t2_2_b := resize(fc3_n13_t1_5, 27);
-        fc3_n13_t2_2 := fc3_n13_t2_2_a + fc3_n13_t2_2_b;
-        fc3_n13_t2_3_a := resize(fc3_n13_t1_6, 27);
-        fc3_n13_t2_3_b := resize(fc3_n13_t1_7, 27);
-        fc3_n13_t2_3 := fc3_n13_t2_3_a + fc3_n13_t2_3_b;
-        fc3_n13_t3_0_a := resize(fc3_n13_t2_0, 28);
-        fc3_n13_t3_0_b := resize(fc3_n13_t2_1, 28);
-        fc3_n13_t3_0 := fc3_n13_t3_0_a + fc3_n13_t3_0_b;
-        fc3_n13_t3_1_a := resize(fc3_n13_t2_2, 28);
-        fc3_n13_t3_1_b := resize(fc3_n13_t2_3, 28);
-        fc3_n13_t3_1 := fc3_n13_t3_1_a + fc3_n13_t3_1_b;
-        fc3_n13_t4_0_a := resize(fc3_n13_t3_0, 29);
-        fc3_n13_t4_0_b := resize(fc3_n13_t3_1, 29);
-        fc3_n13_t4_0 := fc3_n13_t4_0_a + fc3_n13_t4_0_b;
-        fc3_n13_t5_0_b := resize(fc3_n13_bias, 29);
-        fc3_n13_t5_0 := fc3_n13_t4_0_d1 + fc3_n13_t5_0_b_d2;
-        fc3_n13_acc := fc3_n13_t5_0;
+        fc3_n13_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 109) mod 2**23, 23));
+        fc3_n13_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 36) mod 2**22, 22));
+        fc3_n13_p4 := signed(to_unsigned((to_integer(fc3_in_4) * 119) mod 2**23, 23));
+        fc3_n13_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 28) mod 2**21, 21));
+        fc3_n13_p9 := signed(to_unsigned((to_integer(fc3_in_9) * 123) mod 2**23, 23));
+        fc3_n13_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 183) mod 2**24, 24));
+        fc3_n13_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-286)) mod 2**25, 25));
+        fc3_n13_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 53) mod 2**22, 22));
+        fc3_n13_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 79) mod 2**23, 23));
+        fc3_n13_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-48)) mod 2**22, 22));
+        fc3_n13_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-21)) mod 2**21, 21));
+        fc3_n13_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 97) mod 2**23, 23));
+        fc3_n13_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-101)) mod 2**23, 23));
+        fc3_n13_p23 := signed(to_unsigned((to_integer(fc3_in_23) * 192) mod 2**24, 24));
+        fc3_n13_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 176) mod 2**24, 24));
+        fc3_n13_p26 := signed(to_unsigned((to_integer(fc3_in_26) * (-243)) mod 2**24, 24));
+        fc3_n13_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-206)) mod 2**24, 24));
+        fc3_n13_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-250)) mod 2**24, 24));
+        fc3_n13_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-148)) mod 2**24, 24));
+        fc3_n13_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 7) mod 2**19, 19));
+        fc3_n13_t1_0 := fc3_n13_t0_0_d1 + resize(fc3_n13_t1_0_b_d1, 25);
+        fc3_n13_t1_3 := resize(fc3_n13_t1_3_a_d1, 25) + resize(fc3_n13_t1_3_b_d1, 25);
+        fc3_n13_t1_4 := resize(fc3_n13_t1_4_a_d1, 25) + resize(fc3_n13_t1_4_b_d1, 25);
+        fc3_n13_t1_5 := resize(fc3_n13_t1_5_a_d1, 26) + resize(fc3_n13_t1_5_b_d1, 26);
+        fc3_n13_t1_6 := resize(fc3_n13_t1_6_a_d1, 26) + resize(fc3_n13_t1_6_b_d1, 26);
+        fc3_n13_t1_7 := resize(fc3_n13_t1_7_a_d1, 26) + resize(fc3_n13_t1_7_b_d1, 26);
+        fc3_n13_t2_0 := resize(fc3_n13_t1_0, 26) + (resize(fc3_n13_t1_1_a_d1, 26) + resize(fc3_n13_t1_1_b_d1, 26));
+        fc3_n13_t2_1 := (resize(fc3_n13_t1_2_a_d1, 27) + resize(fc3_n13_t1_2_b_d1, 27)) + resize(fc3_n13_t1_3, 27);
+        fc3_n13_t2_2 := resize(fc3_n13_t1_4, 27) + resize(fc3_n13_t1_5, 27);
+        fc3_n13_t2_3 := resize(fc3_n13_t1_6, 27) + resize(fc3_n13_t1_7, 27);
+        fc3_n13_t3_0 := resize(fc3_n13_t2_0, 28) + resize(fc3_n13_t2_1, 28);
+        fc3_n13_t3_1 := resize(fc3_n13_t2_2, 28) + resize(fc3_n13_t2_3, 28);
+        fc3_n13_acc := (fc3_n13_t4_0_d1 + to_signed(358400, 29));
         fc3_n13_y_fl := fc3_n13_acc(28 downto 10);
-        fc3_n13_y_wrap := fc3_n13_y_fl(15 downto 0);
-        fc3_n14_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_14), 25);
-        fc3_n14_p0 := fc3_n14_p0_m(23 downto 0);
-        fc3_n14_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_14), 24);
-        fc3_n14_p1 := fc3_n14_p1_m(22 downto 0);
-        fc3_n14_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_14), 25);
-        fc3_n14_p2 := fc3_n14_p2_m(23 downto 0);
-        fc3_n14_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_14), 25);
-        fc3_n14_p3 := fc3_n14_p3_m(23 downto 0);
-        fc3_n14_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_14), 26);
-        fc3_n14_p4 := fc3_n14_p4_m(24 downto 0);
-        fc3_n14_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_14), 22);
-        fc3_n14_p5 := fc3_n14_p5_m(20 downto 0);
-        fc3_n14_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_14), 25);
-        fc3_n14_p6 := fc3_n14_p6_m(23 downto 0);
-        fc3_n14_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_14), 24);
-        fc3_n14_p7 := fc3_n14_p7_m(22 downto 0);
+        fc3_n14_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-82)) mod 2**23, 23));
+        fc3_n14_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-190)) mod 2**24, 24));
+        fc3_n14_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 223) mod 2**24, 24));
+        fc3_n14_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 27) mod 2**21, 21));
+        fc3_n14_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-242)) mod 2**24, 24));
+        fc3_n14_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-124)) mod 2**23, 23));
         fc3_n14_p8_sh := shift_left(resize(fc3_in_8, 23), 7);
-        fc3_n14_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_14), 24);
-        fc3_n14_p9 := fc3_n14_p9_m(22 downto 0);
-        fc3_n14_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_14), 26);
-        fc3_n14_p10 := fc3_n14_p10_m(24 downto 0);
-        fc3_n14_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_14), 25);
-        fc3_n14_p11 := fc3_n14_p11_m(23 downto 0);
-        fc3_n14_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_14), 25);
-        fc3_n14_p12 := fc3_n14_p12_m(23 downto 0);
-        fc3_n14_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_14), 26);
-        fc3_n14_p13 := fc3_n14_p13_m(24 downto 0);
-        fc3_n14_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_14), 25);
-        fc3_n14_p14 := fc3_n14_p14_m(23 downto 0);
-        fc3_n14_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_14), 25);
-        fc3_n14_p15 := fc3_n14_p15_m(23 downto 0);
-        fc3_n14_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_14), 25);
-        fc3_n14_p16 := fc3_n14_p16_m(23 downto 0);
-        fc3_n14_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_14), 26);
-        fc3_n14_p17 := fc3_n14_p17_m(24 downto 0);
-        fc3_n14_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_14), 25);
-        fc3_n14_p18 := fc3_n14_p18_m(23 downto 0);
-        fc3_n14_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_14), 20);
-        fc3_n14_p19 := fc3_n14_p19_m(18 downto 0);
-        fc3_n14_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_14), 21);
-        fc3_n14_p20 := fc3_n14_p20_m(19 downto 0);
-        fc3_n14_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_14), 25);
-        fc3_n14_p21 := fc3_n14_p21_m(23 downto 0);
-        fc3_n14_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_14), 25);
-        fc3_n14_p22 := fc3_n14_p22_m(23 downto 0);
-        fc3_n14_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_14), 26);
-        fc3_n14_p23 := fc3_n14_p23_m(24 downto 0);
-        fc3_n14_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_14), 23);
-        fc3_n14_p24 := fc3_n14_p24_m(21 downto 0);
-        fc3_n14_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_14), 25);
-        fc3_n14_p25 := fc3_n14_p25_m(23 downto 0);
-        fc3_n14_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_14), 26);
-        fc3_n14_p26 := fc3_n14_p26_m(24 downto 0);
-        fc3_n14_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_14), 25);
-        fc3_n14_p27 := fc3_n14_p27_m(23 downto 0);
-        fc3_n14_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_14), 25);
-        fc3_n14_p28 := fc3_n14_p28_m(23 downto 0);
-        fc3_n14_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_14), 22);
-        fc3_n14_p29 := fc3_n14_p29_m(20 downto 0);
-        fc3_n14_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_14), 28);
-        fc3_n14_p30 := fc3_n14_p30_m(26 downto 0);
+        fc3_n14_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-101)) mod 2**23, 23));
+        fc3_n14_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-394)) mod 2**25, 25));
+        fc3_n14_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 129) mod 2**24, 24));
+        fc3_n14_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 196) mod 2**24, 24));
+        fc3_n14_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-172)) mod 2**24, 24));
+        fc3_n14_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-230)) mod 2**24, 24));
+        fc3_n14_p16 := signed(to_unsigned((to_integer(fc3_in_16) * 185) mod 2**24, 24));
+        fc3_n14_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-6)) mod 2**19, 19));
+        fc3_n14_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 10) mod 2**20, 20));
+        fc3_n14_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 175) mod 2**24, 24));
+        fc3_n14_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-269)) mod 2**25, 25));
+        fc3_n14_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-50)) mod 2**22, 22));
+        fc3_n14_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 246) mod 2**24, 24));
+        fc3_n14_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-29)) mod 2**21, 21));
         fc3_n14_p31_sh := shift_left(resize(fc3_in_31, 20), 4);
-        fc3_n14_p31_e := resize(fc3_n14_p31_sh, 21);
-        fc3_n14_p31_neg := -fc3_n14_p31_e;
-        fc3_n14_t0_0_b := resize(fc3_n14_p1, 24);
-        fc3_n14_t0_0 := fc3_n14_p0 + fc3_n14_t0_0_b;
-        fc3_n14_t0_1_a := resize(fc3_n14_p2, 25);
-        fc3_n14_t0_1_b := resize(fc3_n14_p3, 25);
-        fc3_n14_t0_1 := fc3_n14_t0_1_a + fc3_n14_t0_1_b;
-        fc3_n14_t0_2_b := resize(fc3_n14_p5, 25);
-        fc3_n14_t0_2 := fc3_n14_p4 + fc3_n14_t0_2_b;
-        fc3_n14_t0_3_a := resize(fc3_n14_p6, 25);
-        fc3_n14_t0_3_b := resize(fc3_n14_p7, 25);
-        fc3_n14_t0_3 := fc3_n14_t0_3_a + fc3_n14_t0_3_b;
-        fc3_n14_t0_4_a := resize(fc3_n14_p8_sh, 24);
-        fc3_n14_t0_4_b := resize(fc3_n14_p9, 24);
-        fc3_n14_t0_4 := fc3_n14_t0_4_a + fc3_n14_t0_4_b;
-        fc3_n14_t0_5_a := resize(fc3_n14_p10, 26);
-        fc3_n14_t0_5_b := resize(fc3_n14_p11, 26);
-        fc3_n14_t0_5 := fc3_n14_t0_5_a + fc3_n14_t0_5_b;
-        fc3_n14_t0_6_a := resize(fc3_n14_p12, 25);
-        fc3_n14_t0_6 := fc3_n14_t0_6_a + fc3_n14_p13;
-        fc3_n14_t0_7_a := resize(fc3_n14_p14, 25);
-        fc3_n14_t0_7_b := resize(fc3_n14_p15, 25);
-        fc3_n14_t0_7 := fc3_n14_t0_7_a + fc3_n14_t0_7_b;
-        fc3_n14_t0_8_a := resize(fc3_n14_p16, 25);
-        fc3_n14_t0_8 := fc3_n14_t0_8_a + fc3_n14_p17;
-        fc3_n14_t0_9_b := resize(fc3_n14_p19, 24);
-        fc3_n14_t0_9 := fc3_n14_p18 + fc3_n14_t0_9_b;
-        fc3_n14_t0_10_a := resize(fc3_n14_p20, 24);
-        fc3_n14_t0_10 := fc3_n14_t0_10_a + fc3_n14_p21;
-        fc3_n14_t0_11_a := resize(fc3_n14_p22, 25);
-        fc3_n14_t0_11 := fc3_n14_t0_11_a + fc3_n14_p23;
-        fc3_n14_t0_12_a := resize(fc3_n14_p24, 24);
-        fc3_n14_t0_12 := fc3_n14_t0_12_a + fc3_n14_p25;
-        fc3_n14_t0_13_b := resize(fc3_n14_p27, 25);
-        fc3_n14_t0_13 := fc3_n14_p26 + fc3_n14_t0_13_b;
-        fc3_n14_t0_14_b := resize(fc3_n14_p29, 24);
-        fc3_n14_t0_14 := fc3_n14_p28 + fc3_n14_t0_14_b;
-        fc3_n14_t0_15_b := resize(fc3_n14_p31_neg, 27);
-        fc3_n14_t0_15 := fc3_n14_p30 + fc3_n14_t0_15_b;
-        fc3_n14_t1_0_a := resize(fc3_n14_t0_0, 26);
-        fc3_n14_t1_0_b := resize(fc3_n14_t0_1, 26);
-        fc3_n14_t1_0 := fc3_n14_t1_0_a_d1 + fc3_n14_t1_0_b_d1;
-        fc3_n14_t1_1_a := resize(fc3_n14_t0_2, 26);
-        fc3_n14_t1_1_b := resize(fc3_n14_t0_3, 26);
-        fc3_n14_t1_1 := fc3_n14_t1_1_a_d1 + fc3_n14_t1_1_b_d1;
-        fc3_n14_t1_2_a := resize(fc3_n14_t0_4, 26);
-        fc3_n14_t1_2 := fc3_n14_t1_2_a_d1 + fc3_n14_t0_5_d1;
-        fc3_n14_t1_3_a := resize(fc3_n14_t0_6, 26);
-        fc3_n14_t1_3_b := resize(fc3_n14_t0_7, 26);
-        fc3_n14_t1_3 := fc3_n14_t1_3_a_d1 + fc3_n14_t1_3_b_d1;
-        fc3_n14_t1_4_a := resize(fc3_n14_t0_8, 26);
-        fc3_n14_t1_4_b := resize(fc3_n14_t0_9, 26);
-        fc3_n14_t1_4 := fc3_n14_t1_4_a_d1 + fc3_n14_t1_4_b_d1;
-        fc3_n14_t1_5_a := resize(fc3_n14_t0_10, 26);
-        fc3_n14_t1_5_b := resize(fc3_n14_t0_11, 26);
-        fc3_n14_t1_5 := fc3_n14_t1_5_a_d1 + fc3_n14_t1_5_b_d1;
-        fc3_n14_t1_6_a := resize(fc3_n14_t0_12, 26);
-        fc3_n14_t1_6_b := resize(fc3_n14_t0_13, 26);
-        fc3_n14_t1_6 := fc3_n14_t1_6_a_d1 + fc3_n14_t1_6_b_d1;
-        fc3_n14_t1_7_a := resize(fc3_n14_t0_14, 27);
-        fc3_n14_t1_7 := fc3_n14_t1_7_a_d1 + fc3_n14_t0_15_d1;
-        fc3_n14_t2_0_a := resize(fc3_n14_t1_0, 27);
-        fc3_n14_t2_0_b := resize(fc3_n14_t1_1, 27);
-        fc3_n14_t2_0 := fc3_n14_t2_0_a + fc3_n14_t2_0_b;
-        fc3_n14_t2_1_a := resize(fc3_n14_t1_2, 27);
-        fc3_n14_t2_1_b := resize(fc3_n14_t1_3, 27);
-        fc3_n14_t2_1 := fc3_n14_t2_1_a + fc3_n14_t2_1_b;
-        fc3_n14_t2_2_a := resize(fc3_n14_t1_4, 27);
-        fc3_n14_t2_2_b := resize(fc3_n14_t1_5, 27);
-        fc3_n14_t2_2 := fc3_n14_t2_2_a + fc3_n14_t2_2_b;
-        fc3_n14_t2_3_a := resize(fc3_n14_t1_6, 28);
-        fc3_n14_t2_3_b := resize(fc3_n14_t1_7, 28);
-        fc3_n14_t2_3 := fc3_n14_t2_3_a + fc3_n14_t2_3_b;
-        fc3_n14_t3_0_a := resize(fc3_n14_t2_0, 28);
-        fc3_n14_t3_0_b := resize(fc3_n14_t2_1, 28);
-        fc3_n14_t3_0 := fc3_n14_t3_0_a + fc3_n14_t3_0_b;
-        fc3_n14_t3_1_a := resize(fc3_n14_t2_2, 28);
-        fc3_n14_t3_1 := fc3_n14_t3_1_a + fc3_n14_t2_3;
-        fc3_n14_t4_0_a := resize(fc3_n14_t3_0, 29);
-        fc3_n14_t4_0_b := resize(fc3_n14_t3_1, 29);
-        fc3_n14_t4_0 := fc3_n14_t4_0_a + fc3_n14_t4_0_b;
-        fc3_n14_t5_0_b := resize(fc3_n14_bias, 29);
-        fc3_n14_t5_0 := fc3_n14_t4_0_d1 + fc3_n14_t5_0_b_d2;
-        fc3_n14_acc := fc3_n14_t5_0;
+        fc3_n14_p31_neg := -resize(fc3_n14_p31_sh, 21);
+        fc3_n14_t1_0 := resize(fc3_n14_t1_0_a_d1, 26) + resize(fc3_n14_t1_0_b_d1, 26);
+        fc3_n14_t1_1 := resize(fc3_n14_t1_1_a_d1, 26) + resize(fc3_n14_t1_1_b_d1, 26);
+        fc3_n14_t1_2 := resize(fc3_n14_t1_2_a_d1, 26) + fc3_n14_t0_5_d1;
+        fc3_n14_t1_3 := resize(fc3_n14_t1_3_a_d1, 26) + resize(fc3_n14_t1_3_b_d1, 26);
+        fc3_n14_t1_4 := resize(fc3_n14_t1_4_a_d1, 26) + resize(fc3_n14_t1_4_b_d1, 26);
+        fc3_n14_t1_5 := resize(fc3_n14_t1_5_a_d1, 26) + resize(fc3_n14_t1_5_b_d1, 26);
+        fc3_n14_t1_6 := resize(fc3_n14_t1_6_a_d1, 26) + resize(fc3_n14_t1_6_b_d1, 26);
+        fc3_n14_t1_7 := resize(fc3_n14_t1_7_a_d1, 27) + fc3_n14_t0_15_d1;
+        fc3_n14_t2_0 := resize(fc3_n14_t1_0, 27) + resize(fc3_n14_t1_1, 27);
+        fc3_n14_t2_1 := resize(fc3_n14_t1_2, 27) + resize(fc3_n14_t1_3, 27);
+        fc3_n14_t2_2 := resize(fc3_n14_t1_4, 27) + resize(fc3_n14_t1_5, 27);
+        fc3_n14_t3_0 := resize(fc3_n14_t2_0, 28) + resize(fc3_n14_t2_1, 28);
+        fc3_n14_t3_1 := resize(fc3_n14_t2_2, 28) + (resize(fc3_n14_t1_6, 28) + resize(fc3_n14_t1_7, 28));
+        fc3_n14_acc := (fc3_n14_t4_0_d1 + to_signed(-435200, 29));
         fc3_n14_y_fl := fc3_n14_acc(28 downto 10);
-        fc3_n14_y_wrap := fc3_n14_y_fl(15 downto 0);
-        fc3_n15_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_15), 24);
-        fc3_n15_p0 := fc3_n15_p0_m(22 downto 0);
-        fc3_n15_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_15), 26);
-        fc3_n15_p1 := fc3_n15_p1_m(24 downto 0);
-        fc3_n15_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_15), 24);
-        fc3_n15_p2 := fc3_n15_p2_m(22 downto 0);
-        fc3_n15_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_15), 26);
-        fc3_n15_p3 := fc3_n15_p3_m(24 downto 0);
-        fc3_n15_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_15), 23);
-        fc3_n15_p4 := fc3_n15_p4_m(21 downto 0);
-        fc3_n15_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_15), 25);
-        fc3_n15_p5 := fc3_n15_p5_m(23 downto 0);
-        fc3_n15_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_15), 26);
-        fc3_n15_p6 := fc3_n15_p6_m(24 downto 0);
-        fc3_n15_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_15), 24);
-        fc3_n15_p7 := fc3_n15_p7_m(22 downto 0);
-        fc3_n15_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_15), 24);
-        fc3_n15_p8 := fc3_n15_p8_m(22 downto 0);
-        fc3_n15_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_15), 24);
-        fc3_n15_p9 := fc3_n15_p9_m(22 downto 0);
-        fc3_n15_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_15), 23);
-        fc3_n15_p10 := fc3_n15_p10_m(21 downto 0);
-        fc3_n15_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_15), 25);
-        fc3_n15_p11 := fc3_n15_p11_m(23 downto 0);
-        fc3_n15_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_15), 25);
-        fc3_n15_p12 := fc3_n15_p12_m(23 downto 0);
-        fc3_n15_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_15), 25);
-        fc3_n15_p13 := fc3_n15_p13_m(23 downto 0);
-        fc3_n15_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_15), 23);
-        fc3_n15_p14 := fc3_n15_p14_m(21 downto 0);
-        fc3_n15_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_15), 26);
-        fc3_n15_p15 := fc3_n15_p15_m(24 downto 0);
-        fc3_n15_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_15), 25);
-        fc3_n15_p17 := fc3_n15_p17_m(23 downto 0);
-        fc3_n15_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_15), 25);
-        fc3_n15_p18 := fc3_n15_p18_m(23 downto 0);
-        fc3_n15_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_15), 21);
-        fc3_n15_p19 := fc3_n15_p19_m(19 downto 0);
-        fc3_n15_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_15), 26);
-        fc3_n15_p20 := fc3_n15_p20_m(24 downto 0);
-        fc3_n15_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_15), 23);
-        fc3_n15_p21 := fc3_n15_p21_m(21 downto 0);
-        fc3_n15_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_15), 26);
-        fc3_n15_p22 := fc3_n15_p22_m(24 downto 0);
-        fc3_n15_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_15), 22);
-        fc3_n15_p23 := fc3_n15_p23_m(20 downto 0);
-        fc3_n15_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_15), 24);
-        fc3_n15_p24 := fc3_n15_p24_m(22 downto 0);
-        fc3_n15_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_15), 23);
-        fc3_n15_p25 := fc3_n15_p25_m(21 downto 0);
-        fc3_n15_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_15), 26);
-        fc3_n15_p26 := fc3_n15_p26_m(24 downto 0);
-        fc3_n15_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_15), 26);
-        fc3_n15_p27 := fc3_n15_p27_m(24 downto 0);
-        fc3_n15_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_15), 26);
-        fc3_n15_p28 := fc3_n15_p28_m(24 downto 0);
-        fc3_n15_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_15), 25);
-        fc3_n15_p29 := fc3_n15_p29_m(23 downto 0);
-        fc3_n15_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_15), 24);
-        fc3_n15_p30 := fc3_n15_p30_m(22 downto 0);
-        fc3_n15_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_15), 26);
-        fc3_n15_p31 := fc3_n15_p31_m(24 downto 0);
-        fc3_n15_t0_0_a := resize(fc3_n15_p0, 25);
-        fc3_n15_t0_0 := fc3_n15_t0_0_a + fc3_n15_p1;
-        fc3_n15_t0_1_a := resize(fc3_n15_p2, 25);
-        fc3_n15_t0_1 := fc3_n15_t0_1_a + fc3_n15_p3;
-        fc3_n15_t0_2_a := resize(fc3_n15_p4, 24);
-        fc3_n15_t0_2 := fc3_n15_t0_2_a + fc3_n15_p5;
-        fc3_n15_t0_3_b := resize(fc3_n15_p7, 25);
-        fc3_n15_t0_3 := fc3_n15_p6 + fc3_n15_t0_3_b;
-        fc3_n15_t0_4_a := resize(fc3_n15_p8, 24);
-        fc3_n15_t0_4_b := resize(fc3_n15_p9, 24);
-        fc3_n15_t0_4 := fc3_n15_t0_4_a + fc3_n15_t0_4_b;
-        fc3_n15_t0_5_a := resize(fc3_n15_p10, 25);
-        fc3_n15_t0_5_b := resize(fc3_n15_p11, 25);
-        fc3_n15_t0_5 := fc3_n15_t0_5_a + fc3_n15_t0_5_b;
-        fc3_n15_t0_6_a := resize(fc3_n15_p12, 25);
-        fc3_n15_t0_6_b := resize(fc3_n15_p13, 25);
-        fc3_n15_t0_6 := fc3_n15_t0_6_a + fc3_n15_t0_6_b;
-        fc3_n15_t0_7_a := resize(fc3_n15_p14, 25);
-        fc3_n15_t0_7 := fc3_n15_t0_7_a + fc3_n15_p15;
-        fc3_n15_t0_8_a := resize(fc3_n15_p17, 25);
-        fc3_n15_t0_8_b := resize(fc3_n15_p18, 25);
-        fc3_n15_t0_8 := fc3_n15_t0_8_a + fc3_n15_t0_8_b;
-        fc3_n15_t0_9_a := resize(fc3_n15_p19, 25);
-        fc3_n15_t0_9 := fc3_n15_t0_9_a + fc3_n15_p20;
-        fc3_n15_t0_10_a := resize(fc3_n15_p21, 25);
-        fc3_n15_t0_10 := fc3_n15_t0_10_a + fc3_n15_p22;
-        fc3_n15_t0_11_a := resize(fc3_n15_p23, 23);
-        fc3_n15_t0_11 := fc3_n15_t0_11_a + fc3_n15_p24;
-        fc3_n15_t0_12_a := resize(fc3_n15_p25, 25);
-        fc3_n15_t0_12 := fc3_n15_t0_12_a + fc3_n15_p26;
-        fc3_n15_t0_13_a := resize(fc3_n15_p27, 26);
-        fc3_n15_t0_13_b := resize(fc3_n15_p28, 26);
-        fc3_n15_t0_13 := fc3_n15_t0_13_a + fc3_n15_t0_13_b;
-        fc3_n15_t0_14_a := resize(fc3_n15_p29, 25);
-        fc3_n15_t0_14_b := resize(fc3_n15_p30, 25);
-        fc3_n15_t0_14 := fc3_n15_t0_14_a + fc3_n15_t0_14_b;
-        fc3_n15_t0_15_b := resize(fc3_n15_bias, 25);
-        fc3_n15_t0_15 := fc3_n15_p31 + fc3_n15_t0_15_b;
-        fc3_n15_t1_0_a := resize(fc3_n15_t0_0, 26);
-        fc3_n15_t1_0_b := resize(fc3_n15_t0_1, 26);
-        fc3_n15_t1_0 := fc3_n15_t1_0_a_d1 + fc3_n15_t1_0_b_d1;
-        fc3_n15_t1_1_a := resize(fc3_n15_t0_2, 26);
-        fc3_n15_t1_1_b := resize(fc3_n15_t0_3, 26);
-        fc3_n15_t1_1 := fc3_n15_t1_1_a_d1 + fc3_n15_t1_1_b_d1;
-        fc3_n15_t1_2_a := resize(fc3_n15_t0_4, 25);
-        fc3_n15_t1_2 := fc3_n15_t1_2_a_d1 + fc3_n15_t0_5_d1;
-        fc3_n15_t1_3_a := resize(fc3_n15_t0_6, 26);
-        fc3_n15_t1_3_b := resize(fc3_n15_t0_7, 26);
-        fc3_n15_t1_3 := fc3_n15_t1_3_a_d1 + fc3_n15_t1_3_b_d1;
-        fc3_n15_t1_4_a := resize(fc3_n15_t0_8, 26);
-        fc3_n15_t1_4_b := resize(fc3_n15_t0_9, 26);
-        fc3_n15_t1_4 := fc3_n15_t1_4_a_d1 + fc3_n15_t1_4_b_d1;
-        fc3_n15_t1_5_b := resize(fc3_n15_t0_11, 25);
-        fc3_n15_t1_5 := fc3_n15_t0_10_d1 + fc3_n15_t1_5_b_d1;
-        fc3_n15_t1_6_a := resize(fc3_n15_t0_12, 26);
-        fc3_n15_t1_6 := fc3_n15_t1_6_a_d1 + fc3_n15_t0_13_d1;
-        fc3_n15_t1_7_a := resize(fc3_n15_t0_14, 26);
-        fc3_n15_t1_7_b := resize(fc3_n15_t0_15, 26);
-        fc3_n15_t1_7 := fc3_n15_t1_7_a_d1 + fc3_n15_t1_7_b_d1;
-        fc3_n15_t2_0_a := resize(fc3_n15_t1_0, 27);
-        fc3_n15_t2_0_b := resize(fc3_n15_t1_1, 27);
-        fc3_n15_t2_0 := fc3_n15_t2_0_a + fc3_n15_t2_0_b;
-        fc3_n15_t2_1_a := resize(fc3_n15_t1_2, 27);
-        fc3_n15_t2_1_b := resize(fc3_n15_t1_3, 27);
-        fc3_n15_t2_1 := fc3_n15_t2_1_a + fc3_n15_t2_1_b;
-        fc3_n15_t2_2_a := resize(fc3_n15_t1_4, 27);
-        fc3_n15_t2_2_b := resize(fc3_n15_t1_5, 27);
-        fc3_n15_t2_2 := fc3_n15_t2_2_a + fc3_n15_t2_2_b;
-        fc3_n15_t2_3_a := resize(fc3_n15_t1_6, 27);
-        fc3_n15_t2_3_b := resize(fc3_n15_t1_7, 27);
-        fc3_n15_t2_3 := fc3_n15_t2_3_a + fc3_n15_t2_3_b;
-        fc3_n15_t3_0_a := resize(fc3_n15_t2_0, 28);
-        fc3_n15_t3_0_b := resize(fc3_n15_t2_1, 28);
-        fc3_n15_t3_0 := fc3_n15_t3_0_a + fc3_n15_t3_0_b;
-        fc3_n15_t3_1_a := resize(fc3_n15_t2_2, 28);
-        fc3_n15_t3_1_b := resize(fc3_n15_t2_3, 28);
-        fc3_n15_t3_1 := fc3_n15_t3_1_a + fc3_n15_t3_1_b;
-        fc3_n15_t4_0_a := resize(fc3_n15_t3_0, 29);
-        fc3_n15_t4_0_b := resize(fc3_n15_t3_1, 29);
-        fc3_n15_t4_0 := fc3_n15_t4_0_a + fc3_n15_t4_0_b;
-        fc3_n15_acc := fc3_n15_t4_0;
+        fc3_n15_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 124) mod 2**23, 23));
+        fc3_n15_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-101)) mod 2**23, 23));
+        fc3_n15_p4 := signed(to_unsigned((to_integer(fc3_in_4) * 52) mod 2**22, 22));
+        fc3_n15_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-116)) mod 2**23, 23));
+        fc3_n15_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-98)) mod 2**23, 23));
+        fc3_n15_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-97)) mod 2**23, 23));
+        fc3_n15_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 56) mod 2**22, 22));
+        fc3_n15_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-237)) mod 2**24, 24));
+        fc3_n15_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-136)) mod 2**24, 24));
+        fc3_n15_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-137)) mod 2**24, 24));
+        fc3_n15_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 60) mod 2**22, 22));
+        fc3_n15_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 194) mod 2**24, 24));
+        fc3_n15_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 219) mod 2**24, 24));
+        fc3_n15_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-15)) mod 2**20, 20));
+        fc3_n15_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-51)) mod 2**22, 22));
+        fc3_n15_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-23)) mod 2**21, 21));
+        fc3_n15_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 33) mod 2**22, 22));
+        fc3_n15_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 288) mod 2**25, 25));
+        fc3_n15_p28 := signed(to_unsigned((to_integer(fc3_in_28) * 333) mod 2**25, 25));
+        fc3_n15_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-233)) mod 2**24, 24));
+        fc3_n15_p30 := signed(to_unsigned((to_integer(fc3_in_30) * (-82)) mod 2**23, 23));
+        fc3_n15_t1_0 := resize(fc3_n15_t1_0_a_d1, 26) + resize(fc3_n15_t1_0_b_d1, 26);
+        fc3_n15_t1_1 := resize(fc3_n15_t1_1_a_d1, 26) + resize(fc3_n15_t1_1_b_d1, 26);
+        fc3_n15_t1_2 := resize(fc3_n15_t1_2_a_d1, 25) + fc3_n15_t0_5_d1;
+        fc3_n15_t1_3 := resize(fc3_n15_t1_3_a_d1, 26) + resize(fc3_n15_t1_3_b_d1, 26);
+        fc3_n15_t1_4 := resize(fc3_n15_t1_4_a_d1, 26) + resize(fc3_n15_t1_4_b_d1, 26);
+        fc3_n15_t1_5 := fc3_n15_t0_10_d1 + resize(fc3_n15_t1_5_b_d1, 25);
+        fc3_n15_t1_6 := resize(fc3_n15_t1_6_a_d1, 26) + fc3_n15_t0_13_d1;
+        fc3_n15_t1_7 := resize(fc3_n15_t1_7_a_d1, 26) + resize(fc3_n15_t1_7_b_d1, 26);
+        fc3_n15_t2_0 := resize(fc3_n15_t1_0, 27) + resize(fc3_n15_t1_1, 27);
+        fc3_n15_t2_1 := resize(fc3_n15_t1_2, 27) + resize(fc3_n15_t1_3, 27);
+        fc3_n15_t2_2 := resize(fc3_n15_t1_4, 27) + resize(fc3_n15_t1_5, 27);
+        fc3_n15_t2_3 := resize(fc3_n15_t1_6, 27) + resize(fc3_n15_t1_7, 27);
+        fc3_n15_t3_0 := resize(fc3_n15_t2_0, 28) + resize(fc3_n15_t2_1, 28);
+        fc3_n15_t3_1 := resize(fc3_n15_t2_2, 28) + resize(fc3_n15_t2_3, 28);
+        fc3_n15_acc := (resize(fc3_n15_t3_0, 29) + resize(fc3_n15_t3_1, 29));
         fc3_n15_y_fl := fc3_n15_acc(28 downto 10);
-        fc3_n15_y_wrap := fc3_n15_y_fl(15 downto 0);
-        fc3_n16_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_16), 24);
-        fc3_n16_p0 := fc3_n16_p0_m(22 downto 0);
-        fc3_n16_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_16), 25);
-        fc3_n16_p1 := fc3_n16_p1_m(23 downto 0);
-        fc3_n16_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_16), 25);
-        fc3_n16_p2 := fc3_n16_p2_m(23 downto 0);
-        fc3_n16_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_16), 25);
-        fc3_n16_p3 := fc3_n16_p3_m(23 downto 0);
-        fc3_n16_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_16), 25);
-        fc3_n16_p4 := fc3_n16_p4_m(23 downto 0);
-        fc3_n16_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_16), 25);
-        fc3_n16_p5 := fc3_n16_p5_m(23 downto 0);
-        fc3_n16_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_16), 22);
-        fc3_n16_p6 := fc3_n16_p6_m(20 downto 0);
-        fc3_n16_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_16), 25);
-        fc3_n16_p7 := fc3_n16_p7_m(23 downto 0);
-        fc3_n16_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_16), 22);
-        fc3_n16_p8 := fc3_n16_p8_m(20 downto 0);
-        fc3_n16_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_16), 25);
-        fc3_n16_p9 := fc3_n16_p9_m(23 downto 0);
-        fc3_n16_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_16), 25);
-        fc3_n16_p10 := fc3_n16_p10_m(23 downto 0);
-        fc3_n16_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_16), 25);
-        fc3_n16_p11 := fc3_n16_p11_m(23 downto 0);
-        fc3_n16_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_16), 25);
-        fc3_n16_p12 := fc3_n16_p12_m(23 downto 0);
-        fc3_n16_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_16), 25);
-        fc3_n16_p13 := fc3_n16_p13_m(23 downto 0);
-        fc3_n16_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_16), 26);
-        fc3_n16_p14 := fc3_n16_p14_m(24 downto 0);
-        fc3_n16_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_16), 23);
-        fc3_n16_p15 := fc3_n16_p15_m(21 downto 0);
-        fc3_n16_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_16), 25);
-        fc3_n16_p16 := fc3_n16_p16_m(23 downto 0);
-        fc3_n16_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_16), 25);
-        fc3_n16_p17 := fc3_n16_p17_m(23 downto 0);
-        fc3_n16_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_16), 24);
-        fc3_n16_p18 := fc3_n16_p18_m(22 downto 0);
-        fc3_n16_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_16), 25);
-        fc3_n16_p19 := fc3_n16_p19_m(23 downto 0);
-        fc3_n16_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_16), 23);
-        fc3_n16_p20 := fc3_n16_p20_m(21 downto 0);
-        fc3_n16_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_16), 26);
-        fc3_n16_p21 := fc3_n16_p21_m(24 downto 0);
-        fc3_n16_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_16), 24);
-        fc3_n16_p22 := fc3_n16_p22_m(22 downto 0);
-        fc3_n16_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_16), 25);
-        fc3_n16_p23 := fc3_n16_p23_m(23 downto 0);
-        fc3_n16_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_16), 24);
-        fc3_n16_p24 := fc3_n16_p24_m(22 downto 0);
-        fc3_n16_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_16), 22);
-        fc3_n16_p25 := fc3_n16_p25_m(20 downto 0);
-        fc3_n16_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_16), 25);
-        fc3_n16_p26 := fc3_n16_p26_m(23 downto 0);
-        fc3_n16_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_16), 25);
-        fc3_n16_p27 := fc3_n16_p27_m(23 downto 0);
-        fc3_n16_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_16), 22);
-        fc3_n16_p28 := fc3_n16_p28_m(20 downto 0);
-        fc3_n16_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_16), 24);
-        fc3_n16_p29 := fc3_n16_p29_m(22 downto 0);
-        fc3_n16_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_16), 22);
-        fc3_n16_p30 := fc3_n16_p30_m(20 downto 0);
-        fc3_n16_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_16), 24);
-        fc3_n16_p31 := fc3_n16_p31_m(22 downto 0);
-        fc3_n16_t0_0_a := resize(fc3_n16_p0, 25);
-        fc3_n16_t0_0_b := resize(fc3_n16_p1, 25);
-        fc3_n16_t0_0 := fc3_n16_t0_0_a + fc3_n16_t0_0_b;
-        fc3_n16_t0_1_a := resize(fc3_n16_p2, 25);
-        fc3_n16_t0_1_b := resize(fc3_n16_p3, 25);
-        fc3_n16_t0_1 := fc3_n16_t0_1_a + fc3_n16_t0_1_b;
-        fc3_n16_t0_2_a := resize(fc3_n16_p4, 25);
-        fc3_n16_t0_2_b := resize(fc3_n16_p5, 25);
-        fc3_n16_t0_2 := fc3_n16_t0_2_a + fc3_n16_t0_2_b;
-        fc3_n16_t0_3_a := resize(fc3_n16_p6, 24);
-        fc3_n16_t0_3 := fc3_n16_t0_3_a + fc3_n16_p7;
-        fc3_n16_t0_4_a := resize(fc3_n16_p8, 24);
-        fc3_n16_t0_4 := fc3_n16_t0_4_a + fc3_n16_p9;
-        fc3_n16_t0_5_a := resize(fc3_n16_p10, 25);
-        fc3_n16_t0_5_b := resize(fc3_n16_p11, 25);
-        fc3_n16_t0_5 := fc3_n16_t0_5_a + fc3_n16_t0_5_b;
-        fc3_n16_t0_6_a := resize(fc3_n16_p12, 25);
-        fc3_n16_t0_6_b := resize(fc3_n16_p13, 25);
-        fc3_n16_t0_6 := fc3_n16_t0_6_a + fc3_n16_t0_6_b;
-        fc3_n16_t0_7_b := resize(fc3_n16_p15, 25);
-        fc3_n16_t0_7 := fc3_n16_p14 + fc3_n16_t0_7_b;
-        fc3_n16_t0_8_a := resize(fc3_n16_p16, 25);
-        fc3_n16_t0_8_b := resize(fc3_n16_p17, 25);
-        fc3_n16_t0_8 := fc3_n16_t0_8_a + fc3_n16_t0_8_b;
-        fc3_n16_t0_9_a := resize(fc3_n16_p18, 25);
-        fc3_n16_t0_9_b := resize(fc3_n16_p19, 25);
-        fc3_n16_t0_9 := fc3_n16_t0_9_a + fc3_n16_t0_9_b;
-        fc3_n16_t0_10_a := resize(fc3_n16_p20, 25);
-        fc3_n16_t0_10 := fc3_n16_t0_10_a + fc3_n16_p21;
-        fc3_n16_t0_11_a := resize(fc3_n16_p22, 25);
-        fc3_n16_t0_11_b := resize(fc3_n16_p23, 25);
-        fc3_n16_t0_11 := fc3_n16_t0_11_a + fc3_n16_t0_11_b;
-        fc3_n16_t0_12_b := resize(fc3_n16_p25, 23);
-        fc3_n16_t0_12 := fc3_n16_p24 + fc3_n16_t0_12_b;
-        fc3_n16_t0_13_a := resize(fc3_n16_p26, 25);
-        fc3_n16_t0_13_b := resize(fc3_n16_p27, 25);
-        fc3_n16_t0_13 := fc3_n16_t0_13_a + fc3_n16_t0_13_b;
-        fc3_n16_t0_14_a := resize(fc3_n16_p28, 24);
-        fc3_n16_t0_14_b := resize(fc3_n16_p29, 24);
-        fc3_n16_t0_14 := fc3_n16_t0_14_a + fc3_n16_t0_14_b;
-        fc3_n16_t0_15_a := resize(fc3_n16_p30, 24);
-        fc3_n16_t0_15_b := resize(fc3_n16_p31, 24);
-        fc3_n16_t0_15 := fc3_n16_t0_15_a + fc3_n16_t0_15_b;
-        fc3_n16_t1_0_a := resize(fc3_n16_t0_0, 26);
-        fc3_n16_t1_0_b := resize(fc3_n16_t0_1, 26);
-        fc3_n16_t1_0 := fc3_n16_t1_0_a_d1 + fc3_n16_t1_0_b_d1;
-        fc3_n16_t1_1_a := resize(fc3_n16_t0_2, 26);
-        fc3_n16_t1_1_b := resize(fc3_n16_t0_3, 26);
-        fc3_n16_t1_1 := fc3_n16_t1_1_a_d1 + fc3_n16_t1_1_b_d1;
-        fc3_n16_t1_2_a := resize(fc3_n16_t0_4, 26);
-        fc3_n16_t1_2_b := resize(fc3_n16_t0_5, 26);
-        fc3_n16_t1_2 := fc3_n16_t1_2_a_d1 + fc3_n16_t1_2_b_d1;
-        fc3_n16_t1_3_a := resize(fc3_n16_t0_6, 26);
-        fc3_n16_t1_3_b := resize(fc3_n16_t0_7, 26);
-        fc3_n16_t1_3 := fc3_n16_t1_3_a_d1 + fc3_n16_t1_3_b_d1;
-        fc3_n16_t1_4_a := resize(fc3_n16_t0_8, 26);
-        fc3_n16_t1_4_b := resize(fc3_n16_t0_9, 26);
-        fc3_n16_t1_4 := fc3_n16_t1_4_a_d1 + fc3_n16_t1_4_b_d1;
-        fc3_n16_t1_5_a := resize(fc3_n16_t0_10, 26);
-        fc3_n16_t1_5_b := resize(fc3_n16_t0_11, 26);
-        fc3_n16_t1_5 := fc3_n16_t1_5_a_d1 + fc3_n16_t1_5_b_d1;
-        fc3_n16_t1_6_a := resize(fc3_n16_t0_12, 25);
-        fc3_n16_t1_6 := fc3_n16_t1_6_a_d1 + fc3_n16_t0_13_d1;
-        fc3_n16_t1_7_a := resize(fc3_n16_t0_14, 25);
-        fc3_n16_t1_7_b := resize(fc3_n16_t0_15, 25);
-        fc3_n16_t1_7 := fc3_n16_t1_7_a_d1 + fc3_n16_t1_7_b_d1;
-        fc3_n16_t2_0_a := resize(fc3_n16_t1_0, 27);
-        fc3_n16_t2_0_b := resize(fc3_n16_t1_1, 27);
-        fc3_n16_t2_0 := fc3_n16_t2_0_a + fc3_n16_t2_0_b;
-        fc3_n16_t2_1_a := resize(fc3_n16_t1_2, 27);
-        fc3_n16_t2_1_b := resize(fc3_n16_t1_3, 27);
-        fc3_n16_t2_1 := fc3_n16_t2_1_a + fc3_n16_t2_1_b;
-        fc3_n16_t2_2_a := resize(fc3_n16_t1_4, 27);
-        fc3_n16_t2_2_b := resize(fc3_n16_t1_5, 27);
-        fc3_n16_t2_2 := fc3_n16_t2_2_a + fc3_n16_t2_2_b;
-        fc3_n16_t2_3_a := resize(fc3_n16_t1_6, 26);
-        fc3_n16_t2_3_b := resize(fc3_n16_t1_7, 26);
-        fc3_n16_t2_3 := fc3_n16_t2_3_a + fc3_n16_t2_3_b;
-        fc3_n16_t3_0_a := resize(fc3_n16_t2_0, 28);
-        fc3_n16_t3_0_b := resize(fc3_n16_t2_1, 28);
-        fc3_n16_t3_0 := fc3_n16_t3_0_a + fc3_n16_t3_0_b;
-        fc3_n16_t3_1_a := resize(fc3_n16_t2_2, 28);
-        fc3_n16_t3_1_b := resize(fc3_n16_t2_3, 28);
-        fc3_n16_t3_1 := fc3_n16_t3_1_a + fc3_n16_t3_1_b;
-        fc3_n16_t4_0_a := resize(fc3_n16_t3_0, 29);
-        fc3_n16_t4_0_b := resize(fc3_n16_t3_1, 29);
-        fc3_n16_t4_0 := fc3_n16_t4_0_a + fc3_n16_t4_0_b;
-        fc3_n16_t5_0_b := resize(fc3_n16_bias, 29);
-        fc3_n16_t5_0 := fc3_n16_t4_0_d1 + fc3_n16_t5_0_b_d2;
-        fc3_n16_acc := fc3_n16_t5_0;
+        fc3_n16_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-101)) mod 2**23, 23));
+        fc3_n16_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 247) mod 2**24, 24));
+        fc3_n16_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 204) mod 2**24, 24));
+        fc3_n16_p3 := signed(to_unsigned((to_integer(fc3_in_3) * (-133)) mod 2**24, 24));
+        fc3_n16_p4 := signed(to_unsigned((to_integer(fc3_in_4) * 131) mod 2**24, 24));
+        fc3_n16_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 179) mod 2**24, 24));
+        fc3_n16_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-31)) mod 2**21, 21));
+        fc3_n16_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-25)) mod 2**21, 21));
+        fc3_n16_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 198) mod 2**24, 24));
+        fc3_n16_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 193) mod 2**24, 24));
+        fc3_n16_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-131)) mod 2**24, 24));
+        fc3_n16_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 143) mod 2**24, 24));
+        fc3_n16_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-47)) mod 2**22, 22));
+        fc3_n16_p16 := signed(to_unsigned((to_integer(fc3_in_16) * 179) mod 2**24, 24));
+        fc3_n16_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 227) mod 2**24, 24));
+        fc3_n16_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 121) mod 2**23, 23));
+        fc3_n16_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 233) mod 2**24, 24));
+        fc3_n16_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-36)) mod 2**22, 22));
+        fc3_n16_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-94)) mod 2**23, 23));
+        fc3_n16_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-210)) mod 2**24, 24));
+        fc3_n16_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-25)) mod 2**21, 21));
+        fc3_n16_p26 := signed(to_unsigned((to_integer(fc3_in_26) * (-232)) mod 2**24, 24));
+        fc3_n16_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-144)) mod 2**24, 24));
+        fc3_n16_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-27)) mod 2**21, 21));
+        fc3_n16_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-127)) mod 2**23, 23));
+        fc3_n16_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 22) mod 2**21, 21));
+        fc3_n16_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-121)) mod 2**23, 23));
+        fc3_n16_t1_0 := resize(fc3_n16_t1_0_a_d1, 26) + resize(fc3_n16_t1_0_b_d1, 26);
+        fc3_n16_t1_1 := resize(fc3_n16_t1_1_a_d1, 26) + resize(fc3_n16_t1_1_b_d1, 26);
+        fc3_n16_t1_2 := resize(fc3_n16_t1_2_a_d1, 26) + resize(fc3_n16_t1_2_b_d1, 26);
+        fc3_n16_t1_3 := resize(fc3_n16_t1_3_a_d1, 26) + resize(fc3_n16_t1_3_b_d1, 26);
+        fc3_n16_t1_4 := resize(fc3_n16_t1_4_a_d1, 26) + resize(fc3_n16_t1_4_b_d1, 26);
+        fc3_n16_t1_5 := resize(fc3_n16_t1_5_a_d1, 26) + resize(fc3_n16_t1_5_b_d1, 26);
+        fc3_n16_t1_6 := resize(fc3_n16_t1_6_a_d1, 25) + fc3_n16_t0_13_d1;
+        fc3_n16_t1_7 := resize(fc3_n16_t1_7_a_d1, 25) + resize(fc3_n16_t1_7_b_d1, 25);
+        fc3_n16_t2_0 := resize(fc3_n16_t1_0, 27) + resize(fc3_n16_t1_1, 27);
+        fc3_n16_t2_1 := resize(fc3_n16_t1_2, 27) + resize(fc3_n16_t1_3, 27);
+        fc3_n16_t2_2 := resize(fc3_n16_t1_4, 27) + resize(fc3_n16_t1_5, 27);
+        fc3_n16_t2_3 := resize(fc3_n16_t1_6, 26) + resize(fc3_n16_t1_7, 26);
+        fc3_n16_t3_0 := resize(fc3_n16_t2_0, 28) + resize(fc3_n16_t2_1, 28);
+        fc3_n16_t3_1 := resize(fc3_n16_t2_2, 28) + resize(fc3_n16_t2_3, 28);
+        fc3_n16_acc := (fc3_n16_t4_0_d1 + to_signed(131072, 29));
         fc3_n16_y_fl := fc3_n16_acc(28 downto 10);
-        fc3_n16_y_wrap := fc3_n16_y_fl(15 downto 0);
-        fc3_n17_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_17), 26);
-        fc3_n17_p0 := fc3_n17_p0_m(24 downto 0);
-        fc3_n17_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_17), 24);
-        fc3_n17_p1 := fc3_n17_p1_m(22 downto 0);
-        fc3_n17_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_17), 26);
-        fc3_n17_p2 := fc3_n17_p2_m(24 downto 0);
-        fc3_n17_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_17), 25);
-        fc3_n17_p3 := fc3_n17_p3_m(23 downto 0);
-        fc3_n17_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_17), 24);
-        fc3_n17_p4 := fc3_n17_p4_m(22 downto 0);
-        fc3_n17_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_17), 25);
-        fc3_n17_p5 := fc3_n17_p5_m(23 downto 0);
-        fc3_n17_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_17), 24);
-        fc3_n17_p6 := fc3_n17_p6_m(22 downto 0);
-        fc3_n17_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_17), 24);
-        fc3_n17_p7 := fc3_n17_p7_m(22 downto 0);
+        fc3_n17_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 117) mod 2**23, 23));
+        fc3_n17_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-294)) mod 2**25, 25));
+        fc3_n17_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 236) mod 2**24, 24));
+        fc3_n17_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-92)) mod 2**23, 23));
+        fc3_n17_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 108) mod 2**23, 23));
+        fc3_n17_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 124) mod 2**23, 23));
         fc3_n17_p8_sh := shift_left(resize(fc3_in_8, 18), 2);
-        fc3_n17_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_17), 25);
-        fc3_n17_p9 := fc3_n17_p9_m(23 downto 0);
-        fc3_n17_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_17), 23);
-        fc3_n17_p10 := fc3_n17_p10_m(21 downto 0);
-        fc3_n17_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_17), 25);
-        fc3_n17_p11 := fc3_n17_p11_m(23 downto 0);
-        fc3_n17_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_17), 25);
-        fc3_n17_p12 := fc3_n17_p12_m(23 downto 0);
-        fc3_n17_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_17), 25);
-        fc3_n17_p13 := fc3_n17_p13_m(23 downto 0);
-        fc3_n17_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_17), 22);
-        fc3_n17_p14 := fc3_n17_p14_m(20 downto 0);
-        fc3_n17_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_17), 24);
-        fc3_n17_p15 := fc3_n17_p15_m(22 downto 0);
-        fc3_n17_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_17), 24);
-        fc3_n17_p16 := fc3_n17_p16_m(22 downto 0);
-        fc3_n17_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_17), 25);
-        fc3_n17_p17 := fc3_n17_p17_m(23 downto 0);
-        fc3_n17_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_17), 23);
-        fc3_n17_p18 := fc3_n17_p18_m(21 downto 0);
-        fc3_n17_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_17), 26);
-        fc3_n17_p19 := fc3_n17_p19_m(24 downto 0);
-        fc3_n17_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_17), 26);
-        fc3_n17_p20 := fc3_n17_p20_m(24 downto 0);
-        fc3_n17_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_17), 25);
-        fc3_n17_p21 := fc3_n17_p21_m(23 downto 0);
-        fc3_n17_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_17), 25);
-        fc3_n17_p22 := fc3_n17_p22_m(23 downto 0);
-        fc3_n17_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_17), 25);
-        fc3_n17_p23 := fc3_n17_p23_m(23 downto 0);
-        fc3_n17_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_17), 25);
-        fc3_n17_p24 := fc3_n17_p24_m(23 downto 0);
-        fc3_n17_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_17), 26);
-        fc3_n17_p25 := fc3_n17_p25_m(24 downto 0);
-        fc3_n17_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_17), 25);
-        fc3_n17_p26 := fc3_n17_p26_m(23 downto 0);
-        fc3_n17_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_17), 25);
-        fc3_n17_p27 := fc3_n17_p27_m(23 downto 0);
-        fc3_n17_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_17), 24);
-        fc3_n17_p28 := fc3_n17_p28_m(22 downto 0);
-        fc3_n17_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_17), 25);
-        fc3_n17_p29 := fc3_n17_p29_m(23 downto 0);
-        fc3_n17_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_17), 22);
-        fc3_n17_p30 := fc3_n17_p30_m(20 downto 0);
-        fc3_n17_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_17), 24);
-        fc3_n17_p31 := fc3_n17_p31_m(22 downto 0);
-        fc3_n17_t0_0_b := resize(fc3_n17_p1, 25);
-        fc3_n17_t0_0 := fc3_n17_p0 + fc3_n17_t0_0_b;
-        fc3_n17_t0_1_a := resize(fc3_n17_p2, 26);
-        fc3_n17_t0_1_b := resize(fc3_n17_p3, 26);
-        fc3_n17_t0_1 := fc3_n17_t0_1_a + fc3_n17_t0_1_b;
-        fc3_n17_t0_2_a := resize(fc3_n17_p4, 24);
-        fc3_n17_t0_2 := fc3_n17_t0_2_a + fc3_n17_p5;
-        fc3_n17_t0_3_a := resize(fc3_n17_p6, 24);
-        fc3_n17_t0_3_b := resize(fc3_n17_p7, 24);
-        fc3_n17_t0_3 := fc3_n17_t0_3_a + fc3_n17_t0_3_b;
-        fc3_n17_t0_4_a := resize(fc3_n17_p8_sh, 24);
-        fc3_n17_t0_4 := fc3_n17_t0_4_a + fc3_n17_p9;
-        fc3_n17_t0_5_a := resize(fc3_n17_p10, 25);
-        fc3_n17_t0_5_b := resize(fc3_n17_p11, 25);
-        fc3_n17_t0_5 := fc3_n17_t0_5_a + fc3_n17_t0_5_b;
-        fc3_n17_t0_6_a := resize(fc3_n17_p12, 25);
-        fc3_n17_t0_6_b := resize(fc3_n17_p13, 25);
-        fc3_n17_t0_6 := fc3_n17_t0_6_a + fc3_n17_t0_6_b;
-        fc3_n17_t0_7_a := resize(fc3_n17_p14, 23);
-        fc3_n17_t0_7 := fc3_n17_t0_7_a + fc3_n17_p15;
-        fc3_n17_t0_8_a := resize(fc3_n17_p16, 25);
-        fc3_n17_t0_8_b := resize(fc3_n17_p17, 25);
-        fc3_n17_t0_8 := fc3_n17_t0_8_a + fc3_n17_t0_8_b;
-        fc3_n17_t0_9_a := resize(fc3_n17_p18, 25);
-        fc3_n17_t0_9 := fc3_n17_t0_9_a + fc3_n17_p19;
-        fc3_n17_t0_10_a := resize(fc3_n17_p20, 26);
-        fc3_n17_t0_10_b := resize(fc3_n17_p21, 26);
-        fc3_n17_t0_10 := fc3_n17_t0_10_a + fc3_n17_t0_10_b;
-        fc3_n17_t0_11_a := resize(fc3_n17_p22, 25);
-        fc3_n17_t0_11_b := resize(fc3_n17_p23, 25);
-        fc3_n17_t0_11 := fc3_n17_t0_11_a + fc3_n17_t0_11_b;
-        fc3_n17_t0_12_a := resize(fc3_n17_p24, 26);
-        fc3_n17_t0_12_b := resize(fc3_n17_p25, 26);
-        fc3_n17_t0_12 := fc3_n17_t0_12_a + fc3_n17_t0_12_b;
-        fc3_n17_t0_13_a := resize(fc3_n17_p26, 25);
-        fc3_n17_t0_13_b := resize(fc3_n17_p27, 25);
-        fc3_n17_t0_13 := fc3_n17_t0_13_a + fc3_n17_t0_13_b;
-        fc3_n17_t0_14_a := resize(fc3_n17_p28, 25);
-        fc3_n17_t0_14_b := resize(fc3_n17_p29, 25);
-        fc3_n17_t0_14 := fc3_n17_t0_14_a + fc3_n17_t0_14_b;
-        fc3_n17_t0_15_a := resize(fc3_n17_p30, 24);
-        fc3_n17_t0_15_b := resize(fc3_n17_p31, 24);
-        fc3_n17_t0_15 := fc3_n17_t0_15_a + fc3_n17_t0_15_b;
-        fc3_n17_t1_0_a := resize(fc3_n17_t0_0, 26);
-        fc3_n17_t1_0 := fc3_n17_t1_0_a_d1 + fc3_n17_t0_1_d1;
-        fc3_n17_t1_1_a := resize(fc3_n17_t0_2, 25);
-        fc3_n17_t1_1_b := resize(fc3_n17_t0_3, 25);
-        fc3_n17_t1_1 := fc3_n17_t1_1_a_d1 + fc3_n17_t1_1_b_d1;
-        fc3_n17_t1_2_a := resize(fc3_n17_t0_4, 26);
-        fc3_n17_t1_2_b := resize(fc3_n17_t0_5, 26);
-        fc3_n17_t1_2 := fc3_n17_t1_2_a_d1 + fc3_n17_t1_2_b_d1;
-        fc3_n17_t1_3_b := resize(fc3_n17_t0_7, 25);
-        fc3_n17_t1_3 := fc3_n17_t0_6_d1 + fc3_n17_t1_3_b_d1;
-        fc3_n17_t1_4_a := resize(fc3_n17_t0_8, 26);
-        fc3_n17_t1_4_b := resize(fc3_n17_t0_9, 26);
-        fc3_n17_t1_4 := fc3_n17_t1_4_a_d1 + fc3_n17_t1_4_b_d1;
-        fc3_n17_t1_5_b := resize(fc3_n17_t0_11, 26);
-        fc3_n17_t1_5 := fc3_n17_t0_10_d1 + fc3_n17_t1_5_b_d1;
-        fc3_n17_t1_6_a := resize(fc3_n17_t0_12, 27);
-        fc3_n17_t1_6_b := resize(fc3_n17_t0_13, 27);
-        fc3_n17_t1_6 := fc3_n17_t1_6_a_d1 + fc3_n17_t1_6_b_d1;
-        fc3_n17_t1_7_b := resize(fc3_n17_t0_15, 25);
-        fc3_n17_t1_7 := fc3_n17_t0_14_d1 + fc3_n17_t1_7_b_d1;
-        fc3_n17_t2_0_a := resize(fc3_n17_t1_0, 27);
-        fc3_n17_t2_0_b := resize(fc3_n17_t1_1, 27);
-        fc3_n17_t2_0 := fc3_n17_t2_0_a + fc3_n17_t2_0_b;
-        fc3_n17_t2_1_b := resize(fc3_n17_t1_3, 26);
-        fc3_n17_t2_1 := fc3_n17_t1_2 + fc3_n17_t2_1_b;
-        fc3_n17_t2_2_a := resize(fc3_n17_t1_4, 27);
-        fc3_n17_t2_2_b := resize(fc3_n17_t1_5, 27);
-        fc3_n17_t2_2 := fc3_n17_t2_2_a + fc3_n17_t2_2_b;
-        fc3_n17_t2_3_b := resize(fc3_n17_t1_7, 27);
-        fc3_n17_t2_3 := fc3_n17_t1_6 + fc3_n17_t2_3_b;
-        fc3_n17_t3_0_a := resize(fc3_n17_t2_0, 28);
-        fc3_n17_t3_0_b := resize(fc3_n17_t2_1, 28);
-        fc3_n17_t3_0 := fc3_n17_t3_0_a + fc3_n17_t3_0_b;
-        fc3_n17_t3_1_a := resize(fc3_n17_t2_2, 28);
-        fc3_n17_t3_1_b := resize(fc3_n17_t2_3, 28);
-        fc3_n17_t3_1 := fc3_n17_t3_1_a + fc3_n17_t3_1_b;
-        fc3_n17_t4_0_a := resize(fc3_n17_t3_0, 29);
-        fc3_n17_t4_0_b := resize(fc3_n17_t3_1, 29);
-        fc3_n17_t4_0 := fc3_n17_t4_0_a + fc3_n17_t4_0_b;
-        fc3_n17_t5_0_b := resize(fc3_n17_bias, 29);
-        fc3_n17_t5_0 := fc3_n17_t4_0_d1 + fc3_n17_t5_0_b_d2;
-        fc3_n17_acc := fc3_n17_t5_0;
+        fc3_n17_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-50)) mod 2**22, 22));
+        fc3_n17_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 240) mod 2**24, 24));
+        fc3_n17_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-160)) mod 2**24, 24));
+        fc3_n17_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 154) mod 2**24, 24));
+        fc3_n17_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-18)) mod 2**21, 21));
+        fc3_n17_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-81)) mod 2**23, 23));
+        fc3_n17_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-239)) mod 2**24, 24));
+        fc3_n17_p18 := signed(to_unsigned((to_integer(fc3_in_18) * (-53)) mod 2**22, 22));
+        fc3_n17_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-349)) mod 2**25, 25));
+        fc3_n17_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-241)) mod 2**24, 24));
+        fc3_n17_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-199)) mod 2**24, 24));
+        fc3_n17_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-217)) mod 2**24, 24));
+        fc3_n17_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 218) mod 2**24, 24));
+        fc3_n17_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-452)) mod 2**25, 25));
+        fc3_n17_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 207) mod 2**24, 24));
+        fc3_n17_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 225) mod 2**24, 24));
+        fc3_n17_p28 := signed(to_unsigned((to_integer(fc3_in_28) * 69) mod 2**23, 23));
+        fc3_n17_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 219) mod 2**24, 24));
+        fc3_n17_p30 := signed(to_unsigned((to_integer(fc3_in_30) * (-21)) mod 2**21, 21));
+        fc3_n17_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 108) mod 2**23, 23));
+        fc3_n17_t1_0 := resize(fc3_n17_t1_0_a_d1, 26) + fc3_n17_t0_1_d1;
+        fc3_n17_t1_1 := resize(fc3_n17_t1_1_a_d1, 25) + resize(fc3_n17_t1_1_b_d1, 25);
+        fc3_n17_t1_3 := fc3_n17_t0_6_d1 + resize(fc3_n17_t1_3_b_d1, 25);
+        fc3_n17_t1_4 := resize(fc3_n17_t1_4_a_d1, 26) + resize(fc3_n17_t1_4_b_d1, 26);
+        fc3_n17_t1_5 := fc3_n17_t0_10_d1 + resize(fc3_n17_t1_5_b_d1, 26);
+        fc3_n17_t1_7 := fc3_n17_t0_14_d1 + resize(fc3_n17_t1_7_b_d1, 25);
+        fc3_n17_t2_0 := resize(fc3_n17_t1_0, 27) + resize(fc3_n17_t1_1, 27);
+        fc3_n17_t2_1 := (resize(fc3_n17_t1_2_a_d1, 26) + resize(fc3_n17_t1_2_b_d1, 26)) + resize(fc3_n17_t1_3, 26);
+        fc3_n17_t2_2 := resize(fc3_n17_t1_4, 27) + resize(fc3_n17_t1_5, 27);
+        fc3_n17_t2_3 := (resize(fc3_n17_t1_6_a_d1, 27) + resize(fc3_n17_t1_6_b_d1, 27)) + resize(fc3_n17_t1_7, 27);
+        fc3_n17_t3_0 := resize(fc3_n17_t2_0, 28) + resize(fc3_n17_t2_1, 28);
+        fc3_n17_t3_1 := resize(fc3_n17_t2_2, 28) + resize(fc3_n17_t2_3, 28);
+        fc3_n17_acc := (fc3_n17_t4_0_d1 + to_signed(-322560, 29));
         fc3_n17_y_fl := fc3_n17_acc(28 downto 10);
-        fc3_n17_y_wrap := fc3_n17_y_fl(15 downto 0);
-        fc3_n18_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_18), 25);
-        fc3_n18_p0 := fc3_n18_p0_m(23 downto 0);
-        fc3_n18_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_18), 24);
-        fc3_n18_p1 := fc3_n18_p1_m(22 downto 0);
-        fc3_n18_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_18), 23);
-        fc3_n18_p2 := fc3_n18_p2_m(21 downto 0);
-        fc3_n18_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_18), 22);
-        fc3_n18_p3 := fc3_n18_p3_m(20 downto 0);
+        fc3_n18_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-249)) mod 2**24, 24));
+        fc3_n18_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 88) mod 2**23, 23));
+        fc3_n18_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 53) mod 2**22, 22));
+        fc3_n18_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 17) mod 2**21, 21));
         fc3_n18_p4_sh := shift_left(resize(fc3_in_4, 22), 6);
-        fc3_n18_p4_e := resize(fc3_n18_p4_sh, 23);
-        fc3_n18_p4_neg := -fc3_n18_p4_e;
-        fc3_n18_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_18), 24);
-        fc3_n18_p5 := fc3_n18_p5_m(22 downto 0);
-        fc3_n18_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_18), 26);
-        fc3_n18_p6 := fc3_n18_p6_m(24 downto 0);
-        fc3_n18_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_18), 21);
-        fc3_n18_p7 := fc3_n18_p7_m(19 downto 0);
-        fc3_n18_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_18), 25);
-        fc3_n18_p8 := fc3_n18_p8_m(23 downto 0);
-        fc3_n18_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_18), 26);
-        fc3_n18_p9 := fc3_n18_p9_m(24 downto 0);
-        fc3_n18_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_18), 24);
-        fc3_n18_p10 := fc3_n18_p10_m(22 downto 0);
-        fc3_n18_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_18), 22);
-        fc3_n18_p11 := fc3_n18_p11_m(20 downto 0);
-        fc3_n18_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_18), 24);
-        fc3_n18_p12 := fc3_n18_p12_m(22 downto 0);
-        fc3_n18_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_18), 23);
-        fc3_n18_p13 := fc3_n18_p13_m(21 downto 0);
-        fc3_n18_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_18), 24);
-        fc3_n18_p14 := fc3_n18_p14_m(22 downto 0);
-        fc3_n18_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_18), 24);
-        fc3_n18_p15 := fc3_n18_p15_m(22 downto 0);
-        fc3_n18_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_18), 26);
-        fc3_n18_p16 := fc3_n18_p16_m(24 downto 0);
-        fc3_n18_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_18), 22);
-        fc3_n18_p17 := fc3_n18_p17_m(20 downto 0);
-        fc3_n18_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_18), 25);
-        fc3_n18_p18 := fc3_n18_p18_m(23 downto 0);
-        fc3_n18_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_18), 24);
-        fc3_n18_p19 := fc3_n18_p19_m(22 downto 0);
-        fc3_n18_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_18), 26);
-        fc3_n18_p20 := fc3_n18_p20_m(24 downto 0);
-        fc3_n18_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_18), 26);
-        fc3_n18_p21 := fc3_n18_p21_m(24 downto 0);
-        fc3_n18_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_18), 24);
-        fc3_n18_p22 := fc3_n18_p22_m(22 downto 0);
-        fc3_n18_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_18), 26);
-        fc3_n18_p23 := fc3_n18_p23_m(24 downto 0);
-        fc3_n18_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_18), 26);
-        fc3_n18_p24 := fc3_n18_p24_m(24 downto 0);
-        fc3_n18_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_18), 25);
-        fc3_n18_p25 := fc3_n18_p25_m(23 downto 0);
-        fc3_n18_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_18), 24);
-        fc3_n18_p26 := fc3_n18_p26_m(22 downto 0);
-        fc3_n18_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_18), 26);
-        fc3_n18_p27 := fc3_n18_p27_m(24 downto 0);
+        fc3_n18_p4_neg := -resize(fc3_n18_p4_sh, 23);
+        fc3_n18_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 68) mod 2**23, 23));
+        fc3_n18_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 511) mod 2**25, 25));
+        fc3_n18_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-10)) mod 2**20, 20));
+        fc3_n18_p8 := signed(to_unsigned((to_integer(fc3_in_8) * 197) mod 2**24, 24));
+        fc3_n18_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-22)) mod 2**21, 21));
+        fc3_n18_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 98) mod 2**23, 23));
+        fc3_n18_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-45)) mod 2**22, 22));
+        fc3_n18_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 119) mod 2**23, 23));
+        fc3_n18_p15 := signed(to_unsigned((to_integer(fc3_in_15) * 83) mod 2**23, 23));
+        fc3_n18_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-27)) mod 2**21, 21));
+        fc3_n18_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-85)) mod 2**23, 23));
+        fc3_n18_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-277)) mod 2**25, 25));
+        fc3_n18_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-395)) mod 2**25, 25));
+        fc3_n18_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-104)) mod 2**23, 23));
+        fc3_n18_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 462) mod 2**25, 25));
+        fc3_n18_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 224) mod 2**24, 24));
+        fc3_n18_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 91) mod 2**23, 23));
         fc3_n18_p28_sh := shift_left(resize(fc3_in_28, 18), 2);
-        fc3_n18_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_18), 26);
-        fc3_n18_p29 := fc3_n18_p29_m(24 downto 0);
-        fc3_n18_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_18), 28);
-        fc3_n18_p30 := fc3_n18_p30_m(26 downto 0);
-        fc3_n18_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_18), 24);
-        fc3_n18_p31 := fc3_n18_p31_m(22 downto 0);
-        fc3_n18_t0_0_a := resize(fc3_n18_p0, 25);
-        fc3_n18_t0_0_b := resize(fc3_n18_p1, 25);
-        fc3_n18_t0_0 := fc3_n18_t0_0_a + fc3_n18_t0_0_b;
-        fc3_n18_t0_1_a := resize(fc3_n18_p2, 23);
-        fc3_n18_t0_1_b := resize(fc3_n18_p3, 23);
-        fc3_n18_t0_1 := fc3_n18_t0_1_a + fc3_n18_t0_1_b;
-        fc3_n18_t0_2_a := resize(fc3_n18_p4_neg, 24);
-        fc3_n18_t0_2_b := resize(fc3_n18_p5, 24);
-        fc3_n18_t0_2 := fc3_n18_t0_2_a + fc3_n18_t0_2_b;
-        fc3_n18_t0_3_a := resize(fc3_n18_p6, 26);
-        fc3_n18_t0_3_b := resize(fc3_n18_p7, 26);
-        fc3_n18_t0_3 := fc3_n18_t0_3_a + fc3_n18_t0_3_b;
-        fc3_n18_t0_4_a := resize(fc3_n18_p8, 25);
-        fc3_n18_t0_4 := fc3_n18_t0_4_a + fc3_n18_p9;
-        fc3_n18_t0_5_b := resize(fc3_n18_p11, 23);
-        fc3_n18_t0_5 := fc3_n18_p10 + fc3_n18_t0_5_b;
-        fc3_n18_t0_6_a := resize(fc3_n18_p12, 24);
-        fc3_n18_t0_6_b := resize(fc3_n18_p13, 24);
-        fc3_n18_t0_6 := fc3_n18_t0_6_a + fc3_n18_t0_6_b;
-        fc3_n18_t0_7_a := resize(fc3_n18_p14, 24);
-        fc3_n18_t0_7_b := resize(fc3_n18_p15, 24);
-        fc3_n18_t0_7 := fc3_n18_t0_7_a + fc3_n18_t0_7_b;
-        fc3_n18_t0_8_b := resize(fc3_n18_p17, 25);
-        fc3_n18_t0_8 := fc3_n18_p16 + fc3_n18_t0_8_b;
-        fc3_n18_t0_9_b := resize(fc3_n18_p19, 24);
-        fc3_n18_t0_9 := fc3_n18_p18 + fc3_n18_t0_9_b;
-        fc3_n18_t0_10_a := resize(fc3_n18_p20, 26);
-        fc3_n18_t0_10_b := resize(fc3_n18_p21, 26);
-        fc3_n18_t0_10 := fc3_n18_t0_10_a + fc3_n18_t0_10_b;
-        fc3_n18_t0_11_a := resize(fc3_n18_p22, 25);
-        fc3_n18_t0_11 := fc3_n18_t0_11_a + fc3_n18_p23;
-        fc3_n18_t0_12_a := resize(fc3_n18_p24, 26);
-        fc3_n18_t0_12_b := resize(fc3_n18_p25, 26);
-        fc3_n18_t0_12 := fc3_n18_t0_12_a + fc3_n18_t0_12_b;
-        fc3_n18_t0_13_a := resize(fc3_n18_p26, 25);
-        fc3_n18_t0_13 := fc3_n18_t0_13_a + fc3_n18_p27;
-        fc3_n18_t0_14_a := resize(fc3_n18_p28_sh, 25);
-        fc3_n18_t0_14 := fc3_n18_t0_14_a + fc3_n18_p29;
-        fc3_n18_t0_15_b := resize(fc3_n18_p31, 27);
-        fc3_n18_t0_15 := fc3_n18_p30 + fc3_n18_t0_15_b;
-        fc3_n18_t1_0_b := resize(fc3_n18_t0_1, 25);
-        fc3_n18_t1_0 := fc3_n18_t0_0_d1 + fc3_n18_t1_0_b_d1;
-        fc3_n18_t1_1_a := resize(fc3_n18_t0_2, 26);
-        fc3_n18_t1_1 := fc3_n18_t1_1_a_d1 + fc3_n18_t0_3_d1;
-        fc3_n18_t1_2_a := resize(fc3_n18_t0_4, 26);
-        fc3_n18_t1_2_b := resize(fc3_n18_t0_5, 26);
-        fc3_n18_t1_2 := fc3_n18_t1_2_a_d1 + fc3_n18_t1_2_b_d1;
-        fc3_n18_t1_3_a := resize(fc3_n18_t0_6, 25);
-        fc3_n18_t1_3_b := resize(fc3_n18_t0_7, 25);
-        fc3_n18_t1_3 := fc3_n18_t1_3_a_d1 + fc3_n18_t1_3_b_d1;
-        fc3_n18_t1_4_a := resize(fc3_n18_t0_8, 26);
-        fc3_n18_t1_4_b := resize(fc3_n18_t0_9, 26);
-        fc3_n18_t1_4 := fc3_n18_t1_4_a_d1 + fc3_n18_t1_4_b_d1;
-        fc3_n18_t1_5_a := resize(fc3_n18_t0_10, 27);
-        fc3_n18_t1_5_b := resize(fc3_n18_t0_11, 27);
-        fc3_n18_t1_5 := fc3_n18_t1_5_a_d1 + fc3_n18_t1_5_b_d1;
-        fc3_n18_t1_6_a := resize(fc3_n18_t0_12, 27);
-        fc3_n18_t1_6_b := resize(fc3_n18_t0_13, 27);
-        fc3_n18_t1_6 := fc3_n18_t1_6_a_d1 + fc3_n18_t1_6_b_d1;
-        fc3_n18_t1_7_a := resize(fc3_n18_t0_14, 27);
-        fc3_n18_t1_7 := fc3_n18_t1_7_a_d1 + fc3_n18_t0_15_d1;
-        fc3_n18_t2_0_a := resize(fc3_n18_t1_0, 27);
-        fc3_n18_t2_0_b := resize(fc3_n18_t1_1, 27);
-        fc3_n18_t2_0 := fc3_n18_t2_0_a + fc3_n18_t2_0_b;
-        fc3_n18_t2_1_b := resize(fc3_n18_t1_3, 26);
-        fc3_n18_t2_1 := fc3_n18_t1_2 + fc3_n18_t2_1_b;
-        fc3_n18_t2_2_a := resize(fc3_n18_t1_4, 27);
-        fc3_n18_t2_2 := fc3_n18_t2_2_a + fc3_n18_t1_5;
-        fc3_n18_t2_3_a := resize(fc3_n18_t1_6, 28);
-        fc3_n18_t2_3_b := resize(fc3_n18_t1_7, 28);
-        fc3_n18_t2_3 := fc3_n18_t2_3_a + fc3_n18_t2_3_b;
-        fc3_n18_t3_0_b := resize(fc3_n18_t2_1, 27);
-        fc3_n18_t3_0 := fc3_n18_t2_0 + fc3_n18_t3_0_b;
-        fc3_n18_t3_1_a := resize(fc3_n18_t2_2, 29);
-        fc3_n18_t3_1_b := resize(fc3_n18_t2_3, 29);
-        fc3_n18_t3_1 := fc3_n18_t3_1_a + fc3_n18_t3_1_b;
-        fc3_n18_t4_0_a := resize(fc3_n18_t3_0, 29);
-        fc3_n18_t4_0 := fc3_n18_t4_0_a + fc3_n18_t3_1;
-        fc3_n18_t5_0_b := resize(fc3_n18_bias, 29);
-        fc3_n18_t5_0 := fc3_n18_t4_0_d1 + fc3_n18_t5_0_b_d2;
-        fc3_n18_acc := fc3_n18_t5_0;
+        fc3_n18_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 71) mod 2**23, 23));
+        fc3_n18_t1_0 := fc3_n18_t0_0_d1 + resize(fc3_n18_t1_0_b_d1, 25);
+        fc3_n18_t1_1 := resize(fc3_n18_t1_1_a_d1, 26) + fc3_n18_t0_3_d1;
+        fc3_n18_t1_3 := resize(fc3_n18_t1_3_a_d1, 25) + resize(fc3_n18_t1_3_b_d1, 25);
+        fc3_n18_t1_4 := resize(fc3_n18_t1_4_a_d1, 26) + resize(fc3_n18_t1_4_b_d1, 26);
+        fc3_n18_t1_6 := resize(fc3_n18_t1_6_a_d1, 27) + resize(fc3_n18_t1_6_b_d1, 27);
+        fc3_n18_t1_7 := resize(fc3_n18_t1_7_a_d1, 27) + fc3_n18_t0_15_d1;
+        fc3_n18_t2_1 := (resize(fc3_n18_t1_2_a_d1, 26) + resize(fc3_n18_t1_2_b_d1, 26)) + resize(fc3_n18_t1_3, 26);
+        fc3_n18_t2_2 := resize(fc3_n18_t1_4, 27) + (resize(fc3_n18_t1_5_a_d1, 27) + resize(fc3_n18_t1_5_b_d1, 27));
+        fc3_n18_t2_3 := resize(fc3_n18_t1_6, 28) + resize(fc3_n18_t1_7, 28);
+        fc3_n18_t3_0 := (resize(fc3_n18_t1_0, 27) + resize(fc3_n18_t1_1, 27)) + resize(fc3_n18_t2_1, 27);
+        fc3_n18_t4_0 := resize(fc3_n18_t3_0, 29) + (resize(fc3_n18_t2_2, 29) + resize(fc3_n18_t2_3, 29));
+        fc3_n18_acc := (fc3_n18_t4_0_d1 + to_signed(-731136, 29));
         fc3_n18_y_fl := fc3_n18_acc(28 downto 10);
-        fc3_n18_y_wrap := fc3_n18_y_fl(15 downto 0);
-        fc3_n19_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_19), 26);
-        fc3_n19_p0 := fc3_n19_p0_m(24 downto 0);
-        fc3_n19_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_19), 26);
-        fc3_n19_p1 := fc3_n19_p1_m(24 downto 0);
-        fc3_n19_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_19), 25);
-        fc3_n19_p2 := fc3_n19_p2_m(23 downto 0);
-        fc3_n19_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_19), 25);
-        fc3_n19_p3 := fc3_n19_p3_m(23 downto 0);
-        fc3_n19_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_19), 25);
-        fc3_n19_p4 := fc3_n19_p4_m(23 downto 0);
-        fc3_n19_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_19), 19);
-        fc3_n19_p5 := fc3_n19_p5_m(17 downto 0);
-        fc3_n19_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_19), 24);
-        fc3_n19_p6 := fc3_n19_p6_m(22 downto 0);
-        fc3_n19_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_19), 25);
-        fc3_n19_p7 := fc3_n19_p7_m(23 downto 0);
-        fc3_n19_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_19), 26);
-        fc3_n19_p8 := fc3_n19_p8_m(24 downto 0);
-        fc3_n19_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_19), 25);
-        fc3_n19_p9 := fc3_n19_p9_m(23 downto 0);
-        fc3_n19_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_19), 24);
-        fc3_n19_p10 := fc3_n19_p10_m(22 downto 0);
-        fc3_n19_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_19), 25);
-        fc3_n19_p11 := fc3_n19_p11_m(23 downto 0);
-        fc3_n19_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_19), 22);
-        fc3_n19_p12 := fc3_n19_p12_m(20 downto 0);
-        fc3_n19_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_19), 25);
-        fc3_n19_p13 := fc3_n19_p13_m(23 downto 0);
-        fc3_n19_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_19), 26);
-        fc3_n19_p14 := fc3_n19_p14_m(24 downto 0);
-        fc3_n19_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_19), 25);
-        fc3_n19_p15 := fc3_n19_p15_m(23 downto 0);
-        fc3_n19_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_19), 26);
-        fc3_n19_p16 := fc3_n19_p16_m(24 downto 0);
-        fc3_n19_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_19), 24);
-        fc3_n19_p17 := fc3_n19_p17_m(22 downto 0);
-        fc3_n19_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_19), 25);
-        fc3_n19_p18 := fc3_n19_p18_m(23 downto 0);
-        fc3_n19_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_19), 25);
-        fc3_n19_p19 := fc3_n19_p19_m(23 downto 0);
-        fc3_n19_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_19), 24);
-        fc3_n19_p20 := fc3_n19_p20_m(22 downto 0);
-        fc3_n19_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_19), 26);
-        fc3_n19_p21 := fc3_n19_p21_m(24 downto 0);
-        fc3_n19_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_19), 25);
-        fc3_n19_p22 := fc3_n19_p22_m(23 downto 0);
-        fc3_n19_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_19), 25);
-        fc3_n19_p23 := fc3_n19_p23_m(23 downto 0);
-        fc3_n19_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_19), 24);
-        fc3_n19_p24 := fc3_n19_p24_m(22 downto 0);
-        fc3_n19_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_19), 25);
-        fc3_n19_p25 := fc3_n19_p25_m(23 downto 0);
-        fc3_n19_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_19), 22);
-        fc3_n19_p26 := fc3_n19_p26_m(20 downto 0);
-        fc3_n19_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_19), 25);
-        fc3_n19_p27 := fc3_n19_p27_m(23 downto 0);
-        fc3_n19_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_19), 23);
-        fc3_n19_p28 := fc3_n19_p28_m(21 downto 0);
-        fc3_n19_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_19), 24);
-        fc3_n19_p29 := fc3_n19_p29_m(22 downto 0);
+        fc3_n19_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-420)) mod 2**25, 25));
+        fc3_n19_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-321)) mod 2**25, 25));
+        fc3_n19_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-174)) mod 2**24, 24));
+        fc3_n19_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 214) mod 2**24, 24));
+        fc3_n19_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 3) mod 2**18, 18));
+        fc3_n19_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-83)) mod 2**23, 23));
+        fc3_n19_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 235) mod 2**24, 24));
+        fc3_n19_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-157)) mod 2**24, 24));
+        fc3_n19_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 107) mod 2**23, 23));
+        fc3_n19_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 251) mod 2**24, 24));
+        fc3_n19_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-31)) mod 2**21, 21));
+        fc3_n19_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-312)) mod 2**25, 25));
+        fc3_n19_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-236)) mod 2**24, 24));
+        fc3_n19_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-119)) mod 2**23, 23));
+        fc3_n19_p18 := signed(to_unsigned((to_integer(fc3_in_18) * (-184)) mod 2**24, 24));
+        fc3_n19_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 154) mod 2**24, 24));
+        fc3_n19_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-113)) mod 2**23, 23));
+        fc3_n19_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 255) mod 2**24, 24));
+        fc3_n19_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-154)) mod 2**24, 24));
+        fc3_n19_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-124)) mod 2**23, 23));
+        fc3_n19_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-216)) mod 2**24, 24));
+        fc3_n19_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 17) mod 2**21, 21));
+        fc3_n19_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-44)) mod 2**22, 22));
+        fc3_n19_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-93)) mod 2**23, 23));
         fc3_n19_p30_sh := shift_left(resize(fc3_in_30, 18), 2);
-        fc3_n19_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_19), 25);
-        fc3_n19_p31 := fc3_n19_p31_m(23 downto 0);
-        fc3_n19_t0_0_a := resize(fc3_n19_p0, 26);
-        fc3_n19_t0_0_b := resize(fc3_n19_p1, 26);
-        fc3_n19_t0_0 := fc3_n19_t0_0_a + fc3_n19_t0_0_b;
-        fc3_n19_t0_1_a := resize(fc3_n19_p2, 25);
-        fc3_n19_t0_1_b := resize(fc3_n19_p3, 25);
-        fc3_n19_t0_1 := fc3_n19_t0_1_a + fc3_n19_t0_1_b;
-        fc3_n19_t0_2_b := resize(fc3_n19_p5, 24);
-        fc3_n19_t0_2 := fc3_n19_p4 + fc3_n19_t0_2_b;
-        fc3_n19_t0_3_a := resize(fc3_n19_p6, 25);
-        fc3_n19_t0_3_b := resize(fc3_n19_p7, 25);
-        fc3_n19_t0_3 := fc3_n19_t0_3_a + fc3_n19_t0_3_b;
-        fc3_n19_t0_4_b := resize(fc3_n19_p9, 25);
-        fc3_n19_t0_4 := fc3_n19_p8 + fc3_n19_t0_4_b;
-        fc3_n19_t0_5_a := resize(fc3_n19_p10, 25);
-        fc3_n19_t0_5_b := resize(fc3_n19_p11, 25);
-        fc3_n19_t0_5 := fc3_n19_t0_5_a + fc3_n19_t0_5_b;
-        fc3_n19_t0_6_a := resize(fc3_n19_p12, 24);
-        fc3_n19_t0_6 := fc3_n19_t0_6_a + fc3_n19_p13;
-        fc3_n19_t0_7_a := resize(fc3_n19_p14, 26);
-        fc3_n19_t0_7_b := resize(fc3_n19_p15, 26);
-        fc3_n19_t0_7 := fc3_n19_t0_7_a + fc3_n19_t0_7_b;
-        fc3_n19_t0_8_b := resize(fc3_n19_p17, 25);
-        fc3_n19_t0_8 := fc3_n19_p16 + fc3_n19_t0_8_b;
-        fc3_n19_t0_9_a := resize(fc3_n19_p18, 25);
-        fc3_n19_t0_9_b := resize(fc3_n19_p19, 25);
-        fc3_n19_t0_9 := fc3_n19_t0_9_a + fc3_n19_t0_9_b;
-        fc3_n19_t0_10_a := resize(fc3_n19_p20, 25);
-        fc3_n19_t0_10 := fc3_n19_t0_10_a + fc3_n19_p21;
-        fc3_n19_t0_11_a := resize(fc3_n19_p22, 25);
-        fc3_n19_t0_11_b := resize(fc3_n19_p23, 25);
-        fc3_n19_t0_11 := fc3_n19_t0_11_a + fc3_n19_t0_11_b;
-        fc3_n19_t0_12_a := resize(fc3_n19_p24, 25);
-        fc3_n19_t0_12_b := resize(fc3_n19_p25, 25);
-        fc3_n19_t0_12 := fc3_n19_t0_12_a + fc3_n19_t0_12_b;
-        fc3_n19_t0_13_a := resize(fc3_n19_p26, 24);
-        fc3_n19_t0_13 := fc3_n19_t0_13_a + fc3_n19_p27;
-        fc3_n19_t0_14_a := resize(fc3_n19_p28, 24);
-        fc3_n19_t0_14_b := resize(fc3_n19_p29, 24);
-        fc3_n19_t0_14 := fc3_n19_t0_14_a + fc3_n19_t0_14_b;
-        fc3_n19_t0_15_a := resize(fc3_n19_p30_sh, 24);
-        fc3_n19_t0_15 := fc3_n19_t0_15_a + fc3_n19_p31;
-        fc3_n19_t1_0_a := resize(fc3_n19_t0_0, 27);
-        fc3_n19_t1_0_b := resize(fc3_n19_t0_1, 27);
-        fc3_n19_t1_0 := fc3_n19_t1_0_a_d1 + fc3_n19_t1_0_b_d1;
-        fc3_n19_t1_1_a := resize(fc3_n19_t0_2, 26);
-        fc3_n19_t1_1_b := resize(fc3_n19_t0_3, 26);
-        fc3_n19_t1_1 := fc3_n19_t1_1_a_d1 + fc3_n19_t1_1_b_d1;
-        fc3_n19_t1_2_a := resize(fc3_n19_t0_4, 26);
-        fc3_n19_t1_2_b := resize(fc3_n19_t0_5, 26);
-        fc3_n19_t1_2 := fc3_n19_t1_2_a_d1 + fc3_n19_t1_2_b_d1;
-        fc3_n19_t1_3_a := resize(fc3_n19_t0_6, 26);
-        fc3_n19_t1_3 := fc3_n19_t1_3_a_d1 + fc3_n19_t0_7_d1;
-        fc3_n19_t1_4_a := resize(fc3_n19_t0_8, 26);
-        fc3_n19_t1_4_b := resize(fc3_n19_t0_9, 26);
-        fc3_n19_t1_4 := fc3_n19_t1_4_a_d1 + fc3_n19_t1_4_b_d1;
-        fc3_n19_t1_5_a := resize(fc3_n19_t0_10, 26);
-        fc3_n19_t1_5_b := resize(fc3_n19_t0_11, 26);
-        fc3_n19_t1_5 := fc3_n19_t1_5_a_d1 + fc3_n19_t1_5_b_d1;
-        fc3_n19_t1_6_a := resize(fc3_n19_t0_12, 26);
-        fc3_n19_t1_6_b := resize(fc3_n19_t0_13, 26);
-        fc3_n19_t1_6 := fc3_n19_t1_6_a_d1 + fc3_n19_t1_6_b_d1;
-        fc3_n19_t1_7_a := resize(fc3_n19_t0_14, 25);
-        fc3_n19_t1_7_b := resize(fc3_n19_t0_15, 25);
-        fc3_n19_t1_7 := fc3_n19_t1_7_a_d1 + fc3_n19_t1_7_b_d1;
-        fc3_n19_t2_0_b := resize(fc3_n19_t1_1, 27);
-        fc3_n19_t2_0 := fc3_n19_t1_0 + fc3_n19_t2_0_b;
-        fc3_n19_t2_1_a := resize(fc3_n19_t1_2, 27);
-        fc3_n19_t2_1_b := resize(fc3_n19_t1_3, 27);
-        fc3_n19_t2_1 := fc3_n19_t2_1_a + fc3_n19_t2_1_b;
-        fc3_n19_t2_2_a := resize(fc3_n19_t1_4, 27);
-        fc3_n19_t2_2_b := resize(fc3_n19_t1_5, 27);
-        fc3_n19_t2_2 := fc3_n19_t2_2_a + fc3_n19_t2_2_b;
-        fc3_n19_t2_3_b := resize(fc3_n19_t1_7, 26);
-        fc3_n19_t2_3 := fc3_n19_t1_6 + fc3_n19_t2_3_b;
-        fc3_n19_t3_0_a := resize(fc3_n19_t2_0, 28);
-        fc3_n19_t3_0_b := resize(fc3_n19_t2_1, 28);
-        fc3_n19_t3_0 := fc3_n19_t3_0_a + fc3_n19_t3_0_b;
-        fc3_n19_t3_1_a := resize(fc3_n19_t2_2, 28);
-        fc3_n19_t3_1_b := resize(fc3_n19_t2_3, 28);
-        fc3_n19_t3_1 := fc3_n19_t3_1_a + fc3_n19_t3_1_b;
-        fc3_n19_t4_0_a := resize(fc3_n19_t3_0, 29);
-        fc3_n19_t4_0_b := resize(fc3_n19_t3_1, 29);
-        fc3_n19_t4_0 := fc3_n19_t4_0_a + fc3_n19_t4_0_b;
-        fc3_n19_t5_0_b := resize(fc3_n19_bias, 29);
-        fc3_n19_t5_0 := fc3_n19_t4_0_d1 + fc3_n19_t5_0_b_d2;
-        fc3_n19_acc := fc3_n19_t5_0;
+        fc3_n19_t1_1 := resize(fc3_n19_t1_1_a_d1, 26) + resize(fc3_n19_t1_1_b_d1, 26);
+        fc3_n19_t1_2 := resize(fc3_n19_t1_2_a_d1, 26) + resize(fc3_n19_t1_2_b_d1, 26);
+        fc3_n19_t1_3 := resize(fc3_n19_t1_3_a_d1, 26) + fc3_n19_t0_7_d1;
+        fc3_n19_t1_4 := resize(fc3_n19_t1_4_a_d1, 26) + resize(fc3_n19_t1_4_b_d1, 26);
+        fc3_n19_t1_5 := resize(fc3_n19_t1_5_a_d1, 26) + resize(fc3_n19_t1_5_b_d1, 26);
+        fc3_n19_t1_7 := resize(fc3_n19_t1_7_a_d1, 25) + resize(fc3_n19_t1_7_b_d1, 25);
+        fc3_n19_t2_0 := (resize(fc3_n19_t1_0_a_d1, 27) + resize(fc3_n19_t1_0_b_d1, 27)) + resize(fc3_n19_t1_1, 27);
+        fc3_n19_t2_1 := resize(fc3_n19_t1_2, 27) + resize(fc3_n19_t1_3, 27);
+        fc3_n19_t2_2 := resize(fc3_n19_t1_4, 27) + resize(fc3_n19_t1_5, 27);
+        fc3_n19_t2_3 := (resize(fc3_n19_t1_6_a_d1, 26) + resize(fc3_n19_t1_6_b_d1, 26)) + resize(fc3_n19_t1_7, 26);
+        fc3_n19_t3_0 := resize(fc3_n19_t2_0, 28) + resize(fc3_n19_t2_1, 28);
+        fc3_n19_t3_1 := resize(fc3_n19_t2_2, 28) + resize(fc3_n19_t2_3, 28);
+        fc3_n19_acc := (fc3_n19_t4_0_d1 + to_signed(-171008, 29));
         fc3_n19_y_fl := fc3_n19_acc(28 downto 10);
-        fc3_n19_y_wrap := fc3_n19_y_fl(15 downto 0);
-        fc3_n20_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_20), 22);
-        fc3_n20_p0 := fc3_n20_p0_m(20 downto 0);
-        fc3_n20_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_20), 26);
-        fc3_n20_p1 := fc3_n20_p1_m(24 downto 0);
-        fc3_n20_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_20), 25);
-        fc3_n20_p2 := fc3_n20_p2_m(23 downto 0);
-        fc3_n20_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_20), 24);
-        fc3_n20_p3 := fc3_n20_p3_m(22 downto 0);
-        fc3_n20_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_20), 24);
-        fc3_n20_p4 := fc3_n20_p4_m(22 downto 0);
-        fc3_n20_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_20), 26);
-        fc3_n20_p5 := fc3_n20_p5_m(24 downto 0);
-        fc3_n20_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_20), 22);
-        fc3_n20_p6 := fc3_n20_p6_m(20 downto 0);
+        fc3_n20_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 19) mod 2**21, 21));
+        fc3_n20_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 182) mod 2**24, 24));
+        fc3_n20_p3 := signed(to_unsigned((to_integer(fc3_in_3) * (-107)) mod 2**23, 23));
+        fc3_n20_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-119)) mod 2**23, 23));
+        fc3_n20_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 20) mod 2**21, 21));
         fc3_n20_p7_sh := shift_left(resize(fc3_in_7, 23), 7);
-        fc3_n20_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_20), 26);
-        fc3_n20_p8 := fc3_n20_p8_m(24 downto 0);
-        fc3_n20_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_20), 25);
-        fc3_n20_p9 := fc3_n20_p9_m(23 downto 0);
-        fc3_n20_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_20), 26);
-        fc3_n20_p10 := fc3_n20_p10_m(24 downto 0);
-        fc3_n20_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_20), 22);
-        fc3_n20_p11 := fc3_n20_p11_m(20 downto 0);
-        fc3_n20_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_20), 22);
-        fc3_n20_p12 := fc3_n20_p12_m(20 downto 0);
-        fc3_n20_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_20), 26);
-        fc3_n20_p13 := fc3_n20_p13_m(24 downto 0);
-        fc3_n20_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_20), 25);
-        fc3_n20_p14 := fc3_n20_p14_m(23 downto 0);
-        fc3_n20_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_20), 24);
-        fc3_n20_p15 := fc3_n20_p15_m(22 downto 0);
+        fc3_n20_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-172)) mod 2**24, 24));
+        fc3_n20_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-31)) mod 2**21, 21));
+        fc3_n20_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 22) mod 2**21, 21));
+        fc3_n20_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-227)) mod 2**24, 24));
+        fc3_n20_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-126)) mod 2**23, 23));
         fc3_n20_p16_sh := shift_left(resize(fc3_in_16, 21), 5);
-        fc3_n20_p16_e := resize(fc3_n20_p16_sh, 22);
-        fc3_n20_p16_neg := -fc3_n20_p16_e;
-        fc3_n20_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_20), 24);
-        fc3_n20_p17 := fc3_n20_p17_m(22 downto 0);
-        fc3_n20_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_20), 26);
-        fc3_n20_p18 := fc3_n20_p18_m(24 downto 0);
-        fc3_n20_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_20), 25);
-        fc3_n20_p19 := fc3_n20_p19_m(23 downto 0);
-        fc3_n20_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_20), 25);
-        fc3_n20_p20 := fc3_n20_p20_m(23 downto 0);
-        fc3_n20_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_20), 25);
-        fc3_n20_p21 := fc3_n20_p21_m(23 downto 0);
-        fc3_n20_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_20), 25);
-        fc3_n20_p22 := fc3_n20_p22_m(23 downto 0);
-        fc3_n20_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_20), 26);
-        fc3_n20_p23 := fc3_n20_p23_m(24 downto 0);
-        fc3_n20_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_20), 26);
-        fc3_n20_p24 := fc3_n20_p24_m(24 downto 0);
-        fc3_n20_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_20), 26);
-        fc3_n20_p25 := fc3_n20_p25_m(24 downto 0);
-        fc3_n20_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_20), 26);
-        fc3_n20_p26 := fc3_n20_p26_m(24 downto 0);
-        fc3_n20_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_20), 25);
-        fc3_n20_p27 := fc3_n20_p27_m(23 downto 0);
-        fc3_n20_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_20), 26);
-        fc3_n20_p28 := fc3_n20_p28_m(24 downto 0);
-        fc3_n20_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_20), 23);
-        fc3_n20_p29 := fc3_n20_p29_m(21 downto 0);
-        fc3_n20_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_20), 26);
-        fc3_n20_p31 := fc3_n20_p31_m(24 downto 0);
-        fc3_n20_t0_0_a := resize(fc3_n20_p0, 25);
-        fc3_n20_t0_0 := fc3_n20_t0_0_a + fc3_n20_p1;
-        fc3_n20_t0_1_a := resize(fc3_n20_p2, 25);
-        fc3_n20_t0_1_b := resize(fc3_n20_p3, 25);
-        fc3_n20_t0_1 := fc3_n20_t0_1_a + fc3_n20_t0_1_b;
-        fc3_n20_t0_2_a := resize(fc3_n20_p4, 25);
-        fc3_n20_t0_2 := fc3_n20_t0_2_a + fc3_n20_p5;
-        fc3_n20_t0_3_a := resize(fc3_n20_p6, 24);
-        fc3_n20_t0_3_b := resize(fc3_n20_p7_sh, 24);
-        fc3_n20_t0_3 := fc3_n20_t0_3_a + fc3_n20_t0_3_b;
-        fc3_n20_t0_4_b := resize(fc3_n20_p9, 25);
-        fc3_n20_t0_4 := fc3_n20_p8 + fc3_n20_t0_4_b;
-        fc3_n20_t0_5_b := resize(fc3_n20_p11, 25);
-        fc3_n20_t0_5 := fc3_n20_p10 + fc3_n20_t0_5_b;
-        fc3_n20_t0_6_a := resize(fc3_n20_p12, 25);
-        fc3_n20_t0_6 := fc3_n20_t0_6_a + fc3_n20_p13;
-        fc3_n20_t0_7_a := resize(fc3_n20_p14, 25);
-        fc3_n20_t0_7_b := resize(fc3_n20_p15, 25);
-        fc3_n20_t0_7 := fc3_n20_t0_7_a + fc3_n20_t0_7_b;
-        fc3_n20_t0_8_a := resize(fc3_n20_p16_neg, 24);
-        fc3_n20_t0_8_b := resize(fc3_n20_p17, 24);
-        fc3_n20_t0_8 := fc3_n20_t0_8_a + fc3_n20_t0_8_b;
-        fc3_n20_t0_9_b := resize(fc3_n20_p19, 25);
-        fc3_n20_t0_9 := fc3_n20_p18 + fc3_n20_t0_9_b;
-        fc3_n20_t0_10_a := resize(fc3_n20_p20, 25);
-        fc3_n20_t0_10_b := resize(fc3_n20_p21, 25);
-        fc3_n20_t0_10 := fc3_n20_t0_10_a + fc3_n20_t0_10_b;
-        fc3_n20_t0_11_a := resize(fc3_n20_p22, 26);
-        fc3_n20_t0_11_b := resize(fc3_n20_p23, 26);
-        fc3_n20_t0_11 := fc3_n20_t0_11_a + fc3_n20_t0_11_b;
-        fc3_n20_t0_12_a := resize(fc3_n20_p24, 26);
-        fc3_n20_t0_12_b := resize(fc3_n20_p25, 26);
-        fc3_n20_t0_12 := fc3_n20_t0_12_a + fc3_n20_t0_12_b;
-        fc3_n20_t0_13_a := resize(fc3_n20_p26, 26);
-        fc3_n20_t0_13_b := resize(fc3_n20_p27, 26);
-        fc3_n20_t0_13 := fc3_n20_t0_13_a + fc3_n20_t0_13_b;
-        fc3_n20_t0_14_b := resize(fc3_n20_p29, 25);
-        fc3_n20_t0_14 := fc3_n20_p28 + fc3_n20_t0_14_b;
-        fc3_n20_t0_15_b := resize(fc3_n20_bias, 25);
-        fc3_n20_t0_15 := fc3_n20_p31 + fc3_n20_t0_15_b;
-        fc3_n20_t1_0_a := resize(fc3_n20_t0_0, 26);
-        fc3_n20_t1_0_b := resize(fc3_n20_t0_1, 26);
-        fc3_n20_t1_0 := fc3_n20_t1_0_a_d1 + fc3_n20_t1_0_b_d1;
-        fc3_n20_t1_1_a := resize(fc3_n20_t0_2, 26);
-        fc3_n20_t1_1_b := resize(fc3_n20_t0_3, 26);
-        fc3_n20_t1_1 := fc3_n20_t1_1_a_d1 + fc3_n20_t1_1_b_d1;
-        fc3_n20_t1_2_a := resize(fc3_n20_t0_4, 26);
-        fc3_n20_t1_2_b := resize(fc3_n20_t0_5, 26);
-        fc3_n20_t1_2 := fc3_n20_t1_2_a_d1 + fc3_n20_t1_2_b_d1;
-        fc3_n20_t1_3_a := resize(fc3_n20_t0_6, 26);
-        fc3_n20_t1_3_b := resize(fc3_n20_t0_7, 26);
-        fc3_n20_t1_3 := fc3_n20_t1_3_a_d1 + fc3_n20_t1_3_b_d1;
-        fc3_n20_t1_4_a := resize(fc3_n20_t0_8, 26);
-        fc3_n20_t1_4_b := resize(fc3_n20_t0_9, 26);
-        fc3_n20_t1_4 := fc3_n20_t1_4_a_d1 + fc3_n20_t1_4_b_d1;
-        fc3_n20_t1_5_a := resize(fc3_n20_t0_10, 26);
-        fc3_n20_t1_5 := fc3_n20_t1_5_a_d1 + fc3_n20_t0_11_d1;
-        fc3_n20_t1_6_a := resize(fc3_n20_t0_12, 27);
-        fc3_n20_t1_6_b := resize(fc3_n20_t0_13, 27);
-        fc3_n20_t1_6 := fc3_n20_t1_6_a_d1 + fc3_n20_t1_6_b_d1;
-        fc3_n20_t1_7_a := resize(fc3_n20_t0_14, 26);
-        fc3_n20_t1_7_b := resize(fc3_n20_t0_15, 26);
-        fc3_n20_t1_7 := fc3_n20_t1_7_a_d1 + fc3_n20_t1_7_b_d1;
-        fc3_n20_t2_0_a := resize(fc3_n20_t1_0, 27);
-        fc3_n20_t2_0_b := resize(fc3_n20_t1_1, 27);
-        fc3_n20_t2_0 := fc3_n20_t2_0_a + fc3_n20_t2_0_b;
-        fc3_n20_t2_1_a := resize(fc3_n20_t1_2, 27);
-        fc3_n20_t2_1_b := resize(fc3_n20_t1_3, 27);
-        fc3_n20_t2_1 := fc3_n20_t2_1_a + fc3_n20_t2_1_b;
-        fc3_n20_t2_2_a := resize(fc3_n20_t1_4, 27);
-        fc3_n20_t2_2_b := resize(fc3_n20_t1_5, 27);
-        fc3_n20_t2_2 := fc3_n20_t2_2_a + fc3_n20_t2_2_b;
-        fc3_n20_t2_3_b := resize(fc3_n20_t1_7, 27);
-        fc3_n20_t2_3 := fc3_n20_t1_6 + fc3_n20_t2_3_b;
-        fc3_n20_t3_0_a := resize(fc3_n20_t2_0, 28);
-        fc3_n20_t3_0_b := resize(fc3_n20_t2_1, 28);
-        fc3_n20_t3_0 := fc3_n20_t3_0_a + fc3_n20_t3_0_b;
-        fc3_n20_t3_1_a := resize(fc3_n20_t2_2, 28);
-        fc3_n20_t3_1_b := resize(fc3_n20_t2_3, 28);
-        fc3_n20_t3_1 := fc3_n20_t3_1_a + fc3_n20_t3_1_b;
-        fc3_n20_t4_0_a := resize(fc3_n20_t3_0, 29);
-        fc3_n20_t4_0_b := resize(fc3_n20_t3_1, 29);
-        fc3_n20_t4_0 := fc3_n20_t4_0_a + fc3_n20_t4_0_b;
-        fc3_n20_acc := fc3_n20_t4_0;
+        fc3_n20_p16_neg := -resize(fc3_n20_p16_sh, 22);
+        fc3_n20_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-127)) mod 2**23, 23));
+        fc3_n20_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 135) mod 2**24, 24));
+        fc3_n20_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 141) mod 2**24, 24));
+        fc3_n20_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 188) mod 2**24, 24));
+        fc3_n20_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 239) mod 2**24, 24));
+        fc3_n20_p23 := signed(to_unsigned((to_integer(fc3_in_23) * 295) mod 2**25, 25));
+        fc3_n20_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 325) mod 2**25, 25));
+        fc3_n20_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-490)) mod 2**25, 25));
+        fc3_n20_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 311) mod 2**25, 25));
+        fc3_n20_p29 := signed(to_unsigned((to_integer(fc3_in_29) * 42) mod 2**22, 22));
+        fc3_n20_t1_0 := resize(fc3_n20_t1_0_a_d1, 26) + resize(fc3_n20_t1_0_b_d1, 26);
+        fc3_n20_t1_1 := resize(fc3_n20_t1_1_a_d1, 26) + resize(fc3_n20_t1_1_b_d1, 26);
+        fc3_n20_t1_2 := resize(fc3_n20_t1_2_a_d1, 26) + resize(fc3_n20_t1_2_b_d1, 26);
+        fc3_n20_t1_3 := resize(fc3_n20_t1_3_a_d1, 26) + resize(fc3_n20_t1_3_b_d1, 26);
+        fc3_n20_t1_4 := resize(fc3_n20_t1_4_a_d1, 26) + resize(fc3_n20_t1_4_b_d1, 26);
+        fc3_n20_t1_5 := resize(fc3_n20_t1_5_a_d1, 26) + fc3_n20_t0_11_d1;
+        fc3_n20_t1_7 := resize(fc3_n20_t1_7_a_d1, 26) + resize(fc3_n20_t1_7_b_d1, 26);
+        fc3_n20_t2_0 := resize(fc3_n20_t1_0, 27) + resize(fc3_n20_t1_1, 27);
+        fc3_n20_t2_1 := resize(fc3_n20_t1_2, 27) + resize(fc3_n20_t1_3, 27);
+        fc3_n20_t2_2 := resize(fc3_n20_t1_4, 27) + resize(fc3_n20_t1_5, 27);
+        fc3_n20_t2_3 := (resize(fc3_n20_t1_6_a_d1, 27) + resize(fc3_n20_t1_6_b_d1, 27)) + resize(fc3_n20_t1_7, 27);
+        fc3_n20_t3_0 := resize(fc3_n20_t2_0, 28) + resize(fc3_n20_t2_1, 28);
+        fc3_n20_t3_1 := resize(fc3_n20_t2_2, 28) + resize(fc3_n20_t2_3, 28);
+        fc3_n20_acc := (resize(fc3_n20_t3_0, 29) + resize(fc3_n20_t3_1, 29));
         fc3_n20_y_fl := fc3_n20_acc(28 downto 10);
-        fc3_n20_y_wrap := fc3_n20_y_fl(15 downto 0);
-        fc3_n21_p0_e := resize(fc3_in_0, 17);
-        fc3_n21_p0_neg := -fc3_n21_p0_e;
-        fc3_n21_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_21), 25);
-        fc3_n21_p1 := fc3_n21_p1_m(23 downto 0);
-        fc3_n21_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_21), 26);
-        fc3_n21_p2 := fc3_n21_p2_m(24 downto 0);
-        fc3_n21_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_21), 24);
-        fc3_n21_p3 := fc3_n21_p3_m(22 downto 0);
-        fc3_n21_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_21), 23);
-        fc3_n21_p4 := fc3_n21_p4_m(21 downto 0);
-        fc3_n21_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_21), 23);
-        fc3_n21_p5 := fc3_n21_p5_m(21 downto 0);
-        fc3_n21_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_21), 25);
-        fc3_n21_p6 := fc3_n21_p6_m(23 downto 0);
-        fc3_n21_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_21), 26);
-        fc3_n21_p7 := fc3_n21_p7_m(24 downto 0);
-        fc3_n21_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_21), 25);
-        fc3_n21_p8 := fc3_n21_p8_m(23 downto 0);
-        fc3_n21_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_21), 26);
-        fc3_n21_p9 := fc3_n21_p9_m(24 downto 0);
-        fc3_n21_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_21), 22);
-        fc3_n21_p10 := fc3_n21_p10_m(20 downto 0);
-        fc3_n21_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_21), 25);
-        fc3_n21_p11 := fc3_n21_p11_m(23 downto 0);
-        fc3_n21_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_21), 25);
-        fc3_n21_p12 := fc3_n21_p12_m(23 downto 0);
-        fc3_n21_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_21), 24);
-        fc3_n21_p13 := fc3_n21_p13_m(22 downto 0);
-        fc3_n21_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_21), 25);
-        fc3_n21_p14 := fc3_n21_p14_m(23 downto 0);
-        fc3_n21_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_21), 24);
-        fc3_n21_p15 := fc3_n21_p15_m(22 downto 0);
-        fc3_n21_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_21), 26);
-        fc3_n21_p16 := fc3_n21_p16_m(24 downto 0);
-        fc3_n21_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_21), 24);
-        fc3_n21_p17 := fc3_n21_p17_m(22 downto 0);
-        fc3_n21_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_21), 25);
-        fc3_n21_p18 := fc3_n21_p18_m(23 downto 0);
-        fc3_n21_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_21), 26);
-        fc3_n21_p19 := fc3_n21_p19_m(24 downto 0);
-        fc3_n21_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_21), 24);
-        fc3_n21_p20 := fc3_n21_p20_m(22 downto 0);
-        fc3_n21_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_21), 24);
-        fc3_n21_p21 := fc3_n21_p21_m(22 downto 0);
-        fc3_n21_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_21), 24);
-        fc3_n21_p22 := fc3_n21_p22_m(22 downto 0);
-        fc3_n21_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_21), 26);
-        fc3_n21_p23 := fc3_n21_p23_m(24 downto 0);
-        fc3_n21_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_21), 25);
-        fc3_n21_p24 := fc3_n21_p24_m(23 downto 0);
-        fc3_n21_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_21), 25);
-        fc3_n21_p25 := fc3_n21_p25_m(23 downto 0);
-        fc3_n21_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_21), 26);
-        fc3_n21_p26 := fc3_n21_p26_m(24 downto 0);
-        fc3_n21_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_21), 25);
-        fc3_n21_p27 := fc3_n21_p27_m(23 downto 0);
-        fc3_n21_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_21), 24);
-        fc3_n21_p28 := fc3_n21_p28_m(22 downto 0);
-        fc3_n21_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_21), 25);
-        fc3_n21_p29 := fc3_n21_p29_m(23 downto 0);
-        fc3_n21_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_21), 25);
-        fc3_n21_p30 := fc3_n21_p30_m(23 downto 0);
-        fc3_n21_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_21), 26);
-        fc3_n21_p31 := fc3_n21_p31_m(24 downto 0);
-        fc3_n21_t0_0_a := resize(fc3_n21_p0_neg, 24);
-        fc3_n21_t0_0 := fc3_n21_t0_0_a + fc3_n21_p1;
-        fc3_n21_t0_1_b := resize(fc3_n21_p3, 25);
-        fc3_n21_t0_1 := fc3_n21_p2 + fc3_n21_t0_1_b;
-        fc3_n21_t0_2_a := resize(fc3_n21_p4, 23);
-        fc3_n21_t0_2_b := resize(fc3_n21_p5, 23);
-        fc3_n21_t0_2 := fc3_n21_t0_2_a + fc3_n21_t0_2_b;
-        fc3_n21_t0_3_a := resize(fc3_n21_p6, 25);
-        fc3_n21_t0_3 := fc3_n21_t0_3_a + fc3_n21_p7;
-        fc3_n21_t0_4_a := resize(fc3_n21_p8, 26);
-        fc3_n21_t0_4_b := resize(fc3_n21_p9, 26);
-        fc3_n21_t0_4 := fc3_n21_t0_4_a + fc3_n21_t0_4_b;
-        fc3_n21_t0_5_a := resize(fc3_n21_p10, 24);
-        fc3_n21_t0_5 := fc3_n21_t0_5_a + fc3_n21_p11;
-        fc3_n21_t0_6_b := resize(fc3_n21_p13, 24);
-        fc3_n21_t0_6 := fc3_n21_p12 + fc3_n21_t0_6_b;
-        fc3_n21_t0_7_b := resize(fc3_n21_p15, 24);
-        fc3_n21_t0_7 := fc3_n21_p14 + fc3_n21_t0_7_b;
-        fc3_n21_t0_8_b := resize(fc3_n21_p17, 25);
-        fc3_n21_t0_8 := fc3_n21_p16 + fc3_n21_t0_8_b;
-        fc3_n21_t0_9_a := resize(fc3_n21_p18, 25);
-        fc3_n21_t0_9 := fc3_n21_t0_9_a + fc3_n21_p19;
-        fc3_n21_t0_10_a := resize(fc3_n21_p20, 24);
-        fc3_n21_t0_10_b := resize(fc3_n21_p21, 24);
-        fc3_n21_t0_10 := fc3_n21_t0_10_a + fc3_n21_t0_10_b;
-        fc3_n21_t0_11_a := resize(fc3_n21_p22, 25);
-        fc3_n21_t0_11 := fc3_n21_t0_11_a + fc3_n21_p23;
-        fc3_n21_t0_12_a := resize(fc3_n21_p24, 25);
-        fc3_n21_t0_12_b := resize(fc3_n21_p25, 25);
-        fc3_n21_t0_12 := fc3_n21_t0_12_a + fc3_n21_t0_12_b;
-        fc3_n21_t0_13_b := resize(fc3_n21_p27, 25);
-        fc3_n21_t0_13 := fc3_n21_p26 + fc3_n21_t0_13_b;
-        fc3_n21_t0_14_a := resize(fc3_n21_p28, 25);
-        fc3_n21_t0_14_b := resize(fc3_n21_p29, 25);
-        fc3_n21_t0_14 := fc3_n21_t0_14_a + fc3_n21_t0_14_b;
-        fc3_n21_t0_15_a := resize(fc3_n21_p30, 26);
-        fc3_n21_t0_15_b := resize(fc3_n21_p31, 26);
-        fc3_n21_t0_15 := fc3_n21_t0_15_a + fc3_n21_t0_15_b;
-        fc3_n21_t1_0_a := resize(fc3_n21_t0_0, 26);
-        fc3_n21_t1_0_b := resize(fc3_n21_t0_1, 26);
-        fc3_n21_t1_0 := fc3_n21_t1_0_a_d1 + fc3_n21_t1_0_b_d1;
-        fc3_n21_t1_1_a := resize(fc3_n21_t0_2, 26);
-        fc3_n21_t1_1_b := resize(fc3_n21_t0_3, 26);
-        fc3_n21_t1_1 := fc3_n21_t1_1_a_d1 + fc3_n21_t1_1_b_d1;
-        fc3_n21_t1_2_b := resize(fc3_n21_t0_5, 26);
-        fc3_n21_t1_2 := fc3_n21_t0_4_d1 + fc3_n21_t1_2_b_d1;
-        fc3_n21_t1_3_a := resize(fc3_n21_t0_6, 25);
-        fc3_n21_t1_3_b := resize(fc3_n21_t0_7, 25);
-        fc3_n21_t1_3 := fc3_n21_t1_3_a_d1 + fc3_n21_t1_3_b_d1;
-        fc3_n21_t1_4_a := resize(fc3_n21_t0_8, 26);
-        fc3_n21_t1_4_b := resize(fc3_n21_t0_9, 26);
-        fc3_n21_t1_4 := fc3_n21_t1_4_a_d1 + fc3_n21_t1_4_b_d1;
-        fc3_n21_t1_5_a := resize(fc3_n21_t0_10, 26);
-        fc3_n21_t1_5_b := resize(fc3_n21_t0_11, 26);
-        fc3_n21_t1_5 := fc3_n21_t1_5_a_d1 + fc3_n21_t1_5_b_d1;
-        fc3_n21_t1_6_a := resize(fc3_n21_t0_12, 26);
-        fc3_n21_t1_6_b := resize(fc3_n21_t0_13, 26);
-        fc3_n21_t1_6 := fc3_n21_t1_6_a_d1 + fc3_n21_t1_6_b_d1;
-        fc3_n21_t1_7_a := resize(fc3_n21_t0_14, 26);
-        fc3_n21_t1_7 := fc3_n21_t1_7_a_d1 + fc3_n21_t0_15_d1;
-        fc3_n21_t2_0_a := resize(fc3_n21_t1_0, 27);
-        fc3_n21_t2_0_b := resize(fc3_n21_t1_1, 27);
-        fc3_n21_t2_0 := fc3_n21_t2_0_a + fc3_n21_t2_0_b;
-        fc3_n21_t2_1_a := resize(fc3_n21_t1_2, 27);
-        fc3_n21_t2_1_b := resize(fc3_n21_t1_3, 27);
-        fc3_n21_t2_1 := fc3_n21_t2_1_a + fc3_n21_t2_1_b;
-        fc3_n21_t2_2_a := resize(fc3_n21_t1_4, 27);
-        fc3_n21_t2_2_b := resize(fc3_n21_t1_5, 27);
-        fc3_n21_t2_2 := fc3_n21_t2_2_a + fc3_n21_t2_2_b;
-        fc3_n21_t2_3_a := resize(fc3_n21_t1_6, 27);
-        fc3_n21_t2_3_b := resize(fc3_n21_t1_7, 27);
-        fc3_n21_t2_3 := fc3_n21_t2_3_a + fc3_n21_t2_3_b;
-        fc3_n21_t3_0_a := resize(fc3_n21_t2_0, 28);
-        fc3_n21_t3_0_b := resize(fc3_n21_t2_1, 28);
-        fc3_n21_t3_0 := fc3_n21_t3_0_a + fc3_n21_t3_0_b;
-        fc3_n21_t3_1_a := resize(fc3_n21_t2_2, 28);
-        fc3_n21_t3_1_b := resize(fc3_n21_t2_3, 28);
-        fc3_n21_t3_1 := fc3_n21_t3_1_a + fc3_n21_t3_1_b;
-        fc3_n21_t4_0_a := resize(fc3_n21_t3_0, 29);
-        fc3_n21_t4_0_b := resize(fc3_n21_t3_1, 29);
-        fc3_n21_t4_0 := fc3_n21_t4_0_a + fc3_n21_t4_0_b;
-        fc3_n21_t5_0_b := resize(fc3_n21_bias, 29);
-        fc3_n21_t5_0 := fc3_n21_t4_0_d1 + fc3_n21_t5_0_b_d2;
-        fc3_n21_acc := fc3_n21_t5_0;
+        fc3_n21_p0_neg := -resize(fc3_in_0, 17);
+        fc3_n21_p3 := signed(to_unsigned((to_integer(fc3_in_3) * (-106)) mod 2**23, 23));
+        fc3_n21_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-59)) mod 2**22, 22));
+        fc3_n21_p5 := signed(to_unsigned((to_integer(fc3_in_5) * (-50)) mod 2**22, 22));
+        fc3_n21_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-129)) mod 2**24, 24));
+        fc3_n21_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-233)) mod 2**24, 24));
+        fc3_n21_p9 := signed(to_unsigned((to_integer(fc3_in_9) * 422) mod 2**25, 25));
+        fc3_n21_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 21) mod 2**21, 21));
+        fc3_n21_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 68) mod 2**23, 23));
+        fc3_n21_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-71)) mod 2**23, 23));
+        fc3_n21_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-76)) mod 2**23, 23));
+        fc3_n21_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 142) mod 2**24, 24));
+        fc3_n21_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 109) mod 2**23, 23));
+        fc3_n21_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 107) mod 2**23, 23));
+        fc3_n21_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-70)) mod 2**23, 23));
+        fc3_n21_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-230)) mod 2**24, 24));
+        fc3_n21_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 186) mod 2**24, 24));
+        fc3_n21_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-228)) mod 2**24, 24));
+        fc3_n21_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-108)) mod 2**23, 23));
+        fc3_n21_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-211)) mod 2**24, 24));
+        fc3_n21_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 197) mod 2**24, 24));
+        fc3_n21_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-365)) mod 2**25, 25));
+        fc3_n21_t1_0 := resize(fc3_n21_t1_0_a_d1, 26) + resize(fc3_n21_t1_0_b_d1, 26);
+        fc3_n21_t1_1 := resize(fc3_n21_t1_1_a_d1, 26) + resize(fc3_n21_t1_1_b_d1, 26);
+        fc3_n21_t1_2 := fc3_n21_t0_4_d1 + resize(fc3_n21_t1_2_b_d1, 26);
+        fc3_n21_t1_3 := resize(fc3_n21_t1_3_a_d1, 25) + resize(fc3_n21_t1_3_b_d1, 25);
+        fc3_n21_t1_4 := resize(fc3_n21_t1_4_a_d1, 26) + resize(fc3_n21_t1_4_b_d1, 26);
+        fc3_n21_t1_5 := resize(fc3_n21_t1_5_a_d1, 26) + resize(fc3_n21_t1_5_b_d1, 26);
+        fc3_n21_t1_6 := resize(fc3_n21_t1_6_a_d1, 26) + resize(fc3_n21_t1_6_b_d1, 26);
+        fc3_n21_t1_7 := resize(fc3_n21_t1_7_a_d1, 26) + fc3_n21_t0_15_d1;
+        fc3_n21_t2_0 := resize(fc3_n21_t1_0, 27) + resize(fc3_n21_t1_1, 27);
+        fc3_n21_t2_1 := resize(fc3_n21_t1_2, 27) + resize(fc3_n21_t1_3, 27);
+        fc3_n21_t2_2 := resize(fc3_n21_t1_4, 27) + resize(fc3_n21_t1_5, 27);
+        fc3_n21_t2_3 := resize(fc3_n21_t1_6, 27) + resize(fc3_n21_t1_7, 27);
+        fc3_n21_t3_0 := resize(fc3_n21_t2_0, 28) + resize(fc3_n21_t2_1, 28);
+        fc3_n21_t3_1 := resize(fc3_n21_t2_2, 28) + resize(fc3_n21_t2_3, 28);
+        fc3_n21_acc := (fc3_n21_t4_0_d1 + to_signed(441344, 29));
         fc3_n21_y_fl := fc3_n21_acc(28 downto 10);
-        fc3_n21_y_wrap := fc3_n21_y_fl(15 downto 0);
-        fc3_n22_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_22), 27);
-        fc3_n22_p0 := fc3_n22_p0_m(25 downto 0);
-        fc3_n22_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_22), 25);
-        fc3_n22_p1 := fc3_n22_p1_m(23 downto 0);
-        fc3_n22_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_22), 25);
-        fc3_n22_p2 := fc3_n22_p2_m(23 downto 0);
-        fc3_n22_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_22), 23);
-        fc3_n22_p3 := fc3_n22_p3_m(21 downto 0);
-        fc3_n22_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_22), 25);
-        fc3_n22_p4 := fc3_n22_p4_m(23 downto 0);
-        fc3_n22_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_22), 24);
-        fc3_n22_p5 := fc3_n22_p5_m(22 downto 0);
-        fc3_n22_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_22), 25);
-        fc3_n22_p6 := fc3_n22_p6_m(23 downto 0);
-        fc3_n22_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_22), 24);
-        fc3_n22_p7 := fc3_n22_p7_m(22 downto 0);
-        fc3_n22_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_22), 27);
-        fc3_n22_p8 := fc3_n22_p8_m(25 downto 0);
-        fc3_n22_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_22), 23);
-        fc3_n22_p9 := fc3_n22_p9_m(21 downto 0);
-        fc3_n22_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_22), 25);
-        fc3_n22_p10 := fc3_n22_p10_m(23 downto 0);
-        fc3_n22_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_22), 25);
-        fc3_n22_p11 := fc3_n22_p11_m(23 downto 0);
-        fc3_n22_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_22), 24);
-        fc3_n22_p12 := fc3_n22_p12_m(22 downto 0);
-        fc3_n22_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_22), 22);
-        fc3_n22_p13 := fc3_n22_p13_m(20 downto 0);
-        fc3_n22_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_22), 25);
-        fc3_n22_p14 := fc3_n22_p14_m(23 downto 0);
-        fc3_n22_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_22), 25);
-        fc3_n22_p15 := fc3_n22_p15_m(23 downto 0);
-        fc3_n22_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_22), 26);
-        fc3_n22_p16 := fc3_n22_p16_m(24 downto 0);
-        fc3_n22_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_22), 24);
-        fc3_n22_p17 := fc3_n22_p17_m(22 downto 0);
-        fc3_n22_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_22), 26);
-        fc3_n22_p18 := fc3_n22_p18_m(24 downto 0);
-        fc3_n22_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_22), 25);
-        fc3_n22_p19 := fc3_n22_p19_m(23 downto 0);
-        fc3_n22_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_22), 24);
-        fc3_n22_p20 := fc3_n22_p20_m(22 downto 0);
-        fc3_n22_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_22), 24);
-        fc3_n22_p21 := fc3_n22_p21_m(22 downto 0);
+        fc3_n22_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-132)) mod 2**24, 24));
+        fc3_n22_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 48) mod 2**22, 22));
+        fc3_n22_p4 := signed(to_unsigned((to_integer(fc3_in_4) * 206) mod 2**24, 24));
+        fc3_n22_p5 := signed(to_unsigned((to_integer(fc3_in_5) * (-99)) mod 2**23, 23));
+        fc3_n22_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-186)) mod 2**24, 24));
+        fc3_n22_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 100) mod 2**23, 23));
+        fc3_n22_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-52)) mod 2**22, 22));
+        fc3_n22_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 147) mod 2**24, 24));
+        fc3_n22_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 175) mod 2**24, 24));
+        fc3_n22_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-104)) mod 2**23, 23));
+        fc3_n22_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 27) mod 2**21, 21));
+        fc3_n22_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-216)) mod 2**24, 24));
+        fc3_n22_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-251)) mod 2**24, 24));
+        fc3_n22_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 105) mod 2**23, 23));
+        fc3_n22_p18 := signed(to_unsigned((to_integer(fc3_in_18) * (-318)) mod 2**25, 25));
+        fc3_n22_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 205) mod 2**24, 24));
+        fc3_n22_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 99) mod 2**23, 23));
+        fc3_n22_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 90) mod 2**23, 23));
         fc3_n22_p22_sh := shift_left(resize(fc3_in_22, 20), 4);
-        fc3_n22_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_22), 24);
-        fc3_n22_p23 := fc3_n22_p23_m(22 downto 0);
-        fc3_n22_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_22), 26);
-        fc3_n22_p24 := fc3_n22_p24_m(24 downto 0);
-        fc3_n22_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_22), 27);
-        fc3_n22_p25 := fc3_n22_p25_m(25 downto 0);
-        fc3_n22_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_22), 26);
-        fc3_n22_p26 := fc3_n22_p26_m(24 downto 0);
-        fc3_n22_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_22), 25);
-        fc3_n22_p27 := fc3_n22_p27_m(23 downto 0);
-        fc3_n22_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_22), 26);
-        fc3_n22_p28 := fc3_n22_p28_m(24 downto 0);
-        fc3_n22_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_22), 21);
-        fc3_n22_p29 := fc3_n22_p29_m(19 downto 0);
-        fc3_n22_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_22), 25);
-        fc3_n22_p30 := fc3_n22_p30_m(23 downto 0);
-        fc3_n22_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_22), 23);
-        fc3_n22_p31 := fc3_n22_p31_m(21 downto 0);
-        fc3_n22_t0_0_b := resize(fc3_n22_p1, 26);
-        fc3_n22_t0_0 := fc3_n22_p0 + fc3_n22_t0_0_b;
-        fc3_n22_t0_1_b := resize(fc3_n22_p3, 24);
-        fc3_n22_t0_1 := fc3_n22_p2 + fc3_n22_t0_1_b;
-        fc3_n22_t0_2_a := resize(fc3_n22_p4, 25);
-        fc3_n22_t0_2_b := resize(fc3_n22_p5, 25);
-        fc3_n22_t0_2 := fc3_n22_t0_2_a + fc3_n22_t0_2_b;
-        fc3_n22_t0_3_a := resize(fc3_n22_p6, 25);
-        fc3_n22_t0_3_b := resize(fc3_n22_p7, 25);
-        fc3_n22_t0_3 := fc3_n22_t0_3_a + fc3_n22_t0_3_b;
-        fc3_n22_t0_4_b := resize(fc3_n22_p9, 26);
-        fc3_n22_t0_4 := fc3_n22_p8 + fc3_n22_t0_4_b;
-        fc3_n22_t0_5_a := resize(fc3_n22_p10, 25);
-        fc3_n22_t0_5_b := resize(fc3_n22_p11, 25);
-        fc3_n22_t0_5 := fc3_n22_t0_5_a + fc3_n22_t0_5_b;
-        fc3_n22_t0_6_a := resize(fc3_n22_p12, 24);
-        fc3_n22_t0_6_b := resize(fc3_n22_p13, 24);
-        fc3_n22_t0_6 := fc3_n22_t0_6_a + fc3_n22_t0_6_b;
-        fc3_n22_t0_7_a := resize(fc3_n22_p14, 25);
-        fc3_n22_t0_7_b := resize(fc3_n22_p15, 25);
-        fc3_n22_t0_7 := fc3_n22_t0_7_a + fc3_n22_t0_7_b;
-        fc3_n22_t0_8_b := resize(fc3_n22_p17, 25);
-        fc3_n22_t0_8 := fc3_n22_p16 + fc3_n22_t0_8_b;
-        fc3_n22_t0_9_a := resize(fc3_n22_p18, 26);
-        fc3_n22_t0_9_b := resize(fc3_n22_p19, 26);
-        fc3_n22_t0_9 := fc3_n22_t0_9_a + fc3_n22_t0_9_b;
-        fc3_n22_t0_10_a := resize(fc3_n22_p20, 24);
-        fc3_n22_t0_10_b := resize(fc3_n22_p21, 24);
-        fc3_n22_t0_10 := fc3_n22_t0_10_a + fc3_n22_t0_10_b;
-        fc3_n22_t0_11_a := resize(fc3_n22_p22_sh, 24);
-        fc3_n22_t0_11_b := resize(fc3_n22_p23, 24);
-        fc3_n22_t0_11 := fc3_n22_t0_11_a + fc3_n22_t0_11_b;
-        fc3_n22_t0_12_a := resize(fc3_n22_p24, 26);
-        fc3_n22_t0_12 := fc3_n22_t0_12_a + fc3_n22_p25;
-        fc3_n22_t0_13_b := resize(fc3_n22_p27, 25);
-        fc3_n22_t0_13 := fc3_n22_p26 + fc3_n22_t0_13_b;
+        fc3_n22_p23 := signed(to_unsigned((to_integer(fc3_in_23) * 113) mod 2**23, 23));
+        fc3_n22_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-283)) mod 2**25, 25));
+        fc3_n22_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-182)) mod 2**24, 24));
+        fc3_n22_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-13)) mod 2**20, 20));
+        fc3_n22_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 56) mod 2**22, 22));
         fc3_n22_t0_14_b := resize(fc3_n22_p29, 25);
-        fc3_n22_t0_14 := fc3_n22_p28 + fc3_n22_t0_14_b;
-        fc3_n22_t0_15_b := resize(fc3_n22_p31, 24);
-        fc3_n22_t0_15 := fc3_n22_p30 + fc3_n22_t0_15_b;
-        fc3_n22_t1_0_b := resize(fc3_n22_t0_1, 26);
-        fc3_n22_t1_0 := fc3_n22_t0_0_d1 + fc3_n22_t1_0_b_d1;
-        fc3_n22_t1_1_a := resize(fc3_n22_t0_2, 26);
-        fc3_n22_t1_1_b := resize(fc3_n22_t0_3, 26);
-        fc3_n22_t1_1 := fc3_n22_t1_1_a_d1 + fc3_n22_t1_1_b_d1;
-        fc3_n22_t1_2_b := resize(fc3_n22_t0_5, 26);
-        fc3_n22_t1_2 := fc3_n22_t0_4_d1 + fc3_n22_t1_2_b_d1;
-        fc3_n22_t1_3_a := resize(fc3_n22_t0_6, 26);
-        fc3_n22_t1_3_b := resize(fc3_n22_t0_7, 26);
-        fc3_n22_t1_3 := fc3_n22_t1_3_a_d1 + fc3_n22_t1_3_b_d1;
-        fc3_n22_t1_4_a := resize(fc3_n22_t0_8, 26);
-        fc3_n22_t1_4 := fc3_n22_t1_4_a_d1 + fc3_n22_t0_9_d1;
-        fc3_n22_t1_5_a := resize(fc3_n22_t0_10, 25);
-        fc3_n22_t1_5_b := resize(fc3_n22_t0_11, 25);
-        fc3_n22_t1_5 := fc3_n22_t1_5_a_d1 + fc3_n22_t1_5_b_d1;
-        fc3_n22_t1_6_a := resize(fc3_n22_t0_12, 27);
-        fc3_n22_t1_6_b := resize(fc3_n22_t0_13, 27);
-        fc3_n22_t1_6 := fc3_n22_t1_6_a_d1 + fc3_n22_t1_6_b_d1;
-        fc3_n22_t1_7_a := resize(fc3_n22_t0_14, 26);
-        fc3_n22_t1_7_b := resize(fc3_n22_t0_15, 26);
-        fc3_n22_t1_7 := fc3_n22_t1_7_a_d1 + fc3_n22_t1_7_b_d1;
-        fc3_n22_t2_0_a := resize(fc3_n22_t1_0, 27);
-        fc3_n22_t2_0_b := resize(fc3_n22_t1_1, 27);
-        fc3_n22_t2_0 := fc3_n22_t2_0_a + fc3_n22_t2_0_b;
-        fc3_n22_t2_1_a := resize(fc3_n22_t1_2, 27);
-        fc3_n22_t2_1_b := resize(fc3_n22_t1_3, 27);
-        fc3_n22_t2_1 := fc3_n22_t2_1_a + fc3_n22_t2_1_b;
-        fc3_n22_t2_2_a := resize(fc3_n22_t1_4, 27);
-        fc3_n22_t2_2_b := resize(fc3_n22_t1_5, 27);
-        fc3_n22_t2_2 := fc3_n22_t2_2_a + fc3_n22_t2_2_b;
-        fc3_n22_t2_3_b := resize(fc3_n22_t1_7, 27);
-        fc3_n22_t2_3 := fc3_n22_t1_6 + fc3_n22_t2_3_b;
-        fc3_n22_t3_0_a := resize(fc3_n22_t2_0, 28);
-        fc3_n22_t3_0_b := resize(fc3_n22_t2_1, 28);
-        fc3_n22_t3_0 := fc3_n22_t3_0_a + fc3_n22_t3_0_b;
-        fc3_n22_t3_1_a := resize(fc3_n22_t2_2, 28);
-        fc3_n22_t3_1_b := resize(fc3_n22_t2_3, 28);
-        fc3_n22_t3_1 := fc3_n22_t3_1_a + fc3_n22_t3_1_b;
-        fc3_n22_t4_0_a := resize(fc3_n22_t3_0, 29);
-        fc3_n22_t4_0_b := resize(fc3_n22_t3_1, 29);
-        fc3_n22_t4_0 := fc3_n22_t4_0_a + fc3_n22_t4_0_b;
-        fc3_n22_t5_0_b := resize(fc3_n22_bias, 29);
-        fc3_n22_t5_0 := fc3_n22_t4_0_d1 + fc3_n22_t5_0_b_d2;
-        fc3_n22_acc := fc3_n22_t5_0;
+        fc3_n22_t1_0 := fc3_n22_t0_0_d1 + resize(fc3_n22_t1_0_b_d1, 26);
+        fc3_n22_t1_1 := resize(fc3_n22_t1_1_a_d1, 26) + resize(fc3_n22_t1_1_b_d1, 26);
+        fc3_n22_t1_2 := fc3_n22_t0_4_d1 + resize(fc3_n22_t1_2_b_d1, 26);
+        fc3_n22_t1_3 := resize(fc3_n22_t1_3_a_d1, 26) + resize(fc3_n22_t1_3_b_d1, 26);
+        fc3_n22_t1_4 := resize(fc3_n22_t1_4_a_d1, 26) + fc3_n22_t0_9_d1;
+        fc3_n22_t1_5 := resize(fc3_n22_t1_5_a_d1, 25) + resize(fc3_n22_t1_5_b_d1, 25);
+        fc3_n22_t1_7 := resize(fc3_n22_t1_7_a_d1, 26) + resize(fc3_n22_t1_7_b_d1, 26);
+        fc3_n22_t2_0 := resize(fc3_n22_t1_0, 27) + resize(fc3_n22_t1_1, 27);
+        fc3_n22_t2_1 := resize(fc3_n22_t1_2, 27) + resize(fc3_n22_t1_3, 27);
+        fc3_n22_t2_2 := resize(fc3_n22_t1_4, 27) + resize(fc3_n22_t1_5, 27);
+        fc3_n22_t2_3 := (resize(fc3_n22_t1_6_a_d1, 27) + resize(fc3_n22_t1_6_b_d1, 27)) + resize(fc3_n22_t1_7, 27);
+        fc3_n22_t3_0 := resize(fc3_n22_t2_0, 28) + resize(fc3_n22_t2_1, 28);
+        fc3_n22_t3_1 := resize(fc3_n22_t2_2, 28) + resize(fc3_n22_t2_3, 28);
+        fc3_n22_acc := (fc3_n22_t4_0_d1 + to_signed(90112, 29));
         fc3_n22_y_fl := fc3_n22_acc(28 downto 10);
-        fc3_n22_y_wrap := fc3_n22_y_fl(15 downto 0);
-        fc3_n23_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_23), 26);
-        fc3_n23_p0 := fc3_n23_p0_m(24 downto 0);
+        fc3_n23_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-492)) mod 2**25, 25));
         fc3_n23_p1_sh := shift_left(resize(fc3_in_1, 21), 5);
-        fc3_n23_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_23), 26);
-        fc3_n23_p2 := fc3_n23_p2_m(24 downto 0);
-        fc3_n23_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_23), 26);
-        fc3_n23_p3 := fc3_n23_p3_m(24 downto 0);
-        fc3_n23_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_23), 26);
-        fc3_n23_p4 := fc3_n23_p4_m(24 downto 0);
-        fc3_n23_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_23), 23);
-        fc3_n23_p5 := fc3_n23_p5_m(21 downto 0);
-        fc3_n23_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_23), 26);
-        fc3_n23_p6 := fc3_n23_p6_m(24 downto 0);
-        fc3_n23_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_23), 22);
-        fc3_n23_p7 := fc3_n23_p7_m(20 downto 0);
-        fc3_n23_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_23), 26);
-        fc3_n23_p8 := fc3_n23_p8_m(24 downto 0);
-        fc3_n23_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_23), 22);
-        fc3_n23_p9 := fc3_n23_p9_m(20 downto 0);
-        fc3_n23_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_23), 26);
-        fc3_n23_p10 := fc3_n23_p10_m(24 downto 0);
-        fc3_n23_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_23), 25);
-        fc3_n23_p11 := fc3_n23_p11_m(23 downto 0);
-        fc3_n23_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_23), 24);
-        fc3_n23_p12 := fc3_n23_p12_m(22 downto 0);
-        fc3_n23_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_23), 26);
-        fc3_n23_p13 := fc3_n23_p13_m(24 downto 0);
-        fc3_n23_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_23), 25);
-        fc3_n23_p14 := fc3_n23_p14_m(23 downto 0);
-        fc3_n23_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_23), 22);
-        fc3_n23_p15 := fc3_n23_p15_m(20 downto 0);
-        fc3_n23_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_23), 25);
-        fc3_n23_p16 := fc3_n23_p16_m(23 downto 0);
-        fc3_n23_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_23), 25);
-        fc3_n23_p17 := fc3_n23_p17_m(23 downto 0);
-        fc3_n23_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_23), 24);
-        fc3_n23_p18 := fc3_n23_p18_m(22 downto 0);
-        fc3_n23_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_23), 21);
-        fc3_n23_p19 := fc3_n23_p19_m(19 downto 0);
-        fc3_n23_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_23), 23);
-        fc3_n23_p20 := fc3_n23_p20_m(21 downto 0);
-        fc3_n23_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_23), 25);
-        fc3_n23_p21 := fc3_n23_p21_m(23 downto 0);
-        fc3_n23_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_23), 20);
-        fc3_n23_p22 := fc3_n23_p22_m(18 downto 0);
-        fc3_n23_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_23), 25);
-        fc3_n23_p23 := fc3_n23_p23_m(23 downto 0);
-        fc3_n23_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_23), 21);
-        fc3_n23_p24 := fc3_n23_p24_m(19 downto 0);
-        fc3_n23_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_23), 25);
-        fc3_n23_p25 := fc3_n23_p25_m(23 downto 0);
-        fc3_n23_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_23), 22);
-        fc3_n23_p26 := fc3_n23_p26_m(20 downto 0);
-        fc3_n23_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_23), 24);
-        fc3_n23_p27 := fc3_n23_p27_m(22 downto 0);
-        fc3_n23_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_23), 24);
-        fc3_n23_p28 := fc3_n23_p28_m(22 downto 0);
-        fc3_n23_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_23), 25);
-        fc3_n23_p29 := fc3_n23_p29_m(23 downto 0);
-        fc3_n23_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_23), 28);
-        fc3_n23_p30 := fc3_n23_p30_m(26 downto 0);
-        fc3_n23_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_23), 24);
-        fc3_n23_p31 := fc3_n23_p31_m(22 downto 0);
-        fc3_n23_t0_0_a := resize(fc3_n23_p0, 26);
-        fc3_n23_t0_0_b := resize(fc3_n23_p1_sh, 26);
-        fc3_n23_t0_0 := fc3_n23_t0_0_a + fc3_n23_t0_0_b;
-        fc3_n23_t0_1_a := resize(fc3_n23_p2, 26);
-        fc3_n23_t0_1_b := resize(fc3_n23_p3, 26);
-        fc3_n23_t0_1 := fc3_n23_t0_1_a + fc3_n23_t0_1_b;
-        fc3_n23_t0_2_b := resize(fc3_n23_p5, 25);
-        fc3_n23_t0_2 := fc3_n23_p4 + fc3_n23_t0_2_b;
-        fc3_n23_t0_3_b := resize(fc3_n23_p7, 25);
-        fc3_n23_t0_3 := fc3_n23_p6 + fc3_n23_t0_3_b;
-        fc3_n23_t0_4_b := resize(fc3_n23_p9, 25);
-        fc3_n23_t0_4 := fc3_n23_p8 + fc3_n23_t0_4_b;
-        fc3_n23_t0_5_a := resize(fc3_n23_p10, 26);
-        fc3_n23_t0_5_b := resize(fc3_n23_p11, 26);
-        fc3_n23_t0_5 := fc3_n23_t0_5_a + fc3_n23_t0_5_b;
-        fc3_n23_t0_6_a := resize(fc3_n23_p12, 25);
-        fc3_n23_t0_6 := fc3_n23_t0_6_a + fc3_n23_p13;
-        fc3_n23_t0_7_b := resize(fc3_n23_p15, 24);
-        fc3_n23_t0_7 := fc3_n23_p14 + fc3_n23_t0_7_b;
-        fc3_n23_t0_8_a := resize(fc3_n23_p16, 25);
-        fc3_n23_t0_8_b := resize(fc3_n23_p17, 25);
-        fc3_n23_t0_8 := fc3_n23_t0_8_a + fc3_n23_t0_8_b;
-        fc3_n23_t0_9_b := resize(fc3_n23_p19, 23);
-        fc3_n23_t0_9 := fc3_n23_p18 + fc3_n23_t0_9_b;
-        fc3_n23_t0_10_a := resize(fc3_n23_p20, 24);
-        fc3_n23_t0_10 := fc3_n23_t0_10_a + fc3_n23_p21;
-        fc3_n23_t0_11_a := resize(fc3_n23_p22, 24);
-        fc3_n23_t0_11 := fc3_n23_t0_11_a + fc3_n23_p23;
-        fc3_n23_t0_12_a := resize(fc3_n23_p24, 24);
-        fc3_n23_t0_12 := fc3_n23_t0_12_a + fc3_n23_p25;
-        fc3_n23_t0_13_a := resize(fc3_n23_p26, 24);
-        fc3_n23_t0_13_b := resize(fc3_n23_p27, 24);
-        fc3_n23_t0_13 := fc3_n23_t0_13_a + fc3_n23_t0_13_b;
-        fc3_n23_t0_14_a := resize(fc3_n23_p28, 25);
-        fc3_n23_t0_14_b := resize(fc3_n23_p29, 25);
-        fc3_n23_t0_14 := fc3_n23_t0_14_a + fc3_n23_t0_14_b;
-        fc3_n23_t0_15_b := resize(fc3_n23_p31, 27);
-        fc3_n23_t0_15 := fc3_n23_p30 + fc3_n23_t0_15_b;
-        fc3_n23_t1_0_a := resize(fc3_n23_t0_0, 27);
-        fc3_n23_t1_0_b := resize(fc3_n23_t0_1, 27);
-        fc3_n23_t1_0 := fc3_n23_t1_0_a_d1 + fc3_n23_t1_0_b_d1;
-        fc3_n23_t1_1_a := resize(fc3_n23_t0_2, 26);
-        fc3_n23_t1_1_b := resize(fc3_n23_t0_3, 26);
-        fc3_n23_t1_1 := fc3_n23_t1_1_a_d1 + fc3_n23_t1_1_b_d1;
-        fc3_n23_t1_2_a := resize(fc3_n23_t0_4, 26);
-        fc3_n23_t1_2 := fc3_n23_t1_2_a_d1 + fc3_n23_t0_5_d1;
-        fc3_n23_t1_3_a := resize(fc3_n23_t0_6, 26);
-        fc3_n23_t1_3_b := resize(fc3_n23_t0_7, 26);
-        fc3_n23_t1_3 := fc3_n23_t1_3_a_d1 + fc3_n23_t1_3_b_d1;
-        fc3_n23_t1_4_b := resize(fc3_n23_t0_9, 25);
-        fc3_n23_t1_4 := fc3_n23_t0_8_d1 + fc3_n23_t1_4_b_d1;
-        fc3_n23_t1_5_a := resize(fc3_n23_t0_10, 25);
-        fc3_n23_t1_5_b := resize(fc3_n23_t0_11, 25);
-        fc3_n23_t1_5 := fc3_n23_t1_5_a_d1 + fc3_n23_t1_5_b_d1;
-        fc3_n23_t1_6_a := resize(fc3_n23_t0_12, 25);
-        fc3_n23_t1_6_b := resize(fc3_n23_t0_13, 25);
-        fc3_n23_t1_6 := fc3_n23_t1_6_a_d1 + fc3_n23_t1_6_b_d1;
-        fc3_n23_t1_7_a := resize(fc3_n23_t0_14, 28);
-        fc3_n23_t1_7_b := resize(fc3_n23_t0_15, 28);
-        fc3_n23_t1_7 := fc3_n23_t1_7_a_d1 + fc3_n23_t1_7_b_d1;
-        fc3_n23_t2_0_b := resize(fc3_n23_t1_1, 27);
-        fc3_n23_t2_0 := fc3_n23_t1_0 + fc3_n23_t2_0_b;
-        fc3_n23_t2_1_a := resize(fc3_n23_t1_2, 27);
-        fc3_n23_t2_1_b := resize(fc3_n23_t1_3, 27);
-        fc3_n23_t2_1 := fc3_n23_t2_1_a + fc3_n23_t2_1_b;
-        fc3_n23_t2_2_a := resize(fc3_n23_t1_4, 26);
-        fc3_n23_t2_2_b := resize(fc3_n23_t1_5, 26);
-        fc3_n23_t2_2 := fc3_n23_t2_2_a + fc3_n23_t2_2_b;
-        fc3_n23_t2_3_a := resize(fc3_n23_t1_6, 28);
-        fc3_n23_t2_3 := fc3_n23_t2_3_a + fc3_n23_t1_7;
-        fc3_n23_t3_0_a := resize(fc3_n23_t2_0, 28);
-        fc3_n23_t3_0_b := resize(fc3_n23_t2_1, 28);
-        fc3_n23_t3_0 := fc3_n23_t3_0_a + fc3_n23_t3_0_b;
-        fc3_n23_t3_1_a := resize(fc3_n23_t2_2, 28);
-        fc3_n23_t3_1 := fc3_n23_t3_1_a + fc3_n23_t2_3;
-        fc3_n23_t4_0_a := resize(fc3_n23_t3_0, 29);
-        fc3_n23_t4_0_b := resize(fc3_n23_t3_1, 29);
-        fc3_n23_t4_0 := fc3_n23_t4_0_a + fc3_n23_t4_0_b;
-        fc3_n23_t5_0_b := resize(fc3_n23_bias, 29);
-        fc3_n23_t5_0 := fc3_n23_t4_0_d1 + fc3_n23_t5_0_b_d2;
-        fc3_n23_acc := fc3_n23_t5_0;
+        fc3_n23_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-270)) mod 2**25, 25));
+        fc3_n23_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 318) mod 2**25, 25));
+        fc3_n23_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 59) mod 2**22, 22));
+        fc3_n23_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 23) mod 2**21, 21));
+        fc3_n23_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-351)) mod 2**25, 25));
+        fc3_n23_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 203) mod 2**24, 24));
+        fc3_n23_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-127)) mod 2**23, 23));
+        fc3_n23_p15 := signed(to_unsigned((to_integer(fc3_in_15) * 31) mod 2**21, 21));
+        fc3_n23_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-137)) mod 2**24, 24));
+        fc3_n23_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 193) mod 2**24, 24));
+        fc3_n23_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 41) mod 2**22, 22));
+        fc3_n23_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 5) mod 2**19, 19));
+        fc3_n23_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 10) mod 2**20, 20));
+        fc3_n23_p26 := signed(to_unsigned((to_integer(fc3_in_26) * (-25)) mod 2**21, 21));
+        fc3_n23_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 126) mod 2**23, 23));
+        fc3_n23_p28 := signed(to_unsigned((to_integer(fc3_in_28) * 75) mod 2**23, 23));
+        fc3_n23_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-220)) mod 2**24, 24));
+        fc3_n23_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 80) mod 2**23, 23));
+        fc3_n23_t1_1 := resize(fc3_n23_t1_1_a_d1, 26) + resize(fc3_n23_t1_1_b_d1, 26);
+        fc3_n23_t1_2 := resize(fc3_n23_t1_2_a_d1, 26) + fc3_n23_t0_5_d1;
+        fc3_n23_t1_3 := resize(fc3_n23_t1_3_a_d1, 26) + resize(fc3_n23_t1_3_b_d1, 26);
+        fc3_n23_t1_4 := fc3_n23_t0_8_d1 + resize(fc3_n23_t1_4_b_d1, 25);
+        fc3_n23_t1_5 := resize(fc3_n23_t1_5_a_d1, 25) + resize(fc3_n23_t1_5_b_d1, 25);
+        fc3_n23_t1_6 := resize(fc3_n23_t1_6_a_d1, 25) + resize(fc3_n23_t1_6_b_d1, 25);
+        fc3_n23_t2_0 := (resize(fc3_n23_t1_0_a_d1, 27) + resize(fc3_n23_t1_0_b_d1, 27)) + resize(fc3_n23_t1_1, 27);
+        fc3_n23_t2_1 := resize(fc3_n23_t1_2, 27) + resize(fc3_n23_t1_3, 27);
+        fc3_n23_t2_2 := resize(fc3_n23_t1_4, 26) + resize(fc3_n23_t1_5, 26);
+        fc3_n23_t2_3 := resize(fc3_n23_t1_6, 28) + (resize(fc3_n23_t1_7_a_d1, 28) + resize(fc3_n23_t1_7_b_d1, 28));
+        fc3_n23_t3_0 := resize(fc3_n23_t2_0, 28) + resize(fc3_n23_t2_1, 28);
+        fc3_n23_t3_1 := resize(fc3_n23_t2_2, 28) + fc3_n23_t2_3;
+        fc3_n23_acc := (fc3_n23_t4_0_d1 + to_signed(-621568, 29));
         fc3_n23_y_fl := fc3_n23_acc(28 downto 10);
-        fc3_n23_y_wrap := fc3_n23_y_fl(15 downto 0);
-        fc3_n24_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_24), 27);
-        fc3_n24_p0 := fc3_n24_p0_m(25 downto 0);
-        fc3_n24_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_24), 26);
-        fc3_n24_p1 := fc3_n24_p1_m(24 downto 0);
-        fc3_n24_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_24), 24);
-        fc3_n24_p2 := fc3_n24_p2_m(22 downto 0);
-        fc3_n24_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_24), 26);
-        fc3_n24_p3 := fc3_n24_p3_m(24 downto 0);
-        fc3_n24_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_24), 24);
-        fc3_n24_p4 := fc3_n24_p4_m(22 downto 0);
-        fc3_n24_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_24), 26);
-        fc3_n24_p5 := fc3_n24_p5_m(24 downto 0);
-        fc3_n24_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_24), 27);
-        fc3_n24_p6 := fc3_n24_p6_m(25 downto 0);
-        fc3_n24_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_24), 25);
-        fc3_n24_p7 := fc3_n24_p7_m(23 downto 0);
-        fc3_n24_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_24), 26);
-        fc3_n24_p8 := fc3_n24_p8_m(24 downto 0);
-        fc3_n24_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_24), 26);
-        fc3_n24_p9 := fc3_n24_p9_m(24 downto 0);
-        fc3_n24_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_24), 26);
-        fc3_n24_p10 := fc3_n24_p10_m(24 downto 0);
-        fc3_n24_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_24), 24);
-        fc3_n24_p11 := fc3_n24_p11_m(22 downto 0);
-        fc3_n24_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_24), 24);
-        fc3_n24_p12 := fc3_n24_p12_m(22 downto 0);
-        fc3_n24_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_24), 25);
-        fc3_n24_p13 := fc3_n24_p13_m(23 downto 0);
-        fc3_n24_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_24), 23);
-        fc3_n24_p14 := fc3_n24_p14_m(21 downto 0);
-        fc3_n24_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_24), 25);
-        fc3_n24_p15 := fc3_n24_p15_m(23 downto 0);
-        fc3_n24_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_24), 24);
-        fc3_n24_p16 := fc3_n24_p16_m(22 downto 0);
-        fc3_n24_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_24), 25);
-        fc3_n24_p17 := fc3_n24_p17_m(23 downto 0);
-        fc3_n24_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_24), 24);
-        fc3_n24_p18 := fc3_n24_p18_m(22 downto 0);
-        fc3_n24_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_24), 23);
-        fc3_n24_p19 := fc3_n24_p19_m(21 downto 0);
-        fc3_n24_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_24), 25);
-        fc3_n24_p20 := fc3_n24_p20_m(23 downto 0);
-        fc3_n24_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_24), 25);
-        fc3_n24_p21 := fc3_n24_p21_m(23 downto 0);
-        fc3_n24_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_24), 26);
-        fc3_n24_p22 := fc3_n24_p22_m(24 downto 0);
-        fc3_n24_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_24), 25);
-        fc3_n24_p23 := fc3_n24_p23_m(23 downto 0);
-        fc3_n24_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_24), 26);
-        fc3_n24_p24 := fc3_n24_p24_m(24 downto 0);
-        fc3_n24_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_24), 27);
-        fc3_n24_p25 := fc3_n24_p25_m(25 downto 0);
-        fc3_n24_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_24), 25);
-        fc3_n24_p26 := fc3_n24_p26_m(23 downto 0);
-        fc3_n24_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_24), 26);
-        fc3_n24_p27 := fc3_n24_p27_m(24 downto 0);
-        fc3_n24_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_24), 27);
-        fc3_n24_p28 := fc3_n24_p28_m(25 downto 0);
-        fc3_n24_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_24), 25);
-        fc3_n24_p29 := fc3_n24_p29_m(23 downto 0);
-        fc3_n24_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_24), 27);
-        fc3_n24_p30 := fc3_n24_p30_m(25 downto 0);
-        fc3_n24_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_24), 24);
-        fc3_n24_p31 := fc3_n24_p31_m(22 downto 0);
-        fc3_n24_t0_0_a := resize(fc3_n24_p0, 27);
-        fc3_n24_t0_0_b := resize(fc3_n24_p1, 27);
-        fc3_n24_t0_0 := fc3_n24_t0_0_a + fc3_n24_t0_0_b;
-        fc3_n24_t0_1_a := resize(fc3_n24_p2, 25);
-        fc3_n24_t0_1 := fc3_n24_t0_1_a + fc3_n24_p3;
-        fc3_n24_t0_2_a := resize(fc3_n24_p4, 25);
-        fc3_n24_t0_2 := fc3_n24_t0_2_a + fc3_n24_p5;
-        fc3_n24_t0_3_b := resize(fc3_n24_p7, 26);
-        fc3_n24_t0_3 := fc3_n24_p6 + fc3_n24_t0_3_b;
-        fc3_n24_t0_4_a := resize(fc3_n24_p8, 26);
-        fc3_n24_t0_4_b := resize(fc3_n24_p9, 26);
-        fc3_n24_t0_4 := fc3_n24_t0_4_a + fc3_n24_t0_4_b;
-        fc3_n24_t0_5_b := resize(fc3_n24_p11, 25);
-        fc3_n24_t0_5 := fc3_n24_p10 + fc3_n24_t0_5_b;
-        fc3_n24_t0_6_a := resize(fc3_n24_p12, 25);
-        fc3_n24_t0_6_b := resize(fc3_n24_p13, 25);
-        fc3_n24_t0_6 := fc3_n24_t0_6_a + fc3_n24_t0_6_b;
-        fc3_n24_t0_7_a := resize(fc3_n24_p14, 24);
-        fc3_n24_t0_7 := fc3_n24_t0_7_a + fc3_n24_p15;
-        fc3_n24_t0_8_a := resize(fc3_n24_p16, 25);
-        fc3_n24_t0_8_b := resize(fc3_n24_p17, 25);
-        fc3_n24_t0_8 := fc3_n24_t0_8_a + fc3_n24_t0_8_b;
-        fc3_n24_t0_9_a := resize(fc3_n24_p18, 24);
-        fc3_n24_t0_9_b := resize(fc3_n24_p19, 24);
-        fc3_n24_t0_9 := fc3_n24_t0_9_a + fc3_n24_t0_9_b;
-        fc3_n24_t0_10_a := resize(fc3_n24_p20, 25);
-        fc3_n24_t0_10_b := resize(fc3_n24_p21, 25);
-        fc3_n24_t0_10 := fc3_n24_t0_10_a + fc3_n24_t0_10_b;
-        fc3_n24_t0_11_b := resize(fc3_n24_p23, 25);
-        fc3_n24_t0_11 := fc3_n24_p22 + fc3_n24_t0_11_b;
-        fc3_n24_t0_12_a := resize(fc3_n24_p24, 26);
-        fc3_n24_t0_12 := fc3_n24_t0_12_a + fc3_n24_p25;
-        fc3_n24_t0_13_a := resize(fc3_n24_p26, 26);
-        fc3_n24_t0_13_b := resize(fc3_n24_p27, 26);
-        fc3_n24_t0_13 := fc3_n24_t0_13_a + fc3_n24_t0_13_b;
-        fc3_n24_t0_14_b := resize(fc3_n24_p29, 26);
-        fc3_n24_t0_14 := fc3_n24_p28 + fc3_n24_t0_14_b;
-        fc3_n24_t0_15_b := resize(fc3_n24_p31, 26);
-        fc3_n24_t0_15 := fc3_n24_p30 + fc3_n24_t0_15_b;
-        fc3_n24_t1_0_b := resize(fc3_n24_t0_1, 27);
-        fc3_n24_t1_0 := fc3_n24_t0_0_d1 + fc3_n24_t1_0_b_d1;
-        fc3_n24_t1_1_a := resize(fc3_n24_t0_2, 27);
-        fc3_n24_t1_1_b := resize(fc3_n24_t0_3, 27);
-        fc3_n24_t1_1 := fc3_n24_t1_1_a_d1 + fc3_n24_t1_1_b_d1;
-        fc3_n24_t1_2_a := resize(fc3_n24_t0_4, 27);
-        fc3_n24_t1_2_b := resize(fc3_n24_t0_5, 27);
-        fc3_n24_t1_2 := fc3_n24_t1_2_a_d1 + fc3_n24_t1_2_b_d1;
-        fc3_n24_t1_3_a := resize(fc3_n24_t0_6, 26);
-        fc3_n24_t1_3_b := resize(fc3_n24_t0_7, 26);
-        fc3_n24_t1_3 := fc3_n24_t1_3_a_d1 + fc3_n24_t1_3_b_d1;
-        fc3_n24_t1_4_b := resize(fc3_n24_t0_9, 25);
-        fc3_n24_t1_4 := fc3_n24_t0_8_d1 + fc3_n24_t1_4_b_d1;
-        fc3_n24_t1_5_a := resize(fc3_n24_t0_10, 26);
-        fc3_n24_t1_5_b := resize(fc3_n24_t0_11, 26);
-        fc3_n24_t1_5 := fc3_n24_t1_5_a_d1 + fc3_n24_t1_5_b_d1;
-        fc3_n24_t1_6_a := resize(fc3_n24_t0_12, 27);
-        fc3_n24_t1_6_b := resize(fc3_n24_t0_13, 27);
-        fc3_n24_t1_6 := fc3_n24_t1_6_a_d1 + fc3_n24_t1_6_b_d1;
-        fc3_n24_t1_7_a := resize(fc3_n24_t0_14, 27);
-        fc3_n24_t1_7_b := resize(fc3_n24_t0_15, 27);
-        fc3_n24_t1_7 := fc3_n24_t1_7_a_d1 + fc3_n24_t1_7_b_d1;
-        fc3_n24_t2_0_a := resize(fc3_n24_t1_0, 28);
-        fc3_n24_t2_0_b := resize(fc3_n24_t1_1, 28);
-        fc3_n24_t2_0 := fc3_n24_t2_0_a + fc3_n24_t2_0_b;
-        fc3_n24_t2_1_b := resize(fc3_n24_t1_3, 27);
-        fc3_n24_t2_1 := fc3_n24_t1_2 + fc3_n24_t2_1_b;
-        fc3_n24_t2_2_a := resize(fc3_n24_t1_4, 27);
-        fc3_n24_t2_2_b := resize(fc3_n24_t1_5, 27);
-        fc3_n24_t2_2 := fc3_n24_t2_2_a + fc3_n24_t2_2_b;
-        fc3_n24_t2_3_a := resize(fc3_n24_t1_6, 28);
-        fc3_n24_t2_3_b := resize(fc3_n24_t1_7, 28);
-        fc3_n24_t2_3 := fc3_n24_t2_3_a + fc3_n24_t2_3_b;
-        fc3_n24_t3_0_a := resize(fc3_n24_t2_0, 29);
-        fc3_n24_t3_0_b := resize(fc3_n24_t2_1, 29);
-        fc3_n24_t3_0 := fc3_n24_t3_0_a + fc3_n24_t3_0_b;
-        fc3_n24_t3_1_a := resize(fc3_n24_t2_2, 29);
-        fc3_n24_t3_1_b := resize(fc3_n24_t2_3, 29);
-        fc3_n24_t3_1 := fc3_n24_t3_1_a + fc3_n24_t3_1_b;
-        fc3_n24_t4_0_a := resize(fc3_n24_t3_0, 30);
-        fc3_n24_t4_0_b := resize(fc3_n24_t3_1, 30);
-        fc3_n24_t4_0 := fc3_n24_t4_0_a + fc3_n24_t4_0_b;
-        fc3_n24_t5_0_b := resize(fc3_n24_bias, 30);
-        fc3_n24_t5_0 := fc3_n24_t4_0_d1 + fc3_n24_t5_0_b_d2;
-        fc3_n24_acc := fc3_n24_t5_0;
+        fc3_n24_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 742) mod 2**26, 26));
+        fc3_n24_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-285)) mod 2**25, 25));
+        fc3_n24_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-111)) mod 2**23, 23));
+        fc3_n24_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-123)) mod 2**23, 23));
+        fc3_n24_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-177)) mod 2**24, 24));
+        fc3_n24_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-510)) mod 2**25, 25));
+        fc3_n24_p9 := signed(to_unsigned((to_integer(fc3_in_9) * 331) mod 2**25, 25));
+        fc3_n24_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 127) mod 2**23, 23));
+        fc3_n24_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 204) mod 2**24, 24));
+        fc3_n24_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-41)) mod 2**22, 22));
+        fc3_n24_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-99)) mod 2**23, 23));
+        fc3_n24_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 220) mod 2**24, 24));
+        fc3_n24_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 123) mod 2**23, 23));
+        fc3_n24_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 60) mod 2**22, 22));
+        fc3_n24_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 152) mod 2**24, 24));
+        fc3_n24_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-172)) mod 2**24, 24));
+        fc3_n24_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-451)) mod 2**25, 25));
+        fc3_n24_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-379)) mod 2**25, 25));
+        fc3_n24_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-210)) mod 2**24, 24));
+        fc3_n24_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-90)) mod 2**23, 23));
+        fc3_n24_t1_0 := fc3_n24_t0_0_d1 + resize(fc3_n24_t1_0_b_d1, 27);
+        fc3_n24_t1_1 := resize(fc3_n24_t1_1_a_d1, 27) + resize(fc3_n24_t1_1_b_d1, 27);
+        fc3_n24_t1_3 := resize(fc3_n24_t1_3_a_d1, 26) + resize(fc3_n24_t1_3_b_d1, 26);
+        fc3_n24_t1_4 := fc3_n24_t0_8_d1 + resize(fc3_n24_t1_4_b_d1, 25);
+        fc3_n24_t1_5 := resize(fc3_n24_t1_5_a_d1, 26) + resize(fc3_n24_t1_5_b_d1, 26);
+        fc3_n24_t1_6 := resize(fc3_n24_t1_6_a_d1, 27) + resize(fc3_n24_t1_6_b_d1, 27);
+        fc3_n24_t1_7 := resize(fc3_n24_t1_7_a_d1, 27) + resize(fc3_n24_t1_7_b_d1, 27);
+        fc3_n24_t2_0 := resize(fc3_n24_t1_0, 28) + resize(fc3_n24_t1_1, 28);
+        fc3_n24_t2_1 := (resize(fc3_n24_t1_2_a_d1, 27) + resize(fc3_n24_t1_2_b_d1, 27)) + resize(fc3_n24_t1_3, 27);
+        fc3_n24_t2_2 := resize(fc3_n24_t1_4, 27) + resize(fc3_n24_t1_5, 27);
+        fc3_n24_t2_3 := resize(fc3_n24_t1_6, 28) + resize(fc3_n24_t1_7, 28);
+        fc3_n24_t3_0 := resize(fc3_n24_t2_0, 29) + resize(fc3_n24_t2_1, 29);
+        fc3_n24_t3_1 := resize(fc3_n24_t2_2, 29) + resize(fc3_n24_t2_3, 29);
+        fc3_n24_acc := (fc3_n24_t4_0_d1 + to_signed(479232, 30));
         fc3_n24_y_fl := fc3_n24_acc(29 downto 10);
-        fc3_n24_y_wrap := fc3_n24_y_fl(15 downto 0);
-        fc3_n25_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_25), 25);
-        fc3_n25_p0 := fc3_n25_p0_m(23 downto 0);
-        fc3_n25_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_25), 24);
-        fc3_n25_p1 := fc3_n25_p1_m(22 downto 0);
-        fc3_n25_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_25), 23);
-        fc3_n25_p2 := fc3_n25_p2_m(21 downto 0);
-        fc3_n25_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_25), 24);
-        fc3_n25_p3 := fc3_n25_p3_m(22 downto 0);
-        fc3_n25_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_25), 25);
-        fc3_n25_p4 := fc3_n25_p4_m(23 downto 0);
-        fc3_n25_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_25), 25);
-        fc3_n25_p5 := fc3_n25_p5_m(23 downto 0);
-        fc3_n25_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_25), 23);
-        fc3_n25_p6 := fc3_n25_p6_m(21 downto 0);
-        fc3_n25_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_25), 25);
-        fc3_n25_p7 := fc3_n25_p7_m(23 downto 0);
-        fc3_n25_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_25), 24);
-        fc3_n25_p8 := fc3_n25_p8_m(22 downto 0);
-        fc3_n25_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_25), 25);
-        fc3_n25_p9 := fc3_n25_p9_m(23 downto 0);
-        fc3_n25_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_25), 23);
-        fc3_n25_p10 := fc3_n25_p10_m(21 downto 0);
-        fc3_n25_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_25), 25);
-        fc3_n25_p11 := fc3_n25_p11_m(23 downto 0);
-        fc3_n25_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_25), 23);
-        fc3_n25_p12 := fc3_n25_p12_m(21 downto 0);
-        fc3_n25_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_25), 25);
-        fc3_n25_p13 := fc3_n25_p13_m(23 downto 0);
-        fc3_n25_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_25), 24);
-        fc3_n25_p14 := fc3_n25_p14_m(22 downto 0);
-        fc3_n25_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_25), 25);
-        fc3_n25_p15 := fc3_n25_p15_m(23 downto 0);
-        fc3_n25_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_25), 24);
-        fc3_n25_p16 := fc3_n25_p16_m(22 downto 0);
-        fc3_n25_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_25), 26);
-        fc3_n25_p17 := fc3_n25_p17_m(24 downto 0);
-        fc3_n25_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_25), 26);
-        fc3_n25_p18 := fc3_n25_p18_m(24 downto 0);
-        fc3_n25_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_25), 25);
-        fc3_n25_p19 := fc3_n25_p19_m(23 downto 0);
-        fc3_n25_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_25), 26);
-        fc3_n25_p20 := fc3_n25_p20_m(24 downto 0);
-        fc3_n25_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_25), 26);
-        fc3_n25_p21 := fc3_n25_p21_m(24 downto 0);
-        fc3_n25_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_25), 25);
-        fc3_n25_p22 := fc3_n25_p22_m(23 downto 0);
-        fc3_n25_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_25), 24);
-        fc3_n25_p23 := fc3_n25_p23_m(22 downto 0);
-        fc3_n25_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_25), 23);
-        fc3_n25_p24 := fc3_n25_p24_m(21 downto 0);
-        fc3_n25_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_25), 21);
-        fc3_n25_p25 := fc3_n25_p25_m(19 downto 0);
-        fc3_n25_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_25), 21);
-        fc3_n25_p26 := fc3_n25_p26_m(19 downto 0);
-        fc3_n25_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_25), 26);
-        fc3_n25_p27 := fc3_n25_p27_m(24 downto 0);
-        fc3_n25_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_25), 24);
-        fc3_n25_p28 := fc3_n25_p28_m(22 downto 0);
-        fc3_n25_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_25), 25);
-        fc3_n25_p29 := fc3_n25_p29_m(23 downto 0);
-        fc3_n25_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_25), 26);
-        fc3_n25_p30 := fc3_n25_p30_m(24 downto 0);
-        fc3_n25_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_25), 26);
-        fc3_n25_p31 := fc3_n25_p31_m(24 downto 0);
-        fc3_n25_t0_0_a := resize(fc3_n25_p0, 25);
-        fc3_n25_t0_0_b := resize(fc3_n25_p1, 25);
-        fc3_n25_t0_0 := fc3_n25_t0_0_a + fc3_n25_t0_0_b;
-        fc3_n25_t0_1_a := resize(fc3_n25_p2, 23);
-        fc3_n25_t0_1 := fc3_n25_t0_1_a + fc3_n25_p3;
-        fc3_n25_t0_2_a := resize(fc3_n25_p4, 25);
-        fc3_n25_t0_2_b := resize(fc3_n25_p5, 25);
-        fc3_n25_t0_2 := fc3_n25_t0_2_a + fc3_n25_t0_2_b;
-        fc3_n25_t0_3_a := resize(fc3_n25_p6, 24);
-        fc3_n25_t0_3 := fc3_n25_t0_3_a + fc3_n25_p7;
-        fc3_n25_t0_4_a := resize(fc3_n25_p8, 24);
-        fc3_n25_t0_4 := fc3_n25_t0_4_a + fc3_n25_p9;
-        fc3_n25_t0_5_a := resize(fc3_n25_p10, 24);
-        fc3_n25_t0_5 := fc3_n25_t0_5_a + fc3_n25_p11;
-        fc3_n25_t0_6_a := resize(fc3_n25_p12, 24);
-        fc3_n25_t0_6 := fc3_n25_t0_6_a + fc3_n25_p13;
-        fc3_n25_t0_7_a := resize(fc3_n25_p14, 24);
-        fc3_n25_t0_7 := fc3_n25_t0_7_a + fc3_n25_p15;
-        fc3_n25_t0_8_a := resize(fc3_n25_p16, 25);
-        fc3_n25_t0_8 := fc3_n25_t0_8_a + fc3_n25_p17;
-        fc3_n25_t0_9_a := resize(fc3_n25_p18, 26);
-        fc3_n25_t0_9_b := resize(fc3_n25_p19, 26);
-        fc3_n25_t0_9 := fc3_n25_t0_9_a + fc3_n25_t0_9_b;
-        fc3_n25_t0_10_a := resize(fc3_n25_p20, 26);
-        fc3_n25_t0_10_b := resize(fc3_n25_p21, 26);
-        fc3_n25_t0_10 := fc3_n25_t0_10_a + fc3_n25_t0_10_b;
-        fc3_n25_t0_11_a := resize(fc3_n25_p22, 25);
-        fc3_n25_t0_11_b := resize(fc3_n25_p23, 25);
-        fc3_n25_t0_11 := fc3_n25_t0_11_a + fc3_n25_t0_11_b;
-        fc3_n25_t0_12_a := resize(fc3_n25_p24, 23);
-        fc3_n25_t0_12_b := resize(fc3_n25_p25, 23);
-        fc3_n25_t0_12 := fc3_n25_t0_12_a + fc3_n25_t0_12_b;
-        fc3_n25_t0_13_a := resize(fc3_n25_p26, 25);
-        fc3_n25_t0_13 := fc3_n25_t0_13_a + fc3_n25_p27;
-        fc3_n25_t0_14_a := resize(fc3_n25_p28, 25);
-        fc3_n25_t0_14_b := resize(fc3_n25_p29, 25);
-        fc3_n25_t0_14 := fc3_n25_t0_14_a + fc3_n25_t0_14_b;
-        fc3_n25_t0_15_a := resize(fc3_n25_p30, 26);
-        fc3_n25_t0_15_b := resize(fc3_n25_p31, 26);
-        fc3_n25_t0_15 := fc3_n25_t0_15_a + fc3_n25_t0_15_b;
-        fc3_n25_t1_0_b := resize(fc3_n25_t0_1, 25);
-        fc3_n25_t1_0 := fc3_n25_t0_0_d1 + fc3_n25_t1_0_b_d1;
-        fc3_n25_t1_1_a := resize(fc3_n25_t0_2, 26);
-        fc3_n25_t1_1_b := resize(fc3_n25_t0_3, 26);
-        fc3_n25_t1_1 := fc3_n25_t1_1_a_d1 + fc3_n25_t1_1_b_d1;
-        fc3_n25_t1_2_a := resize(fc3_n25_t0_4, 25);
-        fc3_n25_t1_2_b := resize(fc3_n25_t0_5, 25);
-        fc3_n25_t1_2 := fc3_n25_t1_2_a_d1 + fc3_n25_t1_2_b_d1;
-        fc3_n25_t1_3_a := resize(fc3_n25_t0_6, 25);
-        fc3_n25_t1_3_b := resize(fc3_n25_t0_7, 25);
-        fc3_n25_t1_3 := fc3_n25_t1_3_a_d1 + fc3_n25_t1_3_b_d1;
-        fc3_n25_t1_4_a := resize(fc3_n25_t0_8, 26);
-        fc3_n25_t1_4 := fc3_n25_t1_4_a_d1 + fc3_n25_t0_9_d1;
-        fc3_n25_t1_5_b := resize(fc3_n25_t0_11, 26);
-        fc3_n25_t1_5 := fc3_n25_t0_10_d1 + fc3_n25_t1_5_b_d1;
-        fc3_n25_t1_6_a := resize(fc3_n25_t0_12, 25);
-        fc3_n25_t1_6 := fc3_n25_t1_6_a_d1 + fc3_n25_t0_13_d1;
-        fc3_n25_t1_7_a := resize(fc3_n25_t0_14, 27);
-        fc3_n25_t1_7_b := resize(fc3_n25_t0_15, 27);
-        fc3_n25_t1_7 := fc3_n25_t1_7_a_d1 + fc3_n25_t1_7_b_d1;
-        fc3_n25_t2_0_a := resize(fc3_n25_t1_0, 26);
-        fc3_n25_t2_0 := fc3_n25_t2_0_a + fc3_n25_t1_1;
-        fc3_n25_t2_1_a := resize(fc3_n25_t1_2, 26);
-        fc3_n25_t2_1_b := resize(fc3_n25_t1_3, 26);
-        fc3_n25_t2_1 := fc3_n25_t2_1_a + fc3_n25_t2_1_b;
-        fc3_n25_t2_2_a := resize(fc3_n25_t1_4, 27);
-        fc3_n25_t2_2_b := resize(fc3_n25_t1_5, 27);
-        fc3_n25_t2_2 := fc3_n25_t2_2_a + fc3_n25_t2_2_b;
-        fc3_n25_t2_3_a := resize(fc3_n25_t1_6, 27);
-        fc3_n25_t2_3 := fc3_n25_t2_3_a + fc3_n25_t1_7;
-        fc3_n25_t3_0_a := resize(fc3_n25_t2_0, 27);
-        fc3_n25_t3_0_b := resize(fc3_n25_t2_1, 27);
-        fc3_n25_t3_0 := fc3_n25_t3_0_a + fc3_n25_t3_0_b;
-        fc3_n25_t3_1_a := resize(fc3_n25_t2_2, 28);
-        fc3_n25_t3_1_b := resize(fc3_n25_t2_3, 28);
-        fc3_n25_t3_1 := fc3_n25_t3_1_a + fc3_n25_t3_1_b;
-        fc3_n25_t4_0_a := resize(fc3_n25_t3_0, 29);
-        fc3_n25_t4_0_b := resize(fc3_n25_t3_1, 29);
-        fc3_n25_t4_0 := fc3_n25_t4_0_a + fc3_n25_t4_0_b;
-        fc3_n25_t5_0_b := resize(fc3_n25_bias, 29);
-        fc3_n25_t5_0 := fc3_n25_t4_0_d1 + fc3_n25_t5_0_b_d2;
-        fc3_n25_acc := fc3_n25_t5_0;
+        fc3_n25_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-193)) mod 2**24, 24));
+        fc3_n25_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 115) mod 2**23, 23));
+        fc3_n25_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-52)) mod 2**22, 22));
+        fc3_n25_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-161)) mod 2**24, 24));
+        fc3_n25_p5 := signed(to_unsigned((to_integer(fc3_in_5) * (-142)) mod 2**24, 24));
+        fc3_n25_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 35) mod 2**22, 22));
+        fc3_n25_p8 := signed(to_unsigned((to_integer(fc3_in_8) * 74) mod 2**23, 23));
+        fc3_n25_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 53) mod 2**22, 22));
+        fc3_n25_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 59) mod 2**22, 22));
+        fc3_n25_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 91) mod 2**23, 23));
+        fc3_n25_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-89)) mod 2**23, 23));
+        fc3_n25_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 288) mod 2**25, 25));
+        fc3_n25_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 228) mod 2**24, 24));
+        fc3_n25_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 399) mod 2**25, 25));
+        fc3_n25_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-288)) mod 2**25, 25));
+        fc3_n25_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-166)) mod 2**24, 24));
+        fc3_n25_p23 := signed(to_unsigned((to_integer(fc3_in_23) * 95) mod 2**23, 23));
+        fc3_n25_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 63) mod 2**22, 22));
+        fc3_n25_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-11)) mod 2**20, 20));
+        fc3_n25_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 13) mod 2**20, 20));
+        fc3_n25_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-243)) mod 2**24, 24));
+        fc3_n25_p30 := signed(to_unsigned((to_integer(fc3_in_30) * (-500)) mod 2**25, 25));
+        fc3_n25_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 392) mod 2**25, 25));
+        fc3_n25_t1_0 := fc3_n25_t0_0_d1 + resize(fc3_n25_t1_0_b_d1, 25);
+        fc3_n25_t1_2 := resize(fc3_n25_t1_2_a_d1, 25) + resize(fc3_n25_t1_2_b_d1, 25);
+        fc3_n25_t1_3 := resize(fc3_n25_t1_3_a_d1, 25) + resize(fc3_n25_t1_3_b_d1, 25);
+        fc3_n25_t1_4 := resize(fc3_n25_t1_4_a_d1, 26) + fc3_n25_t0_9_d1;
+        fc3_n25_t1_5 := fc3_n25_t0_10_d1 + resize(fc3_n25_t1_5_b_d1, 26);
+        fc3_n25_t1_6 := resize(fc3_n25_t1_6_a_d1, 25) + fc3_n25_t0_13_d1;
+        fc3_n25_t2_0 := resize(fc3_n25_t1_0, 26) + (resize(fc3_n25_t1_1_a_d1, 26) + resize(fc3_n25_t1_1_b_d1, 26));
+        fc3_n25_t2_1 := resize(fc3_n25_t1_2, 26) + resize(fc3_n25_t1_3, 26);
+        fc3_n25_t2_2 := resize(fc3_n25_t1_4, 27) + resize(fc3_n25_t1_5, 27);
+        fc3_n25_t2_3 := resize(fc3_n25_t1_6, 27) + (resize(fc3_n25_t1_7_a_d1, 27) + resize(fc3_n25_t1_7_b_d1, 27));
+        fc3_n25_t3_0 := resize(fc3_n25_t2_0, 27) + resize(fc3_n25_t2_1, 27);
+        fc3_n25_t3_1 := resize(fc3_n25_t2_2, 28) + resize(fc3_n25_t2_3, 28);
+        fc3_n25_acc := (fc3_n25_t4_0_d1 + to_signed(113664, 29));
         fc3_n25_y_fl := fc3_n25_acc(28 downto 10);
-        fc3_n25_y_wrap := fc3_n25_y_fl(15 downto 0);
-        fc3_n26_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_26), 26);
-        fc3_n26_p0 := fc3_n26_p0_m(24 downto 0);
-        fc3_n26_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_26), 24);
-        fc3_n26_p1 := fc3_n26_p1_m(22 downto 0);
-        fc3_n26_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_26), 26);
-        fc3_n26_p2 := fc3_n26_p2_m(24 downto 0);
-        fc3_n26_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_26), 26);
-        fc3_n26_p3 := fc3_n26_p3_m(24 downto 0);
-        fc3_n26_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_26), 23);
-        fc3_n26_p4 := fc3_n26_p4_m(21 downto 0);
-        fc3_n26_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_26), 22);
-        fc3_n26_p5 := fc3_n26_p5_m(20 downto 0);
-        fc3_n26_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_26), 25);
-        fc3_n26_p6 := fc3_n26_p6_m(23 downto 0);
-        fc3_n26_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_26), 25);
-        fc3_n26_p7 := fc3_n26_p7_m(23 downto 0);
-        fc3_n26_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_26), 23);
-        fc3_n26_p8 := fc3_n26_p8_m(21 downto 0);
-        fc3_n26_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_26), 25);
-        fc3_n26_p9 := fc3_n26_p9_m(23 downto 0);
-        fc3_n26_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_26), 26);
-        fc3_n26_p10 := fc3_n26_p10_m(24 downto 0);
-        fc3_n26_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_26), 24);
-        fc3_n26_p11 := fc3_n26_p11_m(22 downto 0);
+        fc3_n26_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 110) mod 2**23, 23));
+        fc3_n26_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-260)) mod 2**25, 25));
+        fc3_n26_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 298) mod 2**25, 25));
+        fc3_n26_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-55)) mod 2**22, 22));
+        fc3_n26_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 24) mod 2**21, 21));
+        fc3_n26_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-249)) mod 2**24, 24));
+        fc3_n26_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 174) mod 2**24, 24));
+        fc3_n26_p8 := signed(to_unsigned((to_integer(fc3_in_8) * 38) mod 2**22, 22));
+        fc3_n26_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-219)) mod 2**24, 24));
+        fc3_n26_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-100)) mod 2**23, 23));
         fc3_n26_p12_sh := shift_left(resize(fc3_in_12, 22), 6);
-        fc3_n26_p12_e := resize(fc3_n26_p12_sh, 23);
-        fc3_n26_p12_neg := -fc3_n26_p12_e;
-        fc3_n26_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_26), 25);
-        fc3_n26_p13 := fc3_n26_p13_m(23 downto 0);
-        fc3_n26_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_26), 25);
-        fc3_n26_p14 := fc3_n26_p14_m(23 downto 0);
-        fc3_n26_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_26), 26);
-        fc3_n26_p15 := fc3_n26_p15_m(24 downto 0);
-        fc3_n26_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_26), 25);
-        fc3_n26_p16 := fc3_n26_p16_m(23 downto 0);
-        fc3_n26_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_26), 26);
-        fc3_n26_p17 := fc3_n26_p17_m(24 downto 0);
+        fc3_n26_p12_neg := -resize(fc3_n26_p12_sh, 23);
+        fc3_n26_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 232) mod 2**24, 24));
+        fc3_n26_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 228) mod 2**24, 24));
+        fc3_n26_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-166)) mod 2**24, 24));
         fc3_n26_p18_sh := shift_left(resize(fc3_in_18, 21), 5);
-        fc3_n26_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_26), 25);
-        fc3_n26_p19 := fc3_n26_p19_m(23 downto 0);
-        fc3_n26_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_26), 24);
-        fc3_n26_p20 := fc3_n26_p20_m(22 downto 0);
-        fc3_n26_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_26), 25);
-        fc3_n26_p21 := fc3_n26_p21_m(23 downto 0);
-        fc3_n26_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_26), 25);
-        fc3_n26_p22 := fc3_n26_p22_m(23 downto 0);
-        fc3_n26_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_26), 25);
-        fc3_n26_p23 := fc3_n26_p23_m(23 downto 0);
-        fc3_n26_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_26), 24);
-        fc3_n26_p24 := fc3_n26_p24_m(22 downto 0);
-        fc3_n26_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_26), 25);
-        fc3_n26_p25 := fc3_n26_p25_m(23 downto 0);
-        fc3_n26_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_26), 25);
-        fc3_n26_p26 := fc3_n26_p26_m(23 downto 0);
-        fc3_n26_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_26), 24);
-        fc3_n26_p27 := fc3_n26_p27_m(22 downto 0);
-        fc3_n26_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_26), 23);
-        fc3_n26_p28 := fc3_n26_p28_m(21 downto 0);
-        fc3_n26_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_26), 24);
-        fc3_n26_p29 := fc3_n26_p29_m(22 downto 0);
-        fc3_n26_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_26), 24);
-        fc3_n26_p30 := fc3_n26_p30_m(22 downto 0);
-        fc3_n26_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_26), 25);
-        fc3_n26_p31 := fc3_n26_p31_m(23 downto 0);
-        fc3_n26_t0_0_b := resize(fc3_n26_p1, 25);
-        fc3_n26_t0_0 := fc3_n26_p0 + fc3_n26_t0_0_b;
-        fc3_n26_t0_1_a := resize(fc3_n26_p2, 26);
-        fc3_n26_t0_1_b := resize(fc3_n26_p3, 26);
-        fc3_n26_t0_1 := fc3_n26_t0_1_a + fc3_n26_t0_1_b;
-        fc3_n26_t0_2_a := resize(fc3_n26_p4, 23);
-        fc3_n26_t0_2_b := resize(fc3_n26_p5, 23);
-        fc3_n26_t0_2 := fc3_n26_t0_2_a + fc3_n26_t0_2_b;
-        fc3_n26_t0_3_a := resize(fc3_n26_p6, 25);
-        fc3_n26_t0_3_b := resize(fc3_n26_p7, 25);
-        fc3_n26_t0_3 := fc3_n26_t0_3_a + fc3_n26_t0_3_b;
-        fc3_n26_t0_4_a := resize(fc3_n26_p8, 25);
+        fc3_n26_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-107)) mod 2**23, 23));
+        fc3_n26_p21 := signed(to_unsigned((to_integer(fc3_in_21) * 186) mod 2**24, 24));
+        fc3_n26_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 157) mod 2**24, 24));
+        fc3_n26_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-235)) mod 2**24, 24));
+        fc3_n26_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 104) mod 2**23, 23));
+        fc3_n26_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 179) mod 2**24, 24));
+        fc3_n26_p26 := signed(to_unsigned((to_integer(fc3_in_26) * (-226)) mod 2**24, 24));
+        fc3_n26_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-55)) mod 2**22, 22));
+        fc3_n26_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-115)) mod 2**23, 23));
+        fc3_n26_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 121) mod 2**23, 23));
+        fc3_n26_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 170) mod 2**24, 24));
         fc3_n26_t0_4_b := resize(fc3_n26_p9, 25);
-        fc3_n26_t0_4 := fc3_n26_t0_4_a + fc3_n26_t0_4_b;
-        fc3_n26_t0_5_b := resize(fc3_n26_p11, 25);
-        fc3_n26_t0_5 := fc3_n26_p10 + fc3_n26_t0_5_b;
-        fc3_n26_t0_6_a := resize(fc3_n26_p12_neg, 25);
-        fc3_n26_t0_6_b := resize(fc3_n26_p13, 25);
-        fc3_n26_t0_6 := fc3_n26_t0_6_a + fc3_n26_t0_6_b;
-        fc3_n26_t0_7_a := resize(fc3_n26_p14, 25);
-        fc3_n26_t0_7 := fc3_n26_t0_7_a + fc3_n26_p15;
-        fc3_n26_t0_8_a := resize(fc3_n26_p16, 25);
-        fc3_n26_t0_8 := fc3_n26_t0_8_a + fc3_n26_p17;
-        fc3_n26_t0_9_a := resize(fc3_n26_p18_sh, 24);
-        fc3_n26_t0_9 := fc3_n26_t0_9_a + fc3_n26_p19;
-        fc3_n26_t0_10_a := resize(fc3_n26_p20, 25);
-        fc3_n26_t0_10_b := resize(fc3_n26_p21, 25);
-        fc3_n26_t0_10 := fc3_n26_t0_10_a + fc3_n26_t0_10_b;
-        fc3_n26_t0_11_a := resize(fc3_n26_p22, 25);
-        fc3_n26_t0_11_b := resize(fc3_n26_p23, 25);
-        fc3_n26_t0_11 := fc3_n26_t0_11_a + fc3_n26_t0_11_b;
-        fc3_n26_t0_12_a := resize(fc3_n26_p24, 25);
-        fc3_n26_t0_12_b := resize(fc3_n26_p25, 25);
-        fc3_n26_t0_12 := fc3_n26_t0_12_a + fc3_n26_t0_12_b;
-        fc3_n26_t0_13_a := resize(fc3_n26_p26, 25);
-        fc3_n26_t0_13_b := resize(fc3_n26_p27, 25);
-        fc3_n26_t0_13 := fc3_n26_t0_13_a + fc3_n26_t0_13_b;
-        fc3_n26_t0_14_a := resize(fc3_n26_p28, 24);
-        fc3_n26_t0_14_b := resize(fc3_n26_p29, 24);
-        fc3_n26_t0_14 := fc3_n26_t0_14_a + fc3_n26_t0_14_b;
-        fc3_n26_t0_15_a := resize(fc3_n26_p30, 25);
-        fc3_n26_t0_15_b := resize(fc3_n26_p31, 25);
-        fc3_n26_t0_15 := fc3_n26_t0_15_a + fc3_n26_t0_15_b;
-        fc3_n26_t1_0_a := resize(fc3_n26_t0_0, 27);
-        fc3_n26_t1_0_b := resize(fc3_n26_t0_1, 27);
-        fc3_n26_t1_0 := fc3_n26_t1_0_a_d1 + fc3_n26_t1_0_b_d1;
-        fc3_n26_t1_1_a := resize(fc3_n26_t0_2, 25);
-        fc3_n26_t1_1 := fc3_n26_t1_1_a_d1 + fc3_n26_t0_3_d1;
-        fc3_n26_t1_2_a := resize(fc3_n26_t0_4, 26);
-        fc3_n26_t1_2_b := resize(fc3_n26_t0_5, 26);
-        fc3_n26_t1_2 := fc3_n26_t1_2_a_d1 + fc3_n26_t1_2_b_d1;
-        fc3_n26_t1_3_a := resize(fc3_n26_t0_6, 26);
-        fc3_n26_t1_3_b := resize(fc3_n26_t0_7, 26);
-        fc3_n26_t1_3 := fc3_n26_t1_3_a_d1 + fc3_n26_t1_3_b_d1;
-        fc3_n26_t1_4_a := resize(fc3_n26_t0_8, 26);
-        fc3_n26_t1_4_b := resize(fc3_n26_t0_9, 26);
-        fc3_n26_t1_4 := fc3_n26_t1_4_a_d1 + fc3_n26_t1_4_b_d1;
-        fc3_n26_t1_5_a := resize(fc3_n26_t0_10, 26);
-        fc3_n26_t1_5_b := resize(fc3_n26_t0_11, 26);
-        fc3_n26_t1_5 := fc3_n26_t1_5_a_d1 + fc3_n26_t1_5_b_d1;
-        fc3_n26_t1_6_a := resize(fc3_n26_t0_12, 26);
-        fc3_n26_t1_6_b := resize(fc3_n26_t0_13, 26);
-        fc3_n26_t1_6 := fc3_n26_t1_6_a_d1 + fc3_n26_t1_6_b_d1;
-        fc3_n26_t1_7_a := resize(fc3_n26_t0_14, 25);
-        fc3_n26_t1_7 := fc3_n26_t1_7_a_d1 + fc3_n26_t0_15_d1;
-        fc3_n26_t2_0_b := resize(fc3_n26_t1_1, 27);
-        fc3_n26_t2_0 := fc3_n26_t1_0 + fc3_n26_t2_0_b;
-        fc3_n26_t2_1_a := resize(fc3_n26_t1_2, 27);
-        fc3_n26_t2_1_b := resize(fc3_n26_t1_3, 27);
-        fc3_n26_t2_1 := fc3_n26_t2_1_a + fc3_n26_t2_1_b;
-        fc3_n26_t2_2_a := resize(fc3_n26_t1_4, 27);
-        fc3_n26_t2_2_b := resize(fc3_n26_t1_5, 27);
-        fc3_n26_t2_2 := fc3_n26_t2_2_a + fc3_n26_t2_2_b;
-        fc3_n26_t2_3_a := resize(fc3_n26_t1_6, 27);
-        fc3_n26_t2_3_b := resize(fc3_n26_t1_7, 27);
-        fc3_n26_t2_3 := fc3_n26_t2_3_a + fc3_n26_t2_3_b;
-        fc3_n26_t3_0_a := resize(fc3_n26_t2_0, 28);
-        fc3_n26_t3_0_b := resize(fc3_n26_t2_1, 28);
-        fc3_n26_t3_0 := fc3_n26_t3_0_a + fc3_n26_t3_0_b;
-        fc3_n26_t3_1_a := resize(fc3_n26_t2_2, 28);
-        fc3_n26_t3_1_b := resize(fc3_n26_t2_3, 28);
-        fc3_n26_t3_1 := fc3_n26_t3_1_a + fc3_n26_t3_1_b;
-        fc3_n26_t4_0_a := resize(fc3_n26_t3_0, 29);
-        fc3_n26_t4_0_b := resize(fc3_n26_t3_1, 29);
-        fc3_n26_t4_0 := fc3_n26_t4_0_a + fc3_n26_t4_0_b;
-        fc3_n26_t5_0_b := resize(fc3_n26_bias, 29);
-        fc3_n26_t5_0 := fc3_n26_t4_0_d1 + fc3_n26_t5_0_b_d2;
-        fc3_n26_acc := fc3_n26_t5_0;
+        fc3_n26_t1_1 := resize(fc3_n26_t1_1_a_d1, 25) + fc3_n26_t0_3_d1;
+        fc3_n26_t1_2 := resize(fc3_n26_t1_2_a_d1, 26) + resize(fc3_n26_t1_2_b_d1, 26);
+        fc3_n26_t1_3 := resize(fc3_n26_t1_3_a_d1, 26) + resize(fc3_n26_t1_3_b_d1, 26);
+        fc3_n26_t1_4 := resize(fc3_n26_t1_4_a_d1, 26) + resize(fc3_n26_t1_4_b_d1, 26);
+        fc3_n26_t1_5 := resize(fc3_n26_t1_5_a_d1, 26) + resize(fc3_n26_t1_5_b_d1, 26);
+        fc3_n26_t1_6 := resize(fc3_n26_t1_6_a_d1, 26) + resize(fc3_n26_t1_6_b_d1, 26);
+        fc3_n26_t1_7 := resize(fc3_n26_t1_7_a_d1, 25) + fc3_n26_t0_15_d1;
+        fc3_n26_t2_0 := (resize(fc3_n26_t1_0_a_d1, 27) + resize(fc3_n26_t1_0_b_d1, 27)) + resize(fc3_n26_t1_1, 27);
+        fc3_n26_t2_1 := resize(fc3_n26_t1_2, 27) + resize(fc3_n26_t1_3, 27);
+        fc3_n26_t2_2 := resize(fc3_n26_t1_4, 27) + resize(fc3_n26_t1_5, 27);
+        fc3_n26_t2_3 := resize(fc3_n26_t1_6, 27) + resize(fc3_n26_t1_7, 27);
+        fc3_n26_t3_0 := resize(fc3_n26_t2_0, 28) + resize(fc3_n26_t2_1, 28);
+        fc3_n26_t3_1 := resize(fc3_n26_t2_2, 28) + resize(fc3_n26_t2_3, 28);
+        fc3_n26_acc := (fc3_n26_t4_0_d1 + to_signed(-132096, 29));
         fc3_n26_y_fl := fc3_n26_acc(28 downto 10);
-        fc3_n26_y_wrap := fc3_n26_y_fl(15 downto 0);
-        fc3_n27_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_27), 23);
-        fc3_n27_p0 := fc3_n27_p0_m(21 downto 0);
-        fc3_n27_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_27), 23);
-        fc3_n27_p1 := fc3_n27_p1_m(21 downto 0);
-        fc3_n27_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_27), 22);
-        fc3_n27_p2 := fc3_n27_p2_m(20 downto 0);
-        fc3_n27_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_27), 24);
-        fc3_n27_p3 := fc3_n27_p3_m(22 downto 0);
-        fc3_n27_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_27), 22);
-        fc3_n27_p4 := fc3_n27_p4_m(20 downto 0);
-        fc3_n27_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_27), 24);
-        fc3_n27_p5 := fc3_n27_p5_m(22 downto 0);
-        fc3_n27_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_27), 23);
-        fc3_n27_p6 := fc3_n27_p6_m(21 downto 0);
-        fc3_n27_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_27), 22);
-        fc3_n27_p7 := fc3_n27_p7_m(20 downto 0);
-        fc3_n27_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_27), 26);
-        fc3_n27_p8 := fc3_n27_p8_m(24 downto 0);
+        fc3_n27_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-55)) mod 2**22, 22));
+        fc3_n27_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-33)) mod 2**22, 22));
+        fc3_n27_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 19) mod 2**21, 21));
+        fc3_n27_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-29)) mod 2**21, 21));
+        fc3_n27_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 122) mod 2**23, 23));
+        fc3_n27_p6 := signed(to_unsigned((to_integer(fc3_in_6) * (-60)) mod 2**22, 22));
+        fc3_n27_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 27) mod 2**21, 21));
         fc3_n27_p9_sh := shift_left(resize(fc3_in_9, 21), 5);
-        fc3_n27_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_27), 26);
-        fc3_n27_p10 := fc3_n27_p10_m(24 downto 0);
-        fc3_n27_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_27), 26);
-        fc3_n27_p11 := fc3_n27_p11_m(24 downto 0);
-        fc3_n27_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_27), 24);
-        fc3_n27_p12 := fc3_n27_p12_m(22 downto 0);
-        fc3_n27_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_27), 21);
-        fc3_n27_p13 := fc3_n27_p13_m(19 downto 0);
-        fc3_n27_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_27), 24);
-        fc3_n27_p14 := fc3_n27_p14_m(22 downto 0);
-        fc3_n27_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_27), 23);
-        fc3_n27_p15 := fc3_n27_p15_m(21 downto 0);
-        fc3_n27_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_27), 26);
-        fc3_n27_p16 := fc3_n27_p16_m(24 downto 0);
-        fc3_n27_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_27), 25);
-        fc3_n27_p17 := fc3_n27_p17_m(23 downto 0);
-        fc3_n27_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_27), 22);
-        fc3_n27_p18 := fc3_n27_p18_m(20 downto 0);
-        fc3_n27_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_27), 25);
-        fc3_n27_p19 := fc3_n27_p19_m(23 downto 0);
-        fc3_n27_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_27), 24);
-        fc3_n27_p20 := fc3_n27_p20_m(22 downto 0);
-        fc3_n27_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_27), 26);
-        fc3_n27_p21 := fc3_n27_p21_m(24 downto 0);
-        fc3_n27_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_27), 24);
-        fc3_n27_p22 := fc3_n27_p22_m(22 downto 0);
-        fc3_n27_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_27), 26);
-        fc3_n27_p23 := fc3_n27_p23_m(24 downto 0);
-        fc3_n27_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_27), 24);
-        fc3_n27_p24 := fc3_n27_p24_m(22 downto 0);
-        fc3_n27_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_27), 26);
-        fc3_n27_p25 := fc3_n27_p25_m(24 downto 0);
-        fc3_n27_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_27), 25);
-        fc3_n27_p26 := fc3_n27_p26_m(23 downto 0);
-        fc3_n27_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_27), 26);
-        fc3_n27_p27 := fc3_n27_p27_m(24 downto 0);
-        fc3_n27_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_27), 24);
-        fc3_n27_p28 := fc3_n27_p28_m(22 downto 0);
-        fc3_n27_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_27), 26);
-        fc3_n27_p30 := fc3_n27_p30_m(24 downto 0);
-        fc3_n27_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_27), 25);
-        fc3_n27_p31 := fc3_n27_p31_m(23 downto 0);
-        fc3_n27_t0_0_a := resize(fc3_n27_p0, 23);
-        fc3_n27_t0_0_b := resize(fc3_n27_p1, 23);
-        fc3_n27_t0_0 := fc3_n27_t0_0_a + fc3_n27_t0_0_b;
-        fc3_n27_t0_1_a := resize(fc3_n27_p2, 23);
-        fc3_n27_t0_1 := fc3_n27_t0_1_a + fc3_n27_p3;
-        fc3_n27_t0_2_a := resize(fc3_n27_p4, 24);
-        fc3_n27_t0_2_b := resize(fc3_n27_p5, 24);
-        fc3_n27_t0_2 := fc3_n27_t0_2_a + fc3_n27_t0_2_b;
-        fc3_n27_t0_3_a := resize(fc3_n27_p6, 23);
-        fc3_n27_t0_3_b := resize(fc3_n27_p7, 23);
-        fc3_n27_t0_3 := fc3_n27_t0_3_a + fc3_n27_t0_3_b;
-        fc3_n27_t0_4_b := resize(fc3_n27_p9_sh, 25);
-        fc3_n27_t0_4 := fc3_n27_p8 + fc3_n27_t0_4_b;
-        fc3_n27_t0_5_a := resize(fc3_n27_p10, 26);
-        fc3_n27_t0_5_b := resize(fc3_n27_p11, 26);
-        fc3_n27_t0_5 := fc3_n27_t0_5_a + fc3_n27_t0_5_b;
-        fc3_n27_t0_6_a := resize(fc3_n27_p12, 24);
-        fc3_n27_t0_6_b := resize(fc3_n27_p13, 24);
-        fc3_n27_t0_6 := fc3_n27_t0_6_a + fc3_n27_t0_6_b;
-        fc3_n27_t0_7_a := resize(fc3_n27_p14, 24);
-        fc3_n27_t0_7_b := resize(fc3_n27_p15, 24);
-        fc3_n27_t0_7 := fc3_n27_t0_7_a + fc3_n27_t0_7_b;
-        fc3_n27_t0_8_b := resize(fc3_n27_p17, 25);
-        fc3_n27_t0_8 := fc3_n27_p16 + fc3_n27_t0_8_b;
-        fc3_n27_t0_9_a := resize(fc3_n27_p18, 24);
-        fc3_n27_t0_9 := fc3_n27_t0_9_a + fc3_n27_p19;
-        fc3_n27_t0_10_a := resize(fc3_n27_p20, 25);
-        fc3_n27_t0_10 := fc3_n27_t0_10_a + fc3_n27_p21;
-        fc3_n27_t0_11_a := resize(fc3_n27_p22, 25);
-        fc3_n27_t0_11 := fc3_n27_t0_11_a + fc3_n27_p23;
-        fc3_n27_t0_12_a := resize(fc3_n27_p24, 25);
-        fc3_n27_t0_12 := fc3_n27_t0_12_a + fc3_n27_p25;
-        fc3_n27_t0_13_a := resize(fc3_n27_p26, 26);
-        fc3_n27_t0_13_b := resize(fc3_n27_p27, 26);
-        fc3_n27_t0_13 := fc3_n27_t0_13_a + fc3_n27_t0_13_b;
-        fc3_n27_t0_14_b := resize(fc3_in_29, 23);
-        fc3_n27_t0_14 := fc3_n27_p28 + fc3_n27_t0_14_b;
-        fc3_n27_t0_15_a := resize(fc3_n27_p30, 26);
-        fc3_n27_t0_15_b := resize(fc3_n27_p31, 26);
-        fc3_n27_t0_15 := fc3_n27_t0_15_a + fc3_n27_t0_15_b;
-        fc3_n27_t1_0_a := resize(fc3_n27_t0_0, 24);
-        fc3_n27_t1_0_b := resize(fc3_n27_t0_1, 24);
-        fc3_n27_t1_0 := fc3_n27_t1_0_a_d1 + fc3_n27_t1_0_b_d1;
-        fc3_n27_t1_1_b := resize(fc3_n27_t0_3, 24);
-        fc3_n27_t1_1 := fc3_n27_t0_2_d1 + fc3_n27_t1_1_b_d1;
-        fc3_n27_t1_2_a := resize(fc3_n27_t0_4, 26);
-        fc3_n27_t1_2 := fc3_n27_t1_2_a_d1 + fc3_n27_t0_5_d1;
-        fc3_n27_t1_3_a := resize(fc3_n27_t0_6, 25);
-        fc3_n27_t1_3_b := resize(fc3_n27_t0_7, 25);
-        fc3_n27_t1_3 := fc3_n27_t1_3_a_d1 + fc3_n27_t1_3_b_d1;
-        fc3_n27_t1_4_a := resize(fc3_n27_t0_8, 26);
-        fc3_n27_t1_4_b := resize(fc3_n27_t0_9, 26);
-        fc3_n27_t1_4 := fc3_n27_t1_4_a_d1 + fc3_n27_t1_4_b_d1;
-        fc3_n27_t1_5_a := resize(fc3_n27_t0_10, 26);
-        fc3_n27_t1_5_b := resize(fc3_n27_t0_11, 26);
-        fc3_n27_t1_5 := fc3_n27_t1_5_a_d1 + fc3_n27_t1_5_b_d1;
-        fc3_n27_t1_6_a := resize(fc3_n27_t0_12, 26);
-        fc3_n27_t1_6 := fc3_n27_t1_6_a_d1 + fc3_n27_t0_13_d1;
-        fc3_n27_t1_7_a := resize(fc3_n27_t0_14, 26);
-        fc3_n27_t1_7 := fc3_n27_t1_7_a_d1 + fc3_n27_t0_15_d1;
-        fc3_n27_t2_0_a := resize(fc3_n27_t1_0, 25);
-        fc3_n27_t2_0_b := resize(fc3_n27_t1_1, 25);
-        fc3_n27_t2_0 := fc3_n27_t2_0_a + fc3_n27_t2_0_b;
-        fc3_n27_t2_1_a := resize(fc3_n27_t1_2, 27);
-        fc3_n27_t2_1_b := resize(fc3_n27_t1_3, 27);
-        fc3_n27_t2_1 := fc3_n27_t2_1_a + fc3_n27_t2_1_b;
-        fc3_n27_t2_2_a := resize(fc3_n27_t1_4, 27);
-        fc3_n27_t2_2_b := resize(fc3_n27_t1_5, 27);
-        fc3_n27_t2_2 := fc3_n27_t2_2_a + fc3_n27_t2_2_b;
-        fc3_n27_t2_3_a := resize(fc3_n27_t1_6, 27);
-        fc3_n27_t2_3_b := resize(fc3_n27_t1_7, 27);
-        fc3_n27_t2_3 := fc3_n27_t2_3_a + fc3_n27_t2_3_b;
-        fc3_n27_t3_0_a := resize(fc3_n27_t2_0, 27);
-        fc3_n27_t3_0 := fc3_n27_t3_0_a + fc3_n27_t2_1;
-        fc3_n27_t3_1_a := resize(fc3_n27_t2_2, 28);
-        fc3_n27_t3_1_b := resize(fc3_n27_t2_3, 28);
-        fc3_n27_t3_1 := fc3_n27_t3_1_a + fc3_n27_t3_1_b;
-        fc3_n27_t4_0_a := resize(fc3_n27_t3_0, 29);
-        fc3_n27_t4_0_b := resize(fc3_n27_t3_1, 29);
-        fc3_n27_t4_0 := fc3_n27_t4_0_a + fc3_n27_t4_0_b;
-        fc3_n27_t5_0_b := resize(fc3_n27_bias, 29);
-        fc3_n27_t5_0 := fc3_n27_t4_0_d1 + fc3_n27_t5_0_b_d2;
-        fc3_n27_acc := fc3_n27_t5_0;
+        fc3_n27_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-264)) mod 2**25, 25));
+        fc3_n27_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 119) mod 2**23, 23));
+        fc3_n27_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-15)) mod 2**20, 20));
+        fc3_n27_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-117)) mod 2**23, 23));
+        fc3_n27_p15 := signed(to_unsigned((to_integer(fc3_in_15) * 40) mod 2**22, 22));
+        fc3_n27_p17 := signed(to_unsigned((to_integer(fc3_in_17) * (-174)) mod 2**24, 24));
+        fc3_n27_p18 := signed(to_unsigned((to_integer(fc3_in_18) * (-20)) mod 2**21, 21));
+        fc3_n27_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-117)) mod 2**23, 23));
+        fc3_n27_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 109) mod 2**23, 23));
+        fc3_n27_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-90)) mod 2**23, 23));
+        fc3_n27_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 238) mod 2**24, 24));
+        fc3_n27_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-307)) mod 2**25, 25));
+        fc3_n27_p30 := signed(to_unsigned((to_integer(fc3_in_30) * (-497)) mod 2**25, 25));
+        fc3_n27_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-167)) mod 2**24, 24));
+        fc3_n27_t1_0 := resize(fc3_n27_t1_0_a_d1, 24) + resize(fc3_n27_t1_0_b_d1, 24);
+        fc3_n27_t1_1 := fc3_n27_t0_2_d1 + resize(fc3_n27_t1_1_b_d1, 24);
+        fc3_n27_t1_2 := resize(fc3_n27_t1_2_a_d1, 26) + fc3_n27_t0_5_d1;
+        fc3_n27_t1_3 := resize(fc3_n27_t1_3_a_d1, 25) + resize(fc3_n27_t1_3_b_d1, 25);
+        fc3_n27_t1_4 := resize(fc3_n27_t1_4_a_d1, 26) + resize(fc3_n27_t1_4_b_d1, 26);
+        fc3_n27_t1_5 := resize(fc3_n27_t1_5_a_d1, 26) + resize(fc3_n27_t1_5_b_d1, 26);
+        fc3_n27_t1_6 := resize(fc3_n27_t1_6_a_d1, 26) + fc3_n27_t0_13_d1;
+        fc3_n27_t1_7 := resize(fc3_n27_t1_7_a_d1, 26) + fc3_n27_t0_15_d1;
+        fc3_n27_t2_0 := resize(fc3_n27_t1_0, 25) + resize(fc3_n27_t1_1, 25);
+        fc3_n27_t2_2 := resize(fc3_n27_t1_4, 27) + resize(fc3_n27_t1_5, 27);
+        fc3_n27_t2_3 := resize(fc3_n27_t1_6, 27) + resize(fc3_n27_t1_7, 27);
+        fc3_n27_t3_0 := resize(fc3_n27_t2_0, 27) + (resize(fc3_n27_t1_2, 27) + resize(fc3_n27_t1_3, 27));
+        fc3_n27_t3_1 := resize(fc3_n27_t2_2, 28) + resize(fc3_n27_t2_3, 28);
+        fc3_n27_acc := (fc3_n27_t4_0_d1 + to_signed(82944, 29));
         fc3_n27_y_fl := fc3_n27_acc(28 downto 10);
-        fc3_n27_y_wrap := fc3_n27_y_fl(15 downto 0);
-        fc3_n28_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_28), 26);
-        fc3_n28_p0 := fc3_n28_p0_m(24 downto 0);
-        fc3_n28_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_28), 24);
-        fc3_n28_p1 := fc3_n28_p1_m(22 downto 0);
-        fc3_n28_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_28), 24);
-        fc3_n28_p2 := fc3_n28_p2_m(22 downto 0);
-        fc3_n28_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_28), 26);
-        fc3_n28_p3 := fc3_n28_p3_m(24 downto 0);
-        fc3_n28_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_28), 23);
-        fc3_n28_p4 := fc3_n28_p4_m(21 downto 0);
-        fc3_n28_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_28), 25);
-        fc3_n28_p5 := fc3_n28_p5_m(23 downto 0);
-        fc3_n28_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_28), 24);
-        fc3_n28_p6 := fc3_n28_p6_m(22 downto 0);
-        fc3_n28_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_28), 24);
-        fc3_n28_p7 := fc3_n28_p7_m(22 downto 0);
-        fc3_n28_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_28), 25);
-        fc3_n28_p8 := fc3_n28_p8_m(23 downto 0);
-        fc3_n28_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_28), 25);
-        fc3_n28_p9 := fc3_n28_p9_m(23 downto 0);
-        fc3_n28_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_28), 24);
-        fc3_n28_p10 := fc3_n28_p10_m(22 downto 0);
-        fc3_n28_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_28), 26);
-        fc3_n28_p11 := fc3_n28_p11_m(24 downto 0);
-        fc3_n28_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_28), 23);
-        fc3_n28_p12 := fc3_n28_p12_m(21 downto 0);
-        fc3_n28_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_28), 26);
-        fc3_n28_p13 := fc3_n28_p13_m(24 downto 0);
-        fc3_n28_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_28), 23);
-        fc3_n28_p14 := fc3_n28_p14_m(21 downto 0);
-        fc3_n28_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_28), 26);
-        fc3_n28_p15 := fc3_n28_p15_m(24 downto 0);
-        fc3_n28_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_28), 23);
-        fc3_n28_p16 := fc3_n28_p16_m(21 downto 0);
-        fc3_n28_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_28), 22);
-        fc3_n28_p17 := fc3_n28_p17_m(20 downto 0);
-        fc3_n28_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_28), 24);
-        fc3_n28_p18 := fc3_n28_p18_m(22 downto 0);
-        fc3_n28_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_28), 24);
-        fc3_n28_p19 := fc3_n28_p19_m(22 downto 0);
-        fc3_n28_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_28), 20);
-        fc3_n28_p20 := fc3_n28_p20_m(18 downto 0);
-        fc3_n28_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_28), 25);
-        fc3_n28_p21 := fc3_n28_p21_m(23 downto 0);
-        fc3_n28_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_28), 25);
-        fc3_n28_p22 := fc3_n28_p22_m(23 downto 0);
-        fc3_n28_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_28), 26);
-        fc3_n28_p23 := fc3_n28_p23_m(24 downto 0);
-        fc3_n28_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_28), 24);
-        fc3_n28_p24 := fc3_n28_p24_m(22 downto 0);
-        fc3_n28_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_28), 26);
-        fc3_n28_p25 := fc3_n28_p25_m(24 downto 0);
-        fc3_n28_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_28), 22);
-        fc3_n28_p26 := fc3_n28_p26_m(20 downto 0);
-        fc3_n28_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_28), 25);
-        fc3_n28_p27 := fc3_n28_p27_m(23 downto 0);
-        fc3_n28_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_28), 23);
-        fc3_n28_p28 := fc3_n28_p28_m(21 downto 0);
-        fc3_n28_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_28), 25);
-        fc3_n28_p29 := fc3_n28_p29_m(23 downto 0);
-        fc3_n28_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_28), 25);
-        fc3_n28_p30 := fc3_n28_p30_m(23 downto 0);
-        fc3_n28_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_28), 24);
-        fc3_n28_p31 := fc3_n28_p31_m(22 downto 0);
-        fc3_n28_t0_0_b := resize(fc3_n28_p1, 25);
-        fc3_n28_t0_0 := fc3_n28_p0 + fc3_n28_t0_0_b;
-        fc3_n28_t0_1_a := resize(fc3_n28_p2, 25);
-        fc3_n28_t0_1 := fc3_n28_t0_1_a + fc3_n28_p3;
-        fc3_n28_t0_2_a := resize(fc3_n28_p4, 25);
-        fc3_n28_t0_2_b := resize(fc3_n28_p5, 25);
-        fc3_n28_t0_2 := fc3_n28_t0_2_a + fc3_n28_t0_2_b;
-        fc3_n28_t0_3_a := resize(fc3_n28_p6, 24);
-        fc3_n28_t0_3_b := resize(fc3_n28_p7, 24);
-        fc3_n28_t0_3 := fc3_n28_t0_3_a + fc3_n28_t0_3_b;
-        fc3_n28_t0_4_a := resize(fc3_n28_p8, 25);
-        fc3_n28_t0_4_b := resize(fc3_n28_p9, 25);
-        fc3_n28_t0_4 := fc3_n28_t0_4_a + fc3_n28_t0_4_b;
-        fc3_n28_t0_5_a := resize(fc3_n28_p10, 25);
-        fc3_n28_t0_5 := fc3_n28_t0_5_a + fc3_n28_p11;
-        fc3_n28_t0_6_a := resize(fc3_n28_p12, 25);
-        fc3_n28_t0_6 := fc3_n28_t0_6_a + fc3_n28_p13;
-        fc3_n28_t0_7_a := resize(fc3_n28_p14, 25);
-        fc3_n28_t0_7 := fc3_n28_t0_7_a + fc3_n28_p15;
-        fc3_n28_t0_8_a := resize(fc3_n28_p16, 23);
-        fc3_n28_t0_8_b := resize(fc3_n28_p17, 23);
-        fc3_n28_t0_8 := fc3_n28_t0_8_a + fc3_n28_t0_8_b;
-        fc3_n28_t0_9_a := resize(fc3_n28_p18, 24);
-        fc3_n28_t0_9_b := resize(fc3_n28_p19, 24);
-        fc3_n28_t0_9 := fc3_n28_t0_9_a + fc3_n28_t0_9_b;
-        fc3_n28_t0_10_a := resize(fc3_n28_p20, 24);
-        fc3_n28_t0_10 := fc3_n28_t0_10_a + fc3_n28_p21;
-        fc3_n28_t0_11_a := resize(fc3_n28_p22, 25);
-        fc3_n28_t0_11 := fc3_n28_t0_11_a + fc3_n28_p23;
-        fc3_n28_t0_12_a := resize(fc3_n28_p24, 26);
-        fc3_n28_t0_12_b := resize(fc3_n28_p25, 26);
-        fc3_n28_t0_12 := fc3_n28_t0_12_a + fc3_n28_t0_12_b;
-        fc3_n28_t0_13_a := resize(fc3_n28_p26, 24);
-        fc3_n28_t0_13 := fc3_n28_t0_13_a + fc3_n28_p27;
-        fc3_n28_t0_14_a := resize(fc3_n28_p28, 24);
-        fc3_n28_t0_14 := fc3_n28_t0_14_a + fc3_n28_p29;
-        fc3_n28_t0_15_a := resize(fc3_n28_p30, 25);
-        fc3_n28_t0_15_b := resize(fc3_n28_p31, 25);
-        fc3_n28_t0_15 := fc3_n28_t0_15_a + fc3_n28_t0_15_b;
-        fc3_n28_t1_0_a := resize(fc3_n28_t0_0, 26);
-        fc3_n28_t1_0_b := resize(fc3_n28_t0_1, 26);
-        fc3_n28_t1_0 := fc3_n28_t1_0_a_d1 + fc3_n28_t1_0_b_d1;
-        fc3_n28_t1_1_b := resize(fc3_n28_t0_3, 25);
-        fc3_n28_t1_1 := fc3_n28_t0_2_d1 + fc3_n28_t1_1_b_d1;
-        fc3_n28_t1_2_a := resize(fc3_n28_t0_4, 26);
-        fc3_n28_t1_2_b := resize(fc3_n28_t0_5, 26);
-        fc3_n28_t1_2 := fc3_n28_t1_2_a_d1 + fc3_n28_t1_2_b_d1;
-        fc3_n28_t1_3_a := resize(fc3_n28_t0_6, 26);
-        fc3_n28_t1_3_b := resize(fc3_n28_t0_7, 26);
-        fc3_n28_t1_3 := fc3_n28_t1_3_a_d1 + fc3_n28_t1_3_b_d1;
-        fc3_n28_t1_4_a := resize(fc3_n28_t0_8, 24);
-        fc3_n28_t1_4 := fc3_n28_t1_4_a_d1 + fc3_n28_t0_9_d1;
-        fc3_n28_t1_5_a := resize(fc3_n28_t0_10, 26);
-        fc3_n28_t1_5_b := resize(fc3_n28_t0_11, 26);
-        fc3_n28_t1_5 := fc3_n28_t1_5_a_d1 + fc3_n28_t1_5_b_d1;
-        fc3_n28_t1_6_b := resize(fc3_n28_t0_13, 26);
-        fc3_n28_t1_6 := fc3_n28_t0_12_d1 + fc3_n28_t1_6_b_d1;
-        fc3_n28_t1_7_a := resize(fc3_n28_t0_14, 26);
-        fc3_n28_t1_7_b := resize(fc3_n28_t0_15, 26);
-        fc3_n28_t1_7 := fc3_n28_t1_7_a_d1 + fc3_n28_t1_7_b_d1;
-        fc3_n28_t2_0_a := resize(fc3_n28_t1_0, 27);
-        fc3_n28_t2_0_b := resize(fc3_n28_t1_1, 27);
-        fc3_n28_t2_0 := fc3_n28_t2_0_a + fc3_n28_t2_0_b;
-        fc3_n28_t2_1_a := resize(fc3_n28_t1_2, 27);
-        fc3_n28_t2_1_b := resize(fc3_n28_t1_3, 27);
-        fc3_n28_t2_1 := fc3_n28_t2_1_a + fc3_n28_t2_1_b;
-        fc3_n28_t2_2_a := resize(fc3_n28_t1_4, 26);
-        fc3_n28_t2_2 := fc3_n28_t2_2_a + fc3_n28_t1_5;
-        fc3_n28_t2_3_a := resize(fc3_n28_t1_6, 27);
-        fc3_n28_t2_3_b := resize(fc3_n28_t1_7, 27);
-        fc3_n28_t2_3 := fc3_n28_t2_3_a + fc3_n28_t2_3_b;
-        fc3_n28_t3_0_a := resize(fc3_n28_t2_0, 28);
-        fc3_n28_t3_0_b := resize(fc3_n28_t2_1, 28);
-        fc3_n28_t3_0 := fc3_n28_t3_0_a + fc3_n28_t3_0_b;
-        fc3_n28_t3_1_a := resize(fc3_n28_t2_2, 28);
-        fc3_n28_t3_1_b := resize(fc3_n28_t2_3, 28);
-        fc3_n28_t3_1 := fc3_n28_t3_1_a + fc3_n28_t3_1_b;
-        fc3_n28_t4_0_a := resize(fc3_n28_t3_0, 29);
-        fc3_n28_t4_0_b := resize(fc3_n28_t3_1, 29);
-        fc3_n28_t4_0 := fc3_n28_t4_0_a + fc3_n28_t4_0_b;
-        fc3_n28_t5_0_b := resize(fc3_n28_bias, 29);
-        fc3_n28_t5_0 := fc3_n28_t4_0_d1 + fc3_n28_t5_0_b_d2;
-        fc3_n28_acc := fc3_n28_t5_0;
+        fc3_n28_p1 := signed(to_unsigned((to_integer(fc3_in_1) * (-94)) mod 2**23, 23));
+        fc3_n28_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-114)) mod 2**23, 23));
+        fc3_n28_p4 := signed(to_unsigned((to_integer(fc3_in_4) * (-54)) mod 2**22, 22));
+        fc3_n28_p5 := signed(to_unsigned((to_integer(fc3_in_5) * (-225)) mod 2**24, 24));
+        fc3_n28_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 78) mod 2**23, 23));
+        fc3_n28_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 96) mod 2**23, 23));
+        fc3_n28_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-178)) mod 2**24, 24));
+        fc3_n28_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 95) mod 2**23, 23));
+        fc3_n28_p12 := signed(to_unsigned((to_integer(fc3_in_12) * 39) mod 2**22, 22));
+        fc3_n28_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-35)) mod 2**22, 22));
+        fc3_n28_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-52)) mod 2**22, 22));
+        fc3_n28_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 109) mod 2**23, 23));
+        fc3_n28_p19 := signed(to_unsigned((to_integer(fc3_in_19) * 66) mod 2**23, 23));
+        fc3_n28_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-5)) mod 2**19, 19));
+        fc3_n28_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-209)) mod 2**24, 24));
+        fc3_n28_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-85)) mod 2**23, 23));
+        fc3_n28_p25 := signed(to_unsigned((to_integer(fc3_in_25) * 486) mod 2**25, 25));
+        fc3_n28_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 29) mod 2**21, 21));
+        fc3_n28_p28 := signed(to_unsigned((to_integer(fc3_in_28) * 53) mod 2**22, 22));
+        fc3_n28_p30 := signed(to_unsigned((to_integer(fc3_in_30) * 204) mod 2**24, 24));
+        fc3_n28_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-96)) mod 2**23, 23));
+        fc3_n28_t1_0 := resize(fc3_n28_t1_0_a_d1, 26) + resize(fc3_n28_t1_0_b_d1, 26);
+        fc3_n28_t1_1 := fc3_n28_t0_2_d1 + resize(fc3_n28_t1_1_b_d1, 25);
+        fc3_n28_t1_2 := resize(fc3_n28_t1_2_a_d1, 26) + resize(fc3_n28_t1_2_b_d1, 26);
+        fc3_n28_t1_3 := resize(fc3_n28_t1_3_a_d1, 26) + resize(fc3_n28_t1_3_b_d1, 26);
+        fc3_n28_t1_4 := resize(fc3_n28_t1_4_a_d1, 24) + fc3_n28_t0_9_d1;
+        fc3_n28_t1_6 := fc3_n28_t0_12_d1 + resize(fc3_n28_t1_6_b_d1, 26);
+        fc3_n28_t1_7 := resize(fc3_n28_t1_7_a_d1, 26) + resize(fc3_n28_t1_7_b_d1, 26);
+        fc3_n28_t2_0 := resize(fc3_n28_t1_0, 27) + resize(fc3_n28_t1_1, 27);
+        fc3_n28_t2_1 := resize(fc3_n28_t1_2, 27) + resize(fc3_n28_t1_3, 27);
+        fc3_n28_t2_2 := resize(fc3_n28_t1_4, 26) + (resize(fc3_n28_t1_5_a_d1, 26) + resize(fc3_n28_t1_5_b_d1, 26));
+        fc3_n28_t2_3 := resize(fc3_n28_t1_6, 27) + resize(fc3_n28_t1_7, 27);
+        fc3_n28_t3_0 := resize(fc3_n28_t2_0, 28) + resize(fc3_n28_t2_1, 28);
+        fc3_n28_t3_1 := resize(fc3_n28_t2_2, 28) + resize(fc3_n28_t2_3, 28);
+        fc3_n28_acc := (fc3_n28_t4_0_d1 + to_signed(379904, 29));
         fc3_n28_y_fl := fc3_n28_acc(28 downto 10);
-        fc3_n28_y_wrap := fc3_n28_y_fl(15 downto 0);
-        fc3_n29_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_29), 24);
-        fc3_n29_p0 := fc3_n29_p0_m(22 downto 0);
-        fc3_n29_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_29), 25);
-        fc3_n29_p1 := fc3_n29_p1_m(23 downto 0);
-        fc3_n29_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_29), 25);
-        fc3_n29_p2 := fc3_n29_p2_m(23 downto 0);
-        fc3_n29_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_29), 22);
-        fc3_n29_p3 := fc3_n29_p3_m(20 downto 0);
-        fc3_n29_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_29), 25);
-        fc3_n29_p4 := fc3_n29_p4_m(23 downto 0);
-        fc3_n29_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_29), 22);
-        fc3_n29_p5 := fc3_n29_p5_m(20 downto 0);
-        fc3_n29_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_29), 22);
-        fc3_n29_p6 := fc3_n29_p6_m(20 downto 0);
-        fc3_n29_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_29), 25);
-        fc3_n29_p7 := fc3_n29_p7_m(23 downto 0);
-        fc3_n29_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_29), 25);
-        fc3_n29_p8 := fc3_n29_p8_m(23 downto 0);
-        fc3_n29_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_29), 24);
-        fc3_n29_p9 := fc3_n29_p9_m(22 downto 0);
-        fc3_n29_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_29), 24);
-        fc3_n29_p10 := fc3_n29_p10_m(22 downto 0);
-        fc3_n29_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_29), 26);
-        fc3_n29_p11 := fc3_n29_p11_m(24 downto 0);
-        fc3_n29_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_29), 25);
-        fc3_n29_p12 := fc3_n29_p12_m(23 downto 0);
-        fc3_n29_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_29), 25);
-        fc3_n29_p13 := fc3_n29_p13_m(23 downto 0);
-        fc3_n29_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_29), 24);
-        fc3_n29_p14 := fc3_n29_p14_m(22 downto 0);
-        fc3_n29_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_29), 26);
-        fc3_n29_p15 := fc3_n29_p15_m(24 downto 0);
-        fc3_n29_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_29), 20);
-        fc3_n29_p16 := fc3_n29_p16_m(18 downto 0);
+        fc3_n29_p0 := signed(to_unsigned((to_integer(fc3_in_0) * 78) mod 2**23, 23));
+        fc3_n29_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 24) mod 2**21, 21));
+        fc3_n29_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 25) mod 2**21, 21));
+        fc3_n29_p6 := signed(to_unsigned((to_integer(fc3_in_6) * 22) mod 2**21, 21));
+        fc3_n29_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-194)) mod 2**24, 24));
+        fc3_n29_p9 := signed(to_unsigned((to_integer(fc3_in_9) * (-81)) mod 2**23, 23));
+        fc3_n29_p10 := signed(to_unsigned((to_integer(fc3_in_10) * (-87)) mod 2**23, 23));
+        fc3_n29_p12 := signed(to_unsigned((to_integer(fc3_in_12) * (-230)) mod 2**24, 24));
+        fc3_n29_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-168)) mod 2**24, 24));
+        fc3_n29_p14 := signed(to_unsigned((to_integer(fc3_in_14) * (-81)) mod 2**23, 23));
         fc3_n29_p17_sh := shift_left(resize(fc3_in_17, 17), 1);
-        fc3_n29_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_29), 25);
-        fc3_n29_p18 := fc3_n29_p18_m(23 downto 0);
-        fc3_n29_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_29), 23);
-        fc3_n29_p19 := fc3_n29_p19_m(21 downto 0);
-        fc3_n29_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_29), 26);
-        fc3_n29_p20 := fc3_n29_p20_m(24 downto 0);
-        fc3_n29_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_29), 26);
-        fc3_n29_p21 := fc3_n29_p21_m(24 downto 0);
-        fc3_n29_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_29), 26);
-        fc3_n29_p22 := fc3_n29_p22_m(24 downto 0);
-        fc3_n29_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_29), 26);
-        fc3_n29_p23 := fc3_n29_p23_m(24 downto 0);
-        fc3_n29_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_29), 25);
-        fc3_n29_p24 := fc3_n29_p24_m(23 downto 0);
-        fc3_n29_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_29), 25);
-        fc3_n29_p25 := fc3_n29_p25_m(23 downto 0);
-        fc3_n29_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_29), 24);
-        fc3_n29_p26 := fc3_n29_p26_m(22 downto 0);
-        fc3_n29_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_29), 25);
-        fc3_n29_p27 := fc3_n29_p27_m(23 downto 0);
-        fc3_n29_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_29), 24);
-        fc3_n29_p28 := fc3_n29_p28_m(22 downto 0);
-        fc3_n29_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_29), 25);
-        fc3_n29_p29 := fc3_n29_p29_m(23 downto 0);
-        fc3_n29_p30_e := resize(fc3_in_30, 17);
-        fc3_n29_p30_neg := -fc3_n29_p30_e;
-        fc3_n29_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_29), 25);
-        fc3_n29_p31 := fc3_n29_p31_m(23 downto 0);
-        fc3_n29_t0_0_a := resize(fc3_n29_p0, 24);
-        fc3_n29_t0_0 := fc3_n29_t0_0_a + fc3_n29_p1;
-        fc3_n29_t0_1_b := resize(fc3_n29_p3, 24);
-        fc3_n29_t0_1 := fc3_n29_p2 + fc3_n29_t0_1_b;
-        fc3_n29_t0_2_b := resize(fc3_n29_p5, 24);
-        fc3_n29_t0_2 := fc3_n29_p4 + fc3_n29_t0_2_b;
-        fc3_n29_t0_3_a := resize(fc3_n29_p6, 24);
-        fc3_n29_t0_3 := fc3_n29_t0_3_a + fc3_n29_p7;
-        fc3_n29_t0_4_a := resize(fc3_n29_p8, 25);
-        fc3_n29_t0_4_b := resize(fc3_n29_p9, 25);
-        fc3_n29_t0_4 := fc3_n29_t0_4_a + fc3_n29_t0_4_b;
-        fc3_n29_t0_5_a := resize(fc3_n29_p10, 25);
-        fc3_n29_t0_5 := fc3_n29_t0_5_a + fc3_n29_p11;
-        fc3_n29_t0_6_a := resize(fc3_n29_p12, 25);
-        fc3_n29_t0_6_b := resize(fc3_n29_p13, 25);
-        fc3_n29_t0_6 := fc3_n29_t0_6_a + fc3_n29_t0_6_b;
-        fc3_n29_t0_7_a := resize(fc3_n29_p14, 25);
-        fc3_n29_t0_7 := fc3_n29_t0_7_a + fc3_n29_p15;
-        fc3_n29_t0_8_b := resize(fc3_n29_p17_sh, 19);
-        fc3_n29_t0_8 := fc3_n29_p16 + fc3_n29_t0_8_b;
-        fc3_n29_t0_9_b := resize(fc3_n29_p19, 24);
-        fc3_n29_t0_9 := fc3_n29_p18 + fc3_n29_t0_9_b;
-        fc3_n29_t0_10_a := resize(fc3_n29_p20, 26);
-        fc3_n29_t0_10_b := resize(fc3_n29_p21, 26);
-        fc3_n29_t0_10 := fc3_n29_t0_10_a + fc3_n29_t0_10_b;
-        fc3_n29_t0_11_a := resize(fc3_n29_p22, 26);
-        fc3_n29_t0_11_b := resize(fc3_n29_p23, 26);
-        fc3_n29_t0_11 := fc3_n29_t0_11_a + fc3_n29_t0_11_b;
-        fc3_n29_t0_12_a := resize(fc3_n29_p24, 25);
-        fc3_n29_t0_12_b := resize(fc3_n29_p25, 25);
-        fc3_n29_t0_12 := fc3_n29_t0_12_a + fc3_n29_t0_12_b;
-        fc3_n29_t0_13_a := resize(fc3_n29_p26, 25);
-        fc3_n29_t0_13_b := resize(fc3_n29_p27, 25);
-        fc3_n29_t0_13 := fc3_n29_t0_13_a + fc3_n29_t0_13_b;
-        fc3_n29_t0_14_a := resize(fc3_n29_p28, 25);
-        fc3_n29_t0_14_b := resize(fc3_n29_p29, 25);
-        fc3_n29_t0_14 := fc3_n29_t0_14_a + fc3_n29_t0_14_b;
-        fc3_n29_t0_15_a := resize(fc3_n29_p30_neg, 24);
-        fc3_n29_t0_15 := fc3_n29_t0_15_a + fc3_n29_p31;
-        fc3_n29_t1_0_a := resize(fc3_n29_t0_0, 25);
-        fc3_n29_t1_0_b := resize(fc3_n29_t0_1, 25);
-        fc3_n29_t1_0 := fc3_n29_t1_0_a_d1 + fc3_n29_t1_0_b_d1;
-        fc3_n29_t1_1_a := resize(fc3_n29_t0_2, 25);
-        fc3_n29_t1_1_b := resize(fc3_n29_t0_3, 25);
-        fc3_n29_t1_1 := fc3_n29_t1_1_a_d1 + fc3_n29_t1_1_b_d1;
-        fc3_n29_t1_2_a := resize(fc3_n29_t0_4, 26);
-        fc3_n29_t1_2_b := resize(fc3_n29_t0_5, 26);
-        fc3_n29_t1_2 := fc3_n29_t1_2_a_d1 + fc3_n29_t1_2_b_d1;
-        fc3_n29_t1_3_a := resize(fc3_n29_t0_6, 26);
-        fc3_n29_t1_3_b := resize(fc3_n29_t0_7, 26);
-        fc3_n29_t1_3 := fc3_n29_t1_3_a_d1 + fc3_n29_t1_3_b_d1;
-        fc3_n29_t1_4_a := resize(fc3_n29_t0_8, 25);
-        fc3_n29_t1_4_b := resize(fc3_n29_t0_9, 25);
-        fc3_n29_t1_4 := fc3_n29_t1_4_a_d1 + fc3_n29_t1_4_b_d1;
-        fc3_n29_t1_5_a := resize(fc3_n29_t0_10, 27);
-        fc3_n29_t1_5_b := resize(fc3_n29_t0_11, 27);
-        fc3_n29_t1_5 := fc3_n29_t1_5_a_d1 + fc3_n29_t1_5_b_d1;
-        fc3_n29_t1_6_a := resize(fc3_n29_t0_12, 26);
-        fc3_n29_t1_6_b := resize(fc3_n29_t0_13, 26);
-        fc3_n29_t1_6 := fc3_n29_t1_6_a_d1 + fc3_n29_t1_6_b_d1;
-        fc3_n29_t1_7_a := resize(fc3_n29_t0_14, 26);
-        fc3_n29_t1_7_b := resize(fc3_n29_t0_15, 26);
-        fc3_n29_t1_7 := fc3_n29_t1_7_a_d1 + fc3_n29_t1_7_b_d1;
-        fc3_n29_t2_0_a := resize(fc3_n29_t1_0, 26);
-        fc3_n29_t2_0_b := resize(fc3_n29_t1_1, 26);
-        fc3_n29_t2_0 := fc3_n29_t2_0_a + fc3_n29_t2_0_b;
-        fc3_n29_t2_1_a := resize(fc3_n29_t1_2, 27);
-        fc3_n29_t2_1_b := resize(fc3_n29_t1_3, 27);
-        fc3_n29_t2_1 := fc3_n29_t2_1_a + fc3_n29_t2_1_b;
-        fc3_n29_t2_2_a := resize(fc3_n29_t1_4, 27);
-        fc3_n29_t2_2 := fc3_n29_t2_2_a + fc3_n29_t1_5;
-        fc3_n29_t2_3_a := resize(fc3_n29_t1_6, 27);
-        fc3_n29_t2_3_b := resize(fc3_n29_t1_7, 27);
-        fc3_n29_t2_3 := fc3_n29_t2_3_a + fc3_n29_t2_3_b;
-        fc3_n29_t3_0_a := resize(fc3_n29_t2_0, 28);
-        fc3_n29_t3_0_b := resize(fc3_n29_t2_1, 28);
-        fc3_n29_t3_0 := fc3_n29_t3_0_a + fc3_n29_t3_0_b;
-        fc3_n29_t3_1_a := resize(fc3_n29_t2_2, 28);
-        fc3_n29_t3_1_b := resize(fc3_n29_t2_3, 28);
-        fc3_n29_t3_1 := fc3_n29_t3_1_a + fc3_n29_t3_1_b;
-        fc3_n29_t4_0_a := resize(fc3_n29_t3_0, 29);
-        fc3_n29_t4_0_b := resize(fc3_n29_t3_1, 29);
-        fc3_n29_t4_0 := fc3_n29_t4_0_a + fc3_n29_t4_0_b;
-        fc3_n29_t5_0_b := resize(fc3_n29_bias, 29);
-        fc3_n29_t5_0 := fc3_n29_t4_0_d1 + fc3_n29_t5_0_b_d2;
-        fc3_n29_acc := fc3_n29_t5_0;
+        fc3_n29_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-33)) mod 2**22, 22));
+        fc3_n29_p20 := signed(to_unsigned((to_integer(fc3_in_20) * 267) mod 2**25, 25));
+        fc3_n29_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-275)) mod 2**25, 25));
+        fc3_n29_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 295) mod 2**25, 25));
+        fc3_n29_p24 := signed(to_unsigned((to_integer(fc3_in_24) * (-175)) mod 2**24, 24));
+        fc3_n29_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-249)) mod 2**24, 24));
+        fc3_n29_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 126) mod 2**23, 23));
+        fc3_n29_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 143) mod 2**24, 24));
+        fc3_n29_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-110)) mod 2**23, 23));
+        fc3_n29_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-191)) mod 2**24, 24));
+        fc3_n29_p30_neg := -resize(fc3_in_30, 17);
+        fc3_n29_t1_0 := resize(fc3_n29_t1_0_a_d1, 25) + resize(fc3_n29_t1_0_b_d1, 25);
+        fc3_n29_t1_1 := resize(fc3_n29_t1_1_a_d1, 25) + resize(fc3_n29_t1_1_b_d1, 25);
+        fc3_n29_t1_2 := resize(fc3_n29_t1_2_a_d1, 26) + resize(fc3_n29_t1_2_b_d1, 26);
+        fc3_n29_t1_3 := resize(fc3_n29_t1_3_a_d1, 26) + resize(fc3_n29_t1_3_b_d1, 26);
+        fc3_n29_t1_4 := resize(fc3_n29_t1_4_a_d1, 25) + resize(fc3_n29_t1_4_b_d1, 25);
+        fc3_n29_t1_6 := resize(fc3_n29_t1_6_a_d1, 26) + resize(fc3_n29_t1_6_b_d1, 26);
+        fc3_n29_t1_7 := resize(fc3_n29_t1_7_a_d1, 26) + resize(fc3_n29_t1_7_b_d1, 26);
+        fc3_n29_t2_0 := resize(fc3_n29_t1_0, 26) + resize(fc3_n29_t1_1, 26);
+        fc3_n29_t2_1 := resize(fc3_n29_t1_2, 27) + resize(fc3_n29_t1_3, 27);
+        fc3_n29_t2_2 := resize(fc3_n29_t1_4, 27) + (resize(fc3_n29_t1_5_a_d1, 27) + resize(fc3_n29_t1_5_b_d1, 27));
+        fc3_n29_t2_3 := resize(fc3_n29_t1_6, 27) + resize(fc3_n29_t1_7, 27);
+        fc3_n29_t3_0 := resize(fc3_n29_t2_0, 28) + resize(fc3_n29_t2_1, 28);
+        fc3_n29_t3_1 := resize(fc3_n29_t2_2, 28) + resize(fc3_n29_t2_3, 28);
+        fc3_n29_acc := (fc3_n29_t4_0_d1 + to_signed(-56320, 29));
         fc3_n29_y_fl := fc3_n29_acc(28 downto 10);
-        fc3_n29_y_wrap := fc3_n29_y_fl(15 downto 0);
-        fc3_n30_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_30), 25);
-        fc3_n30_p0 := fc3_n30_p0_m(23 downto 0);
-        fc3_n30_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_30), 26);
-        fc3_n30_p1 := fc3_n30_p1_m(24 downto 0);
-        fc3_n30_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_30), 23);
-        fc3_n30_p2 := fc3_n30_p2_m(21 downto 0);
-        fc3_n30_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_30), 24);
-        fc3_n30_p3 := fc3_n30_p3_m(22 downto 0);
-        fc3_n30_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_30), 25);
-        fc3_n30_p4 := fc3_n30_p4_m(23 downto 0);
-        fc3_n30_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_30), 23);
-        fc3_n30_p5 := fc3_n30_p5_m(21 downto 0);
-        fc3_n30_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_30), 26);
-        fc3_n30_p6 := fc3_n30_p6_m(24 downto 0);
-        fc3_n30_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_30), 25);
-        fc3_n30_p7 := fc3_n30_p7_m(23 downto 0);
-        fc3_n30_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_30), 25);
-        fc3_n30_p8 := fc3_n30_p8_m(23 downto 0);
-        fc3_n30_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_30), 26);
-        fc3_n30_p9 := fc3_n30_p9_m(24 downto 0);
-        fc3_n30_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_30), 26);
-        fc3_n30_p10 := fc3_n30_p10_m(24 downto 0);
-        fc3_n30_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_30), 24);
-        fc3_n30_p11 := fc3_n30_p11_m(22 downto 0);
-        fc3_n30_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_30), 26);
-        fc3_n30_p12 := fc3_n30_p12_m(24 downto 0);
-        fc3_n30_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_30), 24);
-        fc3_n30_p13 := fc3_n30_p13_m(22 downto 0);
-        fc3_n30_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_30), 25);
-        fc3_n30_p14 := fc3_n30_p14_m(23 downto 0);
-        fc3_n30_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_30), 25);
-        fc3_n30_p15 := fc3_n30_p15_m(23 downto 0);
-        fc3_n30_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_30), 25);
-        fc3_n30_p16 := fc3_n30_p16_m(23 downto 0);
-        fc3_n30_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_30), 24);
-        fc3_n30_p17 := fc3_n30_p17_m(22 downto 0);
-        fc3_n30_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_30), 23);
-        fc3_n30_p18 := fc3_n30_p18_m(21 downto 0);
-        fc3_n30_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_30), 26);
-        fc3_n30_p19 := fc3_n30_p19_m(24 downto 0);
-        fc3_n30_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_30), 23);
-        fc3_n30_p20 := fc3_n30_p20_m(21 downto 0);
-        fc3_n30_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_30), 24);
-        fc3_n30_p21 := fc3_n30_p21_m(22 downto 0);
-        fc3_n30_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_30), 25);
-        fc3_n30_p22 := fc3_n30_p22_m(23 downto 0);
-        fc3_n30_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_30), 26);
-        fc3_n30_p23 := fc3_n30_p23_m(24 downto 0);
-        fc3_n30_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_30), 26);
-        fc3_n30_p24 := fc3_n30_p24_m(24 downto 0);
-        fc3_n30_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_30), 22);
-        fc3_n30_p25 := fc3_n30_p25_m(20 downto 0);
-        fc3_n30_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_30), 25);
-        fc3_n30_p26 := fc3_n30_p26_m(23 downto 0);
-        fc3_n30_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_30), 25);
-        fc3_n30_p27 := fc3_n30_p27_m(23 downto 0);
-        fc3_n30_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_30), 25);
-        fc3_n30_p28 := fc3_n30_p28_m(23 downto 0);
-        fc3_n30_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_30), 25);
-        fc3_n30_p29 := fc3_n30_p29_m(23 downto 0);
-        fc3_n30_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_30), 26);
-        fc3_n30_p30 := fc3_n30_p30_m(24 downto 0);
-        fc3_n30_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_30), 21);
-        fc3_n30_p31 := fc3_n30_p31_m(19 downto 0);
-        fc3_n30_t0_0_a := resize(fc3_n30_p0, 25);
-        fc3_n30_t0_0 := fc3_n30_t0_0_a + fc3_n30_p1;
-        fc3_n30_t0_1_a := resize(fc3_n30_p2, 24);
-        fc3_n30_t0_1_b := resize(fc3_n30_p3, 24);
-        fc3_n30_t0_1 := fc3_n30_t0_1_a + fc3_n30_t0_1_b;
-        fc3_n30_t0_2_b := resize(fc3_n30_p5, 24);
-        fc3_n30_t0_2 := fc3_n30_p4 + fc3_n30_t0_2_b;
-        fc3_n30_t0_3_b := resize(fc3_n30_p7, 25);
-        fc3_n30_t0_3 := fc3_n30_p6 + fc3_n30_t0_3_b;
-        fc3_n30_t0_4_a := resize(fc3_n30_p8, 25);
-        fc3_n30_t0_4 := fc3_n30_t0_4_a + fc3_n30_p9;
-        fc3_n30_t0_5_b := resize(fc3_n30_p11, 25);
-        fc3_n30_t0_5 := fc3_n30_p10 + fc3_n30_t0_5_b;
-        fc3_n30_t0_6_b := resize(fc3_n30_p13, 25);
-        fc3_n30_t0_6 := fc3_n30_p12 + fc3_n30_t0_6_b;
-        fc3_n30_t0_7_a := resize(fc3_n30_p14, 25);
-        fc3_n30_t0_7_b := resize(fc3_n30_p15, 25);
-        fc3_n30_t0_7 := fc3_n30_t0_7_a + fc3_n30_t0_7_b;
-        fc3_n30_t0_8_a := resize(fc3_n30_p16, 25);
-        fc3_n30_t0_8_b := resize(fc3_n30_p17, 25);
-        fc3_n30_t0_8 := fc3_n30_t0_8_a + fc3_n30_t0_8_b;
-        fc3_n30_t0_9_a := resize(fc3_n30_p18, 25);
-        fc3_n30_t0_9 := fc3_n30_t0_9_a + fc3_n30_p19;
-        fc3_n30_t0_10_a := resize(fc3_n30_p20, 23);
-        fc3_n30_t0_10 := fc3_n30_t0_10_a + fc3_n30_p21;
-        fc3_n30_t0_11_a := resize(fc3_n30_p22, 25);
-        fc3_n30_t0_11 := fc3_n30_t0_11_a + fc3_n30_p23;
-        fc3_n30_t0_12_b := resize(fc3_n30_p25, 25);
-        fc3_n30_t0_12 := fc3_n30_p24 + fc3_n30_t0_12_b;
-        fc3_n30_t0_13_a := resize(fc3_n30_p26, 25);
-        fc3_n30_t0_13_b := resize(fc3_n30_p27, 25);
-        fc3_n30_t0_13 := fc3_n30_t0_13_a + fc3_n30_t0_13_b;
-        fc3_n30_t0_14_a := resize(fc3_n30_p28, 25);
-        fc3_n30_t0_14_b := resize(fc3_n30_p29, 25);
-        fc3_n30_t0_14 := fc3_n30_t0_14_a + fc3_n30_t0_14_b;
-        fc3_n30_t0_15_b := resize(fc3_n30_p31, 25);
-        fc3_n30_t0_15 := fc3_n30_p30 + fc3_n30_t0_15_b;
-        fc3_n30_t1_0_a := resize(fc3_n30_t0_0, 26);
-        fc3_n30_t1_0_b := resize(fc3_n30_t0_1, 26);
-        fc3_n30_t1_0 := fc3_n30_t1_0_a_d1 + fc3_n30_t1_0_b_d1;
-        fc3_n30_t1_1_a := resize(fc3_n30_t0_2, 26);
-        fc3_n30_t1_1_b := resize(fc3_n30_t0_3, 26);
-        fc3_n30_t1_1 := fc3_n30_t1_1_a_d1 + fc3_n30_t1_1_b_d1;
-        fc3_n30_t1_2_a := resize(fc3_n30_t0_4, 26);
-        fc3_n30_t1_2_b := resize(fc3_n30_t0_5, 26);
-        fc3_n30_t1_2 := fc3_n30_t1_2_a_d1 + fc3_n30_t1_2_b_d1;
-        fc3_n30_t1_3_a := resize(fc3_n30_t0_6, 26);
-        fc3_n30_t1_3_b := resize(fc3_n30_t0_7, 26);
-        fc3_n30_t1_3 := fc3_n30_t1_3_a_d1 + fc3_n30_t1_3_b_d1;
-        fc3_n30_t1_4_a := resize(fc3_n30_t0_8, 26);
-        fc3_n30_t1_4_b := resize(fc3_n30_t0_9, 26);
-        fc3_n30_t1_4 := fc3_n30_t1_4_a_d1 + fc3_n30_t1_4_b_d1;
-        fc3_n30_t1_5_a := resize(fc3_n30_t0_10, 26);
-        fc3_n30_t1_5_b := resize(fc3_n30_t0_11, 26);
-        fc3_n30_t1_5 := fc3_n30_t1_5_a_d1 + fc3_n30_t1_5_b_d1;
-        fc3_n30_t1_6_a := resize(fc3_n30_t0_12, 26);
-        fc3_n30_t1_6_b := resize(fc3_n30_t0_13, 26);
-        fc3_n30_t1_6 := fc3_n30_t1_6_a_d1 + fc3_n30_t1_6_b_d1;
-        fc3_n30_t1_7_a := resize(fc3_n30_t0_14, 26);
-        fc3_n30_t1_7_b := resize(fc3_n30_t0_15, 26);
-        fc3_n30_t1_7 := fc3_n30_t1_7_a_d1 + fc3_n30_t1_7_b_d1;
-        fc3_n30_t2_0_a := resize(fc3_n30_t1_0, 27);
-        fc3_n30_t2_0_b := resize(fc3_n30_t1_1, 27);
-        fc3_n30_t2_0 := fc3_n30_t2_0_a + fc3_n30_t2_0_b;
-        fc3_n30_t2_1_a := resize(fc3_n30_t1_2, 27);
-        fc3_n30_t2_1_b := resize(fc3_n30_t1_3, 27);
-        fc3_n30_t2_1 := fc3_n30_t2_1_a + fc3_n30_t2_1_b;
-        fc3_n30_t2_2_a := resize(fc3_n30_t1_4, 27);
-        fc3_n30_t2_2_b := resize(fc3_n30_t1_5, 27);
-        fc3_n30_t2_2 := fc3_n30_t2_2_a + fc3_n30_t2_2_b;
-        fc3_n30_t2_3_a := resize(fc3_n30_t1_6, 27);
-        fc3_n30_t2_3_b := resize(fc3_n30_t1_7, 27);
-        fc3_n30_t2_3 := fc3_n30_t2_3_a + fc3_n30_t2_3_b;
-        fc3_n30_t3_0_a := resize(fc3_n30_t2_0, 28);
-        fc3_n30_t3_0_b := resize(fc3_n30_t2_1, 28);
-        fc3_n30_t3_0 := fc3_n30_t3_0_a + fc3_n30_t3_0_b;
-        fc3_n30_t3_1_a := resize(fc3_n30_t2_2, 28);
-        fc3_n30_t3_1_b := resize(fc3_n30_t2_3, 28);
-        fc3_n30_t3_1 := fc3_n30_t3_1_a + fc3_n30_t3_1_b;
-        fc3_n30_t4_0_a := resize(fc3_n30_t3_0, 29);
-        fc3_n30_t4_0_b := resize(fc3_n30_t3_1, 29);
-        fc3_n30_t4_0 := fc3_n30_t4_0_a + fc3_n30_t4_0_b;
-        fc3_n30_t5_0_b := resize(fc3_n30_bias, 29);
-        fc3_n30_t5_0 := fc3_n30_t4_0_d1 + fc3_n30_t5_0_b_d2;
-        fc3_n30_acc := fc3_n30_t5_0;
+        fc3_n30_p0 := signed(to_unsigned((to_integer(fc3_in_0) * (-192)) mod 2**24, 24));
+        fc3_n30_p2 := signed(to_unsigned((to_integer(fc3_in_2) * (-44)) mod 2**22, 22));
+        fc3_n30_p3 := signed(to_unsigned((to_integer(fc3_in_3) * 124) mod 2**23, 23));
+        fc3_n30_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 36) mod 2**22, 22));
+        fc3_n30_p7 := signed(to_unsigned((to_integer(fc3_in_7) * 171) mod 2**24, 24));
+        fc3_n30_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-174)) mod 2**24, 24));
+        fc3_n30_p11 := signed(to_unsigned((to_integer(fc3_in_11) * 74) mod 2**23, 23));
+        fc3_n30_p13 := signed(to_unsigned((to_integer(fc3_in_13) * 89) mod 2**23, 23));
+        fc3_n30_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 235) mod 2**24, 24));
+        fc3_n30_p15 := signed(to_unsigned((to_integer(fc3_in_15) * 169) mod 2**24, 24));
+        fc3_n30_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-208)) mod 2**24, 24));
+        fc3_n30_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 65) mod 2**23, 23));
+        fc3_n30_p18 := signed(to_unsigned((to_integer(fc3_in_18) * 40) mod 2**22, 22));
+        fc3_n30_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-52)) mod 2**22, 22));
+        fc3_n30_p22 := signed(to_unsigned((to_integer(fc3_in_22) * 231) mod 2**24, 24));
+        fc3_n30_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-21)) mod 2**21, 21));
+        fc3_n30_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 142) mod 2**24, 24));
+        fc3_n30_p27 := signed(to_unsigned((to_integer(fc3_in_27) * 185) mod 2**24, 24));
+        fc3_n30_p28 := signed(to_unsigned((to_integer(fc3_in_28) * (-167)) mod 2**24, 24));
+        fc3_n30_p29 := signed(to_unsigned((to_integer(fc3_in_29) * (-236)) mod 2**24, 24));
+        fc3_n30_p31 := signed(to_unsigned((to_integer(fc3_in_31) * 10) mod 2**20, 20));
+        fc3_n30_t1_0 := resize(fc3_n30_t1_0_a_d1, 26) + resize(fc3_n30_t1_0_b_d1, 26);
+        fc3_n30_t1_1 := resize(fc3_n30_t1_1_a_d1, 26) + resize(fc3_n30_t1_1_b_d1, 26);
+        fc3_n30_t1_2 := resize(fc3_n30_t1_2_a_d1, 26) + resize(fc3_n30_t1_2_b_d1, 26);
+        fc3_n30_t1_3 := resize(fc3_n30_t1_3_a_d1, 26) + resize(fc3_n30_t1_3_b_d1, 26);
+        fc3_n30_t1_4 := resize(fc3_n30_t1_4_a_d1, 26) + resize(fc3_n30_t1_4_b_d1, 26);
+        fc3_n30_t1_5 := resize(fc3_n30_t1_5_a_d1, 26) + resize(fc3_n30_t1_5_b_d1, 26);
+        fc3_n30_t1_6 := resize(fc3_n30_t1_6_a_d1, 26) + resize(fc3_n30_t1_6_b_d1, 26);
+        fc3_n30_t1_7 := resize(fc3_n30_t1_7_a_d1, 26) + resize(fc3_n30_t1_7_b_d1, 26);
+        fc3_n30_t2_0 := resize(fc3_n30_t1_0, 27) + resize(fc3_n30_t1_1, 27);
+        fc3_n30_t2_1 := resize(fc3_n30_t1_2, 27) + resize(fc3_n30_t1_3, 27);
+        fc3_n30_t2_2 := resize(fc3_n30_t1_4, 27) + resize(fc3_n30_t1_5, 27);
+        fc3_n30_t2_3 := resize(fc3_n30_t1_6, 27) + resize(fc3_n30_t1_7, 27);
+        fc3_n30_t3_0 := resize(fc3_n30_t2_0, 28) + resize(fc3_n30_t2_1, 28);
+        fc3_n30_t3_1 := resize(fc3_n30_t2_2, 28) + resize(fc3_n30_t2_3, 28);
+        fc3_n30_acc := (fc3_n30_t4_0_d1 + to_signed(371712, 29));
         fc3_n30_y_fl := fc3_n30_acc(28 downto 10);
-        fc3_n30_y_wrap := fc3_n30_y_fl(15 downto 0);
-        fc3_n31_p0_m := to_signed(to_integer(fc3_in_0) * to_integer(fc3_w0_31), 26);
-        fc3_n31_p0 := fc3_n31_p0_m(24 downto 0);
-        fc3_n31_p1_m := to_signed(to_integer(fc3_in_1) * to_integer(fc3_w1_31), 24);
-        fc3_n31_p1 := fc3_n31_p1_m(22 downto 0);
-        fc3_n31_p2_m := to_signed(to_integer(fc3_in_2) * to_integer(fc3_w2_31), 24);
-        fc3_n31_p2 := fc3_n31_p2_m(22 downto 0);
-        fc3_n31_p3_m := to_signed(to_integer(fc3_in_3) * to_integer(fc3_w3_31), 24);
-        fc3_n31_p3 := fc3_n31_p3_m(22 downto 0);
-        fc3_n31_p4_m := to_signed(to_integer(fc3_in_4) * to_integer(fc3_w4_31), 24);
-        fc3_n31_p4 := fc3_n31_p4_m(22 downto 0);
-        fc3_n31_p5_m := to_signed(to_integer(fc3_in_5) * to_integer(fc3_w5_31), 23);
-        fc3_n31_p5 := fc3_n31_p5_m(21 downto 0);
-        fc3_n31_p6_m := to_signed(to_integer(fc3_in_6) * to_integer(fc3_w6_31), 26);
-        fc3_n31_p6 := fc3_n31_p6_m(24 downto 0);
-        fc3_n31_p7_m := to_signed(to_integer(fc3_in_7) * to_integer(fc3_w7_31), 24);
-        fc3_n31_p7 := fc3_n31_p7_m(22 downto 0);
-        fc3_n31_p8_m := to_signed(to_integer(fc3_in_8) * to_integer(fc3_w8_31), 25);
-        fc3_n31_p8 := fc3_n31_p8_m(23 downto 0);
-        fc3_n31_p9_m := to_signed(to_integer(fc3_in_9) * to_integer(fc3_w9_31), 24);
-        fc3_n31_p9 := fc3_n31_p9_m(22 downto 0);
-        fc3_n31_p10_m := to_signed(to_integer(fc3_in_10) * to_integer(fc3_w10_31), 24);
-        fc3_n31_p10 := fc3_n31_p10_m(22 downto 0);
-        fc3_n31_p11_m := to_signed(to_integer(fc3_in_11) * to_integer(fc3_w11_31), 24);
-        fc3_n31_p11 := fc3_n31_p11_m(22 downto 0);
-        fc3_n31_p12_m := to_signed(to_integer(fc3_in_12) * to_integer(fc3_w12_31), 26);
-        fc3_n31_p12 := fc3_n31_p12_m(24 downto 0);
-        fc3_n31_p13_m := to_signed(to_integer(fc3_in_13) * to_integer(fc3_w13_31), 25);
-        fc3_n31_p13 := fc3_n31_p13_m(23 downto 0);
-        fc3_n31_p14_m := to_signed(to_integer(fc3_in_14) * to_integer(fc3_w14_31), 24);
-        fc3_n31_p14 := fc3_n31_p14_m(22 downto 0);
-        fc3_n31_p15_m := to_signed(to_integer(fc3_in_15) * to_integer(fc3_w15_31), 24);
-        fc3_n31_p15 := fc3_n31_p15_m(22 downto 0);
-        fc3_n31_p16_m := to_signed(to_integer(fc3_in_16) * to_integer(fc3_w16_31), 25);
-        fc3_n31_p16 := fc3_n31_p16_m(23 downto 0);
-        fc3_n31_p17_m := to_signed(to_integer(fc3_in_17) * to_integer(fc3_w17_31), 24);
-        fc3_n31_p17 := fc3_n31_p17_m(22 downto 0);
-        fc3_n31_p18_m := to_signed(to_integer(fc3_in_18) * to_integer(fc3_w18_31), 24);
-        fc3_n31_p18 := fc3_n31_p18_m(22 downto 0);
-        fc3_n31_p19_m := to_signed(to_integer(fc3_in_19) * to_integer(fc3_w19_31), 24);
-        fc3_n31_p19 := fc3_n31_p19_m(22 downto 0);
-        fc3_n31_p20_m := to_signed(to_integer(fc3_in_20) * to_integer(fc3_w20_31), 22);
-        fc3_n31_p20 := fc3_n31_p20_m(20 downto 0);
-        fc3_n31_p21_m := to_signed(to_integer(fc3_in_21) * to_integer(fc3_w21_31), 25);
-        fc3_n31_p21 := fc3_n31_p21_m(23 downto 0);
-        fc3_n31_p22_m := to_signed(to_integer(fc3_in_22) * to_integer(fc3_w22_31), 25);
-        fc3_n31_p22 := fc3_n31_p22_m(23 downto 0);
-        fc3_n31_p23_m := to_signed(to_integer(fc3_in_23) * to_integer(fc3_w23_31), 25);
-        fc3_n31_p23 := fc3_n31_p23_m(23 downto 0);
-        fc3_n31_p24_m := to_signed(to_integer(fc3_in_24) * to_integer(fc3_w24_31), 22);
-        fc3_n31_p24 := fc3_n31_p24_m(20 downto 0);
-        fc3_n31_p25_m := to_signed(to_integer(fc3_in_25) * to_integer(fc3_w25_31), 25);
-        fc3_n31_p25 := fc3_n31_p25_m(23 downto 0);
-        fc3_n31_p26_m := to_signed(to_integer(fc3_in_26) * to_integer(fc3_w26_31), 25);
-        fc3_n31_p26 := fc3_n31_p26_m(23 downto 0);
-        fc3_n31_p27_m := to_signed(to_integer(fc3_in_27) * to_integer(fc3_w27_31), 25);
-        fc3_n31_p27 := fc3_n31_p27_m(23 downto 0);
-        fc3_n31_p28_m := to_signed(to_integer(fc3_in_28) * to_integer(fc3_w28_31), 26);
-        fc3_n31_p28 := fc3_n31_p28_m(24 downto 0);
-        fc3_n31_p29_m := to_signed(to_integer(fc3_in_29) * to_integer(fc3_w29_31), 21);
-        fc3_n31_p29 := fc3_n31_p29_m(19 downto 0);
-        fc3_n31_p30_m := to_signed(to_integer(fc3_in_30) * to_integer(fc3_w30_31), 25);
-        fc3_n31_p30 := fc3_n31_p30_m(23 downto 0);
-        fc3_n31_p31_m := to_signed(to_integer(fc3_in_31) * to_integer(fc3_w31_31), 26);
-        fc3_n31_p31 := fc3_n31_p31_m(24 downto 0);
-        fc3_n31_t0_0_b := resize(fc3_n31_p1, 25);
-        fc3_n31_t0_0 := fc3_n31_p0 + fc3_n31_t0_0_b;
-        fc3_n31_t0_1_a := resize(fc3_n31_p2, 24);
-        fc3_n31_t0_1_b := resize(fc3_n31_p3, 24);
-        fc3_n31_t0_1 := fc3_n31_t0_1_a + fc3_n31_t0_1_b;
-        fc3_n31_t0_2_a := resize(fc3_n31_p4, 24);
-        fc3_n31_t0_2_b := resize(fc3_n31_p5, 24);
-        fc3_n31_t0_2 := fc3_n31_t0_2_a + fc3_n31_t0_2_b;
-        fc3_n31_t0_3_b := resize(fc3_n31_p7, 25);
-        fc3_n31_t0_3 := fc3_n31_p6 + fc3_n31_t0_3_b;
-        fc3_n31_t0_4_a := resize(fc3_n31_p8, 25);
-        fc3_n31_t0_4_b := resize(fc3_n31_p9, 25);
-        fc3_n31_t0_4 := fc3_n31_t0_4_a + fc3_n31_t0_4_b;
-        fc3_n31_t0_5_a := resize(fc3_n31_p10, 24);
-        fc3_n31_t0_5_b := resize(fc3_n31_p11, 24);
-        fc3_n31_t0_5 := fc3_n31_t0_5_a + fc3_n31_t0_5_b;
-        fc3_n31_t0_6_b := resize(fc3_n31_p13, 25);
-        fc3_n31_t0_6 := fc3_n31_p12 + fc3_n31_t0_6_b;
-        fc3_n31_t0_7_a := resize(fc3_n31_p14, 24);
-        fc3_n31_t0_7_b := resize(fc3_n31_p15, 24);
-        fc3_n31_t0_7 := fc3_n31_t0_7_a + fc3_n31_t0_7_b;
-        fc3_n31_t0_8_a := resize(fc3_n31_p16, 25);
-        fc3_n31_t0_8_b := resize(fc3_n31_p17, 25);
-        fc3_n31_t0_8 := fc3_n31_t0_8_a + fc3_n31_t0_8_b;
-        fc3_n31_t0_9_a := resize(fc3_n31_p18, 24);
-        fc3_n31_t0_9_b := resize(fc3_n31_p19, 24);
-        fc3_n31_t0_9 := fc3_n31_t0_9_a + fc3_n31_t0_9_b;
-        fc3_n31_t0_10_a := resize(fc3_n31_p20, 25);
-        fc3_n31_t0_10_b := resize(fc3_n31_p21, 25);
-        fc3_n31_t0_10 := fc3_n31_t0_10_a + fc3_n31_t0_10_b;
-        fc3_n31_t0_11_a := resize(fc3_n31_p22, 25);
-        fc3_n31_t0_11_b := resize(fc3_n31_p23, 25);
-        fc3_n31_t0_11 := fc3_n31_t0_11_a + fc3_n31_t0_11_b;
-        fc3_n31_t0_12_a := resize(fc3_n31_p24, 25);
-        fc3_n31_t0_12_b := resize(fc3_n31_p25, 25);
-        fc3_n31_t0_12 := fc3_n31_t0_12_a + fc3_n31_t0_12_b;
-        fc3_n31_t0_13_a := resize(fc3_n31_p26, 25);
-        fc3_n31_t0_13_b := resize(fc3_n31_p27, 25);
-        fc3_n31_t0_13 := fc3_n31_t0_13_a + fc3_n31_t0_13_b;
-        fc3_n31_t0_14_b := resize(fc3_n31_p29, 25);
-        fc3_n31_t0_14 := fc3_n31_p28 + fc3_n31_t0_14_b;
-        fc3_n31_t0_15_a := resize(fc3_n31_p30, 26);
-        fc3_n31_t0_15_b := resize(fc3_n31_p31, 26);
-        fc3_n31_t0_15 := fc3_n31_t0_15_a + fc3_n31_t0_15_b;
-        fc3_n31_t1_0_b := resize(fc3_n31_t0_1, 25);
-        fc3_n31_t1_0 := fc3_n31_t0_0_d1 + fc3_n31_t1_0_b_d1;
-        fc3_n31_t1_1_a := resize(fc3_n31_t0_2, 26);
-        fc3_n31_t1_1_b := resize(fc3_n31_t0_3, 26);
-        fc3_n31_t1_1 := fc3_n31_t1_1_a_d1 + fc3_n31_t1_1_b_d1;
-        fc3_n31_t1_2_a := resize(fc3_n31_t0_4, 26);
-        fc3_n31_t1_2_b := resize(fc3_n31_t0_5, 26);
-        fc3_n31_t1_2 := fc3_n31_t1_2_a_d1 + fc3_n31_t1_2_b_d1;
-        fc3_n31_t1_3_a := resize(fc3_n31_t0_6, 26);
-        fc3_n31_t1_3_b := resize(fc3_n31_t0_7, 26);
-        fc3_n31_t1_3 := fc3_n31_t1_3_a_d1 + fc3_n31_t1_3_b_d1;
-        fc3_n31_t1_4_a := resize(fc3_n31_t0_8, 26);
-        fc3_n31_t1_4_b := resize(fc3_n31_t0_9, 26);
-        fc3_n31_t1_4 := fc3_n31_t1_4_a_d1 + fc3_n31_t1_4_b_d1;
-        fc3_n31_t1_5_a := resize(fc3_n31_t0_10, 26);
-        fc3_n31_t1_5_b := resize(fc3_n31_t0_11, 26);
-        fc3_n31_t1_5 := fc3_n31_t1_5_a_d1 + fc3_n31_t1_5_b_d1;
-        fc3_n31_t1_6_a := resize(fc3_n31_t0_12, 26);
-        fc3_n31_t1_6_b := resize(fc3_n31_t0_13, 26);
-        fc3_n31_t1_6 := fc3_n31_t1_6_a_d1 + fc3_n31_t1_6_b_d1;
-        fc3_n31_t1_7_a := resize(fc3_n31_t0_14, 26);
-        fc3_n31_t1_7 := fc3_n31_t1_7_a_d1 + fc3_n31_t0_15_d1;
-        fc3_n31_t2_0_a := resize(fc3_n31_t1_0, 26);
-        fc3_n31_t2_0 := fc3_n31_t2_0_a + fc3_n31_t1_1;
-        fc3_n31_t2_1_a := resize(fc3_n31_t1_2, 27);
-        fc3_n31_t2_1_b := resize(fc3_n31_t1_3, 27);
-        fc3_n31_t2_1 := fc3_n31_t2_1_a + fc3_n31_t2_1_b;
-        fc3_n31_t2_2_a := resize(fc3_n31_t1_4, 27);
-        fc3_n31_t2_2_b := resize(fc3_n31_t1_5, 27);
-        fc3_n31_t2_2 := fc3_n31_t2_2_a + fc3_n31_t2_2_b;
-        fc3_n31_t2_3_a := resize(fc3_n31_t1_6, 27);
-        fc3_n31_t2_3_b := resize(fc3_n31_t1_7, 27);
-        fc3_n31_t2_3 := fc3_n31_t2_3_a + fc3_n31_t2_3_b;
-        fc3_n31_t3_0_a := resize(fc3_n31_t2_0, 28);
-        fc3_n31_t3_0_b := resize(fc3_n31_t2_1, 28);
-        fc3_n31_t3_0 := fc3_n31_t3_0_a + fc3_n31_t3_0_b;
-        fc3_n31_t3_1_a := resize(fc3_n31_t2_2, 28);
-        fc3_n31_t3_1_b := resize(fc3_n31_t2_3, 28);
-        fc3_n31_t3_1 := fc3_n31_t3_1_a + fc3_n31_t3_1_b;
-        fc3_n31_t4_0_a := resize(fc3_n31_t3_0, 29);
-        fc3_n31_t4_0_b := resize(fc3_n31_t3_1, 29);
-        fc3_n31_t4_0 := fc3_n31_t4_0_a + fc3_n31_t4_0_b;
-        fc3_n31_acc := fc3_n31_t4_0;
+        fc3_n31_p1 := signed(to_unsigned((to_integer(fc3_in_1) * 65) mod 2**23, 23));
+        fc3_n31_p2 := signed(to_unsigned((to_integer(fc3_in_2) * 66) mod 2**23, 23));
+        fc3_n31_p3 := signed(to_unsigned((to_integer(fc3_in_3) * (-78)) mod 2**23, 23));
+        fc3_n31_p4 := signed(to_unsigned((to_integer(fc3_in_4) * 92) mod 2**23, 23));
+        fc3_n31_p5 := signed(to_unsigned((to_integer(fc3_in_5) * 37) mod 2**22, 22));
+        fc3_n31_p7 := signed(to_unsigned((to_integer(fc3_in_7) * (-105)) mod 2**23, 23));
+        fc3_n31_p8 := signed(to_unsigned((to_integer(fc3_in_8) * (-177)) mod 2**24, 24));
+        fc3_n31_p9 := signed(to_unsigned((to_integer(fc3_in_9) * 107) mod 2**23, 23));
+        fc3_n31_p10 := signed(to_unsigned((to_integer(fc3_in_10) * 110) mod 2**23, 23));
+        fc3_n31_p11 := signed(to_unsigned((to_integer(fc3_in_11) * (-121)) mod 2**23, 23));
+        fc3_n31_p13 := signed(to_unsigned((to_integer(fc3_in_13) * (-169)) mod 2**24, 24));
+        fc3_n31_p14 := signed(to_unsigned((to_integer(fc3_in_14) * 74) mod 2**23, 23));
+        fc3_n31_p15 := signed(to_unsigned((to_integer(fc3_in_15) * (-120)) mod 2**23, 23));
+        fc3_n31_p16 := signed(to_unsigned((to_integer(fc3_in_16) * (-214)) mod 2**24, 24));
+        fc3_n31_p17 := signed(to_unsigned((to_integer(fc3_in_17) * 83) mod 2**23, 23));
+        fc3_n31_p18 := signed(to_unsigned((to_integer(fc3_in_18) * (-127)) mod 2**23, 23));
+        fc3_n31_p19 := signed(to_unsigned((to_integer(fc3_in_19) * (-96)) mod 2**23, 23));
+        fc3_n31_p20 := signed(to_unsigned((to_integer(fc3_in_20) * (-21)) mod 2**21, 21));
+        fc3_n31_p21 := signed(to_unsigned((to_integer(fc3_in_21) * (-237)) mod 2**24, 24));
+        fc3_n31_p22 := signed(to_unsigned((to_integer(fc3_in_22) * (-203)) mod 2**24, 24));
+        fc3_n31_p23 := signed(to_unsigned((to_integer(fc3_in_23) * (-197)) mod 2**24, 24));
+        fc3_n31_p24 := signed(to_unsigned((to_integer(fc3_in_24) * 30) mod 2**21, 21));
+        fc3_n31_p25 := signed(to_unsigned((to_integer(fc3_in_25) * (-237)) mod 2**24, 24));
+        fc3_n31_p26 := signed(to_unsigned((to_integer(fc3_in_26) * 208) mod 2**24, 24));
+        fc3_n31_p27 := signed(to_unsigned((to_integer(fc3_in_27) * (-136)) mod 2**24, 24));
+        fc3_n31_p30 := signed(to_unsigned((to_integer(fc3_in_30) * (-246)) mod 2**24, 24));
+        fc3_n31_p31 := signed(to_unsigned((to_integer(fc3_in_31) * (-266)) mod 2**25, 25));
+        fc3_n31_t1_0 := fc3_n31_t0_0_d1 + resize(fc3_n31_t1_0_b_d1, 25);
+        fc3_n31_t1_2 := resize(fc3_n31_t1_2_a_d1, 26) + resize(fc3_n31_t1_2_b_d1, 26);
+        fc3_n31_t1_3 := resize(fc3_n31_t1_3_a_d1, 26) + resize(fc3_n31_t1_3_b_d1, 26);
+        fc3_n31_t1_4 := resize(fc3_n31_t1_4_a_d1, 26) + resize(fc3_n31_t1_4_b_d1, 26);
+        fc3_n31_t1_5 := resize(fc3_n31_t1_5_a_d1, 26) + resize(fc3_n31_t1_5_b_d1, 26);
+        fc3_n31_t1_6 := resize(fc3_n31_t1_6_a_d1, 26) + resize(fc3_n31_t1_6_b_d1, 26);
+        fc3_n31_t1_7 := resize(fc3_n31_t1_7_a_d1, 26) + fc3_n31_t0_15_d1;
+        fc3_n31_t2_0 := resize(fc3_n31_t1_0, 26) + (resize(fc3_n31_t1_1_a_d1, 26) + resize(fc3_n31_t1_1_b_d1, 26));
+        fc3_n31_t2_1 := resize(fc3_n31_t1_2, 27) + resize(fc3_n31_t1_3, 27);
+        fc3_n31_t2_2 := resize(fc3_n31_t1_4, 27) + resize(fc3_n31_t1_5, 27);
+        fc3_n31_t2_3 := resize(fc3_n31_t1_6, 27) + resize(fc3_n31_t1_7, 27);
+        fc3_n31_t3_0 := resize(fc3_n31_t2_0, 28) + resize(fc3_n31_t2_1, 28);
+        fc3_n31_t3_1 := resize(fc3_n31_t2_2, 28) + resize(fc3_n31_t2_3, 28);
+        fc3_n31_acc := (resize(fc3_n31_t3_0, 29) + resize(fc3_n31_t3_1, 29));
         fc3_n31_y_fl := fc3_n31_acc(28 downto 10);
-        fc3_n31_y_wrap := fc3_n31_y_fl(15 downto 0);
-        fc3_n0_t1_0_a_d1 <= fc3_n0_t1_0_a;
-        fc3_n0_t1_0_b_d1 <= fc3_n0_t1_0_b;
-        fc3_n0_t1_1_a_d1 <= fc3_n0_t1_1_a;
-        fc3_n0_t0_3_d1 <= fc3_n0_t0_3;
-        fc3_n0_t0_4_d1 <= fc3_n0_t0_4;
-        fc3_n0_t1_2_b_d1 <= fc3_n0_t1_2_b;
-        fc3_n0_t1_3_a_d1 <= fc3_n0_t1_3_a;
-        fc3_n0_t1_3_b_d1 <= fc3_n0_t1_3_b;
-        fc3_n0_t1_4_a_d1 <= fc3_n0_t1_4_a;
-        fc3_n0_t1_4_b_d1 <= fc3_n0_t1_4_b;
-        fc3_n0_t1_5_a_d1 <= fc3_n0_t1_5_a;
-        fc3_n0_t1_5_b_d1 <= fc3_n0_t1_5_b;
-        fc3_n0_t1_6_a_d1 <= fc3_n0_t1_6_a;
-        fc3_n0_t1_6_b_d1 <= fc3_n0_t1_6_b;
-        fc3_n0_t1_7_a_d1 <= fc3_n0_t1_7_a;
-        fc3_n0_t1_7_b_d1 <= fc3_n0_t1_7_b;
-        fc3_n0_t4_0_d1 <= fc3_n0_t4_0;
-        fc3_n0_t5_0_b_d1 <= fc3_n0_t5_0_b;
-        fc3_n0_t5_0_b_d2 <= fc3_n0_t5_0_b_d1;
-        fc3_n1_t0_0_d1 <= fc3_n1_t0_0;
-        fc3_n1_t1_0_b_d1 <= fc3_n1_t1_0_b;
-        fc3_n1_t0_2_d1 <= fc3_n1_t0_2;
-        fc3_n1_t1_1_b_d1 <= fc3_n1_t1_1_b;
-        fc3_n1_t1_2_a_d1 <= fc3_n1_t1_2_a;
-        fc3_n1_t1_2_b_d1 <= fc3_n1_t1_2_b;
-        fc3_n1_t1_3_a_d1 <= fc3_n1_t1_3_a;
-        fc3_n1_t1_3_b_d1 <= fc3_n1_t1_3_b;
-        fc3_n1_t1_4_a_d1 <= fc3_n1_t1_4_a;
-        fc3_n1_t0_9_d1 <= fc3_n1_t0_9;
-        fc3_n1_t0_10_d1 <= fc3_n1_t0_10;
-        fc3_n1_t1_5_b_d1 <= fc3_n1_t1_5_b;
-        fc3_n1_t1_6_a_d1 <= fc3_n1_t1_6_a;
-        fc3_n1_t1_6_b_d1 <= fc3_n1_t1_6_b;
-        fc3_n1_t1_7_a_d1 <= fc3_n1_t1_7_a;
-        fc3_n1_t0_15_d1 <= fc3_n1_t0_15;
-        fc3_n1_t4_0_d1 <= fc3_n1_t4_0;
-        fc3_n1_t5_0_b_d1 <= fc3_n1_t5_0_b;
-        fc3_n1_t5_0_b_d2 <= fc3_n1_t5_0_b_d1;
-        fc3_n2_t1_0_a_d1 <= fc3_n2_t1_0_a;
-        fc3_n2_t1_0_b_d1 <= fc3_n2_t1_0_b;
-        fc3_n2_t0_2_d1 <= fc3_n2_t0_2;
-        fc3_n2_t1_1_b_d1 <= fc3_n2_t1_1_b;
-        fc3_n2_t0_4_d1 <= fc3_n2_t0_4;
-        fc3_n2_t1_2_b_d1 <= fc3_n2_t1_2_b;
-        fc3_n2_t1_3_a_d1 <= fc3_n2_t1_3_a;
-        fc3_n2_t1_3_b_d1 <= fc3_n2_t1_3_b;
-        fc3_n2_t0_8_d1 <= fc3_n2_t0_8;
-        fc3_n2_t1_4_b_d1 <= fc3_n2_t1_4_b;
-        fc3_n2_t1_5_a_d1 <= fc3_n2_t1_5_a;
-        fc3_n2_t1_5_b_d1 <= fc3_n2_t1_5_b;
-        fc3_n2_t1_6_a_d1 <= fc3_n2_t1_6_a;
-        fc3_n2_t1_6_b_d1 <= fc3_n2_t1_6_b;
-        fc3_n2_t1_7_a_d1 <= fc3_n2_t1_7_a;
-        fc3_n2_t1_7_b_d1 <= fc3_n2_t1_7_b;
-        fc3_n2_t4_0_d1 <= fc3_n2_t4_0;
-        fc3_n2_t5_0_b_d1 <= fc3_n2_t5_0_b;
-        fc3_n2_t5_0_b_d2 <= fc3_n2_t5_0_b_d1;
-        fc3_n3_t0_0_d1 <= fc3_n3_t0_0;
-        fc3_n3_t1_0_b_d1 <= fc3_n3_t1_0_b;
-        fc3_n3_t1_1_a_d1 <= fc3_n3_t1_1_a;
-        fc3_n3_t1_1_b_d1 <= fc3_n3_t1_1_b;
-        fc3_n3_t1_2_a_d1 <= fc3_n3_t1_2_a;
-        fc3_n3_t1_2_b_d1 <= fc3_n3_t1_2_b;
-        fc3_n3_t1_3_a_d1 <= fc3_n3_t1_3_a;
-        fc3_n3_t1_3_b_d1 <= fc3_n3_t1_3_b;
-        fc3_n3_t1_4_a_d1 <= fc3_n3_t1_4_a;
-        fc3_n3_t1_4_b_d1 <= fc3_n3_t1_4_b;
-        fc3_n3_t0_10_d1 <= fc3_n3_t0_10;
-        fc3_n3_t1_5_b_d1 <= fc3_n3_t1_5_b;
-        fc3_n3_t1_6_a_d1 <= fc3_n3_t1_6_a;
-        fc3_n3_t1_6_b_d1 <= fc3_n3_t1_6_b;
-        fc3_n3_t1_7_a_d1 <= fc3_n3_t1_7_a;
-        fc3_n3_t1_7_b_d1 <= fc3_n3_t1_7_b;
-        fc3_n3_t4_0_d1 <= fc3_n3_t4_0;
-        fc3_n3_t5_0_b_d1 <= fc3_n3_t5_0_b;
-        fc3_n3_t5_0_b_d2 <= fc3_n3_t5_0_b_d1;
-        fc3_n4_t1_0_a_d1 <= fc3_n4_t1_0_a;
-        fc3_n4_t1_0_b_d1 <= fc3_n4_t1_0_b;
-        fc3_n4_t0_2_d1 <= fc3_n4_t0_2;
-        fc3_n4_t1_1_b_d1 <= fc3_n4_t1_1_b;
-        fc3_n4_t1_2_a_d1 <= fc3_n4_t1_2_a;
-        fc3_n4_t0_5_d1 <= fc3_n4_t0_5;
-        fc3_n4_t1_3_a_d1 <= fc3_n4_t1_3_a;
-        fc3_n4_t1_3_b_d1 <= fc3_n4_t1_3_b;
-        fc3_n4_t1_4_a_d1 <= fc3_n4_t1_4_a;
-        fc3_n4_t0_9_d1 <= fc3_n4_t0_9;
-        fc3_n4_t1_5_a_d1 <= fc3_n4_t1_5_a;
-        fc3_n4_t0_11_d1 <= fc3_n4_t0_11;
-        fc3_n4_t1_6_a_d1 <= fc3_n4_t1_6_a;
-        fc3_n4_t1_6_b_d1 <= fc3_n4_t1_6_b;
-        fc3_n4_t1_7_a_d1 <= fc3_n4_t1_7_a;
-        fc3_n4_t1_7_b_d1 <= fc3_n4_t1_7_b;
-        fc3_n4_t4_0_d1 <= fc3_n4_t4_0;
-        fc3_n4_t5_0_b_d1 <= fc3_n4_t5_0_b;
-        fc3_n4_t5_0_b_d2 <= fc3_n4_t5_0_b_d1;
-        fc3_n5_t1_0_a_d1 <= fc3_n5_t1_0_a;
-        fc3_n5_t1_0_b_d1 <= fc3_n5_t1_0_b;
-        fc3_n5_t1_1_a_d1 <= fc3_n5_t1_1_a;
-        fc3_n5_t1_1_b_d1 <= fc3_n5_t1_1_b;
-        fc3_n5_t0_4_d1 <= fc3_n5_t0_4;
-        fc3_n5_t1_2_b_d1 <= fc3_n5_t1_2_b;
-        fc3_n5_t1_3_a_d1 <= fc3_n5_t1_3_a;
-        fc3_n5_t1_3_b_d1 <= fc3_n5_t1_3_b;
-        fc3_n5_t1_4_a_d1 <= fc3_n5_t1_4_a;
-        fc3_n5_t1_4_b_d1 <= fc3_n5_t1_4_b;
-        fc3_n5_t1_5_a_d1 <= fc3_n5_t1_5_a;
-        fc3_n5_t1_5_b_d1 <= fc3_n5_t1_5_b;
-        fc3_n5_t1_6_a_d1 <= fc3_n5_t1_6_a;
-        fc3_n5_t1_6_b_d1 <= fc3_n5_t1_6_b;
-        fc3_n5_t1_7_a_d1 <= fc3_n5_t1_7_a;
-        fc3_n5_t1_7_b_d1 <= fc3_n5_t1_7_b;
-        fc3_n5_t4_0_d1 <= fc3_n5_t4_0;
-        fc3_n5_t5_0_b_d1 <= fc3_n5_t5_0_b;
-        fc3_n5_t5_0_b_d2 <= fc3_n5_t5_0_b_d1;
-        fc3_n6_t0_0_d1 <= fc3_n6_t0_0;
-        fc3_n6_t1_0_b_d1 <= fc3_n6_t1_0_b;
-        fc3_n6_t1_1_a_d1 <= fc3_n6_t1_1_a;
-        fc3_n6_t1_1_b_d1 <= fc3_n6_t1_1_b;
-        fc3_n6_t1_2_a_d1 <= fc3_n6_t1_2_a;
-        fc3_n6_t1_2_b_d1 <= fc3_n6_t1_2_b;
-        fc3_n6_t1_3_a_d1 <= fc3_n6_t1_3_a;
-        fc3_n6_t1_3_b_d1 <= fc3_n6_t1_3_b;
-        fc3_n6_t1_4_a_d1 <= fc3_n6_t1_4_a;
-        fc3_n6_t1_4_b_d1 <= fc3_n6_t1_4_b;
-        fc3_n6_t1_5_a_d1 <= fc3_n6_t1_5_a;
-        fc3_n6_t1_5_b_d1 <= fc3_n6_t1_5_b;
-        fc3_n6_t1_6_a_d1 <= fc3_n6_t1_6_a;
-        fc3_n6_t0_13_d1 <= fc3_n6_t0_13;
-        fc3_n6_t1_7_a_d1 <= fc3_n6_t1_7_a;
-        fc3_n6_t1_7_b_d1 <= fc3_n6_t1_7_b;
-        fc3_n7_t1_0_a_d1 <= fc3_n7_t1_0_a;
-        fc3_n7_t1_0_b_d1 <= fc3_n7_t1_0_b;
-        fc3_n7_t1_1_a_d1 <= fc3_n7_t1_1_a;
-        fc3_n7_t1_1_b_d1 <= fc3_n7_t1_1_b;
-        fc3_n7_t1_2_a_d1 <= fc3_n7_t1_2_a;
-        fc3_n7_t1_2_b_d1 <= fc3_n7_t1_2_b;
-        fc3_n7_t1_3_a_d1 <= fc3_n7_t1_3_a;
-        fc3_n7_t1_3_b_d1 <= fc3_n7_t1_3_b;
-        fc3_n7_t0_8_d1 <= fc3_n7_t0_8;
-        fc3_n7_t1_4_b_d1 <= fc3_n7_t1_4_b;
-        fc3_n7_t1_5_a_d1 <= fc3_n7_t1_5_a;
-        fc3_n7_t1_5_b_d1 <= fc3_n7_t1_5_b;
-        fc3_n7_t1_6_a_d1 <= fc3_n7_t1_6_a;
-        fc3_n7_t1_6_b_d1 <= fc3_n7_t1_6_b;
-        fc3_n7_t0_14_d1 <= fc3_n7_t0_14;
-        fc3_n7_t1_7_b_d1 <= fc3_n7_t1_7_b;
-        fc3_n8_t1_0_a_d1 <= fc3_n8_t1_0_a;
-        fc3_n8_t1_0_b_d1 <= fc3_n8_t1_0_b;
-        fc3_n8_t1_1_a_d1 <= fc3_n8_t1_1_a;
-        fc3_n8_t1_1_b_d1 <= fc3_n8_t1_1_b;
-        fc3_n8_t1_2_a_d1 <= fc3_n8_t1_2_a;
-        fc3_n8_t0_5_d1 <= fc3_n8_t0_5;
-        fc3_n8_t1_3_a_d1 <= fc3_n8_t1_3_a;
-        fc3_n8_t0_7_d1 <= fc3_n8_t0_7;
-        fc3_n8_t1_4_a_d1 <= fc3_n8_t1_4_a;
-        fc3_n8_t0_9_d1 <= fc3_n8_t0_9;
-        fc3_n8_t1_5_a_d1 <= fc3_n8_t1_5_a;
-        fc3_n8_t1_5_b_d1 <= fc3_n8_t1_5_b;
-        fc3_n8_t1_6_a_d1 <= fc3_n8_t1_6_a;
-        fc3_n8_t1_6_b_d1 <= fc3_n8_t1_6_b;
-        fc3_n8_t1_7_a_d1 <= fc3_n8_t1_7_a;
-        fc3_n8_t1_7_b_d1 <= fc3_n8_t1_7_b;
-        fc3_n8_t4_0_d1 <= fc3_n8_t4_0;
-        fc3_n8_t5_0_b_d1 <= fc3_n8_t5_0_b;
-        fc3_n8_t5_0_b_d2 <= fc3_n8_t5_0_b_d1;
-        fc3_n9_t1_0_a_d1 <= fc3_n9_t1_0_a;
-        fc3_n9_t1_0_b_d1 <= fc3_n9_t1_0_b;
-        fc3_n9_t0_2_d1 <= fc3_n9_t0_2;
-        fc3_n9_t1_1_b_d1 <= fc3_n9_t1_1_b;
-        fc3_n9_t1_2_a_d1 <= fc3_n9_t1_2_a;
-        fc3_n9_t1_2_b_d1 <= fc3_n9_t1_2_b;
-        fc3_n9_t1_3_a_d1 <= fc3_n9_t1_3_a;
-        fc3_n9_t1_3_b_d1 <= fc3_n9_t1_3_b;
-        fc3_n9_t1_4_a_d1 <= fc3_n9_t1_4_a;
-        fc3_n9_t1_4_b_d1 <= fc3_n9_t1_4_b;
-        fc3_n9_t1_5_a_d1 <= fc3_n9_t1_5_a;
-        fc3_n9_t1_5_b_d1 <= fc3_n9_t1_5_b;
-        fc3_n9_t1_6_a_d1 <= fc3_n9_t1_6_a;
-        fc3_n9_t1_6_b_d1 <= fc3_n9_t1_6_b;
-        fc3_n9_t1_7_a_d1 <= fc3_n9_t1_7_a;
-        fc3_n9_t0_15_d1 <= fc3_n9_t0_15;
-        fc3_n9_t4_0_d1 <= fc3_n9_t4_0;
-        fc3_n9_t5_0_b_d1 <= fc3_n9_t5_0_b;
-        fc3_n9_t5_0_b_d2 <= fc3_n9_t5_0_b_d1;
-        fc3_n10_t1_0_a_d1 <= fc3_n10_t1_0_a;
-        fc3_n10_t0_1_d1 <= fc3_n10_t0_1;
-        fc3_n10_t1_1_a_d1 <= fc3_n10_t1_1_a;
-        fc3_n10_t1_1_b_d1 <= fc3_n10_t1_1_b;
-        fc3_n10_t1_2_a_d1 <= fc3_n10_t1_2_a;
-        fc3_n10_t1_2_b_d1 <= fc3_n10_t1_2_b;
-        fc3_n10_t1_3_a_d1 <= fc3_n10_t1_3_a;
-        fc3_n10_t1_3_b_d1 <= fc3_n10_t1_3_b;
-        fc3_n10_t1_4_a_d1 <= fc3_n10_t1_4_a;
-        fc3_n10_t1_4_b_d1 <= fc3_n10_t1_4_b;
-        fc3_n10_t1_5_a_d1 <= fc3_n10_t1_5_a;
-        fc3_n10_t1_5_b_d1 <= fc3_n10_t1_5_b;
-        fc3_n10_t1_6_a_d1 <= fc3_n10_t1_6_a;
-        fc3_n10_t0_13_d1 <= fc3_n10_t0_13;
-        fc3_n10_t1_7_a_d1 <= fc3_n10_t1_7_a;
-        fc3_n10_t0_15_d1 <= fc3_n10_t0_15;
-        fc3_n10_t4_0_d1 <= fc3_n10_t4_0;
-        fc3_n10_t5_0_b_d1 <= fc3_n10_t5_0_b;
-        fc3_n10_t5_0_b_d2 <= fc3_n10_t5_0_b_d1;
-        fc3_n11_t1_0_a_d1 <= fc3_n11_t1_0_a;
-        fc3_n11_t1_0_b_d1 <= fc3_n11_t1_0_b;
-        fc3_n11_t1_1_a_d1 <= fc3_n11_t1_1_a;
-        fc3_n11_t1_1_b_d1 <= fc3_n11_t1_1_b;
-        fc3_n11_t1_2_a_d1 <= fc3_n11_t1_2_a;
-        fc3_n11_t1_2_b_d1 <= fc3_n11_t1_2_b;
-        fc3_n11_t1_3_a_d1 <= fc3_n11_t1_3_a;
-        fc3_n11_t1_3_b_d1 <= fc3_n11_t1_3_b;
-        fc3_n11_t1_4_a_d1 <= fc3_n11_t1_4_a;
-        fc3_n11_t1_4_b_d1 <= fc3_n11_t1_4_b;
-        fc3_n11_t1_5_a_d1 <= fc3_n11_t1_5_a;
-        fc3_n11_t1_5_b_d1 <= fc3_n11_t1_5_b;
-        fc3_n11_t1_6_a_d1 <= fc3_n11_t1_6_a;
-        fc3_n11_t1_6_b_d1 <= fc3_n11_t1_6_b;
-        fc3_n11_t1_7_a_d1 <= fc3_n11_t1_7_a;
-        fc3_n11_t0_15_d1 <= fc3_n11_t0_15;
-        fc3_n12_t1_0_a_d1 <= fc3_n12_t1_0_a;
-        fc3_n12_t0_1_d1 <= fc3_n12_t0_1;
-        fc3_n12_t0_2_d1 <= fc3_n12_t0_2;
-        fc3_n12_t1_1_b_d1 <= fc3_n12_t1_1_b;
+        fc3_n0_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0) * (-695)) mod 2**26, 26)) + resize(fc3_n0_p1, 26); -- weight -0.6787109375
+        fc3_n0_t1_0_b_d1 <= resize(fc3_n0_p2, 25) + fc3_n0_p3;
+        fc3_n0_t1_1_a_d1 <= resize(fc3_n0_p4, 25) + signed(to_unsigned((to_integer(fc3_in_5) * 273) mod 2**25, 25)); -- weight 0.2666015625
+        fc3_n0_t0_3_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * 524) mod 2**26, 26)) + resize(fc3_n0_p7, 26); -- weight 0.51171875
+        fc3_n0_t0_4_d1 <= signed(to_unsigned((to_integer(fc3_in_8) * 134) mod 2**24, 24)) + resize(fc3_n0_p9, 24); -- weight 0.130859375
+        fc3_n0_t1_2_b_d1 <= resize(fc3_n0_p10, 22) + resize(fc3_n0_p11, 22);
+        fc3_n0_t1_3_a_d1 <= resize(fc3_n0_p12, 26) + resize(fc3_n0_p13, 26);
+        fc3_n0_t1_3_b_d1 <= resize(fc3_n0_p14, 25) + resize(fc3_n0_p15, 25);
+        fc3_n0_t1_4_a_d1 <= resize(fc3_n0_p16, 25) + resize(fc3_n0_p17, 25);
+        fc3_n0_t1_4_b_d1 <= resize(fc3_n0_p18, 25) + resize(fc3_n0_p19, 25);
+        fc3_n0_t1_5_a_d1 <= resize(fc3_n0_p20, 25) + resize(fc3_n0_p21, 25);
+        fc3_n0_t1_5_b_d1 <= signed(to_unsigned((to_integer(fc3_in_22) * 308) mod 2**25, 25)) + resize(fc3_n0_p23, 25); -- weight 0.30078125
+        fc3_n0_t1_6_a_d1 <= signed(to_unsigned((to_integer(fc3_in_24) * 347) mod 2**25, 25)) + resize(fc3_n0_p25, 25); -- weight 0.3388671875
+        fc3_n0_t1_6_b_d1 <= resize(fc3_n0_p26, 24) + resize(fc3_n0_p27, 24);
+        fc3_n0_t1_7_a_d1 <= resize(fc3_n0_p28, 26) + resize(fc3_n0_p29, 26);
+        fc3_n0_t1_7_b_d1 <= resize(fc3_n0_p30, 26) + resize(fc3_n0_p31, 26);
+        fc3_n0_t4_0_d1 <= resize(fc3_n0_t3_0, 29) + resize(fc3_n0_t3_1, 29);
+        fc3_n1_t0_0_d1 <= resize(fc3_n1_p0, 26) + resize(fc3_n1_p1, 26);
+        fc3_n1_t1_0_b_d1 <= resize(fc3_n1_p2, 25) + resize(fc3_n1_p3, 25);
+        fc3_n1_t0_2_d1 <= resize(fc3_n1_p4, 26) + resize(fc3_n1_p5, 26);
+        fc3_n1_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * (-316)) mod 2**25, 25)) + resize(fc3_n1_p7, 25); -- weight -0.30859375
+        fc3_n1_t1_2_a_d1 <= resize(fc3_n1_p8, 25) + resize(fc3_n1_p9, 25);
+        fc3_n1_t1_2_b_d1 <= resize(fc3_n1_p10, 25) + signed(to_unsigned((to_integer(fc3_in_11) * 288) mod 2**25, 25)); -- weight 0.28125
+        fc3_n1_t1_3_a_d1 <= resize(fc3_n1_p12, 25) + resize(fc3_n1_p13, 25);
+        fc3_n1_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc3_in_14) * 324) mod 2**25, 25)) + resize(fc3_n1_p15, 25); -- weight 0.31640625
+        fc3_n1_t1_4_a_d1 <= resize(fc3_n1_p16_sh, 24) + signed(to_unsigned((to_integer(fc3_in_17) * (-206)) mod 2**24, 24)); -- weight -0.201171875
+        fc3_n1_t0_9_d1 <= resize(fc3_n1_p18, 25) + resize(fc3_n1_p19, 25);
+        fc3_n1_t0_10_d1 <= resize(fc3_n1_p20, 26) + signed(to_unsigned((to_integer(fc3_in_21) * (-527)) mod 2**26, 26)); -- weight -0.5146484375
+        fc3_n1_t1_5_b_d1 <= resize(fc3_n1_p22, 23) + signed(to_unsigned((to_integer(fc3_in_23) * (-117)) mod 2**23, 23)); -- weight -0.1142578125
+        fc3_n1_t1_6_a_d1 <= signed(to_unsigned((to_integer(fc3_in_24) * (-295)) mod 2**25, 25)) + resize(fc3_in_25, 25); -- weight -0.2880859375
+        fc3_n1_t1_6_b_d1 <= resize(fc3_n1_p26, 25) + resize(fc3_n1_p27, 25);
+        fc3_n1_t1_7_a_d1 <= resize(fc3_n1_p28, 25) + resize(fc3_n1_p29, 25);
+        fc3_n1_t0_15_d1 <= resize(fc3_n1_p30, 27) + resize(fc3_n1_p31, 27);
+        fc3_n1_t4_0_d1 <= resize(fc3_n1_t3_0, 29) + resize(fc3_n1_t3_1, 29);
+        fc3_n2_t1_0_a_d1 <= fc3_n2_p0 + resize(fc3_n2_p1, 25);
+        fc3_n2_t1_0_b_d1 <= resize(fc3_n2_p2_neg, 25) + signed(to_unsigned((to_integer(fc3_in_3) * (-301)) mod 2**25, 25)); -- weight -0.2939453125
+        fc3_n2_t0_2_d1 <= resize(fc3_n2_p4, 24) + signed(to_unsigned((to_integer(fc3_in_5) * (-139)) mod 2**24, 24)); -- weight -0.1357421875
+        fc3_n2_t1_1_b_d1 <= resize(fc3_n2_p6, 23) + resize(fc3_n2_p7, 23);
+        fc3_n2_t0_4_d1 <= signed(to_unsigned((to_integer(fc3_in_8) * (-309)) mod 2**25, 25)) + resize(fc3_n2_p9, 25); -- weight -0.3017578125
+        fc3_n2_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc3_in_10) * 52) mod 2**22, 22)) + resize(fc3_n2_p11, 22); -- weight 0.05078125
+        fc3_n2_t1_3_a_d1 <= resize(fc3_n2_p12, 24) + resize(fc3_n2_p13, 24);
+        fc3_n2_t1_3_b_d1 <= resize(fc3_n2_p14, 25) + signed(to_unsigned((to_integer(fc3_in_15) * 303) mod 2**25, 25)); -- weight 0.2958984375
+        fc3_n2_t0_8_d1 <= signed(to_unsigned((to_integer(fc3_in_16) * (-281)) mod 2**25, 25)) + resize(fc3_n2_p17, 25); -- weight -0.2744140625
+        fc3_n2_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * 164) mod 2**24, 24)) + resize(fc3_n2_p19, 24); -- weight 0.16015625
+        fc3_n2_t1_5_a_d1 <= resize(fc3_n2_p20, 25) + resize(fc3_n2_p21, 25);
+        fc3_n2_t1_5_b_d1 <= resize(fc3_n2_p22, 25) + signed(to_unsigned((to_integer(fc3_in_23) * (-283)) mod 2**25, 25)); -- weight -0.2763671875
+        fc3_n2_t1_6_a_d1 <= resize(fc3_n2_p24, 25) + signed(to_unsigned((to_integer(fc3_in_25) * (-308)) mod 2**25, 25)); -- weight -0.30078125
+        fc3_n2_t1_6_b_d1 <= resize(fc3_n2_p26, 25) + resize(fc3_n2_p27, 25);
+        fc3_n2_t1_7_a_d1 <= resize(fc3_n2_p28, 25) + resize(fc3_n2_p29, 25);
+        fc3_n2_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * (-289)) mod 2**25, 25)) + resize(fc3_n2_p31, 25); -- weight -0.2822265625
+        fc3_n2_t4_0_d1 <= resize(fc3_n2_t3_0, 29) + resize(fc3_n2_t3_1, 29);
+        fc3_n3_t0_0_d1 <= resize(fc3_n3_p0, 26) + resize(fc3_n3_p1, 26);
+        fc3_n3_t1_0_b_d1 <= resize(fc3_n3_p2, 24) + resize(fc3_n3_p3, 24);
+        fc3_n3_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4) * 314) mod 2**25, 25)) + resize(fc3_n3_p5, 25); -- weight 0.306640625
+        fc3_n3_t1_1_b_d1 <= resize(fc3_n3_p6, 25) + resize(fc3_n3_p7, 25);
+        fc3_n3_t1_2_a_d1 <= resize(fc3_n3_p8, 24) + resize(fc3_n3_p9_sh, 24);
+        fc3_n3_t1_2_b_d1 <= resize(fc3_n3_p10, 25) + resize(fc3_n3_p11, 25);
+        fc3_n3_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc3_in_12) * 265) mod 2**25, 25)) + resize(fc3_n3_p13, 25); -- weight 0.2587890625
+        fc3_n3_t1_3_b_d1 <= resize(fc3_n3_p14, 25) + signed(to_unsigned((to_integer(fc3_in_15) * (-273)) mod 2**25, 25)); -- weight -0.2666015625
+        fc3_n3_t1_4_a_d1 <= signed(to_unsigned((to_integer(fc3_in_16) * 271) mod 2**25, 25)) + resize(fc3_n3_p17, 25); -- weight 0.2646484375
+        fc3_n3_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * (-298)) mod 2**25, 25)) + resize(fc3_n3_p19, 25); -- weight -0.291015625
+        fc3_n3_t0_10_d1 <= resize(fc3_n3_p20, 26) + resize(fc3_n3_p21, 26);
+        fc3_n3_t1_5_b_d1 <= signed(to_unsigned((to_integer(fc3_in_22) * (-138)) mod 2**24, 24)) + resize(fc3_n3_p23, 24); -- weight -0.134765625
+        fc3_n3_t1_6_a_d1 <= resize(fc3_n3_p24, 25) + signed(to_unsigned((to_integer(fc3_in_25) * 257) mod 2**25, 25)); -- weight 0.2509765625
+        fc3_n3_t1_6_b_d1 <= resize(fc3_n3_p26, 25) + resize(fc3_n3_p27, 25);
+        fc3_n3_t1_7_a_d1 <= resize(fc3_n3_p28, 25) + resize(fc3_n3_p29, 25);
+        fc3_n3_t1_7_b_d1 <= resize(fc3_n3_p30, 25) + resize(fc3_n3_p31, 25);
+        fc3_n3_t4_0_d1 <= resize(fc3_n3_t3_0, 29) + resize(fc3_n3_t3_1, 29);
+        fc3_n4_t1_0_a_d1 <= resize(fc3_n4_p0, 25) + resize(fc3_n4_p1, 25);
+        fc3_n4_t1_0_b_d1 <= resize(fc3_n4_p2, 25) + signed(to_unsigned((to_integer(fc3_in_3) * (-286)) mod 2**25, 25)); -- weight -0.279296875
+        fc3_n4_t0_2_d1 <= resize(fc3_n4_p4, 26) + resize(fc3_n4_p5, 26);
+        fc3_n4_t1_1_b_d1 <= resize(fc3_n4_p6, 23) + resize(fc3_n4_p7, 23);
+        fc3_n4_t1_2_a_d1 <= resize(fc3_n4_p8, 24) + resize(fc3_n4_p9, 24);
+        fc3_n4_t0_5_d1 <= resize(fc3_n4_p10, 26) + resize(fc3_n4_p11, 26);
+        fc3_n4_t1_3_a_d1 <= resize(fc3_n4_p12, 25) + signed(to_unsigned((to_integer(fc3_in_13) * (-274)) mod 2**25, 25)); -- weight -0.267578125
+        fc3_n4_t1_3_b_d1 <= resize(fc3_n4_p14, 25) + signed(to_unsigned((to_integer(fc3_in_15) * 289) mod 2**25, 25)); -- weight 0.2822265625
+        fc3_n4_t1_4_a_d1 <= fc3_n4_t0_8;
+        fc3_n4_t0_9_d1 <= resize(fc3_n4_p18, 26) + resize(fc3_n4_p19, 26);
+        fc3_n4_t1_5_a_d1 <= resize(fc3_n4_p20, 25) + resize(fc3_n4_p21, 25);
+        fc3_n4_t0_11_d1 <= resize(fc3_n4_p22, 26) + resize(fc3_n4_p23, 26);
+        fc3_n4_t1_6_a_d1 <= signed(to_unsigned((to_integer(fc3_in_24) * 334) mod 2**25, 25)) + resize(fc3_n4_p25, 25); -- weight 0.326171875
+        fc3_n4_t1_6_b_d1 <= resize(fc3_n4_p26_sh, 25) + resize(fc3_n4_p27, 25);
+        fc3_n4_t1_7_a_d1 <= resize(fc3_n4_p28, 24) + resize(fc3_n4_p29, 24);
+        fc3_n4_t1_7_b_d1 <= resize(fc3_n4_p30, 25) + resize(fc3_n4_p31, 25);
+        fc3_n4_t4_0_d1 <= resize(fc3_n4_t3_0, 29) + resize(fc3_n4_t3_1, 29);
+        fc3_n5_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0) * (-288)) mod 2**25, 25)) + resize(fc3_n5_p1, 25); -- weight -0.28125
+        fc3_n5_t1_0_b_d1 <= resize(fc3_n5_p2, 25) + resize(fc3_n5_p3, 25);
+        fc3_n5_t1_1_a_d1 <= resize(fc3_n5_p4, 24) + resize(fc3_n5_p5, 24);
+        fc3_n5_t1_1_b_d1 <= resize(fc3_n5_p6, 24) + resize(fc3_n5_p7, 24);
+        fc3_n5_t0_4_d1 <= resize(fc3_n5_p8, 25) + fc3_n5_t0_4_b;
+        fc3_n5_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc3_in_10) * 25) mod 2**21, 21)) + resize(fc3_n5_p11, 21); -- weight 0.0244140625
+        fc3_n5_t1_3_a_d1 <= resize(fc3_n5_p12, 25) + resize(fc3_n5_p13, 25);
+        fc3_n5_t1_3_b_d1 <= resize(fc3_n5_p14, 25) + resize(fc3_n5_p15, 25);
+        fc3_n5_t1_4_a_d1 <= resize(fc3_n5_p16, 25) + resize(fc3_n5_p17, 25);
+        fc3_n5_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * 275) mod 2**25, 25)) + resize(fc3_n5_p19, 25); -- weight 0.2685546875
+        fc3_n5_t1_5_a_d1 <= resize(fc3_n5_p20, 24) + signed(to_unsigned((to_integer(fc3_in_21) * 132) mod 2**24, 24)); -- weight 0.12890625
+        fc3_n5_t1_5_b_d1 <= signed(to_unsigned((to_integer(fc3_in_22) * (-147)) mod 2**24, 24)) + resize(fc3_n5_p23, 24); -- weight -0.1435546875
+        fc3_n5_t1_6_a_d1 <= resize(fc3_n5_p24, 26) + resize(fc3_n5_p25, 26);
+        fc3_n5_t1_6_b_d1 <= resize(fc3_n5_p26, 26) + resize(fc3_n5_p27, 26);
+        fc3_n5_t1_7_a_d1 <= resize(fc3_n5_p28, 25) + resize(fc3_n5_p29, 25);
+        fc3_n5_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * (-697)) mod 2**26, 26)) + resize(fc3_n5_p31, 26); -- weight -0.6806640625
+        fc3_n5_t4_0_d1 <= resize(fc3_n5_t3_0, 29) + resize(fc3_n5_t3_1, 29);
+        fc3_n6_t0_0_d1 <= signed(to_unsigned((to_integer(fc3_in_0) * (-610)) mod 2**26, 26)) + resize(fc3_n6_p1, 26); -- weight -0.595703125
+        fc3_n6_t1_0_b_d1 <= fc3_n6_t0_1_a + resize(fc3_n6_p3, 23);
+        fc3_n6_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4) * (-214)) mod 2**24, 24)) + resize(fc3_n6_p5, 24); -- weight -0.208984375
+        fc3_n6_t1_1_b_d1 <= resize(fc3_n6_p6, 25) + resize(fc3_n6_p7, 25);
+        fc3_n6_t1_2_a_d1 <= resize(fc3_n6_p8, 25) + resize(fc3_n6_p9, 25);
+        fc3_n6_t1_2_b_d1 <= resize(fc3_n6_p10, 25) + resize(fc3_n6_p11, 25);
+        fc3_n6_t1_3_a_d1 <= resize(fc3_n6_p12, 25) + resize(fc3_n6_p13, 25);
+        fc3_n6_t1_3_b_d1 <= resize(fc3_n6_p14, 25) + resize(fc3_n6_p15, 25);
+        fc3_n6_t1_4_a_d1 <= resize(fc3_n6_p16, 25) + resize(fc3_n6_p17, 25);
+        fc3_n6_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * 147) mod 2**24, 24)) + resize(fc3_n6_p19, 24); -- weight 0.1435546875
+        fc3_n6_t1_5_a_d1 <= signed(to_unsigned((to_integer(fc3_in_20) * 334) mod 2**25, 25)) + resize(fc3_n6_p21, 25); -- weight 0.326171875
+        fc3_n6_t1_5_b_d1 <= resize(fc3_n6_p22, 24) + resize(fc3_n6_p23, 24);
+        fc3_n6_t1_6_a_d1 <= signed(to_unsigned((to_integer(fc3_in_24) * (-130)) mod 2**24, 24)) + resize(fc3_n6_p25, 24); -- weight -0.126953125
+        fc3_n6_t0_13_d1 <= resize(fc3_n6_p26, 25) + signed(to_unsigned((to_integer(fc3_in_27) * 277) mod 2**25, 25)); -- weight 0.2705078125
+        fc3_n6_t1_7_a_d1 <= resize(fc3_n6_p28, 25) + resize(fc3_n6_p29, 25);
+        fc3_n6_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_31) * (-320)) mod 2**25, 25)) + to_signed(87040, 25); -- weight -0.3125
+        fc3_n7_t1_0_a_d1 <= resize(fc3_n7_p0, 25) + signed(to_unsigned((to_integer(fc3_in_1) * (-262)) mod 2**25, 25)); -- weight -0.255859375
+        fc3_n7_t1_0_b_d1 <= resize(fc3_n7_p2, 25) + resize(fc3_n7_p3, 25);
+        fc3_n7_t1_1_a_d1 <= resize(fc3_n7_p4, 25) + resize(fc3_n7_p5, 25);
+        fc3_n7_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * (-304)) mod 2**25, 25)) + resize(fc3_n7_p7, 25); -- weight -0.296875
+        fc3_n7_t1_2_a_d1 <= resize(fc3_n7_p8, 25) + resize(fc3_n7_p9, 25);
+        fc3_n7_t1_2_b_d1 <= resize(fc3_n7_p10, 25) + resize(fc3_n7_p11, 25);
+        fc3_n7_t1_3_a_d1 <= resize(fc3_n7_p12, 25) + fc3_n7_p13;
+        fc3_n7_t1_3_b_d1 <= resize(fc3_n7_p14, 25) + resize(fc3_n7_p15, 25);
+        fc3_n7_t0_8_d1 <= resize(fc3_n7_p16, 25) + signed(to_unsigned((to_integer(fc3_in_17) * (-282)) mod 2**25, 25)); -- weight -0.275390625
+        fc3_n7_t1_4_b_d1 <= resize(fc3_n7_p18, 24) + signed(to_unsigned((to_integer(fc3_in_19) * 188) mod 2**24, 24)); -- weight 0.18359375
+        fc3_n7_t1_5_a_d1 <= signed(to_unsigned((to_integer(fc3_in_20) * 155) mod 2**24, 24)) + resize(fc3_n7_p21, 24); -- weight 0.1513671875
+        fc3_n7_t1_5_b_d1 <= signed(to_unsigned((to_integer(fc3_in_22) * (-162)) mod 2**24, 24)) + resize(fc3_n7_p23, 24); -- weight -0.158203125
+        fc3_n7_t1_6_a_d1 <= resize(fc3_n7_p24, 25) + resize(fc3_n7_p25, 25);
+        fc3_n7_t1_6_b_d1 <= resize(fc3_n7_p26, 24) + fc3_n7_p27;
+        fc3_n7_t0_14_d1 <= signed(to_unsigned((to_integer(fc3_in_28) * (-294)) mod 2**25, 25)) + resize(fc3_n7_p29, 25); -- weight -0.287109375
+        fc3_n7_t1_7_b_d1 <= resize(fc3_n7_p30, 23) + resize(fc3_n7_p31, 23);
+        fc3_n8_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0) * (-624)) mod 2**26, 26)) + resize(fc3_n8_p1, 26); -- weight -0.609375
+        fc3_n8_t1_0_b_d1 <= resize(fc3_n8_p2, 25) + signed(to_unsigned((to_integer(fc3_in_3) * (-284)) mod 2**25, 25)); -- weight -0.27734375
+        fc3_n8_t1_1_a_d1 <= resize(fc3_n8_p4, 25) + resize(fc3_n8_p5, 25);
+        fc3_n8_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * 350) mod 2**25, 25)) + resize(fc3_n8_p7, 25); -- weight 0.341796875
+        fc3_n8_t1_2_a_d1 <= resize(fc3_n8_p8, 24) + signed(to_unsigned((to_integer(fc3_in_9) * 139) mod 2**24, 24)); -- weight 0.1357421875
+        fc3_n8_t0_5_d1 <= resize(fc3_n8_p10, 26) + resize(fc3_n8_p11, 26);
+        fc3_n8_t1_3_a_d1 <= resize(fc3_n7_p12, 24) + resize(fc3_n8_p13, 24);
+        fc3_n8_t0_7_d1 <= signed(to_unsigned((to_integer(fc3_in_14) * (-313)) mod 2**25, 25)) + resize(fc3_n8_p15_sh, 25); -- weight -0.3056640625
+        fc3_n8_t1_4_a_d1 <= signed(to_unsigned((to_integer(fc3_in_16) * (-78)) mod 2**23, 23)) + resize(fc3_n8_p17, 23); -- weight -0.076171875
+        fc3_n8_t0_9_d1 <= resize(fc3_n8_p18, 25) + resize(fc3_n8_p19, 25);
+        fc3_n8_t1_5_a_d1 <= resize(fc3_n8_p20, 24) + resize(fc3_n8_p21, 24);
+        fc3_n8_t1_5_b_d1 <= resize(fc3_n8_p22, 24) + resize(fc3_n8_p23, 24);
+        fc3_n8_t1_6_a_d1 <= resize(fc3_n8_p24, 25) + resize(fc3_n8_p25, 25);
+        fc3_n8_t1_6_b_d1 <= resize(fc3_n8_p26, 25) + resize(fc3_n8_p27, 25);
+        fc3_n8_t1_7_a_d1 <= resize(fc3_n8_p28, 25) + resize(fc3_n8_p29, 25);
+        fc3_n8_t1_7_b_d1 <= resize(fc3_n8_p30, 24) + resize(fc3_n8_p31, 24);
+        fc3_n8_t4_0_d1 <= resize(fc3_n8_t3_0, 29) + resize(fc3_n8_t3_1, 29);
+        fc3_n9_t1_0_a_d1 <= resize(fc3_n9_p0, 26) + resize(fc3_n9_p1, 26);
+        fc3_n9_t1_0_b_d1 <= resize(fc3_n9_p2, 25) + signed(to_unsigned((to_integer(fc3_in_3) * 263) mod 2**25, 25)); -- weight 0.2568359375
+        fc3_n9_t0_2_d1 <= fc3_n1_p4 + resize(fc3_n9_p5_neg, 25);
+        fc3_n9_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * (-67)) mod 2**23, 23)) + resize(fc3_n9_p7, 23); -- weight -0.0654296875
+        fc3_n9_t1_2_a_d1 <= resize(fc3_n9_p8, 25) + resize(fc3_n3_p9_sh, 25);
+        fc3_n9_t1_2_b_d1 <= resize(fc3_n9_p10, 25) + signed(to_unsigned((to_integer(fc3_in_11) * (-267)) mod 2**25, 25)); -- weight -0.2607421875
+        fc3_n9_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc3_in_12) * (-304)) mod 2**25, 25)) + resize(fc3_n9_p13, 25); -- weight -0.296875
+        fc3_n9_t1_3_b_d1 <= resize(fc3_n9_p14, 25) + resize(fc3_n9_p15, 25);
+        fc3_n9_t1_4_a_d1 <= resize(fc3_n9_p16, 24) + signed(to_unsigned((to_integer(fc3_in_17) * (-194)) mod 2**24, 24)); -- weight -0.189453125
+        fc3_n9_t1_4_b_d1 <= resize(fc3_n9_p18, 25) + resize(fc3_n9_p19, 25);
+        fc3_n9_t1_5_a_d1 <= fc3_n9_t0_10_a + signed(to_unsigned((to_integer(fc3_in_21) * (-276)) mod 2**25, 25)); -- weight -0.26953125
+        fc3_n9_t1_5_b_d1 <= resize(fc3_n9_p22, 25) + signed(to_unsigned((to_integer(fc3_in_23) * (-274)) mod 2**25, 25)); -- weight -0.267578125
+        fc3_n9_t1_6_a_d1 <= resize(fc3_n9_p24, 25) + signed(to_unsigned((to_integer(fc3_in_25) * (-263)) mod 2**25, 25)); -- weight -0.2568359375
+        fc3_n9_t1_6_b_d1 <= resize(fc3_n9_p26, 25) + resize(fc3_n9_p27, 25);
+        fc3_n9_t1_7_a_d1 <= resize(fc3_n9_p28, 25) + resize(fc3_n9_p29, 25);
+        fc3_n9_t0_15_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * (-3302)) mod 2**28, 28)) + resize(fc3_n9_p31, 28); -- weight -3.224609375
+        fc3_n9_t4_0_d1 <= resize(fc3_n9_t3_0, 30) + resize(fc3_n9_t3_1, 30);
+        fc3_n10_t1_0_a_d1 <= resize(fc3_n10_p0, 24) + resize(fc3_n10_p1, 24);
+        fc3_n10_t0_1_d1 <= resize(fc3_n10_p2, 26) + resize(fc3_n10_p3, 26);
+        fc3_n10_t1_1_a_d1 <= resize(fc3_n10_p4, 24) + resize(fc3_n10_p5, 24);
+        fc3_n10_t1_1_b_d1 <= resize(fc3_n10_p6_sh, 25) + resize(fc3_n10_p7, 25);
+        fc3_n10_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc3_in_8) * 264) mod 2**25, 25)) + resize(fc3_n10_p9, 25); -- weight 0.2578125
+        fc3_n10_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc3_in_10) * (-262)) mod 2**25, 25)) + resize(fc3_n10_p11, 25); -- weight -0.255859375
+        fc3_n10_t1_3_a_d1 <= resize(fc3_n10_p12, 22) + resize(fc3_n10_p13, 22);
+        fc3_n10_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc3_in_14) * 295) mod 2**25, 25)) + resize(fc3_n10_p15, 25); -- weight 0.2880859375
+        fc3_n10_t1_4_a_d1 <= resize(fc3_n10_p16, 24) + resize(fc3_n10_p17, 24);
+        fc3_n10_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * (-114)) mod 2**23, 23)) + fc3_n10_t0_9_b; -- weight -0.111328125
+        fc3_n10_t1_5_a_d1 <= signed(to_unsigned((to_integer(fc3_in_20) * 227) mod 2**24, 24)) + resize(fc3_n10_p21, 24); -- weight 0.2216796875
+        fc3_n10_t1_5_b_d1 <= resize(fc3_n10_p22, 25) + resize(fc3_n10_p23, 25);
+        fc3_n10_t1_6_a_d1 <= resize(fc3_n10_p24, 25) + resize(fc3_n10_p25, 25);
+        fc3_n10_t0_13_d1 <= resize(fc3_n10_p26, 26) + resize(fc3_n10_p27, 26);
+        fc3_n10_t1_7_a_d1 <= resize(fc3_n10_p28, 24) + signed(to_unsigned((to_integer(fc3_in_29) * (-160)) mod 2**24, 24)); -- weight -0.15625
+        fc3_n10_t0_15_d1 <= resize(fc3_n10_p30, 26) + resize(fc3_n10_p31, 26);
+        fc3_n10_t4_0_d1 <= resize(fc3_n10_t3_0, 29) + resize(fc3_n10_t3_1, 29);
+        fc3_n11_t1_0_a_d1 <= resize(fc3_n11_p0, 25) + signed(to_unsigned((to_integer(fc3_in_1) * (-286)) mod 2**25, 25)); -- weight -0.279296875
+        fc3_n11_t1_0_b_d1 <= resize(fc3_n11_p2, 24) + resize(fc3_n11_p3, 24);
+        fc3_n11_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4) * 284) mod 2**25, 25)) + resize(fc3_n11_p5, 25); -- weight 0.27734375
+        fc3_n11_t1_1_b_d1 <= resize(fc3_n11_p6, 25) + resize(fc3_n11_p7, 25);
+        fc3_n11_t1_2_a_d1 <= resize(fc3_n11_p8, 25) + signed(to_unsigned((to_integer(fc3_in_9) * 271) mod 2**25, 25)); -- weight 0.2646484375
+        fc3_n11_t1_2_b_d1 <= resize(fc3_n11_p10, 25) + signed(to_unsigned((to_integer(fc3_in_11) * (-259)) mod 2**25, 25)); -- weight -0.2529296875
+        fc3_n11_t1_3_a_d1 <= resize(fc3_n11_p12, 26) + resize(fc3_n7_p13, 26);
+        fc3_n11_t1_3_b_d1 <= resize(fc3_n11_p14, 26) + resize(fc3_n11_p15, 26);
+        fc3_n11_t1_4_a_d1 <= resize(fc3_n11_p16, 25) + signed(to_unsigned((to_integer(fc3_in_17) * (-285)) mod 2**25, 25)); -- weight -0.2783203125
+        fc3_n11_t1_4_b_d1 <= resize(fc3_n11_p18, 24) + resize(fc3_n11_p19, 24);
+        fc3_n11_t1_5_a_d1 <= resize(fc3_n11_p20, 25) + resize(fc3_n11_p21, 25);
+        fc3_n11_t1_5_b_d1 <= resize(fc3_n11_p22, 25) + resize(fc3_n11_p23, 25);
+        fc3_n11_t1_6_a_d1 <= resize(fc3_n11_p24, 25) + resize(fc3_n11_p25, 25);
+        fc3_n11_t1_6_b_d1 <= signed(to_unsigned((to_integer(fc3_in_26) * (-224)) mod 2**24, 24)) + resize(fc3_n11_p27_neg, 24); -- weight -0.21875
+        fc3_n11_t1_7_a_d1 <= resize(fc3_n11_p28_neg, 22) + resize(fc3_n11_p29, 22);
+        fc3_n11_t0_15_d1 <= resize(fc3_n11_p30, 24) + resize(fc3_n11_p31, 24);
+        fc3_n12_t1_0_a_d1 <= resize(fc3_n12_p0_neg, 23) + signed(to_unsigned((to_integer(fc3_in_1) * (-73)) mod 2**23, 23)); -- weight -0.0712890625
+        fc3_n12_t0_1_d1 <= resize(fc3_n12_p2, 26) + resize(fc3_n12_p3, 26);
+        fc3_n12_t0_2_d1 <= resize(fc3_n12_p4, 25) + resize(fc3_n12_p5, 25);
+        fc3_n12_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * (-157)) mod 2**24, 24)) + resize(fc3_n12_p7, 24); -- weight -0.1533203125
         fc3_n12_t0_4_d1 <= fc3_n12_t0_4;
-        fc3_n12_t1_2_b_d1 <= fc3_n12_t1_2_b;
-        fc3_n12_t1_3_a_d1 <= fc3_n12_t1_3_a;
-        fc3_n12_t1_3_b_d1 <= fc3_n12_t1_3_b;
-        fc3_n12_t1_4_a_d1 <= fc3_n12_t1_4_a;
-        fc3_n12_t1_4_b_d1 <= fc3_n12_t1_4_b;
-        fc3_n12_t1_5_a_d1 <= fc3_n12_t1_5_a;
-        fc3_n12_t1_5_b_d1 <= fc3_n12_t1_5_b;
-        fc3_n12_t0_12_d1 <= fc3_n12_t0_12;
-        fc3_n12_t1_6_b_d1 <= fc3_n12_t1_6_b;
-        fc3_n12_t1_7_a_d1 <= fc3_n12_t1_7_a;
-        fc3_n12_t1_7_b_d1 <= fc3_n12_t1_7_b;
-        fc3_n12_t4_0_d1 <= fc3_n12_t4_0;
-        fc3_n12_t5_0_b_d1 <= fc3_n12_t5_0_b;
-        fc3_n12_t5_0_b_d2 <= fc3_n12_t5_0_b_d1;
-        fc3_n13_t0_0_d1 <= fc3_n13_t0_0;
-        fc3_n13_t1_0_b_d1 <= fc3_n13_t1_0_b;
-        fc3_n13_t1_1_a_d1 <= fc3_n13_t1_1_a;
-        fc3_n13_t1_1_b_d1 <= fc3_n13_t1_1_b;
-        fc3_n13_t1_2_a_d1 <= fc3_n13_t1_2_a;
-        fc3_n13_t1_2_b_d1 <= fc3_n13_t1_2_b;
-        fc3_n13_t1_3_a_d1 <= fc3_n13_t1_3_a;
-        fc3_n13_t1_3_b_d1 <= fc3_n13_t1_3_b;
-        fc3_n13_t1_4_a_d1 <= fc3_n13_t1_4_a;
-        fc3_n13_t1_4_b_d1 <= fc3_n13_t1_4_b;
-        fc3_n13_t1_5_a_d1 <= fc3_n13_t1_5_a;
-        fc3_n13_t1_5_b_d1 <= fc3_n13_t1_5_b;
-        fc3_n13_t1_6_a_d1 <= fc3_n13_t1_6_a;
-        fc3_n13_t1_6_b_d1 <= fc3_n13_t1_6_b;
-        fc3_n13_t1_7_a_d1 <= fc3_n13_t1_7_a;
-        fc3_n13_t1_7_b_d1 <= fc3_n13_t1_7_b;
-        fc3_n13_t4_0_d1 <= fc3_n13_t4_0;
-        fc3_n13_t5_0_b_d1 <= fc3_n13_t5_0_b;
-        fc3_n13_t5_0_b_d2 <= fc3_n13_t5_0_b_d1;
-        fc3_n14_t1_0_a_d1 <= fc3_n14_t1_0_a;
-        fc3_n14_t1_0_b_d1 <= fc3_n14_t1_0_b;
-        fc3_n14_t1_1_a_d1 <= fc3_n14_t1_1_a;
-        fc3_n14_t1_1_b_d1 <= fc3_n14_t1_1_b;
-        fc3_n14_t1_2_a_d1 <= fc3_n14_t1_2_a;
-        fc3_n14_t0_5_d1 <= fc3_n14_t0_5;
-        fc3_n14_t1_3_a_d1 <= fc3_n14_t1_3_a;
-        fc3_n14_t1_3_b_d1 <= fc3_n14_t1_3_b;
-        fc3_n14_t1_4_a_d1 <= fc3_n14_t1_4_a;
-        fc3_n14_t1_4_b_d1 <= fc3_n14_t1_4_b;
-        fc3_n14_t1_5_a_d1 <= fc3_n14_t1_5_a;
-        fc3_n14_t1_5_b_d1 <= fc3_n14_t1_5_b;
-        fc3_n14_t1_6_a_d1 <= fc3_n14_t1_6_a;
-        fc3_n14_t1_6_b_d1 <= fc3_n14_t1_6_b;
-        fc3_n14_t1_7_a_d1 <= fc3_n14_t1_7_a;
-        fc3_n14_t0_15_d1 <= fc3_n14_t0_15;
-        fc3_n14_t4_0_d1 <= fc3_n14_t4_0;
-        fc3_n14_t5_0_b_d1 <= fc3_n14_t5_0_b;
-        fc3_n14_t5_0_b_d2 <= fc3_n14_t5_0_b_d1;
-        fc3_n15_t1_0_a_d1 <= fc3_n15_t1_0_a;
-        fc3_n15_t1_0_b_d1 <= fc3_n15_t1_0_b;
-        fc3_n15_t1_1_a_d1 <= fc3_n15_t1_1_a;
-        fc3_n15_t1_1_b_d1 <= fc3_n15_t1_1_b;
-        fc3_n15_t1_2_a_d1 <= fc3_n15_t1_2_a;
-        fc3_n15_t0_5_d1 <= fc3_n15_t0_5;
-        fc3_n15_t1_3_a_d1 <= fc3_n15_t1_3_a;
-        fc3_n15_t1_3_b_d1 <= fc3_n15_t1_3_b;
-        fc3_n15_t1_4_a_d1 <= fc3_n15_t1_4_a;
-        fc3_n15_t1_4_b_d1 <= fc3_n15_t1_4_b;
-        fc3_n15_t0_10_d1 <= fc3_n15_t0_10;
-        fc3_n15_t1_5_b_d1 <= fc3_n15_t1_5_b;
-        fc3_n15_t1_6_a_d1 <= fc3_n15_t1_6_a;
-        fc3_n15_t0_13_d1 <= fc3_n15_t0_13;
-        fc3_n15_t1_7_a_d1 <= fc3_n15_t1_7_a;
-        fc3_n15_t1_7_b_d1 <= fc3_n15_t1_7_b;
-        fc3_n16_t1_0_a_d1 <= fc3_n16_t1_0_a;
-        fc3_n16_t1_0_b_d1 <= fc3_n16_t1_0_b;
-        fc3_n16_t1_1_a_d1 <= fc3_n16_t1_1_a;
-        fc3_n16_t1_1_b_d1 <= fc3_n16_t1_1_b;
-        fc3_n16_t1_2_a_d1 <= fc3_n16_t1_2_a;
-        fc3_n16_t1_2_b_d1 <= fc3_n16_t1_2_b;
-        fc3_n16_t1_3_a_d1 <= fc3_n16_t1_3_a;
-        fc3_n16_t1_3_b_d1 <= fc3_n16_t1_3_b;
-        fc3_n16_t1_4_a_d1 <= fc3_n16_t1_4_a;
-        fc3_n16_t1_4_b_d1 <= fc3_n16_t1_4_b;
-        fc3_n16_t1_5_a_d1 <= fc3_n16_t1_5_a;
-        fc3_n16_t1_5_b_d1 <= fc3_n16_t1_5_b;
-        fc3_n16_t1_6_a_d1 <= fc3_n16_t1_6_a;
-        fc3_n16_t0_13_d1 <= fc3_n16_t0_13;
-        fc3_n16_t1_7_a_d1 <= fc3_n16_t1_7_a;
-        fc3_n16_t1_7_b_d1 <= fc3_n16_t1_7_b;
-        fc3_n16_t4_0_d1 <= fc3_n16_t4_0;
-        fc3_n16_t5_0_b_d1 <= fc3_n16_t5_0_b;
-        fc3_n16_t5_0_b_d2 <= fc3_n16_t5_0_b_d1;
-        fc3_n17_t1_0_a_d1 <= fc3_n17_t1_0_a;
-        fc3_n17_t0_1_d1 <= fc3_n17_t0_1;
-        fc3_n17_t1_1_a_d1 <= fc3_n17_t1_1_a;
-        fc3_n17_t1_1_b_d1 <= fc3_n17_t1_1_b;
-        fc3_n17_t1_2_a_d1 <= fc3_n17_t1_2_a;
-        fc3_n17_t1_2_b_d1 <= fc3_n17_t1_2_b;
-        fc3_n17_t0_6_d1 <= fc3_n17_t0_6;
-        fc3_n17_t1_3_b_d1 <= fc3_n17_t1_3_b;
-        fc3_n17_t1_4_a_d1 <= fc3_n17_t1_4_a;
-        fc3_n17_t1_4_b_d1 <= fc3_n17_t1_4_b;
-        fc3_n17_t0_10_d1 <= fc3_n17_t0_10;
-        fc3_n17_t1_5_b_d1 <= fc3_n17_t1_5_b;
-        fc3_n17_t1_6_a_d1 <= fc3_n17_t1_6_a;
-        fc3_n17_t1_6_b_d1 <= fc3_n17_t1_6_b;
-        fc3_n17_t0_14_d1 <= fc3_n17_t0_14;
-        fc3_n17_t1_7_b_d1 <= fc3_n17_t1_7_b;
-        fc3_n17_t4_0_d1 <= fc3_n17_t4_0;
-        fc3_n17_t5_0_b_d1 <= fc3_n17_t5_0_b;
-        fc3_n17_t5_0_b_d2 <= fc3_n17_t5_0_b_d1;
-        fc3_n18_t0_0_d1 <= fc3_n18_t0_0;
-        fc3_n18_t1_0_b_d1 <= fc3_n18_t1_0_b;
-        fc3_n18_t1_1_a_d1 <= fc3_n18_t1_1_a;
-        fc3_n18_t0_3_d1 <= fc3_n18_t0_3;
-        fc3_n18_t1_2_a_d1 <= fc3_n18_t1_2_a;
-        fc3_n18_t1_2_b_d1 <= fc3_n18_t1_2_b;
-        fc3_n18_t1_3_a_d1 <= fc3_n18_t1_3_a;
-        fc3_n18_t1_3_b_d1 <= fc3_n18_t1_3_b;
-        fc3_n18_t1_4_a_d1 <= fc3_n18_t1_4_a;
-        fc3_n18_t1_4_b_d1 <= fc3_n18_t1_4_b;
-        fc3_n18_t1_5_a_d1 <= fc3_n18_t1_5_a;
-        fc3_n18_t1_5_b_d1 <= fc3_n18_t1_5_b;
-        fc3_n18_t1_6_a_d1 <= fc3_n18_t1_6_a;
-        fc3_n18_t1_6_b_d1 <= fc3_n18_t1_6_b;
-        fc3_n18_t1_7_a_d1 <= fc3_n18_t1_7_a;
-        fc3_n18_t0_15_d1 <= fc3_n18_t0_15;
+        fc3_n12_t1_2_b_d1 <= resize(fc3_n12_p10, 25) + resize(fc3_n12_p11, 25);
+        fc3_n12_t1_3_a_d1 <= resize(fc3_n12_p12, 25) + resize(fc3_n12_p13, 25);
+        fc3_n12_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc3_in_14) * 320) mod 2**25, 25)) + resize(fc3_n12_p15, 25); -- weight 0.3125
+        fc3_n12_t1_4_a_d1 <= signed(to_unsigned((to_integer(fc3_in_16) * 302) mod 2**25, 25)) + resize(fc3_n12_p17, 25); -- weight 0.294921875
+        fc3_n12_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * (-138)) mod 2**24, 24)) + resize(fc3_n12_p19, 24); -- weight -0.134765625
+        fc3_n12_t1_5_a_d1 <= resize(fc3_n12_p20, 25) + resize(fc3_n12_p21, 25);
+        fc3_n12_t1_5_b_d1 <= resize(fc3_n12_p22, 25) + resize(fc3_n12_p23, 25);
+        fc3_n12_t0_12_d1 <= resize(fc3_n12_p24, 26) + resize(fc3_n12_p25, 26);
+        fc3_n12_t1_6_b_d1 <= resize(fc3_n12_p26, 24) + signed(to_unsigned((to_integer(fc3_in_27) * 166) mod 2**24, 24)); -- weight 0.162109375
+        fc3_n12_t1_7_a_d1 <= resize(fc3_n12_p28, 26) + resize(fc3_n12_p29, 26);
+        fc3_n12_t1_7_b_d1 <= resize(fc3_n12_p30, 26) + resize(fc3_n12_p31, 26);
+        fc3_n12_t4_0_d1 <= resize(fc3_n12_t3_0, 29) + resize(fc3_n12_t3_1, 29);
+        fc3_n13_t0_0_d1 <= resize(fc3_n13_p0, 25) + signed(to_unsigned((to_integer(fc3_in_1) * 297) mod 2**25, 25)); -- weight 0.2900390625
+        fc3_n13_t1_0_b_d1 <= fc3_n6_t0_1_a + resize(fc3_n13_p3, 23);
+        fc3_n13_t1_1_a_d1 <= resize(fc3_n13_p4, 25) + signed(to_unsigned((to_integer(fc3_in_5) * 287) mod 2**25, 25)); -- weight 0.2802734375
+        fc3_n13_t1_1_b_d1 <= resize(fc3_n13_p6, 23) + signed(to_unsigned((to_integer(fc3_in_7) * (-95)) mod 2**23, 23)); -- weight -0.0927734375
+        fc3_n13_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc3_in_8) * (-527)) mod 2**26, 26)) + resize(fc3_n13_p9, 26); -- weight -0.5146484375
+        fc3_n13_t1_2_b_d1 <= resize(fc3_n13_p10, 25) + fc3_n13_p11;
+        fc3_n13_t1_3_a_d1 <= resize(fc3_n13_p12, 24) + signed(to_unsigned((to_integer(fc3_in_13) * (-201)) mod 2**24, 24)); -- weight -0.1962890625
+        fc3_n13_t1_3_b_d1 <= resize(fc3_n13_p14, 24) + signed(to_unsigned((to_integer(fc3_in_15) * (-157)) mod 2**24, 24)); -- weight -0.1533203125
+        fc3_n13_t1_4_a_d1 <= resize(fc3_n13_p16, 24) + signed(to_unsigned((to_integer(fc3_in_17) * (-152)) mod 2**24, 24)); -- weight -0.1484375
+        fc3_n13_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * 168) mod 2**24, 24)) + resize(fc3_n13_p19, 24); -- weight 0.1640625
+        fc3_n13_t1_5_a_d1 <= signed(to_unsigned((to_integer(fc3_in_20) * 300) mod 2**25, 25)) + resize(fc3_n13_p21, 25); -- weight 0.29296875
+        fc3_n13_t1_5_b_d1 <= resize(fc3_n13_p22, 25) + resize(fc3_n13_p23, 25);
+        fc3_n13_t1_6_a_d1 <= signed(to_unsigned((to_integer(fc3_in_24) * 295) mod 2**25, 25)) + resize(fc3_n13_p25, 25); -- weight 0.2880859375
+        fc3_n13_t1_6_b_d1 <= resize(fc3_n13_p26, 25) + resize(fc3_n13_p27, 25);
+        fc3_n13_t1_7_a_d1 <= resize(fc3_n13_p28, 25) + resize(fc3_n13_p29, 25);
+        fc3_n13_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * 342) mod 2**25, 25)) + resize(fc3_n13_p31, 25); -- weight 0.333984375
+        fc3_n13_t4_0_d1 <= resize(fc3_n13_t3_0, 29) + resize(fc3_n13_t3_1, 29);
+        fc3_n14_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0) * (-169)) mod 2**24, 24)) + resize(fc3_n14_p1, 24); -- weight -0.1650390625
+        fc3_n14_t1_0_b_d1 <= resize(fc3_n14_p2, 25) + resize(fc3_n14_p3, 25);
+        fc3_n14_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4) * 288) mod 2**25, 25)) + resize(fc3_n14_p5, 25); -- weight 0.28125
+        fc3_n14_t1_1_b_d1 <= resize(fc3_n14_p6, 25) + resize(fc3_n14_p7, 25);
+        fc3_n14_t1_2_a_d1 <= resize(fc3_n14_p8_sh, 24) + resize(fc3_n14_p9, 24);
+        fc3_n14_t0_5_d1 <= resize(fc3_n14_p10, 26) + resize(fc3_n14_p11, 26);
+        fc3_n14_t1_3_a_d1 <= resize(fc3_n14_p12, 25) + signed(to_unsigned((to_integer(fc3_in_13) * (-276)) mod 2**25, 25)); -- weight -0.26953125
+        fc3_n14_t1_3_b_d1 <= resize(fc3_n14_p14, 25) + resize(fc3_n14_p15, 25);
+        fc3_n14_t1_4_a_d1 <= resize(fc3_n14_p16, 25) + signed(to_unsigned((to_integer(fc3_in_17) * (-298)) mod 2**25, 25)); -- weight -0.291015625
+        fc3_n14_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * 210) mod 2**24, 24)) + resize(fc3_n14_p19, 24); -- weight 0.205078125
+        fc3_n14_t1_5_a_d1 <= resize(fc3_n14_p20, 24) + signed(to_unsigned((to_integer(fc3_in_21) * 213) mod 2**24, 24)); -- weight 0.2080078125
+        fc3_n14_t1_5_b_d1 <= resize(fc3_n14_p22, 25) + fc3_n14_p23;
+        fc3_n14_t1_6_a_d1 <= resize(fc3_n14_p24, 24) + signed(to_unsigned((to_integer(fc3_in_25) * (-181)) mod 2**24, 24)); -- weight -0.1767578125
+        fc3_n14_t1_6_b_d1 <= signed(to_unsigned((to_integer(fc3_in_26) * (-264)) mod 2**25, 25)) + resize(fc3_n14_p27, 25); -- weight -0.2578125
+        fc3_n14_t1_7_a_d1 <= signed(to_unsigned((to_integer(fc3_in_28) * 165) mod 2**24, 24)) + resize(fc3_n14_p29, 24); -- weight 0.1611328125
+        fc3_n14_t0_15_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * (-1704)) mod 2**27, 27)) + resize(fc3_n14_p31_neg, 27); -- weight -1.6640625
+        fc3_n14_t4_0_d1 <= resize(fc3_n14_t3_0, 29) + resize(fc3_n14_t3_1, 29);
+        fc3_n15_t1_0_a_d1 <= resize(fc3_n15_p0, 25) + signed(to_unsigned((to_integer(fc3_in_1) * 381) mod 2**25, 25)); -- weight 0.3720703125
+        fc3_n15_t1_0_b_d1 <= resize(fc3_n15_p2, 25) + fc3_n0_p3;
+        fc3_n15_t1_1_a_d1 <= resize(fc3_n15_p4, 24) + signed(to_unsigned((to_integer(fc3_in_5) * (-176)) mod 2**24, 24)); -- weight -0.171875
+        fc3_n15_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * 260) mod 2**25, 25)) + resize(fc3_n15_p7, 25); -- weight 0.25390625
+        fc3_n15_t1_2_a_d1 <= resize(fc3_n15_p8, 24) + resize(fc3_n15_p9, 24);
+        fc3_n15_t0_5_d1 <= resize(fc3_n15_p10, 25) + resize(fc3_n15_p11, 25);
+        fc3_n15_t1_3_a_d1 <= resize(fc3_n15_p12, 25) + resize(fc3_n15_p13, 25);
+        fc3_n15_t1_3_b_d1 <= resize(fc3_n15_p14, 25) + signed(to_unsigned((to_integer(fc3_in_15) * 296) mod 2**25, 25)); -- weight 0.2890625
+        fc3_n15_t1_4_a_d1 <= resize(fc3_n15_p17, 25) + resize(fc3_n15_p18, 25);
+        fc3_n15_t1_4_b_d1 <= resize(fc3_n15_p19, 25) + signed(to_unsigned((to_integer(fc3_in_20) * 353) mod 2**25, 25)); -- weight 0.3447265625
+        fc3_n15_t0_10_d1 <= resize(fc3_n15_p21, 25) + signed(to_unsigned((to_integer(fc3_in_22) * 298) mod 2**25, 25)); -- weight 0.291015625
+        fc3_n15_t1_5_b_d1 <= resize(fc3_n15_p23, 23) + signed(to_unsigned((to_integer(fc3_in_24) * (-79)) mod 2**23, 23)); -- weight -0.0771484375
+        fc3_n15_t1_6_a_d1 <= resize(fc3_n15_p25, 25) + signed(to_unsigned((to_integer(fc3_in_26) * (-298)) mod 2**25, 25)); -- weight -0.291015625
+        fc3_n15_t0_13_d1 <= resize(fc3_n15_p27, 26) + resize(fc3_n15_p28, 26);
+        fc3_n15_t1_7_a_d1 <= resize(fc3_n15_p29, 25) + resize(fc3_n15_p30, 25);
+        fc3_n15_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_31) * 353) mod 2**25, 25)) + to_signed(-148480, 25); -- weight 0.3447265625
+        fc3_n16_t1_0_a_d1 <= resize(fc3_n16_p0, 25) + resize(fc3_n16_p1, 25);
+        fc3_n16_t1_0_b_d1 <= resize(fc3_n16_p2, 25) + resize(fc3_n16_p3, 25);
+        fc3_n16_t1_1_a_d1 <= resize(fc3_n16_p4, 25) + resize(fc3_n16_p5, 25);
+        fc3_n16_t1_1_b_d1 <= resize(fc3_n16_p6, 24) + signed(to_unsigned((to_integer(fc3_in_7) * (-221)) mod 2**24, 24)); -- weight -0.2158203125
+        fc3_n16_t1_2_a_d1 <= resize(fc3_n16_p8, 24) + signed(to_unsigned((to_integer(fc3_in_9) * 149) mod 2**24, 24)); -- weight 0.1455078125
+        fc3_n16_t1_2_b_d1 <= resize(fc3_n16_p10, 25) + resize(fc3_n16_p11, 25);
+        fc3_n16_t1_3_a_d1 <= resize(fc3_n16_p12, 25) + resize(fc3_n16_p13, 25);
+        fc3_n16_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc3_in_14) * (-366)) mod 2**25, 25)) + resize(fc3_n16_p15, 25); -- weight -0.357421875
+        fc3_n16_t1_4_a_d1 <= resize(fc3_n16_p16, 25) + resize(fc3_n16_p17, 25);
+        fc3_n16_t1_4_b_d1 <= resize(fc3_n16_p18, 25) + resize(fc3_n16_p19, 25);
+        fc3_n16_t1_5_a_d1 <= resize(fc3_n16_p20, 25) + signed(to_unsigned((to_integer(fc3_in_21) * 289) mod 2**25, 25)); -- weight 0.2822265625
+        fc3_n16_t1_5_b_d1 <= resize(fc3_n16_p22, 25) + resize(fc3_n16_p23, 25);
+        fc3_n16_t1_6_a_d1 <= signed(to_unsigned((to_integer(fc3_in_24) * (-69)) mod 2**23, 23)) + resize(fc3_n16_p25, 23); -- weight -0.0673828125
+        fc3_n16_t0_13_d1 <= resize(fc3_n16_p26, 25) + resize(fc3_n16_p27, 25);
+        fc3_n16_t1_7_a_d1 <= resize(fc3_n16_p28, 24) + resize(fc3_n16_p29, 24);
+        fc3_n16_t1_7_b_d1 <= resize(fc3_n16_p30, 24) + resize(fc3_n16_p31, 24);
+        fc3_n16_t4_0_d1 <= resize(fc3_n16_t3_0, 29) + resize(fc3_n16_t3_1, 29);
+        fc3_n17_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0) * (-328)) mod 2**25, 25)) + resize(fc3_n17_p1, 25); -- weight -0.3203125
+        fc3_n17_t0_1_d1 <= resize(fc3_n17_p2, 26) + resize(fc3_n17_p3, 26);
+        fc3_n17_t1_1_a_d1 <= resize(fc3_n17_p4, 24) + signed(to_unsigned((to_integer(fc3_in_5) * 149) mod 2**24, 24)); -- weight 0.1455078125
+        fc3_n17_t1_1_b_d1 <= resize(fc3_n17_p6, 24) + resize(fc3_n17_p7, 24);
+        fc3_n17_t1_2_a_d1 <= resize(fc3_n17_p8_sh, 24) + signed(to_unsigned((to_integer(fc3_in_9) * 250) mod 2**24, 24)); -- weight 0.244140625
+        fc3_n17_t1_2_b_d1 <= resize(fc3_n17_p10, 25) + resize(fc3_n17_p11, 25);
+        fc3_n17_t0_6_d1 <= resize(fc3_n17_p12, 25) + resize(fc3_n17_p13, 25);
+        fc3_n17_t1_3_b_d1 <= resize(fc3_n17_p14, 23) + signed(to_unsigned((to_integer(fc3_in_15) * 74) mod 2**23, 23)); -- weight 0.072265625
+        fc3_n17_t1_4_a_d1 <= resize(fc3_n17_p16, 25) + resize(fc3_n17_p17, 25);
+        fc3_n17_t1_4_b_d1 <= resize(fc3_n17_p18, 25) + signed(to_unsigned((to_integer(fc3_in_19) * 259) mod 2**25, 25)); -- weight 0.2529296875
+        fc3_n17_t0_10_d1 <= resize(fc3_n17_p20, 26) + resize(fc3_n17_p21, 26);
+        fc3_n17_t1_5_b_d1 <= resize(fc3_n17_p22, 25) + resize(fc3_n17_p23, 25);
+        fc3_n17_t1_6_a_d1 <= resize(fc3_n17_p24, 26) + resize(fc3_n17_p25, 26);
+        fc3_n17_t1_6_b_d1 <= resize(fc3_n17_p26, 25) + resize(fc3_n17_p27, 25);
+        fc3_n17_t0_14_d1 <= resize(fc3_n17_p28, 25) + resize(fc3_n17_p29, 25);
+        fc3_n17_t1_7_b_d1 <= resize(fc3_n17_p30, 24) + resize(fc3_n17_p31, 24);
+        fc3_n17_t4_0_d1 <= resize(fc3_n17_t3_0, 29) + resize(fc3_n17_t3_1, 29);
+        fc3_n18_t0_0_d1 <= resize(fc3_n18_p0, 25) + resize(fc3_n18_p1, 25);
+        fc3_n18_t1_0_b_d1 <= resize(fc3_n18_p2, 23) + resize(fc3_n18_p3, 23);
+        fc3_n18_t1_1_a_d1 <= resize(fc3_n18_p4_neg, 24) + resize(fc3_n18_p5, 24);
+        fc3_n18_t0_3_d1 <= resize(fc3_n18_p6, 26) + resize(fc3_n18_p7, 26);
+        fc3_n18_t1_2_a_d1 <= resize(fc3_n18_p8, 25) + signed(to_unsigned((to_integer(fc3_in_9) * (-298)) mod 2**25, 25)); -- weight -0.291015625
+        fc3_n18_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc3_in_10) * (-70)) mod 2**23, 23)) + resize(fc3_n18_p11, 23); -- weight -0.068359375
+        fc3_n18_t1_3_a_d1 <= resize(fc3_n18_p12, 24) + resize(fc3_n18_p13, 24);
+        fc3_n18_t1_3_b_d1 <= resize(fc3_n18_p14, 24) + resize(fc3_n18_p15, 24);
+        fc3_n18_t1_4_a_d1 <= signed(to_unsigned((to_integer(fc3_in_16) * (-373)) mod 2**25, 25)) + resize(fc3_n18_p17, 25); -- weight -0.3642578125
+        fc3_n18_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * (-147)) mod 2**24, 24)) + resize(fc3_n18_p19, 24); -- weight -0.1435546875
+        fc3_n18_t1_5_a_d1 <= resize(fc3_n18_p20, 26) + resize(fc3_n18_p21, 26);
+        fc3_n18_t1_5_b_d1 <= resize(fc3_n18_p22, 25) + signed(to_unsigned((to_integer(fc3_in_23) * 282) mod 2**25, 25)); -- weight 0.275390625
+        fc3_n18_t1_6_a_d1 <= resize(fc3_n18_p24, 26) + resize(fc3_n18_p25, 26);
+        fc3_n18_t1_6_b_d1 <= resize(fc3_n18_p26, 25) + signed(to_unsigned((to_integer(fc3_in_27) * 261) mod 2**25, 25)); -- weight 0.2548828125
+        fc3_n18_t1_7_a_d1 <= resize(fc3_n18_p28_sh, 25) + signed(to_unsigned((to_integer(fc3_in_29) * (-281)) mod 2**25, 25)); -- weight -0.2744140625
+        fc3_n18_t0_15_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * (-1400)) mod 2**27, 27)) + resize(fc3_n18_p31, 27); -- weight -1.3671875
         fc3_n18_t4_0_d1 <= fc3_n18_t4_0;
-        fc3_n18_t5_0_b_d1 <= fc3_n18_t5_0_b;
-        fc3_n18_t5_0_b_d2 <= fc3_n18_t5_0_b_d1;
-        fc3_n19_t1_0_a_d1 <= fc3_n19_t1_0_a;
-        fc3_n19_t1_0_b_d1 <= fc3_n19_t1_0_b;
-        fc3_n19_t1_1_a_d1 <= fc3_n19_t1_1_a;
-        fc3_n19_t1_1_b_d1 <= fc3_n19_t1_1_b;
-        fc3_n19_t1_2_a_d1 <= fc3_n19_t1_2_a;
-        fc3_n19_t1_2_b_d1 <= fc3_n19_t1_2_b;
-        fc3_n19_t1_3_a_d1 <= fc3_n19_t1_3_a;
-        fc3_n19_t0_7_d1 <= fc3_n19_t0_7;
-        fc3_n19_t1_4_a_d1 <= fc3_n19_t1_4_a;
-        fc3_n19_t1_4_b_d1 <= fc3_n19_t1_4_b;
-        fc3_n19_t1_5_a_d1 <= fc3_n19_t1_5_a;
-        fc3_n19_t1_5_b_d1 <= fc3_n19_t1_5_b;
-        fc3_n19_t1_6_a_d1 <= fc3_n19_t1_6_a;
-        fc3_n19_t1_6_b_d1 <= fc3_n19_t1_6_b;
-        fc3_n19_t1_7_a_d1 <= fc3_n19_t1_7_a;
-        fc3_n19_t1_7_b_d1 <= fc3_n19_t1_7_b;
-        fc3_n19_t4_0_d1 <= fc3_n19_t4_0;
-        fc3_n19_t5_0_b_d1 <= fc3_n19_t5_0_b;
-        fc3_n19_t5_0_b_d2 <= fc3_n19_t5_0_b_d1;
-        fc3_n20_t1_0_a_d1 <= fc3_n20_t1_0_a;
-        fc3_n20_t1_0_b_d1 <= fc3_n20_t1_0_b;
-        fc3_n20_t1_1_a_d1 <= fc3_n20_t1_1_a;
-        fc3_n20_t1_1_b_d1 <= fc3_n20_t1_1_b;
-        fc3_n20_t1_2_a_d1 <= fc3_n20_t1_2_a;
-        fc3_n20_t1_2_b_d1 <= fc3_n20_t1_2_b;
-        fc3_n20_t1_3_a_d1 <= fc3_n20_t1_3_a;
-        fc3_n20_t1_3_b_d1 <= fc3_n20_t1_3_b;
-        fc3_n20_t1_4_a_d1 <= fc3_n20_t1_4_a;
-        fc3_n20_t1_4_b_d1 <= fc3_n20_t1_4_b;
-        fc3_n20_t1_5_a_d1 <= fc3_n20_t1_5_a;
-        fc3_n20_t0_11_d1 <= fc3_n20_t0_11;
-        fc3_n20_t1_6_a_d1 <= fc3_n20_t1_6_a;
-        fc3_n20_t1_6_b_d1 <= fc3_n20_t1_6_b;
-        fc3_n20_t1_7_a_d1 <= fc3_n20_t1_7_a;
-        fc3_n20_t1_7_b_d1 <= fc3_n20_t1_7_b;
-        fc3_n21_t1_0_a_d1 <= fc3_n21_t1_0_a;
-        fc3_n21_t1_0_b_d1 <= fc3_n21_t1_0_b;
-        fc3_n21_t1_1_a_d1 <= fc3_n21_t1_1_a;
-        fc3_n21_t1_1_b_d1 <= fc3_n21_t1_1_b;
-        fc3_n21_t0_4_d1 <= fc3_n21_t0_4;
-        fc3_n21_t1_2_b_d1 <= fc3_n21_t1_2_b;
-        fc3_n21_t1_3_a_d1 <= fc3_n21_t1_3_a;
-        fc3_n21_t1_3_b_d1 <= fc3_n21_t1_3_b;
-        fc3_n21_t1_4_a_d1 <= fc3_n21_t1_4_a;
-        fc3_n21_t1_4_b_d1 <= fc3_n21_t1_4_b;
-        fc3_n21_t1_5_a_d1 <= fc3_n21_t1_5_a;
-        fc3_n21_t1_5_b_d1 <= fc3_n21_t1_5_b;
-        fc3_n21_t1_6_a_d1 <= fc3_n21_t1_6_a;
-        fc3_n21_t1_6_b_d1 <= fc3_n21_t1_6_b;
-        fc3_n21_t1_7_a_d1 <= fc3_n21_t1_7_a;
-        fc3_n21_t0_15_d1 <= fc3_n21_t0_15;
-        fc3_n21_t4_0_d1 <= fc3_n21_t4_0;
-        fc3_n21_t5_0_b_d1 <= fc3_n21_t5_0_b;
-        fc3_n21_t5_0_b_d2 <= fc3_n21_t5_0_b_d1;
-        fc3_n22_t0_0_d1 <= fc3_n22_t0_0;
-        fc3_n22_t1_0_b_d1 <= fc3_n22_t1_0_b;
-        fc3_n22_t1_1_a_d1 <= fc3_n22_t1_1_a;
-        fc3_n22_t1_1_b_d1 <= fc3_n22_t1_1_b;
-        fc3_n22_t0_4_d1 <= fc3_n22_t0_4;
-        fc3_n22_t1_2_b_d1 <= fc3_n22_t1_2_b;
-        fc3_n22_t1_3_a_d1 <= fc3_n22_t1_3_a;
-        fc3_n22_t1_3_b_d1 <= fc3_n22_t1_3_b;
-        fc3_n22_t1_4_a_d1 <= fc3_n22_t1_4_a;
-        fc3_n22_t0_9_d1 <= fc3_n22_t0_9;
-        fc3_n22_t1_5_a_d1 <= fc3_n22_t1_5_a;
-        fc3_n22_t1_5_b_d1 <= fc3_n22_t1_5_b;
-        fc3_n22_t1_6_a_d1 <= fc3_n22_t1_6_a;
-        fc3_n22_t1_6_b_d1 <= fc3_n22_t1_6_b;
-        fc3_n22_t1_7_a_d1 <= fc3_n22_t1_7_a;
-        fc3_n22_t1_7_b_d1 <= fc3_n22_t1_7_b;
-        fc3_n22_t4_0_d1 <= fc3_n22_t4_0;
-        fc3_n22_t5_0_b_d1 <= fc3_n22_t5_0_b;
-        fc3_n22_t5_0_b_d2 <= fc3_n22_t5_0_b_d1;
-        fc3_n23_t1_0_a_d1 <= fc3_n23_t1_0_a;
-        fc3_n23_t1_0_b_d1 <= fc3_n23_t1_0_b;
-        fc3_n23_t1_1_a_d1 <= fc3_n23_t1_1_a;
-        fc3_n23_t1_1_b_d1 <= fc3_n23_t1_1_b;
-        fc3_n23_t1_2_a_d1 <= fc3_n23_t1_2_a;
-        fc3_n23_t0_5_d1 <= fc3_n23_t0_5;
-        fc3_n23_t1_3_a_d1 <= fc3_n23_t1_3_a;
-        fc3_n23_t1_3_b_d1 <= fc3_n23_t1_3_b;
-        fc3_n23_t0_8_d1 <= fc3_n23_t0_8;
-        fc3_n23_t1_4_b_d1 <= fc3_n23_t1_4_b;
-        fc3_n23_t1_5_a_d1 <= fc3_n23_t1_5_a;
-        fc3_n23_t1_5_b_d1 <= fc3_n23_t1_5_b;
-        fc3_n23_t1_6_a_d1 <= fc3_n23_t1_6_a;
-        fc3_n23_t1_6_b_d1 <= fc3_n23_t1_6_b;
-        fc3_n23_t1_7_a_d1 <= fc3_n23_t1_7_a;
-        fc3_n23_t1_7_b_d1 <= fc3_n23_t1_7_b;
-        fc3_n23_t4_0_d1 <= fc3_n23_t4_0;
-        fc3_n23_t5_0_b_d1 <= fc3_n23_t5_0_b;
-        fc3_n23_t5_0_b_d2 <= fc3_n23_t5_0_b_d1;
-        fc3_n24_t0_0_d1 <= fc3_n24_t0_0;
-        fc3_n24_t1_0_b_d1 <= fc3_n24_t1_0_b;
-        fc3_n24_t1_1_a_d1 <= fc3_n24_t1_1_a;
-        fc3_n24_t1_1_b_d1 <= fc3_n24_t1_1_b;
-        fc3_n24_t1_2_a_d1 <= fc3_n24_t1_2_a;
-        fc3_n24_t1_2_b_d1 <= fc3_n24_t1_2_b;
-        fc3_n24_t1_3_a_d1 <= fc3_n24_t1_3_a;
-        fc3_n24_t1_3_b_d1 <= fc3_n24_t1_3_b;
-        fc3_n24_t0_8_d1 <= fc3_n24_t0_8;
-        fc3_n24_t1_4_b_d1 <= fc3_n24_t1_4_b;
-        fc3_n24_t1_5_a_d1 <= fc3_n24_t1_5_a;
-        fc3_n24_t1_5_b_d1 <= fc3_n24_t1_5_b;
-        fc3_n24_t1_6_a_d1 <= fc3_n24_t1_6_a;
-        fc3_n24_t1_6_b_d1 <= fc3_n24_t1_6_b;
-        fc3_n24_t1_7_a_d1 <= fc3_n24_t1_7_a;
-        fc3_n24_t1_7_b_d1 <= fc3_n24_t1_7_b;
-        fc3_n24_t4_0_d1 <= fc3_n24_t4_0;
-        fc3_n24_t5_0_b_d1 <= fc3_n24_t5_0_b;
-        fc3_n24_t5_0_b_d2 <= fc3_n24_t5_0_b_d1;
-        fc3_n25_t0_0_d1 <= fc3_n25_t0_0;
-        fc3_n25_t1_0_b_d1 <= fc3_n25_t1_0_b;
-        fc3_n25_t1_1_a_d1 <= fc3_n25_t1_1_a;
-        fc3_n25_t1_1_b_d1 <= fc3_n25_t1_1_b;
-        fc3_n25_t1_2_a_d1 <= fc3_n25_t1_2_a;
-        fc3_n25_t1_2_b_d1 <= fc3_n25_t1_2_b;
-        fc3_n25_t1_3_a_d1 <= fc3_n25_t1_3_a;
-        fc3_n25_t1_3_b_d1 <= fc3_n25_t1_3_b;
-        fc3_n25_t1_4_a_d1 <= fc3_n25_t1_4_a;
-        fc3_n25_t0_9_d1 <= fc3_n25_t0_9;
-        fc3_n25_t0_10_d1 <= fc3_n25_t0_10;
-        fc3_n25_t1_5_b_d1 <= fc3_n25_t1_5_b;
-        fc3_n25_t1_6_a_d1 <= fc3_n25_t1_6_a;
-        fc3_n25_t0_13_d1 <= fc3_n25_t0_13;
-        fc3_n25_t1_7_a_d1 <= fc3_n25_t1_7_a;
-        fc3_n25_t1_7_b_d1 <= fc3_n25_t1_7_b;
-        fc3_n25_t4_0_d1 <= fc3_n25_t4_0;
-        fc3_n25_t5_0_b_d1 <= fc3_n25_t5_0_b;
-        fc3_n25_t5_0_b_d2 <= fc3_n25_t5_0_b_d1;
-        fc3_n26_t1_0_a_d1 <= fc3_n26_t1_0_a;
-        fc3_n26_t1_0_b_d1 <= fc3_n26_t1_0_b;
-        fc3_n26_t1_1_a_d1 <= fc3_n26_t1_1_a;
-        fc3_n26_t0_3_d1 <= fc3_n26_t0_3;
-        fc3_n26_t1_2_a_d1 <= fc3_n26_t1_2_a;
-        fc3_n26_t1_2_b_d1 <= fc3_n26_t1_2_b;
-        fc3_n26_t1_3_a_d1 <= fc3_n26_t1_3_a;
-        fc3_n26_t1_3_b_d1 <= fc3_n26_t1_3_b;
-        fc3_n26_t1_4_a_d1 <= fc3_n26_t1_4_a;
-        fc3_n26_t1_4_b_d1 <= fc3_n26_t1_4_b;
-        fc3_n26_t1_5_a_d1 <= fc3_n26_t1_5_a;
-        fc3_n26_t1_5_b_d1 <= fc3_n26_t1_5_b;
-        fc3_n26_t1_6_a_d1 <= fc3_n26_t1_6_a;
-        fc3_n26_t1_6_b_d1 <= fc3_n26_t1_6_b;
-        fc3_n26_t1_7_a_d1 <= fc3_n26_t1_7_a;
-        fc3_n26_t0_15_d1 <= fc3_n26_t0_15;
-        fc3_n26_t4_0_d1 <= fc3_n26_t4_0;
-        fc3_n26_t5_0_b_d1 <= fc3_n26_t5_0_b;
-        fc3_n26_t5_0_b_d2 <= fc3_n26_t5_0_b_d1;
-        fc3_n27_t1_0_a_d1 <= fc3_n27_t1_0_a;
-        fc3_n27_t1_0_b_d1 <= fc3_n27_t1_0_b;
-        fc3_n27_t0_2_d1 <= fc3_n27_t0_2;
-        fc3_n27_t1_1_b_d1 <= fc3_n27_t1_1_b;
-        fc3_n27_t1_2_a_d1 <= fc3_n27_t1_2_a;
-        fc3_n27_t0_5_d1 <= fc3_n27_t0_5;
-        fc3_n27_t1_3_a_d1 <= fc3_n27_t1_3_a;
-        fc3_n27_t1_3_b_d1 <= fc3_n27_t1_3_b;
-        fc3_n27_t1_4_a_d1 <= fc3_n27_t1_4_a;
-        fc3_n27_t1_4_b_d1 <= fc3_n27_t1_4_b;
-        fc3_n27_t1_5_a_d1 <= fc3_n27_t1_5_a;
-        fc3_n27_t1_5_b_d1 <= fc3_n27_t1_5_b;
-        fc3_n27_t1_6_a_d1 <= fc3_n27_t1_6_a;
-        fc3_n27_t0_13_d1 <= fc3_n27_t0_13;
-        fc3_n27_t1_7_a_d1 <= fc3_n27_t1_7_a;
-        fc3_n27_t0_15_d1 <= fc3_n27_t0_15;
-        fc3_n27_t4_0_d1 <= fc3_n27_t4_0;
-        fc3_n27_t5_0_b_d1 <= fc3_n27_t5_0_b;
-        fc3_n27_t5_0_b_d2 <= fc3_n27_t5_0_b_d1;
-        fc3_n28_t1_0_a_d1 <= fc3_n28_t1_0_a;
-        fc3_n28_t1_0_b_d1 <= fc3_n28_t1_0_b;
-        fc3_n28_t0_2_d1 <= fc3_n28_t0_2;
-        fc3_n28_t1_1_b_d1 <= fc3_n28_t1_1_b;
-        fc3_n28_t1_2_a_d1 <= fc3_n28_t1_2_a;
-        fc3_n28_t1_2_b_d1 <= fc3_n28_t1_2_b;
-        fc3_n28_t1_3_a_d1 <= fc3_n28_t1_3_a;
-        fc3_n28_t1_3_b_d1 <= fc3_n28_t1_3_b;
-        fc3_n28_t1_4_a_d1 <= fc3_n28_t1_4_a;
-        fc3_n28_t0_9_d1 <= fc3_n28_t0_9;
-        fc3_n28_t1_5_a_d1 <= fc3_n28_t1_5_a;
-        fc3_n28_t1_5_b_d1 <= fc3_n28_t1_5_b;
-        fc3_n28_t0_12_d1 <= fc3_n28_t0_12;
-        fc3_n28_t1_6_b_d1 <= fc3_n28_t1_6_b;
-        fc3_n28_t1_7_a_d1 <= fc3_n28_t1_7_a;
-        fc3_n28_t1_7_b_d1 <= fc3_n28_t1_7_b;
-        fc3_n28_t4_0_d1 <= fc3_n28_t4_0;
-        fc3_n28_t5_0_b_d1 <= fc3_n28_t5_0_b;
-        fc3_n28_t5_0_b_d2 <= fc3_n28_t5_0_b_d1;
-        fc3_n29_t1_0_a_d1 <= fc3_n29_t1_0_a;
-        fc3_n29_t1_0_b_d1 <= fc3_n29_t1_0_b;
-        fc3_n29_t1_1_a_d1 <= fc3_n29_t1_1_a;
-        fc3_n29_t1_1_b_d1 <= fc3_n29_t1_1_b;
-        fc3_n29_t1_2_a_d1 <= fc3_n29_t1_2_a;
-        fc3_n29_t1_2_b_d1 <= fc3_n29_t1_2_b;
-        fc3_n29_t1_3_a_d1 <= fc3_n29_t1_3_a;
-        fc3_n29_t1_3_b_d1 <= fc3_n29_t1_3_b;
-        fc3_n29_t1_4_a_d1 <= fc3_n29_t1_4_a;
-        fc3_n29_t1_4_b_d1 <= fc3_n29_t1_4_b;
-        fc3_n29_t1_5_a_d1 <= fc3_n29_t1_5_a;
-        fc3_n29_t1_5_b_d1 <= fc3_n29_t1_5_b;
-        fc3_n29_t1_6_a_d1 <= fc3_n29_t1_6_a;
-        fc3_n29_t1_6_b_d1 <= fc3_n29_t1_6_b;
-        fc3_n29_t1_7_a_d1 <= fc3_n29_t1_7_a;
-        fc3_n29_t1_7_b_d1 <= fc3_n29_t1_7_b;
-        fc3_n29_t4_0_d1 <= fc3_n29_t4_0;
-        fc3_n29_t5_0_b_d1 <= fc3_n29_t5_0_b;
-        fc3_n29_t5_0_b_d2 <= fc3_n29_t5_0_b_d1;
-        fc3_n30_t1_0_a_d1 <= fc3_n30_t1_0_a;
-        fc3_n30_t1_0_b_d1 <= fc3_n30_t1_0_b;
-        fc3_n30_t1_1_a_d1 <= fc3_n30_t1_1_a;
-        fc3_n30_t1_1_b_d1 <= fc3_n30_t1_1_b;
-        fc3_n30_t1_2_a_d1 <= fc3_n30_t1_2_a;
-        fc3_n30_t1_2_b_d1 <= fc3_n30_t1_2_b;
-        fc3_n30_t1_3_a_d1 <= fc3_n30_t1_3_a;
-        fc3_n30_t1_3_b_d1 <= fc3_n30_t1_3_b;
-        fc3_n30_t1_4_a_d1 <= fc3_n30_t1_4_a;
-        fc3_n30_t1_4_b_d1 <= fc3_n30_t1_4_b;
-        fc3_n30_t1_5_a_d1 <= fc3_n30_t1_5_a;
-        fc3_n30_t1_5_b_d1 <= fc3_n30_t1_5_b;
-        fc3_n30_t1_6_a_d1 <= fc3_n30_t1_6_a;
-        fc3_n30_t1_6_b_d1 <= fc3_n30_t1_6_b;
-        fc3_n30_t1_7_a_d1 <= fc3_n30_t1_7_a;
-        fc3_n30_t1_7_b_d1 <= fc3_n30_t1_7_b;
-        fc3_n30_t4_0_d1 <= fc3_n30_t4_0;
-        fc3_n30_t5_0_b_d1 <= fc3_n30_t5_0_b;
-        fc3_n30_t5_0_b_d2 <= fc3_n30_t5_0_b_d1;
-        fc3_n31_t0_0_d1 <= fc3_n31_t0_0;
-        fc3_n31_t1_0_b_d1 <= fc3_n31_t1_0_b;
-        fc3_n31_t1_1_a_d1 <= fc3_n31_t1_1_a;
-        fc3_n31_t1_1_b_d1 <= fc3_n31_t1_1_b;
-        fc3_n31_t1_2_a_d1 <= fc3_n31_t1_2_a;
-        fc3_n31_t1_2_b_d1 <= fc3_n31_t1_2_b;
-        fc3_n31_t1_3_a_d1 <= fc3_n31_t1_3_a;
-        fc3_n31_t1_3_b_d1 <= fc3_n31_t1_3_b;
-        fc3_n31_t1_4_a_d1 <= fc3_n31_t1_4_a;
-        fc3_n31_t1_4_b_d1 <= fc3_n31_t1_4_b;
-        fc3_n31_t1_5_a_d1 <= fc3_n31_t1_5_a;
-        fc3_n31_t1_5_b_d1 <= fc3_n31_t1_5_b;
-        fc3_n31_t1_6_a_d1 <= fc3_n31_t1_6_a;
-        fc3_n31_t1_6_b_d1 <= fc3_n31_t1_6_b;
-        fc3_n31_t1_7_a_d1 <= fc3_n31_t1_7_a;
-        fc3_n31_t0_15_d1 <= fc3_n31_t0_15;
-        fc3_out_0 <= fc3_n0_y_wrap;
-        fc3_out_1 <= fc3_n1_y_wrap;
-        fc3_out_2 <= fc3_n2_y_wrap;
-        fc3_out_3 <= fc3_n3_y_wrap;
-        fc3_out_4 <= fc3_n4_y_wrap;
-        fc3_out_5 <= fc3_n5_y_wrap;
-        fc3_n6_y_wrap_d1 <= fc3_n6_y_wrap;
+        fc3_n19_t1_0_a_d1 <= resize(fc3_n19_p0, 26) + resize(fc3_n19_p1, 26);
+        fc3_n19_t1_0_b_d1 <= resize(fc3_n19_p2, 25) + resize(fc3_n19_p3, 25);
+        fc3_n19_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4) * 241) mod 2**24, 24)) + resize(fc3_n19_p5, 24); -- weight 0.2353515625
+        fc3_n19_t1_1_b_d1 <= resize(fc3_n19_p6, 25) + resize(fc3_n19_p7, 25);
+        fc3_n19_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc3_in_8) * 262) mod 2**25, 25)) + resize(fc3_n19_p9, 25); -- weight 0.255859375
+        fc3_n19_t1_2_b_d1 <= resize(fc3_n19_p10, 25) + resize(fc3_n19_p11, 25);
+        fc3_n19_t1_3_a_d1 <= resize(fc3_n19_p12, 24) + signed(to_unsigned((to_integer(fc3_in_13) * 225) mod 2**24, 24)); -- weight 0.2197265625
+        fc3_n19_t0_7_d1 <= resize(fc3_n19_p14, 26) + resize(fc3_n19_p15, 26);
+        fc3_n19_t1_4_a_d1 <= signed(to_unsigned((to_integer(fc3_in_16) * 263) mod 2**25, 25)) + resize(fc3_n19_p17, 25); -- weight 0.2568359375
+        fc3_n19_t1_4_b_d1 <= resize(fc3_n19_p18, 25) + resize(fc3_n19_p19, 25);
+        fc3_n19_t1_5_a_d1 <= resize(fc3_n19_p20, 25) + signed(to_unsigned((to_integer(fc3_in_21) * 399) mod 2**25, 25)); -- weight 0.3896484375
+        fc3_n19_t1_5_b_d1 <= resize(fc3_n19_p22, 25) + resize(fc3_n19_p23, 25);
+        fc3_n19_t1_6_a_d1 <= resize(fc3_n19_p24, 25) + resize(fc3_n19_p25, 25);
+        fc3_n19_t1_6_b_d1 <= resize(fc3_n19_p26, 24) + signed(to_unsigned((to_integer(fc3_in_27) * 223) mod 2**24, 24)); -- weight 0.2177734375
+        fc3_n19_t1_7_a_d1 <= resize(fc3_n19_p28, 24) + resize(fc3_n19_p29, 24);
+        fc3_n19_t1_7_b_d1 <= resize(fc3_n19_p30_sh, 24) + signed(to_unsigned((to_integer(fc3_in_31) * 168) mod 2**24, 24)); -- weight 0.1640625
+        fc3_n19_t4_0_d1 <= resize(fc3_n19_t3_0, 29) + resize(fc3_n19_t3_1, 29);
+        fc3_n20_t1_0_a_d1 <= resize(fc3_n20_p0, 25) + signed(to_unsigned((to_integer(fc3_in_1) * (-334)) mod 2**25, 25)); -- weight -0.326171875
+        fc3_n20_t1_0_b_d1 <= resize(fc3_n20_p2, 25) + resize(fc3_n20_p3, 25);
+        fc3_n20_t1_1_a_d1 <= resize(fc3_n20_p4, 25) + signed(to_unsigned((to_integer(fc3_in_5) * 280) mod 2**25, 25)); -- weight 0.2734375
+        fc3_n20_t1_1_b_d1 <= resize(fc3_n20_p6, 24) + resize(fc3_n20_p7_sh, 24);
+        fc3_n20_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc3_in_8) * 290) mod 2**25, 25)) + resize(fc3_n20_p9, 25); -- weight 0.283203125
+        fc3_n20_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc3_in_10) * (-432)) mod 2**25, 25)) + resize(fc3_n20_p11, 25); -- weight -0.421875
+        fc3_n20_t1_3_a_d1 <= resize(fc3_n20_p12, 25) + signed(to_unsigned((to_integer(fc3_in_13) * 316) mod 2**25, 25)); -- weight 0.30859375
+        fc3_n20_t1_3_b_d1 <= resize(fc3_n20_p14, 25) + resize(fc3_n20_p15, 25);
+        fc3_n20_t1_4_a_d1 <= resize(fc3_n20_p16_neg, 24) + resize(fc3_n20_p17, 24);
+        fc3_n20_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * (-269)) mod 2**25, 25)) + resize(fc3_n20_p19, 25); -- weight -0.2626953125
+        fc3_n20_t1_5_a_d1 <= resize(fc3_n20_p20, 25) + resize(fc3_n20_p21, 25);
+        fc3_n20_t0_11_d1 <= resize(fc3_n20_p22, 26) + resize(fc3_n20_p23, 26);
+        fc3_n20_t1_6_a_d1 <= resize(fc3_n20_p24, 26) + resize(fc3_n20_p25, 26);
+        fc3_n20_t1_6_b_d1 <= resize(fc3_n20_p26, 26) + resize(fc3_n7_p27, 26);
+        fc3_n20_t1_7_a_d1 <= signed(to_unsigned((to_integer(fc3_in_28) * 290) mod 2**25, 25)) + resize(fc3_n20_p29, 25); -- weight 0.283203125
+        fc3_n20_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_31) * (-354)) mod 2**25, 25)) + to_signed(-276480, 25); -- weight -0.345703125
+        fc3_n21_t1_0_a_d1 <= resize(fc3_n21_p0_neg, 24) + signed(to_unsigned((to_integer(fc3_in_1) * (-216)) mod 2**24, 24)); -- weight -0.2109375
+        fc3_n21_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc3_in_2) * 304) mod 2**25, 25)) + resize(fc3_n21_p3, 25); -- weight 0.296875
+        fc3_n21_t1_1_a_d1 <= resize(fc3_n21_p4, 23) + resize(fc3_n21_p5, 23);
+        fc3_n21_t1_1_b_d1 <= resize(fc3_n21_p6, 25) + signed(to_unsigned((to_integer(fc3_in_7) * 312) mod 2**25, 25)); -- weight 0.3046875
+        fc3_n21_t0_4_d1 <= resize(fc3_n21_p8, 26) + resize(fc3_n21_p9, 26);
+        fc3_n21_t1_2_b_d1 <= resize(fc3_n21_p10, 24) + signed(to_unsigned((to_integer(fc3_in_11) * (-143)) mod 2**24, 24)); -- weight -0.1396484375
+        fc3_n21_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc3_in_12) * 184) mod 2**24, 24)) + resize(fc3_n21_p13, 24); -- weight 0.1796875
+        fc3_n21_t1_3_b_d1 <= signed(to_unsigned((to_integer(fc3_in_14) * (-183)) mod 2**24, 24)) + resize(fc3_n21_p15, 24); -- weight -0.1787109375
+        fc3_n21_t1_4_a_d1 <= signed(to_unsigned((to_integer(fc3_in_16) * 340) mod 2**25, 25)) + resize(fc3_n21_p17, 25); -- weight 0.33203125
+        fc3_n21_t1_4_b_d1 <= resize(fc3_n21_p18, 25) + signed(to_unsigned((to_integer(fc3_in_19) * (-266)) mod 2**25, 25)); -- weight -0.259765625
+        fc3_n21_t1_5_a_d1 <= resize(fc3_n21_p20, 24) + resize(fc3_n21_p21, 24);
+        fc3_n21_t1_5_b_d1 <= resize(fc3_n21_p22, 25) + signed(to_unsigned((to_integer(fc3_in_23) * (-298)) mod 2**25, 25)); -- weight -0.291015625
+        fc3_n21_t1_6_a_d1 <= resize(fc3_n21_p24, 25) + resize(fc3_n21_p25, 25);
+        fc3_n21_t1_6_b_d1 <= signed(to_unsigned((to_integer(fc3_in_26) * 257) mod 2**25, 25)) + resize(fc3_n21_p27, 25); -- weight 0.2509765625
+        fc3_n21_t1_7_a_d1 <= resize(fc3_n21_p28, 25) + resize(fc3_n21_p29, 25);
+        fc3_n21_t0_15_d1 <= resize(fc3_n21_p30, 26) + resize(fc3_n21_p31, 26);
+        fc3_n21_t4_0_d1 <= resize(fc3_n21_t3_0, 29) + resize(fc3_n21_t3_1, 29);
+        fc3_n22_t0_0_d1 <= signed(to_unsigned((to_integer(fc3_in_0) * 615) mod 2**26, 26)) + resize(fc3_n22_p1, 26); -- weight 0.6005859375
+        fc3_n22_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc3_in_2) * (-138)) mod 2**24, 24)) + resize(fc3_n22_p3, 24); -- weight -0.134765625
+        fc3_n22_t1_1_a_d1 <= resize(fc3_n22_p4, 25) + resize(fc3_n22_p5, 25);
+        fc3_n22_t1_1_b_d1 <= resize(fc3_n22_p6, 25) + resize(fc3_n22_p7, 25);
+        fc3_n22_t0_4_d1 <= signed(to_unsigned((to_integer(fc3_in_8) * (-599)) mod 2**26, 26)) + resize(fc3_n22_p9, 26); -- weight -0.5849609375
+        fc3_n22_t1_2_b_d1 <= resize(fc3_n22_p10, 25) + resize(fc3_n22_p11, 25);
+        fc3_n22_t1_3_a_d1 <= resize(fc3_n22_p12, 24) + resize(fc3_n22_p13, 24);
+        fc3_n22_t1_3_b_d1 <= resize(fc3_n22_p14, 25) + resize(fc3_n22_p15, 25);
+        fc3_n22_t1_4_a_d1 <= signed(to_unsigned((to_integer(fc3_in_16) * 305) mod 2**25, 25)) + resize(fc3_n22_p17, 25); -- weight 0.2978515625
+        fc3_n22_t0_9_d1 <= resize(fc3_n22_p18, 26) + resize(fc3_n22_p19, 26);
+        fc3_n22_t1_5_a_d1 <= resize(fc3_n22_p20, 24) + resize(fc3_n22_p21, 24);
+        fc3_n22_t1_5_b_d1 <= resize(fc3_n22_p22_sh, 24) + resize(fc3_n22_p23, 24);
+        fc3_n22_t1_6_a_d1 <= resize(fc3_n22_p24, 26) + signed(to_unsigned((to_integer(fc3_in_25) * 655) mod 2**26, 26)); -- weight 0.6396484375
+        fc3_n22_t1_6_b_d1 <= signed(to_unsigned((to_integer(fc3_in_26) * 304) mod 2**25, 25)) + resize(fc3_n22_p27, 25); -- weight 0.296875
+        fc3_n22_t1_7_a_d1 <= signed(to_unsigned((to_integer(fc3_in_28) * (-301)) mod 2**25, 25)) + fc3_n22_t0_14_b; -- weight -0.2939453125
+        fc3_n22_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * 163) mod 2**24, 24)) + resize(fc3_n22_p31, 24); -- weight 0.1591796875
+        fc3_n22_t4_0_d1 <= resize(fc3_n22_t3_0, 29) + resize(fc3_n22_t3_1, 29);
+        fc3_n23_t1_0_a_d1 <= resize(fc3_n23_p0, 26) + resize(fc3_n23_p1_sh, 26);
+        fc3_n23_t1_0_b_d1 <= resize(fc3_n23_p2, 26) + resize(fc3_n23_p3, 26);
+        fc3_n23_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4) * 300) mod 2**25, 25)) + resize(fc3_n23_p5, 25); -- weight 0.29296875
+        fc3_n23_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * 316) mod 2**25, 25)) + resize(fc3_n23_p7, 25); -- weight 0.30859375
+        fc3_n23_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc3_in_8) * 374) mod 2**25, 25)) + fc3_n5_t0_4_b; -- weight 0.365234375
+        fc3_n23_t0_5_d1 <= resize(fc3_n23_p10, 26) + resize(fc3_n23_p11, 26);
+        fc3_n23_t1_3_a_d1 <= resize(fc3_n23_p12, 25) + signed(to_unsigned((to_integer(fc3_in_13) * (-310)) mod 2**25, 25)); -- weight -0.302734375
+        fc3_n23_t1_3_b_d1 <= fc3_n0_p14 + resize(fc3_n23_p15, 24);
+        fc3_n23_t0_8_d1 <= resize(fc3_n23_p16, 25) + resize(fc3_n23_p17, 25);
+        fc3_n23_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * (-101)) mod 2**23, 23)) + fc3_n10_t0_9_b; -- weight -0.0986328125
+        fc3_n23_t1_5_a_d1 <= resize(fc3_n23_p20, 24) + signed(to_unsigned((to_integer(fc3_in_21) * (-175)) mod 2**24, 24)); -- weight -0.1708984375
+        fc3_n23_t1_5_b_d1 <= resize(fc3_n23_p22, 24) + signed(to_unsigned((to_integer(fc3_in_23) * (-245)) mod 2**24, 24)); -- weight -0.2392578125
+        fc3_n23_t1_6_a_d1 <= resize(fc3_n23_p24, 24) + signed(to_unsigned((to_integer(fc3_in_25) * (-223)) mod 2**24, 24)); -- weight -0.2177734375
+        fc3_n23_t1_6_b_d1 <= resize(fc3_n23_p26, 24) + resize(fc3_n23_p27, 24);
+        fc3_n23_t1_7_a_d1 <= resize(fc3_n23_p28, 25) + resize(fc3_n23_p29, 25);
+        fc3_n23_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * (-1835)) mod 2**27, 27)) + resize(fc3_n23_p31, 27); -- weight -1.7919921875
+        fc3_n23_t4_0_d1 <= resize(fc3_n23_t3_0, 29) + resize(fc3_n23_t3_1, 29);
+        fc3_n24_t0_0_d1 <= resize(fc3_n24_p0, 27) + resize(fc3_n24_p1, 27);
+        fc3_n24_t1_0_b_d1 <= resize(fc3_n24_p2, 25) + signed(to_unsigned((to_integer(fc3_in_3) * (-281)) mod 2**25, 25)); -- weight -0.2744140625
+        fc3_n24_t1_1_a_d1 <= resize(fc3_n24_p4, 25) + signed(to_unsigned((to_integer(fc3_in_5) * 283) mod 2**25, 25)); -- weight 0.2763671875
+        fc3_n24_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * (-694)) mod 2**26, 26)) + resize(fc3_n24_p7, 26); -- weight -0.677734375
+        fc3_n24_t1_2_a_d1 <= resize(fc3_n24_p8, 26) + resize(fc3_n24_p9, 26);
+        fc3_n24_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc3_in_10) * 341) mod 2**25, 25)) + resize(fc3_n24_p11, 25); -- weight 0.3330078125
+        fc3_n24_t1_3_a_d1 <= resize(fc3_n18_p12, 25) + resize(fc3_n24_p13, 25);
+        fc3_n24_t1_3_b_d1 <= resize(fc3_n24_p14, 24) + signed(to_unsigned((to_integer(fc3_in_15) * (-177)) mod 2**24, 24)); -- weight -0.1728515625
+        fc3_n24_t0_8_d1 <= resize(fc3_n24_p16, 25) + resize(fc3_n24_p17, 25);
+        fc3_n24_t1_4_b_d1 <= resize(fc3_n24_p18, 24) + resize(fc3_n24_p19, 24);
+        fc3_n24_t1_5_a_d1 <= fc3_n9_t0_10_a + resize(fc3_n24_p21, 25);
+        fc3_n24_t1_5_b_d1 <= signed(to_unsigned((to_integer(fc3_in_22) * (-287)) mod 2**25, 25)) + resize(fc3_n24_p23, 25); -- weight -0.2802734375
+        fc3_n24_t1_6_a_d1 <= resize(fc3_n24_p24, 26) + signed(to_unsigned((to_integer(fc3_in_25) * 547) mod 2**26, 26)); -- weight 0.5341796875
+        fc3_n24_t1_6_b_d1 <= resize(fc3_n1_p26, 26) + resize(fc3_n24_p27, 26);
+        fc3_n24_t1_7_a_d1 <= signed(to_unsigned((to_integer(fc3_in_28) * (-540)) mod 2**26, 26)) + resize(fc3_n24_p29, 26); -- weight -0.52734375
+        fc3_n24_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * 628) mod 2**26, 26)) + resize(fc3_n24_p31, 26); -- weight 0.61328125
+        fc3_n24_t4_0_d1 <= resize(fc3_n24_t3_0, 30) + resize(fc3_n24_t3_1, 30);
+        fc3_n25_t0_0_d1 <= resize(fc3_n25_p0, 25) + resize(fc3_n25_p1, 25);
+        fc3_n25_t1_0_b_d1 <= resize(fc3_n25_p2, 23) + signed(to_unsigned((to_integer(fc3_in_3) * 73) mod 2**23, 23)); -- weight 0.0712890625
+        fc3_n25_t1_1_a_d1 <= resize(fc3_n25_p4, 25) + resize(fc3_n25_p5, 25);
+        fc3_n25_t1_1_b_d1 <= resize(fc3_n25_p6, 24) + signed(to_unsigned((to_integer(fc3_in_7) * 187) mod 2**24, 24)); -- weight 0.1826171875
+        fc3_n25_t1_2_a_d1 <= resize(fc3_n25_p8, 24) + signed(to_unsigned((to_integer(fc3_in_9) * (-155)) mod 2**24, 24)); -- weight -0.1513671875
+        fc3_n25_t1_2_b_d1 <= resize(fc3_n25_p10, 24) + signed(to_unsigned((to_integer(fc3_in_11) * (-155)) mod 2**24, 24)); -- weight -0.1513671875
+        fc3_n25_t1_3_a_d1 <= resize(fc3_n25_p12, 24) + signed(to_unsigned((to_integer(fc3_in_13) * 165) mod 2**24, 24)); -- weight 0.1611328125
+        fc3_n25_t1_3_b_d1 <= resize(fc3_n25_p14, 24) + signed(to_unsigned((to_integer(fc3_in_15) * 136) mod 2**24, 24)); -- weight 0.1328125
+        fc3_n25_t1_4_a_d1 <= resize(fc3_n25_p16, 25) + signed(to_unsigned((to_integer(fc3_in_17) * (-290)) mod 2**25, 25)); -- weight -0.283203125
+        fc3_n25_t0_9_d1 <= resize(fc3_n25_p18, 26) + resize(fc3_n25_p19, 26);
+        fc3_n25_t0_10_d1 <= resize(fc3_n25_p20, 26) + resize(fc3_n25_p21, 26);
+        fc3_n25_t1_5_b_d1 <= resize(fc3_n25_p22, 25) + resize(fc3_n25_p23, 25);
+        fc3_n25_t1_6_a_d1 <= resize(fc3_n25_p24, 23) + resize(fc3_n25_p25, 23);
+        fc3_n25_t0_13_d1 <= resize(fc3_n25_p26, 25) + signed(to_unsigned((to_integer(fc3_in_27) * 342) mod 2**25, 25)); -- weight 0.333984375
+        fc3_n25_t1_7_a_d1 <= resize(fc3_n4_p28, 25) + resize(fc3_n25_p29, 25);
+        fc3_n25_t1_7_b_d1 <= resize(fc3_n25_p30, 26) + resize(fc3_n25_p31, 26);
+        fc3_n25_t4_0_d1 <= resize(fc3_n25_t3_0, 29) + resize(fc3_n25_t3_1, 29);
+        fc3_n26_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0) * (-402)) mod 2**25, 25)) + resize(fc3_n26_p1, 25); -- weight -0.392578125
+        fc3_n26_t1_0_b_d1 <= resize(fc3_n26_p2, 26) + resize(fc3_n26_p3, 26);
+        fc3_n26_t1_1_a_d1 <= resize(fc3_n26_p4, 23) + resize(fc3_n26_p5, 23);
+        fc3_n26_t0_3_d1 <= resize(fc3_n26_p6, 25) + resize(fc3_n26_p7, 25);
+        fc3_n26_t1_2_a_d1 <= resize(fc3_n26_p8, 25) + fc3_n26_t0_4_b;
+        fc3_n26_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc3_in_10) * 268) mod 2**25, 25)) + resize(fc3_n26_p11, 25); -- weight 0.26171875
+        fc3_n26_t1_3_a_d1 <= resize(fc3_n26_p12_neg, 25) + resize(fc3_n26_p13, 25);
+        fc3_n26_t1_3_b_d1 <= resize(fc3_n26_p14, 25) + signed(to_unsigned((to_integer(fc3_in_15) * 261) mod 2**25, 25)); -- weight 0.2548828125
+        fc3_n26_t1_4_a_d1 <= resize(fc3_n26_p16, 25) + signed(to_unsigned((to_integer(fc3_in_17) * (-307)) mod 2**25, 25)); -- weight -0.2998046875
+        fc3_n26_t1_4_b_d1 <= resize(fc3_n26_p18_sh, 24) + signed(to_unsigned((to_integer(fc3_in_19) * (-161)) mod 2**24, 24)); -- weight -0.1572265625
+        fc3_n26_t1_5_a_d1 <= resize(fc3_n26_p20, 25) + resize(fc3_n26_p21, 25);
+        fc3_n26_t1_5_b_d1 <= resize(fc3_n26_p22, 25) + resize(fc3_n26_p23, 25);
+        fc3_n26_t1_6_a_d1 <= resize(fc3_n26_p24, 25) + resize(fc3_n26_p25, 25);
+        fc3_n26_t1_6_b_d1 <= resize(fc3_n26_p26, 25) + resize(fc3_n23_p27, 25);
+        fc3_n26_t1_7_a_d1 <= resize(fc3_n26_p28, 24) + resize(fc3_n26_p29, 24);
+        fc3_n26_t0_15_d1 <= resize(fc3_n26_p30, 25) + resize(fc3_n26_p31, 25);
+        fc3_n26_t4_0_d1 <= resize(fc3_n26_t3_0, 29) + resize(fc3_n26_t3_1, 29);
+        fc3_n27_t1_0_a_d1 <= resize(fc3_n27_p0, 23) + resize(fc3_n27_p1, 23);
+        fc3_n27_t1_0_b_d1 <= resize(fc3_n27_p2, 23) + signed(to_unsigned((to_integer(fc3_in_3) * 107) mod 2**23, 23)); -- weight 0.1044921875
+        fc3_n27_t0_2_d1 <= resize(fc3_n27_p4, 24) + resize(fc3_n27_p5, 24);
+        fc3_n27_t1_1_b_d1 <= resize(fc3_n27_p6, 23) + resize(fc3_n27_p7, 23);
+        fc3_n27_t1_2_a_d1 <= signed(to_unsigned((to_integer(fc3_in_8) * 285) mod 2**25, 25)) + resize(fc3_n27_p9_sh, 25); -- weight 0.2783203125
+        fc3_n27_t0_5_d1 <= resize(fc3_n27_p10, 26) + resize(fc3_n13_p11, 26);
+        fc3_n27_t1_3_a_d1 <= resize(fc3_n27_p12, 24) + resize(fc3_n27_p13, 24);
+        fc3_n27_t1_3_b_d1 <= resize(fc3_n27_p14, 24) + resize(fc3_n27_p15, 24);
+        fc3_n27_t1_4_a_d1 <= signed(to_unsigned((to_integer(fc3_in_16) * 314) mod 2**25, 25)) + resize(fc3_n27_p17, 25); -- weight 0.306640625
+        fc3_n27_t1_4_b_d1 <= resize(fc3_n27_p18, 24) + signed(to_unsigned((to_integer(fc3_in_19) * (-155)) mod 2**24, 24)); -- weight -0.1513671875
+        fc3_n27_t1_5_a_d1 <= resize(fc3_n27_p20, 25) + signed(to_unsigned((to_integer(fc3_in_21) * 325) mod 2**25, 25)); -- weight 0.3173828125
+        fc3_n27_t1_5_b_d1 <= resize(fc3_n27_p22, 25) + signed(to_unsigned((to_integer(fc3_in_23) * (-285)) mod 2**25, 25)); -- weight -0.2783203125
+        fc3_n27_t1_6_a_d1 <= resize(fc3_n27_p24, 25) + signed(to_unsigned((to_integer(fc3_in_25) * 274) mod 2**25, 25)); -- weight 0.267578125
+        fc3_n27_t0_13_d1 <= resize(fc3_n27_p26, 26) + resize(fc3_n27_p27, 26);
+        fc3_n27_t1_7_a_d1 <= signed(to_unsigned((to_integer(fc3_in_28) * (-99)) mod 2**23, 23)) + resize(fc3_in_29, 23); -- weight -0.0966796875
+        fc3_n27_t0_15_d1 <= resize(fc3_n27_p30, 26) + resize(fc3_n27_p31, 26);
+        fc3_n27_t4_0_d1 <= resize(fc3_n27_t3_0, 29) + resize(fc3_n27_t3_1, 29);
+        fc3_n28_t1_0_a_d1 <= fc3_n2_p0 + resize(fc3_n28_p1, 25);
+        fc3_n28_t1_0_b_d1 <= resize(fc3_n28_p2, 25) + signed(to_unsigned((to_integer(fc3_in_3) * 288) mod 2**25, 25)); -- weight 0.28125
+        fc3_n28_t0_2_d1 <= resize(fc3_n28_p4, 25) + resize(fc3_n28_p5, 25);
+        fc3_n28_t1_1_b_d1 <= resize(fc3_n28_p6, 24) + resize(fc3_n28_p7, 24);
+        fc3_n28_t1_2_a_d1 <= resize(fc3_n28_p8, 25) + fc3_n26_t0_4_b;
+        fc3_n28_t1_2_b_d1 <= resize(fc3_n28_p10, 25) + signed(to_unsigned((to_integer(fc3_in_11) * 276) mod 2**25, 25)); -- weight 0.26953125
+        fc3_n28_t1_3_a_d1 <= resize(fc3_n28_p12, 25) + signed(to_unsigned((to_integer(fc3_in_13) * (-282)) mod 2**25, 25)); -- weight -0.275390625
+        fc3_n28_t1_3_b_d1 <= resize(fc3_n28_p14, 25) + signed(to_unsigned((to_integer(fc3_in_15) * 305) mod 2**25, 25)); -- weight 0.2978515625
+        fc3_n28_t1_4_a_d1 <= resize(fc3_n28_p16, 23) + resize(fc3_n2_p17, 23);
+        fc3_n28_t0_9_d1 <= resize(fc3_n28_p18, 24) + resize(fc3_n28_p19, 24);
+        fc3_n28_t1_5_a_d1 <= resize(fc3_n28_p20, 24) + signed(to_unsigned((to_integer(fc3_in_21) * 195) mod 2**24, 24)); -- weight 0.1904296875
+        fc3_n28_t1_5_b_d1 <= resize(fc3_n28_p22, 25) + signed(to_unsigned((to_integer(fc3_in_23) * (-286)) mod 2**25, 25)); -- weight -0.279296875
+        fc3_n28_t0_12_d1 <= resize(fc3_n28_p24, 26) + resize(fc3_n28_p25, 26);
+        fc3_n28_t1_6_b_d1 <= resize(fc3_n28_p26, 24) + signed(to_unsigned((to_integer(fc3_in_27) * 224) mod 2**24, 24)); -- weight 0.21875
+        fc3_n28_t1_7_a_d1 <= resize(fc3_n28_p28, 24) + signed(to_unsigned((to_integer(fc3_in_29) * 177) mod 2**24, 24)); -- weight 0.1728515625
+        fc3_n28_t1_7_b_d1 <= resize(fc3_n28_p30, 25) + resize(fc3_n28_p31, 25);
+        fc3_n28_t4_0_d1 <= resize(fc3_n28_t3_0, 29) + resize(fc3_n28_t3_1, 29);
+        fc3_n29_t1_0_a_d1 <= resize(fc3_n29_p0, 24) + signed(to_unsigned((to_integer(fc3_in_1) * 137) mod 2**24, 24)); -- weight 0.1337890625
+        fc3_n29_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc3_in_2) * 229) mod 2**24, 24)) + resize(fc3_n29_p3, 24); -- weight 0.2236328125
+        fc3_n29_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4) * 207) mod 2**24, 24)) + resize(fc3_n29_p5, 24); -- weight 0.2021484375
+        fc3_n29_t1_1_b_d1 <= resize(fc3_n29_p6, 24) + signed(to_unsigned((to_integer(fc3_in_7) * 180) mod 2**24, 24)); -- weight 0.17578125
+        fc3_n29_t1_2_a_d1 <= resize(fc3_n29_p8, 25) + resize(fc3_n29_p9, 25);
+        fc3_n29_t1_2_b_d1 <= resize(fc3_n29_p10, 25) + signed(to_unsigned((to_integer(fc3_in_11) * (-340)) mod 2**25, 25)); -- weight -0.33203125
+        fc3_n29_t1_3_a_d1 <= resize(fc3_n29_p12, 25) + resize(fc3_n29_p13, 25);
+        fc3_n29_t1_3_b_d1 <= resize(fc3_n29_p14, 25) + signed(to_unsigned((to_integer(fc3_in_15) * (-313)) mod 2**25, 25)); -- weight -0.3056640625
+        fc3_n29_t1_4_a_d1 <= fc3_n7_p16 + resize(fc3_n29_p17_sh, 19);
+        fc3_n29_t1_4_b_d1 <= signed(to_unsigned((to_integer(fc3_in_18) * 223) mod 2**24, 24)) + resize(fc3_n29_p19, 24); -- weight 0.2177734375
+        fc3_n29_t1_5_a_d1 <= resize(fc3_n29_p20, 26) + resize(fc3_n29_p21, 26);
+        fc3_n29_t1_5_b_d1 <= resize(fc3_n29_p22, 26) + resize(fc3_n14_p23, 26);
+        fc3_n29_t1_6_a_d1 <= resize(fc3_n29_p24, 25) + resize(fc3_n29_p25, 25);
+        fc3_n29_t1_6_b_d1 <= resize(fc3_n29_p26, 25) + resize(fc3_n29_p27, 25);
+        fc3_n29_t1_7_a_d1 <= resize(fc3_n29_p28, 25) + resize(fc3_n29_p29, 25);
+        fc3_n29_t1_7_b_d1 <= resize(fc3_n29_p30_neg, 24) + signed(to_unsigned((to_integer(fc3_in_31) * 212) mod 2**24, 24)); -- weight 0.20703125
+        fc3_n29_t4_0_d1 <= resize(fc3_n29_t3_0, 29) + resize(fc3_n29_t3_1, 29);
+        fc3_n30_t1_0_a_d1 <= resize(fc3_n30_p0, 25) + signed(to_unsigned((to_integer(fc3_in_1) * 288) mod 2**25, 25)); -- weight 0.28125
+        fc3_n30_t1_0_b_d1 <= resize(fc3_n30_p2, 24) + resize(fc3_n30_p3, 24);
+        fc3_n30_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4) * 140) mod 2**24, 24)) + resize(fc3_n30_p5, 24); -- weight 0.13671875
+        fc3_n30_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * (-276)) mod 2**25, 25)) + resize(fc3_n30_p7, 25); -- weight -0.26953125
+        fc3_n30_t1_2_a_d1 <= resize(fc3_n30_p8, 25) + signed(to_unsigned((to_integer(fc3_in_9) * 336) mod 2**25, 25)); -- weight 0.328125
+        fc3_n30_t1_2_b_d1 <= signed(to_unsigned((to_integer(fc3_in_10) * 377) mod 2**25, 25)) + resize(fc3_n30_p11, 25); -- weight 0.3681640625
+        fc3_n30_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc3_in_12) * (-285)) mod 2**25, 25)) + resize(fc3_n30_p13, 25); -- weight -0.2783203125
+        fc3_n30_t1_3_b_d1 <= resize(fc3_n30_p14, 25) + resize(fc3_n30_p15, 25);
+        fc3_n30_t1_4_a_d1 <= resize(fc3_n30_p16, 25) + resize(fc3_n30_p17, 25);
+        fc3_n30_t1_4_b_d1 <= resize(fc3_n30_p18, 25) + signed(to_unsigned((to_integer(fc3_in_19) * 317) mod 2**25, 25)); -- weight 0.3095703125
+        fc3_n30_t1_5_a_d1 <= resize(fc3_n30_p20, 23) + signed(to_unsigned((to_integer(fc3_in_21) * 73) mod 2**23, 23)); -- weight 0.0712890625
+        fc3_n30_t1_5_b_d1 <= resize(fc3_n30_p22, 25) + signed(to_unsigned((to_integer(fc3_in_23) * 265) mod 2**25, 25)); -- weight 0.2587890625
+        fc3_n30_t1_6_a_d1 <= signed(to_unsigned((to_integer(fc3_in_24) * 292) mod 2**25, 25)) + resize(fc3_n30_p25, 25); -- weight 0.28515625
+        fc3_n30_t1_6_b_d1 <= resize(fc3_n30_p26, 25) + resize(fc3_n30_p27, 25);
+        fc3_n30_t1_7_a_d1 <= resize(fc3_n30_p28, 25) + resize(fc3_n30_p29, 25);
+        fc3_n30_t1_7_b_d1 <= signed(to_unsigned((to_integer(fc3_in_30) * 457) mod 2**25, 25)) + resize(fc3_n30_p31, 25); -- weight 0.4462890625
+        fc3_n30_t4_0_d1 <= resize(fc3_n30_t3_0, 29) + resize(fc3_n30_t3_1, 29);
+        fc3_n31_t0_0_d1 <= signed(to_unsigned((to_integer(fc3_in_0) * (-276)) mod 2**25, 25)) + resize(fc3_n31_p1, 25); -- weight -0.26953125
+        fc3_n31_t1_0_b_d1 <= resize(fc3_n31_p2, 24) + resize(fc3_n31_p3, 24);
+        fc3_n31_t1_1_a_d1 <= resize(fc3_n31_p4, 24) + resize(fc3_n31_p5, 24);
+        fc3_n31_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6) * (-286)) mod 2**25, 25)) + resize(fc3_n31_p7, 25); -- weight -0.279296875
+        fc3_n31_t1_2_a_d1 <= resize(fc3_n31_p8, 25) + resize(fc3_n31_p9, 25);
+        fc3_n31_t1_2_b_d1 <= resize(fc3_n31_p10, 24) + resize(fc3_n31_p11, 24);
+        fc3_n31_t1_3_a_d1 <= signed(to_unsigned((to_integer(fc3_in_12) * (-258)) mod 2**25, 25)) + resize(fc3_n31_p13, 25); -- weight -0.251953125
+        fc3_n31_t1_3_b_d1 <= resize(fc3_n31_p14, 24) + resize(fc3_n31_p15, 24);
+        fc3_n31_t1_4_a_d1 <= resize(fc3_n31_p16, 25) + resize(fc3_n31_p17, 25);
+        fc3_n31_t1_4_b_d1 <= resize(fc3_n31_p18, 24) + resize(fc3_n31_p19, 24);
+        fc3_n31_t1_5_a_d1 <= resize(fc3_n31_p20, 25) + resize(fc3_n31_p21, 25);
+        fc3_n31_t1_5_b_d1 <= resize(fc3_n31_p22, 25) + resize(fc3_n31_p23, 25);
+        fc3_n31_t1_6_a_d1 <= resize(fc3_n31_p24, 25) + resize(fc3_n31_p25, 25);
+        fc3_n31_t1_6_b_d1 <= resize(fc3_n31_p26, 25) + resize(fc3_n31_p27, 25);
+        fc3_n31_t1_7_a_d1 <= signed(to_unsigned((to_integer(fc3_in_28) * 287) mod 2**25, 25)) + fc3_n22_t0_14_b; -- weight 0.2802734375
+        fc3_n31_t0_15_d1 <= resize(fc3_n31_p30, 26) + resize(fc3_n31_p31, 26);
+        fc3_out_0 <= fc3_n0_y_fl(15 downto 0);
+        fc3_out_1 <= fc3_n1_y_fl(15 downto 0);
+        fc3_out_2 <= fc3_n2_y_fl(15 downto 0);
+        fc3_out_3 <= fc3_n3_y_fl(15 downto 0);
+        fc3_out_4 <= fc3_n4_y_fl(15 downto 0);
+        fc3_out_5 <= fc3_n5_y_fl(15 downto 0);
+        fc3_n6_y_wrap_d1 <= fc3_n6_y_fl(15 downto 0);
         fc3_out_6 <= fc3_n6_y_wrap_d1;
-        fc3_n7_y_wrap_d1 <= fc3_n7_y_wrap;
+        fc3_n7_y_wrap_d1 <= fc3_n7_y_fl(15 downto 0);
         fc3_out_7 <= fc3_n7_y_wrap_d1;
-        fc3_out_8 <= fc3_n8_y_wrap;
-        fc3_out_9 <= fc3_n9_y_wrap;
-        fc3_out_10 <= fc3_n10_y_wrap;
-        fc3_n11_y_wrap_d1 <= fc3_n11_y_wrap;
+        fc3_out_8 <= fc3_n8_y_fl(15 downto 0);
+        fc3_out_9 <= fc3_n9_y_fl(15 downto 0);
+        fc3_out_10 <= fc3_n10_y_fl(15 downto 0);
+        fc3_n11_y_wrap_d1 <= fc3_n11_y_fl(15 downto 0);
         fc3_out_11 <= fc3_n11_y_wrap_d1;
-        fc3_out_12 <= fc3_n12_y_wrap;
-        fc3_out_13 <= fc3_n13_y_wrap;
-        fc3_out_14 <= fc3_n14_y_wrap;
-        fc3_n15_y_wrap_d1 <= fc3_n15_y_wrap;
+        fc3_out_12 <= fc3_n12_y_fl(15 downto 0);
+        fc3_out_13 <= fc3_n13_y_fl(15 downto 0);
+        fc3_out_14 <= fc3_n14_y_fl(15 downto 0);
+        fc3_n15_y_wrap_d1 <= fc3_n15_y_fl(15 downto 0);
         fc3_out_15 <= fc3_n15_y_wrap_d1;
-        fc3_out_16 <= fc3_n16_y_wrap;
-        fc3_out_17 <= fc3_n17_y_wrap;
-        fc3_out_18 <= fc3_n18_y_wrap;
-        fc3_out_19 <= fc3_n19_y_wrap;
-        fc3_n20_y_wrap_d1 <= fc3_n20_y_wrap;
+        fc3_out_16 <= fc3_n16_y_fl(15 downto 0);
+        fc3_out_17 <= fc3_n17_y_fl(15 downto 0);
+        fc3_out_18 <= fc3_n18_y_fl(15 downto 0);
+        fc3_out_19 <= fc3_n19_y_fl(15 downto 0);
+        fc3_n20_y_wrap_d1 <= fc3_n20_y_fl(15 downto 0);
         fc3_out_20 <= fc3_n20_y_wrap_d1;
-        fc3_out_21 <= fc3_n21_y_wrap;
-        fc3_out_22 <= fc3_n22_y_wrap;
-        fc3_out_23 <= fc3_n23_y_wrap;
-        fc3_out_24 <= fc3_n24_y_wrap;
-        fc3_out_25 <= fc3_n25_y_wrap;
-        fc3_out_26 <= fc3_n26_y_wrap;
-        fc3_out_27 <= fc3_n27_y_wrap;
-        fc3_out_28 <= fc3_n28_y_wrap;
-        fc3_out_29 <= fc3_n29_y_wrap;
-        fc3_out_30 <= fc3_n30_y_wrap;
-        fc3_n31_y_wrap_d1 <= fc3_n31_y_wrap;
+        fc3_out_21 <= fc3_n21_y_fl(15 downto 0);
+        fc3_out_22 <= fc3_n22_y_fl(15 downto 0);
+        fc3_out_23 <= fc3_n23_y_fl(15 downto 0);
+        fc3_out_24 <= fc3_n24_y_fl(15 downto 0);
+        fc3_out_25 <= fc3_n25_y_fl(15 downto 0);
+        fc3_out_26 <= fc3_n26_y_fl(15 downto 0);
+        fc3_out_27 <= fc3_n27_y_fl(15 downto 0);
+        fc3_out_28 <= fc3_n28_y_fl(15 downto 0);
+        fc3_out_29 <= fc3_n29_y_fl(15 downto 0);
+        fc3_out_30 <= fc3_n30_y_fl(15 downto 0);
+        fc3_n31_y_wrap_d1 <= fc3_n31_y_fl(15 downto 0);
         fc3_out_31 <= fc3_n31_y_wrap_d1;
       end if;
     end if;

@@ -19,259 +19,91 @@ entity jet_tagger_argmax_output is
 end entity jet_tagger_argmax_output;
 
 architecture rtl of jet_tagger_argmax_output is
-  constant output_w0_0 : signed(9 downto 0) := "0101011011"; -- weight 0.3388671875
-  constant output_w1_0 : signed(10 downto 0) := "10101011111"; -- weight -0.6572265625
-  constant output_w2_0 : signed(7 downto 0) := "01110000"; -- weight 0.109375
-  constant output_w3_0 : signed(8 downto 0) := "011011100"; -- weight 0.21484375
-  constant output_w4_0 : signed(8 downto 0) := "011010001"; -- weight 0.2041015625
-  constant output_w5_0 : signed(7 downto 0) := "01000001"; -- weight 0.0634765625
-  constant output_w6_0 : signed(5 downto 0) := "100101"; -- weight -0.0263671875
-  constant output_w7_0 : signed(8 downto 0) := "100101100"; -- weight -0.20703125
-  constant output_w8_0 : signed(10 downto 0) := "01011111001"; -- weight 0.7431640625
-  constant output_w9_0 : signed(9 downto 0) := "1000011110"; -- weight -0.470703125
-  constant output_w10_0 : signed(7 downto 0) := "10001111"; -- weight -0.1103515625
-  constant output_w11_0 : signed(8 downto 0) := "011011111"; -- weight 0.2177734375
-  constant output_w12_0 : signed(7 downto 0) := "01110110"; -- weight 0.115234375
-  constant output_w13_0 : signed(9 downto 0) := "1011010100"; -- weight -0.29296875
-  constant output_w14_0 : signed(7 downto 0) := "01110100"; -- weight 0.11328125
-  constant output_w15_0 : signed(8 downto 0) := "100111000"; -- weight -0.1953125
-  constant output_w16_0 : signed(7 downto 0) := "10100101"; -- weight -0.0888671875
-  constant output_w17_0 : signed(8 downto 0) := "011001110"; -- weight 0.201171875
-  constant output_w18_0 : signed(9 downto 0) := "0110101100"; -- weight 0.41796875
-  constant output_w19_0 : signed(8 downto 0) := "010100111"; -- weight 0.1630859375
-  constant output_w20_0 : signed(9 downto 0) := "0101111101"; -- weight 0.3720703125
-  constant output_w21_0 : signed(8 downto 0) := "101011110"; -- weight -0.158203125
-  constant output_w22_0 : signed(7 downto 0) := "01000001"; -- weight 0.0634765625
-  constant output_w23_0 : signed(9 downto 0) := "0101011010"; -- weight 0.337890625
-  constant output_w24_0 : signed(7 downto 0) := "01100010"; -- weight 0.095703125
-  constant output_w25_0 : signed(8 downto 0) := "101010100"; -- weight -0.16796875
-  constant output_w26_0 : signed(8 downto 0) := "100111000"; -- weight -0.1953125
-  constant output_w27_0 : signed(4 downto 0) := "10111"; -- weight -0.0087890625
-  constant output_w28_0 : signed(9 downto 0) := "1010111100"; -- weight -0.31640625
-  constant output_w29_0 : signed(8 downto 0) := "100010111"; -- weight -0.2275390625
-  constant output_w30_0 : signed(6 downto 0) := "1001010"; -- weight -0.052734375
-  constant output_w31_0 : signed(9 downto 0) := "1011001101"; -- weight -0.2998046875
-  constant output_n0_bias : signed(19 downto 0) := "10101101110000000000"; -- bias -0.3212890625
-  signal output_n0_t1_0_a_d1 : signed(26 downto 0);
-  signal output_n0_t1_0_b_d1 : signed(26 downto 0);
-  signal output_n0_t1_1_a_d1 : signed(25 downto 0);
-  signal output_n0_t1_1_b_d1 : signed(25 downto 0);
+  signal output_n0_t1_0_a_d1 : signed(25 downto 0);
+  signal output_n0_t1_0_b_d1 : signed(24 downto 0);
+  signal output_n0_t1_1_a_d1 : signed(24 downto 0);
+  signal output_n0_t1_1_b_d1 : signed(23 downto 0);
   signal output_n0_t0_4_d1 : signed(26 downto 0);
-  signal output_n0_t1_2_b_d1 : signed(26 downto 0);
-  signal output_n0_t1_3_a_d1 : signed(25 downto 0);
-  signal output_n0_t1_3_b_d1 : signed(25 downto 0);
-  signal output_n0_t1_4_a_d1 : signed(25 downto 0);
+  signal output_n0_t1_2_b_d1 : signed(24 downto 0);
+  signal output_n0_t1_3_a_d1 : signed(24 downto 0);
+  signal output_n0_t1_3_b_d1 : signed(24 downto 0);
+  signal output_n0_t1_4_a_d1 : signed(24 downto 0);
   signal output_n0_t0_9_d1 : signed(25 downto 0);
   signal output_n0_t0_10_d1 : signed(25 downto 0);
-  signal output_n0_t1_5_b_d1 : signed(25 downto 0);
+  signal output_n0_t1_5_b_d1 : signed(24 downto 0);
   signal output_n0_t0_12_d1 : signed(24 downto 0);
-  signal output_n0_t1_6_b_d1 : signed(24 downto 0);
+  signal output_n0_t1_6_b_d1 : signed(23 downto 0);
   signal output_n0_t0_14_d1 : signed(25 downto 0);
-  signal output_n0_t1_7_b_d1 : signed(25 downto 0);
+  signal output_n0_t1_7_b_d1 : signed(24 downto 0);
   signal output_n0_t4_0_d1 : signed(28 downto 0);
-  signal output_n0_t5_0_b_d1 : signed(28 downto 0);
-  signal output_n0_t5_0_b_d2 : signed(28 downto 0);
-  constant output_w0_1 : signed(9 downto 0) := "0110010110"; -- weight 0.396484375
-  constant output_w1_1 : signed(9 downto 0) := "1000100011"; -- weight -0.4658203125
-  constant output_w2_1 : signed(9 downto 0) := "1011110010"; -- weight -0.263671875
-  constant output_w3_1 : signed(7 downto 0) := "10100101"; -- weight -0.0888671875
-  constant output_w4_1 : signed(6 downto 0) := "1010110"; -- weight -0.041015625
-  constant output_w6_1 : signed(5 downto 0) := "101011"; -- weight -0.0205078125
-  constant output_w7_1 : signed(9 downto 0) := "0100110100"; -- weight 0.30078125
-  constant output_w8_1 : signed(9 downto 0) := "0101110010"; -- weight 0.361328125
-  constant output_w9_1 : signed(8 downto 0) := "100001101"; -- weight -0.2373046875
-  constant output_w10_1 : signed(5 downto 0) := "100101"; -- weight -0.0263671875
-  constant output_w11_1 : signed(4 downto 0) := "01110"; -- weight 0.013671875
-  constant output_w12_1 : signed(5 downto 0) := "011101"; -- weight 0.0283203125
-  constant output_w13_1 : signed(9 downto 0) := "0101100011"; -- weight 0.3466796875
-  constant output_w14_1 : signed(6 downto 0) := "1010110"; -- weight -0.041015625
-  constant output_w15_1 : signed(8 downto 0) := "011000101"; -- weight 0.1923828125
-  constant output_w16_1 : signed(3 downto 0) := "0101"; -- weight 0.0048828125
-  constant output_w18_1 : signed(9 downto 0) := "0101000001"; -- weight 0.3134765625
-  constant output_w19_1 : signed(8 downto 0) := "010111000"; -- weight 0.1796875
-  constant output_w20_1 : signed(8 downto 0) := "101010011"; -- weight -0.1689453125
-  constant output_w21_1 : signed(8 downto 0) := "011001110"; -- weight 0.201171875
-  constant output_w22_1 : signed(7 downto 0) := "10001100"; -- weight -0.11328125
-  constant output_w23_1 : signed(9 downto 0) := "0111001101"; -- weight 0.4501953125
-  constant output_w24_1 : signed(8 downto 0) := "010101101"; -- weight 0.1689453125
-  constant output_w25_1 : signed(8 downto 0) := "100010011"; -- weight -0.2314453125
-  constant output_w26_1 : signed(6 downto 0) := "0101111"; -- weight 0.0458984375
-  constant output_w27_1 : signed(8 downto 0) := "010000110"; -- weight 0.130859375
-  constant output_w28_1 : signed(8 downto 0) := "101100011"; -- weight -0.1533203125
-  constant output_w29_1 : signed(9 downto 0) := "0100000100"; -- weight 0.25390625
-  constant output_w31_1 : signed(7 downto 0) := "10110011"; -- weight -0.0751953125
-  constant output_n1_bias : signed(18 downto 0) := "0100000010000000000"; -- bias 0.1259765625
-  signal output_n1_t1_0_a_d1 : signed(26 downto 0);
-  signal output_n1_t1_0_b_d1 : signed(26 downto 0);
-  signal output_n1_t1_1_a_d1 : signed(24 downto 0);
+  signal output_n1_t1_0_a_d1 : signed(25 downto 0);
+  signal output_n1_t1_0_b_d1 : signed(24 downto 0);
+  signal output_n1_t1_1_a_d1 : signed(21 downto 0);
   signal output_n1_t0_3_d1 : signed(24 downto 0);
   signal output_n1_t0_4_d1 : signed(25 downto 0);
-  signal output_n1_t1_2_b_d1 : signed(25 downto 0);
-  signal output_n1_t1_3_a_d1 : signed(25 downto 0);
-  signal output_n1_t1_3_b_d1 : signed(25 downto 0);
-  signal output_n1_t1_4_a_d1 : signed(25 downto 0);
-  signal output_n1_t1_4_b_d1 : signed(25 downto 0);
-  signal output_n1_t1_5_a_d1 : signed(25 downto 0);
+  signal output_n1_t1_2_b_d1 : signed(21 downto 0);
+  signal output_n1_t1_3_a_d1 : signed(24 downto 0);
+  signal output_n1_t1_3_b_d1 : signed(23 downto 0);
+  signal output_n1_t1_4_a_d1 : signed(22 downto 0);
+  signal output_n1_t1_4_b_d1 : signed(24 downto 0);
+  signal output_n1_t1_5_a_d1 : signed(24 downto 0);
   signal output_n1_t0_11_d1 : signed(25 downto 0);
-  signal output_n1_t1_6_a_d1 : signed(25 downto 0);
-  signal output_n1_t1_6_b_d1 : signed(25 downto 0);
-  signal output_n1_t1_7_a_d1 : signed(25 downto 0);
-  signal output_n1_t1_7_b_d1 : signed(25 downto 0);
+  signal output_n1_t1_6_a_d1 : signed(24 downto 0);
+  signal output_n1_t1_6_b_d1 : signed(23 downto 0);
+  signal output_n1_t1_7_a_d1 : signed(24 downto 0);
+  signal output_n1_t1_7_b_d1 : signed(23 downto 0);
   signal output_n1_t4_0_d1 : signed(28 downto 0);
-  signal output_n1_t5_0_b_d1 : signed(28 downto 0);
-  signal output_n1_t5_0_b_d2 : signed(28 downto 0);
-  constant output_w0_2 : signed(11 downto 0) := "010101010010"; -- weight 1.330078125
-  constant output_w1_2 : signed(8 downto 0) := "010000001"; -- weight 0.1259765625
-  constant output_w2_2 : signed(9 downto 0) := "0100101110"; -- weight 0.294921875
-  constant output_w3_2 : signed(7 downto 0) := "01110000"; -- weight 0.109375
-  constant output_w4_2 : signed(6 downto 0) := "1011000"; -- weight -0.0390625
-  constant output_w5_2 : signed(9 downto 0) := "1010100001"; -- weight -0.3427734375
-  constant output_w6_2 : signed(8 downto 0) := "010111011"; -- weight 0.1826171875
-  constant output_w7_2 : signed(6 downto 0) := "0110000"; -- weight 0.046875
-  constant output_w9_2 : signed(8 downto 0) := "010000010"; -- weight 0.126953125
-  constant output_w10_2 : signed(8 downto 0) := "011101101"; -- weight 0.2314453125
-  constant output_w11_2 : signed(8 downto 0) := "011111000"; -- weight 0.2421875
-  constant output_w12_2 : signed(10 downto 0) := "10101011010"; -- weight -0.662109375
-  constant output_w13_2 : signed(8 downto 0) := "010011101"; -- weight 0.1533203125
-  constant output_w14_2 : signed(9 downto 0) := "1010101110"; -- weight -0.330078125
-  constant output_w15_2 : signed(9 downto 0) := "1011110000"; -- weight -0.265625
-  constant output_w16_2 : signed(3 downto 0) := "1001"; -- weight -0.0068359375
-  constant output_w17_2 : signed(6 downto 0) := "0101101"; -- weight 0.0439453125
-  constant output_w18_2 : signed(11 downto 0) := "101001001011"; -- weight -1.4267578125
-  constant output_w19_2 : signed(6 downto 0) := "0110100"; -- weight 0.05078125
-  constant output_w20_2 : signed(4 downto 0) := "10100"; -- weight -0.01171875
-  constant output_w21_2 : signed(10 downto 0) := "01010011101"; -- weight 0.6533203125
-  constant output_w22_2 : signed(9 downto 0) := "0101010011"; -- weight 0.3310546875
-  constant output_w23_2 : signed(10 downto 0) := "10001000111"; -- weight -0.9306640625
-  constant output_w24_2 : signed(10 downto 0) := "10010111100"; -- weight -0.81640625
-  constant output_w25_2 : signed(4 downto 0) := "10100"; -- weight -0.01171875
-  constant output_w26_2 : signed(9 downto 0) := "1010111111"; -- weight -0.3134765625
-  constant output_w27_2 : signed(8 downto 0) := "010000111"; -- weight 0.1318359375
-  constant output_w28_2 : signed(7 downto 0) := "10110001"; -- weight -0.0771484375
-  constant output_w29_2 : signed(4 downto 0) := "01011"; -- weight 0.0107421875
-  constant output_w30_2 : signed(8 downto 0) := "011000101"; -- weight 0.1923828125
-  constant output_w31_2 : signed(8 downto 0) := "100000010"; -- weight -0.248046875
-  constant output_n2_bias : signed(19 downto 0) := "01101100110000000000"; -- bias 0.4248046875
   signal output_n2_t0_0_d1 : signed(26 downto 0);
-  signal output_n2_t1_0_b_d1 : signed(26 downto 0);
-  signal output_n2_t1_1_a_d1 : signed(25 downto 0);
-  signal output_n2_t1_1_b_d1 : signed(25 downto 0);
-  signal output_n2_t1_2_a_d1 : signed(25 downto 0);
-  signal output_n2_t1_2_b_d1 : signed(25 downto 0);
-  signal output_n2_t1_3_a_d1 : signed(26 downto 0);
-  signal output_n2_t1_3_b_d1 : signed(26 downto 0);
-  signal output_n2_t1_4_a_d1 : signed(26 downto 0);
+  signal output_n2_t1_0_b_d1 : signed(24 downto 0);
+  signal output_n2_t1_1_a_d1 : signed(24 downto 0);
+  signal output_n2_t1_1_b_d1 : signed(23 downto 0);
+  signal output_n2_t1_2_a_d1 : signed(23 downto 0);
+  signal output_n2_t1_2_b_d1 : signed(24 downto 0);
+  signal output_n2_t1_3_a_d1 : signed(25 downto 0);
+  signal output_n2_t1_3_b_d1 : signed(25 downto 0);
+  signal output_n2_t1_4_a_d1 : signed(21 downto 0);
   signal output_n2_t0_9_d1 : signed(26 downto 0);
-  signal output_n2_t1_5_a_d1 : signed(26 downto 0);
+  signal output_n2_t1_5_a_d1 : signed(25 downto 0);
   signal output_n2_t0_11_d1 : signed(26 downto 0);
-  signal output_n2_t1_6_a_d1 : signed(26 downto 0);
-  signal output_n2_t1_6_b_d1 : signed(26 downto 0);
-  signal output_n2_t1_7_a_d1 : signed(25 downto 0);
-  signal output_n2_t1_7_b_d1 : signed(25 downto 0);
+  signal output_n2_t1_6_a_d1 : signed(25 downto 0);
+  signal output_n2_t1_6_b_d1 : signed(24 downto 0);
+  signal output_n2_t1_7_a_d1 : signed(22 downto 0);
+  signal output_n2_t1_7_b_d1 : signed(24 downto 0);
   signal output_n2_t4_0_d1 : signed(29 downto 0);
-  signal output_n2_t5_0_b_d1 : signed(29 downto 0);
-  signal output_n2_t5_0_b_d2 : signed(29 downto 0);
-  constant output_w0_3 : signed(12 downto 0) := "1011101110011"; -- weight -2.1376953125
-  constant output_w1_3 : signed(7 downto 0) := "10011100"; -- weight -0.09765625
-  constant output_w2_3 : signed(9 downto 0) := "0100110000"; -- weight 0.296875
-  constant output_w3_3 : signed(7 downto 0) := "01101111"; -- weight 0.1083984375
-  constant output_w4_3 : signed(7 downto 0) := "01111010"; -- weight 0.119140625
-  constant output_w5_3 : signed(8 downto 0) := "011101100"; -- weight 0.23046875
-  constant output_w6_3 : signed(7 downto 0) := "01010100"; -- weight 0.08203125
-  constant output_w7_3 : signed(5 downto 0) := "010110"; -- weight 0.021484375
-  constant output_w8_3 : signed(9 downto 0) := "0110100110"; -- weight 0.412109375
-  constant output_w9_3 : signed(10 downto 0) := "01011011001"; -- weight 0.7119140625
-  constant output_w10_3 : signed(7 downto 0) := "10011011"; -- weight -0.0986328125
-  constant output_w11_3 : signed(7 downto 0) := "10101100"; -- weight -0.08203125
-  constant output_w12_3 : signed(10 downto 0) := "10010001110"; -- weight -0.861328125
-  constant output_w13_3 : signed(8 downto 0) := "100001000"; -- weight -0.2421875
-  constant output_w14_3 : signed(7 downto 0) := "01011110"; -- weight 0.091796875
-  constant output_w15_3 : signed(9 downto 0) := "0100001111"; -- weight 0.2646484375
-  constant output_w16_3 : signed(7 downto 0) := "10011110"; -- weight -0.095703125
-  constant output_w17_3 : signed(7 downto 0) := "01011101"; -- weight 0.0908203125
-  constant output_w18_3 : signed(8 downto 0) := "011011111"; -- weight 0.2177734375
-  constant output_w19_3 : signed(7 downto 0) := "01010111"; -- weight 0.0849609375
-  constant output_w20_3 : signed(5 downto 0) := "101011"; -- weight -0.0205078125
-  constant output_w21_3 : signed(8 downto 0) := "010001001"; -- weight 0.1337890625
-  constant output_w23_3 : signed(10 downto 0) := "01000101100"; -- weight 0.54296875
-  constant output_w24_3 : signed(10 downto 0) := "01010111101"; -- weight 0.6845703125
-  constant output_w25_3 : signed(6 downto 0) := "0111101"; -- weight 0.0595703125
-  constant output_w26_3 : signed(6 downto 0) := "1000111"; -- weight -0.0556640625
-  constant output_w27_3 : signed(7 downto 0) := "01111001"; -- weight 0.1181640625
-  constant output_w28_3 : signed(9 downto 0) := "1011101011"; -- weight -0.2705078125
-  constant output_w29_3 : signed(7 downto 0) := "01110110"; -- weight 0.115234375
-  constant output_w31_3 : signed(8 downto 0) := "101101001"; -- weight -0.1474609375
-  constant output_n3_bias : signed(18 downto 0) := "1011000000000000000"; -- bias -0.15625
   signal output_n3_t0_0_d1 : signed(27 downto 0);
-  signal output_n3_t1_0_b_d1 : signed(27 downto 0);
+  signal output_n3_t1_0_b_d1 : signed(24 downto 0);
   signal output_n3_t0_2_d1 : signed(24 downto 0);
-  signal output_n3_t1_1_b_d1 : signed(24 downto 0);
+  signal output_n3_t1_1_b_d1 : signed(22 downto 0);
   signal output_n3_t0_4_d1 : signed(26 downto 0);
-  signal output_n3_t1_2_b_d1 : signed(26 downto 0);
+  signal output_n3_t1_2_b_d1 : signed(23 downto 0);
   signal output_n3_t0_6_d1 : signed(26 downto 0);
-  signal output_n3_t1_3_b_d1 : signed(26 downto 0);
-  signal output_n3_t1_4_a_d1 : signed(24 downto 0);
+  signal output_n3_t1_3_b_d1 : signed(24 downto 0);
+  signal output_n3_t1_4_a_d1 : signed(23 downto 0);
   signal output_n3_t0_9_d1 : signed(24 downto 0);
-  signal output_n3_t1_5_a_d1 : signed(25 downto 0);
+  signal output_n3_t1_5_a_d1 : signed(23 downto 0);
   signal output_n3_t0_11_d1 : signed(25 downto 0);
   signal output_n3_t0_12_d1 : signed(25 downto 0);
-  signal output_n3_t1_6_b_d1 : signed(25 downto 0);
-  signal output_n3_t1_7_a_d1 : signed(25 downto 0);
-  signal output_n3_t1_7_b_d1 : signed(25 downto 0);
+  signal output_n3_t1_6_b_d1 : signed(23 downto 0);
+  signal output_n3_t1_7_a_d1 : signed(24 downto 0);
+  signal output_n3_t1_7_b_d1 : signed(24 downto 0);
   signal output_n3_t4_0_d1 : signed(29 downto 0);
-  signal output_n3_t5_0_b_d1 : signed(29 downto 0);
-  signal output_n3_t5_0_b_d2 : signed(29 downto 0);
-  constant output_w0_4 : signed(9 downto 0) := "0111010110"; -- weight 0.458984375
-  constant output_w1_4 : signed(5 downto 0) := "010101"; -- weight 0.0205078125
-  constant output_w2_4 : signed(5 downto 0) := "101000"; -- weight -0.0234375
-  constant output_w3_4 : signed(10 downto 0) := "10101111011"; -- weight -0.6298828125
-  constant output_w4_4 : signed(9 downto 0) := "0101000101"; -- weight 0.3173828125
-  constant output_w5_4 : signed(8 downto 0) := "101101110"; -- weight -0.142578125
-  constant output_w6_4 : signed(8 downto 0) := "010011001"; -- weight 0.1494140625
-  constant output_w7_4 : signed(9 downto 0) := "0100100111"; -- weight 0.2880859375
-  constant output_w8_4 : signed(11 downto 0) := "101100111100"; -- weight -1.19140625
-  constant output_w9_4 : signed(8 downto 0) := "101101001"; -- weight -0.1474609375
-  constant output_w10_4 : signed(8 downto 0) := "010111011"; -- weight 0.1826171875
-  constant output_w11_4 : signed(7 downto 0) := "10111000"; -- weight -0.0703125
-  constant output_w12_4 : signed(11 downto 0) := "010100101010"; -- weight 1.291015625
-  constant output_w14_4 : signed(10 downto 0) := "10111001110"; -- weight -0.548828125
-  constant output_w15_4 : signed(9 downto 0) := "0100010110"; -- weight 0.271484375
-  constant output_w16_4 : signed(9 downto 0) := "1011111000"; -- weight -0.2578125
-  constant output_w17_4 : signed(5 downto 0) := "011001"; -- weight 0.0244140625
-  constant output_w18_4 : signed(5 downto 0) := "101011"; -- weight -0.0205078125
-  constant output_w19_4 : signed(7 downto 0) := "10110000"; -- weight -0.078125
-  constant output_w20_4 : signed(8 downto 0) := "100101000"; -- weight -0.2109375
-  constant output_w21_4 : signed(10 downto 0) := "10111101010"; -- weight -0.521484375
-  constant output_w22_4 : signed(7 downto 0) := "01000011"; -- weight 0.0654296875
-  constant output_w23_4 : signed(8 downto 0) := "100011101"; -- weight -0.2216796875
-  constant output_w24_4 : signed(9 downto 0) := "1000110101"; -- weight -0.4482421875
-  constant output_w25_4 : signed(9 downto 0) := "0100110011"; -- weight 0.2998046875
-  constant output_w26_4 : signed(8 downto 0) := "100101001"; -- weight -0.2099609375
-  constant output_w27_4 : signed(9 downto 0) := "1011000000"; -- weight -0.3125
-  constant output_w28_4 : signed(7 downto 0) := "01011000"; -- weight 0.0859375
-  constant output_w29_4 : signed(8 downto 0) := "101000100"; -- weight -0.18359375
-  constant output_w30_4 : signed(8 downto 0) := "010011000"; -- weight 0.1484375
-  constant output_w31_4 : signed(9 downto 0) := "0100011000"; -- weight 0.2734375
-  constant output_n4_bias : signed(15 downto 0) := "0100110000000000"; -- bias 0.0185546875
-  signal output_n4_t1_0_a_d1 : signed(26 downto 0);
-  signal output_n4_t1_0_b_d1 : signed(26 downto 0);
-  signal output_n4_t1_1_a_d1 : signed(25 downto 0);
-  signal output_n4_t1_1_b_d1 : signed(25 downto 0);
+  signal output_n4_t1_0_a_d1 : signed(24 downto 0);
+  signal output_n4_t1_0_b_d1 : signed(25 downto 0);
+  signal output_n4_t1_1_a_d1 : signed(24 downto 0);
+  signal output_n4_t1_1_b_d1 : signed(24 downto 0);
   signal output_n4_t0_4_d1 : signed(26 downto 0);
-  signal output_n4_t1_2_b_d1 : signed(26 downto 0);
-  signal output_n4_t1_3_a_d1 : signed(27 downto 0);
-  signal output_n4_t1_3_b_d1 : signed(27 downto 0);
+  signal output_n4_t1_2_b_d1 : signed(24 downto 0);
+  signal output_n4_t1_3_a_d1 : signed(26 downto 0);
+  signal output_n4_t1_3_b_d1 : signed(25 downto 0);
   signal output_n4_t0_8_d1 : signed(24 downto 0);
-  signal output_n4_t1_4_b_d1 : signed(24 downto 0);
-  signal output_n4_t1_5_a_d1 : signed(26 downto 0);
-  signal output_n4_t1_5_b_d1 : signed(26 downto 0);
-  signal output_n4_t1_6_a_d1 : signed(26 downto 0);
-  signal output_n4_t1_6_b_d1 : signed(26 downto 0);
-  signal output_n4_t1_7_a_d1 : signed(25 downto 0);
-  signal output_n4_t1_7_b_d1 : signed(25 downto 0);
+  signal output_n4_t1_4_b_d1 : signed(22 downto 0);
+  signal output_n4_t1_5_a_d1 : signed(25 downto 0);
+  signal output_n4_t1_5_b_d1 : signed(24 downto 0);
+  signal output_n4_t1_6_a_d1 : signed(25 downto 0);
+  signal output_n4_t1_6_b_d1 : signed(25 downto 0);
+  signal output_n4_t1_7_a_d1 : signed(24 downto 0);
+  signal output_n4_t1_7_b_d1 : signed(24 downto 0);
   signal output_n4_t4_0_d1 : signed(29 downto 0);
-  signal output_n4_t5_0_b_d1 : signed(29 downto 0);
-  signal output_n4_t5_0_b_d2 : signed(29 downto 0);
   signal output_out_0 : signed(15 downto 0);
   signal output_out_1 : signed(15 downto 0);
   signal output_out_2 : signed(15 downto 0);
@@ -280,7 +112,6 @@ architecture rtl of jet_tagger_argmax_output is
 begin
   out_data <= std_logic_vector(output_out_4) & std_logic_vector(output_out_3) & std_logic_vector(output_out_2) & std_logic_vector(output_out_1) & std_logic_vector(output_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable output_in_0 : signed(15 downto 0);
     variable output_in_1 : signed(15 downto 0);
@@ -314,744 +145,199 @@ begin
     variable output_in_29 : signed(15 downto 0);
     variable output_in_30 : signed(15 downto 0);
     variable output_in_31 : signed(15 downto 0);
-    variable output_n0_p0_m : signed(25 downto 0);
-    variable output_n0_p0 : signed(24 downto 0);
-    variable output_n0_p1_m : signed(26 downto 0);
-    variable output_n0_p1 : signed(25 downto 0);
-    variable output_n0_p2_m : signed(23 downto 0);
-    variable output_n0_p2 : signed(22 downto 0);
-    variable output_n0_p3_m : signed(24 downto 0);
-    variable output_n0_p3 : signed(23 downto 0);
-    variable output_n0_p4_m : signed(24 downto 0);
-    variable output_n0_p4 : signed(23 downto 0);
-    variable output_n0_p5_m : signed(23 downto 0);
-    variable output_n0_p5 : signed(22 downto 0);
-    variable output_n0_p6_m : signed(21 downto 0);
-    variable output_n0_p6 : signed(20 downto 0);
-    variable output_n0_p7_m : signed(24 downto 0);
-    variable output_n0_p7 : signed(23 downto 0);
-    variable output_n0_p8_m : signed(26 downto 0);
-    variable output_n0_p8 : signed(25 downto 0);
-    variable output_n0_p9_m : signed(25 downto 0);
-    variable output_n0_p9 : signed(24 downto 0);
-    variable output_n0_p10_m : signed(23 downto 0);
-    variable output_n0_p10 : signed(22 downto 0);
-    variable output_n0_p11_m : signed(24 downto 0);
-    variable output_n0_p11 : signed(23 downto 0);
-    variable output_n0_p12_m : signed(23 downto 0);
-    variable output_n0_p12 : signed(22 downto 0);
-    variable output_n0_p13_m : signed(25 downto 0);
-    variable output_n0_p13 : signed(24 downto 0);
-    variable output_n0_p14_m : signed(23 downto 0);
-    variable output_n0_p14 : signed(22 downto 0);
-    variable output_n0_p15_m : signed(24 downto 0);
-    variable output_n0_p15 : signed(23 downto 0);
-    variable output_n0_p16_m : signed(23 downto 0);
-    variable output_n0_p16 : signed(22 downto 0);
-    variable output_n0_p17_m : signed(24 downto 0);
-    variable output_n0_p17 : signed(23 downto 0);
-    variable output_n0_p18_m : signed(25 downto 0);
-    variable output_n0_p18 : signed(24 downto 0);
-    variable output_n0_p19_m : signed(24 downto 0);
-    variable output_n0_p19 : signed(23 downto 0);
-    variable output_n0_p20_m : signed(25 downto 0);
-    variable output_n0_p20 : signed(24 downto 0);
-    variable output_n0_p21_m : signed(24 downto 0);
-    variable output_n0_p21 : signed(23 downto 0);
-    variable output_n0_p22_m : signed(23 downto 0);
-    variable output_n0_p22 : signed(22 downto 0);
-    variable output_n0_p23_m : signed(25 downto 0);
-    variable output_n0_p23 : signed(24 downto 0);
-    variable output_n0_p24_m : signed(23 downto 0);
-    variable output_n0_p24 : signed(22 downto 0);
-    variable output_n0_p25_m : signed(24 downto 0);
-    variable output_n0_p25 : signed(23 downto 0);
-    variable output_n0_p26_m : signed(24 downto 0);
-    variable output_n0_p26 : signed(23 downto 0);
-    variable output_n0_p27_m : signed(20 downto 0);
-    variable output_n0_p27 : signed(19 downto 0);
-    variable output_n0_p28_m : signed(25 downto 0);
-    variable output_n0_p28 : signed(24 downto 0);
-    variable output_n0_p29_m : signed(24 downto 0);
-    variable output_n0_p29 : signed(23 downto 0);
-    variable output_n0_p30_m : signed(22 downto 0);
-    variable output_n0_p30 : signed(21 downto 0);
-    variable output_n0_p31_m : signed(25 downto 0);
-    variable output_n0_p31 : signed(24 downto 0);
-    variable output_n0_t0_0_a : signed(25 downto 0);
-    variable output_n0_t0_0 : signed(25 downto 0);
-    variable output_n0_t0_1_a : signed(24 downto 0);
-    variable output_n0_t0_1_b : signed(24 downto 0);
-    variable output_n0_t0_1 : signed(24 downto 0);
-    variable output_n0_t0_2_a : signed(24 downto 0);
-    variable output_n0_t0_2_b : signed(24 downto 0);
-    variable output_n0_t0_2 : signed(24 downto 0);
-    variable output_n0_t0_3_a : signed(23 downto 0);
-    variable output_n0_t0_3 : signed(23 downto 0);
-    variable output_n0_t0_4_a : signed(26 downto 0);
-    variable output_n0_t0_4_b : signed(26 downto 0);
-    variable output_n0_t0_4 : signed(26 downto 0);
-    variable output_n0_t0_5_a : signed(24 downto 0);
-    variable output_n0_t0_5_b : signed(24 downto 0);
-    variable output_n0_t0_5 : signed(24 downto 0);
-    variable output_n0_t0_6_a : signed(24 downto 0);
-    variable output_n0_t0_6 : signed(24 downto 0);
-    variable output_n0_t0_7_a : signed(24 downto 0);
-    variable output_n0_t0_7_b : signed(24 downto 0);
-    variable output_n0_t0_7 : signed(24 downto 0);
-    variable output_n0_t0_8_a : signed(24 downto 0);
-    variable output_n0_t0_8_b : signed(24 downto 0);
-    variable output_n0_t0_8 : signed(24 downto 0);
-    variable output_n0_t0_9_a : signed(25 downto 0);
-    variable output_n0_t0_9_b : signed(25 downto 0);
-    variable output_n0_t0_9 : signed(25 downto 0);
-    variable output_n0_t0_10_a : signed(25 downto 0);
-    variable output_n0_t0_10_b : signed(25 downto 0);
-    variable output_n0_t0_10 : signed(25 downto 0);
-    variable output_n0_t0_11_a : signed(24 downto 0);
-    variable output_n0_t0_11 : signed(24 downto 0);
-    variable output_n0_t0_12_a : signed(24 downto 0);
-    variable output_n0_t0_12_b : signed(24 downto 0);
-    variable output_n0_t0_12 : signed(24 downto 0);
-    variable output_n0_t0_13_b : signed(23 downto 0);
-    variable output_n0_t0_13 : signed(23 downto 0);
-    variable output_n0_t0_14_a : signed(25 downto 0);
-    variable output_n0_t0_14_b : signed(25 downto 0);
-    variable output_n0_t0_14 : signed(25 downto 0);
-    variable output_n0_t0_15_a : signed(24 downto 0);
-    variable output_n0_t0_15 : signed(24 downto 0);
-    variable output_n0_t1_0_a : signed(26 downto 0);
-    variable output_n0_t1_0_b : signed(26 downto 0);
-    variable output_n0_t1_0 : signed(26 downto 0);
-    variable output_n0_t1_1_a : signed(25 downto 0);
-    variable output_n0_t1_1_b : signed(25 downto 0);
+    variable output_n0_p0 : signed(24 downto 0); -- weight 0.3388671875
+    variable output_n0_p2 : signed(22 downto 0); -- weight 0.109375
+    variable output_n0_p3 : signed(23 downto 0); -- weight 0.21484375
+    variable output_n0_p4 : signed(23 downto 0); -- weight 0.2041015625
+    variable output_n0_p5 : signed(22 downto 0); -- weight 0.0634765625
+    variable output_n0_p6 : signed(20 downto 0); -- weight -0.0263671875
+    variable output_n0_p8 : signed(25 downto 0); -- weight 0.7431640625
+    variable output_n0_p9 : signed(24 downto 0); -- weight -0.470703125
+    variable output_n0_p10 : signed(22 downto 0); -- weight -0.1103515625
+    variable output_n0_p11 : signed(23 downto 0); -- weight 0.2177734375
+    variable output_n0_p12 : signed(22 downto 0); -- weight 0.115234375
+    variable output_n0_p14 : signed(22 downto 0); -- weight 0.11328125
+    variable output_n0_p15 : signed(23 downto 0); -- weight -0.1953125
+    variable output_n0_p16 : signed(22 downto 0); -- weight -0.0888671875
+    variable output_n0_p17 : signed(23 downto 0); -- weight 0.201171875
+    variable output_n0_p18 : signed(24 downto 0); -- weight 0.41796875
+    variable output_n0_p19 : signed(23 downto 0); -- weight 0.1630859375
+    variable output_n0_p20 : signed(24 downto 0); -- weight 0.3720703125
+    variable output_n0_p21 : signed(23 downto 0); -- weight -0.158203125
+    variable output_n0_p22 : signed(22 downto 0); -- weight 0.0634765625
+    variable output_n0_p24 : signed(22 downto 0); -- weight 0.095703125
+    variable output_n0_p25 : signed(23 downto 0); -- weight -0.16796875
+    variable output_n0_p27 : signed(19 downto 0); -- weight -0.0087890625
+    variable output_n0_p28 : signed(24 downto 0); -- weight -0.31640625
+    variable output_n0_p29 : signed(23 downto 0); -- weight -0.2275390625
+    variable output_n0_p30 : signed(21 downto 0); -- weight -0.052734375
     variable output_n0_t1_1 : signed(25 downto 0);
-    variable output_n0_t1_2_b : signed(26 downto 0);
     variable output_n0_t1_2 : signed(26 downto 0);
-    variable output_n0_t1_3_a : signed(25 downto 0);
-    variable output_n0_t1_3_b : signed(25 downto 0);
     variable output_n0_t1_3 : signed(25 downto 0);
-    variable output_n0_t1_4_a : signed(25 downto 0);
     variable output_n0_t1_4 : signed(25 downto 0);
-    variable output_n0_t1_5_b : signed(25 downto 0);
     variable output_n0_t1_5 : signed(25 downto 0);
-    variable output_n0_t1_6_b : signed(24 downto 0);
     variable output_n0_t1_6 : signed(24 downto 0);
-    variable output_n0_t1_7_b : signed(25 downto 0);
     variable output_n0_t1_7 : signed(25 downto 0);
-    variable output_n0_t2_0_b : signed(26 downto 0);
     variable output_n0_t2_0 : signed(26 downto 0);
-    variable output_n0_t2_1_a : signed(27 downto 0);
-    variable output_n0_t2_1_b : signed(27 downto 0);
     variable output_n0_t2_1 : signed(27 downto 0);
-    variable output_n0_t2_2_a : signed(26 downto 0);
-    variable output_n0_t2_2_b : signed(26 downto 0);
     variable output_n0_t2_2 : signed(26 downto 0);
-    variable output_n0_t2_3_a : signed(26 downto 0);
-    variable output_n0_t2_3_b : signed(26 downto 0);
     variable output_n0_t2_3 : signed(26 downto 0);
-    variable output_n0_t3_0_a : signed(28 downto 0);
-    variable output_n0_t3_0_b : signed(28 downto 0);
-    variable output_n0_t3_0 : signed(28 downto 0);
-    variable output_n0_t3_1_a : signed(27 downto 0);
-    variable output_n0_t3_1_b : signed(27 downto 0);
     variable output_n0_t3_1 : signed(27 downto 0);
-    variable output_n0_t4_0_b : signed(28 downto 0);
     variable output_n0_t4_0 : signed(28 downto 0);
-    variable output_n0_t5_0_b : signed(28 downto 0);
-    variable output_n0_t5_0 : signed(28 downto 0);
     variable output_n0_acc : signed(28 downto 0);
     variable output_n0_y_fl : signed(18 downto 0);
-    variable output_n0_y_wrap : signed(15 downto 0);
-    variable output_n1_p0_m : signed(25 downto 0);
-    variable output_n1_p0 : signed(24 downto 0);
-    variable output_n1_p1_m : signed(25 downto 0);
-    variable output_n1_p1 : signed(24 downto 0);
-    variable output_n1_p2_m : signed(25 downto 0);
-    variable output_n1_p2 : signed(24 downto 0);
-    variable output_n1_p3_m : signed(23 downto 0);
-    variable output_n1_p3 : signed(22 downto 0);
-    variable output_n1_p4_m : signed(22 downto 0);
-    variable output_n1_p4 : signed(21 downto 0);
+    variable output_n1_p0 : signed(24 downto 0); -- weight 0.396484375
+    variable output_n1_p1 : signed(24 downto 0); -- weight -0.4658203125
+    variable output_n1_p3 : signed(22 downto 0); -- weight -0.0888671875
     variable output_n1_p5_sh : signed(19 downto 0);
-    variable output_n1_p6_m : signed(21 downto 0);
-    variable output_n1_p6 : signed(20 downto 0);
-    variable output_n1_p7_m : signed(25 downto 0);
-    variable output_n1_p7 : signed(24 downto 0);
-    variable output_n1_p8_m : signed(25 downto 0);
-    variable output_n1_p8 : signed(24 downto 0);
-    variable output_n1_p9_m : signed(24 downto 0);
-    variable output_n1_p9 : signed(23 downto 0);
-    variable output_n1_p10_m : signed(21 downto 0);
-    variable output_n1_p10 : signed(20 downto 0);
-    variable output_n1_p11_m : signed(20 downto 0);
-    variable output_n1_p11 : signed(19 downto 0);
-    variable output_n1_p12_m : signed(21 downto 0);
-    variable output_n1_p12 : signed(20 downto 0);
-    variable output_n1_p13_m : signed(25 downto 0);
-    variable output_n1_p13 : signed(24 downto 0);
-    variable output_n1_p14_m : signed(22 downto 0);
-    variable output_n1_p14 : signed(21 downto 0);
-    variable output_n1_p15_m : signed(24 downto 0);
-    variable output_n1_p15 : signed(23 downto 0);
-    variable output_n1_p16_m : signed(19 downto 0);
-    variable output_n1_p16 : signed(18 downto 0);
+    variable output_n1_p6 : signed(20 downto 0); -- weight -0.0205078125
+    variable output_n1_p8 : signed(24 downto 0); -- weight 0.361328125
+    variable output_n1_p9 : signed(23 downto 0); -- weight -0.2373046875
+    variable output_n1_p10 : signed(20 downto 0); -- weight -0.0263671875
+    variable output_n1_p11 : signed(19 downto 0); -- weight 0.013671875
+    variable output_n1_p12 : signed(20 downto 0); -- weight 0.0283203125
+    variable output_n1_p14 : signed(21 downto 0); -- weight -0.041015625
+    variable output_n1_p16 : signed(18 downto 0); -- weight 0.0048828125
     variable output_n1_p17_sh : signed(21 downto 0);
-    variable output_n1_p17_e : signed(22 downto 0);
-    variable output_n1_p17_neg : signed(22 downto 0);
-    variable output_n1_p18_m : signed(25 downto 0);
-    variable output_n1_p18 : signed(24 downto 0);
-    variable output_n1_p19_m : signed(24 downto 0);
-    variable output_n1_p19 : signed(23 downto 0);
-    variable output_n1_p20_m : signed(24 downto 0);
-    variable output_n1_p20 : signed(23 downto 0);
-    variable output_n1_p21_m : signed(24 downto 0);
-    variable output_n1_p21 : signed(23 downto 0);
-    variable output_n1_p22_m : signed(23 downto 0);
-    variable output_n1_p22 : signed(22 downto 0);
-    variable output_n1_p23_m : signed(25 downto 0);
-    variable output_n1_p23 : signed(24 downto 0);
-    variable output_n1_p24_m : signed(24 downto 0);
-    variable output_n1_p24 : signed(23 downto 0);
-    variable output_n1_p25_m : signed(24 downto 0);
-    variable output_n1_p25 : signed(23 downto 0);
-    variable output_n1_p26_m : signed(22 downto 0);
-    variable output_n1_p26 : signed(21 downto 0);
-    variable output_n1_p27_m : signed(24 downto 0);
-    variable output_n1_p27 : signed(23 downto 0);
-    variable output_n1_p28_m : signed(24 downto 0);
-    variable output_n1_p28 : signed(23 downto 0);
-    variable output_n1_p29_m : signed(25 downto 0);
-    variable output_n1_p29 : signed(24 downto 0);
+    variable output_n1_p19 : signed(23 downto 0); -- weight 0.1796875
+    variable output_n1_p20 : signed(23 downto 0); -- weight -0.1689453125
+    variable output_n1_p21 : signed(23 downto 0); -- weight 0.201171875
+    variable output_n1_p22 : signed(22 downto 0); -- weight -0.11328125
+    variable output_n1_p23 : signed(24 downto 0); -- weight 0.4501953125
+    variable output_n1_p24 : signed(23 downto 0); -- weight 0.1689453125
+    variable output_n1_p25 : signed(23 downto 0); -- weight -0.2314453125
+    variable output_n1_p26 : signed(21 downto 0); -- weight 0.0458984375
+    variable output_n1_p28 : signed(23 downto 0); -- weight -0.1533203125
     variable output_n1_p30_sh : signed(22 downto 0);
-    variable output_n1_p31_m : signed(23 downto 0);
-    variable output_n1_p31 : signed(22 downto 0);
-    variable output_n1_t0_0_a : signed(25 downto 0);
-    variable output_n1_t0_0_b : signed(25 downto 0);
-    variable output_n1_t0_0 : signed(25 downto 0);
-    variable output_n1_t0_1_b : signed(24 downto 0);
-    variable output_n1_t0_1 : signed(24 downto 0);
-    variable output_n1_t0_2_b : signed(21 downto 0);
-    variable output_n1_t0_2 : signed(21 downto 0);
-    variable output_n1_t0_3_a : signed(24 downto 0);
-    variable output_n1_t0_3 : signed(24 downto 0);
-    variable output_n1_t0_4_a : signed(25 downto 0);
-    variable output_n1_t0_4_b : signed(25 downto 0);
-    variable output_n1_t0_4 : signed(25 downto 0);
-    variable output_n1_t0_5_a : signed(21 downto 0);
-    variable output_n1_t0_5_b : signed(21 downto 0);
-    variable output_n1_t0_5 : signed(21 downto 0);
-    variable output_n1_t0_6_a : signed(24 downto 0);
-    variable output_n1_t0_6 : signed(24 downto 0);
-    variable output_n1_t0_7_a : signed(23 downto 0);
-    variable output_n1_t0_7 : signed(23 downto 0);
-    variable output_n1_t0_8_a : signed(22 downto 0);
+    variable output_n1_p31 : signed(22 downto 0); -- weight -0.0751953125
     variable output_n1_t0_8 : signed(22 downto 0);
-    variable output_n1_t0_9_b : signed(24 downto 0);
-    variable output_n1_t0_9 : signed(24 downto 0);
-    variable output_n1_t0_10_a : signed(24 downto 0);
-    variable output_n1_t0_10_b : signed(24 downto 0);
-    variable output_n1_t0_10 : signed(24 downto 0);
-    variable output_n1_t0_11_a : signed(25 downto 0);
-    variable output_n1_t0_11_b : signed(25 downto 0);
-    variable output_n1_t0_11 : signed(25 downto 0);
-    variable output_n1_t0_12_a : signed(24 downto 0);
-    variable output_n1_t0_12_b : signed(24 downto 0);
-    variable output_n1_t0_12 : signed(24 downto 0);
-    variable output_n1_t0_13_a : signed(23 downto 0);
-    variable output_n1_t0_13 : signed(23 downto 0);
-    variable output_n1_t0_14_a : signed(24 downto 0);
-    variable output_n1_t0_14 : signed(24 downto 0);
-    variable output_n1_t0_15_a : signed(23 downto 0);
-    variable output_n1_t0_15_b : signed(23 downto 0);
-    variable output_n1_t0_15 : signed(23 downto 0);
-    variable output_n1_t1_0_a : signed(26 downto 0);
-    variable output_n1_t1_0_b : signed(26 downto 0);
-    variable output_n1_t1_0 : signed(26 downto 0);
-    variable output_n1_t1_1_a : signed(24 downto 0);
     variable output_n1_t1_1 : signed(24 downto 0);
-    variable output_n1_t1_2_b : signed(25 downto 0);
     variable output_n1_t1_2 : signed(25 downto 0);
-    variable output_n1_t1_3_a : signed(25 downto 0);
-    variable output_n1_t1_3_b : signed(25 downto 0);
     variable output_n1_t1_3 : signed(25 downto 0);
-    variable output_n1_t1_4_a : signed(25 downto 0);
-    variable output_n1_t1_4_b : signed(25 downto 0);
     variable output_n1_t1_4 : signed(25 downto 0);
-    variable output_n1_t1_5_a : signed(25 downto 0);
     variable output_n1_t1_5 : signed(25 downto 0);
-    variable output_n1_t1_6_a : signed(25 downto 0);
-    variable output_n1_t1_6_b : signed(25 downto 0);
     variable output_n1_t1_6 : signed(25 downto 0);
-    variable output_n1_t1_7_a : signed(25 downto 0);
-    variable output_n1_t1_7_b : signed(25 downto 0);
     variable output_n1_t1_7 : signed(25 downto 0);
-    variable output_n1_t2_0_b : signed(26 downto 0);
     variable output_n1_t2_0 : signed(26 downto 0);
-    variable output_n1_t2_1_a : signed(26 downto 0);
-    variable output_n1_t2_1_b : signed(26 downto 0);
     variable output_n1_t2_1 : signed(26 downto 0);
-    variable output_n1_t2_2_a : signed(26 downto 0);
-    variable output_n1_t2_2_b : signed(26 downto 0);
     variable output_n1_t2_2 : signed(26 downto 0);
-    variable output_n1_t2_3_a : signed(26 downto 0);
-    variable output_n1_t2_3_b : signed(26 downto 0);
     variable output_n1_t2_3 : signed(26 downto 0);
-    variable output_n1_t3_0_a : signed(27 downto 0);
-    variable output_n1_t3_0_b : signed(27 downto 0);
     variable output_n1_t3_0 : signed(27 downto 0);
-    variable output_n1_t3_1_a : signed(27 downto 0);
-    variable output_n1_t3_1_b : signed(27 downto 0);
     variable output_n1_t3_1 : signed(27 downto 0);
-    variable output_n1_t4_0_a : signed(28 downto 0);
-    variable output_n1_t4_0_b : signed(28 downto 0);
-    variable output_n1_t4_0 : signed(28 downto 0);
-    variable output_n1_t5_0_b : signed(28 downto 0);
-    variable output_n1_t5_0 : signed(28 downto 0);
     variable output_n1_acc : signed(28 downto 0);
     variable output_n1_y_fl : signed(18 downto 0);
-    variable output_n1_y_wrap : signed(15 downto 0);
-    variable output_n2_p0_m : signed(27 downto 0);
-    variable output_n2_p0 : signed(26 downto 0);
-    variable output_n2_p1_m : signed(24 downto 0);
-    variable output_n2_p1 : signed(23 downto 0);
-    variable output_n2_p2_m : signed(25 downto 0);
-    variable output_n2_p2 : signed(24 downto 0);
-    variable output_n2_p3_m : signed(23 downto 0);
-    variable output_n2_p3 : signed(22 downto 0);
-    variable output_n2_p4_m : signed(22 downto 0);
-    variable output_n2_p4 : signed(21 downto 0);
-    variable output_n2_p5_m : signed(25 downto 0);
-    variable output_n2_p5 : signed(24 downto 0);
-    variable output_n2_p6_m : signed(24 downto 0);
-    variable output_n2_p6 : signed(23 downto 0);
-    variable output_n2_p7_m : signed(22 downto 0);
-    variable output_n2_p7 : signed(21 downto 0);
+    variable output_n2_p1 : signed(23 downto 0); -- weight 0.1259765625
+    variable output_n2_p3 : signed(22 downto 0); -- weight 0.109375
+    variable output_n2_p4 : signed(21 downto 0); -- weight -0.0390625
+    variable output_n2_p7 : signed(21 downto 0); -- weight 0.046875
     variable output_n2_p8_sh : signed(20 downto 0);
-    variable output_n2_p8_e : signed(21 downto 0);
     variable output_n2_p8_neg : signed(21 downto 0);
-    variable output_n2_p9_m : signed(24 downto 0);
-    variable output_n2_p9 : signed(23 downto 0);
-    variable output_n2_p10_m : signed(24 downto 0);
-    variable output_n2_p10 : signed(23 downto 0);
-    variable output_n2_p11_m : signed(24 downto 0);
-    variable output_n2_p11 : signed(23 downto 0);
-    variable output_n2_p12_m : signed(26 downto 0);
-    variable output_n2_p12 : signed(25 downto 0);
-    variable output_n2_p13_m : signed(24 downto 0);
-    variable output_n2_p13 : signed(23 downto 0);
-    variable output_n2_p14_m : signed(25 downto 0);
-    variable output_n2_p14 : signed(24 downto 0);
-    variable output_n2_p15_m : signed(25 downto 0);
-    variable output_n2_p15 : signed(24 downto 0);
-    variable output_n2_p16_m : signed(19 downto 0);
-    variable output_n2_p16 : signed(18 downto 0);
-    variable output_n2_p17_m : signed(22 downto 0);
-    variable output_n2_p17 : signed(21 downto 0);
-    variable output_n2_p18_m : signed(27 downto 0);
-    variable output_n2_p18 : signed(26 downto 0);
-    variable output_n2_p19_m : signed(22 downto 0);
-    variable output_n2_p19 : signed(21 downto 0);
-    variable output_n2_p20_m : signed(20 downto 0);
-    variable output_n2_p20 : signed(19 downto 0);
-    variable output_n2_p21_m : signed(26 downto 0);
-    variable output_n2_p21 : signed(25 downto 0);
-    variable output_n2_p22_m : signed(25 downto 0);
-    variable output_n2_p22 : signed(24 downto 0);
-    variable output_n2_p23_m : signed(26 downto 0);
-    variable output_n2_p23 : signed(25 downto 0);
-    variable output_n2_p24_m : signed(26 downto 0);
-    variable output_n2_p24 : signed(25 downto 0);
-    variable output_n2_p25_m : signed(20 downto 0);
-    variable output_n2_p25 : signed(19 downto 0);
-    variable output_n2_p26_m : signed(25 downto 0);
-    variable output_n2_p26 : signed(24 downto 0);
-    variable output_n2_p27_m : signed(24 downto 0);
-    variable output_n2_p27 : signed(23 downto 0);
-    variable output_n2_p28_m : signed(23 downto 0);
-    variable output_n2_p28 : signed(22 downto 0);
-    variable output_n2_p29_m : signed(20 downto 0);
-    variable output_n2_p29 : signed(19 downto 0);
-    variable output_n2_p30_m : signed(24 downto 0);
-    variable output_n2_p30 : signed(23 downto 0);
-    variable output_n2_p31_m : signed(24 downto 0);
-    variable output_n2_p31 : signed(23 downto 0);
-    variable output_n2_t0_0_b : signed(26 downto 0);
-    variable output_n2_t0_0 : signed(26 downto 0);
-    variable output_n2_t0_1_b : signed(24 downto 0);
-    variable output_n2_t0_1 : signed(24 downto 0);
-    variable output_n2_t0_2_a : signed(24 downto 0);
-    variable output_n2_t0_2 : signed(24 downto 0);
-    variable output_n2_t0_3_b : signed(23 downto 0);
-    variable output_n2_t0_3 : signed(23 downto 0);
-    variable output_n2_t0_4_a : signed(23 downto 0);
-    variable output_n2_t0_4 : signed(23 downto 0);
-    variable output_n2_t0_5_a : signed(24 downto 0);
-    variable output_n2_t0_5_b : signed(24 downto 0);
-    variable output_n2_t0_5 : signed(24 downto 0);
-    variable output_n2_t0_6_b : signed(25 downto 0);
-    variable output_n2_t0_6 : signed(25 downto 0);
-    variable output_n2_t0_7_a : signed(25 downto 0);
-    variable output_n2_t0_7_b : signed(25 downto 0);
-    variable output_n2_t0_7 : signed(25 downto 0);
-    variable output_n2_t0_8_a : signed(21 downto 0);
-    variable output_n2_t0_8 : signed(21 downto 0);
-    variable output_n2_t0_9_b : signed(26 downto 0);
-    variable output_n2_t0_9 : signed(26 downto 0);
-    variable output_n2_t0_10_a : signed(25 downto 0);
-    variable output_n2_t0_10 : signed(25 downto 0);
-    variable output_n2_t0_11_a : signed(26 downto 0);
-    variable output_n2_t0_11_b : signed(26 downto 0);
-    variable output_n2_t0_11 : signed(26 downto 0);
-    variable output_n2_t0_12_b : signed(25 downto 0);
-    variable output_n2_t0_12 : signed(25 downto 0);
-    variable output_n2_t0_13_b : signed(24 downto 0);
-    variable output_n2_t0_13 : signed(24 downto 0);
-    variable output_n2_t0_14_b : signed(22 downto 0);
-    variable output_n2_t0_14 : signed(22 downto 0);
-    variable output_n2_t0_15_a : signed(24 downto 0);
-    variable output_n2_t0_15_b : signed(24 downto 0);
-    variable output_n2_t0_15 : signed(24 downto 0);
-    variable output_n2_t1_0_b : signed(26 downto 0);
+    variable output_n2_p10 : signed(23 downto 0); -- weight 0.2314453125
+    variable output_n2_p11 : signed(23 downto 0); -- weight 0.2421875
+    variable output_n2_p13 : signed(23 downto 0); -- weight 0.1533203125
+    variable output_n2_p14 : signed(24 downto 0); -- weight -0.330078125
+    variable output_n2_p15 : signed(24 downto 0); -- weight -0.265625
+    variable output_n2_p16 : signed(18 downto 0); -- weight -0.0068359375
+    variable output_n2_p19 : signed(21 downto 0); -- weight 0.05078125
+    variable output_n2_p20 : signed(19 downto 0); -- weight -0.01171875
+    variable output_n2_p22 : signed(24 downto 0); -- weight 0.3310546875
+    variable output_n2_p23 : signed(25 downto 0); -- weight -0.9306640625
+    variable output_n2_p25 : signed(19 downto 0); -- weight -0.01171875
+    variable output_n2_p27 : signed(23 downto 0); -- weight 0.1318359375
+    variable output_n2_p29 : signed(19 downto 0); -- weight 0.0107421875
+    variable output_n2_p30 : signed(23 downto 0); -- weight 0.1923828125
+    variable output_n2_p31 : signed(23 downto 0); -- weight -0.248046875
     variable output_n2_t1_0 : signed(26 downto 0);
-    variable output_n2_t1_1_a : signed(25 downto 0);
-    variable output_n2_t1_1_b : signed(25 downto 0);
     variable output_n2_t1_1 : signed(25 downto 0);
-    variable output_n2_t1_2_a : signed(25 downto 0);
-    variable output_n2_t1_2_b : signed(25 downto 0);
     variable output_n2_t1_2 : signed(25 downto 0);
-    variable output_n2_t1_3_a : signed(26 downto 0);
-    variable output_n2_t1_3_b : signed(26 downto 0);
     variable output_n2_t1_3 : signed(26 downto 0);
-    variable output_n2_t1_4_a : signed(26 downto 0);
     variable output_n2_t1_4 : signed(26 downto 0);
-    variable output_n2_t1_5_a : signed(26 downto 0);
     variable output_n2_t1_5 : signed(26 downto 0);
-    variable output_n2_t1_6_a : signed(26 downto 0);
-    variable output_n2_t1_6_b : signed(26 downto 0);
-    variable output_n2_t1_6 : signed(26 downto 0);
-    variable output_n2_t1_7_a : signed(25 downto 0);
-    variable output_n2_t1_7_b : signed(25 downto 0);
     variable output_n2_t1_7 : signed(25 downto 0);
-    variable output_n2_t2_0_a : signed(27 downto 0);
-    variable output_n2_t2_0_b : signed(27 downto 0);
     variable output_n2_t2_0 : signed(27 downto 0);
-    variable output_n2_t2_1_a : signed(27 downto 0);
-    variable output_n2_t2_1_b : signed(27 downto 0);
     variable output_n2_t2_1 : signed(27 downto 0);
-    variable output_n2_t2_2_a : signed(27 downto 0);
-    variable output_n2_t2_2_b : signed(27 downto 0);
     variable output_n2_t2_2 : signed(27 downto 0);
-    variable output_n2_t2_3_b : signed(26 downto 0);
     variable output_n2_t2_3 : signed(26 downto 0);
-    variable output_n2_t3_0_a : signed(28 downto 0);
-    variable output_n2_t3_0_b : signed(28 downto 0);
     variable output_n2_t3_0 : signed(28 downto 0);
-    variable output_n2_t3_1_a : signed(28 downto 0);
-    variable output_n2_t3_1_b : signed(28 downto 0);
     variable output_n2_t3_1 : signed(28 downto 0);
-    variable output_n2_t4_0_a : signed(29 downto 0);
-    variable output_n2_t4_0_b : signed(29 downto 0);
-    variable output_n2_t4_0 : signed(29 downto 0);
-    variable output_n2_t5_0_b : signed(29 downto 0);
-    variable output_n2_t5_0 : signed(29 downto 0);
     variable output_n2_acc : signed(29 downto 0);
     variable output_n2_y_fl : signed(19 downto 0);
-    variable output_n2_y_wrap : signed(15 downto 0);
-    variable output_n3_p0_m : signed(28 downto 0);
-    variable output_n3_p0 : signed(27 downto 0);
-    variable output_n3_p1_m : signed(23 downto 0);
-    variable output_n3_p1 : signed(22 downto 0);
-    variable output_n3_p2_m : signed(25 downto 0);
-    variable output_n3_p2 : signed(24 downto 0);
-    variable output_n3_p3_m : signed(23 downto 0);
-    variable output_n3_p3 : signed(22 downto 0);
-    variable output_n3_p4_m : signed(23 downto 0);
-    variable output_n3_p4 : signed(22 downto 0);
-    variable output_n3_p5_m : signed(24 downto 0);
-    variable output_n3_p5 : signed(23 downto 0);
-    variable output_n3_p6_m : signed(23 downto 0);
-    variable output_n3_p6 : signed(22 downto 0);
-    variable output_n3_p7_m : signed(21 downto 0);
-    variable output_n3_p7 : signed(20 downto 0);
-    variable output_n3_p8_m : signed(25 downto 0);
-    variable output_n3_p8 : signed(24 downto 0);
-    variable output_n3_p9_m : signed(26 downto 0);
-    variable output_n3_p9 : signed(25 downto 0);
-    variable output_n3_p10_m : signed(23 downto 0);
-    variable output_n3_p10 : signed(22 downto 0);
-    variable output_n3_p11_m : signed(23 downto 0);
-    variable output_n3_p11 : signed(22 downto 0);
-    variable output_n3_p12_m : signed(26 downto 0);
-    variable output_n3_p12 : signed(25 downto 0);
-    variable output_n3_p13_m : signed(24 downto 0);
-    variable output_n3_p13 : signed(23 downto 0);
-    variable output_n3_p14_m : signed(23 downto 0);
-    variable output_n3_p14 : signed(22 downto 0);
-    variable output_n3_p15_m : signed(25 downto 0);
-    variable output_n3_p15 : signed(24 downto 0);
-    variable output_n3_p16_m : signed(23 downto 0);
-    variable output_n3_p16 : signed(22 downto 0);
-    variable output_n3_p17_m : signed(23 downto 0);
-    variable output_n3_p17 : signed(22 downto 0);
-    variable output_n3_p18_m : signed(24 downto 0);
-    variable output_n3_p18 : signed(23 downto 0);
-    variable output_n3_p19_m : signed(23 downto 0);
-    variable output_n3_p19 : signed(22 downto 0);
-    variable output_n3_p20_m : signed(21 downto 0);
-    variable output_n3_p20 : signed(20 downto 0);
-    variable output_n3_p21_m : signed(24 downto 0);
-    variable output_n3_p21 : signed(23 downto 0);
+    variable output_n3_p1 : signed(22 downto 0); -- weight -0.09765625
+    variable output_n3_p3 : signed(22 downto 0); -- weight 0.1083984375
+    variable output_n3_p4 : signed(22 downto 0); -- weight 0.119140625
+    variable output_n3_p5 : signed(23 downto 0); -- weight 0.23046875
+    variable output_n3_p7 : signed(20 downto 0); -- weight 0.021484375
+    variable output_n3_p8 : signed(24 downto 0); -- weight 0.412109375
+    variable output_n3_p9 : signed(25 downto 0); -- weight 0.7119140625
+    variable output_n3_p10 : signed(22 downto 0); -- weight -0.0986328125
+    variable output_n3_p11 : signed(22 downto 0); -- weight -0.08203125
+    variable output_n3_p12 : signed(25 downto 0); -- weight -0.861328125
+    variable output_n3_p13 : signed(23 downto 0); -- weight -0.2421875
+    variable output_n3_p14 : signed(22 downto 0); -- weight 0.091796875
+    variable output_n3_p16 : signed(22 downto 0); -- weight -0.095703125
+    variable output_n3_p17 : signed(22 downto 0); -- weight 0.0908203125
+    variable output_n3_p18 : signed(23 downto 0); -- weight 0.2177734375
+    variable output_n3_p19 : signed(22 downto 0); -- weight 0.0849609375
+    variable output_n3_p20 : signed(20 downto 0); -- weight -0.0205078125
     variable output_n3_p22_sh : signed(20 downto 0);
-    variable output_n3_p22_e : signed(21 downto 0);
     variable output_n3_p22_neg : signed(21 downto 0);
-    variable output_n3_p23_m : signed(26 downto 0);
-    variable output_n3_p23 : signed(25 downto 0);
-    variable output_n3_p24_m : signed(26 downto 0);
-    variable output_n3_p24 : signed(25 downto 0);
-    variable output_n3_p25_m : signed(22 downto 0);
-    variable output_n3_p25 : signed(21 downto 0);
-    variable output_n3_p26_m : signed(22 downto 0);
-    variable output_n3_p26 : signed(21 downto 0);
-    variable output_n3_p27_m : signed(23 downto 0);
-    variable output_n3_p27 : signed(22 downto 0);
-    variable output_n3_p28_m : signed(25 downto 0);
-    variable output_n3_p28 : signed(24 downto 0);
-    variable output_n3_p29_m : signed(23 downto 0);
-    variable output_n3_p29 : signed(22 downto 0);
+    variable output_n3_p25 : signed(21 downto 0); -- weight 0.0595703125
+    variable output_n3_p26 : signed(21 downto 0); -- weight -0.0556640625
+    variable output_n3_p27 : signed(22 downto 0); -- weight 0.1181640625
+    variable output_n3_p29 : signed(22 downto 0); -- weight 0.115234375
     variable output_n3_p30_sh : signed(23 downto 0);
-    variable output_n3_p30_e : signed(24 downto 0);
-    variable output_n3_p30_neg : signed(24 downto 0);
-    variable output_n3_p31_m : signed(24 downto 0);
-    variable output_n3_p31 : signed(23 downto 0);
-    variable output_n3_t0_0_b : signed(27 downto 0);
-    variable output_n3_t0_0 : signed(27 downto 0);
-    variable output_n3_t0_1_b : signed(24 downto 0);
-    variable output_n3_t0_1 : signed(24 downto 0);
-    variable output_n3_t0_2_a : signed(24 downto 0);
-    variable output_n3_t0_2_b : signed(24 downto 0);
-    variable output_n3_t0_2 : signed(24 downto 0);
-    variable output_n3_t0_3_b : signed(22 downto 0);
-    variable output_n3_t0_3 : signed(22 downto 0);
-    variable output_n3_t0_4_a : signed(26 downto 0);
-    variable output_n3_t0_4_b : signed(26 downto 0);
-    variable output_n3_t0_4 : signed(26 downto 0);
-    variable output_n3_t0_5_a : signed(23 downto 0);
-    variable output_n3_t0_5_b : signed(23 downto 0);
-    variable output_n3_t0_5 : signed(23 downto 0);
-    variable output_n3_t0_6_a : signed(26 downto 0);
-    variable output_n3_t0_6_b : signed(26 downto 0);
-    variable output_n3_t0_6 : signed(26 downto 0);
-    variable output_n3_t0_7_a : signed(24 downto 0);
-    variable output_n3_t0_7 : signed(24 downto 0);
-    variable output_n3_t0_8_a : signed(23 downto 0);
-    variable output_n3_t0_8_b : signed(23 downto 0);
-    variable output_n3_t0_8 : signed(23 downto 0);
-    variable output_n3_t0_9_a : signed(24 downto 0);
-    variable output_n3_t0_9_b : signed(24 downto 0);
-    variable output_n3_t0_9 : signed(24 downto 0);
-    variable output_n3_t0_10_a : signed(23 downto 0);
-    variable output_n3_t0_10 : signed(23 downto 0);
-    variable output_n3_t0_11_a : signed(25 downto 0);
-    variable output_n3_t0_11 : signed(25 downto 0);
-    variable output_n3_t0_12_b : signed(25 downto 0);
-    variable output_n3_t0_12 : signed(25 downto 0);
-    variable output_n3_t0_13_a : signed(23 downto 0);
-    variable output_n3_t0_13_b : signed(23 downto 0);
-    variable output_n3_t0_13 : signed(23 downto 0);
-    variable output_n3_t0_14_b : signed(24 downto 0);
-    variable output_n3_t0_14 : signed(24 downto 0);
-    variable output_n3_t0_15_b : signed(24 downto 0);
+    variable output_n3_p31 : signed(23 downto 0); -- weight -0.1474609375
     variable output_n3_t0_15 : signed(24 downto 0);
-    variable output_n3_t1_0_b : signed(27 downto 0);
-    variable output_n3_t1_0 : signed(27 downto 0);
-    variable output_n3_t1_1_b : signed(24 downto 0);
     variable output_n3_t1_1 : signed(24 downto 0);
-    variable output_n3_t1_2_b : signed(26 downto 0);
     variable output_n3_t1_2 : signed(26 downto 0);
-    variable output_n3_t1_3_b : signed(26 downto 0);
     variable output_n3_t1_3 : signed(26 downto 0);
-    variable output_n3_t1_4_a : signed(24 downto 0);
     variable output_n3_t1_4 : signed(24 downto 0);
-    variable output_n3_t1_5_a : signed(25 downto 0);
     variable output_n3_t1_5 : signed(25 downto 0);
-    variable output_n3_t1_6_b : signed(25 downto 0);
     variable output_n3_t1_6 : signed(25 downto 0);
-    variable output_n3_t1_7_a : signed(25 downto 0);
-    variable output_n3_t1_7_b : signed(25 downto 0);
     variable output_n3_t1_7 : signed(25 downto 0);
-    variable output_n3_t2_0_b : signed(27 downto 0);
     variable output_n3_t2_0 : signed(27 downto 0);
-    variable output_n3_t2_1_a : signed(27 downto 0);
-    variable output_n3_t2_1_b : signed(27 downto 0);
     variable output_n3_t2_1 : signed(27 downto 0);
-    variable output_n3_t2_2_a : signed(26 downto 0);
-    variable output_n3_t2_2_b : signed(26 downto 0);
     variable output_n3_t2_2 : signed(26 downto 0);
-    variable output_n3_t2_3_a : signed(26 downto 0);
-    variable output_n3_t2_3_b : signed(26 downto 0);
     variable output_n3_t2_3 : signed(26 downto 0);
-    variable output_n3_t3_0_a : signed(28 downto 0);
-    variable output_n3_t3_0_b : signed(28 downto 0);
     variable output_n3_t3_0 : signed(28 downto 0);
-    variable output_n3_t3_1_a : signed(27 downto 0);
-    variable output_n3_t3_1_b : signed(27 downto 0);
     variable output_n3_t3_1 : signed(27 downto 0);
-    variable output_n3_t4_0_a : signed(29 downto 0);
-    variable output_n3_t4_0_b : signed(29 downto 0);
-    variable output_n3_t4_0 : signed(29 downto 0);
-    variable output_n3_t5_0_b : signed(29 downto 0);
-    variable output_n3_t5_0 : signed(29 downto 0);
     variable output_n3_acc : signed(29 downto 0);
     variable output_n3_y_fl : signed(19 downto 0);
-    variable output_n3_y_wrap : signed(15 downto 0);
-    variable output_n4_p0_m : signed(25 downto 0);
-    variable output_n4_p0 : signed(24 downto 0);
-    variable output_n4_p1_m : signed(21 downto 0);
-    variable output_n4_p1 : signed(20 downto 0);
-    variable output_n4_p2_m : signed(21 downto 0);
-    variable output_n4_p2 : signed(20 downto 0);
-    variable output_n4_p3_m : signed(26 downto 0);
-    variable output_n4_p3 : signed(25 downto 0);
-    variable output_n4_p4_m : signed(25 downto 0);
-    variable output_n4_p4 : signed(24 downto 0);
-    variable output_n4_p5_m : signed(24 downto 0);
-    variable output_n4_p5 : signed(23 downto 0);
-    variable output_n4_p6_m : signed(24 downto 0);
-    variable output_n4_p6 : signed(23 downto 0);
-    variable output_n4_p7_m : signed(25 downto 0);
-    variable output_n4_p7 : signed(24 downto 0);
-    variable output_n4_p8_m : signed(27 downto 0);
-    variable output_n4_p8 : signed(26 downto 0);
-    variable output_n4_p9_m : signed(24 downto 0);
-    variable output_n4_p9 : signed(23 downto 0);
-    variable output_n4_p10_m : signed(24 downto 0);
-    variable output_n4_p10 : signed(23 downto 0);
-    variable output_n4_p11_m : signed(23 downto 0);
-    variable output_n4_p11 : signed(22 downto 0);
-    variable output_n4_p12_m : signed(27 downto 0);
-    variable output_n4_p12 : signed(26 downto 0);
+    variable output_n4_p1 : signed(20 downto 0); -- weight 0.0205078125
+    variable output_n4_p2 : signed(20 downto 0); -- weight -0.0234375
+    variable output_n4_p5 : signed(23 downto 0); -- weight -0.142578125
+    variable output_n4_p6 : signed(23 downto 0); -- weight 0.1494140625
+    variable output_n4_p9 : signed(23 downto 0); -- weight -0.1474609375
+    variable output_n4_p10 : signed(23 downto 0); -- weight 0.1826171875
+    variable output_n4_p11 : signed(22 downto 0); -- weight -0.0703125
     variable output_n4_p13_sh : signed(16 downto 0);
-    variable output_n4_p13_e : signed(17 downto 0);
     variable output_n4_p13_neg : signed(17 downto 0);
-    variable output_n4_p14_m : signed(26 downto 0);
-    variable output_n4_p14 : signed(25 downto 0);
-    variable output_n4_p15_m : signed(25 downto 0);
-    variable output_n4_p15 : signed(24 downto 0);
-    variable output_n4_p16_m : signed(25 downto 0);
-    variable output_n4_p16 : signed(24 downto 0);
-    variable output_n4_p17_m : signed(21 downto 0);
-    variable output_n4_p17 : signed(20 downto 0);
-    variable output_n4_p18_m : signed(21 downto 0);
-    variable output_n4_p18 : signed(20 downto 0);
-    variable output_n4_p19_m : signed(23 downto 0);
-    variable output_n4_p19 : signed(22 downto 0);
-    variable output_n4_p20_m : signed(24 downto 0);
-    variable output_n4_p20 : signed(23 downto 0);
-    variable output_n4_p21_m : signed(26 downto 0);
-    variable output_n4_p21 : signed(25 downto 0);
-    variable output_n4_p22_m : signed(23 downto 0);
-    variable output_n4_p22 : signed(22 downto 0);
-    variable output_n4_p23_m : signed(24 downto 0);
-    variable output_n4_p23 : signed(23 downto 0);
-    variable output_n4_p24_m : signed(25 downto 0);
-    variable output_n4_p24 : signed(24 downto 0);
-    variable output_n4_p25_m : signed(25 downto 0);
-    variable output_n4_p25 : signed(24 downto 0);
-    variable output_n4_p26_m : signed(24 downto 0);
-    variable output_n4_p26 : signed(23 downto 0);
-    variable output_n4_p27_m : signed(25 downto 0);
-    variable output_n4_p27 : signed(24 downto 0);
-    variable output_n4_p28_m : signed(23 downto 0);
-    variable output_n4_p28 : signed(22 downto 0);
-    variable output_n4_p29_m : signed(24 downto 0);
-    variable output_n4_p29 : signed(23 downto 0);
-    variable output_n4_p30_m : signed(24 downto 0);
-    variable output_n4_p30 : signed(23 downto 0);
-    variable output_n4_p31_m : signed(25 downto 0);
-    variable output_n4_p31 : signed(24 downto 0);
-    variable output_n4_t0_0_b : signed(24 downto 0);
-    variable output_n4_t0_0 : signed(24 downto 0);
-    variable output_n4_t0_1_a : signed(25 downto 0);
-    variable output_n4_t0_1 : signed(25 downto 0);
-    variable output_n4_t0_2_b : signed(24 downto 0);
-    variable output_n4_t0_2 : signed(24 downto 0);
-    variable output_n4_t0_3_a : signed(24 downto 0);
-    variable output_n4_t0_3 : signed(24 downto 0);
-    variable output_n4_t0_4_b : signed(26 downto 0);
-    variable output_n4_t0_4 : signed(26 downto 0);
-    variable output_n4_t0_5_a : signed(24 downto 0);
-    variable output_n4_t0_5_b : signed(24 downto 0);
-    variable output_n4_t0_5 : signed(24 downto 0);
-    variable output_n4_t0_6_b : signed(26 downto 0);
-    variable output_n4_t0_6 : signed(26 downto 0);
-    variable output_n4_t0_7_b : signed(25 downto 0);
-    variable output_n4_t0_7 : signed(25 downto 0);
-    variable output_n4_t0_8_b : signed(24 downto 0);
-    variable output_n4_t0_8 : signed(24 downto 0);
-    variable output_n4_t0_9_a : signed(22 downto 0);
-    variable output_n4_t0_9 : signed(22 downto 0);
-    variable output_n4_t0_10_a : signed(25 downto 0);
-    variable output_n4_t0_10 : signed(25 downto 0);
-    variable output_n4_t0_11_a : signed(24 downto 0);
-    variable output_n4_t0_11_b : signed(24 downto 0);
-    variable output_n4_t0_11 : signed(24 downto 0);
-    variable output_n4_t0_12_a : signed(25 downto 0);
-    variable output_n4_t0_12_b : signed(25 downto 0);
-    variable output_n4_t0_12 : signed(25 downto 0);
-    variable output_n4_t0_13_a : signed(25 downto 0);
-    variable output_n4_t0_13_b : signed(25 downto 0);
-    variable output_n4_t0_13 : signed(25 downto 0);
-    variable output_n4_t0_14_a : signed(24 downto 0);
-    variable output_n4_t0_14_b : signed(24 downto 0);
-    variable output_n4_t0_14 : signed(24 downto 0);
-    variable output_n4_t0_15_a : signed(24 downto 0);
-    variable output_n4_t0_15 : signed(24 downto 0);
-    variable output_n4_t1_0_a : signed(26 downto 0);
-    variable output_n4_t1_0_b : signed(26 downto 0);
+    variable output_n4_p15 : signed(24 downto 0); -- weight 0.271484375
+    variable output_n4_p17 : signed(20 downto 0); -- weight 0.0244140625
+    variable output_n4_p18 : signed(20 downto 0); -- weight -0.0205078125
+    variable output_n4_p20 : signed(23 downto 0); -- weight -0.2109375
+    variable output_n4_p22 : signed(22 downto 0); -- weight 0.0654296875
+    variable output_n4_p23 : signed(23 downto 0); -- weight -0.2216796875
+    variable output_n4_p24 : signed(24 downto 0); -- weight -0.4482421875
+    variable output_n4_p25 : signed(24 downto 0); -- weight 0.2998046875
+    variable output_n4_p26 : signed(23 downto 0); -- weight -0.2099609375
+    variable output_n4_p27 : signed(24 downto 0); -- weight -0.3125
+    variable output_n4_p28 : signed(22 downto 0); -- weight 0.0859375
+    variable output_n4_p29 : signed(23 downto 0); -- weight -0.18359375
+    variable output_n4_p30 : signed(23 downto 0); -- weight 0.1484375
     variable output_n4_t1_0 : signed(26 downto 0);
-    variable output_n4_t1_1_a : signed(25 downto 0);
-    variable output_n4_t1_1_b : signed(25 downto 0);
     variable output_n4_t1_1 : signed(25 downto 0);
-    variable output_n4_t1_2_b : signed(26 downto 0);
     variable output_n4_t1_2 : signed(26 downto 0);
-    variable output_n4_t1_3_a : signed(27 downto 0);
-    variable output_n4_t1_3_b : signed(27 downto 0);
-    variable output_n4_t1_3 : signed(27 downto 0);
-    variable output_n4_t1_4_b : signed(24 downto 0);
     variable output_n4_t1_4 : signed(24 downto 0);
-    variable output_n4_t1_5_a : signed(26 downto 0);
-    variable output_n4_t1_5_b : signed(26 downto 0);
-    variable output_n4_t1_5 : signed(26 downto 0);
-    variable output_n4_t1_6_a : signed(26 downto 0);
-    variable output_n4_t1_6_b : signed(26 downto 0);
-    variable output_n4_t1_6 : signed(26 downto 0);
-    variable output_n4_t1_7_a : signed(25 downto 0);
-    variable output_n4_t1_7_b : signed(25 downto 0);
     variable output_n4_t1_7 : signed(25 downto 0);
-    variable output_n4_t2_0_a : signed(27 downto 0);
-    variable output_n4_t2_0_b : signed(27 downto 0);
     variable output_n4_t2_0 : signed(27 downto 0);
-    variable output_n4_t2_1_a : signed(27 downto 0);
     variable output_n4_t2_1 : signed(27 downto 0);
-    variable output_n4_t2_2_a : signed(26 downto 0);
     variable output_n4_t2_2 : signed(26 downto 0);
-    variable output_n4_t2_3_b : signed(26 downto 0);
     variable output_n4_t2_3 : signed(26 downto 0);
-    variable output_n4_t3_0_a : signed(28 downto 0);
-    variable output_n4_t3_0_b : signed(28 downto 0);
     variable output_n4_t3_0 : signed(28 downto 0);
-    variable output_n4_t3_1_a : signed(27 downto 0);
-    variable output_n4_t3_1_b : signed(27 downto 0);
     variable output_n4_t3_1 : signed(27 downto 0);
-    variable output_n4_t4_0_a : signed(29 downto 0);
-    variable output_n4_t4_0_b : signed(29 downto 0);
-    variable output_n4_t4_0 : signed(29 downto 0);
-    variable output_n4_t5_0_b : signed(29 downto 0);
-    variable output_n4_t5_0 : signed(29 downto 0);
     variable output_n4_acc : signed(29 downto 0);
     variable output_n4_y_fl : signed(19 downto 0);
-    variable output_n4_y_wrap : signed(15 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -1087,844 +373,289 @@ begin
         output_in_29 := signed(in_data(479 downto 464));
         output_in_30 := signed(in_data(495 downto 480));
         output_in_31 := signed(in_data(511 downto 496));
-        output_n0_p0_m := to_signed(to_integer(output_in_0) * to_integer(output_w0_0), 26);
-        output_n0_p0 := output_n0_p0_m(24 downto 0);
-        output_n0_p1_m := to_signed(to_integer(output_in_1) * to_integer(output_w1_0), 27);
-        output_n0_p1 := output_n0_p1_m(25 downto 0);
-        output_n0_p2_m := to_signed(to_integer(output_in_2) * to_integer(output_w2_0), 24);
-        output_n0_p2 := output_n0_p2_m(22 downto 0);
-        output_n0_p3_m := to_signed(to_integer(output_in_3) * to_integer(output_w3_0), 25);
-        output_n0_p3 := output_n0_p3_m(23 downto 0);
-        output_n0_p4_m := to_signed(to_integer(output_in_4) * to_integer(output_w4_0), 25);
-        output_n0_p4 := output_n0_p4_m(23 downto 0);
-        output_n0_p5_m := to_signed(to_integer(output_in_5) * to_integer(output_w5_0), 24);
-        output_n0_p5 := output_n0_p5_m(22 downto 0);
-        output_n0_p6_m := to_signed(to_integer(output_in_6) * to_integer(output_w6_0), 22);
-        output_n0_p6 := output_n0_p6_m(20 downto 0);
-        output_n0_p7_m := to_signed(to_integer(output_in_7) * to_integer(output_w7_0), 25);
-        output_n0_p7 := output_n0_p7_m(23 downto 0);
-        output_n0_p8_m := to_signed(to_integer(output_in_8) * to_integer(output_w8_0), 27);
-        output_n0_p8 := output_n0_p8_m(25 downto 0);
-        output_n0_p9_m := to_signed(to_integer(output_in_9) * to_integer(output_w9_0), 26);
-        output_n0_p9 := output_n0_p9_m(24 downto 0);
-        output_n0_p10_m := to_signed(to_integer(output_in_10) * to_integer(output_w10_0), 24);
-        output_n0_p10 := output_n0_p10_m(22 downto 0);
-        output_n0_p11_m := to_signed(to_integer(output_in_11) * to_integer(output_w11_0), 25);
-        output_n0_p11 := output_n0_p11_m(23 downto 0);
-        output_n0_p12_m := to_signed(to_integer(output_in_12) * to_integer(output_w12_0), 24);
-        output_n0_p12 := output_n0_p12_m(22 downto 0);
-        output_n0_p13_m := to_signed(to_integer(output_in_13) * to_integer(output_w13_0), 26);
-        output_n0_p13 := output_n0_p13_m(24 downto 0);
-        output_n0_p14_m := to_signed(to_integer(output_in_14) * to_integer(output_w14_0), 24);
-        output_n0_p14 := output_n0_p14_m(22 downto 0);
-        output_n0_p15_m := to_signed(to_integer(output_in_15) * to_integer(output_w15_0), 25);
-        output_n0_p15 := output_n0_p15_m(23 downto 0);
-        output_n0_p16_m := to_signed(to_integer(output_in_16) * to_integer(output_w16_0), 24);
-        output_n0_p16 := output_n0_p16_m(22 downto 0);
-        output_n0_p17_m := to_signed(to_integer(output_in_17) * to_integer(output_w17_0), 25);
-        output_n0_p17 := output_n0_p17_m(23 downto 0);
-        output_n0_p18_m := to_signed(to_integer(output_in_18) * to_integer(output_w18_0), 26);
-        output_n0_p18 := output_n0_p18_m(24 downto 0);
-        output_n0_p19_m := to_signed(to_integer(output_in_19) * to_integer(output_w19_0), 25);
-        output_n0_p19 := output_n0_p19_m(23 downto 0);
-        output_n0_p20_m := to_signed(to_integer(output_in_20) * to_integer(output_w20_0), 26);
-        output_n0_p20 := output_n0_p20_m(24 downto 0);
-        output_n0_p21_m := to_signed(to_integer(output_in_21) * to_integer(output_w21_0), 25);
-        output_n0_p21 := output_n0_p21_m(23 downto 0);
-        output_n0_p22_m := to_signed(to_integer(output_in_22) * to_integer(output_w22_0), 24);
-        output_n0_p22 := output_n0_p22_m(22 downto 0);
-        output_n0_p23_m := to_signed(to_integer(output_in_23) * to_integer(output_w23_0), 26);
-        output_n0_p23 := output_n0_p23_m(24 downto 0);
-        output_n0_p24_m := to_signed(to_integer(output_in_24) * to_integer(output_w24_0), 24);
-        output_n0_p24 := output_n0_p24_m(22 downto 0);
-        output_n0_p25_m := to_signed(to_integer(output_in_25) * to_integer(output_w25_0), 25);
-        output_n0_p25 := output_n0_p25_m(23 downto 0);
-        output_n0_p26_m := to_signed(to_integer(output_in_26) * to_integer(output_w26_0), 25);
-        output_n0_p26 := output_n0_p26_m(23 downto 0);
-        output_n0_p27_m := to_signed(to_integer(output_in_27) * to_integer(output_w27_0), 21);
-        output_n0_p27 := output_n0_p27_m(19 downto 0);
-        output_n0_p28_m := to_signed(to_integer(output_in_28) * to_integer(output_w28_0), 26);
-        output_n0_p28 := output_n0_p28_m(24 downto 0);
-        output_n0_p29_m := to_signed(to_integer(output_in_29) * to_integer(output_w29_0), 25);
-        output_n0_p29 := output_n0_p29_m(23 downto 0);
-        output_n0_p30_m := to_signed(to_integer(output_in_30) * to_integer(output_w30_0), 23);
-        output_n0_p30 := output_n0_p30_m(21 downto 0);
-        output_n0_p31_m := to_signed(to_integer(output_in_31) * to_integer(output_w31_0), 26);
-        output_n0_p31 := output_n0_p31_m(24 downto 0);
-        output_n0_t0_0_a := resize(output_n0_p0, 26);
-        output_n0_t0_0 := output_n0_t0_0_a + output_n0_p1;
-        output_n0_t0_1_a := resize(output_n0_p2, 25);
-        output_n0_t0_1_b := resize(output_n0_p3, 25);
-        output_n0_t0_1 := output_n0_t0_1_a + output_n0_t0_1_b;
-        output_n0_t0_2_a := resize(output_n0_p4, 25);
-        output_n0_t0_2_b := resize(output_n0_p5, 25);
-        output_n0_t0_2 := output_n0_t0_2_a + output_n0_t0_2_b;
-        output_n0_t0_3_a := resize(output_n0_p6, 24);
-        output_n0_t0_3 := output_n0_t0_3_a + output_n0_p7;
-        output_n0_t0_4_a := resize(output_n0_p8, 27);
-        output_n0_t0_4_b := resize(output_n0_p9, 27);
-        output_n0_t0_4 := output_n0_t0_4_a + output_n0_t0_4_b;
-        output_n0_t0_5_a := resize(output_n0_p10, 25);
-        output_n0_t0_5_b := resize(output_n0_p11, 25);
-        output_n0_t0_5 := output_n0_t0_5_a + output_n0_t0_5_b;
-        output_n0_t0_6_a := resize(output_n0_p12, 25);
-        output_n0_t0_6 := output_n0_t0_6_a + output_n0_p13;
-        output_n0_t0_7_a := resize(output_n0_p14, 25);
-        output_n0_t0_7_b := resize(output_n0_p15, 25);
-        output_n0_t0_7 := output_n0_t0_7_a + output_n0_t0_7_b;
-        output_n0_t0_8_a := resize(output_n0_p16, 25);
-        output_n0_t0_8_b := resize(output_n0_p17, 25);
-        output_n0_t0_8 := output_n0_t0_8_a + output_n0_t0_8_b;
-        output_n0_t0_9_a := resize(output_n0_p18, 26);
-        output_n0_t0_9_b := resize(output_n0_p19, 26);
-        output_n0_t0_9 := output_n0_t0_9_a + output_n0_t0_9_b;
-        output_n0_t0_10_a := resize(output_n0_p20, 26);
-        output_n0_t0_10_b := resize(output_n0_p21, 26);
-        output_n0_t0_10 := output_n0_t0_10_a + output_n0_t0_10_b;
-        output_n0_t0_11_a := resize(output_n0_p22, 25);
-        output_n0_t0_11 := output_n0_t0_11_a + output_n0_p23;
-        output_n0_t0_12_a := resize(output_n0_p24, 25);
-        output_n0_t0_12_b := resize(output_n0_p25, 25);
-        output_n0_t0_12 := output_n0_t0_12_a + output_n0_t0_12_b;
-        output_n0_t0_13_b := resize(output_n0_p27, 24);
-        output_n0_t0_13 := output_n0_p26 + output_n0_t0_13_b;
-        output_n0_t0_14_a := resize(output_n0_p28, 26);
-        output_n0_t0_14_b := resize(output_n0_p29, 26);
-        output_n0_t0_14 := output_n0_t0_14_a + output_n0_t0_14_b;
-        output_n0_t0_15_a := resize(output_n0_p30, 25);
-        output_n0_t0_15 := output_n0_t0_15_a + output_n0_p31;
-        output_n0_t1_0_a := resize(output_n0_t0_0, 27);
-        output_n0_t1_0_b := resize(output_n0_t0_1, 27);
-        output_n0_t1_0 := output_n0_t1_0_a_d1 + output_n0_t1_0_b_d1;
-        output_n0_t1_1_a := resize(output_n0_t0_2, 26);
-        output_n0_t1_1_b := resize(output_n0_t0_3, 26);
-        output_n0_t1_1 := output_n0_t1_1_a_d1 + output_n0_t1_1_b_d1;
-        output_n0_t1_2_b := resize(output_n0_t0_5, 27);
-        output_n0_t1_2 := output_n0_t0_4_d1 + output_n0_t1_2_b_d1;
-        output_n0_t1_3_a := resize(output_n0_t0_6, 26);
-        output_n0_t1_3_b := resize(output_n0_t0_7, 26);
-        output_n0_t1_3 := output_n0_t1_3_a_d1 + output_n0_t1_3_b_d1;
-        output_n0_t1_4_a := resize(output_n0_t0_8, 26);
-        output_n0_t1_4 := output_n0_t1_4_a_d1 + output_n0_t0_9_d1;
-        output_n0_t1_5_b := resize(output_n0_t0_11, 26);
-        output_n0_t1_5 := output_n0_t0_10_d1 + output_n0_t1_5_b_d1;
-        output_n0_t1_6_b := resize(output_n0_t0_13, 25);
-        output_n0_t1_6 := output_n0_t0_12_d1 + output_n0_t1_6_b_d1;
-        output_n0_t1_7_b := resize(output_n0_t0_15, 26);
-        output_n0_t1_7 := output_n0_t0_14_d1 + output_n0_t1_7_b_d1;
-        output_n0_t2_0_b := resize(output_n0_t1_1, 27);
-        output_n0_t2_0 := output_n0_t1_0 + output_n0_t2_0_b;
-        output_n0_t2_1_a := resize(output_n0_t1_2, 28);
-        output_n0_t2_1_b := resize(output_n0_t1_3, 28);
-        output_n0_t2_1 := output_n0_t2_1_a + output_n0_t2_1_b;
-        output_n0_t2_2_a := resize(output_n0_t1_4, 27);
-        output_n0_t2_2_b := resize(output_n0_t1_5, 27);
-        output_n0_t2_2 := output_n0_t2_2_a + output_n0_t2_2_b;
-        output_n0_t2_3_a := resize(output_n0_t1_6, 27);
-        output_n0_t2_3_b := resize(output_n0_t1_7, 27);
-        output_n0_t2_3 := output_n0_t2_3_a + output_n0_t2_3_b;
-        output_n0_t3_0_a := resize(output_n0_t2_0, 29);
-        output_n0_t3_0_b := resize(output_n0_t2_1, 29);
-        output_n0_t3_0 := output_n0_t3_0_a + output_n0_t3_0_b;
-        output_n0_t3_1_a := resize(output_n0_t2_2, 28);
-        output_n0_t3_1_b := resize(output_n0_t2_3, 28);
-        output_n0_t3_1 := output_n0_t3_1_a + output_n0_t3_1_b;
-        output_n0_t4_0_b := resize(output_n0_t3_1, 29);
-        output_n0_t4_0 := output_n0_t3_0 + output_n0_t4_0_b;
-        output_n0_t5_0_b := resize(output_n0_bias, 29);
-        output_n0_t5_0 := output_n0_t4_0_d1 + output_n0_t5_0_b_d2;
-        output_n0_acc := output_n0_t5_0;
+        output_n0_p0 := signed(to_unsigned((to_integer(output_in_0) * 347) mod 2**25, 25));
+        output_n0_p2 := signed(to_unsigned((to_integer(output_in_2) * 112) mod 2**23, 23));
+        output_n0_p3 := signed(to_unsigned((to_integer(output_in_3) * 220) mod 2**24, 24));
+        output_n0_p4 := signed(to_unsigned((to_integer(output_in_4) * 209) mod 2**24, 24));
+        output_n0_p5 := signed(to_unsigned((to_integer(output_in_5) * 65) mod 2**23, 23));
+        output_n0_p6 := signed(to_unsigned((to_integer(output_in_6) * (-27)) mod 2**21, 21));
+        output_n0_p8 := signed(to_unsigned((to_integer(output_in_8) * 761) mod 2**26, 26));
+        output_n0_p9 := signed(to_unsigned((to_integer(output_in_9) * (-482)) mod 2**25, 25));
+        output_n0_p10 := signed(to_unsigned((to_integer(output_in_10) * (-113)) mod 2**23, 23));
+        output_n0_p11 := signed(to_unsigned((to_integer(output_in_11) * 223) mod 2**24, 24));
+        output_n0_p12 := signed(to_unsigned((to_integer(output_in_12) * 118) mod 2**23, 23));
+        output_n0_p14 := signed(to_unsigned((to_integer(output_in_14) * 116) mod 2**23, 23));
+        output_n0_p15 := signed(to_unsigned((to_integer(output_in_15) * (-200)) mod 2**24, 24));
+        output_n0_p16 := signed(to_unsigned((to_integer(output_in_16) * (-91)) mod 2**23, 23));
+        output_n0_p17 := signed(to_unsigned((to_integer(output_in_17) * 206) mod 2**24, 24));
+        output_n0_p18 := signed(to_unsigned((to_integer(output_in_18) * 428) mod 2**25, 25));
+        output_n0_p19 := signed(to_unsigned((to_integer(output_in_19) * 167) mod 2**24, 24));
+        output_n0_p20 := signed(to_unsigned((to_integer(output_in_20) * 381) mod 2**25, 25));
+        output_n0_p21 := signed(to_unsigned((to_integer(output_in_21) * (-162)) mod 2**24, 24));
+        output_n0_p22 := signed(to_unsigned((to_integer(output_in_22) * 65) mod 2**23, 23));
+        output_n0_p24 := signed(to_unsigned((to_integer(output_in_24) * 98) mod 2**23, 23));
+        output_n0_p25 := signed(to_unsigned((to_integer(output_in_25) * (-172)) mod 2**24, 24));
+        output_n0_p27 := signed(to_unsigned((to_integer(output_in_27) * (-9)) mod 2**20, 20));
+        output_n0_p28 := signed(to_unsigned((to_integer(output_in_28) * (-324)) mod 2**25, 25));
+        output_n0_p29 := signed(to_unsigned((to_integer(output_in_29) * (-233)) mod 2**24, 24));
+        output_n0_p30 := signed(to_unsigned((to_integer(output_in_30) * (-54)) mod 2**22, 22));
+        output_n0_t1_1 := resize(output_n0_t1_1_a_d1, 26) + resize(output_n0_t1_1_b_d1, 26);
+        output_n0_t1_2 := output_n0_t0_4_d1 + resize(output_n0_t1_2_b_d1, 27);
+        output_n0_t1_3 := resize(output_n0_t1_3_a_d1, 26) + resize(output_n0_t1_3_b_d1, 26);
+        output_n0_t1_4 := resize(output_n0_t1_4_a_d1, 26) + output_n0_t0_9_d1;
+        output_n0_t1_5 := output_n0_t0_10_d1 + resize(output_n0_t1_5_b_d1, 26);
+        output_n0_t1_6 := output_n0_t0_12_d1 + resize(output_n0_t1_6_b_d1, 25);
+        output_n0_t1_7 := output_n0_t0_14_d1 + resize(output_n0_t1_7_b_d1, 26);
+        output_n0_t2_0 := (resize(output_n0_t1_0_a_d1, 27) + resize(output_n0_t1_0_b_d1, 27)) + resize(output_n0_t1_1, 27);
+        output_n0_t2_1 := resize(output_n0_t1_2, 28) + resize(output_n0_t1_3, 28);
+        output_n0_t2_2 := resize(output_n0_t1_4, 27) + resize(output_n0_t1_5, 27);
+        output_n0_t2_3 := resize(output_n0_t1_6, 27) + resize(output_n0_t1_7, 27);
+        output_n0_t3_1 := resize(output_n0_t2_2, 28) + resize(output_n0_t2_3, 28);
+        output_n0_t4_0 := (resize(output_n0_t2_0, 29) + resize(output_n0_t2_1, 29)) + resize(output_n0_t3_1, 29);
+        output_n0_acc := (output_n0_t4_0_d1 + to_signed(-336896, 29));
         output_n0_y_fl := output_n0_acc(28 downto 10);
-        output_n0_y_wrap := output_n0_y_fl(15 downto 0);
-        output_n1_p0_m := to_signed(to_integer(output_in_0) * to_integer(output_w0_1), 26);
-        output_n1_p0 := output_n1_p0_m(24 downto 0);
-        output_n1_p1_m := to_signed(to_integer(output_in_1) * to_integer(output_w1_1), 26);
-        output_n1_p1 := output_n1_p1_m(24 downto 0);
-        output_n1_p2_m := to_signed(to_integer(output_in_2) * to_integer(output_w2_1), 26);
-        output_n1_p2 := output_n1_p2_m(24 downto 0);
-        output_n1_p3_m := to_signed(to_integer(output_in_3) * to_integer(output_w3_1), 24);
-        output_n1_p3 := output_n1_p3_m(22 downto 0);
-        output_n1_p4_m := to_signed(to_integer(output_in_4) * to_integer(output_w4_1), 23);
-        output_n1_p4 := output_n1_p4_m(21 downto 0);
+        output_n1_p0 := signed(to_unsigned((to_integer(output_in_0) * 406) mod 2**25, 25));
+        output_n1_p1 := signed(to_unsigned((to_integer(output_in_1) * (-477)) mod 2**25, 25));
+        output_n1_p3 := signed(to_unsigned((to_integer(output_in_3) * (-91)) mod 2**23, 23));
         output_n1_p5_sh := shift_left(resize(output_in_5, 20), 4);
-        output_n1_p6_m := to_signed(to_integer(output_in_6) * to_integer(output_w6_1), 22);
-        output_n1_p6 := output_n1_p6_m(20 downto 0);
-        output_n1_p7_m := to_signed(to_integer(output_in_7) * to_integer(output_w7_1), 26);
-        output_n1_p7 := output_n1_p7_m(24 downto 0);
-        output_n1_p8_m := to_signed(to_integer(output_in_8) * to_integer(output_w8_1), 26);
-        output_n1_p8 := output_n1_p8_m(24 downto 0);
-        output_n1_p9_m := to_signed(to_integer(output_in_9) * to_integer(output_w9_1), 25);
-        output_n1_p9 := output_n1_p9_m(23 downto 0);
-        output_n1_p10_m := to_signed(to_integer(output_in_10) * to_integer(output_w10_1), 22);
-        output_n1_p10 := output_n1_p10_m(20 downto 0);
-        output_n1_p11_m := to_signed(to_integer(output_in_11) * to_integer(output_w11_1), 21);
-        output_n1_p11 := output_n1_p11_m(19 downto 0);
-        output_n1_p12_m := to_signed(to_integer(output_in_12) * to_integer(output_w12_1), 22);
-        output_n1_p12 := output_n1_p12_m(20 downto 0);
-        output_n1_p13_m := to_signed(to_integer(output_in_13) * to_integer(output_w13_1), 26);
-        output_n1_p13 := output_n1_p13_m(24 downto 0);
-        output_n1_p14_m := to_signed(to_integer(output_in_14) * to_integer(output_w14_1), 23);
-        output_n1_p14 := output_n1_p14_m(21 downto 0);
-        output_n1_p15_m := to_signed(to_integer(output_in_15) * to_integer(output_w15_1), 25);
-        output_n1_p15 := output_n1_p15_m(23 downto 0);
-        output_n1_p16_m := to_signed(to_integer(output_in_16) * to_integer(output_w16_1), 20);
-        output_n1_p16 := output_n1_p16_m(18 downto 0);
+        output_n1_p6 := signed(to_unsigned((to_integer(output_in_6) * (-21)) mod 2**21, 21));
+        output_n1_p8 := signed(to_unsigned((to_integer(output_in_8) * 370) mod 2**25, 25));
+        output_n1_p9 := signed(to_unsigned((to_integer(output_in_9) * (-243)) mod 2**24, 24));
+        output_n1_p10 := signed(to_unsigned((to_integer(output_in_10) * (-27)) mod 2**21, 21));
+        output_n1_p11 := signed(to_unsigned((to_integer(output_in_11) * 14) mod 2**20, 20));
+        output_n1_p12 := signed(to_unsigned((to_integer(output_in_12) * 29) mod 2**21, 21));
+        output_n1_p14 := signed(to_unsigned((to_integer(output_in_14) * (-42)) mod 2**22, 22));
+        output_n1_p16 := signed(to_unsigned((to_integer(output_in_16) * 5) mod 2**19, 19));
         output_n1_p17_sh := shift_left(resize(output_in_17, 22), 6);
-        output_n1_p17_e := resize(output_n1_p17_sh, 23);
-        output_n1_p17_neg := -output_n1_p17_e;
-        output_n1_p18_m := to_signed(to_integer(output_in_18) * to_integer(output_w18_1), 26);
-        output_n1_p18 := output_n1_p18_m(24 downto 0);
-        output_n1_p19_m := to_signed(to_integer(output_in_19) * to_integer(output_w19_1), 25);
-        output_n1_p19 := output_n1_p19_m(23 downto 0);
-        output_n1_p20_m := to_signed(to_integer(output_in_20) * to_integer(output_w20_1), 25);
-        output_n1_p20 := output_n1_p20_m(23 downto 0);
-        output_n1_p21_m := to_signed(to_integer(output_in_21) * to_integer(output_w21_1), 25);
-        output_n1_p21 := output_n1_p21_m(23 downto 0);
-        output_n1_p22_m := to_signed(to_integer(output_in_22) * to_integer(output_w22_1), 24);
-        output_n1_p22 := output_n1_p22_m(22 downto 0);
-        output_n1_p23_m := to_signed(to_integer(output_in_23) * to_integer(output_w23_1), 26);
-        output_n1_p23 := output_n1_p23_m(24 downto 0);
-        output_n1_p24_m := to_signed(to_integer(output_in_24) * to_integer(output_w24_1), 25);
-        output_n1_p24 := output_n1_p24_m(23 downto 0);
-        output_n1_p25_m := to_signed(to_integer(output_in_25) * to_integer(output_w25_1), 25);
-        output_n1_p25 := output_n1_p25_m(23 downto 0);
-        output_n1_p26_m := to_signed(to_integer(output_in_26) * to_integer(output_w26_1), 23);
-        output_n1_p26 := output_n1_p26_m(21 downto 0);
-        output_n1_p27_m := to_signed(to_integer(output_in_27) * to_integer(output_w27_1), 25);
-        output_n1_p27 := output_n1_p27_m(23 downto 0);
-        output_n1_p28_m := to_signed(to_integer(output_in_28) * to_integer(output_w28_1), 25);
-        output_n1_p28 := output_n1_p28_m(23 downto 0);
-        output_n1_p29_m := to_signed(to_integer(output_in_29) * to_integer(output_w29_1), 26);
-        output_n1_p29 := output_n1_p29_m(24 downto 0);
+        output_n1_p19 := signed(to_unsigned((to_integer(output_in_19) * 184) mod 2**24, 24));
+        output_n1_p20 := signed(to_unsigned((to_integer(output_in_20) * (-173)) mod 2**24, 24));
+        output_n1_p21 := signed(to_unsigned((to_integer(output_in_21) * 206) mod 2**24, 24));
+        output_n1_p22 := signed(to_unsigned((to_integer(output_in_22) * (-116)) mod 2**23, 23));
+        output_n1_p23 := signed(to_unsigned((to_integer(output_in_23) * 461) mod 2**25, 25));
+        output_n1_p24 := signed(to_unsigned((to_integer(output_in_24) * 173) mod 2**24, 24));
+        output_n1_p25 := signed(to_unsigned((to_integer(output_in_25) * (-237)) mod 2**24, 24));
+        output_n1_p26 := signed(to_unsigned((to_integer(output_in_26) * 47) mod 2**22, 22));
+        output_n1_p28 := signed(to_unsigned((to_integer(output_in_28) * (-157)) mod 2**24, 24));
         output_n1_p30_sh := shift_left(resize(output_in_30, 23), 7);
-        output_n1_p31_m := to_signed(to_integer(output_in_31) * to_integer(output_w31_1), 24);
-        output_n1_p31 := output_n1_p31_m(22 downto 0);
-        output_n1_t0_0_a := resize(output_n1_p0, 26);
-        output_n1_t0_0_b := resize(output_n1_p1, 26);
-        output_n1_t0_0 := output_n1_t0_0_a + output_n1_t0_0_b;
-        output_n1_t0_1_b := resize(output_n1_p3, 25);
-        output_n1_t0_1 := output_n1_p2 + output_n1_t0_1_b;
-        output_n1_t0_2_b := resize(output_n1_p5_sh, 22);
-        output_n1_t0_2 := output_n1_p4 + output_n1_t0_2_b;
-        output_n1_t0_3_a := resize(output_n1_p6, 25);
-        output_n1_t0_3 := output_n1_t0_3_a + output_n1_p7;
-        output_n1_t0_4_a := resize(output_n1_p8, 26);
-        output_n1_t0_4_b := resize(output_n1_p9, 26);
-        output_n1_t0_4 := output_n1_t0_4_a + output_n1_t0_4_b;
-        output_n1_t0_5_a := resize(output_n1_p10, 22);
-        output_n1_t0_5_b := resize(output_n1_p11, 22);
-        output_n1_t0_5 := output_n1_t0_5_a + output_n1_t0_5_b;
-        output_n1_t0_6_a := resize(output_n1_p12, 25);
-        output_n1_t0_6 := output_n1_t0_6_a + output_n1_p13;
-        output_n1_t0_7_a := resize(output_n1_p14, 24);
-        output_n1_t0_7 := output_n1_t0_7_a + output_n1_p15;
-        output_n1_t0_8_a := resize(output_n1_p16, 23);
-        output_n1_t0_8 := output_n1_t0_8_a + output_n1_p17_neg;
-        output_n1_t0_9_b := resize(output_n1_p19, 25);
-        output_n1_t0_9 := output_n1_p18 + output_n1_t0_9_b;
-        output_n1_t0_10_a := resize(output_n1_p20, 25);
-        output_n1_t0_10_b := resize(output_n1_p21, 25);
-        output_n1_t0_10 := output_n1_t0_10_a + output_n1_t0_10_b;
-        output_n1_t0_11_a := resize(output_n1_p22, 26);
-        output_n1_t0_11_b := resize(output_n1_p23, 26);
-        output_n1_t0_11 := output_n1_t0_11_a + output_n1_t0_11_b;
-        output_n1_t0_12_a := resize(output_n1_p24, 25);
-        output_n1_t0_12_b := resize(output_n1_p25, 25);
-        output_n1_t0_12 := output_n1_t0_12_a + output_n1_t0_12_b;
-        output_n1_t0_13_a := resize(output_n1_p26, 24);
-        output_n1_t0_13 := output_n1_t0_13_a + output_n1_p27;
-        output_n1_t0_14_a := resize(output_n1_p28, 25);
-        output_n1_t0_14 := output_n1_t0_14_a + output_n1_p29;
-        output_n1_t0_15_a := resize(output_n1_p30_sh, 24);
-        output_n1_t0_15_b := resize(output_n1_p31, 24);
-        output_n1_t0_15 := output_n1_t0_15_a + output_n1_t0_15_b;
-        output_n1_t1_0_a := resize(output_n1_t0_0, 27);
-        output_n1_t1_0_b := resize(output_n1_t0_1, 27);
-        output_n1_t1_0 := output_n1_t1_0_a_d1 + output_n1_t1_0_b_d1;
-        output_n1_t1_1_a := resize(output_n1_t0_2, 25);
-        output_n1_t1_1 := output_n1_t1_1_a_d1 + output_n1_t0_3_d1;
-        output_n1_t1_2_b := resize(output_n1_t0_5, 26);
-        output_n1_t1_2 := output_n1_t0_4_d1 + output_n1_t1_2_b_d1;
-        output_n1_t1_3_a := resize(output_n1_t0_6, 26);
-        output_n1_t1_3_b := resize(output_n1_t0_7, 26);
-        output_n1_t1_3 := output_n1_t1_3_a_d1 + output_n1_t1_3_b_d1;
-        output_n1_t1_4_a := resize(output_n1_t0_8, 26);
-        output_n1_t1_4_b := resize(output_n1_t0_9, 26);
-        output_n1_t1_4 := output_n1_t1_4_a_d1 + output_n1_t1_4_b_d1;
-        output_n1_t1_5_a := resize(output_n1_t0_10, 26);
-        output_n1_t1_5 := output_n1_t1_5_a_d1 + output_n1_t0_11_d1;
-        output_n1_t1_6_a := resize(output_n1_t0_12, 26);
-        output_n1_t1_6_b := resize(output_n1_t0_13, 26);
-        output_n1_t1_6 := output_n1_t1_6_a_d1 + output_n1_t1_6_b_d1;
-        output_n1_t1_7_a := resize(output_n1_t0_14, 26);
-        output_n1_t1_7_b := resize(output_n1_t0_15, 26);
-        output_n1_t1_7 := output_n1_t1_7_a_d1 + output_n1_t1_7_b_d1;
-        output_n1_t2_0_b := resize(output_n1_t1_1, 27);
-        output_n1_t2_0 := output_n1_t1_0 + output_n1_t2_0_b;
-        output_n1_t2_1_a := resize(output_n1_t1_2, 27);
-        output_n1_t2_1_b := resize(output_n1_t1_3, 27);
-        output_n1_t2_1 := output_n1_t2_1_a + output_n1_t2_1_b;
-        output_n1_t2_2_a := resize(output_n1_t1_4, 27);
-        output_n1_t2_2_b := resize(output_n1_t1_5, 27);
-        output_n1_t2_2 := output_n1_t2_2_a + output_n1_t2_2_b;
-        output_n1_t2_3_a := resize(output_n1_t1_6, 27);
-        output_n1_t2_3_b := resize(output_n1_t1_7, 27);
-        output_n1_t2_3 := output_n1_t2_3_a + output_n1_t2_3_b;
-        output_n1_t3_0_a := resize(output_n1_t2_0, 28);
-        output_n1_t3_0_b := resize(output_n1_t2_1, 28);
-        output_n1_t3_0 := output_n1_t3_0_a + output_n1_t3_0_b;
-        output_n1_t3_1_a := resize(output_n1_t2_2, 28);
-        output_n1_t3_1_b := resize(output_n1_t2_3, 28);
-        output_n1_t3_1 := output_n1_t3_1_a + output_n1_t3_1_b;
-        output_n1_t4_0_a := resize(output_n1_t3_0, 29);
-        output_n1_t4_0_b := resize(output_n1_t3_1, 29);
-        output_n1_t4_0 := output_n1_t4_0_a + output_n1_t4_0_b;
-        output_n1_t5_0_b := resize(output_n1_bias, 29);
-        output_n1_t5_0 := output_n1_t4_0_d1 + output_n1_t5_0_b_d2;
-        output_n1_acc := output_n1_t5_0;
+        output_n1_p31 := signed(to_unsigned((to_integer(output_in_31) * (-77)) mod 2**23, 23));
+        output_n1_t0_8 := resize(output_n1_p16, 23) + (-resize(output_n1_p17_sh, 23));
+        output_n1_t1_1 := resize(output_n1_t1_1_a_d1, 25) + output_n1_t0_3_d1;
+        output_n1_t1_2 := output_n1_t0_4_d1 + resize(output_n1_t1_2_b_d1, 26);
+        output_n1_t1_3 := resize(output_n1_t1_3_a_d1, 26) + resize(output_n1_t1_3_b_d1, 26);
+        output_n1_t1_4 := resize(output_n1_t1_4_a_d1, 26) + resize(output_n1_t1_4_b_d1, 26);
+        output_n1_t1_5 := resize(output_n1_t1_5_a_d1, 26) + output_n1_t0_11_d1;
+        output_n1_t1_6 := resize(output_n1_t1_6_a_d1, 26) + resize(output_n1_t1_6_b_d1, 26);
+        output_n1_t1_7 := resize(output_n1_t1_7_a_d1, 26) + resize(output_n1_t1_7_b_d1, 26);
+        output_n1_t2_0 := (resize(output_n1_t1_0_a_d1, 27) + resize(output_n1_t1_0_b_d1, 27)) + resize(output_n1_t1_1, 27);
+        output_n1_t2_1 := resize(output_n1_t1_2, 27) + resize(output_n1_t1_3, 27);
+        output_n1_t2_2 := resize(output_n1_t1_4, 27) + resize(output_n1_t1_5, 27);
+        output_n1_t2_3 := resize(output_n1_t1_6, 27) + resize(output_n1_t1_7, 27);
+        output_n1_t3_0 := resize(output_n1_t2_0, 28) + resize(output_n1_t2_1, 28);
+        output_n1_t3_1 := resize(output_n1_t2_2, 28) + resize(output_n1_t2_3, 28);
+        output_n1_acc := (output_n1_t4_0_d1 + to_signed(132096, 29));
         output_n1_y_fl := output_n1_acc(28 downto 10);
-        output_n1_y_wrap := output_n1_y_fl(15 downto 0);
-        output_n2_p0_m := to_signed(to_integer(output_in_0) * to_integer(output_w0_2), 28);
-        output_n2_p0 := output_n2_p0_m(26 downto 0);
-        output_n2_p1_m := to_signed(to_integer(output_in_1) * to_integer(output_w1_2), 25);
-        output_n2_p1 := output_n2_p1_m(23 downto 0);
-        output_n2_p2_m := to_signed(to_integer(output_in_2) * to_integer(output_w2_2), 26);
-        output_n2_p2 := output_n2_p2_m(24 downto 0);
-        output_n2_p3_m := to_signed(to_integer(output_in_3) * to_integer(output_w3_2), 24);
-        output_n2_p3 := output_n2_p3_m(22 downto 0);
-        output_n2_p4_m := to_signed(to_integer(output_in_4) * to_integer(output_w4_2), 23);
-        output_n2_p4 := output_n2_p4_m(21 downto 0);
-        output_n2_p5_m := to_signed(to_integer(output_in_5) * to_integer(output_w5_2), 26);
-        output_n2_p5 := output_n2_p5_m(24 downto 0);
-        output_n2_p6_m := to_signed(to_integer(output_in_6) * to_integer(output_w6_2), 25);
-        output_n2_p6 := output_n2_p6_m(23 downto 0);
-        output_n2_p7_m := to_signed(to_integer(output_in_7) * to_integer(output_w7_2), 23);
-        output_n2_p7 := output_n2_p7_m(21 downto 0);
+        output_n2_p1 := signed(to_unsigned((to_integer(output_in_1) * 129) mod 2**24, 24));
+        output_n2_p3 := signed(to_unsigned((to_integer(output_in_3) * 112) mod 2**23, 23));
+        output_n2_p4 := signed(to_unsigned((to_integer(output_in_4) * (-40)) mod 2**22, 22));
+        output_n2_p7 := signed(to_unsigned((to_integer(output_in_7) * 48) mod 2**22, 22));
         output_n2_p8_sh := shift_left(resize(output_in_8, 21), 5);
-        output_n2_p8_e := resize(output_n2_p8_sh, 22);
-        output_n2_p8_neg := -output_n2_p8_e;
-        output_n2_p9_m := to_signed(to_integer(output_in_9) * to_integer(output_w9_2), 25);
-        output_n2_p9 := output_n2_p9_m(23 downto 0);
-        output_n2_p10_m := to_signed(to_integer(output_in_10) * to_integer(output_w10_2), 25);
-        output_n2_p10 := output_n2_p10_m(23 downto 0);
-        output_n2_p11_m := to_signed(to_integer(output_in_11) * to_integer(output_w11_2), 25);
-        output_n2_p11 := output_n2_p11_m(23 downto 0);
-        output_n2_p12_m := to_signed(to_integer(output_in_12) * to_integer(output_w12_2), 27);
-        output_n2_p12 := output_n2_p12_m(25 downto 0);
-        output_n2_p13_m := to_signed(to_integer(output_in_13) * to_integer(output_w13_2), 25);
-        output_n2_p13 := output_n2_p13_m(23 downto 0);
-        output_n2_p14_m := to_signed(to_integer(output_in_14) * to_integer(output_w14_2), 26);
-        output_n2_p14 := output_n2_p14_m(24 downto 0);
-        output_n2_p15_m := to_signed(to_integer(output_in_15) * to_integer(output_w15_2), 26);
-        output_n2_p15 := output_n2_p15_m(24 downto 0);
-        output_n2_p16_m := to_signed(to_integer(output_in_16) * to_integer(output_w16_2), 20);
-        output_n2_p16 := output_n2_p16_m(18 downto 0);
-        output_n2_p17_m := to_signed(to_integer(output_in_17) * to_integer(output_w17_2), 23);
-        output_n2_p17 := output_n2_p17_m(21 downto 0);
-        output_n2_p18_m := to_signed(to_integer(output_in_18) * to_integer(output_w18_2), 28);
-        output_n2_p18 := output_n2_p18_m(26 downto 0);
-        output_n2_p19_m := to_signed(to_integer(output_in_19) * to_integer(output_w19_2), 23);
-        output_n2_p19 := output_n2_p19_m(21 downto 0);
-        output_n2_p20_m := to_signed(to_integer(output_in_20) * to_integer(output_w20_2), 21);
-        output_n2_p20 := output_n2_p20_m(19 downto 0);
-        output_n2_p21_m := to_signed(to_integer(output_in_21) * to_integer(output_w21_2), 27);
-        output_n2_p21 := output_n2_p21_m(25 downto 0);
-        output_n2_p22_m := to_signed(to_integer(output_in_22) * to_integer(output_w22_2), 26);
-        output_n2_p22 := output_n2_p22_m(24 downto 0);
-        output_n2_p23_m := to_signed(to_integer(output_in_23) * to_integer(output_w23_2), 27);
-        output_n2_p23 := output_n2_p23_m(25 downto 0);
-        output_n2_p24_m := to_signed(to_integer(output_in_24) * to_integer(output_w24_2), 27);
-        output_n2_p24 := output_n2_p24_m(25 downto 0);
-        output_n2_p25_m := to_signed(to_integer(output_in_25) * to_integer(output_w25_2), 21);
-        output_n2_p25 := output_n2_p25_m(19 downto 0);
-        output_n2_p26_m := to_signed(to_integer(output_in_26) * to_integer(output_w26_2), 26);
-        output_n2_p26 := output_n2_p26_m(24 downto 0);
-        output_n2_p27_m := to_signed(to_integer(output_in_27) * to_integer(output_w27_2), 25);
-        output_n2_p27 := output_n2_p27_m(23 downto 0);
-        output_n2_p28_m := to_signed(to_integer(output_in_28) * to_integer(output_w28_2), 24);
-        output_n2_p28 := output_n2_p28_m(22 downto 0);
-        output_n2_p29_m := to_signed(to_integer(output_in_29) * to_integer(output_w29_2), 21);
-        output_n2_p29 := output_n2_p29_m(19 downto 0);
-        output_n2_p30_m := to_signed(to_integer(output_in_30) * to_integer(output_w30_2), 25);
-        output_n2_p30 := output_n2_p30_m(23 downto 0);
-        output_n2_p31_m := to_signed(to_integer(output_in_31) * to_integer(output_w31_2), 25);
-        output_n2_p31 := output_n2_p31_m(23 downto 0);
-        output_n2_t0_0_b := resize(output_n2_p1, 27);
-        output_n2_t0_0 := output_n2_p0 + output_n2_t0_0_b;
-        output_n2_t0_1_b := resize(output_n2_p3, 25);
-        output_n2_t0_1 := output_n2_p2 + output_n2_t0_1_b;
-        output_n2_t0_2_a := resize(output_n2_p4, 25);
-        output_n2_t0_2 := output_n2_t0_2_a + output_n2_p5;
-        output_n2_t0_3_b := resize(output_n2_p7, 24);
-        output_n2_t0_3 := output_n2_p6 + output_n2_t0_3_b;
-        output_n2_t0_4_a := resize(output_n2_p8_neg, 24);
-        output_n2_t0_4 := output_n2_t0_4_a + output_n2_p9;
-        output_n2_t0_5_a := resize(output_n2_p10, 25);
-        output_n2_t0_5_b := resize(output_n2_p11, 25);
-        output_n2_t0_5 := output_n2_t0_5_a + output_n2_t0_5_b;
-        output_n2_t0_6_b := resize(output_n2_p13, 26);
-        output_n2_t0_6 := output_n2_p12 + output_n2_t0_6_b;
-        output_n2_t0_7_a := resize(output_n2_p14, 26);
-        output_n2_t0_7_b := resize(output_n2_p15, 26);
-        output_n2_t0_7 := output_n2_t0_7_a + output_n2_t0_7_b;
-        output_n2_t0_8_a := resize(output_n2_p16, 22);
-        output_n2_t0_8 := output_n2_t0_8_a + output_n2_p17;
-        output_n2_t0_9_b := resize(output_n2_p19, 27);
-        output_n2_t0_9 := output_n2_p18 + output_n2_t0_9_b;
-        output_n2_t0_10_a := resize(output_n2_p20, 26);
-        output_n2_t0_10 := output_n2_t0_10_a + output_n2_p21;
-        output_n2_t0_11_a := resize(output_n2_p22, 27);
-        output_n2_t0_11_b := resize(output_n2_p23, 27);
-        output_n2_t0_11 := output_n2_t0_11_a + output_n2_t0_11_b;
-        output_n2_t0_12_b := resize(output_n2_p25, 26);
-        output_n2_t0_12 := output_n2_p24 + output_n2_t0_12_b;
-        output_n2_t0_13_b := resize(output_n2_p27, 25);
-        output_n2_t0_13 := output_n2_p26 + output_n2_t0_13_b;
-        output_n2_t0_14_b := resize(output_n2_p29, 23);
-        output_n2_t0_14 := output_n2_p28 + output_n2_t0_14_b;
-        output_n2_t0_15_a := resize(output_n2_p30, 25);
-        output_n2_t0_15_b := resize(output_n2_p31, 25);
-        output_n2_t0_15 := output_n2_t0_15_a + output_n2_t0_15_b;
-        output_n2_t1_0_b := resize(output_n2_t0_1, 27);
-        output_n2_t1_0 := output_n2_t0_0_d1 + output_n2_t1_0_b_d1;
-        output_n2_t1_1_a := resize(output_n2_t0_2, 26);
-        output_n2_t1_1_b := resize(output_n2_t0_3, 26);
-        output_n2_t1_1 := output_n2_t1_1_a_d1 + output_n2_t1_1_b_d1;
-        output_n2_t1_2_a := resize(output_n2_t0_4, 26);
-        output_n2_t1_2_b := resize(output_n2_t0_5, 26);
-        output_n2_t1_2 := output_n2_t1_2_a_d1 + output_n2_t1_2_b_d1;
-        output_n2_t1_3_a := resize(output_n2_t0_6, 27);
-        output_n2_t1_3_b := resize(output_n2_t0_7, 27);
-        output_n2_t1_3 := output_n2_t1_3_a_d1 + output_n2_t1_3_b_d1;
-        output_n2_t1_4_a := resize(output_n2_t0_8, 27);
-        output_n2_t1_4 := output_n2_t1_4_a_d1 + output_n2_t0_9_d1;
-        output_n2_t1_5_a := resize(output_n2_t0_10, 27);
-        output_n2_t1_5 := output_n2_t1_5_a_d1 + output_n2_t0_11_d1;
-        output_n2_t1_6_a := resize(output_n2_t0_12, 27);
-        output_n2_t1_6_b := resize(output_n2_t0_13, 27);
-        output_n2_t1_6 := output_n2_t1_6_a_d1 + output_n2_t1_6_b_d1;
-        output_n2_t1_7_a := resize(output_n2_t0_14, 26);
-        output_n2_t1_7_b := resize(output_n2_t0_15, 26);
-        output_n2_t1_7 := output_n2_t1_7_a_d1 + output_n2_t1_7_b_d1;
-        output_n2_t2_0_a := resize(output_n2_t1_0, 28);
-        output_n2_t2_0_b := resize(output_n2_t1_1, 28);
-        output_n2_t2_0 := output_n2_t2_0_a + output_n2_t2_0_b;
-        output_n2_t2_1_a := resize(output_n2_t1_2, 28);
-        output_n2_t2_1_b := resize(output_n2_t1_3, 28);
-        output_n2_t2_1 := output_n2_t2_1_a + output_n2_t2_1_b;
-        output_n2_t2_2_a := resize(output_n2_t1_4, 28);
-        output_n2_t2_2_b := resize(output_n2_t1_5, 28);
-        output_n2_t2_2 := output_n2_t2_2_a + output_n2_t2_2_b;
-        output_n2_t2_3_b := resize(output_n2_t1_7, 27);
-        output_n2_t2_3 := output_n2_t1_6 + output_n2_t2_3_b;
-        output_n2_t3_0_a := resize(output_n2_t2_0, 29);
-        output_n2_t3_0_b := resize(output_n2_t2_1, 29);
-        output_n2_t3_0 := output_n2_t3_0_a + output_n2_t3_0_b;
-        output_n2_t3_1_a := resize(output_n2_t2_2, 29);
-        output_n2_t3_1_b := resize(output_n2_t2_3, 29);
-        output_n2_t3_1 := output_n2_t3_1_a + output_n2_t3_1_b;
-        output_n2_t4_0_a := resize(output_n2_t3_0, 30);
-        output_n2_t4_0_b := resize(output_n2_t3_1, 30);
-        output_n2_t4_0 := output_n2_t4_0_a + output_n2_t4_0_b;
-        output_n2_t5_0_b := resize(output_n2_bias, 30);
-        output_n2_t5_0 := output_n2_t4_0_d1 + output_n2_t5_0_b_d2;
-        output_n2_acc := output_n2_t5_0;
+        output_n2_p8_neg := -resize(output_n2_p8_sh, 22);
+        output_n2_p10 := signed(to_unsigned((to_integer(output_in_10) * 237) mod 2**24, 24));
+        output_n2_p11 := signed(to_unsigned((to_integer(output_in_11) * 248) mod 2**24, 24));
+        output_n2_p13 := signed(to_unsigned((to_integer(output_in_13) * 157) mod 2**24, 24));
+        output_n2_p14 := signed(to_unsigned((to_integer(output_in_14) * (-338)) mod 2**25, 25));
+        output_n2_p15 := signed(to_unsigned((to_integer(output_in_15) * (-272)) mod 2**25, 25));
+        output_n2_p16 := signed(to_unsigned((to_integer(output_in_16) * (-7)) mod 2**19, 19));
+        output_n2_p19 := signed(to_unsigned((to_integer(output_in_19) * 52) mod 2**22, 22));
+        output_n2_p20 := signed(to_unsigned((to_integer(output_in_20) * (-12)) mod 2**20, 20));
+        output_n2_p22 := signed(to_unsigned((to_integer(output_in_22) * 339) mod 2**25, 25));
+        output_n2_p23 := signed(to_unsigned((to_integer(output_in_23) * (-953)) mod 2**26, 26));
+        output_n2_p25 := signed(to_unsigned((to_integer(output_in_25) * (-12)) mod 2**20, 20));
+        output_n2_p27 := signed(to_unsigned((to_integer(output_in_27) * 135) mod 2**24, 24));
+        output_n2_p29 := signed(to_unsigned((to_integer(output_in_29) * 11) mod 2**20, 20));
+        output_n2_p30 := signed(to_unsigned((to_integer(output_in_30) * 197) mod 2**24, 24));
+        output_n2_p31 := signed(to_unsigned((to_integer(output_in_31) * (-254)) mod 2**24, 24));
+        output_n2_t1_0 := output_n2_t0_0_d1 + resize(output_n2_t1_0_b_d1, 27);
+        output_n2_t1_1 := resize(output_n2_t1_1_a_d1, 26) + resize(output_n2_t1_1_b_d1, 26);
+        output_n2_t1_2 := resize(output_n2_t1_2_a_d1, 26) + resize(output_n2_t1_2_b_d1, 26);
+        output_n2_t1_3 := resize(output_n2_t1_3_a_d1, 27) + resize(output_n2_t1_3_b_d1, 27);
+        output_n2_t1_4 := resize(output_n2_t1_4_a_d1, 27) + output_n2_t0_9_d1;
+        output_n2_t1_5 := resize(output_n2_t1_5_a_d1, 27) + output_n2_t0_11_d1;
+        output_n2_t1_7 := resize(output_n2_t1_7_a_d1, 26) + resize(output_n2_t1_7_b_d1, 26);
+        output_n2_t2_0 := resize(output_n2_t1_0, 28) + resize(output_n2_t1_1, 28);
+        output_n2_t2_1 := resize(output_n2_t1_2, 28) + resize(output_n2_t1_3, 28);
+        output_n2_t2_2 := resize(output_n2_t1_4, 28) + resize(output_n2_t1_5, 28);
+        output_n2_t2_3 := (resize(output_n2_t1_6_a_d1, 27) + resize(output_n2_t1_6_b_d1, 27)) + resize(output_n2_t1_7, 27);
+        output_n2_t3_0 := resize(output_n2_t2_0, 29) + resize(output_n2_t2_1, 29);
+        output_n2_t3_1 := resize(output_n2_t2_2, 29) + resize(output_n2_t2_3, 29);
+        output_n2_acc := (output_n2_t4_0_d1 + to_signed(445440, 30));
         output_n2_y_fl := output_n2_acc(29 downto 10);
-        output_n2_y_wrap := output_n2_y_fl(15 downto 0);
-        output_n3_p0_m := to_signed(to_integer(output_in_0) * to_integer(output_w0_3), 29);
-        output_n3_p0 := output_n3_p0_m(27 downto 0);
-        output_n3_p1_m := to_signed(to_integer(output_in_1) * to_integer(output_w1_3), 24);
-        output_n3_p1 := output_n3_p1_m(22 downto 0);
-        output_n3_p2_m := to_signed(to_integer(output_in_2) * to_integer(output_w2_3), 26);
-        output_n3_p2 := output_n3_p2_m(24 downto 0);
-        output_n3_p3_m := to_signed(to_integer(output_in_3) * to_integer(output_w3_3), 24);
-        output_n3_p3 := output_n3_p3_m(22 downto 0);
-        output_n3_p4_m := to_signed(to_integer(output_in_4) * to_integer(output_w4_3), 24);
-        output_n3_p4 := output_n3_p4_m(22 downto 0);
-        output_n3_p5_m := to_signed(to_integer(output_in_5) * to_integer(output_w5_3), 25);
-        output_n3_p5 := output_n3_p5_m(23 downto 0);
-        output_n3_p6_m := to_signed(to_integer(output_in_6) * to_integer(output_w6_3), 24);
-        output_n3_p6 := output_n3_p6_m(22 downto 0);
-        output_n3_p7_m := to_signed(to_integer(output_in_7) * to_integer(output_w7_3), 22);
-        output_n3_p7 := output_n3_p7_m(20 downto 0);
-        output_n3_p8_m := to_signed(to_integer(output_in_8) * to_integer(output_w8_3), 26);
-        output_n3_p8 := output_n3_p8_m(24 downto 0);
-        output_n3_p9_m := to_signed(to_integer(output_in_9) * to_integer(output_w9_3), 27);
-        output_n3_p9 := output_n3_p9_m(25 downto 0);
-        output_n3_p10_m := to_signed(to_integer(output_in_10) * to_integer(output_w10_3), 24);
-        output_n3_p10 := output_n3_p10_m(22 downto 0);
-        output_n3_p11_m := to_signed(to_integer(output_in_11) * to_integer(output_w11_3), 24);
-        output_n3_p11 := output_n3_p11_m(22 downto 0);
-        output_n3_p12_m := to_signed(to_integer(output_in_12) * to_integer(output_w12_3), 27);
-        output_n3_p12 := output_n3_p12_m(25 downto 0);
-        output_n3_p13_m := to_signed(to_integer(output_in_13) * to_integer(output_w13_3), 25);
-        output_n3_p13 := output_n3_p13_m(23 downto 0);
-        output_n3_p14_m := to_signed(to_integer(output_in_14) * to_integer(output_w14_3), 24);
-        output_n3_p14 := output_n3_p14_m(22 downto 0);
-        output_n3_p15_m := to_signed(to_integer(output_in_15) * to_integer(output_w15_3), 26);
-        output_n3_p15 := output_n3_p15_m(24 downto 0);
-        output_n3_p16_m := to_signed(to_integer(output_in_16) * to_integer(output_w16_3), 24);
-        output_n3_p16 := output_n3_p16_m(22 downto 0);
-        output_n3_p17_m := to_signed(to_integer(output_in_17) * to_integer(output_w17_3), 24);
-        output_n3_p17 := output_n3_p17_m(22 downto 0);
-        output_n3_p18_m := to_signed(to_integer(output_in_18) * to_integer(output_w18_3), 25);
-        output_n3_p18 := output_n3_p18_m(23 downto 0);
-        output_n3_p19_m := to_signed(to_integer(output_in_19) * to_integer(output_w19_3), 24);
-        output_n3_p19 := output_n3_p19_m(22 downto 0);
-        output_n3_p20_m := to_signed(to_integer(output_in_20) * to_integer(output_w20_3), 22);
-        output_n3_p20 := output_n3_p20_m(20 downto 0);
-        output_n3_p21_m := to_signed(to_integer(output_in_21) * to_integer(output_w21_3), 25);
-        output_n3_p21 := output_n3_p21_m(23 downto 0);
+        output_n3_p1 := signed(to_unsigned((to_integer(output_in_1) * (-100)) mod 2**23, 23));
+        output_n3_p3 := signed(to_unsigned((to_integer(output_in_3) * 111) mod 2**23, 23));
+        output_n3_p4 := signed(to_unsigned((to_integer(output_in_4) * 122) mod 2**23, 23));
+        output_n3_p5 := signed(to_unsigned((to_integer(output_in_5) * 236) mod 2**24, 24));
+        output_n3_p7 := signed(to_unsigned((to_integer(output_in_7) * 22) mod 2**21, 21));
+        output_n3_p8 := signed(to_unsigned((to_integer(output_in_8) * 422) mod 2**25, 25));
+        output_n3_p9 := signed(to_unsigned((to_integer(output_in_9) * 729) mod 2**26, 26));
+        output_n3_p10 := signed(to_unsigned((to_integer(output_in_10) * (-101)) mod 2**23, 23));
+        output_n3_p11 := signed(to_unsigned((to_integer(output_in_11) * (-84)) mod 2**23, 23));
+        output_n3_p12 := signed(to_unsigned((to_integer(output_in_12) * (-882)) mod 2**26, 26));
+        output_n3_p13 := signed(to_unsigned((to_integer(output_in_13) * (-248)) mod 2**24, 24));
+        output_n3_p14 := signed(to_unsigned((to_integer(output_in_14) * 94) mod 2**23, 23));
+        output_n3_p16 := signed(to_unsigned((to_integer(output_in_16) * (-98)) mod 2**23, 23));
+        output_n3_p17 := signed(to_unsigned((to_integer(output_in_17) * 93) mod 2**23, 23));
+        output_n3_p18 := signed(to_unsigned((to_integer(output_in_18) * 223) mod 2**24, 24));
+        output_n3_p19 := signed(to_unsigned((to_integer(output_in_19) * 87) mod 2**23, 23));
+        output_n3_p20 := signed(to_unsigned((to_integer(output_in_20) * (-21)) mod 2**21, 21));
         output_n3_p22_sh := shift_left(resize(output_in_22, 21), 5);
-        output_n3_p22_e := resize(output_n3_p22_sh, 22);
-        output_n3_p22_neg := -output_n3_p22_e;
-        output_n3_p23_m := to_signed(to_integer(output_in_23) * to_integer(output_w23_3), 27);
-        output_n3_p23 := output_n3_p23_m(25 downto 0);
-        output_n3_p24_m := to_signed(to_integer(output_in_24) * to_integer(output_w24_3), 27);
-        output_n3_p24 := output_n3_p24_m(25 downto 0);
-        output_n3_p25_m := to_signed(to_integer(output_in_25) * to_integer(output_w25_3), 23);
-        output_n3_p25 := output_n3_p25_m(21 downto 0);
-        output_n3_p26_m := to_signed(to_integer(output_in_26) * to_integer(output_w26_3), 23);
-        output_n3_p26 := output_n3_p26_m(21 downto 0);
-        output_n3_p27_m := to_signed(to_integer(output_in_27) * to_integer(output_w27_3), 24);
-        output_n3_p27 := output_n3_p27_m(22 downto 0);
-        output_n3_p28_m := to_signed(to_integer(output_in_28) * to_integer(output_w28_3), 26);
-        output_n3_p28 := output_n3_p28_m(24 downto 0);
-        output_n3_p29_m := to_signed(to_integer(output_in_29) * to_integer(output_w29_3), 24);
-        output_n3_p29 := output_n3_p29_m(22 downto 0);
+        output_n3_p22_neg := -resize(output_n3_p22_sh, 22);
+        output_n3_p25 := signed(to_unsigned((to_integer(output_in_25) * 61) mod 2**22, 22));
+        output_n3_p26 := signed(to_unsigned((to_integer(output_in_26) * (-57)) mod 2**22, 22));
+        output_n3_p27 := signed(to_unsigned((to_integer(output_in_27) * 121) mod 2**23, 23));
+        output_n3_p29 := signed(to_unsigned((to_integer(output_in_29) * 118) mod 2**23, 23));
         output_n3_p30_sh := shift_left(resize(output_in_30, 24), 8);
-        output_n3_p30_e := resize(output_n3_p30_sh, 25);
-        output_n3_p30_neg := -output_n3_p30_e;
-        output_n3_p31_m := to_signed(to_integer(output_in_31) * to_integer(output_w31_3), 25);
-        output_n3_p31 := output_n3_p31_m(23 downto 0);
-        output_n3_t0_0_b := resize(output_n3_p1, 28);
-        output_n3_t0_0 := output_n3_p0 + output_n3_t0_0_b;
-        output_n3_t0_1_b := resize(output_n3_p3, 25);
-        output_n3_t0_1 := output_n3_p2 + output_n3_t0_1_b;
-        output_n3_t0_2_a := resize(output_n3_p4, 25);
-        output_n3_t0_2_b := resize(output_n3_p5, 25);
-        output_n3_t0_2 := output_n3_t0_2_a + output_n3_t0_2_b;
-        output_n3_t0_3_b := resize(output_n3_p7, 23);
-        output_n3_t0_3 := output_n3_p6 + output_n3_t0_3_b;
-        output_n3_t0_4_a := resize(output_n3_p8, 27);
-        output_n3_t0_4_b := resize(output_n3_p9, 27);
-        output_n3_t0_4 := output_n3_t0_4_a + output_n3_t0_4_b;
-        output_n3_t0_5_a := resize(output_n3_p10, 24);
-        output_n3_t0_5_b := resize(output_n3_p11, 24);
-        output_n3_t0_5 := output_n3_t0_5_a + output_n3_t0_5_b;
-        output_n3_t0_6_a := resize(output_n3_p12, 27);
-        output_n3_t0_6_b := resize(output_n3_p13, 27);
-        output_n3_t0_6 := output_n3_t0_6_a + output_n3_t0_6_b;
-        output_n3_t0_7_a := resize(output_n3_p14, 25);
-        output_n3_t0_7 := output_n3_t0_7_a + output_n3_p15;
-        output_n3_t0_8_a := resize(output_n3_p16, 24);
-        output_n3_t0_8_b := resize(output_n3_p17, 24);
-        output_n3_t0_8 := output_n3_t0_8_a + output_n3_t0_8_b;
-        output_n3_t0_9_a := resize(output_n3_p18, 25);
-        output_n3_t0_9_b := resize(output_n3_p19, 25);
-        output_n3_t0_9 := output_n3_t0_9_a + output_n3_t0_9_b;
-        output_n3_t0_10_a := resize(output_n3_p20, 24);
-        output_n3_t0_10 := output_n3_t0_10_a + output_n3_p21;
-        output_n3_t0_11_a := resize(output_n3_p22_neg, 26);
-        output_n3_t0_11 := output_n3_t0_11_a + output_n3_p23;
-        output_n3_t0_12_b := resize(output_n3_p25, 26);
-        output_n3_t0_12 := output_n3_p24 + output_n3_t0_12_b;
-        output_n3_t0_13_a := resize(output_n3_p26, 24);
-        output_n3_t0_13_b := resize(output_n3_p27, 24);
-        output_n3_t0_13 := output_n3_t0_13_a + output_n3_t0_13_b;
-        output_n3_t0_14_b := resize(output_n3_p29, 25);
-        output_n3_t0_14 := output_n3_p28 + output_n3_t0_14_b;
-        output_n3_t0_15_b := resize(output_n3_p31, 25);
-        output_n3_t0_15 := output_n3_p30_neg + output_n3_t0_15_b;
-        output_n3_t1_0_b := resize(output_n3_t0_1, 28);
-        output_n3_t1_0 := output_n3_t0_0_d1 + output_n3_t1_0_b_d1;
-        output_n3_t1_1_b := resize(output_n3_t0_3, 25);
-        output_n3_t1_1 := output_n3_t0_2_d1 + output_n3_t1_1_b_d1;
-        output_n3_t1_2_b := resize(output_n3_t0_5, 27);
-        output_n3_t1_2 := output_n3_t0_4_d1 + output_n3_t1_2_b_d1;
-        output_n3_t1_3_b := resize(output_n3_t0_7, 27);
-        output_n3_t1_3 := output_n3_t0_6_d1 + output_n3_t1_3_b_d1;
-        output_n3_t1_4_a := resize(output_n3_t0_8, 25);
-        output_n3_t1_4 := output_n3_t1_4_a_d1 + output_n3_t0_9_d1;
-        output_n3_t1_5_a := resize(output_n3_t0_10, 26);
-        output_n3_t1_5 := output_n3_t1_5_a_d1 + output_n3_t0_11_d1;
-        output_n3_t1_6_b := resize(output_n3_t0_13, 26);
-        output_n3_t1_6 := output_n3_t0_12_d1 + output_n3_t1_6_b_d1;
-        output_n3_t1_7_a := resize(output_n3_t0_14, 26);
-        output_n3_t1_7_b := resize(output_n3_t0_15, 26);
-        output_n3_t1_7 := output_n3_t1_7_a_d1 + output_n3_t1_7_b_d1;
-        output_n3_t2_0_b := resize(output_n3_t1_1, 28);
-        output_n3_t2_0 := output_n3_t1_0 + output_n3_t2_0_b;
-        output_n3_t2_1_a := resize(output_n3_t1_2, 28);
-        output_n3_t2_1_b := resize(output_n3_t1_3, 28);
-        output_n3_t2_1 := output_n3_t2_1_a + output_n3_t2_1_b;
-        output_n3_t2_2_a := resize(output_n3_t1_4, 27);
-        output_n3_t2_2_b := resize(output_n3_t1_5, 27);
-        output_n3_t2_2 := output_n3_t2_2_a + output_n3_t2_2_b;
-        output_n3_t2_3_a := resize(output_n3_t1_6, 27);
-        output_n3_t2_3_b := resize(output_n3_t1_7, 27);
-        output_n3_t2_3 := output_n3_t2_3_a + output_n3_t2_3_b;
-        output_n3_t3_0_a := resize(output_n3_t2_0, 29);
-        output_n3_t3_0_b := resize(output_n3_t2_1, 29);
-        output_n3_t3_0 := output_n3_t3_0_a + output_n3_t3_0_b;
-        output_n3_t3_1_a := resize(output_n3_t2_2, 28);
-        output_n3_t3_1_b := resize(output_n3_t2_3, 28);
-        output_n3_t3_1 := output_n3_t3_1_a + output_n3_t3_1_b;
-        output_n3_t4_0_a := resize(output_n3_t3_0, 30);
-        output_n3_t4_0_b := resize(output_n3_t3_1, 30);
-        output_n3_t4_0 := output_n3_t4_0_a + output_n3_t4_0_b;
-        output_n3_t5_0_b := resize(output_n3_bias, 30);
-        output_n3_t5_0 := output_n3_t4_0_d1 + output_n3_t5_0_b_d2;
-        output_n3_acc := output_n3_t5_0;
+        output_n3_p31 := signed(to_unsigned((to_integer(output_in_31) * (-151)) mod 2**24, 24));
+        output_n3_t0_15 := (-resize(output_n3_p30_sh, 25)) + resize(output_n3_p31, 25);
+        output_n3_t1_1 := output_n3_t0_2_d1 + resize(output_n3_t1_1_b_d1, 25);
+        output_n3_t1_2 := output_n3_t0_4_d1 + resize(output_n3_t1_2_b_d1, 27);
+        output_n3_t1_3 := output_n3_t0_6_d1 + resize(output_n3_t1_3_b_d1, 27);
+        output_n3_t1_4 := resize(output_n3_t1_4_a_d1, 25) + output_n3_t0_9_d1;
+        output_n3_t1_5 := resize(output_n3_t1_5_a_d1, 26) + output_n3_t0_11_d1;
+        output_n3_t1_6 := output_n3_t0_12_d1 + resize(output_n3_t1_6_b_d1, 26);
+        output_n3_t1_7 := resize(output_n3_t1_7_a_d1, 26) + resize(output_n3_t1_7_b_d1, 26);
+        output_n3_t2_0 := (output_n3_t0_0_d1 + resize(output_n3_t1_0_b_d1, 28)) + resize(output_n3_t1_1, 28);
+        output_n3_t2_1 := resize(output_n3_t1_2, 28) + resize(output_n3_t1_3, 28);
+        output_n3_t2_2 := resize(output_n3_t1_4, 27) + resize(output_n3_t1_5, 27);
+        output_n3_t2_3 := resize(output_n3_t1_6, 27) + resize(output_n3_t1_7, 27);
+        output_n3_t3_0 := resize(output_n3_t2_0, 29) + resize(output_n3_t2_1, 29);
+        output_n3_t3_1 := resize(output_n3_t2_2, 28) + resize(output_n3_t2_3, 28);
+        output_n3_acc := (output_n3_t4_0_d1 + to_signed(-163840, 30));
         output_n3_y_fl := output_n3_acc(29 downto 10);
-        output_n3_y_wrap := output_n3_y_fl(15 downto 0);
-        output_n4_p0_m := to_signed(to_integer(output_in_0) * to_integer(output_w0_4), 26);
-        output_n4_p0 := output_n4_p0_m(24 downto 0);
-        output_n4_p1_m := to_signed(to_integer(output_in_1) * to_integer(output_w1_4), 22);
-        output_n4_p1 := output_n4_p1_m(20 downto 0);
-        output_n4_p2_m := to_signed(to_integer(output_in_2) * to_integer(output_w2_4), 22);
-        output_n4_p2 := output_n4_p2_m(20 downto 0);
-        output_n4_p3_m := to_signed(to_integer(output_in_3) * to_integer(output_w3_4), 27);
-        output_n4_p3 := output_n4_p3_m(25 downto 0);
-        output_n4_p4_m := to_signed(to_integer(output_in_4) * to_integer(output_w4_4), 26);
-        output_n4_p4 := output_n4_p4_m(24 downto 0);
-        output_n4_p5_m := to_signed(to_integer(output_in_5) * to_integer(output_w5_4), 25);
-        output_n4_p5 := output_n4_p5_m(23 downto 0);
-        output_n4_p6_m := to_signed(to_integer(output_in_6) * to_integer(output_w6_4), 25);
-        output_n4_p6 := output_n4_p6_m(23 downto 0);
-        output_n4_p7_m := to_signed(to_integer(output_in_7) * to_integer(output_w7_4), 26);
-        output_n4_p7 := output_n4_p7_m(24 downto 0);
-        output_n4_p8_m := to_signed(to_integer(output_in_8) * to_integer(output_w8_4), 28);
-        output_n4_p8 := output_n4_p8_m(26 downto 0);
-        output_n4_p9_m := to_signed(to_integer(output_in_9) * to_integer(output_w9_4), 25);
-        output_n4_p9 := output_n4_p9_m(23 downto 0);
-        output_n4_p10_m := to_signed(to_integer(output_in_10) * to_integer(output_w10_4), 25);
-        output_n4_p10 := output_n4_p10_m(23 downto 0);
-        output_n4_p11_m := to_signed(to_integer(output_in_11) * to_integer(output_w11_4), 24);
-        output_n4_p11 := output_n4_p11_m(22 downto 0);
-        output_n4_p12_m := to_signed(to_integer(output_in_12) * to_integer(output_w12_4), 28);
-        output_n4_p12 := output_n4_p12_m(26 downto 0);
+        output_n4_p1 := signed(to_unsigned((to_integer(output_in_1) * 21) mod 2**21, 21));
+        output_n4_p2 := signed(to_unsigned((to_integer(output_in_2) * (-24)) mod 2**21, 21));
+        output_n4_p5 := signed(to_unsigned((to_integer(output_in_5) * (-146)) mod 2**24, 24));
+        output_n4_p6 := signed(to_unsigned((to_integer(output_in_6) * 153) mod 2**24, 24));
+        output_n4_p9 := signed(to_unsigned((to_integer(output_in_9) * (-151)) mod 2**24, 24));
+        output_n4_p10 := signed(to_unsigned((to_integer(output_in_10) * 187) mod 2**24, 24));
+        output_n4_p11 := signed(to_unsigned((to_integer(output_in_11) * (-72)) mod 2**23, 23));
         output_n4_p13_sh := shift_left(resize(output_in_13, 17), 1);
-        output_n4_p13_e := resize(output_n4_p13_sh, 18);
-        output_n4_p13_neg := -output_n4_p13_e;
-        output_n4_p14_m := to_signed(to_integer(output_in_14) * to_integer(output_w14_4), 27);
-        output_n4_p14 := output_n4_p14_m(25 downto 0);
-        output_n4_p15_m := to_signed(to_integer(output_in_15) * to_integer(output_w15_4), 26);
-        output_n4_p15 := output_n4_p15_m(24 downto 0);
-        output_n4_p16_m := to_signed(to_integer(output_in_16) * to_integer(output_w16_4), 26);
-        output_n4_p16 := output_n4_p16_m(24 downto 0);
-        output_n4_p17_m := to_signed(to_integer(output_in_17) * to_integer(output_w17_4), 22);
-        output_n4_p17 := output_n4_p17_m(20 downto 0);
-        output_n4_p18_m := to_signed(to_integer(output_in_18) * to_integer(output_w18_4), 22);
-        output_n4_p18 := output_n4_p18_m(20 downto 0);
-        output_n4_p19_m := to_signed(to_integer(output_in_19) * to_integer(output_w19_4), 24);
-        output_n4_p19 := output_n4_p19_m(22 downto 0);
-        output_n4_p20_m := to_signed(to_integer(output_in_20) * to_integer(output_w20_4), 25);
-        output_n4_p20 := output_n4_p20_m(23 downto 0);
-        output_n4_p21_m := to_signed(to_integer(output_in_21) * to_integer(output_w21_4), 27);
-        output_n4_p21 := output_n4_p21_m(25 downto 0);
-        output_n4_p22_m := to_signed(to_integer(output_in_22) * to_integer(output_w22_4), 24);
-        output_n4_p22 := output_n4_p22_m(22 downto 0);
-        output_n4_p23_m := to_signed(to_integer(output_in_23) * to_integer(output_w23_4), 25);
-        output_n4_p23 := output_n4_p23_m(23 downto 0);
-        output_n4_p24_m := to_signed(to_integer(output_in_24) * to_integer(output_w24_4), 26);
-        output_n4_p24 := output_n4_p24_m(24 downto 0);
-        output_n4_p25_m := to_signed(to_integer(output_in_25) * to_integer(output_w25_4), 26);
-        output_n4_p25 := output_n4_p25_m(24 downto 0);
-        output_n4_p26_m := to_signed(to_integer(output_in_26) * to_integer(output_w26_4), 25);
-        output_n4_p26 := output_n4_p26_m(23 downto 0);
-        output_n4_p27_m := to_signed(to_integer(output_in_27) * to_integer(output_w27_4), 26);
-        output_n4_p27 := output_n4_p27_m(24 downto 0);
-        output_n4_p28_m := to_signed(to_integer(output_in_28) * to_integer(output_w28_4), 24);
-        output_n4_p28 := output_n4_p28_m(22 downto 0);
-        output_n4_p29_m := to_signed(to_integer(output_in_29) * to_integer(output_w29_4), 25);
-        output_n4_p29 := output_n4_p29_m(23 downto 0);
-        output_n4_p30_m := to_signed(to_integer(output_in_30) * to_integer(output_w30_4), 25);
-        output_n4_p30 := output_n4_p30_m(23 downto 0);
-        output_n4_p31_m := to_signed(to_integer(output_in_31) * to_integer(output_w31_4), 26);
-        output_n4_p31 := output_n4_p31_m(24 downto 0);
-        output_n4_t0_0_b := resize(output_n4_p1, 25);
-        output_n4_t0_0 := output_n4_p0 + output_n4_t0_0_b;
-        output_n4_t0_1_a := resize(output_n4_p2, 26);
-        output_n4_t0_1 := output_n4_t0_1_a + output_n4_p3;
-        output_n4_t0_2_b := resize(output_n4_p5, 25);
-        output_n4_t0_2 := output_n4_p4 + output_n4_t0_2_b;
-        output_n4_t0_3_a := resize(output_n4_p6, 25);
-        output_n4_t0_3 := output_n4_t0_3_a + output_n4_p7;
-        output_n4_t0_4_b := resize(output_n4_p9, 27);
-        output_n4_t0_4 := output_n4_p8 + output_n4_t0_4_b;
-        output_n4_t0_5_a := resize(output_n4_p10, 25);
-        output_n4_t0_5_b := resize(output_n4_p11, 25);
-        output_n4_t0_5 := output_n4_t0_5_a + output_n4_t0_5_b;
-        output_n4_t0_6_b := resize(output_n4_p13_neg, 27);
-        output_n4_t0_6 := output_n4_p12 + output_n4_t0_6_b;
-        output_n4_t0_7_b := resize(output_n4_p15, 26);
-        output_n4_t0_7 := output_n4_p14 + output_n4_t0_7_b;
-        output_n4_t0_8_b := resize(output_n4_p17, 25);
-        output_n4_t0_8 := output_n4_p16 + output_n4_t0_8_b;
-        output_n4_t0_9_a := resize(output_n4_p18, 23);
-        output_n4_t0_9 := output_n4_t0_9_a + output_n4_p19;
-        output_n4_t0_10_a := resize(output_n4_p20, 26);
-        output_n4_t0_10 := output_n4_t0_10_a + output_n4_p21;
-        output_n4_t0_11_a := resize(output_n4_p22, 25);
-        output_n4_t0_11_b := resize(output_n4_p23, 25);
-        output_n4_t0_11 := output_n4_t0_11_a + output_n4_t0_11_b;
-        output_n4_t0_12_a := resize(output_n4_p24, 26);
-        output_n4_t0_12_b := resize(output_n4_p25, 26);
-        output_n4_t0_12 := output_n4_t0_12_a + output_n4_t0_12_b;
-        output_n4_t0_13_a := resize(output_n4_p26, 26);
-        output_n4_t0_13_b := resize(output_n4_p27, 26);
-        output_n4_t0_13 := output_n4_t0_13_a + output_n4_t0_13_b;
-        output_n4_t0_14_a := resize(output_n4_p28, 25);
-        output_n4_t0_14_b := resize(output_n4_p29, 25);
-        output_n4_t0_14 := output_n4_t0_14_a + output_n4_t0_14_b;
-        output_n4_t0_15_a := resize(output_n4_p30, 25);
-        output_n4_t0_15 := output_n4_t0_15_a + output_n4_p31;
-        output_n4_t1_0_a := resize(output_n4_t0_0, 27);
-        output_n4_t1_0_b := resize(output_n4_t0_1, 27);
-        output_n4_t1_0 := output_n4_t1_0_a_d1 + output_n4_t1_0_b_d1;
-        output_n4_t1_1_a := resize(output_n4_t0_2, 26);
-        output_n4_t1_1_b := resize(output_n4_t0_3, 26);
-        output_n4_t1_1 := output_n4_t1_1_a_d1 + output_n4_t1_1_b_d1;
-        output_n4_t1_2_b := resize(output_n4_t0_5, 27);
-        output_n4_t1_2 := output_n4_t0_4_d1 + output_n4_t1_2_b_d1;
-        output_n4_t1_3_a := resize(output_n4_t0_6, 28);
-        output_n4_t1_3_b := resize(output_n4_t0_7, 28);
-        output_n4_t1_3 := output_n4_t1_3_a_d1 + output_n4_t1_3_b_d1;
-        output_n4_t1_4_b := resize(output_n4_t0_9, 25);
-        output_n4_t1_4 := output_n4_t0_8_d1 + output_n4_t1_4_b_d1;
-        output_n4_t1_5_a := resize(output_n4_t0_10, 27);
-        output_n4_t1_5_b := resize(output_n4_t0_11, 27);
-        output_n4_t1_5 := output_n4_t1_5_a_d1 + output_n4_t1_5_b_d1;
-        output_n4_t1_6_a := resize(output_n4_t0_12, 27);
-        output_n4_t1_6_b := resize(output_n4_t0_13, 27);
-        output_n4_t1_6 := output_n4_t1_6_a_d1 + output_n4_t1_6_b_d1;
-        output_n4_t1_7_a := resize(output_n4_t0_14, 26);
-        output_n4_t1_7_b := resize(output_n4_t0_15, 26);
-        output_n4_t1_7 := output_n4_t1_7_a_d1 + output_n4_t1_7_b_d1;
-        output_n4_t2_0_a := resize(output_n4_t1_0, 28);
-        output_n4_t2_0_b := resize(output_n4_t1_1, 28);
-        output_n4_t2_0 := output_n4_t2_0_a + output_n4_t2_0_b;
-        output_n4_t2_1_a := resize(output_n4_t1_2, 28);
-        output_n4_t2_1 := output_n4_t2_1_a + output_n4_t1_3;
-        output_n4_t2_2_a := resize(output_n4_t1_4, 27);
-        output_n4_t2_2 := output_n4_t2_2_a + output_n4_t1_5;
-        output_n4_t2_3_b := resize(output_n4_t1_7, 27);
-        output_n4_t2_3 := output_n4_t1_6 + output_n4_t2_3_b;
-        output_n4_t3_0_a := resize(output_n4_t2_0, 29);
-        output_n4_t3_0_b := resize(output_n4_t2_1, 29);
-        output_n4_t3_0 := output_n4_t3_0_a + output_n4_t3_0_b;
-        output_n4_t3_1_a := resize(output_n4_t2_2, 28);
-        output_n4_t3_1_b := resize(output_n4_t2_3, 28);
-        output_n4_t3_1 := output_n4_t3_1_a + output_n4_t3_1_b;
-        output_n4_t4_0_a := resize(output_n4_t3_0, 30);
-        output_n4_t4_0_b := resize(output_n4_t3_1, 30);
-        output_n4_t4_0 := output_n4_t4_0_a + output_n4_t4_0_b;
-        output_n4_t5_0_b := resize(output_n4_bias, 30);
-        output_n4_t5_0 := output_n4_t4_0_d1 + output_n4_t5_0_b_d2;
-        output_n4_acc := output_n4_t5_0;
+        output_n4_p13_neg := -resize(output_n4_p13_sh, 18);
+        output_n4_p15 := signed(to_unsigned((to_integer(output_in_15) * 278) mod 2**25, 25));
+        output_n4_p17 := signed(to_unsigned((to_integer(output_in_17) * 25) mod 2**21, 21));
+        output_n4_p18 := signed(to_unsigned((to_integer(output_in_18) * (-21)) mod 2**21, 21));
+        output_n4_p20 := signed(to_unsigned((to_integer(output_in_20) * (-216)) mod 2**24, 24));
+        output_n4_p22 := signed(to_unsigned((to_integer(output_in_22) * 67) mod 2**23, 23));
+        output_n4_p23 := signed(to_unsigned((to_integer(output_in_23) * (-227)) mod 2**24, 24));
+        output_n4_p24 := signed(to_unsigned((to_integer(output_in_24) * (-459)) mod 2**25, 25));
+        output_n4_p25 := signed(to_unsigned((to_integer(output_in_25) * 307) mod 2**25, 25));
+        output_n4_p26 := signed(to_unsigned((to_integer(output_in_26) * (-215)) mod 2**24, 24));
+        output_n4_p27 := signed(to_unsigned((to_integer(output_in_27) * (-320)) mod 2**25, 25));
+        output_n4_p28 := signed(to_unsigned((to_integer(output_in_28) * 88) mod 2**23, 23));
+        output_n4_p29 := signed(to_unsigned((to_integer(output_in_29) * (-188)) mod 2**24, 24));
+        output_n4_p30 := signed(to_unsigned((to_integer(output_in_30) * 152) mod 2**24, 24));
+        output_n4_t1_0 := resize(output_n4_t1_0_a_d1, 27) + resize(output_n4_t1_0_b_d1, 27);
+        output_n4_t1_1 := resize(output_n4_t1_1_a_d1, 26) + resize(output_n4_t1_1_b_d1, 26);
+        output_n4_t1_2 := output_n4_t0_4_d1 + resize(output_n4_t1_2_b_d1, 27);
+        output_n4_t1_4 := output_n4_t0_8_d1 + resize(output_n4_t1_4_b_d1, 25);
+        output_n4_t1_7 := resize(output_n4_t1_7_a_d1, 26) + resize(output_n4_t1_7_b_d1, 26);
+        output_n4_t2_0 := resize(output_n4_t1_0, 28) + resize(output_n4_t1_1, 28);
+        output_n4_t2_1 := resize(output_n4_t1_2, 28) + (resize(output_n4_t1_3_a_d1, 28) + resize(output_n4_t1_3_b_d1, 28));
+        output_n4_t2_2 := resize(output_n4_t1_4, 27) + (resize(output_n4_t1_5_a_d1, 27) + resize(output_n4_t1_5_b_d1, 27));
+        output_n4_t2_3 := (resize(output_n4_t1_6_a_d1, 27) + resize(output_n4_t1_6_b_d1, 27)) + resize(output_n4_t1_7, 27);
+        output_n4_t3_0 := resize(output_n4_t2_0, 29) + resize(output_n4_t2_1, 29);
+        output_n4_t3_1 := resize(output_n4_t2_2, 28) + resize(output_n4_t2_3, 28);
+        output_n4_acc := (output_n4_t4_0_d1 + to_signed(19456, 30));
         output_n4_y_fl := output_n4_acc(29 downto 10);
-        output_n4_y_wrap := output_n4_y_fl(15 downto 0);
-        output_n0_t1_0_a_d1 <= output_n0_t1_0_a;
-        output_n0_t1_0_b_d1 <= output_n0_t1_0_b;
-        output_n0_t1_1_a_d1 <= output_n0_t1_1_a;
-        output_n0_t1_1_b_d1 <= output_n0_t1_1_b;
-        output_n0_t0_4_d1 <= output_n0_t0_4;
-        output_n0_t1_2_b_d1 <= output_n0_t1_2_b;
-        output_n0_t1_3_a_d1 <= output_n0_t1_3_a;
-        output_n0_t1_3_b_d1 <= output_n0_t1_3_b;
-        output_n0_t1_4_a_d1 <= output_n0_t1_4_a;
-        output_n0_t0_9_d1 <= output_n0_t0_9;
-        output_n0_t0_10_d1 <= output_n0_t0_10;
-        output_n0_t1_5_b_d1 <= output_n0_t1_5_b;
-        output_n0_t0_12_d1 <= output_n0_t0_12;
-        output_n0_t1_6_b_d1 <= output_n0_t1_6_b;
-        output_n0_t0_14_d1 <= output_n0_t0_14;
-        output_n0_t1_7_b_d1 <= output_n0_t1_7_b;
+        output_n0_t1_0_a_d1 <= resize(output_n0_p0, 26) + signed(to_unsigned((to_integer(output_in_1) * (-673)) mod 2**26, 26)); -- weight -0.6572265625
+        output_n0_t1_0_b_d1 <= resize(output_n0_p2, 25) + resize(output_n0_p3, 25);
+        output_n0_t1_1_a_d1 <= resize(output_n0_p4, 25) + resize(output_n0_p5, 25);
+        output_n0_t1_1_b_d1 <= resize(output_n0_p6, 24) + signed(to_unsigned((to_integer(output_in_7) * (-212)) mod 2**24, 24)); -- weight -0.20703125
+        output_n0_t0_4_d1 <= resize(output_n0_p8, 27) + resize(output_n0_p9, 27);
+        output_n0_t1_2_b_d1 <= resize(output_n0_p10, 25) + resize(output_n0_p11, 25);
+        output_n0_t1_3_a_d1 <= resize(output_n0_p12, 25) + signed(to_unsigned((to_integer(output_in_13) * (-300)) mod 2**25, 25)); -- weight -0.29296875
+        output_n0_t1_3_b_d1 <= resize(output_n0_p14, 25) + resize(output_n0_p15, 25);
+        output_n0_t1_4_a_d1 <= resize(output_n0_p16, 25) + resize(output_n0_p17, 25);
+        output_n0_t0_9_d1 <= resize(output_n0_p18, 26) + resize(output_n0_p19, 26);
+        output_n0_t0_10_d1 <= resize(output_n0_p20, 26) + resize(output_n0_p21, 26);
+        output_n0_t1_5_b_d1 <= resize(output_n0_p22, 25) + signed(to_unsigned((to_integer(output_in_23) * 346) mod 2**25, 25)); -- weight 0.337890625
+        output_n0_t0_12_d1 <= resize(output_n0_p24, 25) + resize(output_n0_p25, 25);
+        output_n0_t1_6_b_d1 <= signed(to_unsigned((to_integer(output_in_26) * (-200)) mod 2**24, 24)) + resize(output_n0_p27, 24); -- weight -0.1953125
+        output_n0_t0_14_d1 <= resize(output_n0_p28, 26) + resize(output_n0_p29, 26);
+        output_n0_t1_7_b_d1 <= resize(output_n0_p30, 25) + signed(to_unsigned((to_integer(output_in_31) * (-307)) mod 2**25, 25)); -- weight -0.2998046875
         output_n0_t4_0_d1 <= output_n0_t4_0;
-        output_n0_t5_0_b_d1 <= output_n0_t5_0_b;
-        output_n0_t5_0_b_d2 <= output_n0_t5_0_b_d1;
-        output_n1_t1_0_a_d1 <= output_n1_t1_0_a;
-        output_n1_t1_0_b_d1 <= output_n1_t1_0_b;
-        output_n1_t1_1_a_d1 <= output_n1_t1_1_a;
-        output_n1_t0_3_d1 <= output_n1_t0_3;
-        output_n1_t0_4_d1 <= output_n1_t0_4;
-        output_n1_t1_2_b_d1 <= output_n1_t1_2_b;
-        output_n1_t1_3_a_d1 <= output_n1_t1_3_a;
-        output_n1_t1_3_b_d1 <= output_n1_t1_3_b;
-        output_n1_t1_4_a_d1 <= output_n1_t1_4_a;
-        output_n1_t1_4_b_d1 <= output_n1_t1_4_b;
-        output_n1_t1_5_a_d1 <= output_n1_t1_5_a;
-        output_n1_t0_11_d1 <= output_n1_t0_11;
-        output_n1_t1_6_a_d1 <= output_n1_t1_6_a;
-        output_n1_t1_6_b_d1 <= output_n1_t1_6_b;
-        output_n1_t1_7_a_d1 <= output_n1_t1_7_a;
-        output_n1_t1_7_b_d1 <= output_n1_t1_7_b;
-        output_n1_t4_0_d1 <= output_n1_t4_0;
-        output_n1_t5_0_b_d1 <= output_n1_t5_0_b;
-        output_n1_t5_0_b_d2 <= output_n1_t5_0_b_d1;
-        output_n2_t0_0_d1 <= output_n2_t0_0;
-        output_n2_t1_0_b_d1 <= output_n2_t1_0_b;
-        output_n2_t1_1_a_d1 <= output_n2_t1_1_a;
-        output_n2_t1_1_b_d1 <= output_n2_t1_1_b;
-        output_n2_t1_2_a_d1 <= output_n2_t1_2_a;
-        output_n2_t1_2_b_d1 <= output_n2_t1_2_b;
-        output_n2_t1_3_a_d1 <= output_n2_t1_3_a;
-        output_n2_t1_3_b_d1 <= output_n2_t1_3_b;
-        output_n2_t1_4_a_d1 <= output_n2_t1_4_a;
-        output_n2_t0_9_d1 <= output_n2_t0_9;
-        output_n2_t1_5_a_d1 <= output_n2_t1_5_a;
-        output_n2_t0_11_d1 <= output_n2_t0_11;
-        output_n2_t1_6_a_d1 <= output_n2_t1_6_a;
-        output_n2_t1_6_b_d1 <= output_n2_t1_6_b;
-        output_n2_t1_7_a_d1 <= output_n2_t1_7_a;
-        output_n2_t1_7_b_d1 <= output_n2_t1_7_b;
-        output_n2_t4_0_d1 <= output_n2_t4_0;
-        output_n2_t5_0_b_d1 <= output_n2_t5_0_b;
-        output_n2_t5_0_b_d2 <= output_n2_t5_0_b_d1;
-        output_n3_t0_0_d1 <= output_n3_t0_0;
-        output_n3_t1_0_b_d1 <= output_n3_t1_0_b;
-        output_n3_t0_2_d1 <= output_n3_t0_2;
-        output_n3_t1_1_b_d1 <= output_n3_t1_1_b;
-        output_n3_t0_4_d1 <= output_n3_t0_4;
-        output_n3_t1_2_b_d1 <= output_n3_t1_2_b;
-        output_n3_t0_6_d1 <= output_n3_t0_6;
-        output_n3_t1_3_b_d1 <= output_n3_t1_3_b;
-        output_n3_t1_4_a_d1 <= output_n3_t1_4_a;
-        output_n3_t0_9_d1 <= output_n3_t0_9;
-        output_n3_t1_5_a_d1 <= output_n3_t1_5_a;
-        output_n3_t0_11_d1 <= output_n3_t0_11;
-        output_n3_t0_12_d1 <= output_n3_t0_12;
-        output_n3_t1_6_b_d1 <= output_n3_t1_6_b;
-        output_n3_t1_7_a_d1 <= output_n3_t1_7_a;
-        output_n3_t1_7_b_d1 <= output_n3_t1_7_b;
-        output_n3_t4_0_d1 <= output_n3_t4_0;
-        output_n3_t5_0_b_d1 <= output_n3_t5_0_b;
-        output_n3_t5_0_b_d2 <= output_n3_t5_0_b_d1;
-        output_n4_t1_0_a_d1 <= output_n4_t1_0_a;
-        output_n4_t1_0_b_d1 <= output_n4_t1_0_b;
-        output_n4_t1_1_a_d1 <= output_n4_t1_1_a;
-        output_n4_t1_1_b_d1 <= output_n4_t1_1_b;
-        output_n4_t0_4_d1 <= output_n4_t0_4;
-        output_n4_t1_2_b_d1 <= output_n4_t1_2_b;
-        output_n4_t1_3_a_d1 <= output_n4_t1_3_a;
-        output_n4_t1_3_b_d1 <= output_n4_t1_3_b;
-        output_n4_t0_8_d1 <= output_n4_t0_8;
-        output_n4_t1_4_b_d1 <= output_n4_t1_4_b;
-        output_n4_t1_5_a_d1 <= output_n4_t1_5_a;
-        output_n4_t1_5_b_d1 <= output_n4_t1_5_b;
-        output_n4_t1_6_a_d1 <= output_n4_t1_6_a;
-        output_n4_t1_6_b_d1 <= output_n4_t1_6_b;
-        output_n4_t1_7_a_d1 <= output_n4_t1_7_a;
-        output_n4_t1_7_b_d1 <= output_n4_t1_7_b;
-        output_n4_t4_0_d1 <= output_n4_t4_0;
-        output_n4_t5_0_b_d1 <= output_n4_t5_0_b;
-        output_n4_t5_0_b_d2 <= output_n4_t5_0_b_d1;
-        output_out_0 <= output_n0_y_wrap;
-        output_out_1 <= output_n1_y_wrap;
-        output_out_2 <= output_n2_y_wrap;
-        output_out_3 <= output_n3_y_wrap;
-        output_out_4 <= output_n4_y_wrap;
+        output_n1_t1_0_a_d1 <= resize(output_n1_p0, 26) + resize(output_n1_p1, 26);
+        output_n1_t1_0_b_d1 <= signed(to_unsigned((to_integer(output_in_2) * (-270)) mod 2**25, 25)) + resize(output_n1_p3, 25); -- weight -0.263671875
+        output_n1_t1_1_a_d1 <= signed(to_unsigned((to_integer(output_in_4) * (-42)) mod 2**22, 22)) + resize(output_n1_p5_sh, 22); -- weight -0.041015625
+        output_n1_t0_3_d1 <= resize(output_n1_p6, 25) + signed(to_unsigned((to_integer(output_in_7) * 308) mod 2**25, 25)); -- weight 0.30078125
+        output_n1_t0_4_d1 <= resize(output_n1_p8, 26) + resize(output_n1_p9, 26);
+        output_n1_t1_2_b_d1 <= resize(output_n1_p10, 22) + resize(output_n1_p11, 22);
+        output_n1_t1_3_a_d1 <= resize(output_n1_p12, 25) + signed(to_unsigned((to_integer(output_in_13) * 355) mod 2**25, 25)); -- weight 0.3466796875
+        output_n1_t1_3_b_d1 <= resize(output_n1_p14, 24) + signed(to_unsigned((to_integer(output_in_15) * 197) mod 2**24, 24)); -- weight 0.1923828125
+        output_n1_t1_4_a_d1 <= output_n1_t0_8;
+        output_n1_t1_4_b_d1 <= signed(to_unsigned((to_integer(output_in_18) * 321) mod 2**25, 25)) + resize(output_n1_p19, 25); -- weight 0.3134765625
+        output_n1_t1_5_a_d1 <= resize(output_n1_p20, 25) + resize(output_n1_p21, 25);
+        output_n1_t0_11_d1 <= resize(output_n1_p22, 26) + resize(output_n1_p23, 26);
+        output_n1_t1_6_a_d1 <= resize(output_n1_p24, 25) + resize(output_n1_p25, 25);
+        output_n1_t1_6_b_d1 <= resize(output_n1_p26, 24) + signed(to_unsigned((to_integer(output_in_27) * 134) mod 2**24, 24)); -- weight 0.130859375
+        output_n1_t1_7_a_d1 <= resize(output_n1_p28, 25) + signed(to_unsigned((to_integer(output_in_29) * 260) mod 2**25, 25)); -- weight 0.25390625
+        output_n1_t1_7_b_d1 <= resize(output_n1_p30_sh, 24) + resize(output_n1_p31, 24);
+        output_n1_t4_0_d1 <= resize(output_n1_t3_0, 29) + resize(output_n1_t3_1, 29);
+        output_n2_t0_0_d1 <= signed(to_unsigned((to_integer(output_in_0) * 1362) mod 2**27, 27)) + resize(output_n2_p1, 27); -- weight 1.330078125
+        output_n2_t1_0_b_d1 <= signed(to_unsigned((to_integer(output_in_2) * 302) mod 2**25, 25)) + resize(output_n2_p3, 25); -- weight 0.294921875
+        output_n2_t1_1_a_d1 <= resize(output_n2_p4, 25) + signed(to_unsigned((to_integer(output_in_5) * (-351)) mod 2**25, 25)); -- weight -0.3427734375
+        output_n2_t1_1_b_d1 <= signed(to_unsigned((to_integer(output_in_6) * 187) mod 2**24, 24)) + resize(output_n2_p7, 24); -- weight 0.1826171875
+        output_n2_t1_2_a_d1 <= resize(output_n2_p8_neg, 24) + signed(to_unsigned((to_integer(output_in_9) * 130) mod 2**24, 24)); -- weight 0.126953125
+        output_n2_t1_2_b_d1 <= resize(output_n2_p10, 25) + resize(output_n2_p11, 25);
+        output_n2_t1_3_a_d1 <= signed(to_unsigned((to_integer(output_in_12) * (-678)) mod 2**26, 26)) + resize(output_n2_p13, 26); -- weight -0.662109375
+        output_n2_t1_3_b_d1 <= resize(output_n2_p14, 26) + resize(output_n2_p15, 26);
+        output_n2_t1_4_a_d1 <= resize(output_n2_p16, 22) + signed(to_unsigned((to_integer(output_in_17) * 45) mod 2**22, 22)); -- weight 0.0439453125
+        output_n2_t0_9_d1 <= signed(to_unsigned((to_integer(output_in_18) * (-1461)) mod 2**27, 27)) + resize(output_n2_p19, 27); -- weight -1.4267578125
+        output_n2_t1_5_a_d1 <= resize(output_n2_p20, 26) + signed(to_unsigned((to_integer(output_in_21) * 669) mod 2**26, 26)); -- weight 0.6533203125
+        output_n2_t0_11_d1 <= resize(output_n2_p22, 27) + resize(output_n2_p23, 27);
+        output_n2_t1_6_a_d1 <= signed(to_unsigned((to_integer(output_in_24) * (-836)) mod 2**26, 26)) + resize(output_n2_p25, 26); -- weight -0.81640625
+        output_n2_t1_6_b_d1 <= signed(to_unsigned((to_integer(output_in_26) * (-321)) mod 2**25, 25)) + resize(output_n2_p27, 25); -- weight -0.3134765625
+        output_n2_t1_7_a_d1 <= signed(to_unsigned((to_integer(output_in_28) * (-79)) mod 2**23, 23)) + resize(output_n2_p29, 23); -- weight -0.0771484375
+        output_n2_t1_7_b_d1 <= resize(output_n2_p30, 25) + resize(output_n2_p31, 25);
+        output_n2_t4_0_d1 <= resize(output_n2_t3_0, 30) + resize(output_n2_t3_1, 30);
+        output_n3_t0_0_d1 <= signed(to_unsigned((to_integer(output_in_0) * (-2189)) mod 2**28, 28)) + resize(output_n3_p1, 28); -- weight -2.1376953125
+        output_n3_t1_0_b_d1 <= signed(to_unsigned((to_integer(output_in_2) * 304) mod 2**25, 25)) + resize(output_n3_p3, 25); -- weight 0.296875
+        output_n3_t0_2_d1 <= resize(output_n3_p4, 25) + resize(output_n3_p5, 25);
+        output_n3_t1_1_b_d1 <= signed(to_unsigned((to_integer(output_in_6) * 84) mod 2**23, 23)) + resize(output_n3_p7, 23); -- weight 0.08203125
+        output_n3_t0_4_d1 <= resize(output_n3_p8, 27) + resize(output_n3_p9, 27);
+        output_n3_t1_2_b_d1 <= resize(output_n3_p10, 24) + resize(output_n3_p11, 24);
+        output_n3_t0_6_d1 <= resize(output_n3_p12, 27) + resize(output_n3_p13, 27);
+        output_n3_t1_3_b_d1 <= resize(output_n3_p14, 25) + signed(to_unsigned((to_integer(output_in_15) * 271) mod 2**25, 25)); -- weight 0.2646484375
+        output_n3_t1_4_a_d1 <= resize(output_n3_p16, 24) + resize(output_n3_p17, 24);
+        output_n3_t0_9_d1 <= resize(output_n3_p18, 25) + resize(output_n3_p19, 25);
+        output_n3_t1_5_a_d1 <= resize(output_n3_p20, 24) + signed(to_unsigned((to_integer(output_in_21) * 137) mod 2**24, 24)); -- weight 0.1337890625
+        output_n3_t0_11_d1 <= resize(output_n3_p22_neg, 26) + signed(to_unsigned((to_integer(output_in_23) * 556) mod 2**26, 26)); -- weight 0.54296875
+        output_n3_t0_12_d1 <= signed(to_unsigned((to_integer(output_in_24) * 701) mod 2**26, 26)) + resize(output_n3_p25, 26); -- weight 0.6845703125
+        output_n3_t1_6_b_d1 <= resize(output_n3_p26, 24) + resize(output_n3_p27, 24);
+        output_n3_t1_7_a_d1 <= signed(to_unsigned((to_integer(output_in_28) * (-277)) mod 2**25, 25)) + resize(output_n3_p29, 25); -- weight -0.2705078125
+        output_n3_t1_7_b_d1 <= output_n3_t0_15;
+        output_n3_t4_0_d1 <= resize(output_n3_t3_0, 30) + resize(output_n3_t3_1, 30);
+        output_n4_t1_0_a_d1 <= signed(to_unsigned((to_integer(output_in_0) * 470) mod 2**25, 25)) + resize(output_n4_p1, 25); -- weight 0.458984375
+        output_n4_t1_0_b_d1 <= resize(output_n4_p2, 26) + signed(to_unsigned((to_integer(output_in_3) * (-645)) mod 2**26, 26)); -- weight -0.6298828125
+        output_n4_t1_1_a_d1 <= signed(to_unsigned((to_integer(output_in_4) * 325) mod 2**25, 25)) + resize(output_n4_p5, 25); -- weight 0.3173828125
+        output_n4_t1_1_b_d1 <= resize(output_n4_p6, 25) + signed(to_unsigned((to_integer(output_in_7) * 295) mod 2**25, 25)); -- weight 0.2880859375
+        output_n4_t0_4_d1 <= signed(to_unsigned((to_integer(output_in_8) * (-1220)) mod 2**27, 27)) + resize(output_n4_p9, 27); -- weight -1.19140625
+        output_n4_t1_2_b_d1 <= resize(output_n4_p10, 25) + resize(output_n4_p11, 25);
+        output_n4_t1_3_a_d1 <= signed(to_unsigned((to_integer(output_in_12) * 1322) mod 2**27, 27)) + resize(output_n4_p13_neg, 27); -- weight 1.291015625
+        output_n4_t1_3_b_d1 <= signed(to_unsigned((to_integer(output_in_14) * (-562)) mod 2**26, 26)) + resize(output_n4_p15, 26); -- weight -0.548828125
+        output_n4_t0_8_d1 <= signed(to_unsigned((to_integer(output_in_16) * (-264)) mod 2**25, 25)) + resize(output_n4_p17, 25); -- weight -0.2578125
+        output_n4_t1_4_b_d1 <= resize(output_n4_p18, 23) + signed(to_unsigned((to_integer(output_in_19) * (-80)) mod 2**23, 23)); -- weight -0.078125
+        output_n4_t1_5_a_d1 <= resize(output_n4_p20, 26) + signed(to_unsigned((to_integer(output_in_21) * (-534)) mod 2**26, 26)); -- weight -0.521484375
+        output_n4_t1_5_b_d1 <= resize(output_n4_p22, 25) + resize(output_n4_p23, 25);
+        output_n4_t1_6_a_d1 <= resize(output_n4_p24, 26) + resize(output_n4_p25, 26);
+        output_n4_t1_6_b_d1 <= resize(output_n4_p26, 26) + resize(output_n4_p27, 26);
+        output_n4_t1_7_a_d1 <= resize(output_n4_p28, 25) + resize(output_n4_p29, 25);
+        output_n4_t1_7_b_d1 <= resize(output_n4_p30, 25) + signed(to_unsigned((to_integer(output_in_31) * 280) mod 2**25, 25)); -- weight 0.2734375
+        output_n4_t4_0_d1 <= resize(output_n4_t3_0, 30) + resize(output_n4_t3_1, 30);
+        output_out_0 <= output_n0_y_fl(15 downto 0);
+        output_out_1 <= output_n1_y_fl(15 downto 0);
+        output_out_2 <= output_n2_y_fl(15 downto 0);
+        output_out_3 <= output_n3_y_fl(15 downto 0);
+        output_out_4 <= output_n4_y_fl(15 downto 0);
       end if;
     end if;
   end process;

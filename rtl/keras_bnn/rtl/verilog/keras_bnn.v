@@ -35,9 +35,6 @@ module keras_bnn (
     reg  valid_s9;
     reg  valid_s10;
 
-    assign out_valid = valid_s10;
-    assign out_data = bn4_out;
-
     keras_bnn_fc1 u_fc1 (
         .clk(clk),
         .ce(ce),
@@ -113,6 +110,9 @@ module keras_bnn (
             valid_s10 <= valid_s9;
         end
     end
+
+    assign out_valid = valid_s10;
+    assign out_data = bn4_out;
 
 endmodule
 

@@ -10,391 +10,71 @@ module keras_bnn_bn1 (
     output wire [63:0] out_data
 );
 
-    wire signed [20:0] bn1_in_0;
-    wire signed [20:0] bn1_in_1;
-    wire signed [20:0] bn1_in_2;
-    wire signed [20:0] bn1_in_3;
-    wire signed [20:0] bn1_in_4;
-    wire signed [20:0] bn1_in_5;
-    wire signed [20:0] bn1_in_6;
-    wire signed [20:0] bn1_in_7;
-    wire signed [20:0] bn1_in_8;
-    wire signed [20:0] bn1_in_9;
-    wire signed [20:0] bn1_in_10;
-    wire signed [20:0] bn1_in_11;
-    wire signed [20:0] bn1_in_12;
-    wire signed [20:0] bn1_in_13;
-    wire signed [20:0] bn1_in_14;
-    wire signed [20:0] bn1_in_15;
-    wire signed [20:0] bn1_in_16;
-    wire signed [20:0] bn1_in_17;
-    wire signed [20:0] bn1_in_18;
-    wire signed [20:0] bn1_in_19;
-    wire signed [20:0] bn1_in_20;
-    wire signed [20:0] bn1_in_21;
-    wire signed [20:0] bn1_in_22;
-    wire signed [20:0] bn1_in_23;
-    wire signed [20:0] bn1_in_24;
-    wire signed [20:0] bn1_in_25;
-    wire signed [20:0] bn1_in_26;
-    wire signed [20:0] bn1_in_27;
-    wire signed [20:0] bn1_in_28;
-    wire signed [20:0] bn1_in_29;
-    wire signed [20:0] bn1_in_30;
-    wire signed [20:0] bn1_in_31;
-    wire signed [20:0] bn1_in_32;
-    wire signed [20:0] bn1_in_33;
-    wire signed [20:0] bn1_in_34;
-    wire signed [20:0] bn1_in_35;
-    wire signed [20:0] bn1_in_36;
-    wire signed [20:0] bn1_in_37;
-    wire signed [20:0] bn1_in_38;
-    wire signed [20:0] bn1_in_39;
-    wire signed [20:0] bn1_in_40;
-    wire signed [20:0] bn1_in_41;
-    wire signed [20:0] bn1_in_42;
-    wire signed [20:0] bn1_in_43;
-    wire signed [20:0] bn1_in_44;
-    wire signed [20:0] bn1_in_45;
-    wire signed [20:0] bn1_in_46;
-    wire signed [20:0] bn1_in_47;
-    wire signed [20:0] bn1_in_48;
-    wire signed [20:0] bn1_in_49;
-    wire signed [20:0] bn1_in_50;
-    wire signed [20:0] bn1_in_51;
-    wire signed [20:0] bn1_in_52;
-    wire signed [20:0] bn1_in_53;
-    wire signed [20:0] bn1_in_54;
-    wire signed [20:0] bn1_in_55;
-    wire signed [20:0] bn1_in_56;
-    wire signed [20:0] bn1_in_57;
-    wire signed [20:0] bn1_in_58;
-    wire signed [20:0] bn1_in_59;
-    wire signed [20:0] bn1_in_60;
-    wire signed [20:0] bn1_in_61;
-    wire signed [20:0] bn1_in_62;
-    wire signed [20:0] bn1_in_63;
-    wire signed [20:0] bn1_n0_cmp_t; // threshold code -132
-    wire bn1_n0_cmp;
-    wire signed [20:0] bn1_n1_cmp_t; // threshold code -1054
-    wire bn1_n1_cmp;
-    wire signed [20:0] bn1_n2_cmp_t; // threshold code -212
-    wire bn1_n2_cmp;
-    wire signed [20:0] bn1_n3_cmp_t; // threshold code 3026
-    wire bn1_n3_cmp;
-    wire signed [20:0] bn1_n4_cmp_t; // threshold code 1272
-    wire bn1_n4_cmp;
-    wire signed [20:0] bn1_n5_cmp_t; // threshold code 503
-    wire bn1_n5_cmp;
-    wire signed [20:0] bn1_n6_cmp_t; // threshold code 1248
-    wire bn1_n6_cmp;
-    wire signed [20:0] bn1_n7_cmp_t; // threshold code 2474
-    wire bn1_n7_cmp;
-    wire signed [20:0] bn1_n8_cmp_t; // threshold code -1438
-    wire bn1_n8_cmp;
-    wire signed [20:0] bn1_n9_cmp_t; // threshold code 165
-    wire bn1_n9_cmp;
-    wire signed [20:0] bn1_n10_cmp_t; // threshold code 94
-    wire bn1_n10_cmp;
-    wire signed [20:0] bn1_n11_cmp_t; // threshold code 372
-    wire bn1_n11_cmp;
-    wire signed [20:0] bn1_n12_cmp_t; // threshold code 1181
-    wire bn1_n12_cmp;
-    wire signed [20:0] bn1_n13_cmp_t; // threshold code 2488
-    wire bn1_n13_cmp;
-    wire signed [20:0] bn1_n14_cmp_t; // threshold code 701
-    wire bn1_n14_cmp;
-    wire signed [20:0] bn1_n15_cmp_t; // threshold code 112
-    wire bn1_n15_cmp;
-    wire signed [20:0] bn1_n16_cmp_t; // threshold code 378
-    wire bn1_n16_cmp;
-    wire signed [20:0] bn1_n17_cmp_t; // threshold code 732
-    wire bn1_n17_cmp;
-    wire signed [20:0] bn1_n18_cmp_t; // threshold code 2104
-    wire bn1_n18_cmp;
-    wire signed [20:0] bn1_n19_cmp_t; // threshold code 723
-    wire bn1_n19_cmp;
-    wire signed [20:0] bn1_n20_cmp_t; // threshold code 899
-    wire bn1_n20_cmp;
-    wire signed [20:0] bn1_n21_cmp_t; // threshold code 887
-    wire bn1_n21_cmp;
-    wire signed [20:0] bn1_n22_cmp_t; // threshold code -2135
-    wire bn1_n22_cmp;
-    wire signed [20:0] bn1_n23_cmp_t; // threshold code -588
-    wire bn1_n23_cmp;
-    wire signed [20:0] bn1_n24_cmp_t; // threshold code 832
-    wire bn1_n24_cmp;
-    wire signed [20:0] bn1_n25_cmp_t; // threshold code 700
-    wire bn1_n25_cmp;
-    wire signed [20:0] bn1_n26_cmp_t; // threshold code 1226
-    wire bn1_n26_cmp;
-    wire signed [20:0] bn1_n27_cmp_t; // threshold code 321
-    wire bn1_n27_cmp;
-    wire signed [20:0] bn1_n28_cmp_t; // threshold code -367
-    wire bn1_n28_cmp;
-    wire signed [20:0] bn1_n29_cmp_t; // threshold code -604
-    wire bn1_n29_cmp;
-    wire signed [20:0] bn1_n30_cmp_t; // threshold code 2066
-    wire bn1_n30_cmp;
-    wire signed [20:0] bn1_n31_cmp_t; // threshold code 507
-    wire bn1_n31_cmp;
-    wire signed [20:0] bn1_n32_cmp_t; // threshold code 2435
-    wire bn1_n32_cmp;
-    wire signed [20:0] bn1_n33_cmp_t; // threshold code -597
-    wire bn1_n33_cmp;
-    wire signed [20:0] bn1_n34_cmp_t; // threshold code 746
-    wire bn1_n34_cmp;
-    wire signed [20:0] bn1_n35_cmp_t; // threshold code 811
-    wire bn1_n35_cmp;
-    wire signed [20:0] bn1_n36_cmp_t; // threshold code -230
-    wire bn1_n36_cmp;
-    wire signed [20:0] bn1_n37_cmp_t; // threshold code -1088
-    wire bn1_n37_cmp;
-    wire signed [20:0] bn1_n38_cmp_t; // threshold code -2318
-    wire bn1_n38_cmp;
-    wire signed [20:0] bn1_n39_cmp_t; // threshold code 746
-    wire bn1_n39_cmp;
-    wire signed [20:0] bn1_n40_cmp_t; // threshold code -687
-    wire bn1_n40_cmp;
-    wire signed [20:0] bn1_n41_cmp_t; // threshold code -875
-    wire bn1_n41_cmp;
-    wire signed [20:0] bn1_n42_cmp_t; // threshold code 864
-    wire bn1_n42_cmp;
-    wire signed [20:0] bn1_n43_cmp_t; // threshold code 1998
-    wire bn1_n43_cmp;
-    wire signed [20:0] bn1_n44_cmp_t; // threshold code -2474
-    wire bn1_n44_cmp;
-    wire signed [20:0] bn1_n45_cmp_t; // threshold code -595
-    wire bn1_n45_cmp;
-    wire signed [20:0] bn1_n46_cmp_t; // threshold code -569
-    wire bn1_n46_cmp;
-    wire signed [20:0] bn1_n47_cmp_t; // threshold code -1280
-    wire bn1_n47_cmp;
-    wire signed [20:0] bn1_n48_cmp_t; // threshold code -1201
-    wire bn1_n48_cmp;
-    wire signed [20:0] bn1_n49_cmp_t; // threshold code 467
-    wire bn1_n49_cmp;
-    wire signed [20:0] bn1_n50_cmp_t; // threshold code -561
-    wire bn1_n50_cmp;
-    wire signed [20:0] bn1_n51_cmp_t; // threshold code -454
-    wire bn1_n51_cmp;
-    wire signed [20:0] bn1_n52_cmp_t; // threshold code 563
-    wire bn1_n52_cmp;
-    wire signed [20:0] bn1_n53_cmp_t; // threshold code 1528
-    wire bn1_n53_cmp;
-    wire signed [20:0] bn1_n54_cmp_t; // threshold code 84
-    wire bn1_n54_cmp;
-    wire signed [20:0] bn1_n55_cmp_t; // threshold code -37
-    wire bn1_n55_cmp;
-    wire signed [20:0] bn1_n56_cmp_t; // threshold code 1838
-    wire bn1_n56_cmp;
-    wire signed [20:0] bn1_n57_cmp_t; // threshold code -2781
-    wire bn1_n57_cmp;
-    wire signed [20:0] bn1_n58_cmp_t; // threshold code -480
-    wire bn1_n58_cmp;
-    wire signed [20:0] bn1_n59_cmp_t; // threshold code -1132
-    wire bn1_n59_cmp;
-    wire signed [20:0] bn1_n60_cmp_t; // threshold code -511
-    wire bn1_n60_cmp;
-    wire signed [20:0] bn1_n61_cmp_t; // threshold code 910
-    wire bn1_n61_cmp;
-    wire signed [20:0] bn1_n62_cmp_t; // threshold code -345
-    wire bn1_n62_cmp;
-    wire signed [20:0] bn1_n63_cmp_t; // threshold code 257
-    wire bn1_n63_cmp;
+    wire bn1_n0_cmp = $signed(in_data[20:0]) >= 21'sh1fff7c; // threshold code -132
+    wire bn1_n1_cmp = $signed(in_data[41:21]) >= 21'sh1ffbe2; // threshold code -1054
+    wire bn1_n2_cmp = $signed(in_data[62:42]) >= 21'sh1fff2c; // threshold code -212
+    wire bn1_n3_cmp = $signed(in_data[83:63]) >= 21'sd3026; // threshold code 3026
+    wire bn1_n4_cmp = $signed(in_data[104:84]) >= 21'sd1272; // threshold code 1272
+    wire bn1_n5_cmp = $signed(in_data[125:105]) >= 21'sd503; // threshold code 503
+    wire bn1_n6_cmp = $signed(in_data[146:126]) >= 21'sd1248; // threshold code 1248
+    wire bn1_n7_cmp = $signed(in_data[167:147]) >= 21'sd2474; // threshold code 2474
+    wire bn1_n8_cmp = $signed(in_data[188:168]) >= 21'sh1ffa62; // threshold code -1438
+    wire bn1_n9_cmp = $signed(in_data[209:189]) >= 21'sd165; // threshold code 165
+    wire bn1_n10_cmp = $signed(in_data[230:210]) >= 21'sd94; // threshold code 94
+    wire bn1_n11_cmp = $signed(in_data[251:231]) >= 21'sd372; // threshold code 372
+    wire bn1_n12_cmp = $signed(in_data[272:252]) >= 21'sd1181; // threshold code 1181
+    wire bn1_n13_cmp = $signed(in_data[293:273]) >= 21'sd2488; // threshold code 2488
+    wire bn1_n14_cmp = $signed(in_data[314:294]) >= 21'sd701; // threshold code 701
+    wire bn1_n15_cmp = $signed(in_data[335:315]) >= 21'sd112; // threshold code 112
+    wire bn1_n16_cmp = $signed(in_data[356:336]) >= 21'sd378; // threshold code 378
+    wire bn1_n17_cmp = $signed(in_data[377:357]) >= 21'sd732; // threshold code 732
+    wire bn1_n18_cmp = $signed(in_data[398:378]) >= 21'sd2104; // threshold code 2104
+    wire bn1_n19_cmp = $signed(in_data[419:399]) >= 21'sd723; // threshold code 723
+    wire bn1_n20_cmp = $signed(in_data[440:420]) >= 21'sd899; // threshold code 899
+    wire bn1_n21_cmp = $signed(in_data[461:441]) >= 21'sd887; // threshold code 887
+    wire bn1_n22_cmp = $signed(in_data[482:462]) >= 21'sh1ff7a9; // threshold code -2135
+    wire bn1_n23_cmp = $signed(in_data[503:483]) >= 21'sh1ffdb4; // threshold code -588
+    wire bn1_n24_cmp = $signed(in_data[524:504]) >= 21'sd832; // threshold code 832
+    wire bn1_n25_cmp = $signed(in_data[545:525]) >= 21'sd700; // threshold code 700
+    wire bn1_n26_cmp = $signed(in_data[566:546]) >= 21'sd1226; // threshold code 1226
+    wire bn1_n27_cmp = $signed(in_data[587:567]) >= 21'sd321; // threshold code 321
+    wire bn1_n28_cmp = $signed(in_data[608:588]) >= 21'sh1ffe91; // threshold code -367
+    wire bn1_n29_cmp = $signed(in_data[629:609]) >= 21'sh1ffda4; // threshold code -604
+    wire bn1_n30_cmp = $signed(in_data[650:630]) >= 21'sd2066; // threshold code 2066
+    wire bn1_n31_cmp = $signed(in_data[671:651]) >= 21'sd507; // threshold code 507
+    wire bn1_n32_cmp = $signed(in_data[692:672]) >= 21'sd2435; // threshold code 2435
+    wire bn1_n33_cmp = $signed(in_data[713:693]) >= 21'sh1ffdab; // threshold code -597
+    wire bn1_n34_cmp = $signed(in_data[734:714]) >= 21'sd746; // threshold code 746
+    wire bn1_n35_cmp = $signed(in_data[755:735]) >= 21'sd811; // threshold code 811
+    wire bn1_n36_cmp = $signed(in_data[776:756]) >= 21'sh1fff1a; // threshold code -230
+    wire bn1_n37_cmp = $signed(in_data[797:777]) >= 21'sh1ffbc0; // threshold code -1088
+    wire bn1_n38_cmp = $signed(in_data[818:798]) >= 21'sh1ff6f2; // threshold code -2318
+    wire bn1_n39_cmp = $signed(in_data[839:819]) >= 21'sd746; // threshold code 746
+    wire bn1_n40_cmp = $signed(in_data[860:840]) >= 21'sh1ffd51; // threshold code -687
+    wire bn1_n41_cmp = $signed(in_data[881:861]) >= 21'sh1ffc95; // threshold code -875
+    wire bn1_n42_cmp = $signed(in_data[902:882]) >= 21'sd864; // threshold code 864
+    wire bn1_n43_cmp = $signed(in_data[923:903]) >= 21'sd1998; // threshold code 1998
+    wire bn1_n44_cmp = $signed(in_data[944:924]) >= 21'sh1ff656; // threshold code -2474
+    wire bn1_n45_cmp = $signed(in_data[965:945]) >= 21'sh1ffdad; // threshold code -595
+    wire bn1_n46_cmp = $signed(in_data[986:966]) >= 21'sh1ffdc7; // threshold code -569
+    wire bn1_n47_cmp = $signed(in_data[1007:987]) >= 21'sh1ffb00; // threshold code -1280
+    wire bn1_n48_cmp = $signed(in_data[1028:1008]) >= 21'sh1ffb4f; // threshold code -1201
+    wire bn1_n49_cmp = $signed(in_data[1049:1029]) >= 21'sd467; // threshold code 467
+    wire bn1_n50_cmp = $signed(in_data[1070:1050]) >= 21'sh1ffdcf; // threshold code -561
+    wire bn1_n51_cmp = $signed(in_data[1091:1071]) >= 21'sh1ffe3a; // threshold code -454
+    wire bn1_n52_cmp = $signed(in_data[1112:1092]) >= 21'sd563; // threshold code 563
+    wire bn1_n53_cmp = $signed(in_data[1133:1113]) >= 21'sd1528; // threshold code 1528
+    wire bn1_n54_cmp = $signed(in_data[1154:1134]) >= 21'sd84; // threshold code 84
+    wire bn1_n55_cmp = $signed(in_data[1175:1155]) >= 21'sh1fffdb; // threshold code -37
+    wire bn1_n56_cmp = $signed(in_data[1196:1176]) >= 21'sd1838; // threshold code 1838
+    wire bn1_n57_cmp = $signed(in_data[1217:1197]) >= 21'sh1ff523; // threshold code -2781
+    wire bn1_n58_cmp = $signed(in_data[1238:1218]) >= 21'sh1ffe20; // threshold code -480
+    wire bn1_n59_cmp = $signed(in_data[1259:1239]) >= 21'sh1ffb94; // threshold code -1132
+    wire bn1_n60_cmp = $signed(in_data[1280:1260]) >= 21'sh1ffe01; // threshold code -511
+    wire bn1_n61_cmp = $signed(in_data[1301:1281]) >= 21'sd910; // threshold code 910
+    wire bn1_n62_cmp = $signed(in_data[1322:1302]) >= 21'sh1ffea7; // threshold code -345
+    wire bn1_n63_cmp = $signed(in_data[1343:1323]) >= 21'sd257; // threshold code 257
 
-    assign bn1_in_0 = in_data[20:0];
-    assign bn1_in_1 = in_data[41:21];
-    assign bn1_in_2 = in_data[62:42];
-    assign bn1_in_3 = in_data[83:63];
-    assign bn1_in_4 = in_data[104:84];
-    assign bn1_in_5 = in_data[125:105];
-    assign bn1_in_6 = in_data[146:126];
-    assign bn1_in_7 = in_data[167:147];
-    assign bn1_in_8 = in_data[188:168];
-    assign bn1_in_9 = in_data[209:189];
-    assign bn1_in_10 = in_data[230:210];
-    assign bn1_in_11 = in_data[251:231];
-    assign bn1_in_12 = in_data[272:252];
-    assign bn1_in_13 = in_data[293:273];
-    assign bn1_in_14 = in_data[314:294];
-    assign bn1_in_15 = in_data[335:315];
-    assign bn1_in_16 = in_data[356:336];
-    assign bn1_in_17 = in_data[377:357];
-    assign bn1_in_18 = in_data[398:378];
-    assign bn1_in_19 = in_data[419:399];
-    assign bn1_in_20 = in_data[440:420];
-    assign bn1_in_21 = in_data[461:441];
-    assign bn1_in_22 = in_data[482:462];
-    assign bn1_in_23 = in_data[503:483];
-    assign bn1_in_24 = in_data[524:504];
-    assign bn1_in_25 = in_data[545:525];
-    assign bn1_in_26 = in_data[566:546];
-    assign bn1_in_27 = in_data[587:567];
-    assign bn1_in_28 = in_data[608:588];
-    assign bn1_in_29 = in_data[629:609];
-    assign bn1_in_30 = in_data[650:630];
-    assign bn1_in_31 = in_data[671:651];
-    assign bn1_in_32 = in_data[692:672];
-    assign bn1_in_33 = in_data[713:693];
-    assign bn1_in_34 = in_data[734:714];
-    assign bn1_in_35 = in_data[755:735];
-    assign bn1_in_36 = in_data[776:756];
-    assign bn1_in_37 = in_data[797:777];
-    assign bn1_in_38 = in_data[818:798];
-    assign bn1_in_39 = in_data[839:819];
-    assign bn1_in_40 = in_data[860:840];
-    assign bn1_in_41 = in_data[881:861];
-    assign bn1_in_42 = in_data[902:882];
-    assign bn1_in_43 = in_data[923:903];
-    assign bn1_in_44 = in_data[944:924];
-    assign bn1_in_45 = in_data[965:945];
-    assign bn1_in_46 = in_data[986:966];
-    assign bn1_in_47 = in_data[1007:987];
-    assign bn1_in_48 = in_data[1028:1008];
-    assign bn1_in_49 = in_data[1049:1029];
-    assign bn1_in_50 = in_data[1070:1050];
-    assign bn1_in_51 = in_data[1091:1071];
-    assign bn1_in_52 = in_data[1112:1092];
-    assign bn1_in_53 = in_data[1133:1113];
-    assign bn1_in_54 = in_data[1154:1134];
-    assign bn1_in_55 = in_data[1175:1155];
-    assign bn1_in_56 = in_data[1196:1176];
-    assign bn1_in_57 = in_data[1217:1197];
-    assign bn1_in_58 = in_data[1238:1218];
-    assign bn1_in_59 = in_data[1259:1239];
-    assign bn1_in_60 = in_data[1280:1260];
-    assign bn1_in_61 = in_data[1301:1281];
-    assign bn1_in_62 = in_data[1322:1302];
-    assign bn1_in_63 = in_data[1343:1323];
-    assign bn1_n0_cmp_t = 21'h1fff7c;
-    assign bn1_n0_cmp = (bn1_in_0 >= bn1_n0_cmp_t);
-    assign bn1_n1_cmp_t = 21'h1ffbe2;
-    assign bn1_n1_cmp = (bn1_in_1 >= bn1_n1_cmp_t);
-    assign bn1_n2_cmp_t = 21'h1fff2c;
-    assign bn1_n2_cmp = (bn1_in_2 >= bn1_n2_cmp_t);
-    assign bn1_n3_cmp_t = 21'h000bd2;
-    assign bn1_n3_cmp = (bn1_in_3 >= bn1_n3_cmp_t);
-    assign bn1_n4_cmp_t = 21'h0004f8;
-    assign bn1_n4_cmp = (bn1_in_4 >= bn1_n4_cmp_t);
-    assign bn1_n5_cmp_t = 21'h0001f7;
-    assign bn1_n5_cmp = (bn1_in_5 >= bn1_n5_cmp_t);
-    assign bn1_n6_cmp_t = 21'h0004e0;
-    assign bn1_n6_cmp = (bn1_in_6 >= bn1_n6_cmp_t);
-    assign bn1_n7_cmp_t = 21'h0009aa;
-    assign bn1_n7_cmp = (bn1_in_7 >= bn1_n7_cmp_t);
-    assign bn1_n8_cmp_t = 21'h1ffa62;
-    assign bn1_n8_cmp = (bn1_in_8 >= bn1_n8_cmp_t);
-    assign bn1_n9_cmp_t = 21'h0000a5;
-    assign bn1_n9_cmp = (bn1_in_9 >= bn1_n9_cmp_t);
-    assign bn1_n10_cmp_t = 21'h00005e;
-    assign bn1_n10_cmp = (bn1_in_10 >= bn1_n10_cmp_t);
-    assign bn1_n11_cmp_t = 21'h000174;
-    assign bn1_n11_cmp = (bn1_in_11 >= bn1_n11_cmp_t);
-    assign bn1_n12_cmp_t = 21'h00049d;
-    assign bn1_n12_cmp = (bn1_in_12 >= bn1_n12_cmp_t);
-    assign bn1_n13_cmp_t = 21'h0009b8;
-    assign bn1_n13_cmp = (bn1_in_13 >= bn1_n13_cmp_t);
-    assign bn1_n14_cmp_t = 21'h0002bd;
-    assign bn1_n14_cmp = (bn1_in_14 >= bn1_n14_cmp_t);
-    assign bn1_n15_cmp_t = 21'h000070;
-    assign bn1_n15_cmp = (bn1_in_15 >= bn1_n15_cmp_t);
-    assign bn1_n16_cmp_t = 21'h00017a;
-    assign bn1_n16_cmp = (bn1_in_16 >= bn1_n16_cmp_t);
-    assign bn1_n17_cmp_t = 21'h0002dc;
-    assign bn1_n17_cmp = (bn1_in_17 >= bn1_n17_cmp_t);
-    assign bn1_n18_cmp_t = 21'h000838;
-    assign bn1_n18_cmp = (bn1_in_18 >= bn1_n18_cmp_t);
-    assign bn1_n19_cmp_t = 21'h0002d3;
-    assign bn1_n19_cmp = (bn1_in_19 >= bn1_n19_cmp_t);
-    assign bn1_n20_cmp_t = 21'h000383;
-    assign bn1_n20_cmp = (bn1_in_20 >= bn1_n20_cmp_t);
-    assign bn1_n21_cmp_t = 21'h000377;
-    assign bn1_n21_cmp = (bn1_in_21 >= bn1_n21_cmp_t);
-    assign bn1_n22_cmp_t = 21'h1ff7a9;
-    assign bn1_n22_cmp = (bn1_in_22 >= bn1_n22_cmp_t);
-    assign bn1_n23_cmp_t = 21'h1ffdb4;
-    assign bn1_n23_cmp = (bn1_in_23 >= bn1_n23_cmp_t);
-    assign bn1_n24_cmp_t = 21'h000340;
-    assign bn1_n24_cmp = (bn1_in_24 >= bn1_n24_cmp_t);
-    assign bn1_n25_cmp_t = 21'h0002bc;
-    assign bn1_n25_cmp = (bn1_in_25 >= bn1_n25_cmp_t);
-    assign bn1_n26_cmp_t = 21'h0004ca;
-    assign bn1_n26_cmp = (bn1_in_26 >= bn1_n26_cmp_t);
-    assign bn1_n27_cmp_t = 21'h000141;
-    assign bn1_n27_cmp = (bn1_in_27 >= bn1_n27_cmp_t);
-    assign bn1_n28_cmp_t = 21'h1ffe91;
-    assign bn1_n28_cmp = (bn1_in_28 >= bn1_n28_cmp_t);
-    assign bn1_n29_cmp_t = 21'h1ffda4;
-    assign bn1_n29_cmp = (bn1_in_29 >= bn1_n29_cmp_t);
-    assign bn1_n30_cmp_t = 21'h000812;
-    assign bn1_n30_cmp = (bn1_in_30 >= bn1_n30_cmp_t);
-    assign bn1_n31_cmp_t = 21'h0001fb;
-    assign bn1_n31_cmp = (bn1_in_31 >= bn1_n31_cmp_t);
-    assign bn1_n32_cmp_t = 21'h000983;
-    assign bn1_n32_cmp = (bn1_in_32 >= bn1_n32_cmp_t);
-    assign bn1_n33_cmp_t = 21'h1ffdab;
-    assign bn1_n33_cmp = (bn1_in_33 >= bn1_n33_cmp_t);
-    assign bn1_n34_cmp_t = 21'h0002ea;
-    assign bn1_n34_cmp = (bn1_in_34 >= bn1_n34_cmp_t);
-    assign bn1_n35_cmp_t = 21'h00032b;
-    assign bn1_n35_cmp = (bn1_in_35 >= bn1_n35_cmp_t);
-    assign bn1_n36_cmp_t = 21'h1fff1a;
-    assign bn1_n36_cmp = (bn1_in_36 >= bn1_n36_cmp_t);
-    assign bn1_n37_cmp_t = 21'h1ffbc0;
-    assign bn1_n37_cmp = (bn1_in_37 >= bn1_n37_cmp_t);
-    assign bn1_n38_cmp_t = 21'h1ff6f2;
-    assign bn1_n38_cmp = (bn1_in_38 >= bn1_n38_cmp_t);
-    assign bn1_n39_cmp_t = 21'h0002ea;
-    assign bn1_n39_cmp = (bn1_in_39 >= bn1_n39_cmp_t);
-    assign bn1_n40_cmp_t = 21'h1ffd51;
-    assign bn1_n40_cmp = (bn1_in_40 >= bn1_n40_cmp_t);
-    assign bn1_n41_cmp_t = 21'h1ffc95;
-    assign bn1_n41_cmp = (bn1_in_41 >= bn1_n41_cmp_t);
-    assign bn1_n42_cmp_t = 21'h000360;
-    assign bn1_n42_cmp = (bn1_in_42 >= bn1_n42_cmp_t);
-    assign bn1_n43_cmp_t = 21'h0007ce;
-    assign bn1_n43_cmp = (bn1_in_43 >= bn1_n43_cmp_t);
-    assign bn1_n44_cmp_t = 21'h1ff656;
-    assign bn1_n44_cmp = (bn1_in_44 >= bn1_n44_cmp_t);
-    assign bn1_n45_cmp_t = 21'h1ffdad;
-    assign bn1_n45_cmp = (bn1_in_45 >= bn1_n45_cmp_t);
-    assign bn1_n46_cmp_t = 21'h1ffdc7;
-    assign bn1_n46_cmp = (bn1_in_46 >= bn1_n46_cmp_t);
-    assign bn1_n47_cmp_t = 21'h1ffb00;
-    assign bn1_n47_cmp = (bn1_in_47 >= bn1_n47_cmp_t);
-    assign bn1_n48_cmp_t = 21'h1ffb4f;
-    assign bn1_n48_cmp = (bn1_in_48 >= bn1_n48_cmp_t);
-    assign bn1_n49_cmp_t = 21'h0001d3;
-    assign bn1_n49_cmp = (bn1_in_49 >= bn1_n49_cmp_t);
-    assign bn1_n50_cmp_t = 21'h1ffdcf;
-    assign bn1_n50_cmp = (bn1_in_50 >= bn1_n50_cmp_t);
-    assign bn1_n51_cmp_t = 21'h1ffe3a;
-    assign bn1_n51_cmp = (bn1_in_51 >= bn1_n51_cmp_t);
-    assign bn1_n52_cmp_t = 21'h000233;
-    assign bn1_n52_cmp = (bn1_in_52 >= bn1_n52_cmp_t);
-    assign bn1_n53_cmp_t = 21'h0005f8;
-    assign bn1_n53_cmp = (bn1_in_53 >= bn1_n53_cmp_t);
-    assign bn1_n54_cmp_t = 21'h000054;
-    assign bn1_n54_cmp = (bn1_in_54 >= bn1_n54_cmp_t);
-    assign bn1_n55_cmp_t = 21'h1fffdb;
-    assign bn1_n55_cmp = (bn1_in_55 >= bn1_n55_cmp_t);
-    assign bn1_n56_cmp_t = 21'h00072e;
-    assign bn1_n56_cmp = (bn1_in_56 >= bn1_n56_cmp_t);
-    assign bn1_n57_cmp_t = 21'h1ff523;
-    assign bn1_n57_cmp = (bn1_in_57 >= bn1_n57_cmp_t);
-    assign bn1_n58_cmp_t = 21'h1ffe20;
-    assign bn1_n58_cmp = (bn1_in_58 >= bn1_n58_cmp_t);
-    assign bn1_n59_cmp_t = 21'h1ffb94;
-    assign bn1_n59_cmp = (bn1_in_59 >= bn1_n59_cmp_t);
-    assign bn1_n60_cmp_t = 21'h1ffe01;
-    assign bn1_n60_cmp = (bn1_in_60 >= bn1_n60_cmp_t);
-    assign bn1_n61_cmp_t = 21'h00038e;
-    assign bn1_n61_cmp = (bn1_in_61 >= bn1_n61_cmp_t);
-    assign bn1_n62_cmp_t = 21'h1ffea7;
-    assign bn1_n62_cmp = (bn1_in_62 >= bn1_n62_cmp_t);
-    assign bn1_n63_cmp_t = 21'h000101;
-    assign bn1_n63_cmp = (bn1_in_63 >= bn1_n63_cmp_t);
     assign out_data = {bn1_n63_cmp, bn1_n62_cmp, bn1_n61_cmp, bn1_n60_cmp, bn1_n59_cmp, bn1_n58_cmp, bn1_n57_cmp, bn1_n56_cmp, bn1_n55_cmp, bn1_n54_cmp, bn1_n53_cmp, bn1_n52_cmp, bn1_n51_cmp, bn1_n50_cmp, bn1_n49_cmp, bn1_n48_cmp, bn1_n47_cmp, bn1_n46_cmp, bn1_n45_cmp, bn1_n44_cmp, bn1_n43_cmp, bn1_n42_cmp, bn1_n41_cmp, bn1_n40_cmp, bn1_n39_cmp, bn1_n38_cmp, bn1_n37_cmp, bn1_n36_cmp, bn1_n35_cmp, bn1_n34_cmp, bn1_n33_cmp, bn1_n32_cmp, bn1_n31_cmp, bn1_n30_cmp, bn1_n29_cmp, bn1_n28_cmp, bn1_n27_cmp, bn1_n26_cmp, bn1_n25_cmp, bn1_n24_cmp, bn1_n23_cmp, bn1_n22_cmp, bn1_n21_cmp, bn1_n20_cmp, bn1_n19_cmp, bn1_n18_cmp, bn1_n17_cmp, bn1_n16_cmp, bn1_n15_cmp, bn1_n14_cmp, bn1_n13_cmp, bn1_n12_cmp, bn1_n11_cmp, bn1_n10_cmp, bn1_n9_cmp, bn1_n8_cmp, bn1_n7_cmp, bn1_n6_cmp, bn1_n5_cmp, bn1_n4_cmp, bn1_n3_cmp, bn1_n2_cmp, bn1_n1_cmp, bn1_n0_cmp};
 
 endmodule

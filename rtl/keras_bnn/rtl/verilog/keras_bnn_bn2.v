@@ -10,199 +10,39 @@ module keras_bnn_bn2 (
     output wire [31:0] out_data
 );
 
-    wire signed [7:0] bn2_in_0;
-    wire signed [7:0] bn2_in_1;
-    wire signed [7:0] bn2_in_2;
-    wire signed [7:0] bn2_in_3;
-    wire signed [7:0] bn2_in_4;
-    wire signed [7:0] bn2_in_5;
-    wire signed [7:0] bn2_in_6;
-    wire signed [7:0] bn2_in_7;
-    wire signed [7:0] bn2_in_8;
-    wire signed [7:0] bn2_in_9;
-    wire signed [7:0] bn2_in_10;
-    wire signed [7:0] bn2_in_11;
-    wire signed [7:0] bn2_in_12;
-    wire signed [7:0] bn2_in_13;
-    wire signed [7:0] bn2_in_14;
-    wire signed [7:0] bn2_in_15;
-    wire signed [7:0] bn2_in_16;
-    wire signed [7:0] bn2_in_17;
-    wire signed [7:0] bn2_in_18;
-    wire signed [7:0] bn2_in_19;
-    wire signed [7:0] bn2_in_20;
-    wire signed [7:0] bn2_in_21;
-    wire signed [7:0] bn2_in_22;
-    wire signed [7:0] bn2_in_23;
-    wire signed [7:0] bn2_in_24;
-    wire signed [7:0] bn2_in_25;
-    wire signed [7:0] bn2_in_26;
-    wire signed [7:0] bn2_in_27;
-    wire signed [7:0] bn2_in_28;
-    wire signed [7:0] bn2_in_29;
-    wire signed [7:0] bn2_in_30;
-    wire signed [7:0] bn2_in_31;
-    wire signed [7:0] bn2_n0_cmp_t; // threshold code 20
-    wire bn2_n0_cmp;
-    wire signed [7:0] bn2_n1_cmp_t; // threshold code -2
-    wire bn2_n1_cmp;
-    wire signed [7:0] bn2_n2_cmp_t; // threshold code -3
-    wire bn2_n2_cmp;
-    wire signed [7:0] bn2_n3_cmp_t; // threshold code 22
-    wire bn2_n3_cmp;
-    wire signed [7:0] bn2_n4_cmp_t; // threshold code 16
-    wire bn2_n4_cmp;
-    wire signed [7:0] bn2_n5_cmp_t; // threshold code 4
-    wire bn2_n5_cmp;
-    wire signed [7:0] bn2_n6_cmp_t; // threshold code 0
-    wire bn2_n6_cmp;
-    wire signed [7:0] bn2_n7_cmp_t; // threshold code 24
-    wire bn2_n7_cmp;
-    wire signed [7:0] bn2_n8_cmp_t; // threshold code 10
-    wire bn2_n8_cmp;
-    wire signed [7:0] bn2_n9_cmp_t; // threshold code -10
-    wire bn2_n9_cmp;
-    wire signed [7:0] bn2_n10_cmp_t; // threshold code 8
-    wire bn2_n10_cmp;
-    wire signed [7:0] bn2_n11_cmp_t; // threshold code 3
-    wire bn2_n11_cmp;
-    wire signed [7:0] bn2_n12_cmp_t; // threshold code -3
-    wire bn2_n12_cmp;
-    wire signed [7:0] bn2_n13_cmp_t; // threshold code 10
-    wire bn2_n13_cmp;
-    wire signed [7:0] bn2_n14_cmp_t; // threshold code 9
-    wire bn2_n14_cmp;
-    wire signed [7:0] bn2_n15_cmp_t; // threshold code 0
-    wire bn2_n15_cmp;
-    wire signed [7:0] bn2_n16_cmp_t; // threshold code 3
-    wire bn2_n16_cmp;
-    wire signed [7:0] bn2_n17_cmp_t; // threshold code -12
-    wire bn2_n17_cmp;
-    wire signed [7:0] bn2_n18_cmp_t; // threshold code 3
-    wire bn2_n18_cmp;
-    wire signed [7:0] bn2_n19_cmp_t; // threshold code 3
-    wire bn2_n19_cmp;
-    wire signed [7:0] bn2_n20_cmp_t; // threshold code -5
-    wire bn2_n20_cmp;
-    wire signed [7:0] bn2_n21_cmp_t; // threshold code -8
-    wire bn2_n21_cmp;
-    wire signed [7:0] bn2_n22_cmp_t; // threshold code -23
-    wire bn2_n22_cmp;
-    wire signed [7:0] bn2_n23_cmp_t; // threshold code -3
-    wire bn2_n23_cmp;
-    wire signed [7:0] bn2_n24_cmp_t; // threshold code 13
-    wire bn2_n24_cmp;
-    wire signed [7:0] bn2_n25_cmp_t; // threshold code -17
-    wire bn2_n25_cmp;
-    wire signed [7:0] bn2_n26_cmp_t; // threshold code -10
-    wire bn2_n26_cmp;
-    wire signed [7:0] bn2_n27_cmp_t; // threshold code -12
-    wire bn2_n27_cmp;
-    wire signed [7:0] bn2_n28_cmp_t; // threshold code 4
-    wire bn2_n28_cmp;
-    wire signed [7:0] bn2_n29_cmp_t; // threshold code 3
-    wire bn2_n29_cmp;
-    wire signed [7:0] bn2_n30_cmp_t; // threshold code 2
-    wire bn2_n30_cmp;
-    wire signed [7:0] bn2_n31_cmp_t; // threshold code 21
-    wire bn2_n31_cmp;
+    wire bn2_n0_cmp = $signed(in_data[7:0]) >= 8'sd20; // threshold code 20
+    wire bn2_n1_cmp = $signed(in_data[15:8]) >= 8'shfe; // threshold code -2
+    wire bn2_n2_cmp = $signed(in_data[23:16]) >= 8'shfd; // threshold code -3
+    wire bn2_n3_cmp = $signed(in_data[31:24]) >= 8'sd22; // threshold code 22
+    wire bn2_n4_cmp = $signed(in_data[39:32]) >= 8'sd16; // threshold code 16
+    wire bn2_n5_cmp = $signed(in_data[47:40]) >= 8'sd4; // threshold code 4
+    wire bn2_n6_cmp = $signed(in_data[55:48]) >= 8'sd0; // threshold code 0
+    wire bn2_n7_cmp = $signed(in_data[63:56]) >= 8'sd24; // threshold code 24
+    wire bn2_n8_cmp = $signed(in_data[71:64]) >= 8'sd10; // threshold code 10
+    wire bn2_n9_cmp = $signed(in_data[79:72]) >= 8'shf6; // threshold code -10
+    wire bn2_n10_cmp = $signed(in_data[87:80]) >= 8'sd8; // threshold code 8
+    wire bn2_n11_cmp = $signed(in_data[95:88]) >= 8'sd3; // threshold code 3
+    wire bn2_n12_cmp = $signed(in_data[103:96]) >= 8'shfd; // threshold code -3
+    wire bn2_n13_cmp = $signed(in_data[111:104]) >= 8'sd10; // threshold code 10
+    wire bn2_n14_cmp = $signed(in_data[119:112]) >= 8'sd9; // threshold code 9
+    wire bn2_n15_cmp = $signed(in_data[127:120]) >= 8'sd0; // threshold code 0
+    wire bn2_n16_cmp = $signed(in_data[135:128]) >= 8'sd3; // threshold code 3
+    wire bn2_n17_cmp = $signed(in_data[143:136]) >= 8'shf4; // threshold code -12
+    wire bn2_n18_cmp = $signed(in_data[151:144]) >= 8'sd3; // threshold code 3
+    wire bn2_n19_cmp = $signed(in_data[159:152]) >= 8'sd3; // threshold code 3
+    wire bn2_n20_cmp = $signed(in_data[167:160]) >= 8'shfb; // threshold code -5
+    wire bn2_n21_cmp = $signed(in_data[175:168]) >= 8'shf8; // threshold code -8
+    wire bn2_n22_cmp = $signed(in_data[183:176]) >= 8'she9; // threshold code -23
+    wire bn2_n23_cmp = $signed(in_data[191:184]) >= 8'shfd; // threshold code -3
+    wire bn2_n24_cmp = $signed(in_data[199:192]) >= 8'sd13; // threshold code 13
+    wire bn2_n25_cmp = $signed(in_data[207:200]) >= 8'shef; // threshold code -17
+    wire bn2_n26_cmp = $signed(in_data[215:208]) >= 8'shf6; // threshold code -10
+    wire bn2_n27_cmp = $signed(in_data[223:216]) >= 8'shf4; // threshold code -12
+    wire bn2_n28_cmp = $signed(in_data[231:224]) >= 8'sd4; // threshold code 4
+    wire bn2_n29_cmp = $signed(in_data[239:232]) >= 8'sd3; // threshold code 3
+    wire bn2_n30_cmp = $signed(in_data[247:240]) >= 8'sd2; // threshold code 2
+    wire bn2_n31_cmp = $signed(in_data[255:248]) >= 8'sd21; // threshold code 21
 
-    assign bn2_in_0 = in_data[7:0];
-    assign bn2_in_1 = in_data[15:8];
-    assign bn2_in_2 = in_data[23:16];
-    assign bn2_in_3 = in_data[31:24];
-    assign bn2_in_4 = in_data[39:32];
-    assign bn2_in_5 = in_data[47:40];
-    assign bn2_in_6 = in_data[55:48];
-    assign bn2_in_7 = in_data[63:56];
-    assign bn2_in_8 = in_data[71:64];
-    assign bn2_in_9 = in_data[79:72];
-    assign bn2_in_10 = in_data[87:80];
-    assign bn2_in_11 = in_data[95:88];
-    assign bn2_in_12 = in_data[103:96];
-    assign bn2_in_13 = in_data[111:104];
-    assign bn2_in_14 = in_data[119:112];
-    assign bn2_in_15 = in_data[127:120];
-    assign bn2_in_16 = in_data[135:128];
-    assign bn2_in_17 = in_data[143:136];
-    assign bn2_in_18 = in_data[151:144];
-    assign bn2_in_19 = in_data[159:152];
-    assign bn2_in_20 = in_data[167:160];
-    assign bn2_in_21 = in_data[175:168];
-    assign bn2_in_22 = in_data[183:176];
-    assign bn2_in_23 = in_data[191:184];
-    assign bn2_in_24 = in_data[199:192];
-    assign bn2_in_25 = in_data[207:200];
-    assign bn2_in_26 = in_data[215:208];
-    assign bn2_in_27 = in_data[223:216];
-    assign bn2_in_28 = in_data[231:224];
-    assign bn2_in_29 = in_data[239:232];
-    assign bn2_in_30 = in_data[247:240];
-    assign bn2_in_31 = in_data[255:248];
-    assign bn2_n0_cmp_t = 8'h14;
-    assign bn2_n0_cmp = (bn2_in_0 >= bn2_n0_cmp_t);
-    assign bn2_n1_cmp_t = 8'hfe;
-    assign bn2_n1_cmp = (bn2_in_1 >= bn2_n1_cmp_t);
-    assign bn2_n2_cmp_t = 8'hfd;
-    assign bn2_n2_cmp = (bn2_in_2 >= bn2_n2_cmp_t);
-    assign bn2_n3_cmp_t = 8'h16;
-    assign bn2_n3_cmp = (bn2_in_3 >= bn2_n3_cmp_t);
-    assign bn2_n4_cmp_t = 8'h10;
-    assign bn2_n4_cmp = (bn2_in_4 >= bn2_n4_cmp_t);
-    assign bn2_n5_cmp_t = 8'h04;
-    assign bn2_n5_cmp = (bn2_in_5 >= bn2_n5_cmp_t);
-    assign bn2_n6_cmp_t = 8'h00;
-    assign bn2_n6_cmp = (bn2_in_6 >= bn2_n6_cmp_t);
-    assign bn2_n7_cmp_t = 8'h18;
-    assign bn2_n7_cmp = (bn2_in_7 >= bn2_n7_cmp_t);
-    assign bn2_n8_cmp_t = 8'h0a;
-    assign bn2_n8_cmp = (bn2_in_8 >= bn2_n8_cmp_t);
-    assign bn2_n9_cmp_t = 8'hf6;
-    assign bn2_n9_cmp = (bn2_in_9 >= bn2_n9_cmp_t);
-    assign bn2_n10_cmp_t = 8'h08;
-    assign bn2_n10_cmp = (bn2_in_10 >= bn2_n10_cmp_t);
-    assign bn2_n11_cmp_t = 8'h03;
-    assign bn2_n11_cmp = (bn2_in_11 >= bn2_n11_cmp_t);
-    assign bn2_n12_cmp_t = 8'hfd;
-    assign bn2_n12_cmp = (bn2_in_12 >= bn2_n12_cmp_t);
-    assign bn2_n13_cmp_t = 8'h0a;
-    assign bn2_n13_cmp = (bn2_in_13 >= bn2_n13_cmp_t);
-    assign bn2_n14_cmp_t = 8'h09;
-    assign bn2_n14_cmp = (bn2_in_14 >= bn2_n14_cmp_t);
-    assign bn2_n15_cmp_t = 8'h00;
-    assign bn2_n15_cmp = (bn2_in_15 >= bn2_n15_cmp_t);
-    assign bn2_n16_cmp_t = 8'h03;
-    assign bn2_n16_cmp = (bn2_in_16 >= bn2_n16_cmp_t);
-    assign bn2_n17_cmp_t = 8'hf4;
-    assign bn2_n17_cmp = (bn2_in_17 >= bn2_n17_cmp_t);
-    assign bn2_n18_cmp_t = 8'h03;
-    assign bn2_n18_cmp = (bn2_in_18 >= bn2_n18_cmp_t);
-    assign bn2_n19_cmp_t = 8'h03;
-    assign bn2_n19_cmp = (bn2_in_19 >= bn2_n19_cmp_t);
-    assign bn2_n20_cmp_t = 8'hfb;
-    assign bn2_n20_cmp = (bn2_in_20 >= bn2_n20_cmp_t);
-    assign bn2_n21_cmp_t = 8'hf8;
-    assign bn2_n21_cmp = (bn2_in_21 >= bn2_n21_cmp_t);
-    assign bn2_n22_cmp_t = 8'he9;
-    assign bn2_n22_cmp = (bn2_in_22 >= bn2_n22_cmp_t);
-    assign bn2_n23_cmp_t = 8'hfd;
-    assign bn2_n23_cmp = (bn2_in_23 >= bn2_n23_cmp_t);
-    assign bn2_n24_cmp_t = 8'h0d;
-    assign bn2_n24_cmp = (bn2_in_24 >= bn2_n24_cmp_t);
-    assign bn2_n25_cmp_t = 8'hef;
-    assign bn2_n25_cmp = (bn2_in_25 >= bn2_n25_cmp_t);
-    assign bn2_n26_cmp_t = 8'hf6;
-    assign bn2_n26_cmp = (bn2_in_26 >= bn2_n26_cmp_t);
-    assign bn2_n27_cmp_t = 8'hf4;
-    assign bn2_n27_cmp = (bn2_in_27 >= bn2_n27_cmp_t);
-    assign bn2_n28_cmp_t = 8'h04;
-    assign bn2_n28_cmp = (bn2_in_28 >= bn2_n28_cmp_t);
-    assign bn2_n29_cmp_t = 8'h03;
-    assign bn2_n29_cmp = (bn2_in_29 >= bn2_n29_cmp_t);
-    assign bn2_n30_cmp_t = 8'h02;
-    assign bn2_n30_cmp = (bn2_in_30 >= bn2_n30_cmp_t);
-    assign bn2_n31_cmp_t = 8'h15;
-    assign bn2_n31_cmp = (bn2_in_31 >= bn2_n31_cmp_t);
     assign out_data = {bn2_n31_cmp, bn2_n30_cmp, bn2_n29_cmp, bn2_n28_cmp, bn2_n27_cmp, bn2_n26_cmp, bn2_n25_cmp, bn2_n24_cmp, bn2_n23_cmp, bn2_n22_cmp, bn2_n21_cmp, bn2_n20_cmp, bn2_n19_cmp, bn2_n18_cmp, bn2_n17_cmp, bn2_n16_cmp, bn2_n15_cmp, bn2_n14_cmp, bn2_n13_cmp, bn2_n12_cmp, bn2_n11_cmp, bn2_n10_cmp, bn2_n9_cmp, bn2_n8_cmp, bn2_n7_cmp, bn2_n6_cmp, bn2_n5_cmp, bn2_n4_cmp, bn2_n3_cmp, bn2_n2_cmp, bn2_n1_cmp, bn2_n0_cmp};
 
 endmodule

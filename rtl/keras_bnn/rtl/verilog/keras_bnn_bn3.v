@@ -10,199 +10,39 @@ module keras_bnn_bn3 (
     output wire [31:0] out_data
 );
 
-    wire signed [6:0] bn3_in_0;
-    wire signed [6:0] bn3_in_1;
-    wire signed [6:0] bn3_in_2;
-    wire signed [6:0] bn3_in_3;
-    wire signed [6:0] bn3_in_4;
-    wire signed [6:0] bn3_in_5;
-    wire signed [6:0] bn3_in_6;
-    wire signed [6:0] bn3_in_7;
-    wire signed [6:0] bn3_in_8;
-    wire signed [6:0] bn3_in_9;
-    wire signed [6:0] bn3_in_10;
-    wire signed [6:0] bn3_in_11;
-    wire signed [6:0] bn3_in_12;
-    wire signed [6:0] bn3_in_13;
-    wire signed [6:0] bn3_in_14;
-    wire signed [6:0] bn3_in_15;
-    wire signed [6:0] bn3_in_16;
-    wire signed [6:0] bn3_in_17;
-    wire signed [6:0] bn3_in_18;
-    wire signed [6:0] bn3_in_19;
-    wire signed [6:0] bn3_in_20;
-    wire signed [6:0] bn3_in_21;
-    wire signed [6:0] bn3_in_22;
-    wire signed [6:0] bn3_in_23;
-    wire signed [6:0] bn3_in_24;
-    wire signed [6:0] bn3_in_25;
-    wire signed [6:0] bn3_in_26;
-    wire signed [6:0] bn3_in_27;
-    wire signed [6:0] bn3_in_28;
-    wire signed [6:0] bn3_in_29;
-    wire signed [6:0] bn3_in_30;
-    wire signed [6:0] bn3_in_31;
-    wire signed [6:0] bn3_n0_cmp_t; // threshold code 0
-    wire bn3_n0_cmp;
-    wire signed [6:0] bn3_n1_cmp_t; // threshold code -10
-    wire bn3_n1_cmp;
-    wire signed [6:0] bn3_n2_cmp_t; // threshold code -5
-    wire bn3_n2_cmp;
-    wire signed [6:0] bn3_n3_cmp_t; // threshold code 6
-    wire bn3_n3_cmp;
-    wire signed [6:0] bn3_n4_cmp_t; // threshold code -5
-    wire bn3_n4_cmp;
-    wire signed [6:0] bn3_n5_cmp_t; // threshold code -11
-    wire bn3_n5_cmp;
-    wire signed [6:0] bn3_n6_cmp_t; // threshold code 6
-    wire bn3_n6_cmp;
-    wire signed [6:0] bn3_n7_cmp_t; // threshold code 4
-    wire bn3_n7_cmp;
-    wire signed [6:0] bn3_n8_cmp_t; // threshold code 7
-    wire bn3_n8_cmp;
-    wire signed [6:0] bn3_n9_cmp_t; // threshold code 6
-    wire bn3_n9_cmp;
-    wire signed [6:0] bn3_n10_cmp_t; // threshold code 4
-    wire bn3_n10_cmp;
-    wire signed [6:0] bn3_n11_cmp_t; // threshold code 7
-    wire bn3_n11_cmp;
-    wire signed [6:0] bn3_n12_cmp_t; // threshold code 21
-    wire bn3_n12_cmp;
-    wire signed [6:0] bn3_n13_cmp_t; // threshold code 3
-    wire bn3_n13_cmp;
-    wire signed [6:0] bn3_n14_cmp_t; // threshold code 8
-    wire bn3_n14_cmp;
-    wire signed [6:0] bn3_n15_cmp_t; // threshold code -2
-    wire bn3_n15_cmp;
-    wire signed [6:0] bn3_n16_cmp_t; // threshold code -9
-    wire bn3_n16_cmp;
-    wire signed [6:0] bn3_n17_cmp_t; // threshold code 1
-    wire bn3_n17_cmp;
-    wire signed [6:0] bn3_n18_cmp_t; // threshold code -3
-    wire bn3_n18_cmp;
-    wire signed [6:0] bn3_n19_cmp_t; // threshold code -2
-    wire bn3_n19_cmp;
-    wire signed [6:0] bn3_n20_cmp_t; // threshold code -7
-    wire bn3_n20_cmp;
-    wire signed [6:0] bn3_n21_cmp_t; // threshold code 11
-    wire bn3_n21_cmp;
-    wire signed [6:0] bn3_n22_cmp_t; // threshold code 2
-    wire bn3_n22_cmp;
-    wire signed [6:0] bn3_n23_cmp_t; // threshold code 7
-    wire bn3_n23_cmp;
-    wire signed [6:0] bn3_n24_cmp_t; // threshold code -1
-    wire bn3_n24_cmp;
-    wire signed [6:0] bn3_n25_cmp_t; // threshold code 12
-    wire bn3_n25_cmp;
-    wire signed [6:0] bn3_n26_cmp_t; // threshold code -7
-    wire bn3_n26_cmp;
-    wire signed [6:0] bn3_n27_cmp_t; // threshold code -5
-    wire bn3_n27_cmp;
-    wire signed [6:0] bn3_n28_cmp_t; // threshold code 4
-    wire bn3_n28_cmp;
-    wire signed [6:0] bn3_n29_cmp_t; // threshold code 1
-    wire bn3_n29_cmp;
-    wire signed [6:0] bn3_n30_cmp_t; // threshold code -5
-    wire bn3_n30_cmp;
-    wire signed [6:0] bn3_n31_cmp_t; // threshold code -12
-    wire bn3_n31_cmp;
+    wire bn3_n0_cmp = $signed(in_data[6:0]) >= 7'sd0; // threshold code 0
+    wire bn3_n1_cmp = $signed(in_data[13:7]) >= 7'sh76; // threshold code -10
+    wire bn3_n2_cmp = $signed(in_data[20:14]) >= 7'sh7b; // threshold code -5
+    wire bn3_n3_cmp = $signed(in_data[27:21]) >= 7'sd6; // threshold code 6
+    wire bn3_n4_cmp = $signed(in_data[34:28]) >= 7'sh7b; // threshold code -5
+    wire bn3_n5_cmp = $signed(in_data[41:35]) >= 7'sh75; // threshold code -11
+    wire bn3_n6_cmp = $signed(in_data[48:42]) >= 7'sd6; // threshold code 6
+    wire bn3_n7_cmp = $signed(in_data[55:49]) >= 7'sd4; // threshold code 4
+    wire bn3_n8_cmp = $signed(in_data[62:56]) >= 7'sd7; // threshold code 7
+    wire bn3_n9_cmp = $signed(in_data[69:63]) >= 7'sd6; // threshold code 6
+    wire bn3_n10_cmp = $signed(in_data[76:70]) >= 7'sd4; // threshold code 4
+    wire bn3_n11_cmp = $signed(in_data[83:77]) >= 7'sd7; // threshold code 7
+    wire bn3_n12_cmp = $signed(in_data[90:84]) >= 7'sd21; // threshold code 21
+    wire bn3_n13_cmp = $signed(in_data[97:91]) >= 7'sd3; // threshold code 3
+    wire bn3_n14_cmp = $signed(in_data[104:98]) >= 7'sd8; // threshold code 8
+    wire bn3_n15_cmp = $signed(in_data[111:105]) >= 7'sh7e; // threshold code -2
+    wire bn3_n16_cmp = $signed(in_data[118:112]) >= 7'sh77; // threshold code -9
+    wire bn3_n17_cmp = $signed(in_data[125:119]) >= 7'sd1; // threshold code 1
+    wire bn3_n18_cmp = $signed(in_data[132:126]) >= 7'sh7d; // threshold code -3
+    wire bn3_n19_cmp = $signed(in_data[139:133]) >= 7'sh7e; // threshold code -2
+    wire bn3_n20_cmp = $signed(in_data[146:140]) >= 7'sh79; // threshold code -7
+    wire bn3_n21_cmp = $signed(in_data[153:147]) >= 7'sd11; // threshold code 11
+    wire bn3_n22_cmp = $signed(in_data[160:154]) >= 7'sd2; // threshold code 2
+    wire bn3_n23_cmp = $signed(in_data[167:161]) >= 7'sd7; // threshold code 7
+    wire bn3_n24_cmp = $signed(in_data[174:168]) >= 7'sh7f; // threshold code -1
+    wire bn3_n25_cmp = $signed(in_data[181:175]) >= 7'sd12; // threshold code 12
+    wire bn3_n26_cmp = $signed(in_data[188:182]) >= 7'sh79; // threshold code -7
+    wire bn3_n27_cmp = $signed(in_data[195:189]) >= 7'sh7b; // threshold code -5
+    wire bn3_n28_cmp = $signed(in_data[202:196]) >= 7'sd4; // threshold code 4
+    wire bn3_n29_cmp = $signed(in_data[209:203]) >= 7'sd1; // threshold code 1
+    wire bn3_n30_cmp = $signed(in_data[216:210]) >= 7'sh7b; // threshold code -5
+    wire bn3_n31_cmp = $signed(in_data[223:217]) >= 7'sh74; // threshold code -12
 
-    assign bn3_in_0 = in_data[6:0];
-    assign bn3_in_1 = in_data[13:7];
-    assign bn3_in_2 = in_data[20:14];
-    assign bn3_in_3 = in_data[27:21];
-    assign bn3_in_4 = in_data[34:28];
-    assign bn3_in_5 = in_data[41:35];
-    assign bn3_in_6 = in_data[48:42];
-    assign bn3_in_7 = in_data[55:49];
-    assign bn3_in_8 = in_data[62:56];
-    assign bn3_in_9 = in_data[69:63];
-    assign bn3_in_10 = in_data[76:70];
-    assign bn3_in_11 = in_data[83:77];
-    assign bn3_in_12 = in_data[90:84];
-    assign bn3_in_13 = in_data[97:91];
-    assign bn3_in_14 = in_data[104:98];
-    assign bn3_in_15 = in_data[111:105];
-    assign bn3_in_16 = in_data[118:112];
-    assign bn3_in_17 = in_data[125:119];
-    assign bn3_in_18 = in_data[132:126];
-    assign bn3_in_19 = in_data[139:133];
-    assign bn3_in_20 = in_data[146:140];
-    assign bn3_in_21 = in_data[153:147];
-    assign bn3_in_22 = in_data[160:154];
-    assign bn3_in_23 = in_data[167:161];
-    assign bn3_in_24 = in_data[174:168];
-    assign bn3_in_25 = in_data[181:175];
-    assign bn3_in_26 = in_data[188:182];
-    assign bn3_in_27 = in_data[195:189];
-    assign bn3_in_28 = in_data[202:196];
-    assign bn3_in_29 = in_data[209:203];
-    assign bn3_in_30 = in_data[216:210];
-    assign bn3_in_31 = in_data[223:217];
-    assign bn3_n0_cmp_t = 7'h00;
-    assign bn3_n0_cmp = (bn3_in_0 >= bn3_n0_cmp_t);
-    assign bn3_n1_cmp_t = 7'h76;
-    assign bn3_n1_cmp = (bn3_in_1 >= bn3_n1_cmp_t);
-    assign bn3_n2_cmp_t = 7'h7b;
-    assign bn3_n2_cmp = (bn3_in_2 >= bn3_n2_cmp_t);
-    assign bn3_n3_cmp_t = 7'h06;
-    assign bn3_n3_cmp = (bn3_in_3 >= bn3_n3_cmp_t);
-    assign bn3_n4_cmp_t = 7'h7b;
-    assign bn3_n4_cmp = (bn3_in_4 >= bn3_n4_cmp_t);
-    assign bn3_n5_cmp_t = 7'h75;
-    assign bn3_n5_cmp = (bn3_in_5 >= bn3_n5_cmp_t);
-    assign bn3_n6_cmp_t = 7'h06;
-    assign bn3_n6_cmp = (bn3_in_6 >= bn3_n6_cmp_t);
-    assign bn3_n7_cmp_t = 7'h04;
-    assign bn3_n7_cmp = (bn3_in_7 >= bn3_n7_cmp_t);
-    assign bn3_n8_cmp_t = 7'h07;
-    assign bn3_n8_cmp = (bn3_in_8 >= bn3_n8_cmp_t);
-    assign bn3_n9_cmp_t = 7'h06;
-    assign bn3_n9_cmp = (bn3_in_9 >= bn3_n9_cmp_t);
-    assign bn3_n10_cmp_t = 7'h04;
-    assign bn3_n10_cmp = (bn3_in_10 >= bn3_n10_cmp_t);
-    assign bn3_n11_cmp_t = 7'h07;
-    assign bn3_n11_cmp = (bn3_in_11 >= bn3_n11_cmp_t);
-    assign bn3_n12_cmp_t = 7'h15;
-    assign bn3_n12_cmp = (bn3_in_12 >= bn3_n12_cmp_t);
-    assign bn3_n13_cmp_t = 7'h03;
-    assign bn3_n13_cmp = (bn3_in_13 >= bn3_n13_cmp_t);
-    assign bn3_n14_cmp_t = 7'h08;
-    assign bn3_n14_cmp = (bn3_in_14 >= bn3_n14_cmp_t);
-    assign bn3_n15_cmp_t = 7'h7e;
-    assign bn3_n15_cmp = (bn3_in_15 >= bn3_n15_cmp_t);
-    assign bn3_n16_cmp_t = 7'h77;
-    assign bn3_n16_cmp = (bn3_in_16 >= bn3_n16_cmp_t);
-    assign bn3_n17_cmp_t = 7'h01;
-    assign bn3_n17_cmp = (bn3_in_17 >= bn3_n17_cmp_t);
-    assign bn3_n18_cmp_t = 7'h7d;
-    assign bn3_n18_cmp = (bn3_in_18 >= bn3_n18_cmp_t);
-    assign bn3_n19_cmp_t = 7'h7e;
-    assign bn3_n19_cmp = (bn3_in_19 >= bn3_n19_cmp_t);
-    assign bn3_n20_cmp_t = 7'h79;
-    assign bn3_n20_cmp = (bn3_in_20 >= bn3_n20_cmp_t);
-    assign bn3_n21_cmp_t = 7'h0b;
-    assign bn3_n21_cmp = (bn3_in_21 >= bn3_n21_cmp_t);
-    assign bn3_n22_cmp_t = 7'h02;
-    assign bn3_n22_cmp = (bn3_in_22 >= bn3_n22_cmp_t);
-    assign bn3_n23_cmp_t = 7'h07;
-    assign bn3_n23_cmp = (bn3_in_23 >= bn3_n23_cmp_t);
-    assign bn3_n24_cmp_t = 7'h7f;
-    assign bn3_n24_cmp = (bn3_in_24 >= bn3_n24_cmp_t);
-    assign bn3_n25_cmp_t = 7'h0c;
-    assign bn3_n25_cmp = (bn3_in_25 >= bn3_n25_cmp_t);
-    assign bn3_n26_cmp_t = 7'h79;
-    assign bn3_n26_cmp = (bn3_in_26 >= bn3_n26_cmp_t);
-    assign bn3_n27_cmp_t = 7'h7b;
-    assign bn3_n27_cmp = (bn3_in_27 >= bn3_n27_cmp_t);
-    assign bn3_n28_cmp_t = 7'h04;
-    assign bn3_n28_cmp = (bn3_in_28 >= bn3_n28_cmp_t);
-    assign bn3_n29_cmp_t = 7'h01;
-    assign bn3_n29_cmp = (bn3_in_29 >= bn3_n29_cmp_t);
-    assign bn3_n30_cmp_t = 7'h7b;
-    assign bn3_n30_cmp = (bn3_in_30 >= bn3_n30_cmp_t);
-    assign bn3_n31_cmp_t = 7'h74;
-    assign bn3_n31_cmp = (bn3_in_31 >= bn3_n31_cmp_t);
     assign out_data = {bn3_n31_cmp, bn3_n30_cmp, bn3_n29_cmp, bn3_n28_cmp, bn3_n27_cmp, bn3_n26_cmp, bn3_n25_cmp, bn3_n24_cmp, bn3_n23_cmp, bn3_n22_cmp, bn3_n21_cmp, bn3_n20_cmp, bn3_n19_cmp, bn3_n18_cmp, bn3_n17_cmp, bn3_n16_cmp, bn3_n15_cmp, bn3_n14_cmp, bn3_n13_cmp, bn3_n12_cmp, bn3_n11_cmp, bn3_n10_cmp, bn3_n9_cmp, bn3_n8_cmp, bn3_n7_cmp, bn3_n6_cmp, bn3_n5_cmp, bn3_n4_cmp, bn3_n3_cmp, bn3_n2_cmp, bn3_n1_cmp, bn3_n0_cmp};
 
 endmodule

@@ -12,233 +12,73 @@ module keras_bnn_bn4 (
     output wire [79:0] out_data
 );
 
-    wire signed [6:0] bn4_in_0;
-    wire signed [6:0] bn4_in_1;
-    wire signed [6:0] bn4_in_2;
-    wire signed [6:0] bn4_in_3;
-    wire signed [6:0] bn4_in_4;
-    wire signed [12:0] bn4_s0; // weight 0.0421600341796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] bn4_n0_p_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] bn4_n0_p;
-    wire signed [16:0] bn4_n0_bias; // bias -0.682373046875
-    wire signed [18:0] bn4_n0_t0_0_b;
-    wire signed [18:0] bn4_n0_t0_0;
-    wire signed [12:0] bn4_n0_y_fl;
-    wire bn4_n0_y_half;
-    wire [4:0] bn4_n0_y_low;
-    wire bn4_n0_y_sticky;
-    wire bn4_n0_y_lsb;
-    wire bn4_n0_y_inc_any;
+    wire signed [6:0] bn4_in_0 = $signed(in_data[6:0]);
+    wire signed [6:0] bn4_in_1 = $signed(in_data[13:7]);
+    wire signed [6:0] bn4_in_2 = $signed(in_data[20:14]);
+    wire signed [6:0] bn4_in_3 = $signed(in_data[27:21]);
+    wire signed [6:0] bn4_in_4 = $signed(in_data[34:28]);
+    wire signed [18:0] bn4_n0_t0_0 = (bn4_in_0 * 13'sd2763) + 19'sh75150; // weight 0.0421600341796875
+    wire bn4_n0_y_sticky = |bn4_n0_t0_0[4:0];
     reg  bn4_n0_y_half_d1;
     reg  bn4_n0_y_inc_any_d1;
-    wire bn4_n0_y_inc;
-    wire signed [12:0] bn4_n0_y_incx;
+    wire bn4_n0_y_inc = bn4_n0_y_half_d1 & bn4_n0_y_inc_any_d1;
     reg  signed [12:0] bn4_n0_y_fl_d1;
-    wire signed [12:0] bn4_n0_y_rnd;
-    wire signed [15:0] bn4_n0_y_wrap;
-    wire signed [12:0] bn4_s1; // weight 0.035797119140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] bn4_n1_p_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] bn4_n1_p;
-    wire signed [16:0] bn4_n1_bias; // bias -0.72412109375
-    wire signed [18:0] bn4_n1_t0_0_b;
-    wire signed [18:0] bn4_n1_t0_0;
-    wire signed [12:0] bn4_n1_y_fl;
-    wire bn4_n1_y_half;
-    wire [4:0] bn4_n1_y_low;
-    wire bn4_n1_y_sticky;
-    wire bn4_n1_y_lsb;
-    wire bn4_n1_y_inc_any;
+    wire signed [18:0] bn4_n1_t0_0 = (bn4_in_1 * 13'sd2346) + 19'sh746a0; // weight 0.035797119140625
+    wire bn4_n1_y_sticky = |bn4_n1_t0_0[4:0];
     reg  bn4_n1_y_half_d1;
     reg  bn4_n1_y_inc_any_d1;
-    wire bn4_n1_y_inc;
-    wire signed [12:0] bn4_n1_y_incx;
+    wire bn4_n1_y_inc = bn4_n1_y_half_d1 & bn4_n1_y_inc_any_d1;
     reg  signed [12:0] bn4_n1_y_fl_d1;
-    wire signed [12:0] bn4_n1_y_rnd;
-    wire signed [15:0] bn4_n1_y_wrap;
-    wire signed [12:0] bn4_s2; // weight 0.0376129150390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] bn4_n2_p_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] bn4_n2_p;
-    wire signed [16:0] bn4_n2_bias; // bias -0.6474609375
-    wire signed [18:0] bn4_n2_t0_0_b;
-    wire signed [18:0] bn4_n2_t0_0;
-    wire signed [12:0] bn4_n2_y_fl;
-    wire bn4_n2_y_half;
-    wire [4:0] bn4_n2_y_low;
-    wire bn4_n2_y_sticky;
-    wire bn4_n2_y_lsb;
-    wire bn4_n2_y_inc_any;
+    wire signed [18:0] bn4_n2_t0_0 = (bn4_in_2 * 13'sd2465) + 19'sh75a40; // weight 0.0376129150390625
+    wire bn4_n2_y_sticky = |bn4_n2_t0_0[4:0];
     reg  bn4_n2_y_half_d1;
     reg  bn4_n2_y_inc_any_d1;
-    wire bn4_n2_y_inc;
-    wire signed [12:0] bn4_n2_y_incx;
+    wire bn4_n2_y_inc = bn4_n2_y_half_d1 & bn4_n2_y_inc_any_d1;
     reg  signed [12:0] bn4_n2_y_fl_d1;
-    wire signed [12:0] bn4_n2_y_rnd;
-    wire signed [15:0] bn4_n2_y_wrap;
-    wire signed [12:0] bn4_s3; // weight 0.0429534912109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] bn4_n3_p_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] bn4_n3_p;
-    wire signed [16:0] bn4_n3_bias; // bias -0.6943359375
-    wire signed [18:0] bn4_n3_t0_0_b;
-    wire signed [18:0] bn4_n3_t0_0;
-    wire signed [12:0] bn4_n3_y_fl;
-    wire bn4_n3_y_half;
-    wire [4:0] bn4_n3_y_low;
-    wire bn4_n3_y_sticky;
-    wire bn4_n3_y_lsb;
-    wire bn4_n3_y_inc_any;
+    wire signed [18:0] bn4_n3_t0_0 = (bn4_in_3 * 13'sd2815) + 19'sh74e40; // weight 0.0429534912109375
+    wire bn4_n3_y_sticky = |bn4_n3_t0_0[4:0];
     reg  bn4_n3_y_half_d1;
     reg  bn4_n3_y_inc_any_d1;
-    wire bn4_n3_y_inc;
-    wire signed [12:0] bn4_n3_y_incx;
+    wire bn4_n3_y_inc = bn4_n3_y_half_d1 & bn4_n3_y_inc_any_d1;
     reg  signed [12:0] bn4_n3_y_fl_d1;
-    wire signed [12:0] bn4_n3_y_rnd;
-    wire signed [15:0] bn4_n3_y_wrap;
-    wire signed [12:0] bn4_s4; // weight 0.046112060546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] bn4_n4_p_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] bn4_n4_p;
-    wire signed [16:0] bn4_n4_bias; // bias -0.609619140625
-    wire signed [18:0] bn4_n4_t0_0_b;
-    wire signed [18:0] bn4_n4_t0_0;
-    wire signed [12:0] bn4_n4_y_fl;
-    wire bn4_n4_y_half;
-    wire [4:0] bn4_n4_y_low;
-    wire bn4_n4_y_sticky;
-    wire bn4_n4_y_lsb;
-    wire bn4_n4_y_inc_any;
+    wire signed [18:0] bn4_n4_t0_0 = (bn4_in_4 * 13'sd3022) + 19'sh763f0; // weight 0.046112060546875
+    wire bn4_n4_y_sticky = |bn4_n4_t0_0[4:0];
     reg  bn4_n4_y_half_d1;
     reg  bn4_n4_y_inc_any_d1;
-    wire bn4_n4_y_inc;
-    wire signed [12:0] bn4_n4_y_incx;
+    wire bn4_n4_y_inc = bn4_n4_y_half_d1 & bn4_n4_y_inc_any_d1;
     reg  signed [12:0] bn4_n4_y_fl_d1;
-    wire signed [12:0] bn4_n4_y_rnd;
-    wire signed [15:0] bn4_n4_y_wrap;
-    reg  signed [15:0] bn4_out_0;
-    reg  signed [15:0] bn4_out_1;
-    reg  signed [15:0] bn4_out_2;
-    reg  signed [15:0] bn4_out_3;
-    reg  signed [15:0] bn4_out_4;
-
-    assign bn4_in_0 = in_data[6:0];
-    assign bn4_in_1 = in_data[13:7];
-    assign bn4_in_2 = in_data[20:14];
-    assign bn4_in_3 = in_data[27:21];
-    assign bn4_in_4 = in_data[34:28];
-    assign bn4_s0 = 13'h0acb;
-    assign bn4_n0_p_m = {{13{bn4_in_0[6]}}, bn4_in_0} * {{7{bn4_s0[12]}}, bn4_s0};
-    assign bn4_n0_p = bn4_n0_p_m[18:0];
-    assign bn4_n0_bias = 17'h15150;
-    assign bn4_n0_t0_0_b = {{2{bn4_n0_bias[16]}}, bn4_n0_bias};
-    assign bn4_n0_t0_0 = bn4_n0_p + bn4_n0_t0_0_b;
-    assign bn4_n0_y_fl = bn4_n0_t0_0[18:6];
-    assign bn4_n0_y_half = bn4_n0_t0_0[5];
-    assign bn4_n0_y_low = bn4_n0_t0_0[4:0];
-    assign bn4_n0_y_sticky = |bn4_n0_y_low;
-    assign bn4_n0_y_lsb = bn4_n0_t0_0[6];
-    assign bn4_n0_y_inc_any = bn4_n0_y_sticky | bn4_n0_y_lsb;
-    assign bn4_n0_y_inc = bn4_n0_y_half_d1 & bn4_n0_y_inc_any_d1;
-    assign bn4_n0_y_incx = {{12{1'b0}}, bn4_n0_y_inc};
-    assign bn4_n0_y_rnd = bn4_n0_y_fl_d1 + bn4_n0_y_incx;
-    assign bn4_n0_y_wrap = {{3{bn4_n0_y_rnd[12]}}, bn4_n0_y_rnd};
-    assign bn4_s1 = 13'h092a;
-    assign bn4_n1_p_m = {{13{bn4_in_1[6]}}, bn4_in_1} * {{7{bn4_s1[12]}}, bn4_s1};
-    assign bn4_n1_p = bn4_n1_p_m[18:0];
-    assign bn4_n1_bias = 17'h146a0;
-    assign bn4_n1_t0_0_b = {{2{bn4_n1_bias[16]}}, bn4_n1_bias};
-    assign bn4_n1_t0_0 = bn4_n1_p + bn4_n1_t0_0_b;
-    assign bn4_n1_y_fl = bn4_n1_t0_0[18:6];
-    assign bn4_n1_y_half = bn4_n1_t0_0[5];
-    assign bn4_n1_y_low = bn4_n1_t0_0[4:0];
-    assign bn4_n1_y_sticky = |bn4_n1_y_low;
-    assign bn4_n1_y_lsb = bn4_n1_t0_0[6];
-    assign bn4_n1_y_inc_any = bn4_n1_y_sticky | bn4_n1_y_lsb;
-    assign bn4_n1_y_inc = bn4_n1_y_half_d1 & bn4_n1_y_inc_any_d1;
-    assign bn4_n1_y_incx = {{12{1'b0}}, bn4_n1_y_inc};
-    assign bn4_n1_y_rnd = bn4_n1_y_fl_d1 + bn4_n1_y_incx;
-    assign bn4_n1_y_wrap = {{3{bn4_n1_y_rnd[12]}}, bn4_n1_y_rnd};
-    assign bn4_s2 = 13'h09a1;
-    assign bn4_n2_p_m = {{13{bn4_in_2[6]}}, bn4_in_2} * {{7{bn4_s2[12]}}, bn4_s2};
-    assign bn4_n2_p = bn4_n2_p_m[18:0];
-    assign bn4_n2_bias = 17'h15a40;
-    assign bn4_n2_t0_0_b = {{2{bn4_n2_bias[16]}}, bn4_n2_bias};
-    assign bn4_n2_t0_0 = bn4_n2_p + bn4_n2_t0_0_b;
-    assign bn4_n2_y_fl = bn4_n2_t0_0[18:6];
-    assign bn4_n2_y_half = bn4_n2_t0_0[5];
-    assign bn4_n2_y_low = bn4_n2_t0_0[4:0];
-    assign bn4_n2_y_sticky = |bn4_n2_y_low;
-    assign bn4_n2_y_lsb = bn4_n2_t0_0[6];
-    assign bn4_n2_y_inc_any = bn4_n2_y_sticky | bn4_n2_y_lsb;
-    assign bn4_n2_y_inc = bn4_n2_y_half_d1 & bn4_n2_y_inc_any_d1;
-    assign bn4_n2_y_incx = {{12{1'b0}}, bn4_n2_y_inc};
-    assign bn4_n2_y_rnd = bn4_n2_y_fl_d1 + bn4_n2_y_incx;
-    assign bn4_n2_y_wrap = {{3{bn4_n2_y_rnd[12]}}, bn4_n2_y_rnd};
-    assign bn4_s3 = 13'h0aff;
-    assign bn4_n3_p_m = {{13{bn4_in_3[6]}}, bn4_in_3} * {{7{bn4_s3[12]}}, bn4_s3};
-    assign bn4_n3_p = bn4_n3_p_m[18:0];
-    assign bn4_n3_bias = 17'h14e40;
-    assign bn4_n3_t0_0_b = {{2{bn4_n3_bias[16]}}, bn4_n3_bias};
-    assign bn4_n3_t0_0 = bn4_n3_p + bn4_n3_t0_0_b;
-    assign bn4_n3_y_fl = bn4_n3_t0_0[18:6];
-    assign bn4_n3_y_half = bn4_n3_t0_0[5];
-    assign bn4_n3_y_low = bn4_n3_t0_0[4:0];
-    assign bn4_n3_y_sticky = |bn4_n3_y_low;
-    assign bn4_n3_y_lsb = bn4_n3_t0_0[6];
-    assign bn4_n3_y_inc_any = bn4_n3_y_sticky | bn4_n3_y_lsb;
-    assign bn4_n3_y_inc = bn4_n3_y_half_d1 & bn4_n3_y_inc_any_d1;
-    assign bn4_n3_y_incx = {{12{1'b0}}, bn4_n3_y_inc};
-    assign bn4_n3_y_rnd = bn4_n3_y_fl_d1 + bn4_n3_y_incx;
-    assign bn4_n3_y_wrap = {{3{bn4_n3_y_rnd[12]}}, bn4_n3_y_rnd};
-    assign bn4_s4 = 13'h0bce;
-    assign bn4_n4_p_m = {{13{bn4_in_4[6]}}, bn4_in_4} * {{7{bn4_s4[12]}}, bn4_s4};
-    assign bn4_n4_p = bn4_n4_p_m[18:0];
-    assign bn4_n4_bias = 17'h163f0;
-    assign bn4_n4_t0_0_b = {{2{bn4_n4_bias[16]}}, bn4_n4_bias};
-    assign bn4_n4_t0_0 = bn4_n4_p + bn4_n4_t0_0_b;
-    assign bn4_n4_y_fl = bn4_n4_t0_0[18:6];
-    assign bn4_n4_y_half = bn4_n4_t0_0[5];
-    assign bn4_n4_y_low = bn4_n4_t0_0[4:0];
-    assign bn4_n4_y_sticky = |bn4_n4_y_low;
-    assign bn4_n4_y_lsb = bn4_n4_t0_0[6];
-    assign bn4_n4_y_inc_any = bn4_n4_y_sticky | bn4_n4_y_lsb;
-    assign bn4_n4_y_inc = bn4_n4_y_half_d1 & bn4_n4_y_inc_any_d1;
-    assign bn4_n4_y_incx = {{12{1'b0}}, bn4_n4_y_inc};
-    assign bn4_n4_y_rnd = bn4_n4_y_fl_d1 + bn4_n4_y_incx;
-    assign bn4_n4_y_wrap = {{3{bn4_n4_y_rnd[12]}}, bn4_n4_y_rnd};
-    assign out_data = {bn4_out_4, bn4_out_3, bn4_out_2, bn4_out_1, bn4_out_0};
+    reg  signed [12:0] bn4_out_0;
+    reg  signed [12:0] bn4_out_1;
+    reg  signed [12:0] bn4_out_2;
+    reg  signed [12:0] bn4_out_3;
+    reg  signed [12:0] bn4_out_4;
 
     always @(posedge clk) begin
         if (ce) begin
-            bn4_n0_y_half_d1 <= bn4_n0_y_half;
-            bn4_n0_y_inc_any_d1 <= bn4_n0_y_inc_any;
-            bn4_n0_y_fl_d1 <= bn4_n0_y_fl;
-            bn4_n1_y_half_d1 <= bn4_n1_y_half;
-            bn4_n1_y_inc_any_d1 <= bn4_n1_y_inc_any;
-            bn4_n1_y_fl_d1 <= bn4_n1_y_fl;
-            bn4_n2_y_half_d1 <= bn4_n2_y_half;
-            bn4_n2_y_inc_any_d1 <= bn4_n2_y_inc_any;
-            bn4_n2_y_fl_d1 <= bn4_n2_y_fl;
-            bn4_n3_y_half_d1 <= bn4_n3_y_half;
-            bn4_n3_y_inc_any_d1 <= bn4_n3_y_inc_any;
-            bn4_n3_y_fl_d1 <= bn4_n3_y_fl;
-            bn4_n4_y_half_d1 <= bn4_n4_y_half;
-            bn4_n4_y_inc_any_d1 <= bn4_n4_y_inc_any;
-            bn4_n4_y_fl_d1 <= bn4_n4_y_fl;
-            bn4_out_0 <= bn4_n0_y_wrap;
-            bn4_out_1 <= bn4_n1_y_wrap;
-            bn4_out_2 <= bn4_n2_y_wrap;
-            bn4_out_3 <= bn4_n3_y_wrap;
-            bn4_out_4 <= bn4_n4_y_wrap;
+            bn4_n0_y_half_d1 <= bn4_n0_t0_0[5];
+            bn4_n0_y_inc_any_d1 <= bn4_n0_y_sticky | bn4_n0_t0_0[6];
+            bn4_n0_y_fl_d1 <= $signed(bn4_n0_t0_0[18:6]);
+            bn4_n1_y_half_d1 <= bn4_n1_t0_0[5];
+            bn4_n1_y_inc_any_d1 <= bn4_n1_y_sticky | bn4_n1_t0_0[6];
+            bn4_n1_y_fl_d1 <= $signed(bn4_n1_t0_0[18:6]);
+            bn4_n2_y_half_d1 <= bn4_n2_t0_0[5];
+            bn4_n2_y_inc_any_d1 <= bn4_n2_y_sticky | bn4_n2_t0_0[6];
+            bn4_n2_y_fl_d1 <= $signed(bn4_n2_t0_0[18:6]);
+            bn4_n3_y_half_d1 <= bn4_n3_t0_0[5];
+            bn4_n3_y_inc_any_d1 <= bn4_n3_y_sticky | bn4_n3_t0_0[6];
+            bn4_n3_y_fl_d1 <= $signed(bn4_n3_t0_0[18:6]);
+            bn4_n4_y_half_d1 <= bn4_n4_t0_0[5];
+            bn4_n4_y_inc_any_d1 <= bn4_n4_y_sticky | bn4_n4_t0_0[6];
+            bn4_n4_y_fl_d1 <= $signed(bn4_n4_t0_0[18:6]);
+            bn4_out_0 <= bn4_n0_y_fl_d1 + $signed({12'd0, bn4_n0_y_inc});
+            bn4_out_1 <= bn4_n1_y_fl_d1 + $signed({12'd0, bn4_n1_y_inc});
+            bn4_out_2 <= bn4_n2_y_fl_d1 + $signed({12'd0, bn4_n2_y_inc});
+            bn4_out_3 <= bn4_n3_y_fl_d1 + $signed({12'd0, bn4_n3_y_inc});
+            bn4_out_4 <= bn4_n4_y_fl_d1 + $signed({12'd0, bn4_n4_y_inc});
         end
     end
+
+    assign out_data = {$signed({{3{bn4_out_4[12]}}, bn4_out_4}), $signed({{3{bn4_out_3[12]}}, bn4_out_3}), $signed({{3{bn4_out_2[12]}}, bn4_out_2}), $signed({{3{bn4_out_1[12]}}, bn4_out_1}), $signed({{3{bn4_out_0[12]}}, bn4_out_0})};
 
 endmodule
 

@@ -16,326 +16,134 @@ entity keras_bnn_bn1 is
 end entity keras_bnn_bn1;
 
 architecture rtl of keras_bnn_bn1 is
-  signal bn1_in_0 : signed(20 downto 0);
-  signal bn1_in_1 : signed(20 downto 0);
-  signal bn1_in_2 : signed(20 downto 0);
-  signal bn1_in_3 : signed(20 downto 0);
-  signal bn1_in_4 : signed(20 downto 0);
-  signal bn1_in_5 : signed(20 downto 0);
-  signal bn1_in_6 : signed(20 downto 0);
-  signal bn1_in_7 : signed(20 downto 0);
-  signal bn1_in_8 : signed(20 downto 0);
-  signal bn1_in_9 : signed(20 downto 0);
-  signal bn1_in_10 : signed(20 downto 0);
-  signal bn1_in_11 : signed(20 downto 0);
-  signal bn1_in_12 : signed(20 downto 0);
-  signal bn1_in_13 : signed(20 downto 0);
-  signal bn1_in_14 : signed(20 downto 0);
-  signal bn1_in_15 : signed(20 downto 0);
-  signal bn1_in_16 : signed(20 downto 0);
-  signal bn1_in_17 : signed(20 downto 0);
-  signal bn1_in_18 : signed(20 downto 0);
-  signal bn1_in_19 : signed(20 downto 0);
-  signal bn1_in_20 : signed(20 downto 0);
-  signal bn1_in_21 : signed(20 downto 0);
-  signal bn1_in_22 : signed(20 downto 0);
-  signal bn1_in_23 : signed(20 downto 0);
-  signal bn1_in_24 : signed(20 downto 0);
-  signal bn1_in_25 : signed(20 downto 0);
-  signal bn1_in_26 : signed(20 downto 0);
-  signal bn1_in_27 : signed(20 downto 0);
-  signal bn1_in_28 : signed(20 downto 0);
-  signal bn1_in_29 : signed(20 downto 0);
-  signal bn1_in_30 : signed(20 downto 0);
-  signal bn1_in_31 : signed(20 downto 0);
-  signal bn1_in_32 : signed(20 downto 0);
-  signal bn1_in_33 : signed(20 downto 0);
-  signal bn1_in_34 : signed(20 downto 0);
-  signal bn1_in_35 : signed(20 downto 0);
-  signal bn1_in_36 : signed(20 downto 0);
-  signal bn1_in_37 : signed(20 downto 0);
-  signal bn1_in_38 : signed(20 downto 0);
-  signal bn1_in_39 : signed(20 downto 0);
-  signal bn1_in_40 : signed(20 downto 0);
-  signal bn1_in_41 : signed(20 downto 0);
-  signal bn1_in_42 : signed(20 downto 0);
-  signal bn1_in_43 : signed(20 downto 0);
-  signal bn1_in_44 : signed(20 downto 0);
-  signal bn1_in_45 : signed(20 downto 0);
-  signal bn1_in_46 : signed(20 downto 0);
-  signal bn1_in_47 : signed(20 downto 0);
-  signal bn1_in_48 : signed(20 downto 0);
-  signal bn1_in_49 : signed(20 downto 0);
-  signal bn1_in_50 : signed(20 downto 0);
-  signal bn1_in_51 : signed(20 downto 0);
-  signal bn1_in_52 : signed(20 downto 0);
-  signal bn1_in_53 : signed(20 downto 0);
-  signal bn1_in_54 : signed(20 downto 0);
-  signal bn1_in_55 : signed(20 downto 0);
-  signal bn1_in_56 : signed(20 downto 0);
-  signal bn1_in_57 : signed(20 downto 0);
-  signal bn1_in_58 : signed(20 downto 0);
-  signal bn1_in_59 : signed(20 downto 0);
-  signal bn1_in_60 : signed(20 downto 0);
-  signal bn1_in_61 : signed(20 downto 0);
-  signal bn1_in_62 : signed(20 downto 0);
-  signal bn1_in_63 : signed(20 downto 0);
-  constant bn1_n0_cmp_t : signed(20 downto 0) := "111111111111101111100"; -- threshold code -132
-  signal bn1_n0_cmp : std_logic;
-  constant bn1_n1_cmp_t : signed(20 downto 0) := "111111111101111100010"; -- threshold code -1054
-  signal bn1_n1_cmp : std_logic;
-  constant bn1_n2_cmp_t : signed(20 downto 0) := "111111111111100101100"; -- threshold code -212
-  signal bn1_n2_cmp : std_logic;
-  constant bn1_n3_cmp_t : signed(20 downto 0) := "000000000101111010010"; -- threshold code 3026
-  signal bn1_n3_cmp : std_logic;
-  constant bn1_n4_cmp_t : signed(20 downto 0) := "000000000010011111000"; -- threshold code 1272
-  signal bn1_n4_cmp : std_logic;
-  constant bn1_n5_cmp_t : signed(20 downto 0) := "000000000000111110111"; -- threshold code 503
-  signal bn1_n5_cmp : std_logic;
-  constant bn1_n6_cmp_t : signed(20 downto 0) := "000000000010011100000"; -- threshold code 1248
-  signal bn1_n6_cmp : std_logic;
-  constant bn1_n7_cmp_t : signed(20 downto 0) := "000000000100110101010"; -- threshold code 2474
-  signal bn1_n7_cmp : std_logic;
-  constant bn1_n8_cmp_t : signed(20 downto 0) := "111111111101001100010"; -- threshold code -1438
-  signal bn1_n8_cmp : std_logic;
-  constant bn1_n9_cmp_t : signed(20 downto 0) := "000000000000010100101"; -- threshold code 165
-  signal bn1_n9_cmp : std_logic;
-  constant bn1_n10_cmp_t : signed(20 downto 0) := "000000000000001011110"; -- threshold code 94
-  signal bn1_n10_cmp : std_logic;
-  constant bn1_n11_cmp_t : signed(20 downto 0) := "000000000000101110100"; -- threshold code 372
-  signal bn1_n11_cmp : std_logic;
-  constant bn1_n12_cmp_t : signed(20 downto 0) := "000000000010010011101"; -- threshold code 1181
-  signal bn1_n12_cmp : std_logic;
-  constant bn1_n13_cmp_t : signed(20 downto 0) := "000000000100110111000"; -- threshold code 2488
-  signal bn1_n13_cmp : std_logic;
-  constant bn1_n14_cmp_t : signed(20 downto 0) := "000000000001010111101"; -- threshold code 701
-  signal bn1_n14_cmp : std_logic;
-  constant bn1_n15_cmp_t : signed(20 downto 0) := "000000000000001110000"; -- threshold code 112
-  signal bn1_n15_cmp : std_logic;
-  constant bn1_n16_cmp_t : signed(20 downto 0) := "000000000000101111010"; -- threshold code 378
-  signal bn1_n16_cmp : std_logic;
-  constant bn1_n17_cmp_t : signed(20 downto 0) := "000000000001011011100"; -- threshold code 732
-  signal bn1_n17_cmp : std_logic;
-  constant bn1_n18_cmp_t : signed(20 downto 0) := "000000000100000111000"; -- threshold code 2104
-  signal bn1_n18_cmp : std_logic;
-  constant bn1_n19_cmp_t : signed(20 downto 0) := "000000000001011010011"; -- threshold code 723
-  signal bn1_n19_cmp : std_logic;
-  constant bn1_n20_cmp_t : signed(20 downto 0) := "000000000001110000011"; -- threshold code 899
-  signal bn1_n20_cmp : std_logic;
-  constant bn1_n21_cmp_t : signed(20 downto 0) := "000000000001101110111"; -- threshold code 887
-  signal bn1_n21_cmp : std_logic;
-  constant bn1_n22_cmp_t : signed(20 downto 0) := "111111111011110101001"; -- threshold code -2135
-  signal bn1_n22_cmp : std_logic;
-  constant bn1_n23_cmp_t : signed(20 downto 0) := "111111111110110110100"; -- threshold code -588
-  signal bn1_n23_cmp : std_logic;
-  constant bn1_n24_cmp_t : signed(20 downto 0) := "000000000001101000000"; -- threshold code 832
-  signal bn1_n24_cmp : std_logic;
-  constant bn1_n25_cmp_t : signed(20 downto 0) := "000000000001010111100"; -- threshold code 700
-  signal bn1_n25_cmp : std_logic;
-  constant bn1_n26_cmp_t : signed(20 downto 0) := "000000000010011001010"; -- threshold code 1226
-  signal bn1_n26_cmp : std_logic;
-  constant bn1_n27_cmp_t : signed(20 downto 0) := "000000000000101000001"; -- threshold code 321
-  signal bn1_n27_cmp : std_logic;
-  constant bn1_n28_cmp_t : signed(20 downto 0) := "111111111111010010001"; -- threshold code -367
-  signal bn1_n28_cmp : std_logic;
-  constant bn1_n29_cmp_t : signed(20 downto 0) := "111111111110110100100"; -- threshold code -604
-  signal bn1_n29_cmp : std_logic;
-  constant bn1_n30_cmp_t : signed(20 downto 0) := "000000000100000010010"; -- threshold code 2066
-  signal bn1_n30_cmp : std_logic;
-  constant bn1_n31_cmp_t : signed(20 downto 0) := "000000000000111111011"; -- threshold code 507
-  signal bn1_n31_cmp : std_logic;
-  constant bn1_n32_cmp_t : signed(20 downto 0) := "000000000100110000011"; -- threshold code 2435
-  signal bn1_n32_cmp : std_logic;
-  constant bn1_n33_cmp_t : signed(20 downto 0) := "111111111110110101011"; -- threshold code -597
-  signal bn1_n33_cmp : std_logic;
-  constant bn1_n34_cmp_t : signed(20 downto 0) := "000000000001011101010"; -- threshold code 746
-  signal bn1_n34_cmp : std_logic;
-  constant bn1_n35_cmp_t : signed(20 downto 0) := "000000000001100101011"; -- threshold code 811
-  signal bn1_n35_cmp : std_logic;
-  constant bn1_n36_cmp_t : signed(20 downto 0) := "111111111111100011010"; -- threshold code -230
-  signal bn1_n36_cmp : std_logic;
-  constant bn1_n37_cmp_t : signed(20 downto 0) := "111111111101111000000"; -- threshold code -1088
-  signal bn1_n37_cmp : std_logic;
-  constant bn1_n38_cmp_t : signed(20 downto 0) := "111111111011011110010"; -- threshold code -2318
-  signal bn1_n38_cmp : std_logic;
-  constant bn1_n39_cmp_t : signed(20 downto 0) := "000000000001011101010"; -- threshold code 746
-  signal bn1_n39_cmp : std_logic;
-  constant bn1_n40_cmp_t : signed(20 downto 0) := "111111111110101010001"; -- threshold code -687
-  signal bn1_n40_cmp : std_logic;
-  constant bn1_n41_cmp_t : signed(20 downto 0) := "111111111110010010101"; -- threshold code -875
-  signal bn1_n41_cmp : std_logic;
-  constant bn1_n42_cmp_t : signed(20 downto 0) := "000000000001101100000"; -- threshold code 864
-  signal bn1_n42_cmp : std_logic;
-  constant bn1_n43_cmp_t : signed(20 downto 0) := "000000000011111001110"; -- threshold code 1998
-  signal bn1_n43_cmp : std_logic;
-  constant bn1_n44_cmp_t : signed(20 downto 0) := "111111111011001010110"; -- threshold code -2474
-  signal bn1_n44_cmp : std_logic;
-  constant bn1_n45_cmp_t : signed(20 downto 0) := "111111111110110101101"; -- threshold code -595
-  signal bn1_n45_cmp : std_logic;
-  constant bn1_n46_cmp_t : signed(20 downto 0) := "111111111110111000111"; -- threshold code -569
-  signal bn1_n46_cmp : std_logic;
-  constant bn1_n47_cmp_t : signed(20 downto 0) := "111111111101100000000"; -- threshold code -1280
-  signal bn1_n47_cmp : std_logic;
-  constant bn1_n48_cmp_t : signed(20 downto 0) := "111111111101101001111"; -- threshold code -1201
-  signal bn1_n48_cmp : std_logic;
-  constant bn1_n49_cmp_t : signed(20 downto 0) := "000000000000111010011"; -- threshold code 467
-  signal bn1_n49_cmp : std_logic;
-  constant bn1_n50_cmp_t : signed(20 downto 0) := "111111111110111001111"; -- threshold code -561
-  signal bn1_n50_cmp : std_logic;
-  constant bn1_n51_cmp_t : signed(20 downto 0) := "111111111111000111010"; -- threshold code -454
-  signal bn1_n51_cmp : std_logic;
-  constant bn1_n52_cmp_t : signed(20 downto 0) := "000000000001000110011"; -- threshold code 563
-  signal bn1_n52_cmp : std_logic;
-  constant bn1_n53_cmp_t : signed(20 downto 0) := "000000000010111111000"; -- threshold code 1528
-  signal bn1_n53_cmp : std_logic;
-  constant bn1_n54_cmp_t : signed(20 downto 0) := "000000000000001010100"; -- threshold code 84
-  signal bn1_n54_cmp : std_logic;
-  constant bn1_n55_cmp_t : signed(20 downto 0) := "111111111111111011011"; -- threshold code -37
-  signal bn1_n55_cmp : std_logic;
-  constant bn1_n56_cmp_t : signed(20 downto 0) := "000000000011100101110"; -- threshold code 1838
-  signal bn1_n56_cmp : std_logic;
-  constant bn1_n57_cmp_t : signed(20 downto 0) := "111111111010100100011"; -- threshold code -2781
-  signal bn1_n57_cmp : std_logic;
-  constant bn1_n58_cmp_t : signed(20 downto 0) := "111111111111000100000"; -- threshold code -480
-  signal bn1_n58_cmp : std_logic;
-  constant bn1_n59_cmp_t : signed(20 downto 0) := "111111111101110010100"; -- threshold code -1132
-  signal bn1_n59_cmp : std_logic;
-  constant bn1_n60_cmp_t : signed(20 downto 0) := "111111111111000000001"; -- threshold code -511
-  signal bn1_n60_cmp : std_logic;
-  constant bn1_n61_cmp_t : signed(20 downto 0) := "000000000001110001110"; -- threshold code 910
-  signal bn1_n61_cmp : std_logic;
-  constant bn1_n62_cmp_t : signed(20 downto 0) := "111111111111010100111"; -- threshold code -345
-  signal bn1_n62_cmp : std_logic;
-  constant bn1_n63_cmp_t : signed(20 downto 0) := "000000000000100000001"; -- threshold code 257
-  signal bn1_n63_cmp : std_logic;
+  signal bn1_n0_cmp : std_logic; -- threshold code -132
+  signal bn1_n1_cmp : std_logic; -- threshold code -1054
+  signal bn1_n2_cmp : std_logic; -- threshold code -212
+  signal bn1_n3_cmp : std_logic; -- threshold code 3026
+  signal bn1_n4_cmp : std_logic; -- threshold code 1272
+  signal bn1_n5_cmp : std_logic; -- threshold code 503
+  signal bn1_n6_cmp : std_logic; -- threshold code 1248
+  signal bn1_n7_cmp : std_logic; -- threshold code 2474
+  signal bn1_n8_cmp : std_logic; -- threshold code -1438
+  signal bn1_n9_cmp : std_logic; -- threshold code 165
+  signal bn1_n10_cmp : std_logic; -- threshold code 94
+  signal bn1_n11_cmp : std_logic; -- threshold code 372
+  signal bn1_n12_cmp : std_logic; -- threshold code 1181
+  signal bn1_n13_cmp : std_logic; -- threshold code 2488
+  signal bn1_n14_cmp : std_logic; -- threshold code 701
+  signal bn1_n15_cmp : std_logic; -- threshold code 112
+  signal bn1_n16_cmp : std_logic; -- threshold code 378
+  signal bn1_n17_cmp : std_logic; -- threshold code 732
+  signal bn1_n18_cmp : std_logic; -- threshold code 2104
+  signal bn1_n19_cmp : std_logic; -- threshold code 723
+  signal bn1_n20_cmp : std_logic; -- threshold code 899
+  signal bn1_n21_cmp : std_logic; -- threshold code 887
+  signal bn1_n22_cmp : std_logic; -- threshold code -2135
+  signal bn1_n23_cmp : std_logic; -- threshold code -588
+  signal bn1_n24_cmp : std_logic; -- threshold code 832
+  signal bn1_n25_cmp : std_logic; -- threshold code 700
+  signal bn1_n26_cmp : std_logic; -- threshold code 1226
+  signal bn1_n27_cmp : std_logic; -- threshold code 321
+  signal bn1_n28_cmp : std_logic; -- threshold code -367
+  signal bn1_n29_cmp : std_logic; -- threshold code -604
+  signal bn1_n30_cmp : std_logic; -- threshold code 2066
+  signal bn1_n31_cmp : std_logic; -- threshold code 507
+  signal bn1_n32_cmp : std_logic; -- threshold code 2435
+  signal bn1_n33_cmp : std_logic; -- threshold code -597
+  signal bn1_n34_cmp : std_logic; -- threshold code 746
+  signal bn1_n35_cmp : std_logic; -- threshold code 811
+  signal bn1_n36_cmp : std_logic; -- threshold code -230
+  signal bn1_n37_cmp : std_logic; -- threshold code -1088
+  signal bn1_n38_cmp : std_logic; -- threshold code -2318
+  signal bn1_n39_cmp : std_logic; -- threshold code 746
+  signal bn1_n40_cmp : std_logic; -- threshold code -687
+  signal bn1_n41_cmp : std_logic; -- threshold code -875
+  signal bn1_n42_cmp : std_logic; -- threshold code 864
+  signal bn1_n43_cmp : std_logic; -- threshold code 1998
+  signal bn1_n44_cmp : std_logic; -- threshold code -2474
+  signal bn1_n45_cmp : std_logic; -- threshold code -595
+  signal bn1_n46_cmp : std_logic; -- threshold code -569
+  signal bn1_n47_cmp : std_logic; -- threshold code -1280
+  signal bn1_n48_cmp : std_logic; -- threshold code -1201
+  signal bn1_n49_cmp : std_logic; -- threshold code 467
+  signal bn1_n50_cmp : std_logic; -- threshold code -561
+  signal bn1_n51_cmp : std_logic; -- threshold code -454
+  signal bn1_n52_cmp : std_logic; -- threshold code 563
+  signal bn1_n53_cmp : std_logic; -- threshold code 1528
+  signal bn1_n54_cmp : std_logic; -- threshold code 84
+  signal bn1_n55_cmp : std_logic; -- threshold code -37
+  signal bn1_n56_cmp : std_logic; -- threshold code 1838
+  signal bn1_n57_cmp : std_logic; -- threshold code -2781
+  signal bn1_n58_cmp : std_logic; -- threshold code -480
+  signal bn1_n59_cmp : std_logic; -- threshold code -1132
+  signal bn1_n60_cmp : std_logic; -- threshold code -511
+  signal bn1_n61_cmp : std_logic; -- threshold code 910
+  signal bn1_n62_cmp : std_logic; -- threshold code -345
+  signal bn1_n63_cmp : std_logic; -- threshold code 257
 begin
-  bn1_in_0 <= signed(in_data(20 downto 0));
-  bn1_in_1 <= signed(in_data(41 downto 21));
-  bn1_in_2 <= signed(in_data(62 downto 42));
-  bn1_in_3 <= signed(in_data(83 downto 63));
-  bn1_in_4 <= signed(in_data(104 downto 84));
-  bn1_in_5 <= signed(in_data(125 downto 105));
-  bn1_in_6 <= signed(in_data(146 downto 126));
-  bn1_in_7 <= signed(in_data(167 downto 147));
-  bn1_in_8 <= signed(in_data(188 downto 168));
-  bn1_in_9 <= signed(in_data(209 downto 189));
-  bn1_in_10 <= signed(in_data(230 downto 210));
-  bn1_in_11 <= signed(in_data(251 downto 231));
-  bn1_in_12 <= signed(in_data(272 downto 252));
-  bn1_in_13 <= signed(in_data(293 downto 273));
-  bn1_in_14 <= signed(in_data(314 downto 294));
-  bn1_in_15 <= signed(in_data(335 downto 315));
-  bn1_in_16 <= signed(in_data(356 downto 336));
-  bn1_in_17 <= signed(in_data(377 downto 357));
-  bn1_in_18 <= signed(in_data(398 downto 378));
-  bn1_in_19 <= signed(in_data(419 downto 399));
-  bn1_in_20 <= signed(in_data(440 downto 420));
-  bn1_in_21 <= signed(in_data(461 downto 441));
-  bn1_in_22 <= signed(in_data(482 downto 462));
-  bn1_in_23 <= signed(in_data(503 downto 483));
-  bn1_in_24 <= signed(in_data(524 downto 504));
-  bn1_in_25 <= signed(in_data(545 downto 525));
-  bn1_in_26 <= signed(in_data(566 downto 546));
-  bn1_in_27 <= signed(in_data(587 downto 567));
-  bn1_in_28 <= signed(in_data(608 downto 588));
-  bn1_in_29 <= signed(in_data(629 downto 609));
-  bn1_in_30 <= signed(in_data(650 downto 630));
-  bn1_in_31 <= signed(in_data(671 downto 651));
-  bn1_in_32 <= signed(in_data(692 downto 672));
-  bn1_in_33 <= signed(in_data(713 downto 693));
-  bn1_in_34 <= signed(in_data(734 downto 714));
-  bn1_in_35 <= signed(in_data(755 downto 735));
-  bn1_in_36 <= signed(in_data(776 downto 756));
-  bn1_in_37 <= signed(in_data(797 downto 777));
-  bn1_in_38 <= signed(in_data(818 downto 798));
-  bn1_in_39 <= signed(in_data(839 downto 819));
-  bn1_in_40 <= signed(in_data(860 downto 840));
-  bn1_in_41 <= signed(in_data(881 downto 861));
-  bn1_in_42 <= signed(in_data(902 downto 882));
-  bn1_in_43 <= signed(in_data(923 downto 903));
-  bn1_in_44 <= signed(in_data(944 downto 924));
-  bn1_in_45 <= signed(in_data(965 downto 945));
-  bn1_in_46 <= signed(in_data(986 downto 966));
-  bn1_in_47 <= signed(in_data(1007 downto 987));
-  bn1_in_48 <= signed(in_data(1028 downto 1008));
-  bn1_in_49 <= signed(in_data(1049 downto 1029));
-  bn1_in_50 <= signed(in_data(1070 downto 1050));
-  bn1_in_51 <= signed(in_data(1091 downto 1071));
-  bn1_in_52 <= signed(in_data(1112 downto 1092));
-  bn1_in_53 <= signed(in_data(1133 downto 1113));
-  bn1_in_54 <= signed(in_data(1154 downto 1134));
-  bn1_in_55 <= signed(in_data(1175 downto 1155));
-  bn1_in_56 <= signed(in_data(1196 downto 1176));
-  bn1_in_57 <= signed(in_data(1217 downto 1197));
-  bn1_in_58 <= signed(in_data(1238 downto 1218));
-  bn1_in_59 <= signed(in_data(1259 downto 1239));
-  bn1_in_60 <= signed(in_data(1280 downto 1260));
-  bn1_in_61 <= signed(in_data(1301 downto 1281));
-  bn1_in_62 <= signed(in_data(1322 downto 1302));
-  bn1_in_63 <= signed(in_data(1343 downto 1323));
-  bn1_n0_cmp <= '1' when bn1_in_0 >= bn1_n0_cmp_t else '0';
-  bn1_n1_cmp <= '1' when bn1_in_1 >= bn1_n1_cmp_t else '0';
-  bn1_n2_cmp <= '1' when bn1_in_2 >= bn1_n2_cmp_t else '0';
-  bn1_n3_cmp <= '1' when bn1_in_3 >= bn1_n3_cmp_t else '0';
-  bn1_n4_cmp <= '1' when bn1_in_4 >= bn1_n4_cmp_t else '0';
-  bn1_n5_cmp <= '1' when bn1_in_5 >= bn1_n5_cmp_t else '0';
-  bn1_n6_cmp <= '1' when bn1_in_6 >= bn1_n6_cmp_t else '0';
-  bn1_n7_cmp <= '1' when bn1_in_7 >= bn1_n7_cmp_t else '0';
-  bn1_n8_cmp <= '1' when bn1_in_8 >= bn1_n8_cmp_t else '0';
-  bn1_n9_cmp <= '1' when bn1_in_9 >= bn1_n9_cmp_t else '0';
-  bn1_n10_cmp <= '1' when bn1_in_10 >= bn1_n10_cmp_t else '0';
-  bn1_n11_cmp <= '1' when bn1_in_11 >= bn1_n11_cmp_t else '0';
-  bn1_n12_cmp <= '1' when bn1_in_12 >= bn1_n12_cmp_t else '0';
-  bn1_n13_cmp <= '1' when bn1_in_13 >= bn1_n13_cmp_t else '0';
-  bn1_n14_cmp <= '1' when bn1_in_14 >= bn1_n14_cmp_t else '0';
-  bn1_n15_cmp <= '1' when bn1_in_15 >= bn1_n15_cmp_t else '0';
-  bn1_n16_cmp <= '1' when bn1_in_16 >= bn1_n16_cmp_t else '0';
-  bn1_n17_cmp <= '1' when bn1_in_17 >= bn1_n17_cmp_t else '0';
-  bn1_n18_cmp <= '1' when bn1_in_18 >= bn1_n18_cmp_t else '0';
-  bn1_n19_cmp <= '1' when bn1_in_19 >= bn1_n19_cmp_t else '0';
-  bn1_n20_cmp <= '1' when bn1_in_20 >= bn1_n20_cmp_t else '0';
-  bn1_n21_cmp <= '1' when bn1_in_21 >= bn1_n21_cmp_t else '0';
-  bn1_n22_cmp <= '1' when bn1_in_22 >= bn1_n22_cmp_t else '0';
-  bn1_n23_cmp <= '1' when bn1_in_23 >= bn1_n23_cmp_t else '0';
-  bn1_n24_cmp <= '1' when bn1_in_24 >= bn1_n24_cmp_t else '0';
-  bn1_n25_cmp <= '1' when bn1_in_25 >= bn1_n25_cmp_t else '0';
-  bn1_n26_cmp <= '1' when bn1_in_26 >= bn1_n26_cmp_t else '0';
-  bn1_n27_cmp <= '1' when bn1_in_27 >= bn1_n27_cmp_t else '0';
-  bn1_n28_cmp <= '1' when bn1_in_28 >= bn1_n28_cmp_t else '0';
-  bn1_n29_cmp <= '1' when bn1_in_29 >= bn1_n29_cmp_t else '0';
-  bn1_n30_cmp <= '1' when bn1_in_30 >= bn1_n30_cmp_t else '0';
-  bn1_n31_cmp <= '1' when bn1_in_31 >= bn1_n31_cmp_t else '0';
-  bn1_n32_cmp <= '1' when bn1_in_32 >= bn1_n32_cmp_t else '0';
-  bn1_n33_cmp <= '1' when bn1_in_33 >= bn1_n33_cmp_t else '0';
-  bn1_n34_cmp <= '1' when bn1_in_34 >= bn1_n34_cmp_t else '0';
-  bn1_n35_cmp <= '1' when bn1_in_35 >= bn1_n35_cmp_t else '0';
-  bn1_n36_cmp <= '1' when bn1_in_36 >= bn1_n36_cmp_t else '0';
-  bn1_n37_cmp <= '1' when bn1_in_37 >= bn1_n37_cmp_t else '0';
-  bn1_n38_cmp <= '1' when bn1_in_38 >= bn1_n38_cmp_t else '0';
-  bn1_n39_cmp <= '1' when bn1_in_39 >= bn1_n39_cmp_t else '0';
-  bn1_n40_cmp <= '1' when bn1_in_40 >= bn1_n40_cmp_t else '0';
-  bn1_n41_cmp <= '1' when bn1_in_41 >= bn1_n41_cmp_t else '0';
-  bn1_n42_cmp <= '1' when bn1_in_42 >= bn1_n42_cmp_t else '0';
-  bn1_n43_cmp <= '1' when bn1_in_43 >= bn1_n43_cmp_t else '0';
-  bn1_n44_cmp <= '1' when bn1_in_44 >= bn1_n44_cmp_t else '0';
-  bn1_n45_cmp <= '1' when bn1_in_45 >= bn1_n45_cmp_t else '0';
-  bn1_n46_cmp <= '1' when bn1_in_46 >= bn1_n46_cmp_t else '0';
-  bn1_n47_cmp <= '1' when bn1_in_47 >= bn1_n47_cmp_t else '0';
-  bn1_n48_cmp <= '1' when bn1_in_48 >= bn1_n48_cmp_t else '0';
-  bn1_n49_cmp <= '1' when bn1_in_49 >= bn1_n49_cmp_t else '0';
-  bn1_n50_cmp <= '1' when bn1_in_50 >= bn1_n50_cmp_t else '0';
-  bn1_n51_cmp <= '1' when bn1_in_51 >= bn1_n51_cmp_t else '0';
-  bn1_n52_cmp <= '1' when bn1_in_52 >= bn1_n52_cmp_t else '0';
-  bn1_n53_cmp <= '1' when bn1_in_53 >= bn1_n53_cmp_t else '0';
-  bn1_n54_cmp <= '1' when bn1_in_54 >= bn1_n54_cmp_t else '0';
-  bn1_n55_cmp <= '1' when bn1_in_55 >= bn1_n55_cmp_t else '0';
-  bn1_n56_cmp <= '1' when bn1_in_56 >= bn1_n56_cmp_t else '0';
-  bn1_n57_cmp <= '1' when bn1_in_57 >= bn1_n57_cmp_t else '0';
-  bn1_n58_cmp <= '1' when bn1_in_58 >= bn1_n58_cmp_t else '0';
-  bn1_n59_cmp <= '1' when bn1_in_59 >= bn1_n59_cmp_t else '0';
-  bn1_n60_cmp <= '1' when bn1_in_60 >= bn1_n60_cmp_t else '0';
-  bn1_n61_cmp <= '1' when bn1_in_61 >= bn1_n61_cmp_t else '0';
-  bn1_n62_cmp <= '1' when bn1_in_62 >= bn1_n62_cmp_t else '0';
-  bn1_n63_cmp <= '1' when bn1_in_63 >= bn1_n63_cmp_t else '0';
+  bn1_n0_cmp <= '1' when signed(in_data(20 downto 0)) >= to_signed(-132, 21) else '0';
+  bn1_n1_cmp <= '1' when signed(in_data(41 downto 21)) >= to_signed(-1054, 21) else '0';
+  bn1_n2_cmp <= '1' when signed(in_data(62 downto 42)) >= to_signed(-212, 21) else '0';
+  bn1_n3_cmp <= '1' when signed(in_data(83 downto 63)) >= to_signed(3026, 21) else '0';
+  bn1_n4_cmp <= '1' when signed(in_data(104 downto 84)) >= to_signed(1272, 21) else '0';
+  bn1_n5_cmp <= '1' when signed(in_data(125 downto 105)) >= to_signed(503, 21) else '0';
+  bn1_n6_cmp <= '1' when signed(in_data(146 downto 126)) >= to_signed(1248, 21) else '0';
+  bn1_n7_cmp <= '1' when signed(in_data(167 downto 147)) >= to_signed(2474, 21) else '0';
+  bn1_n8_cmp <= '1' when signed(in_data(188 downto 168)) >= to_signed(-1438, 21) else '0';
+  bn1_n9_cmp <= '1' when signed(in_data(209 downto 189)) >= to_signed(165, 21) else '0';
+  bn1_n10_cmp <= '1' when signed(in_data(230 downto 210)) >= to_signed(94, 21) else '0';
+  bn1_n11_cmp <= '1' when signed(in_data(251 downto 231)) >= to_signed(372, 21) else '0';
+  bn1_n12_cmp <= '1' when signed(in_data(272 downto 252)) >= to_signed(1181, 21) else '0';
+  bn1_n13_cmp <= '1' when signed(in_data(293 downto 273)) >= to_signed(2488, 21) else '0';
+  bn1_n14_cmp <= '1' when signed(in_data(314 downto 294)) >= to_signed(701, 21) else '0';
+  bn1_n15_cmp <= '1' when signed(in_data(335 downto 315)) >= to_signed(112, 21) else '0';
+  bn1_n16_cmp <= '1' when signed(in_data(356 downto 336)) >= to_signed(378, 21) else '0';
+  bn1_n17_cmp <= '1' when signed(in_data(377 downto 357)) >= to_signed(732, 21) else '0';
+  bn1_n18_cmp <= '1' when signed(in_data(398 downto 378)) >= to_signed(2104, 21) else '0';
+  bn1_n19_cmp <= '1' when signed(in_data(419 downto 399)) >= to_signed(723, 21) else '0';
+  bn1_n20_cmp <= '1' when signed(in_data(440 downto 420)) >= to_signed(899, 21) else '0';
+  bn1_n21_cmp <= '1' when signed(in_data(461 downto 441)) >= to_signed(887, 21) else '0';
+  bn1_n22_cmp <= '1' when signed(in_data(482 downto 462)) >= to_signed(-2135, 21) else '0';
+  bn1_n23_cmp <= '1' when signed(in_data(503 downto 483)) >= to_signed(-588, 21) else '0';
+  bn1_n24_cmp <= '1' when signed(in_data(524 downto 504)) >= to_signed(832, 21) else '0';
+  bn1_n25_cmp <= '1' when signed(in_data(545 downto 525)) >= to_signed(700, 21) else '0';
+  bn1_n26_cmp <= '1' when signed(in_data(566 downto 546)) >= to_signed(1226, 21) else '0';
+  bn1_n27_cmp <= '1' when signed(in_data(587 downto 567)) >= to_signed(321, 21) else '0';
+  bn1_n28_cmp <= '1' when signed(in_data(608 downto 588)) >= to_signed(-367, 21) else '0';
+  bn1_n29_cmp <= '1' when signed(in_data(629 downto 609)) >= to_signed(-604, 21) else '0';
+  bn1_n30_cmp <= '1' when signed(in_data(650 downto 630)) >= to_signed(2066, 21) else '0';
+  bn1_n31_cmp <= '1' when signed(in_data(671 downto 651)) >= to_signed(507, 21) else '0';
+  bn1_n32_cmp <= '1' when signed(in_data(692 downto 672)) >= to_signed(2435, 21) else '0';
+  bn1_n33_cmp <= '1' when signed(in_data(713 downto 693)) >= to_signed(-597, 21) else '0';
+  bn1_n34_cmp <= '1' when signed(in_data(734 downto 714)) >= to_signed(746, 21) else '0';
+  bn1_n35_cmp <= '1' when signed(in_data(755 downto 735)) >= to_signed(811, 21) else '0';
+  bn1_n36_cmp <= '1' when signed(in_data(776 downto 756)) >= to_signed(-230, 21) else '0';
+  bn1_n37_cmp <= '1' when signed(in_data(797 downto 777)) >= to_signed(-1088, 21) else '0';
+  bn1_n38_cmp <= '1' when signed(in_data(818 downto 798)) >= to_signed(-2318, 21) else '0';
+  bn1_n39_cmp <= '1' when signed(in_data(839 downto 819)) >= to_signed(746, 21) else '0';
+  bn1_n40_cmp <= '1' when signed(in_data(860 downto 840)) >= to_signed(-687, 21) else '0';
+  bn1_n41_cmp <= '1' when signed(in_data(881 downto 861)) >= to_signed(-875, 21) else '0';
+  bn1_n42_cmp <= '1' when signed(in_data(902 downto 882)) >= to_signed(864, 21) else '0';
+  bn1_n43_cmp <= '1' when signed(in_data(923 downto 903)) >= to_signed(1998, 21) else '0';
+  bn1_n44_cmp <= '1' when signed(in_data(944 downto 924)) >= to_signed(-2474, 21) else '0';
+  bn1_n45_cmp <= '1' when signed(in_data(965 downto 945)) >= to_signed(-595, 21) else '0';
+  bn1_n46_cmp <= '1' when signed(in_data(986 downto 966)) >= to_signed(-569, 21) else '0';
+  bn1_n47_cmp <= '1' when signed(in_data(1007 downto 987)) >= to_signed(-1280, 21) else '0';
+  bn1_n48_cmp <= '1' when signed(in_data(1028 downto 1008)) >= to_signed(-1201, 21) else '0';
+  bn1_n49_cmp <= '1' when signed(in_data(1049 downto 1029)) >= to_signed(467, 21) else '0';
+  bn1_n50_cmp <= '1' when signed(in_data(1070 downto 1050)) >= to_signed(-561, 21) else '0';
+  bn1_n51_cmp <= '1' when signed(in_data(1091 downto 1071)) >= to_signed(-454, 21) else '0';
+  bn1_n52_cmp <= '1' when signed(in_data(1112 downto 1092)) >= to_signed(563, 21) else '0';
+  bn1_n53_cmp <= '1' when signed(in_data(1133 downto 1113)) >= to_signed(1528, 21) else '0';
+  bn1_n54_cmp <= '1' when signed(in_data(1154 downto 1134)) >= to_signed(84, 21) else '0';
+  bn1_n55_cmp <= '1' when signed(in_data(1175 downto 1155)) >= to_signed(-37, 21) else '0';
+  bn1_n56_cmp <= '1' when signed(in_data(1196 downto 1176)) >= to_signed(1838, 21) else '0';
+  bn1_n57_cmp <= '1' when signed(in_data(1217 downto 1197)) >= to_signed(-2781, 21) else '0';
+  bn1_n58_cmp <= '1' when signed(in_data(1238 downto 1218)) >= to_signed(-480, 21) else '0';
+  bn1_n59_cmp <= '1' when signed(in_data(1259 downto 1239)) >= to_signed(-1132, 21) else '0';
+  bn1_n60_cmp <= '1' when signed(in_data(1280 downto 1260)) >= to_signed(-511, 21) else '0';
+  bn1_n61_cmp <= '1' when signed(in_data(1301 downto 1281)) >= to_signed(910, 21) else '0';
+  bn1_n62_cmp <= '1' when signed(in_data(1322 downto 1302)) >= to_signed(-345, 21) else '0';
+  bn1_n63_cmp <= '1' when signed(in_data(1343 downto 1323)) >= to_signed(257, 21) else '0';
   out_data <= bn1_n63_cmp & bn1_n62_cmp & bn1_n61_cmp & bn1_n60_cmp & bn1_n59_cmp & bn1_n58_cmp & bn1_n57_cmp & bn1_n56_cmp & bn1_n55_cmp & bn1_n54_cmp & bn1_n53_cmp & bn1_n52_cmp & bn1_n51_cmp & bn1_n50_cmp & bn1_n49_cmp & bn1_n48_cmp & bn1_n47_cmp & bn1_n46_cmp & bn1_n45_cmp & bn1_n44_cmp & bn1_n43_cmp & bn1_n42_cmp & bn1_n41_cmp & bn1_n40_cmp & bn1_n39_cmp & bn1_n38_cmp & bn1_n37_cmp & bn1_n36_cmp & bn1_n35_cmp & bn1_n34_cmp & bn1_n33_cmp & bn1_n32_cmp & bn1_n31_cmp & bn1_n30_cmp & bn1_n29_cmp & bn1_n28_cmp & bn1_n27_cmp & bn1_n26_cmp & bn1_n25_cmp & bn1_n24_cmp & bn1_n23_cmp & bn1_n22_cmp & bn1_n21_cmp & bn1_n20_cmp & bn1_n19_cmp & bn1_n18_cmp & bn1_n17_cmp & bn1_n16_cmp & bn1_n15_cmp & bn1_n14_cmp & bn1_n13_cmp & bn1_n12_cmp & bn1_n11_cmp & bn1_n10_cmp & bn1_n9_cmp & bn1_n8_cmp & bn1_n7_cmp & bn1_n6_cmp & bn1_n5_cmp & bn1_n4_cmp & bn1_n3_cmp & bn1_n2_cmp & bn1_n1_cmp & bn1_n0_cmp;
 end architecture rtl;

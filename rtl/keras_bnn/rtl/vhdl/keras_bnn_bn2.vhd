@@ -16,166 +16,70 @@ entity keras_bnn_bn2 is
 end entity keras_bnn_bn2;
 
 architecture rtl of keras_bnn_bn2 is
-  signal bn2_in_0 : signed(7 downto 0);
-  signal bn2_in_1 : signed(7 downto 0);
-  signal bn2_in_2 : signed(7 downto 0);
-  signal bn2_in_3 : signed(7 downto 0);
-  signal bn2_in_4 : signed(7 downto 0);
-  signal bn2_in_5 : signed(7 downto 0);
-  signal bn2_in_6 : signed(7 downto 0);
-  signal bn2_in_7 : signed(7 downto 0);
-  signal bn2_in_8 : signed(7 downto 0);
-  signal bn2_in_9 : signed(7 downto 0);
-  signal bn2_in_10 : signed(7 downto 0);
-  signal bn2_in_11 : signed(7 downto 0);
-  signal bn2_in_12 : signed(7 downto 0);
-  signal bn2_in_13 : signed(7 downto 0);
-  signal bn2_in_14 : signed(7 downto 0);
-  signal bn2_in_15 : signed(7 downto 0);
-  signal bn2_in_16 : signed(7 downto 0);
-  signal bn2_in_17 : signed(7 downto 0);
-  signal bn2_in_18 : signed(7 downto 0);
-  signal bn2_in_19 : signed(7 downto 0);
-  signal bn2_in_20 : signed(7 downto 0);
-  signal bn2_in_21 : signed(7 downto 0);
-  signal bn2_in_22 : signed(7 downto 0);
-  signal bn2_in_23 : signed(7 downto 0);
-  signal bn2_in_24 : signed(7 downto 0);
-  signal bn2_in_25 : signed(7 downto 0);
-  signal bn2_in_26 : signed(7 downto 0);
-  signal bn2_in_27 : signed(7 downto 0);
-  signal bn2_in_28 : signed(7 downto 0);
-  signal bn2_in_29 : signed(7 downto 0);
-  signal bn2_in_30 : signed(7 downto 0);
-  signal bn2_in_31 : signed(7 downto 0);
-  constant bn2_n0_cmp_t : signed(7 downto 0) := "00010100"; -- threshold code 20
-  signal bn2_n0_cmp : std_logic;
-  constant bn2_n1_cmp_t : signed(7 downto 0) := "11111110"; -- threshold code -2
-  signal bn2_n1_cmp : std_logic;
-  constant bn2_n2_cmp_t : signed(7 downto 0) := "11111101"; -- threshold code -3
-  signal bn2_n2_cmp : std_logic;
-  constant bn2_n3_cmp_t : signed(7 downto 0) := "00010110"; -- threshold code 22
-  signal bn2_n3_cmp : std_logic;
-  constant bn2_n4_cmp_t : signed(7 downto 0) := "00010000"; -- threshold code 16
-  signal bn2_n4_cmp : std_logic;
-  constant bn2_n5_cmp_t : signed(7 downto 0) := "00000100"; -- threshold code 4
-  signal bn2_n5_cmp : std_logic;
-  constant bn2_n6_cmp_t : signed(7 downto 0) := "00000000"; -- threshold code 0
-  signal bn2_n6_cmp : std_logic;
-  constant bn2_n7_cmp_t : signed(7 downto 0) := "00011000"; -- threshold code 24
-  signal bn2_n7_cmp : std_logic;
-  constant bn2_n8_cmp_t : signed(7 downto 0) := "00001010"; -- threshold code 10
-  signal bn2_n8_cmp : std_logic;
-  constant bn2_n9_cmp_t : signed(7 downto 0) := "11110110"; -- threshold code -10
-  signal bn2_n9_cmp : std_logic;
-  constant bn2_n10_cmp_t : signed(7 downto 0) := "00001000"; -- threshold code 8
-  signal bn2_n10_cmp : std_logic;
-  constant bn2_n11_cmp_t : signed(7 downto 0) := "00000011"; -- threshold code 3
-  signal bn2_n11_cmp : std_logic;
-  constant bn2_n12_cmp_t : signed(7 downto 0) := "11111101"; -- threshold code -3
-  signal bn2_n12_cmp : std_logic;
-  constant bn2_n13_cmp_t : signed(7 downto 0) := "00001010"; -- threshold code 10
-  signal bn2_n13_cmp : std_logic;
-  constant bn2_n14_cmp_t : signed(7 downto 0) := "00001001"; -- threshold code 9
-  signal bn2_n14_cmp : std_logic;
-  constant bn2_n15_cmp_t : signed(7 downto 0) := "00000000"; -- threshold code 0
-  signal bn2_n15_cmp : std_logic;
-  constant bn2_n16_cmp_t : signed(7 downto 0) := "00000011"; -- threshold code 3
-  signal bn2_n16_cmp : std_logic;
-  constant bn2_n17_cmp_t : signed(7 downto 0) := "11110100"; -- threshold code -12
-  signal bn2_n17_cmp : std_logic;
-  constant bn2_n18_cmp_t : signed(7 downto 0) := "00000011"; -- threshold code 3
-  signal bn2_n18_cmp : std_logic;
-  constant bn2_n19_cmp_t : signed(7 downto 0) := "00000011"; -- threshold code 3
-  signal bn2_n19_cmp : std_logic;
-  constant bn2_n20_cmp_t : signed(7 downto 0) := "11111011"; -- threshold code -5
-  signal bn2_n20_cmp : std_logic;
-  constant bn2_n21_cmp_t : signed(7 downto 0) := "11111000"; -- threshold code -8
-  signal bn2_n21_cmp : std_logic;
-  constant bn2_n22_cmp_t : signed(7 downto 0) := "11101001"; -- threshold code -23
-  signal bn2_n22_cmp : std_logic;
-  constant bn2_n23_cmp_t : signed(7 downto 0) := "11111101"; -- threshold code -3
-  signal bn2_n23_cmp : std_logic;
-  constant bn2_n24_cmp_t : signed(7 downto 0) := "00001101"; -- threshold code 13
-  signal bn2_n24_cmp : std_logic;
-  constant bn2_n25_cmp_t : signed(7 downto 0) := "11101111"; -- threshold code -17
-  signal bn2_n25_cmp : std_logic;
-  constant bn2_n26_cmp_t : signed(7 downto 0) := "11110110"; -- threshold code -10
-  signal bn2_n26_cmp : std_logic;
-  constant bn2_n27_cmp_t : signed(7 downto 0) := "11110100"; -- threshold code -12
-  signal bn2_n27_cmp : std_logic;
-  constant bn2_n28_cmp_t : signed(7 downto 0) := "00000100"; -- threshold code 4
-  signal bn2_n28_cmp : std_logic;
-  constant bn2_n29_cmp_t : signed(7 downto 0) := "00000011"; -- threshold code 3
-  signal bn2_n29_cmp : std_logic;
-  constant bn2_n30_cmp_t : signed(7 downto 0) := "00000010"; -- threshold code 2
-  signal bn2_n30_cmp : std_logic;
-  constant bn2_n31_cmp_t : signed(7 downto 0) := "00010101"; -- threshold code 21
-  signal bn2_n31_cmp : std_logic;
+  signal bn2_n0_cmp : std_logic; -- threshold code 20
+  signal bn2_n1_cmp : std_logic; -- threshold code -2
+  signal bn2_n2_cmp : std_logic; -- threshold code -3
+  signal bn2_n3_cmp : std_logic; -- threshold code 22
+  signal bn2_n4_cmp : std_logic; -- threshold code 16
+  signal bn2_n5_cmp : std_logic; -- threshold code 4
+  signal bn2_n6_cmp : std_logic; -- threshold code 0
+  signal bn2_n7_cmp : std_logic; -- threshold code 24
+  signal bn2_n8_cmp : std_logic; -- threshold code 10
+  signal bn2_n9_cmp : std_logic; -- threshold code -10
+  signal bn2_n10_cmp : std_logic; -- threshold code 8
+  signal bn2_n11_cmp : std_logic; -- threshold code 3
+  signal bn2_n12_cmp : std_logic; -- threshold code -3
+  signal bn2_n13_cmp : std_logic; -- threshold code 10
+  signal bn2_n14_cmp : std_logic; -- threshold code 9
+  signal bn2_n15_cmp : std_logic; -- threshold code 0
+  signal bn2_n16_cmp : std_logic; -- threshold code 3
+  signal bn2_n17_cmp : std_logic; -- threshold code -12
+  signal bn2_n18_cmp : std_logic; -- threshold code 3
+  signal bn2_n19_cmp : std_logic; -- threshold code 3
+  signal bn2_n20_cmp : std_logic; -- threshold code -5
+  signal bn2_n21_cmp : std_logic; -- threshold code -8
+  signal bn2_n22_cmp : std_logic; -- threshold code -23
+  signal bn2_n23_cmp : std_logic; -- threshold code -3
+  signal bn2_n24_cmp : std_logic; -- threshold code 13
+  signal bn2_n25_cmp : std_logic; -- threshold code -17
+  signal bn2_n26_cmp : std_logic; -- threshold code -10
+  signal bn2_n27_cmp : std_logic; -- threshold code -12
+  signal bn2_n28_cmp : std_logic; -- threshold code 4
+  signal bn2_n29_cmp : std_logic; -- threshold code 3
+  signal bn2_n30_cmp : std_logic; -- threshold code 2
+  signal bn2_n31_cmp : std_logic; -- threshold code 21
 begin
-  bn2_in_0 <= signed(in_data(7 downto 0));
-  bn2_in_1 <= signed(in_data(15 downto 8));
-  bn2_in_2 <= signed(in_data(23 downto 16));
-  bn2_in_3 <= signed(in_data(31 downto 24));
-  bn2_in_4 <= signed(in_data(39 downto 32));
-  bn2_in_5 <= signed(in_data(47 downto 40));
-  bn2_in_6 <= signed(in_data(55 downto 48));
-  bn2_in_7 <= signed(in_data(63 downto 56));
-  bn2_in_8 <= signed(in_data(71 downto 64));
-  bn2_in_9 <= signed(in_data(79 downto 72));
-  bn2_in_10 <= signed(in_data(87 downto 80));
-  bn2_in_11 <= signed(in_data(95 downto 88));
-  bn2_in_12 <= signed(in_data(103 downto 96));
-  bn2_in_13 <= signed(in_data(111 downto 104));
-  bn2_in_14 <= signed(in_data(119 downto 112));
-  bn2_in_15 <= signed(in_data(127 downto 120));
-  bn2_in_16 <= signed(in_data(135 downto 128));
-  bn2_in_17 <= signed(in_data(143 downto 136));
-  bn2_in_18 <= signed(in_data(151 downto 144));
-  bn2_in_19 <= signed(in_data(159 downto 152));
-  bn2_in_20 <= signed(in_data(167 downto 160));
-  bn2_in_21 <= signed(in_data(175 downto 168));
-  bn2_in_22 <= signed(in_data(183 downto 176));
-  bn2_in_23 <= signed(in_data(191 downto 184));
-  bn2_in_24 <= signed(in_data(199 downto 192));
-  bn2_in_25 <= signed(in_data(207 downto 200));
-  bn2_in_26 <= signed(in_data(215 downto 208));
-  bn2_in_27 <= signed(in_data(223 downto 216));
-  bn2_in_28 <= signed(in_data(231 downto 224));
-  bn2_in_29 <= signed(in_data(239 downto 232));
-  bn2_in_30 <= signed(in_data(247 downto 240));
-  bn2_in_31 <= signed(in_data(255 downto 248));
-  bn2_n0_cmp <= '1' when bn2_in_0 >= bn2_n0_cmp_t else '0';
-  bn2_n1_cmp <= '1' when bn2_in_1 >= bn2_n1_cmp_t else '0';
-  bn2_n2_cmp <= '1' when bn2_in_2 >= bn2_n2_cmp_t else '0';
-  bn2_n3_cmp <= '1' when bn2_in_3 >= bn2_n3_cmp_t else '0';
-  bn2_n4_cmp <= '1' when bn2_in_4 >= bn2_n4_cmp_t else '0';
-  bn2_n5_cmp <= '1' when bn2_in_5 >= bn2_n5_cmp_t else '0';
-  bn2_n6_cmp <= '1' when bn2_in_6 >= bn2_n6_cmp_t else '0';
-  bn2_n7_cmp <= '1' when bn2_in_7 >= bn2_n7_cmp_t else '0';
-  bn2_n8_cmp <= '1' when bn2_in_8 >= bn2_n8_cmp_t else '0';
-  bn2_n9_cmp <= '1' when bn2_in_9 >= bn2_n9_cmp_t else '0';
-  bn2_n10_cmp <= '1' when bn2_in_10 >= bn2_n10_cmp_t else '0';
-  bn2_n11_cmp <= '1' when bn2_in_11 >= bn2_n11_cmp_t else '0';
-  bn2_n12_cmp <= '1' when bn2_in_12 >= bn2_n12_cmp_t else '0';
-  bn2_n13_cmp <= '1' when bn2_in_13 >= bn2_n13_cmp_t else '0';
-  bn2_n14_cmp <= '1' when bn2_in_14 >= bn2_n14_cmp_t else '0';
-  bn2_n15_cmp <= '1' when bn2_in_15 >= bn2_n15_cmp_t else '0';
-  bn2_n16_cmp <= '1' when bn2_in_16 >= bn2_n16_cmp_t else '0';
-  bn2_n17_cmp <= '1' when bn2_in_17 >= bn2_n17_cmp_t else '0';
-  bn2_n18_cmp <= '1' when bn2_in_18 >= bn2_n18_cmp_t else '0';
-  bn2_n19_cmp <= '1' when bn2_in_19 >= bn2_n19_cmp_t else '0';
-  bn2_n20_cmp <= '1' when bn2_in_20 >= bn2_n20_cmp_t else '0';
-  bn2_n21_cmp <= '1' when bn2_in_21 >= bn2_n21_cmp_t else '0';
-  bn2_n22_cmp <= '1' when bn2_in_22 >= bn2_n22_cmp_t else '0';
-  bn2_n23_cmp <= '1' when bn2_in_23 >= bn2_n23_cmp_t else '0';
-  bn2_n24_cmp <= '1' when bn2_in_24 >= bn2_n24_cmp_t else '0';
-  bn2_n25_cmp <= '1' when bn2_in_25 >= bn2_n25_cmp_t else '0';
-  bn2_n26_cmp <= '1' when bn2_in_26 >= bn2_n26_cmp_t else '0';
-  bn2_n27_cmp <= '1' when bn2_in_27 >= bn2_n27_cmp_t else '0';
-  bn2_n28_cmp <= '1' when bn2_in_28 >= bn2_n28_cmp_t else '0';
-  bn2_n29_cmp <= '1' when bn2_in_29 >= bn2_n29_cmp_t else '0';
-  bn2_n30_cmp <= '1' when bn2_in_30 >= bn2_n30_cmp_t else '0';
-  bn2_n31_cmp <= '1' when bn2_in_31 >= bn2_n31_cmp_t else '0';
+  bn2_n0_cmp <= '1' when signed(in_data(7 downto 0)) >= to_signed(20, 8) else '0';
+  bn2_n1_cmp <= '1' when signed(in_data(15 downto 8)) >= to_signed(-2, 8) else '0';
+  bn2_n2_cmp <= '1' when signed(in_data(23 downto 16)) >= to_signed(-3, 8) else '0';
+  bn2_n3_cmp <= '1' when signed(in_data(31 downto 24)) >= to_signed(22, 8) else '0';
+  bn2_n4_cmp <= '1' when signed(in_data(39 downto 32)) >= to_signed(16, 8) else '0';
+  bn2_n5_cmp <= '1' when signed(in_data(47 downto 40)) >= to_signed(4, 8) else '0';
+  bn2_n6_cmp <= '1' when signed(in_data(55 downto 48)) >= to_signed(0, 8) else '0';
+  bn2_n7_cmp <= '1' when signed(in_data(63 downto 56)) >= to_signed(24, 8) else '0';
+  bn2_n8_cmp <= '1' when signed(in_data(71 downto 64)) >= to_signed(10, 8) else '0';
+  bn2_n9_cmp <= '1' when signed(in_data(79 downto 72)) >= to_signed(-10, 8) else '0';
+  bn2_n10_cmp <= '1' when signed(in_data(87 downto 80)) >= to_signed(8, 8) else '0';
+  bn2_n11_cmp <= '1' when signed(in_data(95 downto 88)) >= to_signed(3, 8) else '0';
+  bn2_n12_cmp <= '1' when signed(in_data(103 downto 96)) >= to_signed(-3, 8) else '0';
+  bn2_n13_cmp <= '1' when signed(in_data(111 downto 104)) >= to_signed(10, 8) else '0';
+  bn2_n14_cmp <= '1' when signed(in_data(119 downto 112)) >= to_signed(9, 8) else '0';
+  bn2_n15_cmp <= '1' when signed(in_data(127 downto 120)) >= to_signed(0, 8) else '0';
+  bn2_n16_cmp <= '1' when signed(in_data(135 downto 128)) >= to_signed(3, 8) else '0';
+  bn2_n17_cmp <= '1' when signed(in_data(143 downto 136)) >= to_signed(-12, 8) else '0';
+  bn2_n18_cmp <= '1' when signed(in_data(151 downto 144)) >= to_signed(3, 8) else '0';
+  bn2_n19_cmp <= '1' when signed(in_data(159 downto 152)) >= to_signed(3, 8) else '0';
+  bn2_n20_cmp <= '1' when signed(in_data(167 downto 160)) >= to_signed(-5, 8) else '0';
+  bn2_n21_cmp <= '1' when signed(in_data(175 downto 168)) >= to_signed(-8, 8) else '0';
+  bn2_n22_cmp <= '1' when signed(in_data(183 downto 176)) >= to_signed(-23, 8) else '0';
+  bn2_n23_cmp <= '1' when signed(in_data(191 downto 184)) >= to_signed(-3, 8) else '0';
+  bn2_n24_cmp <= '1' when signed(in_data(199 downto 192)) >= to_signed(13, 8) else '0';
+  bn2_n25_cmp <= '1' when signed(in_data(207 downto 200)) >= to_signed(-17, 8) else '0';
+  bn2_n26_cmp <= '1' when signed(in_data(215 downto 208)) >= to_signed(-10, 8) else '0';
+  bn2_n27_cmp <= '1' when signed(in_data(223 downto 216)) >= to_signed(-12, 8) else '0';
+  bn2_n28_cmp <= '1' when signed(in_data(231 downto 224)) >= to_signed(4, 8) else '0';
+  bn2_n29_cmp <= '1' when signed(in_data(239 downto 232)) >= to_signed(3, 8) else '0';
+  bn2_n30_cmp <= '1' when signed(in_data(247 downto 240)) >= to_signed(2, 8) else '0';
+  bn2_n31_cmp <= '1' when signed(in_data(255 downto 248)) >= to_signed(21, 8) else '0';
   out_data <= bn2_n31_cmp & bn2_n30_cmp & bn2_n29_cmp & bn2_n28_cmp & bn2_n27_cmp & bn2_n26_cmp & bn2_n25_cmp & bn2_n24_cmp & bn2_n23_cmp & bn2_n22_cmp & bn2_n21_cmp & bn2_n20_cmp & bn2_n19_cmp & bn2_n18_cmp & bn2_n17_cmp & bn2_n16_cmp & bn2_n15_cmp & bn2_n14_cmp & bn2_n13_cmp & bn2_n12_cmp & bn2_n11_cmp & bn2_n10_cmp & bn2_n9_cmp & bn2_n8_cmp & bn2_n7_cmp & bn2_n6_cmp & bn2_n5_cmp & bn2_n4_cmp & bn2_n3_cmp & bn2_n2_cmp & bn2_n1_cmp & bn2_n0_cmp;
 end architecture rtl;

@@ -16,166 +16,70 @@ entity keras_bnn_bn3 is
 end entity keras_bnn_bn3;
 
 architecture rtl of keras_bnn_bn3 is
-  signal bn3_in_0 : signed(6 downto 0);
-  signal bn3_in_1 : signed(6 downto 0);
-  signal bn3_in_2 : signed(6 downto 0);
-  signal bn3_in_3 : signed(6 downto 0);
-  signal bn3_in_4 : signed(6 downto 0);
-  signal bn3_in_5 : signed(6 downto 0);
-  signal bn3_in_6 : signed(6 downto 0);
-  signal bn3_in_7 : signed(6 downto 0);
-  signal bn3_in_8 : signed(6 downto 0);
-  signal bn3_in_9 : signed(6 downto 0);
-  signal bn3_in_10 : signed(6 downto 0);
-  signal bn3_in_11 : signed(6 downto 0);
-  signal bn3_in_12 : signed(6 downto 0);
-  signal bn3_in_13 : signed(6 downto 0);
-  signal bn3_in_14 : signed(6 downto 0);
-  signal bn3_in_15 : signed(6 downto 0);
-  signal bn3_in_16 : signed(6 downto 0);
-  signal bn3_in_17 : signed(6 downto 0);
-  signal bn3_in_18 : signed(6 downto 0);
-  signal bn3_in_19 : signed(6 downto 0);
-  signal bn3_in_20 : signed(6 downto 0);
-  signal bn3_in_21 : signed(6 downto 0);
-  signal bn3_in_22 : signed(6 downto 0);
-  signal bn3_in_23 : signed(6 downto 0);
-  signal bn3_in_24 : signed(6 downto 0);
-  signal bn3_in_25 : signed(6 downto 0);
-  signal bn3_in_26 : signed(6 downto 0);
-  signal bn3_in_27 : signed(6 downto 0);
-  signal bn3_in_28 : signed(6 downto 0);
-  signal bn3_in_29 : signed(6 downto 0);
-  signal bn3_in_30 : signed(6 downto 0);
-  signal bn3_in_31 : signed(6 downto 0);
-  constant bn3_n0_cmp_t : signed(6 downto 0) := "0000000"; -- threshold code 0
-  signal bn3_n0_cmp : std_logic;
-  constant bn3_n1_cmp_t : signed(6 downto 0) := "1110110"; -- threshold code -10
-  signal bn3_n1_cmp : std_logic;
-  constant bn3_n2_cmp_t : signed(6 downto 0) := "1111011"; -- threshold code -5
-  signal bn3_n2_cmp : std_logic;
-  constant bn3_n3_cmp_t : signed(6 downto 0) := "0000110"; -- threshold code 6
-  signal bn3_n3_cmp : std_logic;
-  constant bn3_n4_cmp_t : signed(6 downto 0) := "1111011"; -- threshold code -5
-  signal bn3_n4_cmp : std_logic;
-  constant bn3_n5_cmp_t : signed(6 downto 0) := "1110101"; -- threshold code -11
-  signal bn3_n5_cmp : std_logic;
-  constant bn3_n6_cmp_t : signed(6 downto 0) := "0000110"; -- threshold code 6
-  signal bn3_n6_cmp : std_logic;
-  constant bn3_n7_cmp_t : signed(6 downto 0) := "0000100"; -- threshold code 4
-  signal bn3_n7_cmp : std_logic;
-  constant bn3_n8_cmp_t : signed(6 downto 0) := "0000111"; -- threshold code 7
-  signal bn3_n8_cmp : std_logic;
-  constant bn3_n9_cmp_t : signed(6 downto 0) := "0000110"; -- threshold code 6
-  signal bn3_n9_cmp : std_logic;
-  constant bn3_n10_cmp_t : signed(6 downto 0) := "0000100"; -- threshold code 4
-  signal bn3_n10_cmp : std_logic;
-  constant bn3_n11_cmp_t : signed(6 downto 0) := "0000111"; -- threshold code 7
-  signal bn3_n11_cmp : std_logic;
-  constant bn3_n12_cmp_t : signed(6 downto 0) := "0010101"; -- threshold code 21
-  signal bn3_n12_cmp : std_logic;
-  constant bn3_n13_cmp_t : signed(6 downto 0) := "0000011"; -- threshold code 3
-  signal bn3_n13_cmp : std_logic;
-  constant bn3_n14_cmp_t : signed(6 downto 0) := "0001000"; -- threshold code 8
-  signal bn3_n14_cmp : std_logic;
-  constant bn3_n15_cmp_t : signed(6 downto 0) := "1111110"; -- threshold code -2
-  signal bn3_n15_cmp : std_logic;
-  constant bn3_n16_cmp_t : signed(6 downto 0) := "1110111"; -- threshold code -9
-  signal bn3_n16_cmp : std_logic;
-  constant bn3_n17_cmp_t : signed(6 downto 0) := "0000001"; -- threshold code 1
-  signal bn3_n17_cmp : std_logic;
-  constant bn3_n18_cmp_t : signed(6 downto 0) := "1111101"; -- threshold code -3
-  signal bn3_n18_cmp : std_logic;
-  constant bn3_n19_cmp_t : signed(6 downto 0) := "1111110"; -- threshold code -2
-  signal bn3_n19_cmp : std_logic;
-  constant bn3_n20_cmp_t : signed(6 downto 0) := "1111001"; -- threshold code -7
-  signal bn3_n20_cmp : std_logic;
-  constant bn3_n21_cmp_t : signed(6 downto 0) := "0001011"; -- threshold code 11
-  signal bn3_n21_cmp : std_logic;
-  constant bn3_n22_cmp_t : signed(6 downto 0) := "0000010"; -- threshold code 2
-  signal bn3_n22_cmp : std_logic;
-  constant bn3_n23_cmp_t : signed(6 downto 0) := "0000111"; -- threshold code 7
-  signal bn3_n23_cmp : std_logic;
-  constant bn3_n24_cmp_t : signed(6 downto 0) := "1111111"; -- threshold code -1
-  signal bn3_n24_cmp : std_logic;
-  constant bn3_n25_cmp_t : signed(6 downto 0) := "0001100"; -- threshold code 12
-  signal bn3_n25_cmp : std_logic;
-  constant bn3_n26_cmp_t : signed(6 downto 0) := "1111001"; -- threshold code -7
-  signal bn3_n26_cmp : std_logic;
-  constant bn3_n27_cmp_t : signed(6 downto 0) := "1111011"; -- threshold code -5
-  signal bn3_n27_cmp : std_logic;
-  constant bn3_n28_cmp_t : signed(6 downto 0) := "0000100"; -- threshold code 4
-  signal bn3_n28_cmp : std_logic;
-  constant bn3_n29_cmp_t : signed(6 downto 0) := "0000001"; -- threshold code 1
-  signal bn3_n29_cmp : std_logic;
-  constant bn3_n30_cmp_t : signed(6 downto 0) := "1111011"; -- threshold code -5
-  signal bn3_n30_cmp : std_logic;
-  constant bn3_n31_cmp_t : signed(6 downto 0) := "1110100"; -- threshold code -12
-  signal bn3_n31_cmp : std_logic;
+  signal bn3_n0_cmp : std_logic; -- threshold code 0
+  signal bn3_n1_cmp : std_logic; -- threshold code -10
+  signal bn3_n2_cmp : std_logic; -- threshold code -5
+  signal bn3_n3_cmp : std_logic; -- threshold code 6
+  signal bn3_n4_cmp : std_logic; -- threshold code -5
+  signal bn3_n5_cmp : std_logic; -- threshold code -11
+  signal bn3_n6_cmp : std_logic; -- threshold code 6
+  signal bn3_n7_cmp : std_logic; -- threshold code 4
+  signal bn3_n8_cmp : std_logic; -- threshold code 7
+  signal bn3_n9_cmp : std_logic; -- threshold code 6
+  signal bn3_n10_cmp : std_logic; -- threshold code 4
+  signal bn3_n11_cmp : std_logic; -- threshold code 7
+  signal bn3_n12_cmp : std_logic; -- threshold code 21
+  signal bn3_n13_cmp : std_logic; -- threshold code 3
+  signal bn3_n14_cmp : std_logic; -- threshold code 8
+  signal bn3_n15_cmp : std_logic; -- threshold code -2
+  signal bn3_n16_cmp : std_logic; -- threshold code -9
+  signal bn3_n17_cmp : std_logic; -- threshold code 1
+  signal bn3_n18_cmp : std_logic; -- threshold code -3
+  signal bn3_n19_cmp : std_logic; -- threshold code -2
+  signal bn3_n20_cmp : std_logic; -- threshold code -7
+  signal bn3_n21_cmp : std_logic; -- threshold code 11
+  signal bn3_n22_cmp : std_logic; -- threshold code 2
+  signal bn3_n23_cmp : std_logic; -- threshold code 7
+  signal bn3_n24_cmp : std_logic; -- threshold code -1
+  signal bn3_n25_cmp : std_logic; -- threshold code 12
+  signal bn3_n26_cmp : std_logic; -- threshold code -7
+  signal bn3_n27_cmp : std_logic; -- threshold code -5
+  signal bn3_n28_cmp : std_logic; -- threshold code 4
+  signal bn3_n29_cmp : std_logic; -- threshold code 1
+  signal bn3_n30_cmp : std_logic; -- threshold code -5
+  signal bn3_n31_cmp : std_logic; -- threshold code -12
 begin
-  bn3_in_0 <= signed(in_data(6 downto 0));
-  bn3_in_1 <= signed(in_data(13 downto 7));
-  bn3_in_2 <= signed(in_data(20 downto 14));
-  bn3_in_3 <= signed(in_data(27 downto 21));
-  bn3_in_4 <= signed(in_data(34 downto 28));
-  bn3_in_5 <= signed(in_data(41 downto 35));
-  bn3_in_6 <= signed(in_data(48 downto 42));
-  bn3_in_7 <= signed(in_data(55 downto 49));
-  bn3_in_8 <= signed(in_data(62 downto 56));
-  bn3_in_9 <= signed(in_data(69 downto 63));
-  bn3_in_10 <= signed(in_data(76 downto 70));
-  bn3_in_11 <= signed(in_data(83 downto 77));
-  bn3_in_12 <= signed(in_data(90 downto 84));
-  bn3_in_13 <= signed(in_data(97 downto 91));
-  bn3_in_14 <= signed(in_data(104 downto 98));
-  bn3_in_15 <= signed(in_data(111 downto 105));
-  bn3_in_16 <= signed(in_data(118 downto 112));
-  bn3_in_17 <= signed(in_data(125 downto 119));
-  bn3_in_18 <= signed(in_data(132 downto 126));
-  bn3_in_19 <= signed(in_data(139 downto 133));
-  bn3_in_20 <= signed(in_data(146 downto 140));
-  bn3_in_21 <= signed(in_data(153 downto 147));
-  bn3_in_22 <= signed(in_data(160 downto 154));
-  bn3_in_23 <= signed(in_data(167 downto 161));
-  bn3_in_24 <= signed(in_data(174 downto 168));
-  bn3_in_25 <= signed(in_data(181 downto 175));
-  bn3_in_26 <= signed(in_data(188 downto 182));
-  bn3_in_27 <= signed(in_data(195 downto 189));
-  bn3_in_28 <= signed(in_data(202 downto 196));
-  bn3_in_29 <= signed(in_data(209 downto 203));
-  bn3_in_30 <= signed(in_data(216 downto 210));
-  bn3_in_31 <= signed(in_data(223 downto 217));
-  bn3_n0_cmp <= '1' when bn3_in_0 >= bn3_n0_cmp_t else '0';
-  bn3_n1_cmp <= '1' when bn3_in_1 >= bn3_n1_cmp_t else '0';
-  bn3_n2_cmp <= '1' when bn3_in_2 >= bn3_n2_cmp_t else '0';
-  bn3_n3_cmp <= '1' when bn3_in_3 >= bn3_n3_cmp_t else '0';
-  bn3_n4_cmp <= '1' when bn3_in_4 >= bn3_n4_cmp_t else '0';
-  bn3_n5_cmp <= '1' when bn3_in_5 >= bn3_n5_cmp_t else '0';
-  bn3_n6_cmp <= '1' when bn3_in_6 >= bn3_n6_cmp_t else '0';
-  bn3_n7_cmp <= '1' when bn3_in_7 >= bn3_n7_cmp_t else '0';
-  bn3_n8_cmp <= '1' when bn3_in_8 >= bn3_n8_cmp_t else '0';
-  bn3_n9_cmp <= '1' when bn3_in_9 >= bn3_n9_cmp_t else '0';
-  bn3_n10_cmp <= '1' when bn3_in_10 >= bn3_n10_cmp_t else '0';
-  bn3_n11_cmp <= '1' when bn3_in_11 >= bn3_n11_cmp_t else '0';
-  bn3_n12_cmp <= '1' when bn3_in_12 >= bn3_n12_cmp_t else '0';
-  bn3_n13_cmp <= '1' when bn3_in_13 >= bn3_n13_cmp_t else '0';
-  bn3_n14_cmp <= '1' when bn3_in_14 >= bn3_n14_cmp_t else '0';
-  bn3_n15_cmp <= '1' when bn3_in_15 >= bn3_n15_cmp_t else '0';
-  bn3_n16_cmp <= '1' when bn3_in_16 >= bn3_n16_cmp_t else '0';
-  bn3_n17_cmp <= '1' when bn3_in_17 >= bn3_n17_cmp_t else '0';
-  bn3_n18_cmp <= '1' when bn3_in_18 >= bn3_n18_cmp_t else '0';
-  bn3_n19_cmp <= '1' when bn3_in_19 >= bn3_n19_cmp_t else '0';
-  bn3_n20_cmp <= '1' when bn3_in_20 >= bn3_n20_cmp_t else '0';
-  bn3_n21_cmp <= '1' when bn3_in_21 >= bn3_n21_cmp_t else '0';
-  bn3_n22_cmp <= '1' when bn3_in_22 >= bn3_n22_cmp_t else '0';
-  bn3_n23_cmp <= '1' when bn3_in_23 >= bn3_n23_cmp_t else '0';
-  bn3_n24_cmp <= '1' when bn3_in_24 >= bn3_n24_cmp_t else '0';
-  bn3_n25_cmp <= '1' when bn3_in_25 >= bn3_n25_cmp_t else '0';
-  bn3_n26_cmp <= '1' when bn3_in_26 >= bn3_n26_cmp_t else '0';
-  bn3_n27_cmp <= '1' when bn3_in_27 >= bn3_n27_cmp_t else '0';
-  bn3_n28_cmp <= '1' when bn3_in_28 >= bn3_n28_cmp_t else '0';
-  bn3_n29_cmp <= '1' when bn3_in_29 >= bn3_n29_cmp_t else '0';
-  bn3_n30_cmp <= '1' when bn3_in_30 >= bn3_n30_cmp_t else '0';
-  bn3_n31_cmp <= '1' when bn3_in_31 >= bn3_n31_cmp_t else '0';
+  bn3_n0_cmp <= '1' when signed(in_data(6 downto 0)) >= to_signed(0, 7) else '0';
+  bn3_n1_cmp <= '1' when signed(in_data(13 downto 7)) >= to_signed(-10, 7) else '0';
+  bn3_n2_cmp <= '1' when signed(in_data(20 downto 14)) >= to_signed(-5, 7) else '0';
+  bn3_n3_cmp <= '1' when signed(in_data(27 downto 21)) >= to_signed(6, 7) else '0';
+  bn3_n4_cmp <= '1' when signed(in_data(34 downto 28)) >= to_signed(-5, 7) else '0';
+  bn3_n5_cmp <= '1' when signed(in_data(41 downto 35)) >= to_signed(-11, 7) else '0';
+  bn3_n6_cmp <= '1' when signed(in_data(48 downto 42)) >= to_signed(6, 7) else '0';
+  bn3_n7_cmp <= '1' when signed(in_data(55 downto 49)) >= to_signed(4, 7) else '0';
+  bn3_n8_cmp <= '1' when signed(in_data(62 downto 56)) >= to_signed(7, 7) else '0';
+  bn3_n9_cmp <= '1' when signed(in_data(69 downto 63)) >= to_signed(6, 7) else '0';
+  bn3_n10_cmp <= '1' when signed(in_data(76 downto 70)) >= to_signed(4, 7) else '0';
+  bn3_n11_cmp <= '1' when signed(in_data(83 downto 77)) >= to_signed(7, 7) else '0';
+  bn3_n12_cmp <= '1' when signed(in_data(90 downto 84)) >= to_signed(21, 7) else '0';
+  bn3_n13_cmp <= '1' when signed(in_data(97 downto 91)) >= to_signed(3, 7) else '0';
+  bn3_n14_cmp <= '1' when signed(in_data(104 downto 98)) >= to_signed(8, 7) else '0';
+  bn3_n15_cmp <= '1' when signed(in_data(111 downto 105)) >= to_signed(-2, 7) else '0';
+  bn3_n16_cmp <= '1' when signed(in_data(118 downto 112)) >= to_signed(-9, 7) else '0';
+  bn3_n17_cmp <= '1' when signed(in_data(125 downto 119)) >= to_signed(1, 7) else '0';
+  bn3_n18_cmp <= '1' when signed(in_data(132 downto 126)) >= to_signed(-3, 7) else '0';
+  bn3_n19_cmp <= '1' when signed(in_data(139 downto 133)) >= to_signed(-2, 7) else '0';
+  bn3_n20_cmp <= '1' when signed(in_data(146 downto 140)) >= to_signed(-7, 7) else '0';
+  bn3_n21_cmp <= '1' when signed(in_data(153 downto 147)) >= to_signed(11, 7) else '0';
+  bn3_n22_cmp <= '1' when signed(in_data(160 downto 154)) >= to_signed(2, 7) else '0';
+  bn3_n23_cmp <= '1' when signed(in_data(167 downto 161)) >= to_signed(7, 7) else '0';
+  bn3_n24_cmp <= '1' when signed(in_data(174 downto 168)) >= to_signed(-1, 7) else '0';
+  bn3_n25_cmp <= '1' when signed(in_data(181 downto 175)) >= to_signed(12, 7) else '0';
+  bn3_n26_cmp <= '1' when signed(in_data(188 downto 182)) >= to_signed(-7, 7) else '0';
+  bn3_n27_cmp <= '1' when signed(in_data(195 downto 189)) >= to_signed(-5, 7) else '0';
+  bn3_n28_cmp <= '1' when signed(in_data(202 downto 196)) >= to_signed(4, 7) else '0';
+  bn3_n29_cmp <= '1' when signed(in_data(209 downto 203)) >= to_signed(1, 7) else '0';
+  bn3_n30_cmp <= '1' when signed(in_data(216 downto 210)) >= to_signed(-5, 7) else '0';
+  bn3_n31_cmp <= '1' when signed(in_data(223 downto 217)) >= to_signed(-12, 7) else '0';
   out_data <= bn3_n31_cmp & bn3_n30_cmp & bn3_n29_cmp & bn3_n28_cmp & bn3_n27_cmp & bn3_n26_cmp & bn3_n25_cmp & bn3_n24_cmp & bn3_n23_cmp & bn3_n22_cmp & bn3_n21_cmp & bn3_n20_cmp & bn3_n19_cmp & bn3_n18_cmp & bn3_n17_cmp & bn3_n16_cmp & bn3_n15_cmp & bn3_n14_cmp & bn3_n13_cmp & bn3_n12_cmp & bn3_n11_cmp & bn3_n10_cmp & bn3_n9_cmp & bn3_n8_cmp & bn3_n7_cmp & bn3_n6_cmp & bn3_n5_cmp & bn3_n4_cmp & bn3_n3_cmp & bn3_n2_cmp & bn3_n1_cmp & bn3_n0_cmp;
 end architecture rtl;

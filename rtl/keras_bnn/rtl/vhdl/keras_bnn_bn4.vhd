@@ -18,116 +18,50 @@ entity keras_bnn_bn4 is
 end entity keras_bnn_bn4;
 
 architecture rtl of keras_bnn_bn4 is
-  constant bn4_s0 : signed(12 downto 0) := "0101011001011"; -- weight 0.0421600341796875
-  constant bn4_n0_bias : signed(16 downto 0) := "10101000101010000"; -- bias -0.682373046875
   signal bn4_n0_y_half_d1 : std_logic;
   signal bn4_n0_y_inc_any_d1 : std_logic;
   signal bn4_n0_y_fl_d1 : signed(12 downto 0);
-  constant bn4_s1 : signed(12 downto 0) := "0100100101010"; -- weight 0.035797119140625
-  constant bn4_n1_bias : signed(16 downto 0) := "10100011010100000"; -- bias -0.72412109375
   signal bn4_n1_y_half_d1 : std_logic;
   signal bn4_n1_y_inc_any_d1 : std_logic;
   signal bn4_n1_y_fl_d1 : signed(12 downto 0);
-  constant bn4_s2 : signed(12 downto 0) := "0100110100001"; -- weight 0.0376129150390625
-  constant bn4_n2_bias : signed(16 downto 0) := "10101101001000000"; -- bias -0.6474609375
   signal bn4_n2_y_half_d1 : std_logic;
   signal bn4_n2_y_inc_any_d1 : std_logic;
   signal bn4_n2_y_fl_d1 : signed(12 downto 0);
-  constant bn4_s3 : signed(12 downto 0) := "0101011111111"; -- weight 0.0429534912109375
-  constant bn4_n3_bias : signed(16 downto 0) := "10100111001000000"; -- bias -0.6943359375
   signal bn4_n3_y_half_d1 : std_logic;
   signal bn4_n3_y_inc_any_d1 : std_logic;
   signal bn4_n3_y_fl_d1 : signed(12 downto 0);
-  constant bn4_s4 : signed(12 downto 0) := "0101111001110"; -- weight 0.046112060546875
-  constant bn4_n4_bias : signed(16 downto 0) := "10110001111110000"; -- bias -0.609619140625
   signal bn4_n4_y_half_d1 : std_logic;
   signal bn4_n4_y_inc_any_d1 : std_logic;
   signal bn4_n4_y_fl_d1 : signed(12 downto 0);
-  signal bn4_out_0 : signed(15 downto 0);
-  signal bn4_out_1 : signed(15 downto 0);
-  signal bn4_out_2 : signed(15 downto 0);
-  signal bn4_out_3 : signed(15 downto 0);
-  signal bn4_out_4 : signed(15 downto 0);
+  signal bn4_out_0 : signed(12 downto 0);
+  signal bn4_out_1 : signed(12 downto 0);
+  signal bn4_out_2 : signed(12 downto 0);
+  signal bn4_out_3 : signed(12 downto 0);
+  signal bn4_out_4 : signed(12 downto 0);
 begin
-  out_data <= std_logic_vector(bn4_out_4) & std_logic_vector(bn4_out_3) & std_logic_vector(bn4_out_2) & std_logic_vector(bn4_out_1) & std_logic_vector(bn4_out_0);
+  out_data <= std_logic_vector(resize(bn4_out_4, 16)) & std_logic_vector(resize(bn4_out_3, 16)) & std_logic_vector(resize(bn4_out_2, 16)) & std_logic_vector(resize(bn4_out_1, 16)) & std_logic_vector(resize(bn4_out_0, 16));
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable bn4_in_0 : signed(6 downto 0);
     variable bn4_in_1 : signed(6 downto 0);
     variable bn4_in_2 : signed(6 downto 0);
     variable bn4_in_3 : signed(6 downto 0);
     variable bn4_in_4 : signed(6 downto 0);
-    variable bn4_n0_p_m : signed(19 downto 0);
-    variable bn4_n0_p : signed(18 downto 0);
-    variable bn4_n0_t0_0_b : signed(18 downto 0);
-    variable bn4_n0_t0_0 : signed(18 downto 0);
-    variable bn4_n0_y_fl : signed(12 downto 0);
-    variable bn4_n0_y_half : std_logic;
-    variable bn4_n0_y_low : unsigned(4 downto 0);
+    variable bn4_n0_t0_0 : signed(18 downto 0); -- weight 0.0421600341796875
     variable bn4_n0_y_sticky : std_logic;
-    variable bn4_n0_y_lsb : std_logic;
-    variable bn4_n0_y_inc_any : std_logic;
     variable bn4_n0_y_inc : std_logic;
-    variable bn4_n0_y_incx : signed(12 downto 0);
-    variable bn4_n0_y_rnd : signed(12 downto 0);
-    variable bn4_n0_y_wrap : signed(15 downto 0);
-    variable bn4_n1_p_m : signed(19 downto 0);
-    variable bn4_n1_p : signed(18 downto 0);
-    variable bn4_n1_t0_0_b : signed(18 downto 0);
-    variable bn4_n1_t0_0 : signed(18 downto 0);
-    variable bn4_n1_y_fl : signed(12 downto 0);
-    variable bn4_n1_y_half : std_logic;
-    variable bn4_n1_y_low : unsigned(4 downto 0);
+    variable bn4_n1_t0_0 : signed(18 downto 0); -- weight 0.035797119140625
     variable bn4_n1_y_sticky : std_logic;
-    variable bn4_n1_y_lsb : std_logic;
-    variable bn4_n1_y_inc_any : std_logic;
     variable bn4_n1_y_inc : std_logic;
-    variable bn4_n1_y_incx : signed(12 downto 0);
-    variable bn4_n1_y_rnd : signed(12 downto 0);
-    variable bn4_n1_y_wrap : signed(15 downto 0);
-    variable bn4_n2_p_m : signed(19 downto 0);
-    variable bn4_n2_p : signed(18 downto 0);
-    variable bn4_n2_t0_0_b : signed(18 downto 0);
-    variable bn4_n2_t0_0 : signed(18 downto 0);
-    variable bn4_n2_y_fl : signed(12 downto 0);
-    variable bn4_n2_y_half : std_logic;
-    variable bn4_n2_y_low : unsigned(4 downto 0);
+    variable bn4_n2_t0_0 : signed(18 downto 0); -- weight 0.0376129150390625
     variable bn4_n2_y_sticky : std_logic;
-    variable bn4_n2_y_lsb : std_logic;
-    variable bn4_n2_y_inc_any : std_logic;
     variable bn4_n2_y_inc : std_logic;
-    variable bn4_n2_y_incx : signed(12 downto 0);
-    variable bn4_n2_y_rnd : signed(12 downto 0);
-    variable bn4_n2_y_wrap : signed(15 downto 0);
-    variable bn4_n3_p_m : signed(19 downto 0);
-    variable bn4_n3_p : signed(18 downto 0);
-    variable bn4_n3_t0_0_b : signed(18 downto 0);
-    variable bn4_n3_t0_0 : signed(18 downto 0);
-    variable bn4_n3_y_fl : signed(12 downto 0);
-    variable bn4_n3_y_half : std_logic;
-    variable bn4_n3_y_low : unsigned(4 downto 0);
+    variable bn4_n3_t0_0 : signed(18 downto 0); -- weight 0.0429534912109375
     variable bn4_n3_y_sticky : std_logic;
-    variable bn4_n3_y_lsb : std_logic;
-    variable bn4_n3_y_inc_any : std_logic;
     variable bn4_n3_y_inc : std_logic;
-    variable bn4_n3_y_incx : signed(12 downto 0);
-    variable bn4_n3_y_rnd : signed(12 downto 0);
-    variable bn4_n3_y_wrap : signed(15 downto 0);
-    variable bn4_n4_p_m : signed(19 downto 0);
-    variable bn4_n4_p : signed(18 downto 0);
-    variable bn4_n4_t0_0_b : signed(18 downto 0);
-    variable bn4_n4_t0_0 : signed(18 downto 0);
-    variable bn4_n4_y_fl : signed(12 downto 0);
-    variable bn4_n4_y_half : std_logic;
-    variable bn4_n4_y_low : unsigned(4 downto 0);
+    variable bn4_n4_t0_0 : signed(18 downto 0); -- weight 0.046112060546875
     variable bn4_n4_y_sticky : std_logic;
-    variable bn4_n4_y_lsb : std_logic;
-    variable bn4_n4_y_inc_any : std_logic;
     variable bn4_n4_y_inc : std_logic;
-    variable bn4_n4_y_incx : signed(12 downto 0);
-    variable bn4_n4_y_rnd : signed(12 downto 0);
-    variable bn4_n4_y_wrap : signed(15 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -136,96 +70,41 @@ begin
         bn4_in_2 := signed(in_data(20 downto 14));
         bn4_in_3 := signed(in_data(27 downto 21));
         bn4_in_4 := signed(in_data(34 downto 28));
-        bn4_n0_p_m := to_signed(to_integer(bn4_in_0) * to_integer(bn4_s0), 20);
-        bn4_n0_p := bn4_n0_p_m(18 downto 0);
-        bn4_n0_t0_0_b := resize(bn4_n0_bias, 19);
-        bn4_n0_t0_0 := bn4_n0_p + bn4_n0_t0_0_b;
-        bn4_n0_y_fl := bn4_n0_t0_0(18 downto 6);
-        bn4_n0_y_half := bn4_n0_t0_0(5);
-        bn4_n0_y_low := unsigned(bn4_n0_t0_0(4 downto 0));
-        if bn4_n0_y_low /= 0 then bn4_n0_y_sticky := '1'; else bn4_n0_y_sticky := '0'; end if;
-        bn4_n0_y_lsb := bn4_n0_t0_0(6);
-        bn4_n0_y_inc_any := bn4_n0_y_sticky or bn4_n0_y_lsb;
+        bn4_n0_t0_0 := signed(to_unsigned((to_integer(bn4_in_0) * 2763) mod 2**19, 19)) + to_signed(-44720, 19);
+        if unsigned(bn4_n0_t0_0(4 downto 0)) /= 0 then bn4_n0_y_sticky := '1'; else bn4_n0_y_sticky := '0'; end if;
         bn4_n0_y_inc := bn4_n0_y_half_d1 and bn4_n0_y_inc_any_d1;
-        bn4_n0_y_incx := (0 => bn4_n0_y_inc, others => '0');
-        bn4_n0_y_rnd := bn4_n0_y_fl_d1 + bn4_n0_y_incx;
-        bn4_n0_y_wrap := resize(bn4_n0_y_rnd, 16);
-        bn4_n1_p_m := to_signed(to_integer(bn4_in_1) * to_integer(bn4_s1), 20);
-        bn4_n1_p := bn4_n1_p_m(18 downto 0);
-        bn4_n1_t0_0_b := resize(bn4_n1_bias, 19);
-        bn4_n1_t0_0 := bn4_n1_p + bn4_n1_t0_0_b;
-        bn4_n1_y_fl := bn4_n1_t0_0(18 downto 6);
-        bn4_n1_y_half := bn4_n1_t0_0(5);
-        bn4_n1_y_low := unsigned(bn4_n1_t0_0(4 downto 0));
-        if bn4_n1_y_low /= 0 then bn4_n1_y_sticky := '1'; else bn4_n1_y_sticky := '0'; end if;
-        bn4_n1_y_lsb := bn4_n1_t0_0(6);
-        bn4_n1_y_inc_any := bn4_n1_y_sticky or bn4_n1_y_lsb;
+        bn4_n1_t0_0 := signed(to_unsigned((to_integer(bn4_in_1) * 2346) mod 2**19, 19)) + to_signed(-47456, 19);
+        if unsigned(bn4_n1_t0_0(4 downto 0)) /= 0 then bn4_n1_y_sticky := '1'; else bn4_n1_y_sticky := '0'; end if;
         bn4_n1_y_inc := bn4_n1_y_half_d1 and bn4_n1_y_inc_any_d1;
-        bn4_n1_y_incx := (0 => bn4_n1_y_inc, others => '0');
-        bn4_n1_y_rnd := bn4_n1_y_fl_d1 + bn4_n1_y_incx;
-        bn4_n1_y_wrap := resize(bn4_n1_y_rnd, 16);
-        bn4_n2_p_m := to_signed(to_integer(bn4_in_2) * to_integer(bn4_s2), 20);
-        bn4_n2_p := bn4_n2_p_m(18 downto 0);
-        bn4_n2_t0_0_b := resize(bn4_n2_bias, 19);
-        bn4_n2_t0_0 := bn4_n2_p + bn4_n2_t0_0_b;
-        bn4_n2_y_fl := bn4_n2_t0_0(18 downto 6);
-        bn4_n2_y_half := bn4_n2_t0_0(5);
-        bn4_n2_y_low := unsigned(bn4_n2_t0_0(4 downto 0));
-        if bn4_n2_y_low /= 0 then bn4_n2_y_sticky := '1'; else bn4_n2_y_sticky := '0'; end if;
-        bn4_n2_y_lsb := bn4_n2_t0_0(6);
-        bn4_n2_y_inc_any := bn4_n2_y_sticky or bn4_n2_y_lsb;
+        bn4_n2_t0_0 := signed(to_unsigned((to_integer(bn4_in_2) * 2465) mod 2**19, 19)) + to_signed(-42432, 19);
+        if unsigned(bn4_n2_t0_0(4 downto 0)) /= 0 then bn4_n2_y_sticky := '1'; else bn4_n2_y_sticky := '0'; end if;
         bn4_n2_y_inc := bn4_n2_y_half_d1 and bn4_n2_y_inc_any_d1;
-        bn4_n2_y_incx := (0 => bn4_n2_y_inc, others => '0');
-        bn4_n2_y_rnd := bn4_n2_y_fl_d1 + bn4_n2_y_incx;
-        bn4_n2_y_wrap := resize(bn4_n2_y_rnd, 16);
-        bn4_n3_p_m := to_signed(to_integer(bn4_in_3) * to_integer(bn4_s3), 20);
-        bn4_n3_p := bn4_n3_p_m(18 downto 0);
-        bn4_n3_t0_0_b := resize(bn4_n3_bias, 19);
-        bn4_n3_t0_0 := bn4_n3_p + bn4_n3_t0_0_b;
-        bn4_n3_y_fl := bn4_n3_t0_0(18 downto 6);
-        bn4_n3_y_half := bn4_n3_t0_0(5);
-        bn4_n3_y_low := unsigned(bn4_n3_t0_0(4 downto 0));
-        if bn4_n3_y_low /= 0 then bn4_n3_y_sticky := '1'; else bn4_n3_y_sticky := '0'; end if;
-        bn4_n3_y_lsb := bn4_n3_t0_0(6);
-        bn4_n3_y_inc_any := bn4_n3_y_sticky or bn4_n3_y_lsb;
+        bn4_n3_t0_0 := signed(to_unsigned((to_integer(bn4_in_3) * 2815) mod 2**19, 19)) + to_signed(-45504, 19);
+        if unsigned(bn4_n3_t0_0(4 downto 0)) /= 0 then bn4_n3_y_sticky := '1'; else bn4_n3_y_sticky := '0'; end if;
         bn4_n3_y_inc := bn4_n3_y_half_d1 and bn4_n3_y_inc_any_d1;
-        bn4_n3_y_incx := (0 => bn4_n3_y_inc, others => '0');
-        bn4_n3_y_rnd := bn4_n3_y_fl_d1 + bn4_n3_y_incx;
-        bn4_n3_y_wrap := resize(bn4_n3_y_rnd, 16);
-        bn4_n4_p_m := to_signed(to_integer(bn4_in_4) * to_integer(bn4_s4), 20);
-        bn4_n4_p := bn4_n4_p_m(18 downto 0);
-        bn4_n4_t0_0_b := resize(bn4_n4_bias, 19);
-        bn4_n4_t0_0 := bn4_n4_p + bn4_n4_t0_0_b;
-        bn4_n4_y_fl := bn4_n4_t0_0(18 downto 6);
-        bn4_n4_y_half := bn4_n4_t0_0(5);
-        bn4_n4_y_low := unsigned(bn4_n4_t0_0(4 downto 0));
-        if bn4_n4_y_low /= 0 then bn4_n4_y_sticky := '1'; else bn4_n4_y_sticky := '0'; end if;
-        bn4_n4_y_lsb := bn4_n4_t0_0(6);
-        bn4_n4_y_inc_any := bn4_n4_y_sticky or bn4_n4_y_lsb;
+        bn4_n4_t0_0 := signed(to_unsigned((to_integer(bn4_in_4) * 3022) mod 2**19, 19)) + to_signed(-39952, 19);
+        if unsigned(bn4_n4_t0_0(4 downto 0)) /= 0 then bn4_n4_y_sticky := '1'; else bn4_n4_y_sticky := '0'; end if;
         bn4_n4_y_inc := bn4_n4_y_half_d1 and bn4_n4_y_inc_any_d1;
-        bn4_n4_y_incx := (0 => bn4_n4_y_inc, others => '0');
-        bn4_n4_y_rnd := bn4_n4_y_fl_d1 + bn4_n4_y_incx;
-        bn4_n4_y_wrap := resize(bn4_n4_y_rnd, 16);
-        bn4_n0_y_half_d1 <= bn4_n0_y_half;
-        bn4_n0_y_inc_any_d1 <= bn4_n0_y_inc_any;
-        bn4_n0_y_fl_d1 <= bn4_n0_y_fl;
-        bn4_n1_y_half_d1 <= bn4_n1_y_half;
-        bn4_n1_y_inc_any_d1 <= bn4_n1_y_inc_any;
-        bn4_n1_y_fl_d1 <= bn4_n1_y_fl;
-        bn4_n2_y_half_d1 <= bn4_n2_y_half;
-        bn4_n2_y_inc_any_d1 <= bn4_n2_y_inc_any;
-        bn4_n2_y_fl_d1 <= bn4_n2_y_fl;
-        bn4_n3_y_half_d1 <= bn4_n3_y_half;
-        bn4_n3_y_inc_any_d1 <= bn4_n3_y_inc_any;
-        bn4_n3_y_fl_d1 <= bn4_n3_y_fl;
-        bn4_n4_y_half_d1 <= bn4_n4_y_half;
-        bn4_n4_y_inc_any_d1 <= bn4_n4_y_inc_any;
-        bn4_n4_y_fl_d1 <= bn4_n4_y_fl;
-        bn4_out_0 <= bn4_n0_y_wrap;
-        bn4_out_1 <= bn4_n1_y_wrap;
-        bn4_out_2 <= bn4_n2_y_wrap;
-        bn4_out_3 <= bn4_n3_y_wrap;
-        bn4_out_4 <= bn4_n4_y_wrap;
+        bn4_n0_y_half_d1 <= bn4_n0_t0_0(5);
+        bn4_n0_y_inc_any_d1 <= bn4_n0_y_sticky or bn4_n0_t0_0(6);
+        bn4_n0_y_fl_d1 <= bn4_n0_t0_0(18 downto 6);
+        bn4_n1_y_half_d1 <= bn4_n1_t0_0(5);
+        bn4_n1_y_inc_any_d1 <= bn4_n1_y_sticky or bn4_n1_t0_0(6);
+        bn4_n1_y_fl_d1 <= bn4_n1_t0_0(18 downto 6);
+        bn4_n2_y_half_d1 <= bn4_n2_t0_0(5);
+        bn4_n2_y_inc_any_d1 <= bn4_n2_y_sticky or bn4_n2_t0_0(6);
+        bn4_n2_y_fl_d1 <= bn4_n2_t0_0(18 downto 6);
+        bn4_n3_y_half_d1 <= bn4_n3_t0_0(5);
+        bn4_n3_y_inc_any_d1 <= bn4_n3_y_sticky or bn4_n3_t0_0(6);
+        bn4_n3_y_fl_d1 <= bn4_n3_t0_0(18 downto 6);
+        bn4_n4_y_half_d1 <= bn4_n4_t0_0(5);
+        bn4_n4_y_inc_any_d1 <= bn4_n4_y_sticky or bn4_n4_t0_0(6);
+        bn4_n4_y_fl_d1 <= bn4_n4_t0_0(18 downto 6);
+        bn4_out_0 <= bn4_n0_y_fl_d1 + (to_signed(0, 12) & bn4_n0_y_inc);
+        bn4_out_1 <= bn4_n1_y_fl_d1 + (to_signed(0, 12) & bn4_n1_y_inc);
+        bn4_out_2 <= bn4_n2_y_fl_d1 + (to_signed(0, 12) & bn4_n2_y_inc);
+        bn4_out_3 <= bn4_n3_y_fl_d1 + (to_signed(0, 12) & bn4_n3_y_inc);
+        bn4_out_4 <= bn4_n4_y_fl_d1 + (to_signed(0, 12) & bn4_n4_y_inc);
       end if;
     end if;
   end process;

@@ -40,9 +40,6 @@ module muon_recal (
     reg  valid_s13;
     reg  valid_s14;
 
-    assign out_valid = valid_s14;
-    assign out_data = fc5_out;
-
     muon_recal_fc1 u_fc1 (
         .clk(clk),
         .ce(ce),
@@ -131,6 +128,9 @@ module muon_recal (
             valid_s14 <= valid_s13;
         end
     end
+
+    assign out_valid = valid_s14;
+    assign out_data = fc5_out;
 
 endmodule
 

@@ -13,498 +13,112 @@ module muon_recal_fc1 (
     output wire [143:0] out_data
 );
 
-    wire signed [17:0] fc1_in_0;
-    wire signed [17:0] fc1_in_1;
-    wire signed [17:0] fc1_in_2;
-    wire signed [17:0] fc1_in_3;
-    wire signed [17:0] fc1_in_4;
-    wire signed [8:0] fc1_w0_0; // weight 0.59375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p0;
-    wire signed [7:0] fc1_w1_0; // weight -0.44921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n0_p1;
-    wire signed [6:0] fc1_w2_0; // weight -0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n0_p2;
-    wire signed [8:0] fc1_w3_0; // weight -0.6484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n0_p3;
-    wire signed [5:0] fc1_w4_0; // weight -0.08984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n0_p4;
-    wire signed [16:0] fc1_n0_bias; // bias -0.046875
-    wire signed [26:0] fc1_n0_t0_0_a;
-    wire signed [26:0] fc1_n0_t0_0_b;
-    wire signed [26:0] fc1_n0_t0_0;
-    wire signed [25:0] fc1_n0_t0_1_a;
-    wire signed [25:0] fc1_n0_t0_1;
-    wire signed [22:0] fc1_n0_t0_2_b;
-    wire signed [22:0] fc1_n0_t0_2;
-    wire signed [26:0] fc1_n0_t1_0_b;
+    wire signed [17:0] fc1_in_0 = $signed(in_data[17:0]);
+    wire signed [17:0] fc1_in_1 = $signed(in_data[35:18]);
+    wire signed [17:0] fc1_in_2 = $signed(in_data[53:36]);
+    wire signed [17:0] fc1_in_3 = $signed(in_data[71:54]);
+    wire signed [17:0] fc1_in_4 = $signed(in_data[89:72]);
+    wire signed [25:0] fc1_n0_p0 = fc1_in_0 * 9'sd152; // weight 0.59375
+    wire signed [24:0] fc1_n0_p1 = fc1_in_1 * 8'sh8d; // weight -0.44921875
+    wire signed [23:0] fc1_n0_p2 = fc1_in_2 * 7'sh44; // weight -0.234375
     reg  signed [26:0] fc1_n0_t0_0_d1;
-    reg  signed [26:0] fc1_n0_t1_0_b_d1;
-    wire signed [26:0] fc1_n0_t1_0;
-    wire signed [27:0] fc1_n0_t2_0_a;
-    wire signed [27:0] fc1_n0_t2_0_b;
-    reg  signed [27:0] fc1_n0_t2_0_b_d1;
-    wire signed [27:0] fc1_n0_t2_0;
-    wire signed [27:0] fc1_n0_acc;
-    wire signed [19:0] fc1_n0_y_fl;
-    wire fc1_n0_y_half;
-    wire [6:0] fc1_n0_y_low;
-    wire fc1_n0_y_sticky;
-    wire fc1_n0_y_lsb;
-    wire fc1_n0_y_inc_any;
-    wire fc1_n0_y_inc;
-    wire signed [19:0] fc1_n0_y_incx;
+    reg  signed [25:0] fc1_n0_t1_0_b_d1;
+    wire signed [26:0] fc1_n0_t1_0 = fc1_n0_t0_0_d1 + $signed({fc1_n0_t1_0_b_d1[25], fc1_n0_t1_0_b_d1});
+    reg  signed [22:0] fc1_n0_t2_0_b_d1;
+    wire signed [27:0] fc1_n0_acc = ($signed({fc1_n0_t1_0[26], fc1_n0_t1_0}) + $signed({{5{fc1_n0_t2_0_b_d1[22]}}, fc1_n0_t2_0_b_d1}));
+    wire fc1_n0_y_sticky = |fc1_n0_acc[6:0];
     reg  signed [19:0] fc1_n0_y_fl_d1;
-    reg  signed [19:0] fc1_n0_y_incx_d1;
-    wire signed [19:0] fc1_n0_y_rnd;
-    wire signed [17:0] fc1_n0_y_wrap;
-    wire signed [19:0] fc1_n0_y_max;
-    wire fc1_n0_y_ovf_hi;
-    wire signed [19:0] fc1_n0_y_min;
-    wire fc1_n0_y_ovf_lo;
-    wire signed [17:0] fc1_n0_y_minv;
-    wire signed [17:0] fc1_n0_y_satlo;
-    wire signed [17:0] fc1_n0_y_maxv;
-    wire signed [17:0] fc1_n0_y_sat;
-    wire signed [7:0] fc1_w0_1; // weight -0.4453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_p0;
-    wire signed [6:0] fc1_w1_1; // weight 0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n1_p1;
-    wire signed [8:0] fc1_w2_1; // weight -0.5546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n1_p2;
-    wire signed [7:0] fc1_w3_1; // weight -0.4140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n1_p3;
-    wire signed [5:0] fc1_w4_1; // weight 0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n1_p4;
-    wire signed [16:0] fc1_n1_bias; // bias 0.03515625
-    wire signed [25:0] fc1_n1_t0_0_a;
-    wire signed [25:0] fc1_n1_t0_0_b;
-    wire signed [25:0] fc1_n1_t0_0;
-    wire signed [25:0] fc1_n1_t0_1_b;
-    wire signed [25:0] fc1_n1_t0_1;
-    wire signed [22:0] fc1_n1_t0_2_b;
-    wire signed [22:0] fc1_n1_t0_2;
-    wire signed [26:0] fc1_n1_t1_0_a;
-    wire signed [26:0] fc1_n1_t1_0_b;
-    reg  signed [26:0] fc1_n1_t1_0_a_d1;
-    reg  signed [26:0] fc1_n1_t1_0_b_d1;
-    wire signed [26:0] fc1_n1_t1_0;
-    wire signed [26:0] fc1_n1_t2_0_b;
-    reg  signed [26:0] fc1_n1_t2_0_b_d1;
-    wire signed [26:0] fc1_n1_t2_0;
-    wire signed [26:0] fc1_n1_acc;
-    wire signed [18:0] fc1_n1_y_fl;
-    wire fc1_n1_y_half;
-    wire [6:0] fc1_n1_y_low;
-    wire fc1_n1_y_sticky;
-    wire fc1_n1_y_lsb;
-    wire fc1_n1_y_inc_any;
-    wire fc1_n1_y_inc;
-    wire signed [18:0] fc1_n1_y_incx;
+    reg  fc1_n0_y_incx_d1;
+    wire signed [19:0] fc1_n0_y_rnd = fc1_n0_y_fl_d1 + $signed({19'd0, fc1_n0_y_incx_d1});
+    wire signed [17:0] fc1_n0_y_sat = (fc1_n0_y_rnd > 20'sd131071) ? 18'sd131071 : ((fc1_n0_y_rnd < 20'she0000) ? 18'sh20000 : $signed(fc1_n0_y_rnd[17:0]));
+    wire signed [24:0] fc1_n1_p0 = fc1_in_0 * 8'sh8e; // weight -0.4453125
+    wire signed [23:0] fc1_n1_p1 = fc1_in_1 * 7'sd33; // weight 0.12890625
+    wire signed [24:0] fc1_n1_p3 = fc1_in_3 * 8'sh96; // weight -0.4140625
+    reg  signed [25:0] fc1_n1_t1_0_a_d1;
+    reg  signed [25:0] fc1_n1_t1_0_b_d1;
+    reg  signed [22:0] fc1_n1_t2_0_b_d1;
+    wire signed [26:0] fc1_n1_acc = (($signed({fc1_n1_t1_0_a_d1[25], fc1_n1_t1_0_a_d1}) + $signed({fc1_n1_t1_0_b_d1[25], fc1_n1_t1_0_b_d1})) + $signed({{4{fc1_n1_t2_0_b_d1[22]}}, fc1_n1_t2_0_b_d1}));
+    wire fc1_n1_y_sticky = |fc1_n1_acc[6:0];
     reg  signed [18:0] fc1_n1_y_fl_d1;
-    reg  signed [18:0] fc1_n1_y_incx_d1;
-    wire signed [18:0] fc1_n1_y_rnd;
-    wire signed [17:0] fc1_n1_y_wrap;
-    wire signed [18:0] fc1_n1_y_max;
-    wire fc1_n1_y_ovf_hi;
-    wire signed [18:0] fc1_n1_y_min;
-    wire fc1_n1_y_ovf_lo;
-    wire signed [17:0] fc1_n1_y_minv;
-    wire signed [17:0] fc1_n1_y_satlo;
-    wire signed [17:0] fc1_n1_y_maxv;
-    wire signed [17:0] fc1_n1_y_sat;
-    wire signed [6:0] fc1_w0_2; // weight -0.20703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n2_p0;
-    wire signed [6:0] fc1_w1_2; // weight -0.14453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n2_p1;
-    wire signed [6:0] fc1_w2_2; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n2_p2;
-    wire signed [6:0] fc1_w3_2; // weight 0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n2_p3;
-    wire signed [8:0] fc1_w4_2; // weight 0.5234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n2_p4;
-    wire signed [18:0] fc1_n2_bias; // bias -0.14453125
-    wire signed [24:0] fc1_n2_t0_0_a;
-    wire signed [24:0] fc1_n2_t0_0_b;
-    wire signed [24:0] fc1_n2_t0_0;
-    wire signed [24:0] fc1_n2_t0_1_a;
-    wire signed [24:0] fc1_n2_t0_1_b;
-    wire signed [24:0] fc1_n2_t0_1;
-    wire signed [25:0] fc1_n2_t0_2_b;
-    wire signed [25:0] fc1_n2_t0_2;
-    wire signed [25:0] fc1_n2_t1_0_a;
-    wire signed [25:0] fc1_n2_t1_0_b;
-    reg  signed [25:0] fc1_n2_t1_0_a_d1;
-    reg  signed [25:0] fc1_n2_t1_0_b_d1;
-    wire signed [25:0] fc1_n2_t1_0;
-    wire signed [26:0] fc1_n2_t2_0_a;
-    wire signed [26:0] fc1_n2_t2_0_b;
-    reg  signed [26:0] fc1_n2_t2_0_b_d1;
-    wire signed [26:0] fc1_n2_t2_0;
-    wire signed [26:0] fc1_n2_acc;
-    wire signed [18:0] fc1_n2_y_fl;
-    wire fc1_n2_y_half;
-    wire [6:0] fc1_n2_y_low;
-    wire fc1_n2_y_sticky;
-    wire fc1_n2_y_lsb;
-    wire fc1_n2_y_inc_any;
-    wire fc1_n2_y_inc;
-    wire signed [18:0] fc1_n2_y_incx;
+    reg  fc1_n1_y_incx_d1;
+    wire signed [18:0] fc1_n1_y_rnd = fc1_n1_y_fl_d1 + $signed({18'd0, fc1_n1_y_incx_d1});
+    wire signed [17:0] fc1_n1_y_sat = (fc1_n1_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n1_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n1_y_rnd[17:0]));
+    wire signed [23:0] fc1_n2_p0 = fc1_in_0 * 7'sh4b; // weight -0.20703125
+    wire signed [23:0] fc1_n2_p1 = fc1_in_1 * 7'sh5b; // weight -0.14453125
+    wire signed [23:0] fc1_n2_p2 = fc1_in_2 * 7'sd62; // weight 0.2421875
+    wire signed [23:0] fc1_n2_p3 = fc1_in_3 * 7'sd40; // weight 0.15625
+    reg  signed [24:0] fc1_n2_t1_0_a_d1;
+    reg  signed [24:0] fc1_n2_t1_0_b_d1;
+    wire signed [25:0] fc1_n2_t1_0 = $signed({fc1_n2_t1_0_a_d1[24], fc1_n2_t1_0_a_d1}) + $signed({fc1_n2_t1_0_b_d1[24], fc1_n2_t1_0_b_d1});
+    reg  signed [25:0] fc1_n2_t2_0_b_d1;
+    wire signed [26:0] fc1_n2_acc = ($signed({fc1_n2_t1_0[25], fc1_n2_t1_0}) + $signed({fc1_n2_t2_0_b_d1[25], fc1_n2_t2_0_b_d1}));
+    wire fc1_n2_y_sticky = |fc1_n2_acc[6:0];
     reg  signed [18:0] fc1_n2_y_fl_d1;
-    reg  signed [18:0] fc1_n2_y_incx_d1;
-    wire signed [18:0] fc1_n2_y_rnd;
-    wire signed [17:0] fc1_n2_y_wrap;
-    wire signed [18:0] fc1_n2_y_max;
-    wire fc1_n2_y_ovf_hi;
-    wire signed [18:0] fc1_n2_y_min;
-    wire fc1_n2_y_ovf_lo;
-    wire signed [17:0] fc1_n2_y_minv;
-    wire signed [17:0] fc1_n2_y_satlo;
-    wire signed [17:0] fc1_n2_y_maxv;
-    wire signed [17:0] fc1_n2_y_sat;
-    wire signed [6:0] fc1_w0_3; // weight 0.14453125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p0;
-    wire signed [6:0] fc1_w1_3; // weight -0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p1;
-    wire signed [6:0] fc1_w2_3; // weight -0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p2;
-    wire signed [24:0] fc1_n3_p3_sh;
-    wire signed [25:0] fc1_n3_p3_e;
-    wire signed [25:0] fc1_n3_p3_neg;
-    wire signed [5:0] fc1_w4_3; // weight -0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n3_p4;
-    wire signed [16:0] fc1_n3_bias; // bias -0.0546875
-    wire signed [24:0] fc1_n3_t0_0_a;
-    wire signed [24:0] fc1_n3_t0_0_b;
-    wire signed [24:0] fc1_n3_t0_0;
-    wire signed [25:0] fc1_n3_t0_1_a;
-    wire signed [25:0] fc1_n3_t0_1;
-    wire signed [22:0] fc1_n3_t0_2_b;
-    wire signed [22:0] fc1_n3_t0_2;
-    wire signed [26:0] fc1_n3_t1_0_a;
-    wire signed [26:0] fc1_n3_t1_0_b;
-    reg  signed [26:0] fc1_n3_t1_0_a_d1;
-    reg  signed [26:0] fc1_n3_t1_0_b_d1;
-    wire signed [26:0] fc1_n3_t1_0;
-    wire signed [26:0] fc1_n3_t2_0_b;
-    reg  signed [26:0] fc1_n3_t2_0_b_d1;
-    wire signed [26:0] fc1_n3_t2_0;
-    wire signed [26:0] fc1_n3_acc;
-    wire signed [18:0] fc1_n3_y_fl;
-    wire fc1_n3_y_half;
-    wire [6:0] fc1_n3_y_low;
-    wire fc1_n3_y_sticky;
-    wire fc1_n3_y_lsb;
-    wire fc1_n3_y_inc_any;
-    wire fc1_n3_y_inc;
-    wire signed [18:0] fc1_n3_y_incx;
+    reg  fc1_n2_y_incx_d1;
+    wire signed [18:0] fc1_n2_y_rnd = fc1_n2_y_fl_d1 + $signed({18'd0, fc1_n2_y_incx_d1});
+    wire signed [17:0] fc1_n2_y_sat = (fc1_n2_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n2_y_rnd[17:0]));
+    wire signed [23:0] fc1_n3_p0 = fc1_in_0 * 7'sd37; // weight 0.14453125
+    wire signed [23:0] fc1_n3_p1 = fc1_in_1 * 7'sh49; // weight -0.21484375
+    wire signed [23:0] fc1_n3_p2 = fc1_in_2 * 7'sh52; // weight -0.1796875
+    wire signed [24:0] fc1_n3_p3_sh = $signed({fc1_in_3, 7'd0});
+    wire signed [25:0] fc1_n3_t0_1 = $signed({{2{fc1_n3_p2[23]}}, fc1_n3_p2}) + (-$signed({fc1_n3_p3_sh[24], fc1_n3_p3_sh}));
+    reg  signed [24:0] fc1_n3_t1_0_a_d1;
+    reg  signed [25:0] fc1_n3_t1_0_b_d1;
+    reg  signed [22:0] fc1_n3_t2_0_b_d1;
+    wire signed [26:0] fc1_n3_acc = (($signed({{2{fc1_n3_t1_0_a_d1[24]}}, fc1_n3_t1_0_a_d1}) + $signed({fc1_n3_t1_0_b_d1[25], fc1_n3_t1_0_b_d1})) + $signed({{4{fc1_n3_t2_0_b_d1[22]}}, fc1_n3_t2_0_b_d1}));
+    wire fc1_n3_y_sticky = |fc1_n3_acc[6:0];
     reg  signed [18:0] fc1_n3_y_fl_d1;
-    reg  signed [18:0] fc1_n3_y_incx_d1;
-    wire signed [18:0] fc1_n3_y_rnd;
-    wire signed [17:0] fc1_n3_y_wrap;
-    wire signed [18:0] fc1_n3_y_max;
-    wire fc1_n3_y_ovf_hi;
-    wire signed [18:0] fc1_n3_y_min;
-    wire fc1_n3_y_ovf_lo;
-    wire signed [17:0] fc1_n3_y_minv;
-    wire signed [17:0] fc1_n3_y_satlo;
-    wire signed [17:0] fc1_n3_y_maxv;
-    wire signed [17:0] fc1_n3_y_sat;
-    wire signed [6:0] fc1_w0_4; // weight -0.22265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n4_p0;
-    wire signed [8:0] fc1_w1_4; // weight 0.54296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n4_p1;
-    wire signed [8:0] fc1_w2_4; // weight 0.5546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n4_p2;
-    wire signed [6:0] fc1_w3_4; // weight 0.16015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n4_p3;
-    wire signed [3:0] fc1_w4_4; // weight 0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n4_p4;
-    wire signed [19:0] fc1_n4_bias; // bias 0.484375
-    wire signed [25:0] fc1_n4_t0_0_a;
-    wire signed [25:0] fc1_n4_t0_0;
-    wire signed [25:0] fc1_n4_t0_1_b;
-    wire signed [25:0] fc1_n4_t0_1;
-    wire signed [21:0] fc1_n4_t0_2_a;
-    wire signed [21:0] fc1_n4_t0_2_b;
-    wire signed [21:0] fc1_n4_t0_2;
-    wire signed [26:0] fc1_n4_t1_0_a;
-    wire signed [26:0] fc1_n4_t1_0_b;
-    reg  signed [26:0] fc1_n4_t1_0_a_d1;
-    reg  signed [26:0] fc1_n4_t1_0_b_d1;
-    wire signed [26:0] fc1_n4_t1_0;
-    wire signed [26:0] fc1_n4_t2_0_b;
-    reg  signed [26:0] fc1_n4_t2_0_b_d1;
-    wire signed [26:0] fc1_n4_t2_0;
-    wire signed [26:0] fc1_n4_acc;
-    wire signed [18:0] fc1_n4_y_fl;
-    wire fc1_n4_y_half;
-    wire [6:0] fc1_n4_y_low;
-    wire fc1_n4_y_sticky;
-    wire fc1_n4_y_lsb;
-    wire fc1_n4_y_inc_any;
-    wire fc1_n4_y_inc;
-    wire signed [18:0] fc1_n4_y_incx;
+    reg  fc1_n3_y_incx_d1;
+    wire signed [18:0] fc1_n3_y_rnd = fc1_n3_y_fl_d1 + $signed({18'd0, fc1_n3_y_incx_d1});
+    wire signed [17:0] fc1_n3_y_sat = (fc1_n3_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n3_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n3_y_rnd[17:0]));
+    wire signed [23:0] fc1_n4_p0 = fc1_in_0 * 7'sh47; // weight -0.22265625
+    wire signed [23:0] fc1_n4_p3 = fc1_in_3 * 7'sd41; // weight 0.16015625
+    wire signed [20:0] fc1_n4_p4 = fc1_in_4 * 4'sd6; // weight 0.0234375
+    reg  signed [25:0] fc1_n4_t1_0_a_d1;
+    reg  signed [25:0] fc1_n4_t1_0_b_d1;
+    reg  signed [21:0] fc1_n4_t2_0_b_d1;
+    wire signed [26:0] fc1_n4_acc = (($signed({fc1_n4_t1_0_a_d1[25], fc1_n4_t1_0_a_d1}) + $signed({fc1_n4_t1_0_b_d1[25], fc1_n4_t1_0_b_d1})) + $signed({{5{fc1_n4_t2_0_b_d1[21]}}, fc1_n4_t2_0_b_d1}));
+    wire fc1_n4_y_sticky = |fc1_n4_acc[6:0];
     reg  signed [18:0] fc1_n4_y_fl_d1;
-    reg  signed [18:0] fc1_n4_y_incx_d1;
-    wire signed [18:0] fc1_n4_y_rnd;
-    wire signed [17:0] fc1_n4_y_wrap;
-    wire signed [18:0] fc1_n4_y_max;
-    wire fc1_n4_y_ovf_hi;
-    wire signed [18:0] fc1_n4_y_min;
-    wire fc1_n4_y_ovf_lo;
-    wire signed [17:0] fc1_n4_y_minv;
-    wire signed [17:0] fc1_n4_y_satlo;
-    wire signed [17:0] fc1_n4_y_maxv;
-    wire signed [17:0] fc1_n4_y_sat;
-    wire signed [8:0] fc1_w0_5; // weight -0.67578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p0;
-    wire signed [7:0] fc1_w1_5; // weight -0.34765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p1;
-    wire signed [3:0] fc1_w2_5; // weight 0.02734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc1_n5_p2;
-    wire signed [7:0] fc1_w3_5; // weight 0.45703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p3;
-    wire signed [7:0] fc1_w4_5; // weight -0.3828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n5_p4;
-    wire signed [12:0] fc1_n5_bias; // bias -0.00390625
-    wire signed [26:0] fc1_n5_t0_0_a;
-    wire signed [26:0] fc1_n5_t0_0_b;
-    wire signed [26:0] fc1_n5_t0_0;
-    wire signed [24:0] fc1_n5_t0_1_a;
-    wire signed [24:0] fc1_n5_t0_1;
-    wire signed [24:0] fc1_n5_t0_2_b;
-    wire signed [24:0] fc1_n5_t0_2;
-    wire signed [26:0] fc1_n5_t1_0_b;
+    reg  fc1_n4_y_incx_d1;
+    wire signed [18:0] fc1_n4_y_rnd = fc1_n4_y_fl_d1 + $signed({18'd0, fc1_n4_y_incx_d1});
+    wire signed [17:0] fc1_n4_y_sat = (fc1_n4_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n4_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n4_y_rnd[17:0]));
+    wire signed [25:0] fc1_n5_p0 = fc1_in_0 * 9'sh153; // weight -0.67578125
+    wire signed [24:0] fc1_n5_p1 = fc1_in_1 * 8'sha7; // weight -0.34765625
+    wire signed [20:0] fc1_n5_p2 = fc1_in_2 * 4'sd7; // weight 0.02734375
     reg  signed [26:0] fc1_n5_t0_0_d1;
-    reg  signed [26:0] fc1_n5_t1_0_b_d1;
-    wire signed [26:0] fc1_n5_t1_0;
-    wire signed [26:0] fc1_n5_t2_0_b;
-    reg  signed [26:0] fc1_n5_t2_0_b_d1;
-    wire signed [26:0] fc1_n5_t2_0;
-    wire signed [26:0] fc1_n5_acc;
-    wire signed [18:0] fc1_n5_y_fl;
-    wire fc1_n5_y_half;
-    wire [6:0] fc1_n5_y_low;
-    wire fc1_n5_y_sticky;
-    wire fc1_n5_y_lsb;
-    wire fc1_n5_y_inc_any;
-    wire fc1_n5_y_inc;
-    wire signed [18:0] fc1_n5_y_incx;
+    reg  signed [24:0] fc1_n5_t1_0_b_d1;
+    reg  signed [24:0] fc1_n5_t2_0_b_d1;
+    wire signed [26:0] fc1_n5_acc = ((fc1_n5_t0_0_d1 + $signed({{2{fc1_n5_t1_0_b_d1[24]}}, fc1_n5_t1_0_b_d1})) + $signed({{2{fc1_n5_t2_0_b_d1[24]}}, fc1_n5_t2_0_b_d1}));
+    wire fc1_n5_y_sticky = |fc1_n5_acc[6:0];
     reg  signed [18:0] fc1_n5_y_fl_d1;
-    reg  signed [18:0] fc1_n5_y_incx_d1;
-    wire signed [18:0] fc1_n5_y_rnd;
-    wire signed [17:0] fc1_n5_y_wrap;
-    wire signed [18:0] fc1_n5_y_max;
-    wire fc1_n5_y_ovf_hi;
-    wire signed [18:0] fc1_n5_y_min;
-    wire fc1_n5_y_ovf_lo;
-    wire signed [17:0] fc1_n5_y_minv;
-    wire signed [17:0] fc1_n5_y_satlo;
-    wire signed [17:0] fc1_n5_y_maxv;
-    wire signed [17:0] fc1_n5_y_sat;
-    wire signed [7:0] fc1_w0_6; // weight -0.4375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p0;
-    wire signed [8:0] fc1_w1_6; // weight 0.56640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc1_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p1;
-    wire signed [7:0] fc1_w2_6; // weight 0.48828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p2;
-    wire signed [6:0] fc1_w3_6; // weight -0.17578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n6_p3;
-    wire signed [7:0] fc1_w4_6; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n6_p4;
-    wire signed [19:0] fc1_n6_bias; // bias 0.32421875
-    wire signed [26:0] fc1_n6_t0_0_a;
-    wire signed [26:0] fc1_n6_t0_0_b;
-    wire signed [26:0] fc1_n6_t0_0;
-    wire signed [25:0] fc1_n6_t0_1_a;
-    wire signed [25:0] fc1_n6_t0_1_b;
-    wire signed [25:0] fc1_n6_t0_1;
-    wire signed [24:0] fc1_n6_t0_2_b;
-    wire signed [24:0] fc1_n6_t0_2;
-    wire signed [26:0] fc1_n6_t1_0_b;
+    reg  fc1_n5_y_incx_d1;
+    wire signed [18:0] fc1_n5_y_rnd = fc1_n5_y_fl_d1 + $signed({18'd0, fc1_n5_y_incx_d1});
+    wire signed [17:0] fc1_n5_y_sat = (fc1_n5_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n5_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n5_y_rnd[17:0]));
+    wire signed [24:0] fc1_n6_p0 = fc1_in_0 * 8'sh90; // weight -0.4375
+    wire signed [25:0] fc1_n6_p1 = fc1_in_1 * 9'sd145; // weight 0.56640625
+    wire signed [24:0] fc1_n6_p2 = fc1_in_2 * 8'sd125; // weight 0.48828125
+    wire signed [23:0] fc1_n6_p3 = fc1_in_3 * 7'sh53; // weight -0.17578125
     reg  signed [26:0] fc1_n6_t0_0_d1;
-    reg  signed [26:0] fc1_n6_t1_0_b_d1;
-    wire signed [26:0] fc1_n6_t1_0;
-    wire signed [26:0] fc1_n6_t2_0_b;
-    reg  signed [26:0] fc1_n6_t2_0_b_d1;
-    wire signed [26:0] fc1_n6_t2_0;
-    wire signed [26:0] fc1_n6_acc;
-    wire signed [18:0] fc1_n6_y_fl;
-    wire fc1_n6_y_half;
-    wire [6:0] fc1_n6_y_low;
-    wire fc1_n6_y_sticky;
-    wire fc1_n6_y_lsb;
-    wire fc1_n6_y_inc_any;
-    wire fc1_n6_y_inc;
-    wire signed [18:0] fc1_n6_y_incx;
+    reg  signed [25:0] fc1_n6_t1_0_b_d1;
+    reg  signed [24:0] fc1_n6_t2_0_b_d1;
+    wire signed [26:0] fc1_n6_acc = ((fc1_n6_t0_0_d1 + $signed({fc1_n6_t1_0_b_d1[25], fc1_n6_t1_0_b_d1})) + $signed({{2{fc1_n6_t2_0_b_d1[24]}}, fc1_n6_t2_0_b_d1}));
+    wire fc1_n6_y_sticky = |fc1_n6_acc[6:0];
     reg  signed [18:0] fc1_n6_y_fl_d1;
-    reg  signed [18:0] fc1_n6_y_incx_d1;
-    wire signed [18:0] fc1_n6_y_rnd;
-    wire signed [17:0] fc1_n6_y_wrap;
-    wire signed [18:0] fc1_n6_y_max;
-    wire fc1_n6_y_ovf_hi;
-    wire signed [18:0] fc1_n6_y_min;
-    wire fc1_n6_y_ovf_lo;
-    wire signed [17:0] fc1_n6_y_minv;
-    wire signed [17:0] fc1_n6_y_satlo;
-    wire signed [17:0] fc1_n6_y_maxv;
-    wire signed [17:0] fc1_n6_y_sat;
-    wire signed [6:0] fc1_w0_7; // weight -0.19140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n7_p0;
-    wire signed [4:0] fc1_w1_7; // weight -0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc1_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc1_n7_p1;
-    wire signed [6:0] fc1_w2_7; // weight 0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n7_p2;
-    wire signed [6:0] fc1_w3_7; // weight -0.171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc1_n7_p3;
-    wire signed [7:0] fc1_w4_7; // weight -0.34765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc1_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc1_n7_p4;
-    wire signed [19:0] fc1_n7_bias; // bias 0.41796875
-    wire signed [23:0] fc1_n7_t0_0_b;
-    wire signed [23:0] fc1_n7_t0_0;
-    wire signed [24:0] fc1_n7_t0_1_a;
-    wire signed [24:0] fc1_n7_t0_1_b;
-    wire signed [24:0] fc1_n7_t0_1;
-    wire signed [24:0] fc1_n7_t0_2_b;
-    wire signed [24:0] fc1_n7_t0_2;
-    wire signed [25:0] fc1_n7_t1_0_a;
-    wire signed [25:0] fc1_n7_t1_0_b;
-    reg  signed [25:0] fc1_n7_t1_0_a_d1;
-    reg  signed [25:0] fc1_n7_t1_0_b_d1;
-    wire signed [25:0] fc1_n7_t1_0;
-    wire signed [25:0] fc1_n7_t2_0_b;
-    reg  signed [25:0] fc1_n7_t2_0_b_d1;
-    wire signed [25:0] fc1_n7_t2_0;
-    wire signed [25:0] fc1_n7_acc;
-    wire signed [17:0] fc1_n7_y_fl;
-    wire fc1_n7_y_half;
-    wire [6:0] fc1_n7_y_low;
-    wire fc1_n7_y_sticky;
-    wire fc1_n7_y_lsb;
-    wire fc1_n7_y_inc_any;
-    wire fc1_n7_y_inc;
-    wire signed [17:0] fc1_n7_y_incx;
+    reg  fc1_n6_y_incx_d1;
+    wire signed [18:0] fc1_n6_y_rnd = fc1_n6_y_fl_d1 + $signed({18'd0, fc1_n6_y_incx_d1});
+    wire signed [17:0] fc1_n6_y_sat = (fc1_n6_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc1_n6_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc1_n6_y_rnd[17:0]));
+    wire signed [21:0] fc1_n7_p1 = fc1_in_1 * 5'sh15; // weight -0.04296875
+    wire signed [23:0] fc1_n7_p2 = fc1_in_2 * 7'sd50; // weight 0.1953125
+    wire signed [23:0] fc1_n7_p3 = fc1_in_3 * 7'sh54; // weight -0.171875
+    reg  signed [23:0] fc1_n7_t1_0_a_d1;
+    reg  signed [24:0] fc1_n7_t1_0_b_d1;
+    reg  signed [24:0] fc1_n7_t2_0_b_d1;
+    wire signed [25:0] fc1_n7_acc = (($signed({{2{fc1_n7_t1_0_a_d1[23]}}, fc1_n7_t1_0_a_d1}) + $signed({fc1_n7_t1_0_b_d1[24], fc1_n7_t1_0_b_d1})) + $signed({fc1_n7_t2_0_b_d1[24], fc1_n7_t2_0_b_d1}));
+    wire fc1_n7_y_sticky = |fc1_n7_acc[6:0];
     reg  signed [17:0] fc1_n7_y_fl_d1;
-    reg  signed [17:0] fc1_n7_y_incx_d1;
-    wire signed [17:0] fc1_n7_y_rnd;
-    wire signed [17:0] fc1_n7_y_wrap;
+    reg  fc1_n7_y_incx_d1;
+    wire signed [17:0] fc1_n7_y_rnd = fc1_n7_y_fl_d1 + $signed({17'd0, fc1_n7_y_incx_d1});
     reg  signed [17:0] fc1_out_0;
     reg  signed [17:0] fc1_out_1;
     reg  signed [17:0] fc1_out_2;
@@ -514,424 +128,48 @@ module muon_recal_fc1 (
     reg  signed [17:0] fc1_out_6;
     reg  signed [17:0] fc1_out_7;
 
-    assign fc1_in_0 = in_data[17:0];
-    assign fc1_in_1 = in_data[35:18];
-    assign fc1_in_2 = in_data[53:36];
-    assign fc1_in_3 = in_data[71:54];
-    assign fc1_in_4 = in_data[89:72];
-    assign fc1_w0_0 = 9'h098;
-    assign fc1_n0_p0_m = {{9{fc1_in_0[17]}}, fc1_in_0} * {{18{fc1_w0_0[8]}}, fc1_w0_0};
-    assign fc1_n0_p0 = fc1_n0_p0_m[25:0];
-    assign fc1_w1_0 = 8'h8d;
-    assign fc1_n0_p1_m = {{8{fc1_in_1[17]}}, fc1_in_1} * {{18{fc1_w1_0[7]}}, fc1_w1_0};
-    assign fc1_n0_p1 = fc1_n0_p1_m[24:0];
-    assign fc1_w2_0 = 7'h44;
-    assign fc1_n0_p2_m = {{7{fc1_in_2[17]}}, fc1_in_2} * {{18{fc1_w2_0[6]}}, fc1_w2_0};
-    assign fc1_n0_p2 = fc1_n0_p2_m[23:0];
-    assign fc1_w3_0 = 9'h15a;
-    assign fc1_n0_p3_m = {{9{fc1_in_3[17]}}, fc1_in_3} * {{18{fc1_w3_0[8]}}, fc1_w3_0};
-    assign fc1_n0_p3 = fc1_n0_p3_m[25:0];
-    assign fc1_w4_0 = 6'h29;
-    assign fc1_n0_p4_m = {{6{fc1_in_4[17]}}, fc1_in_4} * {{18{fc1_w4_0[5]}}, fc1_w4_0};
-    assign fc1_n0_p4 = fc1_n0_p4_m[22:0];
-    assign fc1_n0_bias = 17'h14000;
-    assign fc1_n0_t0_0_a = {{1{fc1_n0_p0[25]}}, fc1_n0_p0};
-    assign fc1_n0_t0_0_b = {{2{fc1_n0_p1[24]}}, fc1_n0_p1};
-    assign fc1_n0_t0_0 = fc1_n0_t0_0_a + fc1_n0_t0_0_b;
-    assign fc1_n0_t0_1_a = {{2{fc1_n0_p2[23]}}, fc1_n0_p2};
-    assign fc1_n0_t0_1 = fc1_n0_t0_1_a + fc1_n0_p3;
-    assign fc1_n0_t0_2_b = {{6{fc1_n0_bias[16]}}, fc1_n0_bias};
-    assign fc1_n0_t0_2 = fc1_n0_p4 + fc1_n0_t0_2_b;
-    assign fc1_n0_t1_0_b = {{1{fc1_n0_t0_1[25]}}, fc1_n0_t0_1};
-    assign fc1_n0_t1_0 = fc1_n0_t0_0_d1 + fc1_n0_t1_0_b_d1;
-    assign fc1_n0_t2_0_a = {{1{fc1_n0_t1_0[26]}}, fc1_n0_t1_0};
-    assign fc1_n0_t2_0_b = {{5{fc1_n0_t0_2[22]}}, fc1_n0_t0_2};
-    assign fc1_n0_t2_0 = fc1_n0_t2_0_a + fc1_n0_t2_0_b_d1;
-    assign fc1_n0_acc = fc1_n0_t2_0;
-    assign fc1_n0_y_fl = fc1_n0_acc[27:8];
-    assign fc1_n0_y_half = fc1_n0_acc[7];
-    assign fc1_n0_y_low = fc1_n0_acc[6:0];
-    assign fc1_n0_y_sticky = |fc1_n0_y_low;
-    assign fc1_n0_y_lsb = fc1_n0_acc[8];
-    assign fc1_n0_y_inc_any = fc1_n0_y_sticky | fc1_n0_y_lsb;
-    assign fc1_n0_y_inc = fc1_n0_y_half & fc1_n0_y_inc_any;
-    assign fc1_n0_y_incx = {{19{1'b0}}, fc1_n0_y_inc};
-    assign fc1_n0_y_rnd = fc1_n0_y_fl_d1 + fc1_n0_y_incx_d1;
-    assign fc1_n0_y_wrap = fc1_n0_y_rnd[17:0];
-    assign fc1_n0_y_max = 20'h1ffff;
-    assign fc1_n0_y_ovf_hi = (fc1_n0_y_rnd > fc1_n0_y_max);
-    assign fc1_n0_y_min = 20'he0000;
-    assign fc1_n0_y_ovf_lo = (fc1_n0_y_rnd < fc1_n0_y_min);
-    assign fc1_n0_y_minv = 18'h20000;
-    assign fc1_n0_y_satlo = fc1_n0_y_ovf_lo ? fc1_n0_y_minv : fc1_n0_y_wrap;
-    assign fc1_n0_y_maxv = 18'h1ffff;
-    assign fc1_n0_y_sat = fc1_n0_y_ovf_hi ? fc1_n0_y_maxv : fc1_n0_y_satlo;
-    assign fc1_w0_1 = 8'h8e;
-    assign fc1_n1_p0_m = {{8{fc1_in_0[17]}}, fc1_in_0} * {{18{fc1_w0_1[7]}}, fc1_w0_1};
-    assign fc1_n1_p0 = fc1_n1_p0_m[24:0];
-    assign fc1_w1_1 = 7'h21;
-    assign fc1_n1_p1_m = {{7{fc1_in_1[17]}}, fc1_in_1} * {{18{fc1_w1_1[6]}}, fc1_w1_1};
-    assign fc1_n1_p1 = fc1_n1_p1_m[23:0];
-    assign fc1_w2_1 = 9'h172;
-    assign fc1_n1_p2_m = {{9{fc1_in_2[17]}}, fc1_in_2} * {{18{fc1_w2_1[8]}}, fc1_w2_1};
-    assign fc1_n1_p2 = fc1_n1_p2_m[25:0];
-    assign fc1_w3_1 = 8'h96;
-    assign fc1_n1_p3_m = {{8{fc1_in_3[17]}}, fc1_in_3} * {{18{fc1_w3_1[7]}}, fc1_w3_1};
-    assign fc1_n1_p3 = fc1_n1_p3_m[24:0];
-    assign fc1_w4_1 = 6'h1c;
-    assign fc1_n1_p4_m = {{6{fc1_in_4[17]}}, fc1_in_4} * {{18{fc1_w4_1[5]}}, fc1_w4_1};
-    assign fc1_n1_p4 = fc1_n1_p4_m[22:0];
-    assign fc1_n1_bias = 17'h09000;
-    assign fc1_n1_t0_0_a = {{1{fc1_n1_p0[24]}}, fc1_n1_p0};
-    assign fc1_n1_t0_0_b = {{2{fc1_n1_p1[23]}}, fc1_n1_p1};
-    assign fc1_n1_t0_0 = fc1_n1_t0_0_a + fc1_n1_t0_0_b;
-    assign fc1_n1_t0_1_b = {{1{fc1_n1_p3[24]}}, fc1_n1_p3};
-    assign fc1_n1_t0_1 = fc1_n1_p2 + fc1_n1_t0_1_b;
-    assign fc1_n1_t0_2_b = {{6{fc1_n1_bias[16]}}, fc1_n1_bias};
-    assign fc1_n1_t0_2 = fc1_n1_p4 + fc1_n1_t0_2_b;
-    assign fc1_n1_t1_0_a = {{1{fc1_n1_t0_0[25]}}, fc1_n1_t0_0};
-    assign fc1_n1_t1_0_b = {{1{fc1_n1_t0_1[25]}}, fc1_n1_t0_1};
-    assign fc1_n1_t1_0 = fc1_n1_t1_0_a_d1 + fc1_n1_t1_0_b_d1;
-    assign fc1_n1_t2_0_b = {{4{fc1_n1_t0_2[22]}}, fc1_n1_t0_2};
-    assign fc1_n1_t2_0 = fc1_n1_t1_0 + fc1_n1_t2_0_b_d1;
-    assign fc1_n1_acc = fc1_n1_t2_0;
-    assign fc1_n1_y_fl = fc1_n1_acc[26:8];
-    assign fc1_n1_y_half = fc1_n1_acc[7];
-    assign fc1_n1_y_low = fc1_n1_acc[6:0];
-    assign fc1_n1_y_sticky = |fc1_n1_y_low;
-    assign fc1_n1_y_lsb = fc1_n1_acc[8];
-    assign fc1_n1_y_inc_any = fc1_n1_y_sticky | fc1_n1_y_lsb;
-    assign fc1_n1_y_inc = fc1_n1_y_half & fc1_n1_y_inc_any;
-    assign fc1_n1_y_incx = {{18{1'b0}}, fc1_n1_y_inc};
-    assign fc1_n1_y_rnd = fc1_n1_y_fl_d1 + fc1_n1_y_incx_d1;
-    assign fc1_n1_y_wrap = fc1_n1_y_rnd[17:0];
-    assign fc1_n1_y_max = 19'h1ffff;
-    assign fc1_n1_y_ovf_hi = (fc1_n1_y_rnd > fc1_n1_y_max);
-    assign fc1_n1_y_min = 19'h60000;
-    assign fc1_n1_y_ovf_lo = (fc1_n1_y_rnd < fc1_n1_y_min);
-    assign fc1_n1_y_minv = 18'h20000;
-    assign fc1_n1_y_satlo = fc1_n1_y_ovf_lo ? fc1_n1_y_minv : fc1_n1_y_wrap;
-    assign fc1_n1_y_maxv = 18'h1ffff;
-    assign fc1_n1_y_sat = fc1_n1_y_ovf_hi ? fc1_n1_y_maxv : fc1_n1_y_satlo;
-    assign fc1_w0_2 = 7'h4b;
-    assign fc1_n2_p0_m = {{7{fc1_in_0[17]}}, fc1_in_0} * {{18{fc1_w0_2[6]}}, fc1_w0_2};
-    assign fc1_n2_p0 = fc1_n2_p0_m[23:0];
-    assign fc1_w1_2 = 7'h5b;
-    assign fc1_n2_p1_m = {{7{fc1_in_1[17]}}, fc1_in_1} * {{18{fc1_w1_2[6]}}, fc1_w1_2};
-    assign fc1_n2_p1 = fc1_n2_p1_m[23:0];
-    assign fc1_w2_2 = 7'h3e;
-    assign fc1_n2_p2_m = {{7{fc1_in_2[17]}}, fc1_in_2} * {{18{fc1_w2_2[6]}}, fc1_w2_2};
-    assign fc1_n2_p2 = fc1_n2_p2_m[23:0];
-    assign fc1_w3_2 = 7'h28;
-    assign fc1_n2_p3_m = {{7{fc1_in_3[17]}}, fc1_in_3} * {{18{fc1_w3_2[6]}}, fc1_w3_2};
-    assign fc1_n2_p3 = fc1_n2_p3_m[23:0];
-    assign fc1_w4_2 = 9'h086;
-    assign fc1_n2_p4_m = {{9{fc1_in_4[17]}}, fc1_in_4} * {{18{fc1_w4_2[8]}}, fc1_w4_2};
-    assign fc1_n2_p4 = fc1_n2_p4_m[25:0];
-    assign fc1_n2_bias = 19'h5b000;
-    assign fc1_n2_t0_0_a = {{1{fc1_n2_p0[23]}}, fc1_n2_p0};
-    assign fc1_n2_t0_0_b = {{1{fc1_n2_p1[23]}}, fc1_n2_p1};
-    assign fc1_n2_t0_0 = fc1_n2_t0_0_a + fc1_n2_t0_0_b;
-    assign fc1_n2_t0_1_a = {{1{fc1_n2_p2[23]}}, fc1_n2_p2};
-    assign fc1_n2_t0_1_b = {{1{fc1_n2_p3[23]}}, fc1_n2_p3};
-    assign fc1_n2_t0_1 = fc1_n2_t0_1_a + fc1_n2_t0_1_b;
-    assign fc1_n2_t0_2_b = {{7{fc1_n2_bias[18]}}, fc1_n2_bias};
-    assign fc1_n2_t0_2 = fc1_n2_p4 + fc1_n2_t0_2_b;
-    assign fc1_n2_t1_0_a = {{1{fc1_n2_t0_0[24]}}, fc1_n2_t0_0};
-    assign fc1_n2_t1_0_b = {{1{fc1_n2_t0_1[24]}}, fc1_n2_t0_1};
-    assign fc1_n2_t1_0 = fc1_n2_t1_0_a_d1 + fc1_n2_t1_0_b_d1;
-    assign fc1_n2_t2_0_a = {{1{fc1_n2_t1_0[25]}}, fc1_n2_t1_0};
-    assign fc1_n2_t2_0_b = {{1{fc1_n2_t0_2[25]}}, fc1_n2_t0_2};
-    assign fc1_n2_t2_0 = fc1_n2_t2_0_a + fc1_n2_t2_0_b_d1;
-    assign fc1_n2_acc = fc1_n2_t2_0;
-    assign fc1_n2_y_fl = fc1_n2_acc[26:8];
-    assign fc1_n2_y_half = fc1_n2_acc[7];
-    assign fc1_n2_y_low = fc1_n2_acc[6:0];
-    assign fc1_n2_y_sticky = |fc1_n2_y_low;
-    assign fc1_n2_y_lsb = fc1_n2_acc[8];
-    assign fc1_n2_y_inc_any = fc1_n2_y_sticky | fc1_n2_y_lsb;
-    assign fc1_n2_y_inc = fc1_n2_y_half & fc1_n2_y_inc_any;
-    assign fc1_n2_y_incx = {{18{1'b0}}, fc1_n2_y_inc};
-    assign fc1_n2_y_rnd = fc1_n2_y_fl_d1 + fc1_n2_y_incx_d1;
-    assign fc1_n2_y_wrap = fc1_n2_y_rnd[17:0];
-    assign fc1_n2_y_max = 19'h1ffff;
-    assign fc1_n2_y_ovf_hi = (fc1_n2_y_rnd > fc1_n2_y_max);
-    assign fc1_n2_y_min = 19'h60000;
-    assign fc1_n2_y_ovf_lo = (fc1_n2_y_rnd < fc1_n2_y_min);
-    assign fc1_n2_y_minv = 18'h20000;
-    assign fc1_n2_y_satlo = fc1_n2_y_ovf_lo ? fc1_n2_y_minv : fc1_n2_y_wrap;
-    assign fc1_n2_y_maxv = 18'h1ffff;
-    assign fc1_n2_y_sat = fc1_n2_y_ovf_hi ? fc1_n2_y_maxv : fc1_n2_y_satlo;
-    assign fc1_w0_3 = 7'h25;
-    assign fc1_n3_p0_m = {{7{fc1_in_0[17]}}, fc1_in_0} * {{18{fc1_w0_3[6]}}, fc1_w0_3};
-    assign fc1_n3_p0 = fc1_n3_p0_m[23:0];
-    assign fc1_w1_3 = 7'h49;
-    assign fc1_n3_p1_m = {{7{fc1_in_1[17]}}, fc1_in_1} * {{18{fc1_w1_3[6]}}, fc1_w1_3};
-    assign fc1_n3_p1 = fc1_n3_p1_m[23:0];
-    assign fc1_w2_3 = 7'h52;
-    assign fc1_n3_p2_m = {{7{fc1_in_2[17]}}, fc1_in_2} * {{18{fc1_w2_3[6]}}, fc1_w2_3};
-    assign fc1_n3_p2 = fc1_n3_p2_m[23:0];
-    assign fc1_n3_p3_sh = {fc1_in_3, 7'b0000000};
-    assign fc1_n3_p3_e = {{1{fc1_n3_p3_sh[24]}}, fc1_n3_p3_sh};
-    assign fc1_n3_p3_neg = -fc1_n3_p3_e;
-    assign fc1_w4_3 = 6'h28;
-    assign fc1_n3_p4_m = {{6{fc1_in_4[17]}}, fc1_in_4} * {{18{fc1_w4_3[5]}}, fc1_w4_3};
-    assign fc1_n3_p4 = fc1_n3_p4_m[22:0];
-    assign fc1_n3_bias = 17'h12000;
-    assign fc1_n3_t0_0_a = {{1{fc1_n3_p0[23]}}, fc1_n3_p0};
-    assign fc1_n3_t0_0_b = {{1{fc1_n3_p1[23]}}, fc1_n3_p1};
-    assign fc1_n3_t0_0 = fc1_n3_t0_0_a + fc1_n3_t0_0_b;
-    assign fc1_n3_t0_1_a = {{2{fc1_n3_p2[23]}}, fc1_n3_p2};
-    assign fc1_n3_t0_1 = fc1_n3_t0_1_a + fc1_n3_p3_neg;
-    assign fc1_n3_t0_2_b = {{6{fc1_n3_bias[16]}}, fc1_n3_bias};
-    assign fc1_n3_t0_2 = fc1_n3_p4 + fc1_n3_t0_2_b;
-    assign fc1_n3_t1_0_a = {{2{fc1_n3_t0_0[24]}}, fc1_n3_t0_0};
-    assign fc1_n3_t1_0_b = {{1{fc1_n3_t0_1[25]}}, fc1_n3_t0_1};
-    assign fc1_n3_t1_0 = fc1_n3_t1_0_a_d1 + fc1_n3_t1_0_b_d1;
-    assign fc1_n3_t2_0_b = {{4{fc1_n3_t0_2[22]}}, fc1_n3_t0_2};
-    assign fc1_n3_t2_0 = fc1_n3_t1_0 + fc1_n3_t2_0_b_d1;
-    assign fc1_n3_acc = fc1_n3_t2_0;
-    assign fc1_n3_y_fl = fc1_n3_acc[26:8];
-    assign fc1_n3_y_half = fc1_n3_acc[7];
-    assign fc1_n3_y_low = fc1_n3_acc[6:0];
-    assign fc1_n3_y_sticky = |fc1_n3_y_low;
-    assign fc1_n3_y_lsb = fc1_n3_acc[8];
-    assign fc1_n3_y_inc_any = fc1_n3_y_sticky | fc1_n3_y_lsb;
-    assign fc1_n3_y_inc = fc1_n3_y_half & fc1_n3_y_inc_any;
-    assign fc1_n3_y_incx = {{18{1'b0}}, fc1_n3_y_inc};
-    assign fc1_n3_y_rnd = fc1_n3_y_fl_d1 + fc1_n3_y_incx_d1;
-    assign fc1_n3_y_wrap = fc1_n3_y_rnd[17:0];
-    assign fc1_n3_y_max = 19'h1ffff;
-    assign fc1_n3_y_ovf_hi = (fc1_n3_y_rnd > fc1_n3_y_max);
-    assign fc1_n3_y_min = 19'h60000;
-    assign fc1_n3_y_ovf_lo = (fc1_n3_y_rnd < fc1_n3_y_min);
-    assign fc1_n3_y_minv = 18'h20000;
-    assign fc1_n3_y_satlo = fc1_n3_y_ovf_lo ? fc1_n3_y_minv : fc1_n3_y_wrap;
-    assign fc1_n3_y_maxv = 18'h1ffff;
-    assign fc1_n3_y_sat = fc1_n3_y_ovf_hi ? fc1_n3_y_maxv : fc1_n3_y_satlo;
-    assign fc1_w0_4 = 7'h47;
-    assign fc1_n4_p0_m = {{7{fc1_in_0[17]}}, fc1_in_0} * {{18{fc1_w0_4[6]}}, fc1_w0_4};
-    assign fc1_n4_p0 = fc1_n4_p0_m[23:0];
-    assign fc1_w1_4 = 9'h08b;
-    assign fc1_n4_p1_m = {{9{fc1_in_1[17]}}, fc1_in_1} * {{18{fc1_w1_4[8]}}, fc1_w1_4};
-    assign fc1_n4_p1 = fc1_n4_p1_m[25:0];
-    assign fc1_w2_4 = 9'h08e;
-    assign fc1_n4_p2_m = {{9{fc1_in_2[17]}}, fc1_in_2} * {{18{fc1_w2_4[8]}}, fc1_w2_4};
-    assign fc1_n4_p2 = fc1_n4_p2_m[25:0];
-    assign fc1_w3_4 = 7'h29;
-    assign fc1_n4_p3_m = {{7{fc1_in_3[17]}}, fc1_in_3} * {{18{fc1_w3_4[6]}}, fc1_w3_4};
-    assign fc1_n4_p3 = fc1_n4_p3_m[23:0];
-    assign fc1_w4_4 = 4'b0110;
-    assign fc1_n4_p4_m = {{4{fc1_in_4[17]}}, fc1_in_4} * {{18{fc1_w4_4[3]}}, fc1_w4_4};
-    assign fc1_n4_p4 = fc1_n4_p4_m[20:0];
-    assign fc1_n4_bias = 20'h7c000;
-    assign fc1_n4_t0_0_a = {{2{fc1_n4_p0[23]}}, fc1_n4_p0};
-    assign fc1_n4_t0_0 = fc1_n4_t0_0_a + fc1_n4_p1;
-    assign fc1_n4_t0_1_b = {{2{fc1_n4_p3[23]}}, fc1_n4_p3};
-    assign fc1_n4_t0_1 = fc1_n4_p2 + fc1_n4_t0_1_b;
-    assign fc1_n4_t0_2_a = {{1{fc1_n4_p4[20]}}, fc1_n4_p4};
-    assign fc1_n4_t0_2_b = {{2{fc1_n4_bias[19]}}, fc1_n4_bias};
-    assign fc1_n4_t0_2 = fc1_n4_t0_2_a + fc1_n4_t0_2_b;
-    assign fc1_n4_t1_0_a = {{1{fc1_n4_t0_0[25]}}, fc1_n4_t0_0};
-    assign fc1_n4_t1_0_b = {{1{fc1_n4_t0_1[25]}}, fc1_n4_t0_1};
-    assign fc1_n4_t1_0 = fc1_n4_t1_0_a_d1 + fc1_n4_t1_0_b_d1;
-    assign fc1_n4_t2_0_b = {{5{fc1_n4_t0_2[21]}}, fc1_n4_t0_2};
-    assign fc1_n4_t2_0 = fc1_n4_t1_0 + fc1_n4_t2_0_b_d1;
-    assign fc1_n4_acc = fc1_n4_t2_0;
-    assign fc1_n4_y_fl = fc1_n4_acc[26:8];
-    assign fc1_n4_y_half = fc1_n4_acc[7];
-    assign fc1_n4_y_low = fc1_n4_acc[6:0];
-    assign fc1_n4_y_sticky = |fc1_n4_y_low;
-    assign fc1_n4_y_lsb = fc1_n4_acc[8];
-    assign fc1_n4_y_inc_any = fc1_n4_y_sticky | fc1_n4_y_lsb;
-    assign fc1_n4_y_inc = fc1_n4_y_half & fc1_n4_y_inc_any;
-    assign fc1_n4_y_incx = {{18{1'b0}}, fc1_n4_y_inc};
-    assign fc1_n4_y_rnd = fc1_n4_y_fl_d1 + fc1_n4_y_incx_d1;
-    assign fc1_n4_y_wrap = fc1_n4_y_rnd[17:0];
-    assign fc1_n4_y_max = 19'h1ffff;
-    assign fc1_n4_y_ovf_hi = (fc1_n4_y_rnd > fc1_n4_y_max);
-    assign fc1_n4_y_min = 19'h60000;
-    assign fc1_n4_y_ovf_lo = (fc1_n4_y_rnd < fc1_n4_y_min);
-    assign fc1_n4_y_minv = 18'h20000;
-    assign fc1_n4_y_satlo = fc1_n4_y_ovf_lo ? fc1_n4_y_minv : fc1_n4_y_wrap;
-    assign fc1_n4_y_maxv = 18'h1ffff;
-    assign fc1_n4_y_sat = fc1_n4_y_ovf_hi ? fc1_n4_y_maxv : fc1_n4_y_satlo;
-    assign fc1_w0_5 = 9'h153;
-    assign fc1_n5_p0_m = {{9{fc1_in_0[17]}}, fc1_in_0} * {{18{fc1_w0_5[8]}}, fc1_w0_5};
-    assign fc1_n5_p0 = fc1_n5_p0_m[25:0];
-    assign fc1_w1_5 = 8'ha7;
-    assign fc1_n5_p1_m = {{8{fc1_in_1[17]}}, fc1_in_1} * {{18{fc1_w1_5[7]}}, fc1_w1_5};
-    assign fc1_n5_p1 = fc1_n5_p1_m[24:0];
-    assign fc1_w2_5 = 4'b0111;
-    assign fc1_n5_p2_m = {{4{fc1_in_2[17]}}, fc1_in_2} * {{18{fc1_w2_5[3]}}, fc1_w2_5};
-    assign fc1_n5_p2 = fc1_n5_p2_m[20:0];
-    assign fc1_w3_5 = 8'h75;
-    assign fc1_n5_p3_m = {{8{fc1_in_3[17]}}, fc1_in_3} * {{18{fc1_w3_5[7]}}, fc1_w3_5};
-    assign fc1_n5_p3 = fc1_n5_p3_m[24:0];
-    assign fc1_w4_5 = 8'h9e;
-    assign fc1_n5_p4_m = {{8{fc1_in_4[17]}}, fc1_in_4} * {{18{fc1_w4_5[7]}}, fc1_w4_5};
-    assign fc1_n5_p4 = fc1_n5_p4_m[24:0];
-    assign fc1_n5_bias = 13'h1000;
-    assign fc1_n5_t0_0_a = {{1{fc1_n5_p0[25]}}, fc1_n5_p0};
-    assign fc1_n5_t0_0_b = {{2{fc1_n5_p1[24]}}, fc1_n5_p1};
-    assign fc1_n5_t0_0 = fc1_n5_t0_0_a + fc1_n5_t0_0_b;
-    assign fc1_n5_t0_1_a = {{4{fc1_n5_p2[20]}}, fc1_n5_p2};
-    assign fc1_n5_t0_1 = fc1_n5_t0_1_a + fc1_n5_p3;
-    assign fc1_n5_t0_2_b = {{12{fc1_n5_bias[12]}}, fc1_n5_bias};
-    assign fc1_n5_t0_2 = fc1_n5_p4 + fc1_n5_t0_2_b;
-    assign fc1_n5_t1_0_b = {{2{fc1_n5_t0_1[24]}}, fc1_n5_t0_1};
-    assign fc1_n5_t1_0 = fc1_n5_t0_0_d1 + fc1_n5_t1_0_b_d1;
-    assign fc1_n5_t2_0_b = {{2{fc1_n5_t0_2[24]}}, fc1_n5_t0_2};
-    assign fc1_n5_t2_0 = fc1_n5_t1_0 + fc1_n5_t2_0_b_d1;
-    assign fc1_n5_acc = fc1_n5_t2_0;
-    assign fc1_n5_y_fl = fc1_n5_acc[26:8];
-    assign fc1_n5_y_half = fc1_n5_acc[7];
-    assign fc1_n5_y_low = fc1_n5_acc[6:0];
-    assign fc1_n5_y_sticky = |fc1_n5_y_low;
-    assign fc1_n5_y_lsb = fc1_n5_acc[8];
-    assign fc1_n5_y_inc_any = fc1_n5_y_sticky | fc1_n5_y_lsb;
-    assign fc1_n5_y_inc = fc1_n5_y_half & fc1_n5_y_inc_any;
-    assign fc1_n5_y_incx = {{18{1'b0}}, fc1_n5_y_inc};
-    assign fc1_n5_y_rnd = fc1_n5_y_fl_d1 + fc1_n5_y_incx_d1;
-    assign fc1_n5_y_wrap = fc1_n5_y_rnd[17:0];
-    assign fc1_n5_y_max = 19'h1ffff;
-    assign fc1_n5_y_ovf_hi = (fc1_n5_y_rnd > fc1_n5_y_max);
-    assign fc1_n5_y_min = 19'h60000;
-    assign fc1_n5_y_ovf_lo = (fc1_n5_y_rnd < fc1_n5_y_min);
-    assign fc1_n5_y_minv = 18'h20000;
-    assign fc1_n5_y_satlo = fc1_n5_y_ovf_lo ? fc1_n5_y_minv : fc1_n5_y_wrap;
-    assign fc1_n5_y_maxv = 18'h1ffff;
-    assign fc1_n5_y_sat = fc1_n5_y_ovf_hi ? fc1_n5_y_maxv : fc1_n5_y_satlo;
-    assign fc1_w0_6 = 8'h90;
-    assign fc1_n6_p0_m = {{8{fc1_in_0[17]}}, fc1_in_0} * {{18{fc1_w0_6[7]}}, fc1_w0_6};
-    assign fc1_n6_p0 = fc1_n6_p0_m[24:0];
-    assign fc1_w1_6 = 9'h091;
-    assign fc1_n6_p1_m = {{9{fc1_in_1[17]}}, fc1_in_1} * {{18{fc1_w1_6[8]}}, fc1_w1_6};
-    assign fc1_n6_p1 = fc1_n6_p1_m[25:0];
-    assign fc1_w2_6 = 8'h7d;
-    assign fc1_n6_p2_m = {{8{fc1_in_2[17]}}, fc1_in_2} * {{18{fc1_w2_6[7]}}, fc1_w2_6};
-    assign fc1_n6_p2 = fc1_n6_p2_m[24:0];
-    assign fc1_w3_6 = 7'h53;
-    assign fc1_n6_p3_m = {{7{fc1_in_3[17]}}, fc1_in_3} * {{18{fc1_w3_6[6]}}, fc1_w3_6};
-    assign fc1_n6_p3 = fc1_n6_p3_m[23:0];
-    assign fc1_w4_6 = 8'h42;
-    assign fc1_n6_p4_m = {{8{fc1_in_4[17]}}, fc1_in_4} * {{18{fc1_w4_6[7]}}, fc1_w4_6};
-    assign fc1_n6_p4 = fc1_n6_p4_m[24:0];
-    assign fc1_n6_bias = 20'h53000;
-    assign fc1_n6_t0_0_a = {{2{fc1_n6_p0[24]}}, fc1_n6_p0};
-    assign fc1_n6_t0_0_b = {{1{fc1_n6_p1[25]}}, fc1_n6_p1};
-    assign fc1_n6_t0_0 = fc1_n6_t0_0_a + fc1_n6_t0_0_b;
-    assign fc1_n6_t0_1_a = {{1{fc1_n6_p2[24]}}, fc1_n6_p2};
-    assign fc1_n6_t0_1_b = {{2{fc1_n6_p3[23]}}, fc1_n6_p3};
-    assign fc1_n6_t0_1 = fc1_n6_t0_1_a + fc1_n6_t0_1_b;
-    assign fc1_n6_t0_2_b = {{5{fc1_n6_bias[19]}}, fc1_n6_bias};
-    assign fc1_n6_t0_2 = fc1_n6_p4 + fc1_n6_t0_2_b;
-    assign fc1_n6_t1_0_b = {{1{fc1_n6_t0_1[25]}}, fc1_n6_t0_1};
-    assign fc1_n6_t1_0 = fc1_n6_t0_0_d1 + fc1_n6_t1_0_b_d1;
-    assign fc1_n6_t2_0_b = {{2{fc1_n6_t0_2[24]}}, fc1_n6_t0_2};
-    assign fc1_n6_t2_0 = fc1_n6_t1_0 + fc1_n6_t2_0_b_d1;
-    assign fc1_n6_acc = fc1_n6_t2_0;
-    assign fc1_n6_y_fl = fc1_n6_acc[26:8];
-    assign fc1_n6_y_half = fc1_n6_acc[7];
-    assign fc1_n6_y_low = fc1_n6_acc[6:0];
-    assign fc1_n6_y_sticky = |fc1_n6_y_low;
-    assign fc1_n6_y_lsb = fc1_n6_acc[8];
-    assign fc1_n6_y_inc_any = fc1_n6_y_sticky | fc1_n6_y_lsb;
-    assign fc1_n6_y_inc = fc1_n6_y_half & fc1_n6_y_inc_any;
-    assign fc1_n6_y_incx = {{18{1'b0}}, fc1_n6_y_inc};
-    assign fc1_n6_y_rnd = fc1_n6_y_fl_d1 + fc1_n6_y_incx_d1;
-    assign fc1_n6_y_wrap = fc1_n6_y_rnd[17:0];
-    assign fc1_n6_y_max = 19'h1ffff;
-    assign fc1_n6_y_ovf_hi = (fc1_n6_y_rnd > fc1_n6_y_max);
-    assign fc1_n6_y_min = 19'h60000;
-    assign fc1_n6_y_ovf_lo = (fc1_n6_y_rnd < fc1_n6_y_min);
-    assign fc1_n6_y_minv = 18'h20000;
-    assign fc1_n6_y_satlo = fc1_n6_y_ovf_lo ? fc1_n6_y_minv : fc1_n6_y_wrap;
-    assign fc1_n6_y_maxv = 18'h1ffff;
-    assign fc1_n6_y_sat = fc1_n6_y_ovf_hi ? fc1_n6_y_maxv : fc1_n6_y_satlo;
-    assign fc1_w0_7 = 7'h4f;
-    assign fc1_n7_p0_m = {{7{fc1_in_0[17]}}, fc1_in_0} * {{18{fc1_w0_7[6]}}, fc1_w0_7};
-    assign fc1_n7_p0 = fc1_n7_p0_m[23:0];
-    assign fc1_w1_7 = 5'h15;
-    assign fc1_n7_p1_m = {{5{fc1_in_1[17]}}, fc1_in_1} * {{18{fc1_w1_7[4]}}, fc1_w1_7};
-    assign fc1_n7_p1 = fc1_n7_p1_m[21:0];
-    assign fc1_w2_7 = 7'h32;
-    assign fc1_n7_p2_m = {{7{fc1_in_2[17]}}, fc1_in_2} * {{18{fc1_w2_7[6]}}, fc1_w2_7};
-    assign fc1_n7_p2 = fc1_n7_p2_m[23:0];
-    assign fc1_w3_7 = 7'h54;
-    assign fc1_n7_p3_m = {{7{fc1_in_3[17]}}, fc1_in_3} * {{18{fc1_w3_7[6]}}, fc1_w3_7};
-    assign fc1_n7_p3 = fc1_n7_p3_m[23:0];
-    assign fc1_w4_7 = 8'ha7;
-    assign fc1_n7_p4_m = {{8{fc1_in_4[17]}}, fc1_in_4} * {{18{fc1_w4_7[7]}}, fc1_w4_7};
-    assign fc1_n7_p4 = fc1_n7_p4_m[24:0];
-    assign fc1_n7_bias = 20'h6b000;
-    assign fc1_n7_t0_0_b = {{2{fc1_n7_p1[21]}}, fc1_n7_p1};
-    assign fc1_n7_t0_0 = fc1_n7_p0 + fc1_n7_t0_0_b;
-    assign fc1_n7_t0_1_a = {{1{fc1_n7_p2[23]}}, fc1_n7_p2};
-    assign fc1_n7_t0_1_b = {{1{fc1_n7_p3[23]}}, fc1_n7_p3};
-    assign fc1_n7_t0_1 = fc1_n7_t0_1_a + fc1_n7_t0_1_b;
-    assign fc1_n7_t0_2_b = {{5{fc1_n7_bias[19]}}, fc1_n7_bias};
-    assign fc1_n7_t0_2 = fc1_n7_p4 + fc1_n7_t0_2_b;
-    assign fc1_n7_t1_0_a = {{2{fc1_n7_t0_0[23]}}, fc1_n7_t0_0};
-    assign fc1_n7_t1_0_b = {{1{fc1_n7_t0_1[24]}}, fc1_n7_t0_1};
-    assign fc1_n7_t1_0 = fc1_n7_t1_0_a_d1 + fc1_n7_t1_0_b_d1;
-    assign fc1_n7_t2_0_b = {{1{fc1_n7_t0_2[24]}}, fc1_n7_t0_2};
-    assign fc1_n7_t2_0 = fc1_n7_t1_0 + fc1_n7_t2_0_b_d1;
-    assign fc1_n7_acc = fc1_n7_t2_0;
-    assign fc1_n7_y_fl = fc1_n7_acc[25:8];
-    assign fc1_n7_y_half = fc1_n7_acc[7];
-    assign fc1_n7_y_low = fc1_n7_acc[6:0];
-    assign fc1_n7_y_sticky = |fc1_n7_y_low;
-    assign fc1_n7_y_lsb = fc1_n7_acc[8];
-    assign fc1_n7_y_inc_any = fc1_n7_y_sticky | fc1_n7_y_lsb;
-    assign fc1_n7_y_inc = fc1_n7_y_half & fc1_n7_y_inc_any;
-    assign fc1_n7_y_incx = {{17{1'b0}}, fc1_n7_y_inc};
-    assign fc1_n7_y_rnd = fc1_n7_y_fl_d1 + fc1_n7_y_incx_d1;
-    assign fc1_n7_y_wrap = fc1_n7_y_rnd[17:0];
-    assign out_data = {fc1_out_7, fc1_out_6, fc1_out_5, fc1_out_4, fc1_out_3, fc1_out_2, fc1_out_1, fc1_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc1_n0_t0_0_d1 <= fc1_n0_t0_0;
-            fc1_n0_t1_0_b_d1 <= fc1_n0_t1_0_b;
-            fc1_n0_t2_0_b_d1 <= fc1_n0_t2_0_b;
-            fc1_n0_y_fl_d1 <= fc1_n0_y_fl;
-            fc1_n0_y_incx_d1 <= fc1_n0_y_incx;
-            fc1_n1_t1_0_a_d1 <= fc1_n1_t1_0_a;
-            fc1_n1_t1_0_b_d1 <= fc1_n1_t1_0_b;
-            fc1_n1_t2_0_b_d1 <= fc1_n1_t2_0_b;
-            fc1_n1_y_fl_d1 <= fc1_n1_y_fl;
-            fc1_n1_y_incx_d1 <= fc1_n1_y_incx;
-            fc1_n2_t1_0_a_d1 <= fc1_n2_t1_0_a;
-            fc1_n2_t1_0_b_d1 <= fc1_n2_t1_0_b;
-            fc1_n2_t2_0_b_d1 <= fc1_n2_t2_0_b;
-            fc1_n2_y_fl_d1 <= fc1_n2_y_fl;
-            fc1_n2_y_incx_d1 <= fc1_n2_y_incx;
-            fc1_n3_t1_0_a_d1 <= fc1_n3_t1_0_a;
-            fc1_n3_t1_0_b_d1 <= fc1_n3_t1_0_b;
-            fc1_n3_t2_0_b_d1 <= fc1_n3_t2_0_b;
-            fc1_n3_y_fl_d1 <= fc1_n3_y_fl;
-            fc1_n3_y_incx_d1 <= fc1_n3_y_incx;
-            fc1_n4_t1_0_a_d1 <= fc1_n4_t1_0_a;
-            fc1_n4_t1_0_b_d1 <= fc1_n4_t1_0_b;
-            fc1_n4_t2_0_b_d1 <= fc1_n4_t2_0_b;
-            fc1_n4_y_fl_d1 <= fc1_n4_y_fl;
-            fc1_n4_y_incx_d1 <= fc1_n4_y_incx;
-            fc1_n5_t0_0_d1 <= fc1_n5_t0_0;
-            fc1_n5_t1_0_b_d1 <= fc1_n5_t1_0_b;
-            fc1_n5_t2_0_b_d1 <= fc1_n5_t2_0_b;
-            fc1_n5_y_fl_d1 <= fc1_n5_y_fl;
-            fc1_n5_y_incx_d1 <= fc1_n5_y_incx;
-            fc1_n6_t0_0_d1 <= fc1_n6_t0_0;
-            fc1_n6_t1_0_b_d1 <= fc1_n6_t1_0_b;
-            fc1_n6_t2_0_b_d1 <= fc1_n6_t2_0_b;
-            fc1_n6_y_fl_d1 <= fc1_n6_y_fl;
-            fc1_n6_y_incx_d1 <= fc1_n6_y_incx;
-            fc1_n7_t1_0_a_d1 <= fc1_n7_t1_0_a;
-            fc1_n7_t1_0_b_d1 <= fc1_n7_t1_0_b;
-            fc1_n7_t2_0_b_d1 <= fc1_n7_t2_0_b;
-            fc1_n7_y_fl_d1 <= fc1_n7_y_fl;
-            fc1_n7_y_incx_d1 <= fc1_n7_y_incx;
+            fc1_n0_t0_0_d1 <= $signed({fc1_n0_p0[25], fc1_n0_p0}) + $signed({{2{fc1_n0_p1[24]}}, fc1_n0_p1});
+            fc1_n0_t1_0_b_d1 <= $signed({{2{fc1_n0_p2[23]}}, fc1_n0_p2}) + (fc1_in_3 * 9'sh15a); // weight -0.6484375
+            fc1_n0_t2_0_b_d1 <= (fc1_in_4 * 6'sh29) + 23'sh7f4000; // weight -0.08984375
+            fc1_n0_y_fl_d1 <= $signed(fc1_n0_acc[27:8]);
+            fc1_n0_y_incx_d1 <= fc1_n0_acc[7] & (fc1_n0_y_sticky | fc1_n0_acc[8]);
+            fc1_n1_t1_0_a_d1 <= $signed({fc1_n1_p0[24], fc1_n1_p0}) + $signed({{2{fc1_n1_p1[23]}}, fc1_n1_p1});
+            fc1_n1_t1_0_b_d1 <= (fc1_in_2 * 9'sh172) + $signed({fc1_n1_p3[24], fc1_n1_p3}); // weight -0.5546875
+            fc1_n1_t2_0_b_d1 <= (fc1_in_4 * 6'sd28) + 23'sd36864; // weight 0.109375
+            fc1_n1_y_fl_d1 <= $signed(fc1_n1_acc[26:8]);
+            fc1_n1_y_incx_d1 <= fc1_n1_acc[7] & (fc1_n1_y_sticky | fc1_n1_acc[8]);
+            fc1_n2_t1_0_a_d1 <= $signed({fc1_n2_p0[23], fc1_n2_p0}) + $signed({fc1_n2_p1[23], fc1_n2_p1});
+            fc1_n2_t1_0_b_d1 <= $signed({fc1_n2_p2[23], fc1_n2_p2}) + $signed({fc1_n2_p3[23], fc1_n2_p3});
+            fc1_n2_t2_0_b_d1 <= (fc1_in_4 * 9'sd134) + 26'sh3fdb000; // weight 0.5234375
+            fc1_n2_y_fl_d1 <= $signed(fc1_n2_acc[26:8]);
+            fc1_n2_y_incx_d1 <= fc1_n2_acc[7] & (fc1_n2_y_sticky | fc1_n2_acc[8]);
+            fc1_n3_t1_0_a_d1 <= $signed({fc1_n3_p0[23], fc1_n3_p0}) + $signed({fc1_n3_p1[23], fc1_n3_p1});
+            fc1_n3_t1_0_b_d1 <= fc1_n3_t0_1;
+            fc1_n3_t2_0_b_d1 <= (fc1_in_4 * 6'sh28) + 23'sh7f2000; // weight -0.09375
+            fc1_n3_y_fl_d1 <= $signed(fc1_n3_acc[26:8]);
+            fc1_n3_y_incx_d1 <= fc1_n3_acc[7] & (fc1_n3_y_sticky | fc1_n3_acc[8]);
+            fc1_n4_t1_0_a_d1 <= $signed({{2{fc1_n4_p0[23]}}, fc1_n4_p0}) + (fc1_in_1 * 9'sd139); // weight 0.54296875
+            fc1_n4_t1_0_b_d1 <= (fc1_in_2 * 9'sd142) + $signed({{2{fc1_n4_p3[23]}}, fc1_n4_p3}); // weight 0.5546875
+            fc1_n4_t2_0_b_d1 <= $signed({fc1_n4_p4[20], fc1_n4_p4}) + 22'sd507904;
+            fc1_n4_y_fl_d1 <= $signed(fc1_n4_acc[26:8]);
+            fc1_n4_y_incx_d1 <= fc1_n4_acc[7] & (fc1_n4_y_sticky | fc1_n4_acc[8]);
+            fc1_n5_t0_0_d1 <= $signed({fc1_n5_p0[25], fc1_n5_p0}) + $signed({{2{fc1_n5_p1[24]}}, fc1_n5_p1});
+            fc1_n5_t1_0_b_d1 <= $signed({{4{fc1_n5_p2[20]}}, fc1_n5_p2}) + (fc1_in_3 * 8'sd117); // weight 0.45703125
+            fc1_n5_t2_0_b_d1 <= (fc1_in_4 * 8'sh9e) + 25'sh1fff000; // weight -0.3828125
+            fc1_n5_y_fl_d1 <= $signed(fc1_n5_acc[26:8]);
+            fc1_n5_y_incx_d1 <= fc1_n5_acc[7] & (fc1_n5_y_sticky | fc1_n5_acc[8]);
+            fc1_n6_t0_0_d1 <= $signed({{2{fc1_n6_p0[24]}}, fc1_n6_p0}) + $signed({fc1_n6_p1[25], fc1_n6_p1});
+            fc1_n6_t1_0_b_d1 <= $signed({fc1_n6_p2[24], fc1_n6_p2}) + $signed({{2{fc1_n6_p3[23]}}, fc1_n6_p3});
+            fc1_n6_t2_0_b_d1 <= (fc1_in_4 * 8'sd66) + 25'sd339968; // weight 0.2578125
+            fc1_n6_y_fl_d1 <= $signed(fc1_n6_acc[26:8]);
+            fc1_n6_y_incx_d1 <= fc1_n6_acc[7] & (fc1_n6_y_sticky | fc1_n6_acc[8]);
+            fc1_n7_t1_0_a_d1 <= (fc1_in_0 * 7'sh4f) + $signed({{2{fc1_n7_p1[21]}}, fc1_n7_p1}); // weight -0.19140625
+            fc1_n7_t1_0_b_d1 <= $signed({fc1_n7_p2[23], fc1_n7_p2}) + $signed({fc1_n7_p3[23], fc1_n7_p3});
+            fc1_n7_t2_0_b_d1 <= (fc1_in_4 * 8'sha7) + 25'sd438272; // weight -0.34765625
+            fc1_n7_y_fl_d1 <= $signed(fc1_n7_acc[25:8]);
+            fc1_n7_y_incx_d1 <= fc1_n7_acc[7] & (fc1_n7_y_sticky | fc1_n7_acc[8]);
             fc1_out_0 <= fc1_n0_y_sat;
             fc1_out_1 <= fc1_n1_y_sat;
             fc1_out_2 <= fc1_n2_y_sat;
@@ -939,9 +177,11 @@ module muon_recal_fc1 (
             fc1_out_4 <= fc1_n4_y_sat;
             fc1_out_5 <= fc1_n5_y_sat;
             fc1_out_6 <= fc1_n6_y_sat;
-            fc1_out_7 <= fc1_n7_y_wrap;
+            fc1_out_7 <= $signed(fc1_n7_y_rnd[17:0]);
         end
     end
+
+    assign out_data = {fc1_out_7, fc1_out_6, fc1_out_5, fc1_out_4, fc1_out_3, fc1_out_2, fc1_out_1, fc1_out_0};
 
 endmodule
 

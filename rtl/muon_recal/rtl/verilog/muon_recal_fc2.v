@@ -13,693 +13,175 @@ module muon_recal_fc2 (
     output wire [143:0] out_data
 );
 
-    wire [16:0] fc2_in_0;
-    wire [16:0] fc2_in_1;
-    wire [16:0] fc2_in_2;
-    wire [16:0] fc2_in_3;
-    wire [16:0] fc2_in_4;
-    wire [16:0] fc2_in_5;
-    wire [16:0] fc2_in_6;
-    wire [16:0] fc2_in_7;
-    wire [17:0] fc2_in_0_s;
-    wire signed [17:0] fc2_in_0_s_2;
-    wire signed [6:0] fc2_w0_0; // weight 0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n0_p0;
-    wire [17:0] fc2_in_1_s;
-    wire signed [17:0] fc2_in_1_s_2;
-    wire signed [7:0] fc2_w1_0; // weight -0.2890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n0_p1;
-    wire [17:0] fc2_in_2_s;
-    wire signed [17:0] fc2_in_2_s_2;
-    wire signed [7:0] fc2_w2_0; // weight -0.44921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n0_p2;
-    wire [17:0] fc2_in_3_s;
-    wire signed [17:0] fc2_in_3_s_2;
-    wire signed [7:0] fc2_w3_0; // weight 0.3984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n0_p3;
-    wire [17:0] fc2_in_4_s;
-    wire signed [17:0] fc2_in_4_s_2;
-    wire signed [8:0] fc2_w4_0; // weight -0.56640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n0_p4;
-    wire [17:0] fc2_in_5_s;
-    wire signed [17:0] fc2_in_5_s_2;
-    wire signed [5:0] fc2_w5_0; // weight 0.07421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n0_p5;
-    wire [17:0] fc2_in_6_s;
-    wire signed [17:0] fc2_in_6_s_2;
-    wire signed [6:0] fc2_w6_0; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n0_p6;
-    wire [17:0] fc2_in_7_s;
-    wire signed [17:0] fc2_in_7_s_2;
-    wire signed [8:0] fc2_w7_0; // weight -0.55078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n0_p7;
-    wire signed [16:0] fc2_n0_bias; // bias 0.05078125
-    wire signed [24:0] fc2_n0_t0_0_a;
-    wire signed [24:0] fc2_n0_t0_0;
-    wire signed [24:0] fc2_n0_t0_1;
-    wire signed [25:0] fc2_n0_t0_2_b;
-    wire signed [25:0] fc2_n0_t0_2;
-    wire signed [25:0] fc2_n0_t0_3_a;
-    wire signed [25:0] fc2_n0_t0_3;
-    wire signed [25:0] fc2_n0_t1_0_a;
-    wire signed [25:0] fc2_n0_t1_0_b;
-    reg  signed [25:0] fc2_n0_t1_0_a_d1;
-    reg  signed [25:0] fc2_n0_t1_0_b_d1;
-    wire signed [25:0] fc2_n0_t1_0;
-    wire signed [26:0] fc2_n0_t1_1_a;
-    wire signed [26:0] fc2_n0_t1_1_b;
-    reg  signed [26:0] fc2_n0_t1_1_a_d1;
-    reg  signed [26:0] fc2_n0_t1_1_b_d1;
-    wire signed [26:0] fc2_n0_t1_1;
-    wire signed [27:0] fc2_n0_t2_0_a;
-    wire signed [27:0] fc2_n0_t2_0_b;
-    wire signed [27:0] fc2_n0_t2_0;
-    wire signed [27:0] fc2_n0_t3_0_b;
-    reg  signed [27:0] fc2_n0_t3_0_b_d1;
-    wire signed [27:0] fc2_n0_t3_0;
-    wire signed [27:0] fc2_n0_acc;
-    wire signed [19:0] fc2_n0_y_fl;
-    wire fc2_n0_y_half;
-    wire [6:0] fc2_n0_y_low;
-    wire fc2_n0_y_sticky;
-    wire fc2_n0_y_lsb;
-    wire fc2_n0_y_inc_any;
+    wire signed [17:0] fc2_in_0_s_2 = $signed({1'd0, in_data[16:0]});
+    wire signed [23:0] fc2_n0_p0 = fc2_in_0_s_2 * 7'sd60; // weight 0.234375
+    wire signed [17:0] fc2_in_1_s_2 = $signed({1'd0, in_data[33:17]});
+    wire signed [17:0] fc2_in_2_s_2 = $signed({1'd0, in_data[50:34]});
+    wire signed [17:0] fc2_in_3_s_2 = $signed({1'd0, in_data[67:51]});
+    wire signed [17:0] fc2_in_4_s_2 = $signed({1'd0, in_data[84:68]});
+    wire signed [17:0] fc2_in_5_s_2 = $signed({1'd0, in_data[101:85]});
+    wire signed [22:0] fc2_n0_p5 = fc2_in_5_s_2 * 6'sd19; // weight 0.07421875
+    wire signed [17:0] fc2_in_6_s_2 = $signed({1'd0, in_data[118:102]});
+    wire signed [23:0] fc2_n0_p6 = fc2_in_6_s_2 * 7'sh42; // weight -0.2421875
+    wire signed [17:0] fc2_in_7_s_2 = $signed({1'd0, in_data[135:119]});
+    wire signed [24:0] fc2_n0_t0_1 = (fc2_in_2_s_2 * 8'sh8d) + (fc2_in_3_s_2 * 8'sd102); // weight -0.44921875; weight 0.3984375
+    reg  signed [24:0] fc2_n0_t1_0_a_d1;
+    reg  signed [24:0] fc2_n0_t1_0_b_d1;
+    wire signed [25:0] fc2_n0_t1_0 = $signed({fc2_n0_t1_0_a_d1[24], fc2_n0_t1_0_a_d1}) + $signed({fc2_n0_t1_0_b_d1[24], fc2_n0_t1_0_b_d1});
+    reg  signed [25:0] fc2_n0_t1_1_a_d1;
+    reg  signed [25:0] fc2_n0_t1_1_b_d1;
+    wire signed [26:0] fc2_n0_t1_1 = $signed({fc2_n0_t1_1_a_d1[25], fc2_n0_t1_1_a_d1}) + $signed({fc2_n0_t1_1_b_d1[25], fc2_n0_t1_1_b_d1});
+    wire signed [27:0] fc2_n0_acc = (($signed({{2{fc2_n0_t1_0[25]}}, fc2_n0_t1_0}) + $signed({fc2_n0_t1_1[26], fc2_n0_t1_1})) + 28'sd53248);
+    wire fc2_n0_y_sticky = |fc2_n0_acc[6:0];
     reg  fc2_n0_y_half_d1;
     reg  fc2_n0_y_inc_any_d1;
-    wire fc2_n0_y_inc;
-    wire signed [19:0] fc2_n0_y_incx;
+    wire fc2_n0_y_inc = fc2_n0_y_half_d1 & fc2_n0_y_inc_any_d1;
     reg  signed [19:0] fc2_n0_y_fl_d1;
-    wire signed [19:0] fc2_n0_y_rnd;
-    wire signed [17:0] fc2_n0_y_wrap;
-    wire signed [19:0] fc2_n0_y_min;
-    wire fc2_n0_y_ovf_lo;
-    wire signed [17:0] fc2_n0_y_minv;
-    wire signed [17:0] fc2_n0_y_satlo;
-    wire signed [6:0] fc2_w0_1; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n1_p0;
-    wire signed [5:0] fc2_w1_1; // weight 0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n1_p1;
-    wire signed [7:0] fc2_w2_1; // weight 0.3203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n1_p2;
-    wire signed [7:0] fc2_w3_1; // weight -0.4921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n1_p3;
-    wire signed [5:0] fc2_w4_1; // weight 0.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n1_p4;
-    wire signed [7:0] fc2_w5_1; // weight -0.4765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n1_p5;
-    wire signed [6:0] fc2_w6_1; // weight 0.1875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n1_p6;
-    wire signed [4:0] fc2_w7_1; // weight 0.03515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n1_p7;
-    wire signed [19:0] fc2_n1_bias; // bias -0.4140625
-    wire signed [23:0] fc2_n1_t0_0_b;
-    wire signed [23:0] fc2_n1_t0_0;
-    wire signed [24:0] fc2_n1_t0_1;
-    wire signed [24:0] fc2_n1_t0_2_a;
-    wire signed [24:0] fc2_n1_t0_2;
-    wire signed [23:0] fc2_n1_t0_3_b;
-    wire signed [23:0] fc2_n1_t0_3;
-    wire signed [25:0] fc2_n1_t1_0_a;
-    wire signed [25:0] fc2_n1_t1_0_b;
-    reg  signed [25:0] fc2_n1_t1_0_a_d1;
-    reg  signed [25:0] fc2_n1_t1_0_b_d1;
-    wire signed [25:0] fc2_n1_t1_0;
-    wire signed [24:0] fc2_n1_t1_1_b;
+    wire signed [19:0] fc2_n0_y_rnd = fc2_n0_y_fl_d1 + $signed({19'd0, fc2_n0_y_inc});
+    wire signed [17:0] fc2_n0_y_satlo = (fc2_n0_y_rnd < 20'she0000) ? 18'sh20000 : $signed(fc2_n0_y_rnd[17:0]);
+    wire signed [22:0] fc2_n1_p1 = fc2_in_1_s_2 * 6'sd24; // weight 0.09375
+    wire signed [22:0] fc2_n1_p4 = fc2_in_4_s_2 * 6'sd30; // weight 0.1171875
+    wire signed [21:0] fc2_n1_p7 = fc2_in_7_s_2 * 5'sd9; // weight 0.03515625
+    wire signed [24:0] fc2_n1_t0_1 = (fc2_in_2_s_2 * 8'sd82) + (fc2_in_3_s_2 * 8'sh82); // weight 0.3203125; weight -0.4921875
+    reg  signed [23:0] fc2_n1_t1_0_a_d1;
+    reg  signed [24:0] fc2_n1_t1_0_b_d1;
+    wire signed [25:0] fc2_n1_t1_0 = $signed({{2{fc2_n1_t1_0_a_d1[23]}}, fc2_n1_t1_0_a_d1}) + $signed({fc2_n1_t1_0_b_d1[24], fc2_n1_t1_0_b_d1});
     reg  signed [24:0] fc2_n1_t0_2_d1;
-    reg  signed [24:0] fc2_n1_t1_1_b_d1;
-    wire signed [24:0] fc2_n1_t1_1;
-    wire signed [26:0] fc2_n1_t2_0_a;
-    wire signed [26:0] fc2_n1_t2_0_b;
-    wire signed [26:0] fc2_n1_t2_0;
-    wire signed [26:0] fc2_n1_t3_0_b;
-    reg  signed [26:0] fc2_n1_t3_0_b_d1;
-    wire signed [26:0] fc2_n1_t3_0;
-    wire signed [26:0] fc2_n1_acc;
-    wire signed [18:0] fc2_n1_y_fl;
-    wire fc2_n1_y_half;
-    wire [6:0] fc2_n1_y_low;
-    wire fc2_n1_y_sticky;
-    wire fc2_n1_y_lsb;
-    wire fc2_n1_y_inc_any;
+    reg  signed [23:0] fc2_n1_t1_1_b_d1;
+    wire signed [24:0] fc2_n1_t1_1 = fc2_n1_t0_2_d1 + $signed({fc2_n1_t1_1_b_d1[23], fc2_n1_t1_1_b_d1});
+    wire signed [26:0] fc2_n1_acc = (($signed({fc2_n1_t1_0[25], fc2_n1_t1_0}) + $signed({{2{fc2_n1_t1_1[24]}}, fc2_n1_t1_1})) + 27'sh7f96000);
+    wire fc2_n1_y_sticky = |fc2_n1_acc[6:0];
     reg  fc2_n1_y_half_d1;
     reg  fc2_n1_y_inc_any_d1;
-    wire fc2_n1_y_inc;
-    wire signed [18:0] fc2_n1_y_incx;
+    wire fc2_n1_y_inc = fc2_n1_y_half_d1 & fc2_n1_y_inc_any_d1;
     reg  signed [18:0] fc2_n1_y_fl_d1;
-    wire signed [18:0] fc2_n1_y_rnd;
-    wire signed [17:0] fc2_n1_y_wrap;
-    wire signed [18:0] fc2_n1_y_min;
-    wire fc2_n1_y_ovf_lo;
-    wire signed [17:0] fc2_n1_y_minv;
-    wire signed [17:0] fc2_n1_y_satlo;
-    wire signed [4:0] fc2_w0_2; // weight -0.05078125
+    wire signed [18:0] fc2_n1_y_rnd = fc2_n1_y_fl_d1 + $signed({18'd0, fc2_n1_y_inc});
+    wire signed [17:0] fc2_n1_y_satlo = (fc2_n1_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n1_y_rnd[17:0]);
+    wire signed [21:0] fc2_n2_p0 = fc2_in_0_s_2 * 5'sh13; // weight -0.05078125
+    wire signed [22:0] fc2_n2_p2 = fc2_in_2_s_2 * 6'sd22; // weight 0.0859375
+    wire signed [18:0] fc2_n2_p6_sh = $signed({fc2_in_6_s_2, 1'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n2_p0_m;
+    wire signed [19:0] fc2_n2_p6_neg = -$signed({fc2_n2_p6_sh[18], fc2_n2_p6_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n2_p0;
-    wire signed [6:0] fc2_w1_2; // weight -0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n2_p1;
-    wire signed [5:0] fc2_w2_2; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n2_p2;
-    wire signed [7:0] fc2_w3_2; // weight 0.31640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n2_p3;
-    wire signed [7:0] fc2_w4_2; // weight -0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n2_p4;
-    wire signed [7:0] fc2_w5_2; // weight 0.27734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n2_p5;
-    wire signed [18:0] fc2_n2_p6_sh;
-    wire signed [19:0] fc2_n2_p6_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc2_n2_p6_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [18:0] fc2_n2_p6;
-    wire signed [8:0] fc2_w7_2; // weight -0.5625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n2_p7;
-    wire signed [19:0] fc2_n2_bias; // bias 0.48828125
-    wire signed [23:0] fc2_n2_t0_0_a;
-    wire signed [23:0] fc2_n2_t0_0;
-    wire signed [24:0] fc2_n2_t0_1_a;
-    wire signed [24:0] fc2_n2_t0_1;
-    wire signed [24:0] fc2_n2_t0_2;
-    wire signed [25:0] fc2_n2_t0_3_a;
-    wire signed [25:0] fc2_n2_t0_3;
-    wire signed [24:0] fc2_n2_t1_0_a;
-    reg  signed [24:0] fc2_n2_t1_0_a_d1;
+    wire signed [18:0] fc2_n2_p6 = $signed(fc2_n2_p6_neg[18:0]);
+    wire signed [24:0] fc2_n2_t0_2 = (fc2_in_4_s_2 * 8'sh98) + (fc2_in_5_s_2 * 8'sd71); // weight -0.40625; weight 0.27734375
+    reg  signed [23:0] fc2_n2_t1_0_a_d1;
     reg  signed [24:0] fc2_n2_t0_1_d1;
-    wire signed [24:0] fc2_n2_t1_0;
-    wire signed [25:0] fc2_n2_t1_1_a;
-    reg  signed [25:0] fc2_n2_t1_1_a_d1;
+    wire signed [24:0] fc2_n2_t1_0 = $signed({fc2_n2_t1_0_a_d1[23], fc2_n2_t1_0_a_d1}) + fc2_n2_t0_1_d1;
+    reg  signed [24:0] fc2_n2_t1_1_a_d1;
     reg  signed [25:0] fc2_n2_t0_3_d1;
-    wire signed [25:0] fc2_n2_t1_1;
-    wire signed [26:0] fc2_n2_t2_0_a;
-    wire signed [26:0] fc2_n2_t2_0_b;
-    wire signed [26:0] fc2_n2_t2_0;
-    wire signed [26:0] fc2_n2_t3_0_b;
-    reg  signed [26:0] fc2_n2_t3_0_b_d1;
-    wire signed [26:0] fc2_n2_t3_0;
-    wire signed [26:0] fc2_n2_acc;
-    wire signed [18:0] fc2_n2_y_fl;
-    wire fc2_n2_y_half;
-    wire [6:0] fc2_n2_y_low;
-    wire fc2_n2_y_sticky;
-    wire fc2_n2_y_lsb;
-    wire fc2_n2_y_inc_any;
+    wire signed [25:0] fc2_n2_t1_1 = $signed({fc2_n2_t1_1_a_d1[24], fc2_n2_t1_1_a_d1}) + fc2_n2_t0_3_d1;
+    wire signed [26:0] fc2_n2_acc = (($signed({{2{fc2_n2_t1_0[24]}}, fc2_n2_t1_0}) + $signed({fc2_n2_t1_1[25], fc2_n2_t1_1})) + 27'sd512000);
+    wire fc2_n2_y_sticky = |fc2_n2_acc[6:0];
     reg  fc2_n2_y_half_d1;
     reg  fc2_n2_y_inc_any_d1;
-    wire fc2_n2_y_inc;
-    wire signed [18:0] fc2_n2_y_incx;
+    wire fc2_n2_y_inc = fc2_n2_y_half_d1 & fc2_n2_y_inc_any_d1;
     reg  signed [18:0] fc2_n2_y_fl_d1;
-    wire signed [18:0] fc2_n2_y_rnd;
-    wire signed [17:0] fc2_n2_y_wrap;
-    wire signed [18:0] fc2_n2_y_min;
-    wire fc2_n2_y_ovf_lo;
-    wire signed [17:0] fc2_n2_y_minv;
-    wire signed [17:0] fc2_n2_y_satlo;
-    wire signed [8:0] fc2_w0_3; // weight 0.6015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n3_p0;
-    wire signed [7:0] fc2_w1_3; // weight 0.375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n3_p1;
-    wire signed [5:0] fc2_w2_3; // weight 0.06640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n3_p2;
-    wire signed [8:0] fc2_w3_3; // weight -0.53515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n3_p3;
-    wire signed [6:0] fc2_w4_3; // weight 0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n3_p4;
-    wire signed [6:0] fc2_w5_3; // weight 0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n3_p5;
-    wire signed [8:0] fc2_w6_3; // weight 0.53515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n3_p6;
-    wire signed [7:0] fc2_w7_3; // weight -0.3671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n3_p7;
-    wire signed [19:0] fc2_n3_bias; // bias -0.28125
-    wire signed [25:0] fc2_n3_t0_0_b;
-    wire signed [25:0] fc2_n3_t0_0;
-    wire signed [25:0] fc2_n3_t0_1_a;
-    wire signed [25:0] fc2_n3_t0_1;
-    wire signed [24:0] fc2_n3_t0_2_a;
-    wire signed [24:0] fc2_n3_t0_2_b;
-    wire signed [24:0] fc2_n3_t0_2;
-    wire signed [25:0] fc2_n3_t0_3_b;
-    wire signed [25:0] fc2_n3_t0_3;
-    wire signed [26:0] fc2_n3_t1_0_a;
-    wire signed [26:0] fc2_n3_t1_0_b;
-    reg  signed [26:0] fc2_n3_t1_0_a_d1;
-    reg  signed [26:0] fc2_n3_t1_0_b_d1;
-    wire signed [26:0] fc2_n3_t1_0;
-    wire signed [25:0] fc2_n3_t1_1_a;
-    reg  signed [25:0] fc2_n3_t1_1_a_d1;
+    wire signed [18:0] fc2_n2_y_rnd = fc2_n2_y_fl_d1 + $signed({18'd0, fc2_n2_y_inc});
+    wire signed [17:0] fc2_n2_y_satlo = (fc2_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n2_y_rnd[17:0]);
+    wire signed [24:0] fc2_n3_p1 = fc2_in_1_s_2 * 8'sd96; // weight 0.375
+    wire signed [22:0] fc2_n3_p2 = fc2_in_2_s_2 * 6'sd17; // weight 0.06640625
+    wire signed [23:0] fc2_n3_p4 = fc2_in_4_s_2 * 7'sd38; // weight 0.1484375
+    wire signed [23:0] fc2_n3_p5 = fc2_in_5_s_2 * 7'sd33; // weight 0.12890625
+    wire signed [24:0] fc2_n3_p7 = fc2_in_7_s_2 * 8'sha2; // weight -0.3671875
+    reg  signed [25:0] fc2_n3_t1_0_a_d1;
+    reg  signed [25:0] fc2_n3_t1_0_b_d1;
+    reg  signed [24:0] fc2_n3_t1_1_a_d1;
     reg  signed [25:0] fc2_n3_t0_3_d1;
-    wire signed [25:0] fc2_n3_t1_1;
-    wire signed [26:0] fc2_n3_t2_0_b;
-    wire signed [26:0] fc2_n3_t2_0;
-    wire signed [26:0] fc2_n3_t3_0_b;
-    reg  signed [26:0] fc2_n3_t3_0_b_d1;
-    wire signed [26:0] fc2_n3_t3_0;
-    wire signed [26:0] fc2_n3_acc;
-    wire signed [18:0] fc2_n3_y_fl;
-    wire fc2_n3_y_half;
-    wire [6:0] fc2_n3_y_low;
-    wire fc2_n3_y_sticky;
-    wire fc2_n3_y_lsb;
-    wire fc2_n3_y_inc_any;
+    wire signed [25:0] fc2_n3_t1_1 = $signed({fc2_n3_t1_1_a_d1[24], fc2_n3_t1_1_a_d1}) + fc2_n3_t0_3_d1;
+    wire signed [26:0] fc2_n3_t2_0 = ($signed({fc2_n3_t1_0_a_d1[25], fc2_n3_t1_0_a_d1}) + $signed({fc2_n3_t1_0_b_d1[25], fc2_n3_t1_0_b_d1})) + $signed({fc2_n3_t1_1[25], fc2_n3_t1_1});
+    wire signed [26:0] fc2_n3_acc = (fc2_n3_t2_0 + 27'sh7fb8000);
+    wire fc2_n3_y_sticky = |fc2_n3_acc[6:0];
     reg  fc2_n3_y_half_d1;
     reg  fc2_n3_y_inc_any_d1;
-    wire fc2_n3_y_inc;
-    wire signed [18:0] fc2_n3_y_incx;
+    wire fc2_n3_y_inc = fc2_n3_y_half_d1 & fc2_n3_y_inc_any_d1;
     reg  signed [18:0] fc2_n3_y_fl_d1;
-    wire signed [18:0] fc2_n3_y_rnd;
-    wire signed [17:0] fc2_n3_y_wrap;
-    wire signed [18:0] fc2_n3_y_max;
-    wire fc2_n3_y_ovf_hi;
-    wire signed [17:0] fc2_n3_y_maxv;
-    wire signed [17:0] fc2_n3_y_sat;
-    wire signed [8:0] fc2_w0_4; // weight 0.59765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n4_p0;
-    wire signed [6:0] fc2_w1_4; // weight -0.23828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n4_p1;
-    wire signed [3:0] fc2_w2_4; // weight 0.01953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n4_p2;
-    wire signed [6:0] fc2_w3_4; // weight -0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n4_p3;
-    wire signed [7:0] fc2_w4_4; // weight 0.47265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n4_p4;
-    wire signed [7:0] fc2_w5_4; // weight 0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n4_p5;
-    wire signed [8:0] fc2_w6_4; // weight -0.55859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n4_p6;
-    wire signed [7:0] fc2_w7_4; // weight 0.375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n4_p7;
-    wire signed [20:0] fc2_n4_bias; // bias 0.578125
-    wire signed [25:0] fc2_n4_t0_0_b;
-    wire signed [25:0] fc2_n4_t0_0;
-    wire signed [23:0] fc2_n4_t0_1_a;
-    wire signed [23:0] fc2_n4_t0_1;
-    wire signed [25:0] fc2_n4_t0_2_a;
-    wire signed [25:0] fc2_n4_t0_2_b;
-    wire signed [25:0] fc2_n4_t0_2;
-    wire signed [25:0] fc2_n4_t0_3_b;
-    wire signed [25:0] fc2_n4_t0_3;
-    wire signed [25:0] fc2_n4_t1_0_b;
+    wire signed [18:0] fc2_n3_y_rnd = fc2_n3_y_fl_d1 + $signed({18'd0, fc2_n3_y_inc});
+    wire signed [17:0] fc2_n3_y_sat = (fc2_n3_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc2_n3_y_rnd[17:0]);
+    wire signed [23:0] fc2_n4_p1 = fc2_in_1_s_2 * 7'sh43; // weight -0.23828125
+    wire signed [20:0] fc2_n4_p2 = fc2_in_2_s_2 * 4'sd5; // weight 0.01953125
+    wire signed [24:0] fc2_n4_p4 = fc2_in_4_s_2 * 8'sd121; // weight 0.47265625
+    wire signed [24:0] fc2_n4_p5 = fc2_in_5_s_2 * 8'sd66; // weight 0.2578125
+    wire signed [24:0] fc2_n4_p7 = fc2_in_7_s_2 * 8'sd96; // weight 0.375
+    wire signed [25:0] fc2_n4_t0_2_a = $signed({fc2_n4_p4[24], fc2_n4_p4});
     reg  signed [25:0] fc2_n4_t0_0_d1;
-    reg  signed [25:0] fc2_n4_t1_0_b_d1;
-    wire signed [25:0] fc2_n4_t1_0;
-    wire signed [26:0] fc2_n4_t1_1_a;
-    wire signed [26:0] fc2_n4_t1_1_b;
-    reg  signed [26:0] fc2_n4_t1_1_a_d1;
-    reg  signed [26:0] fc2_n4_t1_1_b_d1;
-    wire signed [26:0] fc2_n4_t1_1;
-    wire signed [26:0] fc2_n4_t2_0_a;
-    wire signed [26:0] fc2_n4_t2_0;
-    wire signed [26:0] fc2_n4_t3_0_b;
-    reg  signed [26:0] fc2_n4_t3_0_b_d1;
-    wire signed [26:0] fc2_n4_t3_0;
-    wire signed [26:0] fc2_n4_acc;
-    wire signed [18:0] fc2_n4_y_fl;
-    wire fc2_n4_y_half;
-    wire [6:0] fc2_n4_y_low;
-    wire fc2_n4_y_sticky;
-    wire fc2_n4_y_lsb;
-    wire fc2_n4_y_inc_any;
+    reg  signed [23:0] fc2_n4_t1_0_b_d1;
+    wire signed [25:0] fc2_n4_t1_0 = fc2_n4_t0_0_d1 + $signed({{2{fc2_n4_t1_0_b_d1[23]}}, fc2_n4_t1_0_b_d1});
+    reg  signed [25:0] fc2_n4_t1_1_a_d1;
+    reg  signed [25:0] fc2_n4_t1_1_b_d1;
+    wire signed [26:0] fc2_n4_t2_0 = $signed({fc2_n4_t1_0[25], fc2_n4_t1_0}) + ($signed({fc2_n4_t1_1_a_d1[25], fc2_n4_t1_1_a_d1}) + $signed({fc2_n4_t1_1_b_d1[25], fc2_n4_t1_1_b_d1}));
+    wire signed [26:0] fc2_n4_acc = (fc2_n4_t2_0 + 27'sd606208);
+    wire fc2_n4_y_sticky = |fc2_n4_acc[6:0];
     reg  fc2_n4_y_half_d1;
     reg  fc2_n4_y_inc_any_d1;
-    wire fc2_n4_y_inc;
-    wire signed [18:0] fc2_n4_y_incx;
+    wire fc2_n4_y_inc = fc2_n4_y_half_d1 & fc2_n4_y_inc_any_d1;
     reg  signed [18:0] fc2_n4_y_fl_d1;
-    wire signed [18:0] fc2_n4_y_rnd;
-    wire signed [17:0] fc2_n4_y_wrap;
-    wire signed [18:0] fc2_n4_y_max;
-    wire fc2_n4_y_ovf_hi;
-    wire signed [18:0] fc2_n4_y_min;
-    wire fc2_n4_y_ovf_lo;
-    wire signed [17:0] fc2_n4_y_minv;
-    wire signed [17:0] fc2_n4_y_satlo;
-    wire signed [17:0] fc2_n4_y_maxv;
-    wire signed [17:0] fc2_n4_y_sat;
-    wire signed [7:0] fc2_w0_5; // weight -0.49609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n5_p0;
-    wire signed [8:0] fc2_w1_5; // weight -0.578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n5_p1;
-    wire signed [6:0] fc2_w2_5; // weight 0.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n5_p2;
-    wire signed [7:0] fc2_w3_5; // weight 0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n5_p3;
-    wire signed [7:0] fc2_w4_5; // weight 0.47265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n5_p4;
-    wire signed [6:0] fc2_w5_5; // weight 0.21484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n5_p5;
-    wire signed [6:0] fc2_w6_5; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n5_p6;
-    wire signed [7:0] fc2_w7_5; // weight -0.34765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n5_p7;
-    wire signed [15:0] fc2_n5_bias; // bias 0.02734375
-    wire signed [26:0] fc2_n5_t0_0_a;
-    wire signed [26:0] fc2_n5_t0_0_b;
-    wire signed [26:0] fc2_n5_t0_0;
-    wire signed [25:0] fc2_n5_t0_1_a;
-    wire signed [25:0] fc2_n5_t0_1_b;
-    wire signed [25:0] fc2_n5_t0_1;
-    wire signed [25:0] fc2_n5_t0_2_a;
-    wire signed [25:0] fc2_n5_t0_2_b;
-    wire signed [25:0] fc2_n5_t0_2;
-    wire signed [24:0] fc2_n5_t0_3_a;
-    wire signed [24:0] fc2_n5_t0_3;
-    wire signed [26:0] fc2_n5_t1_0_b;
+    wire signed [18:0] fc2_n4_y_rnd = fc2_n4_y_fl_d1 + $signed({18'd0, fc2_n4_y_inc});
+    wire signed [17:0] fc2_n4_y_sat = (fc2_n4_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc2_n4_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n4_y_rnd[17:0]));
+    wire signed [24:0] fc2_n5_p0 = fc2_in_0_s_2 * 8'sh81; // weight -0.49609375
+    wire signed [25:0] fc2_n5_p1 = fc2_in_1_s_2 * 9'sh16c; // weight -0.578125
+    wire signed [23:0] fc2_n5_p2 = fc2_in_2_s_2 * 7'sd58; // weight 0.2265625
+    wire signed [24:0] fc2_n5_p3 = fc2_in_3_s_2 * 8'sd76; // weight 0.296875
+    wire signed [23:0] fc2_n5_p5 = fc2_in_5_s_2 * 7'sd55; // weight 0.21484375
+    wire signed [23:0] fc2_n5_p6 = fc2_in_6_s_2 * 7'sd62; // weight 0.2421875
     reg  signed [26:0] fc2_n5_t0_0_d1;
-    reg  signed [26:0] fc2_n5_t1_0_b_d1;
-    wire signed [26:0] fc2_n5_t1_0;
-    wire signed [25:0] fc2_n5_t1_1_b;
+    reg  signed [25:0] fc2_n5_t1_0_b_d1;
     reg  signed [25:0] fc2_n5_t0_2_d1;
-    reg  signed [25:0] fc2_n5_t1_1_b_d1;
-    wire signed [25:0] fc2_n5_t1_1;
-    wire signed [26:0] fc2_n5_t2_0_b;
-    wire signed [26:0] fc2_n5_t2_0;
-    wire signed [26:0] fc2_n5_t3_0_b;
-    reg  signed [26:0] fc2_n5_t3_0_b_d1;
-    wire signed [26:0] fc2_n5_t3_0;
-    wire signed [26:0] fc2_n5_acc;
-    wire signed [18:0] fc2_n5_y_fl;
-    wire fc2_n5_y_half;
-    wire [6:0] fc2_n5_y_low;
-    wire fc2_n5_y_sticky;
-    wire fc2_n5_y_lsb;
-    wire fc2_n5_y_inc_any;
+    reg  signed [24:0] fc2_n5_t1_1_b_d1;
+    wire signed [25:0] fc2_n5_t1_1 = fc2_n5_t0_2_d1 + $signed({fc2_n5_t1_1_b_d1[24], fc2_n5_t1_1_b_d1});
+    wire signed [26:0] fc2_n5_t2_0 = (fc2_n5_t0_0_d1 + $signed({fc2_n5_t1_0_b_d1[25], fc2_n5_t1_0_b_d1})) + $signed({fc2_n5_t1_1[25], fc2_n5_t1_1});
+    wire signed [26:0] fc2_n5_acc = (fc2_n5_t2_0 + 27'sd28672);
+    wire fc2_n5_y_sticky = |fc2_n5_acc[6:0];
     reg  fc2_n5_y_half_d1;
     reg  fc2_n5_y_inc_any_d1;
-    wire fc2_n5_y_inc;
-    wire signed [18:0] fc2_n5_y_incx;
+    wire fc2_n5_y_inc = fc2_n5_y_half_d1 & fc2_n5_y_inc_any_d1;
     reg  signed [18:0] fc2_n5_y_fl_d1;
-    wire signed [18:0] fc2_n5_y_rnd;
-    wire signed [17:0] fc2_n5_y_wrap;
-    wire signed [18:0] fc2_n5_y_max;
-    wire fc2_n5_y_ovf_hi;
-    wire signed [18:0] fc2_n5_y_min;
-    wire fc2_n5_y_ovf_lo;
-    wire signed [17:0] fc2_n5_y_minv;
-    wire signed [17:0] fc2_n5_y_satlo;
-    wire signed [17:0] fc2_n5_y_maxv;
-    wire signed [17:0] fc2_n5_y_sat;
-    wire signed [8:0] fc2_w0_6; // weight 0.55078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n6_p0;
-    wire signed [8:0] fc2_w1_6; // weight 0.52734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n6_p1;
-    wire signed [4:0] fc2_w2_6; // weight 0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc2_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n6_p2;
-    wire signed [7:0] fc2_w3_6; // weight -0.30859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n6_p3;
-    wire signed [7:0] fc2_w4_6; // weight 0.35546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n6_p4;
-    wire signed [6:0] fc2_w5_6; // weight 0.2109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n6_p5;
-    wire signed [6:0] fc2_w6_6; // weight 0.1640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n6_p6;
-    wire signed [6:0] fc2_w7_6; // weight 0.1796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n6_p7;
-    wire signed [19:0] fc2_n6_bias; // bias 0.30859375
-    wire signed [26:0] fc2_n6_t0_0_a;
-    wire signed [26:0] fc2_n6_t0_0_b;
-    wire signed [26:0] fc2_n6_t0_0;
-    wire signed [24:0] fc2_n6_t0_1_a;
-    wire signed [24:0] fc2_n6_t0_1;
-    wire signed [25:0] fc2_n6_t0_2_a;
-    wire signed [25:0] fc2_n6_t0_2_b;
-    wire signed [25:0] fc2_n6_t0_2;
-    wire signed [24:0] fc2_n6_t0_3_a;
-    wire signed [24:0] fc2_n6_t0_3_b;
-    wire signed [24:0] fc2_n6_t0_3;
-    wire signed [26:0] fc2_n6_t1_0_b;
+    wire signed [18:0] fc2_n5_y_rnd = fc2_n5_y_fl_d1 + $signed({18'd0, fc2_n5_y_inc});
+    wire signed [17:0] fc2_n5_y_sat = (fc2_n5_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc2_n5_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc2_n5_y_rnd[17:0]));
+    wire signed [25:0] fc2_n6_p0 = fc2_in_0_s_2 * 9'sd141; // weight 0.55078125
+    wire signed [25:0] fc2_n6_p1 = fc2_in_1_s_2 * 9'sd135; // weight 0.52734375
+    wire signed [21:0] fc2_n6_p2 = fc2_in_2_s_2 * 5'sd11; // weight 0.04296875
+    wire signed [24:0] fc2_n6_p4 = fc2_in_4_s_2 * 8'sd91; // weight 0.35546875
+    wire signed [23:0] fc2_n6_p5 = fc2_in_5_s_2 * 7'sd54; // weight 0.2109375
+    wire signed [23:0] fc2_n6_p6 = fc2_in_6_s_2 * 7'sd42; // weight 0.1640625
+    wire signed [23:0] fc2_n6_p7 = fc2_in_7_s_2 * 7'sd46; // weight 0.1796875
     reg  signed [26:0] fc2_n6_t0_0_d1;
-    reg  signed [26:0] fc2_n6_t1_0_b_d1;
-    wire signed [26:0] fc2_n6_t1_0;
-    wire signed [25:0] fc2_n6_t1_1_b;
+    reg  signed [24:0] fc2_n6_t1_0_b_d1;
+    wire signed [26:0] fc2_n6_t1_0 = fc2_n6_t0_0_d1 + $signed({{2{fc2_n6_t1_0_b_d1[24]}}, fc2_n6_t1_0_b_d1});
     reg  signed [25:0] fc2_n6_t0_2_d1;
-    reg  signed [25:0] fc2_n6_t1_1_b_d1;
-    wire signed [25:0] fc2_n6_t1_1;
-    wire signed [27:0] fc2_n6_t2_0_a;
-    wire signed [27:0] fc2_n6_t2_0_b;
-    wire signed [27:0] fc2_n6_t2_0;
-    wire signed [27:0] fc2_n6_t3_0_b;
-    reg  signed [27:0] fc2_n6_t3_0_b_d1;
-    wire signed [27:0] fc2_n6_t3_0;
-    wire signed [27:0] fc2_n6_acc;
-    wire signed [19:0] fc2_n6_y_fl;
-    wire fc2_n6_y_half;
-    wire [6:0] fc2_n6_y_low;
-    wire fc2_n6_y_sticky;
-    wire fc2_n6_y_lsb;
-    wire fc2_n6_y_inc_any;
+    reg  signed [24:0] fc2_n6_t1_1_b_d1;
+    wire signed [25:0] fc2_n6_t1_1 = fc2_n6_t0_2_d1 + $signed({fc2_n6_t1_1_b_d1[24], fc2_n6_t1_1_b_d1});
+    wire signed [27:0] fc2_n6_acc = (($signed({fc2_n6_t1_0[26], fc2_n6_t1_0}) + $signed({{2{fc2_n6_t1_1[25]}}, fc2_n6_t1_1})) + 28'sd323584);
+    wire fc2_n6_y_sticky = |fc2_n6_acc[6:0];
     reg  fc2_n6_y_half_d1;
     reg  fc2_n6_y_inc_any_d1;
-    wire fc2_n6_y_inc;
-    wire signed [19:0] fc2_n6_y_incx;
+    wire fc2_n6_y_inc = fc2_n6_y_half_d1 & fc2_n6_y_inc_any_d1;
     reg  signed [19:0] fc2_n6_y_fl_d1;
-    wire signed [19:0] fc2_n6_y_rnd;
-    wire signed [17:0] fc2_n6_y_wrap;
-    wire signed [19:0] fc2_n6_y_max;
-    wire fc2_n6_y_ovf_hi;
-    wire signed [17:0] fc2_n6_y_maxv;
-    wire signed [17:0] fc2_n6_y_sat;
-    wire signed [8:0] fc2_w0_7; // weight 0.51953125
+    wire signed [19:0] fc2_n6_y_rnd = fc2_n6_y_fl_d1 + $signed({19'd0, fc2_n6_y_inc});
+    wire signed [17:0] fc2_n6_y_sat = (fc2_n6_y_rnd > 20'sd131071) ? 18'sd131071 : $signed(fc2_n6_y_rnd[17:0]);
+    wire signed [25:0] fc2_n7_p0 = fc2_in_0_s_2 * 9'sd133; // weight 0.51953125
+    wire signed [24:0] fc2_n7_p1 = fc2_in_1_s_2 * 8'sd126; // weight 0.4921875
+    wire signed [20:0] fc2_n7_p2_sh = $signed({fc2_in_2_s_2, 3'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n7_p0_m;
+    wire signed [21:0] fc2_n7_p2_neg = -$signed({fc2_n7_p2_sh[20], fc2_n7_p2_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n7_p0;
-    wire signed [7:0] fc2_w1_7; // weight 0.4921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n7_p1;
-    wire signed [20:0] fc2_n7_p2_sh;
-    wire signed [21:0] fc2_n7_p2_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc2_n7_p2_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc2_n7_p2;
-    wire signed [8:0] fc2_w3_7; // weight -0.5859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n7_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n7_p3;
-    wire signed [7:0] fc2_w4_7; // weight 0.47265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n7_p4;
-    wire signed [8:0] fc2_w5_7; // weight 0.6015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc2_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc2_n7_p5;
-    wire signed [6:0] fc2_w6_7; // weight 0.2421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc2_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc2_n7_p6;
-    wire signed [18:0] fc2_n7_p7_sh;
-    wire signed [19:0] fc2_n7_bias; // bias 0.328125
-    wire signed [26:0] fc2_n7_t0_0_a;
-    wire signed [26:0] fc2_n7_t0_0_b;
-    wire signed [26:0] fc2_n7_t0_0;
-    wire signed [25:0] fc2_n7_t0_1_a;
-    wire signed [25:0] fc2_n7_t0_1;
-    wire signed [26:0] fc2_n7_t0_2_a;
-    wire signed [26:0] fc2_n7_t0_2_b;
-    wire signed [26:0] fc2_n7_t0_2;
-    wire signed [23:0] fc2_n7_t0_3_b;
-    wire signed [23:0] fc2_n7_t0_3;
-    wire signed [26:0] fc2_n7_t1_0_b;
+    wire signed [20:0] fc2_n7_p2 = $signed(fc2_n7_p2_neg[20:0]);
+    wire signed [25:0] fc2_n7_p5 = fc2_in_5_s_2 * 9'sd154; // weight 0.6015625
+    wire signed [18:0] fc2_n7_p7_sh = $signed({fc2_in_7_s_2, 1'd0});
     reg  signed [26:0] fc2_n7_t0_0_d1;
-    reg  signed [26:0] fc2_n7_t1_0_b_d1;
-    wire signed [26:0] fc2_n7_t1_0;
-    wire signed [26:0] fc2_n7_t1_1_b;
+    reg  signed [25:0] fc2_n7_t1_0_b_d1;
+    wire signed [26:0] fc2_n7_t1_0 = fc2_n7_t0_0_d1 + $signed({fc2_n7_t1_0_b_d1[25], fc2_n7_t1_0_b_d1});
     reg  signed [26:0] fc2_n7_t0_2_d1;
-    reg  signed [26:0] fc2_n7_t1_1_b_d1;
-    wire signed [26:0] fc2_n7_t1_1;
-    wire signed [27:0] fc2_n7_t2_0_a;
-    wire signed [27:0] fc2_n7_t2_0_b;
-    wire signed [27:0] fc2_n7_t2_0;
-    wire signed [27:0] fc2_n7_t3_0_b;
-    reg  signed [27:0] fc2_n7_t3_0_b_d1;
-    wire signed [27:0] fc2_n7_t3_0;
-    wire signed [27:0] fc2_n7_acc;
-    wire signed [19:0] fc2_n7_y_fl;
-    wire fc2_n7_y_half;
-    wire [6:0] fc2_n7_y_low;
-    wire fc2_n7_y_sticky;
-    wire fc2_n7_y_lsb;
-    wire fc2_n7_y_inc_any;
+    reg  signed [23:0] fc2_n7_t1_1_b_d1;
+    wire signed [26:0] fc2_n7_t1_1 = fc2_n7_t0_2_d1 + $signed({{3{fc2_n7_t1_1_b_d1[23]}}, fc2_n7_t1_1_b_d1});
+    wire signed [27:0] fc2_n7_acc = (($signed({fc2_n7_t1_0[26], fc2_n7_t1_0}) + $signed({fc2_n7_t1_1[26], fc2_n7_t1_1})) + 28'sd344064);
+    wire fc2_n7_y_sticky = |fc2_n7_acc[6:0];
     reg  fc2_n7_y_half_d1;
     reg  fc2_n7_y_inc_any_d1;
-    wire fc2_n7_y_inc;
-    wire signed [19:0] fc2_n7_y_incx;
+    wire fc2_n7_y_inc = fc2_n7_y_half_d1 & fc2_n7_y_inc_any_d1;
     reg  signed [19:0] fc2_n7_y_fl_d1;
-    wire signed [19:0] fc2_n7_y_rnd;
-    wire signed [17:0] fc2_n7_y_wrap;
-    wire signed [19:0] fc2_n7_y_max;
-    wire fc2_n7_y_ovf_hi;
-    wire signed [17:0] fc2_n7_y_maxv;
-    wire signed [17:0] fc2_n7_y_sat;
+    wire signed [19:0] fc2_n7_y_rnd = fc2_n7_y_fl_d1 + $signed({19'd0, fc2_n7_y_inc});
+    wire signed [17:0] fc2_n7_y_sat = (fc2_n7_y_rnd > 20'sd131071) ? 18'sd131071 : $signed(fc2_n7_y_rnd[17:0]);
     reg  signed [17:0] fc2_out_0;
     reg  signed [17:0] fc2_out_1;
     reg  signed [17:0] fc2_out_2;
@@ -709,571 +191,64 @@ module muon_recal_fc2 (
     reg  signed [17:0] fc2_out_6;
     reg  signed [17:0] fc2_out_7;
 
-    assign fc2_in_0 = in_data[16:0];
-    assign fc2_in_1 = in_data[33:17];
-    assign fc2_in_2 = in_data[50:34];
-    assign fc2_in_3 = in_data[67:51];
-    assign fc2_in_4 = in_data[84:68];
-    assign fc2_in_5 = in_data[101:85];
-    assign fc2_in_6 = in_data[118:102];
-    assign fc2_in_7 = in_data[135:119];
-    assign fc2_in_0_s = {{1{1'b0}}, fc2_in_0};
-    assign fc2_in_0_s_2 = fc2_in_0_s;
-    assign fc2_w0_0 = 7'h3c;
-    assign fc2_n0_p0_m = {{7{fc2_in_0_s_2[17]}}, fc2_in_0_s_2} * {{18{fc2_w0_0[6]}}, fc2_w0_0};
-    assign fc2_n0_p0 = fc2_n0_p0_m[23:0];
-    assign fc2_in_1_s = {{1{1'b0}}, fc2_in_1};
-    assign fc2_in_1_s_2 = fc2_in_1_s;
-    assign fc2_w1_0 = 8'hb6;
-    assign fc2_n0_p1_m = {{8{fc2_in_1_s_2[17]}}, fc2_in_1_s_2} * {{18{fc2_w1_0[7]}}, fc2_w1_0};
-    assign fc2_n0_p1 = fc2_n0_p1_m[24:0];
-    assign fc2_in_2_s = {{1{1'b0}}, fc2_in_2};
-    assign fc2_in_2_s_2 = fc2_in_2_s;
-    assign fc2_w2_0 = 8'h8d;
-    assign fc2_n0_p2_m = {{8{fc2_in_2_s_2[17]}}, fc2_in_2_s_2} * {{18{fc2_w2_0[7]}}, fc2_w2_0};
-    assign fc2_n0_p2 = fc2_n0_p2_m[24:0];
-    assign fc2_in_3_s = {{1{1'b0}}, fc2_in_3};
-    assign fc2_in_3_s_2 = fc2_in_3_s;
-    assign fc2_w3_0 = 8'h66;
-    assign fc2_n0_p3_m = {{8{fc2_in_3_s_2[17]}}, fc2_in_3_s_2} * {{18{fc2_w3_0[7]}}, fc2_w3_0};
-    assign fc2_n0_p3 = fc2_n0_p3_m[24:0];
-    assign fc2_in_4_s = {{1{1'b0}}, fc2_in_4};
-    assign fc2_in_4_s_2 = fc2_in_4_s;
-    assign fc2_w4_0 = 9'h16f;
-    assign fc2_n0_p4_m = {{9{fc2_in_4_s_2[17]}}, fc2_in_4_s_2} * {{18{fc2_w4_0[8]}}, fc2_w4_0};
-    assign fc2_n0_p4 = fc2_n0_p4_m[25:0];
-    assign fc2_in_5_s = {{1{1'b0}}, fc2_in_5};
-    assign fc2_in_5_s_2 = fc2_in_5_s;
-    assign fc2_w5_0 = 6'h13;
-    assign fc2_n0_p5_m = {{6{fc2_in_5_s_2[17]}}, fc2_in_5_s_2} * {{18{fc2_w5_0[5]}}, fc2_w5_0};
-    assign fc2_n0_p5 = fc2_n0_p5_m[22:0];
-    assign fc2_in_6_s = {{1{1'b0}}, fc2_in_6};
-    assign fc2_in_6_s_2 = fc2_in_6_s;
-    assign fc2_w6_0 = 7'h42;
-    assign fc2_n0_p6_m = {{7{fc2_in_6_s_2[17]}}, fc2_in_6_s_2} * {{18{fc2_w6_0[6]}}, fc2_w6_0};
-    assign fc2_n0_p6 = fc2_n0_p6_m[23:0];
-    assign fc2_in_7_s = {{1{1'b0}}, fc2_in_7};
-    assign fc2_in_7_s_2 = fc2_in_7_s;
-    assign fc2_w7_0 = 9'h173;
-    assign fc2_n0_p7_m = {{9{fc2_in_7_s_2[17]}}, fc2_in_7_s_2} * {{18{fc2_w7_0[8]}}, fc2_w7_0};
-    assign fc2_n0_p7 = fc2_n0_p7_m[25:0];
-    assign fc2_n0_bias = 17'h0d000;
-    assign fc2_n0_t0_0_a = {{1{fc2_n0_p0[23]}}, fc2_n0_p0};
-    assign fc2_n0_t0_0 = fc2_n0_t0_0_a + fc2_n0_p1;
-    assign fc2_n0_t0_1 = fc2_n0_p2 + fc2_n0_p3;
-    assign fc2_n0_t0_2_b = {{3{fc2_n0_p5[22]}}, fc2_n0_p5};
-    assign fc2_n0_t0_2 = fc2_n0_p4 + fc2_n0_t0_2_b;
-    assign fc2_n0_t0_3_a = {{2{fc2_n0_p6[23]}}, fc2_n0_p6};
-    assign fc2_n0_t0_3 = fc2_n0_t0_3_a + fc2_n0_p7;
-    assign fc2_n0_t1_0_a = {{1{fc2_n0_t0_0[24]}}, fc2_n0_t0_0};
-    assign fc2_n0_t1_0_b = {{1{fc2_n0_t0_1[24]}}, fc2_n0_t0_1};
-    assign fc2_n0_t1_0 = fc2_n0_t1_0_a_d1 + fc2_n0_t1_0_b_d1;
-    assign fc2_n0_t1_1_a = {{1{fc2_n0_t0_2[25]}}, fc2_n0_t0_2};
-    assign fc2_n0_t1_1_b = {{1{fc2_n0_t0_3[25]}}, fc2_n0_t0_3};
-    assign fc2_n0_t1_1 = fc2_n0_t1_1_a_d1 + fc2_n0_t1_1_b_d1;
-    assign fc2_n0_t2_0_a = {{2{fc2_n0_t1_0[25]}}, fc2_n0_t1_0};
-    assign fc2_n0_t2_0_b = {{1{fc2_n0_t1_1[26]}}, fc2_n0_t1_1};
-    assign fc2_n0_t2_0 = fc2_n0_t2_0_a + fc2_n0_t2_0_b;
-    assign fc2_n0_t3_0_b = {{11{fc2_n0_bias[16]}}, fc2_n0_bias};
-    assign fc2_n0_t3_0 = fc2_n0_t2_0 + fc2_n0_t3_0_b_d1;
-    assign fc2_n0_acc = fc2_n0_t3_0;
-    assign fc2_n0_y_fl = fc2_n0_acc[27:8];
-    assign fc2_n0_y_half = fc2_n0_acc[7];
-    assign fc2_n0_y_low = fc2_n0_acc[6:0];
-    assign fc2_n0_y_sticky = |fc2_n0_y_low;
-    assign fc2_n0_y_lsb = fc2_n0_acc[8];
-    assign fc2_n0_y_inc_any = fc2_n0_y_sticky | fc2_n0_y_lsb;
-    assign fc2_n0_y_inc = fc2_n0_y_half_d1 & fc2_n0_y_inc_any_d1;
-    assign fc2_n0_y_incx = {{19{1'b0}}, fc2_n0_y_inc};
-    assign fc2_n0_y_rnd = fc2_n0_y_fl_d1 + fc2_n0_y_incx;
-    assign fc2_n0_y_wrap = fc2_n0_y_rnd[17:0];
-    assign fc2_n0_y_min = 20'he0000;
-    assign fc2_n0_y_ovf_lo = (fc2_n0_y_rnd < fc2_n0_y_min);
-    assign fc2_n0_y_minv = 18'h20000;
-    assign fc2_n0_y_satlo = fc2_n0_y_ovf_lo ? fc2_n0_y_minv : fc2_n0_y_wrap;
-    assign fc2_w0_1 = 7'h5e;
-    assign fc2_n1_p0_m = {{7{fc2_in_0_s_2[17]}}, fc2_in_0_s_2} * {{18{fc2_w0_1[6]}}, fc2_w0_1};
-    assign fc2_n1_p0 = fc2_n1_p0_m[23:0];
-    assign fc2_w1_1 = 6'h18;
-    assign fc2_n1_p1_m = {{6{fc2_in_1_s_2[17]}}, fc2_in_1_s_2} * {{18{fc2_w1_1[5]}}, fc2_w1_1};
-    assign fc2_n1_p1 = fc2_n1_p1_m[22:0];
-    assign fc2_w2_1 = 8'h52;
-    assign fc2_n1_p2_m = {{8{fc2_in_2_s_2[17]}}, fc2_in_2_s_2} * {{18{fc2_w2_1[7]}}, fc2_w2_1};
-    assign fc2_n1_p2 = fc2_n1_p2_m[24:0];
-    assign fc2_w3_1 = 8'h82;
-    assign fc2_n1_p3_m = {{8{fc2_in_3_s_2[17]}}, fc2_in_3_s_2} * {{18{fc2_w3_1[7]}}, fc2_w3_1};
-    assign fc2_n1_p3 = fc2_n1_p3_m[24:0];
-    assign fc2_w4_1 = 6'h1e;
-    assign fc2_n1_p4_m = {{6{fc2_in_4_s_2[17]}}, fc2_in_4_s_2} * {{18{fc2_w4_1[5]}}, fc2_w4_1};
-    assign fc2_n1_p4 = fc2_n1_p4_m[22:0];
-    assign fc2_w5_1 = 8'h86;
-    assign fc2_n1_p5_m = {{8{fc2_in_5_s_2[17]}}, fc2_in_5_s_2} * {{18{fc2_w5_1[7]}}, fc2_w5_1};
-    assign fc2_n1_p5 = fc2_n1_p5_m[24:0];
-    assign fc2_w6_1 = 7'h30;
-    assign fc2_n1_p6_m = {{7{fc2_in_6_s_2[17]}}, fc2_in_6_s_2} * {{18{fc2_w6_1[6]}}, fc2_w6_1};
-    assign fc2_n1_p6 = fc2_n1_p6_m[23:0];
-    assign fc2_w7_1 = 5'h09;
-    assign fc2_n1_p7_m = {{5{fc2_in_7_s_2[17]}}, fc2_in_7_s_2} * {{18{fc2_w7_1[4]}}, fc2_w7_1};
-    assign fc2_n1_p7 = fc2_n1_p7_m[21:0];
-    assign fc2_n1_bias = 20'h96000;
-    assign fc2_n1_t0_0_b = {{1{fc2_n1_p1[22]}}, fc2_n1_p1};
-    assign fc2_n1_t0_0 = fc2_n1_p0 + fc2_n1_t0_0_b;
-    assign fc2_n1_t0_1 = fc2_n1_p2 + fc2_n1_p3;
-    assign fc2_n1_t0_2_a = {{2{fc2_n1_p4[22]}}, fc2_n1_p4};
-    assign fc2_n1_t0_2 = fc2_n1_t0_2_a + fc2_n1_p5;
-    assign fc2_n1_t0_3_b = {{2{fc2_n1_p7[21]}}, fc2_n1_p7};
-    assign fc2_n1_t0_3 = fc2_n1_p6 + fc2_n1_t0_3_b;
-    assign fc2_n1_t1_0_a = {{2{fc2_n1_t0_0[23]}}, fc2_n1_t0_0};
-    assign fc2_n1_t1_0_b = {{1{fc2_n1_t0_1[24]}}, fc2_n1_t0_1};
-    assign fc2_n1_t1_0 = fc2_n1_t1_0_a_d1 + fc2_n1_t1_0_b_d1;
-    assign fc2_n1_t1_1_b = {{1{fc2_n1_t0_3[23]}}, fc2_n1_t0_3};
-    assign fc2_n1_t1_1 = fc2_n1_t0_2_d1 + fc2_n1_t1_1_b_d1;
-    assign fc2_n1_t2_0_a = {{1{fc2_n1_t1_0[25]}}, fc2_n1_t1_0};
-    assign fc2_n1_t2_0_b = {{2{fc2_n1_t1_1[24]}}, fc2_n1_t1_1};
-    assign fc2_n1_t2_0 = fc2_n1_t2_0_a + fc2_n1_t2_0_b;
-    assign fc2_n1_t3_0_b = {{7{fc2_n1_bias[19]}}, fc2_n1_bias};
-    assign fc2_n1_t3_0 = fc2_n1_t2_0 + fc2_n1_t3_0_b_d1;
-    assign fc2_n1_acc = fc2_n1_t3_0;
-    assign fc2_n1_y_fl = fc2_n1_acc[26:8];
-    assign fc2_n1_y_half = fc2_n1_acc[7];
-    assign fc2_n1_y_low = fc2_n1_acc[6:0];
-    assign fc2_n1_y_sticky = |fc2_n1_y_low;
-    assign fc2_n1_y_lsb = fc2_n1_acc[8];
-    assign fc2_n1_y_inc_any = fc2_n1_y_sticky | fc2_n1_y_lsb;
-    assign fc2_n1_y_inc = fc2_n1_y_half_d1 & fc2_n1_y_inc_any_d1;
-    assign fc2_n1_y_incx = {{18{1'b0}}, fc2_n1_y_inc};
-    assign fc2_n1_y_rnd = fc2_n1_y_fl_d1 + fc2_n1_y_incx;
-    assign fc2_n1_y_wrap = fc2_n1_y_rnd[17:0];
-    assign fc2_n1_y_min = 19'h60000;
-    assign fc2_n1_y_ovf_lo = (fc2_n1_y_rnd < fc2_n1_y_min);
-    assign fc2_n1_y_minv = 18'h20000;
-    assign fc2_n1_y_satlo = fc2_n1_y_ovf_lo ? fc2_n1_y_minv : fc2_n1_y_wrap;
-    assign fc2_w0_2 = 5'h13;
-    assign fc2_n2_p0_m = {{5{fc2_in_0_s_2[17]}}, fc2_in_0_s_2} * {{18{fc2_w0_2[4]}}, fc2_w0_2};
-    assign fc2_n2_p0 = fc2_n2_p0_m[21:0];
-    assign fc2_w1_2 = 7'h58;
-    assign fc2_n2_p1_m = {{7{fc2_in_1_s_2[17]}}, fc2_in_1_s_2} * {{18{fc2_w1_2[6]}}, fc2_w1_2};
-    assign fc2_n2_p1 = fc2_n2_p1_m[23:0];
-    assign fc2_w2_2 = 6'h16;
-    assign fc2_n2_p2_m = {{6{fc2_in_2_s_2[17]}}, fc2_in_2_s_2} * {{18{fc2_w2_2[5]}}, fc2_w2_2};
-    assign fc2_n2_p2 = fc2_n2_p2_m[22:0];
-    assign fc2_w3_2 = 8'h51;
-    assign fc2_n2_p3_m = {{8{fc2_in_3_s_2[17]}}, fc2_in_3_s_2} * {{18{fc2_w3_2[7]}}, fc2_w3_2};
-    assign fc2_n2_p3 = fc2_n2_p3_m[24:0];
-    assign fc2_w4_2 = 8'h98;
-    assign fc2_n2_p4_m = {{8{fc2_in_4_s_2[17]}}, fc2_in_4_s_2} * {{18{fc2_w4_2[7]}}, fc2_w4_2};
-    assign fc2_n2_p4 = fc2_n2_p4_m[24:0];
-    assign fc2_w5_2 = 8'h47;
-    assign fc2_n2_p5_m = {{8{fc2_in_5_s_2[17]}}, fc2_in_5_s_2} * {{18{fc2_w5_2[7]}}, fc2_w5_2};
-    assign fc2_n2_p5 = fc2_n2_p5_m[24:0];
-    assign fc2_n2_p6_sh = {fc2_in_6_s_2, 1'b0};
-    assign fc2_n2_p6_e = {{1{fc2_n2_p6_sh[18]}}, fc2_n2_p6_sh};
-    assign fc2_n2_p6_neg = -fc2_n2_p6_e;
-    assign fc2_n2_p6 = fc2_n2_p6_neg[18:0];
-    assign fc2_w7_2 = 9'h170;
-    assign fc2_n2_p7_m = {{9{fc2_in_7_s_2[17]}}, fc2_in_7_s_2} * {{18{fc2_w7_2[8]}}, fc2_w7_2};
-    assign fc2_n2_p7 = fc2_n2_p7_m[25:0];
-    assign fc2_n2_bias = 20'h7d000;
-    assign fc2_n2_t0_0_a = {{2{fc2_n2_p0[21]}}, fc2_n2_p0};
-    assign fc2_n2_t0_0 = fc2_n2_t0_0_a + fc2_n2_p1;
-    assign fc2_n2_t0_1_a = {{2{fc2_n2_p2[22]}}, fc2_n2_p2};
-    assign fc2_n2_t0_1 = fc2_n2_t0_1_a + fc2_n2_p3;
-    assign fc2_n2_t0_2 = fc2_n2_p4 + fc2_n2_p5;
-    assign fc2_n2_t0_3_a = {{7{fc2_n2_p6[18]}}, fc2_n2_p6};
-    assign fc2_n2_t0_3 = fc2_n2_t0_3_a + fc2_n2_p7;
-    assign fc2_n2_t1_0_a = {{1{fc2_n2_t0_0[23]}}, fc2_n2_t0_0};
-    assign fc2_n2_t1_0 = fc2_n2_t1_0_a_d1 + fc2_n2_t0_1_d1;
-    assign fc2_n2_t1_1_a = {{1{fc2_n2_t0_2[24]}}, fc2_n2_t0_2};
-    assign fc2_n2_t1_1 = fc2_n2_t1_1_a_d1 + fc2_n2_t0_3_d1;
-    assign fc2_n2_t2_0_a = {{2{fc2_n2_t1_0[24]}}, fc2_n2_t1_0};
-    assign fc2_n2_t2_0_b = {{1{fc2_n2_t1_1[25]}}, fc2_n2_t1_1};
-    assign fc2_n2_t2_0 = fc2_n2_t2_0_a + fc2_n2_t2_0_b;
-    assign fc2_n2_t3_0_b = {{7{fc2_n2_bias[19]}}, fc2_n2_bias};
-    assign fc2_n2_t3_0 = fc2_n2_t2_0 + fc2_n2_t3_0_b_d1;
-    assign fc2_n2_acc = fc2_n2_t3_0;
-    assign fc2_n2_y_fl = fc2_n2_acc[26:8];
-    assign fc2_n2_y_half = fc2_n2_acc[7];
-    assign fc2_n2_y_low = fc2_n2_acc[6:0];
-    assign fc2_n2_y_sticky = |fc2_n2_y_low;
-    assign fc2_n2_y_lsb = fc2_n2_acc[8];
-    assign fc2_n2_y_inc_any = fc2_n2_y_sticky | fc2_n2_y_lsb;
-    assign fc2_n2_y_inc = fc2_n2_y_half_d1 & fc2_n2_y_inc_any_d1;
-    assign fc2_n2_y_incx = {{18{1'b0}}, fc2_n2_y_inc};
-    assign fc2_n2_y_rnd = fc2_n2_y_fl_d1 + fc2_n2_y_incx;
-    assign fc2_n2_y_wrap = fc2_n2_y_rnd[17:0];
-    assign fc2_n2_y_min = 19'h60000;
-    assign fc2_n2_y_ovf_lo = (fc2_n2_y_rnd < fc2_n2_y_min);
-    assign fc2_n2_y_minv = 18'h20000;
-    assign fc2_n2_y_satlo = fc2_n2_y_ovf_lo ? fc2_n2_y_minv : fc2_n2_y_wrap;
-    assign fc2_w0_3 = 9'h09a;
-    assign fc2_n3_p0_m = {{9{fc2_in_0_s_2[17]}}, fc2_in_0_s_2} * {{18{fc2_w0_3[8]}}, fc2_w0_3};
-    assign fc2_n3_p0 = fc2_n3_p0_m[25:0];
-    assign fc2_w1_3 = 8'h60;
-    assign fc2_n3_p1_m = {{8{fc2_in_1_s_2[17]}}, fc2_in_1_s_2} * {{18{fc2_w1_3[7]}}, fc2_w1_3};
-    assign fc2_n3_p1 = fc2_n3_p1_m[24:0];
-    assign fc2_w2_3 = 6'h11;
-    assign fc2_n3_p2_m = {{6{fc2_in_2_s_2[17]}}, fc2_in_2_s_2} * {{18{fc2_w2_3[5]}}, fc2_w2_3};
-    assign fc2_n3_p2 = fc2_n3_p2_m[22:0];
-    assign fc2_w3_3 = 9'h177;
-    assign fc2_n3_p3_m = {{9{fc2_in_3_s_2[17]}}, fc2_in_3_s_2} * {{18{fc2_w3_3[8]}}, fc2_w3_3};
-    assign fc2_n3_p3 = fc2_n3_p3_m[25:0];
-    assign fc2_w4_3 = 7'h26;
-    assign fc2_n3_p4_m = {{7{fc2_in_4_s_2[17]}}, fc2_in_4_s_2} * {{18{fc2_w4_3[6]}}, fc2_w4_3};
-    assign fc2_n3_p4 = fc2_n3_p4_m[23:0];
-    assign fc2_w5_3 = 7'h21;
-    assign fc2_n3_p5_m = {{7{fc2_in_5_s_2[17]}}, fc2_in_5_s_2} * {{18{fc2_w5_3[6]}}, fc2_w5_3};
-    assign fc2_n3_p5 = fc2_n3_p5_m[23:0];
-    assign fc2_w6_3 = 9'h089;
-    assign fc2_n3_p6_m = {{9{fc2_in_6_s_2[17]}}, fc2_in_6_s_2} * {{18{fc2_w6_3[8]}}, fc2_w6_3};
-    assign fc2_n3_p6 = fc2_n3_p6_m[25:0];
-    assign fc2_w7_3 = 8'ha2;
-    assign fc2_n3_p7_m = {{8{fc2_in_7_s_2[17]}}, fc2_in_7_s_2} * {{18{fc2_w7_3[7]}}, fc2_w7_3};
-    assign fc2_n3_p7 = fc2_n3_p7_m[24:0];
-    assign fc2_n3_bias = 20'hb8000;
-    assign fc2_n3_t0_0_b = {{1{fc2_n3_p1[24]}}, fc2_n3_p1};
-    assign fc2_n3_t0_0 = fc2_n3_p0 + fc2_n3_t0_0_b;
-    assign fc2_n3_t0_1_a = {{3{fc2_n3_p2[22]}}, fc2_n3_p2};
-    assign fc2_n3_t0_1 = fc2_n3_t0_1_a + fc2_n3_p3;
-    assign fc2_n3_t0_2_a = {{1{fc2_n3_p4[23]}}, fc2_n3_p4};
-    assign fc2_n3_t0_2_b = {{1{fc2_n3_p5[23]}}, fc2_n3_p5};
-    assign fc2_n3_t0_2 = fc2_n3_t0_2_a + fc2_n3_t0_2_b;
-    assign fc2_n3_t0_3_b = {{1{fc2_n3_p7[24]}}, fc2_n3_p7};
-    assign fc2_n3_t0_3 = fc2_n3_p6 + fc2_n3_t0_3_b;
-    assign fc2_n3_t1_0_a = {{1{fc2_n3_t0_0[25]}}, fc2_n3_t0_0};
-    assign fc2_n3_t1_0_b = {{1{fc2_n3_t0_1[25]}}, fc2_n3_t0_1};
-    assign fc2_n3_t1_0 = fc2_n3_t1_0_a_d1 + fc2_n3_t1_0_b_d1;
-    assign fc2_n3_t1_1_a = {{1{fc2_n3_t0_2[24]}}, fc2_n3_t0_2};
-    assign fc2_n3_t1_1 = fc2_n3_t1_1_a_d1 + fc2_n3_t0_3_d1;
-    assign fc2_n3_t2_0_b = {{1{fc2_n3_t1_1[25]}}, fc2_n3_t1_1};
-    assign fc2_n3_t2_0 = fc2_n3_t1_0 + fc2_n3_t2_0_b;
-    assign fc2_n3_t3_0_b = {{7{fc2_n3_bias[19]}}, fc2_n3_bias};
-    assign fc2_n3_t3_0 = fc2_n3_t2_0 + fc2_n3_t3_0_b_d1;
-    assign fc2_n3_acc = fc2_n3_t3_0;
-    assign fc2_n3_y_fl = fc2_n3_acc[26:8];
-    assign fc2_n3_y_half = fc2_n3_acc[7];
-    assign fc2_n3_y_low = fc2_n3_acc[6:0];
-    assign fc2_n3_y_sticky = |fc2_n3_y_low;
-    assign fc2_n3_y_lsb = fc2_n3_acc[8];
-    assign fc2_n3_y_inc_any = fc2_n3_y_sticky | fc2_n3_y_lsb;
-    assign fc2_n3_y_inc = fc2_n3_y_half_d1 & fc2_n3_y_inc_any_d1;
-    assign fc2_n3_y_incx = {{18{1'b0}}, fc2_n3_y_inc};
-    assign fc2_n3_y_rnd = fc2_n3_y_fl_d1 + fc2_n3_y_incx;
-    assign fc2_n3_y_wrap = fc2_n3_y_rnd[17:0];
-    assign fc2_n3_y_max = 19'h1ffff;
-    assign fc2_n3_y_ovf_hi = (fc2_n3_y_rnd > fc2_n3_y_max);
-    assign fc2_n3_y_maxv = 18'h1ffff;
-    assign fc2_n3_y_sat = fc2_n3_y_ovf_hi ? fc2_n3_y_maxv : fc2_n3_y_wrap;
-    assign fc2_w0_4 = 9'h099;
-    assign fc2_n4_p0_m = {{9{fc2_in_0_s_2[17]}}, fc2_in_0_s_2} * {{18{fc2_w0_4[8]}}, fc2_w0_4};
-    assign fc2_n4_p0 = fc2_n4_p0_m[25:0];
-    assign fc2_w1_4 = 7'h43;
-    assign fc2_n4_p1_m = {{7{fc2_in_1_s_2[17]}}, fc2_in_1_s_2} * {{18{fc2_w1_4[6]}}, fc2_w1_4};
-    assign fc2_n4_p1 = fc2_n4_p1_m[23:0];
-    assign fc2_w2_4 = 4'b0101;
-    assign fc2_n4_p2_m = {{4{fc2_in_2_s_2[17]}}, fc2_in_2_s_2} * {{18{fc2_w2_4[3]}}, fc2_w2_4};
-    assign fc2_n4_p2 = fc2_n4_p2_m[20:0];
-    assign fc2_w3_4 = 7'h42;
-    assign fc2_n4_p3_m = {{7{fc2_in_3_s_2[17]}}, fc2_in_3_s_2} * {{18{fc2_w3_4[6]}}, fc2_w3_4};
-    assign fc2_n4_p3 = fc2_n4_p3_m[23:0];
-    assign fc2_w4_4 = 8'h79;
-    assign fc2_n4_p4_m = {{8{fc2_in_4_s_2[17]}}, fc2_in_4_s_2} * {{18{fc2_w4_4[7]}}, fc2_w4_4};
-    assign fc2_n4_p4 = fc2_n4_p4_m[24:0];
-    assign fc2_w5_4 = 8'h42;
-    assign fc2_n4_p5_m = {{8{fc2_in_5_s_2[17]}}, fc2_in_5_s_2} * {{18{fc2_w5_4[7]}}, fc2_w5_4};
-    assign fc2_n4_p5 = fc2_n4_p5_m[24:0];
-    assign fc2_w6_4 = 9'h171;
-    assign fc2_n4_p6_m = {{9{fc2_in_6_s_2[17]}}, fc2_in_6_s_2} * {{18{fc2_w6_4[8]}}, fc2_w6_4};
-    assign fc2_n4_p6 = fc2_n4_p6_m[25:0];
-    assign fc2_w7_4 = 8'h60;
-    assign fc2_n4_p7_m = {{8{fc2_in_7_s_2[17]}}, fc2_in_7_s_2} * {{18{fc2_w7_4[7]}}, fc2_w7_4};
-    assign fc2_n4_p7 = fc2_n4_p7_m[24:0];
-    assign fc2_n4_bias = 21'h094000;
-    assign fc2_n4_t0_0_b = {{2{fc2_n4_p1[23]}}, fc2_n4_p1};
-    assign fc2_n4_t0_0 = fc2_n4_p0 + fc2_n4_t0_0_b;
-    assign fc2_n4_t0_1_a = {{3{fc2_n4_p2[20]}}, fc2_n4_p2};
-    assign fc2_n4_t0_1 = fc2_n4_t0_1_a + fc2_n4_p3;
-    assign fc2_n4_t0_2_a = {{1{fc2_n4_p4[24]}}, fc2_n4_p4};
-    assign fc2_n4_t0_2_b = {{1{fc2_n4_p5[24]}}, fc2_n4_p5};
-    assign fc2_n4_t0_2 = fc2_n4_t0_2_a + fc2_n4_t0_2_b;
-    assign fc2_n4_t0_3_b = {{1{fc2_n4_p7[24]}}, fc2_n4_p7};
-    assign fc2_n4_t0_3 = fc2_n4_p6 + fc2_n4_t0_3_b;
-    assign fc2_n4_t1_0_b = {{2{fc2_n4_t0_1[23]}}, fc2_n4_t0_1};
-    assign fc2_n4_t1_0 = fc2_n4_t0_0_d1 + fc2_n4_t1_0_b_d1;
-    assign fc2_n4_t1_1_a = {{1{fc2_n4_t0_2[25]}}, fc2_n4_t0_2};
-    assign fc2_n4_t1_1_b = {{1{fc2_n4_t0_3[25]}}, fc2_n4_t0_3};
-    assign fc2_n4_t1_1 = fc2_n4_t1_1_a_d1 + fc2_n4_t1_1_b_d1;
-    assign fc2_n4_t2_0_a = {{1{fc2_n4_t1_0[25]}}, fc2_n4_t1_0};
-    assign fc2_n4_t2_0 = fc2_n4_t2_0_a + fc2_n4_t1_1;
-    assign fc2_n4_t3_0_b = {{6{fc2_n4_bias[20]}}, fc2_n4_bias};
-    assign fc2_n4_t3_0 = fc2_n4_t2_0 + fc2_n4_t3_0_b_d1;
-    assign fc2_n4_acc = fc2_n4_t3_0;
-    assign fc2_n4_y_fl = fc2_n4_acc[26:8];
-    assign fc2_n4_y_half = fc2_n4_acc[7];
-    assign fc2_n4_y_low = fc2_n4_acc[6:0];
-    assign fc2_n4_y_sticky = |fc2_n4_y_low;
-    assign fc2_n4_y_lsb = fc2_n4_acc[8];
-    assign fc2_n4_y_inc_any = fc2_n4_y_sticky | fc2_n4_y_lsb;
-    assign fc2_n4_y_inc = fc2_n4_y_half_d1 & fc2_n4_y_inc_any_d1;
-    assign fc2_n4_y_incx = {{18{1'b0}}, fc2_n4_y_inc};
-    assign fc2_n4_y_rnd = fc2_n4_y_fl_d1 + fc2_n4_y_incx;
-    assign fc2_n4_y_wrap = fc2_n4_y_rnd[17:0];
-    assign fc2_n4_y_max = 19'h1ffff;
-    assign fc2_n4_y_ovf_hi = (fc2_n4_y_rnd > fc2_n4_y_max);
-    assign fc2_n4_y_min = 19'h60000;
-    assign fc2_n4_y_ovf_lo = (fc2_n4_y_rnd < fc2_n4_y_min);
-    assign fc2_n4_y_minv = 18'h20000;
-    assign fc2_n4_y_satlo = fc2_n4_y_ovf_lo ? fc2_n4_y_minv : fc2_n4_y_wrap;
-    assign fc2_n4_y_maxv = 18'h1ffff;
-    assign fc2_n4_y_sat = fc2_n4_y_ovf_hi ? fc2_n4_y_maxv : fc2_n4_y_satlo;
-    assign fc2_w0_5 = 8'h81;
-    assign fc2_n5_p0_m = {{8{fc2_in_0_s_2[17]}}, fc2_in_0_s_2} * {{18{fc2_w0_5[7]}}, fc2_w0_5};
-    assign fc2_n5_p0 = fc2_n5_p0_m[24:0];
-    assign fc2_w1_5 = 9'h16c;
-    assign fc2_n5_p1_m = {{9{fc2_in_1_s_2[17]}}, fc2_in_1_s_2} * {{18{fc2_w1_5[8]}}, fc2_w1_5};
-    assign fc2_n5_p1 = fc2_n5_p1_m[25:0];
-    assign fc2_w2_5 = 7'h3a;
-    assign fc2_n5_p2_m = {{7{fc2_in_2_s_2[17]}}, fc2_in_2_s_2} * {{18{fc2_w2_5[6]}}, fc2_w2_5};
-    assign fc2_n5_p2 = fc2_n5_p2_m[23:0];
-    assign fc2_w3_5 = 8'h4c;
-    assign fc2_n5_p3_m = {{8{fc2_in_3_s_2[17]}}, fc2_in_3_s_2} * {{18{fc2_w3_5[7]}}, fc2_w3_5};
-    assign fc2_n5_p3 = fc2_n5_p3_m[24:0];
-    assign fc2_w4_5 = 8'h79;
-    assign fc2_n5_p4_m = {{8{fc2_in_4_s_2[17]}}, fc2_in_4_s_2} * {{18{fc2_w4_5[7]}}, fc2_w4_5};
-    assign fc2_n5_p4 = fc2_n5_p4_m[24:0];
-    assign fc2_w5_5 = 7'h37;
-    assign fc2_n5_p5_m = {{7{fc2_in_5_s_2[17]}}, fc2_in_5_s_2} * {{18{fc2_w5_5[6]}}, fc2_w5_5};
-    assign fc2_n5_p5 = fc2_n5_p5_m[23:0];
-    assign fc2_w6_5 = 7'h3e;
-    assign fc2_n5_p6_m = {{7{fc2_in_6_s_2[17]}}, fc2_in_6_s_2} * {{18{fc2_w6_5[6]}}, fc2_w6_5};
-    assign fc2_n5_p6 = fc2_n5_p6_m[23:0];
-    assign fc2_w7_5 = 8'ha7;
-    assign fc2_n5_p7_m = {{8{fc2_in_7_s_2[17]}}, fc2_in_7_s_2} * {{18{fc2_w7_5[7]}}, fc2_w7_5};
-    assign fc2_n5_p7 = fc2_n5_p7_m[24:0];
-    assign fc2_n5_bias = 16'h7000;
-    assign fc2_n5_t0_0_a = {{2{fc2_n5_p0[24]}}, fc2_n5_p0};
-    assign fc2_n5_t0_0_b = {{1{fc2_n5_p1[25]}}, fc2_n5_p1};
-    assign fc2_n5_t0_0 = fc2_n5_t0_0_a + fc2_n5_t0_0_b;
-    assign fc2_n5_t0_1_a = {{2{fc2_n5_p2[23]}}, fc2_n5_p2};
-    assign fc2_n5_t0_1_b = {{1{fc2_n5_p3[24]}}, fc2_n5_p3};
-    assign fc2_n5_t0_1 = fc2_n5_t0_1_a + fc2_n5_t0_1_b;
-    assign fc2_n5_t0_2_a = {{1{fc2_n5_p4[24]}}, fc2_n5_p4};
-    assign fc2_n5_t0_2_b = {{2{fc2_n5_p5[23]}}, fc2_n5_p5};
-    assign fc2_n5_t0_2 = fc2_n5_t0_2_a + fc2_n5_t0_2_b;
-    assign fc2_n5_t0_3_a = {{1{fc2_n5_p6[23]}}, fc2_n5_p6};
-    assign fc2_n5_t0_3 = fc2_n5_t0_3_a + fc2_n5_p7;
-    assign fc2_n5_t1_0_b = {{1{fc2_n5_t0_1[25]}}, fc2_n5_t0_1};
-    assign fc2_n5_t1_0 = fc2_n5_t0_0_d1 + fc2_n5_t1_0_b_d1;
-    assign fc2_n5_t1_1_b = {{1{fc2_n5_t0_3[24]}}, fc2_n5_t0_3};
-    assign fc2_n5_t1_1 = fc2_n5_t0_2_d1 + fc2_n5_t1_1_b_d1;
-    assign fc2_n5_t2_0_b = {{1{fc2_n5_t1_1[25]}}, fc2_n5_t1_1};
-    assign fc2_n5_t2_0 = fc2_n5_t1_0 + fc2_n5_t2_0_b;
-    assign fc2_n5_t3_0_b = {{11{fc2_n5_bias[15]}}, fc2_n5_bias};
-    assign fc2_n5_t3_0 = fc2_n5_t2_0 + fc2_n5_t3_0_b_d1;
-    assign fc2_n5_acc = fc2_n5_t3_0;
-    assign fc2_n5_y_fl = fc2_n5_acc[26:8];
-    assign fc2_n5_y_half = fc2_n5_acc[7];
-    assign fc2_n5_y_low = fc2_n5_acc[6:0];
-    assign fc2_n5_y_sticky = |fc2_n5_y_low;
-    assign fc2_n5_y_lsb = fc2_n5_acc[8];
-    assign fc2_n5_y_inc_any = fc2_n5_y_sticky | fc2_n5_y_lsb;
-    assign fc2_n5_y_inc = fc2_n5_y_half_d1 & fc2_n5_y_inc_any_d1;
-    assign fc2_n5_y_incx = {{18{1'b0}}, fc2_n5_y_inc};
-    assign fc2_n5_y_rnd = fc2_n5_y_fl_d1 + fc2_n5_y_incx;
-    assign fc2_n5_y_wrap = fc2_n5_y_rnd[17:0];
-    assign fc2_n5_y_max = 19'h1ffff;
-    assign fc2_n5_y_ovf_hi = (fc2_n5_y_rnd > fc2_n5_y_max);
-    assign fc2_n5_y_min = 19'h60000;
-    assign fc2_n5_y_ovf_lo = (fc2_n5_y_rnd < fc2_n5_y_min);
-    assign fc2_n5_y_minv = 18'h20000;
-    assign fc2_n5_y_satlo = fc2_n5_y_ovf_lo ? fc2_n5_y_minv : fc2_n5_y_wrap;
-    assign fc2_n5_y_maxv = 18'h1ffff;
-    assign fc2_n5_y_sat = fc2_n5_y_ovf_hi ? fc2_n5_y_maxv : fc2_n5_y_satlo;
-    assign fc2_w0_6 = 9'h08d;
-    assign fc2_n6_p0_m = {{9{fc2_in_0_s_2[17]}}, fc2_in_0_s_2} * {{18{fc2_w0_6[8]}}, fc2_w0_6};
-    assign fc2_n6_p0 = fc2_n6_p0_m[25:0];
-    assign fc2_w1_6 = 9'h087;
-    assign fc2_n6_p1_m = {{9{fc2_in_1_s_2[17]}}, fc2_in_1_s_2} * {{18{fc2_w1_6[8]}}, fc2_w1_6};
-    assign fc2_n6_p1 = fc2_n6_p1_m[25:0];
-    assign fc2_w2_6 = 5'h0b;
-    assign fc2_n6_p2_m = {{5{fc2_in_2_s_2[17]}}, fc2_in_2_s_2} * {{18{fc2_w2_6[4]}}, fc2_w2_6};
-    assign fc2_n6_p2 = fc2_n6_p2_m[21:0];
-    assign fc2_w3_6 = 8'hb1;
-    assign fc2_n6_p3_m = {{8{fc2_in_3_s_2[17]}}, fc2_in_3_s_2} * {{18{fc2_w3_6[7]}}, fc2_w3_6};
-    assign fc2_n6_p3 = fc2_n6_p3_m[24:0];
-    assign fc2_w4_6 = 8'h5b;
-    assign fc2_n6_p4_m = {{8{fc2_in_4_s_2[17]}}, fc2_in_4_s_2} * {{18{fc2_w4_6[7]}}, fc2_w4_6};
-    assign fc2_n6_p4 = fc2_n6_p4_m[24:0];
-    assign fc2_w5_6 = 7'h36;
-    assign fc2_n6_p5_m = {{7{fc2_in_5_s_2[17]}}, fc2_in_5_s_2} * {{18{fc2_w5_6[6]}}, fc2_w5_6};
-    assign fc2_n6_p5 = fc2_n6_p5_m[23:0];
-    assign fc2_w6_6 = 7'h2a;
-    assign fc2_n6_p6_m = {{7{fc2_in_6_s_2[17]}}, fc2_in_6_s_2} * {{18{fc2_w6_6[6]}}, fc2_w6_6};
-    assign fc2_n6_p6 = fc2_n6_p6_m[23:0];
-    assign fc2_w7_6 = 7'h2e;
-    assign fc2_n6_p7_m = {{7{fc2_in_7_s_2[17]}}, fc2_in_7_s_2} * {{18{fc2_w7_6[6]}}, fc2_w7_6};
-    assign fc2_n6_p7 = fc2_n6_p7_m[23:0];
-    assign fc2_n6_bias = 20'h4f000;
-    assign fc2_n6_t0_0_a = {{1{fc2_n6_p0[25]}}, fc2_n6_p0};
-    assign fc2_n6_t0_0_b = {{1{fc2_n6_p1[25]}}, fc2_n6_p1};
-    assign fc2_n6_t0_0 = fc2_n6_t0_0_a + fc2_n6_t0_0_b;
-    assign fc2_n6_t0_1_a = {{3{fc2_n6_p2[21]}}, fc2_n6_p2};
-    assign fc2_n6_t0_1 = fc2_n6_t0_1_a + fc2_n6_p3;
-    assign fc2_n6_t0_2_a = {{1{fc2_n6_p4[24]}}, fc2_n6_p4};
-    assign fc2_n6_t0_2_b = {{2{fc2_n6_p5[23]}}, fc2_n6_p5};
-    assign fc2_n6_t0_2 = fc2_n6_t0_2_a + fc2_n6_t0_2_b;
-    assign fc2_n6_t0_3_a = {{1{fc2_n6_p6[23]}}, fc2_n6_p6};
-    assign fc2_n6_t0_3_b = {{1{fc2_n6_p7[23]}}, fc2_n6_p7};
-    assign fc2_n6_t0_3 = fc2_n6_t0_3_a + fc2_n6_t0_3_b;
-    assign fc2_n6_t1_0_b = {{2{fc2_n6_t0_1[24]}}, fc2_n6_t0_1};
-    assign fc2_n6_t1_0 = fc2_n6_t0_0_d1 + fc2_n6_t1_0_b_d1;
-    assign fc2_n6_t1_1_b = {{1{fc2_n6_t0_3[24]}}, fc2_n6_t0_3};
-    assign fc2_n6_t1_1 = fc2_n6_t0_2_d1 + fc2_n6_t1_1_b_d1;
-    assign fc2_n6_t2_0_a = {{1{fc2_n6_t1_0[26]}}, fc2_n6_t1_0};
-    assign fc2_n6_t2_0_b = {{2{fc2_n6_t1_1[25]}}, fc2_n6_t1_1};
-    assign fc2_n6_t2_0 = fc2_n6_t2_0_a + fc2_n6_t2_0_b;
-    assign fc2_n6_t3_0_b = {{8{fc2_n6_bias[19]}}, fc2_n6_bias};
-    assign fc2_n6_t3_0 = fc2_n6_t2_0 + fc2_n6_t3_0_b_d1;
-    assign fc2_n6_acc = fc2_n6_t3_0;
-    assign fc2_n6_y_fl = fc2_n6_acc[27:8];
-    assign fc2_n6_y_half = fc2_n6_acc[7];
-    assign fc2_n6_y_low = fc2_n6_acc[6:0];
-    assign fc2_n6_y_sticky = |fc2_n6_y_low;
-    assign fc2_n6_y_lsb = fc2_n6_acc[8];
-    assign fc2_n6_y_inc_any = fc2_n6_y_sticky | fc2_n6_y_lsb;
-    assign fc2_n6_y_inc = fc2_n6_y_half_d1 & fc2_n6_y_inc_any_d1;
-    assign fc2_n6_y_incx = {{19{1'b0}}, fc2_n6_y_inc};
-    assign fc2_n6_y_rnd = fc2_n6_y_fl_d1 + fc2_n6_y_incx;
-    assign fc2_n6_y_wrap = fc2_n6_y_rnd[17:0];
-    assign fc2_n6_y_max = 20'h1ffff;
-    assign fc2_n6_y_ovf_hi = (fc2_n6_y_rnd > fc2_n6_y_max);
-    assign fc2_n6_y_maxv = 18'h1ffff;
-    assign fc2_n6_y_sat = fc2_n6_y_ovf_hi ? fc2_n6_y_maxv : fc2_n6_y_wrap;
-    assign fc2_w0_7 = 9'h085;
-    assign fc2_n7_p0_m = {{9{fc2_in_0_s_2[17]}}, fc2_in_0_s_2} * {{18{fc2_w0_7[8]}}, fc2_w0_7};
-    assign fc2_n7_p0 = fc2_n7_p0_m[25:0];
-    assign fc2_w1_7 = 8'h7e;
-    assign fc2_n7_p1_m = {{8{fc2_in_1_s_2[17]}}, fc2_in_1_s_2} * {{18{fc2_w1_7[7]}}, fc2_w1_7};
-    assign fc2_n7_p1 = fc2_n7_p1_m[24:0];
-    assign fc2_n7_p2_sh = {fc2_in_2_s_2, 3'b000};
-    assign fc2_n7_p2_e = {{1{fc2_n7_p2_sh[20]}}, fc2_n7_p2_sh};
-    assign fc2_n7_p2_neg = -fc2_n7_p2_e;
-    assign fc2_n7_p2 = fc2_n7_p2_neg[20:0];
-    assign fc2_w3_7 = 9'h16a;
-    assign fc2_n7_p3_m = {{9{fc2_in_3_s_2[17]}}, fc2_in_3_s_2} * {{18{fc2_w3_7[8]}}, fc2_w3_7};
-    assign fc2_n7_p3 = fc2_n7_p3_m[25:0];
-    assign fc2_w4_7 = 8'h79;
-    assign fc2_n7_p4_m = {{8{fc2_in_4_s_2[17]}}, fc2_in_4_s_2} * {{18{fc2_w4_7[7]}}, fc2_w4_7};
-    assign fc2_n7_p4 = fc2_n7_p4_m[24:0];
-    assign fc2_w5_7 = 9'h09a;
-    assign fc2_n7_p5_m = {{9{fc2_in_5_s_2[17]}}, fc2_in_5_s_2} * {{18{fc2_w5_7[8]}}, fc2_w5_7};
-    assign fc2_n7_p5 = fc2_n7_p5_m[25:0];
-    assign fc2_w6_7 = 7'h3e;
-    assign fc2_n7_p6_m = {{7{fc2_in_6_s_2[17]}}, fc2_in_6_s_2} * {{18{fc2_w6_7[6]}}, fc2_w6_7};
-    assign fc2_n7_p6 = fc2_n7_p6_m[23:0];
-    assign fc2_n7_p7_sh = {fc2_in_7_s_2, 1'b0};
-    assign fc2_n7_bias = 20'h54000;
-    assign fc2_n7_t0_0_a = {{1{fc2_n7_p0[25]}}, fc2_n7_p0};
-    assign fc2_n7_t0_0_b = {{2{fc2_n7_p1[24]}}, fc2_n7_p1};
-    assign fc2_n7_t0_0 = fc2_n7_t0_0_a + fc2_n7_t0_0_b;
-    assign fc2_n7_t0_1_a = {{5{fc2_n7_p2[20]}}, fc2_n7_p2};
-    assign fc2_n7_t0_1 = fc2_n7_t0_1_a + fc2_n7_p3;
-    assign fc2_n7_t0_2_a = {{2{fc2_n7_p4[24]}}, fc2_n7_p4};
-    assign fc2_n7_t0_2_b = {{1{fc2_n7_p5[25]}}, fc2_n7_p5};
-    assign fc2_n7_t0_2 = fc2_n7_t0_2_a + fc2_n7_t0_2_b;
-    assign fc2_n7_t0_3_b = {{5{fc2_n7_p7_sh[18]}}, fc2_n7_p7_sh};
-    assign fc2_n7_t0_3 = fc2_n7_p6 + fc2_n7_t0_3_b;
-    assign fc2_n7_t1_0_b = {{1{fc2_n7_t0_1[25]}}, fc2_n7_t0_1};
-    assign fc2_n7_t1_0 = fc2_n7_t0_0_d1 + fc2_n7_t1_0_b_d1;
-    assign fc2_n7_t1_1_b = {{3{fc2_n7_t0_3[23]}}, fc2_n7_t0_3};
-    assign fc2_n7_t1_1 = fc2_n7_t0_2_d1 + fc2_n7_t1_1_b_d1;
-    assign fc2_n7_t2_0_a = {{1{fc2_n7_t1_0[26]}}, fc2_n7_t1_0};
-    assign fc2_n7_t2_0_b = {{1{fc2_n7_t1_1[26]}}, fc2_n7_t1_1};
-    assign fc2_n7_t2_0 = fc2_n7_t2_0_a + fc2_n7_t2_0_b;
-    assign fc2_n7_t3_0_b = {{8{fc2_n7_bias[19]}}, fc2_n7_bias};
-    assign fc2_n7_t3_0 = fc2_n7_t2_0 + fc2_n7_t3_0_b_d1;
-    assign fc2_n7_acc = fc2_n7_t3_0;
-    assign fc2_n7_y_fl = fc2_n7_acc[27:8];
-    assign fc2_n7_y_half = fc2_n7_acc[7];
-    assign fc2_n7_y_low = fc2_n7_acc[6:0];
-    assign fc2_n7_y_sticky = |fc2_n7_y_low;
-    assign fc2_n7_y_lsb = fc2_n7_acc[8];
-    assign fc2_n7_y_inc_any = fc2_n7_y_sticky | fc2_n7_y_lsb;
-    assign fc2_n7_y_inc = fc2_n7_y_half_d1 & fc2_n7_y_inc_any_d1;
-    assign fc2_n7_y_incx = {{19{1'b0}}, fc2_n7_y_inc};
-    assign fc2_n7_y_rnd = fc2_n7_y_fl_d1 + fc2_n7_y_incx;
-    assign fc2_n7_y_wrap = fc2_n7_y_rnd[17:0];
-    assign fc2_n7_y_max = 20'h1ffff;
-    assign fc2_n7_y_ovf_hi = (fc2_n7_y_rnd > fc2_n7_y_max);
-    assign fc2_n7_y_maxv = 18'h1ffff;
-    assign fc2_n7_y_sat = fc2_n7_y_ovf_hi ? fc2_n7_y_maxv : fc2_n7_y_wrap;
-    assign out_data = {fc2_out_7, fc2_out_6, fc2_out_5, fc2_out_4, fc2_out_3, fc2_out_2, fc2_out_1, fc2_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc2_n0_t1_0_a_d1 <= fc2_n0_t1_0_a;
-            fc2_n0_t1_0_b_d1 <= fc2_n0_t1_0_b;
-            fc2_n0_t1_1_a_d1 <= fc2_n0_t1_1_a;
-            fc2_n0_t1_1_b_d1 <= fc2_n0_t1_1_b;
-            fc2_n0_t3_0_b_d1 <= fc2_n0_t3_0_b;
-            fc2_n0_y_half_d1 <= fc2_n0_y_half;
-            fc2_n0_y_inc_any_d1 <= fc2_n0_y_inc_any;
-            fc2_n0_y_fl_d1 <= fc2_n0_y_fl;
-            fc2_n1_t1_0_a_d1 <= fc2_n1_t1_0_a;
-            fc2_n1_t1_0_b_d1 <= fc2_n1_t1_0_b;
-            fc2_n1_t0_2_d1 <= fc2_n1_t0_2;
-            fc2_n1_t1_1_b_d1 <= fc2_n1_t1_1_b;
-            fc2_n1_t3_0_b_d1 <= fc2_n1_t3_0_b;
-            fc2_n1_y_half_d1 <= fc2_n1_y_half;
-            fc2_n1_y_inc_any_d1 <= fc2_n1_y_inc_any;
-            fc2_n1_y_fl_d1 <= fc2_n1_y_fl;
-            fc2_n2_t1_0_a_d1 <= fc2_n2_t1_0_a;
-            fc2_n2_t0_1_d1 <= fc2_n2_t0_1;
-            fc2_n2_t1_1_a_d1 <= fc2_n2_t1_1_a;
-            fc2_n2_t0_3_d1 <= fc2_n2_t0_3;
-            fc2_n2_t3_0_b_d1 <= fc2_n2_t3_0_b;
-            fc2_n2_y_half_d1 <= fc2_n2_y_half;
-            fc2_n2_y_inc_any_d1 <= fc2_n2_y_inc_any;
-            fc2_n2_y_fl_d1 <= fc2_n2_y_fl;
-            fc2_n3_t1_0_a_d1 <= fc2_n3_t1_0_a;
-            fc2_n3_t1_0_b_d1 <= fc2_n3_t1_0_b;
-            fc2_n3_t1_1_a_d1 <= fc2_n3_t1_1_a;
-            fc2_n3_t0_3_d1 <= fc2_n3_t0_3;
-            fc2_n3_t3_0_b_d1 <= fc2_n3_t3_0_b;
-            fc2_n3_y_half_d1 <= fc2_n3_y_half;
-            fc2_n3_y_inc_any_d1 <= fc2_n3_y_inc_any;
-            fc2_n3_y_fl_d1 <= fc2_n3_y_fl;
-            fc2_n4_t0_0_d1 <= fc2_n4_t0_0;
-            fc2_n4_t1_0_b_d1 <= fc2_n4_t1_0_b;
-            fc2_n4_t1_1_a_d1 <= fc2_n4_t1_1_a;
-            fc2_n4_t1_1_b_d1 <= fc2_n4_t1_1_b;
-            fc2_n4_t3_0_b_d1 <= fc2_n4_t3_0_b;
-            fc2_n4_y_half_d1 <= fc2_n4_y_half;
-            fc2_n4_y_inc_any_d1 <= fc2_n4_y_inc_any;
-            fc2_n4_y_fl_d1 <= fc2_n4_y_fl;
-            fc2_n5_t0_0_d1 <= fc2_n5_t0_0;
-            fc2_n5_t1_0_b_d1 <= fc2_n5_t1_0_b;
-            fc2_n5_t0_2_d1 <= fc2_n5_t0_2;
-            fc2_n5_t1_1_b_d1 <= fc2_n5_t1_1_b;
-            fc2_n5_t3_0_b_d1 <= fc2_n5_t3_0_b;
-            fc2_n5_y_half_d1 <= fc2_n5_y_half;
-            fc2_n5_y_inc_any_d1 <= fc2_n5_y_inc_any;
-            fc2_n5_y_fl_d1 <= fc2_n5_y_fl;
-            fc2_n6_t0_0_d1 <= fc2_n6_t0_0;
-            fc2_n6_t1_0_b_d1 <= fc2_n6_t1_0_b;
-            fc2_n6_t0_2_d1 <= fc2_n6_t0_2;
-            fc2_n6_t1_1_b_d1 <= fc2_n6_t1_1_b;
-            fc2_n6_t3_0_b_d1 <= fc2_n6_t3_0_b;
-            fc2_n6_y_half_d1 <= fc2_n6_y_half;
-            fc2_n6_y_inc_any_d1 <= fc2_n6_y_inc_any;
-            fc2_n6_y_fl_d1 <= fc2_n6_y_fl;
-            fc2_n7_t0_0_d1 <= fc2_n7_t0_0;
-            fc2_n7_t1_0_b_d1 <= fc2_n7_t1_0_b;
-            fc2_n7_t0_2_d1 <= fc2_n7_t0_2;
-            fc2_n7_t1_1_b_d1 <= fc2_n7_t1_1_b;
-            fc2_n7_t3_0_b_d1 <= fc2_n7_t3_0_b;
-            fc2_n7_y_half_d1 <= fc2_n7_y_half;
-            fc2_n7_y_inc_any_d1 <= fc2_n7_y_inc_any;
-            fc2_n7_y_fl_d1 <= fc2_n7_y_fl;
+            fc2_n0_t1_0_a_d1 <= $signed({fc2_n0_p0[23], fc2_n0_p0}) + (fc2_in_1_s_2 * 8'shb6); // weight -0.2890625
+            fc2_n0_t1_0_b_d1 <= fc2_n0_t0_1;
+            fc2_n0_t1_1_a_d1 <= (fc2_in_4_s_2 * 9'sh16f) + $signed({{3{fc2_n0_p5[22]}}, fc2_n0_p5}); // weight -0.56640625
+            fc2_n0_t1_1_b_d1 <= $signed({{2{fc2_n0_p6[23]}}, fc2_n0_p6}) + (fc2_in_7_s_2 * 9'sh173); // weight -0.55078125
+            fc2_n0_y_half_d1 <= fc2_n0_acc[7];
+            fc2_n0_y_inc_any_d1 <= fc2_n0_y_sticky | fc2_n0_acc[8];
+            fc2_n0_y_fl_d1 <= $signed(fc2_n0_acc[27:8]);
+            fc2_n1_t1_0_a_d1 <= (fc2_in_0_s_2 * 7'sh5e) + $signed({fc2_n1_p1[22], fc2_n1_p1}); // weight -0.1328125
+            fc2_n1_t1_0_b_d1 <= fc2_n1_t0_1;
+            fc2_n1_t0_2_d1 <= $signed({{2{fc2_n1_p4[22]}}, fc2_n1_p4}) + (fc2_in_5_s_2 * 8'sh86); // weight -0.4765625
+            fc2_n1_t1_1_b_d1 <= (fc2_in_6_s_2 * 7'sd48) + $signed({{2{fc2_n1_p7[21]}}, fc2_n1_p7}); // weight 0.1875
+            fc2_n1_y_half_d1 <= fc2_n1_acc[7];
+            fc2_n1_y_inc_any_d1 <= fc2_n1_y_sticky | fc2_n1_acc[8];
+            fc2_n1_y_fl_d1 <= $signed(fc2_n1_acc[26:8]);
+            fc2_n2_t1_0_a_d1 <= $signed({{2{fc2_n2_p0[21]}}, fc2_n2_p0}) + (fc2_in_1_s_2 * 7'sh58); // weight -0.15625
+            fc2_n2_t0_1_d1 <= $signed({{2{fc2_n2_p2[22]}}, fc2_n2_p2}) + (fc2_in_3_s_2 * 8'sd81); // weight 0.31640625
+            fc2_n2_t1_1_a_d1 <= fc2_n2_t0_2;
+            fc2_n2_t0_3_d1 <= $signed({{7{fc2_n2_p6[18]}}, fc2_n2_p6}) + (fc2_in_7_s_2 * 9'sh170); // weight -0.5625
+            fc2_n2_y_half_d1 <= fc2_n2_acc[7];
+            fc2_n2_y_inc_any_d1 <= fc2_n2_y_sticky | fc2_n2_acc[8];
+            fc2_n2_y_fl_d1 <= $signed(fc2_n2_acc[26:8]);
+            fc2_n3_t1_0_a_d1 <= (fc2_in_0_s_2 * 9'sd154) + $signed({fc2_n3_p1[24], fc2_n3_p1}); // weight 0.6015625
+            fc2_n3_t1_0_b_d1 <= $signed({{3{fc2_n3_p2[22]}}, fc2_n3_p2}) + (fc2_in_3_s_2 * 9'sh177); // weight -0.53515625
+            fc2_n3_t1_1_a_d1 <= $signed({fc2_n3_p4[23], fc2_n3_p4}) + $signed({fc2_n3_p5[23], fc2_n3_p5});
+            fc2_n3_t0_3_d1 <= (fc2_in_6_s_2 * 9'sd137) + $signed({fc2_n3_p7[24], fc2_n3_p7}); // weight 0.53515625
+            fc2_n3_y_half_d1 <= fc2_n3_acc[7];
+            fc2_n3_y_inc_any_d1 <= fc2_n3_y_sticky | fc2_n3_acc[8];
+            fc2_n3_y_fl_d1 <= $signed(fc2_n3_acc[26:8]);
+            fc2_n4_t0_0_d1 <= (fc2_in_0_s_2 * 9'sd153) + $signed({{2{fc2_n4_p1[23]}}, fc2_n4_p1}); // weight 0.59765625
+            fc2_n4_t1_0_b_d1 <= $signed({{3{fc2_n4_p2[20]}}, fc2_n4_p2}) + (fc2_in_3_s_2 * 7'sh42); // weight -0.2421875
+            fc2_n4_t1_1_a_d1 <= fc2_n4_t0_2_a + $signed({fc2_n4_p5[24], fc2_n4_p5});
+            fc2_n4_t1_1_b_d1 <= (fc2_in_6_s_2 * 9'sh171) + $signed({fc2_n4_p7[24], fc2_n4_p7}); // weight -0.55859375
+            fc2_n4_y_half_d1 <= fc2_n4_acc[7];
+            fc2_n4_y_inc_any_d1 <= fc2_n4_y_sticky | fc2_n4_acc[8];
+            fc2_n4_y_fl_d1 <= $signed(fc2_n4_acc[26:8]);
+            fc2_n5_t0_0_d1 <= $signed({{2{fc2_n5_p0[24]}}, fc2_n5_p0}) + $signed({fc2_n5_p1[25], fc2_n5_p1});
+            fc2_n5_t1_0_b_d1 <= $signed({{2{fc2_n5_p2[23]}}, fc2_n5_p2}) + $signed({fc2_n5_p3[24], fc2_n5_p3});
+            fc2_n5_t0_2_d1 <= fc2_n4_t0_2_a + $signed({{2{fc2_n5_p5[23]}}, fc2_n5_p5});
+            fc2_n5_t1_1_b_d1 <= $signed({fc2_n5_p6[23], fc2_n5_p6}) + (fc2_in_7_s_2 * 8'sha7); // weight -0.34765625
+            fc2_n5_y_half_d1 <= fc2_n5_acc[7];
+            fc2_n5_y_inc_any_d1 <= fc2_n5_y_sticky | fc2_n5_acc[8];
+            fc2_n5_y_fl_d1 <= $signed(fc2_n5_acc[26:8]);
+            fc2_n6_t0_0_d1 <= $signed({fc2_n6_p0[25], fc2_n6_p0}) + $signed({fc2_n6_p1[25], fc2_n6_p1});
+            fc2_n6_t1_0_b_d1 <= $signed({{3{fc2_n6_p2[21]}}, fc2_n6_p2}) + (fc2_in_3_s_2 * 8'shb1); // weight -0.30859375
+            fc2_n6_t0_2_d1 <= $signed({fc2_n6_p4[24], fc2_n6_p4}) + $signed({{2{fc2_n6_p5[23]}}, fc2_n6_p5});
+            fc2_n6_t1_1_b_d1 <= $signed({fc2_n6_p6[23], fc2_n6_p6}) + $signed({fc2_n6_p7[23], fc2_n6_p7});
+            fc2_n6_y_half_d1 <= fc2_n6_acc[7];
+            fc2_n6_y_inc_any_d1 <= fc2_n6_y_sticky | fc2_n6_acc[8];
+            fc2_n6_y_fl_d1 <= $signed(fc2_n6_acc[27:8]);
+            fc2_n7_t0_0_d1 <= $signed({fc2_n7_p0[25], fc2_n7_p0}) + $signed({{2{fc2_n7_p1[24]}}, fc2_n7_p1});
+            fc2_n7_t1_0_b_d1 <= $signed({{5{fc2_n7_p2[20]}}, fc2_n7_p2}) + (fc2_in_3_s_2 * 9'sh16a); // weight -0.5859375
+            fc2_n7_t0_2_d1 <= $signed({{2{fc2_n4_p4[24]}}, fc2_n4_p4}) + $signed({fc2_n7_p5[25], fc2_n7_p5});
+            fc2_n7_t1_1_b_d1 <= fc2_n5_p6 + $signed({{5{fc2_n7_p7_sh[18]}}, fc2_n7_p7_sh});
+            fc2_n7_y_half_d1 <= fc2_n7_acc[7];
+            fc2_n7_y_inc_any_d1 <= fc2_n7_y_sticky | fc2_n7_acc[8];
+            fc2_n7_y_fl_d1 <= $signed(fc2_n7_acc[27:8]);
             fc2_out_0 <= fc2_n0_y_satlo;
             fc2_out_1 <= fc2_n1_y_satlo;
             fc2_out_2 <= fc2_n2_y_satlo;
@@ -1284,6 +259,8 @@ module muon_recal_fc2 (
             fc2_out_7 <= fc2_n7_y_sat;
         end
     end
+
+    assign out_data = {fc2_out_7, fc2_out_6, fc2_out_5, fc2_out_4, fc2_out_3, fc2_out_2, fc2_out_1, fc2_out_0};
 
 endmodule
 

@@ -13,676 +13,171 @@ module muon_recal_fc3 (
     output wire [143:0] out_data
 );
 
-    wire [16:0] fc3_in_0;
-    wire [16:0] fc3_in_1;
-    wire [16:0] fc3_in_2;
-    wire [16:0] fc3_in_3;
-    wire [16:0] fc3_in_4;
-    wire [16:0] fc3_in_5;
-    wire [16:0] fc3_in_6;
-    wire [16:0] fc3_in_7;
-    wire [17:0] fc3_in_0_s;
-    wire signed [17:0] fc3_in_0_s_2;
-    wire signed [7:0] fc3_w0_0; // weight -0.47265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p0;
-    wire [17:0] fc3_in_1_s;
-    wire signed [17:0] fc3_in_1_s_2;
-    wire signed [4:0] fc3_w1_0; // weight 0.03515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n0_p1;
-    wire [17:0] fc3_in_2_s;
-    wire signed [17:0] fc3_in_2_s_2;
-    wire signed [7:0] fc3_w2_0; // weight -0.328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p2;
-    wire [17:0] fc3_in_3_s;
-    wire signed [17:0] fc3_in_3_s_2;
-    wire signed [7:0] fc3_w3_0; // weight 0.30859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p3;
-    wire [17:0] fc3_in_4_s;
-    wire signed [17:0] fc3_in_4_s_2;
-    wire signed [6:0] fc3_w4_0; // weight -0.16015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p4;
-    wire [17:0] fc3_in_5_s;
-    wire signed [17:0] fc3_in_5_s_2;
-    wire signed [6:0] fc3_w5_0; // weight -0.2265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p5;
-    wire [17:0] fc3_in_6_s;
-    wire signed [17:0] fc3_in_6_s_2;
-    wire signed [5:0] fc3_w6_0; // weight 0.1171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n0_p6;
-    wire [17:0] fc3_in_7_s;
-    wire signed [17:0] fc3_in_7_s_2;
-    wire signed [7:0] fc3_w7_0; // weight 0.390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n0_p7;
-    wire signed [19:0] fc3_n0_bias; // bias 0.4375
-    wire signed [24:0] fc3_n0_t0_0_b;
-    wire signed [24:0] fc3_n0_t0_0;
-    wire signed [24:0] fc3_n0_t0_1;
-    wire signed [24:0] fc3_n0_t0_2_a;
-    wire signed [24:0] fc3_n0_t0_2_b;
-    wire signed [24:0] fc3_n0_t0_2;
-    wire signed [25:0] fc3_n0_t0_3_a;
-    wire signed [25:0] fc3_n0_t0_3_b;
-    wire signed [25:0] fc3_n0_t0_3;
-    wire signed [25:0] fc3_n0_t1_0_a;
-    wire signed [25:0] fc3_n0_t1_0_b;
-    reg  signed [25:0] fc3_n0_t1_0_a_d1;
-    reg  signed [25:0] fc3_n0_t1_0_b_d1;
-    wire signed [25:0] fc3_n0_t1_0;
-    wire signed [25:0] fc3_n0_t1_1_a;
-    reg  signed [25:0] fc3_n0_t1_1_a_d1;
+    wire signed [17:0] fc3_in_0_s_2 = $signed({1'd0, in_data[16:0]});
+    wire signed [17:0] fc3_in_1_s_2 = $signed({1'd0, in_data[33:17]});
+    wire signed [21:0] fc3_n0_p1 = fc3_in_1_s_2 * 5'sd9; // weight 0.03515625
+    wire signed [17:0] fc3_in_2_s_2 = $signed({1'd0, in_data[50:34]});
+    wire signed [17:0] fc3_in_3_s_2 = $signed({1'd0, in_data[67:51]});
+    wire signed [17:0] fc3_in_4_s_2 = $signed({1'd0, in_data[84:68]});
+    wire signed [23:0] fc3_n0_p4 = fc3_in_4_s_2 * 7'sh57; // weight -0.16015625
+    wire signed [17:0] fc3_in_5_s_2 = $signed({1'd0, in_data[101:85]});
+    wire signed [23:0] fc3_n0_p5 = fc3_in_5_s_2 * 7'sh46; // weight -0.2265625
+    wire signed [17:0] fc3_in_6_s_2 = $signed({1'd0, in_data[118:102]});
+    wire signed [22:0] fc3_n0_p6 = fc3_in_6_s_2 * 6'sd30; // weight 0.1171875
+    wire signed [17:0] fc3_in_7_s_2 = $signed({1'd0, in_data[135:119]});
+    wire signed [24:0] fc3_n0_p7 = fc3_in_7_s_2 * 8'sd100; // weight 0.390625
+    wire signed [24:0] fc3_n0_t0_1 = (fc3_in_2_s_2 * 8'shac) + (fc3_in_3_s_2 * 8'sd79); // weight -0.328125; weight 0.30859375
+    reg  signed [24:0] fc3_n0_t1_0_a_d1;
+    reg  signed [24:0] fc3_n0_t1_0_b_d1;
+    wire signed [25:0] fc3_n0_t1_0 = $signed({fc3_n0_t1_0_a_d1[24], fc3_n0_t1_0_a_d1}) + $signed({fc3_n0_t1_0_b_d1[24], fc3_n0_t1_0_b_d1});
+    reg  signed [24:0] fc3_n0_t1_1_a_d1;
     reg  signed [25:0] fc3_n0_t0_3_d1;
-    wire signed [25:0] fc3_n0_t1_1;
-    wire signed [26:0] fc3_n0_t2_0_a;
-    wire signed [26:0] fc3_n0_t2_0_b;
-    wire signed [26:0] fc3_n0_t2_0;
-    wire signed [26:0] fc3_n0_t3_0_b;
-    reg  signed [26:0] fc3_n0_t3_0_b_d1;
-    wire signed [26:0] fc3_n0_t3_0;
-    wire signed [26:0] fc3_n0_acc;
-    wire signed [18:0] fc3_n0_y_fl;
-    wire fc3_n0_y_half;
-    wire [6:0] fc3_n0_y_low;
-    wire fc3_n0_y_sticky;
-    wire fc3_n0_y_lsb;
-    wire fc3_n0_y_inc_any;
+    wire signed [25:0] fc3_n0_t1_1 = $signed({fc3_n0_t1_1_a_d1[24], fc3_n0_t1_1_a_d1}) + fc3_n0_t0_3_d1;
+    wire signed [26:0] fc3_n0_acc = (($signed({fc3_n0_t1_0[25], fc3_n0_t1_0}) + $signed({fc3_n0_t1_1[25], fc3_n0_t1_1})) + 27'sd458752);
+    wire fc3_n0_y_sticky = |fc3_n0_acc[6:0];
     reg  fc3_n0_y_half_d1;
     reg  fc3_n0_y_inc_any_d1;
-    wire fc3_n0_y_inc;
-    wire signed [18:0] fc3_n0_y_incx;
+    wire fc3_n0_y_inc = fc3_n0_y_half_d1 & fc3_n0_y_inc_any_d1;
     reg  signed [18:0] fc3_n0_y_fl_d1;
-    wire signed [18:0] fc3_n0_y_rnd;
-    wire signed [17:0] fc3_n0_y_wrap;
-    wire signed [18:0] fc3_n0_y_min;
-    wire fc3_n0_y_ovf_lo;
-    wire signed [17:0] fc3_n0_y_minv;
-    wire signed [17:0] fc3_n0_y_satlo;
-    wire signed [5:0] fc3_w0_1; // weight 0.06640625
+    wire signed [18:0] fc3_n0_y_rnd = fc3_n0_y_fl_d1 + $signed({18'd0, fc3_n0_y_inc});
+    wire signed [17:0] fc3_n0_y_satlo = (fc3_n0_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n0_y_rnd[17:0]);
+    wire signed [22:0] fc3_n1_p0 = fc3_in_0_s_2 * 6'sd17; // weight 0.06640625
+    wire signed [22:0] fc3_n1_p2 = fc3_in_2_s_2 * 6'sd22; // weight 0.0859375
+    wire signed [24:0] fc3_n1_p3 = fc3_in_3_s_2 * 8'sd110; // weight 0.4296875
+    wire signed [22:0] fc3_n1_p4 = fc3_in_4_s_2 * 6'sd27; // weight 0.10546875
+    wire signed [23:0] fc3_n1_p5_sh = $signed({fc3_in_5_s_2, 6'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p0_m;
+    wire signed [24:0] fc3_n1_p5_neg = -$signed({fc3_n1_p5_sh[23], fc3_n1_p5_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p0;
-    wire signed [7:0] fc3_w1_1; // weight 0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p1;
-    wire signed [5:0] fc3_w2_1; // weight 0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p2;
-    wire signed [7:0] fc3_w3_1; // weight 0.4296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p3;
-    wire signed [5:0] fc3_w4_1; // weight 0.10546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p4;
-    wire signed [23:0] fc3_n1_p5_sh;
-    wire signed [24:0] fc3_n1_p5_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n1_p5_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p5;
-    wire signed [5:0] fc3_w6_1; // weight -0.09375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n1_p6;
-    wire signed [8:0] fc3_w7_1; // weight -0.59375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n1_p7;
-    wire signed [19:0] fc3_n1_bias; // bias -0.48046875
-    wire signed [24:0] fc3_n1_t0_0_a;
-    wire signed [24:0] fc3_n1_t0_0;
-    wire signed [25:0] fc3_n1_t0_1_a;
-    wire signed [25:0] fc3_n1_t0_1_b;
-    wire signed [25:0] fc3_n1_t0_1;
-    wire signed [23:0] fc3_n1_t0_2_a;
-    wire signed [23:0] fc3_n1_t0_2;
-    wire signed [25:0] fc3_n1_t0_3_a;
-    wire signed [25:0] fc3_n1_t0_3;
-    wire signed [25:0] fc3_n1_t1_0_a;
-    reg  signed [25:0] fc3_n1_t1_0_a_d1;
+    wire signed [22:0] fc3_n1_p6 = fc3_in_6_s_2 * 6'sh28; // weight -0.09375
+    reg  signed [24:0] fc3_n1_t1_0_a_d1;
     reg  signed [25:0] fc3_n1_t0_1_d1;
-    wire signed [25:0] fc3_n1_t1_0;
-    wire signed [25:0] fc3_n1_t1_1_a;
-    reg  signed [25:0] fc3_n1_t1_1_a_d1;
+    wire signed [25:0] fc3_n1_t1_0 = $signed({fc3_n1_t1_0_a_d1[24], fc3_n1_t1_0_a_d1}) + fc3_n1_t0_1_d1;
+    reg  signed [23:0] fc3_n1_t1_1_a_d1;
     reg  signed [25:0] fc3_n1_t0_3_d1;
-    wire signed [25:0] fc3_n1_t1_1;
-    wire signed [26:0] fc3_n1_t2_0_a;
-    wire signed [26:0] fc3_n1_t2_0_b;
-    wire signed [26:0] fc3_n1_t2_0;
-    wire signed [26:0] fc3_n1_t3_0_b;
-    reg  signed [26:0] fc3_n1_t3_0_b_d1;
-    wire signed [26:0] fc3_n1_t3_0;
-    wire signed [26:0] fc3_n1_acc;
-    wire signed [18:0] fc3_n1_y_fl;
-    wire fc3_n1_y_half;
-    wire [6:0] fc3_n1_y_low;
-    wire fc3_n1_y_sticky;
-    wire fc3_n1_y_lsb;
-    wire fc3_n1_y_inc_any;
+    wire signed [25:0] fc3_n1_t1_1 = $signed({{2{fc3_n1_t1_1_a_d1[23]}}, fc3_n1_t1_1_a_d1}) + fc3_n1_t0_3_d1;
+    wire signed [26:0] fc3_n1_acc = (($signed({fc3_n1_t1_0[25], fc3_n1_t1_0}) + $signed({fc3_n1_t1_1[25], fc3_n1_t1_1})) + 27'sh7f85000);
+    wire fc3_n1_y_sticky = |fc3_n1_acc[6:0];
     reg  fc3_n1_y_half_d1;
     reg  fc3_n1_y_inc_any_d1;
-    wire fc3_n1_y_inc;
-    wire signed [18:0] fc3_n1_y_incx;
+    wire fc3_n1_y_inc = fc3_n1_y_half_d1 & fc3_n1_y_inc_any_d1;
     reg  signed [18:0] fc3_n1_y_fl_d1;
-    wire signed [18:0] fc3_n1_y_rnd;
-    wire signed [17:0] fc3_n1_y_wrap;
-    wire signed [18:0] fc3_n1_y_max;
-    wire fc3_n1_y_ovf_hi;
-    wire signed [17:0] fc3_n1_y_maxv;
-    wire signed [17:0] fc3_n1_y_sat;
-    wire signed [6:0] fc3_w0_2; // weight 0.1484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p0;
-    wire signed [7:0] fc3_w1_2; // weight 0.34765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p1;
-    wire signed [7:0] fc3_w2_2; // weight -0.3984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p2;
-    wire signed [8:0] fc3_w3_2; // weight -0.54296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p3;
-    wire signed [7:0] fc3_w4_2; // weight -0.26953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p4;
-    wire signed [6:0] fc3_w5_2; // weight 0.12890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p5;
-    wire signed [7:0] fc3_w6_2; // weight -0.46484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p6;
-    wire signed [6:0] fc3_w7_2; // weight -0.16015625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n2_p7;
-    wire signed [18:0] fc3_n2_bias; // bias 0.19921875
-    wire signed [24:0] fc3_n2_t0_0_a;
-    wire signed [24:0] fc3_n2_t0_0;
-    wire signed [25:0] fc3_n2_t0_1_a;
-    wire signed [25:0] fc3_n2_t0_1;
-    wire signed [24:0] fc3_n2_t0_2_b;
-    wire signed [24:0] fc3_n2_t0_2;
-    wire signed [25:0] fc3_n2_t0_3_a;
-    wire signed [25:0] fc3_n2_t0_3_b;
-    wire signed [25:0] fc3_n2_t0_3;
-    wire signed [25:0] fc3_n2_t1_0_a;
-    reg  signed [25:0] fc3_n2_t1_0_a_d1;
+    wire signed [18:0] fc3_n1_y_rnd = fc3_n1_y_fl_d1 + $signed({18'd0, fc3_n1_y_inc});
+    wire signed [17:0] fc3_n1_y_sat = (fc3_n1_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc3_n1_y_rnd[17:0]);
+    wire signed [23:0] fc3_n2_p0 = fc3_in_0_s_2 * 7'sd38; // weight 0.1484375
+    wire signed [24:0] fc3_n2_p2 = fc3_in_2_s_2 * 8'sh9a; // weight -0.3984375
+    wire signed [23:0] fc3_n2_p5 = fc3_in_5_s_2 * 7'sd33; // weight 0.12890625
+    wire signed [24:0] fc3_n2_p6 = fc3_in_6_s_2 * 8'sh89; // weight -0.46484375
+    wire signed [23:0] fc3_n2_p7 = fc3_in_7_s_2 * 7'sh57; // weight -0.16015625
+    reg  signed [24:0] fc3_n2_t1_0_a_d1;
     reg  signed [25:0] fc3_n2_t0_1_d1;
-    wire signed [25:0] fc3_n2_t1_0;
-    wire signed [25:0] fc3_n2_t1_1_a;
-    reg  signed [25:0] fc3_n2_t1_1_a_d1;
+    wire signed [25:0] fc3_n2_t1_0 = $signed({fc3_n2_t1_0_a_d1[24], fc3_n2_t1_0_a_d1}) + fc3_n2_t0_1_d1;
+    reg  signed [24:0] fc3_n2_t1_1_a_d1;
     reg  signed [25:0] fc3_n2_t0_3_d1;
-    wire signed [25:0] fc3_n2_t1_1;
-    wire signed [26:0] fc3_n2_t2_0_a;
-    wire signed [26:0] fc3_n2_t2_0_b;
-    wire signed [26:0] fc3_n2_t2_0;
-    wire signed [26:0] fc3_n2_t3_0_b;
-    reg  signed [26:0] fc3_n2_t3_0_b_d1;
-    wire signed [26:0] fc3_n2_t3_0;
-    wire signed [26:0] fc3_n2_acc;
-    wire signed [18:0] fc3_n2_y_fl;
-    wire fc3_n2_y_half;
-    wire [6:0] fc3_n2_y_low;
-    wire fc3_n2_y_sticky;
-    wire fc3_n2_y_lsb;
-    wire fc3_n2_y_inc_any;
+    wire signed [25:0] fc3_n2_t1_1 = $signed({fc3_n2_t1_1_a_d1[24], fc3_n2_t1_1_a_d1}) + fc3_n2_t0_3_d1;
+    wire signed [26:0] fc3_n2_acc = (($signed({fc3_n2_t1_0[25], fc3_n2_t1_0}) + $signed({fc3_n2_t1_1[25], fc3_n2_t1_1})) + 27'sd208896);
+    wire fc3_n2_y_sticky = |fc3_n2_acc[6:0];
     reg  fc3_n2_y_half_d1;
     reg  fc3_n2_y_inc_any_d1;
-    wire fc3_n2_y_inc;
-    wire signed [18:0] fc3_n2_y_incx;
+    wire fc3_n2_y_inc = fc3_n2_y_half_d1 & fc3_n2_y_inc_any_d1;
     reg  signed [18:0] fc3_n2_y_fl_d1;
-    wire signed [18:0] fc3_n2_y_rnd;
-    wire signed [17:0] fc3_n2_y_wrap;
-    wire signed [18:0] fc3_n2_y_min;
-    wire fc3_n2_y_ovf_lo;
-    wire signed [17:0] fc3_n2_y_minv;
-    wire signed [17:0] fc3_n2_y_satlo;
-    wire signed [20:0] fc3_n3_p0_sh;
-    wire signed [21:0] fc3_n3_p0_e;
+    wire signed [18:0] fc3_n2_y_rnd = fc3_n2_y_fl_d1 + $signed({18'd0, fc3_n2_y_inc});
+    wire signed [17:0] fc3_n2_y_satlo = (fc3_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n2_y_rnd[17:0]);
+    wire signed [20:0] fc3_n3_p0_sh = $signed({fc3_in_0_s_2, 3'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n3_p0_neg;
+    wire signed [21:0] fc3_n3_p0_neg = -$signed({fc3_n3_p0_sh[20], fc3_n3_p0_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc3_n3_p0;
-    wire signed [8:0] fc3_w1_3; // weight 0.5625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p1;
-    wire signed [8:0] fc3_w2_3; // weight 0.59375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p2;
-    wire signed [8:0] fc3_w3_3; // weight -0.578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p3;
-    wire signed [8:0] fc3_w4_3; // weight 0.5234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p4;
-    wire signed [4:0] fc3_w5_3; // weight 0.05078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n3_p5;
-    wire signed [6:0] fc3_w6_3; // weight -0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n3_p6;
-    wire signed [7:0] fc3_w7_3; // weight -0.32421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n3_p7;
-    wire signed [19:0] fc3_n3_bias; // bias -0.2578125
-    wire signed [25:0] fc3_n3_t0_0_a;
-    wire signed [25:0] fc3_n3_t0_0;
-    wire signed [25:0] fc3_n3_t0_1;
-    wire signed [25:0] fc3_n3_t0_2_b;
-    wire signed [25:0] fc3_n3_t0_2;
-    wire signed [24:0] fc3_n3_t0_3_a;
-    wire signed [24:0] fc3_n3_t0_3;
-    wire signed [26:0] fc3_n3_t1_0_a;
-    wire signed [26:0] fc3_n3_t1_0_b;
-    reg  signed [26:0] fc3_n3_t1_0_a_d1;
-    reg  signed [26:0] fc3_n3_t1_0_b_d1;
-    wire signed [26:0] fc3_n3_t1_0;
-    wire signed [25:0] fc3_n3_t1_1_b;
+    wire signed [20:0] fc3_n3_p0 = $signed(fc3_n3_p0_neg[20:0]);
+    wire signed [21:0] fc3_n3_p5 = fc3_in_5_s_2 * 5'sd13; // weight 0.05078125
+    wire signed [23:0] fc3_n3_p6 = fc3_in_6_s_2 * 7'sh58; // weight -0.15625
+    wire signed [25:0] fc3_n3_t0_1 = (fc3_in_2_s_2 * 9'sd152) + (fc3_in_3_s_2 * 9'sh16c); // weight 0.59375; weight -0.578125
+    reg  signed [25:0] fc3_n3_t1_0_a_d1;
+    reg  signed [25:0] fc3_n3_t1_0_b_d1;
     reg  signed [25:0] fc3_n3_t0_2_d1;
-    reg  signed [25:0] fc3_n3_t1_1_b_d1;
-    wire signed [25:0] fc3_n3_t1_1;
-    wire signed [26:0] fc3_n3_t2_0_b;
-    wire signed [26:0] fc3_n3_t2_0;
-    wire signed [26:0] fc3_n3_t3_0_b;
-    reg  signed [26:0] fc3_n3_t3_0_b_d1;
-    wire signed [26:0] fc3_n3_t3_0;
-    wire signed [26:0] fc3_n3_acc;
-    wire signed [18:0] fc3_n3_y_fl;
-    wire fc3_n3_y_half;
-    wire [6:0] fc3_n3_y_low;
-    wire fc3_n3_y_sticky;
-    wire fc3_n3_y_lsb;
-    wire fc3_n3_y_inc_any;
+    reg  signed [24:0] fc3_n3_t1_1_b_d1;
+    wire signed [25:0] fc3_n3_t1_1 = fc3_n3_t0_2_d1 + $signed({fc3_n3_t1_1_b_d1[24], fc3_n3_t1_1_b_d1});
+    wire signed [26:0] fc3_n3_t2_0 = ($signed({fc3_n3_t1_0_a_d1[25], fc3_n3_t1_0_a_d1}) + $signed({fc3_n3_t1_0_b_d1[25], fc3_n3_t1_0_b_d1})) + $signed({fc3_n3_t1_1[25], fc3_n3_t1_1});
+    wire signed [26:0] fc3_n3_acc = (fc3_n3_t2_0 + 27'sh7fbe000);
+    wire fc3_n3_y_sticky = |fc3_n3_acc[6:0];
     reg  fc3_n3_y_half_d1;
     reg  fc3_n3_y_inc_any_d1;
-    wire fc3_n3_y_inc;
-    wire signed [18:0] fc3_n3_y_incx;
+    wire fc3_n3_y_inc = fc3_n3_y_half_d1 & fc3_n3_y_inc_any_d1;
     reg  signed [18:0] fc3_n3_y_fl_d1;
-    wire signed [18:0] fc3_n3_y_rnd;
-    wire signed [17:0] fc3_n3_y_wrap;
-    wire signed [18:0] fc3_n3_y_max;
-    wire fc3_n3_y_ovf_hi;
-    wire signed [18:0] fc3_n3_y_min;
-    wire fc3_n3_y_ovf_lo;
-    wire signed [17:0] fc3_n3_y_minv;
-    wire signed [17:0] fc3_n3_y_satlo;
-    wire signed [17:0] fc3_n3_y_maxv;
-    wire signed [17:0] fc3_n3_y_sat;
-    wire signed [7:0] fc3_w0_4; // weight 0.4296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p0;
-    wire signed [5:0] fc3_w1_4; // weight -0.09765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p1;
-    wire signed [7:0] fc3_w2_4; // weight 0.36328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p2;
-    wire signed [19:0] fc3_n4_p3_sh;
-    wire signed [21:0] fc3_n4_p4_sh;
-    wire signed [5:0] fc3_w5_4; // weight -0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n4_p5;
-    wire signed [7:0] fc3_w6_4; // weight -0.4609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n4_p6;
-    wire signed [20:0] fc3_n4_bias; // bias 0.60546875
-    wire signed [24:0] fc3_n4_t0_0_b;
-    wire signed [24:0] fc3_n4_t0_0;
-    wire signed [24:0] fc3_n4_t0_1_b;
-    wire signed [24:0] fc3_n4_t0_1;
-    wire signed [22:0] fc3_n4_t0_2_a;
-    wire signed [22:0] fc3_n4_t0_2;
-    wire signed [24:0] fc3_n4_t0_3_b;
-    wire signed [24:0] fc3_n4_t0_3;
-    wire signed [25:0] fc3_n4_t1_0_a;
-    wire signed [25:0] fc3_n4_t1_0_b;
-    reg  signed [25:0] fc3_n4_t1_0_a_d1;
-    reg  signed [25:0] fc3_n4_t1_0_b_d1;
-    wire signed [25:0] fc3_n4_t1_0;
-    wire signed [25:0] fc3_n4_t1_1_a;
-    wire signed [25:0] fc3_n4_t1_1_b;
-    reg  signed [25:0] fc3_n4_t1_1_a_d1;
-    reg  signed [25:0] fc3_n4_t1_1_b_d1;
-    wire signed [25:0] fc3_n4_t1_1;
-    wire signed [25:0] fc3_n4_t2_0;
-    wire signed [25:0] fc3_n4_t3_0_b;
-    reg  signed [25:0] fc3_n4_t3_0_b_d1;
-    wire signed [25:0] fc3_n4_t3_0;
-    wire signed [25:0] fc3_n4_acc;
-    wire signed [17:0] fc3_n4_y_fl;
-    wire fc3_n4_y_half;
-    wire [6:0] fc3_n4_y_low;
-    wire fc3_n4_y_sticky;
-    wire fc3_n4_y_lsb;
-    wire fc3_n4_y_inc_any;
+    wire signed [18:0] fc3_n3_y_rnd = fc3_n3_y_fl_d1 + $signed({18'd0, fc3_n3_y_inc});
+    wire signed [17:0] fc3_n3_y_sat = (fc3_n3_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc3_n3_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n3_y_rnd[17:0]));
+    wire signed [22:0] fc3_n4_p1 = fc3_in_1_s_2 * 6'sh27; // weight -0.09765625
+    wire signed [19:0] fc3_n4_p3_sh = $signed({fc3_in_3_s_2, 2'd0});
+    wire signed [21:0] fc3_n4_p4_sh = $signed({fc3_in_4_s_2, 4'd0});
+    wire signed [24:0] fc3_n4_t0_1_b = $signed({{5{fc3_n4_p3_sh[19]}}, fc3_n4_p3_sh});
+    reg  signed [24:0] fc3_n4_t1_0_a_d1;
+    reg  signed [24:0] fc3_n4_t1_0_b_d1;
+    reg  signed [22:0] fc3_n4_t1_1_a_d1;
+    reg  signed [24:0] fc3_n4_t1_1_b_d1;
+    wire signed [25:0] fc3_n4_t2_0 = ($signed({fc3_n4_t1_0_a_d1[24], fc3_n4_t1_0_a_d1}) + $signed({fc3_n4_t1_0_b_d1[24], fc3_n4_t1_0_b_d1})) + ($signed({{3{fc3_n4_t1_1_a_d1[22]}}, fc3_n4_t1_1_a_d1}) + $signed({fc3_n4_t1_1_b_d1[24], fc3_n4_t1_1_b_d1}));
+    wire signed [25:0] fc3_n4_acc = (fc3_n4_t2_0 + 26'sd634880);
+    wire fc3_n4_y_sticky = |fc3_n4_acc[6:0];
     reg  fc3_n4_y_half_d1;
     reg  fc3_n4_y_inc_any_d1;
-    wire fc3_n4_y_inc;
-    wire signed [17:0] fc3_n4_y_incx;
+    wire fc3_n4_y_inc = fc3_n4_y_half_d1 & fc3_n4_y_inc_any_d1;
     reg  signed [17:0] fc3_n4_y_fl_d1;
-    wire signed [17:0] fc3_n4_y_rnd;
-    wire signed [17:0] fc3_n4_y_wrap;
-    wire signed [7:0] fc3_w0_5; // weight -0.28515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p0;
-    wire signed [7:0] fc3_w1_5; // weight 0.45703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p1;
-    wire signed [7:0] fc3_w2_5; // weight -0.33984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p2;
-    wire signed [7:0] fc3_w3_5; // weight 0.3203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p3;
-    wire signed [7:0] fc3_w4_5; // weight 0.33984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p4;
-    wire signed [4:0] fc3_w5_5; // weight -0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n5_p5;
-    wire signed [6:0] fc3_w6_5; // weight 0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n5_p6;
-    wire signed [7:0] fc3_w7_5; // weight -0.48828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n5_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n5_p7;
-    wire signed [20:0] fc3_n5_bias; // bias -0.55078125
-    wire signed [24:0] fc3_n5_t0_0;
-    wire signed [24:0] fc3_n5_t0_1;
-    wire signed [24:0] fc3_n5_t0_2_b;
-    wire signed [24:0] fc3_n5_t0_2;
-    wire signed [24:0] fc3_n5_t0_3_a;
-    wire signed [24:0] fc3_n5_t0_3;
-    wire signed [25:0] fc3_n5_t1_0_a;
-    wire signed [25:0] fc3_n5_t1_0_b;
-    reg  signed [25:0] fc3_n5_t1_0_a_d1;
-    reg  signed [25:0] fc3_n5_t1_0_b_d1;
-    wire signed [25:0] fc3_n5_t1_0;
-    wire signed [25:0] fc3_n5_t1_1_a;
-    wire signed [25:0] fc3_n5_t1_1_b;
-    reg  signed [25:0] fc3_n5_t1_1_a_d1;
-    reg  signed [25:0] fc3_n5_t1_1_b_d1;
-    wire signed [25:0] fc3_n5_t1_1;
-    wire signed [26:0] fc3_n5_t2_0_a;
-    wire signed [26:0] fc3_n5_t2_0_b;
-    wire signed [26:0] fc3_n5_t2_0;
-    wire signed [26:0] fc3_n5_t3_0_b;
-    reg  signed [26:0] fc3_n5_t3_0_b_d1;
-    wire signed [26:0] fc3_n5_t3_0;
-    wire signed [26:0] fc3_n5_acc;
-    wire signed [18:0] fc3_n5_y_fl;
-    wire fc3_n5_y_half;
-    wire [6:0] fc3_n5_y_low;
-    wire fc3_n5_y_sticky;
-    wire fc3_n5_y_lsb;
-    wire fc3_n5_y_inc_any;
+    wire signed [17:0] fc3_n4_y_rnd = fc3_n4_y_fl_d1 + $signed({17'd0, fc3_n4_y_inc});
+    wire signed [21:0] fc3_n5_p5 = fc3_in_5_s_2 * 5'sh15; // weight -0.04296875
+    wire signed [23:0] fc3_n5_p6 = fc3_in_6_s_2 * 7'sd36; // weight 0.140625
+    wire signed [24:0] fc3_n5_t0_0 = (fc3_in_0_s_2 * 8'shb7) + (fc3_in_1_s_2 * 8'sd117); // weight -0.28515625; weight 0.45703125
+    wire signed [24:0] fc3_n5_t0_1 = (fc3_in_2_s_2 * 8'sha9) + (fc3_in_3_s_2 * 8'sd82); // weight -0.33984375; weight 0.3203125
+    reg  signed [24:0] fc3_n5_t1_0_a_d1;
+    reg  signed [24:0] fc3_n5_t1_0_b_d1;
+    wire signed [25:0] fc3_n5_t1_0 = $signed({fc3_n5_t1_0_a_d1[24], fc3_n5_t1_0_a_d1}) + $signed({fc3_n5_t1_0_b_d1[24], fc3_n5_t1_0_b_d1});
+    reg  signed [24:0] fc3_n5_t1_1_a_d1;
+    reg  signed [24:0] fc3_n5_t1_1_b_d1;
+    wire signed [25:0] fc3_n5_t1_1 = $signed({fc3_n5_t1_1_a_d1[24], fc3_n5_t1_1_a_d1}) + $signed({fc3_n5_t1_1_b_d1[24], fc3_n5_t1_1_b_d1});
+    wire signed [26:0] fc3_n5_acc = (($signed({fc3_n5_t1_0[25], fc3_n5_t1_0}) + $signed({fc3_n5_t1_1[25], fc3_n5_t1_1})) + 27'sh7f73000);
+    wire fc3_n5_y_sticky = |fc3_n5_acc[6:0];
     reg  fc3_n5_y_half_d1;
     reg  fc3_n5_y_inc_any_d1;
-    wire fc3_n5_y_inc;
-    wire signed [18:0] fc3_n5_y_incx;
+    wire fc3_n5_y_inc = fc3_n5_y_half_d1 & fc3_n5_y_inc_any_d1;
     reg  signed [18:0] fc3_n5_y_fl_d1;
-    wire signed [18:0] fc3_n5_y_rnd;
-    wire signed [17:0] fc3_n5_y_wrap;
-    wire signed [18:0] fc3_n5_y_max;
-    wire fc3_n5_y_ovf_hi;
-    wire signed [18:0] fc3_n5_y_min;
-    wire fc3_n5_y_ovf_lo;
-    wire signed [17:0] fc3_n5_y_minv;
-    wire signed [17:0] fc3_n5_y_satlo;
-    wire signed [17:0] fc3_n5_y_maxv;
-    wire signed [17:0] fc3_n5_y_sat;
-    wire signed [6:0] fc3_w0_6; // weight -0.23046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p0;
-    wire signed [6:0] fc3_w1_6; // weight 0.17578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p1;
-    wire signed [6:0] fc3_w2_6; // weight -0.21875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p2;
-    wire signed [5:0] fc3_w3_6; // weight -0.0859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n6_p3;
-    wire signed [7:0] fc3_w4_6; // weight -0.33984375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p4;
-    wire signed [7:0] fc3_w5_6; // weight -0.28515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p5;
-    wire signed [7:0] fc3_w6_6; // weight 0.37890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p6;
-    wire signed [6:0] fc3_w7_6; // weight 0.24609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc3_n6_p7;
-    wire signed [16:0] fc3_n6_bias; // bias 0.0546875
-    wire signed [23:0] fc3_n6_t0_0;
-    wire signed [24:0] fc3_n6_t0_1_a;
-    wire signed [24:0] fc3_n6_t0_1_b;
-    wire signed [24:0] fc3_n6_t0_1;
-    wire signed [25:0] fc3_n6_t0_2_a;
-    wire signed [25:0] fc3_n6_t0_2_b;
-    wire signed [25:0] fc3_n6_t0_2;
-    wire signed [25:0] fc3_n6_t0_3_a;
-    wire signed [25:0] fc3_n6_t0_3_b;
-    wire signed [25:0] fc3_n6_t0_3;
-    wire signed [25:0] fc3_n6_t1_0_a;
-    wire signed [25:0] fc3_n6_t1_0_b;
-    reg  signed [25:0] fc3_n6_t1_0_a_d1;
-    reg  signed [25:0] fc3_n6_t1_0_b_d1;
-    wire signed [25:0] fc3_n6_t1_0;
+    wire signed [18:0] fc3_n5_y_rnd = fc3_n5_y_fl_d1 + $signed({18'd0, fc3_n5_y_inc});
+    wire signed [17:0] fc3_n5_y_sat = (fc3_n5_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc3_n5_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n5_y_rnd[17:0]));
+    wire signed [23:0] fc3_n6_p2 = fc3_in_2_s_2 * 7'sh48; // weight -0.21875
+    wire signed [22:0] fc3_n6_p3 = fc3_in_3_s_2 * 6'sh2a; // weight -0.0859375
+    wire signed [24:0] fc3_n6_p4 = fc3_in_4_s_2 * 8'sha9; // weight -0.33984375
+    wire signed [24:0] fc3_n6_p5 = fc3_in_5_s_2 * 8'shb7; // weight -0.28515625
+    wire signed [24:0] fc3_n6_p6 = fc3_in_6_s_2 * 8'sd97; // weight 0.37890625
+    wire signed [23:0] fc3_n6_p7 = fc3_in_7_s_2 * 7'sd63; // weight 0.24609375
+    wire signed [23:0] fc3_n6_t0_0 = (fc3_in_0_s_2 * 7'sh45) + (fc3_in_1_s_2 * 7'sd45); // weight -0.23046875; weight 0.17578125
+    reg  signed [23:0] fc3_n6_t1_0_a_d1;
+    reg  signed [24:0] fc3_n6_t1_0_b_d1;
+    wire signed [25:0] fc3_n6_t1_0 = $signed({{2{fc3_n6_t1_0_a_d1[23]}}, fc3_n6_t1_0_a_d1}) + $signed({fc3_n6_t1_0_b_d1[24], fc3_n6_t1_0_b_d1});
     reg  signed [25:0] fc3_n6_t0_2_d1;
     reg  signed [25:0] fc3_n6_t0_3_d1;
-    wire signed [25:0] fc3_n6_t1_1;
-    wire signed [26:0] fc3_n6_t2_0_a;
-    wire signed [26:0] fc3_n6_t2_0_b;
-    wire signed [26:0] fc3_n6_t2_0;
-    wire signed [26:0] fc3_n6_t3_0_b;
-    reg  signed [26:0] fc3_n6_t3_0_b_d1;
-    wire signed [26:0] fc3_n6_t3_0;
-    wire signed [26:0] fc3_n6_acc;
-    wire signed [18:0] fc3_n6_y_fl;
-    wire fc3_n6_y_half;
-    wire [6:0] fc3_n6_y_low;
-    wire fc3_n6_y_sticky;
-    wire fc3_n6_y_lsb;
-    wire fc3_n6_y_inc_any;
+    wire signed [25:0] fc3_n6_t1_1 = fc3_n6_t0_2_d1 + fc3_n6_t0_3_d1;
+    wire signed [26:0] fc3_n6_acc = (($signed({fc3_n6_t1_0[25], fc3_n6_t1_0}) + $signed({fc3_n6_t1_1[25], fc3_n6_t1_1})) + 27'sd57344);
+    wire fc3_n6_y_sticky = |fc3_n6_acc[6:0];
     reg  fc3_n6_y_half_d1;
     reg  fc3_n6_y_inc_any_d1;
-    wire fc3_n6_y_inc;
-    wire signed [18:0] fc3_n6_y_incx;
+    wire fc3_n6_y_inc = fc3_n6_y_half_d1 & fc3_n6_y_inc_any_d1;
     reg  signed [18:0] fc3_n6_y_fl_d1;
-    wire signed [18:0] fc3_n6_y_rnd;
-    wire signed [17:0] fc3_n6_y_wrap;
-    wire signed [18:0] fc3_n6_y_min;
-    wire fc3_n6_y_ovf_lo;
-    wire signed [17:0] fc3_n6_y_minv;
-    wire signed [17:0] fc3_n6_y_satlo;
-    wire signed [4:0] fc3_w0_7; // weight 0.04296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc3_n7_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc3_n7_p0;
-    wire signed [8:0] fc3_w1_7; // weight 0.58203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p1;
-    wire signed [7:0] fc3_w2_7; // weight -0.36328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p2;
-    wire signed [19:0] fc3_n7_p3_sh;
-    wire signed [7:0] fc3_w4_7; // weight 0.46484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p4;
-    wire signed [8:0] fc3_w5_7; // weight 0.5234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc3_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p5;
-    wire signed [7:0] fc3_w6_7; // weight -0.4375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p6;
-    wire signed [7:0] fc3_w7_7; // weight -0.26171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc3_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc3_n7_p7;
-    wire signed [19:0] fc3_n7_bias; // bias -0.29296875
-    wire signed [25:0] fc3_n7_t0_0_a;
-    wire signed [25:0] fc3_n7_t0_0;
-    wire signed [24:0] fc3_n7_t0_1_b;
-    wire signed [24:0] fc3_n7_t0_1;
-    wire signed [25:0] fc3_n7_t0_2_a;
-    wire signed [25:0] fc3_n7_t0_2;
-    wire signed [25:0] fc3_n7_t0_3_a;
-    wire signed [25:0] fc3_n7_t0_3_b;
-    wire signed [25:0] fc3_n7_t0_3;
-    wire signed [25:0] fc3_n7_t1_0_b;
+    wire signed [18:0] fc3_n6_y_rnd = fc3_n6_y_fl_d1 + $signed({18'd0, fc3_n6_y_inc});
+    wire signed [17:0] fc3_n6_y_satlo = (fc3_n6_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n6_y_rnd[17:0]);
+    wire signed [21:0] fc3_n7_p0 = fc3_in_0_s_2 * 5'sd11; // weight 0.04296875
+    wire signed [24:0] fc3_n7_p4 = fc3_in_4_s_2 * 8'sd119; // weight 0.46484375
+    wire signed [24:0] fc3_n7_p6 = fc3_in_6_s_2 * 8'sh90; // weight -0.4375
+    wire signed [24:0] fc3_n7_p7 = fc3_in_7_s_2 * 8'shbd; // weight -0.26171875
     reg  signed [25:0] fc3_n7_t0_0_d1;
-    reg  signed [25:0] fc3_n7_t1_0_b_d1;
-    wire signed [25:0] fc3_n7_t1_0;
+    reg  signed [24:0] fc3_n7_t1_0_b_d1;
+    wire signed [25:0] fc3_n7_t1_0 = fc3_n7_t0_0_d1 + $signed({fc3_n7_t1_0_b_d1[24], fc3_n7_t1_0_b_d1});
     reg  signed [25:0] fc3_n7_t0_2_d1;
     reg  signed [25:0] fc3_n7_t0_3_d1;
-    wire signed [25:0] fc3_n7_t1_1;
-    wire signed [26:0] fc3_n7_t2_0_a;
-    wire signed [26:0] fc3_n7_t2_0_b;
-    wire signed [26:0] fc3_n7_t2_0;
-    wire signed [26:0] fc3_n7_t3_0_b;
-    reg  signed [26:0] fc3_n7_t3_0_b_d1;
-    wire signed [26:0] fc3_n7_t3_0;
-    wire signed [26:0] fc3_n7_acc;
-    wire signed [18:0] fc3_n7_y_fl;
-    wire fc3_n7_y_half;
-    wire [6:0] fc3_n7_y_low;
-    wire fc3_n7_y_sticky;
-    wire fc3_n7_y_lsb;
-    wire fc3_n7_y_inc_any;
+    wire signed [25:0] fc3_n7_t1_1 = fc3_n7_t0_2_d1 + fc3_n7_t0_3_d1;
+    wire signed [26:0] fc3_n7_acc = (($signed({fc3_n7_t1_0[25], fc3_n7_t1_0}) + $signed({fc3_n7_t1_1[25], fc3_n7_t1_1})) + 27'sh7fb5000);
+    wire fc3_n7_y_sticky = |fc3_n7_acc[6:0];
     reg  fc3_n7_y_half_d1;
     reg  fc3_n7_y_inc_any_d1;
-    wire fc3_n7_y_inc;
-    wire signed [18:0] fc3_n7_y_incx;
+    wire fc3_n7_y_inc = fc3_n7_y_half_d1 & fc3_n7_y_inc_any_d1;
     reg  signed [18:0] fc3_n7_y_fl_d1;
-    wire signed [18:0] fc3_n7_y_rnd;
-    wire signed [17:0] fc3_n7_y_wrap;
-    wire signed [18:0] fc3_n7_y_max;
-    wire fc3_n7_y_ovf_hi;
-    wire signed [18:0] fc3_n7_y_min;
-    wire fc3_n7_y_ovf_lo;
-    wire signed [17:0] fc3_n7_y_minv;
-    wire signed [17:0] fc3_n7_y_satlo;
-    wire signed [17:0] fc3_n7_y_maxv;
-    wire signed [17:0] fc3_n7_y_sat;
+    wire signed [18:0] fc3_n7_y_rnd = fc3_n7_y_fl_d1 + $signed({18'd0, fc3_n7_y_inc});
+    wire signed [17:0] fc3_n7_y_sat = (fc3_n7_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc3_n7_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc3_n7_y_rnd[17:0]));
     reg  signed [17:0] fc3_out_0;
     reg  signed [17:0] fc3_out_1;
     reg  signed [17:0] fc3_out_2;
@@ -692,570 +187,76 @@ module muon_recal_fc3 (
     reg  signed [17:0] fc3_out_6;
     reg  signed [17:0] fc3_out_7;
 
-    assign fc3_in_0 = in_data[16:0];
-    assign fc3_in_1 = in_data[33:17];
-    assign fc3_in_2 = in_data[50:34];
-    assign fc3_in_3 = in_data[67:51];
-    assign fc3_in_4 = in_data[84:68];
-    assign fc3_in_5 = in_data[101:85];
-    assign fc3_in_6 = in_data[118:102];
-    assign fc3_in_7 = in_data[135:119];
-    assign fc3_in_0_s = {{1{1'b0}}, fc3_in_0};
-    assign fc3_in_0_s_2 = fc3_in_0_s;
-    assign fc3_w0_0 = 8'h87;
-    assign fc3_n0_p0_m = {{8{fc3_in_0_s_2[17]}}, fc3_in_0_s_2} * {{18{fc3_w0_0[7]}}, fc3_w0_0};
-    assign fc3_n0_p0 = fc3_n0_p0_m[24:0];
-    assign fc3_in_1_s = {{1{1'b0}}, fc3_in_1};
-    assign fc3_in_1_s_2 = fc3_in_1_s;
-    assign fc3_w1_0 = 5'h09;
-    assign fc3_n0_p1_m = {{5{fc3_in_1_s_2[17]}}, fc3_in_1_s_2} * {{18{fc3_w1_0[4]}}, fc3_w1_0};
-    assign fc3_n0_p1 = fc3_n0_p1_m[21:0];
-    assign fc3_in_2_s = {{1{1'b0}}, fc3_in_2};
-    assign fc3_in_2_s_2 = fc3_in_2_s;
-    assign fc3_w2_0 = 8'hac;
-    assign fc3_n0_p2_m = {{8{fc3_in_2_s_2[17]}}, fc3_in_2_s_2} * {{18{fc3_w2_0[7]}}, fc3_w2_0};
-    assign fc3_n0_p2 = fc3_n0_p2_m[24:0];
-    assign fc3_in_3_s = {{1{1'b0}}, fc3_in_3};
-    assign fc3_in_3_s_2 = fc3_in_3_s;
-    assign fc3_w3_0 = 8'h4f;
-    assign fc3_n0_p3_m = {{8{fc3_in_3_s_2[17]}}, fc3_in_3_s_2} * {{18{fc3_w3_0[7]}}, fc3_w3_0};
-    assign fc3_n0_p3 = fc3_n0_p3_m[24:0];
-    assign fc3_in_4_s = {{1{1'b0}}, fc3_in_4};
-    assign fc3_in_4_s_2 = fc3_in_4_s;
-    assign fc3_w4_0 = 7'h57;
-    assign fc3_n0_p4_m = {{7{fc3_in_4_s_2[17]}}, fc3_in_4_s_2} * {{18{fc3_w4_0[6]}}, fc3_w4_0};
-    assign fc3_n0_p4 = fc3_n0_p4_m[23:0];
-    assign fc3_in_5_s = {{1{1'b0}}, fc3_in_5};
-    assign fc3_in_5_s_2 = fc3_in_5_s;
-    assign fc3_w5_0 = 7'h46;
-    assign fc3_n0_p5_m = {{7{fc3_in_5_s_2[17]}}, fc3_in_5_s_2} * {{18{fc3_w5_0[6]}}, fc3_w5_0};
-    assign fc3_n0_p5 = fc3_n0_p5_m[23:0];
-    assign fc3_in_6_s = {{1{1'b0}}, fc3_in_6};
-    assign fc3_in_6_s_2 = fc3_in_6_s;
-    assign fc3_w6_0 = 6'h1e;
-    assign fc3_n0_p6_m = {{6{fc3_in_6_s_2[17]}}, fc3_in_6_s_2} * {{18{fc3_w6_0[5]}}, fc3_w6_0};
-    assign fc3_n0_p6 = fc3_n0_p6_m[22:0];
-    assign fc3_in_7_s = {{1{1'b0}}, fc3_in_7};
-    assign fc3_in_7_s_2 = fc3_in_7_s;
-    assign fc3_w7_0 = 8'h64;
-    assign fc3_n0_p7_m = {{8{fc3_in_7_s_2[17]}}, fc3_in_7_s_2} * {{18{fc3_w7_0[7]}}, fc3_w7_0};
-    assign fc3_n0_p7 = fc3_n0_p7_m[24:0];
-    assign fc3_n0_bias = 20'h70000;
-    assign fc3_n0_t0_0_b = {{3{fc3_n0_p1[21]}}, fc3_n0_p1};
-    assign fc3_n0_t0_0 = fc3_n0_p0 + fc3_n0_t0_0_b;
-    assign fc3_n0_t0_1 = fc3_n0_p2 + fc3_n0_p3;
-    assign fc3_n0_t0_2_a = {{1{fc3_n0_p4[23]}}, fc3_n0_p4};
-    assign fc3_n0_t0_2_b = {{1{fc3_n0_p5[23]}}, fc3_n0_p5};
-    assign fc3_n0_t0_2 = fc3_n0_t0_2_a + fc3_n0_t0_2_b;
-    assign fc3_n0_t0_3_a = {{3{fc3_n0_p6[22]}}, fc3_n0_p6};
-    assign fc3_n0_t0_3_b = {{1{fc3_n0_p7[24]}}, fc3_n0_p7};
-    assign fc3_n0_t0_3 = fc3_n0_t0_3_a + fc3_n0_t0_3_b;
-    assign fc3_n0_t1_0_a = {{1{fc3_n0_t0_0[24]}}, fc3_n0_t0_0};
-    assign fc3_n0_t1_0_b = {{1{fc3_n0_t0_1[24]}}, fc3_n0_t0_1};
-    assign fc3_n0_t1_0 = fc3_n0_t1_0_a_d1 + fc3_n0_t1_0_b_d1;
-    assign fc3_n0_t1_1_a = {{1{fc3_n0_t0_2[24]}}, fc3_n0_t0_2};
-    assign fc3_n0_t1_1 = fc3_n0_t1_1_a_d1 + fc3_n0_t0_3_d1;
-    assign fc3_n0_t2_0_a = {{1{fc3_n0_t1_0[25]}}, fc3_n0_t1_0};
-    assign fc3_n0_t2_0_b = {{1{fc3_n0_t1_1[25]}}, fc3_n0_t1_1};
-    assign fc3_n0_t2_0 = fc3_n0_t2_0_a + fc3_n0_t2_0_b;
-    assign fc3_n0_t3_0_b = {{7{fc3_n0_bias[19]}}, fc3_n0_bias};
-    assign fc3_n0_t3_0 = fc3_n0_t2_0 + fc3_n0_t3_0_b_d1;
-    assign fc3_n0_acc = fc3_n0_t3_0;
-    assign fc3_n0_y_fl = fc3_n0_acc[26:8];
-    assign fc3_n0_y_half = fc3_n0_acc[7];
-    assign fc3_n0_y_low = fc3_n0_acc[6:0];
-    assign fc3_n0_y_sticky = |fc3_n0_y_low;
-    assign fc3_n0_y_lsb = fc3_n0_acc[8];
-    assign fc3_n0_y_inc_any = fc3_n0_y_sticky | fc3_n0_y_lsb;
-    assign fc3_n0_y_inc = fc3_n0_y_half_d1 & fc3_n0_y_inc_any_d1;
-    assign fc3_n0_y_incx = {{18{1'b0}}, fc3_n0_y_inc};
-    assign fc3_n0_y_rnd = fc3_n0_y_fl_d1 + fc3_n0_y_incx;
-    assign fc3_n0_y_wrap = fc3_n0_y_rnd[17:0];
-    assign fc3_n0_y_min = 19'h60000;
-    assign fc3_n0_y_ovf_lo = (fc3_n0_y_rnd < fc3_n0_y_min);
-    assign fc3_n0_y_minv = 18'h20000;
-    assign fc3_n0_y_satlo = fc3_n0_y_ovf_lo ? fc3_n0_y_minv : fc3_n0_y_wrap;
-    assign fc3_w0_1 = 6'h11;
-    assign fc3_n1_p0_m = {{6{fc3_in_0_s_2[17]}}, fc3_in_0_s_2} * {{18{fc3_w0_1[5]}}, fc3_w0_1};
-    assign fc3_n1_p0 = fc3_n1_p0_m[22:0];
-    assign fc3_w1_1 = 8'h68;
-    assign fc3_n1_p1_m = {{8{fc3_in_1_s_2[17]}}, fc3_in_1_s_2} * {{18{fc3_w1_1[7]}}, fc3_w1_1};
-    assign fc3_n1_p1 = fc3_n1_p1_m[24:0];
-    assign fc3_w2_1 = 6'h16;
-    assign fc3_n1_p2_m = {{6{fc3_in_2_s_2[17]}}, fc3_in_2_s_2} * {{18{fc3_w2_1[5]}}, fc3_w2_1};
-    assign fc3_n1_p2 = fc3_n1_p2_m[22:0];
-    assign fc3_w3_1 = 8'h6e;
-    assign fc3_n1_p3_m = {{8{fc3_in_3_s_2[17]}}, fc3_in_3_s_2} * {{18{fc3_w3_1[7]}}, fc3_w3_1};
-    assign fc3_n1_p3 = fc3_n1_p3_m[24:0];
-    assign fc3_w4_1 = 6'h1b;
-    assign fc3_n1_p4_m = {{6{fc3_in_4_s_2[17]}}, fc3_in_4_s_2} * {{18{fc3_w4_1[5]}}, fc3_w4_1};
-    assign fc3_n1_p4 = fc3_n1_p4_m[22:0];
-    assign fc3_n1_p5_sh = {fc3_in_5_s_2, 6'b000000};
-    assign fc3_n1_p5_e = {{1{fc3_n1_p5_sh[23]}}, fc3_n1_p5_sh};
-    assign fc3_n1_p5_neg = -fc3_n1_p5_e;
-    assign fc3_n1_p5 = fc3_n1_p5_neg[23:0];
-    assign fc3_w6_1 = 6'h28;
-    assign fc3_n1_p6_m = {{6{fc3_in_6_s_2[17]}}, fc3_in_6_s_2} * {{18{fc3_w6_1[5]}}, fc3_w6_1};
-    assign fc3_n1_p6 = fc3_n1_p6_m[22:0];
-    assign fc3_w7_1 = 9'h168;
-    assign fc3_n1_p7_m = {{9{fc3_in_7_s_2[17]}}, fc3_in_7_s_2} * {{18{fc3_w7_1[8]}}, fc3_w7_1};
-    assign fc3_n1_p7 = fc3_n1_p7_m[25:0];
-    assign fc3_n1_bias = 20'h85000;
-    assign fc3_n1_t0_0_a = {{2{fc3_n1_p0[22]}}, fc3_n1_p0};
-    assign fc3_n1_t0_0 = fc3_n1_t0_0_a + fc3_n1_p1;
-    assign fc3_n1_t0_1_a = {{3{fc3_n1_p2[22]}}, fc3_n1_p2};
-    assign fc3_n1_t0_1_b = {{1{fc3_n1_p3[24]}}, fc3_n1_p3};
-    assign fc3_n1_t0_1 = fc3_n1_t0_1_a + fc3_n1_t0_1_b;
-    assign fc3_n1_t0_2_a = {{1{fc3_n1_p4[22]}}, fc3_n1_p4};
-    assign fc3_n1_t0_2 = fc3_n1_t0_2_a + fc3_n1_p5;
-    assign fc3_n1_t0_3_a = {{3{fc3_n1_p6[22]}}, fc3_n1_p6};
-    assign fc3_n1_t0_3 = fc3_n1_t0_3_a + fc3_n1_p7;
-    assign fc3_n1_t1_0_a = {{1{fc3_n1_t0_0[24]}}, fc3_n1_t0_0};
-    assign fc3_n1_t1_0 = fc3_n1_t1_0_a_d1 + fc3_n1_t0_1_d1;
-    assign fc3_n1_t1_1_a = {{2{fc3_n1_t0_2[23]}}, fc3_n1_t0_2};
-    assign fc3_n1_t1_1 = fc3_n1_t1_1_a_d1 + fc3_n1_t0_3_d1;
-    assign fc3_n1_t2_0_a = {{1{fc3_n1_t1_0[25]}}, fc3_n1_t1_0};
-    assign fc3_n1_t2_0_b = {{1{fc3_n1_t1_1[25]}}, fc3_n1_t1_1};
-    assign fc3_n1_t2_0 = fc3_n1_t2_0_a + fc3_n1_t2_0_b;
-    assign fc3_n1_t3_0_b = {{7{fc3_n1_bias[19]}}, fc3_n1_bias};
-    assign fc3_n1_t3_0 = fc3_n1_t2_0 + fc3_n1_t3_0_b_d1;
-    assign fc3_n1_acc = fc3_n1_t3_0;
-    assign fc3_n1_y_fl = fc3_n1_acc[26:8];
-    assign fc3_n1_y_half = fc3_n1_acc[7];
-    assign fc3_n1_y_low = fc3_n1_acc[6:0];
-    assign fc3_n1_y_sticky = |fc3_n1_y_low;
-    assign fc3_n1_y_lsb = fc3_n1_acc[8];
-    assign fc3_n1_y_inc_any = fc3_n1_y_sticky | fc3_n1_y_lsb;
-    assign fc3_n1_y_inc = fc3_n1_y_half_d1 & fc3_n1_y_inc_any_d1;
-    assign fc3_n1_y_incx = {{18{1'b0}}, fc3_n1_y_inc};
-    assign fc3_n1_y_rnd = fc3_n1_y_fl_d1 + fc3_n1_y_incx;
-    assign fc3_n1_y_wrap = fc3_n1_y_rnd[17:0];
-    assign fc3_n1_y_max = 19'h1ffff;
-    assign fc3_n1_y_ovf_hi = (fc3_n1_y_rnd > fc3_n1_y_max);
-    assign fc3_n1_y_maxv = 18'h1ffff;
-    assign fc3_n1_y_sat = fc3_n1_y_ovf_hi ? fc3_n1_y_maxv : fc3_n1_y_wrap;
-    assign fc3_w0_2 = 7'h26;
-    assign fc3_n2_p0_m = {{7{fc3_in_0_s_2[17]}}, fc3_in_0_s_2} * {{18{fc3_w0_2[6]}}, fc3_w0_2};
-    assign fc3_n2_p0 = fc3_n2_p0_m[23:0];
-    assign fc3_w1_2 = 8'h59;
-    assign fc3_n2_p1_m = {{8{fc3_in_1_s_2[17]}}, fc3_in_1_s_2} * {{18{fc3_w1_2[7]}}, fc3_w1_2};
-    assign fc3_n2_p1 = fc3_n2_p1_m[24:0];
-    assign fc3_w2_2 = 8'h9a;
-    assign fc3_n2_p2_m = {{8{fc3_in_2_s_2[17]}}, fc3_in_2_s_2} * {{18{fc3_w2_2[7]}}, fc3_w2_2};
-    assign fc3_n2_p2 = fc3_n2_p2_m[24:0];
-    assign fc3_w3_2 = 9'h175;
-    assign fc3_n2_p3_m = {{9{fc3_in_3_s_2[17]}}, fc3_in_3_s_2} * {{18{fc3_w3_2[8]}}, fc3_w3_2};
-    assign fc3_n2_p3 = fc3_n2_p3_m[25:0];
-    assign fc3_w4_2 = 8'hbb;
-    assign fc3_n2_p4_m = {{8{fc3_in_4_s_2[17]}}, fc3_in_4_s_2} * {{18{fc3_w4_2[7]}}, fc3_w4_2};
-    assign fc3_n2_p4 = fc3_n2_p4_m[24:0];
-    assign fc3_w5_2 = 7'h21;
-    assign fc3_n2_p5_m = {{7{fc3_in_5_s_2[17]}}, fc3_in_5_s_2} * {{18{fc3_w5_2[6]}}, fc3_w5_2};
-    assign fc3_n2_p5 = fc3_n2_p5_m[23:0];
-    assign fc3_w6_2 = 8'h89;
-    assign fc3_n2_p6_m = {{8{fc3_in_6_s_2[17]}}, fc3_in_6_s_2} * {{18{fc3_w6_2[7]}}, fc3_w6_2};
-    assign fc3_n2_p6 = fc3_n2_p6_m[24:0];
-    assign fc3_w7_2 = 7'h57;
-    assign fc3_n2_p7_m = {{7{fc3_in_7_s_2[17]}}, fc3_in_7_s_2} * {{18{fc3_w7_2[6]}}, fc3_w7_2};
-    assign fc3_n2_p7 = fc3_n2_p7_m[23:0];
-    assign fc3_n2_bias = 19'h33000;
-    assign fc3_n2_t0_0_a = {{1{fc3_n2_p0[23]}}, fc3_n2_p0};
-    assign fc3_n2_t0_0 = fc3_n2_t0_0_a + fc3_n2_p1;
-    assign fc3_n2_t0_1_a = {{1{fc3_n2_p2[24]}}, fc3_n2_p2};
-    assign fc3_n2_t0_1 = fc3_n2_t0_1_a + fc3_n2_p3;
-    assign fc3_n2_t0_2_b = {{1{fc3_n2_p5[23]}}, fc3_n2_p5};
-    assign fc3_n2_t0_2 = fc3_n2_p4 + fc3_n2_t0_2_b;
-    assign fc3_n2_t0_3_a = {{1{fc3_n2_p6[24]}}, fc3_n2_p6};
-    assign fc3_n2_t0_3_b = {{2{fc3_n2_p7[23]}}, fc3_n2_p7};
-    assign fc3_n2_t0_3 = fc3_n2_t0_3_a + fc3_n2_t0_3_b;
-    assign fc3_n2_t1_0_a = {{1{fc3_n2_t0_0[24]}}, fc3_n2_t0_0};
-    assign fc3_n2_t1_0 = fc3_n2_t1_0_a_d1 + fc3_n2_t0_1_d1;
-    assign fc3_n2_t1_1_a = {{1{fc3_n2_t0_2[24]}}, fc3_n2_t0_2};
-    assign fc3_n2_t1_1 = fc3_n2_t1_1_a_d1 + fc3_n2_t0_3_d1;
-    assign fc3_n2_t2_0_a = {{1{fc3_n2_t1_0[25]}}, fc3_n2_t1_0};
-    assign fc3_n2_t2_0_b = {{1{fc3_n2_t1_1[25]}}, fc3_n2_t1_1};
-    assign fc3_n2_t2_0 = fc3_n2_t2_0_a + fc3_n2_t2_0_b;
-    assign fc3_n2_t3_0_b = {{8{fc3_n2_bias[18]}}, fc3_n2_bias};
-    assign fc3_n2_t3_0 = fc3_n2_t2_0 + fc3_n2_t3_0_b_d1;
-    assign fc3_n2_acc = fc3_n2_t3_0;
-    assign fc3_n2_y_fl = fc3_n2_acc[26:8];
-    assign fc3_n2_y_half = fc3_n2_acc[7];
-    assign fc3_n2_y_low = fc3_n2_acc[6:0];
-    assign fc3_n2_y_sticky = |fc3_n2_y_low;
-    assign fc3_n2_y_lsb = fc3_n2_acc[8];
-    assign fc3_n2_y_inc_any = fc3_n2_y_sticky | fc3_n2_y_lsb;
-    assign fc3_n2_y_inc = fc3_n2_y_half_d1 & fc3_n2_y_inc_any_d1;
-    assign fc3_n2_y_incx = {{18{1'b0}}, fc3_n2_y_inc};
-    assign fc3_n2_y_rnd = fc3_n2_y_fl_d1 + fc3_n2_y_incx;
-    assign fc3_n2_y_wrap = fc3_n2_y_rnd[17:0];
-    assign fc3_n2_y_min = 19'h60000;
-    assign fc3_n2_y_ovf_lo = (fc3_n2_y_rnd < fc3_n2_y_min);
-    assign fc3_n2_y_minv = 18'h20000;
-    assign fc3_n2_y_satlo = fc3_n2_y_ovf_lo ? fc3_n2_y_minv : fc3_n2_y_wrap;
-    assign fc3_n3_p0_sh = {fc3_in_0_s_2, 3'b000};
-    assign fc3_n3_p0_e = {{1{fc3_n3_p0_sh[20]}}, fc3_n3_p0_sh};
-    assign fc3_n3_p0_neg = -fc3_n3_p0_e;
-    assign fc3_n3_p0 = fc3_n3_p0_neg[20:0];
-    assign fc3_w1_3 = 9'h090;
-    assign fc3_n3_p1_m = {{9{fc3_in_1_s_2[17]}}, fc3_in_1_s_2} * {{18{fc3_w1_3[8]}}, fc3_w1_3};
-    assign fc3_n3_p1 = fc3_n3_p1_m[25:0];
-    assign fc3_w2_3 = 9'h098;
-    assign fc3_n3_p2_m = {{9{fc3_in_2_s_2[17]}}, fc3_in_2_s_2} * {{18{fc3_w2_3[8]}}, fc3_w2_3};
-    assign fc3_n3_p2 = fc3_n3_p2_m[25:0];
-    assign fc3_w3_3 = 9'h16c;
-    assign fc3_n3_p3_m = {{9{fc3_in_3_s_2[17]}}, fc3_in_3_s_2} * {{18{fc3_w3_3[8]}}, fc3_w3_3};
-    assign fc3_n3_p3 = fc3_n3_p3_m[25:0];
-    assign fc3_w4_3 = 9'h086;
-    assign fc3_n3_p4_m = {{9{fc3_in_4_s_2[17]}}, fc3_in_4_s_2} * {{18{fc3_w4_3[8]}}, fc3_w4_3};
-    assign fc3_n3_p4 = fc3_n3_p4_m[25:0];
-    assign fc3_w5_3 = 5'h0d;
-    assign fc3_n3_p5_m = {{5{fc3_in_5_s_2[17]}}, fc3_in_5_s_2} * {{18{fc3_w5_3[4]}}, fc3_w5_3};
-    assign fc3_n3_p5 = fc3_n3_p5_m[21:0];
-    assign fc3_w6_3 = 7'h58;
-    assign fc3_n3_p6_m = {{7{fc3_in_6_s_2[17]}}, fc3_in_6_s_2} * {{18{fc3_w6_3[6]}}, fc3_w6_3};
-    assign fc3_n3_p6 = fc3_n3_p6_m[23:0];
-    assign fc3_w7_3 = 8'had;
-    assign fc3_n3_p7_m = {{8{fc3_in_7_s_2[17]}}, fc3_in_7_s_2} * {{18{fc3_w7_3[7]}}, fc3_w7_3};
-    assign fc3_n3_p7 = fc3_n3_p7_m[24:0];
-    assign fc3_n3_bias = 20'hbe000;
-    assign fc3_n3_t0_0_a = {{5{fc3_n3_p0[20]}}, fc3_n3_p0};
-    assign fc3_n3_t0_0 = fc3_n3_t0_0_a + fc3_n3_p1;
-    assign fc3_n3_t0_1 = fc3_n3_p2 + fc3_n3_p3;
-    assign fc3_n3_t0_2_b = {{4{fc3_n3_p5[21]}}, fc3_n3_p5};
-    assign fc3_n3_t0_2 = fc3_n3_p4 + fc3_n3_t0_2_b;
-    assign fc3_n3_t0_3_a = {{1{fc3_n3_p6[23]}}, fc3_n3_p6};
-    assign fc3_n3_t0_3 = fc3_n3_t0_3_a + fc3_n3_p7;
-    assign fc3_n3_t1_0_a = {{1{fc3_n3_t0_0[25]}}, fc3_n3_t0_0};
-    assign fc3_n3_t1_0_b = {{1{fc3_n3_t0_1[25]}}, fc3_n3_t0_1};
-    assign fc3_n3_t1_0 = fc3_n3_t1_0_a_d1 + fc3_n3_t1_0_b_d1;
-    assign fc3_n3_t1_1_b = {{1{fc3_n3_t0_3[24]}}, fc3_n3_t0_3};
-    assign fc3_n3_t1_1 = fc3_n3_t0_2_d1 + fc3_n3_t1_1_b_d1;
-    assign fc3_n3_t2_0_b = {{1{fc3_n3_t1_1[25]}}, fc3_n3_t1_1};
-    assign fc3_n3_t2_0 = fc3_n3_t1_0 + fc3_n3_t2_0_b;
-    assign fc3_n3_t3_0_b = {{7{fc3_n3_bias[19]}}, fc3_n3_bias};
-    assign fc3_n3_t3_0 = fc3_n3_t2_0 + fc3_n3_t3_0_b_d1;
-    assign fc3_n3_acc = fc3_n3_t3_0;
-    assign fc3_n3_y_fl = fc3_n3_acc[26:8];
-    assign fc3_n3_y_half = fc3_n3_acc[7];
-    assign fc3_n3_y_low = fc3_n3_acc[6:0];
-    assign fc3_n3_y_sticky = |fc3_n3_y_low;
-    assign fc3_n3_y_lsb = fc3_n3_acc[8];
-    assign fc3_n3_y_inc_any = fc3_n3_y_sticky | fc3_n3_y_lsb;
-    assign fc3_n3_y_inc = fc3_n3_y_half_d1 & fc3_n3_y_inc_any_d1;
-    assign fc3_n3_y_incx = {{18{1'b0}}, fc3_n3_y_inc};
-    assign fc3_n3_y_rnd = fc3_n3_y_fl_d1 + fc3_n3_y_incx;
-    assign fc3_n3_y_wrap = fc3_n3_y_rnd[17:0];
-    assign fc3_n3_y_max = 19'h1ffff;
-    assign fc3_n3_y_ovf_hi = (fc3_n3_y_rnd > fc3_n3_y_max);
-    assign fc3_n3_y_min = 19'h60000;
-    assign fc3_n3_y_ovf_lo = (fc3_n3_y_rnd < fc3_n3_y_min);
-    assign fc3_n3_y_minv = 18'h20000;
-    assign fc3_n3_y_satlo = fc3_n3_y_ovf_lo ? fc3_n3_y_minv : fc3_n3_y_wrap;
-    assign fc3_n3_y_maxv = 18'h1ffff;
-    assign fc3_n3_y_sat = fc3_n3_y_ovf_hi ? fc3_n3_y_maxv : fc3_n3_y_satlo;
-    assign fc3_w0_4 = 8'h6e;
-    assign fc3_n4_p0_m = {{8{fc3_in_0_s_2[17]}}, fc3_in_0_s_2} * {{18{fc3_w0_4[7]}}, fc3_w0_4};
-    assign fc3_n4_p0 = fc3_n4_p0_m[24:0];
-    assign fc3_w1_4 = 6'h27;
-    assign fc3_n4_p1_m = {{6{fc3_in_1_s_2[17]}}, fc3_in_1_s_2} * {{18{fc3_w1_4[5]}}, fc3_w1_4};
-    assign fc3_n4_p1 = fc3_n4_p1_m[22:0];
-    assign fc3_w2_4 = 8'h5d;
-    assign fc3_n4_p2_m = {{8{fc3_in_2_s_2[17]}}, fc3_in_2_s_2} * {{18{fc3_w2_4[7]}}, fc3_w2_4};
-    assign fc3_n4_p2 = fc3_n4_p2_m[24:0];
-    assign fc3_n4_p3_sh = {fc3_in_3_s_2, 2'b00};
-    assign fc3_n4_p4_sh = {fc3_in_4_s_2, 4'b0000};
-    assign fc3_w5_4 = 6'h2a;
-    assign fc3_n4_p5_m = {{6{fc3_in_5_s_2[17]}}, fc3_in_5_s_2} * {{18{fc3_w5_4[5]}}, fc3_w5_4};
-    assign fc3_n4_p5 = fc3_n4_p5_m[22:0];
-    assign fc3_w6_4 = 8'h8a;
-    assign fc3_n4_p6_m = {{8{fc3_in_6_s_2[17]}}, fc3_in_6_s_2} * {{18{fc3_w6_4[7]}}, fc3_w6_4};
-    assign fc3_n4_p6 = fc3_n4_p6_m[24:0];
-    assign fc3_n4_bias = 21'h09b000;
-    assign fc3_n4_t0_0_b = {{2{fc3_n4_p1[22]}}, fc3_n4_p1};
-    assign fc3_n4_t0_0 = fc3_n4_p0 + fc3_n4_t0_0_b;
-    assign fc3_n4_t0_1_b = {{5{fc3_n4_p3_sh[19]}}, fc3_n4_p3_sh};
-    assign fc3_n4_t0_1 = fc3_n4_p2 + fc3_n4_t0_1_b;
-    assign fc3_n4_t0_2_a = {{1{fc3_n4_p4_sh[21]}}, fc3_n4_p4_sh};
-    assign fc3_n4_t0_2 = fc3_n4_t0_2_a + fc3_n4_p5;
-    assign fc3_n4_t0_3_b = {{7{fc3_in_7_s_2[17]}}, fc3_in_7_s_2};
-    assign fc3_n4_t0_3 = fc3_n4_p6 + fc3_n4_t0_3_b;
-    assign fc3_n4_t1_0_a = {{1{fc3_n4_t0_0[24]}}, fc3_n4_t0_0};
-    assign fc3_n4_t1_0_b = {{1{fc3_n4_t0_1[24]}}, fc3_n4_t0_1};
-    assign fc3_n4_t1_0 = fc3_n4_t1_0_a_d1 + fc3_n4_t1_0_b_d1;
-    assign fc3_n4_t1_1_a = {{3{fc3_n4_t0_2[22]}}, fc3_n4_t0_2};
-    assign fc3_n4_t1_1_b = {{1{fc3_n4_t0_3[24]}}, fc3_n4_t0_3};
-    assign fc3_n4_t1_1 = fc3_n4_t1_1_a_d1 + fc3_n4_t1_1_b_d1;
-    assign fc3_n4_t2_0 = fc3_n4_t1_0 + fc3_n4_t1_1;
-    assign fc3_n4_t3_0_b = {{5{fc3_n4_bias[20]}}, fc3_n4_bias};
-    assign fc3_n4_t3_0 = fc3_n4_t2_0 + fc3_n4_t3_0_b_d1;
-    assign fc3_n4_acc = fc3_n4_t3_0;
-    assign fc3_n4_y_fl = fc3_n4_acc[25:8];
-    assign fc3_n4_y_half = fc3_n4_acc[7];
-    assign fc3_n4_y_low = fc3_n4_acc[6:0];
-    assign fc3_n4_y_sticky = |fc3_n4_y_low;
-    assign fc3_n4_y_lsb = fc3_n4_acc[8];
-    assign fc3_n4_y_inc_any = fc3_n4_y_sticky | fc3_n4_y_lsb;
-    assign fc3_n4_y_inc = fc3_n4_y_half_d1 & fc3_n4_y_inc_any_d1;
-    assign fc3_n4_y_incx = {{17{1'b0}}, fc3_n4_y_inc};
-    assign fc3_n4_y_rnd = fc3_n4_y_fl_d1 + fc3_n4_y_incx;
-    assign fc3_n4_y_wrap = fc3_n4_y_rnd[17:0];
-    assign fc3_w0_5 = 8'hb7;
-    assign fc3_n5_p0_m = {{8{fc3_in_0_s_2[17]}}, fc3_in_0_s_2} * {{18{fc3_w0_5[7]}}, fc3_w0_5};
-    assign fc3_n5_p0 = fc3_n5_p0_m[24:0];
-    assign fc3_w1_5 = 8'h75;
-    assign fc3_n5_p1_m = {{8{fc3_in_1_s_2[17]}}, fc3_in_1_s_2} * {{18{fc3_w1_5[7]}}, fc3_w1_5};
-    assign fc3_n5_p1 = fc3_n5_p1_m[24:0];
-    assign fc3_w2_5 = 8'ha9;
-    assign fc3_n5_p2_m = {{8{fc3_in_2_s_2[17]}}, fc3_in_2_s_2} * {{18{fc3_w2_5[7]}}, fc3_w2_5};
-    assign fc3_n5_p2 = fc3_n5_p2_m[24:0];
-    assign fc3_w3_5 = 8'h52;
-    assign fc3_n5_p3_m = {{8{fc3_in_3_s_2[17]}}, fc3_in_3_s_2} * {{18{fc3_w3_5[7]}}, fc3_w3_5};
-    assign fc3_n5_p3 = fc3_n5_p3_m[24:0];
-    assign fc3_w4_5 = 8'h57;
-    assign fc3_n5_p4_m = {{8{fc3_in_4_s_2[17]}}, fc3_in_4_s_2} * {{18{fc3_w4_5[7]}}, fc3_w4_5};
-    assign fc3_n5_p4 = fc3_n5_p4_m[24:0];
-    assign fc3_w5_5 = 5'h15;
-    assign fc3_n5_p5_m = {{5{fc3_in_5_s_2[17]}}, fc3_in_5_s_2} * {{18{fc3_w5_5[4]}}, fc3_w5_5};
-    assign fc3_n5_p5 = fc3_n5_p5_m[21:0];
-    assign fc3_w6_5 = 7'h24;
-    assign fc3_n5_p6_m = {{7{fc3_in_6_s_2[17]}}, fc3_in_6_s_2} * {{18{fc3_w6_5[6]}}, fc3_w6_5};
-    assign fc3_n5_p6 = fc3_n5_p6_m[23:0];
-    assign fc3_w7_5 = 8'h83;
-    assign fc3_n5_p7_m = {{8{fc3_in_7_s_2[17]}}, fc3_in_7_s_2} * {{18{fc3_w7_5[7]}}, fc3_w7_5};
-    assign fc3_n5_p7 = fc3_n5_p7_m[24:0];
-    assign fc3_n5_bias = 21'h173000;
-    assign fc3_n5_t0_0 = fc3_n5_p0 + fc3_n5_p1;
-    assign fc3_n5_t0_1 = fc3_n5_p2 + fc3_n5_p3;
-    assign fc3_n5_t0_2_b = {{3{fc3_n5_p5[21]}}, fc3_n5_p5};
-    assign fc3_n5_t0_2 = fc3_n5_p4 + fc3_n5_t0_2_b;
-    assign fc3_n5_t0_3_a = {{1{fc3_n5_p6[23]}}, fc3_n5_p6};
-    assign fc3_n5_t0_3 = fc3_n5_t0_3_a + fc3_n5_p7;
-    assign fc3_n5_t1_0_a = {{1{fc3_n5_t0_0[24]}}, fc3_n5_t0_0};
-    assign fc3_n5_t1_0_b = {{1{fc3_n5_t0_1[24]}}, fc3_n5_t0_1};
-    assign fc3_n5_t1_0 = fc3_n5_t1_0_a_d1 + fc3_n5_t1_0_b_d1;
-    assign fc3_n5_t1_1_a = {{1{fc3_n5_t0_2[24]}}, fc3_n5_t0_2};
-    assign fc3_n5_t1_1_b = {{1{fc3_n5_t0_3[24]}}, fc3_n5_t0_3};
-    assign fc3_n5_t1_1 = fc3_n5_t1_1_a_d1 + fc3_n5_t1_1_b_d1;
-    assign fc3_n5_t2_0_a = {{1{fc3_n5_t1_0[25]}}, fc3_n5_t1_0};
-    assign fc3_n5_t2_0_b = {{1{fc3_n5_t1_1[25]}}, fc3_n5_t1_1};
-    assign fc3_n5_t2_0 = fc3_n5_t2_0_a + fc3_n5_t2_0_b;
-    assign fc3_n5_t3_0_b = {{6{fc3_n5_bias[20]}}, fc3_n5_bias};
-    assign fc3_n5_t3_0 = fc3_n5_t2_0 + fc3_n5_t3_0_b_d1;
-    assign fc3_n5_acc = fc3_n5_t3_0;
-    assign fc3_n5_y_fl = fc3_n5_acc[26:8];
-    assign fc3_n5_y_half = fc3_n5_acc[7];
-    assign fc3_n5_y_low = fc3_n5_acc[6:0];
-    assign fc3_n5_y_sticky = |fc3_n5_y_low;
-    assign fc3_n5_y_lsb = fc3_n5_acc[8];
-    assign fc3_n5_y_inc_any = fc3_n5_y_sticky | fc3_n5_y_lsb;
-    assign fc3_n5_y_inc = fc3_n5_y_half_d1 & fc3_n5_y_inc_any_d1;
-    assign fc3_n5_y_incx = {{18{1'b0}}, fc3_n5_y_inc};
-    assign fc3_n5_y_rnd = fc3_n5_y_fl_d1 + fc3_n5_y_incx;
-    assign fc3_n5_y_wrap = fc3_n5_y_rnd[17:0];
-    assign fc3_n5_y_max = 19'h1ffff;
-    assign fc3_n5_y_ovf_hi = (fc3_n5_y_rnd > fc3_n5_y_max);
-    assign fc3_n5_y_min = 19'h60000;
-    assign fc3_n5_y_ovf_lo = (fc3_n5_y_rnd < fc3_n5_y_min);
-    assign fc3_n5_y_minv = 18'h20000;
-    assign fc3_n5_y_satlo = fc3_n5_y_ovf_lo ? fc3_n5_y_minv : fc3_n5_y_wrap;
-    assign fc3_n5_y_maxv = 18'h1ffff;
-    assign fc3_n5_y_sat = fc3_n5_y_ovf_hi ? fc3_n5_y_maxv : fc3_n5_y_satlo;
-    assign fc3_w0_6 = 7'h45;
-    assign fc3_n6_p0_m = {{7{fc3_in_0_s_2[17]}}, fc3_in_0_s_2} * {{18{fc3_w0_6[6]}}, fc3_w0_6};
-    assign fc3_n6_p0 = fc3_n6_p0_m[23:0];
-    assign fc3_w1_6 = 7'h2d;
-    assign fc3_n6_p1_m = {{7{fc3_in_1_s_2[17]}}, fc3_in_1_s_2} * {{18{fc3_w1_6[6]}}, fc3_w1_6};
-    assign fc3_n6_p1 = fc3_n6_p1_m[23:0];
-    assign fc3_w2_6 = 7'h48;
-    assign fc3_n6_p2_m = {{7{fc3_in_2_s_2[17]}}, fc3_in_2_s_2} * {{18{fc3_w2_6[6]}}, fc3_w2_6};
-    assign fc3_n6_p2 = fc3_n6_p2_m[23:0];
-    assign fc3_w3_6 = 6'h2a;
-    assign fc3_n6_p3_m = {{6{fc3_in_3_s_2[17]}}, fc3_in_3_s_2} * {{18{fc3_w3_6[5]}}, fc3_w3_6};
-    assign fc3_n6_p3 = fc3_n6_p3_m[22:0];
-    assign fc3_w4_6 = 8'ha9;
-    assign fc3_n6_p4_m = {{8{fc3_in_4_s_2[17]}}, fc3_in_4_s_2} * {{18{fc3_w4_6[7]}}, fc3_w4_6};
-    assign fc3_n6_p4 = fc3_n6_p4_m[24:0];
-    assign fc3_w5_6 = 8'hb7;
-    assign fc3_n6_p5_m = {{8{fc3_in_5_s_2[17]}}, fc3_in_5_s_2} * {{18{fc3_w5_6[7]}}, fc3_w5_6};
-    assign fc3_n6_p5 = fc3_n6_p5_m[24:0];
-    assign fc3_w6_6 = 8'h61;
-    assign fc3_n6_p6_m = {{8{fc3_in_6_s_2[17]}}, fc3_in_6_s_2} * {{18{fc3_w6_6[7]}}, fc3_w6_6};
-    assign fc3_n6_p6 = fc3_n6_p6_m[24:0];
-    assign fc3_w7_6 = 7'h3f;
-    assign fc3_n6_p7_m = {{7{fc3_in_7_s_2[17]}}, fc3_in_7_s_2} * {{18{fc3_w7_6[6]}}, fc3_w7_6};
-    assign fc3_n6_p7 = fc3_n6_p7_m[23:0];
-    assign fc3_n6_bias = 17'h0e000;
-    assign fc3_n6_t0_0 = fc3_n6_p0 + fc3_n6_p1;
-    assign fc3_n6_t0_1_a = {{1{fc3_n6_p2[23]}}, fc3_n6_p2};
-    assign fc3_n6_t0_1_b = {{2{fc3_n6_p3[22]}}, fc3_n6_p3};
-    assign fc3_n6_t0_1 = fc3_n6_t0_1_a + fc3_n6_t0_1_b;
-    assign fc3_n6_t0_2_a = {{1{fc3_n6_p4[24]}}, fc3_n6_p4};
-    assign fc3_n6_t0_2_b = {{1{fc3_n6_p5[24]}}, fc3_n6_p5};
-    assign fc3_n6_t0_2 = fc3_n6_t0_2_a + fc3_n6_t0_2_b;
-    assign fc3_n6_t0_3_a = {{1{fc3_n6_p6[24]}}, fc3_n6_p6};
-    assign fc3_n6_t0_3_b = {{2{fc3_n6_p7[23]}}, fc3_n6_p7};
-    assign fc3_n6_t0_3 = fc3_n6_t0_3_a + fc3_n6_t0_3_b;
-    assign fc3_n6_t1_0_a = {{2{fc3_n6_t0_0[23]}}, fc3_n6_t0_0};
-    assign fc3_n6_t1_0_b = {{1{fc3_n6_t0_1[24]}}, fc3_n6_t0_1};
-    assign fc3_n6_t1_0 = fc3_n6_t1_0_a_d1 + fc3_n6_t1_0_b_d1;
-    assign fc3_n6_t1_1 = fc3_n6_t0_2_d1 + fc3_n6_t0_3_d1;
-    assign fc3_n6_t2_0_a = {{1{fc3_n6_t1_0[25]}}, fc3_n6_t1_0};
-    assign fc3_n6_t2_0_b = {{1{fc3_n6_t1_1[25]}}, fc3_n6_t1_1};
-    assign fc3_n6_t2_0 = fc3_n6_t2_0_a + fc3_n6_t2_0_b;
-    assign fc3_n6_t3_0_b = {{10{fc3_n6_bias[16]}}, fc3_n6_bias};
-    assign fc3_n6_t3_0 = fc3_n6_t2_0 + fc3_n6_t3_0_b_d1;
-    assign fc3_n6_acc = fc3_n6_t3_0;
-    assign fc3_n6_y_fl = fc3_n6_acc[26:8];
-    assign fc3_n6_y_half = fc3_n6_acc[7];
-    assign fc3_n6_y_low = fc3_n6_acc[6:0];
-    assign fc3_n6_y_sticky = |fc3_n6_y_low;
-    assign fc3_n6_y_lsb = fc3_n6_acc[8];
-    assign fc3_n6_y_inc_any = fc3_n6_y_sticky | fc3_n6_y_lsb;
-    assign fc3_n6_y_inc = fc3_n6_y_half_d1 & fc3_n6_y_inc_any_d1;
-    assign fc3_n6_y_incx = {{18{1'b0}}, fc3_n6_y_inc};
-    assign fc3_n6_y_rnd = fc3_n6_y_fl_d1 + fc3_n6_y_incx;
-    assign fc3_n6_y_wrap = fc3_n6_y_rnd[17:0];
-    assign fc3_n6_y_min = 19'h60000;
-    assign fc3_n6_y_ovf_lo = (fc3_n6_y_rnd < fc3_n6_y_min);
-    assign fc3_n6_y_minv = 18'h20000;
-    assign fc3_n6_y_satlo = fc3_n6_y_ovf_lo ? fc3_n6_y_minv : fc3_n6_y_wrap;
-    assign fc3_w0_7 = 5'h0b;
-    assign fc3_n7_p0_m = {{5{fc3_in_0_s_2[17]}}, fc3_in_0_s_2} * {{18{fc3_w0_7[4]}}, fc3_w0_7};
-    assign fc3_n7_p0 = fc3_n7_p0_m[21:0];
-    assign fc3_w1_7 = 9'h095;
-    assign fc3_n7_p1_m = {{9{fc3_in_1_s_2[17]}}, fc3_in_1_s_2} * {{18{fc3_w1_7[8]}}, fc3_w1_7};
-    assign fc3_n7_p1 = fc3_n7_p1_m[25:0];
-    assign fc3_w2_7 = 8'ha3;
-    assign fc3_n7_p2_m = {{8{fc3_in_2_s_2[17]}}, fc3_in_2_s_2} * {{18{fc3_w2_7[7]}}, fc3_w2_7};
-    assign fc3_n7_p2 = fc3_n7_p2_m[24:0];
-    assign fc3_n7_p3_sh = {fc3_in_3_s_2, 2'b00};
-    assign fc3_w4_7 = 8'h77;
-    assign fc3_n7_p4_m = {{8{fc3_in_4_s_2[17]}}, fc3_in_4_s_2} * {{18{fc3_w4_7[7]}}, fc3_w4_7};
-    assign fc3_n7_p4 = fc3_n7_p4_m[24:0];
-    assign fc3_w5_7 = 9'h086;
-    assign fc3_n7_p5_m = {{9{fc3_in_5_s_2[17]}}, fc3_in_5_s_2} * {{18{fc3_w5_7[8]}}, fc3_w5_7};
-    assign fc3_n7_p5 = fc3_n7_p5_m[25:0];
-    assign fc3_w6_7 = 8'h90;
-    assign fc3_n7_p6_m = {{8{fc3_in_6_s_2[17]}}, fc3_in_6_s_2} * {{18{fc3_w6_7[7]}}, fc3_w6_7};
-    assign fc3_n7_p6 = fc3_n7_p6_m[24:0];
-    assign fc3_w7_7 = 8'hbd;
-    assign fc3_n7_p7_m = {{8{fc3_in_7_s_2[17]}}, fc3_in_7_s_2} * {{18{fc3_w7_7[7]}}, fc3_w7_7};
-    assign fc3_n7_p7 = fc3_n7_p7_m[24:0];
-    assign fc3_n7_bias = 20'hb5000;
-    assign fc3_n7_t0_0_a = {{4{fc3_n7_p0[21]}}, fc3_n7_p0};
-    assign fc3_n7_t0_0 = fc3_n7_t0_0_a + fc3_n7_p1;
-    assign fc3_n7_t0_1_b = {{5{fc3_n7_p3_sh[19]}}, fc3_n7_p3_sh};
-    assign fc3_n7_t0_1 = fc3_n7_p2 + fc3_n7_t0_1_b;
-    assign fc3_n7_t0_2_a = {{1{fc3_n7_p4[24]}}, fc3_n7_p4};
-    assign fc3_n7_t0_2 = fc3_n7_t0_2_a + fc3_n7_p5;
-    assign fc3_n7_t0_3_a = {{1{fc3_n7_p6[24]}}, fc3_n7_p6};
-    assign fc3_n7_t0_3_b = {{1{fc3_n7_p7[24]}}, fc3_n7_p7};
-    assign fc3_n7_t0_3 = fc3_n7_t0_3_a + fc3_n7_t0_3_b;
-    assign fc3_n7_t1_0_b = {{1{fc3_n7_t0_1[24]}}, fc3_n7_t0_1};
-    assign fc3_n7_t1_0 = fc3_n7_t0_0_d1 + fc3_n7_t1_0_b_d1;
-    assign fc3_n7_t1_1 = fc3_n7_t0_2_d1 + fc3_n7_t0_3_d1;
-    assign fc3_n7_t2_0_a = {{1{fc3_n7_t1_0[25]}}, fc3_n7_t1_0};
-    assign fc3_n7_t2_0_b = {{1{fc3_n7_t1_1[25]}}, fc3_n7_t1_1};
-    assign fc3_n7_t2_0 = fc3_n7_t2_0_a + fc3_n7_t2_0_b;
-    assign fc3_n7_t3_0_b = {{7{fc3_n7_bias[19]}}, fc3_n7_bias};
-    assign fc3_n7_t3_0 = fc3_n7_t2_0 + fc3_n7_t3_0_b_d1;
-    assign fc3_n7_acc = fc3_n7_t3_0;
-    assign fc3_n7_y_fl = fc3_n7_acc[26:8];
-    assign fc3_n7_y_half = fc3_n7_acc[7];
-    assign fc3_n7_y_low = fc3_n7_acc[6:0];
-    assign fc3_n7_y_sticky = |fc3_n7_y_low;
-    assign fc3_n7_y_lsb = fc3_n7_acc[8];
-    assign fc3_n7_y_inc_any = fc3_n7_y_sticky | fc3_n7_y_lsb;
-    assign fc3_n7_y_inc = fc3_n7_y_half_d1 & fc3_n7_y_inc_any_d1;
-    assign fc3_n7_y_incx = {{18{1'b0}}, fc3_n7_y_inc};
-    assign fc3_n7_y_rnd = fc3_n7_y_fl_d1 + fc3_n7_y_incx;
-    assign fc3_n7_y_wrap = fc3_n7_y_rnd[17:0];
-    assign fc3_n7_y_max = 19'h1ffff;
-    assign fc3_n7_y_ovf_hi = (fc3_n7_y_rnd > fc3_n7_y_max);
-    assign fc3_n7_y_min = 19'h60000;
-    assign fc3_n7_y_ovf_lo = (fc3_n7_y_rnd < fc3_n7_y_min);
-    assign fc3_n7_y_minv = 18'h20000;
-    assign fc3_n7_y_satlo = fc3_n7_y_ovf_lo ? fc3_n7_y_minv : fc3_n7_y_wrap;
-    assign fc3_n7_y_maxv = 18'h1ffff;
-    assign fc3_n7_y_sat = fc3_n7_y_ovf_hi ? fc3_n7_y_maxv : fc3_n7_y_satlo;
-    assign out_data = {fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc3_n0_t1_0_a_d1 <= fc3_n0_t1_0_a;
-            fc3_n0_t1_0_b_d1 <= fc3_n0_t1_0_b;
-            fc3_n0_t1_1_a_d1 <= fc3_n0_t1_1_a;
-            fc3_n0_t0_3_d1 <= fc3_n0_t0_3;
-            fc3_n0_t3_0_b_d1 <= fc3_n0_t3_0_b;
-            fc3_n0_y_half_d1 <= fc3_n0_y_half;
-            fc3_n0_y_inc_any_d1 <= fc3_n0_y_inc_any;
-            fc3_n0_y_fl_d1 <= fc3_n0_y_fl;
-            fc3_n1_t1_0_a_d1 <= fc3_n1_t1_0_a;
-            fc3_n1_t0_1_d1 <= fc3_n1_t0_1;
-            fc3_n1_t1_1_a_d1 <= fc3_n1_t1_1_a;
-            fc3_n1_t0_3_d1 <= fc3_n1_t0_3;
-            fc3_n1_t3_0_b_d1 <= fc3_n1_t3_0_b;
-            fc3_n1_y_half_d1 <= fc3_n1_y_half;
-            fc3_n1_y_inc_any_d1 <= fc3_n1_y_inc_any;
-            fc3_n1_y_fl_d1 <= fc3_n1_y_fl;
-            fc3_n2_t1_0_a_d1 <= fc3_n2_t1_0_a;
-            fc3_n2_t0_1_d1 <= fc3_n2_t0_1;
-            fc3_n2_t1_1_a_d1 <= fc3_n2_t1_1_a;
-            fc3_n2_t0_3_d1 <= fc3_n2_t0_3;
-            fc3_n2_t3_0_b_d1 <= fc3_n2_t3_0_b;
-            fc3_n2_y_half_d1 <= fc3_n2_y_half;
-            fc3_n2_y_inc_any_d1 <= fc3_n2_y_inc_any;
-            fc3_n2_y_fl_d1 <= fc3_n2_y_fl;
-            fc3_n3_t1_0_a_d1 <= fc3_n3_t1_0_a;
-            fc3_n3_t1_0_b_d1 <= fc3_n3_t1_0_b;
-            fc3_n3_t0_2_d1 <= fc3_n3_t0_2;
-            fc3_n3_t1_1_b_d1 <= fc3_n3_t1_1_b;
-            fc3_n3_t3_0_b_d1 <= fc3_n3_t3_0_b;
-            fc3_n3_y_half_d1 <= fc3_n3_y_half;
-            fc3_n3_y_inc_any_d1 <= fc3_n3_y_inc_any;
-            fc3_n3_y_fl_d1 <= fc3_n3_y_fl;
-            fc3_n4_t1_0_a_d1 <= fc3_n4_t1_0_a;
-            fc3_n4_t1_0_b_d1 <= fc3_n4_t1_0_b;
-            fc3_n4_t1_1_a_d1 <= fc3_n4_t1_1_a;
-            fc3_n4_t1_1_b_d1 <= fc3_n4_t1_1_b;
-            fc3_n4_t3_0_b_d1 <= fc3_n4_t3_0_b;
-            fc3_n4_y_half_d1 <= fc3_n4_y_half;
-            fc3_n4_y_inc_any_d1 <= fc3_n4_y_inc_any;
-            fc3_n4_y_fl_d1 <= fc3_n4_y_fl;
-            fc3_n5_t1_0_a_d1 <= fc3_n5_t1_0_a;
-            fc3_n5_t1_0_b_d1 <= fc3_n5_t1_0_b;
-            fc3_n5_t1_1_a_d1 <= fc3_n5_t1_1_a;
-            fc3_n5_t1_1_b_d1 <= fc3_n5_t1_1_b;
-            fc3_n5_t3_0_b_d1 <= fc3_n5_t3_0_b;
-            fc3_n5_y_half_d1 <= fc3_n5_y_half;
-            fc3_n5_y_inc_any_d1 <= fc3_n5_y_inc_any;
-            fc3_n5_y_fl_d1 <= fc3_n5_y_fl;
-            fc3_n6_t1_0_a_d1 <= fc3_n6_t1_0_a;
-            fc3_n6_t1_0_b_d1 <= fc3_n6_t1_0_b;
-            fc3_n6_t0_2_d1 <= fc3_n6_t0_2;
-            fc3_n6_t0_3_d1 <= fc3_n6_t0_3;
-            fc3_n6_t3_0_b_d1 <= fc3_n6_t3_0_b;
-            fc3_n6_y_half_d1 <= fc3_n6_y_half;
-            fc3_n6_y_inc_any_d1 <= fc3_n6_y_inc_any;
-            fc3_n6_y_fl_d1 <= fc3_n6_y_fl;
-            fc3_n7_t0_0_d1 <= fc3_n7_t0_0;
-            fc3_n7_t1_0_b_d1 <= fc3_n7_t1_0_b;
-            fc3_n7_t0_2_d1 <= fc3_n7_t0_2;
-            fc3_n7_t0_3_d1 <= fc3_n7_t0_3;
-            fc3_n7_t3_0_b_d1 <= fc3_n7_t3_0_b;
-            fc3_n7_y_half_d1 <= fc3_n7_y_half;
-            fc3_n7_y_inc_any_d1 <= fc3_n7_y_inc_any;
-            fc3_n7_y_fl_d1 <= fc3_n7_y_fl;
+            fc3_n0_t1_0_a_d1 <= (fc3_in_0_s_2 * 8'sh87) + $signed({{3{fc3_n0_p1[21]}}, fc3_n0_p1}); // weight -0.47265625
+            fc3_n0_t1_0_b_d1 <= fc3_n0_t0_1;
+            fc3_n0_t1_1_a_d1 <= $signed({fc3_n0_p4[23], fc3_n0_p4}) + $signed({fc3_n0_p5[23], fc3_n0_p5});
+            fc3_n0_t0_3_d1 <= $signed({{3{fc3_n0_p6[22]}}, fc3_n0_p6}) + $signed({fc3_n0_p7[24], fc3_n0_p7});
+            fc3_n0_y_half_d1 <= fc3_n0_acc[7];
+            fc3_n0_y_inc_any_d1 <= fc3_n0_y_sticky | fc3_n0_acc[8];
+            fc3_n0_y_fl_d1 <= $signed(fc3_n0_acc[26:8]);
+            fc3_n1_t1_0_a_d1 <= $signed({{2{fc3_n1_p0[22]}}, fc3_n1_p0}) + (fc3_in_1_s_2 * 8'sd104); // weight 0.40625
+            fc3_n1_t0_1_d1 <= $signed({{3{fc3_n1_p2[22]}}, fc3_n1_p2}) + $signed({fc3_n1_p3[24], fc3_n1_p3});
+            fc3_n1_t1_1_a_d1 <= $signed({fc3_n1_p4[22], fc3_n1_p4}) + $signed(fc3_n1_p5_neg[23:0]);
+            fc3_n1_t0_3_d1 <= $signed({{3{fc3_n1_p6[22]}}, fc3_n1_p6}) + (fc3_in_7_s_2 * 9'sh168); // weight -0.59375
+            fc3_n1_y_half_d1 <= fc3_n1_acc[7];
+            fc3_n1_y_inc_any_d1 <= fc3_n1_y_sticky | fc3_n1_acc[8];
+            fc3_n1_y_fl_d1 <= $signed(fc3_n1_acc[26:8]);
+            fc3_n2_t1_0_a_d1 <= $signed({fc3_n2_p0[23], fc3_n2_p0}) + (fc3_in_1_s_2 * 8'sd89); // weight 0.34765625
+            fc3_n2_t0_1_d1 <= $signed({fc3_n2_p2[24], fc3_n2_p2}) + (fc3_in_3_s_2 * 9'sh175); // weight -0.54296875
+            fc3_n2_t1_1_a_d1 <= (fc3_in_4_s_2 * 8'shbb) + $signed({fc3_n2_p5[23], fc3_n2_p5}); // weight -0.26953125
+            fc3_n2_t0_3_d1 <= $signed({fc3_n2_p6[24], fc3_n2_p6}) + $signed({{2{fc3_n2_p7[23]}}, fc3_n2_p7});
+            fc3_n2_y_half_d1 <= fc3_n2_acc[7];
+            fc3_n2_y_inc_any_d1 <= fc3_n2_y_sticky | fc3_n2_acc[8];
+            fc3_n2_y_fl_d1 <= $signed(fc3_n2_acc[26:8]);
+            fc3_n3_t1_0_a_d1 <= $signed({{5{fc3_n3_p0[20]}}, fc3_n3_p0}) + (fc3_in_1_s_2 * 9'sd144); // weight 0.5625
+            fc3_n3_t1_0_b_d1 <= fc3_n3_t0_1;
+            fc3_n3_t0_2_d1 <= (fc3_in_4_s_2 * 9'sd134) + $signed({{4{fc3_n3_p5[21]}}, fc3_n3_p5}); // weight 0.5234375
+            fc3_n3_t1_1_b_d1 <= $signed({fc3_n3_p6[23], fc3_n3_p6}) + (fc3_in_7_s_2 * 8'shad); // weight -0.32421875
+            fc3_n3_y_half_d1 <= fc3_n3_acc[7];
+            fc3_n3_y_inc_any_d1 <= fc3_n3_y_sticky | fc3_n3_acc[8];
+            fc3_n3_y_fl_d1 <= $signed(fc3_n3_acc[26:8]);
+            fc3_n4_t1_0_a_d1 <= (fc3_in_0_s_2 * 8'sd110) + $signed({{2{fc3_n4_p1[22]}}, fc3_n4_p1}); // weight 0.4296875
+            fc3_n4_t1_0_b_d1 <= (fc3_in_2_s_2 * 8'sd93) + fc3_n4_t0_1_b; // weight 0.36328125
+            fc3_n4_t1_1_a_d1 <= $signed({fc3_n4_p4_sh[21], fc3_n4_p4_sh}) + (fc3_in_5_s_2 * 6'sh2a); // weight -0.0859375
+            fc3_n4_t1_1_b_d1 <= (fc3_in_6_s_2 * 8'sh8a) + $signed({{7{fc3_in_7_s_2[17]}}, fc3_in_7_s_2}); // weight -0.4609375
+            fc3_n4_y_half_d1 <= fc3_n4_acc[7];
+            fc3_n4_y_inc_any_d1 <= fc3_n4_y_sticky | fc3_n4_acc[8];
+            fc3_n4_y_fl_d1 <= $signed(fc3_n4_acc[25:8]);
+            fc3_n5_t1_0_a_d1 <= fc3_n5_t0_0;
+            fc3_n5_t1_0_b_d1 <= fc3_n5_t0_1;
+            fc3_n5_t1_1_a_d1 <= (fc3_in_4_s_2 * 8'sd87) + $signed({{3{fc3_n5_p5[21]}}, fc3_n5_p5}); // weight 0.33984375
+            fc3_n5_t1_1_b_d1 <= $signed({fc3_n5_p6[23], fc3_n5_p6}) + (fc3_in_7_s_2 * 8'sh83); // weight -0.48828125
+            fc3_n5_y_half_d1 <= fc3_n5_acc[7];
+            fc3_n5_y_inc_any_d1 <= fc3_n5_y_sticky | fc3_n5_acc[8];
+            fc3_n5_y_fl_d1 <= $signed(fc3_n5_acc[26:8]);
+            fc3_n6_t1_0_a_d1 <= fc3_n6_t0_0;
+            fc3_n6_t1_0_b_d1 <= $signed({fc3_n6_p2[23], fc3_n6_p2}) + $signed({{2{fc3_n6_p3[22]}}, fc3_n6_p3});
+            fc3_n6_t0_2_d1 <= $signed({fc3_n6_p4[24], fc3_n6_p4}) + $signed({fc3_n6_p5[24], fc3_n6_p5});
+            fc3_n6_t0_3_d1 <= $signed({fc3_n6_p6[24], fc3_n6_p6}) + $signed({{2{fc3_n6_p7[23]}}, fc3_n6_p7});
+            fc3_n6_y_half_d1 <= fc3_n6_acc[7];
+            fc3_n6_y_inc_any_d1 <= fc3_n6_y_sticky | fc3_n6_acc[8];
+            fc3_n6_y_fl_d1 <= $signed(fc3_n6_acc[26:8]);
+            fc3_n7_t0_0_d1 <= $signed({{4{fc3_n7_p0[21]}}, fc3_n7_p0}) + (fc3_in_1_s_2 * 9'sd149); // weight 0.58203125
+            fc3_n7_t1_0_b_d1 <= (fc3_in_2_s_2 * 8'sha3) + fc3_n4_t0_1_b; // weight -0.36328125
+            fc3_n7_t0_2_d1 <= $signed({fc3_n7_p4[24], fc3_n7_p4}) + (fc3_in_5_s_2 * 9'sd134); // weight 0.5234375
+            fc3_n7_t0_3_d1 <= $signed({fc3_n7_p6[24], fc3_n7_p6}) + $signed({fc3_n7_p7[24], fc3_n7_p7});
+            fc3_n7_y_half_d1 <= fc3_n7_acc[7];
+            fc3_n7_y_inc_any_d1 <= fc3_n7_y_sticky | fc3_n7_acc[8];
+            fc3_n7_y_fl_d1 <= $signed(fc3_n7_acc[26:8]);
             fc3_out_0 <= fc3_n0_y_satlo;
             fc3_out_1 <= fc3_n1_y_sat;
             fc3_out_2 <= fc3_n2_y_satlo;
             fc3_out_3 <= fc3_n3_y_sat;
-            fc3_out_4 <= fc3_n4_y_wrap;
+            fc3_out_4 <= $signed(fc3_n4_y_rnd[17:0]);
             fc3_out_5 <= fc3_n5_y_sat;
             fc3_out_6 <= fc3_n6_y_satlo;
             fc3_out_7 <= fc3_n7_y_sat;
         end
     end
+
+    assign out_data = {fc3_out_7, fc3_out_6, fc3_out_5, fc3_out_4, fc3_out_3, fc3_out_2, fc3_out_1, fc3_out_0};
 
 endmodule
 

@@ -13,683 +13,178 @@ module muon_recal_fc4 (
     output wire [143:0] out_data
 );
 
-    wire [16:0] fc4_in_0;
-    wire [16:0] fc4_in_1;
-    wire [16:0] fc4_in_2;
-    wire [16:0] fc4_in_3;
-    wire [16:0] fc4_in_4;
-    wire [16:0] fc4_in_5;
-    wire [16:0] fc4_in_6;
-    wire [16:0] fc4_in_7;
-    wire [17:0] fc4_in_0_s;
-    wire signed [17:0] fc4_in_0_s_2;
-    wire signed [7:0] fc4_w0_0; // weight -0.25390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n0_p0;
-    wire [17:0] fc4_in_1_s;
-    wire signed [17:0] fc4_in_1_s_2;
-    wire signed [6:0] fc4_w1_0; // weight -0.18359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n0_p1;
-    wire [17:0] fc4_in_2_s;
-    wire signed [17:0] fc4_in_2_s_2;
-    wire signed [7:0] fc4_w2_0; // weight -0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n0_p2;
-    wire [17:0] fc4_in_3_s;
-    wire signed [17:0] fc4_in_3_s_2;
-    wire signed [7:0] fc4_w3_0; // weight -0.375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n0_p3;
-    wire [17:0] fc4_in_4_s;
-    wire signed [17:0] fc4_in_4_s_2;
-    wire signed [7:0] fc4_w4_0; // weight -0.43359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n0_p4;
-    wire [17:0] fc4_in_5_s;
-    wire signed [17:0] fc4_in_5_s_2;
-    wire signed [3:0] fc4_w5_0; // weight -0.0234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc4_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n0_p5;
-    wire [17:0] fc4_in_6_s;
-    wire signed [17:0] fc4_in_6_s_2;
-    wire signed [8:0] fc4_w6_0; // weight 0.59765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n0_p6;
-    wire [17:0] fc4_in_7_s;
-    wire signed [17:0] fc4_in_7_s_2;
-    wire signed [6:0] fc4_w7_0; // weight 0.15234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n0_p7;
-    wire signed [20:0] fc4_n0_bias; // bias -0.56640625
-    wire signed [24:0] fc4_n0_t0_0_b;
-    wire signed [24:0] fc4_n0_t0_0;
-    wire signed [25:0] fc4_n0_t0_1_a;
-    wire signed [25:0] fc4_n0_t0_1_b;
-    wire signed [25:0] fc4_n0_t0_1;
-    wire signed [24:0] fc4_n0_t0_2_b;
-    wire signed [24:0] fc4_n0_t0_2;
-    wire signed [25:0] fc4_n0_t0_3_b;
-    wire signed [25:0] fc4_n0_t0_3;
-    wire signed [26:0] fc4_n0_t1_0_a;
-    wire signed [26:0] fc4_n0_t1_0_b;
-    reg  signed [26:0] fc4_n0_t1_0_a_d1;
-    reg  signed [26:0] fc4_n0_t1_0_b_d1;
-    wire signed [26:0] fc4_n0_t1_0;
-    wire signed [25:0] fc4_n0_t1_1_a;
-    reg  signed [25:0] fc4_n0_t1_1_a_d1;
+    wire signed [17:0] fc4_in_0_s_2 = $signed({1'd0, in_data[16:0]});
+    wire signed [17:0] fc4_in_1_s_2 = $signed({1'd0, in_data[33:17]});
+    wire signed [23:0] fc4_n0_p1 = fc4_in_1_s_2 * 7'sh51; // weight -0.18359375
+    wire signed [17:0] fc4_in_2_s_2 = $signed({1'd0, in_data[50:34]});
+    wire signed [24:0] fc4_n0_p2 = fc4_in_2_s_2 * 8'shbe; // weight -0.2578125
+    wire signed [17:0] fc4_in_3_s_2 = $signed({1'd0, in_data[67:51]});
+    wire signed [24:0] fc4_n0_p3 = fc4_in_3_s_2 * 8'sha0; // weight -0.375
+    wire signed [17:0] fc4_in_4_s_2 = $signed({1'd0, in_data[84:68]});
+    wire signed [17:0] fc4_in_5_s_2 = $signed({1'd0, in_data[101:85]});
+    wire signed [20:0] fc4_n0_p5 = fc4_in_5_s_2 * 4'sha; // weight -0.0234375
+    wire signed [17:0] fc4_in_6_s_2 = $signed({1'd0, in_data[118:102]});
+    wire signed [17:0] fc4_in_7_s_2 = $signed({1'd0, in_data[135:119]});
+    wire signed [23:0] fc4_n0_p7 = fc4_in_7_s_2 * 7'sd39; // weight 0.15234375
+    reg  signed [24:0] fc4_n0_t1_0_a_d1;
+    reg  signed [25:0] fc4_n0_t1_0_b_d1;
+    reg  signed [24:0] fc4_n0_t1_1_a_d1;
     reg  signed [25:0] fc4_n0_t0_3_d1;
-    wire signed [25:0] fc4_n0_t1_1;
-    wire signed [26:0] fc4_n0_t2_0_b;
-    wire signed [26:0] fc4_n0_t2_0;
-    wire signed [26:0] fc4_n0_t3_0_b;
-    reg  signed [26:0] fc4_n0_t3_0_b_d1;
-    wire signed [26:0] fc4_n0_t3_0;
-    wire signed [26:0] fc4_n0_acc;
-    wire signed [18:0] fc4_n0_y_fl;
-    wire fc4_n0_y_half;
-    wire [6:0] fc4_n0_y_low;
-    wire fc4_n0_y_sticky;
-    wire fc4_n0_y_lsb;
-    wire fc4_n0_y_inc_any;
+    wire signed [25:0] fc4_n0_t1_1 = $signed({fc4_n0_t1_1_a_d1[24], fc4_n0_t1_1_a_d1}) + fc4_n0_t0_3_d1;
+    wire signed [26:0] fc4_n0_t2_0 = ($signed({{2{fc4_n0_t1_0_a_d1[24]}}, fc4_n0_t1_0_a_d1}) + $signed({fc4_n0_t1_0_b_d1[25], fc4_n0_t1_0_b_d1})) + $signed({fc4_n0_t1_1[25], fc4_n0_t1_1});
+    wire signed [26:0] fc4_n0_acc = (fc4_n0_t2_0 + 27'sh7f6f000);
+    wire fc4_n0_y_sticky = |fc4_n0_acc[6:0];
     reg  fc4_n0_y_half_d1;
     reg  fc4_n0_y_inc_any_d1;
-    wire fc4_n0_y_inc;
-    wire signed [18:0] fc4_n0_y_incx;
+    wire fc4_n0_y_inc = fc4_n0_y_half_d1 & fc4_n0_y_inc_any_d1;
     reg  signed [18:0] fc4_n0_y_fl_d1;
-    wire signed [18:0] fc4_n0_y_rnd;
-    wire signed [17:0] fc4_n0_y_wrap;
-    wire signed [18:0] fc4_n0_y_min;
-    wire fc4_n0_y_ovf_lo;
-    wire signed [17:0] fc4_n0_y_minv;
-    wire signed [17:0] fc4_n0_y_satlo;
-    wire signed [7:0] fc4_w0_1; // weight -0.31640625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n1_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n1_p0;
-    wire signed [7:0] fc4_w1_1; // weight -0.38671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n1_p1;
-    wire signed [4:0] fc4_w2_1; // weight 0.0390625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc4_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc4_n1_p2;
-    wire signed [7:0] fc4_w3_1; // weight 0.4609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n1_p3;
-    wire signed [8:0] fc4_w4_1; // weight -0.609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n1_p4;
-    wire signed [7:0] fc4_w5_1; // weight 0.4609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n1_p5;
-    wire signed [6:0] fc4_w6_1; // weight -0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n1_p6;
-    wire signed [8:0] fc4_w7_1; // weight 0.5234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n1_p7;
-    wire signed [19:0] fc4_n1_bias; // bias 0.32421875
-    wire signed [25:0] fc4_n1_t0_0_a;
-    wire signed [25:0] fc4_n1_t0_0_b;
-    wire signed [25:0] fc4_n1_t0_0;
-    wire signed [24:0] fc4_n1_t0_1_a;
-    wire signed [24:0] fc4_n1_t0_1;
-    wire signed [25:0] fc4_n1_t0_2_b;
-    wire signed [25:0] fc4_n1_t0_2;
-    wire signed [25:0] fc4_n1_t0_3_a;
-    wire signed [25:0] fc4_n1_t0_3;
-    wire signed [25:0] fc4_n1_t1_0_b;
+    wire signed [18:0] fc4_n0_y_rnd = fc4_n0_y_fl_d1 + $signed({18'd0, fc4_n0_y_inc});
+    wire signed [17:0] fc4_n0_y_satlo = (fc4_n0_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n0_y_rnd[17:0]);
+    wire signed [24:0] fc4_n1_p0 = fc4_in_0_s_2 * 8'shaf; // weight -0.31640625
+    wire signed [24:0] fc4_n1_p1 = fc4_in_1_s_2 * 8'sh9d; // weight -0.38671875
+    wire signed [21:0] fc4_n1_p2 = fc4_in_2_s_2 * 5'sd10; // weight 0.0390625
+    wire signed [24:0] fc4_n1_p5 = fc4_in_5_s_2 * 8'sd118; // weight 0.4609375
+    wire signed [23:0] fc4_n1_p6 = fc4_in_6_s_2 * 7'sh5c; // weight -0.140625
     reg  signed [25:0] fc4_n1_t0_0_d1;
-    reg  signed [25:0] fc4_n1_t1_0_b_d1;
-    wire signed [25:0] fc4_n1_t1_0;
+    reg  signed [24:0] fc4_n1_t1_0_b_d1;
+    wire signed [25:0] fc4_n1_t1_0 = fc4_n1_t0_0_d1 + $signed({fc4_n1_t1_0_b_d1[24], fc4_n1_t1_0_b_d1});
     reg  signed [25:0] fc4_n1_t0_2_d1;
     reg  signed [25:0] fc4_n1_t0_3_d1;
-    wire signed [25:0] fc4_n1_t1_1;
-    wire signed [26:0] fc4_n1_t2_0_a;
-    wire signed [26:0] fc4_n1_t2_0_b;
-    wire signed [26:0] fc4_n1_t2_0;
-    wire signed [26:0] fc4_n1_t3_0_b;
-    reg  signed [26:0] fc4_n1_t3_0_b_d1;
-    wire signed [26:0] fc4_n1_t3_0;
-    wire signed [26:0] fc4_n1_acc;
-    wire signed [18:0] fc4_n1_y_fl;
-    wire fc4_n1_y_half;
-    wire [6:0] fc4_n1_y_low;
-    wire fc4_n1_y_sticky;
-    wire fc4_n1_y_lsb;
-    wire fc4_n1_y_inc_any;
+    wire signed [25:0] fc4_n1_t1_1 = fc4_n1_t0_2_d1 + fc4_n1_t0_3_d1;
+    wire signed [26:0] fc4_n1_acc = (($signed({fc4_n1_t1_0[25], fc4_n1_t1_0}) + $signed({fc4_n1_t1_1[25], fc4_n1_t1_1})) + 27'sd339968);
+    wire fc4_n1_y_sticky = |fc4_n1_acc[6:0];
     reg  fc4_n1_y_half_d1;
     reg  fc4_n1_y_inc_any_d1;
-    wire fc4_n1_y_inc;
-    wire signed [18:0] fc4_n1_y_incx;
+    wire fc4_n1_y_inc = fc4_n1_y_half_d1 & fc4_n1_y_inc_any_d1;
     reg  signed [18:0] fc4_n1_y_fl_d1;
-    wire signed [18:0] fc4_n1_y_rnd;
-    wire signed [17:0] fc4_n1_y_wrap;
-    wire signed [18:0] fc4_n1_y_max;
-    wire fc4_n1_y_ovf_hi;
-    wire signed [18:0] fc4_n1_y_min;
-    wire fc4_n1_y_ovf_lo;
-    wire signed [17:0] fc4_n1_y_minv;
-    wire signed [17:0] fc4_n1_y_satlo;
-    wire signed [17:0] fc4_n1_y_maxv;
-    wire signed [17:0] fc4_n1_y_sat;
-    wire signed [20:0] fc4_n2_p0_sh;
-    wire signed [21:0] fc4_n2_p0_e;
+    wire signed [18:0] fc4_n1_y_rnd = fc4_n1_y_fl_d1 + $signed({18'd0, fc4_n1_y_inc});
+    wire signed [17:0] fc4_n1_y_sat = (fc4_n1_y_rnd > 19'sd131071) ? 18'sd131071 : ((fc4_n1_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n1_y_rnd[17:0]));
+    wire signed [20:0] fc4_n2_p0_sh = $signed({fc4_in_0_s_2, 3'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [21:0] fc4_n2_p0_neg;
+    wire signed [21:0] fc4_n2_p0_neg = -$signed({fc4_n2_p0_sh[20], fc4_n2_p0_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n2_p0;
-    wire signed [7:0] fc4_w1_2; // weight 0.484375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n2_p1;
-    wire signed [8:0] fc4_w2_2; // weight -0.609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n2_p2;
-    wire signed [23:0] fc4_n2_p3_sh;
-    wire signed [7:0] fc4_w4_2; // weight -0.44140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n2_p4;
-    wire signed [6:0] fc4_w5_2; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n2_p5;
-    wire signed [5:0] fc4_w6_2; // weight -0.109375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc4_n2_p6;
-    wire signed [8:0] fc4_w7_2; // weight -0.59375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n2_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n2_p7;
-    wire signed [16:0] fc4_n2_bias; // bias 0.046875
-    wire signed [24:0] fc4_n2_t0_0_a;
-    wire signed [24:0] fc4_n2_t0_0;
-    wire signed [25:0] fc4_n2_t0_1_b;
-    wire signed [25:0] fc4_n2_t0_1;
-    wire signed [25:0] fc4_n2_t0_2_a;
-    wire signed [25:0] fc4_n2_t0_2_b;
-    wire signed [25:0] fc4_n2_t0_2;
-    wire signed [25:0] fc4_n2_t0_3_a;
-    wire signed [25:0] fc4_n2_t0_3;
-    wire signed [25:0] fc4_n2_t1_0_a;
-    reg  signed [25:0] fc4_n2_t1_0_a_d1;
+    wire signed [20:0] fc4_n2_p0 = $signed(fc4_n2_p0_neg[20:0]);
+    wire signed [23:0] fc4_n2_p3_sh = $signed({fc4_in_3_s_2, 6'd0});
+    wire signed [24:0] fc4_n2_p4 = fc4_in_4_s_2 * 8'sh8f; // weight -0.44140625
+    wire signed [23:0] fc4_n2_p5 = fc4_in_5_s_2 * 7'sh4c; // weight -0.203125
+    wire signed [22:0] fc4_n2_p6 = fc4_in_6_s_2 * 6'sh24; // weight -0.109375
+    reg  signed [24:0] fc4_n2_t1_0_a_d1;
     reg  signed [25:0] fc4_n2_t0_1_d1;
-    wire signed [25:0] fc4_n2_t1_0;
-    wire signed [26:0] fc4_n2_t1_1_a;
-    wire signed [26:0] fc4_n2_t1_1_b;
-    reg  signed [26:0] fc4_n2_t1_1_a_d1;
-    reg  signed [26:0] fc4_n2_t1_1_b_d1;
-    wire signed [26:0] fc4_n2_t1_1;
-    wire signed [26:0] fc4_n2_t2_0_a;
-    wire signed [26:0] fc4_n2_t2_0;
-    wire signed [26:0] fc4_n2_t3_0_b;
-    reg  signed [26:0] fc4_n2_t3_0_b_d1;
-    wire signed [26:0] fc4_n2_t3_0;
-    wire signed [26:0] fc4_n2_acc;
-    wire signed [18:0] fc4_n2_y_fl;
-    wire fc4_n2_y_half;
-    wire [6:0] fc4_n2_y_low;
-    wire fc4_n2_y_sticky;
-    wire fc4_n2_y_lsb;
-    wire fc4_n2_y_inc_any;
+    wire signed [25:0] fc4_n2_t1_0 = $signed({fc4_n2_t1_0_a_d1[24], fc4_n2_t1_0_a_d1}) + fc4_n2_t0_1_d1;
+    reg  signed [25:0] fc4_n2_t1_1_a_d1;
+    reg  signed [25:0] fc4_n2_t1_1_b_d1;
+    wire signed [26:0] fc4_n2_t2_0 = $signed({fc4_n2_t1_0[25], fc4_n2_t1_0}) + ($signed({fc4_n2_t1_1_a_d1[25], fc4_n2_t1_1_a_d1}) + $signed({fc4_n2_t1_1_b_d1[25], fc4_n2_t1_1_b_d1}));
+    wire signed [26:0] fc4_n2_acc = (fc4_n2_t2_0 + 27'sd49152);
+    wire fc4_n2_y_sticky = |fc4_n2_acc[6:0];
     reg  fc4_n2_y_half_d1;
     reg  fc4_n2_y_inc_any_d1;
-    wire fc4_n2_y_inc;
-    wire signed [18:0] fc4_n2_y_incx;
+    wire fc4_n2_y_inc = fc4_n2_y_half_d1 & fc4_n2_y_inc_any_d1;
     reg  signed [18:0] fc4_n2_y_fl_d1;
-    wire signed [18:0] fc4_n2_y_rnd;
-    wire signed [17:0] fc4_n2_y_wrap;
-    wire signed [18:0] fc4_n2_y_min;
-    wire fc4_n2_y_ovf_lo;
-    wire signed [17:0] fc4_n2_y_minv;
-    wire signed [17:0] fc4_n2_y_satlo;
-    wire signed [6:0] fc4_w0_3; // weight 0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n3_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n3_p0;
-    wire signed [6:0] fc4_w1_3; // weight -0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n3_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n3_p1;
-    wire signed [7:0] fc4_w2_3; // weight -0.3359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n3_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n3_p2;
-    wire signed [7:0] fc4_w3_3; // weight 0.30859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n3_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n3_p3;
-    wire signed [6:0] fc4_w4_3; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n3_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n3_p4;
-    wire signed [7:0] fc4_w5_3; // weight -0.3203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n3_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n3_p5;
-    wire signed [7:0] fc4_w6_3; // weight -0.4375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n3_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n3_p6;
-    wire signed [8:0] fc4_w7_3; // weight 0.5078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n3_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n3_p7;
-    wire signed [19:0] fc4_n3_bias; // bias -0.296875
-    wire signed [23:0] fc4_n3_t0_0;
-    wire signed [24:0] fc4_n3_t0_1;
-    wire signed [24:0] fc4_n3_t0_2_a;
-    wire signed [24:0] fc4_n3_t0_2;
-    wire signed [25:0] fc4_n3_t0_3_a;
-    wire signed [25:0] fc4_n3_t0_3;
-    wire signed [25:0] fc4_n3_t1_0_a;
-    wire signed [25:0] fc4_n3_t1_0_b;
-    reg  signed [25:0] fc4_n3_t1_0_a_d1;
-    reg  signed [25:0] fc4_n3_t1_0_b_d1;
-    wire signed [25:0] fc4_n3_t1_0;
-    wire signed [25:0] fc4_n3_t1_1_a;
-    reg  signed [25:0] fc4_n3_t1_1_a_d1;
+    wire signed [18:0] fc4_n2_y_rnd = fc4_n2_y_fl_d1 + $signed({18'd0, fc4_n2_y_inc});
+    wire signed [17:0] fc4_n2_y_satlo = (fc4_n2_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n2_y_rnd[17:0]);
+    wire signed [23:0] fc4_n3_p4 = fc4_in_4_s_2 * 7'sh5e; // weight -0.1328125
+    wire signed [24:0] fc4_n3_p6 = fc4_in_6_s_2 * 8'sh90; // weight -0.4375
+    wire signed [23:0] fc4_n3_t0_0 = (fc4_in_0_s_2 * 7'sd36) + (fc4_in_1_s_2 * 7'sh4c); // weight 0.140625; weight -0.203125
+    wire signed [24:0] fc4_n3_t0_1 = (fc4_in_2_s_2 * 8'shaa) + (fc4_in_3_s_2 * 8'sd79); // weight -0.3359375; weight 0.30859375
+    reg  signed [23:0] fc4_n3_t1_0_a_d1;
+    reg  signed [24:0] fc4_n3_t1_0_b_d1;
+    wire signed [25:0] fc4_n3_t1_0 = $signed({{2{fc4_n3_t1_0_a_d1[23]}}, fc4_n3_t1_0_a_d1}) + $signed({fc4_n3_t1_0_b_d1[24], fc4_n3_t1_0_b_d1});
+    reg  signed [24:0] fc4_n3_t1_1_a_d1;
     reg  signed [25:0] fc4_n3_t0_3_d1;
-    wire signed [25:0] fc4_n3_t1_1;
-    wire signed [26:0] fc4_n3_t2_0_a;
-    wire signed [26:0] fc4_n3_t2_0_b;
-    wire signed [26:0] fc4_n3_t2_0;
-    wire signed [26:0] fc4_n3_t3_0_b;
-    reg  signed [26:0] fc4_n3_t3_0_b_d1;
-    wire signed [26:0] fc4_n3_t3_0;
-    wire signed [26:0] fc4_n3_acc;
-    wire signed [18:0] fc4_n3_y_fl;
-    wire fc4_n3_y_half;
-    wire [6:0] fc4_n3_y_low;
-    wire fc4_n3_y_sticky;
-    wire fc4_n3_y_lsb;
-    wire fc4_n3_y_inc_any;
+    wire signed [25:0] fc4_n3_t1_1 = $signed({fc4_n3_t1_1_a_d1[24], fc4_n3_t1_1_a_d1}) + fc4_n3_t0_3_d1;
+    wire signed [26:0] fc4_n3_acc = (($signed({fc4_n3_t1_0[25], fc4_n3_t1_0}) + $signed({fc4_n3_t1_1[25], fc4_n3_t1_1})) + 27'sh7fb4000);
+    wire fc4_n3_y_sticky = |fc4_n3_acc[6:0];
     reg  fc4_n3_y_half_d1;
     reg  fc4_n3_y_inc_any_d1;
-    wire fc4_n3_y_inc;
-    wire signed [18:0] fc4_n3_y_incx;
+    wire fc4_n3_y_inc = fc4_n3_y_half_d1 & fc4_n3_y_inc_any_d1;
     reg  signed [18:0] fc4_n3_y_fl_d1;
-    wire signed [18:0] fc4_n3_y_rnd;
-    wire signed [17:0] fc4_n3_y_wrap;
-    wire signed [18:0] fc4_n3_y_min;
-    wire fc4_n3_y_ovf_lo;
-    wire signed [17:0] fc4_n3_y_minv;
-    wire signed [17:0] fc4_n3_y_satlo;
-    wire signed [6:0] fc4_w0_4; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n4_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n4_p0;
-    wire signed [8:0] fc4_w1_4; // weight 0.5625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n4_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n4_p1;
-    wire signed [7:0] fc4_w2_4; // weight -0.46875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n4_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n4_p2;
-    wire signed [7:0] fc4_w3_4; // weight -0.26171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n4_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n4_p3;
-    wire signed [7:0] fc4_w4_4; // weight 0.30859375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n4_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n4_p4;
-    wire signed [7:0] fc4_w5_4; // weight 0.4140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n4_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n4_p5;
-    wire signed [5:0] fc4_w6_4; // weight -0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n4_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc4_n4_p6;
-    wire signed [7:0] fc4_w7_4; // weight 0.3671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n4_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n4_p7;
-    wire signed [17:0] fc4_n4_bias; // bias -0.06640625
-    wire signed [25:0] fc4_n4_t0_0_a;
-    wire signed [25:0] fc4_n4_t0_0;
-    wire signed [25:0] fc4_n4_t0_1_a;
-    wire signed [25:0] fc4_n4_t0_1_b;
-    wire signed [25:0] fc4_n4_t0_1;
-    wire signed [25:0] fc4_n4_t0_2_a;
-    wire signed [25:0] fc4_n4_t0_2_b;
-    wire signed [25:0] fc4_n4_t0_2;
-    wire signed [24:0] fc4_n4_t0_3_a;
-    wire signed [24:0] fc4_n4_t0_3;
+    wire signed [18:0] fc4_n3_y_rnd = fc4_n3_y_fl_d1 + $signed({18'd0, fc4_n3_y_inc});
+    wire signed [17:0] fc4_n3_y_satlo = (fc4_n3_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n3_y_rnd[17:0]);
+    wire signed [23:0] fc4_n4_p0 = fc4_in_0_s_2 * 7'sh5e; // weight -0.1328125
+    wire signed [24:0] fc4_n4_p2 = fc4_in_2_s_2 * 8'sh88; // weight -0.46875
+    wire signed [24:0] fc4_n4_p3 = fc4_in_3_s_2 * 8'shbd; // weight -0.26171875
+    wire signed [24:0] fc4_n4_p4 = fc4_in_4_s_2 * 8'sd79; // weight 0.30859375
+    wire signed [24:0] fc4_n4_p5 = fc4_in_5_s_2 * 8'sd106; // weight 0.4140625
+    wire signed [22:0] fc4_n4_p6 = fc4_in_6_s_2 * 6'sh2c; // weight -0.078125
     reg  signed [25:0] fc4_n4_t0_0_d1;
     reg  signed [25:0] fc4_n4_t0_1_d1;
-    wire signed [25:0] fc4_n4_t1_0;
-    wire signed [26:0] fc4_n4_t1_1_a;
-    wire signed [26:0] fc4_n4_t1_1_b;
-    reg  signed [26:0] fc4_n4_t1_1_a_d1;
-    reg  signed [26:0] fc4_n4_t1_1_b_d1;
-    wire signed [26:0] fc4_n4_t1_1;
-    wire signed [26:0] fc4_n4_t2_0_a;
-    wire signed [26:0] fc4_n4_t2_0;
-    wire signed [26:0] fc4_n4_t3_0_b;
-    reg  signed [26:0] fc4_n4_t3_0_b_d1;
-    wire signed [26:0] fc4_n4_t3_0;
-    wire signed [26:0] fc4_n4_acc;
-    wire signed [18:0] fc4_n4_y_fl;
-    wire fc4_n4_y_half;
-    wire [6:0] fc4_n4_y_low;
-    wire fc4_n4_y_sticky;
-    wire fc4_n4_y_lsb;
-    wire fc4_n4_y_inc_any;
+    wire signed [25:0] fc4_n4_t1_0 = fc4_n4_t0_0_d1 + fc4_n4_t0_1_d1;
+    reg  signed [25:0] fc4_n4_t1_1_a_d1;
+    reg  signed [24:0] fc4_n4_t1_1_b_d1;
+    wire signed [26:0] fc4_n4_t2_0 = $signed({fc4_n4_t1_0[25], fc4_n4_t1_0}) + ($signed({fc4_n4_t1_1_a_d1[25], fc4_n4_t1_1_a_d1}) + $signed({{2{fc4_n4_t1_1_b_d1[24]}}, fc4_n4_t1_1_b_d1}));
+    wire signed [26:0] fc4_n4_acc = (fc4_n4_t2_0 + 27'sh7fef000);
+    wire fc4_n4_y_sticky = |fc4_n4_acc[6:0];
     reg  fc4_n4_y_half_d1;
     reg  fc4_n4_y_inc_any_d1;
-    wire fc4_n4_y_inc;
-    wire signed [18:0] fc4_n4_y_incx;
+    wire fc4_n4_y_inc = fc4_n4_y_half_d1 & fc4_n4_y_inc_any_d1;
     reg  signed [18:0] fc4_n4_y_fl_d1;
-    wire signed [18:0] fc4_n4_y_rnd;
-    wire signed [17:0] fc4_n4_y_wrap;
-    wire signed [18:0] fc4_n4_y_max;
-    wire fc4_n4_y_ovf_hi;
-    wire signed [17:0] fc4_n4_y_maxv;
-    wire signed [17:0] fc4_n4_y_sat;
-    wire signed [7:0] fc4_w0_5; // weight 0.32421875
+    wire signed [18:0] fc4_n4_y_rnd = fc4_n4_y_fl_d1 + $signed({18'd0, fc4_n4_y_inc});
+    wire signed [17:0] fc4_n4_y_sat = (fc4_n4_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc4_n4_y_rnd[17:0]);
+    wire signed [23:0] fc4_n5_p1 = fc4_in_1_s_2 * 7'sh44; // weight -0.234375
+    wire signed [24:0] fc4_n5_p4 = fc4_in_4_s_2 * 8'sd110; // weight 0.4296875
+    wire signed [24:0] fc4_n5_p5 = fc4_in_5_s_2 * 8'sd73; // weight 0.28515625
+    wire signed [19:0] fc4_n5_p6 = fc4_in_6_s_2 * 3'sd3; // weight 0.01171875
+    wire signed [22:0] fc4_n5_p7_sh = $signed({fc4_in_7_s_2, 5'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n5_p0_m;
+    wire signed [23:0] fc4_n5_p7_neg = -$signed({fc4_n5_p7_sh[22], fc4_n5_p7_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n5_p0;
-    wire signed [6:0] fc4_w1_5; // weight -0.234375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n5_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n5_p1;
-    wire signed [6:0] fc4_w2_5; // weight 0.15625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n5_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n5_p2;
-    wire signed [6:0] fc4_w3_5; // weight -0.140625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n5_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n5_p3;
-    wire signed [7:0] fc4_w4_5; // weight 0.4296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n5_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n5_p4;
-    wire signed [7:0] fc4_w5_5; // weight 0.28515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n5_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n5_p5;
-    wire signed [2:0] fc4_w6_5; // weight 0.01171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [20:0] fc4_n5_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [19:0] fc4_n5_p6;
-    wire signed [22:0] fc4_n5_p7_sh;
-    wire signed [23:0] fc4_n5_p7_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n5_p7_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc4_n5_p7;
-    wire signed [19:0] fc4_n5_bias; // bias -0.40234375
-    wire signed [24:0] fc4_n5_t0_0_b;
-    wire signed [24:0] fc4_n5_t0_0;
-    wire signed [23:0] fc4_n5_t0_1;
-    wire signed [25:0] fc4_n5_t0_2_a;
-    wire signed [25:0] fc4_n5_t0_2_b;
-    wire signed [25:0] fc4_n5_t0_2;
-    wire signed [22:0] fc4_n5_t0_3_a;
-    wire signed [22:0] fc4_n5_t0_3;
-    wire signed [24:0] fc4_n5_t1_0_b;
+    wire signed [23:0] fc4_n5_t0_1 = (fc4_in_2_s_2 * 7'sd40) + (fc4_in_3_s_2 * 7'sh5c); // weight 0.15625; weight -0.140625
     reg  signed [24:0] fc4_n5_t0_0_d1;
-    reg  signed [24:0] fc4_n5_t1_0_b_d1;
-    wire signed [24:0] fc4_n5_t1_0;
-    wire signed [25:0] fc4_n5_t1_1_b;
+    reg  signed [23:0] fc4_n5_t1_0_b_d1;
+    wire signed [24:0] fc4_n5_t1_0 = fc4_n5_t0_0_d1 + $signed({fc4_n5_t1_0_b_d1[23], fc4_n5_t1_0_b_d1});
     reg  signed [25:0] fc4_n5_t0_2_d1;
-    reg  signed [25:0] fc4_n5_t1_1_b_d1;
-    wire signed [25:0] fc4_n5_t1_1;
-    wire signed [26:0] fc4_n5_t2_0_a;
-    wire signed [26:0] fc4_n5_t2_0_b;
-    wire signed [26:0] fc4_n5_t2_0;
-    wire signed [26:0] fc4_n5_t3_0_b;
-    reg  signed [26:0] fc4_n5_t3_0_b_d1;
-    wire signed [26:0] fc4_n5_t3_0;
-    wire signed [26:0] fc4_n5_acc;
-    wire signed [18:0] fc4_n5_y_fl;
-    wire fc4_n5_y_half;
-    wire [6:0] fc4_n5_y_low;
-    wire fc4_n5_y_sticky;
-    wire fc4_n5_y_lsb;
-    wire fc4_n5_y_inc_any;
+    reg  signed [22:0] fc4_n5_t1_1_b_d1;
+    wire signed [25:0] fc4_n5_t1_1 = fc4_n5_t0_2_d1 + $signed({{3{fc4_n5_t1_1_b_d1[22]}}, fc4_n5_t1_1_b_d1});
+    wire signed [26:0] fc4_n5_acc = (($signed({{2{fc4_n5_t1_0[24]}}, fc4_n5_t1_0}) + $signed({fc4_n5_t1_1[25], fc4_n5_t1_1})) + 27'sh7f99000);
+    wire fc4_n5_y_sticky = |fc4_n5_acc[6:0];
     reg  fc4_n5_y_half_d1;
     reg  fc4_n5_y_inc_any_d1;
-    wire fc4_n5_y_inc;
-    wire signed [18:0] fc4_n5_y_incx;
+    wire fc4_n5_y_inc = fc4_n5_y_half_d1 & fc4_n5_y_inc_any_d1;
     reg  signed [18:0] fc4_n5_y_fl_d1;
-    wire signed [18:0] fc4_n5_y_rnd;
-    wire signed [17:0] fc4_n5_y_wrap;
-    wire signed [18:0] fc4_n5_y_max;
-    wire fc4_n5_y_ovf_hi;
-    wire signed [17:0] fc4_n5_y_maxv;
-    wire signed [17:0] fc4_n5_y_sat;
-    wire signed [5:0] fc4_w0_6; // weight 0.10546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n6_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc4_n6_p0;
-    wire signed [7:0] fc4_w1_6; // weight 0.34765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n6_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n6_p1;
-    wire signed [4:0] fc4_w2_6; // weight -0.0546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc4_n6_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc4_n6_p2;
-    wire signed [8:0] fc4_w3_6; // weight -0.53515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n6_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n6_p3;
-    wire signed [7:0] fc4_w4_6; // weight 0.43359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n6_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n6_p4;
-    wire signed [7:0] fc4_w5_6; // weight -0.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n6_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n6_p5;
-    wire signed [7:0] fc4_w6_6; // weight -0.38671875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n6_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n6_p6;
-    wire signed [7:0] fc4_w7_6; // weight -0.40625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n6_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n6_p7;
-    wire signed [18:0] fc4_n6_bias; // bias 0.125
-    wire signed [24:0] fc4_n6_t0_0_a;
-    wire signed [24:0] fc4_n6_t0_0;
-    wire signed [25:0] fc4_n6_t0_1_a;
-    wire signed [25:0] fc4_n6_t0_1;
-    wire signed [24:0] fc4_n6_t0_2;
-    wire signed [25:0] fc4_n6_t0_3_a;
-    wire signed [25:0] fc4_n6_t0_3_b;
-    wire signed [25:0] fc4_n6_t0_3;
-    wire signed [25:0] fc4_n6_t1_0_a;
-    reg  signed [25:0] fc4_n6_t1_0_a_d1;
+    wire signed [18:0] fc4_n5_y_rnd = fc4_n5_y_fl_d1 + $signed({18'd0, fc4_n5_y_inc});
+    wire signed [17:0] fc4_n5_y_sat = (fc4_n5_y_rnd > 19'sd131071) ? 18'sd131071 : $signed(fc4_n5_y_rnd[17:0]);
+    wire signed [22:0] fc4_n6_p0 = fc4_in_0_s_2 * 6'sd27; // weight 0.10546875
+    wire signed [21:0] fc4_n6_p2 = fc4_in_2_s_2 * 5'sh12; // weight -0.0546875
+    wire signed [24:0] fc4_n6_p6 = fc4_in_6_s_2 * 8'sh9d; // weight -0.38671875
+    wire signed [24:0] fc4_n6_p7 = fc4_in_7_s_2 * 8'sh98; // weight -0.40625
+    wire signed [24:0] fc4_n6_t0_2 = (fc4_in_4_s_2 * 8'sd111) + (fc4_in_5_s_2 * 8'shba); // weight 0.43359375; weight -0.2734375
+    reg  signed [24:0] fc4_n6_t1_0_a_d1;
     reg  signed [25:0] fc4_n6_t0_1_d1;
-    wire signed [25:0] fc4_n6_t1_0;
-    wire signed [26:0] fc4_n6_t1_1_a;
-    wire signed [26:0] fc4_n6_t1_1_b;
-    reg  signed [26:0] fc4_n6_t1_1_a_d1;
-    reg  signed [26:0] fc4_n6_t1_1_b_d1;
-    wire signed [26:0] fc4_n6_t1_1;
-    wire signed [26:0] fc4_n6_t2_0_a;
-    wire signed [26:0] fc4_n6_t2_0;
-    wire signed [26:0] fc4_n6_t3_0_b;
-    reg  signed [26:0] fc4_n6_t3_0_b_d1;
-    wire signed [26:0] fc4_n6_t3_0;
-    wire signed [26:0] fc4_n6_acc;
-    wire signed [18:0] fc4_n6_y_fl;
-    wire fc4_n6_y_half;
-    wire [6:0] fc4_n6_y_low;
-    wire fc4_n6_y_sticky;
-    wire fc4_n6_y_lsb;
-    wire fc4_n6_y_inc_any;
+    wire signed [25:0] fc4_n6_t1_0 = $signed({fc4_n6_t1_0_a_d1[24], fc4_n6_t1_0_a_d1}) + fc4_n6_t0_1_d1;
+    reg  signed [24:0] fc4_n6_t1_1_a_d1;
+    reg  signed [25:0] fc4_n6_t1_1_b_d1;
+    wire signed [26:0] fc4_n6_t2_0 = $signed({fc4_n6_t1_0[25], fc4_n6_t1_0}) + ($signed({{2{fc4_n6_t1_1_a_d1[24]}}, fc4_n6_t1_1_a_d1}) + $signed({fc4_n6_t1_1_b_d1[25], fc4_n6_t1_1_b_d1}));
+    wire signed [26:0] fc4_n6_acc = (fc4_n6_t2_0 + 27'sd131072);
+    wire fc4_n6_y_sticky = |fc4_n6_acc[6:0];
     reg  fc4_n6_y_half_d1;
     reg  fc4_n6_y_inc_any_d1;
-    wire fc4_n6_y_inc;
-    wire signed [18:0] fc4_n6_y_incx;
+    wire fc4_n6_y_inc = fc4_n6_y_half_d1 & fc4_n6_y_inc_any_d1;
     reg  signed [18:0] fc4_n6_y_fl_d1;
-    wire signed [18:0] fc4_n6_y_rnd;
-    wire signed [17:0] fc4_n6_y_wrap;
-    wire signed [18:0] fc4_n6_y_min;
-    wire fc4_n6_y_ovf_lo;
-    wire signed [17:0] fc4_n6_y_minv;
-    wire signed [17:0] fc4_n6_y_satlo;
-    wire signed [7:0] fc4_w0_7; // weight 0.40625
+    wire signed [18:0] fc4_n6_y_rnd = fc4_n6_y_fl_d1 + $signed({18'd0, fc4_n6_y_inc});
+    wire signed [17:0] fc4_n6_y_satlo = (fc4_n6_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n6_y_rnd[17:0]);
+    wire signed [23:0] fc4_n7_p2 = fc4_in_2_s_2 * 7'sh4e; // weight -0.1953125
+    wire signed [21:0] fc4_n7_p3_sh = $signed({fc4_in_3_s_2, 4'd0});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n7_p0_m;
+    wire signed [22:0] fc4_n7_p3_neg = -$signed({fc4_n7_p3_sh[21], fc4_n7_p3_sh});
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n7_p0;
-    wire signed [7:0] fc4_w1_7; // weight -0.36328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n7_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n7_p1;
-    wire signed [6:0] fc4_w2_7; // weight -0.1953125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n7_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n7_p2;
-    wire signed [21:0] fc4_n7_p3_sh;
-    wire signed [22:0] fc4_n7_p3_e;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc4_n7_p3_neg;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc4_n7_p3;
-    wire signed [7:0] fc4_w4_7; // weight 0.35546875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n7_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n7_p4;
-    wire signed [7:0] fc4_w5_7; // weight -0.2578125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n7_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n7_p5;
-    wire signed [8:0] fc4_w6_7; // weight -0.57421875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc4_n7_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc4_n7_p6;
-    wire signed [6:0] fc4_w7_7; // weight -0.20703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc4_n7_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc4_n7_p7;
-    wire signed [20:0] fc4_n7_bias; // bias -0.5078125
-    wire signed [24:0] fc4_n7_t0_0;
-    wire signed [24:0] fc4_n7_t0_1_a;
-    wire signed [24:0] fc4_n7_t0_1_b;
-    wire signed [24:0] fc4_n7_t0_1;
-    wire signed [24:0] fc4_n7_t0_2;
-    wire signed [25:0] fc4_n7_t0_3_b;
-    wire signed [25:0] fc4_n7_t0_3;
-    wire signed [25:0] fc4_n7_t1_0_a;
-    wire signed [25:0] fc4_n7_t1_0_b;
-    reg  signed [25:0] fc4_n7_t1_0_a_d1;
-    reg  signed [25:0] fc4_n7_t1_0_b_d1;
-    wire signed [25:0] fc4_n7_t1_0;
-    wire signed [26:0] fc4_n7_t1_1_a;
-    wire signed [26:0] fc4_n7_t1_1_b;
-    reg  signed [26:0] fc4_n7_t1_1_a_d1;
-    reg  signed [26:0] fc4_n7_t1_1_b_d1;
-    wire signed [26:0] fc4_n7_t1_1;
-    wire signed [26:0] fc4_n7_t2_0_a;
-    wire signed [26:0] fc4_n7_t2_0;
-    wire signed [26:0] fc4_n7_t3_0_b;
-    reg  signed [26:0] fc4_n7_t3_0_b_d1;
-    wire signed [26:0] fc4_n7_t3_0;
-    wire signed [26:0] fc4_n7_acc;
-    wire signed [18:0] fc4_n7_y_fl;
-    wire fc4_n7_y_half;
-    wire [6:0] fc4_n7_y_low;
-    wire fc4_n7_y_sticky;
-    wire fc4_n7_y_lsb;
-    wire fc4_n7_y_inc_any;
+    wire signed [21:0] fc4_n7_p3 = $signed(fc4_n7_p3_neg[21:0]);
+    wire signed [23:0] fc4_n7_p7 = fc4_in_7_s_2 * 7'sh4b; // weight -0.20703125
+    wire signed [24:0] fc4_n7_t0_0 = (fc4_in_0_s_2 * 8'sd104) + (fc4_in_1_s_2 * 8'sha3); // weight 0.40625; weight -0.36328125
+    wire signed [24:0] fc4_n7_t0_2 = (fc4_in_4_s_2 * 8'sd91) + (fc4_in_5_s_2 * 8'shbe); // weight 0.35546875; weight -0.2578125
+    reg  signed [24:0] fc4_n7_t1_0_a_d1;
+    reg  signed [24:0] fc4_n7_t1_0_b_d1;
+    wire signed [25:0] fc4_n7_t1_0 = $signed({fc4_n7_t1_0_a_d1[24], fc4_n7_t1_0_a_d1}) + $signed({fc4_n7_t1_0_b_d1[24], fc4_n7_t1_0_b_d1});
+    reg  signed [24:0] fc4_n7_t1_1_a_d1;
+    reg  signed [25:0] fc4_n7_t1_1_b_d1;
+    wire signed [26:0] fc4_n7_t2_0 = $signed({fc4_n7_t1_0[25], fc4_n7_t1_0}) + ($signed({{2{fc4_n7_t1_1_a_d1[24]}}, fc4_n7_t1_1_a_d1}) + $signed({fc4_n7_t1_1_b_d1[25], fc4_n7_t1_1_b_d1}));
+    wire signed [26:0] fc4_n7_acc = (fc4_n7_t2_0 + 27'sh7f7e000);
+    wire fc4_n7_y_sticky = |fc4_n7_acc[6:0];
     reg  fc4_n7_y_half_d1;
     reg  fc4_n7_y_inc_any_d1;
-    wire fc4_n7_y_inc;
-    wire signed [18:0] fc4_n7_y_incx;
+    wire fc4_n7_y_inc = fc4_n7_y_half_d1 & fc4_n7_y_inc_any_d1;
     reg  signed [18:0] fc4_n7_y_fl_d1;
-    wire signed [18:0] fc4_n7_y_rnd;
-    wire signed [17:0] fc4_n7_y_wrap;
-    wire signed [18:0] fc4_n7_y_min;
-    wire fc4_n7_y_ovf_lo;
-    wire signed [17:0] fc4_n7_y_minv;
-    wire signed [17:0] fc4_n7_y_satlo;
+    wire signed [18:0] fc4_n7_y_rnd = fc4_n7_y_fl_d1 + $signed({18'd0, fc4_n7_y_inc});
+    wire signed [17:0] fc4_n7_y_satlo = (fc4_n7_y_rnd < 19'sh60000) ? 18'sh20000 : $signed(fc4_n7_y_rnd[17:0]);
     reg  signed [17:0] fc4_out_0;
     reg  signed [17:0] fc4_out_1;
     reg  signed [17:0] fc4_out_2;
@@ -699,561 +194,64 @@ module muon_recal_fc4 (
     reg  signed [17:0] fc4_out_6;
     reg  signed [17:0] fc4_out_7;
 
-    assign fc4_in_0 = in_data[16:0];
-    assign fc4_in_1 = in_data[33:17];
-    assign fc4_in_2 = in_data[50:34];
-    assign fc4_in_3 = in_data[67:51];
-    assign fc4_in_4 = in_data[84:68];
-    assign fc4_in_5 = in_data[101:85];
-    assign fc4_in_6 = in_data[118:102];
-    assign fc4_in_7 = in_data[135:119];
-    assign fc4_in_0_s = {{1{1'b0}}, fc4_in_0};
-    assign fc4_in_0_s_2 = fc4_in_0_s;
-    assign fc4_w0_0 = 8'hbf;
-    assign fc4_n0_p0_m = {{8{fc4_in_0_s_2[17]}}, fc4_in_0_s_2} * {{18{fc4_w0_0[7]}}, fc4_w0_0};
-    assign fc4_n0_p0 = fc4_n0_p0_m[24:0];
-    assign fc4_in_1_s = {{1{1'b0}}, fc4_in_1};
-    assign fc4_in_1_s_2 = fc4_in_1_s;
-    assign fc4_w1_0 = 7'h51;
-    assign fc4_n0_p1_m = {{7{fc4_in_1_s_2[17]}}, fc4_in_1_s_2} * {{18{fc4_w1_0[6]}}, fc4_w1_0};
-    assign fc4_n0_p1 = fc4_n0_p1_m[23:0];
-    assign fc4_in_2_s = {{1{1'b0}}, fc4_in_2};
-    assign fc4_in_2_s_2 = fc4_in_2_s;
-    assign fc4_w2_0 = 8'hbe;
-    assign fc4_n0_p2_m = {{8{fc4_in_2_s_2[17]}}, fc4_in_2_s_2} * {{18{fc4_w2_0[7]}}, fc4_w2_0};
-    assign fc4_n0_p2 = fc4_n0_p2_m[24:0];
-    assign fc4_in_3_s = {{1{1'b0}}, fc4_in_3};
-    assign fc4_in_3_s_2 = fc4_in_3_s;
-    assign fc4_w3_0 = 8'ha0;
-    assign fc4_n0_p3_m = {{8{fc4_in_3_s_2[17]}}, fc4_in_3_s_2} * {{18{fc4_w3_0[7]}}, fc4_w3_0};
-    assign fc4_n0_p3 = fc4_n0_p3_m[24:0];
-    assign fc4_in_4_s = {{1{1'b0}}, fc4_in_4};
-    assign fc4_in_4_s_2 = fc4_in_4_s;
-    assign fc4_w4_0 = 8'h91;
-    assign fc4_n0_p4_m = {{8{fc4_in_4_s_2[17]}}, fc4_in_4_s_2} * {{18{fc4_w4_0[7]}}, fc4_w4_0};
-    assign fc4_n0_p4 = fc4_n0_p4_m[24:0];
-    assign fc4_in_5_s = {{1{1'b0}}, fc4_in_5};
-    assign fc4_in_5_s_2 = fc4_in_5_s;
-    assign fc4_w5_0 = 4'b1010;
-    assign fc4_n0_p5_m = {{4{fc4_in_5_s_2[17]}}, fc4_in_5_s_2} * {{18{fc4_w5_0[3]}}, fc4_w5_0};
-    assign fc4_n0_p5 = fc4_n0_p5_m[20:0];
-    assign fc4_in_6_s = {{1{1'b0}}, fc4_in_6};
-    assign fc4_in_6_s_2 = fc4_in_6_s;
-    assign fc4_w6_0 = 9'h099;
-    assign fc4_n0_p6_m = {{9{fc4_in_6_s_2[17]}}, fc4_in_6_s_2} * {{18{fc4_w6_0[8]}}, fc4_w6_0};
-    assign fc4_n0_p6 = fc4_n0_p6_m[25:0];
-    assign fc4_in_7_s = {{1{1'b0}}, fc4_in_7};
-    assign fc4_in_7_s_2 = fc4_in_7_s;
-    assign fc4_w7_0 = 7'h27;
-    assign fc4_n0_p7_m = {{7{fc4_in_7_s_2[17]}}, fc4_in_7_s_2} * {{18{fc4_w7_0[6]}}, fc4_w7_0};
-    assign fc4_n0_p7 = fc4_n0_p7_m[23:0];
-    assign fc4_n0_bias = 21'h16f000;
-    assign fc4_n0_t0_0_b = {{1{fc4_n0_p1[23]}}, fc4_n0_p1};
-    assign fc4_n0_t0_0 = fc4_n0_p0 + fc4_n0_t0_0_b;
-    assign fc4_n0_t0_1_a = {{1{fc4_n0_p2[24]}}, fc4_n0_p2};
-    assign fc4_n0_t0_1_b = {{1{fc4_n0_p3[24]}}, fc4_n0_p3};
-    assign fc4_n0_t0_1 = fc4_n0_t0_1_a + fc4_n0_t0_1_b;
-    assign fc4_n0_t0_2_b = {{4{fc4_n0_p5[20]}}, fc4_n0_p5};
-    assign fc4_n0_t0_2 = fc4_n0_p4 + fc4_n0_t0_2_b;
-    assign fc4_n0_t0_3_b = {{2{fc4_n0_p7[23]}}, fc4_n0_p7};
-    assign fc4_n0_t0_3 = fc4_n0_p6 + fc4_n0_t0_3_b;
-    assign fc4_n0_t1_0_a = {{2{fc4_n0_t0_0[24]}}, fc4_n0_t0_0};
-    assign fc4_n0_t1_0_b = {{1{fc4_n0_t0_1[25]}}, fc4_n0_t0_1};
-    assign fc4_n0_t1_0 = fc4_n0_t1_0_a_d1 + fc4_n0_t1_0_b_d1;
-    assign fc4_n0_t1_1_a = {{1{fc4_n0_t0_2[24]}}, fc4_n0_t0_2};
-    assign fc4_n0_t1_1 = fc4_n0_t1_1_a_d1 + fc4_n0_t0_3_d1;
-    assign fc4_n0_t2_0_b = {{1{fc4_n0_t1_1[25]}}, fc4_n0_t1_1};
-    assign fc4_n0_t2_0 = fc4_n0_t1_0 + fc4_n0_t2_0_b;
-    assign fc4_n0_t3_0_b = {{6{fc4_n0_bias[20]}}, fc4_n0_bias};
-    assign fc4_n0_t3_0 = fc4_n0_t2_0 + fc4_n0_t3_0_b_d1;
-    assign fc4_n0_acc = fc4_n0_t3_0;
-    assign fc4_n0_y_fl = fc4_n0_acc[26:8];
-    assign fc4_n0_y_half = fc4_n0_acc[7];
-    assign fc4_n0_y_low = fc4_n0_acc[6:0];
-    assign fc4_n0_y_sticky = |fc4_n0_y_low;
-    assign fc4_n0_y_lsb = fc4_n0_acc[8];
-    assign fc4_n0_y_inc_any = fc4_n0_y_sticky | fc4_n0_y_lsb;
-    assign fc4_n0_y_inc = fc4_n0_y_half_d1 & fc4_n0_y_inc_any_d1;
-    assign fc4_n0_y_incx = {{18{1'b0}}, fc4_n0_y_inc};
-    assign fc4_n0_y_rnd = fc4_n0_y_fl_d1 + fc4_n0_y_incx;
-    assign fc4_n0_y_wrap = fc4_n0_y_rnd[17:0];
-    assign fc4_n0_y_min = 19'h60000;
-    assign fc4_n0_y_ovf_lo = (fc4_n0_y_rnd < fc4_n0_y_min);
-    assign fc4_n0_y_minv = 18'h20000;
-    assign fc4_n0_y_satlo = fc4_n0_y_ovf_lo ? fc4_n0_y_minv : fc4_n0_y_wrap;
-    assign fc4_w0_1 = 8'haf;
-    assign fc4_n1_p0_m = {{8{fc4_in_0_s_2[17]}}, fc4_in_0_s_2} * {{18{fc4_w0_1[7]}}, fc4_w0_1};
-    assign fc4_n1_p0 = fc4_n1_p0_m[24:0];
-    assign fc4_w1_1 = 8'h9d;
-    assign fc4_n1_p1_m = {{8{fc4_in_1_s_2[17]}}, fc4_in_1_s_2} * {{18{fc4_w1_1[7]}}, fc4_w1_1};
-    assign fc4_n1_p1 = fc4_n1_p1_m[24:0];
-    assign fc4_w2_1 = 5'h0a;
-    assign fc4_n1_p2_m = {{5{fc4_in_2_s_2[17]}}, fc4_in_2_s_2} * {{18{fc4_w2_1[4]}}, fc4_w2_1};
-    assign fc4_n1_p2 = fc4_n1_p2_m[21:0];
-    assign fc4_w3_1 = 8'h76;
-    assign fc4_n1_p3_m = {{8{fc4_in_3_s_2[17]}}, fc4_in_3_s_2} * {{18{fc4_w3_1[7]}}, fc4_w3_1};
-    assign fc4_n1_p3 = fc4_n1_p3_m[24:0];
-    assign fc4_w4_1 = 9'h164;
-    assign fc4_n1_p4_m = {{9{fc4_in_4_s_2[17]}}, fc4_in_4_s_2} * {{18{fc4_w4_1[8]}}, fc4_w4_1};
-    assign fc4_n1_p4 = fc4_n1_p4_m[25:0];
-    assign fc4_w5_1 = 8'h76;
-    assign fc4_n1_p5_m = {{8{fc4_in_5_s_2[17]}}, fc4_in_5_s_2} * {{18{fc4_w5_1[7]}}, fc4_w5_1};
-    assign fc4_n1_p5 = fc4_n1_p5_m[24:0];
-    assign fc4_w6_1 = 7'h5c;
-    assign fc4_n1_p6_m = {{7{fc4_in_6_s_2[17]}}, fc4_in_6_s_2} * {{18{fc4_w6_1[6]}}, fc4_w6_1};
-    assign fc4_n1_p6 = fc4_n1_p6_m[23:0];
-    assign fc4_w7_1 = 9'h086;
-    assign fc4_n1_p7_m = {{9{fc4_in_7_s_2[17]}}, fc4_in_7_s_2} * {{18{fc4_w7_1[8]}}, fc4_w7_1};
-    assign fc4_n1_p7 = fc4_n1_p7_m[25:0];
-    assign fc4_n1_bias = 20'h53000;
-    assign fc4_n1_t0_0_a = {{1{fc4_n1_p0[24]}}, fc4_n1_p0};
-    assign fc4_n1_t0_0_b = {{1{fc4_n1_p1[24]}}, fc4_n1_p1};
-    assign fc4_n1_t0_0 = fc4_n1_t0_0_a + fc4_n1_t0_0_b;
-    assign fc4_n1_t0_1_a = {{3{fc4_n1_p2[21]}}, fc4_n1_p2};
-    assign fc4_n1_t0_1 = fc4_n1_t0_1_a + fc4_n1_p3;
-    assign fc4_n1_t0_2_b = {{1{fc4_n1_p5[24]}}, fc4_n1_p5};
-    assign fc4_n1_t0_2 = fc4_n1_p4 + fc4_n1_t0_2_b;
-    assign fc4_n1_t0_3_a = {{2{fc4_n1_p6[23]}}, fc4_n1_p6};
-    assign fc4_n1_t0_3 = fc4_n1_t0_3_a + fc4_n1_p7;
-    assign fc4_n1_t1_0_b = {{1{fc4_n1_t0_1[24]}}, fc4_n1_t0_1};
-    assign fc4_n1_t1_0 = fc4_n1_t0_0_d1 + fc4_n1_t1_0_b_d1;
-    assign fc4_n1_t1_1 = fc4_n1_t0_2_d1 + fc4_n1_t0_3_d1;
-    assign fc4_n1_t2_0_a = {{1{fc4_n1_t1_0[25]}}, fc4_n1_t1_0};
-    assign fc4_n1_t2_0_b = {{1{fc4_n1_t1_1[25]}}, fc4_n1_t1_1};
-    assign fc4_n1_t2_0 = fc4_n1_t2_0_a + fc4_n1_t2_0_b;
-    assign fc4_n1_t3_0_b = {{7{fc4_n1_bias[19]}}, fc4_n1_bias};
-    assign fc4_n1_t3_0 = fc4_n1_t2_0 + fc4_n1_t3_0_b_d1;
-    assign fc4_n1_acc = fc4_n1_t3_0;
-    assign fc4_n1_y_fl = fc4_n1_acc[26:8];
-    assign fc4_n1_y_half = fc4_n1_acc[7];
-    assign fc4_n1_y_low = fc4_n1_acc[6:0];
-    assign fc4_n1_y_sticky = |fc4_n1_y_low;
-    assign fc4_n1_y_lsb = fc4_n1_acc[8];
-    assign fc4_n1_y_inc_any = fc4_n1_y_sticky | fc4_n1_y_lsb;
-    assign fc4_n1_y_inc = fc4_n1_y_half_d1 & fc4_n1_y_inc_any_d1;
-    assign fc4_n1_y_incx = {{18{1'b0}}, fc4_n1_y_inc};
-    assign fc4_n1_y_rnd = fc4_n1_y_fl_d1 + fc4_n1_y_incx;
-    assign fc4_n1_y_wrap = fc4_n1_y_rnd[17:0];
-    assign fc4_n1_y_max = 19'h1ffff;
-    assign fc4_n1_y_ovf_hi = (fc4_n1_y_rnd > fc4_n1_y_max);
-    assign fc4_n1_y_min = 19'h60000;
-    assign fc4_n1_y_ovf_lo = (fc4_n1_y_rnd < fc4_n1_y_min);
-    assign fc4_n1_y_minv = 18'h20000;
-    assign fc4_n1_y_satlo = fc4_n1_y_ovf_lo ? fc4_n1_y_minv : fc4_n1_y_wrap;
-    assign fc4_n1_y_maxv = 18'h1ffff;
-    assign fc4_n1_y_sat = fc4_n1_y_ovf_hi ? fc4_n1_y_maxv : fc4_n1_y_satlo;
-    assign fc4_n2_p0_sh = {fc4_in_0_s_2, 3'b000};
-    assign fc4_n2_p0_e = {{1{fc4_n2_p0_sh[20]}}, fc4_n2_p0_sh};
-    assign fc4_n2_p0_neg = -fc4_n2_p0_e;
-    assign fc4_n2_p0 = fc4_n2_p0_neg[20:0];
-    assign fc4_w1_2 = 8'h7c;
-    assign fc4_n2_p1_m = {{8{fc4_in_1_s_2[17]}}, fc4_in_1_s_2} * {{18{fc4_w1_2[7]}}, fc4_w1_2};
-    assign fc4_n2_p1 = fc4_n2_p1_m[24:0];
-    assign fc4_w2_2 = 9'h164;
-    assign fc4_n2_p2_m = {{9{fc4_in_2_s_2[17]}}, fc4_in_2_s_2} * {{18{fc4_w2_2[8]}}, fc4_w2_2};
-    assign fc4_n2_p2 = fc4_n2_p2_m[25:0];
-    assign fc4_n2_p3_sh = {fc4_in_3_s_2, 6'b000000};
-    assign fc4_w4_2 = 8'h8f;
-    assign fc4_n2_p4_m = {{8{fc4_in_4_s_2[17]}}, fc4_in_4_s_2} * {{18{fc4_w4_2[7]}}, fc4_w4_2};
-    assign fc4_n2_p4 = fc4_n2_p4_m[24:0];
-    assign fc4_w5_2 = 7'h4c;
-    assign fc4_n2_p5_m = {{7{fc4_in_5_s_2[17]}}, fc4_in_5_s_2} * {{18{fc4_w5_2[6]}}, fc4_w5_2};
-    assign fc4_n2_p5 = fc4_n2_p5_m[23:0];
-    assign fc4_w6_2 = 6'h24;
-    assign fc4_n2_p6_m = {{6{fc4_in_6_s_2[17]}}, fc4_in_6_s_2} * {{18{fc4_w6_2[5]}}, fc4_w6_2};
-    assign fc4_n2_p6 = fc4_n2_p6_m[22:0];
-    assign fc4_w7_2 = 9'h168;
-    assign fc4_n2_p7_m = {{9{fc4_in_7_s_2[17]}}, fc4_in_7_s_2} * {{18{fc4_w7_2[8]}}, fc4_w7_2};
-    assign fc4_n2_p7 = fc4_n2_p7_m[25:0];
-    assign fc4_n2_bias = 17'h0c000;
-    assign fc4_n2_t0_0_a = {{4{fc4_n2_p0[20]}}, fc4_n2_p0};
-    assign fc4_n2_t0_0 = fc4_n2_t0_0_a + fc4_n2_p1;
-    assign fc4_n2_t0_1_b = {{2{fc4_n2_p3_sh[23]}}, fc4_n2_p3_sh};
-    assign fc4_n2_t0_1 = fc4_n2_p2 + fc4_n2_t0_1_b;
-    assign fc4_n2_t0_2_a = {{1{fc4_n2_p4[24]}}, fc4_n2_p4};
-    assign fc4_n2_t0_2_b = {{2{fc4_n2_p5[23]}}, fc4_n2_p5};
-    assign fc4_n2_t0_2 = fc4_n2_t0_2_a + fc4_n2_t0_2_b;
-    assign fc4_n2_t0_3_a = {{3{fc4_n2_p6[22]}}, fc4_n2_p6};
-    assign fc4_n2_t0_3 = fc4_n2_t0_3_a + fc4_n2_p7;
-    assign fc4_n2_t1_0_a = {{1{fc4_n2_t0_0[24]}}, fc4_n2_t0_0};
-    assign fc4_n2_t1_0 = fc4_n2_t1_0_a_d1 + fc4_n2_t0_1_d1;
-    assign fc4_n2_t1_1_a = {{1{fc4_n2_t0_2[25]}}, fc4_n2_t0_2};
-    assign fc4_n2_t1_1_b = {{1{fc4_n2_t0_3[25]}}, fc4_n2_t0_3};
-    assign fc4_n2_t1_1 = fc4_n2_t1_1_a_d1 + fc4_n2_t1_1_b_d1;
-    assign fc4_n2_t2_0_a = {{1{fc4_n2_t1_0[25]}}, fc4_n2_t1_0};
-    assign fc4_n2_t2_0 = fc4_n2_t2_0_a + fc4_n2_t1_1;
-    assign fc4_n2_t3_0_b = {{10{fc4_n2_bias[16]}}, fc4_n2_bias};
-    assign fc4_n2_t3_0 = fc4_n2_t2_0 + fc4_n2_t3_0_b_d1;
-    assign fc4_n2_acc = fc4_n2_t3_0;
-    assign fc4_n2_y_fl = fc4_n2_acc[26:8];
-    assign fc4_n2_y_half = fc4_n2_acc[7];
-    assign fc4_n2_y_low = fc4_n2_acc[6:0];
-    assign fc4_n2_y_sticky = |fc4_n2_y_low;
-    assign fc4_n2_y_lsb = fc4_n2_acc[8];
-    assign fc4_n2_y_inc_any = fc4_n2_y_sticky | fc4_n2_y_lsb;
-    assign fc4_n2_y_inc = fc4_n2_y_half_d1 & fc4_n2_y_inc_any_d1;
-    assign fc4_n2_y_incx = {{18{1'b0}}, fc4_n2_y_inc};
-    assign fc4_n2_y_rnd = fc4_n2_y_fl_d1 + fc4_n2_y_incx;
-    assign fc4_n2_y_wrap = fc4_n2_y_rnd[17:0];
-    assign fc4_n2_y_min = 19'h60000;
-    assign fc4_n2_y_ovf_lo = (fc4_n2_y_rnd < fc4_n2_y_min);
-    assign fc4_n2_y_minv = 18'h20000;
-    assign fc4_n2_y_satlo = fc4_n2_y_ovf_lo ? fc4_n2_y_minv : fc4_n2_y_wrap;
-    assign fc4_w0_3 = 7'h24;
-    assign fc4_n3_p0_m = {{7{fc4_in_0_s_2[17]}}, fc4_in_0_s_2} * {{18{fc4_w0_3[6]}}, fc4_w0_3};
-    assign fc4_n3_p0 = fc4_n3_p0_m[23:0];
-    assign fc4_w1_3 = 7'h4c;
-    assign fc4_n3_p1_m = {{7{fc4_in_1_s_2[17]}}, fc4_in_1_s_2} * {{18{fc4_w1_3[6]}}, fc4_w1_3};
-    assign fc4_n3_p1 = fc4_n3_p1_m[23:0];
-    assign fc4_w2_3 = 8'haa;
-    assign fc4_n3_p2_m = {{8{fc4_in_2_s_2[17]}}, fc4_in_2_s_2} * {{18{fc4_w2_3[7]}}, fc4_w2_3};
-    assign fc4_n3_p2 = fc4_n3_p2_m[24:0];
-    assign fc4_w3_3 = 8'h4f;
-    assign fc4_n3_p3_m = {{8{fc4_in_3_s_2[17]}}, fc4_in_3_s_2} * {{18{fc4_w3_3[7]}}, fc4_w3_3};
-    assign fc4_n3_p3 = fc4_n3_p3_m[24:0];
-    assign fc4_w4_3 = 7'h5e;
-    assign fc4_n3_p4_m = {{7{fc4_in_4_s_2[17]}}, fc4_in_4_s_2} * {{18{fc4_w4_3[6]}}, fc4_w4_3};
-    assign fc4_n3_p4 = fc4_n3_p4_m[23:0];
-    assign fc4_w5_3 = 8'hae;
-    assign fc4_n3_p5_m = {{8{fc4_in_5_s_2[17]}}, fc4_in_5_s_2} * {{18{fc4_w5_3[7]}}, fc4_w5_3};
-    assign fc4_n3_p5 = fc4_n3_p5_m[24:0];
-    assign fc4_w6_3 = 8'h90;
-    assign fc4_n3_p6_m = {{8{fc4_in_6_s_2[17]}}, fc4_in_6_s_2} * {{18{fc4_w6_3[7]}}, fc4_w6_3};
-    assign fc4_n3_p6 = fc4_n3_p6_m[24:0];
-    assign fc4_w7_3 = 9'h082;
-    assign fc4_n3_p7_m = {{9{fc4_in_7_s_2[17]}}, fc4_in_7_s_2} * {{18{fc4_w7_3[8]}}, fc4_w7_3};
-    assign fc4_n3_p7 = fc4_n3_p7_m[25:0];
-    assign fc4_n3_bias = 20'hb4000;
-    assign fc4_n3_t0_0 = fc4_n3_p0 + fc4_n3_p1;
-    assign fc4_n3_t0_1 = fc4_n3_p2 + fc4_n3_p3;
-    assign fc4_n3_t0_2_a = {{1{fc4_n3_p4[23]}}, fc4_n3_p4};
-    assign fc4_n3_t0_2 = fc4_n3_t0_2_a + fc4_n3_p5;
-    assign fc4_n3_t0_3_a = {{1{fc4_n3_p6[24]}}, fc4_n3_p6};
-    assign fc4_n3_t0_3 = fc4_n3_t0_3_a + fc4_n3_p7;
-    assign fc4_n3_t1_0_a = {{2{fc4_n3_t0_0[23]}}, fc4_n3_t0_0};
-    assign fc4_n3_t1_0_b = {{1{fc4_n3_t0_1[24]}}, fc4_n3_t0_1};
-    assign fc4_n3_t1_0 = fc4_n3_t1_0_a_d1 + fc4_n3_t1_0_b_d1;
-    assign fc4_n3_t1_1_a = {{1{fc4_n3_t0_2[24]}}, fc4_n3_t0_2};
-    assign fc4_n3_t1_1 = fc4_n3_t1_1_a_d1 + fc4_n3_t0_3_d1;
-    assign fc4_n3_t2_0_a = {{1{fc4_n3_t1_0[25]}}, fc4_n3_t1_0};
-    assign fc4_n3_t2_0_b = {{1{fc4_n3_t1_1[25]}}, fc4_n3_t1_1};
-    assign fc4_n3_t2_0 = fc4_n3_t2_0_a + fc4_n3_t2_0_b;
-    assign fc4_n3_t3_0_b = {{7{fc4_n3_bias[19]}}, fc4_n3_bias};
-    assign fc4_n3_t3_0 = fc4_n3_t2_0 + fc4_n3_t3_0_b_d1;
-    assign fc4_n3_acc = fc4_n3_t3_0;
-    assign fc4_n3_y_fl = fc4_n3_acc[26:8];
-    assign fc4_n3_y_half = fc4_n3_acc[7];
-    assign fc4_n3_y_low = fc4_n3_acc[6:0];
-    assign fc4_n3_y_sticky = |fc4_n3_y_low;
-    assign fc4_n3_y_lsb = fc4_n3_acc[8];
-    assign fc4_n3_y_inc_any = fc4_n3_y_sticky | fc4_n3_y_lsb;
-    assign fc4_n3_y_inc = fc4_n3_y_half_d1 & fc4_n3_y_inc_any_d1;
-    assign fc4_n3_y_incx = {{18{1'b0}}, fc4_n3_y_inc};
-    assign fc4_n3_y_rnd = fc4_n3_y_fl_d1 + fc4_n3_y_incx;
-    assign fc4_n3_y_wrap = fc4_n3_y_rnd[17:0];
-    assign fc4_n3_y_min = 19'h60000;
-    assign fc4_n3_y_ovf_lo = (fc4_n3_y_rnd < fc4_n3_y_min);
-    assign fc4_n3_y_minv = 18'h20000;
-    assign fc4_n3_y_satlo = fc4_n3_y_ovf_lo ? fc4_n3_y_minv : fc4_n3_y_wrap;
-    assign fc4_w0_4 = 7'h5e;
-    assign fc4_n4_p0_m = {{7{fc4_in_0_s_2[17]}}, fc4_in_0_s_2} * {{18{fc4_w0_4[6]}}, fc4_w0_4};
-    assign fc4_n4_p0 = fc4_n4_p0_m[23:0];
-    assign fc4_w1_4 = 9'h090;
-    assign fc4_n4_p1_m = {{9{fc4_in_1_s_2[17]}}, fc4_in_1_s_2} * {{18{fc4_w1_4[8]}}, fc4_w1_4};
-    assign fc4_n4_p1 = fc4_n4_p1_m[25:0];
-    assign fc4_w2_4 = 8'h88;
-    assign fc4_n4_p2_m = {{8{fc4_in_2_s_2[17]}}, fc4_in_2_s_2} * {{18{fc4_w2_4[7]}}, fc4_w2_4};
-    assign fc4_n4_p2 = fc4_n4_p2_m[24:0];
-    assign fc4_w3_4 = 8'hbd;
-    assign fc4_n4_p3_m = {{8{fc4_in_3_s_2[17]}}, fc4_in_3_s_2} * {{18{fc4_w3_4[7]}}, fc4_w3_4};
-    assign fc4_n4_p3 = fc4_n4_p3_m[24:0];
-    assign fc4_w4_4 = 8'h4f;
-    assign fc4_n4_p4_m = {{8{fc4_in_4_s_2[17]}}, fc4_in_4_s_2} * {{18{fc4_w4_4[7]}}, fc4_w4_4};
-    assign fc4_n4_p4 = fc4_n4_p4_m[24:0];
-    assign fc4_w5_4 = 8'h6a;
-    assign fc4_n4_p5_m = {{8{fc4_in_5_s_2[17]}}, fc4_in_5_s_2} * {{18{fc4_w5_4[7]}}, fc4_w5_4};
-    assign fc4_n4_p5 = fc4_n4_p5_m[24:0];
-    assign fc4_w6_4 = 6'h2c;
-    assign fc4_n4_p6_m = {{6{fc4_in_6_s_2[17]}}, fc4_in_6_s_2} * {{18{fc4_w6_4[5]}}, fc4_w6_4};
-    assign fc4_n4_p6 = fc4_n4_p6_m[22:0];
-    assign fc4_w7_4 = 8'h5e;
-    assign fc4_n4_p7_m = {{8{fc4_in_7_s_2[17]}}, fc4_in_7_s_2} * {{18{fc4_w7_4[7]}}, fc4_w7_4};
-    assign fc4_n4_p7 = fc4_n4_p7_m[24:0];
-    assign fc4_n4_bias = 18'h2f000;
-    assign fc4_n4_t0_0_a = {{2{fc4_n4_p0[23]}}, fc4_n4_p0};
-    assign fc4_n4_t0_0 = fc4_n4_t0_0_a + fc4_n4_p1;
-    assign fc4_n4_t0_1_a = {{1{fc4_n4_p2[24]}}, fc4_n4_p2};
-    assign fc4_n4_t0_1_b = {{1{fc4_n4_p3[24]}}, fc4_n4_p3};
-    assign fc4_n4_t0_1 = fc4_n4_t0_1_a + fc4_n4_t0_1_b;
-    assign fc4_n4_t0_2_a = {{1{fc4_n4_p4[24]}}, fc4_n4_p4};
-    assign fc4_n4_t0_2_b = {{1{fc4_n4_p5[24]}}, fc4_n4_p5};
-    assign fc4_n4_t0_2 = fc4_n4_t0_2_a + fc4_n4_t0_2_b;
-    assign fc4_n4_t0_3_a = {{2{fc4_n4_p6[22]}}, fc4_n4_p6};
-    assign fc4_n4_t0_3 = fc4_n4_t0_3_a + fc4_n4_p7;
-    assign fc4_n4_t1_0 = fc4_n4_t0_0_d1 + fc4_n4_t0_1_d1;
-    assign fc4_n4_t1_1_a = {{1{fc4_n4_t0_2[25]}}, fc4_n4_t0_2};
-    assign fc4_n4_t1_1_b = {{2{fc4_n4_t0_3[24]}}, fc4_n4_t0_3};
-    assign fc4_n4_t1_1 = fc4_n4_t1_1_a_d1 + fc4_n4_t1_1_b_d1;
-    assign fc4_n4_t2_0_a = {{1{fc4_n4_t1_0[25]}}, fc4_n4_t1_0};
-    assign fc4_n4_t2_0 = fc4_n4_t2_0_a + fc4_n4_t1_1;
-    assign fc4_n4_t3_0_b = {{9{fc4_n4_bias[17]}}, fc4_n4_bias};
-    assign fc4_n4_t3_0 = fc4_n4_t2_0 + fc4_n4_t3_0_b_d1;
-    assign fc4_n4_acc = fc4_n4_t3_0;
-    assign fc4_n4_y_fl = fc4_n4_acc[26:8];
-    assign fc4_n4_y_half = fc4_n4_acc[7];
-    assign fc4_n4_y_low = fc4_n4_acc[6:0];
-    assign fc4_n4_y_sticky = |fc4_n4_y_low;
-    assign fc4_n4_y_lsb = fc4_n4_acc[8];
-    assign fc4_n4_y_inc_any = fc4_n4_y_sticky | fc4_n4_y_lsb;
-    assign fc4_n4_y_inc = fc4_n4_y_half_d1 & fc4_n4_y_inc_any_d1;
-    assign fc4_n4_y_incx = {{18{1'b0}}, fc4_n4_y_inc};
-    assign fc4_n4_y_rnd = fc4_n4_y_fl_d1 + fc4_n4_y_incx;
-    assign fc4_n4_y_wrap = fc4_n4_y_rnd[17:0];
-    assign fc4_n4_y_max = 19'h1ffff;
-    assign fc4_n4_y_ovf_hi = (fc4_n4_y_rnd > fc4_n4_y_max);
-    assign fc4_n4_y_maxv = 18'h1ffff;
-    assign fc4_n4_y_sat = fc4_n4_y_ovf_hi ? fc4_n4_y_maxv : fc4_n4_y_wrap;
-    assign fc4_w0_5 = 8'h53;
-    assign fc4_n5_p0_m = {{8{fc4_in_0_s_2[17]}}, fc4_in_0_s_2} * {{18{fc4_w0_5[7]}}, fc4_w0_5};
-    assign fc4_n5_p0 = fc4_n5_p0_m[24:0];
-    assign fc4_w1_5 = 7'h44;
-    assign fc4_n5_p1_m = {{7{fc4_in_1_s_2[17]}}, fc4_in_1_s_2} * {{18{fc4_w1_5[6]}}, fc4_w1_5};
-    assign fc4_n5_p1 = fc4_n5_p1_m[23:0];
-    assign fc4_w2_5 = 7'h28;
-    assign fc4_n5_p2_m = {{7{fc4_in_2_s_2[17]}}, fc4_in_2_s_2} * {{18{fc4_w2_5[6]}}, fc4_w2_5};
-    assign fc4_n5_p2 = fc4_n5_p2_m[23:0];
-    assign fc4_w3_5 = 7'h5c;
-    assign fc4_n5_p3_m = {{7{fc4_in_3_s_2[17]}}, fc4_in_3_s_2} * {{18{fc4_w3_5[6]}}, fc4_w3_5};
-    assign fc4_n5_p3 = fc4_n5_p3_m[23:0];
-    assign fc4_w4_5 = 8'h6e;
-    assign fc4_n5_p4_m = {{8{fc4_in_4_s_2[17]}}, fc4_in_4_s_2} * {{18{fc4_w4_5[7]}}, fc4_w4_5};
-    assign fc4_n5_p4 = fc4_n5_p4_m[24:0];
-    assign fc4_w5_5 = 8'h49;
-    assign fc4_n5_p5_m = {{8{fc4_in_5_s_2[17]}}, fc4_in_5_s_2} * {{18{fc4_w5_5[7]}}, fc4_w5_5};
-    assign fc4_n5_p5 = fc4_n5_p5_m[24:0];
-    assign fc4_w6_5 = 3'b011;
-    assign fc4_n5_p6_m = {{3{fc4_in_6_s_2[17]}}, fc4_in_6_s_2} * {{18{fc4_w6_5[2]}}, fc4_w6_5};
-    assign fc4_n5_p6 = fc4_n5_p6_m[19:0];
-    assign fc4_n5_p7_sh = {fc4_in_7_s_2, 5'b00000};
-    assign fc4_n5_p7_e = {{1{fc4_n5_p7_sh[22]}}, fc4_n5_p7_sh};
-    assign fc4_n5_p7_neg = -fc4_n5_p7_e;
-    assign fc4_n5_p7 = fc4_n5_p7_neg[22:0];
-    assign fc4_n5_bias = 20'h99000;
-    assign fc4_n5_t0_0_b = {{1{fc4_n5_p1[23]}}, fc4_n5_p1};
-    assign fc4_n5_t0_0 = fc4_n5_p0 + fc4_n5_t0_0_b;
-    assign fc4_n5_t0_1 = fc4_n5_p2 + fc4_n5_p3;
-    assign fc4_n5_t0_2_a = {{1{fc4_n5_p4[24]}}, fc4_n5_p4};
-    assign fc4_n5_t0_2_b = {{1{fc4_n5_p5[24]}}, fc4_n5_p5};
-    assign fc4_n5_t0_2 = fc4_n5_t0_2_a + fc4_n5_t0_2_b;
-    assign fc4_n5_t0_3_a = {{3{fc4_n5_p6[19]}}, fc4_n5_p6};
-    assign fc4_n5_t0_3 = fc4_n5_t0_3_a + fc4_n5_p7;
-    assign fc4_n5_t1_0_b = {{1{fc4_n5_t0_1[23]}}, fc4_n5_t0_1};
-    assign fc4_n5_t1_0 = fc4_n5_t0_0_d1 + fc4_n5_t1_0_b_d1;
-    assign fc4_n5_t1_1_b = {{3{fc4_n5_t0_3[22]}}, fc4_n5_t0_3};
-    assign fc4_n5_t1_1 = fc4_n5_t0_2_d1 + fc4_n5_t1_1_b_d1;
-    assign fc4_n5_t2_0_a = {{2{fc4_n5_t1_0[24]}}, fc4_n5_t1_0};
-    assign fc4_n5_t2_0_b = {{1{fc4_n5_t1_1[25]}}, fc4_n5_t1_1};
-    assign fc4_n5_t2_0 = fc4_n5_t2_0_a + fc4_n5_t2_0_b;
-    assign fc4_n5_t3_0_b = {{7{fc4_n5_bias[19]}}, fc4_n5_bias};
-    assign fc4_n5_t3_0 = fc4_n5_t2_0 + fc4_n5_t3_0_b_d1;
-    assign fc4_n5_acc = fc4_n5_t3_0;
-    assign fc4_n5_y_fl = fc4_n5_acc[26:8];
-    assign fc4_n5_y_half = fc4_n5_acc[7];
-    assign fc4_n5_y_low = fc4_n5_acc[6:0];
-    assign fc4_n5_y_sticky = |fc4_n5_y_low;
-    assign fc4_n5_y_lsb = fc4_n5_acc[8];
-    assign fc4_n5_y_inc_any = fc4_n5_y_sticky | fc4_n5_y_lsb;
-    assign fc4_n5_y_inc = fc4_n5_y_half_d1 & fc4_n5_y_inc_any_d1;
-    assign fc4_n5_y_incx = {{18{1'b0}}, fc4_n5_y_inc};
-    assign fc4_n5_y_rnd = fc4_n5_y_fl_d1 + fc4_n5_y_incx;
-    assign fc4_n5_y_wrap = fc4_n5_y_rnd[17:0];
-    assign fc4_n5_y_max = 19'h1ffff;
-    assign fc4_n5_y_ovf_hi = (fc4_n5_y_rnd > fc4_n5_y_max);
-    assign fc4_n5_y_maxv = 18'h1ffff;
-    assign fc4_n5_y_sat = fc4_n5_y_ovf_hi ? fc4_n5_y_maxv : fc4_n5_y_wrap;
-    assign fc4_w0_6 = 6'h1b;
-    assign fc4_n6_p0_m = {{6{fc4_in_0_s_2[17]}}, fc4_in_0_s_2} * {{18{fc4_w0_6[5]}}, fc4_w0_6};
-    assign fc4_n6_p0 = fc4_n6_p0_m[22:0];
-    assign fc4_w1_6 = 8'h59;
-    assign fc4_n6_p1_m = {{8{fc4_in_1_s_2[17]}}, fc4_in_1_s_2} * {{18{fc4_w1_6[7]}}, fc4_w1_6};
-    assign fc4_n6_p1 = fc4_n6_p1_m[24:0];
-    assign fc4_w2_6 = 5'h12;
-    assign fc4_n6_p2_m = {{5{fc4_in_2_s_2[17]}}, fc4_in_2_s_2} * {{18{fc4_w2_6[4]}}, fc4_w2_6};
-    assign fc4_n6_p2 = fc4_n6_p2_m[21:0];
-    assign fc4_w3_6 = 9'h177;
-    assign fc4_n6_p3_m = {{9{fc4_in_3_s_2[17]}}, fc4_in_3_s_2} * {{18{fc4_w3_6[8]}}, fc4_w3_6};
-    assign fc4_n6_p3 = fc4_n6_p3_m[25:0];
-    assign fc4_w4_6 = 8'h6f;
-    assign fc4_n6_p4_m = {{8{fc4_in_4_s_2[17]}}, fc4_in_4_s_2} * {{18{fc4_w4_6[7]}}, fc4_w4_6};
-    assign fc4_n6_p4 = fc4_n6_p4_m[24:0];
-    assign fc4_w5_6 = 8'hba;
-    assign fc4_n6_p5_m = {{8{fc4_in_5_s_2[17]}}, fc4_in_5_s_2} * {{18{fc4_w5_6[7]}}, fc4_w5_6};
-    assign fc4_n6_p5 = fc4_n6_p5_m[24:0];
-    assign fc4_w6_6 = 8'h9d;
-    assign fc4_n6_p6_m = {{8{fc4_in_6_s_2[17]}}, fc4_in_6_s_2} * {{18{fc4_w6_6[7]}}, fc4_w6_6};
-    assign fc4_n6_p6 = fc4_n6_p6_m[24:0];
-    assign fc4_w7_6 = 8'h98;
-    assign fc4_n6_p7_m = {{8{fc4_in_7_s_2[17]}}, fc4_in_7_s_2} * {{18{fc4_w7_6[7]}}, fc4_w7_6};
-    assign fc4_n6_p7 = fc4_n6_p7_m[24:0];
-    assign fc4_n6_bias = 19'h20000;
-    assign fc4_n6_t0_0_a = {{2{fc4_n6_p0[22]}}, fc4_n6_p0};
-    assign fc4_n6_t0_0 = fc4_n6_t0_0_a + fc4_n6_p1;
-    assign fc4_n6_t0_1_a = {{4{fc4_n6_p2[21]}}, fc4_n6_p2};
-    assign fc4_n6_t0_1 = fc4_n6_t0_1_a + fc4_n6_p3;
-    assign fc4_n6_t0_2 = fc4_n6_p4 + fc4_n6_p5;
-    assign fc4_n6_t0_3_a = {{1{fc4_n6_p6[24]}}, fc4_n6_p6};
-    assign fc4_n6_t0_3_b = {{1{fc4_n6_p7[24]}}, fc4_n6_p7};
-    assign fc4_n6_t0_3 = fc4_n6_t0_3_a + fc4_n6_t0_3_b;
-    assign fc4_n6_t1_0_a = {{1{fc4_n6_t0_0[24]}}, fc4_n6_t0_0};
-    assign fc4_n6_t1_0 = fc4_n6_t1_0_a_d1 + fc4_n6_t0_1_d1;
-    assign fc4_n6_t1_1_a = {{2{fc4_n6_t0_2[24]}}, fc4_n6_t0_2};
-    assign fc4_n6_t1_1_b = {{1{fc4_n6_t0_3[25]}}, fc4_n6_t0_3};
-    assign fc4_n6_t1_1 = fc4_n6_t1_1_a_d1 + fc4_n6_t1_1_b_d1;
-    assign fc4_n6_t2_0_a = {{1{fc4_n6_t1_0[25]}}, fc4_n6_t1_0};
-    assign fc4_n6_t2_0 = fc4_n6_t2_0_a + fc4_n6_t1_1;
-    assign fc4_n6_t3_0_b = {{8{fc4_n6_bias[18]}}, fc4_n6_bias};
-    assign fc4_n6_t3_0 = fc4_n6_t2_0 + fc4_n6_t3_0_b_d1;
-    assign fc4_n6_acc = fc4_n6_t3_0;
-    assign fc4_n6_y_fl = fc4_n6_acc[26:8];
-    assign fc4_n6_y_half = fc4_n6_acc[7];
-    assign fc4_n6_y_low = fc4_n6_acc[6:0];
-    assign fc4_n6_y_sticky = |fc4_n6_y_low;
-    assign fc4_n6_y_lsb = fc4_n6_acc[8];
-    assign fc4_n6_y_inc_any = fc4_n6_y_sticky | fc4_n6_y_lsb;
-    assign fc4_n6_y_inc = fc4_n6_y_half_d1 & fc4_n6_y_inc_any_d1;
-    assign fc4_n6_y_incx = {{18{1'b0}}, fc4_n6_y_inc};
-    assign fc4_n6_y_rnd = fc4_n6_y_fl_d1 + fc4_n6_y_incx;
-    assign fc4_n6_y_wrap = fc4_n6_y_rnd[17:0];
-    assign fc4_n6_y_min = 19'h60000;
-    assign fc4_n6_y_ovf_lo = (fc4_n6_y_rnd < fc4_n6_y_min);
-    assign fc4_n6_y_minv = 18'h20000;
-    assign fc4_n6_y_satlo = fc4_n6_y_ovf_lo ? fc4_n6_y_minv : fc4_n6_y_wrap;
-    assign fc4_w0_7 = 8'h68;
-    assign fc4_n7_p0_m = {{8{fc4_in_0_s_2[17]}}, fc4_in_0_s_2} * {{18{fc4_w0_7[7]}}, fc4_w0_7};
-    assign fc4_n7_p0 = fc4_n7_p0_m[24:0];
-    assign fc4_w1_7 = 8'ha3;
-    assign fc4_n7_p1_m = {{8{fc4_in_1_s_2[17]}}, fc4_in_1_s_2} * {{18{fc4_w1_7[7]}}, fc4_w1_7};
-    assign fc4_n7_p1 = fc4_n7_p1_m[24:0];
-    assign fc4_w2_7 = 7'h4e;
-    assign fc4_n7_p2_m = {{7{fc4_in_2_s_2[17]}}, fc4_in_2_s_2} * {{18{fc4_w2_7[6]}}, fc4_w2_7};
-    assign fc4_n7_p2 = fc4_n7_p2_m[23:0];
-    assign fc4_n7_p3_sh = {fc4_in_3_s_2, 4'b0000};
-    assign fc4_n7_p3_e = {{1{fc4_n7_p3_sh[21]}}, fc4_n7_p3_sh};
-    assign fc4_n7_p3_neg = -fc4_n7_p3_e;
-    assign fc4_n7_p3 = fc4_n7_p3_neg[21:0];
-    assign fc4_w4_7 = 8'h5b;
-    assign fc4_n7_p4_m = {{8{fc4_in_4_s_2[17]}}, fc4_in_4_s_2} * {{18{fc4_w4_7[7]}}, fc4_w4_7};
-    assign fc4_n7_p4 = fc4_n7_p4_m[24:0];
-    assign fc4_w5_7 = 8'hbe;
-    assign fc4_n7_p5_m = {{8{fc4_in_5_s_2[17]}}, fc4_in_5_s_2} * {{18{fc4_w5_7[7]}}, fc4_w5_7};
-    assign fc4_n7_p5 = fc4_n7_p5_m[24:0];
-    assign fc4_w6_7 = 9'h16d;
-    assign fc4_n7_p6_m = {{9{fc4_in_6_s_2[17]}}, fc4_in_6_s_2} * {{18{fc4_w6_7[8]}}, fc4_w6_7};
-    assign fc4_n7_p6 = fc4_n7_p6_m[25:0];
-    assign fc4_w7_7 = 7'h4b;
-    assign fc4_n7_p7_m = {{7{fc4_in_7_s_2[17]}}, fc4_in_7_s_2} * {{18{fc4_w7_7[6]}}, fc4_w7_7};
-    assign fc4_n7_p7 = fc4_n7_p7_m[23:0];
-    assign fc4_n7_bias = 21'h17e000;
-    assign fc4_n7_t0_0 = fc4_n7_p0 + fc4_n7_p1;
-    assign fc4_n7_t0_1_a = {{1{fc4_n7_p2[23]}}, fc4_n7_p2};
-    assign fc4_n7_t0_1_b = {{3{fc4_n7_p3[21]}}, fc4_n7_p3};
-    assign fc4_n7_t0_1 = fc4_n7_t0_1_a + fc4_n7_t0_1_b;
-    assign fc4_n7_t0_2 = fc4_n7_p4 + fc4_n7_p5;
-    assign fc4_n7_t0_3_b = {{2{fc4_n7_p7[23]}}, fc4_n7_p7};
-    assign fc4_n7_t0_3 = fc4_n7_p6 + fc4_n7_t0_3_b;
-    assign fc4_n7_t1_0_a = {{1{fc4_n7_t0_0[24]}}, fc4_n7_t0_0};
-    assign fc4_n7_t1_0_b = {{1{fc4_n7_t0_1[24]}}, fc4_n7_t0_1};
-    assign fc4_n7_t1_0 = fc4_n7_t1_0_a_d1 + fc4_n7_t1_0_b_d1;
-    assign fc4_n7_t1_1_a = {{2{fc4_n7_t0_2[24]}}, fc4_n7_t0_2};
-    assign fc4_n7_t1_1_b = {{1{fc4_n7_t0_3[25]}}, fc4_n7_t0_3};
-    assign fc4_n7_t1_1 = fc4_n7_t1_1_a_d1 + fc4_n7_t1_1_b_d1;
-    assign fc4_n7_t2_0_a = {{1{fc4_n7_t1_0[25]}}, fc4_n7_t1_0};
-    assign fc4_n7_t2_0 = fc4_n7_t2_0_a + fc4_n7_t1_1;
-    assign fc4_n7_t3_0_b = {{6{fc4_n7_bias[20]}}, fc4_n7_bias};
-    assign fc4_n7_t3_0 = fc4_n7_t2_0 + fc4_n7_t3_0_b_d1;
-    assign fc4_n7_acc = fc4_n7_t3_0;
-    assign fc4_n7_y_fl = fc4_n7_acc[26:8];
-    assign fc4_n7_y_half = fc4_n7_acc[7];
-    assign fc4_n7_y_low = fc4_n7_acc[6:0];
-    assign fc4_n7_y_sticky = |fc4_n7_y_low;
-    assign fc4_n7_y_lsb = fc4_n7_acc[8];
-    assign fc4_n7_y_inc_any = fc4_n7_y_sticky | fc4_n7_y_lsb;
-    assign fc4_n7_y_inc = fc4_n7_y_half_d1 & fc4_n7_y_inc_any_d1;
-    assign fc4_n7_y_incx = {{18{1'b0}}, fc4_n7_y_inc};
-    assign fc4_n7_y_rnd = fc4_n7_y_fl_d1 + fc4_n7_y_incx;
-    assign fc4_n7_y_wrap = fc4_n7_y_rnd[17:0];
-    assign fc4_n7_y_min = 19'h60000;
-    assign fc4_n7_y_ovf_lo = (fc4_n7_y_rnd < fc4_n7_y_min);
-    assign fc4_n7_y_minv = 18'h20000;
-    assign fc4_n7_y_satlo = fc4_n7_y_ovf_lo ? fc4_n7_y_minv : fc4_n7_y_wrap;
-    assign out_data = {fc4_out_7, fc4_out_6, fc4_out_5, fc4_out_4, fc4_out_3, fc4_out_2, fc4_out_1, fc4_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc4_n0_t1_0_a_d1 <= fc4_n0_t1_0_a;
-            fc4_n0_t1_0_b_d1 <= fc4_n0_t1_0_b;
-            fc4_n0_t1_1_a_d1 <= fc4_n0_t1_1_a;
-            fc4_n0_t0_3_d1 <= fc4_n0_t0_3;
-            fc4_n0_t3_0_b_d1 <= fc4_n0_t3_0_b;
-            fc4_n0_y_half_d1 <= fc4_n0_y_half;
-            fc4_n0_y_inc_any_d1 <= fc4_n0_y_inc_any;
-            fc4_n0_y_fl_d1 <= fc4_n0_y_fl;
-            fc4_n1_t0_0_d1 <= fc4_n1_t0_0;
-            fc4_n1_t1_0_b_d1 <= fc4_n1_t1_0_b;
-            fc4_n1_t0_2_d1 <= fc4_n1_t0_2;
-            fc4_n1_t0_3_d1 <= fc4_n1_t0_3;
-            fc4_n1_t3_0_b_d1 <= fc4_n1_t3_0_b;
-            fc4_n1_y_half_d1 <= fc4_n1_y_half;
-            fc4_n1_y_inc_any_d1 <= fc4_n1_y_inc_any;
-            fc4_n1_y_fl_d1 <= fc4_n1_y_fl;
-            fc4_n2_t1_0_a_d1 <= fc4_n2_t1_0_a;
-            fc4_n2_t0_1_d1 <= fc4_n2_t0_1;
-            fc4_n2_t1_1_a_d1 <= fc4_n2_t1_1_a;
-            fc4_n2_t1_1_b_d1 <= fc4_n2_t1_1_b;
-            fc4_n2_t3_0_b_d1 <= fc4_n2_t3_0_b;
-            fc4_n2_y_half_d1 <= fc4_n2_y_half;
-            fc4_n2_y_inc_any_d1 <= fc4_n2_y_inc_any;
-            fc4_n2_y_fl_d1 <= fc4_n2_y_fl;
-            fc4_n3_t1_0_a_d1 <= fc4_n3_t1_0_a;
-            fc4_n3_t1_0_b_d1 <= fc4_n3_t1_0_b;
-            fc4_n3_t1_1_a_d1 <= fc4_n3_t1_1_a;
-            fc4_n3_t0_3_d1 <= fc4_n3_t0_3;
-            fc4_n3_t3_0_b_d1 <= fc4_n3_t3_0_b;
-            fc4_n3_y_half_d1 <= fc4_n3_y_half;
-            fc4_n3_y_inc_any_d1 <= fc4_n3_y_inc_any;
-            fc4_n3_y_fl_d1 <= fc4_n3_y_fl;
-            fc4_n4_t0_0_d1 <= fc4_n4_t0_0;
-            fc4_n4_t0_1_d1 <= fc4_n4_t0_1;
-            fc4_n4_t1_1_a_d1 <= fc4_n4_t1_1_a;
-            fc4_n4_t1_1_b_d1 <= fc4_n4_t1_1_b;
-            fc4_n4_t3_0_b_d1 <= fc4_n4_t3_0_b;
-            fc4_n4_y_half_d1 <= fc4_n4_y_half;
-            fc4_n4_y_inc_any_d1 <= fc4_n4_y_inc_any;
-            fc4_n4_y_fl_d1 <= fc4_n4_y_fl;
-            fc4_n5_t0_0_d1 <= fc4_n5_t0_0;
-            fc4_n5_t1_0_b_d1 <= fc4_n5_t1_0_b;
-            fc4_n5_t0_2_d1 <= fc4_n5_t0_2;
-            fc4_n5_t1_1_b_d1 <= fc4_n5_t1_1_b;
-            fc4_n5_t3_0_b_d1 <= fc4_n5_t3_0_b;
-            fc4_n5_y_half_d1 <= fc4_n5_y_half;
-            fc4_n5_y_inc_any_d1 <= fc4_n5_y_inc_any;
-            fc4_n5_y_fl_d1 <= fc4_n5_y_fl;
-            fc4_n6_t1_0_a_d1 <= fc4_n6_t1_0_a;
-            fc4_n6_t0_1_d1 <= fc4_n6_t0_1;
-            fc4_n6_t1_1_a_d1 <= fc4_n6_t1_1_a;
-            fc4_n6_t1_1_b_d1 <= fc4_n6_t1_1_b;
-            fc4_n6_t3_0_b_d1 <= fc4_n6_t3_0_b;
-            fc4_n6_y_half_d1 <= fc4_n6_y_half;
-            fc4_n6_y_inc_any_d1 <= fc4_n6_y_inc_any;
-            fc4_n6_y_fl_d1 <= fc4_n6_y_fl;
-            fc4_n7_t1_0_a_d1 <= fc4_n7_t1_0_a;
-            fc4_n7_t1_0_b_d1 <= fc4_n7_t1_0_b;
-            fc4_n7_t1_1_a_d1 <= fc4_n7_t1_1_a;
-            fc4_n7_t1_1_b_d1 <= fc4_n7_t1_1_b;
-            fc4_n7_t3_0_b_d1 <= fc4_n7_t3_0_b;
-            fc4_n7_y_half_d1 <= fc4_n7_y_half;
-            fc4_n7_y_inc_any_d1 <= fc4_n7_y_inc_any;
-            fc4_n7_y_fl_d1 <= fc4_n7_y_fl;
+            fc4_n0_t1_0_a_d1 <= (fc4_in_0_s_2 * 8'shbf) + $signed({fc4_n0_p1[23], fc4_n0_p1}); // weight -0.25390625
+            fc4_n0_t1_0_b_d1 <= $signed({fc4_n0_p2[24], fc4_n0_p2}) + $signed({fc4_n0_p3[24], fc4_n0_p3});
+            fc4_n0_t1_1_a_d1 <= (fc4_in_4_s_2 * 8'sh91) + $signed({{4{fc4_n0_p5[20]}}, fc4_n0_p5}); // weight -0.43359375
+            fc4_n0_t0_3_d1 <= (fc4_in_6_s_2 * 9'sd153) + $signed({{2{fc4_n0_p7[23]}}, fc4_n0_p7}); // weight 0.59765625
+            fc4_n0_y_half_d1 <= fc4_n0_acc[7];
+            fc4_n0_y_inc_any_d1 <= fc4_n0_y_sticky | fc4_n0_acc[8];
+            fc4_n0_y_fl_d1 <= $signed(fc4_n0_acc[26:8]);
+            fc4_n1_t0_0_d1 <= $signed({fc4_n1_p0[24], fc4_n1_p0}) + $signed({fc4_n1_p1[24], fc4_n1_p1});
+            fc4_n1_t1_0_b_d1 <= $signed({{3{fc4_n1_p2[21]}}, fc4_n1_p2}) + (fc4_in_3_s_2 * 8'sd118); // weight 0.4609375
+            fc4_n1_t0_2_d1 <= (fc4_in_4_s_2 * 9'sh164) + $signed({fc4_n1_p5[24], fc4_n1_p5}); // weight -0.609375
+            fc4_n1_t0_3_d1 <= $signed({{2{fc4_n1_p6[23]}}, fc4_n1_p6}) + (fc4_in_7_s_2 * 9'sd134); // weight 0.5234375
+            fc4_n1_y_half_d1 <= fc4_n1_acc[7];
+            fc4_n1_y_inc_any_d1 <= fc4_n1_y_sticky | fc4_n1_acc[8];
+            fc4_n1_y_fl_d1 <= $signed(fc4_n1_acc[26:8]);
+            fc4_n2_t1_0_a_d1 <= $signed({{4{fc4_n2_p0[20]}}, fc4_n2_p0}) + (fc4_in_1_s_2 * 8'sd124); // weight 0.484375
+            fc4_n2_t0_1_d1 <= (fc4_in_2_s_2 * 9'sh164) + $signed({{2{fc4_n2_p3_sh[23]}}, fc4_n2_p3_sh}); // weight -0.609375
+            fc4_n2_t1_1_a_d1 <= $signed({fc4_n2_p4[24], fc4_n2_p4}) + $signed({{2{fc4_n2_p5[23]}}, fc4_n2_p5});
+            fc4_n2_t1_1_b_d1 <= $signed({{3{fc4_n2_p6[22]}}, fc4_n2_p6}) + (fc4_in_7_s_2 * 9'sh168); // weight -0.59375
+            fc4_n2_y_half_d1 <= fc4_n2_acc[7];
+            fc4_n2_y_inc_any_d1 <= fc4_n2_y_sticky | fc4_n2_acc[8];
+            fc4_n2_y_fl_d1 <= $signed(fc4_n2_acc[26:8]);
+            fc4_n3_t1_0_a_d1 <= fc4_n3_t0_0;
+            fc4_n3_t1_0_b_d1 <= fc4_n3_t0_1;
+            fc4_n3_t1_1_a_d1 <= $signed({fc4_n3_p4[23], fc4_n3_p4}) + (fc4_in_5_s_2 * 8'shae); // weight -0.3203125
+            fc4_n3_t0_3_d1 <= $signed({fc4_n3_p6[24], fc4_n3_p6}) + (fc4_in_7_s_2 * 9'sd130); // weight 0.5078125
+            fc4_n3_y_half_d1 <= fc4_n3_acc[7];
+            fc4_n3_y_inc_any_d1 <= fc4_n3_y_sticky | fc4_n3_acc[8];
+            fc4_n3_y_fl_d1 <= $signed(fc4_n3_acc[26:8]);
+            fc4_n4_t0_0_d1 <= $signed({{2{fc4_n4_p0[23]}}, fc4_n4_p0}) + (fc4_in_1_s_2 * 9'sd144); // weight 0.5625
+            fc4_n4_t0_1_d1 <= $signed({fc4_n4_p2[24], fc4_n4_p2}) + $signed({fc4_n4_p3[24], fc4_n4_p3});
+            fc4_n4_t1_1_a_d1 <= $signed({fc4_n4_p4[24], fc4_n4_p4}) + $signed({fc4_n4_p5[24], fc4_n4_p5});
+            fc4_n4_t1_1_b_d1 <= $signed({{2{fc4_n4_p6[22]}}, fc4_n4_p6}) + (fc4_in_7_s_2 * 8'sd94); // weight 0.3671875
+            fc4_n4_y_half_d1 <= fc4_n4_acc[7];
+            fc4_n4_y_inc_any_d1 <= fc4_n4_y_sticky | fc4_n4_acc[8];
+            fc4_n4_y_fl_d1 <= $signed(fc4_n4_acc[26:8]);
+            fc4_n5_t0_0_d1 <= (fc4_in_0_s_2 * 8'sd83) + $signed({fc4_n5_p1[23], fc4_n5_p1}); // weight 0.32421875
+            fc4_n5_t1_0_b_d1 <= fc4_n5_t0_1;
+            fc4_n5_t0_2_d1 <= $signed({fc4_n5_p4[24], fc4_n5_p4}) + $signed({fc4_n5_p5[24], fc4_n5_p5});
+            fc4_n5_t1_1_b_d1 <= $signed({{3{fc4_n5_p6[19]}}, fc4_n5_p6}) + $signed(fc4_n5_p7_neg[22:0]);
+            fc4_n5_y_half_d1 <= fc4_n5_acc[7];
+            fc4_n5_y_inc_any_d1 <= fc4_n5_y_sticky | fc4_n5_acc[8];
+            fc4_n5_y_fl_d1 <= $signed(fc4_n5_acc[26:8]);
+            fc4_n6_t1_0_a_d1 <= $signed({{2{fc4_n6_p0[22]}}, fc4_n6_p0}) + (fc4_in_1_s_2 * 8'sd89); // weight 0.34765625
+            fc4_n6_t0_1_d1 <= $signed({{4{fc4_n6_p2[21]}}, fc4_n6_p2}) + (fc4_in_3_s_2 * 9'sh177); // weight -0.53515625
+            fc4_n6_t1_1_a_d1 <= fc4_n6_t0_2;
+            fc4_n6_t1_1_b_d1 <= $signed({fc4_n6_p6[24], fc4_n6_p6}) + $signed({fc4_n6_p7[24], fc4_n6_p7});
+            fc4_n6_y_half_d1 <= fc4_n6_acc[7];
+            fc4_n6_y_inc_any_d1 <= fc4_n6_y_sticky | fc4_n6_acc[8];
+            fc4_n6_y_fl_d1 <= $signed(fc4_n6_acc[26:8]);
+            fc4_n7_t1_0_a_d1 <= fc4_n7_t0_0;
+            fc4_n7_t1_0_b_d1 <= $signed({fc4_n7_p2[23], fc4_n7_p2}) + $signed({{3{fc4_n7_p3[21]}}, fc4_n7_p3});
+            fc4_n7_t1_1_a_d1 <= fc4_n7_t0_2;
+            fc4_n7_t1_1_b_d1 <= (fc4_in_6_s_2 * 9'sh16d) + $signed({{2{fc4_n7_p7[23]}}, fc4_n7_p7}); // weight -0.57421875
+            fc4_n7_y_half_d1 <= fc4_n7_acc[7];
+            fc4_n7_y_inc_any_d1 <= fc4_n7_y_sticky | fc4_n7_acc[8];
+            fc4_n7_y_fl_d1 <= $signed(fc4_n7_acc[26:8]);
             fc4_out_0 <= fc4_n0_y_satlo;
             fc4_out_1 <= fc4_n1_y_sat;
             fc4_out_2 <= fc4_n2_y_satlo;
@@ -1264,6 +262,8 @@ module muon_recal_fc4 (
             fc4_out_7 <= fc4_n7_y_satlo;
         end
     end
+
+    assign out_data = {fc4_out_7, fc4_out_6, fc4_out_5, fc4_out_4, fc4_out_3, fc4_out_2, fc4_out_1, fc4_out_0};
 
 endmodule
 

@@ -13,417 +13,90 @@ module muon_recal_fc5 (
     output wire [53:0] out_data
 );
 
-    wire [16:0] fc5_in_0;
-    wire [16:0] fc5_in_1;
-    wire [16:0] fc5_in_2;
-    wire [16:0] fc5_in_3;
-    wire [16:0] fc5_in_4;
-    wire [16:0] fc5_in_5;
-    wire [16:0] fc5_in_6;
-    wire [16:0] fc5_in_7;
-    wire [17:0] fc5_in_0_s;
-    wire signed [17:0] fc5_in_0_s_2;
-    wire signed [6:0] fc5_w0_0; // weight -0.24609375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n0_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc5_n0_p0;
-    wire [17:0] fc5_in_1_s;
-    wire signed [17:0] fc5_in_1_s_2;
-    wire signed [7:0] fc5_w1_0; // weight 0.3046875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n0_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n0_p1;
-    wire [17:0] fc5_in_2_s;
-    wire signed [17:0] fc5_in_2_s_2;
-    wire signed [7:0] fc5_w2_0; // weight -0.47265625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n0_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n0_p2;
-    wire [17:0] fc5_in_3_s;
-    wire signed [17:0] fc5_in_3_s_2;
-    wire signed [7:0] fc5_w3_0; // weight -0.26171875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n0_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n0_p3;
-    wire [17:0] fc5_in_4_s;
-    wire signed [17:0] fc5_in_4_s_2;
-    wire signed [8:0] fc5_w4_0; // weight -0.52734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n0_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n0_p4;
-    wire [17:0] fc5_in_5_s;
-    wire signed [17:0] fc5_in_5_s_2;
-    wire signed [5:0] fc5_w5_0; // weight -0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc5_n0_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc5_n0_p5;
-    wire [17:0] fc5_in_6_s;
-    wire signed [17:0] fc5_in_6_s_2;
-    wire signed [7:0] fc5_w6_0; // weight -0.2734375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n0_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n0_p6;
-    wire [17:0] fc5_in_7_s;
-    wire signed [17:0] fc5_in_7_s_2;
-    wire signed [8:0] fc5_w7_0; // weight -0.73828125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n0_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n0_p7;
-    wire signed [20:0] fc5_n0_bias; // bias -0.6953125
-    wire signed [24:0] fc5_n0_t0_0_a;
-    wire signed [24:0] fc5_n0_t0_0;
-    wire signed [25:0] fc5_n0_t0_1_a;
-    wire signed [25:0] fc5_n0_t0_1_b;
-    wire signed [25:0] fc5_n0_t0_1;
-    wire signed [25:0] fc5_n0_t0_2_b;
-    wire signed [25:0] fc5_n0_t0_2;
-    wire signed [26:0] fc5_n0_t0_3_a;
-    wire signed [26:0] fc5_n0_t0_3_b;
-    wire signed [26:0] fc5_n0_t0_3;
-    wire signed [25:0] fc5_n0_t1_0_a;
-    reg  signed [25:0] fc5_n0_t1_0_a_d1;
+    wire signed [17:0] fc5_in_0_s_2 = $signed({1'd0, in_data[16:0]});
+    wire signed [23:0] fc5_n0_p0 = fc5_in_0_s_2 * 7'sh41; // weight -0.24609375
+    wire signed [17:0] fc5_in_1_s_2 = $signed({1'd0, in_data[33:17]});
+    wire signed [17:0] fc5_in_2_s_2 = $signed({1'd0, in_data[50:34]});
+    wire signed [24:0] fc5_n0_p2 = fc5_in_2_s_2 * 8'sh87; // weight -0.47265625
+    wire signed [17:0] fc5_in_3_s_2 = $signed({1'd0, in_data[67:51]});
+    wire signed [24:0] fc5_n0_p3 = fc5_in_3_s_2 * 8'shbd; // weight -0.26171875
+    wire signed [17:0] fc5_in_4_s_2 = $signed({1'd0, in_data[84:68]});
+    wire signed [17:0] fc5_in_5_s_2 = $signed({1'd0, in_data[101:85]});
+    wire signed [22:0] fc5_n0_p5 = fc5_in_5_s_2 * 6'sh2e; // weight -0.0703125
+    wire signed [17:0] fc5_in_6_s_2 = $signed({1'd0, in_data[118:102]});
+    wire signed [24:0] fc5_n0_p6 = fc5_in_6_s_2 * 8'shba; // weight -0.2734375
+    wire signed [17:0] fc5_in_7_s_2 = $signed({1'd0, in_data[135:119]});
+    wire signed [25:0] fc5_n0_p7 = fc5_in_7_s_2 * 9'sh143; // weight -0.73828125
+    reg  signed [24:0] fc5_n0_t1_0_a_d1;
     reg  signed [25:0] fc5_n0_t0_1_d1;
-    wire signed [25:0] fc5_n0_t1_0;
-    wire signed [26:0] fc5_n0_t1_1_a;
-    reg  signed [26:0] fc5_n0_t1_1_a_d1;
+    wire signed [25:0] fc5_n0_t1_0 = $signed({fc5_n0_t1_0_a_d1[24], fc5_n0_t1_0_a_d1}) + fc5_n0_t0_1_d1;
+    reg  signed [25:0] fc5_n0_t1_1_a_d1;
     reg  signed [26:0] fc5_n0_t0_3_d1;
-    wire signed [26:0] fc5_n0_t1_1;
-    wire signed [27:0] fc5_n0_t2_0_a;
-    wire signed [27:0] fc5_n0_t2_0_b;
-    wire signed [27:0] fc5_n0_t2_0;
-    wire signed [27:0] fc5_n0_t3_0_b;
-    reg  signed [27:0] fc5_n0_t3_0_b_d1;
-    wire signed [27:0] fc5_n0_t3_0;
+    wire signed [26:0] fc5_n0_t1_1 = $signed({fc5_n0_t1_1_a_d1[25], fc5_n0_t1_1_a_d1}) + fc5_n0_t0_3_d1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc5_n0_acc;
+    wire signed [27:0] fc5_n0_acc = (($signed({{2{fc5_n0_t1_0[25]}}, fc5_n0_t1_0}) + $signed({fc5_n0_t1_1[26], fc5_n0_t1_1})) + 28'shff4e000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc5_n0_y_fl;
+    wire signed [19:0] fc5_n0_y_fl = $signed(fc5_n0_acc[27:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n0_y_wrap;
-    wire signed [22:0] fc5_n1_p0_sh;
-    wire signed [7:0] fc5_w1_1; // weight -0.296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n1_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n1_p1;
-    wire signed [8:0] fc5_w2_1; // weight -0.54296875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n1_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n1_p2;
-    wire signed [4:0] fc5_w3_1; // weight -0.03515625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [22:0] fc5_n1_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [21:0] fc5_n1_p3;
-    wire signed [6:0] fc5_w4_1; // weight 0.203125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n1_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc5_n1_p4;
-    wire signed [8:0] fc5_w5_1; // weight -0.71875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n1_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n1_p5;
-    wire signed [5:0] fc5_w6_1; // weight -0.09765625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc5_n1_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc5_n1_p6;
-    wire signed [7:0] fc5_w7_1; // weight -0.4921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n1_p7_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n1_p7;
-    wire signed [20:0] fc5_n1_bias; // bias 0.68359375
-    wire signed [24:0] fc5_n1_t0_0_a;
-    wire signed [24:0] fc5_n1_t0_0;
-    wire signed [25:0] fc5_n1_t0_1_b;
-    wire signed [25:0] fc5_n1_t0_1;
-    wire signed [25:0] fc5_n1_t0_2_a;
-    wire signed [25:0] fc5_n1_t0_2;
-    wire signed [25:0] fc5_n1_t0_3_a;
-    wire signed [25:0] fc5_n1_t0_3_b;
-    wire signed [25:0] fc5_n1_t0_3;
-    wire signed [25:0] fc5_n1_t1_0_a;
-    reg  signed [25:0] fc5_n1_t1_0_a_d1;
+    wire signed [22:0] fc5_n1_p0_sh = $signed({fc5_in_0_s_2, 5'd0});
+    wire signed [21:0] fc5_n1_p3 = fc5_in_3_s_2 * 5'sh17; // weight -0.03515625
+    wire signed [23:0] fc5_n1_p4 = fc5_in_4_s_2 * 7'sd52; // weight 0.203125
+    wire signed [22:0] fc5_n1_p6 = fc5_in_6_s_2 * 6'sh27; // weight -0.09765625
+    wire signed [24:0] fc5_n1_p7 = fc5_in_7_s_2 * 8'sh82; // weight -0.4921875
+    reg  signed [24:0] fc5_n1_t1_0_a_d1;
     reg  signed [25:0] fc5_n1_t0_1_d1;
-    wire signed [25:0] fc5_n1_t1_0;
-    wire signed [26:0] fc5_n1_t1_1_a;
-    wire signed [26:0] fc5_n1_t1_1_b;
-    reg  signed [26:0] fc5_n1_t1_1_a_d1;
-    reg  signed [26:0] fc5_n1_t1_1_b_d1;
-    wire signed [26:0] fc5_n1_t1_1;
-    wire signed [27:0] fc5_n1_t2_0_a;
-    wire signed [27:0] fc5_n1_t2_0_b;
-    wire signed [27:0] fc5_n1_t2_0;
-    wire signed [27:0] fc5_n1_t3_0_b;
-    reg  signed [27:0] fc5_n1_t3_0_b_d1;
-    wire signed [27:0] fc5_n1_t3_0;
+    wire signed [25:0] fc5_n1_t1_0 = $signed({fc5_n1_t1_0_a_d1[24], fc5_n1_t1_0_a_d1}) + fc5_n1_t0_1_d1;
+    reg  signed [25:0] fc5_n1_t1_1_a_d1;
+    reg  signed [25:0] fc5_n1_t1_1_b_d1;
+    wire signed [26:0] fc5_n1_t1_1 = $signed({fc5_n1_t1_1_a_d1[25], fc5_n1_t1_1_a_d1}) + $signed({fc5_n1_t1_1_b_d1[25], fc5_n1_t1_1_b_d1});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [27:0] fc5_n1_acc;
+    wire signed [27:0] fc5_n1_acc = (($signed({{2{fc5_n1_t1_0[25]}}, fc5_n1_t1_0}) + $signed({fc5_n1_t1_1[26], fc5_n1_t1_1})) + 28'sd716800);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [19:0] fc5_n1_y_fl;
+    wire signed [19:0] fc5_n1_y_fl = $signed(fc5_n1_acc[27:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n1_y_wrap;
-    wire signed [6:0] fc5_w0_2; // weight -0.1328125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n2_p0_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc5_n2_p0;
-    wire signed [6:0] fc5_w1_2; // weight 0.16796875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n2_p1_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [23:0] fc5_n2_p1;
-    wire signed [5:0] fc5_w2_2; // weight 0.078125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc5_n2_p2_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc5_n2_p2;
-    wire signed [5:0] fc5_w3_2; // weight -0.0703125
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [23:0] fc5_n2_p3_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [22:0] fc5_n2_p3;
-    wire signed [8:0] fc5_w4_2; // weight 0.69921875
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n2_p4_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n2_p4;
-    wire signed [8:0] fc5_w5_2; // weight -0.68359375
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n2_p5_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n2_p5;
-    wire signed [7:0] fc5_w6_2; // weight -0.37890625
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [25:0] fc5_n2_p6_m;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [24:0] fc5_n2_p6;
-    wire signed [18:0] fc5_n2_p7_sh;
-    wire signed [20:0] fc5_n2_bias; // bias -0.6796875
-    wire signed [23:0] fc5_n2_t0_0;
-    wire signed [22:0] fc5_n2_t0_1;
-    wire signed [25:0] fc5_n2_t0_2;
-    wire signed [24:0] fc5_n2_t0_3_b;
-    wire signed [24:0] fc5_n2_t0_3;
-    wire signed [23:0] fc5_n2_t1_0_b;
+    wire signed [18:0] fc5_n2_p7_sh = $signed({fc5_in_7_s_2, 1'd0});
+    wire signed [23:0] fc5_n2_t0_0 = (fc5_in_0_s_2 * 7'sh5e) + (fc5_in_1_s_2 * 7'sd43); // weight -0.1328125; weight 0.16796875
+    wire signed [22:0] fc5_n2_t0_1 = (fc5_in_2_s_2 * 6'sd20) + (fc5_in_3_s_2 * 6'sh2e); // weight 0.078125; weight -0.0703125
+    wire signed [25:0] fc5_n2_t0_2 = (fc5_in_4_s_2 * 9'sd179) + (fc5_in_5_s_2 * 9'sh151); // weight 0.69921875; weight -0.68359375
     reg  signed [23:0] fc5_n2_t0_0_d1;
-    reg  signed [23:0] fc5_n2_t1_0_b_d1;
-    wire signed [23:0] fc5_n2_t1_0;
-    wire signed [26:0] fc5_n2_t1_1_a;
-    wire signed [26:0] fc5_n2_t1_1_b;
-    reg  signed [26:0] fc5_n2_t1_1_a_d1;
-    reg  signed [26:0] fc5_n2_t1_1_b_d1;
-    wire signed [26:0] fc5_n2_t1_1;
-    wire signed [26:0] fc5_n2_t2_0_a;
-    wire signed [26:0] fc5_n2_t2_0;
-    wire signed [26:0] fc5_n2_t3_0_b;
-    reg  signed [26:0] fc5_n2_t3_0_b_d1;
-    wire signed [26:0] fc5_n2_t3_0;
+    reg  signed [22:0] fc5_n2_t1_0_b_d1;
+    wire signed [23:0] fc5_n2_t1_0 = fc5_n2_t0_0_d1 + $signed({fc5_n2_t1_0_b_d1[22], fc5_n2_t1_0_b_d1});
+    reg  signed [25:0] fc5_n2_t1_1_a_d1;
+    reg  signed [24:0] fc5_n2_t1_1_b_d1;
+    wire signed [26:0] fc5_n2_t2_0 = $signed({{3{fc5_n2_t1_0[23]}}, fc5_n2_t1_0}) + ($signed({fc5_n2_t1_1_a_d1[25], fc5_n2_t1_1_a_d1}) + $signed({{2{fc5_n2_t1_1_b_d1[24]}}, fc5_n2_t1_1_b_d1}));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [26:0] fc5_n2_acc;
+    wire signed [26:0] fc5_n2_acc = (fc5_n2_t2_0 + 27'sh7f52000);
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [18:0] fc5_n2_y_fl;
+    wire signed [18:0] fc5_n2_y_fl = $signed(fc5_n2_acc[26:8]);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] fc5_n2_y_wrap;
     reg  signed [17:0] fc5_out_0;
     reg  signed [17:0] fc5_out_1;
     reg  signed [17:0] fc5_out_2;
 
-    assign fc5_in_0 = in_data[16:0];
-    assign fc5_in_1 = in_data[33:17];
-    assign fc5_in_2 = in_data[50:34];
-    assign fc5_in_3 = in_data[67:51];
-    assign fc5_in_4 = in_data[84:68];
-    assign fc5_in_5 = in_data[101:85];
-    assign fc5_in_6 = in_data[118:102];
-    assign fc5_in_7 = in_data[135:119];
-    assign fc5_in_0_s = {{1{1'b0}}, fc5_in_0};
-    assign fc5_in_0_s_2 = fc5_in_0_s;
-    assign fc5_w0_0 = 7'h41;
-    assign fc5_n0_p0_m = {{7{fc5_in_0_s_2[17]}}, fc5_in_0_s_2} * {{18{fc5_w0_0[6]}}, fc5_w0_0};
-    assign fc5_n0_p0 = fc5_n0_p0_m[23:0];
-    assign fc5_in_1_s = {{1{1'b0}}, fc5_in_1};
-    assign fc5_in_1_s_2 = fc5_in_1_s;
-    assign fc5_w1_0 = 8'h4e;
-    assign fc5_n0_p1_m = {{8{fc5_in_1_s_2[17]}}, fc5_in_1_s_2} * {{18{fc5_w1_0[7]}}, fc5_w1_0};
-    assign fc5_n0_p1 = fc5_n0_p1_m[24:0];
-    assign fc5_in_2_s = {{1{1'b0}}, fc5_in_2};
-    assign fc5_in_2_s_2 = fc5_in_2_s;
-    assign fc5_w2_0 = 8'h87;
-    assign fc5_n0_p2_m = {{8{fc5_in_2_s_2[17]}}, fc5_in_2_s_2} * {{18{fc5_w2_0[7]}}, fc5_w2_0};
-    assign fc5_n0_p2 = fc5_n0_p2_m[24:0];
-    assign fc5_in_3_s = {{1{1'b0}}, fc5_in_3};
-    assign fc5_in_3_s_2 = fc5_in_3_s;
-    assign fc5_w3_0 = 8'hbd;
-    assign fc5_n0_p3_m = {{8{fc5_in_3_s_2[17]}}, fc5_in_3_s_2} * {{18{fc5_w3_0[7]}}, fc5_w3_0};
-    assign fc5_n0_p3 = fc5_n0_p3_m[24:0];
-    assign fc5_in_4_s = {{1{1'b0}}, fc5_in_4};
-    assign fc5_in_4_s_2 = fc5_in_4_s;
-    assign fc5_w4_0 = 9'h179;
-    assign fc5_n0_p4_m = {{9{fc5_in_4_s_2[17]}}, fc5_in_4_s_2} * {{18{fc5_w4_0[8]}}, fc5_w4_0};
-    assign fc5_n0_p4 = fc5_n0_p4_m[25:0];
-    assign fc5_in_5_s = {{1{1'b0}}, fc5_in_5};
-    assign fc5_in_5_s_2 = fc5_in_5_s;
-    assign fc5_w5_0 = 6'h2e;
-    assign fc5_n0_p5_m = {{6{fc5_in_5_s_2[17]}}, fc5_in_5_s_2} * {{18{fc5_w5_0[5]}}, fc5_w5_0};
-    assign fc5_n0_p5 = fc5_n0_p5_m[22:0];
-    assign fc5_in_6_s = {{1{1'b0}}, fc5_in_6};
-    assign fc5_in_6_s_2 = fc5_in_6_s;
-    assign fc5_w6_0 = 8'hba;
-    assign fc5_n0_p6_m = {{8{fc5_in_6_s_2[17]}}, fc5_in_6_s_2} * {{18{fc5_w6_0[7]}}, fc5_w6_0};
-    assign fc5_n0_p6 = fc5_n0_p6_m[24:0];
-    assign fc5_in_7_s = {{1{1'b0}}, fc5_in_7};
-    assign fc5_in_7_s_2 = fc5_in_7_s;
-    assign fc5_w7_0 = 9'h143;
-    assign fc5_n0_p7_m = {{9{fc5_in_7_s_2[17]}}, fc5_in_7_s_2} * {{18{fc5_w7_0[8]}}, fc5_w7_0};
-    assign fc5_n0_p7 = fc5_n0_p7_m[25:0];
-    assign fc5_n0_bias = 21'h14e000;
-    assign fc5_n0_t0_0_a = {{1{fc5_n0_p0[23]}}, fc5_n0_p0};
-    assign fc5_n0_t0_0 = fc5_n0_t0_0_a + fc5_n0_p1;
-    assign fc5_n0_t0_1_a = {{1{fc5_n0_p2[24]}}, fc5_n0_p2};
-    assign fc5_n0_t0_1_b = {{1{fc5_n0_p3[24]}}, fc5_n0_p3};
-    assign fc5_n0_t0_1 = fc5_n0_t0_1_a + fc5_n0_t0_1_b;
-    assign fc5_n0_t0_2_b = {{3{fc5_n0_p5[22]}}, fc5_n0_p5};
-    assign fc5_n0_t0_2 = fc5_n0_p4 + fc5_n0_t0_2_b;
-    assign fc5_n0_t0_3_a = {{2{fc5_n0_p6[24]}}, fc5_n0_p6};
-    assign fc5_n0_t0_3_b = {{1{fc5_n0_p7[25]}}, fc5_n0_p7};
-    assign fc5_n0_t0_3 = fc5_n0_t0_3_a + fc5_n0_t0_3_b;
-    assign fc5_n0_t1_0_a = {{1{fc5_n0_t0_0[24]}}, fc5_n0_t0_0};
-    assign fc5_n0_t1_0 = fc5_n0_t1_0_a_d1 + fc5_n0_t0_1_d1;
-    assign fc5_n0_t1_1_a = {{1{fc5_n0_t0_2[25]}}, fc5_n0_t0_2};
-    assign fc5_n0_t1_1 = fc5_n0_t1_1_a_d1 + fc5_n0_t0_3_d1;
-    assign fc5_n0_t2_0_a = {{2{fc5_n0_t1_0[25]}}, fc5_n0_t1_0};
-    assign fc5_n0_t2_0_b = {{1{fc5_n0_t1_1[26]}}, fc5_n0_t1_1};
-    assign fc5_n0_t2_0 = fc5_n0_t2_0_a + fc5_n0_t2_0_b;
-    assign fc5_n0_t3_0_b = {{7{fc5_n0_bias[20]}}, fc5_n0_bias};
-    assign fc5_n0_t3_0 = fc5_n0_t2_0 + fc5_n0_t3_0_b_d1;
-    assign fc5_n0_acc = fc5_n0_t3_0;
-    assign fc5_n0_y_fl = fc5_n0_acc[27:8];
-    assign fc5_n0_y_wrap = fc5_n0_y_fl[17:0];
-    assign fc5_n1_p0_sh = {fc5_in_0_s_2, 5'b00000};
-    assign fc5_w1_1 = 8'hb4;
-    assign fc5_n1_p1_m = {{8{fc5_in_1_s_2[17]}}, fc5_in_1_s_2} * {{18{fc5_w1_1[7]}}, fc5_w1_1};
-    assign fc5_n1_p1 = fc5_n1_p1_m[24:0];
-    assign fc5_w2_1 = 9'h175;
-    assign fc5_n1_p2_m = {{9{fc5_in_2_s_2[17]}}, fc5_in_2_s_2} * {{18{fc5_w2_1[8]}}, fc5_w2_1};
-    assign fc5_n1_p2 = fc5_n1_p2_m[25:0];
-    assign fc5_w3_1 = 5'h17;
-    assign fc5_n1_p3_m = {{5{fc5_in_3_s_2[17]}}, fc5_in_3_s_2} * {{18{fc5_w3_1[4]}}, fc5_w3_1};
-    assign fc5_n1_p3 = fc5_n1_p3_m[21:0];
-    assign fc5_w4_1 = 7'h34;
-    assign fc5_n1_p4_m = {{7{fc5_in_4_s_2[17]}}, fc5_in_4_s_2} * {{18{fc5_w4_1[6]}}, fc5_w4_1};
-    assign fc5_n1_p4 = fc5_n1_p4_m[23:0];
-    assign fc5_w5_1 = 9'h148;
-    assign fc5_n1_p5_m = {{9{fc5_in_5_s_2[17]}}, fc5_in_5_s_2} * {{18{fc5_w5_1[8]}}, fc5_w5_1};
-    assign fc5_n1_p5 = fc5_n1_p5_m[25:0];
-    assign fc5_w6_1 = 6'h27;
-    assign fc5_n1_p6_m = {{6{fc5_in_6_s_2[17]}}, fc5_in_6_s_2} * {{18{fc5_w6_1[5]}}, fc5_w6_1};
-    assign fc5_n1_p6 = fc5_n1_p6_m[22:0];
-    assign fc5_w7_1 = 8'h82;
-    assign fc5_n1_p7_m = {{8{fc5_in_7_s_2[17]}}, fc5_in_7_s_2} * {{18{fc5_w7_1[7]}}, fc5_w7_1};
-    assign fc5_n1_p7 = fc5_n1_p7_m[24:0];
-    assign fc5_n1_bias = 21'h0af000;
-    assign fc5_n1_t0_0_a = {{2{fc5_n1_p0_sh[22]}}, fc5_n1_p0_sh};
-    assign fc5_n1_t0_0 = fc5_n1_t0_0_a + fc5_n1_p1;
-    assign fc5_n1_t0_1_b = {{4{fc5_n1_p3[21]}}, fc5_n1_p3};
-    assign fc5_n1_t0_1 = fc5_n1_p2 + fc5_n1_t0_1_b;
-    assign fc5_n1_t0_2_a = {{2{fc5_n1_p4[23]}}, fc5_n1_p4};
-    assign fc5_n1_t0_2 = fc5_n1_t0_2_a + fc5_n1_p5;
-    assign fc5_n1_t0_3_a = {{3{fc5_n1_p6[22]}}, fc5_n1_p6};
-    assign fc5_n1_t0_3_b = {{1{fc5_n1_p7[24]}}, fc5_n1_p7};
-    assign fc5_n1_t0_3 = fc5_n1_t0_3_a + fc5_n1_t0_3_b;
-    assign fc5_n1_t1_0_a = {{1{fc5_n1_t0_0[24]}}, fc5_n1_t0_0};
-    assign fc5_n1_t1_0 = fc5_n1_t1_0_a_d1 + fc5_n1_t0_1_d1;
-    assign fc5_n1_t1_1_a = {{1{fc5_n1_t0_2[25]}}, fc5_n1_t0_2};
-    assign fc5_n1_t1_1_b = {{1{fc5_n1_t0_3[25]}}, fc5_n1_t0_3};
-    assign fc5_n1_t1_1 = fc5_n1_t1_1_a_d1 + fc5_n1_t1_1_b_d1;
-    assign fc5_n1_t2_0_a = {{2{fc5_n1_t1_0[25]}}, fc5_n1_t1_0};
-    assign fc5_n1_t2_0_b = {{1{fc5_n1_t1_1[26]}}, fc5_n1_t1_1};
-    assign fc5_n1_t2_0 = fc5_n1_t2_0_a + fc5_n1_t2_0_b;
-    assign fc5_n1_t3_0_b = {{7{fc5_n1_bias[20]}}, fc5_n1_bias};
-    assign fc5_n1_t3_0 = fc5_n1_t2_0 + fc5_n1_t3_0_b_d1;
-    assign fc5_n1_acc = fc5_n1_t3_0;
-    assign fc5_n1_y_fl = fc5_n1_acc[27:8];
-    assign fc5_n1_y_wrap = fc5_n1_y_fl[17:0];
-    assign fc5_w0_2 = 7'h5e;
-    assign fc5_n2_p0_m = {{7{fc5_in_0_s_2[17]}}, fc5_in_0_s_2} * {{18{fc5_w0_2[6]}}, fc5_w0_2};
-    assign fc5_n2_p0 = fc5_n2_p0_m[23:0];
-    assign fc5_w1_2 = 7'h2b;
-    assign fc5_n2_p1_m = {{7{fc5_in_1_s_2[17]}}, fc5_in_1_s_2} * {{18{fc5_w1_2[6]}}, fc5_w1_2};
-    assign fc5_n2_p1 = fc5_n2_p1_m[23:0];
-    assign fc5_w2_2 = 6'h14;
-    assign fc5_n2_p2_m = {{6{fc5_in_2_s_2[17]}}, fc5_in_2_s_2} * {{18{fc5_w2_2[5]}}, fc5_w2_2};
-    assign fc5_n2_p2 = fc5_n2_p2_m[22:0];
-    assign fc5_w3_2 = 6'h2e;
-    assign fc5_n2_p3_m = {{6{fc5_in_3_s_2[17]}}, fc5_in_3_s_2} * {{18{fc5_w3_2[5]}}, fc5_w3_2};
-    assign fc5_n2_p3 = fc5_n2_p3_m[22:0];
-    assign fc5_w4_2 = 9'h0b3;
-    assign fc5_n2_p4_m = {{9{fc5_in_4_s_2[17]}}, fc5_in_4_s_2} * {{18{fc5_w4_2[8]}}, fc5_w4_2};
-    assign fc5_n2_p4 = fc5_n2_p4_m[25:0];
-    assign fc5_w5_2 = 9'h151;
-    assign fc5_n2_p5_m = {{9{fc5_in_5_s_2[17]}}, fc5_in_5_s_2} * {{18{fc5_w5_2[8]}}, fc5_w5_2};
-    assign fc5_n2_p5 = fc5_n2_p5_m[25:0];
-    assign fc5_w6_2 = 8'h9f;
-    assign fc5_n2_p6_m = {{8{fc5_in_6_s_2[17]}}, fc5_in_6_s_2} * {{18{fc5_w6_2[7]}}, fc5_w6_2};
-    assign fc5_n2_p6 = fc5_n2_p6_m[24:0];
-    assign fc5_n2_p7_sh = {fc5_in_7_s_2, 1'b0};
-    assign fc5_n2_bias = 21'h152000;
-    assign fc5_n2_t0_0 = fc5_n2_p0 + fc5_n2_p1;
-    assign fc5_n2_t0_1 = fc5_n2_p2 + fc5_n2_p3;
-    assign fc5_n2_t0_2 = fc5_n2_p4 + fc5_n2_p5;
-    assign fc5_n2_t0_3_b = {{6{fc5_n2_p7_sh[18]}}, fc5_n2_p7_sh};
-    assign fc5_n2_t0_3 = fc5_n2_p6 + fc5_n2_t0_3_b;
-    assign fc5_n2_t1_0_b = {{1{fc5_n2_t0_1[22]}}, fc5_n2_t0_1};
-    assign fc5_n2_t1_0 = fc5_n2_t0_0_d1 + fc5_n2_t1_0_b_d1;
-    assign fc5_n2_t1_1_a = {{1{fc5_n2_t0_2[25]}}, fc5_n2_t0_2};
-    assign fc5_n2_t1_1_b = {{2{fc5_n2_t0_3[24]}}, fc5_n2_t0_3};
-    assign fc5_n2_t1_1 = fc5_n2_t1_1_a_d1 + fc5_n2_t1_1_b_d1;
-    assign fc5_n2_t2_0_a = {{3{fc5_n2_t1_0[23]}}, fc5_n2_t1_0};
-    assign fc5_n2_t2_0 = fc5_n2_t2_0_a + fc5_n2_t1_1;
-    assign fc5_n2_t3_0_b = {{6{fc5_n2_bias[20]}}, fc5_n2_bias};
-    assign fc5_n2_t3_0 = fc5_n2_t2_0 + fc5_n2_t3_0_b_d1;
-    assign fc5_n2_acc = fc5_n2_t3_0;
-    assign fc5_n2_y_fl = fc5_n2_acc[26:8];
-    assign fc5_n2_y_wrap = fc5_n2_y_fl[17:0];
-    assign out_data = {fc5_out_2, fc5_out_1, fc5_out_0};
-
     always @(posedge clk) begin
         if (ce) begin
-            fc5_n0_t1_0_a_d1 <= fc5_n0_t1_0_a;
-            fc5_n0_t0_1_d1 <= fc5_n0_t0_1;
-            fc5_n0_t1_1_a_d1 <= fc5_n0_t1_1_a;
-            fc5_n0_t0_3_d1 <= fc5_n0_t0_3;
-            fc5_n0_t3_0_b_d1 <= fc5_n0_t3_0_b;
-            fc5_n1_t1_0_a_d1 <= fc5_n1_t1_0_a;
-            fc5_n1_t0_1_d1 <= fc5_n1_t0_1;
-            fc5_n1_t1_1_a_d1 <= fc5_n1_t1_1_a;
-            fc5_n1_t1_1_b_d1 <= fc5_n1_t1_1_b;
-            fc5_n1_t3_0_b_d1 <= fc5_n1_t3_0_b;
+            fc5_n0_t1_0_a_d1 <= $signed({fc5_n0_p0[23], fc5_n0_p0}) + (fc5_in_1_s_2 * 8'sd78); // weight 0.3046875
+            fc5_n0_t0_1_d1 <= $signed({fc5_n0_p2[24], fc5_n0_p2}) + $signed({fc5_n0_p3[24], fc5_n0_p3});
+            fc5_n0_t1_1_a_d1 <= (fc5_in_4_s_2 * 9'sh179) + $signed({{3{fc5_n0_p5[22]}}, fc5_n0_p5}); // weight -0.52734375
+            fc5_n0_t0_3_d1 <= $signed({{2{fc5_n0_p6[24]}}, fc5_n0_p6}) + $signed({fc5_n0_p7[25], fc5_n0_p7});
+            fc5_n1_t1_0_a_d1 <= $signed({{2{fc5_n1_p0_sh[22]}}, fc5_n1_p0_sh}) + (fc5_in_1_s_2 * 8'shb4); // weight -0.296875
+            fc5_n1_t0_1_d1 <= (fc5_in_2_s_2 * 9'sh175) + $signed({{4{fc5_n1_p3[21]}}, fc5_n1_p3}); // weight -0.54296875
+            fc5_n1_t1_1_a_d1 <= $signed({{2{fc5_n1_p4[23]}}, fc5_n1_p4}) + (fc5_in_5_s_2 * 9'sh148); // weight -0.71875
+            fc5_n1_t1_1_b_d1 <= $signed({{3{fc5_n1_p6[22]}}, fc5_n1_p6}) + $signed({fc5_n1_p7[24], fc5_n1_p7});
             fc5_n2_t0_0_d1 <= fc5_n2_t0_0;
-            fc5_n2_t1_0_b_d1 <= fc5_n2_t1_0_b;
-            fc5_n2_t1_1_a_d1 <= fc5_n2_t1_1_a;
-            fc5_n2_t1_1_b_d1 <= fc5_n2_t1_1_b;
-            fc5_n2_t3_0_b_d1 <= fc5_n2_t3_0_b;
-            fc5_out_0 <= fc5_n0_y_wrap;
-            fc5_out_1 <= fc5_n1_y_wrap;
-            fc5_out_2 <= fc5_n2_y_wrap;
+            fc5_n2_t1_0_b_d1 <= fc5_n2_t0_1;
+            fc5_n2_t1_1_a_d1 <= fc5_n2_t0_2;
+            fc5_n2_t1_1_b_d1 <= (fc5_in_6_s_2 * 8'sh9f) + $signed({{6{fc5_n2_p7_sh[18]}}, fc5_n2_p7_sh}); // weight -0.37890625
+            fc5_out_0 <= $signed(fc5_n0_y_fl[17:0]);
+            fc5_out_1 <= $signed(fc5_n1_y_fl[17:0]);
+            fc5_out_2 <= $signed(fc5_n2_y_fl[17:0]);
         end
     end
+
+    assign out_data = {fc5_out_2, fc5_out_1, fc5_out_0};
 
 endmodule
 

@@ -10,104 +10,24 @@ module muon_recal_relu2 (
     output wire [135:0] out_data
 );
 
-    wire signed [17:0] relu2_in_0;
-    wire signed [17:0] relu2_in_1;
-    wire signed [17:0] relu2_in_2;
-    wire signed [17:0] relu2_in_3;
-    wire signed [17:0] relu2_in_4;
-    wire signed [17:0] relu2_in_5;
-    wire signed [17:0] relu2_in_6;
-    wire signed [17:0] relu2_in_7;
-    wire relu2_n0_isneg;
-    wire signed [17:0] relu2_n0_zero;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] relu2_n0_max0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [16:0] relu2_n0_wrap;
-    wire relu2_n1_isneg;
-    wire signed [17:0] relu2_n1_zero;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] relu2_n1_max0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [16:0] relu2_n1_wrap;
-    wire relu2_n2_isneg;
-    wire signed [17:0] relu2_n2_zero;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] relu2_n2_max0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [16:0] relu2_n2_wrap;
-    wire relu2_n3_isneg;
-    wire signed [17:0] relu2_n3_zero;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] relu2_n3_max0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [16:0] relu2_n3_wrap;
-    wire relu2_n4_isneg;
-    wire signed [17:0] relu2_n4_zero;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] relu2_n4_max0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [16:0] relu2_n4_wrap;
-    wire relu2_n5_isneg;
-    wire signed [17:0] relu2_n5_zero;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] relu2_n5_max0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [16:0] relu2_n5_wrap;
-    wire relu2_n6_isneg;
-    wire signed [17:0] relu2_n6_zero;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] relu2_n6_max0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [16:0] relu2_n6_wrap;
-    wire relu2_n7_isneg;
-    wire signed [17:0] relu2_n7_zero;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] relu2_n7_max0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [16:0] relu2_n7_wrap;
+    wire signed [17:0] relu2_in_0 = $signed(in_data[17:0]);
+    wire signed [17:0] relu2_in_1 = $signed(in_data[35:18]);
+    wire signed [17:0] relu2_in_2 = $signed(in_data[53:36]);
+    wire signed [17:0] relu2_in_3 = $signed(in_data[71:54]);
+    wire signed [17:0] relu2_in_4 = $signed(in_data[89:72]);
+    wire signed [17:0] relu2_in_5 = $signed(in_data[107:90]);
+    wire signed [17:0] relu2_in_6 = $signed(in_data[125:108]);
+    wire signed [17:0] relu2_in_7 = $signed(in_data[143:126]);
+    wire [16:0] relu2_n0_max0 = relu2_in_0[17] ? 17'd0 : relu2_in_0[16:0];
+    wire [16:0] relu2_n1_max0 = relu2_in_1[17] ? 17'd0 : relu2_in_1[16:0];
+    wire [16:0] relu2_n2_max0 = relu2_in_2[17] ? 17'd0 : relu2_in_2[16:0];
+    wire [16:0] relu2_n3_max0 = relu2_in_3[17] ? 17'd0 : relu2_in_3[16:0];
+    wire [16:0] relu2_n4_max0 = relu2_in_4[17] ? 17'd0 : relu2_in_4[16:0];
+    wire [16:0] relu2_n5_max0 = relu2_in_5[17] ? 17'd0 : relu2_in_5[16:0];
+    wire [16:0] relu2_n6_max0 = relu2_in_6[17] ? 17'd0 : relu2_in_6[16:0];
+    wire [16:0] relu2_n7_max0 = relu2_in_7[17] ? 17'd0 : relu2_in_7[16:0];
 
-    assign relu2_in_0 = in_data[17:0];
-    assign relu2_in_1 = in_data[35:18];
-    assign relu2_in_2 = in_data[53:36];
-    assign relu2_in_3 = in_data[71:54];
-    assign relu2_in_4 = in_data[89:72];
-    assign relu2_in_5 = in_data[107:90];
-    assign relu2_in_6 = in_data[125:108];
-    assign relu2_in_7 = in_data[143:126];
-    assign relu2_n0_isneg = relu2_in_0[17];
-    assign relu2_n0_zero = 18'h00000;
-    assign relu2_n0_max0 = relu2_n0_isneg ? relu2_n0_zero : relu2_in_0;
-    assign relu2_n0_wrap = relu2_n0_max0[16:0];
-    assign relu2_n1_isneg = relu2_in_1[17];
-    assign relu2_n1_zero = 18'h00000;
-    assign relu2_n1_max0 = relu2_n1_isneg ? relu2_n1_zero : relu2_in_1;
-    assign relu2_n1_wrap = relu2_n1_max0[16:0];
-    assign relu2_n2_isneg = relu2_in_2[17];
-    assign relu2_n2_zero = 18'h00000;
-    assign relu2_n2_max0 = relu2_n2_isneg ? relu2_n2_zero : relu2_in_2;
-    assign relu2_n2_wrap = relu2_n2_max0[16:0];
-    assign relu2_n3_isneg = relu2_in_3[17];
-    assign relu2_n3_zero = 18'h00000;
-    assign relu2_n3_max0 = relu2_n3_isneg ? relu2_n3_zero : relu2_in_3;
-    assign relu2_n3_wrap = relu2_n3_max0[16:0];
-    assign relu2_n4_isneg = relu2_in_4[17];
-    assign relu2_n4_zero = 18'h00000;
-    assign relu2_n4_max0 = relu2_n4_isneg ? relu2_n4_zero : relu2_in_4;
-    assign relu2_n4_wrap = relu2_n4_max0[16:0];
-    assign relu2_n5_isneg = relu2_in_5[17];
-    assign relu2_n5_zero = 18'h00000;
-    assign relu2_n5_max0 = relu2_n5_isneg ? relu2_n5_zero : relu2_in_5;
-    assign relu2_n5_wrap = relu2_n5_max0[16:0];
-    assign relu2_n6_isneg = relu2_in_6[17];
-    assign relu2_n6_zero = 18'h00000;
-    assign relu2_n6_max0 = relu2_n6_isneg ? relu2_n6_zero : relu2_in_6;
-    assign relu2_n6_wrap = relu2_n6_max0[16:0];
-    assign relu2_n7_isneg = relu2_in_7[17];
-    assign relu2_n7_zero = 18'h00000;
-    assign relu2_n7_max0 = relu2_n7_isneg ? relu2_n7_zero : relu2_in_7;
-    assign relu2_n7_wrap = relu2_n7_max0[16:0];
-    assign out_data = {relu2_n7_wrap, relu2_n6_wrap, relu2_n5_wrap, relu2_n4_wrap, relu2_n3_wrap, relu2_n2_wrap, relu2_n1_wrap, relu2_n0_wrap};
+    assign out_data = {relu2_n7_max0, relu2_n6_max0, relu2_n5_max0, relu2_n4_max0, relu2_n3_max0, relu2_n2_max0, relu2_n1_max0, relu2_n0_max0};
 
 endmodule
 

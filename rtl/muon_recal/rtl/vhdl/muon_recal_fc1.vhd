@@ -19,121 +19,46 @@ entity muon_recal_fc1 is
 end entity muon_recal_fc1;
 
 architecture rtl of muon_recal_fc1 is
-  constant fc1_w0_0 : signed(8 downto 0) := "010011000"; -- weight 0.59375
-  constant fc1_w1_0 : signed(7 downto 0) := "10001101"; -- weight -0.44921875
-  constant fc1_w2_0 : signed(6 downto 0) := "1000100"; -- weight -0.234375
-  constant fc1_w3_0 : signed(8 downto 0) := "101011010"; -- weight -0.6484375
-  constant fc1_w4_0 : signed(5 downto 0) := "101001"; -- weight -0.08984375
-  constant fc1_n0_bias : signed(16 downto 0) := "10100000000000000"; -- bias -0.046875
   signal fc1_n0_t0_0_d1 : signed(26 downto 0);
-  signal fc1_n0_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n0_t2_0_b_d1 : signed(27 downto 0);
+  signal fc1_n0_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n0_t2_0_b_d1 : signed(22 downto 0);
   signal fc1_n0_y_fl_d1 : signed(19 downto 0);
-  signal fc1_n0_y_incx_d1 : signed(19 downto 0);
-  constant fc1_n0_y_max : signed(19 downto 0) := "00011111111111111111";
-  constant fc1_n0_y_min : signed(19 downto 0) := "11100000000000000000";
-  constant fc1_n0_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc1_n0_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc1_w0_1 : signed(7 downto 0) := "10001110"; -- weight -0.4453125
-  constant fc1_w1_1 : signed(6 downto 0) := "0100001"; -- weight 0.12890625
-  constant fc1_w2_1 : signed(8 downto 0) := "101110010"; -- weight -0.5546875
-  constant fc1_w3_1 : signed(7 downto 0) := "10010110"; -- weight -0.4140625
-  constant fc1_w4_1 : signed(5 downto 0) := "011100"; -- weight 0.109375
-  constant fc1_n1_bias : signed(16 downto 0) := "01001000000000000"; -- bias 0.03515625
-  signal fc1_n1_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n1_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n1_t2_0_b_d1 : signed(26 downto 0);
+  signal fc1_n0_y_incx_d1 : std_logic;
+  signal fc1_n1_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n1_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n1_t2_0_b_d1 : signed(22 downto 0);
   signal fc1_n1_y_fl_d1 : signed(18 downto 0);
-  signal fc1_n1_y_incx_d1 : signed(18 downto 0);
-  constant fc1_n1_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc1_n1_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc1_n1_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc1_n1_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc1_w0_2 : signed(6 downto 0) := "1001011"; -- weight -0.20703125
-  constant fc1_w1_2 : signed(6 downto 0) := "1011011"; -- weight -0.14453125
-  constant fc1_w2_2 : signed(6 downto 0) := "0111110"; -- weight 0.2421875
-  constant fc1_w3_2 : signed(6 downto 0) := "0101000"; -- weight 0.15625
-  constant fc1_w4_2 : signed(8 downto 0) := "010000110"; -- weight 0.5234375
-  constant fc1_n2_bias : signed(18 downto 0) := "1011011000000000000"; -- bias -0.14453125
-  signal fc1_n2_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n2_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n2_t2_0_b_d1 : signed(26 downto 0);
+  signal fc1_n1_y_incx_d1 : std_logic;
+  signal fc1_n2_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n2_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n2_t2_0_b_d1 : signed(25 downto 0);
   signal fc1_n2_y_fl_d1 : signed(18 downto 0);
-  signal fc1_n2_y_incx_d1 : signed(18 downto 0);
-  constant fc1_n2_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc1_n2_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc1_n2_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc1_n2_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc1_w0_3 : signed(6 downto 0) := "0100101"; -- weight 0.14453125
-  constant fc1_w1_3 : signed(6 downto 0) := "1001001"; -- weight -0.21484375
-  constant fc1_w2_3 : signed(6 downto 0) := "1010010"; -- weight -0.1796875
-  constant fc1_w4_3 : signed(5 downto 0) := "101000"; -- weight -0.09375
-  constant fc1_n3_bias : signed(16 downto 0) := "10010000000000000"; -- bias -0.0546875
-  signal fc1_n3_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n3_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n3_t2_0_b_d1 : signed(26 downto 0);
+  signal fc1_n2_y_incx_d1 : std_logic;
+  signal fc1_n3_t1_0_a_d1 : signed(24 downto 0);
+  signal fc1_n3_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n3_t2_0_b_d1 : signed(22 downto 0);
   signal fc1_n3_y_fl_d1 : signed(18 downto 0);
-  signal fc1_n3_y_incx_d1 : signed(18 downto 0);
-  constant fc1_n3_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc1_n3_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc1_n3_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc1_n3_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc1_w0_4 : signed(6 downto 0) := "1000111"; -- weight -0.22265625
-  constant fc1_w1_4 : signed(8 downto 0) := "010001011"; -- weight 0.54296875
-  constant fc1_w2_4 : signed(8 downto 0) := "010001110"; -- weight 0.5546875
-  constant fc1_w3_4 : signed(6 downto 0) := "0101001"; -- weight 0.16015625
-  constant fc1_w4_4 : signed(3 downto 0) := "0110"; -- weight 0.0234375
-  constant fc1_n4_bias : signed(19 downto 0) := "01111100000000000000"; -- bias 0.484375
-  signal fc1_n4_t1_0_a_d1 : signed(26 downto 0);
-  signal fc1_n4_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n4_t2_0_b_d1 : signed(26 downto 0);
+  signal fc1_n3_y_incx_d1 : std_logic;
+  signal fc1_n4_t1_0_a_d1 : signed(25 downto 0);
+  signal fc1_n4_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n4_t2_0_b_d1 : signed(21 downto 0);
   signal fc1_n4_y_fl_d1 : signed(18 downto 0);
-  signal fc1_n4_y_incx_d1 : signed(18 downto 0);
-  constant fc1_n4_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc1_n4_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc1_n4_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc1_n4_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc1_w0_5 : signed(8 downto 0) := "101010011"; -- weight -0.67578125
-  constant fc1_w1_5 : signed(7 downto 0) := "10100111"; -- weight -0.34765625
-  constant fc1_w2_5 : signed(3 downto 0) := "0111"; -- weight 0.02734375
-  constant fc1_w3_5 : signed(7 downto 0) := "01110101"; -- weight 0.45703125
-  constant fc1_w4_5 : signed(7 downto 0) := "10011110"; -- weight -0.3828125
-  constant fc1_n5_bias : signed(12 downto 0) := "1000000000000"; -- bias -0.00390625
+  signal fc1_n4_y_incx_d1 : std_logic;
   signal fc1_n5_t0_0_d1 : signed(26 downto 0);
-  signal fc1_n5_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n5_t2_0_b_d1 : signed(26 downto 0);
+  signal fc1_n5_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n5_t2_0_b_d1 : signed(24 downto 0);
   signal fc1_n5_y_fl_d1 : signed(18 downto 0);
-  signal fc1_n5_y_incx_d1 : signed(18 downto 0);
-  constant fc1_n5_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc1_n5_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc1_n5_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc1_n5_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc1_w0_6 : signed(7 downto 0) := "10010000"; -- weight -0.4375
-  constant fc1_w1_6 : signed(8 downto 0) := "010010001"; -- weight 0.56640625
-  constant fc1_w2_6 : signed(7 downto 0) := "01111101"; -- weight 0.48828125
-  constant fc1_w3_6 : signed(6 downto 0) := "1010011"; -- weight -0.17578125
-  constant fc1_w4_6 : signed(7 downto 0) := "01000010"; -- weight 0.2578125
-  constant fc1_n6_bias : signed(19 downto 0) := "01010011000000000000"; -- bias 0.32421875
+  signal fc1_n5_y_incx_d1 : std_logic;
   signal fc1_n6_t0_0_d1 : signed(26 downto 0);
-  signal fc1_n6_t1_0_b_d1 : signed(26 downto 0);
-  signal fc1_n6_t2_0_b_d1 : signed(26 downto 0);
+  signal fc1_n6_t1_0_b_d1 : signed(25 downto 0);
+  signal fc1_n6_t2_0_b_d1 : signed(24 downto 0);
   signal fc1_n6_y_fl_d1 : signed(18 downto 0);
-  signal fc1_n6_y_incx_d1 : signed(18 downto 0);
-  constant fc1_n6_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc1_n6_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc1_n6_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc1_n6_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc1_w0_7 : signed(6 downto 0) := "1001111"; -- weight -0.19140625
-  constant fc1_w1_7 : signed(4 downto 0) := "10101"; -- weight -0.04296875
-  constant fc1_w2_7 : signed(6 downto 0) := "0110010"; -- weight 0.1953125
-  constant fc1_w3_7 : signed(6 downto 0) := "1010100"; -- weight -0.171875
-  constant fc1_w4_7 : signed(7 downto 0) := "10100111"; -- weight -0.34765625
-  constant fc1_n7_bias : signed(19 downto 0) := "01101011000000000000"; -- bias 0.41796875
-  signal fc1_n7_t1_0_a_d1 : signed(25 downto 0);
-  signal fc1_n7_t1_0_b_d1 : signed(25 downto 0);
-  signal fc1_n7_t2_0_b_d1 : signed(25 downto 0);
+  signal fc1_n6_y_incx_d1 : std_logic;
+  signal fc1_n7_t1_0_a_d1 : signed(23 downto 0);
+  signal fc1_n7_t1_0_b_d1 : signed(24 downto 0);
+  signal fc1_n7_t2_0_b_d1 : signed(24 downto 0);
   signal fc1_n7_y_fl_d1 : signed(17 downto 0);
-  signal fc1_n7_y_incx_d1 : signed(17 downto 0);
+  signal fc1_n7_y_incx_d1 : std_logic;
   signal fc1_out_0 : signed(17 downto 0);
   signal fc1_out_1 : signed(17 downto 0);
   signal fc1_out_2 : signed(17 downto 0);
@@ -145,307 +70,73 @@ architecture rtl of muon_recal_fc1 is
 begin
   out_data <= std_logic_vector(fc1_out_7) & std_logic_vector(fc1_out_6) & std_logic_vector(fc1_out_5) & std_logic_vector(fc1_out_4) & std_logic_vector(fc1_out_3) & std_logic_vector(fc1_out_2) & std_logic_vector(fc1_out_1) & std_logic_vector(fc1_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
     variable fc1_in_0 : signed(17 downto 0);
     variable fc1_in_1 : signed(17 downto 0);
     variable fc1_in_2 : signed(17 downto 0);
     variable fc1_in_3 : signed(17 downto 0);
     variable fc1_in_4 : signed(17 downto 0);
-    variable fc1_n0_p0_m : signed(26 downto 0);
-    variable fc1_n0_p0 : signed(25 downto 0);
-    variable fc1_n0_p1_m : signed(25 downto 0);
-    variable fc1_n0_p1 : signed(24 downto 0);
-    variable fc1_n0_p2_m : signed(24 downto 0);
-    variable fc1_n0_p2 : signed(23 downto 0);
-    variable fc1_n0_p3_m : signed(26 downto 0);
-    variable fc1_n0_p3 : signed(25 downto 0);
-    variable fc1_n0_p4_m : signed(23 downto 0);
-    variable fc1_n0_p4 : signed(22 downto 0);
-    variable fc1_n0_t0_0_a : signed(26 downto 0);
-    variable fc1_n0_t0_0_b : signed(26 downto 0);
-    variable fc1_n0_t0_0 : signed(26 downto 0);
-    variable fc1_n0_t0_1_a : signed(25 downto 0);
-    variable fc1_n0_t0_1 : signed(25 downto 0);
-    variable fc1_n0_t0_2_b : signed(22 downto 0);
-    variable fc1_n0_t0_2 : signed(22 downto 0);
-    variable fc1_n0_t1_0_b : signed(26 downto 0);
+    variable fc1_n0_p0 : signed(25 downto 0); -- weight 0.59375
+    variable fc1_n0_p1 : signed(24 downto 0); -- weight -0.44921875
+    variable fc1_n0_p2 : signed(23 downto 0); -- weight -0.234375
     variable fc1_n0_t1_0 : signed(26 downto 0);
-    variable fc1_n0_t2_0_a : signed(27 downto 0);
-    variable fc1_n0_t2_0_b : signed(27 downto 0);
-    variable fc1_n0_t2_0 : signed(27 downto 0);
     variable fc1_n0_acc : signed(27 downto 0);
-    variable fc1_n0_y_fl : signed(19 downto 0);
-    variable fc1_n0_y_half : std_logic;
-    variable fc1_n0_y_low : unsigned(6 downto 0);
     variable fc1_n0_y_sticky : std_logic;
-    variable fc1_n0_y_lsb : std_logic;
-    variable fc1_n0_y_inc_any : std_logic;
-    variable fc1_n0_y_inc : std_logic;
-    variable fc1_n0_y_incx : signed(19 downto 0);
     variable fc1_n0_y_rnd : signed(19 downto 0);
-    variable fc1_n0_y_wrap : signed(17 downto 0);
-    variable fc1_n0_y_ovf_hi : std_logic;
-    variable fc1_n0_y_ovf_lo : std_logic;
-    variable fc1_n0_y_satlo : signed(17 downto 0);
     variable fc1_n0_y_sat : signed(17 downto 0);
-    variable fc1_n1_p0_m : signed(25 downto 0);
-    variable fc1_n1_p0 : signed(24 downto 0);
-    variable fc1_n1_p1_m : signed(24 downto 0);
-    variable fc1_n1_p1 : signed(23 downto 0);
-    variable fc1_n1_p2_m : signed(26 downto 0);
-    variable fc1_n1_p2 : signed(25 downto 0);
-    variable fc1_n1_p3_m : signed(25 downto 0);
-    variable fc1_n1_p3 : signed(24 downto 0);
-    variable fc1_n1_p4_m : signed(23 downto 0);
-    variable fc1_n1_p4 : signed(22 downto 0);
-    variable fc1_n1_t0_0_a : signed(25 downto 0);
-    variable fc1_n1_t0_0_b : signed(25 downto 0);
-    variable fc1_n1_t0_0 : signed(25 downto 0);
-    variable fc1_n1_t0_1_b : signed(25 downto 0);
-    variable fc1_n1_t0_1 : signed(25 downto 0);
-    variable fc1_n1_t0_2_b : signed(22 downto 0);
-    variable fc1_n1_t0_2 : signed(22 downto 0);
-    variable fc1_n1_t1_0_a : signed(26 downto 0);
-    variable fc1_n1_t1_0_b : signed(26 downto 0);
-    variable fc1_n1_t1_0 : signed(26 downto 0);
-    variable fc1_n1_t2_0_b : signed(26 downto 0);
-    variable fc1_n1_t2_0 : signed(26 downto 0);
+    variable fc1_n1_p0 : signed(24 downto 0); -- weight -0.4453125
+    variable fc1_n1_p1 : signed(23 downto 0); -- weight 0.12890625
+    variable fc1_n1_p3 : signed(24 downto 0); -- weight -0.4140625
     variable fc1_n1_acc : signed(26 downto 0);
-    variable fc1_n1_y_fl : signed(18 downto 0);
-    variable fc1_n1_y_half : std_logic;
-    variable fc1_n1_y_low : unsigned(6 downto 0);
     variable fc1_n1_y_sticky : std_logic;
-    variable fc1_n1_y_lsb : std_logic;
-    variable fc1_n1_y_inc_any : std_logic;
-    variable fc1_n1_y_inc : std_logic;
-    variable fc1_n1_y_incx : signed(18 downto 0);
     variable fc1_n1_y_rnd : signed(18 downto 0);
-    variable fc1_n1_y_wrap : signed(17 downto 0);
-    variable fc1_n1_y_ovf_hi : std_logic;
-    variable fc1_n1_y_ovf_lo : std_logic;
-    variable fc1_n1_y_satlo : signed(17 downto 0);
     variable fc1_n1_y_sat : signed(17 downto 0);
-    variable fc1_n2_p0_m : signed(24 downto 0);
-    variable fc1_n2_p0 : signed(23 downto 0);
-    variable fc1_n2_p1_m : signed(24 downto 0);
-    variable fc1_n2_p1 : signed(23 downto 0);
-    variable fc1_n2_p2_m : signed(24 downto 0);
-    variable fc1_n2_p2 : signed(23 downto 0);
-    variable fc1_n2_p3_m : signed(24 downto 0);
-    variable fc1_n2_p3 : signed(23 downto 0);
-    variable fc1_n2_p4_m : signed(26 downto 0);
-    variable fc1_n2_p4 : signed(25 downto 0);
-    variable fc1_n2_t0_0_a : signed(24 downto 0);
-    variable fc1_n2_t0_0_b : signed(24 downto 0);
-    variable fc1_n2_t0_0 : signed(24 downto 0);
-    variable fc1_n2_t0_1_a : signed(24 downto 0);
-    variable fc1_n2_t0_1_b : signed(24 downto 0);
-    variable fc1_n2_t0_1 : signed(24 downto 0);
-    variable fc1_n2_t0_2_b : signed(25 downto 0);
-    variable fc1_n2_t0_2 : signed(25 downto 0);
-    variable fc1_n2_t1_0_a : signed(25 downto 0);
-    variable fc1_n2_t1_0_b : signed(25 downto 0);
+    variable fc1_n2_p0 : signed(23 downto 0); -- weight -0.20703125
+    variable fc1_n2_p1 : signed(23 downto 0); -- weight -0.14453125
+    variable fc1_n2_p2 : signed(23 downto 0); -- weight 0.2421875
+    variable fc1_n2_p3 : signed(23 downto 0); -- weight 0.15625
     variable fc1_n2_t1_0 : signed(25 downto 0);
-    variable fc1_n2_t2_0_a : signed(26 downto 0);
-    variable fc1_n2_t2_0_b : signed(26 downto 0);
-    variable fc1_n2_t2_0 : signed(26 downto 0);
     variable fc1_n2_acc : signed(26 downto 0);
-    variable fc1_n2_y_fl : signed(18 downto 0);
-    variable fc1_n2_y_half : std_logic;
-    variable fc1_n2_y_low : unsigned(6 downto 0);
     variable fc1_n2_y_sticky : std_logic;
-    variable fc1_n2_y_lsb : std_logic;
-    variable fc1_n2_y_inc_any : std_logic;
-    variable fc1_n2_y_inc : std_logic;
-    variable fc1_n2_y_incx : signed(18 downto 0);
     variable fc1_n2_y_rnd : signed(18 downto 0);
-    variable fc1_n2_y_wrap : signed(17 downto 0);
-    variable fc1_n2_y_ovf_hi : std_logic;
-    variable fc1_n2_y_ovf_lo : std_logic;
-    variable fc1_n2_y_satlo : signed(17 downto 0);
     variable fc1_n2_y_sat : signed(17 downto 0);
-    variable fc1_n3_p0_m : signed(24 downto 0);
-    variable fc1_n3_p0 : signed(23 downto 0);
-    variable fc1_n3_p1_m : signed(24 downto 0);
-    variable fc1_n3_p1 : signed(23 downto 0);
-    variable fc1_n3_p2_m : signed(24 downto 0);
-    variable fc1_n3_p2 : signed(23 downto 0);
+    variable fc1_n3_p0 : signed(23 downto 0); -- weight 0.14453125
+    variable fc1_n3_p1 : signed(23 downto 0); -- weight -0.21484375
+    variable fc1_n3_p2 : signed(23 downto 0); -- weight -0.1796875
     variable fc1_n3_p3_sh : signed(24 downto 0);
-    variable fc1_n3_p3_e : signed(25 downto 0);
-    variable fc1_n3_p3_neg : signed(25 downto 0);
-    variable fc1_n3_p4_m : signed(23 downto 0);
-    variable fc1_n3_p4 : signed(22 downto 0);
-    variable fc1_n3_t0_0_a : signed(24 downto 0);
-    variable fc1_n3_t0_0_b : signed(24 downto 0);
-    variable fc1_n3_t0_0 : signed(24 downto 0);
-    variable fc1_n3_t0_1_a : signed(25 downto 0);
     variable fc1_n3_t0_1 : signed(25 downto 0);
-    variable fc1_n3_t0_2_b : signed(22 downto 0);
-    variable fc1_n3_t0_2 : signed(22 downto 0);
-    variable fc1_n3_t1_0_a : signed(26 downto 0);
-    variable fc1_n3_t1_0_b : signed(26 downto 0);
-    variable fc1_n3_t1_0 : signed(26 downto 0);
-    variable fc1_n3_t2_0_b : signed(26 downto 0);
-    variable fc1_n3_t2_0 : signed(26 downto 0);
     variable fc1_n3_acc : signed(26 downto 0);
-    variable fc1_n3_y_fl : signed(18 downto 0);
-    variable fc1_n3_y_half : std_logic;
-    variable fc1_n3_y_low : unsigned(6 downto 0);
     variable fc1_n3_y_sticky : std_logic;
-    variable fc1_n3_y_lsb : std_logic;
-    variable fc1_n3_y_inc_any : std_logic;
-    variable fc1_n3_y_inc : std_logic;
-    variable fc1_n3_y_incx : signed(18 downto 0);
     variable fc1_n3_y_rnd : signed(18 downto 0);
-    variable fc1_n3_y_wrap : signed(17 downto 0);
-    variable fc1_n3_y_ovf_hi : std_logic;
-    variable fc1_n3_y_ovf_lo : std_logic;
-    variable fc1_n3_y_satlo : signed(17 downto 0);
     variable fc1_n3_y_sat : signed(17 downto 0);
-    variable fc1_n4_p0_m : signed(24 downto 0);
-    variable fc1_n4_p0 : signed(23 downto 0);
-    variable fc1_n4_p1_m : signed(26 downto 0);
-    variable fc1_n4_p1 : signed(25 downto 0);
-    variable fc1_n4_p2_m : signed(26 downto 0);
-    variable fc1_n4_p2 : signed(25 downto 0);
-    variable fc1_n4_p3_m : signed(24 downto 0);
-    variable fc1_n4_p3 : signed(23 downto 0);
-    variable fc1_n4_p4_m : signed(21 downto 0);
-    variable fc1_n4_p4 : signed(20 downto 0);
-    variable fc1_n4_t0_0_a : signed(25 downto 0);
-    variable fc1_n4_t0_0 : signed(25 downto 0);
-    variable fc1_n4_t0_1_b : signed(25 downto 0);
-    variable fc1_n4_t0_1 : signed(25 downto 0);
-    variable fc1_n4_t0_2_a : signed(21 downto 0);
-    variable fc1_n4_t0_2_b : signed(21 downto 0);
-    variable fc1_n4_t0_2 : signed(21 downto 0);
-    variable fc1_n4_t1_0_a : signed(26 downto 0);
-    variable fc1_n4_t1_0_b : signed(26 downto 0);
-    variable fc1_n4_t1_0 : signed(26 downto 0);
-    variable fc1_n4_t2_0_b : signed(26 downto 0);
-    variable fc1_n4_t2_0 : signed(26 downto 0);
+    variable fc1_n4_p0 : signed(23 downto 0); -- weight -0.22265625
+    variable fc1_n4_p3 : signed(23 downto 0); -- weight 0.16015625
+    variable fc1_n4_p4 : signed(20 downto 0); -- weight 0.0234375
     variable fc1_n4_acc : signed(26 downto 0);
-    variable fc1_n4_y_fl : signed(18 downto 0);
-    variable fc1_n4_y_half : std_logic;
-    variable fc1_n4_y_low : unsigned(6 downto 0);
     variable fc1_n4_y_sticky : std_logic;
-    variable fc1_n4_y_lsb : std_logic;
-    variable fc1_n4_y_inc_any : std_logic;
-    variable fc1_n4_y_inc : std_logic;
-    variable fc1_n4_y_incx : signed(18 downto 0);
     variable fc1_n4_y_rnd : signed(18 downto 0);
-    variable fc1_n4_y_wrap : signed(17 downto 0);
-    variable fc1_n4_y_ovf_hi : std_logic;
-    variable fc1_n4_y_ovf_lo : std_logic;
-    variable fc1_n4_y_satlo : signed(17 downto 0);
     variable fc1_n4_y_sat : signed(17 downto 0);
-    variable fc1_n5_p0_m : signed(26 downto 0);
-    variable fc1_n5_p0 : signed(25 downto 0);
-    variable fc1_n5_p1_m : signed(25 downto 0);
-    variable fc1_n5_p1 : signed(24 downto 0);
-    variable fc1_n5_p2_m : signed(21 downto 0);
-    variable fc1_n5_p2 : signed(20 downto 0);
-    variable fc1_n5_p3_m : signed(25 downto 0);
-    variable fc1_n5_p3 : signed(24 downto 0);
-    variable fc1_n5_p4_m : signed(25 downto 0);
-    variable fc1_n5_p4 : signed(24 downto 0);
-    variable fc1_n5_t0_0_a : signed(26 downto 0);
-    variable fc1_n5_t0_0_b : signed(26 downto 0);
-    variable fc1_n5_t0_0 : signed(26 downto 0);
-    variable fc1_n5_t0_1_a : signed(24 downto 0);
-    variable fc1_n5_t0_1 : signed(24 downto 0);
-    variable fc1_n5_t0_2_b : signed(24 downto 0);
-    variable fc1_n5_t0_2 : signed(24 downto 0);
-    variable fc1_n5_t1_0_b : signed(26 downto 0);
-    variable fc1_n5_t1_0 : signed(26 downto 0);
-    variable fc1_n5_t2_0_b : signed(26 downto 0);
-    variable fc1_n5_t2_0 : signed(26 downto 0);
+    variable fc1_n5_p0 : signed(25 downto 0); -- weight -0.67578125
+    variable fc1_n5_p1 : signed(24 downto 0); -- weight -0.34765625
+    variable fc1_n5_p2 : signed(20 downto 0); -- weight 0.02734375
     variable fc1_n5_acc : signed(26 downto 0);
-    variable fc1_n5_y_fl : signed(18 downto 0);
-    variable fc1_n5_y_half : std_logic;
-    variable fc1_n5_y_low : unsigned(6 downto 0);
     variable fc1_n5_y_sticky : std_logic;
-    variable fc1_n5_y_lsb : std_logic;
-    variable fc1_n5_y_inc_any : std_logic;
-    variable fc1_n5_y_inc : std_logic;
-    variable fc1_n5_y_incx : signed(18 downto 0);
     variable fc1_n5_y_rnd : signed(18 downto 0);
-    variable fc1_n5_y_wrap : signed(17 downto 0);
-    variable fc1_n5_y_ovf_hi : std_logic;
-    variable fc1_n5_y_ovf_lo : std_logic;
-    variable fc1_n5_y_satlo : signed(17 downto 0);
     variable fc1_n5_y_sat : signed(17 downto 0);
-    variable fc1_n6_p0_m : signed(25 downto 0);
-    variable fc1_n6_p0 : signed(24 downto 0);
-    variable fc1_n6_p1_m : signed(26 downto 0);
-    variable fc1_n6_p1 : signed(25 downto 0);
-    variable fc1_n6_p2_m : signed(25 downto 0);
-    variable fc1_n6_p2 : signed(24 downto 0);
-    variable fc1_n6_p3_m : signed(24 downto 0);
-    variable fc1_n6_p3 : signed(23 downto 0);
-    variable fc1_n6_p4_m : signed(25 downto 0);
-    variable fc1_n6_p4 : signed(24 downto 0);
-    variable fc1_n6_t0_0_a : signed(26 downto 0);
-    variable fc1_n6_t0_0_b : signed(26 downto 0);
-    variable fc1_n6_t0_0 : signed(26 downto 0);
-    variable fc1_n6_t0_1_a : signed(25 downto 0);
-    variable fc1_n6_t0_1_b : signed(25 downto 0);
-    variable fc1_n6_t0_1 : signed(25 downto 0);
-    variable fc1_n6_t0_2_b : signed(24 downto 0);
-    variable fc1_n6_t0_2 : signed(24 downto 0);
-    variable fc1_n6_t1_0_b : signed(26 downto 0);
-    variable fc1_n6_t1_0 : signed(26 downto 0);
-    variable fc1_n6_t2_0_b : signed(26 downto 0);
-    variable fc1_n6_t2_0 : signed(26 downto 0);
+    variable fc1_n6_p0 : signed(24 downto 0); -- weight -0.4375
+    variable fc1_n6_p1 : signed(25 downto 0); -- weight 0.56640625
+    variable fc1_n6_p2 : signed(24 downto 0); -- weight 0.48828125
+    variable fc1_n6_p3 : signed(23 downto 0); -- weight -0.17578125
     variable fc1_n6_acc : signed(26 downto 0);
-    variable fc1_n6_y_fl : signed(18 downto 0);
-    variable fc1_n6_y_half : std_logic;
-    variable fc1_n6_y_low : unsigned(6 downto 0);
     variable fc1_n6_y_sticky : std_logic;
-    variable fc1_n6_y_lsb : std_logic;
-    variable fc1_n6_y_inc_any : std_logic;
-    variable fc1_n6_y_inc : std_logic;
-    variable fc1_n6_y_incx : signed(18 downto 0);
     variable fc1_n6_y_rnd : signed(18 downto 0);
-    variable fc1_n6_y_wrap : signed(17 downto 0);
-    variable fc1_n6_y_ovf_hi : std_logic;
-    variable fc1_n6_y_ovf_lo : std_logic;
-    variable fc1_n6_y_satlo : signed(17 downto 0);
     variable fc1_n6_y_sat : signed(17 downto 0);
-    variable fc1_n7_p0_m : signed(24 downto 0);
-    variable fc1_n7_p0 : signed(23 downto 0);
-    variable fc1_n7_p1_m : signed(22 downto 0);
-    variable fc1_n7_p1 : signed(21 downto 0);
-    variable fc1_n7_p2_m : signed(24 downto 0);
-    variable fc1_n7_p2 : signed(23 downto 0);
-    variable fc1_n7_p3_m : signed(24 downto 0);
-    variable fc1_n7_p3 : signed(23 downto 0);
-    variable fc1_n7_p4_m : signed(25 downto 0);
-    variable fc1_n7_p4 : signed(24 downto 0);
-    variable fc1_n7_t0_0_b : signed(23 downto 0);
-    variable fc1_n7_t0_0 : signed(23 downto 0);
-    variable fc1_n7_t0_1_a : signed(24 downto 0);
-    variable fc1_n7_t0_1_b : signed(24 downto 0);
-    variable fc1_n7_t0_1 : signed(24 downto 0);
-    variable fc1_n7_t0_2_b : signed(24 downto 0);
-    variable fc1_n7_t0_2 : signed(24 downto 0);
-    variable fc1_n7_t1_0_a : signed(25 downto 0);
-    variable fc1_n7_t1_0_b : signed(25 downto 0);
-    variable fc1_n7_t1_0 : signed(25 downto 0);
-    variable fc1_n7_t2_0_b : signed(25 downto 0);
-    variable fc1_n7_t2_0 : signed(25 downto 0);
+    variable fc1_n7_p1 : signed(21 downto 0); -- weight -0.04296875
+    variable fc1_n7_p2 : signed(23 downto 0); -- weight 0.1953125
+    variable fc1_n7_p3 : signed(23 downto 0); -- weight -0.171875
     variable fc1_n7_acc : signed(25 downto 0);
-    variable fc1_n7_y_fl : signed(17 downto 0);
-    variable fc1_n7_y_half : std_logic;
-    variable fc1_n7_y_low : unsigned(6 downto 0);
     variable fc1_n7_y_sticky : std_logic;
-    variable fc1_n7_y_lsb : std_logic;
-    variable fc1_n7_y_inc_any : std_logic;
-    variable fc1_n7_y_inc : std_logic;
-    variable fc1_n7_y_incx : signed(17 downto 0);
     variable fc1_n7_y_rnd : signed(17 downto 0);
-    variable fc1_n7_y_wrap : signed(17 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
@@ -454,340 +145,107 @@ begin
         fc1_in_2 := signed(in_data(53 downto 36));
         fc1_in_3 := signed(in_data(71 downto 54));
         fc1_in_4 := signed(in_data(89 downto 72));
-        fc1_n0_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_0), 27);
-        fc1_n0_p0 := fc1_n0_p0_m(25 downto 0);
-        fc1_n0_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_0), 26);
-        fc1_n0_p1 := fc1_n0_p1_m(24 downto 0);
-        fc1_n0_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_0), 25);
-        fc1_n0_p2 := fc1_n0_p2_m(23 downto 0);
-        fc1_n0_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_0), 27);
-        fc1_n0_p3 := fc1_n0_p3_m(25 downto 0);
-        fc1_n0_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_0), 24);
-        fc1_n0_p4 := fc1_n0_p4_m(22 downto 0);
-        fc1_n0_t0_0_a := resize(fc1_n0_p0, 27);
-        fc1_n0_t0_0_b := resize(fc1_n0_p1, 27);
-        fc1_n0_t0_0 := fc1_n0_t0_0_a + fc1_n0_t0_0_b;
-        fc1_n0_t0_1_a := resize(fc1_n0_p2, 26);
-        fc1_n0_t0_1 := fc1_n0_t0_1_a + fc1_n0_p3;
-        fc1_n0_t0_2_b := resize(fc1_n0_bias, 23);
-        fc1_n0_t0_2 := fc1_n0_p4 + fc1_n0_t0_2_b;
-        fc1_n0_t1_0_b := resize(fc1_n0_t0_1, 27);
-        fc1_n0_t1_0 := fc1_n0_t0_0_d1 + fc1_n0_t1_0_b_d1;
-        fc1_n0_t2_0_a := resize(fc1_n0_t1_0, 28);
-        fc1_n0_t2_0_b := resize(fc1_n0_t0_2, 28);
-        fc1_n0_t2_0 := fc1_n0_t2_0_a + fc1_n0_t2_0_b_d1;
-        fc1_n0_acc := fc1_n0_t2_0;
-        fc1_n0_y_fl := fc1_n0_acc(27 downto 8);
-        fc1_n0_y_half := fc1_n0_acc(7);
-        fc1_n0_y_low := unsigned(fc1_n0_acc(6 downto 0));
-        if fc1_n0_y_low /= 0 then fc1_n0_y_sticky := '1'; else fc1_n0_y_sticky := '0'; end if;
-        fc1_n0_y_lsb := fc1_n0_acc(8);
-        fc1_n0_y_inc_any := fc1_n0_y_sticky or fc1_n0_y_lsb;
-        fc1_n0_y_inc := fc1_n0_y_half and fc1_n0_y_inc_any;
-        fc1_n0_y_incx := (0 => fc1_n0_y_inc, others => '0');
-        fc1_n0_y_rnd := fc1_n0_y_fl_d1 + fc1_n0_y_incx_d1;
-        fc1_n0_y_wrap := fc1_n0_y_rnd(17 downto 0);
-        if fc1_n0_y_rnd > fc1_n0_y_max then fc1_n0_y_ovf_hi := '1'; else fc1_n0_y_ovf_hi := '0'; end if;
-        if fc1_n0_y_rnd < fc1_n0_y_min then fc1_n0_y_ovf_lo := '1'; else fc1_n0_y_ovf_lo := '0'; end if;
-        if fc1_n0_y_ovf_lo = '1' then fc1_n0_y_satlo := fc1_n0_y_minv; else fc1_n0_y_satlo := fc1_n0_y_wrap; end if;
-        if fc1_n0_y_ovf_hi = '1' then fc1_n0_y_sat := fc1_n0_y_maxv; else fc1_n0_y_sat := fc1_n0_y_satlo; end if;
-        fc1_n1_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_1), 26);
-        fc1_n1_p0 := fc1_n1_p0_m(24 downto 0);
-        fc1_n1_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_1), 25);
-        fc1_n1_p1 := fc1_n1_p1_m(23 downto 0);
-        fc1_n1_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_1), 27);
-        fc1_n1_p2 := fc1_n1_p2_m(25 downto 0);
-        fc1_n1_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_1), 26);
-        fc1_n1_p3 := fc1_n1_p3_m(24 downto 0);
-        fc1_n1_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_1), 24);
-        fc1_n1_p4 := fc1_n1_p4_m(22 downto 0);
-        fc1_n1_t0_0_a := resize(fc1_n1_p0, 26);
-        fc1_n1_t0_0_b := resize(fc1_n1_p1, 26);
-        fc1_n1_t0_0 := fc1_n1_t0_0_a + fc1_n1_t0_0_b;
-        fc1_n1_t0_1_b := resize(fc1_n1_p3, 26);
-        fc1_n1_t0_1 := fc1_n1_p2 + fc1_n1_t0_1_b;
-        fc1_n1_t0_2_b := resize(fc1_n1_bias, 23);
-        fc1_n1_t0_2 := fc1_n1_p4 + fc1_n1_t0_2_b;
-        fc1_n1_t1_0_a := resize(fc1_n1_t0_0, 27);
-        fc1_n1_t1_0_b := resize(fc1_n1_t0_1, 27);
-        fc1_n1_t1_0 := fc1_n1_t1_0_a_d1 + fc1_n1_t1_0_b_d1;
-        fc1_n1_t2_0_b := resize(fc1_n1_t0_2, 27);
-        fc1_n1_t2_0 := fc1_n1_t1_0 + fc1_n1_t2_0_b_d1;
-        fc1_n1_acc := fc1_n1_t2_0;
-        fc1_n1_y_fl := fc1_n1_acc(26 downto 8);
-        fc1_n1_y_half := fc1_n1_acc(7);
-        fc1_n1_y_low := unsigned(fc1_n1_acc(6 downto 0));
-        if fc1_n1_y_low /= 0 then fc1_n1_y_sticky := '1'; else fc1_n1_y_sticky := '0'; end if;
-        fc1_n1_y_lsb := fc1_n1_acc(8);
-        fc1_n1_y_inc_any := fc1_n1_y_sticky or fc1_n1_y_lsb;
-        fc1_n1_y_inc := fc1_n1_y_half and fc1_n1_y_inc_any;
-        fc1_n1_y_incx := (0 => fc1_n1_y_inc, others => '0');
-        fc1_n1_y_rnd := fc1_n1_y_fl_d1 + fc1_n1_y_incx_d1;
-        fc1_n1_y_wrap := fc1_n1_y_rnd(17 downto 0);
-        if fc1_n1_y_rnd > fc1_n1_y_max then fc1_n1_y_ovf_hi := '1'; else fc1_n1_y_ovf_hi := '0'; end if;
-        if fc1_n1_y_rnd < fc1_n1_y_min then fc1_n1_y_ovf_lo := '1'; else fc1_n1_y_ovf_lo := '0'; end if;
-        if fc1_n1_y_ovf_lo = '1' then fc1_n1_y_satlo := fc1_n1_y_minv; else fc1_n1_y_satlo := fc1_n1_y_wrap; end if;
-        if fc1_n1_y_ovf_hi = '1' then fc1_n1_y_sat := fc1_n1_y_maxv; else fc1_n1_y_sat := fc1_n1_y_satlo; end if;
-        fc1_n2_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_2), 25);
-        fc1_n2_p0 := fc1_n2_p0_m(23 downto 0);
-        fc1_n2_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_2), 25);
-        fc1_n2_p1 := fc1_n2_p1_m(23 downto 0);
-        fc1_n2_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_2), 25);
-        fc1_n2_p2 := fc1_n2_p2_m(23 downto 0);
-        fc1_n2_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_2), 25);
-        fc1_n2_p3 := fc1_n2_p3_m(23 downto 0);
-        fc1_n2_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_2), 27);
-        fc1_n2_p4 := fc1_n2_p4_m(25 downto 0);
-        fc1_n2_t0_0_a := resize(fc1_n2_p0, 25);
-        fc1_n2_t0_0_b := resize(fc1_n2_p1, 25);
-        fc1_n2_t0_0 := fc1_n2_t0_0_a + fc1_n2_t0_0_b;
-        fc1_n2_t0_1_a := resize(fc1_n2_p2, 25);
-        fc1_n2_t0_1_b := resize(fc1_n2_p3, 25);
-        fc1_n2_t0_1 := fc1_n2_t0_1_a + fc1_n2_t0_1_b;
-        fc1_n2_t0_2_b := resize(fc1_n2_bias, 26);
-        fc1_n2_t0_2 := fc1_n2_p4 + fc1_n2_t0_2_b;
-        fc1_n2_t1_0_a := resize(fc1_n2_t0_0, 26);
-        fc1_n2_t1_0_b := resize(fc1_n2_t0_1, 26);
-        fc1_n2_t1_0 := fc1_n2_t1_0_a_d1 + fc1_n2_t1_0_b_d1;
-        fc1_n2_t2_0_a := resize(fc1_n2_t1_0, 27);
-        fc1_n2_t2_0_b := resize(fc1_n2_t0_2, 27);
-        fc1_n2_t2_0 := fc1_n2_t2_0_a + fc1_n2_t2_0_b_d1;
-        fc1_n2_acc := fc1_n2_t2_0;
-        fc1_n2_y_fl := fc1_n2_acc(26 downto 8);
-        fc1_n2_y_half := fc1_n2_acc(7);
-        fc1_n2_y_low := unsigned(fc1_n2_acc(6 downto 0));
-        if fc1_n2_y_low /= 0 then fc1_n2_y_sticky := '1'; else fc1_n2_y_sticky := '0'; end if;
-        fc1_n2_y_lsb := fc1_n2_acc(8);
-        fc1_n2_y_inc_any := fc1_n2_y_sticky or fc1_n2_y_lsb;
-        fc1_n2_y_inc := fc1_n2_y_half and fc1_n2_y_inc_any;
-        fc1_n2_y_incx := (0 => fc1_n2_y_inc, others => '0');
-        fc1_n2_y_rnd := fc1_n2_y_fl_d1 + fc1_n2_y_incx_d1;
-        fc1_n2_y_wrap := fc1_n2_y_rnd(17 downto 0);
-        if fc1_n2_y_rnd > fc1_n2_y_max then fc1_n2_y_ovf_hi := '1'; else fc1_n2_y_ovf_hi := '0'; end if;
-        if fc1_n2_y_rnd < fc1_n2_y_min then fc1_n2_y_ovf_lo := '1'; else fc1_n2_y_ovf_lo := '0'; end if;
-        if fc1_n2_y_ovf_lo = '1' then fc1_n2_y_satlo := fc1_n2_y_minv; else fc1_n2_y_satlo := fc1_n2_y_wrap; end if;
-        if fc1_n2_y_ovf_hi = '1' then fc1_n2_y_sat := fc1_n2_y_maxv; else fc1_n2_y_sat := fc1_n2_y_satlo; end if;
-        fc1_n3_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_3), 25);
-        fc1_n3_p0 := fc1_n3_p0_m(23 downto 0);
-        fc1_n3_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_3), 25);
-        fc1_n3_p1 := fc1_n3_p1_m(23 downto 0);
-        fc1_n3_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_3), 25);
-        fc1_n3_p2 := fc1_n3_p2_m(23 downto 0);
+        fc1_n0_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 152) mod 2**26, 26));
+        fc1_n0_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-115)) mod 2**25, 25));
+        fc1_n0_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-60)) mod 2**24, 24));
+        fc1_n0_t1_0 := fc1_n0_t0_0_d1 + resize(fc1_n0_t1_0_b_d1, 27);
+        fc1_n0_acc := (resize(fc1_n0_t1_0, 28) + resize(fc1_n0_t2_0_b_d1, 28));
+        if unsigned(fc1_n0_acc(6 downto 0)) /= 0 then fc1_n0_y_sticky := '1'; else fc1_n0_y_sticky := '0'; end if;
+        fc1_n0_y_rnd := fc1_n0_y_fl_d1 + (to_signed(0, 19) & fc1_n0_y_incx_d1);
+        if fc1_n0_y_rnd > to_signed(131071, 20) then fc1_n0_y_sat := to_signed(131071, 18); elsif fc1_n0_y_rnd < to_signed(-131072, 20) then fc1_n0_y_sat := to_signed(-131072, 18); else fc1_n0_y_sat := fc1_n0_y_rnd(17 downto 0); end if;
+        fc1_n1_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-114)) mod 2**25, 25));
+        fc1_n1_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 33) mod 2**24, 24));
+        fc1_n1_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-106)) mod 2**25, 25));
+        fc1_n1_acc := ((resize(fc1_n1_t1_0_a_d1, 27) + resize(fc1_n1_t1_0_b_d1, 27)) + resize(fc1_n1_t2_0_b_d1, 27));
+        if unsigned(fc1_n1_acc(6 downto 0)) /= 0 then fc1_n1_y_sticky := '1'; else fc1_n1_y_sticky := '0'; end if;
+        fc1_n1_y_rnd := fc1_n1_y_fl_d1 + (to_signed(0, 18) & fc1_n1_y_incx_d1);
+        if fc1_n1_y_rnd > to_signed(131071, 19) then fc1_n1_y_sat := to_signed(131071, 18); elsif fc1_n1_y_rnd < to_signed(-131072, 19) then fc1_n1_y_sat := to_signed(-131072, 18); else fc1_n1_y_sat := fc1_n1_y_rnd(17 downto 0); end if;
+        fc1_n2_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-53)) mod 2**24, 24));
+        fc1_n2_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-37)) mod 2**24, 24));
+        fc1_n2_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 62) mod 2**24, 24));
+        fc1_n2_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 40) mod 2**24, 24));
+        fc1_n2_t1_0 := resize(fc1_n2_t1_0_a_d1, 26) + resize(fc1_n2_t1_0_b_d1, 26);
+        fc1_n2_acc := (resize(fc1_n2_t1_0, 27) + resize(fc1_n2_t2_0_b_d1, 27));
+        if unsigned(fc1_n2_acc(6 downto 0)) /= 0 then fc1_n2_y_sticky := '1'; else fc1_n2_y_sticky := '0'; end if;
+        fc1_n2_y_rnd := fc1_n2_y_fl_d1 + (to_signed(0, 18) & fc1_n2_y_incx_d1);
+        if fc1_n2_y_rnd > to_signed(131071, 19) then fc1_n2_y_sat := to_signed(131071, 18); elsif fc1_n2_y_rnd < to_signed(-131072, 19) then fc1_n2_y_sat := to_signed(-131072, 18); else fc1_n2_y_sat := fc1_n2_y_rnd(17 downto 0); end if;
+        fc1_n3_p0 := signed(to_unsigned((to_integer(fc1_in_0) * 37) mod 2**24, 24));
+        fc1_n3_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-55)) mod 2**24, 24));
+        fc1_n3_p2 := signed(to_unsigned((to_integer(fc1_in_2) * (-46)) mod 2**24, 24));
         fc1_n3_p3_sh := shift_left(resize(fc1_in_3, 25), 7);
-        fc1_n3_p3_e := resize(fc1_n3_p3_sh, 26);
-        fc1_n3_p3_neg := -fc1_n3_p3_e;
-        fc1_n3_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_3), 24);
-        fc1_n3_p4 := fc1_n3_p4_m(22 downto 0);
-        fc1_n3_t0_0_a := resize(fc1_n3_p0, 25);
-        fc1_n3_t0_0_b := resize(fc1_n3_p1, 25);
-        fc1_n3_t0_0 := fc1_n3_t0_0_a + fc1_n3_t0_0_b;
-        fc1_n3_t0_1_a := resize(fc1_n3_p2, 26);
-        fc1_n3_t0_1 := fc1_n3_t0_1_a + fc1_n3_p3_neg;
-        fc1_n3_t0_2_b := resize(fc1_n3_bias, 23);
-        fc1_n3_t0_2 := fc1_n3_p4 + fc1_n3_t0_2_b;
-        fc1_n3_t1_0_a := resize(fc1_n3_t0_0, 27);
-        fc1_n3_t1_0_b := resize(fc1_n3_t0_1, 27);
-        fc1_n3_t1_0 := fc1_n3_t1_0_a_d1 + fc1_n3_t1_0_b_d1;
-        fc1_n3_t2_0_b := resize(fc1_n3_t0_2, 27);
-        fc1_n3_t2_0 := fc1_n3_t1_0 + fc1_n3_t2_0_b_d1;
-        fc1_n3_acc := fc1_n3_t2_0;
-        fc1_n3_y_fl := fc1_n3_acc(26 downto 8);
-        fc1_n3_y_half := fc1_n3_acc(7);
-        fc1_n3_y_low := unsigned(fc1_n3_acc(6 downto 0));
-        if fc1_n3_y_low /= 0 then fc1_n3_y_sticky := '1'; else fc1_n3_y_sticky := '0'; end if;
-        fc1_n3_y_lsb := fc1_n3_acc(8);
-        fc1_n3_y_inc_any := fc1_n3_y_sticky or fc1_n3_y_lsb;
-        fc1_n3_y_inc := fc1_n3_y_half and fc1_n3_y_inc_any;
-        fc1_n3_y_incx := (0 => fc1_n3_y_inc, others => '0');
-        fc1_n3_y_rnd := fc1_n3_y_fl_d1 + fc1_n3_y_incx_d1;
-        fc1_n3_y_wrap := fc1_n3_y_rnd(17 downto 0);
-        if fc1_n3_y_rnd > fc1_n3_y_max then fc1_n3_y_ovf_hi := '1'; else fc1_n3_y_ovf_hi := '0'; end if;
-        if fc1_n3_y_rnd < fc1_n3_y_min then fc1_n3_y_ovf_lo := '1'; else fc1_n3_y_ovf_lo := '0'; end if;
-        if fc1_n3_y_ovf_lo = '1' then fc1_n3_y_satlo := fc1_n3_y_minv; else fc1_n3_y_satlo := fc1_n3_y_wrap; end if;
-        if fc1_n3_y_ovf_hi = '1' then fc1_n3_y_sat := fc1_n3_y_maxv; else fc1_n3_y_sat := fc1_n3_y_satlo; end if;
-        fc1_n4_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_4), 25);
-        fc1_n4_p0 := fc1_n4_p0_m(23 downto 0);
-        fc1_n4_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_4), 27);
-        fc1_n4_p1 := fc1_n4_p1_m(25 downto 0);
-        fc1_n4_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_4), 27);
-        fc1_n4_p2 := fc1_n4_p2_m(25 downto 0);
-        fc1_n4_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_4), 25);
-        fc1_n4_p3 := fc1_n4_p3_m(23 downto 0);
-        fc1_n4_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_4), 22);
-        fc1_n4_p4 := fc1_n4_p4_m(20 downto 0);
-        fc1_n4_t0_0_a := resize(fc1_n4_p0, 26);
-        fc1_n4_t0_0 := fc1_n4_t0_0_a + fc1_n4_p1;
-        fc1_n4_t0_1_b := resize(fc1_n4_p3, 26);
-        fc1_n4_t0_1 := fc1_n4_p2 + fc1_n4_t0_1_b;
-        fc1_n4_t0_2_a := resize(fc1_n4_p4, 22);
-        fc1_n4_t0_2_b := resize(fc1_n4_bias, 22);
-        fc1_n4_t0_2 := fc1_n4_t0_2_a + fc1_n4_t0_2_b;
-        fc1_n4_t1_0_a := resize(fc1_n4_t0_0, 27);
-        fc1_n4_t1_0_b := resize(fc1_n4_t0_1, 27);
-        fc1_n4_t1_0 := fc1_n4_t1_0_a_d1 + fc1_n4_t1_0_b_d1;
-        fc1_n4_t2_0_b := resize(fc1_n4_t0_2, 27);
-        fc1_n4_t2_0 := fc1_n4_t1_0 + fc1_n4_t2_0_b_d1;
-        fc1_n4_acc := fc1_n4_t2_0;
-        fc1_n4_y_fl := fc1_n4_acc(26 downto 8);
-        fc1_n4_y_half := fc1_n4_acc(7);
-        fc1_n4_y_low := unsigned(fc1_n4_acc(6 downto 0));
-        if fc1_n4_y_low /= 0 then fc1_n4_y_sticky := '1'; else fc1_n4_y_sticky := '0'; end if;
-        fc1_n4_y_lsb := fc1_n4_acc(8);
-        fc1_n4_y_inc_any := fc1_n4_y_sticky or fc1_n4_y_lsb;
-        fc1_n4_y_inc := fc1_n4_y_half and fc1_n4_y_inc_any;
-        fc1_n4_y_incx := (0 => fc1_n4_y_inc, others => '0');
-        fc1_n4_y_rnd := fc1_n4_y_fl_d1 + fc1_n4_y_incx_d1;
-        fc1_n4_y_wrap := fc1_n4_y_rnd(17 downto 0);
-        if fc1_n4_y_rnd > fc1_n4_y_max then fc1_n4_y_ovf_hi := '1'; else fc1_n4_y_ovf_hi := '0'; end if;
-        if fc1_n4_y_rnd < fc1_n4_y_min then fc1_n4_y_ovf_lo := '1'; else fc1_n4_y_ovf_lo := '0'; end if;
-        if fc1_n4_y_ovf_lo = '1' then fc1_n4_y_satlo := fc1_n4_y_minv; else fc1_n4_y_satlo := fc1_n4_y_wrap; end if;
-        if fc1_n4_y_ovf_hi = '1' then fc1_n4_y_sat := fc1_n4_y_maxv; else fc1_n4_y_sat := fc1_n4_y_satlo; end if;
-        fc1_n5_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_5), 27);
-        fc1_n5_p0 := fc1_n5_p0_m(25 downto 0);
-        fc1_n5_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_5), 26);
-        fc1_n5_p1 := fc1_n5_p1_m(24 downto 0);
-        fc1_n5_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_5), 22);
-        fc1_n5_p2 := fc1_n5_p2_m(20 downto 0);
-        fc1_n5_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_5), 26);
-        fc1_n5_p3 := fc1_n5_p3_m(24 downto 0);
-        fc1_n5_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_5), 26);
-        fc1_n5_p4 := fc1_n5_p4_m(24 downto 0);
-        fc1_n5_t0_0_a := resize(fc1_n5_p0, 27);
-        fc1_n5_t0_0_b := resize(fc1_n5_p1, 27);
-        fc1_n5_t0_0 := fc1_n5_t0_0_a + fc1_n5_t0_0_b;
-        fc1_n5_t0_1_a := resize(fc1_n5_p2, 25);
-        fc1_n5_t0_1 := fc1_n5_t0_1_a + fc1_n5_p3;
-        fc1_n5_t0_2_b := resize(fc1_n5_bias, 25);
-        fc1_n5_t0_2 := fc1_n5_p4 + fc1_n5_t0_2_b;
-        fc1_n5_t1_0_b := resize(fc1_n5_t0_1, 27);
-        fc1_n5_t1_0 := fc1_n5_t0_0_d1 + fc1_n5_t1_0_b_d1;
-        fc1_n5_t2_0_b := resize(fc1_n5_t0_2, 27);
-        fc1_n5_t2_0 := fc1_n5_t1_0 + fc1_n5_t2_0_b_d1;
-        fc1_n5_acc := fc1_n5_t2_0;
-        fc1_n5_y_fl := fc1_n5_acc(26 downto 8);
-        fc1_n5_y_half := fc1_n5_acc(7);
-        fc1_n5_y_low := unsigned(fc1_n5_acc(6 downto 0));
-        if fc1_n5_y_low /= 0 then fc1_n5_y_sticky := '1'; else fc1_n5_y_sticky := '0'; end if;
-        fc1_n5_y_lsb := fc1_n5_acc(8);
-        fc1_n5_y_inc_any := fc1_n5_y_sticky or fc1_n5_y_lsb;
-        fc1_n5_y_inc := fc1_n5_y_half and fc1_n5_y_inc_any;
-        fc1_n5_y_incx := (0 => fc1_n5_y_inc, others => '0');
-        fc1_n5_y_rnd := fc1_n5_y_fl_d1 + fc1_n5_y_incx_d1;
-        fc1_n5_y_wrap := fc1_n5_y_rnd(17 downto 0);
-        if fc1_n5_y_rnd > fc1_n5_y_max then fc1_n5_y_ovf_hi := '1'; else fc1_n5_y_ovf_hi := '0'; end if;
-        if fc1_n5_y_rnd < fc1_n5_y_min then fc1_n5_y_ovf_lo := '1'; else fc1_n5_y_ovf_lo := '0'; end if;
-        if fc1_n5_y_ovf_lo = '1' then fc1_n5_y_satlo := fc1_n5_y_minv; else fc1_n5_y_satlo := fc1_n5_y_wrap; end if;
-        if fc1_n5_y_ovf_hi = '1' then fc1_n5_y_sat := fc1_n5_y_maxv; else fc1_n5_y_sat := fc1_n5_y_satlo; end if;
-        fc1_n6_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_6), 26);
-        fc1_n6_p0 := fc1_n6_p0_m(24 downto 0);
-        fc1_n6_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_6), 27);
-        fc1_n6_p1 := fc1_n6_p1_m(25 downto 0);
-        fc1_n6_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_6), 26);
-        fc1_n6_p2 := fc1_n6_p2_m(24 downto 0);
-        fc1_n6_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_6), 25);
-        fc1_n6_p3 := fc1_n6_p3_m(23 downto 0);
-        fc1_n6_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_6), 26);
-        fc1_n6_p4 := fc1_n6_p4_m(24 downto 0);
-        fc1_n6_t0_0_a := resize(fc1_n6_p0, 27);
-        fc1_n6_t0_0_b := resize(fc1_n6_p1, 27);
-        fc1_n6_t0_0 := fc1_n6_t0_0_a + fc1_n6_t0_0_b;
-        fc1_n6_t0_1_a := resize(fc1_n6_p2, 26);
-        fc1_n6_t0_1_b := resize(fc1_n6_p3, 26);
-        fc1_n6_t0_1 := fc1_n6_t0_1_a + fc1_n6_t0_1_b;
-        fc1_n6_t0_2_b := resize(fc1_n6_bias, 25);
-        fc1_n6_t0_2 := fc1_n6_p4 + fc1_n6_t0_2_b;
-        fc1_n6_t1_0_b := resize(fc1_n6_t0_1, 27);
-        fc1_n6_t1_0 := fc1_n6_t0_0_d1 + fc1_n6_t1_0_b_d1;
-        fc1_n6_t2_0_b := resize(fc1_n6_t0_2, 27);
-        fc1_n6_t2_0 := fc1_n6_t1_0 + fc1_n6_t2_0_b_d1;
-        fc1_n6_acc := fc1_n6_t2_0;
-        fc1_n6_y_fl := fc1_n6_acc(26 downto 8);
-        fc1_n6_y_half := fc1_n6_acc(7);
-        fc1_n6_y_low := unsigned(fc1_n6_acc(6 downto 0));
-        if fc1_n6_y_low /= 0 then fc1_n6_y_sticky := '1'; else fc1_n6_y_sticky := '0'; end if;
-        fc1_n6_y_lsb := fc1_n6_acc(8);
-        fc1_n6_y_inc_any := fc1_n6_y_sticky or fc1_n6_y_lsb;
-        fc1_n6_y_inc := fc1_n6_y_half and fc1_n6_y_inc_any;
-        fc1_n6_y_incx := (0 => fc1_n6_y_inc, others => '0');
-        fc1_n6_y_rnd := fc1_n6_y_fl_d1 + fc1_n6_y_incx_d1;
-        fc1_n6_y_wrap := fc1_n6_y_rnd(17 downto 0);
-        if fc1_n6_y_rnd > fc1_n6_y_max then fc1_n6_y_ovf_hi := '1'; else fc1_n6_y_ovf_hi := '0'; end if;
-        if fc1_n6_y_rnd < fc1_n6_y_min then fc1_n6_y_ovf_lo := '1'; else fc1_n6_y_ovf_lo := '0'; end if;
-        if fc1_n6_y_ovf_lo = '1' then fc1_n6_y_satlo := fc1_n6_y_minv; else fc1_n6_y_satlo := fc1_n6_y_wrap; end if;
-        if fc1_n6_y_ovf_hi = '1' then fc1_n6_y_sat := fc1_n6_y_maxv; else fc1_n6_y_sat := fc1_n6_y_satlo; end if;
-        fc1_n7_p0_m := to_signed(to_integer(fc1_in_0) * to_integer(fc1_w0_7), 25);
-        fc1_n7_p0 := fc1_n7_p0_m(23 downto 0);
-        fc1_n7_p1_m := to_signed(to_integer(fc1_in_1) * to_integer(fc1_w1_7), 23);
-        fc1_n7_p1 := fc1_n7_p1_m(21 downto 0);
-        fc1_n7_p2_m := to_signed(to_integer(fc1_in_2) * to_integer(fc1_w2_7), 25);
-        fc1_n7_p2 := fc1_n7_p2_m(23 downto 0);
-        fc1_n7_p3_m := to_signed(to_integer(fc1_in_3) * to_integer(fc1_w3_7), 25);
-        fc1_n7_p3 := fc1_n7_p3_m(23 downto 0);
-        fc1_n7_p4_m := to_signed(to_integer(fc1_in_4) * to_integer(fc1_w4_7), 26);
-        fc1_n7_p4 := fc1_n7_p4_m(24 downto 0);
-        fc1_n7_t0_0_b := resize(fc1_n7_p1, 24);
-        fc1_n7_t0_0 := fc1_n7_p0 + fc1_n7_t0_0_b;
-        fc1_n7_t0_1_a := resize(fc1_n7_p2, 25);
-        fc1_n7_t0_1_b := resize(fc1_n7_p3, 25);
-        fc1_n7_t0_1 := fc1_n7_t0_1_a + fc1_n7_t0_1_b;
-        fc1_n7_t0_2_b := resize(fc1_n7_bias, 25);
-        fc1_n7_t0_2 := fc1_n7_p4 + fc1_n7_t0_2_b;
-        fc1_n7_t1_0_a := resize(fc1_n7_t0_0, 26);
-        fc1_n7_t1_0_b := resize(fc1_n7_t0_1, 26);
-        fc1_n7_t1_0 := fc1_n7_t1_0_a_d1 + fc1_n7_t1_0_b_d1;
-        fc1_n7_t2_0_b := resize(fc1_n7_t0_2, 26);
-        fc1_n7_t2_0 := fc1_n7_t1_0 + fc1_n7_t2_0_b_d1;
-        fc1_n7_acc := fc1_n7_t2_0;
-        fc1_n7_y_fl := fc1_n7_acc(25 downto 8);
-        fc1_n7_y_half := fc1_n7_acc(7);
-        fc1_n7_y_low := unsigned(fc1_n7_acc(6 downto 0));
-        if fc1_n7_y_low /= 0 then fc1_n7_y_sticky := '1'; else fc1_n7_y_sticky := '0'; end if;
-        fc1_n7_y_lsb := fc1_n7_acc(8);
-        fc1_n7_y_inc_any := fc1_n7_y_sticky or fc1_n7_y_lsb;
-        fc1_n7_y_inc := fc1_n7_y_half and fc1_n7_y_inc_any;
-        fc1_n7_y_incx := (0 => fc1_n7_y_inc, others => '0');
-        fc1_n7_y_rnd := fc1_n7_y_fl_d1 + fc1_n7_y_incx_d1;
-        fc1_n7_y_wrap := fc1_n7_y_rnd(17 downto 0);
-        fc1_n0_t0_0_d1 <= fc1_n0_t0_0;
-        fc1_n0_t1_0_b_d1 <= fc1_n0_t1_0_b;
-        fc1_n0_t2_0_b_d1 <= fc1_n0_t2_0_b;
-        fc1_n0_y_fl_d1 <= fc1_n0_y_fl;
-        fc1_n0_y_incx_d1 <= fc1_n0_y_incx;
-        fc1_n1_t1_0_a_d1 <= fc1_n1_t1_0_a;
-        fc1_n1_t1_0_b_d1 <= fc1_n1_t1_0_b;
-        fc1_n1_t2_0_b_d1 <= fc1_n1_t2_0_b;
-        fc1_n1_y_fl_d1 <= fc1_n1_y_fl;
-        fc1_n1_y_incx_d1 <= fc1_n1_y_incx;
-        fc1_n2_t1_0_a_d1 <= fc1_n2_t1_0_a;
-        fc1_n2_t1_0_b_d1 <= fc1_n2_t1_0_b;
-        fc1_n2_t2_0_b_d1 <= fc1_n2_t2_0_b;
-        fc1_n2_y_fl_d1 <= fc1_n2_y_fl;
-        fc1_n2_y_incx_d1 <= fc1_n2_y_incx;
-        fc1_n3_t1_0_a_d1 <= fc1_n3_t1_0_a;
-        fc1_n3_t1_0_b_d1 <= fc1_n3_t1_0_b;
-        fc1_n3_t2_0_b_d1 <= fc1_n3_t2_0_b;
-        fc1_n3_y_fl_d1 <= fc1_n3_y_fl;
-        fc1_n3_y_incx_d1 <= fc1_n3_y_incx;
-        fc1_n4_t1_0_a_d1 <= fc1_n4_t1_0_a;
-        fc1_n4_t1_0_b_d1 <= fc1_n4_t1_0_b;
-        fc1_n4_t2_0_b_d1 <= fc1_n4_t2_0_b;
-        fc1_n4_y_fl_d1 <= fc1_n4_y_fl;
-        fc1_n4_y_incx_d1 <= fc1_n4_y_incx;
-        fc1_n5_t0_0_d1 <= fc1_n5_t0_0;
-        fc1_n5_t1_0_b_d1 <= fc1_n5_t1_0_b;
-        fc1_n5_t2_0_b_d1 <= fc1_n5_t2_0_b;
-        fc1_n5_y_fl_d1 <= fc1_n5_y_fl;
-        fc1_n5_y_incx_d1 <= fc1_n5_y_incx;
-        fc1_n6_t0_0_d1 <= fc1_n6_t0_0;
-        fc1_n6_t1_0_b_d1 <= fc1_n6_t1_0_b;
-        fc1_n6_t2_0_b_d1 <= fc1_n6_t2_0_b;
-        fc1_n6_y_fl_d1 <= fc1_n6_y_fl;
-        fc1_n6_y_incx_d1 <= fc1_n6_y_incx;
-        fc1_n7_t1_0_a_d1 <= fc1_n7_t1_0_a;
-        fc1_n7_t1_0_b_d1 <= fc1_n7_t1_0_b;
-        fc1_n7_t2_0_b_d1 <= fc1_n7_t2_0_b;
-        fc1_n7_y_fl_d1 <= fc1_n7_y_fl;
-        fc1_n7_y_incx_d1 <= fc1_n7_y_incx;
+        fc1_n3_t0_1 := resize(fc1_n3_p2, 26) + (-resize(fc1_n3_p3_sh, 26));
+        fc1_n3_acc := ((resize(fc1_n3_t1_0_a_d1, 27) + resize(fc1_n3_t1_0_b_d1, 27)) + resize(fc1_n3_t2_0_b_d1, 27));
+        if unsigned(fc1_n3_acc(6 downto 0)) /= 0 then fc1_n3_y_sticky := '1'; else fc1_n3_y_sticky := '0'; end if;
+        fc1_n3_y_rnd := fc1_n3_y_fl_d1 + (to_signed(0, 18) & fc1_n3_y_incx_d1);
+        if fc1_n3_y_rnd > to_signed(131071, 19) then fc1_n3_y_sat := to_signed(131071, 18); elsif fc1_n3_y_rnd < to_signed(-131072, 19) then fc1_n3_y_sat := to_signed(-131072, 18); else fc1_n3_y_sat := fc1_n3_y_rnd(17 downto 0); end if;
+        fc1_n4_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-57)) mod 2**24, 24));
+        fc1_n4_p3 := signed(to_unsigned((to_integer(fc1_in_3) * 41) mod 2**24, 24));
+        fc1_n4_p4 := signed(to_unsigned((to_integer(fc1_in_4) * 6) mod 2**21, 21));
+        fc1_n4_acc := ((resize(fc1_n4_t1_0_a_d1, 27) + resize(fc1_n4_t1_0_b_d1, 27)) + resize(fc1_n4_t2_0_b_d1, 27));
+        if unsigned(fc1_n4_acc(6 downto 0)) /= 0 then fc1_n4_y_sticky := '1'; else fc1_n4_y_sticky := '0'; end if;
+        fc1_n4_y_rnd := fc1_n4_y_fl_d1 + (to_signed(0, 18) & fc1_n4_y_incx_d1);
+        if fc1_n4_y_rnd > to_signed(131071, 19) then fc1_n4_y_sat := to_signed(131071, 18); elsif fc1_n4_y_rnd < to_signed(-131072, 19) then fc1_n4_y_sat := to_signed(-131072, 18); else fc1_n4_y_sat := fc1_n4_y_rnd(17 downto 0); end if;
+        fc1_n5_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-173)) mod 2**26, 26));
+        fc1_n5_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-89)) mod 2**25, 25));
+        fc1_n5_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 7) mod 2**21, 21));
+        fc1_n5_acc := ((fc1_n5_t0_0_d1 + resize(fc1_n5_t1_0_b_d1, 27)) + resize(fc1_n5_t2_0_b_d1, 27));
+        if unsigned(fc1_n5_acc(6 downto 0)) /= 0 then fc1_n5_y_sticky := '1'; else fc1_n5_y_sticky := '0'; end if;
+        fc1_n5_y_rnd := fc1_n5_y_fl_d1 + (to_signed(0, 18) & fc1_n5_y_incx_d1);
+        if fc1_n5_y_rnd > to_signed(131071, 19) then fc1_n5_y_sat := to_signed(131071, 18); elsif fc1_n5_y_rnd < to_signed(-131072, 19) then fc1_n5_y_sat := to_signed(-131072, 18); else fc1_n5_y_sat := fc1_n5_y_rnd(17 downto 0); end if;
+        fc1_n6_p0 := signed(to_unsigned((to_integer(fc1_in_0) * (-112)) mod 2**25, 25));
+        fc1_n6_p1 := signed(to_unsigned((to_integer(fc1_in_1) * 145) mod 2**26, 26));
+        fc1_n6_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 125) mod 2**25, 25));
+        fc1_n6_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-45)) mod 2**24, 24));
+        fc1_n6_acc := ((fc1_n6_t0_0_d1 + resize(fc1_n6_t1_0_b_d1, 27)) + resize(fc1_n6_t2_0_b_d1, 27));
+        if unsigned(fc1_n6_acc(6 downto 0)) /= 0 then fc1_n6_y_sticky := '1'; else fc1_n6_y_sticky := '0'; end if;
+        fc1_n6_y_rnd := fc1_n6_y_fl_d1 + (to_signed(0, 18) & fc1_n6_y_incx_d1);
+        if fc1_n6_y_rnd > to_signed(131071, 19) then fc1_n6_y_sat := to_signed(131071, 18); elsif fc1_n6_y_rnd < to_signed(-131072, 19) then fc1_n6_y_sat := to_signed(-131072, 18); else fc1_n6_y_sat := fc1_n6_y_rnd(17 downto 0); end if;
+        fc1_n7_p1 := signed(to_unsigned((to_integer(fc1_in_1) * (-11)) mod 2**22, 22));
+        fc1_n7_p2 := signed(to_unsigned((to_integer(fc1_in_2) * 50) mod 2**24, 24));
+        fc1_n7_p3 := signed(to_unsigned((to_integer(fc1_in_3) * (-44)) mod 2**24, 24));
+        fc1_n7_acc := ((resize(fc1_n7_t1_0_a_d1, 26) + resize(fc1_n7_t1_0_b_d1, 26)) + resize(fc1_n7_t2_0_b_d1, 26));
+        if unsigned(fc1_n7_acc(6 downto 0)) /= 0 then fc1_n7_y_sticky := '1'; else fc1_n7_y_sticky := '0'; end if;
+        fc1_n7_y_rnd := fc1_n7_y_fl_d1 + (to_signed(0, 17) & fc1_n7_y_incx_d1);
+        fc1_n0_t0_0_d1 <= resize(fc1_n0_p0, 27) + resize(fc1_n0_p1, 27);
+        fc1_n0_t1_0_b_d1 <= resize(fc1_n0_p2, 26) + signed(to_unsigned((to_integer(fc1_in_3) * (-166)) mod 2**26, 26)); -- weight -0.6484375
+        fc1_n0_t2_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * (-23)) mod 2**23, 23)) + to_signed(-49152, 23); -- weight -0.08984375
+        fc1_n0_y_fl_d1 <= fc1_n0_acc(27 downto 8);
+        fc1_n0_y_incx_d1 <= fc1_n0_acc(7) and (fc1_n0_y_sticky or fc1_n0_acc(8));
+        fc1_n1_t1_0_a_d1 <= resize(fc1_n1_p0, 26) + resize(fc1_n1_p1, 26);
+        fc1_n1_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * (-142)) mod 2**26, 26)) + resize(fc1_n1_p3, 26); -- weight -0.5546875
+        fc1_n1_t2_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 28) mod 2**23, 23)) + to_signed(36864, 23); -- weight 0.109375
+        fc1_n1_y_fl_d1 <= fc1_n1_acc(26 downto 8);
+        fc1_n1_y_incx_d1 <= fc1_n1_acc(7) and (fc1_n1_y_sticky or fc1_n1_acc(8));
+        fc1_n2_t1_0_a_d1 <= resize(fc1_n2_p0, 25) + resize(fc1_n2_p1, 25);
+        fc1_n2_t1_0_b_d1 <= resize(fc1_n2_p2, 25) + resize(fc1_n2_p3, 25);
+        fc1_n2_t2_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 134) mod 2**26, 26)) + to_signed(-151552, 26); -- weight 0.5234375
+        fc1_n2_y_fl_d1 <= fc1_n2_acc(26 downto 8);
+        fc1_n2_y_incx_d1 <= fc1_n2_acc(7) and (fc1_n2_y_sticky or fc1_n2_acc(8));
+        fc1_n3_t1_0_a_d1 <= resize(fc1_n3_p0, 25) + resize(fc1_n3_p1, 25);
+        fc1_n3_t1_0_b_d1 <= fc1_n3_t0_1;
+        fc1_n3_t2_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * (-24)) mod 2**23, 23)) + to_signed(-57344, 23); -- weight -0.09375
+        fc1_n3_y_fl_d1 <= fc1_n3_acc(26 downto 8);
+        fc1_n3_y_incx_d1 <= fc1_n3_acc(7) and (fc1_n3_y_sticky or fc1_n3_acc(8));
+        fc1_n4_t1_0_a_d1 <= resize(fc1_n4_p0, 26) + signed(to_unsigned((to_integer(fc1_in_1) * 139) mod 2**26, 26)); -- weight 0.54296875
+        fc1_n4_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_2) * 142) mod 2**26, 26)) + resize(fc1_n4_p3, 26); -- weight 0.5546875
+        fc1_n4_t2_0_b_d1 <= resize(fc1_n4_p4, 22) + to_signed(507904, 22);
+        fc1_n4_y_fl_d1 <= fc1_n4_acc(26 downto 8);
+        fc1_n4_y_incx_d1 <= fc1_n4_acc(7) and (fc1_n4_y_sticky or fc1_n4_acc(8));
+        fc1_n5_t0_0_d1 <= resize(fc1_n5_p0, 27) + resize(fc1_n5_p1, 27);
+        fc1_n5_t1_0_b_d1 <= resize(fc1_n5_p2, 25) + signed(to_unsigned((to_integer(fc1_in_3) * 117) mod 2**25, 25)); -- weight 0.45703125
+        fc1_n5_t2_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * (-98)) mod 2**25, 25)) + to_signed(-4096, 25); -- weight -0.3828125
+        fc1_n5_y_fl_d1 <= fc1_n5_acc(26 downto 8);
+        fc1_n5_y_incx_d1 <= fc1_n5_acc(7) and (fc1_n5_y_sticky or fc1_n5_acc(8));
+        fc1_n6_t0_0_d1 <= resize(fc1_n6_p0, 27) + resize(fc1_n6_p1, 27);
+        fc1_n6_t1_0_b_d1 <= resize(fc1_n6_p2, 26) + resize(fc1_n6_p3, 26);
+        fc1_n6_t2_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * 66) mod 2**25, 25)) + to_signed(339968, 25); -- weight 0.2578125
+        fc1_n6_y_fl_d1 <= fc1_n6_acc(26 downto 8);
+        fc1_n6_y_incx_d1 <= fc1_n6_acc(7) and (fc1_n6_y_sticky or fc1_n6_acc(8));
+        fc1_n7_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc1_in_0) * (-49)) mod 2**24, 24)) + resize(fc1_n7_p1, 24); -- weight -0.19140625
+        fc1_n7_t1_0_b_d1 <= resize(fc1_n7_p2, 25) + resize(fc1_n7_p3, 25);
+        fc1_n7_t2_0_b_d1 <= signed(to_unsigned((to_integer(fc1_in_4) * (-89)) mod 2**25, 25)) + to_signed(438272, 25); -- weight -0.34765625
+        fc1_n7_y_fl_d1 <= fc1_n7_acc(25 downto 8);
+        fc1_n7_y_incx_d1 <= fc1_n7_acc(7) and (fc1_n7_y_sticky or fc1_n7_acc(8));
         fc1_out_0 <= fc1_n0_y_sat;
         fc1_out_1 <= fc1_n1_y_sat;
         fc1_out_2 <= fc1_n2_y_sat;
@@ -795,7 +253,7 @@ begin
         fc1_out_4 <= fc1_n4_y_sat;
         fc1_out_5 <= fc1_n5_y_sat;
         fc1_out_6 <= fc1_n6_y_sat;
-        fc1_out_7 <= fc1_n7_y_wrap;
+        fc1_out_7 <= fc1_n7_y_rnd(17 downto 0);
       end if;
     end if;
   end process;

@@ -19,159 +19,62 @@ entity muon_recal_fc2 is
 end entity muon_recal_fc2;
 
 architecture rtl of muon_recal_fc2 is
-  constant fc2_w0_0 : signed(6 downto 0) := "0111100"; -- weight 0.234375
-  constant fc2_w1_0 : signed(7 downto 0) := "10110110"; -- weight -0.2890625
-  constant fc2_w2_0 : signed(7 downto 0) := "10001101"; -- weight -0.44921875
-  constant fc2_w3_0 : signed(7 downto 0) := "01100110"; -- weight 0.3984375
-  constant fc2_w4_0 : signed(8 downto 0) := "101101111"; -- weight -0.56640625
-  constant fc2_w5_0 : signed(5 downto 0) := "010011"; -- weight 0.07421875
-  constant fc2_w6_0 : signed(6 downto 0) := "1000010"; -- weight -0.2421875
-  constant fc2_w7_0 : signed(8 downto 0) := "101110011"; -- weight -0.55078125
-  constant fc2_n0_bias : signed(16 downto 0) := "01101000000000000"; -- bias 0.05078125
-  signal fc2_n0_t1_0_a_d1 : signed(25 downto 0);
-  signal fc2_n0_t1_0_b_d1 : signed(25 downto 0);
-  signal fc2_n0_t1_1_a_d1 : signed(26 downto 0);
-  signal fc2_n0_t1_1_b_d1 : signed(26 downto 0);
-  signal fc2_n0_t3_0_b_d1 : signed(27 downto 0);
+  signal fc2_n0_t1_0_a_d1 : signed(24 downto 0);
+  signal fc2_n0_t1_0_b_d1 : signed(24 downto 0);
+  signal fc2_n0_t1_1_a_d1 : signed(25 downto 0);
+  signal fc2_n0_t1_1_b_d1 : signed(25 downto 0);
   signal fc2_n0_y_half_d1 : std_logic;
   signal fc2_n0_y_inc_any_d1 : std_logic;
   signal fc2_n0_y_fl_d1 : signed(19 downto 0);
-  constant fc2_n0_y_min : signed(19 downto 0) := "11100000000000000000";
-  constant fc2_n0_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc2_w0_1 : signed(6 downto 0) := "1011110"; -- weight -0.1328125
-  constant fc2_w1_1 : signed(5 downto 0) := "011000"; -- weight 0.09375
-  constant fc2_w2_1 : signed(7 downto 0) := "01010010"; -- weight 0.3203125
-  constant fc2_w3_1 : signed(7 downto 0) := "10000010"; -- weight -0.4921875
-  constant fc2_w4_1 : signed(5 downto 0) := "011110"; -- weight 0.1171875
-  constant fc2_w5_1 : signed(7 downto 0) := "10000110"; -- weight -0.4765625
-  constant fc2_w6_1 : signed(6 downto 0) := "0110000"; -- weight 0.1875
-  constant fc2_w7_1 : signed(4 downto 0) := "01001"; -- weight 0.03515625
-  constant fc2_n1_bias : signed(19 downto 0) := "10010110000000000000"; -- bias -0.4140625
-  signal fc2_n1_t1_0_a_d1 : signed(25 downto 0);
-  signal fc2_n1_t1_0_b_d1 : signed(25 downto 0);
+  signal fc2_n1_t1_0_a_d1 : signed(23 downto 0);
+  signal fc2_n1_t1_0_b_d1 : signed(24 downto 0);
   signal fc2_n1_t0_2_d1 : signed(24 downto 0);
-  signal fc2_n1_t1_1_b_d1 : signed(24 downto 0);
-  signal fc2_n1_t3_0_b_d1 : signed(26 downto 0);
+  signal fc2_n1_t1_1_b_d1 : signed(23 downto 0);
   signal fc2_n1_y_half_d1 : std_logic;
   signal fc2_n1_y_inc_any_d1 : std_logic;
   signal fc2_n1_y_fl_d1 : signed(18 downto 0);
-  constant fc2_n1_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc2_n1_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc2_w0_2 : signed(4 downto 0) := "10011"; -- weight -0.05078125
-  constant fc2_w1_2 : signed(6 downto 0) := "1011000"; -- weight -0.15625
-  constant fc2_w2_2 : signed(5 downto 0) := "010110"; -- weight 0.0859375
-  constant fc2_w3_2 : signed(7 downto 0) := "01010001"; -- weight 0.31640625
-  constant fc2_w4_2 : signed(7 downto 0) := "10011000"; -- weight -0.40625
-  constant fc2_w5_2 : signed(7 downto 0) := "01000111"; -- weight 0.27734375
-  constant fc2_w7_2 : signed(8 downto 0) := "101110000"; -- weight -0.5625
-  constant fc2_n2_bias : signed(19 downto 0) := "01111101000000000000"; -- bias 0.48828125
-  signal fc2_n2_t1_0_a_d1 : signed(24 downto 0);
+  signal fc2_n2_t1_0_a_d1 : signed(23 downto 0);
   signal fc2_n2_t0_1_d1 : signed(24 downto 0);
-  signal fc2_n2_t1_1_a_d1 : signed(25 downto 0);
+  signal fc2_n2_t1_1_a_d1 : signed(24 downto 0);
   signal fc2_n2_t0_3_d1 : signed(25 downto 0);
-  signal fc2_n2_t3_0_b_d1 : signed(26 downto 0);
   signal fc2_n2_y_half_d1 : std_logic;
   signal fc2_n2_y_inc_any_d1 : std_logic;
   signal fc2_n2_y_fl_d1 : signed(18 downto 0);
-  constant fc2_n2_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc2_n2_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc2_w0_3 : signed(8 downto 0) := "010011010"; -- weight 0.6015625
-  constant fc2_w1_3 : signed(7 downto 0) := "01100000"; -- weight 0.375
-  constant fc2_w2_3 : signed(5 downto 0) := "010001"; -- weight 0.06640625
-  constant fc2_w3_3 : signed(8 downto 0) := "101110111"; -- weight -0.53515625
-  constant fc2_w4_3 : signed(6 downto 0) := "0100110"; -- weight 0.1484375
-  constant fc2_w5_3 : signed(6 downto 0) := "0100001"; -- weight 0.12890625
-  constant fc2_w6_3 : signed(8 downto 0) := "010001001"; -- weight 0.53515625
-  constant fc2_w7_3 : signed(7 downto 0) := "10100010"; -- weight -0.3671875
-  constant fc2_n3_bias : signed(19 downto 0) := "10111000000000000000"; -- bias -0.28125
-  signal fc2_n3_t1_0_a_d1 : signed(26 downto 0);
-  signal fc2_n3_t1_0_b_d1 : signed(26 downto 0);
-  signal fc2_n3_t1_1_a_d1 : signed(25 downto 0);
+  signal fc2_n3_t1_0_a_d1 : signed(25 downto 0);
+  signal fc2_n3_t1_0_b_d1 : signed(25 downto 0);
+  signal fc2_n3_t1_1_a_d1 : signed(24 downto 0);
   signal fc2_n3_t0_3_d1 : signed(25 downto 0);
-  signal fc2_n3_t3_0_b_d1 : signed(26 downto 0);
   signal fc2_n3_y_half_d1 : std_logic;
   signal fc2_n3_y_inc_any_d1 : std_logic;
   signal fc2_n3_y_fl_d1 : signed(18 downto 0);
-  constant fc2_n3_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc2_n3_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc2_w0_4 : signed(8 downto 0) := "010011001"; -- weight 0.59765625
-  constant fc2_w1_4 : signed(6 downto 0) := "1000011"; -- weight -0.23828125
-  constant fc2_w2_4 : signed(3 downto 0) := "0101"; -- weight 0.01953125
-  constant fc2_w3_4 : signed(6 downto 0) := "1000010"; -- weight -0.2421875
-  constant fc2_w4_4 : signed(7 downto 0) := "01111001"; -- weight 0.47265625
-  constant fc2_w5_4 : signed(7 downto 0) := "01000010"; -- weight 0.2578125
-  constant fc2_w6_4 : signed(8 downto 0) := "101110001"; -- weight -0.55859375
-  constant fc2_w7_4 : signed(7 downto 0) := "01100000"; -- weight 0.375
-  constant fc2_n4_bias : signed(20 downto 0) := "010010100000000000000"; -- bias 0.578125
   signal fc2_n4_t0_0_d1 : signed(25 downto 0);
-  signal fc2_n4_t1_0_b_d1 : signed(25 downto 0);
-  signal fc2_n4_t1_1_a_d1 : signed(26 downto 0);
-  signal fc2_n4_t1_1_b_d1 : signed(26 downto 0);
-  signal fc2_n4_t3_0_b_d1 : signed(26 downto 0);
+  signal fc2_n4_t1_0_b_d1 : signed(23 downto 0);
+  signal fc2_n4_t1_1_a_d1 : signed(25 downto 0);
+  signal fc2_n4_t1_1_b_d1 : signed(25 downto 0);
   signal fc2_n4_y_half_d1 : std_logic;
   signal fc2_n4_y_inc_any_d1 : std_logic;
   signal fc2_n4_y_fl_d1 : signed(18 downto 0);
-  constant fc2_n4_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc2_n4_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc2_n4_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc2_n4_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc2_w0_5 : signed(7 downto 0) := "10000001"; -- weight -0.49609375
-  constant fc2_w1_5 : signed(8 downto 0) := "101101100"; -- weight -0.578125
-  constant fc2_w2_5 : signed(6 downto 0) := "0111010"; -- weight 0.2265625
-  constant fc2_w3_5 : signed(7 downto 0) := "01001100"; -- weight 0.296875
-  constant fc2_w4_5 : signed(7 downto 0) := "01111001"; -- weight 0.47265625
-  constant fc2_w5_5 : signed(6 downto 0) := "0110111"; -- weight 0.21484375
-  constant fc2_w6_5 : signed(6 downto 0) := "0111110"; -- weight 0.2421875
-  constant fc2_w7_5 : signed(7 downto 0) := "10100111"; -- weight -0.34765625
-  constant fc2_n5_bias : signed(15 downto 0) := "0111000000000000"; -- bias 0.02734375
   signal fc2_n5_t0_0_d1 : signed(26 downto 0);
-  signal fc2_n5_t1_0_b_d1 : signed(26 downto 0);
+  signal fc2_n5_t1_0_b_d1 : signed(25 downto 0);
   signal fc2_n5_t0_2_d1 : signed(25 downto 0);
-  signal fc2_n5_t1_1_b_d1 : signed(25 downto 0);
-  signal fc2_n5_t3_0_b_d1 : signed(26 downto 0);
+  signal fc2_n5_t1_1_b_d1 : signed(24 downto 0);
   signal fc2_n5_y_half_d1 : std_logic;
   signal fc2_n5_y_inc_any_d1 : std_logic;
   signal fc2_n5_y_fl_d1 : signed(18 downto 0);
-  constant fc2_n5_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc2_n5_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc2_n5_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc2_n5_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc2_w0_6 : signed(8 downto 0) := "010001101"; -- weight 0.55078125
-  constant fc2_w1_6 : signed(8 downto 0) := "010000111"; -- weight 0.52734375
-  constant fc2_w2_6 : signed(4 downto 0) := "01011"; -- weight 0.04296875
-  constant fc2_w3_6 : signed(7 downto 0) := "10110001"; -- weight -0.30859375
-  constant fc2_w4_6 : signed(7 downto 0) := "01011011"; -- weight 0.35546875
-  constant fc2_w5_6 : signed(6 downto 0) := "0110110"; -- weight 0.2109375
-  constant fc2_w6_6 : signed(6 downto 0) := "0101010"; -- weight 0.1640625
-  constant fc2_w7_6 : signed(6 downto 0) := "0101110"; -- weight 0.1796875
-  constant fc2_n6_bias : signed(19 downto 0) := "01001111000000000000"; -- bias 0.30859375
   signal fc2_n6_t0_0_d1 : signed(26 downto 0);
-  signal fc2_n6_t1_0_b_d1 : signed(26 downto 0);
+  signal fc2_n6_t1_0_b_d1 : signed(24 downto 0);
   signal fc2_n6_t0_2_d1 : signed(25 downto 0);
-  signal fc2_n6_t1_1_b_d1 : signed(25 downto 0);
-  signal fc2_n6_t3_0_b_d1 : signed(27 downto 0);
+  signal fc2_n6_t1_1_b_d1 : signed(24 downto 0);
   signal fc2_n6_y_half_d1 : std_logic;
   signal fc2_n6_y_inc_any_d1 : std_logic;
   signal fc2_n6_y_fl_d1 : signed(19 downto 0);
-  constant fc2_n6_y_max : signed(19 downto 0) := "00011111111111111111";
-  constant fc2_n6_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc2_w0_7 : signed(8 downto 0) := "010000101"; -- weight 0.51953125
-  constant fc2_w1_7 : signed(7 downto 0) := "01111110"; -- weight 0.4921875
-  constant fc2_w3_7 : signed(8 downto 0) := "101101010"; -- weight -0.5859375
-  constant fc2_w4_7 : signed(7 downto 0) := "01111001"; -- weight 0.47265625
-  constant fc2_w5_7 : signed(8 downto 0) := "010011010"; -- weight 0.6015625
-  constant fc2_w6_7 : signed(6 downto 0) := "0111110"; -- weight 0.2421875
-  constant fc2_n7_bias : signed(19 downto 0) := "01010100000000000000"; -- bias 0.328125
   signal fc2_n7_t0_0_d1 : signed(26 downto 0);
-  signal fc2_n7_t1_0_b_d1 : signed(26 downto 0);
+  signal fc2_n7_t1_0_b_d1 : signed(25 downto 0);
   signal fc2_n7_t0_2_d1 : signed(26 downto 0);
-  signal fc2_n7_t1_1_b_d1 : signed(26 downto 0);
-  signal fc2_n7_t3_0_b_d1 : signed(27 downto 0);
+  signal fc2_n7_t1_1_b_d1 : signed(23 downto 0);
   signal fc2_n7_y_half_d1 : std_logic;
   signal fc2_n7_y_inc_any_d1 : std_logic;
   signal fc2_n7_y_fl_d1 : signed(19 downto 0);
-  constant fc2_n7_y_max : signed(19 downto 0) := "00011111111111111111";
-  constant fc2_n7_y_maxv : signed(17 downto 0) := "011111111111111111";
   signal fc2_out_0 : signed(17 downto 0);
   signal fc2_out_1 : signed(17 downto 0);
   signal fc2_out_2 : signed(17 downto 0);
@@ -183,891 +86,284 @@ architecture rtl of muon_recal_fc2 is
 begin
   out_data <= std_logic_vector(fc2_out_7) & std_logic_vector(fc2_out_6) & std_logic_vector(fc2_out_5) & std_logic_vector(fc2_out_4) & std_logic_vector(fc2_out_3) & std_logic_vector(fc2_out_2) & std_logic_vector(fc2_out_1) & std_logic_vector(fc2_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable fc2_in_0 : unsigned(16 downto 0);
-    variable fc2_in_1 : unsigned(16 downto 0);
-    variable fc2_in_2 : unsigned(16 downto 0);
-    variable fc2_in_3 : unsigned(16 downto 0);
-    variable fc2_in_4 : unsigned(16 downto 0);
-    variable fc2_in_5 : unsigned(16 downto 0);
-    variable fc2_in_6 : unsigned(16 downto 0);
-    variable fc2_in_7 : unsigned(16 downto 0);
-    variable fc2_in_0_s : unsigned(17 downto 0);
     variable fc2_in_0_s_2 : signed(17 downto 0);
-    variable fc2_n0_p0_m : signed(24 downto 0);
-    variable fc2_n0_p0 : signed(23 downto 0);
-    variable fc2_in_1_s : unsigned(17 downto 0);
+    variable fc2_n0_p0 : signed(23 downto 0); -- weight 0.234375
     variable fc2_in_1_s_2 : signed(17 downto 0);
-    variable fc2_n0_p1_m : signed(25 downto 0);
-    variable fc2_n0_p1 : signed(24 downto 0);
-    variable fc2_in_2_s : unsigned(17 downto 0);
     variable fc2_in_2_s_2 : signed(17 downto 0);
-    variable fc2_n0_p2_m : signed(25 downto 0);
-    variable fc2_n0_p2 : signed(24 downto 0);
-    variable fc2_in_3_s : unsigned(17 downto 0);
     variable fc2_in_3_s_2 : signed(17 downto 0);
-    variable fc2_n0_p3_m : signed(25 downto 0);
-    variable fc2_n0_p3 : signed(24 downto 0);
-    variable fc2_in_4_s : unsigned(17 downto 0);
     variable fc2_in_4_s_2 : signed(17 downto 0);
-    variable fc2_n0_p4_m : signed(26 downto 0);
-    variable fc2_n0_p4 : signed(25 downto 0);
-    variable fc2_in_5_s : unsigned(17 downto 0);
     variable fc2_in_5_s_2 : signed(17 downto 0);
-    variable fc2_n0_p5_m : signed(23 downto 0);
-    variable fc2_n0_p5 : signed(22 downto 0);
-    variable fc2_in_6_s : unsigned(17 downto 0);
+    variable fc2_n0_p5 : signed(22 downto 0); -- weight 0.07421875
     variable fc2_in_6_s_2 : signed(17 downto 0);
-    variable fc2_n0_p6_m : signed(24 downto 0);
-    variable fc2_n0_p6 : signed(23 downto 0);
-    variable fc2_in_7_s : unsigned(17 downto 0);
+    variable fc2_n0_p6 : signed(23 downto 0); -- weight -0.2421875
     variable fc2_in_7_s_2 : signed(17 downto 0);
-    variable fc2_n0_p7_m : signed(26 downto 0);
-    variable fc2_n0_p7 : signed(25 downto 0);
-    variable fc2_n0_t0_0_a : signed(24 downto 0);
-    variable fc2_n0_t0_0 : signed(24 downto 0);
-    variable fc2_n0_t0_1 : signed(24 downto 0);
-    variable fc2_n0_t0_2_b : signed(25 downto 0);
-    variable fc2_n0_t0_2 : signed(25 downto 0);
-    variable fc2_n0_t0_3_a : signed(25 downto 0);
-    variable fc2_n0_t0_3 : signed(25 downto 0);
-    variable fc2_n0_t1_0_a : signed(25 downto 0);
-    variable fc2_n0_t1_0_b : signed(25 downto 0);
+    variable fc2_n0_t0_1 : signed(24 downto 0); -- weight -0.44921875; weight 0.3984375
     variable fc2_n0_t1_0 : signed(25 downto 0);
-    variable fc2_n0_t1_1_a : signed(26 downto 0);
-    variable fc2_n0_t1_1_b : signed(26 downto 0);
     variable fc2_n0_t1_1 : signed(26 downto 0);
-    variable fc2_n0_t2_0_a : signed(27 downto 0);
-    variable fc2_n0_t2_0_b : signed(27 downto 0);
-    variable fc2_n0_t2_0 : signed(27 downto 0);
-    variable fc2_n0_t3_0_b : signed(27 downto 0);
-    variable fc2_n0_t3_0 : signed(27 downto 0);
     variable fc2_n0_acc : signed(27 downto 0);
-    variable fc2_n0_y_fl : signed(19 downto 0);
-    variable fc2_n0_y_half : std_logic;
-    variable fc2_n0_y_low : unsigned(6 downto 0);
     variable fc2_n0_y_sticky : std_logic;
-    variable fc2_n0_y_lsb : std_logic;
-    variable fc2_n0_y_inc_any : std_logic;
     variable fc2_n0_y_inc : std_logic;
-    variable fc2_n0_y_incx : signed(19 downto 0);
     variable fc2_n0_y_rnd : signed(19 downto 0);
-    variable fc2_n0_y_wrap : signed(17 downto 0);
-    variable fc2_n0_y_ovf_lo : std_logic;
     variable fc2_n0_y_satlo : signed(17 downto 0);
-    variable fc2_n1_p0_m : signed(24 downto 0);
-    variable fc2_n1_p0 : signed(23 downto 0);
-    variable fc2_n1_p1_m : signed(23 downto 0);
-    variable fc2_n1_p1 : signed(22 downto 0);
-    variable fc2_n1_p2_m : signed(25 downto 0);
-    variable fc2_n1_p2 : signed(24 downto 0);
-    variable fc2_n1_p3_m : signed(25 downto 0);
-    variable fc2_n1_p3 : signed(24 downto 0);
-    variable fc2_n1_p4_m : signed(23 downto 0);
-    variable fc2_n1_p4 : signed(22 downto 0);
-    variable fc2_n1_p5_m : signed(25 downto 0);
-    variable fc2_n1_p5 : signed(24 downto 0);
-    variable fc2_n1_p6_m : signed(24 downto 0);
-    variable fc2_n1_p6 : signed(23 downto 0);
-    variable fc2_n1_p7_m : signed(22 downto 0);
-    variable fc2_n1_p7 : signed(21 downto 0);
-    variable fc2_n1_t0_0_b : signed(23 downto 0);
-    variable fc2_n1_t0_0 : signed(23 downto 0);
-    variable fc2_n1_t0_1 : signed(24 downto 0);
-    variable fc2_n1_t0_2_a : signed(24 downto 0);
-    variable fc2_n1_t0_2 : signed(24 downto 0);
-    variable fc2_n1_t0_3_b : signed(23 downto 0);
-    variable fc2_n1_t0_3 : signed(23 downto 0);
-    variable fc2_n1_t1_0_a : signed(25 downto 0);
-    variable fc2_n1_t1_0_b : signed(25 downto 0);
+    variable fc2_n1_p1 : signed(22 downto 0); -- weight 0.09375
+    variable fc2_n1_p4 : signed(22 downto 0); -- weight 0.1171875
+    variable fc2_n1_p7 : signed(21 downto 0); -- weight 0.03515625
+    variable fc2_n1_t0_1 : signed(24 downto 0); -- weight 0.3203125; weight -0.4921875
     variable fc2_n1_t1_0 : signed(25 downto 0);
-    variable fc2_n1_t1_1_b : signed(24 downto 0);
     variable fc2_n1_t1_1 : signed(24 downto 0);
-    variable fc2_n1_t2_0_a : signed(26 downto 0);
-    variable fc2_n1_t2_0_b : signed(26 downto 0);
-    variable fc2_n1_t2_0 : signed(26 downto 0);
-    variable fc2_n1_t3_0_b : signed(26 downto 0);
-    variable fc2_n1_t3_0 : signed(26 downto 0);
     variable fc2_n1_acc : signed(26 downto 0);
-    variable fc2_n1_y_fl : signed(18 downto 0);
-    variable fc2_n1_y_half : std_logic;
-    variable fc2_n1_y_low : unsigned(6 downto 0);
     variable fc2_n1_y_sticky : std_logic;
-    variable fc2_n1_y_lsb : std_logic;
-    variable fc2_n1_y_inc_any : std_logic;
     variable fc2_n1_y_inc : std_logic;
-    variable fc2_n1_y_incx : signed(18 downto 0);
     variable fc2_n1_y_rnd : signed(18 downto 0);
-    variable fc2_n1_y_wrap : signed(17 downto 0);
-    variable fc2_n1_y_ovf_lo : std_logic;
     variable fc2_n1_y_satlo : signed(17 downto 0);
-    variable fc2_n2_p0_m : signed(22 downto 0);
-    variable fc2_n2_p0 : signed(21 downto 0);
-    variable fc2_n2_p1_m : signed(24 downto 0);
-    variable fc2_n2_p1 : signed(23 downto 0);
-    variable fc2_n2_p2_m : signed(23 downto 0);
-    variable fc2_n2_p2 : signed(22 downto 0);
-    variable fc2_n2_p3_m : signed(25 downto 0);
-    variable fc2_n2_p3 : signed(24 downto 0);
-    variable fc2_n2_p4_m : signed(25 downto 0);
-    variable fc2_n2_p4 : signed(24 downto 0);
-    variable fc2_n2_p5_m : signed(25 downto 0);
-    variable fc2_n2_p5 : signed(24 downto 0);
+    variable fc2_n2_p0 : signed(21 downto 0); -- weight -0.05078125
+    variable fc2_n2_p2 : signed(22 downto 0); -- weight 0.0859375
     variable fc2_n2_p6_sh : signed(18 downto 0);
-    variable fc2_n2_p6_e : signed(19 downto 0);
     variable fc2_n2_p6_neg : signed(19 downto 0);
     variable fc2_n2_p6 : signed(18 downto 0);
-    variable fc2_n2_p7_m : signed(26 downto 0);
-    variable fc2_n2_p7 : signed(25 downto 0);
-    variable fc2_n2_t0_0_a : signed(23 downto 0);
-    variable fc2_n2_t0_0 : signed(23 downto 0);
-    variable fc2_n2_t0_1_a : signed(24 downto 0);
-    variable fc2_n2_t0_1 : signed(24 downto 0);
-    variable fc2_n2_t0_2 : signed(24 downto 0);
-    variable fc2_n2_t0_3_a : signed(25 downto 0);
-    variable fc2_n2_t0_3 : signed(25 downto 0);
-    variable fc2_n2_t1_0_a : signed(24 downto 0);
+    variable fc2_n2_t0_2 : signed(24 downto 0); -- weight -0.40625; weight 0.27734375
     variable fc2_n2_t1_0 : signed(24 downto 0);
-    variable fc2_n2_t1_1_a : signed(25 downto 0);
     variable fc2_n2_t1_1 : signed(25 downto 0);
-    variable fc2_n2_t2_0_a : signed(26 downto 0);
-    variable fc2_n2_t2_0_b : signed(26 downto 0);
-    variable fc2_n2_t2_0 : signed(26 downto 0);
-    variable fc2_n2_t3_0_b : signed(26 downto 0);
-    variable fc2_n2_t3_0 : signed(26 downto 0);
     variable fc2_n2_acc : signed(26 downto 0);
-    variable fc2_n2_y_fl : signed(18 downto 0);
-    variable fc2_n2_y_half : std_logic;
-    variable fc2_n2_y_low : unsigned(6 downto 0);
     variable fc2_n2_y_sticky : std_logic;
-    variable fc2_n2_y_lsb : std_logic;
-    variable fc2_n2_y_inc_any : std_logic;
     variable fc2_n2_y_inc : std_logic;
-    variable fc2_n2_y_incx : signed(18 downto 0);
     variable fc2_n2_y_rnd : signed(18 downto 0);
-    variable fc2_n2_y_wrap : signed(17 downto 0);
-    variable fc2_n2_y_ovf_lo : std_logic;
     variable fc2_n2_y_satlo : signed(17 downto 0);
-    variable fc2_n3_p0_m : signed(26 downto 0);
-    variable fc2_n3_p0 : signed(25 downto 0);
-    variable fc2_n3_p1_m : signed(25 downto 0);
-    variable fc2_n3_p1 : signed(24 downto 0);
-    variable fc2_n3_p2_m : signed(23 downto 0);
-    variable fc2_n3_p2 : signed(22 downto 0);
-    variable fc2_n3_p3_m : signed(26 downto 0);
-    variable fc2_n3_p3 : signed(25 downto 0);
-    variable fc2_n3_p4_m : signed(24 downto 0);
-    variable fc2_n3_p4 : signed(23 downto 0);
-    variable fc2_n3_p5_m : signed(24 downto 0);
-    variable fc2_n3_p5 : signed(23 downto 0);
-    variable fc2_n3_p6_m : signed(26 downto 0);
-    variable fc2_n3_p6 : signed(25 downto 0);
-    variable fc2_n3_p7_m : signed(25 downto 0);
-    variable fc2_n3_p7 : signed(24 downto 0);
-    variable fc2_n3_t0_0_b : signed(25 downto 0);
-    variable fc2_n3_t0_0 : signed(25 downto 0);
-    variable fc2_n3_t0_1_a : signed(25 downto 0);
-    variable fc2_n3_t0_1 : signed(25 downto 0);
-    variable fc2_n3_t0_2_a : signed(24 downto 0);
-    variable fc2_n3_t0_2_b : signed(24 downto 0);
-    variable fc2_n3_t0_2 : signed(24 downto 0);
-    variable fc2_n3_t0_3_b : signed(25 downto 0);
-    variable fc2_n3_t0_3 : signed(25 downto 0);
-    variable fc2_n3_t1_0_a : signed(26 downto 0);
-    variable fc2_n3_t1_0_b : signed(26 downto 0);
-    variable fc2_n3_t1_0 : signed(26 downto 0);
-    variable fc2_n3_t1_1_a : signed(25 downto 0);
+    variable fc2_n3_p1 : signed(24 downto 0); -- weight 0.375
+    variable fc2_n3_p2 : signed(22 downto 0); -- weight 0.06640625
+    variable fc2_n3_p4 : signed(23 downto 0); -- weight 0.1484375
+    variable fc2_n3_p5 : signed(23 downto 0); -- weight 0.12890625
+    variable fc2_n3_p7 : signed(24 downto 0); -- weight -0.3671875
     variable fc2_n3_t1_1 : signed(25 downto 0);
-    variable fc2_n3_t2_0_b : signed(26 downto 0);
     variable fc2_n3_t2_0 : signed(26 downto 0);
-    variable fc2_n3_t3_0_b : signed(26 downto 0);
-    variable fc2_n3_t3_0 : signed(26 downto 0);
     variable fc2_n3_acc : signed(26 downto 0);
-    variable fc2_n3_y_fl : signed(18 downto 0);
-    variable fc2_n3_y_half : std_logic;
-    variable fc2_n3_y_low : unsigned(6 downto 0);
     variable fc2_n3_y_sticky : std_logic;
-    variable fc2_n3_y_lsb : std_logic;
-    variable fc2_n3_y_inc_any : std_logic;
     variable fc2_n3_y_inc : std_logic;
-    variable fc2_n3_y_incx : signed(18 downto 0);
     variable fc2_n3_y_rnd : signed(18 downto 0);
-    variable fc2_n3_y_wrap : signed(17 downto 0);
-    variable fc2_n3_y_ovf_hi : std_logic;
     variable fc2_n3_y_sat : signed(17 downto 0);
-    variable fc2_n4_p0_m : signed(26 downto 0);
-    variable fc2_n4_p0 : signed(25 downto 0);
-    variable fc2_n4_p1_m : signed(24 downto 0);
-    variable fc2_n4_p1 : signed(23 downto 0);
-    variable fc2_n4_p2_m : signed(21 downto 0);
-    variable fc2_n4_p2 : signed(20 downto 0);
-    variable fc2_n4_p3_m : signed(24 downto 0);
-    variable fc2_n4_p3 : signed(23 downto 0);
-    variable fc2_n4_p4_m : signed(25 downto 0);
-    variable fc2_n4_p4 : signed(24 downto 0);
-    variable fc2_n4_p5_m : signed(25 downto 0);
-    variable fc2_n4_p5 : signed(24 downto 0);
-    variable fc2_n4_p6_m : signed(26 downto 0);
-    variable fc2_n4_p6 : signed(25 downto 0);
-    variable fc2_n4_p7_m : signed(25 downto 0);
-    variable fc2_n4_p7 : signed(24 downto 0);
-    variable fc2_n4_t0_0_b : signed(25 downto 0);
-    variable fc2_n4_t0_0 : signed(25 downto 0);
-    variable fc2_n4_t0_1_a : signed(23 downto 0);
-    variable fc2_n4_t0_1 : signed(23 downto 0);
+    variable fc2_n4_p1 : signed(23 downto 0); -- weight -0.23828125
+    variable fc2_n4_p2 : signed(20 downto 0); -- weight 0.01953125
+    variable fc2_n4_p4 : signed(24 downto 0); -- weight 0.47265625
+    variable fc2_n4_p5 : signed(24 downto 0); -- weight 0.2578125
+    variable fc2_n4_p7 : signed(24 downto 0); -- weight 0.375
     variable fc2_n4_t0_2_a : signed(25 downto 0);
-    variable fc2_n4_t0_2_b : signed(25 downto 0);
-    variable fc2_n4_t0_2 : signed(25 downto 0);
-    variable fc2_n4_t0_3_b : signed(25 downto 0);
-    variable fc2_n4_t0_3 : signed(25 downto 0);
-    variable fc2_n4_t1_0_b : signed(25 downto 0);
     variable fc2_n4_t1_0 : signed(25 downto 0);
-    variable fc2_n4_t1_1_a : signed(26 downto 0);
-    variable fc2_n4_t1_1_b : signed(26 downto 0);
-    variable fc2_n4_t1_1 : signed(26 downto 0);
-    variable fc2_n4_t2_0_a : signed(26 downto 0);
     variable fc2_n4_t2_0 : signed(26 downto 0);
-    variable fc2_n4_t3_0_b : signed(26 downto 0);
-    variable fc2_n4_t3_0 : signed(26 downto 0);
     variable fc2_n4_acc : signed(26 downto 0);
-    variable fc2_n4_y_fl : signed(18 downto 0);
-    variable fc2_n4_y_half : std_logic;
-    variable fc2_n4_y_low : unsigned(6 downto 0);
     variable fc2_n4_y_sticky : std_logic;
-    variable fc2_n4_y_lsb : std_logic;
-    variable fc2_n4_y_inc_any : std_logic;
     variable fc2_n4_y_inc : std_logic;
-    variable fc2_n4_y_incx : signed(18 downto 0);
     variable fc2_n4_y_rnd : signed(18 downto 0);
-    variable fc2_n4_y_wrap : signed(17 downto 0);
-    variable fc2_n4_y_ovf_hi : std_logic;
-    variable fc2_n4_y_ovf_lo : std_logic;
-    variable fc2_n4_y_satlo : signed(17 downto 0);
     variable fc2_n4_y_sat : signed(17 downto 0);
-    variable fc2_n5_p0_m : signed(25 downto 0);
-    variable fc2_n5_p0 : signed(24 downto 0);
-    variable fc2_n5_p1_m : signed(26 downto 0);
-    variable fc2_n5_p1 : signed(25 downto 0);
-    variable fc2_n5_p2_m : signed(24 downto 0);
-    variable fc2_n5_p2 : signed(23 downto 0);
-    variable fc2_n5_p3_m : signed(25 downto 0);
-    variable fc2_n5_p3 : signed(24 downto 0);
-    variable fc2_n5_p4_m : signed(25 downto 0);
-    variable fc2_n5_p4 : signed(24 downto 0);
-    variable fc2_n5_p5_m : signed(24 downto 0);
-    variable fc2_n5_p5 : signed(23 downto 0);
-    variable fc2_n5_p6_m : signed(24 downto 0);
-    variable fc2_n5_p6 : signed(23 downto 0);
-    variable fc2_n5_p7_m : signed(25 downto 0);
-    variable fc2_n5_p7 : signed(24 downto 0);
-    variable fc2_n5_t0_0_a : signed(26 downto 0);
-    variable fc2_n5_t0_0_b : signed(26 downto 0);
-    variable fc2_n5_t0_0 : signed(26 downto 0);
-    variable fc2_n5_t0_1_a : signed(25 downto 0);
-    variable fc2_n5_t0_1_b : signed(25 downto 0);
-    variable fc2_n5_t0_1 : signed(25 downto 0);
-    variable fc2_n5_t0_2_a : signed(25 downto 0);
-    variable fc2_n5_t0_2_b : signed(25 downto 0);
-    variable fc2_n5_t0_2 : signed(25 downto 0);
-    variable fc2_n5_t0_3_a : signed(24 downto 0);
-    variable fc2_n5_t0_3 : signed(24 downto 0);
-    variable fc2_n5_t1_0_b : signed(26 downto 0);
-    variable fc2_n5_t1_0 : signed(26 downto 0);
-    variable fc2_n5_t1_1_b : signed(25 downto 0);
+    variable fc2_n5_p0 : signed(24 downto 0); -- weight -0.49609375
+    variable fc2_n5_p1 : signed(25 downto 0); -- weight -0.578125
+    variable fc2_n5_p2 : signed(23 downto 0); -- weight 0.2265625
+    variable fc2_n5_p3 : signed(24 downto 0); -- weight 0.296875
+    variable fc2_n5_p5 : signed(23 downto 0); -- weight 0.21484375
+    variable fc2_n5_p6 : signed(23 downto 0); -- weight 0.2421875
     variable fc2_n5_t1_1 : signed(25 downto 0);
-    variable fc2_n5_t2_0_b : signed(26 downto 0);
     variable fc2_n5_t2_0 : signed(26 downto 0);
-    variable fc2_n5_t3_0_b : signed(26 downto 0);
-    variable fc2_n5_t3_0 : signed(26 downto 0);
     variable fc2_n5_acc : signed(26 downto 0);
-    variable fc2_n5_y_fl : signed(18 downto 0);
-    variable fc2_n5_y_half : std_logic;
-    variable fc2_n5_y_low : unsigned(6 downto 0);
     variable fc2_n5_y_sticky : std_logic;
-    variable fc2_n5_y_lsb : std_logic;
-    variable fc2_n5_y_inc_any : std_logic;
     variable fc2_n5_y_inc : std_logic;
-    variable fc2_n5_y_incx : signed(18 downto 0);
     variable fc2_n5_y_rnd : signed(18 downto 0);
-    variable fc2_n5_y_wrap : signed(17 downto 0);
-    variable fc2_n5_y_ovf_hi : std_logic;
-    variable fc2_n5_y_ovf_lo : std_logic;
-    variable fc2_n5_y_satlo : signed(17 downto 0);
     variable fc2_n5_y_sat : signed(17 downto 0);
-    variable fc2_n6_p0_m : signed(26 downto 0);
-    variable fc2_n6_p0 : signed(25 downto 0);
-    variable fc2_n6_p1_m : signed(26 downto 0);
-    variable fc2_n6_p1 : signed(25 downto 0);
-    variable fc2_n6_p2_m : signed(22 downto 0);
-    variable fc2_n6_p2 : signed(21 downto 0);
-    variable fc2_n6_p3_m : signed(25 downto 0);
-    variable fc2_n6_p3 : signed(24 downto 0);
-    variable fc2_n6_p4_m : signed(25 downto 0);
-    variable fc2_n6_p4 : signed(24 downto 0);
-    variable fc2_n6_p5_m : signed(24 downto 0);
-    variable fc2_n6_p5 : signed(23 downto 0);
-    variable fc2_n6_p6_m : signed(24 downto 0);
-    variable fc2_n6_p6 : signed(23 downto 0);
-    variable fc2_n6_p7_m : signed(24 downto 0);
-    variable fc2_n6_p7 : signed(23 downto 0);
-    variable fc2_n6_t0_0_a : signed(26 downto 0);
-    variable fc2_n6_t0_0_b : signed(26 downto 0);
-    variable fc2_n6_t0_0 : signed(26 downto 0);
-    variable fc2_n6_t0_1_a : signed(24 downto 0);
-    variable fc2_n6_t0_1 : signed(24 downto 0);
-    variable fc2_n6_t0_2_a : signed(25 downto 0);
-    variable fc2_n6_t0_2_b : signed(25 downto 0);
-    variable fc2_n6_t0_2 : signed(25 downto 0);
-    variable fc2_n6_t0_3_a : signed(24 downto 0);
-    variable fc2_n6_t0_3_b : signed(24 downto 0);
-    variable fc2_n6_t0_3 : signed(24 downto 0);
-    variable fc2_n6_t1_0_b : signed(26 downto 0);
+    variable fc2_n6_p0 : signed(25 downto 0); -- weight 0.55078125
+    variable fc2_n6_p1 : signed(25 downto 0); -- weight 0.52734375
+    variable fc2_n6_p2 : signed(21 downto 0); -- weight 0.04296875
+    variable fc2_n6_p4 : signed(24 downto 0); -- weight 0.35546875
+    variable fc2_n6_p5 : signed(23 downto 0); -- weight 0.2109375
+    variable fc2_n6_p6 : signed(23 downto 0); -- weight 0.1640625
+    variable fc2_n6_p7 : signed(23 downto 0); -- weight 0.1796875
     variable fc2_n6_t1_0 : signed(26 downto 0);
-    variable fc2_n6_t1_1_b : signed(25 downto 0);
     variable fc2_n6_t1_1 : signed(25 downto 0);
-    variable fc2_n6_t2_0_a : signed(27 downto 0);
-    variable fc2_n6_t2_0_b : signed(27 downto 0);
-    variable fc2_n6_t2_0 : signed(27 downto 0);
-    variable fc2_n6_t3_0_b : signed(27 downto 0);
-    variable fc2_n6_t3_0 : signed(27 downto 0);
     variable fc2_n6_acc : signed(27 downto 0);
-    variable fc2_n6_y_fl : signed(19 downto 0);
-    variable fc2_n6_y_half : std_logic;
-    variable fc2_n6_y_low : unsigned(6 downto 0);
     variable fc2_n6_y_sticky : std_logic;
-    variable fc2_n6_y_lsb : std_logic;
-    variable fc2_n6_y_inc_any : std_logic;
     variable fc2_n6_y_inc : std_logic;
-    variable fc2_n6_y_incx : signed(19 downto 0);
     variable fc2_n6_y_rnd : signed(19 downto 0);
-    variable fc2_n6_y_wrap : signed(17 downto 0);
-    variable fc2_n6_y_ovf_hi : std_logic;
     variable fc2_n6_y_sat : signed(17 downto 0);
-    variable fc2_n7_p0_m : signed(26 downto 0);
-    variable fc2_n7_p0 : signed(25 downto 0);
-    variable fc2_n7_p1_m : signed(25 downto 0);
-    variable fc2_n7_p1 : signed(24 downto 0);
+    variable fc2_n7_p0 : signed(25 downto 0); -- weight 0.51953125
+    variable fc2_n7_p1 : signed(24 downto 0); -- weight 0.4921875
     variable fc2_n7_p2_sh : signed(20 downto 0);
-    variable fc2_n7_p2_e : signed(21 downto 0);
     variable fc2_n7_p2_neg : signed(21 downto 0);
     variable fc2_n7_p2 : signed(20 downto 0);
-    variable fc2_n7_p3_m : signed(26 downto 0);
-    variable fc2_n7_p3 : signed(25 downto 0);
-    variable fc2_n7_p4_m : signed(25 downto 0);
-    variable fc2_n7_p4 : signed(24 downto 0);
-    variable fc2_n7_p5_m : signed(26 downto 0);
-    variable fc2_n7_p5 : signed(25 downto 0);
-    variable fc2_n7_p6_m : signed(24 downto 0);
-    variable fc2_n7_p6 : signed(23 downto 0);
+    variable fc2_n7_p5 : signed(25 downto 0); -- weight 0.6015625
     variable fc2_n7_p7_sh : signed(18 downto 0);
-    variable fc2_n7_t0_0_a : signed(26 downto 0);
-    variable fc2_n7_t0_0_b : signed(26 downto 0);
-    variable fc2_n7_t0_0 : signed(26 downto 0);
-    variable fc2_n7_t0_1_a : signed(25 downto 0);
-    variable fc2_n7_t0_1 : signed(25 downto 0);
-    variable fc2_n7_t0_2_a : signed(26 downto 0);
-    variable fc2_n7_t0_2_b : signed(26 downto 0);
-    variable fc2_n7_t0_2 : signed(26 downto 0);
-    variable fc2_n7_t0_3_b : signed(23 downto 0);
-    variable fc2_n7_t0_3 : signed(23 downto 0);
-    variable fc2_n7_t1_0_b : signed(26 downto 0);
     variable fc2_n7_t1_0 : signed(26 downto 0);
-    variable fc2_n7_t1_1_b : signed(26 downto 0);
     variable fc2_n7_t1_1 : signed(26 downto 0);
-    variable fc2_n7_t2_0_a : signed(27 downto 0);
-    variable fc2_n7_t2_0_b : signed(27 downto 0);
-    variable fc2_n7_t2_0 : signed(27 downto 0);
-    variable fc2_n7_t3_0_b : signed(27 downto 0);
-    variable fc2_n7_t3_0 : signed(27 downto 0);
     variable fc2_n7_acc : signed(27 downto 0);
-    variable fc2_n7_y_fl : signed(19 downto 0);
-    variable fc2_n7_y_half : std_logic;
-    variable fc2_n7_y_low : unsigned(6 downto 0);
     variable fc2_n7_y_sticky : std_logic;
-    variable fc2_n7_y_lsb : std_logic;
-    variable fc2_n7_y_inc_any : std_logic;
     variable fc2_n7_y_inc : std_logic;
-    variable fc2_n7_y_incx : signed(19 downto 0);
     variable fc2_n7_y_rnd : signed(19 downto 0);
-    variable fc2_n7_y_wrap : signed(17 downto 0);
-    variable fc2_n7_y_ovf_hi : std_logic;
     variable fc2_n7_y_sat : signed(17 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        fc2_in_0 := unsigned(in_data(16 downto 0));
-        fc2_in_1 := unsigned(in_data(33 downto 17));
-        fc2_in_2 := unsigned(in_data(50 downto 34));
-        fc2_in_3 := unsigned(in_data(67 downto 51));
-        fc2_in_4 := unsigned(in_data(84 downto 68));
-        fc2_in_5 := unsigned(in_data(101 downto 85));
-        fc2_in_6 := unsigned(in_data(118 downto 102));
-        fc2_in_7 := unsigned(in_data(135 downto 119));
-        fc2_in_0_s := resize(fc2_in_0, 18);
-        fc2_in_0_s_2 := signed(fc2_in_0_s);
-        fc2_n0_p0_m := to_signed(to_integer(fc2_in_0_s_2) * to_integer(fc2_w0_0), 25);
-        fc2_n0_p0 := fc2_n0_p0_m(23 downto 0);
-        fc2_in_1_s := resize(fc2_in_1, 18);
-        fc2_in_1_s_2 := signed(fc2_in_1_s);
-        fc2_n0_p1_m := to_signed(to_integer(fc2_in_1_s_2) * to_integer(fc2_w1_0), 26);
-        fc2_n0_p1 := fc2_n0_p1_m(24 downto 0);
-        fc2_in_2_s := resize(fc2_in_2, 18);
-        fc2_in_2_s_2 := signed(fc2_in_2_s);
-        fc2_n0_p2_m := to_signed(to_integer(fc2_in_2_s_2) * to_integer(fc2_w2_0), 26);
-        fc2_n0_p2 := fc2_n0_p2_m(24 downto 0);
-        fc2_in_3_s := resize(fc2_in_3, 18);
-        fc2_in_3_s_2 := signed(fc2_in_3_s);
-        fc2_n0_p3_m := to_signed(to_integer(fc2_in_3_s_2) * to_integer(fc2_w3_0), 26);
-        fc2_n0_p3 := fc2_n0_p3_m(24 downto 0);
-        fc2_in_4_s := resize(fc2_in_4, 18);
-        fc2_in_4_s_2 := signed(fc2_in_4_s);
-        fc2_n0_p4_m := to_signed(to_integer(fc2_in_4_s_2) * to_integer(fc2_w4_0), 27);
-        fc2_n0_p4 := fc2_n0_p4_m(25 downto 0);
-        fc2_in_5_s := resize(fc2_in_5, 18);
-        fc2_in_5_s_2 := signed(fc2_in_5_s);
-        fc2_n0_p5_m := to_signed(to_integer(fc2_in_5_s_2) * to_integer(fc2_w5_0), 24);
-        fc2_n0_p5 := fc2_n0_p5_m(22 downto 0);
-        fc2_in_6_s := resize(fc2_in_6, 18);
-        fc2_in_6_s_2 := signed(fc2_in_6_s);
-        fc2_n0_p6_m := to_signed(to_integer(fc2_in_6_s_2) * to_integer(fc2_w6_0), 25);
-        fc2_n0_p6 := fc2_n0_p6_m(23 downto 0);
-        fc2_in_7_s := resize(fc2_in_7, 18);
-        fc2_in_7_s_2 := signed(fc2_in_7_s);
-        fc2_n0_p7_m := to_signed(to_integer(fc2_in_7_s_2) * to_integer(fc2_w7_0), 27);
-        fc2_n0_p7 := fc2_n0_p7_m(25 downto 0);
-        fc2_n0_t0_0_a := resize(fc2_n0_p0, 25);
-        fc2_n0_t0_0 := fc2_n0_t0_0_a + fc2_n0_p1;
-        fc2_n0_t0_1 := fc2_n0_p2 + fc2_n0_p3;
-        fc2_n0_t0_2_b := resize(fc2_n0_p5, 26);
-        fc2_n0_t0_2 := fc2_n0_p4 + fc2_n0_t0_2_b;
-        fc2_n0_t0_3_a := resize(fc2_n0_p6, 26);
-        fc2_n0_t0_3 := fc2_n0_t0_3_a + fc2_n0_p7;
-        fc2_n0_t1_0_a := resize(fc2_n0_t0_0, 26);
-        fc2_n0_t1_0_b := resize(fc2_n0_t0_1, 26);
-        fc2_n0_t1_0 := fc2_n0_t1_0_a_d1 + fc2_n0_t1_0_b_d1;
-        fc2_n0_t1_1_a := resize(fc2_n0_t0_2, 27);
-        fc2_n0_t1_1_b := resize(fc2_n0_t0_3, 27);
-        fc2_n0_t1_1 := fc2_n0_t1_1_a_d1 + fc2_n0_t1_1_b_d1;
-        fc2_n0_t2_0_a := resize(fc2_n0_t1_0, 28);
-        fc2_n0_t2_0_b := resize(fc2_n0_t1_1, 28);
-        fc2_n0_t2_0 := fc2_n0_t2_0_a + fc2_n0_t2_0_b;
-        fc2_n0_t3_0_b := resize(fc2_n0_bias, 28);
-        fc2_n0_t3_0 := fc2_n0_t2_0 + fc2_n0_t3_0_b_d1;
-        fc2_n0_acc := fc2_n0_t3_0;
-        fc2_n0_y_fl := fc2_n0_acc(27 downto 8);
-        fc2_n0_y_half := fc2_n0_acc(7);
-        fc2_n0_y_low := unsigned(fc2_n0_acc(6 downto 0));
-        if fc2_n0_y_low /= 0 then fc2_n0_y_sticky := '1'; else fc2_n0_y_sticky := '0'; end if;
-        fc2_n0_y_lsb := fc2_n0_acc(8);
-        fc2_n0_y_inc_any := fc2_n0_y_sticky or fc2_n0_y_lsb;
+        fc2_in_0_s_2 := signed(resize(unsigned(in_data(16 downto 0)), 18));
+        fc2_n0_p0 := signed(to_unsigned((to_integer(fc2_in_0_s_2) * 60) mod 2**24, 24));
+        fc2_in_1_s_2 := signed(resize(unsigned(in_data(33 downto 17)), 18));
+        fc2_in_2_s_2 := signed(resize(unsigned(in_data(50 downto 34)), 18));
+        fc2_in_3_s_2 := signed(resize(unsigned(in_data(67 downto 51)), 18));
+        fc2_in_4_s_2 := signed(resize(unsigned(in_data(84 downto 68)), 18));
+        fc2_in_5_s_2 := signed(resize(unsigned(in_data(101 downto 85)), 18));
+        fc2_n0_p5 := signed(to_unsigned((to_integer(fc2_in_5_s_2) * 19) mod 2**23, 23));
+        fc2_in_6_s_2 := signed(resize(unsigned(in_data(118 downto 102)), 18));
+        fc2_n0_p6 := signed(to_unsigned((to_integer(fc2_in_6_s_2) * (-62)) mod 2**24, 24));
+        fc2_in_7_s_2 := signed(resize(unsigned(in_data(135 downto 119)), 18));
+        fc2_n0_t0_1 := signed(to_unsigned((to_integer(fc2_in_2_s_2) * (-115)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * 102) mod 2**25, 25));
+        fc2_n0_t1_0 := resize(fc2_n0_t1_0_a_d1, 26) + resize(fc2_n0_t1_0_b_d1, 26);
+        fc2_n0_t1_1 := resize(fc2_n0_t1_1_a_d1, 27) + resize(fc2_n0_t1_1_b_d1, 27);
+        fc2_n0_acc := ((resize(fc2_n0_t1_0, 28) + resize(fc2_n0_t1_1, 28)) + to_signed(53248, 28));
+        if unsigned(fc2_n0_acc(6 downto 0)) /= 0 then fc2_n0_y_sticky := '1'; else fc2_n0_y_sticky := '0'; end if;
         fc2_n0_y_inc := fc2_n0_y_half_d1 and fc2_n0_y_inc_any_d1;
-        fc2_n0_y_incx := (0 => fc2_n0_y_inc, others => '0');
-        fc2_n0_y_rnd := fc2_n0_y_fl_d1 + fc2_n0_y_incx;
-        fc2_n0_y_wrap := fc2_n0_y_rnd(17 downto 0);
-        if fc2_n0_y_rnd < fc2_n0_y_min then fc2_n0_y_ovf_lo := '1'; else fc2_n0_y_ovf_lo := '0'; end if;
-        if fc2_n0_y_ovf_lo = '1' then fc2_n0_y_satlo := fc2_n0_y_minv; else fc2_n0_y_satlo := fc2_n0_y_wrap; end if;
-        fc2_n1_p0_m := to_signed(to_integer(fc2_in_0_s_2) * to_integer(fc2_w0_1), 25);
-        fc2_n1_p0 := fc2_n1_p0_m(23 downto 0);
-        fc2_n1_p1_m := to_signed(to_integer(fc2_in_1_s_2) * to_integer(fc2_w1_1), 24);
-        fc2_n1_p1 := fc2_n1_p1_m(22 downto 0);
-        fc2_n1_p2_m := to_signed(to_integer(fc2_in_2_s_2) * to_integer(fc2_w2_1), 26);
-        fc2_n1_p2 := fc2_n1_p2_m(24 downto 0);
-        fc2_n1_p3_m := to_signed(to_integer(fc2_in_3_s_2) * to_integer(fc2_w3_1), 26);
-        fc2_n1_p3 := fc2_n1_p3_m(24 downto 0);
-        fc2_n1_p4_m := to_signed(to_integer(fc2_in_4_s_2) * to_integer(fc2_w4_1), 24);
-        fc2_n1_p4 := fc2_n1_p4_m(22 downto 0);
-        fc2_n1_p5_m := to_signed(to_integer(fc2_in_5_s_2) * to_integer(fc2_w5_1), 26);
-        fc2_n1_p5 := fc2_n1_p5_m(24 downto 0);
-        fc2_n1_p6_m := to_signed(to_integer(fc2_in_6_s_2) * to_integer(fc2_w6_1), 25);
-        fc2_n1_p6 := fc2_n1_p6_m(23 downto 0);
-        fc2_n1_p7_m := to_signed(to_integer(fc2_in_7_s_2) * to_integer(fc2_w7_1), 23);
-        fc2_n1_p7 := fc2_n1_p7_m(21 downto 0);
-        fc2_n1_t0_0_b := resize(fc2_n1_p1, 24);
-        fc2_n1_t0_0 := fc2_n1_p0 + fc2_n1_t0_0_b;
-        fc2_n1_t0_1 := fc2_n1_p2 + fc2_n1_p3;
-        fc2_n1_t0_2_a := resize(fc2_n1_p4, 25);
-        fc2_n1_t0_2 := fc2_n1_t0_2_a + fc2_n1_p5;
-        fc2_n1_t0_3_b := resize(fc2_n1_p7, 24);
-        fc2_n1_t0_3 := fc2_n1_p6 + fc2_n1_t0_3_b;
-        fc2_n1_t1_0_a := resize(fc2_n1_t0_0, 26);
-        fc2_n1_t1_0_b := resize(fc2_n1_t0_1, 26);
-        fc2_n1_t1_0 := fc2_n1_t1_0_a_d1 + fc2_n1_t1_0_b_d1;
-        fc2_n1_t1_1_b := resize(fc2_n1_t0_3, 25);
-        fc2_n1_t1_1 := fc2_n1_t0_2_d1 + fc2_n1_t1_1_b_d1;
-        fc2_n1_t2_0_a := resize(fc2_n1_t1_0, 27);
-        fc2_n1_t2_0_b := resize(fc2_n1_t1_1, 27);
-        fc2_n1_t2_0 := fc2_n1_t2_0_a + fc2_n1_t2_0_b;
-        fc2_n1_t3_0_b := resize(fc2_n1_bias, 27);
-        fc2_n1_t3_0 := fc2_n1_t2_0 + fc2_n1_t3_0_b_d1;
-        fc2_n1_acc := fc2_n1_t3_0;
-        fc2_n1_y_fl := fc2_n1_acc(26 downto 8);
-        fc2_n1_y_half := fc2_n1_acc(7);
-        fc2_n1_y_low := unsigned(fc2_n1_acc(6 downto 0));
-        if fc2_n1_y_low /= 0 then fc2_n1_y_sticky := '1'; else fc2_n1_y_sticky := '0'; end if;
-        fc2_n1_y_lsb := fc2_n1_acc(8);
-        fc2_n1_y_inc_any := fc2_n1_y_sticky or fc2_n1_y_lsb;
+        fc2_n0_y_rnd := fc2_n0_y_fl_d1 + (to_signed(0, 19) & fc2_n0_y_inc);
+        if fc2_n0_y_rnd < to_signed(-131072, 20) then fc2_n0_y_satlo := to_signed(-131072, 18); else fc2_n0_y_satlo := fc2_n0_y_rnd(17 downto 0); end if;
+        fc2_n1_p1 := signed(to_unsigned((to_integer(fc2_in_1_s_2) * 24) mod 2**23, 23));
+        fc2_n1_p4 := signed(to_unsigned((to_integer(fc2_in_4_s_2) * 30) mod 2**23, 23));
+        fc2_n1_p7 := signed(to_unsigned((to_integer(fc2_in_7_s_2) * 9) mod 2**22, 22));
+        fc2_n1_t0_1 := signed(to_unsigned((to_integer(fc2_in_2_s_2) * 82) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * (-126)) mod 2**25, 25));
+        fc2_n1_t1_0 := resize(fc2_n1_t1_0_a_d1, 26) + resize(fc2_n1_t1_0_b_d1, 26);
+        fc2_n1_t1_1 := fc2_n1_t0_2_d1 + resize(fc2_n1_t1_1_b_d1, 25);
+        fc2_n1_acc := ((resize(fc2_n1_t1_0, 27) + resize(fc2_n1_t1_1, 27)) + to_signed(-434176, 27));
+        if unsigned(fc2_n1_acc(6 downto 0)) /= 0 then fc2_n1_y_sticky := '1'; else fc2_n1_y_sticky := '0'; end if;
         fc2_n1_y_inc := fc2_n1_y_half_d1 and fc2_n1_y_inc_any_d1;
-        fc2_n1_y_incx := (0 => fc2_n1_y_inc, others => '0');
-        fc2_n1_y_rnd := fc2_n1_y_fl_d1 + fc2_n1_y_incx;
-        fc2_n1_y_wrap := fc2_n1_y_rnd(17 downto 0);
-        if fc2_n1_y_rnd < fc2_n1_y_min then fc2_n1_y_ovf_lo := '1'; else fc2_n1_y_ovf_lo := '0'; end if;
-        if fc2_n1_y_ovf_lo = '1' then fc2_n1_y_satlo := fc2_n1_y_minv; else fc2_n1_y_satlo := fc2_n1_y_wrap; end if;
-        fc2_n2_p0_m := to_signed(to_integer(fc2_in_0_s_2) * to_integer(fc2_w0_2), 23);
-        fc2_n2_p0 := fc2_n2_p0_m(21 downto 0);
-        fc2_n2_p1_m := to_signed(to_integer(fc2_in_1_s_2) * to_integer(fc2_w1_2), 25);
-        fc2_n2_p1 := fc2_n2_p1_m(23 downto 0);
-        fc2_n2_p2_m := to_signed(to_integer(fc2_in_2_s_2) * to_integer(fc2_w2_2), 24);
-        fc2_n2_p2 := fc2_n2_p2_m(22 downto 0);
-        fc2_n2_p3_m := to_signed(to_integer(fc2_in_3_s_2) * to_integer(fc2_w3_2), 26);
-        fc2_n2_p3 := fc2_n2_p3_m(24 downto 0);
-        fc2_n2_p4_m := to_signed(to_integer(fc2_in_4_s_2) * to_integer(fc2_w4_2), 26);
-        fc2_n2_p4 := fc2_n2_p4_m(24 downto 0);
-        fc2_n2_p5_m := to_signed(to_integer(fc2_in_5_s_2) * to_integer(fc2_w5_2), 26);
-        fc2_n2_p5 := fc2_n2_p5_m(24 downto 0);
+        fc2_n1_y_rnd := fc2_n1_y_fl_d1 + (to_signed(0, 18) & fc2_n1_y_inc);
+        if fc2_n1_y_rnd < to_signed(-131072, 19) then fc2_n1_y_satlo := to_signed(-131072, 18); else fc2_n1_y_satlo := fc2_n1_y_rnd(17 downto 0); end if;
+        fc2_n2_p0 := signed(to_unsigned((to_integer(fc2_in_0_s_2) * (-13)) mod 2**22, 22));
+        fc2_n2_p2 := signed(to_unsigned((to_integer(fc2_in_2_s_2) * 22) mod 2**23, 23));
         fc2_n2_p6_sh := shift_left(resize(fc2_in_6_s_2, 19), 1);
-        fc2_n2_p6_e := resize(fc2_n2_p6_sh, 20);
-        fc2_n2_p6_neg := -fc2_n2_p6_e;
+        fc2_n2_p6_neg := -resize(fc2_n2_p6_sh, 20);
         fc2_n2_p6 := fc2_n2_p6_neg(18 downto 0);
-        fc2_n2_p7_m := to_signed(to_integer(fc2_in_7_s_2) * to_integer(fc2_w7_2), 27);
-        fc2_n2_p7 := fc2_n2_p7_m(25 downto 0);
-        fc2_n2_t0_0_a := resize(fc2_n2_p0, 24);
-        fc2_n2_t0_0 := fc2_n2_t0_0_a + fc2_n2_p1;
-        fc2_n2_t0_1_a := resize(fc2_n2_p2, 25);
-        fc2_n2_t0_1 := fc2_n2_t0_1_a + fc2_n2_p3;
-        fc2_n2_t0_2 := fc2_n2_p4 + fc2_n2_p5;
-        fc2_n2_t0_3_a := resize(fc2_n2_p6, 26);
-        fc2_n2_t0_3 := fc2_n2_t0_3_a + fc2_n2_p7;
-        fc2_n2_t1_0_a := resize(fc2_n2_t0_0, 25);
-        fc2_n2_t1_0 := fc2_n2_t1_0_a_d1 + fc2_n2_t0_1_d1;
-        fc2_n2_t1_1_a := resize(fc2_n2_t0_2, 26);
-        fc2_n2_t1_1 := fc2_n2_t1_1_a_d1 + fc2_n2_t0_3_d1;
-        fc2_n2_t2_0_a := resize(fc2_n2_t1_0, 27);
-        fc2_n2_t2_0_b := resize(fc2_n2_t1_1, 27);
-        fc2_n2_t2_0 := fc2_n2_t2_0_a + fc2_n2_t2_0_b;
-        fc2_n2_t3_0_b := resize(fc2_n2_bias, 27);
-        fc2_n2_t3_0 := fc2_n2_t2_0 + fc2_n2_t3_0_b_d1;
-        fc2_n2_acc := fc2_n2_t3_0;
-        fc2_n2_y_fl := fc2_n2_acc(26 downto 8);
-        fc2_n2_y_half := fc2_n2_acc(7);
-        fc2_n2_y_low := unsigned(fc2_n2_acc(6 downto 0));
-        if fc2_n2_y_low /= 0 then fc2_n2_y_sticky := '1'; else fc2_n2_y_sticky := '0'; end if;
-        fc2_n2_y_lsb := fc2_n2_acc(8);
-        fc2_n2_y_inc_any := fc2_n2_y_sticky or fc2_n2_y_lsb;
+        fc2_n2_t0_2 := signed(to_unsigned((to_integer(fc2_in_4_s_2) * (-104)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc2_in_5_s_2) * 71) mod 2**25, 25));
+        fc2_n2_t1_0 := resize(fc2_n2_t1_0_a_d1, 25) + fc2_n2_t0_1_d1;
+        fc2_n2_t1_1 := resize(fc2_n2_t1_1_a_d1, 26) + fc2_n2_t0_3_d1;
+        fc2_n2_acc := ((resize(fc2_n2_t1_0, 27) + resize(fc2_n2_t1_1, 27)) + to_signed(512000, 27));
+        if unsigned(fc2_n2_acc(6 downto 0)) /= 0 then fc2_n2_y_sticky := '1'; else fc2_n2_y_sticky := '0'; end if;
         fc2_n2_y_inc := fc2_n2_y_half_d1 and fc2_n2_y_inc_any_d1;
-        fc2_n2_y_incx := (0 => fc2_n2_y_inc, others => '0');
-        fc2_n2_y_rnd := fc2_n2_y_fl_d1 + fc2_n2_y_incx;
-        fc2_n2_y_wrap := fc2_n2_y_rnd(17 downto 0);
-        if fc2_n2_y_rnd < fc2_n2_y_min then fc2_n2_y_ovf_lo := '1'; else fc2_n2_y_ovf_lo := '0'; end if;
-        if fc2_n2_y_ovf_lo = '1' then fc2_n2_y_satlo := fc2_n2_y_minv; else fc2_n2_y_satlo := fc2_n2_y_wrap; end if;
-        fc2_n3_p0_m := to_signed(to_integer(fc2_in_0_s_2) * to_integer(fc2_w0_3), 27);
-        fc2_n3_p0 := fc2_n3_p0_m(25 downto 0);
-        fc2_n3_p1_m := to_signed(to_integer(fc2_in_1_s_2) * to_integer(fc2_w1_3), 26);
-        fc2_n3_p1 := fc2_n3_p1_m(24 downto 0);
-        fc2_n3_p2_m := to_signed(to_integer(fc2_in_2_s_2) * to_integer(fc2_w2_3), 24);
-        fc2_n3_p2 := fc2_n3_p2_m(22 downto 0);
-        fc2_n3_p3_m := to_signed(to_integer(fc2_in_3_s_2) * to_integer(fc2_w3_3), 27);
-        fc2_n3_p3 := fc2_n3_p3_m(25 downto 0);
-        fc2_n3_p4_m := to_signed(to_integer(fc2_in_4_s_2) * to_integer(fc2_w4_3), 25);
-        fc2_n3_p4 := fc2_n3_p4_m(23 downto 0);
-        fc2_n3_p5_m := to_signed(to_integer(fc2_in_5_s_2) * to_integer(fc2_w5_3), 25);
-        fc2_n3_p5 := fc2_n3_p5_m(23 downto 0);
-        fc2_n3_p6_m := to_signed(to_integer(fc2_in_6_s_2) * to_integer(fc2_w6_3), 27);
-        fc2_n3_p6 := fc2_n3_p6_m(25 downto 0);
-        fc2_n3_p7_m := to_signed(to_integer(fc2_in_7_s_2) * to_integer(fc2_w7_3), 26);
-        fc2_n3_p7 := fc2_n3_p7_m(24 downto 0);
-        fc2_n3_t0_0_b := resize(fc2_n3_p1, 26);
-        fc2_n3_t0_0 := fc2_n3_p0 + fc2_n3_t0_0_b;
-        fc2_n3_t0_1_a := resize(fc2_n3_p2, 26);
-        fc2_n3_t0_1 := fc2_n3_t0_1_a + fc2_n3_p3;
-        fc2_n3_t0_2_a := resize(fc2_n3_p4, 25);
-        fc2_n3_t0_2_b := resize(fc2_n3_p5, 25);
-        fc2_n3_t0_2 := fc2_n3_t0_2_a + fc2_n3_t0_2_b;
-        fc2_n3_t0_3_b := resize(fc2_n3_p7, 26);
-        fc2_n3_t0_3 := fc2_n3_p6 + fc2_n3_t0_3_b;
-        fc2_n3_t1_0_a := resize(fc2_n3_t0_0, 27);
-        fc2_n3_t1_0_b := resize(fc2_n3_t0_1, 27);
-        fc2_n3_t1_0 := fc2_n3_t1_0_a_d1 + fc2_n3_t1_0_b_d1;
-        fc2_n3_t1_1_a := resize(fc2_n3_t0_2, 26);
-        fc2_n3_t1_1 := fc2_n3_t1_1_a_d1 + fc2_n3_t0_3_d1;
-        fc2_n3_t2_0_b := resize(fc2_n3_t1_1, 27);
-        fc2_n3_t2_0 := fc2_n3_t1_0 + fc2_n3_t2_0_b;
-        fc2_n3_t3_0_b := resize(fc2_n3_bias, 27);
-        fc2_n3_t3_0 := fc2_n3_t2_0 + fc2_n3_t3_0_b_d1;
-        fc2_n3_acc := fc2_n3_t3_0;
-        fc2_n3_y_fl := fc2_n3_acc(26 downto 8);
-        fc2_n3_y_half := fc2_n3_acc(7);
-        fc2_n3_y_low := unsigned(fc2_n3_acc(6 downto 0));
-        if fc2_n3_y_low /= 0 then fc2_n3_y_sticky := '1'; else fc2_n3_y_sticky := '0'; end if;
-        fc2_n3_y_lsb := fc2_n3_acc(8);
-        fc2_n3_y_inc_any := fc2_n3_y_sticky or fc2_n3_y_lsb;
+        fc2_n2_y_rnd := fc2_n2_y_fl_d1 + (to_signed(0, 18) & fc2_n2_y_inc);
+        if fc2_n2_y_rnd < to_signed(-131072, 19) then fc2_n2_y_satlo := to_signed(-131072, 18); else fc2_n2_y_satlo := fc2_n2_y_rnd(17 downto 0); end if;
+        fc2_n3_p1 := signed(to_unsigned((to_integer(fc2_in_1_s_2) * 96) mod 2**25, 25));
+        fc2_n3_p2 := signed(to_unsigned((to_integer(fc2_in_2_s_2) * 17) mod 2**23, 23));
+        fc2_n3_p4 := signed(to_unsigned((to_integer(fc2_in_4_s_2) * 38) mod 2**24, 24));
+        fc2_n3_p5 := signed(to_unsigned((to_integer(fc2_in_5_s_2) * 33) mod 2**24, 24));
+        fc2_n3_p7 := signed(to_unsigned((to_integer(fc2_in_7_s_2) * (-94)) mod 2**25, 25));
+        fc2_n3_t1_1 := resize(fc2_n3_t1_1_a_d1, 26) + fc2_n3_t0_3_d1;
+        fc2_n3_t2_0 := (resize(fc2_n3_t1_0_a_d1, 27) + resize(fc2_n3_t1_0_b_d1, 27)) + resize(fc2_n3_t1_1, 27);
+        fc2_n3_acc := (fc2_n3_t2_0 + to_signed(-294912, 27));
+        if unsigned(fc2_n3_acc(6 downto 0)) /= 0 then fc2_n3_y_sticky := '1'; else fc2_n3_y_sticky := '0'; end if;
         fc2_n3_y_inc := fc2_n3_y_half_d1 and fc2_n3_y_inc_any_d1;
-        fc2_n3_y_incx := (0 => fc2_n3_y_inc, others => '0');
-        fc2_n3_y_rnd := fc2_n3_y_fl_d1 + fc2_n3_y_incx;
-        fc2_n3_y_wrap := fc2_n3_y_rnd(17 downto 0);
-        if fc2_n3_y_rnd > fc2_n3_y_max then fc2_n3_y_ovf_hi := '1'; else fc2_n3_y_ovf_hi := '0'; end if;
-        if fc2_n3_y_ovf_hi = '1' then fc2_n3_y_sat := fc2_n3_y_maxv; else fc2_n3_y_sat := fc2_n3_y_wrap; end if;
-        fc2_n4_p0_m := to_signed(to_integer(fc2_in_0_s_2) * to_integer(fc2_w0_4), 27);
-        fc2_n4_p0 := fc2_n4_p0_m(25 downto 0);
-        fc2_n4_p1_m := to_signed(to_integer(fc2_in_1_s_2) * to_integer(fc2_w1_4), 25);
-        fc2_n4_p1 := fc2_n4_p1_m(23 downto 0);
-        fc2_n4_p2_m := to_signed(to_integer(fc2_in_2_s_2) * to_integer(fc2_w2_4), 22);
-        fc2_n4_p2 := fc2_n4_p2_m(20 downto 0);
-        fc2_n4_p3_m := to_signed(to_integer(fc2_in_3_s_2) * to_integer(fc2_w3_4), 25);
-        fc2_n4_p3 := fc2_n4_p3_m(23 downto 0);
-        fc2_n4_p4_m := to_signed(to_integer(fc2_in_4_s_2) * to_integer(fc2_w4_4), 26);
-        fc2_n4_p4 := fc2_n4_p4_m(24 downto 0);
-        fc2_n4_p5_m := to_signed(to_integer(fc2_in_5_s_2) * to_integer(fc2_w5_4), 26);
-        fc2_n4_p5 := fc2_n4_p5_m(24 downto 0);
-        fc2_n4_p6_m := to_signed(to_integer(fc2_in_6_s_2) * to_integer(fc2_w6_4), 27);
-        fc2_n4_p6 := fc2_n4_p6_m(25 downto 0);
-        fc2_n4_p7_m := to_signed(to_integer(fc2_in_7_s_2) * to_integer(fc2_w7_4), 26);
-        fc2_n4_p7 := fc2_n4_p7_m(24 downto 0);
-        fc2_n4_t0_0_b := resize(fc2_n4_p1, 26);
-        fc2_n4_t0_0 := fc2_n4_p0 + fc2_n4_t0_0_b;
-        fc2_n4_t0_1_a := resize(fc2_n4_p2, 24);
-        fc2_n4_t0_1 := fc2_n4_t0_1_a + fc2_n4_p3;
+        fc2_n3_y_rnd := fc2_n3_y_fl_d1 + (to_signed(0, 18) & fc2_n3_y_inc);
+        if fc2_n3_y_rnd > to_signed(131071, 19) then fc2_n3_y_sat := to_signed(131071, 18); else fc2_n3_y_sat := fc2_n3_y_rnd(17 downto 0); end if;
+        fc2_n4_p1 := signed(to_unsigned((to_integer(fc2_in_1_s_2) * (-61)) mod 2**24, 24));
+        fc2_n4_p2 := signed(to_unsigned((to_integer(fc2_in_2_s_2) * 5) mod 2**21, 21));
+        fc2_n4_p4 := signed(to_unsigned((to_integer(fc2_in_4_s_2) * 121) mod 2**25, 25));
+        fc2_n4_p5 := signed(to_unsigned((to_integer(fc2_in_5_s_2) * 66) mod 2**25, 25));
+        fc2_n4_p7 := signed(to_unsigned((to_integer(fc2_in_7_s_2) * 96) mod 2**25, 25));
         fc2_n4_t0_2_a := resize(fc2_n4_p4, 26);
-        fc2_n4_t0_2_b := resize(fc2_n4_p5, 26);
-        fc2_n4_t0_2 := fc2_n4_t0_2_a + fc2_n4_t0_2_b;
-        fc2_n4_t0_3_b := resize(fc2_n4_p7, 26);
-        fc2_n4_t0_3 := fc2_n4_p6 + fc2_n4_t0_3_b;
-        fc2_n4_t1_0_b := resize(fc2_n4_t0_1, 26);
-        fc2_n4_t1_0 := fc2_n4_t0_0_d1 + fc2_n4_t1_0_b_d1;
-        fc2_n4_t1_1_a := resize(fc2_n4_t0_2, 27);
-        fc2_n4_t1_1_b := resize(fc2_n4_t0_3, 27);
-        fc2_n4_t1_1 := fc2_n4_t1_1_a_d1 + fc2_n4_t1_1_b_d1;
-        fc2_n4_t2_0_a := resize(fc2_n4_t1_0, 27);
-        fc2_n4_t2_0 := fc2_n4_t2_0_a + fc2_n4_t1_1;
-        fc2_n4_t3_0_b := resize(fc2_n4_bias, 27);
-        fc2_n4_t3_0 := fc2_n4_t2_0 + fc2_n4_t3_0_b_d1;
-        fc2_n4_acc := fc2_n4_t3_0;
-        fc2_n4_y_fl := fc2_n4_acc(26 downto 8);
-        fc2_n4_y_half := fc2_n4_acc(7);
-        fc2_n4_y_low := unsigned(fc2_n4_acc(6 downto 0));
-        if fc2_n4_y_low /= 0 then fc2_n4_y_sticky := '1'; else fc2_n4_y_sticky := '0'; end if;
-        fc2_n4_y_lsb := fc2_n4_acc(8);
-        fc2_n4_y_inc_any := fc2_n4_y_sticky or fc2_n4_y_lsb;
+        fc2_n4_t1_0 := fc2_n4_t0_0_d1 + resize(fc2_n4_t1_0_b_d1, 26);
+        fc2_n4_t2_0 := resize(fc2_n4_t1_0, 27) + (resize(fc2_n4_t1_1_a_d1, 27) + resize(fc2_n4_t1_1_b_d1, 27));
+        fc2_n4_acc := (fc2_n4_t2_0 + to_signed(606208, 27));
+        if unsigned(fc2_n4_acc(6 downto 0)) /= 0 then fc2_n4_y_sticky := '1'; else fc2_n4_y_sticky := '0'; end if;
         fc2_n4_y_inc := fc2_n4_y_half_d1 and fc2_n4_y_inc_any_d1;
-        fc2_n4_y_incx := (0 => fc2_n4_y_inc, others => '0');
-        fc2_n4_y_rnd := fc2_n4_y_fl_d1 + fc2_n4_y_incx;
-        fc2_n4_y_wrap := fc2_n4_y_rnd(17 downto 0);
-        if fc2_n4_y_rnd > fc2_n4_y_max then fc2_n4_y_ovf_hi := '1'; else fc2_n4_y_ovf_hi := '0'; end if;
-        if fc2_n4_y_rnd < fc2_n4_y_min then fc2_n4_y_ovf_lo := '1'; else fc2_n4_y_ovf_lo := '0'; end if;
-        if fc2_n4_y_ovf_lo = '1' then fc2_n4_y_satlo := fc2_n4_y_minv; else fc2_n4_y_satlo := fc2_n4_y_wrap; end if;
-        if fc2_n4_y_ovf_hi = '1' then fc2_n4_y_sat := fc2_n4_y_maxv; else fc2_n4_y_sat := fc2_n4_y_satlo; end if;
-        fc2_n5_p0_m := to_signed(to_integer(fc2_in_0_s_2) * to_integer(fc2_w0_5), 26);
-        fc2_n5_p0 := fc2_n5_p0_m(24 downto 0);
-        fc2_n5_p1_m := to_signed(to_integer(fc2_in_1_s_2) * to_integer(fc2_w1_5), 27);
-        fc2_n5_p1 := fc2_n5_p1_m(25 downto 0);
-        fc2_n5_p2_m := to_signed(to_integer(fc2_in_2_s_2) * to_integer(fc2_w2_5), 25);
-        fc2_n5_p2 := fc2_n5_p2_m(23 downto 0);
-        fc2_n5_p3_m := to_signed(to_integer(fc2_in_3_s_2) * to_integer(fc2_w3_5), 26);
-        fc2_n5_p3 := fc2_n5_p3_m(24 downto 0);
-        fc2_n5_p4_m := to_signed(to_integer(fc2_in_4_s_2) * to_integer(fc2_w4_5), 26);
-        fc2_n5_p4 := fc2_n5_p4_m(24 downto 0);
-        fc2_n5_p5_m := to_signed(to_integer(fc2_in_5_s_2) * to_integer(fc2_w5_5), 25);
-        fc2_n5_p5 := fc2_n5_p5_m(23 downto 0);
-        fc2_n5_p6_m := to_signed(to_integer(fc2_in_6_s_2) * to_integer(fc2_w6_5), 25);
-        fc2_n5_p6 := fc2_n5_p6_m(23 downto 0);
-        fc2_n5_p7_m := to_signed(to_integer(fc2_in_7_s_2) * to_integer(fc2_w7_5), 26);
-        fc2_n5_p7 := fc2_n5_p7_m(24 downto 0);
-        fc2_n5_t0_0_a := resize(fc2_n5_p0, 27);
-        fc2_n5_t0_0_b := resize(fc2_n5_p1, 27);
-        fc2_n5_t0_0 := fc2_n5_t0_0_a + fc2_n5_t0_0_b;
-        fc2_n5_t0_1_a := resize(fc2_n5_p2, 26);
-        fc2_n5_t0_1_b := resize(fc2_n5_p3, 26);
-        fc2_n5_t0_1 := fc2_n5_t0_1_a + fc2_n5_t0_1_b;
-        fc2_n5_t0_2_a := resize(fc2_n5_p4, 26);
-        fc2_n5_t0_2_b := resize(fc2_n5_p5, 26);
-        fc2_n5_t0_2 := fc2_n5_t0_2_a + fc2_n5_t0_2_b;
-        fc2_n5_t0_3_a := resize(fc2_n5_p6, 25);
-        fc2_n5_t0_3 := fc2_n5_t0_3_a + fc2_n5_p7;
-        fc2_n5_t1_0_b := resize(fc2_n5_t0_1, 27);
-        fc2_n5_t1_0 := fc2_n5_t0_0_d1 + fc2_n5_t1_0_b_d1;
-        fc2_n5_t1_1_b := resize(fc2_n5_t0_3, 26);
-        fc2_n5_t1_1 := fc2_n5_t0_2_d1 + fc2_n5_t1_1_b_d1;
-        fc2_n5_t2_0_b := resize(fc2_n5_t1_1, 27);
-        fc2_n5_t2_0 := fc2_n5_t1_0 + fc2_n5_t2_0_b;
-        fc2_n5_t3_0_b := resize(fc2_n5_bias, 27);
-        fc2_n5_t3_0 := fc2_n5_t2_0 + fc2_n5_t3_0_b_d1;
-        fc2_n5_acc := fc2_n5_t3_0;
-        fc2_n5_y_fl := fc2_n5_acc(26 downto 8);
-        fc2_n5_y_half := fc2_n5_acc(7);
-        fc2_n5_y_low := unsigned(fc2_n5_acc(6 downto 0));
-        if fc2_n5_y_low /= 0 then fc2_n5_y_sticky := '1'; else fc2_n5_y_sticky := '0'; end if;
-        fc2_n5_y_lsb := fc2_n5_acc(8);
-        fc2_n5_y_inc_any := fc2_n5_y_sticky or fc2_n5_y_lsb;
+        fc2_n4_y_rnd := fc2_n4_y_fl_d1 + (to_signed(0, 18) & fc2_n4_y_inc);
+        if fc2_n4_y_rnd > to_signed(131071, 19) then fc2_n4_y_sat := to_signed(131071, 18); elsif fc2_n4_y_rnd < to_signed(-131072, 19) then fc2_n4_y_sat := to_signed(-131072, 18); else fc2_n4_y_sat := fc2_n4_y_rnd(17 downto 0); end if;
+        fc2_n5_p0 := signed(to_unsigned((to_integer(fc2_in_0_s_2) * (-127)) mod 2**25, 25));
+        fc2_n5_p1 := signed(to_unsigned((to_integer(fc2_in_1_s_2) * (-148)) mod 2**26, 26));
+        fc2_n5_p2 := signed(to_unsigned((to_integer(fc2_in_2_s_2) * 58) mod 2**24, 24));
+        fc2_n5_p3 := signed(to_unsigned((to_integer(fc2_in_3_s_2) * 76) mod 2**25, 25));
+        fc2_n5_p5 := signed(to_unsigned((to_integer(fc2_in_5_s_2) * 55) mod 2**24, 24));
+        fc2_n5_p6 := signed(to_unsigned((to_integer(fc2_in_6_s_2) * 62) mod 2**24, 24));
+        fc2_n5_t1_1 := fc2_n5_t0_2_d1 + resize(fc2_n5_t1_1_b_d1, 26);
+        fc2_n5_t2_0 := (fc2_n5_t0_0_d1 + resize(fc2_n5_t1_0_b_d1, 27)) + resize(fc2_n5_t1_1, 27);
+        fc2_n5_acc := (fc2_n5_t2_0 + to_signed(28672, 27));
+        if unsigned(fc2_n5_acc(6 downto 0)) /= 0 then fc2_n5_y_sticky := '1'; else fc2_n5_y_sticky := '0'; end if;
         fc2_n5_y_inc := fc2_n5_y_half_d1 and fc2_n5_y_inc_any_d1;
-        fc2_n5_y_incx := (0 => fc2_n5_y_inc, others => '0');
-        fc2_n5_y_rnd := fc2_n5_y_fl_d1 + fc2_n5_y_incx;
-        fc2_n5_y_wrap := fc2_n5_y_rnd(17 downto 0);
-        if fc2_n5_y_rnd > fc2_n5_y_max then fc2_n5_y_ovf_hi := '1'; else fc2_n5_y_ovf_hi := '0'; end if;
-        if fc2_n5_y_rnd < fc2_n5_y_min then fc2_n5_y_ovf_lo := '1'; else fc2_n5_y_ovf_lo := '0'; end if;
-        if fc2_n5_y_ovf_lo = '1' then fc2_n5_y_satlo := fc2_n5_y_minv; else fc2_n5_y_satlo := fc2_n5_y_wrap; end if;
-        if fc2_n5_y_ovf_hi = '1' then fc2_n5_y_sat := fc2_n5_y_maxv; else fc2_n5_y_sat := fc2_n5_y_satlo; end if;
-        fc2_n6_p0_m := to_signed(to_integer(fc2_in_0_s_2) * to_integer(fc2_w0_6), 27);
-        fc2_n6_p0 := fc2_n6_p0_m(25 downto 0);
-        fc2_n6_p1_m := to_signed(to_integer(fc2_in_1_s_2) * to_integer(fc2_w1_6), 27);
-        fc2_n6_p1 := fc2_n6_p1_m(25 downto 0);
-        fc2_n6_p2_m := to_signed(to_integer(fc2_in_2_s_2) * to_integer(fc2_w2_6), 23);
-        fc2_n6_p2 := fc2_n6_p2_m(21 downto 0);
-        fc2_n6_p3_m := to_signed(to_integer(fc2_in_3_s_2) * to_integer(fc2_w3_6), 26);
-        fc2_n6_p3 := fc2_n6_p3_m(24 downto 0);
-        fc2_n6_p4_m := to_signed(to_integer(fc2_in_4_s_2) * to_integer(fc2_w4_6), 26);
-        fc2_n6_p4 := fc2_n6_p4_m(24 downto 0);
-        fc2_n6_p5_m := to_signed(to_integer(fc2_in_5_s_2) * to_integer(fc2_w5_6), 25);
-        fc2_n6_p5 := fc2_n6_p5_m(23 downto 0);
-        fc2_n6_p6_m := to_signed(to_integer(fc2_in_6_s_2) * to_integer(fc2_w6_6), 25);
-        fc2_n6_p6 := fc2_n6_p6_m(23 downto 0);
-        fc2_n6_p7_m := to_signed(to_integer(fc2_in_7_s_2) * to_integer(fc2_w7_6), 25);
-        fc2_n6_p7 := fc2_n6_p7_m(23 downto 0);
-        fc2_n6_t0_0_a := resize(fc2_n6_p0, 27);
-        fc2_n6_t0_0_b := resize(fc2_n6_p1, 27);
-        fc2_n6_t0_0 := fc2_n6_t0_0_a + fc2_n6_t0_0_b;
-        fc2_n6_t0_1_a := resize(fc2_n6_p2, 25);
-        fc2_n6_t0_1 := fc2_n6_t0_1_a + fc2_n6_p3;
-        fc2_n6_t0_2_a := resize(fc2_n6_p4, 26);
-        fc2_n6_t0_2_b := resize(fc2_n6_p5, 26);
-        fc2_n6_t0_2 := fc2_n6_t0_2_a + fc2_n6_t0_2_b;
-        fc2_n6_t0_3_a := resize(fc2_n6_p6, 25);
-        fc2_n6_t0_3_b := resize(fc2_n6_p7, 25);
-        fc2_n6_t0_3 := fc2_n6_t0_3_a + fc2_n6_t0_3_b;
-        fc2_n6_t1_0_b := resize(fc2_n6_t0_1, 27);
-        fc2_n6_t1_0 := fc2_n6_t0_0_d1 + fc2_n6_t1_0_b_d1;
-        fc2_n6_t1_1_b := resize(fc2_n6_t0_3, 26);
-        fc2_n6_t1_1 := fc2_n6_t0_2_d1 + fc2_n6_t1_1_b_d1;
-        fc2_n6_t2_0_a := resize(fc2_n6_t1_0, 28);
-        fc2_n6_t2_0_b := resize(fc2_n6_t1_1, 28);
-        fc2_n6_t2_0 := fc2_n6_t2_0_a + fc2_n6_t2_0_b;
-        fc2_n6_t3_0_b := resize(fc2_n6_bias, 28);
-        fc2_n6_t3_0 := fc2_n6_t2_0 + fc2_n6_t3_0_b_d1;
-        fc2_n6_acc := fc2_n6_t3_0;
-        fc2_n6_y_fl := fc2_n6_acc(27 downto 8);
-        fc2_n6_y_half := fc2_n6_acc(7);
-        fc2_n6_y_low := unsigned(fc2_n6_acc(6 downto 0));
-        if fc2_n6_y_low /= 0 then fc2_n6_y_sticky := '1'; else fc2_n6_y_sticky := '0'; end if;
-        fc2_n6_y_lsb := fc2_n6_acc(8);
-        fc2_n6_y_inc_any := fc2_n6_y_sticky or fc2_n6_y_lsb;
+        fc2_n5_y_rnd := fc2_n5_y_fl_d1 + (to_signed(0, 18) & fc2_n5_y_inc);
+        if fc2_n5_y_rnd > to_signed(131071, 19) then fc2_n5_y_sat := to_signed(131071, 18); elsif fc2_n5_y_rnd < to_signed(-131072, 19) then fc2_n5_y_sat := to_signed(-131072, 18); else fc2_n5_y_sat := fc2_n5_y_rnd(17 downto 0); end if;
+        fc2_n6_p0 := signed(to_unsigned((to_integer(fc2_in_0_s_2) * 141) mod 2**26, 26));
+        fc2_n6_p1 := signed(to_unsigned((to_integer(fc2_in_1_s_2) * 135) mod 2**26, 26));
+        fc2_n6_p2 := signed(to_unsigned((to_integer(fc2_in_2_s_2) * 11) mod 2**22, 22));
+        fc2_n6_p4 := signed(to_unsigned((to_integer(fc2_in_4_s_2) * 91) mod 2**25, 25));
+        fc2_n6_p5 := signed(to_unsigned((to_integer(fc2_in_5_s_2) * 54) mod 2**24, 24));
+        fc2_n6_p6 := signed(to_unsigned((to_integer(fc2_in_6_s_2) * 42) mod 2**24, 24));
+        fc2_n6_p7 := signed(to_unsigned((to_integer(fc2_in_7_s_2) * 46) mod 2**24, 24));
+        fc2_n6_t1_0 := fc2_n6_t0_0_d1 + resize(fc2_n6_t1_0_b_d1, 27);
+        fc2_n6_t1_1 := fc2_n6_t0_2_d1 + resize(fc2_n6_t1_1_b_d1, 26);
+        fc2_n6_acc := ((resize(fc2_n6_t1_0, 28) + resize(fc2_n6_t1_1, 28)) + to_signed(323584, 28));
+        if unsigned(fc2_n6_acc(6 downto 0)) /= 0 then fc2_n6_y_sticky := '1'; else fc2_n6_y_sticky := '0'; end if;
         fc2_n6_y_inc := fc2_n6_y_half_d1 and fc2_n6_y_inc_any_d1;
-        fc2_n6_y_incx := (0 => fc2_n6_y_inc, others => '0');
-        fc2_n6_y_rnd := fc2_n6_y_fl_d1 + fc2_n6_y_incx;
-        fc2_n6_y_wrap := fc2_n6_y_rnd(17 downto 0);
-        if fc2_n6_y_rnd > fc2_n6_y_max then fc2_n6_y_ovf_hi := '1'; else fc2_n6_y_ovf_hi := '0'; end if;
-        if fc2_n6_y_ovf_hi = '1' then fc2_n6_y_sat := fc2_n6_y_maxv; else fc2_n6_y_sat := fc2_n6_y_wrap; end if;
-        fc2_n7_p0_m := to_signed(to_integer(fc2_in_0_s_2) * to_integer(fc2_w0_7), 27);
-        fc2_n7_p0 := fc2_n7_p0_m(25 downto 0);
-        fc2_n7_p1_m := to_signed(to_integer(fc2_in_1_s_2) * to_integer(fc2_w1_7), 26);
-        fc2_n7_p1 := fc2_n7_p1_m(24 downto 0);
+        fc2_n6_y_rnd := fc2_n6_y_fl_d1 + (to_signed(0, 19) & fc2_n6_y_inc);
+        if fc2_n6_y_rnd > to_signed(131071, 20) then fc2_n6_y_sat := to_signed(131071, 18); else fc2_n6_y_sat := fc2_n6_y_rnd(17 downto 0); end if;
+        fc2_n7_p0 := signed(to_unsigned((to_integer(fc2_in_0_s_2) * 133) mod 2**26, 26));
+        fc2_n7_p1 := signed(to_unsigned((to_integer(fc2_in_1_s_2) * 126) mod 2**25, 25));
         fc2_n7_p2_sh := shift_left(resize(fc2_in_2_s_2, 21), 3);
-        fc2_n7_p2_e := resize(fc2_n7_p2_sh, 22);
-        fc2_n7_p2_neg := -fc2_n7_p2_e;
+        fc2_n7_p2_neg := -resize(fc2_n7_p2_sh, 22);
         fc2_n7_p2 := fc2_n7_p2_neg(20 downto 0);
-        fc2_n7_p3_m := to_signed(to_integer(fc2_in_3_s_2) * to_integer(fc2_w3_7), 27);
-        fc2_n7_p3 := fc2_n7_p3_m(25 downto 0);
-        fc2_n7_p4_m := to_signed(to_integer(fc2_in_4_s_2) * to_integer(fc2_w4_7), 26);
-        fc2_n7_p4 := fc2_n7_p4_m(24 downto 0);
-        fc2_n7_p5_m := to_signed(to_integer(fc2_in_5_s_2) * to_integer(fc2_w5_7), 27);
-        fc2_n7_p5 := fc2_n7_p5_m(25 downto 0);
-        fc2_n7_p6_m := to_signed(to_integer(fc2_in_6_s_2) * to_integer(fc2_w6_7), 25);
-        fc2_n7_p6 := fc2_n7_p6_m(23 downto 0);
+        fc2_n7_p5 := signed(to_unsigned((to_integer(fc2_in_5_s_2) * 154) mod 2**26, 26));
         fc2_n7_p7_sh := shift_left(resize(fc2_in_7_s_2, 19), 1);
-        fc2_n7_t0_0_a := resize(fc2_n7_p0, 27);
-        fc2_n7_t0_0_b := resize(fc2_n7_p1, 27);
-        fc2_n7_t0_0 := fc2_n7_t0_0_a + fc2_n7_t0_0_b;
-        fc2_n7_t0_1_a := resize(fc2_n7_p2, 26);
-        fc2_n7_t0_1 := fc2_n7_t0_1_a + fc2_n7_p3;
-        fc2_n7_t0_2_a := resize(fc2_n7_p4, 27);
-        fc2_n7_t0_2_b := resize(fc2_n7_p5, 27);
-        fc2_n7_t0_2 := fc2_n7_t0_2_a + fc2_n7_t0_2_b;
-        fc2_n7_t0_3_b := resize(fc2_n7_p7_sh, 24);
-        fc2_n7_t0_3 := fc2_n7_p6 + fc2_n7_t0_3_b;
-        fc2_n7_t1_0_b := resize(fc2_n7_t0_1, 27);
-        fc2_n7_t1_0 := fc2_n7_t0_0_d1 + fc2_n7_t1_0_b_d1;
-        fc2_n7_t1_1_b := resize(fc2_n7_t0_3, 27);
-        fc2_n7_t1_1 := fc2_n7_t0_2_d1 + fc2_n7_t1_1_b_d1;
-        fc2_n7_t2_0_a := resize(fc2_n7_t1_0, 28);
-        fc2_n7_t2_0_b := resize(fc2_n7_t1_1, 28);
-        fc2_n7_t2_0 := fc2_n7_t2_0_a + fc2_n7_t2_0_b;
-        fc2_n7_t3_0_b := resize(fc2_n7_bias, 28);
-        fc2_n7_t3_0 := fc2_n7_t2_0 + fc2_n7_t3_0_b_d1;
-        fc2_n7_acc := fc2_n7_t3_0;
-        fc2_n7_y_fl := fc2_n7_acc(27 downto 8);
-        fc2_n7_y_half := fc2_n7_acc(7);
-        fc2_n7_y_low := unsigned(fc2_n7_acc(6 downto 0));
-        if fc2_n7_y_low /= 0 then fc2_n7_y_sticky := '1'; else fc2_n7_y_sticky := '0'; end if;
-        fc2_n7_y_lsb := fc2_n7_acc(8);
-        fc2_n7_y_inc_any := fc2_n7_y_sticky or fc2_n7_y_lsb;
+        fc2_n7_t1_0 := fc2_n7_t0_0_d1 + resize(fc2_n7_t1_0_b_d1, 27);
+        fc2_n7_t1_1 := fc2_n7_t0_2_d1 + resize(fc2_n7_t1_1_b_d1, 27);
+        fc2_n7_acc := ((resize(fc2_n7_t1_0, 28) + resize(fc2_n7_t1_1, 28)) + to_signed(344064, 28));
+        if unsigned(fc2_n7_acc(6 downto 0)) /= 0 then fc2_n7_y_sticky := '1'; else fc2_n7_y_sticky := '0'; end if;
         fc2_n7_y_inc := fc2_n7_y_half_d1 and fc2_n7_y_inc_any_d1;
-        fc2_n7_y_incx := (0 => fc2_n7_y_inc, others => '0');
-        fc2_n7_y_rnd := fc2_n7_y_fl_d1 + fc2_n7_y_incx;
-        fc2_n7_y_wrap := fc2_n7_y_rnd(17 downto 0);
-        if fc2_n7_y_rnd > fc2_n7_y_max then fc2_n7_y_ovf_hi := '1'; else fc2_n7_y_ovf_hi := '0'; end if;
-        if fc2_n7_y_ovf_hi = '1' then fc2_n7_y_sat := fc2_n7_y_maxv; else fc2_n7_y_sat := fc2_n7_y_wrap; end if;
-        fc2_n0_t1_0_a_d1 <= fc2_n0_t1_0_a;
-        fc2_n0_t1_0_b_d1 <= fc2_n0_t1_0_b;
-        fc2_n0_t1_1_a_d1 <= fc2_n0_t1_1_a;
-        fc2_n0_t1_1_b_d1 <= fc2_n0_t1_1_b;
-        fc2_n0_t3_0_b_d1 <= fc2_n0_t3_0_b;
-        fc2_n0_y_half_d1 <= fc2_n0_y_half;
-        fc2_n0_y_inc_any_d1 <= fc2_n0_y_inc_any;
-        fc2_n0_y_fl_d1 <= fc2_n0_y_fl;
-        fc2_n1_t1_0_a_d1 <= fc2_n1_t1_0_a;
-        fc2_n1_t1_0_b_d1 <= fc2_n1_t1_0_b;
-        fc2_n1_t0_2_d1 <= fc2_n1_t0_2;
-        fc2_n1_t1_1_b_d1 <= fc2_n1_t1_1_b;
-        fc2_n1_t3_0_b_d1 <= fc2_n1_t3_0_b;
-        fc2_n1_y_half_d1 <= fc2_n1_y_half;
-        fc2_n1_y_inc_any_d1 <= fc2_n1_y_inc_any;
-        fc2_n1_y_fl_d1 <= fc2_n1_y_fl;
-        fc2_n2_t1_0_a_d1 <= fc2_n2_t1_0_a;
-        fc2_n2_t0_1_d1 <= fc2_n2_t0_1;
-        fc2_n2_t1_1_a_d1 <= fc2_n2_t1_1_a;
-        fc2_n2_t0_3_d1 <= fc2_n2_t0_3;
-        fc2_n2_t3_0_b_d1 <= fc2_n2_t3_0_b;
-        fc2_n2_y_half_d1 <= fc2_n2_y_half;
-        fc2_n2_y_inc_any_d1 <= fc2_n2_y_inc_any;
-        fc2_n2_y_fl_d1 <= fc2_n2_y_fl;
-        fc2_n3_t1_0_a_d1 <= fc2_n3_t1_0_a;
-        fc2_n3_t1_0_b_d1 <= fc2_n3_t1_0_b;
-        fc2_n3_t1_1_a_d1 <= fc2_n3_t1_1_a;
-        fc2_n3_t0_3_d1 <= fc2_n3_t0_3;
-        fc2_n3_t3_0_b_d1 <= fc2_n3_t3_0_b;
-        fc2_n3_y_half_d1 <= fc2_n3_y_half;
-        fc2_n3_y_inc_any_d1 <= fc2_n3_y_inc_any;
-        fc2_n3_y_fl_d1 <= fc2_n3_y_fl;
-        fc2_n4_t0_0_d1 <= fc2_n4_t0_0;
-        fc2_n4_t1_0_b_d1 <= fc2_n4_t1_0_b;
-        fc2_n4_t1_1_a_d1 <= fc2_n4_t1_1_a;
-        fc2_n4_t1_1_b_d1 <= fc2_n4_t1_1_b;
-        fc2_n4_t3_0_b_d1 <= fc2_n4_t3_0_b;
-        fc2_n4_y_half_d1 <= fc2_n4_y_half;
-        fc2_n4_y_inc_any_d1 <= fc2_n4_y_inc_any;
-        fc2_n4_y_fl_d1 <= fc2_n4_y_fl;
-        fc2_n5_t0_0_d1 <= fc2_n5_t0_0;
-        fc2_n5_t1_0_b_d1 <= fc2_n5_t1_0_b;
-        fc2_n5_t0_2_d1 <= fc2_n5_t0_2;
-        fc2_n5_t1_1_b_d1 <= fc2_n5_t1_1_b;
-        fc2_n5_t3_0_b_d1 <= fc2_n5_t3_0_b;
-        fc2_n5_y_half_d1 <= fc2_n5_y_half;
-        fc2_n5_y_inc_any_d1 <= fc2_n5_y_inc_any;
-        fc2_n5_y_fl_d1 <= fc2_n5_y_fl;
-        fc2_n6_t0_0_d1 <= fc2_n6_t0_0;
-        fc2_n6_t1_0_b_d1 <= fc2_n6_t1_0_b;
-        fc2_n6_t0_2_d1 <= fc2_n6_t0_2;
-        fc2_n6_t1_1_b_d1 <= fc2_n6_t1_1_b;
-        fc2_n6_t3_0_b_d1 <= fc2_n6_t3_0_b;
-        fc2_n6_y_half_d1 <= fc2_n6_y_half;
-        fc2_n6_y_inc_any_d1 <= fc2_n6_y_inc_any;
-        fc2_n6_y_fl_d1 <= fc2_n6_y_fl;
-        fc2_n7_t0_0_d1 <= fc2_n7_t0_0;
-        fc2_n7_t1_0_b_d1 <= fc2_n7_t1_0_b;
-        fc2_n7_t0_2_d1 <= fc2_n7_t0_2;
-        fc2_n7_t1_1_b_d1 <= fc2_n7_t1_1_b;
-        fc2_n7_t3_0_b_d1 <= fc2_n7_t3_0_b;
-        fc2_n7_y_half_d1 <= fc2_n7_y_half;
-        fc2_n7_y_inc_any_d1 <= fc2_n7_y_inc_any;
-        fc2_n7_y_fl_d1 <= fc2_n7_y_fl;
+        fc2_n7_y_rnd := fc2_n7_y_fl_d1 + (to_signed(0, 19) & fc2_n7_y_inc);
+        if fc2_n7_y_rnd > to_signed(131071, 20) then fc2_n7_y_sat := to_signed(131071, 18); else fc2_n7_y_sat := fc2_n7_y_rnd(17 downto 0); end if;
+        fc2_n0_t1_0_a_d1 <= resize(fc2_n0_p0, 25) + signed(to_unsigned((to_integer(fc2_in_1_s_2) * (-74)) mod 2**25, 25)); -- weight -0.2890625
+        fc2_n0_t1_0_b_d1 <= fc2_n0_t0_1;
+        fc2_n0_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc2_in_4_s_2) * (-145)) mod 2**26, 26)) + resize(fc2_n0_p5, 26); -- weight -0.56640625
+        fc2_n0_t1_1_b_d1 <= resize(fc2_n0_p6, 26) + signed(to_unsigned((to_integer(fc2_in_7_s_2) * (-141)) mod 2**26, 26)); -- weight -0.55078125
+        fc2_n0_y_half_d1 <= fc2_n0_acc(7);
+        fc2_n0_y_inc_any_d1 <= fc2_n0_y_sticky or fc2_n0_acc(8);
+        fc2_n0_y_fl_d1 <= fc2_n0_acc(27 downto 8);
+        fc2_n1_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0_s_2) * (-34)) mod 2**24, 24)) + resize(fc2_n1_p1, 24); -- weight -0.1328125
+        fc2_n1_t1_0_b_d1 <= fc2_n1_t0_1;
+        fc2_n1_t0_2_d1 <= resize(fc2_n1_p4, 25) + signed(to_unsigned((to_integer(fc2_in_5_s_2) * (-122)) mod 2**25, 25)); -- weight -0.4765625
+        fc2_n1_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc2_in_6_s_2) * 48) mod 2**24, 24)) + resize(fc2_n1_p7, 24); -- weight 0.1875
+        fc2_n1_y_half_d1 <= fc2_n1_acc(7);
+        fc2_n1_y_inc_any_d1 <= fc2_n1_y_sticky or fc2_n1_acc(8);
+        fc2_n1_y_fl_d1 <= fc2_n1_acc(26 downto 8);
+        fc2_n2_t1_0_a_d1 <= resize(fc2_n2_p0, 24) + signed(to_unsigned((to_integer(fc2_in_1_s_2) * (-40)) mod 2**24, 24)); -- weight -0.15625
+        fc2_n2_t0_1_d1 <= resize(fc2_n2_p2, 25) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * 81) mod 2**25, 25)); -- weight 0.31640625
+        fc2_n2_t1_1_a_d1 <= fc2_n2_t0_2;
+        fc2_n2_t0_3_d1 <= resize(fc2_n2_p6, 26) + signed(to_unsigned((to_integer(fc2_in_7_s_2) * (-144)) mod 2**26, 26)); -- weight -0.5625
+        fc2_n2_y_half_d1 <= fc2_n2_acc(7);
+        fc2_n2_y_inc_any_d1 <= fc2_n2_y_sticky or fc2_n2_acc(8);
+        fc2_n2_y_fl_d1 <= fc2_n2_acc(26 downto 8);
+        fc2_n3_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc2_in_0_s_2) * 154) mod 2**26, 26)) + resize(fc2_n3_p1, 26); -- weight 0.6015625
+        fc2_n3_t1_0_b_d1 <= resize(fc2_n3_p2, 26) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * (-137)) mod 2**26, 26)); -- weight -0.53515625
+        fc2_n3_t1_1_a_d1 <= resize(fc2_n3_p4, 25) + resize(fc2_n3_p5, 25);
+        fc2_n3_t0_3_d1 <= signed(to_unsigned((to_integer(fc2_in_6_s_2) * 137) mod 2**26, 26)) + resize(fc2_n3_p7, 26); -- weight 0.53515625
+        fc2_n3_y_half_d1 <= fc2_n3_acc(7);
+        fc2_n3_y_inc_any_d1 <= fc2_n3_y_sticky or fc2_n3_acc(8);
+        fc2_n3_y_fl_d1 <= fc2_n3_acc(26 downto 8);
+        fc2_n4_t0_0_d1 <= signed(to_unsigned((to_integer(fc2_in_0_s_2) * 153) mod 2**26, 26)) + resize(fc2_n4_p1, 26); -- weight 0.59765625
+        fc2_n4_t1_0_b_d1 <= resize(fc2_n4_p2, 24) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * (-62)) mod 2**24, 24)); -- weight -0.2421875
+        fc2_n4_t1_1_a_d1 <= fc2_n4_t0_2_a + resize(fc2_n4_p5, 26);
+        fc2_n4_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc2_in_6_s_2) * (-143)) mod 2**26, 26)) + resize(fc2_n4_p7, 26); -- weight -0.55859375
+        fc2_n4_y_half_d1 <= fc2_n4_acc(7);
+        fc2_n4_y_inc_any_d1 <= fc2_n4_y_sticky or fc2_n4_acc(8);
+        fc2_n4_y_fl_d1 <= fc2_n4_acc(26 downto 8);
+        fc2_n5_t0_0_d1 <= resize(fc2_n5_p0, 27) + resize(fc2_n5_p1, 27);
+        fc2_n5_t1_0_b_d1 <= resize(fc2_n5_p2, 26) + resize(fc2_n5_p3, 26);
+        fc2_n5_t0_2_d1 <= fc2_n4_t0_2_a + resize(fc2_n5_p5, 26);
+        fc2_n5_t1_1_b_d1 <= resize(fc2_n5_p6, 25) + signed(to_unsigned((to_integer(fc2_in_7_s_2) * (-89)) mod 2**25, 25)); -- weight -0.34765625
+        fc2_n5_y_half_d1 <= fc2_n5_acc(7);
+        fc2_n5_y_inc_any_d1 <= fc2_n5_y_sticky or fc2_n5_acc(8);
+        fc2_n5_y_fl_d1 <= fc2_n5_acc(26 downto 8);
+        fc2_n6_t0_0_d1 <= resize(fc2_n6_p0, 27) + resize(fc2_n6_p1, 27);
+        fc2_n6_t1_0_b_d1 <= resize(fc2_n6_p2, 25) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * (-79)) mod 2**25, 25)); -- weight -0.30859375
+        fc2_n6_t0_2_d1 <= resize(fc2_n6_p4, 26) + resize(fc2_n6_p5, 26);
+        fc2_n6_t1_1_b_d1 <= resize(fc2_n6_p6, 25) + resize(fc2_n6_p7, 25);
+        fc2_n6_y_half_d1 <= fc2_n6_acc(7);
+        fc2_n6_y_inc_any_d1 <= fc2_n6_y_sticky or fc2_n6_acc(8);
+        fc2_n6_y_fl_d1 <= fc2_n6_acc(27 downto 8);
+        fc2_n7_t0_0_d1 <= resize(fc2_n7_p0, 27) + resize(fc2_n7_p1, 27);
+        fc2_n7_t1_0_b_d1 <= resize(fc2_n7_p2, 26) + signed(to_unsigned((to_integer(fc2_in_3_s_2) * (-150)) mod 2**26, 26)); -- weight -0.5859375
+        fc2_n7_t0_2_d1 <= resize(fc2_n4_p4, 27) + resize(fc2_n7_p5, 27);
+        fc2_n7_t1_1_b_d1 <= fc2_n5_p6 + resize(fc2_n7_p7_sh, 24);
+        fc2_n7_y_half_d1 <= fc2_n7_acc(7);
+        fc2_n7_y_inc_any_d1 <= fc2_n7_y_sticky or fc2_n7_acc(8);
+        fc2_n7_y_fl_d1 <= fc2_n7_acc(27 downto 8);
         fc2_out_0 <= fc2_n0_y_satlo;
         fc2_out_1 <= fc2_n1_y_satlo;
         fc2_out_2 <= fc2_n2_y_satlo;

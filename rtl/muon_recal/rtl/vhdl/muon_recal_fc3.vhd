@@ -19,156 +19,62 @@ entity muon_recal_fc3 is
 end entity muon_recal_fc3;
 
 architecture rtl of muon_recal_fc3 is
-  constant fc3_w0_0 : signed(7 downto 0) := "10000111"; -- weight -0.47265625
-  constant fc3_w1_0 : signed(4 downto 0) := "01001"; -- weight 0.03515625
-  constant fc3_w2_0 : signed(7 downto 0) := "10101100"; -- weight -0.328125
-  constant fc3_w3_0 : signed(7 downto 0) := "01001111"; -- weight 0.30859375
-  constant fc3_w4_0 : signed(6 downto 0) := "1010111"; -- weight -0.16015625
-  constant fc3_w5_0 : signed(6 downto 0) := "1000110"; -- weight -0.2265625
-  constant fc3_w6_0 : signed(5 downto 0) := "011110"; -- weight 0.1171875
-  constant fc3_w7_0 : signed(7 downto 0) := "01100100"; -- weight 0.390625
-  constant fc3_n0_bias : signed(19 downto 0) := "01110000000000000000"; -- bias 0.4375
-  signal fc3_n0_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n0_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n0_t1_1_a_d1 : signed(25 downto 0);
+  signal fc3_n0_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n0_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n0_t1_1_a_d1 : signed(24 downto 0);
   signal fc3_n0_t0_3_d1 : signed(25 downto 0);
-  signal fc3_n0_t3_0_b_d1 : signed(26 downto 0);
   signal fc3_n0_y_half_d1 : std_logic;
   signal fc3_n0_y_inc_any_d1 : std_logic;
   signal fc3_n0_y_fl_d1 : signed(18 downto 0);
-  constant fc3_n0_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc3_n0_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc3_w0_1 : signed(5 downto 0) := "010001"; -- weight 0.06640625
-  constant fc3_w1_1 : signed(7 downto 0) := "01101000"; -- weight 0.40625
-  constant fc3_w2_1 : signed(5 downto 0) := "010110"; -- weight 0.0859375
-  constant fc3_w3_1 : signed(7 downto 0) := "01101110"; -- weight 0.4296875
-  constant fc3_w4_1 : signed(5 downto 0) := "011011"; -- weight 0.10546875
-  constant fc3_w6_1 : signed(5 downto 0) := "101000"; -- weight -0.09375
-  constant fc3_w7_1 : signed(8 downto 0) := "101101000"; -- weight -0.59375
-  constant fc3_n1_bias : signed(19 downto 0) := "10000101000000000000"; -- bias -0.48046875
-  signal fc3_n1_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n1_t1_0_a_d1 : signed(24 downto 0);
   signal fc3_n1_t0_1_d1 : signed(25 downto 0);
-  signal fc3_n1_t1_1_a_d1 : signed(25 downto 0);
+  signal fc3_n1_t1_1_a_d1 : signed(23 downto 0);
   signal fc3_n1_t0_3_d1 : signed(25 downto 0);
-  signal fc3_n1_t3_0_b_d1 : signed(26 downto 0);
   signal fc3_n1_y_half_d1 : std_logic;
   signal fc3_n1_y_inc_any_d1 : std_logic;
   signal fc3_n1_y_fl_d1 : signed(18 downto 0);
-  constant fc3_n1_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc3_n1_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc3_w0_2 : signed(6 downto 0) := "0100110"; -- weight 0.1484375
-  constant fc3_w1_2 : signed(7 downto 0) := "01011001"; -- weight 0.34765625
-  constant fc3_w2_2 : signed(7 downto 0) := "10011010"; -- weight -0.3984375
-  constant fc3_w3_2 : signed(8 downto 0) := "101110101"; -- weight -0.54296875
-  constant fc3_w4_2 : signed(7 downto 0) := "10111011"; -- weight -0.26953125
-  constant fc3_w5_2 : signed(6 downto 0) := "0100001"; -- weight 0.12890625
-  constant fc3_w6_2 : signed(7 downto 0) := "10001001"; -- weight -0.46484375
-  constant fc3_w7_2 : signed(6 downto 0) := "1010111"; -- weight -0.16015625
-  constant fc3_n2_bias : signed(18 downto 0) := "0110011000000000000"; -- bias 0.19921875
-  signal fc3_n2_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n2_t1_0_a_d1 : signed(24 downto 0);
   signal fc3_n2_t0_1_d1 : signed(25 downto 0);
-  signal fc3_n2_t1_1_a_d1 : signed(25 downto 0);
+  signal fc3_n2_t1_1_a_d1 : signed(24 downto 0);
   signal fc3_n2_t0_3_d1 : signed(25 downto 0);
-  signal fc3_n2_t3_0_b_d1 : signed(26 downto 0);
   signal fc3_n2_y_half_d1 : std_logic;
   signal fc3_n2_y_inc_any_d1 : std_logic;
   signal fc3_n2_y_fl_d1 : signed(18 downto 0);
-  constant fc3_n2_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc3_n2_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc3_w1_3 : signed(8 downto 0) := "010010000"; -- weight 0.5625
-  constant fc3_w2_3 : signed(8 downto 0) := "010011000"; -- weight 0.59375
-  constant fc3_w3_3 : signed(8 downto 0) := "101101100"; -- weight -0.578125
-  constant fc3_w4_3 : signed(8 downto 0) := "010000110"; -- weight 0.5234375
-  constant fc3_w5_3 : signed(4 downto 0) := "01101"; -- weight 0.05078125
-  constant fc3_w6_3 : signed(6 downto 0) := "1011000"; -- weight -0.15625
-  constant fc3_w7_3 : signed(7 downto 0) := "10101101"; -- weight -0.32421875
-  constant fc3_n3_bias : signed(19 downto 0) := "10111110000000000000"; -- bias -0.2578125
-  signal fc3_n3_t1_0_a_d1 : signed(26 downto 0);
-  signal fc3_n3_t1_0_b_d1 : signed(26 downto 0);
+  signal fc3_n3_t1_0_a_d1 : signed(25 downto 0);
+  signal fc3_n3_t1_0_b_d1 : signed(25 downto 0);
   signal fc3_n3_t0_2_d1 : signed(25 downto 0);
-  signal fc3_n3_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n3_t3_0_b_d1 : signed(26 downto 0);
+  signal fc3_n3_t1_1_b_d1 : signed(24 downto 0);
   signal fc3_n3_y_half_d1 : std_logic;
   signal fc3_n3_y_inc_any_d1 : std_logic;
   signal fc3_n3_y_fl_d1 : signed(18 downto 0);
-  constant fc3_n3_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc3_n3_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc3_n3_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc3_n3_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc3_w0_4 : signed(7 downto 0) := "01101110"; -- weight 0.4296875
-  constant fc3_w1_4 : signed(5 downto 0) := "100111"; -- weight -0.09765625
-  constant fc3_w2_4 : signed(7 downto 0) := "01011101"; -- weight 0.36328125
-  constant fc3_w5_4 : signed(5 downto 0) := "101010"; -- weight -0.0859375
-  constant fc3_w6_4 : signed(7 downto 0) := "10001010"; -- weight -0.4609375
-  constant fc3_n4_bias : signed(20 downto 0) := "010011011000000000000"; -- bias 0.60546875
-  signal fc3_n4_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n4_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n4_t3_0_b_d1 : signed(25 downto 0);
+  signal fc3_n4_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n4_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n4_t1_1_a_d1 : signed(22 downto 0);
+  signal fc3_n4_t1_1_b_d1 : signed(24 downto 0);
   signal fc3_n4_y_half_d1 : std_logic;
   signal fc3_n4_y_inc_any_d1 : std_logic;
   signal fc3_n4_y_fl_d1 : signed(17 downto 0);
-  constant fc3_w0_5 : signed(7 downto 0) := "10110111"; -- weight -0.28515625
-  constant fc3_w1_5 : signed(7 downto 0) := "01110101"; -- weight 0.45703125
-  constant fc3_w2_5 : signed(7 downto 0) := "10101001"; -- weight -0.33984375
-  constant fc3_w3_5 : signed(7 downto 0) := "01010010"; -- weight 0.3203125
-  constant fc3_w4_5 : signed(7 downto 0) := "01010111"; -- weight 0.33984375
-  constant fc3_w5_5 : signed(4 downto 0) := "10101"; -- weight -0.04296875
-  constant fc3_w6_5 : signed(6 downto 0) := "0100100"; -- weight 0.140625
-  constant fc3_w7_5 : signed(7 downto 0) := "10000011"; -- weight -0.48828125
-  constant fc3_n5_bias : signed(20 downto 0) := "101110011000000000000"; -- bias -0.55078125
-  signal fc3_n5_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n5_t1_0_b_d1 : signed(25 downto 0);
-  signal fc3_n5_t1_1_a_d1 : signed(25 downto 0);
-  signal fc3_n5_t1_1_b_d1 : signed(25 downto 0);
-  signal fc3_n5_t3_0_b_d1 : signed(26 downto 0);
+  signal fc3_n5_t1_0_a_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_0_b_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_1_a_d1 : signed(24 downto 0);
+  signal fc3_n5_t1_1_b_d1 : signed(24 downto 0);
   signal fc3_n5_y_half_d1 : std_logic;
   signal fc3_n5_y_inc_any_d1 : std_logic;
   signal fc3_n5_y_fl_d1 : signed(18 downto 0);
-  constant fc3_n5_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc3_n5_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc3_n5_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc3_n5_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc3_w0_6 : signed(6 downto 0) := "1000101"; -- weight -0.23046875
-  constant fc3_w1_6 : signed(6 downto 0) := "0101101"; -- weight 0.17578125
-  constant fc3_w2_6 : signed(6 downto 0) := "1001000"; -- weight -0.21875
-  constant fc3_w3_6 : signed(5 downto 0) := "101010"; -- weight -0.0859375
-  constant fc3_w4_6 : signed(7 downto 0) := "10101001"; -- weight -0.33984375
-  constant fc3_w5_6 : signed(7 downto 0) := "10110111"; -- weight -0.28515625
-  constant fc3_w6_6 : signed(7 downto 0) := "01100001"; -- weight 0.37890625
-  constant fc3_w7_6 : signed(6 downto 0) := "0111111"; -- weight 0.24609375
-  constant fc3_n6_bias : signed(16 downto 0) := "01110000000000000"; -- bias 0.0546875
-  signal fc3_n6_t1_0_a_d1 : signed(25 downto 0);
-  signal fc3_n6_t1_0_b_d1 : signed(25 downto 0);
+  signal fc3_n6_t1_0_a_d1 : signed(23 downto 0);
+  signal fc3_n6_t1_0_b_d1 : signed(24 downto 0);
   signal fc3_n6_t0_2_d1 : signed(25 downto 0);
   signal fc3_n6_t0_3_d1 : signed(25 downto 0);
-  signal fc3_n6_t3_0_b_d1 : signed(26 downto 0);
   signal fc3_n6_y_half_d1 : std_logic;
   signal fc3_n6_y_inc_any_d1 : std_logic;
   signal fc3_n6_y_fl_d1 : signed(18 downto 0);
-  constant fc3_n6_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc3_n6_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc3_w0_7 : signed(4 downto 0) := "01011"; -- weight 0.04296875
-  constant fc3_w1_7 : signed(8 downto 0) := "010010101"; -- weight 0.58203125
-  constant fc3_w2_7 : signed(7 downto 0) := "10100011"; -- weight -0.36328125
-  constant fc3_w4_7 : signed(7 downto 0) := "01110111"; -- weight 0.46484375
-  constant fc3_w5_7 : signed(8 downto 0) := "010000110"; -- weight 0.5234375
-  constant fc3_w6_7 : signed(7 downto 0) := "10010000"; -- weight -0.4375
-  constant fc3_w7_7 : signed(7 downto 0) := "10111101"; -- weight -0.26171875
-  constant fc3_n7_bias : signed(19 downto 0) := "10110101000000000000"; -- bias -0.29296875
   signal fc3_n7_t0_0_d1 : signed(25 downto 0);
-  signal fc3_n7_t1_0_b_d1 : signed(25 downto 0);
+  signal fc3_n7_t1_0_b_d1 : signed(24 downto 0);
   signal fc3_n7_t0_2_d1 : signed(25 downto 0);
   signal fc3_n7_t0_3_d1 : signed(25 downto 0);
-  signal fc3_n7_t3_0_b_d1 : signed(26 downto 0);
   signal fc3_n7_y_half_d1 : std_logic;
   signal fc3_n7_y_inc_any_d1 : std_logic;
   signal fc3_n7_y_fl_d1 : signed(18 downto 0);
-  constant fc3_n7_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc3_n7_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc3_n7_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc3_n7_y_maxv : signed(17 downto 0) := "011111111111111111";
   signal fc3_out_0 : signed(17 downto 0);
   signal fc3_out_1 : signed(17 downto 0);
   signal fc3_out_2 : signed(17 downto 0);
@@ -180,880 +86,281 @@ architecture rtl of muon_recal_fc3 is
 begin
   out_data <= std_logic_vector(fc3_out_7) & std_logic_vector(fc3_out_6) & std_logic_vector(fc3_out_5) & std_logic_vector(fc3_out_4) & std_logic_vector(fc3_out_3) & std_logic_vector(fc3_out_2) & std_logic_vector(fc3_out_1) & std_logic_vector(fc3_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable fc3_in_0 : unsigned(16 downto 0);
-    variable fc3_in_1 : unsigned(16 downto 0);
-    variable fc3_in_2 : unsigned(16 downto 0);
-    variable fc3_in_3 : unsigned(16 downto 0);
-    variable fc3_in_4 : unsigned(16 downto 0);
-    variable fc3_in_5 : unsigned(16 downto 0);
-    variable fc3_in_6 : unsigned(16 downto 0);
-    variable fc3_in_7 : unsigned(16 downto 0);
-    variable fc3_in_0_s : unsigned(17 downto 0);
     variable fc3_in_0_s_2 : signed(17 downto 0);
-    variable fc3_n0_p0_m : signed(25 downto 0);
-    variable fc3_n0_p0 : signed(24 downto 0);
-    variable fc3_in_1_s : unsigned(17 downto 0);
     variable fc3_in_1_s_2 : signed(17 downto 0);
-    variable fc3_n0_p1_m : signed(22 downto 0);
-    variable fc3_n0_p1 : signed(21 downto 0);
-    variable fc3_in_2_s : unsigned(17 downto 0);
+    variable fc3_n0_p1 : signed(21 downto 0); -- weight 0.03515625
     variable fc3_in_2_s_2 : signed(17 downto 0);
-    variable fc3_n0_p2_m : signed(25 downto 0);
-    variable fc3_n0_p2 : signed(24 downto 0);
-    variable fc3_in_3_s : unsigned(17 downto 0);
     variable fc3_in_3_s_2 : signed(17 downto 0);
-    variable fc3_n0_p3_m : signed(25 downto 0);
-    variable fc3_n0_p3 : signed(24 downto 0);
-    variable fc3_in_4_s : unsigned(17 downto 0);
     variable fc3_in_4_s_2 : signed(17 downto 0);
-    variable fc3_n0_p4_m : signed(24 downto 0);
-    variable fc3_n0_p4 : signed(23 downto 0);
-    variable fc3_in_5_s : unsigned(17 downto 0);
+    variable fc3_n0_p4 : signed(23 downto 0); -- weight -0.16015625
     variable fc3_in_5_s_2 : signed(17 downto 0);
-    variable fc3_n0_p5_m : signed(24 downto 0);
-    variable fc3_n0_p5 : signed(23 downto 0);
-    variable fc3_in_6_s : unsigned(17 downto 0);
+    variable fc3_n0_p5 : signed(23 downto 0); -- weight -0.2265625
     variable fc3_in_6_s_2 : signed(17 downto 0);
-    variable fc3_n0_p6_m : signed(23 downto 0);
-    variable fc3_n0_p6 : signed(22 downto 0);
-    variable fc3_in_7_s : unsigned(17 downto 0);
+    variable fc3_n0_p6 : signed(22 downto 0); -- weight 0.1171875
     variable fc3_in_7_s_2 : signed(17 downto 0);
-    variable fc3_n0_p7_m : signed(25 downto 0);
-    variable fc3_n0_p7 : signed(24 downto 0);
-    variable fc3_n0_t0_0_b : signed(24 downto 0);
-    variable fc3_n0_t0_0 : signed(24 downto 0);
-    variable fc3_n0_t0_1 : signed(24 downto 0);
-    variable fc3_n0_t0_2_a : signed(24 downto 0);
-    variable fc3_n0_t0_2_b : signed(24 downto 0);
-    variable fc3_n0_t0_2 : signed(24 downto 0);
-    variable fc3_n0_t0_3_a : signed(25 downto 0);
-    variable fc3_n0_t0_3_b : signed(25 downto 0);
-    variable fc3_n0_t0_3 : signed(25 downto 0);
-    variable fc3_n0_t1_0_a : signed(25 downto 0);
-    variable fc3_n0_t1_0_b : signed(25 downto 0);
+    variable fc3_n0_p7 : signed(24 downto 0); -- weight 0.390625
+    variable fc3_n0_t0_1 : signed(24 downto 0); -- weight -0.328125; weight 0.30859375
     variable fc3_n0_t1_0 : signed(25 downto 0);
-    variable fc3_n0_t1_1_a : signed(25 downto 0);
     variable fc3_n0_t1_1 : signed(25 downto 0);
-    variable fc3_n0_t2_0_a : signed(26 downto 0);
-    variable fc3_n0_t2_0_b : signed(26 downto 0);
-    variable fc3_n0_t2_0 : signed(26 downto 0);
-    variable fc3_n0_t3_0_b : signed(26 downto 0);
-    variable fc3_n0_t3_0 : signed(26 downto 0);
     variable fc3_n0_acc : signed(26 downto 0);
-    variable fc3_n0_y_fl : signed(18 downto 0);
-    variable fc3_n0_y_half : std_logic;
-    variable fc3_n0_y_low : unsigned(6 downto 0);
     variable fc3_n0_y_sticky : std_logic;
-    variable fc3_n0_y_lsb : std_logic;
-    variable fc3_n0_y_inc_any : std_logic;
     variable fc3_n0_y_inc : std_logic;
-    variable fc3_n0_y_incx : signed(18 downto 0);
     variable fc3_n0_y_rnd : signed(18 downto 0);
-    variable fc3_n0_y_wrap : signed(17 downto 0);
-    variable fc3_n0_y_ovf_lo : std_logic;
     variable fc3_n0_y_satlo : signed(17 downto 0);
-    variable fc3_n1_p0_m : signed(23 downto 0);
-    variable fc3_n1_p0 : signed(22 downto 0);
-    variable fc3_n1_p1_m : signed(25 downto 0);
-    variable fc3_n1_p1 : signed(24 downto 0);
-    variable fc3_n1_p2_m : signed(23 downto 0);
-    variable fc3_n1_p2 : signed(22 downto 0);
-    variable fc3_n1_p3_m : signed(25 downto 0);
-    variable fc3_n1_p3 : signed(24 downto 0);
-    variable fc3_n1_p4_m : signed(23 downto 0);
-    variable fc3_n1_p4 : signed(22 downto 0);
+    variable fc3_n1_p0 : signed(22 downto 0); -- weight 0.06640625
+    variable fc3_n1_p2 : signed(22 downto 0); -- weight 0.0859375
+    variable fc3_n1_p3 : signed(24 downto 0); -- weight 0.4296875
+    variable fc3_n1_p4 : signed(22 downto 0); -- weight 0.10546875
     variable fc3_n1_p5_sh : signed(23 downto 0);
-    variable fc3_n1_p5_e : signed(24 downto 0);
     variable fc3_n1_p5_neg : signed(24 downto 0);
-    variable fc3_n1_p5 : signed(23 downto 0);
-    variable fc3_n1_p6_m : signed(23 downto 0);
-    variable fc3_n1_p6 : signed(22 downto 0);
-    variable fc3_n1_p7_m : signed(26 downto 0);
-    variable fc3_n1_p7 : signed(25 downto 0);
-    variable fc3_n1_t0_0_a : signed(24 downto 0);
-    variable fc3_n1_t0_0 : signed(24 downto 0);
-    variable fc3_n1_t0_1_a : signed(25 downto 0);
-    variable fc3_n1_t0_1_b : signed(25 downto 0);
-    variable fc3_n1_t0_1 : signed(25 downto 0);
-    variable fc3_n1_t0_2_a : signed(23 downto 0);
-    variable fc3_n1_t0_2 : signed(23 downto 0);
-    variable fc3_n1_t0_3_a : signed(25 downto 0);
-    variable fc3_n1_t0_3 : signed(25 downto 0);
-    variable fc3_n1_t1_0_a : signed(25 downto 0);
+    variable fc3_n1_p6 : signed(22 downto 0); -- weight -0.09375
     variable fc3_n1_t1_0 : signed(25 downto 0);
-    variable fc3_n1_t1_1_a : signed(25 downto 0);
     variable fc3_n1_t1_1 : signed(25 downto 0);
-    variable fc3_n1_t2_0_a : signed(26 downto 0);
-    variable fc3_n1_t2_0_b : signed(26 downto 0);
-    variable fc3_n1_t2_0 : signed(26 downto 0);
-    variable fc3_n1_t3_0_b : signed(26 downto 0);
-    variable fc3_n1_t3_0 : signed(26 downto 0);
     variable fc3_n1_acc : signed(26 downto 0);
-    variable fc3_n1_y_fl : signed(18 downto 0);
-    variable fc3_n1_y_half : std_logic;
-    variable fc3_n1_y_low : unsigned(6 downto 0);
     variable fc3_n1_y_sticky : std_logic;
-    variable fc3_n1_y_lsb : std_logic;
-    variable fc3_n1_y_inc_any : std_logic;
     variable fc3_n1_y_inc : std_logic;
-    variable fc3_n1_y_incx : signed(18 downto 0);
     variable fc3_n1_y_rnd : signed(18 downto 0);
-    variable fc3_n1_y_wrap : signed(17 downto 0);
-    variable fc3_n1_y_ovf_hi : std_logic;
     variable fc3_n1_y_sat : signed(17 downto 0);
-    variable fc3_n2_p0_m : signed(24 downto 0);
-    variable fc3_n2_p0 : signed(23 downto 0);
-    variable fc3_n2_p1_m : signed(25 downto 0);
-    variable fc3_n2_p1 : signed(24 downto 0);
-    variable fc3_n2_p2_m : signed(25 downto 0);
-    variable fc3_n2_p2 : signed(24 downto 0);
-    variable fc3_n2_p3_m : signed(26 downto 0);
-    variable fc3_n2_p3 : signed(25 downto 0);
-    variable fc3_n2_p4_m : signed(25 downto 0);
-    variable fc3_n2_p4 : signed(24 downto 0);
-    variable fc3_n2_p5_m : signed(24 downto 0);
-    variable fc3_n2_p5 : signed(23 downto 0);
-    variable fc3_n2_p6_m : signed(25 downto 0);
-    variable fc3_n2_p6 : signed(24 downto 0);
-    variable fc3_n2_p7_m : signed(24 downto 0);
-    variable fc3_n2_p7 : signed(23 downto 0);
-    variable fc3_n2_t0_0_a : signed(24 downto 0);
-    variable fc3_n2_t0_0 : signed(24 downto 0);
-    variable fc3_n2_t0_1_a : signed(25 downto 0);
-    variable fc3_n2_t0_1 : signed(25 downto 0);
-    variable fc3_n2_t0_2_b : signed(24 downto 0);
-    variable fc3_n2_t0_2 : signed(24 downto 0);
-    variable fc3_n2_t0_3_a : signed(25 downto 0);
-    variable fc3_n2_t0_3_b : signed(25 downto 0);
-    variable fc3_n2_t0_3 : signed(25 downto 0);
-    variable fc3_n2_t1_0_a : signed(25 downto 0);
+    variable fc3_n2_p0 : signed(23 downto 0); -- weight 0.1484375
+    variable fc3_n2_p2 : signed(24 downto 0); -- weight -0.3984375
+    variable fc3_n2_p5 : signed(23 downto 0); -- weight 0.12890625
+    variable fc3_n2_p6 : signed(24 downto 0); -- weight -0.46484375
+    variable fc3_n2_p7 : signed(23 downto 0); -- weight -0.16015625
     variable fc3_n2_t1_0 : signed(25 downto 0);
-    variable fc3_n2_t1_1_a : signed(25 downto 0);
     variable fc3_n2_t1_1 : signed(25 downto 0);
-    variable fc3_n2_t2_0_a : signed(26 downto 0);
-    variable fc3_n2_t2_0_b : signed(26 downto 0);
-    variable fc3_n2_t2_0 : signed(26 downto 0);
-    variable fc3_n2_t3_0_b : signed(26 downto 0);
-    variable fc3_n2_t3_0 : signed(26 downto 0);
     variable fc3_n2_acc : signed(26 downto 0);
-    variable fc3_n2_y_fl : signed(18 downto 0);
-    variable fc3_n2_y_half : std_logic;
-    variable fc3_n2_y_low : unsigned(6 downto 0);
     variable fc3_n2_y_sticky : std_logic;
-    variable fc3_n2_y_lsb : std_logic;
-    variable fc3_n2_y_inc_any : std_logic;
     variable fc3_n2_y_inc : std_logic;
-    variable fc3_n2_y_incx : signed(18 downto 0);
     variable fc3_n2_y_rnd : signed(18 downto 0);
-    variable fc3_n2_y_wrap : signed(17 downto 0);
-    variable fc3_n2_y_ovf_lo : std_logic;
     variable fc3_n2_y_satlo : signed(17 downto 0);
     variable fc3_n3_p0_sh : signed(20 downto 0);
-    variable fc3_n3_p0_e : signed(21 downto 0);
     variable fc3_n3_p0_neg : signed(21 downto 0);
     variable fc3_n3_p0 : signed(20 downto 0);
-    variable fc3_n3_p1_m : signed(26 downto 0);
-    variable fc3_n3_p1 : signed(25 downto 0);
-    variable fc3_n3_p2_m : signed(26 downto 0);
-    variable fc3_n3_p2 : signed(25 downto 0);
-    variable fc3_n3_p3_m : signed(26 downto 0);
-    variable fc3_n3_p3 : signed(25 downto 0);
-    variable fc3_n3_p4_m : signed(26 downto 0);
-    variable fc3_n3_p4 : signed(25 downto 0);
-    variable fc3_n3_p5_m : signed(22 downto 0);
-    variable fc3_n3_p5 : signed(21 downto 0);
-    variable fc3_n3_p6_m : signed(24 downto 0);
-    variable fc3_n3_p6 : signed(23 downto 0);
-    variable fc3_n3_p7_m : signed(25 downto 0);
-    variable fc3_n3_p7 : signed(24 downto 0);
-    variable fc3_n3_t0_0_a : signed(25 downto 0);
-    variable fc3_n3_t0_0 : signed(25 downto 0);
-    variable fc3_n3_t0_1 : signed(25 downto 0);
-    variable fc3_n3_t0_2_b : signed(25 downto 0);
-    variable fc3_n3_t0_2 : signed(25 downto 0);
-    variable fc3_n3_t0_3_a : signed(24 downto 0);
-    variable fc3_n3_t0_3 : signed(24 downto 0);
-    variable fc3_n3_t1_0_a : signed(26 downto 0);
-    variable fc3_n3_t1_0_b : signed(26 downto 0);
-    variable fc3_n3_t1_0 : signed(26 downto 0);
-    variable fc3_n3_t1_1_b : signed(25 downto 0);
+    variable fc3_n3_p5 : signed(21 downto 0); -- weight 0.05078125
+    variable fc3_n3_p6 : signed(23 downto 0); -- weight -0.15625
+    variable fc3_n3_t0_1 : signed(25 downto 0); -- weight 0.59375; weight -0.578125
     variable fc3_n3_t1_1 : signed(25 downto 0);
-    variable fc3_n3_t2_0_b : signed(26 downto 0);
     variable fc3_n3_t2_0 : signed(26 downto 0);
-    variable fc3_n3_t3_0_b : signed(26 downto 0);
-    variable fc3_n3_t3_0 : signed(26 downto 0);
     variable fc3_n3_acc : signed(26 downto 0);
-    variable fc3_n3_y_fl : signed(18 downto 0);
-    variable fc3_n3_y_half : std_logic;
-    variable fc3_n3_y_low : unsigned(6 downto 0);
     variable fc3_n3_y_sticky : std_logic;
-    variable fc3_n3_y_lsb : std_logic;
-    variable fc3_n3_y_inc_any : std_logic;
     variable fc3_n3_y_inc : std_logic;
-    variable fc3_n3_y_incx : signed(18 downto 0);
     variable fc3_n3_y_rnd : signed(18 downto 0);
-    variable fc3_n3_y_wrap : signed(17 downto 0);
-    variable fc3_n3_y_ovf_hi : std_logic;
-    variable fc3_n3_y_ovf_lo : std_logic;
-    variable fc3_n3_y_satlo : signed(17 downto 0);
     variable fc3_n3_y_sat : signed(17 downto 0);
-    variable fc3_n4_p0_m : signed(25 downto 0);
-    variable fc3_n4_p0 : signed(24 downto 0);
-    variable fc3_n4_p1_m : signed(23 downto 0);
-    variable fc3_n4_p1 : signed(22 downto 0);
-    variable fc3_n4_p2_m : signed(25 downto 0);
-    variable fc3_n4_p2 : signed(24 downto 0);
+    variable fc3_n4_p1 : signed(22 downto 0); -- weight -0.09765625
     variable fc3_n4_p3_sh : signed(19 downto 0);
     variable fc3_n4_p4_sh : signed(21 downto 0);
-    variable fc3_n4_p5_m : signed(23 downto 0);
-    variable fc3_n4_p5 : signed(22 downto 0);
-    variable fc3_n4_p6_m : signed(25 downto 0);
-    variable fc3_n4_p6 : signed(24 downto 0);
-    variable fc3_n4_t0_0_b : signed(24 downto 0);
-    variable fc3_n4_t0_0 : signed(24 downto 0);
     variable fc3_n4_t0_1_b : signed(24 downto 0);
-    variable fc3_n4_t0_1 : signed(24 downto 0);
-    variable fc3_n4_t0_2_a : signed(22 downto 0);
-    variable fc3_n4_t0_2 : signed(22 downto 0);
-    variable fc3_n4_t0_3_b : signed(24 downto 0);
-    variable fc3_n4_t0_3 : signed(24 downto 0);
-    variable fc3_n4_t1_0_a : signed(25 downto 0);
-    variable fc3_n4_t1_0_b : signed(25 downto 0);
-    variable fc3_n4_t1_0 : signed(25 downto 0);
-    variable fc3_n4_t1_1_a : signed(25 downto 0);
-    variable fc3_n4_t1_1_b : signed(25 downto 0);
-    variable fc3_n4_t1_1 : signed(25 downto 0);
     variable fc3_n4_t2_0 : signed(25 downto 0);
-    variable fc3_n4_t3_0_b : signed(25 downto 0);
-    variable fc3_n4_t3_0 : signed(25 downto 0);
     variable fc3_n4_acc : signed(25 downto 0);
-    variable fc3_n4_y_fl : signed(17 downto 0);
-    variable fc3_n4_y_half : std_logic;
-    variable fc3_n4_y_low : unsigned(6 downto 0);
     variable fc3_n4_y_sticky : std_logic;
-    variable fc3_n4_y_lsb : std_logic;
-    variable fc3_n4_y_inc_any : std_logic;
     variable fc3_n4_y_inc : std_logic;
-    variable fc3_n4_y_incx : signed(17 downto 0);
     variable fc3_n4_y_rnd : signed(17 downto 0);
-    variable fc3_n4_y_wrap : signed(17 downto 0);
-    variable fc3_n5_p0_m : signed(25 downto 0);
-    variable fc3_n5_p0 : signed(24 downto 0);
-    variable fc3_n5_p1_m : signed(25 downto 0);
-    variable fc3_n5_p1 : signed(24 downto 0);
-    variable fc3_n5_p2_m : signed(25 downto 0);
-    variable fc3_n5_p2 : signed(24 downto 0);
-    variable fc3_n5_p3_m : signed(25 downto 0);
-    variable fc3_n5_p3 : signed(24 downto 0);
-    variable fc3_n5_p4_m : signed(25 downto 0);
-    variable fc3_n5_p4 : signed(24 downto 0);
-    variable fc3_n5_p5_m : signed(22 downto 0);
-    variable fc3_n5_p5 : signed(21 downto 0);
-    variable fc3_n5_p6_m : signed(24 downto 0);
-    variable fc3_n5_p6 : signed(23 downto 0);
-    variable fc3_n5_p7_m : signed(25 downto 0);
-    variable fc3_n5_p7 : signed(24 downto 0);
-    variable fc3_n5_t0_0 : signed(24 downto 0);
-    variable fc3_n5_t0_1 : signed(24 downto 0);
-    variable fc3_n5_t0_2_b : signed(24 downto 0);
-    variable fc3_n5_t0_2 : signed(24 downto 0);
-    variable fc3_n5_t0_3_a : signed(24 downto 0);
-    variable fc3_n5_t0_3 : signed(24 downto 0);
-    variable fc3_n5_t1_0_a : signed(25 downto 0);
-    variable fc3_n5_t1_0_b : signed(25 downto 0);
+    variable fc3_n5_p5 : signed(21 downto 0); -- weight -0.04296875
+    variable fc3_n5_p6 : signed(23 downto 0); -- weight 0.140625
+    variable fc3_n5_t0_0 : signed(24 downto 0); -- weight -0.28515625; weight 0.45703125
+    variable fc3_n5_t0_1 : signed(24 downto 0); -- weight -0.33984375; weight 0.3203125
     variable fc3_n5_t1_0 : signed(25 downto 0);
-    variable fc3_n5_t1_1_a : signed(25 downto 0);
-    variable fc3_n5_t1_1_b : signed(25 downto 0);
     variable fc3_n5_t1_1 : signed(25 downto 0);
-    variable fc3_n5_t2_0_a : signed(26 downto 0);
-    variable fc3_n5_t2_0_b : signed(26 downto 0);
-    variable fc3_n5_t2_0 : signed(26 downto 0);
-    variable fc3_n5_t3_0_b : signed(26 downto 0);
-    variable fc3_n5_t3_0 : signed(26 downto 0);
     variable fc3_n5_acc : signed(26 downto 0);
-    variable fc3_n5_y_fl : signed(18 downto 0);
-    variable fc3_n5_y_half : std_logic;
-    variable fc3_n5_y_low : unsigned(6 downto 0);
     variable fc3_n5_y_sticky : std_logic;
-    variable fc3_n5_y_lsb : std_logic;
-    variable fc3_n5_y_inc_any : std_logic;
     variable fc3_n5_y_inc : std_logic;
-    variable fc3_n5_y_incx : signed(18 downto 0);
     variable fc3_n5_y_rnd : signed(18 downto 0);
-    variable fc3_n5_y_wrap : signed(17 downto 0);
-    variable fc3_n5_y_ovf_hi : std_logic;
-    variable fc3_n5_y_ovf_lo : std_logic;
-    variable fc3_n5_y_satlo : signed(17 downto 0);
     variable fc3_n5_y_sat : signed(17 downto 0);
-    variable fc3_n6_p0_m : signed(24 downto 0);
-    variable fc3_n6_p0 : signed(23 downto 0);
-    variable fc3_n6_p1_m : signed(24 downto 0);
-    variable fc3_n6_p1 : signed(23 downto 0);
-    variable fc3_n6_p2_m : signed(24 downto 0);
-    variable fc3_n6_p2 : signed(23 downto 0);
-    variable fc3_n6_p3_m : signed(23 downto 0);
-    variable fc3_n6_p3 : signed(22 downto 0);
-    variable fc3_n6_p4_m : signed(25 downto 0);
-    variable fc3_n6_p4 : signed(24 downto 0);
-    variable fc3_n6_p5_m : signed(25 downto 0);
-    variable fc3_n6_p5 : signed(24 downto 0);
-    variable fc3_n6_p6_m : signed(25 downto 0);
-    variable fc3_n6_p6 : signed(24 downto 0);
-    variable fc3_n6_p7_m : signed(24 downto 0);
-    variable fc3_n6_p7 : signed(23 downto 0);
-    variable fc3_n6_t0_0 : signed(23 downto 0);
-    variable fc3_n6_t0_1_a : signed(24 downto 0);
-    variable fc3_n6_t0_1_b : signed(24 downto 0);
-    variable fc3_n6_t0_1 : signed(24 downto 0);
-    variable fc3_n6_t0_2_a : signed(25 downto 0);
-    variable fc3_n6_t0_2_b : signed(25 downto 0);
-    variable fc3_n6_t0_2 : signed(25 downto 0);
-    variable fc3_n6_t0_3_a : signed(25 downto 0);
-    variable fc3_n6_t0_3_b : signed(25 downto 0);
-    variable fc3_n6_t0_3 : signed(25 downto 0);
-    variable fc3_n6_t1_0_a : signed(25 downto 0);
-    variable fc3_n6_t1_0_b : signed(25 downto 0);
+    variable fc3_n6_p2 : signed(23 downto 0); -- weight -0.21875
+    variable fc3_n6_p3 : signed(22 downto 0); -- weight -0.0859375
+    variable fc3_n6_p4 : signed(24 downto 0); -- weight -0.33984375
+    variable fc3_n6_p5 : signed(24 downto 0); -- weight -0.28515625
+    variable fc3_n6_p6 : signed(24 downto 0); -- weight 0.37890625
+    variable fc3_n6_p7 : signed(23 downto 0); -- weight 0.24609375
+    variable fc3_n6_t0_0 : signed(23 downto 0); -- weight -0.23046875; weight 0.17578125
     variable fc3_n6_t1_0 : signed(25 downto 0);
     variable fc3_n6_t1_1 : signed(25 downto 0);
-    variable fc3_n6_t2_0_a : signed(26 downto 0);
-    variable fc3_n6_t2_0_b : signed(26 downto 0);
-    variable fc3_n6_t2_0 : signed(26 downto 0);
-    variable fc3_n6_t3_0_b : signed(26 downto 0);
-    variable fc3_n6_t3_0 : signed(26 downto 0);
     variable fc3_n6_acc : signed(26 downto 0);
-    variable fc3_n6_y_fl : signed(18 downto 0);
-    variable fc3_n6_y_half : std_logic;
-    variable fc3_n6_y_low : unsigned(6 downto 0);
     variable fc3_n6_y_sticky : std_logic;
-    variable fc3_n6_y_lsb : std_logic;
-    variable fc3_n6_y_inc_any : std_logic;
     variable fc3_n6_y_inc : std_logic;
-    variable fc3_n6_y_incx : signed(18 downto 0);
     variable fc3_n6_y_rnd : signed(18 downto 0);
-    variable fc3_n6_y_wrap : signed(17 downto 0);
-    variable fc3_n6_y_ovf_lo : std_logic;
     variable fc3_n6_y_satlo : signed(17 downto 0);
-    variable fc3_n7_p0_m : signed(22 downto 0);
-    variable fc3_n7_p0 : signed(21 downto 0);
-    variable fc3_n7_p1_m : signed(26 downto 0);
-    variable fc3_n7_p1 : signed(25 downto 0);
-    variable fc3_n7_p2_m : signed(25 downto 0);
-    variable fc3_n7_p2 : signed(24 downto 0);
-    variable fc3_n7_p3_sh : signed(19 downto 0);
-    variable fc3_n7_p4_m : signed(25 downto 0);
-    variable fc3_n7_p4 : signed(24 downto 0);
-    variable fc3_n7_p5_m : signed(26 downto 0);
-    variable fc3_n7_p5 : signed(25 downto 0);
-    variable fc3_n7_p6_m : signed(25 downto 0);
-    variable fc3_n7_p6 : signed(24 downto 0);
-    variable fc3_n7_p7_m : signed(25 downto 0);
-    variable fc3_n7_p7 : signed(24 downto 0);
-    variable fc3_n7_t0_0_a : signed(25 downto 0);
-    variable fc3_n7_t0_0 : signed(25 downto 0);
-    variable fc3_n7_t0_1_b : signed(24 downto 0);
-    variable fc3_n7_t0_1 : signed(24 downto 0);
-    variable fc3_n7_t0_2_a : signed(25 downto 0);
-    variable fc3_n7_t0_2 : signed(25 downto 0);
-    variable fc3_n7_t0_3_a : signed(25 downto 0);
-    variable fc3_n7_t0_3_b : signed(25 downto 0);
-    variable fc3_n7_t0_3 : signed(25 downto 0);
-    variable fc3_n7_t1_0_b : signed(25 downto 0);
+    variable fc3_n7_p0 : signed(21 downto 0); -- weight 0.04296875
+    variable fc3_n7_p4 : signed(24 downto 0); -- weight 0.46484375
+    variable fc3_n7_p6 : signed(24 downto 0); -- weight -0.4375
+    variable fc3_n7_p7 : signed(24 downto 0); -- weight -0.26171875
     variable fc3_n7_t1_0 : signed(25 downto 0);
     variable fc3_n7_t1_1 : signed(25 downto 0);
-    variable fc3_n7_t2_0_a : signed(26 downto 0);
-    variable fc3_n7_t2_0_b : signed(26 downto 0);
-    variable fc3_n7_t2_0 : signed(26 downto 0);
-    variable fc3_n7_t3_0_b : signed(26 downto 0);
-    variable fc3_n7_t3_0 : signed(26 downto 0);
     variable fc3_n7_acc : signed(26 downto 0);
-    variable fc3_n7_y_fl : signed(18 downto 0);
-    variable fc3_n7_y_half : std_logic;
-    variable fc3_n7_y_low : unsigned(6 downto 0);
     variable fc3_n7_y_sticky : std_logic;
-    variable fc3_n7_y_lsb : std_logic;
-    variable fc3_n7_y_inc_any : std_logic;
     variable fc3_n7_y_inc : std_logic;
-    variable fc3_n7_y_incx : signed(18 downto 0);
     variable fc3_n7_y_rnd : signed(18 downto 0);
-    variable fc3_n7_y_wrap : signed(17 downto 0);
-    variable fc3_n7_y_ovf_hi : std_logic;
-    variable fc3_n7_y_ovf_lo : std_logic;
-    variable fc3_n7_y_satlo : signed(17 downto 0);
     variable fc3_n7_y_sat : signed(17 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        fc3_in_0 := unsigned(in_data(16 downto 0));
-        fc3_in_1 := unsigned(in_data(33 downto 17));
-        fc3_in_2 := unsigned(in_data(50 downto 34));
-        fc3_in_3 := unsigned(in_data(67 downto 51));
-        fc3_in_4 := unsigned(in_data(84 downto 68));
-        fc3_in_5 := unsigned(in_data(101 downto 85));
-        fc3_in_6 := unsigned(in_data(118 downto 102));
-        fc3_in_7 := unsigned(in_data(135 downto 119));
-        fc3_in_0_s := resize(fc3_in_0, 18);
-        fc3_in_0_s_2 := signed(fc3_in_0_s);
-        fc3_n0_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_0), 26);
-        fc3_n0_p0 := fc3_n0_p0_m(24 downto 0);
-        fc3_in_1_s := resize(fc3_in_1, 18);
-        fc3_in_1_s_2 := signed(fc3_in_1_s);
-        fc3_n0_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_0), 23);
-        fc3_n0_p1 := fc3_n0_p1_m(21 downto 0);
-        fc3_in_2_s := resize(fc3_in_2, 18);
-        fc3_in_2_s_2 := signed(fc3_in_2_s);
-        fc3_n0_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_0), 26);
-        fc3_n0_p2 := fc3_n0_p2_m(24 downto 0);
-        fc3_in_3_s := resize(fc3_in_3, 18);
-        fc3_in_3_s_2 := signed(fc3_in_3_s);
-        fc3_n0_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_0), 26);
-        fc3_n0_p3 := fc3_n0_p3_m(24 downto 0);
-        fc3_in_4_s := resize(fc3_in_4, 18);
-        fc3_in_4_s_2 := signed(fc3_in_4_s);
-        fc3_n0_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_0), 25);
-        fc3_n0_p4 := fc3_n0_p4_m(23 downto 0);
-        fc3_in_5_s := resize(fc3_in_5, 18);
-        fc3_in_5_s_2 := signed(fc3_in_5_s);
-        fc3_n0_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_0), 25);
-        fc3_n0_p5 := fc3_n0_p5_m(23 downto 0);
-        fc3_in_6_s := resize(fc3_in_6, 18);
-        fc3_in_6_s_2 := signed(fc3_in_6_s);
-        fc3_n0_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_0), 24);
-        fc3_n0_p6 := fc3_n0_p6_m(22 downto 0);
-        fc3_in_7_s := resize(fc3_in_7, 18);
-        fc3_in_7_s_2 := signed(fc3_in_7_s);
-        fc3_n0_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_0), 26);
-        fc3_n0_p7 := fc3_n0_p7_m(24 downto 0);
-        fc3_n0_t0_0_b := resize(fc3_n0_p1, 25);
-        fc3_n0_t0_0 := fc3_n0_p0 + fc3_n0_t0_0_b;
-        fc3_n0_t0_1 := fc3_n0_p2 + fc3_n0_p3;
-        fc3_n0_t0_2_a := resize(fc3_n0_p4, 25);
-        fc3_n0_t0_2_b := resize(fc3_n0_p5, 25);
-        fc3_n0_t0_2 := fc3_n0_t0_2_a + fc3_n0_t0_2_b;
-        fc3_n0_t0_3_a := resize(fc3_n0_p6, 26);
-        fc3_n0_t0_3_b := resize(fc3_n0_p7, 26);
-        fc3_n0_t0_3 := fc3_n0_t0_3_a + fc3_n0_t0_3_b;
-        fc3_n0_t1_0_a := resize(fc3_n0_t0_0, 26);
-        fc3_n0_t1_0_b := resize(fc3_n0_t0_1, 26);
-        fc3_n0_t1_0 := fc3_n0_t1_0_a_d1 + fc3_n0_t1_0_b_d1;
-        fc3_n0_t1_1_a := resize(fc3_n0_t0_2, 26);
-        fc3_n0_t1_1 := fc3_n0_t1_1_a_d1 + fc3_n0_t0_3_d1;
-        fc3_n0_t2_0_a := resize(fc3_n0_t1_0, 27);
-        fc3_n0_t2_0_b := resize(fc3_n0_t1_1, 27);
-        fc3_n0_t2_0 := fc3_n0_t2_0_a + fc3_n0_t2_0_b;
-        fc3_n0_t3_0_b := resize(fc3_n0_bias, 27);
-        fc3_n0_t3_0 := fc3_n0_t2_0 + fc3_n0_t3_0_b_d1;
-        fc3_n0_acc := fc3_n0_t3_0;
-        fc3_n0_y_fl := fc3_n0_acc(26 downto 8);
-        fc3_n0_y_half := fc3_n0_acc(7);
-        fc3_n0_y_low := unsigned(fc3_n0_acc(6 downto 0));
-        if fc3_n0_y_low /= 0 then fc3_n0_y_sticky := '1'; else fc3_n0_y_sticky := '0'; end if;
-        fc3_n0_y_lsb := fc3_n0_acc(8);
-        fc3_n0_y_inc_any := fc3_n0_y_sticky or fc3_n0_y_lsb;
+        fc3_in_0_s_2 := signed(resize(unsigned(in_data(16 downto 0)), 18));
+        fc3_in_1_s_2 := signed(resize(unsigned(in_data(33 downto 17)), 18));
+        fc3_n0_p1 := signed(to_unsigned((to_integer(fc3_in_1_s_2) * 9) mod 2**22, 22));
+        fc3_in_2_s_2 := signed(resize(unsigned(in_data(50 downto 34)), 18));
+        fc3_in_3_s_2 := signed(resize(unsigned(in_data(67 downto 51)), 18));
+        fc3_in_4_s_2 := signed(resize(unsigned(in_data(84 downto 68)), 18));
+        fc3_n0_p4 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-41)) mod 2**24, 24));
+        fc3_in_5_s_2 := signed(resize(unsigned(in_data(101 downto 85)), 18));
+        fc3_n0_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-58)) mod 2**24, 24));
+        fc3_in_6_s_2 := signed(resize(unsigned(in_data(118 downto 102)), 18));
+        fc3_n0_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 30) mod 2**23, 23));
+        fc3_in_7_s_2 := signed(resize(unsigned(in_data(135 downto 119)), 18));
+        fc3_n0_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 100) mod 2**25, 25));
+        fc3_n0_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-84)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 79) mod 2**25, 25));
+        fc3_n0_t1_0 := resize(fc3_n0_t1_0_a_d1, 26) + resize(fc3_n0_t1_0_b_d1, 26);
+        fc3_n0_t1_1 := resize(fc3_n0_t1_1_a_d1, 26) + fc3_n0_t0_3_d1;
+        fc3_n0_acc := ((resize(fc3_n0_t1_0, 27) + resize(fc3_n0_t1_1, 27)) + to_signed(458752, 27));
+        if unsigned(fc3_n0_acc(6 downto 0)) /= 0 then fc3_n0_y_sticky := '1'; else fc3_n0_y_sticky := '0'; end if;
         fc3_n0_y_inc := fc3_n0_y_half_d1 and fc3_n0_y_inc_any_d1;
-        fc3_n0_y_incx := (0 => fc3_n0_y_inc, others => '0');
-        fc3_n0_y_rnd := fc3_n0_y_fl_d1 + fc3_n0_y_incx;
-        fc3_n0_y_wrap := fc3_n0_y_rnd(17 downto 0);
-        if fc3_n0_y_rnd < fc3_n0_y_min then fc3_n0_y_ovf_lo := '1'; else fc3_n0_y_ovf_lo := '0'; end if;
-        if fc3_n0_y_ovf_lo = '1' then fc3_n0_y_satlo := fc3_n0_y_minv; else fc3_n0_y_satlo := fc3_n0_y_wrap; end if;
-        fc3_n1_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_1), 24);
-        fc3_n1_p0 := fc3_n1_p0_m(22 downto 0);
-        fc3_n1_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_1), 26);
-        fc3_n1_p1 := fc3_n1_p1_m(24 downto 0);
-        fc3_n1_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_1), 24);
-        fc3_n1_p2 := fc3_n1_p2_m(22 downto 0);
-        fc3_n1_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_1), 26);
-        fc3_n1_p3 := fc3_n1_p3_m(24 downto 0);
-        fc3_n1_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_1), 24);
-        fc3_n1_p4 := fc3_n1_p4_m(22 downto 0);
+        fc3_n0_y_rnd := fc3_n0_y_fl_d1 + (to_signed(0, 18) & fc3_n0_y_inc);
+        if fc3_n0_y_rnd < to_signed(-131072, 19) then fc3_n0_y_satlo := to_signed(-131072, 18); else fc3_n0_y_satlo := fc3_n0_y_rnd(17 downto 0); end if;
+        fc3_n1_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 17) mod 2**23, 23));
+        fc3_n1_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 22) mod 2**23, 23));
+        fc3_n1_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * 110) mod 2**25, 25));
+        fc3_n1_p4 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 27) mod 2**23, 23));
         fc3_n1_p5_sh := shift_left(resize(fc3_in_5_s_2, 24), 6);
-        fc3_n1_p5_e := resize(fc3_n1_p5_sh, 25);
-        fc3_n1_p5_neg := -fc3_n1_p5_e;
-        fc3_n1_p5 := fc3_n1_p5_neg(23 downto 0);
-        fc3_n1_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_1), 24);
-        fc3_n1_p6 := fc3_n1_p6_m(22 downto 0);
-        fc3_n1_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_1), 27);
-        fc3_n1_p7 := fc3_n1_p7_m(25 downto 0);
-        fc3_n1_t0_0_a := resize(fc3_n1_p0, 25);
-        fc3_n1_t0_0 := fc3_n1_t0_0_a + fc3_n1_p1;
-        fc3_n1_t0_1_a := resize(fc3_n1_p2, 26);
-        fc3_n1_t0_1_b := resize(fc3_n1_p3, 26);
-        fc3_n1_t0_1 := fc3_n1_t0_1_a + fc3_n1_t0_1_b;
-        fc3_n1_t0_2_a := resize(fc3_n1_p4, 24);
-        fc3_n1_t0_2 := fc3_n1_t0_2_a + fc3_n1_p5;
-        fc3_n1_t0_3_a := resize(fc3_n1_p6, 26);
-        fc3_n1_t0_3 := fc3_n1_t0_3_a + fc3_n1_p7;
-        fc3_n1_t1_0_a := resize(fc3_n1_t0_0, 26);
-        fc3_n1_t1_0 := fc3_n1_t1_0_a_d1 + fc3_n1_t0_1_d1;
-        fc3_n1_t1_1_a := resize(fc3_n1_t0_2, 26);
-        fc3_n1_t1_1 := fc3_n1_t1_1_a_d1 + fc3_n1_t0_3_d1;
-        fc3_n1_t2_0_a := resize(fc3_n1_t1_0, 27);
-        fc3_n1_t2_0_b := resize(fc3_n1_t1_1, 27);
-        fc3_n1_t2_0 := fc3_n1_t2_0_a + fc3_n1_t2_0_b;
-        fc3_n1_t3_0_b := resize(fc3_n1_bias, 27);
-        fc3_n1_t3_0 := fc3_n1_t2_0 + fc3_n1_t3_0_b_d1;
-        fc3_n1_acc := fc3_n1_t3_0;
-        fc3_n1_y_fl := fc3_n1_acc(26 downto 8);
-        fc3_n1_y_half := fc3_n1_acc(7);
-        fc3_n1_y_low := unsigned(fc3_n1_acc(6 downto 0));
-        if fc3_n1_y_low /= 0 then fc3_n1_y_sticky := '1'; else fc3_n1_y_sticky := '0'; end if;
-        fc3_n1_y_lsb := fc3_n1_acc(8);
-        fc3_n1_y_inc_any := fc3_n1_y_sticky or fc3_n1_y_lsb;
+        fc3_n1_p5_neg := -resize(fc3_n1_p5_sh, 25);
+        fc3_n1_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-24)) mod 2**23, 23));
+        fc3_n1_t1_0 := resize(fc3_n1_t1_0_a_d1, 26) + fc3_n1_t0_1_d1;
+        fc3_n1_t1_1 := resize(fc3_n1_t1_1_a_d1, 26) + fc3_n1_t0_3_d1;
+        fc3_n1_acc := ((resize(fc3_n1_t1_0, 27) + resize(fc3_n1_t1_1, 27)) + to_signed(-503808, 27));
+        if unsigned(fc3_n1_acc(6 downto 0)) /= 0 then fc3_n1_y_sticky := '1'; else fc3_n1_y_sticky := '0'; end if;
         fc3_n1_y_inc := fc3_n1_y_half_d1 and fc3_n1_y_inc_any_d1;
-        fc3_n1_y_incx := (0 => fc3_n1_y_inc, others => '0');
-        fc3_n1_y_rnd := fc3_n1_y_fl_d1 + fc3_n1_y_incx;
-        fc3_n1_y_wrap := fc3_n1_y_rnd(17 downto 0);
-        if fc3_n1_y_rnd > fc3_n1_y_max then fc3_n1_y_ovf_hi := '1'; else fc3_n1_y_ovf_hi := '0'; end if;
-        if fc3_n1_y_ovf_hi = '1' then fc3_n1_y_sat := fc3_n1_y_maxv; else fc3_n1_y_sat := fc3_n1_y_wrap; end if;
-        fc3_n2_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_2), 25);
-        fc3_n2_p0 := fc3_n2_p0_m(23 downto 0);
-        fc3_n2_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_2), 26);
-        fc3_n2_p1 := fc3_n2_p1_m(24 downto 0);
-        fc3_n2_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_2), 26);
-        fc3_n2_p2 := fc3_n2_p2_m(24 downto 0);
-        fc3_n2_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_2), 27);
-        fc3_n2_p3 := fc3_n2_p3_m(25 downto 0);
-        fc3_n2_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_2), 26);
-        fc3_n2_p4 := fc3_n2_p4_m(24 downto 0);
-        fc3_n2_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_2), 25);
-        fc3_n2_p5 := fc3_n2_p5_m(23 downto 0);
-        fc3_n2_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_2), 26);
-        fc3_n2_p6 := fc3_n2_p6_m(24 downto 0);
-        fc3_n2_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_2), 25);
-        fc3_n2_p7 := fc3_n2_p7_m(23 downto 0);
-        fc3_n2_t0_0_a := resize(fc3_n2_p0, 25);
-        fc3_n2_t0_0 := fc3_n2_t0_0_a + fc3_n2_p1;
-        fc3_n2_t0_1_a := resize(fc3_n2_p2, 26);
-        fc3_n2_t0_1 := fc3_n2_t0_1_a + fc3_n2_p3;
-        fc3_n2_t0_2_b := resize(fc3_n2_p5, 25);
-        fc3_n2_t0_2 := fc3_n2_p4 + fc3_n2_t0_2_b;
-        fc3_n2_t0_3_a := resize(fc3_n2_p6, 26);
-        fc3_n2_t0_3_b := resize(fc3_n2_p7, 26);
-        fc3_n2_t0_3 := fc3_n2_t0_3_a + fc3_n2_t0_3_b;
-        fc3_n2_t1_0_a := resize(fc3_n2_t0_0, 26);
-        fc3_n2_t1_0 := fc3_n2_t1_0_a_d1 + fc3_n2_t0_1_d1;
-        fc3_n2_t1_1_a := resize(fc3_n2_t0_2, 26);
-        fc3_n2_t1_1 := fc3_n2_t1_1_a_d1 + fc3_n2_t0_3_d1;
-        fc3_n2_t2_0_a := resize(fc3_n2_t1_0, 27);
-        fc3_n2_t2_0_b := resize(fc3_n2_t1_1, 27);
-        fc3_n2_t2_0 := fc3_n2_t2_0_a + fc3_n2_t2_0_b;
-        fc3_n2_t3_0_b := resize(fc3_n2_bias, 27);
-        fc3_n2_t3_0 := fc3_n2_t2_0 + fc3_n2_t3_0_b_d1;
-        fc3_n2_acc := fc3_n2_t3_0;
-        fc3_n2_y_fl := fc3_n2_acc(26 downto 8);
-        fc3_n2_y_half := fc3_n2_acc(7);
-        fc3_n2_y_low := unsigned(fc3_n2_acc(6 downto 0));
-        if fc3_n2_y_low /= 0 then fc3_n2_y_sticky := '1'; else fc3_n2_y_sticky := '0'; end if;
-        fc3_n2_y_lsb := fc3_n2_acc(8);
-        fc3_n2_y_inc_any := fc3_n2_y_sticky or fc3_n2_y_lsb;
+        fc3_n1_y_rnd := fc3_n1_y_fl_d1 + (to_signed(0, 18) & fc3_n1_y_inc);
+        if fc3_n1_y_rnd > to_signed(131071, 19) then fc3_n1_y_sat := to_signed(131071, 18); else fc3_n1_y_sat := fc3_n1_y_rnd(17 downto 0); end if;
+        fc3_n2_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 38) mod 2**24, 24));
+        fc3_n2_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-102)) mod 2**25, 25));
+        fc3_n2_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 33) mod 2**24, 24));
+        fc3_n2_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-119)) mod 2**25, 25));
+        fc3_n2_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-41)) mod 2**24, 24));
+        fc3_n2_t1_0 := resize(fc3_n2_t1_0_a_d1, 26) + fc3_n2_t0_1_d1;
+        fc3_n2_t1_1 := resize(fc3_n2_t1_1_a_d1, 26) + fc3_n2_t0_3_d1;
+        fc3_n2_acc := ((resize(fc3_n2_t1_0, 27) + resize(fc3_n2_t1_1, 27)) + to_signed(208896, 27));
+        if unsigned(fc3_n2_acc(6 downto 0)) /= 0 then fc3_n2_y_sticky := '1'; else fc3_n2_y_sticky := '0'; end if;
         fc3_n2_y_inc := fc3_n2_y_half_d1 and fc3_n2_y_inc_any_d1;
-        fc3_n2_y_incx := (0 => fc3_n2_y_inc, others => '0');
-        fc3_n2_y_rnd := fc3_n2_y_fl_d1 + fc3_n2_y_incx;
-        fc3_n2_y_wrap := fc3_n2_y_rnd(17 downto 0);
-        if fc3_n2_y_rnd < fc3_n2_y_min then fc3_n2_y_ovf_lo := '1'; else fc3_n2_y_ovf_lo := '0'; end if;
-        if fc3_n2_y_ovf_lo = '1' then fc3_n2_y_satlo := fc3_n2_y_minv; else fc3_n2_y_satlo := fc3_n2_y_wrap; end if;
+        fc3_n2_y_rnd := fc3_n2_y_fl_d1 + (to_signed(0, 18) & fc3_n2_y_inc);
+        if fc3_n2_y_rnd < to_signed(-131072, 19) then fc3_n2_y_satlo := to_signed(-131072, 18); else fc3_n2_y_satlo := fc3_n2_y_rnd(17 downto 0); end if;
         fc3_n3_p0_sh := shift_left(resize(fc3_in_0_s_2, 21), 3);
-        fc3_n3_p0_e := resize(fc3_n3_p0_sh, 22);
-        fc3_n3_p0_neg := -fc3_n3_p0_e;
+        fc3_n3_p0_neg := -resize(fc3_n3_p0_sh, 22);
         fc3_n3_p0 := fc3_n3_p0_neg(20 downto 0);
-        fc3_n3_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_3), 27);
-        fc3_n3_p1 := fc3_n3_p1_m(25 downto 0);
-        fc3_n3_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_3), 27);
-        fc3_n3_p2 := fc3_n3_p2_m(25 downto 0);
-        fc3_n3_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_3), 27);
-        fc3_n3_p3 := fc3_n3_p3_m(25 downto 0);
-        fc3_n3_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_3), 27);
-        fc3_n3_p4 := fc3_n3_p4_m(25 downto 0);
-        fc3_n3_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_3), 23);
-        fc3_n3_p5 := fc3_n3_p5_m(21 downto 0);
-        fc3_n3_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_3), 25);
-        fc3_n3_p6 := fc3_n3_p6_m(23 downto 0);
-        fc3_n3_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_3), 26);
-        fc3_n3_p7 := fc3_n3_p7_m(24 downto 0);
-        fc3_n3_t0_0_a := resize(fc3_n3_p0, 26);
-        fc3_n3_t0_0 := fc3_n3_t0_0_a + fc3_n3_p1;
-        fc3_n3_t0_1 := fc3_n3_p2 + fc3_n3_p3;
-        fc3_n3_t0_2_b := resize(fc3_n3_p5, 26);
-        fc3_n3_t0_2 := fc3_n3_p4 + fc3_n3_t0_2_b;
-        fc3_n3_t0_3_a := resize(fc3_n3_p6, 25);
-        fc3_n3_t0_3 := fc3_n3_t0_3_a + fc3_n3_p7;
-        fc3_n3_t1_0_a := resize(fc3_n3_t0_0, 27);
-        fc3_n3_t1_0_b := resize(fc3_n3_t0_1, 27);
-        fc3_n3_t1_0 := fc3_n3_t1_0_a_d1 + fc3_n3_t1_0_b_d1;
-        fc3_n3_t1_1_b := resize(fc3_n3_t0_3, 26);
-        fc3_n3_t1_1 := fc3_n3_t0_2_d1 + fc3_n3_t1_1_b_d1;
-        fc3_n3_t2_0_b := resize(fc3_n3_t1_1, 27);
-        fc3_n3_t2_0 := fc3_n3_t1_0 + fc3_n3_t2_0_b;
-        fc3_n3_t3_0_b := resize(fc3_n3_bias, 27);
-        fc3_n3_t3_0 := fc3_n3_t2_0 + fc3_n3_t3_0_b_d1;
-        fc3_n3_acc := fc3_n3_t3_0;
-        fc3_n3_y_fl := fc3_n3_acc(26 downto 8);
-        fc3_n3_y_half := fc3_n3_acc(7);
-        fc3_n3_y_low := unsigned(fc3_n3_acc(6 downto 0));
-        if fc3_n3_y_low /= 0 then fc3_n3_y_sticky := '1'; else fc3_n3_y_sticky := '0'; end if;
-        fc3_n3_y_lsb := fc3_n3_acc(8);
-        fc3_n3_y_inc_any := fc3_n3_y_sticky or fc3_n3_y_lsb;
+        fc3_n3_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * 13) mod 2**22, 22));
+        fc3_n3_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-40)) mod 2**24, 24));
+        fc3_n3_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * 152) mod 2**26, 26)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-148)) mod 2**26, 26));
+        fc3_n3_t1_1 := fc3_n3_t0_2_d1 + resize(fc3_n3_t1_1_b_d1, 26);
+        fc3_n3_t2_0 := (resize(fc3_n3_t1_0_a_d1, 27) + resize(fc3_n3_t1_0_b_d1, 27)) + resize(fc3_n3_t1_1, 27);
+        fc3_n3_acc := (fc3_n3_t2_0 + to_signed(-270336, 27));
+        if unsigned(fc3_n3_acc(6 downto 0)) /= 0 then fc3_n3_y_sticky := '1'; else fc3_n3_y_sticky := '0'; end if;
         fc3_n3_y_inc := fc3_n3_y_half_d1 and fc3_n3_y_inc_any_d1;
-        fc3_n3_y_incx := (0 => fc3_n3_y_inc, others => '0');
-        fc3_n3_y_rnd := fc3_n3_y_fl_d1 + fc3_n3_y_incx;
-        fc3_n3_y_wrap := fc3_n3_y_rnd(17 downto 0);
-        if fc3_n3_y_rnd > fc3_n3_y_max then fc3_n3_y_ovf_hi := '1'; else fc3_n3_y_ovf_hi := '0'; end if;
-        if fc3_n3_y_rnd < fc3_n3_y_min then fc3_n3_y_ovf_lo := '1'; else fc3_n3_y_ovf_lo := '0'; end if;
-        if fc3_n3_y_ovf_lo = '1' then fc3_n3_y_satlo := fc3_n3_y_minv; else fc3_n3_y_satlo := fc3_n3_y_wrap; end if;
-        if fc3_n3_y_ovf_hi = '1' then fc3_n3_y_sat := fc3_n3_y_maxv; else fc3_n3_y_sat := fc3_n3_y_satlo; end if;
-        fc3_n4_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_4), 26);
-        fc3_n4_p0 := fc3_n4_p0_m(24 downto 0);
-        fc3_n4_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_4), 24);
-        fc3_n4_p1 := fc3_n4_p1_m(22 downto 0);
-        fc3_n4_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_4), 26);
-        fc3_n4_p2 := fc3_n4_p2_m(24 downto 0);
+        fc3_n3_y_rnd := fc3_n3_y_fl_d1 + (to_signed(0, 18) & fc3_n3_y_inc);
+        if fc3_n3_y_rnd > to_signed(131071, 19) then fc3_n3_y_sat := to_signed(131071, 18); elsif fc3_n3_y_rnd < to_signed(-131072, 19) then fc3_n3_y_sat := to_signed(-131072, 18); else fc3_n3_y_sat := fc3_n3_y_rnd(17 downto 0); end if;
+        fc3_n4_p1 := signed(to_unsigned((to_integer(fc3_in_1_s_2) * (-25)) mod 2**23, 23));
         fc3_n4_p3_sh := shift_left(resize(fc3_in_3_s_2, 20), 2);
         fc3_n4_p4_sh := shift_left(resize(fc3_in_4_s_2, 22), 4);
-        fc3_n4_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_4), 24);
-        fc3_n4_p5 := fc3_n4_p5_m(22 downto 0);
-        fc3_n4_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_4), 26);
-        fc3_n4_p6 := fc3_n4_p6_m(24 downto 0);
-        fc3_n4_t0_0_b := resize(fc3_n4_p1, 25);
-        fc3_n4_t0_0 := fc3_n4_p0 + fc3_n4_t0_0_b;
         fc3_n4_t0_1_b := resize(fc3_n4_p3_sh, 25);
-        fc3_n4_t0_1 := fc3_n4_p2 + fc3_n4_t0_1_b;
-        fc3_n4_t0_2_a := resize(fc3_n4_p4_sh, 23);
-        fc3_n4_t0_2 := fc3_n4_t0_2_a + fc3_n4_p5;
-        fc3_n4_t0_3_b := resize(fc3_in_7_s_2, 25);
-        fc3_n4_t0_3 := fc3_n4_p6 + fc3_n4_t0_3_b;
-        fc3_n4_t1_0_a := resize(fc3_n4_t0_0, 26);
-        fc3_n4_t1_0_b := resize(fc3_n4_t0_1, 26);
-        fc3_n4_t1_0 := fc3_n4_t1_0_a_d1 + fc3_n4_t1_0_b_d1;
-        fc3_n4_t1_1_a := resize(fc3_n4_t0_2, 26);
-        fc3_n4_t1_1_b := resize(fc3_n4_t0_3, 26);
-        fc3_n4_t1_1 := fc3_n4_t1_1_a_d1 + fc3_n4_t1_1_b_d1;
-        fc3_n4_t2_0 := fc3_n4_t1_0 + fc3_n4_t1_1;
-        fc3_n4_t3_0_b := resize(fc3_n4_bias, 26);
-        fc3_n4_t3_0 := fc3_n4_t2_0 + fc3_n4_t3_0_b_d1;
-        fc3_n4_acc := fc3_n4_t3_0;
-        fc3_n4_y_fl := fc3_n4_acc(25 downto 8);
-        fc3_n4_y_half := fc3_n4_acc(7);
-        fc3_n4_y_low := unsigned(fc3_n4_acc(6 downto 0));
-        if fc3_n4_y_low /= 0 then fc3_n4_y_sticky := '1'; else fc3_n4_y_sticky := '0'; end if;
-        fc3_n4_y_lsb := fc3_n4_acc(8);
-        fc3_n4_y_inc_any := fc3_n4_y_sticky or fc3_n4_y_lsb;
+        fc3_n4_t2_0 := (resize(fc3_n4_t1_0_a_d1, 26) + resize(fc3_n4_t1_0_b_d1, 26)) + (resize(fc3_n4_t1_1_a_d1, 26) + resize(fc3_n4_t1_1_b_d1, 26));
+        fc3_n4_acc := (fc3_n4_t2_0 + to_signed(634880, 26));
+        if unsigned(fc3_n4_acc(6 downto 0)) /= 0 then fc3_n4_y_sticky := '1'; else fc3_n4_y_sticky := '0'; end if;
         fc3_n4_y_inc := fc3_n4_y_half_d1 and fc3_n4_y_inc_any_d1;
-        fc3_n4_y_incx := (0 => fc3_n4_y_inc, others => '0');
-        fc3_n4_y_rnd := fc3_n4_y_fl_d1 + fc3_n4_y_incx;
-        fc3_n4_y_wrap := fc3_n4_y_rnd(17 downto 0);
-        fc3_n5_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_5), 26);
-        fc3_n5_p0 := fc3_n5_p0_m(24 downto 0);
-        fc3_n5_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_5), 26);
-        fc3_n5_p1 := fc3_n5_p1_m(24 downto 0);
-        fc3_n5_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_5), 26);
-        fc3_n5_p2 := fc3_n5_p2_m(24 downto 0);
-        fc3_n5_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_5), 26);
-        fc3_n5_p3 := fc3_n5_p3_m(24 downto 0);
-        fc3_n5_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_5), 26);
-        fc3_n5_p4 := fc3_n5_p4_m(24 downto 0);
-        fc3_n5_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_5), 23);
-        fc3_n5_p5 := fc3_n5_p5_m(21 downto 0);
-        fc3_n5_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_5), 25);
-        fc3_n5_p6 := fc3_n5_p6_m(23 downto 0);
-        fc3_n5_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_5), 26);
-        fc3_n5_p7 := fc3_n5_p7_m(24 downto 0);
-        fc3_n5_t0_0 := fc3_n5_p0 + fc3_n5_p1;
-        fc3_n5_t0_1 := fc3_n5_p2 + fc3_n5_p3;
-        fc3_n5_t0_2_b := resize(fc3_n5_p5, 25);
-        fc3_n5_t0_2 := fc3_n5_p4 + fc3_n5_t0_2_b;
-        fc3_n5_t0_3_a := resize(fc3_n5_p6, 25);
-        fc3_n5_t0_3 := fc3_n5_t0_3_a + fc3_n5_p7;
-        fc3_n5_t1_0_a := resize(fc3_n5_t0_0, 26);
-        fc3_n5_t1_0_b := resize(fc3_n5_t0_1, 26);
-        fc3_n5_t1_0 := fc3_n5_t1_0_a_d1 + fc3_n5_t1_0_b_d1;
-        fc3_n5_t1_1_a := resize(fc3_n5_t0_2, 26);
-        fc3_n5_t1_1_b := resize(fc3_n5_t0_3, 26);
-        fc3_n5_t1_1 := fc3_n5_t1_1_a_d1 + fc3_n5_t1_1_b_d1;
-        fc3_n5_t2_0_a := resize(fc3_n5_t1_0, 27);
-        fc3_n5_t2_0_b := resize(fc3_n5_t1_1, 27);
-        fc3_n5_t2_0 := fc3_n5_t2_0_a + fc3_n5_t2_0_b;
-        fc3_n5_t3_0_b := resize(fc3_n5_bias, 27);
-        fc3_n5_t3_0 := fc3_n5_t2_0 + fc3_n5_t3_0_b_d1;
-        fc3_n5_acc := fc3_n5_t3_0;
-        fc3_n5_y_fl := fc3_n5_acc(26 downto 8);
-        fc3_n5_y_half := fc3_n5_acc(7);
-        fc3_n5_y_low := unsigned(fc3_n5_acc(6 downto 0));
-        if fc3_n5_y_low /= 0 then fc3_n5_y_sticky := '1'; else fc3_n5_y_sticky := '0'; end if;
-        fc3_n5_y_lsb := fc3_n5_acc(8);
-        fc3_n5_y_inc_any := fc3_n5_y_sticky or fc3_n5_y_lsb;
+        fc3_n4_y_rnd := fc3_n4_y_fl_d1 + (to_signed(0, 17) & fc3_n4_y_inc);
+        fc3_n5_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-11)) mod 2**22, 22));
+        fc3_n5_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 36) mod 2**24, 24));
+        fc3_n5_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-73)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 117) mod 2**25, 25));
+        fc3_n5_t0_1 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-87)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * 82) mod 2**25, 25));
+        fc3_n5_t1_0 := resize(fc3_n5_t1_0_a_d1, 26) + resize(fc3_n5_t1_0_b_d1, 26);
+        fc3_n5_t1_1 := resize(fc3_n5_t1_1_a_d1, 26) + resize(fc3_n5_t1_1_b_d1, 26);
+        fc3_n5_acc := ((resize(fc3_n5_t1_0, 27) + resize(fc3_n5_t1_1, 27)) + to_signed(-577536, 27));
+        if unsigned(fc3_n5_acc(6 downto 0)) /= 0 then fc3_n5_y_sticky := '1'; else fc3_n5_y_sticky := '0'; end if;
         fc3_n5_y_inc := fc3_n5_y_half_d1 and fc3_n5_y_inc_any_d1;
-        fc3_n5_y_incx := (0 => fc3_n5_y_inc, others => '0');
-        fc3_n5_y_rnd := fc3_n5_y_fl_d1 + fc3_n5_y_incx;
-        fc3_n5_y_wrap := fc3_n5_y_rnd(17 downto 0);
-        if fc3_n5_y_rnd > fc3_n5_y_max then fc3_n5_y_ovf_hi := '1'; else fc3_n5_y_ovf_hi := '0'; end if;
-        if fc3_n5_y_rnd < fc3_n5_y_min then fc3_n5_y_ovf_lo := '1'; else fc3_n5_y_ovf_lo := '0'; end if;
-        if fc3_n5_y_ovf_lo = '1' then fc3_n5_y_satlo := fc3_n5_y_minv; else fc3_n5_y_satlo := fc3_n5_y_wrap; end if;
-        if fc3_n5_y_ovf_hi = '1' then fc3_n5_y_sat := fc3_n5_y_maxv; else fc3_n5_y_sat := fc3_n5_y_satlo; end if;
-        fc3_n6_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_6), 25);
-        fc3_n6_p0 := fc3_n6_p0_m(23 downto 0);
-        fc3_n6_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_6), 25);
-        fc3_n6_p1 := fc3_n6_p1_m(23 downto 0);
-        fc3_n6_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_6), 25);
-        fc3_n6_p2 := fc3_n6_p2_m(23 downto 0);
-        fc3_n6_p3_m := to_signed(to_integer(fc3_in_3_s_2) * to_integer(fc3_w3_6), 24);
-        fc3_n6_p3 := fc3_n6_p3_m(22 downto 0);
-        fc3_n6_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_6), 26);
-        fc3_n6_p4 := fc3_n6_p4_m(24 downto 0);
-        fc3_n6_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_6), 26);
-        fc3_n6_p5 := fc3_n6_p5_m(24 downto 0);
-        fc3_n6_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_6), 26);
-        fc3_n6_p6 := fc3_n6_p6_m(24 downto 0);
-        fc3_n6_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_6), 25);
-        fc3_n6_p7 := fc3_n6_p7_m(23 downto 0);
-        fc3_n6_t0_0 := fc3_n6_p0 + fc3_n6_p1;
-        fc3_n6_t0_1_a := resize(fc3_n6_p2, 25);
-        fc3_n6_t0_1_b := resize(fc3_n6_p3, 25);
-        fc3_n6_t0_1 := fc3_n6_t0_1_a + fc3_n6_t0_1_b;
-        fc3_n6_t0_2_a := resize(fc3_n6_p4, 26);
-        fc3_n6_t0_2_b := resize(fc3_n6_p5, 26);
-        fc3_n6_t0_2 := fc3_n6_t0_2_a + fc3_n6_t0_2_b;
-        fc3_n6_t0_3_a := resize(fc3_n6_p6, 26);
-        fc3_n6_t0_3_b := resize(fc3_n6_p7, 26);
-        fc3_n6_t0_3 := fc3_n6_t0_3_a + fc3_n6_t0_3_b;
-        fc3_n6_t1_0_a := resize(fc3_n6_t0_0, 26);
-        fc3_n6_t1_0_b := resize(fc3_n6_t0_1, 26);
-        fc3_n6_t1_0 := fc3_n6_t1_0_a_d1 + fc3_n6_t1_0_b_d1;
+        fc3_n5_y_rnd := fc3_n5_y_fl_d1 + (to_signed(0, 18) & fc3_n5_y_inc);
+        if fc3_n5_y_rnd > to_signed(131071, 19) then fc3_n5_y_sat := to_signed(131071, 18); elsif fc3_n5_y_rnd < to_signed(-131072, 19) then fc3_n5_y_sat := to_signed(-131072, 18); else fc3_n5_y_sat := fc3_n5_y_rnd(17 downto 0); end if;
+        fc3_n6_p2 := signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-56)) mod 2**24, 24));
+        fc3_n6_p3 := signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-22)) mod 2**23, 23));
+        fc3_n6_p4 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-87)) mod 2**25, 25));
+        fc3_n6_p5 := signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-73)) mod 2**25, 25));
+        fc3_n6_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * 97) mod 2**25, 25));
+        fc3_n6_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * 63) mod 2**24, 24));
+        fc3_n6_t0_0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-59)) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 45) mod 2**24, 24));
+        fc3_n6_t1_0 := resize(fc3_n6_t1_0_a_d1, 26) + resize(fc3_n6_t1_0_b_d1, 26);
         fc3_n6_t1_1 := fc3_n6_t0_2_d1 + fc3_n6_t0_3_d1;
-        fc3_n6_t2_0_a := resize(fc3_n6_t1_0, 27);
-        fc3_n6_t2_0_b := resize(fc3_n6_t1_1, 27);
-        fc3_n6_t2_0 := fc3_n6_t2_0_a + fc3_n6_t2_0_b;
-        fc3_n6_t3_0_b := resize(fc3_n6_bias, 27);
-        fc3_n6_t3_0 := fc3_n6_t2_0 + fc3_n6_t3_0_b_d1;
-        fc3_n6_acc := fc3_n6_t3_0;
-        fc3_n6_y_fl := fc3_n6_acc(26 downto 8);
-        fc3_n6_y_half := fc3_n6_acc(7);
-        fc3_n6_y_low := unsigned(fc3_n6_acc(6 downto 0));
-        if fc3_n6_y_low /= 0 then fc3_n6_y_sticky := '1'; else fc3_n6_y_sticky := '0'; end if;
-        fc3_n6_y_lsb := fc3_n6_acc(8);
-        fc3_n6_y_inc_any := fc3_n6_y_sticky or fc3_n6_y_lsb;
+        fc3_n6_acc := ((resize(fc3_n6_t1_0, 27) + resize(fc3_n6_t1_1, 27)) + to_signed(57344, 27));
+        if unsigned(fc3_n6_acc(6 downto 0)) /= 0 then fc3_n6_y_sticky := '1'; else fc3_n6_y_sticky := '0'; end if;
         fc3_n6_y_inc := fc3_n6_y_half_d1 and fc3_n6_y_inc_any_d1;
-        fc3_n6_y_incx := (0 => fc3_n6_y_inc, others => '0');
-        fc3_n6_y_rnd := fc3_n6_y_fl_d1 + fc3_n6_y_incx;
-        fc3_n6_y_wrap := fc3_n6_y_rnd(17 downto 0);
-        if fc3_n6_y_rnd < fc3_n6_y_min then fc3_n6_y_ovf_lo := '1'; else fc3_n6_y_ovf_lo := '0'; end if;
-        if fc3_n6_y_ovf_lo = '1' then fc3_n6_y_satlo := fc3_n6_y_minv; else fc3_n6_y_satlo := fc3_n6_y_wrap; end if;
-        fc3_n7_p0_m := to_signed(to_integer(fc3_in_0_s_2) * to_integer(fc3_w0_7), 23);
-        fc3_n7_p0 := fc3_n7_p0_m(21 downto 0);
-        fc3_n7_p1_m := to_signed(to_integer(fc3_in_1_s_2) * to_integer(fc3_w1_7), 27);
-        fc3_n7_p1 := fc3_n7_p1_m(25 downto 0);
-        fc3_n7_p2_m := to_signed(to_integer(fc3_in_2_s_2) * to_integer(fc3_w2_7), 26);
-        fc3_n7_p2 := fc3_n7_p2_m(24 downto 0);
-        fc3_n7_p3_sh := shift_left(resize(fc3_in_3_s_2, 20), 2);
-        fc3_n7_p4_m := to_signed(to_integer(fc3_in_4_s_2) * to_integer(fc3_w4_7), 26);
-        fc3_n7_p4 := fc3_n7_p4_m(24 downto 0);
-        fc3_n7_p5_m := to_signed(to_integer(fc3_in_5_s_2) * to_integer(fc3_w5_7), 27);
-        fc3_n7_p5 := fc3_n7_p5_m(25 downto 0);
-        fc3_n7_p6_m := to_signed(to_integer(fc3_in_6_s_2) * to_integer(fc3_w6_7), 26);
-        fc3_n7_p6 := fc3_n7_p6_m(24 downto 0);
-        fc3_n7_p7_m := to_signed(to_integer(fc3_in_7_s_2) * to_integer(fc3_w7_7), 26);
-        fc3_n7_p7 := fc3_n7_p7_m(24 downto 0);
-        fc3_n7_t0_0_a := resize(fc3_n7_p0, 26);
-        fc3_n7_t0_0 := fc3_n7_t0_0_a + fc3_n7_p1;
-        fc3_n7_t0_1_b := resize(fc3_n7_p3_sh, 25);
-        fc3_n7_t0_1 := fc3_n7_p2 + fc3_n7_t0_1_b;
-        fc3_n7_t0_2_a := resize(fc3_n7_p4, 26);
-        fc3_n7_t0_2 := fc3_n7_t0_2_a + fc3_n7_p5;
-        fc3_n7_t0_3_a := resize(fc3_n7_p6, 26);
-        fc3_n7_t0_3_b := resize(fc3_n7_p7, 26);
-        fc3_n7_t0_3 := fc3_n7_t0_3_a + fc3_n7_t0_3_b;
-        fc3_n7_t1_0_b := resize(fc3_n7_t0_1, 26);
-        fc3_n7_t1_0 := fc3_n7_t0_0_d1 + fc3_n7_t1_0_b_d1;
+        fc3_n6_y_rnd := fc3_n6_y_fl_d1 + (to_signed(0, 18) & fc3_n6_y_inc);
+        if fc3_n6_y_rnd < to_signed(-131072, 19) then fc3_n6_y_satlo := to_signed(-131072, 18); else fc3_n6_y_satlo := fc3_n6_y_rnd(17 downto 0); end if;
+        fc3_n7_p0 := signed(to_unsigned((to_integer(fc3_in_0_s_2) * 11) mod 2**22, 22));
+        fc3_n7_p4 := signed(to_unsigned((to_integer(fc3_in_4_s_2) * 119) mod 2**25, 25));
+        fc3_n7_p6 := signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-112)) mod 2**25, 25));
+        fc3_n7_p7 := signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-67)) mod 2**25, 25));
+        fc3_n7_t1_0 := fc3_n7_t0_0_d1 + resize(fc3_n7_t1_0_b_d1, 26);
         fc3_n7_t1_1 := fc3_n7_t0_2_d1 + fc3_n7_t0_3_d1;
-        fc3_n7_t2_0_a := resize(fc3_n7_t1_0, 27);
-        fc3_n7_t2_0_b := resize(fc3_n7_t1_1, 27);
-        fc3_n7_t2_0 := fc3_n7_t2_0_a + fc3_n7_t2_0_b;
-        fc3_n7_t3_0_b := resize(fc3_n7_bias, 27);
-        fc3_n7_t3_0 := fc3_n7_t2_0 + fc3_n7_t3_0_b_d1;
-        fc3_n7_acc := fc3_n7_t3_0;
-        fc3_n7_y_fl := fc3_n7_acc(26 downto 8);
-        fc3_n7_y_half := fc3_n7_acc(7);
-        fc3_n7_y_low := unsigned(fc3_n7_acc(6 downto 0));
-        if fc3_n7_y_low /= 0 then fc3_n7_y_sticky := '1'; else fc3_n7_y_sticky := '0'; end if;
-        fc3_n7_y_lsb := fc3_n7_acc(8);
-        fc3_n7_y_inc_any := fc3_n7_y_sticky or fc3_n7_y_lsb;
+        fc3_n7_acc := ((resize(fc3_n7_t1_0, 27) + resize(fc3_n7_t1_1, 27)) + to_signed(-307200, 27));
+        if unsigned(fc3_n7_acc(6 downto 0)) /= 0 then fc3_n7_y_sticky := '1'; else fc3_n7_y_sticky := '0'; end if;
         fc3_n7_y_inc := fc3_n7_y_half_d1 and fc3_n7_y_inc_any_d1;
-        fc3_n7_y_incx := (0 => fc3_n7_y_inc, others => '0');
-        fc3_n7_y_rnd := fc3_n7_y_fl_d1 + fc3_n7_y_incx;
-        fc3_n7_y_wrap := fc3_n7_y_rnd(17 downto 0);
-        if fc3_n7_y_rnd > fc3_n7_y_max then fc3_n7_y_ovf_hi := '1'; else fc3_n7_y_ovf_hi := '0'; end if;
-        if fc3_n7_y_rnd < fc3_n7_y_min then fc3_n7_y_ovf_lo := '1'; else fc3_n7_y_ovf_lo := '0'; end if;
-        if fc3_n7_y_ovf_lo = '1' then fc3_n7_y_satlo := fc3_n7_y_minv; else fc3_n7_y_satlo := fc3_n7_y_wrap; end if;
-        if fc3_n7_y_ovf_hi = '1' then fc3_n7_y_sat := fc3_n7_y_maxv; else fc3_n7_y_sat := fc3_n7_y_satlo; end if;
-        fc3_n0_t1_0_a_d1 <= fc3_n0_t1_0_a;
-        fc3_n0_t1_0_b_d1 <= fc3_n0_t1_0_b;
-        fc3_n0_t1_1_a_d1 <= fc3_n0_t1_1_a;
-        fc3_n0_t0_3_d1 <= fc3_n0_t0_3;
-        fc3_n0_t3_0_b_d1 <= fc3_n0_t3_0_b;
-        fc3_n0_y_half_d1 <= fc3_n0_y_half;
-        fc3_n0_y_inc_any_d1 <= fc3_n0_y_inc_any;
-        fc3_n0_y_fl_d1 <= fc3_n0_y_fl;
-        fc3_n1_t1_0_a_d1 <= fc3_n1_t1_0_a;
-        fc3_n1_t0_1_d1 <= fc3_n1_t0_1;
-        fc3_n1_t1_1_a_d1 <= fc3_n1_t1_1_a;
-        fc3_n1_t0_3_d1 <= fc3_n1_t0_3;
-        fc3_n1_t3_0_b_d1 <= fc3_n1_t3_0_b;
-        fc3_n1_y_half_d1 <= fc3_n1_y_half;
-        fc3_n1_y_inc_any_d1 <= fc3_n1_y_inc_any;
-        fc3_n1_y_fl_d1 <= fc3_n1_y_fl;
-        fc3_n2_t1_0_a_d1 <= fc3_n2_t1_0_a;
-        fc3_n2_t0_1_d1 <= fc3_n2_t0_1;
-        fc3_n2_t1_1_a_d1 <= fc3_n2_t1_1_a;
-        fc3_n2_t0_3_d1 <= fc3_n2_t0_3;
-        fc3_n2_t3_0_b_d1 <= fc3_n2_t3_0_b;
-        fc3_n2_y_half_d1 <= fc3_n2_y_half;
-        fc3_n2_y_inc_any_d1 <= fc3_n2_y_inc_any;
-        fc3_n2_y_fl_d1 <= fc3_n2_y_fl;
-        fc3_n3_t1_0_a_d1 <= fc3_n3_t1_0_a;
-        fc3_n3_t1_0_b_d1 <= fc3_n3_t1_0_b;
-        fc3_n3_t0_2_d1 <= fc3_n3_t0_2;
-        fc3_n3_t1_1_b_d1 <= fc3_n3_t1_1_b;
-        fc3_n3_t3_0_b_d1 <= fc3_n3_t3_0_b;
-        fc3_n3_y_half_d1 <= fc3_n3_y_half;
-        fc3_n3_y_inc_any_d1 <= fc3_n3_y_inc_any;
-        fc3_n3_y_fl_d1 <= fc3_n3_y_fl;
-        fc3_n4_t1_0_a_d1 <= fc3_n4_t1_0_a;
-        fc3_n4_t1_0_b_d1 <= fc3_n4_t1_0_b;
-        fc3_n4_t1_1_a_d1 <= fc3_n4_t1_1_a;
-        fc3_n4_t1_1_b_d1 <= fc3_n4_t1_1_b;
-        fc3_n4_t3_0_b_d1 <= fc3_n4_t3_0_b;
-        fc3_n4_y_half_d1 <= fc3_n4_y_half;
-        fc3_n4_y_inc_any_d1 <= fc3_n4_y_inc_any;
-        fc3_n4_y_fl_d1 <= fc3_n4_y_fl;
-        fc3_n5_t1_0_a_d1 <= fc3_n5_t1_0_a;
-        fc3_n5_t1_0_b_d1 <= fc3_n5_t1_0_b;
-        fc3_n5_t1_1_a_d1 <= fc3_n5_t1_1_a;
-        fc3_n5_t1_1_b_d1 <= fc3_n5_t1_1_b;
-        fc3_n5_t3_0_b_d1 <= fc3_n5_t3_0_b;
-        fc3_n5_y_half_d1 <= fc3_n5_y_half;
-        fc3_n5_y_inc_any_d1 <= fc3_n5_y_inc_any;
-        fc3_n5_y_fl_d1 <= fc3_n5_y_fl;
-        fc3_n6_t1_0_a_d1 <= fc3_n6_t1_0_a;
-        fc3_n6_t1_0_b_d1 <= fc3_n6_t1_0_b;
-        fc3_n6_t0_2_d1 <= fc3_n6_t0_2;
-        fc3_n6_t0_3_d1 <= fc3_n6_t0_3;
-        fc3_n6_t3_0_b_d1 <= fc3_n6_t3_0_b;
-        fc3_n6_y_half_d1 <= fc3_n6_y_half;
-        fc3_n6_y_inc_any_d1 <= fc3_n6_y_inc_any;
-        fc3_n6_y_fl_d1 <= fc3_n6_y_fl;
-        fc3_n7_t0_0_d1 <= fc3_n7_t0_0;
-        fc3_n7_t1_0_b_d1 <= fc3_n7_t1_0_b;
-        fc3_n7_t0_2_d1 <= fc3_n7_t0_2;
-        fc3_n7_t0_3_d1 <= fc3_n7_t0_3;
-        fc3_n7_t3_0_b_d1 <= fc3_n7_t3_0_b;
-        fc3_n7_y_half_d1 <= fc3_n7_y_half;
-        fc3_n7_y_inc_any_d1 <= fc3_n7_y_inc_any;
-        fc3_n7_y_fl_d1 <= fc3_n7_y_fl;
+        fc3_n7_y_rnd := fc3_n7_y_fl_d1 + (to_signed(0, 18) & fc3_n7_y_inc);
+        if fc3_n7_y_rnd > to_signed(131071, 19) then fc3_n7_y_sat := to_signed(131071, 18); elsif fc3_n7_y_rnd < to_signed(-131072, 19) then fc3_n7_y_sat := to_signed(-131072, 18); else fc3_n7_y_sat := fc3_n7_y_rnd(17 downto 0); end if;
+        fc3_n0_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0_s_2) * (-121)) mod 2**25, 25)) + resize(fc3_n0_p1, 25); -- weight -0.47265625
+        fc3_n0_t1_0_b_d1 <= fc3_n0_t0_1;
+        fc3_n0_t1_1_a_d1 <= resize(fc3_n0_p4, 25) + resize(fc3_n0_p5, 25);
+        fc3_n0_t0_3_d1 <= resize(fc3_n0_p6, 26) + resize(fc3_n0_p7, 26);
+        fc3_n0_y_half_d1 <= fc3_n0_acc(7);
+        fc3_n0_y_inc_any_d1 <= fc3_n0_y_sticky or fc3_n0_acc(8);
+        fc3_n0_y_fl_d1 <= fc3_n0_acc(26 downto 8);
+        fc3_n1_t1_0_a_d1 <= resize(fc3_n1_p0, 25) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 104) mod 2**25, 25)); -- weight 0.40625
+        fc3_n1_t0_1_d1 <= resize(fc3_n1_p2, 26) + resize(fc3_n1_p3, 26);
+        fc3_n1_t1_1_a_d1 <= resize(fc3_n1_p4, 24) + fc3_n1_p5_neg(23 downto 0);
+        fc3_n1_t0_3_d1 <= resize(fc3_n1_p6, 26) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-152)) mod 2**26, 26)); -- weight -0.59375
+        fc3_n1_y_half_d1 <= fc3_n1_acc(7);
+        fc3_n1_y_inc_any_d1 <= fc3_n1_y_sticky or fc3_n1_acc(8);
+        fc3_n1_y_fl_d1 <= fc3_n1_acc(26 downto 8);
+        fc3_n2_t1_0_a_d1 <= resize(fc3_n2_p0, 25) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 89) mod 2**25, 25)); -- weight 0.34765625
+        fc3_n2_t0_1_d1 <= resize(fc3_n2_p2, 26) + signed(to_unsigned((to_integer(fc3_in_3_s_2) * (-139)) mod 2**26, 26)); -- weight -0.54296875
+        fc3_n2_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4_s_2) * (-69)) mod 2**25, 25)) + resize(fc3_n2_p5, 25); -- weight -0.26953125
+        fc3_n2_t0_3_d1 <= resize(fc3_n2_p6, 26) + resize(fc3_n2_p7, 26);
+        fc3_n2_y_half_d1 <= fc3_n2_acc(7);
+        fc3_n2_y_inc_any_d1 <= fc3_n2_y_sticky or fc3_n2_acc(8);
+        fc3_n2_y_fl_d1 <= fc3_n2_acc(26 downto 8);
+        fc3_n3_t1_0_a_d1 <= resize(fc3_n3_p0, 26) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 144) mod 2**26, 26)); -- weight 0.5625
+        fc3_n3_t1_0_b_d1 <= fc3_n3_t0_1;
+        fc3_n3_t0_2_d1 <= signed(to_unsigned((to_integer(fc3_in_4_s_2) * 134) mod 2**26, 26)) + resize(fc3_n3_p5, 26); -- weight 0.5234375
+        fc3_n3_t1_1_b_d1 <= resize(fc3_n3_p6, 25) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-83)) mod 2**25, 25)); -- weight -0.32421875
+        fc3_n3_y_half_d1 <= fc3_n3_acc(7);
+        fc3_n3_y_inc_any_d1 <= fc3_n3_y_sticky or fc3_n3_acc(8);
+        fc3_n3_y_fl_d1 <= fc3_n3_acc(26 downto 8);
+        fc3_n4_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc3_in_0_s_2) * 110) mod 2**25, 25)) + resize(fc3_n4_p1, 25); -- weight 0.4296875
+        fc3_n4_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc3_in_2_s_2) * 93) mod 2**25, 25)) + fc3_n4_t0_1_b; -- weight 0.36328125
+        fc3_n4_t1_1_a_d1 <= resize(fc3_n4_p4_sh, 23) + signed(to_unsigned((to_integer(fc3_in_5_s_2) * (-22)) mod 2**23, 23)); -- weight -0.0859375
+        fc3_n4_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc3_in_6_s_2) * (-118)) mod 2**25, 25)) + resize(fc3_in_7_s_2, 25); -- weight -0.4609375
+        fc3_n4_y_half_d1 <= fc3_n4_acc(7);
+        fc3_n4_y_inc_any_d1 <= fc3_n4_y_sticky or fc3_n4_acc(8);
+        fc3_n4_y_fl_d1 <= fc3_n4_acc(25 downto 8);
+        fc3_n5_t1_0_a_d1 <= fc3_n5_t0_0;
+        fc3_n5_t1_0_b_d1 <= fc3_n5_t0_1;
+        fc3_n5_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc3_in_4_s_2) * 87) mod 2**25, 25)) + resize(fc3_n5_p5, 25); -- weight 0.33984375
+        fc3_n5_t1_1_b_d1 <= resize(fc3_n5_p6, 25) + signed(to_unsigned((to_integer(fc3_in_7_s_2) * (-125)) mod 2**25, 25)); -- weight -0.48828125
+        fc3_n5_y_half_d1 <= fc3_n5_acc(7);
+        fc3_n5_y_inc_any_d1 <= fc3_n5_y_sticky or fc3_n5_acc(8);
+        fc3_n5_y_fl_d1 <= fc3_n5_acc(26 downto 8);
+        fc3_n6_t1_0_a_d1 <= fc3_n6_t0_0;
+        fc3_n6_t1_0_b_d1 <= resize(fc3_n6_p2, 25) + resize(fc3_n6_p3, 25);
+        fc3_n6_t0_2_d1 <= resize(fc3_n6_p4, 26) + resize(fc3_n6_p5, 26);
+        fc3_n6_t0_3_d1 <= resize(fc3_n6_p6, 26) + resize(fc3_n6_p7, 26);
+        fc3_n6_y_half_d1 <= fc3_n6_acc(7);
+        fc3_n6_y_inc_any_d1 <= fc3_n6_y_sticky or fc3_n6_acc(8);
+        fc3_n6_y_fl_d1 <= fc3_n6_acc(26 downto 8);
+        fc3_n7_t0_0_d1 <= resize(fc3_n7_p0, 26) + signed(to_unsigned((to_integer(fc3_in_1_s_2) * 149) mod 2**26, 26)); -- weight 0.58203125
+        fc3_n7_t1_0_b_d1 <= signed(to_unsigned((to_integer(fc3_in_2_s_2) * (-93)) mod 2**25, 25)) + fc3_n4_t0_1_b; -- weight -0.36328125
+        fc3_n7_t0_2_d1 <= resize(fc3_n7_p4, 26) + signed(to_unsigned((to_integer(fc3_in_5_s_2) * 134) mod 2**26, 26)); -- weight 0.5234375
+        fc3_n7_t0_3_d1 <= resize(fc3_n7_p6, 26) + resize(fc3_n7_p7, 26);
+        fc3_n7_y_half_d1 <= fc3_n7_acc(7);
+        fc3_n7_y_inc_any_d1 <= fc3_n7_y_sticky or fc3_n7_acc(8);
+        fc3_n7_y_fl_d1 <= fc3_n7_acc(26 downto 8);
         fc3_out_0 <= fc3_n0_y_satlo;
         fc3_out_1 <= fc3_n1_y_sat;
         fc3_out_2 <= fc3_n2_y_satlo;
         fc3_out_3 <= fc3_n3_y_sat;
-        fc3_out_4 <= fc3_n4_y_wrap;
+        fc3_out_4 <= fc3_n4_y_rnd(17 downto 0);
         fc3_out_5 <= fc3_n5_y_sat;
         fc3_out_6 <= fc3_n6_y_satlo;
         fc3_out_7 <= fc3_n7_y_sat;

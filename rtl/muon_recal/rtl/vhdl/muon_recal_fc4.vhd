@@ -19,156 +19,62 @@ entity muon_recal_fc4 is
 end entity muon_recal_fc4;
 
 architecture rtl of muon_recal_fc4 is
-  constant fc4_w0_0 : signed(7 downto 0) := "10111111"; -- weight -0.25390625
-  constant fc4_w1_0 : signed(6 downto 0) := "1010001"; -- weight -0.18359375
-  constant fc4_w2_0 : signed(7 downto 0) := "10111110"; -- weight -0.2578125
-  constant fc4_w3_0 : signed(7 downto 0) := "10100000"; -- weight -0.375
-  constant fc4_w4_0 : signed(7 downto 0) := "10010001"; -- weight -0.43359375
-  constant fc4_w5_0 : signed(3 downto 0) := "1010"; -- weight -0.0234375
-  constant fc4_w6_0 : signed(8 downto 0) := "010011001"; -- weight 0.59765625
-  constant fc4_w7_0 : signed(6 downto 0) := "0100111"; -- weight 0.15234375
-  constant fc4_n0_bias : signed(20 downto 0) := "101101111000000000000"; -- bias -0.56640625
-  signal fc4_n0_t1_0_a_d1 : signed(26 downto 0);
-  signal fc4_n0_t1_0_b_d1 : signed(26 downto 0);
-  signal fc4_n0_t1_1_a_d1 : signed(25 downto 0);
+  signal fc4_n0_t1_0_a_d1 : signed(24 downto 0);
+  signal fc4_n0_t1_0_b_d1 : signed(25 downto 0);
+  signal fc4_n0_t1_1_a_d1 : signed(24 downto 0);
   signal fc4_n0_t0_3_d1 : signed(25 downto 0);
-  signal fc4_n0_t3_0_b_d1 : signed(26 downto 0);
   signal fc4_n0_y_half_d1 : std_logic;
   signal fc4_n0_y_inc_any_d1 : std_logic;
   signal fc4_n0_y_fl_d1 : signed(18 downto 0);
-  constant fc4_n0_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc4_n0_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc4_w0_1 : signed(7 downto 0) := "10101111"; -- weight -0.31640625
-  constant fc4_w1_1 : signed(7 downto 0) := "10011101"; -- weight -0.38671875
-  constant fc4_w2_1 : signed(4 downto 0) := "01010"; -- weight 0.0390625
-  constant fc4_w3_1 : signed(7 downto 0) := "01110110"; -- weight 0.4609375
-  constant fc4_w4_1 : signed(8 downto 0) := "101100100"; -- weight -0.609375
-  constant fc4_w5_1 : signed(7 downto 0) := "01110110"; -- weight 0.4609375
-  constant fc4_w6_1 : signed(6 downto 0) := "1011100"; -- weight -0.140625
-  constant fc4_w7_1 : signed(8 downto 0) := "010000110"; -- weight 0.5234375
-  constant fc4_n1_bias : signed(19 downto 0) := "01010011000000000000"; -- bias 0.32421875
   signal fc4_n1_t0_0_d1 : signed(25 downto 0);
-  signal fc4_n1_t1_0_b_d1 : signed(25 downto 0);
+  signal fc4_n1_t1_0_b_d1 : signed(24 downto 0);
   signal fc4_n1_t0_2_d1 : signed(25 downto 0);
   signal fc4_n1_t0_3_d1 : signed(25 downto 0);
-  signal fc4_n1_t3_0_b_d1 : signed(26 downto 0);
   signal fc4_n1_y_half_d1 : std_logic;
   signal fc4_n1_y_inc_any_d1 : std_logic;
   signal fc4_n1_y_fl_d1 : signed(18 downto 0);
-  constant fc4_n1_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc4_n1_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc4_n1_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc4_n1_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc4_w1_2 : signed(7 downto 0) := "01111100"; -- weight 0.484375
-  constant fc4_w2_2 : signed(8 downto 0) := "101100100"; -- weight -0.609375
-  constant fc4_w4_2 : signed(7 downto 0) := "10001111"; -- weight -0.44140625
-  constant fc4_w5_2 : signed(6 downto 0) := "1001100"; -- weight -0.203125
-  constant fc4_w6_2 : signed(5 downto 0) := "100100"; -- weight -0.109375
-  constant fc4_w7_2 : signed(8 downto 0) := "101101000"; -- weight -0.59375
-  constant fc4_n2_bias : signed(16 downto 0) := "01100000000000000"; -- bias 0.046875
-  signal fc4_n2_t1_0_a_d1 : signed(25 downto 0);
+  signal fc4_n2_t1_0_a_d1 : signed(24 downto 0);
   signal fc4_n2_t0_1_d1 : signed(25 downto 0);
-  signal fc4_n2_t1_1_a_d1 : signed(26 downto 0);
-  signal fc4_n2_t1_1_b_d1 : signed(26 downto 0);
-  signal fc4_n2_t3_0_b_d1 : signed(26 downto 0);
+  signal fc4_n2_t1_1_a_d1 : signed(25 downto 0);
+  signal fc4_n2_t1_1_b_d1 : signed(25 downto 0);
   signal fc4_n2_y_half_d1 : std_logic;
   signal fc4_n2_y_inc_any_d1 : std_logic;
   signal fc4_n2_y_fl_d1 : signed(18 downto 0);
-  constant fc4_n2_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc4_n2_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc4_w0_3 : signed(6 downto 0) := "0100100"; -- weight 0.140625
-  constant fc4_w1_3 : signed(6 downto 0) := "1001100"; -- weight -0.203125
-  constant fc4_w2_3 : signed(7 downto 0) := "10101010"; -- weight -0.3359375
-  constant fc4_w3_3 : signed(7 downto 0) := "01001111"; -- weight 0.30859375
-  constant fc4_w4_3 : signed(6 downto 0) := "1011110"; -- weight -0.1328125
-  constant fc4_w5_3 : signed(7 downto 0) := "10101110"; -- weight -0.3203125
-  constant fc4_w6_3 : signed(7 downto 0) := "10010000"; -- weight -0.4375
-  constant fc4_w7_3 : signed(8 downto 0) := "010000010"; -- weight 0.5078125
-  constant fc4_n3_bias : signed(19 downto 0) := "10110100000000000000"; -- bias -0.296875
-  signal fc4_n3_t1_0_a_d1 : signed(25 downto 0);
-  signal fc4_n3_t1_0_b_d1 : signed(25 downto 0);
-  signal fc4_n3_t1_1_a_d1 : signed(25 downto 0);
+  signal fc4_n3_t1_0_a_d1 : signed(23 downto 0);
+  signal fc4_n3_t1_0_b_d1 : signed(24 downto 0);
+  signal fc4_n3_t1_1_a_d1 : signed(24 downto 0);
   signal fc4_n3_t0_3_d1 : signed(25 downto 0);
-  signal fc4_n3_t3_0_b_d1 : signed(26 downto 0);
   signal fc4_n3_y_half_d1 : std_logic;
   signal fc4_n3_y_inc_any_d1 : std_logic;
   signal fc4_n3_y_fl_d1 : signed(18 downto 0);
-  constant fc4_n3_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc4_n3_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc4_w0_4 : signed(6 downto 0) := "1011110"; -- weight -0.1328125
-  constant fc4_w1_4 : signed(8 downto 0) := "010010000"; -- weight 0.5625
-  constant fc4_w2_4 : signed(7 downto 0) := "10001000"; -- weight -0.46875
-  constant fc4_w3_4 : signed(7 downto 0) := "10111101"; -- weight -0.26171875
-  constant fc4_w4_4 : signed(7 downto 0) := "01001111"; -- weight 0.30859375
-  constant fc4_w5_4 : signed(7 downto 0) := "01101010"; -- weight 0.4140625
-  constant fc4_w6_4 : signed(5 downto 0) := "101100"; -- weight -0.078125
-  constant fc4_w7_4 : signed(7 downto 0) := "01011110"; -- weight 0.3671875
-  constant fc4_n4_bias : signed(17 downto 0) := "101111000000000000"; -- bias -0.06640625
   signal fc4_n4_t0_0_d1 : signed(25 downto 0);
   signal fc4_n4_t0_1_d1 : signed(25 downto 0);
-  signal fc4_n4_t1_1_a_d1 : signed(26 downto 0);
-  signal fc4_n4_t1_1_b_d1 : signed(26 downto 0);
-  signal fc4_n4_t3_0_b_d1 : signed(26 downto 0);
+  signal fc4_n4_t1_1_a_d1 : signed(25 downto 0);
+  signal fc4_n4_t1_1_b_d1 : signed(24 downto 0);
   signal fc4_n4_y_half_d1 : std_logic;
   signal fc4_n4_y_inc_any_d1 : std_logic;
   signal fc4_n4_y_fl_d1 : signed(18 downto 0);
-  constant fc4_n4_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc4_n4_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc4_w0_5 : signed(7 downto 0) := "01010011"; -- weight 0.32421875
-  constant fc4_w1_5 : signed(6 downto 0) := "1000100"; -- weight -0.234375
-  constant fc4_w2_5 : signed(6 downto 0) := "0101000"; -- weight 0.15625
-  constant fc4_w3_5 : signed(6 downto 0) := "1011100"; -- weight -0.140625
-  constant fc4_w4_5 : signed(7 downto 0) := "01101110"; -- weight 0.4296875
-  constant fc4_w5_5 : signed(7 downto 0) := "01001001"; -- weight 0.28515625
-  constant fc4_w6_5 : signed(2 downto 0) := "011"; -- weight 0.01171875
-  constant fc4_n5_bias : signed(19 downto 0) := "10011001000000000000"; -- bias -0.40234375
   signal fc4_n5_t0_0_d1 : signed(24 downto 0);
-  signal fc4_n5_t1_0_b_d1 : signed(24 downto 0);
+  signal fc4_n5_t1_0_b_d1 : signed(23 downto 0);
   signal fc4_n5_t0_2_d1 : signed(25 downto 0);
-  signal fc4_n5_t1_1_b_d1 : signed(25 downto 0);
-  signal fc4_n5_t3_0_b_d1 : signed(26 downto 0);
+  signal fc4_n5_t1_1_b_d1 : signed(22 downto 0);
   signal fc4_n5_y_half_d1 : std_logic;
   signal fc4_n5_y_inc_any_d1 : std_logic;
   signal fc4_n5_y_fl_d1 : signed(18 downto 0);
-  constant fc4_n5_y_max : signed(18 downto 0) := "0011111111111111111";
-  constant fc4_n5_y_maxv : signed(17 downto 0) := "011111111111111111";
-  constant fc4_w0_6 : signed(5 downto 0) := "011011"; -- weight 0.10546875
-  constant fc4_w1_6 : signed(7 downto 0) := "01011001"; -- weight 0.34765625
-  constant fc4_w2_6 : signed(4 downto 0) := "10010"; -- weight -0.0546875
-  constant fc4_w3_6 : signed(8 downto 0) := "101110111"; -- weight -0.53515625
-  constant fc4_w4_6 : signed(7 downto 0) := "01101111"; -- weight 0.43359375
-  constant fc4_w5_6 : signed(7 downto 0) := "10111010"; -- weight -0.2734375
-  constant fc4_w6_6 : signed(7 downto 0) := "10011101"; -- weight -0.38671875
-  constant fc4_w7_6 : signed(7 downto 0) := "10011000"; -- weight -0.40625
-  constant fc4_n6_bias : signed(18 downto 0) := "0100000000000000000"; -- bias 0.125
-  signal fc4_n6_t1_0_a_d1 : signed(25 downto 0);
+  signal fc4_n6_t1_0_a_d1 : signed(24 downto 0);
   signal fc4_n6_t0_1_d1 : signed(25 downto 0);
-  signal fc4_n6_t1_1_a_d1 : signed(26 downto 0);
-  signal fc4_n6_t1_1_b_d1 : signed(26 downto 0);
-  signal fc4_n6_t3_0_b_d1 : signed(26 downto 0);
+  signal fc4_n6_t1_1_a_d1 : signed(24 downto 0);
+  signal fc4_n6_t1_1_b_d1 : signed(25 downto 0);
   signal fc4_n6_y_half_d1 : std_logic;
   signal fc4_n6_y_inc_any_d1 : std_logic;
   signal fc4_n6_y_fl_d1 : signed(18 downto 0);
-  constant fc4_n6_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc4_n6_y_minv : signed(17 downto 0) := "100000000000000000";
-  constant fc4_w0_7 : signed(7 downto 0) := "01101000"; -- weight 0.40625
-  constant fc4_w1_7 : signed(7 downto 0) := "10100011"; -- weight -0.36328125
-  constant fc4_w2_7 : signed(6 downto 0) := "1001110"; -- weight -0.1953125
-  constant fc4_w4_7 : signed(7 downto 0) := "01011011"; -- weight 0.35546875
-  constant fc4_w5_7 : signed(7 downto 0) := "10111110"; -- weight -0.2578125
-  constant fc4_w6_7 : signed(8 downto 0) := "101101101"; -- weight -0.57421875
-  constant fc4_w7_7 : signed(6 downto 0) := "1001011"; -- weight -0.20703125
-  constant fc4_n7_bias : signed(20 downto 0) := "101111110000000000000"; -- bias -0.5078125
-  signal fc4_n7_t1_0_a_d1 : signed(25 downto 0);
-  signal fc4_n7_t1_0_b_d1 : signed(25 downto 0);
-  signal fc4_n7_t1_1_a_d1 : signed(26 downto 0);
-  signal fc4_n7_t1_1_b_d1 : signed(26 downto 0);
-  signal fc4_n7_t3_0_b_d1 : signed(26 downto 0);
+  signal fc4_n7_t1_0_a_d1 : signed(24 downto 0);
+  signal fc4_n7_t1_0_b_d1 : signed(24 downto 0);
+  signal fc4_n7_t1_1_a_d1 : signed(24 downto 0);
+  signal fc4_n7_t1_1_b_d1 : signed(25 downto 0);
   signal fc4_n7_y_half_d1 : std_logic;
   signal fc4_n7_y_inc_any_d1 : std_logic;
   signal fc4_n7_y_fl_d1 : signed(18 downto 0);
-  constant fc4_n7_y_min : signed(18 downto 0) := "1100000000000000000";
-  constant fc4_n7_y_minv : signed(17 downto 0) := "100000000000000000";
   signal fc4_out_0 : signed(17 downto 0);
   signal fc4_out_1 : signed(17 downto 0);
   signal fc4_out_2 : signed(17 downto 0);
@@ -180,877 +86,286 @@ architecture rtl of muon_recal_fc4 is
 begin
   out_data <= std_logic_vector(fc4_out_7) & std_logic_vector(fc4_out_6) & std_logic_vector(fc4_out_5) & std_logic_vector(fc4_out_4) & std_logic_vector(fc4_out_3) & std_logic_vector(fc4_out_2) & std_logic_vector(fc4_out_1) & std_logic_vector(fc4_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable fc4_in_0 : unsigned(16 downto 0);
-    variable fc4_in_1 : unsigned(16 downto 0);
-    variable fc4_in_2 : unsigned(16 downto 0);
-    variable fc4_in_3 : unsigned(16 downto 0);
-    variable fc4_in_4 : unsigned(16 downto 0);
-    variable fc4_in_5 : unsigned(16 downto 0);
-    variable fc4_in_6 : unsigned(16 downto 0);
-    variable fc4_in_7 : unsigned(16 downto 0);
-    variable fc4_in_0_s : unsigned(17 downto 0);
     variable fc4_in_0_s_2 : signed(17 downto 0);
-    variable fc4_n0_p0_m : signed(25 downto 0);
-    variable fc4_n0_p0 : signed(24 downto 0);
-    variable fc4_in_1_s : unsigned(17 downto 0);
     variable fc4_in_1_s_2 : signed(17 downto 0);
-    variable fc4_n0_p1_m : signed(24 downto 0);
-    variable fc4_n0_p1 : signed(23 downto 0);
-    variable fc4_in_2_s : unsigned(17 downto 0);
+    variable fc4_n0_p1 : signed(23 downto 0); -- weight -0.18359375
     variable fc4_in_2_s_2 : signed(17 downto 0);
-    variable fc4_n0_p2_m : signed(25 downto 0);
-    variable fc4_n0_p2 : signed(24 downto 0);
-    variable fc4_in_3_s : unsigned(17 downto 0);
+    variable fc4_n0_p2 : signed(24 downto 0); -- weight -0.2578125
     variable fc4_in_3_s_2 : signed(17 downto 0);
-    variable fc4_n0_p3_m : signed(25 downto 0);
-    variable fc4_n0_p3 : signed(24 downto 0);
-    variable fc4_in_4_s : unsigned(17 downto 0);
+    variable fc4_n0_p3 : signed(24 downto 0); -- weight -0.375
     variable fc4_in_4_s_2 : signed(17 downto 0);
-    variable fc4_n0_p4_m : signed(25 downto 0);
-    variable fc4_n0_p4 : signed(24 downto 0);
-    variable fc4_in_5_s : unsigned(17 downto 0);
     variable fc4_in_5_s_2 : signed(17 downto 0);
-    variable fc4_n0_p5_m : signed(21 downto 0);
-    variable fc4_n0_p5 : signed(20 downto 0);
-    variable fc4_in_6_s : unsigned(17 downto 0);
+    variable fc4_n0_p5 : signed(20 downto 0); -- weight -0.0234375
     variable fc4_in_6_s_2 : signed(17 downto 0);
-    variable fc4_n0_p6_m : signed(26 downto 0);
-    variable fc4_n0_p6 : signed(25 downto 0);
-    variable fc4_in_7_s : unsigned(17 downto 0);
     variable fc4_in_7_s_2 : signed(17 downto 0);
-    variable fc4_n0_p7_m : signed(24 downto 0);
-    variable fc4_n0_p7 : signed(23 downto 0);
-    variable fc4_n0_t0_0_b : signed(24 downto 0);
-    variable fc4_n0_t0_0 : signed(24 downto 0);
-    variable fc4_n0_t0_1_a : signed(25 downto 0);
-    variable fc4_n0_t0_1_b : signed(25 downto 0);
-    variable fc4_n0_t0_1 : signed(25 downto 0);
-    variable fc4_n0_t0_2_b : signed(24 downto 0);
-    variable fc4_n0_t0_2 : signed(24 downto 0);
-    variable fc4_n0_t0_3_b : signed(25 downto 0);
-    variable fc4_n0_t0_3 : signed(25 downto 0);
-    variable fc4_n0_t1_0_a : signed(26 downto 0);
-    variable fc4_n0_t1_0_b : signed(26 downto 0);
-    variable fc4_n0_t1_0 : signed(26 downto 0);
-    variable fc4_n0_t1_1_a : signed(25 downto 0);
+    variable fc4_n0_p7 : signed(23 downto 0); -- weight 0.15234375
     variable fc4_n0_t1_1 : signed(25 downto 0);
-    variable fc4_n0_t2_0_b : signed(26 downto 0);
     variable fc4_n0_t2_0 : signed(26 downto 0);
-    variable fc4_n0_t3_0_b : signed(26 downto 0);
-    variable fc4_n0_t3_0 : signed(26 downto 0);
     variable fc4_n0_acc : signed(26 downto 0);
-    variable fc4_n0_y_fl : signed(18 downto 0);
-    variable fc4_n0_y_half : std_logic;
-    variable fc4_n0_y_low : unsigned(6 downto 0);
     variable fc4_n0_y_sticky : std_logic;
-    variable fc4_n0_y_lsb : std_logic;
-    variable fc4_n0_y_inc_any : std_logic;
     variable fc4_n0_y_inc : std_logic;
-    variable fc4_n0_y_incx : signed(18 downto 0);
     variable fc4_n0_y_rnd : signed(18 downto 0);
-    variable fc4_n0_y_wrap : signed(17 downto 0);
-    variable fc4_n0_y_ovf_lo : std_logic;
     variable fc4_n0_y_satlo : signed(17 downto 0);
-    variable fc4_n1_p0_m : signed(25 downto 0);
-    variable fc4_n1_p0 : signed(24 downto 0);
-    variable fc4_n1_p1_m : signed(25 downto 0);
-    variable fc4_n1_p1 : signed(24 downto 0);
-    variable fc4_n1_p2_m : signed(22 downto 0);
-    variable fc4_n1_p2 : signed(21 downto 0);
-    variable fc4_n1_p3_m : signed(25 downto 0);
-    variable fc4_n1_p3 : signed(24 downto 0);
-    variable fc4_n1_p4_m : signed(26 downto 0);
-    variable fc4_n1_p4 : signed(25 downto 0);
-    variable fc4_n1_p5_m : signed(25 downto 0);
-    variable fc4_n1_p5 : signed(24 downto 0);
-    variable fc4_n1_p6_m : signed(24 downto 0);
-    variable fc4_n1_p6 : signed(23 downto 0);
-    variable fc4_n1_p7_m : signed(26 downto 0);
-    variable fc4_n1_p7 : signed(25 downto 0);
-    variable fc4_n1_t0_0_a : signed(25 downto 0);
-    variable fc4_n1_t0_0_b : signed(25 downto 0);
-    variable fc4_n1_t0_0 : signed(25 downto 0);
-    variable fc4_n1_t0_1_a : signed(24 downto 0);
-    variable fc4_n1_t0_1 : signed(24 downto 0);
-    variable fc4_n1_t0_2_b : signed(25 downto 0);
-    variable fc4_n1_t0_2 : signed(25 downto 0);
-    variable fc4_n1_t0_3_a : signed(25 downto 0);
-    variable fc4_n1_t0_3 : signed(25 downto 0);
-    variable fc4_n1_t1_0_b : signed(25 downto 0);
+    variable fc4_n1_p0 : signed(24 downto 0); -- weight -0.31640625
+    variable fc4_n1_p1 : signed(24 downto 0); -- weight -0.38671875
+    variable fc4_n1_p2 : signed(21 downto 0); -- weight 0.0390625
+    variable fc4_n1_p5 : signed(24 downto 0); -- weight 0.4609375
+    variable fc4_n1_p6 : signed(23 downto 0); -- weight -0.140625
     variable fc4_n1_t1_0 : signed(25 downto 0);
     variable fc4_n1_t1_1 : signed(25 downto 0);
-    variable fc4_n1_t2_0_a : signed(26 downto 0);
-    variable fc4_n1_t2_0_b : signed(26 downto 0);
-    variable fc4_n1_t2_0 : signed(26 downto 0);
-    variable fc4_n1_t3_0_b : signed(26 downto 0);
-    variable fc4_n1_t3_0 : signed(26 downto 0);
     variable fc4_n1_acc : signed(26 downto 0);
-    variable fc4_n1_y_fl : signed(18 downto 0);
-    variable fc4_n1_y_half : std_logic;
-    variable fc4_n1_y_low : unsigned(6 downto 0);
     variable fc4_n1_y_sticky : std_logic;
-    variable fc4_n1_y_lsb : std_logic;
-    variable fc4_n1_y_inc_any : std_logic;
     variable fc4_n1_y_inc : std_logic;
-    variable fc4_n1_y_incx : signed(18 downto 0);
     variable fc4_n1_y_rnd : signed(18 downto 0);
-    variable fc4_n1_y_wrap : signed(17 downto 0);
-    variable fc4_n1_y_ovf_hi : std_logic;
-    variable fc4_n1_y_ovf_lo : std_logic;
-    variable fc4_n1_y_satlo : signed(17 downto 0);
     variable fc4_n1_y_sat : signed(17 downto 0);
     variable fc4_n2_p0_sh : signed(20 downto 0);
-    variable fc4_n2_p0_e : signed(21 downto 0);
     variable fc4_n2_p0_neg : signed(21 downto 0);
     variable fc4_n2_p0 : signed(20 downto 0);
-    variable fc4_n2_p1_m : signed(25 downto 0);
-    variable fc4_n2_p1 : signed(24 downto 0);
-    variable fc4_n2_p2_m : signed(26 downto 0);
-    variable fc4_n2_p2 : signed(25 downto 0);
     variable fc4_n2_p3_sh : signed(23 downto 0);
-    variable fc4_n2_p4_m : signed(25 downto 0);
-    variable fc4_n2_p4 : signed(24 downto 0);
-    variable fc4_n2_p5_m : signed(24 downto 0);
-    variable fc4_n2_p5 : signed(23 downto 0);
-    variable fc4_n2_p6_m : signed(23 downto 0);
-    variable fc4_n2_p6 : signed(22 downto 0);
-    variable fc4_n2_p7_m : signed(26 downto 0);
-    variable fc4_n2_p7 : signed(25 downto 0);
-    variable fc4_n2_t0_0_a : signed(24 downto 0);
-    variable fc4_n2_t0_0 : signed(24 downto 0);
-    variable fc4_n2_t0_1_b : signed(25 downto 0);
-    variable fc4_n2_t0_1 : signed(25 downto 0);
-    variable fc4_n2_t0_2_a : signed(25 downto 0);
-    variable fc4_n2_t0_2_b : signed(25 downto 0);
-    variable fc4_n2_t0_2 : signed(25 downto 0);
-    variable fc4_n2_t0_3_a : signed(25 downto 0);
-    variable fc4_n2_t0_3 : signed(25 downto 0);
-    variable fc4_n2_t1_0_a : signed(25 downto 0);
+    variable fc4_n2_p4 : signed(24 downto 0); -- weight -0.44140625
+    variable fc4_n2_p5 : signed(23 downto 0); -- weight -0.203125
+    variable fc4_n2_p6 : signed(22 downto 0); -- weight -0.109375
     variable fc4_n2_t1_0 : signed(25 downto 0);
-    variable fc4_n2_t1_1_a : signed(26 downto 0);
-    variable fc4_n2_t1_1_b : signed(26 downto 0);
-    variable fc4_n2_t1_1 : signed(26 downto 0);
-    variable fc4_n2_t2_0_a : signed(26 downto 0);
     variable fc4_n2_t2_0 : signed(26 downto 0);
-    variable fc4_n2_t3_0_b : signed(26 downto 0);
-    variable fc4_n2_t3_0 : signed(26 downto 0);
     variable fc4_n2_acc : signed(26 downto 0);
-    variable fc4_n2_y_fl : signed(18 downto 0);
-    variable fc4_n2_y_half : std_logic;
-    variable fc4_n2_y_low : unsigned(6 downto 0);
     variable fc4_n2_y_sticky : std_logic;
-    variable fc4_n2_y_lsb : std_logic;
-    variable fc4_n2_y_inc_any : std_logic;
     variable fc4_n2_y_inc : std_logic;
-    variable fc4_n2_y_incx : signed(18 downto 0);
     variable fc4_n2_y_rnd : signed(18 downto 0);
-    variable fc4_n2_y_wrap : signed(17 downto 0);
-    variable fc4_n2_y_ovf_lo : std_logic;
     variable fc4_n2_y_satlo : signed(17 downto 0);
-    variable fc4_n3_p0_m : signed(24 downto 0);
-    variable fc4_n3_p0 : signed(23 downto 0);
-    variable fc4_n3_p1_m : signed(24 downto 0);
-    variable fc4_n3_p1 : signed(23 downto 0);
-    variable fc4_n3_p2_m : signed(25 downto 0);
-    variable fc4_n3_p2 : signed(24 downto 0);
-    variable fc4_n3_p3_m : signed(25 downto 0);
-    variable fc4_n3_p3 : signed(24 downto 0);
-    variable fc4_n3_p4_m : signed(24 downto 0);
-    variable fc4_n3_p4 : signed(23 downto 0);
-    variable fc4_n3_p5_m : signed(25 downto 0);
-    variable fc4_n3_p5 : signed(24 downto 0);
-    variable fc4_n3_p6_m : signed(25 downto 0);
-    variable fc4_n3_p6 : signed(24 downto 0);
-    variable fc4_n3_p7_m : signed(26 downto 0);
-    variable fc4_n3_p7 : signed(25 downto 0);
-    variable fc4_n3_t0_0 : signed(23 downto 0);
-    variable fc4_n3_t0_1 : signed(24 downto 0);
-    variable fc4_n3_t0_2_a : signed(24 downto 0);
-    variable fc4_n3_t0_2 : signed(24 downto 0);
-    variable fc4_n3_t0_3_a : signed(25 downto 0);
-    variable fc4_n3_t0_3 : signed(25 downto 0);
-    variable fc4_n3_t1_0_a : signed(25 downto 0);
-    variable fc4_n3_t1_0_b : signed(25 downto 0);
+    variable fc4_n3_p4 : signed(23 downto 0); -- weight -0.1328125
+    variable fc4_n3_p6 : signed(24 downto 0); -- weight -0.4375
+    variable fc4_n3_t0_0 : signed(23 downto 0); -- weight 0.140625; weight -0.203125
+    variable fc4_n3_t0_1 : signed(24 downto 0); -- weight -0.3359375; weight 0.30859375
     variable fc4_n3_t1_0 : signed(25 downto 0);
-    variable fc4_n3_t1_1_a : signed(25 downto 0);
     variable fc4_n3_t1_1 : signed(25 downto 0);
-    variable fc4_n3_t2_0_a : signed(26 downto 0);
-    variable fc4_n3_t2_0_b : signed(26 downto 0);
-    variable fc4_n3_t2_0 : signed(26 downto 0);
-    variable fc4_n3_t3_0_b : signed(26 downto 0);
-    variable fc4_n3_t3_0 : signed(26 downto 0);
     variable fc4_n3_acc : signed(26 downto 0);
-    variable fc4_n3_y_fl : signed(18 downto 0);
-    variable fc4_n3_y_half : std_logic;
-    variable fc4_n3_y_low : unsigned(6 downto 0);
     variable fc4_n3_y_sticky : std_logic;
-    variable fc4_n3_y_lsb : std_logic;
-    variable fc4_n3_y_inc_any : std_logic;
     variable fc4_n3_y_inc : std_logic;
-    variable fc4_n3_y_incx : signed(18 downto 0);
     variable fc4_n3_y_rnd : signed(18 downto 0);
-    variable fc4_n3_y_wrap : signed(17 downto 0);
-    variable fc4_n3_y_ovf_lo : std_logic;
     variable fc4_n3_y_satlo : signed(17 downto 0);
-    variable fc4_n4_p0_m : signed(24 downto 0);
-    variable fc4_n4_p0 : signed(23 downto 0);
-    variable fc4_n4_p1_m : signed(26 downto 0);
-    variable fc4_n4_p1 : signed(25 downto 0);
-    variable fc4_n4_p2_m : signed(25 downto 0);
-    variable fc4_n4_p2 : signed(24 downto 0);
-    variable fc4_n4_p3_m : signed(25 downto 0);
-    variable fc4_n4_p3 : signed(24 downto 0);
-    variable fc4_n4_p4_m : signed(25 downto 0);
-    variable fc4_n4_p4 : signed(24 downto 0);
-    variable fc4_n4_p5_m : signed(25 downto 0);
-    variable fc4_n4_p5 : signed(24 downto 0);
-    variable fc4_n4_p6_m : signed(23 downto 0);
-    variable fc4_n4_p6 : signed(22 downto 0);
-    variable fc4_n4_p7_m : signed(25 downto 0);
-    variable fc4_n4_p7 : signed(24 downto 0);
-    variable fc4_n4_t0_0_a : signed(25 downto 0);
-    variable fc4_n4_t0_0 : signed(25 downto 0);
-    variable fc4_n4_t0_1_a : signed(25 downto 0);
-    variable fc4_n4_t0_1_b : signed(25 downto 0);
-    variable fc4_n4_t0_1 : signed(25 downto 0);
-    variable fc4_n4_t0_2_a : signed(25 downto 0);
-    variable fc4_n4_t0_2_b : signed(25 downto 0);
-    variable fc4_n4_t0_2 : signed(25 downto 0);
-    variable fc4_n4_t0_3_a : signed(24 downto 0);
-    variable fc4_n4_t0_3 : signed(24 downto 0);
+    variable fc4_n4_p0 : signed(23 downto 0); -- weight -0.1328125
+    variable fc4_n4_p2 : signed(24 downto 0); -- weight -0.46875
+    variable fc4_n4_p3 : signed(24 downto 0); -- weight -0.26171875
+    variable fc4_n4_p4 : signed(24 downto 0); -- weight 0.30859375
+    variable fc4_n4_p5 : signed(24 downto 0); -- weight 0.4140625
+    variable fc4_n4_p6 : signed(22 downto 0); -- weight -0.078125
     variable fc4_n4_t1_0 : signed(25 downto 0);
-    variable fc4_n4_t1_1_a : signed(26 downto 0);
-    variable fc4_n4_t1_1_b : signed(26 downto 0);
-    variable fc4_n4_t1_1 : signed(26 downto 0);
-    variable fc4_n4_t2_0_a : signed(26 downto 0);
     variable fc4_n4_t2_0 : signed(26 downto 0);
-    variable fc4_n4_t3_0_b : signed(26 downto 0);
-    variable fc4_n4_t3_0 : signed(26 downto 0);
     variable fc4_n4_acc : signed(26 downto 0);
-    variable fc4_n4_y_fl : signed(18 downto 0);
-    variable fc4_n4_y_half : std_logic;
-    variable fc4_n4_y_low : unsigned(6 downto 0);
     variable fc4_n4_y_sticky : std_logic;
-    variable fc4_n4_y_lsb : std_logic;
-    variable fc4_n4_y_inc_any : std_logic;
     variable fc4_n4_y_inc : std_logic;
-    variable fc4_n4_y_incx : signed(18 downto 0);
     variable fc4_n4_y_rnd : signed(18 downto 0);
-    variable fc4_n4_y_wrap : signed(17 downto 0);
-    variable fc4_n4_y_ovf_hi : std_logic;
     variable fc4_n4_y_sat : signed(17 downto 0);
-    variable fc4_n5_p0_m : signed(25 downto 0);
-    variable fc4_n5_p0 : signed(24 downto 0);
-    variable fc4_n5_p1_m : signed(24 downto 0);
-    variable fc4_n5_p1 : signed(23 downto 0);
-    variable fc4_n5_p2_m : signed(24 downto 0);
-    variable fc4_n5_p2 : signed(23 downto 0);
-    variable fc4_n5_p3_m : signed(24 downto 0);
-    variable fc4_n5_p3 : signed(23 downto 0);
-    variable fc4_n5_p4_m : signed(25 downto 0);
-    variable fc4_n5_p4 : signed(24 downto 0);
-    variable fc4_n5_p5_m : signed(25 downto 0);
-    variable fc4_n5_p5 : signed(24 downto 0);
-    variable fc4_n5_p6_m : signed(20 downto 0);
-    variable fc4_n5_p6 : signed(19 downto 0);
+    variable fc4_n5_p1 : signed(23 downto 0); -- weight -0.234375
+    variable fc4_n5_p4 : signed(24 downto 0); -- weight 0.4296875
+    variable fc4_n5_p5 : signed(24 downto 0); -- weight 0.28515625
+    variable fc4_n5_p6 : signed(19 downto 0); -- weight 0.01171875
     variable fc4_n5_p7_sh : signed(22 downto 0);
-    variable fc4_n5_p7_e : signed(23 downto 0);
     variable fc4_n5_p7_neg : signed(23 downto 0);
-    variable fc4_n5_p7 : signed(22 downto 0);
-    variable fc4_n5_t0_0_b : signed(24 downto 0);
-    variable fc4_n5_t0_0 : signed(24 downto 0);
-    variable fc4_n5_t0_1 : signed(23 downto 0);
-    variable fc4_n5_t0_2_a : signed(25 downto 0);
-    variable fc4_n5_t0_2_b : signed(25 downto 0);
-    variable fc4_n5_t0_2 : signed(25 downto 0);
-    variable fc4_n5_t0_3_a : signed(22 downto 0);
-    variable fc4_n5_t0_3 : signed(22 downto 0);
-    variable fc4_n5_t1_0_b : signed(24 downto 0);
+    variable fc4_n5_t0_1 : signed(23 downto 0); -- weight 0.15625; weight -0.140625
     variable fc4_n5_t1_0 : signed(24 downto 0);
-    variable fc4_n5_t1_1_b : signed(25 downto 0);
     variable fc4_n5_t1_1 : signed(25 downto 0);
-    variable fc4_n5_t2_0_a : signed(26 downto 0);
-    variable fc4_n5_t2_0_b : signed(26 downto 0);
-    variable fc4_n5_t2_0 : signed(26 downto 0);
-    variable fc4_n5_t3_0_b : signed(26 downto 0);
-    variable fc4_n5_t3_0 : signed(26 downto 0);
     variable fc4_n5_acc : signed(26 downto 0);
-    variable fc4_n5_y_fl : signed(18 downto 0);
-    variable fc4_n5_y_half : std_logic;
-    variable fc4_n5_y_low : unsigned(6 downto 0);
     variable fc4_n5_y_sticky : std_logic;
-    variable fc4_n5_y_lsb : std_logic;
-    variable fc4_n5_y_inc_any : std_logic;
     variable fc4_n5_y_inc : std_logic;
-    variable fc4_n5_y_incx : signed(18 downto 0);
     variable fc4_n5_y_rnd : signed(18 downto 0);
-    variable fc4_n5_y_wrap : signed(17 downto 0);
-    variable fc4_n5_y_ovf_hi : std_logic;
     variable fc4_n5_y_sat : signed(17 downto 0);
-    variable fc4_n6_p0_m : signed(23 downto 0);
-    variable fc4_n6_p0 : signed(22 downto 0);
-    variable fc4_n6_p1_m : signed(25 downto 0);
-    variable fc4_n6_p1 : signed(24 downto 0);
-    variable fc4_n6_p2_m : signed(22 downto 0);
-    variable fc4_n6_p2 : signed(21 downto 0);
-    variable fc4_n6_p3_m : signed(26 downto 0);
-    variable fc4_n6_p3 : signed(25 downto 0);
-    variable fc4_n6_p4_m : signed(25 downto 0);
-    variable fc4_n6_p4 : signed(24 downto 0);
-    variable fc4_n6_p5_m : signed(25 downto 0);
-    variable fc4_n6_p5 : signed(24 downto 0);
-    variable fc4_n6_p6_m : signed(25 downto 0);
-    variable fc4_n6_p6 : signed(24 downto 0);
-    variable fc4_n6_p7_m : signed(25 downto 0);
-    variable fc4_n6_p7 : signed(24 downto 0);
-    variable fc4_n6_t0_0_a : signed(24 downto 0);
-    variable fc4_n6_t0_0 : signed(24 downto 0);
-    variable fc4_n6_t0_1_a : signed(25 downto 0);
-    variable fc4_n6_t0_1 : signed(25 downto 0);
-    variable fc4_n6_t0_2 : signed(24 downto 0);
-    variable fc4_n6_t0_3_a : signed(25 downto 0);
-    variable fc4_n6_t0_3_b : signed(25 downto 0);
-    variable fc4_n6_t0_3 : signed(25 downto 0);
-    variable fc4_n6_t1_0_a : signed(25 downto 0);
+    variable fc4_n6_p0 : signed(22 downto 0); -- weight 0.10546875
+    variable fc4_n6_p2 : signed(21 downto 0); -- weight -0.0546875
+    variable fc4_n6_p6 : signed(24 downto 0); -- weight -0.38671875
+    variable fc4_n6_p7 : signed(24 downto 0); -- weight -0.40625
+    variable fc4_n6_t0_2 : signed(24 downto 0); -- weight 0.43359375; weight -0.2734375
     variable fc4_n6_t1_0 : signed(25 downto 0);
-    variable fc4_n6_t1_1_a : signed(26 downto 0);
-    variable fc4_n6_t1_1_b : signed(26 downto 0);
-    variable fc4_n6_t1_1 : signed(26 downto 0);
-    variable fc4_n6_t2_0_a : signed(26 downto 0);
     variable fc4_n6_t2_0 : signed(26 downto 0);
-    variable fc4_n6_t3_0_b : signed(26 downto 0);
-    variable fc4_n6_t3_0 : signed(26 downto 0);
     variable fc4_n6_acc : signed(26 downto 0);
-    variable fc4_n6_y_fl : signed(18 downto 0);
-    variable fc4_n6_y_half : std_logic;
-    variable fc4_n6_y_low : unsigned(6 downto 0);
     variable fc4_n6_y_sticky : std_logic;
-    variable fc4_n6_y_lsb : std_logic;
-    variable fc4_n6_y_inc_any : std_logic;
     variable fc4_n6_y_inc : std_logic;
-    variable fc4_n6_y_incx : signed(18 downto 0);
     variable fc4_n6_y_rnd : signed(18 downto 0);
-    variable fc4_n6_y_wrap : signed(17 downto 0);
-    variable fc4_n6_y_ovf_lo : std_logic;
     variable fc4_n6_y_satlo : signed(17 downto 0);
-    variable fc4_n7_p0_m : signed(25 downto 0);
-    variable fc4_n7_p0 : signed(24 downto 0);
-    variable fc4_n7_p1_m : signed(25 downto 0);
-    variable fc4_n7_p1 : signed(24 downto 0);
-    variable fc4_n7_p2_m : signed(24 downto 0);
-    variable fc4_n7_p2 : signed(23 downto 0);
+    variable fc4_n7_p2 : signed(23 downto 0); -- weight -0.1953125
     variable fc4_n7_p3_sh : signed(21 downto 0);
-    variable fc4_n7_p3_e : signed(22 downto 0);
     variable fc4_n7_p3_neg : signed(22 downto 0);
     variable fc4_n7_p3 : signed(21 downto 0);
-    variable fc4_n7_p4_m : signed(25 downto 0);
-    variable fc4_n7_p4 : signed(24 downto 0);
-    variable fc4_n7_p5_m : signed(25 downto 0);
-    variable fc4_n7_p5 : signed(24 downto 0);
-    variable fc4_n7_p6_m : signed(26 downto 0);
-    variable fc4_n7_p6 : signed(25 downto 0);
-    variable fc4_n7_p7_m : signed(24 downto 0);
-    variable fc4_n7_p7 : signed(23 downto 0);
-    variable fc4_n7_t0_0 : signed(24 downto 0);
-    variable fc4_n7_t0_1_a : signed(24 downto 0);
-    variable fc4_n7_t0_1_b : signed(24 downto 0);
-    variable fc4_n7_t0_1 : signed(24 downto 0);
-    variable fc4_n7_t0_2 : signed(24 downto 0);
-    variable fc4_n7_t0_3_b : signed(25 downto 0);
-    variable fc4_n7_t0_3 : signed(25 downto 0);
-    variable fc4_n7_t1_0_a : signed(25 downto 0);
-    variable fc4_n7_t1_0_b : signed(25 downto 0);
+    variable fc4_n7_p7 : signed(23 downto 0); -- weight -0.20703125
+    variable fc4_n7_t0_0 : signed(24 downto 0); -- weight 0.40625; weight -0.36328125
+    variable fc4_n7_t0_2 : signed(24 downto 0); -- weight 0.35546875; weight -0.2578125
     variable fc4_n7_t1_0 : signed(25 downto 0);
-    variable fc4_n7_t1_1_a : signed(26 downto 0);
-    variable fc4_n7_t1_1_b : signed(26 downto 0);
-    variable fc4_n7_t1_1 : signed(26 downto 0);
-    variable fc4_n7_t2_0_a : signed(26 downto 0);
     variable fc4_n7_t2_0 : signed(26 downto 0);
-    variable fc4_n7_t3_0_b : signed(26 downto 0);
-    variable fc4_n7_t3_0 : signed(26 downto 0);
     variable fc4_n7_acc : signed(26 downto 0);
-    variable fc4_n7_y_fl : signed(18 downto 0);
-    variable fc4_n7_y_half : std_logic;
-    variable fc4_n7_y_low : unsigned(6 downto 0);
     variable fc4_n7_y_sticky : std_logic;
-    variable fc4_n7_y_lsb : std_logic;
-    variable fc4_n7_y_inc_any : std_logic;
     variable fc4_n7_y_inc : std_logic;
-    variable fc4_n7_y_incx : signed(18 downto 0);
     variable fc4_n7_y_rnd : signed(18 downto 0);
-    variable fc4_n7_y_wrap : signed(17 downto 0);
-    variable fc4_n7_y_ovf_lo : std_logic;
     variable fc4_n7_y_satlo : signed(17 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        fc4_in_0 := unsigned(in_data(16 downto 0));
-        fc4_in_1 := unsigned(in_data(33 downto 17));
-        fc4_in_2 := unsigned(in_data(50 downto 34));
-        fc4_in_3 := unsigned(in_data(67 downto 51));
-        fc4_in_4 := unsigned(in_data(84 downto 68));
-        fc4_in_5 := unsigned(in_data(101 downto 85));
-        fc4_in_6 := unsigned(in_data(118 downto 102));
-        fc4_in_7 := unsigned(in_data(135 downto 119));
-        fc4_in_0_s := resize(fc4_in_0, 18);
-        fc4_in_0_s_2 := signed(fc4_in_0_s);
-        fc4_n0_p0_m := to_signed(to_integer(fc4_in_0_s_2) * to_integer(fc4_w0_0), 26);
-        fc4_n0_p0 := fc4_n0_p0_m(24 downto 0);
-        fc4_in_1_s := resize(fc4_in_1, 18);
-        fc4_in_1_s_2 := signed(fc4_in_1_s);
-        fc4_n0_p1_m := to_signed(to_integer(fc4_in_1_s_2) * to_integer(fc4_w1_0), 25);
-        fc4_n0_p1 := fc4_n0_p1_m(23 downto 0);
-        fc4_in_2_s := resize(fc4_in_2, 18);
-        fc4_in_2_s_2 := signed(fc4_in_2_s);
-        fc4_n0_p2_m := to_signed(to_integer(fc4_in_2_s_2) * to_integer(fc4_w2_0), 26);
-        fc4_n0_p2 := fc4_n0_p2_m(24 downto 0);
-        fc4_in_3_s := resize(fc4_in_3, 18);
-        fc4_in_3_s_2 := signed(fc4_in_3_s);
-        fc4_n0_p3_m := to_signed(to_integer(fc4_in_3_s_2) * to_integer(fc4_w3_0), 26);
-        fc4_n0_p3 := fc4_n0_p3_m(24 downto 0);
-        fc4_in_4_s := resize(fc4_in_4, 18);
-        fc4_in_4_s_2 := signed(fc4_in_4_s);
-        fc4_n0_p4_m := to_signed(to_integer(fc4_in_4_s_2) * to_integer(fc4_w4_0), 26);
-        fc4_n0_p4 := fc4_n0_p4_m(24 downto 0);
-        fc4_in_5_s := resize(fc4_in_5, 18);
-        fc4_in_5_s_2 := signed(fc4_in_5_s);
-        fc4_n0_p5_m := to_signed(to_integer(fc4_in_5_s_2) * to_integer(fc4_w5_0), 22);
-        fc4_n0_p5 := fc4_n0_p5_m(20 downto 0);
-        fc4_in_6_s := resize(fc4_in_6, 18);
-        fc4_in_6_s_2 := signed(fc4_in_6_s);
-        fc4_n0_p6_m := to_signed(to_integer(fc4_in_6_s_2) * to_integer(fc4_w6_0), 27);
-        fc4_n0_p6 := fc4_n0_p6_m(25 downto 0);
-        fc4_in_7_s := resize(fc4_in_7, 18);
-        fc4_in_7_s_2 := signed(fc4_in_7_s);
-        fc4_n0_p7_m := to_signed(to_integer(fc4_in_7_s_2) * to_integer(fc4_w7_0), 25);
-        fc4_n0_p7 := fc4_n0_p7_m(23 downto 0);
-        fc4_n0_t0_0_b := resize(fc4_n0_p1, 25);
-        fc4_n0_t0_0 := fc4_n0_p0 + fc4_n0_t0_0_b;
-        fc4_n0_t0_1_a := resize(fc4_n0_p2, 26);
-        fc4_n0_t0_1_b := resize(fc4_n0_p3, 26);
-        fc4_n0_t0_1 := fc4_n0_t0_1_a + fc4_n0_t0_1_b;
-        fc4_n0_t0_2_b := resize(fc4_n0_p5, 25);
-        fc4_n0_t0_2 := fc4_n0_p4 + fc4_n0_t0_2_b;
-        fc4_n0_t0_3_b := resize(fc4_n0_p7, 26);
-        fc4_n0_t0_3 := fc4_n0_p6 + fc4_n0_t0_3_b;
-        fc4_n0_t1_0_a := resize(fc4_n0_t0_0, 27);
-        fc4_n0_t1_0_b := resize(fc4_n0_t0_1, 27);
-        fc4_n0_t1_0 := fc4_n0_t1_0_a_d1 + fc4_n0_t1_0_b_d1;
-        fc4_n0_t1_1_a := resize(fc4_n0_t0_2, 26);
-        fc4_n0_t1_1 := fc4_n0_t1_1_a_d1 + fc4_n0_t0_3_d1;
-        fc4_n0_t2_0_b := resize(fc4_n0_t1_1, 27);
-        fc4_n0_t2_0 := fc4_n0_t1_0 + fc4_n0_t2_0_b;
-        fc4_n0_t3_0_b := resize(fc4_n0_bias, 27);
-        fc4_n0_t3_0 := fc4_n0_t2_0 + fc4_n0_t3_0_b_d1;
-        fc4_n0_acc := fc4_n0_t3_0;
-        fc4_n0_y_fl := fc4_n0_acc(26 downto 8);
-        fc4_n0_y_half := fc4_n0_acc(7);
-        fc4_n0_y_low := unsigned(fc4_n0_acc(6 downto 0));
-        if fc4_n0_y_low /= 0 then fc4_n0_y_sticky := '1'; else fc4_n0_y_sticky := '0'; end if;
-        fc4_n0_y_lsb := fc4_n0_acc(8);
-        fc4_n0_y_inc_any := fc4_n0_y_sticky or fc4_n0_y_lsb;
+        fc4_in_0_s_2 := signed(resize(unsigned(in_data(16 downto 0)), 18));
+        fc4_in_1_s_2 := signed(resize(unsigned(in_data(33 downto 17)), 18));
+        fc4_n0_p1 := signed(to_unsigned((to_integer(fc4_in_1_s_2) * (-47)) mod 2**24, 24));
+        fc4_in_2_s_2 := signed(resize(unsigned(in_data(50 downto 34)), 18));
+        fc4_n0_p2 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * (-66)) mod 2**25, 25));
+        fc4_in_3_s_2 := signed(resize(unsigned(in_data(67 downto 51)), 18));
+        fc4_n0_p3 := signed(to_unsigned((to_integer(fc4_in_3_s_2) * (-96)) mod 2**25, 25));
+        fc4_in_4_s_2 := signed(resize(unsigned(in_data(84 downto 68)), 18));
+        fc4_in_5_s_2 := signed(resize(unsigned(in_data(101 downto 85)), 18));
+        fc4_n0_p5 := signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-6)) mod 2**21, 21));
+        fc4_in_6_s_2 := signed(resize(unsigned(in_data(118 downto 102)), 18));
+        fc4_in_7_s_2 := signed(resize(unsigned(in_data(135 downto 119)), 18));
+        fc4_n0_p7 := signed(to_unsigned((to_integer(fc4_in_7_s_2) * 39) mod 2**24, 24));
+        fc4_n0_t1_1 := resize(fc4_n0_t1_1_a_d1, 26) + fc4_n0_t0_3_d1;
+        fc4_n0_t2_0 := (resize(fc4_n0_t1_0_a_d1, 27) + resize(fc4_n0_t1_0_b_d1, 27)) + resize(fc4_n0_t1_1, 27);
+        fc4_n0_acc := (fc4_n0_t2_0 + to_signed(-593920, 27));
+        if unsigned(fc4_n0_acc(6 downto 0)) /= 0 then fc4_n0_y_sticky := '1'; else fc4_n0_y_sticky := '0'; end if;
         fc4_n0_y_inc := fc4_n0_y_half_d1 and fc4_n0_y_inc_any_d1;
-        fc4_n0_y_incx := (0 => fc4_n0_y_inc, others => '0');
-        fc4_n0_y_rnd := fc4_n0_y_fl_d1 + fc4_n0_y_incx;
-        fc4_n0_y_wrap := fc4_n0_y_rnd(17 downto 0);
-        if fc4_n0_y_rnd < fc4_n0_y_min then fc4_n0_y_ovf_lo := '1'; else fc4_n0_y_ovf_lo := '0'; end if;
-        if fc4_n0_y_ovf_lo = '1' then fc4_n0_y_satlo := fc4_n0_y_minv; else fc4_n0_y_satlo := fc4_n0_y_wrap; end if;
-        fc4_n1_p0_m := to_signed(to_integer(fc4_in_0_s_2) * to_integer(fc4_w0_1), 26);
-        fc4_n1_p0 := fc4_n1_p0_m(24 downto 0);
-        fc4_n1_p1_m := to_signed(to_integer(fc4_in_1_s_2) * to_integer(fc4_w1_1), 26);
-        fc4_n1_p1 := fc4_n1_p1_m(24 downto 0);
-        fc4_n1_p2_m := to_signed(to_integer(fc4_in_2_s_2) * to_integer(fc4_w2_1), 23);
-        fc4_n1_p2 := fc4_n1_p2_m(21 downto 0);
-        fc4_n1_p3_m := to_signed(to_integer(fc4_in_3_s_2) * to_integer(fc4_w3_1), 26);
-        fc4_n1_p3 := fc4_n1_p3_m(24 downto 0);
-        fc4_n1_p4_m := to_signed(to_integer(fc4_in_4_s_2) * to_integer(fc4_w4_1), 27);
-        fc4_n1_p4 := fc4_n1_p4_m(25 downto 0);
-        fc4_n1_p5_m := to_signed(to_integer(fc4_in_5_s_2) * to_integer(fc4_w5_1), 26);
-        fc4_n1_p5 := fc4_n1_p5_m(24 downto 0);
-        fc4_n1_p6_m := to_signed(to_integer(fc4_in_6_s_2) * to_integer(fc4_w6_1), 25);
-        fc4_n1_p6 := fc4_n1_p6_m(23 downto 0);
-        fc4_n1_p7_m := to_signed(to_integer(fc4_in_7_s_2) * to_integer(fc4_w7_1), 27);
-        fc4_n1_p7 := fc4_n1_p7_m(25 downto 0);
-        fc4_n1_t0_0_a := resize(fc4_n1_p0, 26);
-        fc4_n1_t0_0_b := resize(fc4_n1_p1, 26);
-        fc4_n1_t0_0 := fc4_n1_t0_0_a + fc4_n1_t0_0_b;
-        fc4_n1_t0_1_a := resize(fc4_n1_p2, 25);
-        fc4_n1_t0_1 := fc4_n1_t0_1_a + fc4_n1_p3;
-        fc4_n1_t0_2_b := resize(fc4_n1_p5, 26);
-        fc4_n1_t0_2 := fc4_n1_p4 + fc4_n1_t0_2_b;
-        fc4_n1_t0_3_a := resize(fc4_n1_p6, 26);
-        fc4_n1_t0_3 := fc4_n1_t0_3_a + fc4_n1_p7;
-        fc4_n1_t1_0_b := resize(fc4_n1_t0_1, 26);
-        fc4_n1_t1_0 := fc4_n1_t0_0_d1 + fc4_n1_t1_0_b_d1;
+        fc4_n0_y_rnd := fc4_n0_y_fl_d1 + (to_signed(0, 18) & fc4_n0_y_inc);
+        if fc4_n0_y_rnd < to_signed(-131072, 19) then fc4_n0_y_satlo := to_signed(-131072, 18); else fc4_n0_y_satlo := fc4_n0_y_rnd(17 downto 0); end if;
+        fc4_n1_p0 := signed(to_unsigned((to_integer(fc4_in_0_s_2) * (-81)) mod 2**25, 25));
+        fc4_n1_p1 := signed(to_unsigned((to_integer(fc4_in_1_s_2) * (-99)) mod 2**25, 25));
+        fc4_n1_p2 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * 10) mod 2**22, 22));
+        fc4_n1_p5 := signed(to_unsigned((to_integer(fc4_in_5_s_2) * 118) mod 2**25, 25));
+        fc4_n1_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-36)) mod 2**24, 24));
+        fc4_n1_t1_0 := fc4_n1_t0_0_d1 + resize(fc4_n1_t1_0_b_d1, 26);
         fc4_n1_t1_1 := fc4_n1_t0_2_d1 + fc4_n1_t0_3_d1;
-        fc4_n1_t2_0_a := resize(fc4_n1_t1_0, 27);
-        fc4_n1_t2_0_b := resize(fc4_n1_t1_1, 27);
-        fc4_n1_t2_0 := fc4_n1_t2_0_a + fc4_n1_t2_0_b;
-        fc4_n1_t3_0_b := resize(fc4_n1_bias, 27);
-        fc4_n1_t3_0 := fc4_n1_t2_0 + fc4_n1_t3_0_b_d1;
-        fc4_n1_acc := fc4_n1_t3_0;
-        fc4_n1_y_fl := fc4_n1_acc(26 downto 8);
-        fc4_n1_y_half := fc4_n1_acc(7);
-        fc4_n1_y_low := unsigned(fc4_n1_acc(6 downto 0));
-        if fc4_n1_y_low /= 0 then fc4_n1_y_sticky := '1'; else fc4_n1_y_sticky := '0'; end if;
-        fc4_n1_y_lsb := fc4_n1_acc(8);
-        fc4_n1_y_inc_any := fc4_n1_y_sticky or fc4_n1_y_lsb;
+        fc4_n1_acc := ((resize(fc4_n1_t1_0, 27) + resize(fc4_n1_t1_1, 27)) + to_signed(339968, 27));
+        if unsigned(fc4_n1_acc(6 downto 0)) /= 0 then fc4_n1_y_sticky := '1'; else fc4_n1_y_sticky := '0'; end if;
         fc4_n1_y_inc := fc4_n1_y_half_d1 and fc4_n1_y_inc_any_d1;
-        fc4_n1_y_incx := (0 => fc4_n1_y_inc, others => '0');
-        fc4_n1_y_rnd := fc4_n1_y_fl_d1 + fc4_n1_y_incx;
-        fc4_n1_y_wrap := fc4_n1_y_rnd(17 downto 0);
-        if fc4_n1_y_rnd > fc4_n1_y_max then fc4_n1_y_ovf_hi := '1'; else fc4_n1_y_ovf_hi := '0'; end if;
-        if fc4_n1_y_rnd < fc4_n1_y_min then fc4_n1_y_ovf_lo := '1'; else fc4_n1_y_ovf_lo := '0'; end if;
-        if fc4_n1_y_ovf_lo = '1' then fc4_n1_y_satlo := fc4_n1_y_minv; else fc4_n1_y_satlo := fc4_n1_y_wrap; end if;
-        if fc4_n1_y_ovf_hi = '1' then fc4_n1_y_sat := fc4_n1_y_maxv; else fc4_n1_y_sat := fc4_n1_y_satlo; end if;
+        fc4_n1_y_rnd := fc4_n1_y_fl_d1 + (to_signed(0, 18) & fc4_n1_y_inc);
+        if fc4_n1_y_rnd > to_signed(131071, 19) then fc4_n1_y_sat := to_signed(131071, 18); elsif fc4_n1_y_rnd < to_signed(-131072, 19) then fc4_n1_y_sat := to_signed(-131072, 18); else fc4_n1_y_sat := fc4_n1_y_rnd(17 downto 0); end if;
         fc4_n2_p0_sh := shift_left(resize(fc4_in_0_s_2, 21), 3);
-        fc4_n2_p0_e := resize(fc4_n2_p0_sh, 22);
-        fc4_n2_p0_neg := -fc4_n2_p0_e;
+        fc4_n2_p0_neg := -resize(fc4_n2_p0_sh, 22);
         fc4_n2_p0 := fc4_n2_p0_neg(20 downto 0);
-        fc4_n2_p1_m := to_signed(to_integer(fc4_in_1_s_2) * to_integer(fc4_w1_2), 26);
-        fc4_n2_p1 := fc4_n2_p1_m(24 downto 0);
-        fc4_n2_p2_m := to_signed(to_integer(fc4_in_2_s_2) * to_integer(fc4_w2_2), 27);
-        fc4_n2_p2 := fc4_n2_p2_m(25 downto 0);
         fc4_n2_p3_sh := shift_left(resize(fc4_in_3_s_2, 24), 6);
-        fc4_n2_p4_m := to_signed(to_integer(fc4_in_4_s_2) * to_integer(fc4_w4_2), 26);
-        fc4_n2_p4 := fc4_n2_p4_m(24 downto 0);
-        fc4_n2_p5_m := to_signed(to_integer(fc4_in_5_s_2) * to_integer(fc4_w5_2), 25);
-        fc4_n2_p5 := fc4_n2_p5_m(23 downto 0);
-        fc4_n2_p6_m := to_signed(to_integer(fc4_in_6_s_2) * to_integer(fc4_w6_2), 24);
-        fc4_n2_p6 := fc4_n2_p6_m(22 downto 0);
-        fc4_n2_p7_m := to_signed(to_integer(fc4_in_7_s_2) * to_integer(fc4_w7_2), 27);
-        fc4_n2_p7 := fc4_n2_p7_m(25 downto 0);
-        fc4_n2_t0_0_a := resize(fc4_n2_p0, 25);
-        fc4_n2_t0_0 := fc4_n2_t0_0_a + fc4_n2_p1;
-        fc4_n2_t0_1_b := resize(fc4_n2_p3_sh, 26);
-        fc4_n2_t0_1 := fc4_n2_p2 + fc4_n2_t0_1_b;
-        fc4_n2_t0_2_a := resize(fc4_n2_p4, 26);
-        fc4_n2_t0_2_b := resize(fc4_n2_p5, 26);
-        fc4_n2_t0_2 := fc4_n2_t0_2_a + fc4_n2_t0_2_b;
-        fc4_n2_t0_3_a := resize(fc4_n2_p6, 26);
-        fc4_n2_t0_3 := fc4_n2_t0_3_a + fc4_n2_p7;
-        fc4_n2_t1_0_a := resize(fc4_n2_t0_0, 26);
-        fc4_n2_t1_0 := fc4_n2_t1_0_a_d1 + fc4_n2_t0_1_d1;
-        fc4_n2_t1_1_a := resize(fc4_n2_t0_2, 27);
-        fc4_n2_t1_1_b := resize(fc4_n2_t0_3, 27);
-        fc4_n2_t1_1 := fc4_n2_t1_1_a_d1 + fc4_n2_t1_1_b_d1;
-        fc4_n2_t2_0_a := resize(fc4_n2_t1_0, 27);
-        fc4_n2_t2_0 := fc4_n2_t2_0_a + fc4_n2_t1_1;
-        fc4_n2_t3_0_b := resize(fc4_n2_bias, 27);
-        fc4_n2_t3_0 := fc4_n2_t2_0 + fc4_n2_t3_0_b_d1;
-        fc4_n2_acc := fc4_n2_t3_0;
-        fc4_n2_y_fl := fc4_n2_acc(26 downto 8);
-        fc4_n2_y_half := fc4_n2_acc(7);
-        fc4_n2_y_low := unsigned(fc4_n2_acc(6 downto 0));
-        if fc4_n2_y_low /= 0 then fc4_n2_y_sticky := '1'; else fc4_n2_y_sticky := '0'; end if;
-        fc4_n2_y_lsb := fc4_n2_acc(8);
-        fc4_n2_y_inc_any := fc4_n2_y_sticky or fc4_n2_y_lsb;
+        fc4_n2_p4 := signed(to_unsigned((to_integer(fc4_in_4_s_2) * (-113)) mod 2**25, 25));
+        fc4_n2_p5 := signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-52)) mod 2**24, 24));
+        fc4_n2_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-28)) mod 2**23, 23));
+        fc4_n2_t1_0 := resize(fc4_n2_t1_0_a_d1, 26) + fc4_n2_t0_1_d1;
+        fc4_n2_t2_0 := resize(fc4_n2_t1_0, 27) + (resize(fc4_n2_t1_1_a_d1, 27) + resize(fc4_n2_t1_1_b_d1, 27));
+        fc4_n2_acc := (fc4_n2_t2_0 + to_signed(49152, 27));
+        if unsigned(fc4_n2_acc(6 downto 0)) /= 0 then fc4_n2_y_sticky := '1'; else fc4_n2_y_sticky := '0'; end if;
         fc4_n2_y_inc := fc4_n2_y_half_d1 and fc4_n2_y_inc_any_d1;
-        fc4_n2_y_incx := (0 => fc4_n2_y_inc, others => '0');
-        fc4_n2_y_rnd := fc4_n2_y_fl_d1 + fc4_n2_y_incx;
-        fc4_n2_y_wrap := fc4_n2_y_rnd(17 downto 0);
-        if fc4_n2_y_rnd < fc4_n2_y_min then fc4_n2_y_ovf_lo := '1'; else fc4_n2_y_ovf_lo := '0'; end if;
-        if fc4_n2_y_ovf_lo = '1' then fc4_n2_y_satlo := fc4_n2_y_minv; else fc4_n2_y_satlo := fc4_n2_y_wrap; end if;
-        fc4_n3_p0_m := to_signed(to_integer(fc4_in_0_s_2) * to_integer(fc4_w0_3), 25);
-        fc4_n3_p0 := fc4_n3_p0_m(23 downto 0);
-        fc4_n3_p1_m := to_signed(to_integer(fc4_in_1_s_2) * to_integer(fc4_w1_3), 25);
-        fc4_n3_p1 := fc4_n3_p1_m(23 downto 0);
-        fc4_n3_p2_m := to_signed(to_integer(fc4_in_2_s_2) * to_integer(fc4_w2_3), 26);
-        fc4_n3_p2 := fc4_n3_p2_m(24 downto 0);
-        fc4_n3_p3_m := to_signed(to_integer(fc4_in_3_s_2) * to_integer(fc4_w3_3), 26);
-        fc4_n3_p3 := fc4_n3_p3_m(24 downto 0);
-        fc4_n3_p4_m := to_signed(to_integer(fc4_in_4_s_2) * to_integer(fc4_w4_3), 25);
-        fc4_n3_p4 := fc4_n3_p4_m(23 downto 0);
-        fc4_n3_p5_m := to_signed(to_integer(fc4_in_5_s_2) * to_integer(fc4_w5_3), 26);
-        fc4_n3_p5 := fc4_n3_p5_m(24 downto 0);
-        fc4_n3_p6_m := to_signed(to_integer(fc4_in_6_s_2) * to_integer(fc4_w6_3), 26);
-        fc4_n3_p6 := fc4_n3_p6_m(24 downto 0);
-        fc4_n3_p7_m := to_signed(to_integer(fc4_in_7_s_2) * to_integer(fc4_w7_3), 27);
-        fc4_n3_p7 := fc4_n3_p7_m(25 downto 0);
-        fc4_n3_t0_0 := fc4_n3_p0 + fc4_n3_p1;
-        fc4_n3_t0_1 := fc4_n3_p2 + fc4_n3_p3;
-        fc4_n3_t0_2_a := resize(fc4_n3_p4, 25);
-        fc4_n3_t0_2 := fc4_n3_t0_2_a + fc4_n3_p5;
-        fc4_n3_t0_3_a := resize(fc4_n3_p6, 26);
-        fc4_n3_t0_3 := fc4_n3_t0_3_a + fc4_n3_p7;
-        fc4_n3_t1_0_a := resize(fc4_n3_t0_0, 26);
-        fc4_n3_t1_0_b := resize(fc4_n3_t0_1, 26);
-        fc4_n3_t1_0 := fc4_n3_t1_0_a_d1 + fc4_n3_t1_0_b_d1;
-        fc4_n3_t1_1_a := resize(fc4_n3_t0_2, 26);
-        fc4_n3_t1_1 := fc4_n3_t1_1_a_d1 + fc4_n3_t0_3_d1;
-        fc4_n3_t2_0_a := resize(fc4_n3_t1_0, 27);
-        fc4_n3_t2_0_b := resize(fc4_n3_t1_1, 27);
-        fc4_n3_t2_0 := fc4_n3_t2_0_a + fc4_n3_t2_0_b;
-        fc4_n3_t3_0_b := resize(fc4_n3_bias, 27);
-        fc4_n3_t3_0 := fc4_n3_t2_0 + fc4_n3_t3_0_b_d1;
-        fc4_n3_acc := fc4_n3_t3_0;
-        fc4_n3_y_fl := fc4_n3_acc(26 downto 8);
-        fc4_n3_y_half := fc4_n3_acc(7);
-        fc4_n3_y_low := unsigned(fc4_n3_acc(6 downto 0));
-        if fc4_n3_y_low /= 0 then fc4_n3_y_sticky := '1'; else fc4_n3_y_sticky := '0'; end if;
-        fc4_n3_y_lsb := fc4_n3_acc(8);
-        fc4_n3_y_inc_any := fc4_n3_y_sticky or fc4_n3_y_lsb;
+        fc4_n2_y_rnd := fc4_n2_y_fl_d1 + (to_signed(0, 18) & fc4_n2_y_inc);
+        if fc4_n2_y_rnd < to_signed(-131072, 19) then fc4_n2_y_satlo := to_signed(-131072, 18); else fc4_n2_y_satlo := fc4_n2_y_rnd(17 downto 0); end if;
+        fc4_n3_p4 := signed(to_unsigned((to_integer(fc4_in_4_s_2) * (-34)) mod 2**24, 24));
+        fc4_n3_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-112)) mod 2**25, 25));
+        fc4_n3_t0_0 := signed(to_unsigned((to_integer(fc4_in_0_s_2) * 36) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * (-52)) mod 2**24, 24));
+        fc4_n3_t0_1 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * (-86)) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_3_s_2) * 79) mod 2**25, 25));
+        fc4_n3_t1_0 := resize(fc4_n3_t1_0_a_d1, 26) + resize(fc4_n3_t1_0_b_d1, 26);
+        fc4_n3_t1_1 := resize(fc4_n3_t1_1_a_d1, 26) + fc4_n3_t0_3_d1;
+        fc4_n3_acc := ((resize(fc4_n3_t1_0, 27) + resize(fc4_n3_t1_1, 27)) + to_signed(-311296, 27));
+        if unsigned(fc4_n3_acc(6 downto 0)) /= 0 then fc4_n3_y_sticky := '1'; else fc4_n3_y_sticky := '0'; end if;
         fc4_n3_y_inc := fc4_n3_y_half_d1 and fc4_n3_y_inc_any_d1;
-        fc4_n3_y_incx := (0 => fc4_n3_y_inc, others => '0');
-        fc4_n3_y_rnd := fc4_n3_y_fl_d1 + fc4_n3_y_incx;
-        fc4_n3_y_wrap := fc4_n3_y_rnd(17 downto 0);
-        if fc4_n3_y_rnd < fc4_n3_y_min then fc4_n3_y_ovf_lo := '1'; else fc4_n3_y_ovf_lo := '0'; end if;
-        if fc4_n3_y_ovf_lo = '1' then fc4_n3_y_satlo := fc4_n3_y_minv; else fc4_n3_y_satlo := fc4_n3_y_wrap; end if;
-        fc4_n4_p0_m := to_signed(to_integer(fc4_in_0_s_2) * to_integer(fc4_w0_4), 25);
-        fc4_n4_p0 := fc4_n4_p0_m(23 downto 0);
-        fc4_n4_p1_m := to_signed(to_integer(fc4_in_1_s_2) * to_integer(fc4_w1_4), 27);
-        fc4_n4_p1 := fc4_n4_p1_m(25 downto 0);
-        fc4_n4_p2_m := to_signed(to_integer(fc4_in_2_s_2) * to_integer(fc4_w2_4), 26);
-        fc4_n4_p2 := fc4_n4_p2_m(24 downto 0);
-        fc4_n4_p3_m := to_signed(to_integer(fc4_in_3_s_2) * to_integer(fc4_w3_4), 26);
-        fc4_n4_p3 := fc4_n4_p3_m(24 downto 0);
-        fc4_n4_p4_m := to_signed(to_integer(fc4_in_4_s_2) * to_integer(fc4_w4_4), 26);
-        fc4_n4_p4 := fc4_n4_p4_m(24 downto 0);
-        fc4_n4_p5_m := to_signed(to_integer(fc4_in_5_s_2) * to_integer(fc4_w5_4), 26);
-        fc4_n4_p5 := fc4_n4_p5_m(24 downto 0);
-        fc4_n4_p6_m := to_signed(to_integer(fc4_in_6_s_2) * to_integer(fc4_w6_4), 24);
-        fc4_n4_p6 := fc4_n4_p6_m(22 downto 0);
-        fc4_n4_p7_m := to_signed(to_integer(fc4_in_7_s_2) * to_integer(fc4_w7_4), 26);
-        fc4_n4_p7 := fc4_n4_p7_m(24 downto 0);
-        fc4_n4_t0_0_a := resize(fc4_n4_p0, 26);
-        fc4_n4_t0_0 := fc4_n4_t0_0_a + fc4_n4_p1;
-        fc4_n4_t0_1_a := resize(fc4_n4_p2, 26);
-        fc4_n4_t0_1_b := resize(fc4_n4_p3, 26);
-        fc4_n4_t0_1 := fc4_n4_t0_1_a + fc4_n4_t0_1_b;
-        fc4_n4_t0_2_a := resize(fc4_n4_p4, 26);
-        fc4_n4_t0_2_b := resize(fc4_n4_p5, 26);
-        fc4_n4_t0_2 := fc4_n4_t0_2_a + fc4_n4_t0_2_b;
-        fc4_n4_t0_3_a := resize(fc4_n4_p6, 25);
-        fc4_n4_t0_3 := fc4_n4_t0_3_a + fc4_n4_p7;
+        fc4_n3_y_rnd := fc4_n3_y_fl_d1 + (to_signed(0, 18) & fc4_n3_y_inc);
+        if fc4_n3_y_rnd < to_signed(-131072, 19) then fc4_n3_y_satlo := to_signed(-131072, 18); else fc4_n3_y_satlo := fc4_n3_y_rnd(17 downto 0); end if;
+        fc4_n4_p0 := signed(to_unsigned((to_integer(fc4_in_0_s_2) * (-34)) mod 2**24, 24));
+        fc4_n4_p2 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * (-120)) mod 2**25, 25));
+        fc4_n4_p3 := signed(to_unsigned((to_integer(fc4_in_3_s_2) * (-67)) mod 2**25, 25));
+        fc4_n4_p4 := signed(to_unsigned((to_integer(fc4_in_4_s_2) * 79) mod 2**25, 25));
+        fc4_n4_p5 := signed(to_unsigned((to_integer(fc4_in_5_s_2) * 106) mod 2**25, 25));
+        fc4_n4_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-20)) mod 2**23, 23));
         fc4_n4_t1_0 := fc4_n4_t0_0_d1 + fc4_n4_t0_1_d1;
-        fc4_n4_t1_1_a := resize(fc4_n4_t0_2, 27);
-        fc4_n4_t1_1_b := resize(fc4_n4_t0_3, 27);
-        fc4_n4_t1_1 := fc4_n4_t1_1_a_d1 + fc4_n4_t1_1_b_d1;
-        fc4_n4_t2_0_a := resize(fc4_n4_t1_0, 27);
-        fc4_n4_t2_0 := fc4_n4_t2_0_a + fc4_n4_t1_1;
-        fc4_n4_t3_0_b := resize(fc4_n4_bias, 27);
-        fc4_n4_t3_0 := fc4_n4_t2_0 + fc4_n4_t3_0_b_d1;
-        fc4_n4_acc := fc4_n4_t3_0;
-        fc4_n4_y_fl := fc4_n4_acc(26 downto 8);
-        fc4_n4_y_half := fc4_n4_acc(7);
-        fc4_n4_y_low := unsigned(fc4_n4_acc(6 downto 0));
-        if fc4_n4_y_low /= 0 then fc4_n4_y_sticky := '1'; else fc4_n4_y_sticky := '0'; end if;
-        fc4_n4_y_lsb := fc4_n4_acc(8);
-        fc4_n4_y_inc_any := fc4_n4_y_sticky or fc4_n4_y_lsb;
+        fc4_n4_t2_0 := resize(fc4_n4_t1_0, 27) + (resize(fc4_n4_t1_1_a_d1, 27) + resize(fc4_n4_t1_1_b_d1, 27));
+        fc4_n4_acc := (fc4_n4_t2_0 + to_signed(-69632, 27));
+        if unsigned(fc4_n4_acc(6 downto 0)) /= 0 then fc4_n4_y_sticky := '1'; else fc4_n4_y_sticky := '0'; end if;
         fc4_n4_y_inc := fc4_n4_y_half_d1 and fc4_n4_y_inc_any_d1;
-        fc4_n4_y_incx := (0 => fc4_n4_y_inc, others => '0');
-        fc4_n4_y_rnd := fc4_n4_y_fl_d1 + fc4_n4_y_incx;
-        fc4_n4_y_wrap := fc4_n4_y_rnd(17 downto 0);
-        if fc4_n4_y_rnd > fc4_n4_y_max then fc4_n4_y_ovf_hi := '1'; else fc4_n4_y_ovf_hi := '0'; end if;
-        if fc4_n4_y_ovf_hi = '1' then fc4_n4_y_sat := fc4_n4_y_maxv; else fc4_n4_y_sat := fc4_n4_y_wrap; end if;
-        fc4_n5_p0_m := to_signed(to_integer(fc4_in_0_s_2) * to_integer(fc4_w0_5), 26);
-        fc4_n5_p0 := fc4_n5_p0_m(24 downto 0);
-        fc4_n5_p1_m := to_signed(to_integer(fc4_in_1_s_2) * to_integer(fc4_w1_5), 25);
-        fc4_n5_p1 := fc4_n5_p1_m(23 downto 0);
-        fc4_n5_p2_m := to_signed(to_integer(fc4_in_2_s_2) * to_integer(fc4_w2_5), 25);
-        fc4_n5_p2 := fc4_n5_p2_m(23 downto 0);
-        fc4_n5_p3_m := to_signed(to_integer(fc4_in_3_s_2) * to_integer(fc4_w3_5), 25);
-        fc4_n5_p3 := fc4_n5_p3_m(23 downto 0);
-        fc4_n5_p4_m := to_signed(to_integer(fc4_in_4_s_2) * to_integer(fc4_w4_5), 26);
-        fc4_n5_p4 := fc4_n5_p4_m(24 downto 0);
-        fc4_n5_p5_m := to_signed(to_integer(fc4_in_5_s_2) * to_integer(fc4_w5_5), 26);
-        fc4_n5_p5 := fc4_n5_p5_m(24 downto 0);
-        fc4_n5_p6_m := to_signed(to_integer(fc4_in_6_s_2) * to_integer(fc4_w6_5), 21);
-        fc4_n5_p6 := fc4_n5_p6_m(19 downto 0);
+        fc4_n4_y_rnd := fc4_n4_y_fl_d1 + (to_signed(0, 18) & fc4_n4_y_inc);
+        if fc4_n4_y_rnd > to_signed(131071, 19) then fc4_n4_y_sat := to_signed(131071, 18); else fc4_n4_y_sat := fc4_n4_y_rnd(17 downto 0); end if;
+        fc4_n5_p1 := signed(to_unsigned((to_integer(fc4_in_1_s_2) * (-60)) mod 2**24, 24));
+        fc4_n5_p4 := signed(to_unsigned((to_integer(fc4_in_4_s_2) * 110) mod 2**25, 25));
+        fc4_n5_p5 := signed(to_unsigned((to_integer(fc4_in_5_s_2) * 73) mod 2**25, 25));
+        fc4_n5_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * 3) mod 2**20, 20));
         fc4_n5_p7_sh := shift_left(resize(fc4_in_7_s_2, 23), 5);
-        fc4_n5_p7_e := resize(fc4_n5_p7_sh, 24);
-        fc4_n5_p7_neg := -fc4_n5_p7_e;
-        fc4_n5_p7 := fc4_n5_p7_neg(22 downto 0);
-        fc4_n5_t0_0_b := resize(fc4_n5_p1, 25);
-        fc4_n5_t0_0 := fc4_n5_p0 + fc4_n5_t0_0_b;
-        fc4_n5_t0_1 := fc4_n5_p2 + fc4_n5_p3;
-        fc4_n5_t0_2_a := resize(fc4_n5_p4, 26);
-        fc4_n5_t0_2_b := resize(fc4_n5_p5, 26);
-        fc4_n5_t0_2 := fc4_n5_t0_2_a + fc4_n5_t0_2_b;
-        fc4_n5_t0_3_a := resize(fc4_n5_p6, 23);
-        fc4_n5_t0_3 := fc4_n5_t0_3_a + fc4_n5_p7;
-        fc4_n5_t1_0_b := resize(fc4_n5_t0_1, 25);
-        fc4_n5_t1_0 := fc4_n5_t0_0_d1 + fc4_n5_t1_0_b_d1;
-        fc4_n5_t1_1_b := resize(fc4_n5_t0_3, 26);
-        fc4_n5_t1_1 := fc4_n5_t0_2_d1 + fc4_n5_t1_1_b_d1;
-        fc4_n5_t2_0_a := resize(fc4_n5_t1_0, 27);
-        fc4_n5_t2_0_b := resize(fc4_n5_t1_1, 27);
-        fc4_n5_t2_0 := fc4_n5_t2_0_a + fc4_n5_t2_0_b;
-        fc4_n5_t3_0_b := resize(fc4_n5_bias, 27);
-        fc4_n5_t3_0 := fc4_n5_t2_0 + fc4_n5_t3_0_b_d1;
-        fc4_n5_acc := fc4_n5_t3_0;
-        fc4_n5_y_fl := fc4_n5_acc(26 downto 8);
-        fc4_n5_y_half := fc4_n5_acc(7);
-        fc4_n5_y_low := unsigned(fc4_n5_acc(6 downto 0));
-        if fc4_n5_y_low /= 0 then fc4_n5_y_sticky := '1'; else fc4_n5_y_sticky := '0'; end if;
-        fc4_n5_y_lsb := fc4_n5_acc(8);
-        fc4_n5_y_inc_any := fc4_n5_y_sticky or fc4_n5_y_lsb;
+        fc4_n5_p7_neg := -resize(fc4_n5_p7_sh, 24);
+        fc4_n5_t0_1 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * 40) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc4_in_3_s_2) * (-36)) mod 2**24, 24));
+        fc4_n5_t1_0 := fc4_n5_t0_0_d1 + resize(fc4_n5_t1_0_b_d1, 25);
+        fc4_n5_t1_1 := fc4_n5_t0_2_d1 + resize(fc4_n5_t1_1_b_d1, 26);
+        fc4_n5_acc := ((resize(fc4_n5_t1_0, 27) + resize(fc4_n5_t1_1, 27)) + to_signed(-421888, 27));
+        if unsigned(fc4_n5_acc(6 downto 0)) /= 0 then fc4_n5_y_sticky := '1'; else fc4_n5_y_sticky := '0'; end if;
         fc4_n5_y_inc := fc4_n5_y_half_d1 and fc4_n5_y_inc_any_d1;
-        fc4_n5_y_incx := (0 => fc4_n5_y_inc, others => '0');
-        fc4_n5_y_rnd := fc4_n5_y_fl_d1 + fc4_n5_y_incx;
-        fc4_n5_y_wrap := fc4_n5_y_rnd(17 downto 0);
-        if fc4_n5_y_rnd > fc4_n5_y_max then fc4_n5_y_ovf_hi := '1'; else fc4_n5_y_ovf_hi := '0'; end if;
-        if fc4_n5_y_ovf_hi = '1' then fc4_n5_y_sat := fc4_n5_y_maxv; else fc4_n5_y_sat := fc4_n5_y_wrap; end if;
-        fc4_n6_p0_m := to_signed(to_integer(fc4_in_0_s_2) * to_integer(fc4_w0_6), 24);
-        fc4_n6_p0 := fc4_n6_p0_m(22 downto 0);
-        fc4_n6_p1_m := to_signed(to_integer(fc4_in_1_s_2) * to_integer(fc4_w1_6), 26);
-        fc4_n6_p1 := fc4_n6_p1_m(24 downto 0);
-        fc4_n6_p2_m := to_signed(to_integer(fc4_in_2_s_2) * to_integer(fc4_w2_6), 23);
-        fc4_n6_p2 := fc4_n6_p2_m(21 downto 0);
-        fc4_n6_p3_m := to_signed(to_integer(fc4_in_3_s_2) * to_integer(fc4_w3_6), 27);
-        fc4_n6_p3 := fc4_n6_p3_m(25 downto 0);
-        fc4_n6_p4_m := to_signed(to_integer(fc4_in_4_s_2) * to_integer(fc4_w4_6), 26);
-        fc4_n6_p4 := fc4_n6_p4_m(24 downto 0);
-        fc4_n6_p5_m := to_signed(to_integer(fc4_in_5_s_2) * to_integer(fc4_w5_6), 26);
-        fc4_n6_p5 := fc4_n6_p5_m(24 downto 0);
-        fc4_n6_p6_m := to_signed(to_integer(fc4_in_6_s_2) * to_integer(fc4_w6_6), 26);
-        fc4_n6_p6 := fc4_n6_p6_m(24 downto 0);
-        fc4_n6_p7_m := to_signed(to_integer(fc4_in_7_s_2) * to_integer(fc4_w7_6), 26);
-        fc4_n6_p7 := fc4_n6_p7_m(24 downto 0);
-        fc4_n6_t0_0_a := resize(fc4_n6_p0, 25);
-        fc4_n6_t0_0 := fc4_n6_t0_0_a + fc4_n6_p1;
-        fc4_n6_t0_1_a := resize(fc4_n6_p2, 26);
-        fc4_n6_t0_1 := fc4_n6_t0_1_a + fc4_n6_p3;
-        fc4_n6_t0_2 := fc4_n6_p4 + fc4_n6_p5;
-        fc4_n6_t0_3_a := resize(fc4_n6_p6, 26);
-        fc4_n6_t0_3_b := resize(fc4_n6_p7, 26);
-        fc4_n6_t0_3 := fc4_n6_t0_3_a + fc4_n6_t0_3_b;
-        fc4_n6_t1_0_a := resize(fc4_n6_t0_0, 26);
-        fc4_n6_t1_0 := fc4_n6_t1_0_a_d1 + fc4_n6_t0_1_d1;
-        fc4_n6_t1_1_a := resize(fc4_n6_t0_2, 27);
-        fc4_n6_t1_1_b := resize(fc4_n6_t0_3, 27);
-        fc4_n6_t1_1 := fc4_n6_t1_1_a_d1 + fc4_n6_t1_1_b_d1;
-        fc4_n6_t2_0_a := resize(fc4_n6_t1_0, 27);
-        fc4_n6_t2_0 := fc4_n6_t2_0_a + fc4_n6_t1_1;
-        fc4_n6_t3_0_b := resize(fc4_n6_bias, 27);
-        fc4_n6_t3_0 := fc4_n6_t2_0 + fc4_n6_t3_0_b_d1;
-        fc4_n6_acc := fc4_n6_t3_0;
-        fc4_n6_y_fl := fc4_n6_acc(26 downto 8);
-        fc4_n6_y_half := fc4_n6_acc(7);
-        fc4_n6_y_low := unsigned(fc4_n6_acc(6 downto 0));
-        if fc4_n6_y_low /= 0 then fc4_n6_y_sticky := '1'; else fc4_n6_y_sticky := '0'; end if;
-        fc4_n6_y_lsb := fc4_n6_acc(8);
-        fc4_n6_y_inc_any := fc4_n6_y_sticky or fc4_n6_y_lsb;
+        fc4_n5_y_rnd := fc4_n5_y_fl_d1 + (to_signed(0, 18) & fc4_n5_y_inc);
+        if fc4_n5_y_rnd > to_signed(131071, 19) then fc4_n5_y_sat := to_signed(131071, 18); else fc4_n5_y_sat := fc4_n5_y_rnd(17 downto 0); end if;
+        fc4_n6_p0 := signed(to_unsigned((to_integer(fc4_in_0_s_2) * 27) mod 2**23, 23));
+        fc4_n6_p2 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * (-14)) mod 2**22, 22));
+        fc4_n6_p6 := signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-99)) mod 2**25, 25));
+        fc4_n6_p7 := signed(to_unsigned((to_integer(fc4_in_7_s_2) * (-104)) mod 2**25, 25));
+        fc4_n6_t0_2 := signed(to_unsigned((to_integer(fc4_in_4_s_2) * 111) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-70)) mod 2**25, 25));
+        fc4_n6_t1_0 := resize(fc4_n6_t1_0_a_d1, 26) + fc4_n6_t0_1_d1;
+        fc4_n6_t2_0 := resize(fc4_n6_t1_0, 27) + (resize(fc4_n6_t1_1_a_d1, 27) + resize(fc4_n6_t1_1_b_d1, 27));
+        fc4_n6_acc := (fc4_n6_t2_0 + to_signed(131072, 27));
+        if unsigned(fc4_n6_acc(6 downto 0)) /= 0 then fc4_n6_y_sticky := '1'; else fc4_n6_y_sticky := '0'; end if;
         fc4_n6_y_inc := fc4_n6_y_half_d1 and fc4_n6_y_inc_any_d1;
-        fc4_n6_y_incx := (0 => fc4_n6_y_inc, others => '0');
-        fc4_n6_y_rnd := fc4_n6_y_fl_d1 + fc4_n6_y_incx;
-        fc4_n6_y_wrap := fc4_n6_y_rnd(17 downto 0);
-        if fc4_n6_y_rnd < fc4_n6_y_min then fc4_n6_y_ovf_lo := '1'; else fc4_n6_y_ovf_lo := '0'; end if;
-        if fc4_n6_y_ovf_lo = '1' then fc4_n6_y_satlo := fc4_n6_y_minv; else fc4_n6_y_satlo := fc4_n6_y_wrap; end if;
-        fc4_n7_p0_m := to_signed(to_integer(fc4_in_0_s_2) * to_integer(fc4_w0_7), 26);
-        fc4_n7_p0 := fc4_n7_p0_m(24 downto 0);
-        fc4_n7_p1_m := to_signed(to_integer(fc4_in_1_s_2) * to_integer(fc4_w1_7), 26);
-        fc4_n7_p1 := fc4_n7_p1_m(24 downto 0);
-        fc4_n7_p2_m := to_signed(to_integer(fc4_in_2_s_2) * to_integer(fc4_w2_7), 25);
-        fc4_n7_p2 := fc4_n7_p2_m(23 downto 0);
+        fc4_n6_y_rnd := fc4_n6_y_fl_d1 + (to_signed(0, 18) & fc4_n6_y_inc);
+        if fc4_n6_y_rnd < to_signed(-131072, 19) then fc4_n6_y_satlo := to_signed(-131072, 18); else fc4_n6_y_satlo := fc4_n6_y_rnd(17 downto 0); end if;
+        fc4_n7_p2 := signed(to_unsigned((to_integer(fc4_in_2_s_2) * (-50)) mod 2**24, 24));
         fc4_n7_p3_sh := shift_left(resize(fc4_in_3_s_2, 22), 4);
-        fc4_n7_p3_e := resize(fc4_n7_p3_sh, 23);
-        fc4_n7_p3_neg := -fc4_n7_p3_e;
+        fc4_n7_p3_neg := -resize(fc4_n7_p3_sh, 23);
         fc4_n7_p3 := fc4_n7_p3_neg(21 downto 0);
-        fc4_n7_p4_m := to_signed(to_integer(fc4_in_4_s_2) * to_integer(fc4_w4_7), 26);
-        fc4_n7_p4 := fc4_n7_p4_m(24 downto 0);
-        fc4_n7_p5_m := to_signed(to_integer(fc4_in_5_s_2) * to_integer(fc4_w5_7), 26);
-        fc4_n7_p5 := fc4_n7_p5_m(24 downto 0);
-        fc4_n7_p6_m := to_signed(to_integer(fc4_in_6_s_2) * to_integer(fc4_w6_7), 27);
-        fc4_n7_p6 := fc4_n7_p6_m(25 downto 0);
-        fc4_n7_p7_m := to_signed(to_integer(fc4_in_7_s_2) * to_integer(fc4_w7_7), 25);
-        fc4_n7_p7 := fc4_n7_p7_m(23 downto 0);
-        fc4_n7_t0_0 := fc4_n7_p0 + fc4_n7_p1;
-        fc4_n7_t0_1_a := resize(fc4_n7_p2, 25);
-        fc4_n7_t0_1_b := resize(fc4_n7_p3, 25);
-        fc4_n7_t0_1 := fc4_n7_t0_1_a + fc4_n7_t0_1_b;
-        fc4_n7_t0_2 := fc4_n7_p4 + fc4_n7_p5;
-        fc4_n7_t0_3_b := resize(fc4_n7_p7, 26);
-        fc4_n7_t0_3 := fc4_n7_p6 + fc4_n7_t0_3_b;
-        fc4_n7_t1_0_a := resize(fc4_n7_t0_0, 26);
-        fc4_n7_t1_0_b := resize(fc4_n7_t0_1, 26);
-        fc4_n7_t1_0 := fc4_n7_t1_0_a_d1 + fc4_n7_t1_0_b_d1;
-        fc4_n7_t1_1_a := resize(fc4_n7_t0_2, 27);
-        fc4_n7_t1_1_b := resize(fc4_n7_t0_3, 27);
-        fc4_n7_t1_1 := fc4_n7_t1_1_a_d1 + fc4_n7_t1_1_b_d1;
-        fc4_n7_t2_0_a := resize(fc4_n7_t1_0, 27);
-        fc4_n7_t2_0 := fc4_n7_t2_0_a + fc4_n7_t1_1;
-        fc4_n7_t3_0_b := resize(fc4_n7_bias, 27);
-        fc4_n7_t3_0 := fc4_n7_t2_0 + fc4_n7_t3_0_b_d1;
-        fc4_n7_acc := fc4_n7_t3_0;
-        fc4_n7_y_fl := fc4_n7_acc(26 downto 8);
-        fc4_n7_y_half := fc4_n7_acc(7);
-        fc4_n7_y_low := unsigned(fc4_n7_acc(6 downto 0));
-        if fc4_n7_y_low /= 0 then fc4_n7_y_sticky := '1'; else fc4_n7_y_sticky := '0'; end if;
-        fc4_n7_y_lsb := fc4_n7_acc(8);
-        fc4_n7_y_inc_any := fc4_n7_y_sticky or fc4_n7_y_lsb;
+        fc4_n7_p7 := signed(to_unsigned((to_integer(fc4_in_7_s_2) * (-53)) mod 2**24, 24));
+        fc4_n7_t0_0 := signed(to_unsigned((to_integer(fc4_in_0_s_2) * 104) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * (-93)) mod 2**25, 25));
+        fc4_n7_t0_2 := signed(to_unsigned((to_integer(fc4_in_4_s_2) * 91) mod 2**25, 25)) + signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-66)) mod 2**25, 25));
+        fc4_n7_t1_0 := resize(fc4_n7_t1_0_a_d1, 26) + resize(fc4_n7_t1_0_b_d1, 26);
+        fc4_n7_t2_0 := resize(fc4_n7_t1_0, 27) + (resize(fc4_n7_t1_1_a_d1, 27) + resize(fc4_n7_t1_1_b_d1, 27));
+        fc4_n7_acc := (fc4_n7_t2_0 + to_signed(-532480, 27));
+        if unsigned(fc4_n7_acc(6 downto 0)) /= 0 then fc4_n7_y_sticky := '1'; else fc4_n7_y_sticky := '0'; end if;
         fc4_n7_y_inc := fc4_n7_y_half_d1 and fc4_n7_y_inc_any_d1;
-        fc4_n7_y_incx := (0 => fc4_n7_y_inc, others => '0');
-        fc4_n7_y_rnd := fc4_n7_y_fl_d1 + fc4_n7_y_incx;
-        fc4_n7_y_wrap := fc4_n7_y_rnd(17 downto 0);
-        if fc4_n7_y_rnd < fc4_n7_y_min then fc4_n7_y_ovf_lo := '1'; else fc4_n7_y_ovf_lo := '0'; end if;
-        if fc4_n7_y_ovf_lo = '1' then fc4_n7_y_satlo := fc4_n7_y_minv; else fc4_n7_y_satlo := fc4_n7_y_wrap; end if;
-        fc4_n0_t1_0_a_d1 <= fc4_n0_t1_0_a;
-        fc4_n0_t1_0_b_d1 <= fc4_n0_t1_0_b;
-        fc4_n0_t1_1_a_d1 <= fc4_n0_t1_1_a;
-        fc4_n0_t0_3_d1 <= fc4_n0_t0_3;
-        fc4_n0_t3_0_b_d1 <= fc4_n0_t3_0_b;
-        fc4_n0_y_half_d1 <= fc4_n0_y_half;
-        fc4_n0_y_inc_any_d1 <= fc4_n0_y_inc_any;
-        fc4_n0_y_fl_d1 <= fc4_n0_y_fl;
-        fc4_n1_t0_0_d1 <= fc4_n1_t0_0;
-        fc4_n1_t1_0_b_d1 <= fc4_n1_t1_0_b;
-        fc4_n1_t0_2_d1 <= fc4_n1_t0_2;
-        fc4_n1_t0_3_d1 <= fc4_n1_t0_3;
-        fc4_n1_t3_0_b_d1 <= fc4_n1_t3_0_b;
-        fc4_n1_y_half_d1 <= fc4_n1_y_half;
-        fc4_n1_y_inc_any_d1 <= fc4_n1_y_inc_any;
-        fc4_n1_y_fl_d1 <= fc4_n1_y_fl;
-        fc4_n2_t1_0_a_d1 <= fc4_n2_t1_0_a;
-        fc4_n2_t0_1_d1 <= fc4_n2_t0_1;
-        fc4_n2_t1_1_a_d1 <= fc4_n2_t1_1_a;
-        fc4_n2_t1_1_b_d1 <= fc4_n2_t1_1_b;
-        fc4_n2_t3_0_b_d1 <= fc4_n2_t3_0_b;
-        fc4_n2_y_half_d1 <= fc4_n2_y_half;
-        fc4_n2_y_inc_any_d1 <= fc4_n2_y_inc_any;
-        fc4_n2_y_fl_d1 <= fc4_n2_y_fl;
-        fc4_n3_t1_0_a_d1 <= fc4_n3_t1_0_a;
-        fc4_n3_t1_0_b_d1 <= fc4_n3_t1_0_b;
-        fc4_n3_t1_1_a_d1 <= fc4_n3_t1_1_a;
-        fc4_n3_t0_3_d1 <= fc4_n3_t0_3;
-        fc4_n3_t3_0_b_d1 <= fc4_n3_t3_0_b;
-        fc4_n3_y_half_d1 <= fc4_n3_y_half;
-        fc4_n3_y_inc_any_d1 <= fc4_n3_y_inc_any;
-        fc4_n3_y_fl_d1 <= fc4_n3_y_fl;
-        fc4_n4_t0_0_d1 <= fc4_n4_t0_0;
-        fc4_n4_t0_1_d1 <= fc4_n4_t0_1;
-        fc4_n4_t1_1_a_d1 <= fc4_n4_t1_1_a;
-        fc4_n4_t1_1_b_d1 <= fc4_n4_t1_1_b;
-        fc4_n4_t3_0_b_d1 <= fc4_n4_t3_0_b;
-        fc4_n4_y_half_d1 <= fc4_n4_y_half;
-        fc4_n4_y_inc_any_d1 <= fc4_n4_y_inc_any;
-        fc4_n4_y_fl_d1 <= fc4_n4_y_fl;
-        fc4_n5_t0_0_d1 <= fc4_n5_t0_0;
-        fc4_n5_t1_0_b_d1 <= fc4_n5_t1_0_b;
-        fc4_n5_t0_2_d1 <= fc4_n5_t0_2;
-        fc4_n5_t1_1_b_d1 <= fc4_n5_t1_1_b;
-        fc4_n5_t3_0_b_d1 <= fc4_n5_t3_0_b;
-        fc4_n5_y_half_d1 <= fc4_n5_y_half;
-        fc4_n5_y_inc_any_d1 <= fc4_n5_y_inc_any;
-        fc4_n5_y_fl_d1 <= fc4_n5_y_fl;
-        fc4_n6_t1_0_a_d1 <= fc4_n6_t1_0_a;
-        fc4_n6_t0_1_d1 <= fc4_n6_t0_1;
-        fc4_n6_t1_1_a_d1 <= fc4_n6_t1_1_a;
-        fc4_n6_t1_1_b_d1 <= fc4_n6_t1_1_b;
-        fc4_n6_t3_0_b_d1 <= fc4_n6_t3_0_b;
-        fc4_n6_y_half_d1 <= fc4_n6_y_half;
-        fc4_n6_y_inc_any_d1 <= fc4_n6_y_inc_any;
-        fc4_n6_y_fl_d1 <= fc4_n6_y_fl;
-        fc4_n7_t1_0_a_d1 <= fc4_n7_t1_0_a;
-        fc4_n7_t1_0_b_d1 <= fc4_n7_t1_0_b;
-        fc4_n7_t1_1_a_d1 <= fc4_n7_t1_1_a;
-        fc4_n7_t1_1_b_d1 <= fc4_n7_t1_1_b;
-        fc4_n7_t3_0_b_d1 <= fc4_n7_t3_0_b;
-        fc4_n7_y_half_d1 <= fc4_n7_y_half;
-        fc4_n7_y_inc_any_d1 <= fc4_n7_y_inc_any;
-        fc4_n7_y_fl_d1 <= fc4_n7_y_fl;
+        fc4_n7_y_rnd := fc4_n7_y_fl_d1 + (to_signed(0, 18) & fc4_n7_y_inc);
+        if fc4_n7_y_rnd < to_signed(-131072, 19) then fc4_n7_y_satlo := to_signed(-131072, 18); else fc4_n7_y_satlo := fc4_n7_y_rnd(17 downto 0); end if;
+        fc4_n0_t1_0_a_d1 <= signed(to_unsigned((to_integer(fc4_in_0_s_2) * (-65)) mod 2**25, 25)) + resize(fc4_n0_p1, 25); -- weight -0.25390625
+        fc4_n0_t1_0_b_d1 <= resize(fc4_n0_p2, 26) + resize(fc4_n0_p3, 26);
+        fc4_n0_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc4_in_4_s_2) * (-111)) mod 2**25, 25)) + resize(fc4_n0_p5, 25); -- weight -0.43359375
+        fc4_n0_t0_3_d1 <= signed(to_unsigned((to_integer(fc4_in_6_s_2) * 153) mod 2**26, 26)) + resize(fc4_n0_p7, 26); -- weight 0.59765625
+        fc4_n0_y_half_d1 <= fc4_n0_acc(7);
+        fc4_n0_y_inc_any_d1 <= fc4_n0_y_sticky or fc4_n0_acc(8);
+        fc4_n0_y_fl_d1 <= fc4_n0_acc(26 downto 8);
+        fc4_n1_t0_0_d1 <= resize(fc4_n1_p0, 26) + resize(fc4_n1_p1, 26);
+        fc4_n1_t1_0_b_d1 <= resize(fc4_n1_p2, 25) + signed(to_unsigned((to_integer(fc4_in_3_s_2) * 118) mod 2**25, 25)); -- weight 0.4609375
+        fc4_n1_t0_2_d1 <= signed(to_unsigned((to_integer(fc4_in_4_s_2) * (-156)) mod 2**26, 26)) + resize(fc4_n1_p5, 26); -- weight -0.609375
+        fc4_n1_t0_3_d1 <= resize(fc4_n1_p6, 26) + signed(to_unsigned((to_integer(fc4_in_7_s_2) * 134) mod 2**26, 26)); -- weight 0.5234375
+        fc4_n1_y_half_d1 <= fc4_n1_acc(7);
+        fc4_n1_y_inc_any_d1 <= fc4_n1_y_sticky or fc4_n1_acc(8);
+        fc4_n1_y_fl_d1 <= fc4_n1_acc(26 downto 8);
+        fc4_n2_t1_0_a_d1 <= resize(fc4_n2_p0, 25) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * 124) mod 2**25, 25)); -- weight 0.484375
+        fc4_n2_t0_1_d1 <= signed(to_unsigned((to_integer(fc4_in_2_s_2) * (-156)) mod 2**26, 26)) + resize(fc4_n2_p3_sh, 26); -- weight -0.609375
+        fc4_n2_t1_1_a_d1 <= resize(fc4_n2_p4, 26) + resize(fc4_n2_p5, 26);
+        fc4_n2_t1_1_b_d1 <= resize(fc4_n2_p6, 26) + signed(to_unsigned((to_integer(fc4_in_7_s_2) * (-152)) mod 2**26, 26)); -- weight -0.59375
+        fc4_n2_y_half_d1 <= fc4_n2_acc(7);
+        fc4_n2_y_inc_any_d1 <= fc4_n2_y_sticky or fc4_n2_acc(8);
+        fc4_n2_y_fl_d1 <= fc4_n2_acc(26 downto 8);
+        fc4_n3_t1_0_a_d1 <= fc4_n3_t0_0;
+        fc4_n3_t1_0_b_d1 <= fc4_n3_t0_1;
+        fc4_n3_t1_1_a_d1 <= resize(fc4_n3_p4, 25) + signed(to_unsigned((to_integer(fc4_in_5_s_2) * (-82)) mod 2**25, 25)); -- weight -0.3203125
+        fc4_n3_t0_3_d1 <= resize(fc4_n3_p6, 26) + signed(to_unsigned((to_integer(fc4_in_7_s_2) * 130) mod 2**26, 26)); -- weight 0.5078125
+        fc4_n3_y_half_d1 <= fc4_n3_acc(7);
+        fc4_n3_y_inc_any_d1 <= fc4_n3_y_sticky or fc4_n3_acc(8);
+        fc4_n3_y_fl_d1 <= fc4_n3_acc(26 downto 8);
+        fc4_n4_t0_0_d1 <= resize(fc4_n4_p0, 26) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * 144) mod 2**26, 26)); -- weight 0.5625
+        fc4_n4_t0_1_d1 <= resize(fc4_n4_p2, 26) + resize(fc4_n4_p3, 26);
+        fc4_n4_t1_1_a_d1 <= resize(fc4_n4_p4, 26) + resize(fc4_n4_p5, 26);
+        fc4_n4_t1_1_b_d1 <= resize(fc4_n4_p6, 25) + signed(to_unsigned((to_integer(fc4_in_7_s_2) * 94) mod 2**25, 25)); -- weight 0.3671875
+        fc4_n4_y_half_d1 <= fc4_n4_acc(7);
+        fc4_n4_y_inc_any_d1 <= fc4_n4_y_sticky or fc4_n4_acc(8);
+        fc4_n4_y_fl_d1 <= fc4_n4_acc(26 downto 8);
+        fc4_n5_t0_0_d1 <= signed(to_unsigned((to_integer(fc4_in_0_s_2) * 83) mod 2**25, 25)) + resize(fc4_n5_p1, 25); -- weight 0.32421875
+        fc4_n5_t1_0_b_d1 <= fc4_n5_t0_1;
+        fc4_n5_t0_2_d1 <= resize(fc4_n5_p4, 26) + resize(fc4_n5_p5, 26);
+        fc4_n5_t1_1_b_d1 <= resize(fc4_n5_p6, 23) + fc4_n5_p7_neg(22 downto 0);
+        fc4_n5_y_half_d1 <= fc4_n5_acc(7);
+        fc4_n5_y_inc_any_d1 <= fc4_n5_y_sticky or fc4_n5_acc(8);
+        fc4_n5_y_fl_d1 <= fc4_n5_acc(26 downto 8);
+        fc4_n6_t1_0_a_d1 <= resize(fc4_n6_p0, 25) + signed(to_unsigned((to_integer(fc4_in_1_s_2) * 89) mod 2**25, 25)); -- weight 0.34765625
+        fc4_n6_t0_1_d1 <= resize(fc4_n6_p2, 26) + signed(to_unsigned((to_integer(fc4_in_3_s_2) * (-137)) mod 2**26, 26)); -- weight -0.53515625
+        fc4_n6_t1_1_a_d1 <= fc4_n6_t0_2;
+        fc4_n6_t1_1_b_d1 <= resize(fc4_n6_p6, 26) + resize(fc4_n6_p7, 26);
+        fc4_n6_y_half_d1 <= fc4_n6_acc(7);
+        fc4_n6_y_inc_any_d1 <= fc4_n6_y_sticky or fc4_n6_acc(8);
+        fc4_n6_y_fl_d1 <= fc4_n6_acc(26 downto 8);
+        fc4_n7_t1_0_a_d1 <= fc4_n7_t0_0;
+        fc4_n7_t1_0_b_d1 <= resize(fc4_n7_p2, 25) + resize(fc4_n7_p3, 25);
+        fc4_n7_t1_1_a_d1 <= fc4_n7_t0_2;
+        fc4_n7_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc4_in_6_s_2) * (-147)) mod 2**26, 26)) + resize(fc4_n7_p7, 26); -- weight -0.57421875
+        fc4_n7_y_half_d1 <= fc4_n7_acc(7);
+        fc4_n7_y_inc_any_d1 <= fc4_n7_y_sticky or fc4_n7_acc(8);
+        fc4_n7_y_fl_d1 <= fc4_n7_acc(26 downto 8);
         fc4_out_0 <= fc4_n0_y_satlo;
         fc4_out_1 <= fc4_n1_y_sat;
         fc4_out_2 <= fc4_n2_y_satlo;

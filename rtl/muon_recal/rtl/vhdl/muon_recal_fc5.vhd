@@ -19,337 +19,113 @@ entity muon_recal_fc5 is
 end entity muon_recal_fc5;
 
 architecture rtl of muon_recal_fc5 is
-  constant fc5_w0_0 : signed(6 downto 0) := "1000001"; -- weight -0.24609375
-  constant fc5_w1_0 : signed(7 downto 0) := "01001110"; -- weight 0.3046875
-  constant fc5_w2_0 : signed(7 downto 0) := "10000111"; -- weight -0.47265625
-  constant fc5_w3_0 : signed(7 downto 0) := "10111101"; -- weight -0.26171875
-  constant fc5_w4_0 : signed(8 downto 0) := "101111001"; -- weight -0.52734375
-  constant fc5_w5_0 : signed(5 downto 0) := "101110"; -- weight -0.0703125
-  constant fc5_w6_0 : signed(7 downto 0) := "10111010"; -- weight -0.2734375
-  constant fc5_w7_0 : signed(8 downto 0) := "101000011"; -- weight -0.73828125
-  constant fc5_n0_bias : signed(20 downto 0) := "101001110000000000000"; -- bias -0.6953125
-  signal fc5_n0_t1_0_a_d1 : signed(25 downto 0);
+  signal fc5_n0_t1_0_a_d1 : signed(24 downto 0);
   signal fc5_n0_t0_1_d1 : signed(25 downto 0);
-  signal fc5_n0_t1_1_a_d1 : signed(26 downto 0);
+  signal fc5_n0_t1_1_a_d1 : signed(25 downto 0);
   signal fc5_n0_t0_3_d1 : signed(26 downto 0);
-  signal fc5_n0_t3_0_b_d1 : signed(27 downto 0);
-  constant fc5_w1_1 : signed(7 downto 0) := "10110100"; -- weight -0.296875
-  constant fc5_w2_1 : signed(8 downto 0) := "101110101"; -- weight -0.54296875
-  constant fc5_w3_1 : signed(4 downto 0) := "10111"; -- weight -0.03515625
-  constant fc5_w4_1 : signed(6 downto 0) := "0110100"; -- weight 0.203125
-  constant fc5_w5_1 : signed(8 downto 0) := "101001000"; -- weight -0.71875
-  constant fc5_w6_1 : signed(5 downto 0) := "100111"; -- weight -0.09765625
-  constant fc5_w7_1 : signed(7 downto 0) := "10000010"; -- weight -0.4921875
-  constant fc5_n1_bias : signed(20 downto 0) := "010101111000000000000"; -- bias 0.68359375
-  signal fc5_n1_t1_0_a_d1 : signed(25 downto 0);
+  signal fc5_n1_t1_0_a_d1 : signed(24 downto 0);
   signal fc5_n1_t0_1_d1 : signed(25 downto 0);
-  signal fc5_n1_t1_1_a_d1 : signed(26 downto 0);
-  signal fc5_n1_t1_1_b_d1 : signed(26 downto 0);
-  signal fc5_n1_t3_0_b_d1 : signed(27 downto 0);
-  constant fc5_w0_2 : signed(6 downto 0) := "1011110"; -- weight -0.1328125
-  constant fc5_w1_2 : signed(6 downto 0) := "0101011"; -- weight 0.16796875
-  constant fc5_w2_2 : signed(5 downto 0) := "010100"; -- weight 0.078125
-  constant fc5_w3_2 : signed(5 downto 0) := "101110"; -- weight -0.0703125
-  constant fc5_w4_2 : signed(8 downto 0) := "010110011"; -- weight 0.69921875
-  constant fc5_w5_2 : signed(8 downto 0) := "101010001"; -- weight -0.68359375
-  constant fc5_w6_2 : signed(7 downto 0) := "10011111"; -- weight -0.37890625
-  constant fc5_n2_bias : signed(20 downto 0) := "101010010000000000000"; -- bias -0.6796875
+  signal fc5_n1_t1_1_a_d1 : signed(25 downto 0);
+  signal fc5_n1_t1_1_b_d1 : signed(25 downto 0);
   signal fc5_n2_t0_0_d1 : signed(23 downto 0);
-  signal fc5_n2_t1_0_b_d1 : signed(23 downto 0);
-  signal fc5_n2_t1_1_a_d1 : signed(26 downto 0);
-  signal fc5_n2_t1_1_b_d1 : signed(26 downto 0);
-  signal fc5_n2_t3_0_b_d1 : signed(26 downto 0);
+  signal fc5_n2_t1_0_b_d1 : signed(22 downto 0);
+  signal fc5_n2_t1_1_a_d1 : signed(25 downto 0);
+  signal fc5_n2_t1_1_b_d1 : signed(24 downto 0);
   signal fc5_out_0 : signed(17 downto 0);
   signal fc5_out_1 : signed(17 downto 0);
   signal fc5_out_2 : signed(17 downto 0);
 begin
   out_data <= std_logic_vector(fc5_out_2) & std_logic_vector(fc5_out_1) & std_logic_vector(fc5_out_0);
 
-  -- Pipeline registers; the logic between them is computed in variables.
   process (clk)
-    variable fc5_in_0 : unsigned(16 downto 0);
-    variable fc5_in_1 : unsigned(16 downto 0);
-    variable fc5_in_2 : unsigned(16 downto 0);
-    variable fc5_in_3 : unsigned(16 downto 0);
-    variable fc5_in_4 : unsigned(16 downto 0);
-    variable fc5_in_5 : unsigned(16 downto 0);
-    variable fc5_in_6 : unsigned(16 downto 0);
-    variable fc5_in_7 : unsigned(16 downto 0);
-    variable fc5_in_0_s : unsigned(17 downto 0);
     variable fc5_in_0_s_2 : signed(17 downto 0);
-    variable fc5_n0_p0_m : signed(24 downto 0);
-    variable fc5_n0_p0 : signed(23 downto 0);
-    variable fc5_in_1_s : unsigned(17 downto 0);
+    variable fc5_n0_p0 : signed(23 downto 0); -- weight -0.24609375
     variable fc5_in_1_s_2 : signed(17 downto 0);
-    variable fc5_n0_p1_m : signed(25 downto 0);
-    variable fc5_n0_p1 : signed(24 downto 0);
-    variable fc5_in_2_s : unsigned(17 downto 0);
     variable fc5_in_2_s_2 : signed(17 downto 0);
-    variable fc5_n0_p2_m : signed(25 downto 0);
-    variable fc5_n0_p2 : signed(24 downto 0);
-    variable fc5_in_3_s : unsigned(17 downto 0);
+    variable fc5_n0_p2 : signed(24 downto 0); -- weight -0.47265625
     variable fc5_in_3_s_2 : signed(17 downto 0);
-    variable fc5_n0_p3_m : signed(25 downto 0);
-    variable fc5_n0_p3 : signed(24 downto 0);
-    variable fc5_in_4_s : unsigned(17 downto 0);
+    variable fc5_n0_p3 : signed(24 downto 0); -- weight -0.26171875
     variable fc5_in_4_s_2 : signed(17 downto 0);
-    variable fc5_n0_p4_m : signed(26 downto 0);
-    variable fc5_n0_p4 : signed(25 downto 0);
-    variable fc5_in_5_s : unsigned(17 downto 0);
     variable fc5_in_5_s_2 : signed(17 downto 0);
-    variable fc5_n0_p5_m : signed(23 downto 0);
-    variable fc5_n0_p5 : signed(22 downto 0);
-    variable fc5_in_6_s : unsigned(17 downto 0);
+    variable fc5_n0_p5 : signed(22 downto 0); -- weight -0.0703125
     variable fc5_in_6_s_2 : signed(17 downto 0);
-    variable fc5_n0_p6_m : signed(25 downto 0);
-    variable fc5_n0_p6 : signed(24 downto 0);
-    variable fc5_in_7_s : unsigned(17 downto 0);
+    variable fc5_n0_p6 : signed(24 downto 0); -- weight -0.2734375
     variable fc5_in_7_s_2 : signed(17 downto 0);
-    variable fc5_n0_p7_m : signed(26 downto 0);
-    variable fc5_n0_p7 : signed(25 downto 0);
-    variable fc5_n0_t0_0_a : signed(24 downto 0);
-    variable fc5_n0_t0_0 : signed(24 downto 0);
-    variable fc5_n0_t0_1_a : signed(25 downto 0);
-    variable fc5_n0_t0_1_b : signed(25 downto 0);
-    variable fc5_n0_t0_1 : signed(25 downto 0);
-    variable fc5_n0_t0_2_b : signed(25 downto 0);
-    variable fc5_n0_t0_2 : signed(25 downto 0);
-    variable fc5_n0_t0_3_a : signed(26 downto 0);
-    variable fc5_n0_t0_3_b : signed(26 downto 0);
-    variable fc5_n0_t0_3 : signed(26 downto 0);
-    variable fc5_n0_t1_0_a : signed(25 downto 0);
+    variable fc5_n0_p7 : signed(25 downto 0); -- weight -0.73828125
     variable fc5_n0_t1_0 : signed(25 downto 0);
-    variable fc5_n0_t1_1_a : signed(26 downto 0);
     variable fc5_n0_t1_1 : signed(26 downto 0);
-    variable fc5_n0_t2_0_a : signed(27 downto 0);
-    variable fc5_n0_t2_0_b : signed(27 downto 0);
-    variable fc5_n0_t2_0 : signed(27 downto 0);
-    variable fc5_n0_t3_0_b : signed(27 downto 0);
-    variable fc5_n0_t3_0 : signed(27 downto 0);
     variable fc5_n0_acc : signed(27 downto 0);
     variable fc5_n0_y_fl : signed(19 downto 0);
-    variable fc5_n0_y_wrap : signed(17 downto 0);
     variable fc5_n1_p0_sh : signed(22 downto 0);
-    variable fc5_n1_p1_m : signed(25 downto 0);
-    variable fc5_n1_p1 : signed(24 downto 0);
-    variable fc5_n1_p2_m : signed(26 downto 0);
-    variable fc5_n1_p2 : signed(25 downto 0);
-    variable fc5_n1_p3_m : signed(22 downto 0);
-    variable fc5_n1_p3 : signed(21 downto 0);
-    variable fc5_n1_p4_m : signed(24 downto 0);
-    variable fc5_n1_p4 : signed(23 downto 0);
-    variable fc5_n1_p5_m : signed(26 downto 0);
-    variable fc5_n1_p5 : signed(25 downto 0);
-    variable fc5_n1_p6_m : signed(23 downto 0);
-    variable fc5_n1_p6 : signed(22 downto 0);
-    variable fc5_n1_p7_m : signed(25 downto 0);
-    variable fc5_n1_p7 : signed(24 downto 0);
-    variable fc5_n1_t0_0_a : signed(24 downto 0);
-    variable fc5_n1_t0_0 : signed(24 downto 0);
-    variable fc5_n1_t0_1_b : signed(25 downto 0);
-    variable fc5_n1_t0_1 : signed(25 downto 0);
-    variable fc5_n1_t0_2_a : signed(25 downto 0);
-    variable fc5_n1_t0_2 : signed(25 downto 0);
-    variable fc5_n1_t0_3_a : signed(25 downto 0);
-    variable fc5_n1_t0_3_b : signed(25 downto 0);
-    variable fc5_n1_t0_3 : signed(25 downto 0);
-    variable fc5_n1_t1_0_a : signed(25 downto 0);
+    variable fc5_n1_p3 : signed(21 downto 0); -- weight -0.03515625
+    variable fc5_n1_p4 : signed(23 downto 0); -- weight 0.203125
+    variable fc5_n1_p6 : signed(22 downto 0); -- weight -0.09765625
+    variable fc5_n1_p7 : signed(24 downto 0); -- weight -0.4921875
     variable fc5_n1_t1_0 : signed(25 downto 0);
-    variable fc5_n1_t1_1_a : signed(26 downto 0);
-    variable fc5_n1_t1_1_b : signed(26 downto 0);
     variable fc5_n1_t1_1 : signed(26 downto 0);
-    variable fc5_n1_t2_0_a : signed(27 downto 0);
-    variable fc5_n1_t2_0_b : signed(27 downto 0);
-    variable fc5_n1_t2_0 : signed(27 downto 0);
-    variable fc5_n1_t3_0_b : signed(27 downto 0);
-    variable fc5_n1_t3_0 : signed(27 downto 0);
     variable fc5_n1_acc : signed(27 downto 0);
     variable fc5_n1_y_fl : signed(19 downto 0);
-    variable fc5_n1_y_wrap : signed(17 downto 0);
-    variable fc5_n2_p0_m : signed(24 downto 0);
-    variable fc5_n2_p0 : signed(23 downto 0);
-    variable fc5_n2_p1_m : signed(24 downto 0);
-    variable fc5_n2_p1 : signed(23 downto 0);
-    variable fc5_n2_p2_m : signed(23 downto 0);
-    variable fc5_n2_p2 : signed(22 downto 0);
-    variable fc5_n2_p3_m : signed(23 downto 0);
-    variable fc5_n2_p3 : signed(22 downto 0);
-    variable fc5_n2_p4_m : signed(26 downto 0);
-    variable fc5_n2_p4 : signed(25 downto 0);
-    variable fc5_n2_p5_m : signed(26 downto 0);
-    variable fc5_n2_p5 : signed(25 downto 0);
-    variable fc5_n2_p6_m : signed(25 downto 0);
-    variable fc5_n2_p6 : signed(24 downto 0);
     variable fc5_n2_p7_sh : signed(18 downto 0);
-    variable fc5_n2_t0_0 : signed(23 downto 0);
-    variable fc5_n2_t0_1 : signed(22 downto 0);
-    variable fc5_n2_t0_2 : signed(25 downto 0);
-    variable fc5_n2_t0_3_b : signed(24 downto 0);
-    variable fc5_n2_t0_3 : signed(24 downto 0);
-    variable fc5_n2_t1_0_b : signed(23 downto 0);
+    variable fc5_n2_t0_0 : signed(23 downto 0); -- weight -0.1328125; weight 0.16796875
+    variable fc5_n2_t0_1 : signed(22 downto 0); -- weight 0.078125; weight -0.0703125
+    variable fc5_n2_t0_2 : signed(25 downto 0); -- weight 0.69921875; weight -0.68359375
     variable fc5_n2_t1_0 : signed(23 downto 0);
-    variable fc5_n2_t1_1_a : signed(26 downto 0);
-    variable fc5_n2_t1_1_b : signed(26 downto 0);
-    variable fc5_n2_t1_1 : signed(26 downto 0);
-    variable fc5_n2_t2_0_a : signed(26 downto 0);
     variable fc5_n2_t2_0 : signed(26 downto 0);
-    variable fc5_n2_t3_0_b : signed(26 downto 0);
-    variable fc5_n2_t3_0 : signed(26 downto 0);
     variable fc5_n2_acc : signed(26 downto 0);
     variable fc5_n2_y_fl : signed(18 downto 0);
-    variable fc5_n2_y_wrap : signed(17 downto 0);
   begin
     if rising_edge(clk) then
       if ce = '1' then
-        fc5_in_0 := unsigned(in_data(16 downto 0));
-        fc5_in_1 := unsigned(in_data(33 downto 17));
-        fc5_in_2 := unsigned(in_data(50 downto 34));
-        fc5_in_3 := unsigned(in_data(67 downto 51));
-        fc5_in_4 := unsigned(in_data(84 downto 68));
-        fc5_in_5 := unsigned(in_data(101 downto 85));
-        fc5_in_6 := unsigned(in_data(118 downto 102));
-        fc5_in_7 := unsigned(in_data(135 downto 119));
-        fc5_in_0_s := resize(fc5_in_0, 18);
-        fc5_in_0_s_2 := signed(fc5_in_0_s);
-        fc5_n0_p0_m := to_signed(to_integer(fc5_in_0_s_2) * to_integer(fc5_w0_0), 25);
-        fc5_n0_p0 := fc5_n0_p0_m(23 downto 0);
-        fc5_in_1_s := resize(fc5_in_1, 18);
-        fc5_in_1_s_2 := signed(fc5_in_1_s);
-        fc5_n0_p1_m := to_signed(to_integer(fc5_in_1_s_2) * to_integer(fc5_w1_0), 26);
-        fc5_n0_p1 := fc5_n0_p1_m(24 downto 0);
-        fc5_in_2_s := resize(fc5_in_2, 18);
-        fc5_in_2_s_2 := signed(fc5_in_2_s);
-        fc5_n0_p2_m := to_signed(to_integer(fc5_in_2_s_2) * to_integer(fc5_w2_0), 26);
-        fc5_n0_p2 := fc5_n0_p2_m(24 downto 0);
-        fc5_in_3_s := resize(fc5_in_3, 18);
-        fc5_in_3_s_2 := signed(fc5_in_3_s);
-        fc5_n0_p3_m := to_signed(to_integer(fc5_in_3_s_2) * to_integer(fc5_w3_0), 26);
-        fc5_n0_p3 := fc5_n0_p3_m(24 downto 0);
-        fc5_in_4_s := resize(fc5_in_4, 18);
-        fc5_in_4_s_2 := signed(fc5_in_4_s);
-        fc5_n0_p4_m := to_signed(to_integer(fc5_in_4_s_2) * to_integer(fc5_w4_0), 27);
-        fc5_n0_p4 := fc5_n0_p4_m(25 downto 0);
-        fc5_in_5_s := resize(fc5_in_5, 18);
-        fc5_in_5_s_2 := signed(fc5_in_5_s);
-        fc5_n0_p5_m := to_signed(to_integer(fc5_in_5_s_2) * to_integer(fc5_w5_0), 24);
-        fc5_n0_p5 := fc5_n0_p5_m(22 downto 0);
-        fc5_in_6_s := resize(fc5_in_6, 18);
-        fc5_in_6_s_2 := signed(fc5_in_6_s);
-        fc5_n0_p6_m := to_signed(to_integer(fc5_in_6_s_2) * to_integer(fc5_w6_0), 26);
-        fc5_n0_p6 := fc5_n0_p6_m(24 downto 0);
-        fc5_in_7_s := resize(fc5_in_7, 18);
-        fc5_in_7_s_2 := signed(fc5_in_7_s);
-        fc5_n0_p7_m := to_signed(to_integer(fc5_in_7_s_2) * to_integer(fc5_w7_0), 27);
-        fc5_n0_p7 := fc5_n0_p7_m(25 downto 0);
-        fc5_n0_t0_0_a := resize(fc5_n0_p0, 25);
-        fc5_n0_t0_0 := fc5_n0_t0_0_a + fc5_n0_p1;
-        fc5_n0_t0_1_a := resize(fc5_n0_p2, 26);
-        fc5_n0_t0_1_b := resize(fc5_n0_p3, 26);
-        fc5_n0_t0_1 := fc5_n0_t0_1_a + fc5_n0_t0_1_b;
-        fc5_n0_t0_2_b := resize(fc5_n0_p5, 26);
-        fc5_n0_t0_2 := fc5_n0_p4 + fc5_n0_t0_2_b;
-        fc5_n0_t0_3_a := resize(fc5_n0_p6, 27);
-        fc5_n0_t0_3_b := resize(fc5_n0_p7, 27);
-        fc5_n0_t0_3 := fc5_n0_t0_3_a + fc5_n0_t0_3_b;
-        fc5_n0_t1_0_a := resize(fc5_n0_t0_0, 26);
-        fc5_n0_t1_0 := fc5_n0_t1_0_a_d1 + fc5_n0_t0_1_d1;
-        fc5_n0_t1_1_a := resize(fc5_n0_t0_2, 27);
-        fc5_n0_t1_1 := fc5_n0_t1_1_a_d1 + fc5_n0_t0_3_d1;
-        fc5_n0_t2_0_a := resize(fc5_n0_t1_0, 28);
-        fc5_n0_t2_0_b := resize(fc5_n0_t1_1, 28);
-        fc5_n0_t2_0 := fc5_n0_t2_0_a + fc5_n0_t2_0_b;
-        fc5_n0_t3_0_b := resize(fc5_n0_bias, 28);
-        fc5_n0_t3_0 := fc5_n0_t2_0 + fc5_n0_t3_0_b_d1;
-        fc5_n0_acc := fc5_n0_t3_0;
+        fc5_in_0_s_2 := signed(resize(unsigned(in_data(16 downto 0)), 18));
+        fc5_n0_p0 := signed(to_unsigned((to_integer(fc5_in_0_s_2) * (-63)) mod 2**24, 24));
+        fc5_in_1_s_2 := signed(resize(unsigned(in_data(33 downto 17)), 18));
+        fc5_in_2_s_2 := signed(resize(unsigned(in_data(50 downto 34)), 18));
+        fc5_n0_p2 := signed(to_unsigned((to_integer(fc5_in_2_s_2) * (-121)) mod 2**25, 25));
+        fc5_in_3_s_2 := signed(resize(unsigned(in_data(67 downto 51)), 18));
+        fc5_n0_p3 := signed(to_unsigned((to_integer(fc5_in_3_s_2) * (-67)) mod 2**25, 25));
+        fc5_in_4_s_2 := signed(resize(unsigned(in_data(84 downto 68)), 18));
+        fc5_in_5_s_2 := signed(resize(unsigned(in_data(101 downto 85)), 18));
+        fc5_n0_p5 := signed(to_unsigned((to_integer(fc5_in_5_s_2) * (-18)) mod 2**23, 23));
+        fc5_in_6_s_2 := signed(resize(unsigned(in_data(118 downto 102)), 18));
+        fc5_n0_p6 := signed(to_unsigned((to_integer(fc5_in_6_s_2) * (-70)) mod 2**25, 25));
+        fc5_in_7_s_2 := signed(resize(unsigned(in_data(135 downto 119)), 18));
+        fc5_n0_p7 := signed(to_unsigned((to_integer(fc5_in_7_s_2) * (-189)) mod 2**26, 26));
+        fc5_n0_t1_0 := resize(fc5_n0_t1_0_a_d1, 26) + fc5_n0_t0_1_d1;
+        fc5_n0_t1_1 := resize(fc5_n0_t1_1_a_d1, 27) + fc5_n0_t0_3_d1;
+        fc5_n0_acc := ((resize(fc5_n0_t1_0, 28) + resize(fc5_n0_t1_1, 28)) + to_signed(-729088, 28));
         fc5_n0_y_fl := fc5_n0_acc(27 downto 8);
-        fc5_n0_y_wrap := fc5_n0_y_fl(17 downto 0);
         fc5_n1_p0_sh := shift_left(resize(fc5_in_0_s_2, 23), 5);
-        fc5_n1_p1_m := to_signed(to_integer(fc5_in_1_s_2) * to_integer(fc5_w1_1), 26);
-        fc5_n1_p1 := fc5_n1_p1_m(24 downto 0);
-        fc5_n1_p2_m := to_signed(to_integer(fc5_in_2_s_2) * to_integer(fc5_w2_1), 27);
-        fc5_n1_p2 := fc5_n1_p2_m(25 downto 0);
-        fc5_n1_p3_m := to_signed(to_integer(fc5_in_3_s_2) * to_integer(fc5_w3_1), 23);
-        fc5_n1_p3 := fc5_n1_p3_m(21 downto 0);
-        fc5_n1_p4_m := to_signed(to_integer(fc5_in_4_s_2) * to_integer(fc5_w4_1), 25);
-        fc5_n1_p4 := fc5_n1_p4_m(23 downto 0);
-        fc5_n1_p5_m := to_signed(to_integer(fc5_in_5_s_2) * to_integer(fc5_w5_1), 27);
-        fc5_n1_p5 := fc5_n1_p5_m(25 downto 0);
-        fc5_n1_p6_m := to_signed(to_integer(fc5_in_6_s_2) * to_integer(fc5_w6_1), 24);
-        fc5_n1_p6 := fc5_n1_p6_m(22 downto 0);
-        fc5_n1_p7_m := to_signed(to_integer(fc5_in_7_s_2) * to_integer(fc5_w7_1), 26);
-        fc5_n1_p7 := fc5_n1_p7_m(24 downto 0);
-        fc5_n1_t0_0_a := resize(fc5_n1_p0_sh, 25);
-        fc5_n1_t0_0 := fc5_n1_t0_0_a + fc5_n1_p1;
-        fc5_n1_t0_1_b := resize(fc5_n1_p3, 26);
-        fc5_n1_t0_1 := fc5_n1_p2 + fc5_n1_t0_1_b;
-        fc5_n1_t0_2_a := resize(fc5_n1_p4, 26);
-        fc5_n1_t0_2 := fc5_n1_t0_2_a + fc5_n1_p5;
-        fc5_n1_t0_3_a := resize(fc5_n1_p6, 26);
-        fc5_n1_t0_3_b := resize(fc5_n1_p7, 26);
-        fc5_n1_t0_3 := fc5_n1_t0_3_a + fc5_n1_t0_3_b;
-        fc5_n1_t1_0_a := resize(fc5_n1_t0_0, 26);
-        fc5_n1_t1_0 := fc5_n1_t1_0_a_d1 + fc5_n1_t0_1_d1;
-        fc5_n1_t1_1_a := resize(fc5_n1_t0_2, 27);
-        fc5_n1_t1_1_b := resize(fc5_n1_t0_3, 27);
-        fc5_n1_t1_1 := fc5_n1_t1_1_a_d1 + fc5_n1_t1_1_b_d1;
-        fc5_n1_t2_0_a := resize(fc5_n1_t1_0, 28);
-        fc5_n1_t2_0_b := resize(fc5_n1_t1_1, 28);
-        fc5_n1_t2_0 := fc5_n1_t2_0_a + fc5_n1_t2_0_b;
-        fc5_n1_t3_0_b := resize(fc5_n1_bias, 28);
-        fc5_n1_t3_0 := fc5_n1_t2_0 + fc5_n1_t3_0_b_d1;
-        fc5_n1_acc := fc5_n1_t3_0;
+        fc5_n1_p3 := signed(to_unsigned((to_integer(fc5_in_3_s_2) * (-9)) mod 2**22, 22));
+        fc5_n1_p4 := signed(to_unsigned((to_integer(fc5_in_4_s_2) * 52) mod 2**24, 24));
+        fc5_n1_p6 := signed(to_unsigned((to_integer(fc5_in_6_s_2) * (-25)) mod 2**23, 23));
+        fc5_n1_p7 := signed(to_unsigned((to_integer(fc5_in_7_s_2) * (-126)) mod 2**25, 25));
+        fc5_n1_t1_0 := resize(fc5_n1_t1_0_a_d1, 26) + fc5_n1_t0_1_d1;
+        fc5_n1_t1_1 := resize(fc5_n1_t1_1_a_d1, 27) + resize(fc5_n1_t1_1_b_d1, 27);
+        fc5_n1_acc := ((resize(fc5_n1_t1_0, 28) + resize(fc5_n1_t1_1, 28)) + to_signed(716800, 28));
         fc5_n1_y_fl := fc5_n1_acc(27 downto 8);
-        fc5_n1_y_wrap := fc5_n1_y_fl(17 downto 0);
-        fc5_n2_p0_m := to_signed(to_integer(fc5_in_0_s_2) * to_integer(fc5_w0_2), 25);
-        fc5_n2_p0 := fc5_n2_p0_m(23 downto 0);
-        fc5_n2_p1_m := to_signed(to_integer(fc5_in_1_s_2) * to_integer(fc5_w1_2), 25);
-        fc5_n2_p1 := fc5_n2_p1_m(23 downto 0);
-        fc5_n2_p2_m := to_signed(to_integer(fc5_in_2_s_2) * to_integer(fc5_w2_2), 24);
-        fc5_n2_p2 := fc5_n2_p2_m(22 downto 0);
-        fc5_n2_p3_m := to_signed(to_integer(fc5_in_3_s_2) * to_integer(fc5_w3_2), 24);
-        fc5_n2_p3 := fc5_n2_p3_m(22 downto 0);
-        fc5_n2_p4_m := to_signed(to_integer(fc5_in_4_s_2) * to_integer(fc5_w4_2), 27);
-        fc5_n2_p4 := fc5_n2_p4_m(25 downto 0);
-        fc5_n2_p5_m := to_signed(to_integer(fc5_in_5_s_2) * to_integer(fc5_w5_2), 27);
-        fc5_n2_p5 := fc5_n2_p5_m(25 downto 0);
-        fc5_n2_p6_m := to_signed(to_integer(fc5_in_6_s_2) * to_integer(fc5_w6_2), 26);
-        fc5_n2_p6 := fc5_n2_p6_m(24 downto 0);
         fc5_n2_p7_sh := shift_left(resize(fc5_in_7_s_2, 19), 1);
-        fc5_n2_t0_0 := fc5_n2_p0 + fc5_n2_p1;
-        fc5_n2_t0_1 := fc5_n2_p2 + fc5_n2_p3;
-        fc5_n2_t0_2 := fc5_n2_p4 + fc5_n2_p5;
-        fc5_n2_t0_3_b := resize(fc5_n2_p7_sh, 25);
-        fc5_n2_t0_3 := fc5_n2_p6 + fc5_n2_t0_3_b;
-        fc5_n2_t1_0_b := resize(fc5_n2_t0_1, 24);
-        fc5_n2_t1_0 := fc5_n2_t0_0_d1 + fc5_n2_t1_0_b_d1;
-        fc5_n2_t1_1_a := resize(fc5_n2_t0_2, 27);
-        fc5_n2_t1_1_b := resize(fc5_n2_t0_3, 27);
-        fc5_n2_t1_1 := fc5_n2_t1_1_a_d1 + fc5_n2_t1_1_b_d1;
-        fc5_n2_t2_0_a := resize(fc5_n2_t1_0, 27);
-        fc5_n2_t2_0 := fc5_n2_t2_0_a + fc5_n2_t1_1;
-        fc5_n2_t3_0_b := resize(fc5_n2_bias, 27);
-        fc5_n2_t3_0 := fc5_n2_t2_0 + fc5_n2_t3_0_b_d1;
-        fc5_n2_acc := fc5_n2_t3_0;
+        fc5_n2_t0_0 := signed(to_unsigned((to_integer(fc5_in_0_s_2) * (-34)) mod 2**24, 24)) + signed(to_unsigned((to_integer(fc5_in_1_s_2) * 43) mod 2**24, 24));
+        fc5_n2_t0_1 := signed(to_unsigned((to_integer(fc5_in_2_s_2) * 20) mod 2**23, 23)) + signed(to_unsigned((to_integer(fc5_in_3_s_2) * (-18)) mod 2**23, 23));
+        fc5_n2_t0_2 := signed(to_unsigned((to_integer(fc5_in_4_s_2) * 179) mod 2**26, 26)) + signed(to_unsigned((to_integer(fc5_in_5_s_2) * (-175)) mod 2**26, 26));
+        fc5_n2_t1_0 := fc5_n2_t0_0_d1 + resize(fc5_n2_t1_0_b_d1, 24);
+        fc5_n2_t2_0 := resize(fc5_n2_t1_0, 27) + (resize(fc5_n2_t1_1_a_d1, 27) + resize(fc5_n2_t1_1_b_d1, 27));
+        fc5_n2_acc := (fc5_n2_t2_0 + to_signed(-712704, 27));
         fc5_n2_y_fl := fc5_n2_acc(26 downto 8);
-        fc5_n2_y_wrap := fc5_n2_y_fl(17 downto 0);
-        fc5_n0_t1_0_a_d1 <= fc5_n0_t1_0_a;
-        fc5_n0_t0_1_d1 <= fc5_n0_t0_1;
-        fc5_n0_t1_1_a_d1 <= fc5_n0_t1_1_a;
-        fc5_n0_t0_3_d1 <= fc5_n0_t0_3;
-        fc5_n0_t3_0_b_d1 <= fc5_n0_t3_0_b;
-        fc5_n1_t1_0_a_d1 <= fc5_n1_t1_0_a;
-        fc5_n1_t0_1_d1 <= fc5_n1_t0_1;
-        fc5_n1_t1_1_a_d1 <= fc5_n1_t1_1_a;
-        fc5_n1_t1_1_b_d1 <= fc5_n1_t1_1_b;
-        fc5_n1_t3_0_b_d1 <= fc5_n1_t3_0_b;
+        fc5_n0_t1_0_a_d1 <= resize(fc5_n0_p0, 25) + signed(to_unsigned((to_integer(fc5_in_1_s_2) * 78) mod 2**25, 25)); -- weight 0.3046875
+        fc5_n0_t0_1_d1 <= resize(fc5_n0_p2, 26) + resize(fc5_n0_p3, 26);
+        fc5_n0_t1_1_a_d1 <= signed(to_unsigned((to_integer(fc5_in_4_s_2) * (-135)) mod 2**26, 26)) + resize(fc5_n0_p5, 26); -- weight -0.52734375
+        fc5_n0_t0_3_d1 <= resize(fc5_n0_p6, 27) + resize(fc5_n0_p7, 27);
+        fc5_n1_t1_0_a_d1 <= resize(fc5_n1_p0_sh, 25) + signed(to_unsigned((to_integer(fc5_in_1_s_2) * (-76)) mod 2**25, 25)); -- weight -0.296875
+        fc5_n1_t0_1_d1 <= signed(to_unsigned((to_integer(fc5_in_2_s_2) * (-139)) mod 2**26, 26)) + resize(fc5_n1_p3, 26); -- weight -0.54296875
+        fc5_n1_t1_1_a_d1 <= resize(fc5_n1_p4, 26) + signed(to_unsigned((to_integer(fc5_in_5_s_2) * (-184)) mod 2**26, 26)); -- weight -0.71875
+        fc5_n1_t1_1_b_d1 <= resize(fc5_n1_p6, 26) + resize(fc5_n1_p7, 26);
         fc5_n2_t0_0_d1 <= fc5_n2_t0_0;
-        fc5_n2_t1_0_b_d1 <= fc5_n2_t1_0_b;
-        fc5_n2_t1_1_a_d1 <= fc5_n2_t1_1_a;
-        fc5_n2_t1_1_b_d1 <= fc5_n2_t1_1_b;
-        fc5_n2_t3_0_b_d1 <= fc5_n2_t3_0_b;
-        fc5_out_0 <= fc5_n0_y_wrap;
-        fc5_out_1 <= fc5_n1_y_wrap;
-        fc5_out_2 <= fc5_n2_y_wrap;
+        fc5_n2_t1_0_b_d1 <= fc5_n2_t0_1;
+        fc5_n2_t1_1_a_d1 <= fc5_n2_t0_2;
+        fc5_n2_t1_1_b_d1 <= signed(to_unsigned((to_integer(fc5_in_6_s_2) * (-97)) mod 2**25, 25)) + resize(fc5_n2_p7_sh, 25); -- weight -0.37890625
+        fc5_out_0 <= fc5_n0_y_fl(17 downto 0);
+        fc5_out_1 <= fc5_n1_y_fl(17 downto 0);
+        fc5_out_2 <= fc5_n2_y_fl(17 downto 0);
       end if;
     end if;
   end process;

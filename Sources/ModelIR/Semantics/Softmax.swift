@@ -1,8 +1,8 @@
 // Softmax: hls4ml's "stable" implementation, reproduced bit for bit (tables, index slicing,
 // the narrower unsigned difference type, the summation tree, the inverse table's input type
 // and its 1/0 entry), and an argmax that outputs the index of the largest input.
-// The layer, its reader, and the plan (effective table sizes and table contents) shared by the
-// golden model and the hardware lowering, so both use one definition.
+// The layer and the plan (effective table sizes, table contents and the arithmetic on codes)
+// shared by the golden model and the hardware lowering, so both use one definition.
 import Foundation
 import FixedPoint
 
@@ -11,7 +11,7 @@ public enum SoftmaxImplementation: String, Sendable, CaseIterable {
 }
 
 /// A softmax layer as written in the model file. For `argmax` the table fields are unused.
-public struct Softmax: Sendable {
+public struct Softmax: Sendable, Equatable {
     public var implementation: SoftmaxImplementation
     /// Requested table size (power of two); hls4ml shrinks it for narrow types (see SoftmaxPlan).
     public var tableSize: Int
@@ -188,86 +188,15 @@ public func argmaxIndex(_ x: [Int128]) -> Int {
     return best
 }
 
-extension ModelLoader {
-    static func parseSoftmax(_ r: JSONObjectReader, name: String, nIn: Int, inType stored: FixedType) throws -> Layer {
-        // A bipolar input is read as its value (int<2>), as every arithmetic layer does.
-        let inType = stored.arithmeticView
-        let implText = r.has("implementation") ? try r.string("implementation") : SoftmaxImplementation.stable.rawValue
-        guard let impl = SoftmaxImplementation(rawValue: implText) else {
-            throw r.fail("implementation", "unknown softmax implementation '\(implText)' (supported: stable, argmax; hls4ml's latency and legacy are not supported)")
-        }
-        let out = try r.type("output_type")
-        switch impl {
-        case .argmax:
-            try r.checkKeys(["name", "op", "implementation", "output_type"])
-            guard !out.signed && out.intBits == out.width else {
-                throw r.fail("output_type", "argmax outputs an index: the type must be an unsigned integer such as uint<\(bitsFor(nIn - 1))>, found \(out)")
-            }
-            guard out.width >= 63 || Int128(nIn - 1) <= out.maxCode else {
-                throw r.fail("output_type", "\(out) cannot hold the index \(nIn - 1) of the last of \(nIn) inputs; use at least uint<\(bitsFor(nIn - 1))>")
-            }
-            return Layer(name: name, op: .softmax(Softmax(implementation: .argmax)), outputType: out, outputSize: 1)
+extension Softmax {
+    /// The one definition of the layer on input codes (`plan`: the stable softmax's plan for its
+    /// input; unused by argmax): output codes of `outputType`.
+    public func evaluate(plan: SoftmaxPlan?, x: [Int128], outputType: FixedType) -> [Int128] {
+        switch implementation {
         case .stable:
-            try r.checkKeys(["name", "op", "implementation", "table_size", "exp_table_type", "inv_table_type",
-                             "inv_inp_type", "accum_type", "output_type"])
-            let size = r.has("table_size") ? try r.int("table_size") : Softmax.defaultTableSize
-            guard size >= 1 else {
-                throw r.fail("table_size", "\(size) entries: a table needs at least 2 entries (an empty table has nothing to read)")
-            }
-            guard size >= 2 && size & (size - 1) == 0 else {
-                throw r.fail("table_size", "\(size) is not a power of two of at least 2 (a table is addressed by the top log2(table_size) bits of a value)")
-            }
-            guard size <= Softmax.maxTableSize else {
-                throw r.fail("table_size", "\(size) entries is more than the supported \(Softmax.maxTableSize)")
-            }
-            func tableType(_ key: String) throws -> FixedType {
-                guard r.has(key) else { return Softmax.defaultTableType }
-                let t = try r.type(key)
-                guard t.width <= Softmax.maxTypeWidth else {
-                    throw r.fail(key, "unsupported width: \(t) is wider than \(Softmax.maxTypeWidth) bits")
-                }
-                return t
-            }
-            let exp = try tableType("exp_table_type")
-            let inv = try tableType("inv_table_type")
-            let invIn = try tableType("inv_inp_type")
-            var accum: FixedType? = nil
-            if r.has("accum_type"), try r.string("accum_type") != "auto" {
-                // Any modes: the sum follows hls4ml's reduction tree exactly (see hlsReduce).
-                accum = try tableType("accum_type")
-            }
-            let s = Softmax(implementation: .stable, tableSize: size, expTableType: exp, invTableType: inv,
-                            invInputType: invIn, accumType: accum)
-            let plan: SoftmaxPlan
-            do { plan = try SoftmaxPlan(s, inputType: inType, n: nIn) } catch let e as SoftmaxPlan.PlanError {
-                throw InputError(file: r.file, field: r.path, message: e.description)
-            }
-            if plan.accumType.width > Softmax.maxTypeWidth {
-                throw r.fail("accum_type", "unsupported width: the exact sum of \(nIn) \(exp) entries needs more than \(Softmax.maxTypeWidth) bits; give an explicit accum_type")
-            }
-            return Layer(name: name, op: .softmax(s), outputType: out, outputSize: nIn)
+            return plan!.evaluate(x, outputType: outputType)
+        case .argmax:
+            return [Int128(argmaxIndex(x))]
         }
-    }
-
-    /// Bits of an unsigned integer holding v (at least 1).
-    static func bitsFor(_ v: Int) -> Int {
-        var w = 1
-        while w < 63 && (1 << w) <= v { w += 1 }
-        return w
-    }
-}
-
-extension ModelWriter {
-    /// The softmax fields as understood (every default spelled out).
-    static func softmaxFields(_ s: Softmax) -> [(String, JSONValue)] {
-        var f: [(String, JSONValue)] = [("implementation", .string(s.implementation.rawValue))]
-        if s.implementation == .stable {
-            f.append(("table_size", .number(String(s.tableSize))))
-            f.append(("exp_table_type", .string(s.expTableType.description)))
-            f.append(("inv_table_type", .string(s.invTableType.description)))
-            f.append(("inv_inp_type", .string(s.invInputType.description)))
-            f.append(("accum_type", .string(s.accumType?.description ?? "auto")))
-        }
-        return f
     }
 }

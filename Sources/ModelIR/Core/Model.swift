@@ -1,8 +1,12 @@
 // The model as rtlgen understands it: a sequence of layers with exact, already-quantized
 // parameters (integer codes of their declared fixed-point types).
+//
+// Any front end (the native JSON reader, an importer) builds a `Model` with these public
+// initializers and hands it to `ModelCore.validate(_:file:)`, which checks it and returns the
+// normalized model every later stage (golden model, lowering, writer) relies on.
 import FixedPoint
 
-public struct Model: Sendable {
+public struct Model: Sendable, Equatable {
     public var name: String
     public var description: String?
     public var input: InputSpec
@@ -25,7 +29,7 @@ public struct Model: Sendable {
     }
 }
 
-public struct InputSpec: Sendable {
+public struct InputSpec: Sendable, Equatable {
     public var name: String
     public var size: Int
     public var type: FixedType
@@ -36,14 +40,15 @@ public struct InputSpec: Sendable {
     }
 }
 
-public struct Layer: Sendable {
+public struct Layer: Sendable, Equatable {
     public var name: String
     public var op: LayerOp
     public var outputType: FixedType
-    /// Number of values this layer produces.
+    /// Number of values this layer produces. Derived from the op and the layer's input by
+    /// `ModelCore.validate`: a front end may pass 0 ("derive it"); any other value must match.
     public var outputSize: Int
 
-    public init(name: String, op: LayerOp, outputType: FixedType, outputSize: Int) {
+    public init(name: String, op: LayerOp, outputType: FixedType, outputSize: Int = 0) {
         self.name = name
         self.op = op
         self.outputType = outputType
@@ -61,12 +66,12 @@ public struct Layer: Sendable {
     }
 }
 
-public enum LayerOp: Sendable {
+public enum LayerOp: Sendable, Equatable {
     case dense(Dense)
     case relu
-    /// Binary/ternary-network ops (BinaryOps.swift).
+    /// Binary/ternary-network ops (Semantics/Binary.swift).
     case binary(BinaryLayerOp)
-    /// Element-wise activations (sigmoid, tanh, lut, leaky_relu, ...): see Activations.swift.
+    /// Element-wise activations (sigmoid, tanh, lut, leaky_relu, ...): see Semantics/Activations.swift.
     case activation(Activation)
     case softmax(Softmax)
 }
@@ -74,7 +79,7 @@ public enum LayerOp: Sendable {
 /// A fully-connected layer. `kernel[i][j]` is the code (of `kernelType`) of the weight from
 /// input i to output j; `bias[j]` the code of `biasType`. `accumType == nil` means "auto":
 /// exact accumulation, the only quantization is the final cast.
-public struct Dense: Sendable {
+public struct Dense: Sendable, Equatable {
     public var units: Int
     public var kernelType: FixedType
     public var biasType: FixedType
@@ -93,4 +98,6 @@ public struct Dense: Sendable {
     }
 
     public var inputs: Int { kernel.count }
+    /// The most outputs a dense layer may have.
+    public static let maxUnits = 1_000_000
 }

@@ -1,5 +1,6 @@
-// Exact value ranges of a dense layer's terms, the basis of "auto" accumulator widths in both
-// the golden model and the hardware lowering.
+// A dense layer's exact semantics: the plan (grids and exact value ranges of its terms, the basis
+// of "auto" accumulator widths in both the golden model and the hardware lowering) and its
+// evaluation on integer codes.
 import FixedPoint
 
 /// A closed integer interval of codes.
@@ -98,5 +99,36 @@ public struct DensePlan: Sendable {
             ranges.append(CodeRange(lo, hi))
         }
         accRanges = ranges
+    }
+}
+
+extension Dense {
+    /// The one definition of the layer on input codes: acc = bias + sum x*w; auto: exact; explicit
+    /// accum: products and bias cast to it, the sum wraps. Output codes of `outputType`.
+    public func evaluate(plan p: DensePlan, x: [Int128], outputType: FixedType) -> [Int128] {
+        var y = [Int128](repeating: 0, count: units)
+        if let a = p.accumType {
+            for j in 0..<units {
+                var acc = a.cast(code: bias[j], frac: biasType.fracBits)
+                for i in 0..<inputs {
+                    let w = kernel[i][j]
+                    if w == 0 { continue }
+                    acc = acc &+ a.cast(code: x[i] * w, frac: p.productFrac)
+                }
+                acc = a.wrapCode(acc)
+                y[j] = outputType.cast(code: acc, frac: a.fracBits)
+            }
+        } else {
+            for j in 0..<units {
+                var acc = bias[j] << p.biasShift
+                for i in 0..<inputs {
+                    let w = kernel[i][j]
+                    if w == 0 { continue }
+                    acc += (x[i] * w) << p.productShift
+                }
+                y[j] = outputType.cast(code: acc, frac: p.accFrac)
+            }
+        }
+        return y
     }
 }

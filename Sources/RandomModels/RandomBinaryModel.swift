@@ -3,11 +3,18 @@
 // ternary_tanh, thresholds placed on and just around grid points, multi_threshold, batchnorm
 // folded with sign (negative and zero gamma, exact ties through perfect-square variances,
 // irrational scales) and standalone batchnorm, and ordinary dense/ReLU layers fed by bipolar values.
+// Built as a `Model` (batchnorm + sign unfolded: the model core folds them), validated, and written
+// by the native JSON writer. Parameters are drawn as exact decimal text, as by the earlier text
+// generator, so every seed gives the same model.
 import FixedPoint
 import ModelIR
 
 public enum RandomBinaryModel {
-    public static func generate(seed: UInt64) -> String {
+    /// The model of `seed` as native JSON (the writer's canonical form).
+    public static func generate(seed: UInt64) -> String { ModelWriter.json(model(seed: seed)) }
+
+    /// The validated model of `seed`.
+    public static func model(seed: UInt64) -> Model {
         var rng = SplitMix64(seed: seed &* 104_729 &+ 4242)
         func r(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
         func pick<T>(_ xs: [T]) -> T { xs[r(xs.count)] }
@@ -18,6 +25,8 @@ public enum RandomBinaryModel {
             return decimalString(code: Int128(c), frac: 24)
         }
         func log2ceil(_ n: Int) -> Int { var k = 0; while (1 << k) < n { k += 1 }; return k }
+        func q(_ text: String) -> Rational { try! Rational(decimal: text) }
+        func type(_ text: String) -> FixedType { try! FixedType.parse(text) }
         let modes = ["TRN", "RND", "RND_CONV", "RND_ZERO", "TRN_ZERO", "RND_INF", "RND_MIN_INF"]
         let ovfs = ["WRAP", "SAT", "SAT_SYM", "SAT_ZERO"]
 
@@ -35,21 +44,18 @@ public enum RandomBinaryModel {
             }
         }
 
-        var input: FixedType
-        let inputText: String
+        let input: FixedType
         if r(2) == 0 {
             input = .bipolar
-            inputText = "bipolar"
         } else {
             let w = 3 + r(8)
             let i = 1 + r(w)
-            inputText = r(4) == 0 ? "ufixed<\(w),\(i)>" : "fixed<\(w),\(i),\(pick(modes)),\(pick(ovfs))>"
-            input = try! FixedType.parse(inputText)
+            input = type(r(4) == 0 ? "ufixed<\(w),\(i)>" : "fixed<\(w),\(i),\(pick(modes)),\(pick(ovfs))>")
         }
         let nIn = 1 + r(12)
         var size = nIn
         var t = input
-        var layers: [String] = []
+        var layers: [Layer] = []
         var k = 0
         func name(_ base: String) -> String { k += 1; return "\(base)\(k)" }
 
@@ -57,7 +63,7 @@ public enum RandomBinaryModel {
         func binaryDense() {
             let ternary = r(3) == 0
             let units = 1 + r(9)
-            let kernel = (0..<size).map { _ in "[" + (0..<units).map { _ in ternary && r(3) == 0 ? "0" : (r(2) == 0 ? "1" : "-1") }.joined(separator: ", ") + "]" }
+            let kernel = (0..<size).map { _ in (0..<units).map { _ -> Int8 in ternary && r(3) == 0 ? 0 : (r(2) == 0 ? 1 : -1) } }
             let g = log2ceil(size + 1) + 1
             // Bipolar and ternary values are int<2> arithmetically (F = 0, I = 2).
             let f = t.arithmeticView.fracBits
@@ -69,12 +75,10 @@ public enum RandomBinaryModel {
             } else {
                 out = f == 0 ? "int<\(ib)>" : "fixed<\(f + ib),\(ib)>"
             }
-            layers.append("""
-            {"name": "\(name(ternary ? "td" : "bd"))", "op": "\(ternary ? "ternary_dense" : "binary_dense")", "units": \(units),
-             "kernel": [\(kernel.joined(separator: ", "))], "output_type": "\(out)"}
-            """)
+            let d = BinaryDense(units: units, kernel: kernel)
+            t = type(out)
+            layers.append(Layer(name: name(ternary ? "td" : "bd"), op: .binary(ternary ? .ternaryDense(d) : .binaryDense(d)), outputType: t))
             size = units
-            t = try! FixedType.parse(out)
         }
 
         /// batchnorm followed by sign, with thresholds on and around grid points of t.
@@ -105,21 +109,19 @@ public enum RandomBinaryModel {
                 }
             }
             let bn = name("bn")
+            let p: BatchNorm.Parameters
             if useScale {
-                layers.append("""
-                {"name": "\(bn)", "op": "batchnorm", "scale": [\(scales.map { $0.0 }.joined(separator: ", "))],
-                 "bias": [\(scales.map { $0.1 }.joined(separator: ", "))]}
-                """)
+                p = .scaleBias(scale: scales.map { q($0.0) }, bias: scales.map { q($0.1) })
             } else {
                 // variance = v - epsilon with epsilon = 0.001, so variance + epsilon = v exactly.
                 let variances = ch.map { decimalAddScaled($0.3, step: "-0.01", fraction: "1") }
-                layers.append("""
-                {"name": "\(bn)", "op": "batchnorm", "gamma": [\(ch.map { $0.0 }.joined(separator: ", "))],
-                 "beta": [\(ch.map { $0.1 }.joined(separator: ", "))], "mean": [\(ch.map { $0.2 }.joined(separator: ", "))],
-                 "variance": [\(variances.joined(separator: ", "))], "epsilon": 0.001}
-                """)
+                p = .moments(gamma: ch.map { q($0.0) }, beta: ch.map { q($0.1) }, mean: ch.map { q($0.2) },
+                             variance: variances.map(q), epsilon: q("0.001"))
             }
-            layers.append("{\"name\": \"\(name("act"))\", \"op\": \"\(r(2) == 0 ? "sign" : "binary_tanh")\"}")
+            // No types: the model core folds it with the sign that follows.
+            layers.append(Layer(name: bn, op: .binary(.batchnorm(BatchNorm(p, hasOutputType: false))), outputType: .bipolar))
+            _ = r(2)   // sign or binary_tanh: one op
+            layers.append(Layer(name: name("act"), op: .binary(.sign), outputType: .bipolar))
             t = .bipolar
         }
 
@@ -135,60 +137,48 @@ public enum RandomBinaryModel {
             case 0, 1:
                 batchnormSign()
             case 2:
-                let dirs = (0..<size).map { _ in r(3) == 0 ? "\"le\"" : "\"ge\"" }
-                layers.append("""
-                {"name": "\(name("th"))", "op": "threshold", "thresholds": [\((0..<size).map { _ in boundary(t) }.joined(separator: ", "))],
-                 "directions": [\(dirs.joined(separator: ", "))]}
-                """)
+                let geq = (0..<size).map { _ in r(3) != 0 }
+                let ts = (0..<size).map { _ in q(boundary(t)) }
+                layers.append(Layer(name: name("th"), op: .binary(.threshold(ThresholdLayer(thresholds: ts, geq: geq))), outputType: .bipolar))
                 t = .bipolar
             case 3:
-                layers.append("{\"name\": \"\(name("sg"))\", \"op\": \"sign\"}")
+                layers.append(Layer(name: name("sg"), op: .binary(.sign), outputType: .bipolar))
                 t = .bipolar
             case 4:
-                layers.append("{\"name\": \"\(name("tt"))\", \"op\": \"ternary_tanh\"}")
+                layers.append(Layer(name: name("tt"), op: .binary(.ternaryTanh), outputType: .ternary))
                 t = .ternary
             case 5:
                 let n = 1 + r(4)
-                let rows = (0..<(r(2) == 0 ? 1 : size)).map { _ in "[" + (0..<n).map { _ in boundary(t) }.joined(separator: ", ") + "]" }
-                let out = pick(["fixed<6,3,RND_CONV,SAT>", "int<3>", "bipolar", "ufixed<4,2>", "ternary"])
-                layers.append("""
-                {"name": "\(name("mt"))", "op": "multi_threshold", "thresholds": [\(rows.joined(separator: ", "))],
-                 "out_scale": \(pick(["1", "0.5", "-1.5", "2"])), "out_bias": \(pick(["0", "-1", "0.25", "-2.5"])), "output_type": "\(out)"}
-                """)
-                t = try! FixedType.parse(out)
+                let rows = (0..<(r(2) == 0 ? 1 : size)).map { _ in (0..<n).map { _ in q(boundary(t)) } }
+                let out = type(pick(["fixed<6,3,RND_CONV,SAT>", "int<3>", "bipolar", "ufixed<4,2>", "ternary"]))
+                let mname = name("mt")
+                let m = MultiThreshold(thresholds: rows, outScaleText: pick(["1", "0.5", "-1.5", "2"]), outBiasText: pick(["0", "-1", "0.25", "-2.5"]))
+                layers.append(Layer(name: mname, op: .binary(.multiThreshold(m)), outputType: out))
+                t = out
             case 6:
-                let out = "fixed<\(6 + r(6)),\(3 + r(3)),\(pick(modes)),\(pick(ovfs))>"
-                let scale = (0..<size).map { _ in pick(["0.75", "-1.3", "0", "2.5", "-0.0625", "0.33"]) }
-                let bias = (0..<size).map { _ in pick(["0", "0.5", "-1.25", "3.1"]) }
-                layers.append("""
-                {"name": "\(name("bs"))", "op": "batchnorm", "scale": [\(scale.joined(separator: ", "))], "bias": [\(bias.joined(separator: ", "))],
-                 "scale_type": "fixed<8,3,RND_CONV>", "bias_type": "fixed<10,4>", "output_type": "\(out)"}
-                """)
-                t = try! FixedType.parse(out)
+                let out = type("fixed<\(6 + r(6)),\(3 + r(3)),\(pick(modes)),\(pick(ovfs))>")
+                let scale = (0..<size).map { _ in q(pick(["0.75", "-1.3", "0", "2.5", "-0.0625", "0.33"])) }
+                let bias = (0..<size).map { _ in q(pick(["0", "0.5", "-1.25", "3.1"])) }
+                let bn = BatchNorm(.scaleBias(scale: scale, bias: bias), scaleType: type("fixed<8,3,RND_CONV>"), biasType: type("fixed<10,4>"))
+                layers.append(Layer(name: name("bs"), op: .binary(.batchnorm(bn)), outputType: out))
+                t = out
             case 7:
                 let units = 1 + r(5)
-                let kernel = (0..<size).map { _ in "[" + (0..<units).map { _ in pick(["0.75", "-1.5", "0", "0.3", "1", "-0.125"]) }.joined(separator: ", ") + "]" }
-                let out = "fixed<\(8 + r(6)),\(4 + r(3)),\(pick(modes)),\(pick(ovfs))>"
-                layers.append("""
-                {"name": "\(name("fc"))", "op": "dense", "units": \(units), "kernel": [\(kernel.joined(separator: ", "))],
-                 "kernel_type": "fixed<6,2>", "bias_type": "fixed<6,2>", "output_type": "\(out)"}
-                """)
+                let kt = type("fixed<6,2>")
+                let kernel = (0..<size).map { _ in (0..<units).map { _ in try! kt.quantize(decimal: pick(["0.75", "-1.5", "0", "0.3", "1", "-0.125"])) } }
+                let out = type("fixed<\(8 + r(6)),\(4 + r(3)),\(pick(modes)),\(pick(ovfs))>")
+                let d = Dense(units: units, kernelType: kt, biasType: kt, accumType: nil, kernel: kernel, bias: Array(repeating: 0, count: units))
+                layers.append(Layer(name: name("fc"), op: .dense(d), outputType: out))
                 size = units
-                t = try! FixedType.parse(out)
+                t = out
             default:
-                let out = pick(["ufixed<6,3,RND_CONV,SAT>", "fixed<5,2>", "bipolar"])
-                layers.append("{\"name\": \"\(name("re"))\", \"op\": \"relu\", \"output_type\": \"\(out)\"}")
-                t = try! FixedType.parse(out)
+                let out = type(pick(["ufixed<6,3,RND_CONV,SAT>", "fixed<5,2>", "bipolar"]))
+                layers.append(Layer(name: name("re"), op: .relu, outputType: out))
+                t = out
             }
         }
-        return """
-        {"format": "rtlgen-model", "version": 1, "name": "binary_\(seed)",
-         "description": "random binary/ternary regression model, seed \(seed)",
-         "input": {"name": "x", "size": \(nIn), "type": "\(inputText)"},
-         "layers": [
-        \(layers.joined(separator: ",\n"))
-        ]}
-
-        """
+        let m = Model(name: "binary_\(seed)", description: "random binary/ternary regression model, seed \(seed)",
+                      input: InputSpec(name: "x", size: nIn, type: input), layers: layers)
+        return try! ModelCore.validate(m, file: "binary_\(seed)")
     }
 }

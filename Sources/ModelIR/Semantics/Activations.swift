@@ -1,5 +1,4 @@
-// Element-wise activation layers (issue 3): their parameters, how the model file spells them, and
-// their exact semantics. `Activation.evaluate` is the one definition of every op's arithmetic: the
+// Element-wise activation layers (issue 3): their parameters and their exact semantics. `Activation.evaluate` is the one definition of every op's arithmetic: the
 // golden model calls it, and the hardware lowering fills its ROMs from it (so a table's contents
 // can never disagree with the golden model).
 import BigInt
@@ -7,7 +6,7 @@ import FixedPoint
 import Foundation
 
 /// An element-wise activation: y[i] = f(x[i]) for every element.
-public enum Activation: Sendable {
+public enum Activation: Sendable, Equatable {
     case sigmoid(FunctionTable)
     case tanh(FunctionTable)
     case lut(UserTable)
@@ -47,7 +46,7 @@ public enum TableMode: String, Sendable, CaseIterable {
 }
 
 /// A sigmoid or tanh table over [-span/2, span/2): sigmoid span 16, tanh span 8 (as hls4ml).
-public struct FunctionTable: Sendable {
+public struct FunctionTable: Sendable, Equatable {
     public enum Function: String, Sendable { case sigmoid, tanh }
     public let function: Function
     public let mode: TableMode
@@ -61,7 +60,8 @@ public struct FunctionTable: Sendable {
         self.mode = mode
         self.size = size
         self.tableType = tableType
-        entries = ActivationTables.functionTable(function, mode: mode, size: size, type: tableType)
+        // An invalid size is rejected by ModelCore.validate; no table is computed for it.
+        entries = isValidTableSize(size) ? ActivationTables.functionTable(function, mode: mode, size: size, type: tableType) : []
     }
 
     /// log2(span): 4 for sigmoid ([-8, 8)), 3 for tanh ([-4, 4)).
@@ -81,7 +81,7 @@ public struct FunctionTable: Sendable {
 
 /// A user table: `table` (2^k values of `tableType`) indexed by the top k bits of the input
 /// code, offset so that index 0 is the most negative input.
-public struct UserTable: Sendable {
+public struct UserTable: Sendable, Equatable {
     public let indexBits: Int
     public let tableType: FixedType
     public let entries: [Int128]
@@ -92,7 +92,7 @@ public struct UserTable: Sendable {
     }
 }
 
-public struct LeakyRelu: Sendable {
+public struct LeakyRelu: Sendable, Equatable {
     public let alpha: Int128
     public let alphaType: FixedType
     public init(alpha: Int128, alphaType: FixedType) {
@@ -102,7 +102,7 @@ public struct LeakyRelu: Sendable {
 }
 
 /// y = clamp(x, 0, max) cast to the output type; `max` is an exact decimal (relu6: 6).
-public struct ReluMax: Sendable {
+public struct ReluMax: Sendable, Equatable {
     public let maxText: String
     public let max: ExactDecimal
     public let spelledRelu6: Bool
@@ -110,6 +110,11 @@ public struct ReluMax: Sendable {
         self.maxText = maxText
         self.max = try ExactDecimal(parsing: maxText)
         self.spelledRelu6 = spelledRelu6
+    }
+
+    /// `max` is derived from `maxText`.
+    public static func == (a: ReluMax, b: ReluMax) -> Bool {
+        a.maxText == b.maxText && a.spelledRelu6 == b.spelledRelu6
     }
 
     /// The largest input code not above `max`: x > max exactly when code > threshold.
@@ -129,7 +134,7 @@ public struct ReluMax: Sendable {
 }
 
 /// hard_sigmoid = clip(slope*x + shift, 0, 1); hard_tanh = 2*hard_sigmoid - 1 (hls4ml/Keras).
-public struct HardParams: Sendable {
+public struct HardParams: Sendable, Equatable {
     public let slope: Int128
     public let slopeType: FixedType
     public let shift: Int128
@@ -148,7 +153,7 @@ public struct HardParams: Sendable {
 }
 
 /// elu / selu: a table of exp(x)-1 over [-8, 0) for x < 0 (hls4ml); x >= 0 is computed in logic.
-public struct ExpTable: Sendable {
+public struct ExpTable: Sendable, Equatable {
     public let size: Int
     public let tableType: FixedType
     /// elu's alpha (selu: nil).
@@ -163,7 +168,7 @@ public struct ExpTable: Sendable {
         self.tableType = tableType
         self.alpha = alpha
         self.alphaType = alphaType
-        entries = ActivationTables.expTable(selu: selu, size: size, type: tableType)
+        entries = isValidTableSize(size) ? ActivationTables.expTable(selu: selu, size: size, type: tableType) : []
     }
 
     /// selu's positive-branch factor: hls4ml's `ap_ufixed<16,1> lambda = 1.0507009873554805`.
@@ -177,6 +182,25 @@ public struct ExpTable: Sendable {
         return clampIndex(-q, size)
     }
 }
+
+/// hls4ml's defaults of the activation parameters, used when a front end's model omits them.
+public enum ActivationDefaults {
+    public static let tableSize = 1024
+    /// hls4ml's table_t: ap_fixed<18,8>.
+    public static let tableType = FixedType(signed: true, width: 18, intBits: 8)
+    /// hls4ml's default precision of a layer parameter (`param_t`): its model default.
+    public static let paramType = FixedType(signed: true, width: 16, intBits: 6)
+    /// Keras' hard_sigmoid: slope 0.2, shift 0.5, in hls4ml's slope_t / shift_t.
+    public static let slopeType = FixedType(signed: false, width: 16, intBits: 0)
+    public static let slope = "0.2"
+    public static let shiftType = FixedType(signed: false, width: 2, intBits: 0)
+    public static let shift = "0.5"
+    public static let eluAlpha = "1.0"
+}
+
+/// Sizes of sigmoid, tanh, elu and selu tables: a power of two from 2 to `maxActivationTableSize`.
+public let maxActivationTableSize = 65536
+public func isValidTableSize(_ n: Int) -> Bool { n >= 2 && n <= maxActivationTableSize && n & (n - 1) == 0 }
 
 // MARK: - Index arithmetic shared by the golden model and the lowering
 

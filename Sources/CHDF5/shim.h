@@ -4,23 +4,28 @@
 #ifndef RTLGEN_CHDF5_SHIM_H
 #define RTLGEN_CHDF5_SHIM_H
 #include <hdf5.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /// A guard around the HDF5 library's reading of a user's file. libhdf5 is not hardened against
-/// damaged files: some make it fault or loop. While a guard is active, a fault (SIGSEGV, SIGBUS,
-/// SIGFPE, SIGILL) or the alarm (`seconds`) prints one message naming the file and ends the
+/// damaged files: some make it fault, abort (heap checks) or loop. While a guard is active, a
+/// fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL), an abort (SIGABRT) or the alarm (`seconds`) prints one message naming the file and ends the
 /// process with exit status 2 (nothing has been written yet: files are read before any output).
 // State lives in function-local statics (Swift imports functions from this header, not globals).
 static inline char *rtlgen_h5_guard_message(void) { static char m[1024]; return m; }
 static inline size_t *rtlgen_h5_guard_length(void) { static size_t n = 0; return &n; }
 static inline char *rtlgen_h5_guard_stack(void) { static char st[1 << 16]; return st; }
+/// stderr as it was before the guard (the library's own complaints, e.g. glibc's heap checks,
+/// go to /dev/null while it reads; the one message goes to the real stderr).
+static inline int *rtlgen_h5_guard_stderr(void) { static int fd = -1; return &fd; }
 
 static inline void rtlgen_h5_guard_handler(int sig) {
     (void)sig;
-    ssize_t w = write(2, rtlgen_h5_guard_message(), *rtlgen_h5_guard_length());
+    int fd = *rtlgen_h5_guard_stderr() >= 0 ? *rtlgen_h5_guard_stderr() : 2;
+    ssize_t w = write(fd, rtlgen_h5_guard_message(), *rtlgen_h5_guard_length());
     (void)w;
     _exit(2);
 }
@@ -49,12 +54,28 @@ static inline void rtlgen_h5_guard_begin(const char *file, unsigned seconds) {
     sigaction(SIGBUS, &sa, NULL);
     sigaction(SIGFPE, &sa, NULL);
     sigaction(SIGILL, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
     sigaction(SIGALRM, &sa, NULL);
+    int *saved = rtlgen_h5_guard_stderr();
+    if (*saved < 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            *saved = dup(2);
+            dup2(null, 2);
+            close(null);
+        }
+    }
     alarm(seconds);
 }
 
 static inline void rtlgen_h5_guard_end(void) {
     alarm(0);
+    int *saved = rtlgen_h5_guard_stderr();
+    if (*saved >= 0) {
+        dup2(*saved, 2);
+        close(*saved);
+        *saved = -1;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = SIG_DFL;
@@ -63,6 +84,7 @@ static inline void rtlgen_h5_guard_end(void) {
     sigaction(SIGBUS, &sa, NULL);
     sigaction(SIGFPE, &sa, NULL);
     sigaction(SIGILL, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
     sigaction(SIGALRM, &sa, NULL);
 }
 

@@ -236,15 +236,28 @@ extension LayerLowering {
         f.details.append(("shift_add_shared_nodes", prog.nodes.count))
         f.details.append(("shift_add_csd_digits", plain.outputs.map { $0.count }.reduce(0, +)))
         let vals = em.emitNodes(prog, inputs: inputs, name: p)
+        // Rounding half up (RND) or half down (RND_MIN_INF) to k fewer fractional bits is
+        // floor((x + 2^(k-1)) / 2^k), resp. floor((x + 2^(k-1) - 1) / 2^k): the constant joins the
+        // bias (an adder the sum has anyway) and the cast truncates, one adder level shorter.
+        var castType = outputType
+        var roundConst: Int128 = 0
+        let k = plan.accFrac - outputType.fracBits
+        if k > 0 && k < 100 && outputType.encoding == .plain && (outputType.rounding == .RND || outputType.rounding == .RND_MIN_INF) {
+            roundConst = (Int128(1) << (k - 1)) - (outputType.rounding == .RND_MIN_INF ? 1 : 0)
+            castType = FixedType(signed: outputType.signed, width: outputType.width, intBits: outputType.intBits,
+                                 rounding: .TRN, overflow: outputType.overflow)
+            f.m.header.append("rounding \(outputType.rounding) folded into the bias: +\(roundConst) on the accumulator grid, then truncation")
+        }
         for j in 0..<d.units {
             let nn = "\(p)_n\(j)"
             // Products aligned to the accumulator grid by the term's shift (no extra logic).
             var terms = prog.outputs[j].map {
                 ShiftAddEmitter.Term(v: vals[$0.node], shift: $0.shift + plan.productShift, negative: $0.negative)
             }
-            let bias = d.bias[j] << plan.biasShift
+            let bias = (d.bias[j] << plan.biasShift) + roundConst
             if bias != 0 {
-                terms.append(em.constTerm(bias, name: "\(nn)_bias", comment: "bias \(d.biasType.decimalString(d.bias[j]))"))
+                let note = roundConst == 0 ? "" : " + rounding constant"
+                terms.append(em.constTerm(bias, name: "\(nn)_bias", comment: "bias \(d.biasType.decimalString(d.bias[j]))\(note)"))
             }
             var sum: Val
             if terms.isEmpty {
@@ -255,7 +268,7 @@ extension LayerLowering {
                 sum = Val(sig: v.sig, frac: plan.accFrac, range: v.range(ranges))
             }
             sum.sig = b.emit("\(nn)_acc", width: b.module[sum.sig].width, repr: .signed, .copy(sum.sig))
-            ys.append(b.cast(sum, to: outputType, name: "\(nn)_y").sig)
+            ys.append(b.cast(sum, to: castType, name: "\(nn)_y").sig)
         }
         return ys
     }

@@ -102,15 +102,21 @@ public enum CMVMSolver {
     }
 }
 
-/// The pattern a +- (b << d), normalized (d > 0, or d == 0 and a < b).
+/// The pattern a +- (b << d), normalized (d > 0, or d == 0 and a < b). Packed into one word
+/// (a: 20 bits, b: 20 bits, d: 23 bits, subtract: 1 bit) so that hashing and ordering are cheap;
+/// the order of the word is the order of (a, b, d, subtract).
 struct Pattern: Hashable, Comparable {
-    let a: Int
-    let b: Int
-    let d: Int
-    let subtract: Bool
-    static func < (x: Pattern, y: Pattern) -> Bool {
-        (x.a, x.b, x.d, x.subtract ? 1 : 0) < (y.a, y.b, y.d, y.subtract ? 1 : 0)
+    let key: UInt64
+    init(a: Int, b: Int, d: Int, subtract: Bool) {
+        precondition(a < 1 << 20 && b < 1 << 20 && d < 1 << 23, "CMVM: more than 2^20 nodes")
+        key = UInt64(a) << 44 | UInt64(b) << 24 | UInt64(d) << 1 | (subtract ? 1 : 0)
     }
+    var a: Int { Int(key >> 44) }
+    var b: Int { Int((key >> 24) & 0xFFFFF) }
+    var d: Int { Int((key >> 1) & 0x7FFFFF) }
+    var subtract: Bool { key & 1 == 1 }
+    static func < (x: Pattern, y: Pattern) -> Bool { x.key < y.key }
+    func hash(into h: inout Hasher) { h.combine(key) }
 
     /// The pattern two terms form, with the term that keeps its place (the lower one) first.
     static func of(_ p: CMVMTerm, _ q: CMVMTerm) -> (Pattern, low: CMVMTerm)? {
@@ -190,10 +196,15 @@ struct SharingState {
     func adderBits(_ p: Pattern) -> Int { max(nodeWidth(p) - p.d, 1) }
     func score(_ p: Pattern, count c: Int) -> Int { (c - 1) * adderBits(p) }
 
+    /// While the initial counts are taken nothing is pushed (each pattern goes in once, after);
+    /// while a node replaces its instances, grown patterns are collected and pushed once, after.
+    var counting = false
+    var grown: Set<Pattern> = []
+
     mutating func bump(_ p: Pattern, by k: Int) {
         let c = (counts[p] ?? 0) + k
         if c <= 0 { counts.removeValue(forKey: p) } else { counts[p] = c }
-        if k > 0 && c >= 2 && !banned.contains(p) { heap.push(score(p, count: c), p) }
+        if !counting && k > 0 && c >= 2 { grown.insert(p) }
     }
 
     /// Counts (k = +1) or uncounts (k = -1) every pair between term t and the other terms of output j.
@@ -205,6 +216,7 @@ struct SharingState {
     }
 
     mutating func run() {
+        counting = true
         for j in outputs.indices {
             let ts = outputs[j]
             for x in 0..<ts.count {
@@ -213,6 +225,9 @@ struct SharingState {
                 }
             }
         }
+        counting = false
+        // The pop order is the total order (score, pattern), whatever the push order.
+        for (p, c) in counts where c >= 2 { heap.push(score(p, count: c), p) }
         while let (s, p) = heap.pop() {
             if banned.contains(p) { continue }
             let c = counts[p] ?? 0
@@ -246,6 +261,11 @@ struct SharingState {
             }
         }
         precondition(used >= 1, "CMVM: pattern \(p) counted but not found")
+        // Push order does not matter: pops follow the total order (score, pattern).
+        for q in grown where !banned.contains(q) {
+            if let c = counts[q], c >= 2 { heap.push(score(q, count: c), q) }
+        }
+        grown.removeAll(keepingCapacity: true)
     }
 
     /// Indices (low term, high term) of one instance of p in output j.

@@ -197,6 +197,7 @@ extension LayerLowering {
         var ys: [SignalID] = []
         if let acc = plan.accumType {
             // Products of input i, one CMVM program per input over that input's weights.
+            f.m.header.append("constant products: shift-add per product (each cast to the accumulator before the sum)")
             var products = Array(repeating: [Val?](repeating: nil, count: n), count: d.units)
             for i in 0..<n {
                 let col = (0..<d.units).map { [d.kernel[i][$0]] }
@@ -233,6 +234,7 @@ extension LayerLowering {
         let matrix = (0..<d.units).map { j in (0..<n).map { d.kernel[$0][j] } }
         let plain = CMVMSolver.solve(matrix: matrix, inputWidths: widths, share: false)
         let prog = CMVMSolver.solve(matrix: matrix, inputWidths: widths, maxDepth: depthCap(plain.outputs))
+        f.m.header.append("constant products: shift-add, \(plain.outputs.map { $0.count }.reduce(0, +)) CSD digits, \(prog.nodes.count) subexpression(s) shared across the matrix")
         f.details.append(("shift_add_shared_nodes", prog.nodes.count))
         f.details.append(("shift_add_csd_digits", plain.outputs.map { $0.count }.reduce(0, +)))
         let vals = em.emitNodes(prog, inputs: inputs, name: p)

@@ -5,6 +5,7 @@
 // element i in bits [(i+1)*W-1 : i*W]), out_valid, out_data (likewise). Latency: out_valid rises
 // `latency` enabled clock edges after in_valid.
 import BigInt
+import Foundation
 import FixedPoint
 import ModelIR
 
@@ -78,7 +79,8 @@ public enum DesignLowering {
         let latency = layers.map { $0.latency }.reduce(0, +)
         m.header = [
             "Model \(model.name): \(model.input.size) x \(model.input.type) -> \(model.outputSize) x \(model.outputType)",
-            "latency: \(latency) clock cycle(s) from in_valid to out_valid, II = 1",
+            String(format: "latency: %d clock cycle(s) from in_valid to out_valid (%g ns at a %g ns clock), II = 1",
+                   latency, Double(latency) * options.delays.clockPeriodNs, options.delays.clockPeriodNs),
             "clk: rising edge; ce: clock enable for every register (low = hold, for back-pressure)",
             "rst: synchronous, active high, clears the valid pipeline only (the datapath has no reset)",
             "in_data/out_data: element i in bits [(i+1)*W-1 : i*W]",

@@ -53,7 +53,8 @@ struct ShiftAddEmitter {
 
     /// x +- (y << d) with x and y signed signals of their exact widths. The low d bits of the
     /// result are x's low bits (wires); only the upper part is an adder, as wide as its range.
-    func addShifted(_ x: LinearVal, _ y: LinearVal, shift d: Int, subtract: Bool, name: String) -> LinearVal {
+    func addShifted(_ x0: LinearVal, _ y0: LinearVal, shift d: Int, subtract: Bool, name: String) -> LinearVal {
+        let (x, y) = aligned(x0, y0, shift: d, subtract: subtract)
         var c = x.coeffs
         for i in c.indices { c[i] += (subtract ? -1 : 1) * (y.coeffs[i] << d) }
         let off = x.offset + (subtract ? -1 : 1) * (y.offset << d)
@@ -82,6 +83,27 @@ struct ShiftAddEmitter {
         let s = b.emit(name, width: wh + d, repr: .signed, .copy(cat))
         out.sig = b.resize(s, to: w, name: "\(name)_r")
         return out
+    }
+
+    /// The operands moved to the stage the adder will take, before they are sliced or extended:
+    /// the builder would otherwise register the extended copies (one per use, sign bits
+    /// duplicated) instead of the narrow value once.
+    func aligned(_ x: LinearVal, _ y: LinearVal, shift d: Int, subtract: Bool) -> (LinearVal, LinearVal) {
+        let live = [x.sig, y.sig].filter { if case .const = b.module.op($0) { return false }; return true }
+        guard let s = live.map({ b.stage(of: $0) }).max() else { return (x, y) }
+        let t = live.filter { b.stage(of: $0) == s }.map { b.arrival(of: $0) }.max() ?? 0
+        // The adder's width exactly as addShifted emits it (the upper part only when d > 0).
+        var sum = x
+        for i in sum.coeffs.indices { sum.coeffs[i] += (subtract ? -1 : 1) * (y.coeffs[i] << d) }
+        sum.offset += (subtract ? -1 : 1) * (y.offset << d)
+        let r = sum.range(inputRanges)
+        let w = d == 0 ? r.signedWidth : CodeRange(r.lo >> d, r.hi >> d).signedWidth
+        let dAdd = b.delays.delay(of: .add(x.sig, y.sig), width: w, operandWidths: [w, w])
+        let target = (t > 0 && t + dAdd > b.delays.budget) ? s + 1 : s
+        var (xa, ya) = (x, y)
+        xa.sig = b.delay(x.sig, to: target)
+        ya.sig = b.delay(y.sig, to: target)
+        return (xa, ya)
     }
 
     /// The signals of a program's nodes (inputs first), emitted in order.

@@ -17,7 +17,7 @@ RTLGEN     := .build/release/rtlgen
 SWIFT_BUILD_FLAGS ?=
 SWIFT_SRC  := $(shell find Sources -name '*.swift') Package.swift
 
-.PHONY: hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean
+.PHONY: hls4ml-importers importers-data fuzz-importers fuzz-long help deps build demo test unit sim sim-examples rtl rtl-check lint lint-random apfixed hls4ml-activations hls4ml-softmax hls4ml-binary hls4ml-models reference fuzz sim-fuzz bench sim-long clean bench-synth
 
 help:
 	@echo "make demo       install tools if missing, build rtlgen, generate and simulate the examples"
@@ -33,7 +33,8 @@ help:
 	@echo "make importers-data    CSV (csv module, pandas) and .npy inputs in predict/sim; imported models simulated"
 	@echo "make fuzz       mutated model files, Keras/HDF5/.keras/hls4ml configs/CSV/.npy (part of make test)"
 	@echo "make fuzz-long  the importers' fuzz with 100,000 mutated files per format (long)"
-	@echo "make bench      timing and memory figures (long)"
+	@echo "make bench      timing and memory figures, then bench-synth (long)"
+	@echo "make bench-synth  Yosys LUT/FF/DSP of rtlgen vs da4ml vs alkaid -> docs/benchmarks.md"
 
 # --- tools -----------------------------------------------------------------------------
 deps:
@@ -193,6 +194,17 @@ demo: deps build
 
 bench: build
 	scripts/bench.sh
+	@$(MAKE) --no-print-directory bench-synth
+
+# Yosys (synth_xilinx -family xcup -flatten) on the two issue models: rtlgen with DSP multipliers
+# (before) and shift-add (now), da4ml 0.6 and alkaid 0.8.2 (PyPI venvs under .cache/) on the same
+# quantized weights; writes the table in docs/benchmarks.md. Long (the jet tagger takes minutes).
+QKERAS_DIR ?= ../shared/models/hls4ml-example-models/keras
+bench-synth: build
+	@peers=$$(scripts/bench-venv.sh) || { echo "bench-synth: no peers (PyPI unreachable)"; exit 1; }; \
+	eval "$$peers"; \
+	python3 scripts/bench_synth.py --rtlgen $(RTLGEN) --da4ml $$da4ml --alkaid $$alkaid \
+	  --qkeras $(QKERAS_DIR) --work $(SIMDIR)/bench-synth --doc docs/benchmarks.md
 
 sim-long:
 	@$(MAKE) --no-print-directory sim VECTORS=100000 SEEDS="$$(seq 1 40 | tr '\n' ' ')"

@@ -19,7 +19,7 @@ measure() { # name ceiling_seconds ceiling_MB command...
 $R vectors examples/jet_tagger/model.json --count 100000 --seed 9 > "$B/jet100k.csv"
 measure "build jet_tagger (4389 params)"            5  500 $R build examples/jet_tagger/model.json --out "$B/jet"
 measure "predict jet_tagger, 100k vectors"          30 500 $R predict examples/jet_tagger/model.json --input "$B/jet100k.csv" --output "$B/y.csv"
-# A wide layer: 64 -> 256 (16k multipliers) to watch generator scaling.
+# A wide layer: 64 -> 256 (16k weights, one CMVM program over the whole matrix) to watch generator scaling.
 python3 - "$B/wide.json" <<'PY'
 import json, random, sys
 r = random.Random(5)
@@ -30,7 +30,7 @@ m = {"format": "rtlgen-model", "version": 1, "name": "wide", "input": {"size": 6
                  "output_type": "fixed<16,6>"}]}
 json.dump(m, open(sys.argv[1], "w"))
 PY
-measure "build wide 64x256 (16k multipliers)"       20 2000 $R build "$B/wide.json" --out "$B/wide"
+measure "build wide 64x256 (16k weights, shift-add)" 20 2000 $R build "$B/wide.json" --out "$B/wide"
 # A large binary layer: 512 bipolar inputs -> 512 XNOR-popcount neurons (262k weights) + sign.
 python3 - "$B/bnn.json" <<'PY'
 import json, random, sys

@@ -40,7 +40,11 @@ public enum Builder {
     /// Generates every file of the output folder in memory: relative path -> contents.
     public static func generate(model: Model, options: BuildOptions) throws -> (files: [(String, String)], design: Design) {
         let top = options.top ?? model.name
-        let design = DesignLowering.lower(model, topName: top, options: LoweringOptions(clockPeriodNs: options.config.clockPeriodNs))
+        try options.config.check(model: model)
+        var lo = LoweringOptions(clockPeriodNs: options.config.clockPeriodNs)
+        lo.multipliers = options.config.multipliers
+        lo.layerMultipliers = options.config.layerMultipliers
+        let design = DesignLowering.lower(model, topName: top, options: lo)
         for m in design.modules { m.eliminateDeadSignals() }
         var files: [(String, String)] = []
         var vfiles: [String] = []

@@ -1,15 +1,41 @@
 // The optional --config file (YAML): implementation settings that are not part of the model.
 //
 //   clock_period_ns: 4.0     # target clock for register placement (default 4.0 = 250 MHz)
+//   multipliers: auto        # dense layers' constant products: shift_add | dsp | auto (default)
+//   layers:                  # per-layer settings, by layer name
+//     fc1: {multipliers: dsp}
 import Foundation
 import ModelIR
+import Netlist
 import Yams
 
 public struct Config: Sendable {
     public var clockPeriodNs: Double = 4.0
+    /// Constant multiplication in dense layers (see MultiplierStyle): default and per layer.
+    public var multipliers: MultiplierStyle = .auto
+    public var layerMultipliers: [String: MultiplierStyle] = [:]
+    /// The file the settings came from (for messages), nil for the defaults.
+    public var path: String?
     public init() {}
 
-    public static let keys = ["clock_period_ns"]
+    public static let keys = ["clock_period_ns", "multipliers", "layers"]
+    public static let layerKeys = ["multipliers"]
+
+    static func style(_ v: Any, file: String, field: String) throws -> MultiplierStyle {
+        guard let s = v as? String, let m = MultiplierStyle(rawValue: s) else {
+            throw InputError(file: file, field: field, message: "expected one of \(MultiplierStyle.allCases.map { $0.rawValue }.joined(separator: ", "))")
+        }
+        return m
+    }
+
+    /// Every per-layer setting names a layer of the model (checked when the model is known).
+    public func check(model: Model) throws {
+        let names = Set(model.layers.map { $0.name })
+        for n in layerMultipliers.keys.sorted() where !names.contains(n) {
+            throw InputError(file: path ?? "config", field: "layers.\(n)",
+                             message: "no layer named '\(n)' in model \(model.name) (layers: \(model.layers.map { $0.name }.joined(separator: ", ")))")
+        }
+    }
 
     public static func load(path: String) throws -> Config {
         let text = try readInputText(path: path)
@@ -19,6 +45,7 @@ public struct Config: Sendable {
             throw InputError(file: path, field: "", message: "malformed YAML: \(oneLine)")
         }
         var c = Config()
+        c.path = path
         guard let node else { return c }
         guard let map = node as? [String: Any] else {
             throw InputError(file: path, field: "", message: "expected a mapping of settings (\(keys.joined(separator: ", ")))")
@@ -32,6 +59,21 @@ public struct Config: Sendable {
                 throw InputError(file: path, field: "clock_period_ns", message: "expected a number of nanoseconds in [0.5, 1000]")
             }
             c.clockPeriodNs = d
+        }
+        if let v = map["multipliers"] { c.multipliers = try style(v, file: path, field: "multipliers") }
+        if let v = map["layers"] {
+            guard let layers = v as? [String: Any] else {
+                throw InputError(file: path, field: "layers", message: "expected a mapping of layer names to settings")
+            }
+            for name in layers.keys.sorted() {
+                guard let l = layers[name] as? [String: Any] else {
+                    throw InputError(file: path, field: "layers.\(name)", message: "expected a mapping of settings (\(layerKeys.joined(separator: ", ")))")
+                }
+                for key in l.keys.sorted() where !layerKeys.contains(key) {
+                    throw InputError(file: path, field: "layers.\(name).\(key)", message: "unknown layer setting (expected one of: \(layerKeys.joined(separator: ", ")))")
+                }
+                if let m = l["multipliers"] { c.layerMultipliers[name] = try style(m, file: path, field: "layers.\(name).multipliers") }
+            }
         }
         return c
     }

@@ -29,7 +29,7 @@ struct RTLGen: ParsableCommand {
 
         Exit status: 0 success, 1 simulation mismatch or failed tool run, 2 bad usage or bad input.
         """,
-        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, ImportCmd.self, RandomModelCmd.self, FuzzImportersCmd.self]
+        subcommands: [Build.self, Predict.self, Sim.self, VectorsCmd.self, ImportCmd.self, RandomModelCmd.self, FuzzImportersCmd.self, SynthCmd.self]
     )
 
     static func main() {
@@ -197,5 +197,35 @@ struct RandomModelCmd: ParsableCommand {
         case "binary": print(RandomBinaryModel.generate(seed: seed), terminator: "")
         default: throw InputError(file: "--family", field: "", message: "'\(family)' is not one of dense, binary")
         }
+    }
+}
+
+struct SynthCmd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth",
+        abstract: "Synthesize a build with Yosys (synth_xilinx -family xcup -flatten, out of context) and add LUT/FF/CARRY/DSP counts to its report.json.",
+        discussion: """
+        Needs yosys on the PATH. The log goes to DIR/synth.log. With --top and --file, synthesizes
+        those Verilog files instead (paths relative to DIR; used by make bench for other tools'
+        designs) and prints the figures as JSON.
+        """)
+
+    @Argument(help: "A folder written by `rtlgen build` (or, with --top, any folder).")
+    var dir: String
+    @Option(help: "Top module of other Verilog (with --file).")
+    var top: String?
+    @Option(name: .customLong("file"), help: "A Verilog file relative to DIR (repeat; with --top).")
+    var files: [String] = []
+
+    func run() throws {
+        if let top {
+            guard !files.isEmpty else { throw InputError(file: "--file", field: "", message: "--top needs at least one --file") }
+            let d = URL(fileURLWithPath: dir).standardizedFileURL.path
+            let r = try Synthesis.run(files: files, top: top, cwd: d, logPath: (d as NSString).appendingPathComponent("synth.log"))
+            print(JSONWriter.pretty(r.json))
+            return
+        }
+        let r = try Synthesis.build(dir: dir)
+        print("rtlgen: synthesized \(dir) in \(String(format: "%.0f", r.seconds)) s: \(r.summary)")
     }
 }

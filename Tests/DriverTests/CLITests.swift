@@ -427,7 +427,11 @@ final class CLISimMismatchTests: XCTestCase {
     func prepare(lang: String) throws -> (URL, URL) {
         let t = try tempDir(self)
         let out = t.appendingPathComponent("muon")
-        let b = try rtlgen(["build", muonModel, "--out", out.path, "--lang", lang])
+        // With multipliers (not the default shift-add) so that every weight is a named constant
+        // the corruption tests can flip.
+        let cfg = t.appendingPathComponent("dsp.yml")
+        try "multipliers: dsp\n".write(to: cfg, atomically: true, encoding: .utf8)
+        let b = try rtlgen(["build", muonModel, "--out", out.path, "--lang", lang, "--config", cfg.path])
         XCTAssertEqual(b.status, 0, b.stderr)
         let v = try rtlgen(["vectors", muonModel, "--count", "200", "--seed", "5"])
         XCTAssertEqual(v.status, 0, v.stderr)

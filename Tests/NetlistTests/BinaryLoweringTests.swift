@@ -98,7 +98,10 @@ final class BinaryLoweringTests: XCTestCase {
         let dense = Self.binaryModel(inType: "fixed<10,4>", nIn: 8, units: 3)
             .replacingOccurrences(of: "\"op\": \"binary_dense\"", with: "\"op\": \"dense\", \"kernel_type\": \"fixed<4,2>\", \"bias_type\": \"fixed<4,2>\"")
             .replacingOccurrences(of: "-1", with: "0.75")
-        let d = DesignLowering.lower(try ModelLoader.parse(text: dense, file: "d.json"))
+        // (with multipliers: dsp; the default shift-add lowering has no `*` at all)
+        var dspOptions = LoweringOptions()
+        dspOptions.multipliers = .dsp
+        let d = DesignLowering.lower(try ModelLoader.parse(text: dense, file: "d.json"), options: dspOptions)
         XCTAssertGreaterThan(d.layers[0].module.defs.filter { if case .mul = $0 { return true }; return false }.count, 0)
     }
 

@@ -231,7 +231,10 @@ final class DesignInterpreterTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(combinational, 0)
-        XCTAssertEqual(kinds, ["relu", "threshold"])
+        // keras_bnn's thresholds are combinational; the muon network's ReLUs now mostly follow a
+        // dense layer with open (unregistered) outputs, and are registered or open themselves.
+        XCTAssertTrue(kinds.contains("threshold"), "\(kinds)")
+        XCTAssertTrue(kinds.isSubset(of: ["relu", "threshold"]), "\(kinds)")
     }
 
     /// The random regression models load, and across the first 40 seeds they use every

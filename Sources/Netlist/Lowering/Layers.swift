@@ -6,6 +6,9 @@ import ModelIR
 
 public struct LoweringOptions: Sendable {
     public var delays: DelayModel
+    /// Constant multiplication in dense layers: the default and per-layer choices (by layer name).
+    public var multipliers: MultiplierStyle = .auto
+    public var layerMultipliers: [String: MultiplierStyle] = [:]
     public init(clockPeriodNs: Double = 4.0) { delays = DelayModel(clockPeriodNs: clockPeriodNs) }
 }
 
@@ -141,7 +144,10 @@ public enum LayerLowering {
         switch layer.op {
         case let .dense(d):
             f.m.header.append("kernel type: \(d.kernelType), bias type: \(d.biasType), accumulator: \(d.accumType?.description ?? "auto (exact)")")
-            ys = lowerDense(d, f: f, inputType: inType, outputType: layer.outputType)
+            let style = options.layerMultipliers[layer.name] ?? options.multipliers
+            ys = usesShiftAdd(d, inputType: inType, style: style)
+                ? lowerDenseShiftAdd(d, f: f, inputType: inType, outputType: layer.outputType)
+                : lowerDense(d, f: f, inputType: inType, outputType: layer.outputType)
         case .relu:
             ys = f.inputs.enumerated().map { i, x in lowerRelu(x, f: f, name: "\(layer.name)_n\(i)", to: layer.outputType) }
         case let .binary(op):

@@ -5,6 +5,7 @@
 // element i in bits [(i+1)*W-1 : i*W]), out_valid, out_data (likewise). Latency: out_valid rises
 // `latency` enabled clock edges after in_valid.
 import BigInt
+import Foundation
 import FixedPoint
 import ModelIR
 
@@ -33,34 +34,65 @@ public enum DesignLowering {
     public static func lower(_ model: Model, topName: String? = nil, options: LoweringOptions = LoweringOptions()) -> Design {
         let name = topName ?? model.name
         var layers: [LayerHardware] = []
-        func lower(_ i: Int, arrival: Double = 0) -> LayerHardware {
+        let n = model.layers.count
+        func fresh(_ i: Int, arrival: Double) -> LayerHardware {
             LayerLowering.lower(layer: model.layers[i], index: i, model: model, top: name, options: options, inputArrival: arrival)
         }
-        var i = 0
-        while i < model.layers.count {
-            // An element-wise layer (ReLU, threshold, ...) between two layers becomes
-            // combinational (it shares the next layer's first stage) only when that makes the
-            // pair strictly shorter: never a longer pipeline.
-            if let comb = LayerLowering.lowerCombinational(layer: model.layers[i], index: i, model: model, top: name, options: options) {
-                let nextAfterComb = lower(i + 1, arrival: comb.outputArrivalNs)
-                let registered = lower(i)
-                let nextAfterReg = lower(i + 1)
-                if nextAfterComb.latency < registered.latency + nextAfterReg.latency {
-                    layers += [comb, nextAfterComb]
-                } else {
-                    layers += [registered, nextAfterReg]
-                }
-                i += 2
-                continue
+        // Registered lowerings, memoized by layer and input arrival (the lookahead of one layer
+        // is the next layer's first candidate). Never mutated: an open ending lowers afresh.
+        var memo: [Int: [Double: LayerHardware]] = [:]
+        func lower(_ i: Int, arrival: Double) -> LayerHardware {
+            if let h = memo[i]?[arrival] { return h }
+            let h = fresh(i, arrival: arrival)
+            memo[i, default: [:]][arrival] = h
+            return h
+        }
+        /// Layers whose outputs may be left unregistered: dense layers and the element-wise layers
+        /// that may be combinational (cheap to lower twice; tables and softmax keep registers).
+        func mayOpen(_ op: LayerOp) -> Bool {
+            if case .dense = op { return true }
+            return op.mayBeCombinational
+        }
+        /// The ways layer i can end, its inputs arriving `arrival` ns into its first stage: with
+        /// output registers (always first), combinational (an element-wise layer that
+        /// `mayBeCombinational`, reading registered inputs), or open (output registers removed,
+        /// see OpenOutputs.swift). The last layer always ends in registers.
+        func endings(_ i: Int, arrival: Double) -> [LayerHardware] {
+            let registered = lower(i, arrival: arrival)
+            var out = [registered]
+            guard i + 1 < n else { return out }
+            if arrival == 0, let comb = LayerLowering.lowerCombinational(layer: model.layers[i], index: i, model: model, top: name, options: options) {
+                out.append(comb)
             }
-            layers.append(lower(i))
-            i += 1
+            if registered.latency >= 1, mayOpen(model.layers[i].op),
+               let open = fresh(i, arrival: arrival).withoutOutputRegisters(delays: options.delays, inputArrival: arrival),
+               open.outputArrivalNs <= options.delays.budget {
+                out.append(open)
+            }
+            return out
+        }
+        // Each layer takes the ending that makes it and the next layer strictly shorter than
+        // with registers (ties keep the registers): never a longer pipeline.
+        var arrival = 0.0
+        for i in 0..<n {
+            let options = endings(i, arrival: arrival)
+            var best = options[0]
+            if options.count > 1 {
+                var bestTotal = Int.max
+                for o in options {
+                    let total = o.latency + lower(i + 1, arrival: o.outputArrivalNs).latency
+                    if total < bestTotal { bestTotal = total; best = o }
+                }
+            }
+            layers.append(best)
+            arrival = best.outputArrivalNs
         }
         let m = Module(name: name)
         let latency = layers.map { $0.latency }.reduce(0, +)
         m.header = [
             "Model \(model.name): \(model.input.size) x \(model.input.type) -> \(model.outputSize) x \(model.outputType)",
-            "latency: \(latency) clock cycle(s) from in_valid to out_valid, II = 1",
+            String(format: "latency: %d clock cycle(s) from in_valid to out_valid (%g ns at a %g ns clock), II = 1",
+                   latency, Double(latency) * options.delays.clockPeriodNs, options.delays.clockPeriodNs),
             "clk: rising edge; ce: clock enable for every register (low = hold, for back-pressure)",
             "rst: synchronous, active high, clears the valid pipeline only (the datapath has no reset)",
             "in_data/out_data: element i in bits [(i+1)*W-1 : i*W]",

@@ -1,0 +1,299 @@
+// Dense layers without multipliers: the layer's constant matrix becomes a CMVM program (shared
+// shift-add nodes, see CMVM/CMVMSolver.swift) and each output is summed by a tree that combines
+// the two earliest-arriving terms first (the builder's stage and arrival time), so deep shared
+// nodes and shallow inputs meet where they are ready and registers land where the delay model
+// says. Every value is an exact linear form in the layer's inputs, so every adder is exactly as
+// wide as the value's range (no interval overestimate on shared nodes), and the low bits that an
+// addend shifted left cannot touch are wires, not adder bits (carry-aware emission).
+import BigInt
+import FixedPoint
+import ModelIR
+
+/// How a dense layer multiplies by its constant weights.
+public enum MultiplierStyle: String, Sendable, CaseIterable {
+    /// Constant multiplications as shifts and adders shared across the layer (no DSP).
+    case shiftAdd = "shift_add"
+    /// One `*` per weight that is not a power of two (synthesis maps them to DSPs).
+    case dsp
+    /// shift_add wherever the layer's values fit the exact shift-add arithmetic (up to 100-bit
+    /// products and sums); dsp otherwise.
+    case auto
+}
+
+/// A value in the shift-add datapath: its signal and the exact linear form it holds,
+/// sum coeffs[i] * x_i + offset (x_i the layer's input codes).
+struct LinearVal {
+    var sig: SignalID
+    var coeffs: [Int128]
+    var offset: Int128
+
+    func range(_ inputs: [CodeRange]) -> CodeRange {
+        var lo = offset, hi = offset
+        for (i, c) in coeffs.enumerated() where c != 0 {
+            if c > 0 { lo += c * inputs[i].lo; hi += c * inputs[i].hi } else { lo += c * inputs[i].hi; hi += c * inputs[i].lo }
+        }
+        return CodeRange(lo, hi)
+    }
+}
+
+/// Emits CMVM programs into a layer module.
+struct ShiftAddEmitter {
+    let f: LayerFrame
+    let inputRanges: [CodeRange]
+    var b: DatapathBuilder { f.b }
+
+    /// A signed term (negative ? -1 : 1) * (value << shift).
+    struct Term {
+        var v: LinearVal
+        var shift: Int
+        var negative: Bool
+    }
+
+    func width(_ v: LinearVal) -> Int { v.range(inputRanges).signedWidth }
+
+    /// x +- (y << d) with x and y signed signals of their exact widths. The low d bits of the
+    /// result are x's low bits (wires); only the upper part is an adder, as wide as its range.
+    func addShifted(_ x0: LinearVal, _ y0: LinearVal, shift d: Int, subtract: Bool, name: String) -> LinearVal {
+        let (x, y) = aligned(x0, y0, shift: d, subtract: subtract)
+        var c = x.coeffs
+        for i in c.indices { c[i] += (subtract ? -1 : 1) * (y.coeffs[i] << d) }
+        let off = x.offset + (subtract ? -1 : 1) * (y.offset << d)
+        var out = LinearVal(sig: x.sig, coeffs: c, offset: off)
+        let r = out.range(inputRanges)
+        let w = r.signedWidth
+        let op: (SignalID, SignalID) -> Op = subtract ? { .sub($0, $1) } : { .add($0, $1) }
+        f.adders += 1
+        if d == 0 {
+            let xa = b.resize(x.sig, to: w, name: "\(name)_a")
+            let ya = b.resize(y.sig, to: w, name: "\(name)_b")
+            out.sig = b.emit(name, width: w, repr: .signed, op(xa, ya))
+            return out
+        }
+        // (x >> d) +- y on the upper bits (floor shift: exact, the low bits are kept aside).
+        let hiRange = CodeRange(r.lo >> d, r.hi >> d)
+        let wh = hiRange.signedWidth
+        let xs = b.resize(x.sig, to: max(b.module[x.sig].width, d + 1), name: "\(name)_x")
+        let xw = b.module[xs].width
+        let xhi = b.emit("\(name)_xh", width: xw - d, repr: .signed, .slice(xs, lo: d))
+        let xa = b.resize(xhi, to: wh, name: "\(name)_a")
+        let ya = b.resize(y.sig, to: wh, name: "\(name)_b")
+        let hi = b.emit("\(name)_hi", width: wh, repr: .signed, op(xa, ya))
+        let lo = b.emit("\(name)_lo", width: d, repr: .unsigned, .slice(xs, lo: 0))
+        let cat = b.emit("\(name)_u", width: wh + d, repr: .unsigned, .concat([hi, lo]))
+        let s = b.emit(name, width: wh + d, repr: .signed, .copy(cat))
+        out.sig = b.resize(s, to: w, name: "\(name)_r")
+        return out
+    }
+
+    /// The operands moved to the stage the adder will take, before they are sliced or extended:
+    /// the builder would otherwise register the extended copies (one per use, sign bits
+    /// duplicated) instead of the narrow value once.
+    func aligned(_ x: LinearVal, _ y: LinearVal, shift d: Int, subtract: Bool) -> (LinearVal, LinearVal) {
+        let live = [x.sig, y.sig].filter { if case .const = b.module.op($0) { return false }; return true }
+        guard let s = live.map({ b.stage(of: $0) }).max() else { return (x, y) }
+        let t = live.filter { b.stage(of: $0) == s }.map { b.arrival(of: $0) }.max() ?? 0
+        // The adder's width exactly as addShifted emits it (the upper part only when d > 0).
+        var sum = x
+        for i in sum.coeffs.indices { sum.coeffs[i] += (subtract ? -1 : 1) * (y.coeffs[i] << d) }
+        sum.offset += (subtract ? -1 : 1) * (y.offset << d)
+        let r = sum.range(inputRanges)
+        let w = d == 0 ? r.signedWidth : CodeRange(r.lo >> d, r.hi >> d).signedWidth
+        let dAdd = b.delays.delay(of: .add(x.sig, y.sig), width: w, operandWidths: [w, w])
+        let target = (t > 0 && t + dAdd > b.delays.budget) ? s + 1 : s
+        var (xa, ya) = (x, y)
+        xa.sig = b.delay(x.sig, to: target)
+        ya.sig = b.delay(y.sig, to: target)
+        return (xa, ya)
+    }
+
+    /// The signals of a program's nodes (inputs first), emitted in order.
+    func emitNodes(_ p: CMVMProgram, inputs: [LinearVal], name: String) -> [LinearVal] {
+        var vals = inputs
+        for (k, nd) in p.nodes.enumerated() {
+            vals.append(addShifted(vals[nd.a], vals[nd.b], shift: nd.shift, subtract: nd.subtract, name: "\(name)_e\(k)"))
+        }
+        return vals
+    }
+
+    /// Sums signed shifted terms, always combining the two that are ready first (stage, arrival
+    /// time; ties by position). Returns the exact sum as a signed value of its minimal width.
+    func sum(_ terms: [Term], name: String) -> LinearVal {
+        precondition(!terms.isEmpty)
+        var pool = terms
+        var k = 0
+        func ready(_ t: Term) -> (Int, Double) { (b.stage(of: t.v.sig), b.arrival(of: t.v.sig)) }
+        while pool.count > 1 {
+            // The two earliest terms (stable: the lower index wins a tie).
+            var order = Array(pool.indices)
+            order.sort { x, y in
+                let rx = ready(pool[x]), ry = ready(pool[y])
+                return rx != ry ? rx < ry : x < y
+            }
+            let (i, j) = (min(order[0], order[1]), max(order[0], order[1]))
+            let p = pool[i], q = pool[j]
+            // lo keeps its place (the smaller shift); the result has lo's sign.
+            let (lo, hi) = p.shift <= q.shift ? (p, q) : (q, p)
+            let v = addShifted(lo.v, hi.v, shift: hi.shift - lo.shift, subtract: lo.negative != hi.negative, name: "\(name)_s\(k)")
+            k += 1
+            pool.remove(at: j)
+            pool[i] = Term(v: v, shift: lo.shift, negative: lo.negative)
+        }
+        var t = pool[0]
+        if t.negative {
+            var nv = t.v
+            for i in nv.coeffs.indices { nv.coeffs[i] = -nv.coeffs[i] }
+            nv.offset = -nv.offset
+            let w = width(nv)
+            let e = b.resize(t.v.sig, to: w, name: "\(name)_ne")
+            nv.sig = b.emit("\(name)_neg", width: w, repr: .signed, .neg(e))
+            f.adders += 1
+            t = Term(v: nv, shift: t.shift, negative: false)
+        }
+        if t.shift > 0 {
+            var sv = t.v
+            for i in sv.coeffs.indices { sv.coeffs[i] <<= t.shift }
+            sv.offset <<= t.shift
+            sv.sig = b.emit("\(name)_sh", width: b.module[t.v.sig].width + t.shift, repr: .signed, .shiftLeft(t.v.sig, t.shift))
+            t.v = sv
+        }
+        return t.v
+    }
+
+    /// A constant term: c = (+-m) << tz with m odd, so the adder that takes it starts at bit tz.
+    func constTerm(_ c: Int128, name: String, comment: String) -> Term {
+        precondition(c != 0)
+        let tz = c.magnitude.trailingZeroBitCount
+        let m = Int128(c.magnitude >> tz)
+        let w = CodeRange(m, m).signedWidth
+        let s = b.const(name, bigInt(m), width: w, repr: .signed, comment: comment)
+        return Term(v: LinearVal(sig: s, coeffs: Array(repeating: 0, count: inputRanges.count), offset: m), shift: tz, negative: c < 0)
+    }
+}
+
+extension LayerLowering {
+    /// Whether a dense layer is lowered with shift-add arithmetic under `style`.
+    static func usesShiftAdd(_ d: Dense, inputType: FixedType, style: MultiplierStyle) -> Bool {
+        switch style {
+        case .dsp: return false
+        case .shiftAdd, .auto:
+            // The exact linear forms are Int128: keep every product and sum below 2^100.
+            if inputType.isBipolar { return false }
+            let plan = try! DensePlan(dense: d, inputType: inputType)
+            func bits(_ m: UInt128) -> Int { 128 - m.leadingZeroBitCount }
+            let xBits = bits(max(inputType.minCode.magnitude, inputType.maxCode.magnitude))
+            let wBits = bits(d.kernel.flatMap { $0 }.map { $0.magnitude }.max() ?? 0)
+            let nBits = bits(UInt128(d.inputs + 1))
+            let sumBits = xBits + wBits + nBits + plan.productShift
+            let biasBits = plan.accumType == nil ? bits(d.bias.map { $0.magnitude }.max() ?? 0) + plan.biasShift : 0
+            return max(sumBits, biasBits) <= 100
+        }
+    }
+
+    /// Dense layer with shift-add constant multiplication. With `accum_type: auto` (exact sums) the
+    /// whole matrix is one CMVM program and each output is its exact sum plus the bias. With an
+    /// explicit accumulator every product is cast to it before the (wrapping) sum, exactly as
+    /// the multiplier version: the products are computed exactly by shift-add (nodes shared only
+    /// among the products of one input, which are exact values), then cast one by one.
+    static func lowerDenseShiftAdd(_ d: Dense, f: LayerFrame, inputType: FixedType, outputType: FixedType) -> [SignalID] {
+        let b = f.b
+        let plan = try! DensePlan(dense: d, inputType: inputType)
+        let p = f.prefix
+        let xs = (0..<d.inputs).map { f.signedInput($0) }
+        let ranges = xs.map { $0.range }
+        let em = ShiftAddEmitter(f: f, inputRanges: ranges)
+        let n = d.inputs
+        func unit(_ i: Int) -> LinearVal {
+            var c = [Int128](repeating: 0, count: n)
+            c[i] = 1
+            return LinearVal(sig: xs[i].sig, coeffs: c, offset: 0)
+        }
+        let inputs = (0..<n).map(unit)
+        let widths = xs.map { b.module[$0.sig].width }
+        // Shared nodes may not be deeper than a balanced tree over one output's digits would be.
+        func depthCap(_ prog: [[CMVMTerm]]) -> Int {
+            let t = prog.map { $0.count }.max() ?? 1
+            var l = 0
+            while (1 << l) < t { l += 1 }
+            return max(l, 2)
+        }
+        var ys: [SignalID] = []
+        if let acc = plan.accumType {
+            // Products of input i, one CMVM program per input over that input's weights.
+            f.m.header.append("constant products: shift-add per product (each cast to the accumulator before the sum)")
+            var products = Array(repeating: [Val?](repeating: nil, count: n), count: d.units)
+            for i in 0..<n {
+                let col = (0..<d.units).map { [d.kernel[i][$0]] }
+                if col.allSatisfy({ $0[0] == 0 }) { continue }
+                let plain = CMVMSolver.solve(matrix: col, inputWidths: [widths[i]], share: false)
+                let prog = CMVMSolver.solve(matrix: col, inputWidths: [widths[i]], maxDepth: depthCap(plain.outputs))
+                let vals = em.emitNodes(prog, inputs: [LinearVal(sig: xs[i].sig, coeffs: [1], offset: 0)], name: "\(p)_x\(i)")
+                for j in 0..<d.units where d.kernel[i][j] != 0 {
+                    let terms = prog.outputs[j].map { ShiftAddEmitter.Term(v: vals[$0.node], shift: $0.shift, negative: $0.negative) }
+                    // Exact product with ranges over this single input.
+                    let one = ShiftAddEmitter(f: f, inputRanges: [ranges[i]])
+                    let v = one.sum(terms, name: "\(p)_n\(j)_p\(i)")
+                    products[j][i] = Val(sig: v.sig, frac: plan.productFrac, range: v.range([ranges[i]]))
+                }
+            }
+            for j in 0..<d.units {
+                let nn = "\(p)_n\(j)"
+                var terms: [Val] = []
+                for i in 0..<n { if let pr = products[j][i] { terms.append(b.cast(pr, to: acc, name: "\(nn)_p\(i)_c")) } }
+                let bias = acc.cast(code: d.bias[j], frac: d.biasType.fracBits)
+                if bias != 0 || terms.isEmpty {
+                    let c = b.const("\(nn)_bias", bigInt(bias), width: acc.width, repr: acc.signed ? .signed : .unsigned,
+                                    comment: "bias \(d.biasType.decimalString(d.bias[j]))")
+                    terms.append(Val(sig: c, frac: plan.accFrac, range: CodeRange(bias, bias)))
+                }
+                var sum = adderTree(terms, f: f, name: nn, modularWidth: acc.width)
+                sum.range = CodeRange(of: acc)
+                sum.sig = b.emit("\(nn)_acc", width: b.module[sum.sig].width, repr: b.module[sum.sig].repr, .copy(sum.sig))
+                ys.append(b.cast(sum, to: outputType, name: "\(nn)_y").sig)
+            }
+            return ys
+        }
+        // Exact accumulator: one program over the whole matrix.
+        let matrix = (0..<d.units).map { j in (0..<n).map { d.kernel[$0][j] } }
+        let plain = CMVMSolver.solve(matrix: matrix, inputWidths: widths, share: false)
+        let prog = CMVMSolver.solve(matrix: matrix, inputWidths: widths, maxDepth: depthCap(plain.outputs))
+        f.m.header.append("constant products: shift-add, \(plain.outputs.map { $0.count }.reduce(0, +)) CSD digits, \(prog.nodes.count) subexpression(s) shared across the matrix")
+        f.details.append(("shift_add_shared_nodes", prog.nodes.count))
+        f.details.append(("shift_add_csd_digits", plain.outputs.map { $0.count }.reduce(0, +)))
+        let vals = em.emitNodes(prog, inputs: inputs, name: p)
+        // Rounding half up (RND) or half down (RND_MIN_INF) to k fewer fractional bits is
+        // floor((x + 2^(k-1)) / 2^k), resp. floor((x + 2^(k-1) - 1) / 2^k): the constant joins the
+        // bias (an adder the sum has anyway) and the cast truncates, one adder level shorter.
+        var castType = outputType
+        var roundConst: Int128 = 0
+        let k = plan.accFrac - outputType.fracBits
+        if k > 0 && k < 100 && outputType.encoding == .plain && (outputType.rounding == .RND || outputType.rounding == .RND_MIN_INF) {
+            roundConst = (Int128(1) << (k - 1)) - (outputType.rounding == .RND_MIN_INF ? 1 : 0)
+            castType = FixedType(signed: outputType.signed, width: outputType.width, intBits: outputType.intBits,
+                                 rounding: .TRN, overflow: outputType.overflow)
+            f.m.header.append("rounding \(outputType.rounding) folded into the bias: +\(roundConst) on the accumulator grid, then truncation")
+        }
+        for j in 0..<d.units {
+            let nn = "\(p)_n\(j)"
+            // Products aligned to the accumulator grid by the term's shift (no extra logic).
+            var terms = prog.outputs[j].map {
+                ShiftAddEmitter.Term(v: vals[$0.node], shift: $0.shift + plan.productShift, negative: $0.negative)
+            }
+            let bias = (d.bias[j] << plan.biasShift) + roundConst
+            if bias != 0 {
+                let note = roundConst == 0 ? "" : " + rounding constant"
+                terms.append(em.constTerm(bias, name: "\(nn)_bias", comment: "bias \(d.biasType.decimalString(d.bias[j]))\(note)"))
+            }
+            var sum: Val
+            if terms.isEmpty {
+                let c = b.const("\(nn)_bias", 0, width: 1, repr: .signed, comment: "no weight, no bias")
+                sum = Val(sig: c, frac: plan.accFrac, range: CodeRange(0, 0))
+            } else {
+                let v = em.sum(terms, name: nn)
+                sum = Val(sig: v.sig, frac: plan.accFrac, range: v.range(ranges))
+            }
+            sum.sig = b.emit("\(nn)_acc", width: b.module[sum.sig].width, repr: .signed, .copy(sum.sig))
+            ys.append(b.cast(sum, to: castType, name: "\(nn)_y").sig)
+        }
+        return ys
+    }
+}
